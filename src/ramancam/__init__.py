@@ -1,0 +1,14 @@
+"""ramancam: Raman spectra classified by a shallow 1-D CNN, with maps of the bands that drove
+each decision (Fukuhara et al., Anal. Chim. Acta 1087 (2019) 11-19).
+
+Import the pieces from their modules: ``ramancam.io``, ``ramancam.preprocess``,
+``ramancam.simulate``, ``ramancam.model``, ``ramancam.train``, ``ramancam.explain``,
+``ramancam.metrics``, ``ramancam.baselines``, ``ramancam.bundle``.
+"""
+
+from .errors import RamancamError, RamancamWarning
+from .spectra import Spectra
+
+__version__ = "0.1.0"
+
+__all__ = ["RamancamError", "RamancamWarning", "Spectra", "__version__"]

@@ -1,0 +1,5 @@
+import sys
+
+from ramancam.cli import main
+
+sys.exit(main())

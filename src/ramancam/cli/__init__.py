@@ -1,0 +1,85 @@
+"""The ``ramancam`` command line: ``main(argv=None) -> int``.
+
+Each sub-command lives in its own module of this package (``ramancam.cli.<name>``) that
+defines ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``; modules are
+discovered automatically. Heavy imports (torch, matplotlib) happen inside ``run`` so that
+``ramancam --help`` stays fast.
+
+Expected failures (bad files, bad options) print one line ``error: ...`` to stderr and return
+2, without a traceback; set ``RAMANCAM_DEBUG=1`` to see the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import pkgutil
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from .. import __version__
+
+# Order in `ramancam --help`; modules not listed come after, alphabetically.
+ORDER = ["demo", "info", "simulate", "train", "predict", "explain", "baseline", "reproduce",
+         "benchmark"]
+
+
+def _commands() -> list[ModuleType]:
+    mods = []
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"{__name__}.{info.name}")
+        if hasattr(mod, "run") and hasattr(mod, "NAME"):
+            mods.append(mod)
+    rank = {n: i for i, n in enumerate(ORDER)}
+    return sorted(mods, key=lambda m: (rank.get(m.NAME, len(ORDER)), m.NAME))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ramancam",
+        description="Classify Raman spectra with the CNN of Fukuhara et al. (2019) and show "
+                    "which bands drove each decision.")
+    parser.add_argument("--version", action="version", version=f"ramancam {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for mod in _commands():
+        p = sub.add_parser(mod.NAME, help=mod.HELP, description=getattr(mod, "DESCRIPTION",
+                                                                            mod.HELP),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 usage or input error)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return int(exc.code or 0)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    from ..errors import RamancamError
+
+    try:
+        return int(args._run(args) or 0)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except (RamancamError, ValueError, TypeError, OSError) as exc:
+        if os.environ.get("RAMANCAM_DEBUG"):
+            raise
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in msg:
+            msg = f"{exc.filename}: {msg}"
+        print(f"error: {msg}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

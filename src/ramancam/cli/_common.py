@@ -1,0 +1,101 @@
+"""Options shared by several sub-commands (data + labels, recipe + grid, splits)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..spectra import Spectra
+
+LABELS_FROM_HELP = (
+    "where folder labels come from: 'folder' (sub-folder names), 'header:KEY' (a ##KEY= "
+    "header value, e.g. header:NAMES), 'regex:R' (first group of R matched on the file name), "
+    "or 'manifest:F' (a CSV with columns file,label)")
+
+
+def add_data_arguments(p: argparse.ArgumentParser, *, name: str = "data",
+                       help: str = "a spectra file (wide CSV/TSV, .gz too, two-column text, "
+                                   "RRUFF text) or a folder of such files") -> None:
+    """Positional DATA plus the label options ``--label-col`` / ``--labels-from``."""
+    p.add_argument(name, help=help)
+    g = p.add_argument_group("labels")
+    g.add_argument("--label-col", metavar="C",
+                   help="wide tables: the column holding the class label")
+    g.add_argument("--labels-from", metavar="SPEC", help=LABELS_FROM_HELP)
+
+
+def read_data(args: argparse.Namespace, *, name: str = "data") -> Spectra:
+    """Read the DATA argument with the label options."""
+    from ..io import read
+
+    return read(getattr(args, name), label_col=args.label_col, labels_from=args.labels_from)
+
+
+def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
+    """``--recipe`` and ``--grid``."""
+    g = p.add_argument_group("preprocessing")
+    g.add_argument("--recipe", default="paper", metavar="paper|none|FILE.json",
+                   help="preprocessing: 'paper' (linear baseline, spline resampling onto the "
+                        "grid, normalise to max), 'none' (data already on one common axis, "
+                        "e.g. simulated sets), or a recipe JSON file (default: paper)")
+    g.add_argument("--grid", metavar="START:STOP:STEP",
+                   help="resampling grid in cm-1, inclusive (default 350:1800:1, the paper's "
+                        "1451 points)")
+
+
+def parse_grid(text: str | None) -> tuple[float, float, float] | None:
+    """Parse ``START:STOP:STEP`` into three floats (None stays None)."""
+    from ..errors import RamancamError
+
+    if text is None:
+        return None
+    parts = text.split(":")
+    try:
+        start, stop, step = (float(v) for v in parts)
+    except ValueError:
+        raise RamancamError(
+            f"--grid must be START:STOP:STEP, e.g. 400:1800:1; got {text!r}.") from None
+    if not step > 0 or not stop > start:
+        raise RamancamError(
+            f"--grid must have STOP > START and STEP > 0; got {text!r}.")
+    return start, stop, step
+
+
+def build_recipe(args: argparse.Namespace) -> Any:
+    """The recipe named by ``--recipe``/``--grid`` (``None`` for ``--recipe none``)."""
+    from pathlib import Path
+
+    from ..errors import RamancamError
+    from ..preprocess import Recipe, paper_recipe
+
+    grid = parse_grid(getattr(args, "grid", None))
+    if args.recipe == "none":
+        if grid is not None:
+            raise RamancamError("--grid needs a recipe that resamples; got --recipe none. "
+                                "Drop --grid or use --recipe paper.")
+        return None
+    if args.recipe == "paper":
+        return paper_recipe() if grid is None else paper_recipe(grid=grid)
+    path = Path(args.recipe)
+    if not path.is_file():
+        raise RamancamError(f"--recipe must be 'paper', 'none' or a recipe JSON file; "
+                            f"got {args.recipe!r} (no such file).")
+    recipe = Recipe.from_json(path.read_text(encoding="utf-8"))
+    return recipe if grid is None else recipe.with_grid(grid)
+
+
+def add_split_arguments(p: argparse.ArgumentParser) -> None:
+    """Cross-validation / split options and ``--seed``."""
+    g = p.add_argument_group("validation")
+    m = g.add_mutually_exclusive_group()
+    m.add_argument("--folds", type=int, default=5, metavar="K",
+                   help="stratified K-fold cross validation (default 5)")
+    m.add_argument("--group-col", metavar="C",
+                   help="group-aware K-fold: spectra sharing a value of metadata column C "
+                        "(batch, vial, patient) stay in one fold")
+    m.add_argument("--split-col", metavar="C",
+                   help="fixed train/test split from metadata column C (with --train-value)")
+    g.add_argument("--train-value", metavar="V", default="train",
+                   help="with --split-col: the value marking training spectra (default train)")
+    g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

@@ -1,0 +1,27 @@
+"""Error and warning classes shared by the whole package.
+
+Every expected failure caused by the user's data or options is a :class:`RamancamError`
+(a ``ValueError``), whose message is one line of the form
+``<what> must be <expectation>; got <actual>. <what to do>``. The command-line interface
+prints such errors as ``error: <message>`` and exits with status 2.
+"""
+
+from __future__ import annotations
+
+
+class RamancamError(ValueError):
+    """A documented, user-facing error about input data or options."""
+
+
+class RamancamWarning(UserWarning):
+    """A soft problem the user should know about (the result is still usable)."""
+
+
+def where(source: object | None = None, line: int | None = None) -> str:
+    """Format a ``file X, line N: `` prefix for error messages (empty when unknown)."""
+    parts = []
+    if source:
+        parts.append(f"file {source}")
+    if line is not None:
+        parts.append(f"line {line}")
+    return (", ".join(parts) + ": ") if parts else ""

@@ -1,0 +1,173 @@
+"""The paper's 1-D convolutional network (Fukuhara et al. 2019, section 2.1, Fig. 1).
+
+``Conv(64, 8, "same") -> LeakyReLU(0.2) -> MaxPool(2, "same")`` repeated ``n_blocks`` times,
+then ``Flatten -> FC1(128) -> [activation] -> Dropout(0.5) -> FC2(n_classes)``. Softmax is
+applied by the loss (training) or by :func:`predict_proba` (inference), never inside the
+module, so the module returns logits.
+
+Shapes follow the paper's Keras model exactly: "same" convolution keeps the length, "same"
+max pooling gives ``ceil(L / 2)`` (1451 -> 726 -> 363).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .errors import RamancamError
+
+__all__ = ["CNNConfig", "RamanCNN", "SamePad1d", "pooled_length"]
+
+FC_ACTIVATIONS = ("none", "leaky")
+
+
+@dataclass(frozen=True)
+class CNNConfig:
+    """Architecture of :class:`RamanCNN` (all that is needed to rebuild it).
+
+    Attributes
+    ----------
+    n_points : int
+        Input length L (points on the grid).
+    n_classes : int
+        Number of output classes N.
+    n_filters : int
+        Filters per convolution layer (paper: 64).
+    filter_size : int
+        Kernel size of every convolution (paper: 8).
+    n_blocks : int
+        Number of conv + LeakyReLU + max-pool blocks (paper: 2; 3 was also tried).
+    fc_width : int
+        Outputs of FC1 (paper: 128).
+    dropout : float
+        Dropout rate after FC1 (paper: 0.5).
+    alpha : float
+        LeakyReLU negative slope (paper: 0.2).
+    fc_activation : {"none", "leaky"}
+        Activation after FC1. The paper names none, so ``"none"`` is the default: it follows
+        the paper as written, and it keeps everything after the last pooling layer linear, so
+        the FC-importance map (Eqs. 8-9) is an exact decomposition of the class logit over
+        pooled positions rather than a local linearisation.
+    """
+
+    n_points: int
+    n_classes: int
+    n_filters: int = 64
+    filter_size: int = 8
+    n_blocks: int = 2
+    fc_width: int = 128
+    dropout: float = 0.5
+    alpha: float = 0.2
+    fc_activation: str = "none"
+
+    def __post_init__(self) -> None:
+        for name in ("n_points", "n_classes", "n_filters", "filter_size", "n_blocks",
+                     "fc_width"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise RamancamError(f"{name} must be a positive integer; got {v!r}.")
+        if self.n_classes < 2:
+            raise RamancamError(
+                f"n_classes must be at least 2; got {self.n_classes}. A classifier needs "
+                "spectra of two or more classes.")
+        if not 0.0 <= self.dropout < 1.0:
+            raise RamancamError(f"dropout must be in [0, 1); got {self.dropout!r}.")
+        if self.fc_activation not in FC_ACTIVATIONS:
+            raise RamancamError(
+                f"fc_activation must be one of {FC_ACTIVATIONS}; got {self.fc_activation!r}.")
+        if pooled_length(self.n_points, self.n_blocks) < 1:
+            raise RamancamError(f"n_points={self.n_points} is too short for "
+                                f"{self.n_blocks} pooling blocks.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CNNConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise RamancamError(
+                f"model architecture has unknown settings {sorted(unknown)}; this file was "
+                "written by a newer ramancam. Upgrade ramancam to load it.")
+        return cls(**d)
+
+
+def pooled_length(n_points: int, n_blocks: int) -> int:
+    """Length after ``n_blocks`` "same" max-pools of size 2 (ceil division each time)."""
+    length = n_points
+    for _ in range(n_blocks):
+        length = math.ceil(length / 2)
+    return length
+
+
+class SamePad1d(nn.Module):
+    """Explicit "same" padding as Keras/TensorFlow do it: ``k - 1`` zeros in total, the extra
+    one on the right for even ``k``.
+
+    An explicit pad followed by an unpadded convolution is both faster on CPU than
+    ``Conv1d(padding="same")`` with an even kernel and identical to the paper's Keras layer.
+    """
+
+    def __init__(self, kernel_size: int) -> None:
+        super().__init__()
+        total = kernel_size - 1
+        self.left = total // 2
+        self.right = total - self.left
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.pad(x, (self.left, self.right))
+
+
+class RamanCNN(nn.Module):
+    """The paper's CNN. Input ``(n, n_points)`` or ``(n, 1, n_points)``; output logits ``(n, N)``.
+
+    Attributes
+    ----------
+    features : nn.Sequential
+        Conv blocks; output ``A`` of shape ``(n, n_filters, pooled_length)`` (the last pooling
+        layer, where Grad-CAM and the FC-importance map are computed).
+    classifier : nn.Sequential
+        ``Flatten, FC1, [LeakyReLU], Dropout, FC2``.
+    fc1, fc2 : nn.Linear
+        Shortcuts into ``classifier``.
+    last_pool : nn.MaxPool1d
+        Shortcut to the last pooling layer (for hooks).
+    """
+
+    def __init__(self, config: CNNConfig) -> None:
+        super().__init__()
+        self.config = config
+        c = config
+        layers: list[nn.Module] = []
+        in_ch = 1
+        for _ in range(c.n_blocks):
+            layers += [SamePad1d(c.filter_size),
+                       nn.Conv1d(in_ch, c.n_filters, c.filter_size),
+                       nn.LeakyReLU(c.alpha),
+                       nn.MaxPool1d(2, 2, ceil_mode=True)]
+            in_ch = c.n_filters
+        self.features = nn.Sequential(*layers)
+        self.pooled_length = pooled_length(c.n_points, c.n_blocks)
+        self.fc1 = nn.Linear(c.n_filters * self.pooled_length, c.fc_width)
+        self.fc2 = nn.Linear(c.fc_width, c.n_classes)
+        head: list[nn.Module] = [nn.Flatten(), self.fc1]
+        if c.fc_activation == "leaky":
+            head.append(nn.LeakyReLU(c.alpha))
+        head += [nn.Dropout(c.dropout), self.fc2]
+        self.classifier = nn.Sequential(*head)
+        self.last_pool = self.features[-1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() == 2:
+            x = x.unsqueeze(1)
+        if x.dim() != 3 or x.shape[1] != 1 or x.shape[2] != self.config.n_points:
+            raise RamancamError(
+                f"input must have shape (n, {self.config.n_points}) or "
+                f"(n, 1, {self.config.n_points}); got {tuple(x.shape)}.")
+        return self.classifier(self.features(x))

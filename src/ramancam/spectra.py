@@ -1,0 +1,372 @@
+"""The :class:`Spectra` container: intensities, their Raman-shift axis, labels and metadata.
+
+All validation of shapes and axes happens here, once, so that every reader, simulator and
+preprocessing step can rely on it.
+
+Two layouts are supported:
+
+* **common axis** (the usual case): ``X`` of shape ``(n_spectra, n_points)`` and one axis
+  ``wavenumbers`` of shape ``(n_points,)``;
+* **per-spectrum axes** (e.g. a folder of RRUFF files measured on different instruments): one
+  1-D intensity array and one 1-D axis per spectrum, possibly of different lengths. Such a set
+  must be resampled onto a common grid (``ramancam.preprocess.resample`` or a recipe) before it
+  can be stacked into a matrix; asking for ``X`` says so.
+
+Axes may be ascending or descending (kept as given) but must be strictly monotonic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .errors import RamancamError, where
+
+__all__ = ["Spectra", "check_axis"]
+
+
+def check_axis(axis: ArrayLike, *, name: str = "wavenumbers", source: object | None = None
+               ) -> NDArray[np.float64]:
+    """Validate a Raman-shift axis and return it as a float64 array.
+
+    Parameters
+    ----------
+    axis : array-like of shape (n_points,)
+        Raman shifts in cm-1 (or channel numbers), strictly increasing or strictly decreasing.
+    name : str
+        Name used in error messages.
+    source : str, optional
+        File the axis came from, named in error messages.
+
+    Raises
+    ------
+    RamancamError
+        If the axis is not 1-D, has fewer than 2 points, is not finite, repeats a value or is
+        not monotonic.
+    """
+    pre = where(source)
+    try:
+        a = np.asarray(axis, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise RamancamError(f"{pre}{name} must be numbers; got {exc}.") from None
+    if a.ndim != 1:
+        raise RamancamError(f"{pre}{name} must be 1-D; got shape {a.shape}.")
+    if a.size < 2:
+        raise RamancamError(
+            f"{pre}{name} must have at least 2 points; got {a.size}. "
+            "Check that the file holds a whole spectrum.")
+    bad = ~np.isfinite(a)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise RamancamError(
+            f"{pre}{name} must be finite; got {a[i]} at point {i}. Remove or fix that row.")
+    d = np.diff(a)
+    if (d == 0).any():
+        i = int(np.flatnonzero(d == 0)[0])
+        raise RamancamError(
+            f"{pre}{name} must not repeat a value; got {a[i]:g} twice (points {i} and {i + 1}). "
+            "Average or drop the duplicated rows.")
+    if not ((d > 0).all() or (d < 0).all()):
+        i = int(np.flatnonzero(np.sign(d) != np.sign(d[0]))[0])
+        raise RamancamError(
+            f"{pre}{name} must be strictly increasing or strictly decreasing; it changes "
+            f"direction at {a[i + 1]:g} (point {i + 1}). Sort the rows by Raman shift.")
+    return a
+
+
+def _check_intensities(y: ArrayLike, n_points: int, *, source: object | None, index: int
+                       ) -> NDArray[np.floating[Any]]:
+    pre = where(source)
+    arr = np.asarray(y)
+    if arr.dtype.kind not in "fiu":
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            raise RamancamError(
+                f"{pre}intensities of spectrum {index} must be numbers; got dtype {arr.dtype}."
+            ) from None
+    if arr.dtype.kind != "f":
+        arr = arr.astype(np.float64)
+    if arr.ndim != 1:
+        raise RamancamError(f"{pre}spectrum {index} must be 1-D; got shape {arr.shape}.")
+    if arr.shape[0] != n_points:
+        raise RamancamError(
+            f"{pre}spectrum {index} has {arr.shape[0]} points but its axis has {n_points}.")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        raise RamancamError(
+            f"{pre}intensities must be finite; got {arr[j]} in spectrum {index} at point {j}. "
+            "Remove or interpolate the missing values before loading.")
+    return arr
+
+
+class Spectra:
+    """A set of Raman spectra with their axis, labels and per-spectrum metadata.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_spectra, n_points), or a sequence of 1-D arrays
+        Intensities. A sequence of 1-D arrays (with ``wavenumbers`` a sequence of the same
+        length) gives the per-spectrum-axes layout.
+    wavenumbers : array-like of shape (n_points,), or a sequence of 1-D arrays
+        Raman shift in cm-1 (or channel number) of each point; strictly monotonic.
+    labels : array-like of shape (n_spectra,), optional
+        Class label of each spectrum (stored as strings).
+    meta : mapping of str to array-like of shape (n_spectra,), optional
+        Per-spectrum metadata table, one entry per column.
+    sources : array-like of shape (n_spectra,), optional
+        The file each spectrum was read from (``""`` when it was made in memory).
+
+    Notes
+    -----
+    Arrays are stored read-only so that a ``Spectra`` can be shared safely; every
+    transformation returns a new object.
+    """
+
+    def __init__(self, X: Any, wavenumbers: Any, labels: ArrayLike | None = None,
+                 meta: Mapping[str, ArrayLike] | None = None,
+                 sources: ArrayLike | None = None) -> None:
+        ragged = _is_ragged(X, wavenumbers)
+        if ragged:
+            axes = list(wavenumbers)
+            ys = list(X)
+            if len(axes) != len(ys):
+                raise RamancamError(
+                    f"X has {len(ys)} spectra but wavenumbers has {len(axes)} axes; "
+                    "give one axis per spectrum.")
+            n = len(ys)
+        else:
+            arr = np.asarray(X)
+            if arr.ndim == 1:
+                raise RamancamError(
+                    f"X must be 2-D of shape (n_spectra, n_points); got 1-D shape {arr.shape}. "
+                    "Use X[None, :] for a single spectrum.")
+            if arr.ndim != 2:
+                raise RamancamError(
+                    f"X must be 2-D of shape (n_spectra, n_points); got shape {arr.shape}.")
+            n = arr.shape[0]
+        src = _as_str_column(sources, n, "sources", default="")
+        if ragged:
+            axes_c = [check_axis(a, source=src[i] or None) for i, a in enumerate(axes)]
+            ys_c = [_check_intensities(y, a.size, source=src[i] or None, index=i)
+                    for i, (y, a) in enumerate(zip(ys, axes_c, strict=True))]
+            if n and _all_equal_axes(axes_c):
+                self._X: NDArray[Any] | None = np.stack(ys_c)
+                self._axis: NDArray[np.float64] | None = axes_c[0]
+                self._axes: list[NDArray[np.float64]] | None = None
+                self._ys: list[NDArray[Any]] | None = None
+            else:
+                self._X, self._axis = None, None
+                self._axes, self._ys = axes_c, ys_c
+        else:
+            axis = check_axis(wavenumbers)
+            if arr.shape[1] != axis.size:
+                raise RamancamError(
+                    f"X has {arr.shape[1]} points but wavenumbers has {axis.size}.")
+            if arr.dtype.kind not in "f":
+                if arr.dtype.kind not in "iub":
+                    try:
+                        arr = arr.astype(np.float64)
+                    except (TypeError, ValueError):
+                        raise RamancamError(
+                            f"X must hold numbers; got dtype {arr.dtype}.") from None
+                arr = arr.astype(np.float64)
+            bad = ~np.isfinite(arr)
+            if bad.any():
+                i, j = (int(v) for v in np.argwhere(bad)[0])
+                raise RamancamError(
+                    f"{where(src[i] or None)}intensities must be finite; got {arr[i, j]} in "
+                    f"spectrum {i} at {axis[j]:g} cm-1. Remove or interpolate missing values.")
+            self._X, self._axis, self._axes, self._ys = np.array(arr), axis, None, None
+        self._n = n
+        self.labels: NDArray[np.str_] | None = (
+            None if labels is None else _as_str_column(labels, n, "labels"))
+        self.meta: dict[str, NDArray[Any]] = {}
+        for k, v in (meta or {}).items():
+            col = np.asarray(v)
+            if col.ndim != 1 or col.shape[0] != n:
+                raise RamancamError(
+                    f"metadata column {k!r} must have one value per spectrum ({n}); "
+                    f"got shape {col.shape}.")
+            self.meta[str(k)] = col
+        self.sources: NDArray[np.str_] = src
+        for a in self._arrays():
+            a.flags.writeable = False
+
+    # ------------------------------------------------------------------ access
+    def _arrays(self) -> Iterable[NDArray[Any]]:
+        if self._X is not None and self._axis is not None:
+            yield self._X
+            yield self._axis
+        else:
+            yield from self._axes or []
+            yield from self._ys or []
+        if self.labels is not None:
+            yield self.labels
+        yield from self.meta.values()
+        yield self.sources
+
+    @property
+    def has_common_axis(self) -> bool:
+        """True when every spectrum shares one axis (so ``X`` is available)."""
+        return self._X is not None
+
+    def _need_common(self, what: str) -> None:
+        if self._X is None:
+            axes = self.axes
+            lo = min(min(a[0], a[-1]) for a in axes)
+            hi = max(max(a[0], a[-1]) for a in axes)
+            raise RamancamError(
+                f"{what} needs spectra on one common axis; these {self._n} spectra have "
+                f"{len(_distinct_axes(axes))} different axes (together {lo:g}-{hi:g} cm-1). "
+                "Resample them onto a common grid first, e.g. "
+                "ramancam.preprocess.paper_recipe().apply(spectra) or "
+                "ramancam.preprocess.resample(spectra, grid).")
+
+    @property
+    def X(self) -> NDArray[Any]:
+        """Intensities, shape ``(n_spectra, n_points)`` (common-axis layout only)."""
+        self._need_common("stacking into X")
+        assert self._X is not None
+        return self._X
+
+    @property
+    def wavenumbers(self) -> NDArray[np.float64]:
+        """The common axis, shape ``(n_points,)`` (common-axis layout only)."""
+        self._need_common("a single wavenumber axis")
+        assert self._axis is not None
+        return self._axis
+
+    @property
+    def axes(self) -> list[NDArray[np.float64]]:
+        """One axis per spectrum (always available)."""
+        if self._axes is not None:
+            return list(self._axes)
+        assert self._axis is not None
+        return [self._axis] * self._n
+
+    @property
+    def intensities(self) -> list[NDArray[Any]]:
+        """One 1-D intensity array per spectrum (always available)."""
+        if self._ys is not None:
+            return list(self._ys)
+        assert self._X is not None
+        return list(self._X)
+
+    @property
+    def n_spectra(self) -> int:
+        return self._n
+
+    @property
+    def n_points(self) -> int:
+        """Number of points on the common axis (common-axis layout only)."""
+        return int(self.wavenumbers.size)
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def classes(self) -> list[str]:
+        """Sorted distinct labels (empty when unlabelled)."""
+        return [] if self.labels is None else sorted(set(self.labels.tolist()))
+
+    def class_counts(self) -> dict[str, int]:
+        """Number of spectra per class, in sorted class order."""
+        if self.labels is None:
+            return {}
+        vals, counts = np.unique(self.labels, return_counts=True)
+        return {str(v): int(c) for v, c in zip(vals, counts, strict=True)}
+
+    def axis_range(self) -> tuple[float, float]:
+        """Lowest and highest axis value over all spectra."""
+        axes = self.axes
+        return (float(min(a.min() for a in axes)), float(max(a.max() for a in axes)))
+
+    # ------------------------------------------------------------ derivation
+    def __getitem__(self, index: Any) -> Spectra:
+        """Subset of spectra by integer, slice, integer array or boolean mask."""
+        idx = np.arange(self._n)[index]
+        idx = np.atleast_1d(idx)
+        labels = None if self.labels is None else self.labels[idx]
+        meta = {k: v[idx] for k, v in self.meta.items()}
+        if self._X is not None:
+            return Spectra(self._X[idx], self._axis, labels, meta, self.sources[idx])
+        assert self._ys is not None and self._axes is not None
+        return Spectra([self._ys[i] for i in idx], [self._axes[i] for i in idx], labels, meta,
+                       self.sources[idx])
+
+    def replace(self, X: Any = None, wavenumbers: Any = None, *,
+                labels: Any = "keep", meta: Mapping[str, ArrayLike] | None = None) -> Spectra:
+        """New ``Spectra`` with new intensities/axis, keeping labels, metadata and sources."""
+        if X is None:
+            X = self._X if self._X is not None else self._ys
+        if wavenumbers is None:
+            wavenumbers = self._axis if self._axis is not None else self._axes
+        return Spectra(X, wavenumbers,
+                       self.labels if isinstance(labels, str) and labels == "keep" else labels,
+                       self.meta if meta is None else meta, self.sources)
+
+    @staticmethod
+    def concat(parts: Sequence[Spectra]) -> Spectra:
+        """Stack several ``Spectra``; metadata columns missing in a part become ``""``."""
+        if not parts:
+            raise RamancamError("concat needs at least one Spectra; got none.")
+        keys: list[str] = []
+        for p in parts:
+            keys += [k for k in p.meta if k not in keys]
+        meta = {k: np.concatenate([
+            p.meta[k].astype(object) if k in p.meta else np.full(len(p), "", dtype=object)
+            for p in parts]) for k in keys}
+        has_labels = [p.labels is not None for p in parts]
+        if any(has_labels) and not all(has_labels):
+            raise RamancamError("concat needs all parts labelled or none labelled.")
+        labels = np.concatenate([p.labels for p in parts]) if all(has_labels) else None
+        sources = np.concatenate([p.sources for p in parts])
+        ys = [y for p in parts for y in p.intensities]
+        axes = [a for p in parts for a in p.axes]
+        return Spectra(ys, axes, labels, meta, sources)
+
+    def __repr__(self) -> str:
+        lo, hi = self.axis_range() if self._n else (float("nan"), float("nan"))
+        layout = (f"{self.n_points} points" if self.has_common_axis
+                  else "per-spectrum axes")
+        lab = f", {len(self.classes)} classes" if self.labels is not None else ""
+        return f"Spectra({self._n} spectra, {layout}, {lo:g}-{hi:g}{lab})"
+
+
+def _is_ragged(X: Any, wavenumbers: Any) -> bool:
+    if isinstance(wavenumbers, np.ndarray):
+        return wavenumbers.dtype == object
+    if isinstance(wavenumbers, (list, tuple)) and wavenumbers:
+        first = wavenumbers[0]
+        return isinstance(first, (np.ndarray, list, tuple))
+    return False
+
+
+def _all_equal_axes(axes: Sequence[NDArray[np.float64]]) -> bool:
+    a0 = axes[0]
+    return all(a.shape == a0.shape and np.array_equal(a, a0) for a in axes[1:])
+
+
+def _distinct_axes(axes: Sequence[NDArray[np.float64]]) -> list[NDArray[np.float64]]:
+    out: list[NDArray[np.float64]] = []
+    for a in axes:
+        if not any(a.shape == b.shape and np.array_equal(a, b) for b in out):
+            out.append(a)
+    return out
+
+
+def _as_str_column(values: ArrayLike | None, n: int, name: str, default: str | None = None
+                   ) -> NDArray[np.str_]:
+    if values is None:
+        return np.full(n, default if default is not None else "", dtype=object).astype(str) \
+            if n else np.zeros(0, dtype="<U1")
+    col = np.asarray(values)
+    if col.ndim != 1 or col.shape[0] != n:
+        raise RamancamError(f"{name} must have one value per spectrum ({n}); got shape "
+                            f"{col.shape}.")
+    return col.astype(str)

@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+
+from ramancam import RamancamError, Spectra
+
+
+def test_common_axis_roundtrip(rng):
+    X = rng.normal(size=(3, 5))
+    s = Spectra(X, [1, 2, 3, 4, 5], labels=["a", "b", "a"], meta={"c": [1, 2, 3]})
+    assert s.X.shape == (3, 5) and s.n_points == 5 and len(s) == 3
+    assert s.classes == ["a", "b"] and s.class_counts() == {"a": 2, "b": 1}
+    assert not s.X.flags.writeable
+    sub = s[[0, 2]]
+    assert sub.labels.tolist() == ["a", "a"] and sub.meta["c"].tolist() == [1, 3]
+
+
+def test_descending_axis_kept():
+    s = Spectra(np.ones((1, 3)), [3.0, 2.0, 1.0])
+    assert s.wavenumbers.tolist() == [3.0, 2.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("axis", "match"),
+    [([1, 2, 2], "must not repeat"), ([1, 3, 2], "strictly increasing"),
+     ([1, np.nan, 3], "must be finite")],
+)
+def test_bad_axes(axis, match):
+    with pytest.raises(RamancamError, match=match):
+        Spectra(np.ones((1, 3)), axis)
+
+
+def test_shape_mismatch_and_nan():
+    with pytest.raises(RamancamError, match="X has 3 points but wavenumbers has 4"):
+        Spectra(np.ones((1, 3)), [1, 2, 3, 4])
+    with pytest.raises(RamancamError, match="must be finite"):
+        Spectra(np.array([[1.0, np.inf, 2.0]]), [1, 2, 3])
+    with pytest.raises(RamancamError, match=r"X\[None, :\]"):
+        Spectra(np.ones(3), [1, 2, 3])
+
+
+def test_ragged_axes_refuse_stacking():
+    s = Spectra([np.ones(3), np.ones(4)], [np.arange(3.0), np.arange(4.0)], sources=["a", "b"])
+    assert not s.has_common_axis
+    with pytest.raises(RamancamError, match="Resample them onto a common grid"):
+        _ = s.X
+    same = Spectra([np.ones(3), np.zeros(3)], [np.arange(3.0), np.arange(3.0)])
+    assert same.has_common_axis and same.X.shape == (2, 3)
+
+
+def test_concat_and_meta_length():
+    a = Spectra(np.ones((1, 3)), [1, 2, 3], labels=["x"], meta={"m": ["p"]})
+    b = Spectra(np.zeros((2, 3)), [1, 2, 3], labels=["y", "y"])
+    c = Spectra.concat([a, b])
+    assert c.X.shape == (3, 3) and c.meta["m"].tolist() == ["p", "", ""]
+    with pytest.raises(RamancamError, match="metadata column 'm'"):
+        Spectra(np.ones((2, 3)), [1, 2, 3], meta={"m": [1]})
