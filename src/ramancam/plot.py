@@ -1,0 +1,455 @@
+"""Figures for spectra, explanation maps and classification results (matplotlib).
+
+House style (as in statsmodels' graphics): every function takes ``ax=None`` (a new figure is
+made when it is ``None``), draws on it and returns the axes; nothing here calls
+``plt.show()``. The Agg backend is selected at import when no backend has been chosen yet, so
+the functions work on machines without a display.
+
+Signed maps (the paper's FC-importance map M, Eq. 9) keep their sign in every figure: positive
+values are filled red, negative values blue, so a peak that argues *against* a class is never
+mistaken for one that argues for it.
+
+Maps are drawn on their own scale. Where a map and a spectrum share one axes (the overlays
+of Figs. 2, 3, 5 and 7), each curve is divided by its largest absolute value, as the paper does
+("the intensity was normalized relative to each maximum value"); the sign is kept.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import matplotlib
+
+if "MPLBACKEND" not in os.environ:  # never pick an interactive backend on a headless machine
+    matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .errors import RamancamError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "NEGATIVE_COLOR",
+    "POSITIVE_COLOR",
+    "confusion_matrix",
+    "cv_accuracy",
+    "figure_png",
+    "map_band",
+    "map_with_reference",
+    "maps_overlay",
+    "scale_max_abs",
+    "spectrum_map",
+    "vip_beside_map",
+]
+
+POSITIVE_COLOR = "#d62728"  # red: evidence for the class
+NEGATIVE_COLOR = "#1f77b4"  # blue: evidence against the class
+SPECTRUM_COLOR = "black"
+REFERENCE_COLOR = "#d62728"
+MAP_COLOR = "#1f4e9c"
+
+
+# ----------------------------------------------------------------------------- helpers
+def _axes(ax: Axes | None, figsize: tuple[float, float] = (7.0, 3.2)) -> Axes:
+    if ax is not None:
+        return ax
+    fig = plt.figure(figsize=figsize, layout="constrained")
+    return fig.add_subplot()
+
+
+def _vector(values: ArrayLike, name: str, n: int | None = None) -> NDArray[np.float64]:
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim != 1:
+        raise RamancamError(f"{name} must be 1-D; got shape {arr.shape}. "
+                            "Pass one spectrum or one map at a time.")
+    if n is not None and arr.shape[0] != n:
+        raise RamancamError(f"{name} must have one value per axis point ({n}); "
+                            f"got {arr.shape[0]}.")
+    return arr
+
+
+def _axis(axis: ArrayLike) -> NDArray[np.float64]:
+    a = np.asarray(axis, dtype=np.float64)
+    if a.ndim != 1 or a.size < 2:
+        raise RamancamError(f"axis must be 1-D with at least 2 points; got shape {a.shape}.")
+    return a
+
+
+def _xlabel(axis: NDArray[np.float64], xlabel: str | None) -> str:
+    if xlabel is not None:
+        return xlabel
+    # Simulated sets use channel numbers 0..n-1 (paper Eq. 10); everything else is in cm-1.
+    if axis[0] == 0 and np.allclose(np.diff(axis), 1.0):
+        return "channel"
+    return "Raman shift (cm$^{-1}$)"
+
+
+def scale_max_abs(values: ArrayLike) -> NDArray[np.float64]:
+    """Divide by the largest absolute value, keeping the sign (all-zero input stays zero).
+
+    Parameters
+    ----------
+    values : array-like of shape (n_points,) or (n_curves, n_points)
+        Curves to scale; each row is scaled on its own.
+
+    Returns
+    -------
+    ndarray of the same shape, with values in [-1, 1].
+    """
+    arr = np.asarray(values, dtype=np.float64)
+    peak = np.max(np.abs(arr), axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(peak > 0, arr / np.where(peak > 0, peak, 1.0), 0.0)
+    return out
+
+
+def _fill_signed(ax: Axes, x: NDArray[np.float64], m: NDArray[np.float64], *,
+                 alpha: float = 0.55, label: str | None = None) -> None:
+    """Signed fill: red above zero, blue below, plus a thin outline of the map."""
+    ax.fill_between(x, 0.0, m, where=m >= 0, interpolate=True, color=POSITIVE_COLOR,
+                    alpha=alpha, linewidth=0, label=f"{label} (+)" if label else "+")
+    ax.fill_between(x, 0.0, m, where=m < 0, interpolate=True, color=NEGATIVE_COLOR,
+                    alpha=alpha, linewidth=0, label=f"{label} (-)" if label else "-")
+    ax.plot(x, m, color="0.25", linewidth=0.6)
+    ax.axhline(0.0, color="0.5", linewidth=0.6)
+
+
+def figure_png(fig: Figure, *, dpi: int = 110) -> bytes:
+    """Render a figure to PNG bytes (for embedding in the HTML report) and close it."""
+    import io
+
+    buf = io.BytesIO()
+    try:
+        fig.savefig(buf, format="png", dpi=dpi)
+    finally:
+        plt.close(fig)
+    return buf.getvalue()
+
+
+# ----------------------------------------------------------------------------- figures
+def spectrum_map(axis: ArrayLike, spectrum: ArrayLike, signed_map: ArrayLike, *,
+                 ax: Axes | None = None, title: str | None = None,
+                 map_label: str = "map", xlabel: str | None = None) -> Axes:
+    """One spectrum (black line, left axis) and its signed map (filled, right axis).
+
+    Parameters
+    ----------
+    axis : array-like of shape (n_points,)
+        Raman shift in cm-1, or channel number.
+    spectrum : array-like of shape (n_points,)
+        The input spectrum.
+    signed_map : array-like of shape (n_points,)
+        Explanation map on the same axis; positive values are filled red, negative blue, on a
+        twin y axis symmetric about zero so that the sign is read at a glance.
+    ax : matplotlib Axes, optional
+        Where to draw the spectrum; the map goes on ``ax.twinx()``.
+    title, map_label, xlabel : str, optional
+        Axes title, legend text of the map and x-axis label (default: "channel" for a 0, 1,
+        2, ... axis, otherwise Raman shift).
+
+    Returns
+    -------
+    matplotlib Axes
+        The spectrum axes; the map axes is available as ``ax.map_axes``.
+    """
+    x = _axis(axis)
+    s = _vector(spectrum, "spectrum", x.size)
+    m = _vector(signed_map, "signed_map", x.size)
+    ax = _axes(ax)
+    ax.plot(x, s, color=SPECTRUM_COLOR, linewidth=0.9, label="spectrum")
+    ax.set_xlabel(_xlabel(x, xlabel))
+    ax.set_ylabel("intensity")
+    twin = ax.twinx()
+    _fill_signed(twin, x, m, label=map_label)
+    lim = float(np.max(np.abs(m))) or 1.0
+    twin.set_ylim(-1.1 * lim, 1.1 * lim)
+    twin.set_ylabel(map_label)
+    ax.set_zorder(twin.get_zorder() + 1)  # spectrum line above the fills
+    ax.patch.set_visible(False)
+    ax.set_xlim(float(x.min()), float(x.max()))
+    if title:
+        ax.set_title(title)
+    ax.map_axes = twin  # type: ignore[attr-defined]
+    return ax
+
+
+def maps_overlay(axis: ArrayLike, spectrum: ArrayLike | None,
+                 maps: Mapping[str, ArrayLike], *, ax: Axes | None = None,
+                 title: str | None = None, inset: tuple[float, float] | None = None,
+                 xlabel: str | None = None) -> Axes:
+    """Several maps of one spectrum overlaid, one line per setting (paper Fig. 2).
+
+    Each map and the spectrum are scaled to a largest absolute value of 1 (sign kept), so the
+    settings are compared by shape, which is what Fig. 2 shows.
+
+    Parameters
+    ----------
+    axis : array-like of shape (n_points,)
+    spectrum : array-like of shape (n_points,), or None
+        The test spectrum, drawn in black; ``None`` to draw the maps only.
+    maps : mapping of str to array-like of shape (n_points,)
+        Legend text (e.g. ``"size 8 (64)"``) to map, drawn in the mapping's order.
+    ax : matplotlib Axes, optional
+    title : str, optional
+    inset : (float, float), optional
+        An x range to enlarge in an inset (the paper's 400-600 ch).
+    xlabel : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    x = _axis(axis)
+    if not maps:
+        raise RamancamError("maps must hold at least one map; got none. "
+                            "Pass a mapping of setting name to map.")
+    ax = _axes(ax)
+    cmap = plt.get_cmap("viridis")
+    curves = [(str(k), scale_max_abs(_vector(v, f"map {k!r}", x.size))) for k, v in maps.items()]
+
+    def draw(target: Axes) -> None:
+        if spectrum is not None:
+            target.plot(x, scale_max_abs(_vector(spectrum, "spectrum", x.size)),
+                        color=SPECTRUM_COLOR, linewidth=1.0, label="spectrum")
+        for i, (name, m) in enumerate(curves):
+            target.plot(x, m, color=cmap(i / max(len(curves) - 1, 1) * 0.9),
+                        linewidth=1.0, label=name)
+        target.axhline(0.0, color="0.6", linewidth=0.5)
+
+    draw(ax)
+    ax.set_xlim(float(x.min()), float(x.max()))
+    ax.set_xlabel(_xlabel(x, xlabel))
+    ax.set_ylabel("scaled to max |value|")
+    ax.legend(fontsize="small", ncols=2 if len(curves) > 3 else 1, loc="lower left")
+    if inset is not None:
+        lo, hi = float(inset[0]), float(inset[1])
+        if not hi > lo:
+            raise RamancamError(f"inset must be (low, high) with high > low; got {inset}.")
+        sub = ax.inset_axes((0.58, 0.45, 0.4, 0.5))
+        draw(sub)
+        sub.set_xlim(lo, hi)
+        sub.tick_params(labelsize="x-small")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def confusion_matrix(cm: ArrayLike, class_names: Sequence[str], *, ax: Axes | None = None,
+                     title: str | None = None) -> Axes:
+    """Confusion matrix: counts written in the cells, colours normalised per true class (row).
+
+    Parameters
+    ----------
+    cm : array-like of shape (n_classes, n_classes)
+        Counts; rows are true classes, columns predicted classes.
+    class_names : sequence of str of length n_classes
+    ax : matplotlib Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    c = np.asarray(cm, dtype=np.float64)
+    names = [str(n) for n in class_names]
+    if c.ndim != 2 or c.shape[0] != c.shape[1]:
+        raise RamancamError(f"cm must be a square matrix; got shape {c.shape}.")
+    if len(names) != c.shape[0]:
+        raise RamancamError(f"class_names must have one name per row of cm ({c.shape[0]}); "
+                            f"got {len(names)}.")
+    n = len(names)
+    ax = _axes(ax, figsize=(1.2 + 0.55 * n, 1.0 + 0.5 * n))
+    rows = c.sum(axis=1, keepdims=True)
+    frac = np.divide(c, rows, out=np.zeros_like(c), where=rows > 0)
+    ax.imshow(frac, cmap="Blues", vmin=0.0, vmax=1.0)
+    for i in range(n):
+        for j in range(n):
+            ax.text(j, i, f"{c[i, j]:.0f}", ha="center", va="center",
+                    fontsize="small", color="white" if frac[i, j] > 0.5 else "black")
+    ax.set_xticks(range(n), names, rotation=45, ha="right", fontsize="small")
+    ax.set_yticks(range(n), names, fontsize="small")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def cv_accuracy(fold_accuracy: Mapping[str, Sequence[float]], *, ax: Axes | None = None,
+                title: str | None = None) -> Axes:
+    """Accuracy per cross-validation fold, one bar per model within each fold.
+
+    Parameters
+    ----------
+    fold_accuracy : mapping of str to sequence of float
+        Model name (e.g. ``"CNN"``, ``"PCA+SVM"``, ``"PLS-DA"``) to its accuracy in each fold
+        (values in [0, 1]); all models must have the same number of folds. The mean of each
+        model is written in its legend entry.
+    ax : matplotlib Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if not fold_accuracy:
+        raise RamancamError("fold_accuracy must name at least one model; got none.")
+    vals = {str(k): np.asarray(v, dtype=np.float64) for k, v in fold_accuracy.items()}
+    sizes = {v.size for v in vals.values()}
+    if len(sizes) != 1 or 0 in sizes:
+        raise RamancamError("fold_accuracy must give every model the same, non-zero number "
+                            f"of folds; got {({k: v.size for k, v in vals.items()})}.")
+    n_folds = sizes.pop()
+    n_models = len(vals)
+    ax = _axes(ax, figsize=(1.5 + 0.9 * n_folds, 3.0))
+    width = 0.8 / n_models
+    idx = np.arange(n_folds)
+    for i, (name, acc) in enumerate(vals.items()):
+        ax.bar(idx + (i - (n_models - 1) / 2) * width, acc, width,
+               label=f"{name} (mean {acc.mean():.3f})")
+    ax.set_xticks(idx, [f"fold {i + 1}" for i in idx] if n_folds > 1 else ["test"])
+    ax.set_ylim(0.0, 1.05)
+    ax.set_ylabel("accuracy")
+    ax.legend(fontsize="small", loc="lower right")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def map_band(axis: ArrayLike, maps: ArrayLike, *, ax: Axes | None = None,
+             label: str | None = None, color: str = MAP_COLOR,
+             spectrum: ArrayLike | None = None, title: str | None = None,
+             xlabel: str | None = None) -> Axes:
+    """Mean map with a +- 1 sd band across folds (or spectra) for one class.
+
+    Parameters
+    ----------
+    axis : array-like of shape (n_points,)
+    maps : array-like of shape (n_folds, n_points)
+        One map per fold (e.g. each fold's mean map of the class).
+    ax : matplotlib Axes, optional
+    label : str, optional
+        Legend text (e.g. the class name).
+    color : str
+    spectrum : array-like of shape (n_points,), optional
+        A spectrum to draw beneath (scaled to the map's largest absolute mean value).
+    title, xlabel : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    x = _axis(axis)
+    m = np.asarray(maps, dtype=np.float64)
+    if m.ndim != 2 or m.shape[1] != x.size:
+        raise RamancamError(f"maps must have shape (n_folds, {x.size}); got {m.shape}.")
+    ax = _axes(ax)
+    mean = m.mean(axis=0)
+    sd = m.std(axis=0, ddof=1) if m.shape[0] > 1 else np.zeros_like(mean)
+    if spectrum is not None:
+        top = float(np.max(np.abs(mean))) or 1.0
+        ax.plot(x, scale_max_abs(_vector(spectrum, "spectrum", x.size)) * top,
+                color="0.55", linewidth=0.8, label="mean spectrum")
+    ax.fill_between(x, mean - sd, mean + sd, color=color, alpha=0.3, linewidth=0,
+                    label="+- 1 sd")
+    ax.plot(x, mean, color=color, linewidth=1.0, label=label or "mean map")
+    ax.axhline(0.0, color="0.6", linewidth=0.5)
+    ax.set_xlim(float(x.min()), float(x.max()))
+    ax.set_xlabel(_xlabel(x, xlabel))
+    ax.set_ylabel("map")
+    ax.legend(fontsize="small", loc="upper right")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def map_with_reference(axis: ArrayLike, signed_map: ArrayLike, reference: ArrayLike, *,
+                       spectrum: ArrayLike | None = None, ax: Axes | None = None,
+                       reference_label: str = "pure spectrum", map_label: str = "map",
+                       title: str | None = None, xlabel: str | None = None) -> Axes:
+    """A map with a reference pure spectrum overlaid (paper Fig. 7).
+
+    Black: the input (mixture) spectrum, when given; filled red/blue: the signed map; red
+    line: the reference pure spectrum. All three are scaled to a largest absolute value of 1.
+
+    Parameters
+    ----------
+    axis : array-like of shape (n_points,)
+    signed_map : array-like of shape (n_points,)
+    reference : array-like of shape (n_points,)
+        The pure spectrum of the labelled component.
+    spectrum : array-like of shape (n_points,), optional
+        The input spectrum.
+    ax : matplotlib Axes, optional
+    reference_label, map_label, title, xlabel : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    x = _axis(axis)
+    m = scale_max_abs(_vector(signed_map, "signed_map", x.size))
+    r = scale_max_abs(_vector(reference, "reference", x.size))
+    ax = _axes(ax)
+    _fill_signed(ax, x, m, alpha=0.45, label=map_label)
+    if spectrum is not None:
+        ax.plot(x, scale_max_abs(_vector(spectrum, "spectrum", x.size)) + 1.2,
+                color=SPECTRUM_COLOR, linewidth=0.8, label="input (offset +1.2)")
+    ax.plot(x, r, color=REFERENCE_COLOR, linewidth=0.9, label=reference_label)
+    ax.set_xlim(float(x.min()), float(x.max()))
+    ax.set_xlabel(_xlabel(x, xlabel))
+    ax.set_ylabel("scaled to max |value|")
+    ax.legend(fontsize="x-small", loc="lower right")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def vip_beside_map(axis: ArrayLike, vip: ArrayLike, cnn_map: ArrayLike, *,
+                   spectrum: ArrayLike | None = None, ax: Axes | None = None,
+                   title: str | None = None, xlabel: str | None = None) -> Axes:
+    """PLS-DA variable importance in projection (VIP) and a CNN map on the same axis.
+
+    Both curves are scaled to a largest absolute value of 1 (VIP is non-negative; the CNN
+    map keeps its sign), so that where each method puts its weight can be compared.
+
+    Parameters
+    ----------
+    axis : array-like of shape (n_points,)
+    vip : array-like of shape (n_points,)
+        VIP scores of one class (or overall).
+    cnn_map : array-like of shape (n_points,)
+        The CNN's map for the same class (e.g. its mean FC-importance map).
+    spectrum : array-like of shape (n_points,), optional
+        A spectrum drawn in grey underneath.
+    ax : matplotlib Axes, optional
+    title, xlabel : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    x = _axis(axis)
+    v = scale_max_abs(_vector(vip, "vip", x.size))
+    m = scale_max_abs(_vector(cnn_map, "cnn_map", x.size))
+    ax = _axes(ax)
+    if spectrum is not None:
+        ax.plot(x, scale_max_abs(_vector(spectrum, "spectrum", x.size)), color="0.7",
+                linewidth=0.8, label="spectrum")
+    ax.plot(x, v, color="#ff7f0e", linewidth=1.0, label="PLS-DA VIP")
+    ax.plot(x, m, color=MAP_COLOR, linewidth=1.0, label="CNN map")
+    ax.axhline(0.0, color="0.6", linewidth=0.5)
+    ax.set_xlim(float(x.min()), float(x.max()))
+    ax.set_xlabel(_xlabel(x, xlabel))
+    ax.set_ylabel("scaled to max |value|")
+    ax.legend(fontsize="small", loc="lower right")
+    if title:
+        ax.set_title(title)
+    return ax

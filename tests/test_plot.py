@@ -1,0 +1,168 @@
+"""ramancam.plot: every function returns axes and draws what it should."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.collections import PolyCollection
+
+from ramancam import RamancamError, plot
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture
+def axis() -> np.ndarray:
+    return np.arange(200, dtype=float)
+
+
+def _signed_map(axis: np.ndarray) -> np.ndarray:
+    # positive bump at 50, negative dip at 150
+    return np.exp(-((axis - 50) / 5) ** 2) - 0.5 * np.exp(-((axis - 150) / 5) ** 2)
+
+
+def test_scale_max_abs_keeps_sign_and_handles_zero():
+    out = plot.scale_max_abs([[2.0, -4.0, 1.0], [0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(out, [[0.5, -1.0, 0.25], [0.0, 0.0, 0.0]])
+
+
+def test_spectrum_map_fills_positive_red_and_negative_blue(axis, rng):
+    spectrum = rng.random(axis.size)
+    m = _signed_map(axis)
+    ax = plot.spectrum_map(axis, spectrum, m, title="t")
+    assert isinstance(ax, matplotlib.axes.Axes)
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), spectrum)
+    assert ax.get_xlabel() == "channel"
+    twin = ax.map_axes
+    fills = [c for c in twin.collections if isinstance(c, PolyCollection)]
+    assert len(fills) == 2
+    red = matplotlib.colors.to_rgba(plot.POSITIVE_COLOR)[:3]
+    blue = matplotlib.colors.to_rgba(plot.NEGATIVE_COLOR)[:3]
+    pos, neg = fills
+    np.testing.assert_allclose(pos.get_facecolor()[0][:3], red)
+    np.testing.assert_allclose(neg.get_facecolor()[0][:3], blue)
+    # the red fill lies above zero, the blue one below
+    assert pos.get_paths()[0].vertices[:, 1].min() >= -1e-12
+    assert neg.get_paths()[0].vertices[:, 1].max() <= 1e-12
+    lo, hi = twin.get_ylim()
+    assert lo == pytest.approx(-hi)  # symmetric: zero in the middle
+
+
+def test_spectrum_map_uses_given_axes_and_cm1_label(rng):
+    _fig, ax0 = plt.subplots()
+    x = np.linspace(400, 1800, 50)
+    ax = plot.spectrum_map(x, rng.random(50), rng.standard_normal(50), ax=ax0)
+    assert ax is ax0
+    assert "Raman shift" in ax.get_xlabel()
+
+
+def test_spectrum_map_rejects_wrong_lengths(axis):
+    with pytest.raises(RamancamError, match="signed_map must have one value per axis point"):
+        plot.spectrum_map(axis, np.ones(axis.size), np.ones(axis.size - 1))
+    with pytest.raises(RamancamError, match="spectrum must be 1-D"):
+        plot.spectrum_map(axis, np.ones((2, axis.size)), np.ones(axis.size))
+
+
+def test_maps_overlay_draws_one_line_per_setting_and_inset(axis, rng):
+    maps = {f"size {k} (64)": rng.standard_normal(axis.size) for k in (8, 16, 32)}
+    ax = plot.maps_overlay(axis, rng.random(axis.size), maps, inset=(40, 60))
+    curves = [ln for ln in ax.lines if not ln.get_label().startswith("_")]
+    assert [ln.get_label() for ln in curves] == ["spectrum", *maps]
+    for ln in curves:
+        assert np.max(np.abs(ln.get_ydata())) == pytest.approx(1.0)
+    insets = [a for a in ax.child_axes]
+    assert len(insets) == 1 and insets[0].get_xlim() == (40.0, 60.0)
+
+
+def test_maps_overlay_errors(axis):
+    with pytest.raises(RamancamError, match="maps must hold at least one map"):
+        plot.maps_overlay(axis, None, {})
+    with pytest.raises(RamancamError, match="inset must be"):
+        plot.maps_overlay(axis, None, {"a": np.ones(axis.size)}, inset=(5, 5))
+
+
+def test_confusion_matrix_writes_counts_and_normalises_rows():
+    cm = np.array([[8, 2], [0, 5]])
+    ax = plot.confusion_matrix(cm, ["<b>A</b>", "B"])
+    texts = sorted(t.get_text() for t in ax.texts)
+    assert texts == ["0", "2", "5", "8"]
+    img = ax.images[0].get_array()
+    np.testing.assert_allclose(img, [[0.8, 0.2], [0.0, 1.0]])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["<b>A</b>", "B"]
+
+
+def test_confusion_matrix_errors():
+    with pytest.raises(RamancamError, match="cm must be a square matrix"):
+        plot.confusion_matrix(np.ones((2, 3)), ["a", "b"])
+    with pytest.raises(RamancamError, match="class_names must have one name per row"):
+        plot.confusion_matrix(np.ones((2, 2)), ["a"])
+
+
+def test_cv_accuracy_bars_side_by_side():
+    acc = {"CNN": [1.0, 0.9, 0.95], "PCA+SVM": [0.8, 0.85, 0.9]}
+    ax = plot.cv_accuracy(acc)
+    assert len(ax.patches) == 6
+    heights = [p.get_height() for p in ax.patches]
+    assert heights == [1.0, 0.9, 0.95, 0.8, 0.85, 0.9]
+    # the two models' bars of fold 1 sit side by side, not on top of each other
+    assert ax.patches[0].get_x() < ax.patches[3].get_x()
+    assert "mean 0.950" in ax.get_legend().get_texts()[0].get_text()
+
+
+def test_cv_accuracy_rejects_uneven_folds():
+    with pytest.raises(RamancamError, match="same, non-zero number of folds"):
+        plot.cv_accuracy({"a": [1.0], "b": [1.0, 0.5]})
+    with pytest.raises(RamancamError, match="at least one model"):
+        plot.cv_accuracy({})
+
+
+def test_map_band_draws_mean_and_sd(axis, rng):
+    maps = rng.standard_normal((5, axis.size))
+    ax = plot.map_band(axis, maps, label="class A", spectrum=rng.random(axis.size))
+    mean_line = next(ln for ln in ax.lines if ln.get_label() == "class A")
+    np.testing.assert_allclose(mean_line.get_ydata(), maps.mean(axis=0))
+    band = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(band) == 1
+    ys = band[0].get_paths()[0].vertices[:, 1]
+    hi = maps.mean(axis=0) + maps.std(axis=0, ddof=1)
+    assert ys.max() == pytest.approx(hi.max())
+
+
+def test_map_band_shape_error(axis):
+    with pytest.raises(RamancamError, match="maps must have shape"):
+        plot.map_band(axis, np.ones(axis.size))
+
+
+def test_map_with_reference_overlays_pure_spectrum(axis, rng):
+    ref = np.exp(-((axis - 50) / 3) ** 2) * 7.0
+    ax = plot.map_with_reference(axis, _signed_map(axis), ref, spectrum=rng.random(axis.size),
+                                 reference_label="alanine")
+    ref_line = next(ln for ln in ax.lines if ln.get_label() == "alanine")
+    np.testing.assert_allclose(ref_line.get_ydata(), ref / 7.0)
+    assert len([c for c in ax.collections if isinstance(c, PolyCollection)]) == 2
+
+
+def test_vip_beside_map_same_axis(axis, rng):
+    vip = rng.random(axis.size) * 3
+    ax = plot.vip_beside_map(axis, vip, _signed_map(axis))
+    labels = [ln.get_label() for ln in ax.lines]
+    assert "PLS-DA VIP" in labels and "CNN map" in labels
+    v = next(ln for ln in ax.lines if ln.get_label() == "PLS-DA VIP")
+    assert np.max(v.get_ydata()) == pytest.approx(1.0)
+
+
+def test_figure_png_returns_png_and_closes():
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    data = plot.figure_png(fig)
+    assert data.startswith(b"\x89PNG")
+    assert not plt.fignum_exists(fig.number)
