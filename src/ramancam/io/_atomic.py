@@ -1,0 +1,111 @@
+"""Atomic file writing: a temp file in the target's folder, ``os.replace``d on success."""
+
+from __future__ import annotations
+
+import gzip as _gzip
+import io
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any, cast
+
+from ..errors import RamancamError
+
+__all__ = ["atomic_write"]
+
+_MODES = ("w", "wt", "wb")
+
+
+def _default_permissions() -> int:
+    # mkstemp creates 0600 files; give the result the permissions a plain open() would have.
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+@contextmanager
+def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, gzip: bool = False,
+                 encoding: str = "utf-8", newline: str | None = None) -> Iterator[IO[Any]]:
+    """Open ``path`` for writing so that it is either written completely or not at all.
+
+    The data go to a temporary file in the same folder (so the final rename never crosses
+    file systems); when the ``with`` block ends without an exception the temporary file is
+    flushed, synced and moved over ``path`` with :func:`os.replace`. On an exception it is
+    removed and ``path`` is left as it was.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write; its folder must exist.
+    mode : {"w", "wt", "wb"}
+        Text (``"w"``/``"wt"``) or binary (``"wb"``) writing.
+    gzip : bool
+        Compress what is written with gzip (the caller decides, e.g. from a ``.gz`` suffix).
+    encoding : str
+        Text encoding for text modes.
+    newline : str, optional
+        Passed to the text wrapper (``""`` for the :mod:`csv` module).
+
+    Yields
+    ------
+    file object
+        A text or binary file to write to.
+
+    Raises
+    ------
+    RamancamError
+        If ``mode`` is not a write mode or the target folder does not exist.
+    """
+    if mode not in _MODES:
+        raise RamancamError(
+            f"mode must be one of {', '.join(map(repr, _MODES))}; got {mode!r}. "
+            "atomic_write only writes whole files.")
+    target = Path(path)
+    folder = target.parent
+    if not folder.is_dir():
+        raise RamancamError(
+            f"the folder of {str(target)!r} must exist; got no folder {str(folder)!r}. "
+            "Create it first.")
+    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+    tmp = Path(tmp_name)
+    raw: IO[bytes] = os.fdopen(fd, "wb")
+    gz: _gzip.GzipFile | None = None
+    text: io.TextIOWrapper | None = None
+    try:
+        binary: IO[bytes] = raw
+        if gzip:
+            # mtime=0 keeps the output byte-identical from run to run.
+            gz = _gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
+            binary = cast(IO[bytes], gz)
+        if mode != "wb":
+            text = io.TextIOWrapper(binary, encoding=encoding, newline=newline)
+            yield text
+            # detach, not close: closing the wrapper would close the file below it too early.
+            text.flush()
+            text.detach()
+            text = None
+        else:
+            yield binary
+        if gz is not None:
+            gz.close()  # writes the gzip trailer into raw (which stays open)
+            gz = None
+        raw.flush()
+        os.fsync(raw.fileno())
+        raw.close()
+        os.chmod(tmp, _default_permissions())
+        os.replace(tmp, target)
+    except BaseException:
+        for layer in (text, gz, raw):
+            if layer is None:
+                continue
+            try:
+                if isinstance(layer, io.TextIOWrapper):
+                    layer.detach()
+                else:
+                    layer.close()
+            except Exception:
+                pass
+        tmp.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,85 @@
+"""Shared helpers of the readers: known file types, reading (and un-gzipping) text, sniffing."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import zlib
+from pathlib import Path
+
+from ..errors import RamancamError
+
+# Text suffixes we read; each may also end in ".gz".
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".xy", ".asc")
+KNOWN_TYPES = ("wide table (.csv/.tsv/.txt, also .gz)",
+               "two-column text (shift, intensity; .txt/.csv/.dat/.xy/.asc)",
+               "RRUFF text (##KEY=value header lines, then shift, intensity)")
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def known_types_text() -> str:
+    """One sentence naming the file types the readers understand."""
+    sfx = ", ".join(TEXT_SUFFIXES)
+    return (f"known types: {'; '.join(KNOWN_TYPES)}; suffixes {sfx}, each optionally + .gz. "
+            "Vendor formats (SPC, WDF, JCAMP-DX) must be exported to text first")
+
+
+def base_suffix(path: Path) -> str:
+    """The file's type suffix, lower case, with a trailing ``.gz`` removed (``""`` if none)."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return suffixes[-1] if suffixes else ""
+
+
+def is_known_file(path: Path) -> bool:
+    """True when the file name has one of the text suffixes we read."""
+    return base_suffix(path) in TEXT_SUFFIXES
+
+
+def check_exists(path: str | os.PathLike[str]) -> Path:
+    """Return ``path`` as a Path, or raise a one-line error when nothing is there."""
+    p = Path(path)
+    if not p.exists():
+        raise RamancamError(
+            f"path must be an existing file or folder; got {str(p)!r}, which does not exist. "
+            "Check the spelling and the current folder.")
+    return p
+
+
+def read_text(path: Path) -> str:
+    """Read a whole text file, un-gzipping it when it starts with the gzip magic bytes.
+
+    UTF-8 (with or without a byte-order mark) is tried first; anything else is read as
+    Latin-1, which never fails, so that odd bytes surface as unreadable numbers with a line
+    number instead of a decoding traceback.
+
+    Raises
+    ------
+    RamancamError
+        If the path is a folder, the gzip stream is broken, or the content holds NUL bytes
+        (a binary file).
+    """
+    if path.is_dir():
+        raise RamancamError(f"{path} must be a file here; got a folder.")
+    data = path.read_bytes()
+    if data[:2] == _GZIP_MAGIC:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise RamancamError(
+                f"file {path} must be a valid gzip file; got a damaged stream ({exc}). "
+                "Re-download or re-compress it.") from None
+    if b"\x00" in data[:65536]:
+        raise RamancamError(
+            f"file {path} must be a text file; got binary content (NUL bytes). "
+            f"{known_types_text()}.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def short(token: str, limit: int = 40) -> str:
+    """A token for an error message: repr'd and cut to ``limit`` characters."""
+    return repr(token if len(token) <= limit else token[:limit] + "...")

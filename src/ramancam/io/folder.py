@@ -1,0 +1,277 @@
+"""Reading one file of any known kind, and folders of such files with labels.
+
+Labels for a folder come from ``labels_from``:
+
+* ``"folder"``: the name of the sub-folder (directly under the folder read) holding the file;
+* ``"header:KEY"``: a ``##KEY=value`` header of each file (e.g. ``header:NAMES`` for RRUFF);
+* ``"regex:R"``: the first group of regular expression ``R`` searched in the file name (the
+  whole match when ``R`` has no group);
+* ``"manifest:F"``: a CSV file ``F`` with columns ``file`` and ``label``; the files it lists
+  (relative to the folder read) are read, in its order.
+
+Files may have different axes; the result then has per-spectrum axes and must be resampled
+before it can be stacked into a matrix.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import RamancamError, where
+from ..spectra import Spectra
+from ._text import (
+    TEXT_SUFFIXES,
+    base_suffix,
+    check_exists,
+    is_known_file,
+    known_types_text,
+    read_text,
+)
+from .table import _list, _skip_comments, parse_table, sniff_delimiter
+from .xy import parse_xy
+
+__all__ = ["LABEL_SOURCES", "labeller", "parse_labels_from", "read_file", "read_folder",
+           "sniff_kind"]
+
+LABEL_SOURCES = ("folder", "header:KEY", "regex:R", "manifest:F")
+
+
+def sniff_kind(text: str) -> str:
+    """Guess a text file's layout: ``"rruff"``, ``"two_column"`` or ``"table"``.
+
+    ``##KEY=value`` lines before the data mean RRUFF; otherwise a first data line with more
+    than two fields means a wide table, and two fields (or fewer) a two-column file.
+    """
+    pos = 0
+    n = len(text)
+    while pos < n:
+        end = text.find("\n", pos)
+        end = n if end < 0 else end
+        line = text[pos:end].strip()
+        pos = end + 1
+        if not line:
+            continue
+        if line.startswith("##") and "=" in line:
+            return "rruff"
+        if line.startswith("#"):
+            continue
+        delimiter = sniff_delimiter(line)
+        n_fields = len(line.split() if delimiter is None else line.split(delimiter))
+        return "table" if n_fields > 2 else "two_column"
+    return "two_column"
+
+
+def read_file(path: str | os.PathLike[str], *, label_col: str | None = None) -> Spectra:
+    """Read one file, choosing the reader from its content (suffix must be a known type).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A wide table, two-column text or RRUFF text file (``.gz`` too).
+    label_col : str, optional
+        For wide tables: the label column. Giving it forces the wide-table reader.
+
+    Raises
+    ------
+    RamancamError
+        Missing path, unknown suffix (the known types are listed), or any reader error.
+    """
+    p = check_exists(path)
+    if p.is_dir():
+        raise RamancamError(f"{p} must be a file here; got a folder. Use read_folder.")
+    if not is_known_file(p):
+        sfx = base_suffix(p) or "no suffix"
+        raise RamancamError(
+            f"file {p} must be of a known type; got {sfx!r}. {known_types_text()}.")
+    text = read_text(p)
+    kind = "table" if label_col is not None else sniff_kind(text)
+    if kind == "table":
+        return parse_table(text, source=str(p), label_col=label_col)
+    return parse_xy(text, source=str(p), headers=kind == "rruff")
+
+
+def parse_labels_from(spec: str) -> tuple[str, str]:
+    """Split a ``labels_from`` value into (kind, argument), checking the kind."""
+    kind, _, arg = spec.partition(":")
+    if kind == "folder" and not arg:
+        return kind, ""
+    if kind in ("header", "regex", "manifest") and arg:
+        return kind, arg
+    raise RamancamError(
+        f"labels_from must be one of {', '.join(LABEL_SOURCES)}; got {spec!r}. "
+        "E.g. header:NAMES or regex:(.+)\\.txt")
+
+
+def _find_files(root: Path, pattern: str | None) -> list[Path]:
+    if pattern is None:
+        found = (f for f in root.rglob("*") if is_known_file(f))
+    else:
+        found = root.glob(pattern) if "/" in pattern else root.rglob(pattern)
+    files = [f for f in found if f.is_file()
+             and not any(part.startswith(".") for part in f.relative_to(root).parts)]
+    return sorted(files, key=lambda f: f.relative_to(root).as_posix())
+
+
+def _read_manifest(spec: str, root: Path) -> tuple[list[Path], list[str]]:
+    mpath = Path(spec)
+    if not mpath.is_file() and (root / spec).is_file():
+        mpath = root / spec
+    if not mpath.is_file():
+        raise RamancamError(
+            f"manifest must be an existing CSV file (columns file,label); got {spec!r}, which "
+            f"is neither a file nor a file in {str(root)!r}. Check the path.")
+    text = read_text(mpath)
+    start, line0 = _skip_comments(text)
+    if start < 0:
+        raise RamancamError(
+            f"manifest {mpath} must have a header row file,label and one row per file; got an "
+            "empty file. Fill it in.")
+    body = text[start:]
+    delimiter = sniff_delimiter(body.split("\n", 1)[0]) or ","
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)
+    try:
+        rows = [(line0 + reader.line_num - 1, r) for r in reader if any(c.strip() for c in r)]
+    except csv.Error as exc:
+        raise RamancamError(
+            f"manifest {mpath} must be valid CSV; got a parse error ({exc}). Fix its quoting."
+        ) from None
+    header = [h.strip().lower() for h in rows[0][1]]
+    if "file" not in header or "label" not in header:
+        raise RamancamError(
+            f"manifest {mpath} must have columns 'file' and 'label'; got {_list(header)}. "
+            "Rename its header to file,label.")
+    fi, li = header.index("file"), header.index("label")
+    files: list[Path] = []
+    labels: list[str] = []
+    for lineno, row in rows[1:]:
+        if len(row) <= max(fi, li):
+            raise RamancamError(
+                f"{where(mpath, lineno)}every manifest row must have a file and a label; got "
+                f"{len(row)} fields. Complete that row.")
+        name, label = row[fi].strip(), row[li].strip()
+        f = Path(name) if Path(name).is_absolute() else root / name
+        if not f.is_file():
+            raise RamancamError(
+                f"{where(mpath, lineno)}listed files must exist in {str(root)!r}; got "
+                f"{name!r}, which is not there. Fix the name or remove the row.")
+        if not label:
+            raise RamancamError(
+                f"{where(mpath, lineno)}labels must not be empty; got an empty label for "
+                f"{name!r}. Fill it in.")
+        files.append(f)
+        labels.append(label)
+    if not files:
+        raise RamancamError(
+            f"manifest {mpath} must list at least one file; got only a header. Add rows "
+            "file,label.")
+    return files, labels
+
+
+def labeller(kind: str, arg: str, root: Path) -> Callable[[Path, Spectra], list[str]]:
+    """A function giving the labels of the spectra read from one file."""
+    if kind == "folder":
+        def by_folder(f: Path, s: Spectra) -> list[str]:
+            rel = f.relative_to(root)
+            if len(rel.parts) < 2:
+                raise RamancamError(
+                    f"file {f} must sit in a sub-folder named after its class for "
+                    f"labels_from='folder'; got it directly in {str(root)!r}. Move it into "
+                    "a class folder or use another labels_from.")
+            return [rel.parts[0]] * len(s)
+        return by_folder
+    if kind == "header":
+        def by_header(f: Path, s: Spectra) -> list[str]:
+            key = arg if arg in s.meta else next(
+                (k for k in s.meta if k.lower() == arg.lower()), None)
+            if key is None:
+                raise RamancamError(
+                    f"file {f} must have a ##{arg}= header line for labels_from='header:{arg}'; "
+                    f"got headers {_list(list(s.meta))}. Use one of those keys.")
+            vals = [str(v) for v in s.meta[key].tolist()]
+            if not all(vals):
+                raise RamancamError(
+                    f"file {f}: header {key!r} must not be empty to serve as a label; got ''. "
+                    "Fill it in or use another labels_from.")
+            return vals
+        return by_header
+    if kind == "regex":
+        try:
+            rx = re.compile(arg)
+        except re.error as exc:
+            raise RamancamError(
+                f"labels_from regex must be a valid regular expression; got {arg!r} ({exc}). "
+                "Fix the expression, e.g. regex:(.+)\\.txt") from None
+
+        def by_regex(f: Path, s: Spectra) -> list[str]:
+            m = rx.search(f.name)
+            label = None if m is None else (m.group(1) if rx.groups else m.group(0))
+            if not label:
+                raise RamancamError(
+                    f"file names must match labels_from regex {arg!r} with a non-empty group; "
+                    f"got {f.name!r}. Adjust the regex or the file pattern.")
+            return [label] * len(s)
+        return by_regex
+    raise RamancamError(f"labels_from kind must be folder, header or regex here; got {kind!r}.")
+
+
+def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
+                pattern: str | None = None) -> Spectra:
+    """Read every spectrum file in a folder (and its sub-folders) into one :class:`Spectra`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The folder.
+    labels_from : {"folder", "header:KEY", "regex:R", "manifest:F"}, optional
+        Where labels come from (see the module docstring); ``None``: unlabelled.
+    pattern : str, optional
+        Glob pattern of the files to read (searched in all sub-folders unless it contains a
+        ``/``); by default every file with a known suffix. Hidden files and folders are
+        skipped. Ignored with a manifest, which lists the files itself.
+
+    Returns
+    -------
+    Spectra
+        One entry per spectrum in file-path order (manifest order with a manifest);
+        ``sources`` names each file; metadata columns missing in some files are ``""``.
+        Files with different axes give a per-spectrum-axes set.
+
+    Raises
+    ------
+    RamancamError
+        Missing folder, no files matched (the folder and pattern are named), a bad
+        ``labels_from``, a file without the label it asks for, or any reader error.
+    """
+    root = check_exists(path)
+    if not root.is_dir():
+        raise RamancamError(f"{root} must be a folder here; got a file. Use read().")
+    kind, arg = parse_labels_from(labels_from) if labels_from is not None else ("", "")
+    labels_per_file: list[str] | None = None
+    if kind == "manifest":
+        files, labels_per_file = _read_manifest(arg, root)
+    else:
+        files = _find_files(root, pattern)
+    if not files:
+        shown = pattern or " ".join(f"*{s}[.gz]" for s in TEXT_SUFFIXES)
+        raise RamancamError(
+            f"folder {str(root)!r} must contain spectrum files matching {shown}; got none. "
+            "Check the folder or pass another pattern.")
+    label_of = labeller(kind, arg, root) if kind and kind != "manifest" else None
+    parts: list[Spectra] = []
+    for i, f in enumerate(files):
+        s = read_file(f)
+        if labels_per_file is not None:
+            s = s.replace(labels=np.full(len(s), labels_per_file[i]))
+        elif label_of is not None:
+            s = s.replace(labels=np.array(label_of(f, s)))
+        parts.append(s)
+    if len(parts) == 1:
+        return parts[0]
+    return Spectra.concat(parts)

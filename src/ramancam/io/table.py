@@ -1,0 +1,313 @@
+"""Wide tables: one spectrum per row, one column per Raman shift (CSV/TSV, also gzipped).
+
+Layout::
+
+    # optional comment lines
+    id,label,batch,400.095,402.626,...      <- header: metadata names, then Raman shifts
+    s1,A,1,0.0267,0.0272,...
+
+A column whose header parses as a (finite) number is a spectral column, its header the Raman
+shift; every other column is metadata, kept as strings. The delimiter (tab, comma, semicolon,
+bar or runs of white space) is sniffed from the header line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import RamancamError, where
+from ..spectra import Spectra, check_axis
+from ._atomic import atomic_write
+from ._text import check_exists, read_text, short
+
+__all__ = ["parse_table", "read_table", "sniff_delimiter", "write_table"]
+
+_QUOTED = re.compile(r'"[^"]*"')
+_DELIMITERS = ("\t", ",", ";", "|")
+
+
+def sniff_delimiter(header_line: str) -> str | None:
+    """The delimiter of a table, guessed from its header line (``None``: runs of white space).
+
+    Quoted parts are ignored, so a column name such as ``"a, b"`` does not count.
+    """
+    bare = _QUOTED.sub("", header_line)
+    counts = [(bare.count(d), -i, d) for i, d in enumerate(_DELIMITERS)]
+    n, _, best = max(counts)
+    return best if n > 0 else None
+
+
+def _number(token: str) -> float | None:
+    try:
+        v = float(token)
+    except ValueError:
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _skip_comments(text: str) -> tuple[int, int]:
+    """Offset of the first line that is neither blank nor a ``#`` comment, and its line number
+    (1-based); ``(-1, n)`` when there is none."""
+    pos, line = 0, 1
+    n = len(text)
+    while pos < n:
+        end = text.find("\n", pos)
+        end = n if end < 0 else end + 1
+        stripped = text[pos:end].strip()
+        if stripped and not stripped.startswith("#"):
+            return pos, line
+        pos, line = end, line + 1
+    return -1, line
+
+
+def _rows(body: str, delimiter: str | None, first_line: int, source: str
+          ) -> Iterator[tuple[int, list[str]]]:
+    """Yield ``(line number, fields)`` for the non-blank rows of ``body``."""
+    if delimiter is None:
+        for i, line in enumerate(body.splitlines()):
+            fields = line.split()
+            if fields:
+                yield first_line + i, fields
+        return
+    if '"' not in body and "\r" not in body:
+        # No quoting and no old-Mac line ends: a plain split gives the same fields, faster.
+        for i, line in enumerate(body.split("\n")):
+            if line.strip():
+                yield first_line + i, line.split(delimiter)
+        return
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)
+    try:
+        for row in reader:
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue
+            yield first_line + reader.line_num - 1, row
+    except csv.Error as exc:
+        raise RamancamError(
+            f"{where(source, first_line + reader.line_num - 1)}the table must be valid "
+            f"delimited text; got a parse error ({exc}). Check the quoting on that line."
+        ) from None
+
+
+def read_table(path: str | os.PathLike[str], *, label_col: str | None = None) -> Spectra:
+    """Read a wide table (CSV/TSV, also ``.gz``): one spectrum per row.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The table. Gzip is recognised by content, whatever the suffix.
+    label_col : str, optional
+        Name of the metadata column holding the class label; it becomes ``Spectra.labels``
+        and is not repeated in ``Spectra.meta``.
+
+    Returns
+    -------
+    Spectra
+        Intensities of shape (n_rows, n_spectral_columns) on the axis given by the numeric
+        headers (in file order, ascending or descending); the other columns as string
+        metadata; ``sources`` = the path for every row.
+
+    Raises
+    ------
+    RamancamError
+        Missing path, empty file, no numeric header, duplicated column names, ``label_col``
+        not in the header (the message lists the columns), a row with a different number of
+        fields than the header, a cell that is not a number or not finite (file, line and
+        column named), an empty label, or an invalid axis (repeated or unsorted shifts).
+    """
+    p = check_exists(path)
+    return parse_table(read_text(p), source=str(p), label_col=label_col)
+
+
+def parse_table(text: str, *, source: str = "", label_col: str | None = None) -> Spectra:
+    """Parse the text of a wide table (see :func:`read_table`); ``source`` names it in errors."""
+    start, line0 = _skip_comments(text)
+    if start < 0:
+        what = "an empty file" if not text.strip() else "only comment lines"
+        raise RamancamError(
+            f"file {source or '<text>'} must hold a header row and one spectrum per row; got "
+            f"{what}. Check that the right file was given.")
+    body = text[start:]
+    header_line = body.split("\n", 1)[0]
+    delimiter = sniff_delimiter(header_line)
+    rows = _rows(body, delimiter, line0, source)
+    first = next(rows, None)
+    header = [] if first is None else [h.strip() for h in first[1]]
+    if len(header) > 1 and header[-1] == "":
+        header = header[:-1]  # a trailing delimiter on the header line
+    ncol = len(header)
+
+    spec_idx: list[int] = []
+    shifts: list[float] = []
+    meta_idx: list[int] = []
+    names: list[str] = []
+    for i, h in enumerate(header):
+        v = _number(h)
+        if v is None:
+            meta_idx.append(i)
+            names.append(h or f"column{i + 1}")
+        else:
+            spec_idx.append(i)
+            shifts.append(v)
+    pre = where(source or None, line0)
+    if not spec_idx:
+        raise RamancamError(
+            f"{pre}the header must name Raman shifts (numeric column names) for a wide table; "
+            f"got only {_list(names)}. For a (shift, intensity) file use read_two_column.")
+    dup = _first_duplicate(names)
+    if dup is not None:
+        raise RamancamError(
+            f"{pre}column names must be unique; got {dup!r} twice. Rename one of them.")
+    label_pos: int | None = None
+    if label_col is not None:
+        if label_col not in names:
+            raise RamancamError(
+                f"{where(source or None)}label column must be one of the table's columns; got "
+                f"{label_col!r}, but the non-numeric columns are {_list(names)}. Pass one of "
+                "them as label_col (--label-col).")
+        label_pos = names.index(label_col)
+    axis = check_axis(shifts, source=source or None)
+
+    a, b = spec_idx[0], spec_idx[-1] + 1
+    contiguous = b - a == len(spec_idx)
+    values: list[list[float]] = []
+    cells: list[list[str]] = []
+    lines: list[int] = []
+    for lineno, row in rows:
+        if len(row) == ncol + 1 and not row[-1].strip():
+            row = row[:-1]
+        if len(row) != ncol:
+            raise RamancamError(
+                f"{where(source or None, lineno)}every row must have {ncol} fields like the "
+                f"header; got {len(row)}. Fix the missing or extra values on that line.")
+        part = row[a:b] if contiguous else [row[i] for i in spec_idx]
+        try:
+            values.append(list(map(float, part)))
+        except ValueError:
+            j, tok = next((j, t) for j, t in enumerate(part) if _float_or_none(t) is None)
+            raise RamancamError(
+                f"{where(source or None, lineno)}could not read a number from {short(tok)} "
+                f"in column {header[spec_idx[j]]!r}. Fix or remove that value.") from None
+        cells.append([row[i] for i in meta_idx])
+        lines.append(lineno)
+    if not values:
+        raise RamancamError(
+            f"file {source or '<text>'} must hold at least one spectrum row under the header; "
+            "got none. Check that the right file was given.")
+    X = np.array(values, dtype=np.float64)
+    bad = ~np.isfinite(X)
+    if bad.any():
+        i, j = (int(v) for v in np.argwhere(bad)[0])
+        raise RamancamError(
+            f"{where(source or None, lines[i])}intensities must be finite; got {X[i, j]} in "
+            f"column {header[spec_idx[j]]!r}. Remove or interpolate missing values.")
+    meta_cols = {n: np.array([c[k] for c in cells], dtype=str) for k, n in enumerate(names)}
+    labels = None
+    if label_col is not None and label_pos is not None:
+        labels = meta_cols.pop(label_col)
+        empty = np.flatnonzero(np.char.str_len(labels) == 0)
+        if empty.size:
+            raise RamancamError(
+                f"{where(source or None, lines[int(empty[0])])}label column {label_col!r} must "
+                "not be empty; got an empty cell. Fill in the label or drop the row.")
+    return Spectra(X, axis, labels=labels, meta=meta_cols, sources=[source] * len(values))
+
+
+def _float_or_none(token: str) -> float | None:
+    try:
+        return float(token)
+    except ValueError:
+        return None
+
+
+def _first_duplicate(names: Sequence[str]) -> str | None:
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            return n
+        seen.add(n)
+    return None
+
+
+def _list(names: Sequence[str], limit: int = 12) -> str:
+    if not names:
+        return "none"
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _check_name(name: str, what: str) -> None:
+    if (not name or name != name.strip() or name.startswith("#") or _number(name) is not None
+            or any(c in name for c in "\r\n")):
+        raise RamancamError(
+            f"{what} must be a non-empty name that is not a number, has no surrounding spaces "
+            f"or line breaks and does not start with '#'; got {name!r}. Rename it so the "
+            "table reads back unchanged.")
+
+
+def write_table(spectra: Spectra, path: str | os.PathLike[str], *,
+                label_col: str | None = "label") -> None:
+    """Write spectra as a wide CSV table that :func:`read_table` reads back exactly.
+
+    Numbers are written with ``repr`` (the shortest text that parses back to the same
+    float64), so intensities and axis survive a round trip bit for bit; metadata are written
+    as text (and read back as strings). A path ending in ``.gz`` is gzip-compressed. The file
+    is written atomically.
+
+    Parameters
+    ----------
+    spectra : Spectra
+        A set on one common axis (resample a per-spectrum-axes set first).
+    path : str or path-like
+        Output file; its folder must exist.
+    label_col : str or None
+        Name of the label column (written first); ``None`` leaves labels out. Ignored when
+        the spectra are unlabelled.
+
+    Raises
+    ------
+    RamancamError
+        If the spectra have different axes, or a column name would not read back as the
+        same metadata column (empty, numeric, starting with ``#``, duplicated).
+    """
+    if not spectra.has_common_axis:
+        n_axes = len({a.tobytes() for a in spectra.axes})
+        raise RamancamError(
+            f"spectra must share one axis to be written as a wide table; got {len(spectra)} "
+            f"spectra on {n_axes} different axes. Resample them onto a common grid first, e.g. "
+            "ramancam.preprocess.paper_recipe().apply(spectra).")
+    names: list[str] = []
+    columns: list[np.ndarray] = []
+    if spectra.labels is not None and label_col is not None:
+        _check_name(label_col, "label_col")
+        if (np.char.str_len(spectra.labels) == 0).any():
+            raise RamancamError(
+                "labels must not be empty strings to be written; got at least one ''. "
+                "Give those spectra a label or write with label_col=None.")
+        names.append(label_col)
+        columns.append(spectra.labels)
+    for k, v in spectra.meta.items():
+        _check_name(k, f"metadata column {k!r}")
+        names.append(k)
+        columns.append(v)
+    dup = _first_duplicate(names)
+    if dup is not None:
+        raise RamancamError(
+            f"column names must be unique; got {dup!r} both as label_col and as a metadata "
+            "column. Pass another label_col.")
+    X = spectra.X
+    header = names + [repr(float(w)) for w in spectra.wavenumbers]
+    text_cols = [[str(c) for c in col.tolist()] for col in columns]
+    gz = Path(path).name.lower().endswith(".gz")
+    with atomic_write(path, "w", gzip=gz, newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(header)
+        for i, row in enumerate(X.tolist()):
+            writer.writerow([c[i] for c in text_cols] + [repr(v) for v in row])

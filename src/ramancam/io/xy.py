@@ -1,0 +1,164 @@
+"""One spectrum per file: two-column text and RRUFF-style text.
+
+Two-column text::
+
+    # comment lines start with '#'
+    450.0<TAB>0.0029          <- shift, intensity; tab, comma, semicolon or spaces between
+    451.0<TAB>0.0046
+
+One line of column titles (no number on it) may precede the data. RRUFF text adds
+``##KEY=value`` header lines (``##NAMES=Barysilite``, ``##RRUFFID=R050002``, ...) whose values
+become metadata; ``##END=`` ends the data. Axes are kept as given (descending and unevenly
+spaced axes included) but must be strictly monotonic.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+
+from ..errors import RamancamError, where
+from ..spectra import Spectra, check_axis
+from ._text import check_exists, read_text, short
+
+__all__ = ["parse_xy", "read_rruff", "read_two_column"]
+
+_SPLIT = re.compile(r"[,;\s]+")
+
+
+def _is_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
+    """Parse (shift, intensity) text into a one-spectrum :class:`Spectra`.
+
+    Parameters
+    ----------
+    text : str
+        The file's content.
+    source : str
+        File name for error messages and ``Spectra.sources``.
+    headers : bool
+        Keep ``##KEY=value`` lines as metadata (RRUFF) and stop at ``##END=``; when False
+        every ``#`` line is a comment.
+
+    Returns
+    -------
+    Spectra
+        One spectrum: intensities of shape (1, n_points), axis of shape (n_points,).
+    """
+    src = source or None
+    xs: list[float] = []
+    ys: list[float] = []
+    lines: list[int] = []
+    meta: dict[str, str] = {}
+    titles_seen = False
+    for lineno, raw in enumerate(text.split("\n"), 1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("#"):
+            if headers and line.startswith("##"):
+                key, sep, value = line[2:].partition("=")
+                key = key.strip()
+                if key.upper() == "END":
+                    break
+                if sep and key and key not in meta:
+                    meta[key] = value.strip()
+            continue
+        parts = _SPLIT.split(line)
+        if len(parts) == 2:
+            try:
+                x, y = float(parts[0]), float(parts[1])
+            except ValueError:
+                pass
+            else:
+                xs.append(x)
+                ys.append(y)
+                lines.append(lineno)
+                continue
+        numeric = [_is_number(p) for p in parts]
+        if not xs and not titles_seen and not any(numeric):
+            titles_seen = True  # one line of column titles before the data
+            continue
+        if len(parts) != 2:
+            raise RamancamError(
+                f"{where(src, lineno)}a data line must hold 2 values (shift, intensity); got "
+                f"{len(parts)} in {short(line)}. Keep only the shift and intensity columns.")
+        bad = parts[0] if not numeric[0] else parts[1]
+        raise RamancamError(
+            f"{where(src, lineno)}could not read a number from {short(bad)}. "
+            "Fix or delete that line.")
+    if not xs:
+        what = "an empty file" if not text.strip() else "no (shift, intensity) lines"
+        raise RamancamError(
+            f"file {source or '<text>'} must hold (shift, intensity) lines; got {what}. "
+            "Check that the right file was given.")
+    x_arr = np.array(xs)
+    y_arr = np.array(ys)
+    for arr, what in ((x_arr, "Raman shifts"), (y_arr, "intensities")):
+        bad_idx = np.flatnonzero(~np.isfinite(arr))
+        if bad_idx.size:
+            i = int(bad_idx[0])
+            raise RamancamError(
+                f"{where(src, lines[i])}{what} must be finite; got {arr[i]}. "
+                "Remove or interpolate that line.")
+    axis = check_axis(x_arr, source=src)
+    return Spectra(y_arr[None, :], axis, meta={k: np.array([v]) for k, v in meta.items()},
+                   sources=[source])
+
+
+def read_two_column(path: str | os.PathLike[str]) -> Spectra:
+    """Read a two-column (shift, intensity) text file; ``#`` lines are comments.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file (gzip recognised by content).
+
+    Returns
+    -------
+    Spectra
+        One spectrum, intensities of shape (1, n_points), its axis as given in the file.
+
+    Raises
+    ------
+    RamancamError
+        Missing path, empty file, a line that is not two numbers (file and line named),
+        NaN/inf values, or a repeated or unsorted axis.
+    """
+    p = check_exists(path)
+    return parse_xy(read_text(p), source=str(p), headers=False)
+
+
+def read_rruff(path: str | os.PathLike[str]) -> Spectra:
+    """Read a RRUFF-style file: ``##KEY=value`` header lines, then ``shift, intensity`` lines.
+
+    Header values become one-row metadata columns named by their keys (``NAMES``,
+    ``RRUFFID``, ``IDEAL CHEMISTRY``, ...; the first occurrence of a key wins); ``##END=``
+    ends the data; ``#`` lines are comments.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file (gzip recognised by content).
+
+    Returns
+    -------
+    Spectra
+        One spectrum, intensities of shape (1, n_points), its axis as given in the file.
+
+    Raises
+    ------
+    RamancamError
+        As :func:`read_two_column`.
+    """
+    p = check_exists(path)
+    return parse_xy(read_text(p), source=str(p), headers=True)
