@@ -1198,8 +1198,11 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "n_features_in_")
         arr = check_array(X, dtype=np.float64)
         if arr.shape[1] != self.n_features_in_:
+            # Worded as scikit-learn words it, so that its estimator checks recognise it.
             raise RamancamError(
-                f"X must have {self.n_features_in_} points as in fit; got {arr.shape[1]}.")
+                f"X has {arr.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input (the points of the axis in fit). "
+                "Resample the spectra onto that axis first.")
         out, _ = self._run(arr, self.wavenumbers_in_)
         return out
 

@@ -1,0 +1,237 @@
+"""Contract suite run over every preprocessing step (pybaselines-style).
+
+For each step, in function and transformer form: the input is not modified (read-only arrays
+go in), the output has the documented shape and dtype (float64), list input equals array
+input, a reversed axis gives the reversed result (steps that keep the grid) or the same
+result (resampling), float32 input works and matches float64 input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from ramancam import preprocess as pp
+
+N_SPECTRA, N_POINTS = 4, 240
+
+
+def _data(seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
+    """Positive spectra (Lorentzian bands on a sloping background) on an uneven axis."""
+    rng = np.random.default_rng(seed)
+    w = np.sort(rng.uniform(380.0, 1850.0, N_POINTS))
+    w[0], w[-1] = 380.0, 1850.0
+    X = np.empty((N_SPECTRA, N_POINTS))
+    for i in range(N_SPECTRA):
+        x0 = rng.uniform(600, 1600, 3)
+        bands = sum(1.0 / (1 + ((w - c) / 6.0) ** 2) for c in x0)
+        X[i] = 2.0 + 1e-3 * (w - 380) + bands + rng.normal(0, 0.01, N_POINTS)
+    return X, w
+
+
+# name -> (function(X, w) -> (X_new, w_new), kind); kind "keep" keeps the grid,
+# "crop" keeps the order but fewer points, "grid" resamples onto an ascending grid.
+GRID = pp.make_grid(400.0, 1800.0, 2.0)
+Fn = Callable[[Any, Any], tuple[np.ndarray, np.ndarray]]
+STEPS: dict[str, tuple[Fn, str]] = {
+    "linear_baseline": (lambda X, w: pp.linear_baseline(X, w), "keep"),
+    "linear_baseline_regions": (
+        lambda X, w: pp.linear_baseline(X, w, regions=[(380, 450), (1750, 1850)]), "keep"),
+    "baseline_asls": (lambda X, w: pp.baseline(X, w, "asls", lam=1e5, p=0.01), "keep"),
+    "baseline_snip": (lambda X, w: pp.baseline(X, w, "snip", max_half_window=20), "keep"),
+    "crop": (lambda X, w: pp.crop(X, w, 500.0, 1500.0), "crop"),
+    "resample": (lambda X, w: pp.resample(X, w, GRID), "grid"),
+    "resample_nearest": (lambda X, w: pp.resample(X, w, pp.make_grid(300, 1900, 5),
+                                                  outside="nearest"), "grid"),
+    **{f"normalize_{m}": ((lambda X, w, m=m: pp.normalize(X, w, m)), "keep")
+       for m in pp.NORMALIZATIONS},
+    "savgol": (lambda X, w: pp.savgol(X, w, 9, 2), "keep"),
+    "despike": (lambda X, w: pp.despike(X, w, threshold=5.0), "keep"),
+    "paper_recipe": (lambda X, w: pp.paper_recipe((400, 1800, 2)).apply_arrays(X, w), "grid"),
+}
+IDS = list(STEPS)
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a = a.copy()
+    a.flags.writeable = False
+    return a
+
+
+@pytest.mark.parametrize("name", IDS)
+def test_input_not_modified_and_readonly_ok(name: str) -> None:
+    X, w = _data()
+    Xr, wr = _readonly(X), _readonly(w)
+    fn, _ = STEPS[name]
+    out, wout = fn(Xr, wr)
+    np.testing.assert_array_equal(Xr, X)
+    np.testing.assert_array_equal(wr, w)
+    # The outputs are new, writable arrays (no views of the caller's data).
+    assert out.flags.writeable and wout.flags.writeable
+    assert not np.shares_memory(out, Xr) and not np.shares_memory(wout, wr)
+
+
+@pytest.mark.parametrize("name", IDS)
+def test_output_shape_and_dtype(name: str) -> None:
+    X, w = _data()
+    fn, kind = STEPS[name]
+    out, wout = fn(X, w)
+    assert out.dtype == np.float64 and wout.dtype == np.float64
+    assert out.ndim == 2 and out.shape[0] == N_SPECTRA and out.shape[1] == wout.size
+    assert np.isfinite(out).all()
+    if kind == "keep":
+        assert out.shape == X.shape
+        np.testing.assert_array_equal(wout, w)
+    elif kind == "crop":
+        assert wout.min() >= 500.0 and wout.max() <= 1500.0
+        assert wout.size == int(((w >= 500) & (w <= 1500)).sum())
+    else:
+        assert (np.diff(wout) > 0).all()
+
+
+@pytest.mark.parametrize("name", IDS)
+def test_one_spectrum_equals_row_of_matrix(name: str) -> None:
+    X, w = _data()
+    fn, _ = STEPS[name]
+    full, _ = fn(X, w)
+    one, _ = fn(X[2:3], w)
+    np.testing.assert_allclose(one[0], full[2], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", IDS)
+def test_list_input_equals_array_input(name: str) -> None:
+    X, w = _data()
+    fn, _ = STEPS[name]
+    a, wa = fn(X, w)
+    b, wb = fn(X.tolist(), w.tolist())
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(wa, wb)
+
+
+@pytest.mark.parametrize("name", IDS)
+def test_reversed_axis(name: str) -> None:
+    X, w = _data()
+    fn, kind = STEPS[name]
+    a, wa = fn(X, w)
+    b, wb = fn(X[:, ::-1], w[::-1])
+    if kind == "grid":
+        # Same result on the (ascending) grid, whatever the input order.
+        np.testing.assert_array_equal(wb, wa)
+        np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-10)
+    else:
+        np.testing.assert_array_equal(wb, wa[::-1])
+        np.testing.assert_allclose(b, a[:, ::-1], rtol=1e-7, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", IDS)
+def test_float32_input(name: str) -> None:
+    X, w = _data()
+    fn, _ = STEPS[name]
+    a, _ = fn(X, w)
+    b, wb = fn(X.astype(np.float32), w.astype(np.float32))
+    assert b.dtype == np.float64 and wb.dtype == np.float64
+    scale = np.abs(a).max()
+    np.testing.assert_allclose(b, a, atol=2e-3 * scale)
+
+
+@pytest.mark.parametrize("name", IDS)
+def test_one_dimensional_input_is_refused(name: str) -> None:
+    X, w = _data()
+    fn, _ = STEPS[name]
+    with pytest.raises(ValueError, match=r"X must be 2-D .* Use X\[None, :\]"):
+        fn(X[0], w)
+
+
+@pytest.mark.parametrize("name", IDS)
+def test_axis_length_mismatch_is_refused(name: str) -> None:
+    X, w = _data()
+    fn, _ = STEPS[name]
+    with pytest.raises(ValueError, match=f"X has {N_POINTS} points but wavenumbers has "
+                                         f"{N_POINTS - 1}"):
+        fn(X, w[:-1])
+
+
+# ------------------------------------------------------------------ transformer forms
+TRANSFORMERS: dict[str, Callable[[np.ndarray], Any]] = {
+    "linear_baseline": lambda w: pp.LinearBaseline(wavenumbers=w),
+    "linear_baseline_regions": lambda w: pp.LinearBaseline(
+        wavenumbers=w, regions=[(380, 450), (1750, 1850)]),
+    "baseline_asls": lambda w: pp.BaselineCorrection("asls", wavenumbers=w,
+                                                     params={"lam": 1e5, "p": 0.01}),
+    "baseline_snip": lambda w: pp.BaselineCorrection("snip", wavenumbers=w,
+                                                     params={"max_half_window": 20}),
+    "crop": lambda w: pp.Crop(wavenumbers=w, lo=500.0, hi=1500.0),
+    "resample": lambda w: pp.Resample(wavenumbers=w, grid=(400.0, 1800.0, 2.0)),
+    "resample_nearest": lambda w: pp.Resample(wavenumbers=w, grid=(300, 1900, 5),
+                                              outside="nearest"),
+    **{f"normalize_{m}": (lambda w, m=m: pp.Normalize(m, wavenumbers=w))
+       for m in pp.NORMALIZATIONS},
+    "savgol": lambda w: pp.SavitzkyGolay(9, 2, wavenumbers=w),
+    "despike": lambda w: pp.Despike(threshold=5.0, wavenumbers=w),
+}
+
+
+def test_every_step_has_a_transformer() -> None:
+    assert set(TRANSFORMERS) == set(IDS) - {"paper_recipe"}
+
+
+@pytest.mark.parametrize("name", list(TRANSFORMERS))
+def test_transformer_matches_function(name: str) -> None:
+    X, w = _data()
+    Xr = _readonly(X)
+    est = TRANSFORMERS[name](_readonly(w))
+    got = est.fit_transform(Xr)
+    want, wout = STEPS[name][0](X, w)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(Xr, X)
+    assert est.n_features_in_ == N_POINTS
+    if name == "crop":
+        np.testing.assert_array_equal(est.wavenumbers_out_, wout)
+    if name.startswith("resample"):
+        np.testing.assert_array_equal(est.grid_, wout)
+
+
+@pytest.mark.parametrize("name", list(TRANSFORMERS))
+def test_transformer_refuses_other_width(name: str) -> None:
+    X, w = _data()
+    est = TRANSFORMERS[name](w).fit(X)
+    with pytest.raises(ValueError, match=f"X has {N_POINTS - 1} features, but .* expecting "
+                                         f"{N_POINTS} features"):
+        est.transform(X[:, :-1])
+
+
+@pytest.mark.parametrize("cls", [pp.Crop, pp.Resample])
+def test_grid_changing_transformer_needs_axis(cls: type) -> None:
+    X, _ = _data()
+    with pytest.raises(ValueError, match="wavenumbers must be given to"):
+        cls().fit(X)
+
+
+def test_transformer_axis_length_must_match() -> None:
+    X, w = _data()
+    with pytest.raises(ValueError, match=f"X has {N_POINTS} points but wavenumbers has 10"):
+        pp.LinearBaseline(wavenumbers=w[:10]).fit(X)
+
+
+def _expected_failures(est: Any) -> dict[str, str]:
+    # These checks feed tiny random matrices (2 points, negative or constant rows) that no
+    # spectrum looks like; the steps refuse them with a RamancamError on purpose.
+    if isinstance(est, pp.Normalize):
+        return {"check_estimators_dtypes": "integer test rows are constant: flat spectrum"}
+    if isinstance(est, pp.SavitzkyGolay):
+        return {"check_fit_idempotent": "2-point spectra are shorter than the window"}
+    if isinstance(est, pp.BaselineCorrection):
+        return {"check_fit_idempotent": "asls cannot fit a 2-point spectrum"}
+    return {}
+
+
+@parametrize_with_checks(
+    [pp.LinearBaseline(), pp.Despike(), pp.Normalize("vector"), pp.Normalize("snv"),
+     pp.SavitzkyGolay(3, 1), pp.BaselineCorrection("asls")],
+    expected_failed_checks=_expected_failures)
+def test_sklearn_compatible(estimator: Any, check: Any) -> None:
+    check(estimator)
