@@ -20,7 +20,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 def known_types_text() -> str:
     """One sentence naming the file types the readers understand."""
     sfx = ", ".join(TEXT_SUFFIXES)
-    return (f"known types: {'; '.join(KNOWN_TYPES)}; suffixes {sfx}, each optionally + .gz. "
+    return (f"Known types: {'; '.join(KNOWN_TYPES)}; suffixes {sfx}, each optionally + .gz. "
             "Vendor formats (SPC, WDF, JCAMP-DX) must be exported to text first")
 
 
