@@ -1,0 +1,397 @@
+"""Saved models: one file holding everything prediction needs.
+
+A model file is a zip archive with two members:
+
+* ``ramancam.json`` — format marker and version, class names, grid, preprocessing recipe
+  (``Recipe.to_dict()``), architecture (``CNNConfig.to_dict()``), training settings, library
+  versions, a training-data summary and the cross-validation results (``CVResult.to_dict()``);
+* ``weights.safetensors`` — the network's state dict in the safetensors format, which holds
+  only tensors and cannot execute code when loaded (unlike pickle / ``torch.load``).
+
+:func:`save` writes atomically (an interrupted save leaves the previous file intact).
+:func:`load` refuses files that are not ramancam models, files of a newer format version and
+weights that do not fit the recorded architecture.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .errors import RamancamError
+from .spectra import Spectra
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "Bundle", "load", "save", "training_summary"]
+
+FORMAT = "ramancam-model"
+FORMAT_VERSION = 1
+JSON_NAME = "ramancam.json"
+WEIGHTS_NAME = "weights.safetensors"
+# Guard against absurd members (a zip bomb in place of a model): 4 GiB of weights, 256 MiB JSON.
+_MAX_WEIGHTS = 4 << 30
+_MAX_JSON = 256 << 20
+
+
+@contextlib.contextmanager
+def _atomic_binary(path: Path) -> Iterator[IO[bytes]]:
+    """``ramancam.io.atomic_write(path, "wb")``, or the same temp-file + ``os.replace`` here."""
+    try:
+        from .io import atomic_write
+    except ImportError:  # ramancam.io not installed yet: same technique, locally
+        pass
+    else:
+        with atomic_write(path, mode="wb") as fh:
+            yield fh
+        return
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _versions() -> dict[str, str]:
+    import safetensors
+    import sklearn
+    import torch
+
+    from . import __version__
+
+    return {"ramancam": __version__, "torch": torch.__version__, "numpy": np.__version__,
+            "scikit-learn": sklearn.__version__, "safetensors": safetensors.__version__,
+            "python": platform.python_version()}
+
+
+def _jsonable(obj: Any) -> Any:
+    """Turn numpy scalars/arrays and tuples into plain JSON types; NaN/inf become None."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        return _jsonable(obj.item())
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    return str(obj)
+
+
+def training_summary(spectra: Spectra, *, source: str | None = None) -> dict[str, Any]:
+    """Summary of the training data stored with a model: classes, counts, axis range.
+
+    Parameters
+    ----------
+    spectra : Spectra
+        The (raw or preprocessed) training spectra.
+    source : str, optional
+        Where they were read from.
+    """
+    lo, hi = spectra.axis_range()
+    out: dict[str, Any] = {"n_spectra": len(spectra), "classes": spectra.classes,
+                           "class_counts": spectra.class_counts(),
+                           "axis_range": [lo, hi]}
+    if source is not None:
+        out["source"] = str(source)
+    return out
+
+
+def _module_of(estimator: Any) -> Any:
+    from torch import nn
+
+    from .model import RamanCNN
+
+    module = getattr(estimator, "module_", estimator)
+    if not isinstance(module, RamanCNN):
+        if isinstance(module, nn.Module):
+            raise RamancamError(
+                f"estimator must be a fitted CNNClassifier or a RamanCNN; got "
+                f"{type(module).__name__}.")
+        raise RamancamError(
+            f"estimator must be a fitted CNNClassifier or a RamanCNN; got "
+            f"{type(estimator).__name__} (not fitted?). Call fit first.")
+    return module
+
+
+def save(path: str | os.PathLike[str], *, estimator: Any, recipe: Any, grid: ArrayLike,
+         classes: Any, training_summary: dict[str, Any], cv: Any = None,
+         settings: dict[str, Any] | None = None) -> Path:
+    """Save a trained model as one file (atomically).
+
+    Parameters
+    ----------
+    path : str or path-like
+        Output file (suggested extension ``.ramancam``); replaced atomically if it exists.
+    estimator : CNNClassifier or RamanCNN
+        The fitted model.
+    recipe : Recipe or None
+        Preprocessing applied to raw spectra before the model (``None``: data must already
+        be on ``grid``).
+    grid : array-like of shape (n_points,)
+        The axis the model's input lives on.
+    classes : sequence of str, length n_classes
+        Class names in the order of the model's outputs.
+    training_summary : dict
+        Training-data summary (see :func:`training_summary`).
+    cv : CVResult or dict, optional
+        Cross-validation results (``CVResult.to_dict()`` is stored).
+    settings : dict, optional
+        Training settings; for a ``CNNClassifier`` its ``get_params()`` are stored too.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    from safetensors.torch import save as st_save
+
+    module = _module_of(estimator)
+    config = module.config
+    grid_a = np.asarray(grid, dtype=np.float64)
+    if grid_a.ndim != 1 or grid_a.size != config.n_points:
+        raise RamancamError(
+            f"grid must have one value per model input point ({config.n_points}); got shape "
+            f"{grid_a.shape}.")
+    class_list = [str(c) for c in np.asarray(classes).tolist()]
+    if len(class_list) != config.n_classes:
+        raise RamancamError(
+            f"classes must name each of the model's {config.n_classes} outputs; got "
+            f"{len(class_list)}.")
+    all_settings: dict[str, Any] = {}
+    if hasattr(estimator, "get_params") and hasattr(estimator, "module_"):
+        all_settings.update(estimator.get_params())
+        for k in ("n_epochs_", "best_epoch_", "fit_time_"):
+            if hasattr(estimator, k):
+                all_settings[k.rstrip("_")] = getattr(estimator, k)
+    all_settings.update(settings or {})
+    cv_dict = cv.to_dict() if hasattr(cv, "to_dict") else cv
+    info = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "classes": class_list,
+        "grid": grid_a.tolist(),
+        "recipe": None if recipe is None else recipe.to_dict(),
+        "architecture": config.to_dict(),
+        "settings": all_settings,
+        "versions": _versions(),
+        "training_data": training_summary,
+        "cv": cv_dict,
+    }
+    text = json.dumps(_jsonable(info), indent=1, allow_nan=False)
+    state = {k: v.detach().to("cpu").contiguous() for k, v in module.state_dict().items()}
+    weights = st_save(state, metadata={"format": FORMAT})
+    out = Path(path)
+    with _atomic_binary(out) as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(JSON_NAME, text)
+        zf.writestr(WEIGHTS_NAME, weights)
+    return out
+
+
+class Bundle:
+    """A loaded model: network, classes, grid and recipe, ready to predict raw spectra.
+
+    Attributes
+    ----------
+    model : RamanCNN
+        The network, in eval mode, on CPU.
+    classes : list of str
+        Class names in output order.
+    recipe : Recipe or None
+        Preprocessing to apply to raw spectra.
+    grid : ndarray of shape (n_points,)
+        The model's input axis.
+    info : dict
+        Everything stored in ``ramancam.json``.
+    path : Path or None
+        The file it was loaded from.
+    """
+
+    def __init__(self, model: Any, classes: list[str], recipe: Any, grid: NDArray[np.float64],
+                 info: dict[str, Any], path: Path | None = None) -> None:
+        self.model = model
+        self.classes = classes
+        self.recipe = recipe
+        self.grid = grid
+        self.info = info
+        self.path = path
+
+    def __repr__(self) -> str:
+        return (f"Bundle({len(self.classes)} classes, {self.grid.size} points "
+                f"{self.grid[0]:g}-{self.grid[-1]:g}, recipe="
+                f"{'none' if self.recipe is None else 'yes'})")
+
+    def prepare(self, spectra: Spectra) -> NDArray[np.float64]:
+        """Apply the stored recipe and check the result lies exactly on the model's grid.
+
+        Parameters
+        ----------
+        spectra : Spectra
+            Raw spectra (any axis covering the grid when the recipe resamples).
+
+        Returns
+        -------
+        ndarray of shape (n_spectra, n_points)
+
+        Raises
+        ------
+        RamancamError
+            If the preprocessed spectra are not on the model's grid.
+        """
+        out = spectra if self.recipe is None else self.recipe.apply(spectra)
+        if not out.has_common_axis:
+            raise RamancamError(
+                "spectra must be on the model's grid; got per-spectrum axes. The model was "
+                "saved without a resampling recipe; resample the spectra onto its grid "
+                f"({self._grid_text()}) first.")
+        axis = out.wavenumbers
+        tol = 1e-6 * max(1.0, float(np.abs(self.grid).max()))
+        if axis.size != self.grid.size or not np.allclose(axis, self.grid, rtol=0, atol=tol):
+            raise RamancamError(
+                f"spectra must be on the model's grid ({self._grid_text()}); got "
+                f"{axis.size} points {axis[0]:g}-{axis[-1]:g}. "
+                + ("Resample them onto that grid first." if self.recipe is None
+                   else "The stored recipe does not produce that grid; the file is damaged."))
+        return np.asarray(out.X, dtype=np.float64)
+
+    def _grid_text(self) -> str:
+        return f"{self.grid.size} points {self.grid[0]:g}-{self.grid[-1]:g}"
+
+    def predict_proba(self, spectra: Spectra, *, batch_size: int = 256) -> NDArray[np.float64]:
+        """Class probabilities of raw spectra, shape (n_spectra, n_classes), batched."""
+        from .train import predict_proba_module
+
+        return predict_proba_module(self.model, self.prepare(spectra), batch_size=batch_size)
+
+    def predict(self, spectra: Spectra) -> NDArray[np.str_]:
+        """Predicted class names, shape (n_spectra,)."""
+        proba = self.predict_proba(spectra)
+        return np.asarray(self.classes)[proba.argmax(axis=1)]
+
+
+def _refuse(path: Path, why: str) -> RamancamError:
+    return RamancamError(f"{path} must be a ramancam model file; got {why}. Use a file "
+                         "written by 'ramancam train' or ramancam.bundle.save.")
+
+
+def load(path: str | os.PathLike[str]) -> Bundle:
+    """Load a model written by :func:`save`.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    Bundle
+
+    Raises
+    ------
+    RamancamError
+        If the file is missing, is not a ramancam model (not a zip, no ``ramancam.json``,
+        wrong format marker, a pickle), comes from a newer format version, or holds weights
+        that do not match the recorded architecture.
+    """
+    import torch
+    from safetensors import SafetensorError
+    from safetensors.torch import load as st_load
+
+    from .model import CNNConfig, RamanCNN
+
+    p = Path(path)
+    if not p.is_file():
+        raise RamancamError(f"model file must exist; got {str(p)!r} (no such file).")
+    with open(p, "rb") as fh:
+        head = fh.read(4)
+    if not zipfile.is_zipfile(p):
+        if head[:1] == b"\x80":
+            raise _refuse(p, "a pickle file (refused: loading a pickle can run code)")
+        raise _refuse(p, "a file that is not a zip archive")
+    try:
+        with zipfile.ZipFile(p) as zf:
+            names = set(zf.namelist())
+            if JSON_NAME not in names:
+                raise _refuse(p, f"a zip archive without {JSON_NAME}")
+            if WEIGHTS_NAME not in names:
+                raise _refuse(p, f"a zip archive without {WEIGHTS_NAME}")
+            if zf.getinfo(JSON_NAME).file_size > _MAX_JSON or \
+                    zf.getinfo(WEIGHTS_NAME).file_size > _MAX_WEIGHTS:
+                raise _refuse(p, "members of implausible size")
+            raw_json = zf.read(JSON_NAME)
+            raw_weights = zf.read(WEIGHTS_NAME)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise _refuse(p, f"a damaged zip archive ({exc})") from None
+    try:
+        info = json.loads(raw_json.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise _refuse(p, f"unreadable {JSON_NAME}") from None
+    if not isinstance(info, dict) or info.get("format") != FORMAT:
+        marker = info.get("format") if isinstance(info, dict) else None
+        raise _refuse(p, f"format marker {marker!r} instead of {FORMAT!r}")
+    version = info.get("format_version")
+    if not isinstance(version, int) or version < 1:
+        raise _refuse(p, f"format_version {version!r}")
+    if version > FORMAT_VERSION:
+        raise RamancamError(
+            f"{p} must be model format version {FORMAT_VERSION} or older; got version "
+            f"{version} (written by a newer ramancam). Upgrade ramancam to load it.")
+    try:
+        config = CNNConfig.from_dict(info["architecture"])
+        classes = [str(c) for c in info["classes"]]
+        grid = np.asarray(info["grid"], dtype=np.float64)
+    except (KeyError, TypeError) as exc:
+        raise _refuse(p, f"a {JSON_NAME} missing or mangling {exc}") from None
+    if len(classes) != config.n_classes or grid.ndim != 1 or grid.size != config.n_points:
+        raise RamancamError(
+            f"{p}: classes and grid must match the architecture ({config.n_classes} classes, "
+            f"{config.n_points} points); got {len(classes)} classes and {grid.size} grid "
+            "points. The file is damaged or was altered.")
+    recipe = None
+    if info.get("recipe") is not None:
+        from .preprocess import Recipe
+
+        recipe = Recipe.from_dict(info["recipe"])
+    try:
+        state = st_load(raw_weights)
+    except (SafetensorError, ValueError, RuntimeError) as exc:
+        raise RamancamError(
+            f"{p}: weights must be a readable safetensors file; got an error ({exc}). "
+            "The file is damaged or was altered.") from None
+    model = RamanCNN(config)
+    expected = model.state_dict()
+    if set(state) != set(expected):
+        missing = sorted(set(expected) - set(state))[:3]
+        extra = sorted(set(state) - set(expected))[:3]
+        raise RamancamError(
+            f"{p}: weights must match the architecture; got missing {missing}, unexpected "
+            f"{extra}. The file is damaged or was altered.")
+    for k, v in expected.items():
+        t = state[k]
+        if tuple(t.shape) != tuple(v.shape) or t.dtype != v.dtype:
+            raise RamancamError(
+                f"{p}: weight {k!r} must have shape {tuple(v.shape)} ({v.dtype}); got "
+                f"{tuple(t.shape)} ({t.dtype}). The file is damaged or was altered.")
+        if not bool(torch.isfinite(t).all()):
+            raise RamancamError(
+                f"{p}: weight {k!r} must be finite; got NaN or inf. The file is damaged.")
+    model.load_state_dict(state, strict=True)
+    model.eval()
+    return Bundle(model, classes, recipe, grid, info, p)
+

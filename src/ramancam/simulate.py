@@ -1,0 +1,280 @@
+"""Simulated Raman spectra (Fukuhara et al. 2019, section 2.2 and 4.1, Eq. 10).
+
+* :func:`lorentzian` — one Lorentzian band, Eq. (10) without the noise term;
+* :func:`peak_position_set` — the peak-position task: three classes with one band at channel
+  100, 500 or 1000 of a 1024-channel axis (FWHM 4 channels), plus white noise;
+* :func:`common_component_set` — the same, plus ``n_random_peaks`` bands at random positions
+  per spectrum (the positions are kept as metadata so that explanation maps can be scored);
+* :func:`mixtures` — numerical mixtures ``pure_a + r * pure_b`` of measured pure spectra
+  (paper 4.3), labelled ``a``.
+
+Every function takes ``rng`` (``None``, an ``int`` seed or a ``numpy.random.Generator``); the
+same seed gives the same spectra.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .errors import RamancamError
+from .spectra import Spectra
+
+__all__ = ["CLASS_PEAKS", "DEFAULT_POSITIONS", "common_component_set", "lorentzian",
+           "lorentzian_spectra", "mixtures", "peak_position_set"]
+
+DEFAULT_POSITIONS: tuple[int, ...] = (100, 500, 1000)
+
+#: Label -> channel of the class's defined band, for both simulated sets.
+CLASS_PEAKS: dict[str, int] = {f"peak_{p}": p for p in DEFAULT_POSITIONS}
+
+RngLike = np.random.Generator | int | None
+
+
+def _rng(rng: RngLike) -> np.random.Generator:
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
+        return np.random.default_rng(rng)
+    raise RamancamError(
+        f"rng must be None, an integer seed or a numpy.random.Generator; got {type(rng).__name__}.")
+
+
+def lorentzian(x: ArrayLike, x0: ArrayLike, fwhm: float, amplitude: ArrayLike = 1.0
+               ) -> NDArray[np.float64]:
+    """Lorentzian band, Eq. (10) without the noise term.
+
+    ``S(x) = amplitude / (1 + ((x - x0) / (fwhm / 2))**2)``.
+
+    Parameters
+    ----------
+    x : array-like of shape (n_points,)
+        Axis (channels or cm-1).
+    x0 : float or array-like of shape (n_spectra,)
+        Band centre(s). With an array, one band per spectrum is returned.
+    fwhm : float
+        Full width at half maximum, in axis units; must be > 0.
+    amplitude : float or array-like of shape (n_spectra,)
+        Peak height(s).
+
+    Returns
+    -------
+    ndarray of shape (n_points,) for a scalar ``x0``, else (n_spectra, n_points)
+    """
+    if not np.isfinite(fwhm) or fwhm <= 0:
+        raise RamancamError(f"fwhm must be a positive number; got {fwhm!r}.")
+    xa = np.asarray(x, dtype=np.float64)
+    c = np.asarray(x0, dtype=np.float64)
+    a = np.asarray(amplitude, dtype=np.float64)
+    if c.ndim == 0:
+        return np.asarray(a / (1.0 + ((xa - c) / (fwhm / 2.0)) ** 2), dtype=np.float64)
+    return np.asarray(a[..., None] / (1.0 + ((xa[None, :] - c[:, None]) / (fwhm / 2.0)) ** 2),
+                      dtype=np.float64)
+
+
+def lorentzian_spectra(positions: ArrayLike, *, n_channels: int = 1024, fwhm: float = 4.0,
+                       amplitudes: ArrayLike | None = None, noise: float = 0.025,
+                       rng: RngLike = None) -> NDArray[np.float64]:
+    """Sums of Lorentzian bands plus uniform white noise, Eq. (10).
+
+    Parameters
+    ----------
+    positions : array-like of shape (n_spectra, n_bands)
+        Band centres (channels) of each spectrum.
+    n_channels : int
+        Number of channels; the axis is ``0 .. n_channels - 1``.
+    fwhm : float
+        Band width (channels).
+    amplitudes : array-like of shape (n_spectra, n_bands), optional
+        Band heights (default 1).
+    noise : float
+        White noise uniform in ``[-noise, +noise] * max`` of each noise-free spectrum (paper:
+        2.5 %, i.e. 0.025). 0 gives clean spectra.
+    rng : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    ndarray of shape (n_spectra, n_channels)
+    """
+    gen = _rng(rng)
+    if not isinstance(n_channels, (int, np.integer)) or n_channels < 2:
+        raise RamancamError(f"n_channels must be an integer >= 2; got {n_channels!r}.")
+    if not np.isfinite(noise) or noise < 0:
+        raise RamancamError(f"noise must be a number >= 0; got {noise!r}.")
+    pos = np.asarray(positions, dtype=np.float64)
+    if pos.ndim != 2:
+        raise RamancamError(
+            f"positions must be 2-D of shape (n_spectra, n_bands); got shape {pos.shape}.")
+    amp = np.ones_like(pos) if amplitudes is None else np.asarray(amplitudes, dtype=np.float64)
+    if amp.shape != pos.shape:
+        raise RamancamError(
+            f"amplitudes must have the shape of positions {pos.shape}; got {amp.shape}.")
+    x = np.arange(n_channels, dtype=np.float64)
+    # (n, bands, channels) summed over bands: vectorised, no per-spectrum loop.
+    clean = (amp[..., None] / (1.0 + ((x - pos[..., None]) / (fwhm / 2.0)) ** 2)).sum(axis=1)
+    peak = clean.max(axis=1, keepdims=True)
+    return clean + gen.uniform(-noise, noise, size=clean.shape) * peak
+
+
+def _check_count(n: int, name: str) -> None:
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+        raise RamancamError(f"{name} must be a positive integer; got {n!r}.")
+
+
+def _class_layout(n_per_class: int, positions: Sequence[float]
+                  ) -> tuple[NDArray[np.float64], NDArray[np.str_]]:
+    _check_count(n_per_class, "n_per_class")
+    pos = np.asarray(positions, dtype=np.float64)
+    if pos.ndim != 1 or pos.size < 2:
+        raise RamancamError(
+            f"positions must list at least 2 class band positions; got {list(pos.ravel())}.")
+    centre = np.repeat(pos, n_per_class)
+    labels = np.repeat(np.array([f"peak_{p:g}" for p in pos]), n_per_class)
+    return centre, labels
+
+
+def peak_position_set(n_per_class: int = 20, *, n_channels: int = 1024,
+                      positions: Sequence[float] = DEFAULT_POSITIONS, fwhm: float = 4.0,
+                      noise: float = 0.025, rng: RngLike = None) -> Spectra:
+    """The peak-position task (paper 4.1): one band per spectrum, its position is the class.
+
+    Parameters
+    ----------
+    n_per_class : int
+        Spectra per class (paper: 20 for training).
+    n_channels : int
+        Channels on the axis ``0 .. n_channels - 1`` (paper: 1024).
+    positions : sequence of float
+        Band position of each class (paper: 100, 500, 1000).
+    fwhm : float
+        Band width in channels (paper: 4).
+    noise : float
+        Uniform white noise amplitude relative to the maximum (paper: 0.025).
+    rng : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    Spectra
+        ``len(positions) * n_per_class`` spectra, grouped by class; labels ``"peak_<p>"``;
+        metadata column ``"peak_position"``.
+    """
+    centre, labels = _class_layout(n_per_class, positions)
+    X = lorentzian_spectra(centre[:, None], n_channels=n_channels, fwhm=fwhm, noise=noise,
+                           rng=rng)
+    return Spectra(X, np.arange(n_channels, dtype=np.float64), labels,
+                   {"peak_position": centre})
+
+
+def common_component_set(n_per_class: int = 100, *, n_random_peaks: int = 3,
+                         n_channels: int = 1024,
+                         positions: Sequence[float] = DEFAULT_POSITIONS, fwhm: float = 4.0,
+                         random_amplitude: float = 1.0, noise: float = 0.025,
+                         rng: RngLike = None) -> Spectra:
+    """The common-component task (paper 4.1, Fig. 3): the class band plus random bands.
+
+    Each spectrum holds its class's band and ``n_random_peaks`` further Lorentzian bands of
+    the same width at positions drawn uniformly over the axis, independently per spectrum.
+
+    Parameters
+    ----------
+    n_per_class : int
+        Spectra per class (paper: 100 for training).
+    n_random_peaks : int
+        Extra bands per spectrum (paper: 3); 0 gives :func:`peak_position_set`.
+    n_channels, positions, fwhm, noise, rng
+        As in :func:`peak_position_set`.
+    random_amplitude : float
+        Height of the random bands relative to the class band (default 1: the same height).
+
+    Returns
+    -------
+    Spectra
+        Labels ``"peak_<p>"``; metadata ``"peak_position"`` and ``"random_peak_1"`` ..
+        ``"random_peak_<n_random_peaks>"`` (band centres in channels).
+    """
+    gen = _rng(rng)
+    if not isinstance(n_random_peaks, (int, np.integer)) or n_random_peaks < 0:
+        raise RamancamError(f"n_random_peaks must be an integer >= 0; got {n_random_peaks!r}.")
+    if not np.isfinite(random_amplitude) or random_amplitude < 0:
+        raise RamancamError(f"random_amplitude must be a number >= 0; got {random_amplitude!r}.")
+    centre, labels = _class_layout(n_per_class, positions)
+    n = centre.size
+    extra = gen.uniform(0.0, n_channels - 1, size=(n, n_random_peaks))
+    pos = np.column_stack([centre, extra])
+    amp = np.column_stack([np.ones(n), np.full((n, n_random_peaks), float(random_amplitude))])
+    X = lorentzian_spectra(pos, n_channels=n_channels, fwhm=fwhm, amplitudes=amp, noise=noise,
+                           rng=gen)
+    meta: dict[str, Any] = {"peak_position": centre}
+    for j in range(n_random_peaks):
+        meta[f"random_peak_{j + 1}"] = extra[:, j]
+    return Spectra(X, np.arange(n_channels, dtype=np.float64), labels, meta)
+
+
+def _pure_names(pure: Spectra) -> NDArray[np.str_]:
+    if pure.labels is not None:
+        return pure.labels
+    stems = np.array([Path(s).stem if s else "" for s in pure.sources])
+    if (stems == "").any():
+        raise RamancamError(
+            "pure spectra must carry labels (or come from files, whose names are used); got "
+            "unlabelled spectra made in memory. Pass labels=... to Spectra.")
+    return stems
+
+
+def mixtures(pure: Spectra, *, n_per_pair: int = 5, ratio: tuple[float, float] = (0.1, 0.5),
+             rng: RngLike = None) -> Spectra:
+    """Numerical mixtures of pure spectra (paper 4.3): ``pure_a + r * pure_b``.
+
+    For every ordered pair ``(a, b)`` of pure spectra with different labels, ``n_per_pair``
+    mixtures are made with ``r`` drawn uniformly from ``ratio``. The label is ``a`` (the main
+    component; the paper's one-hot target ignores ``r``).
+
+    Parameters
+    ----------
+    pure : Spectra
+        Pure spectra on one common axis, labelled (or read from files, whose stems are used as
+        labels). With 20 pure spectra and ``n_per_pair=5`` this gives 95 mixtures per class.
+    n_per_pair : int
+        Mixtures per ordered pair (paper: 5).
+    ratio : (float, float)
+        Range ``(low, high)`` of the admixture ratio ``r`` (paper: 0.1 to 0.5).
+    rng : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    Spectra
+        ``n_pure * (n_pure - 1) * n_per_pair`` spectra on the pure spectra's axis; labels =
+        main component; metadata ``"partner"`` (label of ``b``) and ``"ratio"`` (``r``).
+
+    Raises
+    ------
+    RamancamError
+        If the pure spectra are not on one common axis, have fewer than 2 distinct labels, or
+        ``ratio`` is not ``0 <= low <= high``.
+    """
+    gen = _rng(rng)
+    _check_count(n_per_pair, "n_per_pair")
+    lo, hi = (float(v) for v in ratio)
+    if not (np.isfinite(lo) and np.isfinite(hi) and 0 <= lo <= hi):
+        raise RamancamError(
+            f"ratio must be (low, high) with 0 <= low <= high; got {tuple(ratio)!r}.")
+    if not pure.has_common_axis:
+        raise RamancamError(
+            "pure spectra must share one axis; got per-spectrum axes. Resample them first, "
+            "e.g. ramancam.preprocess.paper_recipe(grid=(450, 1800, 1)).apply(pure).")
+    names = _pure_names(pure)
+    if len(set(names.tolist())) < 2:
+        raise RamancamError(
+            f"pure spectra must have at least 2 different labels; got {sorted(set(names))}.")
+    X = np.asarray(pure.X, dtype=np.float64)
+    ia, ib = np.nonzero(names[:, None] != names[None, :])  # ordered pairs, a != b by label
+    ia = np.repeat(ia, n_per_pair)
+    ib = np.repeat(ib, n_per_pair)
+    r = gen.uniform(lo, hi, size=ia.size)
+    mixed = X[ia] + r[:, None] * X[ib]
+    return Spectra(mixed, pure.wavenumbers, names[ia],
+                   {"partner": names[ib], "ratio": r})

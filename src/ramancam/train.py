@@ -1,0 +1,733 @@
+"""Training, cross validation and a scikit-learn classifier around :class:`RamanCNN`.
+
+* :class:`CNNClassifier` — the paper's CNN as a scikit-learn classifier (``fit``,
+  ``predict``, ``predict_proba``, ``score``); works in ``Pipeline``, ``cross_val_score`` and
+  ``GridSearchCV``. Adam, softmax cross entropy on class indices (identical to the paper's
+  one-hot cross entropy, Eq. 5), paper defaults (learning rate 1e-4, 100 epochs).
+* :func:`make_splits` — stratified k-fold, group-aware k-fold, or a fixed train/test split.
+* :func:`cross_validate` — the CNN (and, with ``compare=True``, PCA + SVM and PLS-DA) on
+  exactly the same folds; returns a :class:`CVResult`.
+
+Reproducibility: a fit with the same ``random_state`` on the same data gives bit-identical
+weights on CPU. Initialisation, shuffling, augmentation and dropout all draw from torch's
+random state seeded inside :func:`torch.random.fork_rng`, so the caller's global state is left
+as it was.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+
+from .errors import RamancamError
+from .spectra import Spectra
+
+if TYPE_CHECKING:
+    import torch
+
+    from .model import RamanCNN
+
+__all__ = ["CNNClassifier", "CVResult", "cross_validate", "make_splits"]
+
+#: Largest batch used for inference, so that memory does not grow with the number of spectra.
+EVAL_BATCH = 256
+
+
+def _validate_data(est: BaseEstimator, X: Any, y: Any = None, *, reset: bool) -> Any:
+    """scikit-learn's ``validate_data`` (>= 1.6) with a fallback for older releases."""
+    kw: dict[str, Any] = {"reset": reset, "dtype": [np.float32, np.float64]}
+    try:
+        from sklearn.utils.validation import validate_data
+    except ImportError:  # scikit-learn < 1.6
+        legacy = getattr(est, "_validate_data")  # noqa: B009 - absent from newer stubs
+        return legacy(X, **kw) if y is None else legacy(X, y, **kw)
+    if y is None:
+        return validate_data(est, X, **kw)
+    return validate_data(est, X, y, **kw)
+
+
+def _resolve_device(device: str) -> torch.device:
+    import torch
+
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise RamancamError(
+            f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto'; got {device!r}.") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise RamancamError(
+            f"device must be available; got {device!r} but torch sees no CUDA GPU. "
+            "Use device='cpu' or 'auto'.")
+    return dev
+
+
+def _augment(xb: torch.Tensor, *, noise: float, shift: int, baseline: float, scale: float,
+             gen: torch.Generator) -> torch.Tensor:
+    """Light, label-preserving augmentation of one batch ``(b, 1, L)`` (training only).
+
+    Amplitudes are relative to each spectrum's maximum absolute value, so the same settings
+    suit raw counts and max-normalised spectra alike.
+    """
+    import torch
+
+    b, _, length = xb.shape
+    dev = xb.device
+
+    def rand(*shape: int) -> torch.Tensor:  # draws on CPU from the seeded generator
+        return torch.rand(*shape, generator=gen).to(dev)
+
+    peak = xb.abs().amax(dim=2, keepdim=True).clamp_min(1e-12)
+    out = xb
+    if shift:
+        # Shift each spectrum by an integer number of points, repeating the edge value.
+        s = torch.randint(-shift, shift + 1, (b, 1), generator=gen).to(dev)
+        idx = (torch.arange(length, device=dev)[None, :] - s).clamp(0, length - 1)
+        out = torch.gather(out[:, 0, :], 1, idx)[:, None, :]
+    if scale:
+        out = out * (1.0 + scale * (2.0 * rand(b, 1, 1) - 1.0))
+    if baseline:
+        # A random straight line, the kind of residual a linear baseline step leaves behind.
+        t = torch.linspace(-1.0, 1.0, length, device=dev)[None, None, :]
+        off = baseline * (2.0 * rand(b, 1, 1) - 1.0)
+        slope = baseline * (2.0 * rand(b, 1, 1) - 1.0)
+        out = out + peak * (off + slope * t)
+    if noise:
+        out = out + peak * noise * torch.randn(b, 1, length, generator=gen).to(dev)
+    return out
+
+
+class CNNClassifier(ClassifierMixin, BaseEstimator):
+    """The paper's 1-D CNN (Fukuhara et al. 2019) as a scikit-learn classifier.
+
+    Parameters
+    ----------
+    n_filters : int, default=64
+        Filters per convolution layer.
+    filter_size : int, default=8
+        Kernel size of the convolutions.
+    n_blocks : int, default=2
+        Conv + LeakyReLU + max-pool blocks.
+    fc_width : int, default=128
+        Outputs of FC1.
+    dropout : float, default=0.5
+        Dropout after FC1 (training only).
+    fc_activation : {"none", "leaky"}, default="none"
+        Activation after FC1 (the paper names none).
+    epochs : int, default=100
+        Maximum passes over the training data.
+    lr : float, default=1e-4
+        Adam learning rate (paper: 1e-4; 1e-3 for the amino-acid mixtures).
+    batch_size : int, default=32
+        Mini-batch size.
+    weight_decay : float, default=0.0
+        L2 penalty passed to Adam.
+    validation_fraction : float, default=0.0
+        Share of the training spectra held out (stratified) to monitor validation loss for
+        early stopping; 0 trains on everything for ``epochs`` epochs.
+    patience : int, default=10
+        With ``validation_fraction > 0``: stop after this many epochs without a lower
+        validation loss, and keep the weights of the best epoch.
+    augment_noise : float, default=0.0
+        Gaussian noise, standard deviation relative to each spectrum's maximum.
+    augment_shift : int, default=0
+        Largest random shift, in points (grid steps), applied per spectrum.
+    augment_baseline : float, default=0.0
+        Largest offset and slope of a random straight baseline, relative to the maximum.
+    augment_scale : float, default=0.0
+        Largest relative change of intensity scale (``1 +- augment_scale``).
+    device : str, default="cpu"
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"`` (GPU when available). Bit-identical
+        repeat fits are guaranteed on CPU only.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, shuffling, augmentation and dropout.
+    verbose : bool, default=False
+        Show a progress bar (epoch, loss, accuracy) on stderr when it is a terminal.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, sorted.
+    n_features_in_ : int
+        Points per spectrum seen in ``fit``.
+    module_ : RamanCNN
+        The fitted network, in eval mode.
+    history_ : list of dict
+        Per epoch: ``epoch``, ``loss``, ``accuracy`` (training, with dropout and augmentation)
+        and, with a validation split, ``val_loss`` and ``val_accuracy``.
+    n_epochs_ : int
+        Epochs actually run.
+    best_epoch_ : int
+        Epoch whose weights were kept (the last one without early stopping).
+    fit_time_ : float
+        Seconds spent in ``fit``.
+    """
+
+    def __init__(self, n_filters: int = 64, filter_size: int = 8, n_blocks: int = 2,
+                 fc_width: int = 128, dropout: float = 0.5, fc_activation: str = "none",
+                 epochs: int = 100, lr: float = 1e-4, batch_size: int = 32,
+                 weight_decay: float = 0.0, validation_fraction: float = 0.0,
+                 patience: int = 10, augment_noise: float = 0.0, augment_shift: int = 0,
+                 augment_baseline: float = 0.0, augment_scale: float = 0.0,
+                 device: str = "cpu", random_state: Any = None, verbose: bool = False) -> None:
+        self.n_filters = n_filters
+        self.filter_size = filter_size
+        self.n_blocks = n_blocks
+        self.fc_width = fc_width
+        self.dropout = dropout
+        self.fc_activation = fc_activation
+        self.epochs = epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.augment_noise = augment_noise
+        self.augment_shift = augment_shift
+        self.augment_baseline = augment_baseline
+        self.augment_scale = augment_scale
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ----------------------------------------------------------------- helpers
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        # A few epochs on the tiny check datasets need not reach sklearn's accuracy bar.
+        tags.classifier_tags.poor_score = True
+        return tags
+
+    def _check_params(self) -> None:
+        def pos_int(name: str, minimum: int = 1) -> None:
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < minimum:
+                raise RamancamError(f"{name} must be an integer >= {minimum}; got {v!r}.")
+
+        def nonneg(name: str, upper: float | None = None) -> None:
+            v = getattr(self, name)
+            ok = isinstance(v, (int, float, np.floating, np.integer)) and np.isfinite(v) \
+                and v >= 0 and (upper is None or v < upper)
+            if not ok:
+                rng = f"in [0, {upper})" if upper is not None else ">= 0"
+                raise RamancamError(f"{name} must be a number {rng}; got {v!r}.")
+
+        for name in ("epochs", "batch_size", "patience"):
+            pos_int(name)
+        pos_int("augment_shift", 0)
+        if not (isinstance(self.lr, (int, float, np.floating)) and np.isfinite(self.lr)
+                and self.lr > 0):
+            raise RamancamError(f"lr must be a positive number; got {self.lr!r}.")
+        nonneg("weight_decay")
+        nonneg("validation_fraction", 1.0)
+        for name in ("augment_noise", "augment_baseline", "augment_scale"):
+            nonneg(name)
+
+    def _config(self, n_points: int, n_classes: int) -> Any:
+        from .model import CNNConfig
+
+        return CNNConfig(n_points=int(n_points), n_classes=int(n_classes),
+                         n_filters=self.n_filters, filter_size=self.filter_size,
+                         n_blocks=self.n_blocks, fc_width=self.fc_width,
+                         dropout=float(self.dropout), fc_activation=self.fc_activation)
+
+    # --------------------------------------------------------------------- fit
+    def fit(self, X: ArrayLike, y: ArrayLike) -> CNNClassifier:
+        """Train the network from scratch.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_spectra, n_points)
+            Preprocessed spectra, all on one grid.
+        y : array-like of shape (n_spectra,)
+            Class labels (any hashable values; at least 2 classes).
+
+        Returns
+        -------
+        self
+        """
+        import torch
+
+        from .model import RamanCNN
+
+        t0 = time.perf_counter()
+        Xa, ya = _validate_data(self, X, y, reset=True)
+        check_classification_targets(ya)
+        self._check_params()
+        self.classes_, y_idx = np.unique(ya, return_inverse=True)
+        if self.classes_.size < 2:
+            raise RamancamError(
+                f"y must hold at least 2 classes; got only {self.classes_.tolist()!r}. "
+                "A classifier needs spectra of two or more classes.")
+        config = self._config(Xa.shape[1], self.classes_.size)
+        dev = _resolve_device(self.device)
+        seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
+
+        # Tensors are built once; batches are index views, not per-spectrum copies.
+        Xt = torch.as_tensor(np.ascontiguousarray(Xa, dtype=np.float32))[:, None, :]
+        yt = torch.as_tensor(y_idx.astype(np.int64))
+        tr_idx, va_idx = self._validation_split(y_idx, seed)
+
+        with torch.random.fork_rng(devices=[dev.index or 0] if dev.type == "cuda" else []):
+            torch.manual_seed(seed)
+            gen = torch.Generator().manual_seed(seed)
+            module = RamanCNN(config).to(dev)
+            Xd, yd = Xt.to(dev), yt.to(dev)
+            self._train(module, Xd, yd, tr_idx, va_idx, gen)
+        module.eval()
+        self.module_ = module
+        self.n_features_in_ = int(Xa.shape[1])
+        self.fit_time_ = time.perf_counter() - t0
+        return self
+
+    def _validation_split(self, y_idx: NDArray[np.intp], seed: int
+                          ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        n = y_idx.size
+        all_idx = np.arange(n)
+        if not self.validation_fraction:
+            return all_idx, all_idx[:0]
+        from sklearn.model_selection import train_test_split
+
+        n_val = int(np.ceil(self.validation_fraction * n))
+        if n_val < 1 or n - n_val < 2:
+            raise RamancamError(
+                f"validation_fraction must leave spectra for both training and validation; "
+                f"got {self.validation_fraction} of {n} spectra.")
+        counts = np.bincount(y_idx)
+        strat = y_idx if counts.min() >= 2 and n_val >= counts.size else None
+        tr, va = train_test_split(all_idx, test_size=n_val, random_state=seed, stratify=strat)
+        return np.sort(tr), np.sort(va)
+
+    def _train(self, module: RamanCNN, X: torch.Tensor, y: torch.Tensor,
+               tr_idx: NDArray[np.intp], va_idx: NDArray[np.intp],
+               gen: torch.Generator) -> None:
+        import torch
+        from torch.nn import functional as F
+        from tqdm.auto import tqdm
+
+        opt = torch.optim.Adam(module.parameters(), lr=float(self.lr),
+                               weight_decay=float(self.weight_decay))
+        tr = torch.as_tensor(tr_idx, dtype=torch.long)
+        n_tr = tr.numel()
+        augment = any((self.augment_noise, self.augment_shift, self.augment_baseline,
+                       self.augment_scale))
+        best_loss, best_state, best_epoch, waited = np.inf, None, 0, 0
+        self.history_: list[dict[str, float]] = []
+        quiet = not self.verbose or not sys.stderr.isatty()
+        bar = tqdm(range(1, int(self.epochs) + 1), desc="training", unit="epoch",
+                   disable=quiet, leave=False, file=sys.stderr)
+        epoch = 0
+        for epoch in bar:
+            module.train()
+            order = tr[torch.randperm(n_tr, generator=gen)].to(X.device)
+            loss_sum = torch.zeros((), device=X.device)
+            correct = torch.zeros((), device=X.device, dtype=torch.long)
+            for start in range(0, n_tr, int(self.batch_size)):
+                b = order[start:start + int(self.batch_size)]
+                xb, yb = X[b], y[b]
+                if augment:
+                    xb = _augment(xb, noise=float(self.augment_noise),
+                                  shift=int(self.augment_shift),
+                                  baseline=float(self.augment_baseline),
+                                  scale=float(self.augment_scale), gen=gen)
+                logits = module(xb)
+                # Cross entropy on class indices == Eq. (5) with one-hot targets.
+                loss = F.cross_entropy(logits, yb)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                # Accumulated on the device: no host sync per batch.
+                loss_sum += loss.detach() * b.numel()
+                correct += (logits.detach().argmax(1) == yb).sum()
+            rec = {"epoch": float(epoch), "loss": float(loss_sum) / n_tr,
+                   "accuracy": float(correct) / n_tr}
+            if va_idx.size:
+                vl, va = _evaluate(module, X, y, torch.as_tensor(va_idx, dtype=torch.long))
+                rec.update(val_loss=vl, val_accuracy=va)
+                if vl < best_loss:
+                    best_loss, best_epoch, waited = vl, epoch, 0
+                    best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+                else:
+                    waited += 1
+            self.history_.append(rec)
+            bar.set_postfix(loss=f"{rec['loss']:.4f}", acc=f"{rec['accuracy']:.3f}",
+                            **({"val_acc": f"{rec['val_accuracy']:.3f}"} if va_idx.size
+                               else {}))
+            if va_idx.size and waited >= int(self.patience):
+                break
+        bar.close()
+        self.n_epochs_ = epoch
+        if best_state is not None:
+            module.load_state_dict(best_state)
+            self.best_epoch_ = best_epoch
+        else:
+            self.best_epoch_ = epoch
+
+    # ----------------------------------------------------------------- predict
+    def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:
+        """Softmax class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_spectra, n_points)
+
+        Returns
+        -------
+        ndarray of shape (n_spectra, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        check_is_fitted(self, "module_")
+        Xa = _validate_data(self, X, reset=False)
+        return predict_proba_module(self.module_, Xa)
+
+    def predict(self, X: ArrayLike) -> NDArray[Any]:
+        """Most probable class of each spectrum, shape (n_spectra,)."""
+        proba = self.predict_proba(X)
+        return np.asarray(self.classes_[proba.argmax(axis=1)])
+
+    def decision_function(self, X: ArrayLike) -> NDArray[np.float64]:
+        """Class logits (scores before softmax), shape (n_spectra, n_classes)."""
+        check_is_fitted(self, "module_")
+        Xa = _validate_data(self, X, reset=False)
+        return predict_proba_module(self.module_, Xa, logits=True)
+
+
+def predict_proba_module(module: RamanCNN, X: NDArray[Any], *, batch_size: int = EVAL_BATCH,
+                         logits: bool = False) -> NDArray[np.float64]:
+    """Batched inference with a fitted network; memory is bounded by ``batch_size``.
+
+    Parameters
+    ----------
+    module : RamanCNN
+        Fitted network (switched to eval mode).
+    X : ndarray of shape (n_spectra, n_points)
+    batch_size : int
+        Spectra per forward pass (<= 256 by default).
+    logits : bool
+        Return logits instead of softmax probabilities.
+
+    Returns
+    -------
+    ndarray of shape (n_spectra, n_classes), float64
+    """
+    import torch
+
+    module.eval()
+    dev = next(module.parameters()).device
+    n = X.shape[0]
+    out = np.empty((n, module.config.n_classes), dtype=np.float64)
+    with torch.inference_mode():
+        for start in range(0, n, batch_size):
+            xb = torch.as_tensor(np.ascontiguousarray(X[start:start + batch_size],
+                                                      dtype=np.float32)).to(dev)
+            z = module(xb)
+            if not logits:
+                z = torch.softmax(z, dim=1)
+            out[start:start + batch_size] = z.double().cpu().numpy()
+    return out
+
+
+def _evaluate(module: RamanCNN, X: torch.Tensor, y: torch.Tensor, idx: torch.Tensor
+              ) -> tuple[float, float]:
+    """Mean cross-entropy loss and accuracy of ``module`` on ``X[idx]`` (eval mode, batched)."""
+    import torch
+    from torch.nn import functional as F
+
+    was_training = module.training
+    module.eval()
+    loss, correct = 0.0, 0
+    with torch.inference_mode():
+        for start in range(0, idx.numel(), EVAL_BATCH):
+            b = idx[start:start + EVAL_BATCH].to(X.device)
+            z = module(X[b])
+            loss += float(F.cross_entropy(z, y[b], reduction="sum"))
+            correct += int((z.argmax(1) == y[b]).sum())
+    module.train(was_training)
+    n = max(idx.numel(), 1)
+    return loss / n, correct / n
+
+
+# ------------------------------------------------------------------ splits / CV
+def make_splits(spectra: Spectra, *, folds: int = 5, group_col: str | None = None,
+                split_col: str | None = None, train_value: Any = "train", seed: int = 0
+                ) -> list[tuple[NDArray[np.intp], NDArray[np.intp]]]:
+    """Train/test index pairs for cross validation or a fixed split.
+
+    Parameters
+    ----------
+    spectra : Spectra
+        Labelled spectra (labels drive stratification; metadata columns the groups/split).
+    folds : int
+        Number of folds K (>= 2) for k-fold modes.
+    group_col : str, optional
+        Metadata column: spectra sharing a value stay in one fold
+        (``StratifiedGroupKFold``).
+    split_col : str, optional
+        Metadata column for a fixed split: rows whose value equals ``train_value`` (compared
+        as text) train, all others test. Gives one (train, test) pair.
+    train_value : str
+        Value of ``split_col`` marking training spectra.
+    seed : int
+        Shuffling seed of the k-fold splitters.
+
+    Returns
+    -------
+    list of (ndarray, ndarray)
+        ``(train_idx, test_idx)`` per fold, sorted integer indices.
+    """
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+    labels = _labels(spectra)
+    n = labels.size
+    if group_col is not None and split_col is not None:
+        raise RamancamError(
+            f"group_col and split_col must not both be given; got {group_col!r} and "
+            f"{split_col!r}. Use one: group-aware k-fold or a fixed split.")
+    if split_col is not None:
+        col = _meta_col(spectra, split_col)
+        is_train = col.astype(str) == str(train_value)
+        tr, te = np.flatnonzero(is_train), np.flatnonzero(~is_train)
+        if tr.size == 0 or te.size == 0:
+            vals = sorted(set(col.astype(str).tolist()))[:10]
+            raise RamancamError(
+                f"split column {split_col!r} must mark both training (= {train_value!r}) and "
+                f"test spectra; got {tr.size} training and {te.size} test (values: {vals}). "
+                "Check --split-col/--train-value.")
+        return [(tr, te)]
+    if not isinstance(folds, (int, np.integer)) or isinstance(folds, bool) or folds < 2:
+        raise RamancamError(f"folds must be an integer >= 2; got {folds!r}.")
+    counts = {c: int((labels == c).sum()) for c in np.unique(labels)}
+    if group_col is not None:
+        groups = _meta_col(spectra, group_col).astype(str)
+        n_groups = np.unique(groups).size
+        if n_groups < folds:
+            raise RamancamError(
+                f"group column {group_col!r} must have at least {folds} distinct values for "
+                f"{folds} folds; got {n_groups}. Use fewer --folds.")
+        splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+        pairs = splitter.split(np.zeros((n, 1)), labels, groups)
+    else:
+        small = {c: k for c, k in counts.items() if k < folds}
+        if small:
+            raise RamancamError(
+                f"every class must have at least {folds} spectra for {folds}-fold cross "
+                f"validation; got {small}. Use fewer --folds or add spectra.")
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+        pairs = splitter.split(np.zeros((n, 1)), labels)
+    return [(np.sort(tr), np.sort(te)) for tr, te in pairs]
+
+
+def _labels(spectra: Spectra) -> NDArray[np.str_]:
+    if spectra.labels is None:
+        raise RamancamError(
+            "spectra must carry class labels for training; got none. Give --label-col (wide "
+            "tables) or --labels-from (folders).")
+    return spectra.labels
+
+
+def _meta_col(spectra: Spectra, name: str) -> NDArray[Any]:
+    if name not in spectra.meta:
+        raise RamancamError(
+            f"metadata column {name!r} must exist; got columns {sorted(spectra.meta)}. "
+            "Check the column name.")
+    return spectra.meta[name]
+
+
+@dataclass
+class CVResult:
+    """Cross-validation results (out-of-fold predictions, per-fold and pooled scores).
+
+    Attributes
+    ----------
+    classes : list of str
+        Class names, sorted; the order of ``oof_proba`` columns and ``confusion`` rows.
+    fold_accuracy : list of float
+        CNN test accuracy of each fold.
+    confusion : ndarray of shape (n_classes, n_classes)
+        Counts over all tested spectra: row = true class, column = predicted class.
+    oof_pred : ndarray of shape (n_spectra,)
+        Out-of-fold predicted label (``""`` for spectra never tested, e.g. the training part
+        of a fixed split).
+    oof_proba : ndarray of shape (n_spectra, n_classes)
+        Out-of-fold probabilities (NaN where never tested).
+    fold_of : ndarray of shape (n_spectra,)
+        Fold (0-based) in which each spectrum was tested; -1 if never.
+    baselines : dict of str to list of float
+        Fold accuracies of the comparison models on the same folds (empty without compare).
+    models : list of CNNClassifier
+        Fitted fold models (only with ``keep_models=True``).
+    """
+
+    classes: list[str]
+    fold_accuracy: list[float]
+    confusion: NDArray[np.int64]
+    oof_pred: NDArray[np.str_]
+    oof_proba: NDArray[np.float64]
+    fold_of: NDArray[np.int64]
+    labels: NDArray[np.str_]
+    baselines: dict[str, list[float]] = field(default_factory=dict)
+    models: list[CNNClassifier] = field(default_factory=list)
+    fold_sizes: list[tuple[int, int]] = field(default_factory=list)
+    kind: str = "kfold"
+
+    @property
+    def mean(self) -> float:
+        """Mean fold accuracy."""
+        return float(np.mean(self.fold_accuracy))
+
+    @property
+    def std(self) -> float:
+        """Sample standard deviation of the fold accuracies (0 for a single fold)."""
+        a = np.asarray(self.fold_accuracy)
+        return float(a.std(ddof=1)) if a.size > 1 else 0.0
+
+    @property
+    def precision(self) -> dict[str, float]:
+        """Per-class precision over all tested spectra (NaN when a class is never predicted)."""
+        col = self.confusion.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p = np.diag(self.confusion) / col
+        return {c: float(v) for c, v in zip(self.classes, p, strict=True)}
+
+    @property
+    def recall(self) -> dict[str, float]:
+        """Per-class recall over all tested spectra (NaN when a class is never tested)."""
+        row = self.confusion.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = np.diag(self.confusion) / row
+        return {c: float(v) for c, v in zip(self.classes, r, strict=True)}
+
+    @property
+    def accuracy(self) -> float:
+        """Accuracy pooled over all tested spectra."""
+        total = self.confusion.sum()
+        return float(np.trace(self.confusion) / total) if total else float("nan")
+
+    def baseline_summary(self) -> dict[str, tuple[float, float]]:
+        """``name -> (mean, sd)`` of each comparison model's fold accuracies."""
+        out = {}
+        for k, v in self.baselines.items():
+            a = np.asarray(v)
+            out[k] = (float(a.mean()), float(a.std(ddof=1)) if a.size > 1 else 0.0)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe summary (NaN written as ``None``); models and probabilities omitted."""
+        def clean(d: dict[str, float]) -> dict[str, float | None]:
+            return {k: (None if not np.isfinite(v) else v) for k, v in d.items()}
+
+        return {
+            "kind": self.kind,
+            "classes": list(self.classes),
+            "n_folds": len(self.fold_accuracy),
+            "fold_sizes": [list(map(int, s)) for s in self.fold_sizes],
+            "fold_accuracy": [float(a) for a in self.fold_accuracy],
+            "mean": self.mean,
+            "std": self.std,
+            "pooled_accuracy": None if not np.isfinite(self.accuracy) else self.accuracy,
+            "confusion": self.confusion.astype(int).tolist(),
+            "precision": clean(self.precision),
+            "recall": clean(self.recall),
+            "baselines": {k: [float(a) for a in v] for k, v in self.baselines.items()},
+            "baseline_summary": {k: {"mean": m, "std": s}
+                                 for k, (m, s) in self.baseline_summary().items()},
+            "fold_of": self.fold_of.astype(int).tolist(),
+            "oof_pred": self.oof_pred.tolist(),
+        }
+
+
+def _baseline_models() -> dict[str, Any]:
+    try:
+        from .baselines import PCASVM, PLSDA
+    except ImportError as exc:
+        raise RamancamError(
+            f"compare must be False while ramancam.baselines is unavailable; got compare=True "
+            f"({exc}). Pass compare=False (--no-compare).") from None
+    return {"PCA+SVM": PCASVM(), "PLS-DA": PLSDA()}
+
+
+def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None = None,
+                   folds: int = 5, group_col: str | None = None, split_col: str | None = None,
+                   train_value: Any = "train", seed: int = 0, compare: bool = True,
+                   keep_models: bool = False,
+                   progress: Callable[[int, int, float], None] | None = None) -> CVResult:
+    """Cross-validate the CNN (and the baselines) on preprocessed spectra.
+
+    Parameters
+    ----------
+    spectra : Spectra
+        Labelled spectra on one common grid (already preprocessed).
+    estimator_params : dict, optional
+        Keyword arguments of :class:`CNNClassifier`; ``random_state`` defaults to ``seed``.
+    folds, group_col, split_col, train_value, seed
+        Passed to :func:`make_splits`.
+    compare : bool
+        Also fit ``ramancam.baselines.PCASVM()`` and ``PLSDA()`` on exactly the same folds and
+        the same ``X``; their fold accuracies go to ``CVResult.baselines``.
+    keep_models : bool
+        Keep the fitted fold models in ``CVResult.models``.
+    progress : callable, optional
+        Called after each fold as ``progress(fold_number, n_folds, cnn_accuracy)``
+        (``fold_number`` starts at 1).
+
+    Returns
+    -------
+    CVResult
+    """
+    from sklearn.base import clone
+
+    labels = _labels(spectra)
+    X = spectra.X
+    splits = make_splits(spectra, folds=folds, group_col=group_col, split_col=split_col,
+                         train_value=train_value, seed=seed)
+    baselines = _baseline_models() if compare else {}
+    params = {"random_state": seed, **(estimator_params or {})}
+    classes = sorted(set(labels.tolist()))
+    col_of = {c: i for i, c in enumerate(classes)}
+    n = labels.size
+    oof_pred = np.full(n, "", dtype=object)
+    oof_proba = np.full((n, len(classes)), np.nan)
+    fold_of = np.full(n, -1, dtype=np.int64)
+    result = CVResult(classes=classes, fold_accuracy=[], confusion=np.zeros(
+        (len(classes), len(classes)), dtype=np.int64), oof_pred=oof_pred.astype(str),
+        oof_proba=oof_proba, fold_of=fold_of, labels=labels,
+        baselines={k: [] for k in baselines},
+        kind="split" if split_col is not None else ("group" if group_col else "kfold"))
+    for k, (tr, te) in enumerate(splits):
+        est = CNNClassifier(**params).fit(X[tr], labels[tr])
+        proba = est.predict_proba(X[te])
+        cols = [col_of[str(c)] for c in est.classes_]
+        full = np.zeros((te.size, len(classes)))
+        full[:, cols] = proba
+        pred = est.classes_[proba.argmax(axis=1)].astype(str)
+        oof_proba[te] = full
+        oof_pred[te] = pred
+        fold_of[te] = k
+        acc = float(np.mean(pred == labels[te]))
+        result.fold_accuracy.append(acc)
+        result.fold_sizes.append((int(tr.size), int(te.size)))
+        for name, base in baselines.items():
+            b = clone(base).fit(X[tr], labels[tr])
+            result.baselines[name].append(float(np.mean(
+                np.asarray(b.predict(X[te])).astype(str) == labels[te])))
+        if keep_models:
+            result.models.append(est)
+        if progress is not None:
+            progress(k + 1, len(splits), acc)
+    tested = fold_of >= 0
+    ti = np.array([col_of[c] for c in labels[tested]], dtype=np.intp)
+    pi = np.array([col_of[c] for c in oof_pred[tested]], dtype=np.intp)
+    np.add.at(result.confusion, (ti, pi), 1)
+    result.oof_pred = oof_pred.astype(str)
+    return result
+
