@@ -35,7 +35,6 @@ from .errors import RamancamError
 
 if TYPE_CHECKING:
     import torch
-    from matplotlib.axes import Axes
 
     from .model import RamanCNN
 
@@ -47,8 +46,8 @@ __all__ = [
     "fc_importance",
     "fc_importance_autograd",
     "grad_cam",
-    "plot_map",
     "pooled_centres",
+    "predict_proba",
     "to_input_grid",
 ]
 
@@ -737,67 +736,3 @@ def explain(model: RamanCNN, X: ArrayLike, *, method: str = "fc", target: Any = 
         return (maps.reshape(n * n_classes, -1),
                 np.tile(np.arange(n_classes, dtype=np.int64), n))
     return maps, tsel
-
-
-# --------------------------------------------------------------------------- plot
-
-def plot_map(axis: ArrayLike, spectrum: ArrayLike, importance: ArrayLike, *,
-             ax: Axes | None = None, title: str | None = None) -> Axes:
-    """Draw one spectrum with its signed map on the Raman-shift axis.
-
-    The spectrum is a black line on the left axis; the map, scaled to its largest absolute
-    value, is filled red where positive (supports the class) and blue where negative (argues
-    against it) on a twin axis from -1 to 1.
-
-    Parameters
-    ----------
-    axis : array-like of shape (n_points,)
-        Raman shift in cm-1.
-    spectrum : array-like of shape (n_points,)
-    importance : array-like of shape (n_points,)
-    ax : matplotlib Axes, optional
-        Where to draw (a new figure when None).
-    title : str, optional
-
-    Returns
-    -------
-    matplotlib Axes
-        The spectrum's axes; the map's twin axes is the figure's axes created just after it
-        (``ax.figure.axes``).
-
-    Raises
-    ------
-    RamancamError
-        If the three arrays are not 1-D of the same length.
-    """
-    if ax is None:
-        # a bare Figure (no pyplot): no GUI backend is touched, savefig renders with Agg
-        from matplotlib.figure import Figure
-
-        ax = Figure(figsize=(8, 3)).subplots()
-    x = np.asarray(axis, dtype=np.float64)
-    s = np.asarray(spectrum, dtype=np.float64)
-    m = np.asarray(importance, dtype=np.float64)
-    if not (x.ndim == s.ndim == m.ndim == 1 and x.shape == s.shape == m.shape):
-        raise RamancamError(
-            f"axis, spectrum and importance must be 1-D of one length; got shapes {x.shape}, "
-            f"{s.shape} and {m.shape}.")
-    scale = np.abs(m).max()
-    mm = m / scale if scale > 0 else m
-    tw = ax.twinx()
-    tw.fill_between(x, 0, mm, where=mm > 0, color="tab:red", alpha=0.45, lw=0,
-                    interpolate=True, label="supports")
-    tw.fill_between(x, 0, mm, where=mm < 0, color="tab:blue", alpha=0.45, lw=0,
-                    interpolate=True, label="argues against")
-    tw.set_ylim(-1.05, 1.05)
-    tw.set_ylabel("map / max|map|")
-    ax.plot(x, s, color="black", lw=0.8, label="spectrum")
-    ax.set_zorder(tw.get_zorder() + 1)
-    ax.patch.set_visible(False)
-    ax.set_xlabel("Raman shift (cm$^{-1}$)")
-    ax.set_ylabel("intensity")
-    if x[0] > x[-1]:
-        ax.set_xlim(x[0], x[-1])
-    if title:
-        ax.set_title(title, fontsize=9)
-    return ax

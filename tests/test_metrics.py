@@ -1,0 +1,167 @@
+"""Map-quality and classification metrics on hand-made arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ramancam.errors import RamancamError
+from ramancam.metrics import (
+    accuracy,
+    background_share,
+    confusion,
+    fold_stability,
+    map_correlation,
+    peak_mass,
+    pointing_game,
+    pointing_hits,
+)
+
+AXIS = np.arange(10.0) * 2.0 + 100.0          # 100, 102, ..., 118
+
+
+def test_pointing_game_per_map_peaks_and_tolerance():
+    maps = np.zeros((4, 10))
+    maps[0, 2] = 1.0      # max at 104
+    maps[1, 7] = 1.0      # max at 114
+    maps[2, 5] = 1.0      # max at 110
+    maps[3] = 0.0         # flat: never a hit
+    peaks = np.array([104.0, 110.0, 112.0, 100.0])
+    hits = pointing_hits(maps, AXIS, peaks, tol=2.0)
+    # map 1: |114 - 110| = 4 > 2 -> miss; map 2: |110 - 112| = 2 -> hit (inclusive)
+    assert hits.tolist() == [True, False, True, False]
+    assert pointing_game(maps, AXIS, peaks, tol=2.0) == pytest.approx(0.5)
+    assert pointing_game(maps, AXIS, peaks, tol=4.0) == pytest.approx(0.75)
+
+
+def test_pointing_game_several_peaks_with_nan_slots_and_scalar():
+    maps = np.zeros((2, 10))
+    maps[0, 9] = 3.0      # 118
+    maps[1, 0] = 3.0      # 100
+    peaks = np.array([[104.0, 118.0], [np.nan, 108.0]])
+    assert pointing_hits(maps, AXIS, peaks, tol=0.0).tolist() == [True, False]
+    assert pointing_game(maps, AXIS, 100.0, tol=0.5) == pytest.approx(0.5)
+
+
+def test_pointing_game_uses_the_axis_not_the_index():
+    maps = np.zeros((1, 10))
+    maps[0, 3] = 1.0
+    assert pointing_game(maps, AXIS[::-1], 112.0, tol=0.0) == 1.0   # reversed axis: 112 at 3
+    assert pointing_game(maps, AXIS, 112.0, tol=0.0) == 0.0
+
+
+def test_peak_mass_counts_only_positive_mass_near_peaks():
+    m = np.zeros((3, 10))
+    m[0, [1, 2, 3, 8]] = [1.0, 2.0, 1.0, 4.0]          # 4 of 8 within 104 +- 2
+    m[1, [2, 5]] = [1.0, -5.0]                         # negative mass ignored -> 1/1
+    m[2] = -1.0                                        # nothing positive -> NaN
+    out = peak_mass(m, AXIS, 104.0, window=2.0)
+    assert out[0] == pytest.approx(0.5)
+    assert out[1] == pytest.approx(1.0)
+    assert np.isnan(out[2])
+    two = peak_mass(m[:1], AXIS, [[104.0, 116.0]], window=0.0)
+    assert two[0] == pytest.approx(6.0 / 8.0)
+
+
+def test_map_correlation_matches_numpy_and_handles_constants(rng):
+    maps = rng.normal(size=(3, 10))
+    ref = rng.normal(size=10)
+    got = map_correlation(maps, ref)
+    want = [np.corrcoef(m, ref)[0, 1] for m in maps]
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert map_correlation(2 * ref[None] + 1, ref)[0] == pytest.approx(1.0)
+    assert map_correlation(-ref[None], ref)[0] == pytest.approx(-1.0)
+    assert np.isnan(map_correlation(np.ones((1, 10)), ref)[0])
+    per_row = map_correlation(maps, maps)
+    np.testing.assert_allclose(per_row, 1.0)
+
+
+def test_background_share_by_hand():
+    s = np.array([[0.0, 0.01, 1.0, 0.5, 0.02]])
+    m = np.array([[1.0, -1.0, 4.0, 2.0, 2.0]])          # |m| on background: 1 + 1 + 2
+    assert background_share(m, s, threshold=0.05)[0] == pytest.approx(4.0 / 10.0)
+    assert background_share(m, s, threshold=0.0)[0] == 0.0
+    assert np.isnan(background_share(np.zeros((1, 5)), s)[0])
+
+
+def test_fold_stability_same_spectra_in_every_fold():
+    base_a = np.array([0.0, 1.0, 2.0, 1.0])
+    base_b = np.array([2.0, 0.0, 0.0, 1.0])
+    labels = np.array(["a", "a", "b"])
+    f1 = np.stack([base_a, base_a, base_b])
+    f2 = np.stack([2 * base_a, 2 * base_a, -base_b])
+    res = fold_stability([f1, f2], labels)
+    assert res.classes == ["a", "b"]
+    np.testing.assert_allclose(res.mean[0], 1.5 * base_a)
+    np.testing.assert_allclose(res.sd[0], np.std([base_a, 2 * base_a], axis=0, ddof=1))
+    np.testing.assert_allclose(res.mean[1], 0.0)
+    assert res.pairwise_corr[0] == pytest.approx(1.0)     # same shape, other scale
+    assert res.pairwise_corr[1] == pytest.approx(-1.0)    # sign flipped between folds
+    assert res.fold_means.shape == (2, 2, 4)
+
+
+def test_fold_stability_labels_per_fold_and_missing_class():
+    f1 = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    f2 = np.array([[1.0, 0.2, 0.0]])
+    res = fold_stability([f1, f2], [np.array(["x", "y"]), np.array(["x"])])
+    assert res.classes == ["x", "y"]
+    np.testing.assert_allclose(res.fold_means[1, 1], np.nan)
+    np.testing.assert_allclose(res.mean[1], [0.0, 1.0, 0.0])   # only fold 1 has class y
+    assert np.isnan(res.pairwise_corr[1])
+    assert res.pairwise_corr[0] == pytest.approx(np.corrcoef([1, 0, 0], [1, 0.2, 0])[0, 1])
+
+
+def test_accuracy_and_confusion():
+    t = np.array(["a", "b", "b", "c"])
+    p = np.array(["a", "b", "c", "c"])
+    assert accuracy(t, p) == pytest.approx(0.75)
+    cm, labs = confusion(t, p)
+    assert labs == ["a", "b", "c"]
+    assert cm.tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
+    cm2, labs2 = confusion(t, p, labels=["c", "b", "a"])
+    assert labs2 == ["c", "b", "a"]
+    assert cm2.tolist() == [[1, 0, 0], [1, 1, 0], [0, 0, 1]]
+
+
+def test_inputs_are_not_modified():
+    maps = np.arange(20.0).reshape(2, 10)
+    maps.flags.writeable = False
+    peak_mass(maps, AXIS, 104.0, 2.0)
+    pointing_game(maps, AXIS, 104.0, 2.0)
+    background_share(maps, maps, 0.1)
+    map_correlation(maps, maps[0])
+    assert maps[1, 9] == 19.0
+
+
+@pytest.mark.parametrize(("call", "match"), [
+    (lambda: pointing_game(np.zeros(10), AXIS, 100.0, 1.0), r"maps must be 2-D"),
+    (lambda: pointing_game(np.full((1, 10), np.nan), AXIS, 100.0, 1.0), r"maps must be finite"),
+    (lambda: pointing_game(np.zeros((1, 10)), AXIS[:5], 100.0, 1.0),
+     r"axis must have shape \(10,\)"),
+    (lambda: pointing_game(np.zeros((2, 10)), AXIS, [1.0, 2.0, 3.0], 1.0),
+     r"peaks must be a scalar, shape \(2,\)"),
+    (lambda: pointing_game(np.zeros((2, 10)), AXIS, np.ones((3, 2)), 1.0),
+     r"peaks must be a scalar"),
+    (lambda: pointing_game(np.zeros((1, 10)), AXIS, np.inf, 1.0), r"peaks must be finite"),
+    (lambda: pointing_game(np.zeros((1, 10)), AXIS, 100.0, -1.0), r"tol must be a number >= 0"),
+    (lambda: peak_mass(np.zeros((1, 10)), AXIS, 100.0, "wide"),
+     r"window must be a number >= 0"),
+    (lambda: map_correlation(np.zeros((2, 10)), np.zeros(9)), r"reference must have shape"),
+    (lambda: background_share(np.zeros((2, 10)), np.zeros((1, 10))),
+     r"spectra must have the shape of maps"),
+    (lambda: background_share(np.zeros((1, 10)), np.zeros((1, 10)), threshold=-0.1),
+     r"threshold must be a number >= 0"),
+    (lambda: fold_stability([], np.array([])), r"maps_per_fold must hold at least one fold"),
+    (lambda: fold_stability([np.zeros((1, 3)), np.zeros((1, 4))], np.array(["a"])),
+     r"maps_per_fold\[1\] must have 3 points"),
+    (lambda: fold_stability([np.zeros((2, 3))], np.array(["a"])),
+     r"labels of fold 0 must have one label per map \(2\)"),
+    (lambda: fold_stability([np.zeros((1, 3))], [np.array(["a"]), np.array(["b"])]),
+     r"labels must be one array, or one per fold \(1\); got 2"),
+    (lambda: accuracy([1, 2], [1]), r"y_true and y_pred must be 1-D of one length"),
+    (lambda: confusion(["a"], ["b"], labels=["a"]), r"labels must include every label"),
+    (lambda: pointing_game([["x"] * 10], AXIS, 100.0, 1.0), r"maps must be numbers"),
+])
+def test_documented_errors(call, match):
+    with pytest.raises(RamancamError, match=match):
+        call()
