@@ -344,7 +344,7 @@ def _check_crop(lo: Any, hi: Any) -> tuple[float, float]:
     return a, b
 
 
-def _crop(X: Array, w: Array, names: list[str], *, lo: float, hi: float
+def _crop(X: Array, w: Array, names: list[str], common: Any = None, *, lo: float, hi: float
           ) -> tuple[Array, Array]:
     keep = (w >= lo) & (w <= hi)
     if keep.sum() < 2:
@@ -415,7 +415,7 @@ def _suggest(g: Array, lo: float, hi: float, tol: float) -> str:
 
 
 def _resample(X: Array, w: Array, names: list[str], *, grid: Array, outside: str,
-              tolerance: float | None) -> Array:
+              tolerance: float | None, common: tuple[float, float] | None = None) -> Array:
     order = np.argsort(w)
     xs = w[order]
     lo, hi = float(xs[0]), float(xs[-1])
@@ -426,13 +426,16 @@ def _resample(X: Array, w: Array, names: list[str], *, grid: Array, outside: str
         tol = tolerance
     below, above = grid < lo - tol, grid > hi + tol
     if outside == "error" and (below.any() or above.any()):
-        others = (f" (and the {len(names) - 1} other spectra on the same axis)"
-                  if len(names) > 1 else "")
+        who = (f"{names[0]} and {len(names) - 1} other spectra on the same axis cover"
+               if len(names) > 1 else f"{names[0]} covers")
+        # For a set with per-spectrum axes, suggest the range that all of them cover, so
+        # that one fix is enough.
+        c_lo, c_hi = common if common is not None else (lo, hi)
         raise RamancamError(
             f"resampling grid must lie within the measured range of every spectrum; got grid "
-            f"{grid[0]:g}-{grid[-1]:g} cm-1 but {names[0]}{others} covers {lo:g}-{hi:g} cm-1. "
-            f"Crop the grid, e.g. {_suggest(grid, lo, hi, tol)}, or opt in to "
-            "outside='nearest' or 'zero'.")
+            f"{grid[0]:g}-{grid[-1]:g} cm-1 but {who} {lo:g}-{hi:g} cm-1. Crop the grid, "
+            f"e.g. {_suggest(grid, c_lo, c_hi, tol)}, or opt in to outside='nearest' or "
+            "'zero'.")
     # k=3 (cubic, not-a-knot) as the paper's spline interpolation; fewer points force a
     # lower degree. One banded solve for the whole matrix (all spectra share this axis).
     k = min(3, xs.size - 1)
@@ -492,8 +495,10 @@ def resample(X: ArrayLike | Spectra, wavenumbers: ArrayLike | None = None,
     if isinstance(X, Spectra):
         g = _check_grid(grid if grid is not None else wavenumbers)
 
-        def run(A: Array, w: Array, names: list[str]) -> tuple[Array, Array]:
-            return _resample(A, w, names, grid=g, outside=out_pol, tolerance=tol), g
+        def run(A: Array, w: Array, names: list[str],
+                common: tuple[float, float] | None = None) -> tuple[Array, Array]:
+            return _resample(A, w, names, grid=g, outside=out_pol, tolerance=tol,
+                             common=common), g
 
         return _apply_runs(X, [run])
     if wavenumbers is None:
@@ -548,6 +553,13 @@ def _normalize(X: Array, w: Array, names: list[str], *, method: str) -> Array:
         why = "a non-zero length"
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
+        if method == "max" and den[i] < 0 and not np.abs(X[i] - X[i, 0]).max() <= tiny[i]:
+            # Seen on real RRUFF spectra: the end-point line lies above the whole spectrum.
+            raise RamancamError(
+                f"{names[i]} must have a positive maximum for max normalisation; got maximum "
+                f"{den[i]:g} (no positive value). The baseline probably lies above the "
+                "spectrum: use baseline regions, a pybaselines method, or another "
+                "normalisation.")
         raise RamancamError(
             f"{names[i]} must have {why} for {method} normalisation; got a flat or empty "
             f"spectrum (denominator {den[i]:g}). Remove it, or check the steps before "
@@ -739,7 +751,8 @@ class _StepKind:
 
 
 def _run_keep(fn: Callable[..., Array]) -> Callable[..., tuple[Array, Array]]:
-    def run(X: Array, w: Array, names: list[str], **kw: Any) -> tuple[Array, Array]:
+    def run(X: Array, w: Array, names: list[str], common: Any = None,
+            **kw: Any) -> tuple[Array, Array]:
         return fn(X, w, names, **kw), w
     return run
 
@@ -769,10 +782,12 @@ def _check_rs(p: dict[str, Any]) -> dict[str, Any]:
             "tolerance": tol}
 
 
-def _run_rs(X: Array, w: Array, names: list[str], *, start: float, stop: float, step: float,
-            outside: str, tolerance: float | None) -> tuple[Array, Array]:
+def _run_rs(X: Array, w: Array, names: list[str], common: tuple[float, float] | None = None,
+            *, start: float, stop: float, step: float, outside: str,
+            tolerance: float | None) -> tuple[Array, Array]:
     g = make_grid(start, stop, step)
-    return _resample(X, w, names, grid=g, outside=outside, tolerance=tolerance), g
+    return _resample(X, w, names, grid=g, outside=outside, tolerance=tolerance,
+                     common=common), g
 
 
 def _check_nm(p: dict[str, Any]) -> dict[str, Any]:
@@ -877,9 +892,13 @@ class Step:
         """``{"name": ..., "params": {...}}`` (plain JSON values)."""
         return {"name": self.name, "params": json.loads(json.dumps(self.params))}
 
-    def run(self, X: Array, w: Array, names: list[str]) -> tuple[Array, Array]:
-        """Apply the step to a matrix on one axis (arrays already validated)."""
-        return _KINDS[self.name].run(X, w, names, **self.params)
+    def run(self, X: Array, w: Array, names: list[str],
+            common: tuple[float, float] | None = None) -> tuple[Array, Array]:
+        """Apply the step to a matrix on one axis (arrays already validated).
+
+        ``common`` is the range every spectrum of the set covers (used in error hints).
+        """
+        return _KINDS[self.name].run(X, w, names, common, **self.params)
 
 
 def _as_step(s: Any, k: int) -> Step:
@@ -934,9 +953,10 @@ def _apply_runs(spectra: Spectra, runs: Sequence[Callable[..., tuple[Array, Arra
     for run in runs:
         new_ys: list[Array | None] = [None] * n
         new_axes: list[Array | None] = [None] * n
+        common = (max(float(a.min()) for a in axes), min(float(a.max()) for a in axes))
         for axis, idx in _group_by_axis(axes):
             Xg = np.stack([ys[i] for i in idx])
-            Xo, wo = run(Xg, axis, _names(len(idx), sources[idx], idx))
+            Xo, wo = run(Xg, axis, _names(len(idx), sources[idx], idx), common)
             for r, i in enumerate(idx):
                 new_ys[i], new_axes[i] = Xo[r], wo
         ys = [y for y in new_ys if y is not None]
