@@ -710,6 +710,10 @@ def despike(X: ArrayLike, wavenumbers: ArrayLike, threshold: float = 7.0, window
     by the mean of the points within ``window`` on each side that are not spikes (the window
     doubles until it holds one).
 
+    The score is relative to the spectrum's own pixel-to-pixel noise, so on very clean
+    spectra the flanks of sharp bands can exceed the threshold too; raise ``threshold`` for
+    such data (check by comparing input and output).
+
     Parameters
     ----------
     X : array-like of shape (n_spectra, n_points)
