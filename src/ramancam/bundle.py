@@ -195,8 +195,9 @@ def save(path: str | os.PathLike[str], *, estimator: Any, recipe: Any, grid: Arr
         "training_data": training_summary,
         "cv": cv_dict,
     }
-    text = json.dumps(_jsonable(info), indent=1, allow_nan=False)
-    state = {k: v.detach().to("cpu").contiguous() for k, v in module.state_dict().items()}
+    text = json.dumps(_jsonable(info), allow_nan=False)
+    state = {k: v.detach().to("cpu").contiguous()
+             for k, v in _unique_state(module.state_dict()).items()}
     weights = st_save(state, metadata={"format": FORMAT})
     out = Path(path)
     with _atomic_binary(out) as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -284,6 +285,24 @@ class Bundle:
         """Predicted class names, shape (n_spectra,)."""
         proba = self.predict_proba(spectra)
         return np.asarray(self.classes)[proba.argmax(axis=1)]
+
+
+def _unique_state(state: dict[str, Any]) -> dict[str, Any]:
+    """The state dict without aliases.
+
+    ``RamanCNN`` registers ``fc1``/``fc2`` both directly and inside ``classifier``, so its
+    state dict names the same tensors twice; safetensors refuses shared tensors, and storing
+    them once halves the file. Loading fills the aliases back in from the same module.
+    """
+    seen: set[tuple[int, int]] = set()
+    out = {}
+    for k, v in state.items():
+        key = (v.untyped_storage().data_ptr(), v.storage_offset())
+        if key in seen:
+            continue
+        seen.add(key)
+        out[k] = v
+    return out
 
 
 def _refuse(path: Path, why: str) -> RamancamError:
@@ -375,7 +394,7 @@ def load(path: str | os.PathLike[str]) -> Bundle:
             f"{p}: weights must be a readable safetensors file; got an error ({exc}). "
             "The file is damaged or was altered.") from None
     model = RamanCNN(config)
-    expected = model.state_dict()
+    expected = _unique_state(model.state_dict())
     if set(state) != set(expected):
         missing = sorted(set(expected) - set(state))[:3]
         extra = sorted(set(state) - set(expected))[:3]
@@ -391,7 +410,11 @@ def load(path: str | os.PathLike[str]) -> Bundle:
         if not bool(torch.isfinite(t).all()):
             raise RamancamError(
                 f"{p}: weight {k!r} must be finite; got NaN or inf. The file is damaged.")
-    model.load_state_dict(state, strict=True)
+    # The aliases share their tensors with the keys loaded here, so they are filled too.
+    result = model.load_state_dict(state, strict=False)
+    if result.unexpected_keys or set(result.missing_keys) & set(expected):
+        raise RamancamError(f"{p}: weights must match the architecture; got "
+                            f"{result}. The file is damaged or was altered.")
     model.eval()
     return Bundle(model, classes, recipe, grid, info, p)
 

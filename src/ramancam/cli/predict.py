@@ -1,0 +1,97 @@
+"""``ramancam predict``: classify spectra with a saved model."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from ._common import add_data_arguments
+
+if TYPE_CHECKING:
+    from ..spectra import Spectra
+
+NAME = "predict"
+HELP = "classify spectra with a saved model"
+DESCRIPTION = """\
+Apply the model's saved preprocessing recipe and network to the spectra in DATA and write one
+row per spectrum: id, predicted, p_<class> for every class (softmax probabilities), and
+'true' when DATA carries labels (accuracy is then printed too). Spectra are processed in
+chunks, so memory stays bounded for large files.
+
+The id is the 'id' metadata column when there is one, else the file name for folders, else
+the row number.
+
+examples:
+  ramancam predict model.ramancam new-spectra.csv --out predictions.csv
+  ramancam predict model.ramancam test.csv.gz --label-col label --out predictions.csv
+"""
+
+#: Spectra preprocessed and classified at a time.
+CHUNK = 1024
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", metavar="MODEL", help="a model file written by 'ramancam train'")
+    add_data_arguments(p)
+    p.add_argument("--out", metavar="FILE",
+                   help="predictions CSV to write (default: print the table to stdout)")
+
+
+def _ids(s: Spectra) -> list[str]:
+    from pathlib import Path
+
+    import numpy as np
+
+    if "id" in s.meta:
+        return [str(v) for v in s.meta["id"]]
+    names = [Path(src).name for src in s.sources]
+    if names and len(set(names)) == len(names) and all(names):
+        return names
+    return [str(i) for i in np.arange(len(s))]
+
+
+def run(args: argparse.Namespace) -> int:
+    import csv
+    import sys
+    from contextlib import nullcontext
+
+    import numpy as np
+
+    from ..bundle import load
+    from ..io import atomic_write
+    from ._common import read_data
+
+    bundle = load(args.model)
+    data = read_data(args)
+    ids = _ids(data)
+    labels = data.labels
+    classes = list(bundle.classes)
+    n_right = 0
+    ctx = atomic_write(args.out, "w", newline="") if args.out else nullcontext(sys.stdout)
+    with ctx as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["id", "predicted", *(f"p_{c}" for c in classes),
+                    *(["true"] if labels is not None else [])])
+        for start in range(0, len(data), CHUNK):
+            part = data[start:start + CHUNK]
+            proba = bundle.predict_proba(part)
+            pred = np.asarray(classes)[proba.argmax(axis=1)]
+            true = None if labels is None else labels[start:start + len(part)]
+            for i in range(len(part)):
+                row = [ids[start + i], pred[i], *(repr(float(v)) for v in proba[i])]
+                if true is not None:
+                    row.append(true[i])
+                w.writerow(row)
+            if true is not None:
+                n_right += int((pred == true).sum())
+    report = sys.stdout if args.out else sys.stderr
+    if args.out:
+        print(f"wrote {len(data)} predictions to {args.out}", file=report)
+    if labels is not None:
+        unknown = sorted(set(labels.tolist()) - set(classes))
+        print(f"accuracy: {n_right / max(len(data), 1):.4f} ({n_right}/{len(data)})",
+              file=report)
+        if unknown:
+            print(f"note: labels not known to the model count as wrong: {unknown}",
+                  file=report)
+    return 0

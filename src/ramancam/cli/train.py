@@ -1,0 +1,161 @@
+"""``ramancam train``: preprocess, cross-validate (with baselines), fit and save a model."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from ._common import add_data_arguments, add_recipe_arguments, add_split_arguments
+
+if TYPE_CHECKING:
+    from ..train import CVResult
+
+NAME = "train"
+HELP = "train the CNN on labelled spectra, cross-validate it and save the model"
+DESCRIPTION = """\
+Preprocess the spectra (--recipe, --grid), estimate accuracy by stratified K-fold cross
+validation (or group-aware K-fold with --group-col, or a fixed train/test split with
+--split-col/--train-value), print a table of per-fold and mean +- sd accuracy for the CNN and,
+with --compare (default), for PCA + SVM and PLS-DA on exactly the same folds, then fit the
+final model on all training spectra and save it as one file (weights, recipe, grid, classes,
+settings, versions and the CV results) for 'ramancam predict' and 'ramancam explain'.
+
+Defaults follow the paper: 64 filters of size 8, 2 conv blocks, FC1 of 128, Adam with
+learning rate 1e-4, 100 epochs, batch size 32.
+
+examples:
+  ramancam train spectra.csv.gz --label-col label --grid 400:1800:1 --out model.ramancam
+  ramancam train spectra.csv.gz --label-col label --grid 400:1800:1 \\
+      --split-col split --train-value train --out model.ramancam
+  ramancam simulate peaks --out peaks.csv
+  ramancam train peaks.csv --label-col label --recipe none --lr 1e-3 --out peaks.ramancam
+"""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_data_arguments(p)
+    p.add_argument("--out", required=True, metavar="MODEL",
+                   help="model file to write (e.g. model.ramancam); replaced atomically")
+    add_recipe_arguments(p)
+    add_split_arguments(p)
+    p.add_argument("--compare", action=argparse.BooleanOptionalAction, default=True,
+                   help="also cross-validate PCA + SVM and PLS-DA on the same folds "
+                        "(default: on)")
+    m = p.add_argument_group("network (paper defaults)")
+    m.add_argument("--filters", type=int, default=64, metavar="N",
+                   help="filters per convolution layer (default 64)")
+    m.add_argument("--filter-size", type=int, default=8, metavar="N",
+                   help="convolution kernel size (default 8)")
+    m.add_argument("--blocks", type=int, default=2, metavar="N",
+                   help="conv + pool blocks (default 2)")
+    m.add_argument("--fc-width", type=int, default=128, metavar="N",
+                   help="outputs of the first fully connected layer (default 128)")
+    m.add_argument("--fc-activation", choices=["none", "leaky"], default="none",
+                   help="activation after FC1 (default none, as in the paper)")
+    m.add_argument("--dropout", type=float, default=0.5, metavar="X",
+                   help="dropout after FC1 (default 0.5)")
+    t = p.add_argument_group("training")
+    t.add_argument("--epochs", type=int, default=100, metavar="N",
+                   help="training epochs (default 100)")
+    t.add_argument("--lr", type=float, default=1e-4, metavar="X",
+                   help="Adam learning rate (default 1e-4)")
+    t.add_argument("--batch-size", type=int, default=32, metavar="N",
+                   help="mini-batch size (default 32)")
+    t.add_argument("--weight-decay", type=float, default=0.0, metavar="X",
+                   help="L2 weight decay for Adam (default 0)")
+    t.add_argument("--device", default="cpu", metavar="cpu|cuda|auto",
+                   help="where to train (default cpu; auto = GPU when available)")
+
+
+def estimator_params(args: argparse.Namespace) -> dict[str, Any]:
+    """CNNClassifier keyword arguments from the command-line options."""
+    return {"n_filters": args.filters, "filter_size": args.filter_size,
+            "n_blocks": args.blocks, "fc_width": args.fc_width,
+            "fc_activation": args.fc_activation, "dropout": args.dropout,
+            "epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size,
+            "weight_decay": args.weight_decay, "device": args.device,
+            "random_state": args.seed, "verbose": True}
+
+
+def format_cv(cv: CVResult) -> str:
+    """The per-fold and mean +- sd accuracy table printed by ``ramancam train``."""
+    names = ["CNN", *cv.baselines]
+    cols = [cv.fold_accuracy, *cv.baselines.values()]
+    width = max(15, *(len(n) + 2 for n in names))
+    head = f"{'fold':<6}{'train':>7}{'test':>7}" + "".join(f"{n:>{width}}" for n in names)
+    lines = [head]
+    for k, (n_tr, n_te) in enumerate(cv.fold_sizes):
+        lines.append(f"{k + 1:<6}{n_tr:>7}{n_te:>7}"
+                     + "".join(f"{c[k]:>{width}.4f}" for c in cols))
+    if len(cv.fold_sizes) > 1:
+        summ = {"CNN": (cv.mean, cv.std), **cv.baseline_summary()}
+        lines.append(f"{'mean +- sd':<20}"
+                     + "".join(f"{f'{summ[n][0]:.3f}+-{summ[n][1]:.3f}':>{width}}"
+                               for n in names))
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+    import time
+
+    import numpy as np
+
+    from ..bundle import save, training_summary
+    from ..errors import RamancamError
+    from ..train import CNNClassifier, cross_validate
+    from ._common import build_recipe, read_data
+
+    raw = read_data(args)
+    if raw.labels is None:
+        raise RamancamError(
+            f"{args.data} must carry class labels for training; got unlabelled spectra. Give "
+            "--label-col (wide tables) or --labels-from (folders).")
+    recipe = build_recipe(args)
+    data = raw if recipe is None else recipe.apply(raw)
+    if not data.has_common_axis:
+        raise RamancamError(
+            f"spectra must lie on one common axis for training; got {len(data)} spectra on "
+            "different axes. Use --recipe paper (with --grid) to resample them.")
+    grid = data.wavenumbers
+    params = estimator_params(args)
+    split = args.split_col is not None
+    counts = data.class_counts()
+    print(f"{len(data)} spectra, {len(counts)} classes, {grid.size} points "
+          f"({grid[0]:g}-{grid[-1]:g}); recipe: {args.recipe}")
+
+    t0 = time.perf_counter()
+
+    def progress(k: int, n: int, acc: float) -> None:
+        what = "test" if split else f"fold {k}/{n}"
+        print(f"  {what}: CNN accuracy {acc:.4f} ({time.perf_counter() - t0:.0f} s)",
+              file=sys.stderr, flush=True)
+
+    cv = cross_validate(data, estimator_params=params, folds=args.folds,
+                        group_col=args.group_col, split_col=args.split_col,
+                        train_value=args.train_value, seed=args.seed, compare=args.compare,
+                        keep_models=split, progress=progress)
+    kind = ("fixed split" if split else
+            f"{len(cv.fold_accuracy)}-fold{' group' if args.group_col else ''} CV")
+    print(f"\naccuracy ({kind}):")
+    print(format_cv(cv))
+
+    if split:
+        # The model trained on the training part is the final model: no refit needed.
+        final = cv.models[0]
+        train_idx = np.flatnonzero(cv.fold_of < 0)
+    else:
+        final = CNNClassifier(**params).fit(data.X, raw.labels)
+        train_idx = np.arange(len(data))
+    per_epoch = final.fit_time_ / max(final.n_epochs_, 1)
+    print(f"\nfinal model: {final.n_epochs_} epochs, {final.fit_time_:.1f} s "
+          f"({per_epoch:.2f} s/epoch) on {train_idx.size} spectra")
+    summary = training_summary(raw[train_idx], source=str(args.data))
+    save(args.out, estimator=final, recipe=recipe, grid=grid,
+         classes=[str(c) for c in final.classes_], training_summary=summary, cv=cv,
+         settings={"seed": args.seed, "recipe_option": args.recipe, "grid_option": args.grid,
+                   "folds": args.folds, "group_col": args.group_col,
+                   "split_col": args.split_col, "train_value": args.train_value,
+                   "compare": args.compare})
+    print(f"saved {args.out}")
+    return 0
