@@ -1,0 +1,256 @@
+"""Recipe: order, exact JSON round trip, application to Spectra (also ragged), the paper's
+chain, and the checks on real data."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ramancam import preprocess as pp
+from ramancam.errors import RamancamError
+from ramancam.preprocess import Recipe, Step, paper_recipe
+from ramancam.spectra import Spectra
+
+
+def _spectra(rng: np.random.Generator, n: int = 6, p: int = 400) -> Spectra:
+    w = np.sort(rng.uniform(300, 1900, p))[::-1]
+    x0 = rng.uniform(500, 1600, n)
+    X = (1.0 / (1 + ((w[None, :] - x0[:, None]) / 5.0) ** 2) + 0.5 + 1e-4 * w[None, :]
+         + rng.normal(0, 0.01, (n, p)))
+    return Spectra(X, w, labels=[f"c{i % 2}" for i in range(n)],
+                   meta={"batch": np.arange(n)}, sources=[f"s{i}.txt" for i in range(n)])
+
+
+RICH = Recipe([
+    ("despike", {"threshold": 6.5}),
+    Step("savgol", {"window_length": 7, "polyorder": 2}),
+    {"name": "linear_baseline", "params": {"regions": [(300, 420), (1750, 1900)]}},
+    ("baseline", {"method": "asls", "lam": 1e4, "p": 0.01}),
+    ("crop", {"lo": 350, "hi": 1850}),
+    ("resample", {"start": 400, "stop": 1800, "step": 2, "outside": "nearest",
+                  "tolerance": 0.25}),
+    ("normalize", {"method": "snv"}),
+])
+
+
+# ------------------------------------------------------------------------- paper recipe
+def test_paper_recipe_is_baseline_resample_max() -> None:
+    r = paper_recipe()
+    assert [s.name for s in r.steps] == ["linear_baseline", "resample", "normalize"]
+    assert r.steps[0].params == {"regions": None}
+    assert r.steps[1].params["outside"] == "error"
+    assert r.steps[2].params == {"method": "max"}
+    assert r.grid is not None and r.grid.size == 1451
+    assert paper_recipe((400, 1800, 1)).grid.size == 1401  # type: ignore[union-attr]
+
+
+def test_paper_recipe_output(rng: np.random.Generator) -> None:
+    s = _spectra(rng)
+    out = paper_recipe().apply(s)
+    assert out.X.shape == (6, 1451)
+    np.testing.assert_array_equal(out.wavenumbers, pp.make_grid())
+    np.testing.assert_allclose(out.X.max(axis=1), 1.0)
+    # Same numbers as the three functions chained by hand.
+    X, w = pp.linear_baseline(s.X, s.wavenumbers)
+    X, w = pp.resample(X, w)
+    X, _ = pp.normalize(X, w, "max")
+    np.testing.assert_array_equal(out.X, X)
+    assert out.labels.tolist() == s.labels.tolist()
+    assert out.meta["batch"].tolist() == list(range(6))
+    assert out.sources.tolist() == s.sources.tolist()
+
+
+def test_paper_recipe_bad_grid() -> None:
+    with pytest.raises(RamancamError, match=r"grid must be \(start, stop, step\); got 5"):
+        paper_recipe(5)  # type: ignore[arg-type]
+    with pytest.raises(RamancamError, match="grid stop must be above start"):
+        paper_recipe((1800, 400, 1))
+
+
+# ------------------------------------------------------------------------- JSON round trip
+@pytest.mark.parametrize("recipe", [paper_recipe(), paper_recipe((400.5, 1799.25, 0.75)),
+                                    RICH, Recipe([])], ids=["paper", "odd-grid", "rich",
+                                                            "empty"])
+def test_json_round_trip_is_exact(recipe: Recipe, rng: np.random.Generator) -> None:
+    text = recipe.to_json()
+    back = Recipe.from_json(text)
+    assert back == recipe
+    assert back.to_json() == text
+    assert Recipe.from_dict(json.loads(text)) == recipe
+    assert hash(back) == hash(recipe)
+    s = _spectra(rng)
+    np.testing.assert_array_equal(back.apply(s).X, recipe.apply(s).X)
+
+
+def test_parameters_are_normalised_and_defaults_recorded() -> None:
+    r = Recipe([("resample", {"start": 400, "stop": 1800}), "despike"])
+    d = r.to_dict()
+    assert d["format"] == "ramancam-recipe" and d["version"] == 1
+    assert d["steps"][0]["params"] == {"start": 400.0, "stop": 1800.0, "step": 1.0,
+                                       "outside": "error", "tolerance": None}
+    assert d["steps"][1]["params"] == {"threshold": 7.0, "window": 3}
+    assert Recipe([("linear_baseline", {"regions": ((1, 2), (3, 4))})]).steps[0].params == \
+        {"regions": [[1.0, 2.0], [3.0, 4.0]]}
+    # numpy scalars become plain JSON numbers
+    r2 = Recipe([("baseline", {"method": "asls", "lam": np.float64(1e5)})])
+    assert type(r2.steps[0].params["lam"]) is float
+    assert "Recipe([linear_baseline(regions=None)" in repr(paper_recipe())
+
+
+def test_step_order_is_kept_and_matters(rng: np.random.Generator) -> None:
+    a = Recipe(["linear_baseline", ("normalize", {"method": "snv"})])
+    b = Recipe([("normalize", {"method": "snv"}), "linear_baseline"])
+    assert [s["name"] for s in b.to_dict()["steps"]] == ["normalize", "linear_baseline"]
+    assert a != b
+    s = _spectra(rng)
+    assert not np.allclose(a.apply(s).X, b.apply(s).X)
+
+
+@pytest.mark.parametrize(("text", "match"), [
+    ('{"format": "ramancam-recipe", "version": 1, "steps": [{"name": "smooth"}]}',
+     "recipe step must be one of linear_baseline, baseline, crop, resample, normalize, "
+     "savgol, despike; got 'smooth'"),
+    ('{"format": "ramancam-recipe", "version": 1, "steps": [{"name": "normalize", '
+     '"params": {"how": "max"}}]}',
+     "parameters of step normalize must be among method; got 'how'"),
+    ('{"format": "ramancam-recipe", "version": 1, "steps": [{"params": {}}]}',
+     "recipe step 0 must have a 'name'"),
+    ('{"format": "ramancam-recipe", "version": 1, "steps": [{"name": "crop", "lo": 1}]}',
+     "recipe step 0 must have only 'name' and 'params'"),
+    ('{"format": "ramancam-recipe", "version": 1, "steps": [{"name": "crop"}]}',
+     "step crop needs lo and hi"),
+    ('{"format": "ramancam-recipe", "version": 1, "steps": [{"name": "normalize", '
+     '"params": {"method": "l1"}}]}', "normalisation method must be one of"),
+    ('{"format": "ramancam-recipe", "version": 1, "steps": {}}',
+     "recipe 'steps' must be a list; got dict"),
+    ('{"format": "ramancam-recipe", "version": 2, "steps": []}',
+     "recipe version must be at most 1; got 2. Upgrade ramancam"),
+    ('{"steps": []}', "recipe must be a ramancam recipe .*; got None"),
+    ("[1, 2]", "recipe must be a ramancam recipe .*; got 'list'"),
+    ('{"format": ', "recipe must be JSON; got an error at line 1, column 12"),
+])
+def test_bad_recipe_json(text: str, match: str) -> None:
+    with pytest.raises(RamancamError, match=match):
+        Recipe.from_json(text)
+
+
+def test_bad_recipe_objects() -> None:
+    with pytest.raises(RamancamError, match=r"recipe parameter baseline\.lam must be finite"):
+        Recipe([("baseline", {"lam": float("nan")})])
+    with pytest.raises(RamancamError, match=r"recipe parameter baseline\.weights must be a "
+                                            "number, string, bool, None or a list/dict"):
+        Recipe([("baseline", {"weights": object()})])
+    with pytest.raises(RamancamError, match="recipe step 0 must be a Step, a name"):
+        Recipe([42])
+    with pytest.raises(RamancamError, match="steps must be a list of steps; got str"):
+        Recipe("paper")
+    with pytest.raises(RamancamError, match="parameters of step crop must be a mapping"):
+        Step("crop", [1, 2])  # type: ignore[arg-type]
+    with pytest.raises(RamancamError, match="baseline method must be one of"):
+        Recipe([("baseline", {"method": "nope"})])
+
+
+# ------------------------------------------------------------------------- grid
+def test_grid_and_with_grid() -> None:
+    assert Recipe(["linear_baseline"]).grid is None
+    r = Recipe([("resample", {"start": 300, "stop": 2000}), ("crop", {"lo": 400, "hi": 1800})])
+    assert r.grid is not None and (r.grid[0], r.grid[-1], r.grid.size) == (400, 1800, 1401)
+    r2 = paper_recipe().with_grid((400, 1800, 2))
+    assert r2.grid is not None and r2.grid.size == 701
+    assert r2.steps[1].params["outside"] == "error"
+    assert paper_recipe().grid.size == 1451  # type: ignore[union-attr]  # original unchanged
+    with pytest.raises(RamancamError, match="recipe must have a resample step to change its "
+                                            "grid"):
+        Recipe(["linear_baseline"]).with_grid((400, 1800, 1))
+    with pytest.raises(RamancamError, match=r"grid must be \(start, stop, step\)"):
+        paper_recipe().with_grid((400, 1800))  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------- applying
+def test_apply_to_ragged_set_gives_one_grid(rng: np.random.Generator) -> None:
+    axes = [np.linspace(300, 1900, 500), np.linspace(1950, 250, 420),
+            np.linspace(300, 1900, 500)]
+    ys = [np.linspace(0, 1, a.size) + 1 / (1 + ((a - 1000) / 5) ** 2) for a in axes]
+    s = Spectra(ys, axes, labels=["a", "b", "a"], sources=["x.txt", "y.txt", "z.txt"])
+    out = paper_recipe().apply(s)
+    assert out.has_common_axis and out.X.shape == (3, 1451)
+    assert out.labels.tolist() == ["a", "b", "a"]
+    # Each spectrum as if it went through alone.
+    for i in range(3):
+        alone = paper_recipe().apply_arrays(ys[i][None, :], axes[i])[0][0]
+        np.testing.assert_allclose(out.X[i], alone, atol=1e-12)
+
+
+def test_ragged_set_without_resampling_stays_ragged(rng: np.random.Generator) -> None:
+    axes = [np.linspace(300, 1900, 50), np.linspace(1950, 250, 42)]
+    ys = [np.linspace(1, 2, 50), np.linspace(3, 1, 42)]
+    s = Spectra(ys, axes)
+    out = Recipe([("crop", {"lo": 400, "hi": 1800}), ("normalize", {"method": "max"})]
+                 ).apply(s)
+    assert not out.has_common_axis
+    for y, a, yo, ao in zip(ys, axes, out.intensities, out.axes, strict=True):
+        keep = (a >= 400) & (a <= 1800)
+        np.testing.assert_array_equal(ao, a[keep])
+        np.testing.assert_allclose(yo, y[keep] / y[keep].max())
+
+
+def test_ragged_out_of_range_names_the_file_and_the_common_range() -> None:
+    axes = [np.linspace(300, 1900, 50), np.linspace(420.2, 1700, 42)]
+    s = Spectra([np.ones(50), np.ones(42)], axes, sources=["wide.txt", "narrow.txt"])
+    with pytest.raises(RamancamError, match=r"but file narrow\.txt \(spectrum 1\) covers "
+                                            r"420.2-1700 cm-1\. Crop the grid, e\.g\. --grid "
+                                            r"420:1700:1"):
+        paper_recipe().apply(s)
+
+
+def test_apply_needs_spectra_and_handles_empty() -> None:
+    with pytest.raises(RamancamError, match="spectra must be a ramancam Spectra; got ndarray"):
+        paper_recipe().apply(np.ones((2, 3)))  # type: ignore[arg-type]
+    empty = Spectra(np.ones((0, 3)), [1.0, 2.0, 3.0])
+    assert len(paper_recipe().apply(empty)) == 0
+
+
+def test_paper_recipe_is_fast_on_a_1000_by_1866_matrix(rng: np.random.Generator) -> None:
+    w = np.sort(rng.uniform(400.1, 3999.4, 1866))
+    w[0], w[-1] = 400.1, 3999.4
+    s = Spectra(rng.random((1000, 1866)) + 1.0, w)
+    r = paper_recipe((401, 1800, 1))
+    t0 = time.perf_counter()
+    out = r.apply(s)
+    took = time.perf_counter() - t0
+    assert out.X.shape == (1000, 1400)
+    # About 0.15-0.3 s on one shared core; a per-spectrum loop takes several seconds.
+    assert took < 2.0, f"paper_recipe took {took:.2f} s"
+
+
+# ------------------------------------------------------------------------- CLI glue
+def test_cli_build_recipe_uses_the_recipe_api(tmp_path: Path) -> None:
+    from ramancam.cli._common import build_recipe
+
+    ns = argparse.Namespace(recipe="paper", grid="400:1800:1")
+    assert build_recipe(ns) == paper_recipe((400, 1800, 1))
+    f = tmp_path / "r.json"
+    f.write_text(RICH.to_json(), encoding="utf-8")
+    got = build_recipe(argparse.Namespace(recipe=str(f), grid="500:1500:5"))
+    assert got == RICH.with_grid((500, 1500, 5))
+
+
+# ------------------------------------------------------------------------- real data
+def test_drug_mabs_resampling(shared_data: Path) -> None:
+    io = pytest.importorskip("ramancam.io")
+    s = io.read_table(shared_data / "drug-mabs" / "spectra.csv.gz", label_col="label")
+    assert s.wavenumbers[0] == pytest.approx(400.095)
+    out = paper_recipe((400, 1800, 1)).apply(s)
+    assert out.X.shape == (len(s), 1401)
+    assert out.labels.tolist() == s.labels.tolist()
+    np.testing.assert_allclose(out.X.max(axis=1), 1.0)
+    with pytest.raises(RamancamError, match=r"got grid 350-1800 cm-1 but file .*spectra\.csv"
+                                            r"\.gz \(spectrum 0\) and 998 other spectra on the "
+                                            r"same axis cover 400\.095-3999\.36 cm-1\. Crop the "
+                                            r"grid, e\.g\. --grid 400:1800:1"):
+        paper_recipe().apply(s)
