@@ -1,0 +1,161 @@
+"""Simulated spectra: Eq. (10), the peak-position and common-component sets, mixtures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ramancam.errors import RamancamError
+from ramancam.simulate import (
+    CLASS_PEAKS,
+    common_component_set,
+    lorentzian,
+    lorentzian_spectra,
+    mixtures,
+    peak_position_set,
+)
+from ramancam.spectra import Spectra
+
+
+def test_lorentzian_hand_values():
+    x = np.array([10.0, 12.0, 14.0, 8.0])
+    # Eq. (10): 1 / (1 + ((x - x0) / (FWHM / 2))^2); at x0 +- FWHM/2 the value is 1/2.
+    got = lorentzian(x, 10.0, 4.0, amplitude=2.0)
+    np.testing.assert_allclose(got, [2.0, 1.0, 2.0 / 5.0, 1.0])
+
+
+def test_lorentzian_vector_centres_gives_one_row_each():
+    x = np.arange(50.0)
+    got = lorentzian(x, [10.0, 30.0], 4.0)
+    assert got.shape == (2, 50)
+    assert got[0].argmax() == 10 and got[1].argmax() == 30
+
+
+def test_lorentzian_rejects_bad_width():
+    with pytest.raises(RamancamError, match="fwhm must be a positive number"):
+        lorentzian(np.arange(5.0), 2.0, 0.0)
+
+
+def test_peak_position_set_layout_and_noise_bound():
+    s = peak_position_set(7, rng=1)
+    assert s.X.shape == (21, 1024)
+    np.testing.assert_array_equal(s.wavenumbers, np.arange(1024.0))
+    assert s.class_counts() == {"peak_100": 7, "peak_1000": 7, "peak_500": 7}
+    for label, pos in CLASS_PEAKS.items():
+        rows = s.X[s.labels == label]
+        assert (rows.argmax(axis=1) == pos).all()
+    clean = lorentzian(np.arange(1024.0), s.meta["peak_position"], 4.0)
+    noise = s.X - clean
+    # Uniform white noise within +-2.5 % of each spectrum's maximum (1 for a single band).
+    assert np.abs(noise).max() <= 0.025 + 1e-12
+    assert np.abs(noise).max() > 0.02  # the bound is actually reached, noise is there
+    assert abs(noise.mean()) < 1e-3
+
+
+def test_same_seed_same_spectra_and_rng_kinds():
+    a = peak_position_set(3, rng=5)
+    b = peak_position_set(3, rng=np.random.default_rng(5))
+    np.testing.assert_array_equal(a.X, b.X)
+    c = peak_position_set(3, rng=6)
+    assert not np.array_equal(a.X, c.X)
+
+
+def test_zero_noise_is_clean():
+    s = peak_position_set(2, n_channels=64, positions=(10, 40), noise=0.0, rng=0)
+    np.testing.assert_allclose(s.X.max(axis=1), 1.0)
+    assert list(s.classes) == ["peak_10", "peak_40"]
+
+
+def test_common_component_set_metadata_matches_spectra(rng):
+    s = common_component_set(4, rng=rng, noise=0.0)
+    assert s.X.shape == (12, 1024)
+    assert {"peak_position", "random_peak_1", "random_peak_2", "random_peak_3"} <= set(s.meta)
+    x = np.arange(1024.0)
+    expected = lorentzian(x, s.meta["peak_position"], 4.0)
+    for j in (1, 2, 3):
+        pos = s.meta[f"random_peak_{j}"]
+        assert ((pos >= 0) & (pos <= 1023)).all()
+        expected = expected + lorentzian(x, pos, 4.0)
+    np.testing.assert_allclose(s.X, expected)
+
+
+def test_common_component_amplitude_option():
+    s = common_component_set(2, random_amplitude=0.0, noise=0.0, rng=0)
+    ref = peak_position_set(2, noise=0.0, rng=0)
+    np.testing.assert_allclose(s.X, ref.X)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"n_per_class": 0}, "n_per_class must be a positive integer"),
+    ({"positions": (5,)}, "positions must list at least 2"),
+    ({"noise": -0.1}, "noise must be a number >= 0"),
+    ({"n_channels": 1}, "n_channels must be an integer >= 2"),
+    ({"rng": "seed"}, "rng must be None, an integer seed"),
+])
+def test_peak_set_errors(kwargs, match):
+    with pytest.raises(RamancamError, match=match):
+        peak_position_set(**kwargs)
+
+
+def test_common_set_errors():
+    with pytest.raises(RamancamError, match="n_random_peaks must be an integer >= 0"):
+        common_component_set(2, n_random_peaks=-1)
+    with pytest.raises(RamancamError, match="random_amplitude must be a number >= 0"):
+        common_component_set(2, random_amplitude=-1.0)
+    with pytest.raises(RamancamError, match="amplitudes must have the shape of positions"):
+        lorentzian_spectra([[1.0, 2.0]], amplitudes=[[1.0]])
+    with pytest.raises(RamancamError, match="positions must be 2-D"):
+        lorentzian_spectra([1.0, 2.0])
+
+
+def _pure(n=3, p=40):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 1, size=(n, p))
+    return Spectra(X, np.linspace(400, 1800, p), labels=[f"c{i}" for i in range(n)])
+
+
+def test_mixtures_formula_labels_and_metadata():
+    pure = _pure()
+    m = mixtures(pure, n_per_pair=4, rng=3)
+    assert len(m) == 3 * 2 * 4
+    assert m.class_counts() == {"c0": 8, "c1": 8, "c2": 8}
+    r = m.meta["ratio"]
+    assert ((r >= 0.1) & (r <= 0.5)).all()
+    idx = {c: i for i, c in enumerate(pure.labels)}
+    a = np.array([idx[c] for c in m.labels])
+    b = np.array([idx[c] for c in m.meta["partner"]])
+    assert (a != b).all()
+    np.testing.assert_allclose(m.X, pure.X[a] + r[:, None] * pure.X[b])
+    np.testing.assert_array_equal(m.wavenumbers, pure.wavenumbers)
+    # Every ordered pair occurs n_per_pair times.
+    pairs, counts = np.unique(np.stack([a, b]), axis=1, return_counts=True)
+    assert pairs.shape[1] == 6 and (counts == 4).all()
+
+
+def test_mixtures_twenty_pure_gives_paper_counts():
+    m = mixtures(_pure(20, 10), rng=0)
+    assert len(m) == 1900
+    assert set(m.class_counts().values()) == {95}
+
+
+def test_mixtures_uses_file_names_without_labels():
+    pure = _pure(2, 10)
+    unl = Spectra(pure.X, pure.wavenumbers, sources=["/d/gly.txt", "/d/ala.txt"])
+    m = mixtures(unl, n_per_pair=1, rng=0)
+    assert sorted(m.labels) == ["ala", "gly"]
+
+
+def test_mixtures_errors():
+    pure = _pure(2, 10)
+    with pytest.raises(RamancamError, match="ratio must be"):
+        mixtures(pure, ratio=(0.5, 0.1))
+    with pytest.raises(RamancamError, match="at least 2 different labels"):
+        mixtures(pure.replace(labels=["a", "a"]))
+    with pytest.raises(RamancamError, match="pure spectra must carry labels"):
+        mixtures(Spectra(pure.X, pure.wavenumbers))
+    ragged = Spectra([np.ones(5), np.ones(6)], [np.arange(5.0), np.arange(6.0)],
+                     labels=["a", "b"])
+    with pytest.raises(RamancamError, match="pure spectra must share one axis"):
+        mixtures(ragged)
+    with pytest.raises(RamancamError, match="n_per_pair must be a positive integer"):
+        mixtures(pure, n_per_pair=0)
