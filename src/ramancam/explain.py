@@ -578,6 +578,8 @@ def captum_map(model: RamanCNN, X: ArrayLike, target: ArrayLike | None = None, *
     with _EvalMode(model):
         for sl in _batches(n, batch_size):
             xb = torch.from_numpy(arr[sl]).to(device).unsqueeze(1)
+            if method in ("ig", "saliency"):
+                xb.requires_grad_(True)   # captum warns when it has to set this itself
             b = xb.shape[0]
             targets = ([torch.from_numpy(t[sl]).to(device)] if t is not None else
                        [torch.full((b,), c, dtype=torch.long, device=device)

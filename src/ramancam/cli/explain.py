@@ -1,0 +1,183 @@
+"""``ramancam explain``: explanation maps of a saved model for the spectra in a file."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from ._common import add_data_arguments
+
+if TYPE_CHECKING:
+    from ..spectra import Spectra
+
+NAME = "explain"
+HELP = "maps of the bands that drove each decision (FC-importance, Grad-CAM, captum)"
+DESCRIPTION = """\
+Apply the model's saved preprocessing and compute one explanation map per spectrum (or per
+spectrum and class with --target all), on the model's grid.
+
+methods: fc (the paper's FC-importance map, Eqs. 8-9, signed: positive bands support the
+class, negative ones argue against it), gradcam (Grad-CAM at the last pooling layer, Eqs.
+6-7), and for comparison captum's ig (integrated gradients), saliency (signed input
+gradient) and occlusion.
+
+The maps are written as a wide CSV table that 'ramancam' reads back like any spectra file:
+columns id, target, method, then one column per grid point (header = Raman shift). Values
+are raw (not normalised) unless --normalize maxabs. --plot draws the first --max-plots maps
+with their spectra (red = supports, blue = argues against). Spectra are processed in chunks,
+so memory stays bounded for large files.
+
+examples:
+  ramancam explain model.ramancam test.csv --out maps.csv --plot maps.png
+  ramancam explain model.ramancam test.csv --label-col label --target true --method gradcam
+  ramancam explain model.ramancam mix.csv --target all --score prob --out all-maps.csv
+"""
+
+#: Spectra preprocessed and explained at a time (memory is bounded by this, not the data).
+CHUNK = 512
+METHOD_CHOICES = ("fc", "gradcam", "ig", "saliency", "occlusion")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", metavar="MODEL", help="a model file written by 'ramancam train'")
+    add_data_arguments(p)
+    g = p.add_argument_group("maps")
+    g.add_argument("--method", choices=METHOD_CHOICES, default="fc",
+                   help="fc (default), gradcam, ig, saliency or occlusion")
+    g.add_argument("--target", default="predicted", metavar="predicted|true|all|CLASS",
+                   help="class each map explains: the predicted class (default), the true "
+                        "class (needs labels), every class, or one named class")
+    g.add_argument("--score", choices=("logit", "prob"), default="logit",
+                   help="class score differentiated: logit (default) or softmax probability")
+    g.add_argument("--normalize", choices=("none", "maxabs"), default="none",
+                   help="none (default: raw map values) or maxabs (each map divided by its "
+                        "largest absolute value)")
+    o = p.add_argument_group("output")
+    o.add_argument("--out", metavar="FILE",
+                   help="maps CSV to write (.gz compresses; default: print to stdout)")
+    o.add_argument("--plot", metavar="FILE",
+                   help="figure of the first maps with their spectra (.png, .pdf or .svg)")
+    o.add_argument("--max-plots", type=int, default=6, metavar="N",
+                   help="maps drawn by --plot (default 6)")
+
+
+def _ids(s: Spectra) -> list[str]:
+    from pathlib import Path
+
+    if "id" in s.meta:
+        return [str(v) for v in s.meta["id"]]
+    names = [Path(src).name for src in s.sources]
+    if names and len(set(names)) == len(names) and all(names):
+        return names
+    return [str(i) for i in range(len(s))]
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from ..errors import RamancamError
+
+    if args.max_plots < 1:
+        raise RamancamError(f"--max-plots must be at least 1; got {args.max_plots}.")
+    if args.plot is not None:
+        suffix = Path(args.plot).suffix.lower().lstrip(".")
+        if suffix not in ("png", "pdf", "svg"):
+            raise RamancamError(
+                f"--plot must end in .png, .pdf or .svg; got {args.plot!r}. Name the figure "
+                "file with one of those extensions.")
+    for opt in ("out", "plot"):
+        path = getattr(args, opt)
+        if path is not None and not Path(path).resolve().parent.is_dir():
+            raise RamancamError(
+                f"--{opt} must be in an existing folder; got {path!r}. Create the folder "
+                "first.")
+
+
+def _plot(path: str, grid: Any, shown: list[tuple[str, Any, Any, str]], title: str) -> None:
+    from pathlib import Path
+
+    # a bare Figure (no pyplot state, no GUI backend): savefig renders with Agg
+    from matplotlib.figure import Figure
+
+    from ..io import atomic_write
+    from ..plot import spectrum_map
+
+    fig = Figure(figsize=(8, 2.4 * len(shown) + 0.4), layout="constrained")
+    axes = fig.subplots(len(shown), 1, squeeze=False)[:, 0]
+    for ax, (head, spectrum, m, label) in zip(axes, shown, strict=True):
+        spectrum_map(grid, spectrum, m, ax=ax, title=head, map_label=label)
+    fig.suptitle(title)
+    with atomic_write(path, "wb") as fh:
+        fig.savefig(fh, format=Path(path).suffix.lower().lstrip("."), dpi=110)
+
+
+def run(args: argparse.Namespace) -> int:
+    import csv
+    import sys
+    from contextlib import nullcontext
+
+    import numpy as np
+
+    from ..bundle import load
+    from ..errors import RamancamError
+    from ..explain import explain, predict_proba
+    from ..io import atomic_write
+    from ._common import read_data
+
+    _check_args(args)
+    bundle = load(args.model)
+    data = read_data(args)
+    classes = [str(c) for c in bundle.classes]
+    if args.target == "true" and data.labels is None:
+        raise RamancamError(
+            "--target true needs labels; got DATA without labels. Give --label-col or "
+            "--labels-from, or use --target predicted.")
+    if args.target not in ("predicted", "true", "all") and args.target not in classes:
+        raise RamancamError(
+            f"--target must be predicted, true, all or one of the model's classes "
+            f"({', '.join(classes)}); got {args.target!r}.")
+    ids = _ids(data)
+    grid = np.asarray(bundle.grid, dtype=np.float64)
+    model = bundle.model
+    n_rows = 0
+    shown: list[tuple[str, Any, Any, str]] = []
+    gz = bool(args.out) and str(args.out).lower().endswith(".gz")
+    ctx = (atomic_write(args.out, "w", gzip=gz, newline="") if args.out
+           else nullcontext(sys.stdout))
+    with ctx as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["id", "target", "method", *(repr(float(v)) for v in grid)])
+        for start in range(0, len(data), CHUNK):
+            part = data[start:start + CHUNK]
+            X = bundle.prepare(part)
+            y = None if part.labels is None else part.labels
+            if args.target == "true":
+                unknown = sorted(set(part.labels.tolist()) - set(classes))  # type: ignore[union-attr]
+                if unknown:
+                    raise RamancamError(
+                        f"labels must be classes of the model ({', '.join(classes)}) for "
+                        f"--target true; got {unknown[0]!r}. Use --target predicted.")
+            maps, targets = explain(model, X, method=args.method, target=args.target,
+                                    score=args.score, y=y, class_names=classes,
+                                    normalize=args.normalize)
+            per = maps.shape[0] // len(part)            # n_classes rows per spectrum for "all"
+            proba = predict_proba(model, X)
+            for r in range(maps.shape[0]):
+                i = r // per
+                w.writerow([ids[start + i], classes[targets[r]], args.method,
+                            *(repr(float(v)) for v in maps[r])])
+                if args.plot and len(shown) < args.max_plots:
+                    pred = int(proba[i].argmax())
+                    head = (f"{ids[start + i]}: map for {classes[targets[r]]} "
+                            f"(p={proba[i, targets[r]]:.3f}); predicted {classes[pred]}"
+                            + ("" if y is None else f", true {y[i]}"))
+                    shown.append((head, X[i], maps[r], args.method))
+            n_rows += maps.shape[0]
+    if args.plot and shown:
+        _plot(args.plot, grid, shown, f"ramancam explain: {args.method} maps")
+    report = sys.stdout if args.out else sys.stderr
+    if args.out:
+        print(f"wrote {n_rows} {args.method} maps ({args.target}) to {args.out}", file=report)
+    if args.plot:
+        print(f"wrote a figure of {len(shown)} maps to {args.plot}", file=report)
+    return 0

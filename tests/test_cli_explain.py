@@ -1,0 +1,135 @@
+"""``ramancam explain`` end to end on a tiny saved model (random weights, no training)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from ramancam.cli import main
+from ramancam.explain import fc_importance, grad_cam, predict_proba
+from ramancam.model import CNNConfig, RamanCNN
+from ramancam.spectra import Spectra
+
+N_POINTS = 40
+CLASSES = ["alpha", "beta", "gamma"]
+
+
+@pytest.fixture
+def setup(tmp_path, rng):
+    """A saved 3-class model (no recipe: data already on its grid) and a labelled data file."""
+    from ramancam.bundle import save, training_summary
+    from ramancam.io import write_table
+
+    torch.manual_seed(3)
+    model = RamanCNN(CNNConfig(n_points=N_POINTS, n_classes=3, n_filters=4, filter_size=5,
+                               fc_width=6)).eval()
+    grid = np.arange(N_POINTS) * 2.0 + 500.0
+    X = rng.random((5, N_POINTS))
+    data = Spectra(X, grid, labels=["beta", "alpha", "gamma", "beta", "alpha"],
+                   meta={"id": [f"s{i}" for i in range(5)]})
+    model_path = tmp_path / "model.ramancam"
+    save(model_path, estimator=model, recipe=None, grid=grid, classes=CLASSES,
+         training_summary=training_summary(data))
+    data_path = tmp_path / "data.csv"
+    write_table(data, data_path)
+    return model, model_path, data_path, X, grid
+
+
+def _read(path):
+    from ramancam.io import read_table
+
+    return read_table(path)
+
+
+def test_explain_predicted_fc_writes_a_readable_table(setup, tmp_path, capsys):
+    model, model_path, data_path, X, grid = setup
+    out = tmp_path / "maps.csv"
+    assert main(["explain", str(model_path), str(data_path), "--label-col", "label",
+                 "--out", str(out)]) == 0
+    assert f"wrote 5 fc maps (predicted) to {out}" in capsys.readouterr().out
+    maps = _read(out)
+    np.testing.assert_allclose(maps.wavenumbers, grid)
+    pred = predict_proba(model, X).argmax(axis=1)
+    np.testing.assert_allclose(maps.X, fc_importance(model, X, pred), rtol=1e-6)
+    assert maps.meta["id"].tolist() == ["s0", "s1", "s2", "s3", "s4"]
+    assert maps.meta["target"].tolist() == [CLASSES[i] for i in pred]
+    assert set(maps.meta["method"].tolist()) == {"fc"}
+
+
+def test_explain_true_gradcam_prob_and_plot(setup, tmp_path):
+    model, model_path, data_path, X, _ = setup
+    out, fig = tmp_path / "maps.csv.gz", tmp_path / "maps.png"
+    assert main(["explain", str(model_path), str(data_path), "--label-col", "label",
+                 "--target", "true", "--method", "gradcam", "--score", "prob",
+                 "--out", str(out), "--plot", str(fig), "--max-plots", "2"]) == 0
+    maps = _read(out)
+    t = np.array([1, 0, 2, 1, 0])
+    assert maps.meta["target"].tolist() == ["beta", "alpha", "gamma", "beta", "alpha"]
+    np.testing.assert_allclose(maps.X, grad_cam(model, X, t, score="prob"), rtol=1e-5,
+                               atol=1e-9)
+    assert fig.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_explain_all_classes_named_class_and_stdout(setup, tmp_path, capsys):
+    _, model_path, data_path, _, _ = setup
+    out = tmp_path / "all.csv"
+    assert main(["explain", str(model_path), str(data_path), "--target", "all",
+                 "--normalize", "maxabs", "--out", str(out)]) == 0
+    maps = _read(out)
+    assert len(maps) == 15
+    assert maps.meta["target"].tolist()[:3] == CLASSES
+    assert maps.meta["id"].tolist()[:4] == ["s0", "s0", "s0", "s1"]
+    np.testing.assert_allclose(np.abs(maps.X).max(axis=1), 1.0, rtol=1e-6)
+    capsys.readouterr()
+    assert main(["explain", str(model_path), str(data_path), "--target", "gamma",
+                 "--method", "saliency"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 6 and lines[0].startswith("id,target,method,500.0,")
+    assert all(line.split(",")[1:3] == ["gamma", "saliency"] for line in lines[1:])
+
+
+@pytest.mark.parametrize(("extra", "match"), [
+    (["--target", "true"], "--target true needs labels"),
+    (["--target", "delta"], "--target must be predicted, true, all or one of the model's "
+                            "classes (alpha, beta, gamma); got 'delta'"),
+    (["--max-plots", "0", "--plot", "x.png"], "--max-plots must be at least 1; got 0"),
+    (["--plot", "maps.jpg2"], "--plot must end in .png, .pdf or .svg"),
+    (["--out", "no/such/folder/maps.csv"], "--out must be in an existing folder"),
+])
+def test_cli_errors(setup, tmp_path, capsys, monkeypatch, extra, match):
+    _, model_path, data_path, _, _ = setup
+    monkeypatch.chdir(tmp_path)
+    assert main(["explain", str(model_path), str(data_path), *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and match in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_cli_true_target_with_labels_unknown_to_the_model(setup, tmp_path, capsys):
+    from ramancam.io import write_table
+
+    _, model_path, _, X, grid = setup
+    other = tmp_path / "other.csv"
+    write_table(Spectra(X[:2], grid, labels=["alpha", "omega"]), other)
+    assert main(["explain", str(model_path), str(other), "--label-col", "label",
+                 "--target", "true"]) == 2
+    assert "labels must be classes of the model (alpha, beta, gamma) for --target true; got " \
+           "'omega'" in capsys.readouterr().err
+
+
+def test_cli_nothing_written_on_error_while_writing(setup, tmp_path):
+    from ramancam.io import write_table
+
+    _, model_path, _, X, grid = setup
+    other = tmp_path / "other.csv"
+    # the bad label sits in the data, so the error comes after the table was opened
+    write_table(Spectra(X[:2], grid, labels=["alpha", "omega"]), other)
+    out = tmp_path / "maps.csv"
+    out.write_text("old")
+    assert main(["explain", str(model_path), str(other), "--label-col", "label",
+                 "--target", "true", "--out", str(out)]) == 2
+    assert out.read_text() == "old"
+    # and no temporary file is left behind
+    assert {p.name for p in tmp_path.iterdir()} == {"data.csv", "maps.csv", "model.ramancam",
+                                                    "other.csv"}
