@@ -43,16 +43,19 @@ __all__ = ["CNNClassifier", "CVResult", "cross_validate", "make_splits"]
 EVAL_BATCH = 256
 
 
-def _validate_data(est: BaseEstimator, X: Any, y: Any = None, *, reset: bool) -> Any:
-    """scikit-learn's ``validate_data`` (>= 1.6) with a fallback for older releases."""
+def _validate_data(est: BaseEstimator, X: Any, y: Any = "no_validation", *, reset: bool
+                   ) -> Any:
+    """scikit-learn's ``validate_data`` (>= 1.6) with a fallback for older releases.
+
+    ``y="no_validation"`` (scikit-learn's own sentinel) checks ``X`` only; ``y=None`` is
+    refused by scikit-learn with its standard message.
+    """
     kw: dict[str, Any] = {"reset": reset, "dtype": [np.float32, np.float64]}
     try:
         from sklearn.utils.validation import validate_data
     except ImportError:  # scikit-learn < 1.6
         legacy = getattr(est, "_validate_data")  # noqa: B009 - absent from newer stubs
-        return legacy(X, **kw) if y is None else legacy(X, y, **kw)
-    if y is None:
-        return validate_data(est, X, **kw)
+        return legacy(X, y, **kw)
     return validate_data(est, X, y, **kw)
 
 
@@ -219,7 +222,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             ok = isinstance(v, (int, float, np.floating, np.integer)) and np.isfinite(v) \
                 and v >= 0 and (upper is None or v < upper)
             if not ok:
-                rng = f"in [0, {upper})" if upper is not None else ">= 0"
+                rng = f"in [0, {upper:g})" if upper is not None else ">= 0"
                 raise RamancamError(f"{name} must be a number {rng}; got {v!r}.")
 
         for name in ("epochs", "batch_size", "patience"):
@@ -267,7 +270,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         self.classes_, y_idx = np.unique(ya, return_inverse=True)
         if self.classes_.size < 2:
             raise RamancamError(
-                f"y must hold at least 2 classes; got only {self.classes_.tolist()!r}. "
+                f"y must hold at least 2 classes; got 1 class ({self.classes_.tolist()!r}). "
                 "A classifier needs spectra of two or more classes.")
         config = self._config(Xa.shape[1], self.classes_.size)
         dev = _resolve_device(self.device)
@@ -396,10 +399,18 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         return np.asarray(self.classes_[proba.argmax(axis=1)])
 
     def decision_function(self, X: ArrayLike) -> NDArray[np.float64]:
-        """Class logits (scores before softmax), shape (n_spectra, n_classes)."""
+        """Class logits (scores before softmax).
+
+        Returns
+        -------
+        ndarray of shape (n_spectra, n_classes), or (n_spectra,) for two classes
+            For two classes, scikit-learn's convention: the logit difference
+            ``z_1 - z_0`` (positive favours ``classes_[1]``).
+        """
         check_is_fitted(self, "module_")
         Xa = _validate_data(self, X, reset=False)
-        return predict_proba_module(self.module_, Xa, logits=True)
+        z = predict_proba_module(self.module_, Xa, logits=True)
+        return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
 
 
 def predict_proba_module(module: RamanCNN, X: NDArray[Any], *, batch_size: int = EVAL_BATCH,

@@ -1,0 +1,261 @@
+"""Training, CNNClassifier (scikit-learn contract), splits and cross validation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from ramancam.errors import RamancamError
+from ramancam.simulate import peak_position_set
+from ramancam.spectra import Spectra
+from ramancam.train import CNNClassifier, CVResult, cross_validate, make_splits
+
+TINY = {"n_filters": 4, "filter_size": 3, "fc_width": 8, "epochs": 2, "batch_size": 16}
+
+
+def small_set(n_per_class=8, seed=0, n_channels=96):
+    """Three classes with one band each on a short axis: fast and easy to learn."""
+    return peak_position_set(n_per_class, n_channels=n_channels, positions=(15, 45, 75),
+                             rng=seed)
+
+
+# --------------------------------------------------------------- estimator checks
+@parametrize_with_checks([CNNClassifier(**TINY, random_state=0)])
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+# --------------------------------------------------------------------- fitting
+def test_one_epoch_fit_shapes_and_attributes():
+    s = small_set()
+    est = CNNClassifier(**{**TINY, "epochs": 1}, random_state=0).fit(s.X, s.labels)
+    assert est.n_features_in_ == 96
+    assert list(est.classes_) == ["peak_15", "peak_45", "peak_75"]
+    proba = est.predict_proba(s.X)
+    assert proba.shape == (24, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    assert set(est.predict(s.X)) <= set(est.classes_)
+    assert not est.module_.training
+    assert len(est.history_) == 1 and est.n_epochs_ == 1
+    assert est.history_[0]["loss"] > 0
+
+
+def test_learns_the_peak_position_task():
+    s = small_set(10, seed=1)
+    est = CNNClassifier(**{**TINY, "epochs": 25, "lr": 3e-3}, random_state=0)
+    est.fit(s.X, s.labels)
+    test = small_set(10, seed=2)
+    assert est.score(test.X, test.labels) >= 0.9  # fixed seeds
+    assert est.history_[-1]["loss"] < est.history_[0]["loss"]
+
+
+def _weights(est):
+    return [v.clone() for v in est.module_.state_dict().values()]
+
+
+def test_same_seed_gives_bit_identical_weights_and_leaves_global_rng():
+    s = small_set()
+    params = {**TINY, "epochs": 2, "augment_noise": 0.01, "augment_shift": 2}
+    before = torch.get_rng_state()
+    a = CNNClassifier(**params, random_state=7).fit(s.X, s.labels)
+    assert torch.equal(before, torch.get_rng_state())
+    b = CNNClassifier(**params, random_state=7).fit(s.X, s.labels)
+    c = CNNClassifier(**params, random_state=8).fit(s.X, s.labels)
+    wa, wb, wc = _weights(a), _weights(b), _weights(c)
+    assert all(torch.equal(x, y) for x, y in zip(wa, wb, strict=True))
+    assert not all(torch.equal(x, y) for x, y in zip(wa, wc, strict=True))
+
+
+def test_early_stopping_keeps_best_epoch():
+    s = small_set(10)
+    est = CNNClassifier(**{**TINY, "epochs": 40, "lr": 3e-3}, validation_fraction=0.3,
+                        patience=2, random_state=0).fit(s.X, s.labels)
+    assert "val_loss" in est.history_[0]
+    val = [h["val_loss"] for h in est.history_]
+    assert est.history_[est.best_epoch_ - 1]["val_loss"] == min(val)
+    assert est.n_epochs_ <= 40
+
+
+def test_augmentation_changes_training_but_not_shapes():
+    s = small_set()
+    plain = CNNClassifier(**TINY, random_state=0).fit(s.X, s.labels)
+    aug = CNNClassifier(**TINY, augment_noise=0.05, augment_shift=3, augment_baseline=0.1,
+                        augment_scale=0.2, random_state=0).fit(s.X, s.labels)
+    assert plain.history_[0]["loss"] != aug.history_[0]["loss"]
+    assert aug.predict_proba(s.X).shape == (24, 3)
+
+
+def test_evaluation_batches_do_not_change_results():
+    s = small_set(120, n_channels=48)  # 360 spectra: more than one inference batch of 256
+    est = CNNClassifier(**TINY, random_state=0).fit(s.X[::12], s.labels[::12])
+    whole = est.predict_proba(s.X)
+    parts = np.vstack([est.predict_proba(s.X[i:i + 50]) for i in range(0, 360, 50)])
+    np.testing.assert_allclose(whole, parts, rtol=1e-5, atol=1e-7)
+
+
+def test_works_in_pipeline_cross_val_score_and_grid_search():
+    s = small_set()
+    pipe = make_pipeline(FunctionTransformer(), CNNClassifier(**TINY, random_state=0))
+    scores = cross_val_score(pipe, s.X, s.labels, cv=3)
+    assert scores.shape == (3,)
+    gs = GridSearchCV(CNNClassifier(**TINY, random_state=0), {"lr": [1e-4, 1e-3]}, cv=2)
+    gs.fit(s.X, s.labels)
+    assert gs.best_params_["lr"] in (1e-4, 1e-3)
+
+
+@pytest.mark.parametrize(("params", "match"), [
+    ({"epochs": 0}, "epochs must be an integer >= 1"),
+    ({"batch_size": 0}, "batch_size must be an integer >= 1"),
+    ({"lr": -1.0}, "lr must be a positive number"),
+    ({"weight_decay": -1.0}, "weight_decay must be a number >= 0"),
+    ({"validation_fraction": 1.0}, r"validation_fraction must be a number in \[0, 1\)"),
+    ({"augment_shift": -1}, "augment_shift must be an integer >= 0"),
+    ({"augment_noise": -0.1}, "augment_noise must be a number >= 0"),
+    ({"device": "tpu"}, "device must be"),
+    ({"fc_activation": "relu"}, "fc_activation must be one of"),
+])
+def test_parameter_errors(params, match):
+    s = small_set(3)
+    with pytest.raises(RamancamError, match=match):
+        CNNClassifier(**{**TINY, **params}).fit(s.X, s.labels)
+
+
+def test_one_class_and_tiny_validation_split_errors():
+    s = small_set(3)
+    with pytest.raises(ValueError, match="class"):
+        CNNClassifier(**TINY).fit(s.X[:3], s.labels[:3])
+    with pytest.raises(RamancamError, match="validation_fraction must leave spectra"):
+        CNNClassifier(**TINY, validation_fraction=0.99).fit(s.X[:4], s.labels[:4])
+
+
+# ----------------------------------------------------------------------- splits
+def _with_meta(s: Spectra, **meta) -> Spectra:
+    return s.replace(meta={**s.meta, **meta})
+
+
+def test_stratified_splits_partition_and_stratify():
+    s = small_set(10)
+    splits = make_splits(s, folds=5, seed=0)
+    assert len(splits) == 5
+    tests = np.concatenate([te for _, te in splits])
+    np.testing.assert_array_equal(np.sort(tests), np.arange(30))
+    for tr, te in splits:
+        assert np.intersect1d(tr, te).size == 0
+        assert s[te].class_counts() == {"peak_15": 2, "peak_45": 2, "peak_75": 2}
+    again = make_splits(s, folds=5, seed=0)
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(splits, again, strict=True))
+
+
+def test_group_splits_keep_groups_together():
+    s = small_set(10)
+    groups = np.repeat(np.arange(15), 2).astype(str)
+    s = _with_meta(s, vial=groups)
+    for tr, te in make_splits(s, folds=3, group_col="vial", seed=0):
+        assert not set(groups[tr]) & set(groups[te])
+
+
+def test_fixed_split():
+    s = small_set(4)
+    split = np.where(np.arange(12) % 3 == 0, "test", "train")
+    s = _with_meta(s, split=split)
+    ((tr, te),) = make_splits(s, split_col="split", train_value="train")
+    np.testing.assert_array_equal(te, np.flatnonzero(split == "test"))
+    np.testing.assert_array_equal(tr, np.flatnonzero(split == "train"))
+
+
+def test_split_errors():
+    s = _with_meta(small_set(3), split=np.full(9, "train"), vial=np.arange(9).astype(str))
+    with pytest.raises(RamancamError, match="must mark both training"):
+        make_splits(s, split_col="split")
+    with pytest.raises(RamancamError, match="metadata column 'nope' must exist"):
+        make_splits(s, split_col="nope")
+    with pytest.raises(RamancamError, match="every class must have at least 5 spectra"):
+        make_splits(s, folds=5)
+    with pytest.raises(RamancamError, match="folds must be an integer >= 2"):
+        make_splits(s, folds=1)
+    with pytest.raises(RamancamError, match="must have at least 20 distinct values"):
+        make_splits(s, folds=20, group_col="vial")
+    with pytest.raises(RamancamError, match="must not both be given"):
+        make_splits(s, group_col="vial", split_col="split")
+    with pytest.raises(RamancamError, match="must carry class labels"):
+        make_splits(Spectra(s.X, s.wavenumbers), folds=2)
+
+
+# ---------------------------------------------------------------- cross validation
+def test_cross_validate_records_out_of_fold_results():
+    s = small_set(6)
+    calls = []
+    cv = cross_validate(s, estimator_params=TINY, folds=3, compare=False, keep_models=True,
+                        progress=lambda k, n, a: calls.append((k, n)))
+    assert isinstance(cv, CVResult)
+    assert calls == [(1, 3), (2, 3), (3, 3)]
+    assert len(cv.fold_accuracy) == 3 and len(cv.models) == 3
+    assert cv.confusion.sum() == 18
+    assert set(cv.fold_of.tolist()) == {0, 1, 2}
+    assert cv.oof_proba.shape == (18, 3)
+    np.testing.assert_allclose(cv.oof_proba.sum(axis=1), 1.0, rtol=1e-6)
+    # Per-fold accuracy agrees with the stored out-of-fold predictions.
+    for k, acc in enumerate(cv.fold_accuracy):
+        m = cv.fold_of == k
+        assert acc == pytest.approx(np.mean(cv.oof_pred[m] == s.labels[m]))
+    assert cv.mean == pytest.approx(np.mean(cv.fold_accuracy))
+    assert cv.std == pytest.approx(np.std(cv.fold_accuracy, ddof=1))
+    d = cv.to_dict()
+    assert d["n_folds"] == 3 and d["confusion"] == cv.confusion.tolist()
+    assert set(d["recall"]) == set(cv.classes)
+
+
+def test_cross_validate_fixed_split_leaves_train_part_untested():
+    s = small_set(4)
+    split = np.where(np.arange(12) % 4 == 0, "test", "train")
+    cv = cross_validate(_with_meta(s, split=split), estimator_params=TINY,
+                        split_col="split", compare=False)
+    assert len(cv.fold_accuracy) == 1
+    assert (cv.fold_of[split == "train"] == -1).all()
+    assert np.isnan(cv.oof_proba[split == "train"]).all()
+    assert cv.confusion.sum() == 3 and cv.std == 0.0
+
+
+def test_compare_uses_exactly_the_same_folds(monkeypatch):
+    pytest.importorskip("ramancam.baselines")
+    import ramancam.baselines as baselines
+
+    seen: dict[str, list[tuple[int, ...]]] = {"PCASVM": [], "PLSDA": []}
+
+    def spy(cls):
+        orig = cls.fit
+
+        def fit(self, X, y):
+            seen[cls.__name__].append(tuple(np.round(X[:, :3].sum(axis=1), 9)))
+            return orig(self, X, y)
+        monkeypatch.setattr(cls, "fit", fit)
+
+    spy(baselines.PCASVM)
+    spy(baselines.PLSDA)
+    cnn_fits: list[tuple[int, ...]] = []
+    orig = CNNClassifier.fit
+
+    def cnn_fit(self, X, y):
+        cnn_fits.append(tuple(np.round(np.asarray(X)[:, :3].sum(axis=1), 9)))
+        return orig(self, X, y)
+    monkeypatch.setattr(CNNClassifier, "fit", cnn_fit)
+    s = small_set(6)
+    cv = cross_validate(s, estimator_params=TINY, folds=3, compare=True)
+    assert set(cv.baselines) == {"PCA+SVM", "PLS-DA"}
+    assert all(len(v) == 3 for v in cv.baselines.values())
+    # The training matrices (fingerprinted row by row) are identical for all three models.
+    assert seen["PCASVM"][:3] == cnn_fits == seen["PLSDA"][:3]
+    assert cv.to_dict()["baselines"] == cv.baselines
+
+
+def test_compare_without_baselines_module_is_a_clear_error(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ramancam.baselines", None)
+    with pytest.raises(RamancamError, match="compare must be False"):
+        cross_validate(small_set(6), estimator_params=TINY, folds=3, compare=True)
