@@ -27,7 +27,8 @@ def _default_permissions() -> int:
 
 @contextmanager
 def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, gzip: bool = False,
-                 encoding: str = "utf-8", newline: str | None = None) -> Iterator[IO[Any]]:
+                 encoding: str = "utf-8", newline: str | None = None,
+                 compresslevel: int = 6) -> Iterator[IO[Any]]:
     """Open ``path`` for writing so that it is either written completely or not at all.
 
     The data go to a temporary file in the same folder (so the final rename never crosses
@@ -47,6 +48,9 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, gzip: bool = 
         Text encoding for text modes.
     newline : str, optional
         Passed to the text wrapper (``""`` for the :mod:`csv` module).
+    compresslevel : int
+        Gzip level; 6 (zlib's default) is several times faster than gzip's 9 for a few
+        per cent larger files.
 
     Yields
     ------
@@ -77,7 +81,8 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, gzip: bool = 
         binary: IO[bytes] = raw
         if gzip:
             # mtime=0 keeps the output byte-identical from run to run.
-            gz = _gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
+            gz = _gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0,
+                                compresslevel=compresslevel)
             binary = cast(IO[bytes], gz)
         if mode != "wb":
             text = io.TextIOWrapper(binary, encoding=encoding, newline=newline)

@@ -303,11 +303,21 @@ def write_table(spectra: Spectra, path: str | os.PathLike[str], *,
             f"column names must be unique; got {dup!r} both as label_col and as a metadata "
             "column. Pass another label_col.")
     X = spectra.X
-    header = names + [repr(float(w)) for w in spectra.wavenumbers]
-    text_cols = [[str(c) for c in col.tolist()] for col in columns]
+    header = [_quote(n) for n in names] + [repr(float(w)) for w in spectra.wavenumbers]
+    text_cols = [[_quote(str(c)) for c in col.tolist()] for col in columns]
     gz = Path(path).name.lower().endswith(".gz")
     with atomic_write(path, "w", gzip=gz, newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(header)
+        fh.write(",".join(header) + "\n")
         for i, row in enumerate(X.tolist()):
-            writer.writerow([c[i] for c in text_cols] + [repr(v) for v in row])
+            fh.write(",".join([c[i] for c in text_cols] + [repr(v) for v in row]) + "\n")
+
+
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
+
+
+def _quote(field: str) -> str:
+    # csv.writer leaves a lone '\r' unquoted when the line end is '\n', and a reader then
+    # splits the row there; quote every field holding a delimiter, quote or line break.
+    if _NEEDS_QUOTES.search(field):
+        return '"' + field.replace('"', '""') + '"'
+    return field

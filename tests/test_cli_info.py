@@ -1,0 +1,93 @@
+"""``ramancam info``: called through ``ramancam.cli.main([...])``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from ramancam import Spectra
+from ramancam.cli import main
+from ramancam.io import write_table
+
+
+def _run(capsys, argv):
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("argv", [["info"], ["info", "--example"]])
+def test_info_example(capsys, argv):
+    code, out, err = _run(capsys, argv)
+    assert code == 0 and err == ""
+    assert "built-in example" in out and "synthetic" in out
+    assert "spectra:   12" in out
+    assert "classes:   3: A (4), B (4), C (4)" in out
+    assert "300.0 to 1900.0 cm-1, ascending" in out
+    assert "(uneven)" in out and "points:    395" in out and "one common axis" in out
+    assert "metadata:  sample" in out
+
+
+def test_info_table_json(tmp_path, capsys, rng):
+    s = Spectra(rng.normal(size=(4, 3)), [500.0, 502.0, 503.0], labels=["x", "y", "x", "x"],
+                meta={"batch": ["1", "1", "2", "2"]})
+    write_table(s, tmp_path / "t.csv.gz", label_col="kind")
+    code, out, _ = _run(capsys, ["info", str(tmp_path / "t.csv.gz"), "--label-col", "kind",
+                                 "--json"])
+    d = json.loads(out)
+    assert code == 0 and d["classes"] == {"x": 3, "y": 1} and d["metadata"] == ["batch"]
+    assert (d["axis_min"], d["axis_max"], d["points_min"]) == (500.0, 503.0, 3)
+    assert (d["step_min"], d["step_max"]) == (1.0, 2.0)
+    code, out, _ = _run(capsys, ["info", str(tmp_path / "t.csv.gz")])
+    assert "classes:   none (unlabelled" in out and "metadata:  kind, batch" in out
+
+
+def test_info_folder_with_differing_axes(tmp_path, capsys):
+    for label, n in (("a", 5), ("b", 7)):
+        (tmp_path / label).mkdir()
+        x = np.linspace(100.0, 200.0, n)
+        (tmp_path / label / "s.txt").write_text(
+            "\n".join(f"{v!r}\t1.0" for v in x.tolist()), encoding="utf-8")
+    code, out, _ = _run(capsys, ["info", str(tmp_path), "--labels-from", "folder"])
+    assert code == 0
+    assert "spectra:   2 from 2 files" in out and "classes:   2: a (1), b (1)" in out
+    assert "points:    5 to 7 per spectrum" in out
+    assert "differ between files (2 distinct)" in out
+
+
+@pytest.mark.parametrize(("argv", "match"), [
+    (["info", "nope.csv"], "error: path must be an existing file or folder; got 'nope.csv'"),
+    (["info", "EX", "--example"], "error: PATH and --example exclude each other"),
+    (["info", "EX", "--label-col", "missing"], "error: file .* label column must be one of"),
+])
+def test_info_errors_exit_2_with_one_line(tmp_path, capsys, argv, match):
+    import re
+
+    from ramancam.io import example_path
+
+    argv = [str(example_path()) if a == "EX" else a for a in argv]
+    code, out, err = _run(capsys, argv)
+    assert code == 2 and out == ""
+    assert re.match(match, err) and err.count("\n") == 1
+
+
+def test_info_label_options_exclusive(capsys):
+    code, _, err = _run(capsys, ["info", "x", "--label-col", "a", "--labels-from", "folder"])
+    assert code == 2 and "not allowed with argument" in err
+
+
+def test_info_real_data(shared_data, capsys):
+    code, out, _ = _run(capsys, ["info", str(shared_data / "drug-mabs" / "spectra.csv.gz"),
+                                 "--label-col", "label"])
+    assert code == 0
+    assert "spectra:   999" in out and "classes:   4: A (243), B (259), Q (237), R (260)" in out
+    assert "points:    1866" in out and "400.1 to 3999.4 cm-1" in out
+    code, out, _ = _run(capsys, ["info", str(shared_data / "rruff-sample"),
+                                 "--labels-from", "header:NAMES"])
+    assert code == 0 and "spectra:   84 from 84 files" in out and "classes:   12:" in out
+    assert "differ between files" in out
+    code, out, _ = _run(capsys, ["info", str(shared_data / "amino-acids"),
+                                 "--labels-from", r"regex:(.+)\.txt"])
+    assert code == 0 and "spectra:   13 from 13 files" in out and "classes:   13:" in out

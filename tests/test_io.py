@@ -1,0 +1,335 @@
+"""Readers and writers: wide tables, two-column and RRUFF text, folders, atomic writing."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ramancam import RamancamError, Spectra
+from ramancam.io import (
+    atomic_write,
+    describe,
+    example_path,
+    read,
+    read_folder,
+    read_rruff,
+    read_table,
+    read_two_column,
+    sniff_kind,
+    write_table,
+)
+from ramancam.io._example import HEADER, make_example
+
+
+def _lorentz(x, x0, w=10.0):
+    return 1.0 / (1.0 + ((x - x0) / (w / 2)) ** 2)
+
+
+def _write_xy(path: Path, x, y, sep="\t", comments=("# a comment",), headers=()):
+    lines = list(comments) + [f"##{k}={v}" for k, v in headers]
+    lines += [f"{float(a)!r}{sep}{float(b)!r}" for a, b in zip(x, y, strict=True)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+# ------------------------------------------------------------------ wide tables
+@pytest.mark.parametrize("sep", [",", "\t", ";", " "])
+def test_read_table_delimiters_and_metadata(tmp_path, rng, sep):
+    axis = np.array([400.5, 401.7, 403.2, 405.0])
+    X = rng.normal(size=(3, 4))
+    head = sep.join(["id", "label", "batch", *map(repr, axis.tolist())])
+    rows = [sep.join([f"s{i}", "AB"[i % 2], str(10 + i), *map(repr, X[i].tolist())])
+            for i in range(3)]
+    path = tmp_path / "t.csv"
+    path.write_text("\n".join([head, *rows]) + "\n", encoding="utf-8")
+    s = read_table(path, label_col="label")
+    np.testing.assert_array_equal(s.X, X)
+    np.testing.assert_array_equal(s.wavenumbers, axis)
+    assert s.labels.tolist() == ["A", "B", "A"]
+    assert list(s.meta) == ["id", "batch"]
+    assert s.meta["batch"].tolist() == ["10", "11", "12"]  # metadata stays text
+    assert s.sources.tolist() == [str(path)] * 3
+
+
+def test_read_table_gzip_comments_descending_and_mixed_column_order(tmp_path):
+    text = ("# made by hand\n#\nid,1000.0,note,999.0,998.0\n"
+            "a,1,x,2,3\n\nb,4,\"y, z\",5,6\n")
+    path = tmp_path / "t.tsv.gz"
+    path.write_bytes(gzip.compress(text.encode()))
+    s = read(path)
+    assert s.wavenumbers.tolist() == [1000.0, 999.0, 998.0]
+    assert s.X.tolist() == [[1, 2, 3], [4, 5, 6]]
+    assert s.meta["note"].tolist() == ["x", "y, z"]
+    assert s.labels is None
+
+
+def test_read_table_unlabelled_has_all_text_columns_as_meta(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("label,1,2,3\nA,1,2,3\n", encoding="utf-8")
+    s = read_table(path)
+    assert s.labels is None and s.meta["label"].tolist() == ["A"]
+
+
+def test_write_table_round_trips_exactly(tmp_path, rng):
+    X = rng.normal(size=(5, 7)) * 10.0 ** rng.integers(-8, 8, size=(5, 7))
+    axis = np.sort(rng.uniform(100, 3000, size=7))[::-1]
+    s = Spectra(X, axis, labels=["a", "b", "a", "c", "b"],
+                meta={"note": ["x, y", 'quote"d', "", "é", "line"], "n": [1, 2, 3, 4, 5]})
+    for name in ("out.csv", "out.csv.gz"):
+        path = tmp_path / name
+        write_table(s, path)
+        back = read_table(path, label_col="label")
+        np.testing.assert_array_equal(back.X, X)  # bit-exact
+        np.testing.assert_array_equal(back.wavenumbers, axis)
+        assert back.labels.tolist() == s.labels.tolist()
+        assert back.meta["note"].tolist() == s.meta["note"].tolist()
+        assert back.meta["n"].tolist() == ["1", "2", "3", "4", "5"]
+    assert gzip.decompress((tmp_path / "out.csv.gz").read_bytes()).startswith(b"label,note,n,")
+
+
+def test_write_table_float32_round_trips(tmp_path, rng):
+    X = rng.normal(size=(2, 3)).astype(np.float32)
+    s = Spectra(X, [1.0, 2.0, 3.0])
+    write_table(s, tmp_path / "f.csv")
+    back = read_table(tmp_path / "f.csv")
+    np.testing.assert_array_equal(back.X.astype(np.float32), X)
+    assert back.labels is None
+
+
+def test_write_table_refuses_ragged(tmp_path):
+    s = Spectra([np.ones(3), np.ones(4)], [np.arange(3.0), np.arange(4.0)])
+    with pytest.raises(RamancamError, match="must share one axis.*Resample"):
+        write_table(s, tmp_path / "r.csv")
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(("meta", "label_col", "match"), [
+    ({"400": ["x"]}, "label", "not a number"),
+    ({"#c": ["x"]}, "label", "start with '#'"),
+    ({"label": ["x"]}, "label", "must be unique"),
+    ({}, " pad", "surrounding spaces"),
+])
+def test_write_table_refuses_names_that_would_not_read_back(tmp_path, meta, label_col, match):
+    s = Spectra(np.ones((1, 2)), [1.0, 2.0], labels=["a"], meta=meta)
+    with pytest.raises(RamancamError, match=match):
+        write_table(s, tmp_path / "x.csv", label_col=label_col)
+
+
+def test_write_table_refuses_empty_labels(tmp_path):
+    s = Spectra(np.ones((1, 2)), [1.0, 2.0], labels=[""])
+    with pytest.raises(RamancamError, match="labels must not be empty"):
+        write_table(s, tmp_path / "x.csv")
+
+
+def test_read_table_speed_on_a_large_table(tmp_path, rng):
+    # 999 x 1866 like the real drug set; the reader must stay a few seconds at most on 2 busy
+    # cores (measured about 1 s).
+    import time
+
+    X = np.round(rng.normal(size=(999, 1866)), 6)
+    s = Spectra(X, np.linspace(400, 4000, 1866), labels=rng.choice(list("ABQR"), 999))
+    write_table(s, tmp_path / "big.csv")
+    t = time.perf_counter()
+    back = read_table(tmp_path / "big.csv", label_col="label")
+    elapsed = time.perf_counter() - t
+    np.testing.assert_array_equal(back.X, X)
+    assert elapsed < 10.0
+
+
+# ------------------------------------------------------------- one-spectrum text
+@pytest.mark.parametrize("sep", ["\t", ",", " ", ", ", "   ", ";"])
+def test_two_column_separators(tmp_path, sep):
+    x = np.array([100.0, 101.5, 103.25, 110.0])
+    y = _lorentz(x, 102.0)
+    s = read_two_column(_write_xy(tmp_path / "a.txt", x, y, sep=sep))
+    np.testing.assert_array_equal(s.wavenumbers, x)
+    np.testing.assert_array_equal(s.X[0], y)
+    assert s.meta == {}
+
+
+def test_two_column_descending_uneven_kept_and_titles_line(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("# x\nshift,intensity\n1800,1\n1500.5,2\n1499,3\n\n", encoding="utf-8")
+    s = read(path)
+    assert s.wavenumbers.tolist() == [1800.0, 1500.5, 1499.0]
+    assert s.X.tolist() == [[1.0, 2.0, 3.0]]
+
+
+def test_rruff_headers_become_metadata_and_end_stops(tmp_path):
+    path = tmp_path / "Quartz__R1.txt"
+    path.write_bytes(b"##NAMES=Quartz\r\n##RRUFFID=R040031\r\n##IDEAL CHEMISTRY=SiO_2_\r\n"
+                     b"100.5, 1.0\r\n102.0, 2.0\r\n103.9, 0.5\r\n##END=\r\n\r\n9, 9\r\n")
+    s = read_rruff(path)
+    assert s.wavenumbers.tolist() == [100.5, 102.0, 103.9]
+    assert s.meta["NAMES"].tolist() == ["Quartz"]
+    assert s.meta["IDEAL CHEMISTRY"].tolist() == ["SiO_2_"]
+    assert "END" not in s.meta
+    assert sniff_kind(path.read_text()) == "rruff"
+    assert read(path).meta["RRUFFID"].tolist() == ["R040031"]
+
+
+def test_sniff_kind():
+    assert sniff_kind("# c\n1\t2\n") == "two_column"
+    assert sniff_kind("id,1,2\na,3,4\n") == "table"
+    assert sniff_kind("# c\n##NAMES=x\n1, 2\n") == "rruff"
+
+
+# ----------------------------------------------------------------------- folders
+def _folder_of_classes(root: Path) -> None:
+    for label, x0 in (("alpha", 500.0), ("beta", 900.0)):
+        (root / label).mkdir(parents=True)
+        for k in range(3):
+            # each file its own (uneven) axis
+            x = np.linspace(300.0 + k, 1200.0 - k, 50 + k)
+            _write_xy(root / label / f"{label}_{k}.txt", x, _lorentz(x, x0),
+                      headers=(("NAMES", label.upper()), ("RRUFFID", f"R{k}")))
+
+
+def test_folder_labels_from_folder_header_regex(tmp_path):
+    _folder_of_classes(tmp_path)
+    (tmp_path / "README.md").write_text("not a spectrum")
+    (tmp_path / ".hidden.txt").write_text("junk")
+    s = read_folder(tmp_path, labels_from="folder")
+    assert len(s) == 6 and not s.has_common_axis
+    assert s.class_counts() == {"alpha": 3, "beta": 3}
+    assert [Path(p).name for p in s.sources] == [
+        "alpha_0.txt", "alpha_1.txt", "alpha_2.txt", "beta_0.txt", "beta_1.txt", "beta_2.txt"]
+    assert [a.size for a in s.axes] == [50, 51, 52, 50, 51, 52]
+    with pytest.raises(RamancamError, match="needs spectra on one common axis"):
+        _ = s.X
+    h = read(tmp_path, labels_from="header:NAMES")
+    assert h.classes == ["ALPHA", "BETA"]
+    assert h.meta["RRUFFID"].tolist() == ["R0", "R1", "R2"] * 2
+    assert read(tmp_path, labels_from="header:names").classes == ["ALPHA", "BETA"]
+    r = read(tmp_path, labels_from=r"regex:_(\d)\.txt$")
+    assert r.labels.tolist() == ["0", "1", "2"] * 2
+    assert read_folder(tmp_path, labels_from="regex:^[a-z]+").classes == ["alpha", "beta"]
+    assert read(tmp_path).labels is None
+
+
+def test_folder_manifest_sets_files_and_order(tmp_path):
+    _folder_of_classes(tmp_path)
+    (tmp_path / "m.csv").write_text(
+        "file,label\nbeta/beta_1.txt,B\nalpha/alpha_0.txt,A\n", encoding="utf-8")
+    s = read(tmp_path, labels_from="manifest:m.csv")
+    assert s.labels.tolist() == ["B", "A"]
+    assert [Path(p).name for p in s.sources] == ["beta_1.txt", "alpha_0.txt"]
+    # an absolute manifest path works too
+    s2 = read_folder(tmp_path, labels_from=f"manifest:{tmp_path / 'm.csv'}")
+    assert s2.labels.tolist() == ["B", "A"]
+
+
+def test_folder_pattern_and_common_axis(tmp_path):
+    x = np.arange(10.0)
+    for i in range(3):
+        _write_xy(tmp_path / f"s{i}.dat", x, np.full(10, float(i)))
+    _write_xy(tmp_path / "other.txt", x, np.zeros(10))
+    s = read_folder(tmp_path, pattern="*.dat")
+    assert s.has_common_axis and s.X[:, 0].tolist() == [0.0, 1.0, 2.0]
+
+
+def test_single_file_labels_from_header_and_regex(tmp_path):
+    _folder_of_classes(tmp_path)
+    f = tmp_path / "beta" / "beta_2.txt"
+    assert read(f, labels_from="header:NAMES").labels.tolist() == ["BETA"]
+    assert read(f, labels_from=r"regex:(\w+)_").labels.tolist() == ["beta"]
+
+
+# -------------------------------------------------------------------- atomic_write
+def test_atomic_write_text_binary_gzip(tmp_path):
+    with atomic_write(tmp_path / "a.txt") as fh:
+        fh.write("hello\n")
+    assert (tmp_path / "a.txt").read_text() == "hello\n"
+    with atomic_write(tmp_path / "b.bin", "wb") as fh:
+        fh.write(b"\x00\x01")
+    assert (tmp_path / "b.bin").read_bytes() == b"\x00\x01"
+    with atomic_write(tmp_path / "c.txt.gz", gzip=True) as fh:
+        fh.write("zipped")
+    assert gzip.decompress((tmp_path / "c.txt.gz").read_bytes()) == b"zipped"
+    with atomic_write(tmp_path / "d.gz", "wb", gzip=True) as fh:
+        fh.write(b"raw")
+    assert gzip.decompress((tmp_path / "d.gz").read_bytes()) == b"raw"
+    mode = (tmp_path / "a.txt").stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mode == 0o666 & ~umask
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.bin", "c.txt.gz", "d.gz"]
+
+
+def test_atomic_write_leaves_old_file_on_error(tmp_path):
+    target = tmp_path / "keep.txt"
+    target.write_text("old")
+    for gz in (False, True):
+        with pytest.raises(KeyError), atomic_write(target, gzip=gz) as fh:
+            fh.write("half-written")
+            raise KeyError("boom")
+        assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_atomic_write_errors(tmp_path):
+    with pytest.raises(RamancamError, match="mode must be one of"), \
+            atomic_write(tmp_path / "x", "a"):
+        pass
+    with pytest.raises(RamancamError, match="must exist; got no folder"), \
+            atomic_write(tmp_path / "no" / "x.txt"):
+        pass
+
+
+# ------------------------------------------------------------- describe, example
+def test_describe_common_and_ragged():
+    s = Spectra(np.ones((2, 4)), [1.0, 2.0, 4.0, 5.0], labels=["a", "b"], sources=["f", "f"])
+    d = describe(s)
+    assert d["n_spectra"] == 2 and d["n_files"] == 1 and d["classes"] == {"a": 1, "b": 1}
+    assert (d["step_min"], d["step_median"], d["step_max"]) == (1.0, 1.0, 2.0)
+    assert d["common_axis"] and d["points_min"] == d["points_max"] == 4 and not d["even"]
+    r = Spectra([np.ones(3), np.ones(2)], [np.array([3.0, 2.0, 1.0]), np.array([10.0, 11.0])])
+    d = describe(r)
+    assert d["direction"] == "mixed" and d["n_axes"] == 2 and not d["common_axis"]
+    assert (d["points_min"], d["points_max"]) == (2, 3) and d["even"]
+    assert (d["axis_min"], d["axis_max"]) == (1.0, 11.0) and d["classes"] is None
+
+
+def test_example_is_synthetic_small_and_regenerable():
+    path = example_path()
+    assert path.stat().st_size <= 60_000
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith(HEADER)
+    s = read(path, label_col="label")
+    assert s.class_counts() == {"A": 4, "B": 4, "C": 4}
+    lo, hi = s.axis_range()
+    assert (lo, hi) == (300.0, 1900.0) and not describe(s)["even"]
+    fresh = make_example()
+    np.testing.assert_array_equal(s.X, fresh.X)
+    np.testing.assert_array_equal(s.wavenumbers, fresh.wavenumbers)
+
+
+# ------------------------------------------------------------------- real data
+def test_real_drug_mabs(shared_data):
+    s = read(shared_data / "drug-mabs" / "spectra.csv.gz", label_col="label")
+    assert s.X.shape == (999, 1866)
+    assert s.classes == ["A", "B", "Q", "R"]
+    lo, hi = s.axis_range()
+    assert round(lo, 1) == 400.1 and round(hi, 1) == 3999.4
+    assert list(s.meta) == ["id", "concentration", "solute", "vial", "split"]
+    assert sorted(np.unique(s.meta["split"], return_counts=True)[1].tolist()) == [300, 699]
+
+
+def test_real_rruff(shared_data):
+    s = read(shared_data / "rruff-sample", labels_from="header:NAMES")
+    assert len(s) == 84 and len(s.classes) == 12 and not s.has_common_axis
+    assert "RRUFFID" in s.meta
+    # the file names carry the mineral too (without hyphens: ChabaziteCa), first '__' part
+    by_name = read(shared_data / "rruff-sample", labels_from="regex:^([^_]+)__")
+    assert [v.replace("-", "").replace("(", "").replace(")", "") for v in s.labels] == \
+        by_name.labels.tolist()
+
+
+def test_real_amino_acids(shared_data):
+    s = read(shared_data / "amino-acids", labels_from=r"regex:(.+)\.txt")
+    assert len(s) == 13 and len(s.classes) == 13 and "glycine" in s.classes
+    assert s.has_common_axis and s.axis_range() == (450.0, 1800.0)

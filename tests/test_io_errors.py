@@ -1,0 +1,269 @@
+"""Every documented input error of the readers: one line, naming the file (and line) and the fix."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ramancam import RamancamError
+from ramancam.io import read, read_folder, read_rruff, read_table, read_two_column
+
+
+def _one_line(exc: pytest.ExceptionInfo[RamancamError]) -> str:
+    msg = str(exc.value)
+    assert "\n" not in msg and msg.strip() == msg
+    return msg
+
+
+def _file(tmp_path: Path, name: str, text: str) -> Path:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize("reader", [read, read_table, read_two_column, read_rruff])
+def test_missing_path(tmp_path, reader):
+    with pytest.raises(RamancamError, match=r"must be an existing file or folder; got '.*nope"
+                                            r"\.csv', which does not exist") as e:
+        reader(tmp_path / "nope.csv")
+    _one_line(e)
+
+
+@pytest.mark.parametrize("reader", [read, read_table, read_two_column])
+def test_empty_file(tmp_path, reader):
+    p = _file(tmp_path, "e.csv", "")
+    with pytest.raises(RamancamError, match=r"e\.csv must hold .*got an empty file") as e:
+        reader(p)
+    _one_line(e)
+
+
+def test_only_comments(tmp_path):
+    p = _file(tmp_path, "c.txt", "# nothing here\n\n")
+    with pytest.raises(RamancamError, match="got no \\(shift, intensity\\) lines"):
+        read_two_column(p)
+    with pytest.raises(RamancamError, match="got only comment lines"):
+        read_table(p)
+
+
+def test_table_non_numeric_token_names_file_line_and_column(tmp_path):
+    p = _file(tmp_path, "t.csv", "label,100,200,300\nA,1,2,3\nB,4,x5,6\n")
+    with pytest.raises(RamancamError,
+                       match=r"file .*t\.csv, line 3: could not read a number from 'x5' in "
+                             r"column '200'") as e:
+        read(p, label_col="label")
+    _one_line(e)
+
+
+def test_two_column_non_numeric_token_names_file_and_line(tmp_path):
+    p = _file(tmp_path, "a.txt", "# c\n100\t1\n101\t2\n102\t1,2.5e\n")
+    with pytest.raises(RamancamError,
+                       match=r"file .*a\.txt, line 4: a data line must hold 2 values"):
+        read(p)
+    p = _file(tmp_path, "b.txt", "100\t1\n101\tabc\n")
+    with pytest.raises(RamancamError, match=r"b\.txt, line 2: could not read a number from "
+                                            r"'abc'"):
+        read_two_column(p)
+
+
+def test_ragged_rows(tmp_path):
+    p = _file(tmp_path, "r.csv", "id,1,2,3\na,1,2,3\nb,1,2\n")
+    with pytest.raises(RamancamError,
+                       match=r"r\.csv, line 3: every row must have 4 fields like the header; "
+                             "got 3") as e:
+        read_table(p)
+    _one_line(e)
+
+
+@pytest.mark.parametrize("token", ["nan", "inf", "-Infinity", "NaN"])
+def test_nan_inf_in_table(tmp_path, token):
+    p = _file(tmp_path, "n.csv", f"id,1,2,3\na,1,2,3\nb,1,{token},3\n")
+    with pytest.raises(RamancamError,
+                       match=r"n\.csv, line 3: intensities must be finite; got .* in column '2'"):
+        read_table(p)
+
+
+def test_nan_in_two_column(tmp_path):
+    p = _file(tmp_path, "n.txt", "1\t0\n2\tnan\n3\t1\n")
+    with pytest.raises(RamancamError, match=r"n\.txt, line 2: intensities must be finite"):
+        read(p)
+    p = _file(tmp_path, "m.txt", "1\t0\ninf\t2\n3\t1\n")
+    with pytest.raises(RamancamError, match=r"m\.txt, line 2: Raman shifts must be finite"):
+        read(p)
+
+
+@pytest.mark.parametrize(("text", "match"), [
+    ("1\t0\n2\t1\n2\t3\n", r"file .*x\.txt: wavenumbers must not repeat a value; got 2 twice"),
+    ("1\t0\n3\t1\n2\t3\n", r"file .*x\.txt: wavenumbers must be strictly increasing or "
+                           "strictly decreasing"),
+])
+def test_bad_axis_in_two_column_names_file(tmp_path, text, match):
+    with pytest.raises(RamancamError, match=match):
+        read(_file(tmp_path, "x.txt", text))
+
+
+@pytest.mark.parametrize(("header", "match"), [
+    ("id,1,2,2", "must not repeat a value"),
+    ("id,1,3,2", "must be strictly increasing or strictly decreasing"),
+])
+def test_bad_axis_in_table_names_file(tmp_path, header, match):
+    p = _file(tmp_path, "h.csv", f"{header}\na,1,2,3\n")
+    with pytest.raises(RamancamError, match=rf"file .*h\.csv: wavenumbers {match}"):
+        read_table(p)
+
+
+def test_label_column_missing_lists_columns(tmp_path):
+    p = _file(tmp_path, "t.csv", "id,class,batch,1,2\na,A,1,1,2\n")
+    with pytest.raises(RamancamError,
+                       match=r"t\.csv: label column must be one of the table's columns; got "
+                             r"'label', but the non-numeric columns are 'id', 'class', "
+                             r"'batch'") as e:
+        read(p, label_col="label")
+    _one_line(e)
+
+
+def test_empty_label_cell(tmp_path):
+    p = _file(tmp_path, "t.csv", "label,1,2\nA,1,2\n,3,4\n")
+    with pytest.raises(RamancamError, match=r"t\.csv, line 3: label column 'label' must not "
+                                            "be empty"):
+        read_table(p, label_col="label")
+
+
+def test_table_without_numeric_header(tmp_path):
+    p = _file(tmp_path, "t.csv", "a,b,c\n1,2,3\n")
+    with pytest.raises(RamancamError, match=r"the header must name Raman shifts .*got only "
+                                            r"'a', 'b', 'c'"):
+        read_table(p)
+
+
+def test_duplicate_metadata_names(tmp_path):
+    p = _file(tmp_path, "t.csv", "a,a,1,2\nx,y,1,2\n")
+    with pytest.raises(RamancamError, match="column names must be unique; got 'a' twice"):
+        read_table(p)
+
+
+def test_header_only_table(tmp_path):
+    p = _file(tmp_path, "t.csv", "id,1,2\n")
+    with pytest.raises(RamancamError, match=r"must hold at least one spectrum row"):
+        read_table(p)
+
+
+def test_bad_csv_quoting(tmp_path):
+    p = tmp_path / "q.csv"
+    # a quoted field beyond the csv module's field size limit
+    p.write_bytes(b'id,1,2\n"' + b"a" * 200_000 + b'",1,2\n')
+    with pytest.raises(RamancamError, match=r"q\.csv.*must be valid delimited text"):
+        read_table(p)
+
+
+def test_unknown_file_type_lists_known_types(tmp_path):
+    p = tmp_path / "s.spc"
+    p.write_bytes(b"\x00\x01binary")
+    with pytest.raises(RamancamError,
+                       match=r"s\.spc must be of a known type; got '\.spc'\. Known types: wide "
+                             r"table .*two-column text.*RRUFF text.*\.csv, \.tsv, \.txt") as e:
+        read(p)
+    _one_line(e)
+
+
+def test_binary_content_and_broken_gzip(tmp_path):
+    p = tmp_path / "b.txt"
+    p.write_bytes(b"1\t2\x00\x00\n")
+    with pytest.raises(RamancamError, match=r"b\.txt must be a text file; got binary content"):
+        read(p)
+    g = tmp_path / "g.csv.gz"
+    g.write_bytes(gzip.compress(b"id,1,2\na,1,2\n")[:-6])
+    with pytest.raises(RamancamError, match=r"g\.csv\.gz must be a valid gzip file"):
+        read(g)
+
+
+def test_no_files_matched_names_folder_and_pattern(tmp_path):
+    (tmp_path / "notes.md").write_text("x")
+    with pytest.raises(RamancamError,
+                       match=r"folder '.*' must contain spectrum files matching \*\.csv\[\.gz\]"
+                             r".*; got none") as e:
+        read(tmp_path)
+    _one_line(e)
+    with pytest.raises(RamancamError, match=r"matching \*\.spc; got none"):
+        read_folder(tmp_path, pattern="*.spc")
+
+
+def _tiny_folder(root: Path) -> None:
+    (root / "a").mkdir()
+    (root / "a" / "s1.txt").write_text("##NAMES=A\n1\t2\n2\t3\n")
+    (root / "top.txt").write_text("1\t2\n2\t3\n")
+
+
+@pytest.mark.parametrize(("labels_from", "match"), [
+    ("folder", r"top\.txt must sit in a sub-folder named after its class"),
+    ("header:RRUFFID", r"must have a ##RRUFFID= header line .*got headers 'NAMES'"),
+    ("regex:^s", r"must match labels_from regex '\^s' with a non-empty group; got 'top\.txt'"),
+    ("regex:(", r"labels_from regex must be a valid regular expression; got '\('"),
+    ("guess", r"labels_from must be one of folder, header:KEY, regex:R, manifest:F; got "
+              "'guess'"),
+    ("header:", r"labels_from must be one of"),
+    ("manifest:missing.csv", r"manifest must be an existing CSV file .*got 'missing\.csv'"),
+])
+def test_bad_labels_from(tmp_path, labels_from, match):
+    _tiny_folder(tmp_path)
+    with pytest.raises(RamancamError, match=match) as e:
+        read(tmp_path, labels_from=labels_from)
+    _one_line(e)
+
+
+@pytest.mark.parametrize(("manifest", "match"), [
+    ("name,class\na/s1.txt,A\n", r"must have columns 'file' and 'label'; got 'name', 'class'"),
+    ("file,label\nb/none.txt,A\n", r"m\.csv, line 2: listed files must exist .*'b/none\.txt'"),
+    ("file,label\na/s1.txt,\n", r"m\.csv, line 2: labels must not be empty"),
+    ("file,label\na/s1.txt\n", r"m\.csv, line 2: every manifest row must have a file and a "
+                               "label"),
+    ("file,label\n", r"must list at least one file"),
+    ("", r"must have a header row file,label .*got an empty file"),
+])
+def test_bad_manifest(tmp_path, manifest, match):
+    _tiny_folder(tmp_path)
+    (tmp_path / "m.csv").write_text(manifest)
+    with pytest.raises(RamancamError, match=match):
+        read(tmp_path, labels_from="manifest:m.csv")
+
+
+def test_option_conflicts(tmp_path):
+    _tiny_folder(tmp_path)
+    table = _file(tmp_path, "t.csv", "label,1,2\nA,1,2\n")
+    with pytest.raises(RamancamError, match="labels must come from one place"):
+        read(table, label_col="label", labels_from="folder")
+    with pytest.raises(RamancamError, match="label_col applies to wide-table files; got a "
+                                            "folder"):
+        read(tmp_path, label_col="label")
+    with pytest.raises(RamancamError, match="labels_from for a single file must be header:KEY "
+                                            "or regex:R; got 'folder'"):
+        read(tmp_path / "top.txt", labels_from="folder")
+    with pytest.raises(RamancamError, match=r"got the wide table .*t\.csv.*Use label_col"):
+        read(table, labels_from="regex:(t)")
+    with pytest.raises(RamancamError, match="must be a folder here; got a file"):
+        read_folder(table)
+
+
+def test_too_many_columns_in_two_column_file(tmp_path):
+    p = _file(tmp_path, "w.txt", "1\t2\t3\n")
+    with pytest.raises(RamancamError, match=r"w\.txt, line 1: a data line must hold 2 values "
+                                            r"\(shift, intensity\); got 3"):
+        read_two_column(p)
+
+
+def test_single_point_spectrum(tmp_path):
+    p = _file(tmp_path, "one.txt", "100\t1\n")
+    with pytest.raises(RamancamError, match=r"one\.txt: wavenumbers must have at least 2 "
+                                            "points"):
+        read(p)
+
+
+def test_errors_leave_no_partial_state(tmp_path, rng):
+    # a failed read is a failed read: reading a good file afterwards still works
+    good = _file(tmp_path, "g.txt", "\n".join(f"{i}\t{v!r}" for i, v in
+                                              enumerate(rng.normal(size=5).tolist())))
+    with pytest.raises(RamancamError):
+        read(_file(tmp_path, "bad.txt", "1\tx\n"))
+    assert read(good).X.shape == (1, 5) and np.isfinite(read(good).X).all()
