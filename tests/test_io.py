@@ -102,7 +102,7 @@ def test_write_table_float32_round_trips(tmp_path, rng):
 
 def test_write_table_refuses_ragged(tmp_path):
     s = Spectra([np.ones(3), np.ones(4)], [np.arange(3.0), np.arange(4.0)])
-    with pytest.raises(RamancamError, match="must share one axis.*Resample"):
+    with pytest.raises(RamancamError, match=r"must share one axis.*Resample"):
         write_table(s, tmp_path / "r.csv")
     assert not list(tmp_path.iterdir())
 
