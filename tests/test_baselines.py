@@ -1,0 +1,297 @@
+"""Tests for ramancam.baselines: PCA+SVM and PLS-DA with VIP."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.cross_decomposition import PLSRegression
+from sklearn.decomposition import PCA
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from ramancam.baselines import PCASVM, PLSDA, plot_vip, vip_scores
+from ramancam.errors import RamancamError
+
+
+def lorentz(x: np.ndarray, x0: float, fwhm: float) -> np.ndarray:
+    return 1.0 / (1.0 + ((x - x0) / (fwhm / 2.0)) ** 2)
+
+
+def simulated_set(seed: int, n_per_class: int = 20, n_points: int = 300,
+                  class_amp: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Three classes with a defined peak each, 3 random common peaks, +-2.5 % noise (Eq. 10)."""
+    rng = np.random.default_rng(seed)
+    x = np.arange(n_points, dtype=float)
+    X, y = [], []
+    for c, x0 in enumerate((0.2 * n_points, 0.5 * n_points, 0.8 * n_points)):
+        for _ in range(n_per_class):
+            s = class_amp * lorentz(x, x0, 6.0)
+            for _ in range(3):
+                s = s + rng.uniform(0.3, 1.0) * lorentz(x, rng.uniform(0, n_points), 6.0)
+            s = s + rng.uniform(-0.025, 0.025, n_points) * s.max()
+            X.append(s / s.max())
+            y.append(f"class{c}")
+    return np.array(X), np.array(y)
+
+
+# ----------------------------------------------------------------- scikit-learn contract
+# Every check passes (scikit-learn 1.9); none is listed as an expected failure.
+@parametrize_with_checks(
+    [PCASVM(n_components=(1, 2), C=(1.0, 100.0), kernel=("linear", "rbf"), random_state=0),
+     PLSDA(n_components=(1, 2), random_state=0)])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+# ----------------------------------------------------------------- VIP
+def test_vip_identity_sum_of_squares_equals_n_points():
+    X, y = simulated_set(1, n_per_class=10, n_points=120)
+    m = PLSDA(n_components=4).fit(X, y)
+    p = X.shape[1]
+    assert m.vip_.shape == (3, p)
+    assert m.vip_overall_.shape == (p,)
+    np.testing.assert_allclose(np.sum(m.vip_overall_ ** 2), p, rtol=1e-10)
+    np.testing.assert_allclose(np.sum(m.vip_ ** 2, axis=1), np.full(3, p), rtol=1e-10)
+    # The class peaks (points 24, 60, 96) must rank among the most important points.
+    top = set(np.argsort(m.vip_overall_)[-15:].tolist())
+    assert {24, 60, 96} <= top
+
+
+def _nipals_pls2_by_hand(X: np.ndarray, Y: np.ndarray, A: int):
+    """PLS2 with regression deflation, each weight the leading left singular vector of X_a'Y."""
+    Xa = X - X.mean(axis=0)
+    Ya = Y - Y.mean(axis=0)
+    W, T, Q = [], [], []
+    for _ in range(A):
+        u, _, _ = np.linalg.svd(Xa.T @ Ya, full_matrices=False)
+        w = u[:, 0]
+        t = Xa @ w
+        p = Xa.T @ t / (t @ t)
+        q = Ya.T @ t / (t @ t)
+        Xa = Xa - np.outer(t, p)
+        Ya = Ya - np.outer(t, q)
+        W.append(w)
+        T.append(t)
+        Q.append(q)
+    return np.array(W).T, np.array(T).T, np.array(Q).T
+
+
+def test_vip_matches_hand_computation_with_plain_loops():
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(9, 5))
+    y = np.array(list("aaabbbccc"))
+    X[y == "b", 1] += 2.0
+    X[y == "c", 3] -= 2.0
+    Y = np.eye(3)[np.searchsorted(["a", "b", "c"], y)]
+    A = 2
+    W, T, Q = _nipals_pls2_by_hand(X, Y, A)
+    p, K = X.shape[1], 3
+    vip_k = np.zeros((K, p))
+    vip_o = np.zeros(p)
+    for j in range(p):
+        num_o = den_o = 0.0
+        for k in range(K):
+            num = den = 0.0
+            for a in range(A):
+                ss = Q[k, a] ** 2 * (T[:, a] @ T[:, a])
+                num += ss * (W[j, a] / np.linalg.norm(W[:, a])) ** 2
+                den += ss
+            vip_k[k, j] = np.sqrt(p * num / den)
+            num_o += num
+            den_o += den
+        vip_o[j] = np.sqrt(p * num_o / den_o)
+    # NIPALS power iterations stop at tol; tighten it so that the weights match the SVD.
+    m = PLSDA(n_components=A, tol=1e-14, max_iter=10_000).fit(X, y)
+    np.testing.assert_allclose(m.vip_, vip_k, rtol=1e-6)
+    np.testing.assert_allclose(m.vip_overall_, vip_o, rtol=1e-6)
+    # The function on its own gives the same from the hand-made W, T, Q.
+    v, vo = vip_scores(W, T, Q)
+    np.testing.assert_allclose(v, vip_k, rtol=1e-12)
+    np.testing.assert_allclose(vo, vip_o, rtol=1e-12)
+
+
+def test_vip_zero_weight_component_and_unexplained_response():
+    W = np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
+    T = np.array([[1.0, 5.0], [-1.0, 5.0]])
+    Q = np.array([[2.0, 9.0], [0.0, 0.0]])
+    v, vo = vip_scores(W, T, Q)
+    # Component 2 has no weights: it must not count. Response 2 explains nothing: VIP 1.
+    np.testing.assert_allclose(v[0], [np.sqrt(3.0), 0.0, 0.0])
+    np.testing.assert_allclose(v[1], [1.0, 1.0, 1.0])
+    np.testing.assert_allclose(vo, [np.sqrt(3.0), 0.0, 0.0])
+
+
+def test_plsda_coef_and_predictions_match_plsregression():
+    X, y = simulated_set(2, n_per_class=8, n_points=80)
+    m = PLSDA(n_components=3).fit(X, y)
+    pls = PLSRegression(n_components=3, scale=False).fit(X, np.eye(3)[np.unique(
+        y, return_inverse=True)[1]])
+    np.testing.assert_allclose(m.coef_, pls.coef_, rtol=1e-8, atol=1e-12)
+    assert m.coef_.shape == (3, 80)
+    np.testing.assert_allclose(m.predict_indicators(X), pls.predict(X), rtol=1e-8, atol=1e-10)
+    np.testing.assert_array_equal(m.predict(X), m.classes_[np.argmax(pls.predict(X), axis=1)])
+
+
+# ----------------------------------------------------------------- the nested inner search
+class _Unit(TransformerMixin, BaseEstimator):
+    def fit(self, X, y=None):
+        self.u_ = np.sqrt(np.sum(np.var(X, axis=0)))
+        return self
+
+    def transform(self, X):
+        return X / self.u_
+
+
+def test_pcasvm_inner_search_equals_gridsearchcv_on_a_pipeline():
+    X, y = simulated_set(3, n_per_class=12, n_points=100, class_amp=0.4)
+    grid = {"n_components": (2, 5, 10), "C": (1.0, 100.0), "kernel": ("linear", "rbf")}
+    m = PCASVM(**grid, scale="standard", cv=3, random_state=0).fit(X, y)
+    pipe = Pipeline([("s", StandardScaler()), ("pca", PCA(svd_solver="full")),
+                     ("u", _Unit()), ("svc", SVC())])
+    gs = GridSearchCV(pipe, {"pca__n_components": grid["n_components"], "svc__C": grid["C"],
+                             "svc__kernel": grid["kernel"]},
+                      cv=StratifiedKFold(3, shuffle=True, random_state=0)).fit(X, y)
+    ref = {(p["pca__n_components"], p["svc__C"], p["svc__kernel"]): s for p, s in
+           zip(gs.cv_results_["params"], gs.cv_results_["mean_test_score"], strict=True)}
+    ours = {(p["n_components"], p["C"], p["kernel"]): s for p, s in
+            zip(m.cv_results_["params"], m.cv_results_["mean_test_score"], strict=True)}
+    assert ours.keys() == ref.keys()
+    for key, s in ours.items():
+        assert s == pytest.approx(ref[key], abs=1e-12), key
+    assert gs.best_score_ == pytest.approx(max(ours.values()))
+    assert m.best_params_["n_components"] in grid["n_components"]
+
+
+def test_plsda_inner_search_equals_separate_fits():
+    X, y = simulated_set(4, n_per_class=10, n_points=90, class_amp=0.3)
+    m = PLSDA(n_components=(1, 2, 4, 6), cv=3, random_state=5).fit(X, y)
+    codes = np.unique(y, return_inverse=True)[1]
+    Y = np.eye(3)[codes]
+    folds = list(StratifiedKFold(3, shuffle=True, random_state=5).split(X, codes))
+    for prm, s in zip(m.cv_results_["params"], m.cv_results_["mean_test_score"], strict=True):
+        accs = [np.mean(np.argmax(PLSRegression(prm["n_components"], scale=False)
+                                  .fit(X[tr], Y[tr]).predict(X[va]), axis=1) == codes[va])
+                for tr, va in folds]
+        assert s == pytest.approx(np.mean(accs), abs=1e-9), prm
+
+
+def test_component_candidates_are_capped_by_the_training_size():
+    X, y = simulated_set(5, n_per_class=4, n_points=50)
+    m = PCASVM(n_components=(5, 40), C=(1.0,), kernel=("linear",), cv=2, random_state=0)
+    m.fit(X, y)
+    # 12 spectra, 2 inner folds of 6 training spectra: 40 becomes 6.
+    assert [p["n_components"] for p in m.cv_results_["params"]] == [5, 6]
+    pls = PLSDA(n_components=(3, 40), cv=2, random_state=0).fit(X, y)
+    assert [p["n_components"] for p in pls.cv_results_["params"]] == [3, 5]
+
+
+# ----------------------------------------------------------------- accuracy
+@pytest.mark.parametrize("make", [lambda: PCASVM(random_state=0),
+                                  lambda: PLSDA(random_state=0)], ids=["pca-svm", "plsda"])
+def test_accuracy_on_simulated_three_class_set(make):
+    X, y = simulated_set(11, n_per_class=20, n_points=300)
+    Xt, yt = simulated_set(12, n_per_class=20, n_points=300)
+    m = make().fit(X, y)
+    assert m.score(Xt, yt) >= 0.95
+    assert m.classes_.tolist() == ["class0", "class1", "class2"]
+    assert m.n_features_in_ == 300
+
+
+def test_same_seed_same_choice_and_input_not_modified():
+    X, y = simulated_set(6, n_per_class=10, n_points=100, class_amp=0.3)
+    X.flags.writeable = False
+    a = PCASVM(n_components=(2, 5), random_state=3).fit(X, y)
+    b = PCASVM(n_components=(2, 5), random_state=3).fit(X, y)
+    assert a.best_params_ == b.best_params_
+    np.testing.assert_array_equal(a.cv_results_["mean_test_score"],
+                                  b.cv_results_["mean_test_score"])
+
+
+def test_pcasvm_decision_function_shapes():
+    X, y = simulated_set(8, n_per_class=6, n_points=60)
+    m = PCASVM(n_components=3, C=1.0, kernel="linear").fit(X, y)
+    assert m.best_params_ == {"n_components": 3, "C": 1.0, "kernel": "linear"}
+    assert m.decision_function(X).shape == (18, 3)
+    assert m.pca_scores(X).shape == (18, 3)
+    two = y != "class2"
+    m2 = PLSDA(n_components=2).fit(X[two], y[two])
+    d = m2.decision_function(X[two])
+    assert d.shape == (12,)
+    np.testing.assert_array_equal(m2.predict(X[two]), m2.classes_[(d > 0).astype(int)])
+    assert m2.vip_.shape == (2, 60)
+
+
+# ----------------------------------------------------------------- errors
+X_ERR, Y_ERR = simulated_set(9, n_per_class=4, n_points=30)
+
+
+@pytest.mark.parametrize(("est", "match"), [
+    (PCASVM(scale="autoscale"), r"scale must be one of center, standard, none; got 'autoscale'"),
+    (PCASVM(n_components=(0, 5)), r"n_components must be positive integers"),
+    (PCASVM(n_components=2.5), r"n_components must be positive integers"),
+    (PCASVM(n_components=()), r"n_components must hold at least one candidate"),
+    (PCASVM(C=(-1.0,)), r"C must be positive numbers"),
+    (PCASVM(kernel="gaussian"), r"kernel must be one or more of linear, rbf"),
+    (PCASVM(cv=1), r"cv must be an integer >= 2"),
+    (PLSDA(n_components=[0]), r"n_components must be positive integers"),
+    (PLSDA(scale="yes"), r"scale must be True or False; got 'yes'"),
+    (PLSDA(max_iter=0), r"max_iter must be a positive integer; got 0"),
+    (PLSDA(tol=0.0), r"tol must be a positive number; got 0.0"),
+    (PLSDA(cv=True), r"cv must be an integer >= 2"),
+])
+def test_bad_parameters_raise_clear_errors(est, match):
+    with pytest.raises(RamancamError, match=match):
+        est.fit(X_ERR, Y_ERR)
+
+
+@pytest.mark.parametrize("cls", [PCASVM, PLSDA])
+def test_single_class_is_refused(cls):
+    with pytest.raises(RamancamError, match=r"y must hold at least 2 classes; got 1 class"):
+        cls().fit(X_ERR[:4], Y_ERR[:4])
+
+
+@pytest.mark.parametrize("cls", [PCASVM, PLSDA])
+def test_too_small_class_for_inner_cv(cls):
+    X = np.vstack([X_ERR[:4], X_ERR[4:5]])
+    y = np.array(["a"] * 4 + ["b"])
+    with pytest.raises(RamancamError, match=r"every class must have at least 2 spectra"):
+        cls(random_state=0).fit(X, y)
+
+
+def test_not_fitted_and_wrong_width():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        PLSDA().predict(X_ERR)
+    m = PLSDA(n_components=2).fit(X_ERR, Y_ERR)
+    with pytest.raises(ValueError, match=r"X has 29 features"):
+        m.predict(X_ERR[:, :29])
+
+
+# ----------------------------------------------------------------- plot
+def test_plot_vip_draws_one_line_per_class_and_threshold():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    m = PLSDA(n_components=2).fit(X_ERR, Y_ERR)
+    x = np.linspace(400, 1800, 30)
+    ax = plot_vip(m.vip_, x, m.classes_.tolist())
+    assert len(ax.lines) == 4  # 3 classes + the VIP = 1 line
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), m.vip_[1])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == m.classes_.tolist()
+    from matplotlib.figure import Figure
+
+    ax2 = Figure().add_subplot()
+    assert plot_vip(m.vip_overall_, x, ax=ax2, threshold=None) is ax2
+    assert len(ax2.lines) == 1
+
+
+def test_plot_vip_errors():
+    with pytest.raises(RamancamError, match=r"vip must have one value per wavenumber \(5\)"):
+        plot_vip(np.ones((2, 4)), np.arange(5.0))
+    with pytest.raises(RamancamError, match=r"classes must have one name per VIP row \(2\)"):
+        plot_vip(np.ones((2, 5)), np.arange(5.0), ["a"])
