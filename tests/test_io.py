@@ -78,7 +78,8 @@ def test_write_table_round_trips_exactly(tmp_path, rng):
     X = rng.normal(size=(5, 7)) * 10.0 ** rng.integers(-8, 8, size=(5, 7))
     axis = np.sort(rng.uniform(100, 3000, size=7))[::-1]
     s = Spectra(X, axis, labels=["a", "b", "a", "c", "b"],
-                meta={"note": ["x, y", 'quote"d', "", "é", "line"], "n": [1, 2, 3, 4, 5]})
+                meta={"note": ["x, y", 'quote"d', "", "é", "cr\r"], "n": [1, 2, 3, 4, 5],
+                      "a;b|c": ["t\tab", "l\nf", " ", "#", "1,5"]})
     for name in ("out.csv", "out.csv.gz"):
         path = tmp_path / name
         write_table(s, path)
@@ -88,7 +89,8 @@ def test_write_table_round_trips_exactly(tmp_path, rng):
         assert back.labels.tolist() == s.labels.tolist()
         assert back.meta["note"].tolist() == s.meta["note"].tolist()
         assert back.meta["n"].tolist() == ["1", "2", "3", "4", "5"]
-    assert gzip.decompress((tmp_path / "out.csv.gz").read_bytes()).startswith(b"label,note,n,")
+        assert back.meta["a;b|c"].tolist() == s.meta["a;b|c"].tolist()
+    assert gzip.decompress((tmp_path / "out.csv.gz").read_bytes()).startswith(b'label,note,n,"a;b|c",')
 
 
 def test_write_table_float32_round_trips(tmp_path, rng):
@@ -172,10 +174,18 @@ def test_rruff_headers_become_metadata_and_end_stops(tmp_path):
     assert read(path).meta["RRUFFID"].tolist() == ["R040031"]
 
 
+def test_utf16_and_latin1_text(tmp_path):
+    (tmp_path / "u.txt").write_bytes("# Raman shift / cm⁻¹\n1\t2\n2\t3\n".encode("utf-16"))
+    assert read(tmp_path / "u.txt").X.tolist() == [[2.0, 3.0]]
+    (tmp_path / "l.txt").write_bytes("# \u00e9chantillon\n1\t2\n2\t3\n".encode("latin-1"))
+    assert read(tmp_path / "l.txt").X.tolist() == [[2.0, 3.0]]
+
+
 def test_sniff_kind():
     assert sniff_kind("# c\n1\t2\n") == "two_column"
     assert sniff_kind("id,1,2\na,3,4\n") == "table"
     assert sniff_kind("# c\n##NAMES=x\n1, 2\n") == "rruff"
+    assert sniff_kind("100,5;1,25\n") == "two_column"  # decimal commas, ';' between
 
 
 # ----------------------------------------------------------------------- folders

@@ -253,6 +253,17 @@ def test_too_many_columns_in_two_column_file(tmp_path):
         read_two_column(p)
 
 
+def test_decimal_commas_get_a_hint(tmp_path):
+    p = _file(tmp_path, "eu.txt", "100,5;1,25\n101,5;2,5\n")
+    with pytest.raises(RamancamError, match=r"eu\.txt, line 1: .*got 4 .*Convert decimal "
+                                            "commas to points"):
+        read(p)
+    t = _file(tmp_path, "eu.csv", "id;400,5;401,5\na;1,0;2,0\n")
+    with pytest.raises(RamancamError, match=r"eu\.csv, line 1: the header must name Raman "
+                                            r"shifts.*Convert decimal commas to points"):
+        read(t)
+
+
 def test_single_point_spectrum(tmp_path):
     p = _file(tmp_path, "one.txt", "100\t1\n")
     with pytest.raises(RamancamError, match=r"one\.txt: wavenumbers must have at least 2 "

@@ -70,6 +70,12 @@ def read_text(path: Path) -> str:
             raise RamancamError(
                 f"file {path} must be a valid gzip file; got a damaged stream ({exc}). "
                 "Re-download or re-compress it.") from None
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        # UTF-16 with a byte-order mark, as some spectrometer software exports text.
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
     if b"\x00" in data[:65536]:
         raise RamancamError(
             f"file {path} must be a text file; got binary content (NUL bytes). "

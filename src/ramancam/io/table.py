@@ -32,6 +32,7 @@ __all__ = ["parse_table", "read_table", "sniff_delimiter", "write_table"]
 
 _QUOTED = re.compile(r'"[^"]*"')
 _DELIMITERS = ("\t", ",", ";", "|")
+_DECIMAL_COMMA = re.compile(r"^[-+]?\d+,\d+$")
 
 
 def sniff_delimiter(header_line: str) -> str | None:
@@ -40,6 +41,8 @@ def sniff_delimiter(header_line: str) -> str | None:
     Quoted parts are ignored, so a column name such as ``"a, b"`` does not count.
     """
     bare = _QUOTED.sub("", header_line)
+    if ";" in bare and "," in bare and "\t" not in bare:
+        return ";"  # semicolons beside commas: the commas are decimal commas
     counts = [(bare.count(d), -i, d) for i, d in enumerate(_DELIMITERS)]
     n, _, best = max(counts)
     return best if n > 0 else None
@@ -158,9 +161,11 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
             shifts.append(v)
     pre = where(source or None, line0)
     if not spec_idx:
+        hint = ("Convert decimal commas to points" if any(_DECIMAL_COMMA.match(n) for n in names)
+                else "For a (shift, intensity) file use read_two_column")
         raise RamancamError(
             f"{pre}the header must name Raman shifts (numeric column names) for a wide table; "
-            f"got only {_list(names)}. For a (shift, intensity) file use read_two_column.")
+            f"got only {_list(names)}. {hint}.")
     dup = _first_duplicate(names)
     if dup is not None:
         raise RamancamError(
@@ -312,12 +317,13 @@ def write_table(spectra: Spectra, path: str | os.PathLike[str], *,
             fh.write(",".join([c[i] for c in text_cols] + [repr(v) for v in row]) + "\n")
 
 
-_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
+_NEEDS_QUOTES = re.compile(r'[,;|\t"\r\n]')
 
 
 def _quote(field: str) -> str:
     # csv.writer leaves a lone '\r' unquoted when the line end is '\n', and a reader then
-    # splits the row there; quote every field holding a delimiter, quote or line break.
+    # splits the row there; quote every field holding a line break, a quote or any character
+    # the delimiter sniffer counts, so the header sniffs as ',' whatever the names are.
     if _NEEDS_QUOTES.search(field):
         return '"' + field.replace('"', '""') + '"'
     return field

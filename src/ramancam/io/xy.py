@@ -89,9 +89,11 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
             titles_seen = True  # one line of column titles before the data
             continue
         if len(parts) != 2:
+            hint = ("Convert decimal commas to points" if ";" in line and "," in line
+                    else "Keep only the shift and intensity columns")
             raise RamancamError(
                 f"{where(src, lineno)}a data line must hold 2 values (shift, intensity); got "
-                f"{len(parts)} in {short(line)}. Keep only the shift and intensity columns.")
+                f"{len(parts)} in {short(line)}. {hint}.")
         bad = parts[0] if not numeric[0] else parts[1]
         raise RamancamError(
             f"{where(src, lineno)}could not read a number from {short(bad)}. "
