@@ -1,0 +1,231 @@
+"""``ramancam baseline``: the chemometric baselines alone (PCA + SVM or PLS-DA with VIP)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from ._common import add_data_arguments, add_recipe_arguments, add_split_arguments
+
+if TYPE_CHECKING:
+    from ..spectra import Spectra
+
+NAME = "baseline"
+HELP = "PCA + SVM or PLS-DA (with VIP scores) on the same data, recipe and splits as train"
+DESCRIPTION = """\
+Preprocess the spectra exactly as 'ramancam train' does (--recipe, --grid), split them the
+same way (stratified K-fold, group-aware K-fold with --group-col, or a fixed train/test split
+with --split-col/--train-value; same --seed, same folds) and fit one of the paper's
+comparison classifiers on every training part:
+
+  pca-svm  centring, PCA, support vector machine; components, C and kernel chosen by inner
+           cross validation on the training part only
+  plsda    PLS2 regression on one-hot classes, class = largest predicted indicator; number
+           of latent variables chosen by inner cross validation; VIP scores per class
+
+Prints the accuracy per fold and mean +- sd (or the test accuracy of a fixed split). With
+--out DIR it writes DIR/predictions.csv (id, fold, true, predicted; every spectrum once, as
+a test spectrum), DIR/baseline.json (settings, accuracies, chosen parameters) and, for
+plsda, DIR/vip.csv (per-class VIP of a model fitted on all training spectra: a 'class'
+column then one column per grid point; read it with
+ramancam.io.read_table(path, label_col="class")) and DIR/vip.png.
+
+examples:
+  ramancam baseline spectra.csv.gz --label-col label --grid 400:1800:1 --model pca-svm
+  ramancam baseline spectra.csv.gz --label-col label --grid 400:1800:1 --model plsda \\
+      --split-col split --train-value train --out plsda-results
+"""
+
+MODELS = ("pca-svm", "plsda")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_data_arguments(p)
+    p.add_argument("--model", required=True, choices=MODELS,
+                   help="which baseline: pca-svm or plsda")
+    p.add_argument("--out", metavar="DIR",
+                   help="folder for predictions.csv, baseline.json and (plsda) vip.csv and "
+                        "vip.png; created when missing (default: print only)")
+    add_recipe_arguments(p)
+    add_split_arguments(p)
+    g = p.add_argument_group("model")
+    g.add_argument("--components", metavar="N[,N...]",
+                   help="candidate numbers of components for the inner search (default "
+                        "pca-svm 5,10,20,40; plsda 1..20)")
+    g.add_argument("--inner-folds", type=int, default=3, metavar="K",
+                   help="folds of the inner cross validation that picks the settings "
+                        "(default 3)")
+
+
+def parse_components(text: str | None) -> tuple[int, ...] | None:
+    """``"5,10,20"`` -> ``(5, 10, 20)``; None stays None."""
+    from ..errors import RamancamError
+
+    if text is None:
+        return None
+    try:
+        vals = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise RamancamError(
+            f"--components must be positive integers separated by commas, e.g. 5,10,20; "
+            f"got {text!r}.") from None
+    if any(v < 1 for v in vals):
+        raise RamancamError(
+            f"--components must be positive integers separated by commas, e.g. 5,10,20; "
+            f"got {text!r}.")
+    return vals
+
+
+def make_model(name: str, *, components: tuple[int, ...] | None, inner_folds: int,
+               seed: int) -> Any:
+    """The baseline estimator named on the command line (inner folds seeded by ``seed``)."""
+    from ..baselines import PCASVM, PLSDA
+
+    if name == "pca-svm":
+        if components is None:
+            return PCASVM(cv=inner_folds, random_state=seed)
+        return PCASVM(n_components=components, cv=inner_folds, random_state=seed)
+    return PLSDA(n_components=components, cv=inner_folds, random_state=seed)
+
+
+def _check_args(args: argparse.Namespace) -> tuple[int, ...] | None:
+    from pathlib import Path
+
+    from ..errors import RamancamError
+
+    if args.inner_folds < 2:
+        raise RamancamError(
+            f"--inner-folds must be an integer >= 2; got {args.inner_folds}.")
+    if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise RamancamError(
+            f"--out must be a folder; got {args.out!r}, which is a file. Name a folder "
+            "(it is created when missing).")
+    return parse_components(args.components)
+
+
+def _ids(s: Spectra) -> list[str]:
+    from pathlib import Path
+
+    if "id" in s.meta:
+        return [str(v) for v in s.meta["id"]]
+    names = [Path(src).name for src in s.sources]
+    if names and len(set(names)) == len(names) and all(names):
+        return names
+    return [str(i) for i in range(len(s))]
+
+
+def _params_text(params: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                     for k, v in params.items())
+
+
+def _write_vip(out: Any, model: Any, grid: Any) -> None:
+    from matplotlib.figure import Figure
+
+    from ..baselines import plot_vip
+    from ..io import atomic_write, write_table
+    from ..spectra import Spectra
+
+    classes = [str(c) for c in model.classes_]
+    write_table(Spectra(model.vip_, grid, labels=classes), out / "vip.csv", label_col="class")
+    # A bare Figure renders with Agg on savefig: no pyplot state, never a window.
+    fig = Figure(figsize=(9, 4), layout="constrained")
+    ax = plot_vip(model.vip_, grid, classes, ax=fig.add_subplot())
+    ax.set_title(f"PLS-DA VIP per class ({model.best_params_['n_components']} latent "
+                 "variables)")
+    with atomic_write(out / "vip.png", "wb") as fh:
+        fig.savefig(fh, format="png", dpi=110)
+
+
+def run(args: argparse.Namespace) -> int:
+    import csv
+    import json
+    import time
+    from pathlib import Path
+
+    import numpy as np
+
+    from ..errors import RamancamError
+    from ..io import atomic_write
+    from ..train import make_splits
+    from ._common import build_recipe, read_data
+
+    components = _check_args(args)
+    raw = read_data(args)
+    if raw.labels is None:
+        raise RamancamError(
+            f"{args.data} must carry class labels for a baseline; got unlabelled spectra. Give "
+            "--label-col (wide tables) or --labels-from (folders).")
+    recipe = build_recipe(args)
+    data = raw if recipe is None else recipe.apply(raw)
+    if not data.has_common_axis:
+        raise RamancamError(
+            f"spectra must lie on one common axis for a baseline; got {len(data)} spectra on "
+            "different axes. Use --recipe paper (with --grid) to resample them.")
+    X, y, grid = data.X, raw.labels, data.wavenumbers
+    split = args.split_col is not None
+    splits = make_splits(data, folds=args.folds, group_col=args.group_col,
+                         split_col=args.split_col, train_value=args.train_value,
+                         seed=args.seed)
+    print(f"{len(data)} spectra, {len(data.classes)} classes, {grid.size} points "
+          f"({grid[0]:g}-{grid[-1]:g}); recipe: {args.recipe}; model: {args.model}")
+
+    ids = _ids(raw)
+    pred = np.empty(len(data), dtype=object)
+    fold_of = np.zeros(len(data), dtype=int)
+    folds: list[dict[str, Any]] = []
+    for k, (tr, te) in enumerate(splits, start=1):
+        model = make_model(args.model, components=components, inner_folds=args.inner_folds,
+                           seed=args.seed)
+        t0 = time.perf_counter()
+        model.fit(X[tr], y[tr])
+        fit_s = time.perf_counter() - t0
+        pred[te] = model.predict(X[te])
+        fold_of[te] = k
+        acc = float(np.mean(pred[te] == y[te]))
+        folds.append({"fold": k, "n_train": int(tr.size), "n_test": int(te.size),
+                      "accuracy": acc, "best_params": model.best_params_,
+                      "fit_seconds": round(fit_s, 3)})
+        what = "test" if split else f"fold {k}/{len(splits)}"
+        print(f"  {what}: accuracy {acc:.4f} ({tr.size} train / {te.size} test; "
+              f"{_params_text(model.best_params_)}; fit {fit_s:.1f} s)")
+    accs = np.array([f["accuracy"] for f in folds])
+    if split:
+        print(f"test accuracy: {accs[0]:.4f}")
+    else:
+        print(f"accuracy mean +- sd: {accs.mean():.4f} +- {accs.std():.4f} "
+              f"({len(splits)} folds)")
+
+    if args.out is None:
+        return 0
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    tested = np.flatnonzero(fold_of > 0)
+    with atomic_write(out / "predictions.csv", "w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["id", "fold", "true", "predicted"])
+        for i in tested:
+            w.writerow([ids[i], int(fold_of[i]), y[i], pred[i]])
+    summary: dict[str, Any] = {
+        "model": args.model, "data": str(args.data), "recipe": args.recipe,
+        "grid": args.grid, "seed": args.seed, "inner_folds": args.inner_folds,
+        "components": None if components is None else list(components),
+        "mode": "split" if split else ("group k-fold" if args.group_col else "k-fold"),
+        "folds": folds, "mean_accuracy": float(accs.mean()),
+        "std_accuracy": float(accs.std())}
+    written = ["predictions.csv", "baseline.json"]
+    if args.model == "plsda":
+        if split:  # the model of the one split was fitted on all training spectra already
+            train, final = splits[0][0], model
+        else:
+            train = np.arange(len(data))
+            final = make_model(args.model, components=components,
+                               inner_folds=args.inner_folds, seed=args.seed).fit(X, y)
+        _write_vip(out, final, grid)
+        summary["vip_model"] = {"n_train": int(train.size), "best_params": final.best_params_}
+        written += ["vip.csv", "vip.png"]
+    with atomic_write(out / "baseline.json", "w") as fh:
+        json.dump(summary, fh, indent=2, default=str)
+        fh.write("\n")
+    print(f"wrote {', '.join(written)} to {out}")
+    return 0
