@@ -1,0 +1,155 @@
+"""End-to-end tests of ``ramancam baseline`` (called through ``ramancam.cli.main``)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ramancam.cli import main
+from ramancam.spectra import Spectra
+
+io = pytest.importorskip("ramancam.io")
+
+
+def _lorentz(x: np.ndarray, x0: float, fwhm: float) -> np.ndarray:
+    return 1.0 / (1.0 + ((x - x0) / (fwhm / 2.0)) ** 2)
+
+
+@pytest.fixture
+def data_csv(tmp_path: Path) -> Path:
+    """3 classes x 12 spectra on 120 channels, a class peak + a random peak + noise; a split."""
+    rng = np.random.default_rng(2024)
+    x = np.arange(400.0, 520.0)
+    X, labels, split, ids = [], [], [], []
+    for c, x0 in enumerate((420.0, 460.0, 500.0)):
+        for i in range(12):
+            s = _lorentz(x, x0, 5.0) + 0.6 * _lorentz(x, rng.uniform(400, 520), 5.0)
+            s = s + rng.uniform(-0.025, 0.025, x.size)
+            X.append(s / s.max())
+            labels.append(f"c{c}")
+            split.append("train" if i < 8 else "test")
+            ids.append(f"s{c}-{i:02d}")
+    path = tmp_path / "spectra.csv"
+    io.write_table(Spectra(np.array(X), x, labels=labels,
+                           meta={"id": np.array(ids), "split": np.array(split)}), path)
+    return path
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_pca_svm_kfold_end_to_end(data_csv, tmp_path, capsys):
+    out = tmp_path / "res"
+    rc = main(["baseline", str(data_csv), "--label-col", "label", "--recipe", "none",
+               "--model", "pca-svm", "--folds", "3", "--components", "2,5", "--seed", "1",
+               "--out", str(out)])
+    text = capsys.readouterr().out
+    assert rc == 0
+    assert "fold 1/3: accuracy" in text and "accuracy mean +- sd:" in text
+    rows = _read_csv(out / "predictions.csv")
+    assert list(rows[0]) == ["id", "fold", "true", "predicted"]
+    assert sorted(r["id"] for r in rows) == sorted({r["id"] for r in rows})  # each id once
+    assert len(rows) == 36
+    assert {r["fold"] for r in rows} == {"1", "2", "3"}
+    acc = np.mean([r["true"] == r["predicted"] for r in rows])
+    assert acc >= 0.9
+    summary = json.loads((out / "baseline.json").read_text())
+    assert summary["model"] == "pca-svm" and len(summary["folds"]) == 3
+    assert summary["folds"][0]["best_params"]["n_components"] in (2, 5)
+    assert not (out / "vip.csv").exists()
+    # Same seed, same folds and predictions.
+    out2 = tmp_path / "res2"
+    assert main(["baseline", str(data_csv), "--label-col", "label", "--recipe", "none",
+                 "--model", "pca-svm", "--folds", "3", "--components", "2,5", "--seed", "1",
+                 "--out", str(out2)]) == 0
+    assert (out2 / "predictions.csv").read_text() == (out / "predictions.csv").read_text()
+
+
+def test_plsda_fixed_split_writes_vip_table_and_plot(data_csv, tmp_path, capsys):
+    out = tmp_path / "pls"
+    rc = main(["baseline", str(data_csv), "--label-col", "label", "--recipe", "none",
+               "--model", "plsda", "--split-col", "split", "--train-value", "train",
+               "--components", "1,2,3,4", "--out", str(out)])
+    text = capsys.readouterr().out
+    assert rc == 0
+    assert "test accuracy:" in text and "mean +- sd" not in text
+    rows = _read_csv(out / "predictions.csv")
+    assert len(rows) == 12 and all(r["fold"] == "1" for r in rows)
+    assert {r["id"][-2:] for r in rows} == {"08", "09", "10", "11"}  # test spectra only
+    assert np.mean([r["true"] == r["predicted"] for r in rows]) >= 0.9
+    vip = io.read_table(out / "vip.csv", label_col="class")
+    assert vip.labels.tolist() == ["c0", "c1", "c2"]
+    np.testing.assert_array_equal(vip.wavenumbers, np.arange(400.0, 520.0))
+    # VIP identity: mean squared VIP is 1 for every class.
+    np.testing.assert_allclose(np.mean(vip.X ** 2, axis=1), 1.0, rtol=1e-9)
+    # The class peak of c1 (460 cm-1) is among the highest VIP of class c1.
+    assert 460.0 in vip.wavenumbers[np.argsort(vip.X[1])[-10:]]
+    assert (out / "vip.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    summary = json.loads((out / "baseline.json").read_text())
+    assert summary["mode"] == "split" and summary["vip_model"]["n_train"] == 24
+
+
+def test_without_out_nothing_is_written(data_csv, tmp_path, capsys):
+    before = sorted(tmp_path.iterdir())
+    assert main(["baseline", str(data_csv), "--label-col", "label", "--recipe", "none",
+                 "--model", "plsda", "--folds", "2", "--components", "2"]) == 0
+    assert "accuracy mean +- sd:" in capsys.readouterr().out
+    assert sorted(tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize(("extra", "match"), [
+    (["--components", "a,5"], "error: --components must be positive integers separated by "
+                              "commas, e.g. 5,10,20; got 'a,5'."),
+    (["--components", "0,5"], "error: --components must be positive integers"),
+    (["--inner-folds", "1"], "error: --inner-folds must be an integer >= 2; got 1."),
+    (["--folds", "20"], "error: every class must have at least 20 spectra"),
+    (["--split-col", "nope"], "error: metadata column 'nope' must exist"),
+])
+def test_bad_options_give_one_line_errors(data_csv, capsys, extra, match):
+    rc = main(["baseline", str(data_csv), "--label-col", "label", "--recipe", "none",
+               "--model", "pca-svm", *extra])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert match in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_out_must_not_be_a_file(data_csv, tmp_path, capsys):
+    f = tmp_path / "taken"
+    f.write_text("x")
+    rc = main(["baseline", str(data_csv), "--label-col", "label", "--recipe", "none",
+               "--model", "plsda", "--out", str(f)])
+    assert rc == 2
+    assert "error: --out must be a folder; got" in capsys.readouterr().err
+
+
+def test_unlabelled_data_is_refused(data_csv, capsys):
+    rc = main(["baseline", str(data_csv), "--recipe", "none", "--model", "plsda"])
+    assert rc == 2
+    assert "must carry class labels for a baseline" in capsys.readouterr().err
+
+
+def test_model_is_required_and_checked(data_csv, capsys):
+    assert main(["baseline", str(data_csv), "--label-col", "label"]) == 2
+    assert "--model" in capsys.readouterr().err
+    assert main(["baseline", str(data_csv), "--label-col", "label", "--model", "lda"]) == 2
+    assert "invalid choice: 'lda'" in capsys.readouterr().err
+
+
+def test_drug_mabs_split_with_paper_recipe(shared_data, tmp_path, capsys):
+    """Real data: PLS-DA on the drug-mabs train/test split (the fast baseline)."""
+    path = shared_data / "drug-mabs" / "spectra.csv.gz"
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    rc = main(["baseline", str(path), "--label-col", "label", "--grid", "400:1800:1",
+               "--split-col", "split", "--model", "plsda", "--components", "8"])
+    text = capsys.readouterr().out
+    assert rc == 0
+    acc = float(text.split("test accuracy:")[1].split()[0])
+    assert acc >= 0.85  # 0.8767 measured with 8 latent variables
