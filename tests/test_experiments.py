@@ -1,0 +1,190 @@
+"""ramancam.experiments and ``ramancam reproduce``: end to end on tiny settings."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ramancam import RamancamError, Spectra, experiments
+from ramancam.cli import main
+
+EVIL = "<script>alert(1)</script>"
+EVIL_FILE = "<img src=x onerror=alert(1)>"  # a file name cannot hold "/"
+
+
+def _peaks(axis: np.ndarray, centres, widths=8.0) -> np.ndarray:
+    return sum(1.0 / (1.0 + ((axis - c) / (widths / 2)) ** 2) for c in centres)
+
+
+@pytest.fixture
+def pure_dir(tmp_path: Path, rng: np.random.Generator) -> Path:
+    """Three pure spectra as two-column text files (450-1800 cm-1), one with a hostile name."""
+    folder = tmp_path / "pure"
+    folder.mkdir()
+    axis = np.arange(450.0, 1801.0)
+    for name, centres in ((EVIL_FILE, (600, 1000)), ("beta", (850, 1450)),
+                          ("gamma", (700, 1200, 1600))):
+        y = _peaks(axis, centres) + 0.01 * rng.random(axis.size)
+        text = "# synthetic\n" + "".join(f"{x:g}\t{v:.6f}\n" for x, v in zip(axis, y,
+                                                                             strict=True))
+        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def pharma_csv(tmp_path: Path, rng: np.random.Generator) -> Path:
+    """A wide CSV of 3 classes x 6 spectra at different signal levels; one hostile label."""
+    from ramancam.io import write_table
+
+    axis = np.arange(380.0, 1821.0, 2.0)
+    X, labels = [], []
+    for label, centres in ((EVIL, (500, 900)), ("B", (1000, 1300)), ("C", (700, 1600))):
+        for scale in (1.0, 0.8, 0.5, 0.34, 0.25, 0.6):
+            X.append(scale * _peaks(axis, centres) + 0.02 * rng.random(axis.size) + 0.1)
+            labels.append(label)
+    path = tmp_path / "tablets.csv"
+    write_table(Spectra(np.array(X), axis, labels), path, label_col="product")
+    return path
+
+
+def _self_contained(text: str) -> None:
+    assert "<script" not in text.lower()
+    assert not re.search(r"(src|href)=\"(?!data:|#)", text)
+    assert "http://" not in text and "https://" not in text
+
+
+def test_reproduce_all_quick_end_to_end(tmp_path, pure_dir, pharma_csv, capsys):
+    out = tmp_path / "out"
+    code = main(["reproduce", "all", "--quick", "--out", str(out), "--seed", "3",
+                 "--pure", str(pure_dir), "--data", str(pharma_csv), "--label-col", "product"])
+    assert code == 0
+    assert f"report: {out}/report.html" in capsys.readouterr().out
+    for name, figs in (("filters", ["fig2_size.png", "fig2_count.png"]),
+                       ("common", ["fig3_common.png", "fig3_signed.png"]),
+                       ("mixing", ["fig7_mean_maps.png", "fig7_examples.png", "mixing_cv.png",
+                                   "mixing_map_bands.png", "mixing_vip.png"]),
+                       ("pharma", ["pharma_confusion.png", "fig5_maps.png", "pharma_vip.png"])):
+        for f in [*figs, "metrics.json", "report.html"]:
+            assert (out / name / f).is_file(), f"{name}/{f} missing"
+            if f.endswith(".png"):
+                assert (out / name / f).read_bytes().startswith(b"\x89PNG")
+    doc = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert doc["seed"] == 3 and doc["quick"] is True and doc["skipped"] == {}
+    ex = doc["experiments"]
+    rows = ex["filters"]["results"]["settings"]
+    assert [(r["study"], r["filter_size"], r["n_filters"]) for r in rows] == [
+        ("size", 4, 4), ("size", 16, 4), ("count", 4, 2), ("count", 4, 4)]
+    for r in rows:
+        assert 0.0 <= r["pointing"] <= 1.0 and 0.0 <= r["accuracy"] <= 1.0
+    maps = ex["common"]["results"]["maps"]
+    assert set(maps) == {"fc", "gradcam"}
+    assert set(maps["fc"]) == {"defined", "random"}
+    mix = ex["mixing"]["results"]
+    assert mix["n_pure"] == 3 and mix["n_train"] == 3 * 2 * 2
+    assert EVIL_FILE in mix["classes"]
+    assert 0.0 <= mix["share_labelled_better"]["mean"] <= 1.0
+    assert set(mix["baselines_test"]) == {"PCA+SVM", "PLS-DA"}
+    ph = ex["pharma"]["results"]
+    assert ph["n_train"] == 12 and ph["n_test"] == 6
+    assert sorted(ph["classes"]) == sorted([EVIL, "B", "C"])
+    assert np.asarray(ph["confusion"]).sum() == 6
+    # per class, the strongest spectrum (scale 1.0) and those nearest 1/2, 1/3, 1/4 of it
+    # (0.5, 0.34, 0.25) are trained on; 0.8 and 0.6 are tested.
+    assert sorted(np.asarray(ph["train_index"]) % 6) == sorted([0, 2, 3, 4] * 3)
+    assert 0.0 <= ph["background_share"] <= 1.0
+    # one combined report, self-contained, hostile labels only escaped
+    html = (out / "report.html").read_text(encoding="utf-8")
+    _self_contained(html)
+    assert EVIL not in html and EVIL_FILE not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert html.count('src="data:image/png;base64,') >= 12
+    for sub in ("mixing", "pharma"):
+        _self_contained((out / sub / "report.html").read_text(encoding="utf-8"))
+
+
+def test_all_skips_absent_real_data_with_reason(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(experiments, "default_data", lambda name: None)
+    out = tmp_path / "o"
+    assert main(["reproduce", "all", "--quick", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "mixing: skipped: shared amino-acids folder not found" in captured.out
+    assert "pharma: skipped: shared drug-mabs data not found" in captured.err
+    doc = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert set(doc["experiments"]) == {"filters", "common"}
+    assert set(doc["skipped"]) == {"mixing", "pharma"}
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "mixing was skipped" in html and "pharma was skipped" in html
+    assert not (out / "mixing").exists()
+
+
+def test_same_seed_same_numbers(tmp_path):
+    a = experiments.common(tmp_path / "a", seed=1, quick=True, epochs=1)
+    b = experiments.common(tmp_path / "b", seed=1, quick=True, epochs=1)
+    assert a["results"]["maps"] == b["results"]["maps"]
+    assert a["settings"]["epochs"] == 1
+
+
+def test_pick_by_signal_hand_computed():
+    level = np.array([10.0, 5.2, 3.0, 2.4, 9.0, 100.0, 40.0, 51.0, 33.0, 26.0, 80.0])
+    labels = np.array(["a"] * 5 + ["b"] * 6)
+    # a: top 10 -> nearest 5 (5.2), 3.33 (3.0), 2.5 (2.4); b: top 100 -> 51, 33, 26
+    picked = experiments._pick_by_signal(level, labels, (1.0, 1 / 2, 1 / 3, 1 / 4))
+    assert picked.tolist() == [0, 1, 2, 3, 5, 7, 8, 9]
+
+
+def test_pick_by_signal_needs_enough_spectra():
+    with pytest.raises(RamancamError, match="class 'a' must have at least 5 spectra"):
+        experiments._pick_by_signal(np.ones(4), np.array(["a"] * 4), (1.0, 0.5, 0.3, 0.25))
+
+
+def test_run_errors(tmp_path, monkeypatch):
+    with pytest.raises(RamancamError, match="experiment must be one of"):
+        experiments.run("fig9", tmp_path)
+    with pytest.raises(RamancamError, match="--pure is used by mixing and all"):
+        experiments.run("filters", tmp_path, pure=tmp_path)
+    with pytest.raises(RamancamError, match="--data/--label-col are used by pharma and all"):
+        experiments.run("common", tmp_path, label_col="x")
+    with pytest.raises(RamancamError, match="common settings must be among"):
+        experiments.common(tmp_path, quick=True, epochz=3)
+    f = tmp_path / "file"
+    f.write_text("x", encoding="utf-8")
+    with pytest.raises(RamancamError, match="out_dir must be a folder"):
+        experiments.common(f, quick=True)
+    monkeypatch.setattr(experiments, "default_data", lambda name: None)
+    with pytest.raises(RamancamError, match="pure must be given; got none"):
+        experiments.mixing(tmp_path / "m", quick=True)
+    with pytest.raises(RamancamError, match="data must be an existing file or folder"):
+        experiments.pharma(tmp_path / "p", quick=True, data=tmp_path / "nope.csv")
+
+
+def test_cli_reports_missing_pure_as_error(tmp_path, capsys):
+    code = main(["reproduce", "mixing", "--quick", "--out", str(tmp_path / "m"),
+                 "--pure", str(tmp_path / "absent")])
+    assert code == 2
+    assert "error: pure must be an existing file or folder" in capsys.readouterr().err
+
+
+def test_common_grid_needs_overlap():
+    s = Spectra([np.ones(5), np.ones(5)], [np.arange(100.0, 105.0), np.arange(200.0, 205.0)])
+    with pytest.raises(RamancamError, match="pure spectra must share a Raman-shift range"):
+        experiments._common_grid(s)
+
+
+def test_pharma_on_shared_drug_mabs(shared_data, tmp_path):
+    doc = experiments.pharma(tmp_path, quick=True, max_test=12)
+    r = doc["results"]
+    assert r["n_train"] == 16 and r["n_test"] == 12
+    assert doc["settings"]["data"].endswith("spectra.csv.gz")
+    levels = np.asarray(r["train_signal_level"])
+    labels = np.asarray(r["train_labels"])
+    for c in r["classes"]:
+        # drug-mabs: the maximum is the water band near 1650 cm-1, so within a class the
+        # levels span only about 0.4-1 of the strongest; the picks are the nearest there are.
+        rel = np.sort(levels[labels == c])[::-1] / levels[labels == c].max()
+        assert rel[0] == 1.0 and (np.diff(rel) < 0).all()
+        assert r["train_relative_level"][c] == pytest.approx(rel.tolist())
