@@ -128,3 +128,33 @@ def test_tune_allocator_is_idempotent_and_can_be_disabled(monkeypatch: pytest.Mo
     assert _fast.tune_allocator(force=True) is False
     monkeypatch.delenv("RAMANCAM_NO_MALLOPT")
     assert _fast.tune_allocator(force=True) is first
+
+
+def test_fast_features_module_is_a_drop_in() -> None:
+    model = _model(13)
+    keys = list(model.state_dict())
+    ref_model = _model(13).eval()
+    _fast.use_fast_features(model).eval()
+    assert isinstance(model.features, _fast.FastFeatures)
+    assert list(model.state_dict()) == keys  # same layers, same keys
+    assert model.last_pool is model.features[-1]
+    x = _x(14, 4, 101)
+    np.testing.assert_allclose(model(x).detach().numpy(), ref_model(x).detach().numpy(),
+                               rtol=1e-5, atol=1e-5)
+    # A state dict saved from either loads into the other.
+    ref_model.load_state_dict(model.state_dict())
+
+
+def test_fast_features_falls_back_when_hooked() -> None:
+    # captum's layer methods hook last_pool: the hook must still see the pooled output.
+    model = _fast.use_fast_features(_model(15)).eval()
+    seen: list[tuple[int, ...]] = []
+    handle = model.last_pool.register_forward_hook(
+        lambda m, i, o: seen.append(tuple(o.shape)))
+    try:
+        model(_x(16, 2, 101))
+    finally:
+        handle.remove()
+    assert seen == [(2, 6, model.pooled_length)]
+    model(_x(16, 2, 101))
+    assert len(seen) == 1  # hook gone: fast path again, layers not called one by one

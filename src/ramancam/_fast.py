@@ -39,7 +39,7 @@ from .errors import RamancamError
 if TYPE_CHECKING:  # model.py may import this module, so only for the type checker
     from .model import RamanCNN
 
-__all__ = ["fast_features", "fast_forward", "tune_allocator"]
+__all__ = ["FastFeatures", "fast_features", "fast_forward", "tune_allocator", "use_fast_features"]
 
 # glibc mallopt parameter numbers (malloc.h).
 _M_TRIM_THRESHOLD = -1
@@ -161,18 +161,22 @@ def _check_input(model: RamanCNN, x: torch.Tensor) -> torch.Tensor:
     return x
 
 
-def _features_cl(model: RamanCNN, x: torch.Tensor) -> torch.Tensor:
-    """Conv blocks in channels-last layout; returns ``A`` as ``(n, C, 1, pooled_length)``
-    in channels-last memory format (physically ``(n, pooled_length, C)``)."""
-    c = model.config
-    k = c.filter_size
+def _conv_layers(features: nn.Sequential) -> list[nn.Conv1d]:
+    return [m for m in features if isinstance(m, nn.Conv1d)]
+
+
+def _features_cl(convs: list[nn.Conv1d], filter_size: int, alpha: float, x: torch.Tensor
+                 ) -> torch.Tensor:
+    """Conv blocks in channels-last layout on ``x`` of shape ``(n, L)``; returns ``A`` as
+    ``(n, C, 1, pooled_length)`` in channels-last memory format (physically
+    ``(n, pooled_length, C)``)."""
+    k = filter_size
     left = (k - 1) // 2
     right = k - 1 - left
     # Symmetric padding of `right` on both sides gives right - left extra outputs at the start
     # (0 for odd k, 1 for even k); skipping them reproduces Keras' asymmetric "same" padding
     # without copying the input into a padded buffer.
     offset = right - left
-    convs = [m for m in model.features if isinstance(m, nn.Conv1d)]
     # (n, L) is (n, 1, 1, L) in channels-last memory format already (one channel): no copy.
     h = x.reshape(x.shape[0], 1, 1, x.shape[1]).contiguous(memory_format=torch.channels_last)
     for conv in convs:
@@ -184,8 +188,69 @@ def _features_cl(model: RamanCNN, x: torch.Tensor) -> torch.Tensor:
         # LeakyReLU is strictly increasing, so pooling first and activating the pooled values
         # gives the same numbers (and the same gradient routing) for half the work.
         h = _MaxPool2.apply(y, offset, length)
-        h = F.leaky_relu(h, c.alpha, inplace=not torch.is_grad_enabled())
+        h = F.leaky_relu(h, alpha, inplace=not torch.is_grad_enabled())
     return h
+
+
+def _has_hooks(module: nn.Module) -> bool:
+    from torch.nn.modules import module as _m
+
+    if _m._global_forward_hooks or _m._global_forward_pre_hooks:
+        return True
+    return any(m._forward_hooks or m._forward_pre_hooks or m._backward_hooks
+               or getattr(m, "_backward_pre_hooks", None) for m in module.modules())
+
+
+class FastFeatures(nn.Sequential):
+    """``RamanCNN.features`` with the fast forward: a drop-in ``nn.Sequential``.
+
+    Holds the same layers (``SamePad1d, Conv1d, LeakyReLU, MaxPool1d`` per block), so
+    parameters, state-dict keys (``features.1.weight``...) and ``model.last_pool`` are
+    unchanged; only ``forward`` differs. It falls back to running the layers one by one
+    whenever a hook is registered on any of them (captum's layer attributions hook
+    ``last_pool``) or the input is not a float32 CPU tensor, so every existing use keeps
+    working.
+
+    Parameters
+    ----------
+    *layers : nn.Module
+        The conv blocks, as built by :class:`~ramancam.model.RamanCNN`.
+    filter_size : int
+        Kernel size of the convolutions.
+    alpha : float
+        LeakyReLU negative slope.
+    """
+
+    def __init__(self, *layers: nn.Module, filter_size: int, alpha: float) -> None:
+        super().__init__(*layers)
+        self.filter_size = int(filter_size)
+        self.alpha = float(alpha)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``A`` of shape (n, n_filters, pooled_length) from ``x`` of shape (n, 1, n_points)."""
+        if (x.dim() != 3 or x.shape[1] != 1 or x.device.type != "cpu"
+                or x.dtype != torch.float32 or _has_hooks(self)):
+            return super().forward(x)
+        return _features_cl(_conv_layers(self), self.filter_size, self.alpha,
+                            x[:, 0]).squeeze(2)
+
+
+def use_fast_features(model: RamanCNN) -> RamanCNN:
+    """Swap ``model.features`` for a :class:`FastFeatures` holding the same layers (in place).
+
+    Parameters
+    ----------
+    model : RamanCNN
+
+    Returns
+    -------
+    RamanCNN
+        The same model object; its state dict is unchanged.
+    """
+    if not isinstance(model.features, FastFeatures):
+        model.features = FastFeatures(*model.features, filter_size=model.config.filter_size,
+                                      alpha=model.config.alpha)
+    return model
 
 
 def fast_features(model: RamanCNN, x: torch.Tensor) -> torch.Tensor:
@@ -206,7 +271,8 @@ def fast_features(model: RamanCNN, x: torch.Tensor) -> torch.Tensor:
         channels-last buffer; call ``.contiguous()`` if a dense NCW tensor is needed.
     """
     x = _check_input(model, x)
-    return _features_cl(model, x).squeeze(2)
+    c = model.config
+    return _features_cl(_conv_layers(model.features), c.filter_size, c.alpha, x).squeeze(2)
 
 
 def fast_forward(model: RamanCNN, x: torch.Tensor, *, bf16: bool = False) -> torch.Tensor:
@@ -234,16 +300,17 @@ def fast_forward(model: RamanCNN, x: torch.Tensor, *, bf16: bool = False) -> tor
     """
     tune_allocator()
     x = _check_input(model, x)
+    c = model.config
+    convs = _conv_layers(model.features)
     if bf16:
         with torch.autocast("cpu", dtype=torch.bfloat16):
-            a = _features_cl(model, x)
+            a = _features_cl(convs, c.filter_size, c.alpha, x)
         a = a.float()
     else:
-        a = _features_cl(model, x)
+        a = _features_cl(convs, c.filter_size, c.alpha, x)
     # FC1's weight is laid out for the NCW flatten (channel-major): one transpose copy of A
     # (n x 23,232 floats) is cheaper than re-laying out the 3 M-entry weight on every call.
     flat = a.reshape(a.shape[0], -1)
-    c = model.config
     h = F.linear(flat, model.fc1.weight, model.fc1.bias)
     if c.fc_activation == "leaky":
         h = F.leaky_relu(h, c.alpha)

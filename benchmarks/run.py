@@ -1,0 +1,389 @@
+"""ramancam benchmark suite (issue 6): one entry point, engines interleaved A B C A B C.
+
+Usage::
+
+    .venv/bin/python benchmarks/run.py            # throughput table (~4-5 min on 2 cores)
+    .venv/bin/python benchmarks/run.py --quick    # smaller units, 3 reps (~1.5 min)
+    .venv/bin/python benchmarks/run.py --all      # + peak RSS, mixing experiment, demo time
+
+Every engine runs in its own worker process (``benchmarks/_worker.py``) so that process-wide
+settings (glibc ``mallopt``, TensorFlow's thread pools) stay apart; the driver sends one case
+to each worker in turn, so machine drift hits all engines alike. For each (engine, case) the
+median throughput over the repetitions is reported with its min-max spread; the first run of
+each case is a warm-up and is not counted.
+
+Writes ``benchmarks/results/latest.json`` and ``benchmarks/results/latest.md`` (atomically).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+WORKER = HERE / "_worker.py"
+
+# Model of the issue: 1451 points, 20 classes, 64 filters of size 8, FC 128.
+L, N_CLASSES, F_, K, FC = 1451, 20, 64, 8, 128
+P1, P2 = 726, 363
+CONV_MACS = L * F_ * K * 1 + P1 * F_ * K * F_
+FC_MACS = F_ * P2 * FC + FC * N_CLASSES
+FWD_FLOP = 2 * (CONV_MACS + FC_MACS)
+# Backward: weight gradients of every layer plus input gradients of all layers but the first.
+TRAIN_FLOP = FWD_FLOP + 2 * FWD_FLOP - 2 * (L * F_ * K)
+CONV_FLOP = 2 * CONV_MACS
+
+ENGINES = {
+    "torch-plain": "plain PyTorch: Conv1d(padding=\"same\"), NCW, glibc malloc defaults",
+    "torch-module": "ramancam RamanCNN as committed (explicit padding), malloc defaults",
+    "torch-module+mallopt": "RamanCNN + ramancam._fast.tune_allocator()",
+    "ramancam-fast": "ramancam._fast: mallopt + channels-last conv + maximum pool",
+    "ramancam-fast-1thread": "ramancam-fast with torch.set_num_threads(1)",
+    "ramancam-fast-bf16": "ramancam-fast with bf16 autocast (flag, changes numerics)",
+    "keras": "Keras 3 / TensorFlow CPU: tf.function train step and call",
+}
+CASE_LABEL = {
+    "train32": "training, batch 32",
+    "train128": "training, batch 128",
+    "infer256": "inference, batch 256",
+    "infer256_nograd": "inference, batch 256, no_grad instead of inference_mode",
+    "conv256": "conv blocks only, inference, batch 256",
+    "fc_all": "FC-importance maps, all 20 classes",
+    "fc_pred": "FC-importance map, predicted class (incl. the prediction)",
+    "gradcam_all": "Grad-CAM maps, all 20 classes",
+    "fc_autograd_loop": "FC-importance, per-class autograd loop (Eq. 8 literally), all classes",
+    "captum_gradcam_loop": "captum LayerGradCam, one call per class, all classes",
+    "sgemm": "torch SGEMM 1024^3 (matrix-multiply peak)",
+}
+
+
+def _keras_available() -> bool:
+    probe = "import importlib.util as u,sys; sys.exit(0 if u.find_spec('tensorflow') else 1)"
+    return subprocess.run([sys.executable, "-c", probe]).returncode == 0
+
+
+class Worker:
+    def __init__(self, engine: str, quick: bool) -> None:
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", KERAS_BACKEND="tensorflow")
+        self.engine = engine
+        self.proc = subprocess.Popen(
+            [sys.executable, str(WORKER), engine, *(["--quick"] if quick else [])],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True, env=env, cwd=ROOT)
+        self.cases: list[str] = self._read()["ready"]
+
+    def _read(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"benchmark worker {self.engine} died (rerun it alone: "
+                               f"{sys.executable} {WORKER} {self.engine})")
+        return dict(json.loads(line))
+
+    def run(self, case: str) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(case + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+def _median(v: list[float]) -> float:
+    s = sorted(v)
+    n = len(s)
+    return s[n // 2] if n % 2 else 0.5 * (s[n // 2 - 1] + s[n // 2])
+
+
+def throughput(engines: list[str], reps: int, quick: bool) -> dict[str, Any]:
+    workers = [Worker(e, quick) for e in engines]
+    try:
+        cases = []
+        for w in workers:
+            cases += [c for c in w.cases if c not in cases]
+        raw: dict[str, dict[str, list[dict[str, Any]]]] = {w.engine: {} for w in workers}
+        for rep in range(reps + 1):  # rep 0 = warm-up
+            for case in cases:
+                for w in workers:  # interleaved: engine A, B, C on this case, then the next
+                    if case in w.cases:
+                        r = w.run(case)
+                        if rep:
+                            raw[w.engine].setdefault(case, []).append(r)
+            print(f"  rep {rep}/{reps} done", file=sys.stderr, flush=True)
+    finally:
+        for w in workers:
+            w.close()
+    out: dict[str, Any] = {}
+    for engine, per_case in raw.items():
+        for case, runs in per_case.items():
+            rates = [r["n"] / r["s"] for r in runs]
+            out.setdefault(engine, {})[case] = {
+                "median": _median(rates), "min": min(rates), "max": max(rates),
+                "runs": len(rates), "minflt_per_unit": _median([r["minflt"] for r in runs]),
+                "n_per_unit": runs[0]["n"]}
+    return out
+
+
+def _one_json(args: list[str], timeout: float) -> dict[str, Any]:
+    res = subprocess.run([sys.executable, str(WORKER), *args], capture_output=True,
+                         text=True, timeout=timeout, cwd=ROOT)
+    if res.returncode:
+        return {"error": res.stderr.strip().splitlines()[-1:] or ["failed"]}
+    return dict(json.loads(res.stdout.strip().splitlines()[-1]))
+
+
+def demo_time() -> dict[str, Any]:
+    exe = Path(sys.executable).with_name("ramancam")
+    cmd = [str(exe) if exe.exists() else shutil.which("ramancam") or "ramancam", "demo"]
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        res = subprocess.run([*cmd, "--out", str(Path(tmp) / "demo")], capture_output=True,
+                             text=True, timeout=1800, cwd=tmp)
+        dt = time.perf_counter() - t0
+    return {"seconds": dt, "returncode": res.returncode,
+            "command": "ramancam demo --out DIR",
+            **({"error": res.stderr.strip().splitlines()[-1:]} if res.returncode else {})}
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    try:
+        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+            if line.startswith("Model name:"):
+                model = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import torch
+
+    info = {"cpu": model or platform.processor(), "cores": os.cpu_count(),
+            "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
+            "python": platform.python_version(), "load_average_start": os.getloadavg()}
+    try:
+        import importlib.metadata as md
+
+        info["tensorflow"] = md.version("tensorflow-cpu")
+        info["keras"] = md.version("keras")
+    except Exception:  # optional peer: leave it out of the header
+        pass
+    return info
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}" if x >= 100 else f"{x:,.1f}" if x >= 10 else f"{x:.2f}"
+
+
+def markdown(res: dict[str, Any]) -> str:
+    tp = res["throughput"]
+    sgemm = tp.get("torch-plain", {}).get("sgemm", {}).get("median", float("nan"))
+    peak = sgemm * 2 * 1024**3 / 1e9
+    lines = [f"Machine: {res['machine']['cpu']}, {res['machine']['cores']} cores; "
+             f"torch {res['machine']['torch']}"
+             + (f", TensorFlow {res['machine']['tensorflow']} / Keras {res['machine']['keras']}"
+                if "keras" in res["machine"] else "")
+             + f"; load average at start {res['machine']['load_average_start'][0]:.1f}.",
+             f"Command: `{res['command']}` ({res['reps']} interleaved repetitions after one "
+             "warm-up; median, [min-max]).",
+             "",
+             f"Model: {L} points, {N_CLASSES} classes, {F_} filters of size {K}, FC {FC}: "
+             f"{FWD_FLOP / 1e6:.1f} MFLOP per spectrum forward ({CONV_FLOP / 1e6:.1f} in the "
+             f"convolutions), {TRAIN_FLOP / 1e6:.1f} MFLOP per training step and spectrum. "
+             f"Matrix-multiply peak (torch SGEMM 1024^3): {peak:.0f} GFLOP/s.",
+             "",
+             "| case | engine | spectra/s (median) | [min-max] | GFLOP/s | % of peak "
+             "| page faults / unit |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    cases = list(CASE_LABEL)
+    for case in cases:
+        for engine in ENGINES:
+            r = tp.get(engine, {}).get(case)
+            if not r:
+                continue
+            flop = {"train32": TRAIN_FLOP, "train128": TRAIN_FLOP, "infer256": FWD_FLOP,
+                    "infer256_nograd": FWD_FLOP, "conv256": CONV_FLOP}.get(case)
+            gf = r["median"] * flop / 1e9 if flop else None
+            if case == "sgemm":
+                rate, spread = f"{r['median'] * 2 * 1024**3 / 1e9:.0f} GFLOP/s", ""
+                gf = None
+            else:
+                rate = _fmt(r["median"])
+                spread = f"[{_fmt(r['min'])}-{_fmt(r['max'])}]"
+            lines.append(
+                f"| {CASE_LABEL[case]} | {engine} | {rate} | {spread} | "
+                f"{'' if gf is None else f'{gf:.0f}'} | "
+                f"{'' if gf is None else f'{100 * gf / peak:.0f} %'} | "
+                f"{r['minflt_per_unit']:,.0f} |")
+    lines += ["", "Ratios (same run):", ""]
+    for name, num, den in res["ratios_spec"]:
+        v = res["ratios"].get(name)
+        if v is not None:
+            lines.append(f"- {name}: **{v:.2f}** ({num} / {den})")
+    if res.get("rss"):
+        lines += ["", "Peak RSS, predict + FC-importance map (predicted class) of simulated "
+                  "spectra streamed in chunks of 1,024 (one process each):", "",
+                  "| spectra | peak RSS (MB) | RSS after imports (MB) | seconds |",
+                  "| --- | --- | --- | --- |"]
+        for r in res["rss"]:
+            if "error" in r:
+                lines.append(f"| ? | error: {r['error']} | | |")
+            else:
+                lines.append(f"| {r['n']:,} | {r['peak_rss_mb']:.0f} | "
+                             f"{r['rss_after_import_mb']:.0f} | {r['seconds']:.1f} |")
+    if res.get("mixing"):
+        lines += ["", "Mixing experiment (1,900 simulated mixtures x 1,451 points, 30 epochs, "
+                  "batch 32, Adam 1e-3, one fit; test = 1,900 fresh mixtures):", "",
+                  "| engine | fit (s) | test accuracy |", "| --- | --- | --- |"]
+        for r in res["mixing"]:
+            if "error" in r:
+                lines.append(f"| {r.get('engine', '?')} | error: {r['error']} | |")
+            else:
+                lines.append(f"| {r['engine']} | {r['fit_seconds']:.1f} | "
+                             f"{r['test_accuracy']:.4f} |")
+    if res.get("demo"):
+        d = res["demo"]
+        lines += ["", f"`ramancam demo`: {d['seconds']:.1f} s (exit status {d['returncode']})."]
+    lines += ["", "Engines:", ""] + [f"- {k}: {v}" for k, v in ENGINES.items()
+                                     if k in res["throughput"]]
+    return "\n".join(lines) + "\n"
+
+
+RATIOS = [
+    ("fast inference / Keras", "ramancam-fast infer256", "keras infer256"),
+    ("fast training b128 / Keras", "ramancam-fast train128", "keras train128"),
+    ("fast training b32 / Keras", "ramancam-fast train32", "keras train32"),
+    ("fast inference / plain PyTorch", "ramancam-fast infer256", "torch-plain infer256"),
+    ("fast training b128 / plain PyTorch", "ramancam-fast train128", "torch-plain train128"),
+    ("fast training b32 / plain PyTorch", "ramancam-fast train32", "torch-plain train32"),
+    ("mallopt alone, inference (module+mallopt / module)", "torch-module+mallopt infer256",
+     "torch-module infer256"),
+    ("mallopt alone, training b128", "torch-module+mallopt train128", "torch-module train128"),
+    ("explicit padding, inference (module / plain)", "torch-module infer256",
+     "torch-plain infer256"),
+    ("channels-last + pool, inference (fast / module+mallopt)", "ramancam-fast infer256",
+     "torch-module+mallopt infer256"),
+    ("channels-last + pool, training b128 (fast / module+mallopt)", "ramancam-fast train128",
+     "torch-module+mallopt train128"),
+    ("inference_mode vs no_grad (module)", "torch-module infer256",
+     "torch-module infer256_nograd"),
+    ("bf16 inference / fp32 fast", "ramancam-fast-bf16 infer256", "ramancam-fast infer256"),
+    ("bf16 training b128 / fp32 fast", "ramancam-fast-bf16 train128", "ramancam-fast train128"),
+    ("1 thread / 2 threads, inference", "ramancam-fast-1thread infer256",
+     "ramancam-fast infer256"),
+    ("1 thread / 2 threads, training b128", "ramancam-fast-1thread train128",
+     "ramancam-fast train128"),
+    ("all-class FC maps (fast) / fast inference", "ramancam-fast fc_all",
+     "ramancam-fast infer256"),
+    ("all-class FC maps (fast) / per-class autograd loop", "ramancam-fast fc_all",
+     "torch-module fc_autograd_loop"),
+    ("all-class FC maps (committed explain) / its inference", "torch-module fc_all",
+     "torch-module infer256"),
+    ("all-class Grad-CAM (fast) / captum LayerGradCam loop", "ramancam-fast gradcam_all",
+     "torch-module captum_gradcam_loop"),
+]
+
+
+def ratios(tp: dict[str, Any]) -> dict[str, float]:
+    out = {}
+    for name, num, den in RATIOS:
+        (e1, c1), (e2, c2) = num.split(), den.split()
+        a, b = tp.get(e1, {}).get(c1), tp.get(e2, {}).get(c2)
+        if a and b:
+            out[name] = a["median"] / b["median"]
+    return out
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        from ramancam.io import atomic_write
+    except ImportError:  # pragma: no cover - io not there
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+        return
+    with atomic_write(path, "w") as fh:
+        fh.write(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="half-size units, 3 repetitions")
+    p.add_argument("--reps", type=int, help="repetitions after the warm-up (default 5, quick 3)")
+    p.add_argument("--engines", help="comma-separated subset of: " + ", ".join(ENGINES))
+    p.add_argument("--no-keras", action="store_true", help="leave the Keras peer out")
+    p.add_argument("--rss", action="store_true", help="peak RSS at 10^4 and 10^5 spectra")
+    p.add_argument("--mixing", action="store_true",
+                   help="mixing experiment wall time: plain PyTorch vs ramancam (~4 min)")
+    p.add_argument("--demo", action="store_true", help="time `ramancam demo`")
+    p.add_argument("--all", action="store_true", help="--rss --mixing --demo")
+    p.add_argument("--out", type=Path, default=HERE / "results",
+                   help="folder for latest.json and latest.md")
+    args = p.parse_args(argv)
+    reps = args.reps or (3 if args.quick else 5)
+    engines = args.engines.split(",") if args.engines else list(ENGINES)
+    unknown = set(engines) - set(ENGINES)
+    if unknown:
+        p.error(f"unknown engines {sorted(unknown)}")
+    notes = []
+    if "keras" in engines and (args.no_keras or not _keras_available()):
+        engines.remove("keras")
+        if not args.no_keras:
+            notes.append("TensorFlow is not installed: Keras peer left out "
+                         "(pip install tensorflow-cpu to include it)")
+    command = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    res: dict[str, Any] = {"command": command.strip(), "machine": machine(), "reps": reps,
+                           "quick": args.quick, "notes": notes,
+                           "flop": {"forward": FWD_FLOP, "conv": CONV_FLOP,
+                                    "train_step": TRAIN_FLOP},
+                           "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    t0 = time.perf_counter()
+    print(f"throughput: {', '.join(engines)}", file=sys.stderr)
+    res["throughput"] = throughput(engines, reps, args.quick)
+    res["ratios"] = ratios(res["throughput"])
+    res["ratios_spec"] = RATIOS
+    if args.rss or args.all:
+        print("peak RSS ...", file=sys.stderr)
+        res["rss"] = [_one_json(["--rss", str(n)], 1800) for n in (10_000, 100_000)]
+        if all("error" not in r for r in res["rss"]):
+            res["ratios"]["peak RSS 10^5 / 10^4"] = (res["rss"][1]["peak_rss_mb"]
+                                                     / res["rss"][0]["peak_rss_mb"])
+            res["ratios_spec"] = [*RATIOS, ("peak RSS 10^5 / 10^4", "10^5", "10^4")]
+    if args.mixing or args.all:
+        print("mixing experiment ...", file=sys.stderr)
+        res["mixing"] = [_one_json(["--mixing", e], 1800)
+                         for e in ("torch-plain", "ramancam", "ramancam-fast")]
+        m = {r.get("engine"): r for r in res["mixing"]}
+        if "torch-plain" in m and "ramancam-fast" in m and "error" not in m["ramancam-fast"] \
+                and "error" not in m["torch-plain"]:
+            res["ratios"]["mixing fit speed-up, fast / plain"] = (
+                m["torch-plain"]["fit_seconds"] / m["ramancam-fast"]["fit_seconds"])
+            res["ratios_spec"] = [*res["ratios_spec"], ("mixing fit speed-up, fast / plain",
+                                                        "plain seconds", "fast seconds")]
+    if args.demo or args.all:
+        print("ramancam demo ...", file=sys.stderr)
+        res["demo"] = demo_time()
+    res["machine"]["load_average_end"] = os.getloadavg()
+    res["seconds"] = time.perf_counter() - t0
+    md = markdown(res)
+    _atomic_text(args.out / "latest.json", json.dumps(res, indent=1) + "\n")
+    _atomic_text(args.out / "latest.md", md)
+    print(md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
