@@ -1,0 +1,229 @@
+"""Saved models: round trip, atomic save, refusal of foreign/tampered/newer files."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+
+from ramancam import bundle
+from ramancam.bundle import Bundle, load, save, training_summary
+from ramancam.errors import RamancamError
+from ramancam.preprocess import paper_recipe
+from ramancam.simulate import lorentzian
+from ramancam.spectra import Spectra
+from ramancam.train import CNNClassifier, cross_validate
+
+TINY = {"n_filters": 4, "filter_size": 3, "fc_width": 8, "epochs": 1, "batch_size": 16}
+GRID = (400.0, 1800.0, 10.0)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def raw_spectra(seed: int, n_per_class: int = 4) -> Spectra:
+    """Raw-looking spectra on an uneven 300-1900 cm-1 axis: bands + sloped background."""
+    rng = np.random.default_rng(seed)
+    axis = np.sort(rng.uniform(300, 1900, 400))
+    centres = np.repeat([600.0, 1000.0, 1500.0], n_per_class)
+    X = lorentzian(axis, centres, 20.0) + 0.3 + 1e-4 * axis
+    X = X + rng.normal(0, 0.01, X.shape)
+    labels = np.repeat(["a", "b", "c"], n_per_class)
+    return Spectra(X, axis, labels)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    recipe = paper_recipe(grid=GRID)
+    raw = raw_spectra(0)
+    data = recipe.apply(raw)
+    est = CNNClassifier(**TINY, random_state=0).fit(data.X, data.labels)
+    cv = cross_validate(data, estimator_params=TINY, folds=2, compare=False)
+    path = tmp_path_factory.mktemp("m") / "model.ramancam"
+    save(path, estimator=est, recipe=recipe, grid=data.wavenumbers,
+         classes=list(est.classes_), training_summary=training_summary(raw, source="x.csv"),
+         cv=cv, settings={"note": "test"})
+    return path, est, recipe, raw, data
+
+
+def test_round_trip_gives_identical_probabilities(trained):
+    path, est, recipe, _, data = trained
+    b = load(path)
+    assert isinstance(b, Bundle)
+    assert b.classes == ["a", "b", "c"]
+    assert b.recipe == recipe
+    np.testing.assert_array_equal(b.grid, data.wavenumbers)
+    assert not b.model.training
+    new = raw_spectra(1)
+    np.testing.assert_array_equal(b.predict_proba(new), est.predict_proba(recipe.apply(new).X))
+    assert b.predict(new).shape == (12,)
+    for k, v in est.module_.state_dict().items():
+        assert torch.equal(v, b.model.state_dict()[k])
+
+
+def test_json_holds_everything_prediction_needs(trained):
+    path, est, *_ = trained
+    info = load(path).info
+    assert info["format"] == bundle.FORMAT and info["format_version"] == bundle.FORMAT_VERSION
+    assert info["architecture"]["n_points"] == 141 and info["architecture"]["n_filters"] == 4
+    assert set(info["versions"]) >= {"ramancam", "torch", "numpy", "scikit-learn"}
+    assert info["training_data"]["class_counts"] == {"a": 4, "b": 4, "c": 4}
+    assert info["training_data"]["source"] == "x.csv"
+    assert info["settings"]["lr"] == est.lr and info["settings"]["note"] == "test"
+    assert info["cv"]["n_folds"] == 2 and len(info["cv"]["fold_accuracy"]) == 2
+    assert info["recipe"] is not None
+    with zipfile.ZipFile(path) as zf:
+        assert sorted(zf.namelist()) == ["ramancam.json", "weights.safetensors"]
+
+
+def test_model_without_recipe_needs_data_on_grid(tmp_path):
+    axis = np.arange(32.0)
+    X = np.random.default_rng(0).normal(size=(6, 32))
+    est = CNNClassifier(**TINY, random_state=0).fit(X, [0, 1, 0, 1, 0, 1])
+    path = save(tmp_path / "m.ramancam", estimator=est.module_, recipe=None, grid=axis,
+                classes=["x", "y"], training_summary={})
+    b = load(path)
+    assert b.recipe is None
+    np.testing.assert_allclose(b.predict_proba(Spectra(X, axis)), est.predict_proba(X))
+    with pytest.raises(RamancamError, match="spectra must be on the model's grid"):
+        b.prepare(Spectra(X[:, :31], axis[:31]))
+    with pytest.raises(RamancamError, match="spectra must be on the model's grid"):
+        b.prepare(Spectra(X, axis + 0.5))
+
+
+def test_spectra_not_covering_the_grid_get_the_preprocess_error(trained):
+    path, *_ = trained
+    short = Spectra(np.ones((1, 50)), np.linspace(500, 1800, 50))
+    with pytest.raises(RamancamError, match="resampling grid must lie within"):
+        load(path).prepare(short)
+
+
+def test_save_is_atomic(trained, tmp_path, monkeypatch):
+    path, est, recipe, _, data = trained
+    target = tmp_path / "m.ramancam"
+    target.write_bytes(path.read_bytes())
+    before = target.read_bytes()
+    calls = []
+    real = zipfile.ZipFile.writestr
+
+    def failing(self, name, payload, *a, **k):
+        calls.append(name)
+        if name == "weights.safetensors":  # the JSON is already half-way in the archive
+            raise OSError("disk full")
+        return real(self, name, payload, *a, **k)
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", failing)
+    with pytest.raises(OSError, match="disk full"):
+        save(target, estimator=est, recipe=recipe, grid=data.wavenumbers,
+             classes=list(est.classes_), training_summary={})
+    assert calls == ["ramancam.json", "weights.safetensors"]
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.ramancam"]  # no temp file left
+    monkeypatch.undo()
+    load(target)
+
+
+def test_save_argument_errors(trained, tmp_path):
+    _, est, _, _, data = trained
+    with pytest.raises(RamancamError, match="grid must have one value per model input point"):
+        save(tmp_path / "m", estimator=est, recipe=None, grid=data.wavenumbers[:-1],
+             classes=list(est.classes_), training_summary={})
+    with pytest.raises(RamancamError, match="classes must name each of the model's 3"):
+        save(tmp_path / "m", estimator=est, recipe=None, grid=data.wavenumbers,
+             classes=["a"], training_summary={})
+    with pytest.raises(RamancamError, match="estimator must be a fitted CNNClassifier"):
+        save(tmp_path / "m", estimator=CNNClassifier(), recipe=None, grid=data.wavenumbers,
+             classes=["a"], training_summary={})
+
+
+def _rewrite(src, dst, *, info=None, weights=None, drop=()):
+    with zipfile.ZipFile(src) as zf:
+        members = {n: zf.read(n) for n in zf.namelist() if n not in drop}
+    if info is not None:
+        d = json.loads(members["ramancam.json"])
+        info(d)
+        members["ramancam.json"] = json.dumps(d).encode()
+    if weights is not None:
+        members["weights.safetensors"] = weights
+    with zipfile.ZipFile(dst, "w") as zf:
+        for k, v in members.items():
+            zf.writestr(k, v)
+    return dst
+
+
+@pytest.mark.parametrize(("make", "match"), [
+    (lambda p: p.write_bytes(np.random.default_rng(0).bytes(300)), "not a zip archive"),
+    (lambda p: p.write_bytes(pickle.dumps({"w": [1, 2]})), "a pickle file"),
+    (lambda p: torch.save({"w": torch.zeros(2)}, p), r"without ramancam\.json"),
+    (lambda p: p.write_bytes(b""), "not a zip archive"),
+])
+def test_foreign_files_are_refused(tmp_path, make, match):
+    p = tmp_path / "foreign.ramancam"
+    make(p)
+    with pytest.raises(RamancamError, match=match):
+        load(p)
+
+
+def test_missing_file_and_zip_without_marker(tmp_path, trained):
+    with pytest.raises(RamancamError, match="model file must exist"):
+        load(tmp_path / "nope.ramancam")
+    path = trained[0]
+    bad = _rewrite(path, tmp_path / "a.zip", info=lambda d: d.update(format="other"))
+    with pytest.raises(RamancamError, match="format marker 'other'"):
+        load(bad)
+    bad = _rewrite(path, tmp_path / "b.zip", drop=("weights.safetensors",))
+    with pytest.raises(RamancamError, match=r"without weights\.safetensors"):
+        load(bad)
+    p = tmp_path / "c.zip"
+    with zipfile.ZipFile(p, "w") as zf:
+        zf.writestr("ramancam.json", "{not json")
+        zf.writestr("weights.safetensors", b"")
+    with pytest.raises(RamancamError, match=r"unreadable ramancam\.json"):
+        load(p)
+
+
+def test_newer_format_version_is_refused(tmp_path, trained):
+    bad = _rewrite(trained[0], tmp_path / "v.ramancam",
+                   info=lambda d: d.update(format_version=bundle.FORMAT_VERSION + 1))
+    with pytest.raises(RamancamError, match="written by a newer ramancam"):
+        load(bad)
+
+
+def test_tampered_weights_are_refused(tmp_path, trained):
+    from safetensors.torch import save as st_save
+
+    path = trained[0]
+    # Architecture says 9 FC1 outputs, the weights have 8.
+    bad = _rewrite(path, tmp_path / "a.ramancam",
+                   info=lambda d: d["architecture"].update(fc_width=9))
+    with pytest.raises(RamancamError, match=r"weight 'fc1\.weight' must have shape"):
+        load(bad)
+    with zipfile.ZipFile(path) as zf:
+        raw = zf.read("weights.safetensors")
+    from safetensors.torch import load as st_load
+
+    state = st_load(raw)
+    del state["fc2.bias"]
+    bad = _rewrite(path, tmp_path / "b.ramancam", weights=st_save(state))
+    with pytest.raises(RamancamError, match="weights must match the architecture"):
+        load(bad)
+    bad = _rewrite(path, tmp_path / "c.ramancam", weights=b"garbage")
+    with pytest.raises(RamancamError, match="weights must be a readable safetensors file"):
+        load(bad)
+    state = st_load(raw)
+    state["fc2.bias"] = torch.full_like(state["fc2.bias"], float("nan"))
+    bad = _rewrite(path, tmp_path / "d.ramancam", weights=st_save(state))
+    with pytest.raises(RamancamError, match="must be finite"):
+        load(bad)
+    bad = _rewrite(path, tmp_path / "e.ramancam", info=lambda d: d.update(classes=["a"]))
+    with pytest.raises(RamancamError, match="classes and grid must match the architecture"):
+        load(bad)
