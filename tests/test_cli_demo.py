@@ -1,0 +1,39 @@
+"""``ramancam demo``: the main job, with no data and no options (shrunk here for speed)."""
+
+from __future__ import annotations
+
+import json
+
+from ramancam.cli import demo, main
+from ramancam.experiments import COMMON
+
+
+def test_demo_defaults_are_the_papers_settings():
+    # The demo must run the paper's settings; only tests shrink them.
+    assert demo.SETTINGS == {}
+    assert (COMMON["n_train_per_class"], COMMON["epochs"], COMMON["lr"], COMMON["n_filters"],
+            COMMON["filter_size"], COMMON["n_random_peaks"]) == (100, 100, 1e-4, 64, 8, 3)
+
+
+def test_demo_prints_table_and_report_path(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(demo, "SETTINGS", {"quick": True})
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "FC-importance" in text and "Grad-CAM" in text
+    assert "test accuracy" in text and "pointing at the class peak" in text
+    assert text.rstrip().endswith(f"report: {out}/report.html")
+    doc = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    fc = doc["results"]["maps"]["fc"]["defined"]["pointing"]
+    assert f"{fc:.3f}" in text
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert 'src="data:image/png;base64,' in html and "<script" not in html.lower()
+    assert (out / "fig3_common.png").is_file()
+
+
+def test_demo_default_out_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(demo, "SETTINGS", {"quick": True, "epochs": 1})
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo"]) == 0
+    assert (tmp_path / "ramancam-demo" / "report.html").is_file()
+    assert "report: ramancam-demo/report.html" in capsys.readouterr().out
