@@ -111,11 +111,12 @@ def run(args: argparse.Namespace) -> int:
     from ..simulate import common_component_set, mixtures, peak_position_set
 
     out = Path(args.out)
+    n = args.n_per_class
     if args.kind == "peaks":
-        s = peak_position_set(args.n_per_class or 20, fwhm=args.fwhm, noise=args.noise,
+        s = peak_position_set(20 if n is None else n, fwhm=args.fwhm, noise=args.noise,
                               rng=args.seed)
     elif args.kind == "common":
-        s = common_component_set(args.n_per_class or 100, n_random_peaks=args.random_peaks,
+        s = common_component_set(100 if n is None else n, n_random_peaks=args.random_peaks,
                                  fwhm=args.fwhm, noise=args.noise, rng=args.seed)
     else:
         if args.n_per_class is not None:

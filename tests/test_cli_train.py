@@ -1,0 +1,226 @@
+"""``ramancam simulate``, ``train`` and ``predict`` end to end (calling ``main([...])``)."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+import torch
+
+from ramancam.bundle import load
+from ramancam.cli import main
+from ramancam.io import read, read_table, write_table
+from ramancam.spectra import Spectra
+
+FAST = ["--recipe", "none", "--epochs", "1", "--filters", "4", "--filter-size", "3",
+        "--fc-width", "8"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def peaks_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sim") / "peaks.csv"
+    assert main(["simulate", "peaks", "--n-per-class", "4", "--seed", "3",
+                 "--out", str(path)]) == 0
+    return path
+
+
+@pytest.fixture(scope="module")
+def model_file(peaks_file):
+    out = peaks_file.parent / "peaks.ramancam"
+    assert main(["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
+                 "--no-compare", "--out", str(out)]) == 0
+    return out
+
+
+def _rows(path):
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_simulate_peaks_reads_back(peaks_file):
+    s = read_table(peaks_file, label_col="label")
+    assert s.X.shape == (12, 1024)
+    assert s.class_counts() == {"peak_100": 4, "peak_1000": 4, "peak_500": 4}
+    assert "peak_position" in s.meta
+
+
+def test_simulate_common_and_seed(tmp_path):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv.gz"
+    assert main(["simulate", "common", "--n-per-class", "2", "--out", str(a)]) == 0
+    assert main(["simulate", "common", "--n-per-class", "2", "--out", str(b)]) == 0
+    sa, sb = read(a, label_col="label"), read(b, label_col="label")
+    np.testing.assert_array_equal(sa.X, sb.X)
+    assert {"random_peak_1", "random_peak_2", "random_peak_3"} <= set(sa.meta)
+
+
+def _write_pure(folder, axes):
+    folder.mkdir()
+    for i, ax in enumerate(axes):
+        y = np.exp(-0.5 * ((ax - (600 + 300 * i)) / 15) ** 2) + 0.1
+        np.savetxt(folder / f"comp{i}.txt", np.column_stack([ax, y]), delimiter="\t")
+
+
+def test_simulate_mix_from_folder(tmp_path, capsys):
+    _write_pure(tmp_path / "pure", [np.arange(450.0, 1801.0)] * 3)
+    out = tmp_path / "mix.csv"
+    assert main(["simulate", "mix", "--pure", str(tmp_path / "pure"), "--n-per-pair", "2",
+                 "--out", str(out)]) == 0
+    m = read(out, label_col="label")
+    assert m.class_counts() == {"comp0": 4, "comp1": 4, "comp2": 4}
+    assert set(m.meta) == {"partner", "ratio"}
+    assert "wrote 12 spectra" in capsys.readouterr().out
+
+
+def test_simulate_mix_resamples_different_axes(tmp_path, capsys):
+    _write_pure(tmp_path / "pure", [np.arange(450.0, 1801.0), np.arange(440.0, 1790.5, 0.5)])
+    out = tmp_path / "mix.csv"
+    assert main(["simulate", "mix", "--pure", str(tmp_path / "pure"), "--out", str(out)]) == 0
+    m = read(out, label_col="label")
+    assert m.wavenumbers[0] == 450 and m.wavenumbers[-1] == 1790
+    assert "resampled onto 450:1790:1" in capsys.readouterr().out
+
+
+def test_simulate_errors(tmp_path, capsys):
+    assert main(["simulate", "mix", "--out", str(tmp_path / "m.csv")]) == 2
+    assert "--pure must name the pure spectra" in capsys.readouterr().err
+    assert main(["simulate", "mix", "--pure", str(tmp_path), "--n-per-class", "3",
+                 "--out", str(tmp_path / "m.csv")]) == 2
+    assert "--n-per-class must not be used with 'mix'" in capsys.readouterr().err
+    assert main(["simulate", "peaks", "--n-per-class", "0", "--out",
+                 str(tmp_path / "p.csv")]) == 2
+    assert "n_per_class must be a positive integer" in capsys.readouterr().err
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_train_writes_a_loadable_model(model_file, peaks_file):
+    b = load(model_file)
+    assert b.classes == ["peak_100", "peak_1000", "peak_500"]
+    assert b.recipe is None and b.grid.size == 1024
+    assert b.info["cv"]["n_folds"] == 2
+    assert b.info["settings"]["epochs"] == 1 and b.info["settings"]["n_filters"] == 4
+    assert b.info["training_data"]["n_spectra"] == 12
+
+
+def test_predict_writes_probabilities_and_accuracy(model_file, peaks_file, tmp_path, capsys):
+    out = tmp_path / "pred.csv"
+    assert main(["predict", str(model_file), str(peaks_file), "--label-col", "label",
+                 "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "accuracy:" in text and "wrote 12 predictions" in text
+    rows = _rows(out)
+    assert list(rows[0]) == ["id", "predicted", "p_peak_100", "p_peak_1000", "p_peak_500",
+                             "true"]
+    proba = np.array([[float(r[f"p_{c}"]) for c in ("peak_100", "peak_1000", "peak_500")]
+                      for r in rows])
+    s = read_table(peaks_file, label_col="label")
+    np.testing.assert_array_equal(proba, load(model_file).predict_proba(s))
+    acc = np.mean([r["predicted"] == r["true"] for r in rows])
+    assert f"accuracy: {acc:.4f}" in text
+
+
+def test_predict_unlabelled_to_stdout(model_file, peaks_file, tmp_path, capsys):
+    s = read_table(peaks_file)
+    plain = tmp_path / "plain.csv"
+    write_table(Spectra(s.X[:3], s.wavenumbers), plain)
+    assert main(["predict", str(model_file), str(plain)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "id,predicted,p_peak_100,p_peak_1000,p_peak_500"
+    assert len(lines) == 4
+
+
+def test_predict_refuses_data_off_the_grid(model_file, tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    write_table(Spectra(np.ones((2, 10)), np.arange(10.0)), bad)
+    assert main(["predict", str(model_file), str(bad)]) == 2
+    assert "spectra must be on the model's grid" in capsys.readouterr().err
+
+
+def test_predict_refuses_a_foreign_model(peaks_file, capsys):
+    assert main(["predict", str(peaks_file), str(peaks_file)]) == 2
+    assert "must be a ramancam model file" in capsys.readouterr().err
+
+
+def test_train_with_compare_prints_the_table(peaks_file, tmp_path, capsys):
+    pytest.importorskip("ramancam.baselines")
+    out = tmp_path / "m.ramancam"
+    assert main(["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
+                 "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    for word in ("CNN", "PCA+SVM", "PLS-DA", "mean +- sd", "s/epoch"):
+        assert word in text
+    assert set(load(out).info["cv"]["baselines"]) == {"PCA+SVM", "PLS-DA"}
+
+
+def test_train_fixed_split_and_paper_recipe(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    axis = np.linspace(300, 1900, 300)
+    centres = np.repeat([700.0, 1300.0], 6)
+    X = 1 / (1 + ((axis - centres[:, None]) / 10) ** 2) + 0.2 + rng.normal(0, 0.01, (12, 300))
+    split = np.tile(["train", "train", "test"], 4)
+    data = tmp_path / "d.csv"
+    write_table(Spectra(X, axis, np.repeat(["a", "b"], 6), {"split": split}), data)
+    out = tmp_path / "m.ramancam"
+    args = ["train", str(data), "--label-col", "label", "--grid", "400:1800:5",
+            "--epochs", "1", "--filters", "4", "--fc-width", "8", "--split-col", "split",
+            "--no-compare", "--out", str(out)]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "fixed split" in text and "on 8 spectra" in text
+    b = load(out)
+    assert b.grid.size == 281 and b.recipe is not None
+    assert b.info["training_data"]["n_spectra"] == 8
+    assert main(["predict", str(out), str(data), "--label-col", "label"]) == 0
+    assert "accuracy:" in capsys.readouterr().err
+    # Spectra that do not cover the grid get preprocess's out-of-range error.
+    short = tmp_path / "short.csv"
+    write_table(Spectra(X[:, 50:], axis[50:]), short)
+    assert main(["predict", str(out), str(short)]) == 2
+    assert "resampling grid must lie within" in capsys.readouterr().err
+
+
+def test_train_errors(peaks_file, tmp_path, capsys):
+    out = str(tmp_path / "m.ramancam")
+    assert main(["train", str(peaks_file), *FAST, "--out", out]) == 2
+    assert "must carry class labels" in capsys.readouterr().err
+    assert main(["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "5",
+                 "--out", out]) == 2
+    assert "every class must have at least 5 spectra" in capsys.readouterr().err
+    assert main(["train", str(peaks_file), "--label-col", "label", *FAST,
+                 "--group-col", "nope", "--out", out]) == 2
+    assert "metadata column 'nope' must exist" in capsys.readouterr().err
+    assert not (tmp_path / "m.ramancam").exists()
+
+
+def test_help_documents_every_option(capsys):
+    assert main(["train", "--help"]) == 0
+    text = capsys.readouterr().out
+    for opt in ("--out", "--recipe", "--grid", "--epochs", "--lr", "--batch-size",
+                "--filters", "--filter-size", "--blocks", "--fc-width", "--folds",
+                "--group-col", "--split-col", "--train-value", "--seed", "--compare",
+                "--label-col", "--labels-from"):
+        assert opt in text
+    assert main(["predict", "--help"]) == 0
+    assert "--out" in capsys.readouterr().out
+    assert main(["simulate", "--help"]) == 0
+    assert "--n-per-class" in capsys.readouterr().out
+
+
+def test_real_drug_mabs_predict_runs(shared_data, tmp_path, capsys):
+    data = shared_data / "drug-mabs" / "spectra.csv.gz"
+    out = tmp_path / "m.ramancam"
+    assert main(["train", str(data), "--label-col", "label", "--grid", "400:1800:1",
+                 "--split-col", "split", "--train-value", "train", "--epochs", "1",
+                 "--filters", "4", "--fc-width", "8", "--no-compare",
+                 "--out", str(out)]) == 0
+    assert "fixed split" in capsys.readouterr().out
+    b = load(out)
+    assert b.grid.size == 1401 and b.info["training_data"]["n_spectra"] == 699
