@@ -170,8 +170,8 @@ def test_train_fixed_split_and_paper_recipe(tmp_path, capsys):
     write_table(Spectra(X, axis, np.repeat(["a", "b"], 6), {"split": split}), data)
     out = tmp_path / "m.ramancam"
     args = ["train", str(data), "--label-col", "label", "--grid", "400:1800:5",
-            "--epochs", "1", "--filters", "4", "--fc-width", "8", "--split-col", "split",
-            "--no-compare", "--out", str(out)]
+            "--threads", "1", "--epochs", "1", "--filters", "4", "--fc-width", "8",
+            "--split-col", "split", "--no-compare", "--out", str(out)]
     assert main(args) == 0
     text = capsys.readouterr().out
     assert "fixed split" in text and "on 8 spectra" in text
@@ -197,6 +197,9 @@ def test_train_errors(peaks_file, tmp_path, capsys):
     assert main(["train", str(peaks_file), "--label-col", "label", *FAST,
                  "--group-col", "nope", "--out", out]) == 2
     assert "metadata column 'nope' must exist" in capsys.readouterr().err
+    assert main(["train", str(peaks_file), "--label-col", "label", *FAST, "--threads", "0",
+                 "--out", out]) == 2
+    assert "--threads must be a positive integer" in capsys.readouterr().err
     assert not (tmp_path / "m.ramancam").exists()
 
 

@@ -35,6 +35,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_data_arguments(p)
     p.add_argument("--out", metavar="FILE",
                    help="predictions CSV to write (default: print the table to stdout)")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="CPU threads for torch (default: torch's choice)")
 
 
 def _ids(s: Spectra) -> list[str]:
@@ -60,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
     from ..bundle import load
     from ..io import atomic_write
     from ._common import read_data
+    from .train import set_threads
 
+    set_threads(args.threads)
     bundle = load(args.model)
     data = read_data(args)
     ids = _ids(data)

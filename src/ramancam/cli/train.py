@@ -65,6 +65,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="L2 weight decay for Adam (default 0)")
     t.add_argument("--device", default="cpu", metavar="cpu|cuda|auto",
                    help="where to train (default cpu; auto = GPU when available)")
+    t.add_argument("--threads", type=int, metavar="N",
+                   help="CPU threads for torch (default: torch's choice; 1 is often fastest "
+                        "on a busy shared machine)")
 
 
 def estimator_params(args: argparse.Namespace) -> dict[str, Any]:
@@ -95,6 +98,19 @@ def format_cv(cv: CVResult) -> str:
     return "\n".join(lines)
 
 
+def set_threads(n: int | None) -> None:
+    """Set torch's CPU thread count for this process (``None`` leaves torch's default)."""
+    if n is None:
+        return
+    from ..errors import RamancamError
+
+    if n < 1:
+        raise RamancamError(f"--threads must be a positive integer; got {n}.")
+    import torch
+
+    torch.set_num_threads(n)
+
+
 def run(args: argparse.Namespace) -> int:
     import sys
     import time
@@ -106,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
     from ..train import CNNClassifier, cross_validate
     from ._common import build_recipe, read_data
 
+    set_threads(args.threads)
     raw = read_data(args)
     if raw.labels is None:
         raise RamancamError(
