@@ -83,6 +83,11 @@ def test_maps_overlay_draws_one_line_per_setting_and_inset(axis, rng):
     assert len(insets) == 1 and insets[0].get_xlim() == (40.0, 60.0)
 
 
+def test_maps_overlay_inset_stays_inside_axis(axis):
+    ax = plot.maps_overlay(axis, None, {"a": np.ones(axis.size)}, inset=(150, 300))
+    assert ax.child_axes[0].get_xlim() == (150.0, 199.0)
+
+
 def test_maps_overlay_errors(axis):
     with pytest.raises(RamancamError, match="maps must hold at least one map"):
         plot.maps_overlay(axis, None, {})

@@ -1024,7 +1024,8 @@ def _summary_rows(done: Mapping[str, Any]) -> list[list[Any]]:
     rows: list[list[Any]] = []
     if "filters" in done:
         for r in done["filters"]["results"]["settings"]:
-            rows.append(["filters", f"pointing, size {r['filter_size']} ({r['n_filters']})",
+            rows.append(["filters", f"{r['study']} study: pointing, size {r['filter_size']} "
+                                    f"({r['n_filters']} filters)",
                          r["pointing"], "focus improves toward size 8 and with more filters"])
     if "common" in done:
         r = done["common"]["results"]

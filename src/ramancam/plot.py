@@ -232,6 +232,8 @@ def maps_overlay(axis: ArrayLike, spectrum: ArrayLike | None,
         lo, hi = float(inset[0]), float(inset[1])
         if not hi > lo:
             raise RamancamError(f"inset must be (low, high) with high > low; got {inset}.")
+        # Keep the inset inside the data (a peak near the end of the axis).
+        lo, hi = max(lo, float(x.min())), min(hi, float(x.max()))
         sub = ax.inset_axes((0.58, 0.45, 0.4, 0.5))
         draw(sub)
         sub.set_xlim(lo, hi)

@@ -168,11 +168,11 @@ max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 h1{font-size:1.7em;border-bottom:2px solid #1f4e9c;padding-bottom:.2em}
 h2{font-size:1.35em;margin-top:2em;border-bottom:1px solid #ccc}
 h3{font-size:1.1em;margin-top:1.4em}
-table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:.92em}
+table{border-collapse:collapse;margin:.2em 0 1.2em;font-size:.92em}
 th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}
 th{background:#eef2f8}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
-caption{caption-side:top;text-align:left;font-weight:600;padding-bottom:.3em}
+p.tcap{font-weight:600;margin:1em 0 .2em}
 figure{margin:1em 0 1.6em}
 figure img{max-width:100%;height:auto;border:1px solid #ddd}
 figcaption{font-size:.9em;color:#444;margin-top:.3em}
@@ -193,9 +193,10 @@ def _is_number(value: Any) -> bool:
 
 def _render_table(columns: Sequence[Any], rows: Sequence[Sequence[Any]],
                   caption: str | None) -> str:
-    out = ["<table>"]
-    if caption:
-        out.append(f"<caption>{_esc(caption)}</caption>")
+    # The caption is a paragraph above the table, not <caption>: browsers wrap a <caption>
+    # to the table's width, which squeezes long captions over narrow tables.
+    out = [f'<p class="tcap">{_esc(caption)}</p>'] if caption else []
+    out.append("<table>")
     out.append("<thead><tr>" + "".join(f"<th>{_esc(c)}</th>" for c in columns)
                + "</tr></thead><tbody>")
     for row in rows:
@@ -273,8 +274,8 @@ def _atomic(path: Path, mode: str) -> Iterator[IO[Any]]:
     try:
         from .io import atomic_write
     except ImportError:
-        atomic_write = None
-    if atomic_write is not None:
+        pass
+    else:
         with atomic_write(path, mode=mode) as fh:
             yield fh
         return
