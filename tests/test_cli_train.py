@@ -227,3 +227,12 @@ def test_real_drug_mabs_predict_runs(shared_data, tmp_path, capsys):
     assert "fixed split" in capsys.readouterr().out
     b = load(out)
     assert b.grid.size == 1401 and b.info["training_data"]["n_spectra"] == 699
+
+
+def test_real_amino_acid_mixtures(shared_data, tmp_path):
+    out = tmp_path / "mix.csv"
+    assert main(["simulate", "mix", "--pure", str(shared_data / "amino-acids"),
+                 "--n-per-pair", "1", "--out", str(out)]) == 0
+    m = read(out, label_col="label")
+    assert len(m) == 13 * 12 and len(m.classes) == 13
+    assert m.wavenumbers[0] == 450 and m.wavenumbers[-1] == 1800

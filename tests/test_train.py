@@ -270,3 +270,22 @@ def test_compare_without_baselines_module_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "ramancam.baselines", None)
     with pytest.raises(RamancamError, match="compare must be False"):
         cross_validate(small_set(6), estimator_params=TINY, folds=3, compare=True)
+
+
+def test_cv_result_precision_recall_hand_values():
+    cv = CVResult(classes=["a", "b"], fold_accuracy=[0.5, 1.0],
+                  confusion=np.array([[2, 1], [0, 3]]), oof_pred=np.array(["a"] * 6),
+                  oof_proba=np.zeros((6, 2)), fold_of=np.zeros(6, dtype=np.int64),
+                  labels=np.array(["a"] * 6), baselines={"PLS-DA": [1.0, 0.5]})
+    assert cv.precision == {"a": 1.0, "b": 0.75}
+    assert cv.recall == pytest.approx({"a": 2 / 3, "b": 1.0})
+    assert cv.accuracy == pytest.approx(5 / 6)
+    assert cv.mean == 0.75 and cv.std == pytest.approx(np.sqrt(0.125))
+    assert cv.baseline_summary()["PLS-DA"] == pytest.approx((0.75, np.sqrt(0.125)))
+
+
+def test_progress_bar_is_quiet_when_stderr_is_not_a_terminal(capsys):
+    s = small_set(3)
+    CNNClassifier(**TINY, verbose=True, random_state=0).fit(s.X, s.labels)
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
