@@ -170,8 +170,8 @@ def _torch_cases(engine: str, quick: bool) -> dict[str, Callable[[], int]]:
         cases["sgemm"] = sgemm
     if engine == "torch-module":
         cases["infer256_nograd"] = infer(256, 4 // scale, torch.no_grad)
-        cases["fc_autograd_loop"] = maps(explain.fc_importance_autograd, 32 // scale)
-        cases["captum_gradcam_loop"] = maps(explain.captum_map, 128 // scale,
+        cases["fc_autograd_loop"] = maps(explain.fc_importance_autograd, 8 // scale)
+        cases["captum_gradcam_loop"] = maps(explain.captum_map, 32 // scale,
                                             method="layergradcam")
     if engine in ("torch-module", "torch-module+mallopt", "ramancam-fast"):
         cases["fc_all"] = maps(explain.fc_importance, 1024 // scale)
@@ -179,7 +179,7 @@ def _torch_cases(engine: str, quick: bool) -> dict[str, Callable[[], int]]:
         cases["gradcam_all"] = maps(explain.grad_cam, 1024 // scale)
     if engine == "ramancam-fast":
         cases["conv256"] = conv_only(256, 4 // scale)
-    if engine in ("ramancam-fast-bf16", "ramancam-fast-1thread"):
+    if engine in ("ramancam-fast-bf16", "ramancam-fast-1thread", "ramancam-fast-passive"):
         del cases["train32"]
     return cases
 

@@ -50,6 +50,7 @@ ENGINES = {
     "ramancam-fast": "ramancam._fast: mallopt + channels-last conv + maximum pool",
     "ramancam-fast-1thread": "ramancam-fast with torch.set_num_threads(1)",
     "ramancam-fast-bf16": "ramancam-fast with bf16 autocast (flag, changes numerics)",
+    "ramancam-fast-passive": "ramancam-fast with OMP_WAIT_POLICY=PASSIVE (no spin-waiting)",
     "keras": "Keras 3 / TensorFlow CPU: tf.function train step and call",
 }
 CASE_LABEL = {
@@ -75,6 +76,10 @@ def _keras_available() -> bool:
 class Worker:
     def __init__(self, engine: str, quick: bool) -> None:
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", KERAS_BACKEND="tensorflow")
+        if engine.endswith("-passive"):
+            # Read by libgomp when torch loads it: sleeping instead of spinning between
+            # parallel regions matters when other processes want the same cores.
+            env["OMP_WAIT_POLICY"] = "PASSIVE"
         self.engine = engine
         self.proc = subprocess.Popen(
             [sys.executable, str(WORKER), engine, *(["--quick"] if quick else [])],
@@ -145,6 +150,29 @@ def _one_json(args: list[str], timeout: float) -> dict[str, Any]:
     return dict(json.loads(res.stdout.strip().splitlines()[-1]))
 
 
+MIXING_ENGINES = ("torch-plain", "ramancam-fast")
+
+
+def mixing() -> list[dict[str, Any]]:
+    """The mixing experiment, one fit per engine, all engines at the same time.
+
+    A fit takes minutes, too long to interleave rep by rep; running the fits side by side
+    puts them under the same machine conditions instead (each gets about its share of the
+    cores), so their ratio is fair even when the machine is busy.
+    """
+    procs = [subprocess.Popen([sys.executable, str(WORKER), "--mixing", e],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              cwd=ROOT) for e in MIXING_ENGINES]
+    out = []
+    for e, proc in zip(MIXING_ENGINES, procs, strict=True):
+        so, se = proc.communicate(timeout=7200)
+        if proc.returncode:
+            out.append({"engine": e, "error": se.strip().splitlines()[-1:] or ["failed"]})
+        else:
+            out.append(dict(json.loads(so.strip().splitlines()[-1])))
+    return out
+
+
 def demo_time() -> dict[str, Any]:
     exe = Path(sys.executable).with_name("ramancam")
     cmd = [str(exe) if exe.exists() else shutil.which("ramancam") or "ramancam", "demo"]
@@ -187,6 +215,8 @@ def _fmt(x: float) -> str:
 
 def markdown(res: dict[str, Any]) -> str:
     tp = res["throughput"]
+    if not tp:
+        return _extras_markdown(res)
     sgemm = tp.get("torch-plain", {}).get("sgemm", {}).get("median", float("nan"))
     peak = sgemm * 2 * 1024**3 / 1e9
     lines = [f"Machine: {res['machine']['cpu']}, {res['machine']['cores']} cores; "
@@ -230,6 +260,21 @@ def markdown(res: dict[str, Any]) -> str:
         v = res["ratios"].get(name)
         if v is not None:
             lines.append(f"- {name}: **{v:.2f}** ({num} / {den})")
+    lines += _extras_lines(res)
+    lines += ["", "Engines:", ""] + [f"- {k}: {v}" for k, v in ENGINES.items()
+                                     if k in res["throughput"]]
+    return "\n".join(lines) + "\n"
+
+
+def _extras_markdown(res: dict[str, Any]) -> str:
+    head = [f"Machine: {res['machine']['cpu']}, {res['machine']['cores']} cores; "
+            f"load average at start {res['machine']['load_average_start'][0]:.1f}.",
+            f"Command: `{res['command']}`."]
+    return "\n".join(head + _extras_lines(res)) + "\n"
+
+
+def _extras_lines(res: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
     if res.get("rss"):
         lines += ["", "Peak RSS, predict + FC-importance map (predicted class) of simulated "
                   "spectra streamed in chunks of 1,024 (one process each):", "",
@@ -243,7 +288,8 @@ def markdown(res: dict[str, Any]) -> str:
                              f"{r['rss_after_import_mb']:.0f} | {r['seconds']:.1f} |")
     if res.get("mixing"):
         lines += ["", "Mixing experiment (1,900 simulated mixtures x 1,451 points, 30 epochs, "
-                  "batch 32, Adam 1e-3, one fit; test = 1,900 fresh mixtures):", "",
+                  "batch 32, Adam 1e-3, one fit; test = 1,900 fresh mixtures; the engines' "
+                  "fits run side by side, so all see the same machine):", "",
                   "| engine | fit (s) | test accuracy |", "| --- | --- | --- |"]
         for r in res["mixing"]:
             if "error" in r:
@@ -254,9 +300,12 @@ def markdown(res: dict[str, Any]) -> str:
     if res.get("demo"):
         d = res["demo"]
         lines += ["", f"`ramancam demo`: {d['seconds']:.1f} s (exit status {d['returncode']})."]
-    lines += ["", "Engines:", ""] + [f"- {k}: {v}" for k, v in ENGINES.items()
-                                     if k in res["throughput"]]
-    return "\n".join(lines) + "\n"
+    if "peak RSS 10^5 / 10^4" in res.get("ratios", {}):
+        lines += ["", f"Peak RSS 10^5 / 10^4: **{res['ratios']['peak RSS 10^5 / 10^4']:.2f}**"]
+    if "mixing fit speed-up, fast / plain" in res.get("ratios", {}):
+        lines += ["", "Mixing fit speed-up, ramancam fast path / plain PyTorch: "
+                  f"**{res['ratios']['mixing fit speed-up, fast / plain']:.2f}**"]
+    return lines
 
 
 RATIOS = [
@@ -282,6 +331,10 @@ RATIOS = [
     ("1 thread / 2 threads, inference", "ramancam-fast-1thread infer256",
      "ramancam-fast infer256"),
     ("1 thread / 2 threads, training b128", "ramancam-fast-1thread train128",
+     "ramancam-fast train128"),
+    ("OMP passive / default, inference", "ramancam-fast-passive infer256",
+     "ramancam-fast infer256"),
+    ("OMP passive / default, training b128", "ramancam-fast-passive train128",
      "ramancam-fast train128"),
     ("all-class FC maps (fast) / fast inference", "ramancam-fast fc_all",
      "ramancam-fast infer256"),
@@ -330,8 +383,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="mixing experiment wall time: plain PyTorch vs ramancam (~4 min)")
     p.add_argument("--demo", action="store_true", help="time `ramancam demo`")
     p.add_argument("--all", action="store_true", help="--rss --mixing --demo")
+    p.add_argument("--no-throughput", action="store_true",
+                   help="skip the throughput table (with --rss/--mixing/--demo)")
     p.add_argument("--out", type=Path, default=HERE / "results",
-                   help="folder for latest.json and latest.md")
+                   help="folder for the results (default benchmarks/results)")
+    p.add_argument("--name", default="latest", help="results file stem (default latest)")
     args = p.parse_args(argv)
     reps = args.reps or (3 if args.quick else 5)
     engines = args.engines.split(",") if args.engines else list(ENGINES)
@@ -352,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
                            "started": time.strftime("%Y-%m-%d %H:%M:%S")}
     t0 = time.perf_counter()
     print(f"throughput: {', '.join(engines)}", file=sys.stderr)
-    res["throughput"] = throughput(engines, reps, args.quick)
+    res["throughput"] = {} if args.no_throughput else throughput(engines, reps, args.quick)
     res["ratios"] = ratios(res["throughput"])
     res["ratios_spec"] = RATIOS
     if args.rss or args.all:
@@ -364,8 +420,7 @@ def main(argv: list[str] | None = None) -> int:
             res["ratios_spec"] = [*RATIOS, ("peak RSS 10^5 / 10^4", "10^5", "10^4")]
     if args.mixing or args.all:
         print("mixing experiment ...", file=sys.stderr)
-        res["mixing"] = [_one_json(["--mixing", e], 1800)
-                         for e in ("torch-plain", "ramancam", "ramancam-fast")]
+        res["mixing"] = mixing()
         m = {r.get("engine"): r for r in res["mixing"]}
         if "torch-plain" in m and "ramancam-fast" in m and "error" not in m["ramancam-fast"] \
                 and "error" not in m["torch-plain"]:
@@ -379,8 +434,8 @@ def main(argv: list[str] | None = None) -> int:
     res["machine"]["load_average_end"] = os.getloadavg()
     res["seconds"] = time.perf_counter() - t0
     md = markdown(res)
-    _atomic_text(args.out / "latest.json", json.dumps(res, indent=1) + "\n")
-    _atomic_text(args.out / "latest.md", md)
+    _atomic_text(args.out / f"{args.name}.json", json.dumps(res, indent=1) + "\n")
+    _atomic_text(args.out / f"{args.name}.md", md)
     print(md)
     return 0
 

@@ -209,7 +209,7 @@ class FastFeatures(nn.Sequential):
     unchanged; only ``forward`` differs. It falls back to running the layers one by one
     whenever a hook is registered on any of them (captum's layer attributions hook
     ``last_pool``) or the input is not a float32 CPU tensor, so every existing use keeps
-    working.
+    working. Calls :func:`tune_allocator` on first use.
 
     Parameters
     ----------
@@ -231,6 +231,7 @@ class FastFeatures(nn.Sequential):
         if (x.dim() != 3 or x.shape[1] != 1 or x.device.type != "cpu"
                 or x.dtype != torch.float32 or _has_hooks(self)):
             return super().forward(x)
+        tune_allocator()
         return _features_cl(_conv_layers(self), self.filter_size, self.alpha,
                             x[:, 0]).squeeze(2)
 
