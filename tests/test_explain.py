@@ -341,3 +341,21 @@ def test_fc_map_finds_the_class_peak_grad_cam_the_random_ones():
     assert fc_random <= 0.08
     assert cam_random > 2 * fc_random
     assert pointing_game(cam, axis, cls, tol=8) < 0.5
+
+
+def test_maps_see_the_models_input_scaling(Xs, rng):
+    """A model with input centring: the closed forms (which call ``features`` themselves)
+    still equal the references that go through ``model(x)``."""
+    m = _small("leaky")
+    m.set_input_scaling(torch.from_numpy(rng.random(61).astype(np.float32)), 0.3)
+    t = np.array([0, 1, 2, 0, 1, 2, 0])
+    ref = fc_importance_autograd(m, Xs, t, pooled=True)
+    assert _rel(fc_importance(m, Xs, t, pooled=True), ref) < 1e-5
+    want = LayerGradCam(m, m.last_pool).attribute(
+        torch.from_numpy(Xs.astype(np.float32)).unsqueeze(1), target=torch.from_numpy(t),
+        relu_attributions=False).detach().numpy()[:, 0]
+    np.testing.assert_allclose(grad_cam(m, Xs, t, relu=False, pooled=True), want,
+                               rtol=1e-5, atol=1e-6 * np.abs(want).max())
+    # and the scaling is not a no-op: without it the map differs
+    plain = _small("leaky")
+    assert _rel(fc_importance(plain, Xs, t, pooled=True), ref) > 1e-2

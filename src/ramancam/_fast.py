@@ -300,7 +300,7 @@ def fast_forward(model: RamanCNN, x: torch.Tensor, *, bf16: bool = False) -> tor
         Logits of shape (n_spectra, n_classes), float32.
     """
     tune_allocator()
-    x = _check_input(model, x)
+    x = model.scale_input(_check_input(model, x))
     c = model.config
     convs = _conv_layers(model.features)
     if bf16:

@@ -284,7 +284,7 @@ def _pooled_maps(model: RamanCNN, X: NDArray[np.float32], target: NDArray[np.int
             fw_mean = w1.reshape(w1.shape[0], -1, n_pooled).mean(dim=2)   # (L, K)
         for sl in _batches(n, batch_size):
             xb = torch.from_numpy(X[sl]).to(device).unsqueeze(1)
-            A = model.features(xb)                               # (b, K, X)
+            A = model.features(model.scale_input(xb))  # (b, K, X)
             g, _ = _head_gradients(model, A, score)              # (b, C, L)
             if target is not None:
                 idx = torch.from_numpy(target[sl]).to(device)
@@ -480,7 +480,7 @@ def fc_importance_autograd(model: RamanCNN, X: ArrayLike, target: ArrayLike | No
             xb = torch.from_numpy(arr[sl]).to(device).unsqueeze(1)
             b = xb.shape[0]
             with torch.no_grad():
-                A = model.features(xb)                           # (b, K, X)
+                A = model.features(model.scale_input(xb))  # (b, K, X)
             fw = w1.reshape(w1.shape[0], -1, n_pooled)           # Fw as (L, K, X)
             classes = range(n_classes) if t is None else [None]
             for c in classes:

@@ -138,7 +138,22 @@ class RamanCNN(nn.Module):
         Shortcuts into ``classifier``.
     last_pool : nn.MaxPool1d
         Shortcut to the last pooling layer (for hooks).
+    input_mean, input_scale : torch.Tensor
+        Buffers of shape ``(n_points,)``: every input is replaced by
+        ``(x - input_mean) / input_scale`` before the first convolution (zeros and ones, i.e.
+        nothing, unless training set them, see ``CNNClassifier(input_scaling=...)``). They are
+        part of the state dict, so a saved model carries them.
+
+    Notes
+    -----
+    ``features`` is a :class:`ramancam._fast.FastFeatures`: the same layers and state-dict
+    keys as a plain ``nn.Sequential`` of ``SamePad1d, Conv1d, LeakyReLU, MaxPool1d`` blocks,
+    with a faster CPU forward (channels-last convolutions, see ``docs/performance.md``) that
+    steps aside whenever a hook is registered or the input is not float32 on the CPU.
     """
+
+    input_mean: torch.Tensor
+    input_scale: torch.Tensor
 
     def __init__(self, config: CNNConfig) -> None:
         super().__init__()
@@ -152,7 +167,11 @@ class RamanCNN(nn.Module):
                        nn.LeakyReLU(c.alpha),
                        nn.MaxPool1d(2, 2, ceil_mode=True)]
             in_ch = c.n_filters
-        self.features = nn.Sequential(*layers)
+        from ._fast import FastFeatures  # _fast imports this module for types only
+
+        self.features = FastFeatures(*layers, filter_size=c.filter_size, alpha=c.alpha)
+        self.register_buffer("input_mean", torch.zeros(c.n_points))
+        self.register_buffer("input_scale", torch.ones(c.n_points))
         self.pooled_length = pooled_length(c.n_points, c.n_blocks)
         self.fc1 = nn.Linear(c.n_filters * self.pooled_length, c.fc_width)
         self.fc2 = nn.Linear(c.fc_width, c.n_classes)
@@ -170,4 +189,19 @@ class RamanCNN(nn.Module):
             raise RamancamError(
                 f"input must have shape (n, {self.config.n_points}) or "
                 f"(n, 1, {self.config.n_points}); got {tuple(x.shape)}.")
-        return self.classifier(self.features(x))
+        return self.classifier(self.features(self.scale_input(x)))
+
+    def scale_input(self, x: torch.Tensor) -> torch.Tensor:
+        """``(x - input_mean) / input_scale`` over the last axis (what ``features`` sees)."""
+        return (x - self.input_mean) / self.input_scale
+
+    def set_input_scaling(self, mean: torch.Tensor | Any, scale: torch.Tensor | Any) -> None:
+        """Set the input buffers (broadcast to ``(n_points,)``; ``scale`` must be > 0)."""
+        n = self.config.n_points
+        m = torch.as_tensor(mean, dtype=torch.float32).expand(n)
+        s = torch.as_tensor(scale, dtype=torch.float32).expand(n)
+        if not (torch.isfinite(m).all() and torch.isfinite(s).all() and (s > 0).all()):
+            raise RamancamError("input scaling must be finite with a positive scale.")
+        with torch.no_grad():
+            self.input_mean.copy_(m)
+            self.input_scale.copy_(s)
