@@ -289,3 +289,55 @@ def test_progress_bar_is_quiet_when_stderr_is_not_a_terminal(capsys):
     CNNClassifier(**TINY, verbose=True, random_state=0).fit(s.X, s.labels)
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""
+
+
+# ------------------------------------------------- input scaling and lr schedule
+def test_center_scaling_is_fitted_on_training_data_and_saved_in_the_network(tmp_path):
+    from ramancam.bundle import load, save, training_summary
+
+    s = small_set(10, seed=2)
+    est = CNNClassifier(**TINY, input_scaling="center", random_state=0).fit(s.X, s.labels)
+    mean = s.X.mean(axis=0)
+    np.testing.assert_allclose(est.module_.input_mean.numpy(), mean, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(est.module_.input_scale.numpy(), (s.X - mean).std(),
+                               rtol=1e-5)
+    plain = CNNClassifier(**TINY, random_state=0).fit(s.X, s.labels)
+    assert np.all(plain.module_.input_mean.numpy() == 0)
+    assert np.all(plain.module_.input_scale.numpy() == 1)
+    assert not np.allclose(plain.predict_proba(s.X), est.predict_proba(s.X))
+    path = save(tmp_path / "m.ramancam", estimator=est, recipe=None, grid=s.wavenumbers,
+                classes=[str(c) for c in est.classes_], training_summary=training_summary(s))
+    b = load(path)
+    np.testing.assert_array_equal(b.model.input_mean.numpy(), est.module_.input_mean.numpy())
+    np.testing.assert_array_equal(b.predict_proba(s), est.predict_proba(s.X))
+
+
+def test_center_scaling_ignores_the_validation_part():
+    s = small_set(10, seed=3)
+    est = CNNClassifier(**TINY, input_scaling="center", validation_fraction=0.3,
+                        random_state=1).fit(s.X, s.labels)
+    from sklearn.utils import check_random_state
+
+    seed = int(check_random_state(1).randint(0, 2**31 - 1))  # as fit draws it
+    tr, _ = est._validation_split(np.unique(s.labels, return_inverse=True)[1], seed)
+    assert tr.size < len(s)
+    np.testing.assert_allclose(est.module_.input_mean.numpy(), s.X[tr].mean(axis=0),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_cosine_schedule_anneals_the_learning_rate():
+    s = small_set()
+    est = CNNClassifier(**{**TINY, "epochs": 4}, lr=1e-3, lr_schedule="cosine",
+                        random_state=0).fit(s.X, s.labels)
+    lrs = [h["lr"] for h in est.history_]
+    np.testing.assert_allclose(lrs, 1e-3 * (1 + np.cos(np.pi * np.arange(4) / 4)) / 2)
+    const = CNNClassifier(**{**TINY, "epochs": 3}, lr=1e-3, random_state=0).fit(s.X, s.labels)
+    assert [h["lr"] for h in const.history_] == [1e-3] * 3
+
+
+@pytest.mark.parametrize(("param", "value"), [("lr_schedule", "step"),
+                                              ("input_scaling", "snv")])
+def test_schedule_and_scaling_choices_are_checked(param, value):
+    s = small_set()
+    with pytest.raises(RamancamError, match=param):
+        CNNClassifier(**TINY, **{param: value}).fit(s.X, s.labels)

@@ -41,6 +41,8 @@ __all__ = ["CNNClassifier", "CVResult", "cross_validate", "make_splits"]
 
 #: Largest batch used for inference, so that memory does not grow with the number of spectra.
 EVAL_BATCH = 256
+LR_SCHEDULES = ("constant", "cosine")
+INPUT_SCALINGS = ("none", "center")
 
 
 def _validate_data(est: BaseEstimator, X: Any, y: Any = "no_validation", *, reset: bool
@@ -132,6 +134,9 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         Maximum passes over the training data.
     lr : float, default=1e-4
         Adam learning rate (paper: 1e-4; 1e-3 for the amino-acid mixtures).
+    lr_schedule : {"constant", "cosine"}, default="constant"
+        ``"constant"`` keeps ``lr`` for every epoch (the paper); ``"cosine"`` anneals it from
+        ``lr`` to 0 over ``epochs`` (one step per epoch).
     batch_size : int, default=32
         Mini-batch size.
     weight_decay : float, default=0.0
@@ -150,6 +155,14 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         Largest offset and slope of a random straight baseline, relative to the maximum.
     augment_scale : float, default=0.0
         Largest relative change of intensity scale (``1 +- augment_scale``).
+    input_scaling : {"none", "center"}, default="none"
+        ``"none"`` feeds the preprocessed spectra to the network as they are (the paper).
+        ``"center"`` subtracts the mean training spectrum and divides by the standard
+        deviation of the centred training data (one number for all points), so the network
+        sees how a spectrum differs from the average one; both are fitted on the training
+        data only and stored in the network (``input_mean``, ``input_scale``), so prediction
+        and the explanation maps apply them too. On drug-mabs it lifts test accuracy from
+        about 91 % to 95-96 % (see the README).
     device : str, default="cpu"
         ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"`` (GPU when available). Bit-identical
         repeat fits are guaranteed on CPU only.
@@ -167,8 +180,9 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     module_ : RamanCNN
         The fitted network, in eval mode.
     history_ : list of dict
-        Per epoch: ``epoch``, ``loss``, ``accuracy`` (training, with dropout and augmentation)
-        and, with a validation split, ``val_loss`` and ``val_accuracy``.
+        Per epoch: ``epoch``, ``loss``, ``accuracy`` (training, with dropout and augmentation),
+        ``lr`` (learning rate used in that epoch) and, with a validation split,
+        ``val_loss`` and ``val_accuracy``.
     n_epochs_ : int
         Epochs actually run.
     best_epoch_ : int
@@ -183,6 +197,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
                  weight_decay: float = 0.0, validation_fraction: float = 0.0,
                  patience: int = 10, augment_noise: float = 0.0, augment_shift: int = 0,
                  augment_baseline: float = 0.0, augment_scale: float = 0.0,
+                 lr_schedule: str = "constant", input_scaling: str = "none",
                  device: str = "cpu", random_state: Any = None, verbose: bool = False) -> None:
         self.n_filters = n_filters
         self.filter_size = filter_size
@@ -200,6 +215,8 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         self.augment_shift = augment_shift
         self.augment_baseline = augment_baseline
         self.augment_scale = augment_scale
+        self.lr_schedule = lr_schedule
+        self.input_scaling = input_scaling
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -235,6 +252,12 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         nonneg("validation_fraction", 1.0)
         for name in ("augment_noise", "augment_baseline", "augment_scale"):
             nonneg(name)
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise RamancamError(f"lr_schedule must be one of {LR_SCHEDULES}; "
+                                f"got {self.lr_schedule!r}.")
+        if self.input_scaling not in INPUT_SCALINGS:
+            raise RamancamError(f"input_scaling must be one of {INPUT_SCALINGS}; "
+                                f"got {self.input_scaling!r}.")
 
     def _config(self, n_points: int, n_classes: int) -> Any:
         from .model import CNNConfig
@@ -284,7 +307,14 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         with torch.random.fork_rng(devices=[dev.index or 0] if dev.type == "cuda" else []):
             torch.manual_seed(seed)
             gen = torch.Generator().manual_seed(seed)
-            module = RamanCNN(config).to(dev)
+            module = RamanCNN(config)
+            if self.input_scaling == "center":
+                fit_rows = Xa[tr_idx].astype(np.float64)
+                mean = fit_rows.mean(axis=0)
+                scale = float((fit_rows - mean).std())
+                module.set_input_scaling(torch.as_tensor(mean, dtype=torch.float32),
+                                         scale if scale > 0 else 1.0)
+            module = module.to(dev)
             Xd, yd = Xt.to(dev), yt.to(dev)
             self._train(module, Xd, yd, tr_idx, va_idx, gen)
         module.eval()
@@ -324,6 +354,8 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         n_tr = tr.numel()
         augment = any((self.augment_noise, self.augment_shift, self.augment_baseline,
                        self.augment_scale))
+        sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=int(self.epochs))
+                 if self.lr_schedule == "cosine" else None)
         best_loss, best_state, best_epoch, waited = np.inf, None, 0, 0
         self.history_: list[dict[str, float]] = []
         quiet = not self.verbose or not sys.stderr.isatty()
@@ -353,7 +385,9 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
                 loss_sum += loss.detach() * b.numel()
                 correct += (logits.detach().argmax(1) == yb).sum()
             rec = {"epoch": float(epoch), "loss": float(loss_sum) / n_tr,
-                   "accuracy": float(correct) / n_tr}
+                   "accuracy": float(correct) / n_tr, "lr": opt.param_groups[0]["lr"]}
+            if sched is not None:
+                sched.step()
             if va_idx.size:
                 vl, va = _evaluate(module, X, y, torch.as_tensor(va_idx, dtype=torch.long))
                 rec.update(val_loss=vl, val_accuracy=va)
@@ -657,14 +691,14 @@ class CVResult:
         }
 
 
-def _baseline_models() -> dict[str, Any]:
+def _baseline_models(seed: int) -> dict[str, Any]:
     try:
         from .baselines import PCASVM, PLSDA
     except ImportError as exc:
         raise RamancamError(
             f"compare must be False while ramancam.baselines is unavailable; got compare=True "
             f"({exc}). Pass compare=False (--no-compare).") from None
-    return {"PCA+SVM": PCASVM(), "PLS-DA": PLSDA()}
+    return {"PCA+SVM": PCASVM(random_state=seed), "PLS-DA": PLSDA(random_state=seed)}
 
 
 def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None = None,
@@ -701,7 +735,7 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
     X = spectra.X
     splits = make_splits(spectra, folds=folds, group_col=group_col, split_col=split_col,
                          train_value=train_value, seed=seed)
-    baselines = _baseline_models() if compare else {}
+    baselines = _baseline_models(seed) if compare else {}
     params = {"random_state": seed, **(estimator_params or {})}
     classes = sorted(set(labels.tolist()))
     col_of = {c: i for i, c in enumerate(classes)}
