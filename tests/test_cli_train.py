@@ -236,3 +236,33 @@ def test_real_amino_acid_mixtures(shared_data, tmp_path):
     m = read(out, label_col="label")
     assert len(m) == 13 * 12 and len(m.classes) == 13
     assert m.wavenumbers[0] == 450 and m.wavenumbers[-1] == 1800
+
+
+@pytest.mark.parametrize(("extra", "want"), [
+    ([], {"n_filters": 32, "filter_size": 32, "lr_schedule": "cosine",
+          "input_scaling": "center", "lr": 1e-4, "epochs": 100}),
+    (["--preset", "paper"], {"n_filters": 64, "filter_size": 8, "lr_schedule": "constant",
+                             "input_scaling": "none", "lr": 1e-4, "epochs": 100}),
+    (["--preset", "paper", "--filters", "16", "--input-scaling", "center"],
+     {"n_filters": 16, "filter_size": 8, "input_scaling": "center"}),
+    (["--filter-size", "5", "--lr-schedule", "constant", "--augment-noise", "0.01"],
+     {"n_filters": 32, "filter_size": 5, "lr_schedule": "constant", "augment_noise": 0.01}),
+])
+def test_presets_and_explicit_options(extra, want):
+    import argparse
+
+    from ramancam.cli import train as cli_train
+
+    p = argparse.ArgumentParser()
+    cli_train.add_arguments(p)
+    params = cli_train.estimator_params(p.parse_args(["d.csv", "--out", "m", *extra]))
+    assert {k: params[k] for k in want} == want
+
+
+def test_saved_model_records_the_preset(peaks_file, tmp_path):
+    out = tmp_path / "paper.ramancam"
+    assert main(["train", str(peaks_file), "--label-col", "label", "--preset", "paper",
+                 *FAST, "--folds", "2", "--no-compare", "--out", str(out)]) == 0
+    s = load(out).info["settings"]
+    assert s["preset"] == "paper" and s["lr_schedule"] == "constant"
+    assert s["input_scaling"] == "none" and s["n_filters"] == 4

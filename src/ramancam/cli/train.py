@@ -20,8 +20,13 @@ with --compare (default), for PCA + SVM and PLS-DA on exactly the same folds, th
 final model on all training spectra and save it as one file (weights, recipe, grid, classes,
 settings, versions and the CV results) for 'ramancam predict' and 'ramancam explain'.
 
-Defaults follow the paper: 64 filters of size 8, 2 conv blocks, FC1 of 128, Adam with
-learning rate 1e-4, 100 epochs, batch size 32.
+Two presets; any option given explicitly overrides its preset value:
+  --preset tuned (default): 32 filters of size 32, 2 conv blocks, FC1 of 128, Adam with
+      learning rate 1e-4 annealed to 0 (cosine) over 100 epochs, batch size 32, and inputs
+      centred on the mean training spectrum (--input-scaling center). Measured on the
+      drug-mabs test split: 95-96 % where the paper's settings give 88-93 % (README).
+  --preset paper: the paper as written: 64 filters of size 8, constant learning rate 1e-4,
+      100 epochs, batch size 32, no input scaling.
 
 examples:
   ramancam train spectra.csv.gz --label-col label --grid 400:1800:1 --out model.ramancam
@@ -41,11 +46,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--compare", action=argparse.BooleanOptionalAction, default=True,
                    help="also cross-validate PCA + SVM and PLS-DA on the same folds "
                         "(default: on)")
-    m = p.add_argument_group("network (paper defaults)")
-    m.add_argument("--filters", type=int, default=64, metavar="N",
-                   help="filters per convolution layer (default 64)")
-    m.add_argument("--filter-size", type=int, default=8, metavar="N",
-                   help="convolution kernel size (default 8)")
+    p.add_argument("--preset", choices=list(PRESETS), default="tuned",
+                   help="starting values of the network and training options (default "
+                        "tuned; paper = the paper's settings as written)")
+    m = p.add_argument_group("network")
+    m.add_argument("--filters", type=int, metavar="N",
+                   help="filters per convolution layer (tuned 32, paper 64)")
+    m.add_argument("--filter-size", type=int, metavar="N",
+                   help="convolution kernel size (tuned 32, paper 8)")
     m.add_argument("--blocks", type=int, default=2, metavar="N",
                    help="conv + pool blocks (default 2)")
     m.add_argument("--fc-width", type=int, default=128, metavar="N",
@@ -61,8 +69,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="Adam learning rate (default 1e-4)")
     t.add_argument("--batch-size", type=int, default=32, metavar="N",
                    help="mini-batch size (default 32)")
+    t.add_argument("--lr-schedule", choices=["constant", "cosine"],
+                   help="learning rate over the epochs (tuned cosine: annealed to 0; paper "
+                        "constant)")
+    t.add_argument("--input-scaling", choices=["none", "center"],
+                   help="center: subtract the mean training spectrum and divide by the "
+                        "spread of the centred training data, inside the model (tuned "
+                        "center, paper none)")
     t.add_argument("--weight-decay", type=float, default=0.0, metavar="X",
                    help="L2 weight decay for Adam (default 0)")
+    t.add_argument("--augment-noise", type=float, default=0.0, metavar="X",
+                   help="training augmentation: Gaussian noise, sd relative to each "
+                        "spectrum's maximum (default 0)")
+    t.add_argument("--augment-shift", type=int, default=0, metavar="N",
+                   help="training augmentation: random shift of up to N grid points "
+                        "(default 0)")
+    t.add_argument("--augment-baseline", type=float, default=0.0, metavar="X",
+                   help="training augmentation: random straight baseline, offset and slope "
+                        "up to X of the maximum (default 0)")
+    t.add_argument("--augment-scale", type=float, default=0.0, metavar="X",
+                   help="training augmentation: random intensity scale 1 +- X (default 0)")
     t.add_argument("--device", default="cpu", metavar="cpu|cuda|auto",
                    help="where to train (default cpu; auto = GPU when available)")
     t.add_argument("--threads", type=int, metavar="N",
@@ -70,13 +96,31 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "on a busy shared machine)")
 
 
+#: Starting values of ``--preset``; options given on the command line override them.
+PRESETS: dict[str, dict[str, Any]] = {
+    "tuned": {"filters": 32, "filter_size": 32, "lr_schedule": "cosine",
+              "input_scaling": "center"},
+    "paper": {"filters": 64, "filter_size": 8, "lr_schedule": "constant",
+              "input_scaling": "none"},
+}
+
+
 def estimator_params(args: argparse.Namespace) -> dict[str, Any]:
-    """CNNClassifier keyword arguments from the command-line options."""
-    return {"n_filters": args.filters, "filter_size": args.filter_size,
+    """CNNClassifier keyword arguments from the command-line options and ``--preset``."""
+    preset = PRESETS[getattr(args, "preset", None) or "tuned"]
+
+    def pick(name: str) -> Any:
+        v = getattr(args, name, None)
+        return preset[name] if v is None else v
+
+    return {"n_filters": pick("filters"), "filter_size": pick("filter_size"),
             "n_blocks": args.blocks, "fc_width": args.fc_width,
             "fc_activation": args.fc_activation, "dropout": args.dropout,
             "epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size,
-            "weight_decay": args.weight_decay, "device": args.device,
+            "lr_schedule": pick("lr_schedule"), "input_scaling": pick("input_scaling"),
+            "weight_decay": args.weight_decay, "augment_noise": args.augment_noise,
+            "augment_shift": args.augment_shift, "augment_baseline": args.augment_baseline,
+            "augment_scale": args.augment_scale, "device": args.device,
             "random_state": args.seed, "verbose": True}
 
 
@@ -173,6 +217,6 @@ def run(args: argparse.Namespace) -> int:
          settings={"seed": args.seed, "recipe_option": args.recipe, "grid_option": args.grid,
                    "folds": args.folds, "group_col": args.group_col,
                    "split_col": args.split_col, "train_value": args.train_value,
-                   "compare": args.compare})
+                   "compare": args.compare, "preset": args.preset})
     print(f"saved {args.out}")
     return 0
