@@ -86,14 +86,17 @@ def _torch_cases(engine: str, quick: bool) -> dict[str, Callable[[], int]]:
         net: Any = _torch_plain_module(cfg)
         forward: Callable[[Any], Any] = net
     elif fast:
+        # RamanCNN as shipped: its features are a FastFeatures (channels-last convolutions),
+        # and explain.py computes A with model.features(x), so the maps take the fast path
+        # too. bf16 needs the explicit fast_forward(bf16=True).
         net = model
-        # explain.py computes A with model.features(x): FastFeatures routes that call through
-        # the fast path too (same layers and state dict).
-        _fast.use_fast_features(model)
-
-        def forward(x: Any) -> Any:
-            return _fast.fast_forward(model, x, bf16=bf16)
+        forward = ((lambda x: _fast.fast_forward(model, x, bf16=True)) if bf16 else model)
     else:
+        # The module before the fast path: the same layers run one by one in NCW layout.
+        from torch import nn
+
+        model.features = nn.Sequential(*model.features)
+        model.last_pool = model.features[-1]
         net = model
         forward = model
     rng = np.random.default_rng(SEED)
@@ -170,6 +173,8 @@ def _torch_cases(engine: str, quick: bool) -> dict[str, Callable[[], int]]:
         cases["sgemm"] = sgemm
     if engine == "torch-module":
         cases["infer256_nograd"] = infer(256, 4 // scale, torch.no_grad)
+    if engine == "ramancam-fast":
+        # the peers of the closed-form maps run on the same (fast) model
         cases["fc_autograd_loop"] = maps(explain.fc_importance_autograd, 8 // scale)
         cases["captum_gradcam_loop"] = maps(explain.captum_map, 32 // scale,
                                             method="layergradcam")
@@ -333,12 +338,6 @@ def mixing_mode(engine: str) -> dict[str, Any]:
     else:
         from ramancam.train import CNNClassifier
 
-        if engine == "ramancam-fast":
-            # What wiring the fast path into RamanCNN.forward gives (see docs/performance.md).
-            from ramancam import _fast
-            from ramancam.model import RamanCNN
-
-            RamanCNN.forward = _fast.fast_forward  # type: ignore[method-assign,assignment]
         clf = CNNClassifier(epochs=30, lr=1e-3, batch_size=32, random_state=SEED)
         clf.fit(Xtr, ytr)
         fit_s = time.perf_counter() - t0

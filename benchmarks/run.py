@@ -45,9 +45,11 @@ CONV_FLOP = 2 * CONV_MACS
 
 ENGINES = {
     "torch-plain": "plain PyTorch: Conv1d(padding=\"same\"), NCW, glibc malloc defaults",
-    "torch-module": "ramancam RamanCNN as committed (explicit padding), malloc defaults",
-    "torch-module+mallopt": "RamanCNN + ramancam._fast.tune_allocator()",
-    "ramancam-fast": "ramancam._fast: mallopt + channels-last conv + maximum pool",
+    "torch-module": "RamanCNN's layers run one by one (explicit padding, NCW; ramancam before "
+                    "the fast path), malloc defaults",
+    "torch-module+mallopt": "torch-module + ramancam._fast.tune_allocator()",
+    "ramancam-fast": "ramancam as shipped: RamanCNN(x) / CNNClassifier with FastFeatures "
+                     "(mallopt + channels-last conv + maximum pool)",
     "ramancam-fast-1thread": "ramancam-fast with torch.set_num_threads(1)",
     "ramancam-fast-bf16": "ramancam-fast with bf16 autocast (flag, changes numerics)",
     "ramancam-fast-passive": "ramancam-fast with OMP_WAIT_POLICY=PASSIVE (no spin-waiting)",
@@ -339,11 +341,11 @@ RATIOS = [
     ("all-class FC maps (fast) / fast inference", "ramancam-fast fc_all",
      "ramancam-fast infer256"),
     ("all-class FC maps (fast) / per-class autograd loop", "ramancam-fast fc_all",
-     "torch-module fc_autograd_loop"),
-    ("all-class FC maps (committed explain) / its inference", "torch-module fc_all",
+     "ramancam-fast fc_autograd_loop"),
+    ("all-class FC maps, plain module / its inference", "torch-module fc_all",
      "torch-module infer256"),
     ("all-class Grad-CAM (fast) / captum LayerGradCam loop", "ramancam-fast gradcam_all",
-     "torch-module captum_gradcam_loop"),
+     "ramancam-fast captum_gradcam_loop"),
 ]
 
 
