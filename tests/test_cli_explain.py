@@ -51,7 +51,8 @@ def test_explain_predicted_fc_writes_a_readable_table(setup, tmp_path, capsys):
     maps = _read(out)
     np.testing.assert_allclose(maps.wavenumbers, grid)
     pred = predict_proba(model, X).argmax(axis=1)
-    np.testing.assert_allclose(maps.X, fc_importance(model, X, pred), rtol=1e-6)
+    np.testing.assert_allclose(maps.X, fc_importance(model, X, pred, form="contribution"),
+                               rtol=1e-6)
     assert maps.meta["id"].tolist() == ["s0", "s1", "s2", "s3", "s4"]
     assert maps.meta["target"].tolist() == [CLASSES[i] for i in pred]
     assert set(maps.meta["method"].tolist()) == {"fc"}
@@ -133,3 +134,14 @@ def test_cli_nothing_written_on_error_while_writing(setup, tmp_path):
     # and no temporary file is left behind
     assert {p.name for p in tmp_path.iterdir()} == {"data.csv", "maps.csv", "model.ramancam",
                                                     "other.csv"}
+
+
+def test_explain_fc_form_eq9_is_the_paper_as_written(setup, tmp_path):
+    model, model_path, data_path, X, _ = setup
+    out = tmp_path / "eq9.csv"
+    assert main(["explain", str(model_path), str(data_path), "--label-col", "label",
+                 "--fc-form", "eq9", "--out", str(out)]) == 0
+    pred = predict_proba(model, X).argmax(axis=1)
+    want = fc_importance(model, X, pred)
+    np.testing.assert_allclose(_read(out).X, want, rtol=1e-6)
+    assert not np.allclose(want, fc_importance(model, X, pred, form="contribution"))

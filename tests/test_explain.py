@@ -359,3 +359,38 @@ def test_maps_see_the_models_input_scaling(Xs, rng):
     # and the scaling is not a no-op: without it the map differs
     plain = _small("leaky")
     assert _rel(fc_importance(plain, Xs, t, pooled=True), ref) > 1e-2
+
+
+def test_contribution_form_is_gradient_times_activation_and_sums_to_the_logit(Xs):
+    m = _small("none")
+    xb = torch.from_numpy(Xs.astype(np.float32)).unsqueeze(1)
+    A = m.features(m.scale_input(xb)).detach().requires_grad_(True)
+    logits = m.classifier(A)
+    const = (m.fc2.weight @ m.fc1.bias + m.fc2.bias).detach().numpy()   # W2 b1 + b2
+    for c in range(3):
+        (gA,) = torch.autograd.grad(logits[:, c].sum(), A, retain_graph=True)
+        want = (A * gA).sum(dim=1).detach().numpy()
+        got = fc_importance(m, Xs, np.full(7, c), form="contribution", pooled=True)
+        assert _rel(got, want) < 1e-5
+        np.testing.assert_allclose(got.sum(axis=1), logits[:, c].detach().numpy() - const[c],
+                                   rtol=1e-4, atol=1e-5)
+        eq9 = fc_importance(m, Xs, np.full(7, c), pooled=True)
+        sA = A.sum(dim=(1, 2)).detach().numpy()
+        assert _rel(eq9, got * sA[:, None]) < 1e-5
+
+
+def test_contribution_form_keeps_the_sign_when_sum_a_is_negative(Xs):
+    """Flip the sign of every activation's contribution to sum(A) (negative conv bias): Eq. 9
+    changes sign with sum(A), the contribution form does not."""
+    m = _small("none")
+    with torch.no_grad():
+        m.features[-3].bias.fill_(-5.0)          # second conv: LeakyReLU outputs < 0
+    xb = torch.from_numpy(Xs.astype(np.float32)).unsqueeze(1)
+    sA = m.features(m.scale_input(xb)).sum(dim=(1, 2)).detach().numpy()
+    assert (sA < 0).all()
+    t = np.zeros(7, dtype=np.int64)
+    eq9 = fc_importance(m, Xs, t, pooled=True)
+    contrib = fc_importance(m, Xs, t, form="contribution", pooled=True)
+    np.testing.assert_array_equal(np.sign(eq9), -np.sign(contrib))
+    with pytest.raises(RamancamError, match="form"):
+        fc_importance(m, Xs, t, form="abs")

@@ -86,10 +86,12 @@ COMMON_QUICK: dict[str, Any] = {
     "n_filters": 4, "filter_size": 8, "fc_width": 16}
 
 #: Section 4.3: ratio 0.1-0.5, 5 mixtures per ordered pair, Adam 1e-3, 30 epochs, 5-fold CV.
+#: ``fc_form``: the maps analysed and drawn (``explain.fc_importance(form=...)``); Eq. 9 as
+#: written is scored too.
 MIXING: dict[str, Any] = {
     "n_per_pair": 5, "ratio": (0.1, 0.5), "epochs": 30, "lr": 1e-3, "batch_size": 32,
     "folds": 5, "n_filters": 64, "filter_size": 8, "fc_width": 128, "n_partner_peaks": 3,
-    "max_pure": None}
+    "max_pure": None, "fc_form": "contribution"}
 MIXING_QUICK: dict[str, Any] = {
     **MIXING, "n_per_pair": 2, "epochs": 2, "folds": 2, "n_filters": 4, "fc_width": 16,
     "max_pure": 5}
@@ -627,6 +629,7 @@ def _mixing(run: _Run, src: Path) -> dict[str, Any]:
     classes = sorted(pure_of)
     test_acc, corr_lab, corr_adm, better, at_peaks, neg_share, near_zero = ([] for _ in
                                                                               range(7))
+    corr_lab_eq9, corr_adm_eq9, better_eq9, neg_sum_a = [], [], [], []
     fold_class_maps: dict[str, list[NDArray[Any]]] = {c: [] for c in classes}
     first_maps: NDArray[Any] | None = None
     # The admixed component's strongest peaks that the labelled one does not share: there
@@ -634,8 +637,8 @@ def _mixing(run: _Run, src: Path) -> dict[str, Any]:
     peak_idx = {c: _top_peaks(pure_of[c], int(s["n_partner_peaks"])) for c in classes}
     for est in cv.models:
         test_acc.append(float(np.mean(est.predict(test.X).astype(str) == y_test)))
-        maps = np.asarray(fc_importance(est.module_, test.X,
-                                        _class_index(est, y_test)))
+        t_idx = _class_index(est, y_test)
+        maps = np.asarray(fc_importance(est.module_, test.X, t_idx, form=s["fc_form"]))
         if first_maps is None:
             first_maps = maps
         cl = np.asarray(metrics.map_correlation(maps, labelled), dtype=np.float64)
@@ -643,6 +646,17 @@ def _mixing(run: _Run, src: Path) -> dict[str, Any]:
         corr_lab.append(float(np.nanmean(cl)))
         corr_adm.append(float(np.nanmean(ca)))
         better.append(float(np.mean(cl > ca)))
+        # Eq. 9 as written = the contribution map times sum(A): same map up to that sign.
+        eq9 = np.asarray(fc_importance(est.module_, test.X, t_idx, form="eq9"))
+        cl9 = np.asarray(metrics.map_correlation(eq9, labelled), dtype=np.float64)
+        ca9 = np.asarray(metrics.map_correlation(eq9, partner), dtype=np.float64)
+        corr_lab_eq9.append(float(np.nanmean(cl9)))
+        corr_adm_eq9.append(float(np.nanmean(ca9)))
+        better_eq9.append(float(np.mean(cl9 > ca9)))
+        contrib = maps if s["fc_form"] == "contribution" else np.asarray(
+            fc_importance(est.module_, test.X, t_idx, form="contribution"))
+        # eq9 = sum(A) * contrib, so the sign of their inner product is the sign of sum(A)
+        neg_sum_a.append(float(np.mean(np.sum(eq9 * contrib, axis=1) < 0)))
         scaled = maps / np.maximum(np.abs(maps).max(axis=1, keepdims=True), 1e-30)
         vals = []
         for i, (a, b) in enumerate(zip(y_test, test.meta["partner"], strict=True)):
@@ -671,7 +685,9 @@ def _mixing(run: _Run, src: Path) -> dict[str, Any]:
         "baselines_cv": {k: ms(v) for k, v in cv.baselines.items()},
         "baselines_test": base_test,
         "corr_labelled": ms(corr_lab), "corr_admixed": ms(corr_adm),
-        "share_labelled_better": ms(better),
+        "share_labelled_better": ms(better), "fc_form": s["fc_form"],
+        "eq9": {"corr_labelled": ms(corr_lab_eq9), "corr_admixed": ms(corr_adm_eq9),
+                "share_labelled_better": ms(better_eq9), "share_sum_a_negative": ms(neg_sum_a)},
         "admixed_peak_value": ms(at_peaks), "admixed_peak_negative_share": ms(neg_share),
         "admixed_peak_near_zero_or_negative_share": ms(near_zero),
     }
@@ -697,12 +713,17 @@ def _mixing(run: _Run, src: Path) -> dict[str, Any]:
             ["correlation of map with admixed pure spectrum", pm(results["corr_admixed"])],
             ["share of test maps closer to the labelled spectrum (target >= 0.95)",
              pm(results["share_labelled_better"])],
+            ["the same for Eq. 9 as written (sign set by sum(A))",
+             pm(results["eq9"]["share_labelled_better"])],
+            ["share of test spectra with sum(A) < 0 (Eq. 9 map flipped)",
+             pm(results["eq9"]["share_sum_a_negative"])],
             ["map at admixed-only peaks (scaled to max |map| = 1)",
              pm(results["admixed_peak_value"])],
             ["share of those values < 0", pm(results["admixed_peak_negative_share"])],
             ["share of those values <= 0.1 (near zero or negative)",
              pm(results["admixed_peak_near_zero_or_negative_share"])]],
-            caption="FC-importance maps of the test mixtures (for the labelled class)")]
+            caption=f"FC-importance maps ({s['fc_form']} form, see explain.fc_importance) of "
+                    "the test mixtures, for the labelled class")]
     fold_acc = {"CNN": cv.fold_accuracy, **cv.baselines}
     fig, ax = plt.subplots(figsize=(7, 3), layout="constrained")
     cv_accuracy(fold_acc, ax=ax, title="Cross-validation accuracy per fold")

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CAPTUM_METHODS",
+    "FC_FORMS",
     "METHODS",
     "captum_map",
     "explain",
@@ -53,6 +54,7 @@ __all__ = [
 
 SCORES = ("logit", "prob")
 NORMALIZE = ("none", "maxabs")
+FC_FORMS = ("eq9", "contribution")
 CAPTUM_METHODS = ("ig", "saliency", "occlusion", "layergradcam")
 METHODS = ("fc", "gradcam", *CAPTUM_METHODS)
 DEFAULT_BATCH = 256
@@ -264,8 +266,8 @@ def _fc_weight_xkl(model: RamanCNN, n_pooled: int) -> torch.Tensor:
 
 
 def _pooled_maps(model: RamanCNN, X: NDArray[np.float32], target: NDArray[np.int64] | None,
-                 score: str, batch_size: int, kind: str, relu: bool = True
-                 ) -> NDArray[np.float32]:
+                 score: str, batch_size: int, kind: str, relu: bool = True,
+                 form: str = "eq9") -> NDArray[np.float32]:
     """FC-importance (``kind="fc"``) or Grad-CAM (``kind="gradcam"``) at pooled resolution."""
     import torch
 
@@ -295,7 +297,9 @@ def _pooled_maps(model: RamanCNN, X: NDArray[np.float32], target: NDArray[np.int
                 # Eq. 8 with dy/dFw[k,x,l] = g_l A[k,x]: beta_l = g_l * sum_{k,x} A[k,x]
                 s = A.sum(dim=(1, 2))                            # (b,)
                 # Eq. 9: M_x = sum_l beta_l P[x, l]
-                m = torch.bmm(g, P.permute(1, 2, 0)) * s[:, None, None]   # (b, C', X)
+                m = torch.bmm(g, P.permute(1, 2, 0))             # (b, C', X)
+                if form == "eq9":
+                    m = m * s[:, None, None]
             else:
                 alpha = torch.matmul(g, fw_mean)                 # (b, C', K)
                 m = torch.bmm(alpha, A)                          # Eq. 7 before the ReLU
@@ -315,7 +319,7 @@ def _finish(model: RamanCNN, pooled: NDArray[np.float32], normalize: str
 
 
 def fc_importance(model: RamanCNN, X: ArrayLike, target: ArrayLike | None = None, *,
-                  score: str = "logit", normalize: str = "none",
+                  score: str = "logit", normalize: str = "none", form: str = "eq9",
                   batch_size: int = DEFAULT_BATCH, pooled: bool = False
                   ) -> NDArray[np.float32]:
     """The paper's FC-importance map (Eqs. 8-9), signed, on the input grid.
@@ -343,6 +347,15 @@ def fc_importance(model: RamanCNN, X: ArrayLike, target: ArrayLike | None = None
         ``"none"`` (default) reports the raw Eq. 9 values (their scale grows with
         ``sum(A)``); ``"maxabs"`` divides each map by its largest absolute value, so maps of
         different spectra are comparable (range -1..1, sign kept).
+    form : {"eq9", "contribution"}
+        ``"eq9"`` (default) is Eq. 9 as written. Its factor ``sum(A)`` (from Eq. 8) is one
+        number per spectrum, and with LeakyReLU features it can be negative: then the whole
+        map changes sign and bands that raise the class score come out negative (measured on
+        the amino-acid mixtures: ``sum(A) < 0`` for 91 % of the spectra in one model).
+        ``"contribution"`` leaves that factor out: ``sum_k A[k, x] d y^c / d A[k, x]``, the
+        share of the class score owed to pooled position ``x`` (gradient x activation; with
+        ``fc_activation="none"`` and the logit score the map sums over ``x`` to the logit
+        minus the constant ``W2 b1 + b2``). Its sign always means "raises the score".
     batch_size : int
         Spectra per batch (memory grows linearly with it).
     pooled : bool
@@ -372,7 +385,8 @@ def fc_importance(model: RamanCNN, X: ArrayLike, target: ArrayLike | None = None
     t = _check_target(target, arr.shape[0], model.config.n_classes)
     _check_choice("score", score, SCORES)
     _check_choice("normalize", normalize, NORMALIZE)
-    m = _pooled_maps(model, arr, t, score, _check_batch(batch_size), "fc")
+    _check_choice("form", form, FC_FORMS)
+    m = _pooled_maps(model, arr, t, score, _check_batch(batch_size), "fc", form=form)
     return m if pooled else _finish(model, m, normalize)
 
 
@@ -678,7 +692,8 @@ def explain(model: RamanCNN, X: ArrayLike, *, method: str = "fc", target: Any = 
     batch_size : int
         Spectra per batch.
     **options
-        Passed to the method's function (e.g. ``relu`` for Grad-CAM, ``ig_steps``).
+        Passed to the method's function (e.g. ``form`` for the FC-importance map, ``relu``
+        for Grad-CAM, ``ig_steps``).
 
     Returns
     -------

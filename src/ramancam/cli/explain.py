@@ -17,7 +17,9 @@ Apply the model's saved preprocessing and compute one explanation map per spectr
 spectrum and class with --target all), on the model's grid.
 
 methods: fc (the paper's FC-importance map, Eqs. 8-9, signed: positive bands support the
-class, negative ones argue against it), gradcam (Grad-CAM at the last pooling layer, Eqs.
+class, negative ones argue against it; by default in its "contribution" form, Eq. 9 without
+its per-spectrum factor sum(A), which can be negative and would then flip the whole map:
+--fc-form eq9 gives Eq. 9 as written), gradcam (Grad-CAM at the last pooling layer, Eqs.
 6-7), and for comparison captum's ig (integrated gradients), saliency (signed input
 gradient) and occlusion.
 
@@ -52,6 +54,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--normalize", choices=("none", "maxabs"), default="none",
                    help="none (default: raw map values) or maxabs (each map divided by its "
                         "largest absolute value)")
+    g.add_argument("--fc-form", choices=("contribution", "eq9"), default="contribution",
+                   help="fc only: contribution (default; sum_k A dy/dA, the sign always "
+                        "means 'raises the class score') or eq9 (Eq. 9 as written: the same "
+                        "map times sum(A), whose sign can flip it)")
     o = p.add_argument_group("output")
     o.add_argument("--out", metavar="FILE",
                    help="maps CSV to write (.gz compresses; default: print to stdout)")
@@ -159,7 +165,8 @@ def run(args: argparse.Namespace) -> int:
                         f"--target true; got {unknown[0]!r}. Use --target predicted.")
             maps, targets = explain(model, X, method=args.method, target=args.target,
                                     score=args.score, y=y, class_names=classes,
-                                    normalize=args.normalize)
+                                    normalize=args.normalize,
+                                    **({"form": args.fc_form} if args.method == "fc" else {}))
             per = maps.shape[0] // len(part)            # n_classes rows per spectrum for "all"
             proba = predict_proba(model, X)
             for r in range(maps.shape[0]):
