@@ -266,3 +266,27 @@ def test_saved_model_records_the_preset(peaks_file, tmp_path):
     s = load(out).info["settings"]
     assert s["preset"] == "paper" and s["lr_schedule"] == "constant"
     assert s["input_scaling"] == "none" and s["n_filters"] == 4
+
+
+def test_predict_bf16_keeps_the_decisions_and_accuracy(tmp_path):
+    """Accuracy parity of the bf16 flag on a trained model (fp32 stays the default)."""
+    data = tmp_path / "peaks.csv"
+    assert main(["simulate", "peaks", "--n-per-class", "10", "--seed", "5",
+                 "--out", str(data)]) == 0
+    model = tmp_path / "m.ramancam"
+    assert main(["train", str(data), "--label-col", "label", "--recipe", "none", "--epochs",
+                 "15", "--lr", "3e-3", "--filters", "8", "--filter-size", "8", "--fc-width",
+                 "16", "--folds", "2", "--no-compare", "--out", str(model)]) == 0
+    out32, out16 = tmp_path / "p32.csv", tmp_path / "p16.csv"
+    assert main(["predict", str(model), str(data), "--label-col", "label",
+                 "--out", str(out32)]) == 0
+    assert main(["predict", str(model), str(data), "--label-col", "label", "--bf16",
+                 "--out", str(out16)]) == 0
+    r32 = list(csv.DictReader(out32.open()))
+    r16 = list(csv.DictReader(out16.open()))
+    acc = [np.mean([r["predicted"] == r["true"] for r in rows]) for rows in (r32, r16)]
+    assert acc[0] >= 0.9 and acc[1] == acc[0]
+    assert [r["predicted"] for r in r16] == [r["predicted"] for r in r32]
+    p32 = np.array([[float(r[k]) for k in r if k.startswith("p_")] for r in r32])
+    p16 = np.array([[float(r[k]) for k in r if k.startswith("p_")] for r in r16])
+    assert np.abs(p32 - p16).max() < 0.05

@@ -275,11 +275,14 @@ class Bundle:
     def _grid_text(self) -> str:
         return f"{self.grid.size} points {self.grid[0]:g}-{self.grid[-1]:g}"
 
-    def predict_proba(self, spectra: Spectra, *, batch_size: int = 256) -> NDArray[np.float64]:
-        """Class probabilities of raw spectra, shape (n_spectra, n_classes), batched."""
+    def predict_proba(self, spectra: Spectra, *, batch_size: int = 256, bf16: bool = False
+                      ) -> NDArray[np.float64]:
+        """Class probabilities of raw spectra, shape (n_spectra, n_classes), batched
+        (``bf16``: see :func:`ramancam.train.predict_proba_module`)."""
         from .train import predict_proba_module
 
-        return predict_proba_module(self.model, self.prepare(spectra), batch_size=batch_size)
+        return predict_proba_module(self.model, self.prepare(spectra), batch_size=batch_size,
+                                    bf16=bf16)
 
     def predict(self, spectra: Spectra) -> NDArray[np.str_]:
         """Predicted class names, shape (n_spectra,)."""

@@ -448,7 +448,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
 
 
 def predict_proba_module(module: RamanCNN, X: NDArray[Any], *, batch_size: int = EVAL_BATCH,
-                         logits: bool = False) -> NDArray[np.float64]:
+                         logits: bool = False, bf16: bool = False) -> NDArray[np.float64]:
     """Batched inference with a fitted network; memory is bounded by ``batch_size``.
 
     Parameters
@@ -460,6 +460,10 @@ def predict_proba_module(module: RamanCNN, X: NDArray[Any], *, batch_size: int =
         Spectra per forward pass (<= 256 by default).
     logits : bool
         Return logits instead of softmax probabilities.
+    bf16 : bool
+        Run the convolutions under bfloat16 autocast (:func:`ramancam._fast.fast_forward`):
+        about 1.5x faster on CPUs with AVX-512 BF16 or AMX, but the logits change in the
+        third significant digit. Off by default.
 
     Returns
     -------
@@ -475,7 +479,12 @@ def predict_proba_module(module: RamanCNN, X: NDArray[Any], *, batch_size: int =
         for start in range(0, n, batch_size):
             xb = torch.as_tensor(np.ascontiguousarray(X[start:start + batch_size],
                                                       dtype=np.float32)).to(dev)
-            z = module(xb)
+            if bf16:
+                from ._fast import fast_forward
+
+                z = fast_forward(module, xb, bf16=True)
+            else:
+                z = module(xb)
             if not logits:
                 z = torch.softmax(z, dim=1)
             out[start:start + batch_size] = z.double().cpu().numpy()
