@@ -290,3 +290,31 @@ def test_predict_bf16_keeps_the_decisions_and_accuracy(tmp_path):
     p32 = np.array([[float(r[k]) for k in r if k.startswith("p_")] for r in r32])
     p16 = np.array([[float(r[k]) for k in r if k.startswith("p_")] for r in r16])
     assert np.abs(p32 - p16).max() < 0.05
+
+
+def test_recipe_asls_trains_where_the_paper_baseline_fails(tmp_path, capsys):
+    """A U-shaped background (ends high, middle low): the line through the end points lies
+    above the whole spectrum, so the paper recipe stops with its clear error; --recipe asls
+    subtracts a fitted baseline instead and trains."""
+    rng = np.random.default_rng(4)
+    axis = np.linspace(300.0, 1300.0, 400)
+    u = 5.0 * ((axis - 800.0) / 500.0) ** 2
+    rows, labels = [], []
+    for cls, pos in (("a", 600.0), ("b", 1000.0)):
+        for _ in range(6):
+            band = 1.0 / (1.0 + ((axis - pos - rng.normal(0, 2)) / 6.0) ** 2)
+            rows.append(u + band + rng.normal(0, 0.01, axis.size))
+            labels.append(cls)
+    path = tmp_path / "u.csv"
+    write_table(Spectra(np.array(rows), axis, labels=labels), path)
+    args = ["train", str(path), "--label-col", "label", "--grid", "320:1280:2", "--epochs",
+            "2", "--filters", "4", "--filter-size", "5", "--fc-width", "8", "--folds", "2",
+            "--no-compare"]
+    assert main([*args, "--out", str(tmp_path / "p.ramancam")]) == 2
+    assert "positive maximum" in capsys.readouterr().err
+    assert main([*args, "--recipe", "asls", "--out", str(tmp_path / "a.ramancam")]) == 0
+    b = load(tmp_path / "a.ramancam")
+    assert [st.name for st in b.recipe.steps] == ["resample", "baseline", "normalize"]
+    assert b.recipe.steps[1].params["method"] == "asls"
+    X = b.prepare(read_table(path, label_col="label"))
+    assert X.shape == (12, 481) and np.allclose(X.max(axis=1), 1.0)

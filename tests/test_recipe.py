@@ -254,3 +254,16 @@ def test_drug_mabs_resampling(shared_data: Path) -> None:
                                             r"same axis cover 400\.095-3999\.36 cm-1\. Crop the "
                                             r"grid, e\.g\. --grid 400:1800:1"):
         paper_recipe().apply(s)
+
+
+def test_baseline_recipe_steps_round_trip_and_errors():
+    from ramancam.preprocess import baseline_recipe
+
+    r = baseline_recipe("arpls", grid=(400, 1800, 2), lam=1e5)
+    assert [s.name for s in r.steps] == ["resample", "baseline", "normalize"]
+    assert r.steps[1].params == {"method": "arpls", "lam": 1e5}
+    assert Recipe.from_json(r.to_json()) == r
+    with pytest.raises(RamancamError, match="grid must be"):
+        baseline_recipe(grid=(1, 2))
+    with pytest.raises(RamancamError, match="method"):
+        baseline_recipe("no-such-baseline")

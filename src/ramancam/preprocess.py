@@ -60,6 +60,7 @@ __all__ = [
     "SavitzkyGolay",
     "Step",
     "baseline",
+    "baseline_recipe",
     "crop",
     "despike",
     "linear_baseline",
@@ -1177,6 +1178,38 @@ def paper_recipe(grid: tuple[float, float, float] = (350.0, 1800.0, 1.0)) -> Rec
         Step("linear_baseline", {"regions": None}),
         Step("resample", {"start": start, "stop": stop, "step": step, "outside": "error",
                           "tolerance": None}),
+        Step("normalize", {"method": "max"}),
+    ])
+
+
+def baseline_recipe(method: str = "asls",
+                    grid: tuple[float, float, float] = (350.0, 1800.0, 1.0),
+                    **params: Any) -> Recipe:
+    """The paper's recipe with a pybaselines baseline in place of the straight line.
+
+    Cubic-spline resampling onto ``grid`` -> ``method`` baseline (on the grid, so every
+    spectrum gets the same smoothness setting) -> normalisation to the maximum. For spectra
+    whose end points are not baseline (a fluorescence hump, a band at the edge), where the
+    line through the end points cuts into the spectrum.
+
+    Parameters
+    ----------
+    method : str
+        A pybaselines method (:data:`BASELINE_METHODS`), default ``"asls"``.
+    grid : (start, stop, step)
+        Resampling grid in cm-1, inclusive.
+    **params
+        Passed to the method (e.g. ``lam=1e6, p=0.01`` for asls); pybaselines' defaults
+        otherwise.
+    """
+    try:
+        start, stop, step = grid
+    except (TypeError, ValueError):
+        raise RamancamError(f"grid must be (start, stop, step); got {grid!r}.") from None
+    return Recipe([
+        Step("resample", {"start": start, "stop": stop, "step": step, "outside": "error",
+                          "tolerance": None}),
+        Step("baseline", {"method": method, **params}),
         Step("normalize", {"method": "max"}),
     ])
 

@@ -35,10 +35,13 @@ def read_data(args: argparse.Namespace, *, name: str = "data") -> Spectra:
 def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
     """``--recipe`` and ``--grid``."""
     g = p.add_argument_group("preprocessing")
-    g.add_argument("--recipe", default="paper", metavar="paper|none|FILE.json",
-                   help="preprocessing: 'paper' (linear baseline, spline resampling onto the "
-                        "grid, normalise to max), 'none' (data already on one common axis, "
-                        "e.g. simulated sets), or a recipe JSON file (default: paper)")
+    g.add_argument("--recipe", default="paper", metavar="paper|asls|arpls|none|FILE.json",
+                   help="preprocessing: 'paper' (linear baseline through the end points, "
+                        "spline resampling onto the grid, normalise to max), 'asls' or "
+                        "'arpls' (resample, then that pybaselines baseline, then normalise to "
+                        "max: for spectra whose end points are not baseline), 'none' (data "
+                        "already on one common axis, e.g. simulated sets), or a recipe JSON "
+                        "file (default: paper)")
     g.add_argument("--grid", metavar="START:STOP:STEP",
                    help="resampling grid in cm-1, inclusive (default 350:1800:1, the paper's "
                         "1451 points)")
@@ -67,7 +70,7 @@ def build_recipe(args: argparse.Namespace) -> Any:
     from pathlib import Path
 
     from ..errors import RamancamError
-    from ..preprocess import Recipe, paper_recipe
+    from ..preprocess import Recipe, baseline_recipe, paper_recipe
 
     grid = parse_grid(getattr(args, "grid", None))
     if args.recipe == "none":
@@ -77,10 +80,13 @@ def build_recipe(args: argparse.Namespace) -> Any:
         return None
     if args.recipe == "paper":
         return paper_recipe() if grid is None else paper_recipe(grid=grid)
+    if args.recipe in ("asls", "arpls"):
+        return (baseline_recipe(args.recipe) if grid is None
+                else baseline_recipe(args.recipe, grid=grid))
     path = Path(args.recipe)
     if not path.is_file():
-        raise RamancamError(f"--recipe must be 'paper', 'none' or a recipe JSON file; "
-                            f"got {args.recipe!r} (no such file).")
+        raise RamancamError(f"--recipe must be 'paper', 'asls', 'arpls', 'none' or a recipe "
+                            f"JSON file; got {args.recipe!r} (no such file).")
     recipe = Recipe.from_json(path.read_text(encoding="utf-8"))
     return recipe if grid is None else recipe.with_grid(grid)
 
