@@ -263,6 +263,18 @@ def _baseline_test_scores(X_tr: NDArray[Any], y_tr: NDArray[Any], X_te: NDArray[
 
 
 # ----------------------------------------------------------------------------- map scores
+def _shared_legend(fig: Any, axes: Any) -> None:
+    """One legend above the panels instead of one inside each (where it hid the curves)."""
+    axs = np.atleast_1d(axes).ravel()
+    handles, labels = axs[0].get_legend_handles_labels()
+    for ax in axs:
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+    if handles:
+        fig.legend(handles, labels, loc="outside upper center", fontsize="small",
+                   ncols=min(len(labels), 6))
+
+
 def _peak_scores(maps: NDArray[Any], axis: NDArray[Any], peaks: NDArray[Any], tol: float,
                  window: float) -> dict[str, float]:
     from . import metrics
@@ -364,6 +376,7 @@ def _filters(run: _Run) -> dict[str, Any]:
             maps_overlay(axis, test.X[j],
                          {f"size {fs} ({nf})": maps_by[(fs, nf)][j] for fs, nf in chosen},
                          ax=ax, inset=(p - 100, p + 100), title=f"class {label}")
+        _shared_legend(fig, axes)
         blocks.append(run.figure(fig, f"fig2_{study}.png",
                                  f"Fig. 2 ({title}): a test spectrum per class (black) and "
                                  "the FC-importance map of each setting, size (count); "
@@ -464,6 +477,7 @@ def _common(run: _Run) -> dict[str, Any]:
         maps_overlay(axis, test.X[j], {"Grad-CAM": maps["gradcam"][j],
                                        "FC-importance": maps["fc"][j]}, ax=ax,
                      title=f"class {label} (random peaks at {rnd} ch)")
+    _shared_legend(fig, axes)
     blocks.append(run.figure(fig, "fig3_common.png",
                              "Fig. 3: a test spectrum per class (black), Grad-CAM at the "
                              "pooling layer and the FC-importance map (each scaled to max "
