@@ -91,6 +91,29 @@ def build_recipe(args: argparse.Namespace) -> Any:
     return recipe if grid is None else recipe.with_grid(grid)
 
 
+def read_labelled_on_grid(args: argparse.Namespace, purpose: str) -> tuple[Any, Any, Any]:
+    """Read ``args.data`` with labels, build the recipe and apply it (train, baseline).
+
+    Returns ``(raw, recipe, data)``: the spectra as read, the recipe (``None`` for
+    ``--recipe none``) and the preprocessed spectra, which lie on one common axis. ``purpose``
+    completes the error messages ("for training", "for a baseline").
+    """
+    from ..errors import RamancamError
+
+    raw = read_data(args)
+    if raw.labels is None:
+        raise RamancamError(
+            f"{args.data} must carry class labels {purpose}; got unlabelled spectra. Give "
+            "--label-col (wide tables) or --labels-from (folders).")
+    recipe = build_recipe(args)
+    data = raw if recipe is None else recipe.apply(raw)
+    if not data.has_common_axis:
+        raise RamancamError(
+            f"spectra must lie on one common axis {purpose}; got {len(data)} spectra on "
+            "different axes. Use --recipe paper (with --grid) to resample them.")
+    return raw, recipe, data
+
+
 def add_split_arguments(p: argparse.ArgumentParser) -> None:
     """Cross-validation / split options and ``--seed``."""
     g = p.add_argument_group("validation")

@@ -145,23 +145,12 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from ..errors import RamancamError
     from ..io import atomic_write
     from ..train import make_splits
-    from ._common import build_recipe, read_data
+    from ._common import read_labelled_on_grid
 
     components = _check_args(args)
-    raw = read_data(args)
-    if raw.labels is None:
-        raise RamancamError(
-            f"{args.data} must carry class labels for a baseline; got unlabelled spectra. Give "
-            "--label-col (wide tables) or --labels-from (folders).")
-    recipe = build_recipe(args)
-    data = raw if recipe is None else recipe.apply(raw)
-    if not data.has_common_axis:
-        raise RamancamError(
-            f"spectra must lie on one common axis for a baseline; got {len(data)} spectra on "
-            "different axes. Use --recipe paper (with --grid) to resample them.")
+    raw, _, data = read_labelled_on_grid(args, "for a baseline")
     X, y, grid = data.X, raw.labels, data.wavenumbers
     split = args.split_col is not None
     splits = make_splits(data, folds=args.folds, group_col=args.group_col,

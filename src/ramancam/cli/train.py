@@ -162,22 +162,11 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ..bundle import save, training_summary
-    from ..errors import RamancamError
     from ..train import CNNClassifier, cross_validate
-    from ._common import build_recipe, read_data
+    from ._common import read_labelled_on_grid
 
     set_threads(args.threads)
-    raw = read_data(args)
-    if raw.labels is None:
-        raise RamancamError(
-            f"{args.data} must carry class labels for training; got unlabelled spectra. Give "
-            "--label-col (wide tables) or --labels-from (folders).")
-    recipe = build_recipe(args)
-    data = raw if recipe is None else recipe.apply(raw)
-    if not data.has_common_axis:
-        raise RamancamError(
-            f"spectra must lie on one common axis for training; got {len(data)} spectra on "
-            "different axes. Use --recipe paper (with --grid) to resample them.")
+    raw, recipe, data = read_labelled_on_grid(args, "for training")
     grid = data.wavenumbers
     params = estimator_params(args)
     split = args.split_col is not None
