@@ -91,6 +91,19 @@ def build_recipe(args: argparse.Namespace) -> Any:
     return recipe if grid is None else recipe.with_grid(grid)
 
 
+def spectrum_ids(s: Any) -> list[str]:
+    """Row ids for output tables: the ``id`` metadata column, else the source file names when
+    they are unique, else 0, 1, 2, ..."""
+    from pathlib import Path
+
+    if "id" in s.meta:
+        return [str(v) for v in s.meta["id"]]
+    names = [Path(src).name for src in s.sources]
+    if names and len(set(names)) == len(names) and all(names):
+        return names
+    return [str(i) for i in range(len(s))]
+
+
 def read_labelled_on_grid(args: argparse.Namespace, purpose: str) -> tuple[Any, Any, Any]:
     """Read ``args.data`` with labels, build the recipe and apply it (train, baseline).
 

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._common import add_data_arguments, add_recipe_arguments, add_split_arguments
-
-if TYPE_CHECKING:
-    from ..spectra import Spectra
 
 NAME = "baseline"
 HELP = "PCA + SVM or PLS-DA (with VIP scores) on the same data, recipe and splits as train"
@@ -103,17 +100,6 @@ def _check_args(args: argparse.Namespace) -> tuple[int, ...] | None:
     return parse_components(args.components)
 
 
-def _ids(s: Spectra) -> list[str]:
-    from pathlib import Path
-
-    if "id" in s.meta:
-        return [str(v) for v in s.meta["id"]]
-    names = [Path(src).name for src in s.sources]
-    if names and len(set(names)) == len(names) and all(names):
-        return names
-    return [str(i) for i in range(len(s))]
-
-
 def _params_text(params: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
                      for k, v in params.items())
@@ -147,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..io import atomic_write
     from ..train import make_splits
-    from ._common import read_labelled_on_grid
+    from ._common import read_labelled_on_grid, spectrum_ids
 
     components = _check_args(args)
     raw, _, data = read_labelled_on_grid(args, "for a baseline")
@@ -159,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{len(data)} spectra, {len(data.classes)} classes, {grid.size} points "
           f"({grid[0]:g}-{grid[-1]:g}); recipe: {args.recipe}; model: {args.model}")
 
-    ids = _ids(raw)
+    ids = spectrum_ids(raw)
     pred = np.empty(len(data), dtype=object)
     fold_of = np.zeros(len(data), dtype=int)
     folds: list[dict[str, Any]] = []

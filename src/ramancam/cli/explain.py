@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._common import add_data_arguments
-
-if TYPE_CHECKING:
-    from ..spectra import Spectra
 
 NAME = "explain"
 HELP = "maps of the bands that drove each decision (FC-importance, Grad-CAM, captum)"
@@ -67,17 +64,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="maps drawn by --plot (default 6)")
 
 
-def _ids(s: Spectra) -> list[str]:
-    from pathlib import Path
-
-    if "id" in s.meta:
-        return [str(v) for v in s.meta["id"]]
-    names = [Path(src).name for src in s.sources]
-    if names and len(set(names)) == len(names) and all(names):
-        return names
-    return [str(i) for i in range(len(s))]
-
-
 def _check_args(args: argparse.Namespace) -> None:
     from pathlib import Path
 
@@ -128,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import RamancamError
     from ..explain import explain, predict_proba
     from ..io import atomic_write
-    from ._common import read_data
+    from ._common import read_data, spectrum_ids
 
     _check_args(args)
     bundle = load(args.model)
@@ -142,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         raise RamancamError(
             f"--target must be predicted, true, all or one of the model's classes "
             f"({', '.join(classes)}); got {args.target!r}.")
-    ids = _ids(data)
+    ids = spectrum_ids(data)
     grid = np.asarray(bundle.grid, dtype=np.float64)
     model = bundle.model
     n_rows = 0

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
 
 from ._common import add_data_arguments
-
-if TYPE_CHECKING:
-    from ..spectra import Spectra
 
 NAME = "predict"
 HELP = "classify spectra with a saved model"
@@ -43,19 +39,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "significant digit; off by default")
 
 
-def _ids(s: Spectra) -> list[str]:
-    from pathlib import Path
-
-    import numpy as np
-
-    if "id" in s.meta:
-        return [str(v) for v in s.meta["id"]]
-    names = [Path(src).name for src in s.sources]
-    if names and len(set(names)) == len(names) and all(names):
-        return names
-    return [str(i) for i in np.arange(len(s))]
-
-
 def run(args: argparse.Namespace) -> int:
     import csv
     import sys
@@ -65,13 +48,13 @@ def run(args: argparse.Namespace) -> int:
 
     from ..bundle import load
     from ..io import atomic_write
-    from ._common import read_data
+    from ._common import read_data, spectrum_ids
     from .train import set_threads
 
     set_threads(args.threads)
     bundle = load(args.model)
     data = read_data(args)
-    ids = _ids(data)
+    ids = spectrum_ids(data)
     labels = data.labels
     classes = list(bundle.classes)
     n_right = 0
