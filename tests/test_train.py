@@ -341,3 +341,24 @@ def test_schedule_and_scaling_choices_are_checked(param, value):
     s = small_set()
     with pytest.raises(RamancamError, match=param):
         CNNClassifier(**TINY, **{param: value}).fit(s.X, s.labels)
+
+
+def test_bf16_training_reaches_the_float32_accuracy():
+    """Accuracy parity of ``bf16=True`` (a flag; float32 stays the default): same seeds, same
+    task, the same test accuracy, a float32 network at the end, and really different
+    training numbers (so the flag is not ignored)."""
+    s, test = small_set(10, seed=1), small_set(10, seed=2)
+    params = {**TINY, "n_filters": 8, "filter_size": 8, "epochs": 25, "lr": 3e-3}
+    fp32 = CNNClassifier(**params, random_state=0).fit(s.X, s.labels)
+    bf16 = CNNClassifier(**params, bf16=True, random_state=0).fit(s.X, s.labels)
+    acc32, acc16 = fp32.score(test.X, test.labels), bf16.score(test.X, test.labels)
+    assert acc32 >= 0.9 and acc16 == acc32
+    assert all(p.dtype == torch.float32 for p in bf16.module_.parameters())
+    assert bf16.history_[0]["loss"] != fp32.history_[0]["loss"]
+    assert bf16.history_[-1]["loss"] < bf16.history_[0]["loss"]
+
+
+def test_bf16_must_be_a_bool():
+    s = small_set(3)
+    with pytest.raises(RamancamError, match="bf16 must be True or False"):
+        CNNClassifier(**TINY, bf16="yes").fit(s.X, s.labels)

@@ -89,6 +89,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "up to X of the maximum (default 0)")
     t.add_argument("--augment-scale", type=float, default=0.0, metavar="X",
                    help="training augmentation: random intensity scale 1 +- X (default 0)")
+    t.add_argument("--bf16", action="store_true",
+                   help="train with the convolutions in bfloat16 (about 1.5x faster on CPUs "
+                        "with AVX-512 BF16/AMX; changes the numbers slightly; the saved model "
+                        "is float32)")
     t.add_argument("--device", default="cpu", metavar="cpu|cuda|auto",
                    help="where to train (default cpu; auto = GPU when available)")
     t.add_argument("--threads", type=int, metavar="N",
@@ -120,7 +124,8 @@ def estimator_params(args: argparse.Namespace) -> dict[str, Any]:
             "lr_schedule": pick("lr_schedule"), "input_scaling": pick("input_scaling"),
             "weight_decay": args.weight_decay, "augment_noise": args.augment_noise,
             "augment_shift": args.augment_shift, "augment_baseline": args.augment_baseline,
-            "augment_scale": args.augment_scale, "device": args.device,
+            "augment_scale": args.augment_scale, "bf16": bool(getattr(args, "bf16", False)),
+            "device": args.device,
             "random_state": args.seed, "verbose": True}
 
 
