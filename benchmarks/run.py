@@ -49,9 +49,13 @@ ENGINES = {
                     "the fast path), malloc defaults",
     "torch-module+mallopt": "torch-module + ramancam._fast.tune_allocator()",
     "ramancam-fast": "ramancam as shipped: RamanCNN(x) / CNNClassifier with FastFeatures "
-                     "(mallopt + channels-last conv + maximum pool)",
+                     "(mallopt, NWC activations with channels-last conv, fused first block, "
+                     "maximum pool) and fused Adam",
+    "ramancam-fast-foreach-adam": "ramancam-fast trained with PyTorch's default (foreach) "
+                                  "Adam instead of the fused kernel",
     "ramancam-fast-1thread": "ramancam-fast with torch.set_num_threads(1)",
-    "ramancam-fast-bf16": "ramancam-fast with bf16 autocast (flag, changes numerics)",
+    "ramancam-fast-bf16": "ramancam-fast with bf16 autocast (flag: predict --bf16, "
+                          "train --bf16; changes numerics)",
     "ramancam-fast-passive": "ramancam-fast with OMP_WAIT_POLICY=PASSIVE (no spin-waiting)",
     "keras": "Keras 3 / TensorFlow CPU: tf.function train step and call",
 }
@@ -152,7 +156,7 @@ def _one_json(args: list[str], timeout: float) -> dict[str, Any]:
     return dict(json.loads(res.stdout.strip().splitlines()[-1]))
 
 
-MIXING_ENGINES = ("torch-plain", "ramancam-fast")
+MIXING_ENGINES = ("torch-plain", "ramancam-fast", "ramancam-bf16")
 
 
 def mixing(reps: int = 2) -> list[dict[str, Any]]:
@@ -317,9 +321,11 @@ def _extras_lines(res: dict[str, Any]) -> list[str]:
         lines += ["", f"`ramancam demo`: {d['seconds']:.1f} s (exit status {d['returncode']})."]
     if "peak RSS 10^5 / 10^4" in res.get("ratios", {}):
         lines += ["", f"Peak RSS 10^5 / 10^4: **{res['ratios']['peak RSS 10^5 / 10^4']:.2f}**"]
-    if "mixing fit speed-up, fast / plain" in res.get("ratios", {}):
-        lines += ["", "Mixing fit speed-up, ramancam fast path / plain PyTorch: "
-                  f"**{res['ratios']['mixing fit speed-up, fast / plain']:.2f}**"]
+    for label, what in (("fast", "ramancam fp32"), ("bf16", "ramancam --bf16")):
+        name = f"mixing fit speed-up, {label} / plain"
+        if name in res.get("ratios", {}):
+            lines += ["", f"Mixing fit speed-up, {what} / plain PyTorch: "
+                      f"**{res['ratios'][name]:.2f}**"]
     return lines
 
 
@@ -335,14 +341,24 @@ RATIOS = [
     ("mallopt alone, training b128", "torch-module+mallopt train128", "torch-module train128"),
     ("explicit padding, inference (module / plain)", "torch-module infer256",
      "torch-plain infer256"),
-    ("channels-last + pool, inference (fast / module+mallopt)", "ramancam-fast infer256",
-     "torch-module+mallopt infer256"),
-    ("channels-last + pool, training b128 (fast / module+mallopt)", "ramancam-fast train128",
-     "torch-module+mallopt train128"),
+    ("layout + fused first block, inference (fast / module+mallopt)",
+     "ramancam-fast infer256", "torch-module+mallopt infer256"),
+    ("layout + fused first block, training b128 (fast-foreach-adam / module+mallopt)",
+     "ramancam-fast-foreach-adam train128", "torch-module+mallopt train128"),
+    ("layout + fused first block, training b32 (fast-foreach-adam / module+mallopt)",
+     "ramancam-fast-foreach-adam train32", "torch-module+mallopt train32"),
+    ("fused Adam, training b32 (fast / fast-foreach-adam)", "ramancam-fast train32",
+     "ramancam-fast-foreach-adam train32"),
+    ("fused Adam, training b128 (fast / fast-foreach-adam)", "ramancam-fast train128",
+     "ramancam-fast-foreach-adam train128"),
     ("inference_mode vs no_grad (module)", "torch-module infer256",
      "torch-module infer256_nograd"),
     ("bf16 inference / fp32 fast", "ramancam-fast-bf16 infer256", "ramancam-fast infer256"),
     ("bf16 training b128 / fp32 fast", "ramancam-fast-bf16 train128", "ramancam-fast train128"),
+    ("bf16 training b32 / fp32 fast", "ramancam-fast-bf16 train32", "ramancam-fast train32"),
+    ("bf16 inference / Keras", "ramancam-fast-bf16 infer256", "keras infer256"),
+    ("bf16 training b128 / Keras", "ramancam-fast-bf16 train128", "keras train128"),
+    ("bf16 training b32 / Keras", "ramancam-fast-bf16 train32", "keras train32"),
     ("1 thread / 2 threads, inference", "ramancam-fast-1thread infer256",
      "ramancam-fast infer256"),
     ("1 thread / 2 threads, training b128", "ramancam-fast-1thread train128",
@@ -395,7 +411,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-keras", action="store_true", help="leave the Keras peer out")
     p.add_argument("--rss", action="store_true", help="peak RSS at 10^4 and 10^5 spectra")
     p.add_argument("--mixing", action="store_true",
-                   help="mixing experiment wall time: plain PyTorch vs ramancam (~4 min)")
+                   help="mixing experiment wall time: plain PyTorch vs ramancam fp32 and "
+                        "bf16, two fits each (~9 min)")
     p.add_argument("--demo", action="store_true", help="time `ramancam demo`")
     p.add_argument("--all", action="store_true", help="--rss --mixing --demo")
     p.add_argument("--no-throughput", action="store_true",
@@ -436,13 +453,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.mixing or args.all:
         print("mixing experiment ...", file=sys.stderr)
         res["mixing"] = mixing()
-        m = {r.get("engine"): r for r in res["mixing"]}
-        if "torch-plain" in m and "ramancam-fast" in m and "error" not in m["ramancam-fast"] \
-                and "error" not in m["torch-plain"]:
-            res["ratios"]["mixing fit speed-up, fast / plain"] = (
-                m["torch-plain"]["fit_seconds"] / m["ramancam-fast"]["fit_seconds"])
-            res["ratios_spec"] = [*res["ratios_spec"], ("mixing fit speed-up, fast / plain",
-                                                        "plain seconds", "fast seconds")]
+        m = {r.get("engine"): r for r in res["mixing"] if "error" not in r}
+        for engine, label in (("ramancam-fast", "fast"), ("ramancam-bf16", "bf16")):
+            if "torch-plain" in m and engine in m:
+                name = f"mixing fit speed-up, {label} / plain"
+                res["ratios"][name] = m["torch-plain"]["fit_seconds"] / m[engine]["fit_seconds"]
+                res["ratios_spec"] = [*res["ratios_spec"],
+                                      (name, "plain seconds", f"{label} seconds")]
     if args.demo or args.all:
         print("ramancam demo ...", file=sys.stderr)
         res["demo"] = demo_time()

@@ -39,8 +39,8 @@ from .errors import RamancamError
 if TYPE_CHECKING:  # model.py may import this module, so only for the type checker
     from .model import RamanCNN
 
-__all__ = ["FastFeatures", "adam", "fast_features", "fast_forward", "tune_allocator",
-           "use_fast_features"]
+__all__ = ["FastFeatures", "adam", "fast_features", "fast_forward", "features_for_maps",
+           "tune_allocator", "use_fast_features"]
 
 # glibc mallopt parameter numbers (malloc.h).
 _M_TRIM_THRESHOLD = -1
@@ -283,10 +283,10 @@ def _conv_layers(features: nn.Sequential) -> list[nn.Conv1d]:
     return [m for m in features if isinstance(m, nn.Conv1d)]
 
 
-def _features_cl(convs: list[nn.Conv1d], filter_size: int, alpha: float, x: torch.Tensor
-                 ) -> torch.Tensor:
+def _features_cl(convs: list[nn.Conv1d], filter_size: int, alpha: float, x: torch.Tensor,
+                 *, nwc: bool = False) -> torch.Tensor:
     """Conv blocks on ``x`` of shape ``(n, L)``; returns ``A`` as a dense NCW tensor
-    ``(n, C, pooled_length)``.
+    ``(n, C, pooled_length)``, or with ``nwc`` as the dense NWC ``(n, pooled_length, C)``.
 
     Between the layers the activations are kept NWC, ``(n, L, C)`` (channels-last, oneDNN's
     native layout, so no reorders around the convolutions). The first block (one input
@@ -334,6 +334,8 @@ def _features_cl(convs: list[nn.Conv1d], filter_size: int, alpha: float, x: torc
         pooled = _MaxPool2.apply(y, start, length)
         h = F.leaky_relu(pooled, alpha, inplace=not torch.is_grad_enabled())
     assert h is not None
+    if nwc:
+        return h
     # One transpose copy to dense NCW, the order FC1's weight is laid out for: elementwise
     # work stays on dense NWC tensors (mixed layouts make each op 3-4x slower).
     return _ToNCW.apply(h)
@@ -373,10 +375,14 @@ class FastFeatures(nn.Sequential):
         self.filter_size = int(filter_size)
         self.alpha = float(alpha)
 
+    def applies(self, x: torch.Tensor) -> bool:
+        """Whether :meth:`forward` takes the fast path for ``x`` (else the layers one by one)."""
+        return (x.dim() == 3 and x.shape[1] == 1 and x.device.type == "cpu"
+                and x.dtype == torch.float32 and not _has_hooks(self))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``A`` of shape (n, n_filters, pooled_length) from ``x`` of shape (n, 1, n_points)."""
-        if (x.dim() != 3 or x.shape[1] != 1 or x.device.type != "cpu"
-                or x.dtype != torch.float32 or _has_hooks(self)):
+        if not self.applies(x):
             return super().forward(x)
         tune_allocator()
         return _features_cl(_conv_layers(self), self.filter_size, self.alpha, x[:, 0])
@@ -419,6 +425,32 @@ def fast_features(model: RamanCNN, x: torch.Tensor) -> torch.Tensor:
     x = _check_input(model, x)
     c = model.config
     return _features_cl(_conv_layers(model.features), c.filter_size, c.alpha, x)
+
+
+def features_for_maps(model: RamanCNN, x: torch.Tensor) -> torch.Tensor:
+    """``model.features(x)`` in the layout the explanation maps contract fastest.
+
+    The same values, shape ``(n, n_filters, pooled_length)``; where the fast path applies it
+    is a transposed view of the dense NWC buffer, so the per-position products over filters
+    (``P[x, l] = sum_k A[k, x] Fw[k, x, l]``) read it without a copy. Otherwise (hooks,
+    another device or dtype, an older plain ``nn.Sequential``) it is ``model.features(x)``.
+
+    Parameters
+    ----------
+    model : RamanCNN
+    x : torch.Tensor
+        Scaled input of shape (n, 1, n_points).
+
+    Returns
+    -------
+    torch.Tensor
+    """
+    f = model.features
+    if isinstance(f, FastFeatures) and f.applies(x):
+        tune_allocator()
+        return _features_cl(_conv_layers(f), f.filter_size, f.alpha, x[:, 0],
+                            nwc=True).transpose(1, 2)
+    return f(x)
 
 
 def fast_forward(model: RamanCNN, x: torch.Tensor, *, bf16: bool = False) -> torch.Tensor:

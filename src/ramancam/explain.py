@@ -271,6 +271,8 @@ def _pooled_maps(model: RamanCNN, X: NDArray[np.float32], target: NDArray[np.int
     """FC-importance (``kind="fc"``) or Grad-CAM (``kind="gradcam"``) at pooled resolution."""
     import torch
 
+    from ._fast import features_for_maps
+
     device = _param_device(model)
     n = X.shape[0]
     n_classes = model.config.n_classes
@@ -286,7 +288,7 @@ def _pooled_maps(model: RamanCNN, X: NDArray[np.float32], target: NDArray[np.int
             fw_mean = w1.reshape(w1.shape[0], -1, n_pooled).mean(dim=2)   # (L, K)
         for sl in _batches(n, batch_size):
             xb = torch.from_numpy(X[sl]).to(device).unsqueeze(1)
-            A = model.features(model.scale_input(xb))  # (b, K, X)
+            A = features_for_maps(model, model.scale_input(xb))  # (b, K, X)
             g, _ = _head_gradients(model, A, score)              # (b, C, L)
             if target is not None:
                 idx = torch.from_numpy(target[sl]).to(device)
