@@ -1,24 +1,32 @@
 """A fast CPU path for :class:`ramancam.model.RamanCNN` (issue 6).
 
-Plain PyTorch loses most of its time on a small CPU in three places (measured in
+Plain PyTorch loses most of its time on a small CPU in a few places (measured in
 ``docs/performance.md``): glibc ``malloc`` maps and unmaps every large activation, so each
 inference call page-faults hundreds of MB of fresh zeroed memory; oneDNN reorders PyTorch's
-NCW layout to its preferred channels-last layout and back around every convolution; and
-``max_pool`` in training mode goes through a slow kernel that also stores indices. The pieces
-here remove those costs without changing the module:
+NCW layout to its preferred channels-last layout and back around every convolution, and
+treats the one-channel first layer as NCW whatever its input; ``max_pool`` in training mode
+goes through a slow kernel that also stores indices; elementwise ops on tensors of two
+different layouts run 3-4x slower than on one; and the default Adam makes ten passes over the
+weights per step. The pieces here remove those costs without changing the module:
 
 - :func:`tune_allocator` raises glibc's mmap and trim thresholds once per process, so large
   activations are reused from the heap instead of being mapped on every call.
 - :func:`fast_forward` computes exactly the function of ``RamanCNN.forward`` (same parameters,
-  same state-dict keys, same dropout) with each ``Conv1d`` run as a ``Conv2d`` on
-  ``(n, C, 1, L)`` in channels-last memory format, the "same" padding folded into the
-  convolution, and LeakyReLU applied after the pool (exactly equal, half the work). It works for
-  training (autograd) and inference alike.
-- :func:`fast_features` returns the output ``A`` of the last pooling layer the same way, for
-  the explanation maps (Eqs. 6-9 are computed at that layer).
+  same state-dict keys, same dropout) with the activations kept NWC ``(n, L, C)`` between the
+  layers: the first block (conv of one channel, bias, max-pool, LeakyReLU) is
+  :class:`_Conv1Pool`, two matrix products at the even and odd positions that never write the
+  full-resolution output; every later ``Conv1d`` runs as a ``Conv2d`` on the NWC buffer seen
+  as channels-last ``(n, C, 1, L)`` with the "same" padding folded in, then
+  :class:`_MaxPool2`, then LeakyReLU (after the pool: exactly equal, half the work). ``A``
+  goes to dense NCW once, for FC1. It works for training (autograd, bf16 autocast) and
+  inference alike; :class:`FastFeatures` puts it behind ``RamanCNN.features``.
+- :func:`fast_features` returns the output ``A`` of the last pooling layer the same way, and
+  :func:`features_for_maps` as a view of the NWC buffer, for the explanation maps (Eqs. 6-9
+  are computed at that layer).
+- :func:`adam` is Adam with the fused (one-pass) kernel where PyTorch has one.
 
-Results agree with the module's own forward to float32 rounding (the convolution sums in a
-different order); :mod:`tests.test_fast` checks that, including gradients.
+Results agree with the layer-by-layer module to float32 rounding (the convolution sums in a
+different order); :mod:`tests.test_fast` checks that, including gradients and ties.
 """
 
 from __future__ import annotations
