@@ -246,7 +246,9 @@ def test_real_amino_acid_mixtures(shared_data, tmp_path):
     (["--preset", "paper", "--filters", "16", "--input-scaling", "center"],
      {"n_filters": 16, "filter_size": 8, "input_scaling": "center"}),
     (["--filter-size", "5", "--lr-schedule", "constant", "--augment-noise", "0.01"],
-     {"n_filters": 32, "filter_size": 5, "lr_schedule": "constant", "augment_noise": 0.01}),
+     {"n_filters": 32, "filter_size": 5, "lr_schedule": "constant", "augment_noise": 0.01,
+      "bf16": False}),
+    (["--bf16"], {"bf16": True, "n_filters": 32}),
 ])
 def test_presets_and_explicit_options(extra, want):
     import argparse
@@ -266,6 +268,16 @@ def test_saved_model_records_the_preset(peaks_file, tmp_path):
     s = load(out).info["settings"]
     assert s["preset"] == "paper" and s["lr_schedule"] == "constant"
     assert s["input_scaling"] == "none" and s["n_filters"] == 4
+    assert s["bf16"] is False
+
+
+def test_train_bf16_is_recorded_and_the_saved_model_is_float32(peaks_file, tmp_path):
+    out = tmp_path / "bf16.ramancam"
+    assert main(["train", str(peaks_file), "--label-col", "label", "--bf16", *FAST,
+                 "--folds", "2", "--no-compare", "--out", str(out)]) == 0
+    bundle = load(out)
+    assert bundle.info["settings"]["bf16"] is True
+    assert all(v.dtype == torch.float32 for v in bundle.model.state_dict().values())
 
 
 def test_predict_bf16_keeps_the_decisions_and_accuracy(tmp_path):
