@@ -22,12 +22,7 @@ TINY = {"n_filters": 4, "filter_size": 3, "fc_width": 8, "epochs": 1, "batch_siz
 GRID = (400.0, 1800.0, 10.0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def raw_spectra(seed: int, n_per_class: int = 4) -> Spectra:

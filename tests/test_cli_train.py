@@ -17,12 +17,7 @@ FAST = ["--recipe", "none", "--epochs", "1", "--filters", "4", "--filter-size", 
         "--fc-width", "8"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

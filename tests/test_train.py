@@ -15,15 +15,7 @@ from ramancam.simulate import peak_position_set
 from ramancam.spectra import Spectra
 from ramancam.train import CNNClassifier, CVResult, cross_validate, make_splits
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny models run many times faster on one thread when the CPU is shared (the OpenMP
-    workers of a second thread spin-wait for each other); restored afterwards."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 TINY = {"n_filters": 4, "filter_size": 3, "fc_width": 8, "epochs": 2, "batch_size": 16}
