@@ -1219,6 +1219,8 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
     """Shared fit/transform plumbing: validation in ``fit``, fitted state ends in ``_``."""
 
     _needs_axis = False
+    #: The step function ``f(X, wavenumbers, **self._params()) -> (X_out, axis_out)``.
+    _step: Callable[..., tuple[Array, Array]]
 
     def _axis(self, n_features: int) -> Array:
         wn = getattr(self, "wavenumbers", None)
@@ -1239,7 +1241,7 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
         raise NotImplementedError
 
     def _run(self, X: Array, w: Array) -> tuple[Array, Array]:
-        raise NotImplementedError
+        return type(self)._step(X, w, **self._params())
 
     def fit(self, X: ArrayLike, y: Any = None) -> _StepTransformer:
         """Check ``X`` (n_spectra, n_points) and the parameters; returns ``self``."""
@@ -1275,6 +1277,8 @@ class LinearBaseline(_StepTransformer):
         Baseline regions; ``None`` = line through the end points.
     """
 
+    _step = staticmethod(linear_baseline)
+
     def __init__(self, wavenumbers: ArrayLike | None = None,
                  regions: Sequence[tuple[float, float]] | None = None) -> None:
         self.wavenumbers = wavenumbers
@@ -1282,9 +1286,6 @@ class LinearBaseline(_StepTransformer):
 
     def _params(self) -> dict[str, Any]:
         return {"regions": _check_regions(self.regions)}
-
-    def _run(self, X: Array, w: Array) -> tuple[Array, Array]:
-        return linear_baseline(X, w, **self._params())
 
 
 class BaselineCorrection(_StepTransformer):
@@ -1300,6 +1301,8 @@ class BaselineCorrection(_StepTransformer):
         Passed through to the pybaselines method.
     """
 
+    _step = staticmethod(baseline)
+
     def __init__(self, method: str = "asls", wavenumbers: ArrayLike | None = None,
                  params: dict[str, Any] | None = None) -> None:
         self.method = method
@@ -1308,9 +1311,6 @@ class BaselineCorrection(_StepTransformer):
 
     def _params(self) -> dict[str, Any]:
         return {"method": _check_method(self.method), **(self.params or {})}
-
-    def _run(self, X: Array, w: Array) -> tuple[Array, Array]:
-        return baseline(X, w, **self._params())
 
 
 class Crop(_StepTransformer):
@@ -1325,6 +1325,7 @@ class Crop(_StepTransformer):
     """
 
     _needs_axis = True
+    _step = staticmethod(crop)
 
     def __init__(self, wavenumbers: ArrayLike | None = None, lo: float = 350.0,
                  hi: float = 1800.0) -> None:
@@ -1343,9 +1344,6 @@ class Crop(_StepTransformer):
                                       self.wavenumbers_in_, ["the input axis"], **p)[1]
         return self
 
-    def _run(self, X: Array, w: Array) -> tuple[Array, Array]:
-        return crop(X, w, **self._params())
-
 
 class Resample(_StepTransformer):
     """Transformer form of :func:`resample`; ``grid_`` is the output axis.
@@ -1363,6 +1361,7 @@ class Resample(_StepTransformer):
     """
 
     _needs_axis = True
+    _step = staticmethod(resample)
 
     def __init__(self, wavenumbers: ArrayLike | None = None,
                  grid: tuple[float, float, float] = (350.0, 1800.0, 1.0),
@@ -1386,9 +1385,6 @@ class Resample(_StepTransformer):
         self.grid_ = self._params()["grid"]
         return self
 
-    def _run(self, X: Array, w: Array) -> tuple[Array, Array]:
-        return resample(X, w, **self._params())
-
 
 class Normalize(_StepTransformer):
     """Transformer form of :func:`normalize`.
@@ -1400,15 +1396,14 @@ class Normalize(_StepTransformer):
         Input axis (used by ``"area"``); default: the point index.
     """
 
+    _step = staticmethod(normalize)
+
     def __init__(self, method: str = "max", wavenumbers: ArrayLike | None = None) -> None:
         self.method = method
         self.wavenumbers = wavenumbers
 
     def _params(self) -> dict[str, Any]:
         return {"method": _check_norm(self.method)}
-
-    def _run(self, X: Array, w: Array) -> tuple[Array, Array]:
-        return normalize(X, w, **self._params())
 
 
 class SavitzkyGolay(_StepTransformer):
@@ -1421,6 +1416,8 @@ class SavitzkyGolay(_StepTransformer):
     wavenumbers : array-like of shape (n_points,), optional
     """
 
+    _step = staticmethod(savgol)
+
     def __init__(self, window_length: int = 11, polyorder: int = 3,
                  wavenumbers: ArrayLike | None = None) -> None:
         self.window_length = window_length
@@ -1430,9 +1427,6 @@ class SavitzkyGolay(_StepTransformer):
     def _params(self) -> dict[str, Any]:
         wl, po = _check_savgol(self.window_length, self.polyorder)
         return {"window_length": wl, "polyorder": po}
-
-    def _run(self, X: Array, w: Array) -> tuple[Array, Array]:
-        return savgol(X, w, **self._params())
 
 
 class Despike(_StepTransformer):
@@ -1445,6 +1439,8 @@ class Despike(_StepTransformer):
     wavenumbers : array-like of shape (n_points,), optional
     """
 
+    _step = staticmethod(despike)
+
     def __init__(self, threshold: float = 7.0, window: int = 3,
                  wavenumbers: ArrayLike | None = None) -> None:
         self.threshold = threshold
@@ -1455,6 +1451,4 @@ class Despike(_StepTransformer):
         t, m = _check_despike(self.threshold, self.window)
         return {"threshold": t, "window": m}
 
-    def _run(self, X: Array, w: Array) -> tuple[Array, Array]:
-        return despike(X, w, **self._params())
 
