@@ -360,7 +360,7 @@ def mixing_mode(engine: str) -> dict[str, Any]:
         pred = np.searchsorted(classes, clf.predict(Xte))
     return {"engine": engine, "fit_seconds": fit_s, "test_accuracy": float((pred == yte_i).mean()),
             "n_train": len(Xtr), "epochs": 30,
-            "batch_size": 128 if engine.endswith("-b128") else 32}
+            "batch_size": MIXING_CLF.get(engine, {}).get("batch_size", 32)}
 
 
 # --------------------------------------------------------------------------- main

@@ -157,6 +157,10 @@ def _one_json(args: list[str], timeout: float) -> dict[str, Any]:
 
 
 MIXING_ENGINES = ("torch-plain", "ramancam-fast", "ramancam-bf16")
+#: Mixing engines compared with torch-plain: short label (ratio name), description.
+MIXING_SPEEDUPS = {"ramancam-fast": ("fast", "ramancam fp32"),
+                   "ramancam-bf16": ("bf16", "ramancam --bf16"),
+                   "ramancam-bf16-b128": ("bf16 batch 128", "ramancam --bf16 --batch-size 128")}
 
 
 def mixing(reps: int = 2, engines: tuple[str, ...] = MIXING_ENGINES) -> list[dict[str, Any]]:
@@ -328,8 +332,7 @@ def _extras_lines(res: dict[str, Any]) -> list[str]:
         lines += ["", f"`ramancam demo`: {d['seconds']:.1f} s (exit status {d['returncode']})."]
     if "peak RSS 10^5 / 10^4" in res.get("ratios", {}):
         lines += ["", f"Peak RSS 10^5 / 10^4: **{res['ratios']['peak RSS 10^5 / 10^4']:.2f}**"]
-    for label, what in (("fast", "ramancam fp32"), ("bf16", "ramancam --bf16"),
-                        ("bf16 batch 128", "ramancam --bf16 --batch-size 128")):
+    for label, what in MIXING_SPEEDUPS.values():
         name = f"mixing fit speed-up, {label} / plain"
         if name in res.get("ratios", {}):
             lines += ["", f"Mixing fit speed-up, {what} / plain PyTorch: "
@@ -472,8 +475,7 @@ def main(argv: list[str] | None = None) -> int:
         print("mixing experiment ...", file=sys.stderr)
         res["mixing"] = mixing(engines=tuple(args.mixing_engines.split(",")))
         m = {r.get("engine"): r for r in res["mixing"] if "error" not in r}
-        for engine, label in (("ramancam-fast", "fast"), ("ramancam-bf16", "bf16"),
-                              ("ramancam-bf16-b128", "bf16 batch 128")):
+        for engine, (label, _) in MIXING_SPEEDUPS.items():
             if "torch-plain" in m and engine in m:
                 name = f"mixing fit speed-up, {label} / plain"
                 res["ratios"][name] = m["torch-plain"]["fit_seconds"] / m[engine]["fit_seconds"]

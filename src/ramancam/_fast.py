@@ -325,8 +325,7 @@ def _features_cl(convs: list[nn.Conv1d], filter_size: int, alpha: float, x: torc
                          conv.bias).view(n, length, conv.out_channels)
             start = 0
         else:
-            if h is None:  # (n, L): one channel, already NWC
-                h = x.unsqueeze(2)
+            assert h is not None  # RamanCNN's first convolution has one input channel
             n, length, _ = h.shape
             # The NWC tensor seen as (n, C, 1, L) is channels-last: no copy. The Conv1d weight
             # (F, C, k) as a channels-last (F, C, 1, k) Conv2d weight: only this small copy
