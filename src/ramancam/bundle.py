@@ -6,7 +6,11 @@ A model file is a zip archive with two members:
   (``Recipe.to_dict()``), architecture (``CNNConfig.to_dict()``), training settings, library
   versions, a training-data summary and the cross-validation results (``CVResult.to_dict()``);
 * ``weights.safetensors`` — the network's state dict in the safetensors format, which holds
-  only tensors and cannot execute code when loaded (unlike pickle / ``torch.load``).
+  only tensors and cannot execute code when loaded (unlike pickle / ``torch.load``);
+* ``novelty.safetensors`` (models with novelty detection) — the arrays of the fitted
+  novelty score (:class:`ramancam.novelty.NoveltyScorer`); its method, threshold and
+  false-alarm rate, and the softmax temperature, are in ``ramancam.json`` (``"novelty"``,
+  ``"calibration"``). Files without them load as before (temperature 1, no novelty).
 
 :func:`save` writes atomically (an interrupted save leaves the previous file intact).
 :func:`load` refuses files that are not ramancam models, files of a newer format version and
@@ -37,6 +41,7 @@ FORMAT = "ramancam-model"
 FORMAT_VERSION = 1
 JSON_NAME = "ramancam.json"
 WEIGHTS_NAME = "weights.safetensors"
+NOVELTY_NAME = "novelty.safetensors"
 # Guard against absurd members (a zip bomb in place of a model): 4 GiB of weights, 256 MiB JSON.
 _MAX_WEIGHTS = 4 << 30
 _MAX_JSON = 256 << 20
@@ -183,6 +188,7 @@ def save(path: str | os.PathLike[str], *, estimator: Any, recipe: Any, grid: Arr
                 all_settings[k.rstrip("_")] = getattr(estimator, k)
     all_settings.update(settings or {})
     cv_dict = cv.to_dict() if hasattr(cv, "to_dict") else cv
+    novelty_info, novelty_bytes, calibration_info = _novelty_state(estimator)
     info = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -195,6 +201,10 @@ def save(path: str | os.PathLike[str], *, estimator: Any, recipe: Any, grid: Arr
         "training_data": training_summary,
         "cv": cv_dict,
     }
+    if calibration_info is not None:
+        info["calibration"] = calibration_info
+    if novelty_info is not None:
+        info["novelty"] = novelty_info
     text = json.dumps(_jsonable(info), allow_nan=False)
     state = {k: v.detach().to("cpu").contiguous()
              for k, v in _unique_state(module.state_dict()).items()}
@@ -203,7 +213,29 @@ def save(path: str | os.PathLike[str], *, estimator: Any, recipe: Any, grid: Arr
     with _atomic_binary(out) as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(JSON_NAME, text)
         zf.writestr(WEIGHTS_NAME, weights)
+        if novelty_bytes is not None:
+            zf.writestr(NOVELTY_NAME, novelty_bytes)
     return out
+
+
+def _novelty_state(estimator: Any) -> tuple[dict[str, Any] | None, bytes | None,
+                                            dict[str, Any] | None]:
+    """JSON entries ``novelty`` and ``calibration`` and the novelty arrays (safetensors
+    bytes) of a fitted ``CNNClassifier``; ``None`` for what it does not have."""
+    from safetensors.numpy import save as np_save
+
+    cal = getattr(estimator, "calibration_", None)
+    calibration: dict[str, Any] | None = None
+    if hasattr(estimator, "temperature_"):
+        calibration = {"temperature": float(estimator.temperature_),
+                       **({} if cal is None else cal.to_dict())}
+    scorer = getattr(estimator, "novelty_scorer_", None)
+    if scorer is None:
+        return None, None, calibration
+    d, arrays = scorer.to_state()
+    info = {**d, "threshold": float(getattr(estimator, "novelty_threshold_", float("inf"))),
+            "rate": float(getattr(estimator, "novelty_rate", 0.05)), "arrays": NOVELTY_NAME}
+    return info, np_save(arrays, metadata={"format": FORMAT}), calibration
 
 
 class Bundle:
@@ -223,16 +255,26 @@ class Bundle:
         Everything stored in ``ramancam.json``.
     path : Path or None
         The file it was loaded from.
+    novelty : NoveltyScorer or None
+        The fitted novelty score (``None`` for models without one).
+    threshold : float
+        Novelty scores above it are ``unknown`` (``inf``: nothing flagged).
+    temperature : float
+        Softmax temperature of the calibrated probabilities (1.0: uncalibrated).
     """
 
     def __init__(self, model: Any, classes: list[str], recipe: Any, grid: NDArray[np.float64],
-                 info: dict[str, Any], path: Path | None = None) -> None:
+                 info: dict[str, Any], path: Path | None = None, *, novelty: Any = None,
+                 threshold: float = float("inf"), temperature: float = 1.0) -> None:
         self.model = model
         self.classes = classes
         self.recipe = recipe
         self.grid = grid
         self.info = info
         self.path = path
+        self.novelty = novelty
+        self.threshold = threshold
+        self.temperature = temperature
 
     def __repr__(self) -> str:
         return (f"Bundle({len(self.classes)} classes, {self.grid.size} points "
@@ -282,7 +324,39 @@ class Bundle:
         from .train import predict_proba_module
 
         return predict_proba_module(self.model, self.prepare(spectra), batch_size=batch_size,
-                                    bf16=bf16)
+                                    bf16=bf16, temperature=self.temperature)
+
+    def predict_novelty(self, spectra: Spectra, *, bf16: bool = False
+                        ) -> tuple[NDArray[np.float64], NDArray[np.float64] | None,
+                                   NDArray[np.bool_] | None]:
+        """Calibrated probabilities, novelty scores and unknown flags of raw spectra.
+
+        Parameters
+        ----------
+        spectra : Spectra
+        bf16 : bool
+            Probabilities with bfloat16 convolutions (the novelty score stays float32).
+
+        Returns
+        -------
+        proba : ndarray of shape (n_spectra, n_classes)
+        novelty : ndarray of shape (n_spectra,) or None
+            ``None`` for a model without novelty detection.
+        unknown : ndarray of shape (n_spectra,), bool, or None
+            ``novelty > threshold``.
+        """
+        from .novelty import network_outputs, softmax
+        from .train import predict_proba_module
+
+        X = self.prepare(spectra)
+        if self.novelty is None:
+            return predict_proba_module(self.model, X, bf16=bf16,
+                                        temperature=self.temperature), None, None
+        z, feats = network_outputs(self.model, X)
+        proba = (predict_proba_module(self.model, X, bf16=True, temperature=self.temperature)
+                 if bf16 else softmax(z, self.temperature))
+        score = self.novelty.score(X, z, feats)
+        return proba, score, np.asarray(score > self.threshold)
 
     def predict(self, spectra: Spectra) -> NDArray[np.str_]:
         """Predicted class names, shape (n_spectra,)."""
@@ -358,6 +432,11 @@ def load(path: str | os.PathLike[str]) -> Bundle:
                 raise _refuse(p, "members of implausible size")
             raw_json = zf.read(JSON_NAME)
             raw_weights = zf.read(WEIGHTS_NAME)
+            raw_novelty = None
+            if NOVELTY_NAME in names:
+                if zf.getinfo(NOVELTY_NAME).file_size > _MAX_WEIGHTS:
+                    raise _refuse(p, "members of implausible size")
+                raw_novelty = zf.read(NOVELTY_NAME)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise _refuse(p, f"a damaged zip archive ({exc})") from None
     try:
@@ -419,5 +498,44 @@ def load(path: str | os.PathLike[str]) -> Bundle:
         raise RamancamError(f"{p}: weights must match the architecture; got "
                             f"{result}. The file is damaged or was altered.")
     model.eval()
-    return Bundle(model, classes, recipe, grid, info, p)
+    return Bundle(model, classes, recipe, grid, info, p, **_load_novelty(p, info, raw_novelty))
+
+
+def _load_novelty(p: Path, info: dict[str, Any], raw: bytes | None) -> dict[str, Any]:
+    """``novelty``, ``threshold`` and ``temperature`` keyword arguments of :class:`Bundle`."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load as np_load
+
+    from .novelty import NoveltyScorer
+
+    out: dict[str, Any] = {}
+    cal = info.get("calibration")
+    if isinstance(cal, dict):
+        t = cal.get("temperature", 1.0)
+        if not isinstance(t, (int, float)) or isinstance(t, bool) or not np.isfinite(t) \
+                or t <= 0:
+            raise RamancamError(f"{p}: calibration temperature must be a positive number; "
+                                f"got {t!r}. The file is damaged or was altered.")
+        out["temperature"] = float(t)
+    nov = info.get("novelty")
+    if nov is None:
+        return out
+    if not isinstance(nov, dict) or raw is None:
+        raise _refuse(p, f"novelty settings without {NOVELTY_NAME}")
+    thr = nov.get("threshold")
+    if thr is not None and (not isinstance(thr, (int, float)) or isinstance(thr, bool)):
+        raise RamancamError(f"{p}: novelty threshold must be a number; got {thr!r}. The file "
+                            "is damaged or was altered.")
+    try:
+        arrays = np_load(raw)
+    except (SafetensorError, ValueError, RuntimeError) as exc:
+        raise RamancamError(
+            f"{p}: {NOVELTY_NAME} must be a readable safetensors file; got an error ({exc}). "
+            "The file is damaged or was altered.") from None
+    if not all(np.isfinite(a).all() for a in arrays.values()):
+        raise RamancamError(f"{p}: novelty arrays must be finite; got NaN or inf. The file "
+                            "is damaged.")
+    out["novelty"] = NoveltyScorer.from_state(nov, arrays)
+    out["threshold"] = float("inf") if thr is None else float(thr)
+    return out
 

@@ -177,6 +177,20 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         Seeds initialisation, shuffling, augmentation and dropout.
     verbose : bool, default=False
         Show a progress bar (epoch, loss, accuracy) on stderr when it is a terminal.
+    novelty : {"knn", "hqi", "mahalanobis", "energy", "msp"} or None, default="knn"
+        Novelty ("unknown substance") score fitted on the training spectra
+        (:mod:`ramancam.novelty`; ``"knn"``: cosine distance to the nearest training spectrum
+        in the network's FC1 activations). ``None``: no novelty detection.
+    novelty_rate : float, default=0.05
+        False-alarm rate on known spectra for which the novelty threshold is chosen.
+    calibration_cv : int, default=0
+        ``K >= 2``: after the fit, train K more networks in an inner stratified K-fold of the
+        training spectra and choose the temperature (probability calibration) and the
+        novelty threshold on their out-of-fold logits and scores (K more fits of
+        ``(K - 1) / K`` of the data). 0: use the validation part when
+        ``validation_fraction > 0``, else leave both unset (temperature 1, nothing flagged)
+        for the caller to set with :meth:`set_calibration` (``ramancam train`` does, from
+        its cross-validation).
 
     Attributes
     ----------
@@ -196,6 +210,14 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         Epoch whose weights were kept (the last one without early stopping).
     fit_time_ : float
         Seconds spent in ``fit``.
+    novelty_scorer_ : NoveltyScorer or None
+        The fitted novelty score (``None`` with ``novelty=None``).
+    temperature_ : float
+        Softmax temperature applied by :meth:`predict_proba` (1.0 until calibrated).
+    novelty_threshold_ : float
+        Scores above it are unknown (``inf`` until calibrated).
+    calibration_ : Calibration or None
+        How temperature and threshold were chosen (held-out source, ECE before/after).
     """
 
     def __init__(self, n_filters: int = 64, filter_size: int = 8, n_blocks: int = 2,
@@ -206,7 +228,8 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
                  augment_baseline: float = 0.0, augment_scale: float = 0.0,
                  lr_schedule: str = "constant", input_scaling: str = "none",
                  bf16: bool = False, device: str = "cpu", random_state: Any = None,
-                 verbose: bool = False) -> None:
+                 verbose: bool = False, novelty: str | None = "knn",
+                 novelty_rate: float = 0.05, calibration_cv: int = 0) -> None:
         self.n_filters = n_filters
         self.filter_size = filter_size
         self.n_blocks = n_blocks
@@ -229,6 +252,9 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.novelty = novelty
+        self.novelty_rate = novelty_rate
+        self.calibration_cv = calibration_cv
 
     # ----------------------------------------------------------------- helpers
     def __sklearn_tags__(self) -> Any:
@@ -269,6 +295,11 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
                                 f"got {self.input_scaling!r}.")
         if not isinstance(self.bf16, (bool, np.bool_)):
             raise RamancamError(f"bf16 must be True or False; got {self.bf16!r}.")
+        from .novelty import check_method, check_rate
+
+        check_method(self.novelty)
+        check_rate(self.novelty_rate)
+        pos_int("calibration_cv", 0)
 
     def _config(self, n_points: int, n_classes: int) -> Any:
         from .model import CNNConfig
@@ -331,8 +362,106 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         module.eval()
         self.module_ = module
         self.n_features_in_ = int(Xa.shape[1])
+        self._fit_novelty(Xa, ya, y_idx, tr_idx, va_idx, seed)
         self.fit_time_ = time.perf_counter() - t0
         return self
+
+    # ---------------------------------------------------- novelty and calibration
+    def _fit_novelty(self, Xa: NDArray[Any], ya: NDArray[Any], y_idx: NDArray[np.intp],
+                     tr_idx: NDArray[np.intp], va_idx: NDArray[np.intp], seed: int) -> None:
+        """Fit the novelty score on the training rows; temperature and threshold on
+        held-out ones (inner cross-fit or the validation part), see ``calibration_cv``."""
+        from .novelty import NoveltyScorer, calibrate, cross_fit, network_outputs
+
+        self.temperature_ = 1.0
+        self.novelty_threshold_ = float("inf")
+        self.calibration_ = None
+        self.novelty_scorer_ = None
+        if self.novelty is not None:
+            _, feats = network_outputs(self.module_, Xa[tr_idx])
+            self.novelty_scorer_ = NoveltyScorer(self.novelty).fit(Xa[tr_idx], y_idx[tr_idx],
+                                                                   feats)
+        if self.calibration_cv >= 2:
+            z, s, yi, fold_of = cross_fit(self.get_params(), Xa, ya,
+                                          folds=int(self.calibration_cv), seed=seed)
+            k = int(fold_of.max()) + 1
+            self.set_calibration(calibrate(z, yi, s, fold_of, rate=self.novelty_rate,
+                                           source=f"{k}-fold inner CV"))
+        elif va_idx.size:
+            z, s = self.held_out_outputs(Xa[va_idx])
+            self.set_calibration(calibrate(z, y_idx[va_idx], s, np.zeros(va_idx.size),
+                                           rate=self.novelty_rate,
+                                           source="validation part"))
+
+    def set_calibration(self, calibration: Any) -> CNNClassifier:
+        """Use a temperature and novelty threshold chosen on held-out data.
+
+        Parameters
+        ----------
+        calibration : Calibration
+            From :func:`ramancam.novelty.calibrate` on out-of-fold logits and scores.
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self, "module_")
+        self.temperature_ = float(calibration.temperature)
+        self.novelty_threshold_ = float(calibration.threshold)
+        self.calibration_ = calibration
+        return self
+
+    def held_out_outputs(self, X: ArrayLike
+                         ) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
+        """Raw logits (no temperature) and novelty scores (``None`` without novelty).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_spectra, n_points)
+
+        Returns
+        -------
+        logits : ndarray of shape (n_spectra, n_classes)
+        scores : ndarray of shape (n_spectra,) or None
+        """
+        from .novelty import network_outputs
+
+        check_is_fitted(self, "module_")
+        Xa = _validate_data(self, X, reset=False)
+        z, feats = network_outputs(self.module_, Xa)
+        scorer = getattr(self, "novelty_scorer_", None)
+        return z, (None if scorer is None else scorer.score(Xa, z, feats))
+
+    def novelty_score(self, X: ArrayLike) -> NDArray[np.float64]:
+        """Novelty score of each spectrum, shape (n_spectra,); larger = less like the
+        training spectra (see ``novelty``).
+
+        Raises
+        ------
+        RamancamError
+            If the classifier was fitted with ``novelty=None``.
+        """
+        _, s = self.held_out_outputs(X)
+        if s is None:
+            raise RamancamError("novelty must be set to score spectra; got novelty=None. "
+                                "Fit with novelty='knn' (the default).")
+        return s
+
+    def predict_unknown(self, X: ArrayLike) -> NDArray[np.bool_]:
+        """True for spectra whose novelty score exceeds ``novelty_threshold_``, shape
+        (n_spectra,). All False until a threshold is set (``calibration_cv`` or
+        :meth:`set_calibration`)."""
+        return np.asarray(self.novelty_score(X) > self.novelty_threshold_)
+
+    def predict_or_unknown(self, X: ArrayLike) -> NDArray[np.object_]:
+        """Like :meth:`predict`, with ``"unknown"`` for flagged spectra, shape (n_spectra,)."""
+        from .novelty import UNKNOWN
+
+        z, s = self.held_out_outputs(X)
+        out = np.asarray(self.classes_[z.argmax(axis=1)], dtype=object)
+        if s is not None:
+            out[s > self.novelty_threshold_] = UNKNOWN
+        return out
 
     def _validation_split(self, y_idx: NDArray[np.intp], seed: int
                           ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
@@ -439,11 +568,13 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_spectra, n_classes)
-            Columns in the order of ``classes_``.
+            Columns in the order of ``classes_``; calibrated (``softmax(logits /
+        temperature_)``) once a temperature is set.
         """
         check_is_fitted(self, "module_")
         Xa = _validate_data(self, X, reset=False)
-        return predict_proba_module(self.module_, Xa)
+        return predict_proba_module(self.module_, Xa,
+                                    temperature=getattr(self, "temperature_", 1.0))
 
     def predict(self, X: ArrayLike) -> NDArray[Any]:
         """Most probable class of each spectrum, shape (n_spectra,)."""
@@ -466,7 +597,8 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
 
 
 def predict_proba_module(module: RamanCNN, X: NDArray[Any], *, batch_size: int = EVAL_BATCH,
-                         logits: bool = False, bf16: bool = False) -> NDArray[np.float64]:
+                         logits: bool = False, bf16: bool = False, temperature: float = 1.0
+                         ) -> NDArray[np.float64]:
     """Batched inference with a fitted network; memory is bounded by ``batch_size``.
 
     Parameters
@@ -482,6 +614,8 @@ def predict_proba_module(module: RamanCNN, X: NDArray[Any], *, batch_size: int =
         Run the convolutions under bfloat16 autocast (:func:`ramancam._fast.fast_forward`):
         about 1.5x faster on CPUs with AVX-512 BF16 or AMX, but the logits change in the
         third significant digit. Off by default.
+    temperature : float
+        Softmax temperature (probabilities are ``softmax(logits / temperature)``).
 
     Returns
     -------
@@ -504,7 +638,7 @@ def predict_proba_module(module: RamanCNN, X: NDArray[Any], *, batch_size: int =
             else:
                 z = module(xb)
             if not logits:
-                z = torch.softmax(z, dim=1)
+                z = torch.softmax(z / float(temperature), dim=1)
             out[start:start + batch_size] = z.double().cpu().numpy()
     return out
 
@@ -638,6 +772,11 @@ class CVResult:
         Fold accuracies of the comparison models on the same folds (empty without compare).
     models : list of CNNClassifier
         Fitted fold models (only with ``keep_models=True``).
+    oof_logits : ndarray of shape (n_spectra, n_classes)
+        Out-of-fold logits (NaN where never tested), for calibration.
+    oof_novelty : ndarray of shape (n_spectra,)
+        Out-of-fold novelty scores, each from a scorer fitted on that fold's training part
+        (NaN where never tested or without novelty detection).
     """
 
     classes: list[str]
@@ -651,6 +790,8 @@ class CVResult:
     models: list[CNNClassifier] = field(default_factory=list)
     fold_sizes: list[tuple[int, int]] = field(default_factory=list)
     kind: str = "kfold"
+    oof_logits: NDArray[np.float64] = field(default_factory=lambda: np.empty((0, 0)))
+    oof_novelty: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
 
     @property
     def mean(self) -> float:
@@ -763,7 +904,9 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
     splits = make_splits(spectra, folds=folds, group_col=group_col, split_col=split_col,
                          train_value=train_value, seed=seed)
     baselines = _baseline_models(seed) if compare else {}
-    params = {"random_state": seed, **(estimator_params or {})}
+    # Fold models are not calibrated on their own: their out-of-fold logits and novelty
+    # scores (oof_logits, oof_novelty) are what calibrates the final model.
+    params = {"random_state": seed, **(estimator_params or {}), "calibration_cv": 0}
     classes = sorted(set(labels.tolist()))
     col_of = {c: i for i, c in enumerate(classes)}
     n = labels.size
@@ -774,13 +917,19 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
         (len(classes), len(classes)), dtype=np.int64), oof_pred=oof_pred.astype(str),
         oof_proba=oof_proba, fold_of=fold_of, labels=labels,
         baselines={k: [] for k in baselines},
-        kind="split" if split_col is not None else ("group" if group_col else "kfold"))
+        kind="split" if split_col is not None else ("group" if group_col else "kfold"),
+        oof_logits=np.full((n, len(classes)), np.nan), oof_novelty=np.full(n, np.nan))
     for k, (tr, te) in enumerate(splits):
         est = CNNClassifier(**params).fit(X[tr], labels[tr])
         proba = est.predict_proba(X[te])
         cols = [col_of[str(c)] for c in est.classes_]
         full = np.zeros((te.size, len(classes)))
         full[:, cols] = proba
+        z, nov = est.held_out_outputs(X[te])
+        result.oof_logits[te] = -np.inf  # a class missing from this fold's training part
+        result.oof_logits[np.ix_(te, np.asarray(cols, dtype=np.intp))] = z
+        if nov is not None:
+            result.oof_novelty[te] = nov
         pred = est.classes_[proba.argmax(axis=1)].astype(str)
         oof_proba[te] = full
         oof_pred[te] = pred

@@ -10,8 +10,13 @@ NAME = "predict"
 HELP = "classify spectra with a saved model"
 DESCRIPTION = """\
 Apply the model's saved preprocessing recipe and network to the spectra in DATA and write one
-row per spectrum: id, predicted, p_<class> for every class (softmax probabilities), and
-'true' when DATA carries labels (accuracy is then printed too). Spectra are processed in
+row per spectrum: id, predicted, p_<class> for every class (softmax probabilities,
+calibrated by the model's temperature), 'true' when DATA carries labels (accuracy is then
+printed too), then 'novelty' (the model's novelty score: larger = less like its training
+spectra) and 'unknown' (true when the score is above the threshold chosen in training for
+its false-alarm rate, default 5 % of known spectra). A flagged spectrum is predicted
+'unknown' unless --no-reject is given; its p_<class> columns still name the nearest class.
+Models saved without novelty detection leave both columns empty. Spectra are processed in
 chunks, so memory stays bounded for large files.
 
 The id is the 'id' metadata column when there is one, else the file name for folders, else
@@ -37,6 +42,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="bfloat16 convolutions: about 1.5x faster on CPUs with AVX-512 BF16 "
                         "or AMX (docs/performance.md), probabilities change in the 3rd "
                         "significant digit; off by default")
+    p.add_argument("--no-reject", action="store_true",
+                   help="keep the most probable class in 'predicted' also for spectra "
+                        "flagged unknown (the 'unknown' column still flags them)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..bundle import load
     from ..io import atomic_write
+    from ..novelty import UNKNOWN
     from ._common import read_data, spectrum_ids
     from .train import set_threads
 
@@ -57,27 +66,38 @@ def run(args: argparse.Namespace) -> int:
     ids = spectrum_ids(data)
     labels = data.labels
     classes = list(bundle.classes)
-    n_right = 0
+    n_right = n_flagged = 0
     ctx = atomic_write(args.out, "w", newline="") if args.out else nullcontext(sys.stdout)
     with ctx as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["id", "predicted", *(f"p_{c}" for c in classes),
-                    *(["true"] if labels is not None else [])])
+                    *(["true"] if labels is not None else []), "novelty", "unknown"])
         for start in range(0, len(data), CHUNK):
             part = data[start:start + CHUNK]
-            proba = bundle.predict_proba(part, bf16=args.bf16)
-            pred = np.asarray(classes)[proba.argmax(axis=1)]
+            proba, score, flags = bundle.predict_novelty(part, bf16=args.bf16)
+            pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+            if flags is not None:
+                n_flagged += int(flags.sum())
+                if not args.no_reject:
+                    pred[flags] = UNKNOWN
             true = None if labels is None else labels[start:start + len(part)]
             for i in range(len(part)):
                 row = [ids[start + i], pred[i], *(repr(float(v)) for v in proba[i])]
                 if true is not None:
                     row.append(true[i])
+                row += (["", ""] if score is None or flags is None
+                        else [repr(float(score[i])), str(bool(flags[i])).lower()])
                 w.writerow(row)
             if true is not None:
                 n_right += int((pred == true).sum())
     report = sys.stdout if args.out else sys.stderr
     if args.out:
         print(f"wrote {len(data)} predictions to {args.out}", file=report)
+    if bundle.novelty is not None:
+        rate = bundle.info.get("novelty", {}).get("rate")
+        what = f"threshold for {rate:.0%} false alarms" if isinstance(rate, float) else ""
+        print(f"unknown: {n_flagged}/{len(data)} spectra flagged ({what}"
+              f"{'; --no-reject: class kept' if args.no_reject else ''})", file=report)
     if labels is not None:
         unknown = sorted(set(labels.tolist()) - set(classes))
         print(f"accuracy: {n_right / max(len(data), 1):.4f} ({n_right}/{len(data)})",

@@ -20,6 +20,13 @@ with --compare (default), for PCA + SVM and PLS-DA on exactly the same folds, th
 final model on all training spectra and save it as one file (weights, recipe, grid, classes,
 settings, versions and the CV results) for 'ramancam predict' and 'ramancam explain'.
 
+Knowing when not to answer (docs/novelty.md): the out-of-fold logits and novelty scores of
+the cross validation choose a softmax temperature (calibrated probabilities; the expected
+calibration error before and after is printed under the table) and a novelty threshold for
+--novelty-rate false alarms on known spectra; 'ramancam predict' then reports spectra above it
+as 'unknown'. With a fixed split, an inner 3-fold CV of the training part (3 more fits)
+supplies those held-out values instead.
+
 Two presets; any option given explicitly overrides its preset value:
   --preset tuned (default): 32 filters of size 32, 2 conv blocks, FC1 of 128, Adam with
       learning rate 1e-4 annealed to 0 (cosine) over 100 epochs, batch size 32, and inputs
@@ -95,6 +102,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "is float32)")
     t.add_argument("--device", default="cpu", metavar="cpu|cuda|auto",
                    help="where to train (default cpu; auto = GPU when available)")
+    n = p.add_argument_group("unknown spectra and calibration")
+    n.add_argument("--novelty", default="knn",
+                   choices=["knn", "hqi", "mahalanobis", "energy", "msp", "none"],
+                   help="novelty score for flagging spectra of substances not in the "
+                        "training data: knn (default; distance to the nearest training "
+                        "spectrum in the network's FC1 features), hqi (derivative correlation "
+                        "to the nearest training spectrum), mahalanobis, energy, msp, or none")
+    n.add_argument("--novelty-rate", type=float, default=0.05, metavar="X",
+                   help="false-alarm rate on known spectra for the novelty threshold "
+                        "(default 0.05)")
     t.add_argument("--threads", type=int, metavar="N",
                    help="CPU threads for torch (default: torch's choice; 1 is often fastest "
                         "on a busy shared machine)")
@@ -126,7 +143,10 @@ def estimator_params(args: argparse.Namespace) -> dict[str, Any]:
             "augment_shift": args.augment_shift, "augment_baseline": args.augment_baseline,
             "augment_scale": args.augment_scale, "bf16": bool(getattr(args, "bf16", False)),
             "device": args.device,
-            "random_state": args.seed, "verbose": True}
+            "random_state": args.seed, "verbose": True,
+            "novelty": None if getattr(args, "novelty", "knn") == "none"
+            else getattr(args, "novelty", "knn"),
+            "novelty_rate": getattr(args, "novelty_rate", 0.05)}
 
 
 def format_cv(cv: CVResult) -> str:
@@ -158,6 +178,35 @@ def set_threads(n: int | None) -> None:
     import torch
 
     torch.set_num_threads(n)
+
+
+def _calibrate(final: Any, cv: CVResult, data: Any, params: dict[str, Any],
+               args: argparse.Namespace, split: bool) -> list[str]:
+    """Set the final model's temperature and novelty threshold from held-out values (the
+    CV's out-of-fold ones; for a fixed split an inner 3-fold CV of the training part) and
+    return the lines to print."""
+    import numpy as np
+
+    from ..novelty import calibrate, cross_fit
+
+    labels = np.asarray(data.labels).astype(str)
+    if split:
+        tr = np.flatnonzero(cv.fold_of < 0)
+        z, s, yi, fold_of = cross_fit(params, data.X[tr], labels[tr], folds=3, seed=args.seed)
+        source = f"{int(fold_of.max()) + 1}-fold inner CV of the training part"
+    else:
+        z, yi = cv.oof_logits, np.searchsorted(np.asarray(cv.classes), labels)
+        s = None if params.get("novelty") is None else cv.oof_novelty
+        fold_of, source = cv.fold_of, f"out-of-fold, {len(cv.fold_accuracy)}-fold CV"
+    cal = calibrate(z, yi, s, fold_of, rate=params.get("novelty_rate", 0.05), source=source)
+    final.set_calibration(cal)
+    lines = cal.summary()
+    if params.get("novelty") is None:
+        return lines[:1]
+    if split:
+        te = cv.fold_of >= 0
+        lines[1] += f"; test spectra flagged {np.mean(cv.oof_novelty[te] > cal.threshold):.1%}"
+    return lines
 
 
 def run(args: argparse.Namespace) -> int:
@@ -202,6 +251,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         final = CNNClassifier(**params).fit(data.X, raw.labels)
         train_idx = np.arange(len(data))
+    print("\n".join(_calibrate(final, cv, data, params, args, split)))
     per_epoch = final.fit_time_ / max(final.n_epochs_, 1)
     print(f"\nfinal model: {final.n_epochs_} epochs, {final.fit_time_:.1f} s "
           f"({per_epoch:.2f} s/epoch) on {train_idx.size} spectra")
@@ -211,6 +261,7 @@ def run(args: argparse.Namespace) -> int:
          settings={"seed": args.seed, "recipe_option": args.recipe, "grid_option": args.grid,
                    "folds": args.folds, "group_col": args.group_col,
                    "split_col": args.split_col, "train_value": args.train_value,
-                   "compare": args.compare, "preset": args.preset})
+                   "compare": args.compare, "preset": args.preset,
+                   "novelty_option": args.novelty})
     print(f"saved {args.out}")
     return 0

@@ -1,0 +1,525 @@
+"""Knowing when not to answer: novelty ("unknown") scores and calibrated probabilities.
+
+A classifier trained on N substances names one of them for every spectrum, usually with a
+probability near 1, also for a substance it never saw. This module gives a fitted
+:class:`~ramancam.train.CNNClassifier` two extra things, both chosen on spectra that the
+network did not train on:
+
+* a **novelty score** per spectrum (larger = less like the training library) and a
+  **threshold** set for a stated false-alarm rate on known spectra (default 5 %); a spectrum
+  above it is reported as ``unknown``;
+* a **temperature** ``T`` (temperature scaling, Guo et al. 2017): probabilities are
+  ``softmax(logits / T)``, with ``T`` fitted by minimising the log loss of held-out logits.
+  The predicted class never changes; only how sure the model says it is.
+
+Scores (``method``), all fitted on the training spectra only:
+
+``"knn"`` (default)
+    Cosine distance from the spectrum's FC1 activations (the network's penultimate layer) to
+    the nearest training spectrum's (k-nearest-neighbour out-of-distribution detection, Sun
+    et al. 2022).
+``"hqi"``
+    ``1 - r`` with ``r`` the largest correlation between the first derivative of the
+    preprocessed spectrum and that of any training spectrum: the "hit quality index" of
+    vendor library search, on Savitzky-Golay first derivatives.
+``"mahalanobis"``
+    Smallest Mahalanobis distance of the FC1 activations to a class mean, one shared
+    (Ledoit-Wolf shrunk) covariance (Lee et al. 2018).
+``"energy"``
+    ``-logsumexp(logits)`` (Liu et al. 2020).
+``"msp"``
+    ``1 - max softmax probability`` (Hendrycks and Gimpel 2017).
+
+Held-out data. Scores of training spectra under the final network are optimistic (the network
+has fitted them), so the threshold and the temperature come from **out-of-fold** values:
+each spectrum is scored by a network (and a reference set) fitted without it, in the
+cross-validation that ``ramancam train`` runs anyway, or in an inner cross-fit
+(:func:`cross_fit`, ``CNNClassifier(calibration_cv=K)``, ``train`` with a fixed split). The
+threshold is the split-conformal quantile of those scores (:func:`conformal_threshold`):
+with exchangeable data, a new known spectrum exceeds it with probability at most ``rate``.
+
+The fitted state is numbers only: a JSON-able dict and named float32 arrays, which
+:mod:`ramancam.bundle` stores as JSON and safetensors (nothing executable).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .errors import RamancamError
+
+if TYPE_CHECKING:
+    from .model import RamanCNN
+
+__all__ = ["DEFAULT_METHOD", "DEFAULT_RATE", "METHODS", "Calibration", "NoveltyScorer",
+           "calibrate", "conformal_threshold", "cross_fit", "expected_calibration_error",
+           "fit_temperature", "network_outputs", "softmax"]
+
+METHODS = ("knn", "hqi", "mahalanobis", "energy", "msp")
+#: Chosen by measurement (``benchmarks/novelty.py``, ``docs/novelty.md``).
+DEFAULT_METHOD = "knn"
+#: Share of known spectra allowed to be flagged ("false alarms").
+DEFAULT_RATE = 0.05
+#: Label written for a flagged spectrum.
+UNKNOWN = "unknown"
+_BATCH = 256
+_SG_WINDOW, _SG_ORDER = 9, 2
+
+
+def check_method(method: Any) -> str | None:
+    """``method`` if it is a known score or ``None`` (no novelty detection)."""
+    if method is None or method in METHODS:
+        return method
+    raise RamancamError(f"novelty must be one of {METHODS} or None; got {method!r}.")
+
+
+def check_rate(rate: Any) -> float:
+    """``rate`` as a float in (0, 1)."""
+    ok = isinstance(rate, (int, float, np.floating)) and not isinstance(rate, bool) \
+        and np.isfinite(rate) and 0 < rate < 1
+    if not ok:
+        raise RamancamError(f"novelty_rate must be a number in (0, 1); got {rate!r}. "
+                            "0.05 flags about 5 % of known spectra.")
+    return float(rate)
+
+
+# ------------------------------------------------------------------ network outputs
+def network_outputs(module: RamanCNN, X: ArrayLike, *, batch_size: int = _BATCH
+                    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Logits and penultimate (FC1) activations of a fitted network, batched, eval mode.
+
+    Parameters
+    ----------
+    module : RamanCNN
+    X : array-like of shape (n_spectra, n_points)
+        Preprocessed spectra on the network's grid.
+
+    Returns
+    -------
+    logits : ndarray of shape (n_spectra, n_classes)
+    features : ndarray of shape (n_spectra, fc_width)
+        FC1 output after its activation (if any), before dropout: what FC2 sees.
+    """
+    import torch
+
+    Xa = np.asarray(X, dtype=np.float32)
+    module.eval()
+    dev = next(module.parameters()).device
+    n = Xa.shape[0]
+    logits = np.empty((n, module.config.n_classes))
+    feats = np.empty((n, module.config.fc_width))
+    head = list(module.classifier)
+    fc2 = head[-1]
+    with torch.inference_mode():
+        for start in range(0, n, batch_size):
+            xb = torch.as_tensor(np.ascontiguousarray(Xa[start:start + batch_size])).to(dev)
+            h = module.features(module.scale_input(xb[:, None, :]))
+            for layer in head[:-1]:  # Flatten, FC1, [LeakyReLU], Dropout (identity in eval)
+                h = layer(h)
+            feats[start:start + batch_size] = h.double().cpu().numpy()
+            logits[start:start + batch_size] = fc2(h).double().cpu().numpy()
+    return logits, feats
+
+
+def softmax(logits: ArrayLike, temperature: float = 1.0) -> NDArray[np.float64]:
+    """``softmax(logits / temperature)`` row by row, shape as ``logits``."""
+    z = np.asarray(logits, dtype=np.float64) / float(temperature)
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return np.asarray(e / e.sum(axis=1, keepdims=True))
+
+
+def _logsumexp(z: NDArray[np.float64]) -> NDArray[np.float64]:
+    m = z.max(axis=1, keepdims=True)
+    return np.asarray((m + np.log(np.exp(z - m).sum(axis=1, keepdims=True)))[:, 0])
+
+
+def _unit_rows(A: NDArray[Any]) -> NDArray[np.float64]:
+    A = np.asarray(A, dtype=np.float64)
+    norm = np.linalg.norm(A, axis=1, keepdims=True)
+    return np.asarray(A / np.where(norm > 0, norm, 1.0))
+
+
+def _derivative_rows(X: NDArray[Any]) -> NDArray[np.float64]:
+    """Centred, unit-length Savitzky-Golay first derivatives (so a dot product is Pearson r)."""
+    from scipy.signal import savgol_filter
+
+    X = np.asarray(X, dtype=np.float64)
+    window = min(_SG_WINDOW, X.shape[1] - (1 - X.shape[1] % 2))
+    if window <= _SG_ORDER:  # too few points for a smoothed derivative
+        d = np.gradient(X, axis=1) if X.shape[1] > 1 else X
+    else:
+        d = savgol_filter(X, window, _SG_ORDER, deriv=1, axis=1)
+    return _unit_rows(d - d.mean(axis=1, keepdims=True))
+
+
+# ---------------------------------------------------------------------- the score
+class NoveltyScorer:
+    """A novelty score fitted on training spectra (larger = less like the training data).
+
+    Parameters
+    ----------
+    method : {"knn", "hqi", "mahalanobis", "energy", "msp"}
+        See the module docstring.
+
+    Attributes
+    ----------
+    reference_ : dict of str to ndarray
+        The fitted arrays (training FC1 activations for ``"knn"``, training derivatives for
+        ``"hqi"``, class means and precision matrix for ``"mahalanobis"``; empty for the
+        logit scores).
+    """
+
+    def __init__(self, method: str = DEFAULT_METHOD) -> None:
+        m = check_method(method)
+        if m is None:
+            raise RamancamError(f"method must be one of {METHODS}; got None.")
+        self.method = m
+        self.reference_: dict[str, NDArray[np.float64]] = {}
+
+    def __repr__(self) -> str:
+        return f"NoveltyScorer(method={self.method!r})"
+
+    @property
+    def needs_features(self) -> bool:
+        return self.method in ("knn", "mahalanobis")
+
+    def fit(self, X: ArrayLike, y_idx: ArrayLike, features: ArrayLike) -> NoveltyScorer:
+        """Fit on the training spectra.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_spectra, n_points)
+            Preprocessed training spectra.
+        y_idx : array-like of shape (n_spectra,)
+            Class index of each (``mahalanobis`` only).
+        features : array-like of shape (n_spectra, fc_width)
+            Their FC1 activations (:func:`network_outputs`).
+
+        Returns
+        -------
+        self
+        """
+        if self.method == "knn":
+            self.reference_ = {"features": _unit_rows(np.asarray(features))}
+        elif self.method == "hqi":
+            self.reference_ = {"derivatives": _derivative_rows(np.asarray(X))}
+        elif self.method == "mahalanobis":
+            from sklearn.covariance import LedoitWolf
+
+            F = np.asarray(features, dtype=np.float64)
+            y = np.asarray(y_idx)
+            classes = np.unique(y)
+            means = np.stack([F[y == c].mean(axis=0) for c in classes])
+            resid = F - means[np.searchsorted(classes, y)]
+            self.reference_ = {"means": means,
+                               "precision": np.asarray(LedoitWolf().fit(resid).precision_)}
+        else:
+            self.reference_ = {}
+        return self
+
+    def score(self, X: ArrayLike, logits: ArrayLike, features: ArrayLike
+              ) -> NDArray[np.float64]:
+        """Novelty scores, shape (n_spectra,); larger = less like the training spectra.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_spectra, n_points)
+            Preprocessed spectra.
+        logits : array-like of shape (n_spectra, n_classes)
+        features : array-like of shape (n_spectra, fc_width)
+            From :func:`network_outputs`.
+        """
+        z = np.asarray(logits, dtype=np.float64)
+        if self.method == "energy":
+            return -_logsumexp(z)
+        if self.method == "msp":
+            return np.asarray(1.0 - softmax(z).max(axis=1))
+        if not self.reference_:
+            raise RamancamError("NoveltyScorer must be fitted before scoring; got an unfitted "
+                                "one. Call fit first.")
+        if self.method == "mahalanobis":
+            F = np.asarray(features, dtype=np.float64)
+            P = self.reference_["precision"]
+            d = np.stack([np.einsum("ij,jk,ik->i", F - m, P, F - m)
+                          for m in self.reference_["means"]], axis=1)
+            return np.asarray(np.sqrt(np.maximum(d.min(axis=1), 0.0)))
+        if self.method == "knn":
+            query, ref = _unit_rows(np.asarray(features)), self.reference_["features"]
+        else:
+            query, ref = _derivative_rows(np.asarray(X)), self.reference_["derivatives"]
+        out = np.empty(query.shape[0])
+        for start in range(0, query.shape[0], _BATCH):  # bounded memory: batch x n_reference
+            sim = query[start:start + _BATCH] @ ref.T
+            out[start:start + _BATCH] = 1.0 - sim.max(axis=1)
+        return out
+
+    def to_state(self) -> tuple[dict[str, Any], dict[str, NDArray[np.float32]]]:
+        """``(json_dict, arrays)``: the method and the fitted arrays (float32)."""
+        return ({"method": self.method},
+                {k: np.ascontiguousarray(v, dtype=np.float32)
+                 for k, v in self.reference_.items()})
+
+    @classmethod
+    def from_state(cls, d: dict[str, Any], arrays: dict[str, NDArray[Any]]
+                   ) -> NoveltyScorer:
+        """Rebuild from :meth:`to_state` output (a loaded model file)."""
+        s = cls(d.get("method", ""))
+        need = {"knn": {"features"}, "hqi": {"derivatives"},
+                "mahalanobis": {"means", "precision"}}.get(s.method, set())
+        if set(arrays) != need:
+            raise RamancamError(f"novelty arrays must be {sorted(need)} for method "
+                                f"{s.method!r}; got {sorted(arrays)}. The file is damaged.")
+        s.reference_ = {k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}
+        return s
+
+
+# ------------------------------------------------------------ threshold, temperature
+def conformal_threshold(scores: ArrayLike, rate: float = DEFAULT_RATE) -> float:
+    """Split-conformal threshold: a new known spectrum scores above it with probability
+    ``<= rate``.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n,)
+        Novelty scores of known spectra that the scorer was not fitted on (out-of-fold).
+    rate : float
+        Allowed false-alarm rate in (0, 1).
+
+    Returns
+    -------
+    float
+        The ``ceil((n + 1)(1 - rate))``-th smallest score; ``inf`` (flag nothing) when
+        ``n < 1 / rate - 1`` spectra cannot support that rate.
+    """
+    rate = check_rate(rate)
+    s = np.sort(np.asarray(scores, dtype=np.float64).ravel())
+    s = s[np.isfinite(s)]
+    k = int(np.ceil((s.size + 1) * (1.0 - rate)))
+    if s.size == 0 or k > s.size:
+        return float("inf")
+    return float(s[k - 1])
+
+
+def fit_temperature(logits: ArrayLike, y_idx: ArrayLike) -> float:
+    """Temperature ``T`` minimising the log loss of ``softmax(logits / T)`` (Guo et al. 2017).
+
+    Parameters
+    ----------
+    logits : array-like of shape (n, n_classes)
+        Held-out logits.
+    y_idx : array-like of shape (n,)
+        True class indices.
+
+    Returns
+    -------
+    float
+        ``T`` in [0.05, 100] (1.0 when there are no logits).
+    """
+    from scipy.optimize import minimize_scalar
+
+    z = np.asarray(logits, dtype=np.float64)
+    y = np.asarray(y_idx, dtype=np.intp)
+    if z.shape[0] == 0:
+        return 1.0
+
+    def nll(log_t: float) -> float:
+        zt = z / np.exp(log_t)
+        return float(np.mean(_logsumexp(zt) - zt[np.arange(y.size), y]))
+
+    res = minimize_scalar(nll, bounds=(np.log(0.05), np.log(100.0)), method="bounded",
+                          options={"xatol": 1e-4})
+    return float(np.exp(res.x))
+
+
+def expected_calibration_error(proba: ArrayLike, y_idx: ArrayLike, *, n_bins: int = 15
+                               ) -> float:
+    """Expected calibration error of the top-class probability (equal-width bins).
+
+    ``sum_b |B_b| / n * |accuracy(B_b) - confidence(B_b)|`` over ``n_bins`` bins of the
+    largest probability (Guo et al. 2017).
+
+    Parameters
+    ----------
+    proba : array-like of shape (n, n_classes)
+    y_idx : array-like of shape (n,)
+        True class indices.
+    n_bins : int
+
+    Returns
+    -------
+    float
+        In [0, 1]; NaN for no spectra.
+    """
+    p = np.asarray(proba, dtype=np.float64)
+    y = np.asarray(y_idx, dtype=np.intp)
+    if p.shape[0] == 0:
+        return float("nan")
+    conf = p.max(axis=1)
+    correct = (p.argmax(axis=1) == y).astype(np.float64)
+    bins = np.minimum((conf * n_bins).astype(np.intp), n_bins - 1)
+    total = 0.0
+    for b in np.unique(bins):
+        m = bins == b
+        total += m.sum() * abs(correct[m].mean() - conf[m].mean())
+    return float(total / p.shape[0])
+
+
+@dataclass
+class Calibration:
+    """Temperature and novelty threshold chosen on held-out (out-of-fold) values.
+
+    Attributes
+    ----------
+    temperature : float
+    threshold : float
+        Novelty threshold (``inf``: too few held-out spectra for the rate; nothing flagged).
+    rate : float
+        Requested false-alarm rate.
+    source : str
+        Where the held-out values came from (printed and stored).
+    n_held_out : int
+    ece_before, ece_after : float
+        Expected calibration error of the held-out probabilities at ``T = 1`` and after
+        scaling (each fold's probabilities scaled by a temperature fitted on the other
+        folds, so "after" is not scored on its own fitting data).
+    false_alarm : float
+        Share of held-out known spectra flagged, each fold against a threshold set on the
+        other folds (an honest estimate of the false-alarm rate; NaN without folds).
+    """
+
+    temperature: float
+    threshold: float
+    rate: float
+    source: str
+    n_held_out: int
+    ece_before: float
+    ece_after: float
+    false_alarm: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    def summary(self) -> list[str]:
+        """The two lines ``ramancam train`` prints under its accuracy table."""
+        thr = "none (too few held-out spectra)" if not np.isfinite(self.threshold) \
+            else f"{self.threshold:.4g}"
+        return [f"calibration: expected calibration error {self.ece_before:.3f} -> "
+                f"{self.ece_after:.3f} (temperature {self.temperature:.3g}; {self.source})",
+                f"unknown: threshold {thr} for {self.rate:.0%} false alarms; known held-out "
+                f"spectra flagged {self.false_alarm:.1%}"]
+
+
+def calibrate(logits: ArrayLike, y_idx: ArrayLike, scores: ArrayLike | None,
+              fold_of: ArrayLike, *, rate: float = DEFAULT_RATE, source: str = ""
+              ) -> Calibration:
+    """Choose temperature and threshold from out-of-fold logits and novelty scores.
+
+    Parameters
+    ----------
+    logits : array-like of shape (n, n_classes)
+        Out-of-fold logits of known spectra (columns in the final model's class order).
+    y_idx : array-like of shape (n,)
+        Their true class indices.
+    scores : array-like of shape (n,) or None
+        Their out-of-fold novelty scores (``None``: no novelty detection).
+    fold_of : array-like of shape (n,)
+        Fold of each spectrum (for the cross-fitted "after" ECE and false-alarm estimate).
+    rate : float
+        False-alarm rate for the threshold.
+    source : str
+        Description of the held-out values.
+
+    Returns
+    -------
+    Calibration
+    """
+    rate = check_rate(rate)
+    z = np.asarray(logits, dtype=np.float64)
+    y = np.asarray(y_idx, dtype=np.intp)
+    folds = np.asarray(fold_of)
+    # Spectra whose class a fold model never saw (group folds) cannot inform a temperature.
+    ok = np.isfinite(z[np.arange(y.size), y]) if y.size else np.zeros(0, dtype=bool)
+    z, y, folds = z[ok], y[ok], folds[ok]
+    if scores is not None:
+        scores = np.asarray(scores, dtype=np.float64)[ok]
+    T = fit_temperature(z, y)
+    proba_after = np.empty_like(z)
+    flagged = np.zeros(y.size, dtype=bool)
+    s = None if scores is None else np.asarray(scores, dtype=np.float64)
+    ids = np.unique(folds)
+    for f in ids:
+        te, tr = folds == f, folds != f
+        t_f = fit_temperature(z[tr], y[tr]) if ids.size > 1 else T
+        proba_after[te] = softmax(z[te], t_f)
+        if s is not None and ids.size > 1:
+            flagged[te] = s[te] > conformal_threshold(s[tr], rate)
+    thr = float("inf") if s is None else conformal_threshold(s, rate)
+    fa = float(flagged.mean()) if s is not None and ids.size > 1 else float("nan")
+    return Calibration(temperature=T, threshold=thr, rate=rate, source=source,
+                       n_held_out=int(y.size),
+                       ece_before=expected_calibration_error(softmax(z), y),
+                       ece_after=expected_calibration_error(proba_after, y),
+                       false_alarm=fa)
+
+
+def cross_fit(params: dict[str, Any], X: NDArray[Any], y: NDArray[Any], *, folds: int = 3,
+              seed: int = 0) -> tuple[NDArray[np.float64], NDArray[np.float64] | None,
+                                      NDArray[np.intp], NDArray[np.int64]]:
+    """Out-of-fold logits and novelty scores by an inner stratified K-fold.
+
+    Each fold trains ``CNNClassifier(**params)`` (without its own calibration) on the other
+    folds and scores this one with a scorer fitted on the other folds' spectra.
+
+    Parameters
+    ----------
+    params : dict
+        ``CNNClassifier`` keyword arguments.
+    X : ndarray of shape (n, n_points)
+    y : ndarray of shape (n,)
+    folds : int
+        Inner folds (reduced to the smallest class size when that is smaller, at least 2).
+    seed : int
+
+    Returns
+    -------
+    logits : ndarray of shape (n, n_classes)
+        Columns in sorted class order.
+    scores : ndarray of shape (n,) or None
+        Novelty scores (``None`` when ``params["novelty"]`` is None).
+    y_idx : ndarray of shape (n,)
+    fold_of : ndarray of shape (n,)
+
+    Raises
+    ------
+    RamancamError
+        If a class has fewer than 2 spectra.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    from .train import CNNClassifier
+
+    classes, y_idx = np.unique(np.asarray(y), return_inverse=True)
+    k = min(int(folds), int(np.bincount(y_idx).min()))
+    if k < 2:
+        raise RamancamError(
+            f"every class must have at least 2 spectra to calibrate on held-out data; got "
+            f"{int(np.bincount(y_idx).min())}. Add spectra or use calibration_cv=0.")
+    logits = np.zeros((y_idx.size, classes.size))
+    scores = None if params.get("novelty", DEFAULT_METHOD) is None else np.zeros(y_idx.size)
+    fold_of = np.full(y_idx.size, -1, dtype=np.int64)
+    split = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    inner = {**params, "calibration_cv": 0}
+    for f, (tr, te) in enumerate(split.split(np.zeros((y_idx.size, 1)), y_idx)):
+        est = CNNClassifier(**inner).fit(X[tr], y[tr])
+        z, s = est.held_out_outputs(X[te])
+        cols = np.searchsorted(classes, est.classes_)
+        logits[np.ix_(te, cols)] = z
+        if scores is not None and s is not None:
+            scores[te] = s
+        fold_of[te] = f
+    return logits, scores, y_idx.astype(np.intp), fold_of

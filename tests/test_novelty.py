@@ -1,0 +1,276 @@
+"""Novelty ("unknown") detection and probability calibration (``ramancam.novelty``)."""
+
+from __future__ import annotations
+
+import csv
+import zipfile
+
+import numpy as np
+import pytest
+
+from ramancam.bundle import NOVELTY_NAME, load, save
+from ramancam.cli import main
+from ramancam.errors import RamancamError
+from ramancam.io import write_table
+from ramancam.novelty import (
+    METHODS,
+    NoveltyScorer,
+    calibrate,
+    conformal_threshold,
+    expected_calibration_error,
+    fit_temperature,
+    softmax,
+)
+from ramancam.spectra import Spectra
+from ramancam.train import CNNClassifier
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+N_POINTS = 200
+#: Band positions (points) of four distinct synthetic substances.
+BANDS = {"a": (30, 90, 150), "b": (50, 110, 170), "c": (20, 70, 130), "d": (40, 100, 185)}
+TINY = {"n_filters": 4, "filter_size": 5, "fc_width": 16, "epochs": 25, "lr": 3e-3,
+        "batch_size": 16}
+
+
+def simulate(n_per_class, classes, rng):
+    """Spectra of distinct substances: three Lorentzian bands each, random band heights,
+    shifts of up to 2 points and white noise of 2 % of the maximum."""
+    x = np.arange(N_POINTS, dtype=np.float64)
+    X, y = [], []
+    for c in classes:
+        for _ in range(n_per_class):
+            s = np.zeros(N_POINTS)
+            shift = rng.uniform(-2, 2)
+            for pos in BANDS[c]:
+                s += rng.uniform(0.5, 1.0) / (1 + ((x - pos - shift) / 3.0) ** 2)
+            s += 0.02 * rng.standard_normal(N_POINTS)
+            X.append(s / s.max())
+            y.append(c)
+    return np.asarray(X), np.asarray(y)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    """Trained on three substances with a 3-fold inner calibration; a fresh known test set and
+    the fourth substance as the unknown."""
+    rng = np.random.default_rng(7)
+    X, y = simulate(40, "abc", rng)
+    est = CNNClassifier(**TINY, calibration_cv=3, random_state=0).fit(X, y)
+    X_known, y_known = simulate(100, "abc", rng)
+    X_unknown, _ = simulate(60, "d", rng)
+    return est, X, y, X_known, y_known, X_unknown
+
+
+# ---------------------------------------------------------------- building blocks
+def test_conformal_threshold_false_alarm_rate_on_fresh_draws():
+    rng = np.random.default_rng(0)
+    rates = []
+    for _ in range(200):
+        cal, new = rng.standard_normal(99), rng.standard_normal(1000)
+        rates.append(np.mean(new > conformal_threshold(cal, 0.05)))
+    # Split conformal: the expected false-alarm rate is <= 5 % and close to it.
+    assert 0.03 < np.mean(rates) <= 0.055
+
+
+def test_conformal_threshold_needs_enough_scores_and_a_rate_in_0_1():
+    assert conformal_threshold(np.arange(10.0), 0.05) == np.inf  # 11 * 0.95 > 10
+    assert conformal_threshold(np.arange(19.0), 0.05) == 18.0
+    with pytest.raises(RamancamError, match="novelty_rate must be a number in"):
+        conformal_threshold(np.arange(10.0), 1.5)
+
+
+def test_temperature_recovers_an_overconfident_scale_and_lowers_ece():
+    rng = np.random.default_rng(1)
+    z = rng.normal(size=(4000, 3)) * 1.5
+    y = np.array([rng.choice(3, p=p) for p in softmax(z)])  # calibrated at T = 1
+    t = fit_temperature(3.0 * z, y)  # the same logits, three times too sure
+    assert t == pytest.approx(3.0, rel=0.1)
+    before = expected_calibration_error(softmax(3.0 * z), y)
+    after = expected_calibration_error(softmax(3.0 * z, t), y)
+    assert before > 0.1 and after < 0.03
+
+
+def test_calibrate_reports_cross_fitted_ece_and_false_alarm():
+    rng = np.random.default_rng(2)
+    z = rng.normal(size=(600, 3)) * 1.5
+    y = np.array([rng.choice(3, p=p) for p in softmax(z)])
+    scores = rng.standard_normal(600)
+    cal = calibrate(4.0 * z, y, scores, np.arange(600) % 5, rate=0.1, source="test")
+    assert cal.temperature == pytest.approx(4.0, rel=0.25)
+    assert cal.ece_after < cal.ece_before
+    assert 0.05 < cal.false_alarm < 0.15
+    assert cal.threshold == conformal_threshold(scores, 0.1)
+    assert "temperature" in cal.summary()[0] and "10% false alarms" in cal.summary()[1]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_score_ranks_far_points_above_near_ones(method):
+    rng = np.random.default_rng(3)
+    y = np.repeat([0, 1], 50)
+    feats = np.where(y[:, None] == 0, 1.0, -1.0) * np.r_[1.0, 0, 0, 0] \
+        + 0.1 * rng.standard_normal((100, 4))
+    X = rng.standard_normal((100, 30))
+    logits = np.c_[feats[:, 0], -feats[:, 0]] * 5
+    scorer = NoveltyScorer(method).fit(X, y, feats)
+    near = scorer.score(X[:10], logits[:10], feats[:10])
+    far_feats = np.tile([0.0, 1.0, 0, 0], (10, 1))
+    far = scorer.score(rng.standard_normal((10, 30)), np.zeros((10, 2)), far_feats)
+    assert near.shape == (10,) and np.all(np.isfinite(near))
+    assert far.min() > near.max()
+    d, arrays = scorer.to_state()
+    again = NoveltyScorer.from_state(d, arrays)
+    np.testing.assert_allclose(again.score(X[:10], logits[:10], feats[:10]), near, atol=1e-5)
+
+
+def test_scorer_errors():
+    with pytest.raises(RamancamError, match="novelty must be one of"):
+        NoveltyScorer("lof")
+    with pytest.raises(RamancamError, match="must be fitted before scoring"):
+        NoveltyScorer("knn").score(np.zeros((1, 3)), np.zeros((1, 2)), np.zeros((1, 2)))
+    with pytest.raises(RamancamError, match="novelty arrays must be"):
+        NoveltyScorer.from_state({"method": "knn"}, {})
+
+
+# -------------------------------------------------------------- the classifier
+def test_left_out_substance_is_flagged_and_known_false_alarms_near_the_rate(fitted):
+    est, _, _, X_known, y_known, X_unknown = fitted
+    assert np.isfinite(est.novelty_threshold_)
+    assert est.calibration_.source == "3-fold inner CV"
+    known_flagged = est.predict_unknown(X_known).mean()
+    assert est.predict_unknown(X_unknown).mean() >= 0.9
+    assert known_flagged <= 0.12  # 5 % requested; 300 fresh spectra
+    assert est.calibration_.false_alarm <= 0.12
+    pred = est.predict_or_unknown(np.r_[X_known[:5], X_unknown[:5]])
+    assert list(pred[5:]) == ["unknown"] * 5 and set(pred[:5]) <= {"a", "b", "c"}
+    # predict keeps scikit-learn's contract: always a class
+    assert set(est.predict(X_unknown)) <= {"a", "b", "c"}
+
+
+def test_calibrated_probabilities_keep_the_class(fitted):
+    est, *_, X_known, y_known, _ = fitted
+    p = est.predict_proba(X_known)
+    z, _ = est.held_out_outputs(X_known)
+    np.testing.assert_allclose(p, softmax(z, est.temperature_), atol=1e-6)
+    np.testing.assert_array_equal(p.argmax(1), z.argmax(1))
+    assert est.temperature_ != 1.0
+
+
+def test_uncalibrated_fit_flags_nothing_and_validation_part_calibrates():
+    rng = np.random.default_rng(4)
+    X, y = simulate(20, "ab", rng)
+    plain = CNNClassifier(**{**TINY, "epochs": 2}, random_state=0).fit(X, y)
+    assert plain.temperature_ == 1.0 and plain.novelty_threshold_ == np.inf
+    assert not plain.predict_unknown(X).any()
+    val = CNNClassifier(**{**TINY, "epochs": 2}, validation_fraction=0.5, patience=50,
+                        random_state=0).fit(X, y)
+    assert val.calibration_.source == "validation part" and np.isfinite(val.novelty_threshold_)
+    off = CNNClassifier(**{**TINY, "epochs": 2}, novelty=None, random_state=0).fit(X, y)
+    with pytest.raises(RamancamError, match="novelty must be set to score spectra"):
+        off.novelty_score(X)
+
+
+@pytest.mark.parametrize("kw, match", [({"novelty": "lof"}, "novelty must be one of"),
+                                       ({"novelty_rate": 0.0}, "novelty_rate must be"),
+                                       ({"calibration_cv": -1}, "calibration_cv must be")])
+def test_classifier_parameter_errors(kw, match):
+    X, y = simulate(3, "ab", np.random.default_rng(5))
+    with pytest.raises(RamancamError, match=match):
+        CNNClassifier(**{**TINY, "epochs": 1}, **kw).fit(X, y)
+
+
+# ------------------------------------------------------------------ saved model
+def test_saved_model_round_trip(fitted, tmp_path):
+    est, X, y, X_known, _, X_unknown = fitted
+    grid = np.arange(N_POINTS, dtype=np.float64)
+    path = save(tmp_path / "m.ramancam", estimator=est, recipe=None, grid=grid,
+                classes=list(est.classes_), training_summary={})
+    with zipfile.ZipFile(path) as zf:
+        assert NOVELTY_NAME in zf.namelist()
+    b = load(path)
+    assert b.threshold == est.novelty_threshold_ and b.temperature == est.temperature_
+    assert b.info["novelty"]["method"] == "knn" and b.info["novelty"]["rate"] == 0.05
+    Xq = np.r_[X_known[:20], X_unknown[:20]]
+    proba, score, unknown = b.predict_novelty(Spectra(Xq, grid))
+    np.testing.assert_allclose(proba, est.predict_proba(Xq), atol=1e-5)
+    np.testing.assert_allclose(score, est.novelty_score(Xq), atol=1e-5)
+    np.testing.assert_array_equal(unknown, est.predict_unknown(Xq))
+    np.testing.assert_allclose(b.predict_proba(Spectra(Xq, grid)), proba, atol=1e-6)
+
+
+def test_damaged_novelty_member_is_refused(fitted, tmp_path):
+    est, *_ = fitted
+    grid = np.arange(N_POINTS, dtype=np.float64)
+    good = save(tmp_path / "m.ramancam", estimator=est, recipe=None, grid=grid,
+                classes=list(est.classes_), training_summary={})
+    bad = tmp_path / "bad.ramancam"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w") as dst:
+        for name in src.namelist():
+            dst.writestr(name, b"not safetensors" if name == NOVELTY_NAME else src.read(name))
+    with pytest.raises(RamancamError, match="must be a readable safetensors file"):
+        load(bad)
+
+
+# -------------------------------------------------------------------------- CLI
+def _table(path, X, y):
+    write_table(Spectra(X, np.arange(N_POINTS, dtype=np.float64) + 400.0, labels=y), path)
+
+
+def test_cli_train_prints_calibration_and_predict_flags_unknown(tmp_path, capsys):
+    rng = np.random.default_rng(8)
+    X, y = simulate(30, "abc", rng)
+    Xk, yk = simulate(10, "abc", rng)
+    Xu, yu = simulate(10, "d", rng)
+    train, test = tmp_path / "train.csv", tmp_path / "test.csv"
+    _table(train, X, y)
+    _table(test, np.r_[Xk, Xu], np.r_[yk, yu])
+    model = tmp_path / "m.ramancam"
+    opts = ["--recipe", "none", "--epochs", "25", "--lr", "3e-3", "--filters", "4",
+            "--filter-size", "5", "--fc-width", "16", "--batch-size", "16", "--folds", "3",
+            "--no-compare"]
+    assert main(["train", str(train), "--label-col", "label", *opts, "--out", str(model)]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("mean +- sd"))
+    assert lines[at + 1].startswith("calibration: expected calibration error ")
+    assert "out-of-fold, 3-fold CV" in lines[at + 1]
+    assert lines[at + 2].startswith("unknown: threshold ")
+    preds = tmp_path / "p.csv"
+    assert main(["predict", str(model), str(test), "--label-col", "label",
+                 "--out", str(preds)]) == 0
+    assert "unknown: " in capsys.readouterr().out
+    with open(preds, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+        header = list(rows[0])
+    assert header == ["id", "predicted", "p_a", "p_b", "p_c", "true", "novelty", "unknown"]
+    unknown_rows = [r for r in rows if r["true"] == "d"]
+    assert np.mean([r["unknown"] == "true" for r in unknown_rows]) >= 0.9
+    assert all(r["predicted"] == "unknown" for r in rows if r["unknown"] == "true")
+    assert np.mean([r["unknown"] == "true" for r in rows if r["true"] != "d"]) <= 0.2
+    kept = tmp_path / "k.csv"
+    assert main(["predict", str(model), str(test), "--label-col", "label", "--no-reject",
+                 "--out", str(kept)]) == 0
+    with open(kept, newline="") as fh:
+        assert {r["predicted"] for r in csv.DictReader(fh)} <= {"a", "b", "c"}
+    # explain still explains a flagged spectrum, for its nearest class
+    expl = tmp_path / "e.csv"
+    assert main(["explain", str(model), str(test), "--label-col", "label",
+                 "--out", str(expl)]) == 0
+    assert expl.stat().st_size > 0
+
+
+def test_cli_predict_old_model_without_novelty_leaves_columns_empty(tmp_path):
+    rng = np.random.default_rng(9)
+    X, y = simulate(6, "ab", rng)
+    est = CNNClassifier(**{**TINY, "epochs": 1}, novelty=None, random_state=0).fit(X, y)
+    model = save(tmp_path / "m.ramancam", estimator=est, recipe=None,
+                 grid=np.arange(N_POINTS, dtype=np.float64) + 400.0,
+                 classes=list(est.classes_), training_summary={})
+    data = tmp_path / "d.csv"
+    _table(data, X, y)
+    out = tmp_path / "p.csv"
+    assert main(["predict", str(model), str(data), "--label-col", "label",
+                 "--out", str(out)]) == 0
+    with open(out, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["novelty"] for r in rows} == {""} and {r["unknown"] for r in rows} == {""}
