@@ -113,7 +113,7 @@ def test_predict_writes_probabilities_and_accuracy(model_file, peaks_file, tmp_p
     assert "accuracy:" in text and "wrote 12 predictions" in text
     rows = _rows(out)
     assert list(rows[0]) == ["id", "predicted", "p_peak_100", "p_peak_1000", "p_peak_500",
-                             "true"]
+                             "true", "novelty", "unknown"]
     proba = np.array([[float(r[f"p_{c}"]) for c in ("peak_100", "peak_1000", "peak_500")]
                       for r in rows])
     s = read_table(peaks_file, label_col="label")
@@ -128,7 +128,7 @@ def test_predict_unlabelled_to_stdout(model_file, peaks_file, tmp_path, capsys):
     write_table(Spectra(s.X[:3], s.wavenumbers), plain)
     assert main(["predict", str(model_file), str(plain)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0] == "id,predicted,p_peak_100,p_peak_1000,p_peak_500"
+    assert lines[0] == "id,predicted,p_peak_100,p_peak_1000,p_peak_500,novelty,unknown"
     assert len(lines) == 4
 
 

@@ -354,7 +354,7 @@ class Bundle:
                                         temperature=self.temperature), None, None
         z, feats = network_outputs(self.model, X)
         proba = (predict_proba_module(self.model, X, bf16=True, temperature=self.temperature)
-                 if bf16 else softmax(z, self.temperature))
+                 if bf16 else softmax(z, self.temperature, like_torch=True))
         score = self.novelty.score(X, z, feats)
         return proba, score, np.asarray(score > self.threshold)
 

@@ -125,8 +125,18 @@ def network_outputs(module: RamanCNN, X: ArrayLike, *, batch_size: int = _BATCH
     return logits, feats
 
 
-def softmax(logits: ArrayLike, temperature: float = 1.0) -> NDArray[np.float64]:
-    """``softmax(logits / temperature)`` row by row, shape as ``logits``."""
+def softmax(logits: ArrayLike, temperature: float = 1.0, *, like_torch: bool = False
+            ) -> NDArray[np.float64]:
+    """``softmax(logits / temperature)`` row by row, shape as ``logits``.
+
+    ``like_torch``: compute in float32 with torch, exactly as
+    :func:`ramancam.train.predict_proba_module` does (same numbers to the last bit).
+    """
+    if like_torch:
+        import torch
+
+        zt = torch.as_tensor(np.asarray(logits, dtype=np.float32)) / float(temperature)
+        return np.asarray(torch.softmax(zt, dim=1).double().numpy())
     z = np.asarray(logits, dtype=np.float64) / float(temperature)
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
