@@ -104,6 +104,21 @@ def test_calibrate_reports_cross_fitted_ece_and_false_alarm():
     assert "temperature" in cal.summary()[0] and "10% false alarms" in cal.summary()[1]
 
 
+def test_temperature_is_kept_at_1_when_scaling_does_not_lower_the_held_out_ece():
+    # 95 % right with logit margin 8, 5 % wrong with margin 40 (4 classes): the log loss
+    # wants a large T that makes the right ones unsure too; the cross-fitted ECE says no.
+    n = 400
+    y = np.arange(n) % 4
+    z = np.zeros((n, 4))
+    wrong = np.arange(n) % 20 == 0
+    z[np.arange(n), np.where(wrong, (y + 1) % 4, y)] = np.where(wrong, 40.0, 8.0)
+    cal = calibrate(z, y, None, np.arange(n) % 5)
+    assert cal.fitted_temperature > 1.5
+    assert cal.ece_after >= cal.ece_before and cal.temperature == 1.0
+    assert "does not help: kept 1" in cal.summary()[0]
+    assert np.isnan(cal.false_alarm) and cal.threshold == np.inf
+
+
 @pytest.mark.parametrize("method", METHODS)
 def test_every_score_ranks_far_points_above_near_ones(method):
     rng = np.random.default_rng(3)
@@ -123,6 +138,32 @@ def test_every_score_ranks_far_points_above_near_ones(method):
     np.testing.assert_allclose(again.score(X[:10], logits[:10], feats[:10]), near, atol=1e-5)
 
 
+def test_hqi_leave_one_out_scores_leave_each_spectrum_out():
+    rng = np.random.default_rng(6)
+    X, y = simulate(10, "ab", rng)
+    scorer = NoveltyScorer("hqi").fit(X, np.zeros(20, int), np.zeros((20, 2)))
+    loo = scorer.loo_scores()
+    for i in (0, 7, 15):
+        rest = NoveltyScorer("hqi").fit(np.delete(X, i, 0), np.zeros(19, int),
+                                        np.zeros((19, 2)))
+        assert loo[i] == pytest.approx(rest.score(X[i:i + 1], np.zeros((1, 2)),
+                                                  np.zeros((1, 2)))[0], abs=1e-9)
+    assert np.all(loo > 1e-6)  # never compared with itself
+    with pytest.raises(RamancamError, match="leave-one-out scores must come from"):
+        NoveltyScorer("knn").fit(X, y, rng.standard_normal((20, 3))).loo_scores()
+
+
+def test_hqi_threshold_needs_no_calibration_folds():
+    rng = np.random.default_rng(10)
+    X, y = simulate(30, "abc", rng)
+    est = CNNClassifier(**{**TINY, "epochs": 2}, novelty="hqi", random_state=0).fit(X, y)
+    assert np.isfinite(est.novelty_threshold_) and est.temperature_ == 1.0
+    Xk, _ = simulate(100, "abc", rng)
+    Xu, _ = simulate(50, "d", rng)
+    assert est.predict_unknown(Xk).mean() <= 0.12
+    assert est.predict_unknown(Xu).mean() >= 0.9
+
+
 def test_scorer_errors():
     with pytest.raises(RamancamError, match="novelty must be one of"):
         NoveltyScorer("lof")
@@ -134,7 +175,7 @@ def test_scorer_errors():
 
 # -------------------------------------------------------------- the classifier
 def test_left_out_substance_is_flagged_and_known_false_alarms_near_the_rate(fitted):
-    est, _, _, X_known, y_known, X_unknown = fitted
+    est, _, _, X_known, _, X_unknown = fitted
     assert np.isfinite(est.novelty_threshold_)
     assert est.calibration_.source == "3-fold inner CV"
     known_flagged = est.predict_unknown(X_known).mean()
@@ -148,7 +189,7 @@ def test_left_out_substance_is_flagged_and_known_false_alarms_near_the_rate(fitt
 
 
 def test_calibrated_probabilities_keep_the_class(fitted):
-    est, *_, X_known, y_known, _ = fitted
+    est, *_, X_known, _, _ = fitted
     p = est.predict_proba(X_known)
     z, _ = est.held_out_outputs(X_known)
     np.testing.assert_allclose(p, softmax(z, est.temperature_), atol=1e-6)
@@ -181,7 +222,7 @@ def test_classifier_parameter_errors(kw, match):
 
 # ------------------------------------------------------------------ saved model
 def test_saved_model_round_trip(fitted, tmp_path):
-    est, X, y, X_known, _, X_unknown = fitted
+    est, _, _, X_known, _, X_unknown = fitted
     grid = np.arange(N_POINTS, dtype=np.float64)
     path = save(tmp_path / "m.ramancam", estimator=est, recipe=None, grid=grid,
                 classes=list(est.classes_), training_summary={})
@@ -189,7 +230,7 @@ def test_saved_model_round_trip(fitted, tmp_path):
         assert NOVELTY_NAME in zf.namelist()
     b = load(path)
     assert b.threshold == est.novelty_threshold_ and b.temperature == est.temperature_
-    assert b.info["novelty"]["method"] == "knn" and b.info["novelty"]["rate"] == 0.05
+    assert b.info["novelty"]["method"] == est.novelty and b.info["novelty"]["rate"] == 0.05
     Xq = np.r_[X_known[:20], X_unknown[:20]]
     proba, score, unknown = b.predict_novelty(Spectra(Xq, grid))
     np.testing.assert_allclose(proba, est.predict_proba(Xq), atol=1e-5)

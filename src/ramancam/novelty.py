@@ -198,6 +198,38 @@ class NoveltyScorer:
     def needs_features(self) -> bool:
         return self.method in ("knn", "mahalanobis")
 
+    @property
+    def model_free(self) -> bool:
+        """True when the score does not depend on the network (``"hqi"``): then the
+        leave-one-out scores of the training spectra (:meth:`loo_scores`) are honest
+        held-out scores for the threshold."""
+        return self.method == "hqi"
+
+    def loo_scores(self) -> NDArray[np.float64]:
+        """Leave-one-out scores of the training spectra: each against all the others.
+
+        Returns
+        -------
+        ndarray of shape (n_train,)
+
+        Raises
+        ------
+        RamancamError
+            If the score depends on the network (only ``"hqi"`` has honest leave-one-out
+            scores: the network has seen every training spectrum).
+        """
+        if not self.model_free or "derivatives" not in self.reference_:
+            raise RamancamError(f"leave-one-out scores must come from a fitted model-free "
+                                f"score ('hqi'); got {self.method!r}. Use out-of-fold scores.")
+        ref = self.reference_["derivatives"]
+        out = np.empty(ref.shape[0])
+        for start in range(0, ref.shape[0], _BATCH):
+            sim = ref[start:start + _BATCH] @ ref.T
+            rows = np.arange(sim.shape[0])
+            sim[rows, start + rows] = -np.inf  # not against itself
+            out[start:start + _BATCH] = 1.0 - sim.max(axis=1)
+        return out
+
     def fit(self, X: ArrayLike, y_idx: ArrayLike, features: ArrayLike) -> NoveltyScorer:
         """Fit on the training spectra.
 
@@ -400,6 +432,9 @@ class Calibration:
     false_alarm : float
         Share of held-out known spectra flagged, each fold against a threshold set on the
         other folds (an honest estimate of the false-alarm rate; NaN without folds).
+    fitted_temperature : float
+        The log-loss temperature; ``temperature`` is 1 instead when scaling by it did not
+        lower the cross-fitted ECE (``ece_after >= ece_before``).
     """
 
     temperature: float
@@ -410,6 +445,7 @@ class Calibration:
     ece_before: float
     ece_after: float
     false_alarm: float
+    fitted_temperature: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -418,15 +454,18 @@ class Calibration:
         """The two lines ``ramancam train`` prints under its accuracy table."""
         thr = "none (too few held-out spectra)" if not np.isfinite(self.threshold) \
             else f"{self.threshold:.4g}"
+        how = (f"temperature {self.temperature:.3g}" if self.temperature != 1.0
+               or self.fitted_temperature == 1.0 else
+               f"temperature {self.fitted_temperature:.3g} does not help: kept 1")
         return [f"calibration: expected calibration error {self.ece_before:.3f} -> "
-                f"{self.ece_after:.3f} (temperature {self.temperature:.3g}; {self.source})",
+                f"{self.ece_after:.3f} ({how}; {self.source})",
                 f"unknown: threshold {thr} for {self.rate:.0%} false alarms; known held-out "
                 f"spectra flagged {self.false_alarm:.1%}"]
 
 
 def calibrate(logits: ArrayLike, y_idx: ArrayLike, scores: ArrayLike | None,
-              fold_of: ArrayLike, *, rate: float = DEFAULT_RATE, source: str = ""
-              ) -> Calibration:
+              fold_of: ArrayLike, *, rate: float = DEFAULT_RATE, source: str = "",
+              loo_scores: ArrayLike | None = None) -> Calibration:
     """Choose temperature and threshold from out-of-fold logits and novelty scores.
 
     Parameters
@@ -443,6 +482,11 @@ def calibrate(logits: ArrayLike, y_idx: ArrayLike, scores: ArrayLike | None,
         False-alarm rate for the threshold.
     source : str
         Description of the held-out values.
+    loo_scores : array-like of shape (n_train,), optional
+        Leave-one-out scores of the final model's training spectra for a model-free score
+        (:meth:`NoveltyScorer.loo_scores`): they then set the threshold instead of
+        ``scores``, since their reference set (all other training spectra) is the size of
+        the final one.
 
     Returns
     -------
@@ -468,13 +512,26 @@ def calibrate(logits: ArrayLike, y_idx: ArrayLike, scores: ArrayLike | None,
         proba_after[te] = softmax(z[te], t_f)
         if s is not None and ids.size > 1:
             flagged[te] = s[te] > conformal_threshold(s[tr], rate)
+    ece_before = expected_calibration_error(softmax(z), y)
+    ece_after = expected_calibration_error(proba_after, y)
+    fitted_t = T
+    if ids.size > 1 and not ece_after < ece_before:
+        # Scaling did not lower the cross-fitted ECE (typically a few confident mistakes
+        # among few held-out spectra, which drive the log-loss fit to a large T): keep T = 1.
+        T = 1.0
     thr = float("inf") if s is None else conformal_threshold(s, rate)
     fa = float(flagged.mean()) if s is not None and ids.size > 1 else float("nan")
+    if loo_scores is not None:
+        loo = np.asarray(loo_scores, dtype=np.float64)
+        thr = conformal_threshold(loo, rate)
+        part = np.arange(loo.size) % 5  # the false-alarm estimate, cross-fitted as above
+        fa = float(np.mean(np.concatenate(
+            [loo[part == f] > conformal_threshold(loo[part != f], rate)
+             for f in range(5) if np.any(part == f)])))
+        source += "; threshold from leave-one-out scores"
     return Calibration(temperature=T, threshold=thr, rate=rate, source=source,
-                       n_held_out=int(y.size),
-                       ece_before=expected_calibration_error(softmax(z), y),
-                       ece_after=expected_calibration_error(proba_after, y),
-                       false_alarm=fa)
+                       n_held_out=int(y.size), ece_before=ece_before, ece_after=ece_after,
+                       false_alarm=fa, fitted_temperature=fitted_t)
 
 
 def cross_fit(params: dict[str, Any], X: NDArray[Any], y: NDArray[Any], *, folds: int = 3,

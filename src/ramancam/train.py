@@ -371,7 +371,13 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
                      tr_idx: NDArray[np.intp], va_idx: NDArray[np.intp], seed: int) -> None:
         """Fit the novelty score on the training rows; temperature and threshold on
         held-out ones (inner cross-fit or the validation part), see ``calibration_cv``."""
-        from .novelty import NoveltyScorer, calibrate, cross_fit, network_outputs
+        from .novelty import (
+            NoveltyScorer,
+            calibrate,
+            conformal_threshold,
+            cross_fit,
+            network_outputs,
+        )
 
         self.temperature_ = 1.0
         self.novelty_threshold_ = float("inf")
@@ -381,17 +387,21 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             _, feats = network_outputs(self.module_, Xa[tr_idx])
             self.novelty_scorer_ = NoveltyScorer(self.novelty).fit(Xa[tr_idx], y_idx[tr_idx],
                                                                    feats)
+        scorer = self.novelty_scorer_
+        loo = scorer.loo_scores() if scorer is not None and scorer.model_free else None
         if self.calibration_cv >= 2:
             z, s, yi, fold_of = cross_fit(self.get_params(), Xa, ya,
                                           folds=int(self.calibration_cv), seed=seed)
             k = int(fold_of.max()) + 1
             self.set_calibration(calibrate(z, yi, s, fold_of, rate=self.novelty_rate,
-                                           source=f"{k}-fold inner CV"))
+                                           source=f"{k}-fold inner CV", loo_scores=loo))
         elif va_idx.size:
             z, s = self.held_out_outputs(Xa[va_idx])
             self.set_calibration(calibrate(z, y_idx[va_idx], s, np.zeros(va_idx.size),
                                            rate=self.novelty_rate,
-                                           source="validation part"))
+                                           source="validation part", loo_scores=loo))
+        elif loo is not None:  # a model-free score needs no held-out networks
+            self.novelty_threshold_ = conformal_threshold(loo, self.novelty_rate)
 
     def set_calibration(self, calibration: Any) -> CNNClassifier:
         """Use a temperature and novelty threshold chosen on held-out data.

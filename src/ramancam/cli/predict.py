@@ -67,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
     labels = data.labels
     classes = list(bundle.classes)
     n_right = n_flagged = 0
+    # With labels: [spectra, flagged] for labels the model knows and for those it does not.
+    seen = {True: [0, 0], False: [0, 0]}
     ctx = atomic_write(args.out, "w", newline="") if args.out else nullcontext(sys.stdout)
     with ctx as fh:
         w = csv.writer(fh, lineterminator="\n")
@@ -90,6 +92,11 @@ def run(args: argparse.Namespace) -> int:
                 w.writerow(row)
             if true is not None:
                 n_right += int((pred == true).sum())
+                if flags is not None:
+                    known = np.isin(true, classes)
+                    for k in (True, False):
+                        seen[k][0] += int((known == k).sum())
+                        seen[k][1] += int(flags[known == k].sum())
     report = sys.stdout if args.out else sys.stderr
     if args.out:
         print(f"wrote {len(data)} predictions to {args.out}", file=report)
@@ -104,5 +111,9 @@ def run(args: argparse.Namespace) -> int:
               file=report)
         if unknown:
             print(f"note: labels not known to the model count as wrong: {unknown}",
+                  file=report)
+        if bundle.novelty is not None:
+            print(f"flagged unknown: {seen[False][1]}/{seen[False][0]} spectra with labels the "
+                  f"model does not know, {seen[True][1]}/{seen[True][0]} with known labels",
                   file=report)
     return 0
