@@ -14,14 +14,15 @@ network did not train on:
 
 Scores (``method``), all fitted on the training spectra only:
 
-``"knn"`` (default)
+``"hqi"`` (default)
+    ``1 - r`` with ``r`` the largest correlation between the first derivative of the
+    preprocessed spectrum and that of any training spectrum: the "hit quality index" of
+    vendor library search, on Savitzky-Golay first derivatives. It does not depend on the
+    network, so leave-one-out scores of the training spectra set its threshold.
+``"knn"``
     Cosine distance from the spectrum's FC1 activations (the network's penultimate layer) to
     the nearest training spectrum's (k-nearest-neighbour out-of-distribution detection, Sun
     et al. 2022).
-``"hqi"``
-    ``1 - r`` with ``r`` the largest correlation between the first derivative of the
-    preprocessed spectrum and that of any training spectrum: the "hit quality index" of
-    vendor library search, on Savitzky-Golay first derivatives.
 ``"mahalanobis"``
     Smallest Mahalanobis distance of the FC1 activations to a class mean, one shared
     (Ledoit-Wolf shrunk) covariance (Lee et al. 2018).
@@ -59,9 +60,9 @@ __all__ = ["DEFAULT_METHOD", "DEFAULT_RATE", "METHODS", "Calibration", "NoveltyS
            "calibrate", "conformal_threshold", "cross_fit", "expected_calibration_error",
            "fit_temperature", "network_outputs", "softmax"]
 
-METHODS = ("knn", "hqi", "mahalanobis", "energy", "msp")
+METHODS = ("hqi", "knn", "mahalanobis", "energy", "msp")
 #: Chosen by measurement (``benchmarks/novelty.py``, ``docs/novelty.md``).
-DEFAULT_METHOD = "knn"
+DEFAULT_METHOD = "hqi"
 #: Share of known spectra allowed to be flagged ("false alarms").
 DEFAULT_RATE = 0.05
 #: Label written for a flagged spectrum.

@@ -177,10 +177,12 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         Seeds initialisation, shuffling, augmentation and dropout.
     verbose : bool, default=False
         Show a progress bar (epoch, loss, accuracy) on stderr when it is a terminal.
-    novelty : {"knn", "hqi", "mahalanobis", "energy", "msp"} or None, default="knn"
+    novelty : {"hqi", "knn", "mahalanobis", "energy", "msp"} or None, default="hqi"
         Novelty ("unknown substance") score fitted on the training spectra
-        (:mod:`ramancam.novelty`; ``"knn"``: cosine distance to the nearest training spectrum
-        in the network's FC1 activations). ``None``: no novelty detection.
+        (:mod:`ramancam.novelty`; ``"hqi"``: one minus the largest correlation of the
+        spectrum's first derivative with a training spectrum's, its threshold set on
+        leave-one-out scores of the training spectra, so it needs no ``calibration_cv``).
+        ``None``: no novelty detection.
     novelty_rate : float, default=0.05
         False-alarm rate on known spectra for which the novelty threshold is chosen.
     calibration_cv : int, default=0
@@ -188,9 +190,9 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         training spectra and choose the temperature (probability calibration) and the
         novelty threshold on their out-of-fold logits and scores (K more fits of
         ``(K - 1) / K`` of the data). 0: use the validation part when
-        ``validation_fraction > 0``, else leave both unset (temperature 1, nothing flagged)
-        for the caller to set with :meth:`set_calibration` (``ramancam train`` does, from
-        its cross-validation).
+        ``validation_fraction > 0``, else leave the temperature at 1 and, except for the
+        model-free ``"hqi"``, nothing flagged, for the caller to set with
+        :meth:`set_calibration` (``ramancam train`` does, from its cross-validation).
 
     Attributes
     ----------
@@ -228,7 +230,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
                  augment_baseline: float = 0.0, augment_scale: float = 0.0,
                  lr_schedule: str = "constant", input_scaling: str = "none",
                  bf16: bool = False, device: str = "cpu", random_state: Any = None,
-                 verbose: bool = False, novelty: str | None = "knn",
+                 verbose: bool = False, novelty: str | None = "hqi",
                  novelty_rate: float = 0.05, calibration_cv: int = 0) -> None:
         self.n_filters = n_filters
         self.filter_size = filter_size
@@ -454,7 +456,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         _, s = self.held_out_outputs(X)
         if s is None:
             raise RamancamError("novelty must be set to score spectra; got novelty=None. "
-                                "Fit with novelty='knn' (the default).")
+                                "Fit with novelty='hqi' (the default).")
         return s
 
     def predict_unknown(self, X: ArrayLike) -> NDArray[np.bool_]:

@@ -103,12 +103,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     t.add_argument("--device", default="cpu", metavar="cpu|cuda|auto",
                    help="where to train (default cpu; auto = GPU when available)")
     n = p.add_argument_group("unknown spectra and calibration")
-    n.add_argument("--novelty", default="knn",
-                   choices=["knn", "hqi", "mahalanobis", "energy", "msp", "none"],
+    n.add_argument("--novelty", default="hqi",
+                   choices=["hqi", "knn", "mahalanobis", "energy", "msp", "none"],
                    help="novelty score for flagging spectra of substances not in the "
-                        "training data: knn (default; distance to the nearest training "
-                        "spectrum in the network's FC1 features), hqi (derivative correlation "
-                        "to the nearest training spectrum), mahalanobis, energy, msp, or none")
+                        "training data: hqi (default; 1 - derivative correlation with the "
+                        "nearest training spectrum), knn (distance to the nearest training "
+                        "spectrum in the network's FC1 features), mahalanobis, energy, msp, "
+                        "or none (docs/novelty.md)")
     n.add_argument("--novelty-rate", type=float, default=0.05, metavar="X",
                    help="false-alarm rate on known spectra for the novelty threshold "
                         "(default 0.05)")
@@ -144,8 +145,8 @@ def estimator_params(args: argparse.Namespace) -> dict[str, Any]:
             "augment_scale": args.augment_scale, "bf16": bool(getattr(args, "bf16", False)),
             "device": args.device,
             "random_state": args.seed, "verbose": True,
-            "novelty": None if getattr(args, "novelty", "knn") == "none"
-            else getattr(args, "novelty", "knn"),
+            "novelty": None if getattr(args, "novelty", "hqi") == "none"
+            else getattr(args, "novelty", "hqi"),
             "novelty_rate": getattr(args, "novelty_rate", 0.05)}
 
 
