@@ -42,8 +42,8 @@ from scipy.signal import savgol_filter
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from .errors import RamancamError
-from .spectra import Spectra, check_axis
+from ..errors import RamancamError
+from ..spectra import Spectra, check_axis
 
 __all__ = [
     "BASELINE_METHODS",

@@ -1,0 +1,56 @@
+"""Preprocessing steps, the recorded Recipe that chains them, and the paper's chain.
+
+The code lives in :mod:`ramancam.preprocess.steps`; this package re-exports its public names.
+"""
+
+from .steps import (
+    BASELINE_METHODS,
+    NORMALIZATIONS,
+    OUTSIDE_POLICIES,
+    STEPS,
+    BaselineCorrection,
+    Crop,
+    Despike,
+    LinearBaseline,
+    Normalize,
+    Recipe,
+    Resample,
+    SavitzkyGolay,
+    Step,
+    baseline,
+    baseline_recipe,
+    crop,
+    despike,
+    linear_baseline,
+    make_grid,
+    normalize,
+    paper_recipe,
+    resample,
+    savgol,
+)
+
+__all__ = [
+    "BASELINE_METHODS",
+    "NORMALIZATIONS",
+    "OUTSIDE_POLICIES",
+    "STEPS",
+    "BaselineCorrection",
+    "Crop",
+    "Despike",
+    "LinearBaseline",
+    "Normalize",
+    "Recipe",
+    "Resample",
+    "SavitzkyGolay",
+    "Step",
+    "baseline",
+    "baseline_recipe",
+    "crop",
+    "despike",
+    "linear_baseline",
+    "make_grid",
+    "normalize",
+    "paper_recipe",
+    "resample",
+    "savgol",
+]
