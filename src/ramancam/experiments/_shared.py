@@ -38,11 +38,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import RamancamError
-from .report import Figure, Section, Table, software_versions, write_bytes, write_report, write_text
+from ..errors import RamancamError
+from ..report import (
+    Figure,
+    Section,
+    Table,
+    software_versions,
+    write_bytes,
+    write_report,
+    write_text,
+)
 
 if TYPE_CHECKING:
-    from .spectra import Spectra
+    from ..spectra import Spectra
 
 __all__ = [
     "COMMON",
@@ -157,7 +165,7 @@ class _Run:
 
     def figure(self, fig: Any, filename: str, caption: str) -> Figure:
         """Save a matplotlib figure as PNG (atomically) and return it for the report."""
-        from .plot import figure_png
+        from ..plot import figure_png
 
         png = figure_png(fig)
         write_bytes(self.out_dir / filename, png)
@@ -203,7 +211,7 @@ def _finish(run: _Run, results: dict[str, Any], title: str) -> dict[str, Any]:
 
 
 def _cnn(settings: Mapping[str, Any], seed: int, **extra: Any) -> Any:
-    from .train import CNNClassifier
+    from ..train import CNNClassifier
 
     params = {"n_filters": settings.get("n_filters", 64),
               "filter_size": settings.get("filter_size", 8),
@@ -233,7 +241,7 @@ def _as_float(value: Any) -> float:
 
 def _baselines_available() -> bool:
     try:
-        from . import baselines  # noqa: F401
+        from .. import baselines  # noqa: F401
     except ImportError:
         return False
     return True
@@ -244,7 +252,7 @@ def _baseline_test_scores(X_tr: NDArray[Any], y_tr: NDArray[Any], X_te: NDArray[
     """Accuracy of PCA+SVM and PLS-DA on the same split (and the fitted PLS-DA, for VIP)."""
     if not _baselines_available():
         return {}, None
-    from .baselines import PCASVM, PLSDA
+    from ..baselines import PCASVM, PLSDA
 
     out: dict[str, float] = {}
     pls = None
@@ -277,7 +285,7 @@ def _shared_legend(fig: Any, axes: Any) -> None:
 
 def _peak_scores(maps: NDArray[Any], axis: NDArray[Any], peaks: NDArray[Any], tol: float,
                  window: float) -> dict[str, float]:
-    from . import metrics
+    from .. import metrics
 
     return {"pointing": _as_float(metrics.pointing_game(maps, axis, peaks, tol)),
             "mass": _as_float(metrics.peak_mass(maps, axis, peaks, window))}
@@ -320,9 +328,9 @@ def filters(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bool = Fal
 def _filters(run: _Run) -> dict[str, Any]:
     import matplotlib.pyplot as plt
 
-    from .explain import fc_importance
-    from .plot import maps_overlay
-    from .simulate import CLASS_PEAKS, peak_position_set
+    from ..explain import fc_importance
+    from ..plot import maps_overlay
+    from ..simulate import CLASS_PEAKS, peak_position_set
 
     s = run.settings
     train = peak_position_set(s["n_train_per_class"], rng=_rng(run.seed, 1))
@@ -418,9 +426,9 @@ def common(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bool = Fals
 def _common(run: _Run) -> dict[str, Any]:
     import matplotlib.pyplot as plt
 
-    from .explain import fc_importance, grad_cam
-    from .plot import maps_overlay, spectrum_map
-    from .simulate import CLASS_PEAKS, common_component_set
+    from ..explain import fc_importance, grad_cam
+    from ..plot import maps_overlay, spectrum_map
+    from ..simulate import CLASS_PEAKS, common_component_set
 
     s = run.settings
     n_rnd = int(s["n_random_peaks"])
@@ -508,7 +516,7 @@ def default_data(name: str) -> Path | None:
     if env:
         candidates.append(Path(env) / name)
     candidates.append(Path.cwd().parent / "shared" / "data" / name)
-    candidates.append(Path(__file__).resolve().parents[3] / "shared" / "data" / name)
+    candidates.append(Path(__file__).resolve().parents[4] / "shared" / "data" / name)
     for c in candidates:
         if c.exists():
             return c
@@ -600,13 +608,13 @@ def _top_peaks(y: NDArray[Any], n: int) -> NDArray[np.intp]:
 def _mixing(run: _Run, src: Path) -> dict[str, Any]:
     import matplotlib.pyplot as plt
 
-    from . import metrics
-    from .explain import fc_importance
-    from .io import read
-    from .plot import cv_accuracy, map_band, map_with_reference, vip_beside_map
-    from .preprocess import paper_recipe
-    from .simulate import mixtures
-    from .train import cross_validate
+    from .. import metrics
+    from ..explain import fc_importance
+    from ..io import read
+    from ..plot import cv_accuracy, map_band, map_with_reference, vip_beside_map
+    from ..preprocess import paper_recipe
+    from ..simulate import mixtures
+    from ..train import cross_validate
 
     s = run.settings
     raw = read(src)
@@ -878,11 +886,11 @@ def _pick_by_signal(level: NDArray[Any], labels: NDArray[Any],
 def _pharma(run: _Run, src: Path) -> dict[str, Any]:
     import matplotlib.pyplot as plt
 
-    from . import metrics
-    from .explain import fc_importance
-    from .io import read
-    from .plot import confusion_matrix, map_band, vip_beside_map
-    from .preprocess import Recipe, paper_recipe
+    from .. import metrics
+    from ..explain import fc_importance
+    from ..io import read
+    from ..plot import confusion_matrix, map_band, vip_beside_map
+    from ..preprocess import Recipe, paper_recipe
 
     s = run.settings
     raw = read(src, label_col=s["label_col"])
