@@ -96,10 +96,14 @@ def _apply(recipe: Any, s: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def amino_pure() -> Any:
-    from ramancam.experiments import _common_grid
+    """The 13 pure spectra, paper recipe on the widest 1 cm-1 grid inside every file's range
+    (as ``ramancam reproduce mixing`` does)."""
+    import math
 
     raw = read(DATA / "amino-acids")
-    pure = paper_recipe(grid=_common_grid(raw)).apply(raw)
+    lo = math.ceil(max(float(np.min(a)) for a in raw.axes))
+    hi = math.floor(min(float(np.max(a)) for a in raw.axes))
+    pure = paper_recipe(grid=(lo, hi, 1.0)).apply(raw)
     return pure.replace(labels=np.array([Path(p).stem for p in pure.sources]))
 
 

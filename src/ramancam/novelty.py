@@ -56,7 +56,8 @@ from .errors import RamancamError
 if TYPE_CHECKING:
     from .model import RamanCNN
 
-__all__ = ["DEFAULT_METHOD", "DEFAULT_RATE", "METHODS", "Calibration", "NoveltyScorer",
+__all__ = ["DEFAULT_METHOD", "DEFAULT_RATE", "METHODS", "Calibration", "NoveltyMixin",
+           "NoveltyScorer",
            "calibrate", "conformal_threshold", "cross_fit", "expected_calibration_error",
            "fit_temperature", "network_outputs", "softmax"]
 
@@ -535,18 +536,18 @@ def calibrate(logits: ArrayLike, y_idx: ArrayLike, scores: ArrayLike | None,
                        false_alarm=fa, fitted_temperature=fitted_t)
 
 
-def cross_fit(params: dict[str, Any], X: NDArray[Any], y: NDArray[Any], *, folds: int = 3,
+def cross_fit(estimator: Any, X: NDArray[Any], y: NDArray[Any], *, folds: int = 3,
               seed: int = 0) -> tuple[NDArray[np.float64], NDArray[np.float64] | None,
                                       NDArray[np.intp], NDArray[np.int64]]:
     """Out-of-fold logits and novelty scores by an inner stratified K-fold.
 
-    Each fold trains ``CNNClassifier(**params)`` (without its own calibration) on the other
+    Each fold trains a clone of ``estimator`` (without its own calibration) on the other
     folds and scores this one with a scorer fitted on the other folds' spectra.
 
     Parameters
     ----------
-    params : dict
-        ``CNNClassifier`` keyword arguments.
+    estimator : CNNClassifier
+        Its parameters are used (fitted or not).
     X : ndarray of shape (n, n_points)
     y : ndarray of shape (n,)
     folds : int
@@ -567,9 +568,8 @@ def cross_fit(params: dict[str, Any], X: NDArray[Any], y: NDArray[Any], *, folds
     RamancamError
         If a class has fewer than 2 spectra.
     """
+    from sklearn.base import clone
     from sklearn.model_selection import StratifiedKFold
-
-    from .train import CNNClassifier
 
     classes, y_idx = np.unique(np.asarray(y), return_inverse=True)
     k = min(int(folds), int(np.bincount(y_idx).min()))
@@ -578,12 +578,11 @@ def cross_fit(params: dict[str, Any], X: NDArray[Any], y: NDArray[Any], *, folds
             f"every class must have at least 2 spectra to calibrate on held-out data; got "
             f"{int(np.bincount(y_idx).min())}. Add spectra or use calibration_cv=0.")
     logits = np.zeros((y_idx.size, classes.size))
-    scores = None if params.get("novelty", DEFAULT_METHOD) is None else np.zeros(y_idx.size)
+    scores = None if estimator.get_params().get("novelty") is None else np.zeros(y_idx.size)
     fold_of = np.full(y_idx.size, -1, dtype=np.int64)
     split = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    inner = {**params, "calibration_cv": 0}
     for f, (tr, te) in enumerate(split.split(np.zeros((y_idx.size, 1)), y_idx)):
-        est = CNNClassifier(**inner).fit(X[tr], y[tr])
+        est = clone(estimator).set_params(calibration_cv=0).fit(X[tr], y[tr])
         z, s = est.held_out_outputs(X[te])
         cols = np.searchsorted(classes, est.classes_)
         logits[np.ix_(te, cols)] = z
@@ -591,3 +590,121 @@ def cross_fit(params: dict[str, Any], X: NDArray[Any], y: NDArray[Any], *, folds
             scores[te] = s
         fold_of[te] = f
     return logits, scores, y_idx.astype(np.intp), fold_of
+
+# ------------------------------------------------------- the classifier's side of it
+def _check_fitted(est: Any, attr: str) -> None:
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(est, attr)
+
+
+class NoveltyMixin:
+    """Novelty detection and calibration methods of :class:`ramancam.train.CNNClassifier`
+    (kept here so that the classifier's module stays about training). Uses the estimator's
+    ``novelty``, ``novelty_rate``, ``calibration_cv``, ``module_`` and ``classes_``."""
+
+    novelty: str | None
+    novelty_rate: float
+    calibration_cv: int
+    module_: Any
+    classes_: NDArray[Any]
+    novelty_scorer_: NoveltyScorer | None
+    temperature_: float
+    novelty_threshold_: float
+    calibration_: Calibration | None
+
+    def _fit_novelty(self, Xa: NDArray[Any], ya: NDArray[Any], y_idx: NDArray[np.intp],
+                     tr_idx: NDArray[np.intp], va_idx: NDArray[np.intp], seed: int) -> None:
+        """Fit the novelty score on the training rows; temperature and threshold on
+        held-out ones (inner cross-fit or the validation part), see ``calibration_cv``."""
+        self.temperature_ = 1.0
+        self.novelty_threshold_ = float("inf")
+        self.calibration_ = None
+        self.novelty_scorer_ = None
+        if self.novelty is not None:
+            _, feats = network_outputs(self.module_, Xa[tr_idx])
+            self.novelty_scorer_ = NoveltyScorer(self.novelty).fit(Xa[tr_idx], y_idx[tr_idx],
+                                                                   feats)
+        scorer = self.novelty_scorer_
+        loo = scorer.loo_scores() if scorer is not None and scorer.model_free else None
+        if self.calibration_cv >= 2:
+            z, s, yi, fold_of = cross_fit(self, Xa, ya,
+                                          folds=int(self.calibration_cv), seed=seed)
+            k = int(fold_of.max()) + 1
+            self.set_calibration(calibrate(z, yi, s, fold_of, rate=self.novelty_rate,
+                                           source=f"{k}-fold inner CV", loo_scores=loo))
+        elif va_idx.size:
+            z, s = self.held_out_outputs(Xa[va_idx])
+            self.set_calibration(calibrate(z, y_idx[va_idx], s, np.zeros(va_idx.size),
+                                           rate=self.novelty_rate,
+                                           source="validation part", loo_scores=loo))
+        elif loo is not None:  # a model-free score needs no held-out networks
+            self.novelty_threshold_ = conformal_threshold(loo, self.novelty_rate)
+
+    def set_calibration(self, calibration: Any) -> Any:
+        """Use a temperature and novelty threshold chosen on held-out data.
+
+        Parameters
+        ----------
+        calibration : Calibration
+            From :func:`ramancam.novelty.calibrate` on out-of-fold logits and scores.
+
+        Returns
+        -------
+        self
+        """
+        _check_fitted(self, "module_")
+        self.temperature_ = float(calibration.temperature)
+        self.novelty_threshold_ = float(calibration.threshold)
+        self.calibration_ = calibration
+        return self
+
+    def held_out_outputs(self, X: ArrayLike
+                         ) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
+        """Raw logits (no temperature) and novelty scores (``None`` without novelty).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_spectra, n_points)
+
+        Returns
+        -------
+        logits : ndarray of shape (n_spectra, n_classes)
+        scores : ndarray of shape (n_spectra,) or None
+        """
+        from sklearn.utils.validation import validate_data
+
+        _check_fitted(self, "module_")
+        Xa = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        z, feats = network_outputs(self.module_, Xa)
+        scorer = getattr(self, "novelty_scorer_", None)
+        return z, (None if scorer is None else scorer.score(Xa, z, feats))
+
+    def novelty_score(self, X: ArrayLike) -> NDArray[np.float64]:
+        """Novelty score of each spectrum, shape (n_spectra,); larger = less like the
+        training spectra (see ``novelty``).
+
+        Raises
+        ------
+        RamancamError
+            If the classifier was fitted with ``novelty=None``.
+        """
+        _, s = self.held_out_outputs(X)
+        if s is None:
+            raise RamancamError("novelty must be set to score spectra; got novelty=None. "
+                                "Fit with novelty='hqi' (the default).")
+        return s
+
+    def predict_unknown(self, X: ArrayLike) -> NDArray[np.bool_]:
+        """True for spectra whose novelty score exceeds ``novelty_threshold_``, shape
+        (n_spectra,). All False until a threshold is set (``calibration_cv`` or
+        :meth:`set_calibration`)."""
+        return np.asarray(self.novelty_score(X) > self.novelty_threshold_)
+
+    def predict_or_unknown(self, X: ArrayLike) -> NDArray[np.object_]:
+        """Like :meth:`predict`, with ``"unknown"`` for flagged spectra, shape (n_spectra,)."""
+        z, s = self.held_out_outputs(X)
+        out = np.asarray(self.classes_[z.argmax(axis=1)], dtype=object)
+        if s is not None:
+            out[s > self.novelty_threshold_] = UNKNOWN
+        return out

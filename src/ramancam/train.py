@@ -30,6 +30,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from .errors import RamancamError
+from .novelty import NoveltyMixin
 from .spectra import Spectra
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ def _augment(xb: torch.Tensor, *, noise: float, shift: int, baseline: float, sca
     return out
 
 
-class CNNClassifier(ClassifierMixin, BaseEstimator):
+class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
     """The paper's 1-D CNN (Fukuhara et al. 2019) as a scikit-learn classifier.
 
     Parameters
@@ -367,113 +368,6 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         self._fit_novelty(Xa, ya, y_idx, tr_idx, va_idx, seed)
         self.fit_time_ = time.perf_counter() - t0
         return self
-
-    # ---------------------------------------------------- novelty and calibration
-    def _fit_novelty(self, Xa: NDArray[Any], ya: NDArray[Any], y_idx: NDArray[np.intp],
-                     tr_idx: NDArray[np.intp], va_idx: NDArray[np.intp], seed: int) -> None:
-        """Fit the novelty score on the training rows; temperature and threshold on
-        held-out ones (inner cross-fit or the validation part), see ``calibration_cv``."""
-        from .novelty import (
-            NoveltyScorer,
-            calibrate,
-            conformal_threshold,
-            cross_fit,
-            network_outputs,
-        )
-
-        self.temperature_ = 1.0
-        self.novelty_threshold_ = float("inf")
-        self.calibration_ = None
-        self.novelty_scorer_ = None
-        if self.novelty is not None:
-            _, feats = network_outputs(self.module_, Xa[tr_idx])
-            self.novelty_scorer_ = NoveltyScorer(self.novelty).fit(Xa[tr_idx], y_idx[tr_idx],
-                                                                   feats)
-        scorer = self.novelty_scorer_
-        loo = scorer.loo_scores() if scorer is not None and scorer.model_free else None
-        if self.calibration_cv >= 2:
-            z, s, yi, fold_of = cross_fit(self.get_params(), Xa, ya,
-                                          folds=int(self.calibration_cv), seed=seed)
-            k = int(fold_of.max()) + 1
-            self.set_calibration(calibrate(z, yi, s, fold_of, rate=self.novelty_rate,
-                                           source=f"{k}-fold inner CV", loo_scores=loo))
-        elif va_idx.size:
-            z, s = self.held_out_outputs(Xa[va_idx])
-            self.set_calibration(calibrate(z, y_idx[va_idx], s, np.zeros(va_idx.size),
-                                           rate=self.novelty_rate,
-                                           source="validation part", loo_scores=loo))
-        elif loo is not None:  # a model-free score needs no held-out networks
-            self.novelty_threshold_ = conformal_threshold(loo, self.novelty_rate)
-
-    def set_calibration(self, calibration: Any) -> CNNClassifier:
-        """Use a temperature and novelty threshold chosen on held-out data.
-
-        Parameters
-        ----------
-        calibration : Calibration
-            From :func:`ramancam.novelty.calibrate` on out-of-fold logits and scores.
-
-        Returns
-        -------
-        self
-        """
-        check_is_fitted(self, "module_")
-        self.temperature_ = float(calibration.temperature)
-        self.novelty_threshold_ = float(calibration.threshold)
-        self.calibration_ = calibration
-        return self
-
-    def held_out_outputs(self, X: ArrayLike
-                         ) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
-        """Raw logits (no temperature) and novelty scores (``None`` without novelty).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_spectra, n_points)
-
-        Returns
-        -------
-        logits : ndarray of shape (n_spectra, n_classes)
-        scores : ndarray of shape (n_spectra,) or None
-        """
-        from .novelty import network_outputs
-
-        check_is_fitted(self, "module_")
-        Xa = _validate_data(self, X, reset=False)
-        z, feats = network_outputs(self.module_, Xa)
-        scorer = getattr(self, "novelty_scorer_", None)
-        return z, (None if scorer is None else scorer.score(Xa, z, feats))
-
-    def novelty_score(self, X: ArrayLike) -> NDArray[np.float64]:
-        """Novelty score of each spectrum, shape (n_spectra,); larger = less like the
-        training spectra (see ``novelty``).
-
-        Raises
-        ------
-        RamancamError
-            If the classifier was fitted with ``novelty=None``.
-        """
-        _, s = self.held_out_outputs(X)
-        if s is None:
-            raise RamancamError("novelty must be set to score spectra; got novelty=None. "
-                                "Fit with novelty='hqi' (the default).")
-        return s
-
-    def predict_unknown(self, X: ArrayLike) -> NDArray[np.bool_]:
-        """True for spectra whose novelty score exceeds ``novelty_threshold_``, shape
-        (n_spectra,). All False until a threshold is set (``calibration_cv`` or
-        :meth:`set_calibration`)."""
-        return np.asarray(self.novelty_score(X) > self.novelty_threshold_)
-
-    def predict_or_unknown(self, X: ArrayLike) -> NDArray[np.object_]:
-        """Like :meth:`predict`, with ``"unknown"`` for flagged spectra, shape (n_spectra,)."""
-        from .novelty import UNKNOWN
-
-        z, s = self.held_out_outputs(X)
-        out = np.asarray(self.classes_[z.argmax(axis=1)], dtype=object)
-        if s is not None:
-            out[s > self.novelty_threshold_] = UNKNOWN
-        return out
 
     def _validation_split(self, y_idx: NDArray[np.intp], seed: int
                           ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:

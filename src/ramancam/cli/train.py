@@ -193,7 +193,7 @@ def _calibrate(final: Any, cv: CVResult, data: Any, params: dict[str, Any],
     labels = np.asarray(data.labels).astype(str)
     if split:
         tr = np.flatnonzero(cv.fold_of < 0)
-        z, s, yi, fold_of = cross_fit(params, data.X[tr], labels[tr], folds=3, seed=args.seed)
+        z, s, yi, fold_of = cross_fit(final, data.X[tr], labels[tr], folds=3, seed=args.seed)
         source = f"{int(fold_of.max()) + 1}-fold inner CV of the training part"
     else:
         z, yi = cv.oof_logits, np.searchsorted(np.asarray(cv.classes), labels)
