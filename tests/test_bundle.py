@@ -77,7 +77,8 @@ def test_json_holds_everything_prediction_needs(trained):
     assert info["cv"]["n_folds"] == 2 and len(info["cv"]["fold_accuracy"]) == 2
     assert info["recipe"] is not None
     with zipfile.ZipFile(path) as zf:
-        assert sorted(zf.namelist()) == ["ramancam.json", "weights.safetensors"]
+        assert sorted(zf.namelist()) == ["novelty.safetensors", "ramancam.json",
+                                         "weights.safetensors"]
 
 
 def test_model_without_recipe_needs_data_on_grid(tmp_path):
