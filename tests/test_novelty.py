@@ -254,6 +254,15 @@ def test_damaged_novelty_member_is_refused(fitted, tmp_path):
             dst.writestr(name, b"not safetensors" if name == NOVELTY_NAME else src.read(name))
     with pytest.raises(RamancamError, match="must be a readable safetensors file"):
         load(bad)
+    from safetensors.numpy import save as np_save
+
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w") as dst:
+        for name in src.namelist():
+            key = "derivatives" if est.novelty == "hqi" else "features"
+            dst.writestr(name, np_save({key: np.zeros((3, 7), np.float32)})
+                         if name == NOVELTY_NAME else src.read(name))
+    with pytest.raises(RamancamError, match=r"novelty array .* must have"):
+        load(bad)
 
 
 # -------------------------------------------------------------------------- CLI

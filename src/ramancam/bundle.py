@@ -498,10 +498,12 @@ def load(path: str | os.PathLike[str]) -> Bundle:
         raise RamancamError(f"{p}: weights must match the architecture; got "
                             f"{result}. The file is damaged or was altered.")
     model.eval()
-    return Bundle(model, classes, recipe, grid, info, p, **_load_novelty(p, info, raw_novelty))
+    return Bundle(model, classes, recipe, grid, info, p,
+                  **_load_novelty(p, info, raw_novelty, config))
 
 
-def _load_novelty(p: Path, info: dict[str, Any], raw: bytes | None) -> dict[str, Any]:
+def _load_novelty(p: Path, info: dict[str, Any], raw: bytes | None, config: Any
+                  ) -> dict[str, Any]:
     """``novelty``, ``threshold`` and ``temperature`` keyword arguments of :class:`Bundle`."""
     from safetensors import SafetensorError
     from safetensors.numpy import load as np_load
@@ -535,6 +537,12 @@ def _load_novelty(p: Path, info: dict[str, Any], raw: bytes | None) -> dict[str,
     if not all(np.isfinite(a).all() for a in arrays.values()):
         raise RamancamError(f"{p}: novelty arrays must be finite; got NaN or inf. The file "
                             "is damaged.")
+    width = {"features": config.fc_width, "derivatives": config.n_points,
+             "means": config.fc_width, "precision": config.fc_width}
+    for k, a in arrays.items():
+        if a.ndim != 2 or a.shape[1] != width.get(k, a.shape[-1]):
+            raise RamancamError(f"{p}: novelty array {k!r} must have {width.get(k)} columns; "
+                                f"got shape {a.shape}. The file is damaged or was altered.")
     out["novelty"] = NoveltyScorer.from_state(nov, arrays)
     out["threshold"] = float("inf") if thr is None else float(thr)
     return out
