@@ -252,14 +252,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--no-docs", action="store_true", help="do not rewrite docs/novelty.md")
+    p.add_argument("--part", metavar="NAME",
+                   help="write results to novelty-NAME.json (to run sets in parallel)")
     p.add_argument("--docs-only", action="store_true",
                    help="only rewrite the table in docs/novelty.md from the saved results")
     args = p.parse_args(argv)
     if args.docs_only:
         args.sets = []
     torch.set_num_threads(args.threads)
-    res_path = ROOT / "benchmarks" / "results" / "novelty.json"
-    done: dict[str, Any] = json.loads(res_path.read_text()) if res_path.exists() else {}
+    res_dir = ROOT / "benchmarks" / "results"
+    res_path = res_dir / (f"novelty-{args.part}.json" if args.part else "novelty.json")
+    done: dict[str, Any] = {}
+    # Results of earlier runs (and of parallel parts, novelty-<part>.json) are kept.
+    for f in sorted(res_dir.glob("novelty*.json")):
+        done.update(json.loads(f.read_text()))
     t_all = time.perf_counter()
     for name in args.sets:
         kind, n_rounds = SETS[name]
@@ -283,8 +289,10 @@ def main(argv: list[str] | None = None) -> int:
                                      "food": "asls 400:1800:1",
                                      "drug-mabs": "paper 400:1800:2",
                                      "amino-acid mixtures": "paper, common range"}}
-    with atomic_write(res_path, "w") as fh:
-        json.dump(done, fh, indent=1)
+    if args.sets:
+        with atomic_write(res_path, "w") as fh:
+            json.dump({k: v for k, v in done.items() if k in args.sets or not args.part},
+                      fh, indent=1)
     rows = [r for n in SETS if n in done for r in done[n]["summary"]]
     print(table(rows, ROWS))
     print(f"({time.perf_counter() - t_all:.0f} s)", file=sys.stderr)
