@@ -328,3 +328,13 @@ def test_cli_predict_old_model_without_novelty_leaves_columns_empty(tmp_path):
     with open(out, newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert {r["novelty"] for r in rows} == {""} and {r["unknown"] for r in rows} == {""}
+
+
+def test_cli_train_refuses_a_bad_novelty_rate(tmp_path, capsys):
+    X, y = simulate(4, "ab", np.random.default_rng(11))
+    data = tmp_path / "d.csv"
+    _table(data, X, y)
+    assert main(["train", str(data), "--label-col", "label", "--recipe", "none", "--folds", "2",
+                 "--no-compare", "--novelty-rate", "1.5", "--out", str(tmp_path / "m")]) == 2
+    assert "error: novelty_rate must be a number in (0, 1); got 1.5" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
