@@ -622,9 +622,10 @@ class NoveltyMixin:
         self.calibration_ = None
         self.novelty_scorer_ = None
         if self.novelty is not None:
-            _, feats = network_outputs(self.module_, Xa[tr_idx])
-            self.novelty_scorer_ = NoveltyScorer(self.novelty).fit(Xa[tr_idx], y_idx[tr_idx],
-                                                                   feats)
+            new = NoveltyScorer(self.novelty)
+            feats = (network_outputs(self.module_, Xa[tr_idx])[1] if new.needs_features
+                     else np.zeros((tr_idx.size, 0)))
+            self.novelty_scorer_ = new.fit(Xa[tr_idx], y_idx[tr_idx], feats)
         scorer = self.novelty_scorer_
         loo = scorer.loo_scores() if scorer is not None and scorer.model_free else None
         if self.calibration_cv >= 2:

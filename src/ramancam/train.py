@@ -474,8 +474,8 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_spectra, n_classes)
-            Columns in the order of ``classes_``; calibrated (``softmax(logits /
-        temperature_)``) once a temperature is set.
+            Columns in the order of ``classes_``; calibrated
+            (``softmax(logits / temperature_)``) once a temperature is set.
         """
         check_is_fitted(self, "module_")
         Xa = _validate_data(self, X, reset=False)
