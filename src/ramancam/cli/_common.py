@@ -13,23 +13,62 @@ LABELS_FROM_HELP = (
     "header value, e.g. header:NAMES), 'regex:R' (first group of R matched on the file name), "
     "or 'manifest:F' (a CSV with columns file,label)")
 
+GROUPS_FROM_HELP = (
+    "groups (e.g. biological replicate, patient) for folders, same forms as --labels-from "
+    "(a manifest needs columns file,group); they fill the metadata column 'group', which "
+    "train and baseline then use for group-aware folds")
+
 
 def add_data_arguments(p: argparse.ArgumentParser, *, name: str = "data",
                        help: str = "a spectra file (wide CSV/TSV, .gz too, two-column text, "
-                                   "RRUFF text) or a folder of such files") -> None:
-    """Positional DATA plus the label options ``--label-col`` / ``--labels-from``."""
+                                   "RRUFF text, SPC, WDF, JCAMP-DX) or a folder of such "
+                                   "files") -> None:
+    """Positional DATA plus ``--label-col`` / ``--labels-from`` / ``--groups-from``."""
     p.add_argument(name, help=help)
     g = p.add_argument_group("labels")
     g.add_argument("--label-col", metavar="C",
-                   help="wide tables: the column holding the class label")
+                   help="wide tables (a file or a folder of them): the column holding the "
+                        "class label; empty cells are unlabelled spectra")
     g.add_argument("--labels-from", metavar="SPEC", help=LABELS_FROM_HELP)
+    g.add_argument("--groups-from", metavar="SPEC", help=GROUPS_FROM_HELP)
 
 
 def read_data(args: argparse.Namespace, *, name: str = "data") -> Spectra:
-    """Read the DATA argument with the label options."""
+    """Read the DATA argument with the label and group options."""
     from ..io import read
 
-    return read(getattr(args, name), label_col=args.label_col, labels_from=args.labels_from)
+    return read(getattr(args, name), label_col=args.label_col, labels_from=args.labels_from,
+                groups_from=getattr(args, "groups_from", None))
+
+
+def drop_unlabelled(raw: Spectra) -> Spectra:
+    """``raw`` without the spectra whose label is ``""``, saying how many were left out (one
+    printed line; nothing when all are labelled)."""
+    import numpy as np
+
+    from ..errors import RamancamError
+
+    assert raw.labels is not None
+    keep = raw.labels != ""
+    n_out = int((~keep).sum())
+    if not n_out:
+        return raw
+    if not keep.any():
+        raise RamancamError(
+            f"spectra must carry class labels; got {len(raw)} spectra, all with an empty "
+            "label. Check --label-col / --labels-from.")
+    print(f"left out {n_out} unlabelled spectra (empty label); using {int(keep.sum())}")
+    return raw[np.flatnonzero(keep)]
+
+
+def group_col_of(args: argparse.Namespace) -> str | None:
+    """The metadata column of group-aware folds: ``--group-col``, or ``group`` when the
+    groups come from ``--groups-from``."""
+    from ..io import GROUP_COL
+
+    if getattr(args, "groups_from", None) is not None and args.group_col is None:
+        return GROUP_COL
+    return args.group_col
 
 
 def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
@@ -107,7 +146,8 @@ def spectrum_ids(s: Any) -> list[str]:
 def read_labelled_on_grid(args: argparse.Namespace, purpose: str) -> tuple[Any, Any, Any]:
     """Read ``args.data`` with labels, build the recipe and apply it (train, baseline).
 
-    Returns ``(raw, recipe, data)``: the spectra as read, the recipe (``None`` for
+    Returns ``(raw, recipe, data)``: the labelled spectra as read (spectra with an empty
+    label are left out, with one printed line), the recipe (``None`` for
     ``--recipe none``) and the preprocessed spectra, which lie on one common axis. ``purpose``
     completes the error messages ("for training", "for a baseline").
     """
@@ -118,6 +158,13 @@ def read_labelled_on_grid(args: argparse.Namespace, purpose: str) -> tuple[Any, 
         raise RamancamError(
             f"{args.data} must carry class labels {purpose}; got unlabelled spectra. Give "
             "--label-col (wide tables) or --labels-from (folders).")
+    raw = drop_unlabelled(raw)
+    if getattr(args, "groups_from", None) is not None:
+        if getattr(args, "split_col", None) is not None:
+            raise RamancamError(
+                "--groups-from gives groups for group-aware folds; got --split-col too, a "
+                "fixed split that does not use groups. Drop one of them.")
+        args.group_col = group_col_of(args)  # the folds below group by the 'group' column
     recipe = build_recipe(args)
     data = raw if recipe is None else recipe.apply(raw)
     if not data.has_common_axis:
@@ -130,12 +177,14 @@ def read_labelled_on_grid(args: argparse.Namespace, purpose: str) -> tuple[Any, 
 def add_split_arguments(p: argparse.ArgumentParser) -> None:
     """Cross-validation / split options and ``--seed``."""
     g = p.add_argument_group("validation")
+    g.add_argument("--folds", type=int, default=5, metavar="K",
+                   help="stratified K-fold cross validation (default 5; also the number of "
+                        "folds with --group-col or --groups-from)")
     m = g.add_mutually_exclusive_group()
-    m.add_argument("--folds", type=int, default=5, metavar="K",
-                   help="stratified K-fold cross validation (default 5)")
     m.add_argument("--group-col", metavar="C",
                    help="group-aware K-fold: spectra sharing a value of metadata column C "
-                        "(batch, vial, patient) stay in one fold")
+                        "(batch, vial, patient) stay in one fold (--groups-from sets C to "
+                        "'group')")
     m.add_argument("--split-col", metavar="C",
                    help="fixed train/test split from metadata column C (with --train-value)")
     g.add_argument("--train-value", metavar="V", default="train",

@@ -108,14 +108,16 @@ def read_table(path: str | os.PathLike[str], *, label_col: str | None = None) ->
         The table. Gzip is recognised by content, whatever the suffix.
     label_col : str, optional
         Name of the metadata column holding the class label; it becomes ``Spectra.labels``
-        and is not repeated in ``Spectra.meta``.
+        and is not repeated in ``Spectra.meta``. An empty cell gives the label ``""``
+        (an unlabelled spectrum; ``train`` and ``baseline`` leave those out).
 
     Returns
     -------
     Spectra
         Intensities of shape (n_rows, n_spectral_columns) on the axis given by the numeric
         headers (in file order, ascending or descending); the other columns as string
-        metadata; ``sources`` = the path for every row.
+        metadata, except position columns ``x``, ``y``, ``z`` that hold only numbers (float);
+        ``sources`` = the path for every row.
 
     Raises
     ------
@@ -123,7 +125,7 @@ def read_table(path: str | os.PathLike[str], *, label_col: str | None = None) ->
         Missing path, empty file, no numeric header, duplicated column names, ``label_col``
         not in the header (the message lists the columns), a row with a different number of
         fields than the header, a cell that is not a number or not finite (file, line and
-        column named), an empty label, or an invalid axis (repeated or unsorted shifts).
+        column named), or an invalid axis (repeated or unsorted shifts).
     """
     p = check_exists(path)
     return parse_table(read_text(p), source=str(p), label_col=label_col)
@@ -162,7 +164,9 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
     pre = where(source or None, line0)
     if not spec_idx:
         hint = ("Convert decimal commas to points" if any(_DECIMAL_COMMA.match(n) for n in names)
-                else "For a (shift, intensity) file use read_two_column")
+                else "Head each intensity column with its Raman shift in cm-1 (e.g. "
+                     "id,label,400.1,401.3,...); a (shift, intensity) file needs exactly two "
+                     "columns and no --label-col")
         raise RamancamError(
             f"{pre}the header must name Raman shifts (numeric column names) for a wide table; "
             f"got only {_list(names)}. {hint}.")
@@ -213,16 +217,26 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
         raise RamancamError(
             f"{where(source or None, lines[i])}intensities must be finite; got {X[i, j]} in "
             f"column {header[spec_idx[j]]!r}. Remove or interpolate missing values.")
-    meta_cols = {n: np.array([c[k] for c in cells], dtype=str) for k, n in enumerate(names)}
+    meta_cols: dict[str, np.ndarray] = {}
+    for k, n in enumerate(names):
+        col = np.array([c[k] for c in cells], dtype=str)
+        meta_cols[n] = _positions(col) if n in POSITION_COLS else col
     labels = None
     if label_col is not None and label_pos is not None:
-        labels = meta_cols.pop(label_col)
-        empty = np.flatnonzero(np.char.str_len(labels) == 0)
-        if empty.size:
-            raise RamancamError(
-                f"{where(source or None, lines[int(empty[0])])}label column {label_col!r} must "
-                "not be empty; got an empty cell. Fill in the label or drop the row.")
+        labels = meta_cols.pop(label_col)  # an empty cell is the label "" (unlabelled)
     return Spectra(X, axis, labels=labels, meta=meta_cols, sources=[source] * len(values))
+
+
+#: Metadata columns holding pixel positions: read as floats when every cell is a number.
+POSITION_COLS = ("x", "y", "z")
+
+
+def _positions(col: np.ndarray) -> np.ndarray:
+    try:
+        v = col.astype(np.float64)
+    except ValueError:
+        return col
+    return v if np.isfinite(v).all() else col
 
 
 def _float_or_none(token: str) -> float | None:
