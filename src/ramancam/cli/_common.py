@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -190,3 +192,28 @@ def add_split_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--train-value", metavar="V", default="train",
                    help="with --split-col: the value marking training spectra (default train)")
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+
+@contextmanager
+def convergence_note(model: str = "PLS-DA") -> Iterator[None]:
+    """Hold back scikit-learn's ``ConvergenceWarning`` (PLS-DA's NIPALS inner search raises one
+    per slow component, in the middle of the output) and say it once, in one line, at the end
+    of the block. Other warnings are shown as usual."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        warnings.simplefilter("always", ConvergenceWarning)
+        yield
+    n = 0
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            n += 1
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    if n:
+        print(f"note: {model} did not fully converge in {n} of its inner fits (scikit-learn's "
+              "iteration limit); those components are used as they are and its accuracy is "
+              "the one shown")

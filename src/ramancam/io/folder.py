@@ -381,6 +381,9 @@ def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
         files, labels_per_file = _read_manifest(arg, root)
     else:
         files = _find_files(root, pattern)
+    if gkind == "manifest":  # a groups manifest inside the folder is not a spectrum file
+        mpath = Path(garg) if Path(garg).is_file() else root / garg
+        files = [f for f in files if not (mpath.is_file() and f.samefile(mpath))]
     if not files:
         shown = pattern or " ".join([f"*{s}[.gz]" for s in TEXT_SUFFIXES]
                                     + [f"*{s}" for s in VENDOR_SUFFIXES])

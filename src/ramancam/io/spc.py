@@ -9,7 +9,8 @@ spectrum. Metadata kept per spectrum:
 ``instrument``
     the source-instrument text (``fsource``, e.g. ``WITec``);
 ``acquired``
-    the header date and time (ISO 8601), ``""`` when the file has none;
+    the header date and time (ISO 8601), ``""`` when the file has none (or the Unix epoch,
+    which writers use for "no date");
 ``laser_wavelength_nm``
     from a log-book entry whose key mentions "laser" or "excitation" (float, NaN if none);
 ``x_units``
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import io
 import os
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -38,6 +40,7 @@ __all__ = ["read_spc"]
 _HEADER_SIZE = 512
 _SUB_HEADER_SIZE = 32
 _NEW_LSB, _NEW_MSB, _OLD = 0x4B, 0x4C, 0x4D
+_NO_DATE = datetime.fromtimestamp(0)
 
 
 def _text(raw: bytes) -> str:
@@ -121,7 +124,9 @@ def read_spc(path: str | os.PathLike[str]) -> Spectra:
         log = {str(k).strip(): str(v).strip() for k, v in spc.log_book.text.items()}
         title, instrument = _text(bytes(hdr.fcmnt)), _text(bytes(hdr.fsource))
         fd = hdr.fdate
-        acquired = time_text(spc.date) if fd.year > 0 and fd.month > 0 and fd.day > 0 else ""
+        # spc-io gives 1970-01-01 (its "no date") for an empty or invalid header date
+        dated = fd.year > 0 and fd.month > 0 and fd.day > 0 and spc.date != _NO_DATE
+        acquired = time_text(spc.date) if dated else ""
         x_units = str(hdr.fxtype)
     if not subs:
         raise RamancamError(

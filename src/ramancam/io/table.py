@@ -288,7 +288,7 @@ def write_table(spectra: Spectra, path: str | os.PathLike[str], *,
         Output file; its folder must exist.
     label_col : str or None
         Name of the label column (written first); ``None`` leaves labels out. Ignored when
-        the spectra are unlabelled.
+        the spectra are unlabelled. An empty label (``""``, unlabelled) is an empty cell.
 
     Raises
     ------
@@ -306,10 +306,6 @@ def write_table(spectra: Spectra, path: str | os.PathLike[str], *,
     columns: list[np.ndarray] = []
     if spectra.labels is not None and label_col is not None:
         _check_name(label_col, "label_col")
-        if (np.char.str_len(spectra.labels) == 0).any():
-            raise RamancamError(
-                "labels must not be empty strings to be written; got at least one ''. "
-                "Give those spectra a label or write with label_col=None.")
         names.append(label_col)
         columns.append(spectra.labels)
     for k, v in spectra.meta.items():
