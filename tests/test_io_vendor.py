@@ -171,10 +171,15 @@ def _bad_files(tmp_path: Path, rng: np.random.Generator) -> dict[str, tuple[Path
                        r"r\.spc must be"),
         "spc_old_format": ("old.spc", good_spc[:1] + b"\x4d" + good_spc[2:],
                            r"old\.spc must be a new-format LSB-first SPC file .*old \(0x4D\)"),
-        "wdf_truncated": ("t.wdf", good_wdf[:600], r"t\.wdf must be a valid Renishaw WiRE "
-                                                   r"\(\.wdf\) file; the reader failed"),
+        "wdf_truncated": ("t.wdf", good_wdf[:600], r"t\.wdf must hold the 2 spectra of 57 "
+                                                   r"points its header announces"),
+        "wdf_no_xlist": ("x.wdf", good_wdf[:512 + 16 + 2 * 57 * 4],
+                         r"x\.wdf must hold an XLIST block \(the Raman shifts\)"),
+        "wdf_garbled": ("g.wdf", good_wdf[:520] + b"\xff" * 8 + good_wdf[528:],
+                        r"g\.wdf must be a valid Renishaw WiRE \(\.wdf\) file; the reader "
+                        r"failed \(\w+"),
         "wdf_data_cut": ("d.wdf", good_wdf[:512 + 16 + 100] + good_wdf[512 + 16 + 2 * 57 * 4:],
-                         r"d\.wdf must be"),
+                         r"d\.wdf must hold the 2 spectra .*holds 440 of 456 bytes"),
         "wdf_text": ("text.wdf", b"hello\n", r"text\.wdf must be a Renishaw WiRE file "
                                              r"\(starting with 'WDF1'\); got text content"),
         "wdf_empty": ("e.wdf", b"", r"e\.wdf must be a Renishaw WiRE file .*got an empty file"),
@@ -333,7 +338,7 @@ def test_real_chondro_map_unlabelled_pixels(shared_data):
     s = read(shared_data / "chondro-map" / "map.csv", label_col="label")
     d = describe(s)
     assert d["n_spectra"] == 875 and d["n_unlabelled"] == 6 and sum(d["classes"].values()) == 869
-    assert s.meta["x"].dtype == np.float64 and s.meta["y"].dtype == np.float64
+    assert d["classes"] == {"cell": 182, "lacuna": 364, "matrix": 323}
 
 
 def test_real_wdf_files(shared_data):

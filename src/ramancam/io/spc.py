@@ -82,7 +82,8 @@ def _check_header(data: bytes, source: str) -> None:
     need = _HEADER_SIZE + (4 * npts if xvals else 0) + nsub * (_SUB_HEADER_SIZE + y_bytes * npts)
     if npts < 2 or need > len(data):
         raise RamancamError(
-            f"file {source} must hold the {nsub} spectra of {npts} points its header "
+            f"file {source} must hold the {nsub} {'spectrum' if nsub == 1 else 'spectra'} of "
+            f"{npts} points its header "
             f"announces ({need} bytes); got {len(data)} bytes (truncated or damaged). "
             "Re-export it.")
 

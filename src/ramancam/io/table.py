@@ -116,8 +116,7 @@ def read_table(path: str | os.PathLike[str], *, label_col: str | None = None) ->
     Spectra
         Intensities of shape (n_rows, n_spectral_columns) on the axis given by the numeric
         headers (in file order, ascending or descending); the other columns as string
-        metadata, except position columns ``x``, ``y``, ``z`` that hold only numbers (float);
-        ``sources`` = the path for every row.
+        metadata; ``sources`` = the path for every row.
 
     Raises
     ------
@@ -217,26 +216,11 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
         raise RamancamError(
             f"{where(source or None, lines[i])}intensities must be finite; got {X[i, j]} in "
             f"column {header[spec_idx[j]]!r}. Remove or interpolate missing values.")
-    meta_cols: dict[str, np.ndarray] = {}
-    for k, n in enumerate(names):
-        col = np.array([c[k] for c in cells], dtype=str)
-        meta_cols[n] = _positions(col) if n in POSITION_COLS else col
+    meta_cols = {n: np.array([c[k] for c in cells], dtype=str) for k, n in enumerate(names)}
     labels = None
     if label_col is not None and label_pos is not None:
         labels = meta_cols.pop(label_col)  # an empty cell is the label "" (unlabelled)
     return Spectra(X, axis, labels=labels, meta=meta_cols, sources=[source] * len(values))
-
-
-#: Metadata columns holding pixel positions: read as floats when every cell is a number.
-POSITION_COLS = ("x", "y", "z")
-
-
-def _positions(col: np.ndarray) -> np.ndarray:
-    try:
-        v = col.astype(np.float64)
-    except ValueError:
-        return col
-    return v if np.isfinite(v).all() else col
 
 
 def _float_or_none(token: str) -> float | None:

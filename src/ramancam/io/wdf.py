@@ -56,6 +56,10 @@ def _check_header(data: bytes, source: str) -> None:
             f"got {len(data)} bytes (truncated). Re-export it.")
 
 
+def _count(n: int) -> str:
+    return f"{n} spectrum" if n == 1 else f"{n} spectra"
+
+
 def _enum_name(get: Any, code: int) -> str:
     try:
         return str(get().name)
@@ -100,16 +104,26 @@ def read_wdf(path: str | os.PathLike[str]) -> Spectra:
                 f"file {source} must hold at least one collected spectrum of 2 or more "
                 f"points; its header says {n} collected of {hdr.nspectra}, {npts} points. "
                 "The measurement is empty or the file damaged.")
-        xl = w.xlist()
-        axis = np.asarray(xl, dtype=np.float64)
-        block, pos = w.find_section(WdfBlockId.DATA)
+        try:
+            block, pos = w.find_section(WdfBlockId.DATA)
+        except EOFError:
+            raise RamancamError(
+                f"file {source} must hold a DATA block (the spectra); got none: the file is "
+                "truncated or damaged. Re-export it.") from None
         start = pos + WdfBlock._SIZE
         need = n * npts * 4
         if start + need > len(data) or block.size < need:
             raise RamancamError(
-                f"file {source} must hold the {n} spectra of {npts} points its header "
+                f"file {source} must hold the {_count(n)} of {npts} points its header "
                 f"announces; the data block holds {max(0, len(data) - start)} of {need} "
                 "bytes (truncated). Re-export it.")
+        try:
+            xl = w.xlist()
+        except EOFError:
+            raise RamancamError(
+                f"file {source} must hold an XLIST block (the Raman shifts) after its spectra; "
+                "got none: the file is truncated or damaged. Re-export it.") from None
+        axis = np.asarray(xl, dtype=np.float64)
         X = np.frombuffer(data, dtype="<f4", count=n * npts, offset=start)
         X = X.reshape(n, npts).astype(np.float64)
         laser = float(1e7 / hdr.laser_wavenumber) if hdr.laser_wavenumber > 0 else np.nan
