@@ -54,6 +54,23 @@ def test_spc_without_date_or_log(tmp_path, rng):
     assert np.isnan(s.meta["laser_wavelength_nm"][0])
 
 
+def test_spc_with_one_axis_per_subfile(tmp_path):
+    # the XYXY layout (TXYXYS): every sub-file has its own x array
+    from spc_io import SPC
+
+    spc = SPC(xarray=None)
+    axes = [np.linspace(400, 1800, 30), np.linspace(410, 1700, 40)]
+    for z, a in enumerate(axes):
+        spc.add_subfile(xarray=a.astype(np.float32), yarray=np.full(a.size, z + 1.0, np.float32),
+                        z=float(z))
+    p = tmp_path / "xy.spc"
+    p.write_bytes(spc.to_spc_raw().to_bytes())
+    s = read(p)
+    assert not s.has_common_axis and [a.size for a in s.axes] == [30, 40]
+    np.testing.assert_allclose(s.axes[1], axes[1].astype(np.float32))
+    assert s.intensities[1].tolist() == [2.0] * 40
+
+
 @pytest.mark.parametrize("form", ["XYDATA", "XYPOINTS"])
 def test_jcamp_both_data_forms(tmp_path, rng, form):
     y = peak_spectra(rng, 1)[0].astype(np.float64)
