@@ -123,13 +123,21 @@ def test_table_without_numeric_header_speaks_cli(tmp_path):
     assert "read_two_column" not in str(e.value)
 
 
-def test_convergence_warnings_are_said_once(capsys):
+def test_convergence_warnings_are_said_once(capsys, recwarn):
     from sklearn.exceptions import ConvergenceWarning
 
     with convergence_note("PLS-DA"):
         for _ in range(3):
-            warnings.warn("y residual is constant", ConvergenceWarning, stacklevel=1)
+            warnings.warn("Maximum number of iterations reached", ConvergenceWarning,
+                          stacklevel=1)
+            warnings.warn("y residual is constant at iteration 4", UserWarning, stacklevel=1)
     captured = capsys.readouterr()
-    assert captured.out.count("\n") == 1
-    assert captured.out.startswith("note: PLS-DA did not fully converge in 3 of its inner fits")
-    assert "ConvergenceWarning" not in captured.err
+    lines = captured.out.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("note: PLS-DA did not fully converge in 3 of its inner fits")
+    assert lines[1].startswith("note: PLS-DA ran out of class information before its largest "
+                               "number of components in 3 inner fits")
+    assert "Warning" not in captured.err and "residual" not in captured.err
+    with convergence_note("PLS-DA"):
+        warnings.warn("other", RuntimeWarning, stacklevel=1)  # other warnings pass through
+    assert [str(w.message) for w in recwarn if w.category is RuntimeWarning] == ["other"]

@@ -196,9 +196,10 @@ def add_split_arguments(p: argparse.ArgumentParser) -> None:
 
 @contextmanager
 def convergence_note(model: str = "PLS-DA") -> Iterator[None]:
-    """Hold back scikit-learn's ``ConvergenceWarning`` (PLS-DA's NIPALS inner search raises one
-    per slow component, in the middle of the output) and say it once, in one line, at the end
-    of the block. Other warnings are shown as usual."""
+    """Hold back scikit-learn's PLS warnings (``ConvergenceWarning``, and "y residual is
+    constant"), which PLS-DA's inner search raises once per fit in the middle of the output,
+    and say each kind once, in one line, at the end of the block. Other warnings are shown as
+    usual."""
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
@@ -206,14 +207,21 @@ def convergence_note(model: str = "PLS-DA") -> Iterator[None]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
         warnings.simplefilter("always", ConvergenceWarning)
+        warnings.filterwarnings("always", message="y residual is constant")
         yield
-    n = 0
+    n_iter = n_const = 0
     for w in caught:
         if issubclass(w.category, ConvergenceWarning):
-            n += 1
+            n_iter += 1
+        elif str(w.message).startswith("y residual is constant"):
+            n_const += 1
         else:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-    if n:
-        print(f"note: {model} did not fully converge in {n} of its inner fits (scikit-learn's "
+    if n_iter:
+        print(f"note: {model} did not fully converge in {n_iter} of its inner fits (scikit-learn's "
               "iteration limit); those components are used as they are and its accuracy is "
               "the one shown")
+    if n_const:
+        print(f"note: {model} ran out of class information before its largest number of "
+              f"components in {n_const} inner fits (scikit-learn: 'y residual is constant'); "
+              "the inner search chose among the components that carry some")
