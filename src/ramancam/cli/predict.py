@@ -91,12 +91,13 @@ def run(args: argparse.Namespace) -> int:
                         else [repr(float(score[i])), str(bool(flags[i])).lower()])
                 w.writerow(row)
             if true is not None:
-                n_right += int((pred == true).sum())
+                n_right += int((pred == true).sum())  # "" (unlabelled) never matches
                 if flags is not None:
                     known = np.isin(true, classes)
-                    for k in (True, False):
-                        seen[k][0] += int((known == k).sum())
-                        seen[k][1] += int(flags[known == k].sum())
+                    other = ~known & (true != "")
+                    for k, m in ((True, known), (False, other)):
+                        seen[k][0] += int(m.sum())
+                        seen[k][1] += int(flags[m].sum())
     report = sys.stdout if args.out else sys.stderr
     if args.out:
         print(f"wrote {len(data)} predictions to {args.out}", file=report)
@@ -106,9 +107,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"unknown: {n_flagged}/{len(data)} spectra flagged ({what}"
               f"{'; --no-reject: class kept' if args.no_reject else ''})", file=report)
     if labels is not None:
-        unknown = sorted(set(labels.tolist()) - set(classes))
-        print(f"accuracy: {n_right / max(len(data), 1):.4f} ({n_right}/{len(data)})",
-              file=report)
+        n_lab = int((labels != "").sum())
+        unknown = sorted(set(labels.tolist()) - set(classes) - {""})
+        print(f"accuracy: {n_right / max(n_lab, 1):.4f} ({n_right}/{n_lab})"
+              + (f"; {len(data) - n_lab} unlabelled spectra not counted" if n_lab < len(data)
+                 else ""), file=report)
         if unknown:
             print(f"note: labels not known to the model count as wrong: {unknown}",
                   file=report)
