@@ -234,7 +234,8 @@ def table(rows: list[dict[str, Any]], methods: tuple[str, ...]) -> str:
         if r["method"] not in methods:
             continue
         lines.append(
-            f"| {r['set']} | {r['method']} | {r['auroc']:.3f} ({r['auroc_min']:.3f}) | "
+            f"| {r['set']}{r.get('partial', '')} | {r['method']} | "
+            f"{r['auroc']:.3f} ({r['auroc_min']:.3f}) | "
             f"{r['unknown_flagged']:.1%} of {r['n_unknown']} | "
             f"{r['known_flagged']:.1%} of {r['n_test']} | "
             f"{r['accuracy']:.1%} ({r['accuracy_kept']:.1%}) | "
@@ -279,26 +280,38 @@ def main(argv: list[str] | None = None) -> int:
                   f"{res['accuracy']:.3f}, AUROC " + ", ".join(
                       f"{m} {v['auroc']:.3f}" for m, v in res["methods"].items())
                   + f" ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
-        done[name] = {"kind": kind, "rounds": rounds, "summary": summarise(name, kind, rounds),
-                      "seconds": time.perf_counter() - t0}
-    done["_settings"] = {"cnn": CNN, "mix_per_pair": MIX_PER_PAIR, "rate": RATE,
-                         "inner_folds": INNER, "seed": args.seed,
-                         "test_size": 0.3, "threads": args.threads,
-                         "recipes": {"microplastics": "asls 200:3200:2",
-                                     "rruff-sample": "asls 210:1190:1",
-                                     "food": "asls 400:1800:1",
-                                     "drug-mabs": "paper 400:1800:2",
-                                     "amino-acid mixtures": "paper, common range"}}
+            # Saved after every round, so an interrupted run keeps what it measured.
+            done[name] = {"kind": kind, "rounds": rounds, "n_rounds": n_rounds,
+                          "summary": summarise(name, kind, rounds),
+                          "seconds": time.perf_counter() - t0}
+            _save(res_path, done, args)
+    done["_settings"] = SETTINGS | {"seed": args.seed, "threads": args.threads}
     if args.sets:
-        with atomic_write(res_path, "w") as fh:
-            json.dump({k: v for k, v in done.items() if k in args.sets or not args.part},
-                      fh, indent=1)
-    rows = [r for n in SETS if n in done for r in done[n]["summary"]]
+        _save(res_path, done, args)
+    rows = []
+    for n in SETS:
+        if n in done:
+            k, total = len(done[n]["rounds"]), done[n].get("n_rounds", SETS[n][1])
+            part = f" ({k} of {total} rounds)" if k < total else ""
+            rows += [{**r, "partial": part} for r in done[n]["summary"]]
     print(table(rows, ROWS))
     print(f"({time.perf_counter() - t_all:.0f} s)", file=sys.stderr)
     if not args.no_docs:
         write_docs(rows, done)
     return 0
+
+
+SETTINGS = {"cnn": CNN, "mix_per_pair": MIX_PER_PAIR, "rate": RATE, "inner_folds": INNER,
+            "test_size": 0.3,
+            "recipes": {"microplastics": "asls 200:3200:2", "rruff-sample": "asls 210:1190:1",
+                        "food": "asls 400:1800:1", "drug-mabs": "paper 400:1800:2",
+                        "amino-acid mixtures": "paper, common range"}}
+
+
+def _save(path: Path, done: dict[str, Any], args: argparse.Namespace) -> None:
+    keep = {k: v for k, v in done.items() if k in args.sets or not args.part}
+    with atomic_write(path, "w") as fh:
+        json.dump(keep, fh, indent=1)
 
 
 def write_docs(rows: list[dict[str, Any]], done: dict[str, Any]) -> None:
