@@ -322,7 +322,8 @@ def write_docs(rows: list[dict[str, Any]], done: dict[str, Any]) -> None:
              "All methods (same networks; threshold for 5 % false alarms from the inner "
              "3-fold out-of-fold scores; hqi-loo: the hqi score with its threshold from the "
              "leave-one-out scores of the training spectra):\n\n" + table(rows, ROWS) + "\n\n"
-             f"Total time {secs / 60:.0f} min (1 torch thread, shared 2-core machine).\n"
+             f"Wall-clock time of these sets {secs / 60:.0f} min (1 torch thread, niced, on the "
+             "shared 2-core machine; its load was 10-22 during the run of 2026-11-28).\n"
              f"{MARK_END}")
     new = re.sub(re.escape(MARK_BEGIN) + ".*?" + re.escape(MARK_END), lambda _: block, text,
                  flags=re.S)
