@@ -23,13 +23,31 @@ def add_data_arguments(p: argparse.ArgumentParser, *, name: str = "data",
     g.add_argument("--label-col", metavar="C",
                    help="wide tables: the column holding the class label")
     g.add_argument("--labels-from", metavar="SPEC", help=LABELS_FROM_HELP)
+    add_xy_argument(p)
+
+
+def add_xy_argument(p: argparse.ArgumentParser) -> None:
+    """``--xy-cols X,Y``: the metadata columns holding pixel positions (maps)."""
+    p.add_argument("--xy-cols", metavar="X,Y",
+                   help="maps: the two columns holding each spectrum's pixel position "
+                        "(default: columns named x and y, when present and numeric)")
 
 
 def read_data(args: argparse.Namespace, *, name: str = "data") -> Spectra:
-    """Read the DATA argument with the label options."""
+    """Read the DATA argument with the label options (and ``--xy-cols``)."""
     from ..io import read
 
-    return read(getattr(args, name), label_col=args.label_col, labels_from=args.labels_from)
+    s = read(getattr(args, name), label_col=args.label_col, labels_from=args.labels_from)
+    return apply_xy_cols(s, getattr(args, "xy_cols", None))
+
+
+def apply_xy_cols(s: Spectra, xy_cols: str | None) -> Spectra:
+    """Turn the ``--xy-cols`` columns into the float positions ``meta["x"]``/``meta["y"]``."""
+    if xy_cols is None:
+        return s
+    from ..maps.grid import parse_xy_cols, with_positions
+
+    return with_positions(s, *parse_xy_cols(xy_cols))
 
 
 def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
@@ -138,6 +156,25 @@ def add_split_arguments(p: argparse.ArgumentParser) -> None:
                         "(batch, vial, patient) stay in one fold")
     m.add_argument("--split-col", metavar="C",
                    help="fixed train/test split from metadata column C (with --train-value)")
+    m.add_argument("--spatial-folds", type=int, metavar="K",
+                   help="maps: K folds of blocks of neighbouring pixels (x/y positions), so "
+                        "that neighbours of a test pixel never train (docs/maps.md)")
+    g.add_argument("--spatial-block", type=int, metavar="N",
+                   help="with --spatial-folds: block side in pixels (default: about "
+                        "sqrt(pixels / (4 K)), at least 2, so each fold gets about 4 blocks)")
+    g.add_argument("--spatial-buffer", type=int, default=1, metavar="N",
+                   help="with --spatial-folds: training leaves out pixels within N pixels of "
+                        "any test pixel (default 1)")
     g.add_argument("--train-value", metavar="V", default="train",
                    help="with --split-col: the value marking training spectra (default train)")
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+
+def spatial_splits(args: argparse.Namespace, data: Any) -> Any:
+    """Train/test index pairs of ``--spatial-folds`` (None when the option is not given)."""
+    if getattr(args, "spatial_folds", None) is None:
+        return None
+    from ..maps.folds import spatial_splits as _splits
+
+    return _splits(data, n_splits=args.spatial_folds, block_size=args.spatial_block,
+                   buffer=args.spatial_buffer, random_state=args.seed)

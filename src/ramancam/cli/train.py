@@ -168,10 +168,11 @@ def run(args: argparse.Namespace) -> int:
 
     from ..bundle import save, training_summary
     from ..train import CNNClassifier, cross_validate
-    from ._common import read_labelled_on_grid
+    from ._common import read_labelled_on_grid, spatial_splits
 
     set_threads(args.threads)
     raw, recipe, data = read_labelled_on_grid(args, "for training")
+    spatial = spatial_splits(args, data)
     grid = data.wavenumbers
     params = estimator_params(args)
     split = args.split_col is not None
@@ -189,9 +190,10 @@ def run(args: argparse.Namespace) -> int:
     cv = cross_validate(data, estimator_params=params, folds=args.folds,
                         group_col=args.group_col, split_col=args.split_col,
                         train_value=args.train_value, seed=args.seed, compare=args.compare,
-                        keep_models=split, progress=progress)
+                        keep_models=split, progress=progress, splits=spatial)
     kind = ("fixed split" if split else
-            f"{len(cv.fold_accuracy)}-fold{' group' if args.group_col else ''} CV")
+            f"{len(cv.fold_accuracy)}-fold{' group' if args.group_col else ''}"
+            f"{' spatial' if spatial is not None else ''} CV")
     print(f"\naccuracy ({kind}):")
     print(format_cv(cv))
 
@@ -211,6 +213,8 @@ def run(args: argparse.Namespace) -> int:
          settings={"seed": args.seed, "recipe_option": args.recipe, "grid_option": args.grid,
                    "folds": args.folds, "group_col": args.group_col,
                    "split_col": args.split_col, "train_value": args.train_value,
-                   "compare": args.compare, "preset": args.preset})
+                   "compare": args.compare, "preset": args.preset,
+                   "spatial_folds": args.spatial_folds, "spatial_block": args.spatial_block,
+                   "spatial_buffer": args.spatial_buffer})
     print(f"saved {args.out}")
     return 0

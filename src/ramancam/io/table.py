@@ -7,8 +7,11 @@ Layout::
     s1,A,1,0.0267,0.0272,...
 
 A column whose header parses as a (finite) number is a spectral column, its header the Raman
-shift; every other column is metadata, kept as strings. The delimiter (tab, comma, semicolon,
-bar or runs of white space) is sniffed from the header line.
+shift; every other column is metadata, kept as strings, except pixel positions: columns
+named ``x`` and ``y`` (either case) whose cells are all finite numbers become the float
+metadata ``x``/``y`` that map code reads (``--xy-cols`` names other columns). The
+delimiter (tab, comma, semicolon, bar or runs of white space) is sniffed from the header
+line.
 """
 
 from __future__ import annotations
@@ -222,7 +225,31 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
             raise RamancamError(
                 f"{where(source or None, lines[int(empty[0])])}label column {label_col!r} must "
                 "not be empty; got an empty cell. Fill in the label or drop the row.")
-    return Spectra(X, axis, labels=labels, meta=meta_cols, sources=[source] * len(values))
+    return Spectra(X, axis, labels=labels, meta=_positions(meta_cols),
+                   sources=[source] * len(values))
+
+
+def _positions(meta: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Columns named x and y (or X and Y) holding only finite numbers become float positions
+    ``x``/``y``; anything else (a text column called y, say) stays as it is."""
+    names = {}
+    for want in ("x", "y"):
+        found = [k for k in meta if k == want] or [k for k in meta if k.lower() == want]
+        if len(found) != 1:
+            return meta
+        names[want] = found[0]
+    vals = {}
+    for want, col in names.items():
+        try:
+            v = meta[col].astype(np.float64)
+        except ValueError:
+            return meta
+        if not np.isfinite(v).all():
+            return meta
+        vals[want] = v
+    out = {k: v for k, v in meta.items() if k not in names.values()}
+    out.update(vals)
+    return out
 
 
 def _float_or_none(token: str) -> float | None:
