@@ -6,14 +6,15 @@ import argparse
 import json
 from typing import Any
 
-from ._common import LABELS_FROM_HELP
+from ._common import LABELS_FROM_HELP, add_xy_argument
 
 NAME = "info"
 HELP = "summarise a spectra file or folder (or the built-in example)"
 DESCRIPTION = """\
 Print the number of spectra, the classes with their counts, the axis range and spacing, the
-number of points (per file when the axes differ), whether the files share one axis, and the
-metadata columns.
+number of points (per file when the axes differ), whether the files share one axis, the
+metadata columns and, for maps (x/y positions), the pixel grid: nx x ny, step, missing
+pixels.
 
 Without PATH (or with --example) it describes the built-in SYNTHETIC example table.
 
@@ -36,6 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="wide tables: the column holding the class label")
     g.add_argument("--labels-from", metavar="SPEC", help=LABELS_FROM_HELP)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_xy_argument(p)
 
 
 def _num(v: float) -> str:
@@ -68,12 +70,30 @@ def format_summary(path: str, d: dict[str, Any]) -> str:
                          "onto a common grid before training (the paper recipe does)")
     meta = d["metadata"]
     lines.append(f"  metadata:  {', '.join(meta) if meta else 'none'}")
+    if "grid" in d:
+        lines.append(f"  grid:      {_grid_text(d['grid'])}")
     return "\n".join(lines)
+
+
+def _grid_text(g: dict[str, Any]) -> str:
+    """The map line of ``ramancam info``: nx x ny, step, missing pixels."""
+    if "error" in g:
+        return f"x/y positions do not form a grid ({g['error']})"
+
+    def step(v: float | None) -> str:
+        return "-" if v is None else f"{v:.4g}"
+
+    if g["kind"] == "line":
+        return (f"line scan of {g['nx']} pixels, step {step(g['step_x'])} along the line, "
+                f"{g['missing']} missing")
+    return (f"{g['nx']} x {g['ny']} pixels, step {step(g['step_x'])} x {step(g['step_y'])}, "
+            f"{g['missing']} missing")
 
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import RamancamError
     from ..io import describe, example_path, read
+    from ._common import apply_xy_cols
 
     if args.example or args.path is None:
         if args.path is not None:
@@ -86,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
         shown = f"built-in example ({path}; synthetic)"
     else:
         path = args.path
-        spectra = read(path, label_col=args.label_col, labels_from=args.labels_from)
+        spectra = apply_xy_cols(read(path, label_col=args.label_col,
+                                     labels_from=args.labels_from), args.xy_cols)
         shown = path
     d = describe(spectra)
     if args.json:

@@ -5,6 +5,7 @@
   per row, one column per Raman shift; ``write_table`` output reads back exactly;
 * :func:`read_two_column` - (shift, intensity) text with ``#`` comments;
 * :func:`read_rruff` - RRUFF text (``##KEY=value`` headers become metadata);
+* :func:`read_long_map` - long map exports, one row per (x, y, shift, intensity) (WiRE);
 * :func:`read_folder` - a folder of such files, labels from sub-folders, a manifest, a header
   key or a file-name regex;
 * :func:`atomic_write` - the way every file of this package is written;
@@ -27,6 +28,7 @@ from ..spectra import Spectra
 from ._atomic import atomic_write
 from ._text import KNOWN_TYPES, TEXT_SUFFIXES, check_exists, read_text
 from .folder import LABEL_SOURCES, labeller, parse_labels_from, read_file, read_folder, sniff_kind
+from .longmap import read_long_map
 from .summary import describe
 from .table import read_table, write_table
 from .xy import read_rruff, read_two_column
@@ -41,6 +43,7 @@ __all__ = [
     "read",
     "read_file",
     "read_folder",
+    "read_long_map",
     "read_rruff",
     "read_table",
     "read_two_column",

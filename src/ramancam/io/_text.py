@@ -13,7 +13,8 @@ from ..errors import RamancamError
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".xy", ".asc")
 KNOWN_TYPES = ("wide table (.csv/.tsv/.txt, also .gz)",
                "two-column text (shift, intensity; .txt/.csv/.dat/.xy/.asc)",
-               "RRUFF text (##KEY=value header lines, then shift, intensity)")
+               "RRUFF text (##KEY=value header lines, then shift, intensity)",
+               "long map text (rows of x, y, shift, intensity, as WiRE exports maps)")
 _GZIP_MAGIC = b"\x1f\x8b"
 
 

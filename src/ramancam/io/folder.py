@@ -34,6 +34,7 @@ from ._text import (
     known_types_text,
     read_text,
 )
+from .longmap import looks_long, parse_long_map
 from .table import _list, _skip_comments, parse_table, sniff_delimiter
 from .xy import parse_xy
 
@@ -91,6 +92,8 @@ def read_file(path: str | os.PathLike[str], *, label_col: str | None = None) -> 
         raise RamancamError(
             f"file {p} must be of a known type; got {sfx!r}. {known_types_text()}.")
     text = read_text(p)
+    if label_col is None and looks_long(text):  # WiRE's long x, y, shift, intensity rows
+        return parse_long_map(text, source=str(p))
     kind = "table" if label_col is not None else sniff_kind(text)
     if kind == "table":
         return parse_table(text, source=str(p), label_col=label_col)

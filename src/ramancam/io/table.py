@@ -9,7 +9,8 @@ Layout::
 A column whose header parses as a (finite) number is a spectral column, its header the Raman
 shift; every other column is metadata, kept as strings, except pixel positions: columns
 named ``x`` and ``y`` (either case) whose cells are all finite numbers become the float
-metadata ``x``/``y`` that map code reads (``--xy-cols`` names other columns). The
+metadata ``x``/``y`` that map code reads (``--xy-cols`` names other columns); so do two
+leading columns with empty header cells, Horiba LabSpec's map layout. The
 delimiter (tab, comma, semicolon, bar or runs of white space) is sniffed from the header
 line.
 """
@@ -225,6 +226,12 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
             raise RamancamError(
                 f"{where(source or None, lines[int(empty[0])])}label column {label_col!r} must "
                 "not be empty; got an empty cell. Fill in the label or drop the row.")
+    # Horiba LabSpec writes maps as x, y, then the spectrum, under two empty header cells
+    labspec = (len(meta_idx) >= 2 and meta_idx[:2] == [0, 1] and not header[0]
+               and not header[1] and not {"x", "y", "X", "Y"} & set(names))
+    if labspec:
+        meta_cols = {("x" if k == names[0] else "y" if k == names[1] else k): v
+                     for k, v in meta_cols.items()}
     return Spectra(X, axis, labels=labels, meta=_positions(meta_cols),
                    sources=[source] * len(values))
 
