@@ -228,7 +228,8 @@ def _snap(v: NDArray[np.float64], step: float, tol: float, name: str
     return (idx - shift).astype(np.intp), origin + shift * step, step
 
 
-def infer_grid(x: ArrayLike, y: ArrayLike | None = None, *, tol: float = TOL) -> MapGrid:
+def infer_grid(x: ArrayLike, y: ArrayLike | None = None, *, tol: float = TOL,
+               step: float | tuple[float, float] | None = None) -> MapGrid:
     """Infer the pixel grid of a map or line scan from its positions.
 
     Parameters
@@ -238,6 +239,10 @@ def infer_grid(x: ArrayLike, y: ArrayLike | None = None, *, tol: float = TOL) ->
     tol : float
         Largest allowed distance of a position from its grid line, as a fraction of the step
         (0 < tol < 0.5; default 0.25).
+    step : float or (float, float), optional
+        The step along x and y when known (one number for both), instead of inferring it:
+        needed for a map of separate regions more than 8 steps apart, whose gap would
+        otherwise look like the step.
 
     Returns
     -------
@@ -265,11 +270,15 @@ def infer_grid(x: ArrayLike, y: ArrayLike | None = None, *, tol: float = TOL) ->
             raise RamancamError(f"position {name} must be finite; got {v[i]} for spectrum {i}. "
                                 "Fix or drop that spectrum.")
     n = xs.size
-    line = _as_line(xs, ys, tol)
+    given = None if step is None else (
+        (float(step), float(step)) if np.isscalar(step) else tuple(map(float, step)))  # type: ignore[arg-type]
+    if given is not None and (len(given) != 2 or not all(v > 0 for v in given)):
+        raise RamancamError(f"step must be positive (one number, or x and y); got {step!r}.")
+    line = _as_line(xs, ys, tol) if given is None else None
     if line is not None:
         grid = line
     else:
-        sx, sy = _axis_step(xs), _axis_step(ys)
+        sx, sy = given if given is not None else (_axis_step(xs), _axis_step(ys))
         # An axis whose whole spread is jitter on the scale of the other axis is constant.
         if math.isfinite(sx) and math.isfinite(sy):
             if np.ptp(xs) < tol * sy:
@@ -338,7 +347,7 @@ def _check_unique(grid: MapGrid, xs: NDArray[np.float64], ys: NDArray[np.float64
         raise RamancamError(
             f"each pixel must hold one spectrum; got spectra {i} and {j} on the same pixel "
             f"(x={xs[i]:g}, y={ys[i]:g} and x={xs[j]:g}, y={ys[j]:g}). Average or drop "
-            "repeated acquisitions first.")
+            "repeated acquisitions first (or, for separate regions far apart, give step=).")
 
 
 # ---------------------------------------------------------------------- Spectra helpers

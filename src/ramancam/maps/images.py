@@ -97,8 +97,7 @@ def draw_class_image(ax: Axes, grid: MapGrid, predicted: ArrayLike,
     pred = np.asarray(predicted)
     k = len(class_names)
     colors = class_colors(k)
-    cmap = ListedColormap(colors if k else ["white"])
-    cmap.set_bad(MISSING_COLOR)
+    cmap = ListedColormap(colors if k else ["white"]).with_extremes(bad=MISSING_COLOR)
     img = np.ma.masked_less(pred, 0)
     _show(ax, grid, img, cmap=cmap, vmin=-0.5, vmax=max(k, 1) - 0.5)
     counts = np.bincount(pred[pred >= 0].ravel(), minlength=k)
@@ -141,8 +140,7 @@ def draw_value_image(ax: Axes, grid: MapGrid, values: ArrayLike, *, label: str,
     import matplotlib
 
     v = np.asarray(values, dtype=np.float64)
-    cm = matplotlib.colormaps[cmap].copy()
-    cm.set_bad(MISSING_COLOR)
+    cm = matplotlib.colormaps[cmap].with_extremes(bad=MISSING_COLOR)
     if symmetric:
         finite = v[np.isfinite(v)]
         lim = float(np.abs(finite).max()) if finite.size else 1.0
