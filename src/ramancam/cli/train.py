@@ -14,8 +14,9 @@ NAME = "train"
 HELP = "train the CNN on labelled spectra, cross-validate it and save the model"
 DESCRIPTION = """\
 Preprocess the spectra (--recipe, --grid), estimate accuracy by stratified K-fold cross
-validation (or group-aware K-fold with --group-col, or a fixed train/test split with
---split-col/--train-value), print a table of per-fold and mean +- sd accuracy for the CNN and,
+validation (or group-aware K-fold with --group-col, a fixed train/test split with
+--split-col/--train-value, or, for a labelled map, blocks of neighbouring pixels with
+--spatial-folds K: docs/maps.md), print a table of per-fold and mean +- sd accuracy for the CNN and,
 with --compare (default), for PCA + SVM and PLS-DA on exactly the same folds, then fit the
 final model on all training spectra and save it as one file (weights, recipe, grid, classes,
 settings, versions and the CV results) for 'ramancam predict' and 'ramancam explain'.

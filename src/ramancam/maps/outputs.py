@@ -34,10 +34,6 @@ from .images import (
 __all__ = ["check_bands", "out_dir_of", "parse_bands", "write_explain_outputs",
            "write_predict_outputs"]
 
-#: Suffixes that make ``--out`` a file even for a map.
-_FILE_SUFFIXES = (".csv", ".gz", ".tsv", ".txt")
-
-
 def out_dir_of(out: str | None, has_xy: bool) -> Path | None:
     """The output folder of ``predict``/``explain`` ``--out``, created when needed, or None
     when ``--out`` names a file.
@@ -50,8 +46,7 @@ def out_dir_of(out: str | None, has_xy: bool) -> Path | None:
         return None
     p = Path(out)
     is_dir = (p.is_dir() or out.endswith(("/", os.sep))
-              or (has_xy and not p.exists() and p.suffix.lower() not in _FILE_SUFFIXES
-                  and p.suffix == ""))
+              or (has_xy and not p.exists() and p.suffix == ""))
     if not is_dir:
         return None
     if p.exists() and not p.is_dir():
