@@ -109,6 +109,9 @@ def run(args: argparse.Namespace) -> int:
     elif out_dir is not None:
         print("note: DATA has no pixel positions (x/y), so no images were drawn; name the "
               "position columns with --xy-cols X,Y", file=report)
+    elif xy and args.out:
+        print("note: DATA is a map (x/y positions); --out DIR also draws the class, "
+              "confidence and probability images", file=report)
     if labels is not None:
         unknown = sorted(set(labels.tolist()) - set(classes))
         print(f"accuracy: {n_right / max(len(data), 1):.4f} ({n_right}/{len(data)})",

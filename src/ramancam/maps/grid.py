@@ -200,8 +200,8 @@ def _axis_step(v: NDArray[np.float64]) -> float:
         return math.nan
     # split the sorted values into columns at the big gaps; the step is the median distance
     # between neighbouring column centres (gap sizes alone would shrink by the jitter)
-    cuts = np.flatnonzero(gaps >= _JITTER_FRACTION * gaps.max()) + 1
-    centres = np.array([c.mean() for c in np.split(s, cuts)])
+    starts = np.concatenate([[0], np.flatnonzero(gaps >= _JITTER_FRACTION * gaps.max()) + 1])
+    centres = np.add.reduceat(s, starts) / np.diff(np.append(starts, s.size))
     return float(np.median(np.diff(centres)))
 
 
