@@ -150,6 +150,9 @@ def test_map_option_errors(trained, tmp_path, capsys):
                  "--spatial-folds", "9", "--spatial-block", "5",
                  "--out", str(tmp_path / "m.ramancam")]) == 2
     assert "must not outnumber the blocks" in capsys.readouterr().err
+    assert main(["train", str(data), "--label-col", "label", "--recipe", "none",
+                 "--spatial-block", "3", "--out", str(tmp_path / "m.ramancam")]) == 2
+    assert "--spatial-block must come with --spatial-folds K" in capsys.readouterr().err
 
 
 def test_xy_cols_and_info_grid(tmp_path, capsys, rng):

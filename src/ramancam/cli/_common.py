@@ -162,9 +162,9 @@ def add_split_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--spatial-block", type=int, metavar="N",
                    help="with --spatial-folds: block side in pixels (default: about "
                         "sqrt(pixels / (4 K)), at least 2, so each fold gets about 4 blocks)")
-    g.add_argument("--spatial-buffer", type=int, default=1, metavar="N",
+    g.add_argument("--spatial-buffer", type=int, metavar="N",
                    help="with --spatial-folds: training leaves out pixels within N pixels of "
-                        "any test pixel (default 1)")
+                        "any test pixel (default 1: the 8 neighbours)")
     g.add_argument("--train-value", metavar="V", default="train",
                    help="with --split-col: the value marking training spectra (default train)")
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -173,8 +173,17 @@ def add_split_arguments(p: argparse.ArgumentParser) -> None:
 def spatial_splits(args: argparse.Namespace, data: Any) -> Any:
     """Train/test index pairs of ``--spatial-folds`` (None when the option is not given)."""
     if getattr(args, "spatial_folds", None) is None:
+        for opt in ("spatial_block", "spatial_buffer"):
+            if getattr(args, opt, None) is not None:
+                from ..errors import RamancamError
+
+                raise RamancamError(
+                    f"--{opt.replace('_', '-')} must come with --spatial-folds K; got it "
+                    "alone. Add --spatial-folds or drop it.")
         return None
     from ..maps.folds import spatial_splits as _splits
 
+    if args.spatial_buffer is None:
+        args.spatial_buffer = 1  # the default, recorded in the saved settings
     return _splits(data, n_splits=args.spatial_folds, block_size=args.spatial_block,
                    buffer=args.spatial_buffer, random_state=args.seed)
