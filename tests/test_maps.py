@@ -376,3 +376,21 @@ def test_report_escapes_user_strings(tmp_path):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "a&quot;b&amp;c" in html
     assert "&lt;img src=x onerror=alert(2)&gt;.csv" in html
     assert html.count("data:image/png;base64,") == 4
+
+
+# ----------------------------------------------------------------------------- real data
+def test_chondro_map_grid_and_spatial_folds(shared_data):
+    s = read(shared_data / "chondro-map" / "map.csv")
+    g = grid_of(s)
+    assert (g.nx, g.ny, g.n_missing) == (35, 25, 0)
+    assert g.step_x == pytest.approx(1.0) and g.step_y == pytest.approx(1.0)
+    labelled = s[np.flatnonzero(s.meta["label"] != "")]
+    labelled = labelled.replace(labels=labelled.meta["label"])
+    assert grid_of(labelled).n_missing == 6
+    splits = spatial_splits(labelled, n_splits=5, random_state=0)   # 7 x 7 blocks
+    assert sorted(np.concatenate([te for _, te in splits]).tolist()) == list(range(869))
+    gl = grid_of(labelled)
+    for tr, te in splits:
+        d = np.maximum(np.abs(gl.ix[tr][:, None] - gl.ix[te][None, :]),
+                       np.abs(gl.iy[tr][:, None] - gl.iy[te][None, :]))
+        assert d.min() >= 2
