@@ -45,11 +45,15 @@ LABEL_SOURCES = ("folder", "header:KEY", "regex:R", "manifest:F")
 
 
 def sniff_kind(text: str) -> str:
-    """Guess a text file's layout: ``"rruff"``, ``"two_column"`` or ``"table"``.
+    """Guess a text file's layout: ``"long"``, ``"rruff"``, ``"two_column"`` or ``"table"``.
 
-    ``##KEY=value`` lines before the data mean RRUFF; otherwise a first data line with more
-    than two fields means a wide table, and two fields (or fewer) a two-column file.
+    A long map export (rows of x, y, shift, intensity; see
+    :func:`ramancam.io.longmap.looks_long`) is ``"long"``; ``##KEY=value`` lines before the
+    data mean RRUFF; otherwise a first data line with more than two fields means a wide
+    table, and two fields (or fewer) a two-column file.
     """
+    if looks_long(text):
+        return "long"
     pos = 0
     n = len(text)
     while pos < n:
@@ -92,9 +96,9 @@ def read_file(path: str | os.PathLike[str], *, label_col: str | None = None) -> 
         raise RamancamError(
             f"file {p} must be of a known type; got {sfx!r}. {known_types_text()}.")
     text = read_text(p)
-    if label_col is None and looks_long(text):  # WiRE's long x, y, shift, intensity rows
-        return parse_long_map(text, source=str(p))
     kind = "table" if label_col is not None else sniff_kind(text)
+    if kind == "long":  # WiRE's long x, y, shift, intensity rows
+        return parse_long_map(text, source=str(p))
     if kind == "table":
         return parse_table(text, source=str(p), label_col=label_col)
     return parse_xy(text, source=str(p), headers=kind == "rruff")
