@@ -394,3 +394,17 @@ def test_chondro_map_grid_and_spatial_folds(shared_data):
         d = np.maximum(np.abs(gl.ix[tr][:, None] - gl.ix[te][None, :]),
                        np.abs(gl.iy[tr][:, None] - gl.iy[te][None, :]))
         assert d.min() >= 2
+
+
+def test_wdf_line_scan_ex2(shared_data, tmp_path):
+    s = read(shared_data / "wdf-sample" / "ex2.wdf")
+    g = grid_of(s)
+    assert (g.kind, g.nx, g.ny, g.n_missing) == ("line", 235, 1, 0)
+    assert g.step_x == pytest.approx(np.hypot(0.23158504, 0.09417201), rel=1e-6)
+    np.testing.assert_array_equal(g.ix, np.arange(235))    # acquired along the line
+    pred = g.to_image((np.arange(235) >= 100).astype(int), fill=-1)
+    proba = g.to_image(np.eye(2)[(np.arange(235) >= 100).astype(int)])
+    paths = write_map_images(tmp_path, g, pred, proba, ["first", "second"])
+    img = imread(paths[0])
+    a, b = _pixels_of(img, class_colors(2)[0]), _pixels_of(img, class_colors(2)[1])
+    assert a[:, 1].mean() < b[:, 1].mean()
