@@ -23,8 +23,9 @@ The id is the 'id' metadata column when there is one, else the file name for fol
 the row number.
 
 Maps: when DATA carries pixel positions (x/y columns, --xy-cols, WDF maps, long x-y-shift-
-intensity exports), x and y are added as the last columns, and with --out DIR (an existing
-folder, a name ending in '/', or a name without a suffix) the folder gets predictions.csv,
+intensity exports), x and y follow 'true' (before novelty and unknown), and with --out DIR
+(an existing folder, a name ending in '/', or a name without a suffix) the folder gets
+predictions.csv,
 classes.png (class image with a legend), confidence.png (top probability), proba_01.png...
 (one probability image per class) and report.html (docs/maps.md).
 
