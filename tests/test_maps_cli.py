@@ -99,10 +99,10 @@ def test_predict_with_missing_pixels_and_file_out(trained, tmp_path, capsys, rng
     out = tmp_path / "holes-out"
     assert main(["predict", str(model), str(data), "--out", str(out)]) == 0
     assert "10 x 6 pixels, step 2 x 2, 2 missing" in capsys.readouterr().out
-    # --out FILE.csv keeps the old behaviour, with x, y as the last columns
+    # --out FILE.csv keeps the old behaviour, with x, y after the class columns
     f = tmp_path / "p.csv"
     assert main(["predict", str(model), str(data), "--out", str(f)]) == 0
-    assert f.read_text().splitlines()[0] == "id,predicted,p_a,p_b,x,y"
+    assert f.read_text().splitlines()[0] == "id,predicted,p_a,p_b,x,y,novelty,unknown"
 
 
 def test_explain_map_into_a_folder(trained, tmp_path, capsys):
