@@ -150,9 +150,39 @@ def test_train_with_compare_prints_the_table(peaks_file, tmp_path, capsys):
     assert main(["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
                  "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    for word in ("CNN", "PCA+SVM", "PLS-DA", "mean +- sd", "s/epoch"):
+    for word in ("CNN", "PCA+SVM", "PLS-DA", "library", "mean +- sd", "s/epoch", "winner: "):
         assert word in text
-    assert set(load(out).info["cv"]["baselines"]) == {"PCA+SVM", "PLS-DA"}
+    lines = text.splitlines()
+    head = next(ln for ln in lines if ln.startswith("fold"))
+    assert head.split() == ["fold", "train", "test", "CNN", "PCA+SVM", "PLS-DA", "library"]
+    assert set(load(out).info["cv"]["baselines"]) == {"PCA+SVM", "PLS-DA", "library"}
+
+
+def _cv_with(cnn, base):
+    from ramancam.train import CVResult
+
+    k = len(cnn)
+    return CVResult(classes=["a", "b"], fold_accuracy=list(cnn),
+                    confusion=np.zeros((2, 2), dtype=np.int64), oof_pred=np.array([]),
+                    oof_proba=np.zeros((0, 2)), fold_of=np.array([], dtype=np.int64),
+                    labels=np.array([]), baselines={"PCA+SVM": list(base), "library": [0.5] * k},
+                    fold_sizes=[(8, 2)] * k)
+
+
+def test_winner_line_names_the_best_and_warns_when_a_baseline_is_clearly_better():
+    from ramancam.cli.train import format_winner
+
+    # CNN 0.8 +- 0.1; PCA+SVM 0.85: better, but within one CNN sd -> no note.
+    text = format_winner(_cv_with([0.7, 0.8, 0.9], [0.85, 0.85, 0.85]))
+    assert text.splitlines()[0] == "winner: PCA+SVM (mean accuracy 0.850)"
+    assert "note:" not in text
+    # PCA+SVM 0.95 beats 0.8 by 0.15 > sd 0.1 -> said plainly.
+    text = format_winner(_cv_with([0.7, 0.8, 0.9], [0.95, 0.95, 0.95]))
+    assert "note: PCA+SVM beats the CNN by 0.150, more than the CNN's fold sd 0.100" in text
+    # A tie goes to the CNN; a single split has sd 0.
+    assert format_winner(_cv_with([0.9], [0.9])) == "winner: CNN (test accuracy 0.900)"
+    text = format_winner(_cv_with([0.9], [0.92]))
+    assert "more than 0, a single split" in text
 
 
 def test_train_fixed_split_and_paper_recipe(tmp_path, capsys):

@@ -16,7 +16,8 @@ DESCRIPTION = """\
 Preprocess the spectra (--recipe, --grid), estimate accuracy by stratified K-fold cross
 validation (or group-aware K-fold with --group-col, or a fixed train/test split with
 --split-col/--train-value), print a table of per-fold and mean +- sd accuracy for the CNN and,
-with --compare (default), for PCA + SVM and PLS-DA on exactly the same folds, then fit the
+with --compare (default), for PCA + SVM, PLS-DA and a library search (nearest training
+spectrum by correlation) on exactly the same folds, name the winner, then fit the
 final model on all training spectra and save it as one file (weights, recipe, grid, classes,
 settings, versions and the CV results) for 'ramancam predict' and 'ramancam explain'.
 
@@ -44,7 +45,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_recipe_arguments(p)
     add_split_arguments(p)
     p.add_argument("--compare", action=argparse.BooleanOptionalAction, default=True,
-                   help="also cross-validate PCA + SVM and PLS-DA on the same folds "
+                   help="also cross-validate PCA + SVM, PLS-DA and library search on the "
+                        "same folds "
                         "(default: on)")
     p.add_argument("--preset", choices=list(PRESETS), default="tuned",
                    help="starting values of the network and training options (default "
@@ -147,6 +149,25 @@ def format_cv(cv: CVResult) -> str:
     return "\n".join(lines)
 
 
+def format_winner(cv: CVResult) -> str:
+    """The lines printed under the table: which model won, and whether a baseline beats the
+    CNN by more than the CNN's fold sd (empty without baselines)."""
+    if not cv.baselines:
+        return ""
+    summ = {"CNN": (cv.mean, cv.std), **cv.baseline_summary()}
+    best = max(summ, key=lambda n: (summ[n][0], n == "CNN"))  # ties go to the CNN
+    what = "test accuracy" if len(cv.fold_sizes) == 1 else "mean accuracy"
+    lines = [f"winner: {best} ({what} {summ[best][0]:.3f})"]
+    base = max(cv.baselines, key=lambda n: summ[n][0])
+    gap = summ[base][0] - cv.mean
+    if gap > cv.std:
+        sd = (f"the CNN's fold sd {cv.std:.3f}" if len(cv.fold_sizes) > 1
+              else "0, a single split")
+        lines.append(f"note: {base} beats the CNN by {gap:.3f}, more than {sd}; "
+                     f"on these data {base} is the better classifier")
+    return "\n".join(lines)
+
+
 def set_threads(n: int | None) -> None:
     """Set torch's CPU thread count for this process (``None`` leaves torch's default)."""
     if n is None:
@@ -194,6 +215,8 @@ def run(args: argparse.Namespace) -> int:
             f"{len(cv.fold_accuracy)}-fold{' group' if args.group_col else ''} CV")
     print(f"\naccuracy ({kind}):")
     print(format_cv(cv))
+    if cv.baselines:
+        print(format_winner(cv))
 
     if split:
         # The model trained on the training part is the final model: no refit needed.
