@@ -148,7 +148,8 @@ def test_drug_mabs_split_with_paper_recipe(shared_data, tmp_path, capsys):
     if not path.is_file():
         pytest.skip(f"{path} not found")
     rc = main(["baseline", str(path), "--label-col", "label", "--grid", "400:1800:1",
-               "--split-col", "split", "--model", "plsda", "--components", "8"])
+               "--recipe", "paper", "--split-col", "split", "--model", "plsda",
+               "--components", "8"])
     text = capsys.readouterr().out
     assert rc == 0
     acc = float(text.split("test accuracy:")[1].split()[0])

@@ -148,7 +148,8 @@ def run(args: argparse.Namespace) -> int:
                          split_col=args.split_col, train_value=args.train_value,
                          seed=args.seed)
     print(f"{len(data)} spectra, {len(data.classes)} classes, {grid.size} points "
-          f"({grid[0]:g}-{grid[-1]:g}); recipe: {args.recipe}; model: {args.model}")
+          f"({grid[0]:g}-{grid[-1]:g}); recipe: {getattr(args, 'recipe_used', args.recipe)}; "
+          f"model: {args.model}")
 
     ids = spectrum_ids(raw)
     pred = np.empty(len(data), dtype=object)
