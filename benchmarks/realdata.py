@@ -446,7 +446,8 @@ def report(rows: list[dict[str, Any]], fig3: dict[str, Any], meta: dict[str, Any
               f"game (map maximum within 8 channels of the class band) "
               f"{', '.join(f'{v:.3f}' for v in pts)} -> {_ok(float(np.mean(pts)), POINTING)}; "
               f"test accuracy {', '.join(f'{v:.3f}' for v in fig3['accuracy'])}; "
-              f"{np.mean(fig3['fit_s']):.1f} s per fit.", ""]
+              f"{np.mean(fig3['fit_s']) if fig3['fit_s'] else float('nan'):.1f} s per fit.",
+              ""]
     lines += ["Rows' commands (relative to `../shared/data`):", ""]
     lines += [f"- {r['set']} / {r['split']}: `ramancam train {r['command']}`" for r in rows]
     return "\n".join(lines) + "\n"
