@@ -250,27 +250,37 @@ def _map_checks(cvs: list[Any], data: Any, pure: Any | None) -> dict[str, Any]:
 
 
 def run_set(index: int, seeds: list[int], quick: bool, threads: int,
-            paper_seeds: list[int] | None = None) -> dict[str, Any]:
+            paper_seeds: list[int] | None = None, folds: int | None = None) -> dict[str, Any]:
     """Cross-validate every model on set/split ``SETS[index]``; returns the row as a dict."""
     import torch
 
     torch.set_num_threads(threads)
     spec = SETS[index]
     try:
-        return _run_set(spec, seeds, quick, paper_seeds or seeds)
+        return _run_set(spec, seeds, quick, seeds if paper_seeds is None else paper_seeds,
+                        folds)
     except Exception as exc:  # one broken set must not lose the others' hours of work
         return {"set": spec.name, "split": spec.split, "command": spec.command,
                 "skipped": f"failed: {type(exc).__name__}: {exc}"}
 
 
-def _run_set(spec: SetSpec, seeds: list[int], quick: bool, paper_seeds: list[int]
-             ) -> dict[str, Any]:
+def _run_set(spec: SetSpec, seeds: list[int], quick: bool, paper_seeds: list[int],
+             folds: int | None) -> dict[str, Any]:
     from ramancam.cli._common import prepare_labelled
     from ramancam.cli.train import estimator_params
     from ramancam.errors import RamancamError
     from ramancam.train import cross_validate
 
     row: dict[str, Any] = {"set": spec.name, "split": spec.split, "command": spec.command}
+    if folds is not None and "--split-col" not in spec.options:
+        opts = [o for o in spec.options]
+        if "--folds" in opts:
+            opts[opts.index("--folds") + 1] = str(folds)
+        else:
+            opts += ["--folds", str(folds)]
+        spec = SetSpec(spec.name, spec.split.replace("5-fold", f"{folds}-fold").replace(
+            "3-fold", f"{folds}-fold"), spec.load, opts, spec.command, spec.needs, spec.extra)
+        row["split"] = spec.split
     t_load = time.perf_counter()
     try:
         raw = spec.load()
@@ -298,6 +308,8 @@ def _run_set(spec: SetSpec, seeds: list[int], quick: bool, paper_seeds: list[int
     row["fit_s"] = {}
     cvs_default = []
     for cname, extra in CONFIGS.items():
+        if cname == "paper" and not paper_seeds:
+            continue
         a = _train_args([*spec.options, *extra, *(["--recipe", "none"] if pure is not None
                                                   else [])])
         params = {**estimator_params(a), "verbose": False}
@@ -395,6 +407,7 @@ def report(rows: list[dict[str, Any]], fig3: dict[str, Any], meta: dict[str, Any
         "folds. Winner: the highest mean (ties to the default CNN). `s/fit`: mean seconds "
         "per CNN fit (one torch thread per set, sets run in parallel on the 2-core machine).",
         "",
+        *([meta["note"], ""] if meta.get("note") else []),
         "| set | split | n | " + " | ".join(models) + " | winner | s/fit default | "
         "s/fit paper |",
         "| --- | --- | ---: | " + " | ".join("---:" for _ in models) + " | --- | ---: | ---: |",
@@ -412,10 +425,12 @@ def report(rows: list[dict[str, Any]], fig3: dict[str, Any], meta: dict[str, Any
     for r in rows:
         if "skipped" in r:
             continue
-        d, p = r["models"]["CNN default"], r["models"]["CNN paper"]
-        lines.append(f"- {r['set']} / {r['split']}: default "
+        d, p = r["models"]["CNN default"], r["models"].get("CNN paper")
+        lines.append(f"- {r['set']} / {r['split']}: default (seeds "
+                     f"{', '.join(map(str, d['seeds']))}) "
                      f"{', '.join(f'{v:.3f}' for v in d['per_seed'])}; paper "
-                     f"{', '.join(f'{v:.3f}' for v in p['per_seed'])}")
+                     + (f"(seeds {', '.join(map(str, p['seeds']))}) "
+                        + ", ".join(f"{v:.3f}" for v in p["per_seed"]) if p else "not run"))
     if skipped:
         lines += ["", "Skipped:", ""]
         lines += [f"- {r['set']} / {r['split']}: {r['skipped']}" for r in skipped]
@@ -468,7 +483,18 @@ def main(argv: list[str] | None = None) -> int:
                    help="tiny subsets (6 spectra per class), a tiny network, 2 epochs")
     p.add_argument("--sets", help="comma-separated set names (default: all)")
     p.add_argument("--seeds", default="0,1,2", help="default-CNN seeds (default 0,1,2)")
-    p.add_argument("--paper-seeds", help="seeds of the --preset paper CNN (default: --seeds)")
+    p.add_argument("--paper-seeds", help="seeds of the --preset paper CNN (default: --seeds; "
+                                         "'none' skips it)")
+    p.add_argument("--note", default="", help="a paragraph added under the report's header "
+                                              "(e.g. how merged runs were made)")
+    p.add_argument("--no-fig3", action="store_true",
+                   help="skip the Fig. 3 pointing check (taken from --merge when given)")
+    p.add_argument("--folds", type=int,
+                   help="K for the k-fold and group k-fold rows instead of each set's own "
+                        "(a cheaper, reduced protocol; the report says so)")
+    p.add_argument("--merge", metavar="JSON", action="append", default=[],
+                   help="also report the rows of an earlier run's JSON for sets/splits not "
+                        "run now (e.g. a set rerun with a reduced protocol)")
     p.add_argument("--jobs", type=int, default=2, help="sets run in parallel (default 2)")
     p.add_argument("--threads", type=int, default=1, help="torch threads per job (default 1)")
     p.add_argument("--out", default=str(ROOT / "docs" / "realdata.md"),
@@ -480,19 +506,30 @@ def main(argv: list[str] | None = None) -> int:
     if a.quick and a.seeds == "0,1,2":
         seeds = [0, 1]
     chosen = [i for i, s in enumerate(SETS) if not a.sets or s.name in a.sets.split(",")]
+    # "--sets none --merge A --merge B --no-fig3" only re-renders earlier runs' results.
     specs = [SETS[i] for i in chosen]
-    paper_seeds = [int(v) for v in a.paper_seeds.split(",")] if a.paper_seeds else seeds
+    paper_seeds = ([] if a.paper_seeds == "none" else
+                   [int(v) for v in a.paper_seeds.split(",")] if a.paper_seeds else seeds)
+    earlier: list[dict[str, Any]] = []
+    fig3: dict[str, Any] = {"pointing": [], "accuracy": [], "fit_s": []}
+    mine = {(s.name, s.split) for s in specs}
+    for path in a.merge:
+        old = json.loads(Path(path).read_text(encoding="utf-8"))
+        earlier += [r for r in old["rows"] if (r["set"], r["split"]) not in mine
+                    and (r["set"], r["split"]) not in {(e["set"], e["split"]) for e in earlier}]
+        if a.no_fig3 and old.get("fig3", {}).get("pointing"):
+            fig3 = old["fig3"]
     t0 = time.perf_counter()
     cmd = "python benchmarks/realdata.py " + " ".join(argv if argv is not None
                                                        else sys.argv[1:])
     rows: list[dict[str, Any] | None] = [None] * len(specs)
-    fig3: dict[str, Any] = {"pointing": [], "accuracy": [], "fit_s": []}
 
     def write() -> str:
         meta = {"command": cmd, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                 "machine": f"{os.cpu_count()} CPUs", "seeds": seeds,
-                "paper_seeds": paper_seeds, "wall_min": (time.perf_counter() - t0) / 60.0}
-        done = [r for r in rows if r is not None]
+                "paper_seeds": paper_seeds, "wall_min": (time.perf_counter() - t0) / 60.0,
+                "note": a.note}
+        done = earlier + [r for r in rows if r is not None]
         text = report(done, fig3, meta)
         _atomic_write(Path(a.out), text)
         _atomic_write(Path(a.json), json.dumps({"meta": meta, "rows": done, "fig3": fig3},
@@ -503,10 +540,10 @@ def main(argv: list[str] | None = None) -> int:
         # The slowest sets first, so that the pool stays busy; results are written as they
         # come, so an interrupted run keeps what it finished.
         order = sorted(range(len(specs)), key=lambda i: specs[i].name != "drug-mabs")
-        futs = {pool.submit(run_set, chosen[i], seeds, a.quick, a.threads, paper_seeds): i
-                for i in order}
-        fut3 = pool.submit(fig3_check, seeds, a.quick, a.threads)
-        for f in as_completed([*futs, fut3]):
+        futs = {pool.submit(run_set, chosen[i], seeds, a.quick, a.threads, paper_seeds,
+                            a.folds): i for i in order}
+        fut3 = None if a.no_fig3 else pool.submit(fig3_check, seeds, a.quick, a.threads)
+        for f in as_completed([*futs, *([fut3] if fut3 is not None else [])]):
             if f is fut3:
                 fig3 = f.result()
             else:
