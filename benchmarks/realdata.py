@@ -143,9 +143,9 @@ SETS: list[SetSpec] = [
             "saliva-pd-ad --label-col label --group-col patient",
             needs="a reader for folders of wide tables with differing axes (h16)"),
     SetSpec("bacteria-spc", "group 3-fold by replicate", _bacteria,
-            ["--group-col", "replicate", "--folds", "3"],
+            ["--group-col", "replicate"],
             "bacteria-spc (SPC; label and replicate from the file names) --group-col replicate",
-            needs="the SPC reader (h16)"),
+            needs="the SPC reader (h16)", extra={"folds": 3}),
     SetSpec("amino-acids", "mixtures, stratified 5-fold", _amino, ["--folds", "5"],
             "amino-acids pure spectra -> default recipe -> 5 mixtures per ordered pair "
             "(ratio 0.1-0.5, paper 4.3) -> train --recipe none", extra={"mixing": True}),
@@ -154,13 +154,17 @@ SETS: list[SetSpec] = [
 CONFIGS = {"default": [], "paper": ["--preset", "paper"]}
 
 
-def _train_args(options: list[str]) -> argparse.Namespace:
-    """``ramancam train``'s own parser on ``DATA --out X OPTIONS``."""
+def _train_args(options: list[str], folds: int | None = None) -> argparse.Namespace:
+    """``ramancam train``'s own parser on ``DATA --out X OPTIONS``; ``folds`` sets K also
+    for group k-fold (where train takes K from --folds' default, 5)."""
     from ramancam.cli import train as train_cli
 
     p = argparse.ArgumentParser()
     train_cli.add_arguments(p)
-    return p.parse_args(["data", "--out", "unused.ramancam", *options])
+    args = p.parse_args(["data", "--out", "unused.ramancam", *options])
+    if folds is not None:
+        args.folds = folds
+    return args
 
 
 def _quick_subset(s: Any, per_stratum: int, by: str | None, seed: int = 0) -> Any:
@@ -259,7 +263,7 @@ def run_set(index: int, seeds: list[int], quick: bool, threads: int,
     try:
         return _run_set(spec, seeds, quick, seeds if paper_seeds is None else paper_seeds,
                         folds)
-    except Exception as exc:  # one broken set must not lose the others' hours of work
+    except (Exception, SystemExit) as exc:  # one broken set must not lose the others' work
         return {"set": spec.name, "split": spec.split, "command": spec.command,
                 "skipped": f"failed: {type(exc).__name__}: {exc}"}
 
@@ -272,15 +276,15 @@ def _run_set(spec: SetSpec, seeds: list[int], quick: bool, paper_seeds: list[int
     from ramancam.train import cross_validate
 
     row: dict[str, Any] = {"set": spec.name, "split": spec.split, "command": spec.command}
+    if folds is None:
+        folds = spec.extra.get("folds")
     if folds is not None and "--split-col" not in spec.options:
-        opts = [o for o in spec.options]
-        if "--folds" in opts:
-            opts[opts.index("--folds") + 1] = str(folds)
-        else:
-            opts += ["--folds", str(folds)]
         spec = SetSpec(spec.name, spec.split.replace("5-fold", f"{folds}-fold").replace(
-            "3-fold", f"{folds}-fold"), spec.load, opts, spec.command, spec.needs, spec.extra)
+            "3-fold", f"{folds}-fold"), spec.load, spec.options, spec.command, spec.needs,
+            spec.extra)
         row["split"] = spec.split
+    else:
+        folds = None
     t_load = time.perf_counter()
     try:
         raw = spec.load()
@@ -288,11 +292,11 @@ def _run_set(spec: SetSpec, seeds: list[int], quick: bool, paper_seeds: list[int
         row["skipped"] = (f"cannot be read yet ({spec.needs}): {exc}" if spec.needs
                           else f"cannot be read: {exc}")
         return row
-    args = _train_args(spec.options)
+    args = _train_args(spec.options, folds)
     pure = None
     if spec.extra.get("mixing"):
         mixed, pure = _mixtures(raw, args, quick)
-        args = _train_args([*spec.options, "--recipe", "none"])
+        args = _train_args([*spec.options, "--recipe", "none"], folds)
         raw = mixed
     if quick:
         raw = _quick_subset(raw, 6 if args.group_col is None and args.split_col is None
@@ -311,7 +315,7 @@ def _run_set(spec: SetSpec, seeds: list[int], quick: bool, paper_seeds: list[int
         if cname == "paper" and not paper_seeds:
             continue
         a = _train_args([*spec.options, *extra, *(["--recipe", "none"] if pure is not None
-                                                  else [])])
+                                                  else [])], folds)
         params = {**estimator_params(a), "verbose": False}
         if quick:
             params.update(QUICK_NET)
