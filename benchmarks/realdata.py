@@ -524,8 +524,10 @@ def main(argv: list[str] | None = None) -> int:
         if a.no_fig3 and old.get("fig3", {}).get("pointing"):
             fig3 = old["fig3"]
     t0 = time.perf_counter()
-    cmd = "python benchmarks/realdata.py " + " ".join(argv if argv is not None
-                                                       else sys.argv[1:])
+    shown = list(argv if argv is not None else sys.argv[1:])
+    if "--note" in shown[:-1]:  # the note is printed below the header, not in the command
+        shown[shown.index("--note") + 1] = "TEXT"
+    cmd = "python benchmarks/realdata.py " + " ".join(shown)
     rows: list[dict[str, Any] | None] = [None] * len(specs)
 
     def write() -> str:
