@@ -368,7 +368,7 @@ def fig3_check(seeds: list[int], quick: bool, threads: int) -> dict[str, Any]:
 
     torch.set_num_threads(threads)
     n_tr, n_te = (10, 4) if quick else (100, 20)
-    out: dict[str, Any] = {"pointing": [], "accuracy": [], "fit_s": []}
+    out: dict[str, Any] = {"pointing": [], "accuracy": [], "fit_s": [], "seeds": list(seeds)}
     params = {**estimator_params(_train_args(["--recipe", "none"])), "verbose": False}
     if quick:
         params.update(QUICK_NET)
@@ -423,8 +423,9 @@ def report(rows: list[dict[str, Any]], fig3: dict[str, Any], meta: dict[str, Any
             continue
         cells = [_pm(r["models"][m]) if m in r["models"] else "-" for m in models]
         lines.append(f"| {r['set']} | {r['split']} | {r['n']} | " + " | ".join(cells)
-                     + f" | {r['winner']} | {r['fit_s'].get('CNN default', 0):.1f} | "
-                     f"{r['fit_s'].get('CNN paper', 0):.1f} |")
+                     + f" | {r['winner']} | " + " | ".join(
+                         f"{r['fit_s'][k]:.1f}" if k in r["fit_s"] else "-"
+                         for k in ("CNN default", "CNN paper")) + " |")
     lines += ["", "Per-seed CNN accuracy (mean over folds):", ""]
     for r in rows:
         if "skipped" in r:
@@ -461,7 +462,9 @@ def report(rows: list[dict[str, Any]], fig3: dict[str, Any], meta: dict[str, Any
                      f"{_ok(mp.get('closer_share'), CLOSER)} |")
     pts = fig3["pointing"] or [float("nan")]
     lines += ["", f"Fig. 3 (common-component simulation, 100 training / 20 test spectra per "
-              f"class, default CNN, seeds {', '.join(map(str, meta['seeds']))}): pointing "
+              f"class, default CNN, seeds "
+              f"{', '.join(map(str, fig3.get('seeds', range(len(fig3['pointing'])))))}): "
+              "pointing "
               f"game (map maximum within 8 channels of the class band) "
               f"{', '.join(f'{v:.3f}' for v in pts)} -> {_ok(float(np.mean(pts)), POINTING)}; "
               f"test accuracy {', '.join(f'{v:.3f}' for v in fig3['accuracy'])}; "
