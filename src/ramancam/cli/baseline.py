@@ -131,7 +131,8 @@ def _write_vip(out: Any, model: Any, grid: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ._common import convergence_note
 
-    with convergence_note({"pca-svm": "PCA + SVM", "plsda": "PLS-DA"}[args.model]):
+    with convergence_note({"pca-svm": "PCA + SVM", "plsda": "PLS-DA",
+                           "library": "library search"}[args.model]):
         return _run(args)
 
 
