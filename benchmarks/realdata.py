@@ -522,8 +522,15 @@ def main(argv: list[str] | None = None) -> int:
     mine = {(s.name, s.split) for s in specs}
     for path in a.merge:
         old = json.loads(Path(path).read_text(encoding="utf-8"))
-        earlier += [r for r in old["rows"] if (r["set"], r["split"]) not in mine
-                    and (r["set"], r["split"]) not in {(e["set"], e["split"]) for e in earlier}]
+        for r in old["rows"]:
+            key = (r["set"], r["split"])
+            if key in mine:
+                continue
+            seen = [k for k, e in enumerate(earlier) if (e["set"], e["split"]) == key]
+            if not seen:
+                earlier.append(r)
+            elif "skipped" in earlier[seen[0]] and "skipped" not in r:
+                earlier[seen[0]] = r  # a later run that did read the set wins
         if a.no_fig3 and old.get("fig3", {}).get("pointing"):
             fig3 = old["fig3"]
     t0 = time.perf_counter()
