@@ -13,7 +13,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from ramancam.baselines import PCASVM, PLSDA, plot_vip, vip_scores
+from ramancam.baselines import PCASVM, PLSDA, LibrarySearch, plot_vip, vip_scores
 from ramancam.errors import RamancamError
 
 
@@ -42,7 +42,8 @@ def simulated_set(seed: int, n_per_class: int = 20, n_points: int = 300,
 # Every check passes (scikit-learn 1.9); none is listed as an expected failure.
 @parametrize_with_checks(
     [PCASVM(n_components=(1, 2), C=(1.0, 100.0), kernel=("linear", "rbf"), random_state=0),
-     PLSDA(n_components=(1, 2), random_state=0)])
+     PLSDA(n_components=(1, 2), random_state=0), LibrarySearch(),
+     LibrarySearch(metric="cosine", n_neighbors=3)])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
@@ -319,3 +320,40 @@ def test_plsda_on_amino_acid_mixtures(shared_data):
     m = PLSDA(n_components=(4, 8, 12), random_state=0).fit(X, y)
     assert m.score(Xt, yt) >= 0.98
     assert m.vip_.shape == (13, 1351)
+
+
+# ----------------------------------------------------------------- library search
+def test_library_search_is_the_best_correlation_hit():
+    X, y = simulated_set(4, n_per_class=10, n_points=200)
+    rng = np.random.default_rng(0)
+    lib = LibrarySearch().fit(X, y)
+    # Scaled and offset copies of library spectra find their own class (correlation ignores
+    # both); the similarity to the spectrum itself is 1.
+    Q = 3.0 * X[[0, 12, 25]] + 0.2
+    assert lib.predict(Q).tolist() == [y[0], y[12], y[25]]
+    np.testing.assert_allclose(lib.similarity(X[:3]).max(axis=1), 1.0)
+    # The same as a brute-force Pearson search.
+    Z = X + rng.normal(0, 0.05, X.shape)
+    r = np.corrcoef(Z, X)[: len(Z), len(Z):]
+    np.testing.assert_array_equal(lib.predict(Z), y[np.argmax(r, axis=1)])
+    assert lib.decision_function(Z).shape == (len(Z), 3)
+    # Cosine (uncentred) is offset-sensitive where correlation is not.
+    cos = LibrarySearch(metric="cosine").fit(X, y).similarity(X[:1] + 5.0)
+    assert cos.max() < 0.99
+
+
+def test_library_search_k_neighbours_vote():
+    X = np.array([[1.0, 0, 0, 0], [0.9, 0.1, 0, 0], [0, 1.0, 0, 0], [0.95, 0, 0.05, 0]])
+    y = np.array(["b", "b", "a", "a"])
+    q = np.array([[1.0, 0.02, 0.0, 0.0]])
+    # Best hit alone: class a's (0.95, 0, 0.05) or b's (1, 0, 0)? b; 3 hits: b, a, b -> b.
+    assert LibrarySearch(metric="cosine").fit(X, y).predict(q).tolist() == ["b"]
+    assert LibrarySearch(metric="cosine", n_neighbors=3).fit(X, y).predict(q).tolist() == ["b"]
+
+
+@pytest.mark.parametrize("kw, match", [({"metric": "euclid"}, "metric must be one of"),
+                                       ({"n_neighbors": 0}, "n_neighbors must be a positive")])
+def test_library_search_bad_parameters(kw, match):
+    X, y = simulated_set(1, n_per_class=3, n_points=20)
+    with pytest.raises(RamancamError, match=match):
+        LibrarySearch(**kw).fit(X, y)

@@ -148,8 +148,21 @@ def test_drug_mabs_split_with_paper_recipe(shared_data, tmp_path, capsys):
     if not path.is_file():
         pytest.skip(f"{path} not found")
     rc = main(["baseline", str(path), "--label-col", "label", "--grid", "400:1800:1",
-               "--split-col", "split", "--model", "plsda", "--components", "8"])
+               "--recipe", "paper", "--split-col", "split", "--model", "plsda",
+               "--components", "8"])
     text = capsys.readouterr().out
     assert rc == 0
     acc = float(text.split("test accuracy:")[1].split()[0])
     assert acc >= 0.85  # 0.8767 measured with 8 latent variables
+
+
+def test_library_search_kfold(data_csv, tmp_path, capsys):
+    out = tmp_path / "lib"
+    assert main(["baseline", str(data_csv), "--label-col", "label", "--recipe", "none",
+                 "--model", "library", "--folds", "3", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "model: library" in text and "metric=correlation" in text
+    summary = json.loads((out / "baseline.json").read_text())
+    # One clear class peak per class: the best hit is always of the right class.
+    assert summary["mean_accuracy"] == 1.0
+    assert len(_read_csv(out / "predictions.csv")) == 36

@@ -10,6 +10,7 @@ import torch
 
 from ramancam.bundle import load
 from ramancam.cli import main
+from ramancam.errors import RamancamError
 from ramancam.io import read, read_table, write_table
 from ramancam.spectra import Spectra
 
@@ -150,9 +151,39 @@ def test_train_with_compare_prints_the_table(peaks_file, tmp_path, capsys):
     assert main(["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
                  "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    for word in ("CNN", "PCA+SVM", "PLS-DA", "mean +- sd", "s/epoch"):
+    for word in ("CNN", "PCA+SVM", "PLS-DA", "library", "mean +- sd", "s/epoch", "winner: "):
         assert word in text
-    assert set(load(out).info["cv"]["baselines"]) == {"PCA+SVM", "PLS-DA"}
+    lines = text.splitlines()
+    head = next(ln for ln in lines if ln.startswith("fold"))
+    assert head.split() == ["fold", "train", "test", "CNN", "PCA+SVM", "PLS-DA", "library"]
+    assert set(load(out).info["cv"]["baselines"]) == {"PCA+SVM", "PLS-DA", "library"}
+
+
+def _cv_with(cnn, base):
+    from ramancam.train import CVResult
+
+    k = len(cnn)
+    return CVResult(classes=["a", "b"], fold_accuracy=list(cnn),
+                    confusion=np.zeros((2, 2), dtype=np.int64), oof_pred=np.array([]),
+                    oof_proba=np.zeros((0, 2)), fold_of=np.array([], dtype=np.int64),
+                    labels=np.array([]), baselines={"PCA+SVM": list(base), "library": [0.5] * k},
+                    fold_sizes=[(8, 2)] * k)
+
+
+def test_winner_line_names_the_best_and_warns_when_a_baseline_is_clearly_better():
+    from ramancam.cli.train import format_winner
+
+    # CNN 0.8 +- 0.1; PCA+SVM 0.85: better, but within one CNN sd -> no note.
+    text = format_winner(_cv_with([0.7, 0.8, 0.9], [0.85, 0.85, 0.85]))
+    assert text.splitlines()[0] == "winner: PCA+SVM (mean accuracy 0.850)"
+    assert "note:" not in text
+    # PCA+SVM 0.95 beats 0.8 by 0.15 > sd 0.1 -> said plainly.
+    text = format_winner(_cv_with([0.7, 0.8, 0.9], [0.95, 0.95, 0.95]))
+    assert "note: PCA+SVM beats the CNN by 0.150, more than the CNN's fold sd 0.100" in text
+    # A tie goes to the CNN; a single split has sd 0.
+    assert format_winner(_cv_with([0.9], [0.9])) == "winner: CNN (test accuracy 0.900)"
+    text = format_winner(_cv_with([0.9], [0.92]))
+    assert "more than 0, a single split" in text
 
 
 def test_train_fixed_split_and_paper_recipe(tmp_path, capsys):
@@ -234,16 +265,16 @@ def test_real_amino_acid_mixtures(shared_data, tmp_path):
 
 
 @pytest.mark.parametrize(("extra", "want"), [
-    ([], {"n_filters": 32, "filter_size": 32, "lr_schedule": "cosine",
+    ([], {"n_filters": 64, "filter_size": 8, "lr_schedule": "cosine",
           "input_scaling": "center", "lr": 1e-4, "epochs": 100}),
     (["--preset", "paper"], {"n_filters": 64, "filter_size": 8, "lr_schedule": "constant",
                              "input_scaling": "none", "lr": 1e-4, "epochs": 100}),
     (["--preset", "paper", "--filters", "16", "--input-scaling", "center"],
      {"n_filters": 16, "filter_size": 8, "input_scaling": "center"}),
     (["--filter-size", "5", "--lr-schedule", "constant", "--augment-noise", "0.01"],
-     {"n_filters": 32, "filter_size": 5, "lr_schedule": "constant", "augment_noise": 0.01,
+     {"n_filters": 64, "filter_size": 5, "lr_schedule": "constant", "augment_noise": 0.01,
       "bf16": False}),
-    (["--bf16"], {"bf16": True, "n_filters": 32}),
+    (["--bf16"], {"bf16": True, "n_filters": 64}),
 ])
 def test_presets_and_explicit_options(extra, want):
     import argparse
@@ -301,8 +332,8 @@ def test_predict_bf16_keeps_the_decisions_and_accuracy(tmp_path):
 
 def test_recipe_asls_trains_where_the_paper_baseline_fails(tmp_path, capsys):
     """A U-shaped background (ends high, middle low): the line through the end points lies
-    above the whole spectrum, so the paper recipe stops with its clear error; --recipe asls
-    subtracts a fitted baseline instead and trains."""
+    above the whole spectrum, so the paper recipe stops with its clear error; the default
+    recipe (asls) subtracts a fitted baseline instead and trains."""
     rng = np.random.default_rng(4)
     axis = np.linspace(300.0, 1300.0, 400)
     u = 5.0 * ((axis - 800.0) / 500.0) ** 2
@@ -317,11 +348,37 @@ def test_recipe_asls_trains_where_the_paper_baseline_fails(tmp_path, capsys):
     args = ["train", str(path), "--label-col", "label", "--grid", "320:1280:2", "--epochs",
             "2", "--filters", "4", "--filter-size", "5", "--fc-width", "8", "--folds", "2",
             "--no-compare"]
-    assert main([*args, "--out", str(tmp_path / "p.ramancam")]) == 2
+    assert main([*args, "--recipe", "paper", "--out", str(tmp_path / "p.ramancam")]) == 2
     assert "positive maximum" in capsys.readouterr().err
-    assert main([*args, "--recipe", "asls", "--out", str(tmp_path / "a.ramancam")]) == 0
+    assert main([*args, "--out", str(tmp_path / "a.ramancam")]) == 0
+    assert "recipe: auto -> asls (paper baseline unusable:" in capsys.readouterr().out
     b = load(tmp_path / "a.ramancam")
+    assert b.info["settings"]["recipe_used"].startswith("auto -> asls")
     assert [st.name for st in b.recipe.steps] == ["resample", "baseline", "normalize"]
     assert b.recipe.steps[1].params["method"] == "asls"
     X = b.prepare(read_table(path, label_col="label"))
     assert X.shape == (12, 481) and np.allclose(X.max(axis=1), 1.0)
+
+
+def test_default_grid_is_the_paper_grid_narrowed_to_the_data(tmp_path, capsys):
+    """Without --grid the recipe resamples onto 350-1800 cm-1 cut to the range every
+    spectrum covers (here 400.5-1700.2 -> 401-1700), and the saved model records it."""
+    from ramancam.cli._common import PAPER_GRID, auto_grid
+
+    rng = np.random.default_rng(1)
+    axis = np.linspace(400.5, 1700.2, 500)
+    centres = np.repeat([700.0, 1300.0], 4)
+    X = 1 / (1 + ((axis - centres[:, None]) / 10) ** 2) + rng.normal(0, 0.01, (8, 500))
+    data = tmp_path / "d.csv"
+    write_table(Spectra(X, axis, np.repeat(["a", "b"], 4)), data)
+    out = tmp_path / "m.ramancam"
+    assert main(["train", str(data), "--label-col", "label", "--epochs", "1", "--filters",
+                 "4", "--fc-width", "8", "--folds", "2", "--no-compare", "--out",
+                 str(out)]) == 0
+    assert "1300 points (401-1700); recipe: auto -> paper" in capsys.readouterr().out
+    b = load(out)
+    assert b.grid[0] == 401.0 and b.grid[-1] == 1700.0
+    wide = Spectra(X, np.linspace(100.0, 4000.0, 500), np.repeat(["a", "b"], 4))
+    assert auto_grid(wide) == PAPER_GRID
+    with pytest.raises(RamancamError, match="must share a range inside 350-1800"):
+        auto_grid(Spectra(X, np.linspace(2000.0, 3000.0, 500)))

@@ -165,3 +165,57 @@ def test_inputs_are_not_modified():
 def test_documented_errors(call, match):
     with pytest.raises(RamancamError, match=match):
         call()
+
+
+# ----------------------------------------------------------------- map checks (issue 13)
+def test_flatten_points_draws_a_line_between_the_nearest_kept_points():
+    from ramancam.metrics import flatten_points
+
+    X = np.array([[0.0, 5.0, 9.0, 3.0, 4.0, 7.0]])
+    mask = np.array([[False, True, True, False, False, True]])
+    out = flatten_points(X, mask)
+    # points 1, 2 on the line from (0, 0) to (3, 3); the last one takes the end value 4
+    np.testing.assert_allclose(out, [[0.0, 1.0, 2.0, 3.0, 4.0, 4.0]])
+    with pytest.raises(RamancamError, match="must keep at least one point"):
+        flatten_points(X, np.ones_like(mask))
+    with pytest.raises(RamancamError, match="mask must have the shape of X"):
+        flatten_points(X, mask[:, :3])
+
+
+def test_deletion_test_separates_a_faithful_map_from_a_misleading_one():
+    from ramancam.metrics import deletion_test
+
+    rng = np.random.default_rng(0)
+    x = np.arange(200.0)
+    band = 1.0 / (1.0 + ((x - 80.0) / 3.0) ** 2)
+    X = band[None, :] * rng.uniform(0.5, 1.5, (30, 1)) + rng.normal(0, 0.01, (30, 200))
+
+    def score(A):  # a "model" whose class score is the band's height
+        return A[:, 78:83].mean(axis=1)
+
+    good = deletion_test(score, X, np.tile(band, (30, 1)), random_state=0)
+    assert good.share == 1.0 and np.all(good.drop_top > 0.3)
+    away = np.tile(np.roll(band, 60), (30, 1))  # points at the wrong place
+    bad = deletion_test(score, X, away, random_state=0)
+    assert bad.share < 0.5
+    with pytest.raises(RamancamError, match="fraction must be a number in"):
+        deletion_test(score, X, away, fraction=1.5)
+
+
+def test_seed_agreement_and_labelled_closer():
+    from ramancam.metrics import labelled_closer, seed_agreement
+
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(20, 50))
+    labels = np.repeat(["p", "q"], 10)
+    same = seed_agreement(a, a + rng.normal(0, 0.01, a.shape), labels)
+    assert same.classes == ["p", "q"] and same.min_class_r > 0.99
+    assert same.median_spectrum_r > 0.99
+    other = seed_agreement(a, rng.normal(size=a.shape), labels)
+    assert other.median_spectrum_r < 0.5
+    with pytest.raises(RamancamError, match="must describe the same spectra"):
+        seed_agreement(a, a[:5], labels)
+    lab, adm = rng.normal(size=(20, 50)), rng.normal(size=(20, 50))
+    closer = labelled_closer(lab + 0.3 * adm, lab, adm)
+    assert closer.all()
+    assert not labelled_closer(adm + 0.3 * lab, lab, adm).any()

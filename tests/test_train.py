@@ -228,7 +228,7 @@ def test_compare_uses_exactly_the_same_folds(monkeypatch):
     pytest.importorskip("ramancam.baselines")
     import ramancam.baselines as baselines
 
-    seen: dict[str, list[tuple[int, ...]]] = {"PCASVM": [], "PLSDA": []}
+    seen: dict[str, list[tuple[int, ...]]] = {"PCASVM": [], "PLSDA": [], "LibrarySearch": []}
 
     def spy(cls):
         orig = cls.fit
@@ -240,6 +240,7 @@ def test_compare_uses_exactly_the_same_folds(monkeypatch):
 
     spy(baselines.PCASVM)
     spy(baselines.PLSDA)
+    spy(baselines.LibrarySearch)
     cnn_fits: list[tuple[int, ...]] = []
     orig = CNNClassifier.fit
 
@@ -249,10 +250,10 @@ def test_compare_uses_exactly_the_same_folds(monkeypatch):
     monkeypatch.setattr(CNNClassifier, "fit", cnn_fit)
     s = small_set(6)
     cv = cross_validate(s, estimator_params=TINY, folds=3, compare=True)
-    assert set(cv.baselines) == {"PCA+SVM", "PLS-DA"}
+    assert set(cv.baselines) == {"PCA+SVM", "PLS-DA", "library"}
     assert all(len(v) == 3 for v in cv.baselines.values())
-    # The training matrices (fingerprinted row by row) are identical for all three models.
-    assert seen["PCASVM"][:3] == cnn_fits == seen["PLSDA"][:3]
+    # The training matrices (fingerprinted row by row) are identical for all four models.
+    assert seen["PCASVM"][:3] == cnn_fits == seen["PLSDA"][:3] == seen["LibrarySearch"]
     assert cv.to_dict()["baselines"] == cv.baselines
 
 

@@ -11,6 +11,8 @@ spectra ``X`` of shape ``(n_spectra, n_points)``, already preprocessed onto one 
 * :class:`PLSDA` -- PLS2 regression (:class:`sklearn.cross_decomposition.PLSRegression`) on
   one-hot class indicators, class = argmax of the predicted indicators; the number of latent
   variables is chosen by inner cross validation; per-class and overall VIP scores.
+* :class:`LibrarySearch` -- the vendors' library search: the class of the training spectrum
+  with the highest hit quality index (correlation) with the unknown; nothing to tune.
 
 Both inner searches are exact but cheaper than a naive :class:`~sklearn.model_selection.
 GridSearchCV`: PCA components and NIPALS PLS components are *nested* (the first ``a``
@@ -36,10 +38,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .errors import RamancamError
 
-__all__ = ["PCASVM", "PLSDA", "plot_vip", "vip_scores"]
+__all__ = ["PCASVM", "PLSDA", "LibrarySearch", "plot_vip", "vip_scores"]
 
 _SCALES = ("center", "standard", "none")
 _KERNELS = ("linear", "rbf", "poly", "sigmoid")
+_METRICS = ("correlation", "cosine")
 
 
 # --------------------------------------------------------------------------- validation
@@ -594,6 +597,134 @@ class PLSDA(ClassifierMixin, BaseEstimator):
         """Predicted class label of each spectrum (argmax of the indicators), (n_spectra,)."""
         r = self._response(X)  # checks fitted before classes_ is touched
         return np.asarray(self.classes_[np.argmax(r, axis=1)])
+
+
+# --------------------------------------------------------------------------- library search
+class LibrarySearch(ClassifierMixin, BaseEstimator):
+    """Library search: the nearest training spectrum by correlation (hit quality index).
+
+    What every Raman instrument vendor ships: the unknown spectrum is compared with every
+    spectrum of a reference library (here: the training spectra) and takes the class of the
+    best hit. The similarity is the hit quality index (HQI) in its correlation form, the
+    Pearson correlation of the two spectra (each centred on its own mean), or in its
+    dot-product form, the cosine of the angle between the uncentred spectra. Both ignore the
+    overall intensity scale, so spectra need no normalisation. There is nothing to tune and
+    no randomness.
+
+    Parameters
+    ----------
+    metric : {"correlation", "cosine"}, default="correlation"
+        ``"correlation"``: HQI = Pearson r of the spectra (mean of each removed first);
+        ``"cosine"``: the uncentred dot product of the unit-norm spectra.
+    n_neighbors : int, default=1
+        Hits that vote; ties go to the class with the larger summed similarity. 1 is the
+        vendor's "best hit".
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, sorted.
+    n_features_in_ : int
+        Points per spectrum seen in ``fit``.
+    library_ : ndarray of shape (n_library, n_points)
+        The training spectra, centred (for ``"correlation"``) and scaled to unit norm.
+    library_codes_ : ndarray of shape (n_library,)
+        Class index of each library spectrum.
+    best_params_ : dict
+        ``{"metric": ..., "n_neighbors": ...}`` (fixed, reported like the other baselines).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ramancam.baselines import LibrarySearch
+    >>> X = np.array([[0, 1, 0, 0], [0, 0, 1, 0], [0, 2, 0.1, 0]]); y = ["a", "b", "a"]
+    >>> LibrarySearch().fit(X[:2], y[:2]).predict(X[2:]).tolist()
+    ['a']
+    """
+
+    def __init__(self, metric: str = "correlation", n_neighbors: int = 1) -> None:
+        self.metric = metric
+        self.n_neighbors = n_neighbors
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        # scikit-learn's checks classify 2-feature points: the correlation of two 2-point
+        # "spectra" is +-1, so the accuracy bar for real classifiers does not apply.
+        tags.classifier_tags.poor_score = True
+        return tags
+
+    def _unit(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
+        A = X - X.mean(axis=1, keepdims=True) if self.metric == "correlation" else X.copy()
+        norm = np.linalg.norm(A, axis=1, keepdims=True)
+        # A flat spectrum matches nothing (similarity 0) instead of dividing by zero.
+        return np.divide(A, norm, out=np.zeros_like(A), where=norm > 0)
+
+    def fit(self, X: ArrayLike, y: ArrayLike) -> LibrarySearch:
+        """Store the training spectra as the library.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_spectra, n_points)
+            Library spectra on one common grid.
+        y : array-like of shape (n_spectra,)
+            Their class labels (at least two classes).
+
+        Returns
+        -------
+        self : LibrarySearch
+        """
+        if self.metric not in _METRICS:
+            raise RamancamError(
+                f"metric must be one of {', '.join(_METRICS)}; got {self.metric!r}.")
+        k = self.n_neighbors
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
+            raise RamancamError(f"n_neighbors must be a positive integer; got {k!r}.")
+        Xa, codes = _encode(self, X, y)
+        self.library_ = self._unit(Xa)
+        self.library_codes_ = codes
+        self.best_params_ = {"metric": self.metric, "n_neighbors": int(k)}
+        return self
+
+    def similarity(self, X: ArrayLike) -> NDArray[np.float64]:
+        """HQI of every spectrum against every library spectrum, (n_spectra, n_library)."""
+        check_is_fitted(self, "library_")
+        Xa = validate_data(self, X, dtype=np.float64, reset=False)
+        return np.asarray(self._unit(Xa) @ self.library_.T)
+
+    def decision_function(self, X: ArrayLike) -> NDArray[np.float64]:
+        """Per-class score: the best hit of each class (``n_neighbors=1``), else the votes
+        among the best hits plus their summed similarity / (2 n_neighbors + 1) (ties).
+
+        Returns
+        -------
+        ndarray of shape (n_spectra, n_classes), or (n_spectra,) for two classes
+            For two classes: score of ``classes_[1]`` minus score of ``classes_[0]``.
+        """
+        score = self._class_scores(self.similarity(X))
+        return score[:, 1] - score[:, 0] if score.shape[1] == 2 else score
+
+    def _class_scores(self, S: NDArray[np.float64]) -> NDArray[np.float64]:
+        K = self.classes_.size
+        k = min(int(self.n_neighbors), S.shape[1])
+        if k == 1:
+            best = np.full((S.shape[0], K), -np.inf)
+            for c in range(K):
+                best[:, c] = S[:, self.library_codes_ == c].max(axis=1)
+            return best
+        top = np.argsort(-S, axis=1)[:, :k]
+        votes = np.zeros((S.shape[0], K))
+        sims = np.zeros((S.shape[0], K))
+        rows = np.arange(S.shape[0])[:, None]
+        np.add.at(votes, (rows, self.library_codes_[top]), 1.0)
+        np.add.at(sims, (rows, self.library_codes_[top]), S[rows, top])
+        # Votes first; the summed similarity (|sum| <= k, so < 1/2 vote) breaks ties.
+        return votes + sims / (2.0 * k + 1.0)
+
+    def predict(self, X: ArrayLike) -> NDArray[Any]:
+        """Class of the best hit (or the majority of the ``n_neighbors`` best), (n_spectra,).
+        """
+        score = self._class_scores(self.similarity(X))
+        return np.asarray(self.classes_[np.argmax(score, axis=1)])
 
 
 # --------------------------------------------------------------------------- plotting

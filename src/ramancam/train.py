@@ -769,12 +769,13 @@ class CVResult:
 
 def _baseline_models(seed: int) -> dict[str, Any]:
     try:
-        from .baselines import PCASVM, PLSDA
+        from .baselines import PCASVM, PLSDA, LibrarySearch
     except ImportError as exc:
         raise RamancamError(
             f"compare must be False while ramancam.baselines is unavailable; got compare=True "
             f"({exc}). Pass compare=False (--no-compare).") from None
-    return {"PCA+SVM": PCASVM(random_state=seed), "PLS-DA": PLSDA(random_state=seed)}
+    return {"PCA+SVM": PCASVM(random_state=seed), "PLS-DA": PLSDA(random_state=seed),
+            "library": LibrarySearch()}
 
 
 def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None = None,
@@ -795,8 +796,9 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
     folds, group_col, split_col, train_value, seed
         Passed to :func:`make_splits`.
     compare : bool
-        Also fit ``ramancam.baselines.PCASVM()`` and ``PLSDA()`` on exactly the same folds and
-        the same ``X``; their fold accuracies go to ``CVResult.baselines``.
+        Also fit ``ramancam.baselines.PCASVM()``, ``PLSDA()`` and ``LibrarySearch()`` (columns
+        ``PCA+SVM``, ``PLS-DA``, ``library``) on exactly the same folds and the same ``X``;
+        their fold accuracies go to ``CVResult.baselines``.
     keep_models : bool
         Keep the fitted fold models in ``CVResult.models``.
     progress : callable, optional

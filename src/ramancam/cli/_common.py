@@ -91,19 +91,66 @@ def group_col_of(args: argparse.Namespace) -> str | None:
     return args.group_col
 
 
+#: ``--recipe`` when none is given: the paper's recipe, or asls where the paper's end-point
+#: line cannot be used (see :func:`prepare_labelled` and docs/realdata.md).
+DEFAULT_RECIPE = "auto"
+#: The paper's grid (350-1800 cm-1 at 1 cm-1); without --grid it is narrowed to the data.
+PAPER_GRID = (350.0, 1800.0, 1.0)
+
+
+def auto_grid(spectra: Any) -> tuple[float, float, float]:
+    """The paper's grid narrowed to the range every spectrum covers (whole cm-1 inside).
+
+    Parameters
+    ----------
+    spectra : Spectra
+        The spectra as read (common axis or one axis per spectrum).
+
+    Returns
+    -------
+    (start, stop, step)
+        ``PAPER_GRID`` itself when every spectrum covers 350-1800 cm-1.
+
+    Raises
+    ------
+    RamancamError
+        If the spectra share less than 2 cm-1 inside 350-1800 cm-1.
+    """
+    import math
+
+    import numpy as np
+
+    from ..errors import RamancamError
+
+    axes = [np.asarray(spectra.wavenumbers)] if spectra.has_common_axis else [
+        np.asarray(a) for a in spectra.axes]
+    lo = max(float(np.min(a)) for a in axes)
+    hi = min(float(np.max(a)) for a in axes)
+    start = max(PAPER_GRID[0], float(math.ceil(lo)))
+    stop = min(PAPER_GRID[1], float(math.floor(hi)))
+    if not stop - start >= 2.0:
+        raise RamancamError(
+            f"spectra must share a range inside {PAPER_GRID[0]:g}-{PAPER_GRID[1]:g} cm-1 for "
+            f"the default grid; got a common range of {lo:g}-{hi:g} cm-1. Give --grid.")
+    return start, stop, PAPER_GRID[2]
+
+
 def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
     """``--recipe`` and ``--grid``."""
     g = p.add_argument_group("preprocessing")
-    g.add_argument("--recipe", default="paper", metavar="paper|asls|arpls|none|FILE.json",
-                   help="preprocessing: 'paper' (linear baseline through the end points, "
-                        "spline resampling onto the grid, normalise to max), 'asls' or "
-                        "'arpls' (resample, then that pybaselines baseline, then normalise to "
-                        "max: for spectra whose end points are not baseline), 'none' (data "
+    g.add_argument("--recipe", default=DEFAULT_RECIPE,
+                   metavar="auto|paper|asls|arpls|none|FILE.json",
+                   help="preprocessing: 'auto' (default: the paper recipe; if its end-point "
+                        "line lies above a spectrum, as for spectra already baseline-corrected "
+                        "by their source, asls instead; the choice is printed and saved), "
+                        "'paper' (linear baseline through the end points, spline resampling "
+                        "onto the grid, normalise to max), 'asls' or 'arpls' (resample, then "
+                        "that pybaselines baseline, then normalise to max), 'none' (data "
                         "already on one common axis, e.g. simulated sets), or a recipe JSON "
-                        "file (default: paper)")
+                        "file")
     g.add_argument("--grid", metavar="START:STOP:STEP",
-                   help="resampling grid in cm-1, inclusive (default 350:1800:1, the paper's "
-                        "1451 points)")
+                   help="resampling grid in cm-1, inclusive (default: the paper's 350-1800 "
+                        "at 1 cm-1, narrowed to the range every spectrum covers)")
 
 
 def parse_grid(text: str | None) -> tuple[float, float, float] | None:
@@ -124,8 +171,12 @@ def parse_grid(text: str | None) -> tuple[float, float, float] | None:
     return start, stop, step
 
 
-def build_recipe(args: argparse.Namespace) -> Any:
-    """The recipe named by ``--recipe``/``--grid`` (``None`` for ``--recipe none``)."""
+def build_recipe(args: argparse.Namespace, spectra: Any = None) -> Any:
+    """The recipe named by ``--recipe``/``--grid`` (``None`` for ``--recipe none``).
+
+    Without ``--grid``, built-in recipes resample onto :func:`auto_grid` of ``spectra``
+    (the paper's grid when ``spectra`` is None).
+    """
     from pathlib import Path
 
     from ..errors import RamancamError
@@ -137,14 +188,17 @@ def build_recipe(args: argparse.Namespace) -> Any:
             raise RamancamError("--grid needs a recipe that resamples; got --recipe none. "
                                 "Drop --grid or use --recipe paper.")
         return None
-    if args.recipe == "paper":
+    if grid is None and args.recipe in ("auto", "paper", "asls", "arpls"):
+        grid = PAPER_GRID if spectra is None else auto_grid(spectra)
+    if args.recipe in ("paper", "auto"):  # "auto" starts from the paper's recipe
         return paper_recipe() if grid is None else paper_recipe(grid=grid)
     if args.recipe in ("asls", "arpls"):
         return (baseline_recipe(args.recipe) if grid is None
                 else baseline_recipe(args.recipe, grid=grid))
     path = Path(args.recipe)
     if not path.is_file():
-        raise RamancamError(f"--recipe must be 'paper', 'asls', 'arpls', 'none' or a recipe "
+        raise RamancamError(f"--recipe must be 'auto', 'paper', 'asls', 'arpls', 'none' or a "
+                            f"recipe "
                             f"JSON file; got {args.recipe!r} (no such file).")
     recipe = Recipe.from_json(path.read_text(encoding="utf-8"))
     return recipe if grid is None else recipe.with_grid(grid)
@@ -171,9 +225,14 @@ def read_labelled_on_grid(args: argparse.Namespace, purpose: str) -> tuple[Any, 
     ``--recipe none``) and the preprocessed spectra, which lie on one common axis. ``purpose``
     completes the error messages ("for training", "for a baseline").
     """
+    return prepare_labelled(args, read_data(args), purpose)
+
+
+def prepare_labelled(args: argparse.Namespace, raw: Any, purpose: str
+                     ) -> tuple[Any, Any, Any]:
+    """:func:`read_labelled_on_grid` for spectra already read (benchmarks call this)."""
     from ..errors import RamancamError
 
-    raw = read_data(args)
     if raw.labels is None:
         raise RamancamError(
             f"{args.data} must carry class labels {purpose}; got unlabelled spectra. Give "
@@ -185,13 +244,38 @@ def read_labelled_on_grid(args: argparse.Namespace, purpose: str) -> tuple[Any, 
                 "--groups-from gives groups for group-aware folds; got --split-col too, a "
                 "fixed split that does not use groups. Drop one of them.")
         args.group_col = group_col_of(args)  # the folds below group by the 'group' column
-    recipe = build_recipe(args)
-    data = raw if recipe is None else recipe.apply(raw)
+    recipe = build_recipe(args, raw)
+    args.recipe_used = args.recipe
+    if args.recipe == "auto":
+        recipe, data = _auto_recipe(args, raw, recipe)
+    else:
+        data = raw if recipe is None else recipe.apply(raw)
     if not data.has_common_axis:
         raise RamancamError(
             f"spectra must lie on one common axis {purpose}; got {len(data)} spectra on "
             "different axes. Use --recipe paper (with --grid) to resample them.")
     return raw, recipe, data
+
+
+def _auto_recipe(args: argparse.Namespace, raw: Any, paper: Any) -> tuple[Any, Any]:
+    """``--recipe auto``: the paper's recipe, or asls on the same grid where the paper's
+    straight line through the end points lies above a spectrum (max normalisation then finds
+    nothing positive). Sets ``args.recipe_used`` to "auto -> paper" or "auto -> asls"."""
+    from ..errors import RamancamError
+    from ..preprocess import baseline_recipe
+
+    try:
+        data = paper.apply(raw)
+        args.recipe_used = "auto -> paper"
+        return paper, data
+    except RamancamError as exc:
+        if "positive maximum" not in str(exc):
+            raise
+        why = str(exc).split(";")[0]
+    rs = next(st for st in paper.steps if st.name == "resample").params
+    asls = baseline_recipe("asls", grid=(rs["start"], rs["stop"], rs["step"]))
+    args.recipe_used = f"auto -> asls (paper baseline unusable: {why})"
+    return asls, asls.apply(raw)
 
 
 def add_split_arguments(p: argparse.ArgumentParser) -> None:

@@ -8,7 +8,8 @@ from typing import Any
 from ._common import add_data_arguments, add_recipe_arguments, add_split_arguments
 
 NAME = "baseline"
-HELP = "PCA + SVM or PLS-DA (with VIP scores) on the same data, recipe and splits as train"
+HELP = ("PCA + SVM, PLS-DA (with VIP scores) or library search on the same data, recipe and "
+        "splits as train")
 DESCRIPTION = """\
 Preprocess the spectra exactly as 'ramancam train' does (--recipe, --grid), split them the
 same way (stratified K-fold, group-aware K-fold with --group-col, or a fixed train/test split
@@ -19,6 +20,8 @@ comparison classifiers on every training part:
            cross validation on the training part only
   plsda    PLS2 regression on one-hot classes, class = largest predicted indicator; number
            of latent variables chosen by inner cross validation; VIP scores per class
+  library  library search, what instrument vendors ship: the class of the training spectrum
+           with the highest hit quality index (correlation) with the unknown; no tuning
 
 Prints the accuracy per fold and mean +- sd (or the test accuracy of a fixed split). With
 --out DIR it writes DIR/predictions.csv (id, fold, true, predicted; every spectrum once, as
@@ -33,13 +36,13 @@ examples:
       --split-col split --train-value train --out plsda-results
 """
 
-MODELS = ("pca-svm", "plsda")
+MODELS = ("pca-svm", "plsda", "library")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_data_arguments(p)
     p.add_argument("--model", required=True, choices=MODELS,
-                   help="which baseline: pca-svm or plsda")
+                   help="which baseline: pca-svm, plsda or library")
     p.add_argument("--out", metavar="DIR",
                    help="folder for predictions.csv, baseline.json and (plsda) vip.csv and "
                         "vip.png; created when missing (default: print only)")
@@ -76,8 +79,10 @@ def parse_components(text: str | None) -> tuple[int, ...] | None:
 def make_model(name: str, *, components: tuple[int, ...] | None, inner_folds: int,
                seed: int) -> Any:
     """The baseline estimator named on the command line (inner folds seeded by ``seed``)."""
-    from ..baselines import PCASVM, PLSDA
+    from ..baselines import PCASVM, PLSDA, LibrarySearch
 
+    if name == "library":
+        return LibrarySearch()
     if name == "pca-svm":
         if components is None:
             return PCASVM(cv=inner_folds, random_state=seed)
@@ -126,7 +131,8 @@ def _write_vip(out: Any, model: Any, grid: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ._common import convergence_note
 
-    with convergence_note({"pca-svm": "PCA + SVM", "plsda": "PLS-DA"}[args.model]):
+    with convergence_note({"pca-svm": "PCA + SVM", "plsda": "PLS-DA",
+                           "library": "library search"}[args.model]):
         return _run(args)
 
 
@@ -150,7 +156,8 @@ def _run(args: argparse.Namespace) -> int:
         data, folds=args.folds, group_col=args.group_col, split_col=args.split_col,
         train_value=args.train_value, seed=args.seed)
     print(f"{len(data)} spectra, {len(data.classes)} classes, {grid.size} points "
-          f"({grid[0]:g}-{grid[-1]:g}); recipe: {args.recipe}; model: {args.model}")
+          f"({grid[0]:g}-{grid[-1]:g}); recipe: {getattr(args, 'recipe_used', args.recipe)}; "
+          f"model: {args.model}")
 
     ids = spectrum_ids(raw)
     pred = np.empty(len(data), dtype=object)

@@ -152,4 +152,7 @@ def read_wdf(path: str | os.PathLike[str]) -> Spectra:
         meta["scan_type"] = np.full(n, _enum_name(lambda: hdr.scantype, hdr.scantype_))
         meta["measurement"] = np.full(n, _enum_name(lambda: hdr.type, hdr.type_))
         meta["spectrum"] = np.arange(n)
-    return Spectra(X, axis, meta=meta, sources=[source] * n)
+    try:
+        return Spectra(X, axis, meta=meta, sources=[source] * n)
+    except RamancamError as exc:  # e.g. a damaged x axis: name the file
+        raise RamancamError(f"file {source}: {exc}") from None

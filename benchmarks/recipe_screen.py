@@ -1,0 +1,99 @@
+"""Screen preprocessing recipes on the measured sets with the fast baselines (issue 13).
+
+Usage::
+
+    .venv/bin/python benchmarks/recipe_screen.py [SET ...]   # sets: drug micro yogurt astra
+                                                             # rruff chondro (default: all)
+
+Every spectrum is resampled onto the paper's grid narrowed to the data (as ``ramancam train``
+does without ``--grid``), then one baseline variant is applied and each spectrum divided by
+its maximum: ``paper`` (the paper's recipe: straight line through the end points of the full
+measured range, before resampling), ``lowered`` (the line through the grid's end points,
+lowered until it touches the spectrum from below), ``none``, and pybaselines' ``snip``
+(max_half_window 40), ``asls`` and ``arpls`` (their defaults). Each variant is scored by the
+library search and PCA + SVM on stratified 5-fold CV (drug-mabs: its fixed split). A CNN
+screen would cost hours on the 2-core machine; the baselines show which recipes keep the
+class information and which fail.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+from ramancam.baselines import PCASVM, LibrarySearch
+from ramancam.io import read
+from ramancam.preprocess import Recipe, Step, paper_recipe
+from ramancam.spectra import Spectra
+from ramancam.train import make_splits
+
+D = "../shared/data/"
+
+
+def _chondro() -> Spectra:
+    import pandas as pd
+
+    df = pd.read_csv(D + "chondro-map/map.csv")
+    df = df[df.label.notna()]
+    w = np.array([float(c) for c in df.columns[4:]])
+    return Spectra(df.iloc[:, 4:].to_numpy(float), w, labels=df.label.astype(str).to_numpy())
+
+
+SETS = {
+    "drug": lambda: read(D + "drug-mabs/spectra.csv.gz", label_col="label"),
+    "micro": lambda: read(D + "microplastics/spectra.csv", label_col="label"),
+    "yogurt": lambda: read(D + "food/yogurt.csv", label_col="label"),
+    "astra": lambda: read(D + "food/astragalus.csv", label_col="label"),
+    "rruff": lambda: read(D + "rruff-sample", labels_from="header:NAMES"),
+    "chondro": _chondro,
+}
+
+
+def auto_grid(s: Spectra) -> tuple[float, float, float]:
+    axes = [s.wavenumbers] if s.has_common_axis else list(s.axes)
+    lo, hi = max(a.min() for a in axes), min(a.max() for a in axes)
+    return float(max(350, np.ceil(lo))), float(min(1800, np.floor(hi))), 1.0
+
+
+def maxnorm(X: np.ndarray) -> np.ndarray:
+    m = X.max(axis=1, keepdims=True)
+    return X / np.where(m > 0, m, 1)
+
+
+def main(names: list[str]) -> None:
+    from pybaselines import Baseline
+
+    for name in names:
+        s = SETS[name]()
+        g = auto_grid(s)
+        rs = Recipe([Step("resample", {"start": g[0], "stop": g[1], "step": g[2],
+                                       "outside": "error", "tolerance": None})]).apply(s)
+        X0, w, y = rs.X, rs.wavenumbers, s.labels
+        variants = {}
+        try:
+            variants["paper"] = paper_recipe(grid=g).apply(s).X
+        except Exception as exc:
+            print(name, "paper fails:", str(exc)[:100])
+        t = (w - w[0]) / (w[-1] - w[0])
+        line = X0[:, :1] + (X0[:, -1:] - X0[:, :1]) * t
+        variants["lowered"] = maxnorm(X0 - (line - (line - X0).max(axis=1, keepdims=True)))
+        variants["none"] = maxnorm(X0)
+        B = Baseline(x_data=w)
+        for meth, kw in [("snip", {"max_half_window": 40}), ("asls", {}), ("arpls", {})]:
+            variants[meth] = maxnorm(np.array([x - getattr(B, meth)(x, **kw)[0] for x in X0]))
+        splits = (make_splits(s, split_col="split") if name == "drug"
+                  else make_splits(s, folds=5, seed=0))
+        for v, X in variants.items():
+            t0 = time.time()
+            res = {}
+            for mn, mk in [("lib", LibrarySearch), ("svm", lambda: PCASVM(random_state=0))]:
+                res[mn] = np.mean([np.mean(mk().fit(X[tr], y[tr]).predict(X[te]) == y[te])
+                                   for tr, te in splits])
+            print(name, g, v, f"{time.time() - t0:.0f}s",
+                  " ".join(f"{k}={a:.3f}" for k, a in res.items()), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or list(SETS))
