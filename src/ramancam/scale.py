@@ -135,6 +135,9 @@ class RunSummary:
         Spectra computed by this run.
     seconds : float
         Wall time of the computation (not counting cluster start-up).
+    peak_rss_mb : dict of str to float
+        Peak resident memory of every process that computed tiles (the worker's address, or
+        ``"this process"``), in MiB.
     """
 
     out: Path
@@ -143,6 +146,7 @@ class RunSummary:
     computed: int
     n_spectra: int
     seconds: float
+    peak_rss_mb: dict[str, float]
 
     @property
     def spectra_per_s(self) -> float:
@@ -324,6 +328,18 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
     return ty, tx, h * w
 
 
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process in MiB (Linux/macOS; NaN elsewhere)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return float("nan")
+    import sys
+
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / (1024.0 * 1024.0) if sys.platform == "darwin" else kb / 1024.0
+
+
 def _local_cluster(workers: int, threads: int, processes: bool) -> Any:
     import logging
 
@@ -368,6 +384,7 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
     skipped = n_tiles - len(todo)
     n_done = skipped
     n_spectra = 0
+    rss: dict[str, float] = {}
     t0 = time.perf_counter()
     if workers is None and scheduler is None:
         for ty, tx in todo:
@@ -375,6 +392,7 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
             n_done += 1
             if progress is not None:
                 progress(n_done, n_tiles)
+        rss["this process"] = peak_rss_mb()
     elif todo:
         dd = _need_dask()
         cluster = _local_cluster(workers, job.threads, processes) if workers else None
@@ -388,17 +406,20 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
                     n_done += 1
                     if progress is not None:
                         progress(n_done, n_tiles)
+                seconds = time.perf_counter() - t0
+                rss = {str(k): float(v) for k, v in client.run(peak_rss_mb).items()}
         finally:
             if cluster is not None:
                 cluster.close()
-    seconds = time.perf_counter() - t0
+    if (workers is None and scheduler is None) or not todo:
+        seconds = time.perf_counter() - t0
     done = np.asarray(store["done"][...])
     meta = dict(store.attrs["ramancam"])
     meta["complete"] = bool(done.all())
     store.attrs["ramancam"] = meta
     _open_store.cache_clear()
     del cube
-    return RunSummary(Path(job.out), n_tiles, skipped, len(todo), n_spectra, seconds)
+    return RunSummary(Path(job.out), n_tiles, skipped, len(todo), n_spectra, seconds, rss)
 
 
 def agreement(out: str | os.PathLike[str], cube_path: str | os.PathLike[str]
@@ -496,6 +517,9 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
                if summary.skipped else "")
     print(f"wrote {what} of {summary.n_spectra} spectra ({summary.computed} tiles, "
           f"{summary.spectra_per_s:.0f} spectra/s) to {summary.out}{resumed}")
+    if summary.peak_rss_mb:
+        print("peak memory per worker: " + ", ".join(
+            f"{v:.0f} MiB" for v in summary.peak_rss_mb.values()))
     agree = agreement(summary.out, job.cube)
     if agree is not None and agree[1]:
         print(f"agreement with the cube's truth: {agree[0] / agree[1]:.4f} "
