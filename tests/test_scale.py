@@ -184,9 +184,18 @@ def test_dask_run_equals_the_one_process_run(small_map, tmp_path):
     summary = run(MapJob("explain", str(model_path), str(cube_path), str(two)), workers=2,
                   processes=False)
     assert summary.computed == 9 and summary.n_spectra == 99
-    a, b = read_results(one), read_results(two)
+    assert set(summary.peak_rss_mb) and all(v > 0 for v in summary.peak_rss_mb.values())
+    # an existing cluster, by its scheduler's address
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster:
+        run(MapJob("explain", str(model_path), str(cube_path), str(tmp_path / "three.zarr")),
+            scheduler=cluster.scheduler_address)
+    a, b, c = (read_results(tmp_path / f"{k}.zarr") for k in ("one", "two", "three"))
     for k in ("predicted", "proba", "confidence", "maps", "done"):
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+        np.testing.assert_array_equal(a[k], c[k], err_msg=k)
 
 
 def test_resume_computes_only_the_tiles_not_done(small_map, tmp_path, monkeypatch):
