@@ -11,6 +11,8 @@ import pytest
 
 from ramancam import RamancamError, Spectra, experiments
 from ramancam.cli import main
+from ramancam.experiments.mixing import _common_grid
+from ramancam.experiments.pharma import _pick_by_signal
 
 EVIL = "<script>alert(1)</script>"
 EVIL_FILE = "<img src=x onerror=alert(1)>"  # a file name cannot hold "/"
@@ -108,7 +110,7 @@ def test_reproduce_all_quick_end_to_end(tmp_path, pure_dir, pharma_csv, capsys):
 
 
 def test_all_skips_absent_real_data_with_reason(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(experiments, "default_data", lambda name: None)
+    monkeypatch.setattr(experiments._shared, "default_data", lambda name: None)
     out = tmp_path / "o"
     assert main(["reproduce", "all", "--quick", "--out", str(out)]) == 0
     captured = capsys.readouterr()
@@ -133,13 +135,13 @@ def test_pick_by_signal_hand_computed():
     level = np.array([10.0, 5.2, 3.0, 2.4, 9.0, 100.0, 40.0, 51.0, 33.0, 26.0, 80.0])
     labels = np.array(["a"] * 5 + ["b"] * 6)
     # a: top 10 -> nearest 5 (5.2), 3.33 (3.0), 2.5 (2.4); b: top 100 -> 51, 33, 26
-    picked = experiments._pick_by_signal(level, labels, (1.0, 1 / 2, 1 / 3, 1 / 4))
+    picked = _pick_by_signal(level, labels, (1.0, 1 / 2, 1 / 3, 1 / 4))
     assert picked.tolist() == [0, 1, 2, 3, 5, 7, 8, 9]
 
 
 def test_pick_by_signal_needs_enough_spectra():
     with pytest.raises(RamancamError, match="class 'a' must have at least 5 spectra"):
-        experiments._pick_by_signal(np.ones(4), np.array(["a"] * 4), (1.0, 0.5, 0.3, 0.25))
+        _pick_by_signal(np.ones(4), np.array(["a"] * 4), (1.0, 0.5, 0.3, 0.25))
 
 
 def test_run_errors(tmp_path, monkeypatch):
@@ -155,7 +157,7 @@ def test_run_errors(tmp_path, monkeypatch):
     f.write_text("x", encoding="utf-8")
     with pytest.raises(RamancamError, match="out_dir must be a folder"):
         experiments.common(f, quick=True)
-    monkeypatch.setattr(experiments, "default_data", lambda name: None)
+    monkeypatch.setattr(experiments._shared, "default_data", lambda name: None)
     with pytest.raises(RamancamError, match="pure must be given; got none"):
         experiments.mixing(tmp_path / "m", quick=True)
     with pytest.raises(RamancamError, match="data must be an existing file or folder"):
@@ -172,7 +174,7 @@ def test_cli_reports_missing_pure_as_error(tmp_path, capsys):
 def test_common_grid_needs_overlap():
     s = Spectra([np.ones(5), np.ones(5)], [np.arange(100.0, 105.0), np.arange(200.0, 205.0)])
     with pytest.raises(RamancamError, match="pure spectra must share a Raman-shift range"):
-        experiments._common_grid(s)
+        _common_grid(s)
 
 
 def test_pharma_on_shared_drug_mabs(shared_data, tmp_path):

@@ -25,6 +25,10 @@ weights per step. The pieces here remove those costs without changing the module
   are computed at that layer).
 - :func:`adam` is Adam with the fused (one-pass) kernel where PyTorch has one.
 
+The dependency runs one way, ``ramancam.model -> ramancam._fast``: the model builds its
+``features`` from :class:`FastFeatures`, and this module never imports the model; the
+functions take any :class:`Network` (a structural type that ``RamanCNN`` satisfies).
+
 Results agree with the layer-by-layer module to float32 rounding (the convolution sums in a
 different order); :mod:`tests.test_fast` checks that, including gradients and ties.
 """
@@ -36,7 +40,7 @@ import ctypes.util
 import os
 import sys
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, TypeVar
 
 import torch
 from torch import nn
@@ -44,11 +48,45 @@ from torch.nn import functional as F
 
 from .errors import RamancamError
 
-if TYPE_CHECKING:  # model.py may import this module, so only for the type checker
-    from .model import RamanCNN
+__all__ = ["FastFeatures", "Network", "adam", "fast_features", "fast_forward",
+           "features_for_maps", "tune_allocator", "use_fast_features"]
 
-__all__ = ["FastFeatures", "adam", "fast_features", "fast_forward", "features_for_maps",
-           "tune_allocator", "use_fast_features"]
+
+class _Config(Protocol):
+    """The architecture settings the fast path reads (:class:`ramancam.model.CNNConfig`)."""
+
+    @property
+    def n_points(self) -> int: ...
+    @property
+    def filter_size(self) -> int: ...
+    @property
+    def alpha(self) -> float: ...
+    @property
+    def dropout(self) -> float: ...
+    @property
+    def fc_activation(self) -> str: ...
+
+
+class Network(Protocol):
+    """What the fast path uses of a network; :class:`ramancam.model.RamanCNN` has it.
+
+    A structural type, so that this module never imports :mod:`ramancam.model`: the model
+    builds its ``features`` from :class:`FastFeatures`, so the dependency runs one way only,
+    ``model -> _fast``.
+    """
+
+    training: bool
+    features: nn.Sequential
+    fc1: nn.Linear
+    fc2: nn.Linear
+
+    @property
+    def config(self) -> _Config: ...
+
+    def scale_input(self, x: torch.Tensor) -> torch.Tensor: ...
+
+
+_N = TypeVar("_N", bound=Network)
 
 # glibc mallopt parameter numbers (malloc.h).
 _M_TRIM_THRESHOLD = -1
@@ -276,7 +314,7 @@ def _first_layer(conv: nn.Conv1d, x: torch.Tensor, left: int, right: int,
     return _Conv1Pool.apply(wins, conv.weight, bias, n, alpha, need_grad)
 
 
-def _check_input(model: RamanCNN, x: torch.Tensor) -> torch.Tensor:
+def _check_input(model: Network, x: torch.Tensor) -> torch.Tensor:
     n_points = model.config.n_points
     if x.dim() == 3 and x.shape[1] == 1:
         x = x[:, 0]
@@ -395,7 +433,7 @@ class FastFeatures(nn.Sequential):
         return _features_cl(_conv_layers(self), self.filter_size, self.alpha, x[:, 0])
 
 
-def use_fast_features(model: RamanCNN) -> RamanCNN:
+def use_fast_features(model: _N) -> _N:
     """Swap ``model.features`` for a :class:`FastFeatures` holding the same layers (in place).
 
     Parameters
@@ -413,7 +451,7 @@ def use_fast_features(model: RamanCNN) -> RamanCNN:
     return model
 
 
-def fast_features(model: RamanCNN, x: torch.Tensor) -> torch.Tensor:
+def fast_features(model: Network, x: torch.Tensor) -> torch.Tensor:
     """Output ``A`` of the last pooling layer of a :class:`~ramancam.model.RamanCNN`.
 
     Parameters
@@ -434,7 +472,7 @@ def fast_features(model: RamanCNN, x: torch.Tensor) -> torch.Tensor:
     return _features_cl(_conv_layers(model.features), c.filter_size, c.alpha, x)
 
 
-def features_for_maps(model: RamanCNN, x: torch.Tensor) -> torch.Tensor:
+def features_for_maps(model: Network, x: torch.Tensor) -> torch.Tensor:
     """``model.features(x)`` in the layout the explanation maps contract fastest.
 
     The same values, shape ``(n, n_filters, pooled_length)``; where the fast path applies it
@@ -460,7 +498,7 @@ def features_for_maps(model: RamanCNN, x: torch.Tensor) -> torch.Tensor:
     return f(x)
 
 
-def fast_forward(model: RamanCNN, x: torch.Tensor, *, bf16: bool = False) -> torch.Tensor:
+def fast_forward(model: Network, x: torch.Tensor, *, bf16: bool = False) -> torch.Tensor:
     """Logits of a :class:`~ramancam.model.RamanCNN`, computed the fast way.
 
     The same function as ``model(x)`` (same parameters, dropout active when

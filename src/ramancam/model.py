@@ -19,6 +19,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ._fast import FastFeatures
 from .errors import RamancamError
 
 __all__ = ["CNNConfig", "RamanCNN", "SamePad1d", "pooled_length"]
@@ -152,6 +153,7 @@ class RamanCNN(nn.Module):
     steps aside whenever a hook is registered or the input is not float32 on the CPU.
     """
 
+    features: nn.Sequential
     input_mean: torch.Tensor
     input_scale: torch.Tensor
 
@@ -167,8 +169,6 @@ class RamanCNN(nn.Module):
                        nn.LeakyReLU(c.alpha),
                        nn.MaxPool1d(2, 2, ceil_mode=True)]
             in_ch = c.n_filters
-        from ._fast import FastFeatures  # _fast imports this module for types only
-
         self.features = FastFeatures(*layers, filter_size=c.filter_size, alpha=c.alpha)
         self.register_buffer("input_mean", torch.zeros(c.n_points))
         self.register_buffer("input_scale", torch.ones(c.n_points))

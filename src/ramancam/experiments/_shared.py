@@ -1,0 +1,242 @@
+"""What the experiments share (private): output folder, figures and report of one run,
+settings with overrides, the CNN, the comparison models, map scores and the shared data.
+
+Each experiment module builds a :class:`_Run`, fills its sections and ends with
+:func:`_finish` (``metrics.json`` and ``report.html``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import RamancamError
+from ..report import Figure, Section, software_versions, write_bytes, write_report, write_text
+from .settings import (
+    COMMON,
+    COMMON_QUICK,
+    FILTERS,
+    FILTERS_QUICK,
+    MIXING,
+    MIXING_QUICK,
+    PHARMA,
+    PHARMA_QUICK,
+)
+
+if TYPE_CHECKING:
+    from ..spectra import Spectra
+
+__all__ = [
+    "default_data",
+    "jsonable",
+]
+
+# ----------------------------------------------------------------------------- plumbing
+def _progress(msg: str) -> None:
+    print(f"[ramancam] {msg}", file=sys.stderr, flush=True)
+
+
+def _rng(seed: int, stream: int) -> np.random.Generator:
+    return np.random.default_rng([int(seed), int(stream)])
+
+
+def jsonable(value: Any) -> Any:
+    """Numbers, arrays and tuples as JSON; NaN and infinities as null."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@dataclass
+class _Run:
+    """One experiment's output folder, figures and report sections."""
+
+    name: str
+    out_dir: Path
+    seed: int
+    quick: bool
+    settings: dict[str, Any]
+    sections: list[Section] = field(default_factory=list)
+    figures: list[str] = field(default_factory=list)
+    t0: float = field(default_factory=time.perf_counter)
+
+    def figure(self, fig: Any, filename: str, caption: str) -> Figure:
+        """Save a matplotlib figure as PNG (atomically) and return it for the report."""
+        from ..plot import figure_png
+
+        png = figure_png(fig)
+        write_bytes(self.out_dir / filename, png)
+        self.figures.append(filename)
+        return Figure(png, caption)
+
+    def log(self, msg: str) -> None:
+        _progress(f"{self.name}: {msg} ({time.perf_counter() - self.t0:.0f} s)")
+
+
+def _prepare_out(out_dir: str | os.PathLike[str]) -> Path:
+    p = Path(out_dir)
+    if p.exists() and not p.is_dir():
+        raise RamancamError(f"out_dir must be a folder; got the file {str(p)!r}. "
+                            "Choose another --out.")
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+def _settings(name: str, quick: bool, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    base = {"filters": (FILTERS, FILTERS_QUICK), "common": (COMMON, COMMON_QUICK),
+            "mixing": (MIXING, MIXING_QUICK), "pharma": (PHARMA, PHARMA_QUICK)}[name]
+    s = dict(base[1] if quick else base[0])
+    unknown = set(overrides) - set(s)
+    if unknown:
+        raise RamancamError(f"{name} settings must be among {sorted(s)}; got unknown "
+                            f"{sorted(unknown)}. Check the spelling.")
+    s.update({k: v for k, v in overrides.items() if v is not None})
+    return s
+
+
+def _finish(run: _Run, results: dict[str, Any], title: str) -> dict[str, Any]:
+    doc = {"experiment": run.name, "seed": run.seed, "quick": run.quick,
+           "settings": run.settings, "results": results, "figures": run.figures,
+           "seconds": round(time.perf_counter() - run.t0, 1), "versions": software_versions()}
+    write_text(run.out_dir / "metrics.json",
+               json.dumps(jsonable(doc), indent=2, allow_nan=False) + "\n")
+    write_report(run.out_dir / "report.html", title, run.sections,
+                 settings={f"{run.name}.{k}": v for k, v in run.settings.items()}
+                 | {"quick": run.quick}, seed=run.seed)
+    run.log(f"wrote {run.out_dir / 'report.html'}")
+    return doc
+
+
+def _cnn(settings: Mapping[str, Any], seed: int, **extra: Any) -> Any:
+    from ..train import CNNClassifier
+
+    params = {"n_filters": settings.get("n_filters", 64),
+              "filter_size": settings.get("filter_size", 8),
+              "fc_width": settings["fc_width"], "epochs": settings["epochs"],
+              "lr": settings["lr"], "batch_size": settings["batch_size"],
+              "random_state": seed}
+    params.update(extra)
+    return CNNClassifier(**params)
+
+
+def _labels(spectra: Spectra) -> NDArray[np.str_]:
+    if spectra.labels is None:
+        raise RamancamError("spectra must be labelled; got no labels. Give labels "
+                            "(--label-col or --labels-from).")
+    return np.asarray(spectra.labels).astype(str)
+
+
+def _class_index(est: Any, labels: NDArray[Any]) -> NDArray[np.int64]:
+    lookup = {str(c): i for i, c in enumerate(est.classes_)}
+    return np.array([lookup[str(v)] for v in labels], dtype=np.int64)
+
+
+def _as_float(value: Any) -> float:
+    """Mean of what a metric returns (a score or one score per map)."""
+    return float(np.nanmean(np.asarray(value, dtype=np.float64)))
+
+
+def _baselines_available() -> bool:
+    try:
+        from .. import baselines  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _baseline_test_scores(X_tr: NDArray[Any], y_tr: NDArray[Any], X_te: NDArray[Any],
+                          y_te: NDArray[Any], seed: int) -> tuple[dict[str, float], Any]:
+    """Accuracy of PCA+SVM and PLS-DA on the same split (and the fitted PLS-DA, for VIP)."""
+    if not _baselines_available():
+        return {}, None
+    from ..baselines import PCASVM, PLSDA
+
+    out: dict[str, float] = {}
+    pls = None
+    for name, est in (("PCA+SVM", PCASVM(random_state=seed)), ("PLS-DA", PLSDA(random_state=seed))):
+        try:
+            est.fit(X_tr, y_tr)
+        except ValueError as exc:  # e.g. too few spectra per class for its inner CV
+            _progress(f"{name} could not be fitted: {str(exc).splitlines()[0]}")
+            out[name] = float("nan")
+            continue
+        out[name] = float(np.mean(np.asarray(est.predict(X_te)).astype(str)
+                                  == np.asarray(y_te).astype(str)))
+        if name == "PLS-DA":
+            pls = est
+    return out, pls
+
+
+# ----------------------------------------------------------------------------- map scores
+def _shared_legend(fig: Any, axes: Any) -> None:
+    """One legend above the panels instead of one inside each (where it hid the curves)."""
+    axs = np.atleast_1d(axes).ravel()
+    handles, labels = axs[0].get_legend_handles_labels()
+    for ax in axs:
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+    if handles:
+        fig.legend(handles, labels, loc="outside upper center", fontsize="small",
+                   ncols=min(len(labels), 6))
+
+
+def _peak_scores(maps: NDArray[Any], axis: NDArray[Any], peaks: NDArray[Any], tol: float,
+                 window: float) -> dict[str, float]:
+    from .. import metrics
+
+    return {"pointing": _as_float(metrics.pointing_game(maps, axis, peaks, tol)),
+            "mass": _as_float(metrics.peak_mass(maps, axis, peaks, window))}
+
+
+# ----------------------------------------------------------------------------- data
+def default_data(name: str) -> Path | None:
+    """A folder of the shared real data (``../shared/data/<name>``) if it is there.
+
+    Looked up in ``$RAMANCAM_SHARED_DATA/<name>``, then ``../shared/data/<name>`` relative
+    to the current directory, then beside the checkout this module was imported from.
+    """
+    candidates = []
+    env = os.environ.get("RAMANCAM_SHARED_DATA")
+    if env:
+        candidates.append(Path(env) / name)
+    candidates.append(Path.cwd().parent / "shared" / "data" / name)
+    candidates.append(Path(__file__).resolve().parents[4] / "shared" / "data" / name)
+    for c in candidates:
+        if c.exists():
+            return c
+    return None
+
+
+def _resolve_data(given: str | os.PathLike[str] | None, shared: str, name: str,
+                  option: str) -> Path:
+    if given is not None:
+        p = Path(given)
+        if not p.exists():
+            raise RamancamError(f"{name} must be an existing file or folder; got {str(p)!r} "
+                                f"(not found). Check the path given to {option}.")
+        return p
+    found = default_data(shared)
+    if found is None:
+        raise RamancamError(
+            f"{name} must be given; got none, and the shared data folder {shared!r} was not "
+            f"found (../shared/data/{shared} or $RAMANCAM_SHARED_DATA/{shared}). Pass "
+            f"{option}.")
+    return found

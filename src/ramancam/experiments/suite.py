@@ -1,0 +1,167 @@
+"""Every experiment with one combined report (:func:`all_experiments`), the registry
+:data:`EXPERIMENTS` and :func:`run` (``ramancam reproduce NAME``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import RamancamError
+from ..report import Section, Table, software_versions, write_report, write_text
+from . import _shared
+from ._shared import _finish, _prepare_out, _progress, _resolve_data, _Run, _settings, jsonable
+from .common import _common, common
+from .filters import _filters, filters
+from .mixing import _mixing, mixing
+from .pharma import _pharma, pharma
+
+__all__ = [
+    "EXPERIMENTS",
+    "all_experiments",
+    "run",
+]
+
+# ----------------------------------------------------------------------------- all
+def all_experiments(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bool = False,
+                    pure: str | os.PathLike[str] | None = None,
+                    data: str | os.PathLike[str] | None = None,
+                    label_col: str | None = None) -> dict[str, Any]:
+    """Every experiment, each in its own sub-folder, plus one combined report.
+
+    ``mixing`` and ``pharma`` are skipped, with the reason stated on stderr, in
+    ``metrics.json`` and in the report, when their real data are absent and none was given.
+
+    Returns
+    -------
+    dict
+        ``{"experiments": {name: metrics}, "skipped": {name: reason}, ...}``.
+    """
+    root = _prepare_out(out_dir)
+    t0 = time.perf_counter()
+    done: dict[str, Any] = {}
+    skipped: dict[str, str] = {}
+    sections: list[Section] = []
+    jobs: list[tuple[str, Callable[..., dict[str, Any]], Any]] = [
+        ("filters", _filters, None), ("common", _common, None)]
+    pure_src = Path(pure) if pure is not None else _shared.default_data("amino-acids")
+    if pure_src is None:
+        skipped["mixing"] = ("shared amino-acids folder not found (../shared/data/amino-acids "
+                             "or $RAMANCAM_SHARED_DATA); pass --pure DIR to run it")
+    else:
+        jobs.append(("mixing", _mixing, pure_src))
+    if data is None:
+        folder = _shared.default_data("drug-mabs")
+        data_src = None if folder is None else folder / "spectra.csv.gz"
+    else:
+        data_src = Path(data)
+    if data_src is None or not data_src.exists():
+        skipped["pharma"] = ("shared drug-mabs data not found (../shared/data/drug-mabs/"
+                             "spectra.csv.gz or $RAMANCAM_SHARED_DATA); pass --data FILE "
+                             "to run it")
+    else:
+        jobs.append(("pharma", _pharma, data_src))
+    for name, reason in skipped.items():
+        _progress(f"{name}: skipped: {reason}")
+    settings: dict[str, Any] = {"quick": quick}
+    for name, fn, src in jobs:
+        s = _settings(name, quick, {})
+        if name == "pharma" and label_col is not None:
+            s["label_col"] = label_col
+        run = _Run(name, _prepare_out(root / name), int(seed), quick, s)
+        if src is not None:
+            option = "--pure DIR" if name == "mixing" else "--data FILE"
+            src = _resolve_data(src, name, "pure" if name == "mixing" else "data", option)
+            run.settings["pure" if name == "mixing" else "data"] = str(src)
+        results = fn(run) if src is None else fn(run, src)
+        done[name] = _finish(run, results, name)
+        sections.extend(run.sections)
+        settings.update({f"{name}.{k}": v for k, v in run.settings.items()})
+    if skipped:
+        sections.append(Section("Skipped", [f"NOTE: {k} was skipped: {v}."
+                                            for k, v in skipped.items()]))
+    summary = _summary_rows(done)
+    sections.insert(0, Section("Summary", [
+        "Each experiment's own report, figures and metrics.json are in its sub-folder.",
+        Table(["experiment", "quantity", "value", "paper"], summary,
+              caption="Headline numbers")]))
+    doc = {"experiments": done, "skipped": skipped, "seed": int(seed), "quick": quick,
+           "seconds": round(time.perf_counter() - t0, 1), "versions": software_versions()}
+    write_text(root / "metrics.json", json.dumps(jsonable(doc), indent=2,
+                                                 allow_nan=False) + "\n")
+    write_report(root / "report.html", "ramancam: the paper's experiments", sections,
+                 settings=settings, seed=int(seed))
+    _progress(f"all: wrote {root / 'report.html'} ({doc['seconds']:.0f} s)")
+    return doc
+
+
+def _summary_rows(done: Mapping[str, Any]) -> list[list[Any]]:
+    rows: list[list[Any]] = []
+    if "filters" in done:
+        for r in done["filters"]["results"]["settings"]:
+            rows.append(["filters", f"{r['study']} study: pointing, size {r['filter_size']} "
+                                    f"({r['n_filters']} filters)",
+                         r["pointing"], "focus improves toward size 8 and with more filters"])
+    if "common" in done:
+        r = done["common"]["results"]
+        rows.append(["common", "accuracy", r["accuracy"], "-"])
+        for m, name in (("fc", "FC-importance"), ("gradcam", "Grad-CAM")):
+            for w in ("defined", "random"):
+                if w in r["maps"][m]:
+                    rows.append(["common", f"{name} pointing at {w} peak(s)",
+                                 r["maps"][m][w]["pointing"],
+                                 "FC: defined peak; Grad-CAM: random peaks"])
+    if "mixing" in done:
+        r = done["mixing"]["results"]
+        rows.append(["mixing", "test accuracy (mean over fold models)",
+                     r["test_accuracy"]["mean"], "1.00"])
+        rows.append(["mixing", "share of maps closer to labelled pure spectrum",
+                     r["share_labelled_better"]["mean"], ">= 0.95 (target)"])
+        rows.append(["mixing", "map at admixed-only peaks (scaled)",
+                     r["admixed_peak_value"]["mean"], "near zero or negative"])
+    if "pharma" in done:
+        r = done["pharma"]["results"]
+        rows.append(["pharma", "test accuracy", r["accuracy"], "1.00"])
+        rows.append(["pharma", "background share of |map|", r["background_share"],
+                     "near zero"])
+    return rows
+
+
+#: name -> function, for ``ramancam reproduce NAME``.
+EXPERIMENTS: dict[str, Callable[..., dict[str, Any]]] = {
+    "filters": filters, "common": common, "mixing": mixing, "pharma": pharma,
+    "all": all_experiments}
+
+
+def run(name: str, out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bool = False,
+        pure: str | os.PathLike[str] | None = None, data: str | os.PathLike[str] | None = None,
+        label_col: str | None = None) -> dict[str, Any]:
+    """Run one experiment by name (``filters``, ``common``, ``mixing``, ``pharma``, ``all``).
+
+    Raises
+    ------
+    RamancamError
+        If the name is unknown, or an option is given to an experiment that does not use it.
+    """
+    if name not in EXPERIMENTS:
+        raise RamancamError(f"experiment must be one of {', '.join(EXPERIMENTS)}; got "
+                            f"{name!r}.")
+    kw: dict[str, Any] = {}
+    if pure is not None:
+        if name not in ("mixing", "all"):
+            raise RamancamError(f"--pure is used by mixing and all; got it with {name!r}. "
+                                "Drop --pure.")
+        kw["pure"] = pure
+    if data is not None or label_col is not None:
+        if name not in ("pharma", "all"):
+            raise RamancamError(f"--data/--label-col are used by pharma and all; got them "
+                                f"with {name!r}. Drop them.")
+        if data is not None:
+            kw["data"] = data
+        if label_col is not None:
+            kw["label_col"] = label_col
+    return EXPERIMENTS[name](out_dir, seed=seed, quick=quick, **kw)

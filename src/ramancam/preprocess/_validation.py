@@ -1,0 +1,70 @@
+"""Input checks shared by the preprocessing steps (private).
+
+How a spectrum is named in error messages, the validation of a matrix and its axis, and
+the number checks every step uses. Expected failures raise
+:class:`ramancam.errors.RamancamError`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ..errors import RamancamError
+from ..spectra import check_axis
+
+Array = NDArray[np.float64]
+
+
+# ----------------------------------------------------------------------------- helpers
+def _names(n: int, sources: ArrayLike | None = None,
+           index: Sequence[int] | None = None) -> list[str]:
+    """How each spectrum is named in error messages: its file when known, else its index."""
+    idx = list(range(n)) if index is None else [int(i) for i in index]
+    src = [""] * n if sources is None else [str(s) for s in np.asarray(sources).tolist()]
+    if len(src) != n:
+        raise RamancamError(
+            f"sources must have one entry per spectrum ({n}); got {len(src)}.")
+    return [f"file {s} (spectrum {i})" if s else f"spectrum {i}"
+            for s, i in zip(src, idx, strict=True)]
+
+
+def _check_X(X: ArrayLike, wavenumbers: ArrayLike) -> tuple[Array, Array]:
+    """Validate a matrix and its axis; return float64 copies-or-views (never written to)."""
+    w = check_axis(wavenumbers)
+    try:
+        arr = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise RamancamError(f"X must hold numbers; got {exc}.") from None
+    if arr.ndim != 2:
+        raise RamancamError(
+            f"X must be 2-D of shape (n_spectra, n_points); got shape {arr.shape}. "
+            "Use X[None, :] for a single spectrum.")
+    if arr.shape[1] != w.size:
+        raise RamancamError(f"X has {arr.shape[1]} points but wavenumbers has {w.size}.")
+    if not np.isfinite(arr).all():
+        i, j = (int(v) for v in np.argwhere(~np.isfinite(arr))[0])
+        raise RamancamError(
+            f"X must be finite; got {arr[i, j]} in spectrum {i} at {w[j]:g} cm-1. "
+            "Remove or interpolate missing values first.")
+    return arr, w
+
+
+def _float(name: str, value: Any) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise RamancamError(f"{name} must be a number; got {value!r}.") from None
+    if not math.isfinite(v):
+        raise RamancamError(f"{name} must be finite; got {value!r}.")
+    return v
+
+
+def _int(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise RamancamError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+    return int(value)

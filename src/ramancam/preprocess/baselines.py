@@ -1,0 +1,103 @@
+"""Baseline correction by pybaselines: :func:`baseline` and :data:`BASELINE_METHODS`.
+
+Any pybaselines algorithm that fits "one spectrum in, one baseline out" with keyword
+parameters (asls, arpls, ...) is reachable by name; the straight-line baseline of the paper
+is :func:`ramancam.preprocess.steps.linear_baseline`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ..errors import RamancamError
+from ._validation import Array, _check_X, _names
+
+__all__ = [
+    "BASELINE_METHODS",
+    "baseline",
+]
+
+# pybaselines methods that do not fit "one spectrum in, one baseline out" with keyword
+# parameters only (they need other methods, several spectra or explicit anchor points).
+_PYBASELINES_EXCLUDED = {"custom_bc", "optimize_extended_range", "collab_pls", "interp_pts"}
+
+
+def _pybaselines_methods() -> tuple[str, ...]:
+    from pybaselines import Baseline as _PB
+
+    return tuple(sorted(n for n in dir(_PB) if not n.startswith("_")
+                        and callable(getattr(_PB, n)) and n not in _PYBASELINES_EXCLUDED))
+
+
+#: pybaselines algorithms reachable through :func:`baseline` (``method=...``).
+BASELINE_METHODS = _pybaselines_methods()
+
+
+def _check_method(method: Any) -> str:
+    if method not in BASELINE_METHODS:
+        raise RamancamError(
+            f"baseline method must be one of {', '.join(BASELINE_METHODS)}; got {method!r}.")
+    return str(method)
+
+
+def _pybaseline(X: Array, w: Array, names: list[str], *, method: str,
+                **params: Any) -> Array:
+    from pybaselines import Baseline as _PB
+
+    fitter = getattr(_PB(x_data=w), _check_method(method))
+    out = np.empty_like(X)
+    # pybaselines has no batched 1-D API: one call per spectrum, but the Baseline object
+    # (sorting of x, cached matrices) is shared by all spectra on this axis.
+    for i, y in enumerate(X):
+        try:
+            base, _ = fitter(y, **params)
+        except TypeError as exc:
+            raise RamancamError(
+                f"baseline parameters must be accepted by pybaselines' {method}; got "
+                f"{params!r} ({exc}). See the pybaselines documentation of {method}.") from None
+        except ValueError as exc:
+            raise RamancamError(
+                f"baseline {method} must succeed on {names[i]}; got {exc}. "
+                "Check its parameters.") from None
+        out[i] = y - base
+    return out
+
+
+def baseline(X: ArrayLike, wavenumbers: ArrayLike, method: str = "asls", *,
+             sources: ArrayLike | None = None, **params: Any) -> tuple[Array, Array]:
+    """Subtract a baseline estimated by a pybaselines algorithm.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_spectra, n_points)
+        Intensities.
+    wavenumbers : array-like of shape (n_points,)
+        Raman shifts in cm-1 (passed to ``pybaselines.Baseline(x_data=wavenumbers)``, which
+        handles descending axes and restores the caller's order).
+    method : str
+        Name of a ``pybaselines.Baseline`` method, one of :data:`BASELINE_METHODS`
+        (e.g. ``"asls"``, ``"arpls"``, ``"airpls"``, ``"snip"``, ``"modpoly"``).
+    sources : array-like of str of shape (n_spectra,), optional
+        Source file of each spectrum, named in error messages.
+    **params
+        Passed through to the method, e.g. ``lam=1e6, p=0.01`` for ``asls``.
+
+    Returns
+    -------
+    X_new : ndarray of shape (n_spectra, n_points), float64
+        Intensities minus their baselines.
+    wavenumbers : ndarray of shape (n_points,)
+        The axis, unchanged.
+
+    Raises
+    ------
+    RamancamError
+        If ``method`` is unknown (the message lists the known ones) or pybaselines rejects
+        the parameters.
+    """
+    arr, w = _check_X(X, wavenumbers)
+    m = _check_method(method)
+    return _pybaseline(arr, w, _names(arr.shape[0], sources), method=m, **params), w.copy()

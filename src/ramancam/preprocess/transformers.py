@@ -1,0 +1,285 @@
+"""scikit-learn transformer forms of the steps (``BaseEstimator`` + ``TransformerMixin``).
+
+Each works on ``X`` of shape (n_spectra, n_points) alone; the input axis is the
+constructor parameter ``wavenumbers`` (required by :class:`Crop` and :class:`Resample`,
+which change the grid). Each runs the step function of :mod:`ramancam.preprocess.steps`
+(or :mod:`~ramancam.preprocess.baselines`) with the same checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from ..errors import RamancamError
+from ..spectra import check_axis
+from ._validation import Array
+from .baselines import _check_method, baseline
+from .steps import (
+    _check_crop,
+    _check_despike,
+    _check_norm,
+    _check_outside,
+    _check_regions,
+    _check_savgol,
+    _crop,
+    crop,
+    despike,
+    linear_baseline,
+    make_grid,
+    normalize,
+    resample,
+    savgol,
+)
+
+__all__ = [
+    "BaselineCorrection",
+    "Crop",
+    "Despike",
+    "LinearBaseline",
+    "Normalize",
+    "Resample",
+    "SavitzkyGolay",
+]
+
+# ----------------------------------------------------------------------------- transformers
+class _StepTransformer(TransformerMixin, BaseEstimator):
+    """Shared fit/transform plumbing: validation in ``fit``, fitted state ends in ``_``."""
+
+    _needs_axis = False
+    #: The step function ``f(X, wavenumbers, **self._params()) -> (X_out, axis_out)``.
+    _step: Callable[..., tuple[Array, Array]]
+
+    def _axis(self, n_features: int) -> Array:
+        wn = getattr(self, "wavenumbers", None)
+        if wn is None:
+            if self._needs_axis:
+                raise RamancamError(
+                    f"wavenumbers must be given to {type(self).__name__} (the input axis); "
+                    "got None.")
+            # Without an axis the point index stands in for it (channel numbers).
+            return np.arange(n_features, dtype=np.float64)
+        w = check_axis(wn)
+        if w.size != n_features:
+            raise RamancamError(
+                f"X has {n_features} points but wavenumbers has {w.size}.")
+        return w
+
+    def _params(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _run(self, X: Array, w: Array) -> tuple[Array, Array]:
+        return type(self)._step(X, w, **self._params())
+
+    def fit(self, X: ArrayLike, y: Any = None) -> _StepTransformer:
+        """Check ``X`` (n_spectra, n_points) and the parameters; returns ``self``."""
+        arr = check_array(X, dtype=np.float64)
+        w = self._axis(arr.shape[1])
+        self._params()
+        self.n_features_in_ = arr.shape[1]
+        self.wavenumbers_in_ = w
+        return self
+
+    def transform(self, X: ArrayLike) -> Array:
+        """Apply the step: array of shape (n_spectra, n_out), float64."""
+        check_is_fitted(self, "n_features_in_")
+        arr = check_array(X, dtype=np.float64)
+        if arr.shape[1] != self.n_features_in_:
+            # Worded as scikit-learn words it, so that its estimator checks recognise it.
+            raise RamancamError(
+                f"X has {arr.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input (the points of the axis in fit). "
+                "Resample the spectra onto that axis first.")
+        out, _ = self._run(arr, self.wavenumbers_in_)
+        return out
+
+
+class LinearBaseline(_StepTransformer):
+    """Transformer form of :func:`linear_baseline`.
+
+    Parameters
+    ----------
+    wavenumbers : array-like of shape (n_points,), optional
+        Input axis; default: the point index.
+    regions : sequence of (lo, hi), optional
+        Baseline regions; ``None`` = line through the end points.
+    """
+
+    _step = staticmethod(linear_baseline)
+
+    def __init__(self, wavenumbers: ArrayLike | None = None,
+                 regions: Sequence[tuple[float, float]] | None = None) -> None:
+        self.wavenumbers = wavenumbers
+        self.regions = regions
+
+    def _params(self) -> dict[str, Any]:
+        return {"regions": _check_regions(self.regions)}
+
+
+class BaselineCorrection(_StepTransformer):
+    """Transformer form of :func:`baseline` (pybaselines).
+
+    Parameters
+    ----------
+    method : str
+        One of :data:`BASELINE_METHODS`.
+    wavenumbers : array-like of shape (n_points,), optional
+        Input axis; default: the point index.
+    params : dict, optional
+        Passed through to the pybaselines method.
+    """
+
+    _step = staticmethod(baseline)
+
+    def __init__(self, method: str = "asls", wavenumbers: ArrayLike | None = None,
+                 params: dict[str, Any] | None = None) -> None:
+        self.method = method
+        self.wavenumbers = wavenumbers
+        self.params = params
+
+    def _params(self) -> dict[str, Any]:
+        return {"method": _check_method(self.method), **(self.params or {})}
+
+
+class Crop(_StepTransformer):
+    """Transformer form of :func:`crop`; ``wavenumbers_out_`` is the kept axis.
+
+    Parameters
+    ----------
+    wavenumbers : array-like of shape (n_points,)
+        Input axis (required).
+    lo, hi : float
+        Inclusive range in cm-1.
+    """
+
+    _needs_axis = True
+    _step = staticmethod(crop)
+
+    def __init__(self, wavenumbers: ArrayLike | None = None, lo: float = 350.0,
+                 hi: float = 1800.0) -> None:
+        self.wavenumbers = wavenumbers
+        self.lo = lo
+        self.hi = hi
+
+    def _params(self) -> dict[str, Any]:
+        lo, hi = _check_crop(self.lo, self.hi)
+        return {"lo": lo, "hi": hi}
+
+    def fit(self, X: ArrayLike, y: Any = None) -> Crop:
+        super().fit(X, y)
+        p = self._params()
+        self.wavenumbers_out_ = _crop(np.zeros((1, self.wavenumbers_in_.size)),
+                                      self.wavenumbers_in_, ["the input axis"], **p)[1]
+        return self
+
+
+class Resample(_StepTransformer):
+    """Transformer form of :func:`resample`; ``grid_`` is the output axis.
+
+    Parameters
+    ----------
+    wavenumbers : array-like of shape (n_points,)
+        Input axis (required).
+    grid : (start, stop, step)
+        Output grid in cm-1, inclusive (default: the paper's 350-1800 at 1).
+    outside : {"error", "nearest", "zero"}
+        See :func:`resample`.
+    tolerance : float, optional
+        See :func:`resample`.
+    """
+
+    _needs_axis = True
+    _step = staticmethod(resample)
+
+    def __init__(self, wavenumbers: ArrayLike | None = None,
+                 grid: tuple[float, float, float] = (350.0, 1800.0, 1.0),
+                 outside: str = "error", tolerance: float | None = None) -> None:
+        self.wavenumbers = wavenumbers
+        self.grid = grid
+        self.outside = outside
+        self.tolerance = tolerance
+
+    def _params(self) -> dict[str, Any]:
+        try:
+            start, stop, step = self.grid
+        except (TypeError, ValueError):
+            raise RamancamError(
+                f"grid must be (start, stop, step); got {self.grid!r}.") from None
+        return {"grid": make_grid(start, stop, step), "outside": _check_outside(self.outside),
+                "tolerance": self.tolerance}
+
+    def fit(self, X: ArrayLike, y: Any = None) -> Resample:
+        super().fit(X, y)
+        self.grid_ = self._params()["grid"]
+        return self
+
+
+class Normalize(_StepTransformer):
+    """Transformer form of :func:`normalize`.
+
+    Parameters
+    ----------
+    method : {"max", "area", "minmax", "snv", "vector"}
+    wavenumbers : array-like of shape (n_points,), optional
+        Input axis (used by ``"area"``); default: the point index.
+    """
+
+    _step = staticmethod(normalize)
+
+    def __init__(self, method: str = "max", wavenumbers: ArrayLike | None = None) -> None:
+        self.method = method
+        self.wavenumbers = wavenumbers
+
+    def _params(self) -> dict[str, Any]:
+        return {"method": _check_norm(self.method)}
+
+
+class SavitzkyGolay(_StepTransformer):
+    """Transformer form of :func:`savgol`.
+
+    Parameters
+    ----------
+    window_length : int
+    polyorder : int
+    wavenumbers : array-like of shape (n_points,), optional
+    """
+
+    _step = staticmethod(savgol)
+
+    def __init__(self, window_length: int = 11, polyorder: int = 3,
+                 wavenumbers: ArrayLike | None = None) -> None:
+        self.window_length = window_length
+        self.polyorder = polyorder
+        self.wavenumbers = wavenumbers
+
+    def _params(self) -> dict[str, Any]:
+        wl, po = _check_savgol(self.window_length, self.polyorder)
+        return {"window_length": wl, "polyorder": po}
+
+
+class Despike(_StepTransformer):
+    """Transformer form of :func:`despike`.
+
+    Parameters
+    ----------
+    threshold : float
+    window : int
+    wavenumbers : array-like of shape (n_points,), optional
+    """
+
+    _step = staticmethod(despike)
+
+    def __init__(self, threshold: float = 7.0, window: int = 3,
+                 wavenumbers: ArrayLike | None = None) -> None:
+        self.threshold = threshold
+        self.window = window
+        self.wavenumbers = wavenumbers
+
+    def _params(self) -> dict[str, Any]:
+        t, m = _check_despike(self.threshold, self.window)
+        return {"threshold": t, "window": m}

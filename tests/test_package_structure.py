@@ -1,0 +1,186 @@
+"""The package's shape: no import circle, no oversized module, documented import paths work.
+
+The import graph is read from the source with :mod:`ast` (nothing is imported), and every
+``import``/``from ... import`` statement counts, wherever it stands: at module level, inside a
+function (an import deferred to break a circle is still a circle) or under
+``if TYPE_CHECKING:``.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src"
+PACKAGE = SRC / "ramancam"
+MAX_LINES = 900
+
+
+# ----------------------------------------------------------------------------- import graph
+def module_files(src: Path, package: str) -> dict[str, Path]:
+    """Dotted module name -> file, for every ``.py`` file of ``src/<package>``."""
+    out = {}
+    for path in sorted((src / package).rglob("*.py")):
+        parts = list(path.relative_to(src).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        out[".".join(parts)] = path
+    return out
+
+
+def import_graph(src: Path, package: str) -> dict[str, set[str]]:
+    """Module -> the modules of the same package that it imports (anywhere in its code).
+
+    ``from .x import y`` is an edge to ``x`` and, when ``x.y`` is a module, to ``x.y`` too;
+    ``from . import y`` is an edge to the submodule ``y`` if there is one, else to the package.
+    The implicit import of a module's parent packages is not counted.
+    """
+    files = module_files(src, package)
+    graph: dict[str, set[str]] = {m: set() for m in files}
+    for mod, path in files.items():
+        is_pkg = path.name == "__init__.py"
+        here = mod.split(".") if is_pkg else mod.split(".")[:-1]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base_parts = here[:len(here) - (node.level - 1)]
+                    base = ".".join(base_parts + ([node.module] if node.module else []))
+                else:
+                    base = node.module or ""
+                subs = [f"{base}.{a.name}" for a in node.names if f"{base}.{a.name}" in files]
+                named = [a.name for a in node.names]
+                targets = subs + ([base] if len(subs) < len(named) or node.module else [])
+            for t in targets:
+                # `import ramancam.a.b` or a name below a module: the longest module prefix.
+                parts = t.split(".")
+                while parts and ".".join(parts) not in files:
+                    parts.pop()
+                if parts and ".".join(parts) != mod:
+                    graph[mod].add(".".join(parts))
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import circle as ``[a, b, ..., a]``, or None when the graph is acyclic."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    stack: list[str] = []
+
+    def visit(m: str) -> list[str] | None:
+        state[m] = 1
+        stack.append(m)
+        for n in sorted(graph[m]):
+            if state.get(n) == 1:
+                return [*stack[stack.index(n):], n]
+            if n not in state and (found := visit(n)):
+                return found
+        stack.pop()
+        state[m] = 2
+        return None
+
+    for m in sorted(graph):
+        if m not in state and (found := visit(m)):
+            return found
+    return None
+
+
+def test_no_import_circle_in_ramancam():
+    graph = import_graph(SRC, "ramancam")
+    assert len(graph) > 30 and graph["ramancam.cli.train"]  # the parser sees the package
+    cycle = find_cycle(graph)
+    assert cycle is None, "import circle: " + " -> ".join(cycle or [])
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        p = root / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+
+
+def test_circle_through_an_import_inside_a_function_is_found(tmp_path):
+    _write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/a.py": "from .b import g\n",
+        "pkg/b.py": "def g():\n    from .c import h\n    return h\n",
+        "pkg/c.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from . import a\n",
+    })
+    assert find_cycle(import_graph(tmp_path, "pkg")) == ["pkg.a", "pkg.b", "pkg.c", "pkg.a"]
+
+
+def test_package_forms_of_import_are_resolved(tmp_path):
+    _write(tmp_path, {
+        "pkg/__init__.py": "from .sub import f\n",
+        "pkg/sub/__init__.py": "from .impl import f\nfrom .. import top\n",
+        "pkg/sub/impl.py": "import pkg.top\nfrom ..top import X\ndef f(): ...\n",
+        "pkg/top.py": "X = 1\n",
+        "pkg/other.py": "from . import sub, top\nfrom pkg.sub import impl\nimport os\n",
+    })
+    g = import_graph(tmp_path, "pkg")
+    assert g == {"pkg": {"pkg.sub"}, "pkg.sub": {"pkg.sub.impl", "pkg.top"},
+                 "pkg.sub.impl": {"pkg.top"}, "pkg.top": set(),
+                 "pkg.other": {"pkg.sub", "pkg.top", "pkg.sub.impl"}}
+    assert find_cycle(g) is None
+    # A submodule that imports a name from its own package's __init__ closes a circle.
+    _write(tmp_path, {"pkg/top.py": "from .sub import f\nX = 1\n"})
+    assert find_cycle(import_graph(tmp_path, "pkg")) is not None
+
+
+# ----------------------------------------------------------------------------- module size
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")),
+                         ids=lambda p: str(p.relative_to(SRC)))
+def test_module_is_at_most_900_lines(path):
+    n = len(path.read_text(encoding="utf-8").splitlines())
+    assert n <= MAX_LINES, (f"{path.relative_to(SRC)} has {n} lines (limit {MAX_LINES}); "
+                            "split it into a package (see README, Where does new code go).")
+
+
+# ----------------------------------------------------------------------------- documented paths
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+_STATEMENT = re.compile(r"^\s*((?:from\s+ramancam[\w.]*\s+import\s+[\w, ]+)"
+                        r"|(?:import\s+ramancam[\w.]*(?:\s+as\s+\w+)?))\s*$", re.M)
+_DOTTED = re.compile(r"\bramancam(?:\.[A-Za-z_]\w*)+")
+
+
+def _documented(pattern: re.Pattern[str], group: int) -> list[str]:
+    found = set()
+    for doc in DOCS:
+        found.update(m.group(group).strip()
+                     for m in pattern.finditer(doc.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+STATEMENTS = _documented(_STATEMENT, 1)
+DOTTED = _documented(_DOTTED, 0)
+
+
+def test_docs_show_import_paths():
+    assert "from ramancam.preprocess import paper_recipe" in STATEMENTS
+    assert "ramancam.preprocess" in DOTTED
+
+
+@pytest.mark.parametrize("statement", STATEMENTS)
+def test_documented_import_statement_works(statement):
+    exec(statement, {})  # one of our own docs' import lines
+
+
+@pytest.mark.parametrize("dotted", DOTTED)
+def test_documented_dotted_name_resolves(dotted):
+    parts = dotted.split(".")
+    for k in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:k]))
+        except ModuleNotFoundError:
+            continue
+        for attr in parts[k:]:
+            assert hasattr(obj, attr), f"{dotted}: {'.'.join(parts[:k])} has no {attr}"
+            obj = getattr(obj, attr)
+        return
+    pytest.fail(f"{dotted}: no module")
