@@ -138,6 +138,9 @@ class RunSummary:
     peak_rss_mb : dict of str to float
         Peak resident memory of every process that computed tiles (the worker's address, or
         ``"this process"``), in MiB.
+    cpu_s : dict of str to float
+        CPU seconds (user + system) of the same processes: of the whole worker process
+        (start-up and model loading included) on Dask, of the tiles alone in one process.
     """
 
     out: Path
@@ -147,6 +150,7 @@ class RunSummary:
     n_spectra: int
     seconds: float
     peak_rss_mb: dict[str, float]
+    cpu_s: dict[str, float]
 
     @property
     def spectra_per_s(self) -> float:
@@ -340,6 +344,11 @@ def peak_rss_mb() -> float:
     return kb / (1024.0 * 1024.0) if sys.platform == "darwin" else kb / 1024.0
 
 
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process so far, in seconds."""
+    return time.process_time()
+
+
 def _local_cluster(workers: int, threads: int, processes: bool) -> Any:
     import logging
 
@@ -385,14 +394,17 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
     n_done = skipped
     n_spectra = 0
     rss: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     t0 = time.perf_counter()
     if workers is None and scheduler is None:
+        c0 = cpu_seconds()
         for ty, tx in todo:
             n_spectra += run_tile(job, ty, tx)[2]
             n_done += 1
             if progress is not None:
                 progress(n_done, n_tiles)
         rss["this process"] = peak_rss_mb()
+        cpu["this process"] = cpu_seconds() - c0
     elif todo:
         dd = _need_dask()
         cluster = _local_cluster(workers, job.threads, processes) if workers else None
@@ -408,6 +420,7 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
                         progress(n_done, n_tiles)
                 seconds = time.perf_counter() - t0
                 rss = {str(k): float(v) for k, v in client.run(peak_rss_mb).items()}
+                cpu = {str(k): float(v) for k, v in client.run(cpu_seconds).items()}
         finally:
             if cluster is not None:
                 cluster.close()
@@ -419,7 +432,8 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
     store.attrs["ramancam"] = meta
     _open_store.cache_clear()
     del cube
-    return RunSummary(Path(job.out), n_tiles, skipped, len(todo), n_spectra, seconds, rss)
+    return RunSummary(Path(job.out), n_tiles, skipped, len(todo), n_spectra, seconds, rss,
+                      cpu)
 
 
 def agreement(out: str | os.PathLike[str], cube_path: str | os.PathLike[str]
