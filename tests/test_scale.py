@@ -82,6 +82,30 @@ def test_cube_errors(tmp_path, rng):
         create_cube(tmp_path / "x.zarr", (2, 2), np.arange(3.0), chunks=(0, 2))
 
 
+def test_cube_layout_errors_and_missing_extra(tmp_path, monkeypatch):
+    import sys
+
+    import zarr
+
+    import ramancam.scale as scale
+    from ramancam.io.zarr_cube import need_zarr
+
+    g = zarr.open_group(str(tmp_path / "a.zarr"), mode="w")
+    g.create_array("spectra", shape=(2, 2, 3), dtype="float32")
+    with pytest.raises(RamancamError, match="must hold the arrays 'spectra' and 'wavenumbers'"):
+        open_cube(tmp_path / "a.zarr")
+    g.create_array("wavenumbers", data=np.arange(4.0))
+    with pytest.raises(RamancamError, match=r"'spectra' must have shape \(ny, nx, 4\)"):
+        open_cube(tmp_path / "a.zarr")
+    monkeypatch.setitem(sys.modules, "zarr", None)
+    with pytest.raises(RamancamError, match=r"zarr must be installed .*'ramancam\[maps\]'"):
+        need_zarr()
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)
+    with pytest.raises(RamancamError,
+                       match=r"dask.distributed must be installed .*'ramancam\[maps\]'"):
+        scale._need_dask()
+
+
 # --------------------------------------------------------------------------- simulate map
 
 def test_simulated_tiles_do_not_depend_on_order_and_follow_the_layout():

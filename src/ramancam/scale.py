@@ -468,9 +468,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group(
         "large maps (Zarr cube input; docs/scale.md)",
         "With a Zarr cube as DATA, or with --workers/--scheduler, the map is processed tile "
-        "by tile into a Zarr store (--out DIR: DIR/<command>.zarr, or --out NAME.zarr); "
-        "running the same command again resumes an interrupted run. Needs the maps extra: "
-        "pip install 'ramancam[maps]'.")
+        "by tile into a Zarr store (--out DIR writes DIR/predictions.zarr or "
+        "DIR/explain.zarr, --out NAME.zarr that store); running the same command again "
+        "resumes an interrupted run. Needs the maps extra: pip install 'ramancam[maps]'.")
     m = g.add_mutually_exclusive_group()
     m.add_argument("--workers", type=int, metavar="N",
                    help="run the tiles on a local Dask cluster of N worker processes "
