@@ -122,10 +122,10 @@ def test_write_table_refuses_names_that_would_not_read_back(tmp_path, meta, labe
         write_table(s, tmp_path / "x.csv", label_col=label_col)
 
 
-def test_write_table_refuses_empty_labels(tmp_path):
-    s = Spectra(np.ones((1, 2)), [1.0, 2.0], labels=[""])
-    with pytest.raises(RamancamError, match="labels must not be empty"):
-        write_table(s, tmp_path / "x.csv")
+def test_write_table_keeps_empty_labels(tmp_path):
+    s = Spectra(np.ones((2, 2)), [1.0, 2.0], labels=["", "a"])
+    write_table(s, tmp_path / "x.csv")
+    assert read_table(tmp_path / "x.csv", label_col="label").labels.tolist() == ["", "a"]
 
 
 def test_read_table_speed_on_a_large_table(tmp_path, rng):

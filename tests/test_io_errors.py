@@ -124,11 +124,10 @@ def test_label_column_missing_lists_columns(tmp_path):
     _one_line(e)
 
 
-def test_empty_label_cell(tmp_path):
-    p = _file(tmp_path, "t.csv", "label,1,2\nA,1,2\n,3,4\n")
-    with pytest.raises(RamancamError, match=r"t\.csv, line 3: label column 'label' must not "
-                                            "be empty"):
-        read_table(p, label_col="label")
+def test_empty_label_cell_is_unlabelled(tmp_path):
+    # contract with the other sessions: an empty label cell is the label "" (unlabelled)
+    p = _file(tmp_path, "t.csv", "label,1,2\nA,1,2\n, 3,4\n")
+    assert read_table(p, label_col="label").labels.tolist() == ["A", ""]
 
 
 def test_table_without_numeric_header(tmp_path):
@@ -159,11 +158,12 @@ def test_bad_csv_quoting(tmp_path):
 
 
 def test_unknown_file_type_lists_known_types(tmp_path):
-    p = tmp_path / "s.spc"
+    p = tmp_path / "s.opj"
     p.write_bytes(b"\x00\x01binary")
     with pytest.raises(RamancamError,
-                       match=r"s\.spc must be of a known type; got '\.spc'\. Known types: wide "
-                             r"table .*two-column text.*RRUFF text.*\.csv, \.tsv, \.txt") as e:
+                       match=r"s\.opj must be of a known type; got '\.opj'\. Known types: wide "
+                             r"table .*two-column text.*RRUFF text.*Galactic SPC \(\.spc\).*"
+                             r"Renishaw WiRE \(\.wdf\).*JCAMP-DX.*\.csv, \.tsv, \.txt") as e:
         read(p)
     _one_line(e)
 
@@ -234,9 +234,8 @@ def test_option_conflicts(tmp_path):
     table = _file(tmp_path, "t.csv", "label,1,2\nA,1,2\n")
     with pytest.raises(RamancamError, match="labels must come from one place"):
         read(table, label_col="label", labels_from="folder")
-    with pytest.raises(RamancamError, match="label_col applies to wide-table files; got a "
-                                            "folder"):
-        read(tmp_path, label_col="label")
+    with pytest.raises(RamancamError, match=r"s1\.txt: label column must be one of the table"):
+        read(tmp_path, label_col="label")  # a folder of text spectra, not of wide tables
     with pytest.raises(RamancamError, match="labels_from for a single file must be header:KEY "
                                             "or regex:R; got 'folder'"):
         read(tmp_path / "top.txt", labels_from="folder")

@@ -589,11 +589,13 @@ def make_splits(spectra: Spectra, *, folds: int = 5, group_col: str | None = Non
         splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
         pairs = splitter.split(np.zeros((n, 1)), labels, groups)
     else:
-        small = {c: k for c, k in counts.items() if k < folds}
+        small = {str(c): k for c, k in counts.items() if k < folds}
         if small:
+            shown = ", ".join(f"{c} ({k})" for c, k in list(small.items())[:10])
+            more = f" and {len(small) - 10} more" if len(small) > 10 else ""
             raise RamancamError(
                 f"every class must have at least {folds} spectra for {folds}-fold cross "
-                f"validation; got {small}. Use fewer --folds or add spectra.")
+                f"validation; got fewer in {shown}{more}. Use fewer --folds or add spectra.")
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
         pairs = splitter.split(np.zeros((n, 1)), labels)
     return [(np.sort(tr), np.sort(te)) for tr, te in pairs]

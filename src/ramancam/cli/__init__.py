@@ -22,8 +22,8 @@ from types import ModuleType
 from .. import __version__
 
 # Order in `ramancam --help`; modules not listed come after, alphabetically.
-ORDER = ["demo", "info", "simulate", "train", "predict", "explain", "baseline", "reproduce",
-         "benchmark"]
+ORDER = ["demo", "info", "convert", "simulate", "train", "predict", "explain", "baseline",
+         "reproduce", "benchmark"]
 
 
 def _commands() -> list[ModuleType]:

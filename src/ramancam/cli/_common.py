@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -13,23 +15,62 @@ LABELS_FROM_HELP = (
     "header value, e.g. header:NAMES), 'regex:R' (first group of R matched on the file name), "
     "or 'manifest:F' (a CSV with columns file,label)")
 
+GROUPS_FROM_HELP = (
+    "groups (e.g. biological replicate, patient) for folders, same forms as --labels-from "
+    "(a manifest needs columns file,group); they fill the metadata column 'group', which "
+    "train and baseline then use for group-aware folds")
+
 
 def add_data_arguments(p: argparse.ArgumentParser, *, name: str = "data",
                        help: str = "a spectra file (wide CSV/TSV, .gz too, two-column text, "
-                                   "RRUFF text) or a folder of such files") -> None:
-    """Positional DATA plus the label options ``--label-col`` / ``--labels-from``."""
+                                   "RRUFF text, SPC, WDF, JCAMP-DX) or a folder of such "
+                                   "files") -> None:
+    """Positional DATA plus ``--label-col`` / ``--labels-from`` / ``--groups-from``."""
     p.add_argument(name, help=help)
     g = p.add_argument_group("labels")
     g.add_argument("--label-col", metavar="C",
-                   help="wide tables: the column holding the class label")
+                   help="wide tables (a file or a folder of them): the column holding the "
+                        "class label; empty cells are unlabelled spectra")
     g.add_argument("--labels-from", metavar="SPEC", help=LABELS_FROM_HELP)
+    g.add_argument("--groups-from", metavar="SPEC", help=GROUPS_FROM_HELP)
 
 
 def read_data(args: argparse.Namespace, *, name: str = "data") -> Spectra:
-    """Read the DATA argument with the label options."""
+    """Read the DATA argument with the label and group options."""
     from ..io import read
 
-    return read(getattr(args, name), label_col=args.label_col, labels_from=args.labels_from)
+    return read(getattr(args, name), label_col=args.label_col, labels_from=args.labels_from,
+                groups_from=getattr(args, "groups_from", None))
+
+
+def drop_unlabelled(raw: Spectra) -> Spectra:
+    """``raw`` without the spectra whose label is ``""``, saying how many were left out (one
+    printed line; nothing when all are labelled)."""
+    import numpy as np
+
+    from ..errors import RamancamError
+
+    assert raw.labels is not None
+    keep = raw.labels != ""
+    n_out = int((~keep).sum())
+    if not n_out:
+        return raw
+    if not keep.any():
+        raise RamancamError(
+            f"spectra must carry class labels; got {len(raw)} spectra, all with an empty "
+            "label. Check --label-col / --labels-from.")
+    print(f"left out {n_out} unlabelled spectra (empty label); using {int(keep.sum())}")
+    return raw[np.flatnonzero(keep)]
+
+
+def group_col_of(args: argparse.Namespace) -> str | None:
+    """The metadata column of group-aware folds: ``--group-col``, or ``group`` when the
+    groups come from ``--groups-from``."""
+    from ..io import GROUP_COL
+
+    if getattr(args, "groups_from", None) is not None and args.group_col is None:
+        return GROUP_COL
+    return args.group_col
 
 
 def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
@@ -107,7 +148,8 @@ def spectrum_ids(s: Any) -> list[str]:
 def read_labelled_on_grid(args: argparse.Namespace, purpose: str) -> tuple[Any, Any, Any]:
     """Read ``args.data`` with labels, build the recipe and apply it (train, baseline).
 
-    Returns ``(raw, recipe, data)``: the spectra as read, the recipe (``None`` for
+    Returns ``(raw, recipe, data)``: the labelled spectra as read (spectra with an empty
+    label are left out, with one printed line), the recipe (``None`` for
     ``--recipe none``) and the preprocessed spectra, which lie on one common axis. ``purpose``
     completes the error messages ("for training", "for a baseline").
     """
@@ -118,6 +160,13 @@ def read_labelled_on_grid(args: argparse.Namespace, purpose: str) -> tuple[Any, 
         raise RamancamError(
             f"{args.data} must carry class labels {purpose}; got unlabelled spectra. Give "
             "--label-col (wide tables) or --labels-from (folders).")
+    raw = drop_unlabelled(raw)
+    if getattr(args, "groups_from", None) is not None:
+        if getattr(args, "split_col", None) is not None:
+            raise RamancamError(
+                "--groups-from gives groups for group-aware folds; got --split-col too, a "
+                "fixed split that does not use groups. Drop one of them.")
+        args.group_col = group_col_of(args)  # the folds below group by the 'group' column
     recipe = build_recipe(args)
     data = raw if recipe is None else recipe.apply(raw)
     if not data.has_common_axis:
@@ -130,14 +179,49 @@ def read_labelled_on_grid(args: argparse.Namespace, purpose: str) -> tuple[Any, 
 def add_split_arguments(p: argparse.ArgumentParser) -> None:
     """Cross-validation / split options and ``--seed``."""
     g = p.add_argument_group("validation")
+    g.add_argument("--folds", type=int, default=5, metavar="K",
+                   help="stratified K-fold cross validation (default 5; also the number of "
+                        "folds with --group-col or --groups-from)")
     m = g.add_mutually_exclusive_group()
-    m.add_argument("--folds", type=int, default=5, metavar="K",
-                   help="stratified K-fold cross validation (default 5)")
     m.add_argument("--group-col", metavar="C",
                    help="group-aware K-fold: spectra sharing a value of metadata column C "
-                        "(batch, vial, patient) stay in one fold")
+                        "(batch, vial, patient) stay in one fold (--groups-from sets C to "
+                        "'group')")
     m.add_argument("--split-col", metavar="C",
                    help="fixed train/test split from metadata column C (with --train-value)")
     g.add_argument("--train-value", metavar="V", default="train",
                    help="with --split-col: the value marking training spectra (default train)")
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+
+@contextmanager
+def convergence_note(model: str = "PLS-DA") -> Iterator[None]:
+    """Hold back scikit-learn's PLS warnings (``ConvergenceWarning``, and "y residual is
+    constant"), which PLS-DA's inner search raises once per fit in the middle of the output,
+    and say each kind once, in one line, at the end of the block. Other warnings are shown as
+    usual."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        warnings.simplefilter("always", ConvergenceWarning)
+        warnings.filterwarnings("always", message="y residual is constant")
+        yield
+    n_iter = n_const = 0
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            n_iter += 1
+        elif str(w.message).startswith("y residual is constant"):
+            n_const += 1
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    if n_iter:
+        print(f"note: {model} did not fully converge in {n_iter} of its inner fits (scikit-learn's "
+              "iteration limit); those components are used as they are and its accuracy is "
+              "the one shown")
+    if n_const:
+        print(f"note: {model} ran out of class information before its largest number of "
+              f"components in {n_const} inner fits (scikit-learn: 'y residual is constant'); "
+              "the inner search chose among the components that carry some")

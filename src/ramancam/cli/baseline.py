@@ -124,6 +124,13 @@ def _write_vip(out: Any, model: Any, grid: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ._common import convergence_note
+
+    with convergence_note({"pca-svm": "PCA + SVM", "plsda": "PLS-DA"}[args.model]):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     import csv
     import json
     import time

@@ -150,6 +150,10 @@ def run(args: argparse.Namespace) -> int:
             y = None if part.labels is None else part.labels
             if args.target == "true":
                 unknown = sorted(set(part.labels.tolist()) - set(classes))  # type: ignore[union-attr]
+                if "" in unknown:
+                    raise RamancamError(
+                        "labels must be given for --target true; got spectra with an empty "
+                        "label (unlabelled). Use --target predicted, or leave them out.")
                 if unknown:
                     raise RamancamError(
                         f"labels must be classes of the model ({', '.join(classes)}) for "

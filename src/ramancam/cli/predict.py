@@ -79,14 +79,16 @@ def run(args: argparse.Namespace) -> int:
                     row.append(true[i])
                 w.writerow(row)
             if true is not None:
-                n_right += int((pred == true).sum())
+                n_right += int((pred == true).sum())  # "" (unlabelled) never matches
     report = sys.stdout if args.out else sys.stderr
     if args.out:
         print(f"wrote {len(data)} predictions to {args.out}", file=report)
     if labels is not None:
-        unknown = sorted(set(labels.tolist()) - set(classes))
-        print(f"accuracy: {n_right / max(len(data), 1):.4f} ({n_right}/{len(data)})",
-              file=report)
+        n_lab = int((labels != "").sum())
+        unknown = sorted(set(labels.tolist()) - set(classes) - {""})
+        print(f"accuracy: {n_right / max(n_lab, 1):.4f} ({n_right}/{n_lab})"
+              + (f"; {len(data) - n_lab} unlabelled spectra not counted" if n_lab < len(data)
+                 else ""), file=report)
         if unknown:
             print(f"note: labels not known to the model count as wrong: {unknown}",
                   file=report)

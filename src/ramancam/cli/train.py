@@ -168,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..bundle import save, training_summary
     from ..train import CNNClassifier, cross_validate
-    from ._common import read_labelled_on_grid
+    from ._common import convergence_note, read_labelled_on_grid
 
     set_threads(args.threads)
     raw, recipe, data = read_labelled_on_grid(args, "for training")
@@ -186,10 +186,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {what}: CNN accuracy {acc:.4f} ({time.perf_counter() - t0:.0f} s)",
               file=sys.stderr, flush=True)
 
-    cv = cross_validate(data, estimator_params=params, folds=args.folds,
-                        group_col=args.group_col, split_col=args.split_col,
-                        train_value=args.train_value, seed=args.seed, compare=args.compare,
-                        keep_models=split, progress=progress)
+    # PLS-DA's inner search warns once per slow fit: one line after the table instead
+    with convergence_note("a baseline (PLS-DA's NIPALS)"):
+        cv = cross_validate(data, estimator_params=params, folds=args.folds,
+                            group_col=args.group_col, split_col=args.split_col,
+                            train_value=args.train_value, seed=args.seed,
+                            compare=args.compare, keep_models=split, progress=progress)
     kind = ("fixed split" if split else
             f"{len(cv.fold_accuracy)}-fold{' group' if args.group_col else ''} CV")
     print(f"\naccuracy ({kind}):")

@@ -5,8 +5,12 @@
   per row, one column per Raman shift; ``write_table`` output reads back exactly;
 * :func:`read_two_column` - (shift, intensity) text with ``#`` comments;
 * :func:`read_rruff` - RRUFF text (``##KEY=value`` headers become metadata);
-* :func:`read_folder` - a folder of such files, labels from sub-folders, a manifest, a header
-  key or a file-name regex;
+* :func:`read_spc`, :func:`read_wdf`, :func:`read_jcamp` - instrument files (Galactic SPC,
+  Renishaw WiRE, JCAMP-DX) through their own libraries (``spc-io``, ``renishaw-wdf``,
+  ``jcamp``), one spectrum per sub-file / collected spectrum / block, with the metadata the
+  file carries (WDF map positions as float columns ``x``, ``y``);
+* :func:`read_folder` - a folder of such files, labels (and groups) from sub-folders, a
+  manifest, a header key or a file-name regex, or from a label column of every wide table;
 * :func:`atomic_write` - the way every file of this package is written;
 * :func:`describe` - the summary ``ramancam info`` prints; :func:`example_path` - the built-in
   synthetic example table.
@@ -25,25 +29,45 @@ import numpy as np
 from ..errors import RamancamError
 from ..spectra import Spectra
 from ._atomic import atomic_write
-from ._text import KNOWN_TYPES, TEXT_SUFFIXES, check_exists, read_text
-from .folder import LABEL_SOURCES, labeller, parse_labels_from, read_file, read_folder, sniff_kind
+from ._text import FORMAT_NAMES, KNOWN_TYPES, TEXT_SUFFIXES, VENDOR_SUFFIXES, check_exists
+from .folder import (
+    GROUP_COL,
+    LABEL_SOURCES,
+    add_groups,
+    file_format,
+    labeller,
+    parse_labels_from,
+    read_file,
+    read_folder,
+    sniff_kind,
+)
+from .jcamp import read_jcamp
+from .spc import read_spc
 from .summary import describe
 from .table import read_table, write_table
+from .wdf import read_wdf
 from .xy import read_rruff, read_two_column
 
 __all__ = [
+    "FORMAT_NAMES",
+    "GROUP_COL",
     "KNOWN_TYPES",
     "LABEL_SOURCES",
     "TEXT_SUFFIXES",
+    "VENDOR_SUFFIXES",
     "atomic_write",
     "describe",
     "example_path",
+    "file_format",
     "read",
     "read_file",
     "read_folder",
+    "read_jcamp",
     "read_rruff",
+    "read_spc",
     "read_table",
     "read_two_column",
+    "read_wdf",
     "sniff_kind",
     "write_table",
 ]
@@ -59,19 +83,24 @@ def example_path() -> Path:
 
 
 def read(path: str | os.PathLike[str], *, label_col: str | None = None,
-         labels_from: str | None = None) -> Spectra:
+         labels_from: str | None = None, groups_from: str | None = None) -> Spectra:
     """Read a file or a folder of spectra.
 
     Parameters
     ----------
     path : str or path-like
         A wide table, two-column text or RRUFF text file (``.gz`` too; the layout is sniffed
-        from the content), or a folder of such files.
+        from the content), an instrument file (Galactic SPC ``.spc``, Renishaw WiRE
+        ``.wdf``, JCAMP-DX ``.jdx``/``.dx``), or a folder of such files.
     label_col : str, optional
-        Wide tables: the column holding the class label.
+        Wide tables (a file, or a folder of them): the column holding the class label. Empty
+        cells give the label ``""`` (unlabelled).
     labels_from : {"folder", "header:KEY", "regex:R", "manifest:F"}, optional
-        Folders: where labels come from (see :func:`read_folder`). For a single two-column or
-        RRUFF file ``header:KEY`` and ``regex:R`` work too.
+        Folders: where labels come from (see :func:`read_folder`). For a single file that is
+        not a wide table ``header:KEY`` and ``regex:R`` work too.
+    groups_from : {"folder", "header:KEY", "regex:R", "manifest:F"}, optional
+        Same forms, for groups (e.g. the biological replicate in the file name); they fill
+        the metadata column ``group`` (a manifest needs columns ``file,group``).
 
     Returns
     -------
@@ -91,22 +120,22 @@ def read(path: str | os.PathLike[str], *, label_col: str | None = None,
             f"labels_from={labels_from!r}. Use label_col for wide tables, labels_from for "
             "folders.")
     if p.is_dir():
-        if label_col is not None:
+        return read_folder(p, labels_from=labels_from, label_col=label_col,
+                           groups_from=groups_from)
+    s = read_file(p, label_col=label_col)
+    for spec, what in ((labels_from, "labels_from"), (groups_from, "groups_from")):
+        if spec is None:
+            continue
+        kind, arg = parse_labels_from(spec, what)
+        if kind not in ("header", "regex"):
             raise RamancamError(
-                f"label_col applies to wide-table files; got a folder {str(p)!r}. Use "
-                f"labels_from ({', '.join(LABEL_SOURCES)}) for folders.")
-        return read_folder(p, labels_from=labels_from)
-    if labels_from is None:
-        return read_file(p, label_col=label_col)
-    kind, arg = parse_labels_from(labels_from)
-    if kind not in ("header", "regex"):
-        raise RamancamError(
-            f"labels_from for a single file must be header:KEY or regex:R; got "
-            f"{labels_from!r}. Point at the folder to use {kind} labels.")
-    text = read_text(p)
-    if sniff_kind(text) == "table":
-        raise RamancamError(
-            f"labels_from applies to folders and single text spectra; got the wide table "
-            f"{str(p)!r}. Use label_col (--label-col) for tables.")
-    s = read_file(p)
-    return s.replace(labels=np.array(labeller(kind, arg, p.parent)(p, s)))
+                f"{what} for a single file must be header:KEY or regex:R; got "
+                f"{spec!r}. Point at the folder to use {kind} {what.split('_')[0]}.")
+        if what == "labels_from" and file_format(p) == "table":
+            raise RamancamError(
+                f"labels_from applies to folders and single spectrum files; got the wide table "
+                f"{str(p)!r}. Use label_col (--label-col) for tables.")
+        values = labeller(kind, arg, p.parent, what)(p, s)
+        s = (s.replace(labels=np.array(values)) if what == "labels_from"
+             else add_groups(s, values, p))
+    return s

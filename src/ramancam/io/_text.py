@@ -11,17 +11,24 @@ from ..errors import RamancamError
 
 # Text suffixes we read; each may also end in ".gz".
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".xy", ".asc")
+# Instrument formats, read through their own libraries: suffix -> format name.
+VENDOR_SUFFIXES = {".spc": "spc", ".wdf": "wdf", ".jdx": "jcamp", ".dx": "jcamp",
+                   ".jcamp": "jcamp"}
 KNOWN_TYPES = ("wide table (.csv/.tsv/.txt, also .gz)",
                "two-column text (shift, intensity; .txt/.csv/.dat/.xy/.asc)",
-               "RRUFF text (##KEY=value header lines, then shift, intensity)")
+               "RRUFF text (##KEY=value header lines, then shift, intensity)",
+               "Galactic SPC (.spc)", "Renishaw WiRE (.wdf)", "JCAMP-DX (.jdx/.dx/.jcamp)")
+#: Human names of the formats, as ``ramancam info`` prints them.
+FORMAT_NAMES = {"table": "wide table", "two_column": "two-column text", "rruff": "RRUFF text",
+                "spc": "Galactic SPC", "wdf": "Renishaw WiRE WDF", "jcamp": "JCAMP-DX"}
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
 def known_types_text() -> str:
     """One sentence naming the file types the readers understand."""
     sfx = ", ".join(TEXT_SUFFIXES)
-    return (f"Known types: {'; '.join(KNOWN_TYPES)}; suffixes {sfx}, each optionally + .gz. "
-            "Vendor formats (SPC, WDF, JCAMP-DX) must be exported to text first")
+    return (f"Known types: {'; '.join(KNOWN_TYPES)}; text suffixes {sfx}, each optionally "
+            "+ .gz")
 
 
 def base_suffix(path: Path) -> str:
@@ -33,8 +40,35 @@ def base_suffix(path: Path) -> str:
 
 
 def is_known_file(path: Path) -> bool:
-    """True when the file name has one of the text suffixes we read."""
-    return base_suffix(path) in TEXT_SUFFIXES
+    """True when the file name has one of the suffixes we read (text or instrument format)."""
+    sfx = base_suffix(path)
+    return sfx in TEXT_SUFFIXES or sfx in VENDOR_SUFFIXES
+
+
+def vendor_format(path: Path) -> str | None:
+    """``"spc"``, ``"wdf"`` or ``"jcamp"`` from the file name; ``None`` for text suffixes."""
+    return VENDOR_SUFFIXES.get(base_suffix(path))
+
+
+def read_bytes(path: Path) -> bytes:
+    """A whole file's bytes, un-gzipped when it starts with the gzip magic bytes.
+
+    Raises
+    ------
+    RamancamError
+        If the path is a folder or the gzip stream is broken.
+    """
+    if path.is_dir():
+        raise RamancamError(f"{path} must be a file here; got a folder.")
+    data = path.read_bytes()
+    if data[:2] == _GZIP_MAGIC:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise RamancamError(
+                f"file {path} must be a valid gzip file; got a damaged stream ({exc}). "
+                "Re-download or re-compress it.") from None
+    return data
 
 
 def check_exists(path: str | os.PathLike[str]) -> Path:
@@ -60,16 +94,7 @@ def read_text(path: Path) -> str:
         If the path is a folder, the gzip stream is broken, or the content holds NUL bytes
         (a binary file).
     """
-    if path.is_dir():
-        raise RamancamError(f"{path} must be a file here; got a folder.")
-    data = path.read_bytes()
-    if data[:2] == _GZIP_MAGIC:
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise RamancamError(
-                f"file {path} must be a valid gzip file; got a damaged stream ({exc}). "
-                "Re-download or re-compress it.") from None
+    data = read_bytes(path)
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         # UTF-16 with a byte-order mark, as some spectrometer software exports text.
         try:

@@ -1,6 +1,13 @@
-"""Reading one file of any known kind, and folders of such files with labels.
+"""Reading one file of any known kind, and folders of such files with labels and groups.
 
-Labels for a folder come from ``labels_from``:
+Text files are told apart by content (:func:`sniff_kind`); instrument formats by suffix:
+``.spc`` (Galactic SPC, :func:`~ramancam.io.spc.read_spc`), ``.wdf`` (Renishaw WiRE,
+:func:`~ramancam.io.wdf.read_wdf`), ``.jdx``/``.dx``/``.jcamp`` (JCAMP-DX,
+:func:`~ramancam.io.jcamp.read_jcamp`; a JCAMP-DX file with a text suffix is recognised by
+its ``##TITLE=``/``##JCAMP-DX=`` lines).
+
+Labels for a folder come from ``labels_from`` (or, for a folder of wide tables, from a label
+column ``label_col`` of every table):
 
 * ``"folder"``: the name of the sub-folder (directly under the folder read) holding the file;
 * ``"header:KEY"``: a ``##KEY=value`` header of each file (e.g. ``header:NAMES`` for RRUFF);
@@ -8,6 +15,9 @@ Labels for a folder come from ``labels_from``:
   whole match when ``R`` has no group);
 * ``"manifest:F"``: a CSV file ``F`` with columns ``file`` and ``label``; the files it lists
   (relative to the folder read) are read, in its order.
+
+Groups (``groups_from``, same forms; a manifest then needs a ``group`` column) become the
+metadata column ``group``, for group-aware cross validation.
 
 Files may have different axes; the result then has per-spectrum axes and must be resampled
 before it can be stacked into a matrix.
@@ -28,17 +38,28 @@ from ..errors import RamancamError, where
 from ..spectra import Spectra
 from ._text import (
     TEXT_SUFFIXES,
+    VENDOR_SUFFIXES,
     base_suffix,
     check_exists,
     is_known_file,
     known_types_text,
     read_text,
+    vendor_format,
 )
+from .jcamp import looks_like_jcamp, read_jcamp
+from .spc import read_spc
 from .table import _list, _skip_comments, parse_table, sniff_delimiter
+from .wdf import read_wdf
 from .xy import parse_xy
 
-__all__ = ["LABEL_SOURCES", "labeller", "parse_labels_from", "read_file", "read_folder",
-           "sniff_kind"]
+__all__ = ["GROUP_COL", "LABEL_SOURCES", "file_format", "labeller", "parse_labels_from",
+           "read_file", "read_folder", "sniff_kind"]
+
+#: The metadata column that ``groups_from`` fills.
+GROUP_COL = "group"
+
+_VENDOR_READERS: dict[str, Callable[[Path], Spectra]] = {
+    "spc": read_spc, "wdf": read_wdf, "jcamp": read_jcamp}
 
 LABEL_SOURCES = ("folder", "header:KEY", "regex:R", "manifest:F")
 
@@ -68,20 +89,44 @@ def sniff_kind(text: str) -> str:
     return "two_column"
 
 
+def file_format(path: str | os.PathLike[str]) -> str:
+    """The format of one file, as the readers see it: ``"spc"``, ``"wdf"``, ``"jcamp"``,
+    ``"table"``, ``"two_column"`` or ``"rruff"`` (see ``FORMAT_NAMES`` for display names).
+
+    Instrument formats are told by suffix; text files by content (the first 64 KiB).
+    """
+    p = Path(path)
+    fmt = vendor_format(p)
+    if fmt is not None:
+        return fmt
+    raw = p.read_bytes()[:65536] if p.is_file() else b""
+    if raw[:2] == b"\x1f\x8b":
+        import gzip
+
+        with gzip.open(p, "rb") as fh:
+            raw = fh.read(65536)
+    text = raw.decode("utf-8", "replace")
+    if looks_like_jcamp(text):
+        return "jcamp"
+    return sniff_kind(text)
+
+
 def read_file(path: str | os.PathLike[str], *, label_col: str | None = None) -> Spectra:
-    """Read one file, choosing the reader from its content (suffix must be a known type).
+    """Read one file, choosing the reader from its suffix and content.
 
     Parameters
     ----------
     path : str or path-like
-        A wide table, two-column text or RRUFF text file (``.gz`` too).
+        A wide table, two-column text or RRUFF text file (``.gz`` too), or an instrument
+        file: Galactic SPC (``.spc``), Renishaw WiRE (``.wdf``), JCAMP-DX (``.jdx``/``.dx``).
     label_col : str, optional
         For wide tables: the label column. Giving it forces the wide-table reader.
 
     Raises
     ------
     RamancamError
-        Missing path, unknown suffix (the known types are listed), or any reader error.
+        Missing path, unknown suffix (the known types are listed), ``label_col`` for an
+        instrument file, or any reader error.
     """
     p = check_exists(path)
     if p.is_dir():
@@ -90,22 +135,33 @@ def read_file(path: str | os.PathLike[str], *, label_col: str | None = None) -> 
         sfx = base_suffix(p) or "no suffix"
         raise RamancamError(
             f"file {p} must be of a known type; got {sfx!r}. {known_types_text()}.")
+    fmt = vendor_format(p)
+    if fmt is not None:
+        if label_col is not None:
+            raise RamancamError(
+                f"label_col applies to wide tables; got the {fmt.upper()} file {p} with "
+                f"label_col={label_col!r}. Use labels_from (--labels-from) for instrument "
+                "files.")
+        return _VENDOR_READERS[fmt](p)
     text = read_text(p)
+    if looks_like_jcamp(text) and label_col is None:
+        return read_jcamp(p)
     kind = "table" if label_col is not None else sniff_kind(text)
     if kind == "table":
         return parse_table(text, source=str(p), label_col=label_col)
     return parse_xy(text, source=str(p), headers=kind == "rruff")
 
 
-def parse_labels_from(spec: str) -> tuple[str, str]:
-    """Split a ``labels_from`` value into (kind, argument), checking the kind."""
+def parse_labels_from(spec: str, what: str = "labels_from") -> tuple[str, str]:
+    """Split a ``labels_from`` (or ``groups_from``) value into (kind, argument), checking
+    the kind."""
     kind, _, arg = spec.partition(":")
     if kind == "folder" and not arg:
         return kind, ""
     if kind in ("header", "regex", "manifest") and arg:
         return kind, arg
     raise RamancamError(
-        f"labels_from must be one of {', '.join(LABEL_SOURCES)}; got {spec!r}. "
+        f"{what} must be one of {', '.join(LABEL_SOURCES)}; got {spec!r}. "
         "E.g. header:NAMES or regex:(.+)\\.txt")
 
 
@@ -119,20 +175,21 @@ def _find_files(root: Path, pattern: str | None) -> list[Path]:
     return sorted(files, key=lambda f: f.relative_to(root).as_posix())
 
 
-def _read_manifest(spec: str, root: Path) -> tuple[list[Path], list[str]]:
+def _read_manifest(spec: str, root: Path, column: str = "label"
+                   ) -> tuple[list[Path], list[str]]:
     mpath = Path(spec)
     if not mpath.is_file() and (root / spec).is_file():
         mpath = root / spec
     if not mpath.is_file():
         raise RamancamError(
-            f"manifest must be an existing CSV file (columns file,label); got {spec!r}, which "
-            f"is neither a file nor a file in {str(root)!r}. Check the path.")
+            f"manifest must be an existing CSV file (columns file,{column}); got {spec!r}, "
+            f"which is neither a file nor a file in {str(root)!r}. Check the path.")
     text = read_text(mpath)
     start, line0 = _skip_comments(text)
     if start < 0:
         raise RamancamError(
-            f"manifest {mpath} must have a header row file,label and one row per file; got an "
-            "empty file. Fill it in.")
+            f"manifest {mpath} must have a header row file,{column} and one row per file; got "
+            "an empty file. Fill it in.")
     body = text[start:]
     delimiter = sniff_delimiter(body.split("\n", 1)[0]) or ","
     reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)
@@ -143,18 +200,18 @@ def _read_manifest(spec: str, root: Path) -> tuple[list[Path], list[str]]:
             f"manifest {mpath} must be valid CSV; got a parse error ({exc}). Fix its quoting."
         ) from None
     header = [h.strip().lower() for h in rows[0][1]]
-    if "file" not in header or "label" not in header:
+    if "file" not in header or column not in header:
         raise RamancamError(
-            f"manifest {mpath} must have columns 'file' and 'label'; got {_list(header)}. "
-            "Rename its header to file,label.")
-    fi, li = header.index("file"), header.index("label")
+            f"manifest {mpath} must have columns 'file' and '{column}'; got {_list(header)}. "
+            f"Rename its header to file,{column}.")
+    fi, li = header.index("file"), header.index(column)
     files: list[Path] = []
     labels: list[str] = []
     for lineno, row in rows[1:]:
         if len(row) <= max(fi, li):
             raise RamancamError(
-                f"{where(mpath, lineno)}every manifest row must have a file and a label; got "
-                f"{len(row)} fields. Complete that row.")
+                f"{where(mpath, lineno)}every manifest row must have a file and a {column}; "
+                f"got {len(row)} fields. Complete that row.")
         name, label = row[fi].strip(), row[li].strip()
         f = Path(name) if Path(name).is_absolute() else root / name
         if not f.is_file():
@@ -163,27 +220,29 @@ def _read_manifest(spec: str, root: Path) -> tuple[list[Path], list[str]]:
                 f"{name!r}, which is not there. Fix the name or remove the row.")
         if not label:
             raise RamancamError(
-                f"{where(mpath, lineno)}labels must not be empty; got an empty label for "
-                f"{name!r}. Fill it in.")
+                f"{where(mpath, lineno)}{column}s must not be empty; got an empty {column} "
+                f"for {name!r}. Fill it in.")
         files.append(f)
         labels.append(label)
     if not files:
         raise RamancamError(
             f"manifest {mpath} must list at least one file; got only a header. Add rows "
-            "file,label.")
+            f"file,{column}.")
     return files, labels
 
 
-def labeller(kind: str, arg: str, root: Path) -> Callable[[Path, Spectra], list[str]]:
-    """A function giving the labels of the spectra read from one file."""
+def labeller(kind: str, arg: str, root: Path, what: str = "labels_from"
+             ) -> Callable[[Path, Spectra], list[str]]:
+    """A function giving the labels (or groups: ``what="groups_from"``) of the spectra read
+    from one file."""
     if kind == "folder":
         def by_folder(f: Path, s: Spectra) -> list[str]:
             rel = f.relative_to(root)
             if len(rel.parts) < 2:
                 raise RamancamError(
                     f"file {f} must sit in a sub-folder named after its class for "
-                    f"labels_from='folder'; got it directly in {str(root)!r}. Move it into "
-                    "a class folder or use another labels_from.")
+                    f"{what}='folder'; got it directly in {str(root)!r}. Move it into "
+                    f"a class folder or use another {what}.")
             return [rel.parts[0]] * len(s)
         return by_folder
     if kind == "header":
@@ -192,13 +251,13 @@ def labeller(kind: str, arg: str, root: Path) -> Callable[[Path, Spectra], list[
                 (k for k in s.meta if k.lower() == arg.lower()), None)
             if key is None:
                 raise RamancamError(
-                    f"file {f} must have a ##{arg}= header line for labels_from='header:{arg}'; "
+                    f"file {f} must have a ##{arg}= header line for {what}='header:{arg}'; "
                     f"got headers {_list(list(s.meta))}. Use one of those keys.")
             vals = [str(v) for v in s.meta[key].tolist()]
             if not all(vals):
                 raise RamancamError(
                     f"file {f}: header {key!r} must not be empty to serve as a label; got ''. "
-                    "Fill it in or use another labels_from.")
+                    f"Fill it in or use another {what}.")
             return vals
         return by_header
     if kind == "regex":
@@ -206,7 +265,7 @@ def labeller(kind: str, arg: str, root: Path) -> Callable[[Path, Spectra], list[
             rx = re.compile(arg)
         except re.error as exc:
             raise RamancamError(
-                f"labels_from regex must be a valid regular expression; got {arg!r} ({exc}). "
+                f"{what} regex must be a valid regular expression; got {arg!r} ({exc}). "
                 "Fix the expression, e.g. regex:(.+)\\.txt") from None
 
         def by_regex(f: Path, s: Spectra) -> list[str]:
@@ -214,15 +273,65 @@ def labeller(kind: str, arg: str, root: Path) -> Callable[[Path, Spectra], list[
             label = None if m is None else (m.group(1) if rx.groups else m.group(0))
             if not label:
                 raise RamancamError(
-                    f"file names must match labels_from regex {arg!r} with a non-empty group; "
+                    f"file names must match {what} regex {arg!r} with a non-empty group; "
                     f"got {f.name!r}. Adjust the regex or the file pattern.")
             return [label] * len(s)
         return by_regex
-    raise RamancamError(f"labels_from kind must be folder, header or regex here; got {kind!r}.")
+    raise RamancamError(f"{what} kind must be folder, header or regex here; got {kind!r}.")
+
+
+def _concat(parts: list[Spectra]) -> Spectra:
+    """:meth:`Spectra.concat`, keeping numeric metadata numeric (positions ``x``/``y``,
+    laser wavelength, ...): a numeric column missing in some files is NaN there, not ``""``.
+    """
+    if len(parts) == 1:
+        return parts[0]
+    out = Spectra.concat(parts)
+    meta = dict(out.meta)
+    changed = False
+    for k in meta:
+        kinds = {p.meta[k].dtype.kind if k in p.meta else "" for p in parts}
+        if not kinds - {""} or not kinds - {""} <= {"f", "i", "u"}:
+            continue
+        if kinds <= {"i", "u"}:
+            meta[k] = np.concatenate([p.meta[k] for p in parts]).astype(np.int64)
+        else:
+            meta[k] = np.concatenate([p.meta[k].astype(np.float64) if k in p.meta
+                                      else np.full(len(p), np.nan) for p in parts])
+        changed = True
+    return out.replace(meta=meta) if changed else out
+
+
+def _file_groups(kind: str, arg: str, root: Path, spec: str) -> Callable[[Path, Spectra],
+                                                                        list[str]]:
+    """A function giving the groups of the spectra read from one file (``groups_from``)."""
+    if kind != "manifest":
+        return labeller(kind, arg, root, what="groups_from")
+    files, groups = _read_manifest(arg, root, column=GROUP_COL)
+    table = {f.resolve(): g for f, g in zip(files, groups, strict=True)}
+
+    def by_manifest(f: Path, s: Spectra) -> list[str]:
+        g = table.get(f.resolve())
+        if g is None:
+            raise RamancamError(
+                f"file {f} must be listed in the groups manifest ({spec}); got no row for it. "
+                "Add a row file,group for it.")
+        return [g] * len(s)
+    return by_manifest
+
+
+def add_groups(s: Spectra, groups: list[str], source: object) -> Spectra:
+    """``s`` with the metadata column ``group`` set to ``groups`` (one per spectrum)."""
+    if GROUP_COL in s.meta:
+        raise RamancamError(
+            f"groups_from must not replace an existing metadata column; {source} already has "
+            f"a column {GROUP_COL!r}. Use it with --group-col {GROUP_COL} instead.")
+    return s.replace(meta={**s.meta, GROUP_COL: np.array(groups, dtype=str)})
 
 
 def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
-                pattern: str | None = None) -> Spectra:
+                pattern: str | None = None, label_col: str | None = None,
+                groups_from: str | None = None) -> Spectra:
     """Read every spectrum file in a folder (and its sub-folders) into one :class:`Spectra`.
 
     Parameters
@@ -235,6 +344,12 @@ def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
         Glob pattern of the files to read (searched in all sub-folders unless it contains a
         ``/``); by default every file with a known suffix. Hidden files and folders are
         skipped. Ignored with a manifest, which lists the files itself.
+    label_col : str, optional
+        A folder of wide tables: the label column of every table (instead of
+        ``labels_from``). Each table keeps its own axis.
+    groups_from : {"folder", "header:KEY", "regex:R", "manifest:F"}, optional
+        Where groups come from (a manifest needs columns ``file,group``); they fill the
+        metadata column ``group``.
 
     Returns
     -------
@@ -247,31 +362,44 @@ def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
     ------
     RamancamError
         Missing folder, no files matched (the folder and pattern are named), a bad
-        ``labels_from``, a file without the label it asks for, or any reader error.
+        ``labels_from``/``groups_from``, both ``labels_from`` and ``label_col``, a file
+        without the label or group it asks for, or any reader error.
     """
     root = check_exists(path)
     if not root.is_dir():
         raise RamancamError(f"{root} must be a folder here; got a file. Use read().")
+    if label_col is not None and labels_from is not None:
+        raise RamancamError(
+            f"labels must come from one place; got label_col={label_col!r} and "
+            f"labels_from={labels_from!r}. Use label_col for wide tables, labels_from "
+            "otherwise.")
     kind, arg = parse_labels_from(labels_from) if labels_from is not None else ("", "")
+    gkind, garg = (parse_labels_from(groups_from, "groups_from") if groups_from is not None
+                   else ("", ""))
     labels_per_file: list[str] | None = None
     if kind == "manifest":
         files, labels_per_file = _read_manifest(arg, root)
     else:
         files = _find_files(root, pattern)
+    if gkind == "manifest":  # a groups manifest inside the folder is not a spectrum file
+        mpath = Path(garg) if Path(garg).is_file() else root / garg
+        files = [f for f in files if not (mpath.is_file() and f.samefile(mpath))]
     if not files:
-        shown = pattern or " ".join(f"*{s}[.gz]" for s in TEXT_SUFFIXES)
+        shown = pattern or " ".join([f"*{s}[.gz]" for s in TEXT_SUFFIXES]
+                                    + [f"*{s}" for s in VENDOR_SUFFIXES])
         raise RamancamError(
             f"folder {str(root)!r} must contain spectrum files matching {shown}; got none. "
             "Check the folder or pass another pattern.")
     label_of = labeller(kind, arg, root) if kind and kind != "manifest" else None
+    group_of = _file_groups(gkind, garg, root, str(groups_from)) if gkind else None
     parts: list[Spectra] = []
     for i, f in enumerate(files):
-        s = read_file(f)
+        s = read_file(f, label_col=label_col)
         if labels_per_file is not None:
             s = s.replace(labels=np.full(len(s), labels_per_file[i]))
         elif label_of is not None:
             s = s.replace(labels=np.array(label_of(f, s)))
+        if group_of is not None:
+            s = add_groups(s, group_of(f, s), f)
         parts.append(s)
-    if len(parts) == 1:
-        return parts[0]
-    return Spectra.concat(parts)
+    return _concat(parts)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
 
 from ..spectra import Spectra
+from ._text import FORMAT_NAMES
+from .folder import file_format
 
 __all__ = ["describe"]
 
@@ -22,8 +25,11 @@ def describe(spectra: Spectra) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``n_spectra``; ``n_files`` (distinct non-empty sources); ``classes`` (label -> count,
-        ``None`` when unlabelled); ``axis_min``/``axis_max`` (cm-1); ``direction``
+        ``n_spectra``; ``n_files`` (distinct non-empty sources); ``formats`` (format name ->
+        number of files, e.g. ``{"Galactic SPC": 536}``); ``classes`` (label -> count over
+        the labelled spectra, ``None`` when unlabelled); ``n_unlabelled`` (spectra whose
+        label is ``""``; 0 when there are no labels); ``axis_min``/``axis_max`` (cm-1);
+        ``direction``
         (``"ascending"``, ``"descending"`` or ``"mixed"``); ``common_axis`` (bool);
         ``n_axes`` (distinct axes); ``points_min``/``points_max`` (points per spectrum);
         ``step_min``/``step_median``/``step_max`` (absolute spacing between neighbouring
@@ -33,10 +39,16 @@ def describe(spectra: Spectra) -> dict[str, Any]:
     axes = spectra.axes
     distinct = list({a.tobytes(): a for a in axes}.values())
     n = len(spectra)
+    files = sorted({s for s in spectra.sources.tolist() if s})
+    formats = Counter(FORMAT_NAMES.get(_format(f), "unknown") for f in files)
+    counts = spectra.class_counts() if spectra.labels is not None else None
+    unlabelled = 0 if counts is None else counts.pop("", 0)
     out: dict[str, Any] = {
         "n_spectra": n,
-        "n_files": len({s for s in spectra.sources.tolist() if s}),
-        "classes": spectra.class_counts() if spectra.labels is not None else None,
+        "n_files": len(files),
+        "formats": dict(sorted(formats.items())),
+        "classes": counts,
+        "n_unlabelled": unlabelled,
         "common_axis": spectra.has_common_axis,
         "n_axes": len(distinct),
         "metadata": list(spectra.meta),
@@ -56,3 +68,10 @@ def describe(spectra: Spectra) -> dict[str, Any]:
         even=bool(smax - smin <= 1e-6 * smed),
     )
     return out
+
+
+def _format(path: str) -> str:
+    try:
+        return file_format(path)
+    except OSError:
+        return "unknown"

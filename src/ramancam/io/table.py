@@ -108,7 +108,8 @@ def read_table(path: str | os.PathLike[str], *, label_col: str | None = None) ->
         The table. Gzip is recognised by content, whatever the suffix.
     label_col : str, optional
         Name of the metadata column holding the class label; it becomes ``Spectra.labels``
-        and is not repeated in ``Spectra.meta``.
+        and is not repeated in ``Spectra.meta``. An empty cell gives the label ``""``
+        (an unlabelled spectrum; ``train`` and ``baseline`` leave those out).
 
     Returns
     -------
@@ -123,7 +124,7 @@ def read_table(path: str | os.PathLike[str], *, label_col: str | None = None) ->
         Missing path, empty file, no numeric header, duplicated column names, ``label_col``
         not in the header (the message lists the columns), a row with a different number of
         fields than the header, a cell that is not a number or not finite (file, line and
-        column named), an empty label, or an invalid axis (repeated or unsorted shifts).
+        column named), or an invalid axis (repeated or unsorted shifts).
     """
     p = check_exists(path)
     return parse_table(read_text(p), source=str(p), label_col=label_col)
@@ -162,7 +163,9 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
     pre = where(source or None, line0)
     if not spec_idx:
         hint = ("Convert decimal commas to points" if any(_DECIMAL_COMMA.match(n) for n in names)
-                else "For a (shift, intensity) file use read_two_column")
+                else "Head each intensity column with its Raman shift in cm-1 (e.g. "
+                     "id,label,400.1,401.3,...); a (shift, intensity) file needs exactly two "
+                     "columns and no --label-col")
         raise RamancamError(
             f"{pre}the header must name Raman shifts (numeric column names) for a wide table; "
             f"got only {_list(names)}. {hint}.")
@@ -216,12 +219,7 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
     meta_cols = {n: np.array([c[k] for c in cells], dtype=str) for k, n in enumerate(names)}
     labels = None
     if label_col is not None and label_pos is not None:
-        labels = meta_cols.pop(label_col)
-        empty = np.flatnonzero(np.char.str_len(labels) == 0)
-        if empty.size:
-            raise RamancamError(
-                f"{where(source or None, lines[int(empty[0])])}label column {label_col!r} must "
-                "not be empty; got an empty cell. Fill in the label or drop the row.")
+        labels = meta_cols.pop(label_col)  # an empty cell is the label "" (unlabelled)
     return Spectra(X, axis, labels=labels, meta=meta_cols, sources=[source] * len(values))
 
 
@@ -274,7 +272,7 @@ def write_table(spectra: Spectra, path: str | os.PathLike[str], *,
         Output file; its folder must exist.
     label_col : str or None
         Name of the label column (written first); ``None`` leaves labels out. Ignored when
-        the spectra are unlabelled.
+        the spectra are unlabelled. An empty label (``""``, unlabelled) is an empty cell.
 
     Raises
     ------
@@ -292,10 +290,6 @@ def write_table(spectra: Spectra, path: str | os.PathLike[str], *,
     columns: list[np.ndarray] = []
     if spectra.labels is not None and label_col is not None:
         _check_name(label_col, "label_col")
-        if (np.char.str_len(spectra.labels) == 0).any():
-            raise RamancamError(
-                "labels must not be empty strings to be written; got at least one ''. "
-                "Give those spectra a label or write with label_col=None.")
         names.append(label_col)
         columns.append(spectra.labels)
     for k, v in spectra.meta.items():

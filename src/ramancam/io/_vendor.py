@@ -1,0 +1,96 @@
+"""What the instrument-format readers (SPC, JCAMP-DX, WDF) share.
+
+The format libraries raise whatever their parsing code happens to raise on a damaged file
+(``ValueError``, ``struct.error``, ``IndexError``, ``UnicodeDecodeError``, ...), and some of
+them print or log to the console. :func:`library_boundary` is the one place where that is
+turned into a one-line :class:`~ramancam.RamancamError` naming the file, with the library's
+console output swallowed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import re
+import warnings
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+from ..errors import RamancamError
+
+__all__ = ["FORMAT_LABELS", "laser_nm", "library_boundary", "looks_like_text", "time_text"]
+
+#: How error messages name each format (and the suffixes that select it).
+FORMAT_LABELS = {"spc": "Galactic SPC (.spc)", "wdf": "Renishaw WiRE (.wdf)",
+                 "jcamp": "JCAMP-DX (.jdx/.dx)"}
+
+_LOGGERS = ("spc_io", "jcamp", "wdf")
+
+
+def looks_like_text(data: bytes) -> bool:
+    """True when the first bytes are printable text (a text file given a binary suffix)."""
+    head = data[:512]
+    if not head or b"\x00" in head:
+        return False
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return all(c.isprintable() or c in "\r\n\t" for c in text)
+
+
+def _short(exc: BaseException, limit: int = 80) -> str:
+    msg = " ".join(str(exc).split())
+    msg = msg if len(msg) <= limit else msg[:limit] + "..."
+    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+
+
+@contextlib.contextmanager
+def library_boundary(path: Path, fmt: str) -> Iterator[None]:
+    """Run a format library quietly; any exception it raises becomes a RamancamError.
+
+    Inside the block the library's prints go nowhere, its log records are dropped and its
+    warnings are silenced. A :class:`~ramancam.RamancamError` raised inside passes unchanged.
+    """
+    loggers = [logging.getLogger(n) for n in _LOGGERS]
+    saved = [lg.level for lg in loggers]
+    for lg in loggers:  # children (spc_io.high_level.spc, ...) inherit the level
+        lg.setLevel(logging.CRITICAL + 1)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    except RamancamError:
+        raise
+    except MemoryError:
+        raise RamancamError(
+            f"file {path} must be a valid {FORMAT_LABELS[fmt]} file; its header asks for "
+            "more memory than there is (a damaged header). Re-export the file.") from None
+    except Exception as exc:  # the libraries raise anything on damaged input
+        raise RamancamError(
+            f"file {path} must be a valid {FORMAT_LABELS[fmt]} file; the reader failed "
+            f"({_short(exc)}): the file is damaged, truncated or not of this format. "
+            "Re-export it from the instrument software.") from None
+    finally:
+        for lg, level in zip(loggers, saved, strict=True):
+            lg.setLevel(level)
+
+
+def laser_nm(value: object) -> float | None:
+    """A laser wavelength in nm from a header value such as ``785``, ``"532 nm"`` or
+    ``"785.0nm"``; ``None`` when there is no plausible number (100-2000 nm)."""
+    if isinstance(value, (int, float)):
+        v = float(value)
+    else:
+        m = re.search(r"[-+]?\d+(?:\.\d*)?", str(value))
+        if m is None:
+            return None
+        v = float(m.group(0))
+    return v if 100.0 <= v <= 2000.0 else None
+
+
+def time_text(t: datetime | None) -> str:
+    """ISO 8601 text of an acquisition time (``""`` when unknown)."""
+    return "" if t is None else t.isoformat()

@@ -1,0 +1,131 @@
+"""JCAMP-DX files (``.jdx``, ``.dx``, ``.jcamp``), read with the ``jcamp`` library.
+
+Both data forms of JCAMP-DX 4.24/5.01 are read: ``##XYDATA=(X++(Y..Y))`` (AFFN or the
+compressed ASDF forms) and ``##XYPOINTS=(XY..XY)``; a compound file (``##DATA TYPE=LINK``)
+gives one spectrum per block. Every header (``##KEY=value``) is kept as text metadata under
+its lower-case key (e.g. ``title``, ``owner``, ``xunits``), so ``labels_from="header:TITLE"``
+works; in addition:
+
+``laser_wavelength_nm``
+    from a header whose key mentions "laser" (e.g. ``##$LASER WAVELENGTH=785``) (float, NaN
+    if none);
+``acquired``
+    ``##LONGDATE`` or ``##DATE`` (+ ``##TIME``), as written, ``""`` if none.
+
+An x axis in nanometres (``##XUNITS=NANOMETERS``) is converted to Raman shift when the laser
+wavelength is known (shift = 1e7/laser - 1e7/x).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from ..errors import RamancamError
+from ..spectra import Spectra
+from ._text import check_exists, read_bytes
+from ._vendor import laser_nm, library_boundary
+
+__all__ = ["looks_like_jcamp", "read_jcamp"]
+
+# Keys the library derives or that describe the data block itself: not kept as metadata.
+_SKIP = {"x", "y", "children", "filename", "xydata", "xypoints", "peak table", "end",
+         "firstx", "lastx", "firsty", "lasty", "minx", "maxx", "miny", "maxy", "npoints",
+         "xfactor", "yfactor", "deltax", "jcamp-dx", "block_id", "blocks"}
+
+
+def looks_like_jcamp(text: str) -> bool:
+    """True when a text starts (after blank and ``$$`` lines) with a ``##TITLE=`` line and
+    names ``##JCAMP-DX=`` among its first lines."""
+    head = text[:4096].upper()
+    first = next((ln.strip() for ln in head.splitlines()
+                  if ln.strip() and not ln.strip().startswith("$$")), "")
+    return first.startswith("##TITLE=") and "##JCAMP-DX=" in head
+
+
+def _block(d: dict[str, Any], source: str, k: int) -> tuple[np.ndarray, np.ndarray,
+                                                           dict[str, Any]]:
+    where = f"file {source}" + (f", block {k + 1}" if k >= 0 else "")
+    x = np.asarray(d.get("x", []), dtype=np.float64)
+    y = np.asarray(d.get("y", []), dtype=np.float64)
+    if y.size == 0:
+        raise RamancamError(
+            f"{where} must hold a ##XYDATA= or ##XYPOINTS= data table; got none (or an empty "
+            "one). Check that the file holds a spectrum, not only a header.")
+    if x.size != y.size:
+        raise RamancamError(
+            f"{where}: the data table must have as many values as its header announces; got "
+            f"{y.size} intensities for {x.size} x values (##NPOINTS). The file is truncated "
+            "or damaged; re-export it.")
+    meta: dict[str, Any] = {}
+    for key, v in d.items():
+        if key in _SKIP or isinstance(v, (list, dict, np.ndarray)):
+            continue
+        meta[key] = v.isoformat() if hasattr(v, "isoformat") else str(v)
+    laser = next((v for kk, v in ((kk, laser_nm(val)) for kk, val in d.items()
+                                  if "laser" in kk and kk not in _SKIP) if v is not None),
+                 None)
+    acquired = meta.get("longdate") or " ".join(
+        str(meta[t]) for t in ("date", "time") if meta.get(t))
+    units = str(d.get("xunits", "")).upper()
+    if units in ("NANOMETERS", "NM") and laser is not None:
+        x = 1e7 / laser - 1e7 / x
+        meta["xunits"] = "1/CM (converted from NANOMETERS)"
+    meta["laser_wavelength_nm"] = np.nan if laser is None else laser
+    meta["acquired"] = acquired
+    return x, y, meta
+
+
+def read_jcamp(path: str | os.PathLike[str]) -> Spectra:
+    """Read a JCAMP-DX file: one spectrum, or one per block of a compound (LINK) file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.jdx``/``.dx`` file (a gzipped one is un-gzipped first).
+
+    Returns
+    -------
+    Spectra
+        The spectra with their headers as metadata (see the module docstring); ``sources``
+        = the path.
+
+    Raises
+    ------
+    RamancamError
+        Missing path; content that is not JCAMP-DX text; no data table; a data table shorter
+        or longer than ``##NPOINTS`` (a truncated file); any other failure of the library
+        (named); an x axis that is not strictly monotonic or values that are not finite.
+    """
+    import jcamp
+
+    p = check_exists(path)
+    source = str(p)
+    data = read_bytes(p)
+    text = data.decode("utf-8", "replace") if b"\x00" not in data[:65536] else ""
+    if not looks_like_jcamp(text):
+        raise RamancamError(
+            f"file {source} must be JCAMP-DX text starting with ##TITLE= and a ##JCAMP-DX= "
+            "line; got other content. Check the file, or give a text export a .txt or .csv "
+            "suffix.")
+    with library_boundary(p, "jcamp"):
+        d = jcamp.read(text.splitlines(keepends=True))
+    blocks = d.get("children") or []
+    if blocks:
+        parts = [_block(b, source, k) for k, b in enumerate(blocks)
+                 if np.asarray(b.get("y", [])).size]
+        if not parts:
+            raise RamancamError(
+                f"file {source} must hold at least one block with a data table; got "
+                f"{len(blocks)} blocks without data. Check the file.")
+    else:
+        parts = [_block(d, source, -1)]
+    keys: list[str] = []
+    for _, _, m in parts:
+        keys += [k for k in m if k not in keys]
+    meta = {k: np.array([m.get(k, np.nan if k == "laser_wavelength_nm" else "")
+                         for _, _, m in parts]) for k in keys}
+    return Spectra([y for _, y, _ in parts], [x for x, _, _ in parts], meta=meta,
+                   sources=[source] * len(parts))

@@ -1,0 +1,146 @@
+"""Galactic/Thermo GRAMS SPC files (``.spc``), read with the ``spc-io`` library.
+
+The SPC format (new, LSB-first, ``0x4B``) holds one or more sub-files (spectra) on one shared
+x array, evenly spaced or explicit, or one x array per sub-file. Every sub-file becomes one
+spectrum. Metadata kept per spectrum:
+
+``title``
+    the header comment (``fcmnt``), ``""`` when empty;
+``instrument``
+    the source-instrument text (``fsource``, e.g. ``WITec``);
+``acquired``
+    the header date and time (ISO 8601), ``""`` when the file has none (or the Unix epoch,
+    which writers use for "no date");
+``laser_wavelength_nm``
+    from a log-book entry whose key mentions "laser" or "excitation" (float, NaN if none);
+``x_units``
+    the x-axis type code (``XRAMANS`` is Raman shift in cm-1);
+``subfile``
+    the index of the sub-file in the file (0, 1, ...);
+
+plus every ``KEY=value`` entry of the text log book, as text.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from ..errors import RamancamError
+from ..spectra import Spectra
+from ._text import check_exists, read_bytes
+from ._vendor import laser_nm, library_boundary, looks_like_text, time_text
+
+__all__ = ["read_spc"]
+
+_HEADER_SIZE = 512
+_SUB_HEADER_SIZE = 32
+_NEW_LSB, _NEW_MSB, _OLD = 0x4B, 0x4C, 0x4D
+_NO_DATE = datetime.fromtimestamp(0)
+
+
+def _text(raw: bytes) -> str:
+    return raw.split(b"\x00", 1)[0].decode("latin-1").strip()
+
+
+def _check_header(data: bytes, source: str) -> None:
+    """Reject what the library cannot read before it tries (with a precise message)."""
+    if looks_like_text(data):
+        raise RamancamError(
+            f"file {source} must be a Galactic SPC (binary) file; got text content. If it "
+            "is a text export, give it a .txt or .csv suffix.")
+    if len(data) < _HEADER_SIZE:
+        raise RamancamError(
+            f"file {source} must be a Galactic SPC file with a {_HEADER_SIZE}-byte header; "
+            f"got {len(data)} bytes (truncated or not an SPC file). Re-export it.")
+    version = data[1]
+    if version in (_NEW_MSB, _OLD):
+        kind = "MSB-first" if version == _NEW_MSB else "old (0x4D)"
+        raise RamancamError(
+            f"file {source} must be a new-format LSB-first SPC file (version byte 0x4B); got "
+            f"the {kind} SPC format, which is not supported. Re-save it from the instrument "
+            "software as a current SPC or export it to text.")
+    if version != _NEW_LSB:
+        raise RamancamError(
+            f"file {source} must be a Galactic SPC file (version byte 0x4B at offset 1); got "
+            f"byte 0x{version:02X}, so it is not an SPC file (or it is damaged).")
+    flags, exp = data[0], int.from_bytes(data[3:4], "little", signed=True)
+    npts = int.from_bytes(data[4:8], "little")
+    nsub = int.from_bytes(data[24:28], "little")
+    xyxys, xvals, single = bool(flags & 0x40), bool(flags & 0x80), bool(flags & 0x01)
+    if nsub < 1:
+        raise RamancamError(
+            f"file {source} must hold at least one spectrum (sub-file); its header says "
+            f"{nsub}. The file is damaged; re-export it.")
+    if xyxys:
+        return  # per-sub-file sizes: the library checks them while reading
+    y_bytes = 4 if exp == -128 else (2 if single else 4)
+    need = _HEADER_SIZE + (4 * npts if xvals else 0) + nsub * (_SUB_HEADER_SIZE + y_bytes * npts)
+    if npts < 2 or need > len(data):
+        raise RamancamError(
+            f"file {source} must hold the {nsub} {'spectrum' if nsub == 1 else 'spectra'} of "
+            f"{npts} points its header "
+            f"announces ({need} bytes); got {len(data)} bytes (truncated or damaged). "
+            "Re-export it.")
+
+
+def read_spc(path: str | os.PathLike[str]) -> Spectra:
+    """Read a Galactic SPC file: one spectrum per sub-file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.spc`` file (a gzipped one is un-gzipped first).
+
+    Returns
+    -------
+    Spectra
+        ``n_subfiles`` spectra on the file's x array (or one axis per sub-file), metadata as
+        in the module docstring, ``sources`` = the path.
+
+    Raises
+    ------
+    RamancamError
+        Missing path; text or other non-SPC content; the old or MSB-first SPC variants;
+        a truncated or otherwise damaged file (the library's exception is named); an x axis
+        that is not strictly monotonic or values that are not finite.
+    """
+    from spc_io import SPC, SpcRaw
+
+    p = check_exists(path)
+    source = str(p)
+    data = read_bytes(p)
+    _check_header(data, source)
+    with library_boundary(p, "spc"):
+        raw = SpcRaw.from_bytes_io(io.BytesIO(data))
+        spc = SPC.from_spc_raw(raw)
+        hdr = raw.main_header
+        subs = list(spc)
+        axes = [np.asarray(s.xarray, dtype=np.float64) for s in subs]
+        ys = [np.asarray(s.yarray, dtype=np.float64) for s in subs]
+        log = {str(k).strip(): str(v).strip() for k, v in spc.log_book.text.items()}
+        title, instrument = _text(bytes(hdr.fcmnt)), _text(bytes(hdr.fsource))
+        fd = hdr.fdate
+        # spc-io gives 1970-01-01 (its "no date") for an empty or invalid header date
+        dated = fd.year > 0 and fd.month > 0 and fd.day > 0 and spc.date != _NO_DATE
+        acquired = time_text(spc.date) if dated else ""
+        x_units = str(hdr.fxtype)
+    if not subs:
+        raise RamancamError(
+            f"file {source} must hold at least one spectrum; got none. Re-export it.")
+    laser = next((v for k, v in ((k.lower(), laser_nm(v)) for k, v in log.items())
+                  if ("laser" in k or "excitation" in k) and v is not None), None)
+    n = len(subs)
+    meta: dict[str, Any] = {
+        "title": np.full(n, title), "instrument": np.full(n, instrument),
+        "acquired": np.full(n, acquired),
+        "laser_wavelength_nm": np.full(n, np.nan if laser is None else laser),
+        "x_units": np.full(n, x_units), "subfile": np.arange(n)}
+    for k, v in log.items():
+        if k and k not in meta:
+            meta[k] = np.full(n, v)
+    return Spectra(ys, axes, meta=meta, sources=[source] * n)

@@ -1,0 +1,155 @@
+"""Renishaw WiRE files (``.wdf``), read with Renishaw's ``renishaw-wdf`` library.
+
+A WDF file holds one spectrum, a series, a line scan or a map; every collected spectrum
+becomes one spectrum here (``ncollected`` of them: an interrupted map keeps what was
+measured). Metadata per spectrum:
+
+``x``, ``y`` (and ``z`` where the file has it)
+    the spatial origin of the spectrum, float, in the file's units (micrometres for WiRE
+    maps and line scans); present only when the file records positions;
+``acquired``
+    the acquisition time of the spectrum (the file's time origin; else the start of the
+    measurement), ISO 8601;
+``title``
+    the measurement title;
+``laser_wavelength_nm``
+    from the header's laser wavenumber (1e7 / wavenumber), NaN when the file has none;
+``scan_type``, ``measurement``
+    WiRE's scan type and measurement type (e.g. ``Static``, ``Single``, ``Series``);
+``spectrum``
+    the index of the spectrum in the file (0, 1, ...).
+
+The x list must be Raman shift (cm-1); a nanometre x list is converted to Raman shift with
+the laser wavelength. Multi-track files are read on their first track.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from typing import Any
+
+import numpy as np
+
+from ..errors import RamancamError
+from ..spectra import Spectra
+from ._text import check_exists, read_bytes
+from ._vendor import library_boundary, looks_like_text, time_text
+
+__all__ = ["read_wdf"]
+
+_MAGIC = b"WDF1"
+_HEADER_SIZE = 512
+_POSITIONS = {"Spatial_X": "x", "Spatial_Y": "y", "Spatial_Z": "z"}
+
+
+def _check_header(data: bytes, source: str) -> None:
+    if data[:4] != _MAGIC:
+        got = ("text content" if looks_like_text(data) else
+               "an empty file" if not data else f"bytes {data[:4]!r} at the start")
+        raise RamancamError(
+            f"file {source} must be a Renishaw WiRE file (starting with 'WDF1'); got {got}. "
+            "Check the file (a text export needs a .txt or .csv suffix).")
+    if len(data) < _HEADER_SIZE:
+        raise RamancamError(
+            f"file {source} must be a Renishaw WiRE file with a {_HEADER_SIZE}-byte header; "
+            f"got {len(data)} bytes (truncated). Re-export it.")
+
+
+def _count(n: int) -> str:
+    return f"{n} spectrum" if n == 1 else f"{n} spectra"
+
+
+def _enum_name(get: Any, code: int) -> str:
+    try:
+        return str(get().name)
+    except (ValueError, AttributeError):
+        return str(code)
+
+
+def read_wdf(path: str | os.PathLike[str]) -> Spectra:
+    """Read a Renishaw WiRE ``.wdf`` file: one spectrum per collected spectrum.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.wdf`` file (a gzipped one is un-gzipped first).
+
+    Returns
+    -------
+    Spectra
+        ``ncollected`` spectra on the file's x list, metadata as in the module docstring
+        (``x``/``y`` float positions for maps and line scans); ``sources`` = the path.
+
+    Raises
+    ------
+    RamancamError
+        Missing path; content that is not a WDF file; a truncated or damaged file (no data
+        block, a data block shorter than the header announces, any failure of the library,
+        named); an x list that is not strictly monotonic or values that are not finite.
+    """
+    from wdf import Wdf, WdfBlock, WdfBlockId, WdfDataType, WdfDataUnit
+
+    p = check_exists(path)
+    source = str(p)
+    data = read_bytes(p)
+    _check_header(data, source)
+    with library_boundary(p, "wdf"):
+        w = Wdf()
+        w.open_fd(io.BytesIO(data))
+        hdr: Any = w.hdr
+        n, npts = int(hdr.ncollected), int(hdr.npoints)
+        if n < 1 or npts < 2 or n > hdr.nspectra:
+            raise RamancamError(
+                f"file {source} must hold at least one collected spectrum of 2 or more "
+                f"points; its header says {n} collected of {hdr.nspectra}, {npts} points. "
+                "The measurement is empty or the file damaged.")
+        try:
+            block, pos = w.find_section(WdfBlockId.DATA)
+        except EOFError:
+            raise RamancamError(
+                f"file {source} must hold a DATA block (the spectra); got none: the file is "
+                "truncated or damaged. Re-export it.") from None
+        start = pos + WdfBlock._SIZE
+        need = n * npts * 4
+        if start + need > len(data) or block.size < need:
+            raise RamancamError(
+                f"file {source} must hold the {_count(n)} of {npts} points its header "
+                f"announces; the data block holds {max(0, len(data) - start)} of {need} "
+                "bytes (truncated). Re-export it.")
+        try:
+            xl = w.xlist()
+        except EOFError:
+            raise RamancamError(
+                f"file {source} must hold an XLIST block (the Raman shifts) after its spectra; "
+                "got none: the file is truncated or damaged. Re-export it.") from None
+        axis = np.asarray(xl, dtype=np.float64)
+        X = np.frombuffer(data, dtype="<f4", count=n * npts, offset=start)
+        X = X.reshape(n, npts).astype(np.float64)
+        laser = float(1e7 / hdr.laser_wavenumber) if hdr.laser_wavenumber > 0 else np.nan
+        if xl.units == WdfDataUnit.Nanometre and np.isfinite(laser):
+            axis = 1e7 / laser - 1e7 / axis
+        elif xl.units != WdfDataUnit.RamanShift:
+            raise RamancamError(
+                f"file {source} must have a Raman-shift x axis; got {xl.units.name}. Convert "
+                "it to Raman shift in WiRE and export again.")
+        meta: dict[str, Any] = {}
+        try:
+            origins = dict(w.origins)
+        except EOFError:
+            origins = {}
+        times = None
+        for dtype, origin in origins.items():
+            name = _POSITIONS.get(dtype.name)
+            if name is not None:
+                meta[name] = np.asarray(origin[0:n], dtype=np.float64)
+            elif dtype == WdfDataType.Time and origin.dataunit == WdfDataUnit.FileTime:
+                times = [time_text(t) for t in origin[0:n]]
+        start_time = time_text(hdr.time_start) if hdr.time_start_ else ""
+        meta["acquired"] = np.array(times if times is not None else [start_time] * n)
+        meta["title"] = np.full(n, hdr.title)
+        meta["laser_wavelength_nm"] = np.full(n, laser)
+        meta["scan_type"] = np.full(n, _enum_name(lambda: hdr.scantype, hdr.scantype_))
+        meta["measurement"] = np.full(n, _enum_name(lambda: hdr.type, hdr.type_))
+        meta["spectrum"] = np.arange(n)
+    return Spectra(X, axis, meta=meta, sources=[source] * n)

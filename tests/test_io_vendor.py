@@ -1,0 +1,382 @@
+"""Instrument formats (Galactic SPC, JCAMP-DX, Renishaw WiRE .wdf) on small files the tests write
+themselves, their errors and fuzzing, and the real files of ../shared/data."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from _vendor_files import AXIS, jcamp_text, peak_spectra, spc_bytes, wdf_bytes
+from ramancam import RamancamError, Spectra
+from ramancam.cli import main
+from ramancam.io import describe, file_format, read, read_spc, read_wdf
+
+
+def _one_line(e: pytest.ExceptionInfo[RamancamError]) -> str:
+    msg = str(e.value)
+    assert "\n" not in msg and msg == msg.strip()
+    return msg
+
+
+# --------------------------------------------------------------------------- readers
+
+
+def test_spc_subfiles_become_spectra_with_metadata(tmp_path, rng):
+    Y = peak_spectra(rng, 3)
+    p = tmp_path / "cells.spc"
+    p.write_bytes(spc_bytes(AXIS, Y, comment=b"E. coli", log={"Laser Wavelength": "532 nm"},
+                            date=datetime(2024, 5, 6, 7, 8)))
+    s = read(p)
+    assert len(s) == 3 and s.has_common_axis
+    np.testing.assert_allclose(s.wavenumbers, AXIS.astype(np.float32))
+    np.testing.assert_allclose(s.X, Y)
+    assert s.meta["title"].tolist() == ["E. coli"] * 3
+    assert s.meta["instrument"][0] == "tester"
+    assert s.meta["acquired"][0] == "2024-05-06T07:08:00"
+    assert s.meta["laser_wavelength_nm"].tolist() == [532.0] * 3
+    assert s.meta["subfile"].tolist() == [0, 1, 2]
+    assert s.meta["Laser Wavelength"][0] == "532 nm"  # log-book entries kept as text
+    assert s.sources.tolist() == [str(p)] * 3 and file_format(p) == "spc"
+
+
+def test_spc_without_date_or_log(tmp_path, rng):
+    p = tmp_path / "one.spc"
+    p.write_bytes(spc_bytes(AXIS, peak_spectra(rng, 1)))
+    s = read_spc(p)
+    assert len(s) == 1 and s.meta["acquired"][0] == ""
+    assert np.isnan(s.meta["laser_wavelength_nm"][0])
+
+
+def test_spc_with_one_axis_per_subfile(tmp_path):
+    # the XYXY layout (TXYXYS): every sub-file has its own x array
+    from spc_io import SPC
+
+    spc = SPC(xarray=None)
+    axes = [np.linspace(400, 1800, 30), np.linspace(410, 1700, 40)]
+    for z, a in enumerate(axes):
+        spc.add_subfile(xarray=a.astype(np.float32), yarray=np.full(a.size, z + 1.0, np.float32),
+                        z=float(z))
+    p = tmp_path / "xy.spc"
+    p.write_bytes(spc.to_spc_raw().to_bytes())
+    s = read(p)
+    assert not s.has_common_axis and [a.size for a in s.axes] == [30, 40]
+    np.testing.assert_allclose(s.axes[1], axes[1].astype(np.float32))
+    assert s.intensities[1].tolist() == [2.0] * 40
+
+
+@pytest.mark.parametrize("form", ["XYDATA", "XYPOINTS"])
+def test_jcamp_both_data_forms(tmp_path, rng, form):
+    y = peak_spectra(rng, 1)[0].astype(np.float64)
+    p = tmp_path / "s.jdx"
+    p.write_text(jcamp_text(AXIS, y, title="quartz", form=form,
+                            extra={"$LASER WAVELENGTH": "785", "LONGDATE": "2021/03/04 05:06:07",
+                                   "OWNER": "lab 2"}))
+    s = read(p)
+    assert len(s) == 1
+    np.testing.assert_allclose(s.wavenumbers, AXIS)
+    np.testing.assert_allclose(s.X[0], y, rtol=1e-12)
+    assert s.meta["title"][0] == "quartz" and s.meta["owner"][0] == "lab 2"
+    assert s.meta["laser_wavelength_nm"][0] == 785.0
+    assert s.meta["acquired"][0].startswith("2021-03-04T05:06:07")
+    assert describe(s)["formats"] == {"JCAMP-DX": 1}
+
+
+def test_jcamp_compound_file_nanometres_and_text_suffix(tmp_path, rng):
+    y = peak_spectra(rng, 2).astype(np.float64)
+    nm = 1e7 / (1e7 / 785.0 - AXIS)  # the Raman shifts of AXIS as absolute wavelengths
+    blocks = [jcamp_text(AXIS, y[0], title="a"),
+              jcamp_text(nm, y[1], title="b", form="XYPOINTS",  # uneven x: pairs
+                         extra={"XUNITS": "NANOMETERS", "LASER WAVELENGTH": "785"})]
+    link = "##TITLE=both\n##JCAMP-DX=5.01\n##DATA TYPE=LINK\n##BLOCKS=2\n" + "".join(blocks)
+    p = tmp_path / "both.txt"  # JCAMP-DX content behind a text suffix is still recognised
+    p.write_text(link + "##END=\n")
+    s = read(p, labels_from="header:TITLE")
+    assert len(s) == 2 and s.labels.tolist() == ["a", "b"]
+    np.testing.assert_allclose(s.axes[1], AXIS, rtol=1e-9)  # converted to Raman shift
+    assert file_format(p) == "jcamp"
+
+
+def test_wdf_map_positions_and_metadata(tmp_path, rng):
+    Y = peak_spectra(rng, 4)
+    xy = np.array([[0.0, 0.0], [1.5, 0.0], [0.0, 1.5], [1.5, 1.5]])
+    p = tmp_path / "map.wdf"
+    p.write_bytes(wdf_bytes(AXIS[::-1], Y, xy=xy, laser_nm=532.0, title="map 7"))
+    s = read(p)
+    assert len(s) == 4
+    np.testing.assert_allclose(s.wavenumbers, AXIS[::-1].astype(np.float32))
+    np.testing.assert_array_equal(s.X, Y)
+    # the contract with the map code: float columns x and y, one value per spectrum
+    assert s.meta["x"].dtype == np.float64 and s.meta["y"].dtype == np.float64
+    np.testing.assert_array_equal(np.c_[s.meta["x"], s.meta["y"]], xy)
+    assert s.meta["title"][0] == "map 7" and s.meta["measurement"][0] == "Map"
+    assert s.meta["laser_wavelength_nm"][0] == pytest.approx(532.0, rel=1e-6)
+    assert s.meta["acquired"][1].startswith("2019-")
+    assert s.meta["spectrum"].tolist() == [0, 1, 2, 3]
+
+
+def test_wdf_interrupted_map_keeps_collected_spectra(tmp_path, rng):
+    p = tmp_path / "cut.wdf"
+    p.write_bytes(wdf_bytes(AXIS, peak_spectra(rng, 3), n_collected=2))
+    assert len(read_wdf(p)) == 2
+
+
+def test_folder_of_instrument_files_with_labels_and_groups(tmp_path, rng):
+    for rep in (1, 2):
+        for phase in ("lag", "stat"):
+            data = spc_bytes(AXIS, peak_spectra(rng, 2))
+            (tmp_path / f"x_rep{rep}_{phase}.spc").write_bytes(data)
+    (tmp_path / "x_rep3_lag.wdf").write_bytes(
+        wdf_bytes(AXIS, peak_spectra(rng, 2), xy=np.zeros((2, 2))))
+    s = read(tmp_path, labels_from="regex:_(lag|stat)", groups_from=r"regex:_(rep\d)_")
+    assert len(s) == 10 and s.class_counts() == {"lag": 6, "stat": 4}
+    assert sorted(set(s.meta["group"].tolist())) == ["rep1", "rep2", "rep3"]
+    # numeric metadata stays numeric across files (NaN where a file has no positions)
+    assert s.meta["x"].dtype == np.float64 and np.isnan(s.meta["x"][:8]).all()
+    assert s.meta["laser_wavelength_nm"].dtype == np.float64
+    assert describe(s)["formats"] == {"Galactic SPC": 4, "Renishaw WiRE WDF": 1}
+
+
+def test_groups_from_manifest_and_errors(tmp_path, rng):
+    for name in ("a.spc", "b.spc"):
+        (tmp_path / name).write_bytes(spc_bytes(AXIS, peak_spectra(rng, 1)))
+    (tmp_path / "g.csv").write_text("file,group\na.spc,g1\nb.spc,g2\n")
+    s = read(tmp_path, groups_from="manifest:g.csv")
+    assert s.meta["group"].tolist() == ["g1", "g2"]
+    (tmp_path / "g.csv").write_text("file,group\na.spc,g1\n")
+    with pytest.raises(RamancamError, match=r"b\.spc must be listed in the groups manifest"):
+        read(tmp_path, groups_from="manifest:g.csv")
+    with pytest.raises(RamancamError, match=r"groups_from must be one of folder, header:KEY"):
+        read(tmp_path, groups_from="guess")
+    with pytest.raises(RamancamError, match=r"file names must match groups_from regex"):
+        read(tmp_path, groups_from=r"regex:rep(\d)")
+
+
+def test_folder_of_wide_tables_with_label_column_keeps_each_axis(tmp_path):
+    (tmp_path / "p1.csv").write_text("id,label,patient,400,500,600\na,AD,p1,1,2,3\nb,AD,p1,1,2,4\n")
+    (tmp_path / "p2.csv").write_text("id,label,patient,401,501,601\nc,PD,p2,1,2,3\nd,,p2,2,2,2\n")
+    s = read(tmp_path, label_col="label")
+    assert s.labels.tolist() == ["AD", "AD", "PD", ""]
+    assert not s.has_common_axis and s.axes[2].tolist() == [401.0, 501.0, 601.0]
+    assert s.meta["patient"].tolist() == ["p1", "p1", "p2", "p2"]
+    d = describe(s)
+    assert d["classes"] == {"AD": 2, "PD": 1} and d["n_unlabelled"] == 1
+    with pytest.raises(RamancamError, match="labels must come from one place"):
+        read(tmp_path, label_col="label", labels_from="folder")
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _bad_files(tmp_path: Path, rng: np.random.Generator) -> dict[str, tuple[Path, str]]:
+    good_spc = spc_bytes(AXIS, peak_spectra(rng, 2))
+    good_wdf = wdf_bytes(AXIS, peak_spectra(rng, 2))
+    good_jdx = jcamp_text(AXIS, peak_spectra(rng, 1)[0].astype(float))
+    cases = {
+        "spc_truncated": ("t.spc", good_spc[:700], r"t\.spc must hold the 2 spectra of 57 points"),
+        "spc_header_cut": ("h.spc", good_spc[:100], r"h\.spc must be a Galactic SPC file with a "
+                                                    r"512-byte header; got 100 bytes"),
+        "spc_text": ("text.spc", b"400,1.0\n500,2.0\n", r"text\.spc must be a Galactic SPC "
+                                                       r"\(binary\) file; got text content"),
+        "spc_random": ("r.spc", bytes(rng.integers(0, 256, 600, dtype=np.uint8)),
+                       r"r\.spc must be"),
+        "spc_old_format": ("old.spc", good_spc[:1] + b"\x4d" + good_spc[2:],
+                           r"old\.spc must be a new-format LSB-first SPC file .*old \(0x4D\)"),
+        "wdf_truncated": ("t.wdf", good_wdf[:600], r"t\.wdf must hold the 2 spectra of 57 "
+                                                   r"points its header announces"),
+        "wdf_no_xlist": ("x.wdf", good_wdf[:512 + 16 + 2 * 57 * 4],
+                         r"x\.wdf must hold an XLIST block \(the Raman shifts\)"),
+        "wdf_garbled": ("g.wdf", good_wdf[:520] + b"\xff" * 8 + good_wdf[528:],
+                        r"g\.wdf must be a valid Renishaw WiRE \(\.wdf\) file; the reader "
+                        r"failed \(\w+"),
+        "wdf_data_cut": ("d.wdf", good_wdf[:512 + 16 + 100] + good_wdf[512 + 16 + 2 * 57 * 4:],
+                         r"d\.wdf must hold the 2 spectra .*holds 440 of 456 bytes"),
+        "wdf_text": ("text.wdf", b"hello\n", r"text\.wdf must be a Renishaw WiRE file "
+                                             r"\(starting with 'WDF1'\); got text content"),
+        "wdf_empty": ("e.wdf", b"", r"e\.wdf must be a Renishaw WiRE file .*got an empty file"),
+        "jdx_truncated": ("t.jdx", good_jdx[: len(good_jdx) // 2].encode(),
+                          r"t\.jdx: the data table must have as many values as its header"),
+        "jdx_not_jcamp": ("n.jdx", b"400\t1\n500\t2\n", r"n\.jdx must be JCAMP-DX text "
+                                                      r"starting with ##TITLE="),
+        "jdx_binary": ("b.dx", b"\x00\x01\x02", r"b\.dx must be JCAMP-DX text"),
+        "jdx_no_data": ("h.jdx", b"##TITLE=x\n##JCAMP-DX=5.01\n##END=\n",
+                        r"h\.jdx must hold a ##XYDATA= or ##XYPOINTS= data table"),
+    }
+    out = {}
+    for key, (name, data, match) in cases.items():
+        p = tmp_path / name
+        p.write_bytes(data)
+        out[key] = (p, match)
+    return out
+
+
+def test_bad_files_raise_one_line_naming_the_file(tmp_path, rng):
+    for key, (p, match) in _bad_files(tmp_path, rng).items():
+        with pytest.raises(RamancamError, match=match) as e:
+            read(p)
+        assert str(p) in _one_line(e), key
+
+
+def test_bad_files_on_the_command_line(tmp_path, rng, capsys):
+    for p, _ in _bad_files(tmp_path, rng).values():
+        assert main(["info", str(p)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and str(p) in err
+        assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_label_col_on_an_instrument_file(tmp_path, rng):
+    p = tmp_path / "a.spc"
+    p.write_bytes(spc_bytes(AXIS, peak_spectra(rng, 1)))
+    with pytest.raises(RamancamError, match=r"label_col applies to wide tables; got the SPC"):
+        read(p, label_col="label")
+
+
+# --------------------------------------------------------------------------- fuzzing
+
+FUZZ = settings(max_examples=40, deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+_GOOD: dict[str, bytes] = {}
+
+
+def _good(suffix: str) -> bytes:
+    if not _GOOD:
+        r = np.random.default_rng(0)
+        _GOOD[".spc"] = spc_bytes(AXIS, peak_spectra(r, 2), log={"laser": "785"})
+        _GOOD[".wdf"] = wdf_bytes(AXIS, peak_spectra(r, 2), xy=np.ones((2, 2)))
+        _GOOD[".jdx"] = jcamp_text(AXIS, peak_spectra(r, 1)[0].astype(float)).encode()
+    return _GOOD[suffix]
+
+
+def _feed(data: bytes, suffix: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"f{suffix}"
+        path.write_bytes(data)
+        try:
+            s = read(path)
+        except RamancamError as exc:
+            assert "\n" not in str(exc) and str(path) in str(exc)
+            return
+        assert isinstance(s, Spectra) and len(s) >= 1
+        for axis, y in zip(s.axes, s.intensities, strict=True):
+            assert axis.size >= 2 and y.shape == axis.shape and np.isfinite(y).all()
+
+
+@FUZZ
+@given(suffix=st.sampled_from([".spc", ".wdf", ".jdx"]), data=st.data())
+def test_fuzz_damaged_instrument_files(suffix, data):
+    # a valid file cut short, with bytes overwritten, or both: a Spectra or a RamancamError
+    good = bytearray(_good(suffix))
+    cut = data.draw(st.integers(0, len(good)))
+    for _ in range(data.draw(st.integers(0, 4))):
+        i = data.draw(st.integers(0, len(good) - 1))
+        good[i] = data.draw(st.integers(0, 255))
+    _feed(bytes(good[:cut]) if data.draw(st.booleans()) else bytes(good), suffix)
+
+
+@FUZZ
+@given(suffix=st.sampled_from([".spc", ".wdf", ".jdx", ".dx"]), raw=st.binary(max_size=700),
+       magic=st.sampled_from([b"", b"WDF1", b"\x80\x4b", b"##TITLE=x\n##JCAMP-DX=5\n"]))
+def test_fuzz_random_bytes(suffix, raw, magic):
+    _feed(magic + raw, suffix)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_info_names_the_format_and_counts_unlabelled(tmp_path, rng, capsys):
+    p = tmp_path / "map.wdf"
+    p.write_bytes(wdf_bytes(AXIS, peak_spectra(rng, 3), xy=np.arange(6.0).reshape(3, 2)))
+    assert main(["info", str(p)]) == 0
+    out = capsys.readouterr().out
+    assert "format:    Renishaw WiRE WDF" in out
+    assert "positions: x 0 to 4, y 1 to 5 (3 spectra with positions)" in out
+    assert "laser:     785 nm" in out
+    t = tmp_path / "t.csv"
+    t.write_text("label,1,2\nA,1,2\n,1,3\nB,2,2\n")
+    assert main(["info", str(t), "--label-col", "label"]) == 0
+    out = capsys.readouterr().out
+    assert "classes:   2: A (1), B (1)" in out and "labelled:  2 of 3; 1 with an empty label" in out
+
+
+def test_convert_round_trip_and_errors(tmp_path, rng, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Y = peak_spectra(rng, 4)
+    (folder / "a_rep1.spc").write_bytes(spc_bytes(AXIS, Y[:2]))
+    (folder / "b_rep2.spc").write_bytes(spc_bytes(AXIS, Y[2:]))
+    out = tmp_path / "all.csv"
+    assert main(["convert", str(folder), str(out), "--labels-from", "regex:^(a|b)_",
+                 "--groups-from", r"regex:_(rep\d)"]) == 0
+    assert "wrote 4 spectra, 57 points, 2 classes" in capsys.readouterr().out
+    back = read(out, label_col="label")
+    np.testing.assert_array_equal(back.X, Y.astype(np.float64))
+    assert back.labels.tolist() == ["a", "a", "b", "b"]
+    assert back.meta["source"].tolist() == ["a_rep1.spc"] * 2 + ["b_rep2.spc"] * 2
+    assert back.meta["group"].tolist() == ["rep1", "rep1", "rep2", "rep2"]
+    # different axes: refused without --grid, resampled with it
+    (folder / "c_rep1.jdx").write_text(jcamp_text(AXIS + 0.5, Y[0].astype(float)))
+    assert main(["convert", str(folder), str(out)]) == 2
+    assert "different axes" in capsys.readouterr().err
+    assert main(["convert", str(folder), str(tmp_path / "g.csv.gz"), "--grid", "500:1700:2"]) == 0
+    assert read(tmp_path / "g.csv.gz").X.shape == (5, 601)
+    assert main(["convert", str(folder), str(tmp_path / "x.txt")]) == 2
+    assert "OUT must be a .csv or .csv.gz file" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- real files
+
+
+def test_real_bacteria_spc(shared_data):
+    s = read(shared_data / "bacteria-spc", labels_from="regex:_(lag|log|stat)_",
+             groups_from=r"regex:_(rep\d)_")
+    assert len(s) == 536 and s.class_counts() == {"lag": 183, "log": 177, "stat": 176}
+    assert sorted(set(s.meta["group"].tolist())) == ["rep1", "rep2", "rep3"]
+    assert s.has_common_axis and s.n_points == 1024
+    assert s.meta["instrument"][0] == "WITec"
+
+
+def test_real_saliva_folder_of_tables(shared_data):
+    s = read(shared_data / "saliva-pd-ad", label_col="label")
+    assert len(s) == 1751 and s.class_counts() == {"AD": 275, "CTRL": 876, "PD": 600}
+    d = describe(s)
+    assert not d["common_axis"] and d["n_files"] == 70 and d["formats"] == {"wide table": 70}
+    assert len(set(s.meta["patient"].tolist())) == 70
+
+
+def test_real_chondro_map_unlabelled_pixels(shared_data):
+    s = read(shared_data / "chondro-map" / "map.csv", label_col="label")
+    d = describe(s)
+    assert d["n_spectra"] == 875 and d["n_unlabelled"] == 6 and sum(d["classes"].values()) == 869
+    assert d["classes"] == {"cell": 182, "lacuna": 364, "matrix": 323}
+
+
+def test_real_wdf_files(shared_data):
+    folder = shared_data / "wdf-sample"
+    ex2 = read(folder / "ex2.wdf")
+    assert len(ex2) == 235 and ex2.n_points == 1015
+    assert ex2.meta["x"].dtype == np.float64 and np.isfinite(ex2.meta["y"]).all()
+    assert len(set(zip(ex2.meta["x"].tolist(), ex2.meta["y"].tolist(), strict=True))) == 235
+    assert ex2.meta["laser_wavelength_nm"][0] == pytest.approx(532.25, abs=0.01)
+    for name, n_points in (("ex1.wdf", 1015), ("test1.wdf", 1015), ("Spectrum_532nm.wdf", 1900)):
+        s = read(folder / name)
+        assert len(s) == 1 and s.n_points == n_points and "x" not in s.meta
+    s = read(folder / "Spectrum_532nm.wdf")
+    assert s.wavenumbers[0] > s.wavenumbers[-1]  # descending, kept as given
+    assert read(folder).n_spectra == 238
+
+
+def test_jcamp_library_reads_what_the_helper_writes():
+    # the helper's text is plain JCAMP-DX: the library's own parser agrees on the values
+    import jcamp
+
+    y = np.arange(AXIS.size, dtype=float)
+    d = jcamp.read(io.StringIO(jcamp_text(AXIS, y)).readlines())
+    np.testing.assert_allclose(d["y"], y)
