@@ -213,7 +213,7 @@ def test_dask_run_equals_the_one_process_run(small_map, tmp_path):
     from dask.distributed import LocalCluster
 
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                      dashboard_address=None) as cluster:
+                      dashboard_address=":0") as cluster:
         run(MapJob("explain", str(model_path), str(cube_path), str(tmp_path / "three.zarr")),
             scheduler=cluster.scheduler_address)
     a, b, c = (read_results(tmp_path / f"{k}.zarr") for k in ("one", "two", "three"))

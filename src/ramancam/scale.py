@@ -354,7 +354,7 @@ def _local_cluster(workers: int, threads: int, processes: bool) -> Any:
 
     dd = _need_dask()
     return dd.LocalCluster(n_workers=workers, threads_per_worker=threads, processes=processes,
-                           dashboard_address=None, silence_logs=logging.ERROR)
+                           dashboard_address=":0", silence_logs=logging.ERROR)
 
 
 def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None,
