@@ -128,19 +128,15 @@ def test_write_table_keeps_empty_labels(tmp_path):
     assert read_table(tmp_path / "x.csv", label_col="label").labels.tolist() == ["", "a"]
 
 
-def test_read_table_speed_on_a_large_table(tmp_path, rng):
-    # 999 x 1866 like the real drug set; the reader must stay a few seconds at most on 2 busy
-    # cores (measured about 1 s).
-    import time
-
+def test_read_table_round_trips_a_large_table(tmp_path, rng):
+    # 999 x 1866 like the real drug set (its speed is a benchmark's business, not a test's:
+    # wall-clock limits fail on a loaded machine).
     X = np.round(rng.normal(size=(999, 1866)), 6)
     s = Spectra(X, np.linspace(400, 4000, 1866), labels=rng.choice(list("ABQR"), 999))
     write_table(s, tmp_path / "big.csv")
-    t = time.perf_counter()
     back = read_table(tmp_path / "big.csv", label_col="label")
-    elapsed = time.perf_counter() - t
     np.testing.assert_array_equal(back.X, X)
-    assert elapsed < 10.0
+    np.testing.assert_array_equal(back.labels, s.labels)
 
 
 # ------------------------------------------------------------- one-spectrum text

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -215,17 +214,16 @@ def test_apply_needs_spectra_and_handles_empty() -> None:
     assert len(paper_recipe().apply(empty)) == 0
 
 
-def test_paper_recipe_is_fast_on_a_1000_by_1866_matrix(rng: np.random.Generator) -> None:
+def test_paper_recipe_on_a_1000_by_1866_matrix(rng: np.random.Generator) -> None:
     w = np.sort(rng.uniform(400.1, 3999.4, 1866))
     w[0], w[-1] = 400.1, 3999.4
     s = Spectra(rng.random((1000, 1866)) + 1.0, w)
     r = paper_recipe((401, 1800, 1))
-    t0 = time.perf_counter()
     out = r.apply(s)
-    took = time.perf_counter() - t0
     assert out.X.shape == (1000, 1400)
-    # About 0.15-0.3 s on one shared core; a per-spectrum loop takes several seconds.
-    assert took < 2.0, f"paper_recipe took {took:.2f} s"
+    # Batched over the whole matrix, the same as spectrum by spectrum (speed: benchmarks).
+    for i in (0, 517, 999):
+        np.testing.assert_allclose(out.X[i], r.apply(s[i:i + 1]).X[0], rtol=1e-12, atol=1e-12)
 
 
 # ------------------------------------------------------------------------- CLI glue

@@ -284,6 +284,10 @@ def test_cli_predict_and_explain_on_a_cube(small_map, tmp_path, capsys):
     proba, _ = _reference(model, s)
     agree = int((np.asarray(CLASSES)[proba.argmax(axis=1)] == s.labels).sum())
     assert f"agreement with the cube's truth: {agree / 99:.4f} ({agree}/99)" in text
+    # --out DIR: the class, confidence and per-class probability images beside the store
+    assert f"wrote 5 images (classes.png, confidence.png, ...) to {tmp_path / 'res'}" in text
+    for name in ("classes.png", "confidence.png", "proba_01.png", "proba_03.png"):
+        assert (tmp_path / "res" / name).stat().st_size > 0
     # again: everything is done already
     assert main(["predict", str(model_path), str(cube_path), "--out", str(tmp_path / "res")]) == 0
     assert "resumed, 9 of 9 tiles were already done" in capsys.readouterr().out

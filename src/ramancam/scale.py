@@ -469,7 +469,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "large maps (Zarr cube input; docs/scale.md)",
         "With a Zarr cube as DATA, or with --workers/--scheduler, the map is processed tile "
         "by tile into a Zarr store (--out DIR writes DIR/predictions.zarr or "
-        "DIR/explain.zarr, --out NAME.zarr that store); running the same command again "
+        "DIR/explain.zarr and the class, confidence and probability images, --out NAME.zarr "
+        "that store alone); running the same command again "
         "resumes an interrupted run. Needs the maps extra: pip install 'ramancam[maps]'.")
     m = g.add_mutually_exclusive_group()
     m.add_argument("--workers", type=int, metavar="N",
@@ -523,6 +524,35 @@ def _progress(total_hint: str) -> Callable[[int, int], None]:
     return show
 
 
+#: Maps up to this many pixels get class/confidence/probability images (the arrays are read
+#: whole to draw them: 10^7 pixels of 3 classes is 160 MB).
+IMAGE_LIMIT = 10_000_000
+
+
+def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str]
+                 ) -> list[Path]:
+    """``classes.png``, ``confidence.png`` and one probability image per class of a finished
+    result store, drawn by :func:`ramancam.maps.images.write_map_images` into ``out_dir``.
+
+    Returns the files written (none when the map has more than :data:`IMAGE_LIMIT` pixels).
+    """
+    from .io.zarr_cube import need_zarr
+    from .maps.grid import MapGrid
+    from .maps.images import write_map_images
+
+    g = need_zarr().open_group(str(store), mode="r")
+    ny, nx = (int(v) for v in g["predicted"].shape)
+    if ny * nx > IMAGE_LIMIT:
+        return []
+    x = np.asarray(g["x"][...], dtype=np.float64)
+    y = np.asarray(g["y"][...], dtype=np.float64)
+    step = float(x[1] - x[0]) if nx > 1 else (float(y[1] - y[0]) if ny > 1 else 1.0)
+    grid = MapGrid.regular(nx, ny, step=abs(step) or 1.0, x0=float(x[0]), y0=float(y[0]))
+    classes = list(g.attrs["ramancam"]["class_names"])
+    return write_map_images(out_dir, grid, np.asarray(g["predicted"][...]),
+                            np.asarray(g["proba"][...]), classes)
+
+
 def _cli(args: argparse.Namespace, job: MapJob) -> int:
     summary = run(job, workers=args.workers, scheduler=args.scheduler,
                   progress=_progress(""))
@@ -538,6 +568,11 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
     if agree is not None and agree[1]:
         print(f"agreement with the cube's truth: {agree[0] / agree[1]:.4f} "
               f"({agree[0]}/{agree[1]})")
+    if Path(args.out).suffix.lower() != ".zarr":  # --out DIR: the images beside the store
+        images = write_images(args.out, summary.out)
+        if images:
+            print(f"wrote {len(images)} images ({images[0].name}, {images[1].name}, ...) "
+                  f"to {args.out}")
     return 0
 
 

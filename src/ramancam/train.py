@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -734,7 +734,9 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
                    folds: int = 5, group_col: str | None = None, split_col: str | None = None,
                    train_value: Any = "train", seed: int = 0, compare: bool = True,
                    keep_models: bool = False,
-                   progress: Callable[[int, int, float], None] | None = None) -> CVResult:
+                   progress: Callable[[int, int, float], None] | None = None,
+                   splits: Sequence[tuple[NDArray[np.intp], NDArray[np.intp]]] | None = None,
+                   ) -> CVResult:
     """Cross-validate the CNN (and the baselines) on preprocessed spectra.
 
     Parameters
@@ -753,6 +755,9 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
     progress : callable, optional
         Called after each fold as ``progress(fold_number, n_folds, cnn_accuracy)``
         (``fold_number`` starts at 1).
+    splits : sequence of (train_idx, test_idx), optional
+        Ready-made folds (e.g. :func:`ramancam.maps.folds.spatial_splits`) used instead of
+        :func:`make_splits`; ``CVResult.kind`` is then ``"spatial"``.
 
     Returns
     -------
@@ -762,8 +767,10 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
 
     labels = _labels(spectra)
     X = spectra.X
-    splits = make_splits(spectra, folds=folds, group_col=group_col, split_col=split_col,
-                         train_value=train_value, seed=seed)
+    given = splits is not None
+    if splits is None:
+        splits = make_splits(spectra, folds=folds, group_col=group_col, split_col=split_col,
+                             train_value=train_value, seed=seed)
     baselines = _baseline_models(seed) if compare else {}
     params = {"random_state": seed, **(estimator_params or {})}
     classes = sorted(set(labels.tolist()))
@@ -776,7 +783,8 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
         (len(classes), len(classes)), dtype=np.int64), oof_pred=oof_pred.astype(str),
         oof_proba=oof_proba, fold_of=fold_of, labels=labels,
         baselines={k: [] for k in baselines},
-        kind="split" if split_col is not None else ("group" if group_col else "kfold"))
+        kind="spatial" if given else
+        "split" if split_col is not None else ("group" if group_col else "kfold"))
     for k, (tr, te) in enumerate(splits):
         est = CNNClassifier(**params).fit(X[tr], labels[tr])
         proba = est.predict_proba(X[te])

@@ -33,14 +33,32 @@ def add_data_arguments(p: argparse.ArgumentParser, *, name: str = "data",
                         "class label; empty cells are unlabelled spectra")
     g.add_argument("--labels-from", metavar="SPEC", help=LABELS_FROM_HELP)
     g.add_argument("--groups-from", metavar="SPEC", help=GROUPS_FROM_HELP)
+    add_xy_argument(p)
+
+
+def add_xy_argument(p: argparse.ArgumentParser) -> None:
+    """``--xy-cols X,Y``: the metadata columns holding pixel positions (maps)."""
+    p.add_argument("--xy-cols", metavar="X,Y",
+                   help="maps: the two columns holding each spectrum's pixel position "
+                        "(default: columns named x and y, when present and numeric)")
 
 
 def read_data(args: argparse.Namespace, *, name: str = "data") -> Spectra:
-    """Read the DATA argument with the label and group options."""
+    """Read the DATA argument with the label and group options (and ``--xy-cols``)."""
     from ..io import read
 
-    return read(getattr(args, name), label_col=args.label_col, labels_from=args.labels_from,
-                groups_from=getattr(args, "groups_from", None))
+    s = read(getattr(args, name), label_col=args.label_col, labels_from=args.labels_from,
+             groups_from=getattr(args, "groups_from", None))
+    return apply_xy_cols(s, getattr(args, "xy_cols", None))
+
+
+def apply_xy_cols(s: Spectra, xy_cols: str | None) -> Spectra:
+    """Turn the ``--xy-cols`` columns into the float positions ``meta["x"]``/``meta["y"]``."""
+    if xy_cols is None:
+        return s
+    from ..maps.grid import parse_xy_cols, with_positions
+
+    return with_positions(s, *parse_xy_cols(xy_cols))
 
 
 def drop_unlabelled(raw: Spectra) -> Spectra:
@@ -189,9 +207,37 @@ def add_split_arguments(p: argparse.ArgumentParser) -> None:
                         "'group')")
     m.add_argument("--split-col", metavar="C",
                    help="fixed train/test split from metadata column C (with --train-value)")
+    m.add_argument("--spatial-folds", type=int, metavar="K",
+                   help="maps: K folds of blocks of neighbouring pixels (x/y positions), so "
+                        "that neighbours of a test pixel never train (docs/maps.md)")
+    g.add_argument("--spatial-block", type=int, metavar="N",
+                   help="with --spatial-folds: block side in pixels (default: about "
+                        "sqrt(pixels / (4 K)), at least 2, so each fold gets about 4 blocks)")
+    g.add_argument("--spatial-buffer", type=int, metavar="N",
+                   help="with --spatial-folds: training leaves out pixels within N pixels of "
+                        "any test pixel (default 1: the 8 neighbours)")
     g.add_argument("--train-value", metavar="V", default="train",
                    help="with --split-col: the value marking training spectra (default train)")
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+
+def spatial_splits(args: argparse.Namespace, data: Any) -> Any:
+    """Train/test index pairs of ``--spatial-folds`` (None when the option is not given)."""
+    if getattr(args, "spatial_folds", None) is None:
+        for opt in ("spatial_block", "spatial_buffer"):
+            if getattr(args, opt, None) is not None:
+                from ..errors import RamancamError
+
+                raise RamancamError(
+                    f"--{opt.replace('_', '-')} must come with --spatial-folds K; got it "
+                    "alone. Add --spatial-folds or drop it.")
+        return None
+    from ..maps.folds import spatial_splits as _splits
+
+    if args.spatial_buffer is None:
+        args.spatial_buffer = 1  # the default, recorded in the saved settings
+    return _splits(data, n_splits=args.spatial_folds, block_size=args.spatial_block,
+                   buffer=args.spatial_buffer, random_state=args.seed)
 
 
 @contextmanager

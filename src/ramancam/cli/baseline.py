@@ -140,15 +140,15 @@ def _run(args: argparse.Namespace) -> int:
 
     from ..io import atomic_write
     from ..train import make_splits
-    from ._common import read_labelled_on_grid, spectrum_ids
+    from ._common import read_labelled_on_grid, spatial_splits, spectrum_ids
 
     components = _check_args(args)
     raw, _, data = read_labelled_on_grid(args, "for a baseline")
     X, y, grid = data.X, raw.labels, data.wavenumbers
     split = args.split_col is not None
-    splits = make_splits(data, folds=args.folds, group_col=args.group_col,
-                         split_col=args.split_col, train_value=args.train_value,
-                         seed=args.seed)
+    splits = spatial_splits(args, data) or make_splits(
+        data, folds=args.folds, group_col=args.group_col, split_col=args.split_col,
+        train_value=args.train_value, seed=args.seed)
     print(f"{len(data)} spectra, {len(data.classes)} classes, {grid.size} points "
           f"({grid[0]:g}-{grid[-1]:g}); recipe: {args.recipe}; model: {args.model}")
 
@@ -192,7 +192,8 @@ def _run(args: argparse.Namespace) -> int:
         "model": args.model, "data": str(args.data), "recipe": args.recipe,
         "grid": args.grid, "seed": args.seed, "inner_folds": args.inner_folds,
         "components": None if components is None else list(components),
-        "mode": "split" if split else ("group k-fold" if args.group_col else "k-fold"),
+        "mode": "split" if split else ("group k-fold" if args.group_col else
+                                       "spatial k-fold" if args.spatial_folds else "k-fold"),
         "folds": folds, "mean_accuracy": float(accs.mean()),
         "std_accuracy": float(accs.std())}
     written = ["predictions.csv", "baseline.json"]

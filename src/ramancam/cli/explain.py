@@ -27,8 +27,18 @@ are raw (not normalised) unless --normalize maxabs. --plot draws the first --max
 with their spectra (red = supports, blue = argues against). Spectra are processed in chunks,
 so memory stays bounded for large files.
 
+Maps: when DATA carries pixel positions (x/y), the CSV gets x and y columns after 'method',
+and with --out DIR (an existing folder, a name ending in '/', or a name without a suffix)
+the folder gets maps.csv, the class images of 'ramancam predict', band images (the
+preprocessed intensity and the map value at each --bands shift across the image; default:
+the 3 shifts with the largest mean |map|), class_means.csv and class_means.png (the mean
+spectrum and mean map of the pixels predicted as each class) and report.html
+(docs/maps.md). The whole map's maps are then held in memory (4 bytes x pixels x grid
+points).
+
 examples:
   ramancam explain model.ramancam test.csv --out maps.csv --plot maps.png
+  ramancam explain model.ramancam map.csv --out map-explained/ --bands 1001,1450
   ramancam explain model.ramancam test.csv --label-col label --target true --method gradcam
   ramancam explain model.ramancam mix.csv --target all --score prob --out all-maps.csv
 """
@@ -57,8 +67,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "means 'raises the class score') or eq9 (Eq. 9 as written: the same "
                         "map times sum(A), whose sign can flip it)")
     o = p.add_argument_group("output")
-    o.add_argument("--out", metavar="FILE",
-                   help="maps CSV to write (.gz compresses; default: print to stdout)")
+    o.add_argument("--out", metavar="FILE|DIR",
+                   help="maps CSV to write (.gz compresses; default: print to stdout); for a "
+                        "map, a folder for maps.csv, images and report.html")
+    o.add_argument("--bands", metavar="SHIFT[,SHIFT...]",
+                   help="maps with --out DIR: Raman shifts (cm-1) of the band images "
+                        "(default: the 3 with the largest mean |map|)")
     o.add_argument("--plot", metavar="FILE",
                    help="figure of the first maps with their spectra (.png, .pdf or .svg)")
     o.add_argument("--max-plots", type=int, default=6, metavar="N",
@@ -117,13 +131,24 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import RamancamError
     from ..explain import explain, predict_proba
     from ..io import atomic_write
+    from ..maps.grid import grid_of, has_positions
+    from ..maps.outputs import check_bands, out_dir_of, parse_bands
     from ._common import read_data, spectrum_ids
 
     _check_args(args)
     if scale.wanted(args):  # a Zarr cube, or Dask workers: tile by tile (docs/scale.md)
         return scale.cli_explain(args)
+    bands = parse_bands(args.bands)
     bundle = load(args.model)
     data = read_data(args)
+    xy = has_positions(data)
+    out_dir = out_dir_of(args.out, xy)
+    map_grid = grid_of(data) if out_dir is not None and xy else None
+    if bands is not None and map_grid is None:
+        raise RamancamError(
+            "--bands must come with a map and --out DIR; got "
+            + ("DATA without pixel positions (x/y). Name them with --xy-cols X,Y."
+               if not xy else f"--out {args.out!r}, a file. Give a folder."))
     classes = [str(c) for c in bundle.classes]
     if args.target == "true" and data.labels is None:
         raise RamancamError(
@@ -135,15 +160,20 @@ def run(args: argparse.Namespace) -> int:
             f"({', '.join(classes)}); got {args.target!r}.")
     ids = spectrum_ids(data)
     grid = np.asarray(bundle.grid, dtype=np.float64)
+    if bands is not None:
+        check_bands(bands, grid)
     model = bundle.model
     n_rows = 0
     shown: list[tuple[str, Any, Any, str]] = []
-    gz = bool(args.out) and str(args.out).lower().endswith(".gz")
-    ctx = (atomic_write(args.out, "w", gzip=gz, newline="") if args.out
+    out_path = str(out_dir / "maps.csv") if out_dir is not None else args.out
+    gz = bool(out_path) and str(out_path).lower().endswith(".gz")
+    ctx = (atomic_write(out_path, "w", gzip=gz, newline="") if out_path
            else nullcontext(sys.stdout))
+    kept: dict[str, list[Any]] = {"X": [], "maps": [], "proba": []}
     with ctx as fh:
         w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["id", "target", "method", *(repr(float(v)) for v in grid)])
+        w.writerow(["id", "target", "method", *(["x", "y"] if xy else []),
+                    *(repr(float(v)) for v in grid)])
         for start in range(0, len(data), CHUNK):
             part = data[start:start + CHUNK]
             X = bundle.prepare(part)
@@ -164,9 +194,20 @@ def run(args: argparse.Namespace) -> int:
                                     **({"form": args.fc_form} if args.method == "fc" else {}))
             per = maps.shape[0] // len(part)            # n_classes rows per spectrum for "all"
             proba = predict_proba(model, X)
+            if map_grid is not None:
+                own = maps.reshape(len(part), per, -1)
+                if per > 1:  # --target all: each pixel's map for its predicted class
+                    own = own[np.arange(len(part)), proba.argmax(axis=1)]
+                else:
+                    own = own[:, 0]
+                kept["X"].append(X.astype(np.float32))
+                kept["maps"].append(own.astype(np.float32))
+                kept["proba"].append(proba)
             for r in range(maps.shape[0]):
                 i = r // per
-                w.writerow([ids[start + i], classes[targets[r]], args.method,
+                pos = ([repr(float(data.meta["x"][start + i])),
+                        repr(float(data.meta["y"][start + i]))] if xy else [])
+                w.writerow([ids[start + i], classes[targets[r]], args.method, *pos,
                             *(repr(float(v)) for v in maps[r])])
                 if args.plot and len(shown) < args.max_plots:
                     pred = int(proba[i].argmax())
@@ -179,7 +220,20 @@ def run(args: argparse.Namespace) -> int:
         _plot(args.plot, grid, shown, f"ramancam explain: {args.method} maps")
     report = sys.stdout if args.out else sys.stderr
     if args.out:
-        print(f"wrote {n_rows} {args.method} maps ({args.target}) to {args.out}", file=report)
+        print(f"wrote {n_rows} {args.method} maps ({args.target}) to {out_path}", file=report)
+    if map_grid is not None and out_dir is not None:
+        from ..maps.outputs import write_explain_outputs
+
+        paths = write_explain_outputs(
+            out_dir, map_grid, np.concatenate(kept["X"]), np.concatenate(kept["maps"]), grid,
+            np.concatenate(kept["proba"]), classes, method=args.method, bands=bands,
+            info={"data": str(args.data), "model": str(args.model), "method": args.method,
+                  "target": args.target, "score": args.score})
+        print(f"map: {map_grid.text()}; wrote {', '.join(p.name for p in paths)} to "
+              f"{out_dir}", file=report)
+    elif out_dir is not None:
+        print("note: DATA has no pixel positions (x/y), so no images were drawn; name the "
+              "position columns with --xy-cols X,Y", file=report)
     if args.plot:
         print(f"wrote a figure of {len(shown)} maps to {args.plot}", file=report)
     return 0

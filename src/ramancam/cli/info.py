@@ -6,15 +6,15 @@ import argparse
 import json
 from typing import Any
 
-from ._common import GROUPS_FROM_HELP, LABELS_FROM_HELP
+from ._common import GROUPS_FROM_HELP, LABELS_FROM_HELP, add_xy_argument
 
 NAME = "info"
 HELP = "summarise a spectra file or folder (or the built-in example)"
 DESCRIPTION = """\
 Print the file format(s), the number of spectra, the classes with their counts (and how many
 spectra have no label), the groups, the spatial positions, the axis range and spacing, the
-number of points (per file when the axes differ), whether the files share one axis, and the
-metadata columns.
+number of points (per file when the axes differ), whether the files share one axis, the metadata
+columns and, for maps (x/y positions), the pixel grid: nx x ny, step, missing pixels.
 
 Reads wide tables, two-column and RRUFF text, Galactic SPC (.spc), Renishaw WiRE (.wdf) and
 JCAMP-DX (.jdx/.dx) files, and folders of any of them (docs/formats.md).
@@ -47,6 +47,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--labels-from", metavar="SPEC", help=LABELS_FROM_HELP)
     lab.add_argument("--groups-from", metavar="SPEC", help=GROUPS_FROM_HELP)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_xy_argument(p)
 
 
 def _num(v: float) -> str:
@@ -98,6 +99,8 @@ def format_summary(path: str, d: dict[str, Any]) -> str:
                          "onto a common grid before training (the paper recipe does)")
     meta = d["metadata"]
     lines.append(f"  metadata:  {', '.join(meta) if meta else 'none'}")
+    if "grid" in d:
+        lines.append(f"  grid:      {_grid_text(d['grid'])}")
     return "\n".join(lines)
 
 
@@ -131,9 +134,25 @@ def _extra(spectra: Any) -> dict[str, Any]:
     return out
 
 
+def _grid_text(g: dict[str, Any]) -> str:
+    """The map line of ``ramancam info``: nx x ny, step, missing pixels."""
+    if "error" in g:
+        return f"x/y positions do not form a grid ({g['error']})"
+
+    def step(v: float | None) -> str:
+        return "-" if v is None else f"{v:.4g}"
+
+    if g["kind"] == "line":
+        return (f"line scan of {g['nx']} pixels, step {step(g['step_x'])} along the line, "
+                f"{g['missing']} missing")
+    return (f"{g['nx']} x {g['ny']} pixels, step {step(g['step_x'])} x {step(g['step_y'])}, "
+            f"{g['missing']} missing")
+
+
 def run(args: argparse.Namespace) -> int:
     from ..errors import RamancamError
     from ..io import describe, example_path, read
+    from ._common import apply_xy_cols
 
     if args.example or args.path is None:
         if args.path is not None:
@@ -147,8 +166,9 @@ def run(args: argparse.Namespace) -> int:
         shown = f"built-in example ({path}; synthetic)"
     else:
         path = args.path
-        spectra = read(path, label_col=args.label_col, labels_from=args.labels_from,
-                       groups_from=args.groups_from)
+        spectra = apply_xy_cols(read(path, label_col=args.label_col,
+                                     labels_from=args.labels_from,
+                                     groups_from=args.groups_from), args.xy_cols)
         shown = path
     d = {**describe(spectra), **_extra(spectra)}
     if args.json:

@@ -18,9 +18,16 @@ chunks, so memory stays bounded for large files.
 The id is the 'id' metadata column when there is one, else the file name for folders, else
 the row number.
 
+Maps: when DATA carries pixel positions (x/y columns, --xy-cols, WDF maps, long x-y-shift-
+intensity exports), x and y are added as the last columns, and with --out DIR (an existing
+folder, a name ending in '/', or a name without a suffix) the folder gets predictions.csv,
+classes.png (class image with a legend), confidence.png (top probability), proba_01.png...
+(one probability image per class) and report.html (docs/maps.md).
+
 examples:
   ramancam predict model.ramancam new-spectra.csv --out predictions.csv
   ramancam predict model.ramancam test.csv.gz --label-col label --out predictions.csv
+  ramancam predict model.ramancam map.csv --out map-results/
 """
 
 #: Spectra preprocessed and classified at a time.
@@ -30,8 +37,9 @@ CHUNK = 1024
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", metavar="MODEL", help="a model file written by 'ramancam train'")
     add_data_arguments(p)
-    p.add_argument("--out", metavar="FILE",
-                   help="predictions CSV to write (default: print the table to stdout)")
+    p.add_argument("--out", metavar="FILE|DIR",
+                   help="predictions CSV to write (default: print the table to stdout); for "
+                        "a map, a folder for predictions.csv, the images and report.html")
     p.add_argument("--threads", type=int, metavar="N",
                    help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--bf16", action="store_true",
@@ -51,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     from .. import scale
     from ..bundle import load
     from ..io import atomic_write
+    from ..maps.grid import grid_of, has_positions
+    from ..maps.outputs import out_dir_of
     from ._common import read_data, spectrum_ids
     from .train import set_threads
 
@@ -63,11 +73,16 @@ def run(args: argparse.Namespace) -> int:
     labels = data.labels
     classes = list(bundle.classes)
     n_right = 0
-    ctx = atomic_write(args.out, "w", newline="") if args.out else nullcontext(sys.stdout)
+    xy = has_positions(data)
+    out_dir = out_dir_of(args.out, xy)
+    grid = grid_of(data) if out_dir is not None and xy else None
+    csv_path = str(out_dir / "predictions.csv") if out_dir is not None else args.out
+    all_proba = []
+    ctx = atomic_write(csv_path, "w", newline="") if csv_path else nullcontext(sys.stdout)
     with ctx as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["id", "predicted", *(f"p_{c}" for c in classes),
-                    *(["true"] if labels is not None else [])])
+                    *(["true"] if labels is not None else []), *(["x", "y"] if xy else [])])
         for start in range(0, len(data), CHUNK):
             part = data[start:start + CHUNK]
             proba = bundle.predict_proba(part, bf16=args.bf16)
@@ -77,12 +92,31 @@ def run(args: argparse.Namespace) -> int:
                 row = [ids[start + i], pred[i], *(repr(float(v)) for v in proba[i])]
                 if true is not None:
                     row.append(true[i])
+                if xy:
+                    row += [repr(float(data.meta["x"][start + i])),
+                            repr(float(data.meta["y"][start + i]))]
                 w.writerow(row)
+            if grid is not None:
+                all_proba.append(proba)
             if true is not None:
                 n_right += int((pred == true).sum())  # "" (unlabelled) never matches
     report = sys.stdout if args.out else sys.stderr
     if args.out:
-        print(f"wrote {len(data)} predictions to {args.out}", file=report)
+        print(f"wrote {len(data)} predictions to {csv_path}", file=report)
+    if grid is not None and out_dir is not None:
+        from ..maps.outputs import write_predict_outputs
+
+        paths = write_predict_outputs(
+            out_dir, grid, np.concatenate(all_proba), classes,
+            info={"data": str(args.data), "model": str(args.model)})
+        print(f"map: {grid.text()}; wrote {', '.join(p.name for p in paths)} to {out_dir}",
+              file=report)
+    elif out_dir is not None:
+        print("note: DATA has no pixel positions (x/y), so no images were drawn; name the "
+              "position columns with --xy-cols X,Y", file=report)
+    elif xy and args.out:
+        print("note: DATA is a map (x/y positions); --out DIR also draws the class, "
+              "confidence and probability images", file=report)
     if labels is not None:
         n_lab = int((labels != "").sum())
         unknown = sorted(set(labels.tolist()) - set(classes) - {""})

@@ -14,8 +14,9 @@ NAME = "train"
 HELP = "train the CNN on labelled spectra, cross-validate it and save the model"
 DESCRIPTION = """\
 Preprocess the spectra (--recipe, --grid), estimate accuracy by stratified K-fold cross
-validation (or group-aware K-fold with --group-col, or a fixed train/test split with
---split-col/--train-value), print a table of per-fold and mean +- sd accuracy for the CNN and,
+validation (or group-aware K-fold with --group-col, a fixed train/test split with
+--split-col/--train-value, or, for a labelled map, blocks of neighbouring pixels with
+--spatial-folds K: docs/maps.md), print a table of per-fold and mean +- sd accuracy for the CNN and,
 with --compare (default), for PCA + SVM and PLS-DA on exactly the same folds, then fit the
 final model on all training spectra and save it as one file (weights, recipe, grid, classes,
 settings, versions and the CV results) for 'ramancam predict' and 'ramancam explain'.
@@ -168,10 +169,11 @@ def run(args: argparse.Namespace) -> int:
 
     from ..bundle import save, training_summary
     from ..train import CNNClassifier, cross_validate
-    from ._common import convergence_note, read_labelled_on_grid
+    from ._common import convergence_note, read_labelled_on_grid, spatial_splits
 
     set_threads(args.threads)
     raw, recipe, data = read_labelled_on_grid(args, "for training")
+    spatial = spatial_splits(args, data)
     grid = data.wavenumbers
     params = estimator_params(args)
     split = args.split_col is not None
@@ -191,9 +193,11 @@ def run(args: argparse.Namespace) -> int:
         cv = cross_validate(data, estimator_params=params, folds=args.folds,
                             group_col=args.group_col, split_col=args.split_col,
                             train_value=args.train_value, seed=args.seed,
-                            compare=args.compare, keep_models=split, progress=progress)
+                            compare=args.compare, keep_models=split, progress=progress,
+                            splits=spatial)
     kind = ("fixed split" if split else
-            f"{len(cv.fold_accuracy)}-fold{' group' if args.group_col else ''} CV")
+            f"{len(cv.fold_accuracy)}-fold{' group' if args.group_col else ''}"
+            f"{' spatial' if spatial is not None else ''} CV")
     print(f"\naccuracy ({kind}):")
     print(format_cv(cv))
 
@@ -213,6 +217,8 @@ def run(args: argparse.Namespace) -> int:
          settings={"seed": args.seed, "recipe_option": args.recipe, "grid_option": args.grid,
                    "folds": args.folds, "group_col": args.group_col,
                    "split_col": args.split_col, "train_value": args.train_value,
-                   "compare": args.compare, "preset": args.preset})
+                   "compare": args.compare, "preset": args.preset,
+                   "spatial_folds": args.spatial_folds, "spatial_block": args.spatial_block,
+                   "spatial_buffer": args.spatial_buffer})
     print(f"saved {args.out}")
     return 0

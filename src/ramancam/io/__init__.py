@@ -5,6 +5,7 @@
   per row, one column per Raman shift; ``write_table`` output reads back exactly;
 * :func:`read_two_column` - (shift, intensity) text with ``#`` comments;
 * :func:`read_rruff` - RRUFF text (``##KEY=value`` headers become metadata);
+* :func:`read_long_map` - long map exports, one row per (x, y, shift, intensity) (WiRE);
 * :func:`read_spc`, :func:`read_wdf`, :func:`read_jcamp` - instrument files (Galactic SPC,
   Renishaw WiRE, JCAMP-DX) through their own libraries (``spc-io``, ``renishaw-wdf``,
   ``jcamp``), one spectrum per sub-file / collected spectrum / block, with the metadata the
@@ -42,6 +43,7 @@ from .folder import (
     sniff_kind,
 )
 from .jcamp import read_jcamp
+from .longmap import read_long_map
 from .spc import read_spc
 from .summary import describe
 from .table import read_table, write_table
@@ -63,6 +65,7 @@ __all__ = [
     "read_file",
     "read_folder",
     "read_jcamp",
+    "read_long_map",
     "read_rruff",
     "read_spc",
     "read_table",

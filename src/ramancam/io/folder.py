@@ -47,6 +47,7 @@ from ._text import (
     vendor_format,
 )
 from .jcamp import looks_like_jcamp, read_jcamp
+from .longmap import looks_long, parse_long_map
 from .spc import read_spc
 from .table import _list, _skip_comments, parse_table, sniff_delimiter
 from .wdf import read_wdf
@@ -65,11 +66,15 @@ LABEL_SOURCES = ("folder", "header:KEY", "regex:R", "manifest:F")
 
 
 def sniff_kind(text: str) -> str:
-    """Guess a text file's layout: ``"rruff"``, ``"two_column"`` or ``"table"``.
+    """Guess a text file's layout: ``"long"``, ``"rruff"``, ``"two_column"`` or ``"table"``.
 
-    ``##KEY=value`` lines before the data mean RRUFF; otherwise a first data line with more
-    than two fields means a wide table, and two fields (or fewer) a two-column file.
+    A long map export (rows of x, y, shift, intensity; see
+    :func:`ramancam.io.longmap.looks_long`) is ``"long"``; ``##KEY=value`` lines before the
+    data mean RRUFF; otherwise a first data line with more than two fields means a wide
+    table, and two fields (or fewer) a two-column file.
     """
+    if looks_long(text):
+        return "long"
     pos = 0
     n = len(text)
     while pos < n:
@@ -147,6 +152,8 @@ def read_file(path: str | os.PathLike[str], *, label_col: str | None = None) -> 
     if looks_like_jcamp(text) and label_col is None:
         return read_jcamp(p)
     kind = "table" if label_col is not None else sniff_kind(text)
+    if kind == "long":  # WiRE's long x, y, shift, intensity rows
+        return parse_long_map(text, source=str(p))
     if kind == "table":
         return parse_table(text, source=str(p), label_col=label_col)
     return parse_xy(text, source=str(p), headers=kind == "rruff")

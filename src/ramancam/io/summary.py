@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import RamancamError
 from ..spectra import Spectra
 from ._text import FORMAT_NAMES
 from .folder import file_format
@@ -34,7 +35,9 @@ def describe(spectra: Spectra) -> dict[str, Any]:
         ``n_axes`` (distinct axes); ``points_min``/``points_max`` (points per spectrum);
         ``step_min``/``step_median``/``step_max`` (absolute spacing between neighbouring
         points over all distinct axes); ``even`` (all steps equal to 1e-6 relative);
-        ``metadata`` (column names).
+        ``metadata`` (column names); ``grid`` (maps only, when the spectra carry x/y
+        positions: :meth:`ramancam.maps.MapGrid.describe` - kind, nx, ny, step_x, step_y,
+        missing - or ``{"error": message}`` when the positions are not a raster).
     """
     axes = spectra.axes
     distinct = list({a.tobytes(): a for a in axes}.values())
@@ -67,6 +70,13 @@ def describe(spectra: Spectra) -> dict[str, Any]:
         step_min=smin, step_median=smed, step_max=smax,
         even=bool(smax - smin <= 1e-6 * smed),
     )
+    from ..maps.grid import grid_of, has_positions
+
+    if has_positions(spectra):
+        try:
+            out["grid"] = grid_of(spectra).describe()
+        except RamancamError as exc:
+            out["grid"] = {"error": str(exc)}
     return out
 
 

@@ -7,8 +7,12 @@ Layout::
     s1,A,1,0.0267,0.0272,...
 
 A column whose header parses as a (finite) number is a spectral column, its header the Raman
-shift; every other column is metadata, kept as strings. The delimiter (tab, comma, semicolon,
-bar or runs of white space) is sniffed from the header line.
+shift; every other column is metadata, kept as strings, except pixel positions: columns
+named ``x`` and ``y`` (either case) whose cells are all finite numbers become the float
+metadata ``x``/``y`` that map code reads (``--xy-cols`` names other columns); so do two
+leading columns with empty header cells, Horiba LabSpec's map layout. The
+delimiter (tab, comma, semicolon, bar or runs of white space) is sniffed from the header
+line.
 """
 
 from __future__ import annotations
@@ -220,7 +224,37 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
     labels = None
     if label_col is not None and label_pos is not None:
         labels = meta_cols.pop(label_col)  # an empty cell is the label "" (unlabelled)
-    return Spectra(X, axis, labels=labels, meta=meta_cols, sources=[source] * len(values))
+    # Horiba LabSpec writes maps as x, y, then the spectrum, under two empty header cells
+    labspec = (len(meta_idx) >= 2 and meta_idx[:2] == [0, 1] and not header[0]
+               and not header[1] and not {"x", "y", "X", "Y"} & set(names))
+    if labspec:
+        meta_cols = {("x" if k == names[0] else "y" if k == names[1] else k): v
+                     for k, v in meta_cols.items()}
+    return Spectra(X, axis, labels=labels, meta=_positions(meta_cols),
+                   sources=[source] * len(values))
+
+
+def _positions(meta: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Columns named x and y (or X and Y) holding only finite numbers become float positions
+    ``x``/``y``; anything else (a text column called y, say) stays as it is."""
+    names = {}
+    for want in ("x", "y"):
+        found = [k for k in meta if k == want] or [k for k in meta if k.lower() == want]
+        if len(found) != 1:
+            return meta
+        names[want] = found[0]
+    vals = {}
+    for want, col in names.items():
+        try:
+            v = meta[col].astype(np.float64)
+        except ValueError:
+            return meta
+        if not np.isfinite(v).all():
+            return meta
+        vals[want] = v
+    out = {k: v for k, v in meta.items() if k not in names.values()}
+    out.update(vals)
+    return out
 
 
 def _float_or_none(token: str) -> float | None:

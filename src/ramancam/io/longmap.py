@@ -1,0 +1,267 @@
+"""Long map exports: one row per (x, y, Raman shift, intensity), as Renishaw WiRE writes them.
+
+WiRE's "Save as text" of a map or line scan writes every data point on its own row, tab
+separated, the Raman shift usually descending within each spectrum, with one header line::
+
+    #X          #Y          #Wave       #Intensity
+    -11.55      -4.77       1802.15     151.92
+    -11.55      -4.77       1801.21     153.40
+    ...                                              <- the next pixel starts where x or y change
+
+Older WiRE batch conversions have no header and hySpc.read.txt (``read_txt_Renishaw``) reads
+their four columns as ``y, x, shift, intensity``; pass ``columns="y,x,shift,intensity"`` for
+those. A header may name the columns in any order with any of the names below, with or
+without ``#`` and units in brackets (``X (µm)``); a ``z`` column is kept as metadata. Columns
+may be separated by tabs, commas, semicolons or spaces.
+
+Horiba LabSpec writes maps as *wide* tables instead (x, y, then one column per shift, the
+first two header cells empty; hySpc.read.txt's ``read_txt_Horiba_xy``): the wide-table reader
+reads those, and their two unnamed leading columns become the positions.
+
+The spectra come back in file order with float metadata ``x`` and ``y`` (``y = 0`` for a line
+along x written without a y column) for :mod:`ramancam.maps`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import RamancamError, where
+from ..spectra import Spectra, check_axis
+from ._text import check_exists, read_text, short
+from .table import sniff_delimiter
+
+__all__ = ["COLUMN_NAMES", "looks_long", "parse_long_map", "read_long_map"]
+
+#: Accepted header names (lower case, without '#', spaces or units) for each column role.
+COLUMN_NAMES: dict[str, tuple[str, ...]] = {
+    "x": ("x", "xpos", "xposition", "positionx"),
+    "y": ("y", "ypos", "yposition", "positiony"),
+    "z": ("z", "zpos", "zposition", "positionz"),
+    "shift": ("wave", "wavenumber", "wavenumbers", "shift", "ramanshift", "raman",
+              "wn", "xaxis"),
+    "intensity": ("intensity", "intensities", "int", "counts", "signal", "i", "yaxis"),
+}
+_ROLE_OF = {name: role for role, names in COLUMN_NAMES.items() for name in names}
+_UNITS = re.compile(r"[\(\[].*?[\)\]]")
+_DEFAULT = ("x", "y", "shift", "intensity")
+
+
+def _norm(token: str) -> str:
+    return re.sub(r"[\s_#\-./]", "", _UNITS.sub("", token)).lower()
+
+
+def _split(line: str, delimiter: str | None) -> list[str]:
+    return [t.strip() for t in (line.split() if delimiter is None else line.split(delimiter))]
+
+
+def _is_num(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+def _data_lines(text: str) -> list[tuple[int, str]]:
+    """Non-blank lines with their 1-based numbers (comment lines included)."""
+    return [(i + 1, ln) for i, ln in enumerate(text.splitlines()) if ln.strip()]
+
+
+def _header_roles(line: str) -> list[str | None] | None:
+    """Column roles named by a header line, or None when the line is not such a header."""
+    delimiter = sniff_delimiter(line.lstrip("#"))
+    tokens = [t for t in _split(line, delimiter) if t]
+    if not tokens or any(_is_num(t) for t in tokens):
+        return None
+    roles = [_ROLE_OF.get(_norm(t)) for t in tokens]
+    if "shift" in roles and "intensity" in roles and ("x" in roles or "y" in roles):
+        return roles
+    return None
+
+
+def looks_long(text: str) -> bool:
+    """True when ``text`` is a long map export (see the module docstring).
+
+    Either the first non-blank line is a header naming x (or y), a shift and an intensity
+    column, or there is no header and the first rows have four numbers each, the first two
+    equal on rows 1 and 2 (one pixel) and the third different (its shifts).
+    """
+    lines = []
+    for _, ln in _data_lines(text[:20000]):
+        lines.append(ln)
+        if len(lines) == 3:
+            break
+    if not lines:
+        return False
+    if _header_roles(lines[0]) is not None:
+        return True
+    if len(lines) < 3 or lines[0].lstrip().startswith("#"):
+        return False
+    delimiter = sniff_delimiter(lines[0])
+    rows = [_split(ln, delimiter) for ln in lines]
+    if not all(len(r) == 4 and all(_is_num(t) for t in r) for r in rows):
+        return False
+    a, b = ([float(t) for t in r] for r in rows[:2])
+    return a[0] == b[0] and a[1] == b[1] and a[2] != b[2]
+
+
+def read_long_map(path: str | os.PathLike[str], *, columns: str | None = None) -> Spectra:
+    """Read a long map export (one row per x, y, shift, intensity).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The text file (``.gz`` too).
+    columns : str, optional
+        Column roles in file order, comma separated, from ``x``, ``y``, ``z``, ``shift``,
+        ``intensity`` (e.g. ``"y,x,shift,intensity"``). Default: the header's names, else
+        ``x,y,shift,intensity``.
+
+    Returns
+    -------
+    Spectra
+        One spectrum per pixel, in file order, on the file's shift axis; float metadata
+        ``x``, ``y`` (and ``z``).
+
+    Raises
+    ------
+    RamancamError
+        See :func:`parse_long_map`.
+    """
+    p = check_exists(path)
+    return parse_long_map(read_text(p), source=str(p), columns=columns)
+
+
+def _roles_from(columns: str) -> list[str | None]:
+    roles: list[str | None] = [c.strip().lower() for c in columns.split(",")]
+    allowed = set(COLUMN_NAMES)
+    if not all(r in allowed for r in roles) or len(set(roles)) != len(roles):
+        raise RamancamError(
+            f"columns must name each column once from x, y, z, shift, intensity, e.g. "
+            f"y,x,shift,intensity; got {columns!r}.")
+    return roles
+
+
+def parse_long_map(text: str, *, source: str = "", columns: str | None = None) -> Spectra:
+    """Parse the text of a long map export (see :func:`read_long_map`).
+
+    Raises
+    ------
+    RamancamError
+        No data; a header without x/y, shift and intensity columns; a row with another number
+        of fields or a cell that is not a number (file and line named); a pixel whose shifts
+        differ from the first pixel's; a pixel that appears twice (not one block of rows);
+        an invalid axis (repeated or unsorted shifts).
+    """
+    src = source or None
+    lines = _data_lines(text)
+    if not lines:
+        raise RamancamError(
+            f"file {source or '<text>'} must hold rows of x, y, shift, intensity; got an empty "
+            "file. Check that the right file was given.")
+    header = _header_roles(lines[0][1])
+    body = lines[1:] if header is not None else lines
+    body = [(n, ln) for n, ln in body if not ln.lstrip().startswith("#")]
+    if columns is not None:
+        roles = _roles_from(columns)
+    elif header is not None:
+        roles = header
+    else:
+        roles = list(_DEFAULT)
+    if "shift" not in roles or "intensity" not in roles or not ({"x", "y"} & set(roles)):
+        raise RamancamError(
+            f"{where(src, lines[0][0])}a long map export must have x (or y), shift and "
+            f"intensity columns; got {roles}. Name them in the header or pass columns=.")
+    if not body:
+        raise RamancamError(
+            f"file {source or '<text>'} must hold at least one data row under the header; got "
+            "none. Check that the right file was given.")
+    ncol = len(roles)
+    delimiter = sniff_delimiter(body[0][1])
+    data = _numbers(body, delimiter, ncol, src)
+    col = {r: i for i, r in enumerate(roles) if r is not None}
+    pos_roles: list[str] = [r for r in ("x", "y", "z") if r in col]
+    P = data[:, [col[r] for r in pos_roles]]
+    change = np.flatnonzero(np.any(P[1:] != P[:-1], axis=1)) + 1
+    starts = np.concatenate([[0], change])
+    lengths = np.diff(np.concatenate([starts, [len(data)]]))
+    n_pts = int(lengths[0])
+    odd = np.flatnonzero(lengths != n_pts)
+    if odd.size:
+        k = int(odd[0])
+        raise RamancamError(
+            f"{where(src, body[int(starts[k])][0])}every pixel must have the same number of "
+            f"points; got {int(lengths[k])} rows for the pixel starting here but {n_pts} for "
+            "the first. A truncated export? Re-export the whole map.")
+    shifts = data[:, col["shift"]].reshape(-1, n_pts)
+    axis = check_axis(shifts[0], name="Raman shift", source=src)
+    same = np.isclose(shifts, axis, rtol=1e-9, atol=0).all(axis=1)
+    if not same.all():
+        k = int(np.flatnonzero(~same)[0])
+        j = int(np.flatnonzero(~np.isclose(shifts[k], axis, rtol=1e-9, atol=0))[0])
+        raise RamancamError(
+            f"{where(src, body[k * n_pts + j][0])}every pixel must share the first pixel's "
+            f"Raman shifts; got {shifts[k, j]:g} where the first has {axis[j]:g}. Rows of one "
+            "pixel must be contiguous; export the map on one axis.")
+    pos = P[starts]
+    _check_unique_positions(pos, pos_roles, [body[int(s)][0] for s in starts], src)
+    X = data[:, col["intensity"]].reshape(-1, n_pts)
+    n = X.shape[0]
+    meta: dict[str, NDArray[np.float64]] = {
+        r: pos[:, i].astype(np.float64) for i, r in enumerate(pos_roles)}
+    for r in ("x", "y"):
+        meta.setdefault(r, np.zeros(n))
+    return Spectra(X, axis, meta={"x": meta["x"], "y": meta["y"],
+                                  **({"z": meta["z"]} if "z" in meta else {})},
+                   sources=[source] * n)
+
+
+def _numbers(body: list[tuple[int, str]], delimiter: str | None, ncol: int,
+             src: str | None) -> NDArray[np.float64]:
+    """The rows as an (n_rows, ncol) float array; errors name the line."""
+    joined = "\n".join(ln for _, ln in body)
+    if delimiter is not None:
+        joined = joined.replace(delimiter, " ")
+    try:
+        flat = np.array(joined.split(), dtype=np.float64)
+    except ValueError:
+        flat = None
+    if flat is not None and flat.size == ncol * len(body):
+        arr = flat.reshape(-1, ncol)
+        if np.isfinite(arr).all():
+            return arr
+    for lineno, ln in body:  # slow path: find the first bad line
+        tokens = _split(ln, delimiter)
+        if len(tokens) != ncol:
+            raise RamancamError(
+                f"{where(src, lineno)}every row must have {ncol} fields (x, y, shift, "
+                f"intensity); got {len(tokens)}. Fix that line.")
+        for t in tokens:
+            if not _is_num(t):
+                raise RamancamError(
+                    f"{where(src, lineno)}could not read a number from {short(t)}. Fix or "
+                    "remove that value.")
+            if not np.isfinite(float(t)):
+                raise RamancamError(
+                    f"{where(src, lineno)}values must be finite; got {short(t)}. Remove or "
+                    "fix that row.")
+    raise RamancamError(  # pragma: no cover - the slow path finds every problem
+        f"file {src}: could not read the rows as numbers.")
+
+
+def _check_unique_positions(pos: NDArray[np.float64], roles: list[str], lines: list[int],
+                            src: str | None) -> None:
+    _, first, counts = np.unique(pos, axis=0, return_index=True, return_counts=True)
+    if (counts > 1).any():
+        dup = pos[first[int(np.flatnonzero(counts > 1)[0])]]
+        k = [i for i in range(len(pos)) if np.array_equal(pos[i], dup)][1]
+        where_ = ", ".join(f"{r}={v:g}" for r, v in zip(roles, dup, strict=True))
+        raise RamancamError(
+            f"{where(src, lines[k])}each pixel's rows must be one contiguous block; got "
+            f"{where_} again here. Sort the export by position, or average repeated "
+            "acquisitions.")

@@ -1,0 +1,283 @@
+"""Images of a classified map: classes, confidence, per-class probability, band images.
+
+Every image is an array of shape ``(ny, nx)`` on a :class:`~ramancam.maps.grid.MapGrid`
+(row 0 = smallest y, drawn with ``origin="lower"``); pixels without a spectrum are grey.
+Figures are bare :class:`matplotlib.figure.Figure` objects (no pyplot state, rendered with
+Agg) written atomically. File names never contain user text: per-class files are numbered
+(``proba_01.png``) and the class name is in the figure title and the HTML report.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ..errors import RamancamError
+from .grid import MapGrid
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["MISSING_COLOR", "class_colors", "draw_class_image", "draw_value_image",
+           "save_figure", "write_map_images"]
+
+#: Colour of pixels without a spectrum.
+MISSING_COLOR = "#d0d0d0"
+_DPI = 110
+
+
+def class_colors(n: int) -> list[str]:
+    """``n`` distinct colours (hex), the same for the same class index in every image:
+    tab10 up to 10 classes, tab20 up to 20, then evenly spaced hues."""
+    import matplotlib
+
+    if n <= 10:
+        cmap = matplotlib.colormaps["tab10"]
+        return [matplotlib.colors.to_hex(cmap(i)) for i in range(n)]
+    if n <= 20:
+        cmap = matplotlib.colormaps["tab20"]
+        return [matplotlib.colors.to_hex(cmap(i)) for i in range(n)]
+    cmap = matplotlib.colormaps["hsv"]
+    return [matplotlib.colors.to_hex(cmap(i / n)) for i in range(n)]
+
+
+def _figsize(grid: MapGrid, extra_w: float = 2.2) -> tuple[float, float]:
+    """Figure size that keeps pixels square (maps) or a strip (line scans)."""
+    if grid.kind == "line" or grid.ny == 1:
+        return (7.5 + extra_w * 0.3, 2.2)
+    left, right, bottom, top = grid.extent()
+    aspect = (top - bottom) / (right - left) if right > left else 1.0
+    w = 5.5
+    h = min(max(w * aspect + 0.9, 2.2), 8.0)
+    return (w + extra_w, h)
+
+
+def _axes_labels(ax: Axes, grid: MapGrid) -> None:
+    if grid.kind == "line":
+        ax.set_xlabel("distance along the line")
+        ax.set_yticks([])
+    else:
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+
+
+def _show(ax: Axes, grid: MapGrid, image: NDArray[Any], **kw: Any) -> Any:
+    line = grid.kind == "line" or grid.ny == 1
+    return ax.imshow(image, origin="lower", extent=grid.extent(), interpolation="nearest",
+                     aspect="auto" if line else "equal", **kw)
+
+
+def draw_class_image(ax: Axes, grid: MapGrid, predicted: ArrayLike,
+                     class_names: Sequence[str], *, title: str | None = None) -> Axes:
+    """Draw the class image with a legend (class name and pixel count).
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    grid : MapGrid
+    predicted : array-like of int, shape (ny, nx)
+        Class index per pixel, -1 where there is no spectrum.
+    class_names : sequence of str
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    pred = np.asarray(predicted)
+    k = len(class_names)
+    colors = class_colors(k)
+    cmap = ListedColormap(colors if k else ["white"]).with_extremes(bad=MISSING_COLOR)
+    img = np.ma.masked_less(pred, 0)
+    _show(ax, grid, img, cmap=cmap, vmin=-0.5, vmax=max(k, 1) - 0.5)
+    counts = np.bincount(pred[pred >= 0].ravel(), minlength=k)
+    handles = [Patch(facecolor=c, edgecolor="0.3", label=f"{name} ({counts[i]})")
+               for i, (c, name) in enumerate(zip(colors, class_names, strict=True))]
+    n_missing = int((pred < 0).sum())
+    if n_missing:
+        handles.append(Patch(facecolor=MISSING_COLOR, edgecolor="0.3",
+                             label=f"no spectrum ({n_missing})"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+              fontsize="small", frameon=False, title="predicted class (pixels)",
+              title_fontsize="small")
+    _axes_labels(ax, grid)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def draw_value_image(ax: Axes, grid: MapGrid, values: ArrayLike, *, label: str,
+                     cmap: str = "viridis", vmin: float | None = None,
+                     vmax: float | None = None, symmetric: bool = False,
+                     title: str | None = None) -> Axes:
+    """Draw a continuous image (NaN = no spectrum, grey) with a colour bar.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    grid : MapGrid
+    values : array-like of float, shape (ny, nx)
+    label : str
+        Colour-bar label.
+    cmap : str
+        Matplotlib colour map name.
+    vmin, vmax : float, optional
+        Colour range (default: the data range).
+    symmetric : bool
+        Centre the colour range on 0 (signed explanation values), ``vmin = -vmax``.
+    title : str, optional
+    """
+    import matplotlib
+
+    v = np.asarray(values, dtype=np.float64)
+    cm = matplotlib.colormaps[cmap].with_extremes(bad=MISSING_COLOR)
+    if symmetric:
+        finite = v[np.isfinite(v)]
+        lim = float(np.abs(finite).max()) if finite.size else 1.0
+        lim = lim or 1.0
+        vmin, vmax = -lim, lim
+    im = _show(ax, grid, np.ma.masked_invalid(v), cmap=cm, vmin=vmin, vmax=vmax)
+    bar = ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    bar.set_label(label)
+    _axes_labels(ax, grid)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def save_figure(fig: Figure, path: str | os.PathLike[str]) -> Path:
+    """Write a figure as PNG atomically and return its path."""
+    from ..io import atomic_write
+
+    p = Path(path)
+    with atomic_write(p, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=_DPI)
+    return p
+
+
+def _new_figure(grid: MapGrid, extra_w: float = 2.2) -> tuple[Figure, Axes]:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=_figsize(grid, extra_w), layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def _check_inputs(grid: MapGrid, predicted: ArrayLike, proba: ArrayLike,
+                  class_names: Sequence[str]) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+    if not isinstance(grid, MapGrid):
+        raise RamancamError(f"grid must be a ramancam.maps.MapGrid; got {type(grid).__name__}.")
+    pred = np.asarray(predicted)
+    p = np.asarray(proba, dtype=np.float64)
+    k = len(class_names)
+    if pred.shape != grid.shape or pred.dtype.kind not in "iu":
+        raise RamancamError(
+            f"predicted must be an integer array of shape (ny, nx) = {grid.shape}; got "
+            f"{pred.dtype} of shape {pred.shape}.")
+    if p.shape != (*grid.shape, k):
+        raise RamancamError(
+            f"proba must have shape (ny, nx, n_classes) = {(*grid.shape, k)}; got {p.shape}.")
+    if k == 0:
+        raise RamancamError("class_names must name at least one class; got none.")
+    if pred.size and (pred.max() >= k or pred.min() < -1):
+        raise RamancamError(
+            f"predicted must hold class indices 0..{k - 1} or -1 (no spectrum); got values "
+            f"{int(pred.min())}..{int(pred.max())}.")
+    return pred.astype(np.intp), p
+
+
+def write_map_images(out_dir: str | os.PathLike[str], grid: MapGrid, predicted: ArrayLike,
+                     proba: ArrayLike, class_names: Sequence[str]) -> list[Path]:
+    """Write the class, confidence and per-class probability images of a classified map.
+
+    Parameters
+    ----------
+    out_dir : str or path-like
+        Existing folder to write into.
+    grid : MapGrid
+        The pixel grid (:func:`ramancam.maps.infer_grid` from positions, or
+        ``MapGrid.regular(nx, ny, step=..., x0=..., y0=...)`` for a full raster); gives the
+        image shape ``(ny, nx)``, the axes extent and whether it is a line scan.
+    predicted : ndarray of int, shape (ny, nx)
+        Predicted class index per pixel, -1 where there is no spectrum.
+    proba : ndarray of float, shape (ny, nx, n_classes)
+        Class probabilities per pixel, NaN where there is no spectrum.
+    class_names : sequence of str
+        Name of each class index (shown in legends and titles, never in file names).
+
+    Returns
+    -------
+    list of pathlib.Path
+        ``classes.png`` (class image with a legend of names and pixel counts),
+        ``confidence.png`` (top probability, colour bar from 1/n_classes to 1) and
+        ``proba_01.png``, ``proba_02.png``, ... (probability of class 1, 2, ... in the order
+        of ``class_names``, colour bar 0 to 1), in that order.
+
+    Raises
+    ------
+    RamancamError
+        Missing folder, or arrays whose shapes do not match the grid and the class list.
+    """
+    out = Path(out_dir)
+    if not out.is_dir():
+        raise RamancamError(f"out_dir must be an existing folder; got {str(out)!r}. Create it "
+                            "first.")
+    pred, p = _check_inputs(grid, predicted, proba, class_names)
+    k = len(class_names)
+    paths: list[Path] = []
+    fig, ax = _new_figure(grid, extra_w=2.6)
+    draw_class_image(ax, grid, pred, class_names, title="predicted class")
+    paths.append(save_figure(fig, out / "classes.png"))
+
+    with np.errstate(invalid="ignore"):
+        top = np.where(pred >= 0, np.nanmax(np.where(np.isnan(p), -np.inf, p), axis=-1),
+                       np.nan)
+    fig, ax = _new_figure(grid)
+    draw_value_image(ax, grid, top, label="top class probability", vmin=1.0 / k, vmax=1.0,
+                     title="confidence (probability of the predicted class)")
+    paths.append(save_figure(fig, out / "confidence.png"))
+
+    width = max(2, len(str(k)))
+    for i, name in enumerate(class_names):
+        fig, ax = _new_figure(grid)
+        draw_value_image(ax, grid, np.where(pred >= 0, p[..., i], np.nan),
+                         label=f"p({name})", vmin=0.0, vmax=1.0,
+                         title=f"probability of {name}")
+        paths.append(save_figure(fig, out / f"proba_{i + 1:0{width}d}.png"))
+    return paths
+
+
+def top_bands(maps_mean_abs: NDArray[np.float64], axis: NDArray[np.float64], n: int = 3,
+              min_sep: float | None = None) -> list[float]:
+    """The ``n`` Raman shifts with the largest mean |map| value, at least ``min_sep`` apart
+    (default 2 % of the axis range): the default band images of ``explain``."""
+    sep = (0.02 * float(np.ptp(axis))) if min_sep is None else float(min_sep)
+    chosen: list[float] = []
+    for j in np.argsort(-maps_mean_abs, kind="stable"):
+        s = float(axis[j])
+        if all(abs(s - c) >= sep for c in chosen):
+            chosen.append(s)
+        if len(chosen) == n:
+            break
+    return chosen
+
+
+def nearest_index(axis: NDArray[np.float64], shift: float) -> int:
+    """Index of the grid point nearest to ``shift``."""
+    return int(np.argmin(np.abs(axis - shift)))
+
+
+def is_finite_number(v: Any) -> bool:
+    try:
+        return math.isfinite(float(v))
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,269 @@
+"""What ``ramancam predict`` and ``ramancam explain`` write for a map (``--out DIR``).
+
+:func:`write_predict_outputs` writes the images of :func:`~ramancam.maps.images.write_map_images`
+and ``report.html``; :func:`write_explain_outputs` adds band images (the explanation map's
+value, and the preprocessed intensity, at chosen Raman shifts across the image), the mean
+spectrum and mean map of every predicted class (``class_means.csv``, ``class_means.png``)
+and the same report. The CLI modules only gather predictions and maps and call these.
+
+The report is one self-contained HTML file (:mod:`ramancam.report`): every string that comes
+from the user's files (class names, file names, ids) is escaped there.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import RamancamError
+from .grid import MapGrid
+from .images import (
+    draw_value_image,
+    nearest_index,
+    save_figure,
+    top_bands,
+    write_map_images,
+)
+
+__all__ = ["check_bands", "out_dir_of", "parse_bands", "write_explain_outputs",
+           "write_predict_outputs"]
+
+def out_dir_of(out: str | None, has_xy: bool) -> Path | None:
+    """The output folder of ``predict``/``explain`` ``--out``, created when needed, or None
+    when ``--out`` names a file.
+
+    ``--out`` is a folder when it is an existing folder or ends with a path separator, and,
+    for a map (``has_xy``), also when it has no file suffix (``--out results``). A name with a
+    suffix such as ``.csv`` stays a file.
+    """
+    if not out:
+        return None
+    p = Path(out)
+    is_dir = (p.is_dir() or out.endswith(("/", os.sep))
+              or (has_xy and not p.exists() and p.suffix == ""))
+    if not is_dir:
+        return None
+    if p.exists() and not p.is_dir():
+        raise RamancamError(f"--out must be a folder here; got {out!r}, which is a file.")
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+def parse_bands(text: str | None) -> list[float] | None:
+    """``"1001,1450"`` -> ``[1001.0, 1450.0]`` (the ``--bands`` option; None stays None)."""
+    if text is None:
+        return None
+    try:
+        vals = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise RamancamError(
+            f"--bands must be Raman shifts in cm-1 separated by commas, e.g. 1001,1450; got "
+            f"{text!r}.") from None
+    if not vals or not all(np.isfinite(vals)):
+        raise RamancamError(
+            f"--bands must be Raman shifts in cm-1 separated by commas, e.g. 1001,1450; got "
+            f"{text!r}.")
+    return vals
+
+
+def check_bands(bands: Sequence[float], axis: NDArray[np.float64]) -> None:
+    """Every band must lie within the model's grid."""
+    lo, hi = float(axis.min()), float(axis.max())
+    for b in bands:
+        if not lo <= b <= hi:
+            raise RamancamError(
+                f"--bands must lie within the model's grid ({lo:g}-{hi:g} cm-1); got {b:g}. "
+                "Choose shifts inside that range.")
+
+
+def _class_rows(pred: NDArray[np.intp], proba: NDArray[np.float64],
+                class_names: Sequence[str]) -> list[list[Any]]:
+    rows = []
+    n = max(pred.size, 1)
+    for i, name in enumerate(class_names):
+        sel = pred == i
+        conf = float(proba[sel, i].mean()) if sel.any() else None
+        rows.append([name, int(sel.sum()), 100.0 * sel.sum() / n, conf])
+    return rows
+
+
+def _map_section(grid: MapGrid, pred: NDArray[np.intp], proba: NDArray[np.float64],
+                 class_names: Sequence[str], info: Mapping[str, Any]) -> Any:
+    from ..report import Section, Table
+
+    return Section("Map", [
+        {**info, "grid": grid.text(), "spectra": grid.n_spectra},
+        Table(["class", "pixels", "% of pixels", "mean probability"],
+              _class_rows(pred, proba, class_names),
+              caption="Predicted class per pixel"),
+    ])
+
+
+def _image_sections(paths: Sequence[Path], class_names: Sequence[str]) -> list[Any]:
+    from ..report import Figure, Section
+
+    classes, confidence, *per_class = paths
+    return [
+        Section("Class image", [Figure.from_file(classes, "Predicted class of every pixel "
+                                                          "(grey: no spectrum)."),
+                                Figure.from_file(confidence, "Probability of the predicted "
+                                                             "class.")]),
+        Section("Probability of each class", [
+            Figure.from_file(p, f"Probability of {name}.")
+            for p, name in zip(per_class, class_names, strict=True)]),
+    ]
+
+
+def write_predict_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
+                          proba: NDArray[np.float64], class_names: Sequence[str], *,
+                          info: Mapping[str, Any] | None = None) -> list[Path]:
+    """Images and ``report.html`` of a classified map.
+
+    Parameters
+    ----------
+    out_dir : str or path-like
+        Existing folder.
+    grid : MapGrid
+        Grid of the spectra, in the order of ``proba``'s rows.
+    proba : ndarray of shape (n_spectra, n_classes)
+        Class probabilities per spectrum.
+    class_names : sequence of str
+    info : mapping, optional
+        Shown in the report's first table (data file, model file, ...).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The images (see :func:`write_map_images`) and the report, in that order.
+    """
+    from ..report import write_report
+
+    out = Path(out_dir)
+    p = np.asarray(proba, dtype=np.float64)
+    pred = p.argmax(axis=1).astype(np.intp)
+    paths = write_map_images(out, grid, grid.to_image(pred, fill=-1),
+                             grid.to_image(p, fill=np.nan), class_names)
+    sections = [_map_section(grid, pred, p, class_names, info or {}),
+                *_image_sections(paths, class_names)]
+    paths.append(write_report(out / "report.html", "ramancam predict: map", sections,
+                              settings=dict(info or {})))
+    return paths
+
+
+def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
+                          X: NDArray[np.floating[Any]], maps: NDArray[np.floating[Any]],
+                          axis: NDArray[np.float64], proba: NDArray[np.float64],
+                          class_names: Sequence[str], *, method: str,
+                          bands: Sequence[float] | None = None,
+                          info: Mapping[str, Any] | None = None) -> list[Path]:
+    """Images, band images, class means and ``report.html`` of an explained map.
+
+    Parameters
+    ----------
+    out_dir : str or path-like
+        Existing folder.
+    grid : MapGrid
+        Grid of the spectra, in the order of the rows below.
+    X : ndarray of shape (n_spectra, n_points)
+        Preprocessed spectra (on the model's grid ``axis``).
+    maps : ndarray of shape (n_spectra, n_points)
+        One explanation map per spectrum (for its predicted class).
+    axis : ndarray of shape (n_points,)
+        The model's grid (cm-1).
+    proba : ndarray of shape (n_spectra, n_classes)
+    class_names : sequence of str
+    method : str
+        Name of the explanation method (shown in labels).
+    bands : sequence of float, optional
+        Raman shifts for the band images; default: the 3 shifts with the largest mean
+        |map| (at least 2 % of the axis range apart).
+    info : mapping, optional
+        Shown in the report.
+
+    Returns
+    -------
+    list of pathlib.Path
+        Class images, ``band_01.png``..., ``class_means.csv``, ``class_means.png``,
+        ``report.html``.
+    """
+    from matplotlib.figure import Figure as MplFigure
+
+    from ..io import atomic_write
+    from ..plot import spectrum_map
+    from ..report import Figure, Section, Table, write_report
+
+    out = Path(out_dir)
+    p = np.asarray(proba, dtype=np.float64)
+    Xa = np.asarray(X, dtype=np.float64)
+    M = np.asarray(maps, dtype=np.float64)
+    ax_ = np.asarray(axis, dtype=np.float64)
+    pred = p.argmax(axis=1).astype(np.intp)
+    images = write_map_images(out, grid, grid.to_image(pred, fill=-1),
+                              grid.to_image(p, fill=np.nan), class_names)
+    chosen = list(bands) if bands is not None else top_bands(np.abs(M).mean(axis=0), ax_)
+    check_bands(chosen, ax_)
+    band_paths: list[Path] = []
+    band_rows: list[list[Any]] = []
+    width = max(2, len(str(len(chosen))))
+    for b_i, b in enumerate(chosen, start=1):
+        j = nearest_index(ax_, b)
+        fig = MplFigure(figsize=(11.5, _band_height(grid)), layout="constrained")
+        a1, a2 = fig.subplots(1, 2)
+        draw_value_image(a1, grid, grid.to_image(Xa[:, j]), label="intensity (preprocessed)",
+                         title=f"intensity at {ax_[j]:g} cm-1")
+        draw_value_image(a2, grid, grid.to_image(M[:, j]), label=f"{method} map value",
+                         cmap="RdBu_r", symmetric=True,
+                         title=f"{method} map at {ax_[j]:g} cm-1 (red: supports the class)")
+        band_paths.append(save_figure(fig, out / f"band_{b_i:0{width}d}.png"))
+        band_rows.append([f"band_{b_i:0{width}d}.png", b, float(ax_[j])])
+
+    # mean spectrum and mean map per predicted class
+    present = [i for i in range(len(class_names)) if (pred == i).any()]
+    with atomic_write(out / "class_means.csv", "w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["class", "kind", "n_pixels", *(repr(float(v)) for v in ax_)])
+        for i in present:
+            sel = pred == i
+            for kind, arr in (("spectrum", Xa), ("map", M)):
+                w.writerow([class_names[i], kind, int(sel.sum()),
+                            *(repr(float(v)) for v in arr[sel].mean(axis=0))])
+    fig = MplFigure(figsize=(8, 2.4 * max(len(present), 1) + 0.4), layout="constrained")
+    axes = fig.subplots(max(len(present), 1), 1, squeeze=False)[:, 0]
+    for a, i in zip(axes, present, strict=False):
+        sel = pred == i
+        spectrum_map(ax_, Xa[sel].mean(axis=0), M[sel].mean(axis=0), ax=a,
+                     title=f"{class_names[i]}: mean of {int(sel.sum())} pixels",
+                     map_label=f"mean {method} map")
+    means_png = save_figure(fig, out / "class_means.png")
+
+    sections = [_map_section(grid, pred, p, class_names, info or {}),
+                *_image_sections(images, class_names),
+                Section("Band images", [
+                    Table(["file", "asked (cm-1)", "nearest grid point (cm-1)"], band_rows,
+                          caption="Preprocessed intensity (left) and the explanation map's "
+                                  "value (right) at each band, across the image."),
+                    *(Figure.from_file(bp, f"Band at {r[2]:g} cm-1.")
+                      for bp, r in zip(band_paths, band_rows, strict=True))]),
+                Section("Mean spectrum and map per predicted class", [
+                    f"Mean preprocessed spectrum (black) and mean {method} map (red: supports "
+                    "the class, blue: argues against it) over the pixels predicted as each "
+                    "class; numbers in class_means.csv.",
+                    Figure.from_file(means_png, "Mean spectrum and map per predicted class.")]),
+                ]
+    report = write_report(out / "report.html", "ramancam explain: map", sections,
+                          settings=dict(info or {}))
+    return [*images, *band_paths, out / "class_means.csv", means_png, report]
+
+
+def _band_height(grid: MapGrid) -> float:
+    if grid.kind == "line" or grid.ny == 1:
+        return 2.4
+    left, right, bottom, top = grid.extent()
+    aspect = (top - bottom) / (right - left) if right > left else 1.0
+    return float(min(max(4.6 * aspect + 0.9, 2.4), 7.0))

@@ -1,0 +1,410 @@
+"""Maps: pixel grids from positions, images, spatially blocked folds, long map exports."""
+
+from __future__ import annotations
+
+import gzip
+
+import matplotlib.colors as mcolors
+import numpy as np
+import pytest
+from matplotlib.image import imread
+
+from ramancam.errors import RamancamError
+from ramancam.io import read, read_long_map, read_table, write_table
+from ramancam.maps import MapGrid, grid_of, has_positions, infer_grid, with_positions
+from ramancam.maps.folds import SpatialBlockKFold, block_ids, default_block_size, spatial_splits
+from ramancam.maps.images import MISSING_COLOR, class_colors, write_map_images
+from ramancam.spectra import Spectra
+
+
+def raster(nx, ny, step=1.0, x0=0.0, y0=0.0):
+    iy, ix = np.divmod(np.arange(nx * ny), nx)
+    return x0 + ix * step, y0 + iy * step
+
+
+# ----------------------------------------------------------------------------- grid
+def test_full_grid_in_any_order(rng):
+    x, y = raster(7, 4, step=2.5, x0=-3.0, y0=10.0)
+    order = rng.permutation(x.size)
+    g = infer_grid(x[order], y[order])
+    assert (g.nx, g.ny, g.kind, g.n_missing) == (7, 4, "map", 0)
+    assert g.step_x == pytest.approx(2.5) and g.step_y == pytest.approx(2.5)
+    assert g.x0 == pytest.approx(-3.0) and g.y0 == pytest.approx(10.0)
+    np.testing.assert_array_equal(g.ix, np.rint((x[order] + 3.0) / 2.5))
+    np.testing.assert_array_equal(g.iy, np.rint((y[order] - 10.0) / 2.5))
+    assert g.text() == "7 x 4 pixels, step 2.5 x 2.5, 0 missing"
+
+
+def test_jitter_is_tolerated_up_to_tol_and_then_reported(rng):
+    x, y = raster(12, 9, step=1.0)
+    jx = x + rng.uniform(-0.15, 0.15, x.size)
+    jy = y + rng.uniform(-0.15, 0.15, y.size)
+    g = infer_grid(jx, jy)
+    assert (g.nx, g.ny) == (12, 9)
+    np.testing.assert_array_equal(g.ix, x.astype(int))
+    np.testing.assert_array_equal(g.iy, y.astype(int))
+    assert g.step_x == pytest.approx(1.0, abs=0.02)
+    off = x.copy()
+    off[5] += 0.45
+    with pytest.raises(RamancamError, match=r"regular grid .*spectrum 5, 0\.45 steps off"):
+        infer_grid(off, y)
+
+
+def test_missing_pixels_and_columns():
+    x, y = raster(10, 6)
+    keep = np.ones(x.size, bool)
+    keep[[0, 13, 59]] = False            # scattered pixels
+    keep[(x == 4)] = False               # a whole missing column
+    g = infer_grid(x[keep], y[keep])
+    assert (g.nx, g.ny) == (10, 6)
+    assert g.n_missing == 3 + 6 - 0      # the column and three pixels (none overlap)
+    filled = g.filled
+    assert not filled[:, 4].any() and not filled[0, 0] and not filled[5, 9]
+    img = g.to_image(np.arange(keep.sum()), fill=-1)
+    assert img.shape == (6, 10) and img[0, 0] == -1 and img[0, 1] == 0
+
+
+def test_line_scans_diagonal_and_axis_aligned():
+    t = np.arange(235)
+    g = infer_grid(80.03 + 0.2316 * t, -162.48 + 0.0942 * t)   # like WiRE's ex2.wdf
+    assert (g.kind, g.nx, g.ny, g.n_missing) == ("line", 235, 1, 0)
+    assert g.step_x == pytest.approx(np.hypot(0.2316, 0.0942))
+    np.testing.assert_array_equal(g.ix, t)
+    g = infer_grid(np.arange(10.0)[::-1], np.zeros(10))        # a row, written backwards
+    assert (g.kind, g.nx, g.ny) == ("map", 10, 1)
+    np.testing.assert_array_equal(g.ix, np.arange(10)[::-1])
+    jitter = np.random.default_rng(1).normal(0, 1e-4, 10)
+    g = infer_grid(5.0 + jitter, np.arange(10.0))              # a column with x jitter
+    assert (g.nx, g.ny) == (1, 10) or (g.kind == "line" and g.nx == 10)
+    g = infer_grid([3.0], [4.0])
+    assert (g.nx, g.ny, g.n_missing) == (1, 1, 0)
+
+
+def test_grid_errors():
+    x, y = raster(3, 3)
+    with pytest.raises(RamancamError, match="one spectrum; got spectra 0 and 9"):
+        infer_grid(np.r_[x, 0.0], np.r_[y, 0.0])
+    with pytest.raises(RamancamError, match="position x must be finite"):
+        infer_grid(np.r_[x[:-1], np.nan], y)
+    with pytest.raises(RamancamError, match="tol must be in"):
+        infer_grid(x, y, tol=0.6)
+    with pytest.raises(RamancamError, match="at least one spectrum"):
+        infer_grid([], [])
+    with pytest.raises(RamancamError, match="one value per spectrum"):
+        infer_grid([1.0, 2.0], [1.0])
+    with pytest.raises(RamancamError, match="mostly empty"):
+        infer_grid([0.0, 1000.0], [0.0, 0.0], step=0.1)
+    with pytest.raises(RamancamError, match="step must be positive"):
+        infer_grid(x, y, step=(1.0, -1.0))
+    # two regions far apart: the gap looks like the step until the step is given
+    two = np.r_[np.arange(10.0), np.arange(1000.0, 1010.0)]
+    with pytest.raises(RamancamError, match="give step="):
+        infer_grid(two, np.zeros(20))
+    assert infer_grid(two, np.zeros(20), step=1.0).nx == 1010
+    with pytest.raises(RamancamError, match="at least 1 x 1"):
+        MapGrid.regular(0, 3)
+
+
+def test_regular_grid_and_to_image():
+    g = MapGrid.regular(4, 3, step=0.5, x0=1.0)
+    assert g.shape == (3, 4) and g.n_spectra == 12
+    np.testing.assert_array_equal(g.to_image(np.arange(12)), np.arange(12).reshape(3, 4))
+    assert g.extent() == (0.75, 2.75, -0.25, 1.25)
+    with pytest.raises(RamancamError, match="one entry per spectrum"):
+        g.to_image(np.arange(5))
+
+
+# ----------------------------------------------------------------------------- positions
+def test_wide_table_xy_columns_become_float_positions(tmp_path, rng):
+    x, y = raster(3, 2)
+    s = Spectra(rng.random((6, 5)), np.arange(5.0) + 100, labels=list("aabbab"),
+                meta={"id": [f"p{i}" for i in range(6)], "x": x, "y": y})
+    path = tmp_path / "map.csv"
+    write_table(s, path)
+    back = read_table(path, label_col="label")
+    assert has_positions(back) and back.meta["x"].dtype == np.float64
+    np.testing.assert_array_equal(back.meta["x"], x)
+    assert grid_of(back).shape == (2, 3)
+    # a text column called y (labels, say) stays text: no positions, no error
+    text = "id,x,y,1,2,3\na,0,cat,1,2,3\nb,1,dog,1,2,3\n"
+    (tmp_path / "t.csv").write_text(text)
+    t = read(tmp_path / "t.csv")
+    assert not has_positions(t) and t.meta["y"].tolist() == ["cat", "dog"]
+    with pytest.raises(RamancamError, match="must carry pixel positions"):
+        grid_of(t)
+
+
+def test_xy_cols_names_other_columns(tmp_path):
+    text = "id,px,py,1,2,3\na,0,0,1,2,3\nb,2,0,1,2,3\nc,0,2,1,2,3\n"
+    (tmp_path / "m.csv").write_text(text)
+    s = with_positions(read(tmp_path / "m.csv"), "px", "py")
+    assert "px" not in s.meta and s.meta["y"].tolist() == [0.0, 0.0, 2.0]
+    assert grid_of(s).text() == "2 x 2 pixels, step 2 x 2, 1 missing"
+    with pytest.raises(RamancamError, match="position column 'nope' must be a metadata"):
+        with_positions(s, "nope", "y")
+    with pytest.raises(RamancamError, match="position column 'id' must hold numbers"):
+        with_positions(read(tmp_path / "m.csv"), "id", "py")
+
+
+def test_labspec_wide_map_layout_gives_positions(tmp_path):
+    text = "\t\t600.0\t601.0\t602.0\n0.0\t0.0\t1\t2\t3\n1.5\t0.0\t1\t2\t4\n0.0\t1.5\t1\t5\t3\n"
+    (tmp_path / "labspec.txt").write_text(text)
+    s = read(tmp_path / "labspec.txt")
+    assert s.meta["x"].tolist() == [0.0, 1.5, 0.0] and s.meta["y"].tolist() == [0, 0, 1.5]
+    assert grid_of(s).n_missing == 1
+
+
+# ----------------------------------------------------------------------------- long reader
+def _long_text(X, axis, xs, ys, header="#X\t#Y\t#Wave\t#Intensity\n", sep="\t"):
+    rows = [header] if header else []
+    for i in range(len(X)):
+        for w, v in zip(axis, X[i], strict=True):
+            rows.append(f"{xs[i]}{sep}{ys[i]}{sep}{w}{sep}{v}\n")
+    return "".join(rows)
+
+
+def test_long_wire_export_round_trip(tmp_path, rng):
+    X = rng.random((6, 8))
+    axis = np.linspace(1800, 400, 8)            # WiRE writes descending shifts
+    xs, ys = raster(3, 2, step=0.5)
+    path = tmp_path / "map.txt"
+    path.write_text(_long_text(X, axis, xs, ys))
+    s = read(path)                              # sniffed, no option needed
+    np.testing.assert_allclose(s.X, X)
+    np.testing.assert_allclose(s.wavenumbers, axis)
+    np.testing.assert_allclose(s.meta["x"], xs)
+    assert grid_of(s).text() == "3 x 2 pixels, step 0.5 x 0.5, 0 missing"
+    # no header, comma separated, gzipped: same spectra
+    gz = tmp_path / "map.csv.gz"
+    gz.write_bytes(gzip.compress(_long_text(X, axis, xs, ys, header="", sep=",").encode()))
+    np.testing.assert_allclose(read(gz).X, X)
+    # the old batch converter's y, x order, with the columns named
+    swapped = read_long_map(gz, columns="y,x,shift,intensity")
+    np.testing.assert_allclose(swapped.meta["y"], xs)
+
+
+def test_long_header_names_any_order_and_line_without_y(tmp_path, rng):
+    X = rng.random((3, 5))
+    axis = np.arange(5.0) + 100
+    lines = ["Raman shift (cm-1);Intensity;X (um)\n"]
+    for i in range(3):
+        lines += [f"{w};{v};{i * 2.0}\n" for w, v in zip(axis, X[i], strict=True)]
+    (tmp_path / "line.csv").write_text("".join(lines))
+    s = read(tmp_path / "line.csv")
+    np.testing.assert_allclose(s.X, X)
+    assert s.meta["y"].tolist() == [0.0, 0.0, 0.0] and s.meta["x"].tolist() == [0, 2, 4]
+
+
+def test_long_reader_errors(tmp_path, rng):
+    axis = np.arange(4.0) + 100
+    xs, ys = raster(2, 2)
+    good = _long_text(rng.random((4, 4)), axis, xs, ys)
+    lines = good.splitlines(keepends=True)
+
+    def bad(text, match):
+        p = tmp_path / "bad.txt"
+        p.write_text(text)
+        with pytest.raises(RamancamError, match=match):
+            read_long_map(p)
+
+    bad("".join([*lines[:6], "0\t0.5\tabc\t1\n", *lines[7:]]),
+        r"line 7: could not read a number from 'abc'")
+    bad("".join([*lines[:3], "0\t0\t102\n", *lines[4:]]), r"line 4: every row must have 4")
+    bad("".join(lines[:-1]), r"same number of points; got 3 rows")
+    shifted = [ln.replace("\t103.0\t", "\t103.5\t") if i == 12 else ln
+               for i, ln in enumerate(lines)]
+    bad("".join(shifted), r"line 13: every pixel must share the first pixel's Raman shifts")
+    bad("".join(lines[:5] + lines[9:13] + lines[1:5]), r"one contiguous block; got x=0, y=0")
+    bad("#X\t#Y\t#Wave\t#Intensity\n", "at least one data row")
+    bad("", "empty file")
+    (tmp_path / "good.txt").write_text(good)
+    with pytest.raises(RamancamError, match="columns must name each column once"):
+        read_long_map(tmp_path / "good.txt", columns="x,x,shift,intensity")
+    with pytest.raises(RamancamError, match=r"must have x \(or y\), shift and intensity"):
+        read_long_map(tmp_path / "good.txt", columns="x,y,z,shift")
+
+
+# ----------------------------------------------------------------------------- images
+def _two_class_map(nx=12, ny=8):
+    g = MapGrid.regular(nx, ny)
+    pred = np.zeros((ny, nx), dtype=int)
+    pred[:, nx // 2:] = 1                       # left half class 0, right half class 1
+    pred[0, 0] = -1                             # one pixel without a spectrum
+    proba = np.zeros((ny, nx, 2))
+    proba[..., 0] = np.where(pred == 0, 0.9, 0.2)
+    proba[..., 1] = 1 - proba[..., 0]
+    proba[pred < 0] = np.nan
+    return g, pred, proba
+
+
+def _pixels_of(img, hex_color):
+    rgb = np.array(mcolors.to_rgb(hex_color))
+    return np.argwhere(np.abs(img[..., :3] - rgb).max(axis=-1) < 1 / 255 + 1e-6)
+
+
+def test_class_image_has_the_class_colours_where_the_classes_are(tmp_path):
+    g, pred, proba = _two_class_map()
+    paths = write_map_images(tmp_path, g, pred, proba, ["left", "right"])
+    assert [p.name for p in paths] == ["classes.png", "confidence.png", "proba_01.png",
+                                       "proba_02.png"]
+    img = imread(paths[0])
+    c0, c1 = class_colors(2)
+    a, b = _pixels_of(img, c0), _pixels_of(img, c1)
+    # both colours cover a real area (the legend patches alone are tiny)
+    assert len(a) > 2000 and len(b) > 2000
+    assert abs(len(a) - len(b)) < 0.2 * len(a)
+    # class 0 is drawn left of class 1, in the same rows
+    assert a[:, 1].mean() < b[:, 1].mean() - 100
+    assert len(_pixels_of(img, MISSING_COLOR)) > 50  # the missing pixel, and its legend patch
+
+
+def test_confidence_and_probability_images_differ_by_class(tmp_path):
+    g, pred, proba = _two_class_map()
+    paths = write_map_images(tmp_path, g, pred, proba, ["left", "right"])
+    p1, p2 = imread(paths[2]), imread(paths[3])
+    assert p1.shape == p2.shape and not np.allclose(p1, p2)
+    conf = imread(paths[1])
+    assert conf.shape[2] in (3, 4) and conf[..., :3].std() > 0.05
+
+
+def test_write_map_images_checks_its_inputs(tmp_path):
+    g, pred, proba = _two_class_map()
+    with pytest.raises(RamancamError, match="existing folder"):
+        write_map_images(tmp_path / "nope", g, pred, proba, ["a", "b"])
+    with pytest.raises(RamancamError, match=r"predicted must be an integer array of shape"):
+        write_map_images(tmp_path, g, pred.T, proba, ["a", "b"])
+    with pytest.raises(RamancamError, match=r"proba must have shape"):
+        write_map_images(tmp_path, g, pred, proba[..., :1], ["a", "b"])
+    with pytest.raises(RamancamError, match=r"class indices 0\.\.0"):
+        write_map_images(tmp_path, g, pred, proba[..., :1], ["a"])
+    with pytest.raises(RamancamError, match=r"grid must be a ramancam\.maps\.MapGrid"):
+        write_map_images(tmp_path, (8, 12), pred, proba, ["a", "b"])
+
+
+def test_line_scan_images(tmp_path):
+    t = np.arange(30)
+    g = infer_grid(0.3 * t, 0.1 * t)
+    pred = g.to_image((t >= 15).astype(int), fill=-1)
+    proba = g.to_image(np.column_stack([t < 15, t >= 15]).astype(float))
+    paths = write_map_images(tmp_path, g, pred, proba, ["a", "b"])
+    img = imread(paths[0])
+    a, b = _pixels_of(img, class_colors(2)[0]), _pixels_of(img, class_colors(2)[1])
+    assert a[:, 1].mean() < b[:, 1].mean()
+
+
+# ----------------------------------------------------------------------------- folds
+def _labelled_map(nx=20, ny=14, seed=0):
+    x, y = raster(nx, ny)
+    labels = np.where((x - 6) ** 2 + (y - 7) ** 2 < 16, "cell", "matrix")
+    labels[x > 14] = "lacuna"
+    rng = np.random.default_rng(seed)
+    return Spectra(rng.random((x.size, 4)), np.arange(4.0), labels=labels,
+                   meta={"x": x, "y": y})
+
+
+@pytest.mark.parametrize("buffer", [0, 1, 2])
+def test_spatial_folds_keep_test_neighbourhoods_out_of_training(buffer):
+    s = _labelled_map()
+    g = grid_of(s)
+    splits = spatial_splits(s, n_splits=4, block_size=4, buffer=buffer, random_state=0)
+    assert len(splits) == 4
+    tested = np.concatenate([te for _, te in splits])
+    np.testing.assert_array_equal(np.sort(tested), np.arange(len(s)))  # each pixel once
+    blocks = block_ids(g, 4)
+    for tr, te in splits:
+        assert not set(tr) & set(te)
+        assert not set(blocks[tr]) & set(blocks[te])  # whole blocks per fold
+        # no training pixel within `buffer` pixels (Chebyshev) of any test pixel
+        d = np.maximum(np.abs(g.ix[tr][:, None] - g.ix[te][None, :]),
+                       np.abs(g.iy[tr][:, None] - g.iy[te][None, :]))
+        assert d.min() > buffer
+        assert len(set(s.labels[tr])) >= 2
+
+
+def test_spatial_block_kfold_in_scikit_learn(rng):
+    from sklearn.dummy import DummyClassifier
+    from sklearn.model_selection import cross_val_score
+
+    s = _labelled_map()
+    xy = np.column_stack([s.meta["x"], s.meta["y"]])
+    cv = SpatialBlockKFold(3, block_size=5, random_state=1)
+    scores = cross_val_score(DummyClassifier(), s.X, s.labels, groups=xy, cv=cv)
+    assert scores.shape == (3,)
+    # without labels the fold sizes are balanced (GroupKFold)
+    sizes = [te.size for _, te in cv.split(s.X, None, xy)]
+    assert max(sizes) - min(sizes) <= 25
+    assert cv.get_n_splits() == 3 and "block_size=5" in repr(cv)
+    # same seed, same folds
+    again = [te.tolist() for _, te in SpatialBlockKFold(3, block_size=5, random_state=1)
+             .split(s.X, s.labels, xy)]
+    assert again == [te.tolist() for _, te in cv.split(s.X, s.labels, xy)]
+
+
+def test_spatial_fold_errors_and_default_block():
+    s = _labelled_map()
+    xy = np.column_stack([s.meta["x"], s.meta["y"]])
+    assert default_block_size(875, 5) == 7 and default_block_size(10, 5) == 2
+    assert default_block_size(235, 5, line=True) == 12
+    with pytest.raises(RamancamError, match="must not outnumber the blocks"):
+        spatial_splits(s, n_splits=5, block_size=14)
+    with pytest.raises(RamancamError, match="integer >= 2"):
+        list(SpatialBlockKFold(1).split(s.X, s.labels, xy))
+    with pytest.raises(RamancamError, match="groups must hold the pixel positions"):
+        list(SpatialBlockKFold(2).split(s.X, s.labels))
+    with pytest.raises(RamancamError, match=r"shape \(n_samples, 2\)"):
+        list(SpatialBlockKFold(2).split(s.X, s.labels, xy[:, 0]))
+    with pytest.raises(RamancamError, match="block size must be a positive integer"):
+        list(SpatialBlockKFold(2, block_size=0).split(s.X, s.labels, xy))
+    with pytest.raises(RamancamError, match="buffer must be an integer >= 0"):
+        list(SpatialBlockKFold(2, buffer=-1).split(s.X, s.labels, xy))
+    with pytest.raises(RamancamError, match="keep some pixels"):
+        spatial_splits(_labelled_map(4, 4), n_splits=2, block_size=2, buffer=4)
+
+
+# ----------------------------------------------------------------------------- report
+def test_report_escapes_user_strings(tmp_path):
+    from ramancam.maps.outputs import write_predict_outputs
+
+    g = MapGrid.regular(4, 3)
+    proba = np.tile([[0.7, 0.3]], (12, 1))
+    proba[6:] = proba[6:, ::-1]
+    evil = ["<script>alert(1)</script>", 'a"b&c']
+    paths = write_predict_outputs(tmp_path, g, proba, evil,
+                                  info={"data": "<img src=x onerror=alert(2)>.csv"})
+    html = paths[-1].read_text()
+    assert "<script>" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "a&quot;b&amp;c" in html
+    assert "&lt;img src=x onerror=alert(2)&gt;.csv" in html
+    assert html.count("data:image/png;base64,") == 4
+
+
+# ----------------------------------------------------------------------------- real data
+def test_chondro_map_grid_and_spatial_folds(shared_data):
+    s = read(shared_data / "chondro-map" / "map.csv")
+    g = grid_of(s)
+    assert (g.nx, g.ny, g.n_missing) == (35, 25, 0)
+    assert g.step_x == pytest.approx(1.0) and g.step_y == pytest.approx(1.0)
+    labelled = s[np.flatnonzero(s.meta["label"] != "")]
+    labelled = labelled.replace(labels=labelled.meta["label"])
+    assert grid_of(labelled).n_missing == 6
+    splits = spatial_splits(labelled, n_splits=5, random_state=0)   # 7 x 7 blocks
+    assert sorted(np.concatenate([te for _, te in splits]).tolist()) == list(range(869))
+    gl = grid_of(labelled)
+    for tr, te in splits:
+        d = np.maximum(np.abs(gl.ix[tr][:, None] - gl.ix[te][None, :]),
+                       np.abs(gl.iy[tr][:, None] - gl.iy[te][None, :]))
+        assert d.min() >= 2
+
+
+def test_wdf_line_scan_ex2(shared_data, tmp_path):
+    s = read(shared_data / "wdf-sample" / "ex2.wdf")
+    g = grid_of(s)
+    assert (g.kind, g.nx, g.ny, g.n_missing) == ("line", 235, 1, 0)
+    assert g.step_x == pytest.approx(np.hypot(0.23158504, 0.09417201), rel=1e-6)
+    np.testing.assert_array_equal(g.ix, np.arange(235))    # acquired along the line
+    pred = g.to_image((np.arange(235) >= 100).astype(int), fill=-1)
+    proba = g.to_image(np.eye(2)[(np.arange(235) >= 100).astype(int)])
+    paths = write_map_images(tmp_path, g, pred, proba, ["first", "second"])
+    img = imread(paths[0])
+    a, b = _pixels_of(img, class_colors(2)[0]), _pixels_of(img, class_colors(2)[1])
+    assert a[:, 1].mean() < b[:, 1].mean()

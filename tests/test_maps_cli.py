@@ -1,0 +1,177 @@
+"""Maps through the command line: train with spatial folds, predict and explain a tiny
+synthetic map into a folder, info's grid line, --xy-cols."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from matplotlib.image import imread
+
+from ramancam.cli import main
+from ramancam.io import read_table, write_table
+from ramancam.spectra import Spectra
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+NX, NY, N_POINTS = 10, 6, 40
+AXIS = np.linspace(900.0, 1100.0, N_POINTS)
+
+
+def _lorentz(c, w=6.0):
+    return 1.0 / (1.0 + ((AXIS - c) / w) ** 2)
+
+
+def synthetic_map(rng, *, drop=(), xy_names=("x", "y")):
+    """Left half class 'a' (band at 950), right half 'b' (band at 1050), noise 2 %."""
+    iy, ix = np.divmod(np.arange(NX * NY), NX)
+    labels = np.where(ix < NX // 2, "a", "b")
+    X = np.where((labels == "a")[:, None], _lorentz(950), _lorentz(1050))
+    X = X + 0.3 * _lorentz(1000) + rng.normal(0, 0.02, X.shape)
+    keep = np.setdiff1d(np.arange(X.shape[0]), drop)
+    meta = {"id": [f"px{i:02d}" for i in keep], xy_names[0]: 2.0 * ix[keep],
+            xy_names[1]: 2.0 * iy[keep]}
+    return Spectra(X[keep], AXIS, labels=labels[keep], meta=meta)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    rng = np.random.default_rng(7)
+    d = tmp_path_factory.mktemp("map")
+    data = d / "map.csv"
+    write_table(synthetic_map(rng), data)
+    model = d / "model.ramancam"
+    code = main(["train", str(data), "--label-col", "label", "--recipe", "none",
+                 "--spatial-folds", "2", "--spatial-block", "3", "--no-compare",
+                 "--epochs", "15", "--lr", "3e-3", "--filters", "4", "--filter-size", "5",
+                 "--fc-width", "8", "--batch-size", "16", "--seed", "0", "--out", str(model)])
+    assert code == 0
+    return d, data, model
+
+
+def test_train_prints_spatial_cv_table(trained, capsys):
+    d, data, _ = trained
+    assert main(["train", str(data), "--label-col", "label", "--recipe", "none",
+                 "--spatial-folds", "2", "--spatial-block", "3", "--no-compare",
+                 "--epochs", "1", "--filters", "2", "--filter-size", "3", "--fc-width", "4",
+                 "--out", str(d / "one-epoch.ramancam")]) == 0
+    out = capsys.readouterr().out
+    assert "accuracy (2-fold spatial CV):" in out
+    lines = out.splitlines()
+    head = lines.index("fold    train   test            CNN")
+    rows = [ln.split() for ln in lines[head + 1:head + 3]]
+    n_train = [int(r[1]) for r in rows]
+    n_test = [int(r[2]) for r in rows]
+    assert sum(n_test) == NX * NY
+    # the buffer drops the test pixels' neighbours from training
+    assert all(tr < NX * NY - te for tr, te in zip(n_train, n_test, strict=True))
+
+
+def test_predict_map_into_a_folder(trained, tmp_path, capsys):
+    _, data, model = trained
+    out = tmp_path / "pred"
+    assert main(["predict", str(model), str(data), "--label-col", "label",
+                 "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "map: 10 x 6 pixels, step 2 x 2, 0 missing" in text
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["classes.png", "confidence.png", "predictions.csv", "proba_01.png",
+                     "proba_02.png", "report.html"]
+    with open(out / "predictions.csv", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["id", "predicted", "p_a", "p_b", "true", "x", "y"]
+    assert len(rows) == NX * NY + 1
+    assert rows[1][-2:] == ["0.0", "0.0"] and rows[-1][-2:] == ["18.0", "10.0"]
+    acc = np.mean([r[1] == r[4] for r in rows[1:]])
+    assert acc >= 0.9                      # the two halves are easy
+    img = imread(out / "classes.png")
+    assert img.shape[0] > 200 and img[..., :3].std() > 0.1
+    html = (out / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 4 and "10 x 6 pixels" in html
+
+
+def test_predict_with_missing_pixels_and_file_out(trained, tmp_path, capsys, rng):
+    _, _, model = trained
+    data = tmp_path / "holes.csv"
+    write_table(synthetic_map(rng, drop=(0, 33)), data)
+    out = tmp_path / "holes-out"
+    assert main(["predict", str(model), str(data), "--out", str(out)]) == 0
+    assert "10 x 6 pixels, step 2 x 2, 2 missing" in capsys.readouterr().out
+    # --out FILE.csv keeps the old behaviour, with x, y as the last columns
+    f = tmp_path / "p.csv"
+    assert main(["predict", str(model), str(data), "--out", str(f)]) == 0
+    assert f.read_text().splitlines()[0] == "id,predicted,p_a,p_b,x,y"
+
+
+def test_explain_map_into_a_folder(trained, tmp_path, capsys):
+    _, data, model = trained
+    out = tmp_path / "expl"
+    assert main(["explain", str(model), str(data), "--out", str(out) + "/",
+                 "--bands", "950,1050"]) == 0
+    names = {p.name for p in out.iterdir()}
+    assert {"maps.csv", "classes.png", "confidence.png", "band_01.png", "band_02.png",
+            "class_means.csv", "class_means.png", "report.html"} <= names
+    maps = read_table(out / "maps.csv")
+    assert maps.X.shape == (NX * NY, N_POINTS) and maps.meta["x"].dtype == np.float64
+    means = read_table(out / "class_means.csv", label_col="class")
+    kinds = means.meta["kind"].tolist()
+    assert kinds == ["spectrum", "map", "spectrum", "map"]
+    spec_a = means.X[0]
+    assert AXIS[spec_a.argmax()] == pytest.approx(950, abs=6)   # class a's band
+    assert "band images" in (out / "report.html").read_text().lower()
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_explain_default_bands_and_target_all(trained, tmp_path):
+    _, data, model = trained
+    out = tmp_path / "all"
+    assert main(["explain", str(model), str(data), "--target", "all", "--out",
+                 str(out)]) == 0
+    assert sorted(p.name for p in out.glob("band_*.png")) == ["band_01.png", "band_02.png",
+                                                               "band_03.png"]
+    assert read_table(out / "maps.csv").X.shape == (2 * NX * NY, N_POINTS)
+
+
+def test_map_option_errors(trained, tmp_path, capsys):
+    _, data, model = trained
+    assert main(["explain", str(model), str(data), "--bands", "950",
+                 "--out", str(tmp_path / "m.csv")]) == 2
+    assert "--bands must come with a map and --out DIR" in capsys.readouterr().err
+    assert main(["explain", str(model), str(data), "--bands", "50",
+                 "--out", str(tmp_path / "d")]) == 2
+    assert "--bands must lie within the model's grid" in capsys.readouterr().err
+    assert main(["explain", str(model), str(data), "--bands", "1e3,x",
+                 "--out", str(tmp_path / "d")]) == 2
+    assert "--bands must be Raman shifts" in capsys.readouterr().err
+    assert main(["predict", str(model), str(data), "--xy-cols", "x"]) == 2
+    assert "--xy-cols must name two columns" in capsys.readouterr().err
+    assert main(["train", str(data), "--label-col", "label", "--recipe", "none",
+                 "--spatial-folds", "9", "--spatial-block", "5",
+                 "--out", str(tmp_path / "m.ramancam")]) == 2
+    assert "must not outnumber the blocks" in capsys.readouterr().err
+    assert main(["train", str(data), "--label-col", "label", "--recipe", "none",
+                 "--spatial-block", "3", "--out", str(tmp_path / "m.ramancam")]) == 2
+    assert "--spatial-block must come with --spatial-folds K" in capsys.readouterr().err
+
+
+def test_xy_cols_and_info_grid(tmp_path, capsys, rng):
+    data = tmp_path / "renamed.csv"
+    write_table(synthetic_map(rng, drop=(5,), xy_names=("stage_x", "stage_y")), data)
+    assert main(["info", str(data), "--label-col", "label"]) == 0
+    assert "grid:" not in capsys.readouterr().out
+    assert main(["info", str(data), "--label-col", "label", "--xy-cols",
+                 "stage_x,stage_y"]) == 0
+    assert "grid:      10 x 6 pixels, step 2 x 2, 1 missing" in capsys.readouterr().out
+    assert main(["info", str(data), "--xy-cols", "stage_x,stage_y", "--json"]) == 0
+    assert '"nx": 10' in capsys.readouterr().out
+
+
+def test_baseline_spatial_folds(tmp_path, capsys, rng):
+    data = tmp_path / "map.csv"
+    write_table(synthetic_map(rng), data)
+    assert main(["baseline", str(data), "--label-col", "label", "--recipe", "none",
+                 "--model", "plsda", "--components", "1,2", "--spatial-folds", "2",
+                 "--spatial-block", "3", "--out", str(tmp_path / "b")]) == 0
+    assert "(2 folds)" in capsys.readouterr().out
+    assert '"mode": "spatial k-fold"' in (tmp_path / "b" / "baseline.json").read_text()
