@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..scale import add_arguments as add_scale_arguments
 from ._common import add_data_arguments
 
 NAME = "predict"
@@ -45,6 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="bfloat16 convolutions: about 1.5x faster on CPUs with AVX-512 BF16 "
                         "or AMX (docs/performance.md), probabilities change in the 3rd "
                         "significant digit; off by default")
+    add_scale_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
+    from .. import scale
     from ..bundle import load
     from ..io import atomic_write
     from ..maps.grid import grid_of, has_positions
@@ -62,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
     from .train import set_threads
 
     set_threads(args.threads)
+    if scale.wanted(args):  # a Zarr cube, or Dask workers: tile by tile (docs/scale.md)
+        return scale.cli_predict(args)
     bundle = load(args.model)
     data = read_data(args)
     ids = spectrum_ids(data)
