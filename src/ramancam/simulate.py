@@ -5,6 +5,9 @@
   100, 500 or 1000 of a 1024-channel axis (FWHM 4 channels), plus white noise;
 * :func:`common_component_set` — the same, plus ``n_random_peaks`` bands at random positions
   per spectrum (the positions are kept as metadata so that explanation maps can be scored);
+* :func:`map_layout` / :func:`map_tile` / :func:`simulated_map` / :func:`write_simulated_map`
+  — a synthetic Raman image: Voronoi regions of the classes of :func:`common_component_set`,
+  generated tile by tile (each tile from its own seed, so any tile can be made alone);
 * :func:`mixtures` — numerical mixtures ``pure_a + r * pure_b`` of measured pure spectra
   (paper 4.3), labelled ``a``.
 
@@ -15,6 +18,7 @@ same seed gives the same spectra.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +28,9 @@ from numpy.typing import ArrayLike, NDArray
 from .errors import RamancamError
 from .spectra import Spectra
 
-__all__ = ["CLASS_PEAKS", "DEFAULT_POSITIONS", "common_component_set", "lorentzian",
-           "lorentzian_spectra", "mixtures", "peak_position_set"]
+__all__ = ["CLASS_PEAKS", "DEFAULT_POSITIONS", "MapLayout", "common_component_set", "lorentzian",
+           "lorentzian_spectra", "map_layout", "map_tile", "mixtures", "peak_position_set",
+           "simulated_map", "write_simulated_map"]
 
 DEFAULT_POSITIONS: tuple[int, ...] = (100, 500, 1000)
 
@@ -278,3 +283,208 @@ def mixtures(pure: Spectra, *, n_per_pair: int = 5, ratio: tuple[float, float] =
     mixed = X[ia] + r[:, None] * X[ib]
     return Spectra(mixed, pure.wavenumbers, names[ia],
                    {"partner": names[ib], "ratio": r})
+
+
+# --------------------------------------------------------------------------- maps
+
+@dataclass(frozen=True)
+class MapLayout:
+    """Where the classes lie on a simulated map: Voronoi regions around seed points.
+
+    Attributes
+    ----------
+    shape : (ny, nx)
+        Pixels along y and x.
+    seeds : ndarray of shape (n_regions, 2)
+        Seed positions (y, x) in pixels; each pixel belongs to its nearest seed.
+    seed_class : ndarray of int of shape (n_regions,)
+        Class index of each region (every class has at least one region).
+    positions : tuple of float
+        Class band positions (channels); class ``k`` is ``f"peak_{positions[k]:g}"``.
+    seed : int
+        The seed of the layout; tile ``(y0, x0)`` draws its spectra from
+        ``SeedSequence([seed, y0, x0])``.
+    """
+
+    shape: tuple[int, int]
+    seeds: NDArray[np.float64]
+    seed_class: NDArray[np.int64]
+    positions: tuple[float, ...]
+    seed: int
+
+    @property
+    def class_names(self) -> list[str]:
+        return [f"peak_{p:g}" for p in self.positions]
+
+    def truth(self, ys: slice, xs: slice) -> NDArray[np.int16]:
+        """Class index of every pixel of the window ``[ys, xs]``, shape (h, w)."""
+        yy, xx = np.meshgrid(np.arange(ys.start, ys.stop, dtype=np.float64),
+                             np.arange(xs.start, xs.stop, dtype=np.float64), indexing="ij")
+        d = ((yy[..., None] - self.seeds[:, 0]) ** 2 + (xx[..., None] - self.seeds[:, 1]) ** 2)
+        return self.seed_class[d.argmin(axis=-1)].astype(np.int16)
+
+
+def parse_shape(text: str) -> tuple[int, int]:
+    """``"NXxNY"`` (e.g. ``"300x200"``: 300 pixels along x, 200 along y) -> ``(ny, nx)``."""
+    parts = str(text).lower().split("x")
+    try:
+        nx, ny = (int(v) for v in parts)
+    except ValueError:
+        raise RamancamError(f"shape must be NXxNY, e.g. 300x300; got {text!r}.") from None
+    if nx < 1 or ny < 1:
+        raise RamancamError(f"shape must be NXxNY with positive sizes; got {text!r}.")
+    return ny, nx
+
+
+def map_layout(shape: tuple[int, int], *, n_regions: int | None = None,
+               positions: Sequence[float] = DEFAULT_POSITIONS, seed: int = 0) -> MapLayout:
+    """Random Voronoi regions over an (ny, nx) image, classes spread over the regions.
+
+    Parameters
+    ----------
+    shape : (ny, nx)
+    n_regions : int, optional
+        Number of regions (default ``max(2 * n_classes, 12)``); at least the number of
+        classes, so that every class appears.
+    positions : sequence of float
+        Class band positions in channels (default 100, 500, 1000: the classes of
+        ``ramancam simulate common``).
+    seed : int
+        Random seed of the layout and of every tile.
+
+    Returns
+    -------
+    MapLayout
+    """
+    ny, nx = (int(v) for v in shape)
+    _check_count(ny, "ny")
+    _check_count(nx, "nx")
+    pos = tuple(float(p) for p in positions)
+    k = len(pos)
+    n = max(2 * k, 12) if n_regions is None else n_regions
+    _check_count(n, "n_regions")
+    if n < k:
+        raise RamancamError(f"n_regions must be at least the number of classes ({k}); got {n}.")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise RamancamError(f"seed must be an integer; got {seed!r}.")
+    gen = np.random.default_rng([int(seed), 0x5EED])
+    seeds = gen.uniform(0.0, 1.0, size=(n, 2)) * np.array([ny, nx], dtype=np.float64)
+    seed_class = gen.permutation(np.arange(n) % k).astype(np.int64)
+    return MapLayout((ny, nx), seeds, seed_class, pos, int(seed))
+
+
+def map_tile(layout: MapLayout, ys: slice, xs: slice, *, n_random_peaks: int = 3,
+             n_channels: int = 1024, fwhm: float = 4.0, noise: float = 0.025
+             ) -> tuple[NDArray[np.float32], NDArray[np.int16]]:
+    """Spectra and true classes of the window ``[ys, xs]`` of a simulated map.
+
+    Every pixel is a spectrum of :func:`common_component_set`: its class band plus
+    ``n_random_peaks`` bands of the same height at random positions, plus white noise. The
+    window's random numbers come from ``SeedSequence([layout.seed, ys.start, xs.start])``,
+    so a tile is the same whichever tiles were made before it.
+
+    Returns
+    -------
+    spectra : ndarray of float32 of shape (h, w, n_channels)
+    truth : ndarray of int16 of shape (h, w)
+        Class index of each pixel (into ``layout.class_names``).
+    """
+    truth = layout.truth(ys, xs)
+    h, w = truth.shape
+    gen = np.random.default_rng([layout.seed, int(ys.start), int(xs.start)])
+    centre = np.asarray(layout.positions, dtype=np.float64)[truth.ravel()]
+    extra = gen.uniform(0.0, n_channels - 1, size=(h * w, n_random_peaks))
+    pos = np.column_stack([centre, extra])
+    X = lorentzian_spectra(pos, n_channels=n_channels, fwhm=fwhm, noise=noise, rng=gen)
+    return X.astype(np.float32).reshape(h, w, n_channels), truth
+
+
+def simulated_map(shape: tuple[int, int], *, chunks: tuple[int, int] = (64, 64),
+                  seed: int = 0, **options: Any) -> Spectra:
+    """A small simulated map in memory (the same spectra as :func:`write_simulated_map` with
+    the same ``seed`` and ``chunks``).
+
+    Returns
+    -------
+    Spectra
+        ``ny * nx`` spectra row by row (y outer, x inner) on channels ``0 .. n_channels-1``,
+        float32 values as float64; labels = true class; metadata ``x`` and ``y`` (pixels).
+    """
+    layout = map_layout(shape, seed=seed)
+    ny, nx = layout.shape
+    cy, cx = chunks
+    n_channels = int(options.get("n_channels", 1024))
+    X = np.empty((ny, nx, n_channels), dtype=np.float32)
+    truth = np.empty((ny, nx), dtype=np.int16)
+    for y0 in range(0, ny, cy):
+        for x0 in range(0, nx, cx):
+            ys, xs = slice(y0, min(ny, y0 + cy)), slice(x0, min(nx, x0 + cx))
+            X[ys, xs], truth[ys, xs] = map_tile(layout, ys, xs, **options)
+    yy, xx = np.meshgrid(np.arange(ny, dtype=np.float64), np.arange(nx, dtype=np.float64),
+                         indexing="ij")
+    return Spectra(X.reshape(ny * nx, n_channels).astype(np.float64),
+                   np.arange(n_channels, dtype=np.float64),
+                   np.asarray(layout.class_names)[truth.ravel()],
+                   {"x": xx.ravel(), "y": yy.ravel()})
+
+
+def write_simulated_map(path: str | Path, shape: tuple[int, int], *,
+                        chunks: tuple[int, int] = (64, 64), seed: int = 0,
+                        **options: Any) -> MapLayout:
+    """Write a simulated map tile by tile (memory bounded by one tile; written atomically).
+
+    Parameters
+    ----------
+    path : str or Path
+        ``*.zarr``: a cube (:mod:`ramancam.io.zarr_cube`) with ``truth`` and the class names;
+        ``*.csv`` (or ``.csv.gz``): a wide table with columns ``label, x, y`` and one column per
+        channel, pixels row by row.
+    shape : (ny, nx)
+    chunks : (cy, cx)
+        Tile size (and the cube's chunks).
+    seed : int
+    **options
+        ``n_random_peaks``, ``n_channels``, ``fwhm``, ``noise`` (see :func:`map_tile`).
+
+    Returns
+    -------
+    MapLayout
+    """
+    from .io import atomic_write
+    from .io.zarr_cube import _check_chunks, atomic_store, create_cube
+
+    layout = map_layout(shape, seed=seed)
+    ny, nx = layout.shape
+    cy, cx = _check_chunks(chunks)
+    n_channels = int(options.get("n_channels", 1024))
+    axis = np.arange(n_channels, dtype=np.float64)
+    out = Path(path)
+    name = out.name.lower()
+    if name.endswith(".zarr"):
+        with atomic_store(out) as tmp:
+            cube = create_cube(tmp, (ny, nx), axis, chunks=(cy, cx),
+                               x=np.arange(nx, dtype=np.float64),
+                               y=np.arange(ny, dtype=np.float64),
+                               class_names=layout.class_names)
+            for ty, tx in cube.tiles():
+                ys, xs = cube.tile(ty, tx)
+                cube.spectra[ys, xs, :], cube.truth[ys, xs] = map_tile(layout, ys, xs,
+                                                                      **options)
+        return layout
+    if not (name.endswith(".csv") or name.endswith(".csv.gz")):
+        raise RamancamError(f"map output must end in .zarr, .csv or .csv.gz; got {out.name!r}.")
+    names = np.asarray(layout.class_names)
+    row_fmt = ",".join(["%.9g"] * n_channels)  # 9 significant digits: float32 exactly
+    with atomic_write(out, "w", gzip=name.endswith(".gz"), newline="") as fh:
+        fh.write(",".join(["label", "x", "y", *(repr(float(v)) for v in axis)]) + "\n")
+        for y0 in range(0, ny, cy):
+            ys = slice(y0, min(ny, y0 + cy))
+            band = [map_tile(layout, ys, slice(x0, min(nx, x0 + cx)), **options)
+                    for x0 in range(0, nx, cx)]
+            X = np.concatenate([b[0] for b in band], axis=1)
+            truth = np.concatenate([b[1] for b in band], axis=1)
+            for r in range(X.shape[0]):
+                for c in range(nx):
+                    fh.write(f"{names[truth[r, c]]},{c},{y0 + r},"
+                             + row_fmt % tuple(X[r, c].tolist()) + "\n")
+    return layout

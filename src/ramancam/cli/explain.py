@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..scale import add_arguments as add_scale_arguments
 from ._common import add_data_arguments
 
 NAME = "explain"
@@ -76,6 +77,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="figure of the first maps with their spectra (.png, .pdf or .svg)")
     o.add_argument("--max-plots", type=int, default=6, metavar="N",
                    help="maps drawn by --plot (default 6)")
+    add_scale_arguments(p)
 
 
 def _check_args(args: argparse.Namespace) -> None:
@@ -124,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
+    from .. import scale
     from ..bundle import load
     from ..errors import RamancamError
     from ..explain import explain, predict_proba
@@ -133,6 +136,8 @@ def run(args: argparse.Namespace) -> int:
     from ._common import read_data, spectrum_ids
 
     _check_args(args)
+    if scale.wanted(args):  # a Zarr cube, or Dask workers: tile by tile (docs/scale.md)
+        return scale.cli_explain(args)
     bands = parse_bands(args.bands)
     bundle = load(args.model)
     data = read_data(args)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..scale import add_arguments as add_scale_arguments
 from ._common import add_data_arguments
 
 NAME = "predict"
@@ -54,6 +55,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-reject", action="store_true",
                    help="keep the most probable class in 'predicted' also for spectra "
                         "flagged unknown (the 'unknown' column still flags them)")
+    add_scale_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
+    from .. import scale
     from ..bundle import load
     from ..io import atomic_write
     from ..maps.grid import grid_of, has_positions
@@ -72,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
     from .train import set_threads
 
     set_threads(args.threads)
+    if scale.wanted(args):  # a Zarr cube, or Dask workers: tile by tile (docs/scale.md)
+        return scale.cli_predict(args)
     bundle = load(args.model)
     data = read_data(args)
     ids = spectrum_ids(data)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from ._common import LABELS_FROM_HELP
 
@@ -11,7 +14,7 @@ if TYPE_CHECKING:
     from ..spectra import Spectra
 
 NAME = "simulate"
-HELP = "write simulated Lorentzian spectra or numerical mixtures as a wide table"
+HELP = "write simulated Lorentzian spectra, numerical mixtures or a simulated map"
 DESCRIPTION = """\
 Write a simulated data set as a wide CSV table (labels in column 'label') that
 'ramancam info' and 'ramancam train' read back.
@@ -25,19 +28,26 @@ Write a simulated data set as a wide CSV table (labels in column 'label') that
           r uniform in 0.1..0.5, --n-per-pair per ordered pair; label = a, metadata columns
           partner and ratio. Pure spectra on different axes are brought onto one grid with
           the paper recipe (--grid, or by default their common range at 1 cm-1).
+  map     a synthetic Raman image of --shape NXxNY pixels: Voronoi regions of the classes of
+          'common' (same 1,024 channels, 3 random bands per pixel, so a model trained on
+          'simulate common' applies), written tile by tile (--chunk) so that a 1000x1000 map
+          never needs all spectra in memory. --out *.zarr writes a Zarr cube with the true
+          class of every pixel in 'truth' (needs the maps extra: pip install
+          'ramancam[maps]'); --out *.csv writes a wide table with columns label, x, y.
 
 examples:
   ramancam simulate peaks --out peaks.csv
   ramancam simulate common --n-per-class 100 --seed 1 --out common.csv
+  ramancam simulate map --shape 300x300 --out map.zarr
   ramancam simulate mix --pure amino-acids --labels-from 'regex:(.+)\\.txt' --out mix.csv
 """
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("kind", choices=["peaks", "common", "mix"],
-                   help="which set: peaks, common or mix")
+    p.add_argument("kind", choices=["peaks", "common", "mix", "map"],
+                   help="which set: peaks, common, mix or map")
     p.add_argument("--out", required=True, metavar="FILE",
-                   help="output wide table (.csv, or .csv.gz to compress)")
+                   help="output wide table (.csv, or .csv.gz to compress); map: .zarr too")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     g = p.add_argument_group("peaks / common")
     g.add_argument("--n-per-class", type=int, metavar="N",
@@ -48,6 +58,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="band width in channels (default 4)")
     g.add_argument("--random-peaks", type=int, default=3, metavar="K",
                    help="common: random bands per spectrum (default 3)")
+    mp = p.add_argument_group("map")
+    mp.add_argument("--shape", metavar="NXxNY", help="map: pixels along x and y, e.g. 300x300")
+    mp.add_argument("--chunk", default="64x64", metavar="CXxCY",
+                    help="map: tile size written at a time, and the Zarr chunks (default "
+                         "64x64)")
     m = p.add_argument_group("mix")
     m.add_argument("--pure", metavar="DIR_or_FILE",
                    help="pure spectra: a folder of files or one table (labels from "
@@ -104,14 +119,16 @@ def _pure(args: argparse.Namespace) -> Spectra:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from ..errors import RamancamError
     from ..io import write_table
     from ..simulate import common_component_set, mixtures, peak_position_set
 
     out = Path(args.out)
     n = args.n_per_class
+    if args.kind == "map":
+        return _map(args, out)
+    if args.shape is not None:
+        raise RamancamError(f"--shape applies to 'map' only; got it with {args.kind!r}.")
     if args.kind == "peaks":
         s = peak_position_set(20 if n is None else n, fwhm=args.fwhm, noise=args.noise,
                               rng=args.seed)
@@ -128,4 +145,29 @@ def run(args: argparse.Namespace) -> int:
     counts = s.class_counts()
     print(f"wrote {len(s)} spectra ({len(counts)} classes x "
           f"{min(counts.values())}-{max(counts.values())}, {s.n_points} points) to {out}")
+    return 0
+
+
+def _map(args: argparse.Namespace, out: Path) -> int:
+    from ..errors import RamancamError
+    from ..simulate import parse_shape, write_simulated_map
+
+    if args.shape is None:
+        raise RamancamError("--shape must be given for 'simulate map'; got nothing. Give the "
+                            "pixels along x and y, e.g. --shape 300x300.")
+    if args.n_per_class is not None:
+        raise RamancamError(f"--n-per-class must not be used with 'map'; got "
+                            f"{args.n_per_class}. Use --shape.")
+    ny, nx = parse_shape(args.shape)
+    cy, cx = parse_shape(args.chunk)
+    layout = write_simulated_map(out, (ny, nx), chunks=(cy, cx), seed=args.seed,
+                                 n_random_peaks=args.random_peaks, fwhm=args.fwhm,
+                                 noise=args.noise)
+    counts = np.bincount(layout.truth(slice(0, ny), slice(0, nx)).ravel(),
+                         minlength=len(layout.class_names)) if ny * nx <= 4_000_000 else None
+    share = ("" if counts is None else " (" + ", ".join(
+        f"{c} {k / (ny * nx):.0%}" for c, k in zip(layout.class_names, counts, strict=True))
+        + ")")
+    print(f"wrote a {nx} x {ny} map ({nx * ny} spectra, 1024 channels, "
+          f"{len(layout.class_names)} classes{share}) to {out}")
     return 0

@@ -33,6 +33,8 @@ Modules
 * :mod:`~ramancam.preprocess.recipe` -- :class:`Step`, :class:`Recipe` (JSON form),
   :data:`STEPS`, :func:`paper_recipe`, :func:`baseline_recipe`;
 * :mod:`~ramancam.preprocess.transformers` -- the scikit-learn transformers;
+* :mod:`~ramancam.preprocess.operators` -- precomputed sparse resampling operators for many
+  spectra on one axis (used by :func:`resample`; :func:`~.operators.batching` switches them);
 * ``_validation`` (private) -- input checks shared by all of them.
 
 Every public name is importable from ``ramancam.preprocess`` itself; import it from there.

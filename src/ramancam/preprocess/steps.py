@@ -21,6 +21,7 @@ from scipy.signal import savgol_filter
 from ..errors import RamancamError
 from ..spectra import Spectra, check_axis
 from ._validation import Array, _check_X, _float, _int, _names
+from .operators import apply_operator, operator_for
 
 __all__ = [
     "NORMALIZATIONS",
@@ -311,10 +312,16 @@ def _resample(X: Array, w: Array, names: list[str], *, grid: Array, outside: str
     # k=3 (cubic, not-a-knot) as the paper's spline interpolation; fewer points force a
     # lower degree. One banded solve for the whole matrix (all spectra share this axis).
     k = min(3, xs.size - 1)
-    spline = make_interp_spline(xs, X[:, order].T, k=k, check_finite=False)
-    # Grid points within the tolerance of an end are evaluated at that end (its measured
-    # value), never extrapolated.
-    out = np.ascontiguousarray(spline(np.clip(grid, lo, hi)).T, dtype=np.float64)
+    # Many spectra on this axis (a map's tile, a file's chunk): the precomputed sparse
+    # operator of the same spline (operators.py), equal to rounding.
+    op = operator_for(xs, grid, k, X.shape[0])
+    if op is not None:
+        out = apply_operator(op, X[:, order])
+    else:
+        spline = make_interp_spline(xs, X[:, order].T, k=k, check_finite=False)
+        # Grid points within the tolerance of an end are evaluated at that end (its
+        # measured value), never extrapolated.
+        out = np.ascontiguousarray(spline(np.clip(grid, lo, hi)).T, dtype=np.float64)
     if outside == "zero":
         out[:, below | above] = 0.0
     return out

@@ -1,0 +1,384 @@
+"""Chunked Zarr cubes: Raman maps too large for memory, read and written chunk by chunk.
+
+A cube is a Zarr group (a folder, conventionally ``*.zarr``) holding
+
+* ``spectra`` -- float32, shape (ny, nx, n_points), chunked (cy, cx, n_points): one chunk is a
+  tile of whole spectra, so a tile is read with one chunk read per array;
+* ``wavenumbers`` -- float64, shape (n_points,): the Raman shift (or channel) axis;
+* ``x`` (nx,) and ``y`` (ny,) -- optional pixel coordinates (file units, e.g. micrometres);
+  pixel indices 0, 1, 2, ... when absent;
+* ``truth`` -- optional int16, shape (ny, nx): the true class index of each pixel (-1 =
+  unknown), with the class names in the group attribute ``class_names``.
+
+The group attribute ``ramancam`` marks the format (``{"format": "ramancam-cube",
+"version": 1}``). :func:`create_cube` makes an empty cube to fill tile by tile,
+:func:`write_cube` writes an in-memory :class:`~ramancam.Spectra` laid out on a grid,
+:func:`open_cube` opens one lazily (:class:`Cube`), :func:`read_cube` reads a small one into a
+``Spectra`` with metadata ``x`` and ``y``.
+
+Zarr (MIT) is an optional dependency: ``pip install 'ramancam[maps]'``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ..errors import RamancamError
+from ..spectra import Spectra, check_axis
+
+__all__ = ["CUBE_FORMAT", "DEFAULT_CHUNKS", "Cube", "atomic_store", "create_cube", "is_cube",
+           "need_zarr", "open_cube", "read_cube", "write_cube"]
+
+CUBE_FORMAT = "ramancam-cube"
+CUBE_VERSION = 1
+#: Default tile (cy, cx): 64 x 64 = 4,096 spectra, 16 MB of float32 at 1,024 points.
+DEFAULT_CHUNKS = (64, 64)
+#: read_cube refuses larger cubes (they would not fit in memory as one Spectra).
+READ_LIMIT = 2_000_000
+
+MAPS_EXTRA = "pip install 'ramancam[maps]'"
+
+
+def need_zarr() -> Any:
+    """Import zarr, or raise a RamancamError saying which extra installs it."""
+    try:
+        import zarr
+    except ImportError:
+        raise RamancamError(
+            "zarr must be installed to read and write Zarr cubes; got ImportError. Install "
+            f"the maps extra: {MAPS_EXTRA}") from None
+    return zarr
+
+
+def _check_chunks(chunks: Any) -> tuple[int, int]:
+    try:
+        cy, cx = (int(v) for v in chunks)
+    except (TypeError, ValueError):
+        raise RamancamError(f"chunks must be (cy, cx), two positive integers; got {chunks!r}."
+                            ) from None
+    if cy < 1 or cx < 1:
+        raise RamancamError(f"chunks must be (cy, cx), two positive integers; got {chunks!r}.")
+    return cy, cx
+
+
+def _check_shape(shape: Any) -> tuple[int, int]:
+    try:
+        ny, nx = (int(v) for v in shape)
+    except (TypeError, ValueError):
+        raise RamancamError(f"shape must be (ny, nx), two positive integers; got {shape!r}."
+                            ) from None
+    if ny < 1 or nx < 1:
+        raise RamancamError(f"shape must be (ny, nx), two positive integers; got {shape!r}.")
+    return ny, nx
+
+
+def is_cube(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` looks like a Zarr cube: a folder named ``*.zarr`` or holding Zarr
+    metadata (``zarr.json`` or ``.zgroup``)."""
+    p = Path(path)
+    if p.suffix.lower() == ".zarr":
+        return True
+    return p.is_dir() and ((p / "zarr.json").is_file() or (p / ".zgroup").is_file())
+
+
+@contextmanager
+def atomic_store(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """A temporary folder beside ``path`` that replaces ``path`` when the block succeeds.
+
+    The store is written into ``.<name>.tmp-<random>`` in the same folder; on success an
+    existing ``path`` is moved aside and removed, and the new store renamed into place. On an
+    exception the temporary folder is removed and ``path`` is left as it was.
+    """
+    out = Path(path)
+    if not out.resolve().parent.is_dir():
+        raise RamancamError(f"output must be in an existing folder; got {str(out)!r}. Create "
+                            "the folder first.")
+    tmp = out.with_name(f".{out.name}.tmp-{uuid.uuid4().hex[:8]}")
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if out.exists():
+        if not out.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise RamancamError(f"output must be a folder (a Zarr store); got the file "
+                                f"{str(out)!r}. Remove it or choose another name.")
+        old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
+        os.replace(out, old)
+    os.replace(tmp, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def create_cube(path: str | os.PathLike[str], shape: tuple[int, int],
+                wavenumbers: ArrayLike, *, chunks: tuple[int, int] = DEFAULT_CHUNKS,
+                x: ArrayLike | None = None, y: ArrayLike | None = None,
+                class_names: Sequence[str] | None = None) -> Cube:
+    """Create an empty cube to be filled tile by tile (``cube.spectra[ys, xs, :] = tile``).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The Zarr folder to create (replaced if it exists).
+    shape : (ny, nx)
+        Pixels along y and x.
+    wavenumbers : array-like of shape (n_points,)
+        The spectral axis, strictly monotonic.
+    chunks : (cy, cx)
+        Tile size; every array is chunked by whole tiles (and whole spectra).
+    x, y : array-like of shape (nx,) and (ny,), optional
+        Pixel coordinates.
+    class_names : sequence of str, optional
+        With it, a ``truth`` array (ny, nx) of class indices (fill -1) is created too.
+
+    Returns
+    -------
+    Cube
+    """
+    zarr = need_zarr()
+    ny, nx = _check_shape(shape)
+    cy, cx = _check_chunks(chunks)
+    w = check_axis(wavenumbers)
+    g = zarr.open_group(str(path), mode="w")
+    g.attrs["ramancam"] = {"format": CUBE_FORMAT, "version": CUBE_VERSION}
+    g.create_array("spectra", shape=(ny, nx, w.size), chunks=(min(cy, ny), min(cx, nx), w.size),
+                   dtype="float32", fill_value=np.nan)
+    g.create_array("wavenumbers", data=w)
+    for name, values, n in (("x", x, nx), ("y", y, ny)):
+        if values is None:
+            continue
+        v = np.asarray(values, dtype=np.float64)
+        if v.shape != (n,) or not np.isfinite(v).all():
+            raise RamancamError(f"{name} must hold {n} finite coordinates; got shape {v.shape}.")
+        g.create_array(name, data=v)
+    if class_names is not None:
+        names = [str(c) for c in class_names]
+        if not names or len(set(names)) != len(names):
+            raise RamancamError(f"class_names must be distinct names; got {names}.")
+        g.attrs["class_names"] = names
+        g.create_array("truth", shape=(ny, nx), chunks=(min(cy, ny), min(cx, nx)),
+                       dtype="int16", fill_value=-1)
+    return open_cube(path)
+
+
+@dataclass
+class Cube:
+    """An open cube; arrays are read lazily.
+
+    Attributes
+    ----------
+    path : Path
+    group : zarr.Group
+    spectra : zarr.Array of shape (ny, nx, n_points)
+    wavenumbers : ndarray of shape (n_points,)
+    x, y : ndarray of shape (nx,) and (ny,)
+        Pixel coordinates (pixel indices when the cube stores none).
+    truth : zarr.Array of shape (ny, nx) or None
+    class_names : list of str or None
+    """
+
+    path: Path
+    group: Any
+    spectra: Any
+    wavenumbers: NDArray[np.float64]
+    x: NDArray[np.float64]
+    y: NDArray[np.float64]
+    truth: Any
+    class_names: list[str] | None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(ny, nx)."""
+        return int(self.spectra.shape[0]), int(self.spectra.shape[1])
+
+    @property
+    def n_points(self) -> int:
+        return int(self.spectra.shape[2])
+
+    @property
+    def chunks(self) -> tuple[int, int]:
+        """(cy, cx), the tile size."""
+        return int(self.spectra.chunks[0]), int(self.spectra.chunks[1])
+
+    @property
+    def n_tiles(self) -> tuple[int, int]:
+        """Tiles along y and x."""
+        (ny, nx), (cy, cx) = self.shape, self.chunks
+        return -(-ny // cy), -(-nx // cx)
+
+    def tile(self, ty: int, tx: int) -> tuple[slice, slice]:
+        """The (y, x) slices of tile ``(ty, tx)``."""
+        (ny, nx), (cy, cx) = self.shape, self.chunks
+        return slice(ty * cy, min(ny, (ty + 1) * cy)), slice(tx * cx, min(nx, (tx + 1) * cx))
+
+    def tiles(self) -> Iterator[tuple[int, int]]:
+        """Every tile index ``(ty, tx)``, row by row."""
+        nty, ntx = self.n_tiles
+        for ty in range(nty):
+            for tx in range(ntx):
+                yield ty, tx
+
+    def read_tile(self, ty: int, tx: int) -> Spectra:
+        """The spectra of one tile, row-major, with metadata ``x`` and ``y`` (and labels from
+        ``truth`` when the cube has it; unknown pixels get ``""``)."""
+        ys, xs = self.tile(ty, tx)
+        block = np.asarray(self.spectra[ys, xs, :])
+        h, w = block.shape[:2]
+        yy, xx = np.meshgrid(self.y[ys], self.x[xs], indexing="ij")
+        labels = None
+        if self.truth is not None and self.class_names is not None:
+            t = np.asarray(self.truth[ys, xs]).ravel()
+            names = np.array([*self.class_names, ""])
+            labels = names[np.where(t < 0, len(self.class_names), t)]
+        if not np.isfinite(block).all():
+            iy, ix = (int(v) for v in np.argwhere(~np.isfinite(block).all(axis=2))[0])
+            raise RamancamError(
+                f"cube {self.path} must hold a finite spectrum at every pixel; got missing or "
+                f"non-finite values at pixel (y={ys.start + iy}, x={xs.start + ix}). Fill "
+                "or remove those pixels before predicting.")
+        return Spectra(block.reshape(h * w, -1), self.wavenumbers, labels,
+                       {"x": xx.ravel(), "y": yy.ravel()})
+
+
+def open_cube(path: str | os.PathLike[str]) -> Cube:
+    """Open a cube written by :func:`create_cube` / :func:`write_cube` (or any Zarr group with
+    a 3-D ``spectra`` and 1-D ``wavenumbers`` array).
+
+    Raises
+    ------
+    RamancamError
+        If the path is not a Zarr group with those arrays.
+    """
+    zarr = need_zarr()
+    p = Path(path)
+    if not p.is_dir():
+        raise RamancamError(f"cube must be an existing Zarr folder; got {str(p)!r} (no such "
+                            "folder). Check the path.")
+    try:
+        g = zarr.open_group(str(p), mode="r+" if os.access(p, os.W_OK) else "r")
+    except Exception as exc:  # zarr raises several types for a folder that is not a group
+        raise RamancamError(f"cube must be a Zarr group; got {str(p)!r} ({exc}).") from None
+    keys = set(g.array_keys())
+    if "spectra" not in keys or "wavenumbers" not in keys:
+        raise RamancamError(
+            f"cube must hold the arrays 'spectra' and 'wavenumbers'; got {sorted(keys)} in "
+            f"{str(p)!r}. Write cubes with ramancam.io.zarr_cube.write_cube.")
+    spectra = g["spectra"]
+    w = check_axis(np.asarray(g["wavenumbers"][...], dtype=np.float64), source=str(p))
+    if spectra.ndim != 3 or spectra.shape[2] != w.size:
+        raise RamancamError(
+            f"cube 'spectra' must have shape (ny, nx, {w.size}); got {spectra.shape} in "
+            f"{str(p)!r}.")
+    ny, nx = int(spectra.shape[0]), int(spectra.shape[1])
+    x = (np.asarray(g["x"][...], dtype=np.float64) if "x" in keys
+         else np.arange(nx, dtype=np.float64))
+    y = (np.asarray(g["y"][...], dtype=np.float64) if "y" in keys
+         else np.arange(ny, dtype=np.float64))
+    truth = g["truth"] if "truth" in keys else None
+    names = g.attrs.get("class_names")
+    return Cube(p, g, spectra, w, x, y, truth, None if names is None else [str(c) for c in names])
+
+
+def write_cube(spectra: Spectra, path: str | os.PathLike[str], *,
+               chunks: tuple[int, int] = DEFAULT_CHUNKS) -> Cube:
+    """Write spectra that lie on a full x-y grid as a cube (atomically).
+
+    Parameters
+    ----------
+    spectra : Spectra
+        One common axis; metadata ``x`` and ``y`` (one value per spectrum) give each
+        spectrum's pixel; every (x, y) of the grid of their distinct values must appear
+        exactly once. Labels, when present, are stored as ``truth``.
+    path : str or path-like
+        The Zarr folder to write.
+    chunks : (cy, cx)
+
+    Returns
+    -------
+    Cube
+    """
+    if not spectra.has_common_axis:
+        raise RamancamError("spectra must share one axis to be written as a cube; got "
+                            "per-spectrum axes. Resample them first.")
+    if "x" not in spectra.meta or "y" not in spectra.meta:
+        raise RamancamError(
+            f"spectra must carry metadata columns 'x' and 'y' to be written as a cube; got "
+            f"{sorted(spectra.meta)}. Give each spectrum its pixel position.")
+    try:
+        xv = np.asarray(spectra.meta["x"], dtype=np.float64)
+        yv = np.asarray(spectra.meta["y"], dtype=np.float64)
+    except ValueError:
+        raise RamancamError("metadata x and y must be numbers; got text. Check the columns."
+                            ) from None
+    xs, ix = np.unique(xv, return_inverse=True)
+    ys, iy = np.unique(yv, return_inverse=True)
+    flat = iy * xs.size + ix
+    if len(spectra) != xs.size * ys.size or np.unique(flat).size != flat.size:
+        raise RamancamError(
+            f"spectra must fill the {xs.size} x {ys.size} grid of their x and y values once "
+            f"each; got {len(spectra)} spectra with {np.unique(flat).size} distinct positions. "
+            "Drop duplicates or fill missing pixels.")
+    order = np.argsort(flat)
+    X = np.asarray(spectra.X, dtype=np.float32)[order].reshape(ys.size, xs.size, -1)
+    classes = None if spectra.labels is None else sorted(set(spectra.labels.tolist()) - {""})
+    with atomic_store(path) as tmp:
+        cube = create_cube(tmp, (ys.size, xs.size), spectra.wavenumbers, chunks=chunks,
+                           x=xs, y=ys, class_names=classes or None)
+        cube.spectra[...] = X
+        if classes:
+            assert spectra.labels is not None
+            lookup = {c: i for i, c in enumerate(classes)}
+            t = np.array([lookup.get(v, -1) for v in spectra.labels.tolist()], dtype=np.int16)
+            cube.truth[...] = t[order].reshape(ys.size, xs.size)
+    return open_cube(path)
+
+
+def read_cube(path: str | os.PathLike[str], *, limit: int = READ_LIMIT) -> Spectra:
+    """Read a whole cube into memory: spectra row by row (y outer, x inner).
+
+    Parameters
+    ----------
+    path : str or path-like
+    limit : int
+        Refuse cubes with more pixels than this (use :func:`open_cube` and tiles instead).
+
+    Returns
+    -------
+    Spectra
+        float64 intensities; metadata ``x`` and ``y``; labels from ``truth`` (``""`` where
+        unknown) when the cube has it.
+    """
+    cube = open_cube(path)
+    ny, nx = cube.shape
+    if ny * nx > limit:
+        raise RamancamError(
+            f"cube must have at most {limit} pixels to be read into memory; got {ny * nx} "
+            f"({nx} x {ny}). Use ramancam.io.zarr_cube.open_cube and read it tile by tile, "
+            "or predict with --workers (docs/scale.md).")
+    X = np.asarray(cube.spectra[...], dtype=np.float64).reshape(ny * nx, -1)
+    yy, xx = np.meshgrid(cube.y, cube.x, indexing="ij")
+    labels = None
+    if cube.truth is not None and cube.class_names is not None:
+        t = np.asarray(cube.truth[...]).ravel()
+        names = np.array([*cube.class_names, ""])
+        labels = names[np.where(t < 0, len(cube.class_names), t)]
+    if not np.isfinite(X).all():
+        i = int(np.argwhere(~np.isfinite(X))[0][0])
+        raise RamancamError(
+            f"cube {cube.path} must hold a finite spectrum at every pixel; got missing or "
+            f"non-finite values at pixel (y={i // nx}, x={i % nx}). Fill or remove those "
+            "pixels.")
+    return Spectra(X, cube.wavenumbers, labels, {"x": xx.ravel(), "y": yy.ravel()},
+                   sources=np.full(ny * nx, str(cube.path)))

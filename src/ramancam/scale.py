@@ -1,0 +1,606 @@
+"""Predict and explain Raman maps too large for one process: tile by tile over a Zarr cube.
+
+A map stored as a Zarr cube (:mod:`ramancam.io.zarr_cube`) is processed one tile (one chunk
+of ``cy x cx`` pixels) at a time: read the tile, apply the model's saved recipe, predict
+(and for ``explain`` compute the per-pixel maps), write the tile's results into an output Zarr
+store, then mark the tile done. Memory is bounded by one tile, whatever the map's size.
+
+Tiles run
+
+* in this process, one after the other (``workers=None, scheduler=None``), or
+* on Dask: ``workers=N`` starts a ``dask.distributed.LocalCluster`` of ``N`` single-threaded
+  worker processes; ``scheduler="tcp://host:8786"`` uses an existing cluster (started with
+  ``dask scheduler`` / ``dask worker``, dask-jobqueue or dask-kubernetes; the model, the cube
+  and the output store must then lie on a file system every worker sees).
+
+Every tile is one Dask task (``Client.map``) whose results land in the output store as soon
+as it finishes. The store records which tiles are complete (array ``done``, one flag per tile,
+written after the tile's data); running the same command again resumes: finished tiles are
+skipped, a tile interrupted half-way is computed again. The per-tile computation is the same
+code in every mode, so the results do not depend on the number of workers.
+
+Output store (a Zarr group; the attribute ``ramancam`` holds the format, the run's settings,
+the class names and ``complete``):
+
+* ``predicted`` (ny, nx) int16 -- class index of each pixel (-1 = not computed yet);
+* ``proba`` (ny, nx, n_classes) float32 -- softmax probabilities;
+* ``confidence`` (ny, nx) float32 -- the top probability;
+* ``maps`` (explain only) -- (ny, nx, n_points) float32, the map of the predicted (or a named)
+  class at every pixel, or (ny, nx, n_classes, n_points) for ``target="all"``;
+* ``grid`` (n_points,) -- the model's axis (the maps' axis); ``x`` (nx,), ``y`` (ny,);
+* ``done`` (n_tiles_y, n_tiles_x) uint8 -- 1 for every finished tile.
+
+Zarr and Dask are optional dependencies: ``pip install 'ramancam[maps]'``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .errors import RamancamError
+
+__all__ = ["OUTPUT_FORMAT", "MapJob", "RunSummary", "add_arguments", "cli_explain",
+           "cli_predict", "prepare_output", "run", "run_tile", "wanted"]
+
+OUTPUT_FORMAT = "ramancam-map-results"
+OUTPUT_VERSION = 1
+KINDS = ("predict", "explain")
+
+
+def _need_dask() -> Any:
+    try:
+        import dask.distributed as dd
+    except ImportError:
+        raise RamancamError(
+            "dask.distributed must be installed for --workers/--scheduler; got ImportError. "
+            "Install the maps extra: pip install 'ramancam[maps]'") from None
+    return dd
+
+
+@dataclass(frozen=True)
+class MapJob:
+    """What to compute for every tile of a cube (picklable: sent to the Dask workers).
+
+    Parameters
+    ----------
+    kind : {"predict", "explain"}
+    model : str
+        Path of the model file (``ramancam train --out``).
+    cube : str
+        Path of the input Zarr cube.
+    out : str
+        Path of the output Zarr store.
+    method, target, score, normalize, fc_form
+        ``explain`` only: as in :func:`ramancam.explain.explain`; ``target`` is
+        ``"predicted"``, ``"all"`` or a class name.
+    bf16 : bool
+        ``predict`` only: bfloat16 convolutions.
+    threads : int
+        Torch threads per worker (Dask runs only; the one-process run keeps the caller's
+        setting).
+    """
+
+    kind: str
+    model: str
+    cube: str
+    out: str
+    method: str = "fc"
+    target: str = "predicted"
+    score: str = "logit"
+    normalize: str = "none"
+    fc_form: str = "contribution"
+    bf16: bool = False
+    threads: int = 1
+
+    def settings(self, model_sha256: str) -> dict[str, Any]:
+        """What must be equal to resume a run into an existing store."""
+        d = asdict(self)
+        for k in ("out", "threads", "model"):
+            d.pop(k)
+        if self.kind == "predict":
+            for k in ("method", "target", "score", "normalize", "fc_form"):
+                d.pop(k)
+        else:
+            d.pop("bf16")
+        d["cube"] = str(Path(self.cube).resolve())
+        d["model_sha256"] = model_sha256
+        return d
+
+
+@dataclass
+class RunSummary:
+    """What :func:`run` did.
+
+    Attributes
+    ----------
+    out : Path
+    n_tiles : int
+        Tiles of the map.
+    skipped : int
+        Tiles already done before this run (resumed).
+    computed : int
+        Tiles computed by this run.
+    n_spectra : int
+        Spectra computed by this run.
+    seconds : float
+        Wall time of the computation (not counting cluster start-up).
+    peak_rss_mb : dict of str to float
+        Peak resident memory of every process that computed tiles (the worker's address, or
+        ``"this process"``), in MiB.
+    cpu_s : dict of str to float
+        CPU seconds (user + system) of the same processes: of the whole worker process
+        (start-up and model loading included) on Dask, of the tiles alone in one process.
+    """
+
+    out: Path
+    n_tiles: int
+    skipped: int
+    computed: int
+    n_spectra: int
+    seconds: float
+    peak_rss_mb: dict[str, float]
+    cpu_s: dict[str, float]
+
+    @property
+    def spectra_per_s(self) -> float:
+        return self.n_spectra / self.seconds if self.seconds > 0 else float("nan")
+
+
+def _sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=4)
+def _bundle(path: str, mtime_ns: int) -> Any:
+    from .bundle import load
+
+    return load(path)
+
+
+def _load_bundle(path: str) -> Any:
+    """The model, loaded once per process (keyed by path and modification time)."""
+    return _bundle(path, os.stat(path).st_mtime_ns)
+
+
+def _check_job(job: MapJob, classes: list[str]) -> None:
+    from .explain import FC_FORMS, METHODS, NORMALIZE, SCORES
+
+    if job.kind not in KINDS:
+        raise RamancamError(f"kind must be predict or explain; got {job.kind!r}.")
+    if job.kind == "explain":
+        for name, value, allowed in (("method", job.method, METHODS),
+                                     ("score", job.score, SCORES),
+                                     ("normalize", job.normalize, NORMALIZE),
+                                     ("fc_form", job.fc_form, FC_FORMS)):
+            if value not in allowed:
+                raise RamancamError(f"{name} must be one of {', '.join(allowed)}; got "
+                                    f"{value!r}.")
+        if job.target not in ("predicted", "all") and job.target not in classes:
+            raise RamancamError(
+                f"target must be predicted, all or one of the model's classes "
+                f"({', '.join(classes)}) for a map; got {job.target!r}.")
+    if not isinstance(job.threads, int) or job.threads < 1:
+        raise RamancamError(f"threads must be a positive integer; got {job.threads!r}.")
+
+
+def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
+    """Create the output store, or open it to resume a run with the same settings.
+
+    Returns
+    -------
+    store : zarr.Group
+    todo : list of (ty, tx)
+        Tiles not done yet.
+    n_tiles : int
+
+    Raises
+    ------
+    RamancamError
+        If the output exists but is not a store of this run (other model, cube or settings).
+    """
+    from .io.zarr_cube import need_zarr, open_cube
+
+    zarr = need_zarr()
+    bundle = _load_bundle(job.model)
+    classes = [str(c) for c in bundle.classes]
+    _check_job(job, classes)
+    cube = open_cube(job.cube)
+    settings = job.settings(_sha256(job.model))
+    out = Path(job.out)
+    if out.exists():
+        try:
+            g = zarr.open_group(str(out), mode="r+")
+            meta = dict(g.attrs.get("ramancam", {}))
+        except Exception:
+            meta = {}
+        if meta.get("format") != OUTPUT_FORMAT:
+            raise RamancamError(
+                f"--out must be a new folder or a result store of an earlier run to resume; "
+                f"got {str(out)!r}, which is not one. Choose another --out.")
+        if meta.get("settings") != settings:
+            old = meta.get("settings", {})
+            diff = sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))
+            raise RamancamError(
+                f"--out must hold a run with the same model, cube and settings to resume; got "
+                f"{str(out)!r} from a run that differs in {', '.join(diff)}. Remove it or "
+                "choose another --out.")
+        done = np.asarray(g["done"][...])
+        todo = [(int(ty), int(tx)) for ty, tx in np.argwhere(done == 0)]
+        return g, todo, done.size
+    if not out.resolve().parent.is_dir():
+        raise RamancamError(f"--out must be in an existing folder; got {str(out)!r}. Create "
+                            "the folder first.")
+    ny, nx = cube.shape
+    cy, cx = cube.chunks
+    n_classes = len(classes)
+    grid = np.asarray(bundle.grid, dtype=np.float64)
+    g = zarr.open_group(str(out), mode="w")
+    g.create_array("predicted", shape=(ny, nx), chunks=(cy, cx), dtype="int16", fill_value=-1)
+    g.create_array("proba", shape=(ny, nx, n_classes), chunks=(cy, cx, n_classes),
+                   dtype="float32", fill_value=np.nan)
+    g.create_array("confidence", shape=(ny, nx), chunks=(cy, cx), dtype="float32",
+                   fill_value=np.nan)
+    if job.kind == "explain":
+        if job.target == "all":
+            g.create_array("maps", shape=(ny, nx, n_classes, grid.size),
+                           chunks=(cy, cx, 1, grid.size), dtype="float32", fill_value=np.nan)
+        else:
+            g.create_array("maps", shape=(ny, nx, grid.size), chunks=(cy, cx, grid.size),
+                           dtype="float32", fill_value=np.nan)
+    g.create_array("grid", data=grid)
+    g.create_array("x", data=cube.x)
+    g.create_array("y", data=cube.y)
+    nty, ntx = cube.n_tiles
+    g.create_array("done", shape=(nty, ntx), chunks=(1, 1), dtype="uint8", fill_value=0)
+    g.attrs["ramancam"] = {"format": OUTPUT_FORMAT, "version": OUTPUT_VERSION,
+                           "settings": settings, "class_names": classes, "complete": False}
+    return g, list(cube.tiles()), nty * ntx
+
+
+@lru_cache(maxsize=8)
+def _open_store(path: str, mode: str) -> Any:
+    from .io.zarr_cube import need_zarr
+
+    return need_zarr().open_group(path, mode=mode)
+
+
+def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tuple[int, int, int]:
+    """Compute one tile and write its results, then its done flag.
+
+    Parameters
+    ----------
+    job : MapJob
+    ty, tx : int
+        Tile index.
+    set_threads : bool
+        Set torch's thread count to ``job.threads`` first (Dask workers).
+
+    Returns
+    -------
+    (ty, tx, n_spectra)
+    """
+    from .explain import explain, predict_proba
+    from .io.zarr_cube import open_cube
+    from .train import predict_proba_module
+
+    if set_threads:
+        import torch
+
+        if torch.get_num_threads() != job.threads:
+            torch.set_num_threads(job.threads)
+    bundle = _load_bundle(job.model)
+    cube = open_cube(job.cube)
+    out = _open_store(str(Path(job.out).resolve()), "r+")
+    ys, xs = cube.tile(ty, tx)
+    h, w = ys.stop - ys.start, xs.stop - xs.start
+    X = bundle.prepare(cube.read_tile(ty, tx))
+    classes = [str(c) for c in bundle.classes]
+    if job.kind == "predict":
+        proba = predict_proba_module(bundle.model, X, bf16=job.bf16)
+    else:
+        # the forward pass explain() uses to pick the predicted class, so that the map of
+        # every pixel is the map of the class written in 'predicted'
+        proba = predict_proba(bundle.model, X).astype(np.float64)
+        options: dict[str, Any] = {"form": job.fc_form} if job.method == "fc" else {}
+        maps, _ = explain(bundle.model, X, method=job.method, target=job.target,
+                          score=job.score, normalize=job.normalize, class_names=classes,
+                          **options)
+        if job.target == "all":
+            out["maps"][ys, xs] = maps.reshape(h, w, len(classes), -1)
+        else:
+            out["maps"][ys, xs] = maps.reshape(h, w, -1)
+    out["predicted"][ys, xs] = proba.argmax(axis=1).astype(np.int16).reshape(h, w)
+    out["proba"][ys, xs] = proba.astype(np.float32).reshape(h, w, -1)
+    out["confidence"][ys, xs] = proba.max(axis=1).astype(np.float32).reshape(h, w)
+    # the flag last: a tile interrupted before this line is computed again on resume
+    out["done"][ty, tx] = 1
+    return ty, tx, h * w
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process in MiB (Linux/macOS; NaN elsewhere)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return float("nan")
+    import sys
+
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / (1024.0 * 1024.0) if sys.platform == "darwin" else kb / 1024.0
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process so far, in seconds."""
+    return time.process_time()
+
+
+def _local_cluster(workers: int, threads: int, processes: bool) -> Any:
+    import logging
+
+    dd = _need_dask()
+    return dd.LocalCluster(n_workers=workers, threads_per_worker=threads, processes=processes,
+                           dashboard_address=":0", silence_logs=logging.ERROR)
+
+
+def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None,
+        processes: bool = True, progress: Callable[[int, int], None] | None = None
+        ) -> RunSummary:
+    """Run ``job`` over every tile not done yet.
+
+    Parameters
+    ----------
+    job : MapJob
+    workers : int, optional
+        Start a local Dask cluster of this many workers (``job.threads`` threads each).
+    scheduler : str, optional
+        Address of an existing Dask scheduler (e.g. ``"tcp://10.0.0.1:8786"``).
+    processes : bool
+        With ``workers``: worker processes (default) or threads of this process.
+    progress : callable(done, total), optional
+        Called after every finished tile.
+
+    Returns
+    -------
+    RunSummary
+    """
+    if workers is not None and scheduler is not None:
+        raise RamancamError(f"workers and scheduler must not both be given; got workers="
+                            f"{workers} and scheduler={scheduler!r}. Use one.")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or workers < 1):
+        raise RamancamError(f"workers must be a positive integer; got {workers!r}.")
+    job = MapJob(**{**asdict(job), "model": str(Path(job.model).resolve()),
+                    "cube": str(Path(job.cube).resolve()), "out": str(Path(job.out).resolve())})
+    store, todo, n_tiles = prepare_output(job)
+    from .io.zarr_cube import open_cube
+
+    cube = open_cube(job.cube)
+    skipped = n_tiles - len(todo)
+    n_done = skipped
+    n_spectra = 0
+    rss: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if workers is None and scheduler is None:
+        c0 = cpu_seconds()
+        for ty, tx in todo:
+            n_spectra += run_tile(job, ty, tx)[2]
+            n_done += 1
+            if progress is not None:
+                progress(n_done, n_tiles)
+        rss["this process"] = peak_rss_mb()
+        cpu["this process"] = cpu_seconds() - c0
+    elif todo:
+        dd = _need_dask()
+        cluster = _local_cluster(workers, job.threads, processes) if workers else None
+        try:
+            with dd.Client(cluster if cluster is not None else scheduler) as client:
+                t0 = time.perf_counter()
+                futures = client.map(run_tile, [job] * len(todo), [t[0] for t in todo],
+                                     [t[1] for t in todo], set_threads=True, pure=False)
+                for fut in dd.as_completed(futures):
+                    n_spectra += fut.result()[2]
+                    n_done += 1
+                    if progress is not None:
+                        progress(n_done, n_tiles)
+                seconds = time.perf_counter() - t0
+                rss = {str(k): float(v) for k, v in client.run(peak_rss_mb).items()}
+                cpu = {str(k): float(v) for k, v in client.run(cpu_seconds).items()}
+        finally:
+            if cluster is not None:
+                cluster.close()
+    if (workers is None and scheduler is None) or not todo:
+        seconds = time.perf_counter() - t0
+    done = np.asarray(store["done"][...])
+    meta = dict(store.attrs["ramancam"])
+    meta["complete"] = bool(done.all())
+    store.attrs["ramancam"] = meta
+    _open_store.cache_clear()
+    del cube
+    return RunSummary(Path(job.out), n_tiles, skipped, len(todo), n_spectra, seconds, rss,
+                      cpu)
+
+
+def agreement(out: str | os.PathLike[str], cube_path: str | os.PathLike[str]
+              ) -> tuple[int, int] | None:
+    """Pixels whose predicted class equals the cube's ``truth`` (matched by class name), and
+    pixels with a known truth; ``None`` when the cube has no truth. Read tile by tile."""
+    from .io.zarr_cube import need_zarr, open_cube
+
+    cube = open_cube(cube_path)
+    if cube.truth is None or cube.class_names is None:
+        return None
+    g = need_zarr().open_group(str(out), mode="r")
+    model_classes = list(g.attrs["ramancam"]["class_names"])
+    # truth index -> model index (-2: a class the model does not know, never equal)
+    lookup = np.array([model_classes.index(c) if c in model_classes else -2
+                       for c in cube.class_names] + [-3], dtype=np.int64)
+    right = total = 0
+    for ty, tx in cube.tiles():
+        ys, xs = cube.tile(ty, tx)
+        t = np.asarray(cube.truth[ys, xs], dtype=np.int64)
+        p = np.asarray(g["predicted"][ys, xs], dtype=np.int64)
+        known = t >= 0
+        right += int((lookup[np.where(known, t, -1)] == p)[known].sum())
+        total += int(known.sum())
+    return right, total
+
+
+# --------------------------------------------------------------------------- command line
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The ``--workers`` / ``--scheduler`` options of ``predict`` and ``explain``."""
+    g = p.add_argument_group(
+        "large maps (Zarr cube input; docs/scale.md)",
+        "With a Zarr cube as DATA, or with --workers/--scheduler, the map is processed tile "
+        "by tile into a Zarr store (--out DIR writes DIR/predictions.zarr or "
+        "DIR/explain.zarr and the class, confidence and probability images, --out NAME.zarr "
+        "that store alone); running the same command again "
+        "resumes an interrupted run. Needs the maps extra: pip install 'ramancam[maps]'.")
+    m = g.add_mutually_exclusive_group()
+    m.add_argument("--workers", type=int, metavar="N",
+                   help="run the tiles on a local Dask cluster of N worker processes "
+                        "(--threads torch threads each, default 1)")
+    m.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the tiles on an existing Dask cluster, e.g. tcp://host:8786 "
+                        "(model, cube and --out on a file system all workers see)")
+
+
+def wanted(args: argparse.Namespace) -> bool:
+    """Whether a ``predict``/``explain`` command line goes the tiled (Zarr/Dask) way."""
+    from .io.zarr_cube import is_cube
+
+    return (getattr(args, "workers", None) is not None
+            or getattr(args, "scheduler", None) is not None or is_cube(args.data))
+
+
+def _store_path(args: argparse.Namespace, kind: str) -> Path:
+    from .io.zarr_cube import is_cube
+
+    if not is_cube(args.data):
+        raise RamancamError(
+            f"DATA must be a Zarr cube (a .zarr folder) for --workers/--scheduler; got "
+            f"{args.data!r}. Write the map as a cube first (ramancam.io.zarr_cube.write_cube, "
+            "or ramancam simulate map --out NAME.zarr), or drop --workers/--scheduler.")
+    if args.label_col is not None or args.labels_from is not None:
+        raise RamancamError("--label-col/--labels-from must not be given for a Zarr cube; got "
+                            "one. A cube's labels are its 'truth' array.")
+    if args.out is None:
+        raise RamancamError("--out must name the result folder for a Zarr cube; got nothing. "
+                            f"Give --out DIR (writes DIR/{kind}.zarr) or --out NAME.zarr.")
+    out = Path(args.out)
+    if out.suffix.lower() == ".zarr":
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    return out / f"{kind}.zarr"
+
+
+def _progress(total_hint: str) -> Callable[[int, int], None]:
+    import sys
+
+    last = [0.0]
+
+    def show(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done == total or now - last[0] > 10:
+            last[0] = now
+            print(f"  {done}/{total} tiles{total_hint}", file=sys.stderr, flush=True)
+
+    return show
+
+
+#: Maps up to this many pixels get class/confidence/probability images (the arrays are read
+#: whole to draw them: 10^7 pixels of 3 classes is 160 MB).
+IMAGE_LIMIT = 10_000_000
+
+
+def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str]
+                 ) -> list[Path]:
+    """``classes.png``, ``confidence.png`` and one probability image per class of a finished
+    result store, drawn by :func:`ramancam.maps.images.write_map_images` into ``out_dir``.
+
+    Returns the files written (none when the map has more than :data:`IMAGE_LIMIT` pixels).
+    """
+    from .io.zarr_cube import need_zarr
+    from .maps.grid import MapGrid
+    from .maps.images import write_map_images
+
+    g = need_zarr().open_group(str(store), mode="r")
+    ny, nx = (int(v) for v in g["predicted"].shape)
+    if ny * nx > IMAGE_LIMIT:
+        return []
+    x = np.asarray(g["x"][...], dtype=np.float64)
+    y = np.asarray(g["y"][...], dtype=np.float64)
+    step = float(x[1] - x[0]) if nx > 1 else (float(y[1] - y[0]) if ny > 1 else 1.0)
+    grid = MapGrid.regular(nx, ny, step=abs(step) or 1.0, x0=float(x[0]), y0=float(y[0]))
+    classes = list(g.attrs["ramancam"]["class_names"])
+    return write_map_images(out_dir, grid, np.asarray(g["predicted"][...]),
+                            np.asarray(g["proba"][...]), classes)
+
+
+def _cli(args: argparse.Namespace, job: MapJob) -> int:
+    summary = run(job, workers=args.workers, scheduler=args.scheduler,
+                  progress=_progress(""))
+    what = "predictions" if job.kind == "predict" else f"{job.method} maps ({job.target})"
+    resumed = (f"; resumed, {summary.skipped} of {summary.n_tiles} tiles were already done"
+               if summary.skipped else "")
+    print(f"wrote {what} of {summary.n_spectra} spectra ({summary.computed} tiles, "
+          f"{summary.spectra_per_s:.0f} spectra/s) to {summary.out}{resumed}")
+    if summary.peak_rss_mb:
+        print("peak memory per worker: " + ", ".join(
+            f"{v:.0f} MiB" for v in summary.peak_rss_mb.values()))
+    agree = agreement(summary.out, job.cube)
+    if agree is not None and agree[1]:
+        print(f"agreement with the cube's truth: {agree[0] / agree[1]:.4f} "
+              f"({agree[0]}/{agree[1]})")
+    if Path(args.out).suffix.lower() != ".zarr":  # --out DIR: the images beside the store
+        images = write_images(args.out, summary.out)
+        if images:
+            print(f"wrote {len(images)} images ({images[0].name}, {images[1].name}, ...) "
+                  f"to {args.out}")
+    return 0
+
+
+def cli_predict(args: argparse.Namespace) -> int:
+    """``ramancam predict`` on a Zarr cube."""
+    out = _store_path(args, "predictions")
+    return _cli(args, MapJob("predict", args.model, args.data, str(out), bf16=args.bf16,
+                             threads=args.threads or 1))
+
+
+def cli_explain(args: argparse.Namespace) -> int:
+    """``ramancam explain`` on a Zarr cube."""
+    if args.plot is not None:
+        raise RamancamError(f"--plot must not be given for a Zarr cube; got {args.plot!r}. "
+                            "Drop --plot (the maps are in the output store).")
+    if args.target == "true":
+        raise RamancamError("--target must be predicted, all or a class name for a Zarr cube; "
+                            "got 'true'.")
+    out = _store_path(args, "explain")
+    return _cli(args, MapJob("explain", args.model, args.data, str(out), method=args.method,
+                             target=args.target, score=args.score, normalize=args.normalize,
+                             fc_form=args.fc_form, threads=getattr(args, "threads", None) or 1))
+
+
+def read_results(out: str | os.PathLike[str]) -> dict[str, NDArray[Any]]:
+    """Every array of a (small) result store, in memory (tests, small maps)."""
+    from .io.zarr_cube import need_zarr
+
+    g = need_zarr().open_group(str(out), mode="r")
+    return {k: np.asarray(g[k][...]) for k in g.array_keys()}
+

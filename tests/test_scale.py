@@ -1,0 +1,306 @@
+"""Zarr cubes, ``simulate map`` and the tiled (Dask) predict/explain of :mod:`ramancam.scale`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("zarr")
+
+from ramancam.cli import main
+from ramancam.errors import RamancamError
+from ramancam.io.zarr_cube import create_cube, open_cube, read_cube, write_cube
+from ramancam.model import CNNConfig, RamanCNN
+from ramancam.scale import MapJob, read_results, run
+from ramancam.simulate import map_layout, map_tile, parse_shape, simulated_map
+from ramancam.spectra import Spectra
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+N_CH = 64
+CLASSES = ["peak_10", "peak_30", "peak_50"]
+
+
+def _grid_spectra(rng, ny=5, nx=7, p=6, labels=True):
+    X = rng.normal(size=(ny * nx, p))
+    yy, xx = np.meshgrid(np.arange(ny) * 2.0, np.arange(nx) * 0.5, indexing="ij")
+    lab = np.array(["a", "b", "c"])[rng.integers(0, 3, ny * nx)] if labels else None
+    return Spectra(X, np.linspace(400, 500, p), lab, {"x": xx.ravel(), "y": yy.ravel()})
+
+
+# --------------------------------------------------------------------------- Zarr cube
+
+def test_cube_round_trip_in_any_row_order(tmp_path, rng):
+    s = _grid_spectra(rng)
+    perm = rng.permutation(len(s))
+    cube = write_cube(s[perm], tmp_path / "c.zarr", chunks=(2, 3))
+    assert cube.shape == (5, 7) and cube.chunks == (2, 3) and cube.n_tiles == (3, 3)
+    assert cube.class_names == ["a", "b", "c"]
+    back = read_cube(tmp_path / "c.zarr")
+    np.testing.assert_array_equal(back.X, s.X.astype(np.float32))
+    np.testing.assert_array_equal(back.labels, s.labels)
+    np.testing.assert_array_equal(back.meta["x"], s.meta["x"])
+    np.testing.assert_array_equal(back.meta["y"], s.meta["y"])
+    np.testing.assert_array_equal(back.wavenumbers, s.wavenumbers)
+    # a tile: the pixels of rows 2-3, columns 3-5, row-major
+    t = cube.read_tile(1, 1)
+    idx = [r * 7 + c for r in (2, 3) for c in (3, 4, 5)]
+    np.testing.assert_array_equal(t.X, back.X[idx])
+    np.testing.assert_array_equal(t.meta["x"], back.meta["x"][idx])
+    np.testing.assert_array_equal(t.labels, back.labels[idx])
+
+
+def test_cube_without_labels_or_coordinates(tmp_path, rng):
+    cube = create_cube(tmp_path / "c.zarr", (3, 4), np.arange(5.0), chunks=(2, 2))
+    cube.spectra[...] = rng.random((3, 4, 5)).astype(np.float32)
+    back = read_cube(tmp_path / "c.zarr")
+    assert back.labels is None
+    assert back.meta["x"].tolist() == [0, 1, 2, 3] * 3
+    assert back.meta["y"].tolist() == [0] * 4 + [1] * 4 + [2] * 4
+
+
+def test_cube_errors(tmp_path, rng):
+    s = _grid_spectra(rng)
+    with pytest.raises(RamancamError, match="must carry metadata columns 'x' and 'y'"):
+        write_cube(Spectra(s.X, s.wavenumbers), tmp_path / "c.zarr")
+    with pytest.raises(RamancamError, match=r"must fill the 7 x 5 grid"):
+        write_cube(s[1:], tmp_path / "c.zarr")
+    assert not (tmp_path / "c.zarr").exists()
+    with pytest.raises(RamancamError, match="must be an existing Zarr folder"):
+        open_cube(tmp_path / "none.zarr")
+    (tmp_path / "empty.zarr").mkdir()
+    with pytest.raises(RamancamError, match="cube must be a Zarr group"):
+        open_cube(tmp_path / "empty.zarr")
+    cube = create_cube(tmp_path / "gap.zarr", (2, 2), np.arange(3.0))
+    cube.spectra[0, 0] = [1, 2, 3]
+    with pytest.raises(RamancamError, match=r"finite spectrum at every pixel; got .* \(y=0, x=1\)"):
+        read_cube(tmp_path / "gap.zarr")
+    with pytest.raises(RamancamError, match="at most 3 pixels"):
+        read_cube(tmp_path / "gap.zarr", limit=3)
+    with pytest.raises(RamancamError, match="chunks must be"):
+        create_cube(tmp_path / "x.zarr", (2, 2), np.arange(3.0), chunks=(0, 2))
+
+
+def test_cube_layout_errors_and_missing_extra(tmp_path, monkeypatch):
+    import sys
+
+    import zarr
+
+    import ramancam.scale as scale
+    from ramancam.io.zarr_cube import need_zarr
+
+    g = zarr.open_group(str(tmp_path / "a.zarr"), mode="w")
+    g.create_array("spectra", shape=(2, 2, 3), dtype="float32")
+    with pytest.raises(RamancamError, match="must hold the arrays 'spectra' and 'wavenumbers'"):
+        open_cube(tmp_path / "a.zarr")
+    g.create_array("wavenumbers", data=np.arange(4.0))
+    with pytest.raises(RamancamError, match=r"'spectra' must have shape \(ny, nx, 4\)"):
+        open_cube(tmp_path / "a.zarr")
+    monkeypatch.setitem(sys.modules, "zarr", None)
+    with pytest.raises(RamancamError, match=r"zarr must be installed .*'ramancam\[maps\]'"):
+        need_zarr()
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)
+    with pytest.raises(RamancamError,
+                       match=r"dask.distributed must be installed .*'ramancam\[maps\]'"):
+        scale._need_dask()
+
+
+# --------------------------------------------------------------------------- simulate map
+
+def test_simulated_tiles_do_not_depend_on_order_and_follow_the_layout():
+    layout = map_layout((20, 30), seed=4)
+    assert set(layout.seed_class.tolist()) == {0, 1, 2}
+    a, ta = map_tile(layout, slice(8, 16), slice(8, 16))
+    map_tile(layout, slice(0, 8), slice(0, 8))
+    b, _ = map_tile(layout, slice(8, 16), slice(8, 16))
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(ta, layout.truth(slice(8, 16), slice(8, 16)))
+    # every pixel carries its class band at the class position (channel 100, 500 or 1000)
+    peak = a.reshape(64, -1)[np.arange(64), np.array([100, 500, 1000])[ta.ravel()]]
+    assert (peak > 0.9).all()
+    assert parse_shape("30x20") == (20, 30)
+    with pytest.raises(RamancamError, match="shape must be NXxNY"):
+        parse_shape("30by20")
+
+
+def test_simulate_map_cli_zarr_and_csv_agree(tmp_path, capsys):
+    from ramancam.io import read_table
+
+    assert main(["simulate", "map", "--shape", "9x5", "--chunk", "4x4", "--seed", "2",
+                 "--out", str(tmp_path / "m.zarr")]) == 0
+    assert "wrote a 9 x 5 map (45 spectra" in capsys.readouterr().out
+    assert main(["simulate", "map", "--shape", "9x5", "--chunk", "4x4", "--seed", "2",
+                 "--out", str(tmp_path / "m.csv")]) == 0
+    z = read_cube(tmp_path / "m.zarr")
+    c = read_table(tmp_path / "m.csv", label_col="label")
+    # the CSV holds 9 significant digits: the same float32 values
+    np.testing.assert_array_equal(z.X.astype(np.float32), c.X.astype(np.float32))
+    np.testing.assert_array_equal(z.labels, c.labels)
+    assert c.meta["x"].astype(float).tolist() == z.meta["x"].tolist()
+    assert c.meta["y"].astype(float).tolist() == z.meta["y"].tolist()
+    mem = simulated_map((5, 9), chunks=(4, 4), seed=2)
+    np.testing.assert_array_equal(mem.X, z.X)
+    assert z.n_points == 1024 and set(z.labels) <= {"peak_100", "peak_500", "peak_1000"}
+    assert main(["simulate", "map", "--out", str(tmp_path / "x.zarr")]) == 2
+    assert "error: --shape must be given" in capsys.readouterr().err
+    assert main(["simulate", "map", "--shape", "2x2", "--out", str(tmp_path / "x.txt")]) == 2
+    assert "must end in .zarr, .csv or .csv.gz" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- tiled runs
+
+@pytest.fixture
+def small_map(tmp_path, rng):
+    """A 3-class model on 64 channels (random weights) and a 9 x 11 cube in 4 x 4 tiles."""
+    from ramancam.bundle import save, training_summary
+
+    torch.manual_seed(5)
+    model = RamanCNN(CNNConfig(n_points=N_CH, n_classes=3, n_filters=4, filter_size=5,
+                               fc_width=8)).eval()
+    grid = np.arange(N_CH, dtype=np.float64)
+    ny, nx = 9, 11
+    truth = rng.integers(0, 3, (ny, nx))
+    X = rng.random((ny, nx, N_CH)) * 0.1
+    X[..., 10] += truth == 0
+    X[..., 30] += truth == 1
+    X[..., 50] += truth == 2
+    yy, xx = np.meshgrid(np.arange(ny), np.arange(nx), indexing="ij")
+    s = Spectra(X.reshape(ny * nx, N_CH), grid, np.asarray(CLASSES)[truth.ravel()],
+                {"x": xx.ravel() * 1.0, "y": yy.ravel() * 1.0})
+    model_path = tmp_path / "model.ramancam"
+    save(model_path, estimator=model, recipe=None, grid=grid, classes=CLASSES,
+         training_summary=training_summary(s))
+    cube_path = tmp_path / "map.zarr"
+    write_cube(s, cube_path, chunks=(4, 4))
+    return model, model_path, cube_path, s
+
+
+def _reference(model, s):
+    from ramancam.explain import fc_importance, predict_proba
+
+    X = np.asarray(s.X, dtype=np.float32).astype(np.float64)
+    proba = predict_proba(model, X)
+    return proba, fc_importance(model, X, None, form="contribution")
+
+
+def test_one_process_run_writes_every_tile(small_map, tmp_path):
+    model, model_path, cube_path, s = small_map
+    out = tmp_path / "p.zarr"
+    summary = run(MapJob("explain", str(model_path), str(cube_path), str(out), target="all"))
+    assert (summary.n_tiles, summary.computed, summary.skipped, summary.n_spectra) == (9, 9, 0,
+                                                                                      99)
+    r = read_results(out)
+    proba, maps = _reference(model, s)
+    np.testing.assert_allclose(r["proba"].reshape(99, 3), proba, rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(r["predicted"].ravel(), proba.argmax(axis=1))
+    np.testing.assert_allclose(r["confidence"].ravel(), proba.max(axis=1), rtol=1e-6)
+    np.testing.assert_allclose(r["maps"].reshape(99, 3, N_CH), maps, rtol=1e-4, atol=1e-6)
+    assert r["done"].all() and r["maps"].shape == (9, 11, 3, N_CH)
+    np.testing.assert_array_equal(r["grid"], np.arange(N_CH))
+
+
+def test_dask_run_equals_the_one_process_run(small_map, tmp_path):
+    pytest.importorskip("dask.distributed")
+    _, model_path, cube_path, _ = small_map
+    one, two = tmp_path / "one.zarr", tmp_path / "two.zarr"
+    run(MapJob("explain", str(model_path), str(cube_path), str(one)))
+    summary = run(MapJob("explain", str(model_path), str(cube_path), str(two)), workers=2,
+                  processes=False)
+    assert summary.computed == 9 and summary.n_spectra == 99
+    assert set(summary.peak_rss_mb) and all(v > 0 for v in summary.peak_rss_mb.values())
+    # an existing cluster, by its scheduler's address
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=":0") as cluster:
+        run(MapJob("explain", str(model_path), str(cube_path), str(tmp_path / "three.zarr")),
+            scheduler=cluster.scheduler_address)
+    a, b, c = (read_results(tmp_path / f"{k}.zarr") for k in ("one", "two", "three"))
+    for k in ("predicted", "proba", "confidence", "maps", "done"):
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+        np.testing.assert_array_equal(a[k], c[k], err_msg=k)
+
+
+def test_resume_computes_only_the_tiles_not_done(small_map, tmp_path, monkeypatch):
+    import ramancam.scale as scale
+
+    _, model_path, cube_path, _ = small_map
+    out = tmp_path / "p.zarr"
+    job = MapJob("predict", str(model_path), str(cube_path), str(out))
+    real = scale.run_tile
+    calls: list[tuple[int, int]] = []
+
+    def interrupted(job, ty, tx, **kw):
+        if len(calls) == 4:
+            raise KeyboardInterrupt  # the run stops after 4 tiles
+        calls.append((ty, tx))
+        return real(job, ty, tx, **kw)
+
+    monkeypatch.setattr(scale, "run_tile", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run(job)
+    first = read_results(out)
+    assert first["done"].sum() == 4
+    # exactly the pixels of the four finished tiles are written (9 x 11 pixels in 4 x 4 tiles)
+    written = np.kron(first["done"], np.ones((4, 4), dtype=np.uint8))[:9, :11]
+    np.testing.assert_array_equal(first["predicted"] >= 0, written == 1)
+    calls.clear()
+    monkeypatch.setattr(scale, "run_tile", lambda job, ty, tx, **kw: (calls.append((ty, tx)),
+                                                                      real(job, ty, tx))[1])
+    summary = run(job)
+    assert (summary.skipped, summary.computed) == (4, 5)
+    assert sorted(calls) == sorted(map(tuple, np.argwhere(first["done"] == 0).tolist()))
+    fresh = tmp_path / "fresh.zarr"
+    monkeypatch.setattr(scale, "run_tile", real)
+    run(MapJob("predict", str(model_path), str(cube_path), str(fresh)))
+    a, b = read_results(out), read_results(fresh)
+    for k in ("predicted", "proba", "done"):
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def test_resume_refuses_other_settings(small_map, tmp_path):
+    _, model_path, cube_path, _ = small_map
+    out = tmp_path / "p.zarr"
+    run(MapJob("explain", str(model_path), str(cube_path), str(out)))
+    with pytest.raises(RamancamError, match="differs in method"):
+        run(MapJob("explain", str(model_path), str(cube_path), str(out), method="gradcam"))
+    (tmp_path / "other").mkdir()
+    with pytest.raises(RamancamError, match=r"not one\. Choose another --out"):
+        run(MapJob("predict", str(model_path), str(cube_path), str(tmp_path / "other")))
+    with pytest.raises(RamancamError, match="target must be predicted, all or one of"):
+        run(MapJob("explain", str(model_path), str(cube_path), str(tmp_path / "q.zarr"),
+                   target="nope"))
+    with pytest.raises(RamancamError, match="workers must be a positive integer"):
+        run(MapJob("predict", str(model_path), str(cube_path), str(tmp_path / "r.zarr")),
+            workers=0)
+
+
+def test_cli_predict_and_explain_on_a_cube(small_map, tmp_path, capsys):
+    model, model_path, cube_path, s = small_map
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(tmp_path / "res")]) == 0
+    text = capsys.readouterr().out
+    assert "wrote predictions of 99 spectra (9 tiles" in text
+    proba, _ = _reference(model, s)
+    agree = int((np.asarray(CLASSES)[proba.argmax(axis=1)] == s.labels).sum())
+    assert f"agreement with the cube's truth: {agree / 99:.4f} ({agree}/99)" in text
+    # --out DIR: the class, confidence and per-class probability images beside the store
+    assert f"wrote 5 images (classes.png, confidence.png, ...) to {tmp_path / 'res'}" in text
+    for name in ("classes.png", "confidence.png", "proba_01.png", "proba_03.png"):
+        assert (tmp_path / "res" / name).stat().st_size > 0
+    # again: everything is done already
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(tmp_path / "res")]) == 0
+    assert "resumed, 9 of 9 tiles were already done" in capsys.readouterr().out
+    assert main(["explain", str(model_path), str(cube_path), "--target", "peak_30",
+                 "--out", str(tmp_path / "e.zarr")]) == 0
+    r = read_results(tmp_path / "e.zarr")
+    assert r["maps"].shape == (9, 11, N_CH)
+    capsys.readouterr()
+    assert main(["predict", str(model_path), str(tmp_path / "x.csv"), "--workers", "2",
+                 "--out", str(tmp_path / "y")]) == 2
+    assert "error: DATA must be a Zarr cube (a .zarr folder)" in capsys.readouterr().err
+    assert main(["predict", str(model_path), str(cube_path)]) == 2
+    assert "error: --out must name the result folder" in capsys.readouterr().err
+    assert main(["explain", str(model_path), str(cube_path), "--plot",
+                 str(tmp_path / "a.png"), "--out", str(tmp_path / "z")]) == 2
+    assert "error: --plot must not be given" in capsys.readouterr().err

@@ -1,0 +1,78 @@
+"""The precomputed resampling operator equals the per-call spline (issue 14, throughput)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.interpolate import make_interp_spline
+
+from ramancam.preprocess import baseline_recipe, paper_recipe, resample
+from ramancam.preprocess import operators as ops
+from ramancam.spectra import Spectra
+
+
+def _axis(rng, n=400, lo=350.0, hi=1850.0):
+    w = np.sort(rng.uniform(lo, hi, n))
+    w[0], w[-1] = lo, hi
+    return w
+
+
+@pytest.mark.parametrize("n_in", [3, 4, 50, 400])
+def test_operator_equals_the_spline(rng, n_in):
+    w = _axis(rng, n_in)
+    grid = np.linspace(300.0, 1900.0, 333)  # beyond both ends: clipped like resample does
+    X = rng.normal(size=(7, n_in)) + 5.0
+    k = min(3, n_in - 1)
+    ref = make_interp_spline(w, X.T, k=k)(np.clip(grid, w[0], w[-1])).T
+    got = ops.apply_operator(ops.spline_operator(w, grid, k), X)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12 * np.abs(ref).max())
+
+
+def test_operator_is_banded_and_cached(rng):
+    w = _axis(rng, 800)
+    grid = np.arange(400.0, 1801.0)
+    op = ops.spline_operator(w, grid)
+    assert op.shape == (grid.size, w.size)
+    assert op.nnz < 0.1 * grid.size * w.size  # a band, not a dense matrix
+    assert ops.spline_operator(w.copy(), grid.copy()) is op
+
+
+def test_operator_for_large_batches_only_and_switch(rng):
+    w = _axis(rng, 120)
+    grid = np.arange(400.0, 1800.0, 7.0)
+    assert ops.min_batch(120) == ops.MIN_SPECTRA and ops.min_batch(1000) == 2000
+    assert ops.operator_for(w, grid, 3, ops.MIN_SPECTRA - 1) is None
+    assert ops.operator_for(w, grid, 3, ops.MIN_SPECTRA) is ops.spline_operator(w, grid, 3)
+    with ops.batching(False):
+        assert ops.operator_for(w, grid, 3, 10**6) is None
+    assert ops.operator_for(w, grid, 3, 10**6) is not None
+
+
+@pytest.mark.parametrize("outside", ["error", "nearest", "zero"])
+def test_resample_with_operator_equals_per_call_spline(rng, outside):
+    w = _axis(rng, 300, 380.0, 1820.0)
+    X = rng.random((ops.min_batch(w.size), w.size))
+    grid = np.arange(400.0, 1801.0, 2.0) if outside == "error" else np.arange(350.0, 1851.0)
+    with ops.batching(False):
+        ref, _ = resample(X, w, grid, outside=outside)
+    got, _ = resample(X, w, grid, outside=outside)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
+    # a small batch takes the direct spline: the same bits as with batching off
+    np.testing.assert_array_equal(resample(X[:5], w, grid, outside=outside)[0], ref[:5])
+    # a descending axis is sorted first, exactly as on the per-call path
+    got, _ = resample(X[:, ::-1], w[::-1], grid, outside=outside)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["paper", "asls", "arpls"])
+def test_every_shipped_recipe_is_unchanged_by_batching(rng, name):
+    w = _axis(rng, 100)
+    n = ops.min_batch(w.size)
+    X = (1.0 / (1.0 + ((w - rng.uniform(500, 1700, (n, 1))) / 8.0) ** 2)
+         + np.exp(-((w - 900.0) / 600.0) ** 2) + rng.normal(0, 0.01, (n, w.size)))
+    data = Spectra(X, w)
+    recipe = (paper_recipe(grid=(400, 1800, 4)) if name == "paper"
+              else baseline_recipe(name, grid=(400, 1800, 4)))
+    with ops.batching(False):
+        ref = recipe.apply(data).X
+    np.testing.assert_allclose(recipe.apply(data).X, ref, rtol=0, atol=1e-10)
