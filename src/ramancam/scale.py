@@ -591,6 +591,10 @@ def cli_explain(args: argparse.Namespace) -> int:
     if args.target == "true":
         raise RamancamError("--target must be predicted, all or a class name for a Zarr cube; "
                             "got 'true'.")
+    if getattr(args, "bands", None):
+        raise RamancamError(f"--bands must not be given for a Zarr cube; got {args.bands!r}. "
+                            "Band images are drawn for maps read into memory (CSV, WDF); "
+                            "read a band from the output store's 'maps' array instead.")
     out = _store_path(args, "explain")
     return _cli(args, MapJob("explain", args.model, args.data, str(out), method=args.method,
                              target=args.target, score=args.score, normalize=args.normalize,
