@@ -200,7 +200,7 @@ def test_one_process_run_writes_every_tile(small_map, tmp_path):
     np.testing.assert_array_equal(r["grid"], np.arange(N_CH))
 
 
-def test_dask_run_equals_the_one_process_run(small_map, tmp_path):
+def test_dask_run_equals_the_one_process_run(small_map, novelty_map, tmp_path):
     pytest.importorskip("dask.distributed")
     _, model_path, cube_path, _ = small_map
     one, two = tmp_path / "one.zarr", tmp_path / "two.zarr"
@@ -220,6 +220,17 @@ def test_dask_run_equals_the_one_process_run(small_map, tmp_path):
     for k in ("predicted", "proba", "confidence", "maps", "done"):
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
         np.testing.assert_array_equal(a[k], c[k], err_msg=k)
+    # a model with novelty detection: the novelty scores and unknown flags too
+    nov_model, nov_cube, _ = novelty_map
+    one, two = tmp_path / "n1.zarr", tmp_path / "n2.zarr"
+    s1 = run(MapJob("predict", str(nov_model), str(nov_cube), str(one)))
+    s2 = run(MapJob("predict", str(nov_model), str(nov_cube), str(two)), workers=2,
+             processes=False)
+    assert s1.n_unknown == s2.n_unknown and s1.n_unknown is not None and s1.n_unknown > 0
+    a, b = read_results(one), read_results(two)
+    assert set(a) == set(b) and {"novelty", "unknown"} <= set(a)
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
 
 
 def test_resume_computes_only_the_tiles_not_done(small_map, tmp_path, monkeypatch):
@@ -308,3 +319,150 @@ def test_cli_predict_and_explain_on_a_cube(small_map, tmp_path, capsys):
                  "--out", str(tmp_path / "b")]) == 2
     assert "error: --bands must not be given for a Zarr cube" in capsys.readouterr().err
     assert not (tmp_path / "b").exists()
+
+
+# --------------------------------------------------------------------------- unknown pixels
+
+#: Band positions (channels) of four substances; the model is trained on the first three.
+BANDS = {"a": (8, 28, 48), "b": (14, 36, 56), "c": (4, 20, 40), "d": (24, 44, 60)}
+
+
+def _substance(name, n, rng):
+    x = np.arange(N_CH, dtype=np.float64)
+    X = np.zeros((n, N_CH))
+    for pos in BANDS[name]:
+        X += rng.uniform(0.5, 1.0, (n, 1)) / (1 + ((x - pos - rng.uniform(-1, 1, (n, 1)))
+                                                   / 2.0) ** 2)
+    X += 0.02 * rng.standard_normal((n, N_CH))
+    return X / X.max(axis=1, keepdims=True)
+
+
+@pytest.fixture(scope="module")
+def novelty_map(one_torch_thread, tmp_path_factory):
+    """A tiny CNN with the default novelty score (hqi) trained on substances a, b, c, and an
+    8 x 12 cube in 4 x 4 tiles whose last four columns are substance d (never seen)."""
+    from ramancam.bundle import save
+    from ramancam.train import CNNClassifier
+
+    rng = np.random.default_rng(3)
+    X = np.vstack([_substance(c, 30, rng) for c in "abc"])
+    y = np.repeat(list("abc"), 30)
+    est = CNNClassifier(n_filters=4, filter_size=5, fc_width=16, epochs=20, lr=3e-3,
+                        batch_size=16, random_state=0).fit(X, y)
+    assert est.novelty_scorer_ is not None and np.isfinite(est.novelty_threshold_)
+    tmp = tmp_path_factory.mktemp("novelty_map")
+    grid = np.arange(N_CH, dtype=np.float64)
+    model_path = save(tmp / "model.ramancam", estimator=est, recipe=None, grid=grid,
+                      classes=list(est.classes_), training_summary={})
+    ny, nx = 8, 12
+    truth = np.asarray(list("abc"))[rng.integers(0, 3, (ny, nx))]
+    truth[:, 8:] = "d"
+    cube = np.empty((ny, nx, N_CH))
+    for c in "abcd":
+        m = truth == c
+        cube[m] = _substance(c, int(m.sum()), rng)
+    yy, xx = np.meshgrid(np.arange(ny), np.arange(nx), indexing="ij")
+    s = Spectra(cube.reshape(ny * nx, N_CH), grid, truth.ravel(),
+                {"x": xx.ravel() * 1.0, "y": yy.ravel() * 1.0})
+    cube_path = tmp / "map.zarr"
+    write_cube(s, cube_path, chunks=(4, 4))
+    return model_path, cube_path, s
+
+
+def test_tiled_predict_flags_the_substance_the_model_never_saw(novelty_map, tmp_path,
+                                                               monkeypatch):
+    import ramancam.scale as scale
+    from ramancam.bundle import load
+
+    model_path, cube_path, s = novelty_map
+    out = tmp_path / "p.zarr"
+    job = MapJob("predict", str(model_path), str(cube_path), str(out))
+    summary = run(job)
+    r = read_results(out)
+    assert r["novelty"].dtype == np.float32 and r["unknown"].dtype == np.bool_
+    assert r["unknown"].shape == (8, 12)
+    assert r["unknown"][:, 8:].mean() >= 0.9  # the unseen substance
+    assert r["unknown"][:, :8].mean() <= 0.15  # known substances: about the 5 % false alarms
+    assert summary.n_unknown == int(r["unknown"].sum()) and summary.n_pixels == 96
+    assert (r["predicted"] >= 0).all()  # still the nearest class
+    # the same scores and flags as the in-memory predict
+    b = load(model_path)
+    _, score, flags = b.predict_novelty(Spectra(s.X.astype(np.float32), s.wavenumbers))
+    np.testing.assert_allclose(r["novelty"].ravel(), score, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(r["unknown"].ravel(), flags)
+    # resume after an interruption: identical to the uninterrupted run
+    real = scale.run_tile
+    calls: list[int] = []
+
+    def interrupted(job, ty, tx, **kw):
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        calls.append(1)
+        return real(job, ty, tx, **kw)
+
+    part = tmp_path / "part.zarr"
+    monkeypatch.setattr(scale, "run_tile", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run(MapJob("predict", str(model_path), str(cube_path), str(part)))
+    assert np.isnan(read_results(part)["novelty"]).any()
+    monkeypatch.setattr(scale, "run_tile", real)
+    resumed = run(MapJob("predict", str(model_path), str(cube_path), str(part)))
+    assert (resumed.skipped, resumed.n_unknown) == (3, summary.n_unknown)
+    again = read_results(part)
+    for k in ("predicted", "proba", "novelty", "unknown", "done"):
+        np.testing.assert_array_equal(again[k], r[k], err_msg=k)
+
+
+def test_cli_cube_predict_reports_unknown_pixels_and_marks_them_in_the_class_image(
+        novelty_map, small_map, tmp_path, capsys, monkeypatch):
+    import ramancam.maps.images as images
+
+    model_path, cube_path, _ = novelty_map
+    seen: list[object] = []
+    real = images.write_map_images
+
+    def spy(*a, **kw):
+        seen.append(kw.get("unknown"))
+        return real(*a, **kw)
+
+    monkeypatch.setattr(images, "write_map_images", spy)
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(tmp_path / "r")]) == 0
+    text = capsys.readouterr().out
+    flags = read_results(tmp_path / "r" / "predictions.zarr")["unknown"]
+    assert (f"unknown: {int(flags.sum())}/96 pixels flagged (threshold for 5% false alarms; "
+            "array 'unknown')") in text
+    np.testing.assert_array_equal(seen[-1], flags)
+    # --no-reject: the same store, classes.png shows the nearest class
+    assert main(["predict", str(model_path), str(cube_path), "--no-reject",
+                 "--out", str(tmp_path / "n")]) == 0
+    assert "--no-reject: classes.png shows the nearest class" in capsys.readouterr().out
+    assert seen[-1] is None
+    np.testing.assert_array_equal(read_results(tmp_path / "n" / "predictions.zarr")["unknown"],
+                                  flags)
+    # explain writes the same flags
+    assert main(["explain", str(model_path), str(cube_path),
+                 "--out", str(tmp_path / "e.zarr")]) == 0
+    assert f"unknown: {int(flags.sum())}/96 pixels flagged" in capsys.readouterr().out
+    np.testing.assert_array_equal(read_results(tmp_path / "e.zarr")["unknown"], flags)
+    # a model without novelty detection: no arrays, one note
+    _, old_model, old_cube, _ = small_map
+    assert main(["predict", str(old_model), str(old_cube), "--out", str(tmp_path / "o.zarr")]) == 0
+    assert capsys.readouterr().out.count("note: the model has no novelty score") == 1
+    assert "unknown" not in read_results(tmp_path / "o.zarr")
+
+
+def test_class_image_draws_unknown_pixels_in_their_own_colour():
+    from matplotlib.figure import Figure
+
+    from ramancam.maps.grid import MapGrid
+    from ramancam.maps.images import draw_class_image
+
+    grid = MapGrid.regular(3, 2, step=1.0)
+    pred = np.array([[0, 1, 1], [0, -1, 1]])
+    flagged = np.array([[False, True, False], [False, True, False]])  # (1, 1): no spectrum
+    ax = Figure().add_subplot()
+    draw_class_image(ax, grid, pred, ["a", "b"], unknown=flagged)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["a (2)", "b (2)", "unknown (1)", "no spectrum (1)"]
+    shown = ax.get_images()[0].get_array()
+    assert shown[0, 1] == 2 and np.ma.is_masked(shown[1, 1]) and shown[1, 2] == 1

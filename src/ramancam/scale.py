@@ -25,6 +25,11 @@ the class names and ``complete``):
 * ``predicted`` (ny, nx) int16 -- class index of each pixel (-1 = not computed yet);
 * ``proba`` (ny, nx, n_classes) float32 -- softmax probabilities;
 * ``confidence`` (ny, nx) float32 -- the top probability;
+* ``novelty`` (ny, nx) float32 and ``unknown`` (ny, nx) bool -- models with novelty detection
+  only (:mod:`ramancam.novelty`): the novelty score (larger = less like the training spectra;
+  NaN = not computed yet) and whether it is above the model's threshold (flagged "unknown").
+  ``predicted`` stays the nearest class index of flagged pixels too; the attribute holds the
+  threshold under ``novelty``;
 * ``maps`` (explain only) -- (ny, nx, n_points) float32, the map of the predicted (or a named)
   class at every pixel, or (ny, nx, n_classes, n_points) for ``target="all"``;
 * ``grid`` (n_points,) -- the model's axis (the maps' axis); ``x`` (nx,), ``y`` (ny,);
@@ -141,6 +146,11 @@ class RunSummary:
     cpu_s : dict of str to float
         CPU seconds (user + system) of the same processes: of the whole worker process
         (start-up and model loading included) on Dask, of the tiles alone in one process.
+    n_unknown : int or None
+        Pixels of the finished tiles (all of them, resumed ones included) flagged unknown;
+        ``None`` for a model without novelty detection.
+    n_pixels : int
+        Pixels of the finished tiles.
     """
 
     out: Path
@@ -151,6 +161,8 @@ class RunSummary:
     seconds: float
     peak_rss_mb: dict[str, float]
     cpu_s: dict[str, float]
+    n_unknown: int | None = None
+    n_pixels: int = 0
 
     @property
     def spectra_per_s(self) -> float:
@@ -255,6 +267,15 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
                    dtype="float32", fill_value=np.nan)
     g.create_array("confidence", shape=(ny, nx), chunks=(cy, cx), dtype="float32",
                    fill_value=np.nan)
+    novelty = None
+    if bundle.novelty is not None:
+        g.create_array("novelty", shape=(ny, nx), chunks=(cy, cx), dtype="float32",
+                       fill_value=np.nan)
+        g.create_array("unknown", shape=(ny, nx), chunks=(cy, cx), dtype="bool",
+                       fill_value=False)
+        info = bundle.info.get("novelty", {})
+        novelty = {"method": info.get("method"), "threshold": float(bundle.threshold),
+                   "rate": info.get("rate")}
     if job.kind == "explain":
         if job.target == "all":
             g.create_array("maps", shape=(ny, nx, n_classes, grid.size),
@@ -268,7 +289,8 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
     nty, ntx = cube.n_tiles
     g.create_array("done", shape=(nty, ntx), chunks=(1, 1), dtype="uint8", fill_value=0)
     g.attrs["ramancam"] = {"format": OUTPUT_FORMAT, "version": OUTPUT_VERSION,
-                           "settings": settings, "class_names": classes, "complete": False}
+                           "settings": settings, "class_names": classes, "complete": False,
+                           "novelty": novelty}
     return g, list(cube.tiles()), nty * ntx
 
 
@@ -327,6 +349,13 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
     out["predicted"][ys, xs] = proba.argmax(axis=1).astype(np.int16).reshape(h, w)
     out["proba"][ys, xs] = proba.astype(np.float32).reshape(h, w, -1)
     out["confidence"][ys, xs] = proba.max(axis=1).astype(np.float32).reshape(h, w)
+    if bundle.novelty is not None and "novelty" in out:
+        from .novelty import network_outputs
+
+        z, feats = network_outputs(bundle.model, X)
+        score = np.asarray(bundle.novelty.score(X, z, feats), dtype=np.float64)
+        out["novelty"][ys, xs] = score.astype(np.float32).reshape(h, w)
+        out["unknown"][ys, xs] = (score > bundle.threshold).reshape(h, w)
     # the flag last: a tile interrupted before this line is computed again on resume
     out["done"][ty, tx] = 1
     return ty, tx, h * w
@@ -430,10 +459,24 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
     meta = dict(store.attrs["ramancam"])
     meta["complete"] = bool(done.all())
     store.attrs["ramancam"] = meta
+    n_unknown, n_pixels = _count_unknown(store, cube, done)
     _open_store.cache_clear()
     del cube
     return RunSummary(Path(job.out), n_tiles, skipped, len(todo), n_spectra, seconds, rss,
-                      cpu)
+                      cpu, n_unknown, n_pixels)
+
+
+def _count_unknown(store: Any, cube: Any, done: NDArray[Any]) -> tuple[int | None, int]:
+    """Pixels flagged unknown (``None`` without novelty arrays) and pixels of the finished
+    tiles, read tile by tile."""
+    n_unknown: int | None = 0 if "unknown" in store else None
+    n_pixels = 0
+    for ty, tx in np.argwhere(done == 1):
+        ys, xs = cube.tile(int(ty), int(tx))
+        n_pixels += (ys.stop - ys.start) * (xs.stop - xs.start)
+        if n_unknown is not None:
+            n_unknown += int(np.asarray(store["unknown"][ys, xs]).sum())
+    return n_unknown, n_pixels
 
 
 def agreement(out: str | os.PathLike[str], cube_path: str | os.PathLike[str]
@@ -529,10 +572,13 @@ def _progress(total_hint: str) -> Callable[[int, int], None]:
 IMAGE_LIMIT = 10_000_000
 
 
-def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str]
-                 ) -> list[Path]:
+def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str], *,
+                 reject: bool = True) -> list[Path]:
     """``classes.png``, ``confidence.png`` and one probability image per class of a finished
     result store, drawn by :func:`ramancam.maps.images.write_map_images` into ``out_dir``.
+
+    With ``reject`` (the default) and a store that has an ``unknown`` array, ``classes.png``
+    shows the flagged pixels in the "unknown" colour instead of their nearest class.
 
     Returns the files written (none when the map has more than :data:`IMAGE_LIMIT` pixels).
     """
@@ -549,8 +595,15 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str]
     step = float(x[1] - x[0]) if nx > 1 else (float(y[1] - y[0]) if ny > 1 else 1.0)
     grid = MapGrid.regular(nx, ny, step=abs(step) or 1.0, x0=float(x[0]), y0=float(y[0]))
     classes = list(g.attrs["ramancam"]["class_names"])
+    unknown = np.asarray(g["unknown"][...]) if reject and "unknown" in g else None
     return write_map_images(out_dir, grid, np.asarray(g["predicted"][...]),
-                            np.asarray(g["proba"][...]), classes)
+                            np.asarray(g["proba"][...]), classes, unknown=unknown)
+
+
+def _store_meta(out: str | os.PathLike[str]) -> dict[str, Any]:
+    from .io.zarr_cube import need_zarr
+
+    return dict(need_zarr().open_group(str(out), mode="r").attrs["ramancam"])
 
 
 def _cli(args: argparse.Namespace, job: MapJob) -> int:
@@ -564,12 +617,22 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
     if summary.peak_rss_mb:
         print("peak memory per worker: " + ", ".join(
             f"{v:.0f} MiB" for v in summary.peak_rss_mb.values()))
+    no_reject = bool(getattr(args, "no_reject", False))
+    if summary.n_unknown is None:
+        print("note: the model has no novelty score (trained with --novelty none or by an "
+              "older ramancam), so no pixel is flagged unknown")
+    else:
+        rate = (_store_meta(summary.out).get("novelty") or {}).get("rate")
+        what = f"threshold for {rate:.0%} false alarms; " if isinstance(rate, float) else ""
+        kept = "; --no-reject: classes.png shows the nearest class" if no_reject else ""
+        print(f"unknown: {summary.n_unknown}/{summary.n_pixels} pixels flagged ({what}array "
+              f"'unknown'{kept})")
     agree = agreement(summary.out, job.cube)
     if agree is not None and agree[1]:
         print(f"agreement with the cube's truth: {agree[0] / agree[1]:.4f} "
               f"({agree[0]}/{agree[1]})")
     if Path(args.out).suffix.lower() != ".zarr":  # --out DIR: the images beside the store
-        images = write_images(args.out, summary.out)
+        images = write_images(args.out, summary.out, reject=not no_reject)
         if images:
             print(f"wrote {len(images)} images ({images[0].name}, {images[1].name}, ...) "
                   f"to {args.out}")

@@ -25,11 +25,13 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["MISSING_COLOR", "class_colors", "draw_class_image", "draw_value_image",
+__all__ = ["MISSING_COLOR", "UNKNOWN_COLOR", "class_colors", "draw_class_image", "draw_value_image",
            "save_figure", "write_map_images"]
 
 #: Colour of pixels without a spectrum.
 MISSING_COLOR = "#d0d0d0"
+#: Colour of pixels flagged unknown (novelty detection); no class colour is black.
+UNKNOWN_COLOR = "#000000"
 _DPI = 110
 
 
@@ -75,7 +77,8 @@ def _show(ax: Axes, grid: MapGrid, image: NDArray[Any], **kw: Any) -> Any:
 
 
 def draw_class_image(ax: Axes, grid: MapGrid, predicted: ArrayLike,
-                     class_names: Sequence[str], *, title: str | None = None) -> Axes:
+                     class_names: Sequence[str], *, title: str | None = None,
+                     unknown: ArrayLike | None = None) -> Axes:
     """Draw the class image with a legend (class name and pixel count).
 
     Parameters
@@ -86,6 +89,9 @@ def draw_class_image(ax: Axes, grid: MapGrid, predicted: ArrayLike,
         Class index per pixel, -1 where there is no spectrum.
     class_names : sequence of str
     title : str, optional
+    unknown : array-like of bool, shape (ny, nx), optional
+        Pixels flagged unknown (novelty detection): drawn in :data:`UNKNOWN_COLOR` and
+        counted as "unknown" in the legend instead of under their class.
 
     Returns
     -------
@@ -97,12 +103,20 @@ def draw_class_image(ax: Axes, grid: MapGrid, predicted: ArrayLike,
     pred = np.asarray(predicted)
     k = len(class_names)
     colors = class_colors(k)
-    cmap = ListedColormap(colors if k else ["white"]).with_extremes(bad=MISSING_COLOR)
+    flagged = None
+    if unknown is not None:
+        flagged = np.asarray(unknown, dtype=bool) & (pred >= 0)
+        pred = np.where(flagged, k, pred)  # one more colour, after the classes
+    shown = [*colors, UNKNOWN_COLOR] if flagged is not None else colors
+    cmap = ListedColormap(shown if shown else ["white"]).with_extremes(bad=MISSING_COLOR)
     img = np.ma.masked_less(pred, 0)
-    _show(ax, grid, img, cmap=cmap, vmin=-0.5, vmax=max(k, 1) - 0.5)
-    counts = np.bincount(pred[pred >= 0].ravel(), minlength=k)
+    _show(ax, grid, img, cmap=cmap, vmin=-0.5, vmax=max(len(shown), 1) - 0.5)
+    counts = np.bincount(pred[pred >= 0].ravel(), minlength=k + 1)
     handles = [Patch(facecolor=c, edgecolor="0.3", label=f"{name} ({counts[i]})")
                for i, (c, name) in enumerate(zip(colors, class_names, strict=True))]
+    if flagged is not None:
+        handles.append(Patch(facecolor=UNKNOWN_COLOR, edgecolor="0.3",
+                             label=f"unknown ({int(flagged.sum())})"))
     n_missing = int((pred < 0).sum())
     if n_missing:
         handles.append(Patch(facecolor=MISSING_COLOR, edgecolor="0.3",
@@ -196,7 +210,8 @@ def _check_inputs(grid: MapGrid, predicted: ArrayLike, proba: ArrayLike,
 
 
 def write_map_images(out_dir: str | os.PathLike[str], grid: MapGrid, predicted: ArrayLike,
-                     proba: ArrayLike, class_names: Sequence[str]) -> list[Path]:
+                     proba: ArrayLike, class_names: Sequence[str], *,
+                     unknown: ArrayLike | None = None) -> list[Path]:
     """Write the class, confidence and per-class probability images of a classified map.
 
     Parameters
@@ -213,6 +228,9 @@ def write_map_images(out_dir: str | os.PathLike[str], grid: MapGrid, predicted: 
         Class probabilities per pixel, NaN where there is no spectrum.
     class_names : sequence of str
         Name of each class index (shown in legends and titles, never in file names).
+    unknown : ndarray of bool, shape (ny, nx), optional
+        Pixels flagged unknown (novelty detection): ``classes.png`` shows them in
+        :data:`UNKNOWN_COLOR`; the other images are unchanged.
 
     Returns
     -------
@@ -232,10 +250,13 @@ def write_map_images(out_dir: str | os.PathLike[str], grid: MapGrid, predicted: 
         raise RamancamError(f"out_dir must be an existing folder; got {str(out)!r}. Create it "
                             "first.")
     pred, p = _check_inputs(grid, predicted, proba, class_names)
+    if unknown is not None and np.shape(unknown) != grid.shape:
+        raise RamancamError(f"unknown must have shape (ny, nx) = {grid.shape}; got "
+                            f"{np.shape(unknown)}.")
     k = len(class_names)
     paths: list[Path] = []
     fig, ax = _new_figure(grid, extra_w=2.6)
-    draw_class_image(ax, grid, pred, class_names, title="predicted class")
+    draw_class_image(ax, grid, pred, class_names, title="predicted class", unknown=unknown)
     paths.append(save_figure(fig, out / "classes.png"))
 
     with np.errstate(invalid="ignore"):
