@@ -350,6 +350,7 @@ def novelty_map(one_torch_thread, tmp_path_factory):
     est = CNNClassifier(n_filters=4, filter_size=5, fc_width=16, epochs=20, lr=3e-3,
                         batch_size=16, random_state=0).fit(X, y)
     assert est.novelty_scorer_ is not None and np.isfinite(est.novelty_threshold_)
+    est.temperature_ = 1.7  # as if calibrated: the store's proba must use it
     tmp = tmp_path_factory.mktemp("novelty_map")
     grid = np.arange(N_CH, dtype=np.float64)
     model_path = save(tmp / "model.ramancam", estimator=est, recipe=None, grid=grid,
@@ -387,7 +388,8 @@ def test_tiled_predict_flags_the_substance_the_model_never_saw(novelty_map, tmp_
     assert (r["predicted"] >= 0).all()  # still the nearest class
     # the same scores and flags as the in-memory predict
     b = load(model_path)
-    _, score, flags = b.predict_novelty(Spectra(s.X.astype(np.float32), s.wavenumbers))
+    proba, score, flags = b.predict_novelty(Spectra(s.X.astype(np.float32), s.wavenumbers))
+    np.testing.assert_allclose(r["proba"].reshape(96, -1), proba, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(r["novelty"].ravel(), score, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(r["unknown"].ravel(), flags)
     # resume after an interruption: identical to the uninterrupted run

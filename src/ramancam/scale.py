@@ -23,7 +23,8 @@ Output store (a Zarr group; the attribute ``ramancam`` holds the format, the run
 the class names and ``complete``):
 
 * ``predicted`` (ny, nx) int16 -- class index of each pixel (-1 = not computed yet);
-* ``proba`` (ny, nx, n_classes) float32 -- softmax probabilities;
+* ``proba`` (ny, nx, n_classes) float32 -- softmax probabilities (``predict``: calibrated by
+  the model's temperature, as in ``predictions.csv``);
 * ``confidence`` (ny, nx) float32 -- the top probability;
 * ``novelty`` (ny, nx) float32 and ``unknown`` (ny, nx) bool -- models with novelty detection
   only (:mod:`ramancam.novelty`): the novelty score (larger = less like the training spectra;
@@ -333,7 +334,9 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
     X = bundle.prepare(cube.read_tile(ty, tx))
     classes = [str(c) for c in bundle.classes]
     if job.kind == "predict":
-        proba = predict_proba_module(bundle.model, X, bf16=job.bf16)
+        # calibrated by the model's temperature, as predictions.csv of the in-memory predict
+        proba = predict_proba_module(bundle.model, X, bf16=job.bf16,
+                                     temperature=bundle.temperature)
     else:
         # the forward pass explain() uses to pick the predicted class, so that the map of
         # every pixel is the map of the class written in 'predicted'

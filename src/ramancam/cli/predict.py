@@ -54,7 +54,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "significant digit; off by default")
     p.add_argument("--no-reject", action="store_true",
                    help="keep the most probable class in 'predicted' also for spectra "
-                        "flagged unknown (the 'unknown' column still flags them)")
+                        "flagged unknown (the 'unknown' column still flags them); for a "
+                        "Zarr cube, where the store keeps both, classes.png shows the "
+                        "nearest class instead of 'unknown'")
     add_scale_arguments(p)
 
 
