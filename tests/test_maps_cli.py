@@ -176,3 +176,40 @@ def test_baseline_spatial_folds(tmp_path, capsys, rng):
                  "--spatial-block", "3", "--out", str(tmp_path / "b")]) == 0
     assert "(2 folds)" in capsys.readouterr().out
     assert '"mode": "spatial k-fold"' in (tmp_path / "b" / "baseline.json").read_text()
+
+
+def test_predict_map_marks_unknown_pixels_in_the_class_image(trained, tmp_path, capsys,
+                                                             monkeypatch):
+    # A band the model never saw replaces the class bands in the top row: those pixels are
+    # flagged, and classes.png gets the flags (unless --no-reject) in image layout.
+    import ramancam.maps.outputs as outputs
+
+    _, _, model = trained
+    rng = np.random.default_rng(3)
+    s = synthetic_map(rng)
+    X = s.X.copy()
+    top = np.asarray(s.meta["y"]) == 0.0
+    X[top] = 0.3 * _lorentz(1000) + _lorentz(925) + rng.normal(0, 0.02, (int(top.sum()), N_POINTS))
+    data = tmp_path / "novel.csv"
+    write_table(Spectra(X, AXIS, meta=s.meta), data)
+    seen = {}
+    real = outputs.write_map_images
+
+    def spy(*args, **kwargs):
+        seen["unknown"] = kwargs.get("unknown")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(outputs, "write_map_images", spy)
+    assert main(["predict", str(model), str(data), "--out", str(tmp_path / "a")]) == 0
+    capsys.readouterr()
+    with open(tmp_path / "a" / "predictions.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    flags = np.array([r["unknown"] == "true" for r in rows])
+    assert flags[top].mean() >= 0.9 and flags[~top].mean() <= 0.25
+    img = seen["unknown"]
+    assert img.shape == (NY, NX) and img.dtype == bool
+    np.testing.assert_array_equal(img[0], flags[top])      # row y = 0 of the image
+    assert img.sum() == flags.sum()
+    assert main(["predict", str(model), str(data), "--no-reject",
+                 "--out", str(tmp_path / "b")]) == 0
+    assert seen["unknown"] is None

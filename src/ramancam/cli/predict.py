@@ -92,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
     grid = grid_of(data) if out_dir is not None and xy else None
     csv_path = str(out_dir / "predictions.csv") if out_dir is not None else args.out
     all_proba = []
+    all_flags: list[np.ndarray] = []
     ctx = atomic_write(csv_path, "w", newline="") if csv_path else nullcontext(sys.stdout)
     with ctx as fh:
         w = csv.writer(fh, lineterminator="\n")
@@ -119,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
                 w.writerow(row)
             if grid is not None:
                 all_proba.append(proba)
+                if flags is not None:
+                    all_flags.append(np.asarray(flags, dtype=bool))
             if true is not None:
                 n_right += int((pred == true).sum())  # "" (unlabelled) never matches
                 if flags is not None:
@@ -140,7 +143,8 @@ def run(args: argparse.Namespace) -> int:
 
         paths = write_predict_outputs(
             out_dir, grid, np.concatenate(all_proba), classes,
-            info={"data": str(args.data), "model": str(args.model)})
+            info={"data": str(args.data), "model": str(args.model)},
+            unknown=np.concatenate(all_flags) if all_flags and not args.no_reject else None)
         print(f"map: {grid.text()}; wrote {', '.join(p.name for p in paths)} to {out_dir}",
               file=report)
     elif out_dir is not None:

@@ -122,7 +122,8 @@ def _image_sections(paths: Sequence[Path], class_names: Sequence[str]) -> list[A
 
 def write_predict_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
                           proba: NDArray[np.float64], class_names: Sequence[str], *,
-                          info: Mapping[str, Any] | None = None) -> list[Path]:
+                          info: Mapping[str, Any] | None = None,
+                          unknown: NDArray[np.bool_] | None = None) -> list[Path]:
     """Images and ``report.html`` of a classified map.
 
     Parameters
@@ -136,6 +137,9 @@ def write_predict_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
     class_names : sequence of str
     info : mapping, optional
         Shown in the report's first table (data file, model file, ...).
+    unknown : ndarray of bool, shape (n_spectra,), optional
+        Spectra flagged unknown (novelty detection), drawn in their own colour in
+        ``classes.png``.
 
     Returns
     -------
@@ -147,8 +151,9 @@ def write_predict_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
     out = Path(out_dir)
     p = np.asarray(proba, dtype=np.float64)
     pred = p.argmax(axis=1).astype(np.intp)
+    flags = None if unknown is None else grid.to_image(np.asarray(unknown, bool), fill=False)
     paths = write_map_images(out, grid, grid.to_image(pred, fill=-1),
-                             grid.to_image(p, fill=np.nan), class_names)
+                             grid.to_image(p, fill=np.nan), class_names, unknown=flags)
     sections = [_map_section(grid, pred, p, class_names, info or {}),
                 *_image_sections(paths, class_names)]
     paths.append(write_report(out / "report.html", "ramancam predict: map", sections,
