@@ -468,3 +468,16 @@ def test_class_image_draws_unknown_pixels_in_their_own_colour():
     assert labels == ["a (2)", "b (2)", "unknown (1)", "no spectrum (1)"]
     shown = ax.get_images()[0].get_array()
     assert shown[0, 1] == 2 and np.ma.is_masked(shown[1, 1]) and shown[1, 2] == 1
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"shape": (0, 4)}, r"shape must be \(ny, nx\), two positive integers; got \(0, 4\)"),
+    ({"shape": "ab"}, r"shape must be \(ny, nx\), two positive integers; got 'ab'"),
+    ({"chunks": (8,)}, r"chunks must be \(cy, cx\), two positive integers; got \(8,\)"),
+    ({"chunks": (8, -1)}, r"chunks must be \(cy, cx\), two positive integers; got \(8, -1\)"),
+])
+def test_create_cube_refuses_bad_shape_and_chunks(tmp_path, kwargs, message):
+    args = {"shape": (3, 4), **kwargs}
+    with pytest.raises(RamancamError, match=message):
+        create_cube(tmp_path / "c.zarr", args.pop("shape"), np.arange(5.0), **args)
+    assert not (tmp_path / "c.zarr").exists()

@@ -451,11 +451,11 @@ def write_simulated_map(path: str | Path, shape: tuple[int, int], *,
     MapLayout
     """
     from .io import atomic_write
-    from .io.zarr_cube import _check_chunks, atomic_store, create_cube
+    from .io.zarr_cube import _check_pair, atomic_store, create_cube
 
     layout = map_layout(shape, seed=seed)
     ny, nx = layout.shape
-    cy, cx = _check_chunks(chunks)
+    cy, cx = _check_pair(chunks, "chunks", "(cy, cx)")
     n_channels = int(options.get("n_channels", 1024))
     axis = np.arange(n_channels, dtype=np.float64)
     out = Path(path)

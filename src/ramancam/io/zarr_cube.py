@@ -60,26 +60,16 @@ def need_zarr() -> Any:
     return zarr
 
 
-def _check_chunks(chunks: Any) -> tuple[int, int]:
+def _check_pair(value: Any, name: str, parts: str) -> tuple[int, int]:
+    """Two positive integers, e.g. ``shape`` as (ny, nx) or ``chunks`` as (cy, cx)."""
+    msg = f"{name} must be {parts}, two positive integers; got {value!r}."
     try:
-        cy, cx = (int(v) for v in chunks)
+        a, b = (int(v) for v in value)
     except (TypeError, ValueError):
-        raise RamancamError(f"chunks must be (cy, cx), two positive integers; got {chunks!r}."
-                            ) from None
-    if cy < 1 or cx < 1:
-        raise RamancamError(f"chunks must be (cy, cx), two positive integers; got {chunks!r}.")
-    return cy, cx
-
-
-def _check_shape(shape: Any) -> tuple[int, int]:
-    try:
-        ny, nx = (int(v) for v in shape)
-    except (TypeError, ValueError):
-        raise RamancamError(f"shape must be (ny, nx), two positive integers; got {shape!r}."
-                            ) from None
-    if ny < 1 or nx < 1:
-        raise RamancamError(f"shape must be (ny, nx), two positive integers; got {shape!r}.")
-    return ny, nx
+        raise RamancamError(msg) from None
+    if a < 1 or b < 1:
+        raise RamancamError(msg)
+    return a, b
 
 
 def is_cube(path: str | os.PathLike[str]) -> bool:
@@ -148,8 +138,8 @@ def create_cube(path: str | os.PathLike[str], shape: tuple[int, int],
     Cube
     """
     zarr = need_zarr()
-    ny, nx = _check_shape(shape)
-    cy, cx = _check_chunks(chunks)
+    ny, nx = _check_pair(shape, "shape", "(ny, nx)")
+    cy, cx = _check_pair(chunks, "chunks", "(cy, cx)")
     w = check_axis(wavenumbers)
     g = zarr.open_group(str(path), mode="w")
     g.attrs["ramancam"] = {"format": CUBE_FORMAT, "version": CUBE_VERSION}
