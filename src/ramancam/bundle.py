@@ -406,7 +406,6 @@ def load(path: str | os.PathLike[str]) -> Bundle:
         that do not match the recorded architecture.
     """
     import torch
-    from safetensors import SafetensorError
     from safetensors.torch import load as st_load
 
     from .model import CNNConfig, RamanCNN
@@ -469,12 +468,7 @@ def load(path: str | os.PathLike[str]) -> Bundle:
         from .preprocess import Recipe
 
         recipe = Recipe.from_dict(info["recipe"])
-    try:
-        state = st_load(raw_weights)
-    except (SafetensorError, ValueError, RuntimeError) as exc:
-        raise RamancamError(
-            f"{p}: weights must be a readable safetensors file; got an error ({exc}). "
-            "The file is damaged or was altered.") from None
+    state = _read_safetensors(st_load, raw_weights, p, "weights")
     model = RamanCNN(config)
     expected = _unique_state(model.state_dict())
     if set(state) != set(expected):
@@ -502,10 +496,21 @@ def load(path: str | os.PathLike[str]) -> Bundle:
                   **_load_novelty(p, info, raw_novelty, config))
 
 
+def _read_safetensors(loader: Any, raw: bytes, p: Path, what: str) -> Any:
+    """``loader(raw)`` (safetensors' torch or numpy ``load``); damage is one clear error."""
+    from safetensors import SafetensorError
+
+    try:
+        return loader(raw)
+    except (SafetensorError, ValueError, RuntimeError) as exc:
+        raise RamancamError(
+            f"{p}: {what} must be a readable safetensors file; got an error ({exc}). "
+            "The file is damaged or was altered.") from None
+
+
 def _load_novelty(p: Path, info: dict[str, Any], raw: bytes | None, config: Any
                   ) -> dict[str, Any]:
     """``novelty``, ``threshold`` and ``temperature`` keyword arguments of :class:`Bundle`."""
-    from safetensors import SafetensorError
     from safetensors.numpy import load as np_load
 
     from .novelty import NoveltyScorer
@@ -528,12 +533,7 @@ def _load_novelty(p: Path, info: dict[str, Any], raw: bytes | None, config: Any
     if thr is not None and (not isinstance(thr, (int, float)) or isinstance(thr, bool)):
         raise RamancamError(f"{p}: novelty threshold must be a number; got {thr!r}. The file "
                             "is damaged or was altered.")
-    try:
-        arrays = np_load(raw)
-    except (SafetensorError, ValueError, RuntimeError) as exc:
-        raise RamancamError(
-            f"{p}: {NOVELTY_NAME} must be a readable safetensors file; got an error ({exc}). "
-            "The file is damaged or was altered.") from None
+    arrays = _read_safetensors(np_load, raw, p, NOVELTY_NAME)
     if not all(np.isfinite(a).all() for a in arrays.values()):
         raise RamancamError(f"{p}: novelty arrays must be finite; got NaN or inf. The file "
                             "is damaged.")
