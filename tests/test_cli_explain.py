@@ -93,7 +93,7 @@ def test_explain_all_classes_named_class_and_stdout(setup, tmp_path, capsys):
 def test_explain_ig_bands_uses_a_20_cm1_band_window(setup, tmp_path):
     from ramancam.explain import captum_map
 
-    model, model_path, data_path, X, grid = setup
+    model, model_path, data_path, X, _ = setup
     out = tmp_path / "bands.csv"
     assert main(["explain", str(model_path), str(data_path), "--label-col", "label",
                  "--target", "true", "--method", "ig-bands", "--out", str(out)]) == 0
