@@ -495,7 +495,10 @@ def write_docs(rows: list[dict[str, Any]], done: dict[str, Any]) -> None:
     sets = [k for k in SETS if k in done]
     secs = sum(done[k]["seconds"] for k in sets)
     loads = [x for k in sets for x in done[k].get("load", [])]
-    seeds = sorted({s for k in sets for s in done[k].get("seeds", [0])})
+    by_seeds: dict[str, list[str]] = {}
+    for k in sets:
+        by_seeds.setdefault(", ".join(map(str, done[k].get("seeds", [0]))), []).append(k)
+    seeds = "; ".join(f"{s} ({', '.join(v)})" for s, v in by_seeds.items())
     dates = sorted({done[k].get("date", "?") for k in sets})
     load = (f"; its 1-minute load average was {min(loads):.1f}-{max(loads):.1f} during the "
             "run" if loads else "")
@@ -504,7 +507,7 @@ def write_docs(rows: list[dict[str, Any]], done: dict[str, Any]) -> None:
                    "3-fold out-of-fold scores; hqi-loo: the hqi score with its threshold from "
                    "the leave-one-out scores of the training spectra, the default). AUROC: "
                    "mean over rounds (worst round); flagged shares pooled over rounds; seeds "
-                   f"{', '.join(map(str, seeds))}:\n\n" + table(rows, ROWS) + "\n\n"
+                   f"{seeds}:\n\n" + table(rows, ROWS) + "\n\n"
                    "The default (`hqi`, leave-one-out threshold) seed by seed:\n\n"
                    + per_seed_table(done) + "\n\n"
                    f"Wall-clock time of these sets {secs / 60:.0f} min (1 torch thread, niced, "
