@@ -2,10 +2,11 @@
 
 Usage::
 
-    nice -n 10 .venv/bin/python benchmarks/novelty.py            # all sets (~15-25 min, 2 cores)
-    nice -n 10 .venv/bin/python benchmarks/novelty.py --sets rruff microplastics
+    nice -n 10 .venv/bin/python benchmarks/novelty.py --seeds 0 1 2 3 4   # all sets (~1 h)
+    nice -n 10 .venv/bin/python benchmarks/novelty.py --sets rruff-sample microplastics
+    nice -n 10 .venv/bin/python benchmarks/novelty.py --scores --seeds 0 1 2 3 4  # no network
 
-For each data set in ``../shared/data`` the classes are shuffled (seed 0) and split into
+For each data set in ``../shared/data`` and each seed the classes are shuffled and split into
 ``rounds`` groups; in each round one group is left out of training entirely (the "unknown"
 substances). The known spectra are split 70/30 (stratified) into training and test. On the
 training part a CNN is trained and, exactly as ``CNNClassifier(calibration_cv=3)`` does, an
@@ -25,8 +26,9 @@ mixtures are made as in ``ramancam reproduce mixing`` (paper recipe on the pure 
 known mixtures only from the kept amino acids, unknown ones with a left-out amino acid as the
 main component.
 
-Writes ``benchmarks/results/novelty.json`` and the table between the markers in
-``docs/novelty.md`` (atomically).
+Writes ``benchmarks/results/novelty.json`` and the tables between the markers in
+``docs/novelty.md`` (atomically); ``--scores`` compares model-free candidate scores (no
+network) on the same rounds and splits and writes ``novelty-scores.json`` and its own table.
 """
 
 from __future__ import annotations
