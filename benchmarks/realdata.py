@@ -428,7 +428,8 @@ def report(rows: list[dict[str, Any]], fig3: dict[str, Any], meta: dict[str, Any
         "no option beyond labels and split (default recipe and grid; `--preset paper` for the "
         "paper's network, same recipe), on the same folds for every model. CNN: mean over "
         f"seeds {', '.join(map(str, meta['seeds']))} (paper preset: "
-        f"{', '.join(map(str, meta['paper_seeds']))}) of each fold's accuracy, then mean +- sd "
+        f"{', '.join(map(str, meta['paper_seeds'])) or 'not run'}) of each fold's accuracy, "
+        "then mean +- sd "
         "over folds (a fixed split has one fold: sd 0); baselines are deterministic given the "
         "folds. Winner: the highest mean (ties to the default CNN). `s/fit`: mean seconds "
         "per CNN fit (one torch thread per set, sets run in parallel on the 2-core machine).",
