@@ -208,10 +208,20 @@ def main(argv: list[str] | None = None) -> int:
         tmp = a.out.with_suffix(".tmp")
         tmp.write_text(text + "\n")
         tmp.replace(a.out)
-    for r in rows:
-        print(f"{r['set']:<12}{r['lever']:<9}{' '.join(f'{v:.4f}' for v in r['accuracy'])}"
-              f"  mean {r['mean']:.4f}  {r['fit_s']:.0f} s/fit")
+    print(table(rows))
     return 0
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """Markdown table of the rows (docs/levers.md)."""
+    lines = ["| set | lever | seeds | test accuracy per seed | mean | s per fit | "
+             "time vs default |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        factor = f"{r['time_factor']:.1f}x" if "time_factor" in r else "-"
+        lines.append(f"| {r['set']} | {r['lever']} | {','.join(map(str, r['seeds']))} | "
+                     f"{' / '.join(f'{v:.3f}' for v in r['accuracy'])} | {r['mean']:.3f} | "
+                     f"{r['fit_s']:.0f} | {factor} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
