@@ -19,7 +19,9 @@ option changed per lever (novelty off: it does not touch the predictions). Lever
 * ``k16``: kernel 16 instead of 8; ``wd``: weight decay 1e-4; ``ep200``: 200 epochs;
   ``lr3e-4``: learning rate 3e-4;
 * ``swa``: stochastic weight averaging of the weights after each of the last 50 epochs
-  (``torch.optim.swa_utils.AveragedModel``, here only; the network has no batch norm).
+  (``torch.optim.swa_utils.AveragedModel``, here only; the network has no batch norm);
+* ``aug2`` (twice ``aug``'s amplitudes), ``aug-shift`` / ``aug-noise`` (one part of
+  ``aug`` alone), ``aug+lr3e-4``, ``aug+ep200``: variants and combinations.
 
 Each fit's test probabilities are cached (``--cache``), so levers can run in separate
 processes and ensembles reuse fits. Results: ``--out`` (JSON).
@@ -55,6 +57,15 @@ LEVERS: dict[str, dict[str, Any]] = {
     "ep200": {"epochs": 200},
     "lr3e-4": {"lr": 3e-4},
     "swa": {},
+    # combinations and variants of the augmentation, measured after it helped
+    "aug2": {"augment_shift": 6, "augment_baseline": 0.1, "augment_scale": 0.2,
+             "augment_noise": 0.02},
+    "aug-shift": {"augment_shift": 3},
+    "aug-noise": {"augment_noise": 0.01},
+    "aug+lr3e-4": {"augment_shift": 3, "augment_baseline": 0.05, "augment_scale": 0.1,
+                   "augment_noise": 0.01, "lr": 3e-4},
+    "aug+ep200": {"augment_shift": 3, "augment_baseline": 0.05, "augment_scale": 0.1,
+                  "augment_noise": 0.01, "epochs": 200},
 }
 QUICK_NET = {"n_filters": 4, "fc_width": 8, "epochs": 4}
 
