@@ -20,7 +20,7 @@ option changed per lever (novelty off: it does not touch the predictions). Lever
   ``lr3e-4``: learning rate 3e-4;
 * ``swa``: stochastic weight averaging of the weights after each of the last 50 epochs
   (``torch.optim.swa_utils.AveragedModel``, here only; the network has no batch norm);
-* ``aug2`` (twice ``aug``'s amplitudes), ``aug-shift`` / ``aug-noise`` (one part of
+* ``aug2`` (twice ``aug``'s amplitudes), ``aug-shift`` / ``-noise`` / ``-scale`` / ``-baseline`` (one part of
   ``aug`` alone), ``aug+lr3e-4``, ``aug+ep200``: variants and combinations.
 
 Each fit's test probabilities are cached (``--cache``), so levers can run in separate
@@ -62,6 +62,8 @@ LEVERS: dict[str, dict[str, Any]] = {
              "augment_noise": 0.02},
     "aug-shift": {"augment_shift": 3},
     "aug-noise": {"augment_noise": 0.01},
+    "aug-scale": {"augment_scale": 0.1},
+    "aug-baseline": {"augment_baseline": 0.05},
     "aug+lr3e-4": {"augment_shift": 3, "augment_baseline": 0.05, "augment_scale": 0.1,
                    "augment_noise": 0.01, "lr": 3e-4},
     "aug+ep200": {"augment_shift": 3, "augment_baseline": 0.05, "augment_scale": 0.1,
