@@ -20,8 +20,9 @@ option changed per lever (novelty off: it does not touch the predictions). Lever
   ``lr3e-4``: learning rate 3e-4;
 * ``swa``: stochastic weight averaging of the weights after each of the last 50 epochs
   (``torch.optim.swa_utils.AveragedModel``, here only; the network has no batch norm);
-* ``aug2`` (twice ``aug``'s amplitudes), ``aug-shift`` / ``-noise`` / ``-scale`` / ``-baseline`` (one part of
-  ``aug`` alone), ``aug+lr3e-4``, ``aug+ep200``: variants and combinations.
+* ``aug2`` (twice ``aug``'s amplitudes), ``aug-shift`` / ``-noise`` / ``-scale`` /
+  ``-baseline`` (one part of ``aug`` alone), ``aug+lr3e-4``, ``aug+ep200``: variants and
+  combinations.
 
 Each fit's test probabilities are cached (``--cache``), so levers can run in separate
 processes and ensembles reuse fits. Results: ``--out`` (JSON).
