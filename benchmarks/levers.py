@@ -21,8 +21,8 @@ option changed per lever (novelty off: it does not touch the predictions). Lever
 * ``swa``: stochastic weight averaging of the weights after each of the last 50 epochs
   (``torch.optim.swa_utils.AveragedModel``, here only; the network has no batch norm);
 * ``aug2`` (twice ``aug``'s amplitudes), ``aug-shift`` / ``-noise`` / ``-scale`` /
-  ``-baseline`` (one part of ``aug`` alone), ``aug+lr3e-4``, ``aug+ep200``: variants and
-  combinations.
+  ``-baseline`` (one part of ``aug`` alone), ``aug-no-noise`` (``aug`` without the noise),
+  ``aug+lr3e-4``, ``aug+ep200``: variants and combinations.
 
 Each fit's test probabilities are cached (``--cache``), so levers can run in separate
 processes and ensembles reuse fits. Results: ``--out`` (JSON).
@@ -65,6 +65,7 @@ LEVERS: dict[str, dict[str, Any]] = {
     "aug-noise": {"augment_noise": 0.01},
     "aug-scale": {"augment_scale": 0.1},
     "aug-baseline": {"augment_baseline": 0.05},
+    "aug-no-noise": {"augment_shift": 3, "augment_baseline": 0.05, "augment_scale": 0.1},
     "aug+lr3e-4": {"augment_shift": 3, "augment_baseline": 0.05, "augment_scale": 0.1,
                    "augment_noise": 0.01, "lr": 3e-4},
     "aug+ep200": {"augment_shift": 3, "augment_baseline": 0.05, "augment_scale": 0.1,
