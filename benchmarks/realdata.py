@@ -15,14 +15,16 @@ fits PCA + SVM, PLS-DA and the library search on exactly the same folds). The CN
 ``--seeds`` (network seeds; the folds are always those of ``--seed 0``); its accuracy per fold
 is the mean over seeds.
 
-Map checks (issue 13, point 4), on the default CNN's cross-validation models, with the
-FC-importance map in its contribution form (``ramancam explain``'s default) for the true class:
+Map checks (issue 13, point 4), on the default CNN's cross-validation models, for the true
+class, each with two maps: the FC-importance map in its contribution form (``ramancam
+explain``'s default) and the input-resolution ``ig-bands`` map (``--method ig-bands``):
 
 * seed agreement: maps of the test spectra by the seed-0 and seed-1 models of the same fold;
   class-mean maps r >= 0.8 (weakest class), median per-spectrum r >= 0.6;
 * deletion test: flattening the 5 % of points the seed-0 map ranks highest lowers the class
   logit more than flattening 5 % random points, in >= 90 % of the test spectra;
-* Fig. 3: pointing game of the FC-importance map on the common-component simulation >= 0.95;
+* Fig. 3: pointing game of the FC-importance map on the common-component simulation >= 0.95
+  (the ig-bands map's pointing is reported beside it);
 * Fig. 7: share of amino-acid mixture maps closer to the labelled pure spectrum than to the
   admixed one >= 0.95.
 
@@ -197,34 +199,47 @@ def _mixtures(raw: Any, args: argparse.Namespace, quick: bool) -> tuple[Any, Any
     return m.replace(X / X.max(axis=1, keepdims=True)), pure
 
 
-def _fold_maps(models: list[Any], data: Any, cv: Any) -> tuple[np.ndarray, np.ndarray,
-                                                                list[tuple[Any, np.ndarray]]]:
-    """FC-importance maps (contribution form, true class) of each fold model's test spectra.
-    """
-    from ramancam.explain import fc_importance
+#: The maps checked: the paper's FC-importance map (contribution form) and the
+#: input-resolution ``ig-bands`` map (integrated gradients from the band-stripped spectrum);
+#: result keys of the second carry the prefix ``bands_``.
+MAP_METHODS = {"": "fc", "bands_": "ig-bands"}
+
+
+def _fold_maps(models: list[Any], data: Any, cv: Any, method: str = "fc"
+               ) -> tuple[np.ndarray, np.ndarray, list[tuple[Any, np.ndarray]]]:
+    """Maps (``method``: fc in its contribution form, or ig-bands) of each fold model's test
+    spectra, for their true class."""
+    from ramancam.explain import explain, method_options
 
     labels = np.asarray(cv.labels).astype(str)
     maps, idx, per_fold = [], [], []
     for k, est in enumerate(models):
         te = np.flatnonzero(cv.fold_of == k)
         target = np.searchsorted(est.classes_.astype(str), labels[te])
-        m = np.asarray(fc_importance(est.module_, data.X[te], target, form="contribution"),
-                       dtype=np.float64)
-        maps.append(m)
+        m, _ = explain(est.module_, data.X[te], method=method, target="true", y=target,
+                       **method_options(method, data.wavenumbers))
+        maps.append(np.asarray(m, dtype=np.float64))
         idx.append(te)
         per_fold.append((est, te))
     return np.concatenate(maps), np.concatenate(idx), per_fold
 
 
 def _map_checks(cvs: list[Any], data: Any, pure: Any | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for prefix, method in MAP_METHODS.items():
+        out.update({prefix + k: v for k, v in _checks_of(cvs, data, pure, method).items()})
+    return out
+
+
+def _checks_of(cvs: list[Any], data: Any, pure: Any | None, method: str) -> dict[str, Any]:
     from ramancam import metrics
     from ramancam.train import predict_proba_module
 
     out: dict[str, Any] = {}
-    maps0, idx0, folds0 = _fold_maps(cvs[0].models, data, cvs[0])
+    maps0, idx0, folds0 = _fold_maps(cvs[0].models, data, cvs[0], method)
     labels = np.asarray(cvs[0].labels).astype(str)
     if len(cvs) > 1:
-        maps1, idx1, _ = _fold_maps(cvs[1].models, data, cvs[1])
+        maps1, idx1, _ = _fold_maps(cvs[1].models, data, cvs[1], method)
         assert np.array_equal(idx0, idx1)
         ag = metrics.seed_agreement(maps0, maps1, labels[idx0])
         out["seed_class_r_min"] = ag.min_class_r
@@ -368,7 +383,10 @@ def fig3_check(seeds: list[int], quick: bool, threads: int) -> dict[str, Any]:
 
     torch.set_num_threads(threads)
     n_tr, n_te = (10, 4) if quick else (100, 20)
-    out: dict[str, Any] = {"pointing": [], "accuracy": [], "fit_s": [], "seeds": list(seeds)}
+    from ramancam.explain import captum_map, method_options
+
+    out: dict[str, Any] = {"pointing": [], "bands_pointing": [], "accuracy": [], "fit_s": [],
+                           "seeds": list(seeds)}
     params = {**estimator_params(_train_args(["--recipe", "none"])), "verbose": False}
     if quick:
         params.update(QUICK_NET)
@@ -380,6 +398,10 @@ def fig3_check(seeds: list[int], quick: bool, threads: int) -> dict[str, Any]:
         m = fc_importance(est.module_, te.X, target, form="contribution")
         out["pointing"].append(pointing_game(m, te.wavenumbers, te.meta["peak_position"],
                                              8.0))
+        mb = captum_map(est.module_, te.X, target, method="ig-bands",
+                        **method_options("ig-bands", te.wavenumbers))
+        out["bands_pointing"].append(pointing_game(mb, te.wavenumbers,
+                                                   te.meta["peak_position"], 8.0))
         out["accuracy"].append(float(np.mean(est.predict(te.X) == te.labels)))
         out["fit_s"].append(float(est.fit_time_))
     return out
@@ -440,14 +462,22 @@ def report(rows: list[dict[str, Any]], fig3: dict[str, Any], meta: dict[str, Any
         lines += ["", "Skipped:", ""]
         lines += [f"- {r['set']} / {r['split']}: {r['skipped']}" for r in skipped]
     lines += [
-        "", "## Map checks (default CNN, FC-importance map, contribution form, true class)",
+        "", "## Map checks (default CNN, true class)",
+        "",
+        "Two maps of the same models: `fc` is the paper's FC-importance map (contribution "
+        "form, computed at the last pooling layer, 4 grid points per value, interpolated); "
+        "`ig-bands` is `ramancam explain --method ig-bands` (integrated gradients from the "
+        "same spectrum with its bands stripped by SNIP, 20 cm-1 half window, at full grid "
+        "resolution).",
         "",
         f"Bars: seed agreement class-mean r >= {SEED_R_CLASS} (weakest class) and median "
         f"per-spectrum r >= {SEED_R_SPECTRUM} (seed-0 vs seed-1 models of the same fold, on "
         f"its test spectra); deletion test >= {DELETION} (share of test spectra whose class "
         "logit falls more when the map's top 5 % of points are flattened, each replaced by "
         "the straight line between the nearest kept points, than when 5 % random points "
-        f"are); amino-acid mixtures closer to the labelled pure spectrum >= {CLOSER}.",
+        f"are); amino-acid mixtures closer to the labelled pure spectrum >= {CLOSER}. "
+        "Each cell: fc / ig-bands (`-`: not measured, e.g. one seed only, or a run made "
+        "before ig-bands existed).",
         "",
         "| set | split | class-mean r (min) | median spectrum r | deletion | Fig. 7 closer |",
         "| --- | --- | ---: | ---: | ---: | ---: |"]
@@ -455,18 +485,24 @@ def report(rows: list[dict[str, Any]], fig3: dict[str, Any], meta: dict[str, Any
         if "skipped" in r:
             continue
         mp = r["maps"]
+
+        def both(key: str, bar: float, _mp: dict[str, Any] = mp) -> str:
+            return " / ".join(_ok(_mp.get(p + key), bar) for p in MAP_METHODS)
+
         lines.append(f"| {r['set']} | {r['split']} | "
-                     f"{_ok(mp.get('seed_class_r_min'), SEED_R_CLASS)} | "
-                     f"{_ok(mp.get('seed_spectrum_r_median'), SEED_R_SPECTRUM)} | "
-                     f"{_ok(mp.get('deletion_share'), DELETION)} | "
-                     f"{_ok(mp.get('closer_share'), CLOSER)} |")
+                     f"{both('seed_class_r_min', SEED_R_CLASS)} | "
+                     f"{both('seed_spectrum_r_median', SEED_R_SPECTRUM)} | "
+                     f"{both('deletion_share', DELETION)} | "
+                     f"{both('closer_share', CLOSER)} |")
     pts = fig3["pointing"] or [float("nan")]
     lines += ["", f"Fig. 3 (common-component simulation, 100 training / 20 test spectra per "
               f"class, default CNN, seeds "
               f"{', '.join(map(str, fig3.get('seeds', range(len(fig3['pointing'])))))}): "
               "pointing "
               f"game (map maximum within 8 channels of the class band) "
-              f"{', '.join(f'{v:.3f}' for v in pts)} -> {_ok(float(np.mean(pts)), POINTING)}; "
+              f"{', '.join(f'{v:.3f}' for v in pts)} -> {_ok(float(np.mean(pts)), POINTING)}"
+              + (f" (ig-bands map: {', '.join(f'{v:.3f}' for v in fig3['bands_pointing'])})"
+                 if fig3.get("bands_pointing") else "") + "; "
               f"test accuracy {', '.join(f'{v:.3f}' for v in fig3['accuracy'])}; "
               f"{np.mean(fig3['fit_s']) if fig3['fit_s'] else float('nan'):.1f} s per fit.",
               ""]

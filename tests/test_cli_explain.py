@@ -90,6 +90,23 @@ def test_explain_all_classes_named_class_and_stdout(setup, tmp_path, capsys):
     assert all(line.split(",")[1:3] == ["gamma", "saliency"] for line in lines[1:])
 
 
+def test_explain_ig_bands_uses_a_20_cm1_band_window(setup, tmp_path):
+    from ramancam.explain import captum_map
+
+    model, model_path, data_path, X, _ = setup
+    out = tmp_path / "bands.csv"
+    assert main(["explain", str(model_path), str(data_path), "--label-col", "label",
+                 "--target", "true", "--method", "ig-bands", "--out", str(out)]) == 0
+    maps = _read(out)
+    assert set(maps.meta["method"].tolist()) == {"ig-bands"}
+    t = np.array([1, 0, 2, 1, 0])
+    # the grid step is 2 cm-1, so the SNIP half window is 10 points
+    np.testing.assert_allclose(maps.X, captum_map(model, X, t, method="ig-bands",
+                                                  band_window=10), rtol=1e-4, atol=1e-7)
+    assert not np.allclose(maps.X, captum_map(model, X, t, method="ig-bands", band_window=3),
+                           atol=1e-7)
+
+
 @pytest.mark.parametrize(("extra", "match"), [
     (["--target", "true"], "--target true needs labels"),
     (["--target", "delta"], "--target must be predicted, true, all or one of the model's "

@@ -9,6 +9,7 @@ from captum.attr import LayerGradCam
 
 from ramancam.errors import RamancamError
 from ramancam.explain import (
+    band_free,
     captum_map,
     explain,
     fc_importance,
@@ -193,6 +194,46 @@ def test_ig_and_occlusion_shapes_and_completeness(Xs):
     assert np.abs(occ).max() > 0
 
 
+def test_band_free_strips_narrow_bands_and_keeps_the_background():
+    x = np.linspace(0.0, 1.0, 301)
+    background = 0.5 + 0.3 * x
+    band = np.exp(-0.5 * ((np.arange(301) - 150) / 3.0) ** 2)       # 3-point sigma band
+    ref = band_free(np.stack([background + band, background]), half_window=20)
+    assert ref.shape == (2, 301) and ref.dtype == np.float32
+    # the band is gone (at most a few % of its height left), the straight background kept
+    assert np.abs(ref[0] - background).max() < 0.05
+    np.testing.assert_allclose(ref[1], background, atol=1e-6)
+
+
+def test_band_window_is_20_cm1_in_grid_points():
+    from ramancam.explain import band_window, method_options
+
+    assert band_window(np.arange(350.0, 1801.0, 1.0)) == 20
+    assert band_window(np.arange(600.0, 1800.0, 4.0)) == 5
+    assert band_window(np.arange(0.0, 100.0, 50.0)) == 2          # never below 2 points
+    assert method_options("ig-bands", np.arange(0, 10, 0.5)) == {"band_window": 40}
+    assert method_options("fc", [1.0, 2.0], "eq9") == {"form": "eq9"}
+    assert method_options("gradcam", [1.0, 2.0]) == {}
+
+
+def test_ig_bands_is_ig_from_the_band_free_spectrum(Xs):
+    m = _small()
+    t = np.array([0, 1, 2, 0, 1, 2, 0])
+    maps = captum_map(m, Xs, t, method="ig-bands", ig_steps=64, band_window=5)
+    ref = band_free(Xs, 5)
+    with torch.no_grad():
+        fx = m(torch.from_numpy(Xs.astype(np.float32)))[np.arange(7), t].numpy()
+        f0 = m(torch.from_numpy(ref))[np.arange(7), t].numpy()
+    # completeness against the band-free reference, not against zero
+    np.testing.assert_allclose(maps.sum(axis=1), fx - f0, rtol=0.02, atol=2e-3)
+    # a point where the spectrum equals its reference gets nothing
+    same = np.isclose(Xs, ref, atol=1e-7)
+    assert same.any()
+    assert np.abs(maps[same]).max() < 1e-6
+    rows, _ = explain(m, Xs, method="ig-bands", target=t[0], band_window=5, ig_steps=64)
+    np.testing.assert_allclose(rows[t == t[0]], maps[t == t[0]], rtol=1e-5, atol=1e-6)
+
+
 # --------------------------------------------------------------------------- contracts
 
 def test_to_input_grid_equals_np_interp(rng):
@@ -286,6 +327,11 @@ def test_works_on_paper_sized_input(rng):
     (lambda m: captum_map(m, np.zeros((1, 61)), method="lime"), r"method must be one of"),
     (lambda m: captum_map(m, np.zeros((1, 61)), ig_steps=0),
      r"ig_steps must be a positive integer"),
+    (lambda m: captum_map(m, np.zeros((1, 61)), method="ig-bands", band_window=0),
+     r"band_window must be a positive integer"),
+    (lambda m: band_free(np.zeros(61)), r"X must have shape \(n_spectra, n_points >= 3\)"),
+    (lambda m: band_free(np.zeros((1, 61)), half_window=1.5),
+     r"half_window must be a positive integer"),
     (lambda m: explain(m, np.zeros((1, 61)), method="cam"), r"method must be one of"),
     (lambda m: explain(m, np.zeros((1, 61)), target="true"), r"y must be given for target"),
     (lambda m: explain(m, np.zeros((2, 61)), target="true", y=[0]),

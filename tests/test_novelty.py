@@ -81,6 +81,34 @@ def test_conformal_threshold_needs_enough_scores_and_a_rate_in_0_1():
         conformal_threshold(np.arange(10.0), 1.5)
 
 
+def test_small_calibration_sets_use_the_largest_score_and_the_summary_says_so():
+    # Below 2 / rate - 1 = 39 scores the 5 % threshold is the largest one (one odd known
+    # spectrum sets it); from 39 on the second largest.
+    assert conformal_threshold(np.arange(38.0), 0.05) == 37.0
+    assert conformal_threshold(np.arange(39.0), 0.05) == 37.0
+    rng = np.random.default_rng(4)
+    z, y = rng.normal(size=(60, 3)), np.arange(60) % 3
+    small = calibrate(z, y, None, np.arange(60) % 3, loo_scores=rng.random(35))
+    large = calibrate(z, y, None, np.arange(60) % 3, loo_scores=rng.random(60))
+    assert small.n_scores == 35 and large.n_scores == 60
+    assert "the largest of 35 held-out scores: below 39 it always is" in small.summary()[1]
+    assert "the largest" not in large.summary()[1]
+
+
+def test_hqi_leave_one_out_threshold_keeps_the_rate_on_fresh_known_spectra():
+    # The default: leave-one-out scores of the training spectra set the threshold; fresh
+    # spectra of the same substances are flagged at about the rate, never much above it.
+    rng = np.random.default_rng(12)
+    flagged = []
+    for _ in range(30):
+        X, _ = simulate(20, "abc", rng)
+        scorer = NoveltyScorer("hqi").fit(X, np.zeros(60, int), np.zeros((60, 0)))
+        thr = conformal_threshold(scorer.loo_scores(), 0.05)
+        Xk, _ = simulate(100, "abc", rng)
+        flagged.append(np.mean(scorer.score(Xk, np.zeros((300, 1)), None) > thr))
+    assert 0.02 < np.mean(flagged) <= 0.075  # 30 draws: standard error about 0.008
+
+
 def test_temperature_recovers_an_overconfident_scale_and_lowers_ece():
     rng = np.random.default_rng(1)
     z = rng.normal(size=(4000, 3)) * 1.5

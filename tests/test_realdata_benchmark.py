@@ -33,4 +33,6 @@ def test_quick_benchmark_writes_the_table_and_the_map_checks(shared_data, tmp_pa
     assert "Fig. 3" in text and "deletion" in text
     # the quick run of the mixtures fills the Fig. 7 column
     amino = [ln for ln in rows if ln.startswith("| amino-acids |")][-1]
-    assert amino.rstrip(" |").split("|")[-1].strip() != "-"
+    closer = amino.rstrip(" |").split("|")[-1].strip().split(" / ")
+    assert len(closer) == 2 and "-" not in closer  # both maps: fc / ig-bands
+    assert "ig-bands map:" in text  # Fig. 3 pointing of the input-resolution map

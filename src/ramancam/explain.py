@@ -42,11 +42,14 @@ __all__ = [
     "CAPTUM_METHODS",
     "FC_FORMS",
     "METHODS",
+    "band_free",
+    "band_window",
     "captum_map",
     "explain",
     "fc_importance",
     "fc_importance_autograd",
     "grad_cam",
+    "method_options",
     "pooled_centres",
     "predict_proba",
     "to_input_grid",
@@ -55,7 +58,10 @@ __all__ = [
 SCORES = ("logit", "prob")
 NORMALIZE = ("none", "maxabs")
 FC_FORMS = ("eq9", "contribution")
-CAPTUM_METHODS = ("ig", "saliency", "occlusion", "layergradcam")
+CAPTUM_METHODS = ("ig", "ig-bands", "saliency", "occlusion", "layergradcam")
+#: Half window of the SNIP band stripping that makes ``"ig-bands"``'s reference, in cm-1
+#: (:func:`band_free`; the command line converts it to grid points).
+BAND_HALF_WINDOW_CM = 20.0
 METHODS = ("fc", "gradcam", *CAPTUM_METHODS)
 DEFAULT_BATCH = 256
 
@@ -535,13 +541,79 @@ def _score_forward(model: RamanCNN, score: str) -> Callable[[torch.Tensor], torc
     return model
 
 
+def band_free(X: ArrayLike, half_window: int = 20) -> NDArray[np.float32]:
+    """Each spectrum with its Raman bands stripped: pybaselines' SNIP (Ryan et al. 1988) with
+    a largest half window of ``half_window`` points, the reference of ``"ig-bands"``.
+
+    SNIP lowers every point to the mean of its neighbours ``w`` points away whenever that mean
+    is lower, for ``w`` up to ``half_window``: peaks narrower than about twice the half window
+    are removed, the broad background under them stays. Flattening a band (the deletion test
+    of :func:`ramancam.metrics.deletion_test`) changes a spectrum the same way.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_spectra, n_points)
+        Spectra on one evenly spaced grid.
+    half_window : int
+        Largest SNIP half window in points (20 cm-1 on the paper's 1 cm-1 grid).
+
+    Returns
+    -------
+    ndarray of float32 of shape (n_spectra, n_points)
+
+    Raises
+    ------
+    RamancamError
+        If ``X`` is not 2-D or ``half_window`` is not a positive integer.
+    """
+    from pybaselines import Baseline
+
+    arr = np.asarray(X, dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[1] < 3:
+        raise RamancamError(f"X must have shape (n_spectra, n_points >= 3); got {arr.shape}.")
+    if not isinstance(half_window, (int, np.integer)) or isinstance(half_window, bool) \
+            or half_window < 1:
+        raise RamancamError(f"half_window must be a positive integer; got {half_window!r}.")
+    w = int(min(half_window, (arr.shape[1] - 1) // 2))
+    fitter = Baseline(np.arange(arr.shape[1], dtype=np.float64))
+    out = np.empty(arr.shape, dtype=np.float32)
+    for i, row in enumerate(arr):
+        out[i] = fitter.snip(row, max_half_window=w)[0]
+    return out
+
+
+def band_window(grid: ArrayLike) -> int:
+    """``"ig-bands"``'s SNIP half window in points for an evenly spaced ``grid`` (cm-1):
+    :data:`BAND_HALF_WINDOW_CM` divided by the step, at least 2 points."""
+    g = np.asarray(grid, dtype=np.float64)
+    step = float(np.median(np.diff(g))) if g.size > 1 else 1.0
+    return max(2, round(BAND_HALF_WINDOW_CM / abs(step))) if step else 2
+
+
+def method_options(method: str, grid: ArrayLike, fc_form: str = "contribution"
+                   ) -> dict[str, Any]:
+    """The options :func:`explain` needs for ``method`` on a model with this ``grid``
+    (``form`` for ``"fc"``, ``band_window`` for ``"ig-bands"``), as the command line and the
+    tiled map path pass them."""
+    if method == "fc":
+        return {"form": fc_form}
+    if method == "ig-bands":
+        return {"band_window": band_window(grid)}
+    return {}
+
+
 def captum_map(model: RamanCNN, X: ArrayLike, target: ArrayLike | None = None, *,
                method: str = "ig", score: str = "logit", normalize: str = "none",
                batch_size: int = 64, ig_steps: int = 32, occlusion_window: int = 16,
-               occlusion_stride: int = 8, relu: bool = True) -> NDArray[np.float32]:
+               occlusion_stride: int = 8, relu: bool = True, band_window: int = 20
+               ) -> NDArray[np.float32]:
     """Comparison maps from captum on the interface of :func:`fc_importance`.
 
-    Methods: ``"ig"`` IntegratedGradients (zero baseline, ``ig_steps`` steps); ``"saliency"``
+    Methods: ``"ig"`` IntegratedGradients (zero baseline, ``ig_steps`` steps); ``"ig-bands"``
+    IntegratedGradients from the same spectrum with its bands stripped (:func:`band_free`,
+    half window ``band_window`` points): each point's share of ``y^c(x) - y^c(x_0)``, the
+    score the Raman bands add on top of their own background, at input resolution (the maps
+    sum over the grid to that difference, up to the ``ig_steps`` quadrature); ``"saliency"``
     the signed input gradient ``d y^c / d X`` (captum's ``Saliency`` with ``abs=False``; take
     ``np.abs`` for the classic unsigned saliency); ``"occlusion"`` the score drop when a
     window of ``occlusion_window`` points (stride ``occlusion_stride``) is set to zero;
@@ -553,10 +625,10 @@ def captum_map(model: RamanCNN, X: ArrayLike, target: ArrayLike | None = None, *
     ----------
     model, X, target, score, normalize
         As in :func:`fc_importance`.
-    method : {"ig", "saliency", "occlusion", "layergradcam"}
+    method : {"ig", "ig-bands", "saliency", "occlusion", "layergradcam"}
     batch_size : int
         Spectra per captum call.
-    ig_steps, occlusion_window, occlusion_stride : int
+    ig_steps, occlusion_window, occlusion_stride, band_window : int
         Method settings (see above).
     relu : bool
         ``"layergradcam"`` only: apply the ReLU of Eq. 7.
@@ -584,7 +656,7 @@ def captum_map(model: RamanCNN, X: ArrayLike, target: ArrayLike | None = None, *
     _check_choice("normalize", normalize, NORMALIZE)
     batch_size = _check_batch(batch_size)
     for name, v in (("ig_steps", ig_steps), ("occlusion_window", occlusion_window),
-                    ("occlusion_stride", occlusion_stride)):
+                    ("occlusion_stride", occlusion_stride), ("band_window", band_window)):
         if not isinstance(v, int) or isinstance(v, bool) or v < 1:
             raise RamancamError(f"{name} must be a positive integer; got {v!r}.")
     device = _param_device(model)
@@ -594,16 +666,19 @@ def captum_map(model: RamanCNN, X: ArrayLike, target: ArrayLike | None = None, *
     with _EvalMode(model):
         for sl in _batches(n, batch_size):
             xb = torch.from_numpy(arr[sl]).to(device).unsqueeze(1)
-            if method in ("ig", "saliency"):
+            if method in ("ig", "ig-bands", "saliency"):
                 xb.requires_grad_(True)   # captum warns when it has to set this itself
+            base: Any = 0.0
+            if method == "ig-bands":
+                base = torch.from_numpy(band_free(arr[sl], band_window)).to(device).unsqueeze(1)
             b = xb.shape[0]
             targets = ([torch.from_numpy(t[sl]).to(device)] if t is not None else
                        [torch.full((b,), c, dtype=torch.long, device=device)
                         for c in range(n_classes)])
             for ci, tg in enumerate(targets):
-                if method == "ig":
+                if method in ("ig", "ig-bands"):
                     attr = IntegratedGradients(fwd).attribute(
-                        xb, baselines=0.0, target=tg, n_steps=ig_steps,
+                        xb, baselines=base, target=tg, n_steps=ig_steps,
                         internal_batch_size=max(b, 1) * 4)
                 elif method == "saliency":
                     attr = Saliency(fwd).attribute(xb, target=tg, abs=False)
@@ -677,9 +752,10 @@ def explain(model: RamanCNN, X: ArrayLike, *, method: str = "fc", target: Any = 
     model : RamanCNN
     X : array-like of shape (n_spectra, n_points)
         Preprocessed spectra on the model's grid.
-    method : {"fc", "gradcam", "ig", "saliency", "occlusion", "layergradcam"}
+    method : {"fc", "gradcam", "ig", "ig-bands", "saliency", "occlusion", "layergradcam"}
         ``"fc"`` :func:`fc_importance` (default), ``"gradcam"`` :func:`grad_cam`, the others
-        :func:`captum_map`.
+        :func:`captum_map` (``"ig-bands"``: the input-resolution map that passes the deletion
+        test, docs/realdata.md).
     target : "predicted", "true", "all", a class name or a class index
         Which class each map explains: the predicted class (default), the true class
         (needs ``y``), every class, or one fixed class. The words "predicted", "true" and

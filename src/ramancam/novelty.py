@@ -339,6 +339,13 @@ def conformal_threshold(scores: ArrayLike, rate: float = DEFAULT_RATE) -> float:
     float
         The ``ceil((n + 1)(1 - rate))``-th smallest score; ``inf`` (flag nothing) when
         ``n < 1 / rate - 1`` spectra cannot support that rate.
+
+    Notes
+    -----
+    With ``n < 2 / rate - 1`` scores (39 for 5 %) this is the largest score, so a single
+    known spectrum unlike all others (another laser, luminescence instead of Raman bands)
+    sets the threshold alone; a lower threshold could not keep the rate for every
+    calibration set. The expected false-alarm rate is then ``1 / (n + 1)``, below ``rate``.
     """
     rate = check_rate(rate)
     s = np.sort(np.asarray(scores, dtype=np.float64).ravel())
@@ -437,6 +444,9 @@ class Calibration:
     fitted_temperature : float
         The log-loss temperature; ``temperature`` is 1 instead when scaling by it did not
         lower the cross-fitted ECE (``ece_after >= ece_before``).
+    n_scores : int
+        Number of held-out novelty scores the threshold was chosen from (0: unknown, e.g.
+        a model file written before this field existed).
     """
 
     temperature: float
@@ -448,6 +458,7 @@ class Calibration:
     ece_after: float
     false_alarm: float
     fitted_temperature: float = 1.0
+    n_scores: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -456,6 +467,11 @@ class Calibration:
         """The two lines ``ramancam train`` prints under its accuracy table."""
         thr = "none (too few held-out spectra)" if not np.isfinite(self.threshold) \
             else f"{self.threshold:.4g}"
+        n, rate = self.n_scores, self.rate
+        if np.isfinite(self.threshold) and n and np.ceil((n + 1) * (1 - rate)) >= n:
+            # One odd known spectrum sets it: worth saying (docs/novelty.md, small libraries).
+            thr += (f" (the largest of {n} held-out scores: below "
+                    f"{int(np.ceil(2 / rate - 1 - 1e-9))} it always is)")
         how = (f"temperature {self.temperature:.3g}" if self.temperature != 1.0
                or self.fitted_temperature == 1.0 else
                f"temperature {self.fitted_temperature:.3g} does not help: kept 1")
@@ -522,10 +538,12 @@ def calibrate(logits: ArrayLike, y_idx: ArrayLike, scores: ArrayLike | None,
         # among few held-out spectra, which drive the log-loss fit to a large T): keep T = 1.
         T = 1.0
     thr = float("inf") if s is None else conformal_threshold(s, rate)
+    n_scores = 0 if s is None else int(np.isfinite(s).sum())
     fa = float(flagged.mean()) if s is not None and ids.size > 1 else float("nan")
     if loo_scores is not None:
         loo = np.asarray(loo_scores, dtype=np.float64)
         thr = conformal_threshold(loo, rate)
+        n_scores = int(np.isfinite(loo).sum())
         part = np.arange(loo.size) % 5  # the false-alarm estimate, cross-fitted as above
         fa = float(np.mean(np.concatenate(
             [loo[part == f] > conformal_threshold(loo[part != f], rate)
@@ -533,7 +551,7 @@ def calibrate(logits: ArrayLike, y_idx: ArrayLike, scores: ArrayLike | None,
         source += "; threshold from leave-one-out scores"
     return Calibration(temperature=T, threshold=thr, rate=rate, source=source,
                        n_held_out=int(y.size), ece_before=ece_before, ece_after=ece_after,
-                       false_alarm=fa, fitted_temperature=fitted_t)
+                       false_alarm=fa, fitted_temperature=fitted_t, n_scores=n_scores)
 
 
 def cross_fit(estimator: Any, X: NDArray[Any], y: NDArray[Any], *, folds: int = 3,

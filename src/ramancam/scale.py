@@ -317,7 +317,7 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
     -------
     (ty, tx, n_spectra)
     """
-    from .explain import explain, predict_proba
+    from .explain import explain, method_options, predict_proba
     from .io.zarr_cube import open_cube
     from .train import predict_proba_module
 
@@ -341,7 +341,7 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
         # the forward pass explain() uses to pick the predicted class, so that the map of
         # every pixel is the map of the class written in 'predicted'
         proba = predict_proba(bundle.model, X).astype(np.float64)
-        options: dict[str, Any] = {"form": job.fc_form} if job.method == "fc" else {}
+        options = method_options(job.method, bundle.grid, job.fc_form)
         maps, _ = explain(bundle.model, X, method=job.method, target=job.target,
                           score=job.score, normalize=job.normalize, class_names=classes,
                           **options)

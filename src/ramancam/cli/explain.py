@@ -18,7 +18,10 @@ methods: fc (the paper's FC-importance map, Eqs. 8-9, signed: positive bands sup
 class, negative ones argue against it; by default in its "contribution" form, Eq. 9 without
 its per-spectrum factor sum(A), which can be negative and would then flip the whole map:
 --fc-form eq9 gives Eq. 9 as written), gradcam (Grad-CAM at the last pooling layer, Eqs.
-6-7), and for comparison captum's ig (integrated gradients), saliency (signed input
+6-7), ig-bands (integrated gradients, captum, from the same spectrum with its Raman bands
+stripped by SNIP, 20 cm-1 half window: each grid point's signed share of what the bands add
+to the class score, at full input resolution; the map that passes the deletion test,
+docs/realdata.md), and for comparison captum's ig (from zero), saliency (signed input
 gradient) and occlusion.
 
 The maps are written as a wide CSV table that 'ramancam' reads back like any spectra file:
@@ -45,7 +48,7 @@ examples:
 
 #: Spectra preprocessed and explained at a time (memory is bounded by this, not the data).
 CHUNK = 512
-METHOD_CHOICES = ("fc", "gradcam", "ig", "saliency", "occlusion")
+METHOD_CHOICES = ("fc", "gradcam", "ig", "ig-bands", "saliency", "occlusion")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -53,7 +56,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_data_arguments(p)
     g = p.add_argument_group("maps")
     g.add_argument("--method", choices=METHOD_CHOICES, default="fc",
-                   help="fc (default), gradcam, ig, saliency or occlusion")
+                   help="fc (default), gradcam, ig, ig-bands, saliency or occlusion")
     g.add_argument("--target", default="predicted", metavar="predicted|true|all|CLASS",
                    help="class each map explains: the predicted class (default), the true "
                         "class (needs labels), every class, or one named class")
@@ -129,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     from .. import scale
     from ..bundle import load
     from ..errors import RamancamError
-    from ..explain import explain, predict_proba
+    from ..explain import explain, method_options, predict_proba
     from ..io import atomic_write
     from ..maps.grid import grid_of, has_positions
     from ..maps.outputs import check_bands, out_dir_of, parse_bands
@@ -191,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
             maps, targets = explain(model, X, method=args.method, target=args.target,
                                     score=args.score, y=y, class_names=classes,
                                     normalize=args.normalize,
-                                    **({"form": args.fc_form} if args.method == "fc" else {}))
+                                    **method_options(args.method, grid, args.fc_form))
             per = maps.shape[0] // len(part)            # n_classes rows per spectrum for "all"
             proba = predict_proba(model, X)
             if map_grid is not None:

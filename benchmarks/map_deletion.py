@@ -1,0 +1,123 @@
+"""Deletion test of the FC-importance and ig-bands maps, with and without training
+augmentation (issue 13, point 4), on one held-out part of each real set.
+
+Usage::
+
+    .venv/bin/python benchmarks/map_deletion.py --sets astragalus,chondro-map
+    .venv/bin/python benchmarks/map_deletion.py --sets astragalus --augment 0.01,2,0.05,0.1
+
+Each set is read and preprocessed exactly as ``benchmarks/realdata.py`` does (``ramancam
+train``'s code path, default recipe and grid), the default CNN (``ramancam train``'s own
+settings, optionally with ``--augment NOISE,SHIFT,BASELINE,SCALE``, the ``--augment-*``
+options of train) is fitted on one training part (the fixed split where the set has one,
+else a stratified 75/25 split, seed 0) and tested on the rest. Printed per set: test
+accuracy, seconds per fit and the deletion share of each map (share of test spectra whose
+true-class logit falls more when the map's top 5 % of points are flattened than when 5 %
+random points are; bar 0.9), and for the amino-acid mixtures the Fig. 7 share (maps closer to
+the labelled pure spectrum than to the admixed one; bar 0.95). One fit per set and seed: a
+quick look, not the cross-validated benchmark (``realdata.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+MAPS = ("fc", "ig-bands")
+
+
+def run(name: str, seed: int, augment: tuple[float, int, float, float] | None
+        ) -> dict[str, Any]:
+    from sklearn.model_selection import train_test_split
+
+    import realdata as rd
+    from ramancam import metrics
+    from ramancam.cli._common import prepare_labelled
+    from ramancam.cli.train import estimator_params
+    from ramancam.explain import explain, method_options
+    from ramancam.train import CNNClassifier, predict_proba_module
+
+    spec = next(s for s in rd.SETS if s.name == name)
+    raw = spec.load()
+    args = rd._train_args(spec.options)
+    pure = None
+    if spec.extra.get("mixing"):
+        raw, pure = rd._mixtures(raw, args, False)
+        args = rd._train_args([*spec.options, "--recipe", "none"])
+    raw, _, data = prepare_labelled(args, raw, "for training")
+    y = np.asarray(data.labels).astype(str)
+    X = np.asarray(data.X, dtype=np.float64)
+    if args.split_col:
+        part = np.asarray(data.meta[args.split_col]).astype(str)
+        tr, te = (np.flatnonzero(part == args.train_value),
+                  np.flatnonzero(part != args.train_value))
+    else:
+        tr, te = train_test_split(np.arange(y.size), test_size=0.25, stratify=y,
+                                  random_state=0)
+    params = {**estimator_params(args), "verbose": False, "random_state": seed,
+              "novelty": None}
+    if augment is not None:
+        params.update(augment_noise=augment[0], augment_shift=augment[1],
+                      augment_baseline=augment[2], augment_scale=augment[3])
+    t0 = time.perf_counter()
+    est = CNNClassifier(**params).fit(X[tr], y[tr])
+    out: dict[str, Any] = {"set": name, "seed": seed, "augment": augment,
+                           "fit_s": time.perf_counter() - t0, "n_test": int(te.size),
+                           "accuracy": float(np.mean(est.predict(X[te]).astype(str) == y[te]))}
+    target = np.searchsorted(est.classes_.astype(str), y[te])
+    rows = np.arange(te.size)
+
+    def score(Z: np.ndarray) -> np.ndarray:
+        return predict_proba_module(est.module_, Z, logits=True)[rows, target]
+
+    for method in MAPS:
+        maps, _ = explain(est.module_, X[te], method=method, target="true", y=target,
+                          **method_options(method, data.wavenumbers))
+        res = metrics.deletion_test(score, X[te], maps, fraction=0.05, random_state=0)
+        out[f"deletion {method}"] = float(np.mean(res.drop_top > res.drop_random))
+        if pure is not None:
+            pure_of = {str(n): pure.X[i] for i, n in enumerate(pure.labels)}
+            lab = np.stack([pure_of[v] for v in y[te]])
+            adm = np.stack([pure_of[str(v)]
+                            for v in np.asarray(data.meta["partner"])[te]])
+            out[f"closer {method}"] = float(np.mean(metrics.labelled_closer(maps, lab, adm)))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    import torch
+
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--sets", required=True, help="comma-separated set names of realdata.py")
+    p.add_argument("--seeds", default="0", help="network seeds (default 0)")
+    p.add_argument("--augment", metavar="NOISE,SHIFT,BASELINE,SCALE",
+                   help="train's --augment-noise/-shift/-baseline/-scale (default: none)")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--json", help="also append the results as JSON lines to this file")
+    a = p.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    aug = None
+    if a.augment:
+        n, s, b, c = a.augment.split(",")
+        aug = (float(n), int(s), float(b), float(c))
+    for name in a.sets.split(","):
+        for seed in (int(v) for v in a.seeds.split(",")):
+            r = run(name, seed, aug)
+            print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
+                           for k, v in r.items()), flush=True)
+            if a.json:
+                with open(a.json, "a", encoding="utf-8") as fh:
+                    fh.write(json.dumps(r) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
