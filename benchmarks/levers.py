@@ -1,0 +1,253 @@
+"""Accuracy levers for the default CNN (issue 13): which allowed change moves test accuracy?
+
+Usage::
+
+    nice -n 10 .venv/bin/python benchmarks/levers.py --levers default,aug,k16 --seeds 0
+    .venv/bin/python benchmarks/levers.py --quick --out /tmp/levers.json   # smoke test
+
+Every fit goes through ``ramancam train``'s code path: the train sub-command's own parser
+(labels and split only, so the default recipe ``auto``, grid and ``--preset tuned``),
+:func:`ramancam.cli._common.prepare_labelled`, :func:`ramancam.cli.train.estimator_params`
+and :func:`ramancam.train.make_splits`; then :class:`ramancam.train.CNNClassifier` with one
+option changed per lever (novelty off: it does not touch the predictions). Levers:
+
+* ``default``: the defaults as they are;
+* ``ens3``: mean softmax of 3 default networks (seed s uses networks 3s, 3s+1, 3s+2, so
+  seed 0 reuses the default fits of seeds 0, 1, 2); fit cost 3x;
+* ``aug``: physics augmentation (shift 3 points = 3 cm-1, baseline 0.05, scale 0.1,
+  noise 0.01);
+* ``k16``: kernel 16 instead of 8; ``wd``: weight decay 1e-4; ``ep200``: 200 epochs;
+  ``lr3e-4``: learning rate 3e-4;
+* ``swa``: stochastic weight averaging of the weights after each of the last 50 epochs
+  (``torch.optim.swa_utils.AveragedModel``, here only; the network has no batch norm);
+* ``aug2`` (twice ``aug``'s amplitudes), ``aug-shift`` / ``-noise`` / ``-scale`` /
+  ``-baseline`` (one part of ``aug`` alone), ``aug-no-noise`` (``aug`` without the noise),
+  ``aug+lr3e-4``, ``aug+ep200``: variants and combinations.
+
+Each fit's test probabilities are cached (``--cache``), so levers can run in separate
+processes and ensembles reuse fits. Results: ``--out`` (JSON).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+SETS = {
+    "drug-mabs": (DATA / "drug-mabs" / "spectra.csv.gz",
+                  ["--label-col", "label", "--split-col", "split"]),
+    "yogurt": (DATA / "food" / "yogurt.csv", ["--label-col", "label", "--folds", "3"]),
+    "astragalus": (DATA / "food" / "astragalus.csv", ["--label-col", "label", "--folds", "3"]),
+}
+LEVERS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "ens3": {},
+    "aug": {"augment_shift": 3, "augment_baseline": 0.05, "augment_scale": 0.1,
+            "augment_noise": 0.01},
+    "k16": {"filter_size": 16},
+    "wd": {"weight_decay": 1e-4},
+    "ep200": {"epochs": 200},
+    "lr3e-4": {"lr": 3e-4},
+    "swa": {},
+    # combinations and variants of the augmentation, measured after it helped
+    "aug2": {"augment_shift": 6, "augment_baseline": 0.1, "augment_scale": 0.2,
+             "augment_noise": 0.02},
+    "aug-shift": {"augment_shift": 3},
+    "aug-noise": {"augment_noise": 0.01},
+    "aug-scale": {"augment_scale": 0.1},
+    "aug-baseline": {"augment_baseline": 0.05},
+    "aug-no-noise": {"augment_shift": 3, "augment_baseline": 0.05, "augment_scale": 0.1},
+    "aug+lr3e-4": {"augment_shift": 3, "augment_baseline": 0.05, "augment_scale": 0.1,
+                   "augment_noise": 0.01, "lr": 3e-4},
+    "aug+ep200": {"augment_shift": 3, "augment_baseline": 0.05, "augment_scale": 0.1,
+                  "augment_noise": 0.01, "epochs": 200},
+}
+QUICK_NET = {"n_filters": 4, "fc_width": 8, "epochs": 4}
+
+
+def _swa_classifier(start: float = 0.5) -> Any:
+    """CNNClassifier whose final weights are the average of the weights after each epoch
+    from ``start * epochs`` on (stochastic weight averaging)."""
+    from ramancam.train import CNNClassifier
+
+    class SWAClassifier(CNNClassifier):
+        def _train(self, module: Any, X: Any, y: Any, tr_idx: Any, va_idx: Any,
+                   gen: Any) -> None:
+            from torch.optim.optimizer import register_optimizer_step_post_hook
+            from torch.optim.swa_utils import AveragedModel
+
+            per_epoch = -(-len(tr_idx) // int(self.batch_size))
+            first = int(start * int(self.epochs)) + 1
+            avg, steps = AveragedModel(module), [0]
+
+            def hook(*_: Any) -> None:
+                steps[0] += 1
+                if steps[0] % per_epoch == 0 and steps[0] // per_epoch >= first:
+                    avg.update_parameters(module)
+
+            handle = register_optimizer_step_post_hook(hook)
+            try:
+                super()._train(module, X, y, tr_idx, va_idx, gen)
+            finally:
+                handle.remove()
+            if int(avg.n_averaged) > 0:
+                module.load_state_dict(avg.module.state_dict())
+            self.swa_epochs_ = int(avg.n_averaged)
+
+    return SWAClassifier
+
+
+def load(name: str, quick: bool) -> tuple[Any, dict[str, Any], list[Any], str]:
+    """Preprocessed spectra, default estimator parameters, splits and the recipe used."""
+    from ramancam.cli import train as train_cli
+    from ramancam.cli._common import prepare_labelled
+    from ramancam.io import read
+    from ramancam.train import make_splits
+
+    path, options = SETS[name]
+    p = argparse.ArgumentParser()
+    train_cli.add_arguments(p)
+    args = p.parse_args([str(path), "--out", "unused.ramancam", *options])
+    raw = read(path, label_col=args.label_col)
+    if quick:  # 8 spectra per class and split value
+        rng = np.random.default_rng(0)
+        key = np.asarray(raw.labels).astype(str)
+        if args.split_col:
+            key = np.char.add(key, np.asarray(raw.meta[args.split_col]).astype(str))
+        raw = raw[np.sort(np.concatenate([rng.permutation(np.flatnonzero(key == k))[:8]
+                                          for k in sorted(set(key.tolist()))]))]
+    raw, _, data = prepare_labelled(args, raw, "for training")
+    params = {**train_cli.estimator_params(args), "verbose": False, "novelty": None}
+    if quick:
+        params.update(QUICK_NET)
+    splits = make_splits(data, folds=args.folds, split_col=args.split_col,
+                         train_value=args.train_value, seed=0)
+    return data, params, splits, str(getattr(args, "recipe_used", args.recipe))
+
+
+def fit_one(data: Any, params: dict[str, Any], splits: list[Any], lever: str, seed: int,
+            cache: Path, tag: str, cached_only: bool = False) -> dict[str, Any] | None:
+    """Fit one network per fold (cached): test probabilities and seconds per fit
+    (``None`` with ``cached_only`` when the fit is not in the cache)."""
+    from ramancam.train import CNNClassifier
+
+    f = cache / f"{tag}-{lever}-s{seed}.json"
+    if f.exists():
+        return dict(json.loads(f.read_text()))
+    if cached_only:
+        return None
+    cls = _swa_classifier() if lever == "swa" else CNNClassifier
+    kw = {**params, **LEVERS[lever], "random_state": seed, "calibration_cv": 0}
+    labels = np.asarray(data.labels).astype(str)
+    proba, secs = [], []
+    for tr, te in splits:
+        est = cls(**kw).fit(data.X[tr], labels[tr])
+        proba.append(est.predict_proba(data.X[te]).tolist())
+        secs.append(float(est.fit_time_))
+    out = {"proba": proba, "fit_s": secs, "classes": [str(c) for c in est.classes_]}
+    tmp = f.with_suffix(".tmp")
+    tmp.write_text(json.dumps(out))
+    tmp.replace(f)
+    return out
+
+
+def accuracy(data: Any, splits: list[Any], fits: list[dict[str, Any]]) -> float:
+    """Mean fold accuracy of the mean softmax of ``fits`` (one fit: its own accuracy)."""
+    labels = np.asarray(data.labels).astype(str)
+    classes = np.asarray(fits[0]["classes"])
+    accs = []
+    for k, (_, te) in enumerate(splits):
+        p = np.mean([np.asarray(f["proba"][k]) for f in fits], axis=0)
+        accs.append(float(np.mean(classes[p.argmax(axis=1)] == labels[te])))
+    return float(np.mean(accs))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sets", default="drug-mabs", help=f"comma list of {list(SETS)}")
+    ap.add_argument("--levers", default="default", help=f"comma list of {list(LEVERS)}")
+    ap.add_argument("--seeds", default="0", help="comma list of network seeds")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--cache", type=Path,
+                    default=Path(tempfile.gettempdir()) / "ramancam-levers-cache",
+                    help="folder of per-fit results, reused by later runs")
+    ap.add_argument("--out", type=Path, help="write the summary JSON here")
+    ap.add_argument("--quick", action="store_true",
+                    help="smoke test: 8 spectra per class, a 4-filter network, 4 epochs")
+    ap.add_argument("--cached-only", action="store_true",
+                    help="fit nothing: summarise the fits already in --cache (seeds without "
+                         "a cached fit are left out of a lever's row)")
+    a = ap.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(a.threads)
+    seeds = [int(s) for s in a.seeds.split(",")]
+    a.cache.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for name in a.sets.split(","):
+        data, params, splits, recipe = load(name, a.quick)
+        tag = f"{name}{'-quick' if a.quick else ''}"
+        default = {}
+        for lever in a.levers.split(","):
+            if lever not in LEVERS:
+                ap.error(f"--levers must name levers of {list(LEVERS)}; got {lever!r}")
+            per_seed, secs, done = [], [], []
+            for s in seeds:
+                members = [("default", 3 * s + i) for i in range(3)] if lever == "ens3" \
+                    else [(lever, s)]
+                got = [fit_one(data, params, splits, lv, sd, a.cache, tag, a.cached_only)
+                       for lv, sd in members]
+                fits = [f for f in got if f is not None]
+                if len(fits) < len(members):
+                    continue
+                secs.append(sum(float(np.mean(f["fit_s"])) for f in fits))
+                per_seed.append(accuracy(data, splits, fits))
+                done.append(s)
+                print(f"{name} {lever} seed {s}: accuracy {per_seed[-1]:.4f} "
+                      f"({secs[-1]:.0f} s per fit)", file=sys.stderr, flush=True)
+            if not done:
+                continue
+            row = {"set": name, "lever": lever, "change": LEVERS[lever], "seeds": done,
+                   "accuracy": per_seed, "mean": float(np.mean(per_seed)),
+                   "fit_s": float(np.mean(secs)), "n": len(data), "recipe": recipe,
+                   "points": int(data.X.shape[1]), "folds": len(splits)}
+            if lever == "default":
+                default = row
+            if default:
+                row["time_factor"] = row["fit_s"] / default["fit_s"]
+            rows.append(row)
+    text = json.dumps({"command": "benchmarks/levers.py " + " ".join(
+        sys.argv[1:] if argv is None else argv), "time": time.strftime(
+        "%Y-%m-%d %H:%M UTC", time.gmtime()), "rows": rows}, indent=1)
+    if a.out:
+        a.out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = a.out.with_suffix(".tmp")
+        tmp.write_text(text + "\n")
+        tmp.replace(a.out)
+    print(table(rows))
+    return 0
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """Markdown table of the rows (docs/levers.md)."""
+    lines = ["| set | lever | seeds | test accuracy per seed | mean | s per fit | "
+             "time vs default |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        factor = f"{r['time_factor']:.1f}x" if "time_factor" in r else "-"
+        lines.append(f"| {r['set']} | {r['lever']} | {','.join(map(str, r['seeds']))} | "
+                     f"{' / '.join(f'{v:.3f}' for v in r['accuracy'])} | {r['mean']:.3f} | "
+                     f"{r['fit_s']:.0f} | {factor} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""``benchmarks/levers.py``: weight averaging, the softmax ensemble and the quick run."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "levers.py"
+
+
+@pytest.fixture(scope="module")
+def levers():
+    spec = importlib.util.spec_from_file_location("levers", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["levers"] = mod
+    spec.loader.exec_module(mod)
+    yield mod
+    sys.modules.pop("levers", None)
+
+
+def _toy(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    t = np.arange(64)
+    y = np.repeat(["a", "b"], 20)
+    centre = np.where(y == "a", 20, 44)[:, None]
+    X = np.exp(-0.5 * ((t - centre) / 3.0) ** 2) + 0.05 * rng.standard_normal((40, 64))
+    return X, y
+
+
+def test_swa_averages_the_last_epochs_and_only_them(levers):
+    from ramancam.train import CNNClassifier
+
+    X, y = _toy()
+    kw = {"n_filters": 4, "filter_size": 5, "fc_width": 8, "epochs": 6, "lr": 1e-3,
+          "random_state": 3, "novelty": None}
+    plain = CNNClassifier(**kw).fit(X, y)
+    last = levers._swa_classifier(start=5 / 6)(**kw).fit(X, y)  # averages epoch 6 alone
+    half = levers._swa_classifier(start=0.5)(**kw).fit(X, y)  # epochs 4, 5, 6
+    assert (last.swa_epochs_, half.swa_epochs_) == (1, 3)
+    w = [m.module_.fc2.weight.detach().numpy() for m in (plain, last, half)]
+    np.testing.assert_array_equal(w[0], w[1])
+    assert not np.allclose(w[0], w[2])
+
+
+def test_ensemble_accuracy_is_that_of_the_mean_softmax(levers):
+    data = SimpleNamespace(labels=np.array(["a", "b", "b"]))
+    splits = [(np.array([0]), np.array([0, 1, 2]))]
+    f1 = {"classes": ["a", "b"], "proba": [[[0.9, 0.1], [0.6, 0.4], [0.6, 0.4]]]}
+    f2 = {"classes": ["a", "b"], "proba": [[[0.8, 0.2], [0.1, 0.9], [0.7, 0.3]]]}
+    assert levers.accuracy(data, splits, [f1]) == pytest.approx(1 / 3)
+    assert levers.accuracy(data, splits, [f2]) == pytest.approx(2 / 3)
+    # mean softmax: (0.85, 0.15) right, (0.35, 0.65) right, (0.65, 0.35) wrong
+    assert levers.accuracy(data, splits, [f1, f2]) == pytest.approx(2 / 3)
+
+
+def test_quick_run_writes_rows_with_the_ensemble_cost(levers, shared_data, tmp_path):
+    out = tmp_path / "levers.json"
+    assert levers.main(["--quick", "--levers", "default,ens3,swa", "--cache",
+                        str(tmp_path / "cache"), "--out", str(out)]) == 0
+    rows = {r["lever"]: r for r in json.loads(out.read_text())["rows"]}
+    assert set(rows) == {"default", "ens3", "swa"}
+    assert all(0.0 <= r["mean"] <= 1.0 for r in rows.values())
+    assert rows["ens3"]["fit_s"] > 2 * rows["default"]["fit_s"]  # 3 networks per seed
+    assert rows["default"]["time_factor"] == pytest.approx(1.0)
