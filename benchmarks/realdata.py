@@ -363,8 +363,7 @@ def _run_set(spec: SetSpec, seeds: list[int], quick: bool, paper_seeds: list[int
         a = np.asarray(m["folds"])
         m["mean"] = float(a.mean())
         m["sd"] = float(a.std(ddof=1)) if a.size > 1 else 0.0
-    row["winner"] = max(row["models"], key=lambda k: (row["models"][k]["mean"],
-                                                      k == "CNN default"))
+    row["winner"] = _winner(row["models"])
     row["maps"] = _map_checks(cvs_default, data, pure)
     row["total_s"] = time.perf_counter() - t_load
     return row
@@ -458,7 +457,9 @@ def report(rows: list[dict[str, Any]], fig3: dict[str, Any], meta: dict[str, Any
                      f"{', '.join(map(str, d['seeds']))}) "
                      f"{', '.join(f'{v:.3f}' for v in d['per_seed'])}; paper "
                      + (f"(seeds {', '.join(map(str, p['seeds']))}) "
-                        + ", ".join(f"{v:.3f}" for v in p["per_seed"]) if p else "not run"))
+                        + ", ".join(f"{v:.3f}" for v in p["per_seed"])
+                        + (f", from {r['paper_from']}" if r.get("paper_from") else "")
+                        if p else "not run"))
     if skipped:
         lines += ["", "Skipped:", ""]
         lines += [f"- {r['set']} / {r['split']}: {r['skipped']}" for r in skipped]
@@ -520,6 +521,23 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _fill_paper(row: dict[str, Any], other: dict[str, Any]) -> None:
+    """Take ``--preset paper``'s result from an earlier run of the same set and split when
+    ``row``'s run skipped it (``--paper-seeds none``); the row says so in ``paper_from``."""
+    if "skipped" in row or "skipped" in other or "CNN paper" in row["models"] \
+            or "CNN paper" not in other.get("models", {}):
+        return
+    row["models"]["CNN paper"] = other["models"]["CNN paper"]
+    row["fit_s"]["CNN paper"] = other["fit_s"]["CNN paper"]
+    row["paper_from"] = "an earlier run (--merge)"
+    row["winner"] = _winner(row["models"])
+
+
+def _winner(models: dict[str, Any]) -> str:
+    """The model with the highest mean accuracy; ties go to the default CNN."""
+    return max(models, key=lambda k: (models[k]["mean"], k == "CNN default"))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -568,6 +586,8 @@ def main(argv: list[str] | None = None) -> int:
                 earlier.append(r)
             elif "skipped" in earlier[seen[0]] and "skipped" not in r:
                 earlier[seen[0]] = r  # a later run that did read the set wins
+            else:
+                _fill_paper(earlier[seen[0]], r)
         if a.no_fig3 and old.get("fig3", {}).get("pointing"):
             fig3 = old["fig3"]
     t0 = time.perf_counter()

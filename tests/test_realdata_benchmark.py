@@ -36,3 +36,37 @@ def test_quick_benchmark_writes_the_table_and_the_map_checks(shared_data, tmp_pa
     closer = amino.rstrip(" |").split("|")[-1].strip().split(" / ")
     assert len(closer) == 2 and "-" not in closer  # both maps: fc / ig-bands
     assert "ig-bands map:" in text  # Fig. 3 pointing of the input-resolution map
+
+
+def test_merge_takes_the_paper_preset_from_an_earlier_run_and_recomputes_the_winner(
+        tmp_path, monkeypatch):
+    import json
+
+    spec = importlib.util.spec_from_file_location("realdata", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "realdata", mod)
+    spec.loader.exec_module(mod)
+
+    def row(models, fit):
+        return {"set": "s", "split": "k-fold", "command": "c", "n": 10, "n_classes": 2,
+                "models": {k: {"folds": [v], "mean": v, "sd": 0.0, "per_seed": [v],
+                               "seeds": [0]} for k, v in models.items()},
+                "fit_s": fit, "maps": {}, "winner": "CNN default"}
+
+    new = row({"CNN default": 0.90, "PCA+SVM": 0.80}, {"CNN default": 1.0})
+    old = row({"CNN default": 0.85, "CNN paper": 0.95, "PCA+SVM": 0.80},
+              {"CNN default": 2.0, "CNN paper": 3.0})
+    paths = []
+    for name, r in (("new", new), ("old", old)):
+        paths.append(tmp_path / f"{name}.json")
+        paths[-1].write_text(json.dumps({"rows": [r], "fig3": {}}))
+    out, js = tmp_path / "rd.md", tmp_path / "rd.json"
+    assert mod.main(["--sets", "none", "--no-fig3", "--seeds", "0", "--merge", str(paths[0]),
+                     "--merge", str(paths[1]), "--out", str(out), "--json", str(js)]) == 0
+    (merged,) = json.loads(js.read_text())["rows"]
+    # the new run's default CNN stays, the old run's paper preset fills the gap and wins
+    assert merged["models"]["CNN default"]["mean"] == 0.90
+    assert merged["models"]["CNN paper"]["mean"] == 0.95
+    assert merged["winner"] == "CNN paper"
+    assert "paper (seeds 0) 0.950, from an earlier run" in out.read_text()
