@@ -200,6 +200,20 @@ def test_one_process_run_writes_every_tile(small_map, tmp_path):
     np.testing.assert_array_equal(r["grid"], np.arange(N_CH))
 
 
+def test_tiled_ig_bands_maps_equal_the_in_memory_ones(small_map, tmp_path):
+    from ramancam.explain import captum_map, predict_proba
+
+    model, model_path, cube_path, s = small_map
+    out = tmp_path / "b.zarr"
+    run(MapJob("explain", str(model_path), str(cube_path), str(out), method="ig-bands"))
+    r = read_results(out)
+    X = np.asarray(s.X, dtype=np.float32).astype(np.float64)
+    pred = predict_proba(model, X).argmax(axis=1)
+    # grid step 1 (cm-1): a 20-point SNIP half window, as the command line uses
+    want = captum_map(model, X, pred, method="ig-bands", band_window=20)
+    np.testing.assert_allclose(r["maps"].reshape(99, N_CH), want, rtol=1e-4, atol=1e-6)
+
+
 def test_dask_run_equals_the_one_process_run(small_map, novelty_map, tmp_path):
     pytest.importorskip("dask.distributed")
     _, model_path, cube_path, _ = small_map
