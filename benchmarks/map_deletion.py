@@ -31,7 +31,6 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-MAPS = ("fc", "ig-bands")
 
 
 def run(name: str, seed: int, augment: tuple[float, int, float, float] | None
@@ -39,11 +38,10 @@ def run(name: str, seed: int, augment: tuple[float, int, float, float] | None
     from sklearn.model_selection import train_test_split
 
     import realdata as rd
-    from ramancam import metrics
     from ramancam.cli._common import prepare_labelled
     from ramancam.cli.train import estimator_params
     from ramancam.explain import explain, method_options
-    from ramancam.train import CNNClassifier, predict_proba_module
+    from ramancam.train import CNNClassifier
 
     spec = next(s for s in rd.SETS if s.name == name)
     raw = spec.load()
@@ -73,22 +71,14 @@ def run(name: str, seed: int, augment: tuple[float, int, float, float] | None
                            "fit_s": time.perf_counter() - t0, "n_test": int(te.size),
                            "accuracy": float(np.mean(est.predict(X[te]).astype(str) == y[te]))}
     target = np.searchsorted(est.classes_.astype(str), y[te])
-    rows = np.arange(te.size)
-
-    def score(Z: np.ndarray) -> np.ndarray:
-        return predict_proba_module(est.module_, Z, logits=True)[rows, target]
-
-    for method in MAPS:
+    for method in rd.MAP_METHODS.values():
         maps, _ = explain(est.module_, X[te], method=method, target="true", y=target,
                           **method_options(method, data.wavenumbers))
-        res = metrics.deletion_test(score, X[te], maps, fraction=0.05, random_state=0)
+        res = rd.deletion(est, X[te], maps, target)
         out[f"deletion {method}"] = float(np.mean(res.drop_top > res.drop_random))
         if pure is not None:
-            pure_of = {str(n): pure.X[i] for i, n in enumerate(pure.labels)}
-            lab = np.stack([pure_of[v] for v in y[te]])
-            adm = np.stack([pure_of[str(v)]
-                            for v in np.asarray(data.meta["partner"])[te]])
-            out[f"closer {method}"] = float(np.mean(metrics.labelled_closer(maps, lab, adm)))
+            out[f"closer {method}"] = rd.closer_share(
+                maps, y[te], np.asarray(data.meta["partner"])[te], pure)
     return out
 
 
