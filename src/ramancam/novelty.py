@@ -350,10 +350,15 @@ def conformal_threshold(scores: ArrayLike, rate: float = DEFAULT_RATE) -> float:
     rate = check_rate(rate)
     s = np.sort(np.asarray(scores, dtype=np.float64).ravel())
     s = s[np.isfinite(s)]
-    k = int(np.ceil((s.size + 1) * (1.0 - rate)))
+    k = _conformal_rank(s.size, rate)
     if s.size == 0 or k > s.size:
         return float("inf")
     return float(s[k - 1])
+
+
+def _conformal_rank(n: int, rate: float) -> int:
+    """Rank (1-based, ascending) of the split-conformal threshold among ``n`` scores."""
+    return int(np.ceil((n + 1) * (1.0 - rate)))
 
 
 def fit_temperature(logits: ArrayLike, y_idx: ArrayLike) -> float:
@@ -468,7 +473,7 @@ class Calibration:
         thr = "none (too few held-out spectra)" if not np.isfinite(self.threshold) \
             else f"{self.threshold:.4g}"
         n, rate = self.n_scores, self.rate
-        if np.isfinite(self.threshold) and n and np.ceil((n + 1) * (1 - rate)) >= n:
+        if np.isfinite(self.threshold) and n and _conformal_rank(n, rate) >= n:
             # One odd known spectrum sets it: worth saying (docs/novelty.md, small libraries).
             thr += (f" (the largest of {n} held-out scores: below "
                     f"{int(np.ceil(2 / rate - 1 - 1e-9))} it always is)")
