@@ -70,6 +70,13 @@ LEVERS: dict[str, dict[str, Any]] = {
                    "augment_noise": 0.01, "lr": 3e-4},
     "aug+ep200": {"augment_shift": 3, "augment_baseline": 0.05, "augment_scale": 0.1,
                   "augment_noise": 0.01, "epochs": 200},
+    # train's --augment auto: the augmentation `aug` chosen or not on an inner 80/20 split
+    "auto": {"augment_shift": 3, "augment_baseline": 0.05, "augment_scale": 0.1,
+             "augment_noise": 0.01, "augment_select": True},
+    # the older 32 filters x 32 network, alone and with the augmentation
+    "k32": {"n_filters": 32, "filter_size": 32},
+    "k32+aug": {"n_filters": 32, "filter_size": 32, "augment_shift": 3,
+                "augment_baseline": 0.05, "augment_scale": 0.1, "augment_noise": 0.01},
 }
 QUICK_NET = {"n_filters": 4, "fc_width": 8, "epochs": 4}
 
@@ -116,7 +123,8 @@ def load(name: str, quick: bool) -> tuple[Any, dict[str, Any], list[Any], str]:
     path, options = SETS[name]
     p = argparse.ArgumentParser()
     train_cli.add_arguments(p)
-    args = p.parse_args([str(path), "--out", "unused.ramancam", *options])
+    # the levers are measured against the network without augmentation (--augment off)
+    args = p.parse_args([str(path), "--out", "unused.ramancam", "--augment", "off", *options])
     raw = read(path, label_col=args.label_col)
     if quick:  # 8 spectra per class and split value
         rng = np.random.default_rng(0)
@@ -148,12 +156,14 @@ def fit_one(data: Any, params: dict[str, Any], splits: list[Any], lever: str, se
     cls = _swa_classifier() if lever == "swa" else CNNClassifier
     kw = {**params, **LEVERS[lever], "random_state": seed, "calibration_cv": 0}
     labels = np.asarray(data.labels).astype(str)
-    proba, secs = [], []
+    proba, secs, choices = [], [], []
     for tr, te in splits:
         est = cls(**kw).fit(data.X[tr], labels[tr])
         proba.append(est.predict_proba(data.X[te]).tolist())
         secs.append(float(est.fit_time_))
-    out = {"proba": proba, "fit_s": secs, "classes": [str(c) for c in est.classes_]}
+        choices.append(getattr(est, "augment_choice_", None))
+    out = {"proba": proba, "fit_s": secs, "classes": [str(c) for c in est.classes_],
+           "augment_choice": choices}
     tmp = f.with_suffix(".tmp")
     tmp.write_text(json.dumps(out))
     tmp.replace(f)

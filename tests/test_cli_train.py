@@ -157,6 +157,13 @@ def test_train_with_compare_prints_the_table(peaks_file, tmp_path, capsys):
     head = next(ln for ln in lines if ln.startswith("fold"))
     assert head.split() == ["fold", "train", "test", "CNN", "PCA+SVM", "PLS-DA", "library"]
     assert set(load(out).info["cv"]["baselines"]) == {"PCA+SVM", "PLS-DA", "library"}
+    # the default decides on augmentation per fit, prints the decision and saves it
+    aug = next(ln for ln in lines if ln.startswith("augmentation: "))
+    info = load(out).info
+    choice = info["settings"]["augment_choice"]
+    assert aug.startswith(f"augmentation: {'on' if choice['augment'] else 'off'} ")
+    assert f"chosen in {sum(info['cv']['augment_chosen'])} of 2 CV folds" in aug
+    assert info["settings"]["augment_select"] is True
 
 
 def _cv_with(cnn, base):
@@ -275,6 +282,16 @@ def test_real_amino_acid_mixtures(shared_data, tmp_path):
      {"n_filters": 64, "filter_size": 5, "lr_schedule": "constant", "augment_noise": 0.01,
       "bf16": False}),
     (["--bf16"], {"bf16": True, "n_filters": 64}),
+    ([], {"augment_select": True, "augment_shift": 3, "augment_noise": 0.01,
+          "augment_baseline": 0.05, "augment_scale": 0.1}),
+    (["--augment", "off", "--augment-shift", "5"],
+     {"augment_select": False, "augment_shift": 0, "augment_noise": 0}),
+    (["--augment", "on", "--augment-shift", "5"],
+     {"augment_select": False, "augment_shift": 5, "augment_noise": 0.01}),
+    (["--preset", "paper"], {"augment_select": False, "augment_shift": 0,
+                             "augment_scale": 0.0}),
+    (["--preset", "paper", "--augment", "auto"],
+     {"augment_select": True, "augment_shift": 0}),
 ])
 def test_presets_and_explicit_options(extra, want):
     import argparse

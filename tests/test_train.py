@@ -93,6 +93,69 @@ def test_augmentation_changes_training_but_not_shapes():
     assert aug.predict_proba(s.X).shape == (24, 3)
 
 
+AUG = {"augment_noise": 0.05, "augment_shift": 3, "augment_baseline": 0.1,
+       "augment_scale": 0.2}
+
+
+def test_augment_select_records_its_decision_and_keeps_the_random_stream():
+    s = small_set(10)
+    est = CNNClassifier(**TINY, **AUG, augment_select=True, random_state=3).fit(
+        s.X, s.labels)
+    c = est.augment_choice_
+    assert c["n_val"] == 6  # ceil(0.2 * 30), stratified
+    assert set(c["val_accuracy"]) == set(c["val_loss"]) == {"off", "on"}
+    assert all(0 <= v <= 1 for v in c["val_accuracy"].values())
+    on = c["val_accuracy"]["on"] > c["val_accuracy"]["off"] or (
+        c["val_accuracy"]["on"] == c["val_accuracy"]["off"]
+        and c["val_loss"]["on"] < c["val_loss"]["off"])
+    assert c["augment"] is on
+    # the final network is the plain fit with the chosen setting: same weights
+    chosen = AUG if c["augment"] else dict.fromkeys(AUG, 0)
+    ref = CNNClassifier(**TINY, **chosen, random_state=3).fit(s.X, s.labels)
+    assert all(torch.equal(x, y) for x, y in zip(_weights(est), _weights(ref), strict=True))
+    # nothing to choose without amounts; no selection without the flag
+    assert CNNClassifier(**TINY, augment_select=True, random_state=3).fit(
+        s.X, s.labels).augment_choice_ is None
+    assert CNNClassifier(**TINY, **AUG, random_state=3).fit(
+        s.X, s.labels).augment_choice_ is None
+
+
+def test_augment_select_rejects_an_augmentation_that_erases_the_classes():
+    # The classes differ only by where their band sits (5 points apart); shifting spectra by
+    # up to 12 points makes them indistinguishable, so the inner check must say "off".
+    s = peak_position_set(20, n_channels=96, positions=(40, 45), rng=0)
+    est = CNNClassifier(**{**TINY, "epochs": 30, "lr": 3e-3}, augment_shift=12,
+                        augment_select=True, random_state=0).fit(s.X, s.labels)
+    c = est.augment_choice_
+    assert c["augment"] is False
+    assert c["val_accuracy"]["off"] > c["val_accuracy"]["on"]
+
+
+def test_cross_fit_reuses_the_fitted_models_augmentation_decision(monkeypatch):
+    from ramancam.novelty import cross_fit
+
+    s = peak_position_set(20, n_channels=96, positions=(40, 45), rng=0)
+    est = CNNClassifier(**TINY, augment_shift=12, augment_select=True,
+                        random_state=0).fit(s.X, s.labels)
+    seen = []
+    orig = CNNClassifier.fit
+
+    def spy(self, X, y):
+        seen.append((self.augment_select, self.augment_shift))
+        return orig(self, X, y)
+
+    monkeypatch.setattr(CNNClassifier, "fit", spy)
+    cross_fit(est, s.X, s.labels, folds=2, seed=0)
+    want = (False, 12 if est.augment_choice_["augment"] else 0)
+    assert seen == [want, want]
+
+
+def test_augment_select_must_be_a_bool():
+    s = small_set()
+    with pytest.raises(RamancamError, match="augment_select must be True or False"):
+        CNNClassifier(**TINY, augment_select="yes").fit(s.X, s.labels)
+
+
 def test_evaluation_batches_do_not_change_results():
     s = small_set(120, n_channels=48)  # 360 spectra: more than one inference batch of 256
     est = CNNClassifier(**TINY, random_state=0).fit(s.X[::12], s.labels[::12])

@@ -183,7 +183,7 @@ def save(path: str | os.PathLike[str], *, estimator: Any, recipe: Any, grid: Arr
     all_settings: dict[str, Any] = {}
     if hasattr(estimator, "get_params") and hasattr(estimator, "module_"):
         all_settings.update(estimator.get_params())
-        for k in ("n_epochs_", "best_epoch_", "fit_time_"):
+        for k in ("n_epochs_", "best_epoch_", "fit_time_", "augment_choice_"):
             if hasattr(estimator, k):
                 all_settings[k.rstrip("_")] = getattr(estimator, k)
     all_settings.update(settings or {})

@@ -44,6 +44,8 @@ __all__ = ["CNNClassifier", "CVResult", "cross_validate", "make_splits"]
 EVAL_BATCH = 256
 LR_SCHEDULES = ("constant", "cosine")
 INPUT_SCALINGS = ("none", "center")
+#: The augmentation amounts (``CNNClassifier`` parameters) that ``augment_select`` switches.
+AUGMENT_PARAMS = ("augment_noise", "augment_shift", "augment_baseline", "augment_scale")
 
 
 def _validate_data(est: BaseEstimator, X: Any, y: Any = "no_validation", *, reset: bool
@@ -156,6 +158,15 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
         Largest offset and slope of a random straight baseline, relative to the maximum.
     augment_scale : float, default=0.0
         Largest relative change of intensity scale (``1 +- augment_scale``).
+    augment_select : bool, default=False
+        With any ``augment_*`` amount set: decide on the training data whether to use the
+        augmentation at all. Two networks, with and without it, are trained on a stratified
+        80 % of the training spectra and scored on the other 20 % (``validation_fraction``
+        when set); the one with the higher validation accuracy wins (a tie: the lower
+        validation loss; still tied: no augmentation). The final network is then trained on
+        all training spectra with the winner's setting, so a fit costs about 2.6 fits.
+        The decision and its scores are in ``augment_choice_``. Augmentation helps some
+        measured sets and costs accuracy on others (``docs/levers.md``), hence the choice.
     input_scaling : {"none", "center"}, default="none"
         ``"none"`` feeds the preprocessed spectra to the network as they are (the paper).
         ``"center"`` subtracts the mean training spectrum and divides by the standard
@@ -221,6 +232,10 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
         Scores above it are unknown (``inf`` until calibrated).
     calibration_ : Calibration or None
         How temperature and threshold were chosen (held-out source, ECE before/after).
+    augment_choice_ : dict or None
+        With ``augment_select`` and an augmentation to choose: ``augment`` (bool, the
+        decision), ``val_accuracy`` and ``val_loss`` (``{"off": .., "on": ..}``), ``n_val``
+        (validation spectra) and ``fit_s`` (seconds of the two inner fits); else ``None``.
     """
 
     def __init__(self, n_filters: int = 64, filter_size: int = 8, n_blocks: int = 2,
@@ -229,7 +244,8 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
                  weight_decay: float = 0.0, validation_fraction: float = 0.0,
                  patience: int = 10, augment_noise: float = 0.0, augment_shift: int = 0,
                  augment_baseline: float = 0.0, augment_scale: float = 0.0,
-                 lr_schedule: str = "constant", input_scaling: str = "none",
+                 augment_select: bool = False, lr_schedule: str = "constant",
+                 input_scaling: str = "none",
                  bf16: bool = False, device: str = "cpu", random_state: Any = None,
                  verbose: bool = False, novelty: str | None = "hqi",
                  novelty_rate: float = 0.05, calibration_cv: int = 0) -> None:
@@ -249,6 +265,7 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
         self.augment_shift = augment_shift
         self.augment_baseline = augment_baseline
         self.augment_scale = augment_scale
+        self.augment_select = augment_select
         self.lr_schedule = lr_schedule
         self.input_scaling = input_scaling
         self.bf16 = bf16
@@ -296,8 +313,10 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
         if self.input_scaling not in INPUT_SCALINGS:
             raise RamancamError(f"input_scaling must be one of {INPUT_SCALINGS}; "
                                 f"got {self.input_scaling!r}.")
-        if not isinstance(self.bf16, (bool, np.bool_)):
-            raise RamancamError(f"bf16 must be True or False; got {self.bf16!r}.")
+        for name in ("bf16", "augment_select"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise RamancamError(f"{name} must be True or False; "
+                                    f"got {getattr(self, name)!r}.")
         from .novelty import check_method, check_rate
 
         check_method(self.novelty)
@@ -343,6 +362,12 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
         config = self._config(Xa.shape[1], self.classes_.size)
         dev = _resolve_device(self.device)
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
+        amounts = {k: getattr(self, k) for k in AUGMENT_PARAMS}
+        self.augment_choice_: dict[str, Any] | None = None
+        if self.augment_select and any(amounts.values()):
+            self.augment_choice_ = self._choose_augment(Xa, ya, y_idx, seed)
+            if not self.augment_choice_["augment"]:
+                amounts = dict.fromkeys(AUGMENT_PARAMS, 0)
 
         # Tensors are built once; batches are index views, not per-spectrum copies.
         Xt = torch.as_tensor(np.ascontiguousarray(Xa, dtype=np.float32))[:, None, :]
@@ -361,7 +386,7 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
                                          scale if scale > 0 else 1.0)
             module = module.to(dev)
             Xd, yd = Xt.to(dev), yt.to(dev)
-            self._train(module, Xd, yd, tr_idx, va_idx, gen)
+            self._train(module, Xd, yd, tr_idx, va_idx, gen, amounts)
         module.eval()
         self.module_ = module
         self.n_features_in_ = int(Xa.shape[1])
@@ -369,19 +394,45 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
         self.fit_time_ = time.perf_counter() - t0
         return self
 
-    def _validation_split(self, y_idx: NDArray[np.intp], seed: int
+    def _choose_augment(self, Xa: NDArray[Any], ya: NDArray[Any], y_idx: NDArray[np.intp],
+                        seed: int) -> dict[str, Any]:
+        """``augment_select``: train with and without the augmentation on an inner split of
+        the training spectra and return the decision with its validation scores."""
+        t0 = time.perf_counter()
+        tr, va = self._validation_split(y_idx, seed, fraction=self.validation_fraction or 0.2)
+        inner = {**self.get_params(), "augment_select": False, "novelty": None,
+                 "calibration_cv": 0, "verbose": False, "validation_fraction": 0.0,
+                 "random_state": seed}
+        acc, loss = {}, {}
+        for name in ("off", "on"):
+            kw = inner if name == "on" else {**inner, **dict.fromkeys(AUGMENT_PARAMS, 0)}
+            est = CNNClassifier(**kw).fit(Xa[tr], ya[tr])
+            proba = est.predict_proba(Xa[va])
+            col = {c: i for i, c in enumerate(est.classes_.tolist())}
+            # a validation class missing from the inner training part scores probability 0
+            p_true = np.array([proba[i, col[c]] if c in col else 0.0
+                               for i, c in enumerate(ya[va].tolist())])
+            acc[name] = float(np.mean(est.classes_[proba.argmax(axis=1)] == ya[va]))
+            loss[name] = float(-np.mean(np.log(np.clip(p_true, 1e-12, None))))
+        on = acc["on"] > acc["off"] or (acc["on"] == acc["off"] and loss["on"] < loss["off"])
+        return {"augment": bool(on), "val_accuracy": acc, "val_loss": loss,
+                "n_val": int(va.size), "fit_s": time.perf_counter() - t0}
+
+    def _validation_split(self, y_idx: NDArray[np.intp], seed: int,
+                          fraction: float | None = None
                           ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
         n = y_idx.size
         all_idx = np.arange(n)
-        if not self.validation_fraction:
+        frac = self.validation_fraction if fraction is None else fraction
+        if not frac:
             return all_idx, all_idx[:0]
         from sklearn.model_selection import train_test_split
 
-        n_val = int(np.ceil(self.validation_fraction * n))
+        n_val = int(np.ceil(frac * n))
         if n_val < 1 or n - n_val < 2:
             raise RamancamError(
                 f"validation_fraction must leave spectra for both training and validation; "
-                f"got {self.validation_fraction} of {n} spectra.")
+                f"got {frac} of {n} spectra.")
         counts = np.bincount(y_idx)
         strat = y_idx if counts.min() >= 2 and n_val >= counts.size else None
         tr, va = train_test_split(all_idx, test_size=n_val, random_state=seed, stratify=strat)
@@ -389,7 +440,7 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
 
     def _train(self, module: RamanCNN, X: torch.Tensor, y: torch.Tensor,
                tr_idx: NDArray[np.intp], va_idx: NDArray[np.intp],
-               gen: torch.Generator) -> None:
+               gen: torch.Generator, amounts: dict[str, Any]) -> None:
         import torch
         from torch.nn import functional as F
         from tqdm.auto import tqdm
@@ -400,8 +451,7 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
         opt = adam(module.parameters(), lr=float(self.lr), weight_decay=float(self.weight_decay))
         tr = torch.as_tensor(tr_idx, dtype=torch.long)
         n_tr = tr.numel()
-        augment = any((self.augment_noise, self.augment_shift, self.augment_baseline,
-                       self.augment_scale))
+        augment = any(amounts.values())
         sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=int(self.epochs))
                  if self.lr_schedule == "cosine" else None)
         best_loss, best_state, best_epoch, waited = np.inf, None, 0, 0
@@ -419,10 +469,10 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
                 b = order[start:start + int(self.batch_size)]
                 xb, yb = X[b], y[b]
                 if augment:
-                    xb = _augment(xb, noise=float(self.augment_noise),
-                                  shift=int(self.augment_shift),
-                                  baseline=float(self.augment_baseline),
-                                  scale=float(self.augment_scale), gen=gen)
+                    xb = _augment(xb, noise=float(amounts["augment_noise"]),
+                                  shift=int(amounts["augment_shift"]),
+                                  baseline=float(amounts["augment_baseline"]),
+                                  scale=float(amounts["augment_scale"]), gen=gen)
                 if bf16_cpu:
                     logits = fast_forward(module, xb, bf16=True)
                 else:
@@ -685,6 +735,9 @@ class CVResult:
     oof_novelty : ndarray of shape (n_spectra,)
         Out-of-fold novelty scores, each from a scorer fitted on that fold's training part
         (NaN where never tested or without novelty detection).
+    augment_chosen : list of bool or None
+        Per fold, whether the fold's network decided to train with augmentation
+        (``augment_select``); ``None`` where there was nothing to decide.
     """
 
     classes: list[str]
@@ -700,6 +753,7 @@ class CVResult:
     kind: str = "kfold"
     oof_logits: NDArray[np.float64] = field(default_factory=lambda: np.empty((0, 0)))
     oof_novelty: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
+    augment_chosen: list[bool | None] = field(default_factory=list)
 
     @property
     def mean(self) -> float:
@@ -753,6 +807,7 @@ class CVResult:
             "n_folds": len(self.fold_accuracy),
             "fold_sizes": [list(map(int, s)) for s in self.fold_sizes],
             "fold_accuracy": [float(a) for a in self.fold_accuracy],
+            "augment_chosen": list(self.augment_chosen),
             "mean": self.mean,
             "std": self.std,
             "pooled_accuracy": None if not np.isfinite(self.accuracy) else self.accuracy,
@@ -855,6 +910,8 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
         acc = float(np.mean(pred == labels[te]))
         result.fold_accuracy.append(acc)
         result.fold_sizes.append((int(tr.size), int(te.size)))
+        choice = est.augment_choice_
+        result.augment_chosen.append(None if choice is None else bool(choice["augment"]))
         for name, base in baselines.items():
             b = clone(base).fit(X[tr], labels[tr])
             result.baselines[name].append(float(np.mean(
