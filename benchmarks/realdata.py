@@ -351,7 +351,7 @@ def _run_set(spec: SetSpec, seeds: list[int], quick: bool, paper_seeds: list[int
         params = {**estimator_params(a), "verbose": False}
         if quick:
             params.update(QUICK_NET)
-        folds_acc, fit_s = [], []
+        folds_acc, fit_s, chosen = [], [], []
         for i, seed in enumerate(seeds if cname == "default" else paper_seeds):
             compare = cname == "default" and i == 0
             cv = cross_validate(data, estimator_params={**params, "random_state": seed},
@@ -359,6 +359,7 @@ def _run_set(spec: SetSpec, seeds: list[int], quick: bool, paper_seeds: list[int
                                 train_value=a.train_value, seed=0, compare=compare,
                                 keep_models=True)
             folds_acc.append(cv.fold_accuracy)
+            chosen.append(list(cv.augment_chosen))
             fit_s += [float(m.fit_time_) for m in cv.models]
             row["fold_sizes"] = [list(map(int, s)) for s in cv.fold_sizes]
             if compare:
@@ -369,12 +370,14 @@ def _run_set(spec: SetSpec, seeds: list[int], quick: bool, paper_seeds: list[int
             else:
                 cv.models.clear()
             print(f"  {spec.name} / {spec.split}: {cname} seed {seed}: "
-                  f"{np.mean(cv.fold_accuracy):.3f}", file=sys.stderr, flush=True)
+                  f"{np.mean(cv.fold_accuracy):.3f} (augmentation per fold: "
+                  f"{cv.augment_chosen})", file=sys.stderr, flush=True)
         per_fold = np.mean(np.asarray(folds_acc), axis=0)
         row["models"][f"CNN {cname}"] = {
             "folds": [float(v) for v in per_fold],
             "per_seed": [float(np.mean(f)) for f in folds_acc],
-            "seeds": list(seeds if cname == "default" else paper_seeds)}
+            "seeds": list(seeds if cname == "default" else paper_seeds),
+            "augment_chosen": chosen}
         row["fit_s"][f"CNN {cname}"] = float(np.mean(fit_s))
     for m in row["models"].values():
         a = np.asarray(m["folds"])
@@ -434,6 +437,22 @@ def _ok(v: float | None, bar: float) -> str:
     return f"{v:.3f} {'pass' if v >= bar else 'FAIL'}"
 
 
+OLDER = "(*)"
+
+
+def _older(row: dict[str, Any]) -> str:
+    """A mark for rows whose default CNN predates ``--augment auto``."""
+    d = row.get("models", {}).get("CNN default", {})
+    return "" if "skipped" in row or "augment_chosen" in d else f" {OLDER}"
+
+
+def _augment_note(d: dict[str, Any]) -> str:
+    chosen = [c for seed in d.get("augment_chosen", []) for c in seed if c is not None]
+    if "augment_chosen" not in d:
+        return ""
+    return f"; augmentation chosen in {sum(chosen)} of {len(chosen)} fold fits"
+
+
 def report(rows: list[dict[str, Any]], fig3: dict[str, Any], meta: dict[str, Any]) -> str:
     models = ["CNN default", "CNN paper", "PCA+SVM", "PLS-DA", "library"]
     lines = [
@@ -461,7 +480,8 @@ def report(rows: list[dict[str, Any]], fig3: dict[str, Any], meta: dict[str, Any
             skipped.append(r)
             continue
         cells = [_pm(r["models"][m]) if m in r["models"] else "-" for m in models]
-        lines.append(f"| {r['set']} | {r['split']} | {r['n']} | " + " | ".join(cells)
+        lines.append(f"| {r['set']}{_older(r)} | {r['split']} | {r['n']} | "
+                     + " | ".join(cells)
                      + f" | {r['winner']} | " + " | ".join(
                          f"{r['fit_s'][k]:.1f}" if k in r["fit_s"] else "-"
                          for k in ("CNN default", "CNN paper")) + " |")
@@ -476,7 +496,10 @@ def report(rows: list[dict[str, Any]], fig3: dict[str, Any], meta: dict[str, Any
                      + (f"(seeds {', '.join(map(str, p['seeds']))}) "
                         + ", ".join(f"{v:.3f}" for v in p["per_seed"])
                         + (f", from {r['paper_from']}" if r.get("paper_from") else "")
-                        if p else "not run"))
+                        if p else "not run") + _augment_note(d))
+    if any(_older(r) for r in rows if "skipped" not in r):
+        lines += ["", f"{OLDER}: run before `--augment auto` became the default: its default "
+                  "CNN is today's without augmentation (`--augment off`); not rerun since."]
     if skipped:
         lines += ["", "Skipped:", ""]
         lines += [f"- {r['set']} / {r['split']}: {r['skipped']}" for r in skipped]

@@ -36,6 +36,8 @@ def test_quick_benchmark_writes_the_table_and_the_map_checks(shared_data, tmp_pa
     closer = amino.rstrip(" |").split("|")[-1].strip().split(" / ")
     assert len(closer) == 2 and "-" not in closer  # both maps: fc / ig-bands
     assert "ig-bands map:" in text  # Fig. 3 pointing of the input-resolution map
+    # the default's per-fold augmentation decisions are counted, and the rows are current
+    assert text.count("augmentation chosen in ") == 2 and "(*)" not in text
 
 
 def test_merge_takes_the_paper_preset_from_an_earlier_run_and_recomputes_the_winner(
@@ -69,4 +71,7 @@ def test_merge_takes_the_paper_preset_from_an_earlier_run_and_recomputes_the_win
     assert merged["models"]["CNN default"]["mean"] == 0.90
     assert merged["models"]["CNN paper"]["mean"] == 0.95
     assert merged["winner"] == "CNN paper"
-    assert "paper (seeds 0) 0.950, from an earlier run" in out.read_text()
+    text = out.read_text()
+    assert "paper (seeds 0) 0.950, from an earlier run" in text
+    # a row without augmentation decisions predates --augment auto and is marked
+    assert "| s (*) | k-fold |" in text and "(*): run before `--augment auto`" in text

@@ -96,9 +96,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="L2 weight decay for Adam (default 0)")
     t.add_argument("--augment", choices=AUGMENT_MODES,
                    help="training augmentation (the four amounts below): 'auto' decides per "
-                        "fit, by training with and without it on 80 %% of the training part "
-                        "and keeping the better on the other 20 %% (about 2.6x the time of "
-                        "one fit); 'on' always; 'off' never (tuned auto, paper off)")
+                        "fit, by training with and without it on an 80/20 split of the "
+                        "training part and keeping the better (about 2.6x the time of one "
+                        "fit); 'on' always; 'off' never (tuned auto, paper off)")
     t.add_argument("--augment-noise", type=float, metavar="X",
                    help="augmentation: Gaussian noise, sd relative to each spectrum's "
                         "maximum (tuned 0.01, paper 0)")
