@@ -311,9 +311,13 @@ def run(args: argparse.Namespace) -> int:
         final = CNNClassifier(**params).fit(data.X, raw.labels)
         train_idx = np.arange(len(data))
     print("\n".join(_calibrate(final, cv, data, params, args, split)))
-    per_epoch = final.fit_time_ / max(final.n_epochs_, 1)
+    choice = final.augment_choice_
+    select_s = 0.0 if choice is None else float(choice["fit_s"])
+    per_epoch = (final.fit_time_ - select_s) / max(final.n_epochs_, 1)
     print(f"\nfinal model: {final.n_epochs_} epochs, {final.fit_time_:.1f} s "
-          f"({per_epoch:.2f} s/epoch) on {train_idx.size} spectra")
+          f"({per_epoch:.2f} s/epoch"
+          + (f"; {select_s:.1f} s of it for the augmentation decision" if choice else "")
+          + f") on {train_idx.size} spectra")
     if final.augment_choice_ is not None:
         print(augment_line(final.augment_choice_, cv.augment_chosen))
     summary = training_summary(raw[train_idx], source=str(args.data))
