@@ -88,7 +88,7 @@ def _swa_classifier(start: float = 0.5) -> Any:
 
     class SWAClassifier(CNNClassifier):
         def _train(self, module: Any, X: Any, y: Any, tr_idx: Any, va_idx: Any,
-                   gen: Any) -> None:
+                   gen: Any, amounts: dict[str, Any]) -> None:
             from torch.optim.optimizer import register_optimizer_step_post_hook
             from torch.optim.swa_utils import AveragedModel
 
@@ -103,7 +103,7 @@ def _swa_classifier(start: float = 0.5) -> Any:
 
             handle = register_optimizer_step_post_hook(hook)
             try:
-                super()._train(module, X, y, tr_idx, va_idx, gen)
+                super()._train(module, X, y, tr_idx, va_idx, gen, amounts)
             finally:
                 handle.remove()
             if int(avg.n_averaged) > 0:

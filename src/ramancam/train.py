@@ -29,6 +29,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from .augment import AUGMENT_PARAMS, augment_batch, choose_augment
 from .errors import RamancamError
 from .novelty import NoveltyMixin
 from .spectra import Spectra
@@ -44,8 +45,6 @@ __all__ = ["CNNClassifier", "CVResult", "cross_validate", "make_splits"]
 EVAL_BATCH = 256
 LR_SCHEDULES = ("constant", "cosine")
 INPUT_SCALINGS = ("none", "center")
-#: The augmentation amounts (``CNNClassifier`` parameters) that ``augment_select`` switches.
-AUGMENT_PARAMS = ("augment_noise", "augment_shift", "augment_baseline", "augment_scale")
 
 
 def _validate_data(est: BaseEstimator, X: Any, y: Any = "no_validation", *, reset: bool
@@ -79,41 +78,6 @@ def _resolve_device(device: str) -> torch.device:
             f"device must be available; got {device!r} but torch sees no CUDA GPU. "
             "Use device='cpu' or 'auto'.")
     return dev
-
-
-def _augment(xb: torch.Tensor, *, noise: float, shift: int, baseline: float, scale: float,
-             gen: torch.Generator) -> torch.Tensor:
-    """Light, label-preserving augmentation of one batch ``(b, 1, L)`` (training only).
-
-    Amplitudes are relative to each spectrum's maximum absolute value, so the same settings
-    suit raw counts and max-normalised spectra alike.
-    """
-    import torch
-
-    b, _, length = xb.shape
-    dev = xb.device
-
-    def rand(*shape: int) -> torch.Tensor:  # draws on CPU from the seeded generator
-        return torch.rand(*shape, generator=gen).to(dev)
-
-    peak = xb.abs().amax(dim=2, keepdim=True).clamp_min(1e-12)
-    out = xb
-    if shift:
-        # Shift each spectrum by an integer number of points, repeating the edge value.
-        s = torch.randint(-shift, shift + 1, (b, 1), generator=gen).to(dev)
-        idx = (torch.arange(length, device=dev)[None, :] - s).clamp(0, length - 1)
-        out = torch.gather(out[:, 0, :], 1, idx)[:, None, :]
-    if scale:
-        out = out * (1.0 + scale * (2.0 * rand(b, 1, 1) - 1.0))
-    if baseline:
-        # A random straight line, the kind of residual a linear baseline step leaves behind.
-        t = torch.linspace(-1.0, 1.0, length, device=dev)[None, None, :]
-        off = baseline * (2.0 * rand(b, 1, 1) - 1.0)
-        slope = baseline * (2.0 * rand(b, 1, 1) - 1.0)
-        out = out + peak * (off + slope * t)
-    if noise:
-        out = out + peak * noise * torch.randn(b, 1, length, generator=gen).to(dev)
-    return out
 
 
 class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
@@ -365,7 +329,7 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
         amounts = {k: getattr(self, k) for k in AUGMENT_PARAMS}
         self.augment_choice_: dict[str, Any] | None = None
         if self.augment_select and any(amounts.values()):
-            self.augment_choice_ = self._choose_augment(Xa, ya, y_idx, seed)
+            self.augment_choice_ = choose_augment(self, Xa, ya, y_idx, seed)
             if not self.augment_choice_["augment"]:
                 amounts = dict.fromkeys(AUGMENT_PARAMS, 0)
 
@@ -393,30 +357,6 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
         self._fit_novelty(Xa, ya, y_idx, tr_idx, va_idx, seed)
         self.fit_time_ = time.perf_counter() - t0
         return self
-
-    def _choose_augment(self, Xa: NDArray[Any], ya: NDArray[Any], y_idx: NDArray[np.intp],
-                        seed: int) -> dict[str, Any]:
-        """``augment_select``: train with and without the augmentation on an inner split of
-        the training spectra and return the decision with its validation scores."""
-        t0 = time.perf_counter()
-        tr, va = self._validation_split(y_idx, seed, fraction=self.validation_fraction or 0.2)
-        inner = {**self.get_params(), "augment_select": False, "novelty": None,
-                 "calibration_cv": 0, "verbose": False, "validation_fraction": 0.0,
-                 "random_state": seed}
-        acc, loss = {}, {}
-        for name in ("off", "on"):
-            kw = inner if name == "on" else {**inner, **dict.fromkeys(AUGMENT_PARAMS, 0)}
-            est = CNNClassifier(**kw).fit(Xa[tr], ya[tr])
-            proba = est.predict_proba(Xa[va])
-            col = {c: i for i, c in enumerate(est.classes_.tolist())}
-            # a validation class missing from the inner training part scores probability 0
-            p_true = np.array([proba[i, col[c]] if c in col else 0.0
-                               for i, c in enumerate(ya[va].tolist())])
-            acc[name] = float(np.mean(est.classes_[proba.argmax(axis=1)] == ya[va]))
-            loss[name] = float(-np.mean(np.log(np.clip(p_true, 1e-12, None))))
-        on = acc["on"] > acc["off"] or (acc["on"] == acc["off"] and loss["on"] < loss["off"])
-        return {"augment": bool(on), "val_accuracy": acc, "val_loss": loss,
-                "n_val": int(va.size), "fit_s": time.perf_counter() - t0}
 
     def _validation_split(self, y_idx: NDArray[np.intp], seed: int,
                           fraction: float | None = None
@@ -469,10 +409,10 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
                 b = order[start:start + int(self.batch_size)]
                 xb, yb = X[b], y[b]
                 if augment:
-                    xb = _augment(xb, noise=float(amounts["augment_noise"]),
-                                  shift=int(amounts["augment_shift"]),
-                                  baseline=float(amounts["augment_baseline"]),
-                                  scale=float(amounts["augment_scale"]), gen=gen)
+                    xb = augment_batch(xb, noise=float(amounts["augment_noise"]),
+                                       shift=int(amounts["augment_shift"]),
+                                       baseline=float(amounts["augment_baseline"]),
+                                       scale=float(amounts["augment_scale"]), gen=gen)
                 if bf16_cpu:
                     logits = fast_forward(module, xb, bf16=True)
                 else:
