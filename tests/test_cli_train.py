@@ -121,6 +121,10 @@ def test_predict_writes_probabilities_and_accuracy(model_file, peaks_file, tmp_p
     np.testing.assert_array_equal(proba, load(model_file).predict_proba(s))
     acc = np.mean([r["predicted"] == r["true"] for r in rows])
     assert f"accuracy: {acc:.4f}" in text
+    # every label is known to the model: the flagged count is of false alarms only
+    n_flag = sum(r["unknown"] == "true" for r in rows)
+    assert f"flagged unknown: {n_flag}/12 spectra, all with known labels" in text
+    assert "does not know" not in text
 
 
 def test_predict_unlabelled_to_stdout(model_file, peaks_file, tmp_path, capsys):

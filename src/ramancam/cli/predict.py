@@ -163,7 +163,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"note: labels not known to the model count as wrong: {unknown}",
                   file=report)
         if bundle.novelty is not None:
-            print(f"flagged unknown: {seen[False][1]}/{seen[False][0]} spectra with labels the "
-                  f"model does not know, {seen[True][1]}/{seen[True][0]} with known labels",
-                  file=report)
+            parts = [f"{seen[False][1]}/{seen[False][0]} spectra with labels the model does "
+                     "not know"] if seen[False][0] else []
+            parts.append(f"{seen[True][1]}/{seen[True][0]} "
+                         + ("with known labels" if parts else "spectra, all with known labels"))
+            print("flagged unknown: " + ", ".join(parts), file=report)
     return 0
