@@ -71,13 +71,13 @@ LEVERS: dict[str, dict[str, Any]] = {
     "aug+ep200": {"augment_shift": 3, "augment_baseline": 0.05, "augment_scale": 0.1,
                   "augment_noise": 0.01, "epochs": 200},
     # train's --augment auto: the augmentation `aug` chosen or not on an inner 80/20 split
-    "auto": {"augment_shift": 3, "augment_baseline": 0.05, "augment_scale": 0.1,
-             "augment_noise": 0.01, "augment_select": True},
+    "auto": {},
     # the older 32 filters x 32 network, alone and with the augmentation
     "k32": {"n_filters": 32, "filter_size": 32},
-    "k32+aug": {"n_filters": 32, "filter_size": 32, "augment_shift": 3,
-                "augment_baseline": 0.05, "augment_scale": 0.1, "augment_noise": 0.01},
+    "k32+aug": {},
 }
+LEVERS["auto"] = {**LEVERS["aug"], "augment_select": True}
+LEVERS["k32+aug"] = {**LEVERS["k32"], **LEVERS["aug"]}
 QUICK_NET = {"n_filters": 4, "fc_width": 8, "epochs": 4}
 
 

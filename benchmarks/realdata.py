@@ -447,9 +447,9 @@ def _older(row: dict[str, Any]) -> str:
 
 
 def _augment_note(d: dict[str, Any]) -> str:
-    chosen = [c for seed in d.get("augment_chosen", []) for c in seed if c is not None]
     if "augment_chosen" not in d:
         return ""
+    chosen = [c for seed in d["augment_chosen"] for c in seed if c is not None]
     return f"; augmentation chosen in {sum(chosen)} of {len(chosen)} fold fits"
 
 

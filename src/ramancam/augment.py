@@ -19,10 +19,20 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["AUGMENT_PARAMS", "augment_batch", "choose_augment"]
+__all__ = ["AUGMENT_PARAMS", "augment_batch", "choose_augment", "decided_params"]
 
 #: The augmentation amounts (``CNNClassifier`` parameters) that ``augment_select`` switches.
 AUGMENT_PARAMS = ("augment_noise", "augment_shift", "augment_baseline", "augment_scale")
+
+
+def decided_params(choice: dict[str, Any] | None) -> dict[str, Any]:
+    """Classifier parameters that repeat a decision of :func:`choose_augment` without
+    making it again: no selection, and no amounts when the decision was "off" (empty when
+    there was no decision)."""
+    if choice is None:
+        return {}
+    return {"augment_select": False,
+            **({} if choice["augment"] else dict.fromkeys(AUGMENT_PARAMS, 0))}
 
 
 def augment_batch(xb: torch.Tensor, *, noise: float, shift: int, baseline: float,

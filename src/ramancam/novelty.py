@@ -604,14 +604,10 @@ def cross_fit(estimator: Any, X: NDArray[Any], y: NDArray[Any], *, folds: int = 
     logits = np.zeros((y_idx.size, classes.size))
     scores = None if estimator.get_params().get("novelty") is None else np.zeros(y_idx.size)
     fold_of = np.full(y_idx.size, -1, dtype=np.int64)
+    from .augment import decided_params
+
     # A fitted estimator's augmentation decision is kept, not made again in every fold.
-    choice = getattr(estimator, "augment_choice_", None)
-    fixed: dict[str, Any] = {}
-    if choice is not None:
-        fixed["augment_select"] = False
-        if not choice["augment"]:
-            fixed.update(augment_noise=0.0, augment_shift=0, augment_baseline=0.0,
-                         augment_scale=0.0)
+    fixed = decided_params(getattr(estimator, "augment_choice_", None))
     split = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     for f, (tr, te) in enumerate(split.split(np.zeros((y_idx.size, 1)), y_idx)):
         est = clone(estimator).set_params(calibration_cv=0, **fixed).fit(X[tr], y[tr])

@@ -151,9 +151,10 @@ def estimator_params(args: argparse.Namespace) -> dict[str, Any]:
         v = getattr(args, name, None)
         return preset[name] if v is None else v
 
+    from ..augment import AUGMENT_PARAMS
+
     mode = pick("augment")
-    amounts = {k: (0 if mode == "off" else pick(k)) for k in
-               ("augment_noise", "augment_shift", "augment_baseline", "augment_scale")}
+    amounts = {k: (0 if mode == "off" else pick(k)) for k in AUGMENT_PARAMS}
     return {"n_filters": pick("filters"), "filter_size": pick("filter_size"),
             "n_blocks": args.blocks, "fc_width": args.fc_width,
             "fc_activation": args.fc_activation, "dropout": args.dropout,
@@ -318,8 +319,8 @@ def run(args: argparse.Namespace) -> int:
           f"({per_epoch:.2f} s/epoch"
           + (f"; {select_s:.1f} s of it for the augmentation decision" if choice else "")
           + f") on {train_idx.size} spectra")
-    if final.augment_choice_ is not None:
-        print(augment_line(final.augment_choice_, cv.augment_chosen))
+    if choice is not None:
+        print(augment_line(choice, cv.augment_chosen))
     summary = training_summary(raw[train_idx], source=str(args.data))
     save(args.out, estimator=final, recipe=recipe, grid=grid,
          classes=[str(c) for c in final.classes_], training_summary=summary, cv=cv,
