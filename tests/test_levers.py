@@ -69,5 +69,10 @@ def test_quick_run_writes_rows_with_the_ensemble_cost(levers, shared_data, tmp_p
     rows = {r["lever"]: r for r in json.loads(out.read_text())["rows"]}
     assert set(rows) == {"default", "ens3", "swa"}
     assert all(0.0 <= r["mean"] <= 1.0 for r in rows.values())
-    assert rows["ens3"]["fit_s"] > 2 * rows["default"]["fit_s"]  # 3 networks per seed
+    # the ensemble's cost is that of its 3 networks (default seeds 0, 1, 2), taken from the
+    # cache rather than compared by wall time, which varies with the machine's load
+    members = [json.loads((tmp_path / "cache" / f"drug-mabs-quick-default-s{s}.json")
+                          .read_text()) for s in range(3)]
+    assert rows["ens3"]["fit_s"] == pytest.approx(sum(np.mean(m["fit_s"]) for m in members))
+    assert rows["ens3"]["fit_s"] > rows["default"]["fit_s"]
     assert rows["default"]["time_factor"] == pytest.approx(1.0)
