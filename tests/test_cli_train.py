@@ -224,6 +224,31 @@ def test_train_fixed_split_and_paper_recipe(tmp_path, capsys):
     assert "resampling grid must lie within" in capsys.readouterr().err
 
 
+def test_train_with_groups_decides_and_thresholds_by_whole_groups(tmp_path, capsys):
+    from ramancam.simulate import peak_position_set
+
+    s = peak_position_set(12, n_channels=80, positions=(20, 50), rng=4)
+    s.meta["sample"] = np.repeat(np.arange(8), 3)  # 4 samples per class, 3 spectra each
+    data, out = tmp_path / "reps.csv", tmp_path / "m.ramancam"
+    write_table(s, data)
+    assert main(["train", str(data), "--label-col", "label", *FAST, "--folds", "2",
+                 "--group-col", "sample", "--no-compare", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    aug = next(ln for ln in text.splitlines() if ln.startswith("augmentation: "))
+    choice = load(out).info["settings"]["augment_choice"]
+    assert f"on {choice['n_val']} training spectra of {choice['val_groups']} held-out " \
+           "groups:" in aug
+    assert choice["n_val"] == 3 * choice["val_groups"]  # whole samples
+    # the threshold comes from leave-one-sample-out scores
+    from ramancam.novelty import conformal_threshold
+
+    model = load(out)
+    groups = s.meta["sample"].astype(str)
+    assert model.threshold == pytest.approx(
+        conformal_threshold(model.novelty.loo_scores(groups), 0.05))
+    assert model.threshold > conformal_threshold(model.novelty.loo_scores(), 0.05)
+
+
 def test_train_errors(peaks_file, tmp_path, capsys):
     out = str(tmp_path / "m.ramancam")
     assert main(["train", str(peaks_file), *FAST, "--out", out]) == 2

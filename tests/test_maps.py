@@ -12,7 +12,13 @@ from matplotlib.image import imread
 from ramancam.errors import RamancamError
 from ramancam.io import read, read_long_map, read_table, write_table
 from ramancam.maps import MapGrid, grid_of, has_positions, infer_grid, with_positions
-from ramancam.maps.folds import SpatialBlockKFold, block_ids, default_block_size, spatial_splits
+from ramancam.maps.folds import (
+    SpatialBlockKFold,
+    block_ids,
+    default_block_size,
+    spatial_groups,
+    spatial_splits,
+)
 from ramancam.maps.images import MISSING_COLOR, class_colors, write_map_images
 from ramancam.spectra import Spectra
 
@@ -319,6 +325,19 @@ def test_spatial_folds_keep_test_neighbourhoods_out_of_training(buffer):
                        np.abs(g.iy[tr][:, None] - g.iy[te][None, :]))
         assert d.min() > buffer
         assert len(set(s.labels[tr])) >= 2
+
+
+@pytest.mark.parametrize("block_size", [None, 3])
+def test_spatial_groups_are_the_blocks_the_folds_are_made_of(block_size):
+    s = _labelled_map()
+    groups = spatial_groups(s, n_splits=4, block_size=block_size)
+    assert groups.shape == (len(s),)
+    side = block_size or default_block_size(len(s), 4)
+    assert np.unique(groups).size == -(-20 // side) * -(-14 // side)
+    for _, te in spatial_splits(s, n_splits=4, block_size=block_size, buffer=0,
+                                random_state=0):
+        inside = np.isin(groups, groups[te])
+        assert inside.sum() == te.size  # every block is tested whole
 
 
 def test_spatial_block_kfold_in_scikit_learn(rng):

@@ -4,6 +4,7 @@ synthetic map into a folder, info's grid line, --xy-cols."""
 from __future__ import annotations
 
 import csv
+import re
 
 import numpy as np
 import pytest
@@ -58,6 +59,9 @@ def test_train_prints_spatial_cv_table(trained, capsys):
                  "--out", str(d / "one-epoch.ramancam")]) == 0
     out = capsys.readouterr().out
     assert "accuracy (2-fold spatial CV):" in out
+    # the augmentation is decided on whole 3 x 3 blocks of the training part held out
+    aug = next(ln for ln in out.splitlines() if ln.startswith("augmentation: "))
+    assert re.search(r"inner validation on \d+ training spectra of \d+ held-out groups", aug)
     lines = out.splitlines()
     head = lines.index("fold    train   test            CNN")
     rows = [ln.split() for ln in lines[head + 1:head + 3]]

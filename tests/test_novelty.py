@@ -366,3 +366,70 @@ def test_cli_train_refuses_a_bad_novelty_rate(tmp_path, capsys):
                  "--no-compare", "--novelty-rate", "1.5", "--out", str(tmp_path / "m")]) == 2
     assert "error: novelty_rate must be a number in (0, 1); got 1.5" in capsys.readouterr().err
     assert not (tmp_path / "m").exists()
+
+
+def _replicates(n_samples, classes, rng, k=3):
+    """``k`` measurements of each sample (the same spectrum with 0.5 % fresh noise), with
+    the sample as group."""
+    base, y = simulate(n_samples, classes, rng)
+    X = np.repeat(base, k, 0) + 0.005 * rng.standard_normal((base.shape[0] * k, N_POINTS))
+    return X, np.repeat(y, k), np.repeat(np.arange(base.shape[0]), k)
+
+
+def test_leave_one_group_out_scores_keep_the_rate_with_replicates():
+    # Three replicates per sample: leaving one spectrum out still leaves its twins, so the
+    # threshold comes out far too low and new samples of known substances are flagged;
+    # leaving the whole sample out keeps the promised rate.
+    rng = np.random.default_rng(3)
+    per_spectrum, per_group = [], []
+    for _ in range(20):
+        X, _, g = _replicates(10, "abc", rng)
+        scorer = NoveltyScorer("hqi").fit(X, np.zeros(len(X), int), np.zeros((len(X), 0)))
+        Xk, _, _ = _replicates(100, "abc", rng, k=1)
+        s = scorer.score(Xk, np.zeros((len(Xk), 1)), None)
+        per_spectrum.append(np.mean(s > conformal_threshold(scorer.loo_scores(), 0.05)))
+        per_group.append(np.mean(s > conformal_threshold(scorer.loo_scores(g), 0.05)))
+    assert np.mean(per_spectrum) > 0.5
+    assert 0.02 < np.mean(per_group) <= 0.1  # 20 draws of 300 fresh known spectra
+
+
+def test_leave_one_group_out_scores_skip_the_whole_group():
+    rng = np.random.default_rng(4)
+    X, _, g = _replicates(4, "ab", rng)
+    scorer = NoveltyScorer("hqi").fit(X, np.zeros(len(X), int), np.zeros((len(X), 0)))
+    loo = scorer.loo_scores(g)
+    for i in (0, 5, 23):
+        others = g != g[i]
+        rest = NoveltyScorer("hqi").fit(X[others], np.zeros(others.sum(), int),
+                                        np.zeros((others.sum(), 0)))
+        assert loo[i] == pytest.approx(rest.score(X[i:i + 1], np.zeros((1, 1)), None)[0],
+                                       abs=1e-9)
+    assert np.isnan(scorer.loo_scores(np.zeros(len(X), int))).all()  # one group: no others
+    with pytest.raises(RamancamError, match="groups must hold one value per spectrum"):
+        scorer.loo_scores(g[:-1])
+
+
+def test_classifier_threshold_and_calibration_folds_follow_the_groups(monkeypatch):
+    import ramancam.novelty as nov
+
+    rng = np.random.default_rng(5)
+    X, y, g = _replicates(8, "abc", rng)
+    plain = CNNClassifier(**{**TINY, "epochs": 2}, random_state=0).fit(X, y)
+    grouped = CNNClassifier(**{**TINY, "epochs": 2}, random_state=0).fit(X, y, groups=g)
+    assert grouped.novelty_threshold_ == conformal_threshold(
+        grouped.novelty_scorer_.loo_scores(g), 0.05)
+    assert grouped.novelty_threshold_ > plain.novelty_threshold_  # twins no longer count
+    folds = []
+    orig = nov.kfold
+
+    def spy(y_idx, k, seed, groups=None):
+        out = orig(y_idx, k, seed, groups)
+        folds.append((groups, out))
+        return out
+    monkeypatch.setattr(nov, "kfold", spy)
+    CNNClassifier(**{**TINY, "epochs": 2}, calibration_cv=3, random_state=0).fit(
+        X, y, groups=g)
+    (seen, pairs), = folds
+    assert seen is not None and len(pairs) == 3
+    for tr, te in pairs:
+        assert not set(seen[tr]) & set(seen[te])

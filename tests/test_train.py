@@ -140,14 +140,77 @@ def test_cross_fit_reuses_the_fitted_models_augmentation_decision(monkeypatch):
     seen = []
     orig = CNNClassifier.fit
 
-    def spy(self, X, y):
+    def spy(self, X, y, groups=None):
         seen.append((self.augment_select, self.augment_shift))
-        return orig(self, X, y)
+        return orig(self, X, y, groups)
 
     monkeypatch.setattr(CNNClassifier, "fit", spy)
     cross_fit(est, s.X, s.labels, folds=2, seed=0)
     want = (False, 12 if est.augment_choice_["augment"] else 0)
     assert seen == [want, want]
+
+
+def test_inner_splits_keep_groups_together():
+    from sklearn.model_selection import train_test_split
+
+    from ramancam.inner import holdout, kfold
+
+    y = np.repeat(np.arange(3), 20)
+    groups = np.repeat(np.arange(15), 4)  # 5 samples per class, 4 replicates each
+    tr, va = holdout(y, 0.2, 0, groups)
+    assert not set(groups[tr]) & set(groups[va])
+    assert set(y[va]) == {0, 1, 2} and 8 <= va.size <= 16  # about a fifth, by whole groups
+    for tr, te in kfold(y, 3, 0, groups):
+        assert not set(groups[tr]) & set(groups[te]) and tr.size + te.size == 60
+    # without groups (or with one) the split is the stratified split by spectrum it was
+    want = train_test_split(np.arange(60), test_size=12, random_state=0, stratify=y)
+    for g in (None, np.zeros(60)):
+        tr, va = holdout(y, 0.2, 0, g)
+        assert (va == np.sort(want[1])).all() and (tr == np.sort(want[0])).all()
+
+
+def test_augment_select_holds_out_whole_groups(monkeypatch):
+    s = small_set(12)
+    groups = np.repeat(np.arange(12), 3)  # 4 samples per class, 3 spectra each
+    seen = []
+    orig = CNNClassifier._validation_split
+
+    def spy(self, y_idx, seed, fraction=None, groups=None):
+        out = orig(self, y_idx, seed, fraction, groups)
+        seen.append((groups, out))
+        return out
+    monkeypatch.setattr(CNNClassifier, "_validation_split", spy)
+    est = CNNClassifier(**TINY, **AUG, augment_select=True, random_state=0).fit(
+        s.X, s.labels, groups=groups)
+    choice = est.augment_choice_
+    inner = [(g, out) for g, out in seen if out[1].size]  # the decision's split
+    (g, (tr, va)), = inner
+    assert g is not None and not set(g[tr]) & set(g[va])
+    assert choice["n_val"] == va.size and choice["val_groups"] == np.unique(g[va]).size
+    assert CNNClassifier(**TINY, **AUG, augment_select=True, random_state=0).fit(
+        s.X, s.labels).augment_choice_["val_groups"] is None
+    with pytest.raises(RamancamError, match="groups must hold one value per spectrum"):
+        CNNClassifier(**TINY, random_state=0).fit(s.X, s.labels, groups=groups[:-1])
+
+
+def test_cross_validate_gives_each_fit_its_training_groups(monkeypatch):
+    s = small_set(8)
+    s.meta["sample"] = np.repeat(np.arange(12), 2)
+    seen = []
+    orig = CNNClassifier.fit
+
+    def spy(self, X, y, groups=None):
+        seen.append((len(y), None if groups is None else np.asarray(groups).copy()))
+        return orig(self, X, y, groups)
+    monkeypatch.setattr(CNNClassifier, "fit", spy)
+    cv = cross_validate(s, estimator_params=TINY, folds=3, group_col="sample", compare=False)
+    for (n, g), (tr, _) in zip(seen, make_splits(s, folds=3, group_col="sample"),
+                               strict=True):
+        assert n == tr.size and (g == s.meta["sample"][tr].astype(str)).all()
+    assert cv.kind == "group"
+    seen.clear()
+    cross_validate(s, estimator_params=TINY, folds=3, compare=False)
+    assert [g for _, g in seen] == [None, None, None]
 
 
 def test_augment_select_must_be_a_bool():
@@ -307,9 +370,9 @@ def test_compare_uses_exactly_the_same_folds(monkeypatch):
     cnn_fits: list[tuple[int, ...]] = []
     orig = CNNClassifier.fit
 
-    def cnn_fit(self, X, y):
+    def cnn_fit(self, X, y, groups=None):
         cnn_fits.append(tuple(np.round(np.asarray(X)[:, :3].sum(axis=1), 9)))
-        return orig(self, X, y)
+        return orig(self, X, y, groups)
     monkeypatch.setattr(CNNClassifier, "fit", cnn_fit)
     s = small_set(6)
     cv = cross_validate(s, estimator_params=TINY, folds=3, compare=True)

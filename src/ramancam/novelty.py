@@ -52,6 +52,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .errors import RamancamError
+from .inner import check_groups, kfold
 
 if TYPE_CHECKING:
     from .model import RamanCNN
@@ -207,8 +208,16 @@ class NoveltyScorer:
         held-out scores for the threshold."""
         return self.method == "hqi"
 
-    def loo_scores(self) -> NDArray[np.float64]:
+    def loo_scores(self, groups: ArrayLike | None = None) -> NDArray[np.float64]:
         """Leave-one-out scores of the training spectra: each against all the others.
+
+        Parameters
+        ----------
+        groups : array-like of shape (n_train,), optional
+            Group of each training spectrum (sample, patient, batch): each is then scored
+            against the spectra of the other groups only (leave one group out), so that
+            replicates of one sample do not make the scores optimistic. A spectrum whose
+            group holds all training spectra scores ``nan``.
 
         Returns
         -------
@@ -224,12 +233,16 @@ class NoveltyScorer:
             raise RamancamError(f"leave-one-out scores must come from a fitted model-free "
                                 f"score ('hqi'); got {self.method!r}. Use out-of-fold scores.")
         ref = self.reference_["derivatives"]
+        g = check_groups(groups, ref.shape[0])
         out = np.empty(ref.shape[0])
         for start in range(0, ref.shape[0], _BATCH):
             sim = ref[start:start + _BATCH] @ ref.T
             rows = np.arange(sim.shape[0])
             sim[rows, start + rows] = -np.inf  # not against itself
-            out[start:start + _BATCH] = 1.0 - sim.max(axis=1)
+            if g is not None:  # nor against its own group
+                sim[g[start:start + _BATCH, None] == g[None, :]] = -np.inf
+            best = sim.max(axis=1)
+            out[start:start + _BATCH] = np.where(np.isfinite(best), 1.0 - best, np.nan)
         return out
 
     def fit(self, X: ArrayLike, y_idx: ArrayLike, features: ArrayLike) -> NoveltyScorer:
@@ -560,9 +573,11 @@ def calibrate(logits: ArrayLike, y_idx: ArrayLike, scores: ArrayLike | None,
 
 
 def cross_fit(estimator: Any, X: NDArray[Any], y: NDArray[Any], *, folds: int = 3,
-              seed: int = 0) -> tuple[NDArray[np.float64], NDArray[np.float64] | None,
-                                      NDArray[np.intp], NDArray[np.int64]]:
-    """Out-of-fold logits and novelty scores by an inner stratified K-fold.
+              seed: int = 0, groups: ArrayLike | None = None
+              ) -> tuple[NDArray[np.float64], NDArray[np.float64] | None,
+                         NDArray[np.intp], NDArray[np.int64]]:
+    """Out-of-fold logits and novelty scores by an inner stratified K-fold (stratified
+    group K-fold with ``groups``, :func:`ramancam.inner.kfold`).
 
     Each fold trains a clone of ``estimator`` (without its own calibration) on the other
     folds and scores this one with a scorer fitted on the other folds' spectra.
@@ -577,11 +592,14 @@ def cross_fit(estimator: Any, X: NDArray[Any], y: NDArray[Any], *, folds: int = 
     folds : int
         Inner folds (reduced to the smallest class size when that is smaller, at least 2).
     seed : int
+    groups : array-like of shape (n,), optional
+        Group of each spectrum: whole groups go to one fold.
 
     Returns
     -------
     logits : ndarray of shape (n, n_classes)
-        Columns in sorted class order.
+        Columns in sorted class order; ``-inf`` for a class that a spectrum's fold model
+        never saw (possible with groups).
     scores : ndarray of shape (n,) or None
         Novelty scores (``None`` when ``params["novelty"]`` is None).
     y_idx : ndarray of shape (n,)
@@ -593,8 +611,8 @@ def cross_fit(estimator: Any, X: NDArray[Any], y: NDArray[Any], *, folds: int = 
         If a class has fewer than 2 spectra.
     """
     from sklearn.base import clone
-    from sklearn.model_selection import StratifiedKFold
 
+    g = check_groups(groups, np.asarray(y).shape[0])
     classes, y_idx = np.unique(np.asarray(y), return_inverse=True)
     k = min(int(folds), int(np.bincount(y_idx).min()))
     if k < 2:
@@ -608,11 +626,12 @@ def cross_fit(estimator: Any, X: NDArray[Any], y: NDArray[Any], *, folds: int = 
 
     # A fitted estimator's augmentation decision is kept, not made again in every fold.
     fixed = decided_params(getattr(estimator, "augment_choice_", None))
-    split = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    for f, (tr, te) in enumerate(split.split(np.zeros((y_idx.size, 1)), y_idx)):
-        est = clone(estimator).set_params(calibration_cv=0, **fixed).fit(X[tr], y[tr])
+    for f, (tr, te) in enumerate(kfold(y_idx, k, seed, g)):
+        est = clone(estimator).set_params(calibration_cv=0, **fixed).fit(
+            X[tr], y[tr], groups=None if g is None else g[tr])
         z, s = est.held_out_outputs(X[te])
         cols = np.searchsorted(classes, est.classes_)
+        logits[te] = -np.inf  # a class missing from this fold's training part
         logits[np.ix_(te, cols)] = z
         if scores is not None and s is not None:
             scores[te] = s
@@ -642,9 +661,11 @@ class NoveltyMixin:
     calibration_: Calibration | None
 
     def _fit_novelty(self, Xa: NDArray[Any], ya: NDArray[Any], y_idx: NDArray[np.intp],
-                     tr_idx: NDArray[np.intp], va_idx: NDArray[np.intp], seed: int) -> None:
+                     tr_idx: NDArray[np.intp], va_idx: NDArray[np.intp], seed: int,
+                     groups: NDArray[Any] | None = None) -> None:
         """Fit the novelty score on the training rows; temperature and threshold on
-        held-out ones (inner cross-fit or the validation part), see ``calibration_cv``."""
+        held-out ones (inner cross-fit or the validation part), see ``calibration_cv``;
+        ``groups`` (one per row of ``Xa``) keep whole groups on one side of each."""
         self.temperature_ = 1.0
         self.novelty_threshold_ = float("inf")
         self.calibration_ = None
@@ -655,10 +676,11 @@ class NoveltyMixin:
                      else np.zeros((tr_idx.size, 0)))
             self.novelty_scorer_ = new.fit(Xa[tr_idx], y_idx[tr_idx], feats)
         scorer = self.novelty_scorer_
-        loo = scorer.loo_scores() if scorer is not None and scorer.model_free else None
+        loo = (scorer.loo_scores(None if groups is None else groups[tr_idx])
+               if scorer is not None and scorer.model_free else None)
         if self.calibration_cv >= 2:
-            z, s, yi, fold_of = cross_fit(self, Xa, ya,
-                                          folds=int(self.calibration_cv), seed=seed)
+            z, s, yi, fold_of = cross_fit(self, Xa, ya, folds=int(self.calibration_cv),
+                                          seed=seed, groups=groups)
             k = int(fold_of.max()) + 1
             self.set_calibration(calibrate(z, yi, s, fold_of, rate=self.novelty_rate,
                                            source=f"{k}-fold inner CV", loo_scores=loo))

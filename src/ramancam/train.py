@@ -31,6 +31,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .augment import AUGMENT_PARAMS, augment_batch, choose_augment
 from .errors import RamancamError
+from .inner import check_groups, holdout
 from .novelty import NoveltyMixin
 from .spectra import Spectra
 
@@ -199,7 +200,8 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
     augment_choice_ : dict or None
         With ``augment_select`` and an augmentation to choose: ``augment`` (bool, the
         decision), ``val_accuracy`` and ``val_loss`` (``{"off": .., "on": ..}``), ``n_val``
-        (validation spectra) and ``fit_s`` (seconds of the two inner fits); else ``None``.
+        (validation spectra), ``val_groups`` (their groups when ``fit`` had ``groups``, else
+        ``None``) and ``fit_s`` (seconds of the two inner fits); else ``None``.
     """
 
     def __init__(self, n_filters: int = 64, filter_size: int = 8, n_blocks: int = 2,
@@ -296,7 +298,8 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
                          dropout=float(self.dropout), fc_activation=self.fc_activation)
 
     # --------------------------------------------------------------------- fit
-    def fit(self, X: ArrayLike, y: ArrayLike) -> CNNClassifier:
+    def fit(self, X: ArrayLike, y: ArrayLike, groups: ArrayLike | None = None
+            ) -> CNNClassifier:
         """Train the network from scratch.
 
         Parameters
@@ -305,6 +308,11 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
             Preprocessed spectra, all on one grid.
         y : array-like of shape (n_spectra,)
             Class labels (any hashable values; at least 2 classes).
+        groups : array-like of shape (n_spectra,), optional
+            Group of each spectrum (patient, sample, batch, map block). Every inner split of
+            the training spectra (the validation part of ``augment_select`` and
+            ``validation_fraction``, the ``calibration_cv`` folds, the leave-one-out novelty
+            scores) then keeps whole groups on one side (:mod:`ramancam.inner`).
 
         Returns
         -------
@@ -318,6 +326,7 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
         Xa, ya = _validate_data(self, X, y, reset=True)
         check_classification_targets(ya)
         self._check_params()
+        g = check_groups(groups, ya.shape[0])
         self.classes_, y_idx = np.unique(ya, return_inverse=True)
         if self.classes_.size < 2:
             raise RamancamError(
@@ -329,14 +338,14 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
         amounts = {k: getattr(self, k) for k in AUGMENT_PARAMS}
         self.augment_choice_: dict[str, Any] | None = None
         if self.augment_select and any(amounts.values()):
-            self.augment_choice_ = choose_augment(self, Xa, ya, y_idx, seed)
+            self.augment_choice_ = choose_augment(self, Xa, ya, y_idx, seed, groups=g)
             if not self.augment_choice_["augment"]:
                 amounts = dict.fromkeys(AUGMENT_PARAMS, 0)
 
         # Tensors are built once; batches are index views, not per-spectrum copies.
         Xt = torch.as_tensor(np.ascontiguousarray(Xa, dtype=np.float32))[:, None, :]
         yt = torch.as_tensor(y_idx.astype(np.int64))
-        tr_idx, va_idx = self._validation_split(y_idx, seed)
+        tr_idx, va_idx = self._validation_split(y_idx, seed, groups=g)
 
         with torch.random.fork_rng(devices=[dev.index or 0] if dev.type == "cuda" else []):
             torch.manual_seed(seed)
@@ -354,29 +363,17 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
         module.eval()
         self.module_ = module
         self.n_features_in_ = int(Xa.shape[1])
-        self._fit_novelty(Xa, ya, y_idx, tr_idx, va_idx, seed)
+        self._fit_novelty(Xa, ya, y_idx, tr_idx, va_idx, seed, g)
         self.fit_time_ = time.perf_counter() - t0
         return self
 
     def _validation_split(self, y_idx: NDArray[np.intp], seed: int,
-                          fraction: float | None = None
+                          fraction: float | None = None, groups: NDArray[Any] | None = None
                           ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-        n = y_idx.size
-        all_idx = np.arange(n)
         frac = self.validation_fraction if fraction is None else fraction
         if not frac:
-            return all_idx, all_idx[:0]
-        from sklearn.model_selection import train_test_split
-
-        n_val = int(np.ceil(frac * n))
-        if n_val < 1 or n - n_val < 2:
-            raise RamancamError(
-                f"validation_fraction must leave spectra for both training and validation; "
-                f"got {frac} of {n} spectra.")
-        counts = np.bincount(y_idx)
-        strat = y_idx if counts.min() >= 2 and n_val >= counts.size else None
-        tr, va = train_test_split(all_idx, test_size=n_val, random_state=seed, stratify=strat)
-        return np.sort(tr), np.sort(va)
+            return np.arange(y_idx.size), np.arange(0)
+        return holdout(y_idx, frac, seed, groups)
 
     def _train(self, module: RamanCNN, X: torch.Tensor, y: torch.Tensor,
                tr_idx: NDArray[np.intp], va_idx: NDArray[np.intp],
@@ -779,7 +776,7 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
                    keep_models: bool = False,
                    progress: Callable[[int, int, float], None] | None = None,
                    splits: Sequence[tuple[NDArray[np.intp], NDArray[np.intp]]] | None = None,
-                   ) -> CVResult:
+                   groups: ArrayLike | None = None) -> CVResult:
     """Cross-validate the CNN (and the baselines) on preprocessed spectra.
 
     Parameters
@@ -802,6 +799,10 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
     splits : sequence of (train_idx, test_idx), optional
         Ready-made folds (e.g. :func:`ramancam.maps.folds.spatial_splits`) used instead of
         :func:`make_splits`; ``CVResult.kind`` is then ``"spatial"``.
+    groups : array-like of shape (n_spectra,), optional
+        Group of each spectrum for the inner splits of every fold's fit
+        (``CNNClassifier.fit(..., groups=...)``); defaults to the values of ``group_col``.
+        Give the map blocks with ready-made spatial ``splits``.
 
     Returns
     -------
@@ -812,6 +813,8 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
     labels = _labels(spectra)
     X = spectra.X
     given = splits is not None
+    g = check_groups(_meta_col(spectra, group_col) if groups is None and group_col
+                     else groups, labels.size)
     if splits is None:
         splits = make_splits(spectra, folds=folds, group_col=group_col, split_col=split_col,
                              train_value=train_value, seed=seed)
@@ -833,7 +836,8 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
         "split" if split_col is not None else ("group" if group_col else "kfold"),
         oof_logits=np.full((n, len(classes)), np.nan), oof_novelty=np.full(n, np.nan))
     for k, (tr, te) in enumerate(splits):
-        est = CNNClassifier(**params).fit(X[tr], labels[tr])
+        est = CNNClassifier(**params).fit(X[tr], labels[tr],
+                                          groups=None if g is None else g[tr])
         proba = est.predict_proba(X[te])
         cols = [col_of[str(c)] for c in est.classes_]
         full = np.zeros((te.size, len(classes)))

@@ -175,8 +175,10 @@ def augment_line(choice: dict[str, Any], per_fold: list[bool | None]) -> str:
     folds = [c for c in per_fold if c is not None]
     cv_part = (f"; chosen in {sum(folds)} of {len(folds)} CV folds"
                if len(folds) > 1 else "")
+    n_groups = choice.get("val_groups")  # absent in models saved before groups
+    held = f" of {n_groups} held-out groups" if n_groups else ""
     return (f"augmentation: {'on' if choice['augment'] else 'off'} (inner validation on "
-            f"{choice['n_val']} training spectra: accuracy {acc['on']:.3f} with, "
+            f"{choice['n_val']} training spectra{held}: accuracy {acc['on']:.3f} with, "
             f"{acc['off']:.3f} without; loss {loss['on']:.3f} / {loss['off']:.3f}{cv_part})")
 
 
@@ -230,8 +232,21 @@ def set_threads(n: int | None) -> None:
     torch.set_num_threads(n)
 
 
+def inner_groups(args: argparse.Namespace, data: Any) -> Any:
+    """The group of every spectrum for the inner splits of each fit (augmentation decision,
+    leave-one-out novelty scores): ``--group-col``'s values, the map blocks of
+    ``--spatial-folds``, else ``None`` (split by spectrum)."""
+    if args.group_col is not None:
+        return data.meta[args.group_col] if args.group_col in data.meta else None
+    if getattr(args, "spatial_folds", None) is not None:
+        from ..maps.folds import spatial_groups
+
+        return spatial_groups(data, n_splits=args.spatial_folds, block_size=args.spatial_block)
+    return None
+
+
 def _calibrate(final: Any, cv: CVResult, data: Any, params: dict[str, Any],
-               args: argparse.Namespace, split: bool) -> list[str]:
+               args: argparse.Namespace, split: bool, groups: Any = None) -> list[str]:
     """Set the final model's temperature and novelty threshold from held-out values (the
     CV's out-of-fold ones; for a fixed split an inner 3-fold CV of the training part) and
     return the lines to print."""
@@ -249,7 +264,7 @@ def _calibrate(final: Any, cv: CVResult, data: Any, params: dict[str, Any],
         s = None if params.get("novelty") is None else cv.oof_novelty
         fold_of, source = cv.fold_of, f"out-of-fold, {len(cv.fold_accuracy)}-fold CV"
     scorer = getattr(final, "novelty_scorer_", None)
-    loo = scorer.loo_scores() if scorer is not None and scorer.model_free else None
+    loo = (scorer.loo_scores(groups) if scorer is not None and scorer.model_free else None)
     cal = calibrate(z, yi, s, fold_of, rate=params.get("novelty_rate", 0.05), source=source,
                     loo_scores=loo)
     final.set_calibration(cal)
@@ -275,6 +290,7 @@ def run(args: argparse.Namespace) -> int:
     set_threads(args.threads)
     raw, recipe, data = read_labelled_on_grid(args, "for training")
     spatial = spatial_splits(args, data)
+    groups = inner_groups(args, data)
     grid = data.wavenumbers
     params = estimator_params(args)
     split = args.split_col is not None
@@ -295,7 +311,7 @@ def run(args: argparse.Namespace) -> int:
                             group_col=args.group_col, split_col=args.split_col,
                             train_value=args.train_value, seed=args.seed,
                             compare=args.compare, keep_models=split, progress=progress,
-                            splits=spatial)
+                            splits=spatial, groups=groups)
     kind = ("fixed split" if split else
             f"{len(cv.fold_accuracy)}-fold{' group' if args.group_col else ''}"
             f"{' spatial' if spatial is not None else ''} CV")
@@ -309,9 +325,9 @@ def run(args: argparse.Namespace) -> int:
         final = cv.models[0]
         train_idx = np.flatnonzero(cv.fold_of < 0)
     else:
-        final = CNNClassifier(**params).fit(data.X, raw.labels)
+        final = CNNClassifier(**params).fit(data.X, raw.labels, groups=groups)
         train_idx = np.arange(len(data))
-    print("\n".join(_calibrate(final, cv, data, params, args, split)))
+    print("\n".join(_calibrate(final, cv, data, params, args, split, groups)))
     choice = final.augment_choice_
     select_s = 0.0 if choice is None else float(choice["fit_s"])
     per_epoch = (final.fit_time_ - select_s) / max(final.n_epochs_, 1)

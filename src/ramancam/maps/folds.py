@@ -203,3 +203,15 @@ def spatial_splits(spectra: Any, *, n_splits: int = 5, block_size: int | None = 
                            random_state=random_state)
     cv._check()
     return list(cv._split_grid(grid, spectra.labels))
+
+
+def spatial_groups(spectra: Any, *, n_splits: int = 5, block_size: int | None = None
+                   ) -> NDArray[np.int64]:
+    """The block of every spectrum that :func:`spatial_splits` assigns to folds (same
+    ``n_splits`` and ``block_size``): the groups of the inner splits inside each fold's fit
+    (``CNNClassifier.fit(..., groups=...)``), so that they too keep neighbours together."""
+    grid = grid_of(spectra)
+    cv = SpatialBlockKFold(n_splits, block_size=block_size)
+    cv._check()
+    return block_ids(grid, cv.block_size or default_block_size(
+        grid.n_spectra, int(n_splits), line=grid.ny == 1))
