@@ -71,10 +71,9 @@ def augment_batch(xb: torch.Tensor, *, noise: float, shift: int, baseline: float
 
 
 def choose_augment(est: Any, Xa: NDArray[Any], ya: NDArray[Any], y_idx: NDArray[np.intp],
-                   seed: int, groups: NDArray[Any] | None = None) -> dict[str, Any]:
+                   seed: int) -> dict[str, Any]:
     """Train ``est``'s class with and without its augmentation on an inner stratified split
-    of the training spectra (``validation_fraction``, else 20 % held out; whole groups held
-    out when ``groups`` has two or more, :func:`ramancam.inner.holdout`) and return the
+    of the training spectra (``validation_fraction``, else 20 % held out) and return the
     decision with its validation scores.
 
     The setting with the higher validation accuracy wins; a tie goes to the lower
@@ -84,14 +83,10 @@ def choose_augment(est: Any, Xa: NDArray[Any], ya: NDArray[Any], y_idx: NDArray[
     -------
     dict
         ``augment`` (bool), ``val_accuracy`` and ``val_loss`` (``{"off": .., "on": ..}``),
-        ``n_val`` (validation spectra), ``val_groups`` (groups among them; ``None`` when
-        the split was by spectrum) and ``fit_s`` (seconds of the two inner fits).
+        ``n_val`` (validation spectra) and ``fit_s`` (seconds of the two inner fits).
     """
-    from .inner import n_groups
-
     t0 = time.perf_counter()
-    tr, va = est._validation_split(y_idx, seed, fraction=est.validation_fraction or 0.2,
-                                   groups=groups)
+    tr, va = est._validation_split(y_idx, seed, fraction=est.validation_fraction or 0.2)
     inner = {**est.get_params(), "augment_select": False, "novelty": None,
              "calibration_cv": 0, "verbose": False, "validation_fraction": 0.0,
              "random_state": seed}
@@ -108,7 +103,4 @@ def choose_augment(est: Any, Xa: NDArray[Any], ya: NDArray[Any], y_idx: NDArray[
         loss[name] = float(-np.mean(np.log(np.clip(p_true, 1e-12, None))))
     on = acc["on"] > acc["off"] or (acc["on"] == acc["off"] and loss["on"] < loss["off"])
     return {"augment": bool(on), "val_accuracy": acc, "val_loss": loss,
-            "n_val": int(va.size),
-            "val_groups": (n_groups(groups[va]) if groups is not None and n_groups(groups) >= 2
-                           else None),
-            "fit_s": time.perf_counter() - t0}
+            "n_val": int(va.size), "fit_s": time.perf_counter() - t0}

@@ -1,11 +1,12 @@
 """Inner splits of a training set: the validation part that decides the augmentation (and
 early stopping), and the folds that calibrate temperature and novelty threshold.
 
-Without groups they are stratified by class. With groups (``CNNClassifier.fit(...,
+Both are stratified by class. The calibration folds take groups (``CNNClassifier.fit(...,
 groups=...)``: the patient, sample, production batch or map block of each spectrum, as in
-``ramancam train --group-col``) whole groups go to one side, so replicates of one sample
-never sit on both sides of an inner split and the inner scores are as honest as the outer
-cross validation's. Fewer than two groups cannot be split: the split is then by spectrum.
+``ramancam train --group-col``): whole groups then go to one fold, so replicates of one
+sample never judge each other's novelty. The validation part stays a split by spectrum: a
+split by group was measured for the augmentation decision and lost accuracy
+(``docs/levers.md``, "Grouped inner split").
 """
 
 from __future__ import annotations
@@ -58,31 +59,20 @@ def _grouped(y_idx: NDArray[np.intp], groups: NDArray[Any], k: int, seed: int
         return [(np.sort(tr), np.sort(te)) for tr, te in pairs]
 
 
-def holdout(y_idx: NDArray[np.intp], fraction: float, seed: int,
-            groups: NDArray[Any] | None = None) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    """Sorted ``(train, validation)`` indices with about ``fraction`` of the spectra held out.
-
-    Without groups (or with fewer than two): a stratified random split of
+def holdout(y_idx: NDArray[np.intp], fraction: float, seed: int
+            ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Sorted ``(train, validation)`` indices: a stratified random split of
     ``ceil(fraction * n)`` spectra (plain random when a class has a single spectrum or there
-    are fewer validation spectra than classes). With groups: the first fold of a stratified
-    group K-fold with ``K = round(1 / fraction)`` (at most the number of groups), so the
-    share held out follows the group sizes.
+    are fewer validation spectra than classes).
 
     Raises
     ------
     RamancamError
         If either side would be (nearly) empty.
     """
-    n = y_idx.size
-    all_idx = np.arange(n)
-    if n_groups(groups) >= 2:
-        assert groups is not None
-        k = min(max(2, round(1 / fraction)), n_groups(groups))
-        tr, va = _grouped(y_idx, groups, k, seed)[0]
-        if tr.size >= 2 and va.size >= 1:
-            return tr, va
     from sklearn.model_selection import train_test_split
 
+    n = y_idx.size
     n_val = int(np.ceil(fraction * n))
     if n_val < 1 or n - n_val < 2:
         raise RamancamError(
@@ -90,7 +80,8 @@ def holdout(y_idx: NDArray[np.intp], fraction: float, seed: int,
             f"got {fraction} of {n} spectra.")
     counts = np.bincount(y_idx)
     strat = y_idx if counts.min() >= 2 and n_val >= counts.size else None
-    tr, va = train_test_split(all_idx, test_size=n_val, random_state=seed, stratify=strat)
+    tr, va = train_test_split(np.arange(n), test_size=n_val, random_state=seed,
+                              stratify=strat)
     return np.sort(tr), np.sort(va)
 
 

@@ -200,8 +200,7 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
     augment_choice_ : dict or None
         With ``augment_select`` and an augmentation to choose: ``augment`` (bool, the
         decision), ``val_accuracy`` and ``val_loss`` (``{"off": .., "on": ..}``), ``n_val``
-        (validation spectra), ``val_groups`` (their groups when ``fit`` had ``groups``, else
-        ``None``) and ``fit_s`` (seconds of the two inner fits); else ``None``.
+        (validation spectra) and ``fit_s`` (seconds of the two inner fits); else ``None``.
     """
 
     def __init__(self, n_filters: int = 64, filter_size: int = 8, n_blocks: int = 2,
@@ -309,10 +308,10 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
         y : array-like of shape (n_spectra,)
             Class labels (any hashable values; at least 2 classes).
         groups : array-like of shape (n_spectra,), optional
-            Group of each spectrum (patient, sample, batch, map block). Every inner split of
-            the training spectra (the validation part of ``augment_select`` and
-            ``validation_fraction``, the ``calibration_cv`` folds, the leave-one-out novelty
-            scores) then keeps whole groups on one side (:mod:`ramancam.inner`).
+            Group of each spectrum (patient, sample, batch, map block). The novelty
+            threshold's held-out scores then keep whole groups apart: leave-one-group-out
+            ``hqi`` scores and ``calibration_cv`` folds by group (:mod:`ramancam.inner`).
+            The network, and the augmentation decision, do not depend on it.
 
         Returns
         -------
@@ -338,14 +337,14 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
         amounts = {k: getattr(self, k) for k in AUGMENT_PARAMS}
         self.augment_choice_: dict[str, Any] | None = None
         if self.augment_select and any(amounts.values()):
-            self.augment_choice_ = choose_augment(self, Xa, ya, y_idx, seed, groups=g)
+            self.augment_choice_ = choose_augment(self, Xa, ya, y_idx, seed)
             if not self.augment_choice_["augment"]:
                 amounts = dict.fromkeys(AUGMENT_PARAMS, 0)
 
         # Tensors are built once; batches are index views, not per-spectrum copies.
         Xt = torch.as_tensor(np.ascontiguousarray(Xa, dtype=np.float32))[:, None, :]
         yt = torch.as_tensor(y_idx.astype(np.int64))
-        tr_idx, va_idx = self._validation_split(y_idx, seed, groups=g)
+        tr_idx, va_idx = self._validation_split(y_idx, seed)
 
         with torch.random.fork_rng(devices=[dev.index or 0] if dev.type == "cuda" else []):
             torch.manual_seed(seed)
@@ -368,12 +367,12 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
         return self
 
     def _validation_split(self, y_idx: NDArray[np.intp], seed: int,
-                          fraction: float | None = None, groups: NDArray[Any] | None = None
+                          fraction: float | None = None
                           ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
         frac = self.validation_fraction if fraction is None else fraction
         if not frac:
             return np.arange(y_idx.size), np.arange(0)
-        return holdout(y_idx, frac, seed, groups)
+        return holdout(y_idx, frac, seed)
 
     def _train(self, module: RamanCNN, X: torch.Tensor, y: torch.Tensor,
                tr_idx: NDArray[np.intp], va_idx: NDArray[np.intp],
@@ -800,9 +799,9 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
         Ready-made folds (e.g. :func:`ramancam.maps.folds.spatial_splits`) used instead of
         :func:`make_splits`; ``CVResult.kind`` is then ``"spatial"``.
     groups : array-like of shape (n_spectra,), optional
-        Group of each spectrum for the inner splits of every fold's fit
-        (``CNNClassifier.fit(..., groups=...)``); defaults to the values of ``group_col``.
-        Give the map blocks with ready-made spatial ``splits``.
+        Group of each spectrum for every fold's fit (``CNNClassifier.fit(...,
+        groups=...)``: its novelty scores); defaults to the values of ``group_col``. Give
+        the map blocks with ready-made spatial ``splits``.
 
     Returns
     -------

@@ -175,10 +175,8 @@ def augment_line(choice: dict[str, Any], per_fold: list[bool | None]) -> str:
     folds = [c for c in per_fold if c is not None]
     cv_part = (f"; chosen in {sum(folds)} of {len(folds)} CV folds"
                if len(folds) > 1 else "")
-    n_groups = choice.get("val_groups")  # absent in models saved before groups
-    held = f" of {n_groups} held-out groups" if n_groups else ""
     return (f"augmentation: {'on' if choice['augment'] else 'off'} (inner validation on "
-            f"{choice['n_val']} training spectra{held}: accuracy {acc['on']:.3f} with, "
+            f"{choice['n_val']} training spectra: accuracy {acc['on']:.3f} with, "
             f"{acc['off']:.3f} without; loss {loss['on']:.3f} / {loss['off']:.3f}{cv_part})")
 
 
@@ -233,9 +231,9 @@ def set_threads(n: int | None) -> None:
 
 
 def inner_groups(args: argparse.Namespace, data: Any) -> Any:
-    """The group of every spectrum for the inner splits of each fit (augmentation decision,
-    leave-one-out novelty scores): ``--group-col``'s values, the map blocks of
-    ``--spatial-folds``, else ``None`` (split by spectrum)."""
+    """The group of every spectrum for the novelty threshold's held-out scores of each fit
+    (leave one group out): ``--group-col``'s values, the map blocks of ``--spatial-folds``,
+    else ``None`` (leave one spectrum out)."""
     if args.group_col is not None:
         return data.meta[args.group_col] if args.group_col in data.meta else None
     if getattr(args, "spatial_folds", None) is not None:
