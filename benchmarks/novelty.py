@@ -429,23 +429,19 @@ def _class_normalised(R: np.ndarray, yR: np.ndarray, Q: np.ndarray | None) -> np
 
 
 def _hqi_window(R: np.ndarray, Q: np.ndarray | None, window: int) -> np.ndarray:
-    """``hqi`` with a wider Savitzky-Golay window (order 2, first derivative) than the
-    shipped 9 points; leave-one-out on ``R`` when ``Q`` is None."""
-    from scipy.signal import savgol_filter
-
-    def rows(A: np.ndarray) -> np.ndarray:
-        return _centred_unit(savgol_filter(A, window, 2, deriv=1, axis=1))
-
-    ref = rows(R)
-    sim = ref @ ref.T if Q is None else rows(Q) @ ref.T
+    """``hqi`` with another Savitzky-Golay window than the shipped one; leave-one-out on
+    ``R`` when ``Q`` is None."""
+    sc = NoveltyScorer("hqi", window=window).fit(R, np.zeros(len(R), int),
+                                                 np.zeros((len(R), 0)))
     if Q is None:
-        np.fill_diagonal(sim, -np.inf)
-    return np.asarray(1.0 - sim.max(axis=1))
+        return sc.loo_scores()
+    return sc.score(Q, np.zeros((len(Q), 1)), np.zeros((len(Q), 0)))
 
 
 CANDIDATES = {
     "hqi": _hqi,
-    "hqi, 25-point window": lambda R, yR, Q: _hqi_window(R, Q, 25),
+    "hqi, 9-point window (the default before 2026-12-02)":
+        lambda R, yR, Q: _hqi_window(R, Q, 9),
     "mixture": lambda R, yR, Q: _mixture(R, Q),
     "mixture-deriv": lambda R, yR, Q: _mixture(_sg1(R), None if Q is None else _sg1(Q)),
     "hqi+mixture": lambda R, yR, Q: (_hqi(R, yR, Q) + _mixture(R, Q)) / 2,

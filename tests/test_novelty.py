@@ -202,6 +202,36 @@ def test_scorer_errors():
         NoveltyScorer("knn").score(np.zeros((1, 3)), np.zeros((1, 2)), np.zeros((1, 2)))
     with pytest.raises(RamancamError, match="novelty arrays must be"):
         NoveltyScorer.from_state({"method": "knn"}, {})
+    for bad in (8, 1, 9.0, True):
+        with pytest.raises(RamancamError, match="window must be an odd integer >= 3"):
+            NoveltyScorer("hqi", window=bad)
+
+
+def test_hqi_window_travels_and_old_files_keep_9_points():
+    from scipy.signal import savgol_filter
+
+    rng = np.random.default_rng(8)
+    X, _ = simulate(10, "ab", rng)
+    Q, _ = simulate(5, "cd", rng)
+    new = NoveltyScorer("hqi").fit(X, np.zeros(20, int), np.zeros((20, 0)))
+    d, arrays = new.to_state()
+    assert d == {"method": "hqi", "window": 25}
+    again = NoveltyScorer.from_state(d, arrays)
+    np.testing.assert_allclose(again.score(Q, None, None), new.score(Q, None, None),
+                               atol=1e-5)
+    # the score is 1 - the best Pearson r of 25-point Savitzky-Golay derivatives
+    dq, dx = (savgol_filter(A, 25, 2, deriv=1, axis=1) for A in (Q, X))
+    r = np.corrcoef(dq, dx)[:len(Q), len(Q):]
+    np.testing.assert_allclose(new.score(Q, None, None), 1 - r.max(axis=1), atol=1e-9)
+    # a file saved before the window was stored scores with the 9 points it was made with
+    old = NoveltyScorer("hqi", window=9).fit(X, np.zeros(20, int), np.zeros((20, 0)))
+    _, old_arrays = old.to_state()
+    legacy = NoveltyScorer.from_state({"method": "hqi"}, old_arrays)
+    assert legacy.window == 9
+    np.testing.assert_allclose(legacy.score(Q, None, None), old.score(Q, None, None),
+                               atol=1e-5)
+    assert not np.allclose(legacy.score(Q, None, None), again.score(Q, None, None),
+                           atol=1e-3)
 
 
 # -------------------------------------------------------------- the classifier

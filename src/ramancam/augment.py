@@ -100,7 +100,7 @@ def choose_augment(est: Any, Xa: NDArray[Any], ya: NDArray[Any], y_idx: NDArray[
         p_true = np.array([proba[i, col[c]] if c in col else 0.0
                            for i, c in enumerate(ya[va].tolist())])
         acc[name] = float(np.mean(fitted.classes_[proba.argmax(axis=1)] == ya[va]))
-        loss[name] = float(-np.mean(np.log(np.clip(p_true, 1e-12, None))))
+        loss[name] = 0.0 - float(np.mean(np.log(np.clip(p_true, 1e-12, None))))  # no "-0.0"
     on = acc["on"] > acc["off"] or (acc["on"] == acc["off"] and loss["on"] < loss["off"])
     return {"augment": bool(on), "val_accuracy": acc, "val_loss": loss,
             "n_val": int(va.size), "fit_s": time.perf_counter() - t0}

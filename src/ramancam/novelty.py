@@ -70,7 +70,12 @@ DEFAULT_RATE = 0.05
 #: Label written for a flagged spectrum.
 UNKNOWN = "unknown"
 _BATCH = 256
-_SG_WINDOW, _SG_ORDER = 9, 2
+#: Savitzky-Golay window (points) of the ``hqi`` derivative: 25 flags more unknown spectra
+#: than 9 on all six measured sets (``benchmarks/novelty.py --scores``, ``docs/novelty.md``).
+HQI_WINDOW = 25
+#: The window of model files saved before it was stored (they keep scoring as they did).
+_LEGACY_WINDOW = 9
+_SG_ORDER = 2
 
 
 def check_method(method: Any) -> str | None:
@@ -157,12 +162,13 @@ def _unit_rows(A: NDArray[Any]) -> NDArray[np.float64]:
     return np.asarray(A / np.where(norm > 0, norm, 1.0))
 
 
-def _derivative_rows(X: NDArray[Any]) -> NDArray[np.float64]:
-    """Centred, unit-length Savitzky-Golay first derivatives (so a dot product is Pearson r)."""
+def _derivative_rows(X: NDArray[Any], window: int = HQI_WINDOW) -> NDArray[np.float64]:
+    """Centred, unit-length Savitzky-Golay first derivatives (so a dot product is Pearson r);
+    the window shrinks to the largest odd length that fits a short spectrum."""
     from scipy.signal import savgol_filter
 
     X = np.asarray(X, dtype=np.float64)
-    window = min(_SG_WINDOW, X.shape[1] - (1 - X.shape[1] % 2))
+    window = min(int(window), X.shape[1] - (1 - X.shape[1] % 2))
     if window <= _SG_ORDER:  # too few points for a smoothed derivative
         d = np.gradient(X, axis=1) if X.shape[1] > 1 else X
     else:
@@ -178,6 +184,9 @@ class NoveltyScorer:
     ----------
     method : {"knn", "hqi", "mahalanobis", "energy", "msp"}
         See the module docstring.
+    window : int
+        Savitzky-Golay window (points, odd, > 2) of the ``hqi`` derivative; stored in the
+        model file.
 
     Attributes
     ----------
@@ -187,11 +196,16 @@ class NoveltyScorer:
         logit scores).
     """
 
-    def __init__(self, method: str = DEFAULT_METHOD) -> None:
+    def __init__(self, method: str = DEFAULT_METHOD, window: int = HQI_WINDOW) -> None:
         m = check_method(method)
         if m is None:
             raise RamancamError(f"method must be one of {METHODS}; got None.")
+        if (not isinstance(window, (int, np.integer)) or isinstance(window, bool)
+                or window < 3 or window % 2 == 0):
+            raise RamancamError(f"window must be an odd integer >= 3 (points); got "
+                                f"{window!r}.")
         self.method = m
+        self.window = int(window)
         self.reference_: dict[str, NDArray[np.float64]] = {}
 
     def __repr__(self) -> str:
@@ -264,7 +278,7 @@ class NoveltyScorer:
         if self.method == "knn":
             self.reference_ = {"features": _unit_rows(np.asarray(features))}
         elif self.method == "hqi":
-            self.reference_ = {"derivatives": _derivative_rows(np.asarray(X))}
+            self.reference_ = {"derivatives": _derivative_rows(np.asarray(X), self.window)}
         elif self.method == "mahalanobis":
             from sklearn.covariance import LedoitWolf
 
@@ -308,7 +322,8 @@ class NoveltyScorer:
         if self.method == "knn":
             query, ref = _unit_rows(np.asarray(features)), self.reference_["features"]
         else:
-            query, ref = _derivative_rows(np.asarray(X)), self.reference_["derivatives"]
+            query = _derivative_rows(np.asarray(X), self.window)
+            ref = self.reference_["derivatives"]
         out = np.empty(query.shape[0])
         for start in range(0, query.shape[0], _BATCH):  # bounded memory: batch x n_reference
             sim = query[start:start + _BATCH] @ ref.T
@@ -316,8 +331,10 @@ class NoveltyScorer:
         return out
 
     def to_state(self) -> tuple[dict[str, Any], dict[str, NDArray[np.float32]]]:
-        """``(json_dict, arrays)``: the method and the fitted arrays (float32)."""
-        return ({"method": self.method},
+        """``(json_dict, arrays)``: the method (and ``hqi``'s window) and the fitted arrays
+        (float32)."""
+        return ({"method": self.method, **({"window": self.window} if self.method == "hqi"
+                                           else {})},
                 {k: np.ascontiguousarray(v, dtype=np.float32)
                  for k, v in self.reference_.items()})
 
@@ -325,7 +342,7 @@ class NoveltyScorer:
     def from_state(cls, d: dict[str, Any], arrays: dict[str, NDArray[Any]]
                    ) -> NoveltyScorer:
         """Rebuild from :meth:`to_state` output (a loaded model file)."""
-        s = cls(d.get("method", ""))
+        s = cls(d.get("method", ""), d.get("window", _LEGACY_WINDOW))
         need = {"knn": {"features"}, "hqi": {"derivatives"},
                 "mahalanobis": {"means", "precision"}}.get(s.method, set())
         if set(arrays) != need:
