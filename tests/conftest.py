@@ -4,8 +4,9 @@ optional real data beside the checkout."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -42,3 +43,23 @@ def shared_data() -> Path:
         pytest.skip(f"real data not found at {SHARED_DATA} (../shared/data beside the checkout);"
                     " set RAMANCAM_SHARED_DATA to run real-data checks")
     return SHARED_DATA
+
+
+@pytest.fixture
+def load_benchmark(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], ModuleType]:
+    """``load_benchmark("realdata")`` imports ``benchmarks/realdata.py`` as module
+    ``realdata`` (registered in ``sys.modules`` for the test only: dataclasses and pickling
+    look it up there)."""
+    import importlib.util
+    import sys
+
+    def load(name: str) -> ModuleType:
+        path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        mod = importlib.util.module_from_spec(spec)
+        monkeypatch.setitem(sys.modules, name, mod)
+        spec.loader.exec_module(mod)
+        return mod
+
+    return load

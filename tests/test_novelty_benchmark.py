@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
-import pytest
-
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "novelty.py"
-
-
-@pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("novelty_bench", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["novelty_bench"] = mod
-    spec.loader.exec_module(mod)
-    yield mod
-    sys.modules.pop("novelty_bench", None)
-
 
 def _pct(cell: str) -> float:
     return float(cell.split("%")[0])
 
 
-def test_specimen_split_table(bench, shared_data, monkeypatch, capsys):
+def test_specimen_split_table(load_benchmark, shared_data, monkeypatch, capsys):
+    bench = load_benchmark("novelty")
     monkeypatch.setattr(bench, "DATA", shared_data)
     assert bench.main(["--specimens", "--seeds", "0", "--no-docs"]) == 0
     rows = [ln.split(" | ") for ln in capsys.readouterr().out.splitlines()[2:]]

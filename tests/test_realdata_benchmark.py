@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "realdata.py"
-
-
 def test_quick_benchmark_writes_the_table_and_the_map_checks(shared_data, tmp_path,
-                                                              monkeypatch):
-    spec = importlib.util.spec_from_file_location("realdata", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "realdata", mod)  # dataclasses and pickling look it up
-    spec.loader.exec_module(mod)
+                                                              load_benchmark):
+    mod = load_benchmark("realdata")
     out, js = tmp_path / "rd.md", tmp_path / "rd.json"
     assert mod.main(["--quick", "--sets", "astragalus,amino-acids", "--jobs", "1",
                      "--out", str(out), "--json", str(js)]) == 0
@@ -41,14 +30,10 @@ def test_quick_benchmark_writes_the_table_and_the_map_checks(shared_data, tmp_pa
 
 
 def test_merge_takes_the_paper_preset_from_an_earlier_run_and_recomputes_the_winner(
-        tmp_path, monkeypatch):
+        tmp_path, load_benchmark):
     import json
 
-    spec = importlib.util.spec_from_file_location("realdata", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "realdata", mod)
-    spec.loader.exec_module(mod)
+    mod = load_benchmark("realdata")
 
     def row(models, fit):
         return {"set": "s", "split": "k-fold", "command": "c", "n": 10, "n_classes": 2,
