@@ -68,6 +68,9 @@ DATA = ROOT.parent / "shared" / "data"
 #: stays modest.
 CNN = {"n_filters": 64, "filter_size": 8, "lr_schedule": "cosine", "input_scaling": "center",
        "epochs": 30, "lr": 1e-3, "batch_size": 32}
+#: ``--augment``: the tuned preset's augmentation, decided per fit (``--augment auto``).
+AUGMENT = {"augment_select": True, "augment_noise": 0.01, "augment_shift": 3,
+           "augment_baseline": 0.05, "augment_scale": 0.1}
 RATE = 0.05
 INNER = 3
 MARK_BEGIN, MARK_END = "<!-- novelty-table:begin -->", "<!-- novelty-table:end -->"
@@ -280,6 +283,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="instead of the CNN runs: compare the model-free candidate scores "
                         f"({', '.join(CANDIDATES)}) with leave-one-out thresholds on the same "
                         "rounds (no network; about a minute for five seeds)")
+    p.add_argument("--augment", action="store_true",
+                   help="train the networks with the tuned preset's augmentation, decided per "
+                        "fit (--augment auto); results go to novelty-augment-PART.json and "
+                        "are printed, not written into the docs")
     p.add_argument("--specimens", action="store_true",
                    help="instead of the CNN runs: rruff-sample's hqi with the known spectra "
                         "split by spectrum or by RRUFF specimen, thresholds from "
@@ -295,10 +302,15 @@ def main(argv: list[str] | None = None) -> int:
         return compare_scores(args, res_dir / "novelty-scores.json")
     res_path = res_dir / (f"novelty-{args.part}.json" if args.part else "novelty.json")
     done: dict[str, Any] = {}
-    # Results of earlier runs (and of parallel parts, novelty-<part>.json) are kept.
-    for f in sorted(res_dir.glob("novelty*.json")):
-        if f.name != "novelty-scores.json":
-            done.update(json.loads(f.read_text()))
+    if args.augment:
+        CNN.update(AUGMENT)
+        res_path = res_dir / f"novelty-augment-{args.part or 'all'}.json"
+        args.no_docs = True
+    else:
+        # Results of earlier runs (and of parallel parts, novelty-<part>.json) are kept.
+        for f in sorted(res_dir.glob("novelty*.json")):
+            if f.name != "novelty-scores.json" and not f.name.startswith("novelty-augment"):
+                done.update(json.loads(f.read_text()))
     t_all = time.perf_counter()
     for name in args.sets:
         kind, n_rounds = SETS[name]
