@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from ramancam.io import atomic_write, read  # noqa: E402
 from ramancam.novelty import (  # noqa: E402
+    HQI_WINDOW,
     METHODS,
     NoveltyScorer,
     _derivative_rows,
@@ -395,8 +396,12 @@ def _sg1(X: np.ndarray) -> np.ndarray:
     return np.asarray(savgol_filter(X, 9, 2, deriv=1, axis=1))
 
 
-def _hqi(R: np.ndarray, yR: np.ndarray, Q: np.ndarray | None) -> np.ndarray:
-    sc = NoveltyScorer("hqi").fit(R, np.zeros(len(R), int), np.zeros((len(R), 0)))
+def _hqi(R: np.ndarray, yR: np.ndarray, Q: np.ndarray | None,
+         window: int = HQI_WINDOW) -> np.ndarray:
+    """The shipped score (``window`` points of Savitzky-Golay derivative) of ``Q`` against
+    ``R``; leave-one-out on ``R`` when ``Q`` is None."""
+    sc = NoveltyScorer("hqi", window=window).fit(R, np.zeros(len(R), int),
+                                                 np.zeros((len(R), 0)))
     if Q is None:
         return sc.loo_scores()
     return sc.score(Q, np.zeros((len(Q), 1)), np.zeros((len(Q), 0)))
@@ -440,20 +445,10 @@ def _class_normalised(R: np.ndarray, yR: np.ndarray, Q: np.ndarray | None) -> np
     return out
 
 
-def _hqi_window(R: np.ndarray, Q: np.ndarray | None, window: int) -> np.ndarray:
-    """``hqi`` with another Savitzky-Golay window than the shipped one; leave-one-out on
-    ``R`` when ``Q`` is None."""
-    sc = NoveltyScorer("hqi", window=window).fit(R, np.zeros(len(R), int),
-                                                 np.zeros((len(R), 0)))
-    if Q is None:
-        return sc.loo_scores()
-    return sc.score(Q, np.zeros((len(Q), 1)), np.zeros((len(Q), 0)))
-
-
 CANDIDATES = {
     "hqi": _hqi,
     "hqi, 9-point window (the default before 2026-12-02)":
-        lambda R, yR, Q: _hqi_window(R, Q, 9),
+        lambda R, yR, Q: _hqi(R, yR, Q, window=9),
     "mixture": lambda R, yR, Q: _mixture(R, Q),
     "mixture-deriv": lambda R, yR, Q: _mixture(_sg1(R), None if Q is None else _sg1(Q)),
     "hqi+mixture": lambda R, yR, Q: (_hqi(R, yR, Q) + _mixture(R, Q)) / 2,

@@ -137,6 +137,11 @@ class SpatialBlockKFold(BaseCrossValidator):
         grid = infer_grid(xy[:, 0], xy[:, 1], tol=self.tol)
         yield from self._split_grid(grid, y)
 
+    def _block_side(self, grid: MapGrid) -> int:
+        """The block side in pixels: ``block_size``, else :func:`default_block_size`."""
+        return self.block_size or default_block_size(grid.n_spectra, int(self.n_splits),
+                                                     line=grid.ny == 1)
+
     def _split_grid(self, grid: MapGrid, y: ArrayLike | None
                     ) -> Iterator[tuple[NDArray[np.intp], NDArray[np.intp]]]:
         from scipy.ndimage import binary_dilation
@@ -144,7 +149,7 @@ class SpatialBlockKFold(BaseCrossValidator):
 
         k = int(self.n_splits)
         n = grid.n_spectra
-        b = self.block_size or default_block_size(n, k, line=grid.ny == 1)
+        b = self._block_side(grid)
         blocks = block_ids(grid, b)
         n_blocks = np.unique(blocks).size
         if n_blocks < k:
@@ -213,5 +218,4 @@ def spatial_groups(spectra: Any, *, n_splits: int = 5, block_size: int | None = 
     grid = grid_of(spectra)
     cv = SpatialBlockKFold(n_splits, block_size=block_size)
     cv._check()
-    return block_ids(grid, cv.block_size or default_block_size(
-        grid.n_spectra, int(n_splits), line=grid.ny == 1))
+    return block_ids(grid, cv._block_side(grid))
