@@ -11,13 +11,33 @@ the query folder. Nothing is copied: the folders hold symbolic links.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "rruff-sample"
 #: Minerals left out of training: the "unknown" substances of the example.
 UNKNOWN = ("Beudantite", "Paralaurionite", "Scolecite")
+
+
+def _link(files: list[Path], out: Path) -> tuple[int, int, dict[str, list[Path]]]:
+    """Link every file into ``out/known`` or ``out/query``; counts and files per mineral."""
+    known, query = out / "known", out / "query"
+    known.mkdir()
+    query.mkdir()
+    by_mineral: dict[str, list[Path]] = {}
+    for f in files:
+        by_mineral.setdefault(f.name.split("__")[0], []).append(f)
+    n_known = n_query = 0
+    for mineral, fs in sorted(by_mineral.items()):
+        for i, f in enumerate(fs):
+            to_query = mineral in UNKNOWN or i % 3 == 2
+            ((query if to_query else known) / f.name).symlink_to(f.resolve())
+            n_query += to_query
+            n_known += not to_query
+    return n_known, n_query, by_mineral
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,19 +52,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.out.exists():
         print(f"error: {args.out} exists; give a new folder", file=sys.stderr)
         return 2
-    known, query = args.out / "known", args.out / "query"
-    known.mkdir(parents=True)
-    query.mkdir()
-    by_mineral: dict[str, list[Path]] = {}
-    for f in files:
-        by_mineral.setdefault(f.name.split("__")[0], []).append(f)
-    n_known = n_query = 0
-    for mineral, fs in sorted(by_mineral.items()):
-        for i, f in enumerate(fs):
-            to_query = mineral in UNKNOWN or i % 3 == 2
-            ((query if to_query else known) / f.name).symlink_to(f.resolve())
-            n_query += to_query
-            n_known += not to_query
+    # Built beside the target and renamed at the end: an interrupted run leaves no half folder.
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{args.out.name}-", dir=args.out.parent))
+    try:
+        n_known, n_query, by_mineral = _link(files, tmp)
+        tmp.rename(args.out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # gone already after the rename
     print(f"{args.out}: {n_known} training spectra of {len(by_mineral) - len(UNKNOWN)} "
           f"minerals in known/, {n_query} in query/ (of them "
           f"{sum(len(by_mineral.get(m, [])) for m in UNKNOWN)} of {', '.join(UNKNOWN)})")
