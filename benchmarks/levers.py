@@ -75,7 +75,14 @@ LEVERS: dict[str, dict[str, Any]] = {
     # the older 32 filters x 32 network, alone and with the augmentation
     "k32": {"n_filters": 32, "filter_size": 32},
     "k32+aug": {},
+    # per-point autoscaling of the inputs instead of one common scale (script only)
+    "std": {},
+    # the recipe's normalisation step changed (NORM_LEVERS), the network unchanged
+    "norm-vector": {},
+    "norm-area": {},
 }
+#: Levers that change the recipe's ``normalize`` method instead of the network.
+NORM_LEVERS = {"norm-vector": "vector", "norm-area": "area"}
 LEVERS["auto"] = {**LEVERS["aug"], "augment_select": True}
 LEVERS["k32+aug"] = {**LEVERS["k32"], **LEVERS["aug"]}
 QUICK_NET = {"n_filters": 4, "fc_width": 8, "epochs": 4}
@@ -113,8 +120,26 @@ def _swa_classifier(start: float = 0.5) -> Any:
     return SWAClassifier
 
 
-def load(name: str, quick: bool) -> tuple[Any, dict[str, Any], list[Any], str]:
-    """Preprocessed spectra, default estimator parameters, splits and the recipe used."""
+def _std_classifier(floor: float = 0.1) -> Any:
+    """CNNClassifier whose inputs are autoscaled point by point: centred, then divided by
+    each point's standard deviation over the training spectra (floored at ``floor`` times
+    the median one, so flat, noise-only points are not blown up)."""
+    from ramancam.train import CNNClassifier
+
+    class StdClassifier(CNNClassifier):
+        def _input_scaling(self, rows: Any) -> Any:
+            r = rows.astype(np.float64)
+            sd = r.std(axis=0)
+            med = float(np.median(sd))
+            return r.mean(axis=0), np.maximum(sd, floor * med) if med > 0 else 1.0
+
+    return StdClassifier
+
+
+def load(name: str, quick: bool, norm: str | None = None
+         ) -> tuple[Any, dict[str, Any], list[Any], str]:
+    """Preprocessed spectra, default estimator parameters, splits and the recipe used
+    (with ``norm``, the recipe's normalisation method replaced by it)."""
     from ramancam.cli import train as train_cli
     from ramancam.cli._common import prepare_labelled
     from ramancam.io import read
@@ -133,7 +158,15 @@ def load(name: str, quick: bool) -> tuple[Any, dict[str, Any], list[Any], str]:
             key = np.char.add(key, np.asarray(raw.meta[args.split_col]).astype(str))
         raw = raw[np.sort(np.concatenate([rng.permutation(np.flatnonzero(key == k))[:8]
                                           for k in sorted(set(key.tolist()))]))]
-    raw, _, data = prepare_labelled(args, raw, "for training")
+    raw, recipe, data = prepare_labelled(args, raw, "for training")
+    if norm is not None:
+        from ramancam.preprocess import Recipe
+
+        d = recipe.to_dict()
+        for step in d["steps"]:
+            if step["name"] == "normalize":
+                step["params"]["method"] = norm
+        data = Recipe.from_dict(d).apply(raw)
     params = {**train_cli.estimator_params(args), "verbose": False, "novelty": None}
     if quick:
         params.update(QUICK_NET)
@@ -153,7 +186,7 @@ def fit_one(data: Any, params: dict[str, Any], splits: list[Any], lever: str, se
         return dict(json.loads(f.read_text()))
     if cached_only:
         return None
-    cls = _swa_classifier() if lever == "swa" else CNNClassifier
+    cls = {"swa": _swa_classifier, "std": _std_classifier}.get(lever, lambda: CNNClassifier)()
     kw = {**params, **LEVERS[lever], "random_state": seed, "calibration_cv": 0}
     labels = np.asarray(data.labels).astype(str)
     proba, secs, choices = [], [], []
@@ -211,16 +244,18 @@ def main(argv: list[str] | None = None) -> int:
             if lever not in LEVERS:
                 ap.error(f"--levers must name levers of {list(LEVERS)}; got {lever!r}")
             per_seed, secs, done = [], [], []
+            lv_data = data if lever not in NORM_LEVERS else load(
+                name, a.quick, NORM_LEVERS[lever])[0]
             for s in seeds:
                 members = [("default", 3 * s + i) for i in range(3)] if lever == "ens3" \
                     else [(lever, s)]
-                got = [fit_one(data, params, splits, lv, sd, a.cache, tag, a.cached_only)
+                got = [fit_one(lv_data, params, splits, lv, sd, a.cache, tag, a.cached_only)
                        for lv, sd in members]
                 fits = [f for f in got if f is not None]
                 if len(fits) < len(members):
                     continue
                 secs.append(sum(float(np.mean(f["fit_s"])) for f in fits))
-                per_seed.append(accuracy(data, splits, fits))
+                per_seed.append(accuracy(lv_data, splits, fits))
                 done.append(s)
                 print(f"{name} {lever} seed {s}: accuracy {per_seed[-1]:.4f} "
                       f"({secs[-1]:.0f} s per fit)", file=sys.stderr, flush=True)

@@ -51,6 +51,24 @@ def test_swa_averages_the_last_epochs_and_only_them(levers):
     assert not np.allclose(w[0], w[2])
 
 
+def test_std_lever_autoscales_each_point_with_a_floor(levers):
+    X, y = _toy()
+    X[:, 0] = 0.5  # a constant point: its scale is the floor, not 0
+    kw = {"n_filters": 4, "filter_size": 5, "fc_width": 8, "epochs": 1,
+          "input_scaling": "center", "random_state": 0, "novelty": None}
+    est = levers._std_classifier(floor=0.1)(**kw).fit(X, y)
+    sd = X.std(axis=0)
+    scale = est.module_.input_scale.numpy()
+    np.testing.assert_allclose(est.module_.input_mean.numpy(), X.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(scale, np.maximum(sd, 0.1 * np.median(sd)), rtol=1e-5)
+    assert scale[0] == pytest.approx(0.1 * np.median(sd), rel=1e-5)
+    # the default: one common scale for every point
+    from ramancam.train import CNNClassifier
+
+    common = CNNClassifier(**kw).fit(X, y).module_.input_scale.numpy()
+    assert np.ptp(common) == 0 and common[0] == pytest.approx((X - X.mean(0)).std(), rel=1e-5)
+
+
 def test_ensemble_accuracy_is_that_of_the_mean_softmax(levers):
     data = SimpleNamespace(labels=np.array(["a", "b", "b"]))
     splits = [(np.array([0]), np.array([0, 1, 2]))]
@@ -76,3 +94,14 @@ def test_quick_run_writes_rows_with_the_ensemble_cost(levers, shared_data, tmp_p
     assert rows["ens3"]["fit_s"] == pytest.approx(sum(np.mean(m["fit_s"]) for m in members))
     assert rows["ens3"]["fit_s"] > rows["default"]["fit_s"]
     assert rows["default"]["time_factor"] == pytest.approx(1.0)
+
+
+def test_norm_lever_changes_only_the_normalisation(levers, shared_data):
+    plain = levers.load("drug-mabs", True)[0]
+    vec = levers.load("drug-mabs", True, "vector")[0]
+    np.testing.assert_array_equal(plain.wavenumbers, vec.wavenumbers)
+    np.testing.assert_allclose(np.linalg.norm(vec.X, axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(plain.X.max(axis=1), 1.0, rtol=1e-6)
+    # the same spectra, scaled: each vector-normalised row is the max-normalised one / norm
+    np.testing.assert_allclose(vec.X, plain.X / np.linalg.norm(plain.X, axis=1)[:, None],
+                               rtol=1e-6, atol=1e-9)

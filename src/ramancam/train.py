@@ -350,12 +350,8 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
             torch.manual_seed(seed)
             gen = torch.Generator().manual_seed(seed)
             module = RamanCNN(config)
-            if self.input_scaling == "center":
-                fit_rows = Xa[tr_idx].astype(np.float64)
-                mean = fit_rows.mean(axis=0)
-                scale = float((fit_rows - mean).std())
-                module.set_input_scaling(torch.as_tensor(mean, dtype=torch.float32),
-                                         scale if scale > 0 else 1.0)
+            if self.input_scaling != "none":
+                module.set_input_scaling(*self._input_scaling(Xa[tr_idx]))
             module = module.to(dev)
             Xd, yd = Xt.to(dev), yt.to(dev)
             self._train(module, Xd, yd, tr_idx, va_idx, gen, amounts)
@@ -365,6 +361,14 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
         self._fit_novelty(Xa, ya, y_idx, tr_idx, va_idx, seed, g)
         self.fit_time_ = time.perf_counter() - t0
         return self
+
+    def _input_scaling(self, rows: NDArray[Any]) -> tuple[NDArray[np.float64], float]:
+        """Input centring (``input_scaling="center"``): the mean training spectrum and one
+        common scale, the standard deviation of all centred values (1 if they are all 0)."""
+        fit_rows = rows.astype(np.float64)
+        mean = fit_rows.mean(axis=0)
+        scale = float((fit_rows - mean).std())
+        return mean, scale if scale > 0 else 1.0
 
     def _validation_split(self, y_idx: NDArray[np.intp], seed: int,
                           fraction: float | None = None
