@@ -54,6 +54,7 @@ from ramancam.novelty import (  # noqa: E402
     NoveltyScorer,
     _derivative_rows,
     calibrate,
+    calibration_error,
     conformal_threshold,
     expected_calibration_error,
     network_outputs,
@@ -76,6 +77,7 @@ RATE = 0.05
 INNER = 3
 MARK_BEGIN, MARK_END = "<!-- novelty-table:begin -->", "<!-- novelty-table:end -->"
 SCORES_BEGIN, SCORES_END = "<!-- novelty-scores:begin -->", "<!-- novelty-scores:end -->"
+CAL_BEGIN, CAL_END = "<!-- novelty-calibration:begin -->", "<!-- novelty-calibration:end -->"
 SPECIMENS_BEGIN = "<!-- novelty-specimens:begin -->"
 SPECIMENS_END = "<!-- novelty-specimens:end -->"
 #: name -> (kind, rounds); kind "distinct" or "near-identical".
@@ -156,7 +158,8 @@ def _auroc(known: np.ndarray, unknown: np.ndarray) -> float:
                                np.r_[known, unknown]))
 
 
-def one_round(Xk: np.ndarray, yk: np.ndarray, Xu: np.ndarray, seed: int) -> dict[str, Any]:
+def one_round(Xk: np.ndarray, yk: np.ndarray, Xu: np.ndarray, seed: int,
+              keep_scores: bool = False) -> dict[str, Any]:
     from sklearn.model_selection import StratifiedKFold, train_test_split
 
     tr, te = train_test_split(np.arange(yk.size), test_size=0.3, stratify=yk,
@@ -195,6 +198,10 @@ def one_round(Xk: np.ndarray, yk: np.ndarray, Xu: np.ndarray, seed: int) -> dict
                                                           yte_i),
         "ece_before": expected_calibration_error(softmax(z_te), yte_i),
         "ece_after": expected_calibration_error(softmax(z_te, T), yte_i),
+        # Per known test spectrum, for the ECE pooled over rounds (summarise).
+        "conf_before": _rounded(softmax(z_te).max(1)),
+        "conf_after": _rounded(softmax(z_te, T).max(1)),
+        "correct": pred_ok.astype(int).tolist(),
         "methods": {}}
     for m in METHODS:
         sc = NoveltyScorer(m).fit(Xtr, yi, f_tr)
@@ -205,6 +212,9 @@ def one_round(Xk: np.ndarray, yk: np.ndarray, Xu: np.ndarray, seed: int) -> dict
             "auroc": _auroc(s_te, s_u), "threshold": thr,
             "unknown_flagged": int((s_u > thr).sum()), "known_flagged": int((~kept).sum()),
             "kept": int(kept.sum()), "kept_right": int((pred_ok & kept).sum())}
+        if keep_scores:  # --keep-scores: every spectrum's score, for combining offline
+            out["methods"][m] |= {"known": _rounded(s_te), "unknown": _rounded(s_u),
+                                  "held_out": _rounded(oof_s[m])}
         if sc.model_free:  # the same score, threshold from leave-one-out training scores
             loo = sc.loo_scores()
             thr = conformal_threshold(loo, RATE)
@@ -223,6 +233,64 @@ def one_round(Xk: np.ndarray, yk: np.ndarray, Xu: np.ndarray, seed: int) -> dict
 
 
 ROWS = ("knn", "hqi", "hqi-loo", "mahalanobis", "energy", "msp")
+#: Draws of simulated outcomes for the ECE of a perfectly calibrated model (calibration_rows).
+FLOOR_DRAWS = 200
+
+
+def _rounded(a: np.ndarray) -> list[float]:
+    return [round(float(v), 5) for v in np.ravel(a)]
+
+
+def ece_floor(conf: list[np.ndarray], seed: int = 0) -> tuple[float, float]:
+    """The ECE that a *perfectly calibrated* model with these confidences would show, on
+    average over simulated outcomes (each spectrum right with probability = its confidence):
+    ``(mean over rounds of the per-round ECE, ECE of all rounds pooled)``. With a few dozen
+    test spectra per round the per-round ECE is far from zero even then; this is its floor.
+    """
+    rng = np.random.default_rng(seed)
+    per_round, pooled = [], []
+    for _ in range(FLOOR_DRAWS):
+        ok = [rng.random(c.size) < c for c in conf]
+        per_round.append(np.mean([calibration_error(c, o) for c, o in zip(conf, ok, strict=True)]))
+        pooled.append(calibration_error(np.concatenate(conf), np.concatenate(ok)))
+    return float(np.mean(per_round)), float(np.mean(pooled))
+
+
+def calibration_row(name: str, rounds: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Calibration of the known test spectra of one set (the same for every method): ECE per
+    round (mean) and pooled over all rounds, before and after temperature scaling, and the
+    floor of each for a perfectly calibrated model (:func:`ece_floor`, after scaling).
+    ``None`` for results saved before the per-spectrum confidences were kept."""
+    if not rounds or any("correct" not in x for x in rounds):
+        return None
+    ok = np.concatenate([np.asarray(x["correct"], dtype=bool) for x in rounds])
+    before = [np.asarray(x["conf_before"]) for x in rounds]
+    after = [np.asarray(x["conf_after"]) for x in rounds]
+    floor_round, floor_pooled = ece_floor(after)
+    return {"set": name, "n_test": int(ok.size), "accuracy": float(ok.mean()),
+            "ece_before": float(np.mean([x["ece_before"] for x in rounds])),
+            "ece_after": float(np.mean([x["ece_after"] for x in rounds])),
+            "ece_pooled_before": calibration_error(np.concatenate(before), ok),
+            "ece_pooled_after": calibration_error(np.concatenate(after), ok),
+            "floor_round": floor_round, "floor_pooled": floor_pooled,
+            "mean_conf_after": float(np.concatenate(after).mean()),
+            "scaled": int(sum(x["temperature"] != 1.0 for x in rounds)),
+            "n_rounds": len(rounds)}
+
+
+def calibration_table(rows: list[dict[str, Any]]) -> str:
+    lines = ["| set | networks | known test spectra | accuracy | mean confidence (after) | "
+             "ECE per round, mean: before -> after | ECE pooled: before -> after | "
+             "perfectly calibrated: per round / pooled | rounds scaled |",
+             "| --- | --- | ---: | ---: | ---: | --- | --- | --- | ---: |"]
+    for r in rows:
+        lines.append(
+            f"| {r['set']} | {r['networks']} | {r['n_test']} | {r['accuracy']:.1%} | "
+            f"{r['mean_conf_after']:.3f} | {r['ece_before']:.3f} -> {r['ece_after']:.3f} | "
+            f"{r['ece_pooled_before']:.3f} -> {r['ece_pooled_after']:.3f} | "
+            f"{r['floor_round']:.3f} / {r['floor_pooled']:.3f} | "
+            f"{r['scaled']} of {r['n_rounds']} |")
+    return "\n".join(lines)
 
 
 def summarise(name: str, kind: str, rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -292,7 +360,15 @@ def main(argv: list[str] | None = None) -> int:
                    help="instead of the CNN runs: rruff-sample's hqi with the known spectra "
                         "split by spectrum or by RRUFF specimen, thresholds from "
                         "leave-one-spectrum-out or leave-one-specimen-out scores (no network)")
+    p.add_argument("--keep-scores", action="store_true",
+                   help="also save every spectrum's score of every method in the results "
+                        "(known test, unknown and held-out), to combine scores offline")
+    p.add_argument("--combine", action="store_true",
+                   help="instead of the CNN runs: combine hqi with the network's scores from "
+                        "the per-spectrum scores saved by --keep-scores (no network)")
     args = p.parse_args(argv)
+    if args.combine:
+        return combine_scores(ROOT / "benchmarks" / "results")
     if args.specimens:
         return specimens(args)
     if args.docs_only:
@@ -320,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
         loads: list[float] = []
         for seed in args.seeds:
             for r, (left, Xk, yk, Xu) in enumerate(rounds_of(name, n_rounds, seed)):
-                res = one_round(Xk, yk, Xu, seed + r)
+                res = one_round(Xk, yk, Xu, seed + r, args.keep_scores)
                 res["left_out"] = left
                 res["seed"] = seed
                 rounds.append(res)
@@ -348,10 +424,33 @@ def main(argv: list[str] | None = None) -> int:
             rows += [{**r, "partial": part} for r in done[n]["summary"]]
     print(table(rows, ROWS))
     print(per_seed_table(done))
+    cal = calibration_rows(done, "augmentation decided per fit" if args.augment
+                           else "no augmentation")
+    if cal:
+        print(calibration_table(cal))
     print(f"({time.perf_counter() - t_all:.0f} s)", file=sys.stderr)
     if not args.no_docs:
         write_docs(rows, done)
     return 0
+
+
+def calibration_rows(done: dict[str, Any], networks: str) -> list[dict[str, Any]]:
+    rows = []
+    for n in SETS:
+        r = calibration_row(n, done[n]["rounds"]) if n in done else None
+        if r is not None:
+            rows.append(r | {"networks": networks})
+    return rows
+
+
+def augmented_results(res_dir: Path) -> dict[str, Any]:
+    """Rounds of the ``--augment`` runs (``novelty-augment-*.json``), per set, merged."""
+    out: dict[str, Any] = {}
+    for f in sorted(res_dir.glob("novelty-augment-*.json")):
+        for k, v in json.loads(f.read_text()).items():
+            if k in SETS:
+                out.setdefault(k, {"rounds": []})["rounds"] += v["rounds"]
+    return out
 
 
 def per_seed_table(done: dict[str, Any], method: str = "hqi-loo") -> str:
@@ -454,6 +553,69 @@ CANDIDATES = {
     "hqi+mixture": lambda R, yR, Q: (_hqi(R, yR, Q) + _mixture(R, Q)) / 2,
     "class-normalised hqi": _class_normalised,
 }
+
+
+#: ``--combine``: the default score with the network's, name -> methods.
+COMBOS = {"hqi + mahalanobis": ("hqi", "mahalanobis"), "hqi + knn": ("hqi", "knn"),
+          "hqi + knn + mahalanobis": ("hqi", "knn", "mahalanobis"),
+          "hqi + energy": ("hqi", "energy")}
+
+
+def _p_values(ref: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Share of the reference (held-out known) scores at or below each score, out of n + 1."""
+    return np.searchsorted(np.sort(ref), s, side="right") / (ref.size + 1)
+
+
+def combined_round(methods: dict[str, Any], names: tuple[str, ...], how: str
+                   ) -> tuple[float, int, int]:
+    """One round of a combined score: every method's score becomes its empirical p-value
+    among the held-out known scores (inner out-of-fold, as `train` has them), the p-values
+    are averaged (``how="mean"``) or the largest taken (``"max"``), and the threshold for
+    5 % false alarms is the conformal quantile of the held-out spectra's own combined values
+    (each against the others). Returns ``(AUROC, unknown flagged, known flagged)``."""
+    pick = np.mean if how == "mean" else np.max
+    held = [np.asarray(methods[m]["held_out"]) for m in names]
+    n = held[0].size
+    own = pick([[_p_values(np.delete(h, i), h[i:i + 1])[0] for i in range(n)]
+                for h in held], axis=0)
+    known = pick([_p_values(h, np.asarray(methods[m]["known"]))
+                  for h, m in zip(held, names, strict=True)], axis=0)
+    unknown = pick([_p_values(h, np.asarray(methods[m]["unknown"]))
+                    for h, m in zip(held, names, strict=True)], axis=0)
+    thr = conformal_threshold(own, RATE)
+    # ties among p-values: broken by the first score (the default's), which ranks them
+    tie = 1e-9 * np.r_[methods[names[0]]["known"], methods[names[0]]["unknown"]]
+    auc = _auroc(known + tie[:known.size], unknown + tie[known.size:])
+    return auc, int((unknown > thr).sum()), int((known > thr).sum())
+
+
+def combine_scores(res_dir: Path) -> int:
+    """``--combine``: combined scores from the per-spectrum scores of a ``--keep-scores``
+    run (no network), against the single scores with the same inner-CV thresholds."""
+    done = json.loads((res_dir / "novelty.json").read_text())
+    lines = ["| set | score | AUROC mean (worst round) | unknown flagged | known test flagged |",
+             "| --- | --- | --- | --- | --- |"]
+    for name in SETS:
+        rounds = done.get(name, {}).get("rounds", [])
+        if not rounds or "held_out" not in rounds[0]["methods"]["hqi"]:
+            continue
+        n_u = sum(r["n_unknown"] for r in rounds)
+        n_k = sum(r["n_test"] for r in rounds)
+        cands = [(m, (m,), "max") for m in ("hqi", "mahalanobis", "knn")]
+        cands += [(f"{c}, {how} of p-values", ms, how) for c, ms in COMBOS.items()
+                  for how in ("mean", "max")]
+        for label, ms, how in cands:
+            res = [combined_round(r["methods"], ms, how) for r in rounds]
+            auc = [x[0] for x in res]
+            lines.append(f"| {name} | {label} | {np.mean(auc):.3f} ({np.min(auc):.3f}) | "
+                         f"{sum(x[1] for x in res) / n_u:.1%} of {n_u} | "
+                         f"{sum(x[2] for x in res) / n_k:.1%} of {n_k} |")
+    if len(lines) == 2:
+        print("error: no per-spectrum scores in benchmarks/results/novelty.json; run with "
+              "--keep-scores first", file=sys.stderr)
+        return 2
+    print("\n".join(lines))
+    return 0
 
 
 def compare_scores(args: argparse.Namespace, path: Path) -> int:
@@ -598,6 +760,23 @@ def write_docs(rows: list[dict[str, Any]], done: dict[str, Any]) -> None:
                    + per_seed_table(done) + "\n\n"
                    f"Wall-clock time of these sets {secs / 60:.0f} min (1 torch thread, niced, "
                    f"on the shared 2-core machine{load}; run {', '.join(dates)}).")
+    cal = calibration_rows(done, "no augmentation")
+    aug = calibration_rows(augmented_results(ROOT / "benchmarks" / "results"),
+                           "augmentation decided per fit (`train`'s default)")
+    if cal or aug:
+        _replace_block(CAL_BEGIN, CAL_END,
+                       "Known test spectra of the rounds above (the same for every method); "
+                       "ECE with 15 equal-width bins of the top probability, after = with the "
+                       "temperature chosen as `train` does (applied only where it lowered the "
+                       "inner out-of-fold ECE; `rounds scaled`). Per round: the mean of each "
+                       "round's ECE (the column of the table above); pooled: one ECE of all "
+                       "rounds' known test spectra together. Perfectly calibrated: the ECE "
+                       "a model whose every probability were exact would show with the same "
+                       f"confidences and numbers of spectra (mean of {FLOOR_DRAWS} simulated "
+                       "draws of right/wrong), per round and pooled. Augmented rows: "
+                       "`benchmarks/novelty.py --augment` (results in "
+                       "`benchmarks/results/novelty-augment-*.json`).\n\n"
+                       + calibration_table(cal + aug))
 
 
 def _replace_block(begin: str, end: str, body: str) -> None:

@@ -16,6 +16,7 @@ from ramancam.novelty import (
     METHODS,
     NoveltyScorer,
     calibrate,
+    calibration_error,
     conformal_threshold,
     expected_calibration_error,
     fit_temperature,
@@ -118,6 +119,20 @@ def test_temperature_recovers_an_overconfident_scale_and_lowers_ece():
     before = expected_calibration_error(softmax(3.0 * z), y)
     after = expected_calibration_error(softmax(3.0 * z, t), y)
     assert before > 0.1 and after < 0.03
+
+
+def test_calibration_error_from_confidence_matches_the_probability_form():
+    rng = np.random.default_rng(3)
+    p = softmax(rng.normal(size=(300, 4)) * 2.0)
+    y = rng.integers(0, 4, 300)
+    ece = expected_calibration_error(p, y)
+    assert calibration_error(p.max(1), p.argmax(1) == y) == pytest.approx(ece)
+    # by hand: one bin at 0.95 with 3 of 4 right, one at 0.55 with 1 of 2 right
+    got = calibration_error([0.95] * 4 + [0.55] * 2, [1, 1, 1, 0, 1, 0])
+    assert got == pytest.approx((4 * 0.2 + 2 * 0.05) / 6)
+    assert np.isnan(calibration_error([], []))
+    with pytest.raises(RamancamError, match="differ in length"):
+        calibration_error([0.9, 0.8], [1])
 
 
 def test_calibrate_reports_cross_fitted_ece_and_false_alarm():

@@ -1,8 +1,9 @@
-"""benchmarks/novelty.py --specimens and benchmarks/rruff_example.py on the real rruff-sample
-folder (skipped without it)."""
+"""benchmarks/novelty.py: the pooled calibration error (synthetic rounds), --specimens and
+benchmarks/rruff_example.py on the real rruff-sample folder (skipped without it)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 
@@ -45,3 +46,52 @@ def test_rruff_example_folders(load_benchmark, shared_data, tmp_path, monkeypatc
     with pytest.raises(TypeError):
         ex.main([str(tmp_path / "half"), "--data", str(data)])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ex"]
+
+
+def test_pooled_ece_and_the_floor_of_a_perfectly_calibrated_model(load_benchmark):
+    bench = load_benchmark("novelty")
+    rng = np.random.default_rng(0)
+    rounds = []
+    for _ in range(15):  # a calibrated model: right with probability = its confidence
+        conf = rng.uniform(0.7, 1.0, 26)
+        ok = rng.random(26) < conf
+        rounds.append({"conf_before": conf.tolist(), "conf_after": conf.tolist(),
+                       "correct": ok.astype(int).tolist(), "temperature": 1.0,
+                       "ece_before": bench.calibration_error(conf, ok),
+                       "ece_after": bench.calibration_error(conf, ok)})
+    row = bench.calibration_row("sim", rounds)
+    assert row["n_test"] == 390 and row["scaled"] == 0
+    # 26 spectra per round: the per-round ECE is far from 0 for a calibrated model, and
+    # its floor says so; pooling the 390 spectra brings both down
+    assert row["floor_round"] > 2 * row["floor_pooled"]
+    assert row["ece_after"] == pytest.approx(row["floor_round"], abs=0.03)
+    assert row["ece_pooled_after"] < row["ece_after"]
+    assert bench.ece_floor([np.ones(26)] * 3) == (0.0, 0.0)
+    # an over-confident model stays far above its floor whichever way it is pooled
+    for r in rounds:
+        r["conf_before"] = r["conf_after"] = [0.999] * 26
+    row = bench.calibration_row("sim", rounds)
+    assert row["ece_pooled_after"] > 0.1 > 10 * row["floor_pooled"]
+    assert bench.calibration_row("old", [{"ece_before": 0.1}]) is None  # results before
+    table = bench.calibration_table([row | {"networks": "x"}]).splitlines()
+    assert len(table) == 3 and table[2].startswith("| sim | x | 390 |")
+
+
+def test_combined_score_uses_held_out_p_values(load_benchmark):
+    bench = load_benchmark("novelty")
+    rng = np.random.default_rng(1)
+
+    def method(shift_unknown: float) -> dict:
+        return {"held_out": rng.normal(0, 1, 60).tolist(),
+                "known": rng.normal(0, 1, 40).tolist(),
+                "unknown": rng.normal(shift_unknown, 1, 40).tolist()}
+
+    methods = {"hqi": method(6.0), "knn": method(0.0)}  # knn does not tell them apart
+    auc_h, unk_h, known_h = bench.combined_round(methods, ("hqi",), "max")
+    assert auc_h > 0.99 and unk_h >= 38 and known_h <= 6
+    # the mean of p-values dilutes the useful score with the useless one; the maximum
+    # keeps every spectrum hqi flags
+    auc_mean, unk_mean, _ = bench.combined_round(methods, ("hqi", "knn"), "mean")
+    _, unk_max, known_max = bench.combined_round(methods, ("hqi", "knn"), "max")
+    assert auc_mean < auc_h and unk_mean < unk_h
+    assert unk_max >= 38 and known_max >= known_h

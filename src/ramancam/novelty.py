@@ -58,9 +58,8 @@ if TYPE_CHECKING:
     from .model import RamanCNN
 
 __all__ = ["DEFAULT_METHOD", "DEFAULT_RATE", "METHODS", "Calibration", "NoveltyMixin",
-           "NoveltyScorer",
-           "calibrate", "conformal_threshold", "cross_fit", "expected_calibration_error",
-           "fit_temperature", "network_outputs", "softmax"]
+           "NoveltyScorer", "calibrate", "calibration_error", "conformal_threshold", "cross_fit",
+           "expected_calibration_error", "fit_temperature", "network_outputs", "softmax"]
 
 METHODS = ("hqi", "knn", "mahalanobis", "energy", "msp")
 #: Chosen by measurement (``benchmarks/novelty.py``, ``docs/novelty.md``).
@@ -445,14 +444,40 @@ def expected_calibration_error(proba: ArrayLike, y_idx: ArrayLike, *, n_bins: in
     y = np.asarray(y_idx, dtype=np.intp)
     if p.shape[0] == 0:
         return float("nan")
-    conf = p.max(axis=1)
-    correct = (p.argmax(axis=1) == y).astype(np.float64)
+    return calibration_error(p.max(axis=1), p.argmax(axis=1) == y, n_bins=n_bins)
+
+
+def calibration_error(confidence: ArrayLike, correct: ArrayLike, *, n_bins: int = 15
+                      ) -> float:
+    """:func:`expected_calibration_error` from the top-class probabilities and whether each
+    prediction was right (for pooling several models' test spectra into one estimate).
+
+    Parameters
+    ----------
+    confidence : array-like of shape (n,)
+        The largest probability of each spectrum, in [0, 1].
+    correct : array-like of shape (n,)
+        True where the predicted class was the true one.
+    n_bins : int
+
+    Returns
+    -------
+    float
+        In [0, 1]; NaN for no spectra.
+    """
+    conf = np.asarray(confidence, dtype=np.float64).ravel()
+    ok = np.asarray(correct, dtype=np.float64).ravel()
+    if conf.shape != ok.shape:
+        raise RamancamError(f"confidence and correct differ in length ({conf.size} and "
+                            f"{ok.size}).")
+    if conf.size == 0:
+        return float("nan")
     bins = np.minimum((conf * n_bins).astype(np.intp), n_bins - 1)
     total = 0.0
     for b in np.unique(bins):
         m = bins == b
-        total += m.sum() * abs(correct[m].mean() - conf[m].mean())
-    return float(total / p.shape[0])
+        total += m.sum() * abs(ok[m].mean() - conf[m].mean())
+    return float(total / conf.size)
 
 
 @dataclass
