@@ -5,6 +5,7 @@ Usage::
 
     .venv/bin/python benchmarks/map_deletion.py --sets astragalus,chondro-map
     .venv/bin/python benchmarks/map_deletion.py --sets astragalus --augment 0.01,2,0.05,0.1
+    .venv/bin/python benchmarks/map_deletion.py --sets rruff-sample,astragalus --controls
 
 Each set is read and preprocessed exactly as ``benchmarks/realdata.py`` does (``ramancam
 train``'s code path, default recipe and grid), the default CNN (``ramancam train``'s own
@@ -16,6 +17,16 @@ true-class logit falls more when the map's top 5 % of points are flattened than 
 random points are; bar 0.9), and for the amino-acid mixtures the Fig. 7 share (maps closer to
 the labelled pure spectrum than to the admixed one; bar 0.95). One fit per set and seed: a
 quick look, not the cross-validated benchmark (``realdata.py``).
+
+``--controls`` adds maps that show how much the deletion test can tell: ``band`` (no model at
+all: the spectrum's height above its own SNIP background, ``x - band_free(x)``, clipped at 0,
+so its top 5 % are the tallest bands), ``random`` (uniform noise), the plain input gradient
+(``saliency``), and the two model maps brought to input resolution by that band height
+(``fc*band``, ``grad*band``). Also printed per map: the median logit drop when its top 5 % are
+flattened (``drop``) and, for the maps that use the model, the share of spectra whose logit
+falls more when the map's top 5 % are flattened than when the tallest 5 % (``band``'s) are
+(``beats band``): a map that knows which bands the decision rests on should beat the
+model-free choice of the tallest ones.
 """
 
 from __future__ import annotations
@@ -33,14 +44,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
-def run(name: str, seed: int, augment: tuple[float, int, float, float] | None
-        ) -> dict[str, Any]:
+def run(name: str, seed: int, augment: tuple[float, int, float, float] | None,
+        controls: bool = False) -> dict[str, Any]:
     from sklearn.model_selection import train_test_split
 
     import realdata as rd
     from ramancam.cli._common import prepare_labelled
     from ramancam.cli.train import estimator_params
-    from ramancam.explain import explain, method_options
+    from ramancam.explain import band_free, band_window, explain, method_options
     from ramancam.train import CNNClassifier
 
     spec = next(s for s in rd.SETS if s.name == name)
@@ -71,14 +82,31 @@ def run(name: str, seed: int, augment: tuple[float, int, float, float] | None
                            "fit_s": time.perf_counter() - t0, "n_test": int(te.size),
                            "accuracy": float(np.mean(est.predict(X[te]).astype(str) == y[te]))}
     target = np.searchsorted(est.classes_.astype(str), y[te])
-    for method in rd.MAP_METHODS.values():
+    methods = [*rd.MAP_METHODS.values(), *(["saliency"] if controls else [])]
+    all_maps: dict[str, np.ndarray] = {}
+    for method in methods:
         maps, _ = explain(est.module_, X[te], method=method, target="true", y=target,
                           **method_options(method, data.wavenumbers))
+        all_maps[method] = np.asarray(maps, dtype=np.float64)
+    if controls:
+        height = np.clip(X[te] - band_free(X[te], band_window(data.wavenumbers)), 0, None)
+        all_maps["band"] = height
+        all_maps["fc*band"] = all_maps["fc"] * height
+        all_maps["grad*band"] = all_maps["saliency"] * height
+        all_maps["random"] = np.random.default_rng(1).random(height.shape)
+    drops: dict[str, np.ndarray] = {}
+    for method, maps in all_maps.items():
         res = rd.deletion(est, X[te], maps, target)
+        drops[method] = np.asarray(res.drop_top)
         out[f"deletion {method}"] = float(np.mean(res.drop_top > res.drop_random))
+        if controls:
+            out[f"drop {method}"] = float(np.median(res.drop_top))
         if pure is not None:
             out[f"closer {method}"] = rd.closer_share(
                 maps, y[te], np.asarray(data.meta["partner"])[te], pure)
+    if controls:
+        for method in (m for m in drops if m not in ("band", "random")):
+            out[f"beats band {method}"] = float(np.mean(drops[method] > drops["band"]))
     return out
 
 
@@ -90,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", default="0", help="network seeds (default 0)")
     p.add_argument("--augment", metavar="NOISE,SHIFT,BASELINE,SCALE",
                    help="train's --augment-noise/-shift/-baseline/-scale (default: none)")
+    p.add_argument("--controls", action="store_true",
+                   help="also the control maps (band, random, saliency, fc*band, grad*band)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--json", help="also append the results as JSON lines to this file")
     a = p.parse_args(argv)
@@ -100,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         aug = (float(n), int(s), float(b), float(c))
     for name in a.sets.split(","):
         for seed in (int(v) for v in a.seeds.split(",")):
-            r = run(name, seed, aug)
+            r = run(name, seed, aug, a.controls)
             print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
                            for k, v in r.items()), flush=True)
             if a.json:
