@@ -44,6 +44,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
+def control_maps(X: np.ndarray, grid: np.ndarray, fc: np.ndarray, grad: np.ndarray,
+                 seed: int = 1) -> dict[str, np.ndarray]:
+    """The control maps of ``--controls``: ``band`` (the height of each point above the
+    spectrum's own SNIP background, clipped at 0: no model), ``fc*band`` and ``grad*band`` (the
+    FC-importance map and the input gradient times that height) and ``random`` (uniform noise,
+    seeded)."""
+    from ramancam.explain import band_free, band_window
+
+    height = np.clip(X - band_free(X, band_window(grid)), 0, None).astype(np.float64)
+    return {"band": height, "fc*band": fc * height, "grad*band": grad * height,
+            "random": np.random.default_rng(seed).random(height.shape)}
+
+
 def run(name: str, seed: int, augment: tuple[float, int, float, float] | None,
         controls: bool = False) -> dict[str, Any]:
     from sklearn.model_selection import train_test_split
@@ -51,7 +64,7 @@ def run(name: str, seed: int, augment: tuple[float, int, float, float] | None,
     import realdata as rd
     from ramancam.cli._common import prepare_labelled
     from ramancam.cli.train import estimator_params
-    from ramancam.explain import band_free, band_window, explain, method_options
+    from ramancam.explain import explain, method_options
     from ramancam.train import CNNClassifier
 
     spec = next(s for s in rd.SETS if s.name == name)
@@ -89,11 +102,8 @@ def run(name: str, seed: int, augment: tuple[float, int, float, float] | None,
                           **method_options(method, data.wavenumbers))
         all_maps[method] = np.asarray(maps, dtype=np.float64)
     if controls:
-        height = np.clip(X[te] - band_free(X[te], band_window(data.wavenumbers)), 0, None)
-        all_maps["band"] = height
-        all_maps["fc*band"] = all_maps["fc"] * height
-        all_maps["grad*band"] = all_maps["saliency"] * height
-        all_maps["random"] = np.random.default_rng(1).random(height.shape)
+        all_maps.update(control_maps(X[te], data.wavenumbers, all_maps["fc"],
+                                     all_maps["saliency"]))
     drops: dict[str, np.ndarray] = {}
     for method, maps in all_maps.items():
         res = rd.deletion(est, X[te], maps, target)
