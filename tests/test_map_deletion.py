@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "map_deletion.py"
 
-
-@pytest.fixture(scope="module")
-def md():
-    spec = importlib.util.spec_from_file_location("map_deletion", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["map_deletion"] = mod
-    spec.loader.exec_module(mod)
-    yield mod
-    sys.modules.pop("map_deletion", None)
+@pytest.fixture
+def md(load_benchmark):
+    return load_benchmark("map_deletion")
 
 
 def _spectra(n: int = 12, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
