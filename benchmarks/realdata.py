@@ -205,10 +205,12 @@ def _mixtures(raw: Any, args: argparse.Namespace, quick: bool) -> tuple[Any, Any
 MAP_METHODS = {"": "fc", "bands_": "ig-bands"}
 
 
-def _fold_maps(models: list[Any], data: Any, cv: Any, method: str = "fc"
+def _fold_maps(models: list[Any], data: Any, cv: Any, method: str = "fc",
+               options: dict[str, Any] | None = None
                ) -> tuple[np.ndarray, np.ndarray, list[tuple[Any, np.ndarray]]]:
     """Maps (``method``: fc in its contribution form, or ig-bands) of each fold model's test
-    spectra, for their true class."""
+    spectra, for their true class; ``options`` replace the method's default options (e.g. an
+    ig-bands ``band_window``)."""
     from ramancam.explain import explain, method_options
 
     labels = np.asarray(cv.labels).astype(str)
@@ -217,7 +219,8 @@ def _fold_maps(models: list[Any], data: Any, cv: Any, method: str = "fc"
         te = np.flatnonzero(cv.fold_of == k)
         target = np.searchsorted(est.classes_.astype(str), labels[te])
         m, _ = explain(est.module_, data.X[te], method=method, target="true", y=target,
-                       **method_options(method, data.wavenumbers))
+                       **(method_options(method, data.wavenumbers) if options is None
+                          else options))
         maps.append(np.asarray(m, dtype=np.float64))
         idx.append(te)
         per_fold.append((est, te))

@@ -23,6 +23,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,6 @@ def main(argv: list[str] | None = None) -> int:
     from ramancam import metrics
     from ramancam.cli._common import prepare_labelled
     from ramancam.cli.train import estimator_params
-    from ramancam.explain import captum_map, explain, method_options
     from ramancam.train import cross_validate, predict_proba_module
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -70,18 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     labels = np.asarray(cvs[0].labels).astype(str)
     grid = np.asarray(data.wavenumbers, dtype=np.float64)
 
-    def fold_maps(cv: object, method: str, half_window: int | None = None) -> np.ndarray:
-        out = np.zeros(data.X.shape)
-        for k, est in enumerate(cv.models):  # type: ignore[attr-defined]
-            te = np.flatnonzero(cv.fold_of == k)  # type: ignore[attr-defined]
-            t = np.searchsorted(est.classes_.astype(str), labels[te])
-            if half_window is None:
-                m, _ = explain(est.module_, data.X[te], method=method, target="true", y=t,
-                               **method_options(method, grid))
-            else:
-                m = captum_map(est.module_, data.X[te], t, method="ig-bands",
-                               band_window=half_window)
-            out[te] = m
+    def fold_maps(cv: Any, method: str, half_window: int | None = None) -> np.ndarray:
+        """The maps of ``rd._fold_maps`` back in the order of ``data``."""
+        m, idx, _ = rd._fold_maps(cv.models, data, cv, method,
+                                  None if half_window is None else {"band_window": half_window})
+        out = np.empty_like(m)
+        out[idx] = m
         return out
 
     weakest = None
