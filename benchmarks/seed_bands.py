@@ -31,6 +31,21 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
+def _windows(text: str) -> list[tuple[float, float]]:
+    """``--windows``: "LO-HI,LO-HI,..." as pairs of Raman shifts with LO < HI."""
+    out = []
+    for part in text.split(","):
+        try:
+            lo, hi = (float(v) for v in part.split("-"))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{part!r} is not a range LO-HI of Raman shift, e.g. 1440-1470") from None
+        if not lo < hi:
+            raise argparse.ArgumentTypeError(f"{part!r}: LO must be below HI, e.g. 1440-1470")
+        out.append((lo, hi))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     import torch
 
@@ -41,9 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     from ramancam.train import cross_validate, predict_proba_module
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--set", default="amino-acids", help="a set name of realdata.py")
+    p.add_argument("--set", default="amino-acids",
+                   choices=list(dict.fromkeys(spec.name for spec in rd.SETS)),
+                   help="a set name of realdata.py (default amino-acids)")
     p.add_argument("--folds", type=int, default=3)
-    p.add_argument("--windows", default="1440-1470,825-850,895-925",
+    p.add_argument("--windows", type=_windows, default="1440-1470,825-850,895-925",
                    help="comma-separated LO-HI ranges of Raman shift to flatten")
     p.add_argument("--threads", type=int, default=1)
     a = p.parse_args(argv)
@@ -99,8 +116,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"at {sorted({int(round(grid[i] / 5) * 5) for i in top})} cm-1", flush=True)
     assert weakest is not None
     sel = labels == weakest
-    for window in a.windows.split(","):
-        lo, hi = (float(v) for v in window.split("-"))
+    for lo, hi in a.windows:
         cols = (grid >= lo) & (grid <= hi)
         parts = []
         for cv in cvs:

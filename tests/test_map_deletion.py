@@ -1,4 +1,5 @@
-"""``benchmarks/map_deletion.py --controls``: the model-free control maps."""
+"""``benchmarks/map_deletion.py --controls``: the model-free control maps; and the options of
+``benchmarks/seed_bands.py``."""
 
 from __future__ import annotations
 
@@ -62,3 +63,17 @@ def test_deletion_test_passes_the_band_control_only_where_the_score_rests_on_the
     # the small band is not among the tallest 1 % of points: the control does not find it
     assert share(on_small, maps["band"]) < 0.9
     assert share(on_tall, maps["random"]) < 0.9
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--set", "nope"], "argument --set: invalid choice: 'nope'"),
+    (["--windows", "1440-abc"], "'1440-abc' is not a range LO-HI of Raman shift"),
+    (["--windows", "1470-1440"], "'1470-1440': LO must be below HI"),
+])
+def test_seed_bands_rejects_bad_options_in_one_line(load_benchmark, capsys, argv, message):
+    sb = load_benchmark("seed_bands")
+    with pytest.raises(SystemExit) as exc:
+        sb.main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert message in err[-1]
