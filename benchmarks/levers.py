@@ -20,12 +20,20 @@ option changed per lever (novelty off: it does not touch the predictions). Lever
   ``lr3e-4``: learning rate 3e-4;
 * ``swa``: stochastic weight averaging of the weights after each of the last 50 epochs
   (``torch.optim.swa_utils.AveragedModel``, here only; the network has no batch norm);
+* ``lr1e-3``, ``dropout0.2``, ``blocks3`` (3 conv blocks), ``batch16``, ``fc32`` (FC1 of 32),
+  ``leaky`` (leaky ReLU after FC1), ``no-centre`` (inputs not centred): network and training
+  settings; ``pca20`` / ``pca40`` / ``pca80`` / ``sg21``: each fold's inputs denoised first
+  (projection on the training part's first 20, 40 or 80 principal components; 21-point
+  Savitzky-Golay smoothing);
 * ``aug2`` (twice ``aug``'s amplitudes), ``aug-shift`` / ``-noise`` / ``-scale`` /
   ``-baseline`` (one part of ``aug`` alone), ``aug-no-noise`` (``aug`` without the noise),
   ``aug+lr3e-4``, ``aug+ep200``: variants and combinations.
 
 Each fit's test probabilities are cached (``--cache``), so levers can run in separate
-processes and ensembles reuse fits. Results: ``--out`` (JSON).
+processes and ensembles reuse fits. Results: ``--out`` (JSON), with each single-network
+row's misclassified test spectra per seed (``wrong``, by id). Sets: ``drug-mabs`` (fixed
+split), ``yogurt`` and ``astragalus`` (stratified 3-fold), ``astragalus5`` (stratified
+5-fold, the split of docs/realdata.md).
 """
 
 from __future__ import annotations
@@ -47,6 +55,8 @@ SETS = {
                   ["--label-col", "label", "--split-col", "split"]),
     "yogurt": (DATA / "food" / "yogurt.csv", ["--label-col", "label", "--folds", "3"]),
     "astragalus": (DATA / "food" / "astragalus.csv", ["--label-col", "label", "--folds", "3"]),
+    # the split of docs/realdata.md (stratified 5-fold, folds of seed 0)
+    "astragalus5": (DATA / "food" / "astragalus.csv", ["--label-col", "label", "--folds", "5"]),
 }
 LEVERS: dict[str, dict[str, Any]] = {
     "default": {},
@@ -80,7 +90,22 @@ LEVERS: dict[str, dict[str, Any]] = {
     # the recipe's normalisation step changed (NORM_LEVERS), the network unchanged
     "norm-vector": {},
     "norm-area": {},
+    # network and training settings measured on astragalus (the CNN behind PCA + SVM there)
+    "lr1e-3": {"lr": 1e-3},
+    "dropout0.2": {"dropout": 0.2},
+    "blocks3": {"n_blocks": 3},
+    "batch16": {"batch_size": 16},
+    "fc32": {"fc_width": 32},
+    "leaky": {"fc_activation": "leaky"},
+    "no-centre": {"input_scaling": "none"},
+    # the inputs denoised before the network (INPUT_LEVERS, per fold, script only)
+    "pca20": {},
+    "pca40": {},
+    "pca80": {},
+    "sg21": {},
 }
+#: Levers that transform each fold's inputs before the network (fitted on the training part).
+INPUT_LEVERS = {"pca20", "pca40", "pca80", "sg21"}
 #: Levers that change the recipe's ``normalize`` method instead of the network.
 NORM_LEVERS = {"norm-vector": "vector", "norm-area": "area"}
 LEVERS["auto"] = {**LEVERS["aug"], "augment_select": True}
@@ -175,6 +200,25 @@ def load(name: str, quick: bool, norm: str | None = None
     return data, params, splits, str(getattr(args, "recipe_used", args.recipe))
 
 
+def denoise(lever: str, train: Any, test: Any) -> tuple[Any, Any]:
+    """Each fold's training and test inputs denoised, fitted on the training part alone:
+    ``pcaN`` (``pca20``, ``pca40``, ``pca80``) keeps the projection on the training part's
+    first N principal components (PCA + SVM's kind of denoising, the spectrum kept on its
+    axis); ``sg21`` smooths with a 21-point, order-2 Savitzky-Golay filter."""
+    from scipy.signal import savgol_filter
+
+    train = np.asarray(train, dtype=np.float64)
+    test = np.asarray(test, dtype=np.float64)
+    if lever in INPUT_LEVERS and lever.startswith("pca"):
+        mean = train.mean(axis=0)
+        basis = np.linalg.svd(train - mean, full_matrices=False)[2][:int(lever[3:])]
+        return ((train - mean) @ basis.T @ basis + mean,
+                (test - mean) @ basis.T @ basis + mean)
+    if lever == "sg21":
+        return (savgol_filter(train, 21, 2, axis=1), savgol_filter(test, 21, 2, axis=1))
+    raise ValueError(f"not an input lever: {lever!r}")
+
+
 def fit_one(data: Any, params: dict[str, Any], splits: list[Any], lever: str, seed: int,
             cache: Path, tag: str, cached_only: bool = False) -> dict[str, Any] | None:
     """Fit one network per fold (cached): test probabilities and seconds per fit
@@ -191,8 +235,11 @@ def fit_one(data: Any, params: dict[str, Any], splits: list[Any], lever: str, se
     labels = np.asarray(data.labels).astype(str)
     proba, secs, choices = [], [], []
     for tr, te in splits:
-        est = cls(**kw).fit(data.X[tr], labels[tr])
-        proba.append(est.predict_proba(data.X[te]).tolist())
+        X_tr, X_te = data.X[tr], data.X[te]
+        if lever in INPUT_LEVERS:
+            X_tr, X_te = denoise(lever, X_tr, X_te)
+        est = cls(**kw).fit(X_tr, labels[tr])
+        proba.append(est.predict_proba(X_te).tolist())
         secs.append(float(est.fit_time_))
         choices.append(getattr(est, "augment_choice_", None))
     out = {"proba": proba, "fit_s": secs, "classes": [str(c) for c in est.classes_],
@@ -201,6 +248,19 @@ def fit_one(data: Any, params: dict[str, Any], splits: list[Any], lever: str, se
     tmp.write_text(json.dumps(out))
     tmp.replace(f)
     return out
+
+
+def wrong_ids(data: Any, splits: list[Any], fit: dict[str, Any]) -> list[str]:
+    """Ids (``id`` column, else row numbers) of the test spectra one fit gets wrong."""
+    labels = np.asarray(data.labels).astype(str)
+    ids = (np.asarray(data.meta["id"]).astype(str) if "id" in data.meta
+           else np.arange(len(labels)).astype(str))
+    classes = np.asarray(fit["classes"])
+    out: list[str] = []
+    for k, (_, te) in enumerate(splits):
+        pred = classes[np.asarray(fit["proba"][k]).argmax(axis=1)]
+        out += ids[te][pred != labels[te]].tolist()
+    return sorted(out)
 
 
 def accuracy(data: Any, splits: list[Any], fits: list[dict[str, Any]]) -> float:
@@ -243,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
         for lever in a.levers.split(","):
             if lever not in LEVERS:
                 ap.error(f"--levers must name levers of {list(LEVERS)}; got {lever!r}")
-            per_seed, secs, done = [], [], []
+            per_seed, secs, done, wrong = [], [], [], []
             lv_data = data if lever not in NORM_LEVERS else load(
                 name, a.quick, NORM_LEVERS[lever])[0]
             for s in seeds:
@@ -256,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 secs.append(sum(float(np.mean(f["fit_s"])) for f in fits))
                 per_seed.append(accuracy(lv_data, splits, fits))
+                if len(fits) == 1:
+                    wrong.append(wrong_ids(lv_data, splits, fits[0]))
                 done.append(s)
                 print(f"{name} {lever} seed {s}: accuracy {per_seed[-1]:.4f} "
                       f"({secs[-1]:.0f} s per fit)", file=sys.stderr, flush=True)
@@ -265,6 +327,8 @@ def main(argv: list[str] | None = None) -> int:
                    "accuracy": per_seed, "mean": float(np.mean(per_seed)),
                    "fit_s": float(np.mean(secs)), "n": len(data), "recipe": recipe,
                    "points": int(data.X.shape[1]), "folds": len(splits)}
+            if wrong:  # per seed: the test spectra it got wrong
+                row["wrong"] = wrong
             if lever == "default":
                 default = row
             if default:

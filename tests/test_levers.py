@@ -105,3 +105,45 @@ def test_norm_lever_changes_only_the_normalisation(levers, shared_data):
     # the same spectra, scaled: each vector-normalised row is the max-normalised one / norm
     np.testing.assert_allclose(vec.X, plain.X / np.linalg.norm(plain.X, axis=1)[:, None],
                                rtol=1e-6, atol=1e-9)
+
+
+def test_pca40_denoising_is_fitted_on_the_training_part_alone(levers):
+    rng = np.random.default_rng(1)
+    train = rng.standard_normal((60, 5)) @ rng.standard_normal((5, 80)) + 2.0
+    train += 0.01 * rng.standard_normal(train.shape)  # full rank, 5 strong directions
+    test = rng.standard_normal((50, 80))
+    d_train, d_test = levers.denoise("pca40", train, test)
+    mean = train.mean(axis=0)
+    # a projection: what it removes is orthogonal to what it keeps, and it keeps 40 dimensions
+    for orig, kept in ((train, d_train), (test, d_test)):
+        np.testing.assert_allclose(np.sum((orig - kept) * (kept - mean), axis=1), 0,
+                                   atol=1e-8)
+    assert np.linalg.matrix_rank(d_test - mean, tol=1e-8) == 40
+    # the training part keeps its strong directions: little is removed from it
+    assert np.abs(d_train - train).max() < 0.05
+    # each test spectrum on its own, and the basis from the training part alone
+    np.testing.assert_allclose(levers.denoise("pca40", train, test[:3])[1], d_test[:3])
+    np.testing.assert_allclose(levers.denoise("pca40", train, test[:3])[0], d_train)
+    assert not np.allclose(levers.denoise("pca40", train[:, ::-1], test)[1], d_test)
+
+
+def test_sg21_smooths_noise_and_keeps_a_broad_band(levers):
+    t = np.arange(200.0)
+    band = np.exp(-0.5 * ((t - 100) / 12.0) ** 2)
+    noisy = band + 0.05 * np.random.default_rng(0).standard_normal(200)
+    smooth = levers.denoise("sg21", noisy[None, :], noisy[None, :])[0][0]
+    assert np.abs(smooth - band).std() < 0.5 * np.abs(noisy - band).std()
+    assert abs(int(np.argmax(smooth)) - 100) <= 2
+    with pytest.raises(ValueError, match="not an input lever"):
+        levers.denoise("aug", noisy[None, :], noisy[None, :])
+
+
+def test_wrong_ids_lists_the_misclassified_test_spectra(levers):
+    data = SimpleNamespace(labels=np.array(["a", "b", "b", "a"]),
+                           meta={"id": np.array(["s1", "s2", "s3", "s4"])})
+    splits = [(np.array([2, 3]), np.array([0, 1])), (np.array([0, 1]), np.array([2, 3]))]
+    fit = {"classes": ["a", "b"],
+           "proba": [[[0.9, 0.1], [0.7, 0.3]], [[0.2, 0.8], [0.4, 0.6]]]}
+    assert levers.wrong_ids(data, splits, fit) == ["s2", "s4"]
+    data.meta = {}  # no id column: row numbers
+    assert levers.wrong_ids(data, splits, fit) == ["1", "3"]
