@@ -24,7 +24,7 @@ option changed per lever (novelty off: it does not touch the predictions). Lever
   ``leaky`` (leaky ReLU after FC1), ``no-centre`` (inputs not centred): network and training
   settings; ``pca20`` / ``pca40`` / ``pca80`` / ``sg21``: each fold's inputs denoised first
   (projection on the training part's first 20, 40 or 80 principal components; 21-point
-  Savitzky-Golay smoothing);
+  Savitzky-Golay smoothing); ``aug+pca20``: ``pca20``'s inputs with ``aug``'s augmentation;
 * ``aug2`` (twice ``aug``'s amplitudes), ``aug-shift`` / ``-noise`` / ``-scale`` /
   ``-baseline`` (one part of ``aug`` alone), ``aug-no-noise`` (``aug`` without the noise),
   ``aug+lr3e-4``, ``aug+ep200``: variants and combinations.
@@ -103,13 +103,16 @@ LEVERS: dict[str, dict[str, Any]] = {
     "pca40": {},
     "pca80": {},
     "sg21": {},
+    "aug+pca20": {},  # aug's settings, set below
 }
-#: Levers that transform each fold's inputs before the network (fitted on the training part).
-INPUT_LEVERS = {"pca20", "pca40", "pca80", "sg21"}
+#: Levers that transform each fold's inputs before the network (fitted on the training part);
+#: ``aug+<input lever>`` adds aug's augmentation to it.
+INPUT_LEVERS = {"pca20", "pca40", "pca80", "sg21", "aug+pca20"}
 #: Levers that change the recipe's ``normalize`` method instead of the network.
 NORM_LEVERS = {"norm-vector": "vector", "norm-area": "area"}
 LEVERS["auto"] = {**LEVERS["aug"], "augment_select": True}
 LEVERS["k32+aug"] = {**LEVERS["k32"], **LEVERS["aug"]}
+LEVERS["aug+pca20"] = dict(LEVERS["aug"])
 QUICK_NET = {"n_filters": 4, "fc_width": 8, "epochs": 4}
 
 
@@ -209,6 +212,8 @@ def denoise(lever: str, train: Any, test: Any) -> tuple[Any, Any]:
 
     train = np.asarray(train, dtype=np.float64)
     test = np.asarray(test, dtype=np.float64)
+    if lever in INPUT_LEVERS:
+        lever = lever.split("+")[-1]
     if lever in INPUT_LEVERS and lever.startswith("pca"):
         mean = train.mean(axis=0)
         basis = np.linalg.svd(train - mean, full_matrices=False)[2][:int(lever[3:])]

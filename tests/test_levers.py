@@ -127,6 +127,15 @@ def test_pca40_denoising_is_fitted_on_the_training_part_alone(levers):
     assert not np.allclose(levers.denoise("pca40", train[:, ::-1], test)[1], d_test)
 
 
+def test_aug_plus_pca20_is_pca20_inputs_with_aug_training(levers):
+    rng = np.random.default_rng(2)
+    train, test = rng.standard_normal((40, 60)), rng.standard_normal((10, 60))
+    combined, plain = levers.denoise("aug+pca20", train, test), levers.denoise("pca20", train, test)
+    for a, b in zip(combined, plain, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert levers.LEVERS["aug+pca20"] == levers.LEVERS["aug"] != {}
+
+
 def test_sg21_smooths_noise_and_keeps_a_broad_band(levers):
     t = np.arange(200.0)
     band = np.exp(-0.5 * ((t - 100) / 12.0) ** 2)
