@@ -25,6 +25,7 @@ option changed per lever (novelty off: it does not touch the predictions). Lever
   settings; ``pca20`` / ``pca40`` / ``pca80`` / ``sg21``: each fold's inputs denoised first
   (projection on the training part's first 20, 40 or 80 principal components; 21-point
   Savitzky-Golay smoothing); ``aug+pca20``: ``pca20``'s inputs with ``aug``'s augmentation;
+  ``k32+pca20``: ``pca20``'s inputs into ``k32``'s network;
 * ``aug2`` (twice ``aug``'s amplitudes), ``aug-shift`` / ``-noise`` / ``-scale`` /
   ``-baseline`` (one part of ``aug`` alone), ``aug-no-noise`` (``aug`` without the noise),
   ``aug+lr3e-4``, ``aug+ep200``: variants and combinations.
@@ -104,15 +105,17 @@ LEVERS: dict[str, dict[str, Any]] = {
     "pca80": {},
     "sg21": {},
     "aug+pca20": {},  # aug's settings, set below
+    "k32+pca20": {},  # k32's network on pca20's inputs, set below
 }
 #: Levers that transform each fold's inputs before the network (fitted on the training part);
-#: ``aug+<input lever>`` adds aug's augmentation to it.
-INPUT_LEVERS = {"pca20", "pca40", "pca80", "sg21", "aug+pca20"}
+#: ``aug+<input lever>`` adds aug's augmentation to it, ``k32+<input lever>`` k32's network.
+INPUT_LEVERS = {"pca20", "pca40", "pca80", "sg21", "aug+pca20", "k32+pca20"}
 #: Levers that change the recipe's ``normalize`` method instead of the network.
 NORM_LEVERS = {"norm-vector": "vector", "norm-area": "area"}
 LEVERS["auto"] = {**LEVERS["aug"], "augment_select": True}
 LEVERS["k32+aug"] = {**LEVERS["k32"], **LEVERS["aug"]}
 LEVERS["aug+pca20"] = dict(LEVERS["aug"])
+LEVERS["k32+pca20"] = dict(LEVERS["k32"])
 QUICK_NET = {"n_filters": 4, "fc_width": 8, "epochs": 4}
 
 

@@ -136,6 +136,15 @@ def test_aug_plus_pca20_is_pca20_inputs_with_aug_training(levers):
     assert levers.LEVERS["aug+pca20"] == levers.LEVERS["aug"] != {}
 
 
+def test_k32_plus_pca20_is_pca20_inputs_with_the_k32_network(levers):
+    rng = np.random.default_rng(3)
+    train, test = rng.standard_normal((40, 60)), rng.standard_normal((10, 60))
+    combined, plain = levers.denoise("k32+pca20", train, test), levers.denoise("pca20", train, test)
+    for a, b in zip(combined, plain, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert levers.LEVERS["k32+pca20"] == {"n_filters": 32, "filter_size": 32}
+
+
 def test_sg21_smooths_noise_and_keeps_a_broad_band(levers):
     t = np.arange(200.0)
     band = np.exp(-0.5 * ((t - 100) / 12.0) ** 2)
