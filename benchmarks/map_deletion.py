@@ -22,11 +22,16 @@ quick look, not the cross-validated benchmark (``realdata.py``).
 all: the spectrum's height above its own SNIP background, ``x - band_free(x)``, clipped at 0,
 so its top 5 % are the tallest bands), ``random`` (uniform noise), the plain input gradient
 (``saliency``), and the two model maps brought to input resolution by that band height
-(``fc*band``, ``grad*band``). Also printed per map: the median logit drop when its top 5 % are
+(``fc*band``, ``grad*band``), and ``occlusion-bands``: each point's mean drop of the class
+logit when a 20-point window around it is replaced by its own SNIP background (captum's
+Occlusion, stride 4), i.e. the map that ranks points by what removing their band alone costs.
+Also printed per map: the median logit drop when its top 5 % are
 flattened (``drop``) and, for the maps that use the model, the share of spectra whose logit
 falls more when the map's top 5 % are flattened than when the tallest 5 % (``band``'s) are
 (``beats band``): a map that knows which bands the decision rests on should beat the
-model-free choice of the tallest ones.
+model-free choice of the tallest ones. ``--per-class`` also prints, per map and class, the
+median change of the class logit when the map's top 5 % are flattened (``drop``, positive =
+the logit falls) and when 5 % random points are.
 """
 
 from __future__ import annotations
@@ -57,8 +62,32 @@ def control_maps(X: np.ndarray, grid: np.ndarray, fc: np.ndarray, grad: np.ndarr
             "random": np.random.default_rng(seed).random(height.shape)}
 
 
+def occlusion_bands(module: Any, X: np.ndarray, target: np.ndarray, grid: np.ndarray,
+                    window: int = 20, stride: int = 4) -> np.ndarray:
+    """Band occlusion: captum's Occlusion with each spectrum's SNIP background
+    (:func:`ramancam.explain.band_free`) as the replacement, so a window's value is the class
+    logit lost when the bands inside it are removed alone."""
+    import torch
+    from captum.attr import Occlusion
+
+    from ramancam.explain import band_free, band_window
+
+    out = np.empty(X.shape, dtype=np.float64)
+    module.eval()
+    for i in range(0, len(X), 32):
+        xb = torch.from_numpy(X[i:i + 32].astype(np.float32)).unsqueeze(1)
+        base = torch.from_numpy(band_free(X[i:i + 32], band_window(grid))).unsqueeze(1)
+        with torch.no_grad():
+            a = Occlusion(module).attribute(
+                xb, sliding_window_shapes=(1, window), strides=(1, stride), baselines=base,
+                target=torch.from_numpy(target[i:i + 32].astype(np.int64)),
+                perturbations_per_eval=64)
+        out[i:i + 32] = a[:, 0].numpy()
+    return out
+
+
 def run(name: str, seed: int, augment: tuple[float, int, float, float] | None,
-        controls: bool = False) -> dict[str, Any]:
+        controls: bool = False, per_class: bool = False) -> dict[str, Any]:
     from sklearn.model_selection import train_test_split
 
     import realdata as rd
@@ -104,11 +133,19 @@ def run(name: str, seed: int, augment: tuple[float, int, float, float] | None,
     if controls:
         all_maps.update(control_maps(X[te], data.wavenumbers, all_maps["fc"],
                                      all_maps["saliency"]))
+        all_maps["occlusion-bands"] = occlusion_bands(est.module_, X[te], target,
+                                                      data.wavenumbers)
     drops: dict[str, np.ndarray] = {}
     for method, maps in all_maps.items():
         res = rd.deletion(est, X[te], maps, target)
         drops[method] = np.asarray(res.drop_top)
         out[f"deletion {method}"] = float(np.mean(res.drop_top > res.drop_random))
+        if per_class:
+            for c in np.unique(target):
+                k = target == c
+                name_c = str(est.classes_[c])
+                out[f"drop {method} {name_c}"] = float(np.median(res.drop_top[k]))
+                out[f"drop random {name_c}"] = float(np.median(res.drop_random[k]))
         if controls:
             out[f"drop {method}"] = float(np.median(res.drop_top))
         if pure is not None:
@@ -130,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="train's --augment-noise/-shift/-baseline/-scale (default: none)")
     p.add_argument("--controls", action="store_true",
                    help="also the control maps (band, random, saliency, fc*band, grad*band)")
+    p.add_argument("--per-class", action="store_true",
+                   help="also each class's median logit drop (top 5 %% and random points)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--json", help="also append the results as JSON lines to this file")
     a = p.parse_args(argv)
@@ -140,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         aug = (float(n), int(s), float(b), float(c))
     for name in a.sets.split(","):
         for seed in (int(v) for v in a.seeds.split(",")):
-            r = run(name, seed, aug, a.controls)
+            r = run(name, seed, aug, a.controls, a.per_class)
             print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
                            for k, v in r.items()), flush=True)
             if a.json:

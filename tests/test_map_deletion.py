@@ -77,3 +77,34 @@ def test_seed_bands_rejects_bad_options_in_one_line(load_benchmark, capsys, argv
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert message in err[-1]
+
+
+class _TwoBands:
+    """A stand-in network: class 0's logit is the sum over the tall band (500 cm-1), class 1's
+    over the small one (1200 cm-1)."""
+
+    def __init__(self, i_tall: int, i_small: int) -> None:
+        import torch
+
+        class Net(torch.nn.Module):
+            def forward(self, x):
+                return torch.stack([x[:, 0, i_tall - 3:i_tall + 4].sum(-1),
+                                    x[:, 0, i_small - 3:i_small + 4].sum(-1)], dim=1)
+
+        self.module = Net()
+
+
+def test_occlusion_bands_ranks_each_class_by_its_own_band(md):
+    X, grid = _spectra(n=6)
+    i_tall, i_small = np.searchsorted(grid, 500), np.searchsorted(grid, 1200)
+    net = _TwoBands(i_tall, i_small).module
+    for cls, at, other in ((0, 500, 1200), (1, 1200, 500)):
+        maps = md.occlusion_bands(net, X, np.full(len(X), cls), grid)
+        assert maps.shape == X.shape
+        peak = grid[np.argmax(maps, axis=1)]
+        assert np.all(np.abs(peak - at) <= 20)
+        # removing the other class's band, or the bare background, costs this class nothing
+        assert np.max(np.abs(maps[:, np.abs(grid - other) <= 20])) < 1e-3
+        away = (np.abs(grid - 500) > 40) & (np.abs(grid - 1200) > 40)
+        assert np.max(np.abs(maps[:, away])) < 1e-3
+        assert np.min(maps[:, np.searchsorted(grid, at)]) > 0
