@@ -107,6 +107,23 @@ def test_norm_lever_changes_only_the_normalisation(levers, shared_data):
                                rtol=1e-6, atol=1e-9)
 
 
+def test_recipe_sets_apply_their_own_recipe_to_the_same_spectra_and_split(levers, shared_data):
+    plain, _, plain_splits, plain_recipe = levers.load("drug-mabs", True)
+    full, _, splits, recipe = levers.load("drug-mabs-full-snv", True)
+    assert recipe == "full-snv" and plain_recipe != recipe
+    assert full.wavenumbers[0] == 401.0 and full.wavenumbers[-1] == 3997.0
+    assert np.allclose(np.diff(full.wavenumbers), 2.0)
+    assert plain.wavenumbers[-1] <= 1800.0
+    # SNV: every spectrum centred and scaled to unit standard deviation
+    np.testing.assert_allclose(full.X.mean(axis=1), 0.0, atol=1e-6)
+    np.testing.assert_allclose(full.X.std(axis=1), 1.0, rtol=1e-4)
+    np.testing.assert_array_equal(np.asarray(full.labels), np.asarray(plain.labels))
+    for (a, b), (c, d) in zip(splits, plain_splits, strict=True):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)
+    assert set(levers.RECIPE_SETS) <= set(levers.SETS)
+
+
 def test_pca40_denoising_is_fitted_on_the_training_part_alone(levers):
     rng = np.random.default_rng(1)
     train = rng.standard_normal((60, 5)) @ rng.standard_normal((5, 80)) + 2.0
