@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", default="0,1,2,3,4,5", help="baseline seeds (default 0-5)")
     p.add_argument("--folds", type=int, help="K for the sets without a fixed split (default: "
                    "each set's own, as realdata.py; its chondro-map row used 3)")
-    p.add_argument("--json", type=Path, help="also write the results here")
+    p.add_argument("--json", type=Path, help="also write the results here (merged into an "
+                   "existing file: its rows of the same set and split are replaced)")
     p.add_argument("--realdata", type=Path, default=ROOT / "benchmarks" / "results" /
                    "realdata.json", help="realdata.py result file for the CNN column")
     a = p.parse_args(argv)
@@ -112,11 +113,25 @@ def main(argv: list[str] | None = None) -> int:
             results.append(run_set(spec, seeds, a.folds))
             print(f"{spec.name} / {spec.split}: {results[-1]['seconds']:.0f} s",
                   file=sys.stderr, flush=True)
-    print(table(results, cnn_means(a.realdata)))
+    command = "benchmarks/baseline_seeds.py " + " ".join(sys.argv[1:] if argv is None else argv)
     if a.json:
-        a.json.write_text(json.dumps({"command": "benchmarks/baseline_seeds.py " + " ".join(
-            sys.argv[1:] if argv is None else argv), "rows": results}, indent=1) + "\n")
+        results = merge(a.json, results, command)
+    print(table(results, cnn_means(a.realdata)))
     return 0
+
+
+def merge(path: Path, rows: list[dict[str, Any]], command: str) -> list[dict[str, Any]]:
+    """Write ``rows`` into the result file ``path``, replacing its rows of the same set and
+    split and keeping the others (with the commands that made them); returns all rows."""
+    old = json.loads(path.read_text()) if path.exists() else {"commands": [], "rows": []}
+    new_keys = {(r["set"], r["split"]) for r in rows}
+    kept = [r for r in old["rows"] if (r["set"], r["split"]) not in new_keys]
+    before = old.get("commands", [old["command"]] if "command" in old else [])
+    out = {"commands": [*before, command], "rows": kept + rows}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(out, indent=1) + "\n")
+    tmp.replace(path)
+    return list(out["rows"])
 
 
 if __name__ == "__main__":

@@ -68,3 +68,15 @@ def test_folds_option_sets_k_and_names_it_in_the_split(bs):
     out = bs.run_set(_spec(rd), [1], folds=2)
     assert out["split"] == "stratified 2-fold" and out["folds"] == 2
     assert out["PCA+SVM"] == pytest.approx([1.0])
+
+
+def test_json_merges_runs_and_replaces_rows_of_the_same_split(bs, tmp_path):
+    f = tmp_path / "seeds.json"
+    a = {"set": "s", "split": "k", "PCA+SVM": [0.9]}
+    b = {"set": "t", "split": "k", "PCA+SVM": [0.8]}
+    assert bs.merge(f, [a, b], "first") == [a, b]
+    a2 = {"set": "s", "split": "k", "PCA+SVM": [1.0]}
+    c = {"set": "s", "split": "k3", "PCA+SVM": [0.7]}
+    assert bs.merge(f, [a2, c], "second") == [b, a2, c]
+    saved = json.loads(f.read_text())
+    assert saved["commands"] == ["first", "second"] and saved["rows"] == [b, a2, c]
