@@ -166,3 +166,14 @@ def test_library_search_kfold(data_csv, tmp_path, capsys):
     # One clear class peak per class: the best hit is always of the right class.
     assert summary["mean_accuracy"] == 1.0
     assert len(_read_csv(out / "predictions.csv")) == 36
+
+
+def test_grid_full_and_normalize_reach_the_baseline_as_in_train(data_csv, capsys):
+    """The baselines take train's --grid full and --normalize: the grid is the whole common
+    range (400-519 cm-1 here, inside the paper's default range anyway) and the printed recipe
+    names the normalisation."""
+    assert main(["baseline", str(data_csv), "--label-col", "label", "--recipe", "paper",
+                 "--grid", "full", "--normalize", "snv", "--model", "library",
+                 "--folds", "3"]) == 0
+    text = capsys.readouterr().out
+    assert "120 points (400-519); recipe: paper, normalize snv; model: library" in text

@@ -426,3 +426,87 @@ def test_default_grid_is_the_paper_grid_narrowed_to_the_data(tmp_path, capsys):
     assert auto_grid(wide) == PAPER_GRID
     with pytest.raises(RamancamError, match="must share a range inside 350-1800"):
         auto_grid(Spectra(X, np.linspace(2000.0, 3000.0, 500)))
+
+
+def _u_shaped(tmp_path, axis):
+    """Two classes of one band each on a U-shaped background (the paper's end-point line
+    lies above the whole spectrum), written as a wide table."""
+    rng = np.random.default_rng(4)
+    u = 5.0 * ((axis - axis.mean()) / (np.ptp(axis) / 2)) ** 2
+    rows, labels = [], []
+    for cls, pos in (("a", 600.0), ("b", 1000.0)):
+        for _ in range(6):
+            band = 1.0 / (1.0 + ((axis - pos - rng.normal(0, 2)) / 6.0) ** 2)
+            rows.append(u + band + rng.normal(0, 0.01, axis.size))
+            labels.append(cls)
+    path = tmp_path / "u.csv"
+    write_table(Spectra(np.array(rows), axis, labels=labels), path)
+    return path
+
+
+TINY = ["--epochs", "1", "--filters", "4", "--filter-size", "5", "--fc-width", "8",
+        "--folds", "2", "--no-compare"]
+
+
+def test_grid_full_and_normalize_snv_travel_in_the_model(tmp_path, capsys):
+    """--grid full resamples onto the whole range every spectrum covers (here 250.3-2400.9
+    -> 251-2400 at 1 cm-1, beyond the paper's 1800); --normalize snv replaces max in the
+    recipe, is printed, saved, and applied again by the model's prepare()."""
+    axis = np.linspace(250.3, 2400.9, 700)
+    path = _u_shaped(tmp_path, axis)
+    out = tmp_path / "m.ramancam"
+    assert main(["train", str(path), "--label-col", "label", "--recipe", "asls", "--grid",
+                 "full", "--normalize", "snv", *TINY, "--out", str(out)]) == 0
+    assert "2150 points (251-2400); recipe: asls, normalize snv" in capsys.readouterr().out
+    b = load(out)
+    assert b.grid[0] == 251.0 and b.grid[-1] == 2400.0 and b.grid.size == 2150
+    assert [st.name for st in b.recipe.steps] == ["resample", "baseline", "normalize"]
+    assert b.recipe.steps[-1].params["method"] == "snv"
+    assert b.info["settings"]["recipe_used"] == "asls, normalize snv"
+    X = b.prepare(read_table(path, label_col="label"))
+    np.testing.assert_allclose(X.mean(axis=1), 0.0, atol=1e-5)
+    np.testing.assert_allclose(X.std(axis=1), 1.0, rtol=1e-3)
+
+
+def test_auto_decides_the_baseline_with_max_then_normalizes_as_asked(tmp_path, capsys):
+    """With --normalize snv the paper's line would not fail (SNV takes negative values), but
+    auto still decides as without it: the line lies above the spectra, so asls; then SNV."""
+    path = _u_shaped(tmp_path, np.linspace(300.0, 1300.0, 400))
+    out = tmp_path / "m.ramancam"
+    assert main(["train", str(path), "--label-col", "label", "--normalize", "snv", *TINY,
+                 "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "recipe: auto -> asls (paper baseline unusable:" in text
+    assert text.split("recipe: ")[1].splitlines()[0].endswith(", normalize snv")
+    b = load(out)
+    assert [st.name for st in b.recipe.steps] == ["resample", "baseline", "normalize"]
+    assert b.recipe.steps[1].params["method"] == "asls"
+    assert b.recipe.steps[-1].params["method"] == "snv"
+    # --normalize max changes nothing: the same recipe as without the option
+    assert main(["train", str(path), "--label-col", "label", "--normalize", "max", *TINY,
+                 "--out", str(tmp_path / "max.ramancam")]) == 0
+    assert load(tmp_path / "max.ramancam").recipe.steps[-1].params["method"] == "max"
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--recipe", "none", "--normalize", "snv"], "--normalize needs a recipe; got --recipe none"),
+    (["--normalize", "l2"], "argument --normalize: invalid choice: 'l2'"),
+    (["--grid", "fool"], "--grid must be START:STOP:STEP, e.g. 400:1800:1; got 'fool'"),
+])
+def test_bad_normalize_or_grid_stops_in_one_line(peaks_file, tmp_path, capsys, extra, message):
+    code = main(["train", str(peaks_file), "--label-col", "label", "--epochs", "1",
+                 *extra, "--out", str(tmp_path / "x.ramancam")])
+    assert code == 2
+    assert not (tmp_path / "x.ramancam").exists()
+    assert message in capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_full_grid_is_the_common_range_at_1_cm():
+    from ramancam.cli._common import full_grid
+
+    a = Spectra(np.ones((1, 50)), np.linspace(99.6, 3000.2, 50), labels=["x"])
+    b = Spectra(np.ones((1, 60)), np.linspace(150.0, 4000.0, 60), labels=["y"])
+    assert full_grid(Spectra.concat([a, b])) == (150.0, 3000.0, 1.0)
+    with pytest.raises(RamancamError, match="must share at least 2 cm-1 for --grid full"):
+        full_grid(Spectra.concat([a, Spectra(np.ones((1, 5)), np.linspace(3000.5, 3500.0, 5),
+                                             labels=["z"])]))

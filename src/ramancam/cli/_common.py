@@ -94,8 +94,41 @@ def group_col_of(args: argparse.Namespace) -> str | None:
 #: ``--recipe`` when none is given: the paper's recipe, or asls where the paper's end-point
 #: line cannot be used (see :func:`prepare_labelled` and docs/realdata.md).
 DEFAULT_RECIPE = "auto"
+#: ``--normalize`` choices (``ramancam.preprocess.NORMALIZATIONS``).
+NORMALIZE_CHOICES = ("max", "area", "minmax", "snv", "vector")
 #: The paper's grid (350-1800 cm-1 at 1 cm-1); without --grid it is narrowed to the data.
 PAPER_GRID = (350.0, 1800.0, 1.0)
+
+
+def _common_range(spectra: Any) -> tuple[float, float]:
+    """Lowest and highest Raman shift that every spectrum covers."""
+    import numpy as np
+
+    axes = [np.asarray(spectra.wavenumbers)] if spectra.has_common_axis else [
+        np.asarray(a) for a in spectra.axes]
+    return (max(float(np.min(a)) for a in axes), min(float(np.max(a)) for a in axes))
+
+
+def full_grid(spectra: Any) -> tuple[float, float, float]:
+    """``--grid full``: the whole range every spectrum covers (whole cm-1 inside), at the
+    paper's 1 cm-1 step.
+
+    Raises
+    ------
+    RamancamError
+        If the spectra share less than 2 cm-1.
+    """
+    import math
+
+    from ..errors import RamancamError
+
+    lo, hi = _common_range(spectra)
+    start, stop = float(math.ceil(lo)), float(math.floor(hi))
+    if not stop - start >= 2.0:
+        raise RamancamError(
+            f"spectra must share at least 2 cm-1 for --grid full; got a common range of "
+            f"{lo:g}-{hi:g} cm-1. Give --grid START:STOP:STEP.")
+    return start, stop, PAPER_GRID[2]
 
 
 def auto_grid(spectra: Any) -> tuple[float, float, float]:
@@ -118,14 +151,9 @@ def auto_grid(spectra: Any) -> tuple[float, float, float]:
     """
     import math
 
-    import numpy as np
-
     from ..errors import RamancamError
 
-    axes = [np.asarray(spectra.wavenumbers)] if spectra.has_common_axis else [
-        np.asarray(a) for a in spectra.axes]
-    lo = max(float(np.min(a)) for a in axes)
-    hi = min(float(np.max(a)) for a in axes)
+    lo, hi = _common_range(spectra)
     start = max(PAPER_GRID[0], float(math.ceil(lo)))
     stop = min(PAPER_GRID[1], float(math.floor(hi)))
     if not stop - start >= 2.0:
@@ -148,9 +176,15 @@ def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
                         "that pybaselines baseline, then normalise to max), 'none' (data "
                         "already on one common axis, e.g. simulated sets), or a recipe JSON "
                         "file")
-    g.add_argument("--grid", metavar="START:STOP:STEP",
+    g.add_argument("--grid", metavar="START:STOP:STEP|full",
                    help="resampling grid in cm-1, inclusive (default: the paper's 350-1800 "
-                        "at 1 cm-1, narrowed to the range every spectrum covers)")
+                        "at 1 cm-1, narrowed to the range every spectrum covers; 'full': the "
+                        "whole range every spectrum covers, at 1 cm-1)")
+    g.add_argument("--normalize", choices=NORMALIZE_CHOICES, metavar="|".join(NORMALIZE_CHOICES),
+                   help="the recipe's normalisation instead of its own (built-in recipes: "
+                        "max, as the paper): snv (centre and scale each spectrum by its own "
+                        "mean and standard deviation), vector (unit norm), area (unit area) "
+                        "or minmax; 'auto' still decides on the paper's baseline with max")
 
 
 def parse_grid(text: str | None) -> tuple[float, float, float] | None:
@@ -172,22 +206,61 @@ def parse_grid(text: str | None) -> tuple[float, float, float] | None:
 
 
 def build_recipe(args: argparse.Namespace, spectra: Any = None) -> Any:
-    """The recipe named by ``--recipe``/``--grid`` (``None`` for ``--recipe none``).
+    """The recipe named by ``--recipe``/``--grid``/``--normalize`` (``None`` for ``--recipe
+    none``).
 
     Without ``--grid``, built-in recipes resample onto :func:`auto_grid` of ``spectra``
-    (the paper's grid when ``spectra`` is None).
+    (the paper's grid when ``spectra`` is None); ``--grid full`` onto :func:`full_grid`.
+    ``--normalize`` replaces the recipe's normalisation, except for ``--recipe auto``, whose
+    baseline decision is made with max normalisation first (:func:`prepare_labelled`).
     """
+    from ..errors import RamancamError
+
+    text = getattr(args, "grid", None)
+    if args.recipe == "none":
+        if text is not None:
+            raise RamancamError("--grid needs a recipe that resamples; got --recipe none. "
+                                "Drop --grid or use --recipe paper.")
+        if getattr(args, "normalize", None) is not None:
+            raise RamancamError("--normalize needs a recipe; got --recipe none. Drop "
+                                "--normalize or use --recipe paper.")
+        return None
+    if text is not None and text.strip().lower() == "full":
+        if spectra is None:
+            raise RamancamError("--grid full needs the spectra to find their common range; "
+                                "give --grid START:STOP:STEP here.")
+        grid: tuple[float, float, float] | None = full_grid(spectra)
+    else:
+        grid = parse_grid(text)
+    recipe = _named_recipe(args, grid, spectra)
+    method = getattr(args, "normalize", None)
+    if method is None or args.recipe == "auto":  # auto decides with max, then applies it
+        return recipe
+    return with_normalization(recipe, method)
+
+
+def with_normalization(recipe: Any, method: str) -> Any:
+    """``recipe`` with its (last) normalize step's method set to ``method`` (a normalize step
+    is added at the end when it has none)."""
+    from ..preprocess import Recipe, Step
+
+    steps = list(recipe.steps)
+    idx = [k for k, st in enumerate(steps) if st.name == "normalize"]
+    if idx:
+        steps[idx[-1]] = Step("normalize", {**steps[idx[-1]].params, "method": method})
+    else:
+        steps.append(Step("normalize", {"method": method}))
+    return Recipe(steps)
+
+
+def _named_recipe(args: argparse.Namespace, grid: tuple[float, float, float] | None,
+                  spectra: Any) -> Any:
+    """The recipe of ``--recipe`` on ``grid`` (see :func:`build_recipe`)."""
     from pathlib import Path
 
     from ..errors import RamancamError
     from ..preprocess import Recipe, baseline_recipe, paper_recipe
 
-    grid = parse_grid(getattr(args, "grid", None))
-    if args.recipe == "none":
-        if grid is not None:
-            raise RamancamError("--grid needs a recipe that resamples; got --recipe none. "
-                                "Drop --grid or use --recipe paper.")
-        return None
     if grid is None and args.recipe in ("auto", "paper", "asls", "arpls"):
         grid = PAPER_GRID if spectra is None else auto_grid(spectra)
     if args.recipe in ("paper", "auto"):  # "auto" starts from the paper's recipe
@@ -246,8 +319,10 @@ def prepare_labelled(args: argparse.Namespace, raw: Any, purpose: str
         args.group_col = group_col_of(args)  # the folds below group by the 'group' column
     recipe = build_recipe(args, raw)
     args.recipe_used = args.recipe
+    if getattr(args, "normalize", None) is not None and args.recipe != "auto":
+        args.recipe_used = f"{args.recipe}, normalize {args.normalize}"
     if args.recipe == "auto":
-        recipe, data = _auto_recipe(args, raw, recipe)
+        recipe, data = _normalized_auto(args, raw, recipe)
     else:
         data = raw if recipe is None else recipe.apply(raw)
     if not data.has_common_axis:
@@ -276,6 +351,18 @@ def _auto_recipe(args: argparse.Namespace, raw: Any, paper: Any) -> tuple[Any, A
     asls = baseline_recipe("asls", grid=(rs["start"], rs["stop"], rs["step"]))
     args.recipe_used = f"auto -> asls (paper baseline unusable: {why})"
     return asls, asls.apply(raw)
+
+
+def _normalized_auto(args: argparse.Namespace, raw: Any, paper: Any) -> tuple[Any, Any]:
+    """``--recipe auto``: decide the baseline on the paper's recipe with max normalisation
+    (:func:`_auto_recipe`), then apply ``--normalize`` to the chosen recipe."""
+    recipe, data = _auto_recipe(args, raw, paper)
+    method = getattr(args, "normalize", None)
+    if method is None or method == "max":
+        return recipe, data
+    recipe = with_normalization(recipe, method)
+    args.recipe_used = f"{args.recipe_used}, normalize {method}"
+    return recipe, recipe.apply(raw)
 
 
 def add_split_arguments(p: argparse.ArgumentParser) -> None:
