@@ -457,6 +457,13 @@ def test_grid_full_and_normalize_snv_travel_in_the_model(tmp_path, capsys):
     out = tmp_path / "m.ramancam"
     assert main(["train", str(path), "--label-col", "label", "--recipe", "asls", "--grid",
                  "full", "--normalize", "snv", *TINY, "--out", str(out)]) == 0
+    assert "2150 points (251-2400)" in capsys.readouterr().out
+    # full:STEP: the same range at another step (251, 253, ..., 2399)
+    assert main(["train", str(path), "--label-col", "label", "--recipe", "asls", "--grid",
+                 "full:2", "--normalize", "snv", *TINY, "--out", str(out)]) == 0
+    assert "1075 points (251-2399)" in capsys.readouterr().out
+    assert main(["train", str(path), "--label-col", "label", "--recipe", "asls", "--grid",
+                 "full", "--normalize", "snv", *TINY, "--out", str(out)]) == 0
     assert "2150 points (251-2400); recipe: asls, normalize snv" in capsys.readouterr().out
     b = load(out)
     assert b.grid[0] == 251.0 and b.grid[-1] == 2400.0 and b.grid.size == 2150
@@ -492,6 +499,9 @@ def test_auto_decides_the_baseline_with_max_then_normalizes_as_asked(tmp_path, c
     (["--recipe", "none", "--normalize", "snv"], "--normalize needs a recipe; got --recipe none"),
     (["--normalize", "l2"], "argument --normalize: invalid choice: 'l2'"),
     (["--grid", "fool"], "--grid must be START:STOP:STEP, e.g. 400:1800:1; got 'fool'"),
+    (["--grid", "full:0"], "--grid full takes an optional positive step, e.g. full:2; got"),
+    (["--grid", "full:x"], "--grid full takes an optional positive step, e.g. full:2; got"),
+    (["--grid", "full:2:3"], "--grid full takes an optional positive step, e.g. full:2; got"),
 ])
 def test_bad_normalize_or_grid_stops_in_one_line(peaks_file, tmp_path, capsys, extra, message):
     code = main(["train", str(peaks_file), "--label-col", "label", "--epochs", "1",
@@ -507,6 +517,7 @@ def test_full_grid_is_the_common_range_at_1_cm():
     a = Spectra(np.ones((1, 50)), np.linspace(99.6, 3000.2, 50), labels=["x"])
     b = Spectra(np.ones((1, 60)), np.linspace(150.0, 4000.0, 60), labels=["y"])
     assert full_grid(Spectra.concat([a, b])) == (150.0, 3000.0, 1.0)
+    assert full_grid(Spectra.concat([a, b]), 2) == (150.0, 3000.0, 2.0)
     with pytest.raises(RamancamError, match="must share at least 2 cm-1 for --grid full"):
         full_grid(Spectra.concat([a, Spectra(np.ones((1, 5)), np.linspace(3000.5, 3500.0, 5),
                                              labels=["z"])]))

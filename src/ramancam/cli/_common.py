@@ -109,9 +109,9 @@ def _common_range(spectra: Any) -> tuple[float, float]:
     return (max(float(np.min(a)) for a in axes), min(float(np.max(a)) for a in axes))
 
 
-def full_grid(spectra: Any) -> tuple[float, float, float]:
-    """``--grid full``: the whole range every spectrum covers (whole cm-1 inside), at the
-    paper's 1 cm-1 step.
+def full_grid(spectra: Any, step: float = PAPER_GRID[2]) -> tuple[float, float, float]:
+    """``--grid full[:STEP]``: the whole range every spectrum covers (whole cm-1 inside), at
+    ``step`` cm-1 (default the paper's 1 cm-1).
 
     Raises
     ------
@@ -128,7 +128,7 @@ def full_grid(spectra: Any) -> tuple[float, float, float]:
         raise RamancamError(
             f"spectra must share at least 2 cm-1 for --grid full; got a common range of "
             f"{lo:g}-{hi:g} cm-1. Give --grid START:STOP:STEP.")
-    return start, stop, PAPER_GRID[2]
+    return start, stop, float(step)
 
 
 def auto_grid(spectra: Any) -> tuple[float, float, float]:
@@ -176,10 +176,10 @@ def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
                         "that pybaselines baseline, then normalise to max), 'none' (data "
                         "already on one common axis, e.g. simulated sets), or a recipe JSON "
                         "file")
-    g.add_argument("--grid", metavar="START:STOP:STEP|full",
+    g.add_argument("--grid", metavar="START:STOP:STEP|full[:STEP]",
                    help="resampling grid in cm-1, inclusive (default: the paper's 350-1800 "
                         "at 1 cm-1, narrowed to the range every spectrum covers; 'full': the "
-                        "whole range every spectrum covers, at 1 cm-1)")
+                        "whole range every spectrum covers, at 1 cm-1 or at STEP)")
     g.add_argument("--normalize", choices=NORMALIZE_CHOICES, metavar="|".join(NORMALIZE_CHOICES),
                    help="the recipe's normalisation instead of its own (built-in recipes: "
                         "max, as the paper): snv (centre and scale each spectrum by its own "
@@ -225,11 +225,11 @@ def build_recipe(args: argparse.Namespace, spectra: Any = None) -> Any:
             raise RamancamError("--normalize needs a recipe; got --recipe none. Drop "
                                 "--normalize or use --recipe paper.")
         return None
-    if text is not None and text.strip().lower() == "full":
+    if text is not None and text.strip().lower().split(":")[0] == "full":
         if spectra is None:
             raise RamancamError("--grid full needs the spectra to find their common range; "
                                 "give --grid START:STOP:STEP here.")
-        grid: tuple[float, float, float] | None = full_grid(spectra)
+        grid: tuple[float, float, float] | None = full_grid(spectra, _full_step(text))
     else:
         grid = parse_grid(text)
     recipe = _named_recipe(args, grid, spectra)
@@ -237,6 +237,23 @@ def build_recipe(args: argparse.Namespace, spectra: Any = None) -> Any:
     if method is None or args.recipe == "auto":  # auto decides with max, then applies it
         return recipe
     return with_normalization(recipe, method)
+
+
+def _full_step(text: str) -> float:
+    """The step of ``--grid full`` (1 cm-1) or ``--grid full:STEP``."""
+    from ..errors import RamancamError
+
+    parts = text.strip().split(":")
+    if len(parts) == 1:
+        return PAPER_GRID[2]
+    try:
+        step = float(parts[1]) if len(parts) == 2 else float("nan")
+    except ValueError:
+        step = float("nan")
+    if not step > 0:
+        raise RamancamError(f"--grid full takes an optional positive step, e.g. full:2; got "
+                            f"{text!r}.")
+    return step
 
 
 def with_normalization(recipe: Any, method: str) -> Any:
