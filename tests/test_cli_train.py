@@ -501,6 +501,7 @@ def test_auto_decides_the_baseline_with_max_then_normalizes_as_asked(tmp_path, c
     (["--grid", "fool"], "--grid must be START:STOP:STEP, e.g. 400:1800:1; got 'fool'"),
     (["--grid", "full:0"], "--grid full takes an optional positive step, e.g. full:2; got"),
     (["--grid", "full:x"], "--grid full takes an optional positive step, e.g. full:2; got"),
+    (["--grid", "full:inf"], "--grid full takes an optional positive step, e.g. full:2; got"),
     (["--grid", "full:2:3"], "--grid full takes an optional positive step, e.g. full:2; got"),
 ])
 def test_bad_normalize_or_grid_stops_in_one_line(peaks_file, tmp_path, capsys, extra, message):

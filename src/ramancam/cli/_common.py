@@ -250,7 +250,7 @@ def _full_step(text: str) -> float:
         step = float(parts[1]) if len(parts) == 2 else float("nan")
     except ValueError:
         step = float("nan")
-    if not step > 0:
+    if not 0 < step < float("inf"):
         raise RamancamError(f"--grid full takes an optional positive step, e.g. full:2; got "
                             f"{text!r}.")
     return step
