@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     for spec in rd.SETS:
         if spec.name in wanted and not spec.extra.get("mixing"):
             results.append(run_set(spec, seeds, a.folds))
-            print(f"{spec.name} / {spec.split}: {results[-1]['seconds']:.0f} s",
+            print(f"{spec.name} / {results[-1]['split']}: {results[-1]['seconds']:.0f} s",
                   file=sys.stderr, flush=True)
     command = "benchmarks/baseline_seeds.py " + " ".join(sys.argv[1:] if argv is None else argv)
     if a.json:
