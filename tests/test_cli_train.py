@@ -374,13 +374,11 @@ def test_predict_bf16_keeps_the_decisions_and_accuracy(tmp_path):
     assert np.abs(p32 - p16).max() < 0.05
 
 
-def test_recipe_asls_trains_where_the_paper_baseline_fails(tmp_path, capsys):
-    """A U-shaped background (ends high, middle low): the line through the end points lies
-    above the whole spectrum, so the paper recipe stops with its clear error; the default
-    recipe (asls) subtracts a fitted baseline instead and trains."""
+def _u_shaped(tmp_path, axis):
+    """Two classes of one band each on a U-shaped background (the paper's end-point line
+    lies above the whole spectrum), written as a wide table."""
     rng = np.random.default_rng(4)
-    axis = np.linspace(300.0, 1300.0, 400)
-    u = 5.0 * ((axis - 800.0) / 500.0) ** 2
+    u = 5.0 * ((axis - axis.mean()) / (np.ptp(axis) / 2)) ** 2
     rows, labels = [], []
     for cls, pos in (("a", 600.0), ("b", 1000.0)):
         for _ in range(6):
@@ -389,6 +387,14 @@ def test_recipe_asls_trains_where_the_paper_baseline_fails(tmp_path, capsys):
             labels.append(cls)
     path = tmp_path / "u.csv"
     write_table(Spectra(np.array(rows), axis, labels=labels), path)
+    return path
+
+
+def test_recipe_asls_trains_where_the_paper_baseline_fails(tmp_path, capsys):
+    """A U-shaped background (ends high, middle low): the line through the end points lies
+    above the whole spectrum, so the paper recipe stops with its clear error; the default
+    recipe (asls) subtracts a fitted baseline instead and trains."""
+    path = _u_shaped(tmp_path, np.linspace(300.0, 1300.0, 400))
     args = ["train", str(path), "--label-col", "label", "--grid", "320:1280:2", "--epochs",
             "2", "--filters", "4", "--filter-size", "5", "--fc-width", "8", "--folds", "2",
             "--no-compare"]
@@ -426,22 +432,6 @@ def test_default_grid_is_the_paper_grid_narrowed_to_the_data(tmp_path, capsys):
     assert auto_grid(wide) == PAPER_GRID
     with pytest.raises(RamancamError, match="must share a range inside 350-1800"):
         auto_grid(Spectra(X, np.linspace(2000.0, 3000.0, 500)))
-
-
-def _u_shaped(tmp_path, axis):
-    """Two classes of one band each on a U-shaped background (the paper's end-point line
-    lies above the whole spectrum), written as a wide table."""
-    rng = np.random.default_rng(4)
-    u = 5.0 * ((axis - axis.mean()) / (np.ptp(axis) / 2)) ** 2
-    rows, labels = [], []
-    for cls, pos in (("a", 600.0), ("b", 1000.0)):
-        for _ in range(6):
-            band = 1.0 / (1.0 + ((axis - pos - rng.normal(0, 2)) / 6.0) ** 2)
-            rows.append(u + band + rng.normal(0, 0.01, axis.size))
-            labels.append(cls)
-    path = tmp_path / "u.csv"
-    write_table(Spectra(np.array(rows), axis, labels=labels), path)
-    return path
 
 
 TINY = ["--epochs", "1", "--filters", "4", "--filter-size", "5", "--fc-width", "8",
