@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from pathlib import Path
@@ -34,24 +33,21 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 def run_set(spec: Any, seeds: list[int], folds: int | None = None) -> dict[str, Any]:
     """Each seeded baseline's accuracy (mean over the benchmark's folds) on one set/split
-    (``folds``: K for a set without a fixed split, as ``realdata.py --folds``)."""
+    (``folds``: K for a set without a fixed split, as ``realdata.py --folds``;
+    :func:`realdata.with_folds`)."""
     import realdata as rd
     from ramancam.baselines import PCASVM, PLSDA
     from ramancam.cli._common import prepare_labelled
     from ramancam.train import make_splits
 
-    split = spec.split
-    if folds is None:
-        folds = spec.extra.get("folds")
-    elif "--split-col" not in spec.options:
-        split = re.sub(r"\d+-fold", f"{folds}-fold", split)
+    spec, folds = rd.with_folds(spec, folds)
     args = rd._train_args(spec.options, folds)
     _, _, data = prepare_labelled(args, spec.load(), "for the baselines")
     splits = make_splits(data, folds=args.folds, group_col=args.group_col,
                          split_col=args.split_col, train_value=args.train_value, seed=0)
     X = np.asarray(data.X, dtype=np.float64)
     y = np.asarray(data.labels).astype(str)
-    out: dict[str, Any] = {"set": spec.name, "split": split, "folds": len(splits),
+    out: dict[str, Any] = {"set": spec.name, "split": spec.split, "folds": len(splits),
                            "seeds": seeds}
     t0 = time.perf_counter()
     for name, cls in (("PCA+SVM", PCASVM), ("PLS-DA", PLSDA)):

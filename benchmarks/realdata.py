@@ -303,6 +303,18 @@ def run_set(index: int, seeds: list[int], quick: bool, threads: int,
                 "skipped": f"failed: {type(exc).__name__}: {exc}"}
 
 
+def with_folds(spec: SetSpec, folds: int | None) -> tuple[SetSpec, int | None]:
+    """The set with K = ``folds`` (else its own ``extra["folds"]``) and its split label
+    renamed to match; K is ``None`` for a fixed split or when neither gives one."""
+    if folds is None:
+        folds = spec.extra.get("folds")
+    if folds is None or "--split-col" in spec.options:
+        return spec, None
+    return SetSpec(spec.name, spec.split.replace("5-fold", f"{folds}-fold").replace(
+        "3-fold", f"{folds}-fold"), spec.load, spec.options, spec.command, spec.needs,
+        spec.extra), folds
+
+
 def _run_set(spec: SetSpec, seeds: list[int], quick: bool, paper_seeds: list[int],
              folds: int | None) -> dict[str, Any]:
     from ramancam.cli._common import prepare_labelled
@@ -310,16 +322,8 @@ def _run_set(spec: SetSpec, seeds: list[int], quick: bool, paper_seeds: list[int
     from ramancam.errors import RamancamError
     from ramancam.train import cross_validate
 
+    spec, folds = with_folds(spec, folds)
     row: dict[str, Any] = {"set": spec.name, "split": spec.split, "command": spec.command}
-    if folds is None:
-        folds = spec.extra.get("folds")
-    if folds is not None and "--split-col" not in spec.options:
-        spec = SetSpec(spec.name, spec.split.replace("5-fold", f"{folds}-fold").replace(
-            "3-fold", f"{folds}-fold"), spec.load, spec.options, spec.command, spec.needs,
-            spec.extra)
-        row["split"] = spec.split
-    else:
-        folds = None
     t_load = time.perf_counter()
     try:
         raw = spec.load()
