@@ -54,13 +54,12 @@ SETS = {
 
 
 def auto_grid(s: Spectra, full_range: bool = False) -> tuple[float, float, float]:
-    """The paper's grid narrowed to the range every spectrum covers (``full_range``: that
-    whole range), at 1 cm-1."""
-    axes = [s.wavenumbers] if s.has_common_axis else list(s.axes)
-    lo, hi = float(np.ceil(max(a.min() for a in axes))), float(np.floor(min(a.max() for a in axes)))
-    if full_range:
-        return lo, hi, 1.0
-    return max(350.0, lo), min(1800.0, hi), 1.0
+    """``ramancam train``'s grid without ``--grid`` (the paper's, narrowed to the range every
+    spectrum covers) or with ``--grid full`` (``full_range``: that whole range), at 1 cm-1."""
+    from ramancam.cli._common import auto_grid as train_grid
+    from ramancam.cli._common import full_grid
+
+    return full_grid(s) if full_range else train_grid(s)
 
 
 def maxnorm(X: np.ndarray) -> np.ndarray:
