@@ -69,35 +69,39 @@ SETS = {
 #: paper's end-point line, yogurt and microplastics (already baseline-corrected by their
 #: source, where the line fails) with asls as ``--recipe auto`` would choose (microplastics from
 #: 100 cm-1, above the laser line's edge); ``<set>-snv``: the default recipe and grid with SNV
-#: instead of the maximum.
-#: Name: (set whose file, labels and split are used, recipe steps).
-_LINE = {"name": "linear_baseline", "params": {"regions": None}}
-_ASLS = {"name": "baseline", "params": {"method": "asls"}}
-
-
-def _grid(start: float, stop: float, step: float = 2.0) -> dict[str, Any]:
-    return {"name": "resample", "params": {"start": start, "stop": stop, "step": step,
-                                           "outside": "error", "tolerance": None}}
-
-
-def _norm(method: str) -> dict[str, Any]:
-    return {"name": "normalize", "params": {"method": method}}
-
-
-RECIPE_SETS: dict[str, tuple[str, list[dict[str, Any]]]] = {
-    "drug-mabs-full-max": ("drug-mabs", [_LINE, _grid(401, 3998), _norm("max")]),
-    "drug-mabs-full-snv": ("drug-mabs", [_LINE, _grid(401, 3998), _norm("snv")]),
-    "drug-mabs-full-nobase": ("drug-mabs", [_grid(401, 3998), _norm("max")]),
-    "drug-mabs-snv": ("drug-mabs", [_LINE, _grid(401, 1800, 1), _norm("snv")]),
-    "astragalus5-full-snv": ("astragalus5", [_LINE, _grid(100, 4278), _norm("snv")]),
-    "yogurt-full-snv": ("yogurt", [_grid(51, 3400), _ASLS, _norm("snv")]),
-    "microplastics-full-snv": ("microplastics", [_grid(100, 3680), _ASLS, _norm("snv")]),
-    "astragalus5-snv": ("astragalus5", [_LINE, _grid(350, 1800, 1), _norm("snv")]),
-    "yogurt-snv": ("yogurt", [_grid(350, 1800, 1), _ASLS, _norm("snv")]),
-    "microplastics-snv": ("microplastics", [_grid(350, 1800, 1), _ASLS, _norm("snv")]),
+#: instead of the maximum. Name: (set whose file, labels and split are used, baseline
+#: ``paper`` / ``asls`` / ``none``, grid, normalisation); built by :func:`recipe_of`.
+RECIPE_SETS: dict[str, tuple[str, str, tuple[float, float, float], str]] = {
+    "drug-mabs-full-max": ("drug-mabs", "paper", (401, 3998, 2), "max"),
+    "drug-mabs-full-snv": ("drug-mabs", "paper", (401, 3998, 2), "snv"),
+    "drug-mabs-full-nobase": ("drug-mabs", "none", (401, 3998, 2), "max"),
+    "drug-mabs-snv": ("drug-mabs", "paper", (401, 1800, 1), "snv"),
+    "astragalus5-full-snv": ("astragalus5", "paper", (100, 4278, 2), "snv"),
+    "yogurt-full-snv": ("yogurt", "asls", (51, 3400, 2), "snv"),
+    "microplastics-full-snv": ("microplastics", "asls", (100, 3680, 2), "snv"),
+    "astragalus5-snv": ("astragalus5", "paper", (350, 1800, 1), "snv"),
+    "yogurt-snv": ("yogurt", "asls", (350, 1800, 1), "snv"),
+    "microplastics-snv": ("microplastics", "asls", (350, 1800, 1), "snv"),
 }
-for _name, (_base, _steps) in RECIPE_SETS.items():
+for _name, (_base, *_recipe) in RECIPE_SETS.items():
     SETS[_name] = SETS[_base]
+
+
+def recipe_of(name: str) -> Any:
+    """The recipe of ``RECIPE_SETS[name]``, from the package's own recipe constructors."""
+    from ramancam.cli._common import with_normalization
+    from ramancam.preprocess import Recipe, baseline_recipe, paper_recipe
+
+    _, baseline, grid, norm = RECIPE_SETS[name]
+    if baseline == "asls":
+        recipe = baseline_recipe("asls", grid=grid)
+    else:
+        recipe = paper_recipe(grid=grid)
+        if baseline == "none":
+            recipe = Recipe([st for st in recipe.steps if st.name != "linear_baseline"])
+    return with_normalization(recipe, norm)
+
+
 LEVERS: dict[str, dict[str, Any]] = {
     "default": {},
     "ens3": {},
@@ -228,15 +232,16 @@ def load(name: str, quick: bool, norm: str | None = None
             key = np.char.add(key, np.asarray(raw.meta[args.split_col]).astype(str))
         raw = raw[np.sort(np.concatenate([rng.permutation(np.flatnonzero(key == k))[:8]
                                           for k in sorted(set(key.tolist()))]))]
-    raw, recipe, data = prepare_labelled(args, raw, "for training")
-    recipe_name = str(getattr(args, "recipe_used", args.recipe))
-    if name in RECIPE_SETS:
-        from ramancam.preprocess import Recipe
+    if name in RECIPE_SETS:  # the set's own recipe instead of train's
+        from ramancam.cli._common import drop_unlabelled
 
-        base, steps = RECIPE_SETS[name]
-        recipe = Recipe.from_dict({"format": "ramancam-recipe", "version": 1, "steps": steps})
+        recipe = recipe_of(name)
+        raw = drop_unlabelled(raw)
         data = recipe.apply(raw)
-        recipe_name = name.removeprefix(base + "-")
+        recipe_name = name.removeprefix(RECIPE_SETS[name][0] + "-")
+    else:
+        raw, recipe, data = prepare_labelled(args, raw, "for training")
+        recipe_name = str(getattr(args, "recipe_used", args.recipe))
     if norm is not None:
         from ramancam.preprocess import Recipe
 
