@@ -502,6 +502,15 @@ def test_bad_normalize_or_grid_stops_in_one_line(peaks_file, tmp_path, capsys, e
     assert message in capsys.readouterr().err.strip().splitlines()[-1]
 
 
+def test_normalize_choices_are_the_preprocessing_normalizations():
+    """The command line keeps its own copy (importing preprocess costs a second at start-up);
+    it must not drift from the methods the recipe step accepts."""
+    from ramancam.cli._common import NORMALIZE_CHOICES
+    from ramancam.preprocess import NORMALIZATIONS
+
+    assert NORMALIZE_CHOICES == tuple(NORMALIZATIONS)
+
+
 def test_full_grid_is_the_common_range_at_1_cm():
     from ramancam.cli._common import full_grid
 
