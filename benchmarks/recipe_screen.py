@@ -20,7 +20,6 @@ class information and which fail.
 
 from __future__ import annotations
 
-import sys
 import time
 
 import numpy as np
@@ -100,11 +99,20 @@ def main(names: list[str], full_range: bool = False) -> None:
                   " ".join(f"{k}={a:.3f}" for k, a in res.items()), flush=True)
 
 
+def cli(argv: list[str] | None = None) -> int:
+    """Parse ``[--full-range] [SET ...]`` (unknown sets stop with argparse's one-line error)
+    and run :func:`main`."""
+    import argparse
+
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("sets", nargs="*", choices=list(SETS), metavar="SET",
+                   help=f"sets to screen, of {list(SETS)} (default: all)")
+    p.add_argument("--full-range", action="store_true",
+                   help="the whole range every spectrum covers instead of 350-1800 cm-1")
+    a = p.parse_args(argv)
+    main(a.sets or list(SETS), a.full_range)
+    return 0
+
+
 if __name__ == "__main__":
-    argv = sys.argv[1:]
-    full = "--full-range" in argv
-    names = [a for a in argv if a != "--full-range"]
-    unknown = [a for a in names if a not in SETS]
-    if unknown:
-        sys.exit(f"recipe_screen.py: unknown set(s) {unknown}; choose from {list(SETS)}")
-    main(names or list(SETS), full)
+    raise SystemExit(cli())

@@ -18,3 +18,13 @@ def test_grid_is_the_papers_narrowed_to_the_data_or_the_whole_common_range(load_
     narrow = Spectra(np.ones((1, 100)), np.linspace(600.4, 1500.0, 100), labels=["z"])
     assert rs.auto_grid(narrow) == (601.0, 1500.0, 1.0)
     assert rs.auto_grid(narrow, full_range=True) == (601.0, 1500.0, 1.0)
+
+
+def test_unknown_set_stops_with_one_line(load_benchmark, capsys):
+    import pytest
+
+    rs = load_benchmark("recipe_screen")
+    with pytest.raises(SystemExit) as exc:
+        rs.cli(["--full-range", "nope"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'nope'" in capsys.readouterr().err.strip().splitlines()[-1]
