@@ -5,6 +5,7 @@ Usage::
     nice -n 10 .venv/bin/python benchmarks/novelty.py --seeds 0 1 2 3 4   # all sets (~1 h)
     nice -n 10 .venv/bin/python benchmarks/novelty.py --sets rruff-sample microplastics
     nice -n 10 .venv/bin/python benchmarks/novelty.py --scores --seeds 0 1 2 3 4  # no network
+    .venv/bin/python benchmarks/novelty.py --per-class --seeds 0 1 2 3 4  # misses by class
 
 For each data set in ``../shared/data`` and each seed the classes are shuffled and split into
 ``rounds`` groups; in each round one group is left out of training entirely (the "unknown"
@@ -80,6 +81,8 @@ SCORES_BEGIN, SCORES_END = "<!-- novelty-scores:begin -->", "<!-- novelty-scores
 CAL_BEGIN, CAL_END = "<!-- novelty-calibration:begin -->", "<!-- novelty-calibration:end -->"
 SPECIMENS_BEGIN = "<!-- novelty-specimens:begin -->"
 SPECIMENS_END = "<!-- novelty-specimens:end -->"
+PERCLASS_BEGIN = "<!-- novelty-perclass:begin -->"
+PERCLASS_END = "<!-- novelty-perclass:end -->"
 #: name -> (kind, rounds); kind "distinct" or "near-identical".
 SETS = {"rruff-sample": ("distinct", 3), "microplastics": ("distinct", 3),
         "amino-acid mixtures": ("distinct", 2), "food/yogurt": ("near-identical", 2),
@@ -363,6 +366,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep-scores", action="store_true",
                    help="also save every spectrum's score of every method in the results "
                         "(known test, unknown and held-out), to combine scores offline")
+    p.add_argument("--per-class", action="store_true",
+                   help="instead of the CNN runs: the default score (hqi, leave-one-out "
+                        "threshold) per left-out class, per condition and, for microplastics, "
+                        "with chemical families left out whole (no network; rruff-sample and "
+                        "microplastics)")
     p.add_argument("--combine", action="store_true",
                    help="instead of the CNN runs: combine hqi with the network's scores from "
                         "the per-spectrum scores saved by --keep-scores (no network)")
@@ -371,6 +379,8 @@ def main(argv: list[str] | None = None) -> int:
         return combine_scores(ROOT / "benchmarks" / "results")
     if args.specimens:
         return specimens(args)
+    if args.per_class:
+        return per_class(args)
     if args.docs_only:
         args.sets = []
     torch.set_num_threads(args.threads)
@@ -723,6 +733,137 @@ def specimens(args: argparse.Namespace) -> int:
                        f"(hqi, no network; rruff-sample, the same rounds as above, "
                        f"{len(args.seeds)} seeds; 5 % false-alarm threshold):\n\n"
                        + "\n".join(lines))
+    return 0
+
+
+# ------------------------------------------------------ which classes are missed (--per-class)
+#: Polymers of microplastics that share their Raman bands: ABS is SAN grafted with
+#: polybutadiene, PS is SAN without the nitrile; the family rounds leave them out together.
+FAMILIES = {"microplastics": {"ABS": "styrenics", "SAN": "styrenics", "PS": "styrenics"}}
+#: Sets of ``--per-class`` (those whose classes are measured substances).
+PER_CLASS_SETS = ("rruff-sample", "microplastics")
+
+
+def class_rounds(X: np.ndarray, y: np.ndarray, units: np.ndarray, n_rounds: int, seed: int,
+                 window: int = HQI_WINDOW) -> list[dict[str, Any]]:
+    """The default score's rounds with its leave-one-out threshold, spectrum by spectrum.
+
+    ``units[i]`` is what spectrum i is left out with (its class, or its class's family): the
+    units are shuffled by ``seed`` and split into ``n_rounds`` groups, one left out per round
+    (as :func:`rounds_of` does with classes); the known spectra are split 70/30 (stratified
+    by class, ``random_state = seed + round``). Per round: indices of the unknown and known
+    test spectra, their scores, whether each is flagged, and the class of each one's nearest
+    training spectrum."""
+    from sklearn.model_selection import train_test_split
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for r, left in enumerate(np.array_split(rng.permutation(np.unique(units)), n_rounds)):
+        unk = np.isin(units, left)
+        known = np.flatnonzero(~unk)
+        tr, te = train_test_split(known, test_size=0.3, stratify=y[known],
+                                  random_state=seed + r)
+        sc = NoveltyScorer("hqi", window=window).fit(X[tr], np.zeros(tr.size, int),
+                                                     np.zeros((tr.size, 0)))
+        thr = conformal_threshold(sc.loo_scores(), RATE)
+        iu = np.flatnonzero(unk)
+        rnd: dict[str, Any] = {"left_out": [str(u) for u in left], "threshold": thr}
+        for part, idx in (("unknown", iu), ("known", te)):
+            sim = _derivative_rows(X[idx], window) @ sc.reference_["derivatives"].T
+            score = 1.0 - sim.max(axis=1)
+            rnd[part] = {"index": idx, "score": score, "flagged": score > thr,
+                         "nearest": y[tr][sim.argmax(axis=1)]}
+        rnd["auroc"] = _auroc(rnd["known"]["score"], rnd["unknown"]["score"])
+        out.append(rnd)
+    return out
+
+
+def _share(flags: list[bool]) -> str:
+    return f"{sum(flags)}/{len(flags)} ({np.mean(flags):.0%})" if flags else "-"
+
+
+def per_class_tables(y: np.ndarray, rounds: list[dict[str, Any]],
+                     condition: np.ndarray | None = None) -> tuple[list[str], str]:
+    """``(rows, summary)``: one table row per class (its spectra flagged when its class was
+    left out, per condition when given, the known classes its missed spectra were nearest
+    to, its known test spectra flagged) and the pooled summary cells."""
+    unk: dict[str, list[bool]] = {}
+    kn: dict[str, list[bool]] = {}
+    cond: dict[tuple[str, str], list[bool]] = {}
+    near: dict[str, dict[str, int]] = {}
+    for rnd in rounds:
+        u = rnd["unknown"]
+        for i, f, nn in zip(u["index"], u["flagged"], u["nearest"], strict=True):
+            unk.setdefault(str(y[i]), []).append(bool(f))
+            if condition is not None:
+                cond.setdefault((str(y[i]), str(condition[i])), []).append(bool(f))
+            if not f:
+                d = near.setdefault(str(y[i]), {})
+                d[str(nn)] = d.get(str(nn), 0) + 1
+        for i, f in zip(rnd["known"]["index"], rnd["known"]["flagged"], strict=True):
+            kn.setdefault(str(y[i]), []).append(bool(f))
+    conds = sorted({c for _, c in cond})
+    rows = []
+    for c in sorted(unk):
+        by_cond = ([" | ".join(_share(cond.get((c, k), [])) for k in conds)]
+                   if conds else [])
+        top = sorted(near.get(c, {}).items(), key=lambda kv: (-kv[1], kv[0]))[:2]
+        rows.append(" | ".join([c, _share(unk[c]), *by_cond,
+                                ", ".join(f"{k} {n}" for k, n in top) or "-",
+                                _share(kn.get(c, []))]))
+    auc = [r["auroc"] for r in rounds]
+    flags_u = [f for v in unk.values() for f in v]
+    flags_k = [f for v in kn.values() for f in v]
+    summary = (f"{np.mean(auc):.3f} ({np.min(auc):.3f}) | {np.mean(flags_u):.1%} of "
+               f"{len(flags_u)} | {np.mean(flags_k):.1%} of {len(flags_k)}")
+    return rows, summary
+
+
+def _condition(name: str) -> np.ndarray | None:
+    if name != "microplastics":
+        return None
+    s = read(DATA / "microplastics" / "spectra.csv", label_col="label")
+    return np.asarray(s.meta["condition"]).astype(str)
+
+
+def per_class(args: argparse.Namespace) -> int:
+    """``--per-class``: which left-out classes the default score misses, and to which known
+    classes they look alike (no network)."""
+    sets = [s for s in args.sets if s in PER_CLASS_SETS] or list(PER_CLASS_SETS)
+    summary = ["| set | classes left out | AUROC mean (worst round) | unknown flagged | "
+               "known test flagged |", "| --- | --- | --- | --- | --- |"]
+    blocks = []
+    for name in sets:
+        (X, y), _ = load(name)
+        cond = _condition(name)
+        n_rounds = SETS[name][1]
+        ways = {"one by one (the benchmark's rounds)": y}
+        if name in FAMILIES:
+            fam = FAMILIES[name]
+            ways[f"families whole ({', '.join(sorted(set(fam.values())))}: "
+                 f"{', '.join(sorted(fam))})"] = np.array([fam.get(c, c) for c in y])
+        for way, units in ways.items():
+            rounds = [r for seed in args.seeds
+                      for r in class_rounds(X, y, units, n_rounds, seed)]
+            rows, cells = per_class_tables(y, rounds, cond)
+            summary.append(f"| {name} | {way} | {cells} |")
+            conds = sorted(set(cond)) if cond is not None else []
+            head = ["left-out class", "unknown flagged",
+                    *(f"{c} flagged" for c in conds),
+                    "missed spectra nearest to (spectra)", "known test flagged"]
+            blocks.append(f"{name}, classes left out {way}:\n\n| " + " | ".join(head)
+                          + " |\n|" + " --- |" * len(head) + "\n"
+                          + "\n".join(f"| {r} |" for r in rows))
+    text = "\n".join(summary) + "\n\n" + "\n\n".join(blocks)
+    print(text)
+    if not args.no_docs:
+        seeds = " ".join(str(s) for s in args.seeds)
+        _replace_block(PERCLASS_BEGIN, PERCLASS_END,
+                       f"`.venv/bin/python benchmarks/novelty.py --per-class --seeds {seeds}` "
+                       f"(the default `hqi` with its leave-one-out threshold for 5 % false "
+                       f"alarms, no network; {len(args.seeds)} seeds of {n_rounds} rounds, "
+                       "each with its own 70/30 split of the known spectra; every class is "
+                       "left out once per seed):\n\n" + text)
     return 0
 
 
