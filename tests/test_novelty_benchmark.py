@@ -157,3 +157,31 @@ def test_per_class_table_on_microplastics(load_benchmark, shared_data, monkeypat
                  if ln.startswith(("| ABS |", "| PS |", "| SAN |"))] for t in tables[1:]]
     assert len(styrenic[0]) == len(styrenic[1]) == 3
     assert sum(styrenic[1]) > sum(styrenic[0]) and "FW flagged" in tables[1]
+
+
+def test_other_thresholds(load_benchmark, rng):
+    bench = load_benchmark("novelty")
+    scores = rng.lognormal(-2.0, 0.5, 35)
+    conformal, plain, robust = (f(scores) for f in bench.THRESHOLDS.values())
+    # with 35 scores the conformal rank is the largest; np.quantile interpolates below it
+    assert conformal == scores.max() and plain < conformal
+    # one odd score moves the conformal threshold all the way, the robust fit hardly
+    odd = np.r_[scores[:-1], 0.95]
+    assert bench.THRESHOLDS["split-conformal quantile (the default)"](odd) == 0.95
+    assert abs(bench._lognormal_robust(odd) - robust) < 0.1 * robust
+    # on log-normal scores the robust point is near the true 95 % point
+    big = rng.lognormal(-2.0, 0.5, 20000)
+    assert abs(bench._lognormal_robust(big) - np.exp(-2.0 + 1.645 * 0.5)) < 0.01
+
+
+def test_threshold_table_on_rruff(load_benchmark, shared_data, monkeypatch, capsys):
+    bench = load_benchmark("novelty")
+    monkeypatch.setattr(bench, "DATA", shared_data)
+    assert bench.main(["--thresholds", "--sets", "rruff-sample", "--seeds", "0",
+                       "--no-docs"]) == 0
+    rows = [ln.split(" | ") for ln in capsys.readouterr().out.splitlines()[2:]]
+    assert [r[1] for r in rows] == list(bench.THRESHOLDS)
+    (_, _, u_conf, k_conf), (_, _, u_plain, k_plain) = (r[:4] for r in rows[:2])
+    # the conformal rank is never below np.quantile's: it flags no more, of either kind
+    assert _pct(u_conf) <= _pct(u_plain) and _pct(k_conf) <= _pct(k_plain.rstrip(" |"))
+    assert u_conf.endswith("of 84")
