@@ -687,6 +687,37 @@ def compare_scores(args: argparse.Namespace, path: Path) -> int:
     return 0
 
 
+class _Flagged:
+    """Unknown and known test spectra flagged at a threshold, pooled over rounds, and each
+    round's AUROC."""
+
+    def __init__(self) -> None:
+        self.auc: list[float] = []
+        self.n = [0, 0, 0, 0]  # unknown flagged, unknown, known flagged, known
+
+    def add(self, s_u: np.ndarray, s_te: np.ndarray, thr: float) -> None:
+        self.auc.append(_auroc(s_te, s_u))
+        self.n = [a + b for a, b in zip(self.n, [int((s_u > thr).sum()), s_u.size,
+                                                 int((s_te > thr).sum()), s_te.size],
+                                        strict=True)]
+
+    def cells(self, auroc: bool = True) -> str:
+        u, nu, k, nk = self.n
+        head = f"{np.mean(self.auc):.3f} ({np.min(self.auc):.3f}) | " if auroc else ""
+        return f"{head}{u / nu:.1%} of {nu} | {k / nk:.1%} of {nk}"
+
+
+def _publish(args: argparse.Namespace, lines: list[str], marks: tuple[str, str],
+             intro: str) -> int:
+    """Print a table and, unless ``--no-docs``, write it with its command line between
+    ``marks`` in docs/novelty.md."""
+    print("\n".join(lines))
+    if not args.no_docs:
+        _replace_block(*marks, intro.format(seeds=" ".join(str(s) for s in args.seeds))
+                       + ":\n\n" + "\n".join(lines))
+    return 0
+
+
 def specimens(args: argparse.Namespace) -> int:
     """rruff-sample holds 84 spectra of 39 specimens (the same specimen at other lasers or
     orientations). Split by spectrum, a known test spectrum usually has a twin in training
@@ -703,7 +734,7 @@ def specimens(args: argparse.Namespace) -> int:
                 ("specimen", False),
             "by specimen (stratified group 3-fold, first fold) | leave one specimen out":
                 ("specimen", True)}
-    acc = {w: [[], 0, 0, 0, 0] for w in ways}
+    acc = {w: _Flagged() for w in ways}
     for seed in args.seeds:
         rng = np.random.default_rng(seed)
         for r, left in enumerate(np.array_split(rng.permutation(np.unique(y)),
@@ -722,26 +753,14 @@ def specimens(args: argparse.Namespace) -> int:
                 thr = conformal_threshold(sc.loo_scores(gk[tr] if by_group else None), RATE)
                 s_te = sc.score(Xk[te], np.zeros((te.size, 1)), None)
                 s_u = sc.score(Xu, np.zeros((len(Xu), 1)), None)
-                a = acc[w]
-                a[0].append(_auroc(s_te, s_u))
-                a[1] += int((s_u > thr).sum())
-                a[2] += s_u.size
-                a[3] += int((s_te > thr).sum())
-                a[4] += s_te.size
+                acc[w].add(s_u, s_te, thr)
     lines = ["| known spectra split | threshold from | AUROC mean (worst round) | unknown "
              "flagged | known test flagged |", "| --- | --- | --- | --- | --- |"]
-    for w, a in acc.items():
-        lines.append(f"| {w} | {np.mean(a[0]):.3f} ({np.min(a[0]):.3f}) | "
-                     f"{a[1] / a[2]:.1%} of {a[2]} | {a[3] / a[4]:.1%} of {a[4]} |")
-    print("\n".join(lines))
-    if not args.no_docs:
-        seeds = " ".join(str(s) for s in args.seeds)
-        _replace_block(SPECIMENS_BEGIN, SPECIMENS_END,
-                       f"`.venv/bin/python benchmarks/novelty.py --specimens --seeds {seeds}` "
-                       f"(hqi, no network; rruff-sample, the same rounds as above, "
-                       f"{len(args.seeds)} seeds; 5 % false-alarm threshold):\n\n"
-                       + "\n".join(lines))
-    return 0
+    lines += [f"| {w} | {a.cells()} |" for w, a in acc.items()]
+    return _publish(args, lines, (SPECIMENS_BEGIN, SPECIMENS_END),
+                    "`.venv/bin/python benchmarks/novelty.py --specimens --seeds {seeds}` "
+                    f"(hqi, no network; rruff-sample, the same rounds as above, "
+                    f"{len(args.seeds)} seeds; 5 % false-alarm threshold)")
 
 
 # ------------------------------------------------- other thresholds (--thresholds)
@@ -769,7 +788,7 @@ def compare_thresholds(args: argparse.Namespace) -> int:
     lines = ["| set | threshold | unknown flagged | known test flagged (<= 5 % promised) |",
              "| --- | --- | --- | --- |"]
     for name in args.sets:
-        acc = {k: [0, 0, 0, 0] for k in THRESHOLDS}
+        acc = {k: _Flagged() for k in THRESHOLDS}
         for seed in args.seeds:
             for r, (_, Xk, yk, Xu) in enumerate(rounds_of(name, SETS[name][1], seed)):
                 tr, te = train_test_split(np.arange(yk.size), test_size=0.3, stratify=yk,
@@ -777,22 +796,13 @@ def compare_thresholds(args: argparse.Namespace) -> int:
                 s_loo = _hqi(Xk[tr], yk[tr], None)
                 s_u, s_te = _hqi(Xk[tr], yk[tr], Xu), _hqi(Xk[tr], yk[tr], Xk[te])
                 for k, fn in THRESHOLDS.items():
-                    thr, a = fn(s_loo), acc[k]
-                    a[0] += int((s_u > thr).sum())
-                    a[1] += s_u.size
-                    a[2] += int((s_te > thr).sum())
-                    a[3] += s_te.size
-        lines += [f"| {name} | {k} | {a[0] / a[1]:.1%} of {a[1]} | {a[2] / a[3]:.1%} of {a[3]} |"
-                  for k, a in acc.items()]
-    print("\n".join(lines))
-    if not args.no_docs:
-        seeds = " ".join(str(s) for s in args.seeds)
-        _replace_block(THRESHOLDS_BEGIN, THRESHOLDS_END,
-                       f"`.venv/bin/python benchmarks/novelty.py --thresholds --seeds {seeds}` "
-                       f"(the default `hqi`, no network; {len(args.seeds)} seeds, the rounds "
-                       "and splits of the tables above; each threshold from the same "
-                       "leave-one-out scores of the training spectra):\n\n" + "\n".join(lines))
-    return 0
+                    acc[k].add(s_u, s_te, fn(s_loo))
+        lines += [f"| {name} | {k} | {a.cells(auroc=False)} |" for k, a in acc.items()]
+    return _publish(args, lines, (THRESHOLDS_BEGIN, THRESHOLDS_END),
+                    "`.venv/bin/python benchmarks/novelty.py --thresholds --seeds {seeds}` "
+                    f"(the default `hqi`, no network; {len(args.seeds)} seeds, the rounds "
+                    "and splits of the tables above; each threshold from the same "
+                    "leave-one-out scores of the training spectra)")
 
 
 # ------------------------------------------------------ which classes are missed (--per-class)
@@ -913,17 +923,13 @@ def per_class(args: argparse.Namespace) -> int:
             blocks.append(f"{name}, classes left out {way}:\n\n| " + " | ".join(head)
                           + " |\n|" + " --- |" * len(head) + "\n"
                           + "\n".join(f"| {r} |" for r in rows))
-    text = "\n".join(summary) + "\n\n" + "\n\n".join(blocks)
-    print(text)
-    if not args.no_docs:
-        seeds = " ".join(str(s) for s in args.seeds)
-        _replace_block(PERCLASS_BEGIN, PERCLASS_END,
-                       f"`.venv/bin/python benchmarks/novelty.py --per-class --seeds {seeds}` "
-                       f"(the default `hqi` with its leave-one-out threshold for 5 % false "
-                       f"alarms, no network; {len(args.seeds)} seeds of {n_rounds} rounds, "
-                       "each with its own 70/30 split of the known spectra; every class is "
-                       "left out once per seed):\n\n" + text)
-    return 0
+    return _publish(args, ["\n".join(summary) + "\n\n" + "\n\n".join(blocks)],
+                    (PERCLASS_BEGIN, PERCLASS_END),
+                    "`.venv/bin/python benchmarks/novelty.py --per-class --seeds {seeds}` "
+                    "(the default `hqi` with its leave-one-out threshold for 5 % false "
+                    f"alarms, no network; {len(args.seeds)} seeds of {n_rounds} rounds, "
+                    "each with its own 70/30 split of the known spectra; every class is "
+                    "left out once per seed)")
 
 
 SETTINGS = {"cnn": CNN, "mix_per_pair": MIX_PER_PAIR, "rate": RATE, "inner_folds": INNER,
