@@ -36,7 +36,8 @@ row's misclassified test spectra per seed (``wrong``, by id). Sets: ``drug-mabs`
 split), ``yogurt`` and ``astragalus`` (stratified 3-fold), ``astragalus5`` (stratified
 5-fold, the split of docs/realdata.md), ``microplastics`` (stratified 5-fold, as there), and
 sets with other recipes (``RECIPE_SETS``: e.g.
-``drug-mabs-full-snv``, the whole measured range normalised by SNV).
+``drug-mabs-full-snv``, the whole measured range normalised by SNV; ``drug-mabs-full-raw``,
+resampled only).
 """
 
 from __future__ import annotations
@@ -70,11 +71,13 @@ SETS = {
 #: source, where the line fails) with asls as ``--recipe auto`` would choose (microplastics from
 #: 100 cm-1, above the laser line's edge); ``<set>-snv``: the default recipe and grid with SNV
 #: instead of the maximum. Name: (set whose file, labels and split are used, baseline
-#: ``paper`` / ``asls`` / ``none``, grid, normalisation); built by :func:`recipe_of`.
+#: ``paper`` / ``asls`` / ``none``, grid, normalisation or ``none``); built by
+#: :func:`recipe_of`.
 RECIPE_SETS: dict[str, tuple[str, str, tuple[float, float, float], str]] = {
     "drug-mabs-full-max": ("drug-mabs", "paper", (401, 3998, 2), "max"),
     "drug-mabs-full-snv": ("drug-mabs", "paper", (401, 3998, 2), "snv"),
     "drug-mabs-full-nobase": ("drug-mabs", "none", (401, 3998, 2), "max"),
+    "drug-mabs-full-raw": ("drug-mabs", "none", (401, 3998, 2), "none"),
     "drug-mabs-snv": ("drug-mabs", "paper", (401, 1800, 1), "snv"),
     "astragalus5-full-snv": ("astragalus5", "paper", (100, 4278, 2), "snv"),
     "yogurt-full-snv": ("yogurt", "asls", (51, 3400, 2), "snv"),
@@ -99,6 +102,8 @@ def recipe_of(name: str) -> Any:
         recipe = paper_recipe(grid=grid)
         if baseline == "none":
             recipe = Recipe([st for st in recipe.steps if st.name != "linear_baseline"])
+    if norm == "none":
+        return Recipe([st for st in recipe.steps if st.name != "normalize"])
     return with_normalization(recipe, norm)
 
 

@@ -124,6 +124,21 @@ def test_recipe_sets_apply_their_own_recipe_to_the_same_spectra_and_split(levers
     assert set(levers.RECIPE_SETS) <= set(levers.SETS)
 
 
+def test_raw_recipe_set_only_resamples(levers):
+    recipe = levers.recipe_of("drug-mabs-full-raw")
+    assert [st.name for st in recipe.steps] == ["resample"]
+    assert recipe.steps[0].params["step"] == 2
+    w = np.linspace(400.0, 4000.0, 500)
+    X = np.vstack([np.interp(w, [400, 4000], [0.02, 0.05]), 0.03 + 0.01 * np.sin(w / 50)])
+    from ramancam.spectra import Spectra
+
+    out = recipe.apply(Spectra(X, w, labels=np.array(["A", "B"])))
+    # no baseline and no normalisation: a straight line stays that line, unscaled
+    np.testing.assert_allclose(out.X[0], np.interp(out.wavenumbers, [400, 4000], [0.02, 0.05]),
+                               rtol=1e-6)
+    assert 0.019 < out.X.min() and out.X.max() < 0.051
+
+
 def test_pca40_denoising_is_fitted_on_the_training_part_alone(levers):
     rng = np.random.default_rng(1)
     train = rng.standard_normal((60, 5)) @ rng.standard_normal((5, 80)) + 2.0
