@@ -5,7 +5,8 @@ Usage::
     nice -n 10 .venv/bin/python benchmarks/novelty.py --seeds 0 1 2 3 4   # all sets (~1 h)
     nice -n 10 .venv/bin/python benchmarks/novelty.py --sets rruff-sample microplastics
     nice -n 10 .venv/bin/python benchmarks/novelty.py --scores --seeds 0 1 2 3 4  # no network
-    .venv/bin/python benchmarks/novelty.py --per-class --seeds 0 1 2 3 4  # misses by class
+    .venv/bin/python benchmarks/novelty.py --per-class --seeds 0 1 2 3 4 \
+        --figure docs/img/microplastics_look_alikes.png   # misses by class
     .venv/bin/python benchmarks/novelty.py --thresholds --seeds 0 1 2 3 4  # other thresholds
 
 For each data set in ``../shared/data`` and each seed the classes are shuffled and split into
@@ -374,6 +375,10 @@ def main(argv: list[str] | None = None) -> int:
                         "threshold) per left-out class, per condition and, for microplastics, "
                         "with chemical families left out whole (no network; rruff-sample and "
                         "microplastics)")
+    p.add_argument("--figure", type=Path, metavar="PNG",
+                   help="with --per-class: also draw microplastics' look-alikes (the "
+                        "styrenics' class means; PA and PE pristine and under a freshwater "
+                        "biofilm) into this PNG")
     p.add_argument("--thresholds", action="store_true",
                    help="instead of the CNN runs: the default score with other ways to set "
                         "its threshold from the same leave-one-out scores (no network)")
@@ -895,9 +900,53 @@ def _condition(name: str) -> np.ndarray | None:
     return np.asarray(s.meta["condition"]).astype(str)
 
 
+def look_alikes_figure(path: Path) -> None:
+    """Why microplastics' left-out polymers are missed: the class means of the three
+    styrenics (pristine), and of PA and PE pristine and after freshwater incubation (FW),
+    as the benchmark preprocesses them (asls, 200-3200 cm-1), each scaled to its maximum."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ramancam.io import atomic_write
+
+    (X, y), _ = load("microplastics")
+    cond = _condition("microplastics")
+    w = np.arange(200, 3200 + 1, 2, dtype=float)[:X.shape[1]]
+
+    def mean(c: str, k: str) -> np.ndarray:
+        m = X[(y == c) & (cond == k)].mean(axis=0)
+        return m / m.max()
+
+    fig, axes = plt.subplots(2, 1, figsize=(8, 6.2), sharex=True)
+    for i, c in enumerate(("PS", "SAN", "ABS")):
+        axes[0].plot(w, mean(c, "pristine") + 0.6 * i, lw=0.9, label=c)
+    axes[0].axvspan(2200, 2270, color="0.85", zorder=0)
+    axes[0].annotate("nitrile (SAN, ABS)", (2235, 1.9), ha="center", fontsize=8)
+    axes[0].set_title("styrenics, pristine: the same polystyrene bands (offset 0.6 each)",
+                      fontsize=9)
+    for i, (c, k) in enumerate((("PA", "pristine"), ("PE", "pristine"), ("PA", "FW"),
+                                ("PE", "FW"))):
+        axes[1].plot(w, mean(c, k) + 0.8 * i, lw=0.9, label=f"{c} {k}")
+    axes[1].set_title("PA and PE: distinct when pristine, alike under a freshwater biofilm "
+                      "(offset 0.8 each)", fontsize=9)
+    for ax in axes:
+        ax.legend(fontsize=8, loc="upper left", ncol=4, frameon=False)
+        ax.set_yticks([])
+        ax.set_ylabel("class mean / max")
+    axes[1].set_xlabel("Raman shift (cm-1)")
+    fig.tight_layout()
+    with atomic_write(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=100)
+    plt.close(fig)
+
+
 def per_class(args: argparse.Namespace) -> int:
     """``--per-class``: which left-out classes the default score misses, and to which known
     classes they look alike (no network)."""
+    if args.figure is not None:
+        look_alikes_figure(args.figure)
     sets = [s for s in args.sets if s in PER_CLASS_SETS] or list(PER_CLASS_SETS)
     summary = ["| set | classes left out | AUROC mean (worst round) | unknown flagged | "
                "known test flagged |", "| --- | --- | --- | --- | --- |"]

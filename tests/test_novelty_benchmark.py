@@ -141,11 +141,14 @@ def test_per_class_rounds_leave_families_out_whole(load_benchmark, rng):
     assert _pct(fam_cells["A2"].split(" | ")[1].split("(")[1]) == 100
 
 
-def test_per_class_table_on_microplastics(load_benchmark, shared_data, monkeypatch, capsys):
+def test_per_class_table_on_microplastics(load_benchmark, shared_data, monkeypatch, capsys,
+                                         tmp_path):
     bench = load_benchmark("novelty")
     monkeypatch.setattr(bench, "DATA", shared_data)
+    png = tmp_path / "look-alikes.png"
     assert bench.main(["--per-class", "--sets", "microplastics", "--seeds", "0",
-                       "--no-docs"]) == 0
+                       "--no-docs", "--figure", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
     out = capsys.readouterr().out.splitlines()
     one, whole = (ln.split(" | ") for ln in out[2:4])
     assert one[1].startswith("one by one") and whole[1].startswith("families whole")
