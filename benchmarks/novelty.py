@@ -91,6 +91,8 @@ THRESHOLDS_END = "<!-- novelty-thresholds:end -->"
 SETS = {"rruff-sample": ("distinct", 3), "microplastics": ("distinct", 3),
         "amino-acid mixtures": ("distinct", 2), "food/yogurt": ("near-identical", 2),
         "food/astragalus": ("near-identical", 2), "drug-mabs": ("near-identical", 2)}
+#: microplastics' resampling grid (cm-1): its whole range above the laser line's edge.
+MICROPLASTICS_GRID = (200, 3200, 2)
 #: Mixtures per ordered pair of kept amino acids (known) and per pair for the unknowns.
 MIX_PER_PAIR = (2, 1)
 
@@ -99,7 +101,8 @@ def load(name: str) -> tuple[np.ndarray, np.ndarray, str]:
     """Preprocessed spectra, labels and a description of the recipe."""
     if name == "microplastics":
         s = read(DATA / "microplastics" / "spectra.csv", label_col="label")
-        return _apply(baseline_recipe("asls", grid=(200, 3200, 2)), s), "asls 200:3200:2"
+        return (_apply(baseline_recipe("asls", grid=MICROPLASTICS_GRID), s),
+                "asls " + ":".join(map(str, MICROPLASTICS_GRID)))
     if name == "rruff-sample":
         s = read(DATA / "rruff-sample", labels_from="header:NAMES")
         return _apply(baseline_recipe("asls", grid=(210, 1190, 1)), s), "asls 210:1190:1"
@@ -798,8 +801,11 @@ def compare_thresholds(args: argparse.Namespace) -> int:
             for r, (_, Xk, yk, Xu) in enumerate(rounds_of(name, SETS[name][1], seed)):
                 tr, te = train_test_split(np.arange(yk.size), test_size=0.3, stratify=yk,
                                           random_state=seed + r)
-                s_loo = _hqi(Xk[tr], yk[tr], None)
-                s_u, s_te = _hqi(Xk[tr], yk[tr], Xu), _hqi(Xk[tr], yk[tr], Xk[te])
+                sc = NoveltyScorer("hqi").fit(Xk[tr], np.zeros(tr.size, int),
+                                              np.zeros((tr.size, 0)))
+                s_loo = sc.loo_scores()
+                s_u = sc.score(Xu, np.zeros((len(Xu), 1)), None)
+                s_te = sc.score(Xk[te], np.zeros((te.size, 1)), None)
                 for k, fn in THRESHOLDS.items():
                     acc[k].add(s_u, s_te, fn(s_loo))
         lines += [f"| {name} | {k} | {a.cells(auroc=False)} |" for k, a in acc.items()]
@@ -913,7 +919,8 @@ def look_alikes_figure(path: Path) -> None:
 
     (X, y), _ = load("microplastics")
     cond = _condition("microplastics")
-    w = np.arange(200, 3200 + 1, 2, dtype=float)[:X.shape[1]]
+    start, stop, step = MICROPLASTICS_GRID
+    w = np.arange(start, stop + step, step, dtype=float)[:X.shape[1]]
 
     def mean(c: str, k: str) -> np.ndarray:
         m = X[(y == c) & (cond == k)].mean(axis=0)

@@ -97,10 +97,6 @@ def test_combined_score_uses_held_out_p_values(load_benchmark):
     assert unk_max >= 38 and known_max >= known_h
 
 
-
-
-
-
 #: The twin's extra band, and the noise (sd), relative to the tallest band.
 TWIN, NOISE = 0.03, 0.03
 
@@ -124,6 +120,13 @@ def test_per_class_rounds_leave_families_out_whole(load_benchmark, rng):
     fam = np.where(y == "A2", "A", y)
     by_class = [r for s in range(4) for r in bench.class_rounds(X, y, y, 2, s)]
     by_family = [r for s in range(4) for r in bench.class_rounds(X, y, fam, 2, s)]
+    # the scores are the shipped score's (computed beside the nearest spectrum's class)
+    r0 = by_class[0]
+    tr = np.setdiff1d(np.arange(y.size), np.r_[r0["unknown"]["index"], r0["known"]["index"]])
+    sc = bench.NoveltyScorer("hqi").fit(X[tr], np.zeros(tr.size, int), np.zeros((tr.size, 0)))
+    idx = r0["unknown"]["index"]
+    np.testing.assert_allclose(r0["unknown"]["score"],
+                               sc.score(X[idx], np.zeros((idx.size, 1)), None), atol=1e-12)
     for rounds, units in ((by_class, y), (by_family, fam)):
         for r in rounds:  # what is left out is never known, and every unit once per seed
             left = np.isin(units, r["left_out"])
