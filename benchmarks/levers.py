@@ -248,13 +248,9 @@ def load(name: str, quick: bool, norm: str | None = None
         raw, recipe, data = prepare_labelled(args, raw, "for training")
         recipe_name = str(getattr(args, "recipe_used", args.recipe))
     if norm is not None:
-        from ramancam.preprocess import Recipe
+        from ramancam.cli._common import with_normalization
 
-        d = recipe.to_dict()
-        for step in d["steps"]:
-            if step["name"] == "normalize":
-                step["params"]["method"] = norm
-        data = Recipe.from_dict(d).apply(raw)
+        data = with_normalization(recipe, norm).apply(raw)
     params = {**train_cli.estimator_params(args), "verbose": False, "novelty": None}
     if quick:
         params.update(QUICK_NET)
