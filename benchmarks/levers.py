@@ -28,7 +28,13 @@ option changed per lever (novelty off: it does not touch the predictions). Lever
   ``k32+pca20``: ``pca20``'s inputs into ``k32``'s network;
 * ``aug2`` (twice ``aug``'s amplitudes), ``aug-shift`` / ``-noise`` / ``-scale`` /
   ``-baseline`` (one part of ``aug`` alone), ``aug-no-noise`` (``aug`` without the noise),
-  ``aug+lr3e-4``, ``aug+ep200``: variants and combinations.
+  ``aug+lr3e-4``, ``aug+ep200``: variants and combinations;
+* ``pretrain``: the convolution layers start from a network pretrained on simulated
+  spectra (:func:`simulated_library`: 24 classes of random Lorentzian bands on the set's
+  grid length, in near-twin pairs; no measured spectrum), then everything is trained on the
+  set as the default is; ``pretrain-frozen``: the same start, the convolutions kept fixed
+  (only FC1 and FC2 learn). The pretraining depends only on the grid length, the network's
+  shape and the seed, so it is done once per seed and cached (``--cache``).
 
 Each fit's test probabilities are cached (``--cache``), so levers can run in separate
 processes and ensembles reuse fits. Results: ``--out`` (JSON), with each single-network
@@ -154,6 +160,8 @@ LEVERS: dict[str, dict[str, Any]] = {
     "sg21": {},
     "aug+pca20": {},  # aug's settings, set below
     "k32+pca20": {},  # k32's network on pca20's inputs, set below
+    "pretrain": {},  # conv layers from a network trained on simulated spectra
+    "pretrain-frozen": {},  # the same, kept fixed while FC1 and FC2 learn
 }
 #: Levers that transform each fold's inputs before the network (fitted on the training part);
 #: ``aug+<input lever>`` adds aug's augmentation to it, ``k32+<input lever>`` k32's network.
@@ -213,6 +221,92 @@ def _std_classifier(floor: float = 0.1) -> Any:
             return r.mean(axis=0), np.maximum(sd, floor * med) if med > 0 else 1.0
 
     return StdClassifier
+
+
+def simulated_library(n_points: int, seed: int, n_pairs: int = 12, n_per_class: int = 40
+                      ) -> tuple[Any, Any]:
+    """Simulated preprocessed spectra for pretraining: ``2 * n_pairs`` classes, each pair
+    two variants of one random substance (8-20 Lorentzian bands, FWHM 4-30 points, heights
+    0.05-1 log-uniform) that differ in 1-3 of its bands by 20-40 % of the band's height, so
+    both gross band patterns and small differences separate classes. Each spectrum: its
+    class's bands shifted by up to 2 points and scaled by 0.9-1.1 each, a straight residual
+    baseline up to 0.05, Gaussian noise of sd 0.01; then divided by its maximum (the paper's
+    normalisation). Returns ``(X, y)`` of shapes (n, n_points) and (n,)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n_points, dtype=np.float64)
+    X, y = [], []
+    for pair in range(n_pairs):
+        k = int(rng.integers(8, 21))
+        pos = rng.uniform(0, n_points - 1, k)
+        fwhm = rng.uniform(4, 30, k)
+        height = np.exp(rng.uniform(np.log(0.05), np.log(1.0), k))
+        for variant in range(2):
+            h = height.copy()
+            if variant:
+                idx = rng.choice(k, int(rng.integers(1, 4)), replace=False)
+                h[idx] *= 1 + rng.choice([-1, 1], idx.size) * rng.uniform(0.2, 0.4, idx.size)
+            for _ in range(n_per_class):
+                c = pos + rng.uniform(-2, 2, k)
+                a = h * rng.uniform(0.9, 1.1, k)
+                s = (a[:, None] / (1 + ((t - c[:, None]) / (fwhm[:, None] / 2)) ** 2)).sum(0)
+                s += rng.uniform(-0.05, 0.05) * (t / (n_points - 1)) + rng.uniform(0, 0.05)
+                s += 0.01 * rng.standard_normal(n_points)
+                X.append(s / s.max())
+                y.append(f"sim{pair:02d}{'ab'[variant]}")
+    return np.asarray(X), np.asarray(y)
+
+
+def pretrained_features(params: dict[str, Any], n_points: int, seed: int,
+                        cache: Path | None) -> dict[str, Any]:
+    """State dict of the ``features`` (convolution) layers of a network with ``params``'
+    shape trained on :func:`simulated_library` (30 epochs, learning rate 1e-3, cosine;
+    seed ``seed``), cached as ``.npz`` in ``cache`` with the seconds it took (key
+    ``seconds``, a 0-d array; not part of the state dict)."""
+    import torch
+
+    from ramancam.train import CNNClassifier
+
+    shape = {k: params[k] for k in ("n_filters", "filter_size", "n_blocks", "fc_width")}
+    f = None if cache is None else cache / (
+        "pretrain-" + "-".join(f"{v}" for v in shape.values()) + f"-p{n_points}-s{seed}.npz")
+    if f is not None and f.exists():
+        with np.load(f) as z:
+            return {k: torch.as_tensor(z[k]) for k in z.files}
+    t0 = time.perf_counter()
+    X, y = simulated_library(n_points, seed)
+    quick = params.get("epochs", 100) < 10
+    est = CNNClassifier(**shape, epochs=params["epochs"] if quick else 30, lr=1e-3,
+                        lr_schedule="cosine", batch_size=32, input_scaling="center",
+                        novelty=None, calibration_cv=0, verbose=False,
+                        random_state=seed).fit(X, y)
+    state = {k: v.detach().clone() for k, v in est.module_.features.state_dict().items()}
+    state["seconds"] = torch.as_tensor(time.perf_counter() - t0)
+    if f is not None:
+        tmp = f.with_suffix(".tmp.npz")
+        np.savez(tmp, **{k: v.numpy() for k, v in state.items()})
+        tmp.replace(f)
+    return state
+
+
+def _pretrained_classifier(state: dict[str, Any], frozen: bool) -> Any:
+    """CNNClassifier whose convolution layers start from ``state`` (and, with ``frozen``,
+    stay there: only FC1 and FC2 are trained)."""
+    from ramancam.train import CNNClassifier
+
+    class PretrainedClassifier(CNNClassifier):
+        def _train(self, module: Any, X: Any, y: Any, tr_idx: Any, va_idx: Any,
+                   gen: Any, amounts: dict[str, Any]) -> None:
+            module.features.load_state_dict(
+                {k: v for k, v in state.items() if k != "seconds"})
+            for p in module.features.parameters():
+                p.requires_grad_(not frozen)
+            try:
+                super()._train(module, X, y, tr_idx, va_idx, gen, amounts)
+            finally:
+                for p in module.features.parameters():
+                    p.requires_grad_(True)
+
+    return PretrainedClassifier
 
 
 def load(name: str, quick: bool, norm: str | None = None
@@ -291,7 +385,14 @@ def fit_one(data: Any, params: dict[str, Any], splits: list[Any], lever: str, se
         return dict(json.loads(f.read_text()))
     if cached_only:
         return None
-    cls = {"swa": _swa_classifier, "std": _std_classifier}.get(lever, lambda: CNNClassifier)()
+    extra: dict[str, Any] = {}
+    if lever.startswith("pretrain"):
+        state = pretrained_features(params, int(data.X.shape[1]), seed, cache)
+        cls = _pretrained_classifier(state, frozen=lever == "pretrain-frozen")
+        extra["pretrain_s"] = float(state["seconds"])
+    else:
+        cls = {"swa": _swa_classifier, "std": _std_classifier}.get(
+            lever, lambda: CNNClassifier)()
     kw = {**params, **LEVERS[lever], "random_state": seed, "calibration_cv": 0}
     labels = np.asarray(data.labels).astype(str)
     proba, secs, choices = [], [], []
@@ -304,7 +405,7 @@ def fit_one(data: Any, params: dict[str, Any], splits: list[Any], lever: str, se
         secs.append(float(est.fit_time_))
         choices.append(getattr(est, "augment_choice_", None))
     out = {"proba": proba, "fit_s": secs, "classes": [str(c) for c in est.classes_],
-           "augment_choice": choices}
+           "augment_choice": choices, **extra}
     tmp = f.with_suffix(".tmp")
     tmp.write_text(json.dumps(out))
     tmp.replace(f)
@@ -364,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
         for lever in a.levers.split(","):
             if lever not in LEVERS:
                 ap.error(f"--levers must name levers of {list(LEVERS)}; got {lever!r}")
-            per_seed, secs, done, wrong = [], [], [], []
+            per_seed, secs, done, wrong, pre = [], [], [], [], []
             lv_data = data if lever not in NORM_LEVERS else load(
                 name, a.quick, NORM_LEVERS[lever])[0]
             for s in seeds:
@@ -379,6 +480,7 @@ def main(argv: list[str] | None = None) -> int:
                 per_seed.append(accuracy(lv_data, splits, fits))
                 if len(fits) == 1:
                     wrong.append(wrong_ids(lv_data, splits, fits[0]))
+                pre += [float(f["pretrain_s"]) for f in fits if "pretrain_s" in f]
                 done.append(s)
                 print(f"{name} {lever} seed {s}: accuracy {per_seed[-1]:.4f} "
                       f"({secs[-1]:.0f} s per fit)", file=sys.stderr, flush=True)
@@ -390,6 +492,8 @@ def main(argv: list[str] | None = None) -> int:
                    "points": int(data.X.shape[1]), "folds": len(splits)}
             if wrong:  # per seed: the test spectra it got wrong
                 row["wrong"] = wrong
+            if pre:  # once per seed and grid, not per fit: not in fit_s
+                row["pretrain_s"] = float(np.mean(pre))
             if lever == "default":
                 default = row
             if default:

@@ -197,3 +197,43 @@ def test_wrong_ids_lists_the_misclassified_test_spectra(levers):
     assert levers.wrong_ids(data, splits, fit) == ["s2", "s4"]
     data.meta = {}  # no id column: row numbers
     assert levers.wrong_ids(data, splits, fit) == ["1", "3"]
+
+
+def test_simulated_library_is_seeded_max_normalised_near_twin_pairs(levers):
+    X, y = levers.simulated_library(300, seed=4, n_pairs=3, n_per_class=5)
+    assert X.shape == (30, 300) and np.allclose(X.max(axis=1), 1.0)
+    assert sorted(set(y.tolist())) == ["sim00a", "sim00b", "sim01a", "sim01b", "sim02a",
+                                       "sim02b"]
+    np.testing.assert_array_equal(X, levers.simulated_library(300, 4, 3, 5)[0])
+    assert not np.allclose(X, levers.simulated_library(300, 5, 3, 5)[0])
+    # the two variants of a pair share most bands: their class means correlate more with
+    # each other than with another pair's
+    means = {c: X[y == c].mean(axis=0) for c in set(y.tolist())}
+    r = np.corrcoef(np.array([means[c] for c in sorted(means)]))
+    assert all(r[2 * p, 2 * p + 1] > max(np.delete(r[2 * p], [2 * p, 2 * p + 1]))
+               for p in range(3))
+
+
+def test_pretrain_lever_starts_from_the_cached_simulated_network(levers, tmp_path):
+    from ramancam.train import CNNClassifier
+
+    X, y = _toy()
+    params = {"n_filters": 4, "filter_size": 5, "n_blocks": 2, "fc_width": 8, "epochs": 2}
+    state = levers.pretrained_features(params, 64, 0, tmp_path)
+    assert len(list(tmp_path.glob("pretrain-*-p64-s0.npz"))) == 1
+    again = levers.pretrained_features(params, 64, 0, tmp_path)  # from the cache
+    assert all(np.array_equal(state[k].numpy(), again[k].numpy()) for k in state)
+    assert float(state["seconds"]) > 0 and set(state) - {"seconds"} == {
+        "1.weight", "1.bias", "5.weight", "5.bias"}
+    kw = {**params, "lr": 1e-3, "random_state": 1, "novelty": None}
+    frozen = levers._pretrained_classifier(state, frozen=True)(**kw).fit(X, y)
+    tuned = levers._pretrained_classifier(state, frozen=False)(**kw).fit(X, y)
+    plain = CNNClassifier(**kw).fit(X, y)
+    conv = "1.weight"  # the first convolution (0 is its padding)
+    got = {name: est.module_.features.state_dict()[conv].numpy()
+           for name, est in [("frozen", frozen), ("tuned", tuned), ("plain", plain)]}
+    np.testing.assert_array_equal(got["frozen"], state[conv].numpy())  # kept fixed
+    assert not np.array_equal(got["tuned"], state[conv].numpy())  # trained on from there
+    assert np.abs(got["tuned"] - state[conv].numpy()).max() < np.abs(
+        got["plain"] - state[conv].numpy()).max()
+    assert all(p.requires_grad for p in frozen.module_.features.parameters())  # restored
