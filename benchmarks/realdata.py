@@ -503,7 +503,9 @@ def report(rows: list[dict[str, Any]], fig3: dict[str, Any], meta: dict[str, Any
                      + (f"(seeds {', '.join(map(str, p['seeds']))}) "
                         + ", ".join(f"{v:.3f}" for v in p["per_seed"])
                         + (f", from {r['paper_from']}" if r.get("paper_from") else "")
-                        if p else "not run") + _augment_note(d))
+                        if p else "not run") + _augment_note(d)
+                     + (f"; seeds added from {', '.join(r['seeds_added_from'])}"
+                        if r.get("seeds_added_from") else ""))
     if any(_older(r) for r in rows if "skipped" not in r):
         lines += ["", f"{OLDER}: run before `--augment auto` became the default: its default "
                   "CNN is today's without augmentation (`--augment off`); not rerun since."]
@@ -580,6 +582,40 @@ def _fill_paper(row: dict[str, Any], other: dict[str, Any]) -> None:
     row["winner"] = _winner(row["models"])
 
 
+def _add_seeds(row: dict[str, Any], other: dict[str, Any], source: str) -> None:
+    """Fold the default CNN's seeds of ``other`` (another run of the same set and split,
+    with other seeds) into ``row``: each fold's accuracy becomes the mean over all seeds,
+    per-seed accuracies, augmentation decisions and seconds per fit are joined. The map
+    checks stay ``row``'s (seed 0 against seed 1). Refused (``SystemExit``) when the seeds
+    overlap or the folds differ: the fold sizes and every baseline's fold accuracies, which
+    are deterministic given the folds, must be the same."""
+    key = f"{row['set']} / {row['split']}"
+    d, o = row["models"]["CNN default"], other["models"]["CNN default"]
+    if set(d["seeds"]) & set(o["seeds"]):
+        raise SystemExit(f"--add-seeds {source}: {key} has seeds {o['seeds']}, which overlap "
+                         f"the merged row's {d['seeds']}; give a run of other seeds.")
+    same = row.get("fold_sizes") == other.get("fold_sizes") and all(
+        np.allclose(row["models"][b]["folds"], m["folds"], rtol=0, atol=1e-12)
+        for b, m in other["models"].items() if not b.startswith("CNN") and b in row["models"])
+    if not same:
+        raise SystemExit(f"--add-seeds {source}: {key} was run on other folds (fold sizes or "
+                         "baseline accuracies differ); seeds can only be added on the same "
+                         "folds.")
+    n, m = len(d["seeds"]), len(o["seeds"])
+    d["folds"] = [(n * a + m * b) / (n + m) for a, b in zip(d["folds"], o["folds"], strict=True)]
+    d["per_seed"] = [*d["per_seed"], *o["per_seed"]]
+    d["seeds"] = [*d["seeds"], *o["seeds"]]
+    if "augment_chosen" in d and "augment_chosen" in o:
+        d["augment_chosen"] = [*d["augment_chosen"], *o["augment_chosen"]]
+    folds = np.asarray(d["folds"])
+    d["mean"] = float(folds.mean())
+    d["sd"] = float(folds.std(ddof=1)) if folds.size > 1 else 0.0
+    row["fit_s"]["CNN default"] = (n * row["fit_s"]["CNN default"]
+                                   + m * other["fit_s"]["CNN default"]) / (n + m)
+    row["seeds_added_from"] = [*row.get("seeds_added_from", []), source]
+    row["winner"] = _winner(row["models"])
+
+
 def _winner(models: dict[str, Any]) -> str:
     """The model with the highest mean accuracy; ties go to the default CNN."""
     return max(models, key=lambda k: (models[k]["mean"], k == "CNN default"))
@@ -604,6 +640,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--merge", metavar="JSON", action="append", default=[],
                    help="also report the rows of an earlier run's JSON for sets/splits not "
                         "run now (e.g. a set rerun with a reduced protocol)")
+    p.add_argument("--add-seeds", metavar="JSON", action="append", default=[],
+                   help="an earlier run of other default-CNN seeds on the same folds: its "
+                        "seeds are added to the merged row of the same set and split "
+                        "(map checks stay the merged row's)")
     p.add_argument("--jobs", type=int, default=2, help="sets run in parallel (default 2)")
     p.add_argument("--threads", type=int, default=1, help="torch threads per job (default 1)")
     p.add_argument("--out", default=str(ROOT / "docs" / "realdata.md"),
@@ -637,6 +677,16 @@ def main(argv: list[str] | None = None) -> int:
                 _fill_paper(earlier[seen[0]], r)
         if a.no_fig3 and old.get("fig3", {}).get("pointing"):
             fig3 = old["fig3"]
+    for path in a.add_seeds:
+        for r in json.loads(Path(path).read_text(encoding="utf-8"))["rows"]:
+            if "skipped" in r:
+                continue
+            match = [e for e in earlier if (e["set"], e["split"]) == (r["set"], r["split"])
+                     and "skipped" not in e]
+            if not match:
+                p.error(f"--add-seeds {path}: no merged row of {r['set']} / {r['split']} "
+                        "to add its seeds to; give that row's run with --merge")
+            _add_seeds(match[0], r, Path(path).name)
     t0 = time.perf_counter()
     shown = list(argv if argv is not None else sys.argv[1:])
     if "--note" in shown[:-1]:  # the note is printed below the header, not in the command

@@ -60,3 +60,54 @@ def test_merge_takes_the_paper_preset_from_an_earlier_run_and_recomputes_the_win
     assert "paper (seeds 0) 0.950, from an earlier run" in text
     # a row without augmentation decisions predates --augment auto and is marked
     assert "| s (*) | k-fold |" in text and "(*): run before `--augment auto`" in text
+
+
+def test_add_seeds_folds_another_runs_seeds_into_the_merged_row(tmp_path, load_benchmark):
+    import json
+
+    mod = load_benchmark("realdata")
+
+    def row(cnn_folds, seeds, fit, pca=(0.7, 0.8)):
+        return {"set": "s", "split": "k-fold", "command": "c", "n": 10, "n_classes": 2,
+                "fold_sizes": [[5, 5], [5, 5]],
+                "models": {"CNN default": {"folds": cnn_folds, "seeds": seeds,
+                                           "per_seed": [0.0] * len(seeds),
+                                           "augment_chosen": [[True, False]] * len(seeds)},
+                           "PCA+SVM": {"folds": list(pca)}},
+                "fit_s": {"CNN default": fit}, "maps": {"deletion_share": 0.5},
+                "winner": "CNN default"}
+
+    old = row([0.70, 0.80], [0, 1], 10.0)  # mean of two seeds per fold
+    old["models"]["CNN default"]["per_seed"] = [0.74, 0.76]
+    new = row([0.90, 0.60], [2], 40.0)
+    new["models"]["CNN default"]["per_seed"] = [0.75]
+    new["maps"] = {"deletion_share": 0.9}
+    for r in (old, new):
+        for m in r["models"].values():
+            m["mean"], m["sd"] = sum(m["folds"]) / 2, 0.0
+    paths = {}
+    for name, r in (("old", old), ("new", new)):
+        paths[name] = tmp_path / f"{name}.json"
+        paths[name].write_text(json.dumps({"rows": [r], "fig3": {}}))
+    out, js = tmp_path / "rd.md", tmp_path / "rd.json"
+    args = ["--sets", "none", "--no-fig3", "--merge", str(paths["old"]), "--out", str(out),
+            "--json", str(js)]
+    assert mod.main([*args, "--add-seeds", str(paths["new"])]) == 0
+    (merged,) = json.loads(js.read_text())["rows"]
+    d = merged["models"]["CNN default"]
+    assert d["folds"] == pytest.approx([(2 * 0.7 + 0.9) / 3, (2 * 0.8 + 0.6) / 3])
+    assert d["mean"] == pytest.approx(0.75) and d["seeds"] == [0, 1, 2]
+    assert d["per_seed"] == [0.74, 0.76, 0.75] and len(d["augment_chosen"]) == 3
+    assert merged["fit_s"]["CNN default"] == pytest.approx(20.0)  # 2 x 10 s and 1 x 40 s
+    assert merged["maps"] == {"deletion_share": 0.5}  # seed 0 vs 1, not the added run's
+    assert merged["winner"] == "CNN default"
+    assert "default (seeds 0, 1, 2) 0.740, 0.760, 0.750" in out.read_text()
+    assert "seeds added from new.json" in out.read_text()
+    # overlapping seeds, or other folds, are refused
+    with pytest.raises(SystemExit, match="overlap"):
+        mod.main([*args, "--add-seeds", str(paths["old"])])
+    other = row([0.9, 0.6], [2], 40.0, pca=(0.7, 0.9))
+    paths["other"] = tmp_path / "other.json"
+    paths["other"].write_text(json.dumps({"rows": [other], "fig3": {}}))
+    with pytest.raises(SystemExit, match="other folds"):
+        mod.main([*args, "--add-seeds", str(paths["other"])])
