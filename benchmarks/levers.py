@@ -257,11 +257,11 @@ def simulated_library(n_points: int, seed: int, n_pairs: int = 12, n_per_class: 
 
 
 def pretrained_features(params: dict[str, Any], n_points: int, seed: int,
-                        cache: Path | None) -> dict[str, Any]:
+                        cache: Path | None) -> tuple[dict[str, Any], float]:
     """State dict of the ``features`` (convolution) layers of a network with ``params``'
-    shape trained on :func:`simulated_library` (30 epochs, learning rate 1e-3, cosine;
-    seed ``seed``), cached as ``.npz`` in ``cache`` with the seconds it took (key
-    ``seconds``, a 0-d array; not part of the state dict)."""
+    shape trained on :func:`simulated_library` (30 epochs, or ``params``' epochs if fewer;
+    learning rate 1e-3, cosine; seed ``seed``), and the seconds that training took; cached
+    as ``.npz`` in ``cache`` (the seconds under the key ``seconds``)."""
     import torch
 
     from ramancam.train import CNNClassifier
@@ -271,21 +271,21 @@ def pretrained_features(params: dict[str, Any], n_points: int, seed: int,
         "pretrain-" + "-".join(f"{v}" for v in shape.values()) + f"-p{n_points}-s{seed}.npz")
     if f is not None and f.exists():
         with np.load(f) as z:
-            return {k: torch.as_tensor(z[k]) for k in z.files}
+            return ({k: torch.as_tensor(z[k]) for k in z.files if k != "seconds"},
+                    float(z["seconds"]))
     t0 = time.perf_counter()
     X, y = simulated_library(n_points, seed)
-    quick = params.get("epochs", 100) < 10
-    est = CNNClassifier(**shape, epochs=params["epochs"] if quick else 30, lr=1e-3,
+    est = CNNClassifier(**shape, epochs=min(30, int(params["epochs"])), lr=1e-3,
                         lr_schedule="cosine", batch_size=32, input_scaling="center",
                         novelty=None, calibration_cv=0, verbose=False,
                         random_state=seed).fit(X, y)
     state = {k: v.detach().clone() for k, v in est.module_.features.state_dict().items()}
-    state["seconds"] = torch.as_tensor(time.perf_counter() - t0)
+    seconds = time.perf_counter() - t0
     if f is not None:
         tmp = f.with_suffix(".tmp.npz")
-        np.savez(tmp, **{k: v.numpy() for k, v in state.items()})
+        np.savez(tmp, seconds=seconds, **{k: v.numpy() for k, v in state.items()})
         tmp.replace(f)
-    return state
+    return state, seconds
 
 
 def _pretrained_classifier(state: dict[str, Any], frozen: bool) -> Any:
@@ -296,8 +296,7 @@ def _pretrained_classifier(state: dict[str, Any], frozen: bool) -> Any:
     class PretrainedClassifier(CNNClassifier):
         def _train(self, module: Any, X: Any, y: Any, tr_idx: Any, va_idx: Any,
                    gen: Any, amounts: dict[str, Any]) -> None:
-            module.features.load_state_dict(
-                {k: v for k, v in state.items() if k != "seconds"})
+            module.features.load_state_dict(state)
             for p in module.features.parameters():
                 p.requires_grad_(not frozen)
             try:
@@ -387,9 +386,9 @@ def fit_one(data: Any, params: dict[str, Any], splits: list[Any], lever: str, se
         return None
     extra: dict[str, Any] = {}
     if lever.startswith("pretrain"):
-        state = pretrained_features(params, int(data.X.shape[1]), seed, cache)
+        state, extra["pretrain_s"] = pretrained_features(params, int(data.X.shape[1]), seed,
+                                                         cache)
         cls = _pretrained_classifier(state, frozen=lever == "pretrain-frozen")
-        extra["pretrain_s"] = float(state["seconds"])
     else:
         cls = {"swa": _swa_classifier, "std": _std_classifier}.get(
             lever, lambda: CNNClassifier)()

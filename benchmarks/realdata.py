@@ -387,9 +387,7 @@ def _run_set(spec: SetSpec, seeds: list[int], quick: bool, paper_seeds: list[int
             "augment_chosen": chosen}
         row["fit_s"][f"CNN {cname}"] = float(np.mean(fit_s))
     for m in row["models"].values():
-        a = np.asarray(m["folds"])
-        m["mean"] = float(a.mean())
-        m["sd"] = float(a.std(ddof=1)) if a.size > 1 else 0.0
+        _summarise(m)
     row["winner"] = _winner(row["models"])
     row["maps"] = _map_checks(cvs_default, data, pure)
     row["total_s"] = time.perf_counter() - t_load
@@ -582,6 +580,13 @@ def _fill_paper(row: dict[str, Any], other: dict[str, Any]) -> None:
     row["winner"] = _winner(row["models"])
 
 
+def _summarise(model: dict[str, Any]) -> None:
+    """Set a model's ``mean`` and ``sd`` (ddof 1; 0 for one fold) from its ``folds``."""
+    a = np.asarray(model["folds"])
+    model["mean"] = float(a.mean())
+    model["sd"] = float(a.std(ddof=1)) if a.size > 1 else 0.0
+
+
 def _add_seeds(row: dict[str, Any], other: dict[str, Any], source: str) -> None:
     """Fold the default CNN's seeds of ``other`` (another run of the same set and split,
     with other seeds) into ``row``: each fold's accuracy becomes the mean over all seeds,
@@ -607,9 +612,7 @@ def _add_seeds(row: dict[str, Any], other: dict[str, Any], source: str) -> None:
     d["seeds"] = [*d["seeds"], *o["seeds"]]
     if "augment_chosen" in d and "augment_chosen" in o:
         d["augment_chosen"] = [*d["augment_chosen"], *o["augment_chosen"]]
-    folds = np.asarray(d["folds"])
-    d["mean"] = float(folds.mean())
-    d["sd"] = float(folds.std(ddof=1)) if folds.size > 1 else 0.0
+    _summarise(d)
     row["fit_s"]["CNN default"] = (n * row["fit_s"]["CNN default"]
                                    + m * other["fit_s"]["CNN default"]) / (n + m)
     row["seeds_added_from"] = [*row.get("seeds_added_from", []), source]
