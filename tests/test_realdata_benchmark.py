@@ -62,7 +62,8 @@ def test_merge_takes_the_paper_preset_from_an_earlier_run_and_recomputes_the_win
     assert "| s (*) | k-fold |" in text and "(*): run before `--augment auto`" in text
 
 
-def test_add_seeds_folds_another_runs_seeds_into_the_merged_row(tmp_path, load_benchmark):
+def test_add_seeds_folds_another_runs_seeds_into_the_merged_row(tmp_path, load_benchmark,
+                                                                  capsys):
     import json
 
     mod = load_benchmark("realdata")
@@ -111,3 +112,14 @@ def test_add_seeds_folds_another_runs_seeds_into_the_merged_row(tmp_path, load_b
     paths["other"].write_text(json.dumps({"rows": [other], "fig3": {}}))
     with pytest.raises(SystemExit, match="other folds"):
         mod.main([*args, "--add-seeds", str(paths["other"])])
+    # a run with no merged row to add to is refused; no report is written for any refusal
+    elsewhere = {**new, "set": "t"}
+    paths["elsewhere"] = tmp_path / "elsewhere.json"
+    paths["elsewhere"].write_text(json.dumps({"rows": [elsewhere], "fig3": {}}))
+    fresh = ["--sets", "none", "--no-fig3", "--merge", str(paths["old"]),
+             "--out", str(tmp_path / "no.md"), "--json", str(tmp_path / "no.json")]
+    for bad in ("old", "other", "elsewhere"):
+        with pytest.raises(SystemExit):
+            mod.main([*fresh, "--add-seeds", str(paths[bad])])
+    assert "no merged row of t / k-fold" in capsys.readouterr().err
+    assert not (tmp_path / "no.md").exists() and not (tmp_path / "no.json").exists()
