@@ -256,11 +256,17 @@ def test_single_class_is_refused(cls):
 
 
 @pytest.mark.parametrize("cls", [PCASVM, PLSDA])
-def test_too_small_class_for_inner_cv(cls):
+def test_single_spectrum_classes_train_in_every_inner_fold(cls):
+    # a library with one spectrum of "b": it cannot be scored in the inner CV, so it trains
+    # in every inner fold and the model still knows it
     X = np.vstack([X_ERR[:4], X_ERR[4:5]])
     y = np.array(["a"] * 4 + ["b"])
-    with pytest.raises(RamancamError, match=r"every class must have at least 2 spectra"):
-        cls(random_state=0).fit(X, y)
+    clf = cls(random_state=0).fit(X, y)
+    assert clf.classes_.tolist() == ["a", "b"]
+    assert clf.predict(X_ERR[4:5]).tolist() == ["b"]
+    with pytest.raises(RamancamError, match=r"at least one class must have 2 spectra for the "
+                                            r"inner cross validation; every class has one"):
+        cls(random_state=0).fit(X_ERR[:2], np.array(["a", "b"]))
 
 
 def test_not_fitted_and_wrong_width():

@@ -108,7 +108,8 @@ def test_without_out_nothing_is_written(data_csv, tmp_path, capsys):
                               "commas, e.g. 5,10,20; got 'a,5'."),
     (["--components", "0,5"], "error: --components must be positive integers"),
     (["--inner-folds", "1"], "error: --inner-folds must be an integer >= 2; got 1."),
-    (["--folds", "20"], "error: every class must have at least 20 spectra"),
+    (["--folds", "20"], "error: at least one class must have 20 spectra for 20-fold cross "
+                        "validation"),
     (["--split-col", "nope"], "error: metadata column 'nope' must exist"),
 ])
 def test_bad_options_give_one_line_errors(data_csv, capsys, extra, match):

@@ -13,6 +13,7 @@ from _vendor_files import AXIS, spc_bytes
 from ramancam import RamancamError
 from ramancam.cli import main
 from ramancam.cli._common import convergence_note
+from ramancam.inner import rare_classes_note
 from ramancam.io import read, read_table
 from ramancam.spectra import Spectra
 from ramancam.train import make_splits
@@ -109,9 +110,14 @@ def test_train_with_groups_from_keeps_each_group_in_one_fold(tmp_path, rng, caps
 
 def test_too_few_spectra_per_class_is_plain_text():
     s = Spectra(np.ones((5, 3)), [1.0, 2.0, 3.0], labels=["A", "A", "B", "B", "B"])
-    with pytest.raises(RamancamError, match=r"got fewer in A \(2\)\. Use fewer --folds") as e:
-        make_splits(s, folds=3)
+    with pytest.raises(RamancamError, match=r"the largest has 3\. Use 3 folds or fewer "
+                                            r"\(--folds\), or add spectra\.$") as e:
+        make_splits(s, folds=4)
     assert "np.str_" not in str(e.value) and "{" not in str(e.value)
+    note = rare_classes_note(s.labels, 3)
+    assert note == ("note: 1 of 2 classes has fewer than 3 spectra (A (2)), so it is tested "
+                    "in fewer than 3 folds.")
+    assert rare_classes_note(s.labels, 2) is None
 
 
 def test_table_without_numeric_header_speaks_cli(tmp_path):

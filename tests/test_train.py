@@ -296,7 +296,9 @@ def test_split_errors():
         make_splits(s, split_col="split")
     with pytest.raises(RamancamError, match="metadata column 'nope' must exist"):
         make_splits(s, split_col="nope")
-    with pytest.raises(RamancamError, match="every class must have at least 5 spectra"):
+    with pytest.raises(RamancamError, match=r"at least one class must have 5 spectra for "
+                                            r"5-fold cross validation; the largest has 3\. "
+                                            r"Use 3 folds or fewer"):
         make_splits(s, folds=5)
     with pytest.raises(RamancamError, match="folds must be an integer >= 2"):
         make_splits(s, folds=1)

@@ -31,12 +31,12 @@ from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.cross_decomposition import PLSRegression
 from sklearn.decomposition import PCA
-from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import SVC
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .errors import RamancamError
+from .inner import inner_k, quiet_many_classes, stratified_kfold
 
 __all__ = ["PCASVM", "PLSDA", "LibrarySearch", "plot_vip", "vip_scores"]
 
@@ -75,7 +75,8 @@ def _encode(estimator: BaseEstimator, X: Any, y: Any) -> tuple[NDArray[np.float6
                                                                  NDArray[np.intp]]:
     """Validate ``X, y``, set ``classes_`` / ``n_features_in_`` and return integer codes."""
     X, y = validate_data(estimator, X, y, dtype=np.float64)
-    check_classification_targets(y)
+    with quiet_many_classes():
+        check_classification_targets(y)
     classes, codes = np.unique(y, return_inverse=True)
     if classes.size < 2:
         raise RamancamError(
@@ -85,21 +86,25 @@ def _encode(estimator: BaseEstimator, X: Any, y: Any) -> tuple[NDArray[np.float6
     return X, codes.astype(np.intp)
 
 
+def _fit_svc(svc: SVC, X: NDArray[np.float64], y: NDArray[np.intp]) -> SVC:
+    with quiet_many_classes():
+        return svc.fit(X, y)
+
+
 def _inner_folds(codes: NDArray[np.intp], cv: int, random_state: Any, n_candidates: int
                  ) -> list[tuple[NDArray[np.intp], NDArray[np.intp]]]:
     """Stratified, shuffled, seeded inner folds (none when there is nothing to choose)."""
     if n_candidates == 1:
         return []
-    smallest = int(np.bincount(codes).min())
-    k = min(cv, smallest)
+    k = inner_k(codes, cv)
     if k < 2:
         raise RamancamError(
-            f"every class must have at least 2 spectra for the inner cross validation; got "
-            f"{smallest} in the smallest class. Add spectra or give a single candidate for "
-            "each tuned parameter.")
-    # Shuffled so that spectra stored class by class or in measurement order spread evenly.
-    skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=random_state)
-    return list(skf.split(np.zeros(codes.size), codes))
+            "at least one class must have 2 spectra for the inner cross validation; every "
+            "class has one. Add spectra or give a single candidate for each tuned "
+            "parameter.")
+    # Shuffled so that spectra stored class by class or in measurement order spread evenly;
+    # a class with a single spectrum trains in every inner fold.
+    return stratified_kfold(codes, k, random_state)
 
 
 class _Scaler:
@@ -217,7 +222,8 @@ class PCASVM(ClassifierMixin, BaseEstimator):
         Kernel coefficient passed to :class:`~sklearn.svm.SVC` (not tuned).
     cv : int, default=3
         Number of inner stratified folds (reduced to the size of the smallest class when
-        that is smaller; skipped when the grid has a single candidate).
+        that is smaller; skipped when the grid has a single candidate). A class with a
+        single spectrum is in every inner training part and never scored.
     random_state : int, numpy RandomState or None, default=None
         Seeds the shuffling of the inner folds (the only randomness).
 
@@ -320,7 +326,7 @@ class PCASVM(ClassifierMixin, BaseEstimator):
             for i, prm in enumerate(params):
                 k = prm["n_components"]
                 u = _score_unit(t_tr[:, :k])
-                svc = self._svc(prm["C"], prm["kernel"]).fit(t_tr[:, :k] / u, codes[tr])
+                svc = _fit_svc(self._svc(prm["C"], prm["kernel"]), t_tr[:, :k] / u, codes[tr])
                 scores[i, f] = np.mean(svc.predict(t_va[:, :k] / u) == codes[va])
         _, best = _best(params, scores) if folds else (0, params[0])
         self.best_params_ = dict(best)
@@ -330,7 +336,7 @@ class PCASVM(ClassifierMixin, BaseEstimator):
         self.pca_ = _fit_pca(best["n_components"], scaler(Xa))
         t = self.pca_.transform(scaler(Xa))
         self.score_unit_ = _score_unit(t)
-        self.svc_ = self._svc(best["C"], best["kernel"]).fit(t / self.score_unit_, codes)
+        self.svc_ = _fit_svc(self._svc(best["C"], best["kernel"]), t / self.score_unit_, codes)
         return self
 
     def pca_scores(self, X: ArrayLike) -> NDArray[np.float64]:
@@ -439,7 +445,8 @@ class PLSDA(ClassifierMixin, BaseEstimator):
         would blow up to unit variance, do not gain weight or VIP.
     cv : int, default=3
         Number of inner stratified folds (reduced to the smallest class size when needed;
-        skipped when there is a single candidate).
+        skipped when there is a single candidate). A class with a single spectrum is in
+        every inner training part and never scored.
     max_iter : int, default=500
         NIPALS iterations per component (passed to ``PLSRegression``).
     tol : float, default=1e-06

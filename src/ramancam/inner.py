@@ -7,19 +7,37 @@ groups=...)``: the patient, sample, production batch or map block of each spectr
 sample never judge each other's novelty. The validation part stays a split by spectrum: a
 split by group was measured for the augmentation decision and lost accuracy
 (``docs/levers.md``, "Grouped inner split").
+
+The stratified K-fold here is also ``train``'s outer one. Every split keeps every class in
+every training part: a class with a single spectrum (a mineral or polymer that a library
+holds once) always trains and is never tested or validated, and a class with fewer spectra
+than folds is tested in fewer folds (:func:`stratified_kfold`, :func:`rare_classes_note`).
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from .errors import RamancamError
 
-__all__ = ["check_groups", "holdout", "kfold", "n_groups"]
+__all__ = ["check_groups", "holdout", "inner_k", "kfold", "n_groups", "quiet_many_classes",
+           "rare_classes_note", "stratified_kfold"]
+
+
+@contextmanager
+def quiet_many_classes() -> Iterator[None]:
+    """A context in which scikit-learn does not warn that there are more classes than half
+    the spectra ("``y`` could represent a regression problem"): a library of many
+    substances with one or two spectra each is still a classification problem."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The number of unique classes is greater")
+        yield
 
 
 def check_groups(groups: Any, n: int) -> NDArray[np.str_] | None:
@@ -37,6 +55,16 @@ def check_groups(groups: Any, n: int) -> NDArray[np.str_] | None:
         raise RamancamError(f"groups must hold one value per spectrum; got {g.size} for "
                             f"{n} spectra. Pass the group of every training spectrum.")
     return g
+
+
+def inner_k(y_idx: NDArray[np.intp], k: int) -> int:
+    """Inner folds for ``k`` asked: at most the size of the smallest class that can be
+    tested (2 spectra or more; a class with one spectrum always trains, see
+    :func:`stratified_kfold`), so that every such class is tested in every fold; 0 when no
+    class has 2 spectra."""
+    counts = np.bincount(y_idx)
+    testable = counts[counts >= 2]
+    return min(int(k), int(testable.min())) if testable.size else 0
 
 
 def n_groups(groups: NDArray[Any] | None) -> int:
@@ -62,8 +90,9 @@ def _grouped(y_idx: NDArray[np.intp], groups: NDArray[Any], k: int, seed: int
 def holdout(y_idx: NDArray[np.intp], fraction: float, seed: int
             ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """Sorted ``(train, validation)`` indices: a stratified random split of
-    ``ceil(fraction * n)`` spectra (plain random when a class has a single spectrum or there
-    are fewer validation spectra than classes).
+    ``ceil(fraction * n)`` spectra (plain random when there are fewer validation spectra than
+    classes). A class with a single spectrum always trains: validating on it would only
+    test a class the network never saw.
 
     Raises
     ------
@@ -74,15 +103,88 @@ def holdout(y_idx: NDArray[np.intp], fraction: float, seed: int
 
     n = y_idx.size
     n_val = int(np.ceil(fraction * n))
-    if n_val < 1 or n - n_val < 2:
+    single = np.bincount(y_idx)[y_idx] == 1
+    rest = np.flatnonzero(~single)
+    if n_val < 1 or n - n_val < 2 or n_val >= rest.size:
         raise RamancamError(
             f"validation_fraction must leave spectra for both training and validation; "
-            f"got {fraction} of {n} spectra.")
+            f"got {fraction} of {n} spectra ({int(single.sum())} of them the only spectrum "
+            "of their class, which always train).")
+    strat = y_idx[rest] if n_val >= np.unique(y_idx[rest]).size else None
+    tr, va = train_test_split(rest, test_size=n_val, random_state=seed, stratify=strat)
+    return np.sort(np.concatenate([tr, np.flatnonzero(single)])), np.sort(va)
+
+
+def stratified_kfold(y_idx: NDArray[np.intp], k: int, seed: Any
+                     ) -> list[tuple[NDArray[np.intp], NDArray[np.intp]]]:
+    """Sorted ``(train, test)`` index pairs of a shuffled, seeded stratified K-fold in which
+    every training part holds every class.
+
+    A class with a single spectrum is in every training part and never tested (it cannot be
+    both learned and tested); a class with fewer than ``k`` spectra is tested in some folds
+    only, one spectrum at a time. Without single-spectrum classes the folds are exactly
+    scikit-learn's ``StratifiedKFold(k, shuffle=True, random_state=seed)``.
+
+    Raises
+    ------
+    RamancamError
+        If no class has ``k`` spectra or more.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
     counts = np.bincount(y_idx)
-    strat = y_idx if counts.min() >= 2 and n_val >= counts.size else None
-    tr, va = train_test_split(np.arange(n), test_size=n_val, random_state=seed,
-                              stratify=strat)
-    return np.sort(tr), np.sort(va)
+    single = counts[y_idx] == 1
+    rest = np.flatnonzero(~single)
+    largest = int(counts.max(initial=0))
+    if largest < 2:
+        raise RamancamError(
+            "at least one class must have 2 spectra or more for cross validation; every "
+            "class has a single spectrum, so none can be both learned and tested. Add "
+            "spectra.")
+    if largest < k:
+        raise RamancamError(
+            f"at least one class must have {k} spectra for {k}-fold cross validation; the "
+            f"largest has {largest}. Use {largest} folds or fewer (--folds), or add spectra.")
+    with warnings.catch_warnings():  # "the least populated class has only N members"
+        warnings.simplefilter("ignore", UserWarning)
+        pairs = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(
+            np.zeros((rest.size, 1)), y_idx[rest])
+        singles = np.flatnonzero(single)
+        return [(np.sort(np.concatenate([rest[tr], singles])), np.sort(rest[te]))
+                for tr, te in pairs]
+
+
+def rare_classes_note(labels: ArrayLike, folds: int) -> str | None:
+    """The line that stratified K-fold (:func:`stratified_kfold`, as
+    ``ramancam.train.make_splits`` uses it) deserves when some classes have fewer than K
+    spectra, or ``None`` when every class has K or more.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_spectra,)
+    folds : int
+
+    Returns
+    -------
+    str or None
+    """
+    classes, counts = np.unique(np.asarray(labels).astype(str), return_counts=True)
+    order = np.lexsort((classes, counts))
+    small = [i for i in order if counts[i] < folds]
+    if not small:
+        return None
+    shown = ", ".join(f"{classes[i]} ({counts[i]})" for i in small[:5])
+    more = f" and {len(small) - 5} more" if len(small) > 5 else ""
+    one = len(small) == 1
+    line = (f"note: {len(small)} of {classes.size} classes {'has' if one else 'have'} fewer "
+            f"than {folds} spectra ({shown}{more}), so {'it is' if one else 'they are'} "
+            f"tested in fewer than {folds} folds")
+    n_single = int(np.sum(counts == 1))
+    if n_single:
+        line += (f"; {n_single} with a single spectrum {'is' if n_single == 1 else 'are'} "
+                 f"never tested (trained in every fold), so the CV tests "
+                 f"{int(counts.sum()) - n_single} of {int(counts.sum())} spectra")
+    return line + "."
 
 
 def kfold(y_idx: NDArray[np.intp], k: int, seed: int, groups: NDArray[Any] | None = None
@@ -92,8 +194,4 @@ def kfold(y_idx: NDArray[np.intp], k: int, seed: int, groups: NDArray[Any] | Non
     if n_groups(groups) >= 2:
         assert groups is not None
         return _grouped(y_idx, groups, min(k, n_groups(groups)), seed)
-    from sklearn.model_selection import StratifiedKFold
-
-    split = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    return [(np.sort(tr), np.sort(te))
-            for tr, te in split.split(np.zeros((y_idx.size, 1)), y_idx)]
+    return stratified_kfold(y_idx, k, seed)

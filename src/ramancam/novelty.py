@@ -52,7 +52,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .errors import RamancamError
-from .inner import check_groups, kfold
+from .inner import check_groups, inner_k, kfold
 
 if TYPE_CHECKING:
     from .model import RamanCNN
@@ -632,7 +632,9 @@ def cross_fit(estimator: Any, X: NDArray[Any], y: NDArray[Any], *, folds: int = 
     X : ndarray of shape (n, n_points)
     y : ndarray of shape (n,)
     folds : int
-        Inner folds (reduced to the smallest class size when that is smaller, at least 2).
+        Inner folds (reduced to the smallest class size when that is smaller, at least 2;
+        a class with a single spectrum trains in every fold and is never scored:
+        :func:`ramancam.inner.stratified_kfold`).
     seed : int
     groups : array-like of shape (n,), optional
         Group of each spectrum: whole groups go to one fold.
@@ -641,28 +643,33 @@ def cross_fit(estimator: Any, X: NDArray[Any], y: NDArray[Any], *, folds: int = 
     -------
     logits : ndarray of shape (n, n_classes)
         Columns in sorted class order; ``-inf`` for a class that a spectrum's fold model
-        never saw (possible with groups).
+        never saw (possible with groups) and in every column of a spectrum never scored.
     scores : ndarray of shape (n,) or None
-        Novelty scores (``None`` when ``params["novelty"]`` is None).
+        Novelty scores (``None`` when ``params["novelty"]`` is None; NaN where never
+        scored).
     y_idx : ndarray of shape (n,)
     fold_of : ndarray of shape (n,)
+        Inner fold in which each spectrum was scored; -1 if never.
 
     Raises
     ------
     RamancamError
-        If a class has fewer than 2 spectra.
+        If every class has a single spectrum.
     """
     from sklearn.base import clone
 
     g = check_groups(groups, np.asarray(y).shape[0])
     classes, y_idx = np.unique(np.asarray(y), return_inverse=True)
-    k = min(int(folds), int(np.bincount(y_idx).min()))
+    k = inner_k(y_idx, folds)
     if k < 2:
         raise RamancamError(
-            f"every class must have at least 2 spectra to calibrate on held-out data; got "
-            f"{int(np.bincount(y_idx).min())}. Add spectra or use calibration_cv=0.")
-    logits = np.zeros((y_idx.size, classes.size))
-    scores = None if estimator.get_params().get("novelty") is None else np.zeros(y_idx.size)
+            "at least one class must have 2 spectra to calibrate on held-out data; every "
+            "class has one. Add spectra or use calibration_cv=0.")
+    # -inf: never tested (a class with a single spectrum trains in every fold) or a class
+    # missing from the fold's training part; calibrate() leaves such spectra out.
+    logits = np.full((y_idx.size, classes.size), -np.inf)
+    scores = (None if estimator.get_params().get("novelty") is None
+              else np.full(y_idx.size, np.nan))
     fold_of = np.full(y_idx.size, -1, dtype=np.int64)
     from .augment import decided_params
 
@@ -673,7 +680,6 @@ def cross_fit(estimator: Any, X: NDArray[Any], y: NDArray[Any], *, folds: int = 
             X[tr], y[tr], groups=None if g is None else g[tr])
         z, s = est.held_out_outputs(X[te])
         cols = np.searchsorted(classes, est.classes_)
-        logits[te] = -np.inf  # a class missing from this fold's training part
         logits[np.ix_(te, cols)] = z
         if scores is not None and s is not None:
             scores[te] = s

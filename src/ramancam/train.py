@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .augment import AUGMENT_PARAMS, augment_batch, choose_augment
 from .errors import RamancamError
-from .inner import check_groups, holdout
+from .inner import check_groups, holdout, quiet_many_classes, stratified_kfold
 from .novelty import NoveltyMixin
 from .spectra import Spectra
 
@@ -323,7 +323,8 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
 
         t0 = time.perf_counter()
         Xa, ya = _validate_data(self, X, y, reset=True)
-        check_classification_targets(ya)
+        with quiet_many_classes():
+            check_classification_targets(ya)
         self._check_params()
         g = check_groups(groups, ya.shape[0])
         self.classes_, y_idx = np.unique(ya, return_inverse=True)
@@ -570,7 +571,10 @@ def make_splits(spectra: Spectra, *, folds: int = 5, group_col: str | None = Non
     spectra : Spectra
         Labelled spectra (labels drive stratification; metadata columns the groups/split).
     folds : int
-        Number of folds K (>= 2) for k-fold modes.
+        Number of folds K (>= 2) for k-fold modes. Stratified k-fold keeps every class in
+        every training part: a class with fewer than K spectra is tested in some folds
+        only, and a class with a single spectrum trains in every fold and is never tested
+        (:func:`ramancam.inner.stratified_kfold`); :func:`ramancam.inner.rare_classes_note` says so.
     group_col : str, optional
         Metadata column: spectra sharing a value stay in one fold
         (``StratifiedGroupKFold``).
@@ -587,7 +591,7 @@ def make_splits(spectra: Spectra, *, folds: int = 5, group_col: str | None = Non
     list of (ndarray, ndarray)
         ``(train_idx, test_idx)`` per fold, sorted integer indices.
     """
-    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+    from sklearn.model_selection import StratifiedGroupKFold
 
     labels = _labels(spectra)
     n = labels.size
@@ -608,7 +612,6 @@ def make_splits(spectra: Spectra, *, folds: int = 5, group_col: str | None = Non
         return [(tr, te)]
     if not isinstance(folds, (int, np.integer)) or isinstance(folds, bool) or folds < 2:
         raise RamancamError(f"folds must be an integer >= 2; got {folds!r}.")
-    counts = {c: int((labels == c).sum()) for c in np.unique(labels)}
     if group_col is not None:
         groups = _meta_col(spectra, group_col).astype(str)
         n_groups = np.unique(groups).size
@@ -619,15 +622,7 @@ def make_splits(spectra: Spectra, *, folds: int = 5, group_col: str | None = Non
         splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
         pairs = splitter.split(np.zeros((n, 1)), labels, groups)
     else:
-        small = {str(c): k for c, k in counts.items() if k < folds}
-        if small:
-            shown = ", ".join(f"{c} ({k})" for c, k in list(small.items())[:10])
-            more = f" and {len(small) - 10} more" if len(small) > 10 else ""
-            raise RamancamError(
-                f"every class must have at least {folds} spectra for {folds}-fold cross "
-                f"validation; got fewer in {shown}{more}. Use fewer --folds or add spectra.")
-        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-        pairs = splitter.split(np.zeros((n, 1)), labels)
+        return stratified_kfold(np.unique(labels, return_inverse=True)[1], int(folds), seed)
     return [(np.sort(tr), np.sort(te)) for tr, te in pairs]
 
 

@@ -144,6 +144,7 @@ def _run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
+    from ..inner import rare_classes_note
     from ..io import atomic_write
     from ..train import make_splits
     from ._common import read_labelled_on_grid, spatial_splits, spectrum_ids
@@ -152,12 +153,17 @@ def _run(args: argparse.Namespace) -> int:
     raw, _, data = read_labelled_on_grid(args, "for a baseline")
     X, y, grid = data.X, raw.labels, data.wavenumbers
     split = args.split_col is not None
-    splits = spatial_splits(args, data) or make_splits(
+    spatial = spatial_splits(args, data)
+    splits = spatial or make_splits(
         data, folds=args.folds, group_col=args.group_col, split_col=args.split_col,
         train_value=args.train_value, seed=args.seed)
     print(f"{len(data)} spectra, {len(data.classes)} classes, {grid.size} points "
           f"({grid[0]:g}-{grid[-1]:g}); recipe: {getattr(args, 'recipe_used', args.recipe)}; "
           f"model: {args.model}")
+    if not split and args.group_col is None and not spatial:
+        note = rare_classes_note(data.labels, args.folds)
+        if note:
+            print(note)
 
     ids = spectrum_ids(raw)
     pred = np.empty(len(data), dtype=object)

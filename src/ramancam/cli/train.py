@@ -282,6 +282,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ..bundle import save, training_summary
+    from ..inner import rare_classes_note
     from ..train import CNNClassifier, cross_validate
     from ._common import convergence_note, read_labelled_on_grid, spatial_splits
 
@@ -295,6 +296,10 @@ def run(args: argparse.Namespace) -> int:
     counts = data.class_counts()
     print(f"{len(data)} spectra, {len(counts)} classes, {grid.size} points "
           f"({grid[0]:g}-{grid[-1]:g}); recipe: {getattr(args, 'recipe_used', args.recipe)}")
+    if not split and args.group_col is None and spatial is None:
+        note = rare_classes_note(data.labels, args.folds)
+        if note:
+            print(note)
 
     t0 = time.perf_counter()
 

@@ -1,0 +1,143 @@
+"""Libraries with rare classes: classes with fewer spectra than folds, and classes with a
+single spectrum (common in mineral and polymer libraries), train and cross-validate instead
+of being refused; a single-spectrum class trains in every fold and is never tested."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.model_selection import StratifiedKFold
+
+from ramancam.cli import main
+from ramancam.errors import RamancamError
+from ramancam.inner import holdout, inner_k, rare_classes_note, stratified_kfold
+from ramancam.io import write_table
+from ramancam.novelty import calibrate, cross_fit
+from ramancam.spectra import Spectra
+from ramancam.train import CNNClassifier, make_splits
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+TINY = {"n_filters": 4, "filter_size": 3, "fc_width": 8, "epochs": 2, "batch_size": 16}
+# class sizes of a small library: 6, 4, 2, 1, 1, 5 spectra
+SIZES = (6, 4, 2, 1, 1, 5)
+
+
+def library(sizes=SIZES, n_points=60, seed=0):
+    """One Gaussian band per class at its own position, a little noise and shift."""
+    rng = np.random.default_rng(seed)
+    x = np.arange(n_points, dtype=float)
+    X, y = [], []
+    for c, n in enumerate(sizes):
+        centre = 5 + c * (n_points - 10) / max(len(sizes) - 1, 1)
+        for _ in range(n):
+            X.append(np.exp(-0.5 * ((x - centre - rng.normal(0, 0.5)) / 2.0) ** 2)
+                     + rng.normal(0, 0.01, n_points))
+            y.append(f"m{c}")
+    return np.array(X), np.array(y)
+
+
+def test_single_spectrum_classes_train_in_every_fold_and_are_never_tested():
+    _, y = library()
+    y_idx = np.unique(y, return_inverse=True)[1]
+    singles = set(np.flatnonzero(np.isin(y, ["m3", "m4"])).tolist())
+    pairs = stratified_kfold(y_idx, 5, seed=0)
+    assert len(pairs) == 5
+    tested = np.concatenate([te for _, te in pairs])
+    # every spectrum but the two singletons is tested exactly once
+    assert sorted(tested.tolist()) == sorted(set(range(y.size)) - singles)
+    for tr, te in pairs:
+        assert not set(tr) & set(te)
+        assert singles <= set(tr.tolist())
+        assert set(y[tr]) == set(y)  # every class in every training part
+        # a class smaller than the folds is tested one spectrum at a time
+        assert np.sum(y[te] == "m2") <= 1
+
+
+def test_without_single_spectrum_classes_the_folds_are_scikit_learns():
+    _, y = library(sizes=(6, 4, 2, 5))
+    y_idx = np.unique(y, return_inverse=True)[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ref = list(StratifiedKFold(5, shuffle=True, random_state=3).split(
+            np.zeros((y.size, 1)), y_idx))
+    for (tr, te), (rtr, rte) in zip(stratified_kfold(y_idx, 5, seed=3), ref, strict=True):
+        np.testing.assert_array_equal(tr, np.sort(rtr))
+        np.testing.assert_array_equal(te, np.sort(rte))
+
+
+def test_folds_need_one_class_as_large_as_k():
+    y_idx = np.array([0, 0, 1, 1, 1, 2])
+    with pytest.raises(RamancamError, match=r"the largest has 3\. Use 3 folds or fewer"):
+        stratified_kfold(y_idx, 4, seed=0)
+    with pytest.raises(RamancamError, match=r"every class has a single spectrum"):
+        stratified_kfold(np.array([0, 1, 2]), 2, seed=0)
+    assert inner_k(y_idx, 5) == 2  # the smallest class that can be tested has 2
+    assert inner_k(np.array([0, 1, 2]), 3) == 0
+
+
+def test_holdout_never_validates_on_a_single_spectrum_class():
+    _, y = library()
+    y_idx = np.unique(y, return_inverse=True)[1]
+    singles = np.flatnonzero(np.isin(y, ["m3", "m4"]))
+    for seed in range(10):
+        tr, va = holdout(y_idx, 0.2, seed)
+        assert set(singles) <= set(tr.tolist())
+        assert sorted(np.concatenate([tr, va]).tolist()) == list(range(y.size))
+        assert va.size == int(np.ceil(0.2 * y.size))
+
+
+def test_make_splits_and_note_on_a_library():
+    X, y = library()
+    s = Spectra(X, np.arange(X.shape[1], dtype=float), labels=y)
+    pairs = make_splits(s, folds=5, seed=0)
+    assert sum(te.size for _, te in pairs) == y.size - 2
+    note = rare_classes_note(y, 5)
+    assert note == ("note: 4 of 6 classes have fewer than 5 spectra (m3 (1), m4 (1), m2 (2), "
+                    "m1 (4)), so they are tested in fewer than 5 folds; 2 with a single "
+                    "spectrum are never tested (trained in every fold), so the CV tests 17 "
+                    "of 19 spectra.")
+
+
+def test_calibration_cross_fit_leaves_single_spectrum_classes_out():
+    X, y = library()
+    est = CNNClassifier(**TINY, random_state=0, novelty="hqi")
+    logits, scores, y_idx, fold_of = cross_fit(est, X, y, folds=3, seed=0)
+    single = np.isin(y, ["m3", "m4"])
+    assert np.all(fold_of[single] == -1) and np.all(fold_of[~single] >= 0)
+    assert np.all(np.isneginf(logits[single]))
+    assert np.all(np.isnan(scores[single])) and np.all(np.isfinite(scores[~single]))
+    cal = calibrate(logits, y_idx, scores, fold_of)
+    assert cal.n_held_out == int((~single).sum())
+    # and the whole fit with inner calibration folds runs on the library
+    fitted = CNNClassifier(**TINY, random_state=0, calibration_cv=3).fit(X, y)
+    assert fitted.calibration_ is not None
+    assert fitted.classes_.tolist() == sorted(set(y))
+
+
+def test_cli_train_and_baseline_on_a_library_with_single_spectrum_classes(tmp_path, capsys):
+    X, y = library()
+    path = tmp_path / "library.csv"
+    write_table(Spectra(X, np.arange(X.shape[1], dtype=float), labels=y), path)
+    out = tmp_path / "lib.ramancam"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no scikit-learn warnings about many classes
+        rc = main(["train", str(path), "--label-col", "label", "--recipe", "none",
+                   "--epochs", "2", "--filters", "4", "--filter-size", "3", "--fc-width", "8",
+                   "--out", str(out)])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    text = captured.out
+    assert "note: 4 of 6 classes have fewer than 5 spectra" in text
+    rows = [ln.split() for ln in text.splitlines() if ln[:1].isdigit() and len(ln.split()) == 7]
+    assert len(rows) == 5
+    assert sum(int(r[2]) for r in rows) == 17  # the two single spectra are never tested
+    assert all(int(r[1]) + int(r[2]) == 19 for r in rows)
+    assert out.exists()
+    assert main(["baseline", str(path), "--label-col", "label", "--recipe", "none",
+                 "--model", "pca-svm"]) == 0
+    text = capsys.readouterr().out
+    assert "note: 4 of 6 classes have fewer than 5 spectra" in text
+    assert "accuracy mean +- sd:" in text
