@@ -183,6 +183,8 @@ def test_sniff_kind():
     assert sniff_kind("id,1,2\na,3,4\n") == "table"
     assert sniff_kind("# c\n##NAMES=x\n1, 2\n") == "rruff"
     assert sniff_kind("100,5;1,25\n") == "two_column"  # decimal commas, ';' between
+    assert sniff_kind("100,5\t1,25\n") == "two_column"  # decimal commas, tab between
+    assert sniff_kind("id\t400,5\t401,5\na\t1,0\t2,0\n") == "table"
 
 
 # ----------------------------------------------------------------------- folders

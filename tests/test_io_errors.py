@@ -252,15 +252,32 @@ def test_too_many_columns_in_two_column_file(tmp_path):
         read_two_column(p)
 
 
-def test_decimal_commas_get_a_hint(tmp_path):
-    p = _file(tmp_path, "eu.txt", "100,5;1,25\n101,5;2,5\n")
-    with pytest.raises(RamancamError, match=r"eu\.txt, line 1: .*got 4 .*Convert decimal "
-                                            "commas to points"):
-        read(p)
-    t = _file(tmp_path, "eu.csv", "id;400,5;401,5\na;1,0;2,0\n")
-    with pytest.raises(RamancamError, match=r"eu\.csv, line 1: the header must name Raman "
-                                            r"shifts.*Convert decimal commas to points"):
-        read(t)
+def test_decimal_commas_are_read(tmp_path):
+    # European locales: ';' or tab between the fields, ',' inside the numbers
+    for name, text in (("eu.txt", "100,5;1,25\n101,5;2,5\n"),
+                       ("eu_tab.txt", "Raman shift\tIntensity\n100,5\t1,25\n101,5\t2,5\n"),
+                       ("eu_sci.txt", "# c\n100,5;1,25e+00\n101,5;2,5E0\n")):
+        s = read(_file(tmp_path, name, text))
+        np.testing.assert_array_equal(s.wavenumbers, [100.5, 101.5])
+        np.testing.assert_array_equal(s.X, [[1.25, 2.5]])
+    for name, text in (("eu.csv", "id;label;400,5;401,5\na;x,y;1,0;2,25\nb;z;3;4,5\n"),
+                       ("eu_tab.csv", "id\tlabel\t400,5\t401,5\na\tx,y\t1,0\t2,25\n"
+                                      "b\tz\t3\t4,5\n"),
+                       ("eu_int.csv", "id;label;400;401\na;x,y;1,0;2,25\nb;z;3;4,5\n")):
+        t = read_table(_file(tmp_path, name, text), label_col="label")
+        np.testing.assert_array_equal(t.wavenumbers, [400.5, 401.5] if "int" not in name
+                                      else [400, 401])
+        np.testing.assert_array_equal(t.X, [[1.0, 2.25], [3.0, 4.5]])
+        assert t.labels.tolist() == ["x,y", "z"]  # metadata keep their commas
+    # commas as the delimiter are still delimiters
+    np.testing.assert_array_equal(read(_file(tmp_path, "c.txt", "100, 5\n101, 6\n")).X,
+                                  [[5.0, 6.0]])
+    t = read_table(_file(tmp_path, "c.csv", "id,400,401\na,1,2\n"))
+    np.testing.assert_array_equal(t.X, [[1.0, 2.0]])
+    # a bad cell is still named as written
+    with pytest.raises(RamancamError, match=r"bad\.csv, line 2: could not read a number from "
+                                            r"'1,0x' in column '400,5'"):
+        read_table(_file(tmp_path, "bad.csv", "id;400,5;401,5\na;1,0x;2,0\n"))
 
 
 def test_single_point_spectrum(tmp_path):

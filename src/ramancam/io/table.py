@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 import os
 import re
@@ -36,17 +37,22 @@ __all__ = ["parse_table", "read_table", "sniff_delimiter", "write_table"]
 
 _QUOTED = re.compile(r'"[^"]*"')
 _DELIMITERS = ("\t", ",", ";", "|")
-_DECIMAL_COMMA = re.compile(r"^[-+]?\d+,\d+$")
+_DECIMAL_COMMA = re.compile(r"^[-+]?(\d+,\d*|,\d+)([eE][-+]?\d+)?$")
 
 
 def sniff_delimiter(header_line: str) -> str | None:
     """The delimiter of a table, guessed from its header line (``None``: runs of white space).
 
-    Quoted parts are ignored, so a column name such as ``"a, b"`` does not count.
+    Quoted parts are ignored, so a column name such as ``"a, b"`` does not count. Commas
+    beside semicolons, or beside tabs when every comma sits inside a number (``400,5``), are
+    decimal commas, not the delimiter.
     """
     bare = _QUOTED.sub("", header_line)
     if ";" in bare and "," in bare and "\t" not in bare:
         return ";"  # semicolons beside commas: the commas are decimal commas
+    if "\t" in bare and "," in bare and all(
+            "," not in t or _DECIMAL_COMMA.match(t.strip()) for t in bare.split("\t")):
+        return "\t"
     counts = [(bare.count(d), -i, d) for i, d in enumerate(_DELIMITERS)]
     n, _, best = max(counts)
     return best if n > 0 else None
@@ -151,13 +157,21 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
     if len(header) > 1 and header[-1] == "":
         header = header[:-1]  # a trailing delimiter on the header line
     ncol = len(header)
+    # Decimal commas (European locales: ';' or tab between the fields, ',' in the numbers):
+    # told by the header's shifts or the first row's values, read as points.
+    second = next(rows, None)
+    comma = delimiter in (";", "\t") and any(
+        _DECIMAL_COMMA.match(t.strip())
+        for t in header + ([] if second is None else second[1]))
+    if second is not None:
+        rows = itertools.chain([second], rows)
 
     spec_idx: list[int] = []
     shifts: list[float] = []
     meta_idx: list[int] = []
     names: list[str] = []
     for i, h in enumerate(header):
-        v = _number(h)
+        v = _number(h.replace(",", ".") if comma else h)
         if v is None:
             meta_idx.append(i)
             names.append(h or f"column{i + 1}")
@@ -200,10 +214,13 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
                 f"{where(source or None, lineno)}every row must have {ncol} fields like the "
                 f"header; got {len(row)}. Fix the missing or extra values on that line.")
         part = row[a:b] if contiguous else [row[i] for i in spec_idx]
+        if comma:
+            part = [t.replace(",", ".") for t in part]
         try:
             values.append(list(map(float, part)))
         except ValueError:
-            j, tok = next((j, t) for j, t in enumerate(part) if _float_or_none(t) is None)
+            j = next(j for j, t in enumerate(part) if _float_or_none(t) is None)
+            tok = (row[a:b] if contiguous else [row[i] for i in spec_idx])[j]
             raise RamancamError(
                 f"{where(source or None, lineno)}could not read a number from {short(tok)} "
                 f"in column {header[spec_idx[j]]!r}. Fix or remove that value.") from None

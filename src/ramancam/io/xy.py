@@ -6,6 +6,10 @@ Two-column text::
     450.0<TAB>0.0029          <- shift, intensity; tab, comma, semicolon or spaces between
     451.0<TAB>0.0046
 
+Decimal commas (``450,5;0,0029`` or ``450,5<TAB>0,0029``, as European locales write them) are
+read as points when the first data line has a semicolon, tab or spaces between two such
+numbers.
+
 One line of column titles (no number on it) may precede the data. RRUFF text adds
 ``##KEY=value`` header lines (``##NAMES=Barysilite``, ``##RRUFFID=R050002``, ...) whose values
 become metadata; ``##END=`` ends the data. Axes are kept as given (descending and unevenly
@@ -26,6 +30,22 @@ from ._text import check_exists, read_text, short
 __all__ = ["parse_xy", "read_rruff", "read_two_column"]
 
 _SPLIT = re.compile(r"[,;\s]+")
+_SPLIT_NO_COMMA = re.compile(r"[;\s]+")
+_DECIMAL_COMMA = re.compile(r"^[-+]?(\d+,\d*|,\d+)([eE][-+]?\d+)?$")
+
+
+def _decimal_commas(text: str) -> bool:
+    """Whether the first data line reads as two numbers with decimal commas (``100,5;1,25``
+    or ``100,5<TAB>1,25``, European locales) rather than as fields split at commas."""
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line or line.startswith("#") or line[0] not in "+-.0123456789":
+            continue  # blank, comment or a line of column titles
+        parts = _SPLIT_NO_COMMA.split(line)
+        return (len(_SPLIT.split(line)) != 2 and len(parts) == 2
+                and any(_DECIMAL_COMMA.match(p) for p in parts)
+                and all(_is_number(p.replace(",", ".")) for p in parts))
+    return False
 
 
 def _is_number(token: str) -> bool:
@@ -60,6 +80,7 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
     lines: list[int] = []
     meta: dict[str, str] = {}
     titles_seen = False
+    comma = _decimal_commas(text)
     for lineno, raw in enumerate(text.split("\n"), 1):
         line = raw.strip()
         if not line:
@@ -73,7 +94,8 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
                 if sep and key and key not in meta:
                     meta[key] = value.strip()
             continue
-        parts = _SPLIT.split(line)
+        parts = (_SPLIT_NO_COMMA.split(line.replace(",", ".")) if comma
+                 else _SPLIT.split(line))
         if len(parts) == 2:
             try:
                 x, y = float(parts[0]), float(parts[1])
