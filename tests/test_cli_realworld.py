@@ -123,8 +123,9 @@ def test_too_few_spectra_per_class_is_plain_text():
 def test_table_without_numeric_header_speaks_cli(tmp_path):
     p = tmp_path / "t.csv"
     p.write_text("shift,intensity\n400,1\n500,2\n")
-    with pytest.raises(RamancamError, match=r"a \(shift, intensity\) file needs exactly two "
-                                            r"columns and no --label-col") as e:
+    with pytest.raises(RamancamError, match=r"t\.csv, line 1: a \(shift, intensity\) file has "
+                                            r"no label column; got label_col='label'\. Label "
+                                            r"its spectra by file \(--labels-from") as e:
         read_table(p, label_col="label")
     assert "read_two_column" not in str(e.value)
 

@@ -342,3 +342,59 @@ def test_real_amino_acids(shared_data):
     s = read(shared_data / "amino-acids", labels_from=r"regex:(.+)\.txt")
     assert len(s) == 13 and len(s.classes) == 13 and "glycine" in s.classes
     assert s.has_common_axis and s.axis_range() == (450.0, 1800.0)
+
+
+# ------------------------------------------------------- one spectrum per column
+def test_table_with_one_spectrum_per_column(tmp_path):
+    # the transpose of a wide table, as many programs export several spectra
+    p = tmp_path / "cols.csv"
+    p.write_text("Raman shift (cm-1),sample 1,sample 2,\n1800,1,4,\n1000.5,2,5,\n400,3,6,\n")
+    s = read(p)
+    np.testing.assert_array_equal(s.wavenumbers, [1800, 1000.5, 400])  # kept descending
+    np.testing.assert_array_equal(s.X, [[1, 2, 3], [4, 5, 6]])
+    assert s.meta["id"].tolist() == ["sample 1", "sample 2"]
+    assert s.labels is None
+    eu = tmp_path / "cols_eu.txt"
+    eu.write_text("shift;a;b\n400,5;1,5;2\n401,5;3;4,25\n")
+    t = read(eu)
+    np.testing.assert_array_equal(t.wavenumbers, [400.5, 401.5])
+    np.testing.assert_array_equal(t.X, [[1.5, 3.0], [2.0, 4.25]])
+    # round trip through a wide table (what 'ramancam convert' writes)
+    write_table(s, tmp_path / "rows.csv")
+    back = read_table(tmp_path / "rows.csv")
+    np.testing.assert_array_equal(back.X, s.X)
+    assert back.meta["id"].tolist() == ["sample 1", "sample 2"]
+
+
+def test_folder_of_column_tables_labelled_by_folder(tmp_path):
+    for label, x0 in (("alpha", 1.0), ("beta", 5.0)):
+        (tmp_path / label).mkdir()
+        (tmp_path / label / "export.csv").write_text(
+            f"shift,r1,r2\n400,{x0},{x0 + 1}\n401,{x0 + 2},{x0 + 3}\n")
+    s = read_folder(tmp_path, labels_from="folder")
+    assert s.labels.tolist() == ["alpha", "alpha", "beta", "beta"]
+    np.testing.assert_array_equal(s.X[2], [5.0, 7.0])
+
+
+def test_column_table_errors(tmp_path):
+    p = tmp_path / "c.csv"
+    p.write_text("shift,a,b\n400,1,2\n401,3,x\n")
+    with pytest.raises(RamancamError, match=r"c\.csv, line 3: could not read a number from "
+                                            r"'x' in column 'b'"):
+        read(p)
+    p.write_text("shift,a,b\n400,1,2\n401,3\n")
+    with pytest.raises(RamancamError, match=r"c\.csv, line 3: every row must have 3 fields "
+                                            r"like the header \(a Raman shift, then one "
+                                            r"intensity per spectrum\); got 2"):
+        read(p)
+    p.write_text("shift,a,b\n400,1,2\n401,3,4\n")
+    with pytest.raises(RamancamError, match=r"c\.csv, line 1: a table with one spectrum per "
+                                            r"column has no label column; got "
+                                            r"label_col='label'"):
+        read_table(p, label_col="label")
+    p.write_text("shift,a,a\n400,1,2\n401,3,4\n")
+    with pytest.raises(RamancamError, match=r"column names must be unique; got 'a' twice"):
+        read(p)
+    p.write_text("shift,a,b\n400,1,2\n400,3,4\n")  # a repeated shift is no axis
+    with pytest.raises(RamancamError, match=r"c\.csv"):
+        read(p)

@@ -1,4 +1,5 @@
-"""Wide tables: one spectrum per row, one column per Raman shift (CSV/TSV, also gzipped).
+"""Wide tables: one spectrum per row, one column per Raman shift (CSV/TSV, also gzipped);
+also their transpose, one spectrum per column.
 
 Layout::
 
@@ -12,7 +13,13 @@ named ``x`` and ``y`` (either case) whose cells are all finite numbers become th
 metadata ``x``/``y`` that map code reads (``--xy-cols`` names other columns); so do two
 leading columns with empty header cells, Horiba LabSpec's map layout. The
 delimiter (tab, comma, semicolon, bar or runs of white space) is sniffed from the header
-line.
+line; decimal commas are read when a semicolon or tab separates the fields.
+
+A header without any numeric name over rows that are all numbers is the transpose, as many
+programs export several spectra::
+
+    shift,sample 1,sample 2                  <- the first column the Raman shift
+    400.095,0.0267,0.0301                    <- one spectrum per further column
 """
 
 from __future__ import annotations
@@ -159,12 +166,10 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
     ncol = len(header)
     # Decimal commas (European locales: ';' or tab between the fields, ',' in the numbers):
     # told by the header's shifts or the first row's values, read as points.
-    second = next(rows, None)
+    ahead = list(itertools.islice(rows, 2))  # the first two data rows, looked at and kept
+    rows = itertools.chain(ahead, rows)
     comma = delimiter in (";", "\t") and any(
-        _DECIMAL_COMMA.match(t.strip())
-        for t in header + ([] if second is None else second[1]))
-    if second is not None:
-        rows = itertools.chain([second], rows)
+        _DECIMAL_COMMA.match(t.strip()) for t in header + (ahead[0][1] if ahead else []))
 
     spec_idx: list[int] = []
     shifts: list[float] = []
@@ -179,6 +184,8 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
             spec_idx.append(i)
             shifts.append(v)
     pre = where(source or None, line0)
+    if not spec_idx and _columns_layout(header, ahead, comma):
+        return _parse_columns(rows, header, comma, source, line0, label_col)
     if not spec_idx:
         hint = ("Convert decimal commas to points" if any(_DECIMAL_COMMA.match(n) for n in names)
                 else "Head each intensity column with its Raman shift in cm-1 (e.g. "
@@ -249,6 +256,73 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
                      for k, v in meta_cols.items()}
     return Spectra(X, axis, labels=labels, meta=_positions(meta_cols),
                    sources=[source] * len(values))
+
+
+def _columns_layout(header: list[str], ahead: list[tuple[int, list[str]]], comma: bool
+                    ) -> bool:
+    """Whether a table without numeric headers is one spectrum per column: its first data
+    row is all numbers, and the second starts with another number (the next shift)."""
+    if len(header) < 2 or len(ahead) < 2 or len(ahead[0][1]) < 2:
+        return False
+
+    def num(t: str) -> float | None:
+        return _number(t.replace(",", ".") if comma else t)
+
+    first = [num(t) for t in ahead[0][1][:len(header)]]
+    shift2 = num(ahead[1][1][0])
+    return all(v is not None for v in first) and shift2 is not None and shift2 != first[0]
+
+
+def _parse_columns(rows: Iterator[tuple[int, list[str]]], header: list[str], comma: bool,
+                   source: str, line0: int, label_col: str | None) -> Spectra:
+    """A table with one spectrum per column: the first column the Raman shift, every other
+    column a spectrum named by its header (the ``id`` metadata), as many programs export
+    several spectra."""
+    src = source or None
+    ncol = len(header)
+    if label_col is not None:
+        what = ("a (shift, intensity) file" if ncol == 2
+                else "a table with one spectrum per column")
+        raise RamancamError(
+            f"{where(src, line0)}{what} has no label column; got label_col={label_col!r}. "
+            "Label its spectra by file (--labels-from folder, regex:R or manifest:F), or "
+            "write them one spectrum per row with 'ramancam convert' and add a label column "
+            "there.")
+    values: list[list[float]] = []
+    lines: list[int] = []
+    for lineno, row in rows:
+        if len(row) == ncol + 1 and not row[-1].strip():
+            row = row[:-1]
+        if len(row) != ncol:
+            raise RamancamError(
+                f"{where(src, lineno)}every row must have {ncol} fields like the header (a "
+                f"Raman shift, then one intensity per spectrum); got {len(row)}. Fix the "
+                "missing or extra values on that line.")
+        try:
+            values.append([float(t.replace(",", ".") if comma else t) for t in row])
+        except ValueError:
+            j = next(j for j, t in enumerate(row)
+                     if _float_or_none(t.replace(",", ".") if comma else t) is None)
+            raise RamancamError(
+                f"{where(src, lineno)}could not read a number from {short(row[j])} in column "
+                f"{header[j] or j + 1!r}. Fix or remove that value.") from None
+        lines.append(lineno)
+    V = np.array(values, dtype=np.float64)
+    bad = ~np.isfinite(V)
+    if bad.any():
+        i, j = (int(v) for v in np.argwhere(bad)[0])
+        raise RamancamError(
+            f"{where(src, lines[i])}values must be finite; got {V[i, j]} in column "
+            f"{header[j] or j + 1!r}. Remove or interpolate missing values.")
+    axis = check_axis(V[:, 0], source=src)
+    ids = [h or f"column{i + 2}" for i, h in enumerate(header[1:])]
+    dup = _first_duplicate(ids)
+    if dup is not None:
+        raise RamancamError(
+            f"{where(src, line0)}column names must be unique; got {dup!r} twice. Rename one "
+            "of them.")
+    return Spectra(V[:, 1:].T.copy(), axis, meta={"id": np.array(ids, dtype=str)},
+                   sources=[source] * len(ids))
 
 
 def _positions(meta: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
