@@ -54,7 +54,7 @@ def test_info_folder_with_differing_axes(tmp_path, capsys):
     assert code == 0
     assert "spectra:   2 from 2 files" in out and "classes:   2: a (1), b (1)" in out
     assert "points:    5 to 7 per spectrum" in out
-    assert "differ between files (2 distinct)" in out
+    assert "differ between spectra (2 distinct)" in out
 
 
 @pytest.mark.parametrize(("argv", "match"), [
@@ -87,7 +87,7 @@ def test_info_real_data(shared_data, capsys):
     code, out, _ = _run(capsys, ["info", str(shared_data / "rruff-sample"),
                                  "--labels-from", "header:NAMES"])
     assert code == 0 and "spectra:   84 from 84 files" in out and "classes:   12:" in out
-    assert "differ between files" in out
+    assert "differ between spectra" in out
     code, out, _ = _run(capsys, ["info", str(shared_data / "amino-acids"),
                                  "--labels-from", r"regex:(.+)\.txt"])
     assert code == 0 and "spectra:   13 from 13 files" in out and "classes:   13:" in out

@@ -95,7 +95,7 @@ def format_summary(path: str, d: dict[str, Any]) -> str:
             lines.append("  axes:      one common axis")
         else:
             lines.append(f"  points:    {d['points_min']} to {d['points_max']} per spectrum")
-            lines.append(f"  axes:      differ between files ({d['n_axes']} distinct); resample "
+            lines.append(f"  axes:      differ between spectra ({d['n_axes']} distinct); resample "
                          "onto a common grid before training (the paper recipe does)")
     meta = d["metadata"]
     lines.append(f"  metadata:  {', '.join(meta) if meta else 'none'}")

@@ -226,7 +226,14 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
         try:
             values.append(list(map(float, part)))
         except ValueError:
-            j = next(j for j, t in enumerate(part) if _float_or_none(t) is None)
+            # empty cells (a spectrum shorter than the table's axis) are missing values
+            got = [math.nan if not t.strip() else _float_or_none(t) for t in part]
+            if all(v is not None for v in got):
+                values.append([float(v) for v in got if v is not None])
+                cells.append([row[i] for i in meta_idx])
+                lines.append(lineno)
+                continue
+            j = next(j for j, v in enumerate(got) if v is None)
             tok = (row[a:b] if contiguous else [row[i] for i in spec_idx])[j]
             raise RamancamError(
                 f"{where(source or None, lineno)}could not read a number from {short(tok)} "
@@ -238,12 +245,7 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
             f"file {source or '<text>'} must hold at least one spectrum row under the header; "
             "got none. Check that the right file was given.")
     X = np.array(values, dtype=np.float64)
-    bad = ~np.isfinite(X)
-    if bad.any():
-        i, j = (int(v) for v in np.argwhere(bad)[0])
-        raise RamancamError(
-            f"{where(source or None, lines[i])}intensities must be finite; got {X[i, j]} in "
-            f"column {header[spec_idx[j]]!r}. Remove or interpolate missing values.")
+    kept = _edge_gaps(X, [header[i] for i in spec_idx], lines, source)
     meta_cols = {n: np.array([c[k] for c in cells], dtype=str) for k, n in enumerate(names)}
     labels = None
     if label_col is not None and label_pos is not None:
@@ -254,8 +256,50 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
     if labspec:
         meta_cols = {("x" if k == names[0] else "y" if k == names[1] else k): v
                      for k, v in meta_cols.items()}
+    if kept is not None:  # spectra that cover less than the table's axis: one axis each
+        return Spectra([x[k] for x, k in zip(X, kept, strict=True)],
+                       [axis[k] for k in kept], labels=labels, meta=_positions(meta_cols),
+                       sources=[source] * len(values))
     return Spectra(X, axis, labels=labels, meta=_positions(meta_cols),
                    sources=[source] * len(values))
+
+
+def _edge_gaps(X: np.ndarray, columns: list[str], lines: list[int], source: str
+               ) -> list[np.ndarray] | None:
+    """The columns each row keeps when some rows miss values (empty or NaN cells) at the
+    ends of the axis only, as a table of spectra with different ranges has them; ``None``
+    when every value is there.
+
+    Raises
+    ------
+    RamancamError
+        For an infinite value, a gap inside a row's range, or a row with fewer than two
+        values.
+    """
+    missing = np.isnan(X)
+    bad = np.isinf(X)
+    if bad.any():
+        i, j = (int(v) for v in np.argwhere(bad)[0])
+        raise RamancamError(
+            f"{where(source or None, lines[i])}intensities must be finite; got {X[i, j]} in "
+            f"column {columns[j]!r}. Remove or interpolate that value.")
+    if not missing.any():
+        return None
+    for r in np.flatnonzero(missing.any(axis=1)):
+        i = int(r)
+        have = np.flatnonzero(~missing[i])
+        if have.size < 2:
+            raise RamancamError(
+                f"{where(source or None, lines[i])}a spectrum must hold at least 2 values; got "
+                f"{have.size}. Fill the row or remove it.")
+        inner = np.flatnonzero(missing[i, have[0]:have[-1] + 1])
+        if inner.size:
+            j = int(have[0] + inner[0])
+            raise RamancamError(
+                f"{where(source or None, lines[i])}intensities may be missing only at the ends "
+                f"of a spectrum (a shorter range); got a gap in column {columns[j]!r}. Fill "
+                "or interpolate that value.")
+    return [np.flatnonzero(~row) for row in missing]
 
 
 def _columns_layout(header: list[str], ahead: list[tuple[int, list[str]]], comma: bool
