@@ -398,3 +398,12 @@ def test_column_table_errors(tmp_path):
     p.write_text("shift,a,b\n400,1,2\n400,3,4\n")  # a repeated shift is no axis
     with pytest.raises(RamancamError, match=r"c\.csv"):
         read(p)
+
+
+def test_spaces_around_labels_do_not_make_new_classes(tmp_path):
+    p = tmp_path / "sp.csv"
+    p.write_text("id, label, 400, 401\na, A, 1, 2\nb, B , 2, 3\nc,B,3,4\n")
+    s = read_table(p, label_col="label")
+    assert s.labels.tolist() == ["A", "B", "B"]
+    assert s.meta["id"].tolist() == ["a", "b", "c"]
+    np.testing.assert_array_equal(s.X, [[1, 2], [2, 3], [3, 4]])

@@ -126,7 +126,8 @@ def read_table(path: str | os.PathLike[str], *, label_col: str | None = None) ->
     label_col : str, optional
         Name of the metadata column holding the class label; it becomes ``Spectra.labels``
         and is not repeated in ``Spectra.meta``. An empty cell gives the label ``""``
-        (an unlabelled spectrum; ``train`` and ``baseline`` leave those out).
+        (an unlabelled spectrum; ``train`` and ``baseline`` leave those out). Spaces around
+        a label are dropped (``" B "`` is ``"B"``).
 
     Returns
     -------
@@ -249,7 +250,9 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
     meta_cols = {n: np.array([c[k] for c in cells], dtype=str) for k, n in enumerate(names)}
     labels = None
     if label_col is not None and label_pos is not None:
-        labels = meta_cols.pop(label_col)  # an empty cell is the label "" (unlabelled)
+        # an empty cell is the label "" (unlabelled); spaces around a label ("A, B , C"
+        # typed by hand) would make another class of the same name
+        labels = np.char.strip(meta_cols.pop(label_col))
     # Horiba LabSpec writes maps as x, y, then the spectrum, under two empty header cells
     labspec = (len(meta_idx) >= 2 and meta_idx[:2] == [0, 1] and not header[0]
                and not header[1] and not {"x", "y", "X", "Y"} & set(names))
@@ -430,8 +433,9 @@ def write_table(spectra: Spectra, path: str | os.PathLike[str], *,
 
     Numbers are written with ``repr`` (the shortest text that parses back to the same
     float64), so intensities and axis survive a round trip bit for bit; metadata are written
-    as text (and read back as strings). A path ending in ``.gz`` is gzip-compressed. The file
-    is written atomically.
+    as text (and read back as strings; labels without surrounding spaces, which
+    :func:`read_table` drops). A path ending in ``.gz`` is gzip-compressed. The file is
+    written atomically.
 
     Parameters
     ----------
