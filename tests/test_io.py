@@ -202,6 +202,10 @@ def test_folder_labels_from_folder_header_regex(tmp_path):
     _folder_of_classes(tmp_path)
     (tmp_path / "README.md").write_text("not a spectrum")
     (tmp_path / ".hidden.txt").write_text("junk")
+    # notes kept beside the spectra, with the suffixes spectra have
+    (tmp_path / "readme.txt").write_text("Measured on 2024-01-01 at 785 nm, 10 s.\n")
+    (tmp_path / "alpha" / "LICENSE.txt").write_text("CC BY 4.0\n")
+    (tmp_path / "NOTICE.csv").write_text("x\n")
     s = read_folder(tmp_path, labels_from="folder")
     assert len(s) == 6 and not s.has_common_axis
     assert s.class_counts() == {"alpha": 3, "beta": 3}
@@ -218,6 +222,9 @@ def test_folder_labels_from_folder_header_regex(tmp_path):
     assert r.labels.tolist() == ["0", "1", "2"] * 2
     assert read_folder(tmp_path, labels_from="regex:^[a-z]+").classes == ["alpha", "beta"]
     assert read(tmp_path).labels is None
+    # a pattern that asks for a note reads it (and says what is wrong with it)
+    with pytest.raises(RamancamError, match=r"readme\.txt, line 1"):
+        read_folder(tmp_path, pattern="readme.txt")
 
 
 def test_folder_manifest_sets_files_and_order(tmp_path):

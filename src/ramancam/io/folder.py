@@ -172,9 +172,14 @@ def parse_labels_from(spec: str, what: str = "labels_from") -> tuple[str, str]:
         "E.g. header:NAMES or regex:(.+)\\.txt")
 
 
+#: Notes kept beside spectra (``README.txt``, ``LICENSE.txt``, ...): never read as spectra
+#: unless a pattern asks for them.
+_NOTES = re.compile(r"^(readme|licen[cs]e|notice|changelog|changes)([._-]|$)", re.IGNORECASE)
+
+
 def _find_files(root: Path, pattern: str | None) -> list[Path]:
     if pattern is None:
-        found = (f for f in root.rglob("*") if is_known_file(f))
+        found = (f for f in root.rglob("*") if is_known_file(f) and not _NOTES.match(f.name))
     else:
         found = root.glob(pattern) if "/" in pattern else root.rglob(pattern)
     files = [f for f in found if f.is_file()
@@ -349,8 +354,9 @@ def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
         Where labels come from (see the module docstring); ``None``: unlabelled.
     pattern : str, optional
         Glob pattern of the files to read (searched in all sub-folders unless it contains a
-        ``/``); by default every file with a known suffix. Hidden files and folders are
-        skipped. Ignored with a manifest, which lists the files itself.
+        ``/``); by default every file with a known suffix except notes (``README*``,
+        ``LICENSE*``/``LICENCE*``, ``NOTICE*``, ``CHANGELOG*``, ``CHANGES*``). Hidden files
+        and folders are skipped. Ignored with a manifest, which lists the files itself.
     label_col : str, optional
         A folder of wide tables: the label column of every table (instead of
         ``labels_from``). Each table keeps its own axis.
