@@ -96,11 +96,26 @@ def test_model_without_recipe_needs_data_on_grid(tmp_path):
         b.prepare(Spectra(X, axis + 0.5))
 
 
-def test_spectra_not_covering_the_grid_get_the_preprocess_error(trained):
+def test_spectra_not_covering_the_grid_are_told_the_models_range(trained):
     path, *_ = trained
-    short = Spectra(np.ones((1, 50)), np.linspace(500, 1800, 50))
-    with pytest.raises(RamancamError, match="resampling grid must lie within"):
+    lo, hi, step = GRID
+    short = Spectra(np.ones((2, 50)), np.linspace(lo + 100.4, hi, 50), sources=["s.csv"] * 2)
+    with pytest.raises(RamancamError, match=(
+            rf"spectra must cover the model's range, {lo:g}-{hi:g} cm-1 \(the grid it was "
+            rf"trained on\); got s\.csv and 1 other spectra covering {lo + 100.4:g}-{hi:g} "
+            rf"cm-1\. Give spectra measured over that range, or train a model on a range "
+            rf"they all cover \('ramancam train \.\.\. --grid {lo + 110:g}:{hi:g}:{step:g}'\)")):
         load(path).prepare(short)
+    # per-spectrum axes: the first short spectrum is named, the others counted
+    ragged = Spectra([np.ones(50), np.ones(60), np.ones(40)],
+                     [np.linspace(lo - 5, hi + 5, 50), np.linspace(lo, hi - 30.2, 60),
+                      np.linspace(lo + 50.6, hi, 40)], sources=["a.txt", "b.txt", "c.txt"])
+    with pytest.raises(RamancamError, match=r"got b\.txt and 1 other spectra covering "):
+        load(path).prepare(ragged)
+    # within half a grid step of the ends is covered (the recipe's tolerance)
+    x = np.linspace(lo + 0.4 * step, hi - 0.4 * step, 50)
+    near = Spectra(1 + np.exp(-(((x - 1000) / 50) ** 2))[None, :], x)
+    assert load(path).prepare(near).shape == (1, round((hi - lo) / step) + 1)
 
 
 def test_save_is_atomic(trained, tmp_path, monkeypatch):

@@ -217,11 +217,13 @@ def test_train_fixed_split_and_paper_recipe(tmp_path, capsys):
     assert b.info["training_data"]["n_spectra"] == 8
     assert main(["predict", str(out), str(data), "--label-col", "label"]) == 0
     assert "accuracy:" in capsys.readouterr().err
-    # Spectra that do not cover the grid get preprocess's out-of-range error.
+    # Spectra that do not cover the grid are told the model's range, and nothing is written
     short = tmp_path / "short.csv"
     write_table(Spectra(X[:, 50:], axis[50:]), short)
     assert main(["predict", str(out), str(short)]) == 2
-    assert "resampling grid must lie within" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "spectra must cover the model's range" in captured.err
+    assert captured.out == ""
 
 
 def test_train_with_groups_sets_the_threshold_on_whole_groups(tmp_path, capsys):

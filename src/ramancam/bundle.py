@@ -296,8 +296,10 @@ class Bundle:
         Raises
         ------
         RamancamError
-            If the preprocessed spectra are not on the model's grid.
+            If the spectra do not cover the range the recipe resamples onto (the model's
+            grid), or the preprocessed spectra are not on the model's grid.
         """
+        self.check_coverage(spectra)
         out = spectra if self.recipe is None else self.recipe.apply(spectra)
         if not out.has_common_axis:
             raise RamancamError(
@@ -313,6 +315,44 @@ class Bundle:
                 + ("Resample them onto that grid first." if self.recipe is None
                    else "The stored recipe does not produce that grid; the file is damaged."))
         return np.asarray(out.X, dtype=np.float64)
+
+    def check_coverage(self, spectra: Spectra) -> None:
+        """Refuse spectra that do not cover the range the model's recipe resamples onto,
+        in a predicting user's terms (the recipe's own message is about choosing a grid,
+        which a trained model no longer can). :meth:`prepare` calls it; commands call it
+        first, so that nothing is written for spectra that cannot be predicted.
+
+        Raises
+        ------
+        RamancamError
+            Naming the model's range, the first spectrum short of it and a grid that all
+            the spectra cover.
+        """
+        steps = [] if self.recipe is None else [
+            s for s in self.recipe.steps if s.name == "resample" and s.params["outside"] == "error"]
+        if not steps or len(spectra) == 0:
+            return
+        p = steps[0].params
+        lo, hi, step = float(p["start"]), float(p["stop"]), float(p["step"])
+        tol = 0.5 * step if p.get("tolerance") is None else float(p["tolerance"])
+        axes = [spectra.wavenumbers] if spectra.has_common_axis else spectra.axes
+        ranges = np.array([(float(a.min()), float(a.max())) for a in axes])
+        short = np.flatnonzero((ranges[:, 0] > lo + tol) | (ranges[:, 1] < hi - tol))
+        if not short.size:
+            return
+        i = int(short[0])
+        n_short = len(spectra) if spectra.has_common_axis else short.size
+        name = str(spectra.sources[i]) if spectra.sources[i] else f"spectrum {i}"
+        others = f" and {n_short - 1} other spectra" if n_short > 1 else ""
+        a = max(lo, float(ranges[:, 0].max()))
+        b = min(hi, float(ranges[:, 1].min()))
+        fix = (f"or train a model on a range they all cover ('ramancam train ... --grid "
+               f"{np.ceil(a / step) * step:g}:{np.floor(b / step) * step:g}:{step:g}')"
+               if b > a else "or train a model on their range ('ramancam train ... --grid')")
+        raise RamancamError(
+            f"spectra must cover the model's range, {lo:g}-{hi:g} cm-1 (the grid it was "
+            f"trained on); got {name}{others} covering {ranges[i, 0]:g}-{ranges[i, 1]:g} "
+            f"cm-1. Give spectra measured over that range, {fix}.")
 
     def _grid_text(self) -> str:
         return f"{self.grid.size} points {self.grid[0]:g}-{self.grid[-1]:g}"

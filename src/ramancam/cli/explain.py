@@ -166,6 +166,7 @@ def run(args: argparse.Namespace) -> int:
     if bands is not None:
         check_bands(bands, grid)
     model = bundle.model
+    bundle.check_coverage(data)  # before any row is written
     n_rows = 0
     shown: list[tuple[str, Any, Any, str]] = []
     out_path = str(out_dir / "maps.csv") if out_dir is not None else args.out

@@ -81,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
         return scale.cli_predict(args)
     bundle = load(args.model)
     data = read_data(args)
+    bundle.check_coverage(data)  # before any row is written
     ids = spectrum_ids(data)
     labels = data.labels
     classes = list(bundle.classes)
