@@ -13,15 +13,17 @@ from ..errors import RamancamError
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".xy", ".asc")
 # Instrument formats, read through their own libraries: suffix -> format name.
 VENDOR_SUFFIXES = {".spc": "spc", ".wdf": "wdf", ".jdx": "jcamp", ".dx": "jcamp",
-                   ".jcamp": "jcamp"}
+                   ".jcamp": "jcamp", ".xlsx": "excel", ".xlsm": "excel"}
 KNOWN_TYPES = ("wide table (.csv/.tsv/.txt, also .gz)",
                "two-column text (shift, intensity; .txt/.csv/.dat/.xy/.asc)",
                "RRUFF text (##KEY=value header lines, then shift, intensity)",
                "Galactic SPC (.spc)", "Renishaw WiRE (.wdf)", "JCAMP-DX (.jdx/.dx/.jcamp)",
+               "Excel workbook (.xlsx/.xlsm; its first sheet as a wide table)",
                "long map text (rows of x, y, shift, intensity, as WiRE exports maps)")
 #: Human names of the formats, as ``ramancam info`` prints them.
 FORMAT_NAMES = {"table": "wide table", "two_column": "two-column text", "rruff": "RRUFF text",
                 "spc": "Galactic SPC", "wdf": "Renishaw WiRE WDF", "jcamp": "JCAMP-DX",
+                "excel": "Excel workbook",
                 "long": "long map text (x, y, shift, intensity)"}
 _GZIP_MAGIC = b"\x1f\x8b"
 

@@ -24,9 +24,9 @@ __all__ = ["FORMAT_LABELS", "laser_nm", "library_boundary", "looks_like_text", "
 
 #: How error messages name each format (and the suffixes that select it).
 FORMAT_LABELS = {"spc": "Galactic SPC (.spc)", "wdf": "Renishaw WiRE (.wdf)",
-                 "jcamp": "JCAMP-DX (.jdx/.dx)"}
+                 "jcamp": "JCAMP-DX (.jdx/.dx)", "excel": "Excel workbook (.xlsx/.xlsm)"}
 
-_LOGGERS = ("spc_io", "jcamp", "wdf")
+_LOGGERS = ("spc_io", "jcamp", "wdf", "openpyxl")
 
 
 def looks_like_text(data: bytes) -> bool:

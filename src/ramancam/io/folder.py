@@ -46,6 +46,7 @@ from ._text import (
     read_text,
     vendor_format,
 )
+from .excel import read_excel
 from .jcamp import looks_like_jcamp, read_jcamp
 from .longmap import looks_long, parse_long_map
 from .spc import read_spc
@@ -60,7 +61,7 @@ __all__ = ["GROUP_COL", "LABEL_SOURCES", "file_format", "labeller", "parse_label
 GROUP_COL = "group"
 
 _VENDOR_READERS: dict[str, Callable[[Path], Spectra]] = {
-    "spc": read_spc, "wdf": read_wdf, "jcamp": read_jcamp}
+    "spc": read_spc, "wdf": read_wdf, "jcamp": read_jcamp, "excel": read_excel}
 
 LABEL_SOURCES = ("folder", "header:KEY", "regex:R", "manifest:F")
 
@@ -141,6 +142,8 @@ def read_file(path: str | os.PathLike[str], *, label_col: str | None = None) -> 
         raise RamancamError(
             f"file {p} must be of a known type; got {sfx!r}. {known_types_text()}.")
     fmt = vendor_format(p)
+    if fmt == "excel":  # a wide table in a workbook
+        return read_excel(p, label_col=label_col)
     if fmt is not None:
         if label_col is not None:
             raise RamancamError(

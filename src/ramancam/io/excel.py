@@ -1,0 +1,88 @@
+"""Excel workbooks (``.xlsx``, ``.xlsm``): the first sheet, read as a wide table.
+
+The sheet holds the same layouts as a text table (:mod:`ramancam.io.table`): one spectrum
+per row under a header of metadata names and Raman shifts, or one spectrum per column with
+the Raman shift in the first column. The cells are read with openpyxl (MIT) as values
+(formulas give the values Excel last computed) and parsed by the table reader, so labels,
+metadata, pixel positions, empty cells at a spectrum's ends and every error message work as
+for a CSV file; "line N" in a message is row N of the sheet.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from datetime import date, datetime, time
+from pathlib import Path
+
+from ..errors import RamancamError
+from ..spectra import Spectra
+from ._text import check_exists
+from ._vendor import library_boundary
+from .table import parse_table
+
+__all__ = ["read_excel"]
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return repr(float(value)) if isinstance(value, float) else str(value)
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    return str(value)
+
+
+def read_excel(path: str | os.PathLike[str], *, label_col: str | None = None) -> Spectra:
+    """Read the first sheet of an Excel workbook as a wide table.
+
+    Parameters
+    ----------
+    path : str or path-like
+        An ``.xlsx`` or ``.xlsm`` workbook (the older binary ``.xls`` is not read: save it
+        as ``.xlsx``).
+    label_col : str, optional
+        The label column, as for :func:`ramancam.io.read_table`.
+
+    Returns
+    -------
+    Spectra
+        As :func:`ramancam.io.read_table` gives it; ``sources`` name the file.
+
+    Raises
+    ------
+    RamancamError
+        A damaged or password-protected workbook, an empty first sheet, or any table error
+        (the sheet and row named).
+    """
+    p = check_exists(Path(path))
+    from openpyxl import load_workbook
+
+    with library_boundary(p, "excel"):
+        book = load_workbook(p, read_only=True, data_only=True)
+        try:
+            sheet = book.worksheets[0]
+            name = sheet.title
+            rows = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        finally:
+            book.close()
+    # The sheet's used range can reach past the data: cut the columns that are empty in
+    # every row, and pad short rows, so that every row has the header's width.
+    width = max((max((j + 1 for j, c in enumerate(r) if c != ""), default=0) for r in rows),
+                default=0)
+    if width == 0:
+        raise RamancamError(
+            f"file {p} must hold a table on its first sheet ({name!r}); got an empty sheet. "
+            "Put the spectra on the first sheet.")
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    for r in rows:
+        w.writerow((r + [""] * width)[:width] if any(r) else [])
+    s = parse_table(buf.getvalue(), source=f"{p} (sheet {name})", label_col=label_col)
+    common = s.has_common_axis
+    return Spectra(s.X if common else s.intensities, s.wavenumbers if common else s.axes,
+                   s.labels, s.meta, sources=[str(p)] * len(s))

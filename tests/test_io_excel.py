@@ -1,0 +1,78 @@
+"""Excel workbooks: the first sheet read as a wide table (rows or columns of spectra)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from openpyxl import Workbook
+
+from ramancam.cli import main
+from ramancam.errors import RamancamError
+from ramancam.io import file_format, read, read_folder
+
+
+def _book(path, rows, *, extra_sheet=False, title="Spectra"):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title
+    for r in rows:
+        ws.append(r)
+    if extra_sheet:
+        wb.create_sheet("notes").append(["not", "spectra"])
+    wb.save(path)
+    return path
+
+
+def test_wide_sheet_reads_labels_metadata_and_numbers(tmp_path):
+    p = _book(tmp_path / "tablets.xlsx", [
+        ["id", "label", "batch", 400, 400.5, 401],
+        ["t1", "A", 7, 1.0, 2.5, 3.0],
+        ["t2", " B", "x, y", 4, 5, None],  # an empty cell at the end: a shorter range
+    ], extra_sheet=True)
+    s = read(p, label_col="label")
+    assert file_format(p) == "excel"
+    assert s.labels.tolist() == ["A", "B"]
+    assert s.meta["batch"].tolist() == ["7", "x, y"]
+    assert s.meta["id"].tolist() == ["t1", "t2"]
+    assert [a.tolist() for a in s.axes] == [[400, 400.5, 401], [400, 400.5]]
+    assert [x.tolist() for x in s.intensities] == [[1.0, 2.5, 3.0], [4.0, 5.0]]
+    assert set(s.sources) == {str(p)}
+
+
+def test_column_sheet_and_a_used_range_past_the_data(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    for r in (["shift", "s1", "s2"], [1800, 1, 4], [1000, 2, 5], [400, 3, 6]):
+        ws.append(r)
+    ws["F20"] = None  # formatting far away widens the used range
+    ws["F20"].number_format = "0.00"
+    wb.save(tmp_path / "cols.xlsx")
+    s = read(tmp_path / "cols.xlsx")
+    np.testing.assert_array_equal(s.wavenumbers, [1800, 1000, 400])
+    np.testing.assert_array_equal(s.X, [[1, 2, 3], [4, 5, 6]])
+    assert s.meta["id"].tolist() == ["s1", "s2"]
+
+
+def test_folder_of_workbooks_with_a_label_column(tmp_path):
+    for k, lab in enumerate(("A", "B")):
+        _book(tmp_path / f"b{k}.xlsx", [["label", 400, 401], [lab, k, k + 1], [lab, k, k + 2]])
+    s = read_folder(tmp_path, label_col="label")
+    assert s.labels.tolist() == ["A", "A", "B", "B"]
+    assert main(["info", str(tmp_path), "--label-col", "label"]) == 0
+
+
+def test_excel_errors_name_file_sheet_and_row(tmp_path, capsys):
+    p = _book(tmp_path / "bad.xlsx", [["id", 400, 401], ["a", 1, "n/a"]], title="Run 3")
+    with pytest.raises(RamancamError, match=r"bad\.xlsx \(sheet Run 3\), line 2: could not read "
+                                            r"a number from 'n/a' in column '401'"):
+        read(p)
+    empty = _book(tmp_path / "empty.xlsx", [])
+    with pytest.raises(RamancamError, match=r"empty\.xlsx must hold a table on its first sheet "
+                                            r"\('Spectra'\); got an empty sheet"):
+        read(empty)
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a workbook")
+    assert main(["info", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert "broken.xlsx must be a valid Excel workbook (.xlsx/.xlsm) file" in err
+    assert len(err.strip().splitlines()) == 1
