@@ -11,6 +11,7 @@ import pytest
 from sklearn.model_selection import StratifiedKFold
 
 from ramancam.cli import main
+from ramancam.cli.train import unseen_classes_note
 from ramancam.errors import RamancamError
 from ramancam.inner import holdout, inner_k, rare_classes_note, stratified_kfold
 from ramancam.io import write_table
@@ -141,3 +142,19 @@ def test_cli_train_and_baseline_on_a_library_with_single_spectrum_classes(tmp_pa
     text = capsys.readouterr().out
     assert "note: 4 of 6 classes have fewer than 5 spectra" in text
     assert "accuracy mean +- sd:" in text
+
+
+def test_fixed_split_names_classes_only_in_the_test_part(tmp_path, capsys):
+    X, y = library(sizes=(6, 6, 4))
+    split = np.where(y == "m2", "test", np.where(np.arange(y.size) % 3 == 0, "test", "train"))
+    path = tmp_path / "split.csv"
+    write_table(Spectra(X, np.arange(X.shape[1], dtype=float), labels=y,
+                        meta={"split": split}), path)
+    assert main(["train", str(path), "--label-col", "label", "--split-col", "split",
+                 "--recipe", "none", "--epochs", "1", "--filters", "4", "--filter-size", "3",
+                 "--fc-width", "8", "--no-compare", "--out", str(tmp_path / "m.ramancam")]) == 0
+    out = capsys.readouterr().out
+    assert ("note: 1 class is only in the test part (m2 (4)): the model cannot name it, so "
+            "its 4 test spectra count as errors") in out
+    assert unseen_classes_note(y, split == "train") is not None
+    assert unseen_classes_note(y, np.ones(y.size, dtype=bool)) is None

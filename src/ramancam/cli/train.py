@@ -243,6 +243,27 @@ def inner_groups(args: argparse.Namespace, data: Any) -> Any:
     return None
 
 
+def unseen_classes_note(labels: Any, is_train: Any) -> str | None:
+    """The line a fixed split deserves when some classes are only in its test part (the
+    model cannot name them), or ``None``."""
+    import numpy as np
+
+    labels = np.asarray(labels).astype(str)
+    is_train = np.asarray(is_train, dtype=bool)
+    known = set(labels[is_train].tolist())
+    new = sorted(set(labels[~is_train].tolist()) - known)
+    if not new:
+        return None
+    counts = [int(np.sum(labels[~is_train] == c)) for c in new]
+    shown = ", ".join(f"{c} ({k})" for c, k in list(zip(new, counts, strict=True))[:5])
+    more = f" and {len(new) - 5} more" if len(new) > 5 else ""
+    one = len(new) == 1
+    return (f"note: {len(new)} {'class is' if one else 'classes are'} only in the test part "
+            f"({shown}{more}): the model cannot name {'it' if one else 'them'}, so "
+            f"{'its' if one else 'their'} {sum(counts)} test spectra count as errors "
+            "(docs/novelty.md: spectra of classes the model never saw).")
+
+
 def _calibrate(final: Any, cv: CVResult, data: Any, params: dict[str, Any],
                args: argparse.Namespace, split: bool, groups: Any = None) -> list[str]:
     """Set the final model's temperature and novelty threshold from held-out values (the
@@ -298,6 +319,11 @@ def run(args: argparse.Namespace) -> int:
           f"({grid[0]:g}-{grid[-1]:g}); recipe: {getattr(args, 'recipe_used', args.recipe)}")
     if not split and args.group_col is None and spatial is None:
         note = rare_classes_note(data.labels, args.folds)
+        if note:
+            print(note)
+    if split and args.split_col in data.meta:
+        note = unseen_classes_note(data.labels, data.meta[args.split_col].astype(str)
+                              == str(args.train_value))
         if note:
             print(note)
 
