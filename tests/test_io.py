@@ -373,6 +373,22 @@ def test_table_with_one_spectrum_per_column(tmp_path):
     assert back.meta["id"].tolist() == ["sample 1", "sample 2"]
 
 
+def test_column_table_with_spectra_of_different_lengths(tmp_path):
+    p = tmp_path / "cols.csv"
+    p.write_text("shift,long,short\n400,1,\n401,2,5\n402,3,6\n403,4,\n")
+    s = read(p)
+    assert [a.tolist() for a in s.axes] == [[400, 401, 402, 403], [401, 402]]
+    assert [x.tolist() for x in s.intensities] == [[1, 2, 3, 4], [5, 6]]
+    p.write_text("shift,a,b\n400,1,2\n401,,3\n402,3,4\n")
+    with pytest.raises(RamancamError, match=r"cols\.csv, line 3: intensities may be missing "
+                                            r"only at the ends of a spectrum \(a shorter "
+                                            r"range\); got a gap in column 'a'"):
+        read(p)
+    p.write_text("shift,a,b\n400,1,2\n401,2,3\n,1,3\n")
+    with pytest.raises(RamancamError, match=r"cols\.csv: wavenumbers must be finite"):
+        read(p)
+
+
 def test_folder_of_column_tables_labelled_by_folder(tmp_path):
     for label, x0 in (("alpha", 1.0), ("beta", 5.0)):
         (tmp_path / label).mkdir()

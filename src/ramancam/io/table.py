@@ -30,7 +30,7 @@ import itertools
 import math
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -215,30 +215,10 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
     cells: list[list[str]] = []
     lines: list[int] = []
     for lineno, row in rows:
-        if len(row) == ncol + 1 and not row[-1].strip():
-            row = row[:-1]
-        if len(row) != ncol:
-            raise RamancamError(
-                f"{where(source or None, lineno)}every row must have {ncol} fields like the "
-                f"header; got {len(row)}. Fix the missing or extra values on that line.")
+        row = _full_row(row, ncol, source, lineno, "")
         part = row[a:b] if contiguous else [row[i] for i in spec_idx]
-        if comma:
-            part = [t.replace(",", ".") for t in part]
-        try:
-            values.append(list(map(float, part)))
-        except ValueError:
-            # empty cells (a spectrum shorter than the table's axis) are missing values
-            got = [math.nan if not t.strip() else _float_or_none(t) for t in part]
-            if all(v is not None for v in got):
-                values.append([float(v) for v in got if v is not None])
-                cells.append([row[i] for i in meta_idx])
-                lines.append(lineno)
-                continue
-            j = next(j for j, v in enumerate(got) if v is None)
-            tok = (row[a:b] if contiguous else [row[i] for i in spec_idx])[j]
-            raise RamancamError(
-                f"{where(source or None, lineno)}could not read a number from {short(tok)} "
-                f"in column {header[spec_idx[j]]!r}. Fix or remove that value.") from None
+        values.append(_numbers(part, comma, source, lineno,
+                               lambda j: header[spec_idx[j]]))
         cells.append([row[i] for i in meta_idx])
         lines.append(lineno)
     if not values:
@@ -246,7 +226,7 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
             f"file {source or '<text>'} must hold at least one spectrum row under the header; "
             "got none. Check that the right file was given.")
     X = np.array(values, dtype=np.float64)
-    kept = _edge_gaps(X, [header[i] for i in spec_idx], lines, source)
+    kept = _edge_gaps(X, lambda i, j: (where(source or None, lines[i]), header[spec_idx[j]]))
     meta_cols = {n: np.array([c[k] for c in cells], dtype=str) for k, n in enumerate(names)}
     labels = None
     if label_col is not None and label_pos is not None:
@@ -267,57 +247,91 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
                    sources=[source] * len(values))
 
 
-def _edge_gaps(X: np.ndarray, columns: list[str], lines: list[int], source: str
+def _full_row(row: list[str], ncol: int, source: str, lineno: int, layout: str
+              ) -> list[str]:
+    """``row`` without a trailing empty field, checked to have the header's ``ncol``."""
+    if len(row) == ncol + 1 and not row[-1].strip():
+        row = row[:-1]
+    if len(row) != ncol:
+        raise RamancamError(
+            f"{where(source or None, lineno)}every row must have {ncol} fields like the "
+            f"header{layout}; got {len(row)}. Fix the missing or extra values on that line.")
+    return row
+
+
+def _numbers(cells: list[str], comma: bool, source: str, lineno: int,
+             column: Callable[[int], str]) -> list[float]:
+    """The numbers of one row's cells; an empty cell is NaN (a missing value), decimal
+    commas are read when ``comma``; ``column(j)`` names cell ``j`` in the error."""
+    part = [t.replace(",", ".") for t in cells] if comma else cells
+    try:
+        return list(map(float, part))
+    except ValueError:
+        got = [math.nan if not t.strip() else _float_or_none(t) for t in part]
+        if all(v is not None for v in got):
+            return [float(v) for v in got if v is not None]
+        j = next(j for j, v in enumerate(got) if v is None)
+        raise RamancamError(
+            f"{where(source or None, lineno)}could not read a number from {short(cells[j])} "
+            f"in column {column(j)!r}. Fix or remove that value.") from None
+
+
+def _edge_gaps(X: np.ndarray, locate: Callable[[int, int], tuple[str, str]]
                ) -> list[np.ndarray] | None:
-    """The columns each row keeps when some rows miss values (empty or NaN cells) at the
-    ends of the axis only, as a table of spectra with different ranges has them; ``None``
-    when every value is there.
+    """The points each spectrum (row of ``X``) keeps when some spectra miss values (empty or
+    NaN cells) at the ends of the axis only, as a table of spectra with different ranges
+    has them; ``None`` when every value is there. ``locate(i, j)`` gives the message prefix
+    (file and line) and the column name of value ``j`` of spectrum ``i``.
 
     Raises
     ------
     RamancamError
-        For an infinite value, a gap inside a row's range, or a row with fewer than two
-        values.
+        For an infinite value, a gap inside a spectrum's range, or a spectrum with fewer
+        than two values.
     """
     missing = np.isnan(X)
     bad = np.isinf(X)
     if bad.any():
         i, j = (int(v) for v in np.argwhere(bad)[0])
+        pre, col = locate(i, j)
         raise RamancamError(
-            f"{where(source or None, lines[i])}intensities must be finite; got {X[i, j]} in "
-            f"column {columns[j]!r}. Remove or interpolate that value.")
+            f"{pre}intensities must be finite; got {X[i, j]} in column {col!r}. Remove or "
+            "interpolate that value.")
     if not missing.any():
         return None
     for r in np.flatnonzero(missing.any(axis=1)):
         i = int(r)
         have = np.flatnonzero(~missing[i])
         if have.size < 2:
+            pre, col = locate(i, int(have[0]) if have.size else 0)
             raise RamancamError(
-                f"{where(source or None, lines[i])}a spectrum must hold at least 2 values; got "
-                f"{have.size}. Fill the row or remove it.")
+                f"{pre}a spectrum must hold at least 2 values; got {have.size} (column "
+                f"{col!r}). Fill it in or remove it.")
         inner = np.flatnonzero(missing[i, have[0]:have[-1] + 1])
         if inner.size:
-            j = int(have[0] + inner[0])
+            pre, col = locate(i, int(have[0] + inner[0]))
             raise RamancamError(
-                f"{where(source or None, lines[i])}intensities may be missing only at the ends "
-                f"of a spectrum (a shorter range); got a gap in column {columns[j]!r}. Fill "
-                "or interpolate that value.")
+                f"{pre}intensities may be missing only at the ends of a spectrum (a shorter "
+                f"range); got a gap in column {col!r}. Fill or interpolate that value.")
     return [np.flatnonzero(~row) for row in missing]
 
 
 def _columns_layout(header: list[str], ahead: list[tuple[int, list[str]]], comma: bool
                     ) -> bool:
     """Whether a table without numeric headers is one spectrum per column: its first data
-    row is all numbers, and the second starts with another number (the next shift)."""
+    row is a number and then numbers or empty cells (a spectrum not started yet), and the
+    second starts with another number (the next shift)."""
     if len(header) < 2 or len(ahead) < 2 or len(ahead[0][1]) < 2:
         return False
 
     def num(t: str) -> float | None:
         return _number(t.replace(",", ".") if comma else t)
 
-    first = [num(t) for t in ahead[0][1][:len(header)]]
+    shift, *cells = ahead[0][1][:len(header)]
+    first, rest = num(shift), [num(t) for t in cells if t.strip()]
     shift2 = num(ahead[1][1][0])
-    return all(v is not None for v in first) and shift2 is not None and shift2 != first[0]
+    return (first is not None and bool(rest) and all(v is not None for v in rest)
+            and shift2 is not None and shift2 != first)
 
 
 def _parse_columns(rows: Iterator[tuple[int, list[str]]], header: list[str], comma: bool,
@@ -335,41 +349,28 @@ def _parse_columns(rows: Iterator[tuple[int, list[str]]], header: list[str], com
             "Label its spectra by file (--labels-from folder, regex:R or manifest:F), or "
             "write them one spectrum per row with 'ramancam convert' and add a label column "
             "there.")
-    values: list[list[float]] = []
-    lines: list[int] = []
-    for lineno, row in rows:
-        if len(row) == ncol + 1 and not row[-1].strip():
-            row = row[:-1]
-        if len(row) != ncol:
-            raise RamancamError(
-                f"{where(src, lineno)}every row must have {ncol} fields like the header (a "
-                f"Raman shift, then one intensity per spectrum); got {len(row)}. Fix the "
-                "missing or extra values on that line.")
-        try:
-            values.append([float(t.replace(",", ".") if comma else t) for t in row])
-        except ValueError:
-            j = next(j for j, t in enumerate(row)
-                     if _float_or_none(t.replace(",", ".") if comma else t) is None)
-            raise RamancamError(
-                f"{where(src, lineno)}could not read a number from {short(row[j])} in column "
-                f"{header[j] or j + 1!r}. Fix or remove that value.") from None
-        lines.append(lineno)
-    V = np.array(values, dtype=np.float64)
-    bad = ~np.isfinite(V)
-    if bad.any():
-        i, j = (int(v) for v in np.argwhere(bad)[0])
-        raise RamancamError(
-            f"{where(src, lines[i])}values must be finite; got {V[i, j]} in column "
-            f"{header[j] or j + 1!r}. Remove or interpolate missing values.")
-    axis = check_axis(V[:, 0], source=src)
-    ids = [h or f"column{i + 2}" for i, h in enumerate(header[1:])]
-    dup = _first_duplicate(ids)
+    names = [h or f"column{j + 1}" for j, h in enumerate(header)]
+    dup = _first_duplicate(names)
     if dup is not None:
         raise RamancamError(
             f"{where(src, line0)}column names must be unique; got {dup!r} twice. Rename one "
             "of them.")
-    return Spectra(V[:, 1:].T.copy(), axis, meta={"id": np.array(ids, dtype=str)},
-                   sources=[source] * len(ids))
+    values: list[list[float]] = []
+    lines: list[int] = []
+    for lineno, row in rows:
+        row = _full_row(row, ncol, source, lineno,
+                        " (a Raman shift, then one intensity per spectrum)")
+        values.append(_numbers(row, comma, source, lineno, names.__getitem__))
+        lines.append(lineno)
+    V = np.array(values, dtype=np.float64)
+    axis = check_axis(V[:, 0], source=src)  # a missing shift is no axis
+    X = V[:, 1:].T.copy()
+    kept = _edge_gaps(X, lambda i, j: (where(src, lines[j]), names[i + 1]))
+    meta = {"id": np.array(names[1:], dtype=str)}
+    if kept is not None:  # spectra of different lengths: one axis each
+        return Spectra([x[k] for x, k in zip(X, kept, strict=True)], [axis[k] for k in kept],
+                       meta=meta, sources=[source] * X.shape[0])
+    return Spectra(X, axis, meta=meta, sources=[source] * X.shape[0])
 
 
 def _positions(meta: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
