@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from ramancam import RamancamError, Spectra
+from ramancam.cli import main
 from ramancam.io import (
     atomic_write,
     describe,
@@ -104,10 +105,23 @@ def test_write_table_float32_round_trips(tmp_path, rng):
 
 
 def test_write_table_refuses_ragged(tmp_path):
-    s = Spectra([np.ones(3), np.ones(4)], [np.arange(3.0), np.arange(4.0)])
+    s = Spectra([np.ones(3), np.ones(4)], [np.arange(3.0), np.arange(4.0) + 0.5])
     with pytest.raises(RamancamError, match=r"must share one axis.*Resample"):
         write_table(s, tmp_path / "r.csv")
     assert not list(tmp_path.iterdir())
+
+
+def test_write_table_keeps_spectra_of_different_ranges_on_one_axis(tmp_path):
+    axis = np.array([1800.0, 1000.5, 700.25, 400.0])  # descending, uneven
+    s = Spectra([np.array([1.5, 2.0]), np.array([1.0, 2.0, 3.0, 4.0]), np.array([0.1, 0.2])],
+                [axis[1:3], axis, axis[2:]], labels=["a", "b", "a"])
+    write_table(s, tmp_path / "r.csv")
+    back = read_table(tmp_path / "r.csv", label_col="label")
+    assert [a.tolist() for a in back.axes] == [a.tolist() for a in s.axes]
+    assert [x.tolist() for x in back.intensities] == [x.tolist() for x in s.intensities]
+    assert (tmp_path / "r.csv").read_text().splitlines()[1] == "a,,1.5,2.0,"
+    assert main(["convert", str(tmp_path / "r.csv"), str(tmp_path / "c.csv")]) == 0
+    assert read_table(tmp_path / "c.csv").axes[2].tolist() == [700.25, 400.0]
 
 
 @pytest.mark.parametrize(("meta", "label_col", "match"), [

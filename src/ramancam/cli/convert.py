@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..errors import RamancamError
     from ..io import write_table
+    from ..io.table import same_axis_runs
     from ..preprocess import make_grid, resample
     from ._common import read_data
 
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     data = read_data(args, name="input")
     if grid is not None:
         data = resample(data, make_grid(*grid))
-    elif not data.has_common_axis:
+    elif not data.has_common_axis and not same_axis_runs(data):
         lo, hi = data.axis_range()
         raise RamancamError(
             f"spectra must share one axis to be written as one wide table; got {len(data)} "
@@ -67,7 +68,10 @@ def run(args: argparse.Namespace) -> int:
         rel = [Path(s).relative_to(root).as_posix() if s else "" for s in data.sources]
         data = data.replace(meta={"source": np.array(rel), **data.meta})
     write_table(data, out, label_col="label")
-    what = f"{len(data)} spectra, {data.wavenumbers.size} points"
+    n_points = (data.wavenumbers.size if data.has_common_axis
+                else np.unique(np.concatenate(data.axes)).size)
+    what = (f"{len(data)} spectra, {n_points} points"
+            + ("" if data.has_common_axis else " (shorter spectra end in empty cells)"))
     lab = ("" if data.labels is None
            else f", {len(set(data.labels.tolist()) - {''})} classes")
     print(f"wrote {what}{lab} to {out}")

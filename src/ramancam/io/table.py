@@ -40,7 +40,7 @@ from ..spectra import Spectra, check_axis
 from ._atomic import atomic_write
 from ._text import check_exists, read_text, short
 
-__all__ = ["parse_table", "read_table", "sniff_delimiter", "write_table"]
+__all__ = ["parse_table", "read_table", "same_axis_runs", "sniff_delimiter", "write_table"]
 
 _QUOTED = re.compile(r'"[^"]*"')
 _DELIMITERS = ("\t", ",", ";", "|")
@@ -441,7 +441,10 @@ def write_table(spectra: Spectra, path: str | os.PathLike[str], *,
     Parameters
     ----------
     spectra : Spectra
-        A set on one common axis (resample a per-spectrum-axes set first).
+        A set on one common axis, or spectra of different ranges on one axis (each axis a
+        run of consecutive points of the union of all axes: the layout :func:`read_table`
+        reads from empty cells at a row's ends, written back with those empty cells).
+        Resample other per-spectrum-axes sets first.
     path : str or path-like
         Output file; its folder must exist.
     label_col : str or None
@@ -454,12 +457,7 @@ def write_table(spectra: Spectra, path: str | os.PathLike[str], *,
         If the spectra have different axes, or a column name would not read back as the
         same metadata column (empty, numeric, starting with ``#``, duplicated).
     """
-    if not spectra.has_common_axis:
-        n_axes = len({a.tobytes() for a in spectra.axes})
-        raise RamancamError(
-            f"spectra must share one axis to be written as a wide table; got {len(spectra)} "
-            f"spectra on {n_axes} different axes. Resample them onto a common grid first, e.g. "
-            "ramancam.preprocess.paper_recipe().apply(spectra).")
+    axis, X = _on_one_axis(spectra)
     names: list[str] = []
     columns: list[np.ndarray] = []
     if spectra.labels is not None and label_col is not None:
@@ -475,14 +473,53 @@ def write_table(spectra: Spectra, path: str | os.PathLike[str], *,
         raise RamancamError(
             f"column names must be unique; got {dup!r} both as label_col and as a metadata "
             "column. Pass another label_col.")
-    X = spectra.X
-    header = [_quote(n) for n in names] + [repr(float(w)) for w in spectra.wavenumbers]
+    header = [_quote(n) for n in names] + [repr(float(w)) for w in axis]
     text_cols = [[_quote(str(c)) for c in col.tolist()] for col in columns]
     gz = Path(path).name.lower().endswith(".gz")
     with atomic_write(path, "w", gzip=gz, newline="") as fh:
         fh.write(",".join(header) + "\n")
         for i, row in enumerate(X.tolist()):
-            fh.write(",".join([c[i] for c in text_cols] + [repr(v) for v in row]) + "\n")
+            fh.write(",".join([c[i] for c in text_cols]
+                              + ["" if v != v else repr(v) for v in row]) + "\n")  # NaN: empty
+
+
+def same_axis_runs(spectra: Spectra) -> bool:
+    """Whether :func:`write_table` can write ``spectra`` as they are: one common axis, or
+    spectra of different ranges on one axis (each a run of the union of the axes)."""
+    try:
+        _on_one_axis(spectra)
+    except RamancamError:
+        return False
+    return True
+
+
+def _on_one_axis(spectra: Spectra) -> tuple[np.ndarray, np.ndarray]:
+    """The axis and intensities to write: the common ones, or, for spectra of different
+    ranges on one axis, the union of their axes with NaN outside each spectrum's range.
+
+    Raises
+    ------
+    RamancamError
+        If some spectrum's axis is not a run of consecutive points of the union.
+    """
+    if spectra.has_common_axis:
+        return spectra.wavenumbers, spectra.X
+    axes = spectra.axes
+    union = np.unique(np.concatenate(axes))
+    if axes[0][0] > axes[0][-1]:
+        union = union[::-1]
+    X = np.full((len(axes), union.size), np.nan)
+    for i, (a, y) in enumerate(zip(axes, spectra.intensities, strict=True)):
+        at = np.flatnonzero(np.isin(union, a))
+        if at.size != a.size or np.any(np.diff(at) != 1) or not np.array_equal(union[at], a):
+            n_axes = len({b.tobytes() for b in axes})
+            raise RamancamError(
+                f"spectra must share one axis to be written as a wide table; got "
+                f"{len(spectra)} spectra on {n_axes} different axes. Resample them onto a "
+                "common grid first, e.g. ramancam.preprocess.paper_recipe().apply(spectra) "
+                "(--grid).")
+        X[i, at] = y
+    return union, X
 
 
 _NEEDS_QUOTES = re.compile(r'[,;|\t"\r\n]')
