@@ -741,7 +741,9 @@ def specimens(args: argparse.Namespace) -> int:
             "by specimen (stratified group 3-fold, first fold) | leave one spectrum out":
                 ("specimen", False),
             "by specimen (stratified group 3-fold, first fold) | leave one specimen out":
-                ("specimen", True)}
+                ("specimen", True),
+            "by specimen (stratified group 3-fold, first fold) | leave one specimen out, "
+            "without spectra whose class is then missing": ("specimen", "labels")}
     acc = {w: _Flagged() for w in ways}
     for seed in args.seeds:
         rng = np.random.default_rng(seed)
@@ -758,7 +760,9 @@ def specimens(args: argparse.Namespace) -> int:
                                   .split(Xk, yk, gk))
                 sc = NoveltyScorer("hqi").fit(Xk[tr], np.zeros(tr.size, int),
                                               np.zeros((tr.size, 0)))
-                thr = conformal_threshold(sc.loo_scores(gk[tr] if by_group else None), RATE)
+                thr = conformal_threshold(sc.loo_scores(
+                    gk[tr] if by_group else None,
+                    yk[tr] if by_group == "labels" else None), RATE)
                 s_te = sc.score(Xk[te], np.zeros((te.size, 1)), None)
                 s_u = sc.score(Xu, np.zeros((len(Xu), 1)), None)
                 acc[w].add(s_u, s_te, thr)

@@ -454,6 +454,25 @@ def test_leave_one_group_out_scores_skip_the_whole_group():
         scorer.loo_scores(g[:-1])
 
 
+def test_leave_one_out_scores_skip_spectra_whose_class_is_then_missing():
+    rng = np.random.default_rng(6)
+    X, y, g = _replicates(4, "ab", rng)  # 4 samples of a and of b, 3 replicates each
+    y = y.astype(object)
+    y[g == g[0]] = "c"  # class c: one sample only
+    scorer = NoveltyScorer("hqi").fit(X, np.zeros(len(X), int), np.zeros((len(X), 0)))
+    c = y == "c"
+    by_spectrum = scorer.loo_scores(None, y)
+    # without groups every c replicate has two others of its class: scored as before
+    np.testing.assert_allclose(by_spectrum, scorer.loo_scores())
+    by_group = scorer.loo_scores(g, y)
+    # with groups, c's replicates have no spectrum of their class left: not scored
+    assert np.isnan(by_group[c]).all()
+    np.testing.assert_allclose(by_group[~c], scorer.loo_scores(g)[~c])
+    one = np.where(np.arange(len(X)) == 0, "d", y).astype(str)  # a single-spectrum class
+    assert np.isnan(scorer.loo_scores(None, one)[0])
+    assert np.isfinite(scorer.loo_scores(None, one)[1:]).all()
+
+
 def test_classifier_threshold_and_calibration_folds_follow_the_groups(monkeypatch):
     import ramancam.novelty as nov
 

@@ -16,12 +16,15 @@ def test_specimen_split_table(load_benchmark, shared_data, monkeypatch, capsys):
     monkeypatch.setattr(bench, "DATA", shared_data)
     assert bench.main(["--specimens", "--seeds", "0", "--no-docs"]) == 0
     rows = [ln.split(" | ") for ln in capsys.readouterr().out.splitlines()[2:]]
-    assert len(rows) == 3
+    assert len(rows) == 4
     (_, _, auc_sp, unk_sp, _), (_, _, auc_a, unk_a, known_a), \
-        (_, _, auc_b, unk_b, known_b) = rows
+        (_, _, auc_b, unk_b, known_b), (_, _, auc_c, unk_c, known_c) = rows
     # the same split and scores: only the threshold differs, and leaving whole specimens
     # out can only raise it (each score is over fewer references), so fewer are flagged
     assert auc_a == auc_b and _pct(unk_b) <= _pct(unk_a) and _pct(known_b) <= _pct(known_a)
+    # leaving out the scores of spectra whose class is then missing (unknown-like) can only
+    # lower that threshold again
+    assert auc_c == auc_b and _pct(unk_c) >= _pct(unk_b) and _pct(known_c) >= _pct(known_b)
     assert unk_sp.endswith("of 84") and known_a.endswith(f"of {known_b.split('of ')[1]}")
     assert 0.9 <= float(auc_sp.split()[0]) <= 1.0
 

@@ -221,7 +221,8 @@ class NoveltyScorer:
         held-out scores for the threshold."""
         return self.method == "hqi"
 
-    def loo_scores(self, groups: ArrayLike | None = None) -> NDArray[np.float64]:
+    def loo_scores(self, groups: ArrayLike | None = None, labels: ArrayLike | None = None
+                   ) -> NDArray[np.float64]:
         """Leave-one-out scores of the training spectra: each against all the others.
 
         Parameters
@@ -231,6 +232,12 @@ class NoveltyScorer:
             against the spectra of the other groups only (leave one group out), so that
             replicates of one sample do not make the scores optimistic. A spectrum whose
             group holds all training spectra scores ``nan``.
+        labels : array-like of shape (n_train,), optional
+            Class of each training spectrum: a spectrum with no other spectrum of its class
+            to be scored against (the only one of its class, or, with ``groups``, its class
+            all in its group) scores ``nan``. Its score would be that of a spectrum of an
+            unknown class, while a known spectrum in use always has its class in the
+            reference; counted as known, it would raise the threshold.
 
         Returns
         -------
@@ -247,6 +254,7 @@ class NoveltyScorer:
                                 f"score ('hqi'); got {self.method!r}. Use out-of-fold scores.")
         ref = self.reference_["derivatives"]
         g = check_groups(groups, ref.shape[0])
+        lab = check_groups(labels, ref.shape[0])
         out = np.empty(ref.shape[0])
         for start in range(0, ref.shape[0], _BATCH):
             sim = ref[start:start + _BATCH] @ ref.T
@@ -255,6 +263,9 @@ class NoveltyScorer:
             if g is not None:  # nor against its own group
                 sim[g[start:start + _BATCH, None] == g[None, :]] = -np.inf
             best = sim.max(axis=1)
+            if lab is not None:  # no spectrum of its own class left to be scored against
+                same = lab[start:start + _BATCH, None] == lab[None, :]
+                best[~np.any(same & np.isfinite(sim), axis=1)] = -np.inf
             out[start:start + _BATCH] = np.where(np.isfinite(best), 1.0 - best, np.nan)
         return out
 
@@ -724,7 +735,7 @@ class NoveltyMixin:
                      else np.zeros((tr_idx.size, 0)))
             self.novelty_scorer_ = new.fit(Xa[tr_idx], y_idx[tr_idx], feats)
         scorer = self.novelty_scorer_
-        loo = (scorer.loo_scores(None if groups is None else groups[tr_idx])
+        loo = (scorer.loo_scores(None if groups is None else groups[tr_idx], y_idx[tr_idx])
                if scorer is not None and scorer.model_free else None)
         if self.calibration_cv >= 2:
             z, s, yi, fold_of = cross_fit(self, Xa, ya, folds=int(self.calibration_cv),

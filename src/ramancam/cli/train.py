@@ -283,7 +283,10 @@ def _calibrate(final: Any, cv: CVResult, data: Any, params: dict[str, Any],
         s = None if params.get("novelty") is None else cv.oof_novelty
         fold_of, source = cv.fold_of, f"out-of-fold, {len(cv.fold_accuracy)}-fold CV"
     scorer = getattr(final, "novelty_scorer_", None)
-    loo = scorer.loo_scores(groups) if scorer is not None and scorer.model_free else None
+    # the final model's training spectra: the training part of a fixed split, else all
+    ref_labels = labels[np.flatnonzero(cv.fold_of < 0)] if split else labels
+    loo = (scorer.loo_scores(groups, ref_labels)
+           if scorer is not None and scorer.model_free else None)
     cal = calibrate(z, yi, s, fold_of, rate=params.get("novelty_rate", 0.05), source=source,
                     loo_scores=loo)
     final.set_calibration(cal)
