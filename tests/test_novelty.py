@@ -497,3 +497,19 @@ def test_classifier_threshold_and_calibration_folds_follow_the_groups(monkeypatc
     assert seen is not None and len(pairs) == 3
     for tr, te in pairs:
         assert not set(seen[tr]) & set(seen[te])
+
+
+@pytest.mark.parametrize("method", ["hqi", "knn"])
+def test_distances_are_never_negative(method):
+    # a spectrum scored against itself correlates at 1 up to rounding: its distance is 0
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(30, N_POINTS)).cumsum(axis=1)
+    F = rng.normal(size=(30, 16))
+    scorer = NoveltyScorer(method).fit(X, np.zeros(30, int), F)
+    s = scorer.score(X, np.zeros((30, 2)), F)
+    assert (s >= 0).all() and np.allclose(s, 0, atol=1e-6)
+    if method == "hqi":
+        twins = np.vstack([X, X])
+        loo = NoveltyScorer("hqi").fit(twins, np.zeros(60, int),
+                                       np.zeros((60, 0))).loo_scores()
+        assert (loo >= 0).all()

@@ -266,7 +266,8 @@ class NoveltyScorer:
             if lab is not None:  # no spectrum of its own class left to be scored against
                 same = lab[start:start + _BATCH, None] == lab[None, :]
                 best[~np.any(same & np.isfinite(sim), axis=1)] = -np.inf
-            out[start:start + _BATCH] = np.where(np.isfinite(best), 1.0 - best, np.nan)
+            out[start:start + _BATCH] = np.where(np.isfinite(best),
+                                                 np.maximum(1.0 - best, 0.0), np.nan)
         return out
 
     def fit(self, X: ArrayLike, y_idx: ArrayLike, features: ArrayLike) -> NoveltyScorer:
@@ -337,7 +338,8 @@ class NoveltyScorer:
         out = np.empty(query.shape[0])
         for start in range(0, query.shape[0], _BATCH):  # bounded memory: batch x n_reference
             sim = query[start:start + _BATCH] @ ref.T
-            out[start:start + _BATCH] = 1.0 - sim.max(axis=1)
+            # a correlation of 1 can come out a few ulp above it: no negative distance
+            out[start:start + _BATCH] = np.maximum(1.0 - sim.max(axis=1), 0.0)
         return out
 
     def to_state(self) -> tuple[dict[str, Any], dict[str, NDArray[np.float32]]]:
