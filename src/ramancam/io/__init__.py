@@ -2,7 +2,10 @@
 
 * :func:`read` - a file or a folder, the reader chosen by content;
 * :func:`read_table` / :func:`write_table` - wide CSV/TSV tables (also ``.gz``), one spectrum
-  per row, one column per Raman shift; ``write_table`` output reads back exactly;
+  per row, one column per Raman shift (or the transpose, one spectrum per column; decimal
+  commas; empty cells at the ends of shorter spectra); ``write_table`` output reads back
+  exactly;
+* :func:`read_excel` - the first sheet of an Excel workbook (openpyxl), read as a wide table;
 * :func:`read_two_column` - (shift, intensity) text with ``#`` comments;
 * :func:`read_rruff` - RRUFF text (``##KEY=value`` headers become metadata);
 * :func:`read_long_map` - long map exports, one row per (x, y, shift, intensity) (WiRE);
@@ -31,6 +34,7 @@ from ..errors import RamancamError
 from ..spectra import Spectra
 from ._atomic import atomic_write
 from ._text import FORMAT_NAMES, KNOWN_TYPES, TEXT_SUFFIXES, VENDOR_SUFFIXES, check_exists
+from .excel import read_excel
 from .folder import (
     GROUP_COL,
     LABEL_SOURCES,
@@ -62,6 +66,7 @@ __all__ = [
     "example_path",
     "file_format",
     "read",
+    "read_excel",
     "read_file",
     "read_folder",
     "read_jcamp",
