@@ -432,8 +432,15 @@ def test_default_grid_is_the_paper_grid_narrowed_to_the_data(tmp_path, capsys):
     assert b.grid[0] == 401.0 and b.grid[-1] == 1700.0
     wide = Spectra(X, np.linspace(100.0, 4000.0, 500), np.repeat(["a", "b"], 4))
     assert auto_grid(wide) == PAPER_GRID
-    with pytest.raises(RamancamError, match="must share a range inside 350-1800"):
-        auto_grid(Spectra(X, np.linspace(2000.0, 3000.0, 500)))
+    # spectra of another region (the C-H stretch) get the whole range they share
+    assert auto_grid(Spectra(X, np.linspace(2000.0, 3000.0, 500))) == (2000.0, 3000.0, 1.0)
+    # ... also when they reach a little into 350-1800 (under 200 cm-1 of it)
+    assert auto_grid(Spectra(X, np.linspace(1650.2, 3100.0, 500))) == (1651.0, 3100.0, 1.0)
+    # 200 cm-1 or more of the fingerprint region: the paper's grid, narrowed
+    assert auto_grid(Spectra(X, np.linspace(1500.0, 3100.0, 500))) == (1500.0, 1800.0, 1.0)
+    with pytest.raises(RamancamError, match="must share at least 2 cm-1"):
+        auto_grid(Spectra([X[0], X[1]], [np.linspace(2000.0, 2500.0, 500),
+                                          np.linspace(2600.0, 3000.0, 500)]))
 
 
 TINY = ["--epochs", "1", "--filters", "4", "--filter-size", "5", "--fc-width", "8",

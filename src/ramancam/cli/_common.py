@@ -131,8 +131,15 @@ def full_grid(spectra: Any, step: float = PAPER_GRID[2]) -> tuple[float, float, 
     return start, stop, float(step)
 
 
+#: Below this much of the paper's 350-1800 cm-1 shared by every spectrum (cm-1), the default
+#: grid is the whole range they share instead (high-wavenumber spectra, 2600-3200 cm-1).
+MIN_FINGERPRINT = 200.0
+
+
 def auto_grid(spectra: Any) -> tuple[float, float, float]:
-    """The paper's grid narrowed to the range every spectrum covers (whole cm-1 inside).
+    """The paper's grid narrowed to the range every spectrum covers (whole cm-1 inside); the
+    whole range they cover when that leaves less than :data:`MIN_FINGERPRINT` cm-1 of it
+    (spectra of another region, such as the C-H stretch at 2600-3200 cm-1).
 
     Parameters
     ----------
@@ -147,19 +154,17 @@ def auto_grid(spectra: Any) -> tuple[float, float, float]:
     Raises
     ------
     RamancamError
-        If the spectra share less than 2 cm-1 inside 350-1800 cm-1.
+        If the spectra share less than 2 cm-1 at all.
     """
     import math
-
-    from ..errors import RamancamError
 
     lo, hi = _common_range(spectra)
     start = max(PAPER_GRID[0], float(math.ceil(lo)))
     stop = min(PAPER_GRID[1], float(math.floor(hi)))
-    if not stop - start >= 2.0:
-        raise RamancamError(
-            f"spectra must share a range inside {PAPER_GRID[0]:g}-{PAPER_GRID[1]:g} cm-1 for "
-            f"the default grid; got a common range of {lo:g}-{hi:g} cm-1. Give --grid.")
+    if not stop - start >= MIN_FINGERPRINT:
+        whole = full_grid(spectra, PAPER_GRID[2])  # raises when they share < 2 cm-1
+        if whole[1] - whole[0] > max(stop - start, 0.0):
+            return whole
     return start, stop, PAPER_GRID[2]
 
 
@@ -178,8 +183,10 @@ def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
                         "file")
     g.add_argument("--grid", metavar="START:STOP:STEP|full[:STEP]",
                    help="resampling grid in cm-1, inclusive (default: the paper's 350-1800 "
-                        "at 1 cm-1, narrowed to the range every spectrum covers; 'full': the "
-                        "whole range every spectrum covers, at 1 cm-1 or at STEP)")
+                        "at 1 cm-1, narrowed to the range every spectrum covers, or that whole "
+                        "range when it holds under 200 cm-1 of 350-1800, as for "
+                        "high-wavenumber spectra; 'full': the whole range every spectrum "
+                        "covers, at 1 cm-1 or at STEP)")
     g.add_argument("--normalize", choices=NORMALIZE_CHOICES, metavar="|".join(NORMALIZE_CHOICES),
                    help="the recipe's normalisation instead of its own (built-in recipes: "
                         "max, as the paper): snv (centre and scale each spectrum by its own "
