@@ -438,9 +438,16 @@ def test_default_grid_is_the_paper_grid_narrowed_to_the_data(tmp_path, capsys):
     assert auto_grid(Spectra(X, np.linspace(1650.2, 3100.0, 500))) == (1651.0, 3100.0, 1.0)
     # 200 cm-1 or more of the fingerprint region: the paper's grid, narrowed
     assert auto_grid(Spectra(X, np.linspace(1500.0, 3100.0, 500))) == (1500.0, 1800.0, 1.0)
-    with pytest.raises(RamancamError, match="must share at least 2 cm-1"):
+    # a narrow window inside 350-1800 keeps the paper's grid, narrowed
+    assert auto_grid(Spectra(X, np.linspace(1000.0, 1100.0, 500))) == (1000.0, 1100.0, 1.0)
+    with pytest.raises(RamancamError, match=r"must share a range inside 350-1800 cm-1, or 200 "
+                                            r"cm-1 anywhere, for the default grid; got a common "
+                                            r"range of 2600-2500 cm-1"):
         auto_grid(Spectra([X[0], X[1]], [np.linspace(2000.0, 2500.0, 500),
                                           np.linspace(2600.0, 3000.0, 500)]))
+    # a table whose numeric header is no Raman axis (sample numbers 1-3) is not trained on
+    with pytest.raises(RamancamError, match="Check that the axis is Raman shift in cm-1"):
+        auto_grid(Spectra(X[:, :3], [1.0, 2.0, 3.0]))
 
 
 TINY = ["--epochs", "1", "--filters", "4", "--filter-size", "5", "--fc-width", "8",

@@ -139,7 +139,8 @@ MIN_FINGERPRINT = 200.0
 def auto_grid(spectra: Any) -> tuple[float, float, float]:
     """The paper's grid narrowed to the range every spectrum covers (whole cm-1 inside); the
     whole range they cover when that leaves less than :data:`MIN_FINGERPRINT` cm-1 of it
-    (spectra of another region, such as the C-H stretch at 2600-3200 cm-1).
+    but they share that much elsewhere (spectra of another region, such as the C-H stretch
+    at 2600-3200 cm-1). A narrow window inside 350-1800 cm-1 keeps the narrowed grid.
 
     Parameters
     ----------
@@ -154,18 +155,29 @@ def auto_grid(spectra: Any) -> tuple[float, float, float]:
     Raises
     ------
     RamancamError
-        If the spectra share less than 2 cm-1 at all.
+        If the spectra share neither 2 cm-1 of 350-1800 cm-1 nor 200 cm-1 elsewhere (no
+        Raman-shift axis, or spectra that hardly overlap).
     """
     import math
+
+    from ..errors import RamancamError
 
     lo, hi = _common_range(spectra)
     start = max(PAPER_GRID[0], float(math.ceil(lo)))
     stop = min(PAPER_GRID[1], float(math.floor(hi)))
-    if not stop - start >= MIN_FINGERPRINT:
-        whole = full_grid(spectra, PAPER_GRID[2])  # raises when they share < 2 cm-1
+    if stop - start >= MIN_FINGERPRINT:
+        return start, stop, PAPER_GRID[2]
+    if hi - lo >= MIN_FINGERPRINT:  # spectra of another region: the whole range they share
+        whole = full_grid(spectra, PAPER_GRID[2])
         if whole[1] - whole[0] > max(stop - start, 0.0):
             return whole
-    return start, stop, PAPER_GRID[2]
+    if stop - start >= 2.0:  # a narrow window inside 350-1800
+        return start, stop, PAPER_GRID[2]
+    raise RamancamError(  # e.g. a table whose header numbers are sample numbers, no shifts
+        f"spectra must share a range inside {PAPER_GRID[0]:g}-{PAPER_GRID[1]:g} cm-1, or "
+        f"{MIN_FINGERPRINT:g} cm-1 anywhere, for the default grid; got a common range of "
+        f"{lo:g}-{hi:g} cm-1. Check that the axis is Raman shift in cm-1, or give --grid "
+        "START:STOP:STEP.")
 
 
 def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
