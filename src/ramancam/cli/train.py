@@ -278,13 +278,13 @@ def _calibrate(final: Any, cv: CVResult, data: Any, params: dict[str, Any],
         tr = np.flatnonzero(cv.fold_of < 0)
         z, s, yi, fold_of = cross_fit(final, data.X[tr], labels[tr], folds=3, seed=args.seed)
         source = f"{int(fold_of.max()) + 1}-fold inner CV of the training part"
+        ref_labels = labels[tr]  # the final model's training spectra
     else:
         z, yi = cv.oof_logits, np.searchsorted(np.asarray(cv.classes), labels)
         s = None if params.get("novelty") is None else cv.oof_novelty
         fold_of, source = cv.fold_of, f"out-of-fold, {len(cv.fold_accuracy)}-fold CV"
+        ref_labels = labels
     scorer = getattr(final, "novelty_scorer_", None)
-    # the final model's training spectra: the training part of a fixed split, else all
-    ref_labels = labels[np.flatnonzero(cv.fold_of < 0)] if split else labels
     loo = (scorer.loo_scores(groups, ref_labels)
            if scorer is not None and scorer.model_free else None)
     cal = calibrate(z, yi, s, fold_of, rate=params.get("novelty_rate", 0.05), source=source,

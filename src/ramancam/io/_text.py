@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import zlib
 from pathlib import Path
 
@@ -26,6 +27,9 @@ FORMAT_NAMES = {"table": "wide table", "two_column": "two-column text", "rruff":
                 "excel": "Excel workbook",
                 "long": "long map text (x, y, shift, intensity)"}
 _GZIP_MAGIC = b"\x1f\x8b"
+#: A number written with a decimal comma (``400,5``, ``,5``, ``1,5e-3``), as European
+#: locales write them; the table and two-column readers read such numbers as points.
+DECIMAL_COMMA = re.compile(r"^[-+]?(\d+,\d*|,\d+)([eE][-+]?\d+)?$")
 
 
 def known_types_text() -> str:

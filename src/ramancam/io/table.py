@@ -38,13 +38,12 @@ import numpy as np
 from ..errors import RamancamError, where
 from ..spectra import Spectra, check_axis
 from ._atomic import atomic_write
-from ._text import check_exists, read_text, short
+from ._text import DECIMAL_COMMA, check_exists, read_text, short
 
 __all__ = ["parse_table", "read_table", "same_axis_runs", "sniff_delimiter", "write_table"]
 
 _QUOTED = re.compile(r'"[^"]*"')
 _DELIMITERS = ("\t", ",", ";", "|")
-_DECIMAL_COMMA = re.compile(r"^[-+]?(\d+,\d*|,\d+)([eE][-+]?\d+)?$")
 
 
 def sniff_delimiter(header_line: str) -> str | None:
@@ -58,7 +57,7 @@ def sniff_delimiter(header_line: str) -> str | None:
     if ";" in bare and "," in bare and "\t" not in bare:
         return ";"  # semicolons beside commas: the commas are decimal commas
     if "\t" in bare and "," in bare and all(
-            "," not in t or _DECIMAL_COMMA.match(t.strip()) for t in bare.split("\t")):
+            "," not in t or DECIMAL_COMMA.match(t.strip()) for t in bare.split("\t")):
         return "\t"
     counts = [(bare.count(d), -i, d) for i, d in enumerate(_DELIMITERS)]
     n, _, best = max(counts)
@@ -170,7 +169,7 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
     ahead = list(itertools.islice(rows, 2))  # the first two data rows, looked at and kept
     rows = itertools.chain(ahead, rows)
     comma = delimiter in (";", "\t") and any(
-        _DECIMAL_COMMA.match(t.strip()) for t in header + (ahead[0][1] if ahead else []))
+        DECIMAL_COMMA.match(t.strip()) for t in header + (ahead[0][1] if ahead else []))
 
     spec_idx: list[int] = []
     shifts: list[float] = []
@@ -188,7 +187,7 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
     if not spec_idx and _columns_layout(header, ahead, comma):
         return _parse_columns(rows, header, comma, source, line0, label_col)
     if not spec_idx:
-        hint = ("Convert decimal commas to points" if any(_DECIMAL_COMMA.match(n) for n in names)
+        hint = ("Convert decimal commas to points" if any(DECIMAL_COMMA.match(n) for n in names)
                 else "Head each intensity column with its Raman shift in cm-1 (e.g. "
                      "id,label,400.1,401.3,...); a (shift, intensity) file needs exactly two "
                      "columns and no --label-col")

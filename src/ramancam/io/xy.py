@@ -25,13 +25,12 @@ import numpy as np
 
 from ..errors import RamancamError, where
 from ..spectra import Spectra, check_axis
-from ._text import check_exists, read_text, short
+from ._text import DECIMAL_COMMA, check_exists, read_text, short
 
 __all__ = ["parse_xy", "read_rruff", "read_two_column"]
 
 _SPLIT = re.compile(r"[,;\s]+")
 _SPLIT_NO_COMMA = re.compile(r"[;\s]+")
-_DECIMAL_COMMA = re.compile(r"^[-+]?(\d+,\d*|,\d+)([eE][-+]?\d+)?$")
 
 
 def _decimal_commas(text: str) -> bool:
@@ -43,7 +42,7 @@ def _decimal_commas(text: str) -> bool:
             continue  # blank, comment or a line of column titles
         parts = _SPLIT_NO_COMMA.split(line)
         return (len(_SPLIT.split(line)) != 2 and len(parts) == 2
-                and any(_DECIMAL_COMMA.match(p) for p in parts)
+                and any(DECIMAL_COMMA.match(p) for p in parts)
                 and all(_is_number(p.replace(",", ".")) for p in parts))
     return False
 
