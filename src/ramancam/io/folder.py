@@ -60,8 +60,9 @@ __all__ = ["GROUP_COL", "LABEL_SOURCES", "file_format", "labeller", "parse_label
 #: The metadata column that ``groups_from`` fills.
 GROUP_COL = "group"
 
+#: Instrument formats (Excel is read by read_file itself: it takes a label column).
 _VENDOR_READERS: dict[str, Callable[[Path], Spectra]] = {
-    "spc": read_spc, "wdf": read_wdf, "jcamp": read_jcamp, "excel": read_excel}
+    "spc": read_spc, "wdf": read_wdf, "jcamp": read_jcamp}
 
 LABEL_SOURCES = ("folder", "header:KEY", "regex:R", "manifest:F")
 
