@@ -76,3 +76,23 @@ def test_excel_errors_name_file_sheet_and_row(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "broken.xlsx must be a valid Excel workbook (.xlsx/.xlsm) file" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_named_sheet_is_read_as_file_colon_sheet(tmp_path, capsys):
+    p = _book(tmp_path / "book.xlsx", [["notes only"]], title="About")
+    from openpyxl import load_workbook
+
+    wb = load_workbook(p)
+    ws = wb.create_sheet("Raman")
+    for r in (["label", 400, 401], ["A", 1, 2], ["B", 3, 4]):
+        ws.append(r)
+    wb.save(p)
+    s = read(f"{p}:Raman", label_col="label")
+    assert s.labels.tolist() == ["A", "B"]
+    np.testing.assert_array_equal(s.X, [[1, 2], [3, 4]])
+    assert file_format(f"{p}:Raman") == "excel"
+    with pytest.raises(RamancamError, match=r"must have the sheet 'NIR'; its sheets are "
+                                            r"'About', 'Raman'\. Name one of them"):
+        read(f"{p}:NIR")
+    assert main(["info", f"{p}:Raman", "--label-col", "label"]) == 0
+    assert "2: A (1), B (1)" in capsys.readouterr().out

@@ -23,14 +23,16 @@ GROUPS_FROM_HELP = (
 
 def add_data_arguments(p: argparse.ArgumentParser, *, name: str = "data",
                        help: str = "a spectra file (wide CSV/TSV, .gz too, two-column text, "
-                                   "RRUFF text, SPC, WDF, JCAMP-DX) or a folder of such "
-                                   "files") -> None:
+                                   "RRUFF text, SPC, WDF, JCAMP-DX, Excel .xlsx, MATLAB "
+                                   ".mat; FILE:NAME for a sheet or a MATLAB matrix) or a "
+                                   "folder of such files") -> None:
     """Positional DATA plus ``--label-col`` / ``--labels-from`` / ``--groups-from``."""
     p.add_argument(name, help=help)
     g = p.add_argument_group("labels")
     g.add_argument("--label-col", metavar="C",
-                   help="wide tables (a file or a folder of them): the column holding the "
-                        "class label; empty cells are unlabelled spectra")
+                   help="wide tables (a file or a folder of them; workbooks; MATLAB files): "
+                        "the column (variable) holding the class label; empty cells are "
+                        "unlabelled spectra")
     g.add_argument("--labels-from", metavar="SPEC", help=LABELS_FROM_HELP)
     g.add_argument("--groups-from", metavar="SPEC", help=GROUPS_FROM_HELP)
     add_xy_argument(p)

@@ -35,7 +35,8 @@ examples:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", nargs="?", metavar="PATH",
                    help="a spectra file (wide CSV/TSV, .gz too, two-column text, RRUFF text, "
-                        "SPC, WDF, JCAMP-DX) or a folder of such files; omitted: the built-in "
+                        "SPC, WDF, JCAMP-DX, Excel, MATLAB; FILE:NAME for a sheet or a MATLAB "
+                        "matrix) or a folder of such files; omitted: the built-in "
                         "example")
     p.add_argument("--example", action="store_true",
                    help="describe the built-in synthetic example (3 classes x 4 spectra)")

@@ -5,7 +5,10 @@
   per row, one column per Raman shift (or the transpose, one spectrum per column; decimal
   commas; empty cells at the ends of shorter spectra); ``write_table`` output reads back
   exactly;
-* :func:`read_excel` - the first sheet of an Excel workbook (openpyxl), read as a wide table;
+* :func:`read_excel` - a sheet of an Excel workbook (openpyxl; the first unless named), read
+  as a wide table;
+* :func:`read_mat` - MATLAB files (scipy, h5py for v7.3): a matrix of spectra beside a vector
+  of Raman shifts, the other per-spectrum variables as metadata;
 * :func:`read_two_column` - (shift, intensity) text with ``#`` comments;
 * :func:`read_rruff` - RRUFF text (``##KEY=value`` headers become metadata);
 * :func:`read_long_map` - long map exports, one row per (x, y, shift, intensity) (WiRE);
@@ -33,7 +36,14 @@ import numpy as np
 from ..errors import RamancamError
 from ..spectra import Spectra
 from ._atomic import atomic_write
-from ._text import FORMAT_NAMES, KNOWN_TYPES, TEXT_SUFFIXES, VENDOR_SUFFIXES, check_exists
+from ._text import (
+    FORMAT_NAMES,
+    KNOWN_TYPES,
+    TEXT_SUFFIXES,
+    VENDOR_SUFFIXES,
+    check_exists,
+    split_member,
+)
 from .excel import read_excel
 from .folder import (
     GROUP_COL,
@@ -48,6 +58,7 @@ from .folder import (
 )
 from .jcamp import read_jcamp
 from .longmap import read_long_map
+from .matlab import read_mat
 from .spc import read_spc
 from .summary import describe
 from .table import read_table, write_table
@@ -71,6 +82,7 @@ __all__ = [
     "read_folder",
     "read_jcamp",
     "read_long_map",
+    "read_mat",
     "read_rruff",
     "read_spc",
     "read_table",
@@ -99,10 +111,12 @@ def read(path: str | os.PathLike[str], *, label_col: str | None = None,
     path : str or path-like
         A wide table, two-column text or RRUFF text file (``.gz`` too; the layout is sniffed
         from the content), an instrument file (Galactic SPC ``.spc``, Renishaw WiRE
-        ``.wdf``, JCAMP-DX ``.jdx``/``.dx``), or a folder of such files.
+        ``.wdf``, JCAMP-DX ``.jdx``/``.dx``), an Excel workbook (``.xlsx``) or MATLAB file
+        (``.mat``), or a folder of such files. ``FILE:NAME`` reads the sheet (workbook) or the
+        matrix of spectra (MATLAB file) called NAME.
     label_col : str, optional
-        Wide tables (a file, or a folder of them): the column holding the class label. Empty
-        cells give the label ``""`` (unlabelled).
+        Wide tables (a file, or a folder of them; workbooks; MATLAB files): the column (the
+        variable) holding the class label. Empty cells give the label ``""`` (unlabelled).
     labels_from : {"folder", "header:KEY", "regex:R", "manifest:F"}, optional
         Folders: where labels come from (see :func:`read_folder`). For a single file that is
         not a wide table ``header:KEY`` and ``regex:R`` work too.
@@ -121,7 +135,7 @@ def read(path: str | os.PathLike[str], *, label_col: str | None = None,
         A path that does not exist, both label options at once, an option that does not
         apply to this kind of input, or any reader error.
     """
-    p = check_exists(path)
+    p = check_exists(split_member(path)[0])
     if label_col is not None and labels_from is not None:
         raise RamancamError(
             f"labels must come from one place; got label_col={label_col!r} and "
@@ -130,7 +144,7 @@ def read(path: str | os.PathLike[str], *, label_col: str | None = None,
     if p.is_dir():
         return read_folder(p, labels_from=labels_from, label_col=label_col,
                            groups_from=groups_from)
-    s = read_file(p, label_col=label_col)
+    s = read_file(path, label_col=label_col)
     for spec, what in ((labels_from, "labels_from"), (groups_from, "groups_from")):
         if spec is None:
             continue

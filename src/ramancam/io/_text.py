@@ -14,17 +14,20 @@ from ..errors import RamancamError
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".xy", ".asc")
 # Instrument formats, read through their own libraries: suffix -> format name.
 VENDOR_SUFFIXES = {".spc": "spc", ".wdf": "wdf", ".jdx": "jcamp", ".dx": "jcamp",
-                   ".jcamp": "jcamp", ".xlsx": "excel", ".xlsm": "excel"}
+                   ".jcamp": "jcamp", ".xlsx": "excel", ".xlsm": "excel", ".mat": "matlab"}
+#: Formats whose files hold several members (sheets, variables): ``FILE:NAME`` picks one.
+MEMBER_FORMATS = ("excel", "matlab")
 KNOWN_TYPES = ("wide table (.csv/.tsv/.txt, also .gz)",
                "two-column text (shift, intensity; .txt/.csv/.dat/.xy/.asc)",
                "RRUFF text (##KEY=value header lines, then shift, intensity)",
                "Galactic SPC (.spc)", "Renishaw WiRE (.wdf)", "JCAMP-DX (.jdx/.dx/.jcamp)",
-               "Excel workbook (.xlsx/.xlsm; its first sheet as a wide table)",
+               "Excel workbook (.xlsx/.xlsm; its first sheet, or FILE:SHEET, as a wide table)",
+               "MATLAB file (.mat; a matrix of spectra beside a vector of Raman shifts)",
                "long map text (rows of x, y, shift, intensity, as WiRE exports maps)")
 #: Human names of the formats, as ``ramancam info`` prints them.
 FORMAT_NAMES = {"table": "wide table", "two_column": "two-column text", "rruff": "RRUFF text",
                 "spc": "Galactic SPC", "wdf": "Renishaw WiRE WDF", "jcamp": "JCAMP-DX",
-                "excel": "Excel workbook",
+                "excel": "Excel workbook", "matlab": "MATLAB file",
                 "long": "long map text (x, y, shift, intensity)"}
 _GZIP_MAGIC = b"\x1f\x8b"
 #: A number written with a decimal comma (``400,5``, ``,5``, ``1,5e-3``), as European
@@ -56,6 +59,20 @@ def is_known_file(path: Path) -> bool:
 def vendor_format(path: Path) -> str | None:
     """``"spc"``, ``"wdf"`` or ``"jcamp"`` from the file name; ``None`` for text suffixes."""
     return VENDOR_SUFFIXES.get(base_suffix(path))
+
+
+def split_member(path: str | os.PathLike[str]) -> tuple[Path, str | None]:
+    """``(file, member)`` of ``FILE:NAME`` (a sheet of a workbook, a variable of a MATLAB
+    file); ``(path, None)`` for anything else, including a path that exists as given."""
+    p = Path(path)
+    s = str(path)
+    head, sep, member = s.rpartition(":")
+    if p.exists() or not sep or not head or not member:
+        return p, None
+    f = Path(head)
+    if vendor_format(f) in MEMBER_FORMATS and f.is_file():
+        return f, member
+    return p, None
 
 
 def read_bytes(path: Path) -> bytes:

@@ -1,4 +1,5 @@
-"""Excel workbooks (``.xlsx``, ``.xlsm``): the first sheet, read as a wide table.
+"""Excel workbooks (``.xlsx``, ``.xlsm``): the first sheet (or a named one), read as a wide
+table.
 
 The sheet holds the same layouts as a text table (:mod:`ramancam.io.table`): one spectrum
 per row under a header of metadata names and Raman shifts, or one spectrum per column with
@@ -37,8 +38,9 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def read_excel(path: str | os.PathLike[str], *, label_col: str | None = None) -> Spectra:
-    """Read the first sheet of an Excel workbook as a wide table.
+def read_excel(path: str | os.PathLike[str], *, label_col: str | None = None,
+               sheet: str | None = None) -> Spectra:
+    """Read a sheet of an Excel workbook (the first, unless named) as a wide table.
 
     Parameters
     ----------
@@ -47,6 +49,8 @@ def read_excel(path: str | os.PathLike[str], *, label_col: str | None = None) ->
         as ``.xlsx``).
     label_col : str, optional
         The label column, as for :func:`ramancam.io.read_table`.
+    sheet : str, optional
+        The sheet's name (on the command line ``FILE.xlsx:SHEET``); default the first.
 
     Returns
     -------
@@ -56,8 +60,8 @@ def read_excel(path: str | os.PathLike[str], *, label_col: str | None = None) ->
     Raises
     ------
     RamancamError
-        A damaged or password-protected workbook, an empty first sheet, or any table error
-        (the sheet and row named).
+        A damaged or password-protected workbook, an empty sheet, a sheet name the workbook
+        does not have (its sheets are listed), or any table error (the sheet and row named).
     """
     p = check_exists(Path(path))
     from openpyxl import load_workbook
@@ -65,9 +69,14 @@ def read_excel(path: str | os.PathLike[str], *, label_col: str | None = None) ->
     with library_boundary(p, "excel"):
         book = load_workbook(p, read_only=True, data_only=True)
         try:
-            sheet = book.worksheets[0]
-            name = sheet.title
-            rows = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+            names = list(book.sheetnames)
+            if sheet is not None and sheet not in names:
+                raise RamancamError(
+                    f"file {p} must have the sheet {sheet!r}; its sheets are "
+                    f"{', '.join(repr(n) for n in names)}. Name one of them as {p}:SHEET.")
+            ws = book[sheet] if sheet is not None else book.worksheets[0]
+            name = ws.title
+            rows = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
         finally:
             book.close()
     # The sheet's used range can reach past the data: cut the columns that are empty in
@@ -76,8 +85,10 @@ def read_excel(path: str | os.PathLike[str], *, label_col: str | None = None) ->
                 default=0)
     if width == 0:
         raise RamancamError(
-            f"file {p} must hold a table on its first sheet ({name!r}); got an empty sheet. "
-            "Put the spectra on the first sheet.")
+            f"file {p} must hold a table on {'its first sheet' if sheet is None else 'the sheet'}"
+            f" ({name!r}); got an empty sheet. "
+            + ("Put the spectra on the first sheet, or name their sheet as FILE:SHEET."
+               if sheet is None else "Name the sheet that holds the spectra."))
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     for r in rows:

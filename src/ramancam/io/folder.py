@@ -44,11 +44,13 @@ from ._text import (
     is_known_file,
     known_types_text,
     read_text,
+    split_member,
     vendor_format,
 )
 from .excel import read_excel
 from .jcamp import looks_like_jcamp, read_jcamp
 from .longmap import looks_long, parse_long_map
+from .matlab import read_mat
 from .spc import read_spc
 from .table import _list, _skip_comments, parse_table, sniff_delimiter
 from .wdf import read_wdf
@@ -102,7 +104,7 @@ def file_format(path: str | os.PathLike[str]) -> str:
 
     Instrument formats are told by suffix; text files by content (the first 64 KiB).
     """
-    p = Path(path)
+    p, _ = split_member(path)
     fmt = vendor_format(p)
     if fmt is not None:
         return fmt
@@ -125,9 +127,12 @@ def read_file(path: str | os.PathLike[str], *, label_col: str | None = None) -> 
     ----------
     path : str or path-like
         A wide table, two-column text or RRUFF text file (``.gz`` too), or an instrument
-        file: Galactic SPC (``.spc``), Renishaw WiRE (``.wdf``), JCAMP-DX (``.jdx``/``.dx``).
+        file: Galactic SPC (``.spc``), Renishaw WiRE (``.wdf``), JCAMP-DX (``.jdx``/``.dx``),
+        or an Excel workbook (``.xlsx``/``.xlsm``) or MATLAB file (``.mat``); for those two,
+        ``FILE:NAME`` reads the sheet or the matrix of spectra called NAME.
     label_col : str, optional
-        For wide tables: the label column. Giving it forces the wide-table reader.
+        For wide tables (and workbooks, MATLAB files): the label column (variable). Giving
+        it forces the wide-table reader for text files.
 
     Raises
     ------
@@ -135,7 +140,8 @@ def read_file(path: str | os.PathLike[str], *, label_col: str | None = None) -> 
         Missing path, unknown suffix (the known types are listed), ``label_col`` for an
         instrument file, or any reader error.
     """
-    p = check_exists(path)
+    p, member = split_member(path)
+    p = check_exists(p)
     if p.is_dir():
         raise RamancamError(f"{p} must be a file here; got a folder. Use read_folder.")
     if not is_known_file(p):
@@ -144,7 +150,9 @@ def read_file(path: str | os.PathLike[str], *, label_col: str | None = None) -> 
             f"file {p} must be of a known type; got {sfx!r}. {known_types_text()}.")
     fmt = vendor_format(p)
     if fmt == "excel":  # a wide table in a workbook
-        return read_excel(p, label_col=label_col)
+        return read_excel(p, label_col=label_col, sheet=member)
+    if fmt == "matlab":  # a matrix with per-spectrum variables, like a table
+        return read_mat(p, label_col=label_col, variable=member)
     if fmt is not None:
         if label_col is not None:
             raise RamancamError(

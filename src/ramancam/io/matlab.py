@@ -1,0 +1,272 @@
+"""MATLAB files (``.mat``): a matrix of spectra beside a vector of Raman shifts.
+
+Chemometrics data sets are often shared as MATLAB files: a matrix with one spectrum per row,
+the Raman-shift axis as a vector, and vectors of class labels, batches or other sample
+information. Versions 4 to 7 are read with ``scipy.io.loadmat``, version 7.3 (HDF5) with
+``h5py``; numbers and text only, nothing in the file is executed.
+
+What is taken from the file:
+
+* **the spectra**: a real 2-D matrix whose rows (or, if only those fit, columns) have the
+  length of a strictly monotonic real vector in the file, **the axis**. With several such
+  vectors, one whose name says so (``shift``, ``wave...``, ``axis``, ``raman``, ``cm``,
+  ``x``...) is taken. With several such matrices (say Raman and NIR spectra of the same
+  samples) name the one to read: ``read_mat(path, variable="Raman")``, or on the command line
+  ``FILE.mat:Raman``.
+* **metadata**: every other variable with one value per spectrum (a numeric vector, a cell
+  array of text, a char matrix with one row per spectrum) becomes a metadata column of its
+  name, as text, so ``label_col`` (``--label-col``) picks the labels and ``--group-col`` the
+  groups. Variables ``x`` and ``y`` become pixel positions.
+
+Fields of a struct are named ``struct.field``. MATLAB objects (``table``, ``string``,
+PLS_Toolbox ``dataset``) cannot be read outside MATLAB: save their contents as plain matrices
+and vectors (``X = ds.data; shift = ds.axisscale{2}; save('f.mat', 'X', 'shift', ...)``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import RamancamError
+from ..spectra import Spectra
+from ._text import check_exists
+from ._vendor import library_boundary
+from .table import _edge_gaps, _positions
+
+__all__ = ["read_mat"]
+
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+_AXIS_NAME = re.compile(r"shift|wave|wn|axis|raman|cm|freq|^x$|^ax$", re.IGNORECASE)
+_MAX_DEPTH = 3
+
+
+def read_mat(path: str | os.PathLike[str], *, label_col: str | None = None,
+             variable: str | None = None) -> Spectra:
+    """Read the spectra of a MATLAB ``.mat`` file (see the module docstring for the layout).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.mat`` file, version 4 to 7.3.
+    label_col : str, optional
+        The variable holding the class label of each spectrum.
+    variable : str, optional
+        The matrix of spectra, when the file holds more than one (``struct.field`` for a
+        field of a struct).
+
+    Returns
+    -------
+    Spectra
+        One spectrum per row of the matrix, on the axis vector; the other per-spectrum
+        variables as text metadata (``x``/``y`` as float positions); ``sources`` name the
+        file.
+
+    Raises
+    ------
+    RamancamError
+        A damaged file, no matrix with a matching axis vector, several of them and no
+        ``variable``, an unknown ``variable`` or ``label_col`` (the file's variables are
+        listed), or values that are not finite (the spectrum and shift named).
+    """
+    p = check_exists(Path(path))
+    with library_boundary(p, "matlab"):
+        vars_ = dict(_load(p))
+    name, X, axis = _spectra_matrix(vars_, p, variable)
+    n = X.shape[0]
+    meta = {k: _text_column(v) for k, v in vars_.items()
+            if k not in (name, axis[0]) and _per_spectrum(v, n)}
+    labels = None
+    if label_col is not None:
+        if label_col not in meta:
+            raise RamancamError(
+                f"file {p}: the label must be a variable with one value per spectrum ({n}); "
+                f"got label_col={label_col!r}, but those variables are {_names(meta)}. Pass "
+                "one of them as label_col (--label-col).")
+        labels = np.char.strip(meta.pop(label_col))
+    kept = _edge_gaps(X, lambda i, j: (f"file {p}: {name} spectrum {i + 1}: ",
+                                       f"{axis[1][j]:g}"))
+    src = [str(p)] * n
+    if kept is not None:
+        return Spectra([x[k] for x, k in zip(X, kept, strict=True)],
+                       [axis[1][k] for k in kept], labels=labels, meta=_positions(meta),
+                       sources=src)
+    return Spectra(X, axis[1], labels=labels, meta=_positions(meta), sources=src)
+
+
+def _load(p: Path) -> Iterator[tuple[str, Any]]:
+    """(name, value) of every variable, struct fields flattened to ``struct.field``."""
+    with open(p, "rb") as fh:
+        head = fh.read(512)
+    if head.startswith(_HDF5_MAGIC) or b"MATLAB 7.3" in head:
+        yield from _load_v73(p)
+        return
+    from scipy.io import loadmat
+
+    d = loadmat(p, simplify_cells=True, chars_as_strings=True)
+    for k, v in d.items():
+        if not k.startswith("__"):
+            yield from _flatten(k, v, 0)
+
+
+def _flatten(name: str, value: Any, depth: int) -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        if depth < _MAX_DEPTH:
+            for k, v in value.items():
+                yield from _flatten(f"{name}.{k}", v, depth + 1)
+        return
+    yield name, value
+
+
+def _load_v73(p: Path) -> Iterator[tuple[str, Any]]:
+    import h5py
+
+    with h5py.File(p, "r") as f:
+        found: list[tuple[str, Any]] = []
+
+        def visit(key: str, obj: Any) -> None:
+            if key.startswith("#") or not isinstance(obj, h5py.Dataset):
+                return
+            found.append((key.replace("/", "."), _h5_value(f, obj)))
+
+        f.visititems(visit)
+    yield from found
+
+
+def _h5_value(f: Any, ds: Any) -> Any:
+    """A v7.3 dataset as loadmat would give it: transposed to MATLAB's shape, squeezed,
+    text decoded."""
+    cls = ds.attrs.get("MATLAB_class", b"")
+    cls = cls.decode() if isinstance(cls, bytes) else str(cls)
+    if ds.attrs.get("MATLAB_empty", 0):
+        return np.zeros(0)
+    data = np.asarray(ds[()]).T
+    if cls == "char":
+        rows = np.atleast_2d(data)
+        text = ["".join(map(chr, r)).rstrip() for r in rows]
+        return text[0] if len(text) == 1 else np.array(text)
+    if cls == "cell":
+        items = [_h5_value(f, f[ref]) for ref in data.ravel(order="F")]
+        return items
+    if data.dtype.kind not in "fiub":
+        return None  # references, objects: nothing a spectrum is made of
+    return np.squeeze(data)
+
+
+def _vector(v: Any) -> np.ndarray | None:
+    """``v`` as a 1-D real array (a row or column vector), or None."""
+    if not isinstance(v, np.ndarray) or v.dtype.kind not in "fiu":
+        return None
+    a = np.squeeze(v)
+    return a.astype(np.float64) if a.ndim == 1 and a.size >= 3 else None
+
+
+def _matrix(v: Any) -> np.ndarray | None:
+    if (isinstance(v, np.ndarray) and v.dtype.kind in "fiu" and v.ndim == 2
+            and min(v.shape) >= 2):
+        return v.astype(np.float64)
+    return None
+
+
+def _monotonic(a: np.ndarray) -> bool:
+    if not np.isfinite(a).all():
+        return False
+    d = np.diff(a)
+    return bool((d > 0).all() or (d < 0).all())
+
+
+def _spectra_matrix(vars_: dict[str, Any], p: Path, variable: str | None
+                    ) -> tuple[str, np.ndarray, tuple[str, np.ndarray]]:
+    """(name, spectra one per row, (axis name, axis)) of the matrix to read."""
+    axes = {k: a for k, v in vars_.items() if (a := _vector(v)) is not None and _monotonic(a)}
+    mats = {k: m for k, v in vars_.items() if (m := _matrix(v)) is not None}
+    found: dict[str, tuple[np.ndarray, tuple[str, np.ndarray]]] = {}
+    for k, m in mats.items():
+        for rows in (True, False):
+            M = m if rows else m.T
+            cands = [a for a in axes if axes[a].size == M.shape[1]]
+            named = [a for a in cands if _AXIS_NAME.search(a.rsplit(".", 1)[-1])]
+            pick = named if len(named) == 1 else cands if len(cands) == 1 else []
+            if pick:
+                found[k] = (M, (pick[0], axes[pick[0]]))
+                break
+    if variable is not None:
+        if variable not in found:
+            what = (f"{variable!r} is not a matrix with an axis vector of its length"
+                    if variable in vars_ else f"there is no variable {variable!r}")
+            raise RamancamError(
+                f"file {p} must hold the named matrix of spectra; {what}. Its variables: "
+                f"{_described(vars_)}.")
+        M, axis = found[variable]
+        return variable, M, axis
+    if len(found) == 1:
+        k, (M, axis) = next(iter(found.items()))
+        return k, M, axis
+    if found:
+        listed = ", ".join(f"{k} ({v[0].shape[0]}x{v[0].shape[1]}, axis {v[1][0]})"
+                           for k, v in found.items())
+        raise RamancamError(
+            f"file {p} holds {len(found)} matrices of spectra: {listed}; name the one to "
+            f"read as {p}:NAME (Python: variable='NAME').")
+    if mats:
+        k, m = next(iter(mats.items()))
+        raise RamancamError(
+            f"file {p} must hold, beside its matrix of spectra, a vector of their Raman "
+            f"shifts (strictly increasing or decreasing, one per column); got {_described(vars_)}"
+            f". Save the axis into the file as a variable (e.g. save(F, '{k}', 'shift')).")
+    raise RamancamError(
+        f"file {p} must hold a matrix of spectra (one per row) and a vector of Raman shifts; "
+        f"got {_described(vars_) or 'no variables'}. MATLAB objects (table, string, dataset) "
+        "are not read: save their contents as plain matrices and vectors.")
+
+
+def _per_spectrum(v: Any, n: int) -> bool:
+    if isinstance(v, list):
+        return len(v) == n and all(isinstance(e, (str, int, float)) for e in v)
+    if isinstance(v, np.ndarray):
+        a = np.squeeze(v) if v.dtype.kind != "U" or v.ndim != 1 else v
+        return a.ndim == 1 and a.size == n and a.dtype.kind in "fiubUO"
+    return False
+
+
+def _text_column(v: Any) -> np.ndarray:
+    vals = list(v) if isinstance(v, list) else list(np.squeeze(v)) if np.ndim(v) else [v]
+    return np.array([_text(e) for e in vals], dtype=str)
+
+
+def _text(e: Any) -> str:
+    if isinstance(e, (bool, np.bool_)):
+        return str(bool(e)).lower()
+    if isinstance(e, (int, np.integer)):
+        return str(int(e))
+    if isinstance(e, (float, np.floating)):
+        f = float(e)
+        if not np.isfinite(f):
+            return ""
+        return str(int(f)) if f.is_integer() else repr(f)
+    if isinstance(e, np.ndarray):  # a text cell that loadmat left as an array
+        return "".join(str(c) for c in e.ravel()).strip() if e.dtype.kind == "U" else ""
+    return str(e).strip()
+
+
+def _describe(v: Any) -> str:
+    if isinstance(v, np.ndarray):
+        return "x".join(str(s) for s in v.shape) or "scalar"
+    if isinstance(v, list):
+        return f"cell {len(v)}"
+    if isinstance(v, str):
+        return "text"
+    return type(v).__name__
+
+
+def _described(vars_: dict[str, Any]) -> str:
+    return ", ".join(f"{k} ({_describe(v)})" for k, v in vars_.items())
+
+
+def _names(d: dict[str, Any]) -> str:
+    return ", ".join(d) if d else "none"

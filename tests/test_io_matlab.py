@@ -1,0 +1,117 @@
+"""MATLAB files: a matrix of spectra beside its axis vector, per-spectrum variables as
+metadata; versions 5 (scipy) and 7.3 (HDF5, h5py)."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+import scipy.io as sio
+
+from ramancam.cli import main
+from ramancam.errors import RamancamError
+from ramancam.io import file_format, read, read_folder, read_mat
+
+RNG = np.random.default_rng(0)
+SHIFT = np.linspace(400.0, 1800.0, 60)
+X = RNG.random((6, 60))
+CLASSES = np.array(["A", "B", "C"] * 2, dtype=object)
+
+
+def test_v5_matrix_axis_and_per_spectrum_variables(tmp_path, capsys):
+    p = tmp_path / "tablets.mat"
+    sio.savemat(p, {"spectra": X, "shift": SHIFT, "type": CLASSES,
+                    "batch": np.array([1.0, 1, 2, 2, 3, 3]), "x": np.arange(6.0),
+                    "y": np.zeros(6), "note": "measured 2026"})
+    s = read(p, label_col="type")
+    assert file_format(p) == "matlab"
+    np.testing.assert_array_equal(s.X, X)
+    np.testing.assert_array_equal(s.wavenumbers, SHIFT)
+    assert s.labels.tolist() == ["A", "B", "C"] * 2
+    assert s.meta["batch"].tolist() == ["1", "1", "2", "2", "3", "3"]  # integers as text
+    assert s.meta["x"].dtype == np.float64  # pixel positions
+    assert "note" not in s.meta and "shift" not in s.meta
+    assert main(["info", str(p), "--label-col", "type"]) == 0
+    assert "3: A (2), B (2), C (2)" in capsys.readouterr().out
+
+
+def test_transposed_matrix_struct_fields_and_text_rows(tmp_path):
+    p = tmp_path / "s.mat"
+    sio.savemat(p, {"d": {"data": X.T, "wavenumber": SHIFT[::-1],
+                          "names": np.array(["aa", "bb", "cc"] * 2)}})
+    s = read_mat(p, label_col="d.names")
+    np.testing.assert_array_equal(s.X, X)  # one spectrum per column, read as rows
+    np.testing.assert_array_equal(s.wavenumbers, SHIFT[::-1])
+    assert s.labels.tolist() == ["aa", "bb", "cc"] * 2
+
+
+def test_several_matrices_need_a_name(tmp_path):
+    p = tmp_path / "two.mat"
+    sio.savemat(p, {"raman": X, "shift": SHIFT, "nir": RNG.random((6, 20)),
+                    "nm": np.linspace(1100, 2500, 20), "cls": CLASSES})
+    with pytest.raises(RamancamError, match=r"two\.mat holds 2 matrices of spectra: raman "
+                                            r"\(6x60, axis shift\), nir \(6x20, axis nm\); "
+                                            r"name the one to read as .*two\.mat:NAME"):
+        read(p)
+    s = read(f"{p}:nir", label_col="cls")
+    assert s.X.shape == (6, 20) and s.labels.tolist()[:3] == ["A", "B", "C"]
+    assert read_mat(p, variable="raman").X.shape == (6, 60)
+    with pytest.raises(RamancamError, match=r"there is no variable 'vis'\. Its variables: "
+                                            r"raman \(6x60\), shift \(60\)"):
+        read(f"{p}:vis")
+
+
+def test_errors_name_the_file_and_what_is_missing(tmp_path, capsys):
+    p = tmp_path / "noaxis.mat"
+    sio.savemat(p, {"X": X})
+    with pytest.raises(RamancamError, match=r"noaxis\.mat must hold, beside its matrix of "
+                                            r"spectra, a vector of their Raman shifts"):
+        read(p)
+    q = tmp_path / "ok.mat"
+    sio.savemat(q, {"X": X, "shift": SHIFT, "cls": CLASSES})
+    with pytest.raises(RamancamError, match=r"the label must be a variable with one value per "
+                                            r"spectrum \(6\); got label_col='label', but those "
+                                            r"variables are cls"):
+        read(q, label_col="label")
+    gap = X.copy()
+    gap[2, 30] = np.nan
+    sio.savemat(tmp_path / "gap.mat", {"X": gap, "shift": SHIFT})
+    with pytest.raises(RamancamError, match=r"gap\.mat: X spectrum 3: intensities may be "
+                                            r"missing only at the ends"):
+        read(tmp_path / "gap.mat")
+    broken = tmp_path / "broken.mat"
+    broken.write_bytes(b"MATLAB 5.0 MAT-file" + b"\0" * 20)
+    assert main(["info", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert "broken.mat must be a valid MATLAB (.mat) file" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def _v73(path, labels):
+    """A MATLAB 7.3 file as MATLAB writes one: HDF5 behind a 512-byte text header, arrays
+    stored transposed, text as UTF-16 codes, a cell array as references."""
+    with h5py.File(path, "w", userblock_size=512) as f:
+        for name, value in (("X", X), ("shift", SHIFT[:, None])):
+            d = f.create_dataset(name, data=value.T)
+            d.attrs["MATLAB_class"] = np.bytes_("double")
+        refs = f.create_group("#refs#")
+        cells = []
+        for i, lab in enumerate(labels):
+            d = refs.create_dataset(f"r{i}", data=np.array([[ord(c)] for c in lab], np.uint16))
+            d.attrs["MATLAB_class"] = np.bytes_("char")
+            cells.append(d.ref)
+        d = f.create_dataset("labels", data=np.array([cells], dtype=h5py.ref_dtype).T)
+        d.attrs["MATLAB_class"] = np.bytes_("cell")
+    with open(path, "r+b") as fh:
+        fh.write(b"MATLAB 7.3 MAT-file, Platform: GLNXA64, HDF5 schema 1.00 .".ljust(116))
+
+
+def test_v73_hdf5_files_and_folders_of_them(tmp_path):
+    for k in range(2):
+        _v73(tmp_path / f"run{k}.mat", ["A", "BB", "C"] * 2)
+    s = read(tmp_path / "run0.mat", label_col="labels")
+    np.testing.assert_array_equal(s.X, X)
+    np.testing.assert_array_equal(s.wavenumbers, SHIFT)
+    assert s.labels.tolist() == ["A", "BB", "C"] * 2
+    both = read_folder(tmp_path, label_col="labels")
+    assert len(both) == 12 and sorted(set(both.labels)) == ["A", "BB", "C"]
