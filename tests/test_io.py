@@ -413,6 +413,30 @@ def test_folder_of_column_tables_labelled_by_folder(tmp_path):
     np.testing.assert_array_equal(s.X[2], [5.0, 7.0])
 
 
+def test_labels_and_groups_from_the_spectra_ids(tmp_path, capsys):
+    p = tmp_path / "export.csv"
+    p.write_text("shift,PE_1,PE_2,PP_1,PP-x\n400,1,2,3,4\n401,5,6,7,8\n")
+    s = read(p, labels_from=r"id:^(P[EP])[_-]", groups_from=r"id:[_-](\w+)$")
+    assert s.labels.tolist() == ["PE", "PE", "PP", "PP"]
+    assert s.meta["group"].tolist() == ["1", "2", "1", "x"]
+    wide = tmp_path / "wide.csv"  # a wide table's id column, no label column
+    wide.write_text("id,400,401\ntabletA-01,1,2\ntabletB-01,3,4\n")
+    assert read(wide, labels_from="id:tablet(.)").labels.tolist() == ["A", "B"]
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "run1.csv").write_text("shift,PS_1,PS_2\n400,1,2\n401,3,4\n")
+    assert read_folder(tmp_path / "d", labels_from=r"id:(\w+)_").labels.tolist() == ["PS"] * 2
+    with pytest.raises(RamancamError, match=r"spectrum ids must match labels_from regex "
+                                            r"'\^PE' with a non-empty group; got 'PP_1'"):
+        read(p, labels_from="id:^PE")
+    xy = tmp_path / "one.txt"
+    xy.write_text("400 1\n401 2\n402 3\n")
+    with pytest.raises(RamancamError, match=r"one\.txt must give its spectra ids .* for "
+                                            r"labels_from='id:\(\.\+\)'"):
+        read(xy, labels_from="id:(.+)")
+    assert main(["info", str(p), "--labels-from", r"id:(\w+)[_-]"]) == 0
+    assert "classes:   2: PE (2), PP (2)" in capsys.readouterr().out
+
+
 def test_column_table_errors(tmp_path):
     p = tmp_path / "c.csv"
     p.write_text("shift,a,b\n400,1,2\n401,3,x\n")

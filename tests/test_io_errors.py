@@ -226,8 +226,8 @@ def _tiny_folder(root: Path) -> None:
     ("header:RRUFFID", r"must have a ##RRUFFID= header line .*got headers 'NAMES'"),
     ("regex:^s", r"must match labels_from regex '\^s' with a non-empty group; got 'top\.txt'"),
     ("regex:(", r"labels_from regex must be a valid regular expression; got '\('"),
-    ("guess", r"labels_from must be one of folder, header:KEY, regex:R, manifest:F; got "
-              "'guess'"),
+    ("guess", r"labels_from must be one of folder, header:KEY, regex:R, id:R, manifest:F; "
+              r"got 'guess'"),
     ("header:", r"labels_from must be one of"),
     ("manifest:missing.csv", r"manifest must be an existing CSV file .*got 'missing\.csv'"),
 ])
@@ -261,8 +261,8 @@ def test_option_conflicts(tmp_path):
         read(table, label_col="label", labels_from="folder")
     with pytest.raises(RamancamError, match=r"s1\.txt: label column must be one of the table"):
         read(tmp_path, label_col="label")  # a folder of text spectra, not of wide tables
-    with pytest.raises(RamancamError, match="labels_from for a single file must be header:KEY "
-                                            "or regex:R; got 'folder'"):
+    with pytest.raises(RamancamError, match="labels_from for a single file must be header:KEY, "
+                                            "regex:R or id:R; got 'folder'"):
         read(tmp_path / "top.txt", labels_from="folder")
     with pytest.raises(RamancamError, match=r"got the wide table .*t\.csv.*Use label_col"):
         read(table, labels_from="regex:(t)")

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 LABELS_FROM_HELP = (
     "where folder labels come from: 'folder' (sub-folder names), 'header:KEY' (a ##KEY= "
     "header value, e.g. header:NAMES), 'regex:R' (first group of R matched on the file name), "
+    "'id:R' (the same on each spectrum's id, e.g. a column table's header names), "
     "or 'manifest:F' (a CSV with columns file,label)")
 
 GROUPS_FROM_HELP = (

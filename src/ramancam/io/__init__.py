@@ -117,10 +117,12 @@ def read(path: str | os.PathLike[str], *, label_col: str | None = None,
     label_col : str, optional
         Wide tables (a file, or a folder of them; workbooks; MATLAB files): the column (the
         variable) holding the class label. Empty cells give the label ``""`` (unlabelled).
-    labels_from : {"folder", "header:KEY", "regex:R", "manifest:F"}, optional
+    labels_from : {"folder", "header:KEY", "regex:R", "id:R", "manifest:F"}, optional
         Folders: where labels come from (see :func:`read_folder`). For a single file that is
-        not a wide table ``header:KEY`` and ``regex:R`` work too.
-    groups_from : {"folder", "header:KEY", "regex:R", "manifest:F"}, optional
+        not a wide table ``header:KEY`` and ``regex:R`` work too; ``id:R`` (the first group of
+        ``R`` searched in each spectrum's id: a column table's header names, an ``id``
+        column) works for any file.
+    groups_from : {"folder", "header:KEY", "regex:R", "id:R", "manifest:F"}, optional
         Same forms, for groups (e.g. the biological replicate in the file name); they fill
         the metadata column ``group`` (a manifest needs columns ``file,group``).
 
@@ -149,14 +151,15 @@ def read(path: str | os.PathLike[str], *, label_col: str | None = None,
         if spec is None:
             continue
         kind, arg = parse_labels_from(spec, what)
-        if kind not in ("header", "regex"):
+        if kind not in ("header", "regex", "id"):
             raise RamancamError(
-                f"{what} for a single file must be header:KEY or regex:R; got "
+                f"{what} for a single file must be header:KEY, regex:R or id:R; got "
                 f"{spec!r}. Point at the folder to use {kind} {what.split('_')[0]}.")
-        if what == "labels_from" and file_format(p) == "table":
+        if what == "labels_from" and kind != "id" and file_format(p) == "table":
             raise RamancamError(
                 f"labels_from applies to folders and single spectrum files; got the wide table "
-                f"{str(p)!r}. Use label_col (--label-col) for tables.")
+                f"{str(p)!r}. Use label_col (--label-col) for tables, or id:R for labels "
+                "in the spectra's ids.")
         values = labeller(kind, arg, p.parent, what)(p, s)
         s = (s.replace(labels=np.array(values)) if what == "labels_from"
              else add_groups(s, values, p))

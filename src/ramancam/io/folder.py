@@ -13,6 +13,8 @@ column ``label_col`` of every table):
 * ``"header:KEY"``: a ``##KEY=value`` header of each file (e.g. ``header:NAMES`` for RRUFF);
 * ``"regex:R"``: the first group of regular expression ``R`` searched in the file name (the
   whole match when ``R`` has no group);
+* ``"id:R"``: the same, searched in each spectrum's ``id`` (a column table's header names,
+  a table's ``id`` column), e.g. ``id:(.+)_\\d+`` for spectra named ``PE_1``, ``PE_2``;
 * ``"manifest:F"``: a CSV file ``F`` with columns ``file`` and ``label``; the files it lists
   (relative to the folder read) are read, in its order.
 
@@ -66,7 +68,7 @@ GROUP_COL = "group"
 _VENDOR_READERS: dict[str, Callable[[Path], Spectra]] = {
     "spc": read_spc, "wdf": read_wdf, "jcamp": read_jcamp}
 
-LABEL_SOURCES = ("folder", "header:KEY", "regex:R", "manifest:F")
+LABEL_SOURCES = ("folder", "header:KEY", "regex:R", "id:R", "manifest:F")
 
 
 def sniff_kind(text: str) -> str:
@@ -177,7 +179,7 @@ def parse_labels_from(spec: str, what: str = "labels_from") -> tuple[str, str]:
     kind, _, arg = spec.partition(":")
     if kind == "folder" and not arg:
         return kind, ""
-    if kind in ("header", "regex", "manifest") and arg:
+    if kind in ("header", "regex", "id", "manifest") and arg:
         return kind, arg
     raise RamancamError(
         f"{what} must be one of {', '.join(LABEL_SOURCES)}; got {spec!r}. "
@@ -284,13 +286,33 @@ def labeller(kind: str, arg: str, root: Path, what: str = "labels_from"
                     f"Fill it in or use another {what}.")
             return vals
         return by_header
-    if kind == "regex":
+    if kind in ("regex", "id"):
         try:
             rx = re.compile(arg)
         except re.error as exc:
             raise RamancamError(
                 f"{what} regex must be a valid regular expression; got {arg!r} ({exc}). "
-                "Fix the expression, e.g. regex:(.+)\\.txt") from None
+                f"Fix the expression, e.g. {kind}:(.+)_\\d+") from None
+
+        def by_id(f: Path, s: Spectra) -> list[str]:
+            if "id" not in s.meta:
+                raise RamancamError(
+                    f"file {f} must give its spectra ids (a column table's header names, or "
+                    f"an 'id' column) for {what}='id:{arg}'; got metadata "
+                    f"{_list(list(s.meta))}. Use header:KEY or a label column instead.")
+            out = []
+            for v in s.meta["id"].tolist():
+                m = rx.search(str(v))
+                label = None if m is None else (m.group(1) if rx.groups else m.group(0))
+                if not label:
+                    raise RamancamError(
+                        f"file {f}: spectrum ids must match {what} regex {arg!r} with a "
+                        f"non-empty group; got {str(v)!r}. Adjust the regex.")
+                out.append(label)
+            return out
+
+        if kind == "id":
+            return by_id
 
         def by_regex(f: Path, s: Spectra) -> list[str]:
             m = rx.search(f.name)
@@ -301,7 +323,8 @@ def labeller(kind: str, arg: str, root: Path, what: str = "labels_from"
                     f"got {f.name!r}. Adjust the regex or the file pattern.")
             return [label] * len(s)
         return by_regex
-    raise RamancamError(f"{what} kind must be folder, header or regex here; got {kind!r}.")
+    raise RamancamError(
+        f"{what} kind must be folder, header, regex or id here; got {kind!r}.")
 
 
 def _concat(parts: list[Spectra]) -> Spectra:
@@ -362,7 +385,7 @@ def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
     ----------
     path : str or path-like
         The folder.
-    labels_from : {"folder", "header:KEY", "regex:R", "manifest:F"}, optional
+    labels_from : {"folder", "header:KEY", "regex:R", "id:R", "manifest:F"}, optional
         Where labels come from (see the module docstring); ``None``: unlabelled.
     pattern : str, optional
         Glob pattern of the files to read (searched in all sub-folders unless it contains a
@@ -372,7 +395,7 @@ def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
     label_col : str, optional
         A folder of wide tables: the label column of every table (instead of
         ``labels_from``). Each table keeps its own axis.
-    groups_from : {"folder", "header:KEY", "regex:R", "manifest:F"}, optional
+    groups_from : {"folder", "header:KEY", "regex:R", "id:R", "manifest:F"}, optional
         Where groups come from (a manifest needs columns ``file,group``); they fill the
         metadata column ``group``.
 

@@ -345,9 +345,10 @@ def _parse_columns(rows: Iterator[tuple[int, list[str]]], header: list[str], com
                 else "a table with one spectrum per column")
         raise RamancamError(
             f"{where(src, line0)}{what} has no label column; got label_col={label_col!r}. "
-            "Label its spectra by file (--labels-from folder, regex:R or manifest:F), or "
-            "write them one spectrum per row with 'ramancam convert' and add a label column "
-            "there.")
+            + "Label its spectra "
+            + ("" if ncol == 2 else "by their names (--labels-from 'id:(.+)_\\d+' for PE_1, "
+               "PE_2, ...) or ")
+            + "by file (--labels-from folder, regex:R or manifest:F).")
     names = [h or f"column{j + 1}" for j, h in enumerate(header)]
     dup = _first_duplicate(names)
     if dup is not None:
