@@ -380,3 +380,36 @@ def test_jcamp_library_reads_what_the_helper_writes():
     y = np.arange(AXIS.size, dtype=float)
     d = jcamp.read(io.StringIO(jcamp_text(AXIS, y)).readlines())
     np.testing.assert_allclose(d["y"], y)
+
+
+def test_spc_wavelength_axis_is_converted_or_refused(tmp_path, rng):
+    y = peak_spectra(rng, 1)
+    nm = 1e7 / (1e7 / 785.0 - AXIS)  # the Raman shifts of AXIS as absolute wavelengths
+
+    def spc_with_units(units: int, log: dict) -> bytes:
+        data = bytearray(spc_bytes(nm, y, log=log))
+        data[28] = units  # fxtype, the x-unit code of the main header
+        return bytes(data)
+
+    p = tmp_path / "nm.spc"
+    p.write_bytes(spc_with_units(3, {"Laser Wavelength": "785 nm"}))
+    s = read(p)
+    np.testing.assert_allclose(s.wavenumbers, AXIS, rtol=1e-5, atol=1e-3)
+    assert s.meta["x_units"][0] == "XRAMANS (converted from XNMETR)"
+    p.write_bytes(spc_with_units(3, {}))
+    with pytest.raises(RamancamError, match=r"nm\.spc must have a Raman-shift x axis; got "
+                                            r"wavelengths \(XNMETR\) and no laser wavelength"):
+        read(p)
+    p.write_bytes(spc_with_units(4, {}))
+    with pytest.raises(RamancamError, match=r"got XSECS \(seconds\)\. Check that it is a "
+                                            r"Raman spectrum"):
+        read(p)
+
+
+def test_jcamp_nanometres_without_a_laser_are_refused(tmp_path, rng):
+    y = peak_spectra(rng, 1)[0].astype(np.float64)
+    p = tmp_path / "nm.jdx"
+    p.write_text(jcamp_text(1e7 / (1e7 / 785.0 - AXIS), y, extra={"XUNITS": "NANOMETERS"}))
+    with pytest.raises(RamancamError, match=r"nm\.jdx must have a Raman-shift x axis; got "
+                                            r"##XUNITS=NANOMETERS and no laser wavelength"):
+        read(p)

@@ -12,8 +12,8 @@ works; in addition:
 ``acquired``
     ``##LONGDATE`` or ``##DATE`` (+ ``##TIME``), as written, ``""`` if none.
 
-An x axis in nanometres (``##XUNITS=NANOMETERS``) is converted to Raman shift when the laser
-wavelength is known (shift = 1e7/laser - 1e7/x).
+An x axis in nanometres (``##XUNITS=NANOMETERS``) is converted to Raman shift with the laser
+wavelength (shift = 1e7/laser - 1e7/x), and refused when the file does not give one.
 """
 
 from __future__ import annotations
@@ -70,7 +70,12 @@ def _block(d: dict[str, Any], source: str, k: int) -> tuple[np.ndarray, np.ndarr
     acquired = meta.get("longdate") or " ".join(
         str(meta[t]) for t in ("date", "time") if meta.get(t))
     units = str(d.get("xunits", "")).upper()
-    if units in ("NANOMETERS", "NM") and laser is not None:
+    if units in ("NANOMETERS", "NM"):
+        if laser is None:
+            raise RamancamError(
+                f"{where} must have a Raman-shift x axis; got ##XUNITS={units} and no "
+                "laser wavelength header (e.g. ##$LASER WAVELENGTH=785) to convert it. Add "
+                "that header or export the spectrum as Raman shift (1/CM).")
         x = 1e7 / laser - 1e7 / x
         meta["xunits"] = "1/CM (converted from NANOMETERS)"
     meta["laser_wavelength_nm"] = np.nan if laser is None else laser

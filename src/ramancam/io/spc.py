@@ -14,7 +14,11 @@ spectrum. Metadata kept per spectrum:
 ``laser_wavelength_nm``
     from a log-book entry whose key mentions "laser" or "excitation" (float, NaN if none);
 ``x_units``
-    the x-axis type code (``XRAMANS`` is Raman shift in cm-1);
+    the x-axis type code (``XRAMANS`` is Raman shift in cm-1). An axis in nanometres or
+    micrometres (``XNMETR``, ``XUMETR``) is converted to Raman shift with the log book's
+    laser wavelength (shift = 1e7/laser - 1e7/x; ``XRAMANS (converted from XNMETR)``), and
+    refused without one; units that are no spectral axis (time, frequency, mass, ...) are
+    refused;
 ``subfile``
     the index of the sub-file in the file (0, 1, ...);
 
@@ -41,6 +45,16 @@ _HEADER_SIZE = 512
 _SUB_HEADER_SIZE = 32
 _NEW_LSB, _NEW_MSB, _OLD = 0x4B, 0x4C, 0x4D
 _NO_DATE = datetime.fromtimestamp(0)
+#: x units that are wavelengths (converted with the laser wavelength): nm per unit
+_WAVELENGTH = {"XNMETR": 1.0, "XUMETR": 1000.0}
+#: x units that are no Raman axis at all (time, frequency, mass, temperature, ...)
+_NOT_SHIFT = {"XSECS": "seconds", "XMINUTS": "minutes", "XHERTZ": "Hz", "XKHERTZ": "kHz",
+              "XMHERTZ": "MHz", "XGHERTZ": "GHz", "XMUNITS": "mass, m/z", "XPPM": "ppm",
+              "XDAYS": "days", "XYEARS": "years", "XHOURS": "hours", "XEV": "eV",
+              "XDEGRS": "degrees", "XDEGRF": "temperature", "XDEGRC": "temperature",
+              "XDEGRK": "temperature", "XMSEC": "milliseconds", "XUSEC": "microseconds",
+              "XNSEC": "nanoseconds", "XCM": "centimetres", "XMETERS": "metres",
+              "XMMETR": "millimetres", "XDBLIGM": "an interferogram"}
 
 
 def _text(raw: bytes) -> str:
@@ -134,6 +148,20 @@ def read_spc(path: str | os.PathLike[str]) -> Spectra:
             f"file {source} must hold at least one spectrum; got none. Re-export it.")
     laser = next((v for k, v in ((k.lower(), laser_nm(v)) for k, v in log.items())
                   if ("laser" in k or "excitation" in k) and v is not None), None)
+    if x_units in _WAVELENGTH:
+        if laser is None:
+            raise RamancamError(
+                f"file {source} must have a Raman-shift x axis; got wavelengths "
+                f"({x_units}) and no laser wavelength in its log book to convert them. "
+                "Export it as Raman shift (cm-1) from the instrument software.")
+        nm = _WAVELENGTH[x_units]
+        axes = [1e7 / laser - 1e7 / (a * nm) for a in axes]
+        x_units = f"XRAMANS (converted from {x_units})"
+    elif x_units in _NOT_SHIFT:
+        raise RamancamError(
+            f"file {source} must have a Raman-shift x axis; got {x_units} "
+            f"({_NOT_SHIFT[x_units]}). Check that it is a Raman spectrum, or export it as "
+            "Raman shift (cm-1).")
     n = len(subs)
     meta: dict[str, Any] = {
         "title": np.full(n, title), "instrument": np.full(n, instrument),
