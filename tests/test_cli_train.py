@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import numpy as np
 import pytest
@@ -537,3 +538,29 @@ def test_full_grid_is_the_common_range_at_1_cm():
     with pytest.raises(RamancamError, match="must share at least 2 cm-1 for --grid full"):
         full_grid(Spectra.concat([a, Spectra(np.ones((1, 5)), np.linspace(3000.5, 3500.0, 5),
                                              labels=["z"])]))
+
+
+def test_info_describes_a_model_file(model_file, capsys, tmp_path):
+    capsys.readouterr()
+    assert main(["info", str(model_file)]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0] == str(model_file)
+    assert "  classes:   3: peak_100 (4), peak_1000 (4), peak_500 (4)" in lines
+    assert any(ln.startswith("  grid:      ") and "(1024 points)" in ln for ln in lines)
+    assert any(ln.startswith("  accuracy:  2-fold CV: CNN ") for ln in lines)
+    # the confusion matrix of the out-of-fold predictions: every tested spectrum once
+    k = lines.index("  confusion: CNN, out-of-fold (rows: true class, columns: predicted)")
+    rows = [ln.split()[1:] for ln in lines[k + 2:k + 5]]
+    assert sum(int(v) for r in rows for v in r) == 12
+    assert any(ln.startswith("  calibration: expected calibration error") for ln in lines)
+    assert main(["info", str(model_file), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["classes"] == ["peak_100", "peak_1000", "peak_500"]
+    assert np.sum(d["cv"]["confusion"]) == 12 and d["grid"]["n_points"] == 1024
+    fake = tmp_path / "fake.ramancam"  # a pickle under the model suffix is refused
+    fake.write_bytes(b"\x80\x04not a model")
+    assert main(["info", str(fake)]) == 2
+    assert "refused: loading a pickle can run code" in capsys.readouterr().err
+    assert main(["info", str(model_file), "--label-col", "label"]) == 2
+    assert "apply to spectra; got the model file" in capsys.readouterr().err

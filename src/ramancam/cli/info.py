@@ -9,7 +9,7 @@ from typing import Any
 from ._common import GROUPS_FROM_HELP, LABELS_FROM_HELP, add_xy_argument
 
 NAME = "info"
-HELP = "summarise a spectra file or folder (or the built-in example)"
+HELP = "summarise a spectra file or folder, a model file, or the built-in example"
 DESCRIPTION = """\
 Print the file format(s), the number of spectra, the classes with their counts (and how many
 spectra have no label), the groups, the spatial positions, the axis range and spacing, the
@@ -21,6 +21,12 @@ JCAMP-DX (.jdx/.dx) files, and folders of any of them (docs/formats.md).
 
 Without PATH (or with --example) it describes the built-in SYNTHETIC example table.
 
+Given a model file (written by 'ramancam train'), it describes the model instead: classes and
+training spectra, grid and preprocessing recipe, network and training settings, the
+cross-validated accuracy of the CNN and the baselines, the CNN's out-of-fold confusion
+matrix, calibration and novelty threshold, and the software that wrote it. Nothing in the
+file is executed: model files hold numbers and JSON only.
+
 examples:
   ramancam info --example
   ramancam info spectra.csv.gz --label-col label
@@ -29,6 +35,7 @@ examples:
   ramancam info bacteria-spc --labels-from 'regex:_(lag|log|stat)_' --groups-from 'regex:_(rep\\d)_'
   ramancam info saliva-pd-ad --label-col label
   ramancam info map.wdf
+  ramancam info model.ramancam
 """
 
 
@@ -36,8 +43,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", nargs="?", metavar="PATH",
                    help="a spectra file (wide CSV/TSV, .gz too, two-column text, RRUFF text, "
                         "SPC, WDF, JCAMP-DX, Excel, MATLAB; FILE:NAME for a sheet or a MATLAB "
-                        "matrix) or a folder of such files; omitted: the built-in "
-                        "example")
+                        "matrix) or a folder of such files, or a model file (.ramancam) to "
+                        "describe; omitted: the built-in example")
     p.add_argument("--example", action="store_true",
                    help="describe the built-in synthetic example (3 classes x 4 spectra)")
     lab = p.add_argument_group("labels")
@@ -150,10 +157,192 @@ def _grid_text(g: dict[str, Any]) -> str:
             f"{g['missing']} missing")
 
 
+def is_model_file(path: str) -> bool:
+    """True for a ramancam model file (a zip archive holding ``ramancam.json``)."""
+    import zipfile
+    from pathlib import Path
+
+    from ..bundle import JSON_NAME
+
+    p = Path(path)
+    if p.suffix.lower() == ".ramancam":
+        return True
+    if not p.is_file() or not zipfile.is_zipfile(p):
+        return False
+    try:
+        with zipfile.ZipFile(p) as zf:
+            return JSON_NAME in zf.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+_AUGMENT_AMOUNTS = ("augment_noise", "augment_shift", "augment_baseline", "augment_scale")
+_SCALING = {"center": "centred on the mean training spectrum", "none": "as preprocessed"}
+
+
+def _recipe_text(recipe: dict[str, Any] | None) -> str:
+    if not recipe:
+        return "none (spectra are used as given)"
+    parts = []
+    for step in recipe.get("steps", []):
+        params = ", ".join(f"{k}={v}" for k, v in (step.get("params") or {}).items()
+                           if v is not None)
+        parts.append(f"{step.get('name')}({params})" if params else str(step.get("name")))
+    return " -> ".join(parts)
+
+
+def model_summary(bundle: Any) -> dict[str, Any]:
+    """What ``ramancam info MODEL`` prints, as plain JSON-ready values."""
+    info = bundle.info
+    st = info.get("settings") or {}
+    arch = info.get("architecture") or {}
+    grid = bundle.grid
+    steps = sorted({round(float(v), 6) for v in (grid[1:] - grid[:-1])}) if grid.size > 1 \
+        else []
+    d: dict[str, Any] = {
+        "classes": list(bundle.classes),
+        "training_data": info.get("training_data") or {},
+        "grid": {"start": float(grid[0]), "stop": float(grid[-1]), "n_points": int(grid.size),
+                 "step": steps[0] if len(steps) == 1 else None},
+        "recipe": _recipe_text(info.get("recipe")),
+        "architecture": arch,
+        "training": {k: st.get(k) for k in (
+            "preset", "epochs", "n_epochs", "lr", "lr_schedule", "batch_size",
+            "input_scaling", "weight_decay", "augment_select", "augment_choice",
+            *_AUGMENT_AMOUNTS, "seed", "fit_time") if k in st},
+        "versions": info.get("versions") or {},
+    }
+    cv = info.get("cv")
+    if cv:
+        d["cv"] = {k: cv.get(k) for k in ("kind", "n_folds", "fold_sizes", "fold_accuracy",
+                                            "mean", "std", "baselines", "baseline_summary",
+                                            "confusion", "classes")}
+        d["cv"].update({k: st[k] for k in ("group_col", "split_col", "train_value",
+                                           "spatial_folds") if st.get(k) is not None})
+    if info.get("calibration") is not None:
+        d["calibration"] = info["calibration"]
+    if info.get("novelty") is not None:
+        d["novelty"] = {k: v for k, v in info["novelty"].items() if k != "arrays"}
+    return d
+
+
+def _cv_kind(cv: dict[str, Any]) -> str:
+    n = cv.get("n_folds") or 0
+    if cv.get("split_col"):
+        return f"fixed split ({cv['split_col']} = {cv.get('train_value', 'train')} trains)"
+    if cv.get("spatial_folds"):
+        return f"{n}-fold spatial CV (map blocks)"
+    if cv.get("group_col"):
+        return f"{n}-fold group CV by {cv['group_col']}"
+    return {"split": "fixed split", "group": f"{n}-fold group CV",
+            "spatial": f"{n}-fold spatial CV"}.get(str(cv.get("kind")), f"{n}-fold CV")
+
+
+def _confusion_lines(cm: list[list[int]], classes: list[str]) -> list[str]:
+    names = [str(c) for c in classes]
+    w = max(6, *(len(n) + 2 for n in names), *(len(str(v)) + 2 for r in cm for v in r))
+    first = max(8, *(len(n) + 2 for n in names))
+    lines = ["    " + " " * first + "".join(f"{n[:w - 1]:>{w}}" for n in names)]
+    for n, row in zip(names, cm, strict=True):
+        lines.append(f"    {n:<{first}}" + "".join(f"{v:>{w}}" for v in row))
+    return lines
+
+
+def format_model(path: str, d: dict[str, Any]) -> str:
+    """The text ``ramancam info`` prints for a model file."""
+    import math
+
+    from ..novelty import Calibration
+
+    ver = d["versions"]
+    lines = [path, "  model:     ramancam CNN (saved by ramancam "
+             f"{ver.get('ramancam', '?')}, torch {ver.get('torch', '?')})"]
+    td = d["training_data"]
+    counts = td.get("class_counts") or {}
+    classes = d["classes"]
+    lines.append(f"  classes:   {len(classes)}: " + ", ".join(
+        f"{c} ({counts[c]})" if c in counts else c for c in classes))
+    if td:
+        rng = td.get("axis_range") or []
+        where = f" from {td['source']}" if td.get("source") else ""
+        axis = f" (axis {rng[0]:.1f} to {rng[1]:.1f} cm-1)" if len(rng) == 2 else ""
+        lines.append(f"  trained:   {td.get('n_spectra', '?')} spectra{where}{axis}")
+    g = d["grid"]
+    step = f", step {g['step']:g}" if g["step"] is not None else ", uneven"
+    lines.append(f"  grid:      {g['start']:g} to {g['stop']:g} cm-1{step} "
+                 f"({g['n_points']} points)")
+    lines.append(f"  recipe:    {d['recipe']}")
+    a = d["architecture"]
+    lines.append(f"  network:   {a.get('n_filters')} filters of size {a.get('filter_size')}, "
+                 f"{a.get('n_blocks')} blocks, FC1 {a.get('fc_width')}, dropout "
+                 f"{a.get('dropout')}")
+    t = d["training"]
+    if t:
+        parts = [f"{t.get('n_epochs', t.get('epochs'))} epochs" if "epochs" in t else "",
+                 f"lr {t['lr']:g} ({t.get('lr_schedule', 'constant')})" if "lr" in t else "",
+                 f"batch {t['batch_size']}" if "batch_size" in t else "",
+                 f"inputs {_SCALING.get(t['input_scaling'], t['input_scaling'])}"
+                 if t.get("input_scaling") else ""]
+        choice = t.get("augment_choice")
+        if isinstance(choice, dict) and "augment" in choice:
+            parts.append(f"augmentation {'on' if choice['augment'] else 'off'} (chosen by "
+                         "inner validation)")
+        elif any(k in t for k in _AUGMENT_AMOUNTS):
+            on = any(t.get(k) for k in _AUGMENT_AMOUNTS)
+            parts.append(f"augmentation {'on' if on else 'off'}")
+        if t.get("preset"):
+            parts.insert(0, f"preset {t['preset']}")
+        lines.append("  training:  " + ", ".join(p for p in parts if p))
+    cv = d.get("cv")
+    if cv and cv.get("fold_accuracy"):
+        summ = {"CNN": (cv.get("mean"), cv.get("std"))}
+        summ.update({k: (v.get("mean"), v.get("std"))
+                     for k, v in (cv.get("baseline_summary") or {}).items()})
+        one = len(cv["fold_accuracy"]) == 1
+        shown = ", ".join(f"{k} {m:.3f}" + ("" if one else f" +- {s:.3f}")
+                          for k, (m, s) in summ.items() if m is not None)
+        best = max((k for k in summ if summ[k][0] is not None),
+                   key=lambda k: (summ[k][0], k == "CNN"))
+        lines.append(f"  accuracy:  {_cv_kind(cv)}: {shown}; winner {best}")
+        if cv.get("confusion"):
+            lines.append("  confusion: CNN, out-of-fold (rows: true class, columns: "
+                         "predicted)")
+            lines += _confusion_lines(cv["confusion"], cv.get("classes") or classes)
+    cal = d.get("calibration")
+    if cal and "ece_before" in cal:
+        fields = {k: cal[k] for k in Calibration.__dataclass_fields__ if k in cal}
+        fields["threshold"] = math.inf if fields.get("threshold") is None \
+            else fields["threshold"]
+        c = Calibration(**fields)
+        for line in c.summary()[:1 if d.get("novelty") is None else 2]:
+            lines.append("  " + line)
+    elif cal:
+        lines.append(f"  calibration: temperature {cal.get('temperature', 1.0):.3g}")
+    nov = d.get("novelty")
+    if nov:
+        extra = f", {nov['window']}-point window" if nov.get("window") else ""
+        lines.append(f"  novelty:   {nov.get('method')}{extra}")
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
     from ..errors import RamancamError
     from ..io import describe, example_path, read
     from ._common import apply_xy_cols
+
+    if args.path is not None and not args.example and is_model_file(args.path):
+        if args.label_col or args.labels_from or args.groups_from or args.xy_cols:
+            raise RamancamError(
+                f"label, group and position options apply to spectra; got the model file "
+                f"{args.path!r}. Drop them to describe the model.")
+        from ..bundle import load
+
+        d = model_summary(load(args.path))
+        if args.json:
+            print(json.dumps({"path": args.path, **d}, indent=2))
+        else:
+            print(format_model(args.path, d))
+        return 0
 
     if args.example or args.path is None:
         if args.path is not None:
