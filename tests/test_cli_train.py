@@ -564,3 +564,30 @@ def test_info_describes_a_model_file(model_file, capsys, tmp_path):
     assert "refused: loading a pickle can run code" in capsys.readouterr().err
     assert main(["info", str(model_file), "--label-col", "label"]) == 2
     assert "apply to spectra; got the model file" in capsys.readouterr().err
+
+
+def test_train_report_is_one_escaped_html_file(tmp_path, capsys):
+    rng = np.random.default_rng(5)
+    axis = np.arange(400.0, 700.0, 2.0)
+    names = ["<i>A&B</i>", "plain", "third"]
+    X, y = [], []
+    for k, name in enumerate(names):
+        for _ in range(6):
+            X.append(np.exp(-0.5 * ((axis - 450 - 80 * k) / 6) ** 2) + 0.02 * rng.random(axis.size)
+                     + 0.1)
+            y.append(name)
+    data = tmp_path / "odd.csv"
+    write_table(Spectra(np.array(X), axis, labels=np.array(y)), data)
+    out, html = tmp_path / "m.ramancam", tmp_path / "report.html"
+    assert main(["train", str(data), "--label-col", "label", *FAST, "--folds", "2",
+                 "--out", str(out), "--report", str(html)]) == 0
+    assert f"wrote the report {html}" in capsys.readouterr().out
+    text = html.read_text()
+    for title in ("Cross-validated accuracy", "Confusion matrix (CNN, out-of-fold)",
+                  "What the final model looks at", "Calibration and unknown spectra"):
+        assert f">{title}<" in text
+    assert "&lt;i&gt;A&amp;B&lt;/i&gt;" in text and "<i>A&B</i>" not in text
+    assert "<script" not in text.lower() and text.count("data:image/png;base64,") == 5
+    assert main(["train", str(data), "--label-col", "label", *FAST, "--out", str(out),
+                 "--report", str(tmp_path / "missing" / "r.html")]) == 2
+    assert "--report folder must exist" in capsys.readouterr().err

@@ -55,6 +55,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_data_arguments(p)
     p.add_argument("--out", required=True, metavar="MODEL",
                    help="model file to write (e.g. model.ramancam); replaced atomically")
+    p.add_argument("--report", metavar="FILE.html",
+                   help="also write a self-contained HTML report of the run: the accuracy "
+                        "table and a chart per fold, the CNN's out-of-fold confusion matrix "
+                        "and per-class recall, each class's mean spectrum with the final "
+                        "model's mean FC-importance map, calibration and novelty plots, "
+                        "settings and versions")
     add_recipe_arguments(p)
     add_split_arguments(p)
     p.add_argument("--compare", action=argparse.BooleanOptionalAction, default=True,
@@ -311,6 +317,14 @@ def run(args: argparse.Namespace) -> int:
     from ._common import convergence_note, read_labelled_on_grid, spatial_splits
 
     set_threads(args.threads)
+    if args.report is not None:
+        from pathlib import Path
+
+        from ..errors import RamancamError
+
+        if not Path(args.report).resolve().parent.is_dir():
+            raise RamancamError(
+                f"--report folder must exist; got {args.report!r}. Create the folder first.")
     raw, recipe, data = read_labelled_on_grid(args, "for training")
     spatial = spatial_splits(args, data)
     groups = inner_groups(args, data)
@@ -347,10 +361,11 @@ def run(args: argparse.Namespace) -> int:
     kind = ("fixed split" if split else
             f"{len(cv.fold_accuracy)}-fold{' group' if args.group_col else ''}"
             f"{' spatial' if spatial is not None else ''} CV")
+    table, winner = format_cv(cv), format_winner(cv) if cv.baselines else ""
     print(f"\naccuracy ({kind}):")
-    print(format_cv(cv))
-    if cv.baselines:
-        print(format_winner(cv))
+    print(table)
+    if winner:
+        print(winner)
 
     if split:
         # The model trained on the training part is the final model: no refit needed.
@@ -359,7 +374,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         final = CNNClassifier(**params).fit(data.X, raw.labels, groups=groups)
         train_idx = np.arange(len(data))
-    print("\n".join(_calibrate(final, cv, data, params, args, split, groups)))
+    cal_lines = _calibrate(final, cv, data, params, args, split, groups)
+    print("\n".join(cal_lines))
     choice = final.augment_choice_
     select_s = 0.0 if choice is None else float(choice["fit_s"])
     per_epoch = (final.fit_time_ - select_s) / max(final.n_epochs_, 1)
@@ -370,16 +386,38 @@ def run(args: argparse.Namespace) -> int:
     if choice is not None:
         print(augment_line(choice, cv.augment_chosen))
     summary = training_summary(raw[train_idx], source=str(args.data))
+    settings = {"seed": args.seed, "recipe_option": args.recipe,
+                "recipe_used": getattr(args, "recipe_used", args.recipe),
+                "grid_option": args.grid,
+                "folds": args.folds, "group_col": args.group_col,
+                "split_col": args.split_col, "train_value": args.train_value,
+                "compare": args.compare, "preset": args.preset,
+                "novelty_option": args.novelty,
+                "spatial_folds": args.spatial_folds, "spatial_block": args.spatial_block,
+                "spatial_buffer": args.spatial_buffer}
     save(args.out, estimator=final, recipe=recipe, grid=grid,
          classes=[str(c) for c in final.classes_], training_summary=summary, cv=cv,
-         settings={"seed": args.seed, "recipe_option": args.recipe,
-                   "recipe_used": getattr(args, "recipe_used", args.recipe),
-                   "grid_option": args.grid,
-                   "folds": args.folds, "group_col": args.group_col,
-                   "split_col": args.split_col, "train_value": args.train_value,
-                   "compare": args.compare, "preset": args.preset,
-                   "novelty_option": args.novelty,
-                   "spatial_folds": args.spatial_folds, "spatial_block": args.spatial_block,
-                   "spatial_buffer": args.spatial_buffer})
+         settings=settings)
     print(f"saved {args.out}")
+    if args.report is not None:
+        from ..train_report import write_train_report
+
+        step = float(np.median(np.diff(grid))) if grid.size > 1 else 0.0
+        info = {"data": str(args.data), "model file": str(args.out),
+                "spectra": f"{train_idx.size} for the final model ({len(data)} in the CV)",
+                "classes": len(cv.classes),
+                "recipe": f"{getattr(args, 'recipe_used', args.recipe)}: {recipe!r}",
+                "grid": f"{grid[0]:g} to {grid[-1]:g} cm-1, step {step:g} ({grid.size} "
+                        "points)",
+                "validation": kind}
+        p = write_train_report(
+            args.report, cv=cv, model=final.module_, X=data.X[train_idx],
+            labels=np.asarray(data.labels).astype(str)[train_idx], grid=grid,
+            data_info=info, settings={**settings, **{k: v for k, v in params.items()
+                                                     if k != "verbose"}},
+            seed=args.seed, cv_table=table, winner=winner, calibration_lines=cal_lines,
+            temperature=float(getattr(final, "temperature_", 1.0)),
+            threshold=float(getattr(final, "novelty_threshold_", float("inf"))),
+            rate=float(params.get("novelty_rate", 0.05)))
+        print(f"wrote the report {p}")
     return 0

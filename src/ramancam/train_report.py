@@ -1,0 +1,260 @@
+"""The HTML report of a training run (``ramancam train --report FILE.html``).
+
+One self-contained file (:mod:`ramancam.report`: figures embedded, no scripts, every string
+from the user's files escaped) with what a reviewer of the model asks for:
+
+* the data: source, spectra per class, recipe, grid and how the cross validation split them;
+* the cross-validated accuracy of the CNN and every baseline on the same folds (the table
+  ``train`` prints, a bar chart per fold) and which model won;
+* the CNN's out-of-fold confusion matrix and per-class precision and recall;
+* what the final model looks at: for each class the mean preprocessed training spectrum with
+  the mean FC-importance map (the paper's map, ``ramancam explain``'s default) of that class;
+* calibration (reliability of the out-of-fold probabilities before and after temperature
+  scaling) and the unknown-spectrum threshold against the held-out novelty scores;
+* the settings, seed and software versions.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["MAX_CLASSES_SHOWN", "write_train_report"]
+
+#: Classes drawn one by one in the map section (the most frequent ones); the tables list all.
+MAX_CLASSES_SHOWN = 12
+#: Training spectra per class whose maps are averaged (a seeded sample above it).
+_MAX_PER_CLASS = 200
+
+
+def _softmax(z: NDArray[np.float64]) -> NDArray[np.float64]:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _reliability_figure(logits: NDArray[np.float64], y_idx: NDArray[np.int64],
+                        temperature: float) -> Any:
+    """Accuracy against confidence in 10 bins, at T = 1 and at the model's temperature."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.6, 3.6))
+    ax.plot([0, 1], [0, 1], color="0.6", linewidth=0.8, label="perfectly calibrated")
+    bins = np.linspace(0.0, 1.0, 11)
+    curves = [("T = 1", 1.0)] + ([(f"T = {temperature:.3g}", temperature)]
+                                 if temperature != 1.0 else [])
+    for (name, t), marker in zip(curves, ("o", "s"), strict=False):
+        p = _softmax(logits / t)
+        conf, right = p.max(axis=1), p.argmax(axis=1) == y_idx
+        k = np.clip(np.digitize(conf, bins) - 1, 0, len(bins) - 2)
+        xs, ys = [], []
+        for b in range(len(bins) - 1):
+            sel = k == b
+            if sel.any():
+                xs.append(float(conf[sel].mean()))
+                ys.append(float(right[sel].mean()))
+        ax.plot(xs, ys, marker=marker, linewidth=1.0, label=name)
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("confidence (largest probability)")
+    ax.set_ylabel("accuracy")
+    ax.legend(fontsize="small", loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def _novelty_figure(scores: NDArray[np.float64], threshold: float, rate: float) -> Any:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.6, 3.0))
+    ax.hist(scores, bins=min(50, max(10, scores.size // 5)), color="0.55")
+    if np.isfinite(threshold):
+        ax.axvline(threshold, color="#c0392b", linewidth=1.2,
+                   label=f"threshold ({rate:.0%} false alarms)")
+        ax.legend(fontsize="small")
+    ax.set_xlabel("novelty score (larger = less like the training spectra)")
+    ax.set_ylabel("held-out known spectra")
+    fig.tight_layout()
+    return fig
+
+
+def _class_maps(model: Any, X: NDArray[np.float64], y_idx: NDArray[np.int64],
+                classes: Sequence[str], grid: NDArray[np.float64], shown: Sequence[int],
+                seed: int) -> list[tuple[int, NDArray[np.float64], NDArray[np.float64]]]:
+    """(class index, mean spectrum, mean FC-importance map for that class) per class shown."""
+    from .explain import explain, method_options
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for c in shown:
+        idx = np.flatnonzero(y_idx == c)
+        if idx.size > _MAX_PER_CLASS:
+            idx = np.sort(rng.choice(idx, _MAX_PER_CLASS, replace=False))
+        maps, _ = explain(model, X[idx], method="fc", target=int(c),
+                          class_names=list(classes), **method_options("fc", grid))
+        out.append((int(c), X[idx].mean(axis=0), maps.astype(np.float64).mean(axis=0)))
+    return out
+
+
+def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
+                       X: NDArray[np.float64], labels: Sequence[str] | NDArray[np.str_],
+                       grid: NDArray[np.float64], data_info: Mapping[str, Any],
+                       settings: Mapping[str, Any], seed: int,
+                       cv_table: str, winner: str = "", calibration_lines: Sequence[str] = (),
+                       temperature: float = 1.0, threshold: float = float("inf"),
+                       rate: float = 0.05) -> Path:
+    """Write the report of one ``train`` run (see the module docstring).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The HTML file; its folder must exist. Written atomically.
+    cv : CVResult
+        The cross validation of the run.
+    model : RamanCNN
+        The final network (``CNNClassifier.module_``).
+    X : ndarray of shape (n_spectra, n_points)
+        The preprocessed training spectra of the final model, on ``grid``.
+    labels : sequence or array of str
+        Their class labels.
+    grid : ndarray of shape (n_points,)
+    data_info : mapping
+        Shown as the first table (data source, recipe, split, ...).
+    settings : mapping
+        The run's settings, listed at the end with the software versions.
+    seed : int
+    cv_table, winner : str
+        The accuracy table and the winner lines exactly as ``train`` printed them.
+    calibration_lines : sequence of str
+        The calibration and unknown-threshold lines ``train`` printed.
+    temperature, threshold, rate : float
+        The final model's softmax temperature, novelty threshold and false-alarm rate.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from . import plot
+    from .report import Figure, Section, Table, write_report
+
+    classes = [str(c) for c in cv.classes]
+    lab = np.asarray(labels).astype(str)
+    y_idx = np.searchsorted(np.asarray(classes), lab)
+    counts = {c: int(np.sum(lab == c)) for c in classes}
+    sections = []
+
+    tested = cv.fold_of >= 0
+    n_tested = cv.confusion.sum(axis=1)
+    rows = [[c, counts.get(c, 0), int(n_tested[i]),
+             cv.recall.get(c, float("nan")), cv.precision.get(c, float("nan"))]
+            for i, c in enumerate(classes)]
+    sections.append(Section("Data", [
+        dict(data_info),
+        Table(["class", "training spectra", "tested in CV", "CNN recall (CV)",
+               "CNN precision (CV)"], rows,
+              caption="Recall: share of the class's tested spectra the CNN named right; "
+                      "precision: share of the spectra it named this class that were."),
+    ]))
+
+    acc = {"CNN": cv.fold_accuracy, **cv.baselines}
+    fig, ax = plt.subplots(figsize=(3.6 + 1.0 * len(cv.fold_accuracy), 3.2))
+    plot.cv_accuracy(acc, ax=ax)
+    ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.tight_layout()
+    blocks: list[Any] = [
+        "The same folds for every model; each column is one model's test accuracy per fold.",
+        Table(*_table_of(cv_table)),
+    ]
+    if winner:
+        blocks.append(winner)
+    blocks.append(Figure.from_matplotlib(fig, "Test accuracy per fold and model."))
+    sections.append(Section("Cross-validated accuracy", blocks))
+
+    label_in = 0.075 * min(max(len(c) for c in classes), 40)  # room for the class names
+    fig, ax = plt.subplots(figsize=(1.4 + label_in + 0.55 * len(classes),
+                                    1.0 + label_in + 0.5 * len(classes)))
+    plot.confusion_matrix(cv.confusion, classes, ax=ax)
+    fig.tight_layout()
+    confused = _most_confused(cv.confusion, classes)
+    sections.append(Section("Confusion matrix (CNN, out-of-fold)", [
+        f"Every tested spectrum once ({int(tested.sum())} spectra), predicted by the fold model "
+        "that did not train on it; colours are shares of the true class (row).",
+        Figure.from_matplotlib(fig, "CNN, out-of-fold: rows true class, columns predicted."),
+        *([Table(["true class", "predicted as", "spectra"], confused,
+                 caption="The most frequent confusions.")] if confused else []),
+    ]))
+
+    order = sorted(range(len(classes)), key=lambda i: (-counts.get(classes[i], 0), i))
+    shown = sorted(order[:MAX_CLASSES_SHOWN])
+    cm = _class_maps(model, X, y_idx, classes, grid, shown, seed)
+    ncol = 2 if len(cm) > 1 else 1
+    nrow = int(np.ceil(len(cm) / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(6.2 * ncol, 2.6 * nrow), squeeze=False)
+    for k, (c, spec, m) in enumerate(cm):
+        plot.spectrum_map(grid, spec, m, ax=axes[k // ncol][k % ncol], title=classes[c],
+                          map_label="FC importance")
+    for k in range(len(cm), nrow * ncol):
+        axes[k // ncol][k % ncol].set_visible(False)
+    fig.tight_layout()
+    more = (f" The {len(shown)} most frequent of {len(classes)} classes are drawn."
+            if len(shown) < len(classes) else "")
+    sections.append(Section("What the final model looks at", [
+        "For each class: the mean preprocessed training spectrum (black) and the mean "
+        "FC-importance map of the final model for that class (the paper's Eqs. 8-9; red "
+        "bands raise the class's score, blue lower it), averaged over up to "
+        f"{_MAX_PER_CLASS} of its training spectra.{more} Maps of single spectra, other "
+        "methods and the checks that maps rest on the decision: 'ramancam explain' and "
+        "docs/explain.md.",
+        Figure.from_matplotlib(fig, "Class-mean spectra and FC-importance maps."),
+    ]))
+
+    blocks = [*calibration_lines]
+    z = cv.oof_logits
+    ok = tested & np.isfinite(z).all(axis=1) if z.size else np.zeros(0, dtype=bool)
+    if ok.any():
+        yi = np.searchsorted(np.asarray(classes), cv.labels.astype(str)[ok])
+        blocks.append(Figure.from_matplotlib(
+            _reliability_figure(z[ok], yi, temperature),
+            "Reliability of the out-of-fold probabilities: accuracy against confidence in "
+            "10 bins, before and after temperature scaling."))
+    s = cv.oof_novelty
+    good = s[np.isfinite(s)] if s.size else s
+    if good.size:
+        blocks.append(Figure.from_matplotlib(
+            _novelty_figure(good, threshold, rate),
+            "Novelty scores of held-out known spectra (out-of-fold) and the threshold above "
+            "which 'ramancam predict' reports a spectrum as unknown."))
+    if blocks:
+        sections.append(Section("Calibration and unknown spectra", blocks))
+    return write_report(path, "ramancam train", sections, settings=dict(settings), seed=seed)
+
+
+def _table_of(text: str) -> tuple[list[str], list[list[str]]]:
+    """The printed accuracy table as (columns, rows) of text cells."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    head = lines[0].split()
+    rows = []
+    for ln in lines[1:]:
+        if ln.startswith("mean +- sd"):
+            cells = ["mean +- sd", "", "", *ln[len("mean +- sd"):].split()]
+        else:
+            cells = ln.split()
+        rows.append((cells + [""] * len(head))[:len(head)])
+    return head, rows
+
+
+def _most_confused(cm: NDArray[np.int64], classes: Sequence[str], top: int = 8
+                   ) -> list[list[Any]]:
+    off = [(int(cm[i, j]), i, j) for i in range(len(classes)) for j in range(len(classes))
+           if i != j and cm[i, j] > 0]
+    off.sort(key=lambda t: (-t[0], t[1], t[2]))
+    return [[classes[i], classes[j], n] for n, i, j in off[:top]]
