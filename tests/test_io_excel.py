@@ -74,7 +74,7 @@ def test_excel_errors_name_file_sheet_and_row(tmp_path, capsys):
     broken.write_bytes(b"PK\x03\x04 not really a workbook")
     assert main(["info", str(broken)]) == 2
     err = capsys.readouterr().err
-    assert "broken.xlsx must be a valid Excel workbook (.xlsx/.xlsm) file" in err
+    assert "broken.xlsx must be a valid Excel workbook (.xlsx/.xlsm/.xls) file" in err
     assert len(err.strip().splitlines()) == 1
 
 
@@ -96,3 +96,35 @@ def test_a_named_sheet_is_read_as_file_colon_sheet(tmp_path, capsys):
         read(f"{p}:NIR")
     assert main(["info", f"{p}:Raman", "--label-col", "label"]) == 0
     assert "2: A (1), B (1)" in capsys.readouterr().out
+
+
+def test_old_binary_xls_workbooks(tmp_path):
+    import datetime
+
+    import xlwt
+
+    wb = xlwt.Workbook()
+    wb.add_sheet("About").write(0, 0, "notes only")
+    ws = wb.add_sheet("Raman")
+    date_style = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    for j, v in enumerate(["label", "measured", 400, 401.5, 403]):
+        ws.write(0, j, v)
+    for i, (lab, vals) in enumerate((("A", [1, 2, 3]), ("B", [4, 5.5, 6])), start=1):
+        ws.write(i, 0, lab)
+        ws.write(i, 1, datetime.datetime(2026, 1, i), date_style)
+        for j, v in enumerate(vals, start=2):
+            ws.write(i, j, v)
+    p = tmp_path / "old.xls"
+    wb.save(str(p))
+    assert file_format(p) == "excel"
+    with pytest.raises(RamancamError, match=r"old\.xls \(sheet About\), line 1: the header "
+                                            r"must name Raman shifts"):
+        read(p, label_col="label")
+    s = read(f"{p}:Raman", label_col="label")
+    assert s.labels.tolist() == ["A", "B"]
+    np.testing.assert_array_equal(s.wavenumbers, [400, 401.5, 403])
+    np.testing.assert_array_equal(s.X, [[1, 2, 3], [4, 5.5, 6]])
+    assert s.meta["measured"].tolist() == ["2026-01-01T00:00:00", "2026-01-02T00:00:00"]
+    with pytest.raises(RamancamError, match=r"must have the sheet 'NIR'; its sheets are "
+                                            r"'About', 'Raman'"):
+        read(f"{p}:NIR")

@@ -111,7 +111,7 @@ def read(path: str | os.PathLike[str], *, label_col: str | None = None,
     path : str or path-like
         A wide table, two-column text or RRUFF text file (``.gz`` too; the layout is sniffed
         from the content), an instrument file (Galactic SPC ``.spc``, Renishaw WiRE
-        ``.wdf``, JCAMP-DX ``.jdx``/``.dx``), an Excel workbook (``.xlsx``) or MATLAB file
+        ``.wdf``, JCAMP-DX ``.jdx``/``.dx``), an Excel workbook (``.xlsx``, ``.xls``) or MATLAB file
         (``.mat``), or a folder of such files. ``FILE:NAME`` reads the sheet (workbook) or the
         matrix of spectra (MATLAB file) called NAME.
     label_col : str, optional

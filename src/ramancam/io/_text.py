@@ -14,14 +14,16 @@ from ..errors import RamancamError
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".xy", ".asc")
 # Instrument formats, read through their own libraries: suffix -> format name.
 VENDOR_SUFFIXES = {".spc": "spc", ".wdf": "wdf", ".jdx": "jcamp", ".dx": "jcamp",
-                   ".jcamp": "jcamp", ".xlsx": "excel", ".xlsm": "excel", ".mat": "matlab"}
+                   ".jcamp": "jcamp", ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel",
+                   ".mat": "matlab"}
 #: Formats whose files hold several members (sheets, variables): ``FILE:NAME`` picks one.
 MEMBER_FORMATS = ("excel", "matlab")
 KNOWN_TYPES = ("wide table (.csv/.tsv/.txt, also .gz)",
                "two-column text (shift, intensity; .txt/.csv/.dat/.xy/.asc)",
                "RRUFF text (##KEY=value header lines, then shift, intensity)",
                "Galactic SPC (.spc)", "Renishaw WiRE (.wdf)", "JCAMP-DX (.jdx/.dx/.jcamp)",
-               "Excel workbook (.xlsx/.xlsm; its first sheet, or FILE:SHEET, as a wide table)",
+               "Excel workbook (.xlsx/.xlsm/.xls; its first sheet, or FILE:SHEET, as a wide "
+               "table)",
                "MATLAB file (.mat; a matrix of spectra beside a vector of Raman shifts)",
                "long map text (rows of x, y, shift, intensity, as WiRE exports maps)")
 #: Human names of the formats, as ``ramancam info`` prints them.

@@ -24,10 +24,10 @@ __all__ = ["FORMAT_LABELS", "laser_nm", "library_boundary", "looks_like_text", "
 
 #: How error messages name each format (and the suffixes that select it).
 FORMAT_LABELS = {"spc": "Galactic SPC (.spc)", "wdf": "Renishaw WiRE (.wdf)",
-                 "jcamp": "JCAMP-DX (.jdx/.dx)", "excel": "Excel workbook (.xlsx/.xlsm)",
+                 "jcamp": "JCAMP-DX (.jdx/.dx)", "excel": "Excel workbook (.xlsx/.xlsm/.xls)",
                  "matlab": "MATLAB (.mat)"}
 
-_LOGGERS = ("spc_io", "jcamp", "wdf", "openpyxl", "h5py")
+_LOGGERS = ("spc_io", "jcamp", "wdf", "openpyxl", "xlrd", "h5py")
 
 
 def looks_like_text(data: bytes) -> bool:

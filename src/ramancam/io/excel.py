@@ -1,12 +1,12 @@
-"""Excel workbooks (``.xlsx``, ``.xlsm``): the first sheet (or a named one), read as a wide
-table.
+"""Excel workbooks (``.xlsx``, ``.xlsm``, and the older binary ``.xls``): the first sheet (or a
+named one), read as a wide table.
 
 The sheet holds the same layouts as a text table (:mod:`ramancam.io.table`): one spectrum
 per row under a header of metadata names and Raman shifts, or one spectrum per column with
-the Raman shift in the first column. The cells are read with openpyxl (MIT) as values
-(formulas give the values Excel last computed) and parsed by the table reader, so labels,
-metadata, pixel positions, empty cells at a spectrum's ends and every error message work as
-for a CSV file; "line N" in a message is row N of the sheet.
+the Raman shift in the first column. The cells are read with openpyxl (MIT; ``.xls``: xlrd,
+BSD-3) as values (formulas give the values Excel last computed) and parsed by the table
+reader, so labels, metadata, pixel positions, empty cells at a spectrum's ends and every
+error message work as for a CSV file; "line N" in a message is row N of the sheet.
 """
 
 from __future__ import annotations
@@ -38,6 +38,57 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
+def _no_sheet(p: Path, sheet: str, names: list[str]) -> RamancamError:
+    return RamancamError(
+        f"file {p} must have the sheet {sheet!r}; its sheets are "
+        f"{', '.join(repr(n) for n in names)}. Name one of them as {p}:SHEET.")
+
+
+def _xlsx_rows(p: Path, sheet: str | None) -> tuple[str, list[list[str]]]:
+    """(sheet name, rows of cell texts) of an ``.xlsx``/``.xlsm`` workbook (openpyxl)."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(p, read_only=True, data_only=True)
+    try:
+        names = list(book.sheetnames)
+        if sheet is not None and sheet not in names:
+            raise _no_sheet(p, sheet, names)
+        ws = book[sheet] if sheet is not None else book.worksheets[0]
+        return ws.title, [[_cell_text(v) for v in row]
+                          for row in ws.iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def _xls_rows(p: Path, sheet: str | None) -> tuple[str, list[list[str]]]:
+    """(sheet name, rows of cell texts) of a binary ``.xls`` workbook (xlrd)."""
+    import xlrd
+
+    book = xlrd.open_workbook(str(p), on_demand=True)
+    try:
+        names = list(book.sheet_names())
+        if sheet is not None and sheet not in names:
+            raise _no_sheet(p, sheet, names)
+        ws = book.sheet_by_name(sheet) if sheet is not None else book.sheet_by_index(0)
+        rows = []
+        for r in range(ws.nrows):
+            row = []
+            for c in ws.row(r):
+                if c.ctype == xlrd.XL_CELL_DATE:
+                    row.append(_cell_text(xlrd.xldate_as_datetime(c.value, book.datemode)))
+                elif c.ctype == xlrd.XL_CELL_BOOLEAN:
+                    row.append(_cell_text(bool(c.value)))
+                elif c.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK,
+                                 xlrd.XL_CELL_ERROR):
+                    row.append("")
+                else:
+                    row.append(_cell_text(c.value))
+            rows.append(row)
+        return ws.name, rows
+    finally:
+        book.release_resources()
+
+
 def read_excel(path: str | os.PathLike[str], *, label_col: str | None = None,
                sheet: str | None = None) -> Spectra:
     """Read a sheet of an Excel workbook (the first, unless named) as a wide table.
@@ -45,8 +96,7 @@ def read_excel(path: str | os.PathLike[str], *, label_col: str | None = None,
     Parameters
     ----------
     path : str or path-like
-        An ``.xlsx`` or ``.xlsm`` workbook (the older binary ``.xls`` is not read: save it
-        as ``.xlsx``).
+        An ``.xlsx``/``.xlsm`` workbook, or an older binary ``.xls`` one.
     label_col : str, optional
         The label column, as for :func:`ramancam.io.read_table`.
     sheet : str, optional
@@ -64,21 +114,8 @@ def read_excel(path: str | os.PathLike[str], *, label_col: str | None = None,
         does not have (its sheets are listed), or any table error (the sheet and row named).
     """
     p = check_exists(Path(path))
-    from openpyxl import load_workbook
-
     with library_boundary(p, "excel"):
-        book = load_workbook(p, read_only=True, data_only=True)
-        try:
-            names = list(book.sheetnames)
-            if sheet is not None and sheet not in names:
-                raise RamancamError(
-                    f"file {p} must have the sheet {sheet!r}; its sheets are "
-                    f"{', '.join(repr(n) for n in names)}. Name one of them as {p}:SHEET.")
-            ws = book[sheet] if sheet is not None else book.worksheets[0]
-            name = ws.title
-            rows = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
-        finally:
-            book.close()
+        name, rows = (_xls_rows if p.suffix.lower() == ".xls" else _xlsx_rows)(p, sheet)
     # The sheet's used range can reach past the data: cut the columns that are empty in
     # every row, and pad short rows, so that every row has the header's width.
     width = max((max((j + 1 for j, c in enumerate(r) if c != ""), default=0) for r in rows),
