@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import numpy as np
 import pytest
@@ -591,3 +592,18 @@ def test_train_report_is_one_escaped_html_file(tmp_path, capsys):
     assert main(["train", str(data), "--label-col", "label", *FAST, "--out", str(out),
                  "--report", str(tmp_path / "missing" / "r.html")]) == 2
     assert "--report folder must exist" in capsys.readouterr().err
+
+
+def test_explain_report_lists_the_bands_of_each_map(model_file, peaks_file, tmp_path, capsys):
+    html = tmp_path / "why.html"
+    assert main(["explain", str(model_file), str(peaks_file), "--label-col", "label",
+                 "--out", str(tmp_path / "maps.csv"), "--report", str(html),
+                 "--max-plots", "3"]) == 0
+    assert f"wrote a report of 3 maps to {html}" in capsys.readouterr().out
+    text = html.read_text()
+    assert text.count("Supporting bands (cm-1): ") == 3 and text.count("data:image/png") == 3
+    # the summary counts every spectrum explained, not only those drawn
+    assert re.search(r"spectra explained</td><td[^>]*>12</td>", text)
+    assert main(["explain", str(model_file), str(peaks_file), "--report",
+                 str(tmp_path / "why.txt")]) == 2
+    assert "--report must end in .html" in capsys.readouterr().err

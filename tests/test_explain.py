@@ -440,3 +440,24 @@ def test_contribution_form_keeps_the_sign_when_sum_a_is_negative(Xs):
     np.testing.assert_array_equal(np.sign(eq9), -np.sign(contrib))
     with pytest.raises(RamancamError, match="form"):
         fc_importance(m, Xs, t, form="abs")
+
+
+def test_top_bands_finds_the_strongest_peaks_of_each_sign():
+    from ramancam.explain import top_bands
+
+    x = np.arange(400.0, 1800.0, 2.0)
+
+    def band(c, w):
+        return np.exp(-0.5 * ((x - c) / w) ** 2)
+
+    m = band(888, 5) + 0.5 * band(1460, 8) - 0.3 * band(1000, 5) + 0.2 * band(896, 3)
+    plus = top_bands(x, m)
+    assert [round(b) for b, _ in plus[:2]] == [888, 1460]  # 896 is within 10 cm-1 of 888
+    assert plus[0][1] == pytest.approx(1.0) and plus[1][1] == pytest.approx(0.5, abs=0.02)
+    minus = top_bands(x, m, sign=-1)
+    assert [round(b) for b, _ in minus] == [1000] and minus[0][1] == pytest.approx(-0.3, abs=0.01)
+    assert top_bands(x, -np.abs(m), sign=1) == [] and top_bands(x, np.zeros_like(x)) == []
+    edge = band(400, 4)  # a band at the end of the grid is a band too
+    assert round(top_bands(x, edge)[0][0]) == 400
+    with pytest.raises(RamancamError, match="sign must be 1 or -1"):
+        top_bands(x, m, sign=0)

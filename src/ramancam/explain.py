@@ -53,6 +53,7 @@ __all__ = [
     "pooled_centres",
     "predict_proba",
     "to_input_grid",
+    "top_bands",
 ]
 
 SCORES = ("logit", "prob")
@@ -831,3 +832,50 @@ def explain(model: RamanCNN, X: ArrayLike, *, method: str = "fc", target: Any = 
         return (maps.reshape(n * n_classes, -1),
                 np.tile(np.arange(n_classes, dtype=np.int64), n))
     return maps, tsel
+
+
+def top_bands(axis: ArrayLike, signed_map: ArrayLike, *, k: int = 5, sign: int = 1,
+              min_distance: float = 10.0) -> list[tuple[float, float]]:
+    """The ``k`` strongest bands of one map: where it peaks most, on the Raman-shift axis.
+
+    Parameters
+    ----------
+    axis : array-like of shape (n_points,)
+        The map's Raman shifts (the model's grid).
+    signed_map : array-like of shape (n_points,)
+    k : int
+        Bands to return at most.
+    sign : {1, -1}
+        1: bands that support the class (positive map values); -1: bands that argue
+        against it (the most negative values).
+    min_distance : float
+        Peaks closer than this (cm-1) count as one band (the taller one).
+
+    Returns
+    -------
+    list of (shift, value)
+        Strongest first; ``value`` is the map at the peak divided by the map's largest
+        absolute value (so 1.0 is the strongest point of the whole map). Empty when the map
+        has no value of that sign.
+    """
+    from scipy.signal import find_peaks
+
+    x = np.asarray(axis, dtype=np.float64)
+    m = np.asarray(signed_map, dtype=np.float64)
+    if x.ndim != 1 or m.shape != x.shape:
+        raise RamancamError(f"axis and signed_map must be 1-D of one length; got shapes "
+                            f"{x.shape} and {m.shape}.")
+    if sign not in (1, -1):
+        raise RamancamError(f"sign must be 1 or -1; got {sign!r}.")
+    scale = float(np.max(np.abs(m))) if m.size else 0.0
+    if scale == 0.0 or k < 1:
+        return []
+    v = sign * m / scale
+    step = float(np.median(np.abs(np.diff(x)))) if x.size > 1 else 1.0
+    dist = max(1, round(min_distance / step)) if step > 0 else 1
+    # the ends count as peaks too (a band at the edge of the grid)
+    padded = np.r_[-np.inf, v, -np.inf]
+    peaks, _ = find_peaks(padded, height=1e-12, distance=dist)
+    peaks = peaks - 1
+    order = peaks[np.argsort(-v[peaks], kind="stable")][:k]
+    return [(float(x[i]), float(sign * v[i])) for i in order]

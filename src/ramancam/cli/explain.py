@@ -78,8 +78,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "(default: the 3 with the largest mean |map|)")
     o.add_argument("--plot", metavar="FILE",
                    help="figure of the first maps with their spectra (.png, .pdf or .svg)")
+    o.add_argument("--report", metavar="FILE.html",
+                   help="a self-contained HTML report of the first --max-plots maps: each "
+                        "spectrum with its map, the bands (cm-1) that support and argue "
+                        "against the class, the prediction with its calibrated probability "
+                        "and, for models that have one, the unknown flag")
     o.add_argument("--max-plots", type=int, default=6, metavar="N",
-                   help="maps drawn by --plot (default 6)")
+                   help="maps drawn by --plot and --report (default 6)")
     add_scale_arguments(p)
 
 
@@ -96,7 +101,11 @@ def _check_args(args: argparse.Namespace) -> None:
             raise RamancamError(
                 f"--plot must end in .png, .pdf or .svg; got {args.plot!r}. Name the figure "
                 "file with one of those extensions.")
-    for opt in ("out", "plot"):
+    if args.report is not None and not str(args.report).lower().endswith((".html", ".htm")):
+        raise RamancamError(
+            f"--report must end in .html; got {args.report!r}. Name the report file "
+            "FILE.html.")
+    for opt in ("out", "plot", "report"):
         path = getattr(args, opt)
         if path is not None and not Path(path).resolve().parent.is_dir():
             raise RamancamError(
@@ -120,6 +129,50 @@ def _plot(path: str, grid: Any, shown: list[tuple[str, Any, Any, str]], title: s
     fig.suptitle(title)
     with atomic_write(path, "wb") as fh:
         fig.savefig(fh, format=Path(path).suffix.lower().lstrip("."), dpi=110)
+
+
+def _bands_text(bands: list[tuple[float, float]]) -> str:
+    return ", ".join(f"{b:.0f} ({v:+.2f})" for b, v in bands) or "none"
+
+
+def _write_report(path: str, grid: Any, entries: list[dict[str, Any]],
+                  info: dict[str, Any], counts: dict[str, int], n_unknown: int | None) -> Any:
+    """The ``--report`` HTML file: a summary, then each spectrum with its map and bands."""
+    from matplotlib.figure import Figure as MplFigure
+
+    from ..explain import top_bands
+    from ..plot import figure_png, spectrum_map
+    from ..report import Figure, Section, Table, write_report
+
+    summary: list[Any] = [info, Table(["predicted class", "spectra"],
+                                      [[k, v] for k, v in sorted(counts.items())],
+                                      caption="Predictions of every spectrum explained.")]
+    if n_unknown is not None:
+        summary.append(f"{n_unknown} of {sum(counts.values())} spectra are flagged unknown "
+                       "(unlike every training spectrum: the model's novelty threshold); "
+                       "they are explained for their nearest class.")
+    summary.append(
+        "Each map is signed: red bands raise the explained class's score, blue ones lower "
+        "it. The band lists give the map's strongest peaks (at least 10 cm-1 apart) with "
+        "their value relative to the largest |map| value of the spectrum.")
+    sections = [Section("Summary", summary)]
+    for e in entries:
+        fig = MplFigure(figsize=(8, 2.8), layout="constrained")
+        label = {"fc": "FC importance"}.get(info["method"], info["method"])
+        spectrum_map(grid, e["x"], e["map"], ax=fig.subplots(), map_label=label)
+        plus = top_bands(grid, e["map"], sign=1)
+        minus = top_bands(grid, e["map"], sign=-1, k=3)
+        lines = [f"Map for {e['target']}. Predicted {e['predicted']} with probability "
+                 f"{e['p']:.3f}" + (f"; true class {e['true']}" if e["true"] else "")
+                 + ("" if e["unknown"] is None else
+                    f"; novelty {e['novelty']:.4g}: "
+                    + ("UNKNOWN (above the threshold)" if e["unknown"] else "known"))
+                 + ".",
+                 f"Supporting bands (cm-1): {_bands_text(plus)}. Arguing against: "
+                 f"{_bands_text(minus)}."]
+        sections.append(Section(str(e["id"]), [*lines, Figure(figure_png(fig), str(e["id"]))],
+                                level=3))
+    return write_report(path, "ramancam explain", sections)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -174,6 +227,9 @@ def run(args: argparse.Namespace) -> int:
     ctx = (atomic_write(out_path, "w", gzip=gz, newline="") if out_path
            else nullcontext(sys.stdout))
     kept: dict[str, list[Any]] = {"X": [], "maps": [], "proba": []}
+    entries: list[dict[str, Any]] = []
+    counts: dict[str, int] = {}
+    n_unknown: int | None = None
     with ctx as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["id", "target", "method", *(["x", "y"] if xy else []),
@@ -198,6 +254,12 @@ def run(args: argparse.Namespace) -> int:
                                     **method_options(args.method, grid, args.fc_form))
             per = maps.shape[0] // len(part)            # n_classes rows per spectrum for "all"
             proba = predict_proba(model, X)
+            if args.report:  # calibrated probabilities and the unknown flags of the model
+                cal, nov, flag = bundle.predict_novelty(part)
+                for c in cal.argmax(axis=1):
+                    counts[classes[c]] = counts.get(classes[c], 0) + 1
+                if flag is not None:
+                    n_unknown = (n_unknown or 0) + int(flag.sum())
             if map_grid is not None:
                 own = maps.reshape(len(part), per, -1)
                 if per > 1:  # --target all: each pixel's map for its predicted class
@@ -213,6 +275,15 @@ def run(args: argparse.Namespace) -> int:
                         repr(float(data.meta["y"][start + i]))] if xy else [])
                 w.writerow([ids[start + i], classes[targets[r]], args.method, *pos,
                             *(repr(float(v)) for v in maps[r])])
+                if args.report and len(entries) < args.max_plots:
+                    entries.append({
+                        "id": ids[start + i], "x": X[i], "map": maps[r],
+                        "target": classes[targets[r]],
+                        "predicted": classes[int(cal[i].argmax())],
+                        "p": float(cal[i].max()),
+                        "true": "" if y is None else str(y[i]),
+                        "novelty": None if nov is None else float(nov[i]),
+                        "unknown": None if flag is None else bool(flag[i])})
                 if args.plot and len(shown) < args.max_plots:
                     pred = int(proba[i].argmax())
                     head = (f"{ids[start + i]}: map for {classes[targets[r]]} "
@@ -240,4 +311,10 @@ def run(args: argparse.Namespace) -> int:
               "position columns with --xy-cols X,Y", file=report)
     if args.plot:
         print(f"wrote a figure of {len(shown)} maps to {args.plot}", file=report)
+    if args.report:
+        info = {"data": str(args.data), "model": str(args.model), "method": args.method,
+                "target": args.target, "score": args.score,
+                "spectra explained": len(data), "in this report": len(entries)}
+        _write_report(args.report, grid, entries, info, counts, n_unknown)
+        print(f"wrote a report of {len(entries)} maps to {args.report}", file=report)
     return 0
