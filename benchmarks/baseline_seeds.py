@@ -37,14 +37,8 @@ def run_set(spec: Any, seeds: list[int], folds: int | None = None) -> dict[str, 
     :func:`realdata.with_folds`)."""
     import realdata as rd
     from ramancam.baselines import PCASVM, PLSDA
-    from ramancam.cli._common import prepare_labelled
-    from ramancam.train import make_splits
 
-    spec, folds = rd.with_folds(spec, folds)
-    args = rd._train_args(spec.options, folds)
-    _, _, data = prepare_labelled(args, spec.load(), "for the baselines")
-    splits = make_splits(data, folds=args.folds, group_col=args.group_col,
-                         split_col=args.split_col, train_value=args.train_value, seed=0)
+    spec, data, splits = rd.prepared(spec, folds)
     X = np.asarray(data.X, dtype=np.float64)
     y = np.asarray(data.labels).astype(str)
     out: dict[str, Any] = {"set": spec.name, "split": spec.split, "folds": len(splits),

@@ -85,13 +85,8 @@ def fit_score(est: Any, grid: dict[str, list[Any]], X: np.ndarray, y: np.ndarray
 
 def run_set(spec: Any) -> dict[str, Any]:
     import realdata as rd
-    from ramancam.cli._common import prepare_labelled
-    from ramancam.train import make_splits
 
-    args = rd._train_args(spec.options, None)
-    _, _, data = prepare_labelled(args, spec.load(), "for the panel")
-    splits = make_splits(data, folds=args.folds, group_col=args.group_col,
-                         split_col=args.split_col, train_value=args.train_value, seed=0)
+    spec, data, splits = rd.prepared(spec)
     X = np.asarray(data.X, dtype=np.float64)
     y = np.asarray(data.labels).astype(str)
     out: dict[str, Any] = {"set": spec.name, "split": spec.split, "folds": len(splits),

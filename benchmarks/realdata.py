@@ -315,6 +315,21 @@ def with_folds(spec: SetSpec, folds: int | None) -> tuple[SetSpec, int | None]:
         spec.extra), folds
 
 
+def prepared(spec: SetSpec, folds: int | None = None) -> tuple[SetSpec, Any, list[Any]]:
+    """The set (K applied, :func:`with_folds`), its spectra read and preprocessed as
+    ``train`` does with the row's options, and the benchmark's folds (seed 0), for scripts
+    that fit other models on exactly these inputs and folds."""
+    from ramancam.cli._common import prepare_labelled
+    from ramancam.train import make_splits
+
+    spec, folds = with_folds(spec, folds)
+    args = _train_args(spec.options, folds)
+    _, _, data = prepare_labelled(args, spec.load(), "for the benchmark")
+    splits = make_splits(data, folds=args.folds, group_col=args.group_col,
+                         split_col=args.split_col, train_value=args.train_value, seed=0)
+    return spec, data, splits
+
+
 def _run_set(spec: SetSpec, seeds: list[int], quick: bool, paper_seeds: list[int],
              folds: int | None) -> dict[str, Any]:
     from ramancam.cli._common import prepare_labelled
