@@ -607,3 +607,24 @@ def test_explain_report_lists_the_bands_of_each_map(model_file, peaks_file, tmp_
     assert main(["explain", str(model_file), str(peaks_file), "--report",
                  str(tmp_path / "why.txt")]) == 2
     assert "--report must end in .html" in capsys.readouterr().err
+
+
+def test_many_classes_report_and_info_list_confusions_instead_of_a_matrix(tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    axis = np.arange(400.0, 800.0, 4.0)
+    names = [f"m{k:02d}" for k in range(35)]
+    X = [np.exp(-0.5 * ((axis - 410 - 11 * k) / 4) ** 2) + 0.1 + 0.02 * rng.random(axis.size)
+         for k in range(35) for _ in range(3)]
+    data = tmp_path / "lib.csv"
+    write_table(Spectra(np.array(X), axis, labels=np.repeat(names, 3)), data)
+    out, html = tmp_path / "lib.ramancam", tmp_path / "lib.html"
+    assert main(["train", str(data), "--label-col", "label", *FAST, "--folds", "3",
+                 "--no-compare", "--out", str(out), "--report", str(html)]) == 0
+    text = html.read_text()
+    assert "35 classes are too many to draw as a matrix" in text
+    assert text.count("data:image/png") == 4  # accuracy, class maps, reliability, novelty
+    capsys.readouterr()
+    assert main(["info", str(out)]) == 0
+    shown = capsys.readouterr().out
+    assert "  confusion: 35 classes, too many to print; most frequent" in shown
+    assert "rows: true class" not in shown

@@ -24,10 +24,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["MAX_CLASSES_SHOWN", "write_train_report"]
+__all__ = ["MAX_CLASSES_SHOWN", "MAX_MATRIX", "write_train_report"]
 
 #: Classes drawn one by one in the map section (the most frequent ones); the tables list all.
 MAX_CLASSES_SHOWN = 12
+#: Classes up to which the confusion matrix is drawn (beyond: the most frequent confusions).
+MAX_MATRIX = 30
 #: Training spectra per class whose maps are averaged (a seeded sample above it).
 _MAX_PER_CLASS = 200
 
@@ -179,19 +181,26 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
     blocks.append(Figure.from_matplotlib(fig, "Test accuracy per fold and model."))
     sections.append(Section("Cross-validated accuracy", blocks))
 
-    label_in = 0.075 * min(max(len(c) for c in classes), 40)  # room for the class names
-    fig, ax = plt.subplots(figsize=(1.4 + label_in + 0.55 * len(classes),
-                                    1.0 + label_in + 0.5 * len(classes)))
-    plot.confusion_matrix(cv.confusion, classes, ax=ax)
-    fig.tight_layout()
-    confused = _most_confused(cv.confusion, classes)
-    sections.append(Section("Confusion matrix (CNN, out-of-fold)", [
-        f"Every tested spectrum once ({int(tested.sum())} spectra), predicted by the fold model "
-        "that did not train on it; colours are shares of the true class (row).",
-        Figure.from_matplotlib(fig, "CNN, out-of-fold: rows true class, columns predicted."),
-        *([Table(["true class", "predicted as", "spectra"], confused,
-                 caption="The most frequent confusions.")] if confused else []),
-    ]))
+    confused = _most_confused(cv.confusion, classes, top=8 if len(classes) <= MAX_MATRIX
+                              else 30)
+    blocks = [f"Every tested spectrum once ({int(tested.sum())} spectra), predicted by the fold "
+              "model that did not train on it; colours are shares of the true class (row)."]
+    if len(classes) <= MAX_MATRIX:
+        label_in = 0.075 * min(max(len(c) for c in classes), 40)  # room for the class names
+        fig, ax = plt.subplots(figsize=(1.4 + label_in + 0.55 * len(classes),
+                                        1.0 + label_in + 0.5 * len(classes)))
+        plot.confusion_matrix(cv.confusion, classes, ax=ax)
+        fig.tight_layout()
+        blocks.append(Figure.from_matplotlib(
+            fig, "CNN, out-of-fold: rows true class, columns predicted."))
+    else:
+        blocks.append(f"{len(classes)} classes are too many to draw as a matrix (more than "
+                      f"{MAX_MATRIX}); the table lists the most frequent confusions, and the "
+                      "Data table each class's recall and precision.")
+    if confused:
+        blocks.append(Table(["true class", "predicted as", "spectra"], confused,
+                            caption="The most frequent confusions."))
+    sections.append(Section("Confusion matrix (CNN, out-of-fold)", blocks))
 
     order = sorted(range(len(classes)), key=lambda i: (-counts.get(classes[i], 0), i))
     shown = sorted(order[:MAX_CLASSES_SHOWN])

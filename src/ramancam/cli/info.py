@@ -176,6 +176,8 @@ def is_model_file(path: str) -> bool:
         return False
 
 
+#: Classes up to which ``info MODEL`` prints the confusion matrix.
+_MAX_PRINTED = 12
 _AUGMENT_AMOUNTS = ("augment_noise", "augment_shift", "augment_baseline", "augment_scale")
 _SCALING = {"center": "centred on the mean training spectrum", "none": "as preprocessed"}
 
@@ -304,10 +306,18 @@ def format_model(path: str, d: dict[str, Any]) -> str:
         best = max((k for k in summ if summ[k][0] is not None),
                    key=lambda k: (summ[k][0], k == "CNN"))
         lines.append(f"  accuracy:  {_cv_kind(cv)}: {shown}; winner {best}")
-        if cv.get("confusion"):
+        cm, names = cv.get("confusion"), cv.get("classes") or classes
+        if cm and len(names) <= _MAX_PRINTED:
             lines.append("  confusion: CNN, out-of-fold (rows: true class, columns: "
                          "predicted)")
-            lines += _confusion_lines(cv["confusion"], cv.get("classes") or classes)
+            lines += _confusion_lines(cm, names)
+        elif cm:
+            off = sorted(((int(cm[i][j]), names[i], names[j]) for i in range(len(names))
+                          for j in range(len(names)) if i != j and cm[i][j]),
+                         key=lambda t: -t[0])[:5]
+            lines.append(f"  confusion: {len(names)} classes, too many to print; most frequent "
+                         "(CNN, out-of-fold): " + (", ".join(
+                             f"{a} as {b} ({n})" for n, a, b in off) or "none"))
     cal = d.get("calibration")
     if cal and "ece_before" in cal:
         fields = {k: cal[k] for k in Calibration.__dataclass_fields__ if k in cal}
