@@ -51,7 +51,7 @@ def panel() -> dict[str, tuple[Any, dict[str, list[Any]]]]:
     return {
         "logreg": (LogisticRegression(max_iter=5000),
                    {"C": [1e-2, 1e-1, 1, 10, 1e2, 1e3, 1e4, 1e5]}),
-        "linear-svm": (LinearSVC(max_iter=5000),
+        "linear-svm": (LinearSVC(max_iter=5000, random_state=0),
                        {"C": [1e-2, 1e-1, 1, 10, 1e2]}),
         "pca-lda": (make_pipeline(PCA(random_state=0), LinearDiscriminantAnalysis()),
                     {"pca__n_components": [5, 10, 20, 40, 80]}),
