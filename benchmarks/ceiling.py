@@ -13,8 +13,8 @@ inputs and folds (each set read, preprocessed with the default recipe and grid, 
 search on the training part only (``random_state`` 0), and prints the test accuracy (mean
 +- sd over folds; one value for a fixed split):
 
-* ``logreg``: L2 logistic regression on the spectra (C in 1e-2..1e5);
-* ``linear-svm``: linear support vector machine (C in 1e-2..1e2);
+* ``logreg``: L2 logistic regression on the spectra (C 1e-1, 10, 1e3, 1e5);
+* ``linear-svm``: linear support vector machine (C 1e-2, 1, 1e2);
 * ``pca-lda``: PCA (5-80 components) then linear discriminant analysis;
 * ``rbf-svm``: RBF support vector machine on the standardised spectra (C, gamma);
 * ``knn``: k nearest neighbours, Euclidean (k 1, 3, 5).
@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Grid-search fits run side by side (the 2-core machine); results do not depend on it.
+N_JOBS = 2
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
@@ -50,9 +52,9 @@ def panel() -> dict[str, tuple[Any, dict[str, list[Any]]]]:
 
     return {
         "logreg": (LogisticRegression(max_iter=5000),
-                   {"C": [1e-2, 1e-1, 1, 10, 1e2, 1e3, 1e4, 1e5]}),
+                   {"C": [1e-1, 10, 1e3, 1e5]}),
         "linear-svm": (LinearSVC(max_iter=5000, random_state=0),
-                       {"C": [1e-2, 1e-1, 1, 10, 1e2]}),
+                       {"C": [1e-2, 1, 1e2]}),
         "pca-lda": (make_pipeline(PCA(random_state=0), LinearDiscriminantAnalysis()),
                     {"pca__n_components": [5, 10, 20, 40, 80]}),
         "rbf-svm": (make_pipeline(StandardScaler(), SVC(kernel="rbf")),
@@ -76,7 +78,7 @@ def fit_score(est: Any, grid: dict[str, list[Any]], X: np.ndarray, y: np.ndarray
     valid = {n: [v for v in vals if not (n.endswith("n_components")
                                           and v >= min(len(a) for a, _ in cv))]
              for n, vals in grid.items()}
-    gs = GridSearchCV(clone(est), valid, cv=cv, n_jobs=1, error_score=np.nan)
+    gs = GridSearchCV(clone(est), valid, cv=cv, n_jobs=N_JOBS, error_score=np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         gs.fit(X[tr], ytr)
@@ -148,13 +150,16 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(wanted) - set(names))
     if unknown:
         p.error(f"--sets: unknown set(s) {unknown}; choose from {names}")
-    results = [run_set(spec) for spec in rd.SETS
-               if spec.name in wanted and not spec.extra.get("mixing")]
-    if a.json:
-        tmp = a.json.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"command": "benchmarks/ceiling.py " + " ".join(
-            sys.argv[1:] if argv is None else argv), "rows": results}, indent=1) + "\n")
-        tmp.replace(a.json)
+    command = "benchmarks/ceiling.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    results = []
+    for spec in rd.SETS:
+        if spec.name in wanted and not spec.extra.get("mixing"):
+            results.append(run_set(spec))
+            if a.json:  # after every set: a long run stopped early keeps what it measured
+                tmp = a.json.with_suffix(".tmp")
+                tmp.write_text(json.dumps({"command": command, "rows": results}, indent=1)
+                               + "\n")
+                tmp.replace(a.json)
     print(table(results, a.realdata))
     return 0
 
