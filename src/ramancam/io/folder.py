@@ -257,6 +257,12 @@ def _read_manifest(spec: str, root: Path, column: str = "label"
     return files, labels
 
 
+def _first_group(rx: re.Pattern[str], text: str) -> str | None:
+    """The first group of ``rx`` searched in ``text`` (the whole match without groups)."""
+    m = rx.search(text)
+    return None if m is None else (m.group(1) if rx.groups else m.group(0))
+
+
 def labeller(kind: str, arg: str, root: Path, what: str = "labels_from"
              ) -> Callable[[Path, Spectra], list[str]]:
     """A function giving the labels (or groups: ``what="groups_from"``) of the spectra read
@@ -302,8 +308,7 @@ def labeller(kind: str, arg: str, root: Path, what: str = "labels_from"
                     f"{_list(list(s.meta))}. Use header:KEY or a label column instead.")
             out = []
             for v in s.meta["id"].tolist():
-                m = rx.search(str(v))
-                label = None if m is None else (m.group(1) if rx.groups else m.group(0))
+                label = _first_group(rx, str(v))
                 if not label:
                     raise RamancamError(
                         f"file {f}: spectrum ids must match {what} regex {arg!r} with a "
@@ -315,8 +320,7 @@ def labeller(kind: str, arg: str, root: Path, what: str = "labels_from"
             return by_id
 
         def by_regex(f: Path, s: Spectra) -> list[str]:
-            m = rx.search(f.name)
-            label = None if m is None else (m.group(1) if rx.groups else m.group(0))
+            label = _first_group(rx, f.name)
             if not label:
                 raise RamancamError(
                     f"file names must match {what} regex {arg!r} with a non-empty group; "

@@ -37,7 +37,7 @@ from ..errors import RamancamError
 from ..spectra import Spectra
 from ._text import check_exists
 from ._vendor import library_boundary
-from .table import _edge_gaps, _positions
+from .table import _edge_gaps, _positions, spectra_kept
 
 __all__ = ["read_mat"]
 
@@ -91,12 +91,8 @@ def read_mat(path: str | os.PathLike[str], *, label_col: str | None = None,
         labels = np.char.strip(meta.pop(label_col))
     kept = _edge_gaps(X, lambda i, j: (f"file {p}: {name} spectrum {i + 1}: ",
                                        f"{axis[1][j]:g}"))
-    src = [str(p)] * n
-    if kept is not None:
-        return Spectra([x[k] for x, k in zip(X, kept, strict=True)],
-                       [axis[1][k] for k in kept], labels=labels, meta=_positions(meta),
-                       sources=src)
-    return Spectra(X, axis[1], labels=labels, meta=_positions(meta), sources=src)
+    return spectra_kept(X, axis[1], kept, labels=labels, meta=_positions(meta),
+                        sources=[str(p)] * n)
 
 
 def _load(p: Path) -> Iterator[tuple[str, Any]]:

@@ -32,6 +32,7 @@ import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -238,12 +239,8 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
     if labspec:
         meta_cols = {("x" if k == names[0] else "y" if k == names[1] else k): v
                      for k, v in meta_cols.items()}
-    if kept is not None:  # spectra that cover less than the table's axis: one axis each
-        return Spectra([x[k] for x, k in zip(X, kept, strict=True)],
-                       [axis[k] for k in kept], labels=labels, meta=_positions(meta_cols),
-                       sources=[source] * len(values))
-    return Spectra(X, axis, labels=labels, meta=_positions(meta_cols),
-                   sources=[source] * len(values))
+    return spectra_kept(X, axis, kept, labels=labels, meta=_positions(meta_cols),
+                        sources=[source] * len(values))
 
 
 def _full_row(row: list[str], ncol: int, source: str, lineno: int, layout: str
@@ -315,6 +312,16 @@ def _edge_gaps(X: np.ndarray, locate: Callable[[int, int], tuple[str, str]]
     return [np.flatnonzero(~row) for row in missing]
 
 
+def spectra_kept(X: np.ndarray, axis: np.ndarray, kept: list[np.ndarray] | None,
+                 **kw: Any) -> Spectra:
+    """``Spectra(X, axis, **kw)``, or, where :func:`_edge_gaps` kept only part of some
+    spectra (shorter ranges), each spectrum on its own part of the axis."""
+    if kept is None:
+        return Spectra(X, axis, **kw)
+    return Spectra([x[k] for x, k in zip(X, kept, strict=True)], [axis[k] for k in kept],
+                   **kw)
+
+
 def _columns_layout(header: list[str], ahead: list[tuple[int, list[str]]], comma: bool
                     ) -> bool:
     """Whether a table without numeric headers is one spectrum per column: its first data
@@ -367,10 +374,7 @@ def _parse_columns(rows: Iterator[tuple[int, list[str]]], header: list[str], com
     X = V[:, 1:].T.copy()
     kept = _edge_gaps(X, lambda i, j: (where(src, lines[j]), names[i + 1]))
     meta = {"id": np.array(names[1:], dtype=str)}
-    if kept is not None:  # spectra of different lengths: one axis each
-        return Spectra([x[k] for x, k in zip(X, kept, strict=True)], [axis[k] for k in kept],
-                       meta=meta, sources=[source] * X.shape[0])
-    return Spectra(X, axis, meta=meta, sources=[source] * X.shape[0])
+    return spectra_kept(X, axis, kept, meta=meta, sources=[source] * X.shape[0])
 
 
 def _positions(meta: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
