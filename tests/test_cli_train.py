@@ -628,3 +628,22 @@ def test_many_classes_report_and_info_list_confusions_instead_of_a_matrix(tmp_pa
     shown = capsys.readouterr().out
     assert "  confusion: 35 classes, too many to print; most frequent" in shown
     assert "rows: true class" not in shown
+
+
+def test_accuracy_table_rows_are_what_train_prints(model_file):
+    cv = load(model_file).info["cv"]
+    from ramancam.cli.train import format_cv
+    from ramancam.train import CVResult
+
+    res = CVResult(classes=cv["classes"], fold_accuracy=cv["fold_accuracy"],
+                   confusion=np.asarray(cv["confusion"]), oof_pred=np.array([""]),
+                   oof_proba=np.zeros((1, 1)), fold_of=np.zeros(1, int),
+                   labels=np.array([""]), baselines={"PLS-DA": [0.5, 1.0]},
+                   fold_sizes=[tuple(s) for s in cv["fold_sizes"]])
+    columns, rows = res.table_rows()
+    assert columns == ["fold", "train", "test", "CNN", "PLS-DA"]
+    assert rows[-1] == ["mean +- sd", "", "", f"{res.mean:.3f}+-{res.std:.3f}", "0.750+-0.354"]
+    text = format_cv(res).splitlines()
+    assert len(text) == len(rows) + 1 and text[-1].split() == ["mean", "+-", "sd",
+                                                               *rows[-1][3:]]
+    assert text[1].split()[:3] == [str(v) for v in rows[0][:3]]

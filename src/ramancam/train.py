@@ -723,6 +723,21 @@ class CVResult:
         total = self.confusion.sum()
         return float(np.trace(self.confusion) / total) if total else float("nan")
 
+    def table_rows(self) -> tuple[list[str], list[list[Any]]]:
+        """The accuracy table ``ramancam train`` prints, as columns and rows: ``fold, train,
+        test`` and one column per model (the CNN first), one row per fold (accuracies as
+        floats), then, with more than one fold, ``mean +- sd`` with ``"0.975+-0.026"``
+        texts."""
+        names = ["CNN", *self.baselines]
+        cols = [self.fold_accuracy, *self.baselines.values()]
+        rows: list[list[Any]] = [[k + 1, n_tr, n_te, *(float(c[k]) for c in cols)]
+                                 for k, (n_tr, n_te) in enumerate(self.fold_sizes)]
+        if len(self.fold_sizes) > 1:
+            summ = {"CNN": (self.mean, self.std), **self.baseline_summary()}
+            rows.append(["mean +- sd", "", "",
+                         *(f"{summ[n][0]:.3f}+-{summ[n][1]:.3f}" for n in names)])
+        return ["fold", "train", "test", *names], rows
+
     def baseline_summary(self) -> dict[str, tuple[float, float]]:
         """``name -> (mean, sd)`` of each comparison model's fold accuracies."""
         out = {}

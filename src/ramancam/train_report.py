@@ -106,7 +106,7 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
                        X: NDArray[np.float64], labels: Sequence[str] | NDArray[np.str_],
                        grid: NDArray[np.float64], data_info: Mapping[str, Any],
                        settings: Mapping[str, Any], seed: int,
-                       cv_table: str, winner: str = "", calibration_lines: Sequence[str] = (),
+                       winner: str = "", calibration_lines: Sequence[str] = (),
                        temperature: float = 1.0, threshold: float = float("inf"),
                        rate: float = 0.05) -> Path:
     """Write the report of one ``train`` run (see the module docstring).
@@ -129,8 +129,8 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
     settings : mapping
         The run's settings, listed at the end with the software versions.
     seed : int
-    cv_table, winner : str
-        The accuracy table and the winner lines exactly as ``train`` printed them.
+    winner : str
+        The winner lines as ``train`` printed them (the table comes from ``cv``).
     calibration_lines : sequence of str
         The calibration and unknown-threshold lines ``train`` printed.
     temperature, threshold, rate : float
@@ -174,7 +174,7 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
     fig.tight_layout()
     blocks: list[Any] = [
         "The same folds for every model; each column is one model's test accuracy per fold.",
-        Table(*_table_of(cv_table)),
+        Table(*cv.table_rows()),
     ]
     if winner:
         blocks.append(winner)
@@ -245,20 +245,6 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
     if blocks:
         sections.append(Section("Calibration and unknown spectra", blocks))
     return write_report(path, "ramancam train", sections, settings=dict(settings), seed=seed)
-
-
-def _table_of(text: str) -> tuple[list[str], list[list[str]]]:
-    """The printed accuracy table as (columns, rows) of text cells."""
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    head = lines[0].split()
-    rows = []
-    for ln in lines[1:]:
-        if ln.startswith("mean +- sd"):
-            cells = ["mean +- sd", "", "", *ln[len("mean +- sd"):].split()]
-        else:
-            cells = ln.split()
-        rows.append((cells + [""] * len(head))[:len(head)])
-    return head, rows
 
 
 def _most_confused(cm: NDArray[np.int64], classes: Sequence[str], top: int = 8

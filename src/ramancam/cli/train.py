@@ -188,19 +188,16 @@ def augment_line(choice: dict[str, Any], per_fold: list[bool | None]) -> str:
 
 def format_cv(cv: CVResult) -> str:
     """The per-fold and mean +- sd accuracy table printed by ``ramancam train``."""
-    names = ["CNN", *cv.baselines]
-    cols = [cv.fold_accuracy, *cv.baselines.values()]
+    columns, rows = cv.table_rows()
+    names = columns[3:]
     width = max(15, *(len(n) + 2 for n in names))
-    head = f"{'fold':<6}{'train':>7}{'test':>7}" + "".join(f"{n:>{width}}" for n in names)
-    lines = [head]
-    for k, (n_tr, n_te) in enumerate(cv.fold_sizes):
-        lines.append(f"{k + 1:<6}{n_tr:>7}{n_te:>7}"
-                     + "".join(f"{c[k]:>{width}.4f}" for c in cols))
-    if len(cv.fold_sizes) > 1:
-        summ = {"CNN": (cv.mean, cv.std), **cv.baseline_summary()}
-        lines.append(f"{'mean +- sd':<20}"
-                     + "".join(f"{f'{summ[n][0]:.3f}+-{summ[n][1]:.3f}':>{width}}"
-                               for n in names))
+    lines = [f"{'fold':<6}{'train':>7}{'test':>7}" + "".join(f"{n:>{width}}" for n in names)]
+    for r in rows:
+        if r[0] == "mean +- sd":
+            lines.append(f"{r[0]:<20}" + "".join(f"{t:>{width}}" for t in r[3:]))
+        else:
+            lines.append(f"{r[0]:<6}{r[1]:>7}{r[2]:>7}"
+                         + "".join(f"{a:>{width}.4f}" for a in r[3:]))
     return "\n".join(lines)
 
 
@@ -415,7 +412,7 @@ def run(args: argparse.Namespace) -> int:
             labels=np.asarray(data.labels).astype(str)[train_idx], grid=grid,
             data_info=info, settings={**settings, **{k: v for k, v in params.items()
                                                      if k != "verbose"}},
-            seed=args.seed, cv_table=table, winner=winner, calibration_lines=cal_lines,
+            seed=args.seed, winner=winner, calibration_lines=cal_lines,
             temperature=float(getattr(final, "temperature_", 1.0)),
             threshold=float(getattr(final, "novelty_threshold_", float("inf"))),
             rate=float(params.get("novelty_rate", 0.05)))
