@@ -366,7 +366,8 @@ class Bundle:
         return predict_proba_module(self.model, self.prepare(spectra), batch_size=batch_size,
                                     bf16=bf16, temperature=self.temperature)
 
-    def predict_novelty(self, spectra: Spectra, *, bf16: bool = False
+    def predict_novelty(self, spectra: Spectra, *, bf16: bool = False,
+                        prepared: NDArray[np.float64] | None = None
                         ) -> tuple[NDArray[np.float64], NDArray[np.float64] | None,
                                    NDArray[np.bool_] | None]:
         """Calibrated probabilities, novelty scores and unknown flags of raw spectra.
@@ -376,6 +377,8 @@ class Bundle:
         spectra : Spectra
         bf16 : bool
             Probabilities with bfloat16 convolutions (the novelty score stays float32).
+        prepared : ndarray of shape (n_spectra, n_points), optional
+            ``self.prepare(spectra)`` when the caller has it already (not repeated).
 
         Returns
         -------
@@ -388,7 +391,7 @@ class Bundle:
         from .novelty import network_outputs, softmax
         from .train import predict_proba_module
 
-        X = self.prepare(spectra)
+        X = self.prepare(spectra) if prepared is None else prepared
         if self.novelty is None:
             return predict_proba_module(self.model, X, bf16=bf16,
                                         temperature=self.temperature), None, None
