@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["MAX_CLASSES_SHOWN", "MAX_MATRIX", "write_train_report"]
+__all__ = ["MAX_CLASSES_SHOWN", "MAX_MATRIX", "most_confused", "write_train_report"]
 
 #: Classes drawn one by one in the map section (the most frequent ones); the tables list all.
 MAX_CLASSES_SHOWN = 12
@@ -181,8 +181,8 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
     blocks.append(Figure.from_matplotlib(fig, "Test accuracy per fold and model."))
     sections.append(Section("Cross-validated accuracy", blocks))
 
-    confused = _most_confused(cv.confusion, classes, top=8 if len(classes) <= MAX_MATRIX
-                              else 30)
+    confused = most_confused(cv.confusion, classes, top=8 if len(classes) <= MAX_MATRIX
+                             else 30)
     blocks = [f"Every tested spectrum once ({int(tested.sum())} spectra), predicted by the fold "
               "model that did not train on it; colours are shares of the true class (row)."]
     if len(classes) <= MAX_MATRIX:
@@ -247,8 +247,10 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
     return write_report(path, "ramancam train", sections, settings=dict(settings), seed=seed)
 
 
-def _most_confused(cm: NDArray[np.int64], classes: Sequence[str], top: int = 8
-                   ) -> list[list[Any]]:
+def most_confused(confusion: Any, classes: Sequence[str], top: int = 8) -> list[list[Any]]:
+    """``[true class, predicted as, spectra]`` of the ``top`` largest off-diagonal cells of a
+    confusion matrix (rows true, columns predicted), largest first, ties in row order."""
+    cm = np.asarray(confusion)
     off = [(int(cm[i, j]), i, j) for i in range(len(classes)) for j in range(len(classes))
            if i != j and cm[i, j] > 0]
     off.sort(key=lambda t: (-t[0], t[1], t[2]))

@@ -312,12 +312,12 @@ def format_model(path: str, d: dict[str, Any]) -> str:
                          "predicted)")
             lines += _confusion_lines(cm, names)
         elif cm:
-            off = sorted(((int(cm[i][j]), names[i], names[j]) for i in range(len(names))
-                          for j in range(len(names)) if i != j and cm[i][j]),
-                         key=lambda t: -t[0])[:5]
+            from ..train_report import most_confused
+
             lines.append(f"  confusion: {len(names)} classes, too many to print; most frequent "
                          "(CNN, out-of-fold): " + (", ".join(
-                             f"{a} as {b} ({n})" for n, a, b in off) or "none"))
+                             f"{a} as {b} ({n})" for a, b, n in most_confused(cm, names, 5))
+                             or "none"))
     cal = d.get("calibration")
     if cal and "ece_before" in cal:
         fields = {k: cal[k] for k in Calibration.__dataclass_fields__ if k in cal}
