@@ -78,7 +78,57 @@ def test_json_holds_everything_prediction_needs(trained):
     assert info["recipe"] is not None
     with zipfile.ZipFile(path) as zf:
         assert sorted(zf.namelist()) == ["novelty.safetensors", "ramancam.json",
-                                         "weights.safetensors"]
+                                         "references.safetensors", "weights.safetensors"]
+
+
+def test_class_reference_spectra_travel_in_the_file(trained):
+    path, est, _, _, data = trained
+    b = load(path)
+    mean, sd = b.class_reference("b")
+    rows = np.asarray(data.X, dtype=np.float64)[np.asarray(data.labels) == "b"]
+    np.testing.assert_allclose(mean, rows.mean(axis=0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(sd, rows.std(axis=0), rtol=1e-5, atol=1e-6)
+    # class b's band at 1000 cm-1 is where its mean spectrum peaks
+    assert abs(b.grid[np.argmax(mean)] - 1000.0) <= 20.0
+    np.testing.assert_array_equal(b.references["mean"], est.class_means_)
+    with pytest.raises(RamancamError, match=r"one of the model's classes \(a, b, c\); got 'z'"):
+        b.class_reference("z")
+
+
+def test_files_without_reference_spectra_still_load(tmp_path, trained):
+    old = _rewrite(trained[0], tmp_path / "old.ramancam", drop=("references.safetensors",),
+                   info=lambda d: d.pop("references"))
+    b = load(old)
+    assert b.references is None and b.class_reference("a") is None
+    # a bare network (no CNNClassifier) is saved without them
+    est = trained[1]
+    p = save(tmp_path / "bare.ramancam", estimator=est.module_, recipe=trained[2],
+             grid=trained[4].wavenumbers, classes=["a", "b", "c"], training_summary={})
+    assert load(p).references is None
+
+
+def test_damaged_reference_spectra_are_refused(tmp_path, trained):
+    from safetensors.numpy import save as np_save
+
+    path = trained[0]
+    bad = _rewrite(path, tmp_path / "a.ramancam", drop=("references.safetensors",))
+    with pytest.raises(RamancamError, match=r"reference settings without references"):
+        load(bad)
+    n = load(path).grid.size
+    for arrays, match in [
+        ({"mean": np.zeros((3, n - 1), np.float32), "sd": np.zeros((3, n), np.float32)},
+         r"'mean' must be finite with shape \(3, 141\); got shape \(3, 140\)"),
+        ({"mean": np.zeros((3, n), np.float32)}, "'sd' .* got no such array"),
+        ({"mean": np.full((3, n), np.nan, np.float32), "sd": np.zeros((3, n), np.float32)},
+         "with NaN or inf"),
+    ]:
+        bad = _rewrite(path, tmp_path / "b.ramancam",
+                       members={"references.safetensors": np_save(arrays)})
+        with pytest.raises(RamancamError, match=match):
+            load(bad)
+    bad = _rewrite(path, tmp_path / "c.ramancam", members={"references.safetensors": b"junk"})
+    with pytest.raises(RamancamError, match="must be a readable safetensors file"):
+        load(bad)
 
 
 def test_model_without_recipe_needs_data_on_grid(tmp_path):
@@ -156,9 +206,10 @@ def test_save_argument_errors(trained, tmp_path):
              classes=["a"], training_summary={})
 
 
-def _rewrite(src, dst, *, info=None, weights=None, drop=()):
+def _rewrite(src, dst, *, info=None, weights=None, drop=(), members=None):
     with zipfile.ZipFile(src) as zf:
-        members = {n: zf.read(n) for n in zf.namelist() if n not in drop}
+        kept = {n: zf.read(n) for n in zf.namelist() if n not in drop}
+    members = {**kept, **(members or {})}
     if info is not None:
         d = json.loads(members["ramancam.json"])
         info(d)

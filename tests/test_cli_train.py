@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import zipfile
 
 import numpy as np
 import pytest
@@ -604,6 +605,21 @@ def test_explain_report_lists_the_bands_of_each_map(model_file, peaks_file, tmp_
     assert text.count("Supporting bands (cm-1): ") == 3 and text.count("data:image/png") == 3
     # the summary counts every spectrum explained, not only those drawn
     assert re.search(r"spectra explained</td><td[^>]*>12</td>", text)
+    assert "The grey dashed line is the explained class&#x27;s mean training spectrum" in text
+    # a model file saved before the reference spectra were kept: said, not drawn
+    old = tmp_path / "old.ramancam"
+    with zipfile.ZipFile(model_file) as src, zipfile.ZipFile(old, "w") as dst:
+        for name in src.namelist():
+            if name == "ramancam.json":
+                d = json.loads(src.read(name))
+                d.pop("references")
+                dst.writestr(name, json.dumps(d))
+            elif name != "references.safetensors":
+                dst.writestr(name, src.read(name))
+    assert main(["explain", str(old), str(peaks_file), "--report", str(html),
+                 "--max-plots", "1"]) == 0
+    text = html.read_text()
+    assert "holds no class reference spectra" in text and "grey dashed" not in text
     assert main(["explain", str(model_file), str(peaks_file), "--report",
                  str(tmp_path / "why.txt")]) == 2
     assert "--report must end in .html" in capsys.readouterr().err

@@ -65,6 +65,23 @@ def test_spectrum_map_uses_given_axes_and_cm1_label(rng):
     assert "Raman shift" in ax.get_xlabel()
 
 
+def test_spectrum_map_draws_a_class_reference_with_its_spread(axis, rng):
+    spectrum, ref, sd = rng.random(axis.size), rng.random(axis.size), 0.1 + 0 * axis
+    ax = plot.spectrum_map(axis, spectrum, _signed_map(axis), reference=ref, reference_sd=sd,
+                           reference_label="mean of A")
+    reference_line, spectrum_line = ax.lines  # the spectrum is drawn last, on top
+    np.testing.assert_allclose(reference_line.get_ydata(), ref)
+    np.testing.assert_allclose(spectrum_line.get_ydata(), spectrum)
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    assert band.min() == pytest.approx((ref - sd).min()) and \
+        band.max() == pytest.approx((ref + sd).max())
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["mean of A +- sd", "mean of A", "spectrum"]
+    assert plot.spectrum_map(axis, spectrum, _signed_map(axis)).get_legend() is None
+    with pytest.raises(RamancamError, match="reference must have one value per axis point"):
+        plot.spectrum_map(axis, spectrum, _signed_map(axis), reference=ref[:-1])
+
+
 def test_spectrum_map_rejects_wrong_lengths(axis):
     with pytest.raises(RamancamError, match="signed_map must have one value per axis point"):
         plot.spectrum_map(axis, np.ones(axis.size), np.ones(axis.size - 1))

@@ -1,6 +1,6 @@
 """Saved models: one file holding everything prediction needs.
 
-A model file is a zip archive with two members:
+A model file is a zip archive with two members and up to two more:
 
 * ``ramancam.json`` — format marker and version, class names, grid, preprocessing recipe
   (``Recipe.to_dict()``), architecture (``CNNConfig.to_dict()``), training settings, library
@@ -11,6 +11,9 @@ A model file is a zip archive with two members:
   novelty score (:class:`ramancam.novelty.NoveltyScorer`); its method, threshold and
   false-alarm rate, and the softmax temperature, are in ``ramancam.json`` (``"novelty"``,
   ``"calibration"``). Files without them load as before (temperature 1, no novelty).
+* ``references.safetensors`` (models saved since 2026-12-04) — the mean and standard
+  deviation of each class's preprocessed training spectra (``mean``, ``sd``: n_classes x
+  n_points), the reference spectra drawn beside a map (:meth:`Bundle.class_reference`).
 
 :func:`save` writes atomically (an interrupted save leaves the previous file intact).
 :func:`load` refuses files that are not ramancam models, files of a newer format version and
@@ -42,6 +45,7 @@ FORMAT_VERSION = 1
 JSON_NAME = "ramancam.json"
 WEIGHTS_NAME = "weights.safetensors"
 NOVELTY_NAME = "novelty.safetensors"
+REFERENCES_NAME = "references.safetensors"
 # Guard against absurd members (a zip bomb in place of a model): 4 GiB of weights, 256 MiB JSON.
 _MAX_WEIGHTS = 4 << 30
 _MAX_JSON = 256 << 20
@@ -189,6 +193,7 @@ def save(path: str | os.PathLike[str], *, estimator: Any, recipe: Any, grid: Arr
     all_settings.update(settings or {})
     cv_dict = cv.to_dict() if hasattr(cv, "to_dict") else cv
     novelty_info, novelty_bytes, calibration_info = _novelty_state(estimator)
+    references_bytes = _references_state(estimator, len(class_list), config.n_points)
     info = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -205,6 +210,9 @@ def save(path: str | os.PathLike[str], *, estimator: Any, recipe: Any, grid: Arr
         info["calibration"] = calibration_info
     if novelty_info is not None:
         info["novelty"] = novelty_info
+    if references_bytes is not None:
+        info["references"] = {"arrays": REFERENCES_NAME, "stats": ["mean", "sd"],
+                              "of": "each class's preprocessed training spectra"}
     text = json.dumps(_jsonable(info), allow_nan=False)
     state = {k: v.detach().to("cpu").contiguous()
              for k, v in _unique_state(module.state_dict()).items()}
@@ -215,7 +223,27 @@ def save(path: str | os.PathLike[str], *, estimator: Any, recipe: Any, grid: Arr
         zf.writestr(WEIGHTS_NAME, weights)
         if novelty_bytes is not None:
             zf.writestr(NOVELTY_NAME, novelty_bytes)
+        if references_bytes is not None:
+            zf.writestr(REFERENCES_NAME, references_bytes)
     return out
+
+
+def _references_state(estimator: Any, n_classes: int, n_points: int) -> bytes | None:
+    """The class mean and sd spectra of a fitted ``CNNClassifier`` as safetensors bytes;
+    ``None`` for a bare network or one fitted before they were kept."""
+    from safetensors.numpy import save as np_save
+
+    means = getattr(estimator, "class_means_", None)
+    sds = getattr(estimator, "class_sds_", None)
+    if means is None or sds is None:
+        return None
+    arrays = {"mean": np.ascontiguousarray(means, dtype=np.float32),
+              "sd": np.ascontiguousarray(sds, dtype=np.float32)}
+    if any(a.shape != (n_classes, n_points) for a in arrays.values()):
+        raise RamancamError(
+            f"class reference spectra must have shape ({n_classes}, {n_points}); got "
+            f"{arrays['mean'].shape} and {arrays['sd'].shape}.")
+    return np_save(arrays, metadata={"format": FORMAT})
 
 
 def _novelty_state(estimator: Any) -> tuple[dict[str, Any] | None, bytes | None,
@@ -261,11 +289,15 @@ class Bundle:
         Novelty scores above it are ``unknown`` (``inf``: nothing flagged).
     temperature : float
         Softmax temperature of the calibrated probabilities (1.0: uncalibrated).
+    references : dict or None
+        ``mean`` and ``sd`` (n_classes x n_points) of each class's preprocessed training
+        spectra; ``None`` for files saved without them (before 2026-12-04).
     """
 
     def __init__(self, model: Any, classes: list[str], recipe: Any, grid: NDArray[np.float64],
                  info: dict[str, Any], path: Path | None = None, *, novelty: Any = None,
-                 threshold: float = float("inf"), temperature: float = 1.0) -> None:
+                 threshold: float = float("inf"), temperature: float = 1.0,
+                 references: dict[str, NDArray[np.float32]] | None = None) -> None:
         self.model = model
         self.classes = classes
         self.recipe = recipe
@@ -275,6 +307,35 @@ class Bundle:
         self.novelty = novelty
         self.threshold = threshold
         self.temperature = temperature
+        self.references = references
+
+    def class_reference(self, name: str
+                        ) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+        """Mean and standard deviation of one class's preprocessed training spectra.
+
+        Parameters
+        ----------
+        name : str
+            One of :attr:`classes`.
+
+        Returns
+        -------
+        (mean, sd) : two ndarrays of shape (n_points,), or None
+            ``None`` when the file holds no reference spectra (saved before 2026-12-04).
+
+        Raises
+        ------
+        RamancamError
+            If ``name`` is not a class of the model.
+        """
+        if name not in self.classes:
+            raise RamancamError(f"class must be one of the model's classes "
+                                f"({', '.join(self.classes)}); got {name!r}.")
+        if self.references is None:
+            return None
+        i = self.classes.index(name)
+        return (self.references["mean"][i].astype(np.float64),
+                self.references["sd"][i].astype(np.float64))
 
     def __repr__(self) -> str:
         return (f"Bundle({len(self.classes)} classes, {self.grid.size} points "
@@ -474,11 +535,14 @@ def load(path: str | os.PathLike[str]) -> Bundle:
                 raise _refuse(p, "members of implausible size")
             raw_json = zf.read(JSON_NAME)
             raw_weights = zf.read(WEIGHTS_NAME)
-            raw_novelty = None
-            if NOVELTY_NAME in names:
-                if zf.getinfo(NOVELTY_NAME).file_size > _MAX_WEIGHTS:
+            raw_novelty = raw_references = None
+            for name in (NOVELTY_NAME, REFERENCES_NAME):
+                if name in names and zf.getinfo(name).file_size > _MAX_WEIGHTS:
                     raise _refuse(p, "members of implausible size")
+            if NOVELTY_NAME in names:
                 raw_novelty = zf.read(NOVELTY_NAME)
+            if REFERENCES_NAME in names:
+                raw_references = zf.read(REFERENCES_NAME)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise _refuse(p, f"a damaged zip archive ({exc})") from None
     try:
@@ -536,7 +600,8 @@ def load(path: str | os.PathLike[str]) -> Bundle:
                             f"{result}. The file is damaged or was altered.")
     model.eval()
     return Bundle(model, classes, recipe, grid, info, p,
-                  **_load_novelty(p, info, raw_novelty, config))
+                  **_load_novelty(p, info, raw_novelty, config),
+                  references=_load_references(p, info, raw_references, config))
 
 
 def _read_safetensors(loader: Any, raw: bytes, p: Path, what: str) -> Any:
@@ -590,3 +655,25 @@ def _load_novelty(p: Path, info: dict[str, Any], raw: bytes | None, config: Any
     out["threshold"] = float("inf") if thr is None else float(thr)
     return out
 
+
+
+def _load_references(p: Path, info: dict[str, Any], raw: bytes | None, config: Any
+                     ) -> dict[str, NDArray[np.float32]] | None:
+    """The class reference spectra (``Bundle.references``), checked; ``None`` without."""
+    from safetensors.numpy import load as np_load
+
+    if info.get("references") is None:
+        return None
+    if raw is None:
+        raise _refuse(p, f"reference settings without {REFERENCES_NAME}")
+    arrays = _read_safetensors(np_load, raw, p, REFERENCES_NAME)
+    shape = (config.n_classes, config.n_points)
+    for k in ("mean", "sd"):
+        a = arrays.get(k)
+        if a is None or a.shape != shape or not np.isfinite(a).all():
+            got = "no such array" if a is None else f"shape {a.shape}" + (
+                "" if a.shape != shape or np.isfinite(a).all() else " with NaN or inf")
+            raise RamancamError(
+                f"{p}: reference array {k!r} must be finite with shape {shape}; got {got}. "
+                "The file is damaged or was altered.")
+    return {"mean": arrays["mean"].astype(np.float32), "sd": arrays["sd"].astype(np.float32)}

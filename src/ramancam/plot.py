@@ -136,7 +136,9 @@ def figure_png(fig: Figure, *, dpi: int = 110) -> bytes:
 # ----------------------------------------------------------------------------- figures
 def spectrum_map(axis: ArrayLike, spectrum: ArrayLike, signed_map: ArrayLike, *,
                  ax: Axes | None = None, title: str | None = None,
-                 map_label: str = "map", xlabel: str | None = None) -> Axes:
+                 map_label: str = "map", xlabel: str | None = None,
+                 reference: ArrayLike | None = None, reference_sd: ArrayLike | None = None,
+                 reference_label: str = "class mean") -> Axes:
     """One spectrum (black line, left axis) and its signed map (filled, right axis).
 
     Parameters
@@ -153,6 +155,14 @@ def spectrum_map(axis: ArrayLike, spectrum: ArrayLike, signed_map: ArrayLike, *,
     title, map_label, xlabel : str, optional
         Axes title, legend text of the map and x-axis label (default: "channel" for a 0, 1,
         2, ... axis, otherwise Raman shift).
+    reference : array-like of shape (n_points,), optional
+        A reference spectrum on the same scale as ``spectrum`` (for example the explained
+        class's mean training spectrum, :meth:`ramancam.bundle.Bundle.class_reference`),
+        drawn as a grey dashed line under the spectrum, with a legend.
+    reference_sd : array-like of shape (n_points,), optional
+        Its standard deviation, shaded as the band mean +- sd.
+    reference_label : str
+        Legend text of the reference.
 
     Returns
     -------
@@ -163,6 +173,13 @@ def spectrum_map(axis: ArrayLike, spectrum: ArrayLike, signed_map: ArrayLike, *,
     s = _vector(spectrum, "spectrum", x.size)
     m = _vector(signed_map, "signed_map", x.size)
     ax = _axes(ax)
+    if reference is not None:
+        r = _vector(reference, "reference", x.size)
+        if reference_sd is not None:
+            sd = _vector(reference_sd, "reference_sd", x.size)
+            ax.fill_between(x, r - sd, r + sd, color="0.6", alpha=0.25, linewidth=0,
+                            label=f"{reference_label} +- sd")
+        ax.plot(x, r, color="0.45", linewidth=0.8, linestyle="--", label=reference_label)
     ax.plot(x, s, color=SPECTRUM_COLOR, linewidth=0.9, label="spectrum")
     ax.set_xlabel(_xlabel(x, xlabel))
     ax.set_ylabel("intensity")
@@ -176,6 +193,8 @@ def spectrum_map(axis: ArrayLike, spectrum: ArrayLike, signed_map: ArrayLike, *,
     ax.set_xlim(float(x.min()), float(x.max()))
     if title:
         ax.set_title(title)
+    if reference is not None:
+        ax.legend(fontsize="x-small", loc="upper right")
     ax.map_axes = twin  # type: ignore[attr-defined]
     return ax
 

@@ -113,7 +113,10 @@ def _check_args(args: argparse.Namespace) -> None:
                 "first.")
 
 
-def _plot(path: str, grid: Any, shown: list[tuple[str, Any, Any, str]], title: str) -> None:
+def _plot(path: str, grid: Any, shown: list[tuple[str, Any, Any, str, Any]], title: str
+          ) -> None:
+    """The ``--plot`` figure: one panel per spectrum, with the explained class's mean
+    training spectrum (and +- sd) where the model file holds it."""
     from pathlib import Path
 
     # a bare Figure (no pyplot state, no GUI backend): savefig renders with Agg
@@ -124,8 +127,11 @@ def _plot(path: str, grid: Any, shown: list[tuple[str, Any, Any, str]], title: s
 
     fig = Figure(figsize=(8, 2.4 * len(shown) + 0.4), layout="constrained")
     axes = fig.subplots(len(shown), 1, squeeze=False)[:, 0]
-    for ax, (head, spectrum, m, label) in zip(axes, shown, strict=True):
-        spectrum_map(grid, spectrum, m, ax=ax, title=head, map_label=label)
+    for ax, (head, spectrum, m, label, ref) in zip(axes, shown, strict=True):
+        spectrum_map(grid, spectrum, m, ax=ax, title=head, map_label=label,
+                     reference=None if ref is None else ref[0],
+                     reference_sd=None if ref is None else ref[1],
+                     reference_label="class mean")
     fig.suptitle(title)
     with atomic_write(path, "wb") as fh:
         fig.savefig(fh, format=Path(path).suffix.lower().lstrip("."), dpi=110)
@@ -136,8 +142,10 @@ def _bands_text(bands: list[tuple[float, float]]) -> str:
 
 
 def _write_report(path: str, grid: Any, entries: list[dict[str, Any]],
-                  info: dict[str, Any], counts: dict[str, int], n_unknown: int | None) -> Any:
-    """The ``--report`` HTML file: a summary, then each spectrum with its map and bands."""
+                  info: dict[str, Any], counts: dict[str, int], n_unknown: int | None,
+                  bundle: Any) -> Any:
+    """The ``--report`` HTML file: a summary, then each spectrum with its map and bands,
+    beside the explained class's mean training spectrum where the model file holds it."""
     from matplotlib.figure import Figure as MplFigure
 
     from ..explain import top_bands
@@ -154,12 +162,21 @@ def _write_report(path: str, grid: Any, entries: list[dict[str, Any]],
     summary.append(
         "Each map is signed: red bands raise the explained class's score, blue ones lower "
         "it. The band lists give the map's strongest peaks (at least 10 cm-1 apart) with "
-        "their value relative to the largest |map| value of the spectrum.")
+        "their value relative to the largest |map| value of the spectrum. "
+        + ("The grey dashed line is the explained class's mean training spectrum (shaded: "
+           "+- one standard deviation), preprocessed like the spectrum."
+           if bundle.references is not None else
+           "This model file holds no class reference spectra (saved before 2026-12-04); "
+           "retrain to draw them."))
     sections = [Section("Summary", summary)]
     for e in entries:
         fig = MplFigure(figsize=(8, 2.8), layout="constrained")
         label = {"fc": "FC importance"}.get(info["method"], info["method"])
-        spectrum_map(grid, e["x"], e["map"], ax=fig.subplots(), map_label=label)
+        ref = bundle.class_reference(e["target"])
+        spectrum_map(grid, e["x"], e["map"], ax=fig.subplots(), map_label=label,
+                     reference=None if ref is None else ref[0],
+                     reference_sd=None if ref is None else ref[1],
+                     reference_label=f"mean of {e['target']}")
         plus = top_bands(grid, e["map"], sign=1)
         minus = top_bands(grid, e["map"], sign=-1, k=3)
         lines = [f"Map for {e['target']}. Predicted {e['predicted']} with probability "
@@ -221,7 +238,7 @@ def run(args: argparse.Namespace) -> int:
     model = bundle.model
     bundle.check_coverage(data)  # before any row is written
     n_rows = 0
-    shown: list[tuple[str, Any, Any, str]] = []
+    shown: list[tuple[str, Any, Any, str, Any]] = []
     out_path = str(out_dir / "maps.csv") if out_dir is not None else args.out
     gz = bool(out_path) and str(out_path).lower().endswith(".gz")
     ctx = (atomic_write(out_path, "w", gzip=gz, newline="") if out_path
@@ -289,7 +306,8 @@ def run(args: argparse.Namespace) -> int:
                     head = (f"{ids[start + i]}: map for {classes[targets[r]]} "
                             f"(p={proba[i, targets[r]]:.3f}); predicted {classes[pred]}"
                             + ("" if y is None else f", true {y[i]}"))
-                    shown.append((head, X[i], maps[r], args.method))
+                    shown.append((head, X[i], maps[r], args.method,
+                                  bundle.class_reference(classes[targets[r]])))
             n_rows += maps.shape[0]
     if args.plot and shown:
         _plot(args.plot, grid, shown, f"ramancam explain: {args.method} maps")
@@ -315,6 +333,6 @@ def run(args: argparse.Namespace) -> int:
         info = {"data": str(args.data), "model": str(args.model), "method": args.method,
                 "target": args.target, "score": args.score,
                 "spectra explained": len(data), "in this report": len(entries)}
-        _write_report(args.report, grid, entries, info, counts, n_unknown)
+        _write_report(args.report, grid, entries, info, counts, n_unknown, bundle)
         print(f"wrote a report of {len(entries)} maps to {args.report}", file=report)
     return 0
