@@ -57,6 +57,39 @@ def test_info_folder_with_differing_axes(tmp_path, capsys):
     assert "differ between spectra (2 distinct)" in out
 
 
+def test_info_plot_draws_the_first_spectra_of_each_class_on_their_own_axes(
+        tmp_path, capsys, monkeypatch):
+    import ramancam.plot
+
+    drawn = {}
+    real = ramancam.plot.class_stack
+
+    def spy(names, lines, **kw):
+        drawn.update(names=list(names), lines=lines, bands=kw.get("bands"))
+        return real(names, lines, **kw)
+
+    monkeypatch.setattr(ramancam.plot, "class_stack", spy)
+    for label, n, k in (("a", 5, 7), ("b", 9, 2)):
+        (tmp_path / label).mkdir()
+        for j in range(k):
+            x = np.linspace(100.0, 200.0 + j, n)
+            (tmp_path / label / f"s{j}.txt").write_text(
+                "\n".join(f"{v!r}\t{j + 1.0}" for v in x.tolist()), encoding="utf-8")
+    fig = tmp_path / "classes.png"
+    code, out, _ = _run(capsys, ["info", str(tmp_path), "--labels-from", "folder", "--plot",
+                                 str(fig)])
+    assert code == 0 and f"wrote a figure of 2 classes to {fig}" in out
+    assert fig.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert drawn["names"] == ["a", "b"] and drawn["bands"] is None
+    assert [len(c) for c in drawn["lines"]] == [5, 2]  # at most 5 per class
+    assert [a.size for a, _ in drawn["lines"][1]] == [9, 9]  # each on its own axis
+    assert [float(a[-1]) for a, _ in drawn["lines"][0]] == [200.0, 201.0, 202.0, 203.0, 204.0]
+    code, _, err = _run(capsys, ["info", str(tmp_path), "--plot", str(tmp_path / "c.txt")])
+    assert code == 2 and "--plot must end in .png, .pdf or .svg" in err
+    code, _, err = _run(capsys, ["info", "--plot", str(tmp_path / "no" / "c.png")])
+    assert code == 2 and "--plot must be in an existing folder" in err
+
+
 @pytest.mark.parametrize(("argv", "match"), [
     (["info", "nope.csv"], "error: path must be an existing file or folder; got 'nope.csv'"),
     (["info", "EX", "--example"], "error: PATH and --example exclude each other"),

@@ -625,6 +625,46 @@ def test_explain_report_lists_the_bands_of_each_map(model_file, peaks_file, tmp_
     assert "--report must end in .html" in capsys.readouterr().err
 
 
+def test_info_plot_of_a_model_draws_its_class_means(model_file, tmp_path, capsys,
+                                                    monkeypatch):
+    import ramancam.plot
+
+    drawn = {}
+    real = ramancam.plot.class_stack
+
+    def spy(names, lines, **kw):
+        drawn.update(names=list(names), lines=lines, bands=kw["bands"])
+        return real(names, lines, **kw)
+
+    monkeypatch.setattr(ramancam.plot, "class_stack", spy)
+    fig = tmp_path / "means.svg"
+    assert main(["info", str(model_file), "--plot", str(fig), "--json"]) == 0
+    out, err = capsys.readouterr()
+    b = load(model_file)
+    assert json.loads(out)["classes"] == b.classes  # the JSON stays parseable
+    assert f"wrote a figure of {len(b.classes)} classes to {fig}" in err
+    assert fig.read_text().lstrip().startswith("<?xml")
+    assert drawn["names"] == b.classes
+    for c, [(axis, mean)], (_, lo, hi) in zip(b.classes, drawn["lines"], drawn["bands"],
+                                              strict=True):
+        ref_mean, ref_sd = b.class_reference(c)
+        np.testing.assert_array_equal(axis, b.grid)
+        np.testing.assert_array_equal(mean, ref_mean)
+        np.testing.assert_allclose(hi - lo, 2 * ref_sd)
+    old = tmp_path / "old.ramancam"
+    with zipfile.ZipFile(model_file) as src, zipfile.ZipFile(old, "w") as dst:
+        for name in src.namelist():
+            if name == "ramancam.json":
+                d = json.loads(src.read(name))
+                d.pop("references")
+                dst.writestr(name, json.dumps(d))
+            elif name != "references.safetensors":
+                dst.writestr(name, src.read(name))
+    assert main(["info", str(old), "--plot", str(tmp_path / "x.png")]) == 2
+    assert "--plot needs the class mean spectra" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()
+
+
 def test_many_classes_report_and_info_list_confusions_instead_of_a_matrix(tmp_path, capsys):
     rng = np.random.default_rng(2)
     axis = np.arange(400.0, 800.0, 4.0)

@@ -82,6 +82,26 @@ def test_spectrum_map_draws_a_class_reference_with_its_spread(axis, rng):
         plot.spectrum_map(axis, spectrum, _signed_map(axis), reference=ref[:-1])
 
 
+def test_class_stack_scales_each_class_and_offsets_them(rng):
+    x1, x2 = np.linspace(100, 500, 50), np.linspace(200, 900, 80)
+    y1, y2 = 1000 * rng.random(50), 3 * rng.random(80)
+    y2[0] = np.nan  # outside a file's range
+    ax = plot.class_stack(["big", "small"], [[(x1, y1)], [(x2, y2), (x2, 0.5 * y2)]],
+                          bands=[None, (x2, 0.9 * y2, 1.1 * y2)])
+    big, small, half = ax.lines
+    assert np.nanmax(big.get_ydata()) == pytest.approx(1.0)  # own scale, no offset
+    # the band's top (1.1 * y2) sets the second class's scale; offset 1.2
+    assert np.nanmax(small.get_ydata()) == pytest.approx(1.2 + 1 / 1.1)
+    np.testing.assert_allclose(half.get_ydata()[1:] - 1.2, 0.5 * (small.get_ydata()[1:] - 1.2))
+    assert ax.get_xlim() == (100.0, 900.0)
+    assert [t.get_text() for t in ax.texts] == ["big", "small"]
+    assert "Raman shift" in ax.get_xlabel()
+    with pytest.raises(RamancamError, match="one entry per class \\(2\\); got 1 lines"):
+        plot.class_stack(["a", "b"], [[(x1, y1)]])
+    with pytest.raises(RamancamError, match="spectrum must have one value per axis point"):
+        plot.class_stack(["a"], [[(x1, y1[:-1])]])
+
+
 def test_spectrum_map_rejects_wrong_lengths(axis):
     with pytest.raises(RamancamError, match="signed_map must have one value per axis point"):
         plot.spectrum_map(axis, np.ones(axis.size), np.ones(axis.size - 1))

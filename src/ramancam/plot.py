@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "NEGATIVE_COLOR",
     "POSITIVE_COLOR",
+    "class_stack",
     "confusion_matrix",
     "cv_accuracy",
     "figure_png",
@@ -257,6 +258,73 @@ def maps_overlay(axis: ArrayLike, spectrum: ArrayLike | None,
         draw(sub)
         sub.set_xlim(lo, hi)
         sub.tick_params(labelsize="x-small")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def class_stack(names: Sequence[str], lines: Sequence[Sequence[tuple[ArrayLike, ArrayLike]]],
+                *, bands: Sequence[tuple[ArrayLike, ArrayLike, ArrayLike] | None] | None = None,
+                ax: Axes | None = None, title: str | None = None,
+                xlabel: str | None = None) -> Axes:
+    """Spectra of several classes, one class above the other (offset 1.2 apart).
+
+    Each class is divided by the largest absolute value of its own curves, so classes of
+    very different intensity share one figure; the class name is written at the left end of
+    its row. Curves may have axes of their own (spectra read from files with different axes).
+
+    Parameters
+    ----------
+    names : sequence of str
+        Class names, drawn from the bottom up in this order.
+    lines : sequence of sequences of (axis, spectrum) pairs
+        The curves of each class (for example a few of its spectra, or its mean).
+    bands : sequence of (axis, low, high) or None, optional
+        Per class, a band to shade behind its curves (for example mean +- sd).
+    ax : matplotlib Axes, optional
+    title, xlabel : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if len(lines) != len(names) or (bands is not None and len(bands) != len(names)):
+        raise RamancamError(
+            f"names, lines and bands must have one entry per class ({len(names)}); got "
+            f"{len(lines)} lines" + ("" if bands is None else f" and {len(bands)} bands") + ".")
+    ax = _axes(ax, figsize=(7.0, 1.2 + 0.55 * max(1, len(names))))
+    x_all: list[NDArray[np.float64]] = []
+    for k, (name, curves) in enumerate(zip(names, lines, strict=True)):
+        pairs = [(_axis(a), np.asarray(y, dtype=np.float64)) for a, y in curves]
+        for a, y in pairs:
+            _vector(y, "spectrum", a.size)
+        band = None if bands is None else bands[k]
+        parts = [y for _, y in pairs]
+        if band is not None:
+            parts += [np.asarray(band[1], dtype=np.float64), np.asarray(band[2], np.float64)]
+        finite = [np.abs(y[np.isfinite(y)]) for y in parts]  # NaN: outside a file's range
+        scale = max((float(f.max()) for f in finite if f.size), default=0.0) or 1.0
+        off = 1.2 * k
+        color = f"C{k % 10}"
+        if band is not None:
+            bx = _axis(band[0])
+            ax.fill_between(bx, _vector(band[1], "band", bx.size) / scale + off,
+                            _vector(band[2], "band", bx.size) / scale + off,
+                            color=color, alpha=0.2, linewidth=0)
+            x_all.append(bx)
+        for a, y in pairs:
+            ax.plot(a, y / scale + off, color=color, linewidth=0.8,
+                    alpha=1.0 if len(pairs) == 1 else 0.6)
+            x_all.append(a)
+        ax.text(0.005, off + 0.55, str(name), transform=ax.get_yaxis_transform(),
+                fontsize="small", color=color, va="center")
+    if x_all:
+        lo = min(float(a.min()) for a in x_all)
+        hi = max(float(a.max()) for a in x_all)
+        ax.set_xlim(lo, hi)
+        ax.set_xlabel(_xlabel(x_all[0], xlabel))
+    ax.set_yticks([])
+    ax.set_ylabel("scaled per class, offset")
     if title:
         ax.set_title(title)
     return ax

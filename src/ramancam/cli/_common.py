@@ -46,6 +46,24 @@ def add_xy_argument(p: argparse.ArgumentParser) -> None:
                         "(default: columns named x and y, when present and numeric)")
 
 
+def check_figure_path(opt: str, path: str | None) -> None:
+    """Refuse a figure file name matplotlib cannot write, or one in a missing folder, before
+    any work is done."""
+    from pathlib import Path
+
+    from ..errors import RamancamError
+
+    if path is None:
+        return
+    if Path(path).suffix.lower().lstrip(".") not in ("png", "pdf", "svg"):
+        raise RamancamError(
+            f"--{opt} must end in .png, .pdf or .svg; got {path!r}. Name the figure file with "
+            "one of those extensions.")
+    if not Path(path).resolve().parent.is_dir():
+        raise RamancamError(
+            f"--{opt} must be in an existing folder; got {path!r}. Create the folder first.")
+
+
 def read_data(args: argparse.Namespace, *, name: str = "data") -> Spectra:
     """Read the DATA argument with the label and group options (and ``--xy-cols``)."""
     from ..io import read

@@ -92,20 +92,16 @@ def _check_args(args: argparse.Namespace) -> None:
     from pathlib import Path
 
     from ..errors import RamancamError
+    from ._common import check_figure_path
 
     if args.max_plots < 1:
         raise RamancamError(f"--max-plots must be at least 1; got {args.max_plots}.")
-    if args.plot is not None:
-        suffix = Path(args.plot).suffix.lower().lstrip(".")
-        if suffix not in ("png", "pdf", "svg"):
-            raise RamancamError(
-                f"--plot must end in .png, .pdf or .svg; got {args.plot!r}. Name the figure "
-                "file with one of those extensions.")
+    check_figure_path("plot", args.plot)
     if args.report is not None and not str(args.report).lower().endswith((".html", ".htm")):
         raise RamancamError(
             f"--report must end in .html; got {args.report!r}. Name the report file "
             "FILE.html.")
-    for opt in ("out", "plot", "report"):
+    for opt in ("out", "report"):
         path = getattr(args, opt)
         if path is not None and not Path(path).resolve().parent.is_dir():
             raise RamancamError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from ._common import GROUPS_FROM_HELP, LABELS_FROM_HELP, add_xy_argument
@@ -55,7 +56,69 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--labels-from", metavar="SPEC", help=LABELS_FROM_HELP)
     lab.add_argument("--groups-from", metavar="SPEC", help=GROUPS_FROM_HELP)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--plot", metavar="FILE.png",
+                   help="also draw the classes one above the other: for spectra, the first "
+                        f"{PLOT_PER_CLASS} spectra of each class as read; for a model file, "
+                        "each class's mean training spectrum (preprocessed) with +- one sd. "
+                        f"At most {PLOT_MAX_CLASSES} classes are drawn (.png, .pdf or .svg)")
     add_xy_argument(p)
+
+
+PLOT_PER_CLASS = 5
+PLOT_MAX_CLASSES = 20
+
+
+def _plot_classes(path: str, names: list[str], lines: list[Any], bands: list[Any] | None,
+                  title: str) -> str:
+    """Write the ``--plot`` figure (atomically); return the line ``info`` prints about it."""
+    from pathlib import Path
+
+    from matplotlib.figure import Figure
+
+    from ..io import atomic_write
+    from ..plot import class_stack
+
+    n = len(names)
+    keep = min(n, PLOT_MAX_CLASSES)
+    fig = Figure(figsize=(8, 1.4 + 0.6 * keep), layout="constrained")
+    class_stack(names[:keep], lines[:keep], bands=None if bands is None else bands[:keep],
+                ax=fig.subplots(),
+                title=title + ("" if keep == n else f" (the first {keep} of {n} classes)"))
+    with atomic_write(path, "wb") as fh:
+        fig.savefig(fh, format=Path(path).suffix.lower().lstrip("."), dpi=110)
+    return f"wrote a figure of {keep} classes to {path}" + (
+        "" if keep == n else f" (the first {keep} of {n})")
+
+
+def _plot_spectra(path: str, spectra: Any, shown: str) -> str:
+    """``--plot`` for spectra: the first few of each class, on their own axes."""
+    import numpy as np
+
+    labels = (np.full(len(spectra), "unlabelled") if spectra.labels is None
+              else np.where(spectra.labels == "", "unlabelled", spectra.labels))
+    axes, ys = spectra.axes, spectra.intensities
+    names = sorted(set(labels.tolist()))
+    lines = [[(axes[i], ys[i]) for i in np.flatnonzero(labels == c)[:PLOT_PER_CLASS]]
+             for c in names]
+    return _plot_classes(path, names, lines, None,
+                         f"{shown}: up to {PLOT_PER_CLASS} spectra per class, as read")
+
+
+def _plot_model(path: str, bundle: Any, shown: str) -> str:
+    """``--plot`` for a model file: each class's mean training spectrum +- sd."""
+    from ..errors import RamancamError
+
+    if bundle.references is None:
+        raise RamancamError(
+            f"--plot needs the class mean spectra that model files keep since 2026-12-04; "
+            f"got {shown}, saved without them. Retrain it with ramancam train, or drop "
+            "--plot.")
+    names = list(bundle.classes)
+    refs = [bundle.class_reference(c) for c in names]
+    lines = [[(bundle.grid, m)] for m, _ in refs]
+    bands = [(bundle.grid, m - sd, m + sd) for m, sd in refs]
+    return _plot_classes(path, names, lines, bands,
+                         f"{shown}: class means of the preprocessed training spectra +- sd")
 
 
 def _num(v: float) -> str:
@@ -338,7 +401,9 @@ def format_model(path: str, d: dict[str, Any]) -> str:
 def run(args: argparse.Namespace) -> int:
     from ..errors import RamancamError
     from ..io import describe, example_path, read
-    from ._common import apply_xy_cols
+    from ._common import apply_xy_cols, check_figure_path
+
+    check_figure_path("plot", args.plot)
 
     if args.path is not None and not args.example and is_model_file(args.path):
         if args.label_col or args.labels_from or args.groups_from or args.xy_cols:
@@ -347,11 +412,15 @@ def run(args: argparse.Namespace) -> int:
                 f"{args.path!r}. Drop them to describe the model.")
         from ..bundle import load
 
-        d = model_summary(load(args.path))
+        bundle = load(args.path)
+        d = model_summary(bundle)
+        wrote = None if args.plot is None else _plot_model(args.plot, bundle, args.path)
         if args.json:
             print(json.dumps({"path": args.path, **d}, indent=2))
         else:
             print(format_model(args.path, d))
+        if wrote:
+            print(wrote, file=sys.stderr if args.json else sys.stdout)
         return 0
 
     if args.example or args.path is None:
@@ -371,8 +440,11 @@ def run(args: argparse.Namespace) -> int:
                                      groups_from=args.groups_from), args.xy_cols)
         shown = path
     d = {**describe(spectra), **_extra(spectra)}
+    wrote = None if args.plot is None else _plot_spectra(args.plot, spectra, shown)
     if args.json:
         print(json.dumps({"path": path, **d}, indent=2))
     else:
         print(format_summary(shown, d))
+    if wrote:
+        print(wrote, file=sys.stderr if args.json else sys.stdout)
     return 0
