@@ -130,6 +130,40 @@ def test_predict_writes_probabilities_and_accuracy(model_file, peaks_file, tmp_p
     assert "does not know" not in text
 
 
+def test_predict_names_its_most_frequent_errors(model_file, peaks_file, tmp_path, capsys):
+    from collections import Counter
+
+    s = read_table(peaks_file, label_col="label")
+    # wrong labels on purpose: every spectrum gets the next class's name, two get a new one
+    names = {"peak_100": "peak_1000", "peak_1000": "peak_500", "peak_500": "peak_100"}
+    labels = np.array([names[v] for v in s.labels.tolist()], dtype=object)
+    labels[:2] = "other"
+    relabelled = tmp_path / "relabelled.csv"
+    write_table(Spectra(s.X, s.wavenumbers, labels=labels.astype(str)), relabelled)
+    out = tmp_path / "p.csv"
+    assert main(["predict", str(model_file), str(relabelled), "--label-col", "label",
+                 "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    rows = _rows(out)
+    wrong = Counter((r["true"], r["predicted"]) for r in rows if r["true"] != r["predicted"])
+    assert sum(wrong.values()) >= 2  # the two "other" spectra are wrong whatever is predicted
+    line = next(ln for ln in text.splitlines() if ln.startswith("errors: "))
+    assert line.startswith(f"errors: {sum(wrong.values())} (true -> predicted: ")
+    shown = re.findall(r"(\S+) -> (\S+) (\d+)", line.split(": ", 2)[2])
+    assert len(shown) == min(5, len(wrong))
+    counts = [int(n) for *_, n in shown]
+    assert counts == sorted(counts, reverse=True)
+    for t, p, n in shown:
+        assert wrong[(t, p)] == int(n)
+    assert ("more pairs" in line) == (len(wrong) > 5)
+    # no error, no line
+    assert main(["predict", str(model_file), str(peaks_file), "--label-col", "label",
+                 "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    n_wrong = sum(r["true"] != r["predicted"] for r in _rows(out))
+    assert ("errors: " in text) == (n_wrong > 0)
+
+
 def test_predict_unlabelled_to_stdout(model_file, peaks_file, tmp_path, capsys):
     s = read_table(peaks_file)
     plain = tmp_path / "plain.csv"

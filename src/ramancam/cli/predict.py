@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 
 from ..scale import add_arguments as add_scale_arguments
 from ._common import add_data_arguments
@@ -13,9 +14,10 @@ DESCRIPTION = """\
 Apply the model's saved preprocessing recipe and network to the spectra in DATA and write one
 row per spectrum: id, predicted, p_<class> for every class (softmax probabilities,
 calibrated by the model's temperature), 'true' when DATA carries labels (accuracy is then
-printed too), then 'novelty' (the model's novelty score: larger = less like its training
-spectra) and 'unknown' (true when the score is above the threshold chosen in training for
-its false-alarm rate, default 5 % of known spectra). A flagged spectrum is predicted
+printed too, and the most frequent errors as true -> predicted pairs), then 'novelty' (the
+model's novelty score: larger = less like its training spectra) and 'unknown' (true when
+the score is above the threshold chosen in training for its false-alarm rate, default 5 %
+of known spectra). A flagged spectrum is predicted
 'unknown' unless --no-reject is given; its p_<class> columns still name the nearest class.
 Models saved without novelty detection leave both columns empty. Spectra are processed in
 chunks, so memory stays bounded for large files.
@@ -38,6 +40,8 @@ examples:
 
 #: Spectra preprocessed and classified at a time.
 CHUNK = 1024
+#: Most frequent (true, predicted) pairs printed on the ``errors:`` line.
+MAX_ERRORS_SHOWN = 5
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -86,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     labels = data.labels
     classes = list(bundle.classes)
     n_right = n_flagged = 0
+    errors: Counter[tuple[str, str]] = Counter()  # (true, predicted) of wrong labelled rows
     # With labels: [spectra, flagged] for labels the model knows and for those it does not.
     seen = {True: [0, 0], False: [0, 0]}
     xy = has_positions(data)
@@ -125,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
                     all_flags.append(np.asarray(flags, dtype=bool))
             if true is not None:
                 n_right += int((pred == true).sum())  # "" (unlabelled) never matches
+                wrong = (pred != true) & (true != "")
+                errors.update(zip(true[wrong].tolist(), pred[wrong].tolist(), strict=True))
                 if flags is not None:
                     known = np.isin(true, classes)
                     other = ~known & (true != "")
@@ -160,6 +167,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"accuracy: {n_right / max(n_lab, 1):.4f} ({n_right}/{n_lab})"
               + (f"; {len(data) - n_lab} unlabelled spectra not counted" if n_lab < len(data)
                  else ""), file=report)
+        if errors:
+            top = errors.most_common(MAX_ERRORS_SHOWN)
+            rest = len(errors) - len(top)
+            print(f"errors: {sum(errors.values())} (true -> predicted: "
+                  + ", ".join(f"{t} -> {p_} {n}" for (t, p_), n in top)
+                  + (f"; {rest} more pairs" if rest > 0 else "") + ")", file=report)
         if unknown:
             print(f"note: labels not known to the model count as wrong: {unknown}",
                   file=report)
