@@ -40,6 +40,19 @@ def model_file(peaks_file):
     return out
 
 
+def _without_references(model_file, old):
+    """A copy of the model file as saved before 2026-12-04: no class reference spectra."""
+    with zipfile.ZipFile(model_file) as src, zipfile.ZipFile(old, "w") as dst:
+        for name in src.namelist():
+            if name == "ramancam.json":
+                d = json.loads(src.read(name))
+                d.pop("references")
+                dst.writestr(name, json.dumps(d))
+            elif name != "references.safetensors":
+                dst.writestr(name, src.read(name))
+    return old
+
+
 def _rows(path):
     with open(path, newline="") as fh:
         return list(csv.DictReader(fh))
@@ -641,15 +654,7 @@ def test_explain_report_lists_the_bands_of_each_map(model_file, peaks_file, tmp_
     assert re.search(r"spectra explained</td><td[^>]*>12</td>", text)
     assert "The grey dashed line is the explained class&#x27;s mean training spectrum" in text
     # a model file saved before the reference spectra were kept: said, not drawn
-    old = tmp_path / "old.ramancam"
-    with zipfile.ZipFile(model_file) as src, zipfile.ZipFile(old, "w") as dst:
-        for name in src.namelist():
-            if name == "ramancam.json":
-                d = json.loads(src.read(name))
-                d.pop("references")
-                dst.writestr(name, json.dumps(d))
-            elif name != "references.safetensors":
-                dst.writestr(name, src.read(name))
+    old = _without_references(model_file, tmp_path / "old.ramancam")
     assert main(["explain", str(old), str(peaks_file), "--report", str(html),
                  "--max-plots", "1"]) == 0
     text = html.read_text()
@@ -685,15 +690,7 @@ def test_info_plot_of_a_model_draws_its_class_means(model_file, tmp_path, capsys
         np.testing.assert_array_equal(axis, b.grid)
         np.testing.assert_array_equal(mean, ref_mean)
         np.testing.assert_allclose(hi - lo, 2 * ref_sd)
-    old = tmp_path / "old.ramancam"
-    with zipfile.ZipFile(model_file) as src, zipfile.ZipFile(old, "w") as dst:
-        for name in src.namelist():
-            if name == "ramancam.json":
-                d = json.loads(src.read(name))
-                d.pop("references")
-                dst.writestr(name, json.dumps(d))
-            elif name != "references.safetensors":
-                dst.writestr(name, src.read(name))
+    old = _without_references(model_file, tmp_path / "old.ramancam")
     assert main(["info", str(old), "--plot", str(tmp_path / "x.png")]) == 2
     assert "--plot needs the class mean spectra" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
