@@ -264,9 +264,15 @@ def test_single_spectrum_classes_train_in_every_inner_fold(cls):
     clf = cls(random_state=0).fit(X, y)
     assert clf.classes_.tolist() == ["a", "b"]
     assert clf.predict(X_ERR[4:5]).tolist() == ["b"]
-    with pytest.raises(RamancamError, match=r"at least one class must have 2 spectra for the "
-                                            r"inner cross validation; every class has one"):
-        cls(random_state=0).fit(X_ERR[:2], np.array(["a", "b"]))
+    # one spectrum per class (a reference library): nothing to score, every candidate ties
+    # and the simplest one is used
+    lib = cls(random_state=0).fit(X_ERR[[0, 4]], np.array(["a", "b"]))
+    assert lib.cv_results_["split_test_scores"].shape[1] == 0
+    # the fewest components, capped by the two training spectra (PLS: one fewer)
+    assert lib.best_params_["n_components"] == (2 if cls is PCASVM else 1)
+    if cls is PCASVM:
+        assert (lib.best_params_["C"], lib.best_params_["kernel"]) == (1.0, "linear")
+    assert lib.predict(X_ERR[[0, 4]]).tolist() == ["a", "b"]
 
 
 def test_not_fitted_and_wrong_width():

@@ -144,6 +144,26 @@ def test_cli_train_and_baseline_on_a_library_with_single_spectrum_classes(tmp_pa
     assert "accuracy mean +- sd:" in text
 
 
+def test_cli_train_with_two_spectra_per_class_and_two_folds(tmp_path, capsys):
+    # every training part holds one spectrum per class: the baselines cannot tune (they
+    # take their simplest candidate) and the augmentation decision cannot be made (plain
+    # fits); the run still compares every model on the same folds
+    X, y = library(sizes=(2, 2, 2))
+    path = tmp_path / "pairs.csv"
+    write_table(Spectra(X, np.arange(X.shape[1], dtype=float), labels=y), path)
+    rc = main(["train", str(path), "--label-col", "label", "--recipe", "none", "--folds", "2",
+               "--epochs", "2", "--filters", "4", "--filter-size", "3", "--fc-width", "8",
+               "--out", str(tmp_path / "pairs.ramancam")])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    rows = [ln.split() for ln in captured.out.splitlines() if ln[:2] in ("1 ", "2 ")]
+    assert [r[:3] for r in rows] == [["1", "3", "3"], ["2", "3", "3"]]
+    assert all(len(r) == 7 for r in rows)  # CNN, PCA+SVM, PLS-DA, library
+    assert all(0.0 <= float(v) <= 1.0 for r in rows for v in r[3:])
+    assert "augmentation: off (not chosen: too few spectra" not in captured.out  # 6: enough
+    assert "augmentation: " in captured.out
+
+
 def test_fixed_split_names_classes_only_in_the_test_part(tmp_path, capsys):
     X, y = library(sizes=(6, 6, 4))
     split = np.where(y == "m2", "test", np.where(np.arange(y.size) % 3 == 0, "test", "train"))

@@ -120,6 +120,25 @@ def test_augment_select_records_its_decision_and_keeps_the_random_stream():
         s.X, s.labels).augment_choice_ is None
 
 
+def test_augment_select_with_one_spectrum_per_class_trains_plain():
+    # nothing to validate on: no decision, the plain fit, and the reason recorded
+    s = small_set(10)
+    X, y = s.X[[0, 10, 20]], s.labels[[0, 10, 20]]
+    assert len(set(y.tolist())) == 3
+    est = CNNClassifier(**TINY, **AUG, augment_select=True, random_state=3).fit(X, y)
+    c = est.augment_choice_
+    assert c["augment"] is False and c["n_val"] == 0 and c["val_accuracy"] is None
+    assert c["skipped"] == ("too few spectra for an inner validation split (3, 3 of them "
+                            "the only spectrum of their class)")
+    ref = CNNClassifier(**TINY, random_state=3).fit(X, y)
+    assert all(torch.equal(a, b) for a, b in zip(_weights(est), _weights(ref), strict=True))
+    from ramancam.cli.train import augment_line
+
+    assert augment_line(c, [None, None]) == (
+        "augmentation: off (not chosen: too few spectra for an inner validation split (3, "
+        "3 of them the only spectrum of their class))")
+
+
 def test_augment_select_rejects_an_augmentation_that_erases_the_classes():
     # The classes differ only by where their band sits (5 points apart); shifting spectra by
     # up to 12 points makes them indistinguishable, so the inner check must say "off".

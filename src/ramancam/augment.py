@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .errors import RamancamError
+
 if TYPE_CHECKING:
     import torch
 
@@ -79,14 +81,26 @@ def choose_augment(est: Any, Xa: NDArray[Any], ya: NDArray[Any], y_idx: NDArray[
     The setting with the higher validation accuracy wins; a tie goes to the lower
     validation loss (cross entropy), and a tie there to no augmentation.
 
+    Too few spectra for an inner split (a class needs a second spectrum to be validated on):
+    no decision is made, the fit goes without augmentation (as a tie would), and the returned
+    dict says why under ``skipped``.
+
     Returns
     -------
     dict
-        ``augment`` (bool), ``val_accuracy`` and ``val_loss`` (``{"off": .., "on": ..}``),
-        ``n_val`` (validation spectra) and ``fit_s`` (seconds of the two inner fits).
+        ``augment`` (bool), ``val_accuracy`` and ``val_loss`` (``{"off": .., "on": ..}``, or
+        ``None`` when skipped), ``n_val`` (validation spectra), ``fit_s`` (seconds of the two
+        inner fits) and, when no decision could be made, ``skipped`` (the reason).
     """
     t0 = time.perf_counter()
-    tr, va = est._validation_split(y_idx, seed, fraction=est.validation_fraction or 0.2)
+    try:
+        tr, va = est._validation_split(y_idx, seed, fraction=est.validation_fraction or 0.2)
+    except RamancamError:
+        single = int(np.sum(np.bincount(y_idx) == 1))
+        return {"augment": False, "val_accuracy": None, "val_loss": None, "n_val": 0,
+                "fit_s": time.perf_counter() - t0,
+                "skipped": f"too few spectra for an inner validation split ({y_idx.size}, "
+                           f"{single} of them the only spectrum of their class)"}
     inner = {**est.get_params(), "augment_select": False, "novelty": None,
              "calibration_cv": 0, "verbose": False, "validation_fraction": 0.0,
              "random_state": seed}

@@ -93,15 +93,14 @@ def _fit_svc(svc: SVC, X: NDArray[np.float64], y: NDArray[np.intp]) -> SVC:
 
 def _inner_folds(codes: NDArray[np.intp], cv: int, random_state: Any, n_candidates: int
                  ) -> list[tuple[NDArray[np.intp], NDArray[np.intp]]]:
-    """Stratified, shuffled, seeded inner folds (none when there is nothing to choose)."""
+    """Stratified, shuffled, seeded inner folds (none when there is nothing to choose, or
+    nothing to score it on: every class a single spectrum, e.g. a reference library; then
+    every candidate ties and the tie rule's simplest one is used)."""
     if n_candidates == 1:
         return []
     k = inner_k(codes, cv)
     if k < 2:
-        raise RamancamError(
-            "at least one class must have 2 spectra for the inner cross validation; every "
-            "class has one. Add spectra or give a single candidate for each tuned "
-            "parameter.")
+        return []
     # Shuffled so that spectra stored class by class or in measurement order spread evenly;
     # a class with a single spectrum trains in every inner fold.
     return stratified_kfold(codes, k, random_state)
@@ -223,7 +222,9 @@ class PCASVM(ClassifierMixin, BaseEstimator):
     cv : int, default=3
         Number of inner stratified folds (reduced to the size of the smallest class when
         that is smaller; skipped when the grid has a single candidate). A class with a
-        single spectrum is in every inner training part and never scored.
+        single spectrum is in every inner training part and never scored; when every class
+        has a single spectrum nothing can be scored, and the simplest candidate (the first
+        in the tie order above) is used.
     random_state : int, numpy RandomState or None, default=None
         Seeds the shuffling of the inner folds (the only randomness).
 
@@ -446,7 +447,8 @@ class PLSDA(ClassifierMixin, BaseEstimator):
     cv : int, default=3
         Number of inner stratified folds (reduced to the smallest class size when needed;
         skipped when there is a single candidate). A class with a single spectrum is in
-        every inner training part and never scored.
+        every inner training part and never scored; when every class has a single spectrum
+        nothing can be scored, and the fewest components are used.
     max_iter : int, default=500
         NIPALS iterations per component (passed to ``PLSRegression``).
     tol : float, default=1e-06

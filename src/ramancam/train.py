@@ -219,7 +219,9 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
     augment_choice_ : dict or None
         With ``augment_select`` and an augmentation to choose: ``augment`` (bool, the
         decision), ``val_accuracy`` and ``val_loss`` (``{"off": .., "on": ..}``), ``n_val``
-        (validation spectra) and ``fit_s`` (seconds of the two inner fits); else ``None``.
+        (validation spectra) and ``fit_s`` (seconds of the two inner fits); with too few
+        spectra for the inner split, ``augment`` False and ``skipped`` (the reason); else
+        ``None``.
     """
 
     def __init__(self, n_filters: int = 64, filter_size: int = 8, n_blocks: int = 2,
@@ -888,7 +890,8 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
         result.fold_accuracy.append(acc)
         result.fold_sizes.append((int(tr.size), int(te.size)))
         choice = est.augment_choice_
-        result.augment_chosen.append(None if choice is None else bool(choice["augment"]))
+        result.augment_chosen.append(None if choice is None or choice.get("skipped")
+                                     else bool(choice["augment"]))
         for name, base in baselines.items():
             b = clone(base).fit(X[tr], labels[tr])
             result.baselines[name].append(float(np.mean(

@@ -349,7 +349,9 @@ def format_model(path: str, d: dict[str, Any]) -> str:
                  f"inputs {_SCALING.get(t['input_scaling'], t['input_scaling'])}"
                  if t.get("input_scaling") else ""]
         choice = t.get("augment_choice")
-        if isinstance(choice, dict) and "augment" in choice:
+        if isinstance(choice, dict) and choice.get("skipped"):
+            parts.append("augmentation off (too few spectra to choose by inner validation)")
+        elif isinstance(choice, dict) and "augment" in choice:
             parts.append(f"augmentation {'on' if choice['augment'] else 'off'} (chosen by "
                          "inner validation)")
         elif any(k in t for k in _AUGMENT_AMOUNTS):

@@ -181,6 +181,8 @@ def augment_line(choice: dict[str, Any], per_fold: list[bool | None]) -> str:
     folds = [c for c in per_fold if c is not None]
     cv_part = (f"; chosen in {sum(folds)} of {len(folds)} CV folds"
                if len(folds) > 1 else "")
+    if choice.get("skipped"):
+        return f"augmentation: off (not chosen: {choice['skipped']}{cv_part})"
     return (f"augmentation: {'on' if choice['augment'] else 'off'} (inner validation on "
             f"{choice['n_val']} training spectra: accuracy {acc['on']:.3f} with, "
             f"{acc['off']:.3f} without; loss {loss['on']:.3f} / {loss['off']:.3f}{cv_part})")
