@@ -4,6 +4,7 @@ of being refused; a single-spectrum class trains in every fold and is never test
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -177,4 +178,26 @@ def test_fixed_split_names_classes_only_in_the_test_part(tmp_path, capsys):
     assert ("note: 1 class is only in the test part (m2 (4)): the model cannot name it, so "
             "its 4 test spectra count as errors") in out
     assert unseen_classes_note(y, split == "train") is not None
+
+
+def test_fixed_split_says_empty_split_values_count_as_test(tmp_path, capsys):
+    X, y = library(sizes=(6, 6))
+    split = np.where(np.arange(y.size) % 3 == 0, "test", "train")
+    split[[1, 7]] = ""
+    path = tmp_path / "split.csv"
+    write_table(Spectra(X, np.arange(X.shape[1], dtype=float), labels=y,
+                        meta={"split": split}), path)
+    args = ["train", str(path), "--label-col", "label", "--split-col", "split", "--recipe",
+            "none", "--epochs", "1", "--filters", "4", "--filter-size", "3", "--fc-width",
+            "8", "--no-compare", "--out", str(tmp_path / "m.ramancam")]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert ("note: 2 spectra have no value in split column 'split'; like every value other "
+            "than 'train', they count as test.") in out
+    assert re.search(r"^1\s+6\s+6\s", out, flags=re.M)  # 4 + 2 empty tested
+    # a --train-value that marks nothing: one error, without the note of unseen classes
+    assert main([*args, "--train-value", "TRAIN"]) == 2
+    captured = capsys.readouterr()
+    assert "must mark both training (= 'TRAIN') and test spectra" in captured.err
+    assert "only in the test part" not in captured.out
     assert unseen_classes_note(y, np.ones(y.size, dtype=bool)) is None

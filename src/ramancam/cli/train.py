@@ -338,8 +338,16 @@ def run(args: argparse.Namespace) -> int:
         if note:
             print(note)
     if split and args.split_col in data.meta:
-        note = unseen_classes_note(data.labels, data.meta[args.split_col].astype(str)
-                              == str(args.train_value))
+        col = np.asarray(data.meta[args.split_col]).astype(str)
+        is_train = col == str(args.train_value)
+        n_empty = int(np.sum(np.char.strip(col) == ""))
+        if n_empty and str(args.train_value).strip():
+            print(f"note: {n_empty} spectr{'um has' if n_empty == 1 else 'a have'} no value in "
+                  f"split column {args.split_col!r}; like every value other than "
+                  f"{args.train_value!r}, {'it counts' if n_empty == 1 else 'they count'} "
+                  "as test.")
+        note = (unseen_classes_note(data.labels, is_train)
+                if is_train.any() and not is_train.all() else None)  # else make_splits says
         if note:
             print(note)
 
