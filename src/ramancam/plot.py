@@ -317,7 +317,8 @@ def class_stack(names: Sequence[str], lines: Sequence[Sequence[tuple[ArrayLike, 
                     alpha=1.0 if len(pairs) == 1 else 0.6)
             x_all.append(a)
         ax.text(0.005, off + 0.55, str(name), transform=ax.get_yaxis_transform(),
-                fontsize="small", color=color, va="center")
+                fontsize="small", color=color, va="center", zorder=5,
+                bbox={"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 1})
     if x_all:
         lo = min(float(a.min()) for a in x_all)
         hi = max(float(a.max()) for a in x_all)

@@ -86,7 +86,7 @@ def _plot_classes(path: str, names: list[str], lines: list[Any], bands: list[Any
                 title=title + ("" if keep == n else f" (the first {keep} of {n} classes)"))
     with atomic_write(path, "wb") as fh:
         fig.savefig(fh, format=Path(path).suffix.lower().lstrip("."), dpi=110)
-    return f"wrote a figure of {keep} classes to {path}" + (
+    return f"wrote a figure of {keep} class{'' if keep == 1 else 'es'} to {path}" + (
         "" if keep == n else f" (the first {keep} of {n})")
 
 
