@@ -268,11 +268,22 @@ def test_single_spectrum_classes_train_in_every_inner_fold(cls):
     # and the simplest one is used
     lib = cls(random_state=0).fit(X_ERR[[0, 4]], np.array(["a", "b"]))
     assert lib.cv_results_["split_test_scores"].shape[1] == 0
-    # the fewest components, capped by the two training spectra (PLS: one fewer)
+    # PCA + SVM: the fewest components, capped by the two training spectra; PLS-DA: the
+    # fewest that span K - 1 = 1 class contrast
     assert lib.best_params_["n_components"] == (2 if cls is PCASVM else 1)
     if cls is PCASVM:
         assert (lib.best_params_["C"], lib.best_params_["kernel"]) == (1.0, "linear")
     assert lib.predict(X_ERR[[0, 4]]).tolist() == ["a", "b"]
+
+
+def test_plsda_on_a_one_spectrum_per_class_library_spans_the_classes():
+    X, y = simulated_set(4, n_per_class=1, n_points=30)
+    assert len(set(y.tolist())) >= 3
+    k = len(set(y.tolist()))
+    clf = PLSDA(random_state=0).fit(X, y)
+    # K - 1 components (capped at n - 1 = K - 1): every library spectrum is named right
+    assert clf.best_params_["n_components"] == k - 1
+    assert clf.predict(X).tolist() == y.tolist()
 
 
 def test_not_fitted_and_wrong_width():

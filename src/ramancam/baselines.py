@@ -448,7 +448,8 @@ class PLSDA(ClassifierMixin, BaseEstimator):
         Number of inner stratified folds (reduced to the smallest class size when needed;
         skipped when there is a single candidate). A class with a single spectrum is in
         every inner training part and never scored; when every class has a single spectrum
-        nothing can be scored, and the fewest components are used.
+        nothing can be scored, and the fewest candidate components that can separate the K
+        classes (K - 1, or the most allowed) are used.
     max_iter : int, default=500
         NIPALS iterations per component (passed to ``PLSRegression``).
     tol : float, default=1e-06
@@ -567,7 +568,10 @@ class PLSDA(ClassifierMixin, BaseEstimator):
                 # and unequal class sizes the columns' stds differ and would move the argmax.
                 pred = (Xv @ B) * y_std + y_mean
                 scores[i, f] = np.mean(np.argmax(pred, axis=1) == codes[va])
-        _, best = _best(params, scores) if folds else (0, params[0])
+        if folds:
+            _, best = _best(params, scores)
+        else:  # nothing to score: the fewest components that can span K - 1 class contrasts
+            best = next((q for q in params if q["n_components"] >= K - 1), params[-1])
         self.best_params_ = dict(best)
         self.cv_results_ = _cv_results(params, scores)
         with _one_blas_thread():
