@@ -64,22 +64,6 @@ def _validate_data(est: BaseEstimator, X: Any, y: Any = "no_validation", *, rese
     return validate_data(est, X, y, **kw)
 
 
-def class_stats(X: NDArray[Any], y_idx: NDArray[np.intp], n_classes: int
-                ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-    """Mean and standard deviation (ddof 0) of each class's spectra, rows in class order.
-
-    The reference spectra a saved model shows beside a map (``Bundle.class_reference``).
-    """
-    X64 = np.asarray(X, dtype=np.float64)
-    means = np.empty((n_classes, X64.shape[1]), dtype=np.float32)
-    sds = np.empty_like(means)
-    for c in range(n_classes):
-        rows = X64[y_idx == c]
-        means[c] = rows.mean(axis=0)
-        sds[c] = rows.std(axis=0)
-    return means, sds
-
-
 def _resolve_device(device: str) -> torch.device:
     import torch
 
@@ -353,7 +337,9 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
             raise RamancamError(
                 f"y must hold at least 2 classes; got 1 class ({self.classes_.tolist()!r}). "
                 "A classifier needs spectra of two or more classes.")
-        self.class_means_, self.class_sds_ = class_stats(Xa, y_idx, self.classes_.size)
+        rows = [Xa[y_idx == c] for c in range(self.classes_.size)]  # reference spectra
+        self.class_means_ = np.stack([r.mean(0, dtype=np.float64) for r in rows]).astype(np.float32)
+        self.class_sds_ = np.stack([r.std(0, dtype=np.float64) for r in rows]).astype(np.float32)
         config = self._config(Xa.shape[1], self.classes_.size)
         dev = _resolve_device(self.device)
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
