@@ -329,6 +329,10 @@ def test_cli_predict_and_explain_on_a_cube(small_map, tmp_path, capsys):
     assert main(["explain", str(model_path), str(cube_path), "--plot",
                  str(tmp_path / "a.png"), "--out", str(tmp_path / "z")]) == 2
     assert "error: --plot must not be given" in capsys.readouterr().err
+    assert main(["explain", str(model_path), str(cube_path), "--report",
+                 str(tmp_path / "a.html"), "--out", str(tmp_path / "z")]) == 2
+    assert "error: --report must not be given for a Zarr cube" in capsys.readouterr().err
+    assert not (tmp_path / "a.html").exists()
     assert main(["explain", str(model_path), str(cube_path), "--bands", "30",
                  "--out", str(tmp_path / "b")]) == 2
     assert "error: --bands must not be given for a Zarr cube" in capsys.readouterr().err

@@ -651,9 +651,11 @@ def cli_predict(args: argparse.Namespace) -> int:
 
 def cli_explain(args: argparse.Namespace) -> int:
     """``ramancam explain`` on a Zarr cube."""
-    if args.plot is not None:
-        raise RamancamError(f"--plot must not be given for a Zarr cube; got {args.plot!r}. "
-                            "Drop --plot (the maps are in the output store).")
+    for opt in ("plot", "report"):
+        if getattr(args, opt, None) is not None:
+            raise RamancamError(
+                f"--{opt} must not be given for a Zarr cube; got {getattr(args, opt)!r}. "
+                f"Drop --{opt} (the maps are in the output store).")
     if args.target == "true":
         raise RamancamError("--target must be predicted, all or a class name for a Zarr cube; "
                             "got 'true'.")
