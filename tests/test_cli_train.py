@@ -302,7 +302,20 @@ def test_train_with_groups_sets_the_threshold_on_whole_groups(tmp_path, capsys):
 def test_train_errors(peaks_file, tmp_path, capsys):
     out = str(tmp_path / "m.ramancam")
     assert main(["train", str(peaks_file), *FAST, "--out", out]) == 2
-    assert "must carry class labels" in capsys.readouterr().err
+    # the simulated table has a 'label' column: the error names it
+    assert ("must carry class labels for training; got unlabelled spectra. Give --label-col "
+            "label (the table has a column 'label').") in capsys.readouterr().err
+    s = read_table(peaks_file)
+    odd = tmp_path / "odd.csv"
+    write_table(Spectra(s.X, s.wavenumbers, meta={"Polymer": s.meta["label"],
+                                                    "note": s.meta["label"]}), odd)
+    assert main(["train", str(odd), *FAST, "--out", out]) == 2
+    assert "Give --label-col Polymer (the table has a column 'Polymer')." in \
+        capsys.readouterr().err
+    write_table(Spectra(s.X, s.wavenumbers, meta={"sample kind": s.meta["label"]}), odd)
+    assert main(["train", str(odd), *FAST, "--out", out]) == 2
+    assert "Give --label-col (wide tables) or --labels-from (folders)." in \
+        capsys.readouterr().err
     assert main(["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "5",
                  "--out", out]) == 2
     assert "at least one class must have 5 spectra" in capsys.readouterr().err

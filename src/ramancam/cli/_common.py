@@ -358,15 +358,25 @@ def read_labelled_on_grid(args: argparse.Namespace, purpose: str) -> tuple[Any, 
     return prepare_labelled(args, read_data(args), purpose)
 
 
+#: Metadata column names that probably hold the class (named in the unlabelled-data error).
+LABEL_LIKE = ("label", "labels", "class", "classes", "target", "y", "category", "species",
+              "substance", "material", "polymer", "mineral")
+
+
 def prepare_labelled(args: argparse.Namespace, raw: Any, purpose: str
                      ) -> tuple[Any, Any, Any]:
     """:func:`read_labelled_on_grid` for spectra already read (benchmarks call this)."""
     from ..errors import RamancamError
 
     if raw.labels is None:
+        import shlex
+
+        likely = [c for c in raw.meta if str(c).strip().lower() in LABEL_LIKE]
         raise RamancamError(
             f"{args.data} must carry class labels {purpose}; got unlabelled spectra. Give "
-            "--label-col (wide tables) or --labels-from (folders).")
+            + (f"--label-col {shlex.quote(str(likely[0]))} (the table has a column "
+               f"{likely[0]!r})."
+               if likely else "--label-col (wide tables) or --labels-from (folders)."))
     raw = drop_unlabelled(raw)
     if getattr(args, "groups_from", None) is not None:
         if getattr(args, "split_col", None) is not None:
