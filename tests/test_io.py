@@ -220,6 +220,7 @@ def test_folder_labels_from_folder_header_regex(tmp_path):
     (tmp_path / "readme.txt").write_text("Measured on 2024-01-01 at 785 nm, 10 s.\n")
     (tmp_path / "alpha" / "LICENSE.txt").write_text("CC BY 4.0\n")
     (tmp_path / "NOTICE.csv").write_text("x\n")
+    (tmp_path / "beta" / "notes.txt").write_text("sample 3 was wet\n")
     s = read_folder(tmp_path, labels_from="folder")
     assert len(s) == 6 and not s.has_common_axis
     assert s.class_counts() == {"alpha": 3, "beta": 3}
@@ -260,6 +261,28 @@ def test_folder_pattern_and_common_axis(tmp_path):
     _write_xy(tmp_path / "other.txt", x, np.zeros(10))
     s = read_folder(tmp_path, pattern="*.dat")
     assert s.has_common_axis and s.X[:, 0].tolist() == [0.0, 1.0, 2.0]
+
+
+def test_a_stray_file_in_a_folder_names_the_way_out(tmp_path, capsys):
+    from ramancam.cli import main
+
+    _folder_of_classes(tmp_path)
+    (tmp_path / "beta" / "measured.txt").write_text("measured on tuesday\n")
+    with pytest.raises(RamancamError, match=r"measured\.txt, line 1: .* If it is not a "
+                                            r"spectrum, move it out of the folder or name "
+                                            r"the files to read with --files GLOB"):
+        read(tmp_path, labels_from="folder")
+    s = read(tmp_path, labels_from="folder", files="*_?.txt")
+    assert s.class_counts() == {"alpha": 3, "beta": 3}
+    # a pattern the user chose reads what it matches and says nothing more
+    with pytest.raises(RamancamError) as exc:
+        read(tmp_path, files="measured.txt")
+    assert "--files GLOB" not in str(exc.value)
+    with pytest.raises(RamancamError, match=r"files \(--files\) chooses files in a folder; "
+                                            r"got the file"):
+        read(tmp_path / "alpha" / "alpha_0.txt", files="*.txt")
+    assert main(["info", str(tmp_path), "--labels-from", "folder", "--files", "*_?.txt"]) == 0
+    assert "classes:   2: alpha (3), beta (3)" in capsys.readouterr().out
 
 
 def test_single_file_labels_from_header_and_regex(tmp_path):

@@ -27,8 +27,10 @@ def add_data_arguments(p: argparse.ArgumentParser, *, name: str = "data",
                                    "RRUFF text, SPC, WDF, JCAMP-DX, Excel .xlsx, MATLAB "
                                    ".mat; FILE:NAME for a sheet or a MATLAB matrix) or a "
                                    "folder of such files") -> None:
-    """Positional DATA plus ``--label-col`` / ``--labels-from`` / ``--groups-from``."""
+    """Positional DATA plus ``--files``, ``--label-col`` / ``--labels-from`` /
+    ``--groups-from``."""
     p.add_argument(name, help=help)
+    add_files_argument(p)
     g = p.add_argument_group("labels")
     g.add_argument("--label-col", metavar="C",
                    help="wide tables (a file or a folder of them; workbooks; MATLAB files): "
@@ -37,6 +39,15 @@ def add_data_arguments(p: argparse.ArgumentParser, *, name: str = "data",
     g.add_argument("--labels-from", metavar="SPEC", help=LABELS_FROM_HELP)
     g.add_argument("--groups-from", metavar="SPEC", help=GROUPS_FROM_HELP)
     add_xy_argument(p)
+
+
+def add_files_argument(p: argparse.ArgumentParser) -> None:
+    """``--files GLOB``: which files of a folder to read."""
+    p.add_argument("--files", metavar="GLOB",
+                   help="folders: read only the files matching GLOB (searched in all "
+                        "sub-folders unless it holds a '/'), e.g. '*.spc' or 'spectra/*.txt'; "
+                        "quote it. Default: every file with a spectrum suffix, except "
+                        "README/LICENSE notes and hidden files")
 
 
 def add_xy_argument(p: argparse.ArgumentParser) -> None:
@@ -69,7 +80,7 @@ def read_data(args: argparse.Namespace, *, name: str = "data") -> Spectra:
     from ..io import read
 
     s = read(getattr(args, name), label_col=args.label_col, labels_from=args.labels_from,
-             groups_from=getattr(args, "groups_from", None))
+             groups_from=getattr(args, "groups_from", None), files=getattr(args, "files", None))
     return apply_xy_cols(s, getattr(args, "xy_cols", None))
 
 

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from ._common import GROUPS_FROM_HELP, LABELS_FROM_HELP, add_xy_argument
+from ._common import GROUPS_FROM_HELP, LABELS_FROM_HELP, add_files_argument, add_xy_argument
 
 NAME = "info"
 HELP = "summarise a spectra file or folder, a model file, or the built-in example"
@@ -46,6 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "SPC, WDF, JCAMP-DX, Excel, MATLAB; FILE:NAME for a sheet or a MATLAB "
                         "matrix) or a folder of such files, or a model file (.ramancam) to "
                         "describe; omitted: the built-in example")
+    add_files_argument(p)
     p.add_argument("--example", action="store_true",
                    help="describe the built-in synthetic example (3 classes x 4 spectra)")
     lab = p.add_argument_group("labels")
@@ -408,9 +409,10 @@ def run(args: argparse.Namespace) -> int:
     check_figure_path("plot", args.plot)
 
     if args.path is not None and not args.example and is_model_file(args.path):
-        if args.label_col or args.labels_from or args.groups_from or args.xy_cols:
+        if args.label_col or args.labels_from or args.groups_from or args.xy_cols \
+                or args.files:
             raise RamancamError(
-                f"label, group and position options apply to spectra; got the model file "
+                f"label, group, file and position options apply to spectra; got the model file "
                 f"{args.path!r}. Drop them to describe the model.")
         from ..bundle import load
 
@@ -439,7 +441,8 @@ def run(args: argparse.Namespace) -> int:
         path = args.path
         spectra = apply_xy_cols(read(path, label_col=args.label_col,
                                      labels_from=args.labels_from,
-                                     groups_from=args.groups_from), args.xy_cols)
+                                     groups_from=args.groups_from, files=args.files),
+                                args.xy_cols)
         shown = path
     d = {**describe(spectra), **_extra(spectra)}
     wrote = None if args.plot is None else _plot_spectra(args.plot, spectra, shown)

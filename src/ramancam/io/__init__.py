@@ -103,7 +103,8 @@ def example_path() -> Path:
 
 
 def read(path: str | os.PathLike[str], *, label_col: str | None = None,
-         labels_from: str | None = None, groups_from: str | None = None) -> Spectra:
+         labels_from: str | None = None, groups_from: str | None = None,
+         files: str | None = None) -> Spectra:
     """Read a file or a folder of spectra.
 
     Parameters
@@ -125,6 +126,9 @@ def read(path: str | os.PathLike[str], *, label_col: str | None = None,
     groups_from : {"folder", "header:KEY", "regex:R", "id:R", "manifest:F"}, optional
         Same forms, for groups (e.g. the biological replicate in the file name); they fill
         the metadata column ``group`` (a manifest needs columns ``file,group``).
+    files : str, optional
+        Folders: a glob pattern of the files to read, e.g. ``"*.spc"`` (see
+        :func:`read_folder`'s ``pattern``); by default every file with a known suffix.
 
     Returns
     -------
@@ -145,7 +149,11 @@ def read(path: str | os.PathLike[str], *, label_col: str | None = None,
             "folders.")
     if p.is_dir():
         return read_folder(p, labels_from=labels_from, label_col=label_col,
-                           groups_from=groups_from)
+                           groups_from=groups_from, pattern=files)
+    if files is not None:
+        raise RamancamError(
+            f"files (--files) chooses files in a folder; got the file {str(p)!r} and "
+            f"files={files!r}. Drop it, or point at the folder.")
     s = read_file(path, label_col=label_col)
     for spec, what in ((labels_from, "labels_from"), (groups_from, "groups_from")):
         if spec is None:

@@ -188,7 +188,8 @@ def parse_labels_from(spec: str, what: str = "labels_from") -> tuple[str, str]:
 
 #: Notes kept beside spectra (``README.txt``, ``LICENSE.txt``, ...): never read as spectra
 #: unless a pattern asks for them.
-_NOTES = re.compile(r"^(readme|licen[cs]e|notice|changelog|changes)([._-]|$)", re.IGNORECASE)
+_NOTES = re.compile(r"^(readme|licen[cs]e|notice|notes?|changelog|changes)([._-]|$)",
+                    re.IGNORECASE)
 
 
 def _find_files(root: Path, pattern: str | None) -> list[Path]:
@@ -394,7 +395,8 @@ def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
     pattern : str, optional
         Glob pattern of the files to read (searched in all sub-folders unless it contains a
         ``/``); by default every file with a known suffix except notes (``README*``,
-        ``LICENSE*``/``LICENCE*``, ``NOTICE*``, ``CHANGELOG*``, ``CHANGES*``). Hidden files
+        ``LICENSE*``/``LICENCE*``, ``NOTICE*``, ``NOTE*``/``NOTES*``, ``CHANGELOG*``,
+        ``CHANGES*``). Hidden files
         and folders are skipped. Ignored with a manifest, which lists the files itself.
     label_col : str, optional
         A folder of wide tables: the label column of every table (instead of
@@ -446,7 +448,14 @@ def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
     group_of = _file_groups(gkind, garg, root, str(groups_from)) if gkind else None
     parts: list[Spectra] = []
     for i, f in enumerate(files):
-        s = read_file(f, label_col=label_col)
+        try:
+            s = read_file(f, label_col=label_col)
+        except RamancamError as exc:
+            if pattern is not None or kind == "manifest":
+                raise
+            raise RamancamError(
+                f"{exc} If it is not a spectrum, move it out of the folder or name the files "
+                "to read with --files GLOB (pattern= in Python).") from None
         if labels_per_file is not None:
             s = s.replace(labels=np.full(len(s), labels_per_file[i]))
         elif label_of is not None:
