@@ -491,3 +491,41 @@ def test_spaces_around_labels_do_not_make_new_classes(tmp_path):
     assert s.labels.tolist() == ["A", "B", "B"]
     assert s.meta["id"].tolist() == ["a", "b", "c"]
     np.testing.assert_array_equal(s.X, [[1, 2], [2, 3], [3, 4]])
+
+
+# ------------------------------------------------------------ wavelength axes (nm)
+def test_wavelength_axis_converts_to_raman_shift(tmp_path, capsys):
+    from ramancam.cli import main
+    from ramancam.io import wavelength_to_shift
+
+    lam = np.linspace(790.0, 900.0, 1500)
+    band = 1001.0  # cm-1 from a 785 nm laser: at 1e7 / (1e7 / 785 - 1001) nm
+    y = np.exp(-0.5 * ((1e7 / 785 - 1e7 / lam - band) / 4.0) ** 2) + 0.1
+    s = wavelength_to_shift(Spectra(y[None, :], lam, labels=["a"]), 785)
+    assert s.wavenumbers[np.argmax(s.X[0])] == pytest.approx(band, abs=1.0)
+    assert s.wavenumbers[0] == pytest.approx(1e7 / 785 - 1e7 / 790)
+    assert s.labels.tolist() == ["a"] and s.meta["laser_wavelength_nm"].tolist() == [785.0]
+    # one axis per spectrum (a folder of files) works the same way
+    ragged = Spectra([y, y[:-100]], [lam, lam[:-100]])
+    out = wavelength_to_shift(ragged, 785)
+    assert [a.size for a in out.axes] == [1500, 1400]
+    np.testing.assert_allclose(out.axes[1], s.wavenumbers[:-100])
+    # an axis that is a Raman shift already, or a laser that does not fit, is refused
+    with pytest.raises(RamancamError, match=r"file x\.txt: an axis of wavelengths must convert "
+                                            r"to Raman shifts with a 785 nm laser; got an axis "
+                                            r"of 200 to 3000"):
+        wavelength_to_shift(Spectra(np.ones((1, 5)), np.linspace(200, 3000, 5)), 785,
+                            source="x.txt")
+    with pytest.raises(RamancamError, match="gives 6139 to 7686 cm-1"):
+        wavelength_to_shift(Spectra(y[None, :], lam), 532)
+    with pytest.raises(RamancamError, match="between 150 and 2000"):
+        wavelength_to_shift(Spectra(y[None, :], lam), 0.785)
+    # the command line: --laser-nm on any command that reads DATA
+    path = tmp_path / "nm.txt"
+    np.savetxt(path, np.c_[lam, y], delimiter="\t")
+    assert main(["info", str(path), "--laser-nm", "785"]) == 0
+    text = capsys.readouterr().out
+    assert "laser:     785 nm" in text and "axis:      80.6 to 1627.7 cm-1" in text
+    assert main(["convert", str(path), str(tmp_path / "shift.csv"), "--laser-nm", "785"]) == 0
+    back = read(tmp_path / "shift.csv")
+    assert back.wavenumbers[np.argmax(back.X[0])] == pytest.approx(band, abs=1.0)

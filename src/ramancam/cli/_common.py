@@ -42,12 +42,18 @@ def add_data_arguments(p: argparse.ArgumentParser, *, name: str = "data",
 
 
 def add_files_argument(p: argparse.ArgumentParser) -> None:
-    """``--files GLOB``: which files of a folder to read."""
+    """``--files GLOB`` (which files of a folder to read) and ``--laser-nm NM`` (a wavelength
+    axis to convert)."""
     p.add_argument("--files", metavar="GLOB",
                    help="folders: read only the files matching GLOB (searched in all "
                         "sub-folders unless it holds a '/'), e.g. '*.spc' or 'spectra/*.txt'; "
                         "quote it. Default: every file with a spectrum suffix, except "
                         "README/LICENSE notes and hidden files")
+    p.add_argument("--laser-nm", metavar="NM", type=float,
+                   help="the files' x axis is absolute wavelength in nm, as some "
+                        "spectrometers export it: convert it to Raman shift (cm-1) with this "
+                        "laser wavelength, e.g. 785 (shift = 1e7/NM - 1e7/wavelength). SPC "
+                        "and JCAMP-DX files say their unit and are converted when read")
 
 
 def add_xy_argument(p: argparse.ArgumentParser) -> None:
@@ -81,7 +87,18 @@ def read_data(args: argparse.Namespace, *, name: str = "data") -> Spectra:
 
     s = read(getattr(args, name), label_col=args.label_col, labels_from=args.labels_from,
              groups_from=getattr(args, "groups_from", None), files=getattr(args, "files", None))
-    return apply_xy_cols(s, getattr(args, "xy_cols", None))
+    return apply_xy_cols(apply_laser_nm(s, args, getattr(args, name)),
+                         getattr(args, "xy_cols", None))
+
+
+def apply_laser_nm(s: Spectra, args: argparse.Namespace, source: Any) -> Spectra:
+    """``--laser-nm``: the spectra's wavelength axis converted to Raman shift (else as is)."""
+    laser = getattr(args, "laser_nm", None)
+    if laser is None:
+        return s
+    from ..io import wavelength_to_shift
+
+    return wavelength_to_shift(s, laser, source=source)
 
 
 def apply_xy_cols(s: Spectra, xy_cols: str | None) -> Spectra:

@@ -404,13 +404,13 @@ def format_model(path: str, d: dict[str, Any]) -> str:
 def run(args: argparse.Namespace) -> int:
     from ..errors import RamancamError
     from ..io import describe, example_path, read
-    from ._common import apply_xy_cols, check_figure_path
+    from ._common import apply_laser_nm, apply_xy_cols, check_figure_path
 
     check_figure_path("plot", args.plot)
 
     if args.path is not None and not args.example and is_model_file(args.path):
         if args.label_col or args.labels_from or args.groups_from or args.xy_cols \
-                or args.files:
+                or args.files or args.laser_nm is not None:
             raise RamancamError(
                 f"label, group, file and position options apply to spectra; got the model file "
                 f"{args.path!r}. Drop them to describe the model.")
@@ -439,9 +439,10 @@ def run(args: argparse.Namespace) -> int:
         shown = f"built-in example ({path}; synthetic)"
     else:
         path = args.path
-        spectra = apply_xy_cols(read(path, label_col=args.label_col,
-                                     labels_from=args.labels_from,
-                                     groups_from=args.groups_from, files=args.files),
+        spectra = apply_xy_cols(apply_laser_nm(read(path, label_col=args.label_col,
+                                                    labels_from=args.labels_from,
+                                                    groups_from=args.groups_from,
+                                                    files=args.files), args, path),
                                 args.xy_cols)
         shown = path
     d = {**describe(spectra), **_extra(spectra)}

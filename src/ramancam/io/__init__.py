@@ -18,6 +18,8 @@
   file carries (WDF map positions as float columns ``x``, ``y``);
 * :func:`read_folder` - a folder of such files, labels (and groups) from sub-folders, a
   manifest, a header key or a file-name regex, or from a label column of every wide table;
+* :func:`wavelength_to_shift` - an axis of absolute wavelengths (nm, as some spectrometers
+  export) converted to Raman shift with the laser wavelength (``--laser-nm``);
 * :func:`atomic_write` - the way every file of this package is written;
 * :func:`describe` - the summary ``ramancam info`` prints; :func:`example_path` - the built-in
   synthetic example table.
@@ -32,6 +34,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..errors import RamancamError
 from ..spectra import Spectra
@@ -89,6 +92,7 @@ __all__ = [
     "read_two_column",
     "read_wdf",
     "sniff_kind",
+    "wavelength_to_shift",
     "write_table",
 ]
 
@@ -172,3 +176,68 @@ def read(path: str | os.PathLike[str], *, label_col: str | None = None,
         s = (s.replace(labels=np.array(values)) if what == "labels_from"
              else add_groups(s, values, p))
     return s
+
+
+#: Raman shifts (cm-1) a converted wavelength axis may span: beyond them it was no wavelength
+#: axis of a Raman measurement with that laser (or was converted already).
+_SHIFT_RANGE = (-5000.0, 6000.0)
+
+
+def wavelength_to_shift(spectra: Spectra, laser_nm: float, *,
+                        source: str | os.PathLike[str] | None = None) -> Spectra:
+    """Convert an axis of absolute wavelengths in nm to Raman shift in cm-1.
+
+    ``shift = 1e7 / laser_nm - 1e7 / wavelength`` (Stokes bands positive). The intensities,
+    labels and metadata are kept; the metadata column ``laser_wavelength_nm`` records the
+    laser. Instrument files that state their axis unit (SPC, JCAMP-DX) are converted when
+    read; this is for text exports, which do not say.
+
+    Parameters
+    ----------
+    spectra : Spectra
+        Spectra whose axis (or axes) are wavelengths in nm.
+    laser_nm : float
+        Excitation wavelength in nm (e.g. 532, 785, 1064).
+    source : str, optional
+        Where the spectra came from, named in error messages.
+
+    Returns
+    -------
+    Spectra
+
+    Raises
+    ------
+    RamancamError
+        A laser wavelength that is not a plausible number, or an axis that does not convert
+        to Raman shifts within -5000..6000 cm-1 with at least one positive (Stokes) shift:
+        then the axis was no wavelength axis of this laser, or is a Raman shift already.
+    """
+    from ..errors import where
+
+    pre = where(None if source is None else str(source))
+    try:
+        laser = float(laser_nm)
+    except (TypeError, ValueError):
+        laser = float("nan")
+    if not (np.isfinite(laser) and 150.0 <= laser <= 2000.0):
+        raise RamancamError(
+            f"laser wavelength must be a number of nm between 150 and 2000 (e.g. 785); got "
+            f"{laser_nm!r}.")
+    axes = spectra.axes
+    lo = min(float(a.min()) for a in axes)
+    hi = max(float(a.max()) for a in axes)
+
+    def shift(a: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.asarray(1e7 / laser - 1e7 / a, dtype=np.float64)
+
+    s_lo, s_hi = (float(v) for v in shift(np.array([lo, hi]))) if lo > 0 else (-np.inf,) * 2
+    if not (_SHIFT_RANGE[0] <= s_lo and s_hi <= _SHIFT_RANGE[1] and s_hi > 0):
+        raise RamancamError(
+            f"{pre}an axis of wavelengths must convert to Raman shifts with a {laser:g} nm "
+            f"laser; got an axis of {lo:g} to {hi:g}, which gives {s_lo:.0f} to {s_hi:.0f} "
+            "cm-1. Drop --laser-nm if the axis is a Raman shift already, or give the laser "
+            "the spectra were measured with.")
+    meta = {**spectra.meta, "laser_wavelength_nm": np.full(len(spectra), laser)}
+    if spectra.has_common_axis:
+        return spectra.replace(wavenumbers=shift(spectra.wavenumbers), meta=meta)
+    return spectra.replace(wavenumbers=[shift(a) for a in axes], meta=meta)
