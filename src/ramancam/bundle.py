@@ -656,7 +656,6 @@ def _load_novelty(p: Path, info: dict[str, Any], raw: bytes | None, config: Any
     return out
 
 
-
 def _load_references(p: Path, info: dict[str, Any], raw: bytes | None, config: Any
                      ) -> dict[str, NDArray[np.float32]] | None:
     """The class reference spectra (``Bundle.references``), checked; ``None`` without."""

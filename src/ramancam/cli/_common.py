@@ -30,7 +30,7 @@ def add_data_arguments(p: argparse.ArgumentParser, *, name: str = "data",
     """Positional DATA plus ``--files``, ``--label-col`` / ``--labels-from`` /
     ``--groups-from``."""
     p.add_argument(name, help=help)
-    add_files_argument(p)
+    add_reading_arguments(p)
     g = p.add_argument_group("labels")
     g.add_argument("--label-col", metavar="C",
                    help="wide tables (a file or a folder of them; workbooks; MATLAB files): "
@@ -41,7 +41,7 @@ def add_data_arguments(p: argparse.ArgumentParser, *, name: str = "data",
     add_xy_argument(p)
 
 
-def add_files_argument(p: argparse.ArgumentParser) -> None:
+def add_reading_arguments(p: argparse.ArgumentParser) -> None:
     """``--files GLOB`` (which files of a folder to read) and ``--laser-nm NM`` (a wavelength
     axis to convert)."""
     p.add_argument("--files", metavar="GLOB",

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from ._common import GROUPS_FROM_HELP, LABELS_FROM_HELP, add_files_argument, add_xy_argument
+from ._common import GROUPS_FROM_HELP, LABELS_FROM_HELP, add_reading_arguments, add_xy_argument
 
 NAME = "info"
 HELP = "summarise a spectra file or folder, a model file, or the built-in example"
@@ -46,7 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "SPC, WDF, JCAMP-DX, Excel, MATLAB; FILE:NAME for a sheet or a MATLAB "
                         "matrix) or a folder of such files, or a model file (.ramancam) to "
                         "describe; omitted: the built-in example")
-    add_files_argument(p)
+    add_reading_arguments(p)
     p.add_argument("--example", action="store_true",
                    help="describe the built-in synthetic example (3 classes x 4 spectra)")
     lab = p.add_argument_group("labels")
