@@ -177,6 +177,27 @@ def test_predict_names_its_most_frequent_errors(model_file, peaks_file, tmp_path
     assert ("errors: " in text) == (n_wrong > 0)
 
 
+def test_a_model_trained_with_laser_nm_asks_for_it_when_predicting(tmp_path, capsys):
+    rng = np.random.default_rng(4)
+    lam = np.linspace(800.0, 920.0, 600)  # nm; a 785 nm laser puts this at 239-1869 cm-1
+    shift = 1e7 / 785 - 1e7 / lam
+    X = [np.exp(-0.5 * ((shift - c) / 6) ** 2) + 0.05 * rng.random(lam.size) + 0.1
+         for c in (600, 1000, 1400) for _ in range(6)]
+    data = tmp_path / "nm.csv"
+    write_table(Spectra(np.array(X), lam, labels=np.repeat(["a", "b", "c"], 6)), data)
+    out = tmp_path / "nm.ramancam"
+    assert main(["train", str(data), "--label-col", "label", "--laser-nm", "785", *FAST[2:],
+                 "--folds", "2", "--no-compare", "--out", str(out)]) == 0  # default recipe
+    assert "points (350-1800)" in capsys.readouterr().out  # the paper's grid, in cm-1
+    assert load(out).info["settings"]["laser_nm"] == 785.0
+    assert main(["predict", str(out), str(data)]) == 2
+    assert ("covering 800-920 cm-1. The model was trained on wavelength axes converted with "
+            "--laser-nm 785: give that option here too") in capsys.readouterr().err
+    assert main(["predict", str(out), str(data), "--label-col", "label", "--laser-nm", "785",
+                 "--out", str(tmp_path / "p.csv")]) == 0
+    assert "accuracy: " in capsys.readouterr().out
+
+
 def test_predict_unlabelled_to_stdout(model_file, peaks_file, tmp_path, capsys):
     s = read_table(peaks_file)
     plain = tmp_path / "plain.csv"

@@ -410,10 +410,15 @@ class Bundle:
         fix = (f"or train a model on a range they all cover ('ramancam train ... --grid "
                f"{np.ceil(a / step) * step:g}:{np.floor(b / step) * step:g}:{step:g}')"
                if b > a else "or train a model on their range ('ramancam train ... --grid')")
+        laser = (self.info.get("settings") or {}).get("laser_nm")
+        todo = (f"The model was trained on wavelength axes converted with --laser-nm "
+                f"{laser:g}: give that option here too, or spectra measured over that range."
+                if laser is not None and "laser_wavelength_nm" not in spectra.meta else
+                f"Give spectra measured over that range, {fix}.")
         raise RamancamError(
             f"spectra must cover the model's range, {lo:g}-{hi:g} cm-1 (the grid it was "
             f"trained on); got {name}{others} covering {ranges[i, 0]:g}-{ranges[i, 1]:g} "
-            f"cm-1. Give spectra measured over that range, {fix}.")
+            f"cm-1. {todo}")
 
     def _grid_text(self) -> str:
         return f"{self.grid.size} points {self.grid[0]:g}-{self.grid[-1]:g}"

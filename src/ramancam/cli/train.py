@@ -401,7 +401,8 @@ def run(args: argparse.Namespace) -> int:
                 "compare": args.compare, "preset": args.preset,
                 "novelty_option": args.novelty,
                 "spatial_folds": args.spatial_folds, "spatial_block": args.spatial_block,
-                "spatial_buffer": args.spatial_buffer}
+                "spatial_buffer": args.spatial_buffer,
+                "laser_nm": getattr(args, "laser_nm", None)}
     save(args.out, estimator=final, recipe=recipe, grid=grid,
          classes=[str(c) for c in final.classes_], training_summary=summary, cv=cv,
          settings=settings)
