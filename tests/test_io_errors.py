@@ -77,6 +77,33 @@ def test_ragged_rows(tmp_path):
     _one_line(e)
 
 
+def test_short_gaps_inside_a_spectrum_are_left_out_of_its_axis(tmp_path):
+    x = np.arange(100.0, 300.0)  # 200 points
+    rows = [np.exp(-0.5 * ((x - c) / 5) ** 2) for c in (150.0, 250.0)]
+    cells = [[repr(float(v)) for v in r] for r in rows]
+    cells[0][40:43] = ["", "nan", ""]  # a removed spike: 3 points
+    cells[1][120] = "NaN"
+    text = "id," + ",".join(repr(float(v)) for v in x) + "\n" + "".join(
+        f"s{i}," + ",".join(c) + "\n" for i, c in enumerate(cells))
+    s = read_table(_file(tmp_path, "g.csv", text))
+    assert [a.size for a in s.axes] == [197, 199]
+    assert 140.0 not in s.axes[0] and 220.0 not in s.axes[1]
+    np.testing.assert_array_equal(s.intensities[0], np.delete(rows[0], [40, 41, 42]))
+    # the paper recipe's resampling bridges the holes: back on the full grid
+    from ramancam.preprocess import resample
+
+    out = resample(s, grid=x)
+    assert out.has_common_axis and out.X.shape == (2, 200)
+    np.testing.assert_allclose(out.X[0, 40:43], rows[0][40:43], atol=2e-3)
+    # eleven in a row is more than a spike
+    cells[0][40:51] = [""] * 11
+    text = "id," + ",".join(repr(float(v)) for v in x) + "\n" + "".join(
+        f"s{i}," + ",".join(c) + "\n" for i, c in enumerate(cells))
+    with pytest.raises(RamancamError, match=r"g\.csv, line 2: .* got 11 missing in a row from "
+                                            r"column '140\.0' \(11 of 200 inside its range\)"):
+        read_table(_file(tmp_path, "g.csv", text))
+
+
 @pytest.mark.parametrize("token", ["inf", "-Infinity"])
 def test_inf_in_table(tmp_path, token):
     p = _file(tmp_path, "n.csv", f"id,1,2,3\na,1,2,3\nb,1,{token},3\n")
@@ -87,11 +114,14 @@ def test_inf_in_table(tmp_path, token):
 
 @pytest.mark.parametrize("token", ["nan", "NaN", ""])
 def test_gap_inside_a_spectrum_in_table(tmp_path, token):
+    # one missing value of 3 is a third of the spectrum: more than resampling may bridge
     p = _file(tmp_path, "n.csv", f"id,1,2,3\na,1,2,3\nb,1,{token},3\n")
     with pytest.raises(RamancamError,
-                       match=r"n\.csv, line 3: intensities may be missing only at the ends of "
-                             r"a spectrum \(a shorter range\); got a gap in column '2'\. Fill "
-                             "or interpolate that value"):
+                       match=r"n\.csv, line 3: intensities may be missing inside a spectrum's "
+                             r"range only in short runs \(at most 10 points in a row, 5% of "
+                             r"the spectrum\), which resampling bridges; got 1 missing in a "
+                             r"row from column '2' \(1 of 3 inside its range\)\. Fill or "
+                             "interpolate those values"):
         read_table(p)
     p = _file(tmp_path, "m.csv", f"id,1,2,3\na,1,2,3\nb,{token},{token},3\n")
     with pytest.raises(RamancamError, match=r"m\.csv, line 3: a spectrum must hold at least 2 "

@@ -272,18 +272,26 @@ def _numbers(cells: list[str], comma: bool, source: str, lineno: int,
             f"in column {column(j)!r}. Fix or remove that value.") from None
 
 
+#: Inside a spectrum's range, missing values (a removed spike, a dead detector pixel) are
+#: left out of its axis when each run of them is at most this many points and all of them
+#: at most ``MAX_GAP_SHARE`` of the spectrum; the recipe's resampling bridges the hole.
+MAX_GAP_RUN = 10
+MAX_GAP_SHARE = 0.05
+
+
 def _edge_gaps(X: np.ndarray, locate: Callable[[int, int], tuple[str, str]]
                ) -> list[np.ndarray] | None:
     """The points each spectrum (row of ``X``) keeps when some spectra miss values (empty or
-    NaN cells) at the ends of the axis only, as a table of spectra with different ranges
-    has them; ``None`` when every value is there. ``locate(i, j)`` gives the message prefix
-    (file and line) and the column name of value ``j`` of spectrum ``i``.
+    NaN cells): at the ends of the axis, as a table of spectra with different ranges has
+    them, or in short runs inside (``MAX_GAP_RUN``, ``MAX_GAP_SHARE``); ``None`` when every
+    value is there. ``locate(i, j)`` gives the message prefix (file and line) and the
+    column name of value ``j`` of spectrum ``i``.
 
     Raises
     ------
     RamancamError
-        For an infinite value, a gap inside a spectrum's range, or a spectrum with fewer
-        than two values.
+        For an infinite value, a longer gap inside a spectrum's range, or a spectrum with
+        fewer than two values.
     """
     missing = np.isnan(X)
     bad = np.isinf(X)
@@ -303,12 +311,21 @@ def _edge_gaps(X: np.ndarray, locate: Callable[[int, int], tuple[str, str]]
             raise RamancamError(
                 f"{pre}a spectrum must hold at least 2 values; got {have.size} (column "
                 f"{col!r}). Fill it in or remove it.")
-        inner = np.flatnonzero(missing[i, have[0]:have[-1] + 1])
-        if inner.size:
-            pre, col = locate(i, int(have[0] + inner[0]))
+        inner = missing[i, have[0]:have[-1] + 1]
+        if not inner.any():
+            continue
+        edges = np.diff(np.r_[0, inner.astype(np.int8), 0])
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        longest = int(np.argmax(ends - starts))
+        run = int(ends[longest] - starts[longest])
+        if run > MAX_GAP_RUN or inner.sum() > MAX_GAP_SHARE * inner.size:
+            pre, col = locate(i, int(have[0] + starts[longest]))
             raise RamancamError(
-                f"{pre}intensities may be missing only at the ends of a spectrum (a shorter "
-                f"range); got a gap in column {col!r}. Fill or interpolate that value.")
+                f"{pre}intensities may be missing inside a spectrum's range only in short "
+                f"runs (at most {MAX_GAP_RUN} points in a row, {MAX_GAP_SHARE:.0%} of the "
+                f"spectrum), which resampling bridges; got {run} missing in a row from "
+                f"column {col!r} ({int(inner.sum())} of {inner.size} inside its range). "
+                "Fill or interpolate those values, or leave the spectrum out.")
     return [np.flatnonzero(~row) for row in missing]
 
 
