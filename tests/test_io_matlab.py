@@ -74,10 +74,14 @@ def test_errors_name_the_file_and_what_is_missing(tmp_path, capsys):
                                             r"variables are cls"):
         read(q, label_col="label")
     gap = X.copy()
-    gap[2, 30] = np.nan
+    gap[2, 30] = np.nan  # one missing point: left out of that spectrum's axis
+    sio.savemat(tmp_path / "gap.mat", {"X": gap, "shift": SHIFT})
+    assert read(tmp_path / "gap.mat").axes[2].size == SHIFT.size - 1
+    gap[2, 30:42] = np.nan  # twelve in a row: refused
     sio.savemat(tmp_path / "gap.mat", {"X": gap, "shift": SHIFT})
     with pytest.raises(RamancamError, match=r"gap\.mat: X spectrum 3: intensities may be "
-                                            r"missing only at the ends"):
+                                            r"missing inside a spectrum's range only in short "
+                                            r"runs .* got 12 missing in a row"):
         read(tmp_path / "gap.mat")
     broken = tmp_path / "broken.mat"
     broken.write_bytes(b"MATLAB 5.0 MAT-file" + b"\0" * 20)
