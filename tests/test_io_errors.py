@@ -8,8 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ramancam import RamancamError
-from ramancam.io import read, read_folder, read_rruff, read_table, read_two_column
+from ramancam import RamancamError, Spectra
+from ramancam.io import (
+    read,
+    read_folder,
+    read_rruff,
+    read_table,
+    read_two_column,
+    write_table,
+)
 
 
 def _one_line(exc: pytest.ExceptionInfo[RamancamError]) -> str:
@@ -183,6 +190,17 @@ def test_empty_label_cell_is_unlabelled(tmp_path):
     # contract with the other sessions: an empty label cell is the label "" (unlabelled)
     p = _file(tmp_path, "t.csv", "label,1,2\nA,1,2\n, 3,4\n")
     assert read_table(p, label_col="label").labels.tolist() == ["A", ""]
+
+
+@pytest.mark.parametrize("unit", ["cm-1", " cm-1", " CM-1", "cm^-1", " 1/cm", " cm\u207b\u00b9"])
+def test_shift_headers_may_carry_their_unit(tmp_path, unit):
+    p = _file(tmp_path, "u.csv", f"id,label,500.5{unit},501{unit},502{unit}\na,x,1,2,3\n")
+    s = read_table(p, label_col="label")
+    assert s.wavenumbers.tolist() == [500.5, 501.0, 502.0] and s.X.tolist() == [[1, 2, 3]]
+    # a metadata name that would read back as a shift is refused when writing
+    with pytest.raises(RamancamError, match="must be a non-empty name that is not a number"):
+        write_table(Spectra([[1.0, 2.0]], [1.0, 2.0], meta={f"7{unit}": ["q"]}),
+                    tmp_path / "w.csv")
 
 
 def test_table_without_numeric_header(tmp_path):

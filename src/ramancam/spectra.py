@@ -68,7 +68,7 @@ def check_axis(axis: ArrayLike, *, name: str = "wavenumbers", source: object | N
         i = int(np.flatnonzero(d == 0)[0])
         raise RamancamError(
             f"{pre}{name} must not repeat a value; got {a[i]:g} twice (points {i} and {i + 1}). "
-            "Average or drop the duplicated rows.")
+            "Average or drop the duplicated points.")
     if not ((d > 0).all() or (d < 0).all()):
         i = int(np.flatnonzero(np.sign(d) != np.sign(d[0]))[0])
         raise RamancamError(

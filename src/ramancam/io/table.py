@@ -73,6 +73,22 @@ def _number(token: str) -> float | None:
     return v if math.isfinite(v) else None
 
 
+#: A column header that is a Raman shift with its unit written after it ("500.5 cm-1").
+_SHIFT_WITH_UNIT = re.compile(
+    r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*"
+    r"(?:cm-1|cm\^-1|cm\^\{-1\}|cm⁻¹|1/cm|/cm)\s*$", re.IGNORECASE)
+
+
+def _shift_header(token: str) -> float | None:
+    """The Raman shift a column header names: a number, or a number with its unit after it
+    (``500.5 cm-1``, ``500.5cm^-1``, ``500.5 1/cm``); ``None`` for any other name."""
+    v = _number(token)
+    if v is not None:
+        return v
+    m = _SHIFT_WITH_UNIT.match(token)
+    return None if m is None else _number(m.group(1))
+
+
 def _skip_comments(text: str) -> tuple[int, int]:
     """Offset of the first line that is neither blank nor a ``#`` comment, and its line number
     (1-based); ``(-1, n)`` when there is none."""
@@ -177,7 +193,7 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
     meta_idx: list[int] = []
     names: list[str] = []
     for i, h in enumerate(header):
-        v = _number(h.replace(",", ".") if comma else h)
+        v = _shift_header(h.replace(",", ".") if comma else h)
         if v is None:
             meta_idx.append(i)
             names.append(h or f"column{i + 1}")
@@ -441,7 +457,8 @@ def _list(names: Sequence[str], limit: int = 12) -> str:
 
 
 def _check_name(name: str, what: str) -> None:
-    if (not name or name != name.strip() or name.startswith("#") or _number(name) is not None
+    if (not name or name != name.strip() or name.startswith("#")
+            or _shift_header(name) is not None
             or any(c in name for c in "\r\n")):
         raise RamancamError(
             f"{what} must be a non-empty name that is not a number, has no surrounding spaces "
