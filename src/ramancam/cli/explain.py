@@ -77,12 +77,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="maps with --out DIR: Raman shifts (cm-1) of the band images "
                         "(default: the 3 with the largest mean |map|)")
     o.add_argument("--plot", metavar="FILE",
-                   help="figure of the first maps with their spectra (.png, .pdf or .svg)")
+                   help="figure of the first maps with their spectra and the explained "
+                        "class's mean training spectrum (.png, .pdf or .svg)")
     o.add_argument("--report", metavar="FILE.html",
                    help="a self-contained HTML report of the first --max-plots maps: each "
-                        "spectrum with its map, the bands (cm-1) that support and argue "
-                        "against the class, the prediction with its calibrated probability "
-                        "and, for models that have one, the unknown flag")
+                        "spectrum with its map and its class's mean training spectrum, "
+                        "the bands (cm-1) that support and argue against the class, the "
+                        "prediction with its calibrated probability and, for models that "
+                        "have one, the unknown flag")
     o.add_argument("--max-plots", type=int, default=6, metavar="N",
                    help="maps drawn by --plot and --report (default 6)")
     add_scale_arguments(p)

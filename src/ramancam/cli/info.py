@@ -28,6 +28,9 @@ cross-validated accuracy of the CNN and the baselines, the CNN's out-of-fold con
 matrix, calibration and novelty threshold, and the software that wrote it. Nothing in the
 file is executed: model files hold numbers and JSON only.
 
+--plot FIG.png draws the classes one above the other: the first spectra of each class as
+read, or, for a model file, each class's mean training spectrum with +- one sd.
+
 examples:
   ramancam info --example
   ramancam info spectra.csv.gz --label-col label
@@ -37,6 +40,7 @@ examples:
   ramancam info saliva-pd-ad --label-col label
   ramancam info map.wdf
   ramancam info model.ramancam
+  ramancam info rruff-folder --labels-from header:NAMES --plot classes.png
 """
 
 
