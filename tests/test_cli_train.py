@@ -129,6 +129,10 @@ def test_predict_writes_probabilities_and_accuracy(model_file, peaks_file, tmp_p
     text = capsys.readouterr().out
     assert "accuracy:" in text and "wrote 12 predictions" in text
     rows = _rows(out)
+    from collections import Counter
+
+    ranked = sorted(Counter(r["predicted"] for r in rows).items(), key=lambda kv: (-kv[1], kv[0]))
+    assert "predicted: " + ", ".join(f"{c} ({n})" for c, n in ranked) in text
     assert list(rows[0]) == ["id", "predicted", "p_peak_100", "p_peak_1000", "p_peak_500",
                              "true", "novelty", "unknown"]
     proba = np.array([[float(r[f"p_{c}"]) for c in ("peak_100", "peak_1000", "peak_500")]
@@ -749,6 +753,19 @@ def test_many_classes_report_and_info_list_confusions_instead_of_a_matrix(tmp_pa
     shown = capsys.readouterr().out
     assert "  confusion: 35 classes, too many to print; most frequent" in shown
     assert "rows: true class" not in shown
+
+
+def test_predict_counts_the_most_frequent_classes_first():
+    from collections import Counter
+
+    from ramancam.cli.predict import predicted_line
+
+    counts = Counter({f"m{k:02d}": 40 - k for k in range(35)} | {"unknown": 3, "m34": 6})
+    assert predicted_line(counts) == (
+        "predicted: m00 (40), m01 (39), m02 (38), m03 (37), m04 (36), m05 (35), m06 (34), "
+        "m07 (33), m08 (32), m09 (31) and 26 more classes")
+    assert predicted_line(Counter({"b": 2, "a": 2, "unknown": 5})) == (
+        "predicted: unknown (5), a (2), b (2)")
 
 
 def test_accuracy_table_rows_are_what_train_prints(model_file):

@@ -14,7 +14,8 @@ DESCRIPTION = """\
 Apply the model's saved preprocessing recipe and network to the spectra in DATA and write one
 row per spectrum: id, predicted, p_<class> for every class (softmax probabilities,
 calibrated by the model's temperature), 'true' when DATA carries labels (accuracy is then
-printed too, and the most frequent errors as true -> predicted pairs), then 'novelty' (the
+printed too, and the most frequent errors as true -> predicted pairs; the spectra per
+predicted class are printed always), then 'novelty' (the
 model's novelty score: larger = less like its training spectra) and 'unknown' (true when
 the score is above the threshold chosen in training for its false-alarm rate, default 5 %
 of known spectra). A flagged spectrum is predicted
@@ -42,6 +43,8 @@ examples:
 CHUNK = 1024
 #: Most frequent (true, predicted) pairs printed on the ``errors:`` line.
 MAX_ERRORS_SHOWN = 5
+#: Most frequent predicted classes printed on the ``predicted:`` line.
+MAX_COUNTS_SHOWN = 10
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -62,6 +65,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "Zarr cube, where the store keeps both, classes.png shows the "
                         "nearest class instead of 'unknown'")
     add_scale_arguments(p)
+
+
+def predicted_line(counts: Counter[str]) -> str:
+    """The ``predicted:`` line: spectra per predicted class, most frequent first (ties by
+    name), the first ``MAX_COUNTS_SHOWN`` of them."""
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    more = len(ranked) - MAX_COUNTS_SHOWN
+    return ("predicted: " + ", ".join(f"{c} ({n})" for c, n in ranked[:MAX_COUNTS_SHOWN])
+            + (f" and {more} more classes" if more > 0 else ""))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -91,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
     classes = list(bundle.classes)
     n_right = n_flagged = 0
     errors: Counter[tuple[str, str]] = Counter()  # (true, predicted) of wrong labelled rows
+    counts: Counter[str] = Counter()  # spectra per predicted class (and "unknown")
     # With labels: [spectra, flagged] for labels the model knows and for those it does not.
     seen = {True: [0, 0], False: [0, 0]}
     xy = has_positions(data)
@@ -114,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
                 if not args.no_reject:
                     pred[flags] = UNKNOWN
             true = None if labels is None else labels[start:start + len(part)]
+            counts.update(pred.tolist())
             for i in range(len(part)):
                 row = [ids[start + i], pred[i], *(repr(float(v)) for v in proba[i])]
                 if true is not None:
@@ -141,6 +155,8 @@ def run(args: argparse.Namespace) -> int:
     report = sys.stdout if args.out else sys.stderr
     if args.out:
         print(f"wrote {len(data)} predictions to {csv_path}", file=report)
+    if len(data) > 1:
+        print(predicted_line(counts), file=report)
     if bundle.novelty is not None:
         rate = bundle.info.get("novelty", {}).get("rate")
         what = f"threshold for {rate:.0%} false alarms" if isinstance(rate, float) else ""
