@@ -95,6 +95,48 @@ def test_class_reference_spectra_travel_in_the_file(trained):
         b.class_reference("z")
 
 
+def test_library_match_names_the_class_of_the_most_similar_training_spectrum(trained):
+    from ramancam.novelty import _derivative_rows
+
+    path, est, recipe, _, data = trained
+    b = load(path)
+    new = raw_spectra(1)
+    X = recipe.apply(new).X
+    # by hand: the hit quality index is the correlation of Savitzky-Golay derivatives
+    window = b.novelty.window
+    sim = _derivative_rows(X, window) @ _derivative_rows(data.X, window).T
+    want = np.asarray(data.labels)[sim.argmax(axis=1)]
+    assert b.library_match(new).tolist() == want.tolist()
+    np.testing.assert_array_equal(b.library_match(new, prepared=X), want)
+    np.testing.assert_array_equal(est.classes_[est.novelty_scorer_.library_match(X)], want)
+    # a training spectrum's most similar training spectrum is itself
+    assert b.library_match(trained[3]).tolist() == np.asarray(data.labels).tolist()
+    with zipfile.ZipFile(path) as zf:
+        assert "match_labels" not in zf.read("ramancam.json").decode()  # arrays, not JSON
+
+
+def test_damaged_match_labels_are_refused(tmp_path, trained):
+    from safetensors.numpy import load as np_load
+    from safetensors.numpy import save as np_save
+
+    path = trained[0]
+    with zipfile.ZipFile(path) as zf:
+        arrays = np_load(zf.read("references.safetensors"))
+    for bad, match in [(arrays["match_labels"][:-1], "one row per novelty reference"),
+                       (arrays["match_labels"] + 5, "class indices 0-2 in one column"),
+                       (arrays["match_labels"] + 0.5, "class indices 0-2 in one column")]:
+        p = _rewrite(path, tmp_path / "m.ramancam", members={
+            "references.safetensors": np_save({**arrays, "match_labels": bad})})
+        with pytest.raises(RamancamError, match=match):
+            load(p)
+    # without them (an earlier file of this format): no library match, the rest as before
+    rest = {k: v for k, v in arrays.items() if k != "match_labels"}
+    p = _rewrite(path, tmp_path / "m.ramancam",
+                 members={"references.safetensors": np_save(rest)})
+    b = load(p)
+    assert b.library_match(raw_spectra(1)) is None and b.class_reference("a") is not None
+
+
 def test_files_without_reference_spectra_still_load(tmp_path, trained):
     old = _rewrite(trained[0], tmp_path / "old.ramancam", drop=("references.safetensors",),
                    info=lambda d: d.pop("references"))

@@ -134,13 +134,19 @@ def test_predict_writes_probabilities_and_accuracy(model_file, peaks_file, tmp_p
     ranked = sorted(Counter(r["predicted"] for r in rows).items(), key=lambda kv: (-kv[1], kv[0]))
     assert "predicted: " + ", ".join(f"{c} ({n})" for c, n in ranked) in text
     assert list(rows[0]) == ["id", "predicted", "p_peak_100", "p_peak_1000", "p_peak_500",
-                             "true", "novelty", "unknown"]
+                             "true", "novelty", "unknown", "library_match"]
     proba = np.array([[float(r[f"p_{c}"]) for c in ("peak_100", "peak_1000", "peak_500")]
                       for r in rows])
     s = read_table(peaks_file, label_col="label")
     np.testing.assert_array_equal(proba, load(model_file).predict_proba(s))
     acc = np.mean([r["predicted"] == r["true"] for r in rows])
     assert f"accuracy: {acc:.4f}" in text
+    # the library search's class beside the network's nearest class, and how often they agree
+    match = load(model_file).library_match(s)
+    assert [r["library_match"] for r in rows] == match.tolist()
+    nearest = np.array(["peak_100", "peak_1000", "peak_500"])[proba.argmax(axis=1)]
+    assert (f"library search (the most similar training spectrum, column library_match) "
+            f"names the network's class for {int((nearest == match).sum())}/12 spectra") in text
     # every label is known to the model: the flagged count is of false alarms only
     n_flag = sum(r["unknown"] == "true" for r in rows)
     assert f"flagged unknown: {n_flag}/12 spectra, all with known labels" in text
@@ -208,7 +214,8 @@ def test_predict_unlabelled_to_stdout(model_file, peaks_file, tmp_path, capsys):
     write_table(Spectra(s.X[:3], s.wavenumbers), plain)
     assert main(["predict", str(model_file), str(plain)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0] == "id,predicted,p_peak_100,p_peak_1000,p_peak_500,novelty,unknown"
+    assert lines[0] == ("id,predicted,p_peak_100,p_peak_1000,p_peak_500,novelty,unknown,"
+                        "library_match")
     assert len(lines) == 4
 
 

@@ -369,7 +369,8 @@ def test_cli_train_prints_calibration_and_predict_flags_unknown(tmp_path, capsys
     with open(preds, newline="") as fh:
         rows = list(csv.DictReader(fh))
         header = list(rows[0])
-    assert header == ["id", "predicted", "p_a", "p_b", "p_c", "true", "novelty", "unknown"]
+    assert header == ["id", "predicted", "p_a", "p_b", "p_c", "true", "novelty", "unknown",
+                      "library_match"]
     unknown_rows = [r for r in rows if r["true"] == "d"]
     assert np.mean([r["unknown"] == "true" for r in unknown_rows]) >= 0.9
     assert all(r["predicted"] == "unknown" for r in rows if r["unknown"] == "true")

@@ -13,7 +13,9 @@ A model file is a zip archive with two members and up to two more:
   ``"calibration"``). Files without them load as before (temperature 1, no novelty).
 * ``references.safetensors`` (models saved since 2026-12-04) — the mean and standard
   deviation of each class's preprocessed training spectra (``mean``, ``sd``: n_classes x
-  n_points), the reference spectra drawn beside a map (:meth:`Bundle.class_reference`).
+  n_points), the reference spectra drawn beside a map (:meth:`Bundle.class_reference`),
+  and, with the ``hqi`` novelty score, the class index of each of its reference spectra
+  (``match_labels``: n_reference x 1), for :meth:`Bundle.library_match`.
 
 :func:`save` writes atomically (an interrupted save leaves the previous file intact).
 :func:`load` refuses files that are not ramancam models, files of a newer format version and
@@ -243,6 +245,9 @@ def _references_state(estimator: Any, n_classes: int, n_points: int) -> bytes | 
         raise RamancamError(
             f"class reference spectra must have shape ({n_classes}, {n_points}); got "
             f"{arrays['mean'].shape} and {arrays['sd'].shape}.")
+    labels = getattr(getattr(estimator, "novelty_scorer_", None), "labels_", None)
+    if labels is not None:
+        arrays["match_labels"] = np.asarray(labels, dtype=np.float32).reshape(-1, 1)
     return np_save(arrays, metadata={"format": FORMAT})
 
 
@@ -336,6 +341,30 @@ class Bundle:
         i = self.classes.index(name)
         return (self.references["mean"][i].astype(np.float64),
                 self.references["sd"][i].astype(np.float64))
+
+    def library_match(self, spectra: Spectra, *, prepared: NDArray[np.float64] | None = None
+                      ) -> NDArray[np.str_] | None:
+        """The class of each spectrum's most similar training spectrum by the hit quality
+        index: what a vendor's library search over the training spectra would answer, a
+        second opinion beside the network's class.
+
+        Parameters
+        ----------
+        spectra : Spectra
+        prepared : ndarray of shape (n_spectra, n_points), optional
+            ``self.prepare(spectra)`` when the caller has it already.
+
+        Returns
+        -------
+        ndarray of str, shape (n_spectra,), or None
+            ``None`` for models without the ``hqi`` novelty score or saved before
+            2026-12-04.
+        """
+        if self.novelty is None:
+            return None
+        X = self.prepare(spectra) if prepared is None else prepared
+        idx = self.novelty.library_match(X)
+        return None if idx is None else np.asarray(self.classes, dtype=str)[idx]
 
     def __repr__(self) -> str:
         return (f"Bundle({len(self.classes)} classes, {self.grid.size} points "
@@ -604,9 +633,20 @@ def load(path: str | os.PathLike[str]) -> Bundle:
         raise RamancamError(f"{p}: weights must match the architecture; got "
                             f"{result}. The file is damaged or was altered.")
     model.eval()
-    return Bundle(model, classes, recipe, grid, info, p,
-                  **_load_novelty(p, info, raw_novelty, config),
-                  references=_load_references(p, info, raw_references, config))
+    novelty = _load_novelty(p, info, raw_novelty, config)
+    references = _load_references(p, info, raw_references, config)
+    if references is not None and "match_labels" in references:
+        scorer = novelty.get("novelty")
+        labels = references.pop("match_labels")
+        n_ref = (0 if scorer is None or scorer.method != "hqi"
+                 else scorer.reference_["derivatives"].shape[0])
+        if scorer is None or labels.shape[0] != n_ref:
+            raise RamancamError(
+                f"{p}: reference array 'match_labels' must have one row per novelty "
+                f"reference spectrum ({n_ref}); got {labels.shape[0]}. The file is damaged "
+                "or was altered.")
+        scorer.labels_ = labels[:, 0].astype(np.intp)
+    return Bundle(model, classes, recipe, grid, info, p, **novelty, references=references)
 
 
 def _read_safetensors(loader: Any, raw: bytes, p: Path, what: str) -> Any:
@@ -680,4 +720,14 @@ def _load_references(p: Path, info: dict[str, Any], raw: bytes | None, config: A
             raise RamancamError(
                 f"{p}: reference array {k!r} must be finite with shape {shape}; got {got}. "
                 "The file is damaged or was altered.")
-    return {"mean": arrays["mean"].astype(np.float32), "sd": arrays["sd"].astype(np.float32)}
+    out = {"mean": arrays["mean"].astype(np.float32), "sd": arrays["sd"].astype(np.float32)}
+    m = arrays.get("match_labels")
+    if m is not None:
+        if (m.ndim != 2 or m.shape[1] != 1 or not np.isfinite(m).all()
+                or (m != np.round(m)).any() or (m < 0).any() or (m >= config.n_classes).any()):
+            raise RamancamError(
+                f"{p}: reference array 'match_labels' must hold class indices 0-"
+                f"{config.n_classes - 1} in one column; got shape {m.shape}. The file is "
+                "damaged or was altered.")
+        out["match_labels"] = m.astype(np.float32)
+    return out

@@ -193,6 +193,11 @@ class NoveltyScorer:
         The fitted arrays (training FC1 activations for ``"knn"``, training derivatives for
         ``"hqi"``, class means and precision matrix for ``"mahalanobis"``; empty for the
         logit scores).
+    labels_ : ndarray of shape (n_reference,) or None
+        ``"hqi"``: the class index of each training spectrum of the reference, for
+        :meth:`library_match` (``None`` for the other methods, and for ``hqi`` scorers
+        loaded from files saved before 2026-12-04). Saved beside the class reference
+        spectra (``references.safetensors``), not with the novelty arrays.
     """
 
     def __init__(self, method: str = DEFAULT_METHOD, window: int = HQI_WINDOW) -> None:
@@ -206,6 +211,7 @@ class NoveltyScorer:
         self.method = m
         self.window = int(window)
         self.reference_: dict[str, NDArray[np.float64]] = {}
+        self.labels_: NDArray[np.intp] | None = None
 
     def __repr__(self) -> str:
         return f"NoveltyScorer(method={self.method!r})"
@@ -290,6 +296,7 @@ class NoveltyScorer:
             self.reference_ = {"features": _unit_rows(np.asarray(features))}
         elif self.method == "hqi":
             self.reference_ = {"derivatives": _derivative_rows(np.asarray(X), self.window)}
+            self.labels_ = np.asarray(y_idx, dtype=np.intp).copy()
         elif self.method == "mahalanobis":
             from sklearn.covariance import LedoitWolf
 
@@ -330,17 +337,40 @@ class NoveltyScorer:
             d = np.stack([np.einsum("ij,jk,ik->i", F - m, P, F - m)
                           for m in self.reference_["means"]], axis=1)
             return np.asarray(np.sqrt(np.maximum(d.min(axis=1), 0.0)))
+        best, _ = self._nearest(X, features)
+        # a correlation of 1 can come out a few ulp above it: no negative distance
+        return np.maximum(1.0 - best, 0.0)
+
+    def _nearest(self, X: ArrayLike, features: ArrayLike
+                 ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+        """Largest similarity to any reference row and that row's index (``knn``, ``hqi``)."""
         if self.method == "knn":
             query, ref = _unit_rows(np.asarray(features)), self.reference_["features"]
         else:
             query = _derivative_rows(np.asarray(X), self.window)
             ref = self.reference_["derivatives"]
-        out = np.empty(query.shape[0])
+        best = np.empty(query.shape[0])
+        row = np.empty(query.shape[0], dtype=np.intp)
         for start in range(0, query.shape[0], _BATCH):  # bounded memory: batch x n_reference
             sim = query[start:start + _BATCH] @ ref.T
-            # a correlation of 1 can come out a few ulp above it: no negative distance
-            out[start:start + _BATCH] = np.maximum(1.0 - sim.max(axis=1), 0.0)
-        return out
+            row[start:start + _BATCH] = sim.argmax(axis=1)
+            best[start:start + _BATCH] = sim.max(axis=1)
+        return best, row
+
+    def library_match(self, X: ArrayLike) -> NDArray[np.intp] | None:
+        """Class index of each spectrum's most similar training spectrum by the hit quality
+        index (the spectrum a vendor's library search would name), shape (n_spectra,);
+        ``None`` when the scorer is not ``hqi`` or does not know its spectra's classes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_spectra, n_points)
+            Preprocessed spectra.
+        """
+        if self.method != "hqi" or self.labels_ is None or not self.reference_:
+            return None
+        _, row = self._nearest(X, np.zeros((len(np.asarray(X)), 0)))
+        return np.asarray(self.labels_[row], dtype=np.intp)
 
     def to_state(self) -> tuple[dict[str, Any], dict[str, NDArray[np.float32]]]:
         """``(json_dict, arrays)``: the method (and ``hqi``'s window) and the fitted arrays

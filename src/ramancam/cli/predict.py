@@ -15,12 +15,14 @@ Apply the model's saved preprocessing recipe and network to the spectra in DATA 
 row per spectrum: id, predicted, p_<class> for every class (softmax probabilities,
 calibrated by the model's temperature), 'true' when DATA carries labels (accuracy is then
 printed too, and the most frequent errors as true -> predicted pairs; the spectra per
-predicted class are printed always), then 'novelty' (the
-model's novelty score: larger = less like its training spectra) and 'unknown' (true when
-the score is above the threshold chosen in training for its false-alarm rate, default 5 %
-of known spectra). A flagged spectrum is predicted
-'unknown' unless --no-reject is given; its p_<class> columns still name the nearest class.
-Models saved without novelty detection leave both columns empty. Spectra are processed in
+predicted class are printed always), then 'novelty' (the model's novelty score: larger =
+less like its training spectra), 'unknown' (true when the score is above the threshold
+chosen in training for its false-alarm rate, default 5 % of known spectra) and
+'library_match' (the class of the most similar training spectrum by the hit quality index:
+what a library search answers, a second opinion beside the network). A flagged spectrum is
+predicted 'unknown' unless --no-reject is given; its p_<class> columns still name the
+nearest class. Models saved without novelty detection leave the last three columns empty
+(library_match also for models saved before 2026-12-04). Spectra are processed in
 chunks, so memory stays bounded for large files.
 
 The id is the 'id' metadata column when there is one, else the file name for folders, else
@@ -101,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     ids = spectrum_ids(data)
     labels = data.labels
     classes = list(bundle.classes)
-    n_right = n_flagged = 0
+    n_right = n_flagged = n_match = n_agree = 0
     errors: Counter[tuple[str, str]] = Counter()  # (true, predicted) of wrong labelled rows
     counts: Counter[str] = Counter()  # spectra per predicted class (and "unknown")
     # With labels: [spectra, flagged] for labels the model knows and for those it does not.
@@ -117,11 +119,17 @@ def run(args: argparse.Namespace) -> int:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["id", "predicted", *(f"p_{c}" for c in classes),
                     *(["true"] if labels is not None else []), *(["x", "y"] if xy else []),
-                    "novelty", "unknown"])
+                    "novelty", "unknown", "library_match"])
         for start in range(0, len(data), CHUNK):
             part = data[start:start + CHUNK]
-            proba, score, flags = bundle.predict_novelty(part, bf16=args.bf16)
-            pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+            X = bundle.prepare(part)
+            proba, score, flags = bundle.predict_novelty(part, bf16=args.bf16, prepared=X)
+            match = bundle.library_match(part, prepared=X)
+            nearest = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+            if match is not None:
+                n_match += len(part)
+                n_agree += int((match == nearest).sum())
+            pred = nearest.copy()
             if flags is not None:
                 n_flagged += int(flags.sum())
                 if not args.no_reject:
@@ -137,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
                             repr(float(data.meta["y"][start + i]))]
                 row += (["", ""] if score is None or flags is None
                         else [repr(float(score[i])), str(bool(flags[i])).lower()])
+                row.append("" if match is None else str(match[i]))
                 w.writerow(row)
             if grid is not None:
                 all_proba.append(proba)
@@ -157,6 +166,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {len(data)} predictions to {csv_path}", file=report)
     if len(data) > 1:
         print(predicted_line(counts), file=report)
+    if n_match:
+        print(f"library search (the most similar training spectrum, column library_match) "
+              f"names the network's class for {n_agree}/{n_match} spectra", file=report)
     if bundle.novelty is not None:
         rate = bundle.info.get("novelty", {}).get("rate")
         what = f"threshold for {rate:.0%} false alarms" if isinstance(rate, float) else ""
