@@ -698,6 +698,10 @@ def test_explain_report_lists_the_bands_of_each_map(model_file, peaks_file, tmp_
     # the summary counts every spectrum explained, not only those drawn
     assert re.search(r"spectra explained</td><td[^>]*>12</td>", text)
     assert "The grey dashed line is the explained class&#x27;s mean training spectrum" in text
+    # each spectrum's library-search answer, from the model file
+    first3 = load(model_file).library_match(read_table(peaks_file)[:3])
+    found = re.findall(r"library search \(most similar training spectrum\): (\w+)\.", text)
+    assert found == first3.tolist()
     # a model file saved before the reference spectra were kept: said, not drawn
     old = _without_references(model_file, tmp_path / "old.ramancam")
     assert main(["explain", str(old), str(peaks_file), "--report", str(html),

@@ -182,6 +182,8 @@ def _write_report(path: str, grid: Any, entries: list[dict[str, Any]],
                  + ("" if e["unknown"] is None else
                     f"; novelty {e['novelty']:.4g}: "
                     + ("UNKNOWN (above the threshold)" if e["unknown"] else "known"))
+                 + ("" if e["match"] is None else
+                    f"; library search (most similar training spectrum): {e['match']}")
                  + ".",
                  f"Supporting bands (cm-1): {_bands_text(plus)}. Arguing against: "
                  f"{_bands_text(minus)}."]
@@ -271,6 +273,7 @@ def run(args: argparse.Namespace) -> int:
             proba = predict_proba(model, X)
             if args.report:  # calibrated probabilities and the unknown flags of the model
                 cal, nov, flag = bundle.predict_novelty(part, prepared=X)
+                match = bundle.library_match(part, prepared=X)
                 for c in cal.argmax(axis=1):
                     counts[classes[c]] = counts.get(classes[c], 0) + 1
                 if flag is not None:
@@ -298,7 +301,8 @@ def run(args: argparse.Namespace) -> int:
                         "p": float(cal[i].max()),
                         "true": "" if y is None else str(y[i]),
                         "novelty": None if nov is None else float(nov[i]),
-                        "unknown": None if flag is None else bool(flag[i])})
+                        "unknown": None if flag is None else bool(flag[i]),
+                        "match": None if match is None else str(match[i])})
                 if args.plot and len(shown) < args.max_plots:
                     pred = int(proba[i].argmax())
                     head = (f"{ids[start + i]}: map for {classes[targets[r]]} "
