@@ -139,19 +139,15 @@ def table(results: list[dict[str, Any]], realdata: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     import realdata as rd
 
-    names = sorted({s.name for s in rd.SETS if not s.extra.get("mixing")})
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--sets", help=f"comma-separated set names of {names} (default: all)")
+    names = rd.add_sets_argument(p)
     p.add_argument("--json", type=Path, help="also write the results here")
     p.add_argument("--folds", type=int, help="K for the sets without a fixed split (default: "
                    "each set's own, as realdata.py; its chondro-map row used 3)")
     p.add_argument("--realdata", type=Path, default=ROOT / "benchmarks" / "results" /
                    "realdata.json", help="realdata.py result file for the shipped models")
     a = p.parse_args(argv)
-    wanted = names if a.sets is None else a.sets.split(",")
-    unknown = sorted(set(wanted) - set(names))
-    if unknown:
-        p.error(f"--sets: unknown set(s) {unknown}; choose from {names}")
+    wanted = rd.chosen_sets(p, a.sets, names)
     command = "benchmarks/ceiling.py " + " ".join(sys.argv[1:] if argv is None else argv)
     results = []
     for spec in rd.SETS:

@@ -330,6 +330,24 @@ def prepared(spec: SetSpec, folds: int | None = None) -> tuple[SetSpec, Any, lis
     return spec, data, splits
 
 
+def add_sets_argument(p: argparse.ArgumentParser) -> list[str]:
+    """``--sets`` for scripts that fit other models on :func:`prepared` inputs: the names of
+    the sets they can run (every set but the simulated mixtures), which it returns."""
+    names = sorted({s.name for s in SETS if not s.extra.get("mixing")})
+    p.add_argument("--sets", help=f"comma-separated set names of {names} (default: all)")
+    return names
+
+
+def chosen_sets(p: argparse.ArgumentParser, text: str | None, names: list[str]) -> list[str]:
+    """The sets ``--sets`` names (all of ``names`` without it); an unknown name stops with
+    argparse's one-line error."""
+    wanted = names if text is None else text.split(",")
+    unknown = sorted(set(wanted) - set(names))
+    if unknown:
+        p.error(f"--sets: unknown set(s) {unknown}; choose from {names}")
+    return wanted
+
+
 def _run_set(spec: SetSpec, seeds: list[int], quick: bool, paper_seeds: list[int],
              folds: int | None) -> dict[str, Any]:
     from ramancam.cli._common import prepare_labelled

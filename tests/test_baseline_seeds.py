@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
+
+from _toy_sets import toy_spec
 
 
 @pytest.fixture
@@ -15,16 +16,7 @@ def bs(load_benchmark):
 
 
 def _spec(rd):
-    from ramancam.spectra import Spectra
-
-    rng = np.random.default_rng(0)
-    grid = np.arange(400.0, 700.0)
-    y = np.repeat(["a", "b", "c"], 12)
-    centre = np.select([y == "a", y == "b"], [450.0, 550.0], 650.0)[:, None]
-    X = 0.1 + np.exp(-0.5 * ((grid - centre) / 5.0) ** 2) + 0.01 * rng.standard_normal(
-        (y.size, grid.size))
-    return rd.SetSpec("toy", "stratified 3-fold", lambda: Spectra(X, grid, labels=y),
-                      ["--folds", "3", "--recipe", "none"], "toy")
+    return toy_spec(rd)
 
 
 def test_each_seed_refits_both_baselines_on_the_benchmark_folds(bs):

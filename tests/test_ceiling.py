@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import sys
 
-import numpy as np
 import pytest
+
+from _toy_sets import toy_spec
 
 
 @pytest.fixture
@@ -16,16 +17,7 @@ def ce(load_benchmark):
 
 
 def _spec(rd, shift=100.0):
-    from ramancam.spectra import Spectra
-
-    rng = np.random.default_rng(0)
-    grid = np.arange(400.0, 700.0, 2.0)
-    y = np.repeat(["a", "b", "c"], 12)
-    centre = np.select([y == "a", y == "b"], [450.0, 450.0 + shift], 450 + 2 * shift)[:, None]
-    X = 0.1 + np.exp(-0.5 * ((grid - centre) / 5.0) ** 2) + 0.01 * rng.standard_normal(
-        (y.size, grid.size))
-    return rd.SetSpec("toy", "stratified 3-fold", lambda: Spectra(X, grid, labels=y),
-                      ["--folds", "3", "--recipe", "none"], "toy")
+    return toy_spec(rd, step=2.0, shift=shift)
 
 
 def test_every_panel_model_is_fitted_on_the_benchmark_folds(ce):
