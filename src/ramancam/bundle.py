@@ -483,18 +483,34 @@ class Bundle:
         unknown : ndarray of shape (n_spectra,), bool, or None
             ``novelty > threshold``.
         """
+        return self.predict_all(spectra, bf16=bf16, prepared=prepared)[:3]
+
+    def predict_all(self, spectra: Spectra, *, bf16: bool = False,
+                    prepared: NDArray[np.float64] | None = None
+                    ) -> tuple[NDArray[np.float64], NDArray[np.float64] | None,
+                               NDArray[np.bool_] | None, NDArray[np.str_] | None]:
+        """:meth:`predict_novelty` and :meth:`library_match` together, from one network pass
+        and one comparison with the training spectra.
+
+        Returns
+        -------
+        proba, novelty, unknown : as :meth:`predict_novelty`
+        library_match : ndarray of str of shape (n_spectra,) or None
+            As :meth:`library_match`.
+        """
         from .novelty import network_outputs, softmax
         from .train import predict_proba_module
 
         X = self.prepare(spectra) if prepared is None else prepared
         if self.novelty is None:
             return predict_proba_module(self.model, X, bf16=bf16,
-                                        temperature=self.temperature), None, None
+                                        temperature=self.temperature), None, None, None
         z, feats = network_outputs(self.model, X)
         proba = (predict_proba_module(self.model, X, bf16=True, temperature=self.temperature)
                  if bf16 else softmax(z, self.temperature, like_torch=True))
-        score = self.novelty.score(X, z, feats)
-        return proba, score, np.asarray(score > self.threshold)
+        score, idx = self.novelty.score_and_match(X, z, feats)
+        match = None if idx is None else np.asarray(self.classes, dtype=str)[idx]
+        return proba, score, np.asarray(score > self.threshold), match
 
     def predict(self, spectra: Spectra) -> NDArray[np.str_]:
         """Predicted class names, shape (n_spectra,)."""

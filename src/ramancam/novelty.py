@@ -323,11 +323,17 @@ class NoveltyScorer:
         features : array-like of shape (n_spectra, fc_width)
             From :func:`network_outputs`.
         """
+        return self.score_and_match(X, logits, features)[0]
+
+    def score_and_match(self, X: ArrayLike, logits: ArrayLike, features: ArrayLike
+                        ) -> tuple[NDArray[np.float64], NDArray[np.intp] | None]:
+        """:meth:`score` and :meth:`library_match` from one comparison with the reference
+        (the match is ``None`` where :meth:`library_match` gives ``None``)."""
         z = np.asarray(logits, dtype=np.float64)
         if self.method == "energy":
-            return -_logsumexp(z)
+            return -_logsumexp(z), None
         if self.method == "msp":
-            return np.asarray(1.0 - softmax(z).max(axis=1))
+            return np.asarray(1.0 - softmax(z).max(axis=1)), None
         if not self.reference_:
             raise RamancamError("NoveltyScorer must be fitted before scoring; got an unfitted "
                                 "one. Call fit first.")
@@ -336,10 +342,12 @@ class NoveltyScorer:
             P = self.reference_["precision"]
             d = np.stack([np.einsum("ij,jk,ik->i", F - m, P, F - m)
                           for m in self.reference_["means"]], axis=1)
-            return np.asarray(np.sqrt(np.maximum(d.min(axis=1), 0.0)))
-        best, _ = self._nearest(X, features)
+            return np.asarray(np.sqrt(np.maximum(d.min(axis=1), 0.0))), None
+        best, row = self._nearest(X, features)
+        match = (np.asarray(self.labels_[row], dtype=np.intp)
+                 if self.method == "hqi" and self.labels_ is not None else None)
         # a correlation of 1 can come out a few ulp above it: no negative distance
-        return np.maximum(1.0 - best, 0.0)
+        return np.maximum(1.0 - best, 0.0), match
 
     def _nearest(self, X: ArrayLike, features: ArrayLike
                  ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
@@ -369,8 +377,8 @@ class NoveltyScorer:
         """
         if self.method != "hqi" or self.labels_ is None or not self.reference_:
             return None
-        _, row = self._nearest(X, np.zeros((len(np.asarray(X)), 0)))
-        return np.asarray(self.labels_[row], dtype=np.intp)
+        n = len(np.asarray(X))
+        return self.score_and_match(X, np.zeros((n, 0)), np.zeros((n, 0)))[1]
 
     def to_state(self) -> tuple[dict[str, Any], dict[str, NDArray[np.float32]]]:
         """``(json_dict, arrays)``: the method (and ``hqi``'s window) and the fitted arrays

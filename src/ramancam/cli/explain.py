@@ -272,8 +272,7 @@ def run(args: argparse.Namespace) -> int:
             per = maps.shape[0] // len(part)            # n_classes rows per spectrum for "all"
             proba = predict_proba(model, X)
             if args.report:  # calibrated probabilities and the unknown flags of the model
-                cal, nov, flag = bundle.predict_novelty(part, prepared=X)
-                match = bundle.library_match(part, prepared=X)
+                cal, nov, flag, match = bundle.predict_all(part, prepared=X)
                 for c in cal.argmax(axis=1):
                     counts[classes[c]] = counts.get(classes[c], 0) + 1
                 if flag is not None:

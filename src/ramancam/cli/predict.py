@@ -122,9 +122,7 @@ def run(args: argparse.Namespace) -> int:
                     "novelty", "unknown", "library_match"])
         for start in range(0, len(data), CHUNK):
             part = data[start:start + CHUNK]
-            X = bundle.prepare(part)
-            proba, score, flags = bundle.predict_novelty(part, bf16=args.bf16, prepared=X)
-            match = bundle.library_match(part, prepared=X)
+            proba, score, flags, match = bundle.predict_all(part, bf16=args.bf16)
             nearest = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
             if match is not None:
                 n_match += len(part)
