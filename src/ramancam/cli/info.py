@@ -408,7 +408,7 @@ def format_model(path: str, d: dict[str, Any]) -> str:
 def run(args: argparse.Namespace) -> int:
     from ..errors import RamancamError
     from ..io import describe, example_path, read
-    from ._common import apply_laser_nm, apply_xy_cols, check_figure_path
+    from ._common import check_figure_path, read_data
 
     check_figure_path("plot", args.plot)
 
@@ -443,11 +443,7 @@ def run(args: argparse.Namespace) -> int:
         shown = f"built-in example ({path}; synthetic)"
     else:
         path = args.path
-        spectra = apply_xy_cols(apply_laser_nm(read(path, label_col=args.label_col,
-                                                    labels_from=args.labels_from,
-                                                    groups_from=args.groups_from,
-                                                    files=args.files), args, path),
-                                args.xy_cols)
+        spectra = read_data(args, name="path")
         shown = path
     d = {**describe(spectra), **_extra(spectra)}
     wrote = None if args.plot is None else _plot_spectra(args.plot, spectra, shown)
