@@ -76,7 +76,16 @@ def check_figure_path(opt: str, path: str | None) -> None:
         raise RamancamError(
             f"--{opt} must end in .png, .pdf or .svg; got {path!r}. Name the figure file with "
             "one of those extensions.")
-    if not Path(path).resolve().parent.is_dir():
+    check_parent_folder(opt, path)
+
+
+def check_parent_folder(opt: str, path: str | None) -> None:
+    """Refuse an output file (``--OPT``) whose folder does not exist, before any work."""
+    from pathlib import Path
+
+    from ..errors import RamancamError
+
+    if path is not None and not Path(path).resolve().parent.is_dir():
         raise RamancamError(
             f"--{opt} must be in an existing folder; got {path!r}. Create the folder first.")
 

@@ -91,10 +91,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _check_args(args: argparse.Namespace) -> None:
-    from pathlib import Path
-
     from ..errors import RamancamError
-    from ._common import check_figure_path
+    from ._common import check_figure_path, check_parent_folder
 
     if args.max_plots < 1:
         raise RamancamError(f"--max-plots must be at least 1; got {args.max_plots}.")
@@ -104,11 +102,7 @@ def _check_args(args: argparse.Namespace) -> None:
             f"--report must end in .html; got {args.report!r}. Name the report file "
             "FILE.html.")
     for opt in ("out", "report"):
-        path = getattr(args, opt)
-        if path is not None and not Path(path).resolve().parent.is_dir():
-            raise RamancamError(
-                f"--{opt} must be in an existing folder; got {path!r}. Create the folder "
-                "first.")
+        check_parent_folder(opt, getattr(args, opt))
 
 
 def _plot(path: str, grid: Any, shown: list[tuple[str, Any, Any, str, Any]], title: str
