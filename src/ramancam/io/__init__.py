@@ -47,6 +47,7 @@ from ._text import (
     check_exists,
     split_member,
 )
+from ._vendor import nm_to_shift
 from .excel import read_excel
 from .folder import (
     GROUP_COL,
@@ -228,7 +229,7 @@ def wavelength_to_shift(spectra: Spectra, laser_nm: float, *,
     hi = max(float(a.max()) for a in axes)
 
     def shift(a: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.asarray(1e7 / laser - 1e7 / a, dtype=np.float64)
+        return np.asarray(nm_to_shift(a, laser), dtype=np.float64)
 
     s_lo, s_hi = (float(v) for v in shift(np.array([lo, hi]))) if lo > 0 else (-np.inf,) * 2
     if not (_SHIFT_RANGE[0] <= s_lo and s_hi <= _SHIFT_RANGE[1] and s_hi > 0):

@@ -17,10 +17,12 @@ import warnings
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from ..errors import RamancamError
 
-__all__ = ["FORMAT_LABELS", "laser_nm", "library_boundary", "looks_like_text", "time_text"]
+__all__ = ["FORMAT_LABELS", "laser_nm", "library_boundary", "looks_like_text", "nm_to_shift",
+           "time_text"]
 
 #: How error messages name each format (and the suffixes that select it).
 FORMAT_LABELS = {"spc": "Galactic SPC (.spc)", "wdf": "Renishaw WiRE (.wdf)",
@@ -90,6 +92,13 @@ def laser_nm(value: object) -> float | None:
             return None
         v = float(m.group(0))
     return v if 100.0 <= v <= 2000.0 else None
+
+
+def nm_to_shift(wavelength_nm: Any, laser: float) -> Any:
+    """Raman shift in cm-1 of absolute wavelengths in nm excited at ``laser`` nm:
+    ``1e7 / laser - 1e7 / wavelength`` (Stokes bands positive). Every reader that converts
+    a wavelength axis uses it."""
+    return 1e7 / laser - 1e7 / wavelength_nm
 
 
 def time_text(t: datetime | None) -> str:

@@ -26,7 +26,7 @@ import numpy as np
 from ..errors import RamancamError
 from ..spectra import Spectra
 from ._text import check_exists, read_bytes
-from ._vendor import laser_nm, library_boundary
+from ._vendor import laser_nm, library_boundary, nm_to_shift
 
 __all__ = ["looks_like_jcamp", "read_jcamp"]
 
@@ -76,7 +76,7 @@ def _block(d: dict[str, Any], source: str, k: int) -> tuple[np.ndarray, np.ndarr
                 f"{where} must have a Raman-shift x axis; got ##XUNITS={units} and no "
                 "laser wavelength header (e.g. ##$LASER WAVELENGTH=785) to convert it. Add "
                 "that header or export the spectrum as Raman shift (1/CM).")
-        x = 1e7 / laser - 1e7 / x
+        x = nm_to_shift(x, laser)
         meta["xunits"] = "1/CM (converted from NANOMETERS)"
     meta["laser_wavelength_nm"] = np.nan if laser is None else laser
     meta["acquired"] = acquired

@@ -37,7 +37,7 @@ import numpy as np
 from ..errors import RamancamError
 from ..spectra import Spectra
 from ._text import check_exists, read_bytes
-from ._vendor import laser_nm, library_boundary, looks_like_text, time_text
+from ._vendor import laser_nm, library_boundary, looks_like_text, nm_to_shift, time_text
 
 __all__ = ["read_spc"]
 
@@ -155,7 +155,7 @@ def read_spc(path: str | os.PathLike[str]) -> Spectra:
                 f"({x_units}) and no laser wavelength in its log book to convert them. "
                 "Export it as Raman shift (cm-1) from the instrument software.")
         nm = _WAVELENGTH[x_units]
-        axes = [1e7 / laser - 1e7 / (a * nm) for a in axes]
+        axes = [nm_to_shift(a * nm, laser) for a in axes]
         x_units = f"XRAMANS (converted from {x_units})"
     elif x_units in _NOT_SHIFT:
         raise RamancamError(

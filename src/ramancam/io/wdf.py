@@ -34,7 +34,7 @@ import numpy as np
 from ..errors import RamancamError
 from ..spectra import Spectra
 from ._text import check_exists, read_bytes
-from ._vendor import library_boundary, looks_like_text, time_text
+from ._vendor import library_boundary, looks_like_text, nm_to_shift, time_text
 
 __all__ = ["read_wdf"]
 
@@ -128,7 +128,7 @@ def read_wdf(path: str | os.PathLike[str]) -> Spectra:
         X = X.reshape(n, npts).astype(np.float64)
         laser = float(1e7 / hdr.laser_wavenumber) if hdr.laser_wavenumber > 0 else np.nan
         if xl.units == WdfDataUnit.Nanometre and np.isfinite(laser):
-            axis = 1e7 / laser - 1e7 / axis
+            axis = nm_to_shift(axis, laser)
         elif xl.units != WdfDataUnit.RamanShift:
             raise RamancamError(
                 f"file {source} must have a Raman-shift x axis; got {xl.units.name}. Convert "
