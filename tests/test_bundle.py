@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import pickle
 import zipfile
 
@@ -10,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from _model_files import rewrite_model, without_references
 from ramancam import bundle
 from ramancam.bundle import Bundle, load, save, training_summary
 from ramancam.errors import RamancamError
@@ -125,21 +125,20 @@ def test_damaged_match_labels_are_refused(tmp_path, trained):
     for bad, match in [(arrays["match_labels"][:-1], "one row per novelty reference"),
                        (arrays["match_labels"] + 5, "class indices 0-2 in one column"),
                        (arrays["match_labels"] + 0.5, "class indices 0-2 in one column")]:
-        p = _rewrite(path, tmp_path / "m.ramancam", members={
+        p = rewrite_model(path, tmp_path / "m.ramancam", members={
             "references.safetensors": np_save({**arrays, "match_labels": bad})})
         with pytest.raises(RamancamError, match=match):
             load(p)
     # without them (an earlier file of this format): no library match, the rest as before
     rest = {k: v for k, v in arrays.items() if k != "match_labels"}
-    p = _rewrite(path, tmp_path / "m.ramancam",
+    p = rewrite_model(path, tmp_path / "m.ramancam",
                  members={"references.safetensors": np_save(rest)})
     b = load(p)
     assert b.library_match(raw_spectra(1)) is None and b.class_reference("a") is not None
 
 
 def test_files_without_reference_spectra_still_load(tmp_path, trained):
-    old = _rewrite(trained[0], tmp_path / "old.ramancam", drop=("references.safetensors",),
-                   info=lambda d: d.pop("references"))
+    old = without_references(trained[0], tmp_path / "old.ramancam")
     b = load(old)
     assert b.references is None and b.class_reference("a") is None
     # a bare network (no CNNClassifier) is saved without them
@@ -153,7 +152,7 @@ def test_damaged_reference_spectra_are_refused(tmp_path, trained):
     from safetensors.numpy import save as np_save
 
     path = trained[0]
-    bad = _rewrite(path, tmp_path / "a.ramancam", drop=("references.safetensors",))
+    bad = rewrite_model(path, tmp_path / "a.ramancam", drop=("references.safetensors",))
     with pytest.raises(RamancamError, match=r"reference settings without references"):
         load(bad)
     n = load(path).grid.size
@@ -164,11 +163,11 @@ def test_damaged_reference_spectra_are_refused(tmp_path, trained):
         ({"mean": np.full((3, n), np.nan, np.float32), "sd": np.zeros((3, n), np.float32)},
          "with NaN or inf"),
     ]:
-        bad = _rewrite(path, tmp_path / "b.ramancam",
+        bad = rewrite_model(path, tmp_path / "b.ramancam",
                        members={"references.safetensors": np_save(arrays)})
         with pytest.raises(RamancamError, match=match):
             load(bad)
-    bad = _rewrite(path, tmp_path / "c.ramancam", members={"references.safetensors": b"junk"})
+    bad = rewrite_model(path, tmp_path / "c.ramancam", members={"references.safetensors": b"junk"})
     with pytest.raises(RamancamError, match="must be a readable safetensors file"):
         load(bad)
 
@@ -248,22 +247,6 @@ def test_save_argument_errors(trained, tmp_path):
              classes=["a"], training_summary={})
 
 
-def _rewrite(src, dst, *, info=None, weights=None, drop=(), members=None):
-    with zipfile.ZipFile(src) as zf:
-        kept = {n: zf.read(n) for n in zf.namelist() if n not in drop}
-    members = {**kept, **(members or {})}
-    if info is not None:
-        d = json.loads(members["ramancam.json"])
-        info(d)
-        members["ramancam.json"] = json.dumps(d).encode()
-    if weights is not None:
-        members["weights.safetensors"] = weights
-    with zipfile.ZipFile(dst, "w") as zf:
-        for k, v in members.items():
-            zf.writestr(k, v)
-    return dst
-
-
 @pytest.mark.parametrize(("make", "match"), [
     (lambda p: p.write_bytes(np.random.default_rng(0).bytes(300)), "not a zip archive"),
     (lambda p: p.write_bytes(pickle.dumps({"w": [1, 2]})), "a pickle file"),
@@ -281,10 +264,10 @@ def test_missing_file_and_zip_without_marker(tmp_path, trained):
     with pytest.raises(RamancamError, match="model file must exist"):
         load(tmp_path / "nope.ramancam")
     path = trained[0]
-    bad = _rewrite(path, tmp_path / "a.zip", info=lambda d: d.update(format="other"))
+    bad = rewrite_model(path, tmp_path / "a.zip", info=lambda d: d.update(format="other"))
     with pytest.raises(RamancamError, match="format marker 'other'"):
         load(bad)
-    bad = _rewrite(path, tmp_path / "b.zip", drop=("weights.safetensors",))
+    bad = rewrite_model(path, tmp_path / "b.zip", drop=("weights.safetensors",))
     with pytest.raises(RamancamError, match=r"without weights\.safetensors"):
         load(bad)
     p = tmp_path / "c.zip"
@@ -296,7 +279,7 @@ def test_missing_file_and_zip_without_marker(tmp_path, trained):
 
 
 def test_newer_format_version_is_refused(tmp_path, trained):
-    bad = _rewrite(trained[0], tmp_path / "v.ramancam",
+    bad = rewrite_model(trained[0], tmp_path / "v.ramancam",
                    info=lambda d: d.update(format_version=bundle.FORMAT_VERSION + 1))
     with pytest.raises(RamancamError, match="written by a newer ramancam"):
         load(bad)
@@ -307,7 +290,7 @@ def test_tampered_weights_are_refused(tmp_path, trained):
 
     path = trained[0]
     # Architecture says 9 FC1 outputs, the weights have 8.
-    bad = _rewrite(path, tmp_path / "a.ramancam",
+    bad = rewrite_model(path, tmp_path / "a.ramancam",
                    info=lambda d: d["architecture"].update(fc_width=9))
     with pytest.raises(RamancamError, match=r"weight 'fc1\.weight' must have shape"):
         load(bad)
@@ -317,17 +300,17 @@ def test_tampered_weights_are_refused(tmp_path, trained):
 
     state = st_load(raw)
     del state["fc2.bias"]
-    bad = _rewrite(path, tmp_path / "b.ramancam", weights=st_save(state))
+    bad = rewrite_model(path, tmp_path / "b.ramancam", weights=st_save(state))
     with pytest.raises(RamancamError, match="weights must match the architecture"):
         load(bad)
-    bad = _rewrite(path, tmp_path / "c.ramancam", weights=b"garbage")
+    bad = rewrite_model(path, tmp_path / "c.ramancam", weights=b"garbage")
     with pytest.raises(RamancamError, match="weights must be a readable safetensors file"):
         load(bad)
     state = st_load(raw)
     state["fc2.bias"] = torch.full_like(state["fc2.bias"], float("nan"))
-    bad = _rewrite(path, tmp_path / "d.ramancam", weights=st_save(state))
+    bad = rewrite_model(path, tmp_path / "d.ramancam", weights=st_save(state))
     with pytest.raises(RamancamError, match="must be finite"):
         load(bad)
-    bad = _rewrite(path, tmp_path / "e.ramancam", info=lambda d: d.update(classes=["a"]))
+    bad = rewrite_model(path, tmp_path / "e.ramancam", info=lambda d: d.update(classes=["a"]))
     with pytest.raises(RamancamError, match="classes and grid must match the architecture"):
         load(bad)

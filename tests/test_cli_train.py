@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import json
 import re
-import zipfile
 
 import numpy as np
 import pytest
 import torch
 
+from _model_files import without_references
 from ramancam.bundle import load
 from ramancam.cli import main
 from ramancam.errors import RamancamError
@@ -38,19 +38,6 @@ def model_file(peaks_file):
     assert main(["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
                  "--no-compare", "--out", str(out)]) == 0
     return out
-
-
-def _without_references(model_file, old):
-    """A copy of the model file as saved before 2026-12-04: no class reference spectra."""
-    with zipfile.ZipFile(model_file) as src, zipfile.ZipFile(old, "w") as dst:
-        for name in src.namelist():
-            if name == "ramancam.json":
-                d = json.loads(src.read(name))
-                d.pop("references")
-                dst.writestr(name, json.dumps(d))
-            elif name != "references.safetensors":
-                dst.writestr(name, src.read(name))
-    return old
 
 
 def _rows(path):
@@ -703,7 +690,7 @@ def test_explain_report_lists_the_bands_of_each_map(model_file, peaks_file, tmp_
     found = re.findall(r"library search \(most similar training spectrum\): (\w+)\.", text)
     assert found == first3.tolist()
     # a model file saved before the reference spectra were kept: said, not drawn
-    old = _without_references(model_file, tmp_path / "old.ramancam")
+    old = without_references(model_file, tmp_path / "old.ramancam")
     assert main(["explain", str(old), str(peaks_file), "--report", str(html),
                  "--max-plots", "1"]) == 0
     text = html.read_text()
@@ -739,7 +726,7 @@ def test_info_plot_of_a_model_draws_its_class_means(model_file, tmp_path, capsys
         np.testing.assert_array_equal(axis, b.grid)
         np.testing.assert_array_equal(mean, ref_mean)
         np.testing.assert_allclose(hi - lo, 2 * ref_sd)
-    old = _without_references(model_file, tmp_path / "old.ramancam")
+    old = without_references(model_file, tmp_path / "old.ramancam")
     assert main(["info", str(old), "--plot", str(tmp_path / "x.png")]) == 2
     assert "--plot needs the class mean spectra" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from _model_files import without_references
+
 pytest.importorskip("zarr")
 
 from ramancam.cli import main
@@ -410,6 +412,12 @@ def test_tiled_predict_flags_the_substance_the_model_never_saw(novelty_map, tmp_
     np.testing.assert_allclose(r["proba"].reshape(96, -1), proba, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(r["novelty"].ravel(), score, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(r["unknown"].ravel(), flags)
+    # the library match: predict_all's class of the most similar training spectrum
+    match = b.predict_all(Spectra(s.X.astype(np.float32), s.wavenumbers))[3]
+    assert r["library_match"].dtype == np.int16
+    np.testing.assert_array_equal(np.asarray(b.classes)[r["library_match"].ravel()], match)
+    assert summary.n_library_agree == int((r["library_match"] == r["predicted"]).sum())
+    assert (r["library_match"][:, :8] == r["predicted"][:, :8]).mean() >= 0.9  # known pixels
     # resume after an interruption: identical to the uninterrupted run
     real = scale.run_tile
     calls: list[int] = []
@@ -425,11 +433,13 @@ def test_tiled_predict_flags_the_substance_the_model_never_saw(novelty_map, tmp_
     with pytest.raises(KeyboardInterrupt):
         run(MapJob("predict", str(model_path), str(cube_path), str(part)))
     assert np.isnan(read_results(part)["novelty"]).any()
+    assert (read_results(part)["library_match"] == -1).any()  # not computed yet
     monkeypatch.setattr(scale, "run_tile", real)
     resumed = run(MapJob("predict", str(model_path), str(cube_path), str(part)))
-    assert (resumed.skipped, resumed.n_unknown) == (3, summary.n_unknown)
+    assert (resumed.skipped, resumed.n_unknown, resumed.n_library_agree) == (
+        3, summary.n_unknown, summary.n_library_agree)
     again = read_results(part)
-    for k in ("predicted", "proba", "novelty", "unknown", "done"):
+    for k in ("predicted", "proba", "novelty", "unknown", "library_match", "done"):
         np.testing.assert_array_equal(again[k], r[k], err_msg=k)
 
 
@@ -452,6 +462,16 @@ def test_cli_cube_predict_reports_unknown_pixels_and_marks_them_in_the_class_ima
     assert (f"unknown: {int(flags.sum())}/96 pixels flagged (threshold for 5% false alarms; "
             "array 'unknown')") in text
     np.testing.assert_array_equal(seen[-1], flags)
+    r = read_results(tmp_path / "r" / "predictions.zarr")
+    agree = int((r["library_match"] == r["predicted"]).sum())
+    assert (f"library search (the most similar training spectrum, array 'library_match') "
+            f"names the network's class for {agree}/96 pixels") in text
+    # a model saved before the training labels travelled: no library_match array, no line
+    old_file = without_references(model_path, tmp_path / "old.ramancam")
+    assert main(["predict", str(old_file), str(cube_path), "--out", str(tmp_path / "x.zarr")]
+                ) == 0
+    assert "library search" not in capsys.readouterr().out
+    assert "library_match" not in read_results(tmp_path / "x.zarr")
     # --no-reject: the same store, classes.png shows the nearest class
     assert main(["predict", str(model_path), str(cube_path), "--no-reject",
                  "--out", str(tmp_path / "n")]) == 0

@@ -31,6 +31,10 @@ the class names and ``complete``):
   NaN = not computed yet) and whether it is above the model's threshold (flagged "unknown").
   ``predicted`` stays the nearest class index of flagged pixels too; the attribute holds the
   threshold under ``novelty``;
+* ``library_match`` (ny, nx) int16 -- models whose novelty score is ``hqi`` and that carry
+  their training labels (saved since 2026-12-04): the class index of each pixel's most similar
+  training spectrum by the hit quality index (what a library search answers; -1 = not computed
+  yet), the ``library_match`` column of ``predictions.csv``;
 * ``maps`` (explain only) -- (ny, nx, n_points) float32, the map of the predicted (or a named)
   class at every pixel, or (ny, nx, n_classes, n_points) for ``target="all"``;
 * ``grid`` (n_points,) -- the model's axis (the maps' axis); ``x`` (nx,), ``y`` (ny,);
@@ -152,6 +156,9 @@ class RunSummary:
         ``None`` for a model without novelty detection.
     n_pixels : int
         Pixels of the finished tiles.
+    n_library_agree : int or None
+        Pixels of the finished tiles whose ``library_match`` names the network's class;
+        ``None`` without a ``library_match`` array.
     """
 
     out: Path
@@ -164,6 +171,7 @@ class RunSummary:
     cpu_s: dict[str, float]
     n_unknown: int | None = None
     n_pixels: int = 0
+    n_library_agree: int | None = None
 
     @property
     def spectra_per_s(self) -> float:
@@ -277,6 +285,10 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
         info = bundle.info.get("novelty", {})
         novelty = {"method": info.get("method"), "threshold": float(bundle.threshold),
                    "rate": info.get("rate")}
+        if getattr(bundle.novelty, "method", None) == "hqi" and \
+                getattr(bundle.novelty, "labels_", None) is not None:
+            g.create_array("library_match", shape=(ny, nx), chunks=(cy, cx), dtype="int16",
+                           fill_value=-1)
     if job.kind == "explain":
         if job.target == "all":
             g.create_array("maps", shape=(ny, nx, n_classes, grid.size),
@@ -356,9 +368,12 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
         from .novelty import network_outputs
 
         z, feats = network_outputs(bundle.model, X)
-        score = np.asarray(bundle.novelty.score(X, z, feats), dtype=np.float64)
+        score, match = bundle.novelty.score_and_match(X, z, feats)
+        score = np.asarray(score, dtype=np.float64)
         out["novelty"][ys, xs] = score.astype(np.float32).reshape(h, w)
         out["unknown"][ys, xs] = (score > bundle.threshold).reshape(h, w)
+        if match is not None and "library_match" in out:
+            out["library_match"][ys, xs] = np.asarray(match, dtype=np.int16).reshape(h, w)
     # the flag last: a tile interrupted before this line is computed again on resume
     out["done"][ty, tx] = 1
     return ty, tx, h * w
@@ -462,24 +477,30 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
     meta = dict(store.attrs["ramancam"])
     meta["complete"] = bool(done.all())
     store.attrs["ramancam"] = meta
-    n_unknown, n_pixels = _count_unknown(store, cube, done)
+    n_unknown, n_pixels, n_agree = _count_finished(store, cube, done)
     _open_store.cache_clear()
     del cube
     return RunSummary(Path(job.out), n_tiles, skipped, len(todo), n_spectra, seconds, rss,
-                      cpu, n_unknown, n_pixels)
+                      cpu, n_unknown, n_pixels, n_agree)
 
 
-def _count_unknown(store: Any, cube: Any, done: NDArray[Any]) -> tuple[int | None, int]:
-    """Pixels flagged unknown (``None`` without novelty arrays) and pixels of the finished
-    tiles, read tile by tile."""
+def _count_finished(store: Any, cube: Any, done: NDArray[Any]
+                    ) -> tuple[int | None, int, int | None]:
+    """Pixels flagged unknown (``None`` without novelty arrays), pixels of the finished
+    tiles, and pixels whose library match names the predicted class (``None`` without a
+    ``library_match`` array), read tile by tile."""
     n_unknown: int | None = 0 if "unknown" in store else None
+    n_agree: int | None = 0 if "library_match" in store else None
     n_pixels = 0
     for ty, tx in np.argwhere(done == 1):
         ys, xs = cube.tile(int(ty), int(tx))
         n_pixels += (ys.stop - ys.start) * (xs.stop - xs.start)
         if n_unknown is not None:
             n_unknown += int(np.asarray(store["unknown"][ys, xs]).sum())
-    return n_unknown, n_pixels
+        if n_agree is not None:
+            n_agree += int((np.asarray(store["library_match"][ys, xs])
+                            == np.asarray(store["predicted"][ys, xs])).sum())
+    return n_unknown, n_pixels, n_agree
 
 
 def agreement(out: str | os.PathLike[str], cube_path: str | os.PathLike[str]
@@ -630,6 +651,10 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
         kept = "; --no-reject: classes.png shows the nearest class" if no_reject else ""
         print(f"unknown: {summary.n_unknown}/{summary.n_pixels} pixels flagged ({what}array "
               f"'unknown'{kept})")
+    if summary.n_library_agree is not None:
+        print(f"library search (the most similar training spectrum, array 'library_match') "
+              f"names the network's class for {summary.n_library_agree}/{summary.n_pixels} "
+              "pixels")
     agree = agreement(summary.out, job.cube)
     if agree is not None and agree[1]:
         print(f"agreement with the cube's truth: {agree[0] / agree[1]:.4f} "
