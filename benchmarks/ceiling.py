@@ -17,7 +17,14 @@ search on the training part only (``random_state`` 0), and prints the test accur
 * ``linear-svm``: linear support vector machine (C 1e-2, 1, 1e2);
 * ``pca-lda``: PCA (5-80 components) then linear discriminant analysis;
 * ``rbf-svm``: RBF support vector machine on the standardised spectra (C, gamma);
-* ``knn``: k nearest neighbours, Euclidean (k 1, 3, 5).
+* ``knn``: k nearest neighbours, Euclidean (k 1, 3, 5);
+* ``library-match``: the class of the most similar training spectrum by the hit quality index
+  of Savitzky-Golay first derivatives, exactly ``predict``'s ``library_match`` column (the
+  default novelty score's comparison, :func:`ramancam.novelty._derivative_rows`, window
+  ``HQI_WINDOW``); no setting to choose.
+
+``--models`` runs a subset of the panel (e.g. ``--models library-match``); the table then has
+a column for each model measured.
 
 The amino-acid mixtures are left out (every model is at 1.000 there).
 """
@@ -47,8 +54,10 @@ def panel() -> dict[str, tuple[Any, dict[str, list[Any]]]]:
     from sklearn.linear_model import LogisticRegression
     from sklearn.neighbors import KNeighborsClassifier
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
     from sklearn.svm import SVC, LinearSVC
+
+    from ramancam.novelty import _derivative_rows
 
     return {
         "logreg": (LogisticRegression(max_iter=5000),
@@ -60,6 +69,10 @@ def panel() -> dict[str, tuple[Any, dict[str, list[Any]]]]:
         "rbf-svm": (make_pipeline(StandardScaler(), SVC(kernel="rbf")),
                     {"svc__C": [1, 10, 1e2, 1e3], "svc__gamma": ["scale", 1e-4, 1e-3]}),
         "knn": (KNeighborsClassifier(), {"n_neighbors": [1, 3, 5]}),
+        # unit-length centred derivatives: the Euclidean nearest is the largest correlation
+        "library-match": (make_pipeline(FunctionTransformer(_derivative_rows),
+                                        KNeighborsClassifier(n_neighbors=1)),
+                          {"kneighborsclassifier__n_neighbors": [1]}),
     }
 
 
@@ -85,7 +98,9 @@ def fit_score(est: Any, grid: dict[str, list[Any]], X: np.ndarray, y: np.ndarray
     return float(np.mean(gs.predict(X[te]) == y[te])), gs.best_params_
 
 
-def run_set(spec: Any, folds: int | None = None) -> dict[str, Any]:
+def run_set(spec: Any, folds: int | None = None, models: list[str] | None = None
+            ) -> dict[str, Any]:
+    """Every panel model (or those named in ``models``) on ``spec``'s inputs and folds."""
     import realdata as rd
 
     spec, data, splits = rd.prepared(spec, folds)
@@ -94,6 +109,8 @@ def run_set(spec: Any, folds: int | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"set": spec.name, "split": spec.split, "folds": len(splits),
                            "n": len(y), "models": {}}
     for name, (est, grid) in panel().items():
+        if models is not None and name not in models:
+            continue
         t0 = time.perf_counter()
         res = [fit_score(est, grid, X, y, np.asarray(tr), np.asarray(te)) for tr, te in splits]
         acc = [a for a, _ in res]
@@ -116,7 +133,7 @@ def realdata_row(path: Path, name: str, split: str) -> dict[str, float]:
 
 
 def table(results: list[dict[str, Any]], realdata: Path) -> str:
-    names = list(panel())
+    names = [m for m in panel() if any(m in r["models"] for r in results)]
     shipped = ["CNN default", "PCA+SVM", "PLS-DA", "library"]
     lines = ["| set | split | " + " | ".join(shipped) + " | " + " | ".join(names)
              + " | best of all |",
@@ -126,10 +143,11 @@ def table(results: list[dict[str, Any]], realdata: Path) -> str:
         cells = [f"{ref[m]:.3f}" if m in ref else "-" for m in shipped]
         one = r["folds"] == 1
         for m in names:
-            d = r["models"][m]
-            cells.append(f"{d['mean']:.3f}" + ("" if one else f" +- {d['sd']:.3f}"))
+            d = r["models"].get(m)
+            cells.append("-" if d is None else
+                         f"{d['mean']:.3f}" + ("" if one else f" +- {d['sd']:.3f}"))
         every = {**{m: ref[m] for m in shipped if m in ref},
-                 **{m: r["models"][m]["mean"] for m in names}}
+                 **{m: r["models"][m]["mean"] for m in names if m in r["models"]}}
         best = max(every, key=lambda m: every[m])
         lines.append(f"| {r['set']} | {r['split']} | " + " | ".join(cells)
                      + f" | {best} {every[best]:.3f} |")
@@ -146,13 +164,18 @@ def main(argv: list[str] | None = None) -> int:
                    "each set's own, as realdata.py; its chondro-map row used 3)")
     p.add_argument("--realdata", type=Path, default=ROOT / "benchmarks" / "results" /
                    "realdata.json", help="realdata.py result file for the shipped models")
+    p.add_argument("--models", help="comma-separated panel models to run (default: all of "
+                   f"{', '.join(panel())})")
     a = p.parse_args(argv)
     wanted = rd.chosen_sets(p, a.sets, names)
+    models = None if a.models is None else [m.strip() for m in a.models.split(",")]
+    if models is not None and (not models or set(models) - set(panel())):
+        p.error(f"--models must name models of {', '.join(panel())}; got {a.models!r}")
     command = "benchmarks/ceiling.py " + " ".join(sys.argv[1:] if argv is None else argv)
     results = []
     for spec in rd.SETS:
         if spec.name in wanted and not spec.extra.get("mixing"):
-            results.append(run_set(spec, a.folds))
+            results.append(run_set(spec, a.folds, models))
             if a.json:  # after every set: a long run stopped early keeps what it measured
                 tmp = a.json.with_suffix(".tmp")
                 tmp.write_text(json.dumps({"command": command, "rows": results}, indent=1)

@@ -40,3 +40,31 @@ def test_table_names_the_best_model_of_all(ce, tmp_path):
                     res).splitlines()[-1]
     assert line.startswith("| s | k | 0.950 | 0.970 | - | - | ")
     assert "0.990 +- 0.000" in line and line.endswith("| logreg 0.990 |")
+
+
+def test_library_match_model_is_the_predict_column_and_models_pick_a_subset(ce, tmp_path):
+    import numpy as np
+
+    from ramancam.novelty import NoveltyScorer
+
+    rd = sys.modules["realdata"]
+    spec = _spec(rd)
+    out = ce.run_set(spec, models=["library-match"])
+    assert list(out["models"]) == ["library-match"]
+    # the panel's model is the scorer's library match, fold by fold
+    _, data, splits = rd.prepared(spec, None)
+    X, y = np.asarray(data.X, dtype=np.float64), np.asarray(data.labels).astype(str)
+    est = ce.panel()["library-match"][0]
+    for (tr, te), acc in zip(splits, out["models"]["library-match"]["fold_accuracy"],
+                             strict=True):
+        tr, te = np.asarray(tr), np.asarray(te)
+        classes, idx = np.unique(y[tr], return_inverse=True)
+        scorer = NoveltyScorer("hqi").fit(X[tr], idx, None)
+        want = classes[scorer.library_match(X[te])]
+        got = est.fit(X[tr], y[tr]).predict(X[te])
+        np.testing.assert_array_equal(got, want)
+        assert acc == pytest.approx(np.mean(want == y[te]))
+    lines = ce.table([out], tmp_path / "none.json").splitlines()
+    assert lines[0].endswith("| library | library-match | best of all |")
+    with pytest.raises(SystemExit):
+        ce.main(["--sets", "none", "--models", "nope"])
