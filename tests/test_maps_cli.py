@@ -223,3 +223,104 @@ def test_predict_map_marks_unknown_pixels_in_the_class_image(trained, tmp_path, 
     assert main(["predict", str(model), str(data), "--no-reject",
                  "--out", str(tmp_path / "b")]) == 0
     assert seen["unknown"] is None
+
+
+@pytest.fixture(scope="module")
+def paper_model(trained):
+    """A tiny model whose recipe normalises to the maximum (so a flat spectrum is refused)."""
+    d, data, _ = trained
+    model = d / "paper.ramancam"
+    assert main(["train", str(data), "--label-col", "label", "--recipe", "paper",
+                 "--grid", "905:1095:5", "--folds", "2", "--no-compare", "--epochs", "2",
+                 "--filters", "2", "--filter-size", "3", "--fc-width", "4",
+                 "--out", str(model)]) == 0
+    return model
+
+
+def test_dead_pixels_are_not_predicted_and_do_not_stop_the_map(paper_model, tmp_path, capsys,
+                                                               monkeypatch):
+    # Two flat (dead) pixels: max normalisation of the model's recipe refuses them. The run
+    # goes on; their rows read unknown with empty numbers, the image marks them, and every
+    # other row is what the map without them gives.
+    import ramancam.maps.outputs as outputs
+    from ramancam.bundle import load
+
+    model = paper_model
+    s = synthetic_map(np.random.default_rng(5))
+    dead = [7, 33]
+    X = s.X.copy()
+    X[dead] = 0.0
+    bad = tmp_path / "dead.csv"
+    write_table(Spectra(X, AXIS, labels=s.labels, meta=s.meta), bad)
+    seen = {}
+    real = outputs.write_map_images
+
+    def spy(*args, **kwargs):
+        seen["unknown"] = kwargs.get("unknown")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(outputs, "write_map_images", spy)
+    capsys.readouterr()
+    assert main(["predict", str(model), str(bad), "--out", str(tmp_path / "a")]) == 0
+    out = capsys.readouterr().out
+    assert ("not predicted: 2 spectra the model's recipe refuses (px07, px33; rows read "
+            "unknown with empty probabilities). First reason: must have a positive maximum "
+            "for max normalisation") in out
+    with open(tmp_path / "a" / "predictions.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == NX * NY
+    b = load(model)
+    for i in dead:
+        r = rows[i]
+        assert (r["predicted"], r["unknown"], r["novelty"], r["library_match"]) == (
+            "unknown", "true", "", "")
+        assert all(r[f"p_{c}"] == "" for c in b.classes)
+    n_flag = sum(r["unknown"] == "true" for j, r in enumerate(rows) if j not in dead)
+    assert f"unknown: {n_flag}/{NX * NY - 2} spectra flagged" in out
+    # the other rows: as predicted without the dead pixels
+    keep = np.setdiff1d(np.arange(NX * NY), dead)
+    proba, score, _, match = b.predict_all(s[keep])
+    got = np.array([[float(rows[i][f"p_{c}"]) for c in b.classes] for i in keep])
+    np.testing.assert_allclose(got, proba, rtol=1e-6)
+    np.testing.assert_allclose([float(rows[i]["novelty"]) for i in keep], score, rtol=1e-6,
+                               atol=1e-12)
+    assert [rows[i]["library_match"] for i in keep] == match.tolist()
+    # the image shows them as unknown, with --no-reject too (they have no class)
+    img = seen["unknown"]
+    iy, ix = np.divmod(np.asarray(dead), NX)
+    assert img[iy, ix].all()
+    assert main(["predict", str(model), str(bad), "--no-reject",
+                 "--out", str(tmp_path / "b")]) == 0
+    assert "not predicted: 2 spectra" in capsys.readouterr().out
+    assert int(seen["unknown"].sum()) == 2 and seen["unknown"][iy, ix].all()
+    # explain: no map rows for them, the images leave their pixels blank
+    assert main(["explain", str(model), str(bad), "--out", str(tmp_path / "e")]) == 0
+    out = capsys.readouterr().out
+    assert ("not explained: 2 spectra the model's recipe refuses (px07, px33; they have no "
+            "rows). First reason: must have a positive maximum") in out
+    with open(tmp_path / "e" / "maps.csv", newline="") as fh:
+        ids = [r["id"] for r in csv.DictReader(fh)]
+    assert ids == [f"px{i:02d}" for i in keep]
+    assert (tmp_path / "e" / "classes.png").exists() and (tmp_path / "e" / "report.html").exists()
+    # nothing to predict: the recipe's error, as before
+    one = tmp_path / "one.csv"
+    write_table(Spectra(X[dead], AXIS), one)
+    assert main(["predict", str(model), str(one)]) == 2
+    assert "must have a positive maximum" in capsys.readouterr().err
+
+
+def test_prepare_usable_leaves_out_only_what_the_recipe_refuses(paper_model):
+    from ramancam.bundle import load
+    from ramancam.errors import RamancamError
+
+    b = load(paper_model)
+    s = synthetic_map(np.random.default_rng(1))[:6]
+    X0, ok, why = b.prepare_usable(s)
+    assert ok.all() and why == [] and X0.shape == (6, b.grid.size)
+    X = s.X.copy()
+    X[2] = 0.0
+    Xu, ok, why = b.prepare_usable(Spectra(X, AXIS))
+    assert ok.tolist() == [True, True, False, True, True, True] and len(why) == 1
+    np.testing.assert_allclose(Xu, X0[ok])
+    with pytest.raises(RamancamError, match="positive maximum"):
+        b.prepare_usable(Spectra(np.zeros((3, N_POINTS)), AXIS))

@@ -519,3 +519,65 @@ def test_create_cube_refuses_bad_shape_and_chunks(tmp_path, kwargs, message):
     with pytest.raises(RamancamError, match=message):
         create_cube(tmp_path / "c.zarr", args.pop("shape"), np.arange(5.0), **args)
     assert not (tmp_path / "c.zarr").exists()
+
+
+def test_dead_pixels_of_a_cube_are_refused_not_fatal(novelty_map, tmp_path, capsys,
+                                                     monkeypatch):
+    # The same network saved with a recipe that normalises to the maximum: two flat pixels
+    # in two tiles are refused (-1, NaN, unknown), every other pixel is as without them.
+    import ramancam.maps.images as images
+    from ramancam.bundle import load, save
+    from ramancam.preprocess import Recipe, Step
+    from ramancam.train import CNNClassifier
+
+    s = novelty_map[2]
+
+    rng = np.random.default_rng(3)
+    X = np.vstack([_substance(c, 30, rng) for c in "abc"])
+    fitted = CNNClassifier(n_filters=4, filter_size=5, fc_width=16, epochs=3, lr=3e-3,
+                           batch_size=16, random_state=0).fit(X, np.repeat(list("abc"), 30))
+    grid = np.arange(N_CH, dtype=np.float64)
+    model = save(tmp_path / "norm.ramancam", estimator=fitted,
+                 recipe=Recipe([Step("normalize", {"method": "max"})]), grid=grid,
+                 classes=list(fitted.classes_), training_summary={})
+    X = s.X.copy()
+    dead = [(1, 2), (6, 9)]  # (y, x) in tiles (0, 0) and (1, 2)
+    for y, x in dead:
+        X[y * 12 + x] = 0.0
+    cube = tmp_path / "dead.zarr"
+    write_cube(Spectra(X, grid, s.labels, s.meta), cube, chunks=(4, 4))
+    summary = run(MapJob("predict", str(model), str(cube), str(tmp_path / "p.zarr")))
+    r = read_results(tmp_path / "p.zarr")
+    assert summary.n_refused == 2 and summary.n_pixels == 96
+    for y, x in dead:
+        assert r["predicted"][y, x] == -1 and r["unknown"][y, x]
+        assert np.isnan(r["proba"][y, x]).all() and np.isnan(r["novelty"][y, x])
+        assert r["library_match"][y, x] == -1
+    keep = np.ones((8, 12), dtype=bool)
+    for y, x in dead:
+        keep[y, x] = False
+    whole = load(model).predict_all(Spectra(X[keep.ravel()].astype(np.float32), grid))
+    np.testing.assert_allclose(r["proba"][keep], whole[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(r["unknown"][keep], whole[2])
+    assert summary.n_unknown == int(whole[2].sum())  # the novelty flags alone
+    # explain: NaN maps there, the rest computed
+    run(MapJob("explain", str(model), str(cube), str(tmp_path / "e.zarr")))
+    e = read_results(tmp_path / "e.zarr")
+    assert np.isnan(e["maps"][1, 2]).all() and np.isfinite(e["maps"][keep]).all()
+    # the command line names them and draws them as unknown, --no-reject too
+    seen: list[object] = []
+    real = images.write_map_images
+
+    def spy(*a, **kw):
+        seen.append(kw.get("unknown"))
+        return real(*a, **kw)
+
+    monkeypatch.setattr(images, "write_map_images", spy)
+    for extra in ([], ["--no-reject"]):
+        capsys.readouterr()
+        out = tmp_path / f"cli{len(extra)}"
+        assert main(["predict", str(model), str(cube), *extra, "--out", str(out)]) == 0
+        text = capsys.readouterr().out
+        assert "not predicted: 2/96 pixels the model's recipe refuses" in text
+        assert seen[-1][1, 2] and seen[-1][6, 9]
+        assert f"unknown: {summary.n_unknown}/94 pixels flagged" in text

@@ -406,6 +406,43 @@ class Bundle:
                    else "The stored recipe does not produce that grid; the file is damaged."))
         return np.asarray(out.X, dtype=np.float64)
 
+    def prepare_usable(self, spectra: Spectra
+                       ) -> tuple[NDArray[np.float64], NDArray[np.bool_], list[str]]:
+        """:meth:`prepare`, leaving out the spectra its recipe refuses one by one (a flat or
+        empty spectrum, a dead pixel of a map) instead of stopping at the first.
+
+        Returns
+        -------
+        X : ndarray of shape (n_usable, n_points)
+            The usable spectra, preprocessed, in order.
+        usable : ndarray of bool of shape (n_spectra,)
+        reasons : list of str
+            The recipe's message for each spectrum left out, in order.
+
+        Raises
+        ------
+        RamancamError
+            As :meth:`prepare` when every spectrum is refused, or when the batch fails for a
+            reason no single spectrum has.
+        """
+        n = len(spectra)
+        try:
+            return self.prepare(spectra), np.ones(n, dtype=bool), []
+        except RamancamError as err:
+            if self.recipe is None or n < 2:
+                raise
+            usable = np.ones(n, dtype=bool)
+            reasons = []
+            for i in range(n):  # only after a failure: about a millisecond per spectrum
+                try:
+                    self.prepare(spectra[i:i + 1])
+                except RamancamError as e:
+                    usable[i] = False
+                    reasons.append(str(e))
+            if usable.all() or not usable.any():
+                raise err from None
+            return self.prepare(spectra[usable]), usable, reasons
+
     def check_coverage(self, spectra: Spectra) -> None:
         """Refuse spectra that do not cover the range the model's recipe resamples onto,
         in a predicting user's terms (the recipe's own message is about choosing a grid,

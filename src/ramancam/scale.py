@@ -22,7 +22,9 @@ code in every mode, so the results do not depend on the number of workers.
 Output store (a Zarr group; the attribute ``ramancam`` holds the format, the run's settings,
 the class names and ``complete``):
 
-* ``predicted`` (ny, nx) int16 -- class index of each pixel (-1 = not computed yet);
+* ``predicted`` (ny, nx) int16 -- class index of each pixel (-1 = not computed yet, or, in
+  a finished tile, a pixel the model's recipe refuses: a flat or empty spectrum, such as a
+  dead pixel; its other arrays hold NaN / -1 and ``unknown`` reads true);
 * ``proba`` (ny, nx, n_classes) float32 -- softmax probabilities (``predict``: calibrated by
   the model's temperature, as in ``predictions.csv``);
 * ``confidence`` (ny, nx) float32 -- the top probability;
@@ -159,6 +161,8 @@ class RunSummary:
     n_library_agree : int or None
         Pixels of the finished tiles whose ``library_match`` names the network's class;
         ``None`` without a ``library_match`` array.
+    n_refused : int
+        Pixels of the finished tiles that the model's recipe refused (not predicted).
     """
 
     out: Path
@@ -172,6 +176,7 @@ class RunSummary:
     n_unknown: int | None = None
     n_pixels: int = 0
     n_library_agree: int | None = None
+    n_refused: int = 0
 
     @property
     def spectra_per_s(self) -> float:
@@ -343,7 +348,15 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
     out = _open_store(str(Path(job.out).resolve()), "r+")
     ys, xs = cube.tile(ty, tx)
     h, w = ys.stop - ys.start, xs.stop - xs.start
-    X = bundle.prepare(cube.read_tile(ty, tx))
+    # pixels the recipe refuses (flat, empty: dead pixels) keep -1 / NaN and read unknown
+    X, ok, _ = bundle.prepare_usable(cube.read_tile(ty, tx))
+    n = h * w
+
+    def spread(a: Any, fill: Any, dtype: Any) -> NDArray[Any]:
+        full = np.full((n, *np.shape(a)[1:]), fill, dtype=dtype)
+        full[ok] = a
+        return full.reshape(h, w, *np.shape(a)[1:])
+
     classes = [str(c) for c in bundle.classes]
     if job.kind == "predict":
         # calibrated by the model's temperature, as predictions.csv of the in-memory predict
@@ -358,22 +371,21 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
                           score=job.score, normalize=job.normalize, class_names=classes,
                           **options)
         if job.target == "all":
-            out["maps"][ys, xs] = maps.reshape(h, w, len(classes), -1)
-        else:
-            out["maps"][ys, xs] = maps.reshape(h, w, -1)
-    out["predicted"][ys, xs] = proba.argmax(axis=1).astype(np.int16).reshape(h, w)
-    out["proba"][ys, xs] = proba.astype(np.float32).reshape(h, w, -1)
-    out["confidence"][ys, xs] = proba.max(axis=1).astype(np.float32).reshape(h, w)
+            maps = maps.reshape(len(X), len(classes), -1)
+        out["maps"][ys, xs] = spread(maps, np.nan, np.float32)
+    out["predicted"][ys, xs] = spread(proba.argmax(axis=1), -1, np.int16)
+    out["proba"][ys, xs] = spread(proba, np.nan, np.float32)
+    out["confidence"][ys, xs] = spread(proba.max(axis=1), np.nan, np.float32)
     if bundle.novelty is not None and "novelty" in out:
         from .novelty import network_outputs
 
         z, feats = network_outputs(bundle.model, X)
         score, match = bundle.novelty.score_and_match(X, z, feats)
         score = np.asarray(score, dtype=np.float64)
-        out["novelty"][ys, xs] = score.astype(np.float32).reshape(h, w)
-        out["unknown"][ys, xs] = (score > bundle.threshold).reshape(h, w)
+        out["novelty"][ys, xs] = spread(score, np.nan, np.float32)
+        out["unknown"][ys, xs] = spread(score > bundle.threshold, True, bool)
         if match is not None and "library_match" in out:
-            out["library_match"][ys, xs] = np.asarray(match, dtype=np.int16).reshape(h, w)
+            out["library_match"][ys, xs] = spread(match, -1, np.int16)
     # the flag last: a tile interrupted before this line is computed again on resume
     out["done"][ty, tx] = 1
     return ty, tx, h * w
@@ -477,30 +489,32 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
     meta = dict(store.attrs["ramancam"])
     meta["complete"] = bool(done.all())
     store.attrs["ramancam"] = meta
-    n_unknown, n_pixels, n_agree = _count_finished(store, cube, done)
+    n_unknown, n_pixels, n_agree, n_refused = _count_finished(store, cube, done)
     _open_store.cache_clear()
     del cube
     return RunSummary(Path(job.out), n_tiles, skipped, len(todo), n_spectra, seconds, rss,
-                      cpu, n_unknown, n_pixels, n_agree)
+                      cpu, n_unknown, n_pixels, n_agree, n_refused)
 
 
 def _count_finished(store: Any, cube: Any, done: NDArray[Any]
-                    ) -> tuple[int | None, int, int | None]:
-    """Pixels flagged unknown (``None`` without novelty arrays), pixels of the finished
-    tiles, and pixels whose library match names the predicted class (``None`` without a
-    ``library_match`` array), read tile by tile."""
+                    ) -> tuple[int | None, int, int | None, int]:
+    """Pixels flagged unknown by the novelty score (``None`` without novelty arrays), pixels
+    of the finished tiles, pixels whose library match names the predicted class (``None``
+    without a ``library_match`` array) and pixels the recipe refused, read tile by tile."""
     n_unknown: int | None = 0 if "unknown" in store else None
     n_agree: int | None = 0 if "library_match" in store else None
-    n_pixels = 0
+    n_pixels = n_refused = 0
     for ty, tx in np.argwhere(done == 1):
         ys, xs = cube.tile(int(ty), int(tx))
         n_pixels += (ys.stop - ys.start) * (xs.stop - xs.start)
+        pred = np.asarray(store["predicted"][ys, xs])
+        refused = pred < 0
+        n_refused += int(refused.sum())
         if n_unknown is not None:
-            n_unknown += int(np.asarray(store["unknown"][ys, xs]).sum())
+            n_unknown += int((np.asarray(store["unknown"][ys, xs]) & ~refused).sum())
         if n_agree is not None:
-            n_agree += int((np.asarray(store["library_match"][ys, xs])
-                            == np.asarray(store["predicted"][ys, xs])).sum())
-    return n_unknown, n_pixels, n_agree
+            n_agree += int((np.asarray(store["library_match"][ys, xs]) == pred)[~refused].sum())
+    return n_unknown, n_pixels, n_agree, n_refused
 
 
 def agreement(out: str | os.PathLike[str], cube_path: str | os.PathLike[str]
@@ -602,7 +616,8 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     result store, drawn by :func:`ramancam.maps.images.write_map_images` into ``out_dir``.
 
     With ``reject`` (the default) and a store that has an ``unknown`` array, ``classes.png``
-    shows the flagged pixels in the "unknown" colour instead of their nearest class.
+    shows the flagged pixels in the "unknown" colour instead of their nearest class; pixels
+    without a class (``predicted`` -1: refused by the recipe) are drawn so always.
 
     Returns the files written (none when the map has more than :data:`IMAGE_LIMIT` pixels).
     """
@@ -620,8 +635,12 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     grid = MapGrid.regular(nx, ny, step=abs(step) or 1.0, x0=float(x[0]), y0=float(y[0]))
     classes = list(g.attrs["ramancam"]["class_names"])
     unknown = np.asarray(g["unknown"][...]) if reject and "unknown" in g else None
-    return write_map_images(out_dir, grid, np.asarray(g["predicted"][...]),
-                            np.asarray(g["proba"][...]), classes, unknown=unknown)
+    predicted = np.asarray(g["predicted"][...])
+    refused = predicted < 0  # not predicted (or not computed): no class to draw
+    if refused.any():
+        unknown = refused if unknown is None else unknown | refused
+    return write_map_images(out_dir, grid, predicted, np.asarray(g["proba"][...]), classes,
+                            unknown=unknown)
 
 
 def _store_meta(out: str | os.PathLike[str]) -> dict[str, Any]:
@@ -642,6 +661,10 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
         print("peak memory per worker: " + ", ".join(
             f"{v:.0f} MiB" for v in summary.peak_rss_mb.values()))
     no_reject = bool(getattr(args, "no_reject", False))
+    if summary.n_refused:
+        print(f"not predicted: {summary.n_refused}/{summary.n_pixels} pixels the model's "
+              "recipe refuses (flat or empty spectra; 'predicted' -1, probabilities NaN, "
+              "drawn as unknown)")
     if summary.n_unknown is None:
         print("note: the model has no novelty score (trained with --novelty none or by an "
               "older ramancam), so no pixel is flagged unknown")
@@ -649,12 +672,13 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
         rate = (_store_meta(summary.out).get("novelty") or {}).get("rate")
         what = f"threshold for {rate:.0%} false alarms; " if isinstance(rate, float) else ""
         kept = "; --no-reject: classes.png shows the nearest class" if no_reject else ""
-        print(f"unknown: {summary.n_unknown}/{summary.n_pixels} pixels flagged ({what}array "
+        print(f"unknown: {summary.n_unknown}/{summary.n_pixels - summary.n_refused} pixels "
+              f"flagged ({what}array "
               f"'unknown'{kept})")
     if summary.n_library_agree is not None:
         print(f"library search (the most similar training spectrum, array 'library_match') "
-              f"names the network's class for {summary.n_library_agree}/{summary.n_pixels} "
-              "pixels")
+              f"names the network's class for {summary.n_library_agree}/"
+              f"{summary.n_pixels - summary.n_refused} pixels")
     agree = agreement(summary.out, job.cube)
     if agree is not None and agree[1]:
         print(f"agreement with the cube's truth: {agree[0] / agree[1]:.4f} "

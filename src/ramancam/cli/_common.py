@@ -152,6 +152,8 @@ def group_col_of(args: argparse.Namespace) -> str | None:
 #: ``--recipe`` when none is given: the paper's recipe, or asls where the paper's end-point
 #: line cannot be used (see :func:`prepare_labelled` and docs/realdata.md).
 DEFAULT_RECIPE = "auto"
+#: Ids of spectra the model's recipe refused that ``predict``/``explain`` print.
+MAX_SHOWN_REFUSED = 5
 #: ``--normalize`` choices (``ramancam.preprocess.NORMALIZATIONS``).
 NORMALIZE_CHOICES = ("max", "area", "minmax", "snv", "vector")
 #: The paper's grid (350-1800 cm-1 at 1 cm-1); without --grid it is narrowed to the data.
@@ -546,3 +548,18 @@ def convergence_note(model: str = "PLS-DA") -> Iterator[None]:
         print(f"note: {model} ran out of class information before its largest number of "
               f"components in {n_const} inner fits (scikit-learn: 'y residual is constant'); "
               "the inner search chose among the components that carry some")
+
+
+def refused_line(refused: list[tuple[str, str]], verb: str, what: str) -> str:
+    """The ``not <verb>:`` line of ``predict`` and ``explain``: how many spectra the model's
+    recipe refused (:meth:`ramancam.bundle.Bundle.prepare_usable`), the first
+    ``MAX_SHOWN_REFUSED`` ids, ``what`` became of them, and the first reason."""
+    ids = [i for i, _ in refused]
+    shown = ", ".join(ids[:MAX_SHOWN_REFUSED]) + (
+        f" and {len(ids) - MAX_SHOWN_REFUSED} more" if len(ids) > MAX_SHOWN_REFUSED else "")
+    reason = refused[0][1]
+    # the recipe names the spectrum by its place in its batch; the ids above name it here
+    at = reason.find(" must ")
+    reason = reason[at + 1:] if at > 0 else reason
+    return (f"not {verb}: {len(ids)} spectr{'um' if len(ids) == 1 else 'a'} the model's "
+            f"recipe refuses ({shown}; {what}). First reason: {reason}")

@@ -28,7 +28,9 @@ The maps are written as a wide CSV table that 'ramancam' reads back like any spe
 columns id, target, method, then one column per grid point (header = Raman shift). Values
 are raw (not normalised) unless --normalize maxabs. --plot draws the first --max-plots maps
 with their spectra (red = supports, blue = argues against). Spectra are processed in chunks,
-so memory stays bounded for large files.
+so memory stays bounded for large files. A spectrum the model's recipe refuses (flat or
+empty, e.g. a dead pixel) gets no row and, on a map, a blank pixel; a 'not explained:' line
+names it, and the run goes on.
 
 Maps: when DATA carries pixel positions (x/y), the CSV gets x and y columns after 'method',
 and with --out DIR (an existing folder, a name ending in '/', or a name without a suffix)
@@ -200,7 +202,7 @@ def run(args: argparse.Namespace) -> int:
     from ..io import atomic_write
     from ..maps.grid import grid_of, has_positions
     from ..maps.outputs import check_bands, out_dir_of, parse_bands
-    from ._common import read_data, spectrum_ids
+    from ._common import read_data, refused_line, spectrum_ids
 
     _check_args(args)
     if scale.wanted(args):  # a Zarr cube, or Dask workers: tile by tile (docs/scale.md)
@@ -241,13 +243,22 @@ def run(args: argparse.Namespace) -> int:
     entries: list[dict[str, Any]] = []
     counts: dict[str, int] = {}
     n_unknown: int | None = None
+    refused: list[tuple[str, str]] = []  # (id, the recipe's message) of spectra not explained
+    all_usable = np.ones(len(data), dtype=bool)
     with ctx as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["id", "target", "method", *(["x", "y"] if xy else []),
                     *(repr(float(v)) for v in grid)])
         for start in range(0, len(data), CHUNK):
             part = data[start:start + CHUNK]
-            X = bundle.prepare(part)
+            # spectra the recipe refuses (flat, empty) get no map; the rest are explained
+            X, usable, why = bundle.prepare_usable(part)
+            rows = start + np.flatnonzero(usable)  # each explained spectrum's place in DATA
+            for j, reason in zip(np.flatnonzero(~usable).tolist(), why, strict=True):
+                refused.append((ids[start + j], reason))
+            if not usable.all():
+                part = part[usable]
+                all_usable[start:start + len(usable)] = usable
             y = None if part.labels is None else part.labels
             if args.target == "true":
                 unknown = sorted(set(part.labels.tolist()) - set(classes))  # type: ignore[union-attr]
@@ -282,13 +293,13 @@ def run(args: argparse.Namespace) -> int:
                 kept["proba"].append(proba)
             for r in range(maps.shape[0]):
                 i = r // per
-                pos = ([repr(float(data.meta["x"][start + i])),
-                        repr(float(data.meta["y"][start + i]))] if xy else [])
-                w.writerow([ids[start + i], classes[targets[r]], args.method, *pos,
+                pos = ([repr(float(data.meta["x"][rows[i]])),
+                        repr(float(data.meta["y"][rows[i]]))] if xy else [])
+                w.writerow([ids[rows[i]], classes[targets[r]], args.method, *pos,
                             *(repr(float(v)) for v in maps[r])])
                 if args.report and len(entries) < args.max_plots:
                     entries.append({
-                        "id": ids[start + i], "x": X[i], "map": maps[r],
+                        "id": ids[rows[i]], "x": X[i], "map": maps[r],
                         "target": classes[targets[r]],
                         "predicted": classes[int(cal[i].argmax())],
                         "p": float(cal[i].max()),
@@ -298,7 +309,7 @@ def run(args: argparse.Namespace) -> int:
                         "match": None if match is None else str(match[i])})
                 if args.plot and len(shown) < args.max_plots:
                     pred = int(proba[i].argmax())
-                    head = (f"{ids[start + i]}: map for {classes[targets[r]]} "
+                    head = (f"{ids[rows[i]]}: map for {classes[targets[r]]} "
                             f"(p={proba[i, targets[r]]:.3f}); predicted {classes[pred]}"
                             + ("" if y is None else f", true {y[i]}"))
                     shown.append((head, X[i], maps[r], args.method,
@@ -309,8 +320,13 @@ def run(args: argparse.Namespace) -> int:
     report = sys.stdout if args.out else sys.stderr
     if args.out:
         print(f"wrote {n_rows} {args.method} maps ({args.target}) to {out_path}", file=report)
+    if refused:
+        print(refused_line(refused, "explained", "they have no rows"), file=report)
     if map_grid is not None and out_dir is not None:
         from ..maps.outputs import write_explain_outputs
+
+        if refused:  # their pixels are left blank, as pixels missing from the map are
+            map_grid = grid_of(data[all_usable])
 
         paths = write_explain_outputs(
             out_dir, map_grid, np.concatenate(kept["X"]), np.concatenate(kept["maps"]), grid,

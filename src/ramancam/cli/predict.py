@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter
+from typing import Any
 
 from ..scale import add_arguments as add_scale_arguments
 from ._common import add_data_arguments
@@ -24,6 +25,11 @@ predicted 'unknown' unless --no-reject is given; its p_<class> columns still nam
 nearest class. Models saved without novelty detection leave the last three columns empty
 (library_match also for models saved before 2026-12-04). Spectra are processed in
 chunks, so memory stays bounded for large files.
+
+A spectrum the model's recipe refuses (flat or empty, e.g. a dead pixel of a map) does not
+stop the run when others can be predicted: its row reads 'unknown' with every number empty
+(also with --no-reject: it has no class), it is drawn as unknown in the map images, and a
+'not predicted:' line names it with the recipe's reason.
 
 The id is the 'id' metadata column when there is one, else the file name for folders, else
 the row number.
@@ -78,6 +84,21 @@ def predicted_line(counts: Counter[str]) -> str:
             + (f" and {more} more classes" if more > 0 else ""))
 
 
+def _fill_refused(a: Any, usable: Any) -> Any:
+    """An output of the usable spectra spread over all of them: NaN, False or "" where a
+    spectrum was refused (``None`` stays ``None``)."""
+    import numpy as np
+
+    if a is None or usable.all():
+        return a
+    a = np.asarray(a)
+    fill: Any = (np.nan if a.dtype.kind == "f" else False if a.dtype.kind == "b" else "")
+    out = np.full((len(usable), *a.shape[1:]), fill,
+                  dtype=a.dtype if a.dtype.kind in "fb" else object)
+    out[usable] = a
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     import csv
     import sys
@@ -91,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     from ..maps.grid import grid_of, has_positions
     from ..maps.outputs import out_dir_of
     from ..novelty import UNKNOWN
-    from ._common import read_data, spectrum_ids
+    from ._common import read_data, refused_line, spectrum_ids
     from .train import set_threads
 
     set_threads(args.threads)
@@ -114,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
     csv_path = str(out_dir / "predictions.csv") if out_dir is not None else args.out
     all_proba = []
     all_flags: list[np.ndarray] = []
+    all_refused: list[np.ndarray] = []
+    refused: list[tuple[str, str]] = []  # (id, the recipe's message) of spectra not predicted
     ctx = atomic_write(csv_path, "w", newline="") if csv_path else nullcontext(sys.stdout)
     with ctx as fh:
         w = csv.writer(fh, lineterminator="\n")
@@ -122,40 +145,54 @@ def run(args: argparse.Namespace) -> int:
                     "novelty", "unknown", "library_match"])
         for start in range(0, len(data), CHUNK):
             part = data[start:start + CHUNK]
-            proba, score, flags, match = bundle.predict_all(part, bf16=args.bf16)
-            nearest = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+            # spectra the recipe refuses (flat, empty) are not predicted; the rest are
+            X, usable, why = bundle.prepare_usable(part)
+            for j, reason in zip(np.flatnonzero(~usable).tolist(), why, strict=True):
+                refused.append((ids[start + j], reason))
+            proba, score, flags, match = (
+                _fill_refused(a, usable) for a in
+                bundle.predict_all(part, bf16=args.bf16, prepared=X))
+            nearest = np.asarray(classes, dtype=object)[np.nan_to_num(proba, nan=-1.0)
+                                                        .argmax(axis=1)]
+            nearest[~usable] = UNKNOWN
             if match is not None:
-                n_match += len(part)
-                n_agree += int((match == nearest).sum())
+                n_match += int(usable.sum())
+                n_agree += int((match == nearest)[usable].sum())
             pred = nearest.copy()
             if flags is not None:
-                n_flagged += int(flags.sum())
+                n_flagged += int(flags[usable].sum())
                 if not args.no_reject:
-                    pred[flags] = UNKNOWN
+                    pred[flags & usable] = UNKNOWN
             true = None if labels is None else labels[start:start + len(part)]
             counts.update(pred.tolist())
             for i in range(len(part)):
-                row = [ids[start + i], pred[i], *(repr(float(v)) for v in proba[i])]
+                ok = bool(usable[i])
+                row = [ids[start + i], pred[i],
+                       *(repr(float(v)) if ok else "" for v in proba[i])]
                 if true is not None:
                     row.append(true[i])
                 if xy:
                     row += [repr(float(data.meta["x"][start + i])),
                             repr(float(data.meta["y"][start + i]))]
-                row += (["", ""] if score is None or flags is None
-                        else [repr(float(score[i])), str(bool(flags[i])).lower()])
-                row.append("" if match is None else str(match[i]))
+                if not ok:  # not predicted: no number, and no class to keep
+                    row += ["", "true"]
+                else:
+                    row += (["", ""] if score is None or flags is None
+                            else [repr(float(score[i])), str(bool(flags[i])).lower()])
+                row.append("" if match is None or not ok else str(match[i]))
                 w.writerow(row)
             if grid is not None:
                 all_proba.append(proba)
+                all_refused.append(~usable)
                 if flags is not None:
-                    all_flags.append(np.asarray(flags, dtype=bool))
+                    all_flags.append(np.asarray(flags, dtype=bool) & usable)
             if true is not None:
                 n_right += int((pred == true).sum())  # "" (unlabelled) never matches
                 wrong = (pred != true) & (true != "")
                 errors.update(zip(true[wrong].tolist(), pred[wrong].tolist(), strict=True))
                 if flags is not None:
-                    known = np.isin(true, classes)
-                    other = ~known & (true != "")
+                    known = np.isin(true, classes) & usable
+                    other = ~np.isin(true, classes) & (true != "") & usable
                     for k, m in ((True, known), (False, other)):
                         seen[k][0] += int(m.sum())
                         seen[k][1] += int(flags[m].sum())
@@ -164,21 +201,28 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {len(data)} predictions to {csv_path}", file=report)
     if len(data) > 1:
         print(predicted_line(counts), file=report)
+    if refused:
+        print(refused_line(refused, "predicted",
+                           "rows read unknown with empty probabilities"), file=report)
     if n_match:
         print(f"library search (the most similar training spectrum, column library_match) "
               f"names the network's class for {n_agree}/{n_match} spectra", file=report)
     if bundle.novelty is not None:
         rate = bundle.info.get("novelty", {}).get("rate")
         what = f"threshold for {rate:.0%} false alarms" if isinstance(rate, float) else ""
-        print(f"unknown: {n_flagged}/{len(data)} spectra flagged ({what}"
+        print(f"unknown: {n_flagged}/{len(data) - len(refused)} spectra flagged ({what}"
               f"{'; --no-reject: class kept' if args.no_reject else ''})", file=report)
     if grid is not None and out_dir is not None:
         from ..maps.outputs import write_predict_outputs
 
+        # refused spectra are drawn as unknown (they have no class), even with --no-reject
+        blank = np.concatenate(all_refused)
+        dark = None if args.no_reject or not all_flags else np.concatenate(all_flags)
+        if blank.any():
+            dark = blank if dark is None else dark | blank
         paths = write_predict_outputs(
             out_dir, grid, np.concatenate(all_proba), classes,
-            info={"data": str(args.data), "model": str(args.model)},
-            unknown=np.concatenate(all_flags) if all_flags and not args.no_reject else None)
+            info={"data": str(args.data), "model": str(args.model)}, unknown=dark)
         print(f"map: {grid.text()}; wrote {', '.join(p.name for p in paths)} to {out_dir}",
               file=report)
     elif out_dir is not None:
