@@ -1,0 +1,53 @@
+"""The README's Python blocks run as written (on the built-in synthetic example table)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ramancam.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "src" / "ramancam" / "data" / "example.csv"
+BLOCK = re.compile(r"```python\n(.*?)```", re.S)
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def test_readme_python_blocks_run(tmp_path, monkeypatch):
+    blocks = BLOCK.findall((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert len(blocks) >= 2
+    import gzip
+
+    with open(EXAMPLE, "rb") as src, gzip.open(tmp_path / "spectra.csv.gz", "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    shutil.copy(EXAMPLE, tmp_path / "new-spectra.csv")
+    assert main(["train", str(EXAMPLE), "--label-col", "label", "--folds", "2",
+                 "--no-compare", "--epochs", "2", "--filters", "4", "--filter-size", "5",
+                 "--fc-width", "8", "--out", str(tmp_path / "model.ramancam")]) == 0
+    # the first block trains the README's network for its default epochs: fewer here
+    from ramancam import train
+
+    real = train.CNNClassifier.__init__
+
+    def few_epochs(self, *a, **kw):
+        real(self, *a, **{**kw, "epochs": 3})
+
+    monkeypatch.setattr(train.CNNClassifier, "__init__", few_epochs)
+    monkeypatch.chdir(tmp_path)
+    spaces: list[dict] = []
+    for code in blocks:
+        ns: dict = {}
+        exec(compile(code, "README.md", "exec"), ns)  # our own README's code
+        spaces.append(ns)
+    first = next(ns for ns in spaces if "clf" in ns)
+    assert first["maps"].shape == (5, first["data"].X.shape[1])
+    saved = next(ns for ns in spaces if "library_match" in ns)
+    n = len(saved["new"])
+    assert saved["proba"].shape == (n, 3) and saved["library_match"].shape == (n,)
+    assert saved["maps"].shape == (5, saved["model"].grid.size)
+    assert np.isfinite(saved["mean"]).all() and saved["mean"].shape == saved["sd"].shape
