@@ -783,3 +783,25 @@ def test_accuracy_table_rows_are_what_train_prints(model_file):
     assert len(text) == len(rows) + 1 and text[-1].split() == ["mean", "+-", "sd",
                                                                *rows[-1][3:]]
     assert text[1].split()[:3] == [str(v) for v in rows[0][:3]]
+
+
+def test_predict_and_explain_show_progress_over_their_chunks(model_file, peaks_file, tmp_path,
+                                                             capsys, monkeypatch):
+    import ramancam.cli.explain as explain_cli
+    import ramancam.cli.predict as predict_cli
+
+    # one chunk: silent
+    assert main(["predict", str(model_file), str(peaks_file), "--out",
+                 str(tmp_path / "a.csv")]) == 0
+    assert "spectra (" not in capsys.readouterr().err
+    monkeypatch.setattr(predict_cli, "CHUNK", 5)
+    monkeypatch.setattr(explain_cli, "CHUNK", 5)
+    assert main(["predict", str(model_file), str(peaks_file), "--out",
+                 str(tmp_path / "b.csv")]) == 0
+    err = capsys.readouterr().err
+    assert re.search(r"^  12/12 spectra \(\d+ s\)$", err, re.M), err
+    # the same rows, whatever the chunk size
+    assert _rows(tmp_path / "a.csv") == _rows(tmp_path / "b.csv")
+    assert main(["explain", str(model_file), str(peaks_file), "--out",
+                 str(tmp_path / "m.csv")]) == 0
+    assert re.search(r"^  12/12 spectra \(\d+ s\)$", capsys.readouterr().err, re.M)

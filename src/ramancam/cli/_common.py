@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -563,3 +563,22 @@ def refused_line(refused: list[tuple[str, str]], verb: str, what: str) -> str:
     reason = reason[at + 1:] if at > 0 else reason
     return (f"not {verb}: {len(ids)} spectr{'um' if len(ids) == 1 else 'a'} the model's "
             f"recipe refuses ({shown}; {what}). First reason: {reason}")
+
+
+def chunk_progress(total: int, chunk: int, *, every_s: float = 10.0) -> Callable[[int], None]:
+    """Progress of ``predict``/``explain`` over their chunks, on stderr: ``  done/total
+    spectra (N s)`` at most every ``every_s`` seconds and at the end; silent when ``total``
+    fits in one chunk."""
+    import sys
+    import time
+
+    t0 = last = time.monotonic()
+
+    def show(done: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if total > chunk and (done >= total or now - last >= every_s):
+            last = now
+            print(f"  {done}/{total} spectra ({now - t0:.0f} s)", file=sys.stderr, flush=True)
+
+    return show

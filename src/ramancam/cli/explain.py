@@ -28,7 +28,8 @@ The maps are written as a wide CSV table that 'ramancam' reads back like any spe
 columns id, target, method, then one column per grid point (header = Raman shift). Values
 are raw (not normalised) unless --normalize maxabs. --plot draws the first --max-plots maps
 with their spectra (red = supports, blue = argues against). Spectra are processed in chunks,
-so memory stays bounded for large files. A spectrum the model's recipe refuses (flat or
+so memory stays bounded for large files; with more than one chunk, progress
+(spectra done, seconds) goes to stderr every 10 s. A spectrum the model's recipe refuses (flat or
 empty, e.g. a dead pixel) gets no row and, on a map, a blank pixel; a 'not explained:' line
 names it, and the run goes on.
 
@@ -202,7 +203,7 @@ def run(args: argparse.Namespace) -> int:
     from ..io import atomic_write
     from ..maps.grid import grid_of, has_positions
     from ..maps.outputs import check_bands, out_dir_of, parse_bands
-    from ._common import read_data, refused_line, spectrum_ids
+    from ._common import chunk_progress, read_data, refused_line, spectrum_ids
 
     _check_args(args)
     if scale.wanted(args):  # a Zarr cube, or Dask workers: tile by tile (docs/scale.md)
@@ -249,6 +250,7 @@ def run(args: argparse.Namespace) -> int:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["id", "target", "method", *(["x", "y"] if xy else []),
                     *(repr(float(v)) for v in grid)])
+        progress = chunk_progress(len(data), CHUNK)
         for start in range(0, len(data), CHUNK):
             part = data[start:start + CHUNK]
             # spectra the recipe refuses (flat, empty) get no map; the rest are explained
@@ -315,6 +317,7 @@ def run(args: argparse.Namespace) -> int:
                     shown.append((head, X[i], maps[r], args.method,
                                   bundle.class_reference(classes[targets[r]])))
             n_rows += maps.shape[0]
+            progress(min(start + CHUNK, len(data)))
     if args.plot and shown:
         _plot(args.plot, grid, shown, f"ramancam explain: {args.method} maps")
     report = sys.stdout if args.out else sys.stderr

@@ -24,7 +24,8 @@ what a library search answers, a second opinion beside the network). A flagged s
 predicted 'unknown' unless --no-reject is given; its p_<class> columns still name the
 nearest class. Models saved without novelty detection leave the last three columns empty
 (library_match also for models saved before 2026-12-04). Spectra are processed in
-chunks, so memory stays bounded for large files.
+chunks, so memory stays bounded for large files; with more than one chunk, progress
+(spectra done, seconds) goes to stderr every 10 s.
 
 A spectrum the model's recipe refuses (flat or empty, e.g. a dead pixel of a map) does not
 stop the run when others can be predicted: its row reads 'unknown' with every number empty
@@ -112,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     from ..maps.grid import grid_of, has_positions
     from ..maps.outputs import out_dir_of
     from ..novelty import UNKNOWN
-    from ._common import read_data, refused_line, spectrum_ids
+    from ._common import chunk_progress, read_data, refused_line, spectrum_ids
     from .train import set_threads
 
     set_threads(args.threads)
@@ -143,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
         w.writerow(["id", "predicted", *(f"p_{c}" for c in classes),
                     *(["true"] if labels is not None else []), *(["x", "y"] if xy else []),
                     "novelty", "unknown", "library_match"])
+        progress = chunk_progress(len(data), CHUNK)
         for start in range(0, len(data), CHUNK):
             part = data[start:start + CHUNK]
             # spectra the recipe refuses (flat, empty) are not predicted; the rest are
@@ -196,6 +198,7 @@ def run(args: argparse.Namespace) -> int:
                     for k, m in ((True, known), (False, other)):
                         seen[k][0] += int(m.sum())
                         seen[k][1] += int(flags[m].sum())
+            progress(start + len(part))
     report = sys.stdout if args.out else sys.stderr
     if args.out:
         print(f"wrote {len(data)} predictions to {csv_path}", file=report)
