@@ -63,3 +63,22 @@ def load_benchmark(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], ModuleTyp
         return mod
 
     return load
+
+
+@pytest.fixture
+def drawn_unknown(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The ``unknown`` mask of every class image drawn (``write_map_images``, however it is
+    imported), in order; ``None`` where none was given."""
+    import ramancam.maps.images as images
+    import ramancam.maps.outputs as outputs
+
+    seen: list[object] = []
+    real = images.write_map_images
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(kwargs.get("unknown"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(images, "write_map_images", spy)
+    monkeypatch.setattr(outputs, "write_map_images", spy)
+    return seen

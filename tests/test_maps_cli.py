@@ -189,11 +189,9 @@ def test_baseline_spatial_folds(tmp_path, capsys, rng):
 
 
 def test_predict_map_marks_unknown_pixels_in_the_class_image(trained, tmp_path, capsys,
-                                                             monkeypatch):
+                                                             drawn_unknown):
     # A band the model never saw replaces the class bands in the top row: those pixels are
     # flagged, and classes.png gets the flags (unless --no-reject) in image layout.
-    import ramancam.maps.outputs as outputs
-
     _, _, model = trained
     rng = np.random.default_rng(3)
     s = synthetic_map(rng)
@@ -202,27 +200,19 @@ def test_predict_map_marks_unknown_pixels_in_the_class_image(trained, tmp_path, 
     X[top] = 0.3 * _lorentz(1000) + _lorentz(925) + rng.normal(0, 0.02, (int(top.sum()), N_POINTS))
     data = tmp_path / "novel.csv"
     write_table(Spectra(X, AXIS, meta=s.meta), data)
-    seen = {}
-    real = outputs.write_map_images
-
-    def spy(*args, **kwargs):
-        seen["unknown"] = kwargs.get("unknown")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(outputs, "write_map_images", spy)
     assert main(["predict", str(model), str(data), "--out", str(tmp_path / "a")]) == 0
     capsys.readouterr()
     with open(tmp_path / "a" / "predictions.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     flags = np.array([r["unknown"] == "true" for r in rows])
     assert flags[top].mean() >= 0.9 and flags[~top].mean() <= 0.25
-    img = seen["unknown"]
+    img = drawn_unknown[-1]
     assert img.shape == (NY, NX) and img.dtype == bool
     np.testing.assert_array_equal(img[0], flags[top])      # row y = 0 of the image
     assert img.sum() == flags.sum()
     assert main(["predict", str(model), str(data), "--no-reject",
                  "--out", str(tmp_path / "b")]) == 0
-    assert seen["unknown"] is None
+    assert drawn_unknown[-1] is None
 
 
 @pytest.fixture(scope="module")
@@ -238,11 +228,10 @@ def paper_model(trained):
 
 
 def test_dead_pixels_are_not_predicted_and_do_not_stop_the_map(paper_model, tmp_path, capsys,
-                                                               monkeypatch):
+                                                               drawn_unknown):
     # Two flat (dead) pixels: max normalisation of the model's recipe refuses them. The run
     # goes on; their rows read unknown with empty numbers, the image marks them, and every
     # other row is what the map without them gives.
-    import ramancam.maps.outputs as outputs
     from ramancam.bundle import load
 
     model = paper_model
@@ -252,14 +241,6 @@ def test_dead_pixels_are_not_predicted_and_do_not_stop_the_map(paper_model, tmp_
     X[dead] = 0.0
     bad = tmp_path / "dead.csv"
     write_table(Spectra(X, AXIS, labels=s.labels, meta=s.meta), bad)
-    seen = {}
-    real = outputs.write_map_images
-
-    def spy(*args, **kwargs):
-        seen["unknown"] = kwargs.get("unknown")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(outputs, "write_map_images", spy)
     capsys.readouterr()
     assert main(["predict", str(model), str(bad), "--out", str(tmp_path / "a")]) == 0
     out = capsys.readouterr().out
@@ -286,13 +267,13 @@ def test_dead_pixels_are_not_predicted_and_do_not_stop_the_map(paper_model, tmp_
                                atol=1e-12)
     assert [rows[i]["library_match"] for i in keep] == match.tolist()
     # the image shows them as unknown, with --no-reject too (they have no class)
-    img = seen["unknown"]
+    img = drawn_unknown[-1]
     iy, ix = np.divmod(np.asarray(dead), NX)
     assert img[iy, ix].all()
     assert main(["predict", str(model), str(bad), "--no-reject",
                  "--out", str(tmp_path / "b")]) == 0
     assert "not predicted: 2 spectra" in capsys.readouterr().out
-    assert int(seen["unknown"].sum()) == 2 and seen["unknown"][iy, ix].all()
+    assert int(drawn_unknown[-1].sum()) == 2 and drawn_unknown[-1][iy, ix].all()
     # explain: no map rows for them, the images leave their pixels blank
     assert main(["explain", str(model), str(bad), "--out", str(tmp_path / "e")]) == 0
     out = capsys.readouterr().out

@@ -444,18 +444,9 @@ def test_tiled_predict_flags_the_substance_the_model_never_saw(novelty_map, tmp_
 
 
 def test_cli_cube_predict_reports_unknown_pixels_and_marks_them_in_the_class_image(
-        novelty_map, small_map, tmp_path, capsys, monkeypatch):
-    import ramancam.maps.images as images
-
+        novelty_map, small_map, tmp_path, capsys, drawn_unknown):
     model_path, cube_path, _ = novelty_map
-    seen: list[object] = []
-    real = images.write_map_images
-
-    def spy(*a, **kw):
-        seen.append(kw.get("unknown"))
-        return real(*a, **kw)
-
-    monkeypatch.setattr(images, "write_map_images", spy)
+    seen = drawn_unknown
     assert main(["predict", str(model_path), str(cube_path), "--out", str(tmp_path / "r")]) == 0
     text = capsys.readouterr().out
     flags = read_results(tmp_path / "r" / "predictions.zarr")["unknown"]
@@ -522,10 +513,9 @@ def test_create_cube_refuses_bad_shape_and_chunks(tmp_path, kwargs, message):
 
 
 def test_dead_pixels_of_a_cube_are_refused_not_fatal(novelty_map, tmp_path, capsys,
-                                                     monkeypatch):
+                                                     drawn_unknown):
     # The same network saved with a recipe that normalises to the maximum: two flat pixels
     # in two tiles are refused (-1, NaN, unknown), every other pixel is as without them.
-    import ramancam.maps.images as images
     from ramancam.bundle import load, save
     from ramancam.preprocess import Recipe, Step
     from ramancam.train import CNNClassifier
@@ -565,14 +555,7 @@ def test_dead_pixels_of_a_cube_are_refused_not_fatal(novelty_map, tmp_path, caps
     e = read_results(tmp_path / "e.zarr")
     assert np.isnan(e["maps"][1, 2]).all() and np.isfinite(e["maps"][keep]).all()
     # the command line names them and draws them as unknown, --no-reject too
-    seen: list[object] = []
-    real = images.write_map_images
-
-    def spy(*a, **kw):
-        seen.append(kw.get("unknown"))
-        return real(*a, **kw)
-
-    monkeypatch.setattr(images, "write_map_images", spy)
+    seen = drawn_unknown
     for extra in ([], ["--no-reject"]):
         capsys.readouterr()
         out = tmp_path / f"cli{len(extra)}"
