@@ -124,3 +124,43 @@ def test_info_real_data(shared_data, capsys):
     code, out, _ = _run(capsys, ["info", str(shared_data / "amino-acids"),
                                  "--labels-from", r"regex:(.+)\.txt"])
     assert code == 0 and "spectra:   13 from 13 files" in out and "classes:   13:" in out
+
+
+def test_info_names_flat_and_clipped_spectra(tmp_path, capsys, rng):
+    w = np.linspace(300.0, 2000.0, 200)
+    X = 1000.0 + 500.0 * np.exp(-((w - 1000.0) / 8.0) ** 2) + rng.normal(0, 5, (6, w.size))
+    X[1] = 0.0                                     # a dead spectrum
+    X[3, 60:64] = 65535.0                          # 16-bit limit, 4 points (inside 350-1800)
+    X[4, 100:103] = X[4].max() + 7.0               # any value held 3 points in a row
+    X[5, 10:12] = 4095.0                           # 12-bit limit, 2 points
+    ids = [f"s{i}" for i in range(6)]
+    write_table(Spectra(X, w, meta={"id": ids}), tmp_path / "t.csv")
+    code, out, _ = _run(capsys, ["info", str(tmp_path / "t.csv")])
+    assert code == 0
+    assert ("  flat:      1 spectrum with one value throughout (s1): normalising recipes refuse "
+            "such spectra; train stops on them, predict marks them unknown") in out
+    line = next(ln for ln in out.splitlines() if ln.startswith("  clipped:"))
+    assert line.startswith("  clipped:   3 spectra held at ")
+    assert "4095 (a 12-bit detector's limit)" in line
+    assert "65535 (a 16-bit detector's limit)" in line
+    assert "over 2-4 points" in line and "(first: s3)" in line
+    assert "inside the default grid (350-1800 cm-1)" in line
+    code, out, _ = _run(capsys, ["info", str(tmp_path / "t.csv"), "--json"])
+    d = json.loads(out)
+    assert d["flat"] == ["s1"] and d["clipped"]["n"] == 3 and d["clipped"]["in_default_grid"]
+    # two equal maxima that are no detector's limit are not clipping; clean data: no lines
+    X = 1000.0 + rng.normal(0, 5, (3, w.size))
+    X[0, 50:52] = 5000.0
+    write_table(Spectra(X, w), tmp_path / "ok.csv")
+    code, out, _ = _run(capsys, ["info", str(tmp_path / "ok.csv")])
+    assert code == 0 and "flat:" not in out and "clipped:" not in out
+
+
+def test_info_finds_the_saturated_spectra_of_real_sets(shared_data, capsys):
+    code, out, _ = _run(capsys, ["info", str(shared_data / "bacteria-spc")])
+    assert code == 0
+    assert ("clipped:   26 spectra held at 65535 (a 16-bit detector's limit) over 2-6 points, "
+            "at 110.1-131.9 cm-1") in out and "outside the default grid" in out
+    code, out, _ = _run(capsys, ["info", str(shared_data / "saliva-pd-ad")])
+    assert code == 0 and "clipped:   62 spectra held at 64500 over 4-936 points" in out
+    assert "inside the default grid" in out

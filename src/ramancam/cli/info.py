@@ -16,6 +16,11 @@ Print the file format(s), the number of spectra, the classes with their counts (
 spectra have no label), the groups, the spatial positions, the axis range and spacing, the
 number of points (per file when the axes differ), whether the files share one axis, the metadata
 columns and, for maps (x/y positions), the pixel grid: nx x ny, step, missing pixels.
+Two checks add a line only when they find something: 'flat:' names spectra with one value
+throughout (normalising recipes refuse them), 'clipped:' counts spectra whose maximum is held
+over several points (at a 12- to 32-bit detector's limit in 2 or more points, or any value in
+3 or more in a row: a saturated detector), with the Raman-shift range where it happens and
+whether the default grid (350-1800 cm-1) includes it.
 
 Reads wide tables, two-column and RRUFF text, Galactic SPC (.spc), Renishaw WiRE (.wdf) and
 JCAMP-DX (.jdx/.dx) files, and folders of any of them (docs/formats.md).
@@ -177,7 +182,63 @@ def format_summary(path: str, d: dict[str, Any]) -> str:
     lines.append(f"  metadata:  {', '.join(meta) if meta else 'none'}")
     if "grid" in d:
         lines.append(f"  grid:      {_grid_text(d['grid'])}")
+    flat = d.get("flat")
+    if flat:
+        shown = ", ".join(flat[:5]) + (f" and {len(flat) - 5} more" if len(flat) > 5 else "")
+        lines.append(f"  flat:      {len(flat)} spectr{'um' if len(flat) == 1 else 'a'} with one "
+                     f"value throughout ({shown}): normalising recipes refuse such "
+                     "spectra; train stops on them, predict marks them unknown")
+    c = d.get("clipped")
+    if c:
+        vals = ", ".join(f"{v:g}" + (f" (a {DETECTOR_LIMITS[v]}-bit detector's limit)"
+                                    if v in DETECTOR_LIMITS else "") for v in c["values"])
+        where = ("inside the default grid (350-1800 cm-1): leave them out, or train on a "
+                 "--grid that avoids it" if c["in_default_grid"] else
+                 "outside the default grid (350-1800 cm-1), which never sees it")
+        lines.append(f"  clipped:   {c['n']} spectr{'um' if c['n'] == 1 else 'a'} held at "
+                     f"{vals} over {c['points'][0]}-{c['points'][1]} points, at "
+                     f"{c['range'][0]:.1f}-{c['range'][1]:.1f} cm-1 (first: {c['first']}); "
+                     + where)
     return "\n".join(lines)
+
+
+#: Counts a detector's analogue-to-digital converter cannot exceed (12- to 32-bit).
+DETECTOR_LIMITS = {2 ** k - 1: k for k in (12, 14, 15, 16, 18, 20, 24, 32)}
+
+
+def _checks(spectra: Any) -> dict[str, Any]:
+    """Spectra to look at before training: ``flat`` (one value throughout: a normalising
+    recipe refuses them) and ``clipped`` (the maximum held over several points: at a
+    detector's limit in at least 2 points, or any value in at least 3 in a row)."""
+    import numpy as np
+
+    from ._common import PAPER_GRID, spectrum_ids
+
+    ids = spectrum_ids(spectra)
+    flat: list[str] = []
+    clipped: list[tuple[str, float, int, float, float]] = []
+    for i, (w, y) in enumerate(zip(spectra.axes, spectra.intensities, strict=True)):
+        y = np.asarray(y, dtype=np.float64)
+        top = float(y.max())
+        if float(y.min()) == top:
+            flat.append(ids[i])
+            continue
+        at = y == top
+        edges = np.diff(np.r_[0, at.astype(np.int8), 0])
+        run = int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max())
+        if (top in DETECTOR_LIMITS and at.sum() >= 2) or run >= 3:
+            where = np.asarray(w, dtype=np.float64)[at]
+            clipped.append((ids[i], top, int(at.sum()), float(where.min()), float(where.max())))
+    out: dict[str, Any] = {}
+    if flat:
+        out["flat"] = flat
+    if clipped:
+        lo, hi = min(c[3] for c in clipped), max(c[4] for c in clipped)
+        out["clipped"] = {"n": len(clipped), "values": sorted({c[1] for c in clipped}),
+                          "points": [min(c[2] for c in clipped), max(c[2] for c in clipped)],
+                          "range": [lo, hi], "first": clipped[0][0],
+                          "in_default_grid": bool(hi >= PAPER_GRID[0] and lo <= PAPER_GRID[1])}
+    return out
 
 
 def _extra(spectra: Any) -> dict[str, Any]:
@@ -207,7 +268,7 @@ def _extra(spectra: Any) -> dict[str, Any]:
     laser = spectra.meta.get("laser_wavelength_nm")
     if laser is not None and laser.dtype.kind == "f" and np.isfinite(laser).any():
         out["laser_nm"] = sorted({round(float(v), 1) for v in laser[np.isfinite(laser)]})
-    return out
+    return {**out, **_checks(spectra)}
 
 
 def _grid_text(g: dict[str, Any]) -> str:
