@@ -805,3 +805,21 @@ def test_predict_and_explain_show_progress_over_their_chunks(model_file, peaks_f
     assert main(["explain", str(model_file), str(peaks_file), "--out",
                  str(tmp_path / "m.csv")]) == 0
     assert re.search(r"^  12/12 spectra \(\d+ s\)$", capsys.readouterr().err, re.M)
+
+
+def test_predict_notes_spectra_clipped_inside_the_models_range(model_file, peaks_file,
+                                                               tmp_path, capsys):
+    s = read_table(peaks_file, label_col="label")
+    X = s.X.copy()
+    X[2, 40:44] = 65535.0                    # saturated inside the model's grid
+    X[5, 10:13] = X[5].max() + 1.0           # held 3 points in a row at its own maximum
+    write_table(Spectra(X, s.wavenumbers, labels=s.labels), tmp_path / "c.csv")
+    assert main(["predict", str(model_file), str(tmp_path / "c.csv"), "--label-col", "label",
+                 "--out", str(tmp_path / "p.csv")]) == 0
+    out = capsys.readouterr().out
+    assert ("note: 2 spectra clipped inside the model's range (held at ") in out
+    assert "over 3-4 points: 2, 5): a saturated detector" in out
+    # clean spectra: no note
+    assert main(["predict", str(model_file), str(peaks_file), "--out",
+                 str(tmp_path / "q.csv")]) == 0
+    assert "clipped" not in capsys.readouterr().out

@@ -190,6 +190,8 @@ def format_summary(path: str, d: dict[str, Any]) -> str:
                      "spectra; train stops on them, predict marks them unknown")
     c = d.get("clipped")
     if c:
+        from ..checks import DETECTOR_LIMITS
+
         vals = ", ".join(f"{v:g}" + (f" (a {DETECTOR_LIMITS[v]}-bit detector's limit)"
                                     if v in DETECTOR_LIMITS else "") for v in c["values"])
         where = ("inside the default grid (350-1800 cm-1): leave them out, or train on a "
@@ -202,41 +204,24 @@ def format_summary(path: str, d: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-#: Counts a detector's analogue-to-digital converter cannot exceed (12- to 32-bit).
-DETECTOR_LIMITS = {2 ** k - 1: k for k in (12, 14, 15, 16, 18, 20, 24, 32)}
-
-
 def _checks(spectra: Any) -> dict[str, Any]:
-    """Spectra to look at before training: ``flat`` (one value throughout: a normalising
-    recipe refuses them) and ``clipped`` (the maximum held over several points: at a
-    detector's limit in at least 2 points, or any value in at least 3 in a row)."""
-    import numpy as np
-
+    """``flat`` and ``clipped`` spectra (:mod:`ramancam.checks`) for the summary; nothing
+    when there are none."""
+    from ..checks import clipped_spectra, flat_spectra
     from ._common import PAPER_GRID, spectrum_ids
 
     ids = spectrum_ids(spectra)
-    flat: list[str] = []
-    clipped: list[tuple[str, float, int, float, float]] = []
-    for i, (w, y) in enumerate(zip(spectra.axes, spectra.intensities, strict=True)):
-        y = np.asarray(y, dtype=np.float64)
-        top = float(y.max())
-        if float(y.min()) == top:
-            flat.append(ids[i])
-            continue
-        at = y == top
-        edges = np.diff(np.r_[0, at.astype(np.int8), 0])
-        run = int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max())
-        if (top in DETECTOR_LIMITS and at.sum() >= 2) or run >= 3:
-            where = np.asarray(w, dtype=np.float64)[at]
-            clipped.append((ids[i], top, int(at.sum()), float(where.min()), float(where.max())))
     out: dict[str, Any] = {}
+    flat = flat_spectra(spectra)
     if flat:
-        out["flat"] = flat
+        out["flat"] = [ids[i] for i in flat]
+    clipped = clipped_spectra(spectra)
     if clipped:
-        lo, hi = min(c[3] for c in clipped), max(c[4] for c in clipped)
-        out["clipped"] = {"n": len(clipped), "values": sorted({c[1] for c in clipped}),
-                          "points": [min(c[2] for c in clipped), max(c[2] for c in clipped)],
-                          "range": [lo, hi], "first": clipped[0][0],
+        lo, hi = min(c.lo for c in clipped), max(c.hi for c in clipped)
+        out["clipped"] = {"n": len(clipped), "values": sorted({c.value for c in clipped}),
+                          "points": [min(c.n_points for c in clipped),
+                                     max(c.n_points for c in clipped)],
+                          "range": [lo, hi], "first": ids[clipped[0].index],
                           "in_default_grid": bool(hi >= PAPER_GRID[0] and lo <= PAPER_GRID[1])}
     return out
 
