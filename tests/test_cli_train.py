@@ -823,3 +823,10 @@ def test_predict_notes_spectra_clipped_inside_the_models_range(model_file, peaks
     assert main(["predict", str(model_file), str(peaks_file), "--out",
                  str(tmp_path / "q.csv")]) == 0
     assert "clipped" not in capsys.readouterr().out
+    # train says so too, before its table
+    assert main(["train", str(tmp_path / "c.csv"), "--label-col", "label", *FAST, "--folds",
+                 "2", "--no-compare", "--out", str(tmp_path / "c.ramancam")]) == 0
+    out = capsys.readouterr().out
+    assert ("note: 2 spectra clipped inside the grid (held at ") in out
+    assert "points: 2, 5): a saturated detector; the network can learn the artefact" in out
+    assert out.index("clipped") < out.index("mean +- sd")

@@ -152,7 +152,7 @@ def group_col_of(args: argparse.Namespace) -> str | None:
 #: ``--recipe`` when none is given: the paper's recipe, or asls where the paper's end-point
 #: line cannot be used (see :func:`prepare_labelled` and docs/realdata.md).
 DEFAULT_RECIPE = "auto"
-#: Ids of spectra the model's recipe refused that ``predict``/``explain`` print.
+#: Ids of refused or clipped spectra that ``train``/``predict``/``explain`` print.
 MAX_SHOWN_REFUSED = 5
 #: ``--normalize`` choices (``ramancam.preprocess.NORMALIZATIONS``).
 NORMALIZE_CHOICES = ("max", "area", "minmax", "snv", "vector")
@@ -582,3 +582,23 @@ def chunk_progress(total: int, chunk: int, *, every_s: float = 10.0) -> Callable
             print(f"  {done}/{total} spectra ({now - t0:.0f} s)", file=sys.stderr, flush=True)
 
     return show
+
+
+def clipped_line(data: Any, ids: list[str], grid: Any, where: str, advice: str) -> str | None:
+    """A ``note:`` naming the spectra of ``data`` clipped inside ``grid``'s range (a
+    saturated detector; :func:`ramancam.checks.clipped_spectra`), or ``None``."""
+    import numpy as np
+
+    from ..checks import clipped_spectra
+
+    g = np.asarray(grid, dtype=np.float64)
+    found = clipped_spectra(data, within=(float(g.min()), float(g.max())))
+    if not found:
+        return None
+    n = len(found)
+    shown = ", ".join(ids[c.index] for c in found[:MAX_SHOWN_REFUSED]) + (
+        f" and {n - MAX_SHOWN_REFUSED} more" if n > MAX_SHOWN_REFUSED else "")
+    values = ", ".join(f"{v:g}" for v in sorted({c.value for c in found}))
+    return (f"note: {n} spectr{'um' if n == 1 else 'a'} clipped {where} (held at {values} "
+            f"over {min(c.n_points for c in found)}-{max(c.n_points for c in found)} points: "
+            f"{shown}): a saturated detector; {advice}")

@@ -85,27 +85,6 @@ def predicted_line(counts: Counter[str]) -> str:
             + (f" and {more} more classes" if more > 0 else ""))
 
 
-def clipped_line(data: Any, ids: list[str], grid: Any) -> str | None:
-    """A ``note:`` naming the spectra clipped inside the model's range (a saturated
-    detector; :func:`ramancam.checks.clipped_spectra`), or ``None``."""
-    import numpy as np
-
-    from ..checks import clipped_spectra
-
-    g = np.asarray(grid, dtype=np.float64)
-    found = clipped_spectra(data, within=(float(g.min()), float(g.max())))
-    if not found:
-        return None
-    n = len(found)
-    shown = ", ".join(ids[c.index] for c in found[:MAX_ERRORS_SHOWN]) + (
-        f" and {n - MAX_ERRORS_SHOWN} more" if n > MAX_ERRORS_SHOWN else "")
-    values = ", ".join(f"{v:g}" for v in sorted({c.value for c in found}))
-    return (f"note: {n} spectr{'um' if n == 1 else 'a'} clipped inside the model's range "
-            f"(held at {values} over {min(c.n_points for c in found)}-"
-            f"{max(c.n_points for c in found)} points: {shown}): a saturated detector; "
-            "measure again with less laser power or time, or read these predictions with care")
-
-
 def _fill_refused(a: Any, usable: Any) -> Any:
     """An output of the usable spectra spread over all of them: NaN, False or "" where a
     spectrum was refused (``None`` stays ``None``)."""
@@ -134,7 +113,13 @@ def run(args: argparse.Namespace) -> int:
     from ..maps.grid import grid_of, has_positions
     from ..maps.outputs import out_dir_of
     from ..novelty import UNKNOWN
-    from ._common import chunk_progress, read_data, refused_line, spectrum_ids
+    from ._common import (
+        chunk_progress,
+        clipped_line,
+        read_data,
+        refused_line,
+        spectrum_ids,
+    )
     from .train import set_threads
 
     set_threads(args.threads)
@@ -236,7 +221,9 @@ def run(args: argparse.Namespace) -> int:
         what = f"threshold for {rate:.0%} false alarms" if isinstance(rate, float) else ""
         print(f"unknown: {n_flagged}/{len(data) - len(refused)} spectra flagged ({what}"
               f"{'; --no-reject: class kept' if args.no_reject else ''})", file=report)
-    clip_note = clipped_line(data, ids, bundle.grid)
+    clip_note = clipped_line(data, ids, bundle.grid, "inside the model's range",
+                             "measure again with less laser power or time, or read these "
+                             "predictions with care")
     if clip_note:
         print(clip_note, file=report)
     if grid is not None and out_dir is not None:

@@ -313,7 +313,13 @@ def run(args: argparse.Namespace) -> int:
     from ..bundle import save, training_summary
     from ..inner import rare_classes_note
     from ..train import CNNClassifier, cross_validate
-    from ._common import convergence_note, read_labelled_on_grid, spatial_splits
+    from ._common import (
+        clipped_line,
+        convergence_note,
+        read_labelled_on_grid,
+        spatial_splits,
+        spectrum_ids,
+    )
 
     set_threads(args.threads)
     if args.report is not None:
@@ -337,6 +343,11 @@ def run(args: argparse.Namespace) -> int:
         note = rare_classes_note(data.labels, args.folds)
         if note:
             print(note)
+    note = clipped_line(raw, spectrum_ids(raw), grid, "inside the grid",
+                        "the network can learn the artefact: leave them out or measure "
+                        "them again")
+    if note:
+        print(note)
     if split and args.split_col in data.meta:
         col = np.asarray(data.meta[args.split_col]).astype(str)
         is_train = col == str(args.train_value)
