@@ -264,6 +264,10 @@ def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
                         "max, as the paper): snv (centre and scale each spectrum by its own "
                         "mean and standard deviation), vector (unit norm), area (unit area) "
                         "or minmax; 'auto' still decides on the paper's baseline with max")
+    g.add_argument("--drop-clipped", action="store_true",
+                   help="leave out the spectra clipped inside the grid (maximum held over "
+                        "several points: a saturated detector; 'ramancam info' counts them) "
+                        "and print which; without it they are kept and named in a note")
 
 
 def parse_grid(text: str | None) -> tuple[float, float, float] | None:
@@ -435,7 +439,34 @@ def prepare_labelled(args: argparse.Namespace, raw: Any, purpose: str
         raise RamancamError(
             f"spectra must lie on one common axis {purpose}; got {len(data)} spectra on "
             "different axes. Use --recipe paper (with --grid) to resample them.")
+    if getattr(args, "drop_clipped", False):
+        raw, data = _drop_clipped(raw, data, purpose)
     return raw, recipe, data
+
+
+def _drop_clipped(raw: Any, data: Any, purpose: str) -> tuple[Any, Any]:
+    """``--drop-clipped``: ``raw`` and ``data`` without the spectra clipped inside the grid,
+    with one line naming them."""
+    import numpy as np
+
+    from ..checks import clipped_spectra
+    from ..errors import RamancamError
+
+    g = np.asarray(data.wavenumbers, dtype=np.float64)
+    found = clipped_spectra(raw, within=(float(g.min()), float(g.max())))
+    if not found:
+        print("--drop-clipped: no spectrum is clipped inside the grid; all kept")
+        return raw, data
+    keep = np.ones(len(raw), dtype=bool)
+    keep[[c.index for c in found]] = False
+    if not keep.any():
+        raise RamancamError(
+            f"spectra must not all be clipped {purpose} with --drop-clipped; got {len(raw)} "
+            "clipped inside the grid. Drop --drop-clipped, or choose a --grid outside the "
+            "saturated range.")
+    print(clipped_line(raw, spectrum_ids(raw), g, "inside the grid",
+                       "left out (--drop-clipped)"))
+    return raw[keep], data[keep]
 
 
 def _auto_recipe(args: argparse.Namespace, raw: Any, paper: Any) -> tuple[Any, Any]:

@@ -344,8 +344,8 @@ def run(args: argparse.Namespace) -> int:
         if note:
             print(note)
     note = clipped_line(raw, spectrum_ids(raw), grid, "inside the grid",
-                        "the network can learn the artefact: leave them out or measure "
-                        "them again")
+                        "the network can learn the artefact: leave them out (--drop-clipped) "
+                        "or measure them again")
     if note:
         print(note)
     if split and args.split_col in data.meta:
@@ -413,7 +413,8 @@ def run(args: argparse.Namespace) -> int:
                 "novelty_option": args.novelty,
                 "spatial_folds": args.spatial_folds, "spatial_block": args.spatial_block,
                 "spatial_buffer": args.spatial_buffer,
-                "laser_nm": getattr(args, "laser_nm", None)}
+                "laser_nm": getattr(args, "laser_nm", None),
+                "drop_clipped": bool(getattr(args, "drop_clipped", False))}
     save(args.out, estimator=final, recipe=recipe, grid=grid,
          classes=[str(c) for c in final.classes_], training_summary=summary, cv=cv,
          settings=settings)
