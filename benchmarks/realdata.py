@@ -319,15 +319,23 @@ def prepared(spec: SetSpec, folds: int | None = None) -> tuple[SetSpec, Any, lis
     """The set (K applied, :func:`with_folds`), its spectra read and preprocessed as
     ``train`` does with the row's options, and the benchmark's folds (seed 0), for scripts
     that fit other models on exactly these inputs and folds."""
+    spec, _, data, splits = prepared_with_raw(spec, folds)
+    return spec, data, splits
+
+
+def prepared_with_raw(spec: SetSpec, folds: int | None = None
+                      ) -> tuple[SetSpec, Any, Any, list[Any]]:
+    """:func:`prepared` with the labelled spectra as read (before the recipe), row for row
+    with the preprocessed ones: ``(spec, raw, data, splits)``."""
     from ramancam.cli._common import prepare_labelled
     from ramancam.train import make_splits
 
     spec, folds = with_folds(spec, folds)
     args = _train_args(spec.options, folds)
-    _, _, data = prepare_labelled(args, spec.load(), "for the benchmark")
+    raw, _, data = prepare_labelled(args, spec.load(), "for the benchmark")
     splits = make_splits(data, folds=args.folds, group_col=args.group_col,
                          split_col=args.split_col, train_value=args.train_value, seed=0)
-    return spec, data, splits
+    return spec, raw, data, splits
 
 
 def add_sets_argument(p: argparse.ArgumentParser) -> list[str]:
