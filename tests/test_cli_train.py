@@ -828,7 +828,7 @@ def test_predict_notes_spectra_clipped_inside_the_models_range(model_file, peaks
                  "2", "--no-compare", "--out", str(tmp_path / "c.ramancam")]) == 0
     out = capsys.readouterr().out
     assert ("note: 2 spectra clipped inside the grid (held at ") in out
-    assert "points: 2, 5): a saturated detector; the network can learn the artefact" in out
+    assert "points: 2, 5): a saturated detector; a classifier can learn the artefact" in out
     assert out.index("clipped") < out.index("mean +- sd")
     assert "leave them out (--drop-clipped)" in out
     # --drop-clipped leaves them out, says so, and the model records it
@@ -838,7 +838,7 @@ def test_predict_notes_spectra_clipped_inside_the_models_range(model_file, peaks
     out = capsys.readouterr().out
     assert ("note: 2 spectra clipped inside the grid (held at ") in out
     assert "points: 2, 5): a saturated detector; left out (--drop-clipped)" in out
-    assert "10 spectra, 3 classes" in out and "the network can learn" not in out
+    assert "10 spectra, 3 classes" in out and "can learn" not in out
     assert load(tmp_path / "d.ramancam").info["settings"]["drop_clipped"] is True
     assert load(tmp_path / "c.ramancam").info["settings"]["drop_clipped"] is False
     # nothing clipped: said, all kept; the baseline command takes it too
@@ -846,3 +846,6 @@ def test_predict_notes_spectra_clipped_inside_the_models_range(model_file, peaks
                  "--recipe", "none", "--folds", "2", "--drop-clipped"]) == 0
     assert "--drop-clipped: no spectrum is clipped inside the grid; all kept" in (
         capsys.readouterr().out)
+    assert main(["baseline", str(tmp_path / "c.csv"), "--model", "library", "--label-col",
+                 "label", "--recipe", "none", "--folds", "2"]) == 0
+    assert "note: 2 spectra clipped inside the grid" in capsys.readouterr().out

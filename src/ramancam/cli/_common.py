@@ -633,3 +633,10 @@ def clipped_line(data: Any, ids: list[str], grid: Any, where: str, advice: str) 
     return (f"note: {n} spectr{'um' if n == 1 else 'a'} clipped {where} (held at {values} "
             f"over {min(c.n_points for c in found)}-{max(c.n_points for c in found)} points: "
             f"{shown}): a saturated detector; {advice}")
+
+
+def clipped_training_note(raw: Any, grid: Any) -> str | None:
+    """``train``'s and ``baseline``'s note on training spectra clipped inside the grid."""
+    return clipped_line(raw, spectrum_ids(raw), grid, "inside the grid",
+                        "a classifier can learn the artefact: leave them out (--drop-clipped) "
+                        "or measure them again")

@@ -147,7 +147,12 @@ def _run(args: argparse.Namespace) -> int:
     from ..inner import rare_classes_note
     from ..io import atomic_write
     from ..train import make_splits
-    from ._common import read_labelled_on_grid, spatial_splits, spectrum_ids
+    from ._common import (
+        clipped_training_note,
+        read_labelled_on_grid,
+        spatial_splits,
+        spectrum_ids,
+    )
 
     components = _check_args(args)
     raw, _, data = read_labelled_on_grid(args, "for a baseline")
@@ -164,6 +169,9 @@ def _run(args: argparse.Namespace) -> int:
         note = rare_classes_note(data.labels, args.folds)
         if note:
             print(note)
+    note = clipped_training_note(raw, grid)
+    if note:
+        print(note)
 
     ids = spectrum_ids(raw)
     pred = np.empty(len(data), dtype=object)

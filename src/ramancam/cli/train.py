@@ -314,11 +314,10 @@ def run(args: argparse.Namespace) -> int:
     from ..inner import rare_classes_note
     from ..train import CNNClassifier, cross_validate
     from ._common import (
-        clipped_line,
+        clipped_training_note,
         convergence_note,
         read_labelled_on_grid,
         spatial_splits,
-        spectrum_ids,
     )
 
     set_threads(args.threads)
@@ -343,9 +342,7 @@ def run(args: argparse.Namespace) -> int:
         note = rare_classes_note(data.labels, args.folds)
         if note:
             print(note)
-    note = clipped_line(raw, spectrum_ids(raw), grid, "inside the grid",
-                        "the network can learn the artefact: leave them out (--drop-clipped) "
-                        "or measure them again")
+    note = clipped_training_note(raw, grid)
     if note:
         print(note)
     if split and args.split_col in data.meta:
