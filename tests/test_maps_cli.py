@@ -305,3 +305,37 @@ def test_prepare_usable_leaves_out_only_what_the_recipe_refuses(paper_model):
     np.testing.assert_allclose(Xu, X0[ok])
     with pytest.raises(RamancamError, match="positive maximum"):
         b.prepare_usable(Spectra(np.zeros((3, N_POINTS)), AXIS))
+
+
+def test_a_chunk_of_dead_pixels_only_and_a_last_dead_spectrum(paper_model, tmp_path, capsys,
+                                                               monkeypatch):
+    import ramancam.cli.explain as explain_cli
+    import ramancam.cli.predict as predict_cli
+
+    s = synthetic_map(np.random.default_rng(6))
+    X = s.X.copy()
+    dead = [8, 9, 10, 11, NX * NY - 1]  # chunks of 4: the third is dead, and the very last
+    X[dead] = 0.0
+    bad = tmp_path / "dead.csv"
+    write_table(Spectra(X, AXIS, meta=s.meta), bad)
+    monkeypatch.setattr(predict_cli, "CHUNK", 4)
+    monkeypatch.setattr(explain_cli, "CHUNK", 4)
+    capsys.readouterr()
+    assert main(["predict", str(paper_model), str(bad), "--out", str(tmp_path / "p.csv")]) == 0
+    assert "not predicted: 5 spectra" in capsys.readouterr().out
+    with open(tmp_path / "p.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [i for i, r in enumerate(rows) if r["novelty"] == ""] == dead
+    assert all(rows[i]["predicted"] == "unknown" for i in dead)
+    assert main(["explain", str(paper_model), str(bad), "--out", str(tmp_path / "m.csv")]) == 0
+    assert "not explained: 5 spectra" in capsys.readouterr().out
+    with open(tmp_path / "m.csv", newline="") as fh:
+        assert len(list(csv.DictReader(fh))) == NX * NY - 5
+    # every spectrum dead: the recipe's error, and no file
+    write_table(Spectra(np.zeros((6, N_POINTS)), AXIS), tmp_path / "all.csv")
+    for cmd in ("predict", "explain"):
+        out = tmp_path / f"all-{cmd}.csv"
+        assert main([cmd, str(paper_model), str(tmp_path / "all.csv"), "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert "every spectrum was refused by the model's recipe" in err
+        assert "must have a positive maximum" in err and not out.exists()

@@ -564,3 +564,13 @@ def test_dead_pixels_of_a_cube_are_refused_not_fatal(novelty_map, tmp_path, caps
         assert "not predicted: 2/96 pixels the model's recipe refuses" in text
         assert seen[-1][1, 2] and seen[-1][6, 9]
         assert f"unknown: {summary.n_unknown}/94 pixels flagged" in text
+    # a whole tile dead (rows 0-3, columns 8-11): written as refused, the others computed
+    X[:48].reshape(4, 12, -1)[:, 8:] = 0.0
+    write_cube(Spectra(X, grid, s.labels, s.meta), tmp_path / "tile.zarr", chunks=(4, 4))
+    for kind in ("predict", "explain"):
+        done = run(MapJob(kind, str(model), str(tmp_path / "tile.zarr"),
+                          str(tmp_path / f"t-{kind}.zarr")))
+        t = read_results(tmp_path / f"t-{kind}.zarr")
+        assert done.n_refused == 16 + 2 and t["done"].all()  # the tile and the two pixels
+        assert (t["predicted"][:4, 8:] == -1).all() and t["unknown"][:4, 8:].all()
+        assert (t["predicted"][:, :8] >= 0).sum() == 8 * 8 - 1  # all but pixel (1, 2)

@@ -422,22 +422,24 @@ class Bundle:
         Raises
         ------
         RamancamError
-            As :meth:`prepare` when every spectrum is refused, or when the batch fails for a
-            reason no single spectrum has.
+            As :meth:`prepare` when the batch fails for a reason no single spectrum has
+            (every spectrum refused is not an error here: ``usable`` is all False).
         """
         n = len(spectra)
         try:
             return self.prepare(spectra), np.ones(n, dtype=bool), []
         except RamancamError as err:
-            if self.recipe is None or n < 2:
+            if self.recipe is None:
                 raise
             usable = np.ones(n, dtype=bool)
             refused = self._refused(spectra, np.arange(n))
             for i, _ in refused:
                 usable[i] = False
-            if usable.all() or not usable.any():
+            if usable.all():
                 raise err from None
-            return self.prepare(spectra[usable]), usable, [why for _, why in refused]
+            X = (self.prepare(spectra[usable]) if usable.any()
+                 else np.empty((0, self.grid.size)))
+            return X, usable, [why for _, why in refused]
 
     def _refused(self, spectra: Spectra, idx: NDArray[np.intp], block: int = 64
                  ) -> list[tuple[int, str]]:
@@ -557,6 +559,13 @@ class Bundle:
         from .train import predict_proba_module
 
         X = self.prepare(spectra) if prepared is None else prepared
+        if len(X) == 0:  # e.g. a chunk whose every spectrum the recipe refused
+            has_match = (self.novelty is not None and self.novelty.method == "hqi"
+                         and self.novelty.labels_ is not None)
+            return (np.empty((0, len(self.classes))),
+                    None if self.novelty is None else np.empty(0),
+                    None if self.novelty is None else np.empty(0, dtype=bool),
+                    np.empty(0, dtype=str) if has_match else None)
         if self.novelty is None:
             return predict_proba_module(self.model, X, bf16=bf16,
                                         temperature=self.temperature), None, None, None

@@ -358,6 +358,11 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
         return full.reshape(h, w, *np.shape(a)[1:])
 
     classes = [str(c) for c in bundle.classes]
+    if not ok.any():  # every pixel of the tile refused: the arrays keep their fill values
+        if "unknown" in out:
+            out["unknown"][ys, xs] = np.ones((h, w), dtype=bool)
+        out["done"][ty, tx] = 1
+        return ty, tx, n
     if job.kind == "predict":
         # calibrated by the model's temperature, as predictions.csv of the in-memory predict
         proba = predict_proba_module(bundle.model, X, bf16=job.bf16,

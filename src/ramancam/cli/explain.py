@@ -261,6 +261,9 @@ def run(args: argparse.Namespace) -> int:
             if not usable.all():
                 part = part[usable]
                 all_usable[start:start + len(usable)] = usable
+            if not usable.any():
+                progress(min(start + CHUNK, len(data)))
+                continue
             y = None if part.labels is None else part.labels
             if args.target == "true":
                 unknown = sorted(set(part.labels.tolist()) - set(classes))  # type: ignore[union-attr]
@@ -318,6 +321,9 @@ def run(args: argparse.Namespace) -> int:
                                   bundle.class_reference(classes[targets[r]])))
             n_rows += maps.shape[0]
             progress(min(start + CHUNK, len(data)))
+        if refused and len(refused) == len(data):  # nothing to explain: nothing written
+            raise RamancamError(f"{args.data}: every spectrum was refused by the model's "
+                                f"recipe; the first: {refused[0][1]}")
     if args.plot and shown:
         _plot(args.plot, grid, shown, f"ramancam explain: {args.method} maps")
     report = sys.stdout if args.out else sys.stderr

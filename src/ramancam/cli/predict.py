@@ -109,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
 
     from .. import scale
     from ..bundle import load
+    from ..errors import RamancamError
     from ..io import atomic_write
     from ..maps.grid import grid_of, has_positions
     from ..maps.outputs import out_dir_of
@@ -205,6 +206,9 @@ def run(args: argparse.Namespace) -> int:
                         seen[k][0] += int(m.sum())
                         seen[k][1] += int(flags[m].sum())
             progress(start + len(part))
+        if refused and len(refused) == len(data):  # nothing to predict: nothing written
+            raise RamancamError(f"{args.data}: every spectrum was refused by the model's "
+                                f"recipe; the first: {refused[0][1]}")
     report = sys.stdout if args.out else sys.stderr
     if args.out:
         print(f"wrote {len(data)} predictions to {csv_path}", file=report)
