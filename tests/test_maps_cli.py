@@ -303,8 +303,16 @@ def test_prepare_usable_leaves_out_only_what_the_recipe_refuses(paper_model):
     Xu, ok, why = b.prepare_usable(Spectra(X, AXIS))
     assert ok.tolist() == [True, True, False, True, True, True] and len(why) == 1
     np.testing.assert_allclose(Xu, X0[ok])
-    with pytest.raises(RamancamError, match="positive maximum"):
-        b.prepare_usable(Spectra(np.zeros((3, N_POINTS)), AXIS))
+    # every spectrum refused: nothing usable, each reason kept (the caller decides)
+    Xn, ok, why = b.prepare_usable(Spectra(np.zeros((3, N_POINTS)), AXIS))
+    assert Xn.shape == (0, b.grid.size) and not ok.any() and len(why) == 3
+    assert all("positive maximum" in w for w in why)
+    # spectra short of the grid are refused with that reason (predict checks the coverage
+    # of all of them first and stops there)
+    _, ok, why = b.prepare_usable(Spectra(X[:, :10], AXIS[:10]))
+    assert not ok.any() and "cover" in why[0]
+    with pytest.raises(RamancamError, match="cover"):
+        b.check_coverage(Spectra(X[:, :10], AXIS[:10]))
 
 
 def test_a_chunk_of_dead_pixels_only_and_a_last_dead_spectrum(paper_model, tmp_path, capsys,

@@ -574,3 +574,26 @@ def test_dead_pixels_of_a_cube_are_refused_not_fatal(novelty_map, tmp_path, caps
         assert done.n_refused == 16 + 2 and t["done"].all()  # the tile and the two pixels
         assert (t["predicted"][:4, 8:] == -1).all() and t["unknown"][:4, 8:].all()
         assert (t["predicted"][:, :8] >= 0).sum() == 8 * 8 - 1  # all but pixel (1, 2)
+
+
+def test_a_cube_short_of_the_models_range_is_refused_before_any_tile(novelty_map, tmp_path):
+    from ramancam.bundle import save
+    from ramancam.preprocess import Recipe, Step
+    from ramancam.train import CNNClassifier
+
+    s = novelty_map[2]
+    rng = np.random.default_rng(3)
+    X = np.vstack([_substance(c, 30, rng) for c in "abc"])
+    fitted = CNNClassifier(n_filters=2, filter_size=3, fc_width=4, epochs=1,
+                           random_state=0).fit(X, np.repeat(list("abc"), 30))
+    grid = np.arange(N_CH, dtype=np.float64)
+    model = save(tmp_path / "r.ramancam", estimator=fitted,
+                 recipe=Recipe([Step("resample", {"start": 0.0, "stop": N_CH - 1.0, "step": 1.0,
+                                                  "outside": "error", "tolerance": None})]),
+                 grid=grid, classes=list(fitted.classes_), training_summary={})
+    short = Spectra(s.X[:, : N_CH // 2], grid[: N_CH // 2], s.labels, s.meta)
+    write_cube(short, tmp_path / "short.zarr", chunks=(4, 4))
+    with pytest.raises(RamancamError, match="cover"):
+        run(MapJob("predict", str(model), str(tmp_path / "short.zarr"),
+                   str(tmp_path / "o.zarr")))
+    assert not (tmp_path / "o.zarr").exists()

@@ -246,6 +246,8 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
     classes = [str(c) for c in bundle.classes]
     _check_job(job, classes)
     cube = open_cube(job.cube)
+    # the cube's one axis must cover the model's range: said once here, not per pixel
+    bundle.check_coverage(cube.read_tile(0, 0)[:1])
     settings = job.settings(_sha256(job.model))
     out = Path(job.out)
     if out.exists():
