@@ -217,6 +217,12 @@ class NoveltyScorer:
         return f"NoveltyScorer(method={self.method!r})"
 
     @property
+    def gives_match(self) -> bool:
+        """True when :meth:`library_match` answers: an ``hqi`` scorer that knows its
+        spectra's classes (fitted, or loaded from a file saved since 2026-12-04)."""
+        return self.method == "hqi" and self.labels_ is not None
+
+    @property
     def needs_features(self) -> bool:
         return self.method in ("knn", "mahalanobis")
 
@@ -344,8 +350,8 @@ class NoveltyScorer:
                           for m in self.reference_["means"]], axis=1)
             return np.asarray(np.sqrt(np.maximum(d.min(axis=1), 0.0))), None
         best, row = self._nearest(X, features)
-        match = (np.asarray(self.labels_[row], dtype=np.intp)
-                 if self.method == "hqi" and self.labels_ is not None else None)
+        labels = self.labels_ if self.gives_match else None
+        match = None if labels is None else np.asarray(labels[row], dtype=np.intp)
         # a correlation of 1 can come out a few ulp above it: no negative distance
         return np.maximum(1.0 - best, 0.0), match
 
@@ -375,7 +381,7 @@ class NoveltyScorer:
         X : array-like of shape (n_spectra, n_points)
             Preprocessed spectra.
         """
-        if self.method != "hqi" or self.labels_ is None or not self.reference_:
+        if not self.gives_match or not self.reference_:
             return None
         n = len(np.asarray(X))
         return self.score_and_match(X, np.zeros((n, 0)), np.zeros((n, 0)))[1]

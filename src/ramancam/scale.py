@@ -292,8 +292,7 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
         info = bundle.info.get("novelty", {})
         novelty = {"method": info.get("method"), "threshold": float(bundle.threshold),
                    "rate": info.get("rate")}
-        if getattr(bundle.novelty, "method", None) == "hqi" and \
-                getattr(bundle.novelty, "labels_", None) is not None:
+        if bundle.novelty.gives_match:
             g.create_array("library_match", shape=(ny, nx), chunks=(cy, cx), dtype="int16",
                            fill_value=-1)
     if job.kind == "explain":

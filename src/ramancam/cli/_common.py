@@ -449,11 +449,9 @@ def _drop_clipped(raw: Any, data: Any, purpose: str) -> tuple[Any, Any]:
     with one line naming them."""
     import numpy as np
 
-    from ..checks import clipped_spectra
     from ..errors import RamancamError
 
-    g = np.asarray(data.wavenumbers, dtype=np.float64)
-    found = clipped_spectra(raw, within=(float(g.min()), float(g.max())))
+    found = clipped_in(raw, data.wavenumbers)
     if not found:
         print("--drop-clipped: no spectrum is clipped inside the grid; all kept")
         return raw, data
@@ -464,7 +462,7 @@ def _drop_clipped(raw: Any, data: Any, purpose: str) -> tuple[Any, Any]:
             f"spectra must not all be clipped {purpose} with --drop-clipped; got {len(raw)} "
             "clipped inside the grid. Drop --drop-clipped, or choose a --grid outside the "
             "saturated range.")
-    print(clipped_line(raw, spectrum_ids(raw), g, "inside the grid",
+    print(clipped_line(found, spectrum_ids(raw), "inside the grid",
                        "left out (--drop-clipped)"))
     return raw[keep], data[keep]
 
@@ -586,8 +584,7 @@ def refused_line(refused: list[tuple[str, str]], verb: str, what: str) -> str:
     recipe refused (:meth:`ramancam.bundle.Bundle.prepare_usable`), the first
     ``MAX_SHOWN_REFUSED`` ids, ``what`` became of them, and the first reason."""
     ids = [i for i, _ in refused]
-    shown = ", ".join(ids[:MAX_SHOWN_REFUSED]) + (
-        f" and {len(ids) - MAX_SHOWN_REFUSED} more" if len(ids) > MAX_SHOWN_REFUSED else "")
+    shown = first_ids(ids)
     reason = refused[0][1]
     # the recipe names the spectrum by its place in its batch; the ids above name it here
     at = reason.find(" must ")
@@ -615,20 +612,30 @@ def chunk_progress(total: int, chunk: int, *, every_s: float = 10.0) -> Callable
     return show
 
 
-def clipped_line(data: Any, ids: list[str], grid: Any, where: str, advice: str) -> str | None:
-    """A ``note:`` naming the spectra of ``data`` clipped inside ``grid``'s range (a
-    saturated detector; :func:`ramancam.checks.clipped_spectra`), or ``None``."""
+def first_ids(ids: list[str], limit: int = MAX_SHOWN_REFUSED) -> str:
+    """``a, b, c`` or ``a, ..., e and 7 more``: the first ``limit`` ids of a printed line."""
+    more = len(ids) - limit
+    return ", ".join(ids[:limit]) + (f" and {more} more" if more > 0 else "")
+
+
+def clipped_in(data: Any, grid: Any) -> list[Any]:
+    """The spectra of ``data`` clipped inside ``grid``'s range
+    (:func:`ramancam.checks.clipped_spectra`)."""
     import numpy as np
 
     from ..checks import clipped_spectra
 
     g = np.asarray(grid, dtype=np.float64)
-    found = clipped_spectra(data, within=(float(g.min()), float(g.max())))
+    return clipped_spectra(data, within=(float(g.min()), float(g.max())))
+
+
+def clipped_line(found: list[Any], ids: list[str], where: str, advice: str) -> str | None:
+    """A ``note:`` naming the clipped spectra ``found`` (:func:`clipped_in`; a saturated
+    detector) by their ``ids``, or ``None`` when there are none."""
     if not found:
         return None
     n = len(found)
-    shown = ", ".join(ids[c.index] for c in found[:MAX_SHOWN_REFUSED]) + (
-        f" and {n - MAX_SHOWN_REFUSED} more" if n > MAX_SHOWN_REFUSED else "")
+    shown = first_ids([ids[c.index] for c in found])
     values = ", ".join(f"{v:g}" for v in sorted({c.value for c in found}))
     return (f"note: {n} spectr{'um' if n == 1 else 'a'} clipped {where} (held at {values} "
             f"over {min(c.n_points for c in found)}-{max(c.n_points for c in found)} points: "
@@ -637,6 +644,6 @@ def clipped_line(data: Any, ids: list[str], grid: Any, where: str, advice: str) 
 
 def clipped_training_note(raw: Any, grid: Any) -> str | None:
     """``train``'s and ``baseline``'s note on training spectra clipped inside the grid."""
-    return clipped_line(raw, spectrum_ids(raw), grid, "inside the grid",
+    return clipped_line(clipped_in(raw, grid), spectrum_ids(raw), "inside the grid",
                         "a classifier can learn the artefact: leave them out (--drop-clipped) "
                         "or measure them again")

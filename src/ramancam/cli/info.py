@@ -7,7 +7,13 @@ import json
 import sys
 from typing import Any
 
-from ._common import GROUPS_FROM_HELP, LABELS_FROM_HELP, add_reading_arguments, add_xy_argument
+from ._common import (
+    GROUPS_FROM_HELP,
+    LABELS_FROM_HELP,
+    add_reading_arguments,
+    add_xy_argument,
+    first_ids,
+)
 
 NAME = "info"
 HELP = "summarise a spectra file or folder, a model file, or the built-in example"
@@ -184,7 +190,7 @@ def format_summary(path: str, d: dict[str, Any]) -> str:
         lines.append(f"  grid:      {_grid_text(d['grid'])}")
     flat = d.get("flat")
     if flat:
-        shown = ", ".join(flat[:5]) + (f" and {len(flat) - 5} more" if len(flat) > 5 else "")
+        shown = first_ids(flat)
         lines.append(f"  flat:      {len(flat)} spectr{'um' if len(flat) == 1 else 'a'} with one "
                      f"value throughout ({shown}): normalising recipes refuse such "
                      "spectra; train stops on them, predict marks them unknown")

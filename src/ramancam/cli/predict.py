@@ -116,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
     from ..novelty import UNKNOWN
     from ._common import (
         chunk_progress,
+        clipped_in,
         clipped_line,
         read_data,
         refused_line,
@@ -225,7 +226,7 @@ def run(args: argparse.Namespace) -> int:
         what = f"threshold for {rate:.0%} false alarms" if isinstance(rate, float) else ""
         print(f"unknown: {n_flagged}/{len(data) - len(refused)} spectra flagged ({what}"
               f"{'; --no-reject: class kept' if args.no_reject else ''})", file=report)
-    clip_note = clipped_line(data, ids, bundle.grid, "inside the model's range",
+    clip_note = clipped_line(clipped_in(data, bundle.grid), ids, "inside the model's range",
                              "measure again with less laser power or time, or read these "
                              "predictions with care")
     if clip_note:
