@@ -579,6 +579,28 @@ def convergence_note(model: str = "PLS-DA") -> Iterator[None]:
               "the inner search chose among the components that carry some")
 
 
+def prepare_chunk(bundle: Any, part: Any, ids: list[str], start: int,
+                  refused: list[tuple[str, str]]) -> tuple[Any, Any]:
+    """``predict``/``explain``: :meth:`ramancam.bundle.Bundle.prepare_usable` on the chunk of
+    DATA that begins at row ``start``; each refused spectrum is appended to ``refused`` as
+    ``(id, the recipe's message)``. Returns ``(X of the usable spectra, usable mask)``."""
+    import numpy as np
+
+    X, usable, why = bundle.prepare_usable(part)
+    for j, reason in zip(np.flatnonzero(~usable).tolist(), why, strict=True):
+        refused.append((ids[start + j], reason))
+    return X, usable
+
+
+def stop_if_all_refused(data: Any, refused: list[tuple[str, str]], n: int) -> None:
+    """Stop (nothing is written) when the recipe refused every one of the ``n`` spectra."""
+    from ..errors import RamancamError
+
+    if refused and len(refused) == n:
+        raise RamancamError(f"{data}: every spectrum was refused by the model's recipe; the "
+                            f"first: {refused[0][1]}")
+
+
 def refused_line(refused: list[tuple[str, str]], verb: str, what: str) -> str:
     """The ``not <verb>:`` line of ``predict`` and ``explain``: how many spectra the model's
     recipe refused (:meth:`ramancam.bundle.Bundle.prepare_usable`), the first

@@ -203,7 +203,14 @@ def run(args: argparse.Namespace) -> int:
     from ..io import atomic_write
     from ..maps.grid import grid_of, has_positions
     from ..maps.outputs import check_bands, out_dir_of, parse_bands
-    from ._common import chunk_progress, read_data, refused_line, spectrum_ids
+    from ._common import (
+        chunk_progress,
+        prepare_chunk,
+        read_data,
+        refused_line,
+        spectrum_ids,
+        stop_if_all_refused,
+    )
 
     _check_args(args)
     if scale.wanted(args):  # a Zarr cube, or Dask workers: tile by tile (docs/scale.md)
@@ -254,10 +261,8 @@ def run(args: argparse.Namespace) -> int:
         for start in range(0, len(data), CHUNK):
             part = data[start:start + CHUNK]
             # spectra the recipe refuses (flat, empty) get no map; the rest are explained
-            X, usable, why = bundle.prepare_usable(part)
+            X, usable = prepare_chunk(bundle, part, ids, start, refused)
             rows = start + np.flatnonzero(usable)  # each explained spectrum's place in DATA
-            for j, reason in zip(np.flatnonzero(~usable).tolist(), why, strict=True):
-                refused.append((ids[start + j], reason))
             if not usable.all():
                 part = part[usable]
                 all_usable[start:start + len(usable)] = usable
@@ -321,9 +326,7 @@ def run(args: argparse.Namespace) -> int:
                                   bundle.class_reference(classes[targets[r]])))
             n_rows += maps.shape[0]
             progress(min(start + CHUNK, len(data)))
-        if refused and len(refused) == len(data):  # nothing to explain: nothing written
-            raise RamancamError(f"{args.data}: every spectrum was refused by the model's "
-                                f"recipe; the first: {refused[0][1]}")
+        stop_if_all_refused(args.data, refused, len(data))  # inside: nothing written
     if args.plot and shown:
         _plot(args.plot, grid, shown, f"ramancam explain: {args.method} maps")
     report = sys.stdout if args.out else sys.stderr

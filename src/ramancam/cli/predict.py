@@ -109,7 +109,6 @@ def run(args: argparse.Namespace) -> int:
 
     from .. import scale
     from ..bundle import load
-    from ..errors import RamancamError
     from ..io import atomic_write
     from ..maps.grid import grid_of, has_positions
     from ..maps.outputs import out_dir_of
@@ -118,9 +117,11 @@ def run(args: argparse.Namespace) -> int:
         chunk_progress,
         clipped_in,
         clipped_line,
+        prepare_chunk,
         read_data,
         refused_line,
         spectrum_ids,
+        stop_if_all_refused,
     )
     from .train import set_threads
 
@@ -156,9 +157,7 @@ def run(args: argparse.Namespace) -> int:
         for start in range(0, len(data), CHUNK):
             part = data[start:start + CHUNK]
             # spectra the recipe refuses (flat, empty) are not predicted; the rest are
-            X, usable, why = bundle.prepare_usable(part)
-            for j, reason in zip(np.flatnonzero(~usable).tolist(), why, strict=True):
-                refused.append((ids[start + j], reason))
+            X, usable = prepare_chunk(bundle, part, ids, start, refused)
             proba, score, flags, match = (
                 _fill_refused(a, usable) for a in
                 bundle.predict_all(part, bf16=args.bf16, prepared=X))
@@ -207,9 +206,7 @@ def run(args: argparse.Namespace) -> int:
                         seen[k][0] += int(m.sum())
                         seen[k][1] += int(flags[m].sum())
             progress(start + len(part))
-        if refused and len(refused) == len(data):  # nothing to predict: nothing written
-            raise RamancamError(f"{args.data}: every spectrum was refused by the model's "
-                                f"recipe; the first: {refused[0][1]}")
+        stop_if_all_refused(args.data, refused, len(data))  # inside: nothing written
     report = sys.stdout if args.out else sys.stderr
     if args.out:
         print(f"wrote {len(data)} predictions to {csv_path}", file=report)
