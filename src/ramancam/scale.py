@@ -61,6 +61,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .errors import RamancamError
+from .spectra import Spectra
 
 __all__ = ["OUTPUT_FORMAT", "MapJob", "RunSummary", "add_arguments", "cli_explain",
            "cli_predict", "prepare_output", "run", "run_tile", "wanted"]
@@ -247,7 +248,7 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
     _check_job(job, classes)
     cube = open_cube(job.cube)
     # the cube's one axis must cover the model's range: said once here, not per pixel
-    bundle.check_coverage(cube.read_tile(0, 0)[:1])
+    bundle.check_coverage(Spectra(np.zeros((1, cube.wavenumbers.size)), cube.wavenumbers))
     settings = job.settings(_sha256(job.model))
     out = Path(job.out)
     if out.exists():
