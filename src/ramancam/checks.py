@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .spectra import Spectra
 
-__all__ = ["DETECTOR_LIMITS", "Clipped", "clipped_spectra", "flat_spectra"]
+__all__ = ["DETECTOR_LIMITS", "Clipped", "clipped_spectra", "flat_spectra", "true_runs"]
 
 #: Counts an analogue-to-digital converter of 12 to 32 bits cannot exceed -> its bits.
 DETECTOR_LIMITS = {2 ** k - 1: k for k in (12, 14, 15, 16, 18, 20, 24, 32)}
@@ -31,6 +32,12 @@ class Clipped:
     n_points: int
     lo: float
     hi: float
+
+
+def true_runs(mask: NDArray[np.bool_]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Start and end (exclusive) indices of each run of True in a 1-D mask."""
+    edges = np.diff(np.r_[0, np.asarray(mask).astype(np.int8), 0])
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
 
 
 def flat_spectra(spectra: Spectra) -> list[int]:
@@ -65,8 +72,8 @@ def clipped_spectra(spectra: Spectra, within: tuple[float, float] | None = None
         if float(y.min()) == top:
             continue  # flat: flat_spectra's case
         at = y == top
-        edges = np.diff(np.r_[0, at.astype(np.int8), 0])
-        run = int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max())
+        starts, ends = true_runs(at)
+        run = int((ends - starts).max())
         if (top in DETECTOR_LIMITS and at.sum() >= 2) or run >= 3:
             out.append(Clipped(i, top, int(at.sum()), float(w[at].min()), float(w[at].max())))
     return out

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import true_runs
 from ..errors import RamancamError, where
 from ..spectra import Spectra, check_axis
 from ._atomic import atomic_write
@@ -330,8 +331,7 @@ def _edge_gaps(X: np.ndarray, locate: Callable[[int, int], tuple[str, str]]
         inner = missing[i, have[0]:have[-1] + 1]
         if not inner.any():
             continue
-        edges = np.diff(np.r_[0, inner.astype(np.int8), 0])
-        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        starts, ends = true_runs(inner)
         longest = int(np.argmax(ends - starts))
         run = int(ends[longest] - starts[longest])
         if run > MAX_GAP_RUN or inner.sum() > MAX_GAP_SHARE * inner.size:
