@@ -24,7 +24,9 @@ option changed per lever (novelty off: it does not touch the predictions). Lever
   ``leaky`` (leaky ReLU after FC1), ``no-centre`` (inputs not centred): network and training
   settings; ``pca20`` / ``pca40`` / ``pca80`` / ``sg21``: each fold's inputs denoised first
   (projection on the training part's first 20, 40 or 80 principal components; 21-point
-  Savitzky-Golay smoothing); ``aug+pca20``: ``pca20``'s inputs with ``aug``'s augmentation;
+  Savitzky-Golay smoothing); ``deriv25``: the network sees each spectrum's first
+  derivative (25-point, order-2 Savitzky-Golay, the default novelty score's comparison)
+  instead of the spectrum; ``aug+pca20``: ``pca20``'s inputs with ``aug``'s augmentation;
   ``k32+pca20``: ``pca20``'s inputs into ``k32``'s network;
 * ``aug2`` (twice ``aug``'s amplitudes), ``aug-shift`` / ``-noise`` / ``-scale`` /
   ``-baseline`` (one part of ``aug`` alone), ``aug-no-noise`` (``aug`` without the noise),
@@ -160,12 +162,13 @@ LEVERS: dict[str, dict[str, Any]] = {
     "sg21": {},
     "aug+pca20": {},  # aug's settings, set below
     "k32+pca20": {},  # k32's network on pca20's inputs, set below
+    "deriv25": {},  # the inputs' Savitzky-Golay first derivative (25 points), script only
     "pretrain": {},  # conv layers from a network trained on simulated spectra
     "pretrain-frozen": {},  # the same, kept fixed while FC1 and FC2 learn
 }
 #: Levers that transform each fold's inputs before the network (fitted on the training part);
 #: ``aug+<input lever>`` adds aug's augmentation to it, ``k32+<input lever>`` k32's network.
-INPUT_LEVERS = {"pca20", "pca40", "pca80", "sg21", "aug+pca20", "k32+pca20"}
+INPUT_LEVERS = {"pca20", "pca40", "pca80", "sg21", "deriv25", "aug+pca20", "k32+pca20"}
 #: Levers that change the recipe's ``normalize`` method instead of the network.
 NORM_LEVERS = {"norm-vector": "vector", "norm-area": "area"}
 LEVERS["auto"] = {**LEVERS["aug"], "augment_select": True}
@@ -370,6 +373,9 @@ def denoise(lever: str, train: Any, test: Any) -> tuple[Any, Any]:
                 (test - mean) @ basis.T @ basis + mean)
     if lever == "sg21":
         return (savgol_filter(train, 21, 2, axis=1), savgol_filter(test, 21, 2, axis=1))
+    if lever == "deriv25":
+        return (savgol_filter(train, 25, 2, deriv=1, axis=1),
+                savgol_filter(test, 25, 2, deriv=1, axis=1))
     raise ValueError(f"not an input lever: {lever!r}")
 
 
