@@ -72,6 +72,32 @@ def test_explain_true_gradcam_prob_and_plot(setup, tmp_path):
     assert fig.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_explain_out_folder_without_positions_gets_the_figure(setup, tmp_path, capsys):
+    """--out DIR on spectra without x/y: maps.csv and the --plot figure (maps.png) in DIR;
+    a table of several spectra gets the --xy-cols note, a folder of files does not."""
+    from ramancam.io import write_table
+    from ramancam.maps.outputs import no_positions_note
+
+    model, model_path, data_path, X, _ = setup
+    out = tmp_path / "explained"
+    assert main(["explain", str(model_path), str(data_path), "--out", f"{out}/",
+                 "--max-plots", "2"]) == 0
+    text = capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == ["maps.csv", "maps.png"]
+    assert (out / "maps.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"wrote a figure of 2 maps to {out / 'maps.png'}" in text
+    assert "--xy-cols X,Y" in text
+    assert _read(out / "maps.csv").X.shape == X.shape
+    folder = tmp_path / "files"
+    folder.mkdir()
+    for i in range(2):
+        write_table(Spectra(X[i:i + 1], np.arange(N_POINTS) * 2.0 + 500.0),
+                    folder / f"s{i}.csv")
+    assert no_positions_note(str(folder), 2) is None
+    assert no_positions_note(str(data_path), 1) is None
+    assert "--xy-cols" in (no_positions_note(str(data_path), 5) or "")
+
+
 def test_explain_all_classes_named_class_and_stdout(setup, tmp_path, capsys):
     _, model_path, data_path, _, _ = setup
     out = tmp_path / "all.csv"

@@ -27,7 +27,9 @@ gradient) and occlusion.
 The maps are written as a wide CSV table that 'ramancam' reads back like any spectra file:
 columns id, target, method, then one column per grid point (header = Raman shift). Values
 are raw (not normalised) unless --normalize maxabs. --plot draws the first --max-plots maps
-with their spectra (red = supports, blue = argues against). Spectra are processed in chunks,
+with their spectra (red = supports, blue = argues against); --out DIR (an existing folder
+or a name ending in '/') writes maps.csv and that figure, maps.png, into DIR. Spectra are
+processed in chunks,
 so memory stays bounded for large files; with more than one chunk, progress
 (spectra done, seconds) goes to stderr every 10 s. A spectrum the model's recipe refuses (flat or
 empty, e.g. a dead pixel) gets no row and, on a map, a blank pixel; a 'not explained:' line
@@ -112,6 +114,7 @@ def _plot(path: str, grid: Any, shown: list[tuple[str, Any, Any, str, Any]], tit
           ) -> None:
     """The ``--plot`` figure: one panel per spectrum, with the explained class's mean
     training spectrum (and +- sd) where the model file holds it."""
+    import textwrap
     from pathlib import Path
 
     # a bare Figure (no pyplot state, no GUI backend): savefig renders with Agg
@@ -123,7 +126,8 @@ def _plot(path: str, grid: Any, shown: list[tuple[str, Any, Any, str, Any]], tit
     fig = Figure(figsize=(8, 2.4 * len(shown) + 0.4), layout="constrained")
     axes = fig.subplots(len(shown), 1, squeeze=False)[:, 0]
     for ax, (head, spectrum, m, label, ref) in zip(axes, shown, strict=True):
-        spectrum_map(grid, spectrum, m, ax=ax, title=head, map_label=label,
+        # long file names (RRUFF's run to 80 characters) wrap instead of leaving the panel
+        spectrum_map(grid, spectrum, m, ax=ax, title=textwrap.fill(head, 90), map_label=label,
                      reference=None if ref is None else ref[0],
                      reference_sd=None if ref is None else ref[1],
                      reference_label="class mean")
@@ -202,7 +206,7 @@ def run(args: argparse.Namespace) -> int:
     from ..explain import explain, method_options, predict_proba
     from ..io import atomic_write
     from ..maps.grid import grid_of, has_positions
-    from ..maps.outputs import check_bands, out_dir_of, parse_bands
+    from ..maps.outputs import check_bands, no_positions_note, out_dir_of, parse_bands
     from ._common import (
         chunk_progress,
         prepare_chunk,
@@ -221,6 +225,9 @@ def run(args: argparse.Namespace) -> int:
     xy = has_positions(data)
     out_dir = out_dir_of(args.out, xy)
     map_grid = grid_of(data) if out_dir is not None and xy else None
+    # a folder for spectra without positions gets the --plot figure, unless one is named
+    plot_path = args.plot or (str(out_dir / "maps.png") if out_dir is not None and not xy
+                              else None)
     if bands is not None and map_grid is None:
         raise RamancamError(
             "--bands must come with a map and --out DIR; got "
@@ -317,7 +324,7 @@ def run(args: argparse.Namespace) -> int:
                         "novelty": None if nov is None else float(nov[i]),
                         "unknown": None if flag is None else bool(flag[i]),
                         "match": None if match is None else str(match[i])})
-                if args.plot and len(shown) < args.max_plots:
+                if plot_path and len(shown) < args.max_plots:
                     pred = int(proba[i].argmax())
                     head = (f"{ids[rows[i]]}: map for {classes[targets[r]]} "
                             f"(p={proba[i, targets[r]]:.3f}); predicted {classes[pred]}"
@@ -327,8 +334,8 @@ def run(args: argparse.Namespace) -> int:
             n_rows += maps.shape[0]
             progress(min(start + CHUNK, len(data)))
         stop_if_all_refused(args.data, refused, len(data))  # inside: nothing written
-    if args.plot and shown:
-        _plot(args.plot, grid, shown, f"ramancam explain: {args.method} maps")
+    if plot_path and shown:
+        _plot(plot_path, grid, shown, f"ramancam explain: {args.method} maps")
     report = sys.stdout if args.out else sys.stderr
     if args.out:
         print(f"wrote {n_rows} {args.method} maps ({args.target}) to {out_path}", file=report)
@@ -347,11 +354,11 @@ def run(args: argparse.Namespace) -> int:
                   "target": args.target, "score": args.score})
         print(f"map: {map_grid.text()}; wrote {', '.join(p.name for p in paths)} to "
               f"{out_dir}", file=report)
-    elif out_dir is not None:
-        print("note: DATA has no pixel positions (x/y), so no images were drawn; name the "
-              "position columns with --xy-cols X,Y", file=report)
-    if args.plot:
-        print(f"wrote a figure of {len(shown)} maps to {args.plot}", file=report)
+    if plot_path:
+        print(f"wrote a figure of {len(shown)} maps to {plot_path}", file=report)
+    note = no_positions_note(args.data, len(data)) if out_dir is not None and not xy else None
+    if note:
+        print(note, file=report)
     if args.report:
         info = {"data": str(args.data), "model": str(args.model), "method": args.method,
                 "target": args.target, "score": args.score,

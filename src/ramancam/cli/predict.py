@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     from ..bundle import load
     from ..io import atomic_write
     from ..maps.grid import grid_of, has_positions
-    from ..maps.outputs import out_dir_of
+    from ..maps.outputs import no_positions_note, out_dir_of
     from ..novelty import UNKNOWN
     from ._common import (
         chunk_progress,
@@ -241,9 +241,8 @@ def run(args: argparse.Namespace) -> int:
             info={"data": str(args.data), "model": str(args.model)}, unknown=dark)
         print(f"map: {grid.text()}; wrote {', '.join(p.name for p in paths)} to {out_dir}",
               file=report)
-    elif out_dir is not None:
-        print("note: DATA has no pixel positions (x/y), so no images were drawn; name the "
-              "position columns with --xy-cols X,Y", file=report)
+    elif out_dir is not None and (note := no_positions_note(args.data, len(data))):
+        print(note, file=report)
     elif xy and args.out:
         print("note: DATA is a map (x/y positions); --out DIR also draws the class, "
               "confidence and probability images", file=report)

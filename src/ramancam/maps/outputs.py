@@ -55,6 +55,16 @@ def out_dir_of(out: str | None, has_xy: bool) -> Path | None:
     return p
 
 
+def no_positions_note(data: str, n_spectra: int) -> str | None:
+    """The note for ``--out DIR`` on data without pixel positions: a table of several
+    spectra may be a map whose x/y columns were not recognised; a single spectrum or a
+    folder of files is not one (None)."""
+    if n_spectra < 2 or Path(data).is_dir():
+        return None
+    return ("note: DATA has no pixel positions (x/y), so no map images were drawn; if it is "
+            "a map, name the position columns with --xy-cols X,Y")
+
+
 def parse_bands(text: str | None) -> list[float] | None:
     """``"1001,1450"`` -> ``[1001.0, 1450.0]`` (the ``--bands`` option; None stays None)."""
     if text is None:
