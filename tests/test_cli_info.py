@@ -42,6 +42,11 @@ def test_info_table_json(tmp_path, capsys, rng):
     assert (d["step_min"], d["step_max"]) == (1.0, 2.0)
     code, out, _ = _run(capsys, ["info", str(tmp_path / "t.csv.gz")])
     assert "classes:   none (unlabelled" in out and "metadata:  kind, batch" in out
+    assert "may hold them" not in out  # 'kind' is not a name info recognises
+    write_table(s, tmp_path / "c.csv", label_col="Class")
+    code, out, _ = _run(capsys, ["info", str(tmp_path / "c.csv")])
+    assert ("classes:   none (unlabelled; give --label-col or --labels-from; column 'Class' "
+            "may hold them: --label-col Class)") in out
 
 
 def test_info_folder_with_differing_axes(tmp_path, capsys):
