@@ -78,7 +78,7 @@ def test_explain_out_folder_without_positions_gets_the_figure(setup, tmp_path, c
     from ramancam.io import write_table
     from ramancam.maps.outputs import no_positions_note
 
-    model, model_path, data_path, X, _ = setup
+    _, model_path, data_path, X, _ = setup
     out = tmp_path / "explained"
     assert main(["explain", str(model_path), str(data_path), "--out", f"{out}/",
                  "--max-plots", "2"]) == 0

@@ -9,6 +9,7 @@ from typing import Any
 
 from ._common import (
     GROUPS_FROM_HELP,
+    LABEL_LIKE,
     LABELS_FROM_HELP,
     add_reading_arguments,
     add_xy_argument,
@@ -141,10 +142,6 @@ def _num(v: float) -> str:
     return f"{v:.4g}" if abs(v) < 1e4 else f"{v:.1f}"
 
 
-#: Metadata column names that usually hold class labels: ``info`` points at them.
-LABEL_LIKE = {"label", "labels", "class", "classes", "target", "category", "substance"}
-
-
 def format_summary(path: str, d: dict[str, Any]) -> str:
     """The text ``ramancam info`` prints for a :func:`ramancam.io.describe` summary."""
     lines = [f"{path}"]
@@ -157,8 +154,11 @@ def format_summary(path: str, d: dict[str, Any]) -> str:
     classes = d["classes"]
     n_unlab = d.get("n_unlabelled", 0)
     if classes is None or (not classes and n_unlab):
-        named = [m for m in d.get("metadata") or [] if str(m).lower() in LABEL_LIKE]
-        hint = f"; column '{named[0]}' may hold them: --label-col {named[0]}" if named else ""
+        import shlex
+
+        named = [str(m) for m in d.get("metadata") or [] if str(m).strip().lower() in LABEL_LIKE]
+        hint = (f"; column '{named[0]}' may hold them: --label-col {shlex.quote(named[0])}"
+                if named else "")
         lines.append(f"  classes:   none (unlabelled; give --label-col or --labels-from{hint})")
     else:
         shown = ", ".join(f"{k} ({v})" for k, v in classes.items())
