@@ -92,6 +92,14 @@ def test_grid_errors():
         infer_grid(np.r_[x, 0.0], np.r_[y, 0.0])
     with pytest.raises(RamancamError, match="position x must be finite"):
         infer_grid(np.r_[x[:-1], np.nan], y)
+    # with ids (grid_of passes Spectra.ids) the errors name the spectra as output tables do
+    names = [f"px-{i:02d}" for i in range(10)]
+    with pytest.raises(RamancamError, match="one spectrum; got spectra px-00 and px-09 on"):
+        infer_grid(np.r_[x, 0.0], np.r_[y, 0.0], ids=names)
+    x, y = raster(12, 9)
+    off = np.where(np.arange(x.size) == 5, x + 0.45, x)
+    with pytest.raises(RamancamError, match=r"x = 5\.45 for spectrum px-005, 0\.45 steps off"):
+        infer_grid(off, y, ids=[f"px-{i:03d}" for i in range(x.size)])
     with pytest.raises(RamancamError, match="tol must be in"):
         infer_grid(x, y, tol=0.6)
     with pytest.raises(RamancamError, match="at least one spectrum"):

@@ -54,3 +54,14 @@ def test_concat_and_meta_length():
     assert c.X.shape == (3, 3) and c.meta["m"].tolist() == ["p", "", ""]
     with pytest.raises(RamancamError, match="metadata column 'm'"):
         Spectra(np.ones((2, 3)), [1, 2, 3], meta={"m": [1]})
+
+
+def test_ids_prefer_the_id_column_then_unique_file_names_then_row_numbers(rng):
+    X, axis = rng.random((3, 4)), np.arange(4.0)
+    assert Spectra(X, axis, meta={"id": ["a", "b", "c"]},
+                   sources=["d/1.txt", "d/2.txt", "d/3.txt"]).ids == ["a", "b", "c"]
+    assert Spectra(X, axis, sources=["d/1.txt", "e/2.txt", "3.txt"]).ids == [
+        "1.txt", "2.txt", "3.txt"]
+    # repeated file names (a table read from two folders) do not name spectra uniquely
+    assert Spectra(X, axis, sources=["d/t.csv", "e/t.csv", "e/u.csv"]).ids == ["0", "1", "2"]
+    assert Spectra(X, axis).ids == ["0", "1", "2"]

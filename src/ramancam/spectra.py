@@ -18,6 +18,7 @@ Axes may be ascending or descending (kept as given) but must be strictly monoton
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import PurePath
 from typing import Any
 
 import numpy as np
@@ -268,6 +269,17 @@ class Spectra:
 
     def __len__(self) -> int:
         return self._n
+
+    @property
+    def ids(self) -> list[str]:
+        """Each spectrum's name in output tables and messages: the ``id`` metadata column,
+        else the source file names when they are unique, else "0", "1", ... (row order)."""
+        if "id" in self.meta:
+            return [str(v) for v in self.meta["id"]]
+        names = [PurePath(str(src)).name for src in self.sources]
+        if names and len(set(names)) == len(names) and all(names):
+            return names
+        return [str(i) for i in range(self._n)]
 
     @property
     def classes(self) -> list[str]:

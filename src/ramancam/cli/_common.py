@@ -378,16 +378,8 @@ def _named_recipe(args: argparse.Namespace, grid: tuple[float, float, float] | N
 
 
 def spectrum_ids(s: Any) -> list[str]:
-    """Row ids for output tables: the ``id`` metadata column, else the source file names when
-    they are unique, else 0, 1, 2, ..."""
-    from pathlib import Path
-
-    if "id" in s.meta:
-        return [str(v) for v in s.meta["id"]]
-    names = [Path(src).name for src in s.sources]
-    if names and len(set(names)) == len(names) and all(names):
-        return names
-    return [str(i) for i in range(len(s))]
+    """Row ids for output tables (:attr:`ramancam.Spectra.ids`)."""
+    return list(s.ids)
 
 
 def read_labelled_on_grid(args: argparse.Namespace, purpose: str) -> tuple[Any, Any, Any]:

@@ -28,6 +28,7 @@ draw them with ``origin="lower"`` and :meth:`MapGrid.extent`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -205,7 +206,8 @@ def _axis_step(v: NDArray[np.float64]) -> float:
     return float(np.median(np.diff(centres)))
 
 
-def _snap(v: NDArray[np.float64], step: float, tol: float, name: str
+def _snap(v: NDArray[np.float64], step: float, tol: float, name: str,
+          who: Callable[[int], str] = str
           ) -> tuple[NDArray[np.intp], float, float]:
     """Pixel index of every value on a raster of ``step``; returns (index, origin, step)."""
     rel = (v - v.min()) / step
@@ -222,14 +224,15 @@ def _snap(v: NDArray[np.float64], step: float, tol: float, name: str
         i = int(off.argmax())
         raise RamancamError(
             f"pixel positions must lie on a regular grid (within {tol:g} of a step); got "
-            f"{name} = {v[i]:g} for spectrum {i}, {off[i]:.2f} steps off the grid of step "
-            f"{step:.4g}. Check the {name} column, or pass a larger tol.")
+            f"{name} = {v[i]:g} for spectrum {who(i)}, {off[i]:.2f} steps off the grid of "
+            f"step {step:.4g}. Check the {name} column, or pass a larger tol.")
     shift = idx.min()
     return (idx - shift).astype(np.intp), origin + shift * step, step
 
 
 def infer_grid(x: ArrayLike, y: ArrayLike | None = None, *, tol: float = TOL,
-               step: float | tuple[float, float] | None = None) -> MapGrid:
+               step: float | tuple[float, float] | None = None,
+               ids: Sequence[str] | None = None) -> MapGrid:
     """Infer the pixel grid of a map or line scan from its positions.
 
     Parameters
@@ -243,6 +246,9 @@ def infer_grid(x: ArrayLike, y: ArrayLike | None = None, *, tol: float = TOL,
         The step along x and y when known (one number for both), instead of inferring it:
         needed for a map of separate regions more than 8 steps apart, whose gap would
         otherwise look like the step.
+    ids : sequence of str, optional
+        Each spectrum's id, to name a misplaced spectrum in errors (default: its 0-based
+        index).
 
     Returns
     -------
@@ -256,6 +262,10 @@ def infer_grid(x: ArrayLike, y: ArrayLike | None = None, *, tol: float = TOL,
     """
     if not 0 < tol < 0.5:
         raise RamancamError(f"tol must be in (0, 0.5) steps; got {tol!r}.")
+
+    def who(i: int) -> str:
+        return str(i) if ids is None else str(ids[i])
+
     xs = np.asarray(x, dtype=np.float64).ravel()
     ys = np.zeros_like(xs) if y is None else np.asarray(y, dtype=np.float64).ravel()
     if xs.size == 0:
@@ -267,14 +277,14 @@ def infer_grid(x: ArrayLike, y: ArrayLike | None = None, *, tol: float = TOL,
         bad = ~np.isfinite(v)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise RamancamError(f"position {name} must be finite; got {v[i]} for spectrum {i}. "
-                                "Fix or drop that spectrum.")
+            raise RamancamError(f"position {name} must be finite; got {v[i]} for spectrum "
+                                f"{who(i)}. Fix or drop that spectrum.")
     n = xs.size
     given = None if step is None else (
         (float(step), float(step)) if np.isscalar(step) else tuple(map(float, step)))  # type: ignore[arg-type]
     if given is not None and (len(given) != 2 or not all(v > 0 for v in given)):
         raise RamancamError(f"step must be positive (one number, or x and y); got {step!r}.")
-    line = _as_line(xs, ys, tol) if given is None else None
+    line = _as_line(xs, ys, tol, who) if given is None else None
     if line is not None:
         grid = line
     else:
@@ -286,21 +296,22 @@ def infer_grid(x: ArrayLike, y: ArrayLike | None = None, *, tol: float = TOL,
             elif np.ptp(ys) < tol * sx:
                 sy = math.nan
         if math.isfinite(sx):
-            ix, x0, sx = _snap(xs, sx, tol, "x")
+            ix, x0, sx = _snap(xs, sx, tol, "x", who)
         else:
             ix, x0 = np.zeros(n, dtype=np.intp), float(np.median(xs))
         if math.isfinite(sy):
-            iy, y0, sy = _snap(ys, sy, tol, "y")
+            iy, y0, sy = _snap(ys, sy, tol, "y", who)
         else:
             iy, y0 = np.zeros(n, dtype=np.intp), float(np.median(ys))
         nx, ny = int(ix.max()) + 1, int(iy.max()) + 1
         _check_size(nx, ny, n)
         grid = MapGrid(nx, ny, x0, y0, sx, sy, ix, iy)
-    _check_unique(grid, xs, ys)
+    _check_unique(grid, xs, ys, who)
     return grid
 
 
-def _as_line(xs: NDArray[np.float64], ys: NDArray[np.float64], tol: float) -> MapGrid | None:
+def _as_line(xs: NDArray[np.float64], ys: NDArray[np.float64], tol: float,
+             who: Callable[[int], str]) -> MapGrid | None:
     """A line-scan grid when all positions lie on one straight line and are not a
     single axis-aligned row that the map rules handle equally well; else None."""
     n = xs.size
@@ -322,7 +333,7 @@ def _as_line(xs: NDArray[np.float64], ys: NDArray[np.float64], tol: float) -> Ma
         return None
     if abs(u[1]) < 1e-9 or abs(u[0]) < 1e-9:
         return None  # axis-aligned: a one-row (or one-column) map keeps the real x/y
-    it, t0, step = _snap(t, step, tol, "distance along the line")
+    it, t0, step = _snap(t, step, tol, "distance along the line", who)
     nx = int(it.max()) + 1
     _check_size(nx, 1, n)
     start = c + t0 * u
@@ -338,15 +349,16 @@ def _check_size(nx: int, ny: int, n: int) -> None:
             "grid, mostly empty. Check the x/y columns (--xy-cols) or that the file is a map.")
 
 
-def _check_unique(grid: MapGrid, xs: NDArray[np.float64], ys: NDArray[np.float64]) -> None:
+def _check_unique(grid: MapGrid, xs: NDArray[np.float64], ys: NDArray[np.float64],
+                  who: Callable[[int], str]) -> None:
     flat = grid.iy.astype(np.int64) * grid.nx + grid.ix
     order = np.argsort(flat, kind="stable")
     dup = np.flatnonzero(np.diff(flat[order]) == 0)
     if dup.size:
         i, j = int(order[dup[0]]), int(order[dup[0] + 1])
         raise RamancamError(
-            f"each pixel must hold one spectrum; got spectra {i} and {j} on the same pixel "
-            f"(x={xs[i]:g}, y={ys[i]:g} and x={xs[j]:g}, y={ys[j]:g}). Average or drop "
+            f"each pixel must hold one spectrum; got spectra {who(i)} and {who(j)} on the same "
+            f"pixel (x={xs[i]:g}, y={ys[i]:g} and x={xs[j]:g}, y={ys[j]:g}). Average or drop "
             "repeated acquisitions first (or, for separate regions far apart, give step=).")
 
 
@@ -370,7 +382,8 @@ def grid_of(spectra: Any, *, tol: float = TOL) -> MapGrid:
             "spectra must carry pixel positions (float metadata columns x and y) to form a "
             f"map; got columns {sorted(getattr(spectra, 'meta', {}))}. Read a map file, or "
             "name the position columns with --xy-cols X,Y.")
-    return infer_grid(spectra.meta["x"], spectra.meta["y"], tol=tol)
+    return infer_grid(spectra.meta["x"], spectra.meta["y"], tol=tol,
+                      ids=getattr(spectra, "ids", None))
 
 
 def parse_xy_cols(text: str) -> tuple[str, str]:
@@ -422,7 +435,7 @@ def with_positions(spectra: Any, x_col: str, y_col: str) -> Any:
             i = int(np.flatnonzero(~np.isfinite(v))[0])
             raise RamancamError(
                 f"position column {col!r} must hold finite numbers; got {raw[i]!r} for "
-                f"spectrum {i}. Fix or drop that spectrum.")
+                f"spectrum {spectra.ids[i]}. Fix or drop that spectrum.")
         vals[name] = v
     for col in (x_col, y_col):
         meta.pop(col, None)
