@@ -23,6 +23,11 @@ def test_clipped_counts_only_the_points_inside_the_range(rng):
     inside = clipped_spectra(s, within=(350.0, 1800.0))
     assert [c.index for c in inside] == [1]  # the edge is outside: spectrum 0 is fine there
     assert flat_spectra(s) == [3]
+    # flat inside a range: a dead window of the detector that covers the whole grid
+    X[0, (w >= 350.0) & (w <= 1800.0)] = 3.0
+    assert flat_spectra(Spectra(X, w)) == [3]
+    assert flat_spectra(Spectra(X, w), within=(350.0, 1800.0)) == [0, 3]
+    assert flat_spectra(Spectra(X, w), within=(3000.0, 3100.0)) == []  # no point there
     # per-spectrum axes (a folder of files) work the same way
     ragged = Spectra([X[0], X[1][:300]], [w, w[:300]])
     assert [c.index for c in clipped_spectra(ragged)] == [0, 1]

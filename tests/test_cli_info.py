@@ -143,7 +143,7 @@ def test_info_names_flat_and_clipped_spectra(tmp_path, capsys, rng):
     code, out, _ = _run(capsys, ["info", str(tmp_path / "t.csv")])
     assert code == 0
     assert ("  flat:      1 spectrum with one value throughout (s1): normalising recipes refuse "
-            "such spectra; train stops on them, predict marks them unknown") in out
+            "such spectra; train leaves them out, predict marks them unknown") in out
     line = next(ln for ln in out.splitlines() if ln.startswith("  clipped:"))
     assert line.startswith("  clipped:   3 spectra held at ")
     assert "4095 (a 12-bit detector's limit)" in line

@@ -494,6 +494,41 @@ def test_recipe_asls_trains_where_the_paper_baseline_fails(tmp_path, capsys):
     assert X.shape == (12, 481) and np.allclose(X.max(axis=1), 1.0)
 
 
+def test_flat_training_spectra_are_left_out_and_named(tmp_path, capsys):
+    """A dead spectrum (one value throughout the grid) is left out with one line naming it,
+    so the auto recipe stays the paper's instead of falling back to asls for everyone; a set
+    of nothing but dead spectra stops with a one-line error."""
+    rng = np.random.default_rng(5)
+    axis = np.linspace(300.0, 1300.0, 300)
+    rows, labels = [], []
+    for cls, pos in (("a", 600.0), ("b", 1000.0)):
+        for _ in range(6):
+            rows.append(1.0 / (1.0 + ((axis - pos) / 6.0) ** 2) + rng.normal(0, 0.01, axis.size))
+            labels.append(cls)
+    X = np.array(rows)
+    X[3] = 0.0
+    X[8, (axis >= 320.0) & (axis <= 1280.0)] = 2.0  # flat on the grid, not outside it
+    path = tmp_path / "dead.csv"
+    write_table(Spectra(X, axis, labels=labels,
+                        meta={"id": [f"s{i:02d}" for i in range(12)]}), path)
+    args = ["train", str(path), "--label-col", "label", "--grid", "320:1280:2", "--epochs",
+            "1", "--filters", "4", "--filter-size", "5", "--fc-width", "8", "--folds", "2",
+            "--no-compare", "--out", str(tmp_path / "m.ramancam")]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert ("left out 2 flat spectra (one value throughout 320-1280 cm-1: s03, s08); "
+            "using 10") in out
+    assert "recipe: auto -> paper" in out
+    assert load(tmp_path / "m.ramancam").info["training_data"]["n_spectra"] == 10
+    write_table(Spectra(np.full((4, axis.size), 3.0), axis, labels=["a", "b", "a", "b"]),
+                tmp_path / "all.csv")
+    assert main(["train", str(tmp_path / "all.csv"), "--label-col", "label",
+                 "--out", str(tmp_path / "n.ramancam")]) == 2
+    err = capsys.readouterr().err
+    assert "spectra must vary 350-1300 cm-1; got 4 spectra, each with one value" in err
+    assert not (tmp_path / "n.ramancam").exists()
+
+
 def test_default_grid_is_the_paper_grid_narrowed_to_the_data(tmp_path, capsys):
     """Without --grid the recipe resamples onto 350-1800 cm-1 cut to the range every
     spectrum covers (here 400.5-1700.2 -> 401-1700), and the saved model records it."""

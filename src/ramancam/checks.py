@@ -40,10 +40,19 @@ def true_runs(mask: NDArray[np.bool_]) -> tuple[NDArray[np.intp], NDArray[np.int
     return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
 
 
-def flat_spectra(spectra: Spectra) -> list[int]:
-    """Indices of the spectra with one value throughout."""
-    return [i for i, y in enumerate(spectra.intensities)
-            if float(np.min(y)) == float(np.max(y))]
+def flat_spectra(spectra: Spectra, within: tuple[float, float] | None = None) -> list[int]:
+    """Indices of the spectra with one value throughout (``within``: throughout that
+    Raman-shift range, e.g. a recipe's grid; one with no point there is not counted: it is
+    the resampling's error)."""
+    out = []
+    for i, (w, y) in enumerate(zip(spectra.axes, spectra.intensities, strict=True)):
+        y = np.asarray(y)
+        if within is not None:
+            w = np.asarray(w, dtype=np.float64)
+            y = y[(w >= within[0]) & (w <= within[1])]
+        if y.size and float(np.min(y)) == float(np.max(y)):
+            out.append(i)
+    return out
 
 
 def clipped_spectra(spectra: Spectra, within: tuple[float, float] | None = None

@@ -139,6 +139,34 @@ def drop_unlabelled(raw: Spectra) -> Spectra:
     return raw[np.flatnonzero(keep)]
 
 
+def drop_flat(raw: Spectra, recipe: Any) -> Spectra:
+    """``raw`` without the spectra that hold one value throughout the recipe's grid (dead
+    spectra: a closed shutter, a pixel off the sample; no recipe that normalises can use
+    them), saying which were left out (one printed line; nothing when there are none)."""
+    import numpy as np
+
+    from ..checks import flat_spectra
+    from ..errors import RamancamError
+
+    grid = None if recipe is None else recipe.grid
+    flat = flat_spectra(raw, None if grid is None else (float(grid[0]), float(grid[-1])))
+    if not flat:
+        return raw
+    ids = raw.ids
+    where = "" if grid is None else f" {grid[0]:g}-{grid[-1]:g} cm-1"
+    if len(flat) == len(raw):
+        raise RamancamError(
+            f"spectra must vary{where}; got {len(raw)} spectra, each with one value "
+            f"throughout (first: {ids[flat[0]]}). Check the files, or choose a --grid where "
+            "they were measured.")
+    keep = np.ones(len(raw), dtype=bool)
+    keep[flat] = False
+    print(f"left out {len(flat)} flat spectr{'um' if len(flat) == 1 else 'a'} (one value "
+          f"throughout{where}: {first_ids([ids[i] for i in flat])}); using "
+          f"{int(keep.sum())}")
+    return raw[np.flatnonzero(keep)]
+
+
 def group_col_of(args: argparse.Namespace) -> str | None:
     """The metadata column of group-aware folds: ``--group-col``, or ``group`` when the
     groups come from ``--groups-from``."""
@@ -420,6 +448,7 @@ def prepare_labelled(args: argparse.Namespace, raw: Any, purpose: str
                 "fixed split that does not use groups. Drop one of them.")
         args.group_col = group_col_of(args)  # the folds below group by the 'group' column
     recipe = build_recipe(args, raw)
+    raw = drop_flat(raw, recipe)
     args.recipe_used = args.recipe
     if getattr(args, "normalize", None) is not None and args.recipe != "auto":
         args.recipe_used = f"{args.recipe}, normalize {args.normalize}"

@@ -199,7 +199,7 @@ def format_summary(path: str, d: dict[str, Any]) -> str:
         shown = first_ids(flat)
         lines.append(f"  flat:      {len(flat)} spectr{'um' if len(flat) == 1 else 'a'} with one "
                      f"value throughout ({shown}): normalising recipes refuse such "
-                     "spectra; train stops on them, predict marks them unknown")
+                     "spectra; train leaves them out, predict marks them unknown")
     c = d.get("clipped")
     if c:
         from ..checks import DETECTOR_LIMITS
