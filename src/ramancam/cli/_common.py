@@ -23,13 +23,14 @@ GROUPS_FROM_HELP = (
 
 
 def add_data_arguments(p: argparse.ArgumentParser, *, name: str = "data",
+                       metavar: str = "DATA",
                        help: str = "a spectra file (wide CSV/TSV, .gz too, two-column text, "
                                    "RRUFF text, SPC, WDF, JCAMP-DX, Excel .xlsx, MATLAB "
                                    ".mat; FILE:NAME for a sheet or a MATLAB matrix) or a "
                                    "folder of such files") -> None:
     """Positional DATA plus ``--files``, ``--label-col`` / ``--labels-from`` /
     ``--groups-from``."""
-    p.add_argument(name, help=help)
+    p.add_argument(name, metavar=metavar, help=help)
     add_reading_arguments(p)
     g = p.add_argument_group("labels")
     g.add_argument("--label-col", metavar="C",
