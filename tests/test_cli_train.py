@@ -76,7 +76,7 @@ def test_simulate_mix_from_folder(tmp_path, capsys):
     m = read(out, label_col="label")
     assert m.class_counts() == {"comp0": 4, "comp1": 4, "comp2": 4}
     assert set(m.meta) == {"partner", "ratio"}
-    assert "wrote 12 spectra" in capsys.readouterr().out
+    assert "wrote 12 spectra (3 classes x 4, 1351 points)" in capsys.readouterr().out
 
 
 def test_simulate_mix_resamples_different_axes(tmp_path, capsys):

@@ -142,9 +142,9 @@ def run(args: argparse.Namespace) -> int:
         s = mixtures(_pure(args), n_per_pair=args.n_per_pair, ratio=_ratio(args.ratio),
                      rng=args.seed)
     write_table(s, out)
-    counts = s.class_counts()
-    print(f"wrote {len(s)} spectra ({len(counts)} classes x "
-          f"{min(counts.values())}-{max(counts.values())}, {s.n_points} points) to {out}")
+    lo, hi = min(s.class_counts().values()), max(s.class_counts().values())
+    print(f"wrote {len(s)} spectra ({len(s.classes)} classes x "
+          f"{lo if lo == hi else f'{lo}-{hi}'}, {s.n_points} points) to {out}")
     return 0
 
 
