@@ -43,6 +43,10 @@ def test_info_table_json(tmp_path, capsys, rng):
     code, out, _ = _run(capsys, ["info", str(tmp_path / "t.csv.gz")])
     assert "classes:   none (unlabelled" in out and "metadata:  kind, batch" in out
     assert "may hold them" not in out  # 'kind' is not a name info recognises
+    from ramancam.cli._common import label_like
+
+    assert label_like(["x", "y", "title"]) == []  # a map's y is a position
+    assert label_like(["id", "y"]) == ["y"] and label_like(["Label ", "x"]) == ["Label "]
     write_table(s, tmp_path / "c.csv", label_col="Class")
     code, out, _ = _run(capsys, ["info", str(tmp_path / "c.csv")])
     assert ("classes:   none (unlabelled; give --label-col or --labels-from; column 'Class' "

@@ -427,6 +427,15 @@ LABEL_LIKE = ("label", "labels", "class", "classes", "target", "y", "category", 
               "substance", "material", "polymer", "mineral")
 
 
+def label_like(columns: Any) -> list[str]:
+    """The metadata columns whose name suggests class labels (:data:`LABEL_LIKE`), except
+    ``y`` beside an ``x``: a map's positions."""
+    names = [str(c) for c in columns]
+    has_x = any(n.strip().lower() == "x" for n in names)
+    return [n for n in names if n.strip().lower() in LABEL_LIKE
+            and not (has_x and n.strip().lower() == "y")]
+
+
 def prepare_labelled(args: argparse.Namespace, raw: Any, purpose: str
                      ) -> tuple[Any, Any, Any]:
     """:func:`read_labelled_on_grid` for spectra already read (benchmarks call this)."""
@@ -435,7 +444,7 @@ def prepare_labelled(args: argparse.Namespace, raw: Any, purpose: str
     if raw.labels is None:
         import shlex
 
-        likely = [c for c in raw.meta if str(c).strip().lower() in LABEL_LIKE]
+        likely = label_like(raw.meta)
         raise RamancamError(
             f"{args.data} must carry class labels {purpose}; got unlabelled spectra. Give "
             + (f"--label-col {shlex.quote(str(likely[0]))} (the table has a column "

@@ -9,11 +9,11 @@ from typing import Any
 
 from ._common import (
     GROUPS_FROM_HELP,
-    LABEL_LIKE,
     LABELS_FROM_HELP,
     add_reading_arguments,
     add_xy_argument,
     first_ids,
+    label_like,
 )
 
 NAME = "info"
@@ -156,7 +156,7 @@ def format_summary(path: str, d: dict[str, Any]) -> str:
     if classes is None or (not classes and n_unlab):
         import shlex
 
-        named = [str(m) for m in d.get("metadata") or [] if str(m).strip().lower() in LABEL_LIKE]
+        named = label_like(d.get("metadata") or [])
         hint = (f"; column '{named[0]}' may hold them: --label-col {shlex.quote(named[0])}"
                 if named else "")
         lines.append(f"  classes:   none (unlabelled; give --label-col or --labels-from{hint})")
