@@ -220,6 +220,11 @@ def test_header_only_table(tmp_path):
     p = _file(tmp_path, "t.csv", "id,1,2\n")
     with pytest.raises(RamancamError, match=r"must hold at least one spectrum row"):
         read_table(p)
+    # cut inside its header ('...,300' -> '...,30'): the missing rows are the news, not the
+    # last shift out of order
+    p = _file(tmp_path, "cut.csv", "id,100,200,30")
+    with pytest.raises(RamancamError, match=r"must hold at least one spectrum row"):
+        read_table(p)
 
 
 def test_bad_csv_quoting(tmp_path):

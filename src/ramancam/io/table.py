@@ -224,7 +224,6 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
                 f"{label_col!r}, but the non-numeric columns are {_list(names)}. Pass one of "
                 "them as label_col (--label-col).")
         label_pos = names.index(label_col)
-    axis = check_axis(shifts, source=source or None)
 
     a, b = spec_idx[0], spec_idx[-1] + 1
     contiguous = b - a == len(spec_idx)
@@ -242,6 +241,8 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
         raise RamancamError(
             f"file {source or '<text>'} must hold at least one spectrum row under the header; "
             "got none. Check that the right file was given.")
+    # after the rows: a header cut short (a file truncated in its first line) has no rows
+    axis = check_axis(shifts, source=source or None)
     X = np.array(values, dtype=np.float64)
     kept = _edge_gaps(X, lambda i, j: (where(source or None, lines[i]), header[spec_idx[j]]))
     meta_cols = {n: np.array([c[k] for c in cells], dtype=str) for k, n in enumerate(names)}
