@@ -767,6 +767,22 @@ def test_info_plot_of_a_model_draws_its_class_means(model_file, tmp_path, capsys
     assert not (tmp_path / "x.png").exists()
 
 
+def test_info_numbers_the_columns_of_a_wide_confusion_matrix():
+    """Short names head their columns; long ones (minerals) would make a 200-character
+    matrix, so the columns get the rows' numbers."""
+    from ramancam.cli.info import _confusion_lines
+
+    short = _confusion_lines([[3, 1], [0, 4]], ["lag", "log"])
+    assert short[0].split() == ["lag", "log"] and short[1].split() == ["lag", "3", "1"]
+    names = [f"Mineral-{k}-(Ce)" for k in range(12)]
+    cm = np.eye(12, dtype=int) * 5
+    cm[6, 4] = 1
+    lines = _confusion_lines(cm.tolist(), names)
+    assert max(len(ln) for ln in lines) <= 100
+    assert lines[0].split() == [str(k) for k in range(1, 13)]
+    assert lines[7].split() == ["7", "Mineral-6-(Ce)", *map(str, cm[6])]
+
+
 def test_many_classes_report_and_info_list_confusions_instead_of_a_matrix(tmp_path, capsys):
     rng = np.random.default_rng(2)
     axis = np.arange(400.0, 800.0, 4.0)

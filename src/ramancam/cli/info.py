@@ -366,11 +366,25 @@ def _cv_kind(cv: dict[str, Any]) -> str:
             "spatial": f"{n}-fold spatial CV"}.get(str(cv.get("kind")), f"{n}-fold CV")
 
 
+#: Width (characters) above which the confusion matrix numbers its columns.
+_CONFUSION_WIDTH = 100
+
+
 def _confusion_lines(cm: list[list[int]], classes: list[str]) -> list[str]:
+    """The matrix under ``confusion:``, columns headed by the class names, or by the rows'
+    numbers (each row reads ``1 name``) where the names would make it wider than
+    :data:`_CONFUSION_WIDTH`."""
     names = [str(c) for c in classes]
     w = max(6, *(len(n) + 2 for n in names), *(len(str(v)) + 2 for r in cm for v in r))
     first = max(8, *(len(n) + 2 for n in names))
-    lines = ["    " + " " * first + "".join(f"{n[:w - 1]:>{w}}" for n in names)]
+    if 4 + first + w * len(names) > _CONFUSION_WIDTH:
+        heads = [str(k) for k in range(1, len(names) + 1)]
+        names = [f"{k:>{len(heads[-1])}} {n}" for k, n in zip(heads, names, strict=True)]
+        w = max(4, *(len(h) + 2 for h in heads), *(len(str(v)) + 2 for r in cm for v in r))
+        first = max(8, *(len(n) + 2 for n in names))
+    else:
+        heads = names
+    lines = ["    " + " " * first + "".join(f"{h[:w - 1]:>{w}}" for h in heads)]
     for n, row in zip(names, cm, strict=True):
         lines.append(f"    {n:<{first}}" + "".join(f"{v:>{w}}" for v in row))
     return lines
