@@ -201,7 +201,7 @@ def test_ragged_set_without_resampling_stays_ragged(rng: np.random.Generator) ->
 def test_ragged_out_of_range_names_the_file_and_the_common_range() -> None:
     axes = [np.linspace(300, 1900, 50), np.linspace(420.2, 1700, 42)]
     s = Spectra([np.ones(50), np.ones(42)], axes, sources=["wide.txt", "narrow.txt"])
-    with pytest.raises(RamancamError, match=r"but file narrow\.txt \(spectrum 1\) covers "
+    with pytest.raises(RamancamError, match=r"but file narrow\.txt covers "
                                             r"420.2-1700 cm-1\. Crop the grid, e\.g\. --grid "
                                             r"420:1700:1"):
         paper_recipe().apply(s)
@@ -248,9 +248,9 @@ def test_drug_mabs_resampling(shared_data: Path) -> None:
     assert out.labels.tolist() == s.labels.tolist()
     np.testing.assert_allclose(out.X.max(axis=1), 1.0)
     with pytest.raises(RamancamError, match=r"got grid 350-1800 cm-1 but file .*spectra\.csv"
-                                            r"\.gz \(spectrum 0\) and 998 other spectra on the "
-                                            r"same axis cover 400\.095-3999\.36 cm-1\. Crop the "
-                                            r"grid, e\.g\. --grid 400:1800:1"):
+                                            r"\.gz \(spectrum train-0000\) and 998 other "
+                                            r"spectra on the same axis cover 400\.095-3999\.36 "
+                                            r"cm-1\. Crop the grid, e\.g\. --grid 400:1800:1"):
         paper_recipe().apply(s)
 
 
@@ -265,3 +265,14 @@ def test_baseline_recipe_steps_round_trip_and_errors():
         baseline_recipe(grid=(1, 2))
     with pytest.raises(RamancamError, match="method"):
         baseline_recipe("no-such-baseline")
+
+
+def test_errors_name_a_table_row_by_its_id() -> None:
+    """Spectra of one table share its file name: the recipe's error adds the row's id (the
+    same id as predict's output), not its 0-based index."""
+    w = np.linspace(300.0, 1900.0, 200)
+    X = np.vstack([1.0 + np.exp(-((w - 1000.0) / 10.0) ** 2), -np.ones(200)])
+    s = Spectra(X, w, meta={"id": ["ok-1", "dead-2"]}, sources=["t.csv", "t.csv"])
+    with pytest.raises(RamancamError, match=r"file t\.csv \(spectrum dead-2\) must have a "
+                                            r"positive maximum"):
+        Recipe([{"name": "normalize", "params": {"method": "max"}}]).apply(s)

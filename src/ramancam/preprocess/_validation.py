@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import PurePath
 from typing import Any
 
 import numpy as np
@@ -22,15 +23,19 @@ Array = NDArray[np.float64]
 
 # ----------------------------------------------------------------------------- helpers
 def _names(n: int, sources: ArrayLike | None = None,
-           index: Sequence[int] | None = None) -> list[str]:
-    """How each spectrum is named in error messages: its file when known, else its index."""
-    idx = list(range(n)) if index is None else [int(i) for i in index]
+           index: Sequence[int] | None = None, ids: Sequence[str] | None = None
+           ) -> list[str]:
+    """How each spectrum is named in error messages: its file when known, and its id
+    (:attr:`ramancam.Spectra.ids`; else its index) unless the id is the file's name."""
+    idx = [str(i) for i in (range(n) if index is None else index)]
+    names = idx if ids is None else [str(v) for v in ids]
     src = [""] * n if sources is None else [str(s) for s in np.asarray(sources).tolist()]
-    if len(src) != n:
+    if len(src) != n or len(names) != n:
         raise RamancamError(
             f"sources must have one entry per spectrum ({n}); got {len(src)}.")
-    return [f"file {s} (spectrum {i})" if s else f"spectrum {i}"
-            for s, i in zip(src, idx, strict=True)]
+    return [(f"file {s}" if ids is not None and PurePath(s).name == i
+             else f"file {s} (spectrum {i})") if s else f"spectrum {i}"
+            for s, i in zip(src, names, strict=True)]
 
 
 def _check_X(X: ArrayLike, wavenumbers: ArrayLike) -> tuple[Array, Array]:

@@ -184,10 +184,11 @@ def _apply_runs(spectra: Spectra, runs: Sequence[Callable[..., tuple[Array, Arra
                 ) -> Spectra:
     n = len(spectra)
     sources = spectra.sources
+    ids = spectra.ids
     if spectra.has_common_axis:
         X = np.asarray(spectra.X, dtype=np.float64)
         w = spectra.wavenumbers
-        names = _names(n, sources)
+        names = _names(n, sources, ids=ids)
         for run in runs:
             X, w = run(X, w, names)
         return spectra.replace(X, w)
@@ -201,7 +202,8 @@ def _apply_runs(spectra: Spectra, runs: Sequence[Callable[..., tuple[Array, Arra
         common = (max(float(a.min()) for a in axes), min(float(a.max()) for a in axes))
         for axis, idx in _group_by_axis(axes):
             Xg = np.stack([ys[i] for i in idx])
-            Xo, wo = run(Xg, axis, _names(len(idx), sources[idx], idx), common)
+            Xo, wo = run(Xg, axis, _names(len(idx), sources[idx], idx, [ids[i] for i in idx]),
+                         common)
             for r, i in enumerate(idx):
                 new_ys[i], new_axes[i] = Xo[r], wo
         ys = [y for y in new_ys if y is not None]
