@@ -65,3 +65,16 @@ def test_ids_prefer_the_id_column_then_unique_file_names_then_row_numbers(rng):
     # repeated file names (a table read from two folders) do not name spectra uniquely
     assert Spectra(X, axis, sources=["d/t.csv", "e/t.csv", "e/u.csv"]).ids == ["0", "1", "2"]
     assert Spectra(X, axis).ids == ["0", "1", "2"]
+
+
+def test_asarray_and_shape_are_the_matrix_on_a_common_axis(rng):
+    s = Spectra(rng.random((3, 5)), np.arange(5.0), labels=["a", "b", "a"])
+    assert s.shape == (3, 5)
+    np.testing.assert_array_equal(np.asarray(s), s.X)
+    assert np.asarray(s, dtype=np.float32).dtype == np.float32
+    assert np.array(s, copy=True) is not s.X
+    ragged = Spectra([np.ones(4), np.ones(3)], [np.arange(4.0), np.arange(3.0)])
+    with pytest.raises(RamancamError, match=r"np\.asarray\(spectra\) needs spectra on one"):
+        np.asarray(ragged)
+    with pytest.raises(RamancamError, match="a matrix shape needs spectra on one"):
+        _ = ragged.shape

@@ -48,6 +48,25 @@ def test_one_epoch_fit_shapes_and_attributes():
     assert est.history_[0]["loss"] > 0
 
 
+def test_a_spectra_object_is_its_matrix_and_its_labels():
+    """Spectra on one axis go where scikit-learn takes X (np.asarray(spectra) is X), and fit
+    takes the labels from them when y is left out: the same network as from the arrays."""
+    s = small_set()
+    a = CNNClassifier(**{**TINY, "epochs": 1}, random_state=0).fit(s.X, s.labels)
+    b = CNNClassifier(**{**TINY, "epochs": 1}, random_state=0).fit(s)
+    np.testing.assert_array_equal(a.predict_proba(s.X), b.predict_proba(s[:24]))
+    assert b.score(s, s.labels) == a.score(s.X, s.labels)
+    scores = cross_val_score(CNNClassifier(**{**TINY, "epochs": 1}, random_state=0), s,
+                             s.labels, cv=2)
+    assert scores.shape == (2,)
+    with pytest.raises(RamancamError, match="labels"):
+        CNNClassifier(**TINY).fit(Spectra(s.X, s.wavenumbers))  # unlabelled, no y
+    ragged = Spectra([s.X[0], s.X[1, :50]], [s.wavenumbers, s.wavenumbers[:50]],
+                     labels=["a", "b"])
+    with pytest.raises(RamancamError, match="needs spectra on one common axis"):
+        CNNClassifier(**TINY).fit(ragged)
+
+
 def test_learns_the_peak_position_task():
     s = small_set(10, seed=1)
     est = CNNClassifier(**{**TINY, "epochs": 25, "lr": 3e-3}, random_state=0)

@@ -236,6 +236,20 @@ class Spectra:
         return self._X
 
     @property
+    def shape(self) -> tuple[int, int]:
+        """``(n_spectra, n_points)``, as :attr:`X`'s (common-axis layout only)."""
+        self._need_common("a matrix shape")
+        return (self._n, int(self.wavenumbers.size))
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> NDArray[Any]:
+        """``np.asarray(spectra)`` is :attr:`X` (common-axis layout only), so a ``Spectra``
+        goes wherever scikit-learn or numpy take a matrix of spectra."""
+        self._need_common("np.asarray(spectra)")
+        assert self._X is not None
+        X = self._X if dtype is None else self._X.astype(dtype, copy=False)
+        return X.copy() if copy else X
+
+    @property
     def wavenumbers(self) -> NDArray[np.float64]:
         """The common axis, shape ``(n_points,)`` (common-axis layout only)."""
         self._need_common("a single wavenumber axis")

@@ -302,16 +302,18 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
                          dropout=float(self.dropout), fc_activation=self.fc_activation)
 
     # --------------------------------------------------------------------- fit
-    def fit(self, X: ArrayLike, y: ArrayLike, groups: ArrayLike | None = None
-            ) -> CNNClassifier:
+    def fit(self, X: ArrayLike | Spectra, y: ArrayLike | None = None,
+            groups: ArrayLike | None = None) -> CNNClassifier:
         """Train the network from scratch.
 
         Parameters
         ----------
-        X : array-like of shape (n_spectra, n_points)
-            Preprocessed spectra, all on one grid.
+        X : array-like of shape (n_spectra, n_points), or Spectra
+            Preprocessed spectra, all on one grid (a :class:`~ramancam.Spectra` on one axis,
+            e.g. the output of a recipe, is its matrix ``X``).
         y : array-like of shape (n_spectra,)
-            Class labels (any hashable values; at least 2 classes).
+            Class labels (any hashable values; at least 2 classes); may be left out when
+            ``X`` is a labelled ``Spectra`` (its ``labels``).
         groups : array-like of shape (n_spectra,), optional
             Group of each spectrum (patient, sample, batch, map block). The novelty
             threshold's held-out scores then keep whole groups apart: leave-one-group-out
@@ -327,6 +329,13 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
         from .model import RamanCNN
 
         t0 = time.perf_counter()
+        if y is None and isinstance(X, Spectra):
+            if X.labels is None:
+                raise RamancamError(
+                    "y must be given when X is a Spectra without labels; got neither. Pass "
+                    "y, or read the spectra with their labels (e.g. read_table(path, "
+                    "label_col='label')).")
+            y = X.labels
         Xa, ya = _validate_data(self, X, y, reset=True)
         with quiet_many_classes():
             check_classification_targets(ya)
