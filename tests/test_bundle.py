@@ -193,7 +193,7 @@ def test_spectra_not_covering_the_grid_are_told_the_models_range(trained):
     short = Spectra(np.ones((2, 50)), np.linspace(lo + 100.4, hi, 50), sources=["s.csv"] * 2)
     with pytest.raises(RamancamError, match=(
             rf"spectra must cover the model's range, {lo:g}-{hi:g} cm-1 \(the grid it was "
-            rf"trained on\); got s\.csv and 1 other spectra covering {lo + 100.4:g}-{hi:g} "
+            rf"trained on\); got the 2 spectra of s\.csv covering {lo + 100.4:g}-{hi:g} "
             rf"cm-1\. Give spectra measured over that range, or train a model on a range "
             rf"they all cover \('ramancam train \.\.\. --grid {lo + 110:g}:{hi:g}:{step:g}'\)")):
         load(path).prepare(short)
@@ -201,8 +201,12 @@ def test_spectra_not_covering_the_grid_are_told_the_models_range(trained):
     ragged = Spectra([np.ones(50), np.ones(60), np.ones(40)],
                      [np.linspace(lo - 5, hi + 5, 50), np.linspace(lo, hi - 30.2, 60),
                       np.linspace(lo + 50.6, hi, 40)], sources=["a.txt", "b.txt", "c.txt"])
-    with pytest.raises(RamancamError, match=r"got b\.txt and 1 other spectra covering "):
+    with pytest.raises(RamancamError, match=r"got file b\.txt and 1 other spectra covering "):
         load(path).prepare(ragged)
+    # one spectrum of a table without a file name: named by its id
+    with pytest.raises(RamancamError, match=r"got spectrum q-7 covering "):
+        load(path).prepare(Spectra(np.ones((1, 50)), np.linspace(lo + 100.4, hi, 50),
+                                   meta={"id": ["q-7"]}))
     # within half a grid step of the ends is covered (the recipe's tolerance)
     x = np.linspace(lo + 0.4 * step, hi - 0.4 * step, 50)
     near = Spectra(1 + np.exp(-(((x - 1000) / 50) ** 2))[None, :], x)

@@ -491,8 +491,12 @@ class Bundle:
             return
         i = int(short[0])
         n_short = len(spectra) if spectra.has_common_axis else short.size
-        name = str(spectra.sources[i]) if spectra.sources[i] else f"spectrum {i}"
-        others = f" and {n_short - 1} other spectra" if n_short > 1 else ""
+        src = str(spectra.sources[i])
+        if spectra.has_common_axis and n_short > 1 and set(spectra.sources.tolist()) == {src}:
+            who = f"the {n_short} spectra of {src}" if src else f"{n_short} spectra"
+        else:
+            name = f"file {src}" if src else f"spectrum {spectra.ids[i]}"
+            who = name + (f" and {n_short - 1} other spectra" if n_short > 1 else "")
         a = max(lo, float(ranges[:, 0].max()))
         b = min(hi, float(ranges[:, 1].min()))
         fix = (f"or train a model on a range they all cover ('ramancam train ... --grid "
@@ -505,7 +509,7 @@ class Bundle:
                 f"Give spectra measured over that range, {fix}.")
         raise RamancamError(
             f"spectra must cover the model's range, {lo:g}-{hi:g} cm-1 (the grid it was "
-            f"trained on); got {name}{others} covering {ranges[i, 0]:g}-{ranges[i, 1]:g} "
+            f"trained on); got {who} covering {ranges[i, 0]:g}-{ranges[i, 1]:g} "
             f"cm-1. {todo}")
 
     def _grid_text(self) -> str:
