@@ -26,7 +26,9 @@ option changed per lever (novelty off: it does not touch the predictions). Lever
   (projection on the training part's first 20, 40 or 80 principal components; 21-point
   Savitzky-Golay smoothing); ``deriv25``: the network sees each spectrum's first
   derivative (25-point, order-2 Savitzky-Golay, the default novelty score's comparison)
-  instead of the spectrum; ``aug+pca20``: ``pca20``'s inputs with ``aug``'s augmentation;
+  instead of the spectrum; ``dual25``: the first convolution sees two channels, the
+  spectrum and that derivative (a fixed convolution inside the network, scaled to unit sd on
+  the training part); ``aug+pca20``: ``pca20``'s inputs with ``aug``'s augmentation;
   ``k32+pca20``: ``pca20``'s inputs into ``k32``'s network;
 * ``aug2`` (twice ``aug``'s amplitudes), ``aug-shift`` / ``-noise`` / ``-scale`` /
   ``-baseline`` (one part of ``aug`` alone), ``aug-no-noise`` (``aug`` without the noise),
@@ -163,6 +165,7 @@ LEVERS: dict[str, dict[str, Any]] = {
     "aug+pca20": {},  # aug's settings, set below
     "k32+pca20": {},  # k32's network on pca20's inputs, set below
     "deriv25": {},  # the inputs' Savitzky-Golay first derivative (25 points), script only
+    "dual25": {},  # spectrum and its 25-point derivative as two input channels, script only
     "pretrain": {},  # conv layers from a network trained on simulated spectra
     "pretrain-frozen": {},  # the same, kept fixed while FC1 and FC2 learn
 }
@@ -224,6 +227,50 @@ def _std_classifier(floor: float = 0.1) -> Any:
             return r.mean(axis=0), np.maximum(sd, floor * med) if med > 0 else 1.0
 
     return StdClassifier
+
+
+def _dual_classifier(window: int = 25) -> Any:
+    """CNNClassifier whose first convolution sees two channels: the (centred) spectrum and
+    its Savitzky-Golay first derivative (``window`` points, order 2; a fixed convolution,
+    scaled to unit standard deviation over the training part). The rest of the network is
+    the default's. Plain PyTorch layers (not the fast path), so it runs slower."""
+    import torch
+    from scipy.signal import savgol_coeffs
+    from torch import nn
+
+    from ramancam.model import SamePad1d
+    from ramancam.train import CNNClassifier
+
+    class Dual(nn.Module):
+        def __init__(self, scale: float) -> None:
+            super().__init__()
+            k = torch.tensor(savgol_coeffs(window, 2, deriv=1, use="conv").copy(),
+                             dtype=torch.float32)
+            self.register_buffer("kernel", k.flip(0)[None, None, :])
+            self.scale = float(scale)
+
+        def derivative(self, x: Any) -> Any:
+            h = window // 2
+            xp = torch.nn.functional.pad(x, (h, h), mode="replicate")
+            return torch.nn.functional.conv1d(xp, self.kernel)
+
+        def forward(self, x: Any) -> Any:
+            return torch.cat([x, self.derivative(x) / self.scale], dim=1)
+
+    class DualClassifier(CNNClassifier):
+        def _train(self, module: Any, X: Any, y: Any, tr_idx: Any, va_idx: Any,
+                   gen: Any, amounts: dict[str, Any]) -> None:
+            old = list(module.features)
+            k = int(self.filter_size)
+            with torch.no_grad():
+                d = Dual(1.0).derivative(module.scale_input(X[torch.as_tensor(tr_idx)]))
+            dual = Dual(float(d.std()) or 1.0)
+            first = nn.Conv1d(2, int(self.n_filters), k)
+            module.features = nn.Sequential(dual, SamePad1d(k), first, *old[2:])
+            module.last_pool = module.features[-1]
+            super()._train(module, X, y, tr_idx, va_idx, gen, amounts)
+
+    return DualClassifier
 
 
 def simulated_library(n_points: int, seed: int, n_pairs: int = 12, n_per_class: int = 40
@@ -396,7 +443,8 @@ def fit_one(data: Any, params: dict[str, Any], splits: list[Any], lever: str, se
                                                          cache)
         cls = _pretrained_classifier(state, frozen=lever == "pretrain-frozen")
     else:
-        cls = {"swa": _swa_classifier, "std": _std_classifier}.get(
+        cls = {"swa": _swa_classifier, "std": _std_classifier,
+               "dual25": _dual_classifier}.get(
             lever, lambda: CNNClassifier)()
     kw = {**params, **LEVERS[lever], "random_state": seed, "calibration_cv": 0}
     labels = np.asarray(data.labels).astype(str)
