@@ -48,6 +48,9 @@ def test_train_leaves_unlabelled_out_with_one_line(partly_labelled, tmp_path, ca
     out = capsys.readouterr().out
     assert out.count("left out 2 unlabelled spectra (empty label); using 16") == 1
     assert out.splitlines()[1].startswith("16 spectra, 3 classes")
+    from ramancam.bundle import load
+
+    assert load(model).info["training_data"]["left_out"] == {"unlabelled": 2}
     # predict takes the unlabelled rows and counts accuracy over the labelled ones only
     preds = tmp_path / "p.csv"
     assert main(["predict", str(model), str(partly_labelled), "--label-col", "label",

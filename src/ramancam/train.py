@@ -308,12 +308,10 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_spectra, n_points), or Spectra
-            Preprocessed spectra, all on one grid (a :class:`~ramancam.Spectra` on one axis,
-            e.g. the output of a recipe, is its matrix ``X``).
+        X : array-like of shape (n_spectra, n_points), or Spectra on one grid
+            Preprocessed spectra, all on one grid (e.g. a recipe's output).
         y : array-like of shape (n_spectra,)
-            Class labels (any hashable values; at least 2 classes); may be left out when
-            ``X`` is a labelled ``Spectra`` (its ``labels``).
+            Class labels (at least 2 classes); default: ``X.labels`` of a ``Spectra``.
         groups : array-like of shape (n_spectra,), optional
             Group of each spectrum (patient, sample, batch, map block). The novelty
             threshold's held-out scores then keep whole groups apart: leave-one-group-out
@@ -331,10 +329,8 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
         t0 = time.perf_counter()
         if y is None and isinstance(X, Spectra):
             if X.labels is None:
-                raise RamancamError(
-                    "y must be given when X is a Spectra without labels; got neither. Pass "
-                    "y, or read the spectra with their labels (e.g. read_table(path, "
-                    "label_col='label')).")
+                raise RamancamError("y must be given when X is a Spectra without labels; got "
+                                    "neither. Pass y, or read the spectra with their labels.")
             y = X.labels
         Xa, ya = _validate_data(self, X, y, reset=True)
         with quiet_many_classes():

@@ -140,10 +140,11 @@ def drop_unlabelled(raw: Spectra) -> Spectra:
     return raw[np.flatnonzero(keep)]
 
 
-def drop_flat(raw: Spectra, recipe: Any) -> Spectra:
+def drop_flat(raw: Spectra, recipe: Any) -> tuple[Spectra, list[str]]:
     """``raw`` without the spectra that hold one value throughout the recipe's grid (dead
     spectra: a closed shutter, a pixel off the sample; no recipe that normalises can use
-    them), saying which were left out (one printed line; nothing when there are none)."""
+    them), and their ids, saying which were left out (one printed line; nothing when there
+    are none)."""
     import numpy as np
 
     from ..checks import flat_spectra
@@ -152,7 +153,7 @@ def drop_flat(raw: Spectra, recipe: Any) -> Spectra:
     grid = None if recipe is None else recipe.grid
     flat = flat_spectra(raw, None if grid is None else (float(grid[0]), float(grid[-1])))
     if not flat:
-        return raw
+        return raw, []
     ids = raw.ids
     where = "" if grid is None else f" {grid[0]:g}-{grid[-1]:g} cm-1"
     if len(flat) == len(raw):
@@ -165,7 +166,22 @@ def drop_flat(raw: Spectra, recipe: Any) -> Spectra:
     print(f"left out {len(flat)} flat spectr{'um' if len(flat) == 1 else 'a'} (one value "
           f"throughout{where}: {first_ids([ids[i] for i in flat])}); using "
           f"{int(keep.sum())}")
-    return raw[np.flatnonzero(keep)]
+    return raw[np.flatnonzero(keep)], [ids[i] for i in flat]
+
+
+def left_out_text(left: dict[str, Any]) -> str:
+    """``6 unlabelled spectra; 1 dead spectrum (s03)``: the spectra
+    :func:`prepare_labelled` left out (``args.left_out``, saved in the model's training
+    summary), or "" for none."""
+    def spectra(k: int, kind: str) -> str:
+        return f"{k} {kind} spectr{'um' if k == 1 else 'a'}"
+
+    parts = [spectra(int(left["unlabelled"]), "unlabelled")] if left.get("unlabelled") else []
+    for kind in ("dead", "clipped"):
+        ids = [str(i) for i in left.get(kind) or []]
+        if ids:
+            parts.append(f"{spectra(len(ids), kind)} ({first_ids(ids)})")
+    return "; ".join(parts)
 
 
 def group_col_of(args: argparse.Namespace) -> str | None:
@@ -450,7 +466,10 @@ def prepare_labelled(args: argparse.Namespace, raw: Any, purpose: str
             + (f"--label-col {shlex.quote(str(likely[0]))} (the table has a column "
                f"{likely[0]!r})."
                if likely else "--label-col (wide tables) or --labels-from (folders)."))
+    n_read = len(raw)
     raw = drop_unlabelled(raw)
+    # what train records in the model and its report (info prints it)
+    args.left_out = {"unlabelled": n_read - len(raw)} if len(raw) < n_read else {}
     if getattr(args, "groups_from", None) is not None:
         if getattr(args, "split_col", None) is not None:
             raise RamancamError(
@@ -458,7 +477,9 @@ def prepare_labelled(args: argparse.Namespace, raw: Any, purpose: str
                 "fixed split that does not use groups. Drop one of them.")
         args.group_col = group_col_of(args)  # the folds below group by the 'group' column
     recipe = build_recipe(args, raw)
-    raw = drop_flat(raw, recipe)
+    raw, dead = drop_flat(raw, recipe)
+    if dead:
+        args.left_out["dead"] = dead
     args.recipe_used = args.recipe
     if getattr(args, "normalize", None) is not None and args.recipe != "auto":
         args.recipe_used = f"{args.recipe}, normalize {args.normalize}"
@@ -471,13 +492,15 @@ def prepare_labelled(args: argparse.Namespace, raw: Any, purpose: str
             f"spectra must lie on one common axis {purpose}; got {len(data)} spectra on "
             "different axes. Use --recipe paper (with --grid) to resample them.")
     if getattr(args, "drop_clipped", False):
-        raw, data = _drop_clipped(raw, data, purpose)
+        raw, data, clipped = _drop_clipped(raw, data, purpose)
+        if clipped:
+            args.left_out["clipped"] = clipped
     return raw, recipe, data
 
 
-def _drop_clipped(raw: Any, data: Any, purpose: str) -> tuple[Any, Any]:
+def _drop_clipped(raw: Any, data: Any, purpose: str) -> tuple[Any, Any, list[str]]:
     """``--drop-clipped``: ``raw`` and ``data`` without the spectra clipped inside the grid,
-    with one line naming them."""
+    and their ids, with one line naming them."""
     import numpy as np
 
     from ..errors import RamancamError
@@ -485,7 +508,7 @@ def _drop_clipped(raw: Any, data: Any, purpose: str) -> tuple[Any, Any]:
     found = clipped_in(raw, data.wavenumbers)
     if not found:
         print("--drop-clipped: no spectrum is clipped inside the grid; all kept")
-        return raw, data
+        return raw, data, []
     keep = np.ones(len(raw), dtype=bool)
     keep[[c.index for c in found]] = False
     if not keep.any():
@@ -495,7 +518,8 @@ def _drop_clipped(raw: Any, data: Any, purpose: str) -> tuple[Any, Any]:
             "saturated range.")
     print(clipped_line(found, spectrum_ids(raw), "inside the grid",
                        "left out (--drop-clipped)"))
-    return raw[keep], data[keep]
+    ids = raw.ids
+    return raw[keep], data[keep], [ids[c.index] for c in found]
 
 
 def _auto_recipe(args: argparse.Namespace, raw: Any, paper: Any) -> tuple[Any, Any]:

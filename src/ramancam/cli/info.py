@@ -14,6 +14,7 @@ from ._common import (
     add_xy_argument,
     first_ids,
     label_like,
+    left_out_text,
 )
 
 NAME = "info"
@@ -409,6 +410,9 @@ def format_model(path: str, d: dict[str, Any]) -> str:
         where = f" from {td['source']}" if td.get("source") else ""
         axis = f" (axis {rng[0]:.1f} to {rng[1]:.1f} cm-1)" if len(rng) == 2 else ""
         lines.append(f"  trained:   {td.get('n_spectra', '?')} spectra{where}{axis}")
+        if td.get("left_out"):
+            lines.append(f"  left out:  {left_out_text(td['left_out'])}, before the cross "
+                         "validation")
     g = d["grid"]
     step = f", step {g['step']:g}" if g["step"] is not None else ", uneven"
     lines.append(f"  grid:      {g['start']:g} to {g['stop']:g} cm-1{step} "

@@ -318,6 +318,7 @@ def run(args: argparse.Namespace) -> int:
     from ._common import (
         clipped_training_note,
         convergence_note,
+        left_out_text,
         read_labelled_on_grid,
         spatial_splits,
     )
@@ -403,6 +404,8 @@ def run(args: argparse.Namespace) -> int:
     if choice is not None:
         print(augment_line(choice, cv.augment_chosen))
     summary = training_summary(raw[train_idx], source=str(args.data))
+    if getattr(args, "left_out", None):
+        summary["left_out"] = args.left_out
     settings = {"seed": args.seed, "recipe_option": args.recipe,
                 "recipe_used": getattr(args, "recipe_used", args.recipe),
                 "grid_option": args.grid,
@@ -423,7 +426,9 @@ def run(args: argparse.Namespace) -> int:
 
         step = float(np.median(np.diff(grid))) if grid.size > 1 else 0.0
         info = {"data": str(args.data), "model file": str(args.out),
-                "spectra": f"{train_idx.size} for the final model ({len(data)} in the CV)",
+                "spectra": f"{train_idx.size} for the final model ({len(data)} in the CV)"
+                           + (f"; left out: {left_out_text(args.left_out)}"
+                              if getattr(args, "left_out", None) else ""),
                 "classes": len(cv.classes),
                 "recipe": f"{getattr(args, 'recipe_used', args.recipe)}: {recipe!r}",
                 "grid": f"{grid[0]:g} to {grid[-1]:g} cm-1, step {step:g} ({grid.size} "
