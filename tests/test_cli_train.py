@@ -520,9 +520,9 @@ def test_flat_training_spectra_are_left_out_and_named(tmp_path, capsys):
             "using 10") in out
     assert "recipe: auto -> paper" in out
     td = load(tmp_path / "m.ramancam").info["training_data"]
-    assert td["n_spectra"] == 10 and td["left_out"] == {"dead": ["s03", "s08"]}
+    assert td["n_spectra"] == 10 and td["left_out"] == {"flat": ["s03", "s08"]}
     assert main(["info", str(tmp_path / "m.ramancam")]) == 0
-    assert ("  left out:  2 dead spectra (s03, s08), before the cross validation"
+    assert ("  left out:  2 flat spectra (s03, s08), before the cross validation"
             in capsys.readouterr().out.splitlines())
     write_table(Spectra(np.full((4, axis.size), 3.0), axis, labels=["a", "b", "a", "b"]),
                 tmp_path / "all.csv")

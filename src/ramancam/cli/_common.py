@@ -170,14 +170,14 @@ def drop_flat(raw: Spectra, recipe: Any) -> tuple[Spectra, list[str]]:
 
 
 def left_out_text(left: dict[str, Any]) -> str:
-    """``6 unlabelled spectra; 1 dead spectrum (s03)``: the spectra
+    """``6 unlabelled spectra; 1 flat spectrum (s03)``: the spectra
     :func:`prepare_labelled` left out (``args.left_out``, saved in the model's training
     summary), or "" for none."""
     def spectra(k: int, kind: str) -> str:
         return f"{k} {kind} spectr{'um' if k == 1 else 'a'}"
 
     parts = [spectra(int(left["unlabelled"]), "unlabelled")] if left.get("unlabelled") else []
-    for kind in ("dead", "clipped"):
+    for kind in ("flat", "clipped"):
         ids = [str(i) for i in left.get(kind) or []]
         if ids:
             parts.append(f"{spectra(len(ids), kind)} ({first_ids(ids)})")
@@ -479,7 +479,7 @@ def prepare_labelled(args: argparse.Namespace, raw: Any, purpose: str
     recipe = build_recipe(args, raw)
     raw, dead = drop_flat(raw, recipe)
     if dead:
-        args.left_out["dead"] = dead
+        args.left_out["flat"] = dead
     args.recipe_used = args.recipe
     if getattr(args, "normalize", None) is not None and args.recipe != "auto":
         args.recipe_used = f"{args.recipe}, normalize {args.normalize}"
