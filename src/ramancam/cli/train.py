@@ -21,8 +21,9 @@ CNN and, with --compare (default), for PCA + SVM, PLS-DA and a library search (n
 training spectrum by correlation) on exactly the same folds, name the winner, then fit the
 final model on all training spectra and save it as one file (weights, recipe, grid, classes,
 settings, versions and the CV results) for 'ramancam predict' and 'ramancam explain'.
-Spectra with an empty label, and flat (dead) spectra (one value throughout the grid), are left out,
-each with one printed line (counting the first, naming the second).
+Spectra with an empty label, and flat (dead) spectra (one value throughout the grid), are
+left out, each kind with one printed line (counting the first, naming the second), and
+recorded in the model ('ramancam info MODEL' shows them).
 
 Knowing when not to answer (docs/novelty.md): the out-of-fold logits and novelty scores of
 the cross validation choose a softmax temperature (calibrated probabilities; the expected
