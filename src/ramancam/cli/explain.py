@@ -29,11 +29,10 @@ columns id, target, method, then one column per grid point (header = Raman shift
 are raw (not normalised) unless --normalize maxabs. --plot draws the first --max-plots maps
 with their spectra (red = supports, blue = argues against); --out DIR (an existing folder
 or a name ending in '/') writes maps.csv and that figure, maps.png, into DIR. Spectra are
-processed in chunks,
-so memory stays bounded for large files; with more than one chunk, progress
-(spectra done, seconds) goes to stderr every 10 s. A spectrum the model's recipe refuses (flat or
-empty, e.g. a dead pixel) gets no row and, on a map, a blank pixel; a 'not explained:' line
-names it, and the run goes on.
+processed in chunks, so memory stays bounded for large files; with more than one chunk,
+progress (spectra done, seconds) goes to stderr every 10 s. A spectrum the model's recipe
+refuses (flat or empty, e.g. a dead pixel) gets no row and, on a map, a blank pixel; a
+'not explained:' line names it, and the run goes on.
 
 Maps: when DATA carries pixel positions (x/y), the CSV gets x and y columns after 'method',
 and with --out DIR (an existing folder, a name ending in '/', or a name without a suffix)
