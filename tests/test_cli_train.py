@@ -204,6 +204,14 @@ def test_predict_unlabelled_to_stdout(model_file, peaks_file, tmp_path, capsys):
     assert lines[0] == ("id,predicted,p_peak_100,p_peak_1000,p_peak_500,novelty,unknown,"
                         "library_match")
     assert len(lines) == 4
+    # a table whose label column was not named: one line says how to score the predictions
+    capsys.readouterr()
+    assert main(["predict", str(model_file), str(peaks_file), "--out",
+                 str(tmp_path / "p.csv")]) == 0
+    assert ("note: column 'label' may hold the true classes: --label-col label adds a 'true' "
+            "column and prints the accuracy") in capsys.readouterr().out
+    assert main(["predict", str(model_file), str(plain), "--out", str(tmp_path / "q.csv")]) == 0
+    assert "may hold the true classes" not in capsys.readouterr().out
 
 
 def test_predict_refuses_data_off_the_grid(model_file, tmp_path, capsys):

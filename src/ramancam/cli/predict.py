@@ -102,6 +102,7 @@ def _fill_refused(a: Any, usable: Any) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     import csv
+    import shlex
     import sys
     from contextlib import nullcontext
 
@@ -117,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
         chunk_progress,
         clipped_in,
         clipped_line,
+        label_like,
         prepare_chunk,
         read_data,
         refused_line,
@@ -267,4 +269,11 @@ def run(args: argparse.Namespace) -> int:
             parts.append(f"{seen[True][1]}/{seen[True][0]} "
                          + ("with known labels" if parts else "spectra, all with known labels"))
             print("flagged unknown: " + ", ".join(parts), file=report)
+    elif not xy:  # a map's label column marks its training pixels, not what to score
+        hint = [c for c in label_like(data.meta)
+                if any(str(v).strip() for v in data.meta[c])]
+        if hint:
+            print(f"note: column {hint[0]!r} may hold the true classes: --label-col "
+                  f"{shlex.quote(hint[0])} adds a 'true' column and prints the accuracy",
+                  file=report)
     return 0
