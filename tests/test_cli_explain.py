@@ -114,6 +114,12 @@ def test_explain_all_classes_named_class_and_stdout(setup, tmp_path, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 6 and lines[0].startswith("id,target,method,500.0,")
     assert all(line.split(",")[1:3] == ["gamma", "saliency"] for line in lines[1:])
+    # asked for a figure only: no table on stdout, one line says how to keep the maps
+    assert main(["explain", str(model_path), str(data_path), "--plot",
+                 str(tmp_path / "f.png")]) == 0
+    out, err = capsys.readouterr()
+    assert out == "" and (tmp_path / "f.png").exists()
+    assert "5 fc maps (predicted) not written as a table: give --out FILE.csv" in err
 
 
 def test_explain_ig_bands_uses_a_20_cm1_band_window(setup, tmp_path):

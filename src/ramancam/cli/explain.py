@@ -75,8 +75,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "map times sum(A), whose sign can flip it)")
     o = p.add_argument_group("output")
     o.add_argument("--out", metavar="FILE|DIR",
-                   help="maps CSV to write (.gz compresses; default: print to stdout); for a "
-                        "map, a folder for maps.csv, images and report.html")
+                   help="maps CSV to write (.gz compresses; default: print to stdout, or, "
+                        "with --plot or --report, no table); for a map, a folder for "
+                        "maps.csv, images and report.html")
     o.add_argument("--bands", metavar="SHIFT[,SHIFT...]",
                    help="maps with --out DIR: Raman shifts (cm-1) of the band images "
                         "(default: the 3 with the largest mean |map|)")
@@ -194,6 +195,7 @@ def _write_report(path: str, grid: Any, entries: list[dict[str, Any]],
 
 def run(args: argparse.Namespace) -> int:
     import csv
+    import os
     import sys
     from contextlib import nullcontext
 
@@ -251,8 +253,10 @@ def run(args: argparse.Namespace) -> int:
     shown: list[tuple[str, Any, Any, str, Any]] = []
     out_path = str(out_dir / "maps.csv") if out_dir is not None else args.out
     gz = bool(out_path) and str(out_path).lower().endswith(".gz")
+    # without --out the table goes to stdout, unless a figure or report is what was asked for
+    table_only = not (args.report or args.plot)
     ctx = (atomic_write(out_path, "w", gzip=gz, newline="") if out_path
-           else nullcontext(sys.stdout))
+           else nullcontext(sys.stdout) if table_only else open(os.devnull, "w"))
     kept: dict[str, list[Any]] = {"X": [], "maps": [], "proba": []}
     entries: list[dict[str, Any]] = []
     counts: dict[str, int] = {}
@@ -338,6 +342,9 @@ def run(args: argparse.Namespace) -> int:
     report = sys.stdout if args.out else sys.stderr
     if args.out:
         print(f"wrote {n_rows} {args.method} maps ({args.target}) to {out_path}", file=report)
+    elif not table_only:
+        print(f"{n_rows} {args.method} maps ({args.target}) not written as a table: give "
+              "--out FILE.csv to keep them", file=report)
     if refused:
         print(refused_line(refused, "explained", "they have no rows"), file=report)
     if map_grid is not None and out_dir is not None:
