@@ -96,3 +96,14 @@ def test_failed_write_keeps_old_file(tmp_path):
     with pytest.raises(RamancamError):
         write_report(path, "t", [Section("s", [object()])])  # type: ignore[list-item]
     assert path.read_text(encoding="utf-8") == "old"
+
+
+def test_a_run_without_seed_or_settings_has_no_settings_table():
+    from ramancam.report import Section, render_report
+
+    html = render_report("t", [Section("A", ["text"])])
+    assert "not set" not in html and 'class="tcap">Settings<' not in html
+    assert 'class="tcap">Software versions<' in html
+    seeded = render_report("t", [Section("A", ["text"])], seed=3, settings={"epochs": 2})
+    assert 'class="tcap">Settings<' in seeded
+    assert "<tr><td>seed</td><td class=\"num\">3</td></tr>" in seeded

@@ -256,10 +256,12 @@ def render_report(title: str, sections: Sequence[Section], *,
         parts.append(f'<h{s.level} id="s{i}">{_esc(s.title)}</h{s.level}>')
         parts.extend(_render_block(b) for b in s.blocks)
     parts.append('<h2 id="run">Run settings and software</h2>')
-    run: dict[str, Any] = {"seed": "not set" if seed is None else seed}
+    # a run without randomness (explain, the map outputs) has no seed to report
+    run: dict[str, Any] = {} if seed is None else {"seed": seed}
     run.update(settings or {})
-    parts.append(_render_table(["setting", "value"], [[k, v] for k, v in run.items()],
-                               "Settings"))
+    if run:
+        parts.append(_render_table(["setting", "value"], [[k, v] for k, v in run.items()],
+                                   "Settings"))
     parts.append(_render_table(["software", "version"],
                                [[k, v] for k, v in software_versions().items()],
                                "Software versions"))
@@ -323,7 +325,7 @@ def write_report(path: str | os.PathLike[str], title: str, sections: Sequence[Se
     settings : mapping of str to value, optional
         Settings of the run, listed at the end with the seed and software versions.
     seed : int, optional
-        The random seed of the run.
+        The random seed of the run (none for a run without randomness: no seed row).
 
     Returns
     -------
