@@ -195,7 +195,7 @@ def spectrum_map(axis: ArrayLike, spectrum: ArrayLike, signed_map: ArrayLike, *,
     if title:
         ax.set_title(title)
     if reference is not None:
-        ax.legend(fontsize="x-small", loc="upper right")
+        ax.legend(fontsize="x-small", loc="best", framealpha=0.7)  # off the spectrum
     ax.map_axes = twin  # type: ignore[attr-defined]
     return ax
 
