@@ -36,7 +36,8 @@ JCAMP-DX (.jdx/.dx) files, and folders of any of them (docs/formats.md).
 Without PATH (or with --example) it describes the built-in SYNTHETIC example table.
 
 Given a model file (written by 'ramancam train'), it describes the model instead: classes and
-training spectra, grid and preprocessing recipe, network and training settings, the
+training spectra (and those train left out: unlabelled, flat, clipped), grid and
+preprocessing recipe, network and training settings, the
 cross-validated accuracy of the CNN and the baselines, the CNN's out-of-fold confusion
 matrix, calibration and novelty threshold, and the software that wrote it. Nothing in the
 file is executed: model files hold numbers and JSON only.
