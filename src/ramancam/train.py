@@ -16,7 +16,6 @@ as it was.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -397,9 +396,9 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
                gen: torch.Generator, amounts: dict[str, Any]) -> None:
         import torch
         from torch.nn import functional as F
-        from tqdm.auto import tqdm
 
         from ._fast import adam, fast_forward
+        from ._heartbeat import epoch_bar
 
         bf16_cpu = bool(self.bf16) and X.device.type == "cpu"
         opt = adam(module.parameters(), lr=float(self.lr), weight_decay=float(self.weight_decay))
@@ -410,9 +409,7 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
                  if self.lr_schedule == "cosine" else None)
         best_loss, best_state, best_epoch, waited = np.inf, None, 0, 0
         self.history_: list[dict[str, float]] = []
-        quiet = not self.verbose or not sys.stderr.isatty()
-        bar = tqdm(range(1, int(self.epochs) + 1), desc="training", unit="epoch",
-                   disable=quiet, leave=False, file=sys.stderr)
+        bar = epoch_bar(int(self.epochs), bool(self.verbose))  # a line a minute in logs
         epoch = 0
         for epoch in bar:
             module.train()

@@ -23,7 +23,8 @@ final model on all training spectra and save it as one file (weights, recipe, gr
 settings, versions and the CV results) for 'ramancam predict' and 'ramancam explain'.
 Spectra with an empty label, and flat (dead) spectra (one value throughout the grid), are
 left out, each kind with one printed line (counting the first, naming the second), and
-recorded in the model ('ramancam info MODEL' shows them).
+recorded in the model ('ramancam info MODEL' shows them). Progress goes to stderr: a line per
+fold, and within each fit a bar on a terminal or, in a log file, a line a minute.
 
 Knowing when not to answer (docs/novelty.md): the out-of-fold logits and novelty scores of
 the cross validation choose a softmax temperature (calibrated probabilities; the expected
