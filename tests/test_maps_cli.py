@@ -58,6 +58,14 @@ def test_train_prints_spatial_cv_table(trained, capsys):
                  "--out", str(d / "one-epoch.ramancam")]) == 0
     out = capsys.readouterr().out
     assert "accuracy (2-fold spatial CV):" in out
+    assert "random folds test pixels" not in out
+    # random folds on a map: one note says what they claim and what to use instead
+    assert main(["train", str(data), "--label-col", "label", "--recipe", "none", "--folds",
+                 "2", "--no-compare", "--epochs", "1", "--filters", "2", "--filter-size", "3",
+                 "--fc-width", "4", "--out", str(d / "random.ramancam")]) == 0
+    assert ("note: DATA is a map (x/y positions): random folds test pixels whose neighbours "
+            "trained, which flatters the accuracy; --spatial-folds K holds out blocks of "
+            "pixels (docs/maps.md)") in capsys.readouterr().out
     # the unknown-spectrum threshold leaves whole 3 x 3 blocks out, not single pixels
     from ramancam.bundle import load
     from ramancam.maps.folds import spatial_groups

@@ -316,6 +316,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..bundle import save, training_summary
     from ..inner import rare_classes_note
+    from ..maps.grid import has_positions
     from ..train import CNNClassifier, cross_validate
     from ._common import (
         clipped_training_note,
@@ -347,6 +348,10 @@ def run(args: argparse.Namespace) -> int:
         note = rare_classes_note(data.labels, args.folds)
         if note:
             print(note)
+        if has_positions(data):  # a labelled map: neighbours in train and test flatter it
+            print("note: DATA is a map (x/y positions): random folds test pixels whose "
+                  "neighbours trained, which flatters the accuracy; --spatial-folds K holds "
+                  "out blocks of pixels (docs/maps.md)")
     note = clipped_training_note(raw, grid)
     if note:
         print(note)
@@ -399,7 +404,8 @@ def run(args: argparse.Namespace) -> int:
     choice = final.augment_choice_
     select_s = 0.0 if choice is None else float(choice["fit_s"])
     per_epoch = (final.fit_time_ - select_s) / max(final.n_epochs_, 1)
-    print(f"\nfinal model: {final.n_epochs_} epochs, {final.fit_time_:.1f} s "
+    epochs = f"{final.n_epochs_} epoch{'' if final.n_epochs_ == 1 else 's'}"
+    print(f"\nfinal model: {epochs}, {final.fit_time_:.1f} s "
           f"({per_epoch:.2f} s/epoch"
           + (f"; {select_s:.1f} s of it for the augmentation decision" if choice else "")
           + f") on {train_idx.size} spectra")
