@@ -66,6 +66,9 @@ def test_train_prints_spatial_cv_table(trained, capsys):
     assert ("note: DATA is a map (x/y positions): random folds test pixels whose neighbours "
             "trained, which flatters the accuracy; --spatial-folds K holds out blocks of "
             "pixels (docs/maps.md)") in capsys.readouterr().out
+    assert main(["baseline", str(data), "--label-col", "label", "--recipe", "none", "--folds",
+                 "2", "--model", "library"]) == 0
+    assert "note: DATA is a map (x/y positions): random folds" in capsys.readouterr().out
     # the unknown-spectrum threshold leaves whole 3 x 3 blocks out, not single pixels
     from ramancam.bundle import load
     from ramancam.maps.folds import spatial_groups

@@ -169,6 +169,20 @@ def drop_flat(raw: Spectra, recipe: Any) -> tuple[Spectra, list[str]]:
     return raw[np.flatnonzero(keep)], [ids[i] for i in flat]
 
 
+def random_folds_notes(data: Any, folds: int) -> list[str]:
+    """Notes for stratified random folds (train, baseline): classes too small for ``folds``
+    folds, and a labelled map, whose random folds test pixels beside training ones."""
+    from ..inner import rare_classes_note
+    from ..maps.grid import has_positions
+
+    notes = [rare_classes_note(data.labels, folds) or ""]
+    if has_positions(data):
+        notes.append("note: DATA is a map (x/y positions): random folds test pixels whose "
+                     "neighbours trained, which flatters the accuracy; --spatial-folds K "
+                     "holds out blocks of pixels (docs/maps.md)")
+    return [n for n in notes if n]
+
+
 def left_out_text(left: dict[str, Any]) -> str:
     """``6 unlabelled spectra; 1 flat spectrum (s03)``: the spectra
     :func:`prepare_labelled` left out (``args.left_out``, saved in the model's training

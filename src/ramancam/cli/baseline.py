@@ -144,11 +144,11 @@ def _run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from ..inner import rare_classes_note
     from ..io import atomic_write
     from ..train import make_splits
     from ._common import (
         clipped_training_note,
+        random_folds_notes,
         read_labelled_on_grid,
         spatial_splits,
         spectrum_ids,
@@ -166,9 +166,8 @@ def _run(args: argparse.Namespace) -> int:
           f"({grid[0]:g}-{grid[-1]:g}); recipe: {getattr(args, 'recipe_used', args.recipe)}; "
           f"model: {args.model}")
     if not split and args.group_col is None and not spatial:
-        note = rare_classes_note(data.labels, args.folds)
-        if note:
-            print(note)
+        for line in random_folds_notes(data, args.folds):
+            print(line)
     note = clipped_training_note(raw, grid)
     if note:
         print(note)

@@ -315,13 +315,12 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ..bundle import save, training_summary
-    from ..inner import rare_classes_note
-    from ..maps.grid import has_positions
     from ..train import CNNClassifier, cross_validate
     from ._common import (
         clipped_training_note,
         convergence_note,
         left_out_text,
+        random_folds_notes,
         read_labelled_on_grid,
         spatial_splits,
     )
@@ -345,13 +344,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"{len(data)} spectra, {len(counts)} classes, {grid.size} points "
           f"({grid[0]:g}-{grid[-1]:g}); recipe: {getattr(args, 'recipe_used', args.recipe)}")
     if not split and args.group_col is None and spatial is None:
-        note = rare_classes_note(data.labels, args.folds)
-        if note:
-            print(note)
-        if has_positions(data):  # a labelled map: neighbours in train and test flatter it
-            print("note: DATA is a map (x/y positions): random folds test pixels whose "
-                  "neighbours trained, which flatters the accuracy; --spatial-folds K holds "
-                  "out blocks of pixels (docs/maps.md)")
+        for line in random_folds_notes(data, args.folds):
+            print(line)
     note = clipped_training_note(raw, grid)
     if note:
         print(note)
