@@ -110,7 +110,8 @@ def test_without_out_nothing_is_written(data_csv, tmp_path, capsys):
     (["--inner-folds", "1"], "error: --inner-folds must be an integer >= 2; got 1."),
     (["--folds", "20"], "error: at least one class must have 20 spectra for 20-fold cross "
                         "validation"),
-    (["--split-col", "nope"], "error: metadata column 'nope' must exist"),
+    (["--split-col", "nope"], "error: split column 'nope' must be a metadata column; got "
+                              "columns"),
 ])
 def test_bad_options_give_one_line_errors(data_csv, capsys, extra, match):
     rc = main(["baseline", str(data_csv), "--label-col", "label", "--recipe", "none",

@@ -348,7 +348,7 @@ def test_train_errors(peaks_file, tmp_path, capsys):
     assert "at least one class must have 5 spectra" in capsys.readouterr().err
     assert main(["train", str(peaks_file), "--label-col", "label", *FAST,
                  "--group-col", "nope", "--out", out]) == 2
-    assert "metadata column 'nope' must exist" in capsys.readouterr().err
+    assert "group column 'nope' must be a metadata column" in capsys.readouterr().err
     assert main(["train", str(peaks_file), "--label-col", "label", *FAST, "--threads", "0",
                  "--out", out]) == 2
     assert "--threads must be a positive integer" in capsys.readouterr().err

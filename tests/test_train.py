@@ -332,7 +332,7 @@ def test_split_errors():
     s = _with_meta(small_set(3), split=np.full(9, "train"), vial=np.arange(9).astype(str))
     with pytest.raises(RamancamError, match="must mark both training"):
         make_splits(s, split_col="split")
-    with pytest.raises(RamancamError, match="metadata column 'nope' must exist"):
+    with pytest.raises(RamancamError, match="split column 'nope' must be a metadata column"):
         make_splits(s, split_col="nope")
     with pytest.raises(RamancamError, match=r"at least one class must have 5 spectra for "
                                             r"5-fold cross validation; the largest has 3\. "

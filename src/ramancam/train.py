@@ -610,7 +610,7 @@ def make_splits(spectra: Spectra, *, folds: int = 5, group_col: str | None = Non
             f"group_col and split_col must not both be given; got {group_col!r} and "
             f"{split_col!r}. Use one: group-aware k-fold or a fixed split.")
     if split_col is not None:
-        col = _meta_col(spectra, split_col)
+        col = _meta_col(spectra, split_col, "split")
         is_train = col.astype(str) == str(train_value)
         tr, te = np.flatnonzero(is_train), np.flatnonzero(~is_train)
         if tr.size == 0 or te.size == 0:
@@ -644,11 +644,11 @@ def _labels(spectra: Spectra) -> NDArray[np.str_]:
     return spectra.labels
 
 
-def _meta_col(spectra: Spectra, name: str) -> NDArray[Any]:
-    if name not in spectra.meta:
+def _meta_col(spectra: Spectra, name: str, what: str = "group") -> NDArray[Any]:
+    if name not in spectra.meta:  # what: "split" or "group" (--split-col / --group-col)
         raise RamancamError(
-            f"metadata column {name!r} must exist; got columns {sorted(spectra.meta)}. "
-            "Check the column name.")
+            f"{what} column {name!r} must be a metadata column; got columns "
+            f"{sorted(spectra.meta)}. Check the name given to {what}_col (--{what}-col).")
     return spectra.meta[name]
 
 
