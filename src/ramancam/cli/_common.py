@@ -155,18 +155,18 @@ def drop_flat(raw: Spectra, recipe: Any) -> tuple[Spectra, list[str]]:
     if not flat:
         return raw, []
     ids = raw.ids
+    flat_ids = [ids[i] for i in flat]
     where = "" if grid is None else f" {grid[0]:g}-{grid[-1]:g} cm-1"
     if len(flat) == len(raw):
         raise RamancamError(
             f"spectra must vary{where}; got {len(raw)} spectra, each with one value "
-            f"throughout (first: {ids[flat[0]]}). Check the files, or choose a --grid where "
+            f"throughout (first: {flat_ids[0]}). Check the files, or choose a --grid where "
             "they were measured.")
     keep = np.ones(len(raw), dtype=bool)
     keep[flat] = False
     print(f"left out {len(flat)} flat spectr{'um' if len(flat) == 1 else 'a'} (one value "
-          f"throughout{where}: {first_ids([ids[i] for i in flat])}); using "
-          f"{int(keep.sum())}")
-    return raw[np.flatnonzero(keep)], [ids[i] for i in flat]
+          f"throughout{where}: {first_ids(flat_ids)}); using {int(keep.sum())}")
+    return raw[np.flatnonzero(keep)], flat_ids
 
 
 def random_folds_notes(data: Any, folds: int) -> list[str]:
@@ -530,9 +530,8 @@ def _drop_clipped(raw: Any, data: Any, purpose: str) -> tuple[Any, Any, list[str
             f"spectra must not all be clipped {purpose} with --drop-clipped; got {len(raw)} "
             "clipped inside the grid. Drop --drop-clipped, or choose a --grid outside the "
             "saturated range.")
-    print(clipped_line(found, spectrum_ids(raw), "inside the grid",
-                       "left out (--drop-clipped)"))
     ids = raw.ids
+    print(clipped_line(found, ids, "inside the grid", "left out (--drop-clipped)"))
     return raw[keep], data[keep], [ids[c.index] for c in found]
 
 

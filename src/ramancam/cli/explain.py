@@ -195,7 +195,6 @@ def _write_report(path: str, grid: Any, entries: list[dict[str, Any]],
 
 def run(args: argparse.Namespace) -> int:
     import csv
-    import os
     import sys
     from contextlib import nullcontext
 
@@ -254,9 +253,9 @@ def run(args: argparse.Namespace) -> int:
     out_path = str(out_dir / "maps.csv") if out_dir is not None else args.out
     gz = bool(out_path) and str(out_path).lower().endswith(".gz")
     # without --out the table goes to stdout, unless a figure or report is what was asked for
-    table_only = not (args.report or args.plot)
+    table = bool(out_path) or not (args.report or args.plot)
     ctx = (atomic_write(out_path, "w", gzip=gz, newline="") if out_path
-           else nullcontext(sys.stdout) if table_only else open(os.devnull, "w"))
+           else nullcontext(sys.stdout if table else None))
     kept: dict[str, list[Any]] = {"X": [], "maps": [], "proba": []}
     entries: list[dict[str, Any]] = []
     counts: dict[str, int] = {}
@@ -264,9 +263,10 @@ def run(args: argparse.Namespace) -> int:
     refused: list[tuple[str, str]] = []  # (id, the recipe's message) of spectra not explained
     all_usable = np.ones(len(data), dtype=bool)
     with ctx as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["id", "target", "method", *(["x", "y"] if xy else []),
-                    *(repr(float(v)) for v in grid)])
+        w = csv.writer(fh, lineterminator="\n") if fh is not None else None
+        if w is not None:
+            w.writerow(["id", "target", "method", *(["x", "y"] if xy else []),
+                        *(repr(float(v)) for v in grid)])
         progress = chunk_progress(len(data), CHUNK)
         for start in range(0, len(data), CHUNK):
             part = data[start:start + CHUNK]
@@ -315,8 +315,9 @@ def run(args: argparse.Namespace) -> int:
                 i = r // per
                 pos = ([repr(float(data.meta["x"][rows[i]])),
                         repr(float(data.meta["y"][rows[i]]))] if xy else [])
-                w.writerow([ids[rows[i]], classes[targets[r]], args.method, *pos,
-                            *(repr(float(v)) for v in maps[r])])
+                if w is not None:  # no table: no rows formatted for nothing
+                    w.writerow([ids[rows[i]], classes[targets[r]], args.method, *pos,
+                                *(repr(float(v)) for v in maps[r])])
                 if args.report and len(entries) < args.max_plots:
                     entries.append({
                         "id": ids[rows[i]], "x": X[i], "map": maps[r],
@@ -342,7 +343,7 @@ def run(args: argparse.Namespace) -> int:
     report = sys.stdout if args.out else sys.stderr
     if args.out:
         print(f"wrote {n_rows} {args.method} maps ({args.target}) to {out_path}", file=report)
-    elif not table_only:
+    elif not table:
         print(f"{n_rows} {args.method} maps ({args.target}) not written as a table: give "
               "--out FILE.csv to keep them", file=report)
     if refused:

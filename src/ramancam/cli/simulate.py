@@ -142,7 +142,8 @@ def run(args: argparse.Namespace) -> int:
         s = mixtures(_pure(args), n_per_pair=args.n_per_pair, ratio=_ratio(args.ratio),
                      rng=args.seed)
     write_table(s, out)
-    lo, hi = min(s.class_counts().values()), max(s.class_counts().values())
+    counts = s.class_counts().values()
+    lo, hi = min(counts), max(counts)
     print(f"wrote {len(s)} spectra ({len(s.classes)} classes x "
           f"{lo if lo == hi else f'{lo}-{hi}'}, {s.n_points} points) to {out}")
     return 0
