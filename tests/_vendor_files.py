@@ -86,3 +86,69 @@ AXIS = np.linspace(400.0, 1800.0, 57)
 def peak_spectra(rng: np.random.Generator, n: int) -> np.ndarray:
     peak = np.exp(-0.5 * ((AXIS - 1000.0) / 30.0) ** 2)
     return (100 * peak + rng.normal(0, 1, (n, AXIS.size)) + 10).astype(np.float32)
+
+
+def _opus_type(c0: int, c1: int, c2: int, c3: int, c4: int = 0, c5: int = 0) -> int:
+    """An OPUS directory entry's block type: six codes packed into one int32 (2, 2, 6, 7, 2
+    and 3 bits, lowest first): data kind, channel, parameter kind, spectrum type, derivative,
+    block layout."""
+    return c0 | c1 << 2 | c2 << 4 | c3 << 10 | c4 << 17 | c5 << 19
+
+
+def _opus_params(items: dict[str, object]) -> bytes:
+    """A parameter block: per entry a 3-letter key and NUL, a type (0 int32, 1 float64,
+    2 text), the value's size in 2-byte words, the value; closed by ``END``."""
+    out = b""
+    for key, v in items.items():
+        if isinstance(v, int):
+            kind, raw = 0, struct.pack("<i", v)
+        elif isinstance(v, float):
+            kind, raw = 1, struct.pack("<d", v)
+        else:
+            raw = str(v).encode("latin-1") + b"\0"
+            raw += b"\0" * (len(raw) % 2)
+            kind = 2
+        out += key.encode()[:3] + b"\0" + struct.pack("<hh", kind, len(raw) // 2) + raw
+    return out + b"END\0" + struct.pack("<hh", 0, 0)
+
+
+def opus_bytes(axis: np.ndarray, Y: np.ndarray, *, sample: dict | None = None,
+               optics: dict | None = None, spectrum_type: int = 10, x_units: str = "WN",
+               series: bool = False, when: tuple[str, str] = ("05/12/2026",
+                                                               "10:11:12.000 (GMT+1)")
+               ) -> bytes:
+    """A Bruker OPUS file laid out as Bruker's OPUS writes one (and brukeropus reads it):
+    a 24-byte header, the directory, sample and optics parameter blocks, then the data
+    status block and the data of one spectrum type (10 = Raman, 4 = absorbance) with the
+    first row of ``Y`` (or, with ``series``, every row as a 3-D "series" block)."""
+    Y = np.atleast_2d(np.asarray(Y, np.float32))
+    npt = int(Y.shape[1])
+    status = _opus_params({
+        "DPF": 1, "NPT": npt, "FXV": float(axis[0]), "LXV": float(axis[-1]), "CSF": 1.0,
+        "MXY": float(Y[0].max()), "MNY": float(Y[0].min()), "DXU": x_units,
+        "DAT": when[0], "TIM": when[1]})
+    layout = 2 if series else 0
+    if series:  # header, store table, then per spectrum its values and an info record
+        info = struct.Struct("<8i4d2i7d2i2d")
+        head = struct.pack("<6i", 0, len(Y), 32, 4 * npt, info.size, 1) + struct.pack(
+            "<2i", 0, len(Y) - 1)
+        recs = b"".join(y.astype("<f4").tobytes() + info.pack(
+            *([1, 0, 0, npt] + [0] * 4 + [0.0] * 4 + [0, 0]
+              + [float(axis[0]), float(axis[-1]), float(y.min()), float(y.max()), 1.0, 0.0,
+                 0.0] + [0, 0, 0.0, float(i)])) for i, y in enumerate(Y))
+        data = head + recs
+    else:
+        data = Y[0].astype("<f4").tobytes()
+    blocks = [(_opus_type(0, 0, 10, 0), _opus_params(sample or {"SNM": "tablet A"})),
+              (_opus_type(0, 0, 6, 0), _opus_params(optics or {"RLW": 9394.0, "RLP": 300.0})),
+              (_opus_type(3, 3, 1, spectrum_type, 0, layout), status),
+              (_opus_type(3, 3, 0, spectrum_type, 0, layout), data)]
+    n_entries = len(blocks) + 1
+    offset = 24 + 12 * n_entries
+    directory, body = [(_opus_type(0, 0, 0, 13), 3 * n_entries, 24)], b""
+    for kind, raw in blocks:
+        raw += b"\0" * (-len(raw) % 4)
+        directory.append((kind, len(raw) // 4, offset + len(body)))
+        body += raw
+    header = b"\n\n\xfe\xfe" + struct.pack("<d3i", 920622.0, 24, n_entries, n_entries)
+    return header + b"".join(struct.pack("<3i", *e) for e in directory) + body

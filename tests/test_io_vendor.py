@@ -1,5 +1,5 @@
-"""Instrument formats (Galactic SPC, JCAMP-DX, Renishaw WiRE .wdf) on small files the tests write
-themselves, their errors and fuzzing, and the real files of ../shared/data."""
+"""Instrument formats (Galactic SPC, JCAMP-DX, Renishaw WiRE .wdf, Bruker OPUS) on small files
+the tests write themselves, their errors and fuzzing, and the real files of ../shared/data."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _vendor_files import AXIS, jcamp_text, peak_spectra, spc_bytes, wdf_bytes
+from _vendor_files import AXIS, jcamp_text, opus_bytes, peak_spectra, spc_bytes, wdf_bytes
 from ramancam import RamancamError, Spectra
 from ramancam.cli import main
-from ramancam.io import describe, file_format, read, read_spc, read_wdf
+from ramancam.io import describe, file_format, read, read_opus, read_spc, read_wdf
 
 
 def _one_line(e: pytest.ExceptionInfo[RamancamError]) -> str:
@@ -127,6 +127,64 @@ def test_wdf_interrupted_map_keeps_collected_spectra(tmp_path, rng):
     assert len(read_wdf(p)) == 2
 
 
+def test_opus_raman_spectrum_with_metadata(tmp_path, rng):
+    # an FT-Raman file as OPUS saves it: the axis descending, Nd:YAG laser, 300 mW
+    y = peak_spectra(rng, 1)[0]
+    p = tmp_path / "tablet_A.0"
+    p.write_bytes(opus_bytes(AXIS[::-1], y[::-1], sample={
+        "SNM": "tablet A", "SFM": "powder", "CNM": "Duran", "INS": "MultiRAM", "NSS": 64}))
+    s = read(p)
+    assert len(s) == 1 and s.has_common_axis and file_format(p) == "opus"
+    np.testing.assert_allclose(s.wavenumbers, AXIS[::-1])  # kept as stored
+    np.testing.assert_array_equal(s.X[0], y[::-1])
+    m = {k: v[0] for k, v in s.meta.items()}
+    assert (m["title"], m["sample_form"], m["operator"], m["instrument"]) == (
+        "tablet A", "powder", "Duran", "MultiRAM")
+    assert m["acquired"] == "2026-12-05T10:11:12" and m["scans"] == 64.0
+    assert m["laser_wavelength_nm"] == pytest.approx(1064.5, abs=0.1)  # 1e7 / 9394 cm-1
+    assert m["laser_power_mw"] == 300.0 and m["opus_block"] == "Raman" and m["spectrum"] == 0
+    assert s.sources.tolist() == [str(p)]
+
+
+def test_opus_series_rows_become_spectra(tmp_path, rng):
+    Y = peak_spectra(rng, 4)
+    p = tmp_path / "sequence.opus"
+    p.write_bytes(opus_bytes(AXIS, Y, series=True, optics={"RLP": 50.0}))
+    s = read_opus(p)
+    assert len(s) == 4 and s.meta["spectrum"].tolist() == [0, 1, 2, 3]
+    np.testing.assert_array_equal(s.X, Y)
+    assert s.meta["opus_block"][0] == "Raman (Series)"
+    assert np.isnan(s.meta["laser_wavelength_nm"]).all()  # no laser wavenumber in the file
+
+
+def test_opus_files_that_hold_no_raman_spectrum_are_refused(tmp_path, rng):
+    ir = tmp_path / "ftir.0"
+    ir.write_bytes(opus_bytes(AXIS, peak_spectra(rng, 1), spectrum_type=4))
+    with pytest.raises(RamancamError, match=r"ftir\.0 must hold a Raman spectrum \(an OPUS "
+                       r"Raman block\); it holds Absorbance\. Save the Raman") as e:
+        read(ir)
+    _one_line(e)
+    micro = tmp_path / "micro.1"
+    micro.write_bytes(opus_bytes(AXIS, peak_spectra(rng, 1), x_units="MI"))
+    with pytest.raises(RamancamError, match=r"micro\.1 must have its Raman block on a "
+                       r"wavenumber axis \(OPUS unit WN\); got 'MI'"):
+        read(micro)
+
+
+def test_folder_of_opus_files_labelled_by_folder(tmp_path, rng, capsys):
+    for product in ("A", "B"):
+        (tmp_path / product).mkdir()
+        for k in range(3):
+            (tmp_path / product / f"batch{k}.{k}").write_bytes(
+                opus_bytes(AXIS[::-1], peak_spectra(rng, 1)[0][::-1]))
+    s = read(tmp_path, labels_from="folder")
+    assert len(s) == 6 and s.class_counts() == {"A": 3, "B": 3}
+    assert describe(s)["formats"] == {"Bruker OPUS": 6}
+    assert main(["info", str(tmp_path), "--labels-from", "folder"]) == 0
+    out = capsys.readouterr().out
+    assert "Bruker OPUS" in out and "classes:   2: A (3), B (3)" in out
+
+
 def test_folder_of_instrument_files_with_labels_and_groups(tmp_path, rng):
     for rep in (1, 2):
         for phase in ("lag", "stat"):
@@ -178,6 +236,7 @@ def _bad_files(tmp_path: Path, rng: np.random.Generator) -> dict[str, tuple[Path
     good_spc = spc_bytes(AXIS, peak_spectra(rng, 2))
     good_wdf = wdf_bytes(AXIS, peak_spectra(rng, 2))
     good_jdx = jcamp_text(AXIS, peak_spectra(rng, 1)[0].astype(float))
+    good_opus = opus_bytes(AXIS, peak_spectra(rng, 1))
     cases = {
         "spc_truncated": ("t.spc", good_spc[:700], r"t\.spc must hold the 2 spectra of 57 points"),
         "spc_header_cut": ("h.spc", good_spc[:100], r"h\.spc must be a Galactic SPC file with a "
@@ -207,6 +266,13 @@ def _bad_files(tmp_path: Path, rng: np.random.Generator) -> dict[str, tuple[Path
         "jdx_binary": ("b.dx", b"\x00\x01\x02", r"b\.dx must be JCAMP-DX text"),
         "jdx_no_data": ("h.jdx", b"##TITLE=x\n##JCAMP-DX=5.01\n##END=\n",
                         r"h\.jdx must hold a ##XYDATA= or ##XYPOINTS= data table"),
+        "opus_truncated": ("t.0", good_opus[:400], r"t\.0 must hold the block its directory "
+                                                   r"places at bytes 328 to 556; got 400 bytes"),
+        "opus_directory_cut": ("d.0", good_opus[:30], r"d\.0 must hold its whole directory"),
+        "opus_text": ("x.1", b"400,1.0\n500,2.0\n", r"x\.1 must be a Bruker OPUS file \(its "
+                                                     r"suffix \.1 says so.*got text content"),
+        "opus_header": ("h.0", good_opus[:4] + b"\xff" * 20 + good_opus[24:],
+                        r"h\.0 must be a Bruker OPUS file with a valid header"),
     }
     out = {}
     for key, (name, data, match) in cases.items():
@@ -252,6 +318,7 @@ def _good(suffix: str) -> bytes:
         _GOOD[".spc"] = spc_bytes(AXIS, peak_spectra(r, 2), log={"laser": "785"})
         _GOOD[".wdf"] = wdf_bytes(AXIS, peak_spectra(r, 2), xy=np.ones((2, 2)))
         _GOOD[".jdx"] = jcamp_text(AXIS, peak_spectra(r, 1)[0].astype(float)).encode()
+        _GOOD[".0"] = opus_bytes(AXIS, peak_spectra(r, 2), series=True)
     return _GOOD[suffix]
 
 
@@ -270,7 +337,7 @@ def _feed(data: bytes, suffix: str) -> None:
 
 
 @FUZZ
-@given(suffix=st.sampled_from([".spc", ".wdf", ".jdx"]), data=st.data())
+@given(suffix=st.sampled_from([".spc", ".wdf", ".jdx", ".0"]), data=st.data())
 def test_fuzz_damaged_instrument_files(suffix, data):
     # a valid file cut short, with bytes overwritten, or both: a Spectra or a RamancamError
     good = bytearray(_good(suffix))
@@ -282,8 +349,10 @@ def test_fuzz_damaged_instrument_files(suffix, data):
 
 
 @FUZZ
-@given(suffix=st.sampled_from([".spc", ".wdf", ".jdx", ".dx"]), raw=st.binary(max_size=700),
-       magic=st.sampled_from([b"", b"WDF1", b"\x80\x4b", b"##TITLE=x\n##JCAMP-DX=5\n"]))
+@given(suffix=st.sampled_from([".spc", ".wdf", ".jdx", ".dx", ".0"]),
+       raw=st.binary(max_size=700),
+       magic=st.sampled_from([b"", b"WDF1", b"\x80\x4b", b"##TITLE=x\n##JCAMP-DX=5\n",
+                              b"\n\n\xfe\xfe"]))
 def test_fuzz_random_bytes(suffix, raw, magic):
     _feed(magic + raw, suffix)
 

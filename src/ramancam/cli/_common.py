@@ -25,8 +25,8 @@ GROUPS_FROM_HELP = (
 def add_data_arguments(p: argparse.ArgumentParser, *, name: str = "data",
                        metavar: str = "DATA",
                        help: str = "a spectra file (wide CSV/TSV, .gz too, two-column text, "
-                                   "RRUFF text, SPC, WDF, JCAMP-DX, Excel .xlsx, MATLAB "
-                                   ".mat; FILE:NAME for a sheet or a MATLAB matrix) or a "
+                                   "RRUFF text, SPC, WDF, JCAMP-DX, OPUS, Excel .xlsx, "
+                                   "MATLAB .mat; FILE:NAME for a sheet or a MATLAB matrix) or a "
                                    "folder of such files") -> None:
     """Positional DATA plus ``--files``, ``--label-col`` / ``--labels-from`` /
     ``--groups-from``."""

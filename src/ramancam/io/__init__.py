@@ -12,9 +12,10 @@
 * :func:`read_two_column` - (shift, intensity) text with ``#`` comments;
 * :func:`read_rruff` - RRUFF text (``##KEY=value`` headers become metadata);
 * :func:`read_long_map` - long map exports, one row per (x, y, shift, intensity) (WiRE);
-* :func:`read_spc`, :func:`read_wdf`, :func:`read_jcamp` - instrument files (Galactic SPC,
-  Renishaw WiRE, JCAMP-DX) through their own libraries (``spc-io``, ``renishaw-wdf``,
-  ``jcamp``), one spectrum per sub-file / collected spectrum / block, with the metadata the
+* :func:`read_spc`, :func:`read_wdf`, :func:`read_jcamp`, :func:`read_opus` - instrument
+  files (Galactic SPC, Renishaw WiRE, JCAMP-DX, Bruker OPUS) through their own libraries
+  (``spc-io``, ``renishaw-wdf``, ``jcamp``, ``brukeropus``), one spectrum per sub-file /
+  collected spectrum / block / OPUS Raman block (or series row), with the metadata the
   file carries (WDF map positions as float columns ``x``, ``y``);
 * :func:`read_folder` - a folder of such files, labels (and groups) from sub-folders, a
   manifest, a header key or a file-name regex, or from a label column of every wide table;
@@ -63,6 +64,7 @@ from .folder import (
 from .jcamp import read_jcamp
 from .longmap import read_long_map
 from .matlab import read_mat
+from .opus import read_opus
 from .spc import read_spc
 from .summary import describe
 from .table import read_table, write_table
@@ -87,6 +89,7 @@ __all__ = [
     "read_jcamp",
     "read_long_map",
     "read_mat",
+    "read_opus",
     "read_rruff",
     "read_spc",
     "read_table",
@@ -117,9 +120,10 @@ def read(path: str | os.PathLike[str], *, label_col: str | None = None,
     path : str or path-like
         A wide table, two-column text or RRUFF text file (``.gz`` too; the layout is sniffed
         from the content), an instrument file (Galactic SPC ``.spc``, Renishaw WiRE
-        ``.wdf``, JCAMP-DX ``.jdx``/``.dx``), an Excel workbook (``.xlsx``, ``.xls``) or MATLAB file
-        (``.mat``), or a folder of such files. ``FILE:NAME`` reads the sheet (workbook) or the
-        matrix of spectra (MATLAB file) called NAME.
+        ``.wdf``, JCAMP-DX ``.jdx``/``.dx``, Bruker OPUS ``.0``, ``.1``, ...), an Excel
+        workbook (``.xlsx``, ``.xls``) or MATLAB file (``.mat``), or a folder of such files.
+        ``FILE:NAME`` reads the sheet (workbook) or the matrix of spectra (MATLAB file)
+        called NAME.
     label_col : str, optional
         Wide tables (a file, or a folder of them; workbooks; MATLAB files): the column (the
         variable) holding the class label. Empty cells give the label ``""`` (unlabelled).

@@ -16,12 +16,16 @@ TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".xy", ".asc")
 VENDOR_SUFFIXES = {".spc": "spc", ".wdf": "wdf", ".jdx": "jcamp", ".dx": "jcamp",
                    ".jcamp": "jcamp", ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel",
                    ".mat": "matlab"}
+#: Bruker OPUS names its files with a number as the suffix (``.0``, ``.1``, ``.0001``);
+#: ``.opus`` is read as OPUS too.
+OPUS_SUFFIX = re.compile(r"^\.(\d+|opus)$")
 #: Formats whose files hold several members (sheets, variables): ``FILE:NAME`` picks one.
 MEMBER_FORMATS = ("excel", "matlab")
 KNOWN_TYPES = ("wide table (.csv/.tsv/.txt, also .gz)",
                "two-column text (shift, intensity; .txt/.csv/.dat/.xy/.asc)",
                "RRUFF text (##KEY=value header lines, then shift, intensity)",
                "Galactic SPC (.spc)", "Renishaw WiRE (.wdf)", "JCAMP-DX (.jdx/.dx/.jcamp)",
+               "Bruker OPUS (.0, .1, ...: a number as the suffix)",
                "Excel workbook (.xlsx/.xlsm/.xls; its first sheet, or FILE:SHEET, as a wide "
                "table)",
                "MATLAB file (.mat; a matrix of spectra beside a vector of Raman shifts)",
@@ -29,6 +33,7 @@ KNOWN_TYPES = ("wide table (.csv/.tsv/.txt, also .gz)",
 #: Human names of the formats, as ``ramancam info`` prints them.
 FORMAT_NAMES = {"table": "wide table", "two_column": "two-column text", "rruff": "RRUFF text",
                 "spc": "Galactic SPC", "wdf": "Renishaw WiRE WDF", "jcamp": "JCAMP-DX",
+                "opus": "Bruker OPUS",
                 "excel": "Excel workbook", "matlab": "MATLAB file",
                 "long": "long map text (x, y, shift, intensity)"}
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -55,12 +60,14 @@ def base_suffix(path: Path) -> str:
 def is_known_file(path: Path) -> bool:
     """True when the file name has one of the suffixes we read (text or instrument format)."""
     sfx = base_suffix(path)
-    return sfx in TEXT_SUFFIXES or sfx in VENDOR_SUFFIXES
+    return sfx in TEXT_SUFFIXES or sfx in VENDOR_SUFFIXES or bool(OPUS_SUFFIX.match(sfx))
 
 
 def vendor_format(path: Path) -> str | None:
-    """``"spc"``, ``"wdf"`` or ``"jcamp"`` from the file name; ``None`` for text suffixes."""
-    return VENDOR_SUFFIXES.get(base_suffix(path))
+    """``"spc"``, ``"wdf"``, ``"jcamp"``, ``"opus"``, ... from the file name; ``None`` for
+    text suffixes."""
+    sfx = base_suffix(path)
+    return "opus" if OPUS_SUFFIX.match(sfx) else VENDOR_SUFFIXES.get(sfx)
 
 
 def split_member(path: str | os.PathLike[str]) -> tuple[Path, str | None]:

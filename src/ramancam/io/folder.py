@@ -53,6 +53,7 @@ from .excel import read_excel
 from .jcamp import looks_like_jcamp, read_jcamp
 from .longmap import looks_long, parse_long_map
 from .matlab import read_mat
+from .opus import read_opus
 from .spc import read_spc
 from .table import _list, _skip_comments, parse_table, sniff_delimiter
 from .wdf import read_wdf
@@ -66,7 +67,7 @@ GROUP_COL = "group"
 
 #: Instrument formats (Excel is read by read_file itself: it takes a label column).
 _VENDOR_READERS: dict[str, Callable[[Path], Spectra]] = {
-    "spc": read_spc, "wdf": read_wdf, "jcamp": read_jcamp}
+    "spc": read_spc, "wdf": read_wdf, "jcamp": read_jcamp, "opus": read_opus}
 
 LABEL_SOURCES = ("folder", "header:KEY", "regex:R", "id:R", "manifest:F")
 
@@ -440,7 +441,8 @@ def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
         files = [f for f in files if not (mpath.is_file() and f.samefile(mpath))]
     if not files:
         shown = pattern or " ".join([f"*{s}[.gz]" for s in TEXT_SUFFIXES]
-                                    + [f"*{s}" for s in VENDOR_SUFFIXES])
+                                    + [f"*{s}" for s in VENDOR_SUFFIXES]
+                                    + ["*.0 *.1 ... (OPUS)"])
         raise RamancamError(
             f"folder {str(root)!r} must contain spectrum files matching {shown}; got none. "
             "Check the folder or pass another pattern.")
