@@ -315,7 +315,9 @@ def test_train_with_groups_sets_the_threshold_on_whole_groups(tmp_path, capsys):
     write_table(s, data)
     assert main(["train", str(data), "--label-col", "label", *FAST, "--folds", "2",
                  "--group-col", "sample", "--no-compare", "--out", str(out)]) == 0
-    assert "unknown: threshold" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "unknown: threshold" in printed
+    assert "; threshold from leave-one-group-out scores)" in printed  # and says so
     # the threshold comes from leave-one-sample-out scores
     from ramancam.novelty import conformal_threshold
 

@@ -360,7 +360,7 @@ def test_cli_train_prints_calibration_and_predict_flags_unknown(tmp_path, capsys
     lines = out.splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("mean +- sd"))
     assert lines[at + 1].startswith("calibration: expected calibration error ")
-    assert "out-of-fold, 3-fold CV" in lines[at + 1]
+    assert "out-of-fold, 3-fold CV; threshold from leave-one-out scores" in lines[at + 1]
     assert lines[at + 2].startswith("unknown: threshold ")
     preds = tmp_path / "p.csv"
     assert main(["predict", str(model), str(test), "--label-col", "label",

@@ -600,7 +600,7 @@ class Calibration:
 
 def calibrate(logits: ArrayLike, y_idx: ArrayLike, scores: ArrayLike | None,
               fold_of: ArrayLike, *, rate: float = DEFAULT_RATE, source: str = "",
-              loo_scores: ArrayLike | None = None) -> Calibration:
+              loo_scores: ArrayLike | None = None, loo_groups: bool = False) -> Calibration:
     """Choose temperature and threshold from out-of-fold logits and novelty scores.
 
     Parameters
@@ -622,6 +622,9 @@ def calibrate(logits: ArrayLike, y_idx: ArrayLike, scores: ArrayLike | None,
         (:meth:`NoveltyScorer.loo_scores`): they then set the threshold instead of
         ``scores``, since their reference set (all other training spectra) is the size of
         the final one.
+    loo_groups : bool
+        Whether ``loo_scores`` left whole groups out (leave-one-group-out); only the
+        printed source says so.
 
     Returns
     -------
@@ -665,7 +668,8 @@ def calibrate(logits: ArrayLike, y_idx: ArrayLike, scores: ArrayLike | None,
         fa = float(np.mean(np.concatenate(
             [loo[part == f] > conformal_threshold(loo[part != f], rate)
              for f in range(5) if np.any(part == f)])))
-        source += "; threshold from leave-one-out scores"
+        source += (f"; threshold from leave-one-{'group-' if loo_groups else ''}out "
+                   "scores")
     return Calibration(temperature=T, threshold=thr, rate=rate, source=source,
                        n_held_out=int(y.size), ece_before=ece_before, ece_after=ece_after,
                        false_alarm=fa, fitted_temperature=fitted_t, n_scores=n_scores)
@@ -788,12 +792,14 @@ class NoveltyMixin:
                                           seed=seed, groups=groups)
             k = int(fold_of.max()) + 1
             self.set_calibration(calibrate(z, yi, s, fold_of, rate=self.novelty_rate,
-                                           source=f"{k}-fold inner CV", loo_scores=loo))
+                                           source=f"{k}-fold inner CV", loo_scores=loo,
+                                           loo_groups=groups is not None))
         elif va_idx.size:
             z, s = self.held_out_outputs(Xa[va_idx])
             self.set_calibration(calibrate(z, y_idx[va_idx], s, np.zeros(va_idx.size),
                                            rate=self.novelty_rate,
-                                           source="validation part", loo_scores=loo))
+                                           source="validation part", loo_scores=loo,
+                                           loo_groups=groups is not None))
         elif loo is not None:  # a model-free score needs no held-out networks
             self.novelty_threshold_ = conformal_threshold(loo, self.novelty_rate)
 

@@ -297,7 +297,7 @@ def _calibrate(final: Any, cv: CVResult, data: Any, params: dict[str, Any],
     loo = (scorer.loo_scores(groups, ref_labels)
            if scorer is not None and scorer.model_free else None)
     cal = calibrate(z, yi, s, fold_of, rate=params.get("novelty_rate", 0.05), source=source,
-                    loo_scores=loo)
+                    loo_scores=loo, loo_groups=groups is not None)
     final.set_calibration(cal)
     lines = cal.summary()
     if params.get("novelty") is None:
