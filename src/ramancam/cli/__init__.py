@@ -71,6 +71,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `ramancam info ... | head`: the reader left; end quietly
+        try:  # and keep Python's exit-time flush of stdout from failing again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 141  # 128 + SIGPIPE, what a shell reports for a program a pipe cut short
     except (RamancamError, ValueError, TypeError, OSError) as exc:
         if os.environ.get("RAMANCAM_DEBUG"):
             raise

@@ -102,9 +102,22 @@ def read_data(args: argparse.Namespace, *, name: str = "data") -> Spectra:
 
 
 def apply_laser_nm(s: Spectra, args: argparse.Namespace, source: Any) -> Spectra:
-    """``--laser-nm``: the spectra's wavelength axis converted to Raman shift (else as is)."""
+    """``--laser-nm``: the spectra's wavelength axis converted to Raman shift (else as is).
+    Without it, spectra whose file says their axis is in nm (``x_units`` ``"nm"``, e.g. an
+    Ocean Insight export in wavelengths) are refused: they would pass for Raman shifts."""
+    import numpy as np
+
+    from ..errors import RamancamError
+
     laser = getattr(args, "laser_nm", None)
     if laser is None:
+        units = s.meta.get("x_units")
+        if units is not None and np.any(np.asarray(units).astype(str) == "nm"):
+            i = int(np.flatnonzero(np.asarray(units).astype(str) == "nm")[0])
+            raise RamancamError(
+                f"file {s.sources[i] or source} has its x axis in wavelengths (nm), as its "
+                "header says; give --laser-nm NM (the excitation laser, e.g. 785) to convert "
+                "it to Raman shift, or export the spectra in Raman shifts.")
         return s
     from ..io import wavelength_to_shift
 

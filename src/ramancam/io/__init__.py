@@ -243,6 +243,9 @@ def wavelength_to_shift(spectra: Spectra, laser_nm: float, *,
             "cm-1. Drop --laser-nm if the axis is a Raman shift already, or give the laser "
             "the spectra were measured with.")
     meta = {**spectra.meta, "laser_wavelength_nm": np.full(len(spectra), laser)}
+    if "x_units" in meta:  # a unit the file stated (an Ocean Insight export in nm)
+        units = np.asarray(meta["x_units"]).astype(str)
+        meta["x_units"] = np.where(units == "nm", "cm-1 (from nm)", units)
     if spectra.has_common_axis:
         return spectra.replace(wavenumbers=shift(spectra.wavenumbers), meta=meta)
     return spectra.replace(wavenumbers=[shift(a) for a in axes], meta=meta)

@@ -29,13 +29,15 @@ KNOWN_TYPES = ("wide table (.csv/.tsv/.txt, also .gz)",
                "Excel workbook (.xlsx/.xlsm/.xls; its first sheet, or FILE:SHEET, as a wide "
                "table)",
                "MATLAB file (.mat; a matrix of spectra beside a vector of Raman shifts)",
-               "long map text (rows of x, y, shift, intensity, as WiRE exports maps)")
+               "long map text (rows of x, y, shift, intensity, as WiRE exports maps)",
+               "Ocean Insight (OceanView/SpectraSuite) and B&W Tek (BWSpec) text exports")
 #: Human names of the formats, as ``ramancam info`` prints them.
 FORMAT_NAMES = {"table": "wide table", "two_column": "two-column text", "rruff": "RRUFF text",
                 "spc": "Galactic SPC", "wdf": "Renishaw WiRE WDF", "jcamp": "JCAMP-DX",
                 "opus": "Bruker OPUS",
                 "excel": "Excel workbook", "matlab": "MATLAB file",
-                "long": "long map text (x, y, shift, intensity)"}
+                "long": "long map text (x, y, shift, intensity)",
+                "ocean": "Ocean Insight text export", "bwtek": "B&W Tek BWSpec export"}
 _GZIP_MAGIC = b"\x1f\x8b"
 #: A number written with a decimal comma (``400,5``, ``,5``, ``1,5e-3``), as European
 #: locales write them; the table and two-column readers read such numbers as points.

@@ -50,6 +50,7 @@ from ._text import (
     vendor_format,
 )
 from .excel import read_excel
+from .exports import export_kind, parse_bwtek, parse_ocean
 from .jcamp import looks_like_jcamp, read_jcamp
 from .longmap import looks_long, parse_long_map
 from .matlab import read_mat
@@ -103,7 +104,8 @@ def sniff_kind(text: str) -> str:
 
 def file_format(path: str | os.PathLike[str]) -> str:
     """The format of one file, as the readers see it: ``"spc"``, ``"wdf"``, ``"jcamp"``,
-    ``"table"``, ``"two_column"`` or ``"rruff"`` (see ``FORMAT_NAMES`` for display names).
+    ``"opus"``, ``"ocean"``, ``"bwtek"``, ``"table"``, ``"two_column"``, ``"rruff"``, ...
+    (see ``FORMAT_NAMES`` for display names).
 
     Instrument formats are told by suffix; text files by content (the first 64 KiB).
     """
@@ -120,7 +122,7 @@ def file_format(path: str | os.PathLike[str]) -> str:
     text = raw.decode("utf-8", "replace")
     if looks_like_jcamp(text):
         return "jcamp"
-    return sniff_kind(text)
+    return export_kind(text) or sniff_kind(text)
 
 
 def read_file(path: str | os.PathLike[str], *, label_col: str | None = None) -> Spectra:
@@ -166,6 +168,9 @@ def read_file(path: str | os.PathLike[str], *, label_col: str | None = None) -> 
     text = read_text(p)
     if looks_like_jcamp(text) and label_col is None:
         return read_jcamp(p)
+    export = export_kind(text) if label_col is None else None
+    if export is not None:  # Ocean Insight or B&W Tek: a header of settings, then the data
+        return (parse_ocean if export == "ocean" else parse_bwtek)(text, source=str(p))
     kind = "table" if label_col is not None else sniff_kind(text)
     if kind == "long":  # WiRE's long x, y, shift, intensity rows
         return parse_long_map(text, source=str(p))
