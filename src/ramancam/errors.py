@@ -17,6 +17,13 @@ class RamancamWarning(UserWarning):
     """A soft problem the user should know about (the result is still usable)."""
 
 
+def spectra_count(n: int, kind: str = "") -> str:
+    """``"1 spectrum"``, ``"3 spectra"`` (``"3 flat spectra"`` with ``kind="flat"``), as
+    messages count spectra."""
+    noun = "spectrum" if n == 1 else "spectra"
+    return f"{n} {kind} {noun}" if kind else f"{n} {noun}"
+
+
 def where(source: object | None = None, line: int | None = None) -> str:
     """Format a ``file X, line N: `` prefix for error messages (empty when unknown)."""
     parts = []

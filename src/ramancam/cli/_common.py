@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from ..errors import spectra_count
+
 if TYPE_CHECKING:
     from ..spectra import Spectra
 
@@ -177,7 +179,7 @@ def drop_flat(raw: Spectra, recipe: Any) -> tuple[Spectra, list[str]]:
             "they were measured.")
     keep = np.ones(len(raw), dtype=bool)
     keep[flat] = False
-    print(f"left out {len(flat)} flat spectr{'um' if len(flat) == 1 else 'a'} (one value "
+    print(f"left out {spectra_count(len(flat), 'flat')} (one value "
           f"throughout{where}: {first_ids(flat_ids)}); using {int(keep.sum())}")
     return raw[np.flatnonzero(keep)], flat_ids
 
@@ -200,9 +202,7 @@ def left_out_text(left: dict[str, Any]) -> str:
     """``6 unlabelled spectra; 1 flat spectrum (s03)``: the spectra
     :func:`prepare_labelled` left out (``args.left_out``, saved in the model's training
     summary), or "" for none."""
-    def spectra(k: int, kind: str) -> str:
-        return f"{k} {kind} spectr{'um' if k == 1 else 'a'}"
-
+    spectra = spectra_count
     parts = [spectra(int(left["unlabelled"]), "unlabelled")] if left.get("unlabelled") else []
     for kind in ("flat", "clipped"):
         ids = [str(i) for i in left.get(kind) or []]
@@ -449,11 +449,6 @@ def _named_recipe(args: argparse.Namespace, grid: tuple[float, float, float] | N
     return recipe if grid is None else recipe.with_grid(grid)
 
 
-def spectrum_ids(s: Any) -> list[str]:
-    """Row ids for output tables (:attr:`ramancam.Spectra.ids`)."""
-    return list(s.ids)
-
-
 def read_labelled_on_grid(args: argparse.Namespace, purpose: str) -> tuple[Any, Any, Any]:
     """Read ``args.data`` with labels, build the recipe and apply it (train, baseline).
 
@@ -692,7 +687,7 @@ def refused_line(refused: list[tuple[str, str]], verb: str, what: str) -> str:
     # the recipe names the spectrum by its place in its batch; the ids above name it here
     at = reason.find(" must ")
     reason = reason[at + 1:] if at > 0 else reason
-    return (f"not {verb}: {len(ids)} spectr{'um' if len(ids) == 1 else 'a'} the model's "
+    return (f"not {verb}: {spectra_count(len(ids))} the model's "
             f"recipe refuses ({shown}; {what}). First reason: {reason}")
 
 
@@ -740,13 +735,13 @@ def clipped_line(found: list[Any], ids: list[str], where: str, advice: str) -> s
     n = len(found)
     shown = first_ids([ids[c.index] for c in found])
     values = ", ".join(f"{v:g}" for v in sorted({c.value for c in found}))
-    return (f"note: {n} spectr{'um' if n == 1 else 'a'} clipped {where} (held at {values} "
+    return (f"note: {spectra_count(n)} clipped {where} (held at {values} "
             f"over {min(c.n_points for c in found)}-{max(c.n_points for c in found)} points: "
             f"{shown}): a saturated detector; {advice}")
 
 
 def clipped_training_note(raw: Any, grid: Any) -> str | None:
     """``train``'s and ``baseline``'s note on training spectra clipped inside the grid."""
-    return clipped_line(clipped_in(raw, grid), spectrum_ids(raw), "inside the grid",
+    return clipped_line(clipped_in(raw, grid), raw.ids, "inside the grid",
                         "a classifier can learn the artefact: leave them out (--drop-clipped) "
                         "or measure them again")

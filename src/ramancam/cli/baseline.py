@@ -151,7 +151,6 @@ def _run(args: argparse.Namespace) -> int:
         random_folds_notes,
         read_labelled_on_grid,
         spatial_splits,
-        spectrum_ids,
     )
 
     components = _check_args(args)
@@ -172,7 +171,7 @@ def _run(args: argparse.Namespace) -> int:
     if note:
         print(note)
 
-    ids = spectrum_ids(raw)
+    ids = raw.ids
     pred = np.empty(len(data), dtype=object)
     fold_of = np.zeros(len(data), dtype=int)
     folds: list[dict[str, Any]] = []

@@ -212,7 +212,6 @@ def run(args: argparse.Namespace) -> int:
         prepare_chunk,
         read_data,
         refused_line,
-        spectrum_ids,
         stop_if_all_refused,
     )
 
@@ -242,7 +241,7 @@ def run(args: argparse.Namespace) -> int:
         raise RamancamError(
             f"--target must be predicted, true, all or one of the model's classes "
             f"({', '.join(classes)}); got {args.target!r}.")
-    ids = spectrum_ids(data)
+    ids = data.ids
     grid = np.asarray(bundle.grid, dtype=np.float64)
     if bands is not None:
         check_bands(bands, grid)

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from ..errors import spectra_count
 from ._common import (
     GROUPS_FROM_HELP,
     LABELS_FROM_HELP,
@@ -200,7 +201,7 @@ def format_summary(path: str, d: dict[str, Any]) -> str:
     flat = d.get("flat")
     if flat:
         shown = first_ids(flat)
-        lines.append(f"  flat:      {len(flat)} spectr{'um' if len(flat) == 1 else 'a'} with one "
+        lines.append(f"  flat:      {spectra_count(len(flat))} with one "
                      f"value throughout ({shown}): normalising recipes refuse such "
                      "spectra; train leaves them out, predict marks them unknown")
     c = d.get("clipped")
@@ -212,7 +213,7 @@ def format_summary(path: str, d: dict[str, Any]) -> str:
         where = ("inside the default grid (350-1800 cm-1): leave them out, or train on a "
                  "--grid that avoids it" if c["in_default_grid"] else
                  "outside the default grid (350-1800 cm-1), which never sees it")
-        lines.append(f"  clipped:   {c['n']} spectr{'um' if c['n'] == 1 else 'a'} held at "
+        lines.append(f"  clipped:   {spectra_count(c['n'])} held at "
                      f"{vals} over {c['points'][0]}-{c['points'][1]} points, at "
                      f"{c['range'][0]:.1f}-{c['range'][1]:.1f} cm-1 (first: {c['first']}); "
                      + where)
@@ -223,9 +224,9 @@ def _checks(spectra: Any) -> dict[str, Any]:
     """``flat`` and ``clipped`` spectra (:mod:`ramancam.checks`) for the summary; nothing
     when there are none."""
     from ..checks import clipped_spectra, flat_spectra
-    from ._common import PAPER_GRID, spectrum_ids
+    from ._common import PAPER_GRID
 
-    ids = spectrum_ids(spectra)
+    ids = spectra.ids
     out: dict[str, Any] = {}
     flat = flat_spectra(spectra)
     if flat:

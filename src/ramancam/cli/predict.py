@@ -122,7 +122,6 @@ def run(args: argparse.Namespace) -> int:
         prepare_chunk,
         read_data,
         refused_line,
-        spectrum_ids,
         stop_if_all_refused,
     )
     from .train import set_threads
@@ -133,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     bundle = load(args.model)
     data = read_data(args)
     bundle.check_coverage(data)  # before any row is written
-    ids = spectrum_ids(data)
+    ids = data.ids
     labels = data.labels
     classes = list(bundle.classes)
     n_right = n_flagged = n_match = n_agree = 0

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import RamancamError
+from ..errors import RamancamError, spectra_count
 from ..spectra import Spectra
 from ._text import check_exists, read_bytes
 from ._vendor import laser_nm, library_boundary, looks_like_text, nm_to_shift, time_text
@@ -96,7 +96,7 @@ def _check_header(data: bytes, source: str) -> None:
     need = _HEADER_SIZE + (4 * npts if xvals else 0) + nsub * (_SUB_HEADER_SIZE + y_bytes * npts)
     if npts < 2 or need > len(data):
         raise RamancamError(
-            f"file {source} must hold the {nsub} {'spectrum' if nsub == 1 else 'spectra'} of "
+            f"file {source} must hold the {spectra_count(nsub)} of "
             f"{npts} points its header "
             f"announces ({need} bytes); got {len(data)} bytes (truncated or damaged). "
             "Re-export it.")

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import RamancamError
+from ..errors import RamancamError, spectra_count
 from ..spectra import Spectra
 from ._text import check_exists, read_bytes
 from ._vendor import library_boundary, looks_like_text, nm_to_shift, time_text
@@ -54,10 +54,6 @@ def _check_header(data: bytes, source: str) -> None:
         raise RamancamError(
             f"file {source} must be a Renishaw WiRE file with a {_HEADER_SIZE}-byte header; "
             f"got {len(data)} bytes (truncated). Re-export it.")
-
-
-def _count(n: int) -> str:
-    return f"{n} spectrum" if n == 1 else f"{n} spectra"
 
 
 def _enum_name(get: Any, code: int) -> str:
@@ -114,7 +110,7 @@ def read_wdf(path: str | os.PathLike[str]) -> Spectra:
         need = n * npts * 4
         if start + need > len(data) or block.size < need:
             raise RamancamError(
-                f"file {source} must hold the {_count(n)} of {npts} points its header "
+                f"file {source} must hold the {spectra_count(n)} of {npts} points its header "
                 f"announces; the data block holds {max(0, len(data) - start)} of {need} "
                 "bytes (truncated). Re-export it.")
         try:
