@@ -17,7 +17,8 @@ is the mean over seeds.
 
 Map checks (issue 13, point 4), on the default CNN's cross-validation models, for the true
 class, each with two maps: the FC-importance map in its contribution form (``ramancam
-explain``'s default) and the input-resolution ``ig-bands`` map (``--method ig-bands``):
+explain --method fc``, its default until 2026-12-05) and the input-resolution ``ig-bands``
+map (``ramancam explain``'s default since then):
 
 * seed agreement: maps of the test spectra by the seed-0 and seed-1 models of the same fold;
   class-mean maps r >= 0.8 (weakest class), median per-spectrum r >= 0.6;
@@ -556,7 +557,7 @@ def report(rows: list[dict[str, Any]], fig3: dict[str, Any], meta: dict[str, Any
         "",
         "Two maps of the same models: `fc` is the paper's FC-importance map (contribution "
         "form, computed at the last pooling layer, 4 grid points per value, interpolated); "
-        "`ig-bands` is `ramancam explain --method ig-bands` (integrated gradients from the "
+        "`ig-bands` is `ramancam explain`'s default map (integrated gradients from the "
         "same spectrum with its bands stripped by SNIP, 20 cm-1 half window, at full grid "
         "resolution).",
         "",

@@ -42,11 +42,23 @@ def _read(path):
     return read_table(path)
 
 
+def test_explain_default_is_ig_bands(setup, tmp_path, capsys):
+    # the map that passes the deletion test is the default; fc is one option away
+    _, model_path, data_path, _, _ = setup
+    default, named = tmp_path / "default.csv", tmp_path / "ig.csv"
+    assert main(["explain", str(model_path), str(data_path), "--out", str(default)]) == 0
+    assert f"wrote 5 ig-bands maps (predicted) to {default}" in capsys.readouterr().out
+    assert main(["explain", str(model_path), str(data_path), "--method", "ig-bands",
+                 "--out", str(named)]) == 0
+    np.testing.assert_array_equal(_read(default).X, _read(named).X)
+    assert set(_read(default).meta["method"].tolist()) == {"ig-bands"}
+
+
 def test_explain_predicted_fc_writes_a_readable_table(setup, tmp_path, capsys):
     model, model_path, data_path, X, grid = setup
     out = tmp_path / "maps.csv"
     assert main(["explain", str(model_path), str(data_path), "--label-col", "label",
-                 "--out", str(out)]) == 0
+                 "--method", "fc", "--out", str(out)]) == 0
     assert f"wrote 5 fc maps (predicted) to {out}" in capsys.readouterr().out
     maps = _read(out)
     np.testing.assert_allclose(maps.wavenumbers, grid)
@@ -119,7 +131,7 @@ def test_explain_all_classes_named_class_and_stdout(setup, tmp_path, capsys):
                  str(tmp_path / "f.png")]) == 0
     out, err = capsys.readouterr()
     assert out == "" and (tmp_path / "f.png").exists()
-    assert "5 fc maps (predicted) not written as a table: give --out FILE.csv" in err
+    assert "5 ig-bands maps (predicted) not written as a table: give --out FILE.csv" in err
 
 
 def test_explain_ig_bands_uses_a_20_cm1_band_window(setup, tmp_path):
@@ -189,7 +201,7 @@ def test_explain_fc_form_eq9_is_the_paper_as_written(setup, tmp_path):
     model, model_path, data_path, X, _ = setup
     out = tmp_path / "eq9.csv"
     assert main(["explain", str(model_path), str(data_path), "--label-col", "label",
-                 "--fc-form", "eq9", "--out", str(out)]) == 0
+                 "--method", "fc", "--fc-form", "eq9", "--out", str(out)]) == 0
     pred = predict_proba(model, X).argmax(axis=1)
     want = fc_importance(model, X, pred)
     np.testing.assert_allclose(_read(out).X, want, rtol=1e-6)

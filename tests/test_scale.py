@@ -322,7 +322,8 @@ def test_cli_predict_and_explain_on_a_cube(small_map, tmp_path, capsys):
                  "--out", str(tmp_path / "e.zarr")]) == 0
     r = read_results(tmp_path / "e.zarr")
     assert r["maps"].shape == (9, 11, N_CH)
-    capsys.readouterr()
+    # a cube's default map is fc (ig-bands, the default for spectra files, costs 32 passes)
+    assert "fc maps (peak_30)" in capsys.readouterr().out
     assert main(["predict", str(model_path), str(tmp_path / "x.csv"), "--workers", "2",
                  "--out", str(tmp_path / "y")]) == 2
     assert "error: DATA must be a Zarr cube (a .zarr folder)" in capsys.readouterr().err

@@ -14,15 +14,17 @@ DESCRIPTION = """\
 Apply the model's saved preprocessing and compute one explanation map per spectrum (or per
 spectrum and class with --target all), on the model's grid.
 
-methods: fc (the paper's FC-importance map, Eqs. 8-9, signed: positive bands support the
-class, negative ones argue against it; by default in its "contribution" form, Eq. 9 without
-its per-spectrum factor sum(A), which can be negative and would then flip the whole map:
---fc-form eq9 gives Eq. 9 as written), gradcam (Grad-CAM at the last pooling layer, Eqs.
-6-7), ig-bands (integrated gradients, captum, from the same spectrum with its Raman bands
-stripped by SNIP, 20 cm-1 half window: each grid point's signed share of what the bands add
-to the class score, at full input resolution; the map that passes the deletion test,
-docs/realdata.md), and for comparison captum's ig (from zero), saliency (signed input
-gradient) and occlusion.
+methods: ig-bands (the default: integrated gradients, captum, from the same spectrum with
+its Raman bands stripped by SNIP, 20 cm-1 half window: each grid point's signed share of
+what the bands add to the class score, at full input resolution; the map that passes the
+deletion test on 9 of the 10 real-data rows, docs/realdata.md; 32 passes a spectrum), fc
+(the paper's FC-importance map, Eqs. 8-9, signed: positive bands support the class,
+negative ones argue against it; one pass, at the last pooling layer; in its "contribution"
+form, Eq. 9 without its per-spectrum factor sum(A), which can be negative and would then
+flip the whole map: --fc-form eq9 gives Eq. 9 as written; the default for Zarr cubes and
+--workers runs, where ig-bands would cost about 10x the time), gradcam (Grad-CAM at the
+last pooling layer, Eqs. 6-7), and for comparison captum's ig (from zero), saliency (signed
+input gradient) and occlusion.
 
 The maps are written as a wide CSV table that 'ramancam' reads back like any spectra file:
 columns id, target, method, then one column per grid point (header = Raman shift). Values
@@ -53,14 +55,18 @@ examples:
 #: Spectra preprocessed and explained at a time (memory is bounded by this, not the data).
 CHUNK = 512
 METHOD_CHOICES = ("fc", "gradcam", "ig", "ig-bands", "saliency", "occlusion")
+#: The map explain draws without --method (since 2026-12-05; fc before): the one that passes
+#: the deletion test on the real sets (docs/realdata.md, docs/explain.md).
+DEFAULT_METHOD = "ig-bands"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", metavar="MODEL", help="a model file written by 'ramancam train'")
     add_data_arguments(p)
     g = p.add_argument_group("maps")
-    g.add_argument("--method", choices=METHOD_CHOICES, default="fc",
-                   help="fc (default), gradcam, ig, ig-bands, saliency or occlusion")
+    g.add_argument("--method", choices=METHOD_CHOICES, default=None,
+                   help="ig-bands (default; fc for Zarr cubes and --workers runs), fc, "
+                        "gradcam, ig, saliency or occlusion")
     g.add_argument("--target", default="predicted", metavar="predicted|true|all|CLASS",
                    help="class each map explains: the predicted class (default), the true "
                         "class (needs labels), every class, or one named class")
@@ -215,6 +221,8 @@ def run(args: argparse.Namespace) -> int:
         stop_if_all_refused,
     )
 
+    if args.method is None:  # ig-bands' 32 passes a spectrum are too slow for huge maps
+        args.method = "fc" if scale.wanted(args) else DEFAULT_METHOD
     _check_args(args)
     if scale.wanted(args):  # a Zarr cube, or Dask workers: tile by tile (docs/scale.md)
         return scale.cli_explain(args)
