@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ramancam import RamancamError
 from ramancam.cli import main
@@ -193,3 +197,26 @@ def test_output_cut_short_by_a_pipe_ends_quietly():
     p.stdout.close()
     err = p.stderr.read().decode()
     assert p.wait() == 141 and err == ""
+
+
+@settings(max_examples=60, deadline=None)
+@given(kind=st.sampled_from(["ocean", "bwtek"]), data=st.data())
+def test_fuzz_damaged_exports(kind, data):
+    # an export cut short, with characters overwritten, or both: a Spectra or one line
+    text = list(ocean(SHIFT) if kind == "ocean" else bwtek())
+    for _ in range(data.draw(st.integers(0, 6))):
+        i = data.draw(st.integers(0, len(text) - 1))
+        text[i] = data.draw(st.sampled_from(list("0123456789.,;\t\n -eEx#>:")))
+    cut = data.draw(st.integers(0, len(text)))
+    body = "".join(text[:cut] if data.draw(st.booleans()) else text)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "export.txt"
+        path.write_text(body)
+        try:
+            s = read(path)
+        except RamancamError as exc:
+            assert "\n" not in str(exc) and str(path) in str(exc)
+            return
+        assert len(s) >= 1
+        for axis, y in zip(s.axes, s.intensities, strict=True):
+            assert axis.size >= 2 and y.shape == axis.shape and np.isfinite(y).all()
