@@ -93,7 +93,9 @@ def test_ocean_export_in_wavelengths_needs_the_laser(tmp_path, capsys):
     assert "axis:      " + f"{SHIFT[0]:.1f} to {SHIFT[-1]:.1f} cm-1" in capsys.readouterr().out
     out = tmp_path / "shift.csv"
     assert main(["convert", str(p), str(out), "--laser-nm", "785"]) == 0
+    assert f"wrote 1 spectrum, 120 points to {out}" in capsys.readouterr().out
     back = read(out)
+    assert repr(back).startswith("Spectra(1 spectrum, ")
     np.testing.assert_allclose(back.wavenumbers, SHIFT, atol=1e-3)
     assert back.meta["x_units"][0] == "cm-1 (from nm)"
 

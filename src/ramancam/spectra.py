@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .errors import RamancamError, where
+from .errors import RamancamError, spectra_count, where
 
 __all__ = ["Spectra", "check_axis"]
 
@@ -361,7 +361,7 @@ class Spectra:
         layout = (f"{self.n_points} points" if self.has_common_axis
                   else "per-spectrum axes")
         lab = f", {len(self.classes)} classes" if self.labels is not None else ""
-        return f"Spectra({self._n} spectra, {layout}, {lo:g}-{hi:g}{lab})"
+        return f"Spectra({spectra_count(self._n)}, {layout}, {lo:g}-{hi:g}{lab})"
 
 
 def _is_ragged(X: Any, wavenumbers: Any) -> bool:

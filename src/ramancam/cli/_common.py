@@ -149,7 +149,7 @@ def drop_unlabelled(raw: Spectra) -> Spectra:
         return raw
     if not keep.any():
         raise RamancamError(
-            f"spectra must carry class labels; got {len(raw)} spectra, all with an empty "
+            f"spectra must carry class labels; got {spectra_count(len(raw))}, all with an empty "
             "label. Check --label-col / --labels-from.")
     print(f"left out {n_out} unlabelled spectra (empty label); using {int(keep.sum())}")
     return raw[np.flatnonzero(keep)]
@@ -174,7 +174,7 @@ def drop_flat(raw: Spectra, recipe: Any) -> tuple[Spectra, list[str]]:
     where = "" if grid is None else f" {grid[0]:g}-{grid[-1]:g} cm-1"
     if len(flat) == len(raw):
         raise RamancamError(
-            f"spectra must vary{where}; got {len(raw)} spectra, each with one value "
+            f"spectra must vary{where}; got {spectra_count(len(raw))}, each with one value "
             f"throughout (first: {flat_ids[0]}). Check the files, or choose a --grid where "
             "they were measured.")
     keep = np.ones(len(raw), dtype=bool)

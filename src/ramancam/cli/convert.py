@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..errors import spectra_count
 from ._common import add_data_arguments, parse_grid
 
 NAME = "convert"
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     write_table(data, out, label_col="label")
     n_points = (data.wavenumbers.size if data.has_common_axis
                 else np.unique(np.concatenate(data.axes)).size)
-    what = (f"{len(data)} spectra, {n_points} points"
+    what = (f"{spectra_count(len(data))}, {n_points} points"
             + ("" if data.has_common_axis else " (shorter spectra end in empty cells)"))
     lab = ("" if data.labels is None
            else f", {len(set(data.labels.tolist()) - {''})} classes")
