@@ -17,6 +17,9 @@
   (``spc-io``, ``renishaw-wdf``, ``jcamp``, ``brukeropus``), one spectrum per sub-file /
   collected spectrum / block / OPUS Raman block (or series row), with the metadata the
   file carries (WDF map positions as float columns ``x``, ``y``);
+* Ocean Insight (OceanView, SpectraSuite) and B&W Tek (BWSpec) text exports, told by their
+  headers whatever the suffix (:mod:`ramancam.io.exports`); an axis the header says is in nm
+  keeps ``x_units`` ``"nm"`` for :func:`wavelength_to_shift`;
 * :func:`read_folder` - a folder of such files, labels (and groups) from sub-folders, a
   manifest, a header key or a file-name regex, or from a label column of every wide table;
 * :func:`wavelength_to_shift` - an axis of absolute wavelengths (nm, as some spectrometers
