@@ -6,6 +6,9 @@ Usage::
     .venv/bin/python benchmarks/realdata.py                 # full run, writes docs/realdata.md
     .venv/bin/python benchmarks/realdata.py --quick --out /tmp/rd.md   # smoke test (seconds)
     .venv/bin/python benchmarks/realdata.py --sets yogurt,astragalus --seeds 0,1,2
+    .venv/bin/python benchmarks/realdata.py --sets none --add-set tablets tablets.csv \
+        '--label-col label --group-col batch' --out tablets.md --json tablets.json
+                                          # the same protocol on a set of your own
 
 Every set goes through the code path of ``ramancam train``: the train sub-command's own
 argument parser (labels and split options only, plus ``--preset paper`` for the paper's
@@ -37,12 +40,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +160,34 @@ SETS: list[SetSpec] = [
 ]
 
 CONFIGS = {"default": [], "paper": ["--preset", "paper"]}
+
+
+def added_set(name: str, path: str, options: str) -> SetSpec:
+    """``--add-set NAME DATA OPTIONS``: another labelled set, benchmarked like the shared
+    ones. ``OPTIONS`` are ``train``'s label and split options as one string (``--label-col``
+    or ``--labels-from``, ``--groups-from``, ``--files``; one of ``--split-col C
+    [--train-value V]``, ``--group-col G`` or nothing, with ``--folds K``, default 5)."""
+    q = argparse.ArgumentParser(prog=f"--add-set {name}", add_help=False)
+    for opt in ("--label-col", "--labels-from", "--groups-from", "--files", "--split-col",
+                "--group-col"):
+        q.add_argument(opt)
+    q.add_argument("--train-value", default="train")
+    q.add_argument("--folds", type=int, default=5)
+    o = q.parse_args(shlex.split(options))
+    if o.split_col and o.group_col:
+        q.error("give --split-col or --group-col, not both")
+    load = partial(_read, Path(path), label_col=o.label_col, labels_from=o.labels_from,
+                   groups_from=o.groups_from, files=o.files)
+    if o.split_col:
+        return SetSpec(name, f"fixed split ({o.split_col})", load,
+                       ["--split-col", o.split_col, "--train-value", o.train_value],
+                       f"{path} {options}")
+    if o.group_col:
+        return SetSpec(name, f"group {o.folds}-fold by {o.group_col}", load,
+                       ["--group-col", o.group_col], f"{path} {options}",
+                       extra={"folds": o.folds})
+    return SetSpec(name, f"stratified {o.folds}-fold", load, ["--folds", str(o.folds)],
+                   f"{path} {options}")
 
 
 def _train_args(options: list[str], folds: int | None = None) -> argparse.Namespace:
@@ -289,13 +322,14 @@ def closer_share(maps: np.ndarray, labels: np.ndarray, partners: np.ndarray, pur
     return float(np.mean(metrics.labelled_closer(maps, lab, adm)))
 
 
-def run_set(index: int, seeds: list[int], quick: bool, threads: int,
+def run_set(index: int | SetSpec, seeds: list[int], quick: bool, threads: int,
             paper_seeds: list[int] | None = None, folds: int | None = None) -> dict[str, Any]:
-    """Cross-validate every model on set/split ``SETS[index]``; returns the row as a dict."""
+    """Cross-validate every model on set/split ``SETS[index]`` (or on the set ``index`` is,
+    one of ``--add-set``); returns the row as a dict."""
     import torch
 
     torch.set_num_threads(threads)
-    spec = SETS[index]
+    spec = SETS[index] if isinstance(index, int) else index
     try:
         return _run_set(spec, seeds, quick, seeds if paper_seeds is None else paper_seeds,
                         folds)
@@ -689,6 +723,12 @@ def main(argv: list[str] | None = None) -> int:
                    help="an earlier run of other default-CNN seeds on the same folds: its "
                         "seeds are added to the merged row of the same set and split "
                         "(map checks stay the merged row's)")
+    p.add_argument("--add-set", nargs=3, action="append", default=[],
+                   metavar=("NAME", "DATA", "OPTIONS"),
+                   help="benchmark another labelled set the same way (it runs beside --sets): "
+                        "its name, DATA (a file or folder ramancam reads) and train's label "
+                        "and split options as one string, e.g. --add-set tablets "
+                        "tablets.csv '--label-col label --group-col batch'")
     p.add_argument("--jobs", type=int, default=2, help="sets run in parallel (default 2)")
     p.add_argument("--threads", type=int, default=1, help="torch threads per job (default 1)")
     p.add_argument("--out", default=str(ROOT / "docs" / "realdata.md"),
@@ -699,9 +739,11 @@ def main(argv: list[str] | None = None) -> int:
     seeds = [int(v) for v in a.seeds.split(",")]
     if a.quick and a.seeds == "0,1,2":
         seeds = [0, 1]
-    chosen = [i for i, s in enumerate(SETS) if not a.sets or s.name in a.sets.split(",")]
+    chosen: list[int | SetSpec] = [
+        i for i, s in enumerate(SETS) if not a.sets or s.name in a.sets.split(",")]
+    chosen += [added_set(*spec) for spec in a.add_set]
     # "--sets none --merge A --merge B --no-fig3" only re-renders earlier runs' results.
-    specs = [SETS[i] for i in chosen]
+    specs = [SETS[i] if isinstance(i, int) else i for i in chosen]
     paper_seeds = ([] if a.paper_seeds == "none" else
                    [int(v) for v in a.paper_seeds.split(",")] if a.paper_seeds else seeds)
     earlier: list[dict[str, Any]] = []
@@ -736,7 +778,7 @@ def main(argv: list[str] | None = None) -> int:
     shown = list(argv if argv is not None else sys.argv[1:])
     if "--note" in shown[:-1]:  # the note is printed below the header, not in the command
         shown[shown.index("--note") + 1] = "TEXT"
-    cmd = "python benchmarks/realdata.py " + " ".join(shown)
+    cmd = "python benchmarks/realdata.py " + shlex.join(shown)
     rows: list[dict[str, Any] | None] = [None] * len(specs)
 
     def write() -> str:

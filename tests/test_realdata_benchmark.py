@@ -123,3 +123,29 @@ def test_add_seeds_folds_another_runs_seeds_into_the_merged_row(tmp_path, load_b
             mod.main([*fresh, "--add-seeds", str(paths[bad])])
     assert "no merged row of t / k-fold" in capsys.readouterr().err
     assert not (tmp_path / "no.md").exists() and not (tmp_path / "no.json").exists()
+
+
+def test_add_set_runs_another_labelled_table_with_the_same_protocol(tmp_path, load_benchmark):
+    # a held-back set benchmarked by the same command: here 5 batches of 3 simulated products
+    import numpy as np
+
+    from ramancam import Spectra
+    from ramancam.io import write_table
+    from ramancam.simulate import peak_position_set
+
+    base = peak_position_set(20, n_channels=200, positions=(40, 100, 160), rng=3)
+    s = Spectra(base.X + 0.05, np.linspace(400.0, 1800.0, 200), labels=base.labels,
+                meta={"batch": np.tile(np.repeat([f"b{k}" for k in range(5)], 4), 3)})
+    table = tmp_path / "tablets.csv"
+    write_table(s, table)
+    mod = load_benchmark("realdata")
+    out, js = tmp_path / "rd.md", tmp_path / "rd.json"
+    assert mod.main(["--quick", "--sets", "none", "--no-fig3", "--paper-seeds", "none",
+                     "--jobs", "1", "--add-set", "tablets", str(table),
+                     "--label-col label --group-col batch", "--out", str(out),
+                     "--json", str(js)]) == 0
+    rows = [ln for ln in out.read_text().splitlines() if ln.startswith("| tablets |")]
+    assert len(rows) == 2 and "| group 5-fold by batch |" in rows[0]
+    assert f"`ramancam train {table} --label-col label --group-col batch`" in out.read_text()
+    with pytest.raises(SystemExit):
+        mod.added_set("x", str(table), "--label-col label --group-col batch --split-col s")
