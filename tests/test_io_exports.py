@@ -96,6 +96,8 @@ def test_ocean_export_in_wavelengths_needs_the_laser(tmp_path, capsys):
     assert f"wrote 1 spectrum, 120 points to {out}" in capsys.readouterr().out
     back = read(out)
     assert repr(back).startswith("Spectra(1 spectrum, ")
+    assert main(["info", str(out)]) == 0  # the laser column of a table, read as text
+    assert "  laser:     785 nm\n" in capsys.readouterr().out
     np.testing.assert_allclose(back.wavenumbers, SHIFT, atol=1e-3)
     assert back.meta["x_units"][0] == "cm-1 (from nm)"
 

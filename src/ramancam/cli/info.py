@@ -267,9 +267,18 @@ def _extra(spectra: Any) -> dict[str, Any]:
         out["positions"] = pos
         out["n_positioned"] = int(have.sum())
     laser = spectra.meta.get("laser_wavelength_nm")
+    if laser is not None and laser.dtype.kind in "US":  # a table's column, read as text
+        laser = np.array([_float_or_nan(v) for v in laser])
     if laser is not None and laser.dtype.kind == "f" and np.isfinite(laser).any():
         out["laser_nm"] = sorted({round(float(v), 1) for v in laser[np.isfinite(laser)]})
     return {**out, **_checks(spectra)}
+
+
+def _float_or_nan(value: Any) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        return float("nan")
 
 
 def _grid_text(g: dict[str, Any]) -> str:
