@@ -152,3 +152,26 @@ def opus_bytes(axis: np.ndarray, Y: np.ndarray, *, sample: dict | None = None,
         body += raw
     header = b"\n\n\xfe\xfe" + struct.pack("<d3i", 920622.0, 24, n_entries, n_entries)
     return header + b"".join(struct.pack("<3i", *e) for e in directory) + body
+
+
+def read_or_one_line_error(data: bytes, name: str) -> None:
+    """Write ``data`` as a file called ``name`` and read it: the outcome must be a valid
+    ``Spectra`` (finite, each axis as long as its spectrum) or a one-line ``RamancamError``
+    naming the file (the fuzz tests' contract)."""
+    import tempfile
+    from pathlib import Path
+
+    from ramancam import RamancamError, Spectra
+    from ramancam.io import read
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        try:
+            s = read(path)
+        except RamancamError as exc:
+            assert "\n" not in str(exc) and str(path) in str(exc)
+            return
+        assert isinstance(s, Spectra) and len(s) >= 1
+        for axis, y in zip(s.axes, s.intensities, strict=True):
+            assert axis.size >= 2 and y.shape == axis.shape and np.isfinite(y).all()
