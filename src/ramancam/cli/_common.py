@@ -27,7 +27,7 @@ GROUPS_FROM_HELP = (
 def add_data_arguments(p: argparse.ArgumentParser, *, name: str = "data",
                        metavar: str = "DATA",
                        help: str = "a spectra file (wide CSV/TSV, .gz too, two-column text, "
-                                   "RRUFF text, SPC, WDF, JCAMP-DX, OPUS, Excel .xlsx, "
+                                   "RRUFF text, SPC, WDF, JCAMP-DX, OPUS, SIF, Excel .xlsx, "
                                    "MATLAB .mat; FILE:NAME for a sheet or a MATLAB matrix) or a "
                                    "folder of such files") -> None:
     """Positional DATA plus ``--files``, ``--label-col`` / ``--labels-from`` /

@@ -8,7 +8,7 @@ from ..errors import spectra_count
 from ._common import add_data_arguments, parse_grid
 
 NAME = "convert"
-HELP = ("write any readable spectra (SPC, WDF, JCAMP-DX, OPUS, text, folders) as one wide CSV "
+HELP = ("write any readable spectra (SPC, WDF, JCAMP-DX, OPUS, SIF, text, folders) as one wide CSV "
         "table")
 DESCRIPTION = """\
 Read IN as every other command does (a file of any known format, or a folder of them, with
@@ -33,8 +33,8 @@ examples:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_data_arguments(p, name="input", metavar="IN",
                        help="a spectra file of any known format (wide CSV/TSV, two-column "
-                            "text, RRUFF, SPC, WDF, JCAMP-DX, OPUS, Excel, MATLAB; FILE:NAME for a "
-                            "sheet or a MATLAB matrix) or a folder of them")
+                            "text, RRUFF, SPC, WDF, JCAMP-DX, OPUS, SIF, Excel, MATLAB; FILE:NAME "
+                            "for a sheet or a MATLAB matrix) or a folder of them")
     p.add_argument("out", metavar="OUT", help="the wide CSV table to write (.csv or .csv.gz)")
     p.add_argument("--grid", metavar="START:STOP:STEP",
                    help="resample onto this grid in cm-1 (needed when the files' axes differ)")

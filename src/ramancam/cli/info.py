@@ -32,8 +32,8 @@ over several points (at a 12- to 32-bit detector's limit in 2 or more points, or
 whether the default grid (350-1800 cm-1) includes it.
 
 Reads wide tables, two-column and RRUFF text, Galactic SPC (.spc), Renishaw WiRE (.wdf),
-JCAMP-DX (.jdx/.dx) and Bruker OPUS (.0, .1, ...) files, and folders of any of them
-(docs/formats.md).
+JCAMP-DX (.jdx/.dx), Bruker OPUS (.0, .1, ...) and Andor SIF (.sif) files, and folders of
+any of them (docs/formats.md).
 
 Without PATH (or with --example) it describes the built-in SYNTHETIC example table.
 
@@ -63,7 +63,7 @@ examples:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", nargs="?", metavar="PATH",
                    help="a spectra file (wide CSV/TSV, .gz too, two-column text, RRUFF text, "
-                        "SPC, WDF, JCAMP-DX, OPUS, Excel, MATLAB; FILE:NAME for a sheet or a "
+                        "SPC, WDF, JCAMP-DX, OPUS, SIF, Excel, MATLAB; FILE:NAME for a sheet or a "
                         "MATLAB matrix) or a folder of such files, or a model file (.ramancam) to "
                         "describe; omitted: the built-in example")
     add_reading_arguments(p)

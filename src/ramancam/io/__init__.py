@@ -12,11 +12,12 @@
 * :func:`read_two_column` - (shift, intensity) text with ``#`` comments;
 * :func:`read_rruff` - RRUFF text (``##KEY=value`` headers become metadata);
 * :func:`read_long_map` - long map exports, one row per (x, y, shift, intensity) (WiRE);
-* :func:`read_spc`, :func:`read_wdf`, :func:`read_jcamp`, :func:`read_opus` - instrument
-  files (Galactic SPC, Renishaw WiRE, JCAMP-DX, Bruker OPUS) through their own libraries
-  (``spc-io``, ``renishaw-wdf``, ``jcamp``, ``brukeropus``), one spectrum per sub-file /
-  collected spectrum / block / OPUS Raman block (or series row), with the metadata the
-  file carries (WDF map positions as float columns ``x``, ``y``);
+* :func:`read_spc`, :func:`read_wdf`, :func:`read_jcamp`, :func:`read_opus`,
+  :func:`read_sif` - instrument files (Galactic SPC, Renishaw WiRE, JCAMP-DX, Bruker OPUS,
+  Andor SIF) through their own libraries (``spc-io``, ``renishaw-wdf``, ``jcamp``,
+  ``brukeropus``, ``sif_parser``), one spectrum per sub-file / collected spectrum / block /
+  OPUS Raman block (or series row) / SIF frame, with the metadata the file carries (WDF map
+  positions as float columns ``x``, ``y``);
 * Ocean Insight (OceanView, SpectraSuite) and B&W Tek (BWSpec) text exports, told by their
   headers whatever the suffix (:mod:`ramancam.io.exports`); an axis the header says is in nm
   keeps ``x_units`` ``"nm"`` for :func:`wavelength_to_shift`;
@@ -68,6 +69,7 @@ from .jcamp import read_jcamp
 from .longmap import read_long_map
 from .matlab import read_mat
 from .opus import read_opus
+from .sif import read_sif
 from .spc import read_spc
 from .summary import describe
 from .table import read_table, write_table
@@ -94,6 +96,7 @@ __all__ = [
     "read_mat",
     "read_opus",
     "read_rruff",
+    "read_sif",
     "read_spc",
     "read_table",
     "read_two_column",
@@ -123,7 +126,8 @@ def read(path: str | os.PathLike[str], *, label_col: str | None = None,
     path : str or path-like
         A wide table, two-column text or RRUFF text file (``.gz`` too; the layout is sniffed
         from the content), an instrument file (Galactic SPC ``.spc``, Renishaw WiRE
-        ``.wdf``, JCAMP-DX ``.jdx``/``.dx``, Bruker OPUS ``.0``, ``.1``, ...), an Excel
+        ``.wdf``, JCAMP-DX ``.jdx``/``.dx``, Bruker OPUS ``.0``, ``.1``, ..., Andor SIF
+        ``.sif``), an Excel
         workbook (``.xlsx``, ``.xls``) or MATLAB file (``.mat``), or a folder of such files.
         ``FILE:NAME`` reads the sheet (workbook) or the matrix of spectra (MATLAB file)
         called NAME.

@@ -15,7 +15,7 @@ TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".xy", ".asc")
 # Instrument formats, read through their own libraries: suffix -> format name.
 VENDOR_SUFFIXES = {".spc": "spc", ".wdf": "wdf", ".jdx": "jcamp", ".dx": "jcamp",
                    ".jcamp": "jcamp", ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel",
-                   ".mat": "matlab"}
+                   ".mat": "matlab", ".sif": "sif"}
 #: Bruker OPUS names its files with a number as the suffix (``.0``, ``.1``, ``.0001``);
 #: ``.opus`` is read as OPUS too.
 OPUS_SUFFIX = re.compile(r"^\.(\d+|opus)$")
@@ -25,7 +25,7 @@ KNOWN_TYPES = ("wide table (.csv/.tsv/.txt, also .gz)",
                "two-column text (shift, intensity; .txt/.csv/.dat/.xy/.asc)",
                "RRUFF text (##KEY=value header lines, then shift, intensity)",
                "Galactic SPC (.spc)", "Renishaw WiRE (.wdf)", "JCAMP-DX (.jdx/.dx/.jcamp)",
-               "Bruker OPUS (.0, .1, ...: a number as the suffix)",
+               "Bruker OPUS (.0, .1, ...: a number as the suffix)", "Andor SIF (.sif)",
                "Excel workbook (.xlsx/.xlsm/.xls; its first sheet, or FILE:SHEET, as a wide "
                "table)",
                "MATLAB file (.mat; a matrix of spectra beside a vector of Raman shifts)",
@@ -34,7 +34,7 @@ KNOWN_TYPES = ("wide table (.csv/.tsv/.txt, also .gz)",
 #: Human names of the formats, as ``ramancam info`` prints them.
 FORMAT_NAMES = {"table": "wide table", "two_column": "two-column text", "rruff": "RRUFF text",
                 "spc": "Galactic SPC", "wdf": "Renishaw WiRE WDF", "jcamp": "JCAMP-DX",
-                "opus": "Bruker OPUS",
+                "opus": "Bruker OPUS", "sif": "Andor SIF",
                 "excel": "Excel workbook", "matlab": "MATLAB file",
                 "long": "long map text (x, y, shift, intensity)",
                 "ocean": "Ocean Insight text export", "bwtek": "B&W Tek BWSpec export"}

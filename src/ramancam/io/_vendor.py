@@ -1,4 +1,4 @@
-"""What the instrument-format readers (SPC, JCAMP-DX, WDF, OPUS) share.
+"""What the instrument-format readers (SPC, JCAMP-DX, WDF, OPUS, SIF) share.
 
 The format libraries raise whatever their parsing code happens to raise on a damaged file
 (``ValueError``, ``struct.error``, ``IndexError``, ``UnicodeDecodeError``, ...), and some of
@@ -27,10 +27,11 @@ __all__ = ["FORMAT_LABELS", "laser_nm", "library_boundary", "looks_like_text", "
 #: How error messages name each format (and the suffixes that select it).
 FORMAT_LABELS = {"spc": "Galactic SPC (.spc)", "wdf": "Renishaw WiRE (.wdf)",
                  "jcamp": "JCAMP-DX (.jdx/.dx)", "opus": "Bruker OPUS (.0, .1, ...)",
+                 "sif": "Andor SIF (.sif)",
                  "excel": "Excel workbook (.xlsx/.xlsm/.xls)",
                  "matlab": "MATLAB (.mat)"}
 
-_LOGGERS = ("spc_io", "jcamp", "wdf", "brukeropus", "openpyxl", "xlrd", "h5py")
+_LOGGERS = ("spc_io", "jcamp", "wdf", "brukeropus", "sif_parser", "openpyxl", "xlrd", "h5py")
 
 
 def looks_like_text(data: bytes) -> bool:

@@ -55,6 +55,7 @@ from .jcamp import looks_like_jcamp, read_jcamp
 from .longmap import looks_long, parse_long_map
 from .matlab import read_mat
 from .opus import read_opus
+from .sif import read_sif
 from .spc import read_spc
 from .table import _list, _skip_comments, parse_table, sniff_delimiter
 from .wdf import read_wdf
@@ -68,7 +69,7 @@ GROUP_COL = "group"
 
 #: Instrument formats (Excel is read by read_file itself: it takes a label column).
 _VENDOR_READERS: dict[str, Callable[[Path], Spectra]] = {
-    "spc": read_spc, "wdf": read_wdf, "jcamp": read_jcamp, "opus": read_opus}
+    "spc": read_spc, "wdf": read_wdf, "jcamp": read_jcamp, "opus": read_opus, "sif": read_sif}
 
 LABEL_SOURCES = ("folder", "header:KEY", "regex:R", "id:R", "manifest:F")
 
