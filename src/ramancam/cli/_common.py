@@ -114,8 +114,10 @@ def apply_laser_nm(s: Spectra, args: argparse.Namespace, source: Any) -> Spectra
     laser = getattr(args, "laser_nm", None)
     if laser is None:
         units = s.meta.get("x_units")
-        if units is not None and np.any(np.asarray(units).astype(str) == "nm"):
-            i = int(np.flatnonzero(np.asarray(units).astype(str) == "nm")[0])
+        in_nm = np.flatnonzero(np.asarray(units if units is not None else []).astype(str)
+                               == "nm")
+        if in_nm.size:
+            i = int(in_nm[0])
             raise RamancamError(
                 f"file {s.sources[i] or source} has its x axis in wavelengths (nm), as its "
                 "header says; give --laser-nm NM (the excitation laser, e.g. 785) to convert "
@@ -202,12 +204,12 @@ def left_out_text(left: dict[str, Any]) -> str:
     """``6 unlabelled spectra; 1 flat spectrum (s03)``: the spectra
     :func:`prepare_labelled` left out (``args.left_out``, saved in the model's training
     summary), or "" for none."""
-    spectra = spectra_count
-    parts = [spectra(int(left["unlabelled"]), "unlabelled")] if left.get("unlabelled") else []
+    parts = ([spectra_count(int(left["unlabelled"]), "unlabelled")] if left.get("unlabelled")
+             else [])
     for kind in ("flat", "clipped"):
         ids = [str(i) for i in left.get(kind) or []]
         if ids:
-            parts.append(f"{spectra(len(ids), kind)} ({first_ids(ids)})")
+            parts.append(f"{spectra_count(len(ids), kind)} ({first_ids(ids)})")
     return "; ".join(parts)
 
 

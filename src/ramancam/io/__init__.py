@@ -127,10 +127,9 @@ def read(path: str | os.PathLike[str], *, label_col: str | None = None,
         A wide table, two-column text or RRUFF text file (``.gz`` too; the layout is sniffed
         from the content), an instrument file (Galactic SPC ``.spc``, Renishaw WiRE
         ``.wdf``, JCAMP-DX ``.jdx``/``.dx``, Bruker OPUS ``.0``, ``.1``, ..., Andor SIF
-        ``.sif``), an Excel
-        workbook (``.xlsx``, ``.xls``) or MATLAB file (``.mat``), or a folder of such files.
-        ``FILE:NAME`` reads the sheet (workbook) or the matrix of spectra (MATLAB file)
-        called NAME.
+        ``.sif``), an Excel workbook (``.xlsx``, ``.xls``) or MATLAB file (``.mat``), or a
+        folder of such files. ``FILE:NAME`` reads the sheet (workbook) or the matrix of
+        spectra (MATLAB file) called NAME.
     label_col : str, optional
         Wide tables (a file, or a folder of them; workbooks; MATLAB files): the column (the
         variable) holding the class label. Empty cells give the label ``""`` (unlabelled).

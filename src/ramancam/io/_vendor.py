@@ -22,7 +22,7 @@ from typing import Any
 from ..errors import RamancamError
 
 __all__ = ["FORMAT_LABELS", "laser_nm", "library_boundary", "looks_like_text", "nm_to_shift",
-           "time_text"]
+           "time_text", "what_it_starts_with"]
 
 #: How error messages name each format (and the suffixes that select it).
 FORMAT_LABELS = {"spc": "Galactic SPC (.spc)", "wdf": "Renishaw WiRE (.wdf)",
@@ -44,6 +44,13 @@ def looks_like_text(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return all(c.isprintable() or c in "\r\n\t" for c in text)
+
+
+def what_it_starts_with(data: bytes, n: int = 4) -> str:
+    """How an error names the start of a file that lacks its format's magic bytes: ``an
+    empty file``, ``text content`` or its first ``n`` bytes."""
+    return ("an empty file" if not data else "text content" if looks_like_text(data)
+            else f"bytes {data[:n]!r} at the start")
 
 
 def _short(exc: BaseException, limit: int = 80) -> str:

@@ -128,8 +128,8 @@ def parse_ocean(text: str, *, source: str = "") -> Spectra:
 
 
 def _fields(line: str, sep: str) -> list[str]:
-    parts = [p.strip() for p in line.rstrip().rstrip(sep).split(sep)]
-    return parts
+    """A BWSpec line's fields (each line ends in a separator, too)."""
+    return [p.strip() for p in line.rstrip().rstrip(sep).split(sep)]
 
 
 def parse_bwtek(text: str, *, source: str = "") -> Spectra:

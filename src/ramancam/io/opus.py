@@ -41,7 +41,7 @@ import numpy as np
 from ..errors import RamancamError
 from ..spectra import Spectra
 from ._text import check_exists
-from ._vendor import library_boundary, looks_like_text, time_text
+from ._vendor import library_boundary, time_text, what_it_starts_with
 
 __all__ = ["read_opus"]
 
@@ -53,35 +53,38 @@ def _check_start(path: Path) -> None:
     """Refuse what is not OPUS, and a file cut short, before the library reads it: the
     24-byte header points at the directory, whose entries (type, size in 4-byte words,
     start) must all lie inside the file."""
-    data = path.read_bytes()
-    if data[:4] != _MAGIC:
-        got = ("an empty file" if not data else "text content" if looks_like_text(data)
-               else f"bytes {data[:4]!r} at the start")
-        raise RamancamError(
-            f"file {path} must be a Bruker OPUS file (its suffix {path.suffix} says so; OPUS "
-            f"files start with bytes 0A 0A FE FE); got {got}. Give a file of another format "
-            "its own suffix (.txt, .csv, .spc, ...), or read the folder with --files.")
-    if len(data) < 24:
-        raise RamancamError(
-            f"file {path} must be a Bruker OPUS file with a 24-byte header; got {len(data)} "
-            "bytes (truncated). Save it again from OPUS.")
-    start, max_blocks, n_blocks = struct.unpack_from("<3i", data, 12)
-    if not (24 <= start and 0 < n_blocks <= max_blocks <= 10_000):
-        raise RamancamError(
-            f"file {path} must be a Bruker OPUS file with a valid header; its header says "
-            f"{n_blocks} blocks of at most {max_blocks}, directory at byte {start} (damaged). "
-            "Save it again from OPUS.")
-    end = start + 12 * n_blocks
-    if end > len(data):
-        raise RamancamError(
-            f"file {path} must hold its whole directory (bytes {start} to {end}); got "
-            f"{len(data)} bytes (truncated). Save it again from OPUS.")
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        head = fh.read(512)
+        if head[:4] != _MAGIC:
+            raise RamancamError(
+                f"file {path} must be a Bruker OPUS file (its suffix {path.suffix} says so; "
+                f"OPUS files start with bytes 0A 0A FE FE); got {what_it_starts_with(head)}. "
+                "Give a file of another format its own suffix (.txt, .csv, .spc, ...), or "
+                "read the folder with --files.")
+        if size < 24:
+            raise RamancamError(
+                f"file {path} must be a Bruker OPUS file with a 24-byte header; got {size} "
+                "bytes (truncated). Save it again from OPUS.")
+        start, max_blocks, n_blocks = struct.unpack_from("<3i", head, 12)
+        if not (24 <= start and 0 < n_blocks <= max_blocks <= 10_000):
+            raise RamancamError(
+                f"file {path} must be a Bruker OPUS file with a valid header; its header "
+                f"says {n_blocks} blocks of at most {max_blocks}, directory at byte {start} "
+                "(damaged). Save it again from OPUS.")
+        end = start + 12 * n_blocks
+        if end > size:
+            raise RamancamError(
+                f"file {path} must hold its whole directory (bytes {start} to {end}); got "
+                f"{size} bytes (truncated). Save it again from OPUS.")
+        fh.seek(start)
+        directory = fh.read(12 * n_blocks)  # only the header and directory: not the data
     for k in range(n_blocks):
-        _, words, at = struct.unpack_from("<3i", data, start + 12 * k)
-        if at > 0 and (words < 0 or at + 4 * words > len(data)):
+        _, words, at = struct.unpack_from("<3i", directory, 12 * k)
+        if at > 0 and (words < 0 or at + 4 * words > size):
             raise RamancamError(
                 f"file {path} must hold the block its directory places at bytes {at} to "
-                f"{at + 4 * words}; got {len(data)} bytes (truncated or damaged). Save it "
+                f"{at + 4 * words}; got {size} bytes (truncated or damaged). Save it "
                 "again from OPUS.")
 
 

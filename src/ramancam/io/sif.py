@@ -37,7 +37,7 @@ import numpy as np
 from ..errors import RamancamError
 from ..spectra import Spectra, check_axis
 from ._text import check_exists
-from ._vendor import laser_nm, library_boundary, looks_like_text, nm_to_shift, time_text
+from ._vendor import laser_nm, library_boundary, nm_to_shift, time_text, what_it_starts_with
 
 __all__ = ["read_sif"]
 
@@ -95,11 +95,10 @@ def read_sif(path: str | os.PathLike[str]) -> Spectra:
     with p.open("rb") as fh:
         head = fh.read(len(_MAGIC))
     if head != _MAGIC:
-        got = ("an empty file" if not head else "text content" if looks_like_text(head)
-               else f"bytes {head[:8]!r} at the start")
         raise RamancamError(
             f"file {p} must be an Andor SIF file (starting with {_MAGIC.decode()!r}); got "
-            f"{got}. Give a file of another format its own suffix (.txt, .asc, ...).")
+            f"{what_it_starts_with(head, 8)}. Give a file of another format its own suffix "
+            "(.txt, .asc, ...).")
     with library_boundary(p, "sif"), _StrictFile(io.FileIO(p, "r")) as fh:
         data, info = np_open(fh)
         calibration = extract_calibration(info)

@@ -34,7 +34,7 @@ import numpy as np
 from ..errors import RamancamError, spectra_count
 from ..spectra import Spectra
 from ._text import check_exists, read_bytes
-from ._vendor import library_boundary, looks_like_text, nm_to_shift, time_text
+from ._vendor import library_boundary, nm_to_shift, time_text, what_it_starts_with
 
 __all__ = ["read_wdf"]
 
@@ -45,10 +45,9 @@ _POSITIONS = {"Spatial_X": "x", "Spatial_Y": "y", "Spatial_Z": "z"}
 
 def _check_header(data: bytes, source: str) -> None:
     if data[:4] != _MAGIC:
-        got = ("text content" if looks_like_text(data) else
-               "an empty file" if not data else f"bytes {data[:4]!r} at the start")
         raise RamancamError(
-            f"file {source} must be a Renishaw WiRE file (starting with 'WDF1'); got {got}. "
+            f"file {source} must be a Renishaw WiRE file (starting with 'WDF1'); got "
+            f"{what_it_starts_with(data)}. "
             "Check the file (a text export needs a .txt or .csv suffix).")
     if len(data) < _HEADER_SIZE:
         raise RamancamError(
