@@ -32,7 +32,7 @@ over several points (at a 12- to 32-bit detector's limit in 2 or more points, or
 whether the default grid (350-1800 cm-1) includes it.
 
 Reads wide tables, two-column and RRUFF text, Galactic SPC (.spc), Renishaw WiRE (.wdf),
-JCAMP-DX (.jdx/.dx), Bruker OPUS (.0, .1, ...) and Andor SIF (.sif) files, and folders of
+JCAMP-DX (.jdx/.dx/.jcamp), Bruker OPUS (.0, .1, ...) and Andor SIF (.sif) files, and folders of
 any of them (docs/formats.md).
 
 Without PATH (or with --example) it describes the built-in SYNTHETIC example table.

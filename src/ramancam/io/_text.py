@@ -6,38 +6,75 @@ import gzip
 import os
 import re
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import RamancamError
 
 # Text suffixes we read; each may also end in ".gz".
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".xy", ".asc")
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    """One file format the readers understand: the single place that names it.
+
+    ``key`` is the reader's name for it (``"spc"``); ``name`` is how ``ramancam info``
+    prints it; ``known`` how the "Known types" sentence of the errors describes it
+    (``None``: another format's line names it too); ``suffixes`` the file suffixes that
+    select its reader (empty for formats found by their content, or by
+    :data:`OPUS_SUFFIX`); ``label``, for the formats read through an instrument library, how
+    their errors name it ("must be a valid LABEL file").
+    """
+
+    key: str
+    name: str
+    known: str | None
+    suffixes: tuple[str, ...] = ()
+    label: str | None = None
+
+
+#: Every format, in the order the "Known types" sentence lists them.
+FORMATS = (
+    FileFormat("table", "wide table", "wide table (.csv/.tsv/.txt, also .gz)"),
+    FileFormat("two_column", "two-column text",
+               "two-column text (shift, intensity; .txt/.csv/.dat/.xy/.asc)"),
+    FileFormat("rruff", "RRUFF text",
+               "RRUFF text (##KEY=value header lines, then shift, intensity)"),
+    FileFormat("spc", "Galactic SPC", "Galactic SPC (.spc)", (".spc",),
+               "Galactic SPC (.spc)"),
+    FileFormat("wdf", "Renishaw WiRE WDF", "Renishaw WiRE (.wdf)", (".wdf",),
+               "Renishaw WiRE (.wdf)"),
+    FileFormat("jcamp", "JCAMP-DX", "JCAMP-DX (.jdx/.dx/.jcamp)", (".jdx", ".dx", ".jcamp"),
+               "JCAMP-DX (.jdx/.dx/.jcamp)"),
+    FileFormat("opus", "Bruker OPUS", "Bruker OPUS (.0, .1, ...: a number as the suffix)",
+               (), "Bruker OPUS (.0, .1, ...)"),
+    FileFormat("sif", "Andor SIF", "Andor SIF (.sif)", (".sif",), "Andor SIF (.sif)"),
+    FileFormat("excel", "Excel workbook",
+               "Excel workbook (.xlsx/.xlsm/.xls; its first sheet, or FILE:SHEET, as a wide "
+               "table)", (".xlsx", ".xlsm", ".xls"), "Excel workbook (.xlsx/.xlsm/.xls)"),
+    FileFormat("matlab", "MATLAB file",
+               "MATLAB file (.mat; a matrix of spectra beside a vector of Raman shifts)",
+               (".mat",), "MATLAB (.mat)"),
+    FileFormat("long", "long map text (x, y, shift, intensity)",
+               "long map text (rows of x, y, shift, intensity, as WiRE exports maps)"),
+    FileFormat("ocean", "Ocean Insight text export",
+               "Ocean Insight (OceanView/SpectraSuite) and B&W Tek (BWSpec) text exports"),
+    FileFormat("bwtek", "B&W Tek BWSpec export", None),  # named in the "ocean" line
+)
 # Instrument formats, read through their own libraries: suffix -> format name.
-VENDOR_SUFFIXES = {".spc": "spc", ".wdf": "wdf", ".jdx": "jcamp", ".dx": "jcamp",
-                   ".jcamp": "jcamp", ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel",
-                   ".mat": "matlab", ".sif": "sif"}
+VENDOR_SUFFIXES = {sfx: f.key for f in FORMATS for sfx in f.suffixes}
 #: Bruker OPUS names its files with a number as the suffix (``.0``, ``.1``, ``.0001``);
 #: ``.opus`` is read as OPUS too.
 OPUS_SUFFIX = re.compile(r"^\.(\d+|opus)$")
 #: Formats whose files hold several members (sheets, variables): ``FILE:NAME`` picks one.
 MEMBER_FORMATS = ("excel", "matlab")
-KNOWN_TYPES = ("wide table (.csv/.tsv/.txt, also .gz)",
-               "two-column text (shift, intensity; .txt/.csv/.dat/.xy/.asc)",
-               "RRUFF text (##KEY=value header lines, then shift, intensity)",
-               "Galactic SPC (.spc)", "Renishaw WiRE (.wdf)", "JCAMP-DX (.jdx/.dx/.jcamp)",
-               "Bruker OPUS (.0, .1, ...: a number as the suffix)", "Andor SIF (.sif)",
-               "Excel workbook (.xlsx/.xlsm/.xls; its first sheet, or FILE:SHEET, as a wide "
-               "table)",
-               "MATLAB file (.mat; a matrix of spectra beside a vector of Raman shifts)",
-               "long map text (rows of x, y, shift, intensity, as WiRE exports maps)",
-               "Ocean Insight (OceanView/SpectraSuite) and B&W Tek (BWSpec) text exports")
+#: The "Known types" sentence's parts (:func:`known_types_text`).
+KNOWN_TYPES = tuple(f.known for f in FORMATS if f.known is not None)
 #: Human names of the formats, as ``ramancam info`` prints them.
-FORMAT_NAMES = {"table": "wide table", "two_column": "two-column text", "rruff": "RRUFF text",
-                "spc": "Galactic SPC", "wdf": "Renishaw WiRE WDF", "jcamp": "JCAMP-DX",
-                "opus": "Bruker OPUS", "sif": "Andor SIF",
-                "excel": "Excel workbook", "matlab": "MATLAB file",
-                "long": "long map text (x, y, shift, intensity)",
-                "ocean": "Ocean Insight text export", "bwtek": "B&W Tek BWSpec export"}
+FORMAT_NAMES = {f.key: f.name for f in FORMATS}
+#: How error messages name each instrument format (and the suffixes that select it).
+FORMAT_LABELS = {f.key: f.label for f in FORMATS if f.label is not None}
 _GZIP_MAGIC = b"\x1f\x8b"
 #: A number written with a decimal comma (``400,5``, ``,5``, ``1,5e-3``), as European
 #: locales write them; the table and two-column readers read such numbers as points.

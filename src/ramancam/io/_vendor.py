@@ -20,16 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RamancamError
+from ._text import FORMAT_LABELS
 
 __all__ = ["FORMAT_LABELS", "laser_nm", "library_boundary", "looks_like_text", "nm_to_shift",
            "time_text", "what_it_starts_with"]
-
-#: How error messages name each format (and the suffixes that select it).
-FORMAT_LABELS = {"spc": "Galactic SPC (.spc)", "wdf": "Renishaw WiRE (.wdf)",
-                 "jcamp": "JCAMP-DX (.jdx/.dx)", "opus": "Bruker OPUS (.0, .1, ...)",
-                 "sif": "Andor SIF (.sif)",
-                 "excel": "Excel workbook (.xlsx/.xlsm/.xls)",
-                 "matlab": "MATLAB (.mat)"}
 
 _LOGGERS = ("spc_io", "jcamp", "wdf", "brukeropus", "sif_parser", "openpyxl", "xlrd", "h5py")
 
