@@ -55,8 +55,8 @@ SETS = {
 def auto_grid(s: Spectra, full_range: bool = False) -> tuple[float, float, float]:
     """``ramancam train``'s grid without ``--grid`` (the paper's, narrowed to the range every
     spectrum covers) or with ``--grid full`` (``full_range``: that whole range), at 1 cm-1."""
-    from ramancam.cli._common import auto_grid as train_grid
-    from ramancam.cli._common import full_grid
+    from ramancam.preprocess import auto_grid as train_grid
+    from ramancam.preprocess import full_grid
 
     return full_grid(s) if full_range else train_grid(s)
 

@@ -502,6 +502,18 @@ def test_recipe_asls_trains_where_the_paper_baseline_fails(tmp_path, capsys):
     assert b.recipe.steps[1].params["method"] == "asls"
     X = b.prepare(read_table(path, label_col="label"))
     assert X.shape == (12, 481) and np.allclose(X.max(axis=1), 1.0)
+    # the library function gives a notebook the same recipe, inputs and printed choice
+    from ramancam.preprocess import auto_recipe, paper_recipe
+
+    raw = read_table(path, label_col="label")
+    recipe, data, choice = auto_recipe(raw, grid=(320.0, 1280.0, 2.0))
+    assert recipe.to_json() == b.recipe.to_json()
+    assert np.array_equal(data.X, X)
+    assert b.info["settings"]["recipe_used"] == f"auto -> {choice}"
+    hump = raw.replace(X=raw.X.max() - raw.X)  # ends low: the end-point line works
+    paper, pdata, pchoice = auto_recipe(hump, grid=(320.0, 1280.0, 2.0))
+    assert pchoice == "paper" and paper.to_json() == paper_recipe((320.0, 1280.0, 2.0)).to_json()
+    assert np.allclose(pdata.X.max(axis=1), 1.0)
 
 
 def test_flat_training_spectra_are_left_out_and_named(tmp_path, capsys):
@@ -546,7 +558,7 @@ def test_flat_training_spectra_are_left_out_and_named(tmp_path, capsys):
 def test_default_grid_is_the_paper_grid_narrowed_to_the_data(tmp_path, capsys):
     """Without --grid the recipe resamples onto 350-1800 cm-1 cut to the range every
     spectrum covers (here 400.5-1700.2 -> 401-1700), and the saved model records it."""
-    from ramancam.cli._common import PAPER_GRID, auto_grid
+    from ramancam.preprocess import PAPER_GRID, auto_grid
 
     rng = np.random.default_rng(1)
     axis = np.linspace(400.5, 1700.2, 500)
@@ -659,7 +671,7 @@ def test_normalize_choices_are_the_preprocessing_normalizations():
 
 
 def test_full_grid_is_the_common_range_at_1_cm():
-    from ramancam.cli._common import full_grid
+    from ramancam.preprocess import full_grid
 
     a = Spectra(np.ones((1, 50)), np.linspace(99.6, 3000.2, 50), labels=["x"])
     b = Spectra(np.ones((1, 60)), np.linspace(150.0, 4000.0, 60), labels=["y"])

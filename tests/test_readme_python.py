@@ -47,6 +47,12 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch):
         spaces.append(ns)
     first = next(ns for ns in spaces if "clf" in ns)
     assert first["maps"].shape == (5, first["data"].X.shape[1])
+    from ramancam.bundle import load
+
+    # the block's recipe is the one train chose for the same table
+    trained = load(tmp_path / "model.ramancam")
+    assert first["recipe"].to_json() == trained.recipe.to_json()
+    assert trained.info["settings"]["recipe_used"] == f"auto -> {first['choice']}"
     saved = next(ns for ns in spaces if "library_match" in ns)
     n = len(saved["new"])
     assert saved["proba"].shape == (n, 3) and saved["library_match"].shape == (n,)

@@ -22,7 +22,7 @@ from torch.nn import functional as F
 from ._fast import FastFeatures
 from .errors import RamancamError
 
-__all__ = ["CNNConfig", "RamanCNN", "SamePad1d", "pooled_length"]
+__all__ = ["CNNConfig", "RamanCNN", "SamePad1d", "pooled_length", "resolve_device"]
 
 FC_ACTIVATIONS = ("none", "leaky")
 
@@ -205,3 +205,20 @@ class RamanCNN(nn.Module):
         with torch.no_grad():
             self.input_mean.copy_(m)
             self.input_scale.copy_(s)
+
+
+def resolve_device(device: str) -> torch.device:
+    """``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"`` (a GPU when torch sees one) as a
+    :class:`torch.device`, refusing a GPU that is not there."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise RamancamError(
+            f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto'; got {device!r}.") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise RamancamError(
+            f"device must be available; got {device!r} but torch sees no CUDA GPU. "
+            "Use device='cpu' or 'auto'.")
+    return dev

@@ -63,23 +63,6 @@ def _validate_data(est: BaseEstimator, X: Any, y: Any = "no_validation", *, rese
     return validate_data(est, X, y, **kw)
 
 
-def _resolve_device(device: str) -> torch.device:
-    import torch
-
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except RuntimeError:
-        raise RamancamError(
-            f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto'; got {device!r}.") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise RamancamError(
-            f"device must be available; got {device!r} but torch sees no CUDA GPU. "
-            "Use device='cpu' or 'auto'.")
-    return dev
-
-
 class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
     """The paper's 1-D CNN (Fukuhara et al. 2019) as a scikit-learn classifier.
 
@@ -245,6 +228,15 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
         self.novelty_rate = novelty_rate
         self.calibration_cv = calibration_cv
 
+    @classmethod
+    def from_preset(cls, name: str = "tuned", **params: Any) -> CNNClassifier:
+        """The classifier of ``ramancam train --preset NAME`` (``"tuned"``, train's default,
+        or ``"paper"``; :mod:`ramancam.presets`), ``params`` overriding its settings, e.g.
+        ``CNNClassifier.from_preset(random_state=0, epochs=40)``."""
+        from .presets import preset_params
+
+        return cls(**{**preset_params(name), **params})
+
     # ----------------------------------------------------------------- helpers
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -345,7 +337,9 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
         self.class_means_ = np.stack([r.mean(0, dtype=np.float64) for r in rows]).astype(np.float32)
         self.class_sds_ = np.stack([r.std(0, dtype=np.float64) for r in rows]).astype(np.float32)
         config = self._config(Xa.shape[1], self.classes_.size)
-        dev = _resolve_device(self.device)
+        from .model import resolve_device
+
+        dev = resolve_device(self.device)
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
         amounts = {k: getattr(self, k) for k in AUGMENT_PARAMS}
         self.augment_choice_: dict[str, Any] | None = None

@@ -230,88 +230,8 @@ DEFAULT_RECIPE = "auto"
 MAX_SHOWN_REFUSED = 5
 #: ``--normalize`` choices (``ramancam.preprocess.NORMALIZATIONS``).
 NORMALIZE_CHOICES = ("max", "area", "minmax", "snv", "vector")
-#: The paper's grid (350-1800 cm-1 at 1 cm-1); without --grid it is narrowed to the data.
-PAPER_GRID = (350.0, 1800.0, 1.0)
-
-
-def _common_range(spectra: Any) -> tuple[float, float]:
-    """Lowest and highest Raman shift that every spectrum covers."""
-    import numpy as np
-
-    axes = [np.asarray(spectra.wavenumbers)] if spectra.has_common_axis else [
-        np.asarray(a) for a in spectra.axes]
-    return (max(float(np.min(a)) for a in axes), min(float(np.max(a)) for a in axes))
-
-
-def full_grid(spectra: Any, step: float = PAPER_GRID[2]) -> tuple[float, float, float]:
-    """``--grid full[:STEP]``: the whole range every spectrum covers (whole cm-1 inside), at
-    ``step`` cm-1 (default the paper's 1 cm-1).
-
-    Raises
-    ------
-    RamancamError
-        If the spectra share less than 2 cm-1.
-    """
-    import math
-
-    from ..errors import RamancamError
-
-    lo, hi = _common_range(spectra)
-    start, stop = float(math.ceil(lo)), float(math.floor(hi))
-    if not stop - start >= 2.0:
-        raise RamancamError(
-            f"spectra must share at least 2 cm-1 for --grid full; got a common range of "
-            f"{lo:g}-{hi:g} cm-1. Give --grid START:STOP:STEP.")
-    return start, stop, float(step)
-
-
-#: Below this much of the paper's 350-1800 cm-1 shared by every spectrum (cm-1), the default
-#: grid is the whole range they share instead (high-wavenumber spectra, 2600-3200 cm-1).
-MIN_FINGERPRINT = 200.0
-
-
-def auto_grid(spectra: Any) -> tuple[float, float, float]:
-    """The paper's grid narrowed to the range every spectrum covers (whole cm-1 inside); the
-    whole range they cover when that leaves less than :data:`MIN_FINGERPRINT` cm-1 of it
-    but they share that much elsewhere (spectra of another region, such as the C-H stretch
-    at 2600-3200 cm-1). A narrow window inside 350-1800 cm-1 keeps the narrowed grid.
-
-    Parameters
-    ----------
-    spectra : Spectra
-        The spectra as read (common axis or one axis per spectrum).
-
-    Returns
-    -------
-    (start, stop, step)
-        ``PAPER_GRID`` itself when every spectrum covers 350-1800 cm-1.
-
-    Raises
-    ------
-    RamancamError
-        If the spectra share neither 2 cm-1 of 350-1800 cm-1 nor 200 cm-1 elsewhere (no
-        Raman-shift axis, or spectra that hardly overlap).
-    """
-    import math
-
-    from ..errors import RamancamError
-
-    lo, hi = _common_range(spectra)
-    start = max(PAPER_GRID[0], float(math.ceil(lo)))
-    stop = min(PAPER_GRID[1], float(math.floor(hi)))
-    if stop - start >= MIN_FINGERPRINT:
-        return start, stop, PAPER_GRID[2]
-    if hi - lo >= MIN_FINGERPRINT:  # spectra of another region: the whole range they share
-        whole = full_grid(spectra, PAPER_GRID[2])
-        if whole[1] - whole[0] > max(stop - start, 0.0):
-            return whole
-    if stop - start >= 2.0:  # a narrow window inside 350-1800
-        return start, stop, PAPER_GRID[2]
-    raise RamancamError(  # e.g. a table whose header numbers are sample numbers, no shifts
-        f"spectra must share a range inside {PAPER_GRID[0]:g}-{PAPER_GRID[1]:g} cm-1, or "
-        f"{MIN_FINGERPRINT:g} cm-1 anywhere, for the default grid; got a common range of "
-        f"{lo:g}-{hi:g} cm-1. Check that the axis is Raman shift in cm-1, or give --grid "
-        "START:STOP:STEP.")
+# The default grid and recipe (PAPER_GRID, auto_grid, full_grid, auto_recipe) live in
+# ramancam.preprocess.auto, so that a notebook gets what train builds; imported lazily here.
 
 
 def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
@@ -366,12 +286,14 @@ def build_recipe(args: argparse.Namespace, spectra: Any = None) -> Any:
     """The recipe named by ``--recipe``/``--grid``/``--normalize`` (``None`` for ``--recipe
     none``).
 
-    Without ``--grid``, built-in recipes resample onto :func:`auto_grid` of ``spectra``
-    (the paper's grid when ``spectra`` is None); ``--grid full`` onto :func:`full_grid`.
+    Without ``--grid``, built-in recipes resample onto :func:`~ramancam.preprocess.auto_grid` of
+    ``spectra`` (the paper's grid when ``spectra`` is None); ``--grid full`` onto
+    :func:`~ramancam.preprocess.full_grid`.
     ``--normalize`` replaces the recipe's normalisation, except for ``--recipe auto``, whose
     baseline decision is made with max normalisation first (:func:`prepare_labelled`).
     """
     from ..errors import RamancamError
+    from ..preprocess.auto import full_grid
 
     text = getattr(args, "grid", None)
     if args.recipe == "none":
@@ -399,6 +321,7 @@ def build_recipe(args: argparse.Namespace, spectra: Any = None) -> Any:
 def _full_step(text: str) -> float:
     """The step of ``--grid full`` (1 cm-1) or ``--grid full:STEP``."""
     from ..errors import RamancamError
+    from ..preprocess.auto import PAPER_GRID
 
     parts = text.strip().split(":")
     if len(parts) == 1:
@@ -434,6 +357,7 @@ def _named_recipe(args: argparse.Namespace, grid: tuple[float, float, float] | N
 
     from ..errors import RamancamError
     from ..preprocess import Recipe, baseline_recipe, paper_recipe
+    from ..preprocess.auto import PAPER_GRID, auto_grid
 
     if grid is None and args.recipe in ("auto", "paper", "asls", "arpls"):
         grid = PAPER_GRID if spectra is None else auto_grid(spectra)
@@ -548,22 +472,14 @@ def _drop_clipped(raw: Any, data: Any, purpose: str) -> tuple[Any, Any, list[str
 def _auto_recipe(args: argparse.Namespace, raw: Any, paper: Any) -> tuple[Any, Any]:
     """``--recipe auto``: the paper's recipe, or asls on the same grid where the paper's
     straight line through the end points lies above a spectrum (max normalisation then finds
-    nothing positive). Sets ``args.recipe_used`` to "auto -> paper" or "auto -> asls"."""
-    from ..errors import RamancamError
-    from ..preprocess import baseline_recipe
+    nothing positive; :func:`ramancam.preprocess.auto_recipe`). Sets ``args.recipe_used`` to
+    "auto -> paper" or "auto -> asls (...)"."""
+    from ..preprocess import auto_recipe
 
-    try:
-        data = paper.apply(raw)
-        args.recipe_used = "auto -> paper"
-        return paper, data
-    except RamancamError as exc:
-        if "positive maximum" not in str(exc):
-            raise
-        why = str(exc).split(";")[0]
     rs = next(st for st in paper.steps if st.name == "resample").params
-    asls = baseline_recipe("asls", grid=(rs["start"], rs["stop"], rs["step"]))
-    args.recipe_used = f"auto -> asls (paper baseline unusable: {why})"
-    return asls, asls.apply(raw)
+    recipe, data, choice = auto_recipe(raw, grid=(rs["start"], rs["stop"], rs["step"]))
+    args.recipe_used = f"auto -> {choice}"
+    return recipe, data
 
 
 def _normalized_auto(args: argparse.Namespace, raw: Any, paper: Any) -> tuple[Any, Any]:

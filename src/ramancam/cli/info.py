@@ -224,7 +224,7 @@ def _checks(spectra: Any) -> dict[str, Any]:
     """``flat`` and ``clipped`` spectra (:mod:`ramancam.checks`) for the summary; nothing
     when there are none."""
     from ..checks import clipped_spectra, flat_spectra
-    from ._common import PAPER_GRID
+    from ..preprocess.auto import PAPER_GRID
 
     ids = spectra.ids
     out: dict[str, Any] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from ..presets import AUGMENT_MODES, PRESETS
 from ._common import add_data_arguments, add_recipe_arguments, add_split_arguments
 
 if TYPE_CHECKING:
@@ -139,18 +140,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     t.add_argument("--threads", type=int, metavar="N",
                    help="CPU threads for torch (default: torch's choice; 1 is often fastest "
                         "on a busy shared machine)")
-
-
-#: Starting values of ``--preset``; options given on the command line override them.
-AUGMENT_MODES = ("auto", "on", "off")
-PRESETS: dict[str, dict[str, Any]] = {
-    "tuned": {"filters": 64, "filter_size": 8, "lr_schedule": "cosine",
-              "input_scaling": "center", "augment": "auto", "augment_noise": 0.01,
-              "augment_shift": 3, "augment_baseline": 0.05, "augment_scale": 0.1},
-    "paper": {"filters": 64, "filter_size": 8, "lr_schedule": "constant",
-              "input_scaling": "none", "augment": "off", "augment_noise": 0.0,
-              "augment_shift": 0, "augment_baseline": 0.0, "augment_scale": 0.0},
-}
 
 
 def estimator_params(args: argparse.Namespace) -> dict[str, Any]:

@@ -33,6 +33,9 @@ Modules
 * :mod:`~ramancam.preprocess.recipe` -- :class:`Step`, :class:`Recipe` (JSON form),
   :data:`STEPS`, :func:`paper_recipe`, :func:`baseline_recipe`;
 * :mod:`~ramancam.preprocess.transformers` -- the scikit-learn transformers;
+* :mod:`~ramancam.preprocess.auto` -- what ``ramancam train`` does by default:
+  :func:`auto_grid` (the paper's grid narrowed to the data), :func:`full_grid`,
+  :func:`auto_recipe` (the paper's recipe, or asls where its straight baseline fails);
 * :mod:`~ramancam.preprocess.operators` -- precomputed sparse resampling operators for many
   spectra on one axis (used by :func:`resample`; :func:`~.operators.batching` switches them);
 * ``_validation`` (private) -- input checks shared by all of them.
@@ -42,6 +45,7 @@ A new step goes into ``steps.py`` (function, checks, kernel), gets a ``_StepKind
 ``recipe.py`` and a transformer in ``transformers.py``.
 """
 
+from .auto import PAPER_GRID, auto_grid, auto_recipe, full_grid
 from .baselines import BASELINE_METHODS, baseline
 from .recipe import STEPS, Recipe, Step, baseline_recipe, paper_recipe
 from .steps import (
@@ -69,6 +73,7 @@ __all__ = [
     "BASELINE_METHODS",
     "NORMALIZATIONS",
     "OUTSIDE_POLICIES",
+    "PAPER_GRID",
     "STEPS",
     "BaselineCorrection",
     "Crop",
@@ -79,10 +84,13 @@ __all__ = [
     "Resample",
     "SavitzkyGolay",
     "Step",
+    "auto_grid",
+    "auto_recipe",
     "baseline",
     "baseline_recipe",
     "crop",
     "despike",
+    "full_grid",
     "linear_baseline",
     "make_grid",
     "normalize",
