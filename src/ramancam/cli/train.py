@@ -46,6 +46,8 @@ Two presets; any option given explicitly overrides its preset value:
       measured sets against the baselines: docs/realdata.md.
   --preset paper: the paper as written: 64 filters of size 8, constant learning rate 1e-4,
       100 epochs, batch size 32, no input scaling, no augmentation.
+In Python, ramancam.preprocess.auto_recipe(spectra) and CNNClassifier.from_preset("tuned")
+give the default recipe and network (README, In Python).
 
 examples:
   ramancam train spectra.csv.gz --label-col label --grid 400:1800:1 --out model.ramancam
