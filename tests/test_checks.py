@@ -1,10 +1,12 @@
-"""``ramancam.checks``: flat and clipped spectra."""
+"""``ramancam.checks``: flat and clipped spectra, shifted Raman axes."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from ramancam.checks import clipped_spectra, flat_spectra
+from ramancam.checks import band_shift, clipped_spectra, flat_spectra, shift_note
+from ramancam.errors import RamancamError
 from ramancam.spectra import Spectra
 
 
@@ -31,3 +33,53 @@ def test_clipped_counts_only_the_points_inside_the_range(rng):
     # per-spectrum axes (a folder of files) work the same way
     ragged = Spectra([X[0], X[1][:300]], [w, w[:300]])
     assert [c.index for c in clipped_spectra(ragged)] == [0, 1]
+
+
+def _bands(w, centres, rng, noise=0.01):
+    """Lorentzian bands (half width 6 cm-1) at ``centres`` on a sloped background."""
+    y = sum(h / (1.0 + ((w - c) / 6.0) ** 2) for c, h in centres)
+    return y + 0.0002 * (w - w[0]) + rng.normal(0, noise, w.size)
+
+
+BANDS = [(620.0, 0.6), (1001.0, 1.0), (1032.0, 0.4), (1450.0, 0.7), (1602.0, 0.5)]
+
+
+@pytest.mark.parametrize("shift", [0.0, 2.0, -3.0, 1.4])
+def test_band_shift_reads_a_known_shift_to_a_fraction_of_a_point(rng, shift):
+    w = np.arange(400.0, 1800.0 + 0.5, 1.0)
+    ref = _bands(w, BANDS, rng, noise=0.0)
+    X = np.stack([_bands(w, [(c + shift, h) for c, h in BANDS], rng) for _ in range(20)])
+    got = band_shift(X, ref, 1.0)
+    assert np.all(np.isfinite(got))
+    assert abs(np.median(got) - shift) < 0.15
+    # a descending grid: the same spectra reversed, the step negative, the same answer
+    back = band_shift(X[:, ::-1], ref[::-1], -1.0)
+    assert np.allclose(back, got)
+    # a 2 cm-1 grid: points of 2 cm-1 each
+    assert abs(np.median(band_shift(X[:, ::2], ref[::2], 2.0)) - shift) < 0.3
+
+
+def test_band_shift_reads_nothing_from_another_substance_or_a_flat_spectrum(rng):
+    w = np.arange(400.0, 1800.0 + 0.5, 1.0)
+    ref = _bands(w, BANDS, rng, noise=0.0)
+    other = _bands(w, [(700.0, 1.0), (1200.0, 0.8), (1300.0, 0.3)], rng)
+    far = _bands(w, [(c + 30.0, h) for c, h in BANDS], rng)  # beyond the 12 points searched
+    got = band_shift(np.stack([other, far, np.full(w.size, 2.0)]), ref, 1.0)
+    assert np.isnan(got).all()
+    assert band_shift(np.zeros((0, w.size)), ref, 1.0).shape == (0,)  # a chunk all refused
+    with pytest.raises(RamancamError, match=r"reference must have the shape of X \(3, 1401\)"):
+        band_shift(np.zeros((3, w.size)), np.zeros((2, w.size)), 1.0)
+    with pytest.raises(RamancamError, match="at least 27 points to find a band shift; got 20"):
+        band_shift(np.zeros((1, 20)), np.zeros(20), 1.0)
+
+
+def test_shift_note_speaks_only_of_a_clear_shift():
+    assert shift_note(np.full(9, 3.0)) is None             # too few spectra
+    assert shift_note(np.r_[np.full(30, 1.2), np.nan]) is None  # below 1.5 cm-1
+    assert shift_note(np.full(12, np.nan)) is None
+    note = shift_note(np.r_[np.full(18, -2.5), 0.5, 1.0, np.nan])
+    assert note is not None and note.startswith(
+        "axis: the bands sit 2.5 cm-1 lower than in the model's training spectra (median of "
+        "20 spectra, quartiles -2.5 to -2.5 cm-1, 90% shifted that way); check the "
+        "Raman-shift calibration")
+    assert "higher" in shift_note(np.full(10, 1.6))

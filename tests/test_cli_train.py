@@ -926,3 +926,23 @@ def test_predict_notes_spectra_clipped_inside_the_models_range(model_file, peaks
     assert main(["baseline", str(tmp_path / "c.csv"), "--model", "library", "--label-col",
                  "label", "--recipe", "none", "--folds", "2"]) == 0
     assert "note: 2 spectra clipped inside the grid" in capsys.readouterr().out
+
+
+def test_predict_says_when_the_bands_sit_off_the_training_spectra(model_file, peaks_file,
+                                                                  tmp_path, capsys):
+    """Every band 3 points (3 cm-1) higher, as a spectrometer calibrated differently
+    would give them: predict says so in one line; the spectra as trained on give none."""
+    s = read_table(peaks_file, label_col="label")
+    write_table(Spectra(np.roll(s.X, 3, axis=1), s.wavenumbers, labels=s.labels),
+                tmp_path / "shifted.csv")
+    assert main(["predict", str(model_file), str(tmp_path / "shifted.csv"), "--out",
+                 str(tmp_path / "p.csv")]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if x.startswith("axis: "))
+    m = re.match(r"axis: the bands sit (\d+\.\d) cm-1 higher than in the model's training "
+                 r"spectra \(median of 12 spectra, .*\); check the Raman-shift calibration",
+                 line)
+    assert m and abs(float(m.group(1)) - 3.0) <= 0.2, line
+    assert main(["predict", str(model_file), str(peaks_file), "--out",
+                 str(tmp_path / "q.csv")]) == 0
+    assert "axis:" not in capsys.readouterr().out

@@ -1,22 +1,27 @@
-"""Measurement checks on raw spectra: flat spectra and saturated (clipped) detectors.
+"""Measurement checks: flat spectra, saturated (clipped) detectors, shifted Raman axes.
 
 A spectrum with one value throughout carries no band (a dead pixel, a closed shutter); a
 normalising recipe refuses it. A spectrum whose maximum is held over several points was
 clipped by its detector: the band there has lost its shape and height, and a classifier may
 learn the artefact. ``ramancam info`` names both; ``ramancam predict`` notes clipped spectra
-inside the model's range.
+inside the model's range. A Raman-shift axis calibrated differently from the training
+spectra's (another instrument, a drifted spectrometer) moves every band by the same few
+cm-1 (:func:`band_shift`); ``ramancam predict`` says so when the shift is clear
+(:func:`shift_note`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from .spectra import Spectra
 
-__all__ = ["DETECTOR_LIMITS", "Clipped", "clipped_spectra", "flat_spectra", "true_runs"]
+__all__ = ["DETECTOR_LIMITS", "Clipped", "band_shift", "clipped_spectra", "flat_spectra",
+           "shift_note", "true_runs"]
 
 #: Counts an analogue-to-digital converter of 12 to 32 bits cannot exceed -> its bits.
 DETECTOR_LIMITS = {2 ** k - 1: k for k in (12, 14, 15, 16, 18, 20, 24, 32)}
@@ -86,3 +91,115 @@ def clipped_spectra(spectra: Spectra, within: tuple[float, float] | None = None
         if (top in DETECTOR_LIMITS and at.sum() >= 2) or run >= 3:
             out.append(Clipped(i, top, int(at.sum()), float(w[at].min()), float(w[at].max())))
     return out
+
+
+#: :func:`band_shift`: largest shift searched, in grid points, each way.
+MAX_SHIFT_POINTS = 12
+#: :func:`band_shift`: below this correlation of the aligned derivatives the reference is
+#: not the spectrum's kind (another substance), and no shift is read from it.
+MIN_SHIFT_CORRELATION = 0.5
+#: :func:`shift_note`: the least median shift (cm-1) and number of spectra that it reports.
+MIN_NOTED_SHIFT = 1.5
+MIN_SHIFT_SPECTRA = 10
+
+
+def band_shift(X: ArrayLike, reference: ArrayLike, step: float, *, window: int = 9,
+               max_points: int = MAX_SHIFT_POINTS, with_correlation: bool = False) -> Any:
+    """How far each spectrum's bands sit from its reference's, in cm-1 (positive: at a
+    higher Raman shift), by cross-correlating their first derivatives.
+
+    The lag that maximises the normalised correlation of the Savitzky-Golay first
+    derivatives (order 2, ``window`` points; offsets and slow backgrounds drop out) is
+    refined to a fraction of a point by a parabola through the peak and its neighbours.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_spectra, n_points)
+        Preprocessed spectra on one grid.
+    reference : array-like of shape (n_spectra, n_points) or (n_points,)
+        What each spectrum is compared with, on the same grid (e.g. the mean training
+        spectrum of its predicted class).
+    step : float
+        The grid's spacing in cm-1, signed (negative for a descending grid).
+    window : int, default=9
+        Savitzky-Golay window, odd, at least 3.
+    max_points : int, default=12
+        Largest shift searched, in grid points, each way.
+    with_correlation : bool, default=False
+        Also return the correlation at the best lag.
+
+    Returns
+    -------
+    shift : ndarray of shape (n_spectra,)
+        ``nan`` where no shift can be read: the best lag is at the end of the range
+        searched, the aligned correlation is below :data:`MIN_SHIFT_CORRELATION` (the
+        reference is not the spectrum's kind), or a derivative is zero throughout.
+    correlation : ndarray of shape (n_spectra,)
+        With ``with_correlation``: the correlation at the best lag (``nan`` where a
+        derivative is zero throughout).
+
+    Raises
+    ------
+    RamancamError
+        If the shapes do not match or the grid is shorter than the window and the shifts.
+    """
+    from scipy.signal import savgol_filter
+
+    from .errors import RamancamError
+
+    A = np.atleast_2d(np.asarray(X, dtype=np.float64))
+    R = np.broadcast_to(np.asarray(reference, dtype=np.float64), A.shape) \
+        if np.ndim(reference) == 1 else np.asarray(reference, dtype=np.float64)
+    if A.ndim != 2 or R.shape != A.shape:
+        raise RamancamError(f"reference must have the shape of X {A.shape} or one row of "
+                            f"{A.shape[-1]} points; got {np.shape(reference)}.")
+    n, p = A.shape
+    if p < max(window, 2 * max_points + 3):
+        raise RamancamError(f"spectra must have at least {max(window, 2 * max_points + 3)} "
+                            f"points to find a band shift; got {p}.")
+    if n == 0:  # savgol_filter refuses an empty array
+        empty = np.zeros(0)
+        return (empty, empty.copy()) if with_correlation else empty
+    dA = savgol_filter(A, window, 2, deriv=1, axis=1)
+    dR = savgol_filter(R, window, 2, deriv=1, axis=1)
+    lags = np.arange(-max_points, max_points + 1)
+    cc = np.full((n, lags.size), np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for j, k in enumerate(lags):  # spectrum point i + k against reference point i
+            a = dA[:, max(0, k):p + min(0, k)]
+            b = dR[:, max(0, -k):p - max(0, k)]
+            cc[:, j] = np.sum(a * b, axis=1) / np.sqrt(np.sum(a * a, axis=1)
+                                                       * np.sum(b * b, axis=1))
+    out = np.full(n, np.nan)
+    ok = np.isfinite(cc).all(axis=1)
+    best = np.argmax(np.where(ok[:, None], cc, -np.inf), axis=1)
+    peak = np.where(ok, cc[np.arange(n), best], np.nan)
+    for i in np.flatnonzero(ok):
+        j = int(best[i])
+        if not 0 < j < lags.size - 1 or cc[i, j] < MIN_SHIFT_CORRELATION:
+            continue
+        y0, y1, y2 = cc[i, j - 1:j + 2]
+        curv = y0 - 2.0 * y1 + y2
+        frac = 0.5 * (y0 - y2) / curv if curv < 0 else 0.0
+        out[i] = (lags[j] + frac) * float(step)
+    return (out, peak) if with_correlation else out
+
+
+def shift_note(shifts: ArrayLike, what: str = "the model's training spectra") -> str | None:
+    """One line saying that the bands sit consistently off ``what`` (``None`` when they do
+    not: fewer than :data:`MIN_SHIFT_SPECTRA` readable shifts, or a median below
+    :data:`MIN_NOTED_SHIFT` cm-1)."""
+    s = np.asarray(shifts, dtype=np.float64)
+    s = s[np.isfinite(s)]
+    if s.size < MIN_SHIFT_SPECTRA:
+        return None
+    med = float(np.median(s))
+    if abs(med) < MIN_NOTED_SHIFT:
+        return None
+    same = float(np.mean(np.sign(s) == np.sign(med)))
+    lo, hi = np.percentile(s, [25, 75])
+    return (f"axis: the bands sit {abs(med):.1f} cm-1 {'higher' if med > 0 else 'lower'} than "
+            f"in {what} (median of {s.size} spectra, quartiles {lo:+.1f} to {hi:+.1f} cm-1, "
+            f"{same:.0%} shifted that way); check the Raman-shift calibration (silicon "
+            "520.7 cm-1, polystyrene 1001.4 cm-1) or train with spectra from this "
+            "instrument")

@@ -27,6 +27,13 @@ nearest class. Models saved without novelty detection leave the last three colum
 chunks, so memory stays bounded for large files; with more than one chunk, progress
 (spectra done, seconds) goes to stderr every 10 s.
 
+A Raman-shift axis calibrated differently from the training spectra's (another instrument,
+a drifted spectrometer) moves every band by the same few cm-1, which the network may not
+forgive. Each spectrum's shift against the mean training spectrum of its class (nearest
+class, or library match where that fits better) is read from the cross-correlation of first
+derivatives; when the median over at least 10 spectra is 1.5 cm-1 or more, an 'axis:' line
+says how far and which way, with the calibration standards to check against.
+
 A spectrum the model's recipe refuses (flat or empty, e.g. a dead pixel of a map) does not
 stop the run when others can be predicted: its row reads 'unknown' with every number empty
 (also with --no-reject: it has no class), it is drawn as unknown in the map images, and a
@@ -100,6 +107,31 @@ def _fill_refused(a: Any, usable: Any) -> Any:
     return out
 
 
+def _band_shifts(bundle: Any, X: Any, proba: Any, match: Any) -> Any:
+    """Each predicted spectrum's band shift (:func:`ramancam.checks.band_shift`) against
+    the mean training spectrum of its nearest class or, where it correlates better, of its
+    library match's class (a shifted axis can mislead the network; a spectrum of another
+    substance gives no shift). Spectra flagged unknown count too: a shifted axis can be why
+    they are flagged. ``None`` when the model has no reference spectra."""
+    import numpy as np
+
+    from ..checks import MAX_SHIFT_POINTS, band_shift
+
+    grid = np.asarray(bundle.grid, dtype=np.float64)
+    if bundle.references is None or X is None or grid.size < 2 * MAX_SHIFT_POINTS + 9:
+        return None
+    means = bundle.references["mean"].astype(np.float64)
+    step = float(np.median(np.diff(grid)))
+    shift, corr = band_shift(X, means[np.asarray(proba).argmax(axis=1)], step,
+                             with_correlation=True)
+    if match is not None:
+        other, corr2 = band_shift(X, means[[bundle.classes.index(str(c)) for c in match]],
+                                  step, with_correlation=True)
+        better = np.nan_to_num(corr2, nan=-1.0) > np.nan_to_num(corr, nan=-1.0)
+        shift = np.where(better, other, shift)
+    return shift
+
+
 def run(args: argparse.Namespace) -> int:
     import csv
     import shlex
@@ -110,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
 
     from .. import scale
     from ..bundle import load
+    from ..checks import shift_note
     from ..io import atomic_write
     from ..maps.grid import grid_of, has_positions
     from ..maps.outputs import no_positions_note, out_dir_of
@@ -147,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
     all_proba = []
     all_flags: list[np.ndarray] = []
     all_refused: list[np.ndarray] = []
+    shifts: list[np.ndarray] = []  # band shifts against the class means (checks.band_shift)
     refused: list[tuple[str, str]] = []  # (id, the recipe's message) of spectra not predicted
     ctx = atomic_write(csv_path, "w", newline="") if csv_path else nullcontext(sys.stdout)
     with ctx as fh:
@@ -162,6 +196,9 @@ def run(args: argparse.Namespace) -> int:
             proba, score, flags, match = (
                 _fill_refused(a, usable) for a in
                 bundle.predict_all(part, bf16=args.bf16, prepared=X))
+            if (sh := _band_shifts(bundle, X, proba[usable],
+                                   None if match is None else match[usable])) is not None:
+                shifts.append(sh)
             nearest = np.asarray(classes, dtype=object)[np.nan_to_num(proba, nan=-1.0)
                                                         .argmax(axis=1)]
             nearest[~usable] = UNKNOWN
@@ -224,6 +261,8 @@ def run(args: argparse.Namespace) -> int:
         what = f"threshold for {rate:.0%} false alarms" if isinstance(rate, float) else ""
         print(f"unknown: {n_flagged}/{len(data) - len(refused)} spectra flagged ({what}"
               f"{'; --no-reject: class kept' if args.no_reject else ''})", file=report)
+    if shifts and (shift := shift_note(np.concatenate(shifts))):
+        print(shift, file=report)
     clip_note = clipped_line(clipped_in(data, bundle.grid), ids, "inside the model's range",
                              "measure again with less laser power or time, or read these "
                              "predictions with care")

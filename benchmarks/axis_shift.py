@@ -1,0 +1,118 @@
+"""How well ``predict``'s axis check reads a shifted Raman axis, and how quiet it stays.
+
+Usage::
+
+    .venv/bin/python benchmarks/axis_shift.py [--sets drug-mabs,yogurt] [--shifts 0,1,-2,3,-5]
+
+For every labelled set of ``benchmarks/realdata.py`` (its first split: the fixed split, or
+the first fold of seed 0), the spectra are preprocessed as ``train`` does (default recipe,
+on the default grid narrowed by 6 cm-1 at each end so that shifted spectra still cover it).
+The test spectra's Raman-shift axes are then moved by each ``--shifts`` value (cm-1) before
+preprocessing, as another instrument's calibration would move them, and each test spectrum's
+shift is read by :func:`ramancam.checks.band_shift` against the mean training spectrum of
+its library match's class (the class of the most similar training spectrum by the hit
+quality index, ``predict``'s ``library_match``; ``predict`` also tries the network's class
+and keeps the better-correlated one, which needs a network and is left out here). Printed
+per set and shift: the median and quartiles of the readable shifts, how many were readable,
+and whether ``predict`` would print its ``axis:`` line (:func:`ramancam.checks.shift_note`).
+No network is trained; the whole run takes a minute or two.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+MARGIN = 6.0  # cm-1 cut from each end of the grid, so that shifted spectra still cover it
+
+
+def shifted(raw: Any, idx: np.ndarray, by: float) -> Any:
+    """The spectra ``idx`` of ``raw`` with their Raman-shift axes moved by ``by`` cm-1."""
+    from ramancam.spectra import Spectra
+
+    return Spectra([np.asarray(raw.intensities[i]) for i in idx],
+                   [np.asarray(raw.axes[i], dtype=np.float64) + by for i in idx],
+                   labels=np.asarray(raw.labels)[idx])
+
+
+def run_set(spec: Any, shifts: list[float]) -> list[dict[str, Any]]:
+    import realdata as rd
+    from ramancam.checks import band_shift, shift_note
+    from ramancam.cli._common import prepare_labelled
+    from ramancam.novelty import NoveltyScorer
+    from ramancam.train import make_splits
+
+    spec, folds = rd.with_folds(spec, None)
+    args = rd._train_args(spec.options, folds)
+    raw, recipe, data = prepare_labelled(args, spec.load(), "for the benchmark")
+    splits = make_splits(data, folds=args.folds, group_col=args.group_col,
+                         split_col=args.split_col, train_value=args.train_value, seed=0)
+    tr, te = (np.asarray(a) for a in splits[0])
+    g = np.asarray(data.wavenumbers)
+    step = float(np.median(np.diff(g)))
+    recipe = recipe.with_grid((float(g[0]) + MARGIN, float(g[-1]) - MARGIN, step))
+    train = recipe.apply(shifted(raw, tr, 0.0))
+    y = np.asarray(train.labels).astype(str)
+    classes = np.unique(y)
+    y_idx = np.searchsorted(classes, y)
+    means = np.stack([train.X[y_idx == k].mean(axis=0) for k in range(classes.size)])
+    scorer = NoveltyScorer("hqi").fit(train.X, y_idx, np.zeros((len(y), 0)))
+    rows = []
+    for by in shifts:
+        X = recipe.apply(shifted(raw, te, by)).X
+        match = scorer.library_match(X)
+        assert match is not None
+        s = band_shift(X, means[match], float(np.median(np.diff(recipe.grid))))
+        ok = s[np.isfinite(s)]
+        note = shift_note(s)
+        rows.append({"set": spec.name, "split": spec.split, "n": int(te.size), "shift": by,
+                     "readable": int(ok.size),
+                     "median": float(np.median(ok)) if ok.size else float("nan"),
+                     "q1": float(np.percentile(ok, 25)) if ok.size else float("nan"),
+                     "q3": float(np.percentile(ok, 75)) if ok.size else float("nan"),
+                     "noted": note is not None})
+    return rows
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    out = ["| set | test spectra | shift applied (cm-1) | readable | median read (quartiles) "
+           "| `axis:` line |", "| --- | ---: | ---: | ---: | --- | --- |"]
+    for r in rows:
+        out.append(f"| {r['set']} | {r['n']} | {r['shift']:+g} | {r['readable']} | "
+                   f"{r['median']:+.2f} ({r['q1']:+.2f} to {r['q3']:+.2f}) | "
+                   f"{'yes' if r['noted'] else 'no'} |")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import realdata as rd
+
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    names = rd.add_sets_argument(p)
+    p.add_argument("--shifts", default="0,1,-2,3,-5",
+                   help="comma-separated axis shifts in cm-1 (default 0,1,-2,3,-5)")
+    a = p.parse_args(argv)
+    chosen = rd.chosen_sets(p, a.sets, names)
+    shifts = [float(v) for v in a.shifts.split(",")]
+    t0 = time.time()
+    rows: list[dict[str, Any]] = []
+    seen = set()
+    for spec in rd.SETS:
+        if spec.name not in chosen or spec.name in seen or spec.extra.get("mixing"):
+            continue
+        seen.add(spec.name)
+        rows += run_set(spec, shifts)
+        print(f"{spec.name}: done ({time.time() - t0:.0f} s)", file=sys.stderr)
+    print(table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
