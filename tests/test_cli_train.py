@@ -943,6 +943,12 @@ def test_predict_says_when_the_bands_sit_off_the_training_spectra(model_file, pe
                  r"spectra \(median of 12 spectra, .*\); check the Raman-shift calibration",
                  line)
     assert m and abs(float(m.group(1)) - 3.0) <= 0.2, line
+    # the same numbers in Python, from the saved model
+    from ramancam.checks import shift_note
+
+    shifts = load(model_file).band_shift(read_table(tmp_path / "shifted.csv"))
+    assert shifts is not None and shifts.shape == (12,)
+    assert line == shift_note(shifts)
     assert main(["predict", str(model_file), str(peaks_file), "--out",
                  str(tmp_path / "q.csv")]) == 0
     assert "axis:" not in capsys.readouterr().out

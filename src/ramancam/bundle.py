@@ -366,6 +366,53 @@ class Bundle:
         idx = self.novelty.library_match(X)
         return None if idx is None else np.asarray(self.classes, dtype=str)[idx]
 
+    def band_shift(self, spectra: Spectra, *, prepared: NDArray[np.float64] | None = None,
+                   proba: ArrayLike | None = None, match: ArrayLike | None = None
+                   ) -> NDArray[np.float64] | None:
+        """How far each spectrum's bands sit from the training spectra's, in cm-1 (positive:
+        higher), what ``predict``'s ``axis:`` line summarises (:func:`ramancam.checks.shift_note`).
+
+        Each spectrum is compared (:func:`ramancam.checks.band_shift`) with the mean training
+        spectrum of the network's nearest class or, where it correlates better, of its
+        library match's class (a shifted axis can mislead the network). ``nan`` where no
+        shift can be read (another substance, a shift beyond 12 grid points).
+
+        Parameters
+        ----------
+        spectra : Spectra
+        prepared : ndarray of shape (n_spectra, n_points), optional
+            ``self.prepare(spectra)`` when the caller has it already.
+        proba, match : optional
+            :meth:`predict_proba` and :meth:`library_match` of the same spectra, when the
+            caller has them already.
+
+        Returns
+        -------
+        ndarray of shape (n_spectra,), or None
+            ``None`` when the file holds no reference spectra (saved before 2026-12-04) or
+            the grid is too short (fewer than 33 points).
+        """
+        from .checks import MAX_SHIFT_POINTS, band_shift
+
+        if self.references is None or self.grid.size < 2 * MAX_SHIFT_POINTS + 9:
+            return None
+        X = self.prepare(spectra) if prepared is None else prepared
+        if proba is None:
+            proba = self.predict_proba(spectra)
+        if match is None:
+            match = self.library_match(spectra, prepared=X)
+        means = self.references["mean"].astype(np.float64)
+        step = float(np.median(np.diff(self.grid)))
+        shift, corr = band_shift(X, means[np.asarray(proba).argmax(axis=1)], step,
+                                 with_correlation=True)
+        if match is not None:
+            where = {c: i for i, c in enumerate(self.classes)}
+            other, corr2 = band_shift(X, means[[where[str(c)] for c in np.asarray(match)]],
+                                      step, with_correlation=True)
+            better = np.nan_to_num(corr2, nan=-1.0) > np.nan_to_num(corr, nan=-1.0)
+            shift = np.where(better, other, shift)
+        return np.asarray(shift, dtype=np.float64)
+
     def __repr__(self) -> str:
         return (f"Bundle({len(self.classes)} classes, {self.grid.size} points "
                 f"{self.grid[0]:g}-{self.grid[-1]:g}, recipe="

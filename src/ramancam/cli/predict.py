@@ -107,31 +107,6 @@ def _fill_refused(a: Any, usable: Any) -> Any:
     return out
 
 
-def _band_shifts(bundle: Any, X: Any, proba: Any, match: Any) -> Any:
-    """Each predicted spectrum's band shift (:func:`ramancam.checks.band_shift`) against
-    the mean training spectrum of its nearest class or, where it correlates better, of its
-    library match's class (a shifted axis can mislead the network; a spectrum of another
-    substance gives no shift). Spectra flagged unknown count too: a shifted axis can be why
-    they are flagged. ``None`` when the model has no reference spectra."""
-    import numpy as np
-
-    from ..checks import MAX_SHIFT_POINTS, band_shift
-
-    grid = np.asarray(bundle.grid, dtype=np.float64)
-    if bundle.references is None or X is None or grid.size < 2 * MAX_SHIFT_POINTS + 9:
-        return None
-    means = bundle.references["mean"].astype(np.float64)
-    step = float(np.median(np.diff(grid)))
-    shift, corr = band_shift(X, means[np.asarray(proba).argmax(axis=1)], step,
-                             with_correlation=True)
-    if match is not None:
-        other, corr2 = band_shift(X, means[[bundle.classes.index(str(c)) for c in match]],
-                                  step, with_correlation=True)
-        better = np.nan_to_num(corr2, nan=-1.0) > np.nan_to_num(corr, nan=-1.0)
-        shift = np.where(better, other, shift)
-    return shift
-
-
 def run(args: argparse.Namespace) -> int:
     import csv
     import shlex
@@ -196,8 +171,10 @@ def run(args: argparse.Namespace) -> int:
             proba, score, flags, match = (
                 _fill_refused(a, usable) for a in
                 bundle.predict_all(part, bf16=args.bf16, prepared=X))
-            if (sh := _band_shifts(bundle, X, proba[usable],
-                                   None if match is None else match[usable])) is not None:
+            # an empty chunk (every spectrum refused) has nothing to compare
+            if X is not None and len(X) and (sh := bundle.band_shift(
+                    part, prepared=X, proba=proba[usable],
+                    match=None if match is None else match[usable])) is not None:
                 shifts.append(sh)
             nearest = np.asarray(classes, dtype=object)[np.nan_to_num(proba, nan=-1.0)
                                                         .argmax(axis=1)]
