@@ -32,9 +32,10 @@ examples:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_data_arguments(p, name="input", metavar="IN",
-                       help="a spectra file of any known format (wide CSV/TSV, two-column "
-                            "text, RRUFF, SPC, WDF, JCAMP-DX, OPUS, SIF, Excel, MATLAB; FILE:NAME "
-                            "for a sheet or a MATLAB matrix) or a folder of them")
+                       help="a spectra file of any known format (wide CSV/TSV, long tables, "
+                            "two-column text, RRUFF, SPC, WDF, JCAMP-DX, OPUS, SIF, Excel, "
+                            "MATLAB; FILE:NAME for a sheet or a MATLAB matrix) or a folder of "
+                            "them")
     p.add_argument("out", metavar="OUT", help="the wide CSV table to write (.csv or .csv.gz)")
     p.add_argument("--grid", metavar="START:STOP:STEP",
                    help="resample onto this grid in cm-1 (needed when the files' axes differ)")

@@ -62,7 +62,8 @@ examples:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", nargs="?", metavar="PATH",
-                   help="a spectra file (wide CSV/TSV, .gz too, two-column text, RRUFF text, "
+                   help="a spectra file (wide CSV/TSV, .gz too, a long table of a row per point, "
+                        "two-column text, RRUFF text, "
                         "SPC, WDF, JCAMP-DX, OPUS, SIF, Excel, MATLAB; FILE:NAME for a sheet or a "
                         "MATLAB matrix) or a folder of such files, or a model file (.ramancam) to "
                         "describe; omitted: the built-in example")

@@ -12,6 +12,7 @@
 * :func:`read_two_column` - (shift, intensity) text with ``#`` comments;
 * :func:`read_rruff` - RRUFF text (``##KEY=value`` headers become metadata);
 * :func:`read_long_map` - long map exports, one row per (x, y, shift, intensity) (WiRE);
+* :func:`read_tidy` - long tables, one row per point beside id/label columns (pandas melt);
 * :func:`read_spc`, :func:`read_wdf`, :func:`read_jcamp`, :func:`read_opus`,
   :func:`read_sif` - instrument files (Galactic SPC, Renishaw WiRE, JCAMP-DX, Bruker OPUS,
   Andor SIF) through their own libraries (``spc-io``, ``renishaw-wdf``, ``jcamp``,
@@ -73,6 +74,7 @@ from .sif import read_sif
 from .spc import read_spc
 from .summary import describe
 from .table import read_table, write_table
+from .tidy import read_tidy
 from .wdf import read_wdf
 from .xy import read_rruff, read_two_column
 
@@ -99,6 +101,7 @@ __all__ = [
     "read_sif",
     "read_spc",
     "read_table",
+    "read_tidy",
     "read_two_column",
     "read_wdf",
     "sniff_kind",

@@ -56,6 +56,9 @@ FORMATS = (
     FileFormat("matlab", "MATLAB file",
                "MATLAB file (.mat; a matrix of spectra beside a vector of Raman shifts)",
                (".mat",), "MATLAB (.mat)"),
+    FileFormat("tidy", "long table (a row per point)",
+               "long table (a row per point: shift and intensity columns beside id, label or "
+               "other columns, as pandas melt writes them)"),
     FileFormat("long", "long map text (x, y, shift, intensity)",
                "long map text (rows of x, y, shift, intensity, as WiRE exports maps)"),
     FileFormat("ocean", "Ocean Insight text export",

@@ -58,6 +58,7 @@ from .opus import read_opus
 from .sif import read_sif
 from .spc import read_spc
 from .table import _list, _skip_comments, parse_table, sniff_delimiter
+from .tidy import looks_tidy, parse_tidy
 from .wdf import read_wdf
 from .xy import parse_xy
 
@@ -75,13 +76,17 @@ LABEL_SOURCES = ("folder", "header:KEY", "regex:R", "id:R", "manifest:F")
 
 
 def sniff_kind(text: str) -> str:
-    """Guess a text file's layout: ``"long"``, ``"rruff"``, ``"two_column"`` or ``"table"``.
+    """Guess a text file's layout: ``"tidy"``, ``"long"``, ``"rruff"``, ``"two_column"`` or
+    ``"table"``.
 
-    A long map export (rows of x, y, shift, intensity; see
-    :func:`ramancam.io.longmap.looks_long`) is ``"long"``; ``##KEY=value`` lines before the
-    data mean RRUFF; otherwise a first data line with more than two fields means a wide
-    table, and two fields (or fewer) a two-column file.
+    A long table (a row per point: shift and intensity columns beside id or label columns;
+    :func:`ramancam.io.tidy.looks_tidy`) is ``"tidy"``; a long map export (rows of x, y,
+    shift, intensity; :func:`ramancam.io.longmap.looks_long`) is ``"long"``; ``##KEY=value``
+    lines before the data mean RRUFF; otherwise a first data line with more than two fields
+    means a wide table, and two fields (or fewer) a two-column file.
     """
+    if looks_tidy(text):
+        return "tidy"
     if looks_long(text):
         return "long"
     pos = 0
@@ -172,6 +177,8 @@ def read_file(path: str | os.PathLike[str], *, label_col: str | None = None) -> 
     export = export_kind(text) if label_col is None else None
     if export is not None:  # Ocean Insight or B&W Tek: a header of settings, then the data
         return (parse_ocean if export == "ocean" else parse_bwtek)(text, source=str(p))
+    if looks_tidy(text):  # a row per point, with id/label columns: label_col is one of them
+        return parse_tidy(text, source=str(p), label_col=label_col)
     kind = "table" if label_col is not None else sniff_kind(text)
     if kind == "long":  # WiRE's long x, y, shift, intensity rows
         return parse_long_map(text, source=str(p))

@@ -1,0 +1,250 @@
+"""Long ("tidy") tables: one row per data point, as pandas ``melt`` and R's ``pivot_longer``
+write spectra, and as many databases export them::
+
+    id,label,shift,intensity
+    s01,PE,400.0,0.0132
+    s01,PE,401.0,0.0135
+    ...
+    s02,PP,400.0,0.0101
+
+A header names a Raman-shift column and an intensity column (the names of
+:data:`ramancam.io.longmap.COLUMN_NAMES`: ``shift``, ``wavenumber``, ``Raman shift (cm-1)``,
+``intensity``, ``counts``, ...) beside one or more other columns (id, label, sample, batch,
+x, y, ...). The rows of one spectrum share the values of all the other columns; they need
+not be contiguous (``melt`` interleaves the spectra) nor sorted by shift, and each spectrum
+may have its own axis. The other columns become metadata, text as written (``x`` and ``y``
+as numbers when every value is one, for :mod:`ramancam.maps`); ``label_col`` names the one
+holding the class. A column with an empty name, as pandas writes its row index, is left out.
+Rows of x, y, shift and intensity only (no other column) are WiRE's long map export
+(:mod:`ramancam.io.longmap`); a shift and an intensity column alone, a two-column file.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from operator import itemgetter
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import RamancamError, where
+from ..spectra import Spectra, check_axis
+from ._text import DECIMAL_COMMA, check_exists, read_text, short
+from .longmap import _ROLE_OF, _norm
+from .table import sniff_delimiter
+
+__all__ = ["looks_tidy", "parse_tidy", "read_tidy"]
+
+
+def _header(text: str) -> tuple[int, str] | None:
+    """The first non-blank line and its number (1-based)."""
+    for i, ln in enumerate(text[:20000].splitlines()):
+        if ln.strip():
+            return i + 1, ln
+    return None
+
+
+def _cells(line: str, delimiter: str | None) -> list[str]:
+    if delimiter is None:
+        return line.split()
+    return [c.strip() for c in next(csv.reader([line], delimiter=delimiter))]
+
+
+def _roles(cells: list[str]) -> list[str | None]:
+    return [_ROLE_OF.get(_norm(c)) if c else None for c in cells]
+
+
+def looks_tidy(text: str) -> bool:
+    """True when the first non-blank line is a header naming exactly one Raman-shift column
+    and one intensity column beside at least one named column that is neither (see the
+    module docstring)."""
+    head = _header(text)
+    if head is None:
+        return False
+    line = head[1].lstrip("#")
+    cells = _cells(line, sniff_delimiter(line))
+    roles = _roles(cells)
+    other = [c for c, r in zip(cells, roles, strict=True)
+             if r not in ("shift", "intensity") and c]
+    if roles.count("shift") != 1 or roles.count("intensity") != 1 or not other:
+        return False
+    if all(r in ("x", "y", "z") for c, r in zip(cells, roles, strict=True)
+           if r not in ("shift", "intensity") and c):
+        return False  # x, y (z), shift, intensity: the long map export
+    return not any(_is_number(c) for c in cells)
+
+
+def _is_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+def read_tidy(path: str | os.PathLike[str], *, label_col: str | None = None) -> Spectra:
+    """Read a long table (one row per point; see the module docstring).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The text file (``.gz`` too).
+    label_col : str, optional
+        The column holding each spectrum's class.
+
+    Returns
+    -------
+    Spectra
+        One spectrum per combination of the other columns' values, in the order of their
+        first rows.
+
+    Raises
+    ------
+    RamancamError
+        See :func:`parse_tidy`.
+    """
+    p = check_exists(path)
+    return parse_tidy(read_text(p), source=str(p), label_col=label_col)
+
+
+def parse_tidy(text: str, *, source: str = "", label_col: str | None = None) -> Spectra:
+    """Parse the text of a long table (see :func:`read_tidy`).
+
+    Raises
+    ------
+    RamancamError
+        No header or no data rows; ``label_col`` not a column; a row with another number of
+        fields, or a shift or intensity that is not a finite number (file and line named);
+        a spectrum with a Raman shift twice (both lines named) or fewer than 2 points.
+    """
+    src = source or None
+    head = _header(text)
+    if head is None:
+        raise RamancamError(f"file {source or '<text>'} must hold a header and rows of data; "
+                            "got an empty file. Check that the right file was given.")
+    line0, header_line = head
+    delimiter = sniff_delimiter(header_line.lstrip("#"))
+    names = _cells(header_line.lstrip("#"), delimiter)
+    roles = _roles(names)
+    i_shift, i_int = roles.index("shift"), roles.index("intensity")
+    keys = [k for k, n in enumerate(names) if k not in (i_shift, i_int) and n]
+    key_names = [names[k] for k in keys]
+    if label_col is not None and label_col not in key_names:
+        raise RamancamError(
+            f"{where(src, line0)}label column must be one of the table's columns; got "
+            f"{label_col!r}, but the columns beside {names[i_shift]!r} and {names[i_int]!r} "
+            f"are {', '.join(repr(n) for n in key_names)}. Pass one of them as label_col "
+            "(--label-col).")
+    comma = delimiter in (";", "\t")
+    body = text.splitlines()[line0:]
+    ncol = len(names)
+    kept = [(n, ln) for n, ln in enumerate(body, start=line0 + 1)
+            if ln.strip() and not ln.lstrip().startswith("#")]
+    if delimiter is None:
+        rows = [ln.split() for _, ln in kept]
+    elif not any('"' in ln for _, ln in kept):  # no quoting: a plain split is much faster
+        rows = [ln.split(delimiter) for _, ln in kept]
+    else:
+        rows = [next(csv.reader([ln], delimiter=delimiter)) for _, ln in kept]
+    lines = [n for n, _ in kept]
+    for n, cells in zip(lines, rows, strict=True):
+        if len(cells) != ncol:
+            raise RamancamError(
+                f"{where(src, n)}every row must have {ncol} fields, as the header has; got "
+                f"{len(cells)}. Fix that line.")
+    if not rows:
+        raise RamancamError(
+            f"file {source or '<text>'} must hold at least one data row under the header; got "
+            "none. Check that the right file was given.")
+    shift = _column(rows, lines, i_shift, comma, src, names[i_shift])
+    value = _column(rows, lines, i_int, comma, src, names[i_int])
+    number: dict[Any, int] = {}  # each spectrum's key -> its number, in order of first rows
+    key_of = itemgetter(*keys) if keys else (lambda r: ())
+    spectrum = np.fromiter((number.setdefault(key_of(r), len(number)) for r in rows),
+                           dtype=np.intp, count=len(rows))
+    line_no = np.asarray(lines)
+    order = np.argsort(spectrum, kind="stable")
+    axes, ints, key_rows = [], [], []
+    for idx in np.split(order, np.flatnonzero(np.diff(spectrum[order])) + 1):
+        key = tuple(rows[int(idx[0])][k].strip() for k in keys)
+        what = ", ".join(f"{k}={v}" for k, v in zip(key_names, key, strict=True))
+        by_shift = idx[np.argsort(shift[idx], kind="stable")]
+        w = shift[by_shift]
+        same = np.flatnonzero(np.diff(w) == 0)
+        if same.size:
+            a, b = sorted(int(line_no[by_shift[same[0] + j]]) for j in (0, 1))
+            raise RamancamError(
+                f"{where(src, b)}each spectrum must have each Raman shift once; got "
+                f"{w[same[0]]:g} twice for the spectrum {what} (lines {a} and {b}). Remove "
+                "the repeated row, or add a column that tells the two spectra apart.")
+        if w.size < 2:
+            raise RamancamError(
+                f"{where(src, int(line_no[idx[0]]))}each spectrum must have at least 2 "
+                f"points; got 1 for the spectrum {what}. Check the id columns.")
+        axes.append(check_axis(w, name="Raman shift", source=src))
+        ints.append(value[by_shift])
+        key_rows.append(key)
+    meta = _meta(key_names, key_rows, label_col)
+    labels = None
+    if label_col is not None:
+        labels = np.array([k[key_names.index(label_col)] for k in key_rows], dtype=object)
+    n_spec = len(axes)
+    common = all(a.size == axes[0].size and np.array_equal(a, axes[0]) for a in axes)
+    if common:
+        return Spectra(np.stack(ints), axes[0], labels=labels, meta=meta,
+                       sources=[source] * n_spec)
+    return Spectra(ints, axes, labels=labels, meta=meta, sources=[source] * n_spec)
+
+
+def _column(rows: list[list[str]], lines: list[int], k: int, comma: bool, src: str | None,
+            column: str) -> NDArray[np.float64]:
+    """Column ``k`` of every row as numbers; the first bad cell is named by its line."""
+    cells = [r[k] for r in rows]
+    if comma:
+        cells = [c.strip() for c in cells]
+        cells = [c.replace(",", ".") if DECIMAL_COMMA.match(c) else c for c in cells]
+    try:
+        out = np.array(cells, dtype=np.float64)
+    except ValueError:
+        out = None
+    if out is not None and np.isfinite(out).all():
+        return out
+    for cell, line in zip(cells, lines, strict=True):
+        _value(cell, False, src, line, column)
+    raise RamancamError(  # pragma: no cover - the loop above names the bad cell
+        f"file {src}: could not read column {column!r} as numbers.")
+
+
+def _value(token: str, comma: bool, src: str | None, line: int, column: str) -> float:
+    t = token.strip()
+    if comma and DECIMAL_COMMA.match(t):
+        t = t.replace(",", ".")
+    try:
+        v = float(t)
+    except ValueError:
+        raise RamancamError(
+            f"{where(src, line)}column {column!r} must hold numbers; could not read a number "
+            f"from {short(token)}. Fix or remove that value.") from None
+    if not np.isfinite(v):
+        raise RamancamError(
+            f"{where(src, line)}column {column!r} must hold finite numbers; got "
+            f"{short(token)}. Remove or fix that row.")
+    return v
+
+
+def _meta(names: list[str], keys: list[tuple[str, ...]], label_col: str | None
+          ) -> dict[str, NDArray[np.object_] | NDArray[np.float64]]:
+    """The other columns as metadata (``x``, ``y`` as floats when every value is a number;
+    the label column left out, as the wide-table reader does)."""
+    out: dict[str, NDArray[np.object_] | NDArray[np.float64]] = {}
+    for j, name in enumerate(names):
+        if name == label_col:
+            continue
+        values = [k[j] for k in keys]
+        if name.strip().lower() in ("x", "y") and all(_is_number(v) for v in values):
+            out[name.strip().lower()] = np.array([float(v) for v in values])
+        else:
+            out[name] = np.array(values, dtype=object)
+    return out
