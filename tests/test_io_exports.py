@@ -213,3 +213,27 @@ def test_fuzz_damaged_exports(kind, data):
     cut = data.draw(st.integers(0, len(text)))
     body = "".join(text[:cut] if data.draw(st.booleans()) else text)
     read_or_one_line_error(body.encode(), "export.txt")
+
+
+LABSPEC = ("#Acq. time (s)=\t10\n#Accumulations=\t2\n#Instrument=\tLabRAM HR Evol\n"
+           "#Objective=\t50\n#Grating=\t600 (500nm)\n#Laser=\t532.07\n#Title=\tPS bead\n"
+           "#Date=\t12.03.2021 14:22\n")
+
+
+def test_labspec_settings_become_metadata(tmp_path, capsys):
+    """Horiba LabSpec's text export: '#Key=<TAB>value' settings above the two columns."""
+    path = tmp_path / "bead.txt"
+    path.write_text(LABSPEC + "".join(f"{w:.1f}\t{100 + w:.1f}\n" for w in range(400, 420)))
+    s = read(path)
+    meta = {k: s.meta[k][0] for k in s.meta}
+    assert meta == {"Acq. time (s)": "10", "Accumulations": "2",
+                    "instrument": "LabRAM HR Evol", "Objective": "50",
+                    "Grating": "600 (500nm)", "laser_wavelength_nm": "532.07",
+                    "title": "PS bead", "acquired": "12.03.2021 14:22"}
+    assert s.X.shape == (1, 20)
+    assert main(["info", str(path)]) == 0
+    assert "  laser:     532.1 nm" in capsys.readouterr().out
+    # one such line is an ordinary comment, and a comment below the data is not a setting
+    other = tmp_path / "plain.txt"
+    other.write_text("#baseline=\tremoved\n400\t1\n401\t2\n#Laser=\t785\n402\t3\n")
+    assert read(other).meta == {}

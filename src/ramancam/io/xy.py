@@ -14,6 +14,12 @@ One line of column titles (no number on it) may precede the data. RRUFF text add
 ``##KEY=value`` header lines (``##NAMES=Barysilite``, ``##RRUFFID=R050002``, ...) whose values
 become metadata; ``##END=`` ends the data. Axes are kept as given (descending and unevenly
 spaced axes included) but must be strictly monotonic.
+
+Horiba LabSpec's text export of a spectrum writes its acquisition settings as
+``#Key=<TAB>value`` lines above the two columns (``#Acq. time (s)=<TAB>10``,
+``#Laser=<TAB>532.07``, ``#Title=<TAB>PS bead``, ...). With two or more such lines they become
+metadata too, under their own names, except ``Laser`` (``laser_wavelength_nm``), ``Title``
+(``title``), ``Instrument`` (``instrument``) and ``Date`` (``acquired``, as written).
 """
 
 from __future__ import annotations
@@ -30,6 +36,11 @@ from ._text import DECIMAL_COMMA, check_exists, read_text, short
 __all__ = ["parse_xy", "read_rruff", "read_two_column"]
 
 _SPLIT = re.compile(r"[,;\s]+")
+#: A LabSpec setting line: ``#Key=<TAB>value``.
+_LABSPEC = re.compile(r"^#([^#=\t][^=\t]*)=\t(.*)$")
+#: LabSpec keys (lower case) stored under the names the other readers use.
+_LABSPEC_NAMES = {"laser": "laser_wavelength_nm", "title": "title",
+                  "instrument": "instrument", "date": "acquired"}
 _SPLIT_NO_COMMA = re.compile(r"[;\s]+")
 
 
@@ -78,6 +89,7 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
     ys: list[float] = []
     lines: list[int] = []
     meta: dict[str, str] = {}
+    labspec: dict[str, str] = {}  # "#Key=<TAB>value" lines before the data (Horiba LabSpec)
     titles_seen = False
     comma = _decimal_commas(text)
     for lineno, raw in enumerate(text.split("\n"), 1):
@@ -85,6 +97,8 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
         if not line:
             continue
         if line.startswith("#"):
+            if not xs and (m := _LABSPEC.match(raw.rstrip("\r\n"))):
+                labspec.setdefault(m.group(1).strip(), m.group(2).strip())
             if headers and line.startswith("##"):
                 key, sep, value = line[2:].partition("=")
                 key = key.strip()
@@ -134,6 +148,8 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
                 f"{where(src, lines[i])}{what} must be finite; got {arr[i]}. "
                 "Remove or interpolate that line.")
     axis = check_axis(x_arr, source=src)
+    if len(labspec) >= 2:
+        meta = {**meta, **_labspec_meta(labspec)}
     return Spectra(y_arr[None, :], axis, meta={k: np.array([v]) for k, v in meta.items()},
                    sources=[source])
 
@@ -185,3 +201,20 @@ def read_rruff(path: str | os.PathLike[str]) -> Spectra:
     """
     p = check_exists(path)
     return parse_xy(read_text(p), source=str(p), headers=True)
+
+
+def _labspec_meta(settings: dict[str, str]) -> dict[str, str]:
+    """LabSpec's settings as metadata: the usual names for laser, title, instrument and
+    date (the laser as a number of nm, when it holds a plausible one), the rest as written."""
+    from ._vendor import laser_nm
+
+    out: dict[str, str] = {}
+    for key, value in settings.items():
+        name = _LABSPEC_NAMES.get(key.lower(), key)
+        if name == "laser_wavelength_nm":
+            nm = laser_nm(value)
+            if nm is None:
+                continue
+            value = f"{nm:g}"
+        out.setdefault(name, value)
+    return out
