@@ -200,3 +200,33 @@ def sif_bytes(Y: np.ndarray, *, coefficients: tuple[float, ...] = (780.0, 0.2, 0
             f"65541 1 {height} {width} 1 {n} 1 {width * height * n} {width * height} "
             f"65538 1 {height} {width} 1 1 1\n" + "0\n" * n + "0\n")
     return head.encode("latin-1") + Y.astype("<f4").tobytes()
+
+
+def spa_bytes(first: float, last: float, y: np.ndarray, *, x_unit: int = 32,
+              y_unit: int = 31, name: str = "PS bead", when: int = 3_942_000_000,
+              scans: int = 16) -> bytes:
+    """A Thermo OMNIC .spa file laid out as OMNIC writes one (the layout the
+    ``spectrochempy-omnic`` reader parses): the signature, the name at byte 30, the time at
+    296, a directory at 304 (spectral header, a comment block, the intensities, the end),
+    the header (points, x and y unit codes, first and last x, scans, a history text) and
+    the intensities as float32. x unit 32 is Raman shift, 1 wavenumbers, 3 nm; y unit 31
+    is Raman intensity, 17 absorbance."""
+    y = np.asarray(y, "<f4")
+    nx = int(y.size)
+    head, note, data = 512, 768, 800
+    buf = bytearray(data + 4 * nx)
+    buf[0:18] = b"Spectral Data File"
+    buf[30:30 + len(name.encode())] = name.encode()
+    struct.pack_into("<I", buf, 296, when)
+    buf[note:note + 8] = b"a note\x00\x00"
+    for k, (key, pos, size) in enumerate([(2, head, 256), (4, note, 8), (3, data, 4 * nx),
+                                          (0, 0, 0)]):
+        buf[304 + 16 * k] = key
+        struct.pack_into("<II", buf, 304 + 16 * k + 2, pos, size)
+    struct.pack_into("<I", buf, head + 4, nx)
+    buf[head + 8], buf[head + 12] = x_unit, y_unit
+    struct.pack_into("<ff", buf, head + 16, first, last)
+    struct.pack_into("<I", buf, head + 36, scans)
+    buf[head + 208:head + 216] = b"history\x00"
+    buf[data:] = y.tobytes()
+    return bytes(buf)

@@ -20,6 +20,7 @@ from _vendor_files import (
     peak_spectra,
     read_or_one_line_error,
     sif_bytes,
+    spa_bytes,
     spc_bytes,
     wdf_bytes,
 )
@@ -367,6 +368,55 @@ def test_label_col_on_an_instrument_file(tmp_path, rng):
         read(p, label_col="label")
 
 
+def test_omnic_raman_spectrum_with_metadata(tmp_path, rng, capsys):
+    y = peak_spectra(rng, 1)[0]
+    p = tmp_path / "bead.spa"
+    p.write_bytes(spa_bytes(150.0, 150.0 + y.size - 1, y, when=3_942_000_000, scans=32))
+    assert file_format(p) == "omnic"
+    s = read(p)
+    np.testing.assert_array_equal(s.wavenumbers, 150.0 + np.arange(y.size))
+    np.testing.assert_array_equal(s.X[0], y.astype(np.float32))
+    assert {k: s.meta[k][0] for k in s.meta} == {
+        "title": "PS bead", "acquired": "2024-11-30T00:00:00", "scans": 32.0,
+        "y_units": "Raman intensity", "x_units": "cm-1"}
+    assert main(["info", str(p)]) == 0
+    assert "  format:    Thermo OMNIC SPA" in capsys.readouterr().out
+    # FT-Raman: Raman intensity against wavenumbers; points OMNIC blanked are left out
+    z = y.astype(np.float32).copy()
+    z[10:13] = np.nan
+    p.write_bytes(spa_bytes(3500.0, 3500.0 - y.size + 1, z, x_unit=1))
+    s = read(p)
+    assert s.n_points == y.size - 3 and s.wavenumbers[0] == 3500.0
+    # wavelengths: kept in nm until --laser-nm converts them
+    p.write_bytes(spa_bytes(790.0, 800.0, y, x_unit=3))
+    assert read(p).meta["x_units"][0] == "nm"
+
+
+def test_omnic_files_that_hold_no_raman_spectrum_are_refused(tmp_path, rng):
+    y = peak_spectra(rng, 1)[0]
+    good = spa_bytes(150.0, 300.0, y)
+    cases = {
+        "ir.spa": (spa_bytes(4000.0, 400.0, y, x_unit=1, y_unit=17),
+                   r"ir\.spa must hold a Raman spectrum .*; got absorbance against "
+                   r"wavenumbers \(cm-1\) \(an infrared spectrum\)"),
+        "ifg.spa": (spa_bytes(0.0, 100.0, y, x_unit=2, y_unit=22),
+                    r"got detector volts against data points \(an interferogram\)"),
+        "text.spa": (b"shift,intensity\n1,2\n", r"text\.spa must be a Thermo OMNIC \.spa "
+                     r"file, which starts with 'Spectral Data File'; got text content"),
+        "cut.spa": (good[:700], r"cut\.spa must hold its intensities inside the file; got a "
+                    r"file of 700 bytes"),
+        "short.spa": (good[:310], r"short\.spa must hold its directory inside the file"),
+        "odd.spa": (good[:512 + 4] + (7).to_bytes(4, "little") + good[520:],
+                    r"odd\.spa must hold as many intensities as its header's 7 points; got "
+                    + str(y.size)),
+    }
+    for name, (data, match) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(RamancamError, match=match) as e:
+            read(tmp_path / name)
+        _one_line(e)
+
+
 # --------------------------------------------------------------------------- fuzzing
 
 FUZZ = settings(max_examples=40, deadline=None,
@@ -383,6 +433,7 @@ def _good(suffix: str) -> bytes:
         _GOOD[".jdx"] = jcamp_text(AXIS, peak_spectra(r, 1)[0].astype(float)).encode()
         _GOOD[".0"] = opus_bytes(AXIS, peak_spectra(r, 2), series=True)
         _GOOD[".sif"] = sif_bytes(peak_spectra(r, 2))
+        _GOOD[".spa"] = spa_bytes(150.0, 300.0, peak_spectra(r, 1)[0])
     return _GOOD[suffix]
 
 
@@ -391,7 +442,7 @@ def _feed(data: bytes, suffix: str) -> None:
 
 
 @FUZZ
-@given(suffix=st.sampled_from([".spc", ".wdf", ".jdx", ".0", ".sif"]), data=st.data())
+@given(suffix=st.sampled_from([".spc", ".wdf", ".jdx", ".0", ".sif", ".spa"]), data=st.data())
 def test_fuzz_damaged_instrument_files(suffix, data):
     # a valid file cut short, with bytes overwritten, or both: a Spectra or a RamancamError
     good = bytearray(_good(suffix))
@@ -403,10 +454,11 @@ def test_fuzz_damaged_instrument_files(suffix, data):
 
 
 @FUZZ
-@given(suffix=st.sampled_from([".spc", ".wdf", ".jdx", ".dx", ".0", ".sif"]),
+@given(suffix=st.sampled_from([".spc", ".wdf", ".jdx", ".dx", ".0", ".sif", ".spa"]),
        raw=st.binary(max_size=700),
        magic=st.sampled_from([b"", b"WDF1", b"\x80\x4b", b"##TITLE=x\n##JCAMP-DX=5\n",
-                              b"\n\n\xfe\xfe", b"Andor Technology Multi-Channel File\n"]))
+                              b"\n\n\xfe\xfe", b"Andor Technology Multi-Channel File\n",
+                              b"Spectral Data File"]))
 def test_fuzz_random_bytes(suffix, raw, magic):
     _feed(magic + raw, suffix)
 

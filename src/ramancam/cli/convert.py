@@ -8,8 +8,8 @@ from ..errors import spectra_count
 from ._common import add_data_arguments, parse_grid
 
 NAME = "convert"
-HELP = ("write any readable spectra (SPC, WDF, JCAMP-DX, OPUS, SIF, text, folders) as one wide CSV "
-        "table")
+HELP = ("write any readable spectra (SPC, WDF, JCAMP-DX, OPUS, SIF, SPA, text, folders) as one "
+        "wide CSV table")
 DESCRIPTION = """\
 Read IN as every other command does (a file of any known format, or a folder of them, with
 --label-col / --labels-from / --groups-from) and write it as one wide CSV table: a label column
@@ -33,7 +33,7 @@ examples:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_data_arguments(p, name="input", metavar="IN",
                        help="a spectra file of any known format (wide CSV/TSV, long tables, "
-                            "two-column text, RRUFF, SPC, WDF, JCAMP-DX, OPUS, SIF, Excel, "
+                            "two-column text, RRUFF, SPC, WDF, JCAMP-DX, OPUS, SIF, SPA, Excel, "
                             "MATLAB; FILE:NAME for a sheet or a MATLAB matrix) or a folder of "
                             "them")
     p.add_argument("out", metavar="OUT", help="the wide CSV table to write (.csv or .csv.gz)")

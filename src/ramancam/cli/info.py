@@ -31,9 +31,9 @@ over several points (at a 12- to 32-bit detector's limit in 2 or more points, or
 3 or more in a row: a saturated detector), with the Raman-shift range where it happens and
 whether the default grid (350-1800 cm-1) includes it.
 
-Reads wide tables, two-column and RRUFF text, Galactic SPC (.spc), Renishaw WiRE (.wdf),
-JCAMP-DX (.jdx/.dx/.jcamp), Bruker OPUS (.0, .1, ...) and Andor SIF (.sif) files, and folders of
-any of them (docs/formats.md).
+Reads wide and long tables, two-column and RRUFF text, Galactic SPC (.spc), Renishaw WiRE
+(.wdf), JCAMP-DX (.jdx/.dx/.jcamp), Bruker OPUS (.0, .1, ...), Andor SIF (.sif) and Thermo
+OMNIC (.spa) files, and folders of any of them (docs/formats.md).
 
 Without PATH (or with --example) it describes the built-in SYNTHETIC example table.
 
@@ -63,10 +63,10 @@ examples:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", nargs="?", metavar="PATH",
                    help="a spectra file (wide CSV/TSV, .gz too, a long table of a row per point, "
-                        "two-column text, RRUFF text, "
-                        "SPC, WDF, JCAMP-DX, OPUS, SIF, Excel, MATLAB; FILE:NAME for a sheet or a "
-                        "MATLAB matrix) or a folder of such files, or a model file (.ramancam) to "
-                        "describe; omitted: the built-in example")
+                        "two-column text, RRUFF text, SPC, WDF, JCAMP-DX, OPUS, SIF, SPA, Excel, "
+                        "MATLAB; FILE:NAME for a sheet or a MATLAB matrix) or a folder of such "
+                        "files, or a model file (.ramancam) to describe; omitted: the built-in "
+                        "example")
     add_reading_arguments(p)
     p.add_argument("--example", action="store_true",
                    help="describe the built-in synthetic example (3 classes x 4 spectra)")

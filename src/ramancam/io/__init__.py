@@ -18,7 +18,8 @@
   Andor SIF) through their own libraries (``spc-io``, ``renishaw-wdf``, ``jcamp``,
   ``brukeropus``, ``sif_parser``), one spectrum per sub-file / collected spectrum / block /
   OPUS Raman block (or series row) / SIF frame, with the metadata the file carries (WDF map
-  positions as float columns ``x``, ``y``);
+  positions as float columns ``x``, ``y``); :func:`read_omnic` - Thermo OMNIC ``.spa``
+  (read here: :mod:`ramancam.io.omnic` says why);
 * Ocean Insight (OceanView, SpectraSuite) and B&W Tek (BWSpec) text exports, told by their
   headers whatever the suffix (:mod:`ramancam.io.exports`); an axis the header says is in nm
   keeps ``x_units`` ``"nm"`` for :func:`wavelength_to_shift`;
@@ -69,6 +70,7 @@ from .folder import (
 from .jcamp import read_jcamp
 from .longmap import read_long_map
 from .matlab import read_mat
+from .omnic import read_omnic
 from .opus import read_opus
 from .sif import read_sif
 from .spc import read_spc
@@ -96,6 +98,7 @@ __all__ = [
     "read_jcamp",
     "read_long_map",
     "read_mat",
+    "read_omnic",
     "read_opus",
     "read_rruff",
     "read_sif",

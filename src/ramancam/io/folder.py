@@ -54,6 +54,7 @@ from .exports import export_kind, parse_bwtek, parse_ocean
 from .jcamp import looks_like_jcamp, read_jcamp
 from .longmap import looks_long, parse_long_map
 from .matlab import read_mat
+from .omnic import read_omnic
 from .opus import read_opus
 from .sif import read_sif
 from .spc import read_spc
@@ -70,7 +71,8 @@ GROUP_COL = "group"
 
 #: Instrument formats (Excel is read by read_file itself: it takes a label column).
 _VENDOR_READERS: dict[str, Callable[[Path], Spectra]] = {
-    "spc": read_spc, "wdf": read_wdf, "jcamp": read_jcamp, "opus": read_opus, "sif": read_sif}
+    "spc": read_spc, "wdf": read_wdf, "jcamp": read_jcamp, "opus": read_opus, "sif": read_sif,
+    "omnic": read_omnic}
 
 LABEL_SOURCES = ("folder", "header:KEY", "regex:R", "id:R", "manifest:F")
 
