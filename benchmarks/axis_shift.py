@@ -16,6 +16,13 @@ and keeps the better-correlated one, which needs a network and is left out here)
 per set and shift: the median and quartiles of the readable shifts, how many were readable,
 and whether ``predict`` would print its ``axis:`` line (:func:`ramancam.checks.shift_note`).
 No network is trained; the whole run takes a minute or two.
+
+``--groups`` measures ``train --group-col``'s note instead: for each set's metadata columns
+that group its spectra by session, person, batch or condition (bacteria-spc replicate,
+saliva-pd-ad patient, drug-mabs solute, vial and concentration, microplastics condition,
+chondro-map's 5x5-pixel blocks), the band shift of each group against the others
+(:func:`ramancam.checks.group_shifts`, the majority setting the zero) on all of the set's
+spectra, as ``train`` prints it.
 """
 
 from __future__ import annotations
@@ -81,6 +88,44 @@ def run_set(spec: Any, shifts: list[float]) -> list[dict[str, Any]]:
     return rows
 
 
+GROUP_COLUMNS = ("replicate", "patient", "solute", "vial", "concentration", "condition",
+                 "block")
+
+
+def group_rows(spec: Any) -> list[dict[str, Any]]:
+    """``--groups``: every grouping column of the set, its groups' shifts."""
+    import realdata as rd
+    from ramancam.checks import group_shift_note, group_shifts
+    from ramancam.cli._common import prepare_labelled
+
+    spec, folds = rd.with_folds(spec, None)
+    args = rd._train_args(spec.options, folds)
+    _, _, data = prepare_labelled(args, spec.load(), "for the benchmark")
+    step = float(np.median(np.diff(np.asarray(data.wavenumbers))))
+    rows = []
+    for col in GROUP_COLUMNS:
+        if col not in data.meta:
+            continue
+        got = group_shifts(data.X, data.labels, data.meta[col], step)
+        v = np.array([m for m, _ in got.values()])
+        off = sorted(((k, m) for k, (m, _) in got.items() if abs(m) >= 1.5),
+                     key=lambda km: -abs(km[1]))
+        rows.append({"set": spec.name, "column": col, "groups": len(got),
+                     "lo": float(v.min()), "hi": float(v.max()),
+                     "noted": group_shift_note(got, col) is not None,
+                     "off": [f"{k} {m:+.1f}" for k, m in off]})
+    return rows
+
+
+def group_table(rows: list[dict[str, Any]]) -> str:
+    out = ["| set | grouped by | groups | shifts (cm-1) | groups 1.5 cm-1 or more off |",
+           "| --- | --- | ---: | --- | --- |"]
+    for r in rows:
+        out.append(f"| {r['set']} | {r['column']} | {r['groups']} | {r['lo']:+.2f} to "
+                   f"{r['hi']:+.2f} | {', '.join(r['off']) or 'none'} |")
+    return "\n".join(out)
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     out = ["| set | test spectra | shift applied (cm-1) | readable | median read (quartiles) "
            "| `axis:` line |", "| --- | ---: | ---: | ---: | --- | --- |"]
@@ -98,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     names = rd.add_sets_argument(p)
     p.add_argument("--shifts", default="0,1,-2,3,-5",
                    help="comma-separated axis shifts in cm-1 (default 0,1,-2,3,-5)")
+    p.add_argument("--groups", action="store_true",
+                   help="measure train --group-col's note on the sets' grouping columns")
     a = p.parse_args(argv)
     chosen = rd.chosen_sets(p, a.sets, names)
     shifts = [float(v) for v in a.shifts.split(",")]
@@ -108,9 +155,9 @@ def main(argv: list[str] | None = None) -> int:
         if spec.name not in chosen or spec.name in seen or spec.extra.get("mixing"):
             continue
         seen.add(spec.name)
-        rows += run_set(spec, shifts)
+        rows += group_rows(spec) if a.groups else run_set(spec, shifts)
         print(f"{spec.name}: done ({time.time() - t0:.0f} s)", file=sys.stderr)
-    print(table(rows))
+    print(group_table(rows) if a.groups else table(rows))
     return 0
 
 

@@ -19,3 +19,26 @@ def test_shifted_test_spectra_are_read_and_noted(load_benchmark):
     text = ax.table(rows)
     assert text.splitlines()[0].startswith("| set | test spectra | shift applied (cm-1) |")
     assert "| toy | 12 | +3 | 12 | +" in text
+
+
+def test_groups_mode_names_the_replicate_off_axis(load_benchmark):
+    import numpy as np
+
+    from ramancam.spectra import Spectra
+
+    rd = load_benchmark("realdata")
+    ax = load_benchmark("axis_shift")
+    rng = np.random.default_rng(0)
+    grid = np.arange(400.0, 700.0, 1.0)
+    y = np.tile(np.repeat(["a", "b"], 6), 3)
+    rep = np.repeat(["r1", "r2", "r3"], 12)
+    centre = np.where(y == "a", 500.0, 600.0) + np.where(rep == "r3", 3.0, 0.0)
+    X = 0.1 + np.exp(-0.5 * ((grid - centre[:, None]) / 5.0) ** 2) + 0.01 * rng.standard_normal(
+        (y.size, grid.size))
+    spec = rd.SetSpec("toy", "group 3-fold", lambda: Spectra(X, grid, labels=y,
+                                                             meta={"replicate": rep}),
+                      ["--group-col", "replicate", "--folds", "3"], "toy")
+    rows = ax.group_rows(spec)
+    assert [(r["column"], r["groups"], r["noted"]) for r in rows] == [("replicate", 3, True)]
+    assert rows[0]["off"][0].startswith("r3 +")
+    assert "| toy | replicate | 3 |" in ax.group_table(rows)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ramancam.checks import band_shift, clipped_spectra, flat_spectra, shift_note
+from ramancam.checks import (
+    band_shift,
+    clipped_spectra,
+    flat_spectra,
+    group_shift_note,
+    group_shifts,
+    shift_note,
+)
 from ramancam.errors import RamancamError
 from ramancam.spectra import Spectra
 
@@ -83,3 +90,33 @@ def test_shift_note_speaks_only_of_a_clear_shift():
         "20 spectra, quartiles -2.5 to -2.5 cm-1, 90% shifted that way); check the "
         "Raman-shift calibration")
     assert "higher" in shift_note(np.full(10, 1.6))
+
+
+def test_group_shifts_find_the_session_measured_off_axis(rng):
+    """Two classes measured in four sessions; session s3's axis sits 3 cm-1 high. Class b
+    was measured only in s4, so it has no other session to be compared with."""
+    w = np.arange(400.0, 1800.0 + 0.5, 1.0)
+    other = [(700.0, 1.0), (1200.0, 0.8), (1330.0, 0.5)]
+    X, y, g = [], [], []
+    for session, off in (("s1", 0.0), ("s2", 0.0), ("s3", 3.0), ("s4", 0.0)):
+        for _ in range(6):
+            X.append(_bands(w, [(c + off, h) for c, h in BANDS], rng))
+            y.append("a")
+            g.append(session)
+        if session == "s4":
+            X.append(_bands(w, other, rng))
+            y.append("b")
+            g.append(session)
+    got = group_shifts(np.array(X), y, g, 1.0)
+    assert set(got) == {"s1", "s2", "s3", "s4"}
+    assert [got[k][1] for k in ("s1", "s2", "s3", "s4")] == [6, 6, 6, 7]  # spectra per group
+    # the majority sets the zero: the other sessions read (nearly) nothing
+    assert abs(got["s3"][0] - 3.0) < 0.3
+    assert all(abs(got[k][0]) < 0.3 for k in ("s1", "s2", "s4"))
+    note = group_shift_note(got, "session")
+    assert note is not None and note.startswith(
+        "note: the bands of 1 of 4 groups (session) sit 1.5 cm-1 or more off the other "
+        "groups' spectra of their class (cm-1: s3 +")
+    assert group_shift_note({"s1": (0.2, 6), "s2": (-1.4, 6), "s3": (2.0, 3)}, "s") is None
+    many = {f"g{i}": (2.0 + i / 10, 8) for i in range(7)}
+    assert "g6 +2.6, g5 +2.5, g4 +2.4, g3 +2.3, g2 +2.2 and 2 more)" in group_shift_note(many, "g")

@@ -952,3 +952,39 @@ def test_predict_says_when_the_bands_sit_off_the_training_spectra(model_file, pe
     assert main(["predict", str(model_file), str(peaks_file), "--out",
                  str(tmp_path / "q.csv")]) == 0
     assert "axis:" not in capsys.readouterr().out
+
+
+def test_train_notes_a_group_measured_off_axis(tmp_path, capsys):
+    """One batch of three measured with its axis 4 cm-1 high: train (and baseline) name it
+    before the table; without the shift, no note."""
+    rng = np.random.default_rng(8)
+    w = np.arange(400.0, 800.0, 1.0)
+
+    def spectrum(centres, off):
+        return sum(1.0 / (1.0 + ((w - c - off) / 5.0) ** 2) for c in centres) + rng.normal(
+            0, 0.01, w.size)
+
+    rows, labels, batch = [], [], []
+    for b, off in (("b1", 0.0), ("b2", 0.0), ("b3", 4.0)):
+        for cls, centres in (("x", (500.0, 620.0)), ("z", (560.0, 700.0))):
+            for _ in range(5):
+                rows.append(spectrum(centres, off))
+                labels.append(cls)
+                batch.append(b)
+    write_table(Spectra(np.array(rows), w, labels=labels, meta={"batch": batch}),
+                tmp_path / "t.csv")
+    args = ["train", str(tmp_path / "t.csv"), "--label-col", "label", "--group-col", "batch",
+            *FAST, "--folds", "3", "--no-compare", "--out", str(tmp_path / "m.ramancam")]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert ("note: the bands of 1 of 3 groups (batch) sit 1.5 cm-1 or more off the other "
+            "groups' spectra of their class (cm-1: b3 +") in out
+    assert out.index("groups (batch)") < out.index("mean +- sd")
+    assert main(["baseline", str(tmp_path / "t.csv"), "--label-col", "label", "--group-col",
+                 "batch", "--recipe", "none", "--folds", "3", "--model", "library"]) == 0
+    assert "groups (batch) sit 1.5 cm-1" in capsys.readouterr().out
+    rows = [r if b != "b3" else np.roll(r, -4) for r, b in zip(rows, batch, strict=True)]
+    write_table(Spectra(np.array(rows), w, labels=labels, meta={"batch": batch}),
+                tmp_path / "t.csv")
+    assert main(args) == 0
+    assert "groups (batch)" not in capsys.readouterr().out

@@ -203,3 +203,105 @@ def shift_note(shifts: ArrayLike, what: str = "the model's training spectra") ->
             f"{same:.0%} shifted that way); check the Raman-shift calibration (silicon "
             "520.7 cm-1, polystyrene 1001.4 cm-1) or train with spectra from this "
             "instrument")
+
+
+#: :func:`group_shifts`: each group is compared with at most this many others.
+MAX_GROUP_PAIRS = 30
+
+
+def group_shifts(X: ArrayLike, labels: ArrayLike, groups: ArrayLike, step: float
+                 ) -> dict[str, tuple[float, int]]:
+    """Each group's band shift (cm-1) against the others, the majority setting the zero.
+
+    For every pair of groups that share a class (each group with at most
+    :data:`MAX_GROUP_PAIRS` others), the mean spectra of a shared class are compared
+    (:func:`band_shift`), averaged over the shared classes. One offset per group is then
+    fitted to those pair shifts by least squares (pair shift = offset of the one - offset of
+    the other), and the offsets of each set of connected groups are moved so that their
+    median is 0: with one session off axis among several, the others read 0 and it reads
+    its shift, which a comparison with the mean of all others would blur.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_spectra, n_points)
+        Preprocessed spectra on one grid.
+    labels, groups : array-like of shape (n_spectra,)
+        Class and group (session, patient, batch, replicate) of each spectrum.
+    step : float
+        The grid's spacing in cm-1, signed.
+
+    Returns
+    -------
+    dict
+        Group -> (offset in cm-1, its number of spectra); groups that share no class with
+        another (or whose comparisons all fail) are left out.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    A = np.asarray(X, dtype=np.float64)
+    y = np.asarray(labels).astype(str)
+    g = np.asarray(groups).astype(str)
+    names = np.unique(g)
+    counts = {str(n): int(np.sum(g == n)) for n in names}
+    means = {(str(n), c): A[(g == n) & (y == c)].mean(axis=0)
+             for n in names for c in np.unique(y[g == n])}
+    holders: dict[str, list[str]] = {}
+    for n, c in means:
+        holders.setdefault(c, []).append(n)
+    partners: dict[str, set[str]] = {str(n): set() for n in names}
+    for gs in holders.values():
+        for n in gs:
+            partners[n].update(m for m in gs if m != n)
+    rng = np.random.default_rng(0)
+    pairs = []
+    for n in sorted(partners):
+        others = sorted(partners[n])
+        if len(others) > MAX_GROUP_PAIRS:
+            others = sorted(rng.choice(others, MAX_GROUP_PAIRS, replace=False).tolist())
+        pairs += [(n, m) for m in others if (m, n) not in pairs]
+    rows = [(n, m, c) for n, m in pairs for c in holders
+            if (n, c) in means and (m, c) in means]
+    if not rows:
+        return {}
+    shift = band_shift(np.stack([means[(n, c)] for n, m, c in rows]),
+                       np.stack([means[(m, c)] for n, m, c in rows]), step)
+    per_pair: dict[tuple[str, str], list[float]] = {}
+    for (n, m, _), v in zip(rows, shift, strict=True):
+        if np.isfinite(v):
+            per_pair.setdefault((n, m), []).append(float(v))
+    if not per_pair:
+        return {}
+    index = {n: i for i, n in enumerate(sorted({k for pair in per_pair for k in pair}))}
+    k = len(index)
+    design = np.zeros((len(per_pair), k))
+    target = np.empty(len(per_pair))
+    for r, ((n, m), vs) in enumerate(per_pair.items()):
+        design[r, index[n]], design[r, index[m]] = 1.0, -1.0
+        target[r] = float(np.mean(vs))
+    offset = np.linalg.lstsq(design, target, rcond=None)[0]
+    ii = [index[n] for n, _ in per_pair]
+    jj = [index[m] for _, m in per_pair]
+    _, part = connected_components(coo_matrix((np.ones(len(ii)), (ii, jj)), shape=(k, k)),
+                                   directed=False)
+    for p in np.unique(part):
+        offset[part == p] -= np.median(offset[part == p])
+    return {n: (float(offset[i]), counts[n]) for n, i in index.items()}
+
+
+def group_shift_note(shifts: dict[str, tuple[float, int]], column: str,
+                     shown: int = 5) -> str | None:
+    """``train``'s note on groups whose bands sit :data:`MIN_NOTED_SHIFT` cm-1 or more off
+    the other groups' (at least 5 spectra giving a shift), largest first; ``None`` when no
+    group does."""
+    off = sorted(((k, m) for k, (m, n) in shifts.items()
+                  if abs(m) >= MIN_NOTED_SHIFT and n >= 5), key=lambda km: -abs(km[1]))
+    if not off:
+        return None
+    listed = ", ".join(f"{k} {m:+.1f}" for k, m in off[:shown])
+    more = f" and {len(off) - shown} more" if len(off) > shown else ""
+    return (f"note: the bands of {len(off)} of {len(shifts)} groups ({column}) sit "
+            f"{MIN_NOTED_SHIFT:g} cm-1 or more off the other groups' spectra of their class "
+            f"(cm-1: {listed}{more}), as a Raman-shift calibration that "
+            "differs between measurements would put them; a classifier can learn such a "
+            "shift. Check those sessions against a standard (silicon 520.7 cm-1)")

@@ -170,6 +170,12 @@ def _run(args: argparse.Namespace) -> int:
     note = clipped_training_note(raw, grid)
     if note:
         print(note)
+    if args.group_col is not None and args.group_col in data.meta:
+        from .train import group_axis_note
+
+        note = group_axis_note(data, args.group_col)
+        if note:
+            print(note)
 
     ids = raw.ids
     pred = np.empty(len(data), dtype=object)

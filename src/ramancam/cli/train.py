@@ -243,6 +243,21 @@ def inner_groups(args: argparse.Namespace, data: Any) -> Any:
     return None
 
 
+def group_axis_note(data: Any, column: str) -> str | None:
+    """The note on groups of ``--group-col`` whose bands sit off the other groups'
+    (:func:`ramancam.checks.group_shifts`), or ``None``."""
+    import numpy as np
+
+    from ..checks import MAX_SHIFT_POINTS, group_shift_note, group_shifts
+
+    grid = np.asarray(data.wavenumbers, dtype=np.float64)
+    if grid.size < 2 * MAX_SHIFT_POINTS + 9:
+        return None
+    shifts = group_shifts(data.X, data.labels, data.meta[column],
+                          float(np.median(np.diff(grid))))
+    return group_shift_note(shifts, column)
+
+
 def unseen_classes_note(labels: Any, is_train: Any) -> str | None:
     """The line a fixed split deserves when some classes are only in its test part (the
     model cannot name them), or ``None``."""
@@ -340,6 +355,10 @@ def run(args: argparse.Namespace) -> int:
     note = clipped_training_note(raw, grid)
     if note:
         print(note)
+    if args.group_col is not None and args.group_col in data.meta:
+        note = group_axis_note(data, args.group_col)
+        if note:
+            print(note)
     if split and args.split_col in data.meta:
         col = np.asarray(data.meta[args.split_col]).astype(str)
         is_train = col == str(args.train_value)
