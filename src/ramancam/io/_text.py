@@ -86,6 +86,15 @@ _GZIP_MAGIC = b"\x1f\x8b"
 DECIMAL_COMMA = re.compile(r"^[-+]?(\d+,\d*|,\d+)([eE][-+]?\d+)?$")
 
 
+def is_number(token: str) -> bool:
+    """True when ``float`` reads ``token`` (``nan`` and ``inf`` included)."""
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
 def known_types_text() -> str:
     """One sentence naming the file types the readers understand."""
     sfx = ", ".join(TEXT_SUFFIXES)

@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 
 from ..errors import RamancamError, where
 from ..spectra import Spectra, check_axis
-from ._text import check_exists, read_text, short
+from ._text import check_exists, is_number, read_text, short
 from .table import sniff_delimiter
 
 __all__ = ["COLUMN_NAMES", "looks_long", "parse_long_map", "read_long_map"]
@@ -59,13 +59,6 @@ def _split(line: str, delimiter: str | None) -> list[str]:
     return [t.strip() for t in (line.split() if delimiter is None else line.split(delimiter))]
 
 
-def _is_num(token: str) -> bool:
-    try:
-        float(token)
-    except ValueError:
-        return False
-    return True
-
 
 def _data_lines(text: str) -> list[tuple[int, str]]:
     """Non-blank lines with their 1-based numbers (comment lines included)."""
@@ -76,7 +69,7 @@ def _header_roles(line: str) -> list[str | None] | None:
     """Column roles named by a header line, or None when the line is not such a header."""
     delimiter = sniff_delimiter(line.lstrip("#"))
     tokens = [t for t in _split(line, delimiter) if t]
-    if not tokens or any(_is_num(t) for t in tokens):
+    if not tokens or any(is_number(t) for t in tokens):
         return None
     roles = [_ROLE_OF.get(_norm(t)) for t in tokens]
     if "shift" in roles and "intensity" in roles and ("x" in roles or "y" in roles):
@@ -104,7 +97,7 @@ def looks_long(text: str) -> bool:
         return False
     delimiter = sniff_delimiter(lines[0])
     rows = [_split(ln, delimiter) for ln in lines]
-    if not all(len(r) == 4 and all(_is_num(t) for t in r) for r in rows):
+    if not all(len(r) == 4 and all(is_number(t) for t in r) for r in rows):
         return False
     a, b = ([float(t) for t in r] for r in rows[:2])
     return a[0] == b[0] and a[1] == b[1] and a[2] != b[2]
@@ -242,7 +235,7 @@ def _numbers(body: list[tuple[int, str]], delimiter: str | None, ncol: int,
                 f"{where(src, lineno)}every row must have {ncol} fields (x, y, shift, "
                 f"intensity); got {len(tokens)}. Fix that line.")
         for t in tokens:
-            if not _is_num(t):
+            if not is_number(t):
                 raise RamancamError(
                     f"{where(src, lineno)}could not read a number from {short(t)}. Fix or "
                     "remove that value.")

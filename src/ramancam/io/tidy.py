@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 
 from ..errors import RamancamError, where
 from ..spectra import Spectra, check_axis
-from ._text import DECIMAL_COMMA, check_exists, read_text, short
+from ._text import DECIMAL_COMMA, check_exists, is_number, read_text, short
 from .longmap import _ROLE_OF, _norm
 from .table import sniff_delimiter
 
@@ -73,15 +73,8 @@ def looks_tidy(text: str) -> bool:
     if all(r in ("x", "y", "z") for c, r in zip(cells, roles, strict=True)
            if r not in ("shift", "intensity") and c):
         return False  # x, y (z), shift, intensity: the long map export
-    return not any(_is_number(c) for c in cells)
+    return not any(is_number(c) for c in cells)
 
-
-def _is_number(token: str) -> bool:
-    try:
-        float(token)
-    except ValueError:
-        return False
-    return True
 
 
 def read_tidy(path: str | os.PathLike[str], *, label_col: str | None = None) -> Spectra:
@@ -243,7 +236,7 @@ def _meta(names: list[str], keys: list[tuple[str, ...]], label_col: str | None
         if name == label_col:
             continue
         values = [k[j] for k in keys]
-        if name.strip().lower() in ("x", "y") and all(_is_number(v) for v in values):
+        if name.strip().lower() in ("x", "y") and all(is_number(v) for v in values):
             out[name.strip().lower()] = np.array([float(v) for v in values])
         else:
             out[name] = np.array(values, dtype=object)

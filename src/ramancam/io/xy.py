@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import RamancamError, where
 from ..spectra import Spectra, check_axis
-from ._text import DECIMAL_COMMA, check_exists, read_text, short
+from ._text import DECIMAL_COMMA, check_exists, is_number, read_text, short
 
 __all__ = ["parse_xy", "read_rruff", "read_two_column"]
 
@@ -54,16 +54,9 @@ def _decimal_commas(text: str) -> bool:
         parts = _SPLIT_NO_COMMA.split(line)
         return (len(_SPLIT.split(line)) != 2 and len(parts) == 2
                 and any(DECIMAL_COMMA.match(p) for p in parts)
-                and all(_is_number(p.replace(",", ".")) for p in parts))
+                and all(is_number(p.replace(",", ".")) for p in parts))
     return False
 
-
-def _is_number(token: str) -> bool:
-    try:
-        float(token)
-    except ValueError:
-        return False
-    return True
 
 
 def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
@@ -119,7 +112,7 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
                 ys.append(y)
                 lines.append(lineno)
                 continue
-        numeric = [_is_number(p) for p in parts]
+        numeric = [is_number(p) for p in parts]
         if not xs and not titles_seen and not any(numeric):
             titles_seen = True  # one line of column titles before the data
             continue
