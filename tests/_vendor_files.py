@@ -230,3 +230,36 @@ def spa_bytes(first: float, last: float, y: np.ndarray, *, x_unit: int = 32,
     buf[head + 208:head + 216] = b"history\x00"
     buf[data:] = y.tobytes()
     return bytes(buf)
+
+
+def spg_bytes(spectra: list[tuple[float, float, np.ndarray]], names: list[str], *,
+              x_unit: int = 32, y_unit: int = 31, when: int = 3_942_000_000) -> bytes:
+    """A Thermo OMNIC .spg group as OMNIC writes one (the layout ``spectrochempy-omnic``
+    parses): the signature, the group's name at byte 30, the number of directory entries
+    at 294, then per spectrum three entries (spectral header, intensities, name block: a
+    256-byte name and the acquisition time) and those blocks; ``spectra`` holds (first x,
+    last x, intensities) of each."""
+    n = len(spectra)
+    entries, blobs = [], bytearray()
+    base = 304 + 16 * 3 * n
+    for (first, last, y), name in zip(spectra, names, strict=True):
+        y = np.asarray(y, "<f4")
+        head = bytearray(256)
+        struct.pack_into("<I", head, 4, y.size)
+        head[8], head[12] = x_unit, y_unit
+        struct.pack_into("<ff", head, 16, first, last)
+        struct.pack_into("<I", head, 36, 8)
+        label = bytearray(260)
+        label[:len(name.encode())] = name.encode()
+        struct.pack_into("<I", label, 256, when)
+        for key, blob in ((2, bytes(head)), (3, y.tobytes()), (107, bytes(label))):
+            entries.append((key, base + len(blobs), len(blob)))
+            blobs += blob
+    buf = bytearray(base)
+    buf[0:18] = b"Spectral Data File"
+    buf[30:35] = b"group"
+    struct.pack_into("<H", buf, 294, len(entries))
+    for k, (key, pos, size) in enumerate(entries):
+        buf[304 + 16 * k] = key
+        struct.pack_into("<II", buf, 304 + 16 * k + 2, pos, size)
+    return bytes(buf + blobs)

@@ -22,6 +22,7 @@ from _vendor_files import (
     sif_bytes,
     spa_bytes,
     spc_bytes,
+    spg_bytes,
     wdf_bytes,
 )
 from ramancam import RamancamError
@@ -378,9 +379,9 @@ def test_omnic_raman_spectrum_with_metadata(tmp_path, rng, capsys):
     np.testing.assert_array_equal(s.X[0], y.astype(np.float32))
     assert {k: s.meta[k][0] for k in s.meta} == {
         "title": "PS bead", "acquired": "2024-11-30T00:00:00", "scans": 32.0,
-        "y_units": "Raman intensity", "x_units": "cm-1"}
+        "y_units": "Raman intensity", "x_units": "cm-1", "spectrum": 0}
     assert main(["info", str(p)]) == 0
-    assert "  format:    Thermo OMNIC SPA" in capsys.readouterr().out
+    assert "  format:    Thermo OMNIC" in capsys.readouterr().out
     # FT-Raman: Raman intensity against wavenumbers; points OMNIC blanked are left out
     z = y.astype(np.float32).copy()
     z[10:13] = np.nan
@@ -390,6 +391,34 @@ def test_omnic_raman_spectrum_with_metadata(tmp_path, rng, capsys):
     # wavelengths: kept in nm until --laser-nm converts them
     p.write_bytes(spa_bytes(790.0, 800.0, y, x_unit=3))
     assert read(p).meta["x_units"][0] == "nm"
+
+
+def test_omnic_group_of_spectra(tmp_path, rng):
+    Y = peak_spectra(rng, 3)
+    n = Y.shape[1]
+    p = tmp_path / "group.spg"
+    p.write_bytes(spg_bytes([(100.0, 100.0 + n - 1, y) for y in Y], ["a1", "a2", "b1"]))
+    s = read(p)
+    assert s.has_common_axis and s.X.shape == (3, n)
+    np.testing.assert_array_equal(s.X, Y.astype(np.float32))
+    assert s.meta["title"].tolist() == ["a1", "a2", "b1"]
+    assert s.meta["spectrum"].tolist() == [0, 1, 2]
+    # spectra on different ranges keep their own axes
+    p.write_bytes(spg_bytes([(100.0, 100.0 + n - 1, Y[0]), (90.0, 90.0 + n - 1, Y[1])],
+                            ["a", "b"]))
+    s = read(p)
+    assert not s.has_common_axis and s.axes[1][0] == 90.0
+    # a group cut short, and one whose last intensities are missing from its directory
+    good = spg_bytes([(100.0, 100.0 + n - 1, y) for y in Y], ["a1", "a2", "b1"])
+    (tmp_path / "cut.spg").write_bytes(good[:-100])
+    with pytest.raises(RamancamError, match=r"cut\.spg must hold its spectrum names inside"):
+        read(tmp_path / "cut.spg")
+    short = bytearray(good)
+    short[294:296] = (3 * 3 - 2).to_bytes(2, "little")  # the last two entries not counted
+    (tmp_path / "short.spg").write_bytes(bytes(short))
+    with pytest.raises(RamancamError, match=r"short\.spg must hold a spectrum; got no "
+                                            r"intensities for each of its 3 spectral headers"):
+        read(tmp_path / "short.spg")
 
 
 def test_omnic_files_that_hold_no_raman_spectrum_are_refused(tmp_path, rng):
@@ -434,6 +463,8 @@ def _good(suffix: str) -> bytes:
         _GOOD[".0"] = opus_bytes(AXIS, peak_spectra(r, 2), series=True)
         _GOOD[".sif"] = sif_bytes(peak_spectra(r, 2))
         _GOOD[".spa"] = spa_bytes(150.0, 300.0, peak_spectra(r, 1)[0])
+        _GOOD[".spg"] = spg_bytes([(150.0, 150.0 + AXIS.size - 1, y)
+                                   for y in peak_spectra(r, 2)], ["a", "b"])
     return _GOOD[suffix]
 
 
@@ -442,7 +473,8 @@ def _feed(data: bytes, suffix: str) -> None:
 
 
 @FUZZ
-@given(suffix=st.sampled_from([".spc", ".wdf", ".jdx", ".0", ".sif", ".spa"]), data=st.data())
+@given(suffix=st.sampled_from([".spc", ".wdf", ".jdx", ".0", ".sif", ".spa", ".spg"]),
+       data=st.data())
 def test_fuzz_damaged_instrument_files(suffix, data):
     # a valid file cut short, with bytes overwritten, or both: a Spectra or a RamancamError
     good = bytearray(_good(suffix))
@@ -454,7 +486,7 @@ def test_fuzz_damaged_instrument_files(suffix, data):
 
 
 @FUZZ
-@given(suffix=st.sampled_from([".spc", ".wdf", ".jdx", ".dx", ".0", ".sif", ".spa"]),
+@given(suffix=st.sampled_from([".spc", ".wdf", ".jdx", ".dx", ".0", ".sif", ".spa", ".spg"]),
        raw=st.binary(max_size=700),
        magic=st.sampled_from([b"", b"WDF1", b"\x80\x4b", b"##TITLE=x\n##JCAMP-DX=5\n",
                               b"\n\n\xfe\xfe", b"Andor Technology Multi-Channel File\n",

@@ -50,8 +50,8 @@ FORMATS = (
     FileFormat("opus", "Bruker OPUS", "Bruker OPUS (.0, .1, ...: a number as the suffix)",
                (), "Bruker OPUS (.0, .1, ...)"),
     FileFormat("sif", "Andor SIF", "Andor SIF (.sif)", (".sif",), "Andor SIF (.sif)"),
-    FileFormat("omnic", "Thermo OMNIC SPA", "Thermo OMNIC (.spa)", (".spa",),
-               "Thermo OMNIC (.spa)"),
+    FileFormat("omnic", "Thermo OMNIC", "Thermo OMNIC (.spa; .spg groups)", (".spa", ".spg"),
+               "Thermo OMNIC (.spa/.spg)"),
     FileFormat("excel", "Excel workbook",
                "Excel workbook (.xlsx/.xlsm/.xls; its first sheet, or FILE:SHEET, as a wide "
                "table)", (".xlsx", ".xlsm", ".xls"), "Excel workbook (.xlsx/.xlsm/.xls)"),

@@ -1,5 +1,5 @@
-"""Thermo OMNIC spectrum files (``.spa``), as Thermo's DXR Raman microscopes and Nicolet
-FT-Raman modules save them.
+"""Thermo OMNIC spectrum files (``.spa``) and groups of spectra (``.spg``), as Thermo's DXR
+Raman microscopes and Nicolet FT-Raman modules save them.
 
 An SPA file starts with ``Spectral Data File``; byte 30 holds the spectrum's name (256
 bytes), byte 296 the acquisition time (seconds since 1899-12-31, UTC), and from byte 304 a
@@ -8,6 +8,10 @@ integers) up to a key of 0 or 1. Key 2 points at the spectral header (number of 
 +4, x unit at +8, y unit at +12, first and last x as float32 at +16 and +20, number of
 scans at +36), key 3 at the intensities (float32). The axis runs evenly from the first x to
 the last.
+
+An SPG group has the same layout with the number of directory entries at byte 294 and, per
+spectrum, a header, its intensities and a name block (key 107: a 256-byte name, then the
+spectrum's acquisition time).
 
 The x unit tells a Raman spectrum: 32 is Raman shift (cm-1), and wavenumbers (1) count as
 Raman shift when the intensities are Raman intensity (y unit 31), as FT-Raman spectra may
@@ -26,6 +30,8 @@ Metadata:
 
 ``title``
     the spectrum's name as OMNIC saved it;
+``spectrum``
+    its index in the file (0 for an SPA file);
 ``acquired``
     the acquisition time (ISO 8601, UTC), ``""`` when the file has none;
 ``scans``
@@ -44,6 +50,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..errors import RamancamError
 from ..spectra import Spectra, check_axis
@@ -67,40 +74,71 @@ _Y_UNITS = {11: "reflectance", 12: "log(1/R)", 15: "single beam", 16: "transmitt
 
 
 def read_omnic(path: str | os.PathLike[str]) -> Spectra:
-    """Read a Thermo OMNIC ``.spa`` file (see the module docstring).
+    """Read a Thermo OMNIC ``.spa`` file, or a ``.spg`` group of spectra (see the module
+    docstring).
 
     Returns
     -------
     Spectra
-        One spectrum on its own evenly spaced axis.
+        One spectrum per spectrum in the file, each on its evenly spaced axis.
 
     Raises
     ------
     RamancamError
-        Not an SPA file; cut short or damaged (a block outside the file, a point count that
-        does not match the intensities); no spectrum in it; not a Raman spectrum.
+        Not an OMNIC file; cut short or damaged (a block outside the file, a point count
+        that does not match the intensities); no spectrum in it; not a Raman spectrum.
     """
     p = check_exists(path)
     data = p.read_bytes()
+    group = p.suffix.lower() == ".spg"
     if not data.startswith(_MAGIC):
         raise RamancamError(
-            f"file {p} must be a Thermo OMNIC .spa file, which starts with "
-            f"'Spectral Data File'; got {what_it_starts_with(data, 18)}. Check the file, or "
-            "export the spectrum as text from OMNIC.")
-    blocks = _directory(p, data)
-    if 2 not in blocks or 3 not in blocks:
-        missing = "spectral header" if 2 not in blocks else "intensities"
+            f"file {p} must be a Thermo OMNIC {'.spg' if group else '.spa'} file, which "
+            f"starts with 'Spectral Data File'; got {what_it_starts_with(data, 18)}. Check "
+            "the file, or export the spectrum as text from OMNIC.")
+    blocks = _directory(p, data, group)
+    heads, values = blocks.get(2, []), blocks.get(3, [])
+    if not heads or not values or len(heads) != len(values):
+        missing = ("spectral header" if not heads else "intensities" if not values
+                   else f"intensities for each of its {len(heads)} spectral headers")
         raise RamancamError(
             f"file {p} must hold a spectrum; got no {missing} in its directory (an OMNIC "
-            "file of another kind?). Open it in OMNIC and save the spectrum as .spa again.")
-    head = blocks[2][0]
+            "file of another kind?). Open it in OMNIC and save the spectra again.")
+    names = blocks.get(107, [])
+    spectra = [_spectrum(p, data, h[0], v) for h, v in zip(heads, values, strict=True)]
+    raman = {s[2] for s in spectra}
+    if len(raman) > 1:
+        raise RamancamError(
+            f"file {p} must hold spectra of one kind; got Raman shifts beside wavelengths. "
+            "Save them as separate files from OMNIC.")
+    if group and len(names) == len(spectra):  # each spectrum's name and time
+        stamps = [(_text(data[q:q + 256]), _when(data, q + 256)) for q, _ in names]
+    else:
+        stamps = [(_text(data[30:286]), _when(data, 296))] * len(spectra)
+    n = len(spectra)
+    meta = {"title": np.array([t for t, _ in stamps]),
+            "acquired": np.array([w for _, w in stamps]),
+            "scans": np.array([s[3] for s in spectra], dtype=np.float64),
+            "y_units": np.array([s[4] for s in spectra]),
+            "x_units": np.full(n, "cm-1" if raman.pop() else "nm"),
+            "spectrum": np.arange(n)}
+    axes, ys = [s[0] for s in spectra], [s[1] for s in spectra]
+    if all(a.size == axes[0].size and np.array_equal(a, axes[0]) for a in axes):
+        return Spectra(np.stack(ys), axes[0], meta=meta, sources=[str(p)] * n)
+    return Spectra(ys, axes, meta=meta, sources=[str(p)] * n)
+
+
+def _spectrum(p: Path, data: bytes, head: int, values: tuple[int, int]
+              ) -> tuple[NDArray[np.float64], NDArray[np.float64], bool, float, str]:
+    """One spectrum from its header and intensity blocks: (axis, intensities, Raman shift
+    (False: nm), scans, what the intensities are)."""
     if head + 40 > len(data):
         raise _cut(p, "spectral header")
     nx, x_unit, y_unit = (struct.unpack_from("<I", data, head + 4)[0], data[head + 8],
                           data[head + 12])
     first, last = struct.unpack_from("<ff", data, head + 16)
     scans = struct.unpack_from("<I", data, head + 36)[0]
-    start, size = blocks[3]
+    start, size = values
     if nx < 2 or size != 4 * nx:
         raise RamancamError(
             f"file {p} must hold as many intensities as its header's {nx} points; got "
@@ -128,34 +166,49 @@ def read_omnic(path: str | os.PathLike[str]) -> Spectra:
             "blanked or not numbers. Save the spectrum again from OMNIC.")
     axis = check_axis(axis[keep], name="Raman shift" if raman else "wavelength",
                       source=str(p))
-    when = struct.unpack_from("<I", data, 296)[0]
-    acquired = time_text(datetime(1899, 12, 31) + timedelta(seconds=int(when))) if when else ""
-    meta = {"title": np.array([_text(data[30:286])]), "acquired": np.array([acquired]),
-            "scans": np.array([float(scans)]),
-            "y_units": np.array([_Y_UNITS.get(y_unit, str(y_unit))]),
-            "x_units": np.array(["cm-1" if raman else "nm"])}
-    return Spectra(y[keep][None, :], axis, meta=meta, sources=[str(p)])
+    return axis, y[keep], raman, float(scans), _Y_UNITS.get(y_unit, str(y_unit))
 
 
-def _directory(p: Path, data: bytes) -> dict[int, tuple[int, int]]:
-    """Key -> (position, size) of the directory's blocks, each checked to lie in the file."""
-    out: dict[int, tuple[int, int]] = {}
-    for k in range(_MAX_ENTRIES):
+def _when(data: bytes, at: int) -> str:
+    """The acquisition time at byte ``at`` (seconds since 1899-12-31, UTC), ISO 8601."""
+    if at + 4 > len(data):
+        return ""
+    when = struct.unpack_from("<I", data, at)[0]
+    return time_text(datetime(1899, 12, 31) + timedelta(seconds=int(when))) if when else ""
+
+
+def _directory(p: Path, data: bytes, group: bool) -> dict[int, list[tuple[int, int]]]:
+    """Key -> [(position, size), ...] of the directory's header (2), intensity (3) and, in
+    a group, name (107) blocks, each checked to lie in the file. An SPA directory ends at a
+    key of 0 or 1 (its first header and intensities count); an SPG one after the number of
+    entries at byte 294."""
+    out: dict[int, list[tuple[int, int]]] = {}
+    if group:
+        if len(data) < 296:
+            raise _cut(p, "directory")
+        count = struct.unpack_from("<H", data, 294)[0]
+    else:
+        count = _MAX_ENTRIES
+    for k in range(count):
         at = _DIRECTORY + _ENTRY * k
         if at + 10 > len(data):
             raise _cut(p, "directory")
         key = data[at]
-        if key in (0, 1):
+        if key in (0, 1) and not group:
             return out
+        if key not in ((2, 3, 107) if group else (2, 3)) or (not group and key in out):
+            continue
         pos, size = struct.unpack_from("<II", data, at + 2)
-        if key in (2, 3):
-            if pos < _DIRECTORY:
-                raise RamancamError(
-                    f"file {p} must place its blocks after its directory; got one at byte "
-                    f"{pos}. The file is damaged; save it again from OMNIC.")
-            if pos + (size if key == 3 else 0) > len(data):
-                raise _cut(p, "spectral header" if key == 2 else "intensities")
-            out.setdefault(key, (pos, size))
+        if pos < _DIRECTORY:
+            raise RamancamError(
+                f"file {p} must place its blocks after its directory; got one at byte "
+                f"{pos}. The file is damaged; save it again from OMNIC.")
+        need = {2: 40, 3: size, 107: 260}[key]
+        if pos + need > len(data):
+            raise _cut(p, {2: "spectral header", 3: "intensities", 107: "spectrum names"}[key])
+        out.setdefault(key, []).append((pos, size))
+    if group:
+        return out
     raise RamancamError(f"file {p} must end its directory; got {_MAX_ENTRIES} entries "
                         "without an end. The file is damaged; save it again from OMNIC.")
 
