@@ -58,3 +58,4 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch):
     assert saved["proba"].shape == (n, 3) and saved["library_match"].shape == (n,)
     assert saved["maps"].shape == (5, saved["model"].grid.size)
     assert np.isfinite(saved["mean"]).all() and saved["mean"].shape == saved["sd"].shape
+    assert saved["shift"].shape == (n,)  # predict's axis check, per spectrum
