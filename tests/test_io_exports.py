@@ -231,9 +231,11 @@ def test_labspec_settings_become_metadata(tmp_path, capsys):
                     "Grating": "600 (500nm)", "laser_wavelength_nm": "532.07",
                     "title": "PS bead", "acquired": "12.03.2021 14:22"}
     assert s.X.shape == (1, 20)
+    assert file_format(path) == "labspec"
     assert main(["info", str(path)]) == 0
-    assert "  laser:     532.1 nm" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "  laser:     532.1 nm" in out and "  format:    Horiba LabSpec text export" in out
     # one such line is an ordinary comment, and a comment below the data is not a setting
     other = tmp_path / "plain.txt"
     other.write_text("#baseline=\tremoved\n400\t1\n401\t2\n#Laser=\t785\n402\t3\n")
-    assert read(other).meta == {}
+    assert read(other).meta == {} and file_format(other) == "two_column"

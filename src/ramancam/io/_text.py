@@ -41,6 +41,8 @@ FORMATS = (
                "two-column text (shift, intensity; .txt/.csv/.dat/.xy/.asc)"),
     FileFormat("rruff", "RRUFF text",
                "RRUFF text (##KEY=value header lines, then shift, intensity)"),
+    FileFormat("labspec", "Horiba LabSpec text export",
+               "Horiba LabSpec text export (#Key=<TAB>value settings, then shift, intensity)"),
     FileFormat("spc", "Galactic SPC", "Galactic SPC (.spc)", (".spc",),
                "Galactic SPC (.spc)"),
     FileFormat("wdf", "Renishaw WiRE WDF", "Renishaw WiRE (.wdf)", (".wdf",),

@@ -61,7 +61,7 @@ from .spc import read_spc
 from .table import _list, _skip_comments, parse_table, sniff_delimiter
 from .tidy import looks_tidy, parse_tidy
 from .wdf import read_wdf
-from .xy import parse_xy
+from .xy import is_labspec_setting, parse_xy
 
 __all__ = ["GROUP_COL", "LABEL_SOURCES", "file_format", "labeller", "parse_labels_from",
            "read_file", "read_folder", "sniff_kind"]
@@ -78,14 +78,15 @@ LABEL_SOURCES = ("folder", "header:KEY", "regex:R", "id:R", "manifest:F")
 
 
 def sniff_kind(text: str) -> str:
-    """Guess a text file's layout: ``"tidy"``, ``"long"``, ``"rruff"``, ``"two_column"`` or
-    ``"table"``.
+    """Guess a text file's layout: ``"tidy"``, ``"long"``, ``"rruff"``, ``"labspec"``,
+    ``"two_column"`` or ``"table"``.
 
     A long table (a row per point: shift and intensity columns beside id or label columns;
     :func:`ramancam.io.tidy.looks_tidy`) is ``"tidy"``; a long map export (rows of x, y,
     shift, intensity; :func:`ramancam.io.longmap.looks_long`) is ``"long"``; ``##KEY=value``
     lines before the data mean RRUFF; otherwise a first data line with more than two fields
-    means a wide table, and two fields (or fewer) a two-column file.
+    means a wide table, and two fields (or fewer) a two-column file (``"labspec"`` when
+    Horiba LabSpec's ``#Key=<TAB>value`` settings precede it).
     """
     if looks_tidy(text):
         return "tidy"
@@ -93,20 +94,23 @@ def sniff_kind(text: str) -> str:
         return "long"
     pos = 0
     n = len(text)
+    settings = 0  # Horiba LabSpec's "#Key=<TAB>value" lines
     while pos < n:
         end = text.find("\n", pos)
         end = n if end < 0 else end
-        line = text[pos:end].strip()
+        raw = text[pos:end]
+        line = raw.strip()
         pos = end + 1
         if not line:
             continue
         if line.startswith("##") and "=" in line:
             return "rruff"
         if line.startswith("#"):
+            settings += bool(is_labspec_setting(raw.rstrip("\r")))
             continue
         delimiter = sniff_delimiter(line)
         n_fields = len(line.split() if delimiter is None else line.split(delimiter))
-        return "table" if n_fields > 2 else "two_column"
+        return "table" if n_fields > 2 else "labspec" if settings >= 2 else "two_column"
     return "two_column"
 
 

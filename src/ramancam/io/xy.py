@@ -33,7 +33,7 @@ from ..errors import RamancamError, where
 from ..spectra import Spectra, check_axis
 from ._text import DECIMAL_COMMA, check_exists, is_number, read_text, short
 
-__all__ = ["parse_xy", "read_rruff", "read_two_column"]
+__all__ = ["is_labspec_setting", "parse_xy", "read_rruff", "read_two_column"]
 
 _SPLIT = re.compile(r"[,;\s]+")
 #: A LabSpec setting line: ``#Key=<TAB>value``.
@@ -194,6 +194,11 @@ def read_rruff(path: str | os.PathLike[str]) -> Spectra:
     """
     p = check_exists(path)
     return parse_xy(read_text(p), source=str(p), headers=True)
+
+
+def is_labspec_setting(line: str) -> bool:
+    """True for a Horiba LabSpec setting line, ``#Key=<TAB>value``."""
+    return _LABSPEC.match(line) is not None
 
 
 def _labspec_meta(settings: dict[str, str]) -> dict[str, str]:
