@@ -23,6 +23,12 @@ saliva-pd-ad patient, drug-mabs solute, vial and concentration, microplastics co
 chondro-map's 5x5-pixel blocks), the band shift of each group against the others
 (:func:`ramancam.checks.group_shifts`, the majority setting the zero) on all of the set's
 spectra, as ``train`` prints it.
+
+``--aligned`` asks whether classifiers rest on such shifts: on the set's own folds
+(docs/realdata.md's, seed 0) the library search and PCA (20 components) + LDA are scored on
+the spectra as measured and with each group moved back by its offset (:func:`aligned`; the
+offsets from the class means, and label-free: every spectrum counted as one class). Fast
+models only (seconds); the CNN was not measured this way.
 """
 
 from __future__ import annotations
@@ -117,6 +123,66 @@ def group_rows(spec: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def aligned(X: np.ndarray, w: np.ndarray, groups: np.ndarray,
+            offsets: dict[str, tuple[float, int]]) -> np.ndarray:
+    """``X`` with every group's spectra moved back by its offset (linear interpolation on
+    the grid ``w``; the ends hold their last value)."""
+    out = X.copy()
+    for name, (off, _) in offsets.items():
+        rows = groups == name
+        out[rows] = np.array([np.interp(w + off, w, row) for row in X[rows]])
+    return out
+
+
+def aligned_rows(spec: Any) -> list[dict[str, Any]]:
+    """``--aligned``: fast models on the set's folds, as measured and aligned by group."""
+    from sklearn.decomposition import PCA
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+    from sklearn.pipeline import make_pipeline
+
+    import realdata as rd
+    from ramancam.baselines import LibrarySearch
+    from ramancam.checks import group_shifts
+
+    spec, data, splits = rd.prepared(spec)
+    col = next((c for c in GROUP_COLUMNS if c in data.meta), None)
+    if col is None:
+        return []
+    X = np.asarray(data.X, dtype=np.float64)
+    w = np.asarray(data.wavenumbers, dtype=np.float64)
+    y = np.asarray(data.labels).astype(str)
+    g = np.asarray(data.meta[col]).astype(str)
+    step = float(np.median(np.diff(w)))
+    variants = {"as measured": X,
+                "aligned (offsets from class means)": aligned(X, w, g, group_shifts(X, y, g, step)),
+                "aligned (label-free offsets)": aligned(
+                    X, w, g, group_shifts(X, np.zeros(len(y)), g, step))}
+    models = {"library": LibrarySearch,
+              "PCA(20)+LDA": lambda: make_pipeline(PCA(20, random_state=0),
+                                                   LinearDiscriminantAnalysis())}
+    rows = []
+    for name, Z in variants.items():
+        left = [m for m, _ in group_shifts(Z, y, g, step).values()]
+        row: dict[str, Any] = {"set": spec.name, "column": col, "variant": name,
+                               "lo": min(left), "hi": max(left)}
+        for mname, make in models.items():
+            acc = [float(np.mean(make().fit(Z[tr], y[tr]).predict(Z[te]) == y[te]))
+                   for tr, te in splits]
+            row[mname] = (float(np.mean(acc)), float(np.std(acc)))
+        rows.append(row)
+    return rows
+
+
+def aligned_table(rows: list[dict[str, Any]]) -> str:
+    out = ["| set | spectra | group offsets left (cm-1) | library | PCA(20)+LDA |",
+           "| --- | --- | --- | ---: | ---: |"]
+    for r in rows:
+        out.append(f"| {r['set']} ({r['column']}) | {r['variant']} | {r['lo']:+.2f} to "
+                   f"{r['hi']:+.2f} | {r['library'][0]:.3f} +- {r['library'][1]:.3f} | "
+                   f"{r['PCA(20)+LDA'][0]:.3f} +- {r['PCA(20)+LDA'][1]:.3f} |")
+    return "\n".join(out)
+
+
 def group_table(rows: list[dict[str, Any]]) -> str:
     out = ["| set | grouped by | groups | shifts (cm-1) | groups 1.5 cm-1 or more off |",
            "| --- | --- | ---: | --- | --- |"]
@@ -145,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="comma-separated axis shifts in cm-1 (default 0,1,-2,3,-5)")
     p.add_argument("--groups", action="store_true",
                    help="measure train --group-col's note on the sets' grouping columns")
+    p.add_argument("--aligned", action="store_true",
+                   help="fast models with and without each group's shift removed")
     a = p.parse_args(argv)
     chosen = rd.chosen_sets(p, a.sets, names)
     shifts = [float(v) for v in a.shifts.split(",")]
@@ -155,9 +223,10 @@ def main(argv: list[str] | None = None) -> int:
         if spec.name not in chosen or spec.name in seen or spec.extra.get("mixing"):
             continue
         seen.add(spec.name)
-        rows += group_rows(spec) if a.groups else run_set(spec, shifts)
+        rows += (aligned_rows(spec) if a.aligned else group_rows(spec) if a.groups
+                 else run_set(spec, shifts))
         print(f"{spec.name}: done ({time.time() - t0:.0f} s)", file=sys.stderr)
-    print(group_table(rows) if a.groups else table(rows))
+    print(aligned_table(rows) if a.aligned else group_table(rows) if a.groups else table(rows))
     return 0
 
 
