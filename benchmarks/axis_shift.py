@@ -27,8 +27,8 @@ spectra, as ``train`` prints it.
 ``--aligned`` asks whether classifiers rest on such shifts: on the set's own folds
 (docs/realdata.md's, seed 0) the library search and PCA (20 components) + LDA are scored on
 the spectra as measured and with each group moved back by its offset (:func:`aligned`; the
-offsets from the class means, and label-free: every spectrum counted as one class). Fast
-models only (seconds); the CNN was not measured this way.
+offsets from the class means, and label-free: every spectrum counted as one class), and with
+``--cnn-epochs N`` ``train``'s default CNN trained for N epochs (seed 0).
 """
 
 from __future__ import annotations
@@ -134,8 +134,14 @@ def aligned(X: np.ndarray, w: np.ndarray, groups: np.ndarray,
     return out
 
 
-def aligned_rows(spec: Any) -> list[dict[str, Any]]:
-    """``--aligned``: fast models on the set's folds, as measured and aligned by group."""
+VARIANTS = {"measured": "as measured", "class": "aligned (offsets from class means)",
+            "free": "aligned (label-free offsets)"}
+
+
+def aligned_rows(spec: Any, cnn_epochs: int | None = None,
+                 variants: tuple[str, ...] = tuple(VARIANTS)) -> list[dict[str, Any]]:
+    """``--aligned``: fast models on the set's folds, as measured and aligned by group; with
+    ``cnn_epochs``, also ``train``'s default CNN trained for that many epochs."""
     from sklearn.decomposition import PCA
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
     from sklearn.pipeline import make_pipeline
@@ -153,15 +159,15 @@ def aligned_rows(spec: Any) -> list[dict[str, Any]]:
     y = np.asarray(data.labels).astype(str)
     g = np.asarray(data.meta[col]).astype(str)
     step = float(np.median(np.diff(w)))
-    variants = {"as measured": X,
-                "aligned (offsets from class means)": aligned(X, w, g, group_shifts(X, y, g, step)),
-                "aligned (label-free offsets)": aligned(
-                    X, w, g, group_shifts(X, np.zeros(len(y)), g, step))}
+    make_z = {"measured": lambda: X,
+              "class": lambda: aligned(X, w, g, group_shifts(X, y, g, step)),
+              "free": lambda: aligned(X, w, g, group_shifts(X, np.zeros(len(y)), g, step))}
     models = {"library": LibrarySearch,
               "PCA(20)+LDA": lambda: make_pipeline(PCA(20, random_state=0),
                                                    LinearDiscriminantAnalysis())}
     rows = []
-    for name, Z in variants.items():
+    for key in variants:
+        name, Z = VARIANTS[key], make_z[key]()
         left = [m for m, _ in group_shifts(Z, y, g, step).values()]
         row: dict[str, Any] = {"set": spec.name, "column": col, "variant": name,
                                "lo": min(left), "hi": max(left)}
@@ -169,17 +175,28 @@ def aligned_rows(spec: Any) -> list[dict[str, Any]]:
             acc = [float(np.mean(make().fit(Z[tr], y[tr]).predict(Z[te]) == y[te]))
                    for tr, te in splits]
             row[mname] = (float(np.mean(acc)), float(np.std(acc)))
+        if cnn_epochs:
+            from ramancam.presets import preset_params
+            from ramancam.train import cross_validate
+
+            cv = cross_validate(data.replace(X=Z), splits=splits, compare=False, groups=g,
+                                estimator_params={**preset_params("tuned"),
+                                                  "epochs": cnn_epochs})
+            row["CNN"] = (float(np.mean(cv.fold_accuracy)), float(np.std(cv.fold_accuracy)))
         rows.append(row)
     return rows
 
 
 def aligned_table(rows: list[dict[str, Any]]) -> str:
-    out = ["| set | spectra | group offsets left (cm-1) | library | PCA(20)+LDA |",
-           "| --- | --- | --- | ---: | ---: |"]
+    cnn = any("CNN" in r for r in rows)
+    out = ["| set | spectra | group offsets left (cm-1) | library | PCA(20)+LDA |"
+           + (" CNN |" if cnn else ""),
+           "| --- | --- | --- | ---: | ---: |" + (" ---: |" if cnn else "")]
     for r in rows:
+        cells = [f"{r[m][0]:.3f} +- {r[m][1]:.3f}" for m in ("library", "PCA(20)+LDA")
+                 + (("CNN",) if cnn else ())]
         out.append(f"| {r['set']} ({r['column']}) | {r['variant']} | {r['lo']:+.2f} to "
-                   f"{r['hi']:+.2f} | {r['library'][0]:.3f} +- {r['library'][1]:.3f} | "
-                   f"{r['PCA(20)+LDA'][0]:.3f} +- {r['PCA(20)+LDA'][1]:.3f} |")
+                   f"{r['hi']:+.2f} | " + " | ".join(cells) + " |")
     return "\n".join(out)
 
 
@@ -213,8 +230,16 @@ def main(argv: list[str] | None = None) -> int:
                    help="measure train --group-col's note on the sets' grouping columns")
     p.add_argument("--aligned", action="store_true",
                    help="fast models with and without each group's shift removed")
+    p.add_argument("--cnn-epochs", type=int, metavar="N",
+                   help="with --aligned: also train's default CNN, N epochs, one torch thread")
+    p.add_argument("--variants", default=",".join(VARIANTS),
+                   help=f"with --aligned: which of {', '.join(VARIANTS)} (default all)")
     a = p.parse_args(argv)
     chosen = rd.chosen_sets(p, a.sets, names)
+    if a.cnn_epochs:
+        import torch
+
+        torch.set_num_threads(1)
     shifts = [float(v) for v in a.shifts.split(",")]
     t0 = time.time()
     rows: list[dict[str, Any]] = []
@@ -223,8 +248,10 @@ def main(argv: list[str] | None = None) -> int:
         if spec.name not in chosen or spec.name in seen or spec.extra.get("mixing"):
             continue
         seen.add(spec.name)
-        rows += (aligned_rows(spec) if a.aligned else group_rows(spec) if a.groups
-                 else run_set(spec, shifts))
+        if a.aligned:
+            rows += aligned_rows(spec, a.cnn_epochs, tuple(a.variants.split(",")))
+        else:
+            rows += group_rows(spec) if a.groups else run_set(spec, shifts)
         print(f"{spec.name}: done ({time.time() - t0:.0f} s)", file=sys.stderr)
     print(aligned_table(rows) if a.aligned else group_table(rows) if a.groups else table(rows))
     return 0
