@@ -140,3 +140,13 @@ def test_other_layouts_keep_their_readers():
 def test_damaged_long_tables_read_or_fail_in_one_line(tail, cut):
     head = b"id,label,shift,intensity\na,x,400,1\na,x,401,2\nb,y,400,3\nb,y,401,4\n"
     read_or_one_line_error(head[:len(head) - cut] + tail, "long.csv")
+
+
+def test_a_folder_of_long_tables_with_a_label_column(tmp_path, rng):
+    ids, labels, batch, X = _spectra(rng)
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "one.csv").write_text(melted(ids[:2], labels[:2], batch[:2], X[:2]))
+    (tmp_path / "d" / "two.csv").write_text(melted(ids[2:], labels[2:], batch[2:], X[2:]))
+    s = read(tmp_path / "d", label_col="label")
+    assert s.labels.tolist() == labels and s.ids == ids
+    np.testing.assert_array_equal(s.X, X)
