@@ -26,6 +26,9 @@ Spectra with an empty label, and flat (dead) spectra (one value throughout the g
 left out, each kind with one printed line (counting the first, naming the second), and
 recorded in the model ('ramancam info MODEL' shows them). Progress goes to stderr: a line per
 fold, and within each fit a bar on a terminal or, in a log file, a line a minute.
+With --group-col (or --groups-from), a note before the table names the groups whose bands
+sit 1.5 cm-1 or more off the other groups' spectra of their class, as a Raman-shift
+calibration that differs between sessions would put them (docs/novelty.md).
 
 Knowing when not to answer (docs/novelty.md): the out-of-fold logits and novelty scores of
 the cross validation choose a softmax temperature (calibrated probabilities; the expected
