@@ -80,6 +80,31 @@ def test_band_shift_reads_nothing_from_another_substance_or_a_flat_spectrum(rng)
         band_shift(np.zeros((1, 20)), np.zeros(20), 1.0)
 
 
+def test_band_shift_with_an_index_equals_the_rows_it_names(rng):
+    """``index`` picks each spectrum's reference row: the same shifts and correlations as
+    passing the rows themselves, flat spectra and other substances included."""
+    w = np.arange(400.0, 1800.0 + 0.5, 1.0)
+    refs = np.stack([_bands(w, BANDS, rng, noise=0.0),
+                     _bands(w, [(700.0, 1.0), (1200.0, 0.8), (1300.0, 0.3)], rng, noise=0.0)])
+    which = rng.integers(0, 2, 30)
+    shifts = rng.uniform(-4, 4, 30)
+    X = np.stack([_bands(w, [(c + d, h) for c, h in (BANDS if k == 0 else
+                                                      [(700.0, 1.0), (1200.0, 0.8)])], rng)
+                  for k, d in zip(which, shifts, strict=True)])
+    X[3] = 2.0  # flat: no shift
+    got, corr = band_shift(X, refs, 1.0, index=which, with_correlation=True)
+    want, wcorr = band_shift(X, refs[which], 1.0, with_correlation=True)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(corr, wcorr, rtol=0, atol=1e-9)
+    first = (which == 0) & (np.arange(30) != 3)
+    assert np.isnan(got[3]) and np.isfinite(got[first]).all()
+    assert np.abs(got - shifts)[first].max() < 0.5
+    with pytest.raises(RamancamError, match=r"index must give one row of reference \(0 to 1\)"):
+        band_shift(X, refs, 1.0, index=np.full(30, 2))
+    with pytest.raises(RamancamError, match="index must give one row of reference"):
+        band_shift(X, refs, 1.0, index=which[:5])
+
+
 def test_shift_note_speaks_only_of_a_clear_shift():
     assert shift_note(np.full(9, 3.0)) is None             # too few spectra
     assert shift_note(np.r_[np.full(30, 1.2), np.nan]) is None  # below 1.5 cm-1

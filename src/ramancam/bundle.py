@@ -366,7 +366,8 @@ class Bundle:
         idx = self.novelty.library_match(X)
         return None if idx is None else np.asarray(self.classes, dtype=str)[idx]
 
-    def band_shift(self, spectra: Spectra, *, prepared: NDArray[np.float64] | None = None,
+    def band_shift(self, spectra: Spectra | None, *,
+                   prepared: NDArray[np.float64] | None = None,
                    proba: ArrayLike | None = None, match: ArrayLike | None = None
                    ) -> NDArray[np.float64] | None:
         """How far each spectrum's bands sit from the training spectra's, in cm-1 (positive:
@@ -379,7 +380,8 @@ class Bundle:
 
         Parameters
         ----------
-        spectra : Spectra
+        spectra : Spectra or None
+            ``None`` when ``prepared`` and ``proba`` are given (nothing else is read from it).
         prepared : ndarray of shape (n_spectra, n_points), optional
             ``self.prepare(spectra)`` when the caller has it already.
         proba, match : optional
@@ -396,21 +398,30 @@ class Bundle:
 
         if self.references is None or self.grid.size < 2 * MAX_SHIFT_POINTS + 9:
             return None
-        X = self.prepare(spectra) if prepared is None else prepared
-        if proba is None:
-            proba = self.predict_proba(spectra)
-        if match is None:
-            match = self.library_match(spectra, prepared=X)
+        if prepared is None or proba is None:
+            if spectra is None:
+                raise RamancamError("spectra must be given unless prepared and proba are; "
+                                    "got spectra=None. Pass the spectra.")
+            X = self.prepare(spectra) if prepared is None else prepared
+            proba = self.predict_proba(spectra) if proba is None else proba
+        else:
+            X = prepared
+        if match is None and self.novelty is not None:
+            idx = self.novelty.library_match(X)
+            match = None if idx is None else np.asarray(self.classes, dtype=str)[idx]
         means = self.references["mean"].astype(np.float64)
         step = float(np.median(np.diff(self.grid)))
-        shift, corr = band_shift(X, means[np.asarray(proba).argmax(axis=1)], step,
-                                 with_correlation=True)
+        nearest = np.asarray(proba).argmax(axis=1)
+        shift, corr = band_shift(X, means, step, with_correlation=True, index=nearest)
         if match is not None:
             where = {c: i for i, c in enumerate(self.classes)}
-            other, corr2 = band_shift(X, means[[where[str(c)] for c in np.asarray(match)]],
-                                      step, with_correlation=True)
-            better = np.nan_to_num(corr2, nan=-1.0) > np.nan_to_num(corr, nan=-1.0)
-            shift = np.where(better, other, shift)
+            named = np.asarray([where[str(c)] for c in np.asarray(match)], dtype=np.intp)
+            differ = np.flatnonzero(named != nearest)  # elsewhere the same reference
+            if differ.size:
+                other, corr2 = band_shift(X[differ], means, step, with_correlation=True,
+                                          index=named[differ])
+                better = np.nan_to_num(corr2, nan=-1.0) > np.nan_to_num(corr[differ], nan=-1.0)
+                shift[differ[better]] = other[better]
         return np.asarray(shift, dtype=np.float64)
 
     def __repr__(self) -> str:
