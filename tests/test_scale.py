@@ -440,8 +440,49 @@ def test_tiled_predict_flags_the_substance_the_model_never_saw(novelty_map, tmp_
     assert (resumed.skipped, resumed.n_unknown, resumed.n_library_agree) == (
         3, summary.n_unknown, summary.n_library_agree)
     again = read_results(part)
-    for k in ("predicted", "proba", "novelty", "unknown", "library_match", "done"):
+    for k in ("predicted", "proba", "novelty", "unknown", "library_match", "band_shift",
+              "done"):
         np.testing.assert_array_equal(again[k], r[k], err_msg=k)
+
+
+def test_tiled_predict_reads_each_pixels_band_shift_and_says_when_the_axis_is_off(
+        novelty_map, tmp_path, capsys):
+    """Every pixel's bands 3 channels (3 cm-1) higher: the store's band_shift array reads
+    about +3 where the in-memory predict does, and the run prints predict's axis line;
+    the cube as measured gives no line."""
+    from ramancam.bundle import load
+    from ramancam.checks import shift_note
+
+    model_path, cube_path, s = novelty_map
+    known = s.labels != "d"
+    shifted = Spectra(np.roll(s.X, 3, axis=1), s.wavenumbers, s.labels, s.meta)
+    write_cube(shifted, tmp_path / "shifted.zarr", chunks=(4, 4))
+    assert main(["predict", str(model_path), str(tmp_path / "shifted.zarr"), "--out",
+                 str(tmp_path / "s.zarr")]) == 0
+    out = capsys.readouterr().out
+    r = read_results(tmp_path / "s.zarr")
+    assert r["band_shift"].dtype == np.float32 and r["band_shift"].shape == (8, 12)
+    # the same numbers as the in-memory check of the same spectra
+    b = load(model_path)
+    mem = b.band_shift(Spectra(shifted.X.astype(np.float32), shifted.wavenumbers))
+    np.testing.assert_allclose(r["band_shift"].ravel(), mem, rtol=1e-5, atol=1e-5)
+    read = r["band_shift"].ravel()[known]
+    assert np.isfinite(read).mean() >= 0.9
+    assert abs(np.nanmedian(read) - 3.0) <= 0.3
+    line = next(x for x in out.splitlines() if x.startswith("axis: "))
+    assert line == f"{shift_note(r['band_shift'].ravel())} (array 'band_shift')"
+    assert "cm-1 higher than in the model's training spectra" in line
+    # as measured: shifts near zero, no line
+    assert main(["predict", str(model_path), str(cube_path), "--out",
+                 str(tmp_path / "m.zarr")]) == 0
+    assert "axis:" not in capsys.readouterr().out
+    assert abs(np.nanmedian(read_results(tmp_path / "m.zarr")["band_shift"])) < 0.5
+    # a model saved before the training means travelled: no array, no line
+    old_file = without_references(model_path, tmp_path / "old.ramancam")
+    assert main(["predict", str(old_file), str(tmp_path / "shifted.zarr"), "--out",
+                 str(tmp_path / "o.zarr")]) == 0
+    assert "axis:" not in capsys.readouterr().out
+    assert "band_shift" not in read_results(tmp_path / "o.zarr")
 
 
 def test_cli_cube_predict_reports_unknown_pixels_and_marks_them_in_the_class_image(

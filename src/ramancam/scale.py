@@ -68,6 +68,8 @@ __all__ = ["OUTPUT_FORMAT", "MapJob", "RunSummary", "add_arguments", "cli_explai
 
 OUTPUT_FORMAT = "ramancam-map-results"
 OUTPUT_VERSION = 1
+#: :class:`RunSummary`: at most this many band shifts are kept for the ``axis:`` line.
+MAX_SUMMARY_SHIFTS = 1_000_000
 KINDS = ("predict", "explain")
 
 
@@ -164,6 +166,11 @@ class RunSummary:
         ``None`` without a ``library_match`` array.
     n_refused : int
         Pixels of the finished tiles that the model's recipe refused (not predicted).
+    band_shifts : ndarray or None
+        The readable band shifts (cm-1, array ``band_shift``) of the finished tiles, what
+        ``predict``'s ``axis:`` line summarises (:func:`ramancam.checks.shift_note`); at most
+        :data:`MAX_SUMMARY_SHIFTS` of them, evenly spaced within each tile, for large maps.
+        ``None`` without a ``band_shift`` array (a model saved before 2026-12-04).
     """
 
     out: Path
@@ -178,6 +185,7 @@ class RunSummary:
     n_pixels: int = 0
     n_library_agree: int | None = None
     n_refused: int = 0
+    band_shifts: NDArray[np.float64] | None = None
 
     @property
     def spectra_per_s(self) -> float:
@@ -240,6 +248,7 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
     RamancamError
         If the output exists but is not a store of this run (other model, cube or settings).
     """
+    from .checks import MAX_SHIFT_POINTS
     from .io.zarr_cube import need_zarr, open_cube
 
     zarr = need_zarr()
@@ -296,6 +305,10 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
         if bundle.novelty.gives_match:
             g.create_array("library_match", shape=(ny, nx), chunks=(cy, cx), dtype="int16",
                            fill_value=-1)
+    if bundle.references is not None and grid.size >= 2 * MAX_SHIFT_POINTS + 9:
+        # each pixel's band shift against its class's mean training spectrum (cm-1)
+        g.create_array("band_shift", shape=(ny, nx), chunks=(cy, cx), dtype="float32",
+                       fill_value=np.nan)
     if job.kind == "explain":
         if job.target == "all":
             g.create_array("maps", shape=(ny, nx, n_classes, grid.size),
@@ -383,6 +396,7 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
     out["predicted"][ys, xs] = spread(proba.argmax(axis=1), -1, np.int16)
     out["proba"][ys, xs] = spread(proba, np.nan, np.float32)
     out["confidence"][ys, xs] = spread(proba.max(axis=1), np.nan, np.float32)
+    match = None
     if bundle.novelty is not None and "novelty" in out:
         from .novelty import network_outputs
 
@@ -393,6 +407,12 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
         out["unknown"][ys, xs] = spread(score > bundle.threshold, True, bool)
         if match is not None and "library_match" in out:
             out["library_match"][ys, xs] = spread(match, -1, np.int16)
+    if "band_shift" in out:  # as the in-memory predict's axis line reads them
+        shift = bundle.band_shift(
+            None, prepared=X, proba=proba,
+            match=None if match is None else np.asarray(classes, dtype=object)[match])
+        if shift is not None:
+            out["band_shift"][ys, xs] = spread(shift, np.nan, np.float32)
     # the flag last: a tile interrupted before this line is computed again on resume
     out["done"][ty, tx] = 1
     return ty, tx, h * w
@@ -497,10 +517,30 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
     meta["complete"] = bool(done.all())
     store.attrs["ramancam"] = meta
     n_unknown, n_pixels, n_agree, n_refused = _count_finished(store, cube, done)
+    shifts = _finished_shifts(store, cube, done)
     _open_store.cache_clear()
     del cube
     return RunSummary(Path(job.out), n_tiles, skipped, len(todo), n_spectra, seconds, rss,
-                      cpu, n_unknown, n_pixels, n_agree, n_refused)
+                      cpu, n_unknown, n_pixels, n_agree, n_refused, shifts)
+
+
+def _finished_shifts(store: Any, cube: Any, done: NDArray[Any]) -> NDArray[np.float64] | None:
+    """The readable band shifts of the finished tiles (``None`` without a ``band_shift``
+    array), read tile by tile; at most :data:`MAX_SUMMARY_SHIFTS`, evenly spaced within
+    each tile, so that a huge map does not fill the memory."""
+    if "band_shift" not in store:
+        return None
+    finished = np.argwhere(done == 1)
+    per_tile = max(1, MAX_SUMMARY_SHIFTS // max(1, len(finished)))
+    parts = []
+    for ty, tx in finished:
+        ys, xs = cube.tile(int(ty), int(tx))
+        s = np.asarray(store["band_shift"][ys, xs], dtype=np.float64).ravel()
+        s = s[np.isfinite(s)]
+        if s.size > per_tile:
+            s = s[np.linspace(0, s.size - 1, per_tile).round().astype(int)]
+        parts.append(s)
+    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def _count_finished(store: Any, cube: Any, done: NDArray[Any]
@@ -686,6 +726,11 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
         print(f"library search (the most similar training spectrum, array 'library_match') "
               f"names the network's class for {summary.n_library_agree}/"
               f"{summary.n_pixels - summary.n_refused} pixels")
+    if summary.band_shifts is not None:
+        from .checks import shift_note
+
+        if note := shift_note(summary.band_shifts):
+            print(f"{note} (array 'band_shift')")
     agree = agreement(summary.out, job.cube)
     if agree is not None and agree[1]:
         print(f"agreement with the cube's truth: {agree[0] / agree[1]:.4f} "
