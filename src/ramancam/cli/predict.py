@@ -32,7 +32,8 @@ a drifted spectrometer) moves every band by the same few cm-1, which the network
 forgive. Each spectrum's shift against the mean training spectrum of its class (nearest
 class, or library match where that fits better) is read from the cross-correlation of first
 derivatives; when the median over at least 10 spectra is 1.5 cm-1 or more, an 'axis:' line
-says how far and which way, with the calibration standards to check against.
+says how far and which way, with the calibration standards to check against (for a Zarr
+cube, from every pixel's shift, kept in the store's 'band_shift' array).
 
 A spectrum the model's recipe refuses (flat or empty, e.g. a dead pixel of a map) does not
 stop the run when others can be predicted: its row reads 'unknown' with every number empty
