@@ -948,10 +948,49 @@ def test_predict_says_when_the_bands_sit_off_the_training_spectra(model_file, pe
 
     shifts = load(model_file).band_shift(read_table(tmp_path / "shifted.csv"))
     assert shifts is not None and shifts.shape == (12,)
-    assert line == shift_note(shifts)
+    # a model without a resampling recipe cannot take --axis-offset: the line does not offer it
+    assert line == shift_note(shifts, offset_fix=False) and "--axis-offset" not in line
     assert main(["predict", str(model_file), str(peaks_file), "--out",
                  str(tmp_path / "q.csv")]) == 0
     assert "axis:" not in capsys.readouterr().out
+    assert main(["predict", str(model_file), str(tmp_path / "shifted.csv"), "--axis-offset",
+                 "-3", "--out", str(tmp_path / "r.csv")]) == 2
+    assert "(--axis-offset moves the axis off it: a model saved without a resampling recipe " \
+           "cannot take it)" in capsys.readouterr().err
+
+
+def test_axis_offset_moves_the_bands_back_where_the_model_has_them(peaks_file, tmp_path,
+                                                                    capsys):
+    """Spectra measured on an axis 3 cm-1 high: predict names the fix, --axis-offset -3
+    gives exactly the predictions of the spectra as trained on, and train records it."""
+    s = read_table(peaks_file, label_col="label")
+    write_table(Spectra(s.X, s.wavenumbers + 3.0, labels=s.labels), tmp_path / "high.csv")
+    model = tmp_path / "r.ramancam"
+    fast = [a for a in FAST if a not in ("--recipe", "none")]
+    assert main(["train", str(peaks_file), "--label-col", "label", *fast, "--recipe", "paper",
+                 "--grid", "20:1000:1", "--folds", "2", "--no-compare", "--out",
+                 str(model)]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(model), str(tmp_path / "high.csv"), "--out",
+                 str(tmp_path / "a.csv")]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("axis: "))
+    assert "sit 3.0 cm-1 higher" in line and "correct it with --axis-offset -3.0, or train" in line
+    assert main(["predict", str(model), str(tmp_path / "high.csv"), "--axis-offset", "-3",
+                 "--out", str(tmp_path / "b.csv")]) == 0
+    assert "axis:" not in capsys.readouterr().out
+    assert main(["predict", str(model), str(peaks_file), "--out", str(tmp_path / "c.csv")]) == 0
+    fixed, plain = _rows(tmp_path / "b.csv"), _rows(tmp_path / "c.csv")
+    for a, b in zip(fixed, plain, strict=True):
+        assert a["predicted"] == b["predicted"]
+        for k in a:
+            if k.startswith("p_"):
+                assert abs(float(a[k]) - float(b[k])) < 1e-9
+    # train with the option: recorded in the model's settings
+    assert main(["train", str(tmp_path / "high.csv"), "--label-col", "label", *fast,
+                 "--recipe", "paper", "--grid", "20:1000:1", "--folds", "2", "--no-compare",
+                 "--axis-offset", "-3", "--out", str(tmp_path / "h.ramancam")]) == 0
+    assert load(tmp_path / "h.ramancam").info["settings"]["axis_offset"] == -3.0
+    assert load(model).info["settings"]["axis_offset"] is None
 
 
 def test_train_notes_a_group_measured_off_axis(tmp_path, capsys):

@@ -470,7 +470,8 @@ def test_tiled_predict_reads_each_pixels_band_shift_and_says_when_the_axis_is_of
     assert np.isfinite(read).mean() >= 0.9
     assert abs(np.nanmedian(read) - 3.0) <= 0.3
     line = next(x for x in out.splitlines() if x.startswith("axis: "))
-    assert line == f"{shift_note(r['band_shift'].ravel())} (array 'band_shift')"
+    # (a model without a resampling recipe: no --axis-offset offered)
+    assert line == f"{shift_note(r['band_shift'].ravel(), offset_fix=False)} (array 'band_shift')"
     assert "cm-1 higher than in the model's training spectra" in line
     # as measured: shifts near zero, no line
     assert main(["predict", str(model_path), str(cube_path), "--out",
@@ -639,3 +640,52 @@ def test_a_cube_short_of_the_models_range_is_refused_before_any_tile(novelty_map
         run(MapJob("predict", str(model), str(tmp_path / "short.zarr"),
                    str(tmp_path / "o.zarr")))
     assert not (tmp_path / "o.zarr").exists()
+
+
+def test_axis_offset_on_a_cube_moves_every_pixel_back(novelty_map, tmp_path, capsys):
+    """A cube measured 3 channels (cm-1) high, a model with a resampling recipe: the run
+    names --axis-offset -3.0; with it, every pixel's probabilities equal those of the cube
+    as measured. The offset is one of the settings a resumed run must share."""
+    from ramancam.bundle import save
+    from ramancam.preprocess import Recipe, Step
+    from ramancam.train import CNNClassifier
+
+    _, cube_path, s = novelty_map
+    rng = np.random.default_rng(3)
+    X = np.vstack([_substance(c, 30, rng) for c in "abc"])[:, 4:60]
+    est = CNNClassifier(n_filters=4, filter_size=5, fc_width=16, epochs=20, lr=3e-3,
+                        batch_size=16, random_state=0).fit(X, np.repeat(list("abc"), 30))
+    model = save(tmp_path / "r.ramancam", estimator=est,
+                 recipe=Recipe([Step("resample", {"start": 4.0, "stop": 59.0, "step": 1.0,
+                                                  "outside": "error", "tolerance": None})]),
+                 grid=np.arange(4.0, 60.0), classes=list(est.classes_), training_summary={})
+    shifted = Spectra(np.roll(s.X, 3, axis=1), s.wavenumbers, s.labels, s.meta)
+    write_cube(shifted, tmp_path / "high.zarr", chunks=(4, 4))
+    assert main(["predict", str(model), str(tmp_path / "high.zarr"), "--out",
+                 str(tmp_path / "a.zarr")]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("axis: "))
+    assert "cm-1 higher" in line and "correct it with --axis-offset -3." in line
+    assert line.endswith("(array 'band_shift')")
+    assert main(["predict", str(model), str(tmp_path / "high.zarr"), "--axis-offset", "-3",
+                 "--out", str(tmp_path / "b.zarr")]) == 0
+    assert "axis:" not in capsys.readouterr().out
+    assert main(["predict", str(model), str(cube_path), "--out", str(tmp_path / "c.zarr")]) == 0
+    fixed, plain = read_results(tmp_path / "b.zarr"), read_results(tmp_path / "c.zarr")
+    np.testing.assert_allclose(fixed["proba"], plain["proba"], rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(fixed["predicted"], plain["predicted"])
+    assert abs(np.nanmedian(fixed["band_shift"])) < 0.3
+    # resuming into a store of another offset is refused; the run without one still resumes
+    with pytest.raises(RamancamError, match="differs in axis_offset"):
+        run(MapJob("predict", str(model), str(tmp_path / "high.zarr"),
+                   str(tmp_path / "b.zarr"), axis_offset=-2.0))
+    assert run(MapJob("predict", str(model), str(cube_path), str(tmp_path / "c.zarr"))
+               ).skipped == 6
+    # options that describe how files are read do not apply to a cube
+    for opt in (["--laser-nm", "785"], ["--files", "*.spc"], ["--xy-cols", "a,b"]):
+        assert main(["predict", str(model), str(cube_path), *opt, "--out",
+                     str(tmp_path / "x.zarr")]) == 2
+        assert f"error: {opt[0]} must not be given for a Zarr cube" in capsys.readouterr().err
+    assert main(["predict", str(model), str(cube_path), "--axis-offset", "99", "--out",
+                 str(tmp_path / "x.zarr")]) == 2
+    assert "--axis-offset must be a number of cm-1 between -50 and 50" in capsys.readouterr().err
+    assert not (tmp_path / "x.zarr").exists()

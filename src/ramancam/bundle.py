@@ -460,7 +460,10 @@ class Bundle:
             raise RamancamError(
                 f"spectra must be on the model's grid ({self._grid_text()}); got "
                 f"{axis.size} points {axis[0]:g}-{axis[-1]:g}. "
-                + ("Resample them onto that grid first." if self.recipe is None
+                + ("Resample them onto that grid first"
+                   + (" (--axis-offset moves the axis off it: a model saved without a "
+                      "resampling recipe cannot take it)" if "axis_offset_cm1" in spectra.meta
+                      else "") + "." if self.recipe is None
                    else "The stored recipe does not produce that grid; the file is damaged."))
         return np.asarray(out.X, dtype=np.float64)
 

@@ -211,10 +211,13 @@ def band_shift(X: ArrayLike, reference: ArrayLike, step: float, *, window: int =
     return (out, peak) if with_correlation else out
 
 
-def shift_note(shifts: ArrayLike, what: str = "the model's training spectra") -> str | None:
+def shift_note(shifts: ArrayLike, what: str = "the model's training spectra", *,
+               offset_fix: bool = True) -> str | None:
     """One line saying that the bands sit consistently off ``what`` (``None`` when they do
     not: fewer than :data:`MIN_SHIFT_SPECTRA` readable shifts, or a median below
-    :data:`MIN_NOTED_SHIFT` cm-1)."""
+    :data:`MIN_NOTED_SHIFT` cm-1). ``offset_fix``: the line names the ``--axis-offset`` that
+    would move them back (a model without a recipe takes spectra on its grid only, so it
+    cannot use one)."""
     s = np.asarray(shifts, dtype=np.float64)
     s = s[np.isfinite(s)]
     if s.size < MIN_SHIFT_SPECTRA:
@@ -226,9 +229,10 @@ def shift_note(shifts: ArrayLike, what: str = "the model's training spectra") ->
     lo, hi = np.percentile(s, [25, 75])
     return (f"axis: the bands sit {abs(med):.1f} cm-1 {'higher' if med > 0 else 'lower'} than "
             f"in {what} (median of {s.size} spectra, quartiles {lo:+.1f} to {hi:+.1f} cm-1, "
-            f"{same:.0%} shifted that way); check the Raman-shift calibration (silicon "
-            "520.7 cm-1, polystyrene 1001.4 cm-1) or train with spectra from this "
-            "instrument")
+            f"{same:.0%} shifted that way); check the Raman-shift calibration on a measured "
+            "standard ('ramancam info FILE --standard polystyrene', or silicon), "
+            + (f"correct it with --axis-offset {-med:+.1f}, " if offset_fix else "")
+            + "or train with spectra from this instrument")
 
 
 #: :func:`group_shifts`: each group is compared with at most this many others.

@@ -104,6 +104,8 @@ class MapJob:
     threads : int
         Torch threads per worker (Dask runs only; the one-process run keeps the caller's
         setting).
+    axis_offset : float
+        Added to the cube's Raman-shift axis before the model's recipe (``--axis-offset``).
     """
 
     kind: str
@@ -117,6 +119,7 @@ class MapJob:
     fc_form: str = "contribution"
     bf16: bool = False
     threads: int = 1
+    axis_offset: float = 0.0
 
     def settings(self, model_sha256: str) -> dict[str, Any]:
         """What must be equal to resume a run into an existing store."""
@@ -128,6 +131,8 @@ class MapJob:
                 d.pop(k)
         else:
             d.pop("bf16")
+        if not self.axis_offset:  # as stores written before the option had them
+            d.pop("axis_offset")
         d["cube"] = str(Path(self.cube).resolve())
         d["model_sha256"] = model_sha256
         return d
@@ -257,7 +262,8 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
     _check_job(job, classes)
     cube = open_cube(job.cube)
     # the cube's one axis must cover the model's range: said once here, not per pixel
-    bundle.check_coverage(Spectra(np.zeros((1, cube.wavenumbers.size)), cube.wavenumbers))
+    bundle.check_coverage(Spectra(np.zeros((1, cube.wavenumbers.size)),
+                                  cube.wavenumbers + job.axis_offset))
     settings = job.settings(_sha256(job.model))
     out = Path(job.out)
     if out.exists():
@@ -364,7 +370,10 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
     ys, xs = cube.tile(ty, tx)
     h, w = ys.stop - ys.start, xs.stop - xs.start
     # pixels the recipe refuses (flat, empty: dead pixels) keep -1 / NaN and read unknown
-    X, ok, _ = bundle.prepare_usable(cube.read_tile(ty, tx))
+    tile = cube.read_tile(ty, tx)
+    if job.axis_offset:
+        tile = tile.replace(wavenumbers=tile.wavenumbers + job.axis_offset)
+    X, ok, _ = bundle.prepare_usable(tile)
     n = h * w
 
     def spread(a: Any, fill: Any, dtype: Any) -> NDArray[Any]:
@@ -628,6 +637,17 @@ def _store_path(args: argparse.Namespace, kind: str) -> Path:
     if args.label_col is not None or args.labels_from is not None:
         raise RamancamError("--label-col/--labels-from must not be given for a Zarr cube; got "
                             "one. A cube's labels are its 'truth' array.")
+    for opt in ("files", "laser_nm", "xy_cols", "groups_from"):
+        if getattr(args, opt, None) is not None:
+            flag = "--" + opt.replace("_", "-")
+            raise RamancamError(
+                f"{flag} must not be given for a Zarr cube; got {getattr(args, opt)!r}. A "
+                "cube holds one Raman-shift axis and its pixel positions; drop "
+                f"{flag} (write the cube from spectra read with it).")
+    if args.axis_offset is not None:
+        from .cli._common import check_axis_offset
+
+        check_axis_offset(args.axis_offset)
     if args.out is None:
         raise RamancamError("--out must name the result folder for a Zarr cube; got nothing. "
                             f"Give --out DIR (writes DIR/{kind}.zarr) or --out NAME.zarr.")
@@ -729,7 +749,8 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
     if summary.band_shifts is not None:
         from .checks import shift_note
 
-        if note := shift_note(summary.band_shifts):
+        if note := shift_note(summary.band_shifts,
+                              offset_fix=_load_bundle(job.model).recipe is not None):
             print(f"{note} (array 'band_shift')")
     agree = agreement(summary.out, job.cube)
     if agree is not None and agree[1]:
@@ -747,7 +768,8 @@ def cli_predict(args: argparse.Namespace) -> int:
     """``ramancam predict`` on a Zarr cube."""
     out = _store_path(args, "predictions")
     return _cli(args, MapJob("predict", args.model, args.data, str(out), bf16=args.bf16,
-                             threads=args.threads or 1))
+                             threads=args.threads or 1,
+                             axis_offset=float(args.axis_offset or 0.0)))
 
 
 def cli_explain(args: argparse.Namespace) -> int:
@@ -767,7 +789,8 @@ def cli_explain(args: argparse.Namespace) -> int:
     out = _store_path(args, "explain")
     return _cli(args, MapJob("explain", args.model, args.data, str(out), method=args.method,
                              target=args.target, score=args.score, normalize=args.normalize,
-                             fc_form=args.fc_form, threads=getattr(args, "threads", None) or 1))
+                             fc_form=args.fc_form, threads=getattr(args, "threads", None) or 1,
+                             axis_offset=float(args.axis_offset or 0.0)))
 
 
 def read_results(out: str | os.PathLike[str]) -> dict[str, NDArray[Any]]:

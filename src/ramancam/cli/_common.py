@@ -58,6 +58,12 @@ def add_reading_arguments(p: argparse.ArgumentParser) -> None:
                         "spectrometers export it: convert it to Raman shift (cm-1) with this "
                         "laser wavelength, e.g. 785 (shift = 1e7/NM - 1e7/wavelength). SPC "
                         "and JCAMP-DX files say their unit and are converted when read")
+    p.add_argument("--axis-offset", metavar="CM", type=float,
+                   help="add CM to every Raman shift read (after --laser-nm): corrects a "
+                        "spectrometer whose axis sits off, e.g. -2.5 when predict's 'axis:' "
+                        "line says the bands sit 2.5 cm-1 higher than the model's training "
+                        "spectra; measure it on a standard with 'ramancam info FILE "
+                        "--standard polystyrene' (or silicon, cyclohexane, acetaminophen)")
 
 
 def add_xy_argument(p: argparse.ArgumentParser) -> None:
@@ -100,8 +106,43 @@ def read_data(args: argparse.Namespace, *, name: str = "data") -> Spectra:
 
     s = read(getattr(args, name), label_col=args.label_col, labels_from=args.labels_from,
              groups_from=getattr(args, "groups_from", None), files=getattr(args, "files", None))
-    return apply_xy_cols(apply_laser_nm(s, args, getattr(args, name)),
-                         getattr(args, "xy_cols", None))
+    s = apply_axis_offset(apply_laser_nm(s, args, getattr(args, name)),
+                          getattr(args, "axis_offset", None))
+    return apply_xy_cols(s, getattr(args, "xy_cols", None))
+
+
+#: ``--axis-offset``: the largest correction taken (cm-1); more is no calibration error.
+MAX_AXIS_OFFSET = 50.0
+
+
+def check_axis_offset(offset: float) -> None:
+    """Refuse an ``--axis-offset`` that is no calibration error (not finite, or beyond
+    :data:`MAX_AXIS_OFFSET`)."""
+    import math
+
+    from ..errors import RamancamError
+
+    if not (math.isfinite(offset) and abs(offset) <= MAX_AXIS_OFFSET):
+        raise RamancamError(
+            f"--axis-offset must be a number of cm-1 between -{MAX_AXIS_OFFSET:g} and "
+            f"{MAX_AXIS_OFFSET:g}; got {offset!r}. A calibration error is a few cm-1; "
+            "measure it with 'ramancam info FILE --standard polystyrene'.")
+
+
+def apply_axis_offset(s: Spectra, offset: float | None) -> Spectra:
+    """``--axis-offset CM``: ``CM`` added to every spectrum's Raman-shift axis (else as is).
+    The metadata column ``axis_offset_cm1`` records it."""
+    import numpy as np
+
+    if offset is None:
+        return s
+    check_axis_offset(offset)
+    meta = {**s.meta, "axis_offset_cm1": np.full(len(s), float(offset))}
+    if s.has_common_axis:
+        return s.replace(wavenumbers=np.asarray(s.wavenumbers, dtype=np.float64) + offset,
+                         meta=meta)
+    return s.replace(wavenumbers=[np.asarray(a, dtype=np.float64) + offset for a in s.axes],
+                     meta=meta)
 
 
 def apply_laser_nm(s: Spectra, args: argparse.Namespace, source: Any) -> Spectra:

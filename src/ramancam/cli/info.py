@@ -55,6 +55,7 @@ examples:
   ramancam info bacteria-spc --labels-from 'regex:_(lag|log|stat)_' --groups-from 'regex:_(rep\\d)_'
   ramancam info saliva-pd-ad --label-col label
   ramancam info map.wdf
+  ramancam info polystyrene.txt --standard polystyrene     # the axis error of an instrument
   ramancam info model.ramancam
   ramancam info rruff-folder --labels-from header:NAMES --plot classes.png
 """
@@ -78,12 +79,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--labels-from", metavar="SPEC", help=LABELS_FROM_HELP)
     lab.add_argument("--groups-from", metavar="SPEC", help=GROUPS_FROM_HELP)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--standard", metavar="NAME",
+                   choices=["silicon", "polystyrene", "cyclohexane", "acetaminophen"],
+                   help="the spectra are a measured reference standard (silicon, polystyrene, "
+                        "cyclohexane or acetaminophen): find its bands, compare them with "
+                        "their reference shifts (ASTM E1840; silicon 520.7 cm-1) and print "
+                        "the axis offset to correct with --axis-offset (the mean spectrum is "
+                        "used; each band is searched within +-10 cm-1)")
     p.add_argument("--plot", metavar="FILE.png",
                    help="also draw the classes one above the other: for spectra, the first "
                         f"{PLOT_PER_CLASS} spectra of each class as read; for a model file, "
                         "each class's mean training spectrum (preprocessed) with +- one sd. "
                         f"At most {PLOT_MAX_CLASSES} classes are drawn (.png, .pdf or .svg)")
     add_xy_argument(p)
+
+
+def _finite_or_none(v: float) -> float | None:
+    import math
+
+    return float(v) if math.isfinite(v) else None
 
 
 PLOT_PER_CLASS = 5
@@ -503,10 +517,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.path is not None and not args.example and is_model_file(args.path):
         if args.label_col or args.labels_from or args.groups_from or args.xy_cols \
-                or args.files or args.laser_nm is not None:
+                or args.files or args.laser_nm is not None or args.axis_offset is not None \
+                or args.standard is not None:
             raise RamancamError(
-                f"label, group, file and position options apply to spectra; got the model file "
-                f"{args.path!r}. Drop them to describe the model.")
+                f"label, group, file, position and axis options (--standard too) apply to "
+                f"spectra; got the model file {args.path!r}. Drop them to describe the model.")
         from ..bundle import load
 
         bundle = load(args.path)
@@ -535,11 +550,25 @@ def run(args: argparse.Namespace) -> int:
         spectra = read_data(args, name="path")
         shown = path
     d = {**describe(spectra), **_extra(spectra)}
+    check = None
+    if args.standard is not None:
+        from ..calibration import check_axis
+
+        check = check_axis(spectra, args.standard)
+        d["calibration"] = {
+            "standard": check.standard, "offset": _finite_or_none(check.offset),
+            "spread": _finite_or_none(check.spread),
+            "bands": [{"reference": float(r), "measured": _finite_or_none(m)}
+                      for r, m in zip(check.reference, check.measured, strict=True)]}
     wrote = None if args.plot is None else _plot_spectra(args.plot, spectra, shown)
     if args.json:
         print(json.dumps({"path": path, **d}, indent=2))
     else:
-        print(format_summary(shown, d))
+        print(format_summary(shown, {k: v for k, v in d.items() if k != "calibration"}))
+        if check is not None:
+            from ..calibration import format_check
+
+            print(format_check(check))
     if wrote:
         print(wrote, file=sys.stderr if args.json else sys.stdout)
     return 0

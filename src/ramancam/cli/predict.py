@@ -239,7 +239,8 @@ def run(args: argparse.Namespace) -> int:
         what = f"threshold for {rate:.0%} false alarms" if isinstance(rate, float) else ""
         print(f"unknown: {n_flagged}/{len(data) - len(refused)} spectra flagged ({what}"
               f"{'; --no-reject: class kept' if args.no_reject else ''})", file=report)
-    if shifts and (shift := shift_note(np.concatenate(shifts))):
+    if shifts and (shift := shift_note(np.concatenate(shifts),
+                                       offset_fix=bundle.recipe is not None)):
         print(shift, file=report)
     clip_note = clipped_line(clipped_in(data, bundle.grid), ids, "inside the model's range",
                              "measure again with less laser power or time, or read these "

@@ -431,6 +431,7 @@ def run(args: argparse.Namespace) -> int:
                 "spatial_folds": args.spatial_folds, "spatial_block": args.spatial_block,
                 "spatial_buffer": args.spatial_buffer,
                 "laser_nm": getattr(args, "laser_nm", None),
+                "axis_offset": getattr(args, "axis_offset", None),
                 "drop_clipped": bool(getattr(args, "drop_clipped", False))}
     save(args.out, estimator=final, recipe=recipe, grid=grid,
          classes=[str(c) for c in final.classes_], training_summary=summary, cv=cv,

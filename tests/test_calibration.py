@@ -1,0 +1,137 @@
+"""Axis check on a measured standard (ramancam.calibration, info --standard) and the
+--axis-offset that corrects it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from ramancam.calibration import STANDARDS, check_axis, find_band, format_check
+from ramancam.cli import main
+from ramancam.errors import RamancamError
+from ramancam.io import write_table
+from ramancam.spectra import Spectra
+
+
+def _standard(name, w, rng, *, offset=0.0, stretch=0.0, noise=0.003, n=1):
+    """Spectra of a standard measured on an axis that is off by ``offset`` (+ ``stretch``
+    per 1000 cm-1): Lorentzian bands (half width 4 cm-1) of random heights on a slope."""
+    heights = rng.uniform(0.3, 1.0, len(STANDARDS[name]))
+    out = []
+    for _ in range(n):
+        y = 0.2 + 0.0001 * (w - w[0])
+        for b, h in zip(STANDARDS[name], heights, strict=True):
+            at = b + offset + stretch * (b - 1000.0) / 1000.0
+            y = y + h / (1.0 + ((w - at) / 4.0) ** 2)
+        out.append(y + rng.normal(0, noise, w.size))
+    return Spectra(np.asarray(out), w)
+
+
+@pytest.mark.parametrize("step", [1.0, 2.0, 3.3])
+@pytest.mark.parametrize("offset", [0.0, 2.3, -4.1])
+def test_check_axis_reads_the_offset_of_a_measured_standard(rng, step, offset):
+    w = np.arange(200.0, 3200.0, step)
+    check = check_axis(_standard("polystyrene", w, rng, offset=offset, n=3), "polystyrene")
+    assert check.n_found == len(STANDARDS["polystyrene"])
+    assert abs(check.offset - offset) < 0.15 + 0.05 * step
+    assert check.spread < 0.6
+    text = format_check(check)
+    assert text.startswith("calibration (polystyrene, ASTM E1840): 11 of 11 bands in range "
+                           "found")
+    if abs(offset) >= 0.5:
+        assert text.endswith(f"correct spectra from this instrument with --axis-offset "
+                             f"{-check.offset:+.1f}")
+    else:
+        assert text.endswith("within 0.5 cm-1: nothing to correct")
+    # a descending axis gives the same answer
+    back = check_axis(Spectra(_standard("polystyrene", w, np.random.default_rng(1),
+                                        offset=offset).X[:, ::-1], w[::-1]), "polystyrene")
+    assert abs(back.offset - offset) < 0.15 + 0.05 * step
+
+
+def test_check_axis_only_uses_the_bands_in_range_and_says_when_the_axis_is_stretched(rng):
+    w = np.arange(300.0, 1800.0, 1.0)  # a fingerprint spectrometer: no C-H bands
+    check = check_axis(_standard("cyclohexane", w, rng, offset=1.0, stretch=3.0),
+                       "cyclohexane")
+    assert list(check.reference) == [384.1, 426.3, 801.3, 1028.3, 1157.6, 1266.4, 1444.4]
+    assert check.n_found == 7 and check.spread > 2.0
+    assert "stretched as well as shifted: one offset does not fix it" in format_check(check)
+    # silicon: one band
+    one = check_axis(_standard("silicon", np.arange(400.0, 700.0, 1.0), rng, offset=-1.2),
+                     "silicon")
+    assert one.n_found == 1 and abs(one.offset + 1.2) < 0.1
+    assert "axis: offset -1.2 cm-1 (one band); correct spectra from this instrument with " \
+           "--axis-offset +1.2" in format_check(one)
+
+
+def test_no_band_is_found_in_noise_or_at_the_window_edge(rng):
+    w = np.arange(200.0, 3200.0, 1.0)
+    noise = Spectra(rng.normal(1.0, 0.01, (1, w.size)), w)
+    check = check_axis(noise, "polystyrene")
+    assert check.n_found == 0 and np.isnan(check.offset)
+    assert format_check(check).endswith("is this a spectrum of polystyrene?")
+    # a band 15 cm-1 off is outside the +-10 cm-1 window: not taken for the standard's
+    y = 1.0 / (1.0 + ((w - 535.7) / 4.0) ** 2) + rng.normal(0, 0.003, w.size)
+    assert np.isnan(find_band(w, y, 520.7))
+    assert abs(find_band(w, y, 530.0) - 535.7) < 0.1
+
+
+def test_check_axis_errors(rng):
+    w = np.arange(200.0, 700.0, 1.0)
+    s = _standard("silicon", w, rng)
+    with pytest.raises(RamancamError, match="standard must be one of silicon, polystyrene"):
+        check_axis(s, "diamond")
+    with pytest.raises(RamancamError, match="must cover at least one of its bands"):
+        check_axis(Spectra(s.X[:, :200], w[:200]), "silicon")
+    ragged = Spectra([s.X[0], s.X[0][:300]], [w, w[:300]])
+    with pytest.raises(RamancamError, match="must share one axis"):
+        check_axis(ragged, "silicon")
+
+
+def test_info_standard_prints_the_bands_and_the_offset(tmp_path, rng, capsys):
+    w = np.arange(200.0, 3200.0, 1.5)
+    write_table(_standard("polystyrene", w, rng, offset=2.4, n=2), tmp_path / "ps.csv")
+    assert main(["info", str(tmp_path / "ps.csv"), "--standard", "polystyrene"]) == 0
+    out = capsys.readouterr().out
+    assert "calibration (polystyrene, ASTM E1840): 11 of 11 bands in range found" in out
+    assert "      band   measured  deviation" in out
+    line = next(x for x in out.splitlines() if x.split()[:1] == ["1001.4"])
+    assert abs(float(line.split()[1]) - 1003.8) < 0.3
+    assert "correct spectra from this instrument with --axis-offset -2.4" in out
+    # the same as JSON
+    assert main(["info", str(tmp_path / "ps.csv"), "--standard", "polystyrene", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)["calibration"]
+    assert d["standard"] == "polystyrene" and abs(d["offset"] - 2.4) < 0.2
+    assert len(d["bands"]) == 11 and d["bands"][2]["reference"] == 1001.4
+    # reading it back with the offset: nothing left to correct
+    assert main(["info", str(tmp_path / "ps.csv"), "--standard", "polystyrene",
+                 "--axis-offset", "-2.4"]) == 0
+    assert "within 0.5 cm-1: nothing to correct" in capsys.readouterr().out
+    # a standard the tool does not know is refused
+    assert main(["info", str(tmp_path / "ps.csv"), "--standard", "diamond"]) == 2
+    assert "invalid choice: 'diamond'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["nan", "80", "-51"])
+def test_axis_offset_refuses_what_is_no_calibration_error(tmp_path, rng, capsys, value):
+    w = np.arange(200.0, 700.0, 1.0)
+    write_table(_standard("silicon", w, rng), tmp_path / "si.csv")
+    assert main(["info", str(tmp_path / "si.csv"), f"--axis-offset={value}"]) == 2
+    assert "error: --axis-offset must be a number of cm-1 between -50 and 50" in (
+        capsys.readouterr().err)
+
+
+def test_info_standard_is_for_spectra_not_model_files(tmp_path, capsys):
+    from ramancam.bundle import save
+    from ramancam.model import CNNConfig, RamanCNN
+
+    grid = np.arange(400.0, 700.0)
+    model = RamanCNN(CNNConfig(n_points=grid.size, n_classes=2, n_filters=2, filter_size=3,
+                               fc_width=4)).eval()
+    path = save(tmp_path / "m.ramancam", estimator=model, recipe=None, grid=grid,
+                classes=["a", "b"], training_summary={})
+    assert main(["info", str(path), "--standard", "silicon"]) == 2
+    assert "axis options (--standard too) apply to spectra; got the model file" in (
+        capsys.readouterr().err)
