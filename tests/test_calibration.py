@@ -135,3 +135,30 @@ def test_info_standard_is_for_spectra_not_model_files(tmp_path, capsys):
     assert main(["info", str(path), "--standard", "silicon"]) == 2
     assert "axis options (--standard too) apply to spectra; got the model file" in (
         capsys.readouterr().err)
+
+
+def test_info_standard_on_a_folder_lists_each_spectrum_the_drift(tmp_path, rng, capsys):
+    """A polystyrene standard measured on four days, each file on its own axis, the axis
+    drifting by 0.8 cm-1 a day: one line per file with its offset, and the drift."""
+    folder = tmp_path / "days"
+    folder.mkdir()
+    for day in range(4):
+        w = np.arange(300.0 + 7 * day, 1800.0, 1.0 + 0.25 * day)
+        s = _standard("polystyrene", w, rng, offset=0.8 * day)
+        np.savetxt(folder / f"day{day}.txt", np.c_[w, s.X[0]])
+    assert main(["info", str(folder), "--standard", "polystyrene"]) == 0
+    out = capsys.readouterr().out
+    assert "calibration (polystyrene" not in out  # no common axis: no mean spectrum
+    rows = [x.split() for x in out.splitlines() if x.strip().startswith("day")]
+    assert [r[0] for r in rows] == ["day0.txt", "day1.txt", "day2.txt", "day3.txt"]
+    for day, r in enumerate(rows):
+        assert abs(float(r[1]) - 0.8 * day) <= 0.15 and r[2] == "8/8"
+    assert "drift: offsets +0.0 to +2.4 cm-1 (sd 1.0) over 4 spectra, in file order" in out
+    assert main(["info", str(folder), "--standard", "polystyrene", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)["calibration"]
+    assert "offset" not in d and [x["id"] for x in d["spectra"]][:2] == ["day0.txt", "day1.txt"]
+    # a spectrum without a band of the standard in its range is named
+    np.savetxt(folder / "day9.txt", np.c_[np.arange(1700.0, 1800.0), np.ones(100)])
+    assert main(["info", str(folder), "--standard", "polystyrene"]) == 2
+    assert "error: spectrum day9.txt: spectra of polystyrene must cover at least one of its " \
+           "bands" in capsys.readouterr().err

@@ -26,7 +26,8 @@ from numpy.typing import ArrayLike, NDArray
 from .errors import RamancamError
 from .spectra import Spectra
 
-__all__ = ["STANDARDS", "AxisCheck", "check_axis", "find_band", "format_check"]
+__all__ = ["STANDARDS", "AxisCheck", "check_axis", "check_each", "find_band", "format_check",
+           "format_each"]
 
 #: Reference Raman shifts (cm-1) of the standards ``--standard`` knows.
 STANDARDS: dict[str, tuple[float, ...]] = {
@@ -220,13 +221,49 @@ def check_axis(spectra: Spectra, standard: str, *, window: float = WINDOW) -> Ax
     return AxisCheck(standard, ref, found, offset, spread)
 
 
+def check_each(spectra: Spectra, standard: str, *, window: float = WINDOW) -> list[AxisCheck]:
+    """:func:`check_axis` of every spectrum on its own (a standard measured day by day: the
+    drift of the axis), spectra on different axes included."""
+    if standard not in STANDARDS:
+        raise RamancamError(f"standard must be one of {', '.join(STANDARDS)}; got "
+                            f"{standard!r}.")
+    out = []
+    for i, (w, y) in enumerate(zip(spectra.axes, spectra.intensities, strict=True)):
+        try:
+            out.append(check_axis(Spectra(np.asarray(y, dtype=np.float64)[None, :], w),
+                                  standard, window=window))
+        except RamancamError as e:
+            raise RamancamError(f"spectrum {spectra.ids[i]}: {e}") from None
+    return out
+
+
+def _signed(v: float, width: int = 0) -> str:
+    """``v`` with its sign and one decimal, never "-0.0"."""
+    return f"{round(float(v), 1) + 0.0:+{width}.1f}"
+
+
+def format_each(checks: list[AxisCheck], ids: list[str]) -> str:
+    """The per-spectrum lines ``ramancam info --standard`` prints for several spectra."""
+    width = max(8, *(len(i) for i in ids))
+    lines = [f"per spectrum ({len(checks)}):", f"  {'id':<{width}}  {'offset':>7}  bands"]
+    for c, i in zip(checks, ids, strict=True):
+        off = _signed(c.offset, 7) if math.isfinite(c.offset) else f"{'-':>7}"
+        lines.append(f"  {i:<{width}}  {off}  {c.n_found}/{c.reference.size}")
+    offs = np.asarray([c.offset for c in checks])
+    offs = offs[np.isfinite(offs)]
+    if offs.size >= 2:
+        lines.append(f"drift: offsets {_signed(offs.min())} to {_signed(offs.max())} cm-1 (sd "
+                     f"{offs.std(ddof=1):.1f}) over {offs.size} spectra, in file order")
+    return "\n".join(lines)
+
+
 def format_check(check: AxisCheck) -> str:
     """The lines ``ramancam info --standard`` prints."""
     lines = [f"calibration ({check.standard}, {SOURCES[check.standard]}): {check.n_found} of "
              f"{check.reference.size} bands in range found",
              f"  {'band':>8}  {'measured':>9}  {'deviation':>9}"]
     for r, m in zip(check.reference, check.measured, strict=True):
-        lines.append(f"  {r:8.1f}  {m:9.1f}  {m - r:+9.1f}" if math.isfinite(m)
+        lines.append(f"  {r:8.1f}  {m:9.1f}  {_signed(m - r, 9)}" if math.isfinite(m)
                      else f"  {r:8.1f}  {'-':>9}  {'-':>9}")
     if not check.n_found:
         lines.append("axis: no band of the standard found (too weak, or more than "
@@ -234,9 +271,9 @@ def format_check(check: AxisCheck) -> str:
         return "\n".join(lines)
     ok = np.isfinite(check.measured)
     dev = (check.measured - check.reference)[ok]
-    where = (f"median of {check.n_found} bands, {dev.min():+.1f} to {dev.max():+.1f}"
+    where = (f"median of {check.n_found} bands, {_signed(dev.min())} to {_signed(dev.max())}"
              if check.n_found > 1 else "one band")
-    text = f"axis: offset {check.offset:+.1f} cm-1 ({where})"
+    text = f"axis: offset {_signed(check.offset)} cm-1 ({where})"
     if check.spread > MAX_SPREAD:
         text += (f"; the bands' deviations differ by {check.spread:.1f} cm-1, so the axis is "
                  "stretched as well as shifted: one offset does not fix it, recalibrate the "
@@ -245,6 +282,6 @@ def format_check(check: AxisCheck) -> str:
         text += "; within 0.5 cm-1: nothing to correct"
     else:
         text += (f"; correct spectra from this instrument with --axis-offset "
-                 f"{-check.offset:+.1f}")
+                 f"{_signed(-check.offset)}")
     lines.append(text)
     return "\n".join(lines)

@@ -101,6 +101,8 @@ def _finite_or_none(v: float) -> float | None:
 
 
 PLOT_PER_CLASS = 5
+#: ``--standard``: spectra checked one by one (a drift table) up to this many.
+MAX_STANDARD_SPECTRA = 500
 PLOT_MAX_CLASSES = 20
 
 
@@ -551,24 +553,39 @@ def run(args: argparse.Namespace) -> int:
         shown = path
     d = {**describe(spectra), **_extra(spectra)}
     check = None
+    each: list[Any] = []
     if args.standard is not None:
-        from ..calibration import check_axis
+        from ..calibration import check_axis, check_each
 
-        check = check_axis(spectra, args.standard)
-        d["calibration"] = {
-            "standard": check.standard, "offset": _finite_or_none(check.offset),
-            "spread": _finite_or_none(check.spread),
-            "bands": [{"reference": float(r), "measured": _finite_or_none(m)}
-                      for r, m in zip(check.reference, check.measured, strict=True)]}
+        cal: dict[str, Any] = {"standard": args.standard}
+        if spectra.has_common_axis:  # the mean spectrum, band by band
+            check = check_axis(spectra, args.standard)
+            cal.update({
+                "offset": _finite_or_none(check.offset),
+                "spread": _finite_or_none(check.spread),
+                "bands": [{"reference": float(r), "measured": _finite_or_none(m)}
+                          for r, m in zip(check.reference, check.measured, strict=True)]})
+        if 1 < len(spectra) <= MAX_STANDARD_SPECTRA:  # each on its own: the drift
+            each = check_each(spectra, args.standard)
+            cal["spectra"] = [{"id": i, "offset": _finite_or_none(c.offset),
+                               "bands_found": c.n_found, "bands": int(c.reference.size)}
+                              for i, c in zip(spectra.ids, each, strict=True)]
+        d["calibration"] = cal
     wrote = None if args.plot is None else _plot_spectra(args.plot, spectra, shown)
     if args.json:
         print(json.dumps({"path": path, **d}, indent=2))
     else:
         print(format_summary(shown, {k: v for k, v in d.items() if k != "calibration"}))
-        if check is not None:
-            from ..calibration import format_check
+        if args.standard is not None:
+            from ..calibration import format_check, format_each
 
-            print(format_check(check))
+            if check is not None:
+                print(format_check(check))
+            if each:
+                print(format_each(each, spectra.ids))
+            elif len(spectra) > MAX_STANDARD_SPECTRA:
+                print(f"per spectrum: not checked ({len(spectra)} spectra; at most "
+                      f"{MAX_STANDARD_SPECTRA})")
     if wrote:
         print(wrote, file=sys.stderr if args.json else sys.stdout)
     return 0
