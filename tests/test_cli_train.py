@@ -991,6 +991,12 @@ def test_axis_offset_moves_the_bands_back_where_the_model_has_them(peaks_file, t
                  "--axis-offset", "-3", "--out", str(tmp_path / "h.ramancam")]) == 0
     assert load(tmp_path / "h.ramancam").info["settings"]["axis_offset"] == -3.0
     assert load(model).info["settings"]["axis_offset"] is None
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "h.ramancam")]) == 0
+    assert ("  read with: --axis-offset -3 (give the same to predict spectra of that "
+            "instrument)") in capsys.readouterr().out
+    assert main(["info", str(model)]) == 0
+    assert "read with:" not in capsys.readouterr().out
 
 
 def test_train_notes_a_group_measured_off_axis(tmp_path, capsys):

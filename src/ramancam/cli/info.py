@@ -370,6 +370,9 @@ def model_summary(bundle: Any) -> dict[str, Any]:
             *_AUGMENT_AMOUNTS, "seed", "fit_time") if k in st},
         "versions": info.get("versions") or {},
     }
+    reading = {k: st[k] for k in ("laser_nm", "axis_offset") if st.get(k) is not None}
+    if reading:
+        d["reading"] = reading
     cv = info.get("cv")
     if cv:
         d["cv"] = {k: cv.get(k) for k in ("kind", "n_folds", "fold_sizes", "fold_accuracy",
@@ -447,6 +450,12 @@ def format_model(path: str, d: dict[str, Any]) -> str:
     lines.append(f"  grid:      {g['start']:g} to {g['stop']:g} cm-1{step} "
                  f"({g['n_points']} points)")
     lines.append(f"  recipe:    {d['recipe']}")
+    if d.get("reading"):
+        r = d["reading"]
+        opts = ([f"--laser-nm {r['laser_nm']:g}"] if "laser_nm" in r else []) + (
+            [f"--axis-offset {r['axis_offset']:g}"] if "axis_offset" in r else [])
+        lines.append(f"  read with: {' '.join(opts)} (give the same to predict spectra of "
+                     "that instrument)")
     a = d["architecture"]
     lines.append(f"  network:   {a.get('n_filters')} filters of size {a.get('filter_size')}, "
                  f"{a.get('n_blocks')} blocks, FC1 {a.get('fc_width')}, dropout "
