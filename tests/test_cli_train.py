@@ -978,6 +978,13 @@ def test_axis_offset_moves_the_bands_back_where_the_model_has_them(peaks_file, t
     assert main(["predict", str(model), str(tmp_path / "high.csv"), "--axis-offset", "-3",
                  "--out", str(tmp_path / "b.csv")]) == 0
     assert "axis:" not in capsys.readouterr().out
+    # explain says the same (its maps would show the bands where they are measured)
+    assert main(["explain", str(model), str(tmp_path / "high.csv"), "--method", "fc",
+                 "--out", str(tmp_path / "m.csv")]) == 0
+    assert line in capsys.readouterr().out.splitlines()
+    assert main(["explain", str(model), str(tmp_path / "high.csv"), "--method", "fc",
+                 "--axis-offset", "-3", "--out", str(tmp_path / "n.csv")]) == 0
+    assert "axis:" not in capsys.readouterr().out
     assert main(["predict", str(model), str(peaks_file), "--out", str(tmp_path / "c.csv")]) == 0
     fixed, plain = _rows(tmp_path / "b.csv"), _rows(tmp_path / "c.csv")
     for a, b in zip(fixed, plain, strict=True):

@@ -34,7 +34,10 @@ or a name ending in '/') writes maps.csv and that figure, maps.png, into DIR. Sp
 processed in chunks, so memory stays bounded for large files; with more than one chunk,
 progress (spectra done, seconds) goes to stderr every 10 s. A spectrum the model's recipe
 refuses (flat or empty, e.g. a dead pixel) gets no row and, on a map, a blank pixel; a
-'not explained:' line names it, and the run goes on.
+'not explained:' line names it, and the run goes on. When the spectra's bands sit 1.5
+cm-1 or more off the model's training spectra (another instrument's calibration), the
+'axis:' line of 'ramancam predict' says so: the maps then mark the bands where they were
+measured, and --axis-offset moves them back.
 
 Maps: when DATA carries pixel positions (x/y), the CSV gets x and y columns after 'method',
 and with --out DIR (an existing folder, a name ending in '/', or a name without a suffix)
@@ -208,6 +211,7 @@ def run(args: argparse.Namespace) -> int:
 
     from .. import scale
     from ..bundle import load
+    from ..checks import shift_note
     from ..errors import RamancamError
     from ..explain import explain, method_options, predict_proba
     from ..io import atomic_write
@@ -269,6 +273,7 @@ def run(args: argparse.Namespace) -> int:
     n_unknown: int | None = None
     refused: list[tuple[str, str]] = []  # (id, the recipe's message) of spectra not explained
     all_usable = np.ones(len(data), dtype=bool)
+    shifts: list[Any] = []  # band shifts against the class means (checks.band_shift)
     with ctx as fh:
         w = csv.writer(fh, lineterminator="\n") if fh is not None else None
         if w is not None:
@@ -303,6 +308,8 @@ def run(args: argparse.Namespace) -> int:
                                     **method_options(args.method, grid, args.fc_form))
             per = maps.shape[0] // len(part)            # n_classes rows per spectrum for "all"
             proba = predict_proba(model, X)
+            if (sh := bundle.band_shift(None, prepared=X, proba=proba)) is not None:
+                shifts.append(sh)  # as predict's axis: line reads them
             if args.report:  # calibrated probabilities and the unknown flags of the model
                 cal, nov, flag, match = bundle.predict_all(part, prepared=X)
                 for c in cal.argmax(axis=1):
@@ -355,6 +362,9 @@ def run(args: argparse.Namespace) -> int:
               "--out FILE.csv to keep them", file=report)
     if refused:
         print(refused_line(refused, "explained", "they have no rows"), file=report)
+    if shifts and (shift := shift_note(np.concatenate(shifts),
+                                       offset_fix=bundle.recipe is not None)):
+        print(shift, file=report)
     if map_grid is not None and out_dir is not None:
         from ..maps.outputs import write_explain_outputs
 
