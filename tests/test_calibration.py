@@ -162,3 +162,16 @@ def test_info_standard_on_a_folder_lists_each_spectrum_the_drift(tmp_path, rng, 
     assert main(["info", str(folder), "--standard", "polystyrene"]) == 2
     assert "error: spectrum day9.txt: spectra of polystyrene must cover at least one of its " \
            "bands" in capsys.readouterr().err
+
+
+def test_a_spectrum_sharing_a_band_or_two_with_the_standard_gives_no_offset(rng):
+    """Another substance with two bands near polystyrene's: they are found, but two of the
+    eight in range are too few to read the instrument's axis from."""
+    w = np.arange(500.0, 1800.0, 1.0)
+    y = sum(1.0 / (1.0 + ((w - c) / 4.0) ** 2) for c in (1004.0, 1296.0, 1452.5, 1063.0))
+    check = check_axis(Spectra((y + rng.normal(0, 0.003, w.size))[None, :], w), "polystyrene")
+    assert check.reference.size == 8
+    assert check.n_found == 2 and np.isnan(check.offset) and np.isnan(check.spread)
+    assert format_check(check).endswith(
+        "axis: only 2 of 8 bands found, too few to read an offset; is this a spectrum of "
+        "polystyrene?")

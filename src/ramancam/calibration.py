@@ -47,6 +47,9 @@ WINDOW = 15.0
 #: A band counts as found when its prominence is at least this many times the spectrum's
 #: noise (sd of the point-to-point scatter).
 MIN_SNR = 8.0
+#: Below this share of the standard's bands in range found, no offset is read (a spectrum
+#: of another substance shares a band or two with any standard).
+MIN_FOUND = 0.5
 #: Deviations of the bands that differ by more than this (cm-1, largest minus smallest) are
 #: no single offset: the axis is stretched as well as shifted.
 MAX_SPREAD = 2.0
@@ -64,11 +67,12 @@ class AxisCheck:
     measured : ndarray
         Each band's measured position (cm-1); ``nan`` where it was not found.
     offset : float
-        Median of ``measured - reference`` over the bands found (``nan`` when none was):
-        positive when the spectrum's bands sit higher than they should. ``--axis-offset``
-        takes minus this.
+        Median of ``measured - reference`` over the bands found: positive when the
+        spectrum's bands sit higher than they should. ``--axis-offset`` takes minus this.
+        ``nan`` when fewer than half the bands in range were found (:data:`MIN_FOUND`).
     spread : float
-        Largest minus smallest deviation of the bands found (0 for one band).
+        Largest minus smallest deviation of the bands found (0 for one band; ``nan`` with
+        the offset).
     """
 
     standard: str
@@ -216,8 +220,10 @@ def check_axis(spectra: Spectra, standard: str, *, window: float = WINDOW) -> Ax
     found = np.asarray([find_band(w, y, b + shift, window=reach, noise=noise) for b in ref])
     dev = found - ref
     ok = np.isfinite(dev)
-    offset = float(np.median(dev[ok])) if ok.any() else float("nan")
-    spread = float(dev[ok].max() - dev[ok].min()) if ok.any() else float("nan")
+    # a spectrum of something else shares a band or two with any standard: no offset then
+    enough = ok.sum() >= math.ceil(MIN_FOUND * ref.size)
+    offset = float(np.median(dev[ok])) if enough else float("nan")
+    spread = float(dev[ok].max() - dev[ok].min()) if enough else float("nan")
     return AxisCheck(standard, ref, found, offset, spread)
 
 
@@ -268,6 +274,10 @@ def format_check(check: AxisCheck) -> str:
     if not check.n_found:
         lines.append("axis: no band of the standard found (too weak, or more than "
                      f"{WINDOW:g} cm-1 off); is this a spectrum of {check.standard}?")
+        return "\n".join(lines)
+    if not math.isfinite(check.offset):
+        lines.append(f"axis: only {check.n_found} of {check.reference.size} bands found, too "
+                     f"few to read an offset; is this a spectrum of {check.standard}?")
         return "\n".join(lines)
     ok = np.isfinite(check.measured)
     dev = (check.measured - check.reference)[ok]
