@@ -334,4 +334,5 @@ def group_shift_note(shifts: dict[str, tuple[float, int]], column: str,
             f"{MIN_NOTED_SHIFT:g} cm-1 or more off the other groups' spectra of their class "
             f"(cm-1: {listed}{more}), as a Raman-shift calibration that "
             "differs between measurements would put them; a classifier can learn such a "
-            "shift. Check those sessions against a standard (silicon 520.7 cm-1)")
+            "shift. Check those sessions against a standard ('ramancam info FILE --standard "
+            "silicon')")
