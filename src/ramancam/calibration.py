@@ -99,10 +99,11 @@ def find_band(w: ArrayLike, y: ArrayLike, centre: float, *, window: float = 6.0,
 
     The band is the local maximum within ``centre +- window`` whose prominence (height above
     the higher of the two lowest points between it and a taller band on either side,
-    :func:`scipy.signal.find_peaks`) is at least :data:`MIN_SNR` times the noise; the
-    nearest to ``centre`` when there are several. Its position is the vertex of a parabola
-    through the reciprocal of its top (the points above half its prominence, at least
-    three): exact for a Lorentzian band, whatever the grid's spacing.
+    :func:`scipy.signal.find_peaks`) is at least :data:`MIN_SNR` times the noise; the most
+    prominent when there are several (a ripple on a smoothed spectrum is not the band). Its
+    position is the vertex of a parabola through the reciprocal of its top above its base
+    (the points above half its prominence, at least three): exact for a Lorentzian band on
+    a flat background, whatever the grid's spacing.
 
     Parameters
     ----------
@@ -127,7 +128,7 @@ def find_band(w: ArrayLike, y: ArrayLike, centre: float, *, window: float = 6.0,
     near = np.abs(x[peaks] - centre) <= window
     if not near.any():
         return float("nan")
-    k = int(np.flatnonzero(near)[np.argmin(np.abs(x[peaks[near]] - centre))])
+    k = int(np.flatnonzero(near)[np.argmax(props["prominences"][near])])
     top, prom = int(peaks[k]), float(props["prominences"][k])
     base = float(v[top]) - prom
     lo = hi = top
