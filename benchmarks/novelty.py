@@ -532,6 +532,30 @@ def _hqi(R: np.ndarray, yR: np.ndarray, Q: np.ndarray | None,
     return sc.score(Q, np.zeros((len(Q), 1)), np.zeros((len(Q), 0)))
 
 
+def _hqi_blocks(R: np.ndarray, Q: np.ndarray | None, blocks: int = 2,
+                window: int = HQI_WINDOW) -> np.ndarray:
+    """``hqi`` with the grid cut into ``blocks`` runs of equal length: one minus the largest
+    mean over the blocks of the derivatives' correlation within each block, so that every
+    part of the range counts alike, whatever its intensity (``Q=None``: leave-one-out)."""
+    from scipy.signal import savgol_filter
+
+    def rows(X: np.ndarray) -> np.ndarray:
+        d = savgol_filter(X, window, 2, deriv=1, axis=1)
+        parts = []
+        for idx in np.array_split(np.arange(d.shape[1]), blocks):
+            b = d[:, idx] - d[:, idx].mean(axis=1, keepdims=True)
+            n = np.linalg.norm(b, axis=1, keepdims=True)
+            parts.append(b / np.where(n > 0, n, 1.0))
+        return np.hstack(parts) / np.sqrt(blocks)  # a dot product: the mean block r
+
+    ref = rows(R)
+    loo = Q is None
+    sim = ref @ (ref if loo else rows(Q)).T
+    if loo:
+        np.fill_diagonal(sim, -np.inf)
+    return np.asarray(np.maximum(1.0 - sim.max(axis=0 if not loo else 1), 0.0))
+
+
 def _mixture(R: np.ndarray, Q: np.ndarray | None, k: int = MIX_K) -> np.ndarray:
     """Residual norm / spectrum norm of the non-negative least-squares fit of each spectrum by
     its ``k`` most correlated reference spectra (``Q=None``: leave-one-out on ``R``)."""
@@ -578,6 +602,8 @@ CANDIDATES = {
     "mixture-deriv": lambda R, yR, Q: _mixture(_sg1(R), None if Q is None else _sg1(Q)),
     "hqi+mixture": lambda R, yR, Q: (_hqi(R, yR, Q) + _mixture(R, Q)) / 2,
     "class-normalised hqi": _class_normalised,
+    "hqi, halves averaged": lambda R, yR, Q: _hqi_blocks(R, Q, 2),
+    "hqi, quarters averaged": lambda R, yR, Q: _hqi_blocks(R, Q, 4),
 }
 
 

@@ -249,6 +249,30 @@ def test_hqi_window_travels_and_old_files_keep_9_points():
                            atol=1e-3)
 
 
+def test_hqi_halves_averages_the_correlations_of_the_two_halves():
+    """hqi-halves: 1 - the best mean of the two halves' Pearson r (25-point derivatives);
+    its leave-one-out scores and saved state work as hqi's do."""
+    from scipy.signal import savgol_filter
+
+    rng = np.random.default_rng(9)
+    X, _ = simulate(10, "ab", rng)
+    Q, _ = simulate(5, "cd", rng)
+    sc = NoveltyScorer("hqi-halves").fit(X, np.repeat([0, 1], 10), np.zeros((20, 0)))
+    dq, dx = (savgol_filter(A, 25, 2, deriv=1, axis=1) for A in (Q, X))
+    halves = np.array_split(np.arange(X.shape[1]), 2)
+    r = np.mean([np.corrcoef(dq[:, h], dx[:, h])[:len(Q), len(Q):] for h in halves], axis=0)
+    np.testing.assert_allclose(sc.score(Q, None, None), 1 - r.max(axis=1), atol=1e-9)
+    assert not np.allclose(sc.score(Q, None, None),
+                           NoveltyScorer("hqi").fit(X, np.zeros(20, int), np.zeros((20, 0)))
+                           .score(Q, None, None), atol=1e-3)
+    np.testing.assert_array_equal(sc.library_match(Q), np.repeat([0, 1], 10)[r.argmax(axis=1)])
+    assert sc.model_free and np.isfinite(sc.loo_scores()).all()
+    d, arrays = sc.to_state()
+    assert d == {"method": "hqi-halves", "window": 25}
+    np.testing.assert_allclose(NoveltyScorer.from_state(d, arrays).score(Q, None, None),
+                               sc.score(Q, None, None), atol=1e-5)
+
+
 # -------------------------------------------------------------- the classifier
 def test_left_out_substance_is_flagged_and_known_false_alarms_near_the_rate(fitted):
     est, _, _, X_known, _, X_unknown = fitted
@@ -385,6 +409,18 @@ def test_cli_train_prints_calibration_and_predict_flags_unknown(tmp_path, capsys
     assert main(["explain", str(model), str(test), "--label-col", "label",
                  "--out", str(expl)]) == 0
     assert expl.stat().st_size > 0
+    # --novelty hqi-halves: the same workflow, the method saved in the model
+    halves = tmp_path / "h.ramancam"
+    assert main(["train", str(train), "--label-col", "label", *opts, "--novelty",
+                 "hqi-halves", "--out", str(halves)]) == 0
+    assert "threshold from leave-one-out scores" in capsys.readouterr().out
+    assert load(halves).info["novelty"]["method"] == "hqi-halves"
+    assert main(["predict", str(halves), str(test), "--label-col", "label",
+                 "--out", str(tmp_path / "h.csv")]) == 0
+    with open(tmp_path / "h.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert np.mean([r["unknown"] == "true" for r in rows if r["true"] == "d"]) >= 0.9
+    assert np.mean([r["unknown"] == "true" for r in rows if r["true"] != "d"]) <= 0.2
 
 
 def test_cli_predict_old_model_without_novelty_leaves_columns_empty(tmp_path):

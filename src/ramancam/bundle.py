@@ -784,7 +784,7 @@ def load(path: str | os.PathLike[str]) -> Bundle:
     if references is not None and "match_labels" in references:
         scorer = novelty.get("novelty")
         labels = references.pop("match_labels")
-        n_ref = (0 if scorer is None or scorer.method != "hqi"
+        n_ref = (0 if scorer is None or not scorer.model_free
                  else scorer.reference_["derivatives"].shape[0])
         if scorer is None or labels.shape[0] != n_ref:
             raise RamancamError(

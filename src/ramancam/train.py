@@ -136,11 +136,12 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
         Seeds initialisation, shuffling, augmentation and dropout.
     verbose : bool, default=False
         Show a progress bar (epoch, loss, accuracy) on stderr when it is a terminal.
-    novelty : {"hqi", "knn", "mahalanobis", "energy", "msp"} or None, default="hqi"
+    novelty : {"hqi", "hqi-halves", "knn", "mahalanobis", "energy", "msp"} or None, default="hqi"
         Novelty ("unknown substance") score fitted on the training spectra
         (:mod:`ramancam.novelty`; ``"hqi"``: one minus the largest correlation of the
         spectrum's first derivative with a training spectrum's, its threshold set on
-        leave-one-out scores of the training spectra, so it needs no ``calibration_cv``).
+        leave-one-out scores of the training spectra, so it needs no ``calibration_cv``;
+        ``"hqi-halves"`` the same with the grid's two halves correlated apart and averaged).
         ``None``: no novelty detection.
     novelty_rate : float, default=0.05
         False-alarm rate on known spectra for which the novelty threshold is chosen.
@@ -150,7 +151,7 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
         novelty threshold on their out-of-fold logits and scores (K more fits of
         ``(K - 1) / K`` of the data). 0: use the validation part when
         ``validation_fraction > 0``, else leave the temperature at 1 and, except for the
-        model-free ``"hqi"``, nothing flagged, for the caller to set with
+        model-free ``"hqi"`` scores, nothing flagged, for the caller to set with
         :meth:`set_calibration` (``ramancam train`` does, from its cross-validation).
 
     Attributes
