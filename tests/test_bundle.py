@@ -96,15 +96,17 @@ def test_class_reference_spectra_travel_in_the_file(trained):
 
 
 def test_library_match_names_the_class_of_the_most_similar_training_spectrum(trained):
-    from ramancam.novelty import _derivative_rows
+    from ramancam.novelty import _HQI_BLOCKS, _derivative_rows
 
     path, est, recipe, _, data = trained
     b = load(path)
     new = raw_spectra(1)
     X = recipe.apply(new).X
-    # by hand: the hit quality index is the correlation of Savitzky-Golay derivatives
-    window = b.novelty.window
-    sim = _derivative_rows(X, window) @ _derivative_rows(data.X, window).T
+    # by hand: the hit quality index is the correlation of Savitzky-Golay derivatives (the
+    # default hqi-halves: the mean of the two halves' correlations)
+    window, blocks = b.novelty.window, _HQI_BLOCKS[b.novelty.method]
+    assert blocks == 2
+    sim = _derivative_rows(X, window, blocks) @ _derivative_rows(data.X, window, blocks).T
     want = np.asarray(data.labels)[sim.argmax(axis=1)]
     assert b.library_match(new).tolist() == want.tolist()
     np.testing.assert_array_equal(b.library_match(new, prepared=X), want)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from ..novelty import DEFAULT_METHOD
 from ..presets import AUGMENT_MODES, PRESETS
 from ._common import add_data_arguments, add_recipe_arguments, add_split_arguments
 
@@ -132,16 +133,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     t.add_argument("--device", default="cpu", metavar="cpu|cuda|auto",
                    help="where to train (default cpu; auto = GPU when available)")
     n = p.add_argument_group("unknown spectra and calibration")
-    n.add_argument("--novelty", default="hqi",
-                   choices=["hqi", "hqi-halves", "knn", "mahalanobis", "energy", "msp",
+    n.add_argument("--novelty", default="hqi-halves",
+                   choices=["hqi-halves", "hqi", "knn", "mahalanobis", "energy", "msp",
                             "none"],
                    help="novelty score for flagging spectra of substances not in the "
-                        "training data: hqi (default; 1 - derivative correlation with the "
-                        "nearest training spectrum), hqi-halves (the same with the lower and "
-                        "upper half of the grid correlated apart and averaged: measured "
-                        "better on 4 of 6 sets, level on 2; not yet the default), knn "
-                        "(distance to the nearest training spectrum in the network's FC1 "
-                        "features), mahalanobis, energy, msp, or none (docs/novelty.md)")
+                        "training data: hqi-halves (default; 1 - the derivative correlation "
+                        "with the nearest training spectrum, taken in the lower and upper "
+                        "half of the grid apart and averaged), hqi (the same over the whole "
+                        "grid at once, the default until 2026-12-05), knn (distance to the "
+                        "nearest training spectrum in the network's FC1 features), "
+                        "mahalanobis, energy, msp, or none (docs/novelty.md)")
     n.add_argument("--novelty-rate", type=float, default=0.05, metavar="X",
                    help="false-alarm rate on known spectra for the novelty threshold "
                         "(default 0.05)")
@@ -171,8 +172,8 @@ def estimator_params(args: argparse.Namespace) -> dict[str, Any]:
             "augment_select": mode == "auto", "bf16": bool(getattr(args, "bf16", False)),
             "device": args.device,
             "random_state": args.seed, "verbose": True,
-            "novelty": None if getattr(args, "novelty", "hqi") == "none"
-            else getattr(args, "novelty", "hqi"),
+            "novelty": None if getattr(args, "novelty", DEFAULT_METHOD) == "none"
+            else getattr(args, "novelty", DEFAULT_METHOD),
             "novelty_rate": getattr(args, "novelty_rate", 0.05)}
 
 
