@@ -52,6 +52,8 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from ramancam.io import atomic_write, read  # noqa: E402
 from ramancam.novelty import (  # noqa: E402
+    _HQI_BLOCKS,
+    DEFAULT_METHOD,
     HQI_WINDOW,
     METHODS,
     NoveltyScorer,
@@ -784,8 +786,8 @@ def specimens(args: argparse.Namespace) -> int:
                 else:
                     tr, te = next(StratifiedGroupKFold(3, shuffle=True, random_state=seed + r)
                                   .split(Xk, yk, gk))
-                sc = NoveltyScorer("hqi").fit(Xk[tr], np.zeros(tr.size, int),
-                                              np.zeros((tr.size, 0)))
+                sc = NoveltyScorer(DEFAULT_METHOD).fit(Xk[tr], np.zeros(tr.size, int),
+                                                       np.zeros((tr.size, 0)))
                 thr = conformal_threshold(sc.loo_scores(
                     gk[tr] if by_group else None,
                     yk[tr] if by_group == "labels" else None), RATE)
@@ -797,7 +799,8 @@ def specimens(args: argparse.Namespace) -> int:
     lines += [f"| {w} | {a.cells()} |" for w, a in acc.items()]
     return _publish(args, lines, (SPECIMENS_BEGIN, SPECIMENS_END),
                     "`.venv/bin/python benchmarks/novelty.py --specimens --seeds {seeds}` "
-                    f"(hqi, no network; rruff-sample, the same rounds as above, "
+                    f"(the default `{DEFAULT_METHOD}`, no network; rruff-sample, the same "
+                    "rounds as above, "
                     f"{len(args.seeds)} seeds; 5 % false-alarm threshold)")
 
 
@@ -841,9 +844,9 @@ def compare_thresholds(args: argparse.Namespace) -> int:
         lines += [f"| {name} | {k} | {a.cells(auroc=False)} |" for k, a in acc.items()]
     return _publish(args, lines, (THRESHOLDS_BEGIN, THRESHOLDS_END),
                     "`.venv/bin/python benchmarks/novelty.py --thresholds --seeds {seeds}` "
-                    f"(the default `hqi`, no network; {len(args.seeds)} seeds, the rounds "
-                    "and splits of the tables above; each threshold from the same "
-                    "leave-one-out scores of the training spectra)")
+                    "(`hqi`, the default until 2026-12-05, no network; "
+                    f"{len(args.seeds)} seeds, the rounds and splits of the tables above; "
+                    "each threshold from the same leave-one-out scores of the training spectra)")
 
 
 # ------------------------------------------------------ which classes are missed (--per-class)
@@ -873,13 +876,14 @@ def class_rounds(X: np.ndarray, y: np.ndarray, units: np.ndarray, n_rounds: int,
         known = np.flatnonzero(~unk)
         tr, te = train_test_split(known, test_size=0.3, stratify=y[known],
                                   random_state=seed + r)
-        sc = NoveltyScorer("hqi", window=window).fit(X[tr], np.zeros(tr.size, int),
-                                                     np.zeros((tr.size, 0)))
+        sc = NoveltyScorer(DEFAULT_METHOD, window=window).fit(
+            X[tr], np.zeros(tr.size, int), np.zeros((tr.size, 0)))
         thr = conformal_threshold(sc.loo_scores(), RATE)
         iu = np.flatnonzero(unk)
         rnd: dict[str, Any] = {"left_out": [str(u) for u in left], "threshold": thr}
         for part, idx in (("unknown", iu), ("known", te)):
-            sim = _derivative_rows(X[idx], window) @ sc.reference_["derivatives"].T
+            sim = (_derivative_rows(X[idx], window, _HQI_BLOCKS[DEFAULT_METHOD])
+                   @ sc.reference_["derivatives"].T)
             score = 1.0 - sim.max(axis=1)
             rnd[part] = {"index": idx, "score": score, "flagged": score > thr,
                          "nearest": y[tr][sim.argmax(axis=1)]}
@@ -1012,8 +1016,8 @@ def per_class(args: argparse.Namespace) -> int:
     return _publish(args, ["\n".join(summary) + "\n\n" + "\n\n".join(blocks)],
                     (PERCLASS_BEGIN, PERCLASS_END),
                     "`.venv/bin/python benchmarks/novelty.py --per-class --seeds {seeds}` "
-                    "(the default `hqi` with its leave-one-out threshold for 5 % false "
-                    f"alarms, no network; {len(args.seeds)} seeds of {n_rounds} rounds, "
+                    f"(the default `{DEFAULT_METHOD}` with its leave-one-out threshold for 5 "
+                    f"% false alarms, no network; {len(args.seeds)} seeds of {n_rounds} rounds, "
                     "each with its own 70/30 split of the known spectra; every class is "
                     "left out once per seed)")
 
@@ -1048,7 +1052,8 @@ def write_docs(rows: list[dict[str, Any]], done: dict[str, Any]) -> None:
                    "the leave-one-out scores of the training spectra, the default). AUROC: "
                    "mean over rounds (worst round); flagged shares pooled over rounds; seeds "
                    f"{seeds}:\n\n" + table(rows, ROWS) + "\n\n"
-                   "The default (`hqi`, leave-one-out threshold) seed by seed:\n\n"
+                   "`hqi` (the default until 2026-12-05), leave-one-out threshold, seed by "
+                   "seed:\n\n"
                    + per_seed_table(done) + "\n\n"
                    f"Wall-clock time of these sets {secs / 60:.0f} min (1 torch thread, niced, "
                    f"on the shared 2-core machine{load}; run {', '.join(dates)}).")
