@@ -59,7 +59,7 @@ def run_set(spec: Any, shifts: list[float]) -> list[dict[str, Any]]:
     import realdata as rd
     from ramancam.checks import band_shift, shift_note
     from ramancam.cli._common import prepare_labelled
-    from ramancam.novelty import NoveltyScorer
+    from ramancam.novelty import DEFAULT_METHOD, NoveltyScorer
     from ramancam.train import make_splits
 
     spec, folds = rd.with_folds(spec, None)
@@ -76,7 +76,7 @@ def run_set(spec: Any, shifts: list[float]) -> list[dict[str, Any]]:
     classes = np.unique(y)
     y_idx = np.searchsorted(classes, y)
     means = np.stack([train.X[y_idx == k].mean(axis=0) for k in range(classes.size)])
-    scorer = NoveltyScorer("hqi").fit(train.X, y_idx, np.zeros((len(y), 0)))
+    scorer = NoveltyScorer(DEFAULT_METHOD).fit(train.X, y_idx, np.zeros((len(y), 0)))
     rows = []
     for by in shifts:
         X = recipe.apply(shifted(raw, te, by)).X
