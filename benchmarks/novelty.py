@@ -1058,6 +1058,9 @@ def write_docs(rows: list[dict[str, Any]], done: dict[str, Any]) -> None:
                    f"The default (`{DEFAULT_METHOD}`, leave-one-out threshold) seed by "
                    "seed:\n\n"
                    + per_seed_table(done) + "\n\n"
+                   "`hqi` (the default until 2026-12-05), leave-one-out threshold, seed by "
+                   "seed:\n\n"
+                   + per_seed_table(done, "hqi-loo") + "\n\n"
                    f"Wall-clock time of these sets {secs / 60:.0f} min (1 torch thread, niced, "
                    f"on the shared 2-core machine{load}; run {', '.join(dates)}).")
     cal = calibration_rows(done, "no augmentation")

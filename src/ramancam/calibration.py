@@ -53,6 +53,8 @@ MIN_FOUND = 0.5
 #: Deviations of the bands that differ by more than this (cm-1, largest minus smallest) are
 #: no single offset: the axis is stretched as well as shifted.
 MAX_SPREAD = 2.0
+#: :func:`_global_offset`: Savitzky-Golay window (points of 0.25 cm-1: 10 cm-1).
+_SG_POINTS = 41
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,9 @@ def _global_offset(w: NDArray[np.float64], y: NDArray[np.float64],
     order = np.argsort(w)
     x = w[order]
     fine = np.arange(x[0], x[-1], 0.25)
-    d = savgol_filter(np.interp(fine, x, y[order]), 41, 2, deriv=1)
+    if fine.size < 4 * _SG_POINTS:  # under 40 cm-1: no room to line anything up
+        return 0.0
+    d = savgol_filter(np.interp(fine, x, y[order]), _SG_POINTS, 2, deriv=1)
     n_lag = round(window / 0.25)
     lags = 0.25 * np.arange(-n_lag, n_lag + 1)
     # the model once, on the grid widened by the window each way; a lag is a slice of it
