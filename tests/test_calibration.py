@@ -64,6 +64,10 @@ def test_check_axis_only_uses_the_bands_in_range_and_says_when_the_axis_is_stret
     assert one.n_found == 1 and abs(one.offset + 1.2) < 0.1
     assert "axis: offset -1.2 cm-1 (one band); correct spectra from this instrument with " \
            "--axis-offset +1.2" in format_check(one)
+    # a narrow scan around the band (11 cm-1 at 0.2 cm-1) is read too
+    w = np.arange(515.0, 526.0, 0.2)
+    narrow = check_axis(_standard("silicon", w, rng, offset=0.2, noise=0.002), "silicon")
+    assert narrow.n_found == 1 and abs(narrow.offset - 0.2) < 0.05
 
 
 def test_no_band_is_found_in_noise_or_at_the_window_edge(rng):
