@@ -113,6 +113,12 @@ def test_info_standard_prints_the_bands_and_the_offset(tmp_path, rng, capsys):
     assert main(["info", str(tmp_path / "ps.csv"), "--standard", "polystyrene",
                  "--axis-offset", "-2.4"]) == 0
     assert "within 0.5 cm-1: nothing to correct" in capsys.readouterr().out
+    # --plot: one panel per band
+    assert main(["info", str(tmp_path / "ps.csv"), "--standard", "polystyrene", "--plot",
+                 str(tmp_path / "ps.png")]) == 0
+    assert f"wrote a figure of the polystyrene bands to {tmp_path / 'ps.png'}" in (
+        capsys.readouterr().out)
+    assert (tmp_path / "ps.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # a standard the tool does not know is refused
     assert main(["info", str(tmp_path / "ps.csv"), "--standard", "diamond"]) == 2
     assert "invalid choice: 'diamond'" in capsys.readouterr().err

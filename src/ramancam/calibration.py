@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -27,7 +28,7 @@ from .errors import RamancamError
 from .spectra import Spectra
 
 __all__ = ["STANDARDS", "AxisCheck", "check_axis", "check_each", "find_band", "format_check",
-           "format_each"]
+           "format_each", "plot_check"]
 
 #: Reference Raman shifts (cm-1) of the standards ``--standard`` knows.
 STANDARDS: dict[str, tuple[float, ...]] = {
@@ -300,3 +301,33 @@ def format_check(check: AxisCheck) -> str:
                  f"{_signed(-check.offset)}")
     lines.append(text)
     return "\n".join(lines)
+
+
+def plot_check(check: AxisCheck, w: ArrayLike, y: ArrayLike, fig: Any, *, title: str = ""
+               ) -> None:
+    """Draw each band of a measured standard in a panel of its own (+-``WINDOW`` around the
+    reference): the spectrum, the reference shift (dashed grey) and the band found (red,
+    its deviation in the panel's title), on a matplotlib ``Figure``."""
+    w = np.asarray(w, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    order = np.argsort(w)
+    w, y = w[order], y[order]
+    n = check.reference.size
+    cols = min(n, 6)
+    axes = np.atleast_1d(fig.subplots((n + cols - 1) // cols, cols, squeeze=False)).ravel()
+    for ax, r, m in zip(axes, check.reference, check.measured, strict=False):
+        inside = np.abs(w - r) <= WINDOW + 5.0
+        ax.plot(w[inside], y[inside], color="0.2", lw=0.9, marker=".", ms=2)
+        ax.axvline(r, color="0.5", ls="--", lw=0.8)
+        found = math.isfinite(m)
+        if found:
+            ax.axvline(m, color="tab:red", lw=1.0)
+        ax.set_title(f"{r:g}: {_signed(m - r)}" if found else f"{r:g}: not found",
+                     fontsize=8, color="tab:red" if found else "0.4")
+        ax.tick_params(labelsize=6)
+        ax.set_yticks([])
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    fig.supxlabel("Raman shift (cm-1)", fontsize=8)
+    fig.suptitle(title or f"{check.standard}: reference (dashed) and found (red) band "
+                 "positions, deviation in cm-1", fontsize=9)

@@ -85,7 +85,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "cyclohexane or acetaminophen): find its bands, compare them with "
                         "their reference shifts (ASTM E1840; silicon 520.7 cm-1) and print "
                         "the axis offset to correct with --axis-offset (the mean spectrum is "
-                        "used; each band is searched within +-10 cm-1)")
+                        "used); with --plot, one panel per band instead of the classes")
     p.add_argument("--plot", metavar="FILE.png",
                    help="also draw the classes one above the other: for spectra, the first "
                         f"{PLOT_PER_CLASS} spectra of each class as read; for a model file, "
@@ -140,6 +140,26 @@ def _plot_spectra(path: str, spectra: Any, shown: str) -> str:
              for c in names]
     return _plot_classes(path, names, lines, None,
                          f"{shown}: up to {PLOT_PER_CLASS} spectra per class, as read")
+
+
+def _plot_standard(path: str, check: Any, spectra: Any, shown: str) -> str:
+    """``--plot`` with ``--standard``: the mean spectrum, the reference and found bands."""
+    from pathlib import Path
+
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    from ..calibration import plot_check
+    from ..io import atomic_write
+
+    rows = (check.reference.size + 5) // 6
+    fig = Figure(figsize=(9, 0.6 + 1.7 * rows), layout="constrained")
+    plot_check(check, spectra.wavenumbers, np.asarray(spectra.X).mean(axis=0), fig,
+               title=f"{shown}: {check.standard} bands, reference (dashed) and found (red; "
+                     "deviation in cm-1)")
+    with atomic_write(path, "wb") as fh:
+        fig.savefig(fh, format=Path(path).suffix.lower().lstrip("."), dpi=110)
+    return f"wrote a figure of the {check.standard} bands to {path}"
 
 
 def _plot_model(path: str, bundle: Any, shown: str) -> str:
@@ -580,7 +600,12 @@ def run(args: argparse.Namespace) -> int:
                                "bands_found": c.n_found, "bands": int(c.reference.size)}
                               for i, c in zip(spectra.ids, each, strict=True)]
         d["calibration"] = cal
-    wrote = None if args.plot is None else _plot_spectra(args.plot, spectra, shown)
+    if args.plot is None:
+        wrote = None
+    elif check is not None:  # --standard: the standard with its bands, not the classes
+        wrote = _plot_standard(args.plot, check, spectra, shown)
+    else:
+        wrote = _plot_spectra(args.plot, spectra, shown)
     if args.json:
         print(json.dumps({"path": path, **d}, indent=2))
     else:
