@@ -110,6 +110,13 @@ def test_library_match_names_the_class_of_the_most_similar_training_spectrum(tra
     want = np.asarray(data.labels)[sim.argmax(axis=1)]
     assert b.library_match(new).tolist() == want.tolist()
     np.testing.assert_array_equal(b.library_match(new, prepared=X), want)
+    np.testing.assert_array_equal(b.library_match(None, prepared=X), want)
+    # without the spectra, what is computed from them must be given
+    with pytest.raises(RamancamError, match="spectra must be given unless what is computed "
+                                            r"from them is \(prepared, proba\)"):
+        b.band_shift(None, prepared=X)
+    with pytest.raises(RamancamError, match="spectra must be given unless"):
+        b.library_match(None)
     np.testing.assert_array_equal(est.classes_[est.novelty_scorer_.library_match(X)], want)
     # a training spectrum's most similar training spectrum is itself
     assert b.library_match(trained[3]).tolist() == np.asarray(data.labels).tolist()

@@ -342,7 +342,8 @@ class Bundle:
         return (self.references["mean"][i].astype(np.float64),
                 self.references["sd"][i].astype(np.float64))
 
-    def library_match(self, spectra: Spectra, *, prepared: NDArray[np.float64] | None = None
+    def library_match(self, spectra: Spectra | None, *,
+                      prepared: NDArray[np.float64] | None = None
                       ) -> NDArray[np.str_] | None:
         """The class of each spectrum's most similar training spectrum by the hit quality
         index: what a vendor's library search over the training spectra would answer, a
@@ -350,19 +351,20 @@ class Bundle:
 
         Parameters
         ----------
-        spectra : Spectra
+        spectra : Spectra or None
+            ``None`` when ``prepared`` is given.
         prepared : ndarray of shape (n_spectra, n_points), optional
             ``self.prepare(spectra)`` when the caller has it already.
 
         Returns
         -------
         ndarray of str, shape (n_spectra,), or None
-            ``None`` for models without the ``hqi`` novelty score or saved before
+            ``None`` for models without an ``hqi`` novelty score or saved before
             2026-12-04.
         """
         if self.novelty is None:
             return None
-        X = self.prepare(spectra) if prepared is None else prepared
+        X = self._prepared(spectra, prepared)
         idx = self.novelty.library_match(X)
         return None if idx is None else np.asarray(self.classes, dtype=str)[idx]
 
@@ -394,21 +396,15 @@ class Bundle:
             ``None`` when the file holds no reference spectra (saved before 2026-12-04) or
             the grid is too short (fewer than 33 points).
         """
-        from .checks import MAX_SHIFT_POINTS, band_shift
+        from .checks import MIN_SHIFT_GRID, band_shift
 
-        if self.references is None or self.grid.size < 2 * MAX_SHIFT_POINTS + 9:
+        if self.references is None or self.grid.size < MIN_SHIFT_GRID:
             return None
-        if prepared is None or proba is None:
-            if spectra is None:
-                raise RamancamError("spectra must be given unless prepared and proba are; "
-                                    "got spectra=None. Pass the spectra.")
-            X = self.prepare(spectra) if prepared is None else prepared
-            proba = self.predict_proba(spectra) if proba is None else proba
-        else:
-            X = prepared
-        if match is None and self.novelty is not None:
-            idx = self.novelty.library_match(X)
-            match = None if idx is None else np.asarray(self.classes, dtype=str)[idx]
+        X = self._prepared(spectra, prepared)
+        if proba is None:
+            proba = self.predict_proba(self._given(spectra))
+        if match is None:
+            match = self.library_match(spectra, prepared=X)
         means = self.references["mean"].astype(np.float64)
         step = float(np.median(np.diff(self.grid)))
         nearest = np.asarray(proba).argmax(axis=1)
@@ -423,6 +419,20 @@ class Bundle:
                 better = np.nan_to_num(corr2, nan=-1.0) > np.nan_to_num(corr[differ], nan=-1.0)
                 shift[differ[better]] = other[better]
         return np.asarray(shift, dtype=np.float64)
+
+    @staticmethod
+    def _given(spectra: Spectra | None) -> Spectra:
+        """``spectra``, refused when ``None``: a method was asked for what only the spectra
+        give (their preprocessed form or probabilities were not passed)."""
+        if spectra is None:
+            raise RamancamError("spectra must be given unless what is computed from them is "
+                                "(prepared, proba); got spectra=None. Pass the spectra.")
+        return spectra
+
+    def _prepared(self, spectra: Spectra | None, prepared: NDArray[np.float64] | None
+                  ) -> NDArray[np.float64]:
+        """``prepared`` when given, else ``self.prepare(spectra)``."""
+        return self.prepare(self._given(spectra)) if prepared is None else prepared
 
     def __repr__(self) -> str:
         return (f"Bundle({len(self.classes)} classes, {self.grid.size} points "

@@ -95,6 +95,10 @@ def clipped_spectra(spectra: Spectra, within: tuple[float, float] | None = None
 
 #: :func:`band_shift`: largest shift searched, in grid points, each way.
 MAX_SHIFT_POINTS = 12
+#: The fewest grid points on which band shifts are read (``predict``'s axis line, the
+#: ``band_shift`` array of a Zarr run, ``train``'s group note): the shifts searched each way
+#: and a 9-point derivative window.
+MIN_SHIFT_GRID = 2 * MAX_SHIFT_POINTS + 9
 #: :func:`band_shift`: below this correlation of the aligned derivatives the reference is
 #: not the spectrum's kind (another substance), and no shift is read from it.
 MIN_SHIFT_CORRELATION = 0.5

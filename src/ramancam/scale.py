@@ -253,7 +253,7 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
     RamancamError
         If the output exists but is not a store of this run (other model, cube or settings).
     """
-    from .checks import MAX_SHIFT_POINTS
+    from .checks import MIN_SHIFT_GRID
     from .io.zarr_cube import need_zarr, open_cube
 
     zarr = need_zarr()
@@ -311,7 +311,7 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
         if bundle.novelty.gives_match:
             g.create_array("library_match", shape=(ny, nx), chunks=(cy, cx), dtype="int16",
                            fill_value=-1)
-    if bundle.references is not None and grid.size >= 2 * MAX_SHIFT_POINTS + 9:
+    if bundle.references is not None and grid.size >= MIN_SHIFT_GRID:
         # each pixel's band shift against its class's mean training spectrum (cm-1)
         g.create_array("band_shift", shape=(ny, nx), chunks=(cy, cx), dtype="float32",
                        fill_value=np.nan)

@@ -308,14 +308,16 @@ def run(args: argparse.Namespace) -> int:
                                     **method_options(args.method, grid, args.fc_form))
             per = maps.shape[0] // len(part)            # n_classes rows per spectrum for "all"
             proba = predict_proba(model, X)
-            if (sh := bundle.band_shift(None, prepared=X, proba=proba)) is not None:
-                shifts.append(sh)  # as predict's axis: line reads them
+            match = None
             if args.report:  # calibrated probabilities and the unknown flags of the model
                 cal, nov, flag, match = bundle.predict_all(part, prepared=X)
                 for c in cal.argmax(axis=1):
                     counts[classes[c]] = counts.get(classes[c], 0) + 1
                 if flag is not None:
                     n_unknown = (n_unknown or 0) + int(flag.sum())
+            # as predict's axis: line reads them (the report's library match, when it has one)
+            if (sh := bundle.band_shift(None, prepared=X, proba=proba, match=match)) is not None:
+                shifts.append(sh)
             if map_grid is not None:
                 own = maps.reshape(len(part), per, -1)
                 if per > 1:  # --target all: each pixel's map for its predicted class

@@ -79,10 +79,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--labels-from", metavar="SPEC", help=LABELS_FROM_HELP)
     lab.add_argument("--groups-from", metavar="SPEC", help=GROUPS_FROM_HELP)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--standard", metavar="NAME",
-                   choices=["silicon", "polystyrene", "cyclohexane", "acetaminophen"],
-                   help="the spectra are a measured reference standard (silicon, polystyrene, "
-                        "cyclohexane or acetaminophen): find its bands, compare them with "
+    from ..calibration import STANDARDS
+
+    p.add_argument("--standard", metavar="NAME", choices=list(STANDARDS),
+                   help=f"the spectra are a measured reference standard ({', '.join(STANDARDS)}"
+                        "): find its bands, compare them with "
                         "their reference shifts (ASTM E1840; silicon 520.7 cm-1) and print "
                         "the axis offset to correct with --axis-offset (the mean spectrum is "
                         "used); with --plot, one panel per band instead of the classes")
@@ -101,19 +102,16 @@ def _finite_or_none(v: float) -> float | None:
 
 
 PLOT_PER_CLASS = 5
+PLOT_MAX_CLASSES = 20
 #: ``--standard``: spectra checked one by one (a drift table) up to this many.
 MAX_STANDARD_SPECTRA = 500
-PLOT_MAX_CLASSES = 20
 
 
 def _plot_classes(path: str, names: list[str], lines: list[Any], bands: list[Any] | None,
                   title: str) -> str:
     """Write the ``--plot`` figure (atomically); return the line ``info`` prints about it."""
-    from pathlib import Path
-
     from matplotlib.figure import Figure
 
-    from ..io import atomic_write
     from ..plot import class_stack
 
     n = len(names)
@@ -122,8 +120,7 @@ def _plot_classes(path: str, names: list[str], lines: list[Any], bands: list[Any
     class_stack(names[:keep], lines[:keep], bands=None if bands is None else bands[:keep],
                 ax=fig.subplots(),
                 title=title + ("" if keep == n else f" (the first {keep} of {n} classes)"))
-    with atomic_write(path, "wb") as fh:
-        fig.savefig(fh, format=Path(path).suffix.lower().lstrip("."), dpi=110)
+    _save_plot(fig, path)
     return f"wrote a figure of {keep} class{'' if keep == 1 else 'es'} to {path}" + (
         "" if keep == n else f" (the first {keep} of {n})")
 
@@ -142,23 +139,29 @@ def _plot_spectra(path: str, spectra: Any, shown: str) -> str:
                          f"{shown}: up to {PLOT_PER_CLASS} spectra per class, as read")
 
 
-def _plot_standard(path: str, check: Any, spectra: Any, shown: str) -> str:
-    """``--plot`` with ``--standard``: the mean spectrum, the reference and found bands."""
+def _save_plot(fig: Any, path: str) -> None:
+    """Write a ``--plot`` figure atomically, in the format its suffix names."""
     from pathlib import Path
 
+    from ..io import atomic_write
+
+    with atomic_write(path, "wb") as fh:
+        fig.savefig(fh, format=Path(path).suffix.lower().lstrip("."), dpi=110)
+
+
+def _plot_standard(path: str, check: Any, spectra: Any, shown: str) -> str:
+    """``--plot`` with ``--standard``: each band of the mean spectrum, reference and found."""
     import numpy as np
     from matplotlib.figure import Figure
 
     from ..calibration import plot_check
-    from ..io import atomic_write
 
     rows = (check.reference.size + 5) // 6
     fig = Figure(figsize=(9, 0.6 + 1.7 * rows), layout="constrained")
     plot_check(check, spectra.wavenumbers, np.asarray(spectra.X).mean(axis=0), fig,
                title=f"{shown}: {check.standard} bands, reference (dashed) and found (red; "
                      "deviation in cm-1)")
-    with atomic_write(path, "wb") as fh:
-        fig.savefig(fh, format=Path(path).suffix.lower().lstrip("."), dpi=110)
+    _save_plot(fig, path)
     return f"wrote a figure of the {check.standard} bands to {path}"
 
 

@@ -255,10 +255,10 @@ def group_axis_note(data: Any, column: str) -> str | None:
     (:func:`ramancam.checks.group_shifts`), or ``None``."""
     import numpy as np
 
-    from ..checks import MAX_SHIFT_POINTS, group_shift_note, group_shifts
+    from ..checks import MIN_SHIFT_GRID, group_shift_note, group_shifts
 
     grid = np.asarray(data.wavenumbers, dtype=np.float64)
-    if grid.size < 2 * MAX_SHIFT_POINTS + 9:
+    if grid.size < MIN_SHIFT_GRID:
         return None
     shifts = group_shifts(data.X, data.labels, data.meta[column],
                           float(np.median(np.diff(grid))))
