@@ -61,7 +61,7 @@ from .spc import read_spc
 from .table import _list, _skip_comments, parse_table, sniff_delimiter
 from .tidy import looks_tidy, parse_tidy
 from .wdf import read_wdf
-from .xy import is_labspec_setting, parse_xy
+from .xy import LABSPEC_MIN_SETTINGS, is_labspec_setting, parse_xy
 
 __all__ = ["GROUP_COL", "LABEL_SOURCES", "file_format", "labeller", "parse_labels_from",
            "read_file", "read_folder", "sniff_kind"]
@@ -110,7 +110,9 @@ def sniff_kind(text: str) -> str:
             continue
         delimiter = sniff_delimiter(line)
         n_fields = len(line.split() if delimiter is None else line.split(delimiter))
-        return "table" if n_fields > 2 else "labspec" if settings >= 2 else "two_column"
+        if n_fields > 2:
+            return "table"
+        return "labspec" if settings >= LABSPEC_MIN_SETTINGS else "two_column"
     return "two_column"
 
 

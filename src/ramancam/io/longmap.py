@@ -59,7 +59,6 @@ def _split(line: str, delimiter: str | None) -> list[str]:
     return [t.strip() for t in (line.split() if delimiter is None else line.split(delimiter))]
 
 
-
 def _data_lines(text: str) -> list[tuple[int, str]]:
     """Non-blank lines with their 1-based numbers (comment lines included)."""
     return [(i + 1, ln) for i, ln in enumerate(text.splitlines()) if ln.strip()]

@@ -76,7 +76,6 @@ def looks_tidy(text: str) -> bool:
     return not any(is_number(c) for c in cells)
 
 
-
 def read_tidy(path: str | os.PathLike[str], *, label_col: str | None = None) -> Spectra:
     """Read a long table (one row per point; see the module docstring).
 

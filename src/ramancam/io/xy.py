@@ -33,11 +33,14 @@ from ..errors import RamancamError, where
 from ..spectra import Spectra, check_axis
 from ._text import DECIMAL_COMMA, check_exists, is_number, read_text, short
 
-__all__ = ["is_labspec_setting", "parse_xy", "read_rruff", "read_two_column"]
+__all__ = ["LABSPEC_MIN_SETTINGS", "is_labspec_setting", "parse_xy", "read_rruff",
+           "read_two_column"]
 
 _SPLIT = re.compile(r"[,;\s]+")
 #: A LabSpec setting line: ``#Key=<TAB>value``.
 _LABSPEC = re.compile(r"^#([^#=\t][^=\t]*)=\t(.*)$")
+#: Setting lines that make a two-column file a LabSpec export (one could be a comment).
+LABSPEC_MIN_SETTINGS = 2
 #: LabSpec keys (lower case) stored under the names the other readers use.
 _LABSPEC_NAMES = {"laser": "laser_wavelength_nm", "title": "title",
                   "instrument": "instrument", "date": "acquired"}
@@ -56,7 +59,6 @@ def _decimal_commas(text: str) -> bool:
                 and any(DECIMAL_COMMA.match(p) for p in parts)
                 and all(is_number(p.replace(",", ".")) for p in parts))
     return False
-
 
 
 def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
@@ -141,7 +143,7 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
                 f"{where(src, lines[i])}{what} must be finite; got {arr[i]}. "
                 "Remove or interpolate that line.")
     axis = check_axis(x_arr, source=src)
-    if len(labspec) >= 2:
+    if len(labspec) >= LABSPEC_MIN_SETTINGS:
         meta = {**meta, **_labspec_meta(labspec)}
     return Spectra(y_arr[None, :], axis, meta={k: np.array([v]) for k, v in meta.items()},
                    sources=[source])
