@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from ramancam import RamancamError, Spectra
 from ramancam.io import read, read_rruff, read_table, read_two_column, write_table
+from ramancam.io._text import is_number
 
 FUZZ = settings(max_examples=100, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -92,15 +93,7 @@ def test_plausible_tables_parse(n, p, data):
 
 _name = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc", "Zl", "Zp"]),
                 min_size=1, max_size=8).filter(
-    lambda t: t == t.strip() and not t.startswith("#") and t != "label" and _not_number(t))
-
-
-def _not_number(t: str) -> bool:
-    try:
-        float(t)
-    except ValueError:
-        return True
-    return False
+    lambda t: t == t.strip() and not t.startswith("#") and t != "label" and not is_number(t))
 
 
 @FUZZ
