@@ -535,28 +535,49 @@ def _hqi(R: np.ndarray, yR: np.ndarray, Q: np.ndarray | None,
     return sc.score(Q, np.zeros((len(Q), 1)), np.zeros((len(Q), 0)))
 
 
-def _hqi_blocks(R: np.ndarray, Q: np.ndarray | None, blocks: int = 2,
-                window: int = HQI_WINDOW) -> np.ndarray:
-    """``hqi`` with the grid cut into ``blocks`` runs of equal length: one minus the largest
-    mean over the blocks of the derivatives' correlation within each block, so that every
-    part of the range counts alike, whatever its intensity (``Q=None``: leave-one-out)."""
+def _block_r(R: np.ndarray, Q: np.ndarray | None, blocks: int,
+             window: int = HQI_WINDOW) -> np.ndarray:
+    """The derivatives' correlation of every spectrum of ``Q`` (``R`` when None) with every
+    one of ``R`` within each of ``blocks`` runs of equal length of the grid: shape
+    ``(blocks, len(Q), len(R))``."""
     from scipy.signal import savgol_filter
 
-    def rows(X: np.ndarray) -> np.ndarray:
+    def parts(X: np.ndarray) -> list[np.ndarray]:
         d = savgol_filter(X, window, 2, deriv=1, axis=1)
-        parts = []
+        out = []
         for idx in np.array_split(np.arange(d.shape[1]), blocks):
             b = d[:, idx] - d[:, idx].mean(axis=1, keepdims=True)
             n = np.linalg.norm(b, axis=1, keepdims=True)
-            parts.append(b / np.where(n > 0, n, 1.0))
-        return np.hstack(parts) / np.sqrt(blocks)  # a dot product: the mean block r
+            out.append(b / np.where(n > 0, n, 1.0))
+        return out
 
-    ref = rows(R)
-    loo = Q is None
-    sim = ref @ (ref if loo else rows(Q)).T
+    pr = parts(R)
+    pq = pr if Q is None else parts(Q)
+    return np.stack([q @ r.T for q, r in zip(pq, pr, strict=True)])
+
+
+def _best(sim: np.ndarray, loo: bool) -> np.ndarray:
+    """One minus each row's best similarity (the diagonal left out when ``loo``)."""
     if loo:
         np.fill_diagonal(sim, -np.inf)
-    return np.asarray(np.maximum(1.0 - sim.max(axis=0 if not loo else 1), 0.0))
+    return np.asarray(np.maximum(1.0 - sim.max(axis=1), 0.0))
+
+
+def _hqi_blocks(R: np.ndarray, Q: np.ndarray | None, blocks: int = 2,
+                how: str = "mean") -> np.ndarray:
+    """``hqi`` with the grid cut into ``blocks`` runs of equal length: one minus the largest
+    mean (``how="min"``: the smallest) over the blocks of the derivatives' correlation
+    within each block, so that every part of the range counts alike, whatever its
+    intensity (``Q=None``: leave-one-out)."""
+    r = _block_r(R, Q, blocks)
+    return _best(r.mean(axis=0) if how == "mean" else r.min(axis=0), Q is None)
+
+
+def _hqi_scales(R: np.ndarray, Q: np.ndarray | None, scales: tuple[int, ...]) -> np.ndarray:
+    """The mean of the block-averaged correlations at several block counts (1: the whole
+    grid, 2: halves, 4: quarters), one minus its best value."""
+    sim = np.mean([_block_r(R, Q, b).mean(axis=0) for b in scales], axis=0)
+    return _best(sim, Q is None)
 
 
 def _mixture(R: np.ndarray, Q: np.ndarray | None, k: int = MIX_K) -> np.ndarray:
@@ -607,6 +628,9 @@ CANDIDATES = {
     "class-normalised hqi": _class_normalised,
     "hqi, halves averaged": lambda R, yR, Q: _hqi_blocks(R, Q, 2),
     "hqi, quarters averaged": lambda R, yR, Q: _hqi_blocks(R, Q, 4),
+    "hqi, worse half": lambda R, yR, Q: _hqi_blocks(R, Q, 2, how="min"),
+    "hqi, whole and halves averaged": lambda R, yR, Q: _hqi_scales(R, Q, (1, 2)),
+    "hqi, halves and quarters averaged": lambda R, yR, Q: _hqi_scales(R, Q, (2, 4)),
 }
 
 
