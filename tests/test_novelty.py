@@ -20,6 +20,7 @@ from ramancam.novelty import (
     conformal_threshold,
     expected_calibration_error,
     fit_temperature,
+    p_values,
     softmax,
 )
 from ramancam.spectra import Spectra
@@ -73,6 +74,31 @@ def test_conformal_threshold_false_alarm_rate_on_fresh_draws():
         rates.append(np.mean(new > conformal_threshold(cal, 0.05)))
     # Split conformal: the expected false-alarm rate is <= 5 % and close to it.
     assert 0.03 < np.mean(rates) <= 0.055
+
+
+def test_p_values_are_uniform_for_fresh_known_draws_and_agree_with_the_threshold():
+    rng = np.random.default_rng(1)
+    below = {0.01: [], 0.05: [], 0.2: []}
+    for _ in range(200):
+        cal, new = rng.standard_normal(99), rng.standard_normal(500)
+        p = p_values(new, cal)
+        for a in below:
+            below[a].append(np.mean(p <= a))
+        # every score above the 5 % threshold has p <= 0.05, and p falls as the score rises
+        thr = conformal_threshold(cal, 0.05)
+        assert np.all(p[new > thr] <= 0.05)
+        order = np.argsort(new)
+        assert np.all(np.diff(p[order]) <= 0)
+    for a, shares in below.items():  # P(p <= a) <= a, and close to it (n = 99)
+        assert a - 0.015 < np.mean(shares) <= a + 0.005
+    # far above every held-out score: the smallest p there is, 1 / (n + 1)
+    assert p_values([10.0], cal)[0] == pytest.approx(1 / 100)
+    assert p_values([-10.0], cal)[0] == 1.0
+    # ties count as "at least as high"; NaN scores and missing held-out scores give NaN
+    np.testing.assert_allclose(p_values([1.0, 2.0], [1.0, 1.0, 2.0, np.inf]),
+                               [4 / 4, 2 / 4])
+    assert np.isnan(p_values([np.nan, 0.5], [0.1, 0.2])[0])
+    assert np.isnan(p_values([0.5], None)).all() and np.isnan(p_values([0.5], [])).all()
 
 
 def test_conformal_threshold_needs_enough_scores_and_a_rate_in_0_1():
@@ -338,6 +364,38 @@ def test_saved_model_round_trip(fitted, tmp_path):
     np.testing.assert_allclose(score, est.novelty_score(Xq), atol=1e-5)
     np.testing.assert_array_equal(unknown, est.predict_unknown(Xq))
     np.testing.assert_allclose(b.predict_proba(Spectra(Xq, grid)), proba, atol=1e-6)
+    # the held-out scores travel, so the p-values do
+    p_est = est.novelty_p_value(Xq)
+    assert b.held_out is not None and b.held_out.size == est.calibration_.n_scores
+    np.testing.assert_allclose(b.novelty_p(score), p_est, atol=1e-6)
+    assert np.all(p_est[unknown] <= 0.05) and np.median(p_est[20:]) < np.median(p_est[:20])
+
+
+def test_model_files_without_held_out_scores_load_without_p_values(fitted, tmp_path):
+    from safetensors.numpy import load as np_load
+    from safetensors.numpy import save as np_save
+
+    est, *_ = fitted
+    grid = np.arange(N_POINTS, dtype=np.float64)
+    good = save(tmp_path / "m.ramancam", estimator=est, recipe=None, grid=grid,
+                classes=list(est.classes_), training_summary={})
+
+    def rewrite(held):
+        out = tmp_path / "old.ramancam"
+        with zipfile.ZipFile(good) as src, zipfile.ZipFile(out, "w") as dst:
+            for name in src.namelist():
+                data = src.read(name)
+                if name == NOVELTY_NAME:
+                    arrays = {k: v for k, v in np_load(data).items() if k != "held_out"}
+                    data = np_save({**arrays, **held})
+                dst.writestr(name, data)
+        return out
+
+    old = load(rewrite({}))  # as saved before 2026-12-05
+    assert old.held_out is None and old.novelty_p(np.array([0.1])) is None
+    assert old.threshold == est.novelty_threshold_
+    with pytest.raises(RamancamError, match=r"novelty array 'held_out' must have 1 column"):
+        load(rewrite({"held_out": np.zeros((2, 3))}))
 
 
 def test_damaged_novelty_member_is_refused(fitted, tmp_path):
@@ -394,7 +452,16 @@ def test_cli_train_prints_calibration_and_predict_flags_unknown(tmp_path, capsys
         rows = list(csv.DictReader(fh))
         header = list(rows[0])
     assert header == ["id", "predicted", "p_a", "p_b", "p_c", "true", "novelty", "unknown",
-                      "library_match"]
+                      "library_match", "novelty_p"]
+    # the p-value: in (0, 1], at most the rate for a flagged spectrum, larger for higher
+    # scores never
+    p_nov = np.array([float(r["novelty_p"]) for r in rows])
+    score = np.array([float(r["novelty"]) for r in rows])
+    flagged = np.array([r["unknown"] == "true" for r in rows])
+    assert np.all((p_nov > 0) & (p_nov <= 1))
+    assert flagged.any() and np.all(p_nov[flagged] <= 0.05)
+    order = np.argsort(score)
+    assert np.all(np.diff(p_nov[order]) <= 0)
     unknown_rows = [r for r in rows if r["true"] == "d"]
     assert np.mean([r["unknown"] == "true" for r in unknown_rows]) >= 0.9
     assert all(r["predicted"] == "unknown" for r in rows if r["unknown"] == "true")
@@ -438,6 +505,7 @@ def test_cli_predict_old_model_without_novelty_leaves_columns_empty(tmp_path):
     with open(out, newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert {r["novelty"] for r in rows} == {""} and {r["unknown"] for r in rows} == {""}
+    assert {r["novelty_p"] for r in rows} == {""}
 
 
 def test_cli_train_refuses_a_bad_novelty_rate(tmp_path, capsys):

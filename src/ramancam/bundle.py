@@ -8,7 +8,9 @@ A model file is a zip archive with two members and up to two more:
 * ``weights.safetensors`` — the network's state dict in the safetensors format, which holds
   only tensors and cannot execute code when loaded (unlike pickle / ``torch.load``);
 * ``novelty.safetensors`` (models with novelty detection) — the arrays of the fitted
-  novelty score (:class:`ramancam.novelty.NoveltyScorer`); its method, threshold and
+  novelty score (:class:`ramancam.novelty.NoveltyScorer`) and, since 2026-12-05, the
+  held-out known scores that set the threshold (``held_out``: n x 1, float64; the
+  ``novelty_p`` of :meth:`Bundle.novelty_p`); its method, threshold and
   false-alarm rate, and the softmax temperature, are in ``ramancam.json`` (``"novelty"``,
   ``"calibration"``). Files without them load as before (temperature 1, no novelty).
 * ``references.safetensors`` (models saved since 2026-12-04) — the mean and standard
@@ -37,17 +39,25 @@ from typing import IO, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._bundle_arrays import (
+    FORMAT,
+    NOVELTY_NAME,
+    REFERENCES_NAME,
+    _load_novelty,
+    _load_references,
+    _novelty_state,
+    _read_safetensors,
+    _references_state,
+    _refuse,
+)
 from .errors import RamancamError
 from .spectra import Spectra
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "Bundle", "load", "save", "training_summary"]
 
-FORMAT = "ramancam-model"
 FORMAT_VERSION = 1
 JSON_NAME = "ramancam.json"
 WEIGHTS_NAME = "weights.safetensors"
-NOVELTY_NAME = "novelty.safetensors"
-REFERENCES_NAME = "references.safetensors"
 # Guard against absurd members (a zip bomb in place of a model): 4 GiB of weights, 256 MiB JSON.
 _MAX_WEIGHTS = 4 << 30
 _MAX_JSON = 256 << 20
@@ -230,47 +240,6 @@ def save(path: str | os.PathLike[str], *, estimator: Any, recipe: Any, grid: Arr
     return out
 
 
-def _references_state(estimator: Any, n_classes: int, n_points: int) -> bytes | None:
-    """The class mean and sd spectra of a fitted ``CNNClassifier`` as safetensors bytes;
-    ``None`` for a bare network or one fitted before they were kept."""
-    from safetensors.numpy import save as np_save
-
-    means = getattr(estimator, "class_means_", None)
-    sds = getattr(estimator, "class_sds_", None)
-    if means is None or sds is None:
-        return None
-    arrays = {"mean": np.ascontiguousarray(means, dtype=np.float32),
-              "sd": np.ascontiguousarray(sds, dtype=np.float32)}
-    if any(a.shape != (n_classes, n_points) for a in arrays.values()):
-        raise RamancamError(
-            f"class reference spectra must have shape ({n_classes}, {n_points}); got "
-            f"{arrays['mean'].shape} and {arrays['sd'].shape}.")
-    labels = getattr(getattr(estimator, "novelty_scorer_", None), "labels_", None)
-    if labels is not None:
-        arrays["match_labels"] = np.asarray(labels, dtype=np.float32).reshape(-1, 1)
-    return np_save(arrays, metadata={"format": FORMAT})
-
-
-def _novelty_state(estimator: Any) -> tuple[dict[str, Any] | None, bytes | None,
-                                            dict[str, Any] | None]:
-    """JSON entries ``novelty`` and ``calibration`` and the novelty arrays (safetensors
-    bytes) of a fitted ``CNNClassifier``; ``None`` for what it does not have."""
-    from safetensors.numpy import save as np_save
-
-    cal = getattr(estimator, "calibration_", None)
-    calibration: dict[str, Any] | None = None
-    if hasattr(estimator, "temperature_"):
-        calibration = {"temperature": float(estimator.temperature_),
-                       **({} if cal is None else cal.to_dict())}
-    scorer = getattr(estimator, "novelty_scorer_", None)
-    if scorer is None:
-        return None, None, calibration
-    d, arrays = scorer.to_state()
-    info = {**d, "threshold": float(getattr(estimator, "novelty_threshold_", float("inf"))),
-            "rate": float(getattr(estimator, "novelty_rate", 0.05)), "arrays": NOVELTY_NAME}
-    return info, np_save(arrays, metadata={"format": FORMAT}), calibration
-
-
 class Bundle:
     """A loaded model: network, classes, grid and recipe, ready to predict raw spectra.
 
@@ -297,12 +266,16 @@ class Bundle:
     references : dict or None
         ``mean`` and ``sd`` (n_classes x n_points) of each class's preprocessed training
         spectra; ``None`` for files saved without them (before 2026-12-04).
+    held_out : ndarray of shape (n,) or None
+        The held-out novelty scores of known spectra that set :attr:`threshold`, sorted
+        (:meth:`novelty_p`); ``None`` for files saved without them (before 2026-12-05).
     """
 
     def __init__(self, model: Any, classes: list[str], recipe: Any, grid: NDArray[np.float64],
                  info: dict[str, Any], path: Path | None = None, *, novelty: Any = None,
                  threshold: float = float("inf"), temperature: float = 1.0,
-                 references: dict[str, NDArray[np.float32]] | None = None) -> None:
+                 references: dict[str, NDArray[np.float32]] | None = None,
+                 held_out: NDArray[np.float64] | None = None) -> None:
         self.model = model
         self.classes = classes
         self.recipe = recipe
@@ -313,6 +286,17 @@ class Bundle:
         self.threshold = threshold
         self.temperature = temperature
         self.references = references
+        self.held_out = held_out
+
+    def novelty_p(self, scores: NDArray[np.float64] | None) -> NDArray[np.float64] | None:
+        """Conformal p-values of novelty scores (:func:`ramancam.novelty.p_values`) among
+        the held-out known scores that set :attr:`threshold`; ``None`` for a model without
+        novelty detection or saved without those scores (before 2026-12-05)."""
+        from .novelty import p_values
+
+        if scores is None or self.held_out is None:
+            return None
+        return p_values(scores, self.held_out)
 
     def class_reference(self, name: str
                         ) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
@@ -676,11 +660,6 @@ def _unique_state(state: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _refuse(path: Path, why: str) -> RamancamError:
-    return RamancamError(f"{path} must be a ramancam model file; got {why}. Use a file "
-                         "written by 'ramancam train' or ramancam.bundle.save.")
-
-
 def load(path: str | os.PathLike[str]) -> Bundle:
     """Load a model written by :func:`save`.
 
@@ -803,87 +782,3 @@ def load(path: str | os.PathLike[str]) -> Bundle:
                 "or was altered.")
         scorer.labels_ = labels[:, 0].astype(np.intp)
     return Bundle(model, classes, recipe, grid, info, p, **novelty, references=references)
-
-
-def _read_safetensors(loader: Any, raw: bytes, p: Path, what: str) -> Any:
-    """``loader(raw)`` (safetensors' torch or numpy ``load``); damage is one clear error."""
-    from safetensors import SafetensorError
-
-    try:
-        return loader(raw)
-    except (SafetensorError, ValueError, RuntimeError) as exc:
-        raise RamancamError(
-            f"{p}: {what} must be a readable safetensors file; got an error ({exc}). "
-            "The file is damaged or was altered.") from None
-
-
-def _load_novelty(p: Path, info: dict[str, Any], raw: bytes | None, config: Any
-                  ) -> dict[str, Any]:
-    """``novelty``, ``threshold`` and ``temperature`` keyword arguments of :class:`Bundle`."""
-    from safetensors.numpy import load as np_load
-
-    from .novelty import NoveltyScorer
-
-    out: dict[str, Any] = {}
-    cal = info.get("calibration")
-    if isinstance(cal, dict):
-        t = cal.get("temperature", 1.0)
-        if not isinstance(t, (int, float)) or isinstance(t, bool) or not np.isfinite(t) \
-                or t <= 0:
-            raise RamancamError(f"{p}: calibration temperature must be a positive number; "
-                                f"got {t!r}. The file is damaged or was altered.")
-        out["temperature"] = float(t)
-    nov = info.get("novelty")
-    if nov is None:
-        return out
-    if not isinstance(nov, dict) or raw is None:
-        raise _refuse(p, f"novelty settings without {NOVELTY_NAME}")
-    thr = nov.get("threshold")
-    if thr is not None and (not isinstance(thr, (int, float)) or isinstance(thr, bool)):
-        raise RamancamError(f"{p}: novelty threshold must be a number; got {thr!r}. The file "
-                            "is damaged or was altered.")
-    arrays = _read_safetensors(np_load, raw, p, NOVELTY_NAME)
-    if not all(np.isfinite(a).all() for a in arrays.values()):
-        raise RamancamError(f"{p}: novelty arrays must be finite; got NaN or inf. The file "
-                            "is damaged.")
-    width = {"features": config.fc_width, "derivatives": config.n_points,
-             "means": config.fc_width, "precision": config.fc_width}
-    for k, a in arrays.items():
-        if a.ndim != 2 or a.shape[1] != width.get(k, a.shape[-1]):
-            raise RamancamError(f"{p}: novelty array {k!r} must have {width.get(k)} columns; "
-                                f"got shape {a.shape}. The file is damaged or was altered.")
-    out["novelty"] = NoveltyScorer.from_state(nov, arrays)
-    out["threshold"] = float("inf") if thr is None else float(thr)
-    return out
-
-
-def _load_references(p: Path, info: dict[str, Any], raw: bytes | None, config: Any
-                     ) -> dict[str, NDArray[np.float32]] | None:
-    """The class reference spectra (``Bundle.references``), checked; ``None`` without."""
-    from safetensors.numpy import load as np_load
-
-    if info.get("references") is None:
-        return None
-    if raw is None:
-        raise _refuse(p, f"reference settings without {REFERENCES_NAME}")
-    arrays = _read_safetensors(np_load, raw, p, REFERENCES_NAME)
-    shape = (config.n_classes, config.n_points)
-    for k in ("mean", "sd"):
-        a = arrays.get(k)
-        if a is None or a.shape != shape or not np.isfinite(a).all():
-            got = "no such array" if a is None else f"shape {a.shape}" + (
-                "" if a.shape != shape or np.isfinite(a).all() else " with NaN or inf")
-            raise RamancamError(
-                f"{p}: reference array {k!r} must be finite with shape {shape}; got {got}. "
-                "The file is damaged or was altered.")
-    out = {"mean": arrays["mean"].astype(np.float32), "sd": arrays["sd"].astype(np.float32)}
-    m = arrays.get("match_labels")
-    if m is not None:
-        if (m.ndim != 2 or m.shape[1] != 1 or not np.isfinite(m).all()
-                or (m != np.round(m)).any() or (m < 0).any() or (m >= config.n_classes).any()):
-            raise RamancamError(
-                f"{p}: reference array 'match_labels' must hold class indices 0-"
-                f"{config.n_classes - 1} in one column; got shape {m.shape}. The file is "
-                "damaged or was altered.")
-        out["match_labels"] = m.astype(np.float32)
-    return out

@@ -281,7 +281,8 @@ default="hqi-halves"
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise RamancamError(f"{name} must be True or False; "
                                     f"got {getattr(self, name)!r}.")
-        from .novelty import check_method, check_rate
+        from .conformal import check_rate
+        from .novelty import check_method
 
         check_method(self.novelty)
         check_rate(self.novelty_rate)

@@ -190,7 +190,11 @@ def _write_report(path: str, grid: Any, entries: list[dict[str, Any]],
         lines = [f"Map for {e['target']}. Predicted {e['predicted']} with probability "
                  f"{e['p']:.3f}" + (f"; true class {e['true']}" if e["true"] else "")
                  + ("" if e["unknown"] is None else
-                    f"; novelty {e['novelty']:.4g}: "
+                    f"; novelty {e['novelty']:.4g}"
+                    + ("" if e["novelty_p"] is None else
+                       f" (p = {e['novelty_p']:.3g}: the share of held-out known spectra "
+                       "scoring as high)")
+                    + ": "
                     + ("UNKNOWN (above the threshold)" if e["unknown"] else "known"))
                  + ("" if e["match"] is None else
                     f"; library search (most similar training spectrum): {e['match']}")
@@ -311,6 +315,7 @@ def run(args: argparse.Namespace) -> int:
             match = None
             if args.report:  # calibrated probabilities and the unknown flags of the model
                 cal, nov, flag, match = bundle.predict_all(part, prepared=X)
+                nov_p = bundle.novelty_p(nov)
                 for c in cal.argmax(axis=1):
                     counts[classes[c]] = counts.get(classes[c], 0) + 1
                 if flag is not None:
@@ -342,6 +347,7 @@ def run(args: argparse.Namespace) -> int:
                         "p": float(cal[i].max()),
                         "true": "" if y is None else str(y[i]),
                         "novelty": None if nov is None else float(nov[i]),
+                        "novelty_p": None if nov_p is None else float(nov_p[i]),
                         "unknown": None if flag is None else bool(flag[i]),
                         "match": None if match is None else str(match[i])})
                 if plot_path and len(shown) < args.max_plots:

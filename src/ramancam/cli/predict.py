@@ -20,10 +20,14 @@ predicted class are printed always), then 'novelty' (the model's novelty score: 
 less like its training spectra), 'unknown' (true when the score is above the threshold
 chosen in training for its false-alarm rate, default 5 % of known spectra) and
 'library_match' (the class of the most similar training spectrum by the hit quality index:
-what a library search answers, a second opinion beside the network). A flagged spectrum is
-predicted 'unknown' unless --no-reject is given; its p_<class> columns still name the
-nearest class. Models saved without novelty detection leave the last three columns empty
-(library_match also for models saved before 2026-12-04). Spectra are processed in
+what a library search answers, a second opinion beside the network), and 'novelty_p' (the
+novelty score's conformal p-value: the share of the held-out known spectra that set the
+threshold scoring at least as high, counting this one; small = few known spectra look this
+unlike the training ones; at most the false-alarm rate for every flagged spectrum). A
+flagged spectrum is predicted 'unknown' unless --no-reject is given; its p_<class> columns
+still name the nearest class. Models saved without novelty detection leave the last four
+columns empty (library_match also for models saved before 2026-12-04, novelty_p before
+2026-12-05). Spectra are processed in
 chunks, so memory stays bounded for large files; with more than one chunk, progress
 (spectra done, seconds) goes to stderr every 10 s.
 
@@ -163,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["id", "predicted", *(f"p_{c}" for c in classes),
                     *(["true"] if labels is not None else []), *(["x", "y"] if xy else []),
-                    "novelty", "unknown", "library_match"])
+                    "novelty", "unknown", "library_match", "novelty_p"])
         progress = chunk_progress(len(data), CHUNK)
         for start in range(0, len(data), CHUNK):
             part = data[start:start + CHUNK]
@@ -177,6 +181,7 @@ def run(args: argparse.Namespace) -> int:
                     part, prepared=X, proba=proba[usable],
                     match=None if match is None else match[usable])) is not None:
                 shifts.append(sh)
+            p_nov = bundle.novelty_p(score)
             nearest = np.asarray(classes, dtype=object)[np.nan_to_num(proba, nan=-1.0)
                                                         .argmax(axis=1)]
             nearest[~usable] = UNKNOWN
@@ -205,6 +210,7 @@ def run(args: argparse.Namespace) -> int:
                     row += (["", ""] if score is None or flags is None
                             else [repr(float(score[i])), str(bool(flags[i])).lower()])
                 row.append("" if match is None or not ok else str(match[i]))
+                row.append("" if p_nov is None or not ok else repr(float(p_nov[i])))
                 w.writerow(row)
             if grid is not None:
                 all_proba.append(proba)
