@@ -85,6 +85,8 @@ SCORES_BEGIN, SCORES_END = "<!-- novelty-scores:begin -->", "<!-- novelty-scores
 CAL_BEGIN, CAL_END = "<!-- novelty-calibration:begin -->", "<!-- novelty-calibration:end -->"
 SPECIMENS_BEGIN = "<!-- novelty-specimens:begin -->"
 SPECIMENS_END = "<!-- novelty-specimens:end -->"
+PVALUES_BEGIN = "<!-- novelty-pvalues:begin -->"
+PVALUES_END = "<!-- novelty-pvalues:end -->"
 PERCLASS_BEGIN = "<!-- novelty-perclass:begin -->"
 PERCLASS_END = "<!-- novelty-perclass:end -->"
 THRESHOLDS_BEGIN = "<!-- novelty-thresholds:begin -->"
@@ -388,6 +390,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--thresholds", action="store_true",
                    help="instead of the CNN runs: the default score with other ways to set "
                         "its threshold from the same leave-one-out scores (no network)")
+    p.add_argument("--pvalues", action="store_true",
+                   help="instead of the CNN runs: the default score's conformal p-values "
+                        "(predict's novelty_p) of known test and left-out spectra (no network)")
     p.add_argument("--combine", action="store_true",
                    help="instead of the CNN runs: combine hqi with the network's scores from "
                         "the per-spectrum scores saved by --keep-scores (no network)")
@@ -400,6 +405,8 @@ def main(argv: list[str] | None = None) -> int:
         return per_class(args)
     if args.thresholds:
         return compare_thresholds(args)
+    if args.pvalues:
+        return pvalue_check(args)
     if args.docs_only:
         args.sets = []
     torch.set_num_threads(args.threads)
@@ -777,6 +784,47 @@ def _publish(args: argparse.Namespace, lines: list[str], marks: tuple[str, str],
         _replace_block(*marks, intro.format(seeds=" ".join(str(s) for s in args.seeds))
                        + ":\n\n" + "\n".join(lines))
     return 0
+
+
+#: ``--pvalues``: the levels at which the p-values are read.
+P_LEVELS = (0.01, 0.05, 0.10, 0.20)
+
+
+def pvalue_check(args: argparse.Namespace) -> int:
+    """``novelty_p`` as ``predict`` writes it: the default score's conformal p-value among the
+    training part's leave-one-out scores, on the benchmark's rounds and 70/30 splits. For
+    the known test spectra the share with ``p <= a`` should be at most ``a`` (it is the
+    false-alarm rate of the rule "flag when p <= a"); for the left-out ones, the larger the
+    better."""
+    from sklearn.model_selection import train_test_split
+
+    from ramancam.novelty import p_values
+
+    lines = ["| set | spectra | " + " | ".join(f"p <= {a:g}" for a in P_LEVELS) + " |",
+             "| --- | --- | " + " | ".join("---:" for _ in P_LEVELS) + " |"]
+    for name in args.sets:
+        known: list[np.ndarray] = []
+        unknown: list[np.ndarray] = []
+        for seed in args.seeds:
+            for r, (_, Xk, yk, Xu) in enumerate(rounds_of(name, SETS[name][1], seed)):
+                tr, te = train_test_split(np.arange(yk.size), test_size=0.3, stratify=yk,
+                                          random_state=seed + r)
+                sc = NoveltyScorer(DEFAULT_METHOD).fit(Xk[tr], np.zeros(tr.size, int),
+                                                       np.zeros((tr.size, 0)))
+                held = sc.loo_scores()
+                known.append(p_values(sc.score(Xk[te], np.zeros((te.size, 1)), None), held))
+                unknown.append(p_values(sc.score(Xu, np.zeros((len(Xu), 1)), None), held))
+        for what, ps in (("known test", known), ("left-out classes", unknown)):
+            p_all = np.concatenate(ps)
+            lines.append(f"| {name} | {what} ({p_all.size}) | "
+                         + " | ".join(f"{np.mean(p_all <= a):.1%}" for a in P_LEVELS) + " |")
+        print("\n".join(lines[-2:]), flush=True)
+    return _publish(args, lines, (PVALUES_BEGIN, PVALUES_END),
+                    "`.venv/bin/python benchmarks/novelty.py --pvalues --seeds {seeds}` "
+                    f"(the default `{DEFAULT_METHOD}`, no network; the rounds and 70/30 splits "
+                    "of the `--scores` table; p-values among the training part's leave-one-out "
+                    "scores, as `predict`'s `novelty_p`; share of spectra at or below each "
+                    "level)")
 
 
 def specimens(args: argparse.Namespace) -> int:
