@@ -419,6 +419,10 @@ def test_tiled_predict_flags_the_substance_the_model_never_saw(novelty_map, tmp_
     np.testing.assert_array_equal(np.asarray(b.classes)[r["library_match"].ravel()], match)
     assert summary.n_library_agree == int((r["library_match"] == r["predicted"]).sum())
     assert (r["library_match"][:, :8] == r["predicted"][:, :8]).mean() >= 0.9  # known pixels
+    # the p-values of predictions.csv's novelty_p; every flagged pixel at or below the rate
+    assert r["novelty_p"].dtype == np.float32
+    np.testing.assert_allclose(r["novelty_p"].ravel(), b.novelty_p(score), rtol=1e-6)
+    assert (r["novelty_p"][r["unknown"]] <= 0.05).all()
     # resume after an interruption: identical to the uninterrupted run
     real = scale.run_tile
     calls: list[int] = []

@@ -37,6 +37,9 @@ the class names and ``complete``):
   their training labels (saved since 2026-12-04): the class index of each pixel's most similar
   training spectrum by the hit quality index (what a library search answers; -1 = not computed
   yet), the ``library_match`` column of ``predictions.csv``;
+* ``novelty_p`` (ny, nx) float32 -- models saved since 2026-12-05: the novelty score's
+  conformal p-value among the held-out known scores (``predictions.csv``'s ``novelty_p``,
+  :func:`ramancam.novelty.p_values`; NaN = not computed yet);
 * ``maps`` (explain only) -- (ny, nx, n_points) float32, the map of the predicted (or a named)
   class at every pixel, or (ny, nx, n_classes, n_points) for ``target="all"``;
 * ``grid`` (n_points,) -- the model's axis (the maps' axis); ``x`` (nx,), ``y`` (ny,);
@@ -311,6 +314,9 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
         if bundle.novelty.gives_match:
             g.create_array("library_match", shape=(ny, nx), chunks=(cy, cx), dtype="int16",
                            fill_value=-1)
+        if bundle.held_out is not None:
+            g.create_array("novelty_p", shape=(ny, nx), chunks=(cy, cx), dtype="float32",
+                           fill_value=np.nan)
     if bundle.references is not None and grid.size >= MIN_SHIFT_GRID:
         # each pixel's band shift against its class's mean training spectrum (cm-1)
         g.create_array("band_shift", shape=(ny, nx), chunks=(cy, cx), dtype="float32",
@@ -416,6 +422,8 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
         out["unknown"][ys, xs] = spread(score > bundle.threshold, True, bool)
         if match is not None and "library_match" in out:
             out["library_match"][ys, xs] = spread(match, -1, np.int16)
+        if "novelty_p" in out:
+            out["novelty_p"][ys, xs] = spread(bundle.novelty_p(score), np.nan, np.float32)
     if "band_shift" in out:  # as the in-memory predict's axis line reads them
         shift = bundle.band_shift(
             None, prepared=X, proba=proba,
