@@ -101,8 +101,8 @@ def test_predict_map_into_a_folder(trained, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "map: 10 x 6 pixels, step 2 x 2, 0 missing" in text
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["classes.png", "confidence.png", "predictions.csv", "proba_01.png",
-                     "proba_02.png", "report.html"]
+    assert names == ["band_shift.png", "classes.png", "confidence.png", "predictions.csv",
+                     "proba_01.png", "proba_02.png", "report.html"]
     with open(out / "predictions.csv", newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == ["id", "predicted", "p_a", "p_b", "true", "x", "y", "novelty",
@@ -114,7 +114,39 @@ def test_predict_map_into_a_folder(trained, tmp_path, capsys):
     img = imread(out / "classes.png")
     assert img.shape[0] > 200 and img[..., :3].std() > 0.1
     html = (out / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 4 and "10 x 6 pixels" in html
+    assert html.count("data:image/png;base64,") == 5 and "10 x 6 pixels" in html
+    assert "<h2>Band shift</h2>" in html or ">Band shift<" in html
+
+
+def test_predict_map_draws_each_pixels_band_shift(trained, tmp_path, capsys, monkeypatch):
+    import ramancam.maps.outputs as outputs
+
+    _, _, model = trained
+    s = synthetic_map(np.random.default_rng(3))
+    iy = np.asarray(s.meta["y"]) / 2.0
+    step = float(AXIS[1] - AXIS[0])
+    moved = (iy >= 3) & (s.labels == "b")  # the lower rows of the right half: one step up
+    X = np.array(s.X)
+    X[moved] = np.interp(AXIS - step, AXIS, _lorentz(1050)) + 0.3 * _lorentz(1000)
+    data = tmp_path / "moved.csv"
+    write_table(Spectra(X, AXIS, labels=s.labels, meta=s.meta), data)
+    seen = {}
+    real = outputs.write_map_images
+
+    def spy(*args, **kw):
+        seen["band_shift"] = kw.get("band_shift")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(outputs, "write_map_images", spy)
+    out = tmp_path / "shift"
+    assert main(["predict", str(model), str(data), "--out", str(out)]) == 0
+    img = seen["band_shift"]  # (ny, nx), as the pixels lie
+    assert img.shape == (NY, NX) and (out / "band_shift.png").exists()
+    flat = img.ravel()  # the synthetic map's rows are in raster order
+    # 40 points 5.1 cm-1 apart and bands about one point wide: the sub-point vertex reads
+    # the one-step shift as about 4 cm-1; the unmoved pixels as 0
+    assert 0.6 * step < np.nanmedian(flat[moved]) < 1.4 * step
+    assert abs(np.nanmedian(flat[~moved])) < 0.2 * step
 
 
 def test_predict_with_missing_pixels_and_file_out(trained, tmp_path, capsys, rng):

@@ -687,8 +687,9 @@ IMAGE_LIMIT = 10_000_000
 
 def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str], *,
                  reject: bool = True) -> list[Path]:
-    """``classes.png``, ``confidence.png`` and one probability image per class of a finished
-    result store, drawn by :func:`ramancam.maps.images.write_map_images` into ``out_dir``.
+    """``classes.png``, ``confidence.png``, one probability image per class and, from the
+    ``band_shift`` array, ``band_shift.png`` of a finished result store, drawn by
+    :func:`ramancam.maps.images.write_map_images` into ``out_dir``.
 
     With ``reject`` (the default) and a store that has an ``unknown`` array, ``classes.png``
     shows the flagged pixels in the "unknown" colour instead of their nearest class; pixels
@@ -715,7 +716,9 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     if refused.any():
         unknown = refused if unknown is None else unknown | refused
     return write_map_images(out_dir, grid, predicted, np.asarray(g["proba"][...]), classes,
-                            unknown=unknown)
+                            unknown=unknown,
+                            band_shift=np.asarray(g["band_shift"][...]) if "band_shift" in g
+                            else None)
 
 
 def _store_meta(out: str | os.PathLike[str]) -> dict[str, Any]:

@@ -52,7 +52,9 @@ intensity exports), x and y follow 'true' (before novelty and unknown), and with
 (an existing folder, a name ending in '/', or a name without a suffix) the folder gets
 predictions.csv,
 classes.png (class image with a legend), confidence.png (top probability), proba_01.png...
-(one probability image per class) and report.html (docs/maps.md).
+(one probability image per class), band_shift.png (each pixel's band shift against its
+class's mean training spectrum, for models saved since 2026-12-04) and report.html
+(docs/maps.md).
 
 examples:
   ramancam predict model.ramancam new-spectra.csv --out predictions.csv
@@ -161,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
     all_flags: list[np.ndarray] = []
     all_refused: list[np.ndarray] = []
     shifts: list[np.ndarray] = []  # band shifts against the class means (checks.band_shift)
+    shift_rows: list[np.ndarray] = []  # the same, one per spectrum (NaN: none), for the map
     refused: list[tuple[str, str]] = []  # (id, the recipe's message) of spectra not predicted
     ctx = atomic_write(csv_path, "w", newline="") if csv_path else nullcontext(sys.stdout)
     with ctx as fh:
@@ -177,10 +180,14 @@ def run(args: argparse.Namespace) -> int:
                 _fill_refused(a, usable) for a in
                 bundle.predict_all(part, bf16=args.bf16, prepared=X))
             # an empty chunk (every spectrum refused) has nothing to compare
+            sh = None
             if X is not None and len(X) and (sh := bundle.band_shift(
                     part, prepared=X, proba=proba[usable],
                     match=None if match is None else match[usable])) is not None:
                 shifts.append(sh)
+            if grid is not None:
+                shift_rows.append(np.full(len(part), np.nan) if sh is None
+                                  else _fill_refused(np.asarray(sh, dtype=np.float64), usable))
             p_nov = bundle.novelty_p(score)
             nearest = np.asarray(classes, dtype=object)[np.nan_to_num(proba, nan=-1.0)
                                                         .argmax(axis=1)]
@@ -263,7 +270,8 @@ def run(args: argparse.Namespace) -> int:
             dark = blank if dark is None else dark | blank
         paths = write_predict_outputs(
             out_dir, grid, np.concatenate(all_proba), classes,
-            info={"data": str(args.data), "model": str(args.model)}, unknown=dark)
+            info={"data": str(args.data), "model": str(args.model)}, unknown=dark,
+            band_shift=np.concatenate(shift_rows) if shift_rows else None)
         print(f"map: {grid.text()}; wrote {', '.join(p.name for p in paths)} to {out_dir}",
               file=report)
     elif out_dir is not None and (note := no_positions_note(args.data, len(data))):

@@ -211,7 +211,8 @@ def _check_inputs(grid: MapGrid, predicted: ArrayLike, proba: ArrayLike,
 
 def write_map_images(out_dir: str | os.PathLike[str], grid: MapGrid, predicted: ArrayLike,
                      proba: ArrayLike, class_names: Sequence[str], *,
-                     unknown: ArrayLike | None = None) -> list[Path]:
+                     unknown: ArrayLike | None = None,
+                     band_shift: ArrayLike | None = None) -> list[Path]:
     """Write the class, confidence and per-class probability images of a classified map.
 
     Parameters
@@ -231,14 +232,20 @@ def write_map_images(out_dir: str | os.PathLike[str], grid: MapGrid, predicted: 
     unknown : ndarray of bool, shape (ny, nx), optional
         Pixels flagged unknown (novelty detection): ``classes.png`` shows them in
         :data:`UNKNOWN_COLOR`; the other images are unchanged.
+    band_shift : ndarray of float, shape (ny, nx), optional
+        Each pixel's band shift against its class's mean training spectrum, cm-1
+        (:meth:`ramancam.bundle.Bundle.band_shift`; NaN where none was read). When any is
+        finite, ``band_shift.png`` is written too.
 
     Returns
     -------
     list of pathlib.Path
         ``classes.png`` (class image with a legend of names and pixel counts),
-        ``confidence.png`` (top probability, colour bar from 1/n_classes to 1) and
+        ``confidence.png`` (top probability, colour bar from 1/n_classes to 1),
         ``proba_01.png``, ``proba_02.png``, ... (probability of class 1, 2, ... in the order
-        of ``class_names``, colour bar 0 to 1), in that order.
+        of ``class_names``, colour bar 0 to 1) and, with ``band_shift``, ``band_shift.png``
+        (diverging colours centred on 0, limits at the 99th percentile of the absolute
+        shifts, at least 1 cm-1), in that order.
 
     Raises
     ------
@@ -253,6 +260,9 @@ def write_map_images(out_dir: str | os.PathLike[str], grid: MapGrid, predicted: 
     if unknown is not None and np.shape(unknown) != grid.shape:
         raise RamancamError(f"unknown must have shape (ny, nx) = {grid.shape}; got "
                             f"{np.shape(unknown)}.")
+    if band_shift is not None and np.shape(band_shift) != grid.shape:
+        raise RamancamError(f"band_shift must have shape (ny, nx) = {grid.shape}; got "
+                            f"{np.shape(band_shift)}.")
     k = len(class_names)
     paths: list[Path] = []
     fig, ax = _new_figure(grid, extra_w=2.6)
@@ -274,6 +284,14 @@ def write_map_images(out_dir: str | os.PathLike[str], grid: MapGrid, predicted: 
                          label=f"p({name})", vmin=0.0, vmax=1.0,
                          title=f"probability of {name}")
         paths.append(save_figure(fig, out / f"proba_{i + 1:0{width}d}.png"))
+    shift = None if band_shift is None else np.asarray(band_shift, dtype=np.float64)
+    if shift is not None and np.isfinite(shift).any():
+        lim = max(float(np.nanpercentile(np.abs(shift), 99)), 1.0)
+        fig, ax = _new_figure(grid)
+        draw_value_image(ax, grid, shift, label="band shift (cm-1)", cmap="RdBu_r",
+                         vmin=-lim, vmax=lim,
+                         title="band shift against the class's training spectra")
+        paths.append(save_figure(fig, out / "band_shift.png"))
     return paths
 
 

@@ -119,6 +119,11 @@ def _image_sections(paths: Sequence[Path], class_names: Sequence[str]) -> list[A
     from ..report import Figure, Section
 
     classes, confidence, *per_class = paths
+    shift = [Section("Band shift", [Figure.from_file(per_class.pop(), (
+        "How far each pixel's bands sit from the mean training spectrum of its class, cm-1 "
+        "(red: higher, blue: lower; grey: none read). A region of one colour is a real shift "
+        "(stress, temperature, composition) or a drifted axis; see docs/novelty.md."))])
+             ] if per_class and per_class[-1].name == "band_shift.png" else []
     return [
         Section("Class image", [Figure.from_file(classes, "Predicted class of every pixel "
                                                           "(grey: no spectrum)."),
@@ -127,13 +132,15 @@ def _image_sections(paths: Sequence[Path], class_names: Sequence[str]) -> list[A
         Section("Probability of each class", [
             Figure.from_file(p, f"Probability of {name}.")
             for p, name in zip(per_class, class_names, strict=True)]),
+        *shift,
     ]
 
 
 def write_predict_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
                           proba: NDArray[np.float64], class_names: Sequence[str], *,
                           info: Mapping[str, Any] | None = None,
-                          unknown: NDArray[np.bool_] | None = None) -> list[Path]:
+                          unknown: NDArray[np.bool_] | None = None,
+                          band_shift: NDArray[np.float64] | None = None) -> list[Path]:
     """Images and ``report.html`` of a classified map.
 
     Parameters
@@ -150,6 +157,9 @@ def write_predict_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
     unknown : ndarray of bool, shape (n_spectra,), optional
         Spectra flagged unknown (novelty detection), drawn in their own colour in
         ``classes.png``.
+    band_shift : ndarray of shape (n_spectra,), optional
+        Each spectrum's band shift (cm-1, NaN: none read): ``band_shift.png`` and its
+        report section.
 
     Returns
     -------
@@ -162,8 +172,11 @@ def write_predict_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
     p = np.asarray(proba, dtype=np.float64)
     pred = p.argmax(axis=1).astype(np.intp)
     flags = None if unknown is None else grid.to_image(np.asarray(unknown, bool), fill=False)
+    shift = None if band_shift is None else grid.to_image(
+        np.asarray(band_shift, dtype=np.float64), fill=np.nan)
     paths = write_map_images(out, grid, grid.to_image(pred, fill=-1),
-                             grid.to_image(p, fill=np.nan), class_names, unknown=flags)
+                             grid.to_image(p, fill=np.nan), class_names, unknown=flags,
+                             band_shift=shift)
     sections = [_map_section(grid, pred, p, class_names, info or {}),
                 *_image_sections(paths, class_names)]
     paths.append(write_report(out / "report.html", "ramancam predict: map", sections,
