@@ -371,12 +371,13 @@ def test_saved_model_round_trip(fitted, tmp_path):
     assert np.all(p_est[unknown] <= 0.05) and np.median(p_est[20:]) < np.median(p_est[:20])
 
 
-def test_model_files_without_held_out_scores_load_without_p_values(fitted, tmp_path):
+def test_model_files_without_held_out_scores_load_without_p_values(fitted, tmp_path,
+                                                                    capsys):
     from safetensors.numpy import load as np_load
     from safetensors.numpy import save as np_save
 
     est, *_ = fitted
-    grid = np.arange(N_POINTS, dtype=np.float64)
+    grid = np.arange(N_POINTS, dtype=np.float64) + 400.0  # the axis _table writes
     good = save(tmp_path / "m.ramancam", estimator=est, recipe=None, grid=grid,
                 classes=list(est.classes_), training_summary={})
 
@@ -394,6 +395,15 @@ def test_model_files_without_held_out_scores_load_without_p_values(fitted, tmp_p
     old = load(rewrite({}))  # as saved before 2026-12-05
     assert old.held_out is None and old.novelty_p(np.array([0.1])) is None
     assert old.threshold == est.novelty_threshold_
+    # predict fills every other column, leaves novelty_p empty and says why
+    data, out = tmp_path / "d.csv", tmp_path / "p.csv"
+    _table(data, *simulate(3, "ab", np.random.default_rng(2)))
+    assert main(["predict", str(old.path), str(data), "--out", str(out)]) == 0
+    assert "note: column novelty_p is empty: the model file keeps no held-out scores" in \
+        capsys.readouterr().out
+    with open(out, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["novelty_p"] for r in rows} == {""} and all(r["novelty"] for r in rows)
     with pytest.raises(RamancamError, match=r"novelty array 'held_out' must have 1 column"):
         load(rewrite({"held_out": np.zeros((2, 3))}))
 

@@ -252,6 +252,9 @@ def run(args: argparse.Namespace) -> int:
         what = f"threshold for {rate:.0%} false alarms" if isinstance(rate, float) else ""
         print(f"unknown: {n_flagged}/{len(data) - len(refused)} spectra flagged ({what}"
               f"{'; --no-reject: class kept' if args.no_reject else ''})", file=report)
+        if bundle.held_out is None:
+            print("note: column novelty_p is empty: the model file keeps no held-out "
+                  "scores (saved before 2026-12-05); retrain to get it", file=report)
     if shifts and (shift := shift_note(np.concatenate(shifts),
                                        offset_fix=bundle.recipe is not None)):
         print(shift, file=report)
