@@ -404,6 +404,8 @@ def test_model_files_without_held_out_scores_load_without_p_values(fitted, tmp_p
     with open(out, newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert {r["novelty_p"] for r in rows} == {""} and all(r["novelty"] for r in rows)
+    assert main(["predict", str(old.path), str(data), "--novelty-rate", "0.1"]) == 2
+    assert "got a model file saved before 2026-12-05" in capsys.readouterr().err
     with pytest.raises(RamancamError, match=r"novelty array 'held_out' must have 1 column"):
         load(rewrite({"held_out": np.zeros((2, 3))}))
 
@@ -472,6 +474,18 @@ def test_cli_train_prints_calibration_and_predict_flags_unknown(tmp_path, capsys
     assert flagged.any() and np.all(p_nov[flagged] <= 0.05)
     order = np.argsort(score)
     assert np.all(np.diff(p_nov[order]) <= 0)
+    # --novelty-rate: another rate from the kept held-out scores, i.e. novelty_p <= rate
+    loose = tmp_path / "loose.csv"
+    assert main(["predict", str(model), str(test), "--label-col", "label", "--novelty-rate",
+                 "0.2", "--out", str(loose)]) == 0
+    assert "threshold for 20% false alarms, --novelty-rate: " in capsys.readouterr().out
+    with open(loose, newline="") as fh:
+        flag20 = np.array([r["unknown"] == "true" for r in csv.DictReader(fh)])
+    np.testing.assert_array_equal(flag20, p_nov <= 0.2)
+    assert flag20.sum() >= flagged.sum()
+    assert main(["predict", str(model), str(test), "--novelty-rate", "0.001"]) == 2
+    assert "--novelty-rate must be at least 1/(n+1) = 0.011 for the 90 held-out scores" in \
+        capsys.readouterr().err
     unknown_rows = [r for r in rows if r["true"] == "d"]
     assert np.mean([r["unknown"] == "true" for r in unknown_rows]) >= 0.9
     assert all(r["predicted"] == "unknown" for r in rows if r["unknown"] == "true")

@@ -689,6 +689,10 @@ def test_axis_offset_on_a_cube_moves_every_pixel_back(novelty_map, tmp_path, cap
         assert main(["predict", str(model), str(cube_path), *opt, "--out",
                      str(tmp_path / "x.zarr")]) == 2
         assert f"error: {opt[0]} must not be given for a Zarr cube" in capsys.readouterr().err
+    # another false-alarm rate: the store's novelty_p array answers it
+    assert main(["predict", str(model), str(cube_path), "--novelty-rate", "0.1", "--out",
+                 str(tmp_path / "x.zarr")]) == 2
+    assert "--novelty-rate must not be given for a Zarr cube" in capsys.readouterr().err
     assert main(["predict", str(model), str(cube_path), "--axis-offset", "99", "--out",
                  str(tmp_path / "x.zarr")]) == 2
     assert "--axis-offset must be a number of cm-1 between -50 and 50" in capsys.readouterr().err

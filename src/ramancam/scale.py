@@ -652,6 +652,11 @@ def _store_path(args: argparse.Namespace, kind: str) -> Path:
                 f"{flag} must not be given for a Zarr cube; got {getattr(args, opt)!r}. A "
                 "cube holds one Raman-shift axis and its pixel positions; drop "
                 f"{flag} (write the cube from spectra read with it).")
+    if getattr(args, "novelty_rate", None) is not None:
+        raise RamancamError(
+            f"--novelty-rate must not be given for a Zarr cube; got {args.novelty_rate!r}. "
+            "The store's novelty_p array holds every pixel's p-value: pixels with "
+            "novelty_p <= X are those that rate flags.")
     if args.axis_offset is not None:
         from .cli._common import check_axis_offset
 

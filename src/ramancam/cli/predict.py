@@ -87,7 +87,35 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "flagged unknown (the 'unknown' column still flags them); for a "
                         "Zarr cube, where the store keeps both, classes.png shows the "
                         "nearest class instead of 'unknown'")
+    p.add_argument("--novelty-rate", type=float, metavar="X",
+                   help="flag spectra at another false-alarm rate than the one the model was "
+                        "trained for (e.g. 0.01): the threshold is set anew from the "
+                        "held-out known scores the model keeps, so 'unknown' is then "
+                        "novelty_p <= X; models saved since 2026-12-05; not for Zarr cubes")
     add_scale_arguments(p)
+
+
+def rate_threshold(bundle: Any, rate: Any) -> tuple[float, float]:
+    """``(threshold, rate)`` for ``predict --novelty-rate``: the conformal threshold of the
+    model's held-out known scores at ``rate``; one clear error where that cannot be."""
+    from ..conformal import check_rate, conformal_threshold
+    from ..errors import RamancamError
+
+    rate = check_rate(rate)
+    if bundle.novelty is None:
+        raise RamancamError("--novelty-rate needs a model with novelty detection; got one "
+                            "trained with --novelty none. Retrain without it.")
+    if bundle.held_out is None:
+        raise RamancamError("--novelty-rate needs the held-out scores that set the model's "
+                            "threshold; got a model file saved before 2026-12-05, which "
+                            "keeps only the threshold. Retrain it, or drop --novelty-rate.")
+    n = int(bundle.held_out.size)
+    if n + 1 < 1.0 / rate:
+        raise RamancamError(f"--novelty-rate must be at least 1/(n+1) = {1 / (n + 1):.3g} for "
+                            f"the {n} held-out scores this model keeps; got {rate:g}. Below "
+                            "it nothing could ever be flagged; choose a larger rate, or "
+                            "train on more spectra.")
+    return conformal_threshold(bundle.held_out, rate), rate
 
 
 def predicted_line(counts: Counter[str]) -> str:
@@ -145,6 +173,9 @@ def run(args: argparse.Namespace) -> int:
     if scale.wanted(args):  # a Zarr cube, or Dask workers: tile by tile (docs/scale.md)
         return scale.cli_predict(args)
     bundle = load(args.model)
+    rate = bundle.info.get("novelty", {}).get("rate")
+    if args.novelty_rate is not None:  # another rate: the threshold from the kept scores
+        bundle.threshold, rate = rate_threshold(bundle, args.novelty_rate)
     data = read_data(args)
     bundle.check_coverage(data)  # before any row is written
     ids = data.ids
@@ -248,8 +279,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"library search (the most similar training spectrum, column library_match) "
               f"names the network's class for {n_agree}/{n_match} spectra", file=report)
     if bundle.novelty is not None:
-        rate = bundle.info.get("novelty", {}).get("rate")
-        what = f"threshold for {rate:.0%} false alarms" if isinstance(rate, float) else ""
+        what = (f"threshold for {100 * rate:.3g}% false alarms" if isinstance(rate, float)
+                else "")
+        if args.novelty_rate is not None and bundle.held_out is not None:
+            what += (f", --novelty-rate: {bundle.threshold:.4g} from the "
+                     f"{bundle.held_out.size} held-out scores")
         print(f"unknown: {n_flagged}/{len(data) - len(refused)} spectra flagged ({what}"
               f"{'; --no-reject: class kept' if args.no_reject else ''})", file=report)
         if bundle.held_out is None:
