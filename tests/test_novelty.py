@@ -367,6 +367,7 @@ def test_saved_model_round_trip(fitted, tmp_path):
     # the held-out scores travel, so the p-values do
     p_est = est.novelty_p_value(Xq)
     assert b.held_out is not None and b.held_out.size == est.calibration_.n_scores
+    assert b.info["novelty"]["held_out"] == b.held_out.size
     np.testing.assert_allclose(b.novelty_p(score), p_est, atol=1e-6)
     assert np.all(p_est[unknown] <= 0.05) and np.median(p_est[20:]) < np.median(p_est[:20])
 
@@ -408,6 +409,8 @@ def test_model_files_without_held_out_scores_load_without_p_values(fitted, tmp_p
     assert "got a model file saved before 2026-12-05" in capsys.readouterr().err
     with pytest.raises(RamancamError, match=r"novelty array 'held_out' must have 1 column"):
         load(rewrite({"held_out": np.zeros((2, 3))}))
+    with pytest.raises(RamancamError, match=r"'held_out' must have the \d+ rows the settings"):
+        load(rewrite({"held_out": np.zeros((2, 1))}))
 
 
 def test_damaged_novelty_member_is_refused(fitted, tmp_path):

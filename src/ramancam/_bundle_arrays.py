@@ -62,11 +62,14 @@ def _novelty_state(estimator: Any) -> tuple[dict[str, Any] | None, bytes | None,
         return None, None, calibration
     d, arrays = scorer.to_state()
     held = getattr(estimator, "novelty_held_out_", None)
+    kept = {}
     if held is not None and np.size(held):  # for novelty_p (float64: ties at the threshold)
         arrays = {**arrays, HELD_OUT: np.ascontiguousarray(
             np.sort(np.asarray(held, dtype=np.float64).ravel())).reshape(-1, 1)}
+        kept = {"held_out": int(np.size(held))}
     info = {**d, "threshold": float(getattr(estimator, "novelty_threshold_", float("inf"))),
-            "rate": float(getattr(estimator, "novelty_rate", 0.05)), "arrays": NOVELTY_NAME}
+            "rate": float(getattr(estimator, "novelty_rate", 0.05)), "arrays": NOVELTY_NAME,
+            **kept}
     return info, np_save(arrays, metadata={"format": FORMAT}), calibration
 
 
@@ -117,6 +120,10 @@ def _load_novelty(p: Path, info: dict[str, Any], raw: bytes | None, config: Any
         if held.ndim != 2 or held.shape[1] != 1:
             raise RamancamError(f"{p}: novelty array {HELD_OUT!r} must have 1 column; got "
                                 f"shape {held.shape}. The file is damaged or was altered.")
+        if nov.get("held_out", held.shape[0]) != held.shape[0]:
+            raise RamancamError(f"{p}: novelty array {HELD_OUT!r} must have the "
+                                f"{nov.get('held_out')} rows the settings name; got "
+                                f"{held.shape[0]}. The file is damaged or was altered.")
         out["held_out"] = np.sort(held.astype(np.float64).ravel())
     width = {"features": config.fc_width, "derivatives": config.n_points,
              "means": config.fc_width, "precision": config.fc_width}
