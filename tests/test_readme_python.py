@@ -59,3 +59,6 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch):
     assert saved["maps"].shape == (5, saved["model"].grid.size)
     assert np.isfinite(saved["mean"]).all() and saved["mean"].shape == saved["sd"].shape
     assert saved["shift"].shape == (n,)  # predict's axis check, per spectrum
+    p = saved["novelty_p"]  # conformal p-values: in (0, 1], at most the rate where flagged
+    assert p.shape == (n,) and ((p > 0) & (p <= 1)).all()
+    assert (p[saved["unknown"]] <= 0.05).all()
