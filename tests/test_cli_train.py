@@ -121,7 +121,8 @@ def test_predict_writes_probabilities_and_accuracy(model_file, peaks_file, tmp_p
     ranked = sorted(Counter(r["predicted"] for r in rows).items(), key=lambda kv: (-kv[1], kv[0]))
     assert "predicted: " + ", ".join(f"{c} ({n})" for c, n in ranked) in text
     assert list(rows[0]) == ["id", "predicted", "p_peak_100", "p_peak_1000", "p_peak_500",
-                             "true", "novelty", "unknown", "library_match", "novelty_p"]
+                             "true", "novelty", "unknown", "library_match", "novelty_p",
+                      "prediction_set"]
     proba = np.array([[float(r[f"p_{c}"]) for c in ("peak_100", "peak_1000", "peak_500")]
                       for r in rows])
     s = read_table(peaks_file, label_col="label")
@@ -202,7 +203,7 @@ def test_predict_unlabelled_to_stdout(model_file, peaks_file, tmp_path, capsys):
     assert main(["predict", str(model_file), str(plain)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0] == ("id,predicted,p_peak_100,p_peak_1000,p_peak_500,novelty,unknown,"
-                        "library_match,novelty_p")
+                        "library_match,novelty_p,prediction_set")
     assert len(lines) == 4
     # a table whose label column was not named: one line says how to score the predictions
     capsys.readouterr()
@@ -289,6 +290,9 @@ def test_train_fixed_split_and_paper_recipe(tmp_path, capsys):
     assert main(args) == 0
     text = capsys.readouterr().out
     assert "fixed split" in text and "on 8 spectra" in text
+    # the prediction sets' cross-fitted coverage, and on the 4 test spectra
+    sets_line = next(ln for ln in text.splitlines() if ln.startswith("prediction sets: "))
+    assert re.search(r"; test spectra: \d+\.\d%, \d\.\d\d classes$", sets_line)
     b = load(out)
     assert b.grid.size == 281 and b.recipe is not None
     assert b.info["training_data"]["n_spectra"] == 8

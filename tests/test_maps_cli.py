@@ -106,7 +106,8 @@ def test_predict_map_into_a_folder(trained, tmp_path, capsys):
     with open(out / "predictions.csv", newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == ["id", "predicted", "p_a", "p_b", "true", "x", "y", "novelty",
-                       "unknown", "library_match", "novelty_p"]
+                       "unknown", "library_match", "novelty_p",
+                      "prediction_set"]
     assert len(rows) == NX * NY + 1
     assert rows[1][5:7] == ["0.0", "0.0"] and rows[-1][5:7] == ["18.0", "10.0"]
     acc = np.mean([r[1] == r[4] for r in rows[1:]])
@@ -160,7 +161,7 @@ def test_predict_with_missing_pixels_and_file_out(trained, tmp_path, capsys, rng
     f = tmp_path / "p.csv"
     assert main(["predict", str(model), str(data), "--out", str(f)]) == 0
     assert f.read_text().splitlines()[0] == ("id,predicted,p_a,p_b,x,y,novelty,unknown,"
-                                                     "library_match,novelty_p")
+                                                     "library_match,novelty_p,prediction_set")
 
 
 def test_explain_map_into_a_folder(trained, tmp_path, capsys):

@@ -10,6 +10,7 @@ import pytest
 
 from ramancam.bundle import NOVELTY_NAME, load, save
 from ramancam.cli import main
+from ramancam.conformal import class_scores, prediction_sets
 from ramancam.errors import RamancamError
 from ramancam.io import write_table
 from ramancam.novelty import (
@@ -99,6 +100,34 @@ def test_p_values_are_uniform_for_fresh_known_draws_and_agree_with_the_threshold
                                [4 / 4, 2 / 4])
     assert np.isnan(p_values([np.nan, 0.5], [0.1, 0.2])[0])
     assert np.isnan(p_values([0.5], None)).all() and np.isnan(p_values([0.5], [])).all()
+
+
+def test_prediction_sets_cover_the_true_class_at_the_rate_and_are_never_empty():
+    rng = np.random.default_rng(11)
+
+    def draw(n):  # a calibrated 4-class model: the class is drawn from its probabilities
+        z = rng.normal(0, 2.0, (n, 4))
+        p = softmax(z)
+        y = np.array([rng.choice(4, p=row) for row in p])
+        return p, y
+
+    cover, size = [], []
+    for _ in range(40):
+        p_cal, y_cal = draw(199)
+        p_new, y_new = draw(400)
+        sets = prediction_sets(p_new, class_scores(p_cal, y_cal), 0.1)
+        assert sets.any(axis=1).all()  # never empty
+        assert sets[np.arange(400), p_new.argmax(axis=1)].all()  # the top class always in
+        cover.append(sets[np.arange(400), y_new].mean())
+        size.append(sets.sum(axis=1).mean())
+    assert 0.9 <= np.mean(cover) <= 0.96  # at least 1 - rate; not much more (no randomising)
+    assert 1.0 < np.mean(size) < 4.0  # the sets adapt: neither the top class nor everything
+    # the score: the probability of the classes at least as probable as the true one
+    np.testing.assert_allclose(class_scores([[0.6, 0.3, 0.1]] * 3, [0, 1, 2]),
+                               [0.6, 0.9, 1.0])
+    # too few held-out spectra for the rate: every class; NaN rows: no set
+    assert prediction_sets([[0.9, 0.1]], [0.5] * 5, 0.05).all()
+    assert not prediction_sets([[np.nan, np.nan]], [0.5] * 50, 0.05).any()
 
 
 def test_conformal_threshold_needs_enough_scores_and_a_rate_in_0_1():
@@ -301,13 +330,21 @@ def test_hqi_halves_averages_the_correlations_of_the_two_halves():
 
 # -------------------------------------------------------------- the classifier
 def test_left_out_substance_is_flagged_and_known_false_alarms_near_the_rate(fitted):
-    est, _, _, X_known, _, X_unknown = fitted
+    est, _, _, X_known, y_known, X_unknown = fitted
     assert np.isfinite(est.novelty_threshold_)
     assert est.calibration_.source.startswith("3-fold inner CV")
     known_flagged = est.predict_unknown(X_known).mean()
     assert est.predict_unknown(X_unknown).mean() >= 0.9
     assert known_flagged <= 0.12  # 5 % requested; 300 fresh spectra
     assert est.calibration_.false_alarm <= 0.12
+    # prediction sets: the known test spectra's class in its set at about the 95 % promised
+    sets = est.predict_set(X_known)
+    assert sets.shape == (300, 3) and sets.any(axis=1).all()
+    y_idx = np.searchsorted(est.classes_, y_known)
+    assert sets[np.arange(300), y_idx].mean() >= 0.9
+    assert 0.85 <= est.calibration_.set_coverage <= 1.0 and est.calibration_.set_size >= 1.0
+    assert "set_coverage" in est.calibration_.to_dict()
+    assert "class_scores" not in est.calibration_.to_dict()
     pred = est.predict_or_unknown(np.r_[X_known[:5], X_unknown[:5]])
     assert list(pred[5:]) == ["unknown"] * 5 and set(pred[:5]) <= {"a", "b", "c"}
     # predict keeps scikit-learn's contract: always a class
@@ -370,6 +407,9 @@ def test_saved_model_round_trip(fitted, tmp_path):
     assert b.info["novelty"]["held_out"] == b.held_out.size
     np.testing.assert_allclose(b.novelty_p(score), p_est, atol=1e-6)
     assert np.all(p_est[unknown] <= 0.05) and np.median(p_est[20:]) < np.median(p_est[:20])
+    # and the held-out class scores, so the prediction sets do
+    np.testing.assert_array_equal(b.prediction_sets(proba), est.predict_set(Xq))
+    np.testing.assert_array_equal(b.prediction_sets(proba, 0.2), est.predict_set(Xq, 0.2))
 
 
 def test_model_files_without_held_out_scores_load_without_p_values(fitted, tmp_path,
@@ -404,7 +444,8 @@ def test_model_files_without_held_out_scores_load_without_p_values(fitted, tmp_p
         capsys.readouterr().out
     with open(out, newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert {r["novelty_p"] for r in rows} == {""} and all(r["novelty"] for r in rows)
+    assert {r["novelty_p"] for r in rows} == {""}
+    assert {r["prediction_set"] for r in rows} == {""}  # no held-out class scores either and all(r["novelty"] for r in rows)
     assert main(["predict", str(old.path), str(data), "--novelty-rate", "0.1"]) == 2
     assert "got a model file saved before 2026-12-05" in capsys.readouterr().err
     with pytest.raises(RamancamError, match=r"novelty array 'held_out' must have 1 column"):
@@ -459,15 +500,29 @@ def test_cli_train_prints_calibration_and_predict_flags_unknown(tmp_path, capsys
     assert lines[at + 1].startswith("calibration: expected calibration error ")
     assert "out-of-fold, 3-fold CV; threshold from leave-one-out scores" in lines[at + 1]
     assert lines[at + 2].startswith("unknown: threshold ")
+    assert lines[at + 3].startswith("prediction sets: 95% sets hold the true class for ")
     preds = tmp_path / "p.csv"
     assert main(["predict", str(model), str(test), "--label-col", "label",
                  "--out", str(preds)]) == 0
-    assert "unknown: " in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "unknown: " in text
     with open(preds, newline="") as fh:
         rows = list(csv.DictReader(fh))
         header = list(rows[0])
+    # prediction sets: never empty, the nearest class first; the summary line counts them
+    sets = [r["prediction_set"].split("|") for r in rows]
+    nearest = [max("abc", key=lambda c, r=r: float(r[f"p_{c}"])) for r in rows]
+    assert all(s_ and n in s_ for s_, n in zip(sets, nearest, strict=True))
+    n_one = sum(len(s_) == 1 for s_ in sets)
+    known = [r["true"] in "abc" for r in rows]
+    hit = sum(r["true"] in s_ for r, s_, k in zip(rows, sets, known, strict=True) if k)
+    assert (f"prediction sets (95%, column prediction_set): {n_one} spectra with one class, "
+            f"{len(rows) - n_one} with more; true class in its set for {hit}/{sum(known)}"
+            in text)
+    assert hit >= 0.85 * sum(known)
     assert header == ["id", "predicted", "p_a", "p_b", "p_c", "true", "novelty", "unknown",
-                      "library_match", "novelty_p"]
+                      "library_match", "novelty_p",
+                      "prediction_set"]
     # the p-value: in (0, 1], at most the rate for a flagged spectrum, larger for higher
     # scores never
     p_nov = np.array([float(r["novelty_p"]) for r in rows])

@@ -18,6 +18,8 @@ NOVELTY_NAME = "novelty.safetensors"
 REFERENCES_NAME = "references.safetensors"
 #: The novelty array of the held-out known scores that set the threshold (``novelty_p``).
 HELD_OUT = "held_out"
+#: The reference array of the held-out class scores (``Bundle.prediction_sets``).
+CLASS_SCORES = "class_scores"
 
 
 def _refuse(path: Path, why: str) -> RamancamError:
@@ -34,8 +36,8 @@ def _references_state(estimator: Any, n_classes: int, n_points: int) -> bytes | 
     sds = getattr(estimator, "class_sds_", None)
     if means is None or sds is None:
         return None
-    arrays = {"mean": np.ascontiguousarray(means, dtype=np.float32),
-              "sd": np.ascontiguousarray(sds, dtype=np.float32)}
+    arrays: dict[str, NDArray[Any]] = {"mean": np.ascontiguousarray(means, dtype=np.float32),
+                                       "sd": np.ascontiguousarray(sds, dtype=np.float32)}
     if any(a.shape != (n_classes, n_points) for a in arrays.values()):
         raise RamancamError(
             f"class reference spectra must have shape ({n_classes}, {n_points}); got "
@@ -43,6 +45,10 @@ def _references_state(estimator: Any, n_classes: int, n_points: int) -> bytes | 
     labels = getattr(getattr(estimator, "novelty_scorer_", None), "labels_", None)
     if labels is not None:
         arrays["match_labels"] = np.asarray(labels, dtype=np.float32).reshape(-1, 1)
+    scores = getattr(estimator, "class_scores_", None)
+    if scores is not None and np.size(scores):  # held-out, for prediction sets (float64)
+        arrays[CLASS_SCORES] = np.ascontiguousarray(
+            np.sort(np.asarray(scores, dtype=np.float64).ravel())).reshape(-1, 1)
     return np_save(arrays, metadata={"format": FORMAT})
 
 
@@ -137,7 +143,7 @@ def _load_novelty(p: Path, info: dict[str, Any], raw: bytes | None, config: Any
 
 
 def _load_references(p: Path, info: dict[str, Any], raw: bytes | None, config: Any
-                     ) -> dict[str, NDArray[np.float32]] | None:
+                     ) -> dict[str, NDArray[Any]] | None:
     """The class reference spectra (``Bundle.references``), checked; ``None`` without."""
     from safetensors.numpy import load as np_load
 
@@ -165,4 +171,12 @@ def _load_references(p: Path, info: dict[str, Any], raw: bytes | None, config: A
                 f"{config.n_classes - 1} in one column; got shape {m.shape}. The file is "
                 "damaged or was altered.")
         out["match_labels"] = m.astype(np.float32)
+    c = arrays.get(CLASS_SCORES)
+    if c is not None:
+        if c.ndim != 2 or c.shape[1] != 1 or not np.isfinite(c).all() or (c < 0).any() \
+                or (c > 1 + 1e-6).any():
+            raise RamancamError(
+                f"{p}: reference array {CLASS_SCORES!r} must hold probabilities 0-1 in one "
+                f"column; got shape {c.shape}. The file is damaged or was altered.")
+        out[CLASS_SCORES] = np.sort(c.astype(np.float64).ravel())
     return out

@@ -40,6 +40,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._bundle_arrays import (
+    CLASS_SCORES,
     FORMAT,
     NOVELTY_NAME,
     REFERENCES_NAME,
@@ -269,13 +270,17 @@ class Bundle:
     held_out : ndarray of shape (n,) or None
         The held-out novelty scores of known spectra that set :attr:`threshold`, sorted
         (:meth:`novelty_p`); ``None`` for files saved without them (before 2026-12-05).
+    class_scores : ndarray of shape (m,) or None
+        The held-out spectra's class scores (:func:`ramancam.conformal.class_scores`),
+        sorted, for :meth:`prediction_sets`; ``None`` for files saved before 2026-12-05.
     """
 
     def __init__(self, model: Any, classes: list[str], recipe: Any, grid: NDArray[np.float64],
                  info: dict[str, Any], path: Path | None = None, *, novelty: Any = None,
                  threshold: float = float("inf"), temperature: float = 1.0,
                  references: dict[str, NDArray[np.float32]] | None = None,
-                 held_out: NDArray[np.float64] | None = None) -> None:
+                 held_out: NDArray[np.float64] | None = None,
+                 class_scores: NDArray[np.float64] | None = None) -> None:
         self.model = model
         self.classes = classes
         self.recipe = recipe
@@ -287,6 +292,7 @@ class Bundle:
         self.temperature = temperature
         self.references = references
         self.held_out = held_out
+        self.class_scores = class_scores
 
     def novelty_p(self, scores: NDArray[np.float64] | None) -> NDArray[np.float64] | None:
         """Conformal p-values of novelty scores (:func:`ramancam.novelty.p_values`) among
@@ -297,6 +303,31 @@ class Bundle:
         if scores is None or self.held_out is None:
             return None
         return p_values(scores, self.held_out)
+
+    def prediction_sets(self, proba: NDArray[np.float64], rate: float | None = None
+                        ) -> NDArray[np.bool_] | None:
+        """Conformal prediction sets (:func:`ramancam.conformal.prediction_sets`) of
+        calibrated probabilities, from the held-out class scores the file keeps.
+
+        Parameters
+        ----------
+        proba : ndarray of shape (n_spectra, n_classes)
+            :meth:`predict_proba` (or :meth:`predict_all`'s first output).
+        rate : float, optional
+            Allowed miss rate; default the model's novelty rate (0.05: 95 % sets).
+
+        Returns
+        -------
+        ndarray of bool, shape (n_spectra, n_classes), or None
+            ``None`` for files saved without the scores (before 2026-12-05).
+        """
+        from .conformal import prediction_sets
+
+        if self.class_scores is None:
+            return None
+        if rate is None:
+            rate = float(self.info.get("novelty", {}).get("rate", 0.05))
+        return prediction_sets(proba, self.class_scores, rate)
 
     def class_reference(self, name: str
                         ) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
@@ -781,4 +812,6 @@ def load(path: str | os.PathLike[str]) -> Bundle:
                 f"reference spectrum ({n_ref}); got {labels.shape[0]}. The file is damaged "
                 "or was altered.")
         scorer.labels_ = labels[:, 0].astype(np.intp)
-    return Bundle(model, classes, recipe, grid, info, p, **novelty, references=references)
+    scores = None if references is None else references.pop(CLASS_SCORES, None)
+    return Bundle(model, classes, recipe, grid, info, p, **novelty, references=references,
+                  class_scores=scores)

@@ -17,8 +17,8 @@ from numpy.typing import ArrayLike, NDArray
 from .errors import RamancamError
 
 __all__ = ["DEFAULT_RATE", "Calibration", "calibrate", "calibration_error", "check_rate",
-           "conformal_threshold", "expected_calibration_error", "fit_temperature", "p_values",
-           "softmax"]
+           "class_scores", "conformal_threshold", "expected_calibration_error",
+           "fit_temperature", "p_values", "prediction_sets", "softmax"]
 
 #: Share of known spectra allowed to be flagged ("false alarms").
 DEFAULT_RATE = 0.05
@@ -116,6 +116,62 @@ def p_values(scores: ArrayLike, held_out: ArrayLike | None) -> NDArray[np.float6
     p = (1.0 + at_least) / (ref.size + 1.0)
     p[np.isnan(s)] = np.nan
     return np.asarray(p, dtype=np.float64)
+
+
+def class_scores(proba: ArrayLike, y_idx: ArrayLike) -> NDArray[np.float64]:
+    """Non-conformity of each spectrum's true class for prediction sets: the total
+    probability of the classes at least as probable as the true one, itself included
+    (adaptive prediction sets, Romano et al. 2020, without randomisation).
+
+    Parameters
+    ----------
+    proba : array-like of shape (n, n_classes)
+        Held-out (out-of-fold) probabilities.
+    y_idx : array-like of shape (n,)
+        True class indices.
+
+    Returns
+    -------
+    ndarray of shape (n,), in (0, 1]
+    """
+    p = np.asarray(proba, dtype=np.float64)
+    y = np.asarray(y_idx, dtype=np.intp)
+    py = p[np.arange(y.size), y]
+    return np.asarray((p * (p >= py[:, None])).sum(axis=1))
+
+
+def prediction_sets(proba: ArrayLike, held_out: ArrayLike,
+                    rate: float = DEFAULT_RATE) -> NDArray[np.bool_]:
+    """Conformal prediction sets: for each spectrum the classes whose :func:`class_scores`
+    (the probability of the classes at least as probable, the class included) is at most
+    the ``1 - rate`` quantile of the held-out spectra's, and always the most probable
+    class. A new spectrum of a known class finds its class in its set with probability at
+    least ``1 - rate``; the set is never empty, and it holds every class when the held-out
+    spectra are too few for the rate.
+
+    Parameters
+    ----------
+    proba : array-like of shape (n, n_classes)
+        Calibrated probabilities (rows of NaN: no set, all False).
+    held_out : array-like of shape (m,)
+        :func:`class_scores` of held-out known spectra.
+    rate : float
+        Allowed miss rate (0.05: 95 % sets).
+
+    Returns
+    -------
+    ndarray of bool, shape (n, n_classes)
+    """
+    p = np.asarray(proba, dtype=np.float64)
+    q = conformal_threshold(held_out, rate)
+    order = np.argsort(-np.nan_to_num(p, nan=-1.0), axis=1, kind="stable")
+    ranked = np.take_along_axis(p, order, axis=1)
+    score = np.cumsum(ranked, axis=1)  # each class's class_scores, ties aside
+    inside = (score <= q) & np.isfinite(ranked)
+    inside[:, 0] |= np.isfinite(ranked[:, 0])  # the most probable class, always
+    keep = np.zeros(p.shape, dtype=bool)
+    np.put_along_axis(keep, order, inside, axis=1)
+    return keep
 
 
 def _conformal_rank(n: int, rate: float) -> int:
@@ -248,6 +304,13 @@ class Calibration:
     scores : ndarray of shape (n_scores,) or None
         Those scores, sorted (for :func:`p_values`); not part of :meth:`to_dict` (the
         model file keeps them as an array).
+    set_coverage, set_size : float
+        Prediction sets at ``1 - rate``: the share of held-out spectra whose true class is
+        in their set and the mean number of classes per set, each fold's sets from the
+        other folds' :func:`class_scores` (NaN without folds or before 2026-12-05).
+    class_scores : ndarray or None
+        The held-out spectra's :func:`class_scores` under the final temperature, sorted
+        (for :func:`prediction_sets`); not part of :meth:`to_dict`.
     """
 
     temperature: float
@@ -260,10 +323,23 @@ class Calibration:
     false_alarm: float
     fitted_temperature: float = 1.0
     n_scores: int = 0
+    set_coverage: float = float("nan")
+    set_size: float = float("nan")
     scores: NDArray[np.float64] | None = field(default=None, repr=False, compare=False)
+    class_scores: NDArray[np.float64] | None = field(default=None, repr=False,
+                                                     compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "scores"}
+        return {k: getattr(self, k) for k in self.__dataclass_fields__
+                if k not in ("scores", "class_scores")}
+
+    def set_line(self) -> str | None:
+        """The ``prediction sets:`` line ``train`` prints (``None`` when not measured)."""
+        if not np.isfinite(self.set_coverage):
+            return None
+        return (f"prediction sets: {1 - self.rate:.0%} sets hold the true class for "
+                f"{self.set_coverage:.1%} of held-out spectra, {self.set_size:.2f} classes "
+                "per set on average (cross-fitted)")
 
     def summary(self) -> list[str]:
         """The two lines ``ramancam train`` prints under its accuracy table."""
@@ -327,6 +403,8 @@ def calibrate(logits: ArrayLike, y_idx: ArrayLike, scores: ArrayLike | None,
     T = fit_temperature(z, y)
     proba_after = np.empty_like(z)
     flagged = np.zeros(y.size, dtype=bool)
+    covered = np.zeros(y.size, dtype=bool)
+    set_size = np.zeros(y.size)
     s = None if scores is None else np.asarray(scores, dtype=np.float64)
     ids = np.unique(folds)
     for f in ids:
@@ -335,6 +413,11 @@ def calibrate(logits: ArrayLike, y_idx: ArrayLike, scores: ArrayLike | None,
         proba_after[te] = softmax(z[te], t_f)
         if s is not None and ids.size > 1:
             flagged[te] = s[te] > conformal_threshold(s[tr], rate)
+    for f in ids if ids.size > 1 else ():  # the sets, cross-fitted as the threshold
+        te, tr = folds == f, folds != f
+        sets = prediction_sets(proba_after[te], class_scores(proba_after[tr], y[tr]), rate)
+        covered[te] = sets[np.arange(int(te.sum())), y[te]]
+        set_size[te] = sets.sum(axis=1)
     ece_before = expected_calibration_error(softmax(z), y)
     ece_after = expected_calibration_error(proba_after, y)
     fitted_t = T
@@ -359,4 +442,7 @@ def calibrate(logits: ArrayLike, y_idx: ArrayLike, scores: ArrayLike | None,
     return Calibration(temperature=T, threshold=thr, rate=rate, source=source,
                        n_held_out=int(y.size), ece_before=ece_before, ece_after=ece_after,
                        false_alarm=fa, fitted_temperature=fitted_t, n_scores=n_scores,
-                       scores=None if held is None else np.sort(held[np.isfinite(held)]))
+                       set_coverage=float(covered.mean()) if ids.size > 1 else float("nan"),
+                       set_size=float(set_size.mean()) if ids.size > 1 else float("nan"),
+                       scores=None if held is None else np.sort(held[np.isfinite(held)]),
+                       class_scores=np.sort(class_scores(softmax(z, T), y)))

@@ -51,6 +51,7 @@ The fitted state is numbers only: a JSON-able dict and named float32 arrays, whi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -62,10 +63,12 @@ from .conformal import (
     _logsumexp,
     calibrate,
     calibration_error,
+    check_rate,
     conformal_threshold,
     expected_calibration_error,
     fit_temperature,
     p_values,
+    prediction_sets,
     softmax,
 )
 from .errors import RamancamError
@@ -495,6 +498,8 @@ class NoveltyMixin:
     novelty_threshold_: float
     calibration_: Calibration | None
     novelty_held_out_: NDArray[np.float64] | None
+    class_scores_: NDArray[np.float64] | None
+    predict_proba: Callable[[ArrayLike], NDArray[np.float64]]  # the classifier's
 
     def _fit_novelty(self, Xa: NDArray[Any], ya: NDArray[Any], y_idx: NDArray[np.intp],
                      tr_idx: NDArray[np.intp], va_idx: NDArray[np.intp], seed: int,
@@ -507,6 +512,7 @@ class NoveltyMixin:
         self.calibration_ = None
         self.novelty_scorer_ = None
         self.novelty_held_out_ = None
+        self.class_scores_ = None
         if self.novelty is not None:
             new = NoveltyScorer(self.novelty)
             feats = (network_outputs(self.module_, Xa[tr_idx])[1] if new.needs_features
@@ -549,6 +555,7 @@ class NoveltyMixin:
         self.novelty_threshold_ = float(calibration.threshold)
         self.calibration_ = calibration
         self.novelty_held_out_ = getattr(calibration, "scores", None)
+        self.class_scores_ = getattr(calibration, "class_scores", None)
         return self
 
     def held_out_outputs(self, X: ArrayLike
@@ -594,6 +601,25 @@ class NoveltyMixin:
         spectrum :meth:`predict_unknown` flags. All NaN until a threshold is set.
         """
         return p_values(self.novelty_score(X), getattr(self, "novelty_held_out_", None))
+
+    def predict_set(self, X: ArrayLike, rate: float | None = None) -> NDArray[np.bool_]:
+        """Conformal prediction sets (:func:`ramancam.conformal.prediction_sets`), shape
+        (n_spectra, n_classes), columns in ``classes_`` order: for a new spectrum of a known
+        class, its class is in its set with probability at least ``1 - rate`` (default
+        ``novelty_rate``).
+
+        Raises
+        ------
+        RamancamError
+            Before held-out class scores exist (``calibration_cv`` or :meth:`set_calibration`).
+        """
+        scores = getattr(self, "class_scores_", None)
+        if scores is None:
+            raise RamancamError("prediction sets need held-out class scores; got a classifier "
+                                "calibrated on none. Fit with calibration_cv=3 (or a "
+                                "validation_fraction), or call set_calibration.")
+        return prediction_sets(self.predict_proba(X), scores,
+                               self.novelty_rate if rate is None else check_rate(rate))
 
     def predict_unknown(self, X: ArrayLike) -> NDArray[np.bool_]:
         """True for spectra whose novelty score exceeds ``novelty_threshold_``, shape

@@ -23,11 +23,15 @@ chosen in training for its false-alarm rate, default 5 % of known spectra) and
 what a library search answers, a second opinion beside the network), and 'novelty_p' (the
 novelty score's conformal p-value: the share of the held-out known spectra that set the
 threshold scoring at least as high, counting this one; small = few known spectra look this
-unlike the training ones; at most the false-alarm rate for every flagged spectrum). A
-flagged spectrum is predicted 'unknown' unless --no-reject is given; its p_<class> columns
-still name the nearest class. Models saved without novelty detection leave the last four
-columns empty (library_match also for models saved before 2026-12-04, novelty_p before
-2026-12-05). Spectra are processed in
+unlike the training ones; at most the false-alarm rate for every flagged spectrum), and
+'prediction_set' (the classes, '|'-separated, of the spectrum's conformal prediction set:
+most probable first until, by the held-out spectra of training, a spectrum of a known class
+finds its class in its set 95 % of the time; one class where the model is sure, several
+where it cannot tell them apart). A flagged spectrum is predicted 'unknown' unless
+--no-reject is given; its p_<class> columns still name the nearest class. Models saved
+without novelty detection leave novelty, unknown, library_match and novelty_p empty
+(library_match also for models saved before 2026-12-04, novelty_p and prediction_set
+before 2026-12-05). Spectra are processed in
 chunks, so memory stays bounded for large files; with more than one chunk, progress
 (spectra done, seconds) goes to stderr every 10 s.
 
@@ -195,13 +199,15 @@ def run(args: argparse.Namespace) -> int:
     all_refused: list[np.ndarray] = []
     shifts: list[np.ndarray] = []  # band shifts against the class means (checks.band_shift)
     shift_rows: list[np.ndarray] = []  # the same, one per spectrum (NaN: none), for the map
+    set_counts = [0, 0, 0, 0]  # sets of one class, of more; true class in its set, labelled
+    set_rate = rate if isinstance(rate, float) else 0.05
     refused: list[tuple[str, str]] = []  # (id, the recipe's message) of spectra not predicted
     ctx = atomic_write(csv_path, "w", newline="") if csv_path else nullcontext(sys.stdout)
     with ctx as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["id", "predicted", *(f"p_{c}" for c in classes),
                     *(["true"] if labels is not None else []), *(["x", "y"] if xy else []),
-                    "novelty", "unknown", "library_match", "novelty_p"])
+                    "novelty", "unknown", "library_match", "novelty_p", "prediction_set"])
         progress = chunk_progress(len(data), CHUNK)
         for start in range(0, len(data), CHUNK):
             part = data[start:start + CHUNK]
@@ -220,6 +226,11 @@ def run(args: argparse.Namespace) -> int:
                 shift_rows.append(np.full(len(part), np.nan) if sh is None
                                   else _fill_refused(np.asarray(sh, dtype=np.float64), usable))
             p_nov = bundle.novelty_p(score)
+            sets = bundle.prediction_sets(proba, set_rate)
+            if sets is not None:
+                size = sets.sum(axis=1)[usable]
+                set_counts[0] += int((size == 1).sum())
+                set_counts[1] += int((size > 1).sum())
             nearest = np.asarray(classes, dtype=object)[np.nan_to_num(proba, nan=-1.0)
                                                         .argmax(axis=1)]
             nearest[~usable] = UNKNOWN
@@ -249,6 +260,8 @@ def run(args: argparse.Namespace) -> int:
                             else [repr(float(score[i])), str(bool(flags[i])).lower()])
                 row.append("" if match is None or not ok else str(match[i]))
                 row.append("" if p_nov is None or not ok else repr(float(p_nov[i])))
+                row.append("" if sets is None or not ok else
+                           "|".join(c for c, keep in zip(classes, sets[i], strict=True) if keep))
                 w.writerow(row)
             if grid is not None:
                 all_proba.append(proba)
@@ -256,6 +269,11 @@ def run(args: argparse.Namespace) -> int:
                 if flags is not None:
                     all_flags.append(np.asarray(flags, dtype=bool) & usable)
             if true is not None:
+                if sets is not None:
+                    labelled = usable & np.isin(true, classes)
+                    idx = np.searchsorted(np.asarray(classes), true[labelled])
+                    set_counts[2] += int(sets[labelled][np.arange(idx.size), idx].sum())
+                    set_counts[3] += int(idx.size)
                 n_right += int((pred == true).sum())  # "" (unlabelled) never matches
                 wrong = (pred != true) & (true != "")
                 errors.update(zip(true[wrong].tolist(), pred[wrong].tolist(), strict=True))
@@ -289,6 +307,11 @@ def run(args: argparse.Namespace) -> int:
         if bundle.held_out is None:
             print("note: column novelty_p is empty: the model file keeps no held-out "
                   "scores (saved before 2026-12-05); retrain to get it", file=report)
+    if bundle.class_scores is not None and set_counts[0] + set_counts[1]:
+        print(f"prediction sets ({1 - set_rate:.0%}, column prediction_set): "
+              f"{set_counts[0]} spectra with one class, {set_counts[1]} with more"
+              + (f"; true class in its set for {set_counts[2]}/{set_counts[3]}"
+                 if set_counts[3] else ""), file=report)
     if shifts and (shift := shift_note(np.concatenate(shifts),
                                        offset_fix=bundle.recipe is not None)):
         print(shift, file=report)

@@ -313,12 +313,23 @@ def _calibrate(final: Any, cv: CVResult, data: Any, params: dict[str, Any],
                     loo_scores=loo, loo_groups=groups is not None)
     final.set_calibration(cal)
     lines = cal.summary()
+    sets = cal.set_line()
+    if split and sets is not None and cal.class_scores is not None:
+        from ..conformal import prediction_sets, softmax
+
+        test = np.flatnonzero(cv.fold_of >= 0)
+        yt = np.searchsorted(np.asarray(cv.classes), labels[test])
+        known = np.isin(labels[test], np.asarray(cv.classes))
+        held = prediction_sets(softmax(cv.oof_logits[test[known]], cal.temperature),
+                               cal.class_scores, cal.rate)
+        sets += (f"; test spectra: {held[np.arange(held.shape[0]), yt[known]].mean():.1%}, "
+                 f"{held.sum(axis=1).mean():.2f} classes")
     if params.get("novelty") is None:
-        return lines[:1]
+        return lines[:1] + ([sets] if sets else [])
     if split:
         te = cv.fold_of >= 0
         lines[1] += f"; test spectra flagged {np.mean(cv.oof_novelty[te] > cal.threshold):.1%}"
-    return lines
+    return lines + ([sets] if sets else [])
 
 
 def run(args: argparse.Namespace) -> int:
