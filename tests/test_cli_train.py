@@ -700,6 +700,8 @@ def test_info_describes_a_model_file(model_file, capsys, tmp_path):
     rows = [ln.split()[1:] for ln in lines[k + 2:k + 5]]
     assert sum(int(v) for r in rows for v in r) == 12
     assert any(ln.startswith("  calibration: expected calibration error") for ln in lines)
+    assert any(ln.startswith("  prediction sets: 95% sets hold the true class for ")
+               for ln in lines)
     assert main(["info", str(model_file), "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["classes"] == ["peak_100", "peak_1000", "peak_500"]

@@ -533,6 +533,8 @@ def format_model(path: str, d: dict[str, Any]) -> str:
         c = Calibration(**fields)
         for line in c.summary()[:1 if d.get("novelty") is None else 2]:
             lines.append("  " + line)
+        if (sets := c.set_line()) is not None:
+            lines.append("  " + sets)
     elif cal:
         lines.append(f"  calibration: temperature {cal.get('temperature', 1.0):.3g}")
     nov = d.get("novelty")

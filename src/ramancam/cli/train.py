@@ -35,8 +35,10 @@ Knowing when not to answer (docs/novelty.md): the out-of-fold logits and novelty
 the cross validation choose a softmax temperature (calibrated probabilities; the expected
 calibration error before and after is printed under the table) and a novelty threshold for
 --novelty-rate false alarms on known spectra; 'ramancam predict' then reports spectra above it
-as 'unknown'. With a fixed split, an inner 3-fold CV of the training part (3 more fits)
-supplies those held-out values instead.
+as 'unknown'. The same held-out values set conformal prediction sets (the classes a spectrum
+may be, for the true one to be among them 1 - rate of the time); their cross-fitted coverage
+and mean size are printed too. With a fixed split, an inner 3-fold CV of the training part
+(3 more fits) supplies those held-out values instead.
 
 Two presets; any option given explicitly overrides its preset value:
   --preset tuned (default): the paper's network (64 filters of size 8, 2 conv blocks, FC1
