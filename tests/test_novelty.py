@@ -520,7 +520,10 @@ def test_cli_train_prints_calibration_and_predict_flags_unknown(tmp_path, capsys
     # prediction sets: never empty, the nearest class first; the summary line counts them
     sets = [r["prediction_set"].split("|") for r in rows]
     nearest = [max("abc", key=lambda c, r=r: float(r[f"p_{c}"])) for r in rows]
-    assert all(s_ and n in s_ for s_, n in zip(sets, nearest, strict=True))
+    assert all(s_[0] == n for s_, n in zip(sets, nearest, strict=True))
+    assert all([float(r[f"p_{c}"]) for c in s_] == sorted([float(r[f"p_{c}"]) for c in s_],
+                                                           reverse=True)
+               for r, s_ in zip(rows, sets, strict=True))
     n_one = sum(len(s_) == 1 for s_ in sets)
     known = [r["true"] in "abc" for r in rows]
     hit = sum(r["true"] in s_ for r, s_, k in zip(rows, sets, known, strict=True) if k)

@@ -260,8 +260,9 @@ def run(args: argparse.Namespace) -> int:
                             else [repr(float(score[i])), str(bool(flags[i])).lower()])
                 row.append("" if match is None or not ok else str(match[i]))
                 row.append("" if p_nov is None or not ok else repr(float(p_nov[i])))
-                row.append("" if sets is None or not ok else
-                           "|".join(c for c, keep in zip(classes, sets[i], strict=True) if keep))
+                row.append("" if sets is None or not ok else  # most probable first
+                           "|".join(classes[j] for j in np.argsort(-proba[i], kind="stable")
+                                    if sets[i, j]))
                 w.writerow(row)
             if grid is not None:
                 all_proba.append(proba)
