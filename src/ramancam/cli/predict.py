@@ -95,7 +95,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="flag spectra at another false-alarm rate than the one the model was "
                         "trained for (e.g. 0.01): the threshold is set anew from the "
                         "held-out known scores the model keeps, so 'unknown' is then "
-                        "novelty_p <= X; models saved since 2026-12-05; not for Zarr cubes")
+                        "novelty_p <= X, and the prediction sets are 1 - X sets; models "
+                        "saved since 2026-12-05; not for Zarr cubes")
     add_scale_arguments(p)
 
 
