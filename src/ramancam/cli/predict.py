@@ -273,7 +273,7 @@ def run(args: argparse.Namespace) -> int:
             if true is not None:
                 if sets is not None:
                     labelled = usable & np.isin(true, classes)
-                    idx = np.searchsorted(np.asarray(classes), true[labelled])
+                    idx = np.array([classes.index(t) for t in true[labelled]], dtype=np.intp)
                     set_counts[2] += int(sets[labelled][np.arange(idx.size), idx].sum())
                     set_counts[3] += int(idx.size)
                 n_right += int((pred == true).sum())  # "" (unlabelled) never matches
