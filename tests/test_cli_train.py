@@ -756,6 +756,11 @@ def test_explain_report_lists_the_bands_of_each_map(model_file, peaks_file, tmp_
     first3 = load(model_file).library_match(read_table(peaks_file)[:3])
     found = re.findall(r"library search \(most similar training spectrum\): (\w+)\.", text)
     assert found == first3.tolist()
+    # and its novelty p-value, the one predict writes
+    b = load(model_file)
+    _, score, _ = b.predict_novelty(read_table(peaks_file)[:3])
+    shown = re.findall(r"\(p = ([0-9.e-]+): the share of held-out known spectra", text)
+    np.testing.assert_allclose([float(v) for v in shown], b.novelty_p(score), rtol=2e-3)
     # a model file saved before the reference spectra were kept: said, not drawn
     old = without_references(model_file, tmp_path / "old.ramancam")
     assert main(["explain", str(old), str(peaks_file), "--report", str(html),
