@@ -165,6 +165,29 @@ def rounds_of(name: str, n_rounds: int, seed: int):
         yield list(left), X[~unk], y[~unk], X[unk]
 
 
+def split_rounds(name: str, seed: int):
+    """Yield ``(R, yR, X_test, X_unknown)`` per round of the model-free tables: round r's
+    known spectra split 70/30, stratified, with ``random_state=seed + r``."""
+    from sklearn.model_selection import train_test_split
+
+    for r, (_, Xk, yk, Xu) in enumerate(rounds_of(name, SETS[name][1], seed)):
+        tr, te = train_test_split(np.arange(yk.size), test_size=0.3, stratify=yk,
+                                  random_state=seed + r)
+        yield Xk[tr], yk[tr], Xk[te], Xu
+
+
+def model_free(R: np.ndarray, method: str = DEFAULT_METHOD,
+               window: int = HQI_WINDOW) -> NoveltyScorer:
+    """A model-free novelty score fitted on ``R`` (it needs no classes and no features)."""
+    return NoveltyScorer(method, window=window).fit(R, np.zeros(len(R), int),
+                                                    np.zeros((len(R), 0)))
+
+
+def free_scores(sc: NoveltyScorer, X: np.ndarray) -> np.ndarray:
+    """A model-free score's scores of ``X`` (no logits or features needed)."""
+    return sc.score(X, np.zeros((len(X), 1)), None)
+
+
 def _auroc(known: np.ndarray, unknown: np.ndarray) -> float:
     from sklearn.metrics import roc_auc_score
 
@@ -535,11 +558,8 @@ def _hqi(R: np.ndarray, yR: np.ndarray, Q: np.ndarray | None,
          window: int = HQI_WINDOW) -> np.ndarray:
     """The shipped score (``window`` points of Savitzky-Golay derivative) of ``Q`` against
     ``R``; leave-one-out on ``R`` when ``Q`` is None."""
-    sc = NoveltyScorer("hqi", window=window).fit(R, np.zeros(len(R), int),
-                                                 np.zeros((len(R), 0)))
-    if Q is None:
-        return sc.loo_scores()
-    return sc.score(Q, np.zeros((len(Q), 1)), np.zeros((len(Q), 0)))
+    sc = model_free(R, "hqi", window)
+    return sc.loo_scores() if Q is None else free_scores(sc, Q)
 
 
 def _block_r(R: np.ndarray, Q: np.ndarray | None, blocks: int,
@@ -608,7 +628,7 @@ def _mixture(R: np.ndarray, Q: np.ndarray | None, k: int = MIX_K) -> np.ndarray:
 def _class_normalised(R: np.ndarray, yR: np.ndarray, Q: np.ndarray | None) -> np.ndarray:
     """hqi divided by the median leave-one-out hqi of the nearest spectrum's class (the class's
     own spread), one pooled threshold; leave-one-out: the median without the spectrum."""
-    sc = NoveltyScorer("hqi").fit(R, np.zeros(len(R), int), np.zeros((len(R), 0)))
+    sc = model_free(R, "hqi")
     ref, loo_r = sc.reference_["derivatives"], sc.loo_scores()
     loo = Q is None
     sim = ref @ ref.T if loo else _derivative_rows(Q) @ ref.T
@@ -706,23 +726,17 @@ def combine_scores(res_dir: Path) -> int:
 
 def compare_scores(args: argparse.Namespace, path: Path) -> int:
     """Model-free candidate scores on the benchmark's rounds and splits, LOO thresholds."""
-    from sklearn.model_selection import train_test_split
-
     out: dict[str, Any] = {"_settings": {"seeds": args.seeds, "rate": RATE, "k": MIX_K}}
     lines = ["| set | score | AUROC mean (worst round) | unknown flagged: mean over seeds "
              "(range) | known test flagged: mean (worst seed) |",
              "| --- | --- | --- | --- | --- |"]
     for name in args.sets:
-        n_rounds = SETS[name][1]
         per: dict[str, list[list[float]]] = {c: [] for c in CANDIDATES}
         for seed in args.seeds:
             acc: dict[str, list[Any]] = {c: [[], 0, 0, 0, 0] for c in CANDIDATES}
-            for r, (_, Xk, yk, Xu) in enumerate(rounds_of(name, n_rounds, seed)):
-                tr, te = train_test_split(np.arange(yk.size), test_size=0.3, stratify=yk,
-                                          random_state=seed + r)
-                R, yR = Xk[tr], yk[tr]
+            for R, yR, X_test, Xu in split_rounds(name, seed):
                 for c, fn in CANDIDATES.items():
-                    s_te, s_u, s_loo = fn(R, yR, Xk[te]), fn(R, yR, Xu), fn(R, yR, None)
+                    s_te, s_u, s_loo = fn(R, yR, X_test), fn(R, yR, Xu), fn(R, yR, None)
                     thr = conformal_threshold(s_loo, RATE)
                     a = acc[c]
                     a[0].append(_auroc(s_te, s_u))
@@ -796,8 +810,6 @@ def pvalue_check(args: argparse.Namespace) -> int:
     the known test spectra the share with ``p <= a`` should be at most ``a`` (it is the
     false-alarm rate of the rule "flag when p <= a"); for the left-out ones, the larger the
     better."""
-    from sklearn.model_selection import train_test_split
-
     from ramancam.novelty import p_values
 
     lines = ["| set | spectra | " + " | ".join(f"p <= {a:g}" for a in P_LEVELS) + " |",
@@ -806,14 +818,11 @@ def pvalue_check(args: argparse.Namespace) -> int:
         known: list[np.ndarray] = []
         unknown: list[np.ndarray] = []
         for seed in args.seeds:
-            for r, (_, Xk, yk, Xu) in enumerate(rounds_of(name, SETS[name][1], seed)):
-                tr, te = train_test_split(np.arange(yk.size), test_size=0.3, stratify=yk,
-                                          random_state=seed + r)
-                sc = NoveltyScorer(DEFAULT_METHOD).fit(Xk[tr], np.zeros(tr.size, int),
-                                                       np.zeros((tr.size, 0)))
+            for R, _, X_test, Xu in split_rounds(name, seed):
+                sc = model_free(R)
                 held = sc.loo_scores()
-                known.append(p_values(sc.score(Xk[te], np.zeros((te.size, 1)), None), held))
-                unknown.append(p_values(sc.score(Xu, np.zeros((len(Xu), 1)), None), held))
+                known.append(p_values(free_scores(sc, X_test), held))
+                unknown.append(p_values(free_scores(sc, Xu), held))
         for what, ps in (("known test", known), ("left-out classes", unknown)):
             p_all = np.concatenate(ps)
             lines.append(f"| {name} | {what} ({p_all.size}) | "
@@ -859,8 +868,7 @@ def specimens(args: argparse.Namespace) -> int:
                 else:
                     tr, te = next(StratifiedGroupKFold(3, shuffle=True, random_state=seed + r)
                                   .split(Xk, yk, gk))
-                sc = NoveltyScorer(DEFAULT_METHOD).fit(Xk[tr], np.zeros(tr.size, int),
-                                                       np.zeros((tr.size, 0)))
+                sc = model_free(Xk[tr])
                 thr = conformal_threshold(sc.loo_scores(
                     gk[tr] if by_group else None,
                     yk[tr] if by_group == "labels" else None), RATE)
@@ -897,21 +905,15 @@ THRESHOLDS = {
 def compare_thresholds(args: argparse.Namespace) -> int:
     """The default score on the benchmark's rounds and splits, its threshold set three ways
     from the same leave-one-out scores of the training spectra."""
-    from sklearn.model_selection import train_test_split
-
     lines = ["| set | threshold | unknown flagged | known test flagged (<= 5 % promised) |",
              "| --- | --- | --- | --- |"]
     for name in args.sets:
         acc = {k: _Flagged() for k in THRESHOLDS}
         for seed in args.seeds:
-            for r, (_, Xk, yk, Xu) in enumerate(rounds_of(name, SETS[name][1], seed)):
-                tr, te = train_test_split(np.arange(yk.size), test_size=0.3, stratify=yk,
-                                          random_state=seed + r)
-                sc = NoveltyScorer("hqi").fit(Xk[tr], np.zeros(tr.size, int),
-                                              np.zeros((tr.size, 0)))
+            for R, _, X_test, Xu in split_rounds(name, seed):
+                sc = model_free(R, "hqi")
                 s_loo = sc.loo_scores()
-                s_u = sc.score(Xu, np.zeros((len(Xu), 1)), None)
-                s_te = sc.score(Xk[te], np.zeros((te.size, 1)), None)
+                s_u, s_te = free_scores(sc, Xu), free_scores(sc, X_test)
                 for k, fn in THRESHOLDS.items():
                     acc[k].add(s_u, s_te, fn(s_loo))
         lines += [f"| {name} | {k} | {a.cells(auroc=False)} |" for k, a in acc.items()]
