@@ -46,10 +46,16 @@ def _references_state(estimator: Any, n_classes: int, n_points: int) -> bytes | 
     if labels is not None:
         arrays["match_labels"] = np.asarray(labels, dtype=np.float32).reshape(-1, 1)
     scores = getattr(estimator, "class_scores_", None)
-    if scores is not None and np.size(scores):  # held-out, for prediction sets (float64)
-        arrays[CLASS_SCORES] = np.ascontiguousarray(
-            np.sort(np.asarray(scores, dtype=np.float64).ravel())).reshape(-1, 1)
+    if scores is not None and np.size(scores):  # held-out, for prediction sets
+        arrays[CLASS_SCORES] = _sorted_column(scores)
     return np_save(arrays, metadata={"format": FORMAT})
+
+
+def _sorted_column(values: Any) -> NDArray[np.float64]:
+    """Held-out scores as one sorted float64 column (float64: ties at a threshold stay
+    ties after the round trip)."""
+    return np.ascontiguousarray(np.sort(np.asarray(values, dtype=np.float64).ravel())
+                                ).reshape(-1, 1)
 
 
 def _novelty_state(estimator: Any) -> tuple[dict[str, Any] | None, bytes | None,
@@ -69,9 +75,8 @@ def _novelty_state(estimator: Any) -> tuple[dict[str, Any] | None, bytes | None,
     d, arrays = scorer.to_state()
     held = getattr(estimator, "novelty_held_out_", None)
     kept = {}
-    if held is not None and np.size(held):  # for novelty_p (float64: ties at the threshold)
-        arrays = {**arrays, HELD_OUT: np.ascontiguousarray(
-            np.sort(np.asarray(held, dtype=np.float64).ravel())).reshape(-1, 1)}
+    if held is not None and np.size(held):  # for novelty_p
+        arrays = {**arrays, HELD_OUT: _sorted_column(held)}
         kept = {"held_out": int(np.size(held))}
     info = {**d, "threshold": float(getattr(estimator, "novelty_threshold_", float("inf"))),
             "rate": float(getattr(estimator, "novelty_rate", 0.05)), "arrays": NOVELTY_NAME,

@@ -295,10 +295,10 @@ class Bundle:
         self.class_scores = class_scores
 
     def novelty_p(self, scores: NDArray[np.float64] | None) -> NDArray[np.float64] | None:
-        """Conformal p-values of novelty scores (:func:`ramancam.novelty.p_values`) among
+        """Conformal p-values of novelty scores (:func:`ramancam.conformal.p_values`) among
         the held-out known scores that set :attr:`threshold`; ``None`` for a model without
         novelty detection or saved without those scores (before 2026-12-05)."""
-        from .novelty import p_values
+        from .conformal import p_values
 
         if scores is None or self.held_out is None:
             return None

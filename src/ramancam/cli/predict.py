@@ -229,6 +229,7 @@ def run(args: argparse.Namespace) -> int:
             p_nov = bundle.novelty_p(score)
             sets = bundle.prediction_sets(proba, set_rate)
             if sets is not None:
+                ranked = np.argsort(-proba, axis=1, kind="stable")  # most probable first
                 size = sets.sum(axis=1)[usable]
                 set_counts[0] += int((size == 1).sum())
                 set_counts[1] += int((size > 1).sum())
@@ -261,9 +262,8 @@ def run(args: argparse.Namespace) -> int:
                             else [repr(float(score[i])), str(bool(flags[i])).lower()])
                 row.append("" if match is None or not ok else str(match[i]))
                 row.append("" if p_nov is None or not ok else repr(float(p_nov[i])))
-                row.append("" if sets is None or not ok else  # most probable first
-                           "|".join(classes[j] for j in np.argsort(-proba[i], kind="stable")
-                                    if sets[i, j]))
+                row.append("" if sets is None or not ok else
+                           "|".join(classes[j] for j in ranked[i] if sets[i, j]))
                 w.writerow(row)
             if grid is not None:
                 all_proba.append(proba)
