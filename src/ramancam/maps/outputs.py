@@ -118,12 +118,13 @@ def _map_section(grid: MapGrid, pred: NDArray[np.intp], proba: NDArray[np.float6
 def _image_sections(paths: Sequence[Path], class_names: Sequence[str]) -> list[Any]:
     from ..report import Figure, Section
 
-    classes, confidence, *per_class = paths
-    shift = [Section("Band shift", [Figure.from_file(per_class.pop(), (
+    classes, confidence, *rest = paths
+    per_class = [p for p in rest if p.name != "band_shift.png"]
+    shift = [Section("Band shift", [Figure.from_file(p, (
         "How far each pixel's bands sit from the mean training spectrum of its class, cm-1 "
         "(red: higher, blue: lower; grey: none read). A region of one colour is a real shift "
         "(stress, temperature, composition) or a drifted axis; see docs/novelty.md."))])
-             ] if per_class and per_class[-1].name == "band_shift.png" else []
+             for p in rest if p.name == "band_shift.png"]
     return [
         Section("Class image", [Figure.from_file(classes, "Predicted class of every pixel "
                                                           "(grey: no spectrum)."),
