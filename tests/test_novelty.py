@@ -374,6 +374,8 @@ def test_uncalibrated_fit_flags_nothing_and_validation_part_calibrates():
     plain = CNNClassifier(**{**TINY, "epochs": 2}, novelty="knn", random_state=0).fit(X, y)
     assert plain.temperature_ == 1.0 and plain.novelty_threshold_ == np.inf
     assert not plain.predict_unknown(X).any()
+    with pytest.raises(RamancamError, match="prediction sets need held-out class scores"):
+        plain.predict_set(X)
     val = CNNClassifier(**{**TINY, "epochs": 2}, validation_fraction=0.5, patience=50,
                         random_state=0).fit(X, y)
     assert val.calibration_.source.startswith("validation part")
@@ -555,6 +557,10 @@ def test_cli_train_prints_calibration_and_predict_flags_unknown(tmp_path, capsys
     assert main(["predict", str(model), str(test), "--novelty-rate", "0.001"]) == 2
     assert "--novelty-rate must be at least 1/(n+1) = 0.011 for the 90 held-out scores" in \
         capsys.readouterr().err
+    assert main(["predict", str(model), str(test), "--novelty-rate", "1.5",
+                 "--out", str(tmp_path / "never.csv")]) == 2
+    assert "novelty_rate must be a number in (0, 1); got 1.5" in capsys.readouterr().err
+    assert not (tmp_path / "never.csv").exists()
     unknown_rows = [r for r in rows if r["true"] == "d"]
     assert np.mean([r["unknown"] == "true" for r in unknown_rows]) >= 0.9
     assert all(r["predicted"] == "unknown" for r in rows if r["unknown"] == "true")
