@@ -281,6 +281,39 @@ def test_confidence_and_probability_images_differ_by_class(tmp_path):
     assert conf.shape[2] in (3, 4) and conf[..., :3].std() > 0.05
 
 
+def test_novelty_p_and_set_size_images_show_where_the_model_is_unsure(tmp_path):
+    from matplotlib import colormaps
+    from matplotlib.colors import LogNorm
+
+    magma = colormaps["magma"]
+    g, pred, proba = _two_class_map()
+    pv = np.where(pred == 1, 0.002, 0.5)           # the right half unlike the training data
+    size = np.where(pred == 1, 2.0, 1.0)           # ... and with two classes in its sets
+    pv[pred < 0] = size[pred < 0] = np.nan
+    paths = write_map_images(tmp_path, g, pred, proba, ["left", "right"], novelty_p=pv,
+                             set_size=size)
+    assert [p.name for p in paths][-2:] == ["novelty_p.png", "set_size.png"]
+    img = imread(paths[-2])[..., :3]
+    dark = np.argwhere(img.max(axis=-1) < 0.15)    # magma's low end is near black
+    pale = _pixels_of(imread(paths[-2]), mcolors.to_hex(magma(LogNorm(0.002, 1)(0.5))))
+    assert len(dark) > 2000 and len(pale) > 2000
+    assert dark[:, 1].mean() > pale[:, 1].mean() + 100  # the dark half is the right half
+    sizes = imread(paths[-1])
+    one, two = _pixels_of(sizes, "#440154"), _pixels_of(sizes, "#fde725")  # viridis' ends
+    assert len(one) > 2000 and len(two) > 2000
+    assert one[:, 1].mean() < two[:, 1].mean() - 100
+    # nothing to draw: no file
+    (tmp_path / "none").mkdir()
+    none = write_map_images(tmp_path / "none", g, pred, proba, ["a", "b"],
+                            novelty_p=np.full(g.shape, np.nan), set_size=np.zeros(g.shape))
+    assert [p.name for p in none][-1] == "proba_02.png"
+    assert sorted(p.name for p in (tmp_path / "none").iterdir())[-1] == "proba_02.png"
+    with pytest.raises(RamancamError, match=r"novelty_p must have shape \(ny, nx\)"):
+        write_map_images(tmp_path, g, pred, proba, ["a", "b"], novelty_p=pv.T)
+    with pytest.raises(RamancamError, match=r"set_size must have shape \(ny, nx\)"):
+        write_map_images(tmp_path, g, pred, proba, ["a", "b"], set_size=size[:2])
+
+
 def test_write_map_images_checks_its_inputs(tmp_path):
     g, pred, proba = _two_class_map()
     with pytest.raises(RamancamError, match="existing folder"):

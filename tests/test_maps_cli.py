@@ -93,16 +93,27 @@ def test_train_prints_spatial_cv_table(trained, capsys):
     assert all(tr < NX * NY - te for tr, te in zip(n_train, n_test, strict=True))
 
 
-def test_predict_map_into_a_folder(trained, tmp_path, capsys):
+def test_predict_map_into_a_folder(trained, tmp_path, capsys, monkeypatch):
+    import ramancam.maps.outputs as outputs
+
     _, data, model = trained
+    seen = {}
+    real = outputs.write_map_images
+
+    def spy(*args, **kw):
+        seen.update(kw)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(outputs, "write_map_images", spy)
     out = tmp_path / "pred"
     assert main(["predict", str(model), str(data), "--label-col", "label",
                  "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "map: 10 x 6 pixels, step 2 x 2, 0 missing" in text
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["band_shift.png", "classes.png", "confidence.png", "predictions.csv",
-                     "proba_01.png", "proba_02.png", "report.html"]
+    assert names == ["band_shift.png", "classes.png", "confidence.png", "novelty_p.png",
+                     "predictions.csv", "proba_01.png", "proba_02.png", "report.html",
+                     "set_size.png"]
     with open(out / "predictions.csv", newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == ["id", "predicted", "p_a", "p_b", "true", "x", "y", "novelty",
@@ -114,9 +125,15 @@ def test_predict_map_into_a_folder(trained, tmp_path, capsys):
     assert acc >= 0.9                      # the two halves are easy
     img = imread(out / "classes.png")
     assert img.shape[0] > 200 and img[..., :3].std() > 0.1
+    # the novelty p-value and set-size images hold each pixel's predictions.csv value
+    # (the synthetic map's rows are in raster order)
+    np.testing.assert_allclose(seen["novelty_p"].ravel(), [float(r[10]) for r in rows[1:]])
+    assert seen["set_size"].ravel().tolist() == [len(r[11].split("|")) for r in rows[1:]]
+    assert np.nanmin(seen["novelty_p"]) > 0 and set(np.unique(seen["set_size"])) <= {1, 2}
     html = (out / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 5 and "10 x 6 pixels" in html
-    assert "<h2>Band shift</h2>" in html or ">Band shift<" in html
+    assert html.count("data:image/png;base64,") == 7 and "10 x 6 pixels" in html
+    for section in ("Band shift", "Novelty p-value", "Prediction set size"):
+        assert f">{section}<" in html
 
 
 def test_predict_map_draws_each_pixels_band_shift(trained, tmp_path, capsys, monkeypatch):

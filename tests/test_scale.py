@@ -372,6 +372,7 @@ def novelty_map(one_torch_thread, tmp_path_factory):
                         batch_size=16, random_state=0).fit(X, y)
     assert est.novelty_scorer_ is not None and np.isfinite(est.novelty_threshold_)
     est.temperature_ = 1.7  # as if calibrated: the store's proba must use it
+    est.class_scores_ = np.linspace(0.0, 0.6, 60)  # held-out 1 - p(true): some sets of two
     tmp = tmp_path_factory.mktemp("novelty_map")
     grid = np.arange(N_CH, dtype=np.float64)
     model_path = save(tmp / "model.ramancam", estimator=est, recipe=None, grid=grid,
@@ -423,6 +424,13 @@ def test_tiled_predict_flags_the_substance_the_model_never_saw(novelty_map, tmp_
     assert r["novelty_p"].dtype == np.float32
     np.testing.assert_allclose(r["novelty_p"].ravel(), b.novelty_p(score), rtol=1e-6)
     assert (r["novelty_p"][r["unknown"]] <= 0.05).all()
+    # the 95 % prediction sets of predictions.csv's prediction_set, and their sizes counted
+    sets = b.prediction_sets(proba)
+    assert r["prediction_set"].dtype == np.bool_ and r["prediction_set"].shape == (8, 12, 3)
+    np.testing.assert_array_equal(r["prediction_set"].reshape(96, -1), sets)
+    size = sets.sum(axis=1)
+    assert summary.set_sizes == (int((size == 1).sum()), int((size > 1).sum()))
+    assert sum(summary.set_sizes) == 96 and size.min() >= 1 and summary.set_sizes[1] > 0
     # resume after an interruption: identical to the uninterrupted run
     real = scale.run_tile
     calls: list[int] = []
@@ -444,8 +452,9 @@ def test_tiled_predict_flags_the_substance_the_model_never_saw(novelty_map, tmp_
     assert (resumed.skipped, resumed.n_unknown, resumed.n_library_agree) == (
         3, summary.n_unknown, summary.n_library_agree)
     again = read_results(part)
+    assert resumed.set_sizes == summary.set_sizes
     for k in ("predicted", "proba", "novelty", "unknown", "library_match", "band_shift",
-              "done"):
+              "novelty_p", "prediction_set", "done"):
         np.testing.assert_array_equal(again[k], r[k], err_msg=k)
 
 
@@ -504,12 +513,20 @@ def test_cli_cube_predict_reports_unknown_pixels_and_marks_them_in_the_class_ima
     agree = int((r["library_match"] == r["predicted"]).sum())
     assert (f"library search (the most similar training spectrum, array 'library_match') "
             f"names the network's class for {agree}/96 pixels") in text
+    size = r["prediction_set"].sum(axis=-1)
+    assert (f"prediction sets (95%, array 'prediction_set'): {int((size == 1).sum())} pixels "
+            f"with one class, {int((size > 1).sum())} with more") in text
+    # the p-value and set-size images beside the class images
+    for name in ("novelty_p.png", "set_size.png"):
+        assert (tmp_path / "r" / name).stat().st_size > 1000
     # a model saved before the training labels travelled: no library_match array, no line
     old_file = without_references(model_path, tmp_path / "old.ramancam")
     assert main(["predict", str(old_file), str(cube_path), "--out", str(tmp_path / "x.zarr")]
                 ) == 0
-    assert "library search" not in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "library search" not in text and "prediction sets" not in text
     assert "library_match" not in read_results(tmp_path / "x.zarr")
+    assert "prediction_set" not in read_results(tmp_path / "x.zarr")
     # --no-reject: the same store, classes.png shows the nearest class
     assert main(["predict", str(model_path), str(cube_path), "--no-reject",
                  "--out", str(tmp_path / "n")]) == 0

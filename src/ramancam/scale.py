@@ -40,6 +40,10 @@ the class names and ``complete``):
 * ``novelty_p`` (ny, nx) float32 -- models saved since 2026-12-05: the novelty score's
   conformal p-value among the held-out known scores (``predictions.csv``'s ``novelty_p``,
   :func:`ramancam.novelty.p_values`; NaN = not computed yet);
+* ``prediction_set`` (ny, nx, n_classes) bool -- ``predict`` with models saved since
+  2026-12-05: whether each class is in the pixel's conformal prediction set at the model's
+  rate (95 % sets by default; ``predictions.csv``'s ``prediction_set``,
+  :meth:`ramancam.bundle.Bundle.prediction_sets`); its sum over classes is the set size;
 * ``maps`` (explain only) -- (ny, nx, n_points) float32, the map of the predicted (or a named)
   class at every pixel, or (ny, nx, n_classes, n_points) for ``target="all"``;
 * ``grid`` (n_points,) -- the model's axis (the maps' axis); ``x`` (nx,), ``y`` (ny,);
@@ -174,6 +178,9 @@ class RunSummary:
         ``None`` without a ``library_match`` array.
     n_refused : int
         Pixels of the finished tiles that the model's recipe refused (not predicted).
+    set_sizes : tuple of int or None
+        Pixels of the finished tiles whose prediction set holds one class, and those whose
+        set holds more; ``None`` without a ``prediction_set`` array.
     band_shifts : ndarray or None
         The readable band shifts (cm-1, array ``band_shift``) of the finished tiles, what
         ``predict``'s ``axis:`` line summarises (:func:`ramancam.checks.shift_note`); at most
@@ -194,6 +201,7 @@ class RunSummary:
     n_library_agree: int | None = None
     n_refused: int = 0
     band_shifts: NDArray[np.float64] | None = None
+    set_sizes: tuple[int, int] | None = None
 
     @property
     def spectra_per_s(self) -> float:
@@ -317,6 +325,9 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
         if bundle.held_out is not None:
             g.create_array("novelty_p", shape=(ny, nx), chunks=(cy, cx), dtype="float32",
                            fill_value=np.nan)
+    if job.kind == "predict" and bundle.class_scores is not None:
+        g.create_array("prediction_set", shape=(ny, nx, n_classes),
+                       chunks=(cy, cx, n_classes), dtype="bool", fill_value=False)
     if bundle.references is not None and grid.size >= MIN_SHIFT_GRID:
         # each pixel's band shift against its class's mean training spectrum (cm-1)
         g.create_array("band_shift", shape=(ny, nx), chunks=(cy, cx), dtype="float32",
@@ -411,6 +422,8 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
     out["predicted"][ys, xs] = spread(proba.argmax(axis=1), -1, np.int16)
     out["proba"][ys, xs] = spread(proba, np.nan, np.float32)
     out["confidence"][ys, xs] = spread(proba.max(axis=1), np.nan, np.float32)
+    if "prediction_set" in out and (sets := bundle.prediction_sets(proba)) is not None:
+        out["prediction_set"][ys, xs] = spread(sets, False, bool)
     match = None
     if bundle.novelty is not None and "novelty" in out:
         from .novelty import network_outputs
@@ -533,12 +546,12 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
     meta = dict(store.attrs["ramancam"])
     meta["complete"] = bool(done.all())
     store.attrs["ramancam"] = meta
-    n_unknown, n_pixels, n_agree, n_refused = _count_finished(store, cube, done)
+    n_unknown, n_pixels, n_agree, n_refused, sizes = _count_finished(store, cube, done)
     shifts = _finished_shifts(store, cube, done)
     _open_store.cache_clear()
     del cube
     return RunSummary(Path(job.out), n_tiles, skipped, len(todo), n_spectra, seconds, rss,
-                      cpu, n_unknown, n_pixels, n_agree, n_refused, shifts)
+                      cpu, n_unknown, n_pixels, n_agree, n_refused, shifts, sizes)
 
 
 def _finished_shifts(store: Any, cube: Any, done: NDArray[Any]) -> NDArray[np.float64] | None:
@@ -561,12 +574,15 @@ def _finished_shifts(store: Any, cube: Any, done: NDArray[Any]) -> NDArray[np.fl
 
 
 def _count_finished(store: Any, cube: Any, done: NDArray[Any]
-                    ) -> tuple[int | None, int, int | None, int]:
+                    ) -> tuple[int | None, int, int | None, int, tuple[int, int] | None]:
     """Pixels flagged unknown by the novelty score (``None`` without novelty arrays), pixels
     of the finished tiles, pixels whose library match names the predicted class (``None``
-    without a ``library_match`` array) and pixels the recipe refused, read tile by tile."""
+    without a ``library_match`` array), pixels the recipe refused and pixels whose
+    prediction set holds one class and more than one (``None`` without a
+    ``prediction_set`` array), read tile by tile."""
     n_unknown: int | None = 0 if "unknown" in store else None
     n_agree: int | None = 0 if "library_match" in store else None
+    sizes = [0, 0] if "prediction_set" in store else None
     n_pixels = n_refused = 0
     for ty, tx in np.argwhere(done == 1):
         ys, xs = cube.tile(int(ty), int(tx))
@@ -578,7 +594,12 @@ def _count_finished(store: Any, cube: Any, done: NDArray[Any]
             n_unknown += int((np.asarray(store["unknown"][ys, xs]) & ~refused).sum())
         if n_agree is not None:
             n_agree += int((np.asarray(store["library_match"][ys, xs]) == pred)[~refused].sum())
-    return n_unknown, n_pixels, n_agree, n_refused
+        if sizes is not None:
+            size = np.asarray(store["prediction_set"][ys, xs]).sum(axis=-1)[~refused]
+            sizes[0] += int((size == 1).sum())
+            sizes[1] += int((size > 1).sum())
+    return (n_unknown, n_pixels, n_agree, n_refused,
+            None if sizes is None else (sizes[0], sizes[1]))
 
 
 def agreement(out: str | os.PathLike[str], cube_path: str | os.PathLike[str]
@@ -693,7 +714,8 @@ IMAGE_LIMIT = 10_000_000
 def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str], *,
                  reject: bool = True) -> list[Path]:
     """``classes.png``, ``confidence.png``, one probability image per class and, from the
-    ``band_shift`` array, ``band_shift.png`` of a finished result store, drawn by
+    ``band_shift``, ``novelty_p`` and ``prediction_set`` arrays, ``band_shift.png``,
+    ``novelty_p.png`` and ``set_size.png`` of a finished result store, drawn by
     :func:`ramancam.maps.images.write_map_images` into ``out_dir``.
 
     With ``reject`` (the default) and a store that has an ``unknown`` array, ``classes.png``
@@ -720,10 +742,15 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     refused = predicted < 0  # not predicted (or not computed): no class to draw
     if refused.any():
         unknown = refused if unknown is None else unknown | refused
+    def read(name: str) -> NDArray[Any] | None:
+        return np.asarray(g[name][...]) if name in g else None
+
+    sets = read("prediction_set")
     return write_map_images(out_dir, grid, predicted, np.asarray(g["proba"][...]), classes,
-                            unknown=unknown,
-                            band_shift=np.asarray(g["band_shift"][...]) if "band_shift" in g
-                            else None)
+                            unknown=unknown, band_shift=read("band_shift"),
+                            novelty_p=read("novelty_p"),
+                            set_size=None if sets is None else np.where(
+                                refused, np.nan, sets.sum(axis=-1)))
 
 
 def _store_meta(out: str | os.PathLike[str]) -> dict[str, Any]:
@@ -762,6 +789,10 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
         print(f"library search (the most similar training spectrum, array 'library_match') "
               f"names the network's class for {summary.n_library_agree}/"
               f"{summary.n_pixels - summary.n_refused} pixels")
+    if summary.set_sizes is not None:
+        set_rate = (_store_meta(summary.out).get("novelty") or {}).get("rate") or 0.05
+        print(f"prediction sets ({1 - float(set_rate):.0%}, array 'prediction_set'): "
+              f"{summary.set_sizes[0]} pixels with one class, {summary.set_sizes[1]} with more")
     if summary.band_shifts is not None:
         from .checks import shift_note
 

@@ -57,8 +57,9 @@ intensity exports), x and y follow 'true' (before novelty and unknown), and with
 predictions.csv,
 classes.png (class image with a legend), confidence.png (top probability), proba_01.png...
 (one probability image per class), band_shift.png (each pixel's band shift against its
-class's mean training spectrum, for models saved since 2026-12-04) and report.html
-(docs/maps.md).
+class's mean training spectrum, for models saved since 2026-12-04), novelty_p.png (each
+pixel's novelty p-value) and set_size.png (classes in each pixel's prediction set), the
+last two for models saved since 2026-12-05, and report.html (docs/maps.md).
 
 examples:
   ramancam predict model.ramancam new-spectra.csv --out predictions.csv
@@ -200,6 +201,8 @@ def run(args: argparse.Namespace) -> int:
     all_refused: list[np.ndarray] = []
     shifts: list[np.ndarray] = []  # band shifts against the class means (checks.band_shift)
     shift_rows: list[np.ndarray] = []  # the same, one per spectrum (NaN: none), for the map
+    p_rows: list[np.ndarray] = []  # novelty p-values per spectrum (NaN: none), for the map
+    size_rows: list[np.ndarray] = []  # prediction-set sizes per spectrum (NaN: none)
     set_counts = [0, 0, 0, 0]  # sets of one class, of more; true class in its set, labelled
     set_rate = rate if isinstance(rate, float) else 0.05
     refused: list[tuple[str, str]] = []  # (id, the recipe's message) of spectra not predicted
@@ -268,6 +271,10 @@ def run(args: argparse.Namespace) -> int:
             if grid is not None:
                 all_proba.append(proba)
                 all_refused.append(~usable)
+                if p_nov is not None:
+                    p_rows.append(np.where(usable, p_nov, np.nan))
+                if sets is not None:
+                    size_rows.append(np.where(usable, sets.sum(axis=1), np.nan))
                 if flags is not None:
                     all_flags.append(np.asarray(flags, dtype=bool) & usable)
             if true is not None:
@@ -333,7 +340,9 @@ def run(args: argparse.Namespace) -> int:
         paths = write_predict_outputs(
             out_dir, grid, np.concatenate(all_proba), classes,
             info={"data": str(args.data), "model": str(args.model)}, unknown=dark,
-            band_shift=np.concatenate(shift_rows) if shift_rows else None)
+            band_shift=np.concatenate(shift_rows) if shift_rows else None,
+            novelty_p=np.concatenate(p_rows) if p_rows else None,
+            set_size=np.concatenate(size_rows) if size_rows else None)
         print(f"map: {grid.text()}; wrote {', '.join(p.name for p in paths)} to {out_dir}",
               file=report)
     elif out_dir is not None and (note := no_positions_note(args.data, len(data))):

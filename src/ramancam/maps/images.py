@@ -133,7 +133,8 @@ def draw_class_image(ax: Axes, grid: MapGrid, predicted: ArrayLike,
 def draw_value_image(ax: Axes, grid: MapGrid, values: ArrayLike, *, label: str,
                      cmap: str = "viridis", vmin: float | None = None,
                      vmax: float | None = None, symmetric: bool = False,
-                     title: str | None = None) -> Axes:
+                     title: str | None = None, log: bool = False,
+                     levels: int | None = None) -> Axes:
     """Draw a continuous image (NaN = no spectrum, grey) with a colour bar.
 
     Parameters
@@ -150,18 +151,34 @@ def draw_value_image(ax: Axes, grid: MapGrid, values: ArrayLike, *, label: str,
     symmetric : bool
         Centre the colour range on 0 (signed explanation values), ``vmin = -vmax``.
     title : str, optional
+    log : bool
+        Logarithmic colour scale from ``vmin`` to ``vmax`` (both positive; p-values).
+    levels : int, optional
+        Draw ``levels`` distinct colours with a tick at each integer from ``vmin`` to
+        ``vmax`` (counts such as a prediction set's size; ``vmax - vmin + 1`` levels).
     """
     import matplotlib
+    from matplotlib.colors import LogNorm
 
     v = np.asarray(values, dtype=np.float64)
-    cm = matplotlib.colormaps[cmap].with_extremes(bad=MISSING_COLOR)
+    cm = matplotlib.colormaps[cmap]
+    if levels is not None:
+        cm = cm.resampled(levels)
+    cm = cm.with_extremes(bad=MISSING_COLOR)
     if symmetric:
         finite = v[np.isfinite(v)]
         lim = float(np.abs(finite).max()) if finite.size else 1.0
         lim = lim or 1.0
         vmin, vmax = -lim, lim
-    im = _show(ax, grid, np.ma.masked_invalid(v), cmap=cm, vmin=vmin, vmax=vmax)
-    bar = ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    ticks = None
+    if levels is not None and vmin is not None and vmax is not None:
+        ticks = np.arange(vmin, vmax + 1)
+        vmin, vmax = vmin - 0.5, vmax + 0.5
+    if log:
+        im = _show(ax, grid, np.ma.masked_invalid(v), cmap=cm, norm=LogNorm(vmin, vmax))
+    else:
+        im = _show(ax, grid, np.ma.masked_invalid(v), cmap=cm, vmin=vmin, vmax=vmax)
+    bar = ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04, ticks=ticks)
     bar.set_label(label)
     _axes_labels(ax, grid)
     if title:
@@ -212,7 +229,9 @@ def _check_inputs(grid: MapGrid, predicted: ArrayLike, proba: ArrayLike,
 def write_map_images(out_dir: str | os.PathLike[str], grid: MapGrid, predicted: ArrayLike,
                      proba: ArrayLike, class_names: Sequence[str], *,
                      unknown: ArrayLike | None = None,
-                     band_shift: ArrayLike | None = None) -> list[Path]:
+                     band_shift: ArrayLike | None = None,
+                     novelty_p: ArrayLike | None = None,
+                     set_size: ArrayLike | None = None) -> list[Path]:
     """Write the class, confidence and per-class probability images of a classified map.
 
     Parameters
@@ -236,6 +255,14 @@ def write_map_images(out_dir: str | os.PathLike[str], grid: MapGrid, predicted: 
         Each pixel's band shift against its class's mean training spectrum, cm-1
         (:meth:`ramancam.bundle.Bundle.band_shift`; NaN where none was read). When any is
         finite, ``band_shift.png`` is written too.
+    novelty_p : ndarray of float, shape (ny, nx), optional
+        Each pixel's novelty p-value (:meth:`ramancam.bundle.Bundle.novelty_p`; NaN: none).
+        When any is finite, ``novelty_p.png`` is written (log colour scale, dark = small p =
+        unlike every training spectrum).
+    set_size : ndarray of float, shape (ny, nx), optional
+        Classes in each pixel's conformal prediction set
+        (:meth:`ramancam.bundle.Bundle.prediction_sets`; NaN or 0: none). When any is
+        positive, ``set_size.png`` is written (one colour per size, 1 to n_classes).
 
     Returns
     -------
@@ -245,7 +272,7 @@ def write_map_images(out_dir: str | os.PathLike[str], grid: MapGrid, predicted: 
         ``proba_01.png``, ``proba_02.png``, ... (probability of class 1, 2, ... in the order
         of ``class_names``, colour bar 0 to 1) and, with ``band_shift``, ``band_shift.png``
         (diverging colours centred on 0, limits at the 99th percentile of the absolute
-        shifts, at least 1 cm-1), in that order.
+        shifts, at least 1 cm-1), ``novelty_p.png`` and ``set_size.png``, in that order.
 
     Raises
     ------
@@ -260,9 +287,11 @@ def write_map_images(out_dir: str | os.PathLike[str], grid: MapGrid, predicted: 
     if unknown is not None and np.shape(unknown) != grid.shape:
         raise RamancamError(f"unknown must have shape (ny, nx) = {grid.shape}; got "
                             f"{np.shape(unknown)}.")
-    if band_shift is not None and np.shape(band_shift) != grid.shape:
-        raise RamancamError(f"band_shift must have shape (ny, nx) = {grid.shape}; got "
-                            f"{np.shape(band_shift)}.")
+    for what, arr in (("band_shift", band_shift), ("novelty_p", novelty_p),
+                      ("set_size", set_size)):
+        if arr is not None and np.shape(arr) != grid.shape:
+            raise RamancamError(f"{what} must have shape (ny, nx) = {grid.shape}; got "
+                                f"{np.shape(arr)}.")
     k = len(class_names)
     paths: list[Path] = []
     fig, ax = _new_figure(grid, extra_w=2.6)
@@ -292,6 +321,21 @@ def write_map_images(out_dir: str | os.PathLike[str], grid: MapGrid, predicted: 
                          vmin=-lim, vmax=lim,
                          title="band shift against the class's training spectra")
         paths.append(save_figure(fig, out / "band_shift.png"))
+    pv = None if novelty_p is None else np.asarray(novelty_p, dtype=np.float64)
+    if pv is not None and np.isfinite(pv).any():
+        fig, ax = _new_figure(grid)
+        draw_value_image(ax, grid, np.where(pv > 0, pv, np.nan), cmap="magma", log=True,
+                         vmin=min(float(np.nanmin(pv[pv > 0])), 0.01), vmax=1.0,
+                         label="novelty p-value (log scale)",
+                         title="novelty p-value (dark: unlike every training spectrum)")
+        paths.append(save_figure(fig, out / "novelty_p.png"))
+    size = None if set_size is None else np.asarray(set_size, dtype=np.float64)
+    if size is not None and (np.nan_to_num(size) > 0).any():
+        fig, ax = _new_figure(grid)
+        draw_value_image(ax, grid, np.where(size > 0, size, np.nan), cmap="viridis",
+                         vmin=1, vmax=k, levels=k, label="classes in the set",
+                         title="prediction set size (1: one class fits)")
+        paths.append(save_figure(fig, out / "set_size.png"))
     return paths
 
 

@@ -115,16 +115,32 @@ def _map_section(grid: MapGrid, pred: NDArray[np.intp], proba: NDArray[np.float6
     ])
 
 
+#: Report sections of the optional images of :func:`write_map_images`, by file name.
+_EXTRA_IMAGES = {
+    "band_shift.png": ("Band shift", (
+        "How far each pixel's bands sit from the mean training spectrum of its class, cm-1 "
+        "(red: higher, blue: lower; grey: none read). A region of one colour is a real shift "
+        "(stress, temperature, composition) or a drifted axis; see docs/novelty.md.")),
+    "novelty_p.png": ("Novelty p-value", (
+        "Each pixel's novelty p-value: the share of held-out training spectra that look at "
+        "least as unlike the training spectra as this pixel does (log scale). A pixel at "
+        "p <= 0.05 is flagged at the model's 5 % false-alarm threshold; a dark region is "
+        "a substance or condition the model was not trained on; see docs/novelty.md.")),
+    "set_size.png": ("Prediction set size", (
+        "How many classes each pixel's conformal prediction set holds (the set contains the "
+        "true class for about 95 % of spectra like the training ones). One class: the "
+        "answer is unambiguous; more: the model cannot tell these classes apart there "
+        "(mixtures, boundaries, weak spectra); see docs/novelty.md.")),
+}
+
+
 def _image_sections(paths: Sequence[Path], class_names: Sequence[str]) -> list[Any]:
     from ..report import Figure, Section
 
     classes, confidence, *rest = paths
-    per_class = [p for p in rest if p.name != "band_shift.png"]
-    shift = [Section("Band shift", [Figure.from_file(p, (
-        "How far each pixel's bands sit from the mean training spectrum of its class, cm-1 "
-        "(red: higher, blue: lower; grey: none read). A region of one colour is a real shift "
-        "(stress, temperature, composition) or a drifted axis; see docs/novelty.md."))])
-             for p in rest if p.name == "band_shift.png"]
+    per_class = [p for p in rest if p.name not in _EXTRA_IMAGES]
+    extra = [Section(_EXTRA_IMAGES[p.name][0], [Figure.from_file(p, _EXTRA_IMAGES[p.name][1])])
+             for p in rest if p.name in _EXTRA_IMAGES]
     return [
         Section("Class image", [Figure.from_file(classes, "Predicted class of every pixel "
                                                           "(grey: no spectrum)."),
@@ -133,7 +149,7 @@ def _image_sections(paths: Sequence[Path], class_names: Sequence[str]) -> list[A
         Section("Probability of each class", [
             Figure.from_file(p, f"Probability of {name}.")
             for p, name in zip(per_class, class_names, strict=True)]),
-        *shift,
+        *extra,
     ]
 
 
@@ -141,7 +157,9 @@ def write_predict_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
                           proba: NDArray[np.float64], class_names: Sequence[str], *,
                           info: Mapping[str, Any] | None = None,
                           unknown: NDArray[np.bool_] | None = None,
-                          band_shift: NDArray[np.float64] | None = None) -> list[Path]:
+                          band_shift: NDArray[np.float64] | None = None,
+                          novelty_p: NDArray[np.float64] | None = None,
+                          set_size: NDArray[np.float64] | None = None) -> list[Path]:
     """Images and ``report.html`` of a classified map.
 
     Parameters
@@ -161,6 +179,9 @@ def write_predict_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
     band_shift : ndarray of shape (n_spectra,), optional
         Each spectrum's band shift (cm-1, NaN: none read): ``band_shift.png`` and its
         report section.
+    novelty_p, set_size : ndarray of shape (n_spectra,), optional
+        Each spectrum's novelty p-value and prediction-set size (NaN: none):
+        ``novelty_p.png``, ``set_size.png`` and their report sections.
 
     Returns
     -------
@@ -173,11 +194,14 @@ def write_predict_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
     p = np.asarray(proba, dtype=np.float64)
     pred = p.argmax(axis=1).astype(np.intp)
     flags = None if unknown is None else grid.to_image(np.asarray(unknown, bool), fill=False)
-    shift = None if band_shift is None else grid.to_image(
-        np.asarray(band_shift, dtype=np.float64), fill=np.nan)
+    def image(values: NDArray[np.float64] | None) -> NDArray[np.float64] | None:
+        return None if values is None else grid.to_image(
+            np.asarray(values, dtype=np.float64), fill=np.nan)
+
     paths = write_map_images(out, grid, grid.to_image(pred, fill=-1),
                              grid.to_image(p, fill=np.nan), class_names, unknown=flags,
-                             band_shift=shift)
+                             band_shift=image(band_shift), novelty_p=image(novelty_p),
+                             set_size=image(set_size))
     sections = [_map_section(grid, pred, p, class_names, info or {}),
                 *_image_sections(paths, class_names)]
     paths.append(write_report(out / "report.html", "ramancam predict: map", sections,
