@@ -124,13 +124,13 @@ _EXTRA_IMAGES = {
     "novelty_p.png": ("Novelty p-value", (
         "Each pixel's novelty p-value: the share of held-out training spectra that look at "
         "least as unlike the training spectra as this pixel does (log scale). A pixel at "
-        "p <= 0.05 is flagged at the model's 5 % false-alarm threshold; a dark region is "
-        "a substance or condition the model was not trained on; see docs/novelty.md.")),
+        "or below the false-alarm rate (0.05 by default) is flagged unknown; a dark region "
+        "is a substance or condition the model was not trained on; see docs/novelty.md.")),
     "set_size.png": ("Prediction set size", (
         "How many classes each pixel's conformal prediction set holds (the set contains the "
-        "true class for about 95 % of spectra like the training ones). One class: the "
-        "answer is unambiguous; more: the model cannot tell these classes apart there "
-        "(mixtures, boundaries, weak spectra); see docs/novelty.md.")),
+        "true class for 1 - rate of spectra like the training ones, 95 % by default). One "
+        "class: the answer is unambiguous; more: the model cannot tell these classes apart "
+        "there (mixtures, boundaries, weak spectra); see docs/novelty.md.")),
 }
 
 
