@@ -754,13 +754,20 @@ def test_explain_report_lists_the_bands_of_each_map(model_file, peaks_file, tmp_
     assert "The grey dashed line is the explained class&#x27;s mean training spectrum" in text
     # each spectrum's library-search answer, from the model file
     first3 = load(model_file).library_match(read_table(peaks_file)[:3])
-    found = re.findall(r"library search \(most similar training spectrum\): (\w+)\.", text)
+    found = re.findall(r"library search \(most similar training spectrum\): (\w+)[.;]", text)
     assert found == first3.tolist()
     # and its novelty p-value, the one predict writes
     b = load(model_file)
     _, score, _ = b.predict_novelty(read_table(peaks_file)[:3])
     shown = re.findall(r"\(p = ([0-9.e-]+): the share of held-out known spectra", text)
     np.testing.assert_allclose([float(v) for v in shown], b.novelty_p(score), rtol=2e-3)
+    # and its prediction set, the one predict writes (most probable class first)
+    proba = b.predict_proba(read_table(peaks_file)[:3])
+    sets = b.prediction_sets(proba)
+    assert sets is not None
+    want = [" | ".join(b.classes[j] for j in np.argsort(-pr, kind="stable") if row[j])
+            for pr, row in zip(proba, sets, strict=True)]
+    assert re.findall(r"; 95% prediction set: ([\w |]+?)(?: \(several|\.)", text) == want
     # a model file saved before the reference spectra were kept: said, not drawn
     old = without_references(model_file, tmp_path / "old.ramancam")
     assert main(["explain", str(old), str(peaks_file), "--report", str(html),

@@ -198,6 +198,10 @@ def _write_report(path: str, grid: Any, entries: list[dict[str, Any]],
                     + ("UNKNOWN (above the threshold)" if e["unknown"] else "known"))
                  + ("" if e["match"] is None else
                     f"; library search (most similar training spectrum): {e['match']}")
+                 + ("" if e["set"] is None else
+                    f"; {e['set'][0]} prediction set: {' | '.join(e['set'][1:])}"
+                    + (" (several classes fit: --target all maps each)"
+                       if len(e["set"]) > 2 else ""))
                  + ".",
                  f"Supporting bands (cm-1): {_bands_text(plus)}. Arguing against: "
                  f"{_bands_text(minus)}."]
@@ -316,6 +320,8 @@ def run(args: argparse.Namespace) -> int:
             if args.report:  # calibrated probabilities and the unknown flags of the model
                 cal, nov, flag, match = bundle.predict_all(part, prepared=X)
                 nov_p = bundle.novelty_p(nov)
+                rate = float(bundle.info.get("novelty", {}).get("rate", 0.05))
+                sets = bundle.prediction_sets(cal, rate)
                 for c in cal.argmax(axis=1):
                     counts[classes[c]] = counts.get(classes[c], 0) + 1
                 if flag is not None:
@@ -349,7 +355,11 @@ def run(args: argparse.Namespace) -> int:
                         "novelty": None if nov is None else float(nov[i]),
                         "novelty_p": None if nov_p is None else float(nov_p[i]),
                         "unknown": None if flag is None else bool(flag[i]),
-                        "match": None if match is None else str(match[i])})
+                        "match": None if match is None else str(match[i]),
+                        # "95%", then the set's classes, most probable first
+                        "set": None if sets is None else [f"{1 - rate:.0%}"] + [
+                            classes[j] for j in np.argsort(-cal[i], kind="stable")
+                            if sets[i, j]]})
                 if plot_path and len(shown) < args.max_plots:
                     pred = int(proba[i].argmax())
                     head = (f"{ids[rows[i]]}: map for {classes[targets[r]]} "
