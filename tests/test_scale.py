@@ -714,3 +714,59 @@ def test_axis_offset_on_a_cube_moves_every_pixel_back(novelty_map, tmp_path, cap
                  str(tmp_path / "x.zarr")]) == 2
     assert "--axis-offset must be a number of cm-1 between -50 and 50" in capsys.readouterr().err
     assert not (tmp_path / "x.zarr").exists()
+
+
+def test_info_describes_a_cube_and_a_result_store(novelty_map, tmp_path, capsys, monkeypatch):
+    import json
+
+    import ramancam.scale as scale
+
+    model_path, cube_path, _ = novelty_map
+    assert main(["info", str(cube_path)]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert text[0] == f"{cube_path}: Zarr map cube"
+    assert text[1] == "  pixels:    12 x 8 (nx x ny) = 96 spectra, tiles of 4 x 4 (6 tiles)"
+    assert text[2] == f"  axis:      0 to {N_CH - 1} cm-1, {N_CH} points, step 1"
+    truth = np.asarray(open_cube(cube_path).truth[...])
+    counts = {c: int((truth == i).sum()) for i, c in enumerate("abcd")}
+    assert counts["d"] == 32 and sum(counts.values()) == 96
+    shown = dict(part.rsplit(" (", 1) for part in text[4].split(":", 1)[1].strip().split(", "))
+    assert {k: int(v.rstrip(")")) for k, v in shown.items()} == counts
+    # an interrupted run: says so and how to go on
+    real = scale.run_tile
+    calls: list[int] = []
+
+    def interrupted(job, ty, tx, **kw):
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        calls.append(1)
+        return real(job, ty, tx, **kw)
+
+    monkeypatch.setattr(scale, "run_tile", interrupted)
+    store = tmp_path / "p.zarr"
+    with pytest.raises(KeyboardInterrupt):
+        run(MapJob("predict", str(model_path), str(cube_path), str(store)))
+    assert main(["info", str(store)]) == 0
+    assert ("(incomplete: 2 of 6 tiles done; run the same command again to resume)"
+            in capsys.readouterr().out)
+    monkeypatch.setattr(scale, "run_tile", real)
+    summary = run(MapJob("predict", str(model_path), str(cube_path), str(store)))
+    assert main(["info", str(store), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    r = read_results(store)
+    assert d["kind"] == "predict" and d["complete"] and d["tiles_done"] == 6
+    assert d["unknown"] == summary.n_unknown == int(r["unknown"].sum())
+    assert sum(d["predicted"].values()) == 96 and d["not_predicted"] == 0
+    assert d["predicted"]["a"] == int((r["predicted"] == 0).sum())
+    assert d["arrays"]["prediction_set"] == {"shape": [8, 12, 3], "dtype": "bool"}
+    assert d["cube"] == str(cube_path.resolve())
+    assert main(["info", str(store)]) == 0
+    text = capsys.readouterr().out
+    assert f"{store}: ramancam predict results on a map (complete)" in text
+    assert f"  unknown:   {summary.n_unknown} pixels flagged (hqi-halves, threshold" in text
+    # options for spectra, and --plot, are refused in one line
+    assert main(["info", str(cube_path), "--label-col", "label"]) == 2
+    assert "got the Zarr cube" in capsys.readouterr().err
+    assert main(["info", str(store), "--plot", str(tmp_path / "x.png")]) == 2
+    assert "--plot draws spectra files and model files" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()

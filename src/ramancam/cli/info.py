@@ -37,6 +37,11 @@ OMNIC (.spa) files, and folders of any of them (docs/formats.md).
 
 Without PATH (or with --example) it describes the built-in SYNTHETIC example table.
 
+Given a Zarr map cube (NAME.zarr), it describes the cube without reading it whole: pixels,
+tiles, axis, positions, the classes of its 'truth' array and its size on disk; given the result
+store of a predict or explain run on a cube, the run: cube, model, tiles done, pixels per
+predicted class, pixels flagged unknown and the arrays it holds.
+
 Given a model file (written by 'ramancam train'), it describes the model instead: classes and
 training spectra (and those train left out: unlabelled, flat, clipped), grid and
 preprocessing recipe, network and training settings, the
@@ -57,6 +62,7 @@ examples:
   ramancam info map.wdf
   ramancam info polystyrene.txt --standard polystyrene     # the axis error of an instrument
   ramancam info model.ramancam
+  ramancam info map.zarr                                    # a cube, or results/predictions.zarr
   ramancam info rruff-folder --labels-from header:NAMES --plot classes.png
 """
 
@@ -555,13 +561,30 @@ def run(args: argparse.Namespace) -> int:
 
     check_figure_path("plot", args.plot)
 
-    if args.path is not None and not args.example and is_model_file(args.path):
+    def spectra_options_only(what: str) -> None:
         if args.label_col or args.labels_from or args.groups_from or args.xy_cols \
                 or args.files or args.laser_nm is not None or args.axis_offset is not None \
                 or args.standard is not None:
             raise RamancamError(
                 f"label, group, file, position and axis options (--standard too) apply to "
-                f"spectra; got the model file {args.path!r}. Drop them to describe the model.")
+                f"spectra; got the {what} {args.path!r}. Drop them to describe it.")
+
+    if args.path is not None and not args.example:
+        from ._info_zarr import describe_zarr, format_zarr, zarr_kind
+
+        if (kind := zarr_kind(args.path)) is not None:
+            spectra_options_only("Zarr cube" if kind == "cube" else "Zarr result store")
+            if args.plot is not None:
+                raise RamancamError(
+                    f"--plot draws spectra files and model files; got the Zarr folder "
+                    f"{args.path!r}. Drop --plot (predict --out DIR draws a map's images).")
+            z = describe_zarr(args.path, kind)
+            print(json.dumps({"path": args.path, **z}, indent=2) if args.json
+                  else format_zarr(args.path, z))
+            return 0
+
+    if args.path is not None and not args.example and is_model_file(args.path):
+        spectra_options_only("model file")
         from ..bundle import load
 
         bundle = load(args.path)

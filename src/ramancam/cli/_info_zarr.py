@@ -1,0 +1,174 @@
+"""``ramancam info`` for Zarr folders: a map cube (``ramancam simulate map --out NAME.zarr``,
+:func:`ramancam.io.zarr_cube.write_cube`) or the result store of a ``predict`` / ``explain``
+run on one (docs/scale.md). Arrays are read chunk row by chunk row, never whole, so a cube
+larger than the memory is described too."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["describe_zarr", "format_zarr", "zarr_kind"]
+
+
+def zarr_kind(path: str) -> str | None:
+    """``"cube"``, ``"results"`` (a ``predict``/``explain`` store) or None (not a Zarr folder
+    of ramancam's). Needs no Zarr to answer None for other paths."""
+    from ..io.zarr_cube import is_cube
+
+    p = Path(path)
+    if not p.is_dir() or not is_cube(p):
+        return None
+    from ..io.zarr_cube import need_zarr
+    from ..scale import OUTPUT_FORMAT
+
+    try:
+        g = need_zarr().open_group(str(p), mode="r")
+    except Exception:  # zarr raises several types for a folder that is not a group
+        return None
+    meta = g.attrs.get("ramancam") or {}
+    if isinstance(meta, dict) and meta.get("format") == OUTPUT_FORMAT:
+        return "results"
+    return "cube"
+
+
+def _disk_bytes(path: Path) -> int:
+    total = 0
+    for root, _, files in os.walk(path):
+        for f in files:
+            try:
+                total += (Path(root) / f).stat().st_size
+            except OSError:
+                pass
+    return total
+
+
+def _counts(arr: Any, n: int) -> tuple[list[int], int]:
+    """Pixels per index 0..n-1 of a 2-D integer array, and pixels below 0; read a chunk row
+    at a time."""
+    step = int(arr.chunks[0]) or 1
+    counts = np.zeros(n + 1, dtype=np.int64)
+    for start in range(0, int(arr.shape[0]), step):
+        a = np.asarray(arr[start:start + step]).ravel().astype(np.int64)
+        counts += np.bincount(np.where((a >= 0) & (a < n), a, n), minlength=n + 1)
+    return counts[:n].tolist(), int(counts[n])
+
+
+def _flagged(unknown: Any, predicted: Any) -> int:
+    """Pixels flagged unknown among those predicted (refused pixels read unknown too)."""
+    step = int(unknown.chunks[0]) or 1
+    return sum(int((np.asarray(unknown[s:s + step])
+                    & (np.asarray(predicted[s:s + step]) >= 0)).sum())
+               for s in range(0, int(unknown.shape[0]), step))
+
+
+def _step(v: np.ndarray) -> float | None:
+    d = np.diff(v)
+    return float(np.median(d)) if d.size else None
+
+
+def describe_zarr(path: str, kind: str) -> dict[str, Any]:
+    """What ``info`` prints for a cube or a result store, as a JSON-ready dict."""
+    from ..io.zarr_cube import need_zarr, open_cube
+
+    if kind == "cube":
+        cube = open_cube(path)
+        w = cube.wavenumbers
+        (ny, nx), (cy, cx), (nty, ntx) = cube.shape, cube.chunks, cube.n_tiles
+        d: dict[str, Any] = {
+            "kind": "cube", "ny": ny, "nx": nx, "tile": [cy, cx], "tiles": nty * ntx,
+            "axis": {"min": float(w.min()), "max": float(w.max()), "n_points": int(w.size),
+                     "step": _step(w)},
+            "x": [float(cube.x.min()), float(cube.x.max()), _step(cube.x)],
+            "y": [float(cube.y.min()), float(cube.y.max()), _step(cube.y)],
+            "dtype": str(cube.spectra.dtype), "bytes_on_disk": _disk_bytes(Path(path)),
+            "classes": None}
+        if cube.truth is not None and cube.class_names is not None:
+            counts, none = _counts(cube.truth, len(cube.class_names))
+            d["classes"] = dict(zip(cube.class_names, counts, strict=True))
+            d["unlabelled"] = none
+        return d
+    g = need_zarr().open_group(str(path), mode="r")
+    meta = dict(g.attrs["ramancam"])
+    settings = dict(meta.get("settings") or {})
+    names = [str(c) for c in meta.get("class_names", [])]
+    done = np.asarray(g["done"][...])
+    ny, nx = (int(v) for v in g["predicted"].shape)
+    counts, not_predicted = _counts(g["predicted"], len(names))
+    d = {"kind": str(settings.get("kind", "predict")), "ny": ny, "nx": nx,
+         "tiles_done": int(done.sum()), "tiles": int(done.size),
+         "complete": bool(meta.get("complete", False)), "cube": settings.get("cube"),
+         "model_sha256": settings.get("model_sha256"),
+         "predicted": dict(zip(names, counts, strict=True)),
+         "not_predicted": not_predicted, "novelty": meta.get("novelty"),
+         "unknown": _flagged(g["unknown"], g["predicted"]) if "unknown" in g else None,
+         "arrays": {k: {"shape": list(g[k].shape), "dtype": str(g[k].dtype)}
+                    for k in sorted(g.array_keys())},
+         "bytes_on_disk": _disk_bytes(Path(path))}
+    if d["kind"] == "explain":
+        d["map"] = {k: settings.get(k) for k in ("method", "target", "score", "normalize")}
+    return d
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "kB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000  # type: ignore[assignment]
+    return f"{n} bytes"  # pragma: no cover
+
+
+def _range(v: list[Any]) -> str:
+    lo, hi, step = v
+    return f"{lo:g} to {hi:g}" + ("" if step is None else f" (step {step:g})")
+
+
+def _class_counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{c} ({n})" for c, n in sorted(counts.items(), key=lambda t: -t[1]))
+
+
+def format_zarr(path: str, d: dict[str, Any]) -> str:
+    """The text ``info`` prints for :func:`describe_zarr`'s dict."""
+    px = f"{d['nx']} x {d['ny']} (nx x ny) = {d['nx'] * d['ny']} spectra"
+    if d["kind"] == "cube":
+        a = d["axis"]
+        lines = [f"{path}: Zarr map cube",
+                 f"  pixels:    {px}, tiles of {d['tile'][1]} x {d['tile'][0]} "
+                 f"({d['tiles']} tiles)",
+                 f"  axis:      {a['min']:g} to {a['max']:g} cm-1, {a['n_points']} points"
+                 + ("" if a["step"] is None else f", step {a['step']:g}"),
+                 f"  positions: x {_range(d['x'])}, y {_range(d['y'])}"]
+        if d["classes"] is not None:
+            lines.append(f"  truth:     {_class_counts(d['classes'])}"
+                         + (f"; no class: {d['unlabelled']}" if d.get("unlabelled") else ""))
+        lines.append(f"  stored:    {d['dtype']} spectra, {_size(d['bytes_on_disk'])} on disk")
+        return "\n".join(lines)
+    state = ("complete" if d["complete"] else
+             f"incomplete: {d['tiles_done']} of {d['tiles']} tiles done; run the same command "
+             "again to resume")
+    lines = [f"{path}: ramancam {d['kind']} results on a map ({state})",
+             f"  cube:      {d['cube']}",
+             f"  model:     sha256 {str(d['model_sha256'])[:16]}...",
+             f"  pixels:    {px}, {d['tiles']} tiles"]
+    if d["kind"] == "explain":
+        m = d["map"]
+        lines.append(f"  maps:      {m['method']} for the {m['target']} class "
+                     f"({m['score']}, normalise {m['normalize']})")
+    lines.append(f"  predicted: {_class_counts(d['predicted'])}"
+                 + (" (nearest class, flagged pixels too)" if d["unknown"] else "")
+                 + (f"; not predicted (refused, or not computed yet): {d['not_predicted']}"
+                    if d["not_predicted"] else ""))
+    nov = d.get("novelty")
+    if d["unknown"] is not None and nov:
+        rate = nov.get("rate")
+        lines.append(f"  unknown:   {d['unknown']} pixels flagged ({nov.get('method')}, "
+                     f"threshold {float(nov['threshold']):.4g}"
+                     + (f" for {rate:.0%} false alarms" if isinstance(rate, float) else "")
+                     + ")")
+    arrays = ", ".join(f"{k} {tuple(v['shape'])} {v['dtype']}" for k, v in d["arrays"].items())
+    lines.append(f"  arrays:    {arrays}")
+    lines.append(f"  stored:    {_size(d['bytes_on_disk'])} on disk")
+    return "\n".join(lines)
