@@ -21,7 +21,15 @@ search on the training part only (``random_state`` 0), and prints the test accur
 * ``library-match``: the class of the most similar training spectrum by the hit quality index
   of Savitzky-Golay first derivatives, exactly ``predict``'s ``library_match`` column (the
   default novelty score's comparison, :func:`ramancam.novelty._derivative_rows`, window
-  ``HQI_WINDOW``); no setting to choose.
+  ``HQI_WINDOW``); no setting to choose;
+* ``fa-mlp``: factor analysis (5, 10 or 20 factors) of the spectra, the factor scores
+  standardised, then a multi-layer perceptron (two hidden layers of 100 and 50, ReLU, Adam,
+  ``random_state`` 0): the kind of model that led the RAMP drug-spectra challenge, whose
+  spectra drug-mabs are.
+
+``--inputs raw`` replaces the default recipe by resampling alone: every spectrum as measured
+(no baseline, no normalisation) on its set's common measured range at the data's own median
+spacing (at least 1 cm-1), the folds unchanged.
 
 ``--models`` runs a subset of the panel (e.g. ``--models library-match``); the table then has
 a column for each model measured.
@@ -49,10 +57,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 def panel() -> dict[str, tuple[Any, dict[str, list[Any]]]]:
     """name -> (estimator, parameter grid)."""
-    from sklearn.decomposition import PCA
+    from sklearn.decomposition import PCA, FactorAnalysis
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
     from sklearn.linear_model import LogisticRegression
     from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.neural_network import MLPClassifier
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import FunctionTransformer, StandardScaler
     from sklearn.svm import SVC, LinearSVC
@@ -73,7 +82,26 @@ def panel() -> dict[str, tuple[Any, dict[str, list[Any]]]]:
         "library-match": (make_pipeline(FunctionTransformer(_derivative_rows),
                                         KNeighborsClassifier(n_neighbors=1)),
                           {"kneighborsclassifier__n_neighbors": [1]}),
+        "fa-mlp": (make_pipeline(FactorAnalysis(random_state=0), StandardScaler(),
+                                 MLPClassifier((100, 50), max_iter=2000, random_state=0)),
+                   {"factoranalysis__n_components": [5, 10, 20]}),
     }
+
+
+def raw_inputs(raw: Any) -> Any:
+    """The spectra as read, resampled onto their common measured range at the data's median
+    spacing (at least 1 cm-1): no baseline, no normalisation (``--inputs raw``)."""
+    from ramancam.preprocess import Recipe, Step
+
+    axes = [np.asarray(a, dtype=np.float64) for a in raw.axes]
+    lo = max(float(a.min()) for a in axes)
+    hi = min(float(a.max()) for a in axes)
+    step = max(1.0, float(np.median(np.concatenate([np.abs(np.diff(a)) for a in axes]))))
+    step = round(step, 1)
+    stop = lo + step * np.floor((hi - lo) / step)
+    return Recipe([Step("resample", {"start": np.ceil(lo), "stop": float(np.floor(stop)),
+                                     "step": step, "outside": "error",
+                                     "tolerance": None})]).apply(raw)
 
 
 def fit_score(est: Any, grid: dict[str, list[Any]], X: np.ndarray, y: np.ndarray,
@@ -98,16 +126,20 @@ def fit_score(est: Any, grid: dict[str, list[Any]], X: np.ndarray, y: np.ndarray
     return float(np.mean(gs.predict(X[te]) == y[te])), gs.best_params_
 
 
-def run_set(spec: Any, folds: int | None = None, models: list[str] | None = None
-            ) -> dict[str, Any]:
-    """Every panel model (or those named in ``models``) on ``spec``'s inputs and folds."""
+def run_set(spec: Any, folds: int | None = None, models: list[str] | None = None,
+            inputs: str = "default") -> dict[str, Any]:
+    """Every panel model (or those named in ``models``) on ``spec``'s inputs and folds
+    (``inputs="raw"``: :func:`raw_inputs` instead of the default recipe)."""
     import realdata as rd
 
-    spec, data, splits = rd.prepared(spec, folds)
+    spec, raw, data, splits = rd.prepared_with_raw(spec, folds)
+    if inputs == "raw":
+        data = raw_inputs(raw)
     X = np.asarray(data.X, dtype=np.float64)
     y = np.asarray(data.labels).astype(str)
     out: dict[str, Any] = {"set": spec.name, "split": spec.split, "folds": len(splits),
-                           "n": len(y), "models": {}}
+                           "n": len(y), "inputs": inputs, "n_points": int(X.shape[1]),
+                           "models": {}}
     for name, (est, grid) in panel().items():
         if models is not None and name not in models:
             continue
@@ -166,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
                    "realdata.json", help="realdata.py result file for the shipped models")
     p.add_argument("--models", help="comma-separated panel models to run (default: all of "
                    f"{', '.join(panel())})")
+    p.add_argument("--inputs", choices=("default", "raw"), default="default",
+                   help="default: the default recipe and grid (what the CNN sees); raw: "
+                        "resampled only, on the common measured range")
     a = p.parse_args(argv)
     wanted = rd.chosen_sets(p, a.sets, names)
     models = None if a.models is None else [m.strip() for m in a.models.split(",")]
@@ -175,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for spec in rd.SETS:
         if spec.name in wanted and not spec.extra.get("mixing"):
-            results.append(run_set(spec, a.folds, models))
+            results.append(run_set(spec, a.folds, models, a.inputs))
             if a.json:  # after every set: a long run stopped early keeps what it measured
                 tmp = a.json.with_suffix(".tmp")
                 tmp.write_text(json.dumps({"command": command, "rows": results}, indent=1)
