@@ -22,14 +22,14 @@ option changed per lever (novelty off: it does not touch the predictions). Lever
   (``torch.optim.swa_utils.AveragedModel``, here only; the network has no batch norm);
 * ``lr1e-3``, ``dropout0.2``, ``blocks3`` (3 conv blocks), ``batch16``, ``fc32`` (FC1 of 32),
   ``leaky`` (leaky ReLU after FC1), ``no-centre`` (inputs not centred): network and training
-  settings; ``pca20`` / ``pca40`` / ``pca80`` / ``sg21``: each fold's inputs denoised first
-  (projection on the training part's first 20, 40 or 80 principal components; 21-point
-  Savitzky-Golay smoothing); ``deriv25``: the network sees each spectrum's first
-  derivative (25-point, order-2 Savitzky-Golay, the default novelty score's comparison)
-  instead of the spectrum; ``dual25``: the first convolution sees two channels, the
-  spectrum and that derivative (a fixed convolution inside the network, scaled to unit sd on
-  the training part); ``aug+pca20``: ``pca20``'s inputs with ``aug``'s augmentation;
-  ``k32+pca20``: ``pca20``'s inputs into ``k32``'s network;
+  settings; ``pca10`` / ``pca20`` / ``pca40`` / ``pca80`` / ``sg21``: each fold's inputs
+  denoised first (projection on the training part's first 10, 20, 40 or 80 principal
+  components; 21-point Savitzky-Golay smoothing); ``deriv25``: the network sees each
+  spectrum's first derivative (25-point, order-2 Savitzky-Golay, the default novelty
+  score's comparison) instead of the spectrum; ``dual25``: the first convolution sees two
+  channels, the spectrum and that derivative (a fixed convolution inside the network,
+  scaled to unit sd on the training part); ``aug+pca20``: ``pca20``'s inputs with
+  ``aug``'s augmentation; ``k32+pca20``: ``pca20``'s inputs into ``k32``'s network;
 * ``aug2`` (twice ``aug``'s amplitudes), ``aug-shift`` / ``-noise`` / ``-scale`` /
   ``-baseline`` (one part of ``aug`` alone), ``aug-no-noise`` (``aug`` without the noise),
   ``aug+lr3e-4``, ``aug+ep200``: variants and combinations;
@@ -160,6 +160,7 @@ LEVERS: dict[str, dict[str, Any]] = {
     "leaky": {"fc_activation": "leaky"},
     "no-centre": {"input_scaling": "none"},
     # the inputs denoised before the network (INPUT_LEVERS, per fold, script only)
+    "pca10": {},
     "pca20": {},
     "pca40": {},
     "pca80": {},
@@ -173,7 +174,8 @@ LEVERS: dict[str, dict[str, Any]] = {
 }
 #: Levers that transform each fold's inputs before the network (fitted on the training part);
 #: ``aug+<input lever>`` adds aug's augmentation to it, ``k32+<input lever>`` k32's network.
-INPUT_LEVERS = {"pca20", "pca40", "pca80", "sg21", "deriv25", "aug+pca20", "k32+pca20"}
+INPUT_LEVERS = {"pca10", "pca20", "pca40", "pca80", "sg21", "deriv25", "aug+pca20",
+                "k32+pca20"}
 #: Levers that change the recipe's ``normalize`` method instead of the network.
 NORM_LEVERS = {"norm-vector": "vector", "norm-area": "area"}
 LEVERS["auto"] = {**LEVERS["aug"], "augment_select": True}
@@ -406,9 +408,9 @@ def load(name: str, quick: bool, norm: str | None = None
 
 def denoise(lever: str, train: Any, test: Any) -> tuple[Any, Any]:
     """Each fold's training and test inputs denoised, fitted on the training part alone:
-    ``pcaN`` (``pca20``, ``pca40``, ``pca80``) keeps the projection on the training part's
-    first N principal components (PCA + SVM's kind of denoising, the spectrum kept on its
-    axis); ``sg21`` smooths with a 21-point, order-2 Savitzky-Golay filter."""
+    ``pcaN`` (``pca10``, ``pca20``, ``pca40``, ``pca80``) keeps the projection on the
+    training part's first N principal components (PCA + SVM's kind of denoising, the
+    spectrum kept on its axis); ``sg21`` smooths with a 21-point, order-2 Savitzky-Golay filter."""
     from scipy.signal import savgol_filter
 
     train = np.asarray(train, dtype=np.float64)
