@@ -200,6 +200,38 @@ def test_explain_map_into_a_folder(trained, tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
 
 
+def test_explain_map_marks_the_same_pixels_as_predict(trained, tmp_path, monkeypatch):
+    """explain --out DIR draws classes.png with the unknown pixels, novelty_p.png and
+    set_size.png from the same flags, p-values and sets as predict (and as Zarr runs)."""
+    import ramancam.maps.images as images
+    import ramancam.maps.outputs as outputs
+
+    _, _, model = trained
+    s = synthetic_map(np.random.default_rng(5))
+    X = np.array(s.X)
+    X[:6] = _lorentz(920) + 0.3 * _lorentz(1080)  # six pixels of a substance never seen
+    data = tmp_path / "odd.csv"
+    write_table(Spectra(X, AXIS, meta=s.meta), data)
+    seen: list[dict] = []
+    real = images.write_map_images
+
+    def spy(*args, **kw):
+        seen.append(kw)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(outputs, "write_map_images", spy)
+    assert main(["predict", str(model), str(data), "--out", str(tmp_path / "p")]) == 0
+    assert main(["explain", str(model), str(data), "--out", str(tmp_path / "e")]) == 0
+    pred, expl = seen
+    assert pred["unknown"][0, :6].all()  # the unseen substance is flagged
+    for k in ("unknown", "novelty_p", "set_size"):
+        np.testing.assert_array_equal(expl[k], pred[k], err_msg=k)
+    names = {q.name for q in (tmp_path / "e").iterdir()}
+    assert {"novelty_p.png", "set_size.png", "classes.png"} <= names
+    html = (tmp_path / "e" / "report.html").read_text()
+    assert ">Novelty p-value<" in html and ">Prediction set size<" in html
+
+
 def test_explain_default_bands_and_target_all(trained, tmp_path):
     _, data, model = trained
     out = tmp_path / "all"

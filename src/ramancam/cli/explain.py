@@ -41,7 +41,9 @@ measured, and --axis-offset moves them back.
 
 Maps: when DATA carries pixel positions (x/y), the CSV gets x and y columns after 'method',
 and with --out DIR (an existing folder, a name ending in '/', or a name without a suffix)
-the folder gets maps.csv, the class images of 'ramancam predict', band images (the
+the folder gets maps.csv, the class images of 'ramancam predict' (unknown pixels marked,
+novelty_p.png and set_size.png included; flagged pixels are explained for their nearest
+class all the same), band images (the
 preprocessed intensity and the map value at each --bands shift across the image; default:
 the 3 shifts with the largest mean |map|), class_means.csv and class_means.png (the mean
 spectrum and mean map of the pixels predicted as each class) and report.html
@@ -275,7 +277,9 @@ def run(args: argparse.Namespace) -> int:
     table = bool(out_path) or not (args.report or args.plot)
     ctx = (atomic_write(out_path, "w", gzip=gz, newline="") if out_path
            else nullcontext(sys.stdout if table else None))
-    kept: dict[str, list[Any]] = {"X": [], "maps": [], "proba": []}
+    # per map pixel: spectrum, map, probabilities, unknown flag, novelty p-value, set size
+    kept: dict[str, list[Any]] = {"X": [], "maps": [], "proba": [], "unknown": [],
+                                  "novelty_p": [], "set_size": []}
     entries: list[dict[str, Any]] = []
     counts: dict[str, int] = {}
     n_unknown: int | None = None
@@ -317,11 +321,13 @@ def run(args: argparse.Namespace) -> int:
             per = maps.shape[0] // len(part)            # n_classes rows per spectrum for "all"
             proba = predict_proba(model, X)
             match = None
-            if args.report:  # calibrated probabilities and the unknown flags of the model
+            if args.report or map_grid is not None:
+                # calibrated probabilities, the unknown flags, p-values and prediction sets
                 cal, nov, flag, match = bundle.predict_all(part, prepared=X)
                 nov_p = bundle.novelty_p(nov)
                 rate = float(bundle.info.get("novelty", {}).get("rate", 0.05))
                 sets = bundle.prediction_sets(cal, rate)
+            if args.report:
                 for c in cal.argmax(axis=1):
                     counts[classes[c]] = counts.get(classes[c], 0) + 1
                 if flag is not None:
@@ -338,6 +344,11 @@ def run(args: argparse.Namespace) -> int:
                 kept["X"].append(X.astype(np.float32))
                 kept["maps"].append(own.astype(np.float32))
                 kept["proba"].append(proba)
+                kept["unknown"].append(np.zeros(len(part), bool) if flag is None else flag)
+                kept["novelty_p"].append(np.full(len(part), np.nan) if nov_p is None
+                                         else nov_p)
+                kept["set_size"].append(np.full(len(part), np.nan) if sets is None
+                                        else sets.sum(axis=1).astype(np.float64))
             for r in range(maps.shape[0]):
                 i = r // per
                 pos = ([repr(float(data.meta["x"][rows[i]])),
@@ -393,7 +404,10 @@ def run(args: argparse.Namespace) -> int:
             out_dir, map_grid, np.concatenate(kept["X"]), np.concatenate(kept["maps"]), grid,
             np.concatenate(kept["proba"]), classes, method=args.method, bands=bands,
             info={"data": str(args.data), "model": str(args.model), "method": args.method,
-                  "target": args.target, "score": args.score})
+                  "target": args.target, "score": args.score},
+            unknown=np.concatenate(kept["unknown"]),
+            novelty_p=np.concatenate(kept["novelty_p"]),
+            set_size=np.concatenate(kept["set_size"]))
         print(f"map: {map_grid.text()}; wrote {', '.join(p.name for p in paths)} to "
               f"{out_dir}", file=report)
     if plot_path:

@@ -153,6 +153,20 @@ def _image_sections(paths: Sequence[Path], class_names: Sequence[str]) -> list[A
     ]
 
 
+def _extra_images(grid: MapGrid, unknown: NDArray[np.bool_] | None,
+                  novelty_p: NDArray[np.float64] | None, set_size: NDArray[np.float64] | None,
+                  band_shift: NDArray[np.float64] | None = None) -> dict[str, Any]:
+    """Per-spectrum values as :func:`write_map_images`' optional (ny, nx) images."""
+    def image(values: NDArray[np.float64] | None) -> NDArray[np.float64] | None:
+        return None if values is None else grid.to_image(
+            np.asarray(values, dtype=np.float64), fill=np.nan)
+
+    return {"unknown": None if unknown is None else grid.to_image(
+                np.asarray(unknown, bool), fill=False),
+            "band_shift": image(band_shift), "novelty_p": image(novelty_p),
+            "set_size": image(set_size)}
+
+
 def write_predict_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
                           proba: NDArray[np.float64], class_names: Sequence[str], *,
                           info: Mapping[str, Any] | None = None,
@@ -193,15 +207,9 @@ def write_predict_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
     out = Path(out_dir)
     p = np.asarray(proba, dtype=np.float64)
     pred = p.argmax(axis=1).astype(np.intp)
-    flags = None if unknown is None else grid.to_image(np.asarray(unknown, bool), fill=False)
-    def image(values: NDArray[np.float64] | None) -> NDArray[np.float64] | None:
-        return None if values is None else grid.to_image(
-            np.asarray(values, dtype=np.float64), fill=np.nan)
-
     paths = write_map_images(out, grid, grid.to_image(pred, fill=-1),
-                             grid.to_image(p, fill=np.nan), class_names, unknown=flags,
-                             band_shift=image(band_shift), novelty_p=image(novelty_p),
-                             set_size=image(set_size))
+                             grid.to_image(p, fill=np.nan), class_names,
+                             **_extra_images(grid, unknown, novelty_p, set_size, band_shift))
     sections = [_map_section(grid, pred, p, class_names, info or {}),
                 *_image_sections(paths, class_names)]
     paths.append(write_report(out / "report.html", "ramancam predict: map", sections,
@@ -214,7 +222,10 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
                           axis: NDArray[np.float64], proba: NDArray[np.float64],
                           class_names: Sequence[str], *, method: str,
                           bands: Sequence[float] | None = None,
-                          info: Mapping[str, Any] | None = None) -> list[Path]:
+                          info: Mapping[str, Any] | None = None,
+                          unknown: NDArray[np.bool_] | None = None,
+                          novelty_p: NDArray[np.float64] | None = None,
+                          set_size: NDArray[np.float64] | None = None) -> list[Path]:
     """Images, band images, class means and ``report.html`` of an explained map.
 
     Parameters
@@ -238,6 +249,10 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
         |map| (at least 2 % of the axis range apart).
     info : mapping, optional
         Shown in the report.
+    unknown, novelty_p, set_size : ndarray of shape (n_spectra,), optional
+        As for :func:`write_predict_outputs`: flagged pixels in the "unknown" colour of
+        ``classes.png`` (they are explained for their nearest class all the same),
+        ``novelty_p.png`` and ``set_size.png``.
 
     Returns
     -------
@@ -258,7 +273,8 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
     ax_ = np.asarray(axis, dtype=np.float64)
     pred = p.argmax(axis=1).astype(np.intp)
     images = write_map_images(out, grid, grid.to_image(pred, fill=-1),
-                              grid.to_image(p, fill=np.nan), class_names)
+                              grid.to_image(p, fill=np.nan), class_names,
+                              **_extra_images(grid, unknown, novelty_p, set_size))
     chosen = list(bands) if bands is not None else top_bands(np.abs(M).mean(axis=0), ax_)
     check_bands(chosen, ax_)
     band_paths: list[Path] = []
