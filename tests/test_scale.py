@@ -31,6 +31,25 @@ def _grid_spectra(rng, ny=5, nx=7, p=6, labels=True):
     return Spectra(X, np.linspace(400, 500, p), lab, {"x": xx.ravel(), "y": yy.ravel()})
 
 
+def _stop_after(monkeypatch, n_tiles):
+    """Make :func:`ramancam.scale.run_tile` raise KeyboardInterrupt once ``n_tiles`` tiles are
+    done (an interrupted run); returns the list of tiles done, ``(ty, tx)``, and the real
+    function (to put back with ``monkeypatch.setattr``)."""
+    import ramancam.scale as scale
+
+    real = scale.run_tile
+    calls: list[tuple[int, int]] = []
+
+    def interrupted(job, ty, tx, **kw):
+        if len(calls) == n_tiles:
+            raise KeyboardInterrupt
+        calls.append((ty, tx))
+        return real(job, ty, tx, **kw)
+
+    monkeypatch.setattr(scale, "run_tile", interrupted)
+    return calls, real
+
+
 # --------------------------------------------------------------------------- Zarr cube
 
 def test_cube_round_trip_in_any_row_order(tmp_path, rng):
@@ -255,16 +274,7 @@ def test_resume_computes_only_the_tiles_not_done(small_map, tmp_path, monkeypatc
     _, model_path, cube_path, _ = small_map
     out = tmp_path / "p.zarr"
     job = MapJob("predict", str(model_path), str(cube_path), str(out))
-    real = scale.run_tile
-    calls: list[tuple[int, int]] = []
-
-    def interrupted(job, ty, tx, **kw):
-        if len(calls) == 4:
-            raise KeyboardInterrupt  # the run stops after 4 tiles
-        calls.append((ty, tx))
-        return real(job, ty, tx, **kw)
-
-    monkeypatch.setattr(scale, "run_tile", interrupted)
+    calls, real = _stop_after(monkeypatch, 4)  # the run stops after 4 tiles
     with pytest.raises(KeyboardInterrupt):
         run(job)
     first = read_results(out)
@@ -432,17 +442,8 @@ def test_tiled_predict_flags_the_substance_the_model_never_saw(novelty_map, tmp_
     assert summary.set_sizes == (int((size == 1).sum()), int((size > 1).sum()))
     assert sum(summary.set_sizes) == 96 and size.min() >= 1 and summary.set_sizes[1] > 0
     # resume after an interruption: identical to the uninterrupted run
-    real = scale.run_tile
-    calls: list[int] = []
-
-    def interrupted(job, ty, tx, **kw):
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        calls.append(1)
-        return real(job, ty, tx, **kw)
-
     part = tmp_path / "part.zarr"
-    monkeypatch.setattr(scale, "run_tile", interrupted)
+    _, real = _stop_after(monkeypatch, 3)
     with pytest.raises(KeyboardInterrupt):
         run(MapJob("predict", str(model_path), str(cube_path), str(part)))
     assert np.isnan(read_results(part)["novelty"]).any()
@@ -733,16 +734,7 @@ def test_info_describes_a_cube_and_a_result_store(novelty_map, tmp_path, capsys,
     shown = dict(part.rsplit(" (", 1) for part in text[4].split(":", 1)[1].strip().split(", "))
     assert {k: int(v.rstrip(")")) for k, v in shown.items()} == counts
     # an interrupted run: says so and how to go on
-    real = scale.run_tile
-    calls: list[int] = []
-
-    def interrupted(job, ty, tx, **kw):
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        calls.append(1)
-        return real(job, ty, tx, **kw)
-
-    monkeypatch.setattr(scale, "run_tile", interrupted)
+    _, real = _stop_after(monkeypatch, 2)
     store = tmp_path / "p.zarr"
     with pytest.raises(KeyboardInterrupt):
         run(MapJob("predict", str(model_path), str(cube_path), str(store)))
