@@ -645,6 +645,42 @@ def _class_normalised(R: np.ndarray, yR: np.ndarray, Q: np.ndarray | None) -> np
     return out
 
 
+def _simca(R: np.ndarray, yR: np.ndarray, Q: np.ndarray | None, k: int = 2,
+           blocks: int = 2) -> np.ndarray:
+    """SIMCA-like class models on the default score's rows (unit-length derivatives, halves):
+    each class's mean and first ``k`` principal directions (at most one fewer than its
+    spectra); a spectrum's score is its smallest residual norm over the class models
+    (``Q=None``: leave-one-out, each spectrum's own class refitted without it)."""
+    D = _derivative_rows(R, HQI_WINDOW, blocks)
+    Dq = D if Q is None else _derivative_rows(Q, HQI_WINDOW, blocks)
+    classes = sorted(set(yR.tolist()))
+
+    def model(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        m = rows.mean(axis=0)
+        kk = min(k, len(rows) - 1)
+        V = (np.linalg.svd(rows - m, full_matrices=False)[2][:kk] if kk > 0
+             else np.zeros((0, rows.shape[1])))
+        return m, V
+
+    def resid(q: np.ndarray, m: np.ndarray, V: np.ndarray) -> np.ndarray:
+        c = q - m
+        return np.asarray(np.linalg.norm(c - (c @ V.T) @ V, axis=-1))
+
+    fitted = {c: model(D[yR == c]) for c in classes}
+    out = np.min([resid(Dq, *fitted[c]) for c in classes], axis=0)
+    if Q is None:  # each spectrum against its own class without it
+        for i in range(len(D)):
+            own = np.flatnonzero(yR == yR[i])
+            rest = own[own != i]
+            if rest.size == 0:
+                r_own = np.inf
+            else:
+                r_own = float(resid(D[i], *model(D[rest])))
+            others = [float(resid(D[i], *fitted[c])) for c in classes if c != yR[i]]
+            out[i] = min([r_own, *others])
+    return np.asarray(out)
+
+
 CANDIDATES = {
     "hqi": _hqi,
     "hqi, 9-point window (the default before 2026-12-02)":
@@ -658,6 +694,8 @@ CANDIDATES = {
     "hqi, worse half": lambda R, yR, Q: _hqi_blocks(R, Q, 2, how="min"),
     "hqi, whole and halves averaged": lambda R, yR, Q: _hqi_scales(R, Q, (1, 2)),
     "hqi, halves and quarters averaged": lambda R, yR, Q: _hqi_scales(R, Q, (2, 4)),
+    "simca, halves, 2 components per class": lambda R, yR, Q: _simca(R, yR, Q, k=2),
+    "simca, halves, 4 components per class": lambda R, yR, Q: _simca(R, yR, Q, k=4),
 }
 
 
