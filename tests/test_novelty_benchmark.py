@@ -195,3 +195,34 @@ def test_threshold_table_on_rruff(load_benchmark, shared_data, monkeypatch, caps
     # the conformal rank is never below np.quantile's: it flags no more, of either kind
     assert _pct(u_conf) <= _pct(u_plain) and _pct(k_conf) <= _pct(k_plain.rstrip(" |"))
     assert u_conf.endswith("of 84")
+
+
+def test_simca_scores_residuals_from_the_class_models(load_benchmark, rng):
+    """The SIMCA-like candidate: a new substance scores above the known classes' spectra,
+    and a leave-one-out score is the residual from its own class refitted without it (or
+    from another class, whichever is smaller)."""
+    bench = load_benchmark("novelty")
+    axis = np.arange(200.0)
+
+    def band(c, n):
+        return (1 / (1 + ((axis - c + rng.uniform(-1, 1, (n, 1))) / 4) ** 2)
+                * rng.uniform(0.8, 1.2, (n, 1)) + rng.normal(0, 0.01, (n, 200)))
+
+    R = np.vstack([band(50, 8), band(120, 8)])
+    yR = np.repeat(["a", "b"], 8)
+    known, new = band(50, 5), band(160, 5)
+    s_known = bench._simca(R, yR, known, k=2)
+    s_new = bench._simca(R, yR, new, k=2)
+    assert s_new.min() > s_known.max()
+    loo = bench._simca(R, yR, None, k=2)
+    D = bench._derivative_rows(R, bench.HQI_WINDOW, 2)
+    rest = D[1:8]
+    m = rest.mean(axis=0)
+    V = np.linalg.svd(rest - m, full_matrices=False)[2][:2]
+    c = D[0] - m
+    own = np.linalg.norm(c - (c @ V.T) @ V)
+    other = bench._simca(R[8:], yR[8:], R[:1], k=2)[0]  # class b alone, fitted on all of it
+    assert loo[0] == pytest.approx(min(own, other), rel=1e-9)
+    # a spectrum's own class always counts: the leave-one-out score is no lower than a
+    # test score against the full models
+    assert (loo >= bench._simca(R, yR, R, k=2) - 1e-12).all()
