@@ -90,6 +90,7 @@ RECIPE_SETS: dict[str, tuple[str, str, tuple[float, float, float], str]] = {
     "drug-mabs-full-raw": ("drug-mabs", "none", (401, 3998, 2), "none"),
     "drug-mabs-raw": ("drug-mabs", "none", (401, 1800, 1), "none"),
     "microplastics-full-raw": ("microplastics", "none", (100, 3680, 2), "none"),
+    "astragalus5-full-raw": ("astragalus5", "none", (100, 4278, 2), "none"),
     "drug-mabs-snv": ("drug-mabs", "paper", (401, 1800, 1), "snv"),
     "astragalus5-full-snv": ("astragalus5", "paper", (100, 4278, 2), "snv"),
     "yogurt-full-snv": ("yogurt", "asls", (51, 3400, 2), "snv"),
