@@ -756,6 +756,14 @@ def test_info_describes_a_cube_and_a_result_store(novelty_map, tmp_path, capsys,
     text = capsys.readouterr().out
     assert f"{store}: ramancam predict results on a map (complete)" in text
     assert f"  unknown:   {summary.n_unknown} pixels flagged (hqi-halves, threshold" in text
+    # an explain store: its map settings too
+    run(MapJob("explain", str(model_path), str(cube_path), str(tmp_path / "e.zarr"),
+               method="fc"))
+    assert main(["info", str(tmp_path / "e.zarr")]) == 0
+    text = capsys.readouterr().out
+    assert "ramancam explain results on a map (complete)" in text
+    assert "  maps:      fc for the predicted class (" in text
+    assert "maps (8, 12, " in text
     # options for spectra, and --plot, are refused in one line
     assert main(["info", str(cube_path), "--label-col", "label"]) == 2
     assert "got the Zarr cube" in capsys.readouterr().err
