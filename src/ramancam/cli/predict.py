@@ -98,6 +98,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "held-out known scores the model keeps, so 'unknown' is then "
                         "novelty_p <= X, and the prediction sets are 1 - X sets; models "
                         "saved since 2026-12-05; not for Zarr cubes")
+    p.add_argument("--report", metavar="FILE.html",
+                   help="also write a self-contained HTML page of the run: the summary lines "
+                        "and spectra per class, the spectra that need a second look (flagged "
+                        "unknown, several classes in their prediction set, or a library "
+                        "search that names another class; the 50 most unusual, the first 6 "
+                        "drawn against their nearest class's mean) and, with labels, the "
+                        "accuracy and the confusion of true and predicted classes")
     add_scale_arguments(p)
 
 
@@ -131,6 +138,38 @@ def predicted_line(counts: Counter[str]) -> str:
     more = len(ranked) - MAX_COUNTS_SHOWN
     return ("predicted: " + ", ".join(f"{c} ({n})" for c, n in ranked[:MAX_COUNTS_SHOWN])
             + (f" and {more} more classes" if more > 0 else ""))
+
+
+def _attend(attention: Any, start: int, usable: Any, X: Any, ids: Any, pred: Any,
+            nearest: Any, proba: Any, flags: Any, p_nov: Any, sets: Any, match: Any,
+            true: Any, classes: list[str]) -> None:
+    """``--report``: one chunk's spectra that need a second look (flagged unknown, several
+    classes in their prediction set, a library match of another class), and with labels
+    every spectrum's (true, predicted) pair."""
+    import numpy as np
+
+    if true is not None:
+        attention.pairs.update((t, p_) for t, p_ in zip(true.tolist(), pred.tolist(),
+                                                        strict=True) if t != "")
+    row_of = np.cumsum(usable) - 1  # a usable spectrum's row in X
+    for i in np.flatnonzero(usable):
+        why = []
+        if flags is not None and flags[i]:
+            why.append("unknown")
+        if sets is not None and sets[i].sum() > 1:
+            why.append("several classes fit")
+        if match is not None and match[i] != nearest[i]:
+            why.append(f"library search: {match[i]}")
+        if not why:
+            continue
+        pn = float(p_nov[i]) if p_nov is not None else float("nan")
+        order = np.argsort(-proba[i], kind="stable")
+        attention.add(
+            start + int(i),
+            [ids[start + i], pred[i], float(proba[i].max()), pn if np.isfinite(pn) else "",
+             "" if sets is None else " | ".join(classes[j] for j in order if sets[i, j]),
+             "" if match is None else str(match[i]), *([true[i]] if true is not None else [])],
+            why, pn, float(proba[i].max()), X[row_of[i]], str(nearest[i]))
 
 
 def _fill_refused(a: Any, usable: Any) -> Any:
@@ -176,6 +215,18 @@ def run(args: argparse.Namespace) -> int:
     from .train import set_threads
 
     set_threads(args.threads)
+    if args.report is not None:
+        from ..errors import RamancamError
+        from ._common import check_parent_folder
+
+        if not str(args.report).lower().endswith((".html", ".htm")):
+            raise RamancamError(f"--report must end in .html; got {args.report!r}. Name the "
+                                "report file FILE.html.")
+        check_parent_folder("report", args.report)
+        if scale.wanted(args):
+            raise RamancamError(
+                f"--report must not be given for a Zarr cube; got {args.report!r}. --out DIR "
+                "writes the map's images, and 'ramancam info' describes the result store.")
     if scale.wanted(args):  # a Zarr cube, or Dask workers: tile by tile (docs/scale.md)
         return scale.cli_predict(args)
     bundle = load(args.model)
@@ -205,6 +256,11 @@ def run(args: argparse.Namespace) -> int:
     size_rows: list[np.ndarray] = []  # prediction-set sizes per spectrum (NaN: none)
     set_counts = [0, 0, 0, 0]  # sets of one class, of more; true class in its set, labelled
     set_rate = rate if isinstance(rate, float) else 0.05
+    attention = None
+    if args.report is not None:
+        from ..predict_report import Attention
+
+        attention = Attention(labelled=labels is not None)
     refused: list[tuple[str, str]] = []  # (id, the recipe's message) of spectra not predicted
     ctx = atomic_write(csv_path, "w", newline="") if csv_path else nullcontext(sys.stdout)
     with ctx as fh:
@@ -268,6 +324,9 @@ def run(args: argparse.Namespace) -> int:
                 row.append("" if sets is None or not ok else
                            "|".join(classes[j] for j in ranked[i] if sets[i, j]))
                 w.writerow(row)
+            if attention is not None:
+                _attend(attention, start, usable, X, ids, pred, nearest, proba, flags, p_nov,
+                        sets, match, true, classes)
             if grid is not None:
                 all_proba.append(proba)
                 all_refused.append(~usable)
@@ -295,40 +354,46 @@ def run(args: argparse.Namespace) -> int:
             progress(start + len(part))
         stop_if_all_refused(args.data, refused, len(data))  # inside: nothing written
     report = sys.stdout if args.out else sys.stderr
+    said: list[str] = []  # the summary lines, for --report
+
+    def say(text: str) -> None:
+        print(text, file=report)
+        said.append(text)
+
     if args.out:
-        print(f"wrote {len(data)} predictions to {csv_path}", file=report)
+        say(f"wrote {len(data)} predictions to {csv_path}")
     if len(data) > 1:
-        print(predicted_line(counts), file=report)
+        say(predicted_line(counts))
     if refused:
-        print(refused_line(refused, "predicted",
-                           "rows read unknown with empty probabilities"), file=report)
+        say(refused_line(refused, "predicted",
+                           "rows read unknown with empty probabilities"))
     if n_match:
-        print(f"library search (the most similar training spectrum, column library_match) "
-              f"names the network's class for {n_agree}/{n_match} spectra", file=report)
+        say(f"library search (the most similar training spectrum, column library_match) "
+              f"names the network's class for {n_agree}/{n_match} spectra")
     if bundle.novelty is not None:
         what = (f"threshold for {100 * rate:.3g}% false alarms" if isinstance(rate, float)
                 else "")
         if args.novelty_rate is not None and bundle.held_out is not None:
             what += (f", --novelty-rate: {bundle.threshold:.4g} from the "
                      f"{bundle.held_out.size} held-out scores")
-        print(f"unknown: {n_flagged}/{len(data) - len(refused)} spectra flagged ({what}"
-              f"{'; --no-reject: class kept' if args.no_reject else ''})", file=report)
+        say(f"unknown: {n_flagged}/{len(data) - len(refused)} spectra flagged ({what}"
+              f"{'; --no-reject: class kept' if args.no_reject else ''})")
         if bundle.held_out is None:
-            print("note: column novelty_p is empty: the model file keeps no held-out "
-                  "scores (saved before 2026-12-05); retrain to get it", file=report)
+            say("note: column novelty_p is empty: the model file keeps no held-out "
+                  "scores (saved before 2026-12-05); retrain to get it")
     if bundle.class_scores is not None and set_counts[0] + set_counts[1]:
-        print(f"prediction sets ({1 - set_rate:.0%}, column prediction_set): "
+        say(f"prediction sets ({1 - set_rate:.0%}, column prediction_set): "
               f"{set_counts[0]} spectra with one class, {set_counts[1]} with more"
               + (f"; true class in its set for {set_counts[2]}/{set_counts[3]}"
-                 if set_counts[3] else ""), file=report)
+                 if set_counts[3] else ""))
     if shifts and (shift := shift_note(np.concatenate(shifts),
                                        offset_fix=bundle.recipe is not None)):
-        print(shift, file=report)
+        say(shift)
     clip_note = clipped_line(clipped_in(data, bundle.grid), ids, "inside the model's range",
                              "measure again with less laser power or time, or read these "
                              "predictions with care")
     if clip_note:
-        print(clip_note, file=report)
+        say(clip_note)
     if grid is not None and out_dir is not None:
         from ..maps.outputs import write_predict_outputs
 
@@ -343,39 +408,45 @@ def run(args: argparse.Namespace) -> int:
             band_shift=np.concatenate(shift_rows) if shift_rows else None,
             novelty_p=np.concatenate(p_rows) if p_rows else None,
             set_size=np.concatenate(size_rows) if size_rows else None)
-        print(f"map: {grid.text()}; wrote {', '.join(p.name for p in paths)} to {out_dir}",
-              file=report)
+        say(f"map: {grid.text()}; wrote {', '.join(p.name for p in paths)} to {out_dir}")
     elif out_dir is not None and (note := no_positions_note(args.data, len(data))):
-        print(note, file=report)
+        say(note)
     elif xy and args.out:
-        print("note: DATA is a map (x/y positions); --out DIR also draws the class, "
-              "confidence and probability images", file=report)
+        say("note: DATA is a map (x/y positions); --out DIR also draws the class, "
+              "confidence and probability images")
     if labels is not None:
         n_lab = int((labels != "").sum())
         unknown = sorted(set(labels.tolist()) - set(classes) - {""})
-        print(f"accuracy: {n_right / max(n_lab, 1):.4f} ({n_right}/{n_lab})"
+        say(f"accuracy: {n_right / max(n_lab, 1):.4f} ({n_right}/{n_lab})"
               + (f"; {len(data) - n_lab} unlabelled spectra not counted" if n_lab < len(data)
-                 else ""), file=report)
+                 else ""))
         if errors:
             top = errors.most_common(MAX_ERRORS_SHOWN)
             rest = len(errors) - len(top)
-            print(f"errors: {sum(errors.values())} (true -> predicted: "
+            say(f"errors: {sum(errors.values())} (true -> predicted: "
                   + ", ".join(f"{t} -> {p_} {n}" for (t, p_), n in top)
-                  + (f"; {rest} more pairs" if rest > 0 else "") + ")", file=report)
+                  + (f"; {rest} more pairs" if rest > 0 else "") + ")")
         if unknown:
-            print(f"note: labels not known to the model count as wrong: {unknown}",
-                  file=report)
+            say(f"note: labels not known to the model count as wrong: {unknown}")
         if bundle.novelty is not None:
             parts = [f"{seen[False][1]}/{seen[False][0]} spectra with labels the model does "
                      "not know"] if seen[False][0] else []
             parts.append(f"{seen[True][1]}/{seen[True][0]} "
                          + ("with known labels" if parts else "spectra, all with known labels"))
-            print("flagged unknown: " + ", ".join(parts), file=report)
+            say("flagged unknown: " + ", ".join(parts))
     elif not xy:  # a map's label column marks its training pixels, not what to score
         hint = [c for c in label_like(data.meta)
                 if any(str(v).strip() for v in data.meta[c])]
         if hint:
-            print(f"note: column {hint[0]!r} may hold the true classes: --label-col "
-                  f"{shlex.quote(hint[0])} adds a 'true' column and prints the accuracy",
-                  file=report)
+            say(f"note: column {hint[0]!r} may hold the true classes: --label-col "
+                  f"{shlex.quote(hint[0])} adds a 'true' column and prints the accuracy")
+    if attention is not None:
+        from ..predict_report import write_predict_report
+
+        path = write_predict_report(
+            args.report, info={"data": str(args.data), "model": str(args.model),
+                               "spectra": len(data), "classes": len(classes)},
+            lines=said, counts=counts, attention=attention, grid=bundle.grid,
+            reference=bundle.class_reference, labels_known=classes)
+        print(f"wrote the report {path}", file=report)
     return 0

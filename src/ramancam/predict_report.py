@@ -1,0 +1,159 @@
+"""``ramancam predict --report FILE.html``: one self-contained page a QC chemist can file with
+a batch of predictions.
+
+It holds the run's summary (the lines ``predict`` prints and the spectra per predicted
+class), the spectra that need a second look (flagged unknown, more than one class in their
+prediction set, or a library search that names another class), each drawn against the mean
+training spectrum of its nearest class, and, with labels, the accuracy and the confusion of
+true and predicted classes. Every string from the user's files (ids, class names, file names)
+is escaped by :mod:`ramancam.report`.
+
+:class:`Attention` collects what the page needs while ``predict`` goes through the data chunk
+by chunk; :func:`write_predict_report` writes it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["MAX_DRAWN", "MAX_ROWS", "Attention", "write_predict_report"]
+
+#: Rows of the "spectra to check" table (the most unlike the training spectra first).
+MAX_ROWS = 50
+#: Of those, the spectra drawn against their nearest class's mean.
+MAX_DRAWN = 6
+
+
+@dataclass
+class Attention:
+    """What ``predict --report`` gathers, chunk by chunk.
+
+    ``rows`` keeps, for every spectrum that needs a second look, ``(novelty_p, order, row)``
+    where ``row`` is ``[id, predicted, probability, novelty_p, prediction set, library
+    match, true, why]``; only the :data:`MAX_ROWS` most unusual are kept (smallest p-value,
+    then lowest probability), with their preprocessed spectra for the figure.
+    """
+
+    labelled: bool
+    rows: list[tuple[float, float, int, list[Any], NDArray[np.float64], str]] = field(
+        default_factory=list)
+    n_checked: int = 0
+    pairs: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def add(self, i: int, row: list[Any], reasons: list[str], p_nov: float, p_top: float,
+            spectrum: NDArray[np.float64], nearest: str) -> None:
+        """One spectrum that needs a second look (``reasons`` not empty)."""
+        self.n_checked += 1
+        key = p_nov if np.isfinite(p_nov) else 1.0
+        self.rows.append((key, p_top, i, [*row, "; ".join(reasons)],
+                          np.asarray(spectrum, dtype=np.float64), nearest))
+        if len(self.rows) > 2 * MAX_ROWS:  # keep the list short on large batches
+            self._trim()
+
+    def _trim(self) -> None:
+        self.rows.sort(key=lambda t: (t[0], t[1], t[2]))
+        del self.rows[MAX_ROWS:]
+
+    def shown(self) -> list[tuple[float, float, int, list[Any], NDArray[np.float64], str]]:
+        self._trim()
+        return self.rows
+
+
+def _figure(grid: NDArray[np.float64], drawn: Sequence[tuple[str, str, NDArray[np.float64]]],
+            reference: Any) -> Any:
+    from matplotlib.figure import Figure
+
+    n = len(drawn)
+    fig = Figure(figsize=(8.0, 2.1 * n + 0.3), layout="constrained")
+    axes = fig.subplots(n, 1, squeeze=False)[:, 0]
+    for ax, (ident, nearest, x) in zip(axes, drawn, strict=True):
+        ref = reference(nearest)
+        if ref is not None:
+            mean, sd = ref
+            ax.fill_between(grid, mean - sd, mean + sd, color="0.85", lw=0)
+            ax.plot(grid, mean, color="0.45", ls="--", lw=1.0, label=f"mean of {nearest}")
+        ax.plot(grid, x, color="C0", lw=1.0, label=str(ident))
+        ax.set_ylabel("intensity")
+        ax.legend(fontsize="small", loc="best", frameon=False)
+    axes[-1].set_xlabel("Raman shift (cm-1)")
+    return fig
+
+
+def write_predict_report(path: str | os.PathLike[str], *, info: dict[str, Any],
+                         lines: Sequence[str], counts: Counter[str], attention: Attention,
+                         grid: NDArray[np.float64], reference: Any,
+                         labels_known: Sequence[str]) -> Path:
+    """Write the page.
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``.html`` file (its folder must exist).
+    info : dict
+        Data file, model file, spectra and so on (the first table).
+    lines : sequence of str
+        The summary lines ``predict`` printed (``predicted:``, ``unknown:``, ...).
+    counts : Counter
+        Spectra per predicted class (and "unknown").
+    attention : Attention
+    grid : ndarray
+        The model's grid (the figure's axis).
+    reference : callable
+        ``name -> (mean, sd) or None``: :meth:`ramancam.bundle.Bundle.class_reference`.
+    labels_known : sequence of str
+        The model's classes (columns of the confusion table).
+    """
+    from .report import Figure, Section, Table, write_report
+
+    total = sum(counts.values())
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    sections = [Section("Summary", [
+        dict(info), *lines,
+        Table(["predicted", "spectra", "% of spectra"],
+              [[c, n, 100.0 * n / max(total, 1)] for c, n in ranked],
+              caption="Spectra per predicted class ('unknown': flagged by the novelty "
+                      "score, or refused by the recipe)."),
+    ])]
+    shown = attention.shown()
+    head = ["id", "predicted", "probability", "novelty_p", "prediction set",
+            "library match", *(["true"] if attention.labelled else []), "why"]
+    blocks: list[Any] = [
+        f"{attention.n_checked} of {total} spectra need a second look: flagged unknown "
+        "(unlike every training spectrum), more than one class in their prediction set (the "
+        "model cannot tell those classes apart), or a library search (the most similar "
+        "training spectrum) that names another class."
+        + (f" The {len(shown)} most unusual are listed (smallest novelty p-value first)."
+           if attention.n_checked > len(shown) else "")]
+    if shown:
+        blocks.append(Table(head, [r[3] for r in shown]))
+        drawn = [(r[3][0], r[5], r[4]) for r in shown[:MAX_DRAWN]]
+        blocks.append(Figure.from_matplotlib(
+            _figure(grid, drawn, reference),
+            f"The first {len(drawn)} of them, preprocessed, against the mean training "
+            "spectrum (+- sd) of their nearest class."))
+    else:
+        blocks.append("None: every spectrum is like the training spectra, with one class in "
+                      "its prediction set and the library search agreeing.")
+    sections.append(Section("Spectra to check", blocks))
+    if attention.labelled and attention.pairs:
+        true_classes = sorted({t for t, _ in attention.pairs})
+        cols = [*labels_known, "unknown"]
+        right = sum(n for (t, p), n in attention.pairs.items() if t == p)
+        n_lab = sum(attention.pairs.values())
+        sections.append(Section("Against the labels", [
+            f"{right} of {n_lab} labelled spectra predicted as labelled "
+            f"({right / n_lab:.1%}); a spectrum flagged unknown counts as wrong.",
+            Table(["true \\ predicted", *cols],
+                  [[t, *(attention.pairs.get((t, c), 0) for c in cols)]
+                   for t in true_classes],
+                  caption="Spectra per true (row) and predicted (column) class."),
+        ]))
+    return write_report(path, "ramancam predict", sections, settings=dict(info))

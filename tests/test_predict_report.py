@@ -1,0 +1,103 @@
+"""``ramancam predict --report FILE.html``: the summary, the spectra to check, the confusion
+with labels, escaping, and the refusals."""
+
+from __future__ import annotations
+
+import csv
+import html
+import re
+
+import numpy as np
+import pytest
+
+from ramancam.cli import main
+from ramancam.io import write_table
+from ramancam.spectra import Spectra
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+AXIS = np.linspace(400.0, 800.0, 120)
+
+
+def _band(c: float) -> np.ndarray:
+    return 1.0 / (1.0 + ((AXIS - c) / 6.0) ** 2)
+
+
+def _spectra(rng, labels, centres):
+    X = np.array([_band(centres[lab]) * rng.uniform(0.9, 1.1) + 0.2 * _band(600.0)
+                  for lab in labels])
+    return X + rng.normal(0, 0.01, X.shape)
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    rng = np.random.default_rng(11)
+    d = tmp_path_factory.mktemp("predict-report")
+    labels = np.repeat(["a", "b"], 25)
+    write_table(Spectra(_spectra(rng, labels, {"a": 480.0, "b": 720.0}), AXIS, labels=labels),
+                d / "train.csv")
+    out = d / "m.ramancam"
+    assert main(["train", str(d / "train.csv"), "--label-col", "label", "--recipe", "none",
+                 "--folds", "2", "--no-compare", "--epochs", "15", "--lr", "3e-3",
+                 "--filters", "4", "--filter-size", "5", "--fc-width", "8",
+                 "--augment", "off", "--seed", "0", "--out", str(out)]) == 0
+    return d, out
+
+
+def test_report_lists_what_to_check_and_the_confusion(model, tmp_path, capsys):
+    _, path = model
+    rng = np.random.default_rng(5)
+    labels = np.array(["a"] * 6 + ["b"] * 6 + ["c"] * 3)  # c: never trained
+    ids = [f"s{i:02d}" for i in range(15)]
+    ids[12] = "<b>odd</b>"
+    X = _spectra(rng, labels, {"a": 480.0, "b": 720.0, "c": 560.0})
+    write_table(Spectra(X, AXIS, labels=labels, meta={"id": ids}), tmp_path / "new.csv")
+    report = tmp_path / "r.html"
+    assert main(["predict", str(path), str(tmp_path / "new.csv"), "--label-col", "label",
+                 "--out", str(tmp_path / "p.csv"), "--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert f"wrote the report {report}" in out
+    text = report.read_text()
+    # the summary repeats the printed lines
+    printed = [ln for ln in out.splitlines() if ln.startswith(("predicted:", "unknown:",
+                                                               "accuracy:"))]
+    assert len(printed) == 3
+    for ln in printed:
+        assert html.escape(ln, quote=False) in text or html.escape(ln) in text
+    with open(tmp_path / "p.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    # every spectrum that needs a second look is listed, and no other
+    want = {r["id"] for r in rows
+            if r["unknown"] == "true" or "|" in r["prediction_set"]
+            or r["library_match"] != max(("a", "b"), key=lambda c: float(r[f"p_{c}"]))}
+    assert {r["id"] for r in rows[12:]} <= want  # the unseen substance
+    assert len(want) < 15  # not everything
+    listed = re.findall(r"<tr><td>([^<]*(?:&lt;[^<]*)*)</td>", text)
+    shown = {html.unescape(c) for c in listed} & {r["id"] for r in rows}
+    assert shown == want
+    assert f"{len(want)} of 15 spectra need a second look" in text
+    # user text is escaped, never markup
+    assert "&lt;b&gt;odd&lt;/b&gt;" in text and "<b>odd</b>" not in text
+    # the confusion of true and predicted classes, from the same predictions
+    section = text[text.index("Against the labels"):]
+    right = sum(r["predicted"] == r["true"] for r in rows)
+    assert f"{right} of 15 labelled spectra predicted as labelled" in section
+    n_c_unknown = sum(r["true"] == "c" and r["predicted"] == "unknown" for r in rows)
+    assert re.search(r"<td>c</td>(<td[^>]*>\d+</td>){2}<td[^>]*>" + f"{n_c_unknown}</td>",
+                     section)
+    assert text.count("data:image/png;base64,") == 1  # the spectra drawn
+
+
+def test_report_options_are_checked_before_any_work(model, tmp_path, capsys):
+    d, path = model
+    assert main(["predict", str(path), str(d / "train.csv"), "--report",
+                 str(tmp_path / "r.txt")]) == 2
+    assert "--report must end in .html" in capsys.readouterr().err
+    assert main(["predict", str(path), str(d / "train.csv"), "--report",
+                 str(tmp_path / "missing" / "r.html")]) == 2
+    assert "--report must be in an existing folder" in capsys.readouterr().err
+    # nothing to check: the page says so
+    assert main(["predict", str(path), str(d / "train.csv"), "--out", str(tmp_path / "t.csv"),
+                 "--report", str(tmp_path / "ok.html")]) == 0
+    text = (tmp_path / "ok.html").read_text()
+    assert ">Spectra to check<" in text and "Against the labels" not in text
