@@ -101,3 +101,13 @@ def test_report_options_are_checked_before_any_work(model, tmp_path, capsys):
                  "--report", str(tmp_path / "ok.html")]) == 0
     text = (tmp_path / "ok.html").read_text()
     assert ">Spectra to check<" in text and "Against the labels" not in text
+
+
+def test_a_folder_out_gets_the_page_too(model, tmp_path, capsys):
+    d, path = model
+    out = tmp_path / "batch"
+    assert main(["predict", str(path), str(d / "train.csv"), "--label-col", "label",
+                 "--out", str(out) + "/"]) == 0
+    assert sorted(q.name for q in out.iterdir()) == ["predictions.csv", "report.html"]
+    assert f"wrote the report {out / 'report.html'}" in capsys.readouterr().out
+    assert "Against the labels" in (out / "report.html").read_text()

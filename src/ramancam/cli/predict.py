@@ -51,6 +51,9 @@ stop the run when others can be predicted: its row reads 'unknown' with every nu
 The id is the 'id' metadata column when there is one, else the file name for folders, else
 the row number.
 
+--out DIR (an existing folder or a name ending in '/') writes predictions.csv and
+report.html, the page of --report, into it.
+
 Maps: when DATA carries pixel positions (x/y columns, --xy-cols, WDF maps, long x-y-shift-
 intensity exports), x and y follow 'true' (before novelty and unknown), and with --out DIR
 (an existing folder, a name ending in '/', or a name without a suffix) the folder gets
@@ -79,8 +82,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", metavar="MODEL", help="a model file written by 'ramancam train'")
     add_data_arguments(p)
     p.add_argument("--out", metavar="FILE|DIR",
-                   help="predictions CSV to write (default: print the table to stdout); for "
-                        "a map, a folder for predictions.csv, the images and report.html")
+                   help="predictions CSV to write (default: print the table to stdout), or "
+                        "a folder (an existing one, a name ending in '/'; for a map also a "
+                        "name without a suffix) for predictions.csv and report.html (the "
+                        "page of --report), and for a map the images")
     p.add_argument("--threads", type=int, metavar="N",
                    help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--bf16", action="store_true",
@@ -257,7 +262,10 @@ def run(args: argparse.Namespace) -> int:
     set_counts = [0, 0, 0, 0]  # sets of one class, of more; true class in its set, labelled
     set_rate = rate if isinstance(rate, float) else 0.05
     attention = None
-    if args.report is not None:
+    # --report, or a folder for spectra that are no map (a map's folder has its own report)
+    page = args.report or (str(out_dir / "report.html") if out_dir is not None and grid is None
+                           else None)
+    if page is not None:
         from ..predict_report import Attention
 
         attention = Attention(labelled=labels is not None)
@@ -440,11 +448,11 @@ def run(args: argparse.Namespace) -> int:
         if hint:
             say(f"note: column {hint[0]!r} may hold the true classes: --label-col "
                   f"{shlex.quote(hint[0])} adds a 'true' column and prints the accuracy")
-    if attention is not None:
+    if attention is not None and page is not None:
         from ..predict_report import write_predict_report
 
         path = write_predict_report(
-            args.report, info={"data": str(args.data), "model": str(args.model),
+            page, info={"data": str(args.data), "model": str(args.model),
                                "spectra": len(data), "classes": len(classes)},
             lines=said, counts=counts, attention=attention, grid=bundle.grid,
             reference=bundle.class_reference, labels_known=classes)
