@@ -4,6 +4,7 @@ synthetic map into a folder, info's grid line, --xy-cols."""
 from __future__ import annotations
 
 import csv
+import re
 
 import numpy as np
 import pytest
@@ -228,6 +229,11 @@ def test_explain_map_marks_the_same_pixels_as_predict(trained, tmp_path, monkeyp
         np.testing.assert_array_equal(expl[k], pred[k], err_msg=k)
     names = {q.name for q in (tmp_path / "e").iterdir()}
     assert {"novelty_p.png", "set_size.png", "classes.png"} <= names
+    # predict's map report lists the pixels to check, with their positions
+    page = (tmp_path / "p" / "report.html").read_text()
+    assert ">Pixels to check<" in page and "<th>x</th><th>y</th>" in page
+    for i in range(6):  # the unseen substance's pixels (ids px00-px05, x = 0, 2, ..., y = 0)
+        assert re.search(rf"<td>px{i:02d}</td><td[^>]*>{2 * i}</td><td[^>]*>0</td>", page)
     html = (tmp_path / "e" / "report.html").read_text()
     assert ">Novelty p-value<" in html and ">Prediction set size<" in html
 

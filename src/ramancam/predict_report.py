@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["MAX_DRAWN", "MAX_ROWS", "Attention", "write_predict_report"]
+__all__ = ["MAX_DRAWN", "MAX_ROWS", "Attention", "attention_section", "write_predict_report"]
 
 #: Rows of the "spectra to check" table (the most unlike the training spectra first).
 MAX_ROWS = 50
@@ -43,6 +43,8 @@ class Attention:
     """
 
     labelled: bool
+    #: the rows carry the pixel position (x, y) after the id (maps)
+    positions: bool = False
     rows: list[tuple[float, float, int, list[Any], NDArray[np.float64], str]] = field(
         default_factory=list)
     n_checked: int = 0
@@ -87,6 +89,36 @@ def _figure(grid: NDArray[np.float64], drawn: Sequence[tuple[str, str, NDArray[n
     return fig
 
 
+def attention_section(attention: Attention, total: int, grid: NDArray[np.float64],
+                      reference: Any, what: str = "spectra") -> Any:
+    """The "to check" section: the table of :class:`Attention`'s rows and the figure of the
+    first :data:`MAX_DRAWN` (``what``: "spectra", or "pixels" for a map)."""
+    from .report import Figure, Section, Table
+
+    shown = attention.shown()
+    head = ["id", *(["x", "y"] if attention.positions else []), "predicted", "probability",
+            "novelty_p", "prediction set", "library match",
+            *(["true"] if attention.labelled else []), "why"]
+    blocks: list[Any] = [
+        f"{attention.n_checked} of {total} {what} need a second look: flagged unknown "
+        "(unlike every training spectrum), more than one class in their prediction set (the "
+        "model cannot tell those classes apart), or a library search (the most similar "
+        "training spectrum) that names another class."
+        + (f" The {len(shown)} most unusual are listed (smallest novelty p-value first)."
+           if attention.n_checked > len(shown) else "")]
+    if shown:
+        blocks.append(Table(head, [r[3] for r in shown]))
+        drawn = [(r[3][0], r[5], r[4]) for r in shown[:MAX_DRAWN]]
+        blocks.append(Figure.from_matplotlib(
+            _figure(grid, drawn, reference),
+            f"The first {len(drawn)} of them, preprocessed, against the mean training "
+            "spectrum (+- sd) of their nearest class."))
+    else:
+        blocks.append(f"None: all {what} are like the training spectra, with one class in "
+                      "their prediction set and the library search agreeing.")
+    return Section(f"{what.capitalize()} to check", blocks)
+
+
 def write_predict_report(path: str | os.PathLike[str], *, info: dict[str, Any],
                          lines: Sequence[str], counts: Counter[str], attention: Attention,
                          grid: NDArray[np.float64], reference: Any,
@@ -111,7 +143,7 @@ def write_predict_report(path: str | os.PathLike[str], *, info: dict[str, Any],
     labels_known : sequence of str
         The model's classes (columns of the confusion table).
     """
-    from .report import Figure, Section, Table, write_report
+    from .report import Section, Table, write_report
 
     total = sum(counts.values())
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -122,27 +154,7 @@ def write_predict_report(path: str | os.PathLike[str], *, info: dict[str, Any],
               caption="Spectra per predicted class ('unknown': flagged by the novelty "
                       "score, or refused by the recipe)."),
     ])]
-    shown = attention.shown()
-    head = ["id", "predicted", "probability", "novelty_p", "prediction set",
-            "library match", *(["true"] if attention.labelled else []), "why"]
-    blocks: list[Any] = [
-        f"{attention.n_checked} of {total} spectra need a second look: flagged unknown "
-        "(unlike every training spectrum), more than one class in their prediction set (the "
-        "model cannot tell those classes apart), or a library search (the most similar "
-        "training spectrum) that names another class."
-        + (f" The {len(shown)} most unusual are listed (smallest novelty p-value first)."
-           if attention.n_checked > len(shown) else "")]
-    if shown:
-        blocks.append(Table(head, [r[3] for r in shown]))
-        drawn = [(r[3][0], r[5], r[4]) for r in shown[:MAX_DRAWN]]
-        blocks.append(Figure.from_matplotlib(
-            _figure(grid, drawn, reference),
-            f"The first {len(drawn)} of them, preprocessed, against the mean training "
-            "spectrum (+- sd) of their nearest class."))
-    else:
-        blocks.append("None: every spectrum is like the training spectra, with one class in "
-                      "its prediction set and the library search agreeing.")
-    sections.append(Section("Spectra to check", blocks))
+    sections.append(attention_section(attention, total, grid, reference))
     if attention.labelled and attention.pairs:
         true_classes = sorted({t for t, _ in attention.pairs})
         cols = [*labels_known, "unknown"]

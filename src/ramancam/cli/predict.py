@@ -147,10 +147,11 @@ def predicted_line(counts: Counter[str]) -> str:
 
 def _attend(attention: Any, start: int, usable: Any, X: Any, ids: Any, pred: Any,
             nearest: Any, proba: Any, flags: Any, p_nov: Any, sets: Any, match: Any,
-            true: Any, classes: list[str]) -> None:
+            true: Any, classes: list[str], pos: Any = None) -> None:
     """``--report``: one chunk's spectra that need a second look (flagged unknown, several
     classes in their prediction set, a library match of another class), and with labels
-    every spectrum's (true, predicted) pair."""
+    every spectrum's (true, predicted) pair. ``pos``: the data's x and y (maps), shown after
+    the id."""
     import numpy as np
 
     if true is not None:
@@ -171,7 +172,9 @@ def _attend(attention: Any, start: int, usable: Any, X: Any, ids: Any, pred: Any
         order = np.argsort(-proba[i], kind="stable")
         attention.add(
             start + int(i),
-            [ids[start + i], pred[i], float(proba[i].max()), pn if np.isfinite(pn) else "",
+            [ids[start + i],
+             *([] if pos is None else [float(pos[0][start + i]), float(pos[1][start + i])]),
+             pred[i], float(proba[i].max()), pn if np.isfinite(pn) else "",
              "" if sets is None else " | ".join(classes[j] for j in order if sets[i, j]),
              "" if match is None else str(match[i]), *([true[i]] if true is not None else [])],
             why, pn, float(proba[i].max()), X[row_of[i]], str(nearest[i]))
@@ -265,10 +268,10 @@ def run(args: argparse.Namespace) -> int:
     # --report, or a folder for spectra that are no map (a map's folder has its own report)
     page = args.report or (str(out_dir / "report.html") if out_dir is not None and grid is None
                            else None)
-    if page is not None:
+    if page is not None or grid is not None:  # a map's report lists its pixels to check
         from ..predict_report import Attention
 
-        attention = Attention(labelled=labels is not None)
+        attention = Attention(labelled=labels is not None, positions=xy)
     refused: list[tuple[str, str]] = []  # (id, the recipe's message) of spectra not predicted
     ctx = atomic_write(csv_path, "w", newline="") if csv_path else nullcontext(sys.stdout)
     with ctx as fh:
@@ -334,7 +337,8 @@ def run(args: argparse.Namespace) -> int:
                 w.writerow(row)
             if attention is not None:
                 _attend(attention, start, usable, X, ids, pred, nearest, proba, flags, p_nov,
-                        sets, match, true, classes)
+                        sets, match, true, classes,
+                        pos=(data.meta["x"], data.meta["y"]) if xy else None)
             if grid is not None:
                 all_proba.append(proba)
                 all_refused.append(~usable)
@@ -410,9 +414,15 @@ def run(args: argparse.Namespace) -> int:
         dark = None if args.no_reject or not all_flags else np.concatenate(all_flags)
         if blank.any():
             dark = blank if dark is None else dark | blank
+        from ..predict_report import attention_section
+
+        checks = (None if attention is None else
+                  attention_section(attention, len(data), bundle.grid, bundle.class_reference,
+                                    "pixels"))
         paths = write_predict_outputs(
             out_dir, grid, np.concatenate(all_proba), classes,
             info={"data": str(args.data), "model": str(args.model)}, unknown=dark,
+            extra_section=checks,
             band_shift=np.concatenate(shift_rows) if shift_rows else None,
             novelty_p=np.concatenate(p_rows) if p_rows else None,
             set_size=np.concatenate(size_rows) if size_rows else None)

@@ -173,7 +173,8 @@ def write_predict_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
                           unknown: NDArray[np.bool_] | None = None,
                           band_shift: NDArray[np.float64] | None = None,
                           novelty_p: NDArray[np.float64] | None = None,
-                          set_size: NDArray[np.float64] | None = None) -> list[Path]:
+                          set_size: NDArray[np.float64] | None = None,
+                          extra_section: Any = None) -> list[Path]:
     """Images and ``report.html`` of a classified map.
 
     Parameters
@@ -196,6 +197,9 @@ def write_predict_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
     novelty_p, set_size : ndarray of shape (n_spectra,), optional
         Each spectrum's novelty p-value and prediction-set size (NaN: none):
         ``novelty_p.png``, ``set_size.png`` and their report sections.
+    extra_section : ramancam.report.Section, optional
+        Added to the report after the images (``predict``: the pixels to check,
+        :func:`ramancam.predict_report.attention_section`).
 
     Returns
     -------
@@ -211,7 +215,8 @@ def write_predict_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
                              grid.to_image(p, fill=np.nan), class_names,
                              **_extra_images(grid, unknown, novelty_p, set_size, band_shift))
     sections = [_map_section(grid, pred, p, class_names, info or {}),
-                *_image_sections(paths, class_names)]
+                *_image_sections(paths, class_names),
+                *([] if extra_section is None else [extra_section])]
     paths.append(write_report(out / "report.html", "ramancam predict: map", sections,
                               settings=dict(info or {})))
     return paths
