@@ -732,8 +732,10 @@ def test_train_report_is_one_escaped_html_file(tmp_path, capsys):
     assert f"wrote the report {html}" in capsys.readouterr().out
     text = html.read_text()
     for title in ("Cross-validated accuracy", "Confusion matrix (CNN, out-of-fold)",
-                  "What the final model looks at", "Calibration and unknown spectra"):
+                  "What the final model looks at", "Calibration and unknown spectra",
+                  "Training spectra to check"):
         assert f">{title}<" in text
+    assert re.search(r"Out of fold, the CNN put \d+ of the 18 tested spectra", text)
     assert "&lt;i&gt;A&amp;B&lt;/i&gt;" in text and "<i>A&B</i>" not in text
     assert "<script" not in text.lower() and text.count("data:image/png;base64,") == 5
     assert main(["train", str(data), "--label-col", "label", *FAST, "--out", str(out),
@@ -1058,3 +1060,23 @@ def test_train_notes_a_group_measured_off_axis(tmp_path, capsys):
                 tmp_path / "t.csv")
     assert main(args) == 0
     assert "groups (batch)" not in capsys.readouterr().out
+
+
+def test_training_checks_list_the_confidently_wrong_first_then_the_novel():
+    from types import SimpleNamespace
+
+    from ramancam.train_report import training_checks
+
+    cv = SimpleNamespace(
+        classes=["a", "b"], labels=np.array(["a", "a", "b", "b", "a"]),
+        oof_pred=np.array(["a", "b", "b", "a", "a"]),
+        oof_proba=np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8], [0.95, 0.05], [0.7, 0.3]]),
+        fold_of=np.array([0, 0, 1, 1, -1]),  # the last one trained only: not tested
+        oof_novelty=np.array([0.5, 0.1, 0.9, 0.2, 5.0]))
+    n_wrong, n_novel, rows = training_checks(cv, ["s0", "s1", "s2", "s3", "s4"], 0.8)
+    assert (n_wrong, n_novel) == (2, 1)
+    # s3 (p(label) 0.05) before s1 (0.4), then s2 (right but above the threshold)
+    assert [r[0] for r in rows] == ["s3", "s1", "s2"]
+    assert rows[0][1:4] == ["b", "a", pytest.approx(0.05)]
+    assert rows[2][5] == "above the novelty threshold"
+    assert training_checks(cv, ["s0", "s1", "s2", "s3", "s4"], 0.8, top=1)[2][0][0] == "s3"

@@ -11,6 +11,9 @@ from the user's files escaped) with what a reviewer of the model asks for:
   the mean FC-importance map (the paper's map, ``ramancam explain``'s default) of that class;
 * calibration (reliability of the out-of-fold probabilities before and after temperature
   scaling) and the unknown-spectrum threshold against the held-out novelty scores;
+* the training spectra to check: those the cross-validated CNN put in another class, most
+  confidently first (a mislabelled or mixed sample looks like this), and those whose
+  out-of-fold novelty score is above the threshold (unlike the rest of the training data);
 * the settings, seed and software versions.
 """
 
@@ -24,12 +27,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["MAX_CLASSES_SHOWN", "MAX_MATRIX", "most_confused", "write_train_report"]
+__all__ = ["MAX_CHECKED", "MAX_CLASSES_SHOWN", "MAX_MATRIX", "most_confused",
+           "training_checks", "write_train_report"]
 
 #: Classes drawn one by one in the map section (the most frequent ones); the tables list all.
 MAX_CLASSES_SHOWN = 12
 #: Classes up to which the confusion matrix is drawn (beyond: the most frequent confusions).
 MAX_MATRIX = 30
+#: Rows of the "training spectra to check" table.
+MAX_CHECKED = 30
 #: Training spectra per class whose maps are averaged (a seeded sample above it).
 _MAX_PER_CLASS = 200
 
@@ -108,7 +114,7 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
                        settings: Mapping[str, Any], seed: int,
                        winner: str = "", calibration_lines: Sequence[str] = (),
                        temperature: float = 1.0, threshold: float = float("inf"),
-                       rate: float = 0.05) -> Path:
+                       rate: float = 0.05, ids: Sequence[str] | None = None) -> Path:
     """Write the report of one ``train`` run (see the module docstring).
 
     Parameters
@@ -135,6 +141,9 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
         The calibration and unknown-threshold lines ``train`` printed.
     temperature, threshold, rate : float
         The final model's softmax temperature, novelty threshold and false-alarm rate.
+    ids : sequence of str, optional
+        The ids of the cross validation's spectra (``cv.labels``' order): with them the
+        report lists the training spectra to check (:func:`training_checks`).
 
     Returns
     -------
@@ -244,7 +253,56 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
             "which 'ramancam predict' reports a spectrum as unknown."))
     if blocks:
         sections.append(Section("Calibration and unknown spectra", blocks))
+    if ids is not None:
+        n_wrong, n_novel, rows = training_checks(cv, ids, threshold)
+        blocks = [
+            f"Out of fold, the CNN put {n_wrong} of the {int(tested.sum())} tested spectra in "
+            f"another class than their label, and {n_novel} scored above the novelty "
+            "threshold (unlike the rest of the training data). A spectrum called another "
+            "class with confidence may be mislabelled, mixed or contaminated; one above the "
+            "threshold may be an instrument fault or a sample of something else. Check them "
+            "before relying on the model."
+            + (f" The {len(rows)} listed are the most confidently wrong first, then the most "
+               "novel." if n_wrong + n_novel > len(rows) else "")]
+        if rows:
+            blocks.append(Table(["id", "label", "predicted out of fold", "p(label)",
+                                 "novelty", "why"], rows))
+        sections.append(Section("Training spectra to check", blocks))
     return write_report(path, "ramancam train", sections, settings=dict(settings), seed=seed)
+
+
+def training_checks(cv: Any, ids: Sequence[str], threshold: float,
+                    top: int = MAX_CHECKED) -> tuple[int, int, list[list[Any]]]:
+    """The training spectra to check, from the cross validation's out-of-fold values.
+
+    Returns ``(n_wrong, n_novel, rows)``: how many tested spectra the CNN put in another class
+    out of fold, how many scored above the novelty ``threshold`` out of fold, and up to
+    ``top`` rows ``[id, label, predicted out of fold, p(label), novelty, why]``, the most
+    confidently wrong first (smallest probability of the own label), then the most novel.
+    """
+    lab = np.asarray(cv.labels).astype(str)
+    tested = np.asarray(cv.fold_of) >= 0
+    classes = np.asarray(cv.classes).astype(str)
+    proba = np.asarray(cv.oof_proba, dtype=np.float64)
+    known = np.isin(lab, classes)
+    p_label = np.full(lab.size, np.nan)
+    rows_ok = np.flatnonzero(known & tested)
+    p_label[rows_ok] = proba[rows_ok, np.searchsorted(classes, lab[rows_ok])]
+    wrong = tested & (np.asarray(cv.oof_pred).astype(str) != lab)
+    nov = np.asarray(cv.oof_novelty, dtype=np.float64)
+    if nov.size != lab.size:
+        nov = np.full(lab.size, np.nan)
+    novel = tested & np.isfinite(nov) & (nov > threshold)
+    chosen = np.flatnonzero(wrong | novel)
+    order = chosen[np.lexsort((-np.nan_to_num(nov[chosen], nan=-np.inf),
+                               np.nan_to_num(p_label[chosen], nan=1.0), ~wrong[chosen]))]
+    rows = []
+    for i in order[:top]:
+        why = [w for w, on in (("another class out of fold", wrong[i]),
+                               ("above the novelty threshold", novel[i])) if on]
+        rows.append([ids[i], lab[i], str(cv.oof_pred[i]), float(p_label[i]),
+                     float(nov[i]) if np.isfinite(nov[i]) else "", "; ".join(why)])
+    return int(wrong.sum()), int(novel.sum()), rows
 
 
 def most_confused(confusion: Any, classes: Sequence[str], top: int = 8) -> list[list[Any]]:

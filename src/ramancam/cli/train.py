@@ -475,6 +475,6 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed, winner=winner, calibration_lines=cal_lines,
             temperature=float(getattr(final, "temperature_", 1.0)),
             threshold=float(getattr(final, "novelty_threshold_", float("inf"))),
-            rate=float(params.get("novelty_rate", 0.05)))
+            rate=float(params.get("novelty_rate", 0.05)), ids=[str(i) for i in data.ids])
         print(f"wrote the report {p}")
     return 0
