@@ -158,7 +158,14 @@ def _attend(attention: Any, start: int, usable: Any, X: Any, ids: Any, pred: Any
         attention.pairs.update((t, p_) for t, p_ in zip(true.tolist(), pred.tolist(),
                                                         strict=True) if t != "")
     row_of = np.cumsum(usable) - 1  # a usable spectrum's row in X
-    for i in np.flatnonzero(usable):
+    look = np.zeros(len(usable), dtype=bool)  # the rows to look at, found without a loop
+    if flags is not None:
+        look |= np.asarray(flags, dtype=bool)
+    if sets is not None:
+        look |= sets.sum(axis=1) > 1
+    if match is not None:
+        look |= np.asarray(match) != np.asarray(nearest)
+    for i in np.flatnonzero(look & np.asarray(usable, dtype=bool)):
         why = []
         if flags is not None and flags[i]:
             why.append("unknown")
