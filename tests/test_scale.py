@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -322,9 +324,16 @@ def test_cli_predict_and_explain_on_a_cube(small_map, tmp_path, capsys):
     agree = int((np.asarray(CLASSES)[proba.argmax(axis=1)] == s.labels).sum())
     assert f"agreement with the cube's truth: {agree / 99:.4f} ({agree}/99)" in text
     # --out DIR: the class, confidence and per-class probability images beside the store
-    assert f"wrote 5 images (classes.png, confidence.png, ...) to {tmp_path / 'res'}" in text
+    assert (f"wrote 5 images (classes.png, confidence.png, ...) and report.html to "
+            f"{tmp_path / 'res'}") in text
     for name in ("classes.png", "confidence.png", "proba_01.png", "proba_03.png"):
         assert (tmp_path / "res" / name).stat().st_size > 0
+    # and the report: the class table of the store's pixels and every image
+    page = (tmp_path / "res" / "report.html").read_text()
+    assert "ramancam predict: map" in page and page.count("data:image/png;base64,") == 5
+    pred = read_results(tmp_path / "res" / "predictions.zarr")["predicted"]
+    for i, c in enumerate(CLASSES):
+        assert re.search(rf"<td>{c}</td><td[^>]*>{int((pred == i).sum())}</td>", page)
     # again: everything is done already
     assert main(["predict", str(model_path), str(cube_path), "--out", str(tmp_path / "res")]) == 0
     assert "resumed, 9 of 9 tiles were already done" in capsys.readouterr().out

@@ -722,11 +722,16 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     shows the flagged pixels in the "unknown" colour instead of their nearest class; pixels
     without a class (``predicted`` -1: refused by the recipe) are drawn so always.
 
-    Returns the files written (none when the map has more than :data:`IMAGE_LIMIT` pixels).
+    ``report.html`` (:func:`ramancam.maps.outputs.write_map_report`: the class table and
+    every image) is written beside them.
+
+    Returns the images written, then the report (none when the map has more than
+    :data:`IMAGE_LIMIT` pixels).
     """
     from .io.zarr_cube import need_zarr
     from .maps.grid import MapGrid
     from .maps.images import write_map_images
+    from .maps.outputs import write_map_report
 
     g = need_zarr().open_group(str(store), mode="r")
     ny, nx = (int(v) for v in g["predicted"].shape)
@@ -746,11 +751,19 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
         return np.asarray(g[name][...]) if name in g else None
 
     sets = read("prediction_set")
-    return write_map_images(out_dir, grid, predicted, np.asarray(g["proba"][...]), classes,
-                            unknown=unknown, band_shift=read("band_shift"),
-                            novelty_p=read("novelty_p"),
-                            set_size=None if sets is None else np.where(
-                                refused, np.nan, sets.sum(axis=-1)))
+    proba = np.asarray(g["proba"][...])
+    images = write_map_images(out_dir, grid, predicted, proba, classes,
+                              unknown=unknown, band_shift=read("band_shift"),
+                              novelty_p=read("novelty_p"),
+                              set_size=None if sets is None else np.where(
+                                  refused, np.nan, sets.sum(axis=-1)))
+    meta = dict(g.attrs["ramancam"])
+    kind = str((meta.get("settings") or {}).get("kind", "predict"))
+    report = write_map_report(out_dir, grid, predicted, proba, classes, images,
+                              info={"result store": str(store),
+                                    "cube": (meta.get("settings") or {}).get("cube")},
+                              title=f"ramancam {kind}: map")
+    return [*images, report]
 
 
 def _store_meta(out: str | os.PathLike[str]) -> dict[str, Any]:
@@ -804,10 +817,11 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
         print(f"agreement with the cube's truth: {agree[0] / agree[1]:.4f} "
               f"({agree[0]}/{agree[1]})")
     if Path(args.out).suffix.lower() != ".zarr":  # --out DIR: the images beside the store
-        images = write_images(args.out, summary.out, reject=not no_reject)
-        if images:
+        written = write_images(args.out, summary.out, reject=not no_reject)
+        if written:
+            images = written[:-1]
             print(f"wrote {len(images)} images ({images[0].name}, {images[1].name}, ...) "
-                  f"to {args.out}")
+                  f"and {written[-1].name} to {args.out}")
     return 0
 
 

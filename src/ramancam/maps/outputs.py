@@ -32,7 +32,7 @@ from .images import (
 )
 
 __all__ = ["check_bands", "out_dir_of", "parse_bands", "write_explain_outputs",
-           "write_predict_outputs"]
+           "write_map_report", "write_predict_outputs"]
 
 def out_dir_of(out: str | None, has_xy: bool) -> Path | None:
     """The output folder of ``predict``/``explain`` ``--out``, created when needed, or None
@@ -165,6 +165,28 @@ def _extra_images(grid: MapGrid, unknown: NDArray[np.bool_] | None,
                 np.asarray(unknown, bool), fill=False),
             "band_shift": image(band_shift), "novelty_p": image(novelty_p),
             "set_size": image(set_size)}
+
+
+def write_map_report(out_dir: str | os.PathLike[str], grid: MapGrid,
+                     predicted: NDArray[np.intp], proba: NDArray[np.float64],
+                     class_names: Sequence[str], images: Sequence[Path], *,
+                     info: Mapping[str, Any] | None = None,
+                     title: str = "ramancam predict: map") -> Path:
+    """``report.html`` for images already drawn by :func:`write_map_images` (a Zarr run's):
+    the map's class table and every image, as :func:`write_predict_outputs` writes it.
+
+    ``predicted`` (ny, nx) and ``proba`` (ny, nx, n_classes) as for
+    :func:`write_map_images`; ``images`` its return value.
+    """
+    from ..report import write_report
+
+    k = len(class_names)
+    pred = np.asarray(predicted).ravel().astype(np.intp)
+    p = np.asarray(proba, dtype=np.float64).reshape(-1, k)
+    sections = [_map_section(grid, pred, p, class_names, info or {}),
+                *_image_sections(images, class_names)]
+    return write_report(Path(out_dir) / "report.html", title, sections,
+                        settings=dict(info or {}))
 
 
 def write_predict_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
