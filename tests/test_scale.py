@@ -529,6 +529,18 @@ def test_cli_cube_predict_reports_unknown_pixels_and_marks_them_in_the_class_ima
     # the p-value and set-size images beside the class images
     for name in ("novelty_p.png", "set_size.png"):
         assert (tmp_path / "r" / name).stat().st_size > 1000
+    # the report lists the pixels to check: flagged, several classes, or another library
+    # class; the smallest novelty p-value first
+    look = (r["unknown"] | (size > 1) | (r["library_match"] != r["predicted"]))
+    page = (tmp_path / "r" / "report.html").read_text()
+    assert f"{int(look.sum())} of 96 pixels need a second look" in page
+    listed = re.findall(r"<td>y(\d+)x(\d+)</td>", page)
+    assert len(listed) == min(int(look.sum()), 50) and all(look[int(a), int(b)]
+                                                            for a, b in listed)
+    shown_p = [r["novelty_p"][int(a), int(b)] for a, b in listed]
+    assert shown_p == sorted(shown_p)
+    first = listed[0]
+    assert r["unknown"][int(first[0]), int(first[1])]  # the most novel is a flagged pixel
     # a model saved before the training labels travelled: no library_match array, no line
     old_file = without_references(model_path, tmp_path / "old.ramancam")
     assert main(["predict", str(old_file), str(cube_path), "--out", str(tmp_path / "x.zarr")]

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["MAX_DRAWN", "MAX_ROWS", "Attention", "attention_section", "write_predict_report"]
+__all__ = ["MAX_DRAWN", "MAX_ROWS", "Attention", "attention_section", "pixels_to_check",
+           "write_predict_report"]
 
 #: Rows of the "spectra to check" table (the most unlike the training spectra first).
 MAX_ROWS = 50
@@ -89,10 +90,11 @@ def _figure(grid: NDArray[np.float64], drawn: Sequence[tuple[str, str, NDArray[n
     return fig
 
 
-def attention_section(attention: Attention, total: int, grid: NDArray[np.float64],
+def attention_section(attention: Attention, total: int, grid: NDArray[np.float64] | None,
                       reference: Any, what: str = "spectra") -> Any:
     """The "to check" section: the table of :class:`Attention`'s rows and the figure of the
-    first :data:`MAX_DRAWN` (``what``: "spectra", or "pixels" for a map)."""
+    first :data:`MAX_DRAWN` (``what``: "spectra", or "pixels" for a map; ``grid`` None: no
+    figure, for a Zarr run whose spectra stay in the cube)."""
     from .report import Figure, Section, Table
 
     shown = attention.shown()
@@ -108,12 +110,13 @@ def attention_section(attention: Attention, total: int, grid: NDArray[np.float64
            if attention.n_checked > len(shown) else "")]
     if shown:
         blocks.append(Table(head, [r[3] for r in shown]))
+    if shown and grid is not None:
         drawn = [(r[3][0], r[5], r[4]) for r in shown[:MAX_DRAWN]]
         blocks.append(Figure.from_matplotlib(
             _figure(grid, drawn, reference),
             f"The first {len(drawn)} of them, preprocessed, against the mean training "
             "spectrum (+- sd) of their nearest class."))
-    else:
+    if not shown:
         blocks.append(f"None: all {what} are like the training spectra, with one class in "
                       "their prediction set and the library search agreeing.")
     return Section(f"{what.capitalize()} to check", blocks)
@@ -169,3 +172,49 @@ def write_predict_report(path: str | os.PathLike[str], *, info: dict[str, Any],
                   caption="Spectra per true (row) and predicted (column) class."),
         ]))
     return write_report(path, "ramancam predict", sections, settings=dict(info))
+
+
+def pixels_to_check(predicted: NDArray[Any], proba: NDArray[Any], classes: Sequence[str],
+                    x: NDArray[np.float64], y: NDArray[np.float64], *,
+                    sets: NDArray[Any] | None, flagged: NDArray[Any] | None,
+                    match: NDArray[Any] | None, novelty_p: NDArray[Any] | None,
+                    reject: bool = True) -> Any:
+    """The "Pixels to check" section of a Zarr result store's report, from its arrays
+    (``predicted`` (ny, nx) with -1 for refused pixels, ``proba`` (ny, nx, k), the optional
+    ``prediction_set``, ``unknown``, ``library_match`` and ``novelty_p``): the in-memory
+    ``predict``'s section (:func:`attention_section`) without the figure, since the spectra
+    stay in the cube. The pixels are found with array masks, the most unusual first; ids
+    read ``y<row>x<column>``."""
+    shape = predicted.shape
+    n = int(predicted.size)
+    pred = predicted.ravel()
+    ok = pred >= 0
+    none = np.zeros(n, dtype=bool)
+    unk = none if flagged is None else np.asarray(flagged, dtype=bool).ravel()
+    pr = np.asarray(proba, dtype=np.float64).reshape(n, -1)
+    flat_sets = None if sets is None else np.asarray(sets, dtype=bool).reshape(n, -1)
+    several = none if flat_sets is None else flat_sets.sum(axis=1) > 1
+    lib = None if match is None else np.asarray(match).ravel()
+    other = none if lib is None else lib != pred
+    look = np.flatnonzero((unk | several | other) & ok)
+    p_nov = (np.full(n, np.nan) if novelty_p is None
+             else np.asarray(novelty_p, dtype=np.float64).ravel())
+    top = np.where(ok, np.nanmax(np.where(np.isnan(pr), -np.inf, pr), axis=1), np.nan)
+    order = look[np.lexsort((look, top[look], np.nan_to_num(p_nov[look], nan=1.0)))][:MAX_ROWS]
+    att = Attention(labelled=False, positions=True)
+    att.n_checked = int(look.size)
+    names = [str(c) for c in classes]
+    for k, i in enumerate(order):
+        iy, ix = divmod(int(i), shape[1])
+        why = [w for w, on in (("unknown", unk[i]), ("several classes fit", several[i]),
+                               (f"library search: {names[lib[i]]}" if lib is not None else "",
+                                other[i])) if on]
+        ranked = np.argsort(-pr[i], kind="stable")
+        row = [f"y{iy}x{ix}", float(x[ix]), float(y[iy]),
+               "unknown" if reject and unk[i] else names[pred[i]], float(top[i]),
+               float(p_nov[i]) if np.isfinite(p_nov[i]) else "",
+               "" if flat_sets is None else " | ".join(names[j] for j in ranked
+                                                        if flat_sets[i, j]),
+               "" if lib is None else names[lib[i]], "; ".join(why)]
+        att.rows.append((float(k), 0.0, k, row, np.zeros(0), names[pred[i]]))
+    return attention_section(att, int(ok.sum()), None, None, "pixels")

@@ -732,6 +732,7 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     from .maps.grid import MapGrid
     from .maps.images import write_map_images
     from .maps.outputs import write_map_report
+    from .predict_report import pixels_to_check
 
     g = need_zarr().open_group(str(store), mode="r")
     ny, nx = (int(v) for v in g["predicted"].shape)
@@ -759,11 +760,15 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
                                   refused, np.nan, sets.sum(axis=-1)))
     meta = dict(g.attrs["ramancam"])
     kind = str((meta.get("settings") or {}).get("kind", "predict"))
+    checks = pixels_to_check(predicted, proba, classes, x, y, sets=sets, reject=reject,
+                             flagged=read("unknown"), match=read("library_match"),
+                             novelty_p=read("novelty_p"))
     report = write_map_report(out_dir, grid, predicted, proba, classes, images,
                               info={"result store": str(store),
                                     "cube": (meta.get("settings") or {}).get("cube")},
-                              title=f"ramancam {kind}: map")
+                              title=f"ramancam {kind}: map", extra_section=checks)
     return [*images, report]
+
 
 
 def _store_meta(out: str | os.PathLike[str]) -> dict[str, Any]:

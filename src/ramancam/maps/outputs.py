@@ -171,12 +171,13 @@ def write_map_report(out_dir: str | os.PathLike[str], grid: MapGrid,
                      predicted: NDArray[np.intp], proba: NDArray[np.float64],
                      class_names: Sequence[str], images: Sequence[Path], *,
                      info: Mapping[str, Any] | None = None,
-                     title: str = "ramancam predict: map") -> Path:
+                     title: str = "ramancam predict: map", extra_section: Any = None) -> Path:
     """``report.html`` for images already drawn by :func:`write_map_images` (a Zarr run's):
     the map's class table and every image, as :func:`write_predict_outputs` writes it.
 
     ``predicted`` (ny, nx) and ``proba`` (ny, nx, n_classes) as for
-    :func:`write_map_images`; ``images`` its return value.
+    :func:`write_map_images`; ``images`` its return value; ``extra_section`` is added after
+    the images (the pixels to check).
     """
     from ..report import write_report
 
@@ -184,7 +185,8 @@ def write_map_report(out_dir: str | os.PathLike[str], grid: MapGrid,
     pred = np.asarray(predicted).ravel().astype(np.intp)
     p = np.asarray(proba, dtype=np.float64).reshape(-1, k)
     sections = [_map_section(grid, pred, p, class_names, info or {}),
-                *_image_sections(images, class_names)]
+                *_image_sections(images, class_names),
+                *([] if extra_section is None else [extra_section])]
     return write_report(Path(out_dir) / "report.html", title, sections,
                         settings=dict(info or {}))
 
