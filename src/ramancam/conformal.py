@@ -8,6 +8,7 @@ explains; it knows nothing of networks or spectra. :mod:`ramancam.novelty` re-ex
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ from .errors import RamancamError
 
 __all__ = ["DEFAULT_RATE", "Calibration", "calibrate", "calibration_error", "check_rate",
            "class_scores", "conformal_threshold", "expected_calibration_error",
-           "fit_temperature", "p_values", "prediction_sets", "softmax"]
+           "fit_temperature", "p_values", "prediction_sets", "set_members", "softmax"]
 
 #: Share of known spectra allowed to be flagged ("false alarms").
 DEFAULT_RATE = 0.05
@@ -167,6 +168,16 @@ def prediction_sets(proba: ArrayLike, held_out: ArrayLike,
     rows = np.flatnonzero(finite.any(axis=1))
     keep[rows, np.nan_to_num(p[rows], nan=-1.0).argmax(axis=1)] = True  # the top class
     return keep
+
+
+def set_members(sets: ArrayLike, proba: ArrayLike, classes: Sequence[str]) -> list[list[str]]:
+    """The classes of each row's prediction set (:func:`prediction_sets`), most probable
+    first (ties in class order; rows of NaN probabilities give empty lists when their set is
+    empty): what ``predict``'s ``prediction_set`` column and the reports list."""
+    s = np.asarray(sets, dtype=bool)
+    ranked = np.argsort(-np.asarray(proba, dtype=np.float64), axis=1, kind="stable")
+    names = [str(c) for c in classes]
+    return [[names[j] for j in order if row[j]] for order, row in zip(ranked, s, strict=True)]
 
 
 def _conformal_rank(n: int, rate: float) -> int:

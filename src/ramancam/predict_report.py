@@ -24,8 +24,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .conformal import set_members
+
 __all__ = ["MAX_DRAWN", "MAX_ROWS", "Attention", "attention_section", "pixels_to_check",
-           "write_predict_report"]
+           "reasons", "write_predict_report"]
 
 #: Rows of the "spectra to check" table (the most unlike the training spectra first).
 MAX_ROWS = 50
@@ -51,12 +53,12 @@ class Attention:
     n_checked: int = 0
     pairs: Counter[tuple[str, str]] = field(default_factory=Counter)
 
-    def add(self, i: int, row: list[Any], reasons: list[str], p_nov: float, p_top: float,
+    def add(self, i: int, row: list[Any], why: list[str], p_nov: float, p_top: float,
             spectrum: NDArray[np.float64], nearest: str) -> None:
-        """One spectrum that needs a second look (``reasons`` not empty)."""
+        """One spectrum that needs a second look (``why``: :func:`reasons`, not empty)."""
         self.n_checked += 1
         key = p_nov if np.isfinite(p_nov) else 1.0
-        self.rows.append((key, p_top, i, [*row, "; ".join(reasons)],
+        self.rows.append((key, p_top, i, [*row, "; ".join(why)],
                           np.asarray(spectrum, dtype=np.float64), nearest))
         if len(self.rows) > 2 * MAX_ROWS:  # keep the list short on large batches
             self._trim()
@@ -68,6 +70,13 @@ class Attention:
     def shown(self) -> list[tuple[float, float, int, list[Any], NDArray[np.float64], str]]:
         self._trim()
         return self.rows
+
+
+def reasons(unknown: Any, several: Any, library: str | None) -> list[str]:
+    """Why a spectrum needs a second look: flagged ``unknown``, ``several`` classes in its
+    prediction set, and the ``library`` search's class where it names another one."""
+    return [why for why, on in (("unknown", unknown), ("several classes fit", several),
+                                (f"library search: {library}", library is not None)) if on]
 
 
 def _figure(grid: NDArray[np.float64], drawn: Sequence[tuple[str, str, NDArray[np.float64]]],
@@ -204,17 +213,16 @@ def pixels_to_check(predicted: NDArray[Any], proba: NDArray[Any], classes: Seque
     att = Attention(labelled=False, positions=True)
     att.n_checked = int(look.size)
     names = [str(c) for c in classes]
+    members = (None if flat_sets is None else
+               set_members(flat_sets[order], pr[order], names))
     for k, i in enumerate(order):
         iy, ix = divmod(int(i), shape[1])
-        why = [w for w, on in (("unknown", unk[i]), ("several classes fit", several[i]),
-                               (f"library search: {names[lib[i]]}" if lib is not None else "",
-                                other[i])) if on]
-        ranked = np.argsort(-pr[i], kind="stable")
+        library = names[lib[i]] if lib is not None and other[i] else None
         row = [f"y{iy}x{ix}", float(x[ix]), float(y[iy]),
                "unknown" if reject and unk[i] else names[pred[i]], float(top[i]),
                float(p_nov[i]) if np.isfinite(p_nov[i]) else "",
-               "" if flat_sets is None else " | ".join(names[j] for j in ranked
-                                                        if flat_sets[i, j]),
-               "" if lib is None else names[lib[i]], "; ".join(why)]
+               "" if members is None else " | ".join(members[k]),
+               "" if lib is None else names[lib[i]],
+               "; ".join(reasons(unk[i], several[i], library))]
         att.rows.append((float(k), 0.0, k, row, np.zeros(0), names[pred[i]]))
     return attention_section(att, int(ok.sum()), None, None, "pixels")

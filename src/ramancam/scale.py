@@ -743,13 +743,16 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     step = float(x[1] - x[0]) if nx > 1 else (float(y[1] - y[0]) if ny > 1 else 1.0)
     grid = MapGrid.regular(nx, ny, step=abs(step) or 1.0, x0=float(x[0]), y0=float(y[0]))
     classes = list(g.attrs["ramancam"]["class_names"])
-    unknown = np.asarray(g["unknown"][...]) if reject and "unknown" in g else None
+
+    def read(name: str) -> NDArray[Any] | None:
+        return np.asarray(g[name][...]) if name in g else None
+
+    flagged = read("unknown")
+    unknown = flagged if reject else None
     predicted = np.asarray(g["predicted"][...])
     refused = predicted < 0  # not predicted (or not computed): no class to draw
     if refused.any():
         unknown = refused if unknown is None else unknown | refused
-    def read(name: str) -> NDArray[Any] | None:
-        return np.asarray(g[name][...]) if name in g else None
 
     sets = read("prediction_set")
     proba = np.asarray(g["proba"][...])
@@ -761,7 +764,7 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     meta = dict(g.attrs["ramancam"])
     kind = str((meta.get("settings") or {}).get("kind", "predict"))
     checks = pixels_to_check(predicted, proba, classes, x, y, sets=sets, reject=reject,
-                             flagged=read("unknown"), match=read("library_match"),
+                             flagged=flagged, match=read("library_match"),
                              novelty_p=read("novelty_p"))
     report = write_map_report(out_dir, grid, predicted, proba, classes, images,
                               info={"result store": str(store),

@@ -222,6 +222,7 @@ def run(args: argparse.Namespace) -> int:
     from .. import scale
     from ..bundle import load
     from ..checks import shift_note
+    from ..conformal import set_members
     from ..errors import RamancamError
     from ..explain import explain, method_options, predict_proba
     from ..io import atomic_write
@@ -327,6 +328,7 @@ def run(args: argparse.Namespace) -> int:
                 nov_p = bundle.novelty_p(nov)
                 rate = float(bundle.info.get("novelty", {}).get("rate", 0.05))
                 sets = bundle.prediction_sets(cal, rate)
+                members = None if sets is None else set_members(sets, cal, classes)
             if args.report:
                 for c in cal.argmax(axis=1):
                     counts[classes[c]] = counts.get(classes[c], 0) + 1
@@ -368,9 +370,7 @@ def run(args: argparse.Namespace) -> int:
                         "unknown": None if flag is None else bool(flag[i]),
                         "match": None if match is None else str(match[i]),
                         # "95%", then the set's classes, most probable first
-                        "set": None if sets is None else [f"{1 - rate:.0%}"] + [
-                            classes[j] for j in np.argsort(-cal[i], kind="stable")
-                            if sets[i, j]]})
+                        "set": None if members is None else [f"{1 - rate:.0%}", *members[i]]})
                 if plot_path and len(shown) < args.max_plots:
                     pred = int(proba[i].argmax())
                     head = (f"{ids[rows[i]]}: map for {classes[targets[r]]} "

@@ -146,45 +146,38 @@ def predicted_line(counts: Counter[str]) -> str:
 
 
 def _attend(attention: Any, start: int, usable: Any, X: Any, ids: Any, pred: Any,
-            nearest: Any, proba: Any, flags: Any, p_nov: Any, sets: Any, match: Any,
-            true: Any, classes: list[str], pos: Any = None) -> None:
+            nearest: Any, proba: Any, flags: Any, p_nov: Any, sizes: Any, members: Any,
+            match: Any, true: Any, pos: Any = None) -> None:
     """``--report``: one chunk's spectra that need a second look (flagged unknown, several
     classes in their prediction set, a library match of another class), and with labels
-    every spectrum's (true, predicted) pair. ``pos``: the data's x and y (maps), shown after
-    the id."""
+    every spectrum's (true, predicted) pair. ``sizes`` and ``members``: the chunk's
+    prediction-set sizes and classes (None without sets); ``pos``: the data's x and y
+    (maps), shown after the id."""
     import numpy as np
+
+    from ..predict_report import reasons
 
     if true is not None:
         attention.pairs.update((t, p_) for t, p_ in zip(true.tolist(), pred.tolist(),
                                                         strict=True) if t != "")
     row_of = np.cumsum(usable) - 1  # a usable spectrum's row in X
-    look = np.zeros(len(usable), dtype=bool)  # the rows to look at, found without a loop
-    if flags is not None:
-        look |= np.asarray(flags, dtype=bool)
-    if sets is not None:
-        look |= sets.sum(axis=1) > 1
-    if match is not None:
-        look |= np.asarray(match) != np.asarray(nearest)
-    for i in np.flatnonzero(look & np.asarray(usable, dtype=bool)):
-        why = []
-        if flags is not None and flags[i]:
-            why.append("unknown")
-        if sets is not None and sets[i].sum() > 1:
-            why.append("several classes fit")
-        if match is not None and match[i] != nearest[i]:
-            why.append(f"library search: {match[i]}")
-        if not why:
-            continue
+    unknown = (np.zeros(len(usable), dtype=bool) if flags is None
+               else np.asarray(flags, dtype=bool))
+    several = np.zeros(len(usable), dtype=bool) if sizes is None else sizes > 1
+    other = (np.zeros(len(usable), dtype=bool) if match is None
+             else np.asarray(match) != np.asarray(nearest))
+    for i in np.flatnonzero((unknown | several | other) & np.asarray(usable, dtype=bool)):
         pn = float(p_nov[i]) if p_nov is not None else float("nan")
-        order = np.argsort(-proba[i], kind="stable")
+        top = float(proba[i].max())
         attention.add(
             start + int(i),
             [ids[start + i],
              *([] if pos is None else [float(pos[0][start + i]), float(pos[1][start + i])]),
-             pred[i], float(proba[i].max()), pn if np.isfinite(pn) else "",
-             "" if sets is None else " | ".join(classes[j] for j in order if sets[i, j]),
+             pred[i], top, pn if np.isfinite(pn) else "",
+             "" if members is None else " | ".join(members[i]),
              "" if match is None else str(match[i]), *([true[i]] if true is not None else [])],
-            why, pn, float(proba[i].max()), X[row_of[i]], str(nearest[i]))
+            reasons(unknown[i], several[i], str(match[i]) if other[i] else None), pn, top,
+            X[row_of[i]], str(nearest[i]))
 
 
 def _fill_refused(a: Any, usable: Any) -> Any:
@@ -213,6 +206,7 @@ def run(args: argparse.Namespace) -> int:
     from .. import scale
     from ..bundle import load
     from ..checks import shift_note
+    from ..conformal import set_members
     from ..io import atomic_write
     from ..maps.grid import grid_of, has_positions
     from ..maps.outputs import no_positions_note, out_dir_of
@@ -305,11 +299,12 @@ def run(args: argparse.Namespace) -> int:
                                   else _fill_refused(np.asarray(sh, dtype=np.float64), usable))
             p_nov = bundle.novelty_p(score)
             sets = bundle.prediction_sets(proba, set_rate)
+            sizes = members = None
             if sets is not None:
-                ranked = np.argsort(-proba, axis=1, kind="stable")  # most probable first
-                size = sets.sum(axis=1)[usable]
-                set_counts[0] += int((size == 1).sum())
-                set_counts[1] += int((size > 1).sum())
+                sizes = sets.sum(axis=1)
+                members = set_members(sets, proba, classes)  # most probable first
+                set_counts[0] += int((sizes[usable] == 1).sum())
+                set_counts[1] += int((sizes[usable] > 1).sum())
             nearest = np.asarray(classes, dtype=object)[np.nan_to_num(proba, nan=-1.0)
                                                         .argmax(axis=1)]
             nearest[~usable] = UNKNOWN
@@ -339,20 +334,19 @@ def run(args: argparse.Namespace) -> int:
                             else [repr(float(score[i])), str(bool(flags[i])).lower()])
                 row.append("" if match is None or not ok else str(match[i]))
                 row.append("" if p_nov is None or not ok else repr(float(p_nov[i])))
-                row.append("" if sets is None or not ok else
-                           "|".join(classes[j] for j in ranked[i] if sets[i, j]))
+                row.append("" if members is None or not ok else "|".join(members[i]))
                 w.writerow(row)
             if attention is not None:
                 _attend(attention, start, usable, X, ids, pred, nearest, proba, flags, p_nov,
-                        sets, match, true, classes,
+                        sizes, members, match, true,
                         pos=(data.meta["x"], data.meta["y"]) if xy else None)
             if grid is not None:
                 all_proba.append(proba)
                 all_refused.append(~usable)
                 if p_nov is not None:
                     p_rows.append(np.where(usable, p_nov, np.nan))
-                if sets is not None:
-                    size_rows.append(np.where(usable, sets.sum(axis=1), np.nan))
+                if sizes is not None:
+                    size_rows.append(np.where(usable, sizes, np.nan))
                 if flags is not None:
                     all_flags.append(np.asarray(flags, dtype=bool) & usable)
             if true is not None:
@@ -385,10 +379,10 @@ def run(args: argparse.Namespace) -> int:
         say(predicted_line(counts))
     if refused:
         say(refused_line(refused, "predicted",
-                           "rows read unknown with empty probabilities"))
+                         "rows read unknown with empty probabilities"))
     if n_match:
         say(f"library search (the most similar training spectrum, column library_match) "
-              f"names the network's class for {n_agree}/{n_match} spectra")
+            f"names the network's class for {n_agree}/{n_match} spectra")
     if bundle.novelty is not None:
         what = (f"threshold for {100 * rate:.3g}% false alarms" if isinstance(rate, float)
                 else "")
@@ -396,15 +390,15 @@ def run(args: argparse.Namespace) -> int:
             what += (f", --novelty-rate: {bundle.threshold:.4g} from the "
                      f"{bundle.held_out.size} held-out scores")
         say(f"unknown: {n_flagged}/{len(data) - len(refused)} spectra flagged ({what}"
-              f"{'; --no-reject: class kept' if args.no_reject else ''})")
+            f"{'; --no-reject: class kept' if args.no_reject else ''})")
         if bundle.held_out is None:
             say("note: column novelty_p is empty: the model file keeps no held-out "
-                  "scores (saved before 2026-12-05); retrain to get it")
+                "scores (saved before 2026-12-05); retrain to get it")
     if bundle.class_scores is not None and set_counts[0] + set_counts[1]:
         say(f"prediction sets ({1 - set_rate:.0%}, column prediction_set): "
-              f"{set_counts[0]} spectra with one class, {set_counts[1]} with more"
-              + (f"; true class in its set for {set_counts[2]}/{set_counts[3]}"
-                 if set_counts[3] else ""))
+            f"{set_counts[0]} spectra with one class, {set_counts[1]} with more"
+            + (f"; true class in its set for {set_counts[2]}/{set_counts[3]}"
+               if set_counts[3] else ""))
     if shifts and (shift := shift_note(np.concatenate(shifts),
                                        offset_fix=bundle.recipe is not None)):
         say(shift)
@@ -438,19 +432,19 @@ def run(args: argparse.Namespace) -> int:
         say(note)
     elif xy and args.out:
         say("note: DATA is a map (x/y positions); --out DIR also draws the class, "
-              "confidence and probability images")
+            "confidence and probability images")
     if labels is not None:
         n_lab = int((labels != "").sum())
         unknown = sorted(set(labels.tolist()) - set(classes) - {""})
         say(f"accuracy: {n_right / max(n_lab, 1):.4f} ({n_right}/{n_lab})"
-              + (f"; {len(data) - n_lab} unlabelled spectra not counted" if n_lab < len(data)
-                 else ""))
+            + (f"; {len(data) - n_lab} unlabelled spectra not counted" if n_lab < len(data)
+               else ""))
         if errors:
             top = errors.most_common(MAX_ERRORS_SHOWN)
             rest = len(errors) - len(top)
             say(f"errors: {sum(errors.values())} (true -> predicted: "
-                  + ", ".join(f"{t} -> {p_} {n}" for (t, p_), n in top)
-                  + (f"; {rest} more pairs" if rest > 0 else "") + ")")
+                + ", ".join(f"{t} -> {p_} {n}" for (t, p_), n in top)
+                + (f"; {rest} more pairs" if rest > 0 else "") + ")")
         if unknown:
             say(f"note: labels not known to the model count as wrong: {unknown}")
         if bundle.novelty is not None:
@@ -464,13 +458,13 @@ def run(args: argparse.Namespace) -> int:
                 if any(str(v).strip() for v in data.meta[c])]
         if hint:
             say(f"note: column {hint[0]!r} may hold the true classes: --label-col "
-                  f"{shlex.quote(hint[0])} adds a 'true' column and prints the accuracy")
+                f"{shlex.quote(hint[0])} adds a 'true' column and prints the accuracy")
     if attention is not None and page is not None:
         from ..predict_report import write_predict_report
 
         path = write_predict_report(
             page, info={"data": str(args.data), "model": str(args.model),
-                               "spectra": len(data), "classes": len(classes)},
+                        "spectra": len(data), "classes": len(classes)},
             lines=said, counts=counts, attention=attention, grid=bundle.grid,
             reference=bundle.class_reference, labels_known=classes)
         print(f"wrote the report {path}", file=report)

@@ -172,12 +172,14 @@ def write_map_report(out_dir: str | os.PathLike[str], grid: MapGrid,
                      class_names: Sequence[str], images: Sequence[Path], *,
                      info: Mapping[str, Any] | None = None,
                      title: str = "ramancam predict: map", extra_section: Any = None) -> Path:
-    """``report.html`` for images already drawn by :func:`write_map_images` (a Zarr run's):
-    the map's class table and every image, as :func:`write_predict_outputs` writes it.
+    """``report.html`` for images already drawn by :func:`write_map_images`: the map's class
+    table and every image (:func:`write_predict_outputs`, and a Zarr run's images).
 
-    ``predicted`` (ny, nx) and ``proba`` (ny, nx, n_classes) as for
-    :func:`write_map_images`; ``images`` its return value; ``extra_section`` is added after
-    the images (the pixels to check).
+    ``predicted`` and ``proba``: one row per spectrum (``(n_spectra,)`` and ``(n_spectra,
+    n_classes)``) or the images of :func:`write_map_images` (``(ny, nx)``, ``(ny, nx,
+    n_classes)``); the class table counts their rows. ``images``: what
+    :func:`write_map_images` returned; ``extra_section`` is added after them (the pixels to
+    check).
     """
     from ..report import write_report
 
@@ -230,7 +232,6 @@ def write_predict_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
     list of pathlib.Path
         The images (see :func:`write_map_images`) and the report, in that order.
     """
-    from ..report import write_report
 
     out = Path(out_dir)
     p = np.asarray(proba, dtype=np.float64)
@@ -238,11 +239,8 @@ def write_predict_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
     paths = write_map_images(out, grid, grid.to_image(pred, fill=-1),
                              grid.to_image(p, fill=np.nan), class_names,
                              **_extra_images(grid, unknown, novelty_p, set_size, band_shift))
-    sections = [_map_section(grid, pred, p, class_names, info or {}),
-                *_image_sections(paths, class_names),
-                *([] if extra_section is None else [extra_section])]
-    paths.append(write_report(out / "report.html", "ramancam predict: map", sections,
-                              settings=dict(info or {})))
+    paths.append(write_map_report(out, grid, pred, p, class_names, paths, info=info,
+                                  extra_section=extra_section))
     return paths
 
 
