@@ -30,6 +30,13 @@ option changed per lever (novelty off: it does not touch the predictions). Lever
   channels, the spectrum and that derivative (a fixed convolution inside the network,
   scaled to unit sd on the training part); ``aug+pca20``: ``pca20``'s inputs with
   ``aug``'s augmentation; ``k32+pca20``: ``pca20``'s inputs into ``k32``'s network;
+  ``mix``: same-class mixing, each fold's training part doubled with as many convex
+  mixtures ``t a + (1 - t) b`` of two random spectra of one class (``t`` uniform in 0-1,
+  classes in proportion to their size); ``mix+aug``: the same with ``aug``'s augmentation;
+  ``smooth0.1``: label smoothing 0.1 in the training loss (the validation loss too);
+  ``smooth0.1+aug``: with ``aug``'s augmentation; ``smooth0.02``: label smoothing 0.02;
+  ``auto-smooth``: ``auto``'s inner decision, but between ``aug`` and ``smooth0.1`` (every
+  fit without augmentation is trained with label smoothing 0.1);
 * ``aug2`` (twice ``aug``'s amplitudes), ``aug-shift`` / ``-noise`` / ``-scale`` /
   ``-baseline`` (one part of ``aug`` alone), ``aug-no-noise`` (``aug`` without the noise),
   ``aug+lr3e-4``, ``aug+ep200``: variants and combinations;
@@ -44,8 +51,10 @@ Each fit's test probabilities are cached (``--cache``), so levers can run in sep
 processes and ensembles reuse fits. Results: ``--out`` (JSON), with each single-network
 row's misclassified test spectra per seed (``wrong``, by id). Sets: ``drug-mabs`` (fixed
 split), ``yogurt`` and ``astragalus`` (stratified 3-fold), ``astragalus5`` (stratified
-5-fold, the split of docs/realdata.md), ``microplastics`` (stratified 5-fold, as there), and
-sets with other recipes (``RECIPE_SETS``: e.g.
+5-fold, the split of docs/realdata.md), ``microplastics`` (stratified 5-fold, as there),
+``rd:<set>[:K]`` (any row of ``benchmarks/realdata.py``, e.g.
+``rd:chondro-map:3``, read and split as there, K folds where given), and sets with other
+recipes (``RECIPE_SETS``: e.g.
 ``drug-mabs-full-snv``, the whole measured range normalised by SNV; ``drug-mabs-full-raw``,
 resampled only).
 """
@@ -64,6 +73,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
+sys.path.insert(0, str(ROOT / "benchmarks"))  # realdata, for the rd:<set> sets
 SETS = {
     "drug-mabs": (DATA / "drug-mabs" / "spectra.csv.gz",
                   ["--label-col", "label", "--split-col", "split"]),
@@ -169,6 +179,14 @@ LEVERS: dict[str, dict[str, Any]] = {
     "aug+pca20": {},  # aug's settings, set below
     "k32+pca20": {},  # k32's network on pca20's inputs, set below
     "deriv25": {},  # the inputs' Savitzky-Golay first derivative (25 points), script only
+    # same-class mixing (MIX_LEVERS, per fold, script only): the training part doubled
+    "mix": {},
+    "mix+aug": {},  # aug's settings, set below
+    "smooth0.1": {},  # label smoothing 0.1 in the training loss (script only)
+    "smooth0.1+aug": {},  # aug's settings, set below
+    "smooth0.02": {},
+    # train's --augment auto choosing between aug and label smoothing 0.1 instead
+    "auto-smooth": {},  # auto's settings, set below
     "dual25": {},  # spectrum and its 25-point derivative as two input channels, script only
     "pretrain": {},  # conv layers from a network trained on simulated spectra
     "pretrain-frozen": {},  # the same, kept fixed while FC1 and FC2 learn
@@ -180,8 +198,12 @@ INPUT_LEVERS = {"pca10", "pca20", "pca40", "pca80", "sg21", "deriv25", "aug+pca2
 #: Levers that change the recipe's ``normalize`` method instead of the network.
 NORM_LEVERS = {"norm-vector": "vector", "norm-area": "area"}
 LEVERS["auto"] = {**LEVERS["aug"], "augment_select": True}
+LEVERS["auto-smooth"] = dict(LEVERS["auto"])
 LEVERS["k32+aug"] = {**LEVERS["k32"], **LEVERS["aug"]}
 LEVERS["aug+pca20"] = dict(LEVERS["aug"])
+LEVERS["mix+aug"] = dict(LEVERS["aug"])
+MIX_LEVERS = {"mix", "mix+aug"}
+LEVERS["smooth0.1+aug"] = dict(LEVERS["aug"])
 LEVERS["k32+pca20"] = dict(LEVERS["k32"])
 QUICK_NET = {"n_filters": 4, "fc_width": 8, "epochs": 4}
 
@@ -216,6 +238,30 @@ def _swa_classifier(start: float = 0.5) -> Any:
             self.swa_epochs_ = int(avg.n_averaged)
 
     return SWAClassifier
+
+
+def _smooth_classifier(amount: float = 0.1, plain_only: bool = False) -> Any:
+    """CNNClassifier trained on label-smoothed targets (``cross_entropy``'s
+    ``label_smoothing``, swapped in for the duration of the training loop only); with
+    ``plain_only``, only fits without augmentation are."""
+    import functools
+
+    from torch.nn import functional as F
+
+    from ramancam.train import CNNClassifier
+
+    class SmoothClassifier(CNNClassifier):
+        def _train(self, module: Any, X: Any, y: Any, tr_idx: Any, va_idx: Any,
+                   gen: Any, amounts: dict[str, Any]) -> None:
+            plain = F.cross_entropy
+            if not (plain_only and any(amounts.values())):
+                F.cross_entropy = functools.partial(plain, label_smoothing=amount)
+            try:
+                super()._train(module, X, y, tr_idx, va_idx, gen, amounts)
+            finally:
+                F.cross_entropy = plain
+
+    return SmoothClassifier
 
 
 def _std_classifier(floor: float = 0.1) -> Any:
@@ -363,6 +409,27 @@ def _pretrained_classifier(state: dict[str, Any], frozen: bool) -> Any:
     return PretrainedClassifier
 
 
+def _load_realdata(name: str, quick: bool) -> tuple[Any, dict[str, Any], list[Any], str]:
+    """``rd:<set>[:K]``: a row of ``benchmarks/realdata.py`` (its first split of the set),
+    read, preprocessed and split exactly as there (K folds, else the row's own), with the
+    levers' network parameters (``--augment off``)."""
+    import realdata as rd
+    from ramancam.cli import train as train_cli
+
+    _, set_name, *k = name.split(":")
+    spec = next((s for s in rd.SETS if s.name == set_name), None)
+    if spec is None:
+        raise SystemExit(f"no benchmarks/realdata.py set {set_name!r}: "
+                         f"{sorted({s.name for s in rd.SETS})}")
+    folds = int(k[0]) if k else None
+    spec, data, splits = rd.prepared(spec, folds)
+    args = rd._train_args([*spec.options, "--augment", "off"], folds)
+    params = {**train_cli.estimator_params(args), "verbose": False, "novelty": None}
+    if quick:
+        params.update(QUICK_NET)
+    return data, params, splits, "default"
+
+
 def load(name: str, quick: bool, norm: str | None = None
          ) -> tuple[Any, dict[str, Any], list[Any], str]:
     """Preprocessed spectra, default estimator parameters, splits and the recipe used
@@ -372,6 +439,8 @@ def load(name: str, quick: bool, norm: str | None = None
     from ramancam.io import read
     from ramancam.train import make_splits
 
+    if name.startswith("rd:"):
+        return _load_realdata(name, quick)
     path, options = SETS[name]
     p = argparse.ArgumentParser()
     train_cli.add_arguments(p)
@@ -431,6 +500,18 @@ def denoise(lever: str, train: Any, test: Any) -> tuple[Any, Any]:
     raise ValueError(f"not an input lever: {lever!r}")
 
 
+def same_class_mix(X: Any, labels: Any, seed: int) -> tuple[Any, Any]:
+    """``X`` and ``labels`` with ``len(X)`` more rows: convex mixtures of two random spectra
+    of the same class (each new row's class drawn as its training spectrum's)."""
+    rng = np.random.default_rng(1000 + seed)
+    X = np.asarray(X, dtype=np.float64)
+    labels = np.asarray(labels)
+    a = rng.integers(0, len(X), len(X))
+    b = np.array([rng.choice(np.flatnonzero(labels == labels[i])) for i in a])
+    t = rng.uniform(0.0, 1.0, (len(X), 1))
+    return np.vstack([X, t * X[a] + (1 - t) * X[b]]), np.concatenate([labels, labels[a]])
+
+
 def fit_one(data: Any, params: dict[str, Any], splits: list[Any], lever: str, seed: int,
             cache: Path, tag: str, cached_only: bool = False) -> dict[str, Any] | None:
     """Fit one network per fold (cached): test probabilities and seconds per fit
@@ -449,6 +530,9 @@ def fit_one(data: Any, params: dict[str, Any], splits: list[Any], lever: str, se
         cls = _pretrained_classifier(state, frozen=lever == "pretrain-frozen")
     else:
         cls = {"swa": _swa_classifier, "std": _std_classifier,
+               "smooth0.1": _smooth_classifier, "smooth0.1+aug": _smooth_classifier,
+               "smooth0.02": lambda: _smooth_classifier(0.02),
+               "auto-smooth": lambda: _smooth_classifier(0.1, plain_only=True),
                "dual25": _dual_classifier}.get(
             lever, lambda: CNNClassifier)()
     kw = {**params, **LEVERS[lever], "random_state": seed, "calibration_cv": 0}
@@ -458,7 +542,10 @@ def fit_one(data: Any, params: dict[str, Any], splits: list[Any], lever: str, se
         X_tr, X_te = data.X[tr], data.X[te]
         if lever in INPUT_LEVERS:
             X_tr, X_te = denoise(lever, X_tr, X_te)
-        est = cls(**kw).fit(X_tr, labels[tr])
+        y_tr = labels[tr]
+        if lever in MIX_LEVERS:
+            X_tr, y_tr = same_class_mix(X_tr, y_tr, seed)
+        est = cls(**kw).fit(X_tr, y_tr)
         proba.append(est.predict_proba(X_te).tolist())
         secs.append(float(est.fit_time_))
         choices.append(getattr(est, "augment_choice_", None))

@@ -237,3 +237,67 @@ def test_pretrain_lever_starts_from_the_cached_simulated_network(levers, tmp_pat
     assert np.abs(got["tuned"] - state[conv].numpy()).max() < np.abs(
         got["plain"] - state[conv].numpy()).max()
     assert all(p.requires_grad for p in frozen.module_.features.parameters())  # restored
+
+
+def test_same_class_mix_doubles_the_training_part_with_convex_mixtures_of_one_class(levers):
+    X, y = _toy()
+    Xm, ym = levers.same_class_mix(X, y, seed=0)
+    assert Xm.shape == (80, 64) and ym.shape == (80,)
+    np.testing.assert_array_equal(Xm[:40], X)
+    np.testing.assert_array_equal(ym[:40], y)
+    for row, label in zip(Xm[40:], ym[40:], strict=True):
+        own = X[y == label]
+        # a convex mixture of two spectra of its class: between their pointwise extremes
+        assert np.all(row >= own.min(axis=0) - 1e-12)
+        assert np.all(row <= own.max(axis=0) + 1e-12)
+    # seeded: the same seed repeats, another does not
+    np.testing.assert_array_equal(levers.same_class_mix(X, y, seed=0)[0], Xm)
+    assert not np.allclose(levers.same_class_mix(X, y, seed=1)[0], Xm)
+
+
+def test_label_smoothing_lever_changes_the_loss_and_restores_cross_entropy(levers):
+    from torch.nn import functional as F
+
+    from ramancam.train import CNNClassifier
+
+    X, y = _toy()
+    kw = {"n_filters": 4, "filter_size": 5, "fc_width": 8, "epochs": 5, "lr": 1e-3,
+          "random_state": 0, "novelty": None, "calibration_cv": 0}
+    before = F.cross_entropy
+    plain = CNNClassifier(**kw).fit(X, y)
+    smooth = levers._smooth_classifier(0.1)(**kw).fit(X, y)
+    assert F.cross_entropy is before  # swapped back after the training loop
+    # the first epoch's loss: same weights and batches, smoothed targets give a higher loss
+    assert smooth.history_[0]["loss"] > plain.history_[0]["loss"]
+    # only plain fits are smoothed: with augmentation the loss is the plain one
+    aug = {**kw, "augment_scale": 0.1}
+    np.testing.assert_allclose(
+        [h["loss"] for h in levers._smooth_classifier(0.1, plain_only=True)(**aug)
+         .fit(X, y).history_],
+        [h["loss"] for h in CNNClassifier(**aug).fit(X, y).history_])
+
+
+def test_auto_smooth_lever_chooses_between_augmentation_and_smoothing(levers):
+    X, y = _toy()
+    kw = {"n_filters": 4, "filter_size": 5, "fc_width": 8, "epochs": 3, "random_state": 0,
+          "novelty": None, "calibration_cv": 0, **levers.LEVERS["auto-smooth"]}
+    est = levers._smooth_classifier(0.1, plain_only=True)(**kw).fit(X, y)
+    choice = est.augment_choice_
+    assert set(choice["val_accuracy"]) == {"off", "on"}
+    assert isinstance(choice["augment"], bool)
+
+
+def test_realdata_sets_are_read_and_split_as_realdata_does(levers, shared_data):
+    import realdata as rd
+
+    data, params, splits, _ = levers.load("rd:rruff-sample:3", quick=True)
+    spec = next(s for s in rd.SETS if s.name == "rruff-sample")
+    _, rd_data, rd_splits = rd.prepared(spec, 3)
+    np.testing.assert_array_equal(data.X, rd_data.X)
+    assert len(splits) == 3
+    for (a, b), (c, d) in zip(splits, rd_splits, strict=True):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)
+    assert params["augment_select"] is False
+    with pytest.raises(SystemExit, match=r"no benchmarks/realdata\.py set"):
+        levers.load("rd:nonesuch", quick=True)
