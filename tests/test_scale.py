@@ -541,6 +541,11 @@ def test_cli_cube_predict_reports_unknown_pixels_and_marks_them_in_the_class_ima
     assert shown_p == sorted(shown_p)
     first = listed[0]
     assert r["unknown"][int(first[0]), int(first[1])]  # the most novel is a flagged pixel
+    # the first six are drawn, read from the cube, against their nearest class's mean
+    drawn = min(len(listed), 6)
+    assert f"The first {drawn} of them, preprocessed, against the mean training" in page
+    images = len(list((tmp_path / "r").glob("*.png")))
+    assert page.count("data:image/png;base64,") == images + 1
     # a model saved before the training labels travelled: no library_match array, no line
     old_file = without_references(model_path, tmp_path / "old.ramancam")
     assert main(["predict", str(old_file), str(cube_path), "--out", str(tmp_path / "x.zarr")]
@@ -791,3 +796,17 @@ def test_info_describes_a_cube_and_a_result_store(novelty_map, tmp_path, capsys,
     assert main(["info", str(store), "--plot", str(tmp_path / "x.png")]) == 2
     assert "--plot draws spectra files and model files" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_cube_pixels_reads_and_prepares_the_pixels_asked_for(novelty_map):
+    from ramancam.bundle import load
+    from ramancam.predict_report import cube_pixels
+
+    model_path, cube_path, _ = novelty_map
+    bundle = load(model_path)
+    whole, ok, _ = bundle.prepare_usable(read_cube(cube_path))
+    assert ok.all()
+    flat = np.array([95, 0, 13, 40])  # any order, any tile
+    X, usable = cube_pixels(cube_path, bundle)(flat)
+    assert usable.all()
+    np.testing.assert_allclose(X, whole[flat])

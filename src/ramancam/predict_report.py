@@ -26,8 +26,8 @@ from numpy.typing import NDArray
 
 from .conformal import set_members
 
-__all__ = ["MAX_DRAWN", "MAX_ROWS", "Attention", "attention_section", "pixels_to_check",
-           "reasons", "write_predict_report"]
+__all__ = ["MAX_DRAWN", "MAX_ROWS", "Attention", "attention_section", "cube_pixels",
+           "pixels_to_check", "reasons", "write_predict_report"]
 
 #: Rows of the "spectra to check" table (the most unlike the training spectra first).
 MAX_ROWS = 50
@@ -103,7 +103,7 @@ def attention_section(attention: Attention, total: int, grid: NDArray[np.float64
                       reference: Any, what: str = "spectra") -> Any:
     """The "to check" section: the table of :class:`Attention`'s rows and the figure of the
     first :data:`MAX_DRAWN` (``what``: "spectra", or "pixels" for a map; ``grid`` None: no
-    figure, for a Zarr run whose spectra stay in the cube)."""
+    figure, e.g. for a Zarr run whose cube is gone)."""
     from .report import Figure, Section, Table
 
     shown = attention.shown()
@@ -183,17 +183,42 @@ def write_predict_report(path: str | os.PathLike[str], *, info: dict[str, Any],
     return write_report(path, "ramancam predict", sections, settings=dict(info))
 
 
+def cube_pixels(cube: str | os.PathLike[str], bundle: Any, axis_offset: float = 0.0
+                ) -> Any:
+    """A reader for :func:`pixels_to_check`'s ``spectra``: the spectra of a few pixels of
+    ``cube`` (flat indices, row-major), read one by one (never a whole tile) and prepared by
+    ``bundle``'s recipe, the Raman axis moved by ``axis_offset`` as the run moved it. Returns
+    ``(X, usable)`` as :meth:`ramancam.bundle.Bundle.prepare_usable` does."""
+    from .io.zarr_cube import open_cube
+    from .spectra import Spectra
+
+    def read(flat: NDArray[np.intp]) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+        c = open_cube(cube)
+        iy, ix = np.divmod(np.asarray(flat, dtype=np.intp), c.shape[1])
+        block = np.stack([np.asarray(c.spectra[a, b, :], dtype=np.float64)
+                          for a, b in zip(iy.tolist(), ix.tolist(), strict=True)])
+        X, ok, _ = bundle.prepare_usable(Spectra(block, c.wavenumbers + axis_offset))
+        return X, ok
+
+    return read
+
+
 def pixels_to_check(predicted: NDArray[Any], proba: NDArray[Any], classes: Sequence[str],
                     x: NDArray[np.float64], y: NDArray[np.float64], *,
                     sets: NDArray[Any] | None, flagged: NDArray[Any] | None,
                     match: NDArray[Any] | None, novelty_p: NDArray[Any] | None,
-                    reject: bool = True) -> Any:
+                    reject: bool = True, spectra: Any = None,
+                    grid: NDArray[np.float64] | None = None, reference: Any = None) -> Any:
     """The "Pixels to check" section of a Zarr result store's report, from its arrays
     (``predicted`` (ny, nx) with -1 for refused pixels, ``proba`` (ny, nx, k), the optional
     ``prediction_set``, ``unknown``, ``library_match`` and ``novelty_p``): the in-memory
-    ``predict``'s section (:func:`attention_section`) without the figure, since the spectra
-    stay in the cube. The pixels are found with array masks, the most unusual first; ids
-    read ``y<row>x<column>``."""
+    ``predict``'s section (:func:`attention_section`). The pixels are found with array
+    masks, the most unusual first; ids read ``y<row>x<column>``.
+
+    The first :data:`MAX_DRAWN` are drawn against their nearest class's training mean when
+    ``spectra`` (:func:`cube_pixels`: their preprocessed spectra, read from the cube),
+    ``grid`` (the model's axis) and ``reference`` (``Bundle.class_reference``) are given;
+    else the section has the table alone (the cube is gone, or an older model file)."""
     shape = predicted.shape
     n = int(predicted.size)
     pred = predicted.ravel()
@@ -225,4 +250,12 @@ def pixels_to_check(predicted: NDArray[Any], proba: NDArray[Any], classes: Seque
                "" if lib is None else names[lib[i]],
                "; ".join(reasons(unk[i], several[i], library))]
         att.rows.append((float(k), 0.0, k, row, np.zeros(0), names[pred[i]]))
-    return attention_section(att, int(ok.sum()), None, None, "pixels")
+    if spectra is None or grid is None or not att.rows:
+        return attention_section(att, int(ok.sum()), None, None, "pixels")
+    X, usable = spectra(order[:MAX_DRAWN])
+    drawn = [r for r, u in zip(att.rows, usable, strict=False) if u]
+    for r, xs in zip(drawn, X, strict=True):
+        att.rows[r[2]] = (*r[:4], np.asarray(xs, dtype=np.float64), r[5])
+    if len(drawn) < min(MAX_DRAWN, len(att.rows)):  # the recipe refuses one now: no figure
+        return attention_section(att, int(ok.sum()), None, None, "pixels")
+    return attention_section(att, int(ok.sum()), grid, reference, "pixels")

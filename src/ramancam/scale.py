@@ -712,7 +712,7 @@ IMAGE_LIMIT = 10_000_000
 
 
 def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str], *,
-                 reject: bool = True) -> list[Path]:
+                 reject: bool = True, model: str | None = None) -> list[Path]:
     """``classes.png``, ``confidence.png``, one probability image per class and, from the
     ``band_shift``, ``novelty_p`` and ``prediction_set`` arrays, ``band_shift.png``,
     ``novelty_p.png`` and ``set_size.png`` of a finished result store, drawn by
@@ -722,8 +722,9 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     shows the flagged pixels in the "unknown" colour instead of their nearest class; pixels
     without a class (``predicted`` -1: refused by the recipe) are drawn so always.
 
-    ``report.html`` (:func:`ramancam.maps.outputs.write_map_report`: the class table and
-    every image) is written beside them.
+    ``report.html`` (:func:`ramancam.maps.outputs.write_map_report`: the class table,
+    every image and the pixels to check) is written beside them; with ``model`` (the run's
+    model file) and the cube still in place, the first pixels to check are drawn too.
 
     Returns the images written, then the report (none when the map has more than
     :data:`IMAGE_LIMIT` pixels).
@@ -732,7 +733,7 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     from .maps.grid import MapGrid
     from .maps.images import write_map_images
     from .maps.outputs import write_map_report
-    from .predict_report import pixels_to_check
+    from .predict_report import cube_pixels, pixels_to_check
 
     g = need_zarr().open_group(str(store), mode="r")
     ny, nx = (int(v) for v in g["predicted"].shape)
@@ -763,9 +764,16 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
                                   refused, np.nan, sets.sum(axis=-1)))
     meta = dict(g.attrs["ramancam"])
     kind = str((meta.get("settings") or {}).get("kind", "predict"))
+    cube = (meta.get("settings") or {}).get("cube")
+    drawing: dict[str, Any] = {}
+    if model is not None and cube and Path(cube).exists():
+        bundle = _load_bundle(model)
+        offset = float((meta.get("settings") or {}).get("axis_offset") or 0.0)
+        drawing = {"spectra": cube_pixels(cube, bundle, offset), "grid": bundle.grid,
+                   "reference": bundle.class_reference}
     checks = pixels_to_check(predicted, proba, classes, x, y, sets=sets, reject=reject,
                              flagged=flagged, match=read("library_match"),
-                             novelty_p=read("novelty_p"))
+                             novelty_p=read("novelty_p"), **drawing)
     report = write_map_report(out_dir, grid, predicted, proba, classes, images,
                               info={"result store": str(store),
                                     "cube": (meta.get("settings") or {}).get("cube")},
@@ -825,7 +833,7 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
         print(f"agreement with the cube's truth: {agree[0] / agree[1]:.4f} "
               f"({agree[0]}/{agree[1]})")
     if Path(args.out).suffix.lower() != ".zarr":  # --out DIR: the images beside the store
-        written = write_images(args.out, summary.out, reject=not no_reject)
+        written = write_images(args.out, summary.out, reject=not no_reject, model=job.model)
         if written:
             images = written[:-1]
             print(f"wrote {len(images)} images ({images[0].name}, {images[1].name}, ...) "
