@@ -810,3 +810,31 @@ def test_cube_pixels_reads_and_prepares_the_pixels_asked_for(novelty_map):
     X, usable = cube_pixels(cube_path, bundle)(flat)
     assert usable.all()
     np.testing.assert_allclose(X, whole[flat])
+
+
+def test_cli_cube_predict_writes_the_map_report_to_report(novelty_map, tmp_path, capsys):
+    model_path, cube_path, _ = novelty_map
+    # --out NAME.zarr: the store alone, and the page of --out DIR at --report
+    page = tmp_path / "batch.html"
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(tmp_path / "s.zarr"),
+                 "--report", str(page)]) == 0
+    out = capsys.readouterr().out
+    assert f"wrote the report {page}" in out and "images" not in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["batch.html", "s.zarr"]
+    text = page.read_text()
+    r = read_results(tmp_path / "s.zarr")
+    look = (r["unknown"] | (r["prediction_set"].sum(axis=-1) > 1)
+            | (r["library_match"] != r["predicted"]))
+    assert f"{int(look.sum())} of 96 pixels need a second look" in text
+    assert "ramancam predict: map" in text and "The first " in text
+    # --out DIR and --report: the same page in both places
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(tmp_path / "d"),
+                 "--report", str(tmp_path / "d.html")]) == 0
+    same = (tmp_path / "d" / "report.html").read_text()
+    assert (tmp_path / "d.html").read_text() == same
+    assert same.count("data:image/png;base64,") == text.count("data:image/png;base64,")
+    # still checked before any work
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(tmp_path / "e.zarr"),
+                 "--report", str(tmp_path / "e.txt")]) == 2
+    assert "--report must end in .html" in capsys.readouterr().err
+    assert not (tmp_path / "e.zarr").exists()

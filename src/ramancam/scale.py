@@ -57,6 +57,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -832,12 +834,20 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
     if agree is not None and agree[1]:
         print(f"agreement with the cube's truth: {agree[0] / agree[1]:.4f} "
               f"({agree[0]}/{agree[1]})")
-    if Path(args.out).suffix.lower() != ".zarr":  # --out DIR: the images beside the store
-        written = write_images(args.out, summary.out, reject=not no_reject, model=job.model)
-        if written:
-            images = written[:-1]
-            print(f"wrote {len(images)} images ({images[0].name}, {images[1].name}, ...) "
-                  f"and {written[-1].name} to {args.out}")
+    page = getattr(args, "report", None) if job.kind == "predict" else None
+    with tempfile.TemporaryDirectory() as tmp:  # --report alone: images drawn for the page
+        folder = args.out if Path(args.out).suffix.lower() != ".zarr" else tmp
+        written = (write_images(folder, summary.out, reject=not no_reject, model=job.model)
+                   if folder != tmp or page else [])
+        if written and folder != tmp:  # --out DIR: the images beside the store
+            print(f"wrote {len(written) - 1} images ({written[0].name}, {written[1].name}, "
+                  f"...) and {written[-1].name} to {args.out}")
+        if page and written:  # the same page, copied whole, then renamed into place
+            shutil.copyfile(written[-1], f"{page}.tmp")
+            os.replace(f"{page}.tmp", page)
+            print(f"wrote the report {page}")
+        elif page:
+            print(f"no report: the map has more than {IMAGE_LIMIT} pixels to draw")
     return 0
 
 

@@ -109,7 +109,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "unknown, several classes in their prediction set, or a library "
                         "search that names another class; the 50 most unusual, the first 6 "
                         "drawn against their nearest class's mean) and, with labels, the "
-                        "accuracy and the confusion of true and predicted classes")
+                        "accuracy and the confusion of true and predicted classes; for a "
+                        "Zarr cube, the page --out DIR writes as report.html")
     add_scale_arguments(p)
 
 
@@ -232,10 +233,6 @@ def run(args: argparse.Namespace) -> int:
             raise RamancamError(f"--report must end in .html; got {args.report!r}. Name the "
                                 "report file FILE.html.")
         check_parent_folder("report", args.report)
-        if scale.wanted(args):
-            raise RamancamError(
-                f"--report must not be given for a Zarr cube; got {args.report!r}. --out DIR "
-                "writes the map's images, and 'ramancam info' describes the result store.")
     if scale.wanted(args):  # a Zarr cube, or Dask workers: tile by tile (docs/scale.md)
         return scale.cli_predict(args)
     bundle = load(args.model)
