@@ -812,7 +812,10 @@ def test_cube_pixels_reads_and_prepares_the_pixels_asked_for(novelty_map):
     np.testing.assert_allclose(X, whole[flat])
 
 
-def test_cli_cube_predict_writes_the_map_report_to_report(novelty_map, tmp_path, capsys):
+def test_cli_cube_predict_writes_the_map_report_to_report(novelty_map, tmp_path, capsys,
+                                                          monkeypatch):
+    from ramancam import scale
+
     model_path, cube_path, _ = novelty_map
     # --out NAME.zarr: the store alone, and the page of --out DIR at --report
     page = tmp_path / "batch.html"
@@ -838,3 +841,9 @@ def test_cli_cube_predict_writes_the_map_report_to_report(novelty_map, tmp_path,
                  "--report", str(tmp_path / "e.txt")]) == 2
     assert "--report must end in .html" in capsys.readouterr().err
     assert not (tmp_path / "e.zarr").exists()
+    # a map too large to draw: no page, said so
+    monkeypatch.setattr(scale, "IMAGE_LIMIT", 10)
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(tmp_path / "f.zarr"),
+                 "--report", str(tmp_path / "f.html")]) == 0
+    assert "no report: the map has more than 10 pixels to draw" in capsys.readouterr().out
+    assert not (tmp_path / "f.html").exists()
