@@ -235,6 +235,10 @@ def pixels_to_check(predicted: NDArray[Any], proba: NDArray[Any], classes: Seque
              else np.asarray(novelty_p, dtype=np.float64).ravel())
     top = np.where(ok, np.nanmax(np.where(np.isnan(pr), -np.inf, pr), axis=1), np.nan)
     order = look[np.lexsort((look, top[look], np.nan_to_num(p_nov[look], nan=1.0)))][:MAX_ROWS]
+    first = None  # the preprocessed spectra of the pixels drawn
+    if spectra is not None and grid is not None and order.size:
+        X, usable = spectra(order[:MAX_DRAWN])
+        first = X if usable.all() else None  # the recipe refuses one now: no figure
     att = Attention(labelled=False, positions=True)
     att.n_checked = int(look.size)
     names = [str(c) for c in classes]
@@ -249,13 +253,8 @@ def pixels_to_check(predicted: NDArray[Any], proba: NDArray[Any], classes: Seque
                "" if members is None else " | ".join(members[k]),
                "" if lib is None else names[lib[i]],
                "; ".join(reasons(unk[i], several[i], library))]
-        att.rows.append((float(k), 0.0, k, row, np.zeros(0), names[pred[i]]))
-    if spectra is None or grid is None or not att.rows:
-        return attention_section(att, int(ok.sum()), None, None, "pixels")
-    X, usable = spectra(order[:MAX_DRAWN])
-    drawn = [r for r, u in zip(att.rows, usable, strict=False) if u]
-    for r, xs in zip(drawn, X, strict=True):
-        att.rows[r[2]] = (*r[:4], np.asarray(xs, dtype=np.float64), r[5])
-    if len(drawn) < min(MAX_DRAWN, len(att.rows)):  # the recipe refuses one now: no figure
-        return attention_section(att, int(ok.sum()), None, None, "pixels")
-    return attention_section(att, int(ok.sum()), grid, reference, "pixels")
+        drawn = (np.asarray(first[k], dtype=np.float64) if first is not None
+                 and k < len(first) else np.zeros(0))
+        att.rows.append((float(k), 0.0, k, row, drawn, names[pred[i]]))
+    return attention_section(att, int(ok.sum()), None if first is None else grid, reference,
+                             "pixels")

@@ -55,9 +55,9 @@ Zarr and Dask are optional dependencies: ``pip install 'ramancam[maps]'``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
-import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -758,30 +758,28 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
         unknown = refused if unknown is None else unknown | refused
 
     sets = read("prediction_set")
+    novelty_p = read("novelty_p")
     proba = np.asarray(g["proba"][...])
     images = write_map_images(out_dir, grid, predicted, proba, classes,
                               unknown=unknown, band_shift=read("band_shift"),
-                              novelty_p=read("novelty_p"),
+                              novelty_p=novelty_p,
                               set_size=None if sets is None else np.where(
                                   refused, np.nan, sets.sum(axis=-1)))
-    meta = dict(g.attrs["ramancam"])
-    kind = str((meta.get("settings") or {}).get("kind", "predict"))
-    cube = (meta.get("settings") or {}).get("cube")
+    settings = g.attrs["ramancam"].get("settings") or {}
+    cube = settings.get("cube")
     drawing: dict[str, Any] = {}
     if model is not None and cube and Path(cube).exists():
         bundle = _load_bundle(model)
-        offset = float((meta.get("settings") or {}).get("axis_offset") or 0.0)
-        drawing = {"spectra": cube_pixels(cube, bundle, offset), "grid": bundle.grid,
-                   "reference": bundle.class_reference}
+        drawing = {"spectra": cube_pixels(cube, bundle, float(settings.get("axis_offset") or 0)),
+                   "grid": bundle.grid, "reference": bundle.class_reference}
     checks = pixels_to_check(predicted, proba, classes, x, y, sets=sets, reject=reject,
                              flagged=flagged, match=read("library_match"),
-                             novelty_p=read("novelty_p"), **drawing)
+                             novelty_p=novelty_p, **drawing)
     report = write_map_report(out_dir, grid, predicted, proba, classes, images,
-                              info={"result store": str(store),
-                                    "cube": (meta.get("settings") or {}).get("cube")},
-                              title=f"ramancam {kind}: map", extra_section=checks)
+                              info={"result store": str(store), "cube": cube},
+                              title=f"ramancam {settings.get('kind', 'predict')}: map",
+                              extra_section=checks)
     return [*images, report]
-
 
 
 def _store_meta(out: str | os.PathLike[str]) -> dict[str, Any]:
@@ -835,16 +833,21 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
         print(f"agreement with the cube's truth: {agree[0] / agree[1]:.4f} "
               f"({agree[0]}/{agree[1]})")
     page = getattr(args, "report", None) if job.kind == "predict" else None
-    with tempfile.TemporaryDirectory() as tmp:  # --report alone: images drawn for the page
-        folder = args.out if Path(args.out).suffix.lower() != ".zarr" else tmp
-        written = (write_images(folder, summary.out, reject=not no_reject, model=job.model)
-                   if folder != tmp or page else [])
-        if written and folder != tmp:  # --out DIR: the images beside the store
+    to_dir = Path(args.out).suffix.lower() != ".zarr"  # --out DIR: the images beside the store
+    if not (to_dir or page):
+        return 0
+    # --report with --out NAME.zarr: the images are drawn into a temporary folder for the page
+    with (contextlib.nullcontext(args.out) if to_dir
+          else tempfile.TemporaryDirectory()) as folder:
+        written = write_images(folder, summary.out, reject=not no_reject, model=job.model)
+        if written and to_dir:
             print(f"wrote {len(written) - 1} images ({written[0].name}, {written[1].name}, "
                   f"...) and {written[-1].name} to {args.out}")
-        if page and written:  # the same page, copied whole, then renamed into place
-            shutil.copyfile(written[-1], f"{page}.tmp")
-            os.replace(f"{page}.tmp", page)
+        if page and written:  # the same page, copied whole
+            from .io import atomic_write
+
+            with atomic_write(page, "wb") as f:
+                f.write(written[-1].read_bytes())
             print(f"wrote the report {page}")
         elif page:
             print(f"no report: the map has more than {IMAGE_LIMIT} pixels to draw")
