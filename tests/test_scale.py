@@ -351,10 +351,6 @@ def test_cli_predict_and_explain_on_a_cube(small_map, tmp_path, capsys):
     assert main(["explain", str(model_path), str(cube_path), "--plot",
                  str(tmp_path / "a.png"), "--out", str(tmp_path / "z")]) == 2
     assert "error: --plot must not be given" in capsys.readouterr().err
-    assert main(["explain", str(model_path), str(cube_path), "--report",
-                 str(tmp_path / "a.html"), "--out", str(tmp_path / "z")]) == 2
-    assert "error: --report must not be given for a Zarr cube" in capsys.readouterr().err
-    assert not (tmp_path / "a.html").exists()
     assert main(["explain", str(model_path), str(cube_path), "--bands", "30",
                  "--out", str(tmp_path / "b")]) == 2
     assert "error: --bands must not be given for a Zarr cube" in capsys.readouterr().err
@@ -847,3 +843,92 @@ def test_cli_cube_predict_writes_the_map_report_to_report(novelty_map, tmp_path,
                  "--report", str(tmp_path / "f.html")]) == 0
     assert "no report: the map has more than 10 pixels to draw" in capsys.readouterr().out
     assert not (tmp_path / "f.html").exists()
+
+
+# --------------------------------------------------------------------------- explained maps
+
+def _class_means_csv(path):
+    """class_means.csv as {(class, kind): (n_pixels, values)}."""
+    import csv
+
+    with open(path, newline="") as fh:
+        rows = list(csv.reader(fh))
+    return {(r[0], r[1]): (int(r[2]), np.array(r[3:], dtype=float)) for r in rows[1:]}
+
+
+def test_cli_cube_explain_draws_class_means_and_band_images(small_map, tmp_path, capsys):
+    from ramancam.maps.images import top_bands
+
+    model, model_path, cube_path, s = small_map
+    page = tmp_path / "page.html"
+    assert main(["explain", str(model_path), str(cube_path), "--target", "all",
+                 "--out", str(tmp_path / "d"), "--report", str(page)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"wrote \d+ images \(classes.png, confidence.png, \.\.\.\), "
+                     r"class_means.csv and report.html to ", out)
+    assert f"wrote the report {page}" in out
+    # the class means: each pixel's spectrum and its own class's map, by predicted class,
+    # from the per-tile sums (as explain's in-memory class_means.csv has them)
+    proba, maps = _reference(model, s)
+    pred = proba.argmax(axis=1)
+    own = maps.reshape(99, 3, N_CH)[np.arange(99), pred]
+    X = np.asarray(s.X, dtype=np.float32).astype(np.float64)
+    got = _class_means_csv(tmp_path / "d" / "class_means.csv")
+    assert {c for c, _ in got} == {CLASSES[i] for i in np.unique(pred)}
+    for i in np.unique(pred):
+        n, spectrum = got[(CLASSES[i], "spectrum")]
+        assert n == int((pred == i).sum())
+        np.testing.assert_allclose(spectrum, X[pred == i].mean(axis=0), rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(got[(CLASSES[i], "map")][1], own[pred == i].mean(axis=0),
+                                   rtol=1e-4, atol=1e-6)
+    # band images at the 3 shifts with the largest mean |map|, as for a map in memory
+    bands = top_bands(np.abs(own).mean(axis=0), np.arange(N_CH, dtype=np.float64))
+    for k in (1, 2, 3):
+        assert (tmp_path / "d" / f"band_0{k}.png").stat().st_size > 0
+    text = page.read_text()
+    assert text == (tmp_path / "d" / "report.html").read_text()
+    assert "ramancam explain: map" in text and "Mean spectrum and map per predicted class" in text
+    for b in bands:
+        assert f"<td>band_0{bands.index(b) + 1}.png</td><td class=\"num\">{b:g}</td>" in text
+    pngs = sorted(p.name for p in (tmp_path / "d").glob("*.png"))
+    assert text.count("data:image/png;base64,") == len(pngs)
+    assert main(["info", str(tmp_path / "d" / "explain.zarr")]) == 0
+    assert "  maps:      fc for every class (" in capsys.readouterr().out
+
+
+def test_cube_explain_sums_survive_a_resume_and_older_stores_get_none(small_map, tmp_path,
+                                                                     monkeypatch):
+    import zarr
+
+    from ramancam.scale import write_images
+
+    _, model_path, cube_path, _ = small_map
+    job = MapJob("explain", str(model_path), str(cube_path), str(tmp_path / "e.zarr"))
+    _, real = _stop_after(monkeypatch, 4)
+    with pytest.raises(KeyboardInterrupt):
+        run(job)
+    import ramancam.scale as scale
+
+    monkeypatch.setattr(scale, "run_tile", real)
+    run(job)
+    run(MapJob("explain", str(model_path), str(cube_path), str(tmp_path / "f.zarr")))
+    a, b = read_results(tmp_path / "e.zarr"), read_results(tmp_path / "f.zarr")
+    assert a["class_counts"].sum() == 99 and a["class_sums"].shape == (3, 3, 3, 3, N_CH)
+    np.testing.assert_array_equal(a["class_counts"], b["class_counts"])
+    np.testing.assert_allclose(a["class_sums"], b["class_sums"])
+    # each tile's counts are its pixels' predicted classes
+    first = np.bincount(a["predicted"][:4, :4].ravel(), minlength=3)
+    np.testing.assert_array_equal(a["class_counts"][0, 0], first)
+    # a store written before the sums existed: the images and page, without class means
+    g = zarr.open_group(str(tmp_path / "f.zarr"), mode="r+")
+    del g["class_sums"], g["class_counts"]
+    (tmp_path / "old").mkdir()
+    written = write_images(tmp_path / "old", tmp_path / "f.zarr")
+    names = [p.name for p in written]
+    assert "class_means.csv" not in names and "band_01.png" not in names
+    assert names[-1] == "report.html" and "classes.png" in names
+    # --out NAME.zarr with --report: the page alone, drawn in a temporary folder
+    assert main(["explain", str(model_path), str(cube_path), "--out",
+                 str(tmp_path / "g.zarr"), "--report", str(tmp_path / "g.html")]) == 0
+    assert "Band images" in (tmp_path / "g.html").read_text()
+    assert not (tmp_path / "class_means.csv").exists()

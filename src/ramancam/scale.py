@@ -70,6 +70,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .errors import RamancamError
+from .maps.store import count_finished, finished_shifts
 from .spectra import Spectra
 
 __all__ = ["OUTPUT_FORMAT", "MapJob", "RunSummary", "add_arguments", "cli_explain",
@@ -77,8 +78,6 @@ __all__ = ["OUTPUT_FORMAT", "MapJob", "RunSummary", "add_arguments", "cli_explai
 
 OUTPUT_FORMAT = "ramancam-map-results"
 OUTPUT_VERSION = 1
-#: :class:`RunSummary`: at most this many band shifts are kept for the ``axis:`` line.
-MAX_SUMMARY_SHIFTS = 1_000_000
 KINDS = ("predict", "explain")
 
 
@@ -186,7 +185,8 @@ class RunSummary:
     band_shifts : ndarray or None
         The readable band shifts (cm-1, array ``band_shift``) of the finished tiles, what
         ``predict``'s ``axis:`` line summarises (:func:`ramancam.checks.shift_note`); at most
-        :data:`MAX_SUMMARY_SHIFTS` of them, evenly spaced within each tile, for large maps.
+        :data:`ramancam.maps.store.MAX_SUMMARY_SHIFTS` of them, evenly spaced within each
+        tile, for large maps.
         ``None`` without a ``band_shift`` array (a model saved before 2026-12-04).
     """
 
@@ -268,6 +268,7 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
     """
     from .checks import MIN_SHIFT_GRID
     from .io.zarr_cube import need_zarr, open_cube
+    from .maps.store import create_class_sums
 
     zarr = need_zarr()
     bundle = _load_bundle(job.model)
@@ -341,6 +342,7 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
         else:
             g.create_array("maps", shape=(ny, nx, grid.size), chunks=(cy, cx, grid.size),
                            dtype="float32", fill_value=np.nan)
+        create_class_sums(g, cube.n_tiles, n_classes, grid.size)  # the class means' sums
     g.create_array("grid", data=grid)
     g.create_array("x", data=cube.x)
     g.create_array("y", data=cube.y)
@@ -376,6 +378,7 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
     """
     from .explain import explain, method_options, predict_proba
     from .io.zarr_cube import open_cube
+    from .maps.store import write_tile_sums
     from .train import predict_proba_module
 
     if set_threads:
@@ -421,6 +424,8 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
         if job.target == "all":
             maps = maps.reshape(len(X), len(classes), -1)
         out["maps"][ys, xs] = spread(maps, np.nan, np.float32)
+        own = maps[np.arange(len(X)), proba.argmax(axis=1)] if maps.ndim == 3 else maps
+        write_tile_sums(out, ty, tx, X, own, proba.argmax(axis=1), len(classes))
     out["predicted"][ys, xs] = spread(proba.argmax(axis=1), -1, np.int16)
     out["proba"][ys, xs] = spread(proba, np.nan, np.float32)
     out["confidence"][ys, xs] = spread(proba.max(axis=1), np.nan, np.float32)
@@ -548,60 +553,12 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
     meta = dict(store.attrs["ramancam"])
     meta["complete"] = bool(done.all())
     store.attrs["ramancam"] = meta
-    n_unknown, n_pixels, n_agree, n_refused, sizes = _count_finished(store, cube, done)
-    shifts = _finished_shifts(store, cube, done)
+    n_unknown, n_pixels, n_agree, n_refused, sizes = count_finished(store, done)
+    shifts = finished_shifts(store, done)
     _open_store.cache_clear()
     del cube
     return RunSummary(Path(job.out), n_tiles, skipped, len(todo), n_spectra, seconds, rss,
                       cpu, n_unknown, n_pixels, n_agree, n_refused, shifts, sizes)
-
-
-def _finished_shifts(store: Any, cube: Any, done: NDArray[Any]) -> NDArray[np.float64] | None:
-    """The readable band shifts of the finished tiles (``None`` without a ``band_shift``
-    array), read tile by tile; at most :data:`MAX_SUMMARY_SHIFTS`, evenly spaced within
-    each tile, so that a huge map does not fill the memory."""
-    if "band_shift" not in store:
-        return None
-    finished = np.argwhere(done == 1)
-    per_tile = max(1, MAX_SUMMARY_SHIFTS // max(1, len(finished)))
-    parts = []
-    for ty, tx in finished:
-        ys, xs = cube.tile(int(ty), int(tx))
-        s = np.asarray(store["band_shift"][ys, xs], dtype=np.float64).ravel()
-        s = s[np.isfinite(s)]
-        if s.size > per_tile:
-            s = s[np.linspace(0, s.size - 1, per_tile).round().astype(int)]
-        parts.append(s)
-    return np.concatenate(parts) if parts else np.zeros(0)
-
-
-def _count_finished(store: Any, cube: Any, done: NDArray[Any]
-                    ) -> tuple[int | None, int, int | None, int, tuple[int, int] | None]:
-    """Pixels flagged unknown by the novelty score (``None`` without novelty arrays), pixels
-    of the finished tiles, pixels whose library match names the predicted class (``None``
-    without a ``library_match`` array), pixels the recipe refused and pixels whose
-    prediction set holds one class and more than one (``None`` without a
-    ``prediction_set`` array), read tile by tile."""
-    n_unknown: int | None = 0 if "unknown" in store else None
-    n_agree: int | None = 0 if "library_match" in store else None
-    sizes = [0, 0] if "prediction_set" in store else None
-    n_pixels = n_refused = 0
-    for ty, tx in np.argwhere(done == 1):
-        ys, xs = cube.tile(int(ty), int(tx))
-        n_pixels += (ys.stop - ys.start) * (xs.stop - xs.start)
-        pred = np.asarray(store["predicted"][ys, xs])
-        refused = pred < 0
-        n_refused += int(refused.sum())
-        if n_unknown is not None:
-            n_unknown += int((np.asarray(store["unknown"][ys, xs]) & ~refused).sum())
-        if n_agree is not None:
-            n_agree += int((np.asarray(store["library_match"][ys, xs]) == pred)[~refused].sum())
-        if sizes is not None:
-            size = np.asarray(store["prediction_set"][ys, xs]).sum(axis=-1)[~refused]
-            sizes[0] += int((size == 1).sum())
-            sizes[1] += int((size > 1).sum())
-    return (n_unknown, n_pixels, n_agree, n_refused,
-            None if sizes is None else (sizes[0], sizes[1]))
 
 
 def agreement(out: str | os.PathLike[str], cube_path: str | os.PathLike[str]
@@ -726,15 +683,19 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
 
     ``report.html`` (:func:`ramancam.maps.outputs.write_map_report`: the class table,
     every image and the pixels to check) is written beside them; with ``model`` (the run's
-    model file) and the cube still in place, the first pixels to check are drawn too.
+    model file) and the cube still in place, the first pixels to check are drawn too. An
+    explain store adds the mean spectrum and map of each predicted class
+    (``class_means.csv``, ``class_means.png``) and band images of the map
+    (:func:`ramancam.maps.store.explain_outputs`) to the images and the page.
 
-    Returns the images written, then the report (none when the map has more than
-    :data:`IMAGE_LIMIT` pixels).
+    Returns the images (and an explain store's band images and class means) written, then
+    the report (none when the map has more than :data:`IMAGE_LIMIT` pixels).
     """
     from .io.zarr_cube import need_zarr
     from .maps.grid import MapGrid
     from .maps.images import write_map_images
     from .maps.outputs import write_map_report
+    from .maps.store import explain_outputs
     from .predict_report import cube_pixels, pixels_to_check
 
     g = need_zarr().open_group(str(store), mode="r")
@@ -767,6 +728,8 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
                                   refused, np.nan, sets.sum(axis=-1)))
     settings = g.attrs["ramancam"].get("settings") or {}
     cube = settings.get("cube")
+    extra, sections = (explain_outputs(out_dir, g, grid, classes, settings.get("method", "fc"))
+                       if settings.get("kind") == "explain" else ([], []))
     drawing: dict[str, Any] = {}
     if model is not None and cube and Path(cube).exists():
         bundle = _load_bundle(model)
@@ -778,8 +741,8 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     report = write_map_report(out_dir, grid, predicted, proba, classes, images,
                               info={"result store": str(store), "cube": cube},
                               title=f"ramancam {settings.get('kind', 'predict')}: map",
-                              extra_section=checks)
-    return [*images, report]
+                              extra_section=[*sections, checks])
+    return [*images, *extra, report]
 
 
 def _store_meta(out: str | os.PathLike[str]) -> dict[str, Any]:
@@ -832,7 +795,7 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
     if agree is not None and agree[1]:
         print(f"agreement with the cube's truth: {agree[0] / agree[1]:.4f} "
               f"({agree[0]}/{agree[1]})")
-    page = getattr(args, "report", None) if job.kind == "predict" else None
+    page = getattr(args, "report", None)
     to_dir = Path(args.out).suffix.lower() != ".zarr"  # --out DIR: the images beside the store
     if not (to_dir or page):
         return 0
@@ -841,8 +804,10 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
           else tempfile.TemporaryDirectory()) as folder:
         written = write_images(folder, summary.out, reject=not no_reject, model=job.model)
         if written and to_dir:
-            print(f"wrote {len(written) - 1} images ({written[0].name}, {written[1].name}, "
-                  f"...) and {written[-1].name} to {args.out}")
+            pngs = [p for p in written[:-1] if p.suffix == ".png"]
+            names = [f"{len(pngs)} images ({pngs[0].name}, {pngs[1].name}, ...)",
+                     *(p.name for p in written[:-1] if p.suffix != ".png")]
+            print(f"wrote {', '.join(names)} and {written[-1].name} to {args.out}")
         if page and written:  # the same page, copied whole
             from .io import atomic_write
 
@@ -864,11 +829,10 @@ def cli_predict(args: argparse.Namespace) -> int:
 
 def cli_explain(args: argparse.Namespace) -> int:
     """``ramancam explain`` on a Zarr cube."""
-    for opt in ("plot", "report"):
-        if getattr(args, opt, None) is not None:
-            raise RamancamError(
-                f"--{opt} must not be given for a Zarr cube; got {getattr(args, opt)!r}. "
-                f"Drop --{opt} (the maps are in the output store).")
+    if getattr(args, "plot", None) is not None:
+        raise RamancamError(
+            f"--plot must not be given for a Zarr cube; got {args.plot!r}. Drop --plot (the "
+            "maps are in the output store; --report FILE.html draws the map's page).")
     if args.target == "true":
         raise RamancamError("--target must be predicted, all or a class name for a Zarr cube; "
                             "got 'true'.")

@@ -57,14 +57,6 @@ def _counts(arr: Any, n: int) -> tuple[list[int], int]:
     return counts[:n].tolist(), int(counts[n])
 
 
-def _flagged(unknown: Any, predicted: Any) -> int:
-    """Pixels flagged unknown among those predicted (refused pixels read unknown too)."""
-    step = int(unknown.chunks[0]) or 1
-    return sum(int((np.asarray(unknown[s:s + step])
-                    & (np.asarray(predicted[s:s + step]) >= 0)).sum())
-               for s in range(0, int(unknown.shape[0]), step))
-
-
 def _step(v: np.ndarray) -> float | None:
     d = np.diff(v)
     return float(np.median(d)) if d.size else None
@@ -73,6 +65,7 @@ def _step(v: np.ndarray) -> float | None:
 def describe_zarr(path: str, kind: str) -> dict[str, Any]:
     """What ``info`` prints for a cube or a result store, as a JSON-ready dict."""
     from ..io.zarr_cube import need_zarr, open_cube
+    from ..maps.store import count_finished
 
     if kind == "cube":
         cube = open_cube(path)
@@ -104,7 +97,7 @@ def describe_zarr(path: str, kind: str) -> dict[str, Any]:
          "model_sha256": settings.get("model_sha256"),
          "predicted": dict(zip(names, counts, strict=True)),
          "not_predicted": not_predicted, "novelty": meta.get("novelty"),
-         "unknown": _flagged(g["unknown"], g["predicted"]) if "unknown" in g else None,
+         "unknown": count_finished(g, done)[0],  # None without an 'unknown' array
          "arrays": {k: {"shape": list(g[k].shape), "dtype": str(g[k].dtype)}
                     for k in sorted(g.array_keys())},
          "bytes_on_disk": _disk_bytes(Path(path))}
@@ -155,7 +148,8 @@ def format_zarr(path: str, d: dict[str, Any]) -> str:
              f"  pixels:    {px}, {d['tiles']} tiles"]
     if d["kind"] == "explain":
         m = d["map"]
-        lines.append(f"  maps:      {m['method']} for the {m['target']} class "
+        which = "every class" if m["target"] == "all" else f"the {m['target']} class"
+        lines.append(f"  maps:      {m['method']} for {which} "
                      f"({m['score']}, normalise {m['normalize']})")
     lines.append(f"  predicted: {_class_counts(d['predicted'])}"
                  + (" (nearest class, flagged pixels too)" if d["unknown"] else "")

@@ -100,7 +100,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "spectrum with its map and its class's mean training spectrum, "
                         "the bands (cm-1) that support and argue against the class, the "
                         "prediction with its calibrated probability and, for models that "
-                        "have one, the unknown flag")
+                        "have one, the unknown flag; for a Zarr cube, the map's page that "
+                        "--out DIR writes as report.html (class and band images, class "
+                        "means, pixels to check)")
     o.add_argument("--max-plots", type=int, default=6, metavar="N",
                    help="maps drawn by --plot and --report (default 6)")
     add_scale_arguments(p)

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from ..errors import RamancamError
 from .grid import MapGrid
+from .images import _new_figure as new_map_figure
 from .images import (
     draw_value_image,
     nearest_index,
@@ -31,7 +32,8 @@ from .images import (
     write_map_images,
 )
 
-__all__ = ["check_bands", "out_dir_of", "parse_bands", "write_explain_outputs",
+__all__ = ["check_bands", "explain_sections", "out_dir_of", "parse_bands",
+           "write_band_images", "write_class_means", "write_explain_outputs",
            "write_map_report", "write_predict_outputs"]
 
 def out_dir_of(out: str | None, has_xy: bool) -> Path | None:
@@ -178,17 +180,19 @@ def write_map_report(out_dir: str | os.PathLike[str], grid: MapGrid,
     ``predicted`` and ``proba``: one row per spectrum (``(n_spectra,)`` and ``(n_spectra,
     n_classes)``) or the images of :func:`write_map_images` (``(ny, nx)``, ``(ny, nx,
     n_classes)``); the class table counts their rows. ``images``: what
-    :func:`write_map_images` returned; ``extra_section`` is added after them (the pixels to
-    check).
+    :func:`write_map_images` returned; ``extra_section`` (a section, or a list of them) is
+    added after them (the pixels to check; a Zarr explain run's band images and class
+    means).
     """
     from ..report import write_report
 
     k = len(class_names)
     pred = np.asarray(predicted).ravel().astype(np.intp)
     p = np.asarray(proba, dtype=np.float64).reshape(-1, k)
+    extra = ([] if extra_section is None else list(extra_section)
+             if isinstance(extra_section, list | tuple) else [extra_section])
     sections = [_map_section(grid, pred, p, class_names, info or {}),
-                *_image_sections(images, class_names),
-                *([] if extra_section is None else [extra_section])]
+                *_image_sections(images, class_names), *extra]
     return write_report(Path(out_dir) / "report.html", title, sections,
                         settings=dict(info or {}))
 
@@ -287,11 +291,7 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
         Class images, ``band_01.png``..., ``class_means.csv``, ``class_means.png``,
         ``report.html``.
     """
-    from matplotlib.figure import Figure as MplFigure
-
-    from ..io import atomic_write
-    from ..plot import spectrum_map
-    from ..report import Figure, Section, Table, write_report
+    from ..report import write_report
 
     out = Path(out_dir)
     p = np.asarray(proba, dtype=np.float64)
@@ -304,57 +304,105 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
                               **_extra_images(grid, unknown, novelty_p, set_size))
     chosen = list(bands) if bands is not None else top_bands(np.abs(M).mean(axis=0), ax_)
     check_bands(chosen, ax_)
-    band_paths: list[Path] = []
-    band_rows: list[list[Any]] = []
-    width = max(2, len(str(len(chosen))))
-    for b_i, b in enumerate(chosen, start=1):
-        j = nearest_index(ax_, b)
-        fig = MplFigure(figsize=(11.5, _band_height(grid)), layout="constrained")
-        a1, a2 = fig.subplots(1, 2)
-        draw_value_image(a1, grid, grid.to_image(Xa[:, j]), label="intensity (preprocessed)",
-                         title=f"intensity at {ax_[j]:g} cm-1")
-        draw_value_image(a2, grid, grid.to_image(M[:, j]), label=f"{method} map value",
-                         cmap="RdBu_r", symmetric=True,
-                         title=f"{method} map at {ax_[j]:g} cm-1 (red: supports the class)")
-        band_paths.append(save_figure(fig, out / f"band_{b_i:0{width}d}.png"))
-        band_rows.append([f"band_{b_i:0{width}d}.png", b, float(ax_[j])])
-
+    js = [nearest_index(ax_, b) for b in chosen]
+    band_paths, band_rows = write_band_images(
+        out, grid, ax_, chosen, [grid.to_image(M[:, j]) for j in js], method,
+        intensity=[grid.to_image(Xa[:, j]) for j in js])
     # mean spectrum and mean map per predicted class
-    present = [i for i in range(len(class_names)) if (pred == i).any()]
-    with atomic_write(out / "class_means.csv", "w", newline="") as fh:
+    counts = np.bincount(pred, minlength=len(class_names))
+    present = [i for i in range(len(class_names)) if counts[i]]
+    means_csv, means_png = write_class_means(
+        out, ax_, class_names, counts,
+        {i: Xa[pred == i].mean(axis=0) for i in present},
+        {i: M[pred == i].mean(axis=0) for i in present}, method)
+    sections = [_map_section(grid, pred, p, class_names, info or {}),
+                *_image_sections(images, class_names),
+                *explain_sections(band_paths, band_rows, means_png, method)]
+    report = write_report(out / "report.html", "ramancam explain: map", sections,
+                          settings=dict(info or {}))
+    return [*images, *band_paths, means_csv, means_png, report]
+
+
+def write_band_images(out_dir: Path, grid: MapGrid, axis: NDArray[np.float64],
+                      bands: Sequence[float], map_images: Sequence[NDArray[np.float64]],
+                      method: str, *, intensity: Sequence[NDArray[np.float64]] | None = None
+                      ) -> tuple[list[Path], list[list[Any]]]:
+    """``band_01.png``, ...: the explanation map's value at each of ``bands`` across the
+    image (``map_images``, one (ny, nx) image per band), beside the preprocessed intensity
+    there when ``intensity`` gives its images. Returns the files and the report's rows
+    (file, band asked, nearest grid point)."""
+    from matplotlib.figure import Figure as MplFigure
+
+    paths: list[Path] = []
+    rows: list[list[Any]] = []
+    width = max(2, len(str(len(bands))))
+    for b_i, b in enumerate(bands, start=1):
+        j = nearest_index(axis, b)
+        if intensity is None:  # the map alone, sized as the class images are
+            fig, a2 = new_map_figure(grid)
+        else:
+            fig = MplFigure(figsize=(11.5, _band_height(grid)), layout="constrained")
+            a1, a2 = fig.subplots(1, 2)
+            draw_value_image(a1, grid, intensity[b_i - 1], label="intensity (preprocessed)",
+                             title=f"intensity at {axis[j]:g} cm-1")
+        draw_value_image(a2, grid, map_images[b_i - 1], label=f"{method} map value",
+                         cmap="RdBu_r", symmetric=True,
+                         title=f"{method} map at {axis[j]:g} cm-1 (red: supports the class)")
+        paths.append(save_figure(fig, out_dir / f"band_{b_i:0{width}d}.png"))
+        rows.append([f"band_{b_i:0{width}d}.png", b, float(axis[j])])
+    return paths, rows
+
+
+def write_class_means(out_dir: Path, axis: NDArray[np.float64], class_names: Sequence[str],
+                      counts: NDArray[np.integer[Any]],
+                      spectra: Mapping[int, NDArray[np.float64]],
+                      maps: Mapping[int, NDArray[np.float64]], method: str
+                      ) -> tuple[Path, Path]:
+    """``class_means.csv`` (rows: class, kind ``spectrum`` or ``map``, n_pixels, one value
+    per grid point) and ``class_means.png``: the mean preprocessed spectrum and mean map of
+    the pixels predicted as each class (``spectra``/``maps`` by class index, for the
+    classes with pixels)."""
+    from matplotlib.figure import Figure as MplFigure
+
+    from ..io import atomic_write
+    from ..plot import spectrum_map
+
+    present = sorted(spectra)
+    csv_path = out_dir / "class_means.csv"
+    with atomic_write(csv_path, "w", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["class", "kind", "n_pixels", *(repr(float(v)) for v in ax_)])
+        w.writerow(["class", "kind", "n_pixels", *(repr(float(v)) for v in axis)])
         for i in present:
-            sel = pred == i
-            for kind, arr in (("spectrum", Xa), ("map", M)):
-                w.writerow([class_names[i], kind, int(sel.sum()),
-                            *(repr(float(v)) for v in arr[sel].mean(axis=0))])
+            for kind, arr in (("spectrum", spectra[i]), ("map", maps[i])):
+                w.writerow([class_names[i], kind, int(counts[i]),
+                            *(repr(float(v)) for v in arr)])
     fig = MplFigure(figsize=(8, 2.4 * max(len(present), 1) + 0.4), layout="constrained")
     axes = fig.subplots(max(len(present), 1), 1, squeeze=False)[:, 0]
     for a, i in zip(axes, present, strict=False):
-        sel = pred == i
-        spectrum_map(ax_, Xa[sel].mean(axis=0), M[sel].mean(axis=0), ax=a,
-                     title=f"{class_names[i]}: mean of {int(sel.sum())} pixels",
+        spectrum_map(axis, spectra[i], maps[i], ax=a,
+                     title=f"{class_names[i]}: mean of {int(counts[i])} pixels",
                      map_label=f"mean {method} map")
-    means_png = save_figure(fig, out / "class_means.png")
+    return csv_path, save_figure(fig, out_dir / "class_means.png")
 
-    sections = [_map_section(grid, pred, p, class_names, info or {}),
-                *_image_sections(images, class_names),
-                Section("Band images", [
-                    Table(["file", "asked (cm-1)", "nearest grid point (cm-1)"], band_rows,
-                          caption="Preprocessed intensity (left) and the explanation map's "
-                                  "value (right) at each band, across the image."),
-                    *(Figure.from_file(bp, f"Band at {r[2]:g} cm-1.")
-                      for bp, r in zip(band_paths, band_rows, strict=True))]),
-                Section("Mean spectrum and map per predicted class", [
-                    f"Mean preprocessed spectrum (black) and mean {method} map (red: supports "
-                    "the class, blue: argues against it) over the pixels predicted as each "
-                    "class; numbers in class_means.csv.",
-                    Figure.from_file(means_png, "Mean spectrum and map per predicted class.")]),
-                ]
-    report = write_report(out / "report.html", "ramancam explain: map", sections,
-                          settings=dict(info or {}))
-    return [*images, *band_paths, out / "class_means.csv", means_png, report]
+
+def explain_sections(band_paths: Sequence[Path], band_rows: Sequence[Sequence[Any]],
+                     means_png: Path, method: str, *, intensity: bool = True) -> list[Any]:
+    """The report sections of :func:`write_band_images` and :func:`write_class_means`."""
+    from ..report import Figure, Section, Table
+
+    what = ("Preprocessed intensity (left) and the explanation map's value (right)"
+            if intensity else "The explanation map's value")
+    return [Section("Band images", [
+                Table(["file", "asked (cm-1)", "nearest grid point (cm-1)"],
+                      [list(r) for r in band_rows],
+                      caption=f"{what} at each band, across the image."),
+                *(Figure.from_file(bp, f"Band at {r[2]:g} cm-1.")
+                  for bp, r in zip(band_paths, band_rows, strict=True))]),
+            Section("Mean spectrum and map per predicted class", [
+                f"Mean preprocessed spectrum (black) and mean {method} map (red: supports "
+                "the class, blue: argues against it) over the pixels predicted as each "
+                "class; numbers in class_means.csv.",
+                Figure.from_file(means_png, "Mean spectrum and map per predicted class.")])]
 
 
 def _band_height(grid: MapGrid) -> float:

@@ -1,0 +1,160 @@
+"""What a Zarr result store of ``ramancam predict``/``explain`` keeps beside its per-pixel
+arrays, and what is read back from it tile by tile (:mod:`ramancam.scale` writes it).
+
+* :func:`count_finished`, :func:`finished_shifts`: the run's summary (pixels flagged,
+  refused, prediction-set sizes, band shifts) over the finished tiles (``ramancam info``
+  counts the flagged pixels with it too);
+* :func:`create_class_sums`, :func:`write_tile_sums`: an explain run's per-tile, per-class
+  sums of the preprocessed spectra and of the maps (one chunk per tile, so that Dask
+  workers never write the same chunk), from which :func:`explain_outputs` draws the class
+  means and the band images of ``ramancam explain CUBE.zarr --out DIR`` without holding
+  the map in memory.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .grid import MapGrid
+
+__all__ = ["MAX_SUMMARY_SHIFTS", "count_finished", "create_class_sums", "explain_outputs",
+           "finished_shifts", "finished_tiles", "write_tile_sums"]
+
+#: :class:`ramancam.scale.RunSummary`: at most this many band shifts are kept for the
+#: ``axis:`` line.
+MAX_SUMMARY_SHIFTS = 1_000_000
+
+
+def finished_tiles(store: Any, done: NDArray[Any]) -> list[tuple[slice, slice]]:
+    """The (row, column) slices of the finished tiles (``done`` 1): the store's chunks of
+    ``predicted`` are the cube's tiles."""
+    ny, nx = (int(v) for v in store["predicted"].shape)
+    cy, cx = (int(v) for v in store["predicted"].chunks)
+    return [(slice(int(ty) * cy, min((int(ty) + 1) * cy, ny)),
+             slice(int(tx) * cx, min((int(tx) + 1) * cx, nx)))
+            for ty, tx in np.argwhere(np.asarray(done) == 1)]
+
+
+def finished_shifts(store: Any, done: NDArray[Any]) -> NDArray[np.float64] | None:
+    """The readable band shifts of the finished tiles (``None`` without a ``band_shift``
+    array), read tile by tile; at most :data:`MAX_SUMMARY_SHIFTS`, evenly spaced within
+    each tile, so that a huge map does not fill the memory."""
+    if "band_shift" not in store:
+        return None
+    finished = finished_tiles(store, done)
+    per_tile = max(1, MAX_SUMMARY_SHIFTS // max(1, len(finished)))
+    parts = []
+    for ys, xs in finished:
+        s = np.asarray(store["band_shift"][ys, xs], dtype=np.float64).ravel()
+        s = s[np.isfinite(s)]
+        if s.size > per_tile:
+            s = s[np.linspace(0, s.size - 1, per_tile).round().astype(int)]
+        parts.append(s)
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def count_finished(store: Any, done: NDArray[Any]
+                   ) -> tuple[int | None, int, int | None, int, tuple[int, int] | None]:
+    """Pixels flagged unknown by the novelty score (``None`` without novelty arrays), pixels
+    of the finished tiles, pixels whose library match names the predicted class (``None``
+    without a ``library_match`` array), pixels the recipe refused and pixels whose
+    prediction set holds one class and more than one (``None`` without a
+    ``prediction_set`` array), read tile by tile."""
+    n_unknown: int | None = 0 if "unknown" in store else None
+    n_agree: int | None = 0 if "library_match" in store else None
+    sizes = [0, 0] if "prediction_set" in store else None
+    n_pixels = n_refused = 0
+    for ys, xs in finished_tiles(store, done):
+        n_pixels += (ys.stop - ys.start) * (xs.stop - xs.start)
+        pred = np.asarray(store["predicted"][ys, xs])
+        refused = pred < 0
+        n_refused += int(refused.sum())
+        if n_unknown is not None:
+            n_unknown += int((np.asarray(store["unknown"][ys, xs]) & ~refused).sum())
+        if n_agree is not None:
+            n_agree += int((np.asarray(store["library_match"][ys, xs]) == pred)[~refused].sum())
+        if sizes is not None:
+            size = np.asarray(store["prediction_set"][ys, xs]).sum(axis=-1)[~refused]
+            sizes[0] += int((size == 1).sum())
+            sizes[1] += int((size > 1).sum())
+    return (n_unknown, n_pixels, n_agree, n_refused,
+            None if sizes is None else (sizes[0], sizes[1]))
+
+
+def create_class_sums(store: Any, n_tiles: tuple[int, int], n_classes: int,
+                      n_points: int) -> None:
+    """The arrays of :func:`write_tile_sums`: ``class_sums`` (tile row, tile column, class,
+    [spectrum, map, |map|], grid point) float64 and ``class_counts`` (tile row, tile
+    column, class) int64, one chunk per tile."""
+    nty, ntx = n_tiles
+    store.create_array("class_sums", shape=(nty, ntx, n_classes, 3, n_points),
+                       chunks=(1, 1, n_classes, 3, n_points), dtype="float64",
+                       fill_value=0.0)
+    store.create_array("class_counts", shape=(nty, ntx, n_classes),
+                       chunks=(1, 1, n_classes), dtype="int64", fill_value=0)
+
+
+def write_tile_sums(store: Any, ty: int, tx: int, X: NDArray[Any], maps: NDArray[Any],
+                    predicted: NDArray[np.intp], n_classes: int) -> None:
+    """Write one tile's sums of the preprocessed spectra ``X``, of their maps (one per
+    spectrum, for its predicted class) and of the maps' absolute values, per predicted
+    class, and its pixel count per class. A store without the arrays (written before
+    2026-12-06) is left alone."""
+    if "class_sums" not in store:
+        return
+    onehot = np.zeros((len(predicted), n_classes))
+    onehot[np.arange(len(predicted)), predicted] = 1.0
+    m = np.asarray(maps, dtype=np.float64)
+    sums = np.stack([onehot.T @ np.asarray(X, dtype=np.float64), onehot.T @ m,
+                     onehot.T @ np.abs(m)], axis=1)
+    store["class_sums"][ty, tx] = sums
+    store["class_counts"][ty, tx] = onehot.sum(axis=0).astype(np.int64)
+
+
+def explain_outputs(out_dir: str | os.PathLike[str], store: Any, grid: MapGrid,
+                    class_names: list[str], method: str) -> tuple[list[Path], list[Any]]:
+    """``class_means.csv``, ``class_means.png`` and ``band_01.png``, ... (the map's value at
+    the 3 Raman shifts with the largest mean |map|, across the image) of a finished explain
+    store, and their report sections.
+
+    The class means come from the per-tile sums of the finished tiles (no pixel's map is
+    read for them); the band images read the ``maps`` array once, tile by tile (the
+    store's chunks are the cube's tiles). The preprocessed spectra are
+    not in the store, so the band images show the map's value alone. A store without the
+    sums (an explain run before 2026-12-06) gets none: returns ``([], [])``.
+    """
+    from .images import nearest_index, top_bands
+    from .outputs import explain_sections, write_band_images, write_class_means
+
+    if "class_sums" not in store:
+        return [], []
+    out = Path(out_dir)
+    axis = np.asarray(store["grid"][...], dtype=np.float64)
+    done = np.asarray(store["done"][...]) == 1
+    sums = np.asarray(store["class_sums"][...])[done].sum(axis=0)      # (k, 3, P)
+    counts = np.asarray(store["class_counts"][...])[done].sum(axis=0)  # (k,)
+    present = [i for i in range(len(class_names)) if counts[i]]
+    if not present:
+        return [], []
+    means_csv, means_png = write_class_means(
+        out, axis, class_names, counts, {i: sums[i, 0] / counts[i] for i in present},
+        {i: sums[i, 1] / counts[i] for i in present}, method)
+    bands = top_bands(sums[:, 2].sum(axis=0) / counts.sum(), axis)
+    js = [nearest_index(axis, b) for b in bands]
+    images = np.full((len(js), *store["predicted"].shape), np.nan)
+    maps = store["maps"]
+    for ys, xs in finished_tiles(store, done):
+        tile = np.asarray(maps[ys, xs], dtype=np.float64)
+        if tile.ndim == 4:  # --target all: each pixel's map of its predicted class
+            pred = np.asarray(store["predicted"][ys, xs]).clip(0)
+            tile = np.take_along_axis(tile, pred[..., None, None], axis=2)[:, :, 0]
+        images[:, ys, xs] = np.moveaxis(tile[..., js], -1, 0)
+    # the images are stored row 0 first, as MapGrid.to_image lays them out
+    band_paths, band_rows = write_band_images(out, grid, axis, bands, list(images), method)
+    sections = explain_sections(band_paths, band_rows, means_png, method, intensity=False)
+    return [*band_paths, means_csv, means_png], sections
