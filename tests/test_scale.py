@@ -254,7 +254,8 @@ def test_dask_run_equals_the_one_process_run(small_map, novelty_map, tmp_path):
         run(MapJob("explain", str(model_path), str(cube_path), str(tmp_path / "three.zarr")),
             scheduler=cluster.scheduler_address)
     a, b, c = (read_results(tmp_path / f"{k}.zarr") for k in ("one", "two", "three"))
-    for k in ("predicted", "proba", "confidence", "maps", "done"):
+    for k in ("predicted", "proba", "confidence", "maps", "done", "class_sums",
+              "class_counts"):
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
         np.testing.assert_array_equal(a[k], c[k], err_msg=k)
     # a model with novelty detection: the novelty scores and unknown flags too
