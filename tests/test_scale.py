@@ -96,9 +96,16 @@ def test_cube_errors(tmp_path, rng):
     with pytest.raises(RamancamError, match="cube must be a Zarr group"):
         open_cube(tmp_path / "empty.zarr")
     cube = create_cube(tmp_path / "gap.zarr", (2, 2), np.arange(3.0))
-    cube.spectra[0, 0] = [1, 2, 3]
-    with pytest.raises(RamancamError, match=r"finite spectrum at every pixel; got .* \(y=0, x=1\)"):
+    with pytest.raises(RamancamError, match=r"got no spectrum at all \(every pixel NaN\)"):
         read_cube(tmp_path / "gap.zarr")
+    cube.spectra[0, 0] = [1, 2, 3]
+    # pixels all NaN are missing from the map: left out; a pixel partly NaN is damaged
+    assert len(read_cube(tmp_path / "gap.zarr")) == 1
+    cube.spectra[1, 1] = [1, np.nan, 3]
+    with pytest.raises(RamancamError, match=r"some non-finite values at pixel \(y=1, x=1\)"):
+        read_cube(tmp_path / "gap.zarr")
+    with pytest.raises(RamancamError, match=r"some non-finite values at pixel \(y=1, x=1\)"):
+        cube.read_tile_pixels(0, 0)
     with pytest.raises(RamancamError, match="at most 3 pixels"):
         read_cube(tmp_path / "gap.zarr", limit=3)
     with pytest.raises(RamancamError, match="chunks must be"):
@@ -649,7 +656,8 @@ def test_dead_pixels_of_a_cube_are_refused_not_fatal(novelty_map, tmp_path, caps
         out = tmp_path / f"cli{len(extra)}"
         assert main(["predict", str(model), str(cube), *extra, "--out", str(out)]) == 0
         text = capsys.readouterr().out
-        assert "not predicted: 2/96 pixels the model's recipe refuses" in text
+        assert "not predicted: 2/96 pixels missing from the cube or refused by the model's " \
+            "recipe" in text
         assert seen[-1][1, 2] and seen[-1][6, 9]
         assert f"unknown: {summary.n_unknown}/94 pixels flagged" in text
     # a whole tile dead (rows 0-3, columns 8-11): written as refused, the others computed
@@ -933,3 +941,67 @@ def test_cube_explain_sums_survive_a_resume_and_older_stores_get_none(small_map,
                  str(tmp_path / "g.zarr"), "--report", str(tmp_path / "g.html")]) == 0
     assert "Band images" in (tmp_path / "g.html").read_text()
     assert not (tmp_path / "class_means.csv").exists()
+
+
+# --------------------------------------------------------------------------- convert to a cube
+
+def test_convert_a_measured_map_to_a_cube_with_missing_pixels(small_map, tmp_path, capsys):
+    from ramancam.io import write_table
+
+    _, model_path, cube_path, s = small_map
+    rng = np.random.default_rng(3)
+    keep = np.ones(99, dtype=bool)
+    keep[[0, 17, 60]] = False  # (y, x) = (0, 0), (1, 6), (5, 5): never measured
+    m = s[keep]
+    # positions as an instrument writes them: 0.5 um steps from (10, -3), a little jitter
+    m = m.replace(meta={"x": m.meta["x"] * 0.5 + 10 + rng.normal(0, 0.005, 96),
+                        "y": m.meta["y"] * 0.5 - 3 + rng.normal(0, 0.005, 96)})
+    write_table(m, tmp_path / "m.csv", label_col="label")
+    out = tmp_path / "m.zarr"
+    assert main(["convert", str(tmp_path / "m.csv"), str(out), "--label-col", "label",
+                 "--chunk", "4x4"]) == 0
+    assert (f"wrote a 11 x 9 map (96 spectra, 3 missing (empty), 64 points, tiles of 4 x 4) "
+            f"to {out}") in capsys.readouterr().out
+    cube = open_cube(out)
+    assert cube.shape == (9, 11) and cube.chunks == (4, 4)
+    np.testing.assert_allclose(cube.x, 10 + 0.5 * np.arange(11), atol=0.01)
+    np.testing.assert_allclose(cube.y, -3 + 0.5 * np.arange(9), atol=0.01)
+    assert np.isnan(cube.spectra[1, 6]).all() and int(cube.truth[1, 6]) == -1
+    # read back: the measured pixels, in their order, with their labels
+    back = read_cube(out)
+    np.testing.assert_array_equal(back.X, np.asarray(m.X, dtype=np.float32))
+    np.testing.assert_array_equal(back.labels, m.labels)
+    # the tiled predict leaves the missing pixels out and predicts the rest as before
+    assert main(["predict", str(model_path), str(out), "--out", str(tmp_path / "g.zarr")]) == 0
+    assert "not predicted: 3/99 pixels missing from the cube" in capsys.readouterr().out
+    run(MapJob("predict", str(model_path), str(cube_path), str(tmp_path / "full.zarr")))
+    a, b = read_results(tmp_path / "g.zarr"), read_results(tmp_path / "full.zarr")
+    measured = np.isin(np.arange(99), np.flatnonzero(keep)).reshape(9, 11)
+    np.testing.assert_array_equal(a["predicted"] >= 0, measured)
+    np.testing.assert_array_equal(a["predicted"][measured], b["predicted"][measured])
+    np.testing.assert_allclose(a["proba"][measured], b["proba"][measured], rtol=1e-6)
+
+
+def test_convert_to_a_cube_refuses_what_is_not_a_map(tmp_path, capsys, rng):
+    from ramancam.io import write_table
+
+    s = _grid_spectra(rng)
+    write_table(Spectra(s.X, s.wavenumbers), tmp_path / "plain.csv")
+    assert main(["convert", str(tmp_path / "plain.csv"), str(tmp_path / "p.zarr")]) == 2
+    assert "IN must carry pixel positions (x/y) to be written as a Zarr cube" in \
+        capsys.readouterr().err
+    line = Spectra(s.X[:6], s.wavenumbers, None,
+                   {"x": np.arange(6.0), "y": np.arange(6.0)})  # a diagonal line scan
+    write_table(line, tmp_path / "line.csv")
+    assert main(["convert", str(tmp_path / "line.csv"), str(tmp_path / "l.zarr")]) == 2
+    assert "must form a 2-D map to be written as a cube; got a line scan of 6 pixels" in \
+        capsys.readouterr().err
+    write_table(s, tmp_path / "map.csv", label_col="label")
+    assert main(["convert", str(tmp_path / "map.csv"), str(tmp_path / "m.csv"),
+                 "--chunk", "4x4"]) == 2
+    assert "--chunk must come with OUT.zarr" in capsys.readouterr().err
+    assert main(["convert", str(tmp_path / "map.csv"), str(tmp_path / "m.zarr"),
+                 "--chunk", "4by4"]) == 2
+    assert "--chunk must be CXxCY with positive sizes, e.g. 64x64; got '4by4'" in \
+        capsys.readouterr().err
+    assert not any(p.suffix == ".zarr" for p in tmp_path.iterdir())

@@ -391,12 +391,16 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
     out = _open_store(str(Path(job.out).resolve()), "r+")
     ys, xs = cube.tile(ty, tx)
     h, w = ys.stop - ys.start, xs.stop - xs.start
-    # pixels the recipe refuses (flat, empty: dead pixels) keep -1 / NaN and read unknown
-    tile = cube.read_tile(ty, tx)
-    if job.axis_offset:
-        tile = tile.replace(wavenumbers=tile.wavenumbers + job.axis_offset)
-    X, ok, _ = bundle.prepare_usable(tile)
+    # pixels missing from the map (all NaN) and those the recipe refuses (flat, empty: dead
+    # pixels) keep -1 / NaN and read unknown
+    tile, present = cube.read_tile_pixels(ty, tx)
     n = h * w
+    ok = np.zeros(n, dtype=bool)
+    X = np.empty((0, bundle.grid.size))
+    if tile is not None:
+        if job.axis_offset:
+            tile = tile.replace(wavenumbers=tile.wavenumbers + job.axis_offset)
+        X, ok[present], _ = bundle.prepare_usable(tile)
 
     def spread(a: Any, fill: Any, dtype: Any) -> NDArray[Any]:
         full = np.full((n, *np.shape(a)[1:]), fill, dtype=dtype)
@@ -764,8 +768,9 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
             f"{v:.0f} MiB" for v in summary.peak_rss_mb.values()))
     no_reject = bool(getattr(args, "no_reject", False))
     if summary.n_refused:
-        print(f"not predicted: {summary.n_refused}/{summary.n_pixels} pixels the model's "
-              "recipe refuses (flat or empty spectra; 'predicted' -1, probabilities NaN, "
+        print(f"not predicted: {summary.n_refused}/{summary.n_pixels} pixels missing from "
+              "the cube or refused by the model's recipe (flat or empty spectra; "
+              "'predicted' -1, probabilities NaN, "
               "drawn as unknown)")
     if summary.n_unknown is None:
         print("note: the model has no novelty score (trained with --novelty none or by an "

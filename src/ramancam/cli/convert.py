@@ -1,15 +1,20 @@
-"""``ramancam convert``: any readable input to one wide CSV table."""
+"""``ramancam convert``: any readable input to one wide CSV table, or a map to a Zarr cube."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import spectra_count
 from ._common import add_data_arguments, parse_grid
 
+if TYPE_CHECKING:
+    from ..spectra import Spectra
+
 NAME = "convert"
 HELP = ("write any readable spectra (SPC, WDF, JCAMP-DX, OPUS, SIF, SPA, text, folders) as one "
-        "wide CSV table")
+        "wide CSV table, or a map as a Zarr cube")
 DESCRIPTION = """\
 Read IN as every other command does (a file of any known format, or a folder of them, with
 --label-col / --labels-from / --groups-from) and write it as one wide CSV table: a label column
@@ -22,8 +27,15 @@ reads back the same values). OUT is written atomically (.csv, or .csv.gz compres
 A wide table has one axis. Files on different axes are resampled onto --grid (cubic spline,
 no baseline, no normalisation), which must lie inside every spectrum's range.
 
+OUT ending in .zarr writes a map (spectra with x/y positions, e.g. a WDF map or a table with
+--xy-cols) as a Zarr cube for the tiled 'predict' and 'explain' (docs/scale.md): the pixel
+grid is found from the positions as for map images (a regular step, within a tolerance;
+missing pixels stay empty and are left out by predict and explain), labels become the
+cube's 'truth', and --chunk sets the tiles. Needs the maps extra (zarr).
+
 examples:
   ramancam convert map.wdf map.csv
+  ramancam convert map.wdf map.zarr --chunk 64x64
   ramancam convert bacteria-spc bacteria.csv.gz --labels-from 'regex:_(lag|log|stat)_' \\
       --groups-from 'regex:_(rep\\d)_'
   ramancam convert saliva-pd-ad saliva.csv --label-col label --grid 410:1590:1
@@ -36,14 +48,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                             "two-column text, RRUFF, SPC, WDF, JCAMP-DX, OPUS, SIF, SPA, Excel, "
                             "MATLAB; FILE:NAME for a sheet or a MATLAB matrix) or a folder of "
                             "them")
-    p.add_argument("out", metavar="OUT", help="the wide CSV table to write (.csv or .csv.gz)")
+    p.add_argument("out", metavar="OUT",
+                   help="the wide CSV table to write (.csv or .csv.gz), or a Zarr cube (.zarr) "
+                        "for a map")
     p.add_argument("--grid", metavar="START:STOP:STEP",
                    help="resample onto this grid in cm-1 (needed when the files' axes differ)")
+    p.add_argument("--chunk", metavar="CXxCY",
+                   help="OUT.zarr: the cube's tiles, pixels along x and y (default 64x64)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     import numpy as np
 
     from ..errors import RamancamError
@@ -53,10 +67,15 @@ def run(args: argparse.Namespace) -> int:
     from ._common import read_data
 
     out = Path(args.out)
-    if not out.name.lower().endswith((".csv", ".csv.gz")):
+    cube = out.name.lower().endswith(".zarr")
+    if not (cube or out.name.lower().endswith((".csv", ".csv.gz"))):
         raise RamancamError(
-            f"OUT must be a .csv or .csv.gz file; got {args.out!r}. Name the table e.g. "
-            "spectra.csv.")
+            f"OUT must be a .csv or .csv.gz file, or a .zarr cube; got {args.out!r}. Name the "
+            "table e.g. spectra.csv.")
+    if args.chunk is not None and not cube:
+        raise RamancamError(f"--chunk must come with OUT.zarr; got OUT {args.out!r}. Drop "
+                            "--chunk, or name a .zarr cube.")
+    chunks = _chunks(args.chunk) if cube else None  # checked before the data are read
     grid = parse_grid(args.grid)
     data = read_data(args, name="input")
     if grid is not None:
@@ -68,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
             f"spectra on {len({a.tobytes() for a in data.axes})} different axes "
             f"({lo:g}-{hi:g} cm-1). Give --grid START:STOP:STEP inside every spectrum's range "
             "to resample them.")
+    if chunks is not None:
+        return _write_cube(data, out, chunks, args.input)
     if Path(args.input).is_dir() and "source" not in data.meta:
         root = Path(args.input)
         rel = [Path(s).relative_to(root).as_posix() if s else "" for s in data.sources]
@@ -80,4 +101,38 @@ def run(args: argparse.Namespace) -> int:
     lab = ("" if data.labels is None
            else f", {len(set(data.labels.tolist()) - {''})} classes")
     print(f"wrote {what}{lab} to {out}")
+    return 0
+
+
+def _chunks(text: str | None) -> tuple[int, int]:
+    """``--chunk CXxCY`` -> ``(cy, cx)``; the zarr extra is checked here too, before any
+    reading."""
+    from ..errors import RamancamError
+    from ..io.zarr_cube import need_zarr
+    from ..simulate import parse_shape
+
+    need_zarr()
+    try:
+        return parse_shape(text or "64x64")
+    except RamancamError:
+        raise RamancamError(f"--chunk must be CXxCY with positive sizes, e.g. 64x64; got "
+                            f"{text!r}.") from None
+
+
+def _write_cube(data: Spectra, out: Path, chunks: tuple[int, int], source: str) -> int:
+    from ..errors import RamancamError
+    from ..io.zarr_cube import write_cube
+    from ..maps.grid import grid_of, has_positions
+
+    if not has_positions(data):
+        raise RamancamError(
+            f"IN must carry pixel positions (x/y) to be written as a Zarr cube; got "
+            f"{source!r} without them. Name the columns with --xy-cols X,Y, or write a .csv.")
+    grid = grid_of(data)
+    cube = write_cube(data, out, chunks=chunks, grid=grid)
+    ny, nx = cube.shape
+    missing = f", {grid.n_missing} missing (empty)" if grid.n_missing else ""
+    print(f"wrote a {nx} x {ny} map ({len(data)} spectra{missing}, "
+          f"{cube.wavenumbers.size} points, tiles of {cube.chunks[1]} x {cube.chunks[0]}) "
+          f"to {out}")
     return 0

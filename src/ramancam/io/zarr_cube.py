@@ -222,24 +222,53 @@ class Cube:
 
     def read_tile(self, ty: int, tx: int) -> Spectra:
         """The spectra of one tile, row-major, with metadata ``x`` and ``y`` (and labels from
-        ``truth`` when the cube has it; unknown pixels get ``""``)."""
-        ys, xs = self.tile(ty, tx)
-        block = np.asarray(self.spectra[ys, xs, :])
-        h, w = block.shape[:2]
-        yy, xx = np.meshgrid(self.y[ys], self.x[xs], indexing="ij")
-        labels = None
-        if self.truth is not None and self.class_names is not None:
-            t = np.asarray(self.truth[ys, xs]).ravel()
-            names = np.array([*self.class_names, ""])
-            labels = names[np.where(t < 0, len(self.class_names), t)]
-        if not np.isfinite(block).all():
-            iy, ix = (int(v) for v in np.argwhere(~np.isfinite(block).all(axis=2))[0])
+        ``truth`` when the cube has it; unknown pixels get ``""``). Every pixel must hold a
+        spectrum (:meth:`read_tile_pixels` leaves missing ones out)."""
+        spectra, present = self.read_tile_pixels(ty, tx)
+        if spectra is None or not present.all():
+            ys, xs = self.tile(ty, tx)
+            iy, ix = divmod(int(np.flatnonzero(~present)[0]), xs.stop - xs.start)
             raise RamancamError(
                 f"cube {self.path} must hold a finite spectrum at every pixel; got missing or "
                 f"non-finite values at pixel (y={ys.start + iy}, x={xs.start + ix}). Fill "
                 "or remove those pixels before predicting.")
-        return Spectra(block.reshape(h * w, -1), self.wavenumbers, labels,
-                       {"x": xx.ravel(), "y": yy.ravel()})
+        return spectra
+
+    def read_tile_pixels(self, ty: int, tx: int) -> tuple[Spectra | None, NDArray[np.bool_]]:
+        """The measured pixels of one tile, as :meth:`read_tile` gives them, and which pixels
+        of the tile (row-major) they are. A pixel whose spectrum is all NaN is missing from
+        the map (``ramancam convert MAP OUT.zarr`` writes the grid's empty cells so) and is
+        left out; ``None`` when every pixel is.
+
+        Raises
+        ------
+        RamancamError
+            If a spectrum holds some non-finite values (a damaged pixel, not a missing one).
+        """
+        ys, xs = self.tile(ty, tx)
+        block = np.asarray(self.spectra[ys, xs, :])
+        h, w = block.shape[:2]
+        flat = block.reshape(h * w, -1)
+        finite = np.isfinite(flat)
+        present = finite.all(axis=1)
+        partial = ~present & finite.any(axis=1)
+        if partial.any():
+            iy, ix = divmod(int(np.flatnonzero(partial)[0]), w)
+            raise RamancamError(
+                f"cube {self.path} must hold a finite spectrum at every measured pixel; got "
+                f"some non-finite values at pixel (y={ys.start + iy}, x={xs.start + ix}). "
+                "Fill those values, or set the whole spectrum to NaN to mark the pixel "
+                "missing.")
+        if not present.any():
+            return None, present
+        yy, xx = np.meshgrid(self.y[ys], self.x[xs], indexing="ij")
+        labels = None
+        if self.truth is not None and self.class_names is not None:
+            t = np.asarray(self.truth[ys, xs]).ravel()[present]
+            names = np.array([*self.class_names, ""])
+            labels = names[np.where(t < 0, len(self.class_names), t)]
+        return (Spectra(flat[present], self.wavenumbers, labels,
+                        {"x": xx.ravel()[present], "y": yy.ravel()[present]}), present)
 
 
 def open_cube(path: str | os.PathLike[str]) -> Cube:
@@ -282,18 +311,24 @@ def open_cube(path: str | os.PathLike[str]) -> Cube:
 
 
 def write_cube(spectra: Spectra, path: str | os.PathLike[str], *,
-               chunks: tuple[int, int] = DEFAULT_CHUNKS) -> Cube:
-    """Write spectra that lie on a full x-y grid as a cube (atomically).
+               chunks: tuple[int, int] = DEFAULT_CHUNKS, grid: Any = None) -> Cube:
+    """Write spectra that lie on an x-y grid as a cube (atomically).
 
     Parameters
     ----------
     spectra : Spectra
         One common axis; metadata ``x`` and ``y`` (one value per spectrum) give each
-        spectrum's pixel; every (x, y) of the grid of their distinct values must appear
-        exactly once. Labels, when present, are stored as ``truth``.
+        spectrum's pixel. Without ``grid``, every (x, y) of the grid of their distinct values
+        must appear exactly once. Labels, when present, are stored as ``truth``.
     path : str or path-like
         The Zarr folder to write.
     chunks : (cy, cx)
+    grid : ramancam.maps.MapGrid, optional
+        Where each spectrum lies, as :func:`ramancam.maps.grid_of` finds it for a measured
+        map (positions snapped to a regular step, within a tolerance; pixels may be
+        missing). The cube's ``x`` and ``y`` are then the grid's, and a pixel without a
+        spectrum stays empty (NaN): ``predict`` and ``explain`` leave it out, as they leave
+        out a dead pixel. A line scan is refused.
 
     Returns
     -------
@@ -302,6 +337,31 @@ def write_cube(spectra: Spectra, path: str | os.PathLike[str], *,
     if not spectra.has_common_axis:
         raise RamancamError("spectra must share one axis to be written as a cube; got "
                             "per-spectrum axes. Resample them first.")
+    if grid is not None:
+        xs, ys, flat = _grid_places(grid, len(spectra))
+    else:
+        xs, ys, flat = _exact_places(spectra)
+    n_pix = xs.size * ys.size
+    X = np.full((n_pix, spectra.wavenumbers.size), np.nan, dtype=np.float32)
+    X[flat] = np.asarray(spectra.X, dtype=np.float32)
+    classes = None if spectra.labels is None else sorted(set(spectra.labels.tolist()) - {""})
+    with atomic_store(path) as tmp:
+        cube = create_cube(tmp, (ys.size, xs.size), spectra.wavenumbers, chunks=chunks,
+                           x=xs, y=ys, class_names=classes or None)
+        cube.spectra[...] = X.reshape(ys.size, xs.size, -1)
+        if classes:
+            assert spectra.labels is not None
+            lookup = {c: i for i, c in enumerate(classes)}
+            t = np.full(n_pix, -1, dtype=np.int16)
+            t[flat] = [lookup.get(v, -1) for v in spectra.labels.tolist()]
+            cube.truth[...] = t.reshape(ys.size, xs.size)
+    return open_cube(path)
+
+
+def _exact_places(spectra: Spectra
+                  ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.intp]]:
+    """The distinct x and y values, and each spectrum's flat pixel index (row-major): every
+    pixel of that grid exactly once."""
     if "x" not in spectra.meta or "y" not in spectra.meta:
         raise RamancamError(
             f"spectra must carry metadata columns 'x' and 'y' to be written as a cube; got "
@@ -320,19 +380,24 @@ def write_cube(spectra: Spectra, path: str | os.PathLike[str], *,
             f"spectra must fill the {xs.size} x {ys.size} grid of their x and y values once "
             f"each; got {len(spectra)} spectra with {np.unique(flat).size} distinct positions. "
             "Drop duplicates or fill missing pixels.")
-    order = np.argsort(flat)
-    X = np.asarray(spectra.X, dtype=np.float32)[order].reshape(ys.size, xs.size, -1)
-    classes = None if spectra.labels is None else sorted(set(spectra.labels.tolist()) - {""})
-    with atomic_store(path) as tmp:
-        cube = create_cube(tmp, (ys.size, xs.size), spectra.wavenumbers, chunks=chunks,
-                           x=xs, y=ys, class_names=classes or None)
-        cube.spectra[...] = X
-        if classes:
-            assert spectra.labels is not None
-            lookup = {c: i for i, c in enumerate(classes)}
-            t = np.array([lookup.get(v, -1) for v in spectra.labels.tolist()], dtype=np.int16)
-            cube.truth[...] = t[order].reshape(ys.size, xs.size)
-    return open_cube(path)
+    return xs, ys, flat.astype(np.intp)
+
+
+def _grid_places(grid: Any, n: int
+                 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.intp]]:
+    """As :func:`_exact_places`, from a :class:`ramancam.maps.MapGrid`."""
+    if grid.kind != "map":
+        raise RamancamError(
+            f"spectra must form a 2-D map to be written as a cube; got a line scan of "
+            f"{grid.nx} pixels. Write it as a table (.csv) instead.")
+    if grid.n_spectra != n:
+        raise RamancamError(f"grid must place every spectrum ({n}); got a grid of "
+                            f"{grid.n_spectra}.")
+    sx = grid.step_x if np.isfinite(grid.step_x) else 1.0
+    sy = grid.step_y if np.isfinite(grid.step_y) else 1.0
+    xs = grid.x0 + sx * np.arange(grid.nx, dtype=np.float64)
+    ys = grid.y0 + sy * np.arange(grid.ny, dtype=np.float64)
+    return xs, ys, (np.asarray(grid.iy) * grid.nx + np.asarray(grid.ix)).astype(np.intp)
 
 
 def read_cube(path: str | os.PathLike[str], *, limit: int = READ_LIMIT) -> Spectra:
@@ -348,7 +413,8 @@ def read_cube(path: str | os.PathLike[str], *, limit: int = READ_LIMIT) -> Spect
     -------
     Spectra
         float64 intensities; metadata ``x`` and ``y``; labels from ``truth`` (``""`` where
-        unknown) when the cube has it.
+        unknown) when the cube has it. Pixels missing from the map (spectrum all NaN) are
+        left out, as a map in memory leaves them out.
     """
     cube = open_cube(path)
     ny, nx = cube.shape
@@ -364,11 +430,17 @@ def read_cube(path: str | os.PathLike[str], *, limit: int = READ_LIMIT) -> Spect
         t = np.asarray(cube.truth[...]).ravel()
         names = np.array([*cube.class_names, ""])
         labels = names[np.where(t < 0, len(cube.class_names), t)]
-    if not np.isfinite(X).all():
-        i = int(np.argwhere(~np.isfinite(X))[0][0])
+    finite = np.isfinite(X)
+    present = finite.all(axis=1)  # a pixel all NaN is missing from the map: left out
+    if (bad := ~present & finite.any(axis=1)).any() or not present.any():
+        i = int(np.flatnonzero(bad)[0]) if bad.any() else 0
         raise RamancamError(
-            f"cube {cube.path} must hold a finite spectrum at every pixel; got missing or "
-            f"non-finite values at pixel (y={i // nx}, x={i % nx}). Fill or remove those "
-            "pixels.")
-    return Spectra(X, cube.wavenumbers, labels, {"x": xx.ravel(), "y": yy.ravel()},
-                   sources=np.full(ny * nx, str(cube.path)))
+            f"cube {cube.path} must hold a finite spectrum at every measured pixel; got "
+            + (f"some non-finite values at pixel (y={i // nx}, x={i % nx}). Fill those "
+               "values, or set the whole spectrum to NaN to mark the pixel missing."
+               if bad.any() else "no spectrum at all (every pixel NaN). Fill the cube."))
+    n = int(present.sum())
+    return Spectra(X[present], cube.wavenumbers,
+                   None if labels is None else labels[present],
+                   {"x": xx.ravel()[present], "y": yy.ravel()[present]},
+                   sources=np.full(n, str(cube.path)))
