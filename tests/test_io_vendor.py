@@ -132,6 +132,36 @@ def test_wdf_map_positions_and_metadata(tmp_path, rng):
     assert s.meta["spectrum"].tolist() == [0, 1, 2, 3]
 
 
+def test_wdf_rows_are_read_when_indexed_and_equal_the_whole_read(tmp_path, rng):
+    from ramancam.io.wdf import open_wdf_rows
+
+    Y = peak_spectra(rng, 9)
+    xy = np.column_stack([np.arange(9.0) % 3, np.arange(9.0) // 3])
+    p = tmp_path / "map.wdf"
+    p.write_bytes(wdf_bytes(AXIS[::-1], Y, xy=xy, laser_nm=532.0, title="map 8"))
+    whole = read(p)
+    rows = open_wdf_rows(p)
+    assert rows is not None and rows.X.shape == (9, AXIS.size) and len(rows.X) == 9
+    np.testing.assert_array_equal(rows.axis, whole.wavenumbers)
+    for k in ("x", "y", "title", "acquired", "spectrum"):
+        np.testing.assert_array_equal(rows.meta[k], whole.meta[k])
+    # runs of consecutive rows and single rows, as a tile asks for them
+    idx = np.array([0, 1, 2, 5, 7, 8])
+    np.testing.assert_array_equal(rows.X[idx], whole.X[idx].astype(np.float32))
+    assert rows.X[np.array([], dtype=int)].shape == (0, AXIS.size)
+    with pytest.raises(IndexError, match="ascending"):
+        rows.X[np.array([3, 2])]
+    with pytest.raises(IndexError, match="ascending"):
+        rows.X[np.array([9])]
+    import gzip
+
+    (tmp_path / "map.wdf.gz").write_bytes(gzip.compress(p.read_bytes()))
+    assert open_wdf_rows(tmp_path / "map.wdf.gz") is None  # read whole instead
+    (tmp_path / "text.wdf").write_text("x,y\n1,2\n")
+    with pytest.raises(RamancamError, match="must be a Renishaw WiRE file"):
+        open_wdf_rows(tmp_path / "text.wdf")
+
+
 def test_wdf_interrupted_map_keeps_collected_spectra(tmp_path, rng):
     p = tmp_path / "cut.wdf"
     p.write_bytes(wdf_bytes(AXIS, peak_spectra(rng, 3), n_collected=2))

@@ -1005,3 +1005,46 @@ def test_convert_to_a_cube_refuses_what_is_not_a_map(tmp_path, capsys, rng):
     assert "--chunk must be CXxCY with positive sizes, e.g. 64x64; got '4by4'" in \
         capsys.readouterr().err
     assert not any(p.suffix == ".zarr" for p in tmp_path.iterdir())
+
+
+def test_convert_streams_a_wdf_map_into_the_cube_it_would_read_whole(tmp_path, capsys,
+                                                                     monkeypatch):
+    import gzip
+
+    import ramancam.io.wdf as wdf_module
+    from _vendor_files import AXIS, peak_spectra, wdf_bytes
+
+    rng = np.random.default_rng(7)
+    yy, xx = np.meshgrid(np.arange(5), np.arange(6), indexing="ij")  # 6 x 5, y outer
+    xy = np.column_stack([80.0 + 0.5 * xx.ravel(), -160.0 + 0.5 * yy.ravel()])[:-1]
+    Y = peak_spectra(rng, len(xy))  # the last pixel was never measured
+    raw = wdf_bytes(AXIS[::-1], Y, xy=xy, laser_nm=532.0, title="map 3")
+    (tmp_path / "m.wdf").write_bytes(raw)
+    (tmp_path / "m.wdf.gz").write_bytes(gzip.compress(raw))  # gzipped: read whole
+    whole = []  # the files read whole into memory (read_wdf reads through read_bytes)
+    real = wdf_module.read_bytes
+    monkeypatch.setattr(wdf_module, "read_bytes", lambda p: (whole.append(p), real(p))[1])
+    assert main(["convert", str(tmp_path / "m.wdf"), str(tmp_path / "s.zarr"),
+                 "--chunk", "4x4"]) == 0
+    assert not whole  # read tile by tile, not whole
+    assert main(["convert", str(tmp_path / "m.wdf.gz"), str(tmp_path / "w.zarr"),
+                 "--chunk", "4x4"]) == 0
+    assert whole
+    text = capsys.readouterr().out
+    assert "wrote a 6 x 5 map (29 spectra, 1 missing (empty), 57 points, tiles of 4 x 4)" in text
+    a, b = open_cube(tmp_path / "s.zarr"), open_cube(tmp_path / "w.zarr")
+    np.testing.assert_array_equal(a.wavenumbers, b.wavenumbers)
+    np.testing.assert_array_equal(np.asarray(a.spectra[...]), np.asarray(b.spectra[...]))
+    np.testing.assert_array_equal(a.x, b.x)
+    np.testing.assert_array_equal(a.y, b.y)
+    assert np.isnan(a.spectra[4, 5]).all()
+    back = read_cube(tmp_path / "s.zarr")
+    np.testing.assert_array_equal(back.X, Y.astype(np.float32))
+    # a damaged value is named, and no store is left behind
+    bad = Y.copy()
+    bad[11, 3] = np.nan
+    (tmp_path / "bad.wdf").write_bytes(wdf_bytes(AXIS, bad, xy=xy))
+    assert main(["convert", str(tmp_path / "bad.wdf"), str(tmp_path / "bad.zarr")]) == 2
+    assert (f"file {tmp_path / 'bad.wdf'}: intensities must be finite; got a non-finite "
+            "value in spectrum 11") in capsys.readouterr().err
+    assert not any(p.name.startswith((".bad", "bad.zarr")) for p in tmp_path.iterdir())

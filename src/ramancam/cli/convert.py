@@ -10,6 +10,7 @@ from ..errors import spectra_count
 from ._common import add_data_arguments, parse_grid
 
 if TYPE_CHECKING:
+    from ..io.wdf import WdfRows
     from ..spectra import Spectra
 
 NAME = "convert"
@@ -31,7 +32,9 @@ OUT ending in .zarr writes a map (spectra with x/y positions, e.g. a WDF map or 
 --xy-cols) as a Zarr cube for the tiled 'predict' and 'explain' (docs/scale.md): the pixel
 grid is found from the positions as for map images (a regular step, within a tolerance;
 missing pixels stay empty and are left out by predict and explain), labels become the
-cube's 'truth', and --chunk sets the tiles. Needs the maps extra (zarr).
+cube's 'truth', and --chunk sets the tiles. A single .wdf file given without label, grid,
+position or axis options is copied tile by tile from the file, so a map larger than memory
+converts in the memory of one tile. Needs the maps extra (zarr).
 
 examples:
   ramancam convert map.wdf map.csv
@@ -77,6 +80,12 @@ def run(args: argparse.Namespace) -> int:
                             "--chunk, or name a .zarr cube.")
     chunks = _chunks(args.chunk) if cube else None  # checked before the data are read
     grid = parse_grid(args.grid)
+    if chunks is not None and _streams(args, grid):
+        from ..io.wdf import open_wdf_rows
+
+        rows = open_wdf_rows(args.input)
+        if rows is not None:  # a gzipped file is read whole, below
+            return _write_cube(rows, out, chunks, args.input)
     data = read_data(args, name="input")
     if grid is not None:
         data = resample(data, make_grid(*grid))
@@ -119,9 +128,23 @@ def _chunks(text: str | None) -> tuple[int, int]:
                             f"{text!r}.") from None
 
 
-def _write_cube(data: Spectra, out: Path, chunks: tuple[int, int], source: str) -> int:
+def _streams(args: argparse.Namespace, grid: object) -> bool:
+    """A single WiRE file with no option that needs the spectra in memory: copied to the
+    cube tile by tile from the file."""
+    from pathlib import Path
+
+    options = ("label_col", "labels_from", "groups_from", "files", "laser_nm", "axis_offset",
+               "xy_cols")
+    return (grid is None and Path(args.input).is_file()
+            and Path(args.input).suffix.lower() == ".wdf"
+            and not any(getattr(args, o, None) for o in options))
+
+
+def _write_cube(data: Spectra | WdfRows, out: Path, chunks: tuple[int, int],
+                source: str) -> int:
     from ..errors import RamancamError
-    from ..io.zarr_cube import write_cube
+    from ..io.wdf import WdfRows
+    from ..io.zarr_cube import grid_places, write_cube, write_cube_rows
     from ..maps.grid import grid_of, has_positions
 
     if not has_positions(data):
@@ -129,10 +152,14 @@ def _write_cube(data: Spectra, out: Path, chunks: tuple[int, int], source: str) 
             f"IN must carry pixel positions (x/y) to be written as a Zarr cube; got "
             f"{source!r} without them. Name the columns with --xy-cols X,Y, or write a .csv.")
     grid = grid_of(data)
-    cube = write_cube(data, out, chunks=chunks, grid=grid)
+    if isinstance(data, WdfRows):  # tile by tile from the file
+        cube = write_cube_rows(data.X, data.axis, *grid_places(grid, grid.n_spectra), out,
+                               chunks=chunks, source=data.source)
+    else:
+        cube = write_cube(data, out, chunks=chunks, grid=grid)
     ny, nx = cube.shape
     missing = f", {grid.n_missing} missing (empty)" if grid.n_missing else ""
-    print(f"wrote a {nx} x {ny} map ({len(data)} spectra{missing}, "
+    print(f"wrote a {nx} x {ny} map ({grid.n_spectra} spectra{missing}, "
           f"{cube.wavenumbers.size} points, tiles of {cube.chunks[1]} x {cube.chunks[0]}) "
           f"to {out}")
     return 0

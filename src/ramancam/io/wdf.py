@@ -27,16 +27,19 @@ from __future__ import annotations
 
 import io
 import os
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..errors import RamancamError, spectra_count
-from ..spectra import Spectra
+from ..spectra import Spectra, check_axis
 from ._text import check_exists, read_bytes
 from ._vendor import library_boundary, nm_to_shift, time_text, what_it_starts_with
 
-__all__ = ["read_wdf"]
+__all__ = ["FileRows", "WdfRows", "open_wdf_rows", "read_wdf"]
 
 _MAGIC = b"WDF1"
 _HEADER_SIZE = 512
@@ -83,15 +86,111 @@ def read_wdf(path: str | os.PathLike[str]) -> Spectra:
         block, a data block shorter than the header announces, any failure of the library,
         named); an x list that is not strictly monotonic or values that are not finite.
     """
-    from wdf import Wdf, WdfBlock, WdfBlockId, WdfDataType, WdfDataUnit
-
     p = check_exists(path)
     source = str(p)
     data = read_bytes(p)
     _check_header(data, source)
+    lay = _layout(io.BytesIO(data), len(data), p)
+    X = np.frombuffer(data, dtype="<f4", count=lay.n * lay.npts, offset=lay.start)
+    X = X.reshape(lay.n, lay.npts).astype(np.float64)
+    try:
+        return Spectra(X, lay.axis, meta=lay.meta, sources=[source] * lay.n)
+    except RamancamError as exc:  # e.g. a damaged x axis: name the file
+        raise RamancamError(f"file {source}: {exc}") from None
+
+
+class FileRows:
+    """Rows of a float32 block of a file, read from disk only when indexed: ``rows[idx]``
+    (an integer array, ascending) reads the runs of consecutive rows with one read each and
+    returns a float32 array ``(len(idx), n_points)``. Nothing stays mapped, so reading a
+    file larger than memory tile by tile keeps the memory of one tile."""
+
+    def __init__(self, path: Path, offset: int, n: int, n_points: int) -> None:
+        self.path, self.offset, self.shape = path, offset, (n, n_points)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, idx: Any) -> NDArray[np.float32]:
+        rows = np.asarray(idx, dtype=np.int64).ravel()
+        npts = self.shape[1]
+        out = np.empty((rows.size, npts), dtype=np.float32)
+        if rows.size == 0:
+            return out
+        if (np.diff(rows) <= 0).any() or rows[0] < 0 or rows[-1] >= self.shape[0]:
+            raise IndexError("rows must be ascending indices within the file's spectra")
+        breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+        with self.path.open("rb") as fh:
+            for run in np.split(np.arange(rows.size), breaks):
+                fh.seek(self.offset + int(rows[run[0]]) * npts * 4)
+                buf = fh.read(run.size * npts * 4)
+                out[run] = np.frombuffer(buf, dtype="<f4").reshape(run.size, npts)
+        return out
+
+
+@dataclass(frozen=True)
+class WdfRows:
+    """A WDF file's spectra, not read yet (:func:`open_wdf_rows`).
+
+    Attributes
+    ----------
+    X : FileRows of shape (n, n_points), float32
+        The collected spectra, read from disk only where indexed.
+    axis : ndarray of shape (n_points,)
+        Raman shift (cm-1), as :func:`read_wdf` gives it.
+    meta : dict of str to ndarray
+        As :func:`read_wdf` gives it (``x``/``y`` positions of a map, ...).
+    source : str
+        The file.
+    """
+
+    X: FileRows
+    axis: NDArray[np.float64]
+    meta: dict[str, NDArray[Any]]
+    source: str
+
+
+def open_wdf_rows(path: str | os.PathLike[str]) -> WdfRows | None:
+    """The spectra of a ``.wdf`` file, read only when indexed (:class:`FileRows`), with its
+    axis and metadata, so that a map larger than memory can be copied tile by tile
+    (``ramancam convert MAP.wdf OUT.zarr``); ``None`` for a gzipped file (read it with
+    :func:`read_wdf`). Raises as :func:`read_wdf` does for a damaged file; the values are not
+    checked here (the reader of the rows checks what it reads)."""
+    p = check_exists(path)
+    source = str(p)
+    with p.open("rb") as fh:
+        head = fh.read(_HEADER_SIZE)
+        if head[:2] == b"\x1f\x8b":
+            return None
+        _check_header(head, source)
+        fh.seek(0)
+        lay = _layout(fh, p.stat().st_size, p)
+    X = FileRows(p, lay.start, lay.n, lay.npts)
+    try:
+        axis = check_axis(lay.axis)
+    except RamancamError as exc:
+        raise RamancamError(f"file {source}: {exc}") from None
+    return WdfRows(X, axis, lay.meta, source)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    n: int
+    npts: int
+    start: int
+    axis: NDArray[np.float64]
+    meta: dict[str, NDArray[Any]]
+
+
+def _layout(fh: Any, size: int, p: Path) -> _Layout:
+    """Header, axis and metadata of a WDF file open as ``fh`` (``size`` bytes), and where its
+    spectra start; every check of :func:`read_wdf` but the values'."""
+    from wdf import Wdf, WdfBlock, WdfBlockId, WdfDataType, WdfDataUnit
+
+    source = str(p)
     with library_boundary(p, "wdf"):
         w = Wdf()
-        w.open_fd(io.BytesIO(data))
+        w.open_fd(fh)
         hdr: Any = w.hdr
         n, npts = int(hdr.ncollected), int(hdr.npoints)
         if n < 1 or npts < 2 or n > hdr.nspectra:
@@ -107,10 +206,10 @@ def read_wdf(path: str | os.PathLike[str]) -> Spectra:
                 "truncated or damaged. Re-export it.") from None
         start = pos + WdfBlock._SIZE
         need = n * npts * 4
-        if start + need > len(data) or block.size < need:
+        if start + need > size or block.size < need:
             raise RamancamError(
                 f"file {source} must hold the {spectra_count(n)} of {npts} points its header "
-                f"announces; the data block holds {max(0, len(data) - start)} of {need} "
+                f"announces; the data block holds {max(0, size - start)} of {need} "
                 "bytes (truncated). Re-export it.")
         try:
             xl = w.xlist()
@@ -119,8 +218,6 @@ def read_wdf(path: str | os.PathLike[str]) -> Spectra:
                 f"file {source} must hold an XLIST block (the Raman shifts) after its spectra; "
                 "got none: the file is truncated or damaged. Re-export it.") from None
         axis = np.asarray(xl, dtype=np.float64)
-        X = np.frombuffer(data, dtype="<f4", count=n * npts, offset=start)
-        X = X.reshape(n, npts).astype(np.float64)
         laser = float(1e7 / hdr.laser_wavenumber) if hdr.laser_wavenumber > 0 else np.nan
         if xl.units == WdfDataUnit.Nanometre and np.isfinite(laser):
             axis = nm_to_shift(axis, laser)
@@ -147,7 +244,4 @@ def read_wdf(path: str | os.PathLike[str]) -> Spectra:
         meta["scan_type"] = np.full(n, _enum_name(lambda: hdr.scantype, hdr.scantype_))
         meta["measurement"] = np.full(n, _enum_name(lambda: hdr.type, hdr.type_))
         meta["spectrum"] = np.arange(n)
-    try:
-        return Spectra(X, axis, meta=meta, sources=[source] * n)
-    except RamancamError as exc:  # e.g. a damaged x axis: name the file
-        raise RamancamError(f"file {source}: {exc}") from None
+    return _Layout(n, npts, start, axis, meta)

@@ -36,8 +36,9 @@ from numpy.typing import ArrayLike, NDArray
 from ..errors import RamancamError
 from ..spectra import Spectra, check_axis
 
-__all__ = ["CUBE_FORMAT", "DEFAULT_CHUNKS", "Cube", "atomic_store", "create_cube", "is_cube",
-           "need_zarr", "open_cube", "read_cube", "write_cube"]
+__all__ = ["CUBE_FORMAT", "DEFAULT_CHUNKS", "Cube", "atomic_store", "create_cube",
+           "grid_places", "is_cube", "need_zarr", "open_cube", "read_cube", "write_cube",
+           "write_cube_rows"]
 
 CUBE_FORMAT = "ramancam-cube"
 CUBE_VERSION = 1
@@ -338,23 +339,59 @@ def write_cube(spectra: Spectra, path: str | os.PathLike[str], *,
         raise RamancamError("spectra must share one axis to be written as a cube; got "
                             "per-spectrum axes. Resample them first.")
     if grid is not None:
-        xs, ys, flat = _grid_places(grid, len(spectra))
+        xs, ys, flat = grid_places(grid, len(spectra))
     else:
         xs, ys, flat = _exact_places(spectra)
-    n_pix = xs.size * ys.size
-    X = np.full((n_pix, spectra.wavenumbers.size), np.nan, dtype=np.float32)
-    X[flat] = np.asarray(spectra.X, dtype=np.float32)
-    classes = None if spectra.labels is None else sorted(set(spectra.labels.tolist()) - {""})
+    return write_cube_rows(spectra.X, spectra.wavenumbers, xs, ys, flat, path,
+                           chunks=chunks, labels=spectra.labels)
+
+
+def write_cube_rows(X: Any, wavenumbers: ArrayLike, x: NDArray[np.float64],
+                    y: NDArray[np.float64], pixel: NDArray[np.intp],
+                    path: str | os.PathLike[str], *, chunks: tuple[int, int] = DEFAULT_CHUNKS,
+                    labels: ArrayLike | None = None, source: str | None = None) -> Cube:
+    """Write spectra as a cube tile by tile (atomically): row ``i`` of ``X`` is the pixel
+    ``pixel[i]`` (flat, row-major) of the ``len(y) x len(x)`` grid; pixels of no row stay
+    NaN (missing). ``X`` is indexed one tile's rows at a time, in ascending order, so rows
+    read from a file (:class:`ramancam.io.wdf.FileRows`) are never held whole.
+
+    Raises
+    ------
+    RamancamError
+        If a spectrum holds a non-finite value (named by its row, and ``source``).
+    """
+    ny, nx = len(y), len(x)
+    flat_rows = np.full(ny * nx, -1, dtype=np.intp)
+    flat_rows[np.asarray(pixel, dtype=np.intp)] = np.arange(len(pixel))
+    row_of = flat_rows.reshape(ny, nx)
+    lab = None if labels is None else np.asarray(labels).astype(str)
+    classes = None if lab is None else sorted(set(lab.tolist()) - {""})
     with atomic_store(path) as tmp:
-        cube = create_cube(tmp, (ys.size, xs.size), spectra.wavenumbers, chunks=chunks,
-                           x=xs, y=ys, class_names=classes or None)
-        cube.spectra[...] = X.reshape(ys.size, xs.size, -1)
-        if classes:
-            assert spectra.labels is not None
-            lookup = {c: i for i, c in enumerate(classes)}
-            t = np.full(n_pix, -1, dtype=np.int16)
-            t[flat] = [lookup.get(v, -1) for v in spectra.labels.tolist()]
-            cube.truth[...] = t.reshape(ys.size, xs.size)
+        cube = create_cube(tmp, (ny, nx), wavenumbers, chunks=chunks, x=x, y=y,
+                           class_names=classes or None)
+        lookup = {c: i for i, c in enumerate(classes or [])}
+        for ty, tx in cube.tiles():
+            ys, xs = cube.tile(ty, tx)
+            rows = row_of[ys, xs]
+            there = rows >= 0
+            block = np.full((*rows.shape, cube.wavenumbers.size), np.nan, dtype=np.float32)
+            take = rows[there]
+            order = np.argsort(take)  # rows in file order: a file reads forwards
+            got = np.empty((take.size, block.shape[2]), dtype=np.float32)
+            got[order] = np.asarray(X[take[order]], dtype=np.float32)
+            if not np.isfinite(got).all():
+                i = int(take[np.flatnonzero(~np.isfinite(got).all(axis=1))[0]])
+                raise RamancamError(
+                    f"{'file ' + source + ': ' if source else ''}intensities must be finite; "
+                    f"got a non-finite value in spectrum {i}. Remove or interpolate missing "
+                    "values.")
+            block[there] = got
+            cube.spectra[ys, xs] = block
+            if classes:
+                assert lab is not None
+                t = np.full(rows.shape, -1, dtype=np.int16)
+                t[there] = [lookup.get(v, -1) for v in lab[take].tolist()]
+                cube.truth[ys, xs] = t
     return open_cube(path)
 
 
@@ -383,9 +420,11 @@ def _exact_places(spectra: Spectra
     return xs, ys, flat.astype(np.intp)
 
 
-def _grid_places(grid: Any, n: int
+def grid_places(grid: Any, n: int
                  ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.intp]]:
-    """As :func:`_exact_places`, from a :class:`ramancam.maps.MapGrid`."""
+    """The cube's x and y values and each spectrum's flat pixel index (row-major) on a
+    :class:`ramancam.maps.MapGrid` (:func:`write_cube_rows`' arguments); a line scan is
+    refused."""
     if grid.kind != "map":
         raise RamancamError(
             f"spectra must form a 2-D map to be written as a cube; got a line scan of "
