@@ -359,10 +359,16 @@ def test_cli_predict_and_explain_on_a_cube(small_map, tmp_path, capsys):
     assert main(["explain", str(model_path), str(cube_path), "--plot",
                  str(tmp_path / "a.png"), "--out", str(tmp_path / "z")]) == 2
     assert "error: --plot must not be given" in capsys.readouterr().err
+    # --bands: drawn from the store, so only where images are drawn, and on the model's grid
     assert main(["explain", str(model_path), str(cube_path), "--bands", "30",
+                 "--out", str(tmp_path / "b.zarr")]) == 2
+    assert "error: --bands must come with --out DIR or --report FILE.html for a Zarr cube" \
+        in capsys.readouterr().err
+    assert main(["explain", str(model_path), str(cube_path), "--bands", "30,999",
                  "--out", str(tmp_path / "b")]) == 2
-    assert "error: --bands must not be given for a Zarr cube" in capsys.readouterr().err
-    assert not (tmp_path / "b").exists()
+    assert "error: --bands must lie within the model's grid (0-63 cm-1); got 999" in \
+        capsys.readouterr().err
+    assert not (tmp_path / "b").exists() and not (tmp_path / "b.zarr").exists()
 
 
 # --------------------------------------------------------------------------- unknown pixels
@@ -903,6 +909,13 @@ def test_cli_cube_explain_draws_class_means_and_band_images(small_map, tmp_path,
     assert text.count("data:image/png;base64,") == len(pngs)
     assert main(["info", str(tmp_path / "d" / "explain.zarr")]) == 0
     assert "  maps:      fc for every class (" in capsys.readouterr().out
+    # bands of the user's choice: the map's value there, read from the store
+    assert main(["explain", str(model_path), str(cube_path), "--target", "all", "--bands",
+                 "10,49.6", "--out", str(tmp_path / "d2")]) == 0
+    text = (tmp_path / "d2" / "report.html").read_text()
+    assert '<td>band_01.png</td><td class="num">10</td><td class="num">10</td>' in text
+    assert '<td>band_02.png</td><td class="num">49.6</td><td class="num">50</td>' in text
+    assert not (tmp_path / "d2" / "band_03.png").exists()
 
 
 def test_cube_explain_sums_survive_a_resume_and_older_stores_get_none(small_map, tmp_path,

@@ -675,7 +675,8 @@ IMAGE_LIMIT = 10_000_000
 
 
 def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str], *,
-                 reject: bool = True, model: str | None = None) -> list[Path]:
+                 reject: bool = True, model: str | None = None,
+                 bands: list[float] | None = None) -> list[Path]:
     """``classes.png``, ``confidence.png``, one probability image per class and, from the
     ``band_shift``, ``novelty_p`` and ``prediction_set`` arrays, ``band_shift.png``,
     ``novelty_p.png`` and ``set_size.png`` of a finished result store, drawn by
@@ -689,8 +690,9 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     every image and the pixels to check) is written beside them; with ``model`` (the run's
     model file) and the cube still in place, the first pixels to check are drawn too. An
     explain store adds the mean spectrum and map of each predicted class
-    (``class_means.csv``, ``class_means.png``) and band images of the map
-    (:func:`ramancam.maps.store.explain_outputs`) to the images and the page.
+    (``class_means.csv``, ``class_means.png``) and band images of the map at ``bands``
+    (cm-1; default: the 3 with the largest mean |map|;
+    :func:`ramancam.maps.store.explain_outputs`) to the images and the page.
 
     Returns the images (and an explain store's band images and class means) written, then
     the report (none when the map has more than :data:`IMAGE_LIMIT` pixels).
@@ -732,7 +734,8 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
                                   refused, np.nan, sets.sum(axis=-1)))
     settings = g.attrs["ramancam"].get("settings") or {}
     cube = settings.get("cube")
-    extra, sections = (explain_outputs(out_dir, g, grid, classes, settings.get("method", "fc"))
+    extra, sections = (explain_outputs(out_dir, g, grid, classes, settings.get("method", "fc"),
+                                       bands=bands)
                        if settings.get("kind") == "explain" else ([], []))
     drawing: dict[str, Any] = {}
     if model is not None and cube and Path(cube).exists():
@@ -807,7 +810,8 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
     # --report with --out NAME.zarr: the images are drawn into a temporary folder for the page
     with (contextlib.nullcontext(args.out) if to_dir
           else tempfile.TemporaryDirectory()) as folder:
-        written = write_images(folder, summary.out, reject=not no_reject, model=job.model)
+        written = write_images(folder, summary.out, reject=not no_reject, model=job.model,
+                               bands=getattr(args, "bands", None))
         if written and to_dir:
             pngs = [p for p in written[:-1] if p.suffix == ".png"]
             names = [f"{len(pngs)} images ({pngs[0].name}, {pngs[1].name}, ...)",
@@ -841,10 +845,15 @@ def cli_explain(args: argparse.Namespace) -> int:
     if args.target == "true":
         raise RamancamError("--target must be predicted, all or a class name for a Zarr cube; "
                             "got 'true'.")
-    if getattr(args, "bands", None):
-        raise RamancamError(f"--bands must not be given for a Zarr cube; got {args.bands!r}. "
-                            "Band images are drawn for maps read into memory (CSV, WDF); "
-                            "read a band from the output store's 'maps' array instead.")
+    if getattr(args, "bands", None):  # checked before any work, drawn from the store
+        from .maps.outputs import check_bands, parse_bands
+
+        if Path(args.out or "").suffix.lower() == ".zarr" and not args.report:
+            raise RamancamError(
+                f"--bands must come with --out DIR or --report FILE.html for a Zarr cube; got "
+                f"--out {args.out!r}, where no image is drawn. Give a folder or a report.")
+        args.bands = parse_bands(args.bands)
+        check_bands(args.bands, np.asarray(_load_bundle(args.model).grid, dtype=np.float64))
     out = _store_path(args, "explain")
     return _cli(args, MapJob("explain", args.model, args.data, str(out), method=args.method,
                              target=args.target, score=args.score, normalize=args.normalize,

@@ -90,8 +90,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "with --plot or --report, no table); for a map, a folder for "
                         "maps.csv, images and report.html")
     o.add_argument("--bands", metavar="SHIFT[,SHIFT...]",
-                   help="maps with --out DIR: Raman shifts (cm-1) of the band images "
-                        "(default: the 3 with the largest mean |map|)")
+                   help="maps with --out DIR (a Zarr cube: --out DIR or --report): Raman "
+                        "shifts (cm-1) of the band images (default: the 3 with the largest "
+                        "mean |map|)")
     o.add_argument("--plot", metavar="FILE",
                    help="figure of the first maps with their spectra and the explained "
                         "class's mean training spectrum (.png, .pdf or .svg)")

@@ -117,10 +117,11 @@ def write_tile_sums(store: Any, ty: int, tx: int, X: NDArray[Any], maps: NDArray
 
 
 def explain_outputs(out_dir: str | os.PathLike[str], store: Any, grid: MapGrid,
-                    class_names: list[str], method: str) -> tuple[list[Path], list[Any]]:
+                    class_names: list[str], method: str, *, bands: list[float] | None = None
+                    ) -> tuple[list[Path], list[Any]]:
     """``class_means.csv``, ``class_means.png`` and ``band_01.png``, ... (the map's value at
-    the 3 Raman shifts with the largest mean |map|, across the image) of a finished explain
-    store, and their report sections.
+    ``bands``, cm-1, across the image; default: the 3 Raman shifts with the largest mean
+    |map|) of a finished explain store, and their report sections.
 
     The class means come from the per-tile sums of the finished tiles (no pixel's map is
     read for them); the band images read the ``maps`` array once, tile by tile (the
@@ -144,7 +145,8 @@ def explain_outputs(out_dir: str | os.PathLike[str], store: Any, grid: MapGrid,
     means_csv, means_png = write_class_means(
         out, axis, class_names, counts, {i: sums[i, 0] / counts[i] for i in present},
         {i: sums[i, 1] / counts[i] for i in present}, method)
-    bands = top_bands(sums[:, 2].sum(axis=0) / counts.sum(), axis)
+    if bands is None:
+        bands = top_bands(sums[:, 2].sum(axis=0) / counts.sum(), axis)
     js = [nearest_index(axis, b) for b in bands]
     images = np.full((len(js), *store["predicted"].shape), np.nan)
     maps = store["maps"]
