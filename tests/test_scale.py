@@ -903,6 +903,8 @@ def test_cli_cube_explain_draws_class_means_and_band_images(small_map, tmp_path,
     text = page.read_text()
     assert text == (tmp_path / "d" / "report.html").read_text()
     assert "ramancam explain: map" in text and "Mean spectrum and map per predicted class" in text
+    # the cube is still there: its pixels prepared again for the intensity beside the map
+    assert "Preprocessed intensity (left) and the explanation map&#x27;s value (right)" in text
     for b in bands:
         assert f"<td>band_0{bands.index(b) + 1}.png</td><td class=\"num\">{b:g}</td>" in text
     pngs = sorted(p.name for p in (tmp_path / "d").glob("*.png"))
@@ -941,6 +943,11 @@ def test_cube_explain_sums_survive_a_resume_and_older_stores_get_none(small_map,
     # each tile's counts are its pixels' predicted classes
     first = np.bincount(a["predicted"][:4, :4].ravel(), minlength=3)
     np.testing.assert_array_equal(a["class_counts"][0, 0], first)
+    # without the model (or the cube), the band images show the map alone
+    (tmp_path / "alone").mkdir()
+    write_images(tmp_path / "alone", tmp_path / "e.zarr")
+    assert "The explanation map&#x27;s value at each band" in \
+        (tmp_path / "alone" / "report.html").read_text()
     # a store written before the sums existed: the images and page, without class means
     g = zarr.open_group(str(tmp_path / "f.zarr"), mode="r+")
     del g["class_sums"], g["class_counts"]

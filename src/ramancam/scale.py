@@ -378,7 +378,7 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
     """
     from .explain import explain, method_options, predict_proba
     from .io.zarr_cube import open_cube
-    from .maps.store import write_tile_sums
+    from .maps.store import prepare_tile, write_tile_sums
     from .train import predict_proba_module
 
     if set_threads:
@@ -393,14 +393,8 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
     h, w = ys.stop - ys.start, xs.stop - xs.start
     # pixels missing from the map (all NaN) and those the recipe refuses (flat, empty: dead
     # pixels) keep -1 / NaN and read unknown
-    tile, present = cube.read_tile_pixels(ty, tx)
+    X, ok = prepare_tile(cube, bundle, ty, tx, job.axis_offset)
     n = h * w
-    ok = np.zeros(n, dtype=bool)
-    X = np.empty((0, bundle.grid.size))
-    if tile is not None:
-        if job.axis_offset:
-            tile = tile.replace(wavenumbers=tile.wavenumbers + job.axis_offset)
-        X, ok[present], _ = bundle.prepare_usable(tile)
 
     def spread(a: Any, fill: Any, dtype: Any) -> NDArray[Any]:
         full = np.full((n, *np.shape(a)[1:]), fill, dtype=dtype)
@@ -734,14 +728,18 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
                                   refused, np.nan, sets.sum(axis=-1)))
     settings = g.attrs["ramancam"].get("settings") or {}
     cube = settings.get("cube")
-    extra, sections = (explain_outputs(out_dir, g, grid, classes, settings.get("method", "fc"),
-                                       bands=bands)
-                       if settings.get("kind") == "explain" else ([], []))
+    offset = float(settings.get("axis_offset") or 0)
     drawing: dict[str, Any] = {}
+    spectra = None  # the cube, the run's model and offset: its pixels read and prepared again
     if model is not None and cube and Path(cube).exists():
         bundle = _load_bundle(model)
-        drawing = {"spectra": cube_pixels(cube, bundle, float(settings.get("axis_offset") or 0)),
-                   "grid": bundle.grid, "reference": bundle.class_reference}
+        spectra = (str(cube), bundle, offset)
+        drawing = {"spectra": cube_pixels(cube, bundle, offset), "grid": bundle.grid,
+                   "reference": bundle.class_reference}
+    extra, sections = (explain_outputs(out_dir, g, grid, classes,
+                                       settings.get("method", "fc"), bands=bands,
+                                       spectra=spectra)
+                       if settings.get("kind") == "explain" else ([], []))
     checks = pixels_to_check(predicted, proba, classes, x, y, sets=sets, reject=reject,
                              flagged=flagged, match=read("library_match"),
                              novelty_p=novelty_p, **drawing)

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from .grid import MapGrid
 
 __all__ = ["MAX_SUMMARY_SHIFTS", "count_finished", "create_class_sums", "explain_outputs",
-           "finished_shifts", "finished_tiles", "write_tile_sums"]
+           "finished_shifts", "finished_tiles", "prepare_tile", "write_tile_sums"]
 
 #: :class:`ramancam.scale.RunSummary`: at most this many band shifts are kept for the
 #: ``axis:`` line.
@@ -116,8 +116,26 @@ def write_tile_sums(store: Any, ty: int, tx: int, X: NDArray[Any], maps: NDArray
     store["class_counts"][ty, tx] = onehot.sum(axis=0).astype(np.int64)
 
 
+def prepare_tile(cube: Any, bundle: Any, ty: int, tx: int, axis_offset: float = 0.0
+                 ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """One tile of a cube prepared by a model's recipe, the Raman axis moved by
+    ``axis_offset``: the usable spectra ``(n_usable, n_points)`` and which pixels of the tile
+    (row-major) they are. Pixels missing from the map (all NaN) and those the recipe refuses
+    (flat or empty: dead pixels) are not usable."""
+    ys, xs = cube.tile(ty, tx)
+    ok = np.zeros((ys.stop - ys.start) * (xs.stop - xs.start), dtype=bool)
+    X = np.empty((0, np.asarray(bundle.grid).size))
+    tile, present = cube.read_tile_pixels(ty, tx)
+    if tile is not None:
+        if axis_offset:
+            tile = tile.replace(wavenumbers=tile.wavenumbers + axis_offset)
+        X, ok[present], _ = bundle.prepare_usable(tile)
+    return X, ok
+
+
 def explain_outputs(out_dir: str | os.PathLike[str], store: Any, grid: MapGrid,
-                    class_names: list[str], method: str, *, bands: list[float] | None = None
+                    class_names: list[str], method: str, *, bands: list[float] | None = None,
+                    spectra: tuple[str, Any, float] | None = None
                     ) -> tuple[list[Path], list[Any]]:
     """``class_means.csv``, ``class_means.png`` and ``band_01.png``, ... (the map's value at
     ``bands``, cm-1, across the image; default: the 3 Raman shifts with the largest mean
@@ -125,9 +143,12 @@ def explain_outputs(out_dir: str | os.PathLike[str], store: Any, grid: MapGrid,
 
     The class means come from the per-tile sums of the finished tiles (no pixel's map is
     read for them); the band images read the ``maps`` array once, tile by tile (the
-    store's chunks are the cube's tiles). The preprocessed spectra are
-    not in the store, so the band images show the map's value alone. A store without the
-    sums (an explain run before 2026-12-06) gets none: returns ``([], [])``.
+    store's chunks are the cube's tiles). The preprocessed spectra are not in the store: with
+    ``spectra`` (the cube's path, the run's model bundle and its axis offset) each finished
+    tile is read and prepared again for the intensity panel beside the map's, as a map in
+    memory draws it; without (the cube is gone), the band images show the map's value
+    alone. A store without the sums (an explain run before 2026-12-06) gets none: returns
+    ``([], [])``.
     """
     from .images import nearest_index, top_bands
     from .outputs import explain_sections, write_band_images, write_class_means
@@ -149,6 +170,12 @@ def explain_outputs(out_dir: str | os.PathLike[str], store: Any, grid: MapGrid,
         bands = top_bands(sums[:, 2].sum(axis=0) / counts.sum(), axis)
     js = [nearest_index(axis, b) for b in bands]
     images = np.full((len(js), *store["predicted"].shape), np.nan)
+    intensity = None if spectra is None else images.copy()
+    cube = None
+    if spectra is not None:
+        from ..io.zarr_cube import open_cube
+
+        cube = open_cube(spectra[0])
     maps = store["maps"]
     for ys, xs in finished_tiles(store, done):
         tile = np.asarray(maps[ys, xs], dtype=np.float64)
@@ -156,7 +183,16 @@ def explain_outputs(out_dir: str | os.PathLike[str], store: Any, grid: MapGrid,
             pred = np.asarray(store["predicted"][ys, xs]).clip(0)
             tile = np.take_along_axis(tile, pred[..., None, None], axis=2)[:, :, 0]
         images[:, ys, xs] = np.moveaxis(tile[..., js], -1, 0)
+        if cube is not None and intensity is not None and spectra is not None:
+            ty, tx = ys.start // cube.chunks[0], xs.start // cube.chunks[1]
+            X, ok = prepare_tile(cube, spectra[1], ty, tx, spectra[2])
+            values = np.full((ok.size, len(js)), np.nan)
+            values[ok] = X[:, js]
+            intensity[:, ys, xs] = np.moveaxis(values.reshape(*tile.shape[:2], -1), -1, 0)
     # the images are stored row 0 first, as MapGrid.to_image lays them out
-    band_paths, band_rows = write_band_images(out, grid, axis, bands, list(images), method)
-    sections = explain_sections(band_paths, band_rows, means_png, method, intensity=False)
+    band_paths, band_rows = write_band_images(
+        out, grid, axis, bands, list(images), method,
+        intensity=None if intensity is None else list(intensity))
+    sections = explain_sections(band_paths, band_rows, means_png, method,
+                                intensity=intensity is not None)
     return [*band_paths, means_csv, means_png], sections
