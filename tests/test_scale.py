@@ -1047,6 +1047,7 @@ def test_convert_streams_a_wdf_map_into_the_cube_it_would_read_whole(tmp_path, c
     assert main(["convert", str(tmp_path / "m.wdf"), str(tmp_path / "s.zarr"),
                  "--chunk", "4x4"]) == 0
     assert not whole  # read tile by tile, not whole
+    assert "  29/29 spectra (" in capsys.readouterr().err  # progress, tile by tile
     assert main(["convert", str(tmp_path / "m.wdf.gz"), str(tmp_path / "w.zarr"),
                  "--chunk", "4x4"]) == 0
     assert whole

@@ -152,9 +152,12 @@ def _write_cube(data: Spectra | WdfRows, out: Path, chunks: tuple[int, int],
             f"IN must carry pixel positions (x/y) to be written as a Zarr cube; got "
             f"{source!r} without them. Name the columns with --xy-cols X,Y, or write a .csv.")
     grid = grid_of(data)
-    if isinstance(data, WdfRows):  # tile by tile from the file
+    if isinstance(data, WdfRows):  # tile by tile from the file, progress on stderr
+        from ._common import chunk_progress
+
         cube = write_cube_rows(data.X, data.axis, *grid_places(grid, grid.n_spectra), out,
-                               chunks=chunks, source=data.source)
+                               chunks=chunks, source=data.source,
+                               progress=chunk_progress(grid.n_spectra, chunks[0] * chunks[1]))
     else:
         cube = write_cube(data, out, chunks=chunks, grid=grid)
     ny, nx = cube.shape

@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -349,11 +349,14 @@ def write_cube(spectra: Spectra, path: str | os.PathLike[str], *,
 def write_cube_rows(X: Any, wavenumbers: ArrayLike, x: NDArray[np.float64],
                     y: NDArray[np.float64], pixel: NDArray[np.intp],
                     path: str | os.PathLike[str], *, chunks: tuple[int, int] = DEFAULT_CHUNKS,
-                    labels: ArrayLike | None = None, source: str | None = None) -> Cube:
+                    labels: ArrayLike | None = None, source: str | None = None,
+                    progress: Callable[[int], None] | None = None) -> Cube:
     """Write spectra as a cube tile by tile (atomically): row ``i`` of ``X`` is the pixel
     ``pixel[i]`` (flat, row-major) of the ``len(y) x len(x)`` grid; pixels of no row stay
     NaN (missing). ``X`` is indexed one tile's rows at a time, in ascending order, so rows
     read from a file (:class:`ramancam.io.wdf.FileRows`) are never held whole.
+
+    ``progress`` is called with the spectra written so far after every tile.
 
     Raises
     ------
@@ -361,6 +364,7 @@ def write_cube_rows(X: Any, wavenumbers: ArrayLike, x: NDArray[np.float64],
         If a spectrum holds a non-finite value (named by its row, and ``source``).
     """
     ny, nx = len(y), len(x)
+    done = 0
     flat_rows = np.full(ny * nx, -1, dtype=np.intp)
     flat_rows[np.asarray(pixel, dtype=np.intp)] = np.arange(len(pixel))
     row_of = flat_rows.reshape(ny, nx)
@@ -392,6 +396,9 @@ def write_cube_rows(X: Any, wavenumbers: ArrayLike, x: NDArray[np.float64],
                 t = np.full(rows.shape, -1, dtype=np.int16)
                 t[there] = [lookup.get(v, -1) for v in lab[take].tolist()]
                 cube.truth[ys, xs] = t
+            done += take.size
+            if progress is not None:
+                progress(done)
     return open_cube(path)
 
 
