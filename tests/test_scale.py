@@ -1069,3 +1069,30 @@ def test_convert_streams_a_wdf_map_into_the_cube_it_would_read_whole(tmp_path, c
     assert (f"file {tmp_path / 'bad.wdf'}: intensities must be finite; got a non-finite "
             "value in spectrum 11") in capsys.readouterr().err
     assert not any(p.name.startswith((".bad", "bad.zarr")) for p in tmp_path.iterdir())
+
+
+def test_images_of_a_store_keep_each_axis_step(small_map, tmp_path):
+    """A measured map's pixels need not be square, and a cube's coordinates may run down:
+    the images of a result store are drawn on the store's own x and y."""
+    from ramancam.io.zarr_cube import grid_places, write_cube_rows
+    from ramancam.maps.grid import infer_grid
+    from ramancam.maps.store import store_grid
+    from ramancam.scale import write_images
+
+    _, model_path, _, s = small_map
+    grid = infer_grid(s.meta["x"] * 1.5, s.meta["y"] * 4.0)  # 1.5 um columns, 4 um rows
+    cube = tmp_path / "rect.zarr"
+    xs, ys, pixel = grid_places(grid, len(s))
+    write_cube_rows(s.X, s.wavenumbers, xs, ys[::-1], pixel, cube, chunks=(4, 4))
+    run(MapJob("predict", str(model_path), str(cube), str(tmp_path / "r.zarr")))
+    import zarr
+
+    g = store_grid(zarr.open_group(str(tmp_path / "r.zarr"), mode="r"))
+    assert (g.nx, g.ny) == (11, 9)
+    np.testing.assert_allclose([g.step_x, g.step_y, g.x0, g.y0], [1.5, -4.0, 0.0, 32.0],
+                               atol=1e-9)
+    # (left, right, bottom, top): rows run down from y = 32, drawn so
+    np.testing.assert_allclose(g.extent(), [-0.75, 15.75, 34.0, -2.0], atol=1e-9)
+    (tmp_path / "img").mkdir()
+    written = write_images(tmp_path / "img", tmp_path / "r.zarr")
+    assert written[-1].name == "report.html" and (tmp_path / "img" / "classes.png").exists()

@@ -692,10 +692,9 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     the report (none when the map has more than :data:`IMAGE_LIMIT` pixels).
     """
     from .io.zarr_cube import need_zarr
-    from .maps.grid import MapGrid
     from .maps.images import write_map_images
     from .maps.outputs import write_map_report
-    from .maps.store import explain_outputs
+    from .maps.store import explain_outputs, store_grid
     from .predict_report import cube_pixels, pixels_to_check
 
     g = need_zarr().open_group(str(store), mode="r")
@@ -704,8 +703,7 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
         return []
     x = np.asarray(g["x"][...], dtype=np.float64)
     y = np.asarray(g["y"][...], dtype=np.float64)
-    step = float(x[1] - x[0]) if nx > 1 else (float(y[1] - y[0]) if ny > 1 else 1.0)
-    grid = MapGrid.regular(nx, ny, step=abs(step) or 1.0, x0=float(x[0]), y0=float(y[0]))
+    grid = store_grid(g)
     classes = list(g.attrs["ramancam"]["class_names"])
 
     def read(name: str) -> NDArray[Any] | None:

@@ -55,7 +55,7 @@ def _figsize(grid: MapGrid, extra_w: float = 2.2) -> tuple[float, float]:
     if grid.kind == "line" or grid.ny == 1:
         return (7.5 + extra_w * 0.3, 2.2)
     left, right, bottom, top = grid.extent()
-    aspect = (top - bottom) / (right - left) if right > left else 1.0
+    aspect = abs(top - bottom) / abs(right - left) if right != left else 1.0  # either way up
     w = 5.5
     h = min(max(w * aspect + 0.9, 2.2), 8.0)
     return (w + extra_w, h)

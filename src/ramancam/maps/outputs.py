@@ -409,5 +409,5 @@ def _band_height(grid: MapGrid) -> float:
     if grid.kind == "line" or grid.ny == 1:
         return 2.4
     left, right, bottom, top = grid.extent()
-    aspect = (top - bottom) / (right - left) if right > left else 1.0
+    aspect = abs(top - bottom) / abs(right - left) if right != left else 1.0  # either way up
     return float(min(max(4.6 * aspect + 0.9, 2.4), 7.0))

@@ -23,11 +23,25 @@ from numpy.typing import NDArray
 from .grid import MapGrid
 
 __all__ = ["MAX_SUMMARY_SHIFTS", "count_finished", "create_class_sums", "explain_outputs",
-           "finished_shifts", "finished_tiles", "prepare_tile", "write_tile_sums"]
+           "finished_shifts", "finished_tiles", "prepare_tile", "store_grid",
+           "write_tile_sums"]
 
 #: :class:`ramancam.scale.RunSummary`: at most this many band shifts are kept for the
 #: ``axis:`` line.
 MAX_SUMMARY_SHIFTS = 1_000_000
+
+
+def store_grid(store: Any) -> MapGrid:
+    """The full pixel grid of a cube or result store from its ``x`` and ``y`` arrays, each
+    axis with its own step (a measured map's pixels need not be square), signed as the
+    coordinates run."""
+    x = np.asarray(store["x"][...], dtype=np.float64)
+    y = np.asarray(store["y"][...], dtype=np.float64)
+    iy, ix = np.divmod(np.arange(x.size * y.size), x.size)
+    return MapGrid(int(x.size), int(y.size), float(x[0]), float(y[0]),
+                   float(x[1] - x[0]) if x.size > 1 else float("nan"),
+                   float(y[1] - y[0]) if y.size > 1 else float("nan"),
+                   ix.astype(np.intp), iy.astype(np.intp))
 
 
 def finished_tiles(store: Any, done: NDArray[Any]) -> list[tuple[slice, slice]]:
