@@ -878,7 +878,8 @@ def test_cli_cube_explain_draws_class_means_and_band_images(small_map, tmp_path,
     page = tmp_path / "page.html"
     assert main(["explain", str(model_path), str(cube_path), "--target", "all",
                  "--out", str(tmp_path / "d"), "--report", str(page)]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "  9/9 tiles read for the band images" in err  # progress of the drawing too
     assert re.search(r"wrote \d+ images \(classes.png, confidence.png, \.\.\.\), "
                      r"class_means.csv and report.html to ", out)
     assert f"wrote the report {page}" in out

@@ -670,7 +670,8 @@ IMAGE_LIMIT = 10_000_000
 
 def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str], *,
                  reject: bool = True, model: str | None = None,
-                 bands: list[float] | None = None) -> list[Path]:
+                 bands: list[float] | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> list[Path]:
     """``classes.png``, ``confidence.png``, one probability image per class and, from the
     ``band_shift``, ``novelty_p`` and ``prediction_set`` arrays, ``band_shift.png``,
     ``novelty_p.png`` and ``set_size.png`` of a finished result store, drawn by
@@ -686,7 +687,8 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     explain store adds the mean spectrum and map of each predicted class
     (``class_means.csv``, ``class_means.png``) and band images of the map at ``bands``
     (cm-1; default: the 3 with the largest mean |map|;
-    :func:`ramancam.maps.store.explain_outputs`) to the images and the page.
+    :func:`ramancam.maps.store.explain_outputs`) to the images and the page; ``progress``
+    is called with the tiles read for them (done, total).
 
     Returns the images (and an explain store's band images and class means) written, then
     the report (none when the map has more than :data:`IMAGE_LIMIT` pixels).
@@ -736,7 +738,7 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
                    "reference": bundle.class_reference}
     extra, sections = (explain_outputs(out_dir, g, grid, classes,
                                        settings.get("method", "fc"), bands=bands,
-                                       spectra=spectra)
+                                       spectra=spectra, progress=progress)
                        if settings.get("kind") == "explain" else ([], []))
     checks = pixels_to_check(predicted, proba, classes, x, y, sets=sets, reject=reject,
                              flagged=flagged, match=read("library_match"),
@@ -807,7 +809,8 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
     with (contextlib.nullcontext(args.out) if to_dir
           else tempfile.TemporaryDirectory()) as folder:
         written = write_images(folder, summary.out, reject=not no_reject, model=job.model,
-                               bands=getattr(args, "bands", None))
+                               bands=getattr(args, "bands", None),
+                               progress=_progress(" read for the band images"))
         if written and to_dir:
             pngs = [p for p in written[:-1] if p.suffix == ".png"]
             names = [f"{len(pngs)} images ({pngs[0].name}, {pngs[1].name}, ...)",

@@ -14,6 +14,7 @@ arrays, and what is read back from it tile by tile (:mod:`ramancam.scale` writes
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +150,8 @@ def prepare_tile(cube: Any, bundle: Any, ty: int, tx: int, axis_offset: float = 
 
 def explain_outputs(out_dir: str | os.PathLike[str], store: Any, grid: MapGrid,
                     class_names: list[str], method: str, *, bands: list[float] | None = None,
-                    spectra: tuple[str, Any, float] | None = None
+                    spectra: tuple[str, Any, float] | None = None,
+                    progress: Callable[[int, int], None] | None = None
                     ) -> tuple[list[Path], list[Any]]:
     """``class_means.csv``, ``class_means.png`` and ``band_01.png``, ... (the map's value at
     ``bands``, cm-1, across the image; default: the 3 Raman shifts with the largest mean
@@ -161,8 +163,8 @@ def explain_outputs(out_dir: str | os.PathLike[str], store: Any, grid: MapGrid,
     ``spectra`` (the cube's path, the run's model bundle and its axis offset) each finished
     tile is read and prepared again for the intensity panel beside the map's, as a map in
     memory draws it; without (the cube is gone), the band images show the map's value
-    alone. A store without the sums (an explain run before 2026-12-06) gets none: returns
-    ``([], [])``.
+    alone. ``progress`` is called with the tiles read (done, total). A store without the
+    sums (an explain run before 2026-12-06) gets none: returns ``([], [])``.
     """
     from .images import nearest_index, top_bands
     from .outputs import explain_sections, write_band_images, write_class_means
@@ -191,7 +193,8 @@ def explain_outputs(out_dir: str | os.PathLike[str], store: Any, grid: MapGrid,
 
         cube = open_cube(spectra[0])
     maps = store["maps"]
-    for ys, xs in finished_tiles(store, done):
+    tiles = finished_tiles(store, done)
+    for k, (ys, xs) in enumerate(tiles, start=1):
         tile = np.asarray(maps[ys, xs], dtype=np.float64)
         if tile.ndim == 4:  # --target all: each pixel's map of its predicted class
             pred = np.asarray(store["predicted"][ys, xs]).clip(0)
@@ -203,6 +206,8 @@ def explain_outputs(out_dir: str | os.PathLike[str], store: Any, grid: MapGrid,
             values = np.full((ok.size, len(js)), np.nan)
             values[ok] = X[:, js]
             intensity[:, ys, xs] = np.moveaxis(values.reshape(*tile.shape[:2], -1), -1, 0)
+        if progress is not None:
+            progress(k, len(tiles))
     # the images are stored row 0 first, as MapGrid.to_image lays them out
     band_paths, band_rows = write_band_images(
         out, grid, axis, bands, list(images), method,
