@@ -610,7 +610,7 @@ def main(argv: list[str] | None = None) -> int:
         for lever in a.levers.split(","):
             if lever not in LEVERS:
                 ap.error(f"--levers must name levers of {list(LEVERS)}; got {lever!r}")
-            per_seed, secs, done, wrong, pre = [], [], [], [], []
+            per_seed, secs, done, wrong, pre, inner = [], [], [], [], [], []
             lv_data = data if lever not in NORM_LEVERS else load(
                 name, a.quick, NORM_LEVERS[lever])[0]
             for s in seeds:
@@ -626,6 +626,11 @@ def main(argv: list[str] | None = None) -> int:
                 if len(fits) == 1:
                     wrong.append(wrong_ids(lv_data, splits, fits[0]))
                 pre += [float(f["pretrain_s"]) for f in fits if "pretrain_s" in f]
+                # the inner decision of each fold's fit (aug or not), when the lever makes one
+                inner.append([[c["val_accuracy"]["off"], c["val_accuracy"]["on"],
+                               c["val_loss"]["off"], c["val_loss"]["on"], bool(c["augment"])]
+                              for f in fits for c in (f.get("augment_choice") or [])
+                              if c and c.get("val_accuracy")])
                 done.append(s)
                 print(f"{name} {lever} seed {s}: accuracy {per_seed[-1]:.4f} "
                       f"({secs[-1]:.0f} s per fit)", file=sys.stderr, flush=True)
@@ -639,6 +644,8 @@ def main(argv: list[str] | None = None) -> int:
                 row["wrong"] = wrong
             if pre:  # once per seed and grid, not per fit: not in fit_s
                 row["pretrain_s"] = float(np.mean(pre))
+            if any(inner):  # per seed, per fold: [acc off, acc on, loss off, loss on, aug?]
+                row["inner"] = inner
             if lever == "default":
                 default = row
             if default:
