@@ -1025,6 +1025,8 @@ def test_convert_to_a_cube_refuses_what_is_not_a_map(tmp_path, capsys, rng):
                  "--chunk", "4by4"]) == 2
     assert "--chunk must be CXxCY with positive sizes, e.g. 64x64; got '4by4'" in \
         capsys.readouterr().err
+    assert main(["convert", str(tmp_path / "map.csv"), str(tmp_path / "no" / "m.zarr")]) == 2
+    assert "OUT must be in an existing folder" in capsys.readouterr().err
     assert not any(p.suffix == ".zarr" for p in tmp_path.iterdir())
 
 

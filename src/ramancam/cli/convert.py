@@ -78,6 +78,9 @@ def run(args: argparse.Namespace) -> int:
     if args.chunk is not None and not cube:
         raise RamancamError(f"--chunk must come with OUT.zarr; got OUT {args.out!r}. Drop "
                             "--chunk, or name a .zarr cube.")
+    if cube and not out.resolve().parent.is_dir():  # before the data are read
+        raise RamancamError(f"OUT must be in an existing folder; got {args.out!r}. Create the "
+                            "folder first.")
     chunks = _chunks(args.chunk) if cube else None  # checked before the data are read
     grid = parse_grid(args.grid)
     if chunks is not None and _streams(args, grid):
