@@ -618,8 +618,8 @@ def _store_path(args: argparse.Namespace, kind: str) -> Path:
     if not is_cube(args.data):
         raise RamancamError(
             f"DATA must be a Zarr cube (a .zarr folder) for --workers/--scheduler; got "
-            f"{args.data!r}. Write the map as a cube first (ramancam.io.zarr_cube.write_cube, "
-            "or ramancam simulate map --out NAME.zarr), or drop --workers/--scheduler.")
+            f"{args.data!r}. Write the map as a cube first (ramancam convert MAP NAME.zarr), "
+            "or drop --workers/--scheduler.")
     if args.label_col is not None or args.labels_from is not None:
         raise RamancamError("--label-col/--labels-from must not be given for a Zarr cube; got "
                             "one. A cube's labels are its 'truth' array.")
