@@ -1099,3 +1099,35 @@ def test_images_of_a_store_keep_each_axis_step(small_map, tmp_path):
     (tmp_path / "img").mkdir()
     written = write_images(tmp_path / "img", tmp_path / "r.zarr")
     assert written[-1].name == "report.html" and (tmp_path / "img" / "classes.png").exists()
+
+
+def test_cube_explain_page_draws_each_pixel_to_check_with_its_map(novelty_map, tmp_path,
+                                                                   monkeypatch):
+    import zarr
+
+    import ramancam.plot
+    from ramancam.maps.store import pixel_maps
+
+    model_path, cube_path, _ = novelty_map
+    assert main(["explain", str(model_path), str(cube_path), "--target", "all",
+                 "--out", str(tmp_path / "d")]) == 0
+    text = (tmp_path / "d" / "report.html").read_text()
+    assert "pixels need a second look" in text
+    assert "with their fc map (red: supports the class, blue: argues against it)" in text
+    # the maps drawn are the store's, each pixel's for its predicted class
+    g = zarr.open_group(str(tmp_path / "d" / "explain.zarr"), mode="r")
+    pred = np.asarray(g["predicted"][...])
+    got = pixel_maps(g, pred)(np.array([0, 13, 95]))
+    every = np.asarray(g["maps"][...])
+    for k, i in enumerate((0, 13, 95)):
+        iy, ix = divmod(i, pred.shape[1])
+        np.testing.assert_array_equal(got[k], every[iy, ix, pred[iy, ix]])
+    # maps of one named class: the panels say which class the map explains
+    titles = []
+    real = ramancam.plot.spectrum_map
+    monkeypatch.setattr(ramancam.plot, "spectrum_map",
+                        lambda *a, **kw: (titles.append(kw.get("title")), real(*a, **kw))[1])
+    assert main(["explain", str(model_path), str(cube_path), "--target", "b",
+                 "--out", str(tmp_path / "b")]) == 0
+    drawn = [t for t in titles if t and ": fc map for " in t]
+    assert drawn and all(t.endswith(": fc map for b") for t in drawn)

@@ -80,14 +80,25 @@ def reasons(unknown: Any, several: Any, library: str | None) -> list[str]:
 
 
 def _figure(grid: NDArray[np.float64], drawn: Sequence[tuple[str, str, NDArray[np.float64]]],
-            reference: Any) -> Any:
+            reference: Any, maps: Sequence[NDArray[np.float64]] | None = None,
+            method: str = "map", map_class: str | None = None) -> Any:
     from matplotlib.figure import Figure
 
     n = len(drawn)
-    fig = Figure(figsize=(8.0, 2.1 * n + 0.3), layout="constrained")
+    fig = Figure(figsize=(8.0, (2.4 if maps is not None else 2.1) * n + 0.3),
+                 layout="constrained")
     axes = fig.subplots(n, 1, squeeze=False)[:, 0]
-    for ax, (ident, nearest, x) in zip(axes, drawn, strict=True):
+    for k, (ax, (ident, nearest, x)) in enumerate(zip(axes, drawn, strict=True)):
         ref = reference(nearest)
+        if maps is not None:  # an explained map: the pixel's map beside its spectrum
+            from .plot import spectrum_map
+
+            spectrum_map(grid, x, maps[k], ax=ax,
+                         title=f"{ident}: {method} map for {map_class or nearest}",
+                         map_label=method, reference=None if ref is None else ref[0],
+                         reference_sd=None if ref is None else ref[1],
+                         reference_label=f"mean of {nearest}")
+            continue
         if ref is not None:
             mean, sd = ref
             ax.fill_between(grid, mean - sd, mean + sd, color="0.85", lw=0)
@@ -100,10 +111,14 @@ def _figure(grid: NDArray[np.float64], drawn: Sequence[tuple[str, str, NDArray[n
 
 
 def attention_section(attention: Attention, total: int, grid: NDArray[np.float64] | None,
-                      reference: Any, what: str = "spectra") -> Any:
+                      reference: Any, what: str = "spectra",
+                      maps: Sequence[NDArray[np.float64]] | None = None,
+                      method: str = "map", map_class: str | None = None) -> Any:
     """The "to check" section: the table of :class:`Attention`'s rows and the figure of the
     first :data:`MAX_DRAWN` (``what``: "spectra", or "pixels" for a map; ``grid`` None: no
-    figure, e.g. for a Zarr run whose cube is gone)."""
+    figure, e.g. for a Zarr run whose cube is gone). ``maps``: the explanation map of each
+    drawn spectrum (``method`` names it; ``map_class``: the class every map explains, when
+    not each spectrum's nearest), drawn beside it (an explain run's page)."""
     from .report import Figure, Section, Table
 
     shown = attention.shown()
@@ -121,10 +136,13 @@ def attention_section(attention: Attention, total: int, grid: NDArray[np.float64
         blocks.append(Table(head, [r[3] for r in shown]))
     if shown and grid is not None:
         drawn = [(r[3][0], r[5], r[4]) for r in shown[:MAX_DRAWN]]
+        with_maps = maps is not None and len(maps) == len(drawn)
         blocks.append(Figure.from_matplotlib(
-            _figure(grid, drawn, reference),
+            _figure(grid, drawn, reference, maps if with_maps else None, method, map_class),
             f"The first {len(drawn)} of them, preprocessed, against the mean training "
-            "spectrum (+- sd) of their nearest class."))
+            "spectrum (+- sd) of their nearest class"
+            + (f", with their {method} map (red: supports the class, blue: argues against "
+               "it)." if with_maps else ".")))
     if not shown:
         blocks.append(f"None: all {what} are like the training spectra, with one class in "
                       "their prediction set and the library search agreeing.")
@@ -208,7 +226,9 @@ def pixels_to_check(predicted: NDArray[Any], proba: NDArray[Any], classes: Seque
                     sets: NDArray[Any] | None, flagged: NDArray[Any] | None,
                     match: NDArray[Any] | None, novelty_p: NDArray[Any] | None,
                     reject: bool = True, spectra: Any = None,
-                    grid: NDArray[np.float64] | None = None, reference: Any = None) -> Any:
+                    grid: NDArray[np.float64] | None = None, reference: Any = None,
+                    maps: Any = None, method: str = "map", map_class: str | None = None
+                    ) -> Any:
     """The "Pixels to check" section of a Zarr result store's report, from its arrays
     (``predicted`` (ny, nx) with -1 for refused pixels, ``proba`` (ny, nx, k), the optional
     ``prediction_set``, ``unknown``, ``library_match`` and ``novelty_p``): the in-memory
@@ -218,7 +238,9 @@ def pixels_to_check(predicted: NDArray[Any], proba: NDArray[Any], classes: Seque
     The first :data:`MAX_DRAWN` are drawn against their nearest class's training mean when
     ``spectra`` (:func:`cube_pixels`: their preprocessed spectra, read from the cube),
     ``grid`` (the model's axis) and ``reference`` (``Bundle.class_reference``) are given;
-    else the section has the table alone (the cube is gone, or an older model file)."""
+    else the section has the table alone (the cube is gone, or an older model file). An
+    explain store's ``maps`` (flat indices -> their maps, ``(n, n_points)``) are drawn
+    beside them."""
     shape = predicted.shape
     n = int(predicted.size)
     pred = predicted.ravel()
@@ -236,9 +258,12 @@ def pixels_to_check(predicted: NDArray[Any], proba: NDArray[Any], classes: Seque
     top = np.where(ok, np.nanmax(np.where(np.isnan(pr), -np.inf, pr), axis=1), np.nan)
     order = look[np.lexsort((look, top[look], np.nan_to_num(p_nov[look], nan=1.0)))][:MAX_ROWS]
     first = None  # the preprocessed spectra of the pixels drawn
+    drawn_maps = None
     if spectra is not None and grid is not None and order.size:
         X, usable = spectra(order[:MAX_DRAWN])
         first = X if usable.all() else None  # the recipe refuses one now: no figure
+        if first is not None and maps is not None:
+            drawn_maps = list(np.asarray(maps(order[:MAX_DRAWN]), dtype=np.float64))
     att = Attention(labelled=False, positions=True)
     att.n_checked = int(look.size)
     names = [str(c) for c in classes]
@@ -257,4 +282,4 @@ def pixels_to_check(predicted: NDArray[Any], proba: NDArray[Any], classes: Seque
                  and k < len(first) else np.zeros(0))
         att.rows.append((float(k), 0.0, k, row, drawn, names[pred[i]]))
     return attention_section(att, int(ok.sum()), None if first is None else grid, reference,
-                             "pixels")
+                             "pixels", maps=drawn_maps, method=method, map_class=map_class)

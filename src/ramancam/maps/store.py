@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from .grid import MapGrid
 
 __all__ = ["MAX_SUMMARY_SHIFTS", "count_finished", "create_class_sums", "explain_outputs",
-           "finished_shifts", "finished_tiles", "prepare_tile", "store_grid",
+           "finished_shifts", "finished_tiles", "pixel_maps", "prepare_tile", "store_grid",
            "write_tile_sums"]
 
 #: :class:`ramancam.scale.RunSummary`: at most this many band shifts are kept for the
@@ -146,6 +146,23 @@ def prepare_tile(cube: Any, bundle: Any, ty: int, tx: int, axis_offset: float = 
             tile = tile.replace(wavenumbers=tile.wavenumbers + axis_offset)
         X, ok[present], _ = bundle.prepare_usable(tile)
     return X, ok
+
+
+def pixel_maps(store: Any, predicted: NDArray[Any]) -> Callable[[NDArray[np.intp]], Any]:
+    """A reader of an explain store's maps at a few pixels (flat indices, row-major), one
+    pixel at a time: ``(n, n_points)``, for ``--target all`` each pixel's map of its
+    ``predicted`` class."""
+    nx = int(store["predicted"].shape[1])
+
+    def read(flat: NDArray[np.intp]) -> NDArray[np.float64]:
+        rows = []
+        for i in np.asarray(flat, dtype=np.intp).tolist():
+            iy, ix = divmod(int(i), nx)
+            m = np.asarray(store["maps"][iy, ix], dtype=np.float64)
+            rows.append(m[max(int(predicted[iy, ix]), 0)] if m.ndim == 2 else m)
+        return np.asarray(rows)
+
+    return read
 
 
 def explain_outputs(out_dir: str | os.PathLike[str], store: Any, grid: MapGrid,
