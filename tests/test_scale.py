@@ -1131,3 +1131,32 @@ def test_cube_explain_page_draws_each_pixel_to_check_with_its_map(novelty_map, t
                  "--out", str(tmp_path / "b")]) == 0
     drawn = [t for t in titles if t and ": fc map for " in t]
     assert drawn and all(t.endswith(": fc map for b") for t in drawn)
+
+
+def test_map_explain_lists_the_same_pixels_to_check_in_memory_and_from_a_cube(novelty_map,
+                                                                            tmp_path):
+    """The explain page of a map read into memory and of the same map as a cube list the
+    same pixels, in the same order, for the same reasons (calibrated prediction sets
+    included)."""
+    import re
+
+    from ramancam.io import write_table
+
+    model_path, cube_path, s = novelty_map
+    write_table(s.replace(labels=None), tmp_path / "map.csv")
+    assert main(["explain", str(model_path), str(tmp_path / "map.csv"), "--method", "fc",
+                 "--out", str(tmp_path / "mem")]) == 0
+    assert main(["explain", str(model_path), str(cube_path), "--out", str(tmp_path / "cube")]
+                ) == 0
+
+    def listed(page):
+        text = page.read_text()
+        head = re.search(r"(\d+) of 96 pixels need a second look", text)
+        rows = re.findall(r'<tr><td>[^<]*</td><td class="num">([-0-9.]+)</td>'
+                          r'<td class="num">([-0-9.]+)</td><td>([^<]*)</td>', text)
+        return int(head.group(1)), rows, "with their fc map" in text
+
+    mem, cube = listed(tmp_path / "mem" / "report.html"), listed(tmp_path / "cube" /
+                                                                  "report.html")
+    assert mem[0] == cube[0] > 0 and mem[2] and cube[2]
+    assert mem[1] == cube[1] and len(mem[1]) == min(mem[0], 50)

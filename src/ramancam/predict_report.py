@@ -227,8 +227,8 @@ def pixels_to_check(predicted: NDArray[Any], proba: NDArray[Any], classes: Seque
                     match: NDArray[Any] | None, novelty_p: NDArray[Any] | None,
                     reject: bool = True, spectra: Any = None,
                     grid: NDArray[np.float64] | None = None, reference: Any = None,
-                    maps: Any = None, method: str = "map", map_class: str | None = None
-                    ) -> Any:
+                    maps: Any = None, method: str = "map", map_class: str | None = None,
+                    ids: NDArray[Any] | None = None) -> Any:
     """The "Pixels to check" section of a Zarr result store's report, from its arrays
     (``predicted`` (ny, nx) with -1 for refused pixels, ``proba`` (ny, nx, k), the optional
     ``prediction_set``, ``unknown``, ``library_match`` and ``novelty_p``): the in-memory
@@ -240,7 +240,8 @@ def pixels_to_check(predicted: NDArray[Any], proba: NDArray[Any], classes: Seque
     ``grid`` (the model's axis) and ``reference`` (``Bundle.class_reference``) are given;
     else the section has the table alone (the cube is gone, or an older model file). An
     explain store's ``maps`` (flat indices -> their maps, ``(n, n_points)``) are drawn
-    beside them."""
+    beside them. ``ids`` (an (ny, nx) image of spectrum ids, a map in memory) replaces the
+    ``y<row>x<column>`` ids."""
     shape = predicted.shape
     n = int(predicted.size)
     pred = predicted.ravel()
@@ -272,7 +273,7 @@ def pixels_to_check(predicted: NDArray[Any], proba: NDArray[Any], classes: Seque
     for k, i in enumerate(order):
         iy, ix = divmod(int(i), shape[1])
         library = names[lib[i]] if lib is not None and other[i] else None
-        row = [f"y{iy}x{ix}", float(x[ix]), float(y[iy]),
+        row = [f"y{iy}x{ix}" if ids is None else str(ids[iy, ix]), float(x[ix]), float(y[iy]),
                "unknown" if reject and unk[i] else names[pred[i]], float(top[i]),
                float(p_nov[i]) if np.isfinite(p_nov[i]) else "",
                "" if members is None else " | ".join(members[k]),

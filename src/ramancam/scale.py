@@ -40,7 +40,7 @@ the class names and ``complete``):
 * ``novelty_p`` (ny, nx) float32 -- models saved since 2026-12-05: the novelty score's
   conformal p-value among the held-out known scores (``predictions.csv``'s ``novelty_p``,
   :func:`ramancam.novelty.p_values`; NaN = not computed yet);
-* ``prediction_set`` (ny, nx, n_classes) bool -- ``predict`` with models saved since
+* ``prediction_set`` (ny, nx, n_classes) bool -- models saved since
   2026-12-05: whether each class is in the pixel's conformal prediction set at the model's
   rate (95 % sets by default; ``predictions.csv``'s ``prediction_set``,
   :meth:`ramancam.bundle.Bundle.prediction_sets`); its sum over classes is the set size;
@@ -328,7 +328,7 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
         if bundle.held_out is not None:
             g.create_array("novelty_p", shape=(ny, nx), chunks=(cy, cx), dtype="float32",
                            fill_value=np.nan)
-    if job.kind == "predict" and bundle.class_scores is not None:
+    if bundle.class_scores is not None:
         g.create_array("prediction_set", shape=(ny, nx, n_classes),
                        chunks=(cy, cx, n_classes), dtype="bool", fill_value=False)
     if bundle.references is not None and grid.size >= MIN_SHIFT_GRID:
@@ -427,8 +427,11 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
     out["predicted"][ys, xs] = spread(proba.argmax(axis=1), -1, np.int16)
     out["proba"][ys, xs] = spread(proba, np.nan, np.float32)
     out["confidence"][ys, xs] = spread(proba.max(axis=1), np.nan, np.float32)
-    if "prediction_set" in out and (sets := bundle.prediction_sets(proba)) is not None:
-        out["prediction_set"][ys, xs] = spread(sets, False, bool)
+    if "prediction_set" in out:  # from calibrated probabilities, as predict's sets are
+        cal = proba if job.kind == "predict" else predict_proba_module(
+            bundle.model, X, temperature=bundle.temperature)
+        if (sets := bundle.prediction_sets(cal)) is not None:
+            out["prediction_set"][ys, xs] = spread(sets, False, bool)
     match = None
     if bundle.novelty is not None and "novelty" in out:
         from .novelty import network_outputs

@@ -150,6 +150,45 @@ def _plot(path: str, grid: Any, shown: list[tuple[str, Any, Any, str, Any]], tit
         fig.savefig(fh, format=Path(path).suffix.lower().lstrip("."), dpi=110)
 
 
+def _pixels_to_check(map_grid: Any, kept: dict[str, list[Any]], classes: list[str],
+                     bundle: Any, args: argparse.Namespace, ids: Any) -> Any:
+    """The page's "Pixels to check" (``predict``'s section for a map), each drawn with its
+    map, from the pixels kept in memory (rows in the order of ``map_grid``). The
+    probabilities are the network's softmax, as the page's images and a Zarr explain store
+    hold them; the prediction sets come from the calibrated ones."""
+    import numpy as np
+
+    from ..predict_report import pixels_to_check
+
+    g = map_grid
+    n = g.n_spectra
+    row_of = g.to_image(np.arange(n), fill=-1).ravel()
+    X = np.concatenate(kept["X"])
+    maps = np.concatenate(kept["maps"])
+    proba = np.concatenate(kept["proba"])
+
+    def image(name: str, fill: Any) -> Any:
+        parts = kept[name]
+        return None if any(p is None for p in parts) else g.to_image(np.concatenate(parts),
+                                                                     fill=fill)
+
+    def axis(v0: float, step: float, k: int) -> Any:
+        return v0 + (step if np.isfinite(step) else 1.0) * np.arange(k, dtype=np.float64)
+
+    flagged = image("unknown", False) if bundle.novelty is not None else None
+    target = ("its labelled class" if args.target == "true" else
+              None if args.target in ("predicted", "all") else args.target)
+    return pixels_to_check(
+        g.to_image(proba.argmax(axis=1), fill=-1), g.to_image(proba, fill=np.nan), classes,
+        axis(g.x0, g.step_x, g.nx), axis(g.y0, g.step_y, g.ny),
+        sets=image("sets", False), flagged=flagged, match=image("match", -1),
+        novelty_p=image("novelty_p", np.nan), reject=True,
+        spectra=lambda flat: (X[row_of[flat]], np.ones(len(flat), dtype=bool)),
+        grid=bundle.grid, reference=bundle.class_reference,
+        maps=lambda flat: maps[row_of[flat]], method=args.method, map_class=target,
+        ids=g.to_image(np.asarray(ids, dtype=object), fill=""))
+
+
 def _bands_text(bands: list[tuple[float, float]]) -> str:
     return ", ".join(f"{b:.0f} ({v:+.2f})" for b, v in bands) or "none"
 
@@ -283,7 +322,7 @@ def run(args: argparse.Namespace) -> int:
            else nullcontext(sys.stdout if table else None))
     # per map pixel: spectrum, map, probabilities, unknown flag, novelty p-value, set size
     kept: dict[str, list[Any]] = {"X": [], "maps": [], "proba": [], "unknown": [],
-                                  "novelty_p": [], "set_size": []}
+                                  "novelty_p": [], "set_size": [], "sets": [], "match": []}
     entries: list[dict[str, Any]] = []
     counts: dict[str, int] = {}
     n_unknown: int | None = None
@@ -354,6 +393,11 @@ def run(args: argparse.Namespace) -> int:
                                          else nov_p)
                 kept["set_size"].append(np.full(len(part), np.nan) if sets is None
                                         else sets.sum(axis=1).astype(np.float64))
+                # for the page's pixels to check, as predict's report lists them (the sets
+                # from calibrated probabilities, as everywhere)
+                kept["sets"].append(sets)
+                kept["match"].append(None if match is None else np.array(
+                    [classes.index(str(m)) for m in match], dtype=np.intp))
             for r in range(maps.shape[0]):
                 i = r // per
                 pos = ([repr(float(data.meta["x"][rows[i]])),
@@ -410,7 +454,9 @@ def run(args: argparse.Namespace) -> int:
                   "target": args.target, "score": args.score},
             unknown=np.concatenate(kept["unknown"]),
             novelty_p=np.concatenate(kept["novelty_p"]),
-            set_size=np.concatenate(kept["set_size"]))
+            set_size=np.concatenate(kept["set_size"]),
+            extra_section=_pixels_to_check(map_grid, kept, classes, bundle, args,
+                                           np.asarray(ids, dtype=object)[all_usable]))
         print(f"map: {map_grid.text()}; wrote {', '.join(p.name for p in paths)} to "
               f"{out_dir}", file=report)
     if plot_path:

@@ -256,7 +256,8 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
                           info: Mapping[str, Any] | None = None,
                           unknown: NDArray[np.bool_] | None = None,
                           novelty_p: NDArray[np.float64] | None = None,
-                          set_size: NDArray[np.float64] | None = None) -> list[Path]:
+                          set_size: NDArray[np.float64] | None = None,
+                          extra_section: Any = None) -> list[Path]:
     """Images, band images, class means and ``report.html`` of an explained map.
 
     Parameters
@@ -284,6 +285,8 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
         As for :func:`write_predict_outputs`: flagged pixels in the "unknown" colour of
         ``classes.png`` (they are explained for their nearest class all the same),
         ``novelty_p.png`` and ``set_size.png``.
+    extra_section : ramancam.report.Section, optional
+        Added to the report last (``explain``: the pixels to check).
 
     Returns
     -------
@@ -317,7 +320,8 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
         {i: M[pred == i].mean(axis=0) for i in present}, method)
     sections = [_map_section(grid, pred, p, class_names, info or {}),
                 *_image_sections(images, class_names),
-                *explain_sections(band_paths, band_rows, means_png, method)]
+                *explain_sections(band_paths, band_rows, means_png, method),
+                *([] if extra_section is None else [extra_section])]
     report = write_report(out / "report.html", "ramancam explain: map", sections,
                           settings=dict(info or {}))
     return [*images, *band_paths, means_csv, means_png, report]
