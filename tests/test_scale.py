@@ -988,6 +988,9 @@ def test_convert_a_measured_map_to_a_cube_with_missing_pixels(small_map, tmp_pat
     np.testing.assert_allclose(cube.x, 10 + 0.5 * np.arange(11), atol=0.01)
     np.testing.assert_allclose(cube.y, -3 + 0.5 * np.arange(9), atol=0.01)
     assert np.isnan(cube.spectra[1, 6]).all() and int(cube.truth[1, 6]) == -1
+    assert main(["info", str(out)]) == 0  # the missing pixels, known without reading
+    assert "  pixels:    11 x 9 (nx x ny), 96 spectra and 3 missing pixels, tiles of 4 x 4" \
+        in capsys.readouterr().out
     # read back: the measured pixels, in their order, with their labels
     back = read_cube(out)
     np.testing.assert_array_equal(back.X, np.asarray(m.X, dtype=np.float32))

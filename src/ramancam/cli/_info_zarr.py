@@ -78,7 +78,10 @@ def describe_zarr(path: str, kind: str) -> dict[str, Any]:
             "x": [float(cube.x.min()), float(cube.x.max()), _step(cube.x)],
             "y": [float(cube.y.min()), float(cube.y.max()), _step(cube.y)],
             "dtype": str(cube.spectra.dtype), "bytes_on_disk": _disk_bytes(Path(path)),
-            "classes": None}
+            "classes": None,
+            # pixels without a spectrum, as written by ramancam convert (not read here)
+            "missing": int(dict(need_zarr().open_group(str(path), mode="r").attrs[
+                "ramancam"]).get("missing", 0))}
         if cube.truth is not None and cube.class_names is not None:
             counts, none = _counts(cube.truth, len(cube.class_names))
             d["classes"] = dict(zip(cube.class_names, counts, strict=True))
@@ -128,6 +131,9 @@ def format_zarr(path: str, d: dict[str, Any]) -> str:
     px = f"{d['nx']} x {d['ny']} (nx x ny) = {d['nx'] * d['ny']} spectra"
     if d["kind"] == "cube":
         a = d["axis"]
+        if d.get("missing"):
+            px = (f"{d['nx']} x {d['ny']} (nx x ny), {d['nx'] * d['ny'] - d['missing']} "
+                  f"spectra and {d['missing']} missing pixels")
         lines = [f"{path}: Zarr map cube",
                  f"  pixels:    {px}, tiles of {d['tile'][1]} x {d['tile'][0]} "
                  f"({d['tiles']} tiles)",
