@@ -4,6 +4,11 @@
   missing pixels, line scans), :func:`with_positions` (``--xy-cols``);
 * :mod:`ramancam.maps.images` - :func:`write_map_images` (classes.png, confidence.png, one
   probability image per class) and the predict/explain map outputs with their HTML report;
+* :mod:`ramancam.maps.outputs` - what ``predict``/``explain --out DIR`` write for a map
+  (images, band images, class means, ``report.html``);
+* :mod:`ramancam.maps.store` - what a Zarr result store keeps beside its per-pixel arrays
+  (an explain run's per-tile class sums) and what is read back from it tile by tile (run
+  summaries, class means, band images, pixels' maps, the store's pixel grid);
 * :mod:`ramancam.maps.folds` - :class:`SpatialBlockKFold`, a scikit-learn splitter whose
   folds are blocks of contiguous pixels, with a buffer so that no neighbour of a test pixel
   trains.
