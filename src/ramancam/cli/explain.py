@@ -46,9 +46,10 @@ novelty_p.png and set_size.png included; flagged pixels are explained for their 
 class all the same), band images (the
 preprocessed intensity and the map value at each --bands shift across the image; default:
 the 3 shifts with the largest mean |map|), class_means.csv and class_means.png (the mean
-spectrum and mean map of the pixels predicted as each class) and report.html
-(docs/maps.md). The whole map's maps are then held in memory (4 bytes x pixels x grid
-points).
+spectrum and mean map of the pixels predicted as each class) and report.html (all of it,
+and the pixels to check, each drawn with its map; docs/maps.md). The whole map's maps are
+then held in memory (4 bytes x pixels x grid points); a Zarr cube (ramancam convert MAP
+NAME.zarr) is explained tile by tile and gets the same files (docs/scale.md).
 
 examples:
   ramancam explain model.ramancam test.csv --out maps.csv --plot maps.png
