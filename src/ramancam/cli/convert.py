@@ -134,8 +134,6 @@ def _chunks(text: str | None) -> tuple[int, int]:
 def _streams(args: argparse.Namespace, grid: object) -> bool:
     """A single WiRE file with no option that needs the spectra in memory: copied to the
     cube tile by tile from the file."""
-    from pathlib import Path
-
     options = ("label_col", "labels_from", "groups_from", "files", "laser_nm", "axis_offset",
                "xy_cols")
     return (grid is None and Path(args.input).is_file()

@@ -431,7 +431,7 @@ def _exact_places(spectra: Spectra
 
 
 def grid_places(grid: Any, n: int
-                 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.intp]]:
+                ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.intp]]:
     """The cube's x and y values and each spectrum's flat pixel index (row-major) on a
     :class:`ramancam.maps.MapGrid` (:func:`write_cube_rows`' arguments); a line scan is
     refused."""
