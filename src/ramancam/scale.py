@@ -428,8 +428,12 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
     out["proba"][ys, xs] = spread(proba, np.nan, np.float32)
     out["confidence"][ys, xs] = spread(proba.max(axis=1), np.nan, np.float32)
     if "prediction_set" in out:  # from calibrated probabilities, as predict's sets are
-        cal = proba if job.kind == "predict" else predict_proba_module(
-            bundle.model, X, temperature=bundle.temperature)
+        cal = proba
+        if job.kind == "explain":  # softmax(z / T) from softmax(z): no second forward pass
+            from .conformal import softmax
+
+            with np.errstate(divide="ignore"):
+                cal = softmax(np.log(proba), bundle.temperature)
         if (sets := bundle.prediction_sets(cal)) is not None:
             out["prediction_set"][ys, xs] = spread(sets, False, bool)
     match = None
