@@ -8,7 +8,10 @@ arrays, and what is read back from it tile by tile (:mod:`ramancam.scale` writes
   sums of the preprocessed spectra and of the maps (one chunk per tile, so that Dask
   workers never write the same chunk), from which :func:`explain_outputs` draws the class
   means and the band images of ``ramancam explain CUBE.zarr --out DIR`` without holding
-  the map in memory.
+  the map in memory;
+* :func:`prepare_tile`: one tile of a cube prepared by a model's recipe (the run's tiles,
+  and the band images' intensity); :func:`pixel_maps`: the maps of a few pixels (the
+  pixels to check); :func:`store_grid`: the pixel grid the images are drawn on.
 """
 
 from __future__ import annotations
