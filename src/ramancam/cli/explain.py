@@ -173,15 +173,12 @@ def _pixels_to_check(map_grid: Any, kept: dict[str, list[Any]], classes: list[st
         return None if any(p is None for p in parts) else g.to_image(np.concatenate(parts),
                                                                      fill=fill)
 
-    def axis(v0: float, step: float, k: int) -> Any:
-        return v0 + (step if np.isfinite(step) else 1.0) * np.arange(k, dtype=np.float64)
-
     flagged = image("unknown", False) if bundle.novelty is not None else None
     target = ("its labelled class" if args.target == "true" else
               None if args.target in ("predicted", "all") else args.target)
     return pixels_to_check(
         g.to_image(proba.argmax(axis=1), fill=-1), g.to_image(proba, fill=np.nan), classes,
-        axis(g.x0, g.step_x, g.nx), axis(g.y0, g.step_y, g.ny),
+        *g.coordinates(),
         sets=image("sets", False), flagged=flagged, match=image("match", -1),
         novelty_p=image("novelty_p", np.nan), reject=True,
         spectra=lambda flat: (X[row_of[flat]], np.ones(len(flat), dtype=bool)),

@@ -442,10 +442,7 @@ def grid_places(grid: Any, n: int
     if grid.n_spectra != n:
         raise RamancamError(f"grid must place every spectrum ({n}); got a grid of "
                             f"{grid.n_spectra}.")
-    sx = grid.step_x if np.isfinite(grid.step_x) else 1.0
-    sy = grid.step_y if np.isfinite(grid.step_y) else 1.0
-    xs = grid.x0 + sx * np.arange(grid.nx, dtype=np.float64)
-    ys = grid.y0 + sy * np.arange(grid.ny, dtype=np.float64)
+    xs, ys = grid.coordinates()
     return xs, ys, (np.asarray(grid.iy) * grid.nx + np.asarray(grid.ix)).astype(np.intp)
 
 

@@ -172,6 +172,14 @@ class MapGrid:
         out[self.iy, self.ix] = v
         return out
 
+    def coordinates(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The x of every column and the y of every row (``x0 + step * index``; a single
+        column or row, whose step is NaN, steps by 1)."""
+        sx = self.step_x if math.isfinite(self.step_x) else 1.0
+        sy = self.step_y if math.isfinite(self.step_y) else 1.0
+        return (self.x0 + sx * np.arange(self.nx, dtype=np.float64),
+                self.y0 + sy * np.arange(self.ny, dtype=np.float64))
+
     def describe(self) -> dict[str, Any]:
         """JSON-friendly summary: kind, nx, ny, step_x, step_y, missing, n_spectra."""
         def num(v: float) -> float | None:
