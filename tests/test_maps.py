@@ -11,6 +11,7 @@ from matplotlib.image import imread
 
 from ramancam.errors import RamancamError
 from ramancam.io import read, read_long_map, read_table, write_table
+from ramancam.io.longmap import parse_long_map
 from ramancam.maps import MapGrid, grid_of, has_positions, infer_grid, with_positions
 from ramancam.maps.folds import (
     SpatialBlockKFold,
@@ -195,6 +196,62 @@ def test_long_wire_export_round_trip(tmp_path, rng):
     # the old batch converter's y, x order, with the columns named
     swapped = read_long_map(gz, columns="y,x,shift,intensity")
     np.testing.assert_allclose(swapped.meta["y"], xs)
+
+
+def test_long_reader_reads_exact_values_with_and_without_blank_and_comment_lines(rng):
+    # The rows are parsed in one go by numpy where they are plain; blank lines, comment
+    # lines and Windows line ends take the line-by-line path or none: every way gives the
+    # values Python's float() gives, and errors the same line numbers.
+    X = np.round(rng.random((6, 8)) * 1000, 3)
+    axis = np.linspace(1800, 400, 8)
+    xs, ys = raster(3, 2, step=0.5)
+    plain = _long_text(X, axis, xs, ys)
+    lines = plain.splitlines(keepends=True)
+    variants = {
+        "plain": plain,
+        "crlf": plain.replace("\n", "\r\n"),
+        "blank lines after the header and at the end": lines[0] + "\n\n" + "".join(lines[1:])
+        + "\n\n",
+        "a blank line inside": "".join([*lines[:9], "\n", *lines[9:]]),
+        "a comment line inside": "".join([*lines[:9], "# pixel 2\n", *lines[9:]]),
+        "spaces": plain.replace("\t", "   "),
+        "semicolons": plain.replace("\t", ";").replace("#X;#Y", "X;Y"),
+    }
+    for name, text in variants.items():
+        s = parse_long_map(text, source="m.txt")
+        np.testing.assert_array_equal(s.X, X, err_msg=name)
+        np.testing.assert_array_equal(s.meta["x"], xs, err_msg=name)
+    # a shift that differs on line 9 (the second pixel's last row) is named there on both
+    # paths; with a blank line after the header it is line 10
+    shifted = "".join(ln.replace("\t103.0\t", "\t103.5\t") if i == 8 else ln
+                      for i, ln in enumerate(_long_text(X[:2, :4], np.arange(4.0) + 100,
+                                                        *raster(2, 1))
+                                             .splitlines(keepends=True)))
+    assert "\t103.5\t" in shifted
+    for text, line in ((shifted, 9), (shifted.replace("\n", "\n\n", 1), 10),
+                       (shifted.replace("\n", "\n\n", 1) + "# end\n", 10)):
+        with pytest.raises(RamancamError, match=rf"line {line}: every pixel must share"):
+            parse_long_map(text, source="m.txt")
+
+
+def test_long_reader_memory_is_the_array_not_python_objects(rng):
+    # Counted by tracemalloc, not timed: 600 pixels x 200 points = 120,000 rows used to
+    # take a tuple, a line and four number strings per row (over 10x the parsed array);
+    # now the text once more and numpy's own temporaries.
+    import tracemalloc
+
+    X = np.round(rng.random((600, 200)) * 1000, 2)
+    xs, ys = raster(30, 20)
+    text = _long_text(X, np.linspace(1800, 400, 200), xs, ys)
+    data_bytes = 4 * X.size * 8  # the parsed (rows x 4) float array
+    tracemalloc.start()
+    try:
+        s = parse_long_map(text, source="m.txt")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(s.X, X)
+    assert peak < 3 * data_bytes, f"parsing took {peak / data_bytes:.1f}x the parsed array"
 
 
 def test_long_header_names_any_order_and_line_without_y(tmp_path, rng):

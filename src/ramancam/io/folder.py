@@ -188,11 +188,15 @@ def read_file(path: str | os.PathLike[str], *, label_col: str | None = None) -> 
     if looks_tidy(text):  # a row per point, with id/label columns: label_col is one of them
         return parse_tidy(text, source=str(p), label_col=label_col)
     kind = "table" if label_col is not None else sniff_kind(text)
+    # The text is handed over, not kept here: the table and long-map parsers let it go once
+    # the numbers are read, so that a large file is not held twice.
+    held = [text]
+    del text
     if kind == "long":  # WiRE's long x, y, shift, intensity rows
-        return parse_long_map(text, source=str(p))
+        return parse_long_map(held.pop(), source=str(p))
     if kind == "table":
-        return parse_table(text, source=str(p), label_col=label_col)
-    return parse_xy(text, source=str(p), headers=kind == "rruff")
+        return parse_table(held.pop(), source=str(p), label_col=label_col)
+    return parse_xy(held.pop(), source=str(p), headers=kind == "rruff")
 
 
 def parse_labels_from(spec: str, what: str = "labels_from") -> tuple[str, str]:

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -151,14 +153,13 @@ def parse_long_map(text: str, *, source: str = "", columns: str | None = None) -
         an invalid axis (repeated or unsorted shifts).
     """
     src = source or None
-    lines = _data_lines(text)
-    if not lines:
+    first = _first_line(text)
+    if first is None:
         raise RamancamError(
             f"file {source or '<text>'} must hold rows of x, y, shift, intensity; got an empty "
             "file. Check that the right file was given.")
-    header = _header_roles(lines[0][1])
-    body = lines[1:] if header is not None else lines
-    body = [(n, ln) for n, ln in body if not ln.lstrip().startswith("#")]
+    lineno0, start, end = first
+    header = _header_roles(text[start:end])
     if columns is not None:
         roles = _roles_from(columns)
     elif header is not None:
@@ -167,15 +168,18 @@ def parse_long_map(text: str, *, source: str = "", columns: str | None = None) -
         roles = list(_DEFAULT)
     if "shift" not in roles or "intensity" not in roles or not ({"x", "y"} & set(roles)):
         raise RamancamError(
-            f"{where(src, lines[0][0])}a long map export must have x (or y), shift and "
+            f"{where(src, lineno0)}a long map export must have x (or y), shift and "
             f"intensity columns; got {roles}. Name them in the header or pass columns=.")
-    if not body:
-        raise RamancamError(
-            f"file {source or '<text>'} must hold at least one data row under the header; got "
-            "none. Check that the right file was given.")
     ncol = len(roles)
-    delimiter = sniff_delimiter(body[0][1])
-    data = _numbers(body, delimiter, ncol, src)
+    fast = _fast_numbers(text, end + 1 if header is not None else start,
+                         lineno0 + (header is not None), ncol)
+    if fast is None:  # comment lines, blank lines or a bad value among the rows
+        data, row_lines = _slow_numbers(text, header is not None, ncol, src)
+        line_of: Callable[[int], int] = row_lines.__getitem__
+    else:
+        data, row0 = fast
+        line_of = row0.__add__  # no blank or comment line among the rows
+    del text  # not needed any more (a caller may still hold it)
     col = {r: i for i, r in enumerate(roles) if r is not None}
     pos_roles: list[str] = [r for r in ("x", "y", "z") if r in col]
     P = data[:, [col[r] for r in pos_roles]]
@@ -187,7 +191,7 @@ def parse_long_map(text: str, *, source: str = "", columns: str | None = None) -
     if odd.size:
         k = int(odd[0])
         raise RamancamError(
-            f"{where(src, body[int(starts[k])][0])}every pixel must have the same number of "
+            f"{where(src, line_of(int(starts[k])))}every pixel must have the same number of "
             f"points; got {int(lengths[k])} rows for the pixel starting here but {n_pts} for "
             "the first. A truncated export? Re-export the whole map.")
     shifts = data[:, col["shift"]].reshape(-1, n_pts)
@@ -197,11 +201,11 @@ def parse_long_map(text: str, *, source: str = "", columns: str | None = None) -
         k = int(np.flatnonzero(~same)[0])
         j = int(np.flatnonzero(~np.isclose(shifts[k], axis, rtol=1e-9, atol=0))[0])
         raise RamancamError(
-            f"{where(src, body[k * n_pts + j][0])}every pixel must share the first pixel's "
+            f"{where(src, line_of(k * n_pts + j))}every pixel must share the first pixel's "
             f"Raman shifts; got {shifts[k, j]:g} where the first has {axis[j]:g}. Rows of one "
             "pixel must be contiguous; export the map on one axis.")
     pos = P[starts]
-    _check_unique_positions(pos, pos_roles, [body[int(s)][0] for s in starts], src)
+    _check_unique_positions(pos, pos_roles, [line_of(int(s)) for s in starts], src)
     X = data[:, col["intensity"]].reshape(-1, n_pts)
     n = X.shape[0]
     meta: dict[str, NDArray[np.float64]] = {
@@ -213,21 +217,62 @@ def parse_long_map(text: str, *, source: str = "", columns: str | None = None) -
                    sources=[source] * n)
 
 
-def _numbers(body: list[tuple[int, str]], delimiter: str | None, ncol: int,
-             src: str | None) -> NDArray[np.float64]:
-    """The rows as an (n_rows, ncol) float array; errors name the line."""
-    joined = "\n".join(ln for _, ln in body)
-    if delimiter is not None:
-        joined = joined.replace(delimiter, " ")
-    try:
-        flat = np.array(joined.split(), dtype=np.float64)
-    except ValueError:
-        flat = None
-    if flat is not None and flat.size == ncol * len(body):
-        arr = flat.reshape(-1, ncol)
-        if np.isfinite(arr).all():
-            return arr
-    for lineno, ln in body:  # slow path: find the first bad line
+def _first_line(text: str) -> tuple[int, int, int] | None:
+    """The first non-blank line of ``text``: its 1-based number, start and end offsets."""
+    start, lineno = 0, 1
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        if text[start:end].strip():
+            return lineno, start, end
+        start, lineno = end + 1, lineno + 1
+    return None
+
+
+def _fast_numbers(text: str, start: int, first_line: int, ncol: int
+                  ) -> tuple[NDArray[np.float64], int] | None:
+    """The rows from offset ``start`` on as an (n_rows, ncol) float array, parsed in one go
+    by numpy (the text once more in memory at most, never a Python object per value), and
+    the line number of the first row; None when the rows need :func:`_slow_numbers`: a
+    comment or blank line among them, a value that is not a finite number, or a row with
+    another number of fields."""
+    while start < len(text) and text[start] in "\r\n":  # blank lines after the header
+        start, first_line = start + (text[start] == "\n"), first_line + (text[start] == "\n")
+    end = len(text)
+    while end > start and text[end - 1].isspace():  # trailing blank lines, not copied
+        end -= 1
+    body = text[start:end]
+    if not body or "#" in body:
+        return None
+    n_rows = body.count("\n") + 1
+    delimiter = sniff_delimiter(body[:body.find("\n")] if n_rows > 1 else body)
+    if delimiter is not None and delimiter != "\t":
+        body = body.replace(delimiter, " ")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy warns and stops at text it cannot read
+        try:
+            flat = np.fromstring(body, dtype=np.float64, sep=" ")
+        except (ValueError, DeprecationWarning):
+            return None
+    if flat.size != ncol * n_rows or not np.isfinite(flat).all():
+        return None
+    return flat.reshape(n_rows, ncol), first_line
+
+
+def _slow_numbers(text: str, has_header: bool, ncol: int, src: str | None
+                  ) -> tuple[NDArray[np.float64], list[int]]:
+    """The rows (non-blank lines after the header that do not start with ``#``) as an
+    (n_rows, ncol) float array, and each row's line number; errors name the line."""
+    lines = _data_lines(text)
+    body = lines[1:] if has_header else lines
+    body = [(n, ln) for n, ln in body if not ln.lstrip().startswith("#")]
+    if not body:
+        raise RamancamError(
+            f"file {src or '<text>'} must hold at least one data row under the header; got "
+            "none. Check that the right file was given.")
+    delimiter = sniff_delimiter(body[0][1])
+    data = np.empty((len(body), ncol), dtype=np.float64)
+    for r, (lineno, ln) in enumerate(body):
         tokens = _split(ln, delimiter)
         if len(tokens) != ncol:
             raise RamancamError(
@@ -242,8 +287,8 @@ def _numbers(body: list[tuple[int, str]], delimiter: str | None, ncol: int,
                 raise RamancamError(
                     f"{where(src, lineno)}values must be finite; got {short(t)}. Remove or "
                     "fix that row.")
-    raise RamancamError(  # pragma: no cover - the slow path finds every problem
-        f"file {src}: could not read the rows as numbers.")
+        data[r] = [float(t) for t in tokens]
+    return data, [n for n, _ in body]
 
 
 def _check_unique_positions(pos: NDArray[np.float64], roles: list[str], lines: list[int],

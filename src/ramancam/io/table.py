@@ -105,6 +105,15 @@ def _skip_comments(text: str) -> tuple[int, int]:
     return -1, line
 
 
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` split at ``"\n"`` (as ``text.split("\n")``), one at a time."""
+    start = 0
+    while (end := text.find("\n", start)) >= 0:
+        yield text[start:end]
+        start = end + 1
+    yield text[start:]
+
+
 def _rows(body: str, delimiter: str | None, first_line: int, source: str
           ) -> Iterator[tuple[int, list[str]]]:
     """Yield ``(line number, fields)`` for the non-blank rows of ``body``."""
@@ -116,7 +125,9 @@ def _rows(body: str, delimiter: str | None, first_line: int, source: str
         return
     if '"' not in body and "\r" not in body:
         # No quoting and no old-Mac line ends: a plain split gives the same fields, faster.
-        for i, line in enumerate(body.split("\n")):
+        # Line by line, not body.split("\n"): a list of every line would be one more copy
+        # of the text in memory.
+        for i, line in enumerate(_lines(body)):
             if line.strip():
                 yield first_line + i, line.split(delimiter)
         return
@@ -174,7 +185,7 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
             f"file {source or '<text>'} must hold a header row and one spectrum per row; got "
             f"{what}. Check that the right file was given.")
     body = text[start:]
-    header_line = body.split("\n", 1)[0]
+    header_line = body[:end] if (end := body.find("\n")) >= 0 else body
     delimiter = sniff_delimiter(header_line)
     rows = _rows(body, delimiter, line0, source)
     first = next(rows, None)
@@ -227,23 +238,26 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
 
     a, b = spec_idx[0], spec_idx[-1] + 1
     contiguous = b - a == len(spec_idx)
-    values: list[list[float]] = []
+    # Each row's numbers go straight into the array, which is allocated for at most one
+    # row per line: a list of Python floats for the whole table would take four times the
+    # memory of the array. Rows never reached stay unwritten (and so take no memory).
+    X = np.empty((body.count("\n") + 1, len(spec_idx)), dtype=np.float64)
     cells: list[list[str]] = []
     lines: list[int] = []
     for lineno, row in rows:
         row = _full_row(row, ncol, source, lineno, "")
         part = row[a:b] if contiguous else [row[i] for i in spec_idx]
-        values.append(_numbers(part, comma, source, lineno,
-                               lambda j: header[spec_idx[j]]))
+        X[len(lines)] = _numbers(part, comma, source, lineno, lambda j: header[spec_idx[j]])
         cells.append([row[i] for i in meta_idx])
         lines.append(lineno)
-    if not values:
+    if not lines:
         raise RamancamError(
             f"file {source or '<text>'} must hold at least one spectrum row under the header; "
             "got none. Check that the right file was given.")
     # after the rows: a header cut short (a file truncated in its first line) has no rows
     axis = check_axis(shifts, source=source or None)
-    X = np.array(values, dtype=np.float64)
+    X = X[:len(lines)]
+    del text, body, rows  # the text is not needed any more (a caller may still hold it)
     kept = _edge_gaps(X, lambda i, j: (where(source or None, lines[i]), header[spec_idx[j]]))
     meta_cols = {n: np.array([c[k] for c in cells], dtype=str) for k, n in enumerate(names)}
     labels = None
@@ -258,7 +272,7 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
         meta_cols = {("x" if k == names[0] else "y" if k == names[1] else k): v
                      for k, v in meta_cols.items()}
     return spectra_kept(X, axis, kept, labels=labels, meta=_positions(meta_cols),
-                        sources=[source] * len(values))
+                        sources=[source] * len(lines))
 
 
 def _full_row(row: list[str], ncol: int, source: str, lineno: int, layout: str
