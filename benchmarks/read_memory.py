@@ -1,4 +1,5 @@
-"""Time and peak memory of reading a large text file: a wide table (a spectrum per row) and
+"""Time and peak memory of reading a large text file: a wide table (a spectrum per row), a
+long table (a row per point beside id and label columns, as pandas ``melt`` writes it) and
 a WiRE long map export (a row per x, y, shift, intensity).
 
 Both files are simulated (random intensities written with 5 significant digits, as exports
@@ -39,6 +40,17 @@ def _write_wide(path: Path, n: int, points: int) -> None:
             f.write(f"s{i},{i % 200},{i // 200}," + ",".join(f"{v:.5g}" for v in row) + "\n")
 
 
+def _write_tidy(path: Path, n: int, points: int) -> None:
+    rng = np.random.default_rng(0)
+    axis = [f"{v:.3f}" for v in np.linspace(400.0, 1800.0, points)]
+    with path.open("w") as f:
+        f.write("id,label,shift,intensity\n")
+        for i in range(n):
+            row = rng.random(points)
+            pre = f"s{i},{'ABCD'[i % 4]},"
+            f.write("".join(f"{pre}{w},{v:.5g}\n" for w, v in zip(axis, row, strict=True)))
+
+
 def _write_long(path: Path, nx: int, ny: int, points: int) -> None:
     rng = np.random.default_rng(0)
     axis = [f"{v:.4f}" for v in np.linspace(1800.0, 400.0, points)]
@@ -68,20 +80,24 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--dir", type=Path, required=True, help="where the files are written")
     p.add_argument("--rows", type=int, default=20000, help="spectra of the wide table")
+    p.add_argument("--tidy-rows", type=int, default=2000, help="spectra of the long table")
     p.add_argument("--shape", default="100x100", help="NXxNY pixels of the long map")
     p.add_argument("--points", type=int, default=1000, help="points per spectrum")
     a = p.parse_args(argv)
     a.dir.mkdir(parents=True, exist_ok=True)
     nx, ny = (int(v) for v in a.shape.lower().split("x"))
     wide = a.dir / f"wide-{a.rows}x{a.points}.csv"
+    tidy = a.dir / f"tidy-{a.tidy_rows}x{a.points}.csv"
     long = a.dir / f"long-{nx}x{ny}x{a.points}.txt"
     if not wide.exists():
         _write_wide(wide, a.rows, a.points)
+    if not tidy.exists():
+        _write_tidy(tidy, a.tidy_rows, a.points)
     if not long.exists():
         _write_long(long, nx, ny, a.points)
     print("| file | size | spectra x points | seconds | peak RSS |")
     print("| --- | ---: | --- | ---: | ---: |")
-    for path, what in ((wide, "wide table"), (long, "long map export")):
+    for path, what in ((wide, "wide table"), (tidy, "long table"), (long, "long map export")):
         seconds, rss, out = _read(path)
         n, pts = out.split()
         print(f"| {what} | {path.stat().st_size / 1e6:,.0f} MB | {int(n):,} x {pts} | "

@@ -185,13 +185,15 @@ def read_file(path: str | os.PathLike[str], *, label_col: str | None = None) -> 
     export = export_kind(text) if label_col is None else None
     if export is not None:  # Ocean Insight or B&W Tek: a header of settings, then the data
         return (parse_ocean if export == "ocean" else parse_bwtek)(text, source=str(p))
-    if looks_tidy(text):  # a row per point, with id/label columns: label_col is one of them
-        return parse_tidy(text, source=str(p), label_col=label_col)
-    kind = "table" if label_col is not None else sniff_kind(text)
-    # The text is handed over, not kept here: the table and long-map parsers let it go once
-    # the numbers are read, so that a large file is not held twice.
+    # a row per point, with id/label columns (label_col is one of them): a long table
+    kind = ("tidy" if looks_tidy(text) else "table" if label_col is not None
+            else sniff_kind(text))
+    # The text is handed over, not kept here: the parsers let it go once the numbers are
+    # read, so that a large file is not held twice.
     held = [text]
     del text
+    if kind == "tidy":
+        return parse_tidy(held.pop(), source=str(p), label_col=label_col)
     if kind == "long":  # WiRE's long x, y, shift, intensity rows
         return parse_long_map(held.pop(), source=str(p))
     if kind == "table":

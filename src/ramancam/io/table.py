@@ -214,7 +214,8 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
             shifts.append(v)
     pre = where(source or None, line0)
     if not spec_idx and _columns_layout(header, ahead, comma):
-        return _parse_columns(rows, header, comma, source, line0, label_col)
+        return _parse_columns(rows, header, comma, source, line0, label_col,
+                              max_rows=body.count("\n") + 1)
     if not spec_idx:
         hint = ("Convert decimal commas to points" if any(DECIMAL_COMMA.match(n) for n in names)
                 else "Head each intensity column with its Raman shift in cm-1 (e.g. "
@@ -389,10 +390,12 @@ def _columns_layout(header: list[str], ahead: list[tuple[int, list[str]]], comma
 
 
 def _parse_columns(rows: Iterator[tuple[int, list[str]]], header: list[str], comma: bool,
-                   source: str, line0: int, label_col: str | None) -> Spectra:
+                   source: str, line0: int, label_col: str | None, *, max_rows: int
+                   ) -> Spectra:
     """A table with one spectrum per column: the first column the Raman shift, every other
     column a spectrum named by its header (the ``id`` metadata), as many programs export
-    several spectra."""
+    several spectra. ``max_rows`` bounds the rows (the text's lines): each row's numbers go
+    straight into an array of that many rows, as :func:`parse_table` does."""
     src = source or None
     ncol = len(header)
     if label_col is not None:
@@ -410,16 +413,17 @@ def _parse_columns(rows: Iterator[tuple[int, list[str]]], header: list[str], com
         raise RamancamError(
             f"{where(src, line0)}column names must be unique; got {dup!r} twice. Rename one "
             "of them.")
-    values: list[list[float]] = []
+    V = np.empty((max_rows, ncol), dtype=np.float64)
     lines: list[int] = []
     for lineno, row in rows:
         row = _full_row(row, ncol, source, lineno,
                         " (a Raman shift, then one intensity per spectrum)")
-        values.append(_numbers(row, comma, source, lineno, names.__getitem__))
+        V[len(lines)] = _numbers(row, comma, source, lineno, names.__getitem__)
         lines.append(lineno)
-    V = np.array(values, dtype=np.float64)
+    V = V[:len(lines)]
     axis = check_axis(V[:, 0], source=src)  # a missing shift is no axis
     X = V[:, 1:].T.copy()
+    del V
     kept = _edge_gaps(X, lambda i, j: (where(src, lines[j]), names[i + 1]))
     meta = {"id": np.array(names[1:], dtype=str)}
     return spectra_kept(X, axis, kept, meta=meta, sources=[source] * X.shape[0])

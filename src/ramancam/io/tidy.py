@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from operator import itemgetter
 from typing import Any
 
@@ -33,7 +34,7 @@ from ..errors import RamancamError, where
 from ..spectra import Spectra, check_axis
 from ._text import DECIMAL_COMMA, check_exists, is_number, read_text, short
 from .longmap import _ROLE_OF, _norm
-from .table import sniff_delimiter
+from .table import _lines, sniff_delimiter
 
 __all__ = ["looks_tidy", "parse_tidy", "read_tidy"]
 
@@ -130,37 +131,18 @@ def parse_tidy(text: str, *, source: str = "", label_col: str | None = None) -> 
             f"are {', '.join(repr(n) for n in key_names)}. Pass one of them as label_col "
             "(--label-col).")
     comma = delimiter in (";", "\t")
-    body = text.splitlines()[line0:]
     ncol = len(names)
-    kept = [(n, ln) for n, ln in enumerate(body, start=line0 + 1)
-            if ln.strip() and not ln.lstrip().startswith("#")]
-    if delimiter is None:
-        rows = [ln.split() for _, ln in kept]
-    elif not any('"' in ln for _, ln in kept):  # no quoting: a plain split is much faster
-        rows = [ln.split(delimiter) for _, ln in kept]
-    else:
-        rows = [next(csv.reader([ln], delimiter=delimiter)) for _, ln in kept]
-    lines = [n for n, _ in kept]
-    for n, cells in zip(lines, rows, strict=True):
-        if len(cells) != ncol:
-            raise RamancamError(
-                f"{where(src, n)}every row must have {ncol} fields, as the header has; got "
-                f"{len(cells)}. Fix that line.")
-    if not rows:
-        raise RamancamError(
-            f"file {source or '<text>'} must hold at least one data row under the header; got "
-            "none. Check that the right file was given.")
-    shift = _column(rows, lines, i_shift, comma, src, names[i_shift])
-    value = _column(rows, lines, i_int, comma, src, names[i_int])
-    number: dict[Any, int] = {}  # each spectrum's key -> its number, in order of first rows
-    key_of = itemgetter(*keys) if keys else (lambda r: ())
-    spectrum = np.fromiter((number.setdefault(key_of(r), len(number)) for r in rows),
-                           dtype=np.intp, count=len(rows))
-    line_no = np.asarray(lines)
+    got = _stream_rows(text, line0, delimiter, ncol, i_shift, i_int, keys, comma)
+    if got is None:  # a bad row (named by the line-by-line path), or rare line ends
+        got = _kept_rows(text, line0, delimiter, ncol, i_shift, i_int, keys, comma, src,
+                         names)
+    del text  # not needed any more (a caller may still hold it)
+    shift, value, spectrum, line_no, key_rows = got
     order = np.argsort(spectrum, kind="stable")
-    axes, ints, key_rows = [], [], []
-    for idx in np.split(order, np.flatnonzero(np.diff(spectrum[order])) + 1):
-        key = tuple(rows[int(idx[0])][k].strip() for k in keys)
+    axes: list[NDArray[np.float64]] = []
+    ints: list[NDArray[np.float64]] = []
+    for key, idx in zip(key_rows, np.split(order, np.flatnonzero(np.diff(spectrum[order])) + 1),
+                        strict=True):
         what = ", ".join(f"{k}={v}" for k, v in zip(key_names, key, strict=True))
         by_shift = idx[np.argsort(shift[idx], kind="stable")]
         w = shift[by_shift]
@@ -177,7 +159,6 @@ def parse_tidy(text: str, *, source: str = "", label_col: str | None = None) -> 
                 f"points; got 1 for the spectrum {what}. Check the id columns.")
         axes.append(check_axis(w, name="Raman shift", source=src))
         ints.append(value[by_shift])
-        key_rows.append(key)
     meta = _meta(key_names, key_rows, label_col)
     labels = None
     if label_col is not None:
@@ -188,6 +169,101 @@ def parse_tidy(text: str, *, source: str = "", label_col: str | None = None) -> 
         return Spectra(np.stack(ints), axes[0], labels=labels, meta=meta,
                        sources=[source] * n_spec)
     return Spectra(ints, axes, labels=labels, meta=meta, sources=[source] * n_spec)
+
+
+#: What the rows of a long table come to: each row's shift, intensity, spectrum number and
+#: line, and each spectrum's key (the other columns' values, stripped) in order of first row.
+_Rows = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.intp], NDArray[np.intp],
+              list[tuple[str, ...]]]
+#: Line ends other than "\n" (and "\r\n") that str.splitlines() also splits at.
+_OTHER_LINE_ENDS = re.compile(r"\r(?!\n)|[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _stream_rows(text: str, line0: int, delimiter: str | None, ncol: int, i_shift: int,
+                 i_int: int, keys: list[int], comma: bool) -> _Rows | None:
+    """The rows after the header (line ``line0``) read one line at a time into arrays, with
+    no Python object kept per row; None when a row is bad (the caller's line-by-line path
+    then names it) or the text has line ends other than "\n" and "\r\n"."""
+    if _OTHER_LINE_ENDS.search(text):
+        return None
+    n_max = text.count("\n") + 1
+    shift = np.empty(n_max, dtype=np.float64)
+    value = np.empty(n_max, dtype=np.float64)
+    spectrum = np.empty(n_max, dtype=np.intp)
+    line_no = np.empty(n_max, dtype=np.intp)
+    number: dict[Any, int] = {}  # each spectrum's key -> its number, in order of first rows
+    key_rows: list[tuple[str, ...]] = []
+    key_of = itemgetter(*keys) if keys else (lambda r: ())
+    r = 0
+    for lineno, ln in enumerate(_lines(text), start=1):
+        if lineno <= line0 or not ln.strip() or ln.lstrip().startswith("#"):
+            continue
+        ln = ln.removesuffix("\r")
+        if delimiter is None:
+            cells = ln.split()
+        elif '"' in ln:
+            cells = next(csv.reader([ln], delimiter=delimiter))
+        else:
+            cells = ln.split(delimiter)
+        if len(cells) != ncol:
+            return None
+        try:
+            a, b = float(_point(cells[i_shift], comma)), float(_point(cells[i_int], comma))
+        except ValueError:
+            return None
+        key = key_of(cells)
+        k = number.setdefault(key, len(number))
+        if k == len(key_rows):
+            key_rows.append(tuple(cells[j].strip() for j in keys))
+        shift[r], value[r], spectrum[r], line_no[r] = a, b, k, lineno
+        r += 1
+    if r == 0 or not (np.isfinite(shift[:r]).all() and np.isfinite(value[:r]).all()):
+        return None
+    return shift[:r], value[:r], spectrum[:r], line_no[:r], key_rows
+
+
+def _point(cell: str, comma: bool) -> str:
+    """A cell with its decimal comma read as a point, as :func:`_column` reads it."""
+    if comma:
+        cell = cell.strip()
+        if DECIMAL_COMMA.match(cell):
+            return cell.replace(",", ".")
+    return cell
+
+
+def _kept_rows(text: str, line0: int, delimiter: str | None, ncol: int, i_shift: int,
+               i_int: int, keys: list[int], comma: bool, src: str | None,
+               names: list[str]) -> _Rows:
+    """The rows as :func:`_stream_rows` gives them, every row held as its cells; the first
+    bad row or cell is named by its line."""
+    body = text.splitlines()[line0:]
+    kept = [(n, ln) for n, ln in enumerate(body, start=line0 + 1)
+            if ln.strip() and not ln.lstrip().startswith("#")]
+    if delimiter is None:
+        rows = [ln.split() for _, ln in kept]
+    elif not any('"' in ln for _, ln in kept):  # no quoting: a plain split is much faster
+        rows = [ln.split(delimiter) for _, ln in kept]
+    else:
+        rows = [next(csv.reader([ln], delimiter=delimiter)) for _, ln in kept]
+    lines = [n for n, _ in kept]
+    for n, cells in zip(lines, rows, strict=True):
+        if len(cells) != ncol:
+            raise RamancamError(
+                f"{where(src, n)}every row must have {ncol} fields, as the header has; got "
+                f"{len(cells)}. Fix that line.")
+    if not rows:
+        raise RamancamError(
+            f"file {src or '<text>'} must hold at least one data row under the header; got "
+            "none. Check that the right file was given.")
+    shift = _column(rows, lines, i_shift, comma, src, names[i_shift])
+    value = _column(rows, lines, i_int, comma, src, names[i_int])
+    number: dict[Any, int] = {}
+    key_of = itemgetter(*keys) if keys else (lambda r: ())
+    spectrum = np.fromiter((number.setdefault(key_of(r), len(number)) for r in rows),
+                           dtype=np.intp, count=len(rows))
+    first = np.unique(spectrum, return_index=True)[1]
+    key_rows = [tuple(rows[int(i)][k].strip() for k in keys) for i in first]
+    return shift, value, spectrum, np.asarray(lines, dtype=np.intp), key_rows
 
 
 def _column(rows: list[list[str]], lines: list[int], k: int, comma: bool, src: str | None,
