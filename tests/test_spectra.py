@@ -78,3 +78,19 @@ def test_asarray_and_shape_are_the_matrix_on_a_common_axis(rng):
         np.asarray(ragged)
     with pytest.raises(RamancamError, match="a matrix shape needs spectra on one"):
         _ = ragged.shape
+
+
+def test_copy_false_keeps_a_readers_array_and_makes_it_read_only(rng):
+    # A reader hands its own array over, so that a large file is not held twice; anything
+    # but a C-contiguous float array is still copied, and the default always copies.
+    X = rng.random((4, 5))
+    axis = np.arange(5.0)
+    kept = Spectra(X, axis, copy=False)
+    assert np.shares_memory(kept.X, X) and not X.flags.writeable
+    Y = rng.random((4, 5))
+    assert not np.shares_memory(Spectra(Y, axis).X, Y) and Y.flags.writeable
+    Z = rng.random((5, 4)).T  # not C-contiguous
+    copied = Spectra(Z, axis, copy=False)
+    assert not np.shares_memory(copied.X, Z)
+    ints = np.arange(20).reshape(4, 5)
+    assert Spectra(ints, axis, copy=False).X.dtype == np.float64

@@ -121,6 +121,10 @@ class Spectra:
         Per-spectrum metadata table, one entry per column.
     sources : array-like of shape (n_spectra,), optional
         The file each spectrum was read from (``""`` when it was made in memory).
+    copy : bool, default True
+        Store a copy of a 2-D ``X``. ``False`` keeps a C-contiguous float array itself (and
+        makes it read-only), for a reader that made the array and hands it over, so that a
+        large file is not held twice; the caller must not write to it afterwards.
 
     Notes
     -----
@@ -130,7 +134,7 @@ class Spectra:
 
     def __init__(self, X: Any, wavenumbers: Any, labels: ArrayLike | None = None,
                  meta: Mapping[str, ArrayLike] | None = None,
-                 sources: ArrayLike | None = None) -> None:
+                 sources: ArrayLike | None = None, *, copy: bool = True) -> None:
         ragged = _is_ragged(X, wavenumbers)
         if ragged:
             axes = list(wavenumbers)
@@ -182,7 +186,9 @@ class Spectra:
                 raise RamancamError(
                     f"{where(src[i] or None)}intensities must be finite; got {arr[i, j]} in "
                     f"spectrum {i} at {axis[j]:g} cm-1. Remove or interpolate missing values.")
-            self._X, self._axis, self._axes, self._ys = np.array(arr), axis, None, None
+            kept = arr if not copy and arr.dtype.kind == "f" and arr.flags.c_contiguous else None
+            self._X = np.array(arr) if kept is None else kept
+            self._axis, self._axes, self._ys = axis, None, None
         self._n = n
         self.labels: NDArray[np.str_] | None = (
             None if labels is None else _as_str_column(labels, n, "labels"))

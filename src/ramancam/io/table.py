@@ -364,9 +364,10 @@ def _edge_gaps(X: np.ndarray, locate: Callable[[int, int], tuple[str, str]]
 def spectra_kept(X: np.ndarray, axis: np.ndarray, kept: list[np.ndarray] | None,
                  **kw: Any) -> Spectra:
     """``Spectra(X, axis, **kw)``, or, where :func:`_edge_gaps` kept only part of some
-    spectra (shorter ranges), each spectrum on its own part of the axis."""
+    spectra (shorter ranges), each spectrum on its own part of the axis. ``X`` is the
+    reader's own array, handed over (not copied)."""
     if kept is None:
-        return Spectra(X, axis, **kw)
+        return Spectra(X, axis, copy=False, **kw)
     return Spectra([x[k] for x, k in zip(X, kept, strict=True)], [axis[k] for k in kept],
                    **kw)
 

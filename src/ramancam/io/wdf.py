@@ -93,8 +93,9 @@ def read_wdf(path: str | os.PathLike[str]) -> Spectra:
     lay = _layout(io.BytesIO(data), len(data), p)
     X = np.frombuffer(data, dtype="<f4", count=lay.n * lay.npts, offset=lay.start)
     X = X.reshape(lay.n, lay.npts).astype(np.float64)
+    del data  # the file's bytes, no longer needed: a large map is not held twice
     try:
-        return Spectra(X, lay.axis, meta=lay.meta, sources=[source] * lay.n)
+        return Spectra(X, lay.axis, meta=lay.meta, sources=[source] * lay.n, copy=False)
     except RamancamError as exc:  # e.g. a damaged x axis: name the file
         raise RamancamError(f"file {source}: {exc}") from None
 
