@@ -176,6 +176,20 @@ def test_read_table_holds_the_numbers_once_not_as_python_floats(tmp_path, rng):
     assert peak < 3 * X.nbytes, f"parsing took {peak / X.nbytes:.1f}x the array's memory"
 
 
+@pytest.mark.parametrize("end", ["\r\n", "\r", "\x0b", "\u2028"])
+def test_tables_with_any_line_end_read_as_with_newlines(end):
+    # The rows' array is sized by the lines; line ends other than "\n" must not overflow it.
+    wide = "id,400,401,402\na,1,2,3\nb,4,5,6\nc,7,8,9\n"
+    columns = "shift,a,b\n400,1,2\n401,3,4\n402,5,6\n403,7,8\n"
+    for text in (wide, columns):
+        want = parse_table(text)
+        if end in ("\x0b", "\u2028"):  # line ends that only str.splitlines knows
+            text = text.replace(",", " ")
+        got = parse_table(text.replace("\n", end))
+        np.testing.assert_array_equal(got.X, want.X)
+        np.testing.assert_array_equal(got.wavenumbers, want.wavenumbers)
+
+
 # ------------------------------------------------------------- one-spectrum text
 @pytest.mark.parametrize("sep", ["\t", ",", " ", ", ", "   ", ";"])
 def test_two_column_separators(tmp_path, sep):

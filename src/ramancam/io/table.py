@@ -215,7 +215,7 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
     pre = where(source or None, line0)
     if not spec_idx and _columns_layout(header, ahead, comma):
         return _parse_columns(rows, header, comma, source, line0, label_col,
-                              max_rows=body.count("\n") + 1)
+                              max_rows=len(_row_array(body, 0)))
     if not spec_idx:
         hint = ("Convert decimal commas to points" if any(DECIMAL_COMMA.match(n) for n in names)
                 else "Head each intensity column with its Raman shift in cm-1 (e.g. "
@@ -239,15 +239,17 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
 
     a, b = spec_idx[0], spec_idx[-1] + 1
     contiguous = b - a == len(spec_idx)
-    # Each row's numbers go straight into the array, which is allocated for at most one
-    # row per line: a list of Python floats for the whole table would take four times the
-    # memory of the array. Rows never reached stay unwritten (and so take no memory).
-    X = np.empty((body.count("\n") + 1, len(spec_idx)), dtype=np.float64)
+    # Each row's numbers go straight into the array, which is allocated for one row per
+    # line: a list of Python floats for the whole table would take four times the memory
+    # of the array. Rows never reached stay unwritten (and so take no memory).
+    X = _row_array(body, len(spec_idx))
     cells: list[list[str]] = []
     lines: list[int] = []
     for lineno, row in rows:
         row = _full_row(row, ncol, source, lineno, "")
         part = row[a:b] if contiguous else [row[i] for i in spec_idx]
+        if len(lines) == len(X):
+            X = _grown(X)
         X[len(lines)] = _numbers(part, comma, source, lineno, lambda j: header[spec_idx[j]])
         cells.append([row[i] for i in meta_idx])
         lines.append(lineno)
@@ -274,6 +276,22 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
                      for k, v in meta_cols.items()}
     return spectra_kept(X, axis, kept, labels=labels, meta=_positions(meta_cols),
                         sources=[source] * len(lines))
+
+
+def _row_array(body: str, n_points: int) -> np.ndarray:
+    """An unwritten float64 array of one row per line of ``body`` (lines ended by "\n", or
+    by a lone "\r" as old Mac files end them)."""
+    n = body.count("\n")
+    return np.empty((n + body.count("\r") - body.count("\r\n") + 1, n_points),
+                    dtype=np.float64)
+
+
+def _grown(A: np.ndarray) -> np.ndarray:
+    """``A`` with as many rows again (unwritten), for rows beyond the lines counted (line
+    ends that only ``str.splitlines`` knows)."""
+    out = np.empty((2 * len(A) + 1, A.shape[1]), dtype=A.dtype)
+    out[:len(A)] = A
+    return out
 
 
 def _full_row(row: list[str], ncol: int, source: str, lineno: int, layout: str
@@ -419,6 +437,8 @@ def _parse_columns(rows: Iterator[tuple[int, list[str]]], header: list[str], com
     for lineno, row in rows:
         row = _full_row(row, ncol, source, lineno,
                         " (a Raman shift, then one intensity per spectrum)")
+        if len(lines) == len(V):
+            V = _grown(V)
         V[len(lines)] = _numbers(row, comma, source, lineno, names.__getitem__)
         lines.append(lineno)
     V = V[:len(lines)]
