@@ -5,10 +5,14 @@ a WiRE long map export (a row per x, y, shift, intensity).
 Both files are simulated (random intensities written with 5 significant digits, as exports
 write them) into ``--dir``, then each is read by ``ramancam.io.read`` in a process of its own;
 its peak RSS is the child's ``ru_maxrss`` (so the parent's memory does not count). To measure
-another checkout's reader, put its ``src`` first on ``PYTHONPATH``.
+another checkout's reader, put its ``src`` first on ``PYTHONPATH``. ``--convert`` measures
+``ramancam convert`` of the long map export into a Zarr cube instead: tile by tile from the
+file (the default) against reading it whole (``--xy-cols x,y``, an option that needs the
+spectra in memory), and compares the two cubes.
 
     python benchmarks/read_memory.py --dir /tmp/readmem
     PYTHONPATH=/tmp/old/src python benchmarks/read_memory.py --dir /tmp/readmem
+    python benchmarks/read_memory.py --dir /tmp/readmem --shape 200x200 --convert
 """
 
 from __future__ import annotations
@@ -63,10 +67,12 @@ def _write_long(path: Path, nx: int, ny: int, points: int) -> None:
                 f.write("".join(f"{pre}{w}\t{v:.5g}\n" for w, v in zip(axis, row, strict=True)))
 
 
-def _read(path: Path) -> tuple[float, float, str]:
-    """Seconds, peak RSS (MB) and the child's output of one read in its own process."""
+def _read(path: Path, cmd: list[str] | None = None) -> tuple[float, float, str]:
+    """Seconds, peak RSS (MB) and the child's output of one read (or ``cmd``) in its own
+    process."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(path)], stdout=subprocess.PIPE)
+    proc = subprocess.Popen(cmd or [sys.executable, "-c", _CHILD, str(path)],
+                            stdout=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - t0
     assert proc.stdout is not None
@@ -83,18 +89,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tidy-rows", type=int, default=2000, help="spectra of the long table")
     p.add_argument("--shape", default="100x100", help="NXxNY pixels of the long map")
     p.add_argument("--points", type=int, default=1000, help="points per spectrum")
+    p.add_argument("--convert", action="store_true",
+                   help="convert the long map export to a Zarr cube, tile by tile and whole")
     a = p.parse_args(argv)
     a.dir.mkdir(parents=True, exist_ok=True)
     nx, ny = (int(v) for v in a.shape.lower().split("x"))
     wide = a.dir / f"wide-{a.rows}x{a.points}.csv"
     tidy = a.dir / f"tidy-{a.tidy_rows}x{a.points}.csv"
     long = a.dir / f"long-{nx}x{ny}x{a.points}.txt"
+    if not long.exists():
+        _write_long(long, nx, ny, a.points)
+    if a.convert:
+        return _convert(long, a.dir, nx * ny, a.points)
     if not wide.exists():
         _write_wide(wide, a.rows, a.points)
     if not tidy.exists():
         _write_tidy(tidy, a.tidy_rows, a.points)
-    if not long.exists():
-        _write_long(long, nx, ny, a.points)
     print("| file | size | spectra x points | seconds | peak RSS |")
     print("| --- | ---: | --- | ---: | ---: |")
     for path, what in ((wide, "wide table"), (tidy, "long table"), (long, "long map export")):
@@ -103,6 +113,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {what} | {path.stat().st_size / 1e6:,.0f} MB | {int(n):,} x {pts} | "
               f"{seconds:.1f} | {rss:,.0f} MB |", flush=True)
     return 0
+
+
+def _convert(long: Path, where: Path, n: int, points: int) -> int:
+    import shutil
+
+    import zarr
+
+    print("| convert | size | spectra x points | seconds | peak RSS |")
+    print("| --- | ---: | --- | ---: | ---: |")
+    cubes = []
+    for what, extra in (("tile by tile (default)", []), ("read whole (--xy-cols x,y)",
+                                                         ["--xy-cols", "x,y"])):
+        out = where / f"{long.stem}-{len(cubes)}.zarr"
+        shutil.rmtree(out, ignore_errors=True)
+        cmd = [sys.executable, "-m", "ramancam", "convert", str(long), str(out), *extra]
+        seconds, rss, _ = _read(long, cmd)
+        print(f"| {what} | {long.stat().st_size / 1e6:,.0f} MB | {n:,} x {points} | "
+              f"{seconds:.1f} | {rss:,.0f} MB |", flush=True)
+        cubes.append(out)
+    a, b = (zarr.open_group(str(c), mode="r") for c in cubes)
+    same = all(np.array_equal(a[k][...], b[k][...], equal_nan=True)
+               for k in ("spectra", "x", "y"))
+    print(f"\ncubes equal: {same}")
+    return 0 if same else 1
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from ..errors import spectra_count
 from ._common import add_data_arguments, parse_grid
 
 if TYPE_CHECKING:
+    from ..io.longrows import LongRows
     from ..io.wdf import WdfRows
     from ..spectra import Spectra
 
@@ -34,11 +35,14 @@ grid is found from the positions as for map images (a regular step, within a tol
 missing pixels stay empty and are left out by predict and explain), labels become the
 cube's 'truth', and --chunk sets the tiles. A single .wdf file given without label, grid,
 position or axis options is copied tile by tile from the file, so a map larger than memory
-converts in the memory of one tile. Needs the maps extra (zarr).
+converts in the memory of one tile; so is a long map export (WiRE's rows of x, y, shift,
+intensity) whose rows are plain numbers (no comment or blank line among them). Needs the
+maps extra (zarr).
 
 examples:
   ramancam convert map.wdf map.csv
   ramancam convert map.wdf map.zarr --chunk 64x64
+  ramancam convert map-export.txt map.zarr
   ramancam convert bacteria-spc bacteria.csv.gz --labels-from 'regex:_(lag|log|stat)_' \\
       --groups-from 'regex:_(rep\\d)_'
   ramancam convert saliva-pd-ad saliva.csv --label-col label --grid 410:1590:1
@@ -84,10 +88,12 @@ def run(args: argparse.Namespace) -> int:
     chunks = _chunks(args.chunk) if cube else None  # checked before the data are read
     grid = parse_grid(args.grid)
     if chunks is not None and _streams(args, grid):
+        from ..io.longrows import open_long_rows
         from ..io.wdf import open_wdf_rows
 
-        rows = open_wdf_rows(args.input)
-        if rows is not None:  # a gzipped file is read whole, below
+        rows = (open_wdf_rows(args.input) if Path(args.input).suffix.lower() == ".wdf"
+                else open_long_rows(args.input))
+        if rows is not None:  # a gzipped file (or not a plain long export) is read whole
             return _write_cube(rows, out, chunks, args.input)
     data = read_data(args, name="input")
     if grid is not None:
@@ -132,18 +138,18 @@ def _chunks(text: str | None) -> tuple[int, int]:
 
 
 def _streams(args: argparse.Namespace, grid: object) -> bool:
-    """A single WiRE file with no option that needs the spectra in memory: copied to the
-    cube tile by tile from the file."""
+    """A single file (a WiRE .wdf file, or a long map export) with no option that needs the
+    spectra in memory: copied to the cube tile by tile from the file."""
     options = ("label_col", "labels_from", "groups_from", "files", "laser_nm", "axis_offset",
                "xy_cols")
     return (grid is None and Path(args.input).is_file()
-            and Path(args.input).suffix.lower() == ".wdf"
             and not any(getattr(args, o, None) for o in options))
 
 
-def _write_cube(data: Spectra | WdfRows, out: Path, chunks: tuple[int, int],
+def _write_cube(data: Spectra | WdfRows | LongRows, out: Path, chunks: tuple[int, int],
                 source: str) -> int:
     from ..errors import RamancamError
+    from ..io.longrows import LongRows
     from ..io.wdf import WdfRows
     from ..io.zarr_cube import grid_places, write_cube, write_cube_rows
     from ..maps.grid import grid_of, has_positions
@@ -153,7 +159,7 @@ def _write_cube(data: Spectra | WdfRows, out: Path, chunks: tuple[int, int],
             f"IN must carry pixel positions (x/y) to be written as a Zarr cube; got "
             f"{source!r} without them. Name the columns with --xy-cols X,Y, or write a .csv.")
     grid = grid_of(data)
-    if isinstance(data, WdfRows):  # tile by tile from the file, progress on stderr
+    if isinstance(data, WdfRows | LongRows):  # tile by tile from the file, progress on stderr
         from ._common import chunk_progress
 
         cube = write_cube_rows(data.X, data.axis, *grid_places(grid, grid.n_spectra), out,

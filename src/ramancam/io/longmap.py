@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -190,22 +190,16 @@ def parse_long_map(text: str, *, source: str = "", columns: str | None = None) -
     odd = np.flatnonzero(lengths != n_pts)
     if odd.size:
         k = int(odd[0])
-        raise RamancamError(
-            f"{where(src, line_of(int(starts[k])))}every pixel must have the same number of "
-            f"points; got {int(lengths[k])} rows for the pixel starting here but {n_pts} for "
-            "the first. A truncated export? Re-export the whole map.")
+        raise points_error(src, line_of(int(starts[k])), int(lengths[k]), n_pts)
     shifts = data[:, col["shift"]].reshape(-1, n_pts)
     axis = check_axis(shifts[0], name="Raman shift", source=src)
     same = np.isclose(shifts, axis, rtol=1e-9, atol=0).all(axis=1)
     if not same.all():
         k = int(np.flatnonzero(~same)[0])
         j = int(np.flatnonzero(~np.isclose(shifts[k], axis, rtol=1e-9, atol=0))[0])
-        raise RamancamError(
-            f"{where(src, line_of(k * n_pts + j))}every pixel must share the first pixel's "
-            f"Raman shifts; got {shifts[k, j]:g} where the first has {axis[j]:g}. Rows of one "
-            "pixel must be contiguous; export the map on one axis.")
+        raise shift_error(src, line_of(k * n_pts + j), shifts[k, j], axis[j])
     pos = P[starts]
-    _check_unique_positions(pos, pos_roles, [line_of(int(s)) for s in starts], src)
+    check_unique_positions(pos, pos_roles, [line_of(int(s)) for s in starts], src)
     X = data[:, col["intensity"]].reshape(-1, n_pts)
     n = X.shape[0]
     meta: dict[str, NDArray[np.float64]] = {
@@ -215,6 +209,22 @@ def parse_long_map(text: str, *, source: str = "", columns: str | None = None) -
     return Spectra(X, axis, meta={"x": meta["x"], "y": meta["y"],
                                   **({"z": meta["z"]} if "z" in meta else {})},
                    sources=[source] * n)
+
+
+def points_error(src: str | None, line: int, got: int, want: int) -> RamancamError:
+    """A pixel (starting on ``line``) with another number of rows than the first pixel."""
+    return RamancamError(
+        f"{where(src, line)}every pixel must have the same number of points; got {got} rows "
+        f"for the pixel starting here but {want} for the first. A truncated export? "
+        "Re-export the whole map.")
+
+
+def shift_error(src: str | None, line: int, got: float, want: float) -> RamancamError:
+    """A row whose Raman shift is not the first pixel's at that place."""
+    return RamancamError(
+        f"{where(src, line)}every pixel must share the first pixel's Raman shifts; got "
+        f"{got:g} where the first has {want:g}. Rows of one pixel must be contiguous; export "
+        "the map on one axis.")
 
 
 def _first_line(text: str) -> tuple[int, int, int] | None:
@@ -291,8 +301,9 @@ def _slow_numbers(text: str, has_header: bool, ncol: int, src: str | None
     return data, [n for n, _ in body]
 
 
-def _check_unique_positions(pos: NDArray[np.float64], roles: list[str], lines: list[int],
-                            src: str | None) -> None:
+def check_unique_positions(pos: NDArray[np.float64], roles: list[str],
+                           lines: Sequence[int] | NDArray[np.intp], src: str | None) -> None:
+    """Each pixel's position once (its rows one block); ``lines[k]``: pixel k's first line."""
     _, first, counts = np.unique(pos, axis=0, return_index=True, return_counts=True)
     if (counts > 1).any():
         dup = pos[first[int(np.flatnonzero(counts > 1)[0])]]

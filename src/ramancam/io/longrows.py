@@ -1,0 +1,274 @@
+"""A long map export's spectra read from the file only where indexed, so that ``ramancam
+convert MAP.txt OUT.zarr`` copies a WiRE long export larger than memory tile by tile.
+
+:func:`open_long_rows` reads the file once in blocks of text, parsed by numpy, checking every
+value and the map's layout as :func:`ramancam.io.longmap.parse_long_map` does (the same
+errors, with the same line numbers) and keeping only each pixel's position and where its
+rows start in the file. :class:`LongFileRows` then reads the rows of the pixels asked for,
+one run of consecutive pixels per read, as :class:`ramancam.io.wdf.FileRows` does for a WDF
+file. A file that is not plain rows of numbers (gzipped, a comment or blank line among the
+rows, old Mac line ends, text that is not a number) gives ``None``: it is read whole.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import RamancamError
+from ..spectra import check_axis
+from ._text import check_exists
+from .longmap import (
+    _DEFAULT,
+    _first_line,
+    _header_roles,
+    check_unique_positions,
+    looks_long,
+    points_error,
+    shift_error,
+)
+from .table import sniff_delimiter
+
+__all__ = ["LongFileRows", "LongRows", "open_long_rows"]
+
+#: Bytes of text parsed at a time while the file is indexed.
+BLOCK_BYTES = 1 << 22
+
+
+def _numbers(text: str, delimiter: str | None, ncol: int) -> NDArray[np.float64] | None:
+    """Plain rows of ``ncol`` numbers as an array, or None where they are not."""
+    if delimiter is not None and delimiter != "\t":
+        text = text.replace(delimiter, " ")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy warns and stops at text it cannot read
+        try:
+            flat = np.fromstring(text, dtype=np.float64, sep=" ")
+        except (ValueError, DeprecationWarning):
+            return None
+    if flat.size % ncol or not np.isfinite(flat).all():
+        return None
+    return flat.reshape(-1, ncol)
+
+
+class LongFileRows:
+    """The intensities of a long export's pixels, read from the file only when indexed:
+    ``rows[idx]`` (ascending pixel indices) reads each run of consecutive pixels with one
+    read and returns a float32 array ``(len(idx), n_points)``."""
+
+    def __init__(self, path: Path, offsets: NDArray[np.int64], n_points: int, ncol: int,
+                 column: int, delimiter: str | None) -> None:
+        self.path, self.offsets = path, offsets
+        self.shape = (len(offsets) - 1, n_points)
+        self.ncol, self.column, self.delimiter = ncol, column, delimiter
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, idx: Any) -> NDArray[np.float32]:
+        pix = np.asarray(idx, dtype=np.int64).ravel()
+        npts = self.shape[1]
+        out = np.empty((pix.size, npts), dtype=np.float32)
+        if pix.size == 0:
+            return out
+        if (np.diff(pix) <= 0).any() or pix[0] < 0 or pix[-1] >= self.shape[0]:
+            raise IndexError("pixels must be ascending indices within the file's pixels")
+        breaks = np.flatnonzero(np.diff(pix) != 1) + 1
+        runs = []  # runs of consecutive pixels, cut to about BLOCK_BYTES of text each
+        for run in np.split(np.arange(pix.size), breaks):
+            size = int(self.offsets[pix[run[-1]] + 1] - self.offsets[pix[run[0]]])
+            runs += np.array_split(run, -(-size // BLOCK_BYTES))
+        with self.path.open("rb") as fh:
+            for run in runs:
+                a, b = int(self.offsets[pix[run[0]]]), int(self.offsets[pix[run[-1]] + 1])
+                fh.seek(a)
+                data = _numbers(fh.read(b - a).decode("latin-1"), self.delimiter, self.ncol)
+                if data is None or data.shape[0] != run.size * npts:
+                    raise OSError(f"file {self.path} changed while it was being read")
+                out[run] = data[:, self.column].reshape(run.size, npts)
+        return out
+
+
+@dataclass(frozen=True)
+class LongRows:
+    """A long export's spectra, not read yet (:func:`open_long_rows`).
+
+    Attributes
+    ----------
+    X : LongFileRows of shape (n_pixels, n_points), float32
+        The pixels' intensities, read from the file only where indexed.
+    axis : ndarray of shape (n_points,)
+        Raman shift (cm-1), as the file gives it.
+    meta : dict of str to ndarray
+        ``x``, ``y`` (and ``z``) of each pixel, as :func:`~ramancam.io.read_long_map`
+        gives them.
+    source : str
+        The file.
+    """
+
+    X: LongFileRows
+    axis: NDArray[np.float64]
+    meta: dict[str, NDArray[Any]]
+    source: str
+
+
+class _Index:
+    """What indexing a file keeps: each pixel's position, first row and byte offset; the
+    checks of :func:`ramancam.io.longmap.parse_long_map`, block by block, told in its order
+    (pixel lengths first, then the axis, then the shifts)."""
+
+    def __init__(self, src: str, first_line: int, n_pos: int) -> None:
+        self.src, self.first_line = src, first_line
+        self.pos: list[NDArray[np.float64]] = []
+        self.start_row: list[NDArray[np.int64]] = []
+        self.offset: list[NDArray[np.int64]] = []
+        self.rows = 0  # rows read so far
+        self.last = np.full(n_pos, np.nan)  # the position of the last row read
+        self.n_pts = 0  # the first pixel's rows, once it has ended
+        self.axis: NDArray[np.float64] | None = None  # its shifts, when they are an axis
+        self.later: RamancamError | None = None  # the axis's or the first shift's error
+        self.cur = 0  # the first row of the pixel being read
+
+    def add(self, data: NDArray[np.float64], row_at: NDArray[np.int64], block_at: int,
+            pos_cols: list[int], shift_col: int) -> bool:
+        """Take one block's rows (``row_at``: where each starts in the block, which starts at
+        byte ``block_at``); False, taking nothing, while the first pixel has not ended."""
+        P = data[:, pos_cols]
+        new = np.flatnonzero(np.any(P != np.vstack([self.last, P[:-1]]), axis=1))
+        starts = self.rows + new
+        if not self.n_pts:  # the first pixel's shifts are the axis
+            if new.size < 2:
+                return False
+            self.n_pts = int(new[1])
+            try:
+                self.axis = check_axis(data[:new[1], shift_col], name="Raman shift",
+                                       source=self.src)
+            except RamancamError as exc:
+                self.later = exc
+        n_pts = self.n_pts
+        bounds = np.concatenate([[self.cur], starts]) if self.rows else starts
+        lengths = np.diff(bounds)
+        odd = np.flatnonzero(lengths != n_pts)
+        if odd.size:
+            k = int(odd[0])
+            raise points_error(self.src, self.first_line + int(bounds[k]), int(lengths[k]),
+                               n_pts)
+        if self.axis is not None and self.later is None:
+            # each row's place in its pixel: rows since the last pixel start at or before it
+            begin = np.full(len(data), self.cur, dtype=np.int64)
+            begin[new] = starts
+            place = self.rows + np.arange(len(data)) - np.maximum.accumulate(begin)
+            inside = place < n_pts  # rows beyond are a pixel too long, told when it ends
+            want = self.axis[np.minimum(place, n_pts - 1)]
+            bad = np.flatnonzero(inside & ~np.isclose(data[:, shift_col], want, rtol=1e-9,
+                                                      atol=0))
+            if bad.size:  # told after the pixels' lengths, as the whole read tells it
+                r = int(bad[0])
+                self.later = shift_error(self.src, self.first_line + self.rows + r,
+                                         data[r, shift_col], want[r])
+        self.pos.append(P[new])
+        self.start_row.append(starts)
+        self.offset.append(block_at + row_at[new])
+        if new.size:
+            self.cur = int(starts[-1])
+        self.rows += len(data)
+        self.last = P[-1]
+        return True
+
+    def finish(self) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
+        """Every pixel's position, first row and byte offset, once the last pixel's length,
+        the axis and the shifts are checked."""
+        if self.rows - self.cur != self.n_pts:
+            raise points_error(self.src, self.first_line + self.cur, self.rows - self.cur,
+                               self.n_pts)
+        if self.later is not None:
+            raise self.later
+        return (np.concatenate(self.pos), np.concatenate(self.start_row),
+                np.concatenate(self.offset))
+
+
+def open_long_rows(path: str | os.PathLike[str], *, block_bytes: int = BLOCK_BYTES
+                   ) -> LongRows | None:
+    """The pixels of a long map export, read only when indexed (:class:`LongFileRows`), with
+    the axis and positions; ``None`` when the file is not plain rows of numbers (see the
+    module docstring), which is then read whole. The file is read once, ``block_bytes`` at
+    a time.
+
+    Raises
+    ------
+    RamancamError
+        As :func:`ramancam.io.longmap.parse_long_map` does for a map whose pixels differ in
+        points or shifts or appear twice (file and line named).
+    """
+    p = check_exists(path)
+    with p.open("rb") as fh:
+        head_bytes = fh.read(65536)
+    if head_bytes[:2] == b"\x1f\x8b" or b"\x00" in head_bytes:
+        return None
+    bom = 3 if head_bytes.startswith(b"\xef\xbb\xbf") else 0
+    head = head_bytes[bom:].decode("latin-1")
+    first = _first_line(head) if looks_long(head) else None
+    if first is None:
+        return None
+    lineno0, start, end = first
+    roles = _header_roles(head[start:end])
+    data_at = end + 1 if roles is not None else start  # in ``head``
+    nl = head.find("\n", data_at)
+    if nl < 0:
+        return None
+    delimiter = sniff_delimiter(head[data_at:nl])
+    first_line = lineno0 + (roles is not None)
+    roles = roles if roles is not None else list(_DEFAULT)
+    col = {r: i for i, r in enumerate(roles) if r is not None}
+    pos_roles: list[str] = [r for r in ("x", "y", "z") if r in col]
+    index = _Index(str(p), first_line, len(pos_roles))
+    at = data_end = bom + data_at  # bytes: latin-1 keeps one character per byte
+    with p.open("rb") as fh:
+        fh.seek(at)
+        carry = b""
+        while True:
+            chunk = fh.read(block_bytes)
+            buf = carry + chunk
+            cut = buf.rfind(b"\n") + 1 if chunk else len(buf.rstrip())
+            if cut == 0:
+                if not chunk:
+                    break
+                carry = buf
+                continue
+            part, carry = buf[:cut], buf[cut:]
+            text = part.decode("latin-1")
+            if ("#" in text or "\n\n" in text or text[:1].isspace()
+                    or ("\r" in text and text.count("\r") != text.count("\r\n"))):
+                return None
+            data = _numbers(text, delimiter, len(roles))
+            ends = np.flatnonzero(np.frombuffer(part, dtype=np.uint8) == 10)
+            row_at = np.concatenate([[0], ends[:-1] + 1 if part.endswith(b"\n") else ends + 1])
+            if data is None or len(data) != len(row_at):
+                return None
+            if not index.add(data, row_at.astype(np.int64), at, [col[r] for r in pos_roles],
+                             col["shift"]):
+                if not chunk:  # a single pixel: no map
+                    return None
+                carry = part + carry  # the first pixel goes on: read it whole
+                continue
+            at += cut
+            data_end = at
+            if not chunk:
+                break
+    if not index.n_pts:
+        return None
+    pos, start_row, offsets = index.finish()
+    assert index.axis is not None
+    check_unique_positions(pos, pos_roles, first_line + start_row, str(p))
+    meta: dict[str, NDArray[Any]] = {r: pos[:, i].copy() for i, r in enumerate(pos_roles)}
+    for r in ("x", "y"):
+        meta.setdefault(r, np.zeros(len(pos)))
+    rows = LongFileRows(p, np.append(offsets, data_end).astype(np.int64), index.axis.size,
+                        len(roles), col["intensity"], delimiter)
+    return LongRows(rows, index.axis, {k: meta[k] for k in ("x", "y", "z") if k in meta},
+                    str(p))

@@ -1,0 +1,147 @@
+"""A long map export read tile by tile from the file (``ramancam.io.longrows``) and
+``ramancam convert MAP.txt OUT.zarr`` streaming it into a cube."""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pytest
+
+from ramancam.cli import main
+from ramancam.errors import RamancamError
+from ramancam.io import read_long_map
+from ramancam.io.longrows import open_long_rows
+from ramancam.io.zarr_cube import open_cube
+
+AXIS = np.linspace(1800.0, 1660.0, 8)  # WiRE writes descending shifts
+
+
+def _export(rng, *, sep="\t", header="#X\t#Y\t#Wave\t#Intensity\n", drop_last=True):
+    """A 6 x 5 raster (y outer, x inner; positions jittered by 0.01 um) as WiRE's long
+    export, the last pixel never measured; the spectra and the text."""
+    yy, xx = np.meshgrid(np.arange(5), np.arange(6), indexing="ij")
+    xy = np.column_stack([80.0 + 0.5 * xx.ravel(), -160.0 + 0.5 * yy.ravel()])
+    xy = np.round(xy + rng.uniform(-0.01, 0.01, xy.shape), 4)
+    if drop_last:
+        xy = xy[:-1]
+    Y = np.round(rng.uniform(100, 2000, (len(xy), AXIS.size)), 3)
+    rows = [header.replace("\t", sep)] if header else []
+    for (x, y), spec in zip(xy, Y, strict=True):
+        rows += [f"{x}{sep}{y}{sep}{w}{sep}{v}\n" for w, v in zip(AXIS, spec, strict=True)]
+    return Y, xy, "".join(rows)
+
+
+@pytest.mark.parametrize("block_bytes", [50, 301, 4096, None])
+def test_pixels_read_where_indexed_equal_the_whole_read(tmp_path, rng, block_bytes):
+    # Blocks of 50 bytes cut every row and hold less than a pixel; the first pixel then
+    # grows its block until it ends.
+    Y, _, text = _export(rng)
+    path = tmp_path / "map.txt"
+    path.write_text(text)
+    kw = {} if block_bytes is None else {"block_bytes": block_bytes}
+    rows = open_long_rows(path, **kw)
+    assert rows is not None
+    whole = read_long_map(path)
+    np.testing.assert_array_equal(rows.axis, whole.wavenumbers)
+    np.testing.assert_array_equal(rows.meta["x"], whole.meta["x"])
+    np.testing.assert_array_equal(rows.meta["y"], whole.meta["y"])
+    assert len(rows.X) == len(Y) == 29
+    np.testing.assert_array_equal(rows.X[np.arange(29)], Y.astype(np.float32))
+    pick = np.array([0, 3, 4, 5, 17, 28])  # runs of consecutive pixels and single ones
+    np.testing.assert_array_equal(rows.X[pick], Y[pick].astype(np.float32))
+    with pytest.raises(IndexError):
+        rows.X[np.array([3, 2])]
+
+
+@pytest.mark.parametrize("sep", [",", " ", ";"])
+def test_other_separators_and_no_header(tmp_path, rng, sep):
+    Y, _, text = _export(rng, sep=sep, header="" if sep == " " else "#X\t#Y\t#Wave\t#Intensity\n")
+    path = tmp_path / "map.txt"
+    path.write_text(text)
+    rows = open_long_rows(path, block_bytes=200)
+    assert rows is not None
+    np.testing.assert_array_equal(rows.X[np.arange(len(Y))], Y.astype(np.float32))
+
+
+def test_files_that_are_not_plain_rows_are_read_whole(tmp_path, rng):
+    Y, _, text = _export(rng)
+    lines = text.splitlines(keepends=True)
+    cases = {
+        "gz": gzip.compress(text.encode()),
+        "comment": "".join([*lines[:20], "# pixel 3\n", *lines[20:]]).encode(),
+        "blank": "".join([*lines[:20], "\n", *lines[20:]]).encode(),
+        "old mac": text.replace("\n", "\r").encode(),
+        "bad value": text.replace(lines[30].split("\t")[3].strip(), "n/a", 1).encode(),
+        "not a long export": b"id,400,401\na,1,2\n",
+        "one pixel": "".join(lines[:9]).encode(),
+    }
+    for name, data in cases.items():
+        path = tmp_path / f"{name}.txt"
+        path.write_bytes(data)
+        assert open_long_rows(path, block_bytes=300) is None, name
+    # Windows line ends are plain rows
+    (tmp_path / "crlf.txt").write_text(text.replace("\n", "\r\n"), newline="")
+    rows = open_long_rows(tmp_path / "crlf.txt", block_bytes=300)
+    assert rows is not None
+    np.testing.assert_array_equal(rows.X[np.arange(len(Y))], Y.astype(np.float32))
+
+
+def test_a_damaged_map_is_refused_as_the_whole_read_refuses_it(tmp_path, rng):
+    # Same checks, same messages, same line numbers, whether the file is indexed in blocks
+    # or read whole.
+    _, _, text = _export(rng)
+    lines = text.splitlines(keepends=True)
+    shifted = list(lines)
+    shifted[13] = shifted[13].replace(f"\t{AXIS[4]}\t", "\t1701.0\t")
+    short = [*lines[:30], *lines[31:]]  # pixel 4 (lines 26-33) one row short
+    twice = [*lines[:9], *lines[17:25], *lines[9:17], *lines[1:9], *lines[25:]]
+    for name, bad, match in (
+            ("shift", shifted, r"line 14: every pixel must share the first pixel's Raman "
+                               r"shifts; got 1701"),
+            ("short", short, r"line 26: every pixel must have the same number of points; "
+                             r"got 7 rows"),
+            ("last short", lines[:-1], r"line 226: every pixel must have the same number "
+                                       r"of points; got 7 rows"),
+            ("twice", twice, r"line 26: each pixel's rows must be one contiguous block")):
+        path = tmp_path / f"{name}.txt"
+        path.write_text("".join(bad))
+        with pytest.raises(RamancamError, match=match) as whole:
+            read_long_map(path)
+        for block_bytes in (60, 500, 1 << 22):
+            with pytest.raises(RamancamError) as streamed:
+                open_long_rows(path, block_bytes=block_bytes)
+            assert str(streamed.value) == str(whole.value), (name, block_bytes)
+
+
+def test_convert_streams_a_long_export_into_the_cube_it_would_read_whole(tmp_path, rng,
+                                                                        capsys, monkeypatch):
+    import ramancam.io.longmap as longmap
+
+    _, _, text = _export(rng)
+    (tmp_path / "m.txt").write_text(text)
+    whole = []  # files parsed whole
+    real = longmap.parse_long_map
+    monkeypatch.setattr(longmap, "parse_long_map",
+                        lambda *a, **k: (whole.append(1), real(*a, **k))[1])
+    assert main(["convert", str(tmp_path / "m.txt"), str(tmp_path / "s.zarr"),
+                 "--chunk", "4x4"]) == 0
+    assert not whole  # tile by tile, never parsed whole
+    captured = capsys.readouterr()
+    assert "  29/29 spectra (" in captured.err  # progress, tile by tile
+    assert "wrote a 6 x 5 map (29 spectra, 1 missing (empty), 8 points" in captured.out
+    monkeypatch.setattr(longmap, "parse_long_map", real)
+    # --xy-cols needs the spectra in memory: read whole, the same cube
+    assert main(["convert", str(tmp_path / "m.txt"), str(tmp_path / "w.zarr"),
+                 "--chunk", "4x4", "--xy-cols", "x,y"]) == 0
+    a, b = open_cube(tmp_path / "s.zarr"), open_cube(tmp_path / "w.zarr")
+    for k in ("wavenumbers", "x", "y"):
+        np.testing.assert_array_equal(getattr(a, k), getattr(b, k))
+    np.testing.assert_array_equal(np.asarray(a.spectra[...]), np.asarray(b.spectra[...]))
+    assert np.isnan(a.spectra[4, 5]).all()
+    # a damaged export stops the copy with its line, and no store is left behind
+    bad = text.splitlines(keepends=True)
+    (tmp_path / "bad.txt").write_text("".join([*bad[:30], *bad[31:]]))
+    assert main(["convert", str(tmp_path / "bad.txt"), str(tmp_path / "bad.zarr")]) == 2
+    assert "line 26: every pixel must have the same number" in capsys.readouterr().err
+    assert not any(p.name.startswith((".bad", "bad.zarr")) for p in tmp_path.iterdir())
