@@ -256,17 +256,27 @@ def _fast_numbers(text: str, start: int, first_line: int, ncol: int
         return None
     n_rows = body.count("\n") + 1
     delimiter = sniff_delimiter(body[:body.find("\n")] if n_rows > 1 else body)
+    data = plain_numbers(body, delimiter, ncol)
+    if data is None or len(data) != n_rows:
+        return None
+    return data, first_line
+
+
+def plain_numbers(text: str, delimiter: str | None, ncol: int
+                  ) -> NDArray[np.float64] | None:
+    """Rows of ``ncol`` numbers parsed by numpy in one go, as an (n_rows, ncol) array; None
+    where the text holds anything but finite numbers or a multiple of ``ncol`` of them."""
     if delimiter is not None and delimiter != "\t":
-        body = body.replace(delimiter, " ")
+        text = text.replace(delimiter, " ")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # numpy warns and stops at text it cannot read
         try:
-            flat = np.fromstring(body, dtype=np.float64, sep=" ")
+            flat = np.fromstring(text, dtype=np.float64, sep=" ")
         except (ValueError, DeprecationWarning):
             return None
-    if flat.size != ncol * n_rows or not np.isfinite(flat).all():
+    if flat.size % ncol or not np.isfinite(flat).all():
         return None
-    return flat.reshape(n_rows, ncol), first_line
+    return flat.reshape(-1, ncol)
 
 
 def _slow_numbers(text: str, has_header: bool, ncol: int, src: str | None

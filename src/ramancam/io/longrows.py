@@ -13,7 +13,6 @@ rows, old Mac line ends, text that is not a number) gives ``None``: it is read w
 from __future__ import annotations
 
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from numpy.typing import NDArray
 
 from ..errors import RamancamError
 from ..spectra import check_axis
+from ._rows import ascending_runs
 from ._text import check_exists
 from .longmap import (
     _DEFAULT,
@@ -30,6 +30,7 @@ from .longmap import (
     _header_roles,
     check_unique_positions,
     looks_long,
+    plain_numbers,
     points_error,
     shift_error,
 )
@@ -39,21 +40,6 @@ __all__ = ["LongFileRows", "LongRows", "open_long_rows"]
 
 #: Bytes of text parsed at a time while the file is indexed.
 BLOCK_BYTES = 1 << 22
-
-
-def _numbers(text: str, delimiter: str | None, ncol: int) -> NDArray[np.float64] | None:
-    """Plain rows of ``ncol`` numbers as an array, or None where they are not."""
-    if delimiter is not None and delimiter != "\t":
-        text = text.replace(delimiter, " ")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # numpy warns and stops at text it cannot read
-        try:
-            flat = np.fromstring(text, dtype=np.float64, sep=" ")
-        except (ValueError, DeprecationWarning):
-            return None
-    if flat.size % ncol or not np.isfinite(flat).all():
-        return None
-    return flat.reshape(-1, ncol)
 
 
 class LongFileRows:
@@ -71,23 +57,18 @@ class LongFileRows:
         return self.shape[0]
 
     def __getitem__(self, idx: Any) -> NDArray[np.float32]:
-        pix = np.asarray(idx, dtype=np.int64).ravel()
+        pix, whole_runs = ascending_runs(idx, self.shape[0])
         npts = self.shape[1]
         out = np.empty((pix.size, npts), dtype=np.float32)
-        if pix.size == 0:
-            return out
-        if (np.diff(pix) <= 0).any() or pix[0] < 0 or pix[-1] >= self.shape[0]:
-            raise IndexError("pixels must be ascending indices within the file's pixels")
-        breaks = np.flatnonzero(np.diff(pix) != 1) + 1
         runs = []  # runs of consecutive pixels, cut to about BLOCK_BYTES of text each
-        for run in np.split(np.arange(pix.size), breaks):
+        for run in whole_runs:
             size = int(self.offsets[pix[run[-1]] + 1] - self.offsets[pix[run[0]]])
             runs += np.array_split(run, -(-size // BLOCK_BYTES))
         with self.path.open("rb") as fh:
             for run in runs:
                 a, b = int(self.offsets[pix[run[0]]]), int(self.offsets[pix[run[-1]] + 1])
                 fh.seek(a)
-                data = _numbers(fh.read(b - a).decode("latin-1"), self.delimiter, self.ncol)
+                data = plain_numbers(fh.read(b - a).decode("latin-1"), self.delimiter, self.ncol)
                 if data is None or data.shape[0] != run.size * npts:
                     raise OSError(f"file {self.path} changed while it was being read")
                 out[run] = data[:, self.column].reshape(run.size, npts)
@@ -245,7 +226,7 @@ def open_long_rows(path: str | os.PathLike[str], *, block_bytes: int = BLOCK_BYT
             if ("#" in text or "\n\n" in text or text[:1].isspace()
                     or ("\r" in text and text.count("\r") != text.count("\r\n"))):
                 return None
-            data = _numbers(text, delimiter, len(roles))
+            data = plain_numbers(text, delimiter, len(roles))
             ends = np.flatnonzero(np.frombuffer(part, dtype=np.uint8) == 10)
             row_at = np.concatenate([[0], ends[:-1] + 1 if part.endswith(b"\n") else ends + 1])
             if data is None or len(data) != len(row_at):

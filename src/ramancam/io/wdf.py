@@ -36,6 +36,7 @@ from numpy.typing import NDArray
 
 from ..errors import RamancamError, spectra_count
 from ..spectra import Spectra, check_axis
+from ._rows import ascending_runs
 from ._text import check_exists, read_bytes
 from ._vendor import library_boundary, nm_to_shift, time_text, what_it_starts_with
 
@@ -113,16 +114,11 @@ class FileRows:
         return self.shape[0]
 
     def __getitem__(self, idx: Any) -> NDArray[np.float32]:
-        rows = np.asarray(idx, dtype=np.int64).ravel()
+        rows, runs = ascending_runs(idx, self.shape[0])
         npts = self.shape[1]
         out = np.empty((rows.size, npts), dtype=np.float32)
-        if rows.size == 0:
-            return out
-        if (np.diff(rows) <= 0).any() or rows[0] < 0 or rows[-1] >= self.shape[0]:
-            raise IndexError("rows must be ascending indices within the file's spectra")
-        breaks = np.flatnonzero(np.diff(rows) != 1) + 1
         with self.path.open("rb") as fh:
-            for run in np.split(np.arange(rows.size), breaks):
+            for run in runs:
                 fh.seek(self.offset + int(rows[run[0]]) * npts * 4)
                 buf = fh.read(run.size * npts * 4)
                 out[run] = np.frombuffer(buf, dtype="<f4").reshape(run.size, npts)
