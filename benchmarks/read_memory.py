@@ -6,9 +6,10 @@ Both files are simulated (random intensities written with 5 significant digits, 
 write them) into ``--dir``, then each is read by ``ramancam.io.read`` in a process of its own;
 its peak RSS is the child's ``ru_maxrss`` (so the parent's memory does not count). To measure
 another checkout's reader, put its ``src`` first on ``PYTHONPATH``. ``--convert`` measures
-``ramancam convert`` of the long map export into a Zarr cube instead: tile by tile from the
-file (the default) against reading it whole (``--xy-cols x,y``, an option that needs the
-spectra in memory), and compares the two cubes.
+``ramancam convert`` of the wide table (a 200-pixel-wide map by its x and y columns) and of
+the long map export into Zarr cubes instead: tile by tile from the file (the default)
+against reading it whole (``--xy-cols x,y``, an option that needs the spectra in memory),
+and compares each pair of cubes.
 
     python benchmarks/read_memory.py --dir /tmp/readmem
     PYTHONPATH=/tmp/old/src python benchmarks/read_memory.py --dir /tmp/readmem
@@ -99,10 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     long = a.dir / f"long-{nx}x{ny}x{a.points}.txt"
     if not long.exists():
         _write_long(long, nx, ny, a.points)
-    if a.convert:
-        return _convert(long, a.dir, nx * ny, a.points)
     if not wide.exists():
         _write_wide(wide, a.rows, a.points)
+    if a.convert:
+        return _convert([(wide, a.rows), (long, nx * ny)], a.dir, a.points)
     if not tidy.exists():
         _write_tidy(tidy, a.tidy_rows, a.points)
     print("| file | size | spectra x points | seconds | peak RSS |")
@@ -115,26 +116,31 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _convert(long: Path, where: Path, n: int, points: int) -> int:
+def _convert(files: list[tuple[Path, int]], where: Path, points: int) -> int:
     import shutil
 
     import zarr
 
-    print("| convert | size | spectra x points | seconds | peak RSS |")
-    print("| --- | ---: | --- | ---: | ---: |")
-    cubes = []
-    for what, extra in (("tile by tile (default)", []), ("read whole (--xy-cols x,y)",
-                                                         ["--xy-cols", "x,y"])):
-        out = where / f"{long.stem}-{len(cubes)}.zarr"
-        shutil.rmtree(out, ignore_errors=True)
-        cmd = [sys.executable, "-m", "ramancam", "convert", str(long), str(out), *extra]
-        seconds, rss, _ = _read(long, cmd)
-        print(f"| {what} | {long.stat().st_size / 1e6:,.0f} MB | {n:,} x {points} | "
-              f"{seconds:.1f} | {rss:,.0f} MB |", flush=True)
-        cubes.append(out)
-    a, b = (zarr.open_group(str(c), mode="r") for c in cubes)
-    same = all(np.array_equal(a[k][...], b[k][...], equal_nan=True)
-               for k in ("spectra", "x", "y"))
+    print("| file | size | spectra x points | convert | seconds | peak RSS |")
+    print("| --- | ---: | --- | --- | ---: | ---: |")
+    pairs = []
+    for path, n in files:
+        cubes = []
+        for what, extra in (("tile by tile (default)", []),
+                            ("read whole (--xy-cols x,y)", ["--xy-cols", "x,y"])):
+            out = where / f"{path.stem}-{len(cubes)}.zarr"
+            shutil.rmtree(out, ignore_errors=True)
+            cmd = [sys.executable, "-m", "ramancam", "convert", str(path), str(out), *extra]
+            seconds, rss, _ = _read(path, cmd)
+            print(f"| {path.name} | {path.stat().st_size / 1e6:,.0f} MB | {n:,} x {points} | "
+                  f"{what} | {seconds:.1f} | {rss:,.0f} MB |", flush=True)
+            cubes.append(out)
+        pairs.append(cubes)
+    same = True  # compared once every conversion has run: the children are forked from
+    for cubes in pairs:  # this process, and its memory would count in theirs
+        a, b = (zarr.open_group(str(c), mode="r") for c in cubes)
+        same &= all(np.array_equal(a[k][...], b[k][...], equal_nan=True)
+                    for k in ("spectra", "x", "y"))
     print(f"\ncubes equal: {same}")
     return 0 if same else 1
 

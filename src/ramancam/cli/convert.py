@@ -11,6 +11,7 @@ from ._common import add_data_arguments, parse_grid
 
 if TYPE_CHECKING:
     from ..io.longrows import LongRows
+    from ..io.tablerows import TableRows
     from ..io.wdf import WdfRows
     from ..spectra import Spectra
 
@@ -35,9 +36,10 @@ grid is found from the positions as for map images (a regular step, within a tol
 missing pixels stay empty and are left out by predict and explain), labels become the
 cube's 'truth', and --chunk sets the tiles. A single .wdf file given without label, grid,
 position or axis options is copied tile by tile from the file, so a map larger than memory
-converts in the memory of one tile; so is a long map export (WiRE's rows of x, y, shift,
-intensity) whose rows are plain numbers (no comment or blank line among them). Needs the
-maps extra (zarr).
+converts in the memory of one tile; so are a long map export (WiRE's rows of x, y, shift,
+intensity) and a wide table with x and y columns (--label-col may be given), where their
+rows are plain (no quoting, comment or blank line among them, one range for all). Needs
+the maps extra (zarr).
 
 examples:
   ramancam convert map.wdf map.csv
@@ -88,12 +90,8 @@ def run(args: argparse.Namespace) -> int:
     chunks = _chunks(args.chunk) if cube else None  # checked before the data are read
     grid = parse_grid(args.grid)
     if chunks is not None and _streams(args, grid):
-        from ..io.longrows import open_long_rows
-        from ..io.wdf import open_wdf_rows
-
-        rows = (open_wdf_rows(args.input) if Path(args.input).suffix.lower() == ".wdf"
-                else open_long_rows(args.input))
-        if rows is not None:  # a gzipped file (or not a plain long export) is read whole
+        rows = _open_rows(Path(args.input), args.label_col)
+        if rows is not None:  # a gzipped file (or one not plain enough) is read whole
             return _write_cube(rows, out, chunks, args.input)
     data = read_data(args, name="input")
     if grid is not None:
@@ -138,18 +136,31 @@ def _chunks(text: str | None) -> tuple[int, int]:
 
 
 def _streams(args: argparse.Namespace, grid: object) -> bool:
-    """A single file (a WiRE .wdf file, or a long map export) with no option that needs the
-    spectra in memory: copied to the cube tile by tile from the file."""
-    options = ("label_col", "labels_from", "groups_from", "files", "laser_nm", "axis_offset",
-               "xy_cols")
+    """A single file with no option that needs the spectra in memory (``--label-col`` aside):
+    copied to the cube tile by tile from the file where :func:`_open_rows` can."""
+    options = ("labels_from", "groups_from", "files", "laser_nm", "axis_offset", "xy_cols")
     return (grid is None and Path(args.input).is_file()
             and not any(getattr(args, o, None) for o in options))
 
 
-def _write_cube(data: Spectra | WdfRows | LongRows, out: Path, chunks: tuple[int, int],
-                source: str) -> int:
+def _open_rows(path: Path, label_col: str | None) -> WdfRows | LongRows | TableRows | None:
+    """The spectra of a WiRE .wdf file, a long map export or a wide map table, read from the
+    file only where indexed; None where the file has to be read whole."""
+    from ..io.longrows import open_long_rows
+    from ..io.tablerows import open_table_rows
+    from ..io.wdf import open_wdf_rows
+
+    if path.suffix.lower() == ".wdf":
+        return None if label_col else open_wdf_rows(path)
+    rows = None if label_col else open_long_rows(path)
+    return rows if rows is not None else open_table_rows(path, label_col=label_col)
+
+
+def _write_cube(data: Spectra | WdfRows | LongRows | TableRows, out: Path,
+                chunks: tuple[int, int], source: str) -> int:
     from ..errors import RamancamError
     from ..io.longrows import LongRows
+    from ..io.tablerows import TableRows
     from ..io.wdf import WdfRows
     from ..io.zarr_cube import grid_places, write_cube, write_cube_rows
     from ..maps.grid import grid_of, has_positions
@@ -159,11 +170,12 @@ def _write_cube(data: Spectra | WdfRows | LongRows, out: Path, chunks: tuple[int
             f"IN must carry pixel positions (x/y) to be written as a Zarr cube; got "
             f"{source!r} without them. Name the columns with --xy-cols X,Y, or write a .csv.")
     grid = grid_of(data)
-    if isinstance(data, WdfRows | LongRows):  # tile by tile from the file, progress on stderr
+    if isinstance(data, WdfRows | LongRows | TableRows):  # tile by tile, progress on stderr
         from ._common import chunk_progress
 
         cube = write_cube_rows(data.X, data.axis, *grid_places(grid, grid.n_spectra), out,
                                chunks=chunks, source=data.source,
+                               labels=data.labels if isinstance(data, TableRows) else None,
                                progress=chunk_progress(grid.n_spectra, chunks[0] * chunks[1]))
     else:
         cube = write_cube(data, out, chunks=chunks, grid=grid)

@@ -1,0 +1,171 @@
+"""A wide table's spectra read from the file only where indexed, so that ``ramancam convert
+MAP.csv OUT.zarr`` copies a map table (a spectrum per row, with ``x`` and ``y`` columns)
+larger than memory tile by tile.
+
+:func:`open_table_rows` reads the file once in blocks of lines, each parsed by the wide-table
+reader itself (:func:`ramancam.io.table.parse_table`, under the file's header), keeping each
+row's position, label and where it starts in the file. :class:`TableFileRows` reads the rows
+asked for the same way, one run of consecutive rows per read. Anything the blocks cannot show
+alike (a gzipped file, quoting, old Mac line ends, blank or comment lines among the rows,
+rows of different ranges, no numeric ``x``/``y``, or an error in any row) gives ``None``: the
+file is then read whole, which names the line of an error.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import RamancamError
+from ._rows import ascending_runs
+from ._text import check_exists
+from .exports import export_kind
+from .folder import sniff_kind
+from .jcamp import looks_like_jcamp
+from .table import _skip_comments, parse_table
+from .tidy import looks_tidy
+
+__all__ = ["TableFileRows", "TableRows", "open_table_rows"]
+
+#: Bytes of text parsed at a time.
+BLOCK_BYTES = 1 << 22
+
+
+class TableFileRows:
+    """The spectra of a wide table's rows, read from the file only when indexed:
+    ``rows[idx]`` (ascending row indices) reads each run of consecutive rows with one read
+    and returns a float32 array ``(len(idx), n_points)``."""
+
+    def __init__(self, path: Path, header: str, offsets: NDArray[np.int64], n_points: int
+                 ) -> None:
+        self.path, self.header, self.offsets = path, header, offsets
+        self.shape = (len(offsets) - 1, n_points)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, idx: Any) -> NDArray[np.float32]:
+        rows, whole_runs = ascending_runs(idx, self.shape[0])
+        out = np.empty((rows.size, self.shape[1]), dtype=np.float32)
+        runs = []  # runs of consecutive rows, cut to about BLOCK_BYTES of text each
+        for run in whole_runs:
+            size = int(self.offsets[rows[run[-1]] + 1] - self.offsets[rows[run[0]]])
+            runs += np.array_split(run, -(-size // BLOCK_BYTES))
+        with self.path.open("rb") as fh:
+            for run in runs:
+                a, b = int(self.offsets[rows[run[0]]]), int(self.offsets[rows[run[-1]] + 1])
+                fh.seek(a)
+                text = fh.read(b - a).decode("utf-8")
+                try:
+                    s = parse_table(self.header + "\n" + text, source=str(self.path))
+                except RamancamError:
+                    s = None
+                if s is None or len(s) != run.size or not s.has_common_axis:
+                    raise OSError(f"file {self.path} changed while it was being read")
+                out[run] = s.X
+        return out
+
+
+@dataclass(frozen=True)
+class TableRows:
+    """A wide table's spectra, not read yet (:func:`open_table_rows`).
+
+    Attributes
+    ----------
+    X : TableFileRows of shape (n, n_points), float32
+        The rows' spectra, read from the file only where indexed.
+    axis : ndarray of shape (n_points,)
+        Raman shift (cm-1), the header's.
+    meta : dict of str to ndarray
+        ``x`` and ``y`` of each row.
+    labels : ndarray of str, or None
+        The ``label_col`` column, when one was named.
+    source : str
+        The file.
+    """
+
+    X: TableFileRows
+    axis: NDArray[np.float64]
+    meta: dict[str, NDArray[Any]]
+    labels: NDArray[np.str_] | None
+    source: str
+
+
+def open_table_rows(path: str | os.PathLike[str], *, label_col: str | None = None,
+                    block_bytes: int = BLOCK_BYTES) -> TableRows | None:
+    """The rows of a wide map table (``x`` and ``y`` columns), read only when indexed
+    (:class:`TableFileRows`), with the axis, positions and labels; ``None`` when the blocks
+    cannot be read alike (see the module docstring), the file then being read whole."""
+    p = check_exists(path)
+    with p.open("rb") as fh:
+        head_bytes = fh.read(65536)
+    if head_bytes[:2] == b"\x1f\x8b" or b"\x00" in head_bytes:
+        return None
+    # up to the last whole line: a multi-byte character may be cut at the end
+    head = head_bytes[:head_bytes.rfind(b"\n") + 1].decode("utf-8", errors="replace")
+    if (not head or head.startswith("\ufeff") or '"' in head
+            or "\r" in head.replace("\r\n", "") or looks_like_jcamp(head)
+            or export_kind(head) is not None or looks_tidy(head)
+            or (label_col is None and sniff_kind(head) != "table")):
+        return None
+    start, line0 = _skip_comments(head)
+    end = head.find("\n", start)
+    if start < 0 or end < 0:
+        return None
+    header = head[start:end].rstrip("\r")
+    at = -1  # the byte after the header line's end
+    for _ in range(line0):
+        at = head_bytes.find(b"\n", at + 1)
+    at += 1
+    xs: list[NDArray[np.float64]] = []
+    ys: list[NDArray[np.float64]] = []
+    labels: list[NDArray[np.str_]] = []
+    offsets: list[NDArray[np.int64]] = []
+    axis: NDArray[np.float64] | None = None
+    with p.open("rb") as fh:
+        fh.seek(at)
+        carry = b""
+        while True:
+            chunk = fh.read(block_bytes)
+            buf = carry + chunk
+            cut = buf.rfind(b"\n") + 1 if chunk else len(buf.rstrip())
+            if cut == 0:
+                if not chunk:
+                    break
+                carry = buf
+                continue
+            part, carry = buf[:cut], buf[cut:]
+            text = part.decode("utf-8", errors="replace")
+            if "\n\n" in text or text[:1].isspace() or "\ufffd" in text:
+                return None
+            try:
+                s = parse_table(header + "\n" + text, source=str(p), label_col=label_col)
+            except RamancamError:
+                return None  # the whole read names the line
+            ends = np.flatnonzero(np.frombuffer(part, dtype=np.uint8) == 10)
+            starts = np.concatenate([[0], ends[:-1] + 1 if part.endswith(b"\n") else ends + 1])
+            if (len(s) != len(starts) or not s.has_common_axis
+                    or s.meta.get("x", np.array([""])).dtype.kind != "f"
+                    or s.meta.get("y", np.array([""])).dtype.kind != "f"
+                    or (axis is not None and not np.array_equal(axis, s.wavenumbers))):
+                return None
+            axis = s.wavenumbers if axis is None else axis
+            xs.append(s.meta["x"])
+            ys.append(s.meta["y"])
+            if s.labels is not None:
+                labels.append(s.labels)
+            offsets.append(at + starts.astype(np.int64))
+            at += cut
+            if not chunk:
+                break
+    if axis is None:
+        return None
+    rows = TableFileRows(p, header, np.append(np.concatenate(offsets), at).astype(np.int64),
+                         axis.size)
+    return TableRows(rows, axis, {"x": np.concatenate(xs), "y": np.concatenate(ys)},
+                     np.concatenate(labels) if labels else None, str(p))

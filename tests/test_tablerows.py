@@ -1,0 +1,105 @@
+"""A wide map table read tile by tile from the file (``ramancam.io.tablerows``) and
+``ramancam convert MAP.csv OUT.zarr`` streaming it into a cube."""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pytest
+
+import ramancam.cli._common as cli_common
+from ramancam.cli import main
+from ramancam.io import read_table
+from ramancam.io.tablerows import open_table_rows
+from ramancam.io.zarr_cube import open_cube
+
+AXIS = np.linspace(400.0, 1800.0, 12)
+
+
+def _table(rng, *, sep=",", drop_last=True):
+    """A 6 x 5 map (y outer, x inner; positions jittered by 0.01 um) as a wide table with
+    id, label, x and y columns, the last pixel never measured; the spectra, labels, text."""
+    yy, xx = np.meshgrid(np.arange(5), np.arange(6), indexing="ij")
+    xy = np.column_stack([80.0 + 0.5 * xx.ravel(), -160.0 + 0.5 * yy.ravel()])
+    xy = np.round(xy + rng.uniform(-0.01, 0.01, xy.shape), 4)
+    if drop_last:
+        xy = xy[:-1]
+    Y = np.round(rng.uniform(100, 2000, (len(xy), AXIS.size)), 3)
+    labels = np.where(xy[:, 0] < 81.0, "matrix", "cell")
+    head = sep.join(["id", "label", "x", "y", *(f"{w:g}" for w in AXIS)])
+    rows = [head + "\n"]
+    for i, ((x, y), spec) in enumerate(zip(xy, Y, strict=True)):
+        rows.append(sep.join([f"p{i}", labels[i], str(x), str(y), *map(str, spec)]) + "\n")
+    return Y, labels, "".join(rows)
+
+
+@pytest.mark.parametrize("block_bytes", [40, 333, 4096, None])
+def test_rows_read_where_indexed_equal_the_whole_read(tmp_path, rng, block_bytes):
+    Y, labels, text = _table(rng)
+    path = tmp_path / "map.csv"
+    path.write_text("# exported by hand\n" + text)
+    kw = {} if block_bytes is None else {"block_bytes": block_bytes}
+    rows = open_table_rows(path, label_col="label", **kw)
+    assert rows is not None
+    whole = read_table(path, label_col="label")
+    np.testing.assert_array_equal(rows.axis, whole.wavenumbers)
+    np.testing.assert_array_equal(rows.meta["x"], whole.meta["x"])
+    np.testing.assert_array_equal(rows.meta["y"], whole.meta["y"])
+    assert rows.labels is not None and rows.labels.tolist() == labels.tolist()
+    assert len(rows.X) == 29
+    np.testing.assert_array_equal(rows.X[np.arange(29)], Y.astype(np.float32))
+    pick = np.array([0, 1, 2, 9, 27, 28])
+    np.testing.assert_array_equal(rows.X[pick], Y[pick].astype(np.float32))
+    assert open_table_rows(path, block_bytes=200).labels is None  # no label column named
+
+
+def test_tables_the_blocks_cannot_show_alike_are_read_whole(tmp_path, rng):
+    Y, _, text = _table(rng)
+    lines = text.splitlines(keepends=True)
+    cases = {
+        "gz": gzip.compress(text.encode()),
+        "quoted": text.replace(",matrix,", ',"matrix",', 1).encode(),
+        "blank line": "".join([*lines[:10], "\n", *lines[10:]]).encode(),
+        "comment line": "".join([*lines[:10], "# x\n", *lines[10:]]).encode(),
+        "shorter range": lines[5].rsplit(",", 1)[0].join(["".join(lines[:5]), ",\n"]).encode()
+        + "".join(lines[6:]).encode(),
+        "bad value": text.replace(lines[12].split(",")[6], "n/a", 1).encode(),
+        "no positions": text.replace("id,label,x,y", "id,label,a,b").encode(),
+        "semicolons": text.replace(",", ";").encode(),
+    }
+    for name, data in cases.items():
+        path = tmp_path / f"{name}.csv"
+        path.write_bytes(data)
+        got = open_table_rows(path, block_bytes=300)
+        if name == "semicolons":  # the wide-table reader itself reads the blocks alike
+            assert got is not None
+            np.testing.assert_array_equal(got.X[np.arange(29)], Y.astype(np.float32))
+        else:
+            assert got is None, name
+
+
+def test_convert_streams_a_map_table_into_the_cube_it_would_read_whole(tmp_path, rng, capsys,
+                                                                      monkeypatch):
+    _, _, text = _table(rng)
+    (tmp_path / "m.csv").write_text(text)
+    real = cli_common.read_data
+
+    def never(*a, **k):
+        raise AssertionError("the table was read whole")
+
+    monkeypatch.setattr(cli_common, "read_data", never)
+    assert main(["convert", str(tmp_path / "m.csv"), str(tmp_path / "s.zarr"),
+                 "--chunk", "4x4", "--label-col", "label"]) == 0
+    captured = capsys.readouterr()
+    assert "  29/29 spectra (" in captured.err
+    assert "wrote a 6 x 5 map (29 spectra, 1 missing (empty), 12 points" in captured.out
+    monkeypatch.setattr(cli_common, "read_data", real)
+    assert main(["convert", str(tmp_path / "m.csv"), str(tmp_path / "w.zarr"),
+                 "--chunk", "4x4", "--label-col", "label", "--xy-cols", "x,y"]) == 0
+    a, b = open_cube(tmp_path / "s.zarr"), open_cube(tmp_path / "w.zarr")
+    for k in ("wavenumbers", "x", "y"):
+        np.testing.assert_array_equal(getattr(a, k), getattr(b, k))
+    np.testing.assert_array_equal(np.asarray(a.spectra[...]), np.asarray(b.spectra[...]))
+    np.testing.assert_array_equal(np.asarray(a.truth[...]), np.asarray(b.truth[...]))
+    assert a.class_names == b.class_names == ["cell", "matrix"]
