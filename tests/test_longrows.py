@@ -7,10 +7,12 @@ import gzip
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ramancam.cli import main
 from ramancam.errors import RamancamError
-from ramancam.io import read_long_map
+from ramancam.io import read_long_map, read_table
 from ramancam.io.longrows import open_long_rows
 from ramancam.io.zarr_cube import open_cube
 
@@ -145,3 +147,47 @@ def test_convert_streams_a_long_export_into_the_cube_it_would_read_whole(tmp_pat
     assert main(["convert", str(tmp_path / "bad.txt"), str(tmp_path / "bad.zarr")]) == 2
     assert "line 26: every pixel must have the same number" in capsys.readouterr().err
     assert not any(p.name.startswith((".bad", "bad.zarr")) for p in tmp_path.iterdir())
+
+
+def _same_outcome(path, open_rows, read_whole, block_bytes):
+    """The row reader gives None, or what the whole read gives: the same spectra and
+    positions, or the same one-line error."""
+    try:
+        whole = read_whole(path)
+    except RamancamError as exc:
+        whole = exc
+    try:
+        rows = open_rows(path, block_bytes=block_bytes)
+    except RamancamError as exc:
+        assert isinstance(whole, RamancamError) and str(exc) == str(whole)
+        return
+    if rows is None:
+        return
+    assert not isinstance(whole, RamancamError), str(whole)
+    np.testing.assert_array_equal(rows.axis, whole.wavenumbers)
+    np.testing.assert_array_equal(rows.meta["x"], whole.meta["x"])
+    np.testing.assert_array_equal(rows.X[np.arange(len(rows.X))], whole.X.astype(np.float32))
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.integers(0, 10_000), drop=st.integers(0, 300), junk=st.sampled_from(
+    ["", "x", "\n", "1e999", "\t\t", "-", "0.5\t0.5\t1800\t1\n"]),
+       block_bytes=st.sampled_from([37, 256, 4096]), table=st.booleans())
+def test_damaged_files_read_by_rows_as_read_whole(tmp_path_factory, cut, drop, junk,
+                                                  block_bytes, table):
+    # Cut a file short, drop a stretch of it or put junk in: the row readers never crash,
+    # and never give other spectra or another error than the whole read.
+    from ramancam.io.tablerows import open_table_rows
+    from test_tablerows import _table
+
+    rng = np.random.default_rng(0)
+    text = _table(rng)[2] if table else _export(rng)[2]
+    at = cut % max(len(text), 1)
+    text = text[:at] + junk + text[at + drop:]
+    path = tmp_path_factory.mktemp("fuzz") / ("m.csv" if table else "m.txt")
+    path.write_text(text)
+    if table:
+        _same_outcome(path, open_table_rows, read_table, block_bytes)
+    else:
+        _same_outcome(path, open_long_rows, read_long_map, block_bytes)
