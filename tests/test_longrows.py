@@ -35,13 +35,18 @@ def _export(rng, *, sep="\t", header="#X\t#Y\t#Wave\t#Intensity\n", drop_last=Tr
 
 
 @pytest.mark.parametrize("block_bytes", [50, 301, 4096, None])
-def test_pixels_read_where_indexed_equal_the_whole_read(tmp_path, rng, block_bytes):
+@pytest.mark.parametrize("scratch", [False, True])
+def test_pixels_read_where_indexed_equal_the_whole_read(tmp_path, rng, block_bytes, scratch):
     # Blocks of 50 bytes cut every row and hold less than a pixel; the first pixel then
-    # grows its block until it ends.
+    # grows its block until it ends. With a scratch folder the intensities are read back
+    # from their float32 copy, without it from the text.
     Y, _, text = _export(rng)
     path = tmp_path / "map.txt"
     path.write_text(text)
     kw = {} if block_bytes is None else {"block_bytes": block_bytes}
+    if scratch:
+        (tmp_path / "s").mkdir()
+        kw["scratch"] = tmp_path / "s"
     rows = open_long_rows(path, **kw)
     assert rows is not None
     whole = read_long_map(path)
@@ -129,6 +134,7 @@ def test_convert_streams_a_long_export_into_the_cube_it_would_read_whole(tmp_pat
     assert main(["convert", str(tmp_path / "m.txt"), str(tmp_path / "s.zarr"),
                  "--chunk", "4x4"]) == 0
     assert not whole  # tile by tile, never parsed whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.txt", "s.zarr"]  # no scratch
     captured = capsys.readouterr()
     assert "  29/29 spectra (" in captured.err  # progress, tile by tile
     assert "wrote a 6 x 5 map (29 spectra, 1 missing (empty), 8 points" in captured.out

@@ -35,11 +35,17 @@ def _table(rng, *, sep=",", drop_last=True):
 
 
 @pytest.mark.parametrize("block_bytes", [40, 333, 4096, None])
-def test_rows_read_where_indexed_equal_the_whole_read(tmp_path, rng, block_bytes):
+@pytest.mark.parametrize("scratch", [False, True])
+def test_rows_read_where_indexed_equal_the_whole_read(tmp_path, rng, block_bytes, scratch):
+    # With a scratch folder the spectra are read back from their float32 copy, without it
+    # from the text.
     Y, labels, text = _table(rng)
     path = tmp_path / "map.csv"
     path.write_text("# exported by hand\n" + text)
     kw = {} if block_bytes is None else {"block_bytes": block_bytes}
+    if scratch:
+        (tmp_path / "s").mkdir()
+        kw["scratch"] = tmp_path / "s"
     rows = open_table_rows(path, label_col="label", **kw)
     assert rows is not None
     whole = read_table(path, label_col="label")
@@ -92,6 +98,7 @@ def test_convert_streams_a_map_table_into_the_cube_it_would_read_whole(tmp_path,
     assert main(["convert", str(tmp_path / "m.csv"), str(tmp_path / "s.zarr"),
                  "--chunk", "4x4", "--label-col", "label"]) == 0
     captured = capsys.readouterr()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.csv", "s.zarr"]  # no scratch
     assert "  29/29 spectra (" in captured.err
     assert "wrote a 6 x 5 map (29 spectra, 1 missing (empty), 12 points" in captured.out
     monkeypatch.setattr(cli_common, "read_data", real)

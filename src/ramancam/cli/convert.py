@@ -90,9 +90,14 @@ def run(args: argparse.Namespace) -> int:
     chunks = _chunks(args.chunk) if cube else None  # checked before the data are read
     grid = parse_grid(args.grid)
     if chunks is not None and _streams(args, grid):
-        rows = _open_rows(Path(args.input), args.label_col)
-        if rows is not None:  # a gzipped file (or one not plain enough) is read whole
-            return _write_cube(rows, out, chunks, args.input)
+        import tempfile
+
+        # beside OUT: a text map's spectra as float32, read back tile by tile
+        with tempfile.TemporaryDirectory(dir=out.resolve().parent,
+                                         prefix=f".{out.name}-rows-") as scratch:
+            rows = _open_rows(Path(args.input), args.label_col, scratch)
+            if rows is not None:  # a gzipped file (or one not plain enough) is read whole
+                return _write_cube(rows, out, chunks, args.input)
     data = read_data(args, name="input")
     if grid is not None:
         data = resample(data, make_grid(*grid))
@@ -143,7 +148,8 @@ def _streams(args: argparse.Namespace, grid: object) -> bool:
             and not any(getattr(args, o, None) for o in options))
 
 
-def _open_rows(path: Path, label_col: str | None) -> WdfRows | LongRows | TableRows | None:
+def _open_rows(path: Path, label_col: str | None, scratch: str
+               ) -> WdfRows | LongRows | TableRows | None:
     """The spectra of a WiRE .wdf file, a long map export or a wide map table, read from the
     file only where indexed; None where the file has to be read whole."""
     from ..io.longrows import open_long_rows
@@ -152,8 +158,9 @@ def _open_rows(path: Path, label_col: str | None) -> WdfRows | LongRows | TableR
 
     if path.suffix.lower() == ".wdf":
         return None if label_col else open_wdf_rows(path)
-    rows = None if label_col else open_long_rows(path)
-    return rows if rows is not None else open_table_rows(path, label_col=label_col)
+    rows = None if label_col else open_long_rows(path, scratch=scratch)
+    return rows if rows is not None else open_table_rows(path, label_col=label_col,
+                                                         scratch=scratch)
 
 
 def _write_cube(data: Spectra | WdfRows | LongRows | TableRows, out: Path,

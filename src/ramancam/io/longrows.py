@@ -35,6 +35,7 @@ from .longmap import (
     shift_error,
 )
 from .table import sniff_delimiter
+from .wdf import FileRows
 
 __all__ = ["LongFileRows", "LongRows", "open_long_rows"]
 
@@ -81,8 +82,9 @@ class LongRows:
 
     Attributes
     ----------
-    X : LongFileRows of shape (n_pixels, n_points), float32
-        The pixels' intensities, read from the file only where indexed.
+    X : LongFileRows or FileRows of shape (n_pixels, n_points), float32
+        The pixels' intensities, read from the file (or its float32 copy in ``scratch``)
+        only where indexed.
     axis : ndarray of shape (n_points,)
         Raman shift (cm-1), as the file gives it.
     meta : dict of str to ndarray
@@ -92,7 +94,7 @@ class LongRows:
         The file.
     """
 
-    X: LongFileRows
+    X: LongFileRows | FileRows
     axis: NDArray[np.float64]
     meta: dict[str, NDArray[Any]]
     source: str
@@ -173,12 +175,16 @@ class _Index:
                 np.concatenate(self.offset))
 
 
-def open_long_rows(path: str | os.PathLike[str], *, block_bytes: int = BLOCK_BYTES
-                   ) -> LongRows | None:
-    """The pixels of a long map export, read only when indexed (:class:`LongFileRows`), with
-    the axis and positions; ``None`` when the file is not plain rows of numbers (see the
-    module docstring), which is then read whole. The file is read once, ``block_bytes`` at
-    a time.
+def open_long_rows(path: str | os.PathLike[str], *, block_bytes: int = BLOCK_BYTES,
+                   scratch: str | os.PathLike[str] | None = None) -> LongRows | None:
+    """The pixels of a long map export, read only when indexed, with the axis and positions;
+    ``None`` when the file is not plain rows of numbers (see the module docstring), which is
+    then read whole. The file is read once, ``block_bytes`` at a time.
+
+    ``scratch``, an existing folder: the intensities are written there as float32 while the
+    file is indexed (4 bytes a point, against about 28 of text), and ``X`` reads them back
+    (:class:`ramancam.io.wdf.FileRows`) instead of parsing the text again
+    (:class:`LongFileRows`); the folder must outlive the reads.
 
     Raises
     ------
@@ -209,7 +215,9 @@ def open_long_rows(path: str | os.PathLike[str], *, block_bytes: int = BLOCK_BYT
     pos_roles: list[str] = [r for r in ("x", "y", "z") if r in col]
     index = _Index(str(p), first_line, len(pos_roles))
     at = data_end = bom + data_at  # bytes: latin-1 keeps one character per byte
-    with p.open("rb") as fh:
+    copy = None if scratch is None else Path(scratch) / "intensities.f32"
+    with p.open("rb") as fh, (open(os.devnull, "wb") if copy is None
+                              else copy.open("wb")) as out:
         fh.seek(at)
         carry = b""
         while True:
@@ -237,6 +245,8 @@ def open_long_rows(path: str | os.PathLike[str], *, block_bytes: int = BLOCK_BYT
                     return None
                 carry = part + carry  # the first pixel goes on: read it whole
                 continue
+            if copy is not None:
+                data[:, col["intensity"]].astype("<f4").tofile(out)
             at += cut
             data_end = at
             if not chunk:
@@ -249,7 +259,9 @@ def open_long_rows(path: str | os.PathLike[str], *, block_bytes: int = BLOCK_BYT
     meta: dict[str, NDArray[Any]] = {r: pos[:, i].copy() for i, r in enumerate(pos_roles)}
     for r in ("x", "y"):
         meta.setdefault(r, np.zeros(len(pos)))
-    rows = LongFileRows(p, np.append(offsets, data_end).astype(np.int64), index.axis.size,
-                        len(roles), col["intensity"], delimiter)
+    rows: LongFileRows | FileRows = (
+        LongFileRows(p, np.append(offsets, data_end).astype(np.int64), index.axis.size,
+                     len(roles), col["intensity"], delimiter) if copy is None
+        else FileRows(copy, 0, len(pos), index.axis.size))
     return LongRows(rows, index.axis, {k: meta[k] for k in ("x", "y", "z") if k in meta},
                     str(p))

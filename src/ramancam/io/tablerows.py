@@ -29,6 +29,7 @@ from .folder import sniff_kind
 from .jcamp import looks_like_jcamp
 from .table import _skip_comments, parse_table
 from .tidy import looks_tidy
+from .wdf import FileRows
 
 __all__ = ["TableFileRows", "TableRows", "open_table_rows"]
 
@@ -77,8 +78,9 @@ class TableRows:
 
     Attributes
     ----------
-    X : TableFileRows of shape (n, n_points), float32
-        The rows' spectra, read from the file only where indexed.
+    X : TableFileRows or FileRows of shape (n, n_points), float32
+        The rows' spectra, read from the file (or its float32 copy in ``scratch``) only
+        where indexed.
     axis : ndarray of shape (n_points,)
         Raman shift (cm-1), the header's.
     meta : dict of str to ndarray
@@ -89,7 +91,7 @@ class TableRows:
         The file.
     """
 
-    X: TableFileRows
+    X: TableFileRows | FileRows
     axis: NDArray[np.float64]
     meta: dict[str, NDArray[Any]]
     labels: NDArray[np.str_] | None
@@ -97,10 +99,16 @@ class TableRows:
 
 
 def open_table_rows(path: str | os.PathLike[str], *, label_col: str | None = None,
-                    block_bytes: int = BLOCK_BYTES) -> TableRows | None:
-    """The rows of a wide map table (``x`` and ``y`` columns), read only when indexed
-    (:class:`TableFileRows`), with the axis, positions and labels; ``None`` when the blocks
-    cannot be read alike (see the module docstring), the file then being read whole."""
+                    block_bytes: int = BLOCK_BYTES,
+                    scratch: str | os.PathLike[str] | None = None) -> TableRows | None:
+    """The rows of a wide map table (``x`` and ``y`` columns), read only when indexed, with
+    the axis, positions and labels; ``None`` when the blocks cannot be read alike (see the
+    module docstring), the file then being read whole.
+
+    ``scratch``, an existing folder: the spectra are written there as float32 while the
+    file is indexed, and ``X`` reads them back (:class:`ramancam.io.wdf.FileRows`) instead
+    of parsing the text again (:class:`TableFileRows`); the folder must outlive the reads.
+    """
     p = check_exists(path)
     with p.open("rb") as fh:
         head_bytes = fh.read(65536)
@@ -127,7 +135,9 @@ def open_table_rows(path: str | os.PathLike[str], *, label_col: str | None = Non
     labels: list[NDArray[np.str_]] = []
     offsets: list[NDArray[np.int64]] = []
     axis: NDArray[np.float64] | None = None
-    with p.open("rb") as fh:
+    copy = None if scratch is None else Path(scratch) / "spectra.f32"
+    with p.open("rb") as fh, (open(os.devnull, "wb") if copy is None
+                              else copy.open("wb")) as out:
         fh.seek(at)
         carry = b""
         while True:
@@ -160,12 +170,16 @@ def open_table_rows(path: str | os.PathLike[str], *, label_col: str | None = Non
             if s.labels is not None:
                 labels.append(s.labels)
             offsets.append(at + starts.astype(np.int64))
+            if copy is not None:
+                s.X.astype("<f4").tofile(out)
             at += cut
             if not chunk:
                 break
     if axis is None:
         return None
-    rows = TableFileRows(p, header, np.append(np.concatenate(offsets), at).astype(np.int64),
-                         axis.size)
+    starts_all = np.concatenate(offsets)
+    rows: TableFileRows | FileRows = (
+        TableFileRows(p, header, np.append(starts_all, at).astype(np.int64), axis.size)
+        if copy is None else FileRows(copy, 0, len(starts_all), axis.size))
     return TableRows(rows, axis, {"x": np.concatenate(xs), "y": np.concatenate(ys)},
                      np.concatenate(labels) if labels else None, str(p))
