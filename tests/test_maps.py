@@ -236,8 +236,8 @@ def test_long_reader_reads_exact_values_with_and_without_blank_and_comment_lines
 
 def test_long_reader_memory_is_the_array_not_python_objects(rng):
     # Counted by tracemalloc, not timed: 600 pixels x 200 points = 120,000 rows used to
-    # take a tuple, a line and four number strings per row (over 10x the parsed array);
-    # now the text once more and numpy's own temporaries.
+    # take a tuple, a line and four number strings per row (17.8x the parsed array); now
+    # the rows' text twice more (as a slice and as bytes) and numpy's own temporaries.
     import tracemalloc
 
     X = np.round(rng.random((600, 200)) * 1000, 2)
@@ -251,7 +251,7 @@ def test_long_reader_memory_is_the_array_not_python_objects(rng):
     finally:
         tracemalloc.stop()
     np.testing.assert_array_equal(s.X, X)
-    assert peak < 3 * data_bytes, f"parsing took {peak / data_bytes:.1f}x the parsed array"
+    assert peak < 5 * data_bytes, f"parsing took {peak / data_bytes:.1f}x the parsed array"
 
 
 def test_long_header_names_any_order_and_line_without_y(tmp_path, rng):

@@ -1,9 +1,11 @@
-"""Runs of consecutive rows: how the readers that read a file only where indexed
-(:class:`ramancam.io.wdf.FileRows`, :class:`ramancam.io.longrows.LongFileRows`) cut a request
-into reads."""
+"""For the readers that read a file only where indexed (:mod:`ramancam.io.wdf`,
+:mod:`ramancam.io.longrows`, :mod:`ramancam.io.tablerows`): runs of consecutive rows, and a
+text file's blocks of whole lines."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,3 +27,39 @@ def ascending_runs(idx: Any, n: int) -> tuple[NDArray[np.int64], list[NDArray[np
         raise IndexError(f"rows must be ascending indices within the file's {n}")
     breaks = np.flatnonzero(np.diff(rows) != 1) + 1
     return rows, np.split(np.arange(rows.size), breaks)
+
+
+def line_blocks(path: Path, start: int, block_bytes: int
+                ) -> Iterator[tuple[int, bytes, bool]]:
+    """The file from byte ``start`` on in blocks of whole lines of about ``block_bytes``:
+    ``(offset, block, last)``, the last block without its trailing blank space."""
+    with path.open("rb") as fh:
+        fh.seek(start)
+        at, carry = start, b""
+        while True:
+            chunk = fh.read(block_bytes)
+            buf = carry + chunk
+            cut = buf.rfind(b"\n") + 1 if chunk else len(buf.rstrip())
+            if cut == 0:
+                if not chunk:
+                    return
+                carry = buf
+                continue
+            yield at, buf[:cut], not chunk
+            at, carry = at + cut, buf[cut:]
+            if not chunk:
+                return
+
+
+def plain_lines(block: bytes) -> bool:
+    """No blank line among the lines of a block, none that starts with blank space, and no
+    line end but "\\n" and "\\r\\n": each line a row, as the row readers need."""
+    return not (b"\n\n" in block or block[:1].isspace()
+                or (b"\r" in block and block.count(b"\r") != block.count(b"\r\n")))
+
+
+def row_starts(block: bytes) -> NDArray[np.int64]:
+    """Where each line of a block of whole lines starts in it."""
+    ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
+    after = ends[:-1] + 1 if block.endswith(b"\n") else ends + 1
+    return np.concatenate([[0], after]).astype(np.int64)

@@ -251,32 +251,64 @@ def _fast_numbers(text: str, start: int, first_line: int, ncol: int
     end = len(text)
     while end > start and text[end - 1].isspace():  # trailing blank lines, not copied
         end -= 1
-    body = text[start:end]
-    if not body or "#" in body:
+    nl = text.find("\n", start, end)
+    delimiter = sniff_delimiter(text[start:nl if nl >= 0 else end])
+    body = text[start:end].encode("latin-1", errors="replace")
+    if not body or b"#" in body:
         return None
-    n_rows = body.count("\n") + 1
-    delimiter = sniff_delimiter(body[:body.find("\n")] if n_rows > 1 else body)
     data = plain_numbers(body, delimiter, ncol)
-    if data is None or len(data) != n_rows:
+    if data is None or len(data) != body.count(b"\n") + 1:
         return None
     return data, first_line
 
 
-def plain_numbers(text: str, delimiter: str | None, ncol: int
+def plain_numbers(data: bytes, delimiter: str | None, ncol: int
                   ) -> NDArray[np.float64] | None:
-    """Rows of ``ncol`` numbers parsed by numpy in one go, as an (n_rows, ncol) array; None
-    where the text holds anything but finite numbers or a multiple of ``ncol`` of them."""
+    """Lines of ``ncol`` numbers each, parsed by numpy in one go, as an (n_lines, ncol)
+    array; None where a line has another number of fields (an empty one, a blank line, a
+    field with a space inside: what the line-by-line reader refuses or reads otherwise), or
+    anything but finite numbers."""
+    if not _fields_per_line(data, delimiter, ncol):
+        return None
     if delimiter is not None and delimiter != "\t":
-        text = text.replace(delimiter, " ")
+        data = data.replace(delimiter.encode(), b" ")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # numpy warns and stops at text it cannot read
         try:
-            flat = np.fromstring(text, dtype=np.float64, sep=" ")
+            flat = np.fromstring(data, dtype=np.float64, sep=" ")
         except (ValueError, DeprecationWarning):
             return None
     if flat.size % ncol or not np.isfinite(flat).all():
         return None
     return flat.reshape(-1, ncol)
+
+
+#: Bytes looked at together when counting each line's fields (bounds the counting's memory).
+_WINDOW = 1 << 20
+
+
+def _fields_per_line(data: bytes, delimiter: str | None, ncol: int) -> bool:
+    """Every line of ``data`` (split at "\n"; a last empty one left out) has ``ncol``
+    fields: runs of characters that are neither blank space nor ``delimiter``."""
+    b = np.frombuffer(data, dtype=np.uint8)
+    d = -1 if delimiter is None else ord(delimiter)
+    at = 0
+    while at < b.size:
+        end = min(at + _WINDOW, b.size)
+        if end < b.size:  # a window of whole lines (a line longer than it: to the end)
+            nl = np.flatnonzero(b[at:end] == 10)
+            end = at + int(nl[-1]) + 1 if nl.size else b.size
+        w = b[at:end]
+        sep = (w == 32) | ((w >= 9) & (w <= 13)) | (w == d)
+        first = ~sep
+        first[1:] &= sep[:-1]
+        lines = np.concatenate([[0], np.flatnonzero(w == 10) + 1])
+        if lines[-1] == w.size:  # the window ends with its last line's "\n"
+            lines = lines[:-1]
+        if not (np.add.reduceat(first, lines, dtype=np.int64) == ncol).all():
+            return False
+        at = end
+    return True
 
 
 def _slow_numbers(text: str, has_header: bool, ncol: int, src: str | None

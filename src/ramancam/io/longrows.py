@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from ..errors import RamancamError
 from ..spectra import check_axis
-from ._rows import ascending_runs
+from ._rows import ascending_runs, line_blocks, plain_lines, row_starts
 from ._text import check_exists
 from .longmap import (
     _DEFAULT,
@@ -69,7 +69,7 @@ class LongFileRows:
             for run in runs:
                 a, b = int(self.offsets[pix[run[0]]]), int(self.offsets[pix[run[-1]] + 1])
                 fh.seek(a)
-                data = plain_numbers(fh.read(b - a).decode("latin-1"), self.delimiter, self.ncol)
+                data = plain_numbers(fh.read(b - a), self.delimiter, self.ncol)
                 if data is None or data.shape[0] != run.size * npts:
                     raise OSError(f"file {self.path} changed while it was being read")
                 out[run] = data[:, self.column].reshape(run.size, npts)
@@ -103,7 +103,8 @@ class LongRows:
 class _Index:
     """What indexing a file keeps: each pixel's position, first row and byte offset; the
     checks of :func:`ramancam.io.longmap.parse_long_map`, block by block, told in its order
-    (pixel lengths first, then the axis, then the shifts)."""
+    once every block has been read (a value that is no number first, which the whole read
+    names; then pixel lengths, the axis, the shifts)."""
 
     def __init__(self, src: str, first_line: int, n_pos: int) -> None:
         self.src, self.first_line = src, first_line
@@ -114,6 +115,7 @@ class _Index:
         self.last = np.full(n_pos, np.nan)  # the position of the last row read
         self.n_pts = 0  # the first pixel's rows, once it has ended
         self.axis: NDArray[np.float64] | None = None  # its shifts, when they are an axis
+        self.odd: RamancamError | None = None  # the first pixel of another length
         self.later: RamancamError | None = None  # the axis's or the first shift's error
         self.cur = 0  # the first row of the pixel being read
 
@@ -137,11 +139,11 @@ class _Index:
         bounds = np.concatenate([[self.cur], starts]) if self.rows else starts
         lengths = np.diff(bounds)
         odd = np.flatnonzero(lengths != n_pts)
-        if odd.size:
+        if odd.size and self.odd is None:
             k = int(odd[0])
-            raise points_error(self.src, self.first_line + int(bounds[k]), int(lengths[k]),
-                               n_pts)
-        if self.axis is not None and self.later is None:
+            self.odd = points_error(self.src, self.first_line + int(bounds[k]),
+                                    int(lengths[k]), n_pts)
+        if self.axis is not None and self.later is None and self.odd is None:
             # each row's place in its pixel: rows since the last pixel start at or before it
             begin = np.full(len(data), self.cur, dtype=np.int64)
             begin[new] = starts
@@ -166,6 +168,8 @@ class _Index:
     def finish(self) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
         """Every pixel's position, first row and byte offset, once the last pixel's length,
         the axis and the shifts are checked."""
+        if self.odd is not None:
+            raise self.odd
         if self.rows - self.cur != self.n_pts:
             raise points_error(self.src, self.first_line + self.cur, self.rows - self.cur,
                                self.n_pts)
@@ -214,43 +218,27 @@ def open_long_rows(path: str | os.PathLike[str], *, block_bytes: int = BLOCK_BYT
     col = {r: i for i, r in enumerate(roles) if r is not None}
     pos_roles: list[str] = [r for r in ("x", "y", "z") if r in col]
     index = _Index(str(p), first_line, len(pos_roles))
-    at = data_end = bom + data_at  # bytes: latin-1 keeps one character per byte
+    data_end = bom + data_at  # bytes: latin-1 keeps one character per byte
     copy = None if scratch is None else Path(scratch) / "intensities.f32"
-    with p.open("rb") as fh, (open(os.devnull, "wb") if copy is None
-                              else copy.open("wb")) as out:
-        fh.seek(at)
-        carry = b""
-        while True:
-            chunk = fh.read(block_bytes)
-            buf = carry + chunk
-            cut = buf.rfind(b"\n") + 1 if chunk else len(buf.rstrip())
-            if cut == 0:
-                if not chunk:
-                    break
-                carry = buf
-                continue
-            part, carry = buf[:cut], buf[cut:]
-            text = part.decode("latin-1")
-            if ("#" in text or "\n\n" in text or text[:1].isspace()
-                    or ("\r" in text and text.count("\r") != text.count("\r\n"))):
+    pending, pending_at = b"", 0  # the first pixel, while it goes on
+    with open(os.devnull, "wb") if copy is None else copy.open("wb") as out:
+        for at, part, last in line_blocks(p, data_end, block_bytes):
+            if pending:
+                part, at, pending = pending + part, pending_at, b""
+            if b"#" in part or not plain_lines(part):
                 return None
-            data = plain_numbers(text, delimiter, len(roles))
-            ends = np.flatnonzero(np.frombuffer(part, dtype=np.uint8) == 10)
-            row_at = np.concatenate([[0], ends[:-1] + 1 if part.endswith(b"\n") else ends + 1])
+            data = plain_numbers(part, delimiter, len(roles))
+            row_at = row_starts(part)
             if data is None or len(data) != len(row_at):
                 return None
-            if not index.add(data, row_at.astype(np.int64), at, [col[r] for r in pos_roles],
-                             col["shift"]):
-                if not chunk:  # a single pixel: no map
+            if not index.add(data, row_at, at, [col[r] for r in pos_roles], col["shift"]):
+                if last:  # a single pixel: no map
                     return None
-                carry = part + carry  # the first pixel goes on: read it whole
+                pending, pending_at = part, at  # the first pixel goes on: read it whole
                 continue
             if copy is not None:
                 data[:, col["intensity"]].astype("<f4").tofile(out)
-            at += cut
-            data_end = at
-            if not chunk:
-                break
+            data_end = at + len(part)
     if not index.n_pts:
         return None
     pos, start_row, offsets = index.finish()

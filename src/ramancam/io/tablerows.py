@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import RamancamError
-from ._rows import ascending_runs
+from ._rows import ascending_runs, line_blocks, plain_lines, row_starts
 from ._text import check_exists
 from .exports import export_kind
 from .folder import sniff_kind
@@ -126,39 +126,26 @@ def open_table_rows(path: str | os.PathLike[str], *, label_col: str | None = Non
     if start < 0 or end < 0:
         return None
     header = head[start:end].rstrip("\r")
-    at = -1  # the byte after the header line's end
+    start_at = -1  # the byte after the header line's end
     for _ in range(line0):
-        at = head_bytes.find(b"\n", at + 1)
-    at += 1
+        start_at = head_bytes.find(b"\n", start_at + 1)
+    start_at = end_at = start_at + 1
     xs: list[NDArray[np.float64]] = []
     ys: list[NDArray[np.float64]] = []
     labels: list[NDArray[np.str_]] = []
     offsets: list[NDArray[np.int64]] = []
     axis: NDArray[np.float64] | None = None
     copy = None if scratch is None else Path(scratch) / "spectra.f32"
-    with p.open("rb") as fh, (open(os.devnull, "wb") if copy is None
-                              else copy.open("wb")) as out:
-        fh.seek(at)
-        carry = b""
-        while True:
-            chunk = fh.read(block_bytes)
-            buf = carry + chunk
-            cut = buf.rfind(b"\n") + 1 if chunk else len(buf.rstrip())
-            if cut == 0:
-                if not chunk:
-                    break
-                carry = buf
-                continue
-            part, carry = buf[:cut], buf[cut:]
+    with open(os.devnull, "wb") if copy is None else copy.open("wb") as out:
+        for at, part, _ in line_blocks(p, start_at, block_bytes):
             text = part.decode("utf-8", errors="replace")
-            if "\n\n" in text or text[:1].isspace() or "\ufffd" in text:
+            if not plain_lines(part) or "\ufffd" in text:
                 return None
             try:
                 s = parse_table(header + "\n" + text, source=str(p), label_col=label_col)
             except RamancamError:
                 return None  # the whole read names the line
-            ends = np.flatnonzero(np.frombuffer(part, dtype=np.uint8) == 10)
-            starts = np.concatenate([[0], ends[:-1] + 1 if part.endswith(b"\n") else ends + 1])
+            starts = row_starts(part)
             if (len(s) != len(starts) or not s.has_common_axis
                     or s.meta.get("x", np.array([""])).dtype.kind != "f"
                     or s.meta.get("y", np.array([""])).dtype.kind != "f"
@@ -169,17 +156,15 @@ def open_table_rows(path: str | os.PathLike[str], *, label_col: str | None = Non
             ys.append(s.meta["y"])
             if s.labels is not None:
                 labels.append(s.labels)
-            offsets.append(at + starts.astype(np.int64))
+            offsets.append(at + starts)
             if copy is not None:
                 s.X.astype("<f4").tofile(out)
-            at += cut
-            if not chunk:
-                break
+            end_at = at + len(part)
     if axis is None:
         return None
     starts_all = np.concatenate(offsets)
     rows: TableFileRows | FileRows = (
-        TableFileRows(p, header, np.append(starts_all, at).astype(np.int64), axis.size)
+        TableFileRows(p, header, np.append(starts_all, end_at).astype(np.int64), axis.size)
         if copy is None else FileRows(copy, 0, len(starts_all), axis.size))
     return TableRows(rows, axis, {"x": np.concatenate(xs), "y": np.concatenate(ys)},
                      np.concatenate(labels) if labels else None, str(p))
