@@ -234,6 +234,22 @@ def test_long_reader_reads_exact_values_with_and_without_blank_and_comment_lines
             parse_long_map(text, source="m.txt")
 
 
+def test_long_reader_never_lets_an_empty_field_shift_the_columns(rng):
+    # numpy's one-go parse sees numbers, not fields: an empty field on one line and an extra
+    # value on another would keep the count and shift every value between them. Each
+    # line's fields are counted first, so such a file goes line by line and is refused.
+    X = np.round(rng.random((4, 4)) * 1000, 3)
+    lines = _long_text(X, np.arange(4.0) + 100, *raster(2, 2)).splitlines(keepends=True)
+    lines[4] = "1.0\t0.0\t\t" + lines[4].split("\t")[3]       # line 5: no shift
+    lines[8] = lines[8].rstrip("\n") + "\t7\n"                   # line 9: a fifth value
+    with pytest.raises(RamancamError, match=r"line 5: could not read a number from ''"):
+        parse_long_map("".join(lines), source="m.txt")
+    spaced = _long_text(X, np.arange(4.0) + 100, *raster(2, 2)).replace("\t103.0\t",
+                                                                       "\t103 .0\t", 1)
+    with pytest.raises(RamancamError, match=r"line 5: could not read a number from '103 .0'"):
+        parse_long_map(spaced, source="m.txt")
+
+
 def test_long_reader_memory_is_the_array_not_python_objects(rng):
     # Counted by tracemalloc, not timed: 600 pixels x 200 points = 120,000 rows used to
     # take a tuple, a line and four number strings per row (17.8x the parsed array); now
