@@ -38,8 +38,9 @@ cube's 'truth', and --chunk sets the tiles. A single .wdf file given without lab
 position or axis options is copied tile by tile from the file, so a map larger than memory
 converts in the memory of one tile; so are a long map export (WiRE's rows of x, y, shift,
 intensity) and a wide table with x and y columns (--label-col may be given), where their
-rows are plain (no quoting, comment or blank line among them, one range for all). Needs
-the maps extra (zarr).
+rows are plain (no quoting, comment or blank line among them, one range for all); their
+spectra are kept meanwhile as float32 in a hidden folder beside OUT, removed at the end.
+Needs the maps extra (zarr).
 
 examples:
   ramancam convert map.wdf map.csv
