@@ -75,7 +75,7 @@ def test_files_that_are_not_plain_rows_are_read_whole(tmp_path, rng):
     Y, _, text = _export(rng)
     lines = text.splitlines(keepends=True)
     cases = {
-        "gz": gzip.compress(text.encode()),
+        "gz, no scratch to read back from": gzip.compress(text.encode()),
         "comment": "".join([*lines[:20], "# pixel 3\n", *lines[20:]]).encode(),
         "blank": "".join([*lines[:20], "\n", *lines[20:]]).encode(),
         "old mac": text.replace("\n", "\r").encode(),
@@ -92,6 +92,18 @@ def test_files_that_are_not_plain_rows_are_read_whole(tmp_path, rng):
     rows = open_long_rows(tmp_path / "crlf.txt", block_bytes=300)
     assert rows is not None
     np.testing.assert_array_equal(rows.X[np.arange(len(Y))], Y.astype(np.float32))
+
+
+def test_a_gzipped_export_is_indexed_as_a_stream_and_read_back_from_the_scratch(tmp_path,
+                                                                                 rng):
+    Y, _, text = _export(rng)
+    path = tmp_path / "map.txt.gz"
+    path.write_bytes(gzip.compress(text.encode()))
+    (tmp_path / "s").mkdir()
+    rows = open_long_rows(path, block_bytes=300, scratch=tmp_path / "s")
+    assert rows is not None
+    np.testing.assert_array_equal(rows.X[np.arange(len(Y))], Y.astype(np.float32))
+    np.testing.assert_array_equal(rows.meta["x"], read_long_map(path).meta["x"])
 
 
 def test_a_damaged_map_is_refused_as_the_whole_read_refuses_it(tmp_path, rng):
@@ -138,15 +150,21 @@ def test_convert_streams_a_long_export_into_the_cube_it_would_read_whole(tmp_pat
     captured = capsys.readouterr()
     assert "  29/29 spectra (" in captured.err  # progress, tile by tile
     assert "wrote a 6 x 5 map (29 spectra, 1 missing (empty), 8 points" in captured.out
+    # gzipped: indexed as a stream, the same cube
+    (tmp_path / "m.txt.gz").write_bytes(gzip.compress(text.encode()))
+    assert main(["convert", str(tmp_path / "m.txt.gz"), str(tmp_path / "g.zarr"),
+                 "--chunk", "4x4"]) == 0
+    assert not whole
     monkeypatch.setattr(longmap, "parse_long_map", real)
     # --xy-cols needs the spectra in memory: read whole, the same cube
     assert main(["convert", str(tmp_path / "m.txt"), str(tmp_path / "w.zarr"),
                  "--chunk", "4x4", "--xy-cols", "x,y"]) == 0
-    a, b = open_cube(tmp_path / "s.zarr"), open_cube(tmp_path / "w.zarr")
-    for k in ("wavenumbers", "x", "y"):
-        np.testing.assert_array_equal(getattr(a, k), getattr(b, k))
-    np.testing.assert_array_equal(np.asarray(a.spectra[...]), np.asarray(b.spectra[...]))
-    assert np.isnan(a.spectra[4, 5]).all()
+    b = open_cube(tmp_path / "w.zarr")
+    for a in (open_cube(tmp_path / "s.zarr"), open_cube(tmp_path / "g.zarr")):
+        for k in ("wavenumbers", "x", "y"):
+            np.testing.assert_array_equal(getattr(a, k), getattr(b, k))
+        np.testing.assert_array_equal(np.asarray(a.spectra[...]), np.asarray(b.spectra[...]))
+        assert np.isnan(a.spectra[4, 5]).all()
     # a damaged export stops the copy with its line, and no store is left behind
     bad = text.splitlines(keepends=True)
     (tmp_path / "bad.txt").write_text("".join([*bad[:30], *bad[31:]]))

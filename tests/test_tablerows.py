@@ -58,13 +58,20 @@ def test_rows_read_where_indexed_equal_the_whole_read(tmp_path, rng, block_bytes
     pick = np.array([0, 1, 2, 9, 27, 28])
     np.testing.assert_array_equal(rows.X[pick], Y[pick].astype(np.float32))
     assert open_table_rows(path, block_bytes=200).labels is None  # no label column named
+    if scratch:  # a gzipped table: indexed as a stream, read back from the scratch copy
+        gz = tmp_path / "map.csv.gz"
+        gz.write_bytes(gzip.compress(path.read_bytes()))
+        rows = open_table_rows(gz, label_col="label", scratch=tmp_path / "s", **{
+            k: v for k, v in kw.items() if k != "scratch"})
+        np.testing.assert_array_equal(rows.X[np.arange(29)], Y.astype(np.float32))
+        assert rows.labels.tolist() == labels.tolist()
 
 
 def test_tables_the_blocks_cannot_show_alike_are_read_whole(tmp_path, rng):
     Y, _, text = _table(rng)
     lines = text.splitlines(keepends=True)
     cases = {
-        "gz": gzip.compress(text.encode()),
+        "gz, no scratch to read back from": gzip.compress(text.encode()),
         "quoted": text.replace(",matrix,", ',"matrix",', 1).encode(),
         "blank line": "".join([*lines[:10], "\n", *lines[10:]]).encode(),
         "comment line": "".join([*lines[:10], "# x\n", *lines[10:]]).encode(),

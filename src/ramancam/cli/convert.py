@@ -38,8 +38,9 @@ cube's 'truth', and --chunk sets the tiles. A single .wdf file given without lab
 position or axis options is copied tile by tile from the file, so a map larger than memory
 converts in the memory of one tile; so are a long map export (WiRE's rows of x, y, shift,
 intensity) and a wide table with x and y columns (--label-col may be given), where their
-rows are plain (no quoting, comment or blank line among them, one range for all); their
-spectra are kept meanwhile as float32 in a hidden folder beside OUT, removed at the end.
+rows are plain (no quoting, comment or blank line among them, one range for all; gzipped
+too); their spectra are kept meanwhile as float32 in a hidden folder beside OUT, removed at
+the end.
 Needs the maps extra (zarr).
 
 examples:
@@ -97,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory(dir=out.resolve().parent,
                                          prefix=f".{out.name}-rows-") as scratch:
             rows = _open_rows(Path(args.input), args.label_col, scratch)
-            if rows is not None:  # a gzipped file (or one not plain enough) is read whole
+            if rows is not None:  # else (a gzipped .wdf, a table not plain enough) read whole
                 return _write_cube(rows, out, chunks, args.input)
     data = read_data(args, name="input")
     if grid is not None:

@@ -4,9 +4,10 @@ text file's blocks of whole lines."""
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,11 +30,25 @@ def ascending_runs(idx: Any, n: int) -> tuple[NDArray[np.int64], list[NDArray[np
     return rows, np.split(np.arange(rows.size), breaks)
 
 
+def is_gzip(path: Path) -> bool:
+    """True when the file starts with the gzip magic bytes."""
+    with path.open("rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+def open_bytes(path: Path) -> IO[bytes]:
+    """The file's bytes, un-gzipped when it is gzipped (read forwards only, then)."""
+    if is_gzip(path):
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return path.open("rb")
+
+
 def line_blocks(path: Path, start: int, block_bytes: int
                 ) -> Iterator[tuple[int, bytes, bool]]:
-    """The file from byte ``start`` on in blocks of whole lines of about ``block_bytes``:
-    ``(offset, block, last)``, the last block without its trailing blank space."""
-    with path.open("rb") as fh:
+    """The file (un-gzipped) from byte ``start`` on in blocks of whole lines of about
+    ``block_bytes``: ``(offset, block, last)``, the last block without its trailing blank
+    space."""
+    with open_bytes(path) as fh:
         fh.seek(start)
         at, carry = start, b""
         while True:

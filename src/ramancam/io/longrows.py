@@ -3,11 +3,14 @@ convert MAP.txt OUT.zarr`` copies a WiRE long export larger than memory tile by 
 
 :func:`open_long_rows` reads the file once in blocks of text, parsed by numpy, checking every
 value and the map's layout as :func:`ramancam.io.longmap.parse_long_map` does (the same
-errors, with the same line numbers) and keeping only each pixel's position and where its
-rows start in the file. :class:`LongFileRows` then reads the rows of the pixels asked for,
-one run of consecutive pixels per read, as :class:`ramancam.io.wdf.FileRows` does for a WDF
-file. A file that is not plain rows of numbers (gzipped, a comment or blank line among the
-rows, old Mac line ends, text that is not a number) gives ``None``: it is read whole.
+errors, with the same line numbers), keeping only each pixel's position and where its rows
+start in the file, and, given a ``scratch`` folder, a float32 copy of the intensities. The
+rows of the pixels asked for are then read back from that copy
+(:class:`ramancam.io.wdf.FileRows`), or without one from the text
+(:class:`LongFileRows`), one run of consecutive pixels per read. A gzipped file is indexed
+as a stream, so it needs the scratch copy (without one: ``None``). A file that is not plain
+rows of numbers (a comment or blank line among the rows, old Mac line ends, text that is not
+a number) gives ``None``: it is read whole.
 """
 
 from __future__ import annotations
@@ -22,7 +25,14 @@ from numpy.typing import NDArray
 
 from ..errors import RamancamError
 from ..spectra import check_axis
-from ._rows import ascending_runs, line_blocks, plain_lines, row_starts
+from ._rows import (
+    ascending_runs,
+    is_gzip,
+    line_blocks,
+    open_bytes,
+    plain_lines,
+    row_starts,
+)
 from ._text import check_exists
 from .longmap import (
     _DEFAULT,
@@ -197,9 +207,11 @@ def open_long_rows(path: str | os.PathLike[str], *, block_bytes: int = BLOCK_BYT
         points or shifts or appear twice (file and line named).
     """
     p = check_exists(path)
-    with p.open("rb") as fh:
+    if scratch is None and is_gzip(p):  # no reading back from a gzip stream
+        return None
+    with open_bytes(p) as fh:
         head_bytes = fh.read(65536)
-    if head_bytes[:2] == b"\x1f\x8b" or b"\x00" in head_bytes:
+    if b"\x00" in head_bytes:
         return None
     bom = 3 if head_bytes.startswith(b"\xef\xbb\xbf") else 0
     head = head_bytes[bom:].decode("latin-1")

@@ -4,11 +4,13 @@ larger than memory tile by tile.
 
 :func:`open_table_rows` reads the file once in blocks of lines, each parsed by the wide-table
 reader itself (:func:`ramancam.io.table.parse_table`, under the file's header), keeping each
-row's position, label and where it starts in the file. :class:`TableFileRows` reads the rows
-asked for the same way, one run of consecutive rows per read. Anything the blocks cannot show
-alike (a gzipped file, quoting, old Mac line ends, blank or comment lines among the rows,
-rows of different ranges, no numeric ``x``/``y``, or an error in any row) gives ``None``: the
-file is then read whole, which names the line of an error.
+row's position, label and where it starts in the file, and, given a ``scratch`` folder, a
+float32 copy of the spectra. The rows asked for are read back from that copy, or without
+one parsed from the text again (:class:`TableFileRows`), one run of consecutive rows per
+read. Anything the blocks cannot show alike (a gzipped file without a scratch copy, quoting,
+old Mac line ends, blank or comment lines among the rows, rows of different ranges, no
+numeric ``x``/``y``, or an error in any row) gives ``None``: the file is then read whole,
+which names the line of an error.
 """
 
 from __future__ import annotations
@@ -22,7 +24,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import RamancamError
-from ._rows import ascending_runs, line_blocks, plain_lines, row_starts
+from ._rows import (
+    ascending_runs,
+    is_gzip,
+    line_blocks,
+    open_bytes,
+    plain_lines,
+    row_starts,
+)
 from ._text import check_exists
 from .exports import export_kind
 from .folder import sniff_kind
@@ -110,9 +119,11 @@ def open_table_rows(path: str | os.PathLike[str], *, label_col: str | None = Non
     of parsing the text again (:class:`TableFileRows`); the folder must outlive the reads.
     """
     p = check_exists(path)
-    with p.open("rb") as fh:
+    if scratch is None and is_gzip(p):  # no reading back from a gzip stream
+        return None
+    with open_bytes(p) as fh:
         head_bytes = fh.read(65536)
-    if head_bytes[:2] == b"\x1f\x8b" or b"\x00" in head_bytes:
+    if b"\x00" in head_bytes:
         return None
     # up to the last whole line: a multi-byte character may be cut at the end
     head = head_bytes[:head_bytes.rfind(b"\n") + 1].decode("utf-8", errors="replace")
