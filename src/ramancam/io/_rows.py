@@ -78,3 +78,42 @@ def row_starts(block: bytes) -> NDArray[np.int64]:
     ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
     after = ends[:-1] + 1 if block.endswith(b"\n") else ends + 1
     return np.concatenate([[0], after]).astype(np.int64)
+
+
+#: Bytes of text parsed at a time, while indexing a text file and when reading rows back.
+BLOCK_BYTES = 1 << 22
+
+
+class TextFileRows:
+    """Rows of a text file, read from it only when indexed: ``rows[idx]`` (ascending row
+    indices) reads each run of consecutive rows (cut to about :data:`BLOCK_BYTES` of text)
+    with one read, parsed by :meth:`parse`, and returns a float32 array
+    ``(len(idx), n_points)``. ``offsets``: where each row starts, and where the last ends."""
+
+    def __init__(self, path: Path, offsets: NDArray[np.int64], n_points: int) -> None:
+        self.path, self.offsets = path, offsets
+        self.shape = (len(offsets) - 1, n_points)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def parse(self, text: bytes, n: int) -> NDArray[Any] | None:
+        """The ``(n, n_points)`` values of ``n`` rows' text; None where they are not."""
+        raise NotImplementedError
+
+    def __getitem__(self, idx: Any) -> NDArray[np.float32]:
+        rows, whole_runs = ascending_runs(idx, self.shape[0])
+        out = np.empty((rows.size, self.shape[1]), dtype=np.float32)
+        runs: list[NDArray[np.intp]] = []
+        for run in whole_runs:
+            size = int(self.offsets[rows[run[-1]] + 1] - self.offsets[rows[run[0]]])
+            runs += np.array_split(run, -(-size // BLOCK_BYTES))
+        with self.path.open("rb") as fh:
+            for run in runs:
+                a, b = int(self.offsets[rows[run[0]]]), int(self.offsets[rows[run[-1]] + 1])
+                fh.seek(a)
+                values = self.parse(fh.read(b - a), run.size)
+                if values is None or values.shape != (run.size, self.shape[1]):
+                    raise OSError(f"file {self.path} changed while it was being read")
+                out[run] = values
+        return out

@@ -26,7 +26,8 @@ from numpy.typing import NDArray
 from ..errors import RamancamError
 from ..spectra import check_axis
 from ._rows import (
-    ascending_runs,
+    BLOCK_BYTES,
+    TextFileRows,
     is_gzip,
     line_blocks,
     open_bytes,
@@ -49,41 +50,20 @@ from .wdf import FileRows
 
 __all__ = ["LongFileRows", "LongRows", "open_long_rows"]
 
-#: Bytes of text parsed at a time while the file is indexed.
-BLOCK_BYTES = 1 << 22
-
-
-class LongFileRows:
-    """The intensities of a long export's pixels, read from the file only when indexed:
-    ``rows[idx]`` (ascending pixel indices) reads each run of consecutive pixels with one
-    read and returns a float32 array ``(len(idx), n_points)``."""
+class LongFileRows(TextFileRows):
+    """The intensities of a long export's pixels, read from the file only when indexed
+    (:class:`ramancam.io._rows.TextFileRows`; a row is a pixel)."""
 
     def __init__(self, path: Path, offsets: NDArray[np.int64], n_points: int, ncol: int,
                  column: int, delimiter: str | None) -> None:
-        self.path, self.offsets = path, offsets
-        self.shape = (len(offsets) - 1, n_points)
+        super().__init__(path, offsets, n_points)
         self.ncol, self.column, self.delimiter = ncol, column, delimiter
 
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def __getitem__(self, idx: Any) -> NDArray[np.float32]:
-        pix, whole_runs = ascending_runs(idx, self.shape[0])
-        npts = self.shape[1]
-        out = np.empty((pix.size, npts), dtype=np.float32)
-        runs = []  # runs of consecutive pixels, cut to about BLOCK_BYTES of text each
-        for run in whole_runs:
-            size = int(self.offsets[pix[run[-1]] + 1] - self.offsets[pix[run[0]]])
-            runs += np.array_split(run, -(-size // BLOCK_BYTES))
-        with self.path.open("rb") as fh:
-            for run in runs:
-                a, b = int(self.offsets[pix[run[0]]]), int(self.offsets[pix[run[-1]] + 1])
-                fh.seek(a)
-                data = plain_numbers(fh.read(b - a), self.delimiter, self.ncol)
-                if data is None or data.shape[0] != run.size * npts:
-                    raise OSError(f"file {self.path} changed while it was being read")
-                out[run] = data[:, self.column].reshape(run.size, npts)
-        return out
+    def parse(self, text: bytes, n: int) -> NDArray[Any] | None:
+        data = plain_numbers(text, self.delimiter, self.ncol)
+        if data is None or data.shape[0] != n * self.shape[1]:
+            return None
+        return data[:, self.column].reshape(n, self.shape[1])
 
 
 @dataclass(frozen=True)

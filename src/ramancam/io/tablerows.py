@@ -25,7 +25,8 @@ from numpy.typing import NDArray
 
 from ..errors import RamancamError
 from ._rows import (
-    ascending_runs,
+    BLOCK_BYTES,
+    TextFileRows,
     is_gzip,
     line_blocks,
     open_bytes,
@@ -42,43 +43,21 @@ from .wdf import FileRows
 
 __all__ = ["TableFileRows", "TableRows", "open_table_rows"]
 
-#: Bytes of text parsed at a time.
-BLOCK_BYTES = 1 << 22
-
-
-class TableFileRows:
-    """The spectra of a wide table's rows, read from the file only when indexed:
-    ``rows[idx]`` (ascending row indices) reads each run of consecutive rows with one read
-    and returns a float32 array ``(len(idx), n_points)``."""
+class TableFileRows(TextFileRows):
+    """The spectra of a wide table's rows, read from the file only when indexed
+    (:class:`ramancam.io._rows.TextFileRows`), each run parsed under the file's header."""
 
     def __init__(self, path: Path, header: str, offsets: NDArray[np.int64], n_points: int
                  ) -> None:
-        self.path, self.header, self.offsets = path, header, offsets
-        self.shape = (len(offsets) - 1, n_points)
+        super().__init__(path, offsets, n_points)
+        self.header = header
 
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def __getitem__(self, idx: Any) -> NDArray[np.float32]:
-        rows, whole_runs = ascending_runs(idx, self.shape[0])
-        out = np.empty((rows.size, self.shape[1]), dtype=np.float32)
-        runs = []  # runs of consecutive rows, cut to about BLOCK_BYTES of text each
-        for run in whole_runs:
-            size = int(self.offsets[rows[run[-1]] + 1] - self.offsets[rows[run[0]]])
-            runs += np.array_split(run, -(-size // BLOCK_BYTES))
-        with self.path.open("rb") as fh:
-            for run in runs:
-                a, b = int(self.offsets[rows[run[0]]]), int(self.offsets[rows[run[-1]] + 1])
-                fh.seek(a)
-                text = fh.read(b - a).decode("utf-8")
-                try:
-                    s = parse_table(self.header + "\n" + text, source=str(self.path))
-                except RamancamError:
-                    s = None
-                if s is None or len(s) != run.size or not s.has_common_axis:
-                    raise OSError(f"file {self.path} changed while it was being read")
-                out[run] = s.X
-        return out
+    def parse(self, text: bytes, n: int) -> NDArray[Any] | None:
+        try:
+            s = parse_table(self.header + "\n" + text.decode("utf-8"), source=str(self.path))
+        except (RamancamError, UnicodeDecodeError):
+            return None
+        return s.X if len(s) == n and s.has_common_axis else None
 
 
 @dataclass(frozen=True)
