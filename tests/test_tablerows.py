@@ -117,3 +117,19 @@ def test_convert_streams_a_map_table_into_the_cube_it_would_read_whole(tmp_path,
     np.testing.assert_array_equal(np.asarray(a.spectra[...]), np.asarray(b.spectra[...]))
     np.testing.assert_array_equal(np.asarray(a.truth[...]), np.asarray(b.truth[...]))
     assert a.class_names == b.class_names == ["cell", "matrix"]
+
+
+def test_a_header_longer_than_64_kb_is_found(tmp_path, rng):
+    # 12,000 Raman shifts: a header line of about 85 kB, as an FT-Raman table at 0.25 cm-1
+    # has one; the layout is told from the file's first megabyte.
+    axis = np.round(np.linspace(100.0, 3099.75, 12000), 2)
+    Y = np.round(rng.uniform(0, 1, (6, axis.size)), 4)
+    rows = ["x,y," + ",".join(f"{w:.2f}" for w in axis) + "\n"]
+    rows += [f"{i % 3},{i // 3}," + ",".join(map(str, y)) + "\n" for i, y in enumerate(Y)]
+    path = tmp_path / "ft.csv"
+    path.write_text("".join(rows))
+    assert len(rows[0]) > 65536
+    got = open_table_rows(path)
+    assert got is not None
+    np.testing.assert_array_equal(got.axis, axis)
+    np.testing.assert_array_equal(got.X[np.arange(6)], Y.astype(np.float32))

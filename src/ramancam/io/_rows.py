@@ -82,6 +82,9 @@ def row_starts(block: bytes) -> NDArray[np.int64]:
 
 #: Bytes of text parsed at a time, while indexing a text file and when reading rows back.
 BLOCK_BYTES = 1 << 22
+#: Bytes at a text file's start looked at to tell its layout and find its header (a wide
+#: table's header line must end within them: 1 MB is some 100,000 Raman shifts).
+HEAD_BYTES = 1 << 20
 
 
 class TextFileRows:

@@ -27,6 +27,7 @@ from ..errors import RamancamError
 from ..spectra import check_axis
 from ._rows import (
     BLOCK_BYTES,
+    HEAD_BYTES,
     TextFileRows,
     is_gzip,
     line_blocks,
@@ -190,7 +191,7 @@ def open_long_rows(path: str | os.PathLike[str], *, block_bytes: int = BLOCK_BYT
     if scratch is None and is_gzip(p):  # no reading back from a gzip stream
         return None
     with open_bytes(p) as fh:
-        head_bytes = fh.read(65536)
+        head_bytes = fh.read(HEAD_BYTES)
     if b"\x00" in head_bytes:
         return None
     bom = 3 if head_bytes.startswith(b"\xef\xbb\xbf") else 0

@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 from ..errors import RamancamError
 from ._rows import (
     BLOCK_BYTES,
+    HEAD_BYTES,
     TextFileRows,
     is_gzip,
     line_blocks,
@@ -101,7 +102,7 @@ def open_table_rows(path: str | os.PathLike[str], *, label_col: str | None = Non
     if scratch is None and is_gzip(p):  # no reading back from a gzip stream
         return None
     with open_bytes(p) as fh:
-        head_bytes = fh.read(65536)
+        head_bytes = fh.read(HEAD_BYTES)
     if b"\x00" in head_bytes:
         return None
     # up to the last whole line: a multi-byte character may be cut at the end
