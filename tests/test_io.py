@@ -566,3 +566,20 @@ def test_wavelength_axis_converts_to_raman_shift(tmp_path, capsys):
     assert main(["convert", str(path), str(tmp_path / "shift.csv"), "--laser-nm", "785"]) == 0
     back = read(tmp_path / "shift.csv")
     assert back.wavenumbers[np.argmax(back.X[0])] == pytest.approx(band, abs=1.0)
+
+
+def test_file_format_reads_only_the_start_of_a_file(tmp_path, monkeypatch):
+    # `ramancam info` names each file's format: a map of gigabytes must not be read whole
+    # for that (it used to be, then cut to its first 64 KiB).
+    import pathlib
+
+    from ramancam.io import file_format
+
+    path = tmp_path / "t.csv"
+    path.write_text("id,400,401,402\na,1,2,3\nb,4,5,6\n")
+
+    def whole(self):
+        raise AssertionError(f"{self} read whole")
+
+    monkeypatch.setattr(pathlib.Path, "read_bytes", whole)
+    assert file_format(path) == "table"

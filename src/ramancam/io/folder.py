@@ -127,7 +127,10 @@ def file_format(path: str | os.PathLike[str]) -> str:
     fmt = vendor_format(p)
     if fmt is not None:
         return fmt
-    raw = p.read_bytes()[:65536] if p.is_file() else b""
+    raw = b""
+    if p.is_file():  # only the start: the file may be larger than memory
+        with p.open("rb") as fh:
+            raw = fh.read(65536)
     if raw[:2] == b"\x1f\x8b":
         import gzip
 
