@@ -173,3 +173,20 @@ def test_info_finds_the_saturated_spectra_of_real_sets(shared_data, capsys):
     code, out, _ = _run(capsys, ["info", str(shared_data / "saliva-pd-ad")])
     assert code == 0 and "clipped:   62 spectra held at 64500 over 4-936 points" in out
     assert "inside the default grid" in out
+
+
+def test_running_out_of_memory_is_one_line_naming_the_way_out(tmp_path, monkeypatch, capsys):
+    # A file too large to read whole ends in one line that names `ramancam convert` (the
+    # tiled path for maps), not in a traceback.
+    import ramancam.cli._common as cli_common
+
+    def too_large(*a, **k):
+        raise MemoryError
+
+    monkeypatch.setattr(cli_common, "read_data", too_large)
+    path = tmp_path / "t.csv"
+    path.write_text("id,400,401,402\na,1,2,3\nb,4,5,6\n")
+    assert main(["info", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: not enough memory")
+    assert "ramancam convert MAP OUT.zarr" in err

@@ -77,6 +77,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (OSError, ValueError):
             pass
         return 141  # 128 + SIGPIPE, what a shell reports for a program a pipe cut short
+    except MemoryError:
+        if os.environ.get("RAMANCAM_DEBUG"):
+            raise
+        print("error: not enough memory for this input, which was read whole. Write a large "
+              "map as a Zarr cube ('ramancam convert MAP OUT.zarr', which copies WDF files, "
+              "long exports and map tables tile by tile) and run predict or explain on the "
+              "cube; split other sets into smaller files.", file=sys.stderr)
+        return 2
     except (RamancamError, ValueError, TypeError, OSError) as exc:
         if os.environ.get("RAMANCAM_DEBUG"):
             raise
