@@ -400,8 +400,8 @@ def write_cube_rows(X: Any, wavenumbers: ArrayLike, x: NDArray[np.float64],
             if progress is not None:
                 progress(done)
         if (missing := ny * nx - len(pixel)) > 0:  # said by 'ramancam info' without reading
-            root = need_zarr().open_group(str(tmp), mode="r+")
-            root.attrs["ramancam"] = {**dict(root.attrs["ramancam"]), "missing": missing}
+            attrs = cube.group.attrs
+            attrs["ramancam"] = {**dict(attrs["ramancam"]), "missing": missing}
     return open_cube(path)
 
 
