@@ -111,3 +111,11 @@ def test_a_folder_out_gets_the_page_too(model, tmp_path, capsys):
     assert sorted(q.name for q in out.iterdir()) == ["predictions.csv", "report.html"]
     assert f"wrote the report {out / 'report.html'}" in capsys.readouterr().out
     assert "Against the labels" in (out / "report.html").read_text()
+
+
+def test_the_class_the_drawn_maps_explain_as_the_panels_name_it():
+    # one rule for the page of a map in memory and of a Zarr explain store
+    from ramancam.predict_report import map_class_of
+
+    assert [map_class_of(t) for t in (None, "predicted", "all", "true", "PE")] == [
+        None, None, None, "its labelled class", "PE"]

@@ -110,6 +110,15 @@ def _figure(grid: NDArray[np.float64], drawn: Sequence[tuple[str, str, NDArray[n
     return fig
 
 
+def map_class_of(target: str | None) -> str | None:
+    """The class every drawn map explains, named in the panels' titles, for ``explain
+    --target``: None where each map explains its pixel's own predicted class ("predicted",
+    "all")."""
+    if target in (None, "predicted", "all"):
+        return None
+    return "its labelled class" if target == "true" else target
+
+
 def attention_section(attention: Attention, total: int, grid: NDArray[np.float64] | None,
                       reference: Any, what: str = "spectra",
                       maps: Sequence[NDArray[np.float64]] | None = None,

@@ -704,7 +704,7 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     from .maps.images import write_map_images
     from .maps.outputs import write_map_report
     from .maps.store import explain_outputs, pixel_maps, store_grid
-    from .predict_report import cube_pixels, pixels_to_check
+    from .predict_report import cube_pixels, map_class_of, pixels_to_check
 
     g = need_zarr().open_group(str(store), mode="r")
     ny, nx = (int(v) for v in g["predicted"].shape)
@@ -744,9 +744,8 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
         drawing = {"spectra": cube_pixels(cube, bundle, offset), "grid": bundle.grid,
                    "reference": bundle.class_reference}
         if "maps" in g:  # an explain store: each drawn pixel's map beside it
-            target = settings.get("target")
             drawing.update(maps=pixel_maps(g, predicted), method=settings.get("method", "map"),
-                           map_class=None if target in ("predicted", "all") else target)
+                           map_class=map_class_of(settings.get("target")))
     extra, sections = (explain_outputs(out_dir, g, grid, classes,
                                        settings.get("method", "fc"), bands=bands,
                                        spectra=spectra, progress=progress)

@@ -159,7 +159,7 @@ def _pixels_to_check(map_grid: Any, kept: dict[str, list[Any]], classes: list[st
     hold them; the prediction sets come from the calibrated ones."""
     import numpy as np
 
-    from ..predict_report import pixels_to_check
+    from ..predict_report import map_class_of, pixels_to_check
 
     g = map_grid
     n = g.n_spectra
@@ -174,8 +174,6 @@ def _pixels_to_check(map_grid: Any, kept: dict[str, list[Any]], classes: list[st
                                                                      fill=fill)
 
     flagged = image("unknown", False) if bundle.novelty is not None else None
-    target = ("its labelled class" if args.target == "true" else
-              None if args.target in ("predicted", "all") else args.target)
     return pixels_to_check(
         g.to_image(proba.argmax(axis=1), fill=-1), g.to_image(proba, fill=np.nan), classes,
         *g.coordinates(),
@@ -183,7 +181,8 @@ def _pixels_to_check(map_grid: Any, kept: dict[str, list[Any]], classes: list[st
         novelty_p=image("novelty_p", np.nan), reject=True,
         spectra=lambda flat: (X[row_of[flat]], np.ones(len(flat), dtype=bool)),
         grid=bundle.grid, reference=bundle.class_reference,
-        maps=lambda flat: maps[row_of[flat]], method=args.method, map_class=target,
+        maps=lambda flat: maps[row_of[flat]], method=args.method,
+        map_class=map_class_of(args.target),
         ids=g.to_image(np.asarray(ids, dtype=object), fill=""))
 
 
