@@ -12,6 +12,12 @@ from typing import IO, Any, cast
 import numpy as np
 from numpy.typing import NDArray
 
+#: Bytes of text parsed at a time, while indexing a text file and when reading rows back.
+BLOCK_BYTES = 1 << 22
+#: Bytes at a text file's start looked at to tell its layout and find its header (a wide
+#: table's header line must end within them: 1 MB is some 100,000 Raman shifts).
+HEAD_BYTES = 1 << 20
+
 
 def ascending_runs(idx: Any, n: int) -> tuple[NDArray[np.int64], list[NDArray[np.intp]]]:
     """``idx`` as int64 rows, and the positions in it of each run of consecutive rows.
@@ -78,13 +84,6 @@ def row_starts(block: bytes) -> NDArray[np.int64]:
     ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
     after = ends[:-1] + 1 if block.endswith(b"\n") else ends + 1
     return np.concatenate([[0], after]).astype(np.int64)
-
-
-#: Bytes of text parsed at a time, while indexing a text file and when reading rows back.
-BLOCK_BYTES = 1 << 22
-#: Bytes at a text file's start looked at to tell its layout and find its header (a wide
-#: table's header line must end within them: 1 MB is some 100,000 Raman shifts).
-HEAD_BYTES = 1 << 20
 
 
 class TextFileRows:

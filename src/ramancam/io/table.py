@@ -215,7 +215,7 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
     pre = where(source or None, line0)
     if not spec_idx and _columns_layout(header, ahead, comma):
         return _parse_columns(rows, header, comma, source, line0, label_col,
-                              max_rows=len(_row_array(body, 0)))
+                              max_rows=_line_count(body))
     if not spec_idx:
         hint = ("Convert decimal commas to points" if any(DECIMAL_COMMA.match(n) for n in names)
                 else "Head each intensity column with its Raman shift in cm-1 (e.g. "
@@ -242,7 +242,7 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
     # Each row's numbers go straight into the array, which is allocated for one row per
     # line: a list of Python floats for the whole table would take four times the memory
     # of the array. Rows never reached stay unwritten (and so take no memory).
-    X = _row_array(body, len(spec_idx))
+    X = np.empty((_line_count(body), len(spec_idx)), dtype=np.float64)
     cells: list[list[str]] = []
     lines: list[int] = []
     for lineno, row in rows:
@@ -278,12 +278,11 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
                         sources=[source] * len(lines))
 
 
-def _row_array(body: str, n_points: int) -> np.ndarray:
-    """An unwritten float64 array of one row per line of ``body`` (lines ended by "\n", or
-    by a lone "\r" as old Mac files end them)."""
-    n = body.count("\n")
-    return np.empty((n + body.count("\r") - body.count("\r\n") + 1, n_points),
-                    dtype=np.float64)
+def _line_count(body: str) -> int:
+    """The lines of ``body``: ended by "\n", or by a lone "\r" as old Mac files end them
+    (rows beyond, at line ends that only ``str.splitlines`` knows, grow the array:
+    :func:`_grown`)."""
+    return body.count("\n") + body.count("\r") - body.count("\r\n") + 1
 
 
 def _grown(A: np.ndarray) -> np.ndarray:
