@@ -1,5 +1,6 @@
-"""A toy labelled set in the form of a ``benchmarks/realdata.py`` row, for the tests of the
-scripts that fit models on its inputs and folds."""
+"""Toy data for the tests: a labelled set in the form of a ``benchmarks/realdata.py`` row,
+for the tests of the scripts that fit models on its inputs and folds; a small measured-like
+map, for the tests of the map readers."""
 
 from __future__ import annotations
 
@@ -22,3 +23,17 @@ def toy_spec(rd: Any, *, step: float = 1.0, shift: float = 100.0) -> Any:
         (y.size, grid.size))
     return rd.SetSpec("toy", "stratified 3-fold", lambda: Spectra(X, grid, labels=y),
                       ["--folds", "3", "--recipe", "none"], "toy")
+
+
+def jittered_map(rng: np.random.Generator, n_points: int, *, drop_last: bool = True
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """A 6 x 5 raster (y outer, x inner) at 0.5 um from (80, -160), its positions jittered
+    by up to 0.01 um as an instrument's stage leaves them, the last pixel never measured
+    (``drop_last``); each pixel's position and a spectrum of ``n_points`` intensities in
+    100-2000, 3 decimals."""
+    yy, xx = np.meshgrid(np.arange(5), np.arange(6), indexing="ij")
+    xy = np.column_stack([80.0 + 0.5 * xx.ravel(), -160.0 + 0.5 * yy.ravel()])
+    xy = np.round(xy + rng.uniform(-0.01, 0.01, xy.shape), 4)
+    if drop_last:
+        xy = xy[:-1]
+    return xy, np.round(rng.uniform(100, 2000, (len(xy), n_points)), 3)

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _toy_sets import jittered_map
 from ramancam.cli import main
 from ramancam.errors import RamancamError
 from ramancam.io import read_long_map, read_table
@@ -22,12 +23,7 @@ AXIS = np.linspace(1800.0, 1660.0, 8)  # WiRE writes descending shifts
 def _export(rng, *, sep="\t", header="#X\t#Y\t#Wave\t#Intensity\n", drop_last=True):
     """A 6 x 5 raster (y outer, x inner; positions jittered by 0.01 um) as WiRE's long
     export, the last pixel never measured; the spectra and the text."""
-    yy, xx = np.meshgrid(np.arange(5), np.arange(6), indexing="ij")
-    xy = np.column_stack([80.0 + 0.5 * xx.ravel(), -160.0 + 0.5 * yy.ravel()])
-    xy = np.round(xy + rng.uniform(-0.01, 0.01, xy.shape), 4)
-    if drop_last:
-        xy = xy[:-1]
-    Y = np.round(rng.uniform(100, 2000, (len(xy), AXIS.size)), 3)
+    xy, Y = jittered_map(rng, AXIS.size, drop_last=drop_last)
     rows = [header.replace("\t", sep)] if header else []
     for (x, y), spec in zip(xy, Y, strict=True):
         rows += [f"{x}{sep}{y}{sep}{w}{sep}{v}\n" for w, v in zip(AXIS, spec, strict=True)]

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import ramancam.cli._common as cli_common
+from _toy_sets import jittered_map
 from ramancam.cli import main
 from ramancam.io import read_table
 from ramancam.io.tablerows import open_table_rows
@@ -20,12 +21,7 @@ AXIS = np.linspace(400.0, 1800.0, 12)
 def _table(rng, *, sep=",", drop_last=True):
     """A 6 x 5 map (y outer, x inner; positions jittered by 0.01 um) as a wide table with
     id, label, x and y columns, the last pixel never measured; the spectra, labels, text."""
-    yy, xx = np.meshgrid(np.arange(5), np.arange(6), indexing="ij")
-    xy = np.column_stack([80.0 + 0.5 * xx.ravel(), -160.0 + 0.5 * yy.ravel()])
-    xy = np.round(xy + rng.uniform(-0.01, 0.01, xy.shape), 4)
-    if drop_last:
-        xy = xy[:-1]
-    Y = np.round(rng.uniform(100, 2000, (len(xy), AXIS.size)), 3)
+    xy, Y = jittered_map(rng, AXIS.size, drop_last=drop_last)
     labels = np.where(xy[:, 0] < 81.0, "matrix", "cell")
     head = sep.join(["id", "label", "x", "y", *(f"{w:g}" for w in AXIS)])
     rows = [head + "\n"]
