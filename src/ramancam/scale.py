@@ -411,10 +411,12 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
         # calibrated by the model's temperature, as predictions.csv of the in-memory predict
         proba = predict_proba_module(bundle.model, X, bf16=job.bf16,
                                      temperature=bundle.temperature)
+        pred = proba.argmax(axis=1)
     else:
         # the forward pass explain() uses to pick the predicted class, so that the map of
         # every pixel is the map of the class written in 'predicted'
         proba = predict_proba(bundle.model, X).astype(np.float64)
+        pred = proba.argmax(axis=1)
         options = method_options(job.method, bundle.grid, job.fc_form)
         maps, _ = explain(bundle.model, X, method=job.method, target=job.target,
                           score=job.score, normalize=job.normalize, class_names=classes,
@@ -422,9 +424,9 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
         if job.target == "all":
             maps = maps.reshape(len(X), len(classes), -1)
         out["maps"][ys, xs] = spread(maps, np.nan, np.float32)
-        own = maps[np.arange(len(X)), proba.argmax(axis=1)] if maps.ndim == 3 else maps
-        write_tile_sums(out, ty, tx, X, own, proba.argmax(axis=1), len(classes))
-    out["predicted"][ys, xs] = spread(proba.argmax(axis=1), -1, np.int16)
+        own = maps[np.arange(len(X)), pred] if maps.ndim == 3 else maps
+        write_tile_sums(out, ty, tx, X, own, pred, len(classes))
+    out["predicted"][ys, xs] = spread(pred, -1, np.int16)
     out["proba"][ys, xs] = spread(proba, np.nan, np.float32)
     out["confidence"][ys, xs] = spread(proba.max(axis=1), np.nan, np.float32)
     if "prediction_set" in out:  # from calibrated probabilities, as predict's sets are
