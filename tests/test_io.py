@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from _memory import traced_peak
 from ramancam import RamancamError, Spectra
 from ramancam.cli import main
 from ramancam.io import (
@@ -158,18 +159,11 @@ def test_read_table_holds_the_numbers_once_not_as_python_floats(tmp_path, rng):
     # Memory, counted by tracemalloc (numpy reports its arrays to it), not timed: parsing
     # 3000 x 400 numbers used to build a list of Python floats (about 4x the array) and a
     # list of every line (the text once more) before the array.
-    import tracemalloc
-
     X = np.round(rng.random((3000, 400)), 5)
     s = Spectra(X, np.linspace(400, 1800, 400), meta={"id": [f"s{i}" for i in range(3000)]})
     write_table(s, tmp_path / "t.csv")
     text = (tmp_path / "t.csv").read_text()
-    tracemalloc.start()
-    try:
-        back = parse_table(text, source="t.csv")
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    back, peak = traced_peak(parse_table, text, source="t.csv")
     np.testing.assert_array_equal(back.X, X)
     assert back.meta["id"][-1] == "s2999"
     # the array, the read-only copy that Spectra keeps, and the metadata: about 2.2x

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from _memory import traced_peak
 from _vendor_files import read_or_one_line_error
 from ramancam import RamancamError
 from ramancam.cli import main
@@ -96,8 +97,6 @@ def test_a_long_table_is_held_as_arrays_not_python_objects(rng):
     # Counted by tracemalloc, not timed: 200 spectra x 250 points = 50,000 rows used to
     # be held as lists of cells (75x the spectra's array); now as four numbers per row
     # (shift, intensity, spectrum, line: 4x) and numpy's sorting temporaries.
-    import tracemalloc
-
     from ramancam.io.tidy import parse_tidy
 
     n, p = 200, 250
@@ -107,12 +106,7 @@ def test_a_long_table_is_held_as_arrays_not_python_objects(rng):
     rows += [f"s{i},{'AB'[i % 2]},{float(axis[j])!r},{float(X[i, j])!r}\n"
              for j in range(p) for i in range(n)]
     text = "".join(rows)
-    tracemalloc.start()
-    try:
-        s = parse_tidy(text, label_col="label")
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    s, peak = traced_peak(parse_tidy, text, label_col="label")
     np.testing.assert_array_equal(s.X, X)
     assert peak < 12 * X.nbytes, f"parsing took {peak / X.nbytes:.1f}x the spectra's array"
 

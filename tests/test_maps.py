@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
+from _memory import traced_peak
 from ramancam.errors import RamancamError
 from ramancam.io import read, read_long_map, read_table, write_table
 from ramancam.io.longmap import parse_long_map
@@ -254,18 +255,11 @@ def test_long_reader_memory_is_the_array_not_python_objects(rng):
     # Counted by tracemalloc, not timed: 600 pixels x 200 points = 120,000 rows used to
     # take a tuple, a line and four number strings per row (17.8x the parsed array); now
     # the rows' text twice more (as a slice and as bytes) and numpy's own temporaries.
-    import tracemalloc
-
     X = np.round(rng.random((600, 200)) * 1000, 2)
     xs, ys = raster(30, 20)
     text = _long_text(X, np.linspace(1800, 400, 200), xs, ys)
     data_bytes = 4 * X.size * 8  # the parsed (rows x 4) float array
-    tracemalloc.start()
-    try:
-        s = parse_long_map(text, source="m.txt")
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    s, peak = traced_peak(parse_long_map, text, source="m.txt")
     np.testing.assert_array_equal(s.X, X)
     assert peak < 5 * data_bytes, f"parsing took {peak / data_bytes:.1f}x the parsed array"
 
