@@ -52,7 +52,6 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from ramancam.io import atomic_write, read  # noqa: E402
 from ramancam.novelty import (  # noqa: E402
-    _HQI_BLOCKS,
     DEFAULT_METHOD,
     HQI_WINDOW,
     METHODS,
@@ -177,10 +176,15 @@ def split_rounds(name: str, seed: int):
 
 
 def model_free(R: np.ndarray, method: str = DEFAULT_METHOD,
-               window: int = HQI_WINDOW) -> NoveltyScorer:
-    """A model-free novelty score fitted on ``R`` (it needs no classes and no features)."""
-    return NoveltyScorer(method, window=window).fit(R, np.zeros(len(R), int),
-                                                    np.zeros((len(R), 0)))
+               window: int = HQI_WINDOW, labels: np.ndarray | None = None) -> NoveltyScorer:
+    """A model-free novelty score fitted on ``R``; ``labels`` (the classes of ``R``) are
+    needed by ``hqi-nap``, whose nuisance directions are the classes' own spread."""
+    if labels is None:
+        if method == "hqi-nap":
+            raise ValueError("hqi-nap needs the reference spectra's labels")
+        labels = np.zeros(len(R), int)
+    y = np.unique(np.asarray(labels), return_inverse=True)[1]
+    return NoveltyScorer(method, window=window).fit(R, y, np.zeros((len(R), 0)))
 
 
 def free_scores(sc: NoveltyScorer, X: np.ndarray) -> np.ndarray:
@@ -562,6 +566,13 @@ def _hqi(R: np.ndarray, yR: np.ndarray, Q: np.ndarray | None,
     return sc.loo_scores() if Q is None else free_scores(sc, Q)
 
 
+def _shipped(method: str, R: np.ndarray, yR: np.ndarray, Q: np.ndarray | None
+             ) -> np.ndarray:
+    """A shipped score of ``Q`` against ``R`` (leave-one-out on ``R`` when ``Q`` is None)."""
+    sc = model_free(R, method, labels=yR)
+    return sc.loo_scores() if Q is None else free_scores(sc, Q)
+
+
 def _block_r(R: np.ndarray, Q: np.ndarray | None, blocks: int,
              window: int = HQI_WINDOW) -> np.ndarray:
     """The derivatives' correlation of every spectrum of ``Q`` (``R`` when None) with every
@@ -683,6 +694,8 @@ def _simca(R: np.ndarray, yR: np.ndarray, Q: np.ndarray | None, k: int = 2,
 
 CANDIDATES = {
     "hqi": _hqi,
+    "hqi-nap (halves, 2 within-class directions removed; the default since 2026-12-06)":
+        lambda R, yR, Q: _shipped("hqi-nap", R, yR, Q),
     "hqi, 9-point window (the default before 2026-12-02)":
         lambda R, yR, Q: _hqi(R, yR, Q, window=9),
     "mixture": lambda R, yR, Q: _mixture(R, Q),
@@ -856,8 +869,8 @@ def pvalue_check(args: argparse.Namespace) -> int:
         known: list[np.ndarray] = []
         unknown: list[np.ndarray] = []
         for seed in args.seeds:
-            for R, _, X_test, Xu in split_rounds(name, seed):
-                sc = model_free(R)
+            for R, yR, X_test, Xu in split_rounds(name, seed):
+                sc = model_free(R, labels=yR)
                 held = sc.loo_scores()
                 known.append(p_values(free_scores(sc, X_test), held))
                 unknown.append(p_values(free_scores(sc, Xu), held))
@@ -906,7 +919,7 @@ def specimens(args: argparse.Namespace) -> int:
                 else:
                     tr, te = next(StratifiedGroupKFold(3, shuffle=True, random_state=seed + r)
                                   .split(Xk, yk, gk))
-                sc = model_free(Xk[tr])
+                sc = model_free(Xk[tr], labels=yk[tr])
                 thr = conformal_threshold(sc.loo_scores(
                     gk[tr] if by_group else None,
                     yk[tr] if by_group == "labels" else None), RATE)
@@ -989,17 +1002,14 @@ def class_rounds(X: np.ndarray, y: np.ndarray, units: np.ndarray, n_rounds: int,
         known = np.flatnonzero(~unk)
         tr, te = train_test_split(known, test_size=0.3, stratify=y[known],
                                   random_state=seed + r)
-        sc = NoveltyScorer(DEFAULT_METHOD, window=window).fit(
-            X[tr], np.zeros(tr.size, int), np.zeros((tr.size, 0)))
+        sc = model_free(X[tr], DEFAULT_METHOD, window, labels=y[tr])
         thr = conformal_threshold(sc.loo_scores(), RATE)
         iu = np.flatnonzero(unk)
         rnd: dict[str, Any] = {"left_out": [str(u) for u in left], "threshold": thr}
         for part, idx in (("unknown", iu), ("known", te)):
-            sim = (_derivative_rows(X[idx], window, _HQI_BLOCKS[DEFAULT_METHOD])
-                   @ sc.reference_["derivatives"].T)
-            score = 1.0 - sim.max(axis=1)
+            score, match = sc.score_and_match(X[idx], np.zeros((idx.size, 1)), None)
             rnd[part] = {"index": idx, "score": score, "flagged": score > thr,
-                         "nearest": y[tr][sim.argmax(axis=1)]}
+                         "nearest": np.unique(y[tr])[match]}
         rnd["auroc"] = _auroc(rnd["known"]["score"], rnd["unknown"]["score"])
         out.append(rnd)
     return out

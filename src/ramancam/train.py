@@ -136,14 +136,15 @@ class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
         Seeds initialisation, shuffling, augmentation and dropout.
     verbose : bool, default=False
         Show a progress bar (epoch, loss, accuracy) on stderr when it is a terminal.
-    novelty : {"hqi-halves", "hqi", "knn", "mahalanobis", "energy", "msp"} or None, \
-default="hqi-halves"
+    novelty : {"hqi-nap", "hqi-halves", "hqi", "knn", "mahalanobis", "energy", "msp"} or \
+None, default="hqi-nap"
         Novelty ("unknown substance") score fitted on the training spectra
         (:mod:`ramancam.novelty`; ``"hqi"``: one minus the largest correlation of the
         spectrum's first derivative with a training spectrum's, its threshold set on
         leave-one-out scores of the training spectra, so it needs no ``calibration_cv``;
-        ``"hqi-halves"``, the default, the same with the grid's two halves correlated apart
-        and averaged).
+        ``"hqi-halves"``, the same with the grid's two halves correlated apart and averaged;
+        ``"hqi-nap"``, the default, ``"hqi-halves"`` after removing the two directions in
+        which the training spectra of one class differ most).
         ``None``: no novelty detection.
     novelty_rate : float, default=0.05
         False-alarm rate on known spectra for which the novelty threshold is chosen.
@@ -202,7 +203,7 @@ default="hqi-halves"
                  augment_select: bool = False, lr_schedule: str = "constant",
                  input_scaling: str = "none",
                  bf16: bool = False, device: str = "cpu", random_state: Any = None,
-                 verbose: bool = False, novelty: str | None = "hqi-halves",
+                 verbose: bool = False, novelty: str | None = "hqi-nap",
                  novelty_rate: float = 0.05, calibration_cv: int = 0) -> None:
         self.n_filters = n_filters
         self.filter_size = filter_size

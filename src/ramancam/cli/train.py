@@ -135,16 +135,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     t.add_argument("--device", default="cpu", metavar="cpu|cuda|auto",
                    help="where to train (default cpu; auto = GPU when available)")
     n = p.add_argument_group("unknown spectra and calibration")
-    n.add_argument("--novelty", default="hqi-halves",
-                   choices=["hqi-halves", "hqi", "knn", "mahalanobis", "energy", "msp",
-                            "none"],
+    n.add_argument("--novelty", default=DEFAULT_METHOD,
+                   choices=["hqi-nap", "hqi-halves", "hqi", "knn", "mahalanobis", "energy",
+                            "msp", "none"],
                    help="novelty score for flagging spectra of substances not in the "
-                        "training data: hqi-halves (default; 1 - the derivative correlation "
-                        "with the nearest training spectrum, taken in the lower and upper "
-                        "half of the grid apart and averaged), hqi (the same over the whole "
-                        "grid at once, the default until 2026-12-05), knn (distance to the "
-                        "nearest training spectrum in the network's FC1 features), "
-                        "mahalanobis, energy, msp, or none (docs/novelty.md)")
+                        "training data: hqi-nap (default; 1 - the derivative correlation "
+                        "with the nearest training spectrum, the grid's lower and upper half "
+                        "weighted alike, after removing the two directions in which spectra "
+                        "of one class differ most, such as a leftover background), "
+                        "hqi-halves (the same without that removal, the default until "
+                        "2026-12-06), hqi (the derivative correlation over the whole grid at "
+                        "once), knn (distance to the nearest training spectrum in the "
+                        "network's FC1 features), mahalanobis, energy, msp, or none "
+                        "(docs/novelty.md)")
     n.add_argument("--novelty-rate", type=float, default=0.05, metavar="X",
                    help="false-alarm rate on known spectra for the novelty threshold "
                         "(default 0.05)")

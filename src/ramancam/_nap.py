@@ -1,0 +1,129 @@
+"""Nuisance attribute projection for the ``hqi-nap`` novelty score (:mod:`ramancam.novelty`).
+
+Spectra of one substance differ from each other in a few recurring ways (a background that
+the baseline step left, a biofilm's bands over a polymer, a crystal's orientation changing
+band ratios). A spectrum of an unknown substance that shares such a difference with some
+training spectrum correlates with it better than its chemistry deserves. The score therefore
+removes, before the comparison, the ``k`` directions along which the training spectra of
+one class spread the most (the top eigenvectors of the pooled within-class scatter of the
+derivative rows; Solomonoff et al. 2005 did the same for speaker verification).
+
+Leave-one-out scores must refit those directions without the left-out spectrum (or group):
+fitted with it, they would remove its own peculiarity and make it look familiar. Removing a
+set ``G`` of rows changes the within-class scatter ``S`` by a low-rank term,
+
+    S_{-G} = S - sum_{i in G} w_i w_i^T - sum_c s_c s_c^T / (n_c - g_c),
+
+with ``w_i`` a row's difference from its class mean, ``s_c`` the sum of the removed rows'
+``w_i`` of class ``c`` (``n_c`` rows, ``g_c`` removed), so every refit is an eigenproblem of
+a diagonal matrix minus a few rank-one terms in the eigenbasis of ``S``: exact, and cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+#: Directions removed: the plateau of six measured sets (docs/novelty.md, 1 to 3 all help).
+NAP_K = 2
+#: Eigenvalues below this share of the largest count as zero (rank of the scatter).
+_RANK_TOL = 1e-10
+#: Largest basis solved densely in a refit; larger ones by ARPACK (``eigsh``).
+_DENSE_MAX = 100
+
+
+def _scatter_basis(W: NDArray[np.float64]) -> tuple[NDArray[np.float64],
+                                                     NDArray[np.float64],
+                                                     NDArray[np.float64]]:
+    """``(basis, eigenvalues, coords)`` of the within-class scatter ``W.T @ W``: ``basis``
+    (p x r) orthonormal, eigenvalues (r,) descending and positive, and each row's
+    coordinates (n x r), ``W = coords @ basis.T``."""
+    n, p = W.shape
+    if n <= p:  # through the n x n Gram matrix
+        lam, U = np.linalg.eigh(W @ W.T)
+        keep = lam > _RANK_TOL * max(float(lam.max(initial=0.0)), 1e-300)
+        lam, U = lam[keep][::-1], U[:, keep][:, ::-1]
+        basis = (W.T @ U) / np.sqrt(lam)
+        coords = U * np.sqrt(lam)
+    else:
+        lam, basis = np.linalg.eigh(W.T @ W)
+        keep = lam > _RANK_TOL * max(float(lam.max(initial=0.0)), 1e-300)
+        lam, basis = lam[keep][::-1], basis[:, keep][:, ::-1]
+        coords = W @ basis
+    return np.ascontiguousarray(basis), lam, coords
+
+
+def _within(D: NDArray[np.float64], y: NDArray[np.intp]
+            ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+    """Each row's difference from its class mean, and the class sizes."""
+    classes, inv, counts = np.unique(y, return_inverse=True, return_counts=True)
+    sums = np.zeros((classes.size, D.shape[1]))
+    np.add.at(sums, inv, D)
+    return D - (sums / counts[:, None])[inv], counts[inv]
+
+
+def nuisance_directions(D: NDArray[np.float64], y: NDArray[Any], k: int = NAP_K
+                        ) -> NDArray[np.float64]:
+    """The ``k`` directions (rows, orthonormal) of the largest within-class scatter of the
+    rows ``D`` with classes ``y``; fewer when the scatter's rank is smaller (none for one
+    spectrum per class)."""
+    W, _ = _within(np.asarray(D, dtype=np.float64), np.asarray(y))
+    basis, _, _ = _scatter_basis(W)
+    return np.ascontiguousarray(basis[:, :k].T)
+
+
+def project(rows: NDArray[np.float64], V: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``rows`` with the directions ``V`` (k x p, orthonormal) removed, each scaled to unit
+    length again (a row left with nothing stays zero)."""
+    R = np.asarray(rows, dtype=np.float64)
+    if V.shape[0]:  # einsum, not BLAS: a row's result does not depend on the batch it is in
+        R = R - np.einsum("ik,kj->ij", np.einsum("ij,kj->ik", R, V), V)
+    norm = np.linalg.norm(R, axis=1, keepdims=True)
+    return np.asarray(R / np.where(norm > 1e-12, norm, np.inf))
+
+
+def _top(lam: NDArray[np.float64], B: NDArray[np.float64], k: int) -> NDArray[np.float64]:
+    """Top ``k`` eigenvectors (columns) of ``diag(lam) - B @ B.T``."""
+    r = lam.size
+    if r <= max(_DENSE_MAX, k + 1):
+        vals, vecs = np.linalg.eigh(np.diag(lam) - B @ B.T)
+        return np.asarray(vecs[:, np.argsort(vals)[::-1][:k]])
+    from scipy.sparse.linalg import LinearOperator, eigsh
+
+    op = LinearOperator((r, r), matvec=lambda x: lam * x.ravel() - B @ (B.T @ x.ravel()),
+                        dtype=np.float64)
+    v0 = np.ones(r) / np.sqrt(r)  # deterministic start
+    vals, vecs = eigsh(op, k=k, which="LA", v0=v0, tol=1e-12)
+    return np.asarray(vecs[:, np.argsort(vals)[::-1]])
+
+
+def loo_similarities(D: NDArray[np.float64], y: NDArray[Any],
+                     units: Iterable[NDArray[np.intp]], k: int = NAP_K
+                     ) -> Iterator[NDArray[np.float64]]:
+    """For each unit (the indices of the rows left out together), the similarity of each of
+    its rows to every row, after projecting out the nuisance directions refitted without the
+    unit: shape (len(unit), n) per unit, yielded in turn (similarities with the unit's own
+    rows included; the caller masks them)."""
+    D = np.asarray(D, dtype=np.float64)
+    y = np.asarray(y)
+    W, n_c = _within(D, y)
+    basis, lam, Z = _scatter_basis(W)
+    DB = D @ basis  # every row's coordinates in the scatter's basis
+    norm2 = np.einsum("ij,ij->i", D, D)
+    for unit in units:
+        cols = [Z[unit]]
+        for c in np.unique(y[unit]):
+            members = unit[y[unit] == c]
+            left = int(n_c[members[0]]) - members.size
+            if left > 0:  # the class mean moves: one more rank-one term
+                cols.append(Z[members].sum(axis=0, keepdims=True) / np.sqrt(left))
+        B = np.vstack(cols).T
+        kk = min(k, lam.size)
+        C = DB @ _top(lam, B, kk) if kk else np.zeros((D.shape[0], 0))
+        dots = D[unit] @ D.T - C[unit] @ C.T
+        nr = np.sqrt(np.maximum(norm2 - np.einsum("ij,ij->i", C, C), 0.0))
+        nr = np.where(nr > 1e-12, nr, np.inf)
+        yield dots / (nr[unit, None] * nr[None, :])
