@@ -82,7 +82,10 @@ def test_train_prints_spatial_cv_table(trained, capsys):
     # leaving a block out leaves each pixel's neighbours out: scores never lower, on average
     # higher, and so is the threshold (equal where one odd pixel sets both)
     by_block, by_pixel = model.novelty.loo_scores(blocks), model.novelty.loo_scores()
-    assert (by_block >= by_pixel - 1e-12).all() and by_block.mean() > 1.01 * by_pixel.mean()
+    # neighbours left out with each pixel: its scores rise (hqi-nap refits its directions
+    # without the block too, so a single pixel's score may also fall a little)
+    assert by_block.mean() > 1.01 * by_pixel.mean()
+    assert np.median(by_block) > np.median(by_pixel)
     assert model.threshold >= conformal_threshold(by_pixel, 0.05) * (1 - 1e-6)  # float32
     lines = out.splitlines()
     head = lines.index("fold    train   test            CNN")

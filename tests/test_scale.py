@@ -792,7 +792,7 @@ def test_info_describes_a_cube_and_a_result_store(novelty_map, tmp_path, capsys,
     assert main(["info", str(store)]) == 0
     text = capsys.readouterr().out
     assert f"{store}: ramancam predict results on a map (complete)" in text
-    assert f"  unknown:   {summary.n_unknown} pixels flagged (hqi-halves, threshold" in text
+    assert f"  unknown:   {summary.n_unknown} pixels flagged (hqi-nap, threshold" in text
     # an explain store: its map settings too
     run(MapJob("explain", str(model_path), str(cube_path), str(tmp_path / "e.zarr"),
                method="fc"))

@@ -219,7 +219,16 @@ def test_groups_change_the_novelty_threshold_but_not_the_network():
     assert grouped.augment_choice_["augment"] == plain.augment_choice_["augment"]
     assert all(torch.equal(a, b)
                for a, b in zip(_weights(plain), _weights(grouped), strict=True))
-    assert grouped.novelty_threshold_ >= plain.novelty_threshold_
+    # the threshold comes from leave-one-group-out scores instead of leave-one-out ones
+    from ramancam.novelty import conformal_threshold
+
+    y_idx = np.searchsorted(plain.classes_, s.labels)
+    sc = grouped.novelty_scorer_
+    assert grouped.novelty_threshold_ == pytest.approx(
+        conformal_threshold(sc.loo_scores(groups, y_idx), 0.05))
+    assert plain.novelty_threshold_ == pytest.approx(
+        conformal_threshold(sc.loo_scores(None, y_idx), 0.05))
+    assert grouped.novelty_threshold_ != pytest.approx(plain.novelty_threshold_)
     with pytest.raises(RamancamError, match="groups must hold one value per spectrum"):
         CNNClassifier(**TINY, random_state=0).fit(s.X, s.labels, groups=groups[:-1])
 
