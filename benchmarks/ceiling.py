@@ -19,9 +19,11 @@ search on the training part only (``random_state`` 0), and prints the test accur
 * ``rbf-svm``: RBF support vector machine on the standardised spectra (C, gamma);
 * ``knn``: k nearest neighbours, Euclidean (k 1, 3, 5);
 * ``library-match``: the class of the most similar training spectrum by the hit quality index
-  of Savitzky-Golay first derivatives, exactly ``predict``'s ``library_match`` column (the
-  default novelty score's comparison, :func:`ramancam.novelty._derivative_rows`, window
-  ``HQI_WINDOW``); no setting to choose;
+  of Savitzky-Golay first derivatives over the whole grid, ``predict``'s ``library_match``
+  column for a model trained with ``--novelty hqi`` (:func:`ramancam.novelty._derivative_rows`,
+  window ``HQI_WINDOW``; the defaults since, ``hqi-halves`` and ``hqi-nap``, compare the
+  grid's halves, the latter after removing two within-class directions); no setting to
+  choose;
 * ``fa-mlp``: factor analysis (5, 10 or 20 factors) of the spectra, the factor scores
   standardised, then a multi-layer perceptron (two hidden layers of 100 and 50, ReLU, Adam,
   ``random_state`` 0, or ``--random-state N`` as for the other seeded models): the kind
