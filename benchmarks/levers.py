@@ -175,6 +175,10 @@ LEVERS: dict[str, dict[str, Any]] = {
     "pca20": {},
     "pca40": {},
     "pca80": {},
+    # the training part's top 2 / 4 within-class directions projected out of the inputs
+    # (NAP_LEVERS, per fold, script only: the novelty score hqi-nap's projection)
+    "nap2": {},
+    "nap4": {},
     "sg21": {},
     "aug+pca20": {},  # aug's settings, set below
     "k32+pca20": {},  # k32's network on pca20's inputs, set below
@@ -203,6 +207,7 @@ LEVERS["k32+aug"] = {**LEVERS["k32"], **LEVERS["aug"]}
 LEVERS["aug+pca20"] = dict(LEVERS["aug"])
 LEVERS["mix+aug"] = dict(LEVERS["aug"])
 MIX_LEVERS = {"mix", "mix+aug"}
+NAP_LEVERS = {"nap2": 2, "nap4": 4}
 LEVERS["smooth0.1+aug"] = dict(LEVERS["aug"])
 LEVERS["k32+pca20"] = dict(LEVERS["k32"])
 QUICK_NET = {"n_filters": 4, "fc_width": 8, "epochs": 4}
@@ -500,6 +505,19 @@ def denoise(lever: str, train: Any, test: Any) -> tuple[Any, Any]:
     raise ValueError(f"not an input lever: {lever!r}")
 
 
+def nap_inputs(train: Any, test: Any, labels: Any, k: int) -> tuple[Any, Any]:
+    """Each fold's inputs with the training part's ``k`` directions of largest within-class
+    spread removed (about the training mean; the novelty score ``hqi-nap`` does the same to
+    its derivative rows): the spread that every class shares no longer reaches the network."""
+    from ramancam._nap import nuisance_directions
+
+    train = np.asarray(train, dtype=np.float64)
+    test = np.asarray(test, dtype=np.float64)
+    V = nuisance_directions(train, np.asarray(labels), k)
+    mean = train.mean(axis=0)
+    return (train - (train - mean) @ V.T @ V, test - (test - mean) @ V.T @ V)
+
+
 def same_class_mix(X: Any, labels: Any, seed: int) -> tuple[Any, Any]:
     """``X`` and ``labels`` with ``len(X)`` more rows: convex mixtures of two random spectra
     of the same class (each new row's class drawn as its training spectrum's)."""
@@ -543,6 +561,8 @@ def fit_one(data: Any, params: dict[str, Any], splits: list[Any], lever: str, se
         if lever in INPUT_LEVERS:
             X_tr, X_te = denoise(lever, X_tr, X_te)
         y_tr = labels[tr]
+        if lever in NAP_LEVERS:
+            X_tr, X_te = nap_inputs(X_tr, X_te, y_tr, NAP_LEVERS[lever])
         if lever in MIX_LEVERS:
             X_tr, y_tr = same_class_mix(X_tr, y_tr, seed)
         est = cls(**kw).fit(X_tr, y_tr)

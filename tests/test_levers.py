@@ -159,6 +159,28 @@ def test_pca40_denoising_is_fitted_on_the_training_part_alone(levers):
     assert not np.allclose(levers.denoise("pca40", train[:, ::-1], test)[1], d_test)
 
 
+def test_nap_inputs_remove_the_within_class_spread_fitted_on_the_training_part(levers):
+    rng = np.random.default_rng(2)
+    y = np.repeat(["a", "b", "c"], 20)
+    means = 3 * rng.standard_normal((3, 40))
+    spread = np.zeros(40)
+    spread[5] = 1.0  # every class varies along point 5
+    train = (means[np.searchsorted(["a", "b", "c"], y)] + rng.uniform(-2, 2, (60, 1)) * spread
+             + 0.01 * rng.standard_normal((60, 40)))
+    test = train[::3] + 0.5 * spread
+    d_train, d_test = levers.nap_inputs(train, test, y, 1)
+    # the shared spread is gone from both parts; the classes' means are kept
+    assert d_train[:, 5].std() < 0.05 and np.ptp(d_test[:, 5]) < 0.2
+    for c in "abc":
+        np.testing.assert_allclose(np.delete(d_train[y == c].mean(axis=0), 5),
+                                   np.delete(train[y == c].mean(axis=0), 5), atol=0.05)
+    # the directions come from the training part alone
+    np.testing.assert_allclose(levers.nap_inputs(train, test[:2], y, 1)[1], d_test[:2])
+    # with more directions, what is removed stays within that many dimensions
+    two = levers.nap_inputs(train, test, y, 2)[0]
+    assert np.linalg.matrix_rank(two - train, tol=1e-8) == 2
+
+
 def test_aug_plus_pca20_is_pca20_inputs_with_aug_training(levers):
     rng = np.random.default_rng(2)
     train, test = rng.standard_normal((40, 60)), rng.standard_normal((10, 60))
