@@ -30,6 +30,8 @@ option changed per lever (novelty off: it does not touch the predictions). Lever
   channels, the spectrum and that derivative (a fixed convolution inside the network,
   scaled to unit sd on the training part); ``aug+pca20``: ``pca20``'s inputs with
   ``aug``'s augmentation; ``k32+pca20``: ``pca20``'s inputs into ``k32``'s network;
+  ``nap2`` / ``nap4``: the training part's 2 or 4 directions of largest within-class spread
+  removed from each fold's inputs (the novelty score ``hqi-nap``'s projection);
   ``mix``: same-class mixing, each fold's training part doubled with as many convex
   mixtures ``t a + (1 - t) b`` of two random spectra of one class (``t`` uniform in 0-1,
   classes in proportion to their size); ``mix+aug``: the same with ``aug``'s augmentation;
