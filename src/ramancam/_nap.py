@@ -42,17 +42,14 @@ def _scatter_basis(W: NDArray[np.float64]) -> tuple[NDArray[np.float64],
     (p x r) orthonormal, eigenvalues (r,) descending and positive, and each row's
     coordinates (n x r), ``W = coords @ basis.T``."""
     n, p = W.shape
-    if n <= p:  # through the n x n Gram matrix
-        lam, U = np.linalg.eigh(W @ W.T)
-        keep = lam > _RANK_TOL * max(float(lam.max(initial=0.0)), 1e-300)
-        lam, U = lam[keep][::-1], U[:, keep][:, ::-1]
-        basis = (W.T @ U) / np.sqrt(lam)
-        coords = U * np.sqrt(lam)
+    gram = n <= p  # through the n x n Gram matrix, else the p x p scatter itself
+    lam, vecs = np.linalg.eigh(W @ W.T if gram else W.T @ W)
+    keep = lam > _RANK_TOL * max(float(lam.max(initial=0.0)), 1e-300)
+    lam, vecs = lam[keep][::-1], vecs[:, keep][:, ::-1]  # descending, rank r
+    if gram:
+        basis, coords = (W.T @ vecs) / np.sqrt(lam), vecs * np.sqrt(lam)
     else:
-        lam, basis = np.linalg.eigh(W.T @ W)
-        keep = lam > _RANK_TOL * max(float(lam.max(initial=0.0)), 1e-300)
-        lam, basis = lam[keep][::-1], basis[:, keep][:, ::-1]
-        coords = W @ basis
+        basis, coords = vecs, W @ vecs
     return np.ascontiguousarray(basis), lam, coords
 
 
@@ -113,6 +110,7 @@ def loo_similarities(D: NDArray[np.float64], y: NDArray[Any],
     basis, lam, Z = _scatter_basis(W)
     DB = D @ basis  # every row's coordinates in the scatter's basis
     norm2 = np.einsum("ij,ij->i", D, D)
+    k = min(k, lam.size)
     for unit in units:
         cols = [Z[unit]]
         for c in np.unique(y[unit]):
@@ -121,8 +119,7 @@ def loo_similarities(D: NDArray[np.float64], y: NDArray[Any],
             if left > 0:  # the class mean moves: one more rank-one term
                 cols.append(Z[members].sum(axis=0, keepdims=True) / np.sqrt(left))
         B = np.vstack(cols).T
-        kk = min(k, lam.size)
-        C = DB @ _top(lam, B, kk) if kk else np.zeros((D.shape[0], 0))
+        C = DB @ _top(lam, B, k) if k else np.zeros((D.shape[0], 0))
         dots = D[unit] @ D.T - C[unit] @ C.T
         nr = np.sqrt(np.maximum(norm2 - np.einsum("ij,ij->i", C, C), 0.0))
         nr = np.where(nr > 1e-12, nr, np.inf)

@@ -309,11 +309,11 @@ class NoveltyScorer:
             raise RamancamError("leave-one-out scores of 'hqi-nap' need the training "
                                 "spectra's classes; got a scorer without them. Fit it, or "
                                 "load it with its model file.")
-        from ._nap import NAP_K, loo_similarities
+        from ._nap import loo_similarities
 
         units = ([np.array([i]) for i in range(n)] if groups is None
                  else [np.flatnonzero(groups == v) for v in np.unique(groups)])
-        k = min(self.reference_["nuisance"].shape[0], NAP_K)
+        k = self.reference_["nuisance"].shape[0]  # as many directions as the fit kept
         # one small eigenproblem per unit, a few ms each (docs/novelty.md)
         yield from zip(units, loo_similarities(ref, self.labels_, units, k),
                        strict=True)
