@@ -569,19 +569,18 @@ def _sg1(X: np.ndarray) -> np.ndarray:
     return np.asarray(savgol_filter(X, 9, 2, deriv=1, axis=1))
 
 
+def _shipped(method: str, R: np.ndarray, yR: np.ndarray, Q: np.ndarray | None,
+             window: int = HQI_WINDOW) -> np.ndarray:
+    """A shipped score (``window`` points of Savitzky-Golay derivative) of ``Q`` against
+    ``R``; leave-one-out on ``R`` when ``Q`` is None."""
+    sc = model_free(R, method, window, labels=yR)
+    return sc.loo_scores() if Q is None else free_scores(sc, Q)
+
+
 def _hqi(R: np.ndarray, yR: np.ndarray, Q: np.ndarray | None,
          window: int = HQI_WINDOW) -> np.ndarray:
-    """The shipped score (``window`` points of Savitzky-Golay derivative) of ``Q`` against
-    ``R``; leave-one-out on ``R`` when ``Q`` is None."""
-    sc = model_free(R, "hqi", window)
-    return sc.loo_scores() if Q is None else free_scores(sc, Q)
-
-
-def _shipped(method: str, R: np.ndarray, yR: np.ndarray, Q: np.ndarray | None
-             ) -> np.ndarray:
-    """A shipped score of ``Q`` against ``R`` (leave-one-out on ``R`` when ``Q`` is None)."""
-    sc = model_free(R, method, labels=yR)
-    return sc.loo_scores() if Q is None else free_scores(sc, Q)
+    """``hqi`` (the whole grid) of ``Q`` against ``R``, as :func:`_shipped`."""
+    return _shipped("hqi", R, yR, Q, window)
 
 
 def _block_r(R: np.ndarray, Q: np.ndarray | None, blocks: int,
