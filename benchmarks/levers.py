@@ -32,6 +32,10 @@ option changed per lever (novelty off: it does not touch the predictions). Lever
   ``aug``'s augmentation; ``k32+pca20``: ``pca20``'s inputs into ``k32``'s network;
   ``nap2`` / ``nap4``: the training part's 2 or 4 directions of largest within-class spread
   removed from each fold's inputs (the novelty score ``hqi-nap``'s projection);
+  ``white5`` / ``white10`` / ``white20``: each fold's inputs projected on the training
+  part's first 5, 10 or 20 principal components with their scores standardised (every
+  component the same sd, the root mean square of theirs), mapped back onto the spectral
+  axis: what a factor-analysis MLP's standardised factor scores give it;
   ``mix``: same-class mixing, each fold's training part doubled with as many convex
   mixtures ``t a + (1 - t) b`` of two random spectra of one class (``t`` uniform in 0-1,
   classes in proportion to their size); ``mix+aug``: the same with ``aug``'s augmentation;
@@ -185,6 +189,10 @@ LEVERS: dict[str, dict[str, Any]] = {
     "aug+pca20": {},  # aug's settings, set below
     "k32+pca20": {},  # k32's network on pca20's inputs, set below
     "deriv25": {},  # the inputs' Savitzky-Golay first derivative (25 points), script only
+    # the training part's first 5, 10 or 20 principal components, their scores standardised
+    "white5": {},
+    "white10": {},
+    "white20": {},
     # same-class mixing (MIX_LEVERS, per fold, script only): the training part doubled
     "mix": {},
     "mix+aug": {},  # aug's settings, set below
@@ -200,7 +208,7 @@ LEVERS: dict[str, dict[str, Any]] = {
 #: Levers that transform each fold's inputs before the network (fitted on the training part);
 #: ``aug+<input lever>`` adds aug's augmentation to it, ``k32+<input lever>`` k32's network.
 INPUT_LEVERS = {"pca10", "pca20", "pca40", "pca80", "sg21", "deriv25", "aug+pca20",
-                "k32+pca20"}
+                "k32+pca20", "white5", "white10", "white20"}
 #: Levers that change the recipe's ``normalize`` method instead of the network.
 NORM_LEVERS = {"norm-vector": "vector", "norm-area": "area"}
 LEVERS["auto"] = {**LEVERS["aug"], "augment_select": True}
@@ -499,6 +507,13 @@ def denoise(lever: str, train: Any, test: Any) -> tuple[Any, Any]:
         basis = np.linalg.svd(train - mean, full_matrices=False)[2][:int(lever[3:])]
         return ((train - mean) @ basis.T @ basis + mean,
                 (test - mean) @ basis.T @ basis + mean)
+    if lever.startswith("white"):
+        mean = train.mean(axis=0)
+        _, sv, Vt = np.linalg.svd(train - mean, full_matrices=False)
+        k = int(lever[5:])
+        sd = sv[:k] / np.sqrt(max(len(train) - 1, 1))
+        W = Vt[:k].T * (np.sqrt(np.mean(sd ** 2)) / sd) @ Vt[:k]
+        return (train - mean) @ W + mean, (test - mean) @ W + mean
     if lever == "sg21":
         return (savgol_filter(train, 21, 2, axis=1), savgol_filter(test, 21, 2, axis=1))
     if lever == "deriv25":

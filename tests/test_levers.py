@@ -159,6 +159,27 @@ def test_pca40_denoising_is_fitted_on_the_training_part_alone(levers):
     assert not np.allclose(levers.denoise("pca40", train[:, ::-1], test)[1], d_test)
 
 
+def test_white10_gives_the_training_part_equal_spread_in_its_first_10_components(levers):
+    rng = np.random.default_rng(3)
+    scales = np.geomspace(10.0, 0.1, 12)  # 12 directions of very different spread
+    basis = np.linalg.qr(rng.standard_normal((80, 12)))[0].T
+    train = (rng.standard_normal((70, 12)) * scales) @ basis + 5.0
+    test = (rng.standard_normal((30, 12)) * scales) @ basis + 5.0
+    d_train, d_test = levers.denoise("white10", train, test)
+    mean = train.mean(axis=0)
+    sv = np.linalg.svd(d_train - mean, compute_uv=False)
+    # ten equal singular values (standardised scores), the rest removed
+    np.testing.assert_allclose(sv[:10], sv[0], rtol=1e-8)
+    assert sv[10] < 1e-8 * sv[0]
+    # the overall spread is the root mean square of the ten components' sd
+    sd = np.linalg.svd(train - mean, compute_uv=False)[:10] / np.sqrt(69)
+    np.testing.assert_allclose(sv[0] / np.sqrt(69), np.sqrt(np.mean(sd ** 2)), rtol=1e-8)
+    # test spectra: the same linear map, fitted on the training part alone, one at a time
+    np.testing.assert_allclose(levers.denoise("white10", train, test[:2])[1], d_test[:2])
+    assert not np.allclose(levers.denoise("white10", test, train)[0], d_test)
+    assert levers.LEVERS["white10"] == {} and "white10" in levers.INPUT_LEVERS
+
+
 def test_nap_inputs_remove_the_within_class_spread_fitted_on_the_training_part(levers):
     rng = np.random.default_rng(2)
     y = np.repeat(["a", "b", "c"], 20)
