@@ -8,6 +8,7 @@ Usage::
     .venv/bin/python benchmarks/novelty.py --per-class --seeds 0 1 2 3 4 \
         --figure docs/img/microplastics_look_alikes.png   # misses by class
     .venv/bin/python benchmarks/novelty.py --thresholds --seeds 0 1 2 3 4  # other thresholds
+    .venv/bin/python benchmarks/novelty.py --nap-k --seeds 0 1 2 3 4  # hqi-nap's directions
 
 For each data set in ``../shared/data`` and each seed the classes are shuffled and split into
 ``rounds`` groups; in each round one group is left out of training entirely (the "unknown"
@@ -90,6 +91,7 @@ PERCLASS_BEGIN = "<!-- novelty-perclass:begin -->"
 PERCLASS_END = "<!-- novelty-perclass:end -->"
 THRESHOLDS_BEGIN = "<!-- novelty-thresholds:begin -->"
 THRESHOLDS_END = "<!-- novelty-thresholds:end -->"
+NAPK_BEGIN, NAPK_END = "<!-- novelty-nap-k:begin -->", "<!-- novelty-nap-k:end -->"
 #: name -> (kind, rounds); kind "distinct" or "near-identical".
 SETS = {"rruff-sample": ("distinct", 3), "microplastics": ("distinct", 3),
         "amino-acid mixtures": ("distinct", 2), "food/yogurt": ("near-identical", 2),
@@ -425,7 +427,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--combine", action="store_true",
                    help="instead of the CNN runs: combine hqi with the network's scores from "
                         "the per-spectrum scores saved by --keep-scores (no network)")
+    p.add_argument("--nap-k", action="store_true",
+                   help="instead of the CNN runs: hqi-nap with 0 to 4 directions removed, "
+                        "and the number chosen per round inside its training part by "
+                        "leaving whole classes out (no network)")
     args = p.parse_args(argv)
+    if args.nap_k:
+        return nap_directions(args)
     if args.combine:
         return combine_scores(ROOT / "benchmarks" / "results")
     if args.specimens:
@@ -944,6 +952,72 @@ def specimens(args: argparse.Namespace) -> int:
                     f"(the default `{DEFAULT_METHOD}`, no network; rruff-sample, the same "
                     "rounds as above, "
                     f"{len(args.seeds)} seeds; 5 % false-alarm threshold)")
+
+
+# ------------------------------------------ hqi-nap's number of directions (--nap-k)
+#: ``--nap-k``: the numbers of directions measured, and those a choice may pick from.
+NAP_KS = (0, 1, 2, 3, 4)
+NAP_CHOICES = {"chosen from 0-4 inside training": NAP_KS,
+               "chosen from 1-3 inside training": (1, 2, 3)}
+
+
+def _nap_round(R: np.ndarray, yR: np.ndarray, X_test: np.ndarray, Xu: np.ndarray
+               ) -> dict[int, dict[str, Any]]:
+    """One round's ``hqi-nap`` with each of :data:`NAP_KS` directions: the test and unknown
+    scores, the leave-one-out threshold and what the training part alone says of the
+    choice: each training class left out whole in turn (the directions refitted without it,
+    exactly as for any left-out group) and scored against the other classes; ``inner`` is
+    the share of those above the threshold, ``inner_auroc`` their AUROC against the
+    leave-one-out scores."""
+    from ramancam._nap import nuisance_directions
+
+    out = {}
+    for k in NAP_KS:
+        sc = model_free(R, "hqi-nap", labels=yR)
+        sc.reference_["nuisance"] = nuisance_directions(sc.reference_["derivatives"],
+                                                        sc.labels_, k)
+        sc._projected = None  # the reference rows, projected anew with k directions
+        loo = sc.loo_scores()
+        thr = conformal_threshold(loo, RATE)
+        loco = sc.loo_scores(groups=yR)
+        out[k] = {"s_te": free_scores(sc, X_test), "s_u": free_scores(sc, Xu), "thr": thr,
+                  "inner": float(np.mean(loco > thr)), "inner_auroc": _auroc(loo, loco)}
+    return out
+
+
+def nap_directions(args: argparse.Namespace) -> int:
+    """``hqi-nap`` with 0 (= ``hqi-halves``) to 4 nuisance directions on the rounds and
+    splits of the ``--scores`` table, and a per-round choice of the number made on the
+    training part alone: the most left-out training classes flagged at the round's own
+    threshold, ties to the higher leave-class-out AUROC, then to the count nearest 2."""
+    lines = ["| set | directions | AUROC mean (worst round) | unknown flagged | "
+             "known test flagged | rounds choosing 0 / 1 / 2 / 3 / 4 |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for name in args.sets:
+        acc = {str(k): _Flagged() for k in NAP_KS} | {c: _Flagged() for c in NAP_CHOICES}
+        chosen: dict[str, list[int]] = {c: [] for c in NAP_CHOICES}
+        for seed in args.seeds:
+            for R, yR, X_test, Xu in split_rounds(name, seed):
+                res = _nap_round(R, yR, X_test, Xu)
+                for k, v in res.items():
+                    acc[str(k)].add(v["s_u"], v["s_te"], v["thr"])
+                for c, ks in NAP_CHOICES.items():
+                    k = max(ks, key=lambda k: (res[k]["inner"], res[k]["inner_auroc"],
+                                               -abs(k - 2)))
+                    chosen[c].append(k)
+                    acc[c].add(res[k]["s_u"], res[k]["s_te"], res[k]["thr"])
+        for what, a in acc.items():
+            counts = (" / ".join(str(chosen[what].count(k)) for k in NAP_KS)
+                      if what in chosen else "-")
+            label = what + (" (= hqi-halves)" if what == "0" else
+                            " (the default)" if what == "2" else "")
+            lines.append(f"| {name} | {label} | {a.cells()} | {counts} |")
+        print("\n".join(lines[-len(acc):]), flush=True)
+    return _publish(args, lines, (NAPK_BEGIN, NAPK_END),
+                    "`.venv/bin/python benchmarks/novelty.py --nap-k --seeds {seeds}` "
+                    "(`hqi-nap` with 0 to 4 within-class directions removed, no network; "
+                    f"{len(args.seeds)} seeds, the rounds and splits of the `--scores` table; "
+                    "thresholds from leave-one-out scores for 5 % false alarms)")
 
 
 # ------------------------------------------------- other thresholds (--thresholds)

@@ -226,3 +226,27 @@ def test_simca_scores_residuals_from_the_class_models(load_benchmark, rng):
     # a spectrum's own class always counts: the leave-one-out score is no lower than a
     # test score against the full models
     assert (loo >= bench._simca(R, yR, R, k=2) - 1e-12).all()
+
+
+def test_nap_k_table_on_rruff(load_benchmark, shared_data, monkeypatch, capsys):
+    bench = load_benchmark("novelty")
+    monkeypatch.setattr(bench, "DATA", shared_data)
+    assert bench.main(["--nap-k", "--sets", "rruff-sample", "--seeds", "0", "--no-docs"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    rows = [ln.rstrip(" |").split(" | ") for ln in out[-7:]]
+    assert [r[1] for r in rows] == ["0 (= hqi-halves)", "1", "2 (the default)", "3", "4",
+                                    *bench.NAP_CHOICES]
+    # a choice is made in every round (3 for one seed), only among its own candidates
+    for r, ks in zip(rows[5:], bench.NAP_CHOICES.values(), strict=True):
+        counts = [int(c) for c in r[5].split(" / ")]
+        assert sum(counts) == 3
+        assert all(c == 0 for k, c in zip(bench.NAP_KS, counts, strict=True) if k not in ks)
+    # no directions is hqi-halves, and two the shipped default, on the same split
+    flagged = {"hqi-halves": 0, bench.DEFAULT_METHOD: 0}
+    for R, yR, _, Xu in bench.split_rounds("rruff-sample", 0):
+        for method in flagged:
+            sc = bench.model_free(R, method, labels=yR)
+            thr = bench.conformal_threshold(sc.loo_scores(), bench.RATE)
+            flagged[method] += int((bench.free_scores(sc, Xu) > thr).sum())
+    assert rows[0][3] == f"{flagged['hqi-halves'] / 84:.1%} of 84"
+    assert rows[2][3] == f"{flagged[bench.DEFAULT_METHOD] / 84:.1%} of 84"
