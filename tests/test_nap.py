@@ -62,6 +62,25 @@ def test_leave_one_out_similarities_equal_a_refit_without_the_unit(n, p):
         np.testing.assert_allclose(got, _refit(D, y, unit, 2), atol=1e-9)
 
 
+def test_batches_of_units_do_not_change_the_similarities(monkeypatch):
+    rng = np.random.default_rng(7)
+    D = _rows(70, 50, rng)
+    y = rng.integers(0, 3, 70)
+    units = [np.array([i]) for i in range(70)] + [np.arange(10, 25), np.array([3, 40])]
+    whole = list(_nap.loo_similarities(D, y, units, 2))  # every unit in one batch
+    assert len(list(_nap._batches(units, 70, 2))) == 1
+    # room for two single spectra per batch (each: 1 row and 2 directions x 70 spectra)
+    monkeypatch.setattr(_nap, "_BATCH_CELLS", 7 * 70)
+    batches = list(_nap._batches(units, 70, 2))
+    assert [len(b) for b in batches] == [2] * 35 + [1, 1]
+    assert [u.tolist() for b in batches for u in b] == [u.tolist() for u in units]
+    assert batches[-2][0].size == 15  # larger than the limit: a batch of its own
+    for a, b in zip(whole, _nap.loo_similarities(D, y, units, 2), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-12)
+    for unit, got in zip(units[-2:], whole[-2:], strict=True):
+        np.testing.assert_allclose(got, _refit(D, y, unit, 2), atol=1e-9)
+
+
 def test_nuisance_directions_are_the_within_class_spread_and_orthonormal():
     rng = np.random.default_rng(1)
     y = np.repeat([0, 1, 2], 30)
@@ -137,3 +156,16 @@ def test_hqi_nap_state_round_trip_and_damage():
         NoveltyScorer.from_state(d, {**arrays, "nuisance": arrays["nuisance"][:, :-1]})
     with pytest.raises(RamancamError, match="novelty arrays must be"):
         NoveltyScorer.from_state(d, {"derivatives": arrays["derivatives"]})
+
+
+def test_timing_script_prints_a_row_per_set(load_benchmark, capsys):
+    bench = load_benchmark("nap_loo")
+    assert bench.main(["--sizes", "120", "--no-saliva"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("| training set |") and len(out) == 3
+    cells = [c.strip() for c in out[2].strip("|").split("|")]
+    assert cells[1] == "120 x 1200" and cells[2].endswith(" s") and cells[3].endswith(" s")
+    # the printed mean is the leave-one-out scores' mean of the same simulated set
+    X, y = bench.simulated(120)
+    loo = NoveltyScorer("hqi-nap").fit(X, y, np.zeros((120, 0))).loo_scores()
+    assert cells[4] == f"{np.nanmean(loo):.6f}"

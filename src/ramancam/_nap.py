@@ -111,16 +111,54 @@ def loo_similarities(D: NDArray[np.float64], y: NDArray[Any],
     DB = D @ basis  # every row's coordinates in the scatter's basis
     norm2 = np.einsum("ij,ij->i", D, D)
     k = min(k, lam.size)
+    for batch in _batches(units, D.shape[0], k):
+        # One matrix product for a batch of units instead of one pass over D and DB per
+        # unit (which made the refits memory-bound): their rows' dot products with every
+        # row, and every row's coordinates on each unit's refitted directions.
+        rows = np.concatenate(batch)
+        dots_all = D[rows] @ D.T
+        tops = [_top(lam, _downdate(Z, y, n_c, unit), k) for unit in batch] if k else []
+        C_all = DB @ np.hstack(tops) if k else np.zeros((D.shape[0], 0))
+        start = 0
+        for j, unit in enumerate(batch):
+            C = C_all[:, j * k:(j + 1) * k]
+            dots = dots_all[start:start + unit.size] - C[unit] @ C.T
+            start += unit.size
+            nr = np.sqrt(np.maximum(norm2 - np.einsum("ij,ij->i", C, C), 0.0))
+            nr = np.where(nr > 1e-12, nr, np.inf)
+            yield dots / (nr[unit, None] * nr[None, :])
+
+
+#: Rows x training spectra of one batch's dot products (about 32 MB of float64).
+_BATCH_CELLS = 1 << 22
+
+
+def _batches(units: Iterable[NDArray[np.intp]], n: int, k: int
+             ) -> Iterator[list[NDArray[np.intp]]]:
+    """The units in consecutive batches whose rows (and ``k`` directions each) times ``n``
+    stay within :data:`_BATCH_CELLS`; a larger unit is a batch of its own."""
+    batch: list[NDArray[np.intp]] = []
+    cells = 0
     for unit in units:
-        cols = [Z[unit]]
-        for c in np.unique(y[unit]):
-            members = unit[y[unit] == c]
-            left = int(n_c[members[0]]) - members.size
-            if left > 0:  # the class mean moves: one more rank-one term
-                cols.append(Z[members].sum(axis=0, keepdims=True) / np.sqrt(left))
-        B = np.vstack(cols).T
-        C = DB @ _top(lam, B, k) if k else np.zeros((D.shape[0], 0))
-        dots = D[unit] @ D.T - C[unit] @ C.T
-        nr = np.sqrt(np.maximum(norm2 - np.einsum("ij,ij->i", C, C), 0.0))
-        nr = np.where(nr > 1e-12, nr, np.inf)
-        yield dots / (nr[unit, None] * nr[None, :])
+        unit = np.asarray(unit, dtype=np.intp)
+        size = (unit.size + k) * n
+        if batch and cells + size > _BATCH_CELLS:
+            yield batch
+            batch, cells = [], 0
+        batch.append(unit)
+        cells += size
+    if batch:
+        yield batch
+
+
+def _downdate(Z: NDArray[np.float64], y: NDArray[Any], n_c: NDArray[np.intp],
+              unit: NDArray[np.intp]) -> NDArray[np.float64]:
+    """The columns ``B`` of the scatter's low-rank change when ``unit`` is left out, in its
+    eigenbasis: ``S_{-unit} = diag(lam) - B @ B.T`` (the module docstring's terms)."""
+    cols = [Z[unit]]
+    for c in np.unique(y[unit]):
+        members = unit[y[unit] == c]
+        left = int(n_c[members[0]]) - members.size
+        if left > 0:  # the class mean moves: one more rank-one term
+            cols.append(Z[members].sum(axis=0, keepdims=True) / np.sqrt(left))
+    return np.vstack(cols).T
