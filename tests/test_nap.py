@@ -58,8 +58,16 @@ def test_leave_one_out_similarities_equal_a_refit_without_the_unit(n, p):
     units += [np.array([1, 2, 5]),                  # a group across classes
               np.flatnonzero(y == 0)[:4],            # part of one class
               np.flatnonzero(y == 3)]                # a whole class
-    for unit, got in zip(units, _nap.loo_similarities(D, y, units, 2), strict=True):
+    pairs = list(_nap.loo_similarities(D, y, units, 2))
+    assert len(pairs) == len(units)  # each unit fits one batch here: one pair each
+    for unit, (rows, got) in zip(units, pairs, strict=True):
+        np.testing.assert_array_equal(rows, unit)
         np.testing.assert_allclose(got, _refit(D, y, unit, 2), atol=1e-9)
+
+
+def _by_row(pairs):
+    """Each row's similarities, from the ``(rows, similarities)`` pairs, per unit in turn."""
+    return [(int(r), s) for rows, sims in pairs for r, s in zip(rows, sims, strict=True)]
 
 
 def test_batches_of_units_do_not_change_the_similarities(monkeypatch):
@@ -68,17 +76,35 @@ def test_batches_of_units_do_not_change_the_similarities(monkeypatch):
     y = rng.integers(0, 3, 70)
     units = [np.array([i]) for i in range(70)] + [np.arange(10, 25), np.array([3, 40])]
     whole = list(_nap.loo_similarities(D, y, units, 2))  # every unit in one batch
-    assert len(list(_nap._batches(units, 70, 2))) == 1
+    assert len(list(_nap._batches(units, 70, 2))) == 1 and len(whole) == len(units)
     # room for two single spectra per batch (each: 1 row and 2 directions x 70 spectra)
     monkeypatch.setattr(_nap, "_BATCH_CELLS", 7 * 70)
     batches = list(_nap._batches(units, 70, 2))
     assert [len(b) for b in batches] == [2] * 35 + [1, 1]
     assert [u.tolist() for b in batches for u in b] == [u.tolist() for u in units]
     assert batches[-2][0].size == 15  # larger than the limit: a batch of its own
-    for a, b in zip(whole, _nap.loo_similarities(D, y, units, 2), strict=True):
+    pairs = list(_nap.loo_similarities(D, y, units, 2))
+    # ... and its 15 rows come 7 at a time (7 x 70 cells), so memory stays bounded
+    assert [rows.size for rows, _ in pairs[70:]] == [7, 7, 1, 2]
+    for (ra, a), (rb, b) in zip(_by_row(whole), _by_row(pairs), strict=True):
+        assert ra == rb
         np.testing.assert_allclose(a, b, atol=1e-12)
-    for unit, got in zip(units[-2:], whole[-2:], strict=True):
+    for unit, (rows, got) in zip(units[-2:], whole[-2:], strict=True):
+        np.testing.assert_array_equal(rows, unit)
         np.testing.assert_allclose(got, _refit(D, y, unit, 2), atol=1e-9)
+
+
+def test_group_scores_do_not_depend_on_the_batch_size(monkeypatch):
+    rng = np.random.default_rng(11)
+    X = np.vstack([coated(20, s, rng) for s in "abc"])
+    y = np.repeat([0, 1, 2], 20)
+    groups = np.arange(1, 61)  # one large group across the classes, 35 single spectra
+    groups[np.r_[0:10, 20:30, 40:45]] = 0
+    sc = NoveltyScorer("hqi-nap").fit(X, y, np.zeros((60, 0)))
+    expected = sc.loo_scores(groups, y)
+    monkeypatch.setattr(_nap, "_BATCH_CELLS", 4 * 60)  # the large group 4 rows at a time
+    np.testing.assert_allclose(sc.loo_scores(groups, y), expected, atol=1e-12)
+    assert np.isfinite(expected).all()  # the large group's spectra are scored too
 
 
 def test_nuisance_directions_are_the_within_class_spread_and_orthonormal():

@@ -99,34 +99,41 @@ def _top(lam: NDArray[np.float64], B: NDArray[np.float64], k: int) -> NDArray[np
 
 def loo_similarities(D: NDArray[np.float64], y: NDArray[Any],
                      units: Iterable[NDArray[np.intp]], k: int = NAP_K
-                     ) -> Iterator[NDArray[np.float64]]:
+                     ) -> Iterator[tuple[NDArray[np.intp], NDArray[np.float64]]]:
     """For each unit (the indices of the rows left out together), the similarity of each of
     its rows to every row, after projecting out the nuisance directions refitted without the
-    unit: shape (len(unit), n) per unit, yielded in turn (similarities with the unit's own
-    rows included; the caller masks them)."""
+    unit: ``(rows, similarities)`` pairs, similarities of shape (len(rows), n), in the units'
+    order (similarities with the unit's own rows included; the caller masks them). A unit
+    too large for one batch comes in several pairs of consecutive rows, so that memory
+    stays bounded whatever the groups' sizes."""
     D = np.asarray(D, dtype=np.float64)
     y = np.asarray(y)
+    n = D.shape[0]
     W, n_c = _within(D, y)
     basis, lam, Z = _scatter_basis(W)
     DB = D @ basis  # every row's coordinates in the scatter's basis
     norm2 = np.einsum("ij,ij->i", D, D)
     k = min(k, lam.size)
-    for batch in _batches(units, D.shape[0], k):
+    step = max(1, _BATCH_CELLS // max(n, 1))  # rows per pair of a large unit
+    for batch in _batches(units, n, k):
         # One matrix product for a batch of units instead of one pass over D and DB per
         # unit (which made the refits memory-bound): their rows' dot products with every
         # row, and every row's coordinates on each unit's refitted directions.
-        rows = np.concatenate(batch)
-        dots_all = D[rows] @ D.T
+        rows_all = np.concatenate(batch)
+        dots_all = D[rows_all] @ D.T if rows_all.size <= step else None
         tops = [_top(lam, _downdate(Z, y, n_c, unit), k) for unit in batch] if k else []
-        C_all = DB @ np.hstack(tops) if k else np.zeros((D.shape[0], 0))
+        C_all = DB @ np.hstack(tops) if k else np.zeros((n, 0))
         start = 0
         for j, unit in enumerate(batch):
             C = C_all[:, j * k:(j + 1) * k]
-            dots = dots_all[start:start + unit.size] - C[unit] @ C.T
-            start += unit.size
             nr = np.sqrt(np.maximum(norm2 - np.einsum("ij,ij->i", C, C), 0.0))
             nr = np.where(nr > 1e-12, nr, np.inf)
-            yield dots / (nr[unit, None] * nr[None, :])
+            for a in range(0, unit.size, step):
+                rows = unit[a:a + step]
+                dots = (dots_all[start + a:start + a + rows.size] if dots_all is not None
+                        else D[rows] @ D.T) - C[rows] @ C.T
+                yield rows, dots / (nr[rows, None] * nr[None, :])
+            start += unit.size
 
 
 #: Rows x training spectra of one batch's dot products (about 32 MB of float64).

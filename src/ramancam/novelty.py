@@ -314,9 +314,8 @@ class NoveltyScorer:
         units = ([np.array([i]) for i in range(n)] if groups is None
                  else [np.flatnonzero(groups == v) for v in np.unique(groups)])
         k = self.reference_["nuisance"].shape[0]  # as many directions as the fit kept
-        # one small eigenproblem per unit, a few ms each (docs/novelty.md)
-        yield from zip(units, loo_similarities(ref, self.labels_, units, k),
-                       strict=True)
+        # one small eigenproblem per unit, about a millisecond each (docs/novelty.md)
+        yield from loo_similarities(ref, self.labels_, units, k)
 
     def fit(self, X: ArrayLike, y_idx: ArrayLike, features: ArrayLike) -> NoveltyScorer:
         """Fit on the training spectra.
