@@ -35,7 +35,9 @@ option changed per lever (novelty off: it does not touch the predictions). Lever
   ``white5`` / ``white10`` / ``white20``: each fold's inputs projected on the training
   part's first 5, 10 or 20 principal components with their scores standardised (every
   component the same sd, the root mean square of theirs), mapped back onto the spectral
-  axis: what a factor-analysis MLP's standardised factor scores give it;
+  axis: what a factor-analysis MLP's standardised factor scores give it; ``fa10``: those
+  scores themselves (factor analysis with 10 factors on the training part, scores
+  standardised), mapped back along the unit-length loadings at ``white10``'s overall size;
   ``mix``: same-class mixing, each fold's training part doubled with as many convex
   mixtures ``t a + (1 - t) b`` of two random spectra of one class (``t`` uniform in 0-1,
   classes in proportion to their size); ``mix+aug``: the same with ``aug``'s augmentation;
@@ -193,6 +195,8 @@ LEVERS: dict[str, dict[str, Any]] = {
     "white5": {},
     "white10": {},
     "white20": {},
+    # factor analysis with 10 factors (fa-mlp's inputs), its scores back on the spectral axis
+    "fa10": {},
     # same-class mixing (MIX_LEVERS, per fold, script only): the training part doubled
     "mix": {},
     "mix+aug": {},  # aug's settings, set below
@@ -208,7 +212,7 @@ LEVERS: dict[str, dict[str, Any]] = {
 #: Levers that transform each fold's inputs before the network (fitted on the training part);
 #: ``aug+<input lever>`` adds aug's augmentation to it, ``k32+<input lever>`` k32's network.
 INPUT_LEVERS = {"pca10", "pca20", "pca40", "pca80", "sg21", "deriv25", "aug+pca20",
-                "k32+pca20", "white5", "white10", "white20"}
+                "k32+pca20", "white5", "white10", "white20", "fa10"}
 #: Levers that change the recipe's ``normalize`` method instead of the network.
 NORM_LEVERS = {"norm-vector": "vector", "norm-area": "area"}
 LEVERS["auto"] = {**LEVERS["aug"], "augment_select": True}
@@ -514,6 +518,16 @@ def denoise(lever: str, train: Any, test: Any) -> tuple[Any, Any]:
         sd = sv[:k] / np.sqrt(max(len(train) - 1, 1))
         W = Vt[:k].T * (np.sqrt(np.mean(sd ** 2)) / sd) @ Vt[:k]
         return (train - mean) @ W + mean, (test - mean) @ W + mean
+    if lever == "fa10":
+        from sklearn.decomposition import FactorAnalysis
+
+        mean = train.mean(axis=0)
+        fa = FactorAnalysis(10, random_state=0).fit(train)
+        U = fa.components_ / np.linalg.norm(fa.components_, axis=1, keepdims=True)
+        z_tr, z_te = fa.transform(train), fa.transform(test)
+        mu, sd = z_tr.mean(axis=0), z_tr.std(axis=0)
+        size = np.sqrt(np.mean(np.var((train - mean) @ U.T, axis=0)))  # as white10 keeps it
+        return ((z_tr - mu) / sd @ U * size + mean, (z_te - mu) / sd @ U * size + mean)
     if lever == "sg21":
         return (savgol_filter(train, 21, 2, axis=1), savgol_filter(test, 21, 2, axis=1))
     if lever == "deriv25":

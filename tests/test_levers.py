@@ -180,6 +180,28 @@ def test_white10_gives_the_training_part_equal_spread_in_its_first_10_components
     assert levers.LEVERS["white10"] == {} and "white10" in levers.INPUT_LEVERS
 
 
+def test_fa10_maps_standardised_factor_scores_back_along_the_loadings(levers):
+    from sklearn.decomposition import FactorAnalysis
+
+    rng = np.random.default_rng(4)
+    loadings = rng.standard_normal((10, 60)) * np.geomspace(5.0, 0.5, 10)[:, None]
+    train = rng.standard_normal((80, 10)) @ loadings + 0.05 * rng.standard_normal((80, 60))
+    test = rng.standard_normal((20, 10)) @ loadings + 0.05 * rng.standard_normal((20, 60))
+    d_train, d_test = levers.denoise("fa10", train + 3.0, test + 3.0)
+    fa = FactorAnalysis(10, random_state=0).fit(train + 3.0)
+    U = fa.components_ / np.linalg.norm(fa.components_, axis=1, keepdims=True)
+    mean = (train + 3.0).mean(axis=0)
+    # the outputs lie in the span of the 10 loadings about the training mean ...
+    for out in (d_train, d_test):
+        coef = np.linalg.lstsq(U.T, (out - mean).T, rcond=None)[0].T
+        np.testing.assert_allclose(coef @ U + mean, out, atol=1e-8)
+    # ... with the training part's factor scores standardised: equal spread along each
+    coef = np.linalg.lstsq(U.T, (d_train - mean).T, rcond=None)[0].T
+    np.testing.assert_allclose(coef.std(axis=0), coef.std(axis=0)[0], rtol=1e-6)
+    np.testing.assert_allclose(coef.mean(axis=0), 0, atol=1e-8)
+    assert "fa10" in levers.INPUT_LEVERS
+
+
 def test_nap_inputs_remove_the_within_class_spread_fitted_on_the_training_part(levers):
     rng = np.random.default_rng(2)
     y = np.repeat(["a", "b", "c"], 20)
