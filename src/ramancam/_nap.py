@@ -33,6 +33,9 @@ NAP_K = 2
 _RANK_TOL = 1e-10
 #: Largest basis solved densely in a refit; larger ones by ARPACK (``eigsh``).
 _DENSE_MAX = 100
+#: Rows x training spectra of one batch of refits' dot products (32 MB of float64), see
+#: :func:`loo_similarities`.
+_BATCH_CELLS = 1 << 22
 
 
 def _scatter_basis(W: NDArray[np.float64]) -> tuple[NDArray[np.float64],
@@ -134,10 +137,6 @@ def loo_similarities(D: NDArray[np.float64], y: NDArray[Any],
                         else D[rows] @ D.T) - C[rows] @ C.T
                 yield rows, dots / (nr[rows, None] * nr[None, :])
             start += unit.size
-
-
-#: Rows x training spectra of one batch's dot products (about 32 MB of float64).
-_BATCH_CELLS = 1 << 22
 
 
 def _batches(units: Iterable[NDArray[np.intp]], n: int, k: int
