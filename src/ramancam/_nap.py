@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-#: Directions removed: the plateau of six measured sets (docs/novelty.md, 1 to 3 all help).
+#: Directions removed: as good as any fixed number on six measured sets, and better than a
+#: number chosen per set inside training (docs/novelty.md, ``benchmarks/novelty.py --nap-k``).
 NAP_K = 2
 #: Eigenvalues below this share of the largest count as zero (rank of the scatter).
 _RANK_TOL = 1e-10
