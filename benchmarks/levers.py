@@ -44,7 +44,8 @@ option changed per lever (novelty off: it does not touch the predictions). Lever
   ``smooth0.1``: label smoothing 0.1 in the training loss (the validation loss too);
   ``smooth0.1+aug``: with ``aug``'s augmentation; ``smooth0.02``: label smoothing 0.02;
   ``auto-smooth``: ``auto``'s inner decision, but between ``aug`` and ``smooth0.1`` (every
-  fit without augmentation is trained with label smoothing 0.1);
+  fit without augmentation is trained with label smoothing 0.1); ``auto3``: ``auto``'s
+  decision pooled over three inner 80/20 splits (other seeds) instead of one;
 * ``aug2`` (twice ``aug``'s amplitudes), ``aug-shift`` / ``-noise`` / ``-scale`` /
   ``-baseline`` (one part of ``aug`` alone), ``aug-no-noise`` (``aug`` without the noise),
   ``aug+lr3e-4``, ``aug+ep200``: variants and combinations;
@@ -205,6 +206,8 @@ LEVERS: dict[str, dict[str, Any]] = {
     "smooth0.02": {},
     # train's --augment auto choosing between aug and label smoothing 0.1 instead
     "auto-smooth": {},  # auto's settings, set below
+    # auto's decision pooled over 3 inner splits instead of one (script only)
+    "auto3": {},
     "dual25": {},  # spectrum and its 25-point derivative as two input channels, script only
     "pretrain": {},  # conv layers from a network trained on simulated spectra
     "pretrain-frozen": {},  # the same, kept fixed while FC1 and FC2 learn
@@ -217,6 +220,7 @@ INPUT_LEVERS = {"pca10", "pca20", "pca40", "pca80", "sg21", "deriv25", "aug+pca2
 NORM_LEVERS = {"norm-vector": "vector", "norm-area": "area"}
 LEVERS["auto"] = {**LEVERS["aug"], "augment_select": True}
 LEVERS["auto-smooth"] = dict(LEVERS["auto"])
+LEVERS["auto3"] = dict(LEVERS["auto"])
 LEVERS["k32+aug"] = {**LEVERS["k32"], **LEVERS["aug"]}
 LEVERS["aug+pca20"] = dict(LEVERS["aug"])
 LEVERS["mix+aug"] = dict(LEVERS["aug"])
@@ -281,6 +285,36 @@ def _smooth_classifier(amount: float = 0.1, plain_only: bool = False) -> Any:
                 F.cross_entropy = plain
 
     return SmoothClassifier
+
+
+def _repeat_classifier(repeats: int = 3) -> Any:
+    """CNNClassifier whose ``--augment auto`` decision pools ``repeats`` inner 80/20 splits
+    (other split and network seeds each) instead of one: mean validation accuracy, ties to
+    the mean validation loss, as :func:`ramancam.augment.choose_augment` decides one split."""
+    from ramancam import train as T
+    from ramancam.augment import choose_augment
+
+    def pooled(est: Any, Xa: Any, ya: Any, y_idx: Any, seed: int) -> dict[str, Any]:
+        runs = [choose_augment(est, Xa, ya, y_idx, seed + 1000 * r) for r in range(repeats)]
+        if any(r.get("skipped") for r in runs):
+            return runs[0]
+        acc = {k: float(np.mean([r["val_accuracy"][k] for r in runs])) for k in ("off", "on")}
+        loss = {k: float(np.mean([r["val_loss"][k] for r in runs])) for k in ("off", "on")}
+        on = acc["on"] > acc["off"] or (acc["on"] == acc["off"] and loss["on"] < loss["off"])
+        return {"augment": bool(on), "val_accuracy": acc, "val_loss": loss,
+                "n_val": sum(r["n_val"] for r in runs),
+                "fit_s": sum(r["fit_s"] for r in runs), "repeats": repeats}
+
+    class RepeatClassifier(T.CNNClassifier):
+        def fit(self, X: Any, y: Any, **kw: Any) -> Any:
+            single = T.choose_augment
+            T.choose_augment = pooled
+            try:
+                return super().fit(X, y, **kw)
+            finally:
+                T.choose_augment = single
+
+    return RepeatClassifier
 
 
 def _std_classifier(floor: float = 0.1) -> Any:
@@ -582,6 +616,7 @@ def fit_one(data: Any, params: dict[str, Any], splits: list[Any], lever: str, se
                "smooth0.1": _smooth_classifier, "smooth0.1+aug": _smooth_classifier,
                "smooth0.02": lambda: _smooth_classifier(0.02),
                "auto-smooth": lambda: _smooth_classifier(0.1, plain_only=True),
+               "auto3": _repeat_classifier,
                "dual25": _dual_classifier}.get(
             lever, lambda: CNNClassifier)()
     kw = {**params, **LEVERS[lever], "random_state": seed, "calibration_cv": 0}

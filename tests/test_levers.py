@@ -352,6 +352,32 @@ def test_auto_smooth_lever_chooses_between_augmentation_and_smoothing(levers):
     assert isinstance(choice["augment"], bool)
 
 
+def test_auto3_pools_three_inner_splits_and_restores_the_single_decision(levers,
+                                                                         monkeypatch):
+    from ramancam import augment, train
+
+    seeds = []
+    single = augment.choose_augment
+
+    def spy(est, Xa, ya, y_idx, seed):
+        seeds.append(seed)
+        return single(est, Xa, ya, y_idx, seed)
+
+    monkeypatch.setattr(augment, "choose_augment", spy)
+    X, y = _toy()
+    kw = {"n_filters": 4, "filter_size": 5, "fc_width": 8, "epochs": 3, "random_state": 0,
+          "novelty": None, "calibration_cv": 0, **levers.LEVERS["auto3"]}
+    est = levers._repeat_classifier(3)(**kw).fit(X, y)
+    choice = est.augment_choice_
+    # three inner splits, each with its own seed, pooled into one decision
+    assert len(seeds) == 3 and len(set(seeds)) == 3 and choice["repeats"] == 3
+    assert choice["n_val"] == 3 * 8  # 20 % of 40 spectra, three times
+    acc = choice["val_accuracy"]
+    assert choice["augment"] == (acc["on"] > acc["off"] or (
+        acc["on"] == acc["off"] and choice["val_loss"]["on"] < choice["val_loss"]["off"]))
+    assert train.choose_augment is single  # the shipped decision is back after the fit
+
+
 def test_realdata_sets_are_read_and_split_as_realdata_does(levers, shared_data):
     import realdata as rd
 
