@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_is_fitted
 from .augment import AUGMENT_PARAMS, augment_batch, choose_augment
 from .errors import RamancamError
 from .inner import check_groups, holdout, quiet_many_classes, stratified_kfold
-from .novelty import NoveltyMixin
+from .novelty import DEFAULT_METHOD, NoveltyMixin
 from .spectra import Spectra
 
 if TYPE_CHECKING:
@@ -203,7 +203,7 @@ None, default="hqi-nap"
                  augment_select: bool = False, lr_schedule: str = "constant",
                  input_scaling: str = "none",
                  bf16: bool = False, device: str = "cpu", random_state: Any = None,
-                 verbose: bool = False, novelty: str | None = "hqi-nap",
+                 verbose: bool = False, novelty: str | None = DEFAULT_METHOD,
                  novelty_rate: float = 0.05, calibration_cv: int = 0) -> None:
         self.n_filters = n_filters
         self.filter_size = filter_size

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from ..novelty import DEFAULT_METHOD
+from ..novelty import DEFAULT_METHOD, METHODS
 from ..presets import AUGMENT_MODES, PRESETS
 from ._common import add_data_arguments, add_recipe_arguments, add_split_arguments
 
@@ -136,8 +136,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="where to train (default cpu; auto = GPU when available)")
     n = p.add_argument_group("unknown spectra and calibration")
     n.add_argument("--novelty", default=DEFAULT_METHOD,
-                   choices=["hqi-nap", "hqi-halves", "hqi", "knn", "mahalanobis", "energy",
-                            "msp", "none"],
+                   choices=[*METHODS, "none"],
                    help="novelty score for flagging spectra of substances not in the "
                         "training data: hqi-nap (default; 1 - the derivative correlation "
                         "with the nearest training spectrum, the grid's lower and upper half "
