@@ -292,7 +292,7 @@ def _repeat_classifier(repeats: int = 3) -> Any:
     (other split and network seeds each) instead of one: mean validation accuracy, ties to
     the mean validation loss, as :func:`ramancam.augment.choose_augment` decides one split."""
     from ramancam import train as T
-    from ramancam.augment import choose_augment
+    from ramancam.augment import choose_augment, prefers_augmentation
 
     def pooled(est: Any, Xa: Any, ya: Any, y_idx: Any, seed: int) -> dict[str, Any]:
         runs = [choose_augment(est, Xa, ya, y_idx, seed + 1000 * r) for r in range(repeats)]
@@ -300,8 +300,8 @@ def _repeat_classifier(repeats: int = 3) -> Any:
             return runs[0]
         acc = {k: float(np.mean([r["val_accuracy"][k] for r in runs])) for k in ("off", "on")}
         loss = {k: float(np.mean([r["val_loss"][k] for r in runs])) for k in ("off", "on")}
-        on = acc["on"] > acc["off"] or (acc["on"] == acc["off"] and loss["on"] < loss["off"])
-        return {"augment": bool(on), "val_accuracy": acc, "val_loss": loss,
+        return {"augment": prefers_augmentation(acc, loss), "val_accuracy": acc,
+                "val_loss": loss,
                 "n_val": sum(r["n_val"] for r in runs),
                 "fit_s": sum(r["fit_s"] for r in runs), "repeats": repeats}
 

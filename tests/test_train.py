@@ -139,6 +139,16 @@ def test_augment_select_records_its_decision_and_keeps_the_random_stream():
         s.X, s.labels).augment_choice_ is None
 
 
+def test_augmentation_rule_accuracy_then_loss_then_plain():
+    from ramancam.augment import prefers_augmentation
+
+    assert prefers_augmentation({"off": 0.8, "on": 0.9}, {"off": 0.1, "on": 0.5}) is True
+    assert prefers_augmentation({"off": 0.9, "on": 0.8}, {"off": 0.5, "on": 0.1}) is False
+    assert prefers_augmentation({"off": 0.9, "on": 0.9}, {"off": 0.5, "on": 0.1}) is True
+    assert prefers_augmentation({"off": 0.9, "on": 0.9}, {"off": 0.1, "on": 0.5}) is False
+    assert prefers_augmentation({"off": 0.9, "on": 0.9}, {"off": 0.3, "on": 0.3}) is False
+
+
 def test_augment_select_with_one_spectrum_per_class_trains_plain():
     # nothing to validate on: no decision, the plain fit, and the reason recorded
     s = small_set(10)

@@ -5,7 +5,8 @@ made on the training data alone, whether to use it (``CNNClassifier(augment_sele
 * :func:`augment_batch` — random band shifts, intensity scale, straight baselines and noise
   for one mini-batch, relative to each spectrum's maximum.
 * :func:`choose_augment` — train the classifier with and without its augmentation on an inner
-  split of its training spectra and keep the setting that scores better there.
+  split of its training spectra and keep the setting that scores better there
+  (:func:`prefers_augmentation`, the rule alone).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from .errors import RamancamError
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["AUGMENT_PARAMS", "augment_batch", "choose_augment", "decided_params"]
+__all__ = ["AUGMENT_PARAMS", "augment_batch", "choose_augment", "decided_params",
+           "prefers_augmentation"]
 
 #: The augmentation amounts (``CNNClassifier`` parameters) that ``augment_select`` switches.
 AUGMENT_PARAMS = ("augment_noise", "augment_shift", "augment_baseline", "augment_scale")
@@ -72,6 +74,14 @@ def augment_batch(xb: torch.Tensor, *, noise: float, shift: int, baseline: float
     return out
 
 
+def prefers_augmentation(acc: dict[str, float], loss: dict[str, float]) -> bool:
+    """:func:`choose_augment`'s rule on validation accuracy and loss (``{"off": .., "on":
+    ..}`` each): the higher accuracy wins, a tie goes to the lower loss, and a tie there to
+    no augmentation."""
+    return bool(acc["on"] > acc["off"] or (acc["on"] == acc["off"]
+                                           and loss["on"] < loss["off"]))
+
+
 def choose_augment(est: Any, Xa: NDArray[Any], ya: NDArray[Any], y_idx: NDArray[np.intp],
                    seed: int) -> dict[str, Any]:
     """Train ``est``'s class with and without its augmentation on an inner stratified split
@@ -115,6 +125,5 @@ def choose_augment(est: Any, Xa: NDArray[Any], ya: NDArray[Any], y_idx: NDArray[
                            for i, c in enumerate(ya[va].tolist())])
         acc[name] = float(np.mean(fitted.classes_[proba.argmax(axis=1)] == ya[va]))
         loss[name] = 0.0 - float(np.mean(np.log(np.clip(p_true, 1e-12, None))))  # no "-0.0"
-    on = acc["on"] > acc["off"] or (acc["on"] == acc["off"] and loss["on"] < loss["off"])
-    return {"augment": bool(on), "val_accuracy": acc, "val_loss": loss,
+    return {"augment": prefers_augmentation(acc, loss), "val_accuracy": acc, "val_loss": loss,
             "n_val": int(va.size), "fit_s": time.perf_counter() - t0}
