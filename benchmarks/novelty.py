@@ -972,8 +972,8 @@ def _nap_round(R: np.ndarray, yR: np.ndarray, X_test: np.ndarray, Xu: np.ndarray
     from ramancam._nap import nuisance_directions
 
     out = {}
+    sc = model_free(R, "hqi-nap", labels=yR)  # the derivatives once; k directions each turn
     for k in NAP_KS:
-        sc = model_free(R, "hqi-nap", labels=yR)
         sc.reference_["nuisance"] = nuisance_directions(sc.reference_["derivatives"],
                                                         sc.labels_, k)
         sc._projected = None  # the reference rows, projected anew with k directions
