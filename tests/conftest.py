@@ -11,6 +11,9 @@ from types import ModuleType
 import numpy as np
 import pytest
 
+# figures go to files and reports: never open a GUI window while testing
+os.environ.setdefault("MPLBACKEND", "Agg")
+
 # ../shared/data beside the checkout (never copied into the project); RAMANCAM_SHARED_DATA
 # overrides the location.
 SHARED_DATA = Path(os.environ.get(

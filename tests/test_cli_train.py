@@ -727,8 +727,15 @@ def test_train_report_is_one_escaped_html_file(tmp_path, capsys):
     data = tmp_path / "odd.csv"
     write_table(Spectra(np.array(X), axis, labels=np.array(y)), data)
     out, html = tmp_path / "m.ramancam", tmp_path / "report.html"
-    assert main(["train", str(data), "--label-col", "label", *FAST, "--folds", "2",
-                 "--out", str(out), "--report", str(html)]) == 0
+    import matplotlib
+
+    matplotlib.use("svg")  # a user's backend (a notebook's inline one) stays theirs
+    try:
+        assert main(["train", str(data), "--label-col", "label", *FAST, "--folds", "2",
+                     "--out", str(out), "--report", str(html)]) == 0
+        assert matplotlib.get_backend() == "svg"
+    finally:
+        matplotlib.use("Agg")
     assert f"wrote the report {html}" in capsys.readouterr().out
     text = html.read_text()
     for title in ("Cross-validated accuracy", "Confusion matrix (CNN, out-of-fold)",

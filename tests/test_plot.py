@@ -208,3 +208,18 @@ def test_figure_png_returns_png_and_closes():
     data = plot.figure_png(fig)
     assert data.startswith(b"\x89PNG")
     assert not plt.fignum_exists(fig.number)
+
+
+def test_importing_the_plots_leaves_the_backend_alone():
+    """A fresh interpreter that chose a backend keeps it after importing ramancam's plots (a
+    notebook's inline backend stays; the command line picks Agg for itself)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    code = ("import matplotlib; matplotlib.use('svg'); import ramancam.plot, "
+            "ramancam.train_report; print(matplotlib.get_backend())")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    assert out.strip() == "svg"

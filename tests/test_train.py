@@ -41,7 +41,8 @@ def test_one_epoch_fit_shapes_and_attributes():
     assert list(est.classes_) == ["peak_15", "peak_45", "peak_75"]
     proba = est.predict_proba(s.X)
     assert proba.shape == (24, 3)
-    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    # softmax in float64: rows sum to 1 as scikit-learn's log_loss checks (not 1e-7 off)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-12)
     assert set(est.predict(s.X)) <= set(est.classes_)
     assert not est.module_.training
     assert len(est.history_) == 1 and est.n_epochs_ == 1
@@ -61,6 +62,12 @@ def test_a_spectra_object_is_its_matrix_and_its_labels():
     assert scores.shape == (2,)
     with pytest.raises(RamancamError, match="labels"):
         CNNClassifier(**TINY).fit(Spectra(s.X, s.wavenumbers))  # unlabelled, no y
+    # an empty label marks an unlabelled spectrum (a map pixel nobody annotated): no class
+    part = Spectra(s.X, s.wavenumbers, labels=np.where(np.arange(len(s)) < 3, "", s.labels))
+    assert part.classes == sorted(set(s.labels.tolist()))
+    assert sum(part.class_counts().values()) == len(s) - 3
+    with pytest.raises(RamancamError, match=r'got 3 with an empty label.*X\[X.labels != ""\]'):
+        CNNClassifier(**TINY).fit(part)
     ragged = Spectra([s.X[0], s.X[1, :50]], [s.wavenumbers, s.wavenumbers[:50]],
                      labels=["a", "b"])
     with pytest.raises(RamancamError, match="needs spectra on one common axis"):

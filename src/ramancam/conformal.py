@@ -39,13 +39,13 @@ def softmax(logits: ArrayLike, temperature: float = 1.0, *, like_torch: bool = F
             ) -> NDArray[np.float64]:
     """``softmax(logits / temperature)`` row by row, shape as ``logits``.
 
-    ``like_torch``: compute in float32 with torch, exactly as
+    ``like_torch``: compute with torch from the float32 logits, in float64, exactly as
     :func:`ramancam.train.predict_proba_module` does (same numbers to the last bit).
     """
     if like_torch:
         import torch
 
-        zt = torch.as_tensor(np.asarray(logits, dtype=np.float32)) / float(temperature)
+        zt = torch.as_tensor(np.asarray(logits, dtype=np.float32)).double() / float(temperature)
         return np.asarray(torch.softmax(zt, dim=1).double().numpy())
     z = np.asarray(logits, dtype=np.float64) / float(temperature)
     z = z - z.max(axis=1, keepdims=True)

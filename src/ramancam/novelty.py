@@ -142,7 +142,7 @@ def network_outputs(module: RamanCNN, X: ArrayLike, *, batch_size: int = _BATCH
     fc2 = head[-1]
     with torch.inference_mode():
         for start in range(0, n, batch_size):
-            xb = torch.as_tensor(np.ascontiguousarray(Xa[start:start + batch_size])).to(dev)
+            xb = torch.from_numpy(np.array(Xa[start:start + batch_size])).to(dev)
             h = module.features(module.scale_input(xb[:, None, :]))
             for layer in head[:-1]:  # Flatten, FC1, [LeakyReLU], Dropout (identity in eval)
                 h = layer(h)
@@ -649,7 +649,7 @@ class NoveltyMixin:
         _, s = self.held_out_outputs(X)
         if s is None:
             raise RamancamError("novelty must be set to score spectra; got novelty=None. "
-                                "Fit with novelty='hqi' (the default).")
+                                f"Fit with novelty={DEFAULT_METHOD!r} (the default).")
         return s
 
     def novelty_p_value(self, X: ArrayLike) -> NDArray[np.float64]:
@@ -681,8 +681,9 @@ class NoveltyMixin:
 
     def predict_unknown(self, X: ArrayLike) -> NDArray[np.bool_]:
         """True for spectra whose novelty score exceeds ``novelty_threshold_``, shape
-        (n_spectra,). All False until a threshold is set (``calibration_cv`` or
-        :meth:`set_calibration`)."""
+        (n_spectra,). The model-free scores (``hqi-nap``, ``hqi-halves``, ``hqi``) have
+        their threshold from ``fit`` (leave-one-out scores); the others flag nothing until
+        one is set (``calibration_cv`` or :meth:`set_calibration`)."""
         return np.asarray(self.novelty_score(X) > self.novelty_threshold_)
 
     def predict_or_unknown(self, X: ArrayLike) -> NDArray[np.object_]:

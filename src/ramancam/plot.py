@@ -2,8 +2,9 @@
 
 House style (as in statsmodels' graphics): every function takes ``ax=None`` (a new figure is
 made when it is ``None``), draws on it and returns the axes; nothing here calls
-``plt.show()``. The Agg backend is selected at import when no backend has been chosen yet, so
-the functions work on machines without a display.
+``plt.show()``. The backend is left to the user (a notebook's inline backend shows the
+figures; matplotlib itself falls back to Agg on a machine without a display, and the
+``ramancam`` command line selects Agg).
 
 Signed maps (the paper's FC-importance map M, Eq. 9) keep their sign in every figure: positive
 values are filled red, negative values blue, so a peak that argues *against* a class is never
@@ -16,14 +17,8 @@ of Figs. 2, 3, 5 and 7), each curve is divided by its largest absolute value, as
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
-
-import matplotlib
-
-if "MPLBACKEND" not in os.environ:  # never pick an interactive backend on a headless machine
-    matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np

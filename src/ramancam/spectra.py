@@ -116,7 +116,8 @@ class Spectra:
     wavenumbers : array-like of shape (n_points,), or a sequence of 1-D arrays
         Raman shift in cm-1 (or channel number) of each point; strictly monotonic.
     labels : array-like of shape (n_spectra,), optional
-        Class label of each spectrum (stored as strings).
+        Class label of each spectrum (stored as strings); ``""`` marks an unlabelled
+        spectrum (e.g. a map pixel nobody annotated), which is no class.
     meta : mapping of str to array-like of shape (n_spectra,), optional
         Per-spectrum metadata table, one entry per column.
     sources : array-like of shape (n_spectra,), optional
@@ -303,15 +304,17 @@ class Spectra:
 
     @property
     def classes(self) -> list[str]:
-        """Sorted distinct labels (empty when unlabelled)."""
-        return [] if self.labels is None else sorted(set(self.labels.tolist()))
+        """Sorted distinct labels, without the empty label of unlabelled spectra (empty
+        when there are no labels)."""
+        return [] if self.labels is None else sorted(set(self.labels.tolist()) - {""})
 
     def class_counts(self) -> dict[str, int]:
-        """Number of spectra per class, in sorted class order."""
+        """Number of spectra per class, in sorted class order (unlabelled spectra, whose
+        label is ``""``, are not counted)."""
         if self.labels is None:
             return {}
         vals, counts = np.unique(self.labels, return_counts=True)
-        return {str(v): int(c) for v, c in zip(vals, counts, strict=True)}
+        return {str(v): int(c) for v, c in zip(vals, counts, strict=True) if v != ""}
 
     def axis_range(self) -> tuple[float, float]:
         """Lowest and highest axis value over all spectra."""

@@ -154,7 +154,7 @@ None, default="hqi-nap"
         novelty threshold on their out-of-fold logits and scores (K more fits of
         ``(K - 1) / K`` of the data). 0: use the validation part when
         ``validation_fraction > 0``, else leave the temperature at 1 and, except for the
-        model-free ``"hqi"`` scores, nothing flagged, for the caller to set with
+        model-free scores (the ``"hqi"`` family), nothing flagged, for the caller to set with
         :meth:`set_calibration` (``ramancam train`` does, from its cross-validation).
 
     Attributes
@@ -327,6 +327,10 @@ None, default="hqi-nap"
             if X.labels is None:
                 raise RamancamError("y must be given when X is a Spectra without labels; got "
                                     "neither. Pass y, or read the spectra with their labels.")
+            if (X.labels == "").any():
+                raise RamancamError(f"X must hold labelled spectra only; got "
+                                    f"{int((X.labels == '').sum())} with an empty label. Leave "
+                                    'them out first: X[X.labels != ""] (ramancam train does).')
             y = X.labels
         Xa, ya = _validate_data(self, X, y, reset=True)
         with quiet_many_classes():
@@ -354,7 +358,7 @@ None, default="hqi-nap"
                 amounts = dict.fromkeys(AUGMENT_PARAMS, 0)
 
         # Tensors are built once; batches are index views, not per-spectrum copies.
-        Xt = torch.as_tensor(np.ascontiguousarray(Xa, dtype=np.float32))[:, None, :]
+        Xt = torch.from_numpy(np.array(Xa, dtype=np.float32))[:, None, :]  # own, writable
         yt = torch.as_tensor(y_idx.astype(np.int64))
         tr_idx, va_idx = self._validation_split(y_idx, seed)
 
@@ -535,8 +539,8 @@ def predict_proba_module(module: RamanCNN, X: NDArray[Any], *, batch_size: int =
     out = np.empty((n, module.config.n_classes), dtype=np.float64)
     with torch.inference_mode():
         for start in range(0, n, batch_size):
-            xb = torch.as_tensor(np.ascontiguousarray(X[start:start + batch_size],
-                                                      dtype=np.float32)).to(dev)
+            xb = torch.from_numpy(np.array(X[start:start + batch_size],
+                                           dtype=np.float32)).to(dev)
             if bf16:
                 from ._fast import fast_forward
 
@@ -544,7 +548,7 @@ def predict_proba_module(module: RamanCNN, X: NDArray[Any], *, batch_size: int =
             else:
                 z = module(xb)
             if not logits:
-                z = torch.softmax(z / float(temperature), dim=1)
+                z = torch.softmax(z.double() / float(temperature), dim=1)  # rows sum to 1
             out[start:start + batch_size] = z.double().cpu().numpy()
     return out
 

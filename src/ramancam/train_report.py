@@ -149,9 +149,6 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
     -------
     pathlib.Path
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from . import plot

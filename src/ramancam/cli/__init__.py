@@ -66,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from ..errors import RamancamError
 
+    if "matplotlib" not in sys.modules:  # figures go to files: never open a GUI backend
+        os.environ.setdefault("MPLBACKEND", "Agg")
     try:
         return int(args._run(args) or 0)
     except KeyboardInterrupt:

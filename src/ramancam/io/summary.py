@@ -45,7 +45,7 @@ def describe(spectra: Spectra) -> dict[str, Any]:
     files = sorted({s for s in spectra.sources.tolist() if s})
     formats = Counter(FORMAT_NAMES.get(_format(f), "unknown") for f in files)
     counts = spectra.class_counts() if spectra.labels is not None else None
-    unlabelled = 0 if counts is None else counts.pop("", 0)
+    unlabelled = 0 if spectra.labels is None else int((spectra.labels == "").sum())
     out: dict[str, Any] = {
         "n_spectra": n,
         "n_files": len(files),
