@@ -372,3 +372,62 @@ def test_errors_leave_no_partial_state(tmp_path, rng):
     with pytest.raises(RamancamError):
         read(_file(tmp_path, "bad.txt", "1\tx\n"))
     assert read(good).X.shape == (1, 5) and np.isfinite(read(good).X).all()
+
+
+def test_old_mac_line_ends_read_as_any_other(tmp_path):
+    """A lone carriage return ending every line (old Mac files) reads as "\\n" would: a
+    two-column file is one spectrum, not a table of 2-point spectra; a RRUFF file keeps its
+    header."""
+    x = np.arange(400.0, 460.0)
+    y = 100 + np.sin(x)
+    rows = "".join(f"{a:g}\t{b:.4f}\n" for a, b in zip(x, y, strict=True))
+    want = read_two_column(_file(tmp_path, "unix.txt", rows))
+    for name, text in {"mac.txt": rows, "rruff.txt": "##NAMES=Quartz\n##RRUFFID=R040031\n" + rows
+                       }.items():
+        p = tmp_path / name
+        p.write_bytes(text.replace("\n", "\r").encode())
+        s = read(p)
+        assert len(s) == 1
+        np.testing.assert_array_equal(s.wavenumbers, want.wavenumbers)
+        np.testing.assert_array_equal(s.X, want.X)
+
+
+def test_a_table_without_its_header_line_is_refused(tmp_path):
+    """Shift, then intensities, with no header line: its first row would be taken for the
+    Raman shifts of 3-point spectra, one per line. The first column running on from it row
+    after row tells, and the error says which header to add."""
+    rng = np.random.default_rng(0)
+    x = np.arange(400.0, 440.0)
+    Y = 1000 + rng.normal(0, 5, (3, x.size))
+    body = "".join(",".join([f"{a:g}", *(f"{v:.2f}" for v in Y[:, i])]) + "\n"
+                   for i, a in enumerate(x))
+    with pytest.raises(RamancamError) as e:
+        read(_file(tmp_path, "bare.csv", body))
+    assert _one_line(e).startswith(
+        f"file {tmp_path / 'bare.csv'}, line 1: the first line must be a header; got numbers "
+        "only (400, ")
+    assert "like a Raman-shift axis (400 to 439). Add a header line: shift,name1,name2" in str(
+        e.value)
+    s = read(_file(tmp_path, "named.csv", "shift,a,b,c\n" + body))  # a spectrum per column
+    assert len(s) == 3 and s.wavenumbers[0] == 400.0
+    # a wide table of numbers only (no id column) still reads: its first column is the
+    # intensity at the first shift, which does not run on from the header
+    wide = "".join(",".join(f"{v:.2f}" for v in row) + "\n" for row in Y[:, :12].T)
+    assert read(_file(tmp_path, "wide.csv", ",".join(f"{a:g}" for a in x[:3]) + "\n" + wide)
+                ).X.shape == (12, 3)
+
+
+def test_one_bad_position_cell_is_named_not_dropped(tmp_path):
+    """x and y columns of numbers but for one cell: the map's positions are not lost unsaid;
+    the error names the line. A text column called y (no positions) still stays text."""
+    rows = ["id,x,y,400,401,402"] + [f"s{i},{i % 4},{i // 4},1,2,{i + 3}" for i in range(12)]
+    rows[8] = rows[8].replace(",3,1,", ",abc,1,")
+    with pytest.raises(RamancamError) as e:
+        read(_file(tmp_path, "map.csv", "\n".join(rows) + "\n"))
+    assert _one_line(e) == (
+        f"file {tmp_path / 'map.csv'}, line 9: column 'x' must hold a number (a position, as "
+        "11 of its 12 cells do); got 'abc'. Fix that cell, or rename the column if it holds no "
+        "positions.")
+    text = ["id,x,y,400,401,402"] + [f"s{i},{i},yes,1,2,{i + 3}" for i in range(4)]
+    s = read(_file(tmp_path, "texty.csv", "\n".join(text) + "\n"))
+    assert s.meta["y"].tolist() == ["yes"] * 4

@@ -178,6 +178,29 @@ def test_bwtek_errors_name_file_and_line(tmp_path):
         assert "\n" not in str(e.value)
 
 
+def test_exports_cut_short_are_refused_by_their_pixel_counts(tmp_path):
+    """Both headers say how many pixels follow (Ocean: 'Number of Pixels in Spectrum';
+    BWSpec: xaxis_max): a file cut short is refused, not read as a shorter spectrum."""
+    oc = ocean(SHIFT).split("\n")
+    (tmp_path / "oc.txt").write_text("\n".join(oc[:40]) + "\n")
+    with pytest.raises(RamancamError, match=r"oc\.txt: an Ocean Insight export must hold the "
+                       r"pixels its header announces \('Number of Pixels': 120\); got 28 "):
+        read(tmp_path / "oc.txt")
+    # with its End line the data are whole, however many lines there are
+    (tmp_path / "end.txt").write_text("\n".join(oc[:40]) + "\n>>>>>End Spectral Data<<<<<\n")
+    assert read(tmp_path / "end.txt").X.shape == (1, 28)
+    bw = bwtek().split("\n")
+    (tmp_path / "bw.txt").write_text("\n".join(bw[:60]) + "\n")
+    with pytest.raises(RamancamError, match=r"bw\.txt: a B&W Tek export must hold the pixels "
+                       r"up to its header's xaxis_max \(117\); got pixels up to 48\."):
+        read(tmp_path / "bw.txt")
+    cut = bw[61].split(";")[:3]  # pixel, wavelength, wavenumber: the row ends before its shift
+    (tmp_path / "row.txt").write_text("\n".join([*bw[:61], ";".join(cut)]) + "\n")
+    with pytest.raises(RamancamError, match=r"row\.txt, line 62: a B&W Tek data line must "
+                       r"hold every column of the table \(8\); got 3 in "):
+        read(tmp_path / "row.txt")
+
+
 def test_folder_of_exports_with_labels(tmp_path, capsys):
     for product in ("A", "B"):
         (tmp_path / product).mkdir()

@@ -187,7 +187,7 @@ def read_text(path: Path) -> str:
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         # UTF-16 with a byte-order mark, as some spectrometer software exports text.
         try:
-            return data.decode("utf-16")
+            return unify_line_ends(data.decode("utf-16"))
         except UnicodeDecodeError:
             pass
     if b"\x00" in data[:65536]:
@@ -195,9 +195,18 @@ def read_text(path: Path) -> str:
             f"file {path} must be a text file; got binary content (NUL bytes). "
             f"{known_types_text()}.")
     try:
-        return data.decode("utf-8-sig")
+        return unify_line_ends(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        return data.decode("latin-1")
+        return unify_line_ends(data.decode("latin-1"))
+
+
+def unify_line_ends(text: str) -> str:
+    """``text`` with old Mac line ends (a lone ``"\\r"`` ends every line, no ``"\\n"``
+    anywhere) turned into ``"\\n"``, which every reader splits on; other text unchanged
+    (``"\\r\\n"`` lines keep their ``"\\r"``, which the readers strip)."""
+    if "\r" in text and "\n" not in text:
+        return text.replace("\r", "\n")
+    return text
 
 
 def short(token: str, limit: int = 40) -> str:

@@ -101,6 +101,12 @@ def parse_ocean(text: str, *, source: str = "") -> Spectra:
             "intensity) lines after its 'Begin Spectral Data' line; got none. The export is "
             "empty or cut short; export it again.")
     s = parse_xy(body, source=source, headers=False)
+    said = next((v for k, v in header.items() if k.startswith("number of pixels")), None)
+    if said is not None and end == len(lines) and s.X.shape[1] < _number(said):
+        raise RamancamError(
+            f"file {source}: an Ocean Insight export must hold the pixels its header announces "
+            f"('Number of Pixels': {said}); got {s.X.shape[1]} (x, intensity) lines and no "
+            "'End' line. The file was cut short; export it again.")
     mode = header.get("xaxis mode", "")
     low = mode.lower()
     if "raman" in low or not low:
@@ -165,6 +171,7 @@ def parse_bwtek(text: str, *, source: str = "") -> Spectra:
     xcol = shift[0] if shift else wave[0]
     xs: list[float] = []
     rows: list[list[float]] = []
+    last = -np.inf  # the last pixel in the header's range
     for lineno, raw in enumerate(lines[at + 1:], at + 2):
         if not raw.strip():
             continue
@@ -179,8 +186,14 @@ def parse_bwtek(text: str, *, source: str = "") -> Spectra:
                 f"got {short(raw.strip())}. Fix or delete that line.") from None
         if (np.isfinite(lo) and p < lo) or (np.isfinite(hi) and p > hi):
             continue  # outside the calibrated pixel range the header gives
+        if len(cells) <= max(xcol, *ys):
+            raise RamancamError(
+                f"{where(src, lineno)}a B&W Tek data line must hold every column of the table "
+                f"({len(names)}); got {len(cells)} in {short(raw.strip())}. The file was cut "
+                "short or damaged; export it again.")
+        last = p
         try:
-            x = float(cells[xcol]) if xcol < len(cells) and cells[xcol] else float("nan")
+            x = float(cells[xcol]) if cells[xcol] else float("nan")
         except ValueError:
             x = float("nan")
         if not np.isfinite(x):
@@ -194,6 +207,10 @@ def parse_bwtek(text: str, *, source: str = "") -> Spectra:
                 f"{short(raw.strip())}. Fix or delete that line.") from None
         xs.append(x)
         rows.append(vals)
+    if np.isfinite(hi) and xs and last < hi:
+        raise RamancamError(
+            f"file {source}: a B&W Tek export must hold the pixels up to its header's xaxis_max "
+            f"({hi:g}); got pixels up to {last:g}. The file was cut short; export it again.")
     if len(xs) < 2:
         raise RamancamError(
             f"file {source}: a B&W Tek export must hold at least 2 data lines with a Raman "

@@ -47,6 +47,7 @@ from ._text import (
     known_types_text,
     read_text,
     split_member,
+    unify_line_ends,
     vendor_format,
 )
 from .excel import read_excel
@@ -136,7 +137,7 @@ def file_format(path: str | os.PathLike[str]) -> str:
 
         with gzip.open(p, "rb") as fh:
             raw = fh.read(65536)
-    text = raw.decode("utf-8", "replace")
+    text = unify_line_ends(raw.decode("utf-8", "replace"))
     if looks_like_jcamp(text):
         return "jcamp"
     return export_kind(text) or sniff_kind(text)

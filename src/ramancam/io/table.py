@@ -257,9 +257,11 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
         raise RamancamError(
             f"file {source or '<text>'} must hold at least one spectrum row under the header; "
             "got none. Check that the right file was given.")
+    X = X[:len(lines)]
+    if not meta_idx:
+        _check_not_headerless(shifts, X, source, line0)
     # after the rows: a header cut short (a file truncated in its first line) has no rows
     axis = check_axis(shifts, source=source or None)
-    X = X[:len(lines)]
     del text, body, rows  # the text is not needed any more (a caller may still hold it)
     kept = _edge_gaps(X, lambda i, j: (where(source or None, lines[i]), header[spec_idx[j]]))
     meta_cols = {n: np.array([c[k] for c in cells], dtype=str) for k, n in enumerate(names)}
@@ -274,8 +276,27 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
     if labspec:
         meta_cols = {("x" if k == names[0] else "y" if k == names[1] else k): v
                      for k, v in meta_cols.items()}
-    return spectra_kept(X, axis, kept, labels=labels, meta=_positions(meta_cols),
+    return spectra_kept(X, axis, kept, labels=labels, meta=_positions(meta_cols, source, lines),
                         sources=[source] * len(lines))
+
+
+def _check_not_headerless(header: list[float], X: np.ndarray, source: str, line0: int
+                          ) -> None:
+    """Refuse a table of numbers only whose first column runs on from its first row, row
+    after row, like a Raman-shift axis: a file of (shift, intensity, intensity, ...) rows
+    without a header line, whose first row would otherwise be taken for the shifts."""
+    col = np.concatenate([header[:1], X[:, 0]])
+    steps = np.diff(col)
+    if len(X) < 10 or X.shape[1] >= len(X) or not (
+            (steps > 0).all() or (steps < 0).all()):
+        return
+    raise RamancamError(
+        f"{where(source or None, line0)}the first line must be a header; got numbers only "
+        f"({', '.join(f'{v:g}' for v in header[:4])}{', ...' if len(header) > 4 else ''}), "
+        f"and the first column runs on from it "
+        f"row after row like a Raman-shift axis ({col[0]:g} to {col[-1]:g}). Add a header "
+        "line: shift,name1,name2,... for a spectrum per column (or shift,intensity for one "
+        "spectrum), or Raman shifts (id,400.1,401.3,...) for a spectrum per row.")
 
 
 def _line_count(body: str) -> int:
@@ -449,9 +470,12 @@ def _parse_columns(rows: Iterator[tuple[int, list[str]]], header: list[str], com
     return spectra_kept(X, axis, kept, meta=meta, sources=[source] * X.shape[0])
 
 
-def _positions(meta: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _positions(meta: dict[str, np.ndarray], source: str = "", lines: list[int] | None = None
+               ) -> dict[str, np.ndarray]:
     """Columns named x and y (or X and Y) holding only finite numbers become float positions
-    ``x``/``y``; anything else (a text column called y, say) stays as it is."""
+    ``x``/``y``; anything else (a text column called y, say) stays as it is. With ``lines``
+    (each row's line), a column of numbers but for a few cells (under half) is refused,
+    naming the first such cell's line, instead of losing the map's positions unsaid."""
     names = {}
     for want in ("x", "y"):
         found = [k for k in meta if k == want] or [k for k in meta if k.lower() == want]
@@ -463,10 +487,19 @@ def _positions(meta: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         try:
             v = meta[col].astype(np.float64)
         except ValueError:
-            return meta
-        if not np.isfinite(v).all():
-            return meta
-        vals[want] = v
+            v = np.array([_float_or_none(t) for t in meta[col].tolist()], dtype=np.float64)
+        finite = np.isfinite(v)
+        if finite.all():
+            vals[want] = v
+            continue
+        if lines is not None and finite.mean() >= 0.5:
+            i = int(np.argmin(finite))
+            raise RamancamError(
+                f"{where(source or None, lines[i])}column {col!r} must hold a number (a "
+                f"position, as {int(finite.sum())} of its {v.size} cells do); got "
+                f"{short(str(meta[col][i]))}. Fix that cell, or rename the column if it "
+                "holds no positions.")
+        return meta
     out = {k: v for k, v in meta.items() if k not in names.values()}
     out.update(vals)
     return out
