@@ -206,3 +206,20 @@ def test_explain_fc_form_eq9_is_the_paper_as_written(setup, tmp_path):
     want = fc_importance(model, X, pred)
     np.testing.assert_allclose(_read(out).X, want, rtol=1e-6)
     assert not np.allclose(want, fc_importance(model, X, pred, form="contribution"))
+
+
+def test_dollar_signs_in_ids_are_text_not_maths(setup, tmp_path, capsys):
+    """Ids from user files go into the figures as they are: '$' (Fe$_2$O$_3$) is no
+    matplotlib maths, and an unbalanced one no error."""
+    from ramancam.io import write_table
+
+    _, model_path, _, X, grid = setup
+    data = Spectra(X[:3], grid, meta={"id": ["NaCl $x_$ 5%", r"$\frac{a$", "Fe$_2$O$_3$"]})
+    write_table(data, tmp_path / "dollar.csv")
+    fig = tmp_path / "m.png"
+    assert main(["explain", str(model_path), str(tmp_path / "dollar.csv"), "--method", "fc",
+                 "--plot", str(fig), "--report", str(tmp_path / "r.html")]) == 0
+    assert fig.stat().st_size > 0 and "error" not in capsys.readouterr().err
+    import matplotlib
+
+    assert matplotlib.rcParams["text.parse_math"]  # the command's setting does not leak

@@ -175,6 +175,34 @@ def test_info_finds_the_saturated_spectra_of_real_sets(shared_data, capsys):
     assert "inside the default grid" in out
 
 
+def test_sigterm_leaves_no_half_written_file(tmp_path, monkeypatch, capsys):
+    """kill (SIGTERM, a batch system's time limit) mid-write: the temporary file goes, as
+    after Ctrl-C, the command ends with status 143 and one line, and the handler before the
+    command is back afterwards."""
+    import os
+    import signal
+    import threading
+
+    import ramancam.cli.info as info_cmd
+    from ramancam.io import atomic_write
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signal handlers can only be set on the main thread")
+
+    def run(args):
+        with atomic_write(tmp_path / "out.csv") as fh:
+            fh.write("half")
+            os.kill(os.getpid(), signal.SIGTERM)
+        return 0
+
+    before = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(info_cmd, "run", run)
+    assert main(["info", "x"]) == 143
+    assert capsys.readouterr().err == "error: terminated\n"
+    assert list(tmp_path.iterdir()) == []
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
 def test_running_out_of_memory_is_one_line_naming_the_way_out(tmp_path, monkeypatch, capsys):
     # A file too large to read whole ends in one line that names `ramancam convert` (the
     # tiled path for maps), not in a traceback.

@@ -270,7 +270,10 @@ def test_winner_line_names_the_best_and_warns_when_a_baseline_is_clearly_better(
     text = format_winner(_cv_with([0.7, 0.8, 0.9], [0.95, 0.95, 0.95]))
     assert "note: PCA+SVM beats the CNN by 0.150, more than the CNN's fold sd 0.100" in text
     # A tie goes to the CNN; a single split has sd 0.
-    assert format_winner(_cv_with([0.9], [0.9])) == "winner: CNN (test accuracy 0.900)"
+    assert format_winner(_cv_with([0.9], [0.9])).splitlines() == [
+        "winner: CNN (test accuracy 0.900)",
+        "note: a tie: PCA+SVM has the same test accuracy; a tie is named for the CNN (else the "
+        "first column)"]
     text = format_winner(_cv_with([0.9], [0.92]))
     assert "more than 0, a single split" in text
 
@@ -743,11 +746,17 @@ def test_train_report_is_one_escaped_html_file(tmp_path, capsys):
                   "Training spectra to check"):
         assert f">{title}<" in text
     assert re.search(r"Out of fold, the CNN put \d+ of the 18 tested spectra", text)
+    # the spectra above the threshold are counted on the leave-one-out scores it was chosen
+    # from (so at most its 5 %), not on the fold models' out-of-fold ones
+    above = re.search(r"and (\d+) scored above the novelty threshold \(left out of the "
+                      r"others\)", text)
+    assert above is not None and int(above.group(1)) <= 1
+    assert "Leave-one-out novelty scores of the training spectra" in text
     assert "&lt;i&gt;A&amp;B&lt;/i&gt;" in text and "<i>A&B</i>" not in text
     assert "<script" not in text.lower() and text.count("data:image/png;base64,") == 5
     assert main(["train", str(data), "--label-col", "label", *FAST, "--out", str(out),
                  "--report", str(tmp_path / "missing" / "r.html")]) == 2
-    assert "--report folder must exist" in capsys.readouterr().err
+    assert "--report must be in an existing folder" in capsys.readouterr().err
 
 
 def test_explain_report_lists_the_bands_of_each_map(model_file, peaks_file, tmp_path, capsys):
@@ -1087,3 +1096,67 @@ def test_training_checks_list_the_confidently_wrong_first_then_the_novel():
     assert rows[0][1:4] == ["b", "a", pytest.approx(0.05)]
     assert rows[2][5] == "above the novelty threshold"
     assert training_checks(cv, ["s0", "s1", "s2", "s3", "s4"], 0.8, top=1)[2][0][0] == "s3"
+
+
+def test_no_output_may_overwrite_an_input(peaks_file, model_file, tmp_path, capsys):
+    """An output naming the data or the model file is refused before any work (it would
+    destroy them), as are train's --out into a folder or a missing one, and a report that is
+    no .html file; the inputs stay as they were."""
+    data = tmp_path / "d.csv"
+    data.write_bytes(peaks_file.read_bytes())
+    model = tmp_path / "m.ramancam"
+    model.write_bytes(model_file.read_bytes())
+    before = data.read_bytes(), model.read_bytes()
+    (tmp_path / "folder").mkdir()
+    train = ["train", str(data), "--label-col", "label", *FAST, "--folds", "2"]
+    cases = [
+        ([*train, "--out", str(data)], "--out must not name DATA, which is read; got"),
+        ([*train, "--out", str(model), "--report", str(data)], "--report must end in .html"),
+        ([*train, "--out", str(tmp_path / "r.html"), "--report", str(tmp_path / "r.html")],
+         "--report and --out must name different files"),
+        ([*train, "--out", str(tmp_path / "folder")], "which is a folder. Name the file"),
+        ([*train, "--out", str(tmp_path / "no" / "m.ramancam")],
+         "--out must be in an existing folder"),
+        (["predict", str(model), str(data), "--out", str(data)], "--out must not name DATA"),
+        (["predict", str(model), str(data), "--out", str(model)], "--out must not name MODEL"),
+        (["explain", str(model), str(data), "--out",
+          str(tmp_path / ".." / tmp_path.name / "d.csv")], "--out must not name DATA"),
+        (["convert", str(data), str(data)], "OUT must not name IN, which is read"),
+    ]
+    for argv, message in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, (argv, err)
+        assert (data.read_bytes(), model.read_bytes()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "folder", "m.ramancam"]
+
+
+def test_explain_figures_show_predicts_calibrated_verdict(model_file, peaks_file, tmp_path,
+                                                           monkeypatch):
+    """explain --plot titles each map with the calibrated probability and the verdict that
+    predict gives (unknown for a flagged spectrum, with its nearest class), not the
+    network's raw softmax."""
+    import ramancam.bundle
+    import ramancam.cli.explain as cli_explain
+
+    real_load = ramancam.bundle.load
+
+    def load(path):
+        b = real_load(path)
+        b.temperature, b.threshold = 3.0, -np.inf  # every spectrum flagged
+        return b
+
+    shown = []
+    monkeypatch.setattr(ramancam.bundle, "load", load)
+    monkeypatch.setattr(cli_explain, "_plot", lambda path, grid, items, title: shown.extend(
+        items))
+    assert main(["explain", str(model_file), str(peaks_file), "--method", "fc", "--plot",
+                 str(tmp_path / "m.png"), "--max-plots", "2"]) == 0
+    b = load(model_file)
+    cal = b.predict_proba(read_table(peaks_file)[:2])
+    for k, item in enumerate(shown):
+        p, cls = re.search(r"\(p=([0-9.]+)\); predicted unknown \(nearest (\w+)\)",
+                           item[0]).groups()
+        assert cls == b.classes[int(cal[k].argmax())]
+        assert float(p) == pytest.approx(cal[k].max(), abs=6e-4)
+    assert len(shown) == 2

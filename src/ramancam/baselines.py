@@ -779,7 +779,7 @@ def plot_vip(vip: ArrayLike, wavenumbers: ArrayLike, classes: Sequence[str] | No
         ax.plot(x, row, lw=1.0, label=None if classes is None else str(classes[i]))
     if threshold is not None:
         ax.axhline(threshold, color="0.5", lw=0.8, ls="--")
-    ax.set_xlabel("Raman shift (cm$^{-1}$)")
+    ax.set_xlabel("Raman shift (cm⁻¹)")
     ax.set_ylabel("VIP")
     if classes is not None:
         ax.legend(fontsize="small", ncol=max(1, len(classes) // 8))

@@ -716,7 +716,9 @@ def load(path: str | os.PathLike[str]) -> Bundle:
 
     p = Path(path)
     if not p.is_file():
-        raise RamancamError(f"model file must exist; got {str(p)!r} (no such file).")
+        what = "a folder" if p.is_dir() else "no such file"
+        raise RamancamError(f"model file must exist; got {str(p)!r} ({what}). Give the file "
+                            "'ramancam train --out' wrote.")
     with open(p, "rb") as fh:
         head = fh.read(4)
     if not zipfile.is_zipfile(p):

@@ -84,7 +84,7 @@ def _xlabel(axis: NDArray[np.float64], xlabel: str | None) -> str:
     # Simulated sets use channel numbers 0..n-1 (paper Eq. 10); everything else is in cm-1.
     if axis[0] == 0 and np.allclose(np.diff(axis), 1.0):
         return "channel"
-    return "Raman shift (cm$^{-1}$)"
+    return "Raman shift (cm⁻¹)"
 
 
 def scale_max_abs(values: ArrayLike) -> NDArray[np.float64]:

@@ -426,18 +426,15 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
         out["maps"][ys, xs] = spread(maps, np.nan, np.float32)
         own = maps[np.arange(len(X)), pred] if maps.ndim == 3 else maps
         write_tile_sums(out, ty, tx, X, own, pred, len(classes))
+        from .conformal import softmax
+
+        with np.errstate(divide="ignore"):  # calibrated, as predict's: softmax(z / T) from
+            proba = softmax(np.log(proba), bundle.temperature)  # softmax(z), one pass
     out["predicted"][ys, xs] = spread(pred, -1, np.int16)
     out["proba"][ys, xs] = spread(proba, np.nan, np.float32)
     out["confidence"][ys, xs] = spread(proba.max(axis=1), np.nan, np.float32)
-    if "prediction_set" in out:  # from calibrated probabilities, as predict's sets are
-        cal = proba
-        if job.kind == "explain":  # softmax(z / T) from softmax(z): no second forward pass
-            from .conformal import softmax
-
-            with np.errstate(divide="ignore"):
-                cal = softmax(np.log(proba), bundle.temperature)
-        if (sets := bundle.prediction_sets(cal)) is not None:
-            out["prediction_set"][ys, xs] = spread(sets, False, bool)
+    if "prediction_set" in out and (sets := bundle.prediction_sets(proba)) is not None:
+        out["prediction_set"][ys, xs] = spread(sets, False, bool)
     match = None
     if bundle.novelty is not None and "novelty" in out:
         from .novelty import network_outputs

@@ -10,10 +10,11 @@ from the user's files escaped) with what a reviewer of the model asks for:
 * what the final model looks at: for each class the mean preprocessed training spectrum with
   the mean FC-importance map (the paper's map, ``ramancam explain``'s default) of that class;
 * calibration (reliability of the out-of-fold probabilities before and after temperature
-  scaling) and the unknown-spectrum threshold against the held-out novelty scores;
+  scaling) and the unknown-spectrum threshold against the held-out novelty scores it was
+  chosen from (leave-one-out scores for the default score, else out-of-fold ones);
 * the training spectra to check: those the cross-validated CNN put in another class, most
   confidently first (a mislabelled or mixed sample looks like this), and those whose
-  out-of-fold novelty score is above the threshold (unlike the rest of the training data);
+  held-out novelty score is above the threshold (unlike the rest of the training data);
 * the settings, seed and software versions.
 """
 
@@ -75,7 +76,8 @@ def _reliability_figure(logits: NDArray[np.float64], y_idx: NDArray[np.int64],
     return fig
 
 
-def _novelty_figure(scores: NDArray[np.float64], threshold: float, rate: float) -> Any:
+def _novelty_figure(scores: NDArray[np.float64], threshold: float, rate: float,
+                    ylabel: str) -> Any:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.6, 3.0))
@@ -85,7 +87,7 @@ def _novelty_figure(scores: NDArray[np.float64], threshold: float, rate: float) 
                    label=f"threshold ({rate:.0%} false alarms)")
         ax.legend(fontsize="small")
     ax.set_xlabel("novelty score (larger = less like the training spectra)")
-    ax.set_ylabel("held-out known spectra")
+    ax.set_ylabel(ylabel)
     fig.tight_layout()
     return fig
 
@@ -114,7 +116,8 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
                        settings: Mapping[str, Any], seed: int,
                        winner: str = "", calibration_lines: Sequence[str] = (),
                        temperature: float = 1.0, threshold: float = float("inf"),
-                       rate: float = 0.05, ids: Sequence[str] | None = None) -> Path:
+                       rate: float = 0.05, ids: Sequence[str] | None = None,
+                       novelty_scores: NDArray[np.float64] | None = None) -> Path:
     """Write the report of one ``train`` run (see the module docstring).
 
     Parameters
@@ -144,6 +147,11 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
     ids : sequence of str, optional
         The ids of the cross validation's spectra (``cv.labels``' order): with them the
         report lists the training spectra to check (:func:`training_checks`).
+    novelty_scores : ndarray of shape (n_spectra,), optional
+        The leave-one-out novelty scores the threshold was chosen from, in ``cv.labels``'
+        order (``train`` gives them for the model-free scores): drawn and checked against
+        the threshold instead of the out-of-fold scores, which fold models with fewer
+        reference spectra gave (higher, so more of them above the threshold).
 
     Returns
     -------
@@ -241,21 +249,27 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
             _reliability_figure(z[ok], yi, temperature),
             "Reliability of the out-of-fold probabilities: accuracy against confidence in "
             "10 bins, before and after temperature scaling."))
-    s = cv.oof_novelty
+    loo = novelty_scores is not None
+    s = np.asarray(novelty_scores if loo else cv.oof_novelty, dtype=np.float64)
     good = s[np.isfinite(s)] if s.size else s
     if good.size:
         blocks.append(Figure.from_matplotlib(
-            _novelty_figure(good, threshold, rate),
-            "Novelty scores of held-out known spectra (out-of-fold) and the threshold above "
-            "which 'ramancam predict' reports a spectrum as unknown."))
+            _novelty_figure(good, threshold, rate, "training spectra" if loo
+                            else "held-out known spectra"),
+            ("Leave-one-out novelty scores of the training spectra (each against all the "
+             "others), from which the threshold was chosen," if loo else
+             "Novelty scores of held-out known spectra (out-of-fold)")
+            + " and the threshold above which 'ramancam predict' reports a spectrum as "
+            "unknown."))
     if blocks:
         sections.append(Section("Calibration and unknown spectra", blocks))
     if ids is not None:
-        n_wrong, n_novel, rows = training_checks(cv, ids, threshold)
+        n_wrong, n_novel, rows = training_checks(cv, ids, threshold, scores=novelty_scores)
         blocks = [
             f"Out of fold, the CNN put {n_wrong} of the {int(tested.sum())} tested spectra in "
             f"another class than their label, and {n_novel} scored above the novelty "
-            "threshold (unlike the rest of the training data). A spectrum called another "
+            f"threshold{' (left out of the others)' if loo else ' out of fold'} (unlike the "
+            "rest of the training data). A spectrum called another "
             "class with confidence may be mislabelled, mixed or contaminated; one above the "
             "threshold may be an instrument fault or a sample of something else. Check them "
             "before relying on the model."
@@ -269,13 +283,16 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
 
 
 def training_checks(cv: Any, ids: Sequence[str], threshold: float,
-                    top: int = MAX_CHECKED) -> tuple[int, int, list[list[Any]]]:
+                    top: int = MAX_CHECKED, scores: NDArray[np.float64] | None = None
+                    ) -> tuple[int, int, list[list[Any]]]:
     """The training spectra to check, from the cross validation's out-of-fold values.
 
     Returns ``(n_wrong, n_novel, rows)``: how many tested spectra the CNN put in another class
     out of fold, how many scored above the novelty ``threshold`` out of fold, and up to
     ``top`` rows ``[id, label, predicted out of fold, p(label), novelty, why]``, the most
     confidently wrong first (smallest probability of the own label), then the most novel.
+    ``scores``: the novelty scores to check (``cv.labels``' order; default the out-of-fold
+    ones).
     """
     lab = np.asarray(cv.labels).astype(str)
     tested = np.asarray(cv.fold_of) >= 0
@@ -286,7 +303,7 @@ def training_checks(cv: Any, ids: Sequence[str], threshold: float,
     rows_ok = np.flatnonzero(known & tested)
     p_label[rows_ok] = proba[rows_ok, np.searchsorted(classes, lab[rows_ok])]
     wrong = tested & (np.asarray(cv.oof_pred).astype(str) != lab)
-    nov = np.asarray(cv.oof_novelty, dtype=np.float64)
+    nov = np.asarray(cv.oof_novelty if scores is None else scores, dtype=np.float64)
     if nov.size != lab.size:
         nov = np.full(lab.size, np.nan)
     novel = tested & np.isfinite(nov) & (nov > threshold)

@@ -15,9 +15,11 @@ import argparse
 import importlib
 import os
 import pkgutil
+import signal
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import Any
 
 from .. import __version__
 
@@ -68,11 +70,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if "matplotlib" not in sys.modules:  # figures go to files: never open a GUI backend
         os.environ.setdefault("MPLBACKEND", "Agg")
+    import matplotlib
+
+    installed, old_term = _stop_on_sigterm()
     try:
-        return int(args._run(args) or 0)
+        # ids and class names from user files go into figures as they are: a "$" in
+        # "Fe$_2$O$_3$ 5%" is no maths (nor an error in matplotlib's maths parser)
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return int(args._run(args) or 0)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except _Terminated:
+        print("error: terminated", file=sys.stderr)
+        return 143  # 128 + SIGTERM
     except BrokenPipeError:  # `ramancam info ... | head`: the reader left; end quietly
         try:  # and keep Python's exit-time flush of stdout from failing again
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -95,6 +106,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             msg = f"{exc.filename}: {msg}"
         print(f"error: {msg}", file=sys.stderr)
         return 2
+    finally:
+        if installed:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if old_term is None else old_term)
+
+
+class _Terminated(BaseException):
+    """SIGTERM (``kill``, a batch system's time limit) raised as an exception, so that the
+    half-written temporary files are removed as after Ctrl-C."""
+
+
+def _stop_on_sigterm() -> tuple[bool, Any]:
+    """Raise :class:`_Terminated` on SIGTERM while a command runs; returns whether the
+    handler was set (not off the main thread, where none can be) and the previous one."""
+    def stop(signum: int, frame: Any) -> None:
+        raise _Terminated
+
+    try:
+        return True, signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread (a command run from a worker thread)
+        return False, None
 
 
 if __name__ == "__main__":  # pragma: no cover

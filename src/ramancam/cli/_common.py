@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -98,6 +98,50 @@ def check_parent_folder(opt: str, path: str | None) -> None:
     if path is not None and not Path(path).resolve().parent.is_dir():
         raise RamancamError(
             f"--{opt} must be in an existing folder; got {path!r}. Create the folder first.")
+
+
+def check_report_path(path: str | None) -> None:
+    """Refuse an HTML report name (``--report``) without ``.html``, or in a missing folder,
+    before any work is done."""
+    from ..errors import RamancamError
+
+    if path is not None and not str(path).lower().endswith((".html", ".htm")):
+        raise RamancamError(f"--report must end in .html; got {path!r}. Name the report file "
+                            "FILE.html.")
+    check_parent_folder("report", path)
+
+
+def check_not_inputs(args: argparse.Namespace, outputs: Sequence[str],
+                     inputs: Sequence[str] = ("data", "model"),
+                     names: Mapping[str, str] | None = None) -> None:
+    """Refuse an output (the options ``outputs``, attribute names of ``args``) that names an
+    input file (``inputs``: DATA, MODEL) or another output, before any work: writing it
+    would destroy the input, or one output the other. ``names``: how messages name an
+    attribute (default ``DATA``, ``MODEL``, ``--OPTION``)."""
+    from pathlib import Path
+
+    from ..errors import RamancamError
+
+    def label(attr: str) -> str:
+        given = (names or {}).get(attr)
+        return given or (attr.upper() if attr in inputs else f"--{attr}")
+
+    read = [(a, Path(v).resolve()) for a in inputs if (v := getattr(args, a, None))]
+    seen: dict[Path, str] = {}
+    for attr in outputs:
+        value = getattr(args, attr, None)
+        if not value:
+            continue
+        out = Path(value).resolve()
+        for src_attr, src in read:
+            if out == src:
+                raise RamancamError(
+                    f"{label(attr)} must not name {label(src_attr)}, which is read; got "
+                    f"{value!r}. Writing it would destroy the input: name another file.")
+        if out in seen:
+            raise RamancamError(f"{label(attr)} and {label(seen[out])} must name different "
+                                f"files; got {value!r} for both. Name another file.")
+        seen[out] = attr
 
 
 def read_data(args: argparse.Namespace, *, name: str = "data") -> Spectra:

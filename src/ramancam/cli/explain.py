@@ -107,22 +107,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "means, pixels to check)")
     o.add_argument("--max-plots", type=int, default=6, metavar="N",
                    help="maps drawn by --plot and --report (default 6)")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="CPU threads for torch (default: torch's choice; with --workers, "
+                        "each worker's, default 1)")
     add_scale_arguments(p)
 
 
 def _check_args(args: argparse.Namespace) -> None:
     from ..errors import RamancamError
-    from ._common import check_figure_path, check_parent_folder
+    from ._common import (
+        check_figure_path,
+        check_not_inputs,
+        check_parent_folder,
+        check_report_path,
+    )
 
     if args.max_plots < 1:
         raise RamancamError(f"--max-plots must be at least 1; got {args.max_plots}.")
     check_figure_path("plot", args.plot)
-    if args.report is not None and not str(args.report).lower().endswith((".html", ".htm")):
-        raise RamancamError(
-            f"--report must end in .html; got {args.report!r}. Name the report file "
-            "FILE.html.")
-    for opt in ("out", "report"):
-        check_parent_folder(opt, getattr(args, opt))
+    check_report_path(args.report)
+    check_parent_folder("out", args.out)
+    check_not_inputs(args, ("out", "plot", "report"))
 
 
 def _plot(path: str, grid: Any, shown: list[tuple[str, Any, Any, str, Any]], title: str
@@ -155,8 +160,8 @@ def _pixels_to_check(map_grid: Any, kept: dict[str, list[Any]], classes: list[st
                      bundle: Any, args: argparse.Namespace, ids: Any) -> Any:
     """The page's "Pixels to check" (``predict``'s section for a map), each drawn with its
     map, from the pixels kept in memory (rows in the order of ``map_grid``). The
-    probabilities are the network's softmax, as the page's images and a Zarr explain store
-    hold them; the prediction sets come from the calibrated ones."""
+    probabilities are calibrated, as predict's, the page's images and a Zarr explain store
+    hold them."""
     import numpy as np
 
     from ..predict_report import map_class_of, pixels_to_check
@@ -267,6 +272,7 @@ def run(args: argparse.Namespace) -> int:
     from ..io import atomic_write
     from ..maps.grid import grid_of, has_positions
     from ..maps.outputs import check_bands, no_positions_note, out_dir_of, parse_bands
+    from ..novelty import UNKNOWN
     from ._common import (
         chunk_progress,
         prepare_chunk,
@@ -278,6 +284,9 @@ def run(args: argparse.Namespace) -> int:
     if args.method is None:  # ig-bands' 32 passes a spectrum are too slow for huge maps
         args.method = "fc" if scale.wanted(args) else DEFAULT_METHOD
     _check_args(args)
+    from .train import set_threads
+
+    set_threads(args.threads)
     if scale.wanted(args):  # a Zarr cube, or Dask workers: tile by tile (docs/scale.md)
         return scale.cli_explain(args)
     bands = parse_bands(args.bands)
@@ -361,16 +370,18 @@ def run(args: argparse.Namespace) -> int:
             per = maps.shape[0] // len(part)            # n_classes rows per spectrum for "all"
             proba = predict_proba(model, X)
             match = None
-            if args.report or map_grid is not None:
-                # calibrated probabilities, the unknown flags, p-values and prediction sets
+            if args.report or map_grid is not None or plot_path:
+                # calibrated probabilities (as predict's), the unknown flags, p-values and
+                # prediction sets
                 cal, nov, flag, match = bundle.predict_all(part, prepared=X)
                 nov_p = bundle.novelty_p(nov)
                 rate = float(bundle.info.get("novelty", {}).get("rate", 0.05))
                 sets = bundle.prediction_sets(cal, rate)
                 members = None if sets is None else set_members(sets, cal, classes)
-            if args.report:
-                for c in cal.argmax(axis=1):
-                    counts[classes[c]] = counts.get(classes[c], 0) + 1
+            if args.report:  # flagged spectra count as unknown, as predict counts them
+                for k, c in enumerate(cal.argmax(axis=1)):
+                    name = UNKNOWN if flag is not None and flag[k] else classes[c]
+                    counts[name] = counts.get(name, 0) + 1
                 if flag is not None:
                     n_unknown = (n_unknown or 0) + int(flag.sum())
             # as predict's axis: line reads them (the report's library match, when it has one)
@@ -384,7 +395,7 @@ def run(args: argparse.Namespace) -> int:
                     own = own[:, 0]
                 kept["X"].append(X.astype(np.float32))
                 kept["maps"].append(own.astype(np.float32))
-                kept["proba"].append(proba)
+                kept["proba"].append(cal)
                 kept["unknown"].append(np.zeros(len(part), bool) if flag is None else flag)
                 kept["novelty_p"].append(np.full(len(part), np.nan) if nov_p is None
                                          else nov_p)
@@ -416,9 +427,11 @@ def run(args: argparse.Namespace) -> int:
                         # "95%", then the set's classes, most probable first
                         "set": None if members is None else [f"{1 - rate:.0%}", *members[i]]})
                 if plot_path and len(shown) < args.max_plots:
-                    pred = int(proba[i].argmax())
+                    pred = classes[int(cal[i].argmax())]
+                    if flag is not None and flag[i]:
+                        pred = f"{UNKNOWN} (nearest {pred})"
                     head = (f"{ids[rows[i]]}: map for {classes[targets[r]]} "
-                            f"(p={proba[i, targets[r]]:.3f}); predicted {classes[pred]}"
+                            f"(p={cal[i, targets[r]]:.3f}); predicted {pred}"
                             + ("" if y is None else f", true {y[i]}"))
                     shown.append((head, X[i], maps[r], args.method,
                                   bundle.class_reference(classes[targets[r]])))

@@ -213,6 +213,8 @@ def run(args: argparse.Namespace) -> int:
     from ..maps.outputs import no_positions_note, out_dir_of
     from ..novelty import UNKNOWN
     from ._common import (
+        check_not_inputs,
+        check_report_path,
         chunk_progress,
         clipped_in,
         clipped_line,
@@ -225,14 +227,8 @@ def run(args: argparse.Namespace) -> int:
     from .train import set_threads
 
     set_threads(args.threads)
-    if args.report is not None:
-        from ..errors import RamancamError
-        from ._common import check_parent_folder
-
-        if not str(args.report).lower().endswith((".html", ".htm")):
-            raise RamancamError(f"--report must end in .html; got {args.report!r}. Name the "
-                                "report file FILE.html.")
-        check_parent_folder("report", args.report)
+    check_report_path(args.report)
+    check_not_inputs(args, ("out", "report"))
     if scale.wanted(args):  # a Zarr cube, or Dask workers: tile by tile (docs/scale.md)
         return scale.cli_predict(args)
     bundle = load(args.model)

@@ -218,6 +218,10 @@ def format_winner(cv: CVResult) -> str:
     best = max(summ, key=lambda n: (summ[n][0], n == "CNN"))  # ties go to the CNN
     what = "test accuracy" if len(cv.fold_sizes) == 1 else "mean accuracy"
     lines = [f"winner: {best} ({what} {summ[best][0]:.3f})"]
+    tied = [n for n in summ if n != best and summ[n][0] == summ[best][0]]
+    if tied:
+        lines.append(f"note: a tie: {' and '.join(tied)} {'has' if len(tied) == 1 else 'have'} "
+                     f"the same {what}; a tie is named for the CNN (else the first column)")
     base = max(cv.baselines, key=lambda n: summ[n][0])
     gap = summ[base][0] - cv.mean
     if gap > cv.std:
@@ -291,10 +295,12 @@ def unseen_classes_note(labels: Any, is_train: Any) -> str | None:
 
 
 def _calibrate(final: Any, cv: CVResult, data: Any, params: dict[str, Any],
-               args: argparse.Namespace, split: bool, groups: Any = None) -> list[str]:
+               args: argparse.Namespace, split: bool, groups: Any = None
+               ) -> tuple[list[str], Any]:
     """Set the final model's temperature and novelty threshold from held-out values (the
     CV's out-of-fold ones; for a fixed split an inner 3-fold CV of the training part) and
-    return the lines to print."""
+    return the lines to print, with the leave-one-out novelty scores the threshold came
+    from in ``data``'s order (``None`` without them, or for a fixed split)."""
     import numpy as np
 
     from ..novelty import calibrate, cross_fit
@@ -329,11 +335,27 @@ def _calibrate(final: Any, cv: CVResult, data: Any, params: dict[str, Any],
         sets += (f"; test spectra: {held[np.arange(held.shape[0]), yt[known]].mean():.1%}, "
                  f"{held.sum(axis=1).mean():.2f} classes")
     if params.get("novelty") is None:
-        return lines[:1] + ([sets] if sets else [])
+        return lines[:1] + ([sets] if sets else []), None
     if split:
         te = cv.fold_of >= 0
         lines[1] += f"; test spectra flagged {np.mean(cv.oof_novelty[te] > cal.threshold):.1%}"
-    return lines + ([sets] if sets else [])
+    return lines + ([sets] if sets else []), None if split else loo
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """--out and --report: writable where they point, and none of them the data, before
+    any training (which can take many minutes)."""
+    from pathlib import Path
+
+    from ..errors import RamancamError
+    from ._common import check_not_inputs, check_parent_folder, check_report_path
+
+    check_parent_folder("out", args.out)
+    if Path(args.out).is_dir():
+        raise RamancamError(f"--out must be a model file; got {args.out!r}, which is a folder. "
+                            "Name the file, e.g. model.ramancam.")
+    check_report_path(args.report)
+    check_not_inputs(args, ("out", "report"), inputs=("data",))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -354,14 +376,7 @@ def run(args: argparse.Namespace) -> int:
     )
 
     set_threads(args.threads)
-    if args.report is not None:
-        from pathlib import Path
-
-        from ..errors import RamancamError
-
-        if not Path(args.report).resolve().parent.is_dir():
-            raise RamancamError(
-                f"--report folder must exist; got {args.report!r}. Create the folder first.")
+    _check_outputs(args)
     raw, recipe, data = read_labelled_on_grid(args, "for training")
     spatial = spatial_splits(args, data)
     groups = inner_groups(args, data)
@@ -425,7 +440,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         final = CNNClassifier(**params).fit(data.X, raw.labels, groups=groups)
         train_idx = np.arange(len(data))
-    cal_lines = _calibrate(final, cv, data, params, args, split, groups)
+    cal_lines, loo = _calibrate(final, cv, data, params, args, split, groups)
     print("\n".join(cal_lines))
     choice = final.augment_choice_
     select_s = 0.0 if choice is None else float(choice["fit_s"])
@@ -477,6 +492,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed, winner=winner, calibration_lines=cal_lines,
             temperature=float(getattr(final, "temperature_", 1.0)),
             threshold=float(getattr(final, "novelty_threshold_", float("inf"))),
-            rate=float(params.get("novelty_rate", 0.05)), ids=[str(i) for i in data.ids])
+            rate=float(params.get("novelty_rate", 0.05)), ids=[str(i) for i in data.ids],
+            novelty_scores=loo)
         print(f"wrote the report {p}")
     return 0

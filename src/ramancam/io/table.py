@@ -231,10 +231,12 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
     label_pos: int | None = None
     if label_col is not None:
         if label_col not in names:
+            fix = ("Pass one of them as label_col (--label-col)" if names else
+                   "Label its spectra by file instead (--labels-from folder, regex:R or "
+                   "manifest:F), or add a label column")
             raise RamancamError(
                 f"{where(source or None)}label column must be one of the table's columns; got "
-                f"{label_col!r}, but the non-numeric columns are {_list(names)}. Pass one of "
-                "them as label_col (--label-col).")
+                f"{label_col!r}, but the non-numeric columns are {_list(names)}. {fix}.")
         label_pos = names.index(label_col)
 
     a, b = spec_idx[0], spec_idx[-1] + 1

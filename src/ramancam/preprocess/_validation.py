@@ -28,7 +28,7 @@ def _names(n: int, sources: ArrayLike | None = None,
     """How each spectrum is named in error messages: its file when known, and its id
     (:attr:`ramancam.Spectra.ids`; else its index) unless the id is the file's name."""
     idx = [str(i) for i in (range(n) if index is None else index)]
-    names = idx if ids is None else [str(v) for v in ids]
+    names = idx if ids is None else [str(v) or k for v, k in zip(ids, idx, strict=False)]
     src = [""] * n if sources is None else [str(s) for s in np.asarray(sources).tolist()]
     if len(src) != n or len(names) != n:
         raise RamancamError(
