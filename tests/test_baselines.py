@@ -380,3 +380,22 @@ def test_library_search_bad_parameters(kw, match):
     X, y = simulated_set(1, n_per_class=3, n_points=20)
     with pytest.raises(RamancamError, match=match):
         LibrarySearch(**kw).fit(X, y)
+
+
+@pytest.mark.parametrize("cls", [PCASVM, PLSDA, LibrarySearch])
+def test_fit_takes_a_spectra_and_its_labels(cls):
+    """fit(spectra) is fit(spectra.X, spectra.labels); unlabelled spectra are refused."""
+    from ramancam.spectra import Spectra
+
+    rng = np.random.default_rng(4)
+    axis = np.arange(60.0)
+    y = np.repeat(["a", "b", "c"], 8)
+    X = rng.normal(0, 0.05, (24, 60)) + np.exp(-0.5 * ((axis - 10 - 20 * np.repeat(
+        np.arange(3), 8)[:, None]) / 3) ** 2)
+    s = Spectra(X, axis, labels=y)
+    a, b = cls().fit(s), cls().fit(X, y)
+    np.testing.assert_array_equal(a.predict(s), b.predict(X))
+    with pytest.raises(RamancamError, match="y must be given when X is a Spectra without"):
+        cls().fit(Spectra(X, axis))
+    with pytest.raises(RamancamError, match="got 2 with an empty label"):
+        cls().fit(Spectra(X, axis, labels=np.where(np.arange(24) < 2, "", y)))

@@ -64,6 +64,31 @@ def test_info_folder_with_differing_axes(tmp_path, capsys):
     assert "spectra:   2 from 2 files" in out and "classes:   2: a (1), b (1)" in out
     assert "points:    5 to 7 per spectrum" in out
     assert "differ between spectra (2 distinct)" in out
+    # as many points on other axes; a laser that one file of two gives
+    (tmp_path / "b" / "s.txt").write_text(
+        "#Acq. time (s)=\t10\n#Accumulations=\t2\n#Laser=\t785\n"
+        + "\n".join(f"{v!r}\t1.0" for v in np.linspace(101.0, 199.0, 5).tolist()),
+        encoding="utf-8")
+    code, out, _ = _run(capsys, ["info", str(tmp_path), "--labels-from", "folder"])
+    assert "points:    5 per spectrum" in out
+    assert "laser:     785 nm (1 of 2 spectra say; the others do not)" in out
+
+
+def test_info_on_a_folder_of_a_map_and_single_spectra_says_which_lack_positions(
+        tmp_path, capsys):
+    from ramancam.io import read
+
+    axis = np.linspace(400.0, 500.0, 20)
+    grid_xy = [(x, y) for y in range(2) for x in range(3)]
+    write_table(Spectra(np.ones((6, 20)), axis, meta={"x": [p[0] for p in grid_xy],
+                                                       "y": [p[1] for p in grid_xy]}),
+                tmp_path / "map.csv")
+    (tmp_path / "single.txt").write_text("\n".join(f"{v!r}\t1.0" for v in axis.tolist()))
+    assert len(read(tmp_path)) == 7
+    code, out, _ = _run(capsys, ["info", str(tmp_path)])
+    assert code == 0 and (f"grid:      x/y positions do not form a grid (only 6 of 7 spectra "
+                          f"have positions, not {tmp_path / 'single.txt'}; read the map's "
+                          "file alone)") in out
 
 
 def test_info_plot_draws_the_first_spectra_of_each_class_on_their_own_axes(

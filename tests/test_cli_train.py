@@ -139,6 +139,14 @@ def test_predict_writes_probabilities_and_accuracy(model_file, peaks_file, tmp_p
     n_flag = sum(r["unknown"] == "true" for r in rows)
     assert f"flagged unknown: {n_flag}/12 spectra, all with known labels" in text
     assert "does not know" not in text
+    # every label unknown to the model: no "0/0 with known labels"
+    other = tmp_path / "other.csv"
+    other.write_text(peaks_file.read_text().replace("peak_", "other_"))
+    assert main(["predict", str(model_file), str(other), "--label-col", "label", "--out",
+                 str(tmp_path / "o.csv")]) == 0
+    text = capsys.readouterr().out
+    n_flag = sum(r["unknown"] == "true" for r in _rows(tmp_path / "o.csv"))
+    assert f"flagged unknown: {n_flag}/12 spectra, all with labels the model does not know" in text
 
 
 def test_predict_names_its_most_frequent_errors(model_file, peaks_file, tmp_path, capsys):

@@ -173,6 +173,12 @@ def test_augment_select_with_one_spectrum_per_class_trains_plain():
     assert augment_line(c, [None, None]) == (
         "augmentation: off (not chosen: too few spectra for an inner validation split (3, "
         "3 of them the only spectrum of their class))")
+    # a tie on accuracy, decided by losses that .3f would print alike
+    tie = {"augment": True, "n_val": 12, "val_accuracy": {"on": 1.0, "off": 1.0},
+           "val_loss": {"on": 0.00012, "off": 0.00031}}
+    assert augment_line(tie, [True, True]) == (
+        "augmentation: on (inner validation on 12 training spectra: accuracy 1.000 with, "
+        "1.000 without; loss 1.20e-04 / 3.10e-04; chosen in 2 of 2 CV folds)")
 
 
 def test_augment_select_rejects_an_augmentation_that_erases_the_classes():

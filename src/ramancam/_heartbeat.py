@@ -47,7 +47,7 @@ class _Lines:
 def epoch_bar(n_epochs: int, verbose: bool, *, every_s: float = EVERY_S) -> Any:
     """Epochs ``1..n_epochs`` to iterate over, showing progress when ``verbose``: a tqdm bar
     when stderr is a terminal, else a line every ``every_s`` seconds; silent otherwise."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # the terminal bar (tqdm.auto would want ipywidgets in notebooks)
 
     if verbose and not sys.stderr.isatty():
         return _Lines(n_epochs, every_s)

@@ -37,6 +37,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .errors import RamancamError
 from .inner import inner_k, quiet_many_classes, stratified_kfold
+from .spectra import Spectra, labels_for_fit
 
 __all__ = ["PCASVM", "PLSDA", "LibrarySearch", "plot_vip", "vip_scores"]
 
@@ -73,8 +74,9 @@ def _check_cv(cv: Any) -> int:
 
 def _encode(estimator: BaseEstimator, X: Any, y: Any) -> tuple[NDArray[np.float64],
                                                                  NDArray[np.intp]]:
-    """Validate ``X, y``, set ``classes_`` / ``n_features_in_`` and return integer codes."""
-    X, y = validate_data(estimator, X, y, dtype=np.float64)
+    """Validate ``X, y`` (``y`` left out: the labels of a :class:`Spectra` ``X``), set
+    ``classes_`` / ``n_features_in_`` and return integer codes."""
+    X, y = validate_data(estimator, X, labels_for_fit(X, y), dtype=np.float64)
     with quiet_many_classes():
         check_classification_targets(y)
     classes, codes = np.unique(y, return_inverse=True)
@@ -291,15 +293,15 @@ class PCASVM(ClassifierMixin, BaseEstimator):
     def _svc(self, C: float, kernel: str) -> SVC:
         return SVC(C=C, kernel=kernel, gamma=self.gamma)
 
-    def fit(self, X: ArrayLike, y: ArrayLike) -> PCASVM:
+    def fit(self, X: ArrayLike | Spectra, y: ArrayLike | None = None) -> PCASVM:
         """Choose the components, ``C`` and kernel by inner CV, then fit on all spectra.
 
         Parameters
         ----------
         X : array-like of shape (n_spectra, n_points)
-            Training spectra on one common grid.
-        y : array-like of shape (n_spectra,)
-            Class labels (at least two classes).
+            Training spectra on one common grid (or a Spectra on one grid).
+        y : array-like of shape (n_spectra,), optional
+            Class labels (at least two classes); default: ``X.labels`` of a Spectra.
 
         Returns
         -------
@@ -521,15 +523,15 @@ class PLSDA(ClassifierMixin, BaseEstimator):
             out[k] = R @ Q[:, :k].T                            # (p, K)
         return out
 
-    def fit(self, X: ArrayLike, y: ArrayLike) -> PLSDA:
+    def fit(self, X: ArrayLike | Spectra, y: ArrayLike | None = None) -> PLSDA:
         """Choose the number of latent variables by inner CV, fit on all spectra, compute VIP.
 
         Parameters
         ----------
         X : array-like of shape (n_spectra, n_points)
-            Training spectra on one common grid.
-        y : array-like of shape (n_spectra,)
-            Class labels (at least two classes).
+            Training spectra on one common grid (or a Spectra on one grid).
+        y : array-like of shape (n_spectra,), optional
+            Class labels (at least two classes); default: ``X.labels`` of a Spectra.
 
         Returns
         -------
@@ -672,15 +674,15 @@ class LibrarySearch(ClassifierMixin, BaseEstimator):
         # A flat spectrum matches nothing (similarity 0) instead of dividing by zero.
         return np.divide(A, norm, out=np.zeros_like(A), where=norm > 0)
 
-    def fit(self, X: ArrayLike, y: ArrayLike) -> LibrarySearch:
+    def fit(self, X: ArrayLike | Spectra, y: ArrayLike | None = None) -> LibrarySearch:
         """Store the training spectra as the library.
 
         Parameters
         ----------
         X : array-like of shape (n_spectra, n_points)
-            Library spectra on one common grid.
-        y : array-like of shape (n_spectra,)
-            Their class labels (at least two classes).
+            Library spectra on one common grid (or a Spectra on one grid).
+        y : array-like of shape (n_spectra,), optional
+            Their class labels (at least two classes); default: ``X.labels`` of a Spectra.
 
         Returns
         -------

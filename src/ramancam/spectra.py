@@ -373,6 +373,30 @@ class Spectra:
         return f"Spectra({spectra_count(self._n)}, {layout}, {lo:g}-{hi:g}{lab})"
 
 
+def labels_for_fit(X: Any, y: ArrayLike | None) -> ArrayLike | None:
+    """The labels a classifier's ``fit(X, y)`` trains on: ``y``, or, when it is left out and
+    ``X`` is a :class:`Spectra`, its labels (which must all be there: an empty label marks
+    an unlabelled spectrum, which no class may learn). ``None`` for other ``X`` without
+    ``y``, for scikit-learn's own "requires y" error.
+
+    Raises
+    ------
+    RamancamError
+        If ``y`` is left out and ``X`` is a ``Spectra`` without labels, or with unlabelled
+        spectra.
+    """
+    if y is not None or not isinstance(X, Spectra):
+        return y
+    if X.labels is None:
+        raise RamancamError("y must be given when X is a Spectra without labels; got "
+                            "neither. Pass y, or read the spectra with their labels.")
+    if (X.labels == "").any():
+        raise RamancamError(f"X must hold labelled spectra only; got {int((X.labels == '').sum())}"
+                            ' with an empty label. Leave them out first: X[X.labels != ""] '
+                            "(ramancam train does).")
+    return X.labels
+
+
 def _is_ragged(X: Any, wavenumbers: Any) -> bool:
     if isinstance(wavenumbers, np.ndarray):
         return wavenumbers.dtype == object

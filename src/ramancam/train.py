@@ -32,7 +32,7 @@ from .augment import AUGMENT_PARAMS, augment_batch, choose_augment
 from .errors import RamancamError
 from .inner import check_groups, holdout, quiet_many_classes, stratified_kfold
 from .novelty import DEFAULT_METHOD, NoveltyMixin
-from .spectra import Spectra
+from .spectra import Spectra, labels_for_fit
 
 if TYPE_CHECKING:
     import torch
@@ -323,16 +323,7 @@ None, default="hqi-nap"
         from .model import RamanCNN
 
         t0 = time.perf_counter()
-        if y is None and isinstance(X, Spectra):
-            if X.labels is None:
-                raise RamancamError("y must be given when X is a Spectra without labels; got "
-                                    "neither. Pass y, or read the spectra with their labels.")
-            if (X.labels == "").any():
-                raise RamancamError(f"X must hold labelled spectra only; got "
-                                    f"{int((X.labels == '').sum())} with an empty label. Leave "
-                                    'them out first: X[X.labels != ""] (ramancam train does).')
-            y = X.labels
-        Xa, ya = _validate_data(self, X, y, reset=True)
+        Xa, ya = _validate_data(self, X, labels_for_fit(X, y), reset=True)
         with quiet_many_classes():
             check_classification_targets(ya)
         self._check_params()

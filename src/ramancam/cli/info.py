@@ -226,7 +226,10 @@ def format_summary(path: str, d: dict[str, Any]) -> str:
             f"{k} {v[0]:.4g} to {v[1]:.4g}" for k, v in pos.items())
             + f" ({d.get('n_positioned', 0)} spectra with positions)")
     if d.get("laser_nm"):
-        lines.append("  laser:     " + ", ".join(f"{v:g}" for v in d["laser_nm"]) + " nm")
+        n_said = d.get("n_laser", d["n_spectra"])
+        lines.append("  laser:     " + ", ".join(f"{v:g}" for v in d["laser_nm"]) + " nm"
+                     + (f" ({n_said} of {d['n_spectra']} spectra say; the others do not)"
+                        if n_said < d["n_spectra"] else ""))
     if d["n_spectra"]:
         lines.append(f"  axis:      {d['axis_min']:.1f} to {d['axis_max']:.1f} cm-1, "
                      f"{d['direction']}")
@@ -237,7 +240,9 @@ def format_summary(path: str, d: dict[str, Any]) -> str:
             lines.append(f"  points:    {d['points_min']}")
             lines.append("  axes:      one common axis")
         else:
-            lines.append(f"  points:    {d['points_min']} to {d['points_max']} per spectrum")
+            lines.append(f"  points:    {d['points_min']}" + (
+                f" to {d['points_max']}" if d["points_max"] != d["points_min"] else "")
+                + " per spectrum")
             lines.append(f"  axes:      differ between spectra ({d['n_axes']} distinct); resample "
                          "onto a common grid before training (the paper recipe does)")
     meta = d["metadata"]
@@ -313,17 +318,18 @@ def _extra(spectra: Any) -> dict[str, Any]:
         out["positions"] = pos
         out["n_positioned"] = int(have.sum())
     laser = spectra.meta.get("laser_wavelength_nm")
-    if laser is not None and laser.dtype.kind in "US":  # a table's column, read as text
+    if laser is not None and laser.dtype.kind in "USO":  # a table's column, read as text
         laser = np.array([_float_or_nan(v) for v in laser])
     if laser is not None and laser.dtype.kind == "f" and np.isfinite(laser).any():
         out["laser_nm"] = sorted({round(float(v), 1) for v in laser[np.isfinite(laser)]})
+        out["n_laser"] = int(np.isfinite(laser).sum())
     return {**out, **_checks(spectra)}
 
 
 def _float_or_nan(value: Any) -> float:
     try:
         return float(value)
-    except ValueError:
+    except (TypeError, ValueError):
         return float("nan")
 
 

@@ -441,11 +441,15 @@ def run(args: argparse.Namespace) -> int:
         if unknown:
             say(f"note: labels not known to the model count as wrong: {unknown}")
         if bundle.novelty is not None:
-            parts = [f"{seen[False][1]}/{seen[False][0]} spectra with labels the model does "
-                     "not know"] if seen[False][0] else []
-            parts.append(f"{seen[True][1]}/{seen[True][0]} "
-                         + ("with known labels" if parts else "spectra, all with known labels"))
-            say("flagged unknown: " + ", ".join(parts))
+            (k_all, k_flag), (u_all, u_flag) = seen[True], seen[False]
+            if u_all and k_all:
+                text = (f"{u_flag}/{u_all} spectra with labels the model does not know, "
+                        f"{k_flag}/{k_all} with known labels")
+            elif u_all:
+                text = f"{u_flag}/{u_all} spectra, all with labels the model does not know"
+            else:
+                text = f"{k_flag}/{k_all} spectra, all with known labels"
+            say("flagged unknown: " + text)
     elif not xy:  # a map's label column marks its training pixels, not what to score
         hint = [c for c in label_like(data.meta)
                 if any(str(v).strip() for v in data.meta[c])]

@@ -191,7 +191,14 @@ def augment_line(choice: dict[str, Any], per_fold: list[bool | None]) -> str:
         return f"augmentation: off (not chosen: {choice['skipped']}{cv_part})"
     return (f"augmentation: {'on' if choice['augment'] else 'off'} (inner validation on "
             f"{choice['n_val']} training spectra: accuracy {acc['on']:.3f} with, "
-            f"{acc['off']:.3f} without; loss {loss['on']:.3f} / {loss['off']:.3f}{cv_part})")
+            f"{acc['off']:.3f} without; loss {_loss(loss['on'])} / {_loss(loss['off'])}"
+            f"{cv_part})")
+
+
+def _loss(v: float) -> str:
+    """A validation loss as the augmentation line prints it: small ones (a training set
+    learnt perfectly) in scientific notation, so that the one that decided shows."""
+    return f"{v:.3f}" if v >= 0.01 else f"{v:.2e}"
 
 
 def format_cv(cv: CVResult) -> str:

@@ -73,6 +73,13 @@ def describe(spectra: Spectra) -> dict[str, Any]:
     from ..maps.grid import grid_of, has_positions
 
     if has_positions(spectra):
+        placed = np.isfinite(spectra.meta["x"]) & np.isfinite(spectra.meta["y"])
+        if not placed.all():  # e.g. a folder of a map and single spectra
+            first = int(np.flatnonzero(~placed)[0])
+            src = spectra.sources[first] or f"spectrum {first}"
+            out["grid"] = {"error": f"only {int(placed.sum())} of {n} spectra have positions, "
+                                    f"not {src}; read the map's file alone"}
+            return out
         try:
             out["grid"] = grid_of(spectra).describe()
         except RamancamError as exc:
