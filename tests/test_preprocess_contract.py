@@ -235,3 +235,26 @@ def _expected_failures(est: Any) -> dict[str, str]:
     expected_failed_checks=_expected_failures)
 def test_sklearn_compatible(estimator: Any, check: Any) -> None:
     check(estimator)
+
+
+def test_pipeline_gives_pandas_with_the_output_axis_as_columns() -> None:
+    """set_output(transform="pandas"): columns are the output axis's shifts as text, as
+    wide tables head them (the grid after Resample, the kept range after Crop)."""
+    from sklearn.pipeline import make_pipeline
+
+    rng = np.random.default_rng(0)
+    w = np.linspace(300.0, 1900.0, 400)
+    X = 1 + np.exp(-0.5 * ((w - 405) / 8) ** 2) + 0.01 * rng.random((3, w.size))
+    pipe = make_pipeline(pp.LinearBaseline(wavenumbers=w),
+                         pp.Resample(wavenumbers=w, grid=(400, 410, 2)),
+                         pp.Normalize()).set_output(transform="pandas")
+    out = pipe.fit_transform(X)
+    assert list(out.columns) == ["400", "402", "404", "406", "408", "410"]
+    np.testing.assert_allclose(out.to_numpy(), make_pipeline(
+        pp.LinearBaseline(wavenumbers=w), pp.Resample(wavenumbers=w, grid=(400, 410, 2)),
+        pp.Normalize()).fit_transform(X))
+    crop = pp.Crop(wavenumbers=w, lo=400, hi=420).fit(X)
+    assert crop.get_feature_names_out().tolist() == [f"{v:g}" for v in crop.wavenumbers_out_]
+    # a step that keeps the axis passes a DataFrame's own column names through
+    assert pp.Normalize().fit(X).get_feature_names_out(
+        [f"c{i}" for i in range(w.size)])[:2].tolist() == ["c0", "c1"]

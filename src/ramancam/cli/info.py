@@ -31,9 +31,10 @@ over several points (at a 12- to 32-bit detector's limit in 2 or more points, or
 3 or more in a row: a saturated detector), with the Raman-shift range where it happens and
 whether the default grid (350-1800 cm-1) includes it.
 
-Reads wide and long tables, two-column and RRUFF text, Galactic SPC (.spc), Renishaw WiRE
-(.wdf), JCAMP-DX (.jdx/.dx/.jcamp), Bruker OPUS (.0, .1, ...), Andor SIF (.sif) and Thermo
-OMNIC (.spa) files, and folders of any of them (docs/formats.md).
+Reads wide and long tables, two-column and RRUFF text, the text exports of Horiba LabSpec,
+Ocean Insight and B&W Tek, Excel workbooks (.xlsx/.xls), MATLAB files (.mat), Galactic SPC
+(.spc), Renishaw WiRE (.wdf), JCAMP-DX (.jdx/.dx/.jcamp), Bruker OPUS (.0, .1, ...), Andor SIF
+(.sif) and Thermo OMNIC (.spa/.spg) files, and folders of any of them (docs/formats.md).
 
 Without PATH (or with --example) it describes the built-in SYNTHETIC example table.
 

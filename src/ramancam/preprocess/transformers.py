@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ..errors import RamancamError
 from ..spectra import check_axis
@@ -52,6 +52,7 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
     """Shared fit/transform plumbing: validation in ``fit``, fitted state ends in ``_``."""
 
     _needs_axis = False
+    _keeps_axis = True  # the output has the input's points (not Crop, Resample)
     #: The step function ``f(X, wavenumbers, **self._params()) -> (X_out, axis_out)``.
     _step: Callable[..., tuple[Array, Array]]
 
@@ -78,7 +79,7 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
 
     def fit(self, X: ArrayLike, y: Any = None) -> _StepTransformer:
         """Check ``X`` (n_spectra, n_points) and the parameters; returns ``self``."""
-        arr = check_array(X, dtype=np.float64)
+        arr = validate_data(self, X, dtype=np.float64)  # a DataFrame's names: feature_names_in_
         w = self._axis(arr.shape[1])
         self._params()
         self.n_features_in_ = arr.shape[1]
@@ -89,7 +90,9 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
         """Apply the step: array of shape (n_spectra, n_out), float64."""
         check_is_fitted(self, "n_features_in_")
         arr = check_array(X, dtype=np.float64)
-        if arr.shape[1] != self.n_features_in_:
+        if arr.shape[1] == self.n_features_in_:
+            arr = validate_data(self, X, dtype=np.float64, reset=False)  # names as in fit
+        else:
             # Worded as scikit-learn words it, so that its estimator checks recognise it.
             raise RamancamError(
                 f"X has {arr.shape[1]} features, but {type(self).__name__} is expecting "
@@ -97,6 +100,26 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
                 "Resample the spectra onto that axis first.")
         out, _ = self._run(arr, self.wavenumbers_in_)
         return out
+
+    def _axis_out(self) -> Array:
+        """The output axis (the input axis, for the steps that keep it)."""
+        return np.asarray(self.wavenumbers_in_)
+
+    def get_feature_names_out(self, input_features: Any = None) -> NDArray[np.object_]:
+        """Output column names: the output axis's Raman shifts as text (``"400.5"``), as
+        wide tables head their columns; so ``set_output(transform="pandas")`` works. A step
+        that keeps the axis passes ``input_features`` (default: the columns of the DataFrame
+        it was fitted on) through."""
+        check_is_fitted(self, "n_features_in_")
+        if input_features is None:
+            input_features = getattr(self, "feature_names_in_", None)
+        if input_features is not None and self._keeps_axis:
+            names = np.asarray(input_features, dtype=object)
+            if names.size != self.n_features_in_:
+                raise ValueError(f"input_features must have {self.n_features_in_} names; got "
+                                 f"{names.size}.")
+            return names
+        return np.asarray([f"{v:g}" for v in self._axis_out()], dtype=object)
 
 
 class LinearBaseline(_StepTransformer):
@@ -158,6 +181,7 @@ class Crop(_StepTransformer):
     """
 
     _needs_axis = True
+    _keeps_axis = False
     _step = staticmethod(crop)
 
     def __init__(self, wavenumbers: ArrayLike | None = None, lo: float = 350.0,
@@ -177,6 +201,9 @@ class Crop(_StepTransformer):
                                       self.wavenumbers_in_, ["the input axis"], **p)[1]
         return self
 
+    def _axis_out(self) -> Array:
+        return np.asarray(self.wavenumbers_out_)
+
 
 class Resample(_StepTransformer):
     """Transformer form of :func:`resample`; ``grid_`` is the output axis.
@@ -194,6 +221,7 @@ class Resample(_StepTransformer):
     """
 
     _needs_axis = True
+    _keeps_axis = False
     _step = staticmethod(resample)
 
     def __init__(self, wavenumbers: ArrayLike | None = None,
@@ -217,6 +245,9 @@ class Resample(_StepTransformer):
         super().fit(X, y)
         self.grid_ = self._params()["grid"]
         return self
+
+    def _axis_out(self) -> Array:
+        return np.asarray(self.grid_)
 
 
 class Normalize(_StepTransformer):
