@@ -45,6 +45,9 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch):
         ns: dict = {}
         exec(compile(code, "README.md", "exec"), ns)  # our own README's code
         spaces.append(ns)
+    pipe = next(ns for ns in spaces if "paper" in ns)  # the transformers' pipeline
+    assert pipe["scores"].shape == (3,) and pipe["table"].shape == (len(pipe["raw"]), 1201)
+    assert pipe["table"].columns[0] == "400" and pipe["table"].columns[-1] == "1600"
     first = next(ns for ns in spaces if "clf" in ns)
     assert first["maps"].shape == (5, first["data"].X.shape[1])
     from ramancam.bundle import load
