@@ -107,6 +107,11 @@ def test_reproduce_all_quick_end_to_end(tmp_path, pure_dir, pharma_csv, capsys):
     assert html.count('src="data:image/png;base64,') >= 12
     for sub in ("mixing", "pharma"):
         _self_contained((out / sub / "report.html").read_text(encoding="utf-8"))
+    # a quick run says so at the top of every report; sub-reports keep their full titles
+    assert '<p class="note">quick mode (--quick)' in html
+    sub_html = (out / "common" / "report.html").read_text(encoding="utf-8")
+    assert '<p class="note">quick mode (--quick)' in sub_html
+    assert "Common-component extraction (paper Fig. 3)" in sub_html
 
 
 def test_all_skips_absent_real_data_with_reason(tmp_path, monkeypatch, capsys):
@@ -169,6 +174,19 @@ def test_cli_reports_missing_pure_as_error(tmp_path, capsys):
                  "--pure", str(tmp_path / "absent")])
     assert code == 2
     assert "error: pure must be an existing file or folder" in capsys.readouterr().err
+
+
+def test_reproduce_all_checks_given_data_before_any_experiment(tmp_path, capsys):
+    """A mistyped --pure or --data stops `all` at once (not after the other experiments
+    trained, and not as a silent skip), leaving no output folder."""
+    for opt, name in (("--pure", "pure"), ("--data", "data")):
+        out = tmp_path / f"all{name}"
+        code = main(["reproduce", "all", "--quick", "--out", str(out), opt,
+                     str(tmp_path / "typo")])
+        captured = capsys.readouterr()
+        assert code == 2 and f"error: {name} must be an existing file or folder" in captured.err
+        assert "[ramancam] filters" not in captured.err + captured.out
+        assert not out.exists()
 
 
 def test_common_grid_needs_overlap():

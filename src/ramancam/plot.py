@@ -48,7 +48,7 @@ __all__ = [
 POSITIVE_COLOR = "#d62728"  # red: evidence for the class
 NEGATIVE_COLOR = "#1f77b4"  # blue: evidence against the class
 SPECTRUM_COLOR = "black"
-REFERENCE_COLOR = "#d62728"
+REFERENCE_COLOR = "#2ca02c"  # green: apart from the red/blue map fill
 MAP_COLOR = "#1f4e9c"
 
 
@@ -249,7 +249,9 @@ def maps_overlay(axis: ArrayLike, spectrum: ArrayLike | None,
             raise RamancamError(f"inset must be (low, high) with high > low; got {inset}.")
         # Keep the inset inside the data (a peak near the end of the axis).
         lo, hi = max(lo, float(x.min())), min(hi, float(x.max()))
-        sub = ax.inset_axes((0.58, 0.45, 0.4, 0.5))
+        # in the half of the axes away from the enlarged range, so it hides nothing there
+        right = (lo + hi) / 2 < (float(x.min()) + float(x.max())) / 2
+        sub = ax.inset_axes((0.58 if right else 0.02, 0.45, 0.4, 0.5))
         draw(sub)
         sub.set_xlim(lo, hi)
         sub.tick_params(labelsize="x-small")
@@ -411,7 +413,7 @@ def cv_accuracy(fold_accuracy: Mapping[str, Sequence[float]], *, ax: Axes | None
 def map_band(axis: ArrayLike, maps: ArrayLike, *, ax: Axes | None = None,
              label: str | None = None, color: str = MAP_COLOR,
              spectrum: ArrayLike | None = None, title: str | None = None,
-             xlabel: str | None = None) -> Axes:
+             xlabel: str | None = None, spectrum_label: str = "mean spectrum") -> Axes:
     """Mean map with a +- 1 sd band across folds (or spectra) for one class.
 
     Parameters
@@ -426,6 +428,8 @@ def map_band(axis: ArrayLike, maps: ArrayLike, *, ax: Axes | None = None,
     spectrum : array-like of shape (n_points,), optional
         A spectrum to draw beneath (scaled to the map's largest absolute mean value).
     title, xlabel : str, optional
+    spectrum_label : str
+        Legend text of ``spectrum`` (what it is: the class's mean, a pure component).
 
     Returns
     -------
@@ -441,7 +445,7 @@ def map_band(axis: ArrayLike, maps: ArrayLike, *, ax: Axes | None = None,
     if spectrum is not None:
         top = float(np.max(np.abs(mean))) or 1.0
         ax.plot(x, scale_max_abs(_vector(spectrum, "spectrum", x.size)) * top,
-                color="0.55", linewidth=0.8, label="mean spectrum")
+                color="0.55", linewidth=0.8, label=spectrum_label)
     ax.fill_between(x, mean - sd, mean + sd, color=color, alpha=0.3, linewidth=0,
                     label="+- 1 sd")
     ax.plot(x, mean, color=color, linewidth=1.0, label=label or "mean map")

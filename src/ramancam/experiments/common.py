@@ -55,7 +55,7 @@ def common(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bool = Fals
     run = _Run("common", _prepare_out(out_dir), int(seed), quick,
                _settings("common", quick, overrides))
     results = _common(run)
-    return _finish(run, results, "Common-component extraction (paper Fig. 3)")
+    return _finish(run, results)
 
 
 def _common(run: _Run) -> dict[str, Any]:

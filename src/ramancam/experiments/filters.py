@@ -59,7 +59,7 @@ def filters(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bool = Fal
     run = _Run("filters", _prepare_out(out_dir), int(seed), quick,
                _settings("filters", quick, overrides))
     results = _filters(run)
-    return _finish(run, results, "Filter size and count (paper Fig. 2)")
+    return _finish(run, results)
 
 
 def _filters(run: _Run) -> dict[str, Any]:

@@ -77,7 +77,7 @@ def mixing(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bool = Fals
     src = _resolve_data(pure, "amino-acids", "pure", "--pure DIR")
     run.settings["pure"] = str(src)
     results = _mixing(run, src)
-    return _finish(run, results, "Numerically mixed spectra (paper section 4.3, Fig. 7)")
+    return _finish(run, results)
 
 
 def _common_grid(spectra: Spectra) -> tuple[float, float, float]:
@@ -259,12 +259,12 @@ def _mixing(run: _Run, src: Path) -> dict[str, Any]:
     blocks.append(run.figure(fig, "fig7_mean_maps.png",
                              "Fig. 7 style: per class, the mean FC-importance map over its "
                              "test mixtures (red fill positive, blue negative) with the "
-                             "labelled pure spectrum (red line)."))
+                             "labelled pure spectrum (green line)."))
     fig, axes = plt.subplots(nrow, ncol, figsize=(11, 2.4 * nrow), layout="constrained",
                              squeeze=False)
     for ax, c in zip(axes.ravel(), classes, strict=False):
         map_band(axis, np.stack(fold_class_maps[c]), ax=ax, label=c, spectrum=pure_of[c],
-                 title=f"label {c}: mean map +- sd over fold models")
+                 spectrum_label=f"pure {c}", title=f"label {c}: mean map +- sd over fold models")
     for ax in axes.ravel()[len(classes):]:
         ax.set_visible(False)
     blocks.append(run.figure(fig, "mixing_map_bands.png",
@@ -283,6 +283,9 @@ def _mixing(run: _Run, src: Path) -> dict[str, Any]:
     axes = np.atleast_1d(axes)
     axes[0].plot(axis, pure_of[partner0], color="black", linewidth=0.9)
     axes[0].set_title(f"pure {partner0}")
+    axes[0].set_xlim(float(axis[0]), float(axis[-1]))
+    axes[0].set_xlabel("Raman shift (cm⁻¹)")
+    axes[0].set_ylabel("intensity (max 1)")
     for ax, i in zip(axes[1:], picks, strict=True):
         lab = str(y_test[i])
         map_with_reference(axis, first_maps[i], pure_of[lab], spectrum=test.X[i], ax=ax,
@@ -293,7 +296,7 @@ def _mixing(run: _Run, src: Path) -> dict[str, Any]:
                              f"Fig. 7(a-d) style: pure {partner0}, then test mixtures of other "
                              f"classes with {partner0} admixed (largest ratio): input (black, "
                              "offset), map of the first fold model, labelled pure spectrum "
-                             "(red line)."))
+                             "(green line)."))
     if pls is not None:
         fig, axes = plt.subplots(min(4, len(classes)), 1, figsize=(8, 2.3 * min(4, len(
             classes))), layout="constrained")

@@ -80,7 +80,7 @@ def pharma(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bool = Fals
     src = _resolve_data(data, "drug-mabs", "data", "--data FILE")
     run.settings["data"] = str(src)
     results = _pharma(run, src)
-    return _finish(run, results, "Real labelled spectra (paper section 4.2, Fig. 5)")
+    return _finish(run, results)
 
 
 def _pick_by_signal(level: NDArray[Any], labels: NDArray[Any],

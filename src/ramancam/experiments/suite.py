@@ -8,13 +8,21 @@ import json
 import os
 import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 from ..errors import RamancamError
 from ..report import Section, Table, software_versions, write_report, write_text
 from . import _shared
-from ._shared import _finish, _prepare_out, _progress, _resolve_data, _Run, _settings, jsonable
+from ._shared import (
+    QUICK_NOTE,
+    _finish,
+    _prepare_out,
+    _progress,
+    _resolve_data,
+    _Run,
+    _settings,
+    jsonable,
+)
 from .common import _common, common
 from .filters import _filters, filters
 from .mixing import _mixing, mixing
@@ -41,14 +49,16 @@ def all_experiments(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bo
     dict
         ``{"experiments": {name: metrics}, "skipped": {name: reason}, ...}``.
     """
-    root = _prepare_out(out_dir)
     t0 = time.perf_counter()
     done: dict[str, Any] = {}
     skipped: dict[str, str] = {}
     sections: list[Section] = []
     jobs: list[tuple[str, Callable[..., dict[str, Any]], Any]] = [
         ("filters", _filters, None), ("common", _common, None)]
-    pure_src = Path(pure) if pure is not None else _shared.default_data("amino-acids")
+    # data given by the caller must be there before any experiment runs (a typo would
+    # otherwise skip an experiment, or stop the run after the others had trained)
+    pure_src = (_resolve_data(pure, "amino-acids", "pure", "--pure DIR") if pure is not None
+                else _shared.default_data("amino-acids"))
     if pure_src is None:
         skipped["mixing"] = ("shared amino-acids folder not found (../shared/data/amino-acids "
                              "or $RAMANCAM_SHARED_DATA); pass --pure DIR to run it")
@@ -58,13 +68,14 @@ def all_experiments(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bo
         folder = _shared.default_data("drug-mabs")
         data_src = None if folder is None else folder / "spectra.csv.gz"
     else:
-        data_src = Path(data)
+        data_src = _resolve_data(data, "drug-mabs", "data", "--data FILE")
     if data_src is None or not data_src.exists():
         skipped["pharma"] = ("shared drug-mabs data not found (../shared/data/drug-mabs/"
                              "spectra.csv.gz or $RAMANCAM_SHARED_DATA); pass --data FILE "
                              "to run it")
     else:
         jobs.append(("pharma", _pharma, data_src))
+    root = _prepare_out(out_dir)
     for name, reason in skipped.items():
         _progress(f"{name}: skipped: {reason}")
     settings: dict[str, Any] = {"quick": quick}
@@ -78,13 +89,15 @@ def all_experiments(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bo
             src = _resolve_data(src, name, "pure" if name == "mixing" else "data", option)
             run.settings["pure" if name == "mixing" else "data"] = str(src)
         results = fn(run) if src is None else fn(run, src)
-        done[name] = _finish(run, results, name)
+        done[name] = _finish(run, results)
         sections.extend(run.sections)
         settings.update({f"{name}.{k}": v for k, v in run.settings.items()})
     if skipped:
         sections.append(Section("Skipped", [f"NOTE: {k} was skipped: {v}."
                                             for k, v in skipped.items()]))
     summary = _summary_rows(done)
+    if quick:
+        sections.insert(0, Section("Quick mode", [QUICK_NOTE]))
     sections.insert(0, Section("Summary", [
         "Each experiment's own report, figures and metrics.json are in its sub-folder.",
         Table(["experiment", "quantity", "value", "paper"], summary,
