@@ -327,3 +327,31 @@ def test_tampered_weights_are_refused(tmp_path, trained):
     bad = rewrite_model(path, tmp_path / "e.ramancam", info=lambda d: d.update(classes=["a"]))
     with pytest.raises(RamancamError, match="classes and grid must match the architecture"):
         load(bad)
+
+
+def test_spectra_exported_over_another_range_get_the_training_baseline(trained):
+    """The paper recipe's straight baseline runs through each spectrum's end points: a file
+    exported over a wider range is cut back to the training spectra's range first (the same
+    predictions as the originals), and one that ends inside it is named in a note."""
+    path, _, _, raw, _ = trained
+    b = load(path)
+    assert len(b.info["training_data"]["end_points"]) == 1
+    lo, hi = b.info["training_data"]["end_points"][0]
+    axis = raw.wavenumbers
+    assert (lo, hi) == (round(axis[0], 2), round(axis[-1], 2))
+    wide_axis = np.concatenate([np.linspace(lo - 60, lo - 10, 8), axis,
+                                np.linspace(hi + 10, hi + 60, 8)])
+    wide = Spectra(np.concatenate([np.full((len(raw), 8), 5.0), raw.X,
+                                   np.full((len(raw), 8), 9.0)], axis=1), wide_axis,
+                   raw.labels)
+    np.testing.assert_array_equal(b.predict_proba(wide), b.predict_proba(raw))
+    assert b.end_point_note(wide) is None and b.end_point_note(raw) is None
+    k = axis <= 1850
+    short = Spectra(raw.X[:, k], axis[k], raw.labels)
+    assert not np.allclose(b.predict_proba(short), b.predict_proba(raw))
+    assert b.end_point_note(short) == (
+        f"note: 12 spectra span other Raman shifts ({round(axis[0], 2):g}-"
+        f"{round(axis[k][-1], 2):g} cm-1) than the training spectra ({lo:g}-{hi:g} cm-1). "
+        "The model's straight baseline runs through each spectrum's first and last points, "
+        "so theirs differs from training's and the predictions may be off: export them over "
+        "the training range.")

@@ -535,3 +535,24 @@ def test_wdf_line_scan_ex2(shared_data, tmp_path):
     img = imread(paths[0])
     a, b = _pixels_of(img, class_colors(2)[0]), _pixels_of(img, class_colors(2)[1])
     assert a[:, 1].mean() < b[:, 1].mean()
+
+
+def test_log_colour_bar_labels_are_plain_numbers_with_maths_off():
+    """The novelty p-value image's log colour bar reads 0.01, 0.1, 1 also where maths text
+    is off (the command line turns it off for ids with '$'): no raw $\\mathdefault{...}$."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    from ramancam.maps.images import draw_value_image
+
+    g = infer_grid(np.repeat(np.arange(4.0), 3), np.tile(np.arange(3.0), 4))
+    values = np.logspace(-3, 0, 12).reshape(g.ny, g.nx)
+    with matplotlib.rc_context({"text.parse_math": False}):
+        fig = Figure()
+        ax = fig.add_subplot()
+        draw_value_image(ax, g, values, label="p", log=True, vmin=1e-3, vmax=1.0)
+        fig.canvas.draw()
+        bar = fig.axes[-1]
+        texts = [t.get_text() for t in bar.yaxis.get_ticklabels() if t.get_text()]
+    assert texts and not any("$" in t for t in texts)
+    assert "0.01" in texts and "1" in texts

@@ -117,6 +117,20 @@ def _jsonable(obj: Any) -> Any:
     return str(obj)
 
 
+#: How far (cm-1) a spectrum's first or last point may lie from the training spectra's for
+#: the end-point baseline of the paper recipe to count as anchored alike.
+END_TOL = 5.0
+#: Training sets with more distinct (first, last) ranges than this keep none in the model.
+MAX_END_POINTS = 20
+
+
+def end_points(spectra: Spectra) -> list[list[float]]:
+    """The distinct ``[lowest, highest]`` Raman shifts of the spectra's axes (0.01 cm-1)."""
+    axes = [spectra.wavenumbers] if spectra.has_common_axis else spectra.axes
+    return [list(p) for p in sorted({(round(float(a.min()), 2), round(float(a.max()), 2))
+                                     for a in axes})]
+
+
 def training_summary(spectra: Spectra, *, source: str | None = None) -> dict[str, Any]:
     """Summary of the training data stored with a model: classes, counts, axis range.
 
@@ -131,6 +145,9 @@ def training_summary(spectra: Spectra, *, source: str | None = None) -> dict[str
     out: dict[str, Any] = {"n_spectra": len(spectra), "classes": spectra.classes,
                            "class_counts": spectra.class_counts(),
                            "axis_range": [lo, hi]}
+    ends = end_points(spectra)
+    if len(ends) <= MAX_END_POINTS:  # where the paper recipe's straight baseline is anchored
+        out["end_points"] = ends
     if source is not None:
         out["source"] = str(source)
     return out
@@ -473,6 +490,7 @@ class Bundle:
             grid), or the preprocessed spectra are not on the model's grid.
         """
         self.check_coverage(spectra)
+        spectra = self.anchored(spectra)
         out = spectra if self.recipe is None else self.recipe.apply(spectra)
         if not out.has_common_axis:
             raise RamancamError(
@@ -491,6 +509,55 @@ class Bundle:
                       else "") + "." if self.recipe is None
                    else "The stored recipe does not produce that grid; the file is damaged."))
         return np.asarray(out.X, dtype=np.float64)
+
+    def _training_ends(self) -> list[list[float]] | None:
+        """The training spectra's ranges where the recipe starts with the paper's straight
+        baseline through each spectrum's end points (``None`` otherwise, or unknown)."""
+        steps = self.recipe.steps if self.recipe is not None else ()
+        if not steps or steps[0].name != "linear_baseline" or steps[0].params.get("regions"):
+            return None
+        ends = self.info.get("training_data", {}).get("end_points")
+        return [list(map(float, e)) for e in ends] if ends else None
+
+    def anchored(self, spectra: Spectra) -> Spectra:
+        """``spectra`` cut to the training spectra's range where they reach beyond it, when
+        all training spectra had one range and the recipe's straight baseline runs through
+        each spectrum's end points: a spectrum exported over a wider range then gets the
+        baseline its training counterparts got (otherwise unchanged)."""
+        ends = self._training_ends()
+        if ends is None or len(ends) != 1:
+            return spectra
+        lo, hi = ends[0]
+        a, b = spectra.axis_range()
+        if a >= lo - END_TOL and b <= hi + END_TOL:
+            return spectra
+        from .preprocess import Recipe
+
+        return Recipe([("crop", {"lo": lo - END_TOL, "hi": hi + END_TOL})]).apply(spectra)
+
+    def end_point_note(self, spectra: Spectra) -> str | None:
+        """A line for spectra whose first or last point (after :meth:`anchored`) lies more
+        than :data:`END_TOL` from every training spectrum's, where the recipe's straight
+        baseline runs through them: their preprocessing differs from training's."""
+        ends = self._training_ends()
+        if ends is None:
+            return None
+        cut = self.anchored(spectra)
+        known = np.asarray(ends)
+        mine = np.asarray(end_points(cut)) if cut.has_common_axis else np.array(
+            [[float(a.min()), float(a.max())] for a in cut.axes])
+        off = np.abs(mine[:, None, :] - known[None, :, :]).max(axis=2).min(axis=1) > END_TOL
+        n_off = int(off.sum()) if not cut.has_common_axis else len(cut) * int(off.any())
+        if not n_off:
+            return None
+        first = mine[int(np.argmax(off))]
+        shown = ", ".join(f"{a:g}-{b:g}" for a, b in ends[:3]) + (", ..." if len(ends) > 3
+                                                                    else "")
+        return (f"note: {n_off} spectra span other Raman shifts ({first[0]:g}-{first[1]:g} "
+                f"cm-1) than the training spectra ({shown} cm-1). The model's straight "
+                "baseline runs through each spectrum's first and last points, so theirs "
+                "differs from training's and the predictions may be off: export them over "
+                "the training range.")
 
     def prepare_usable(self, spectra: Spectra
                        ) -> tuple[NDArray[np.float64], NDArray[np.bool_], list[str]]:

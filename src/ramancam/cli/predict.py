@@ -395,6 +395,8 @@ def run(args: argparse.Namespace) -> int:
     if shifts and (shift := shift_note(np.concatenate(shifts),
                                        offset_fix=bundle.recipe is not None)):
         say(shift)
+    if (ends := bundle.end_point_note(data)) is not None:
+        say(ends)
     clip_note = clipped_line(clipped_in(data, bundle.grid), ids, "inside the model's range",
                              "measure again with less laser power or time, or read these "
                              "predictions with care")

@@ -179,6 +179,11 @@ def draw_value_image(ax: Axes, grid: MapGrid, values: ArrayLike, *, label: str,
     else:
         im = _show(ax, grid, np.ma.masked_invalid(v), cmap=cm, vmin=vmin, vmax=vmax)
     bar = ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04, ticks=ticks)
+    if log:  # plain numbers (0.01, 0.1, 1): no maths text, which the command line turns off
+        from matplotlib.ticker import FuncFormatter, NullFormatter
+
+        bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        bar.ax.yaxis.set_minor_formatter(NullFormatter())
     bar.set_label(label)
     _axes_labels(ax, grid)
     if title:
