@@ -271,6 +271,21 @@ def test_map_option_errors(trained, tmp_path, capsys):
     assert main(["train", str(data), "--label-col", "label", "--recipe", "none",
                  "--spatial-block", "3", "--out", str(tmp_path / "m.ramancam")]) == 2
     assert "--spatial-block must come with --spatial-folds K" in capsys.readouterr().err
+    # an existing file named like a folder is refused, not overwritten with the table
+    afile = tmp_path / "afile"
+    afile.write_text("keep me")
+    assert main(["predict", str(model), str(data), "--out", str(afile)]) == 2
+    assert "--out must be a folder for a map's table and images" in capsys.readouterr().err
+    assert afile.read_text() == "keep me"
+    # a map refused for its positions leaves no empty --out folder behind
+    lines = data.read_text().splitlines()
+    dup = tmp_path / "dup.csv"
+    dup.write_text("\n".join([*lines, lines[-1].replace(lines[-1].split(",")[0], "again", 1)])
+                   + "\n")
+    for cmd in ("predict", "explain"):
+        assert main([cmd, str(model), str(dup), "--out", str(tmp_path / f"{cmd}_dup")]) == 2
+        assert "error:" in capsys.readouterr().err
+        assert not (tmp_path / f"{cmd}_dup").exists()
 
 
 def test_xy_cols_and_info_grid(tmp_path, capsys, rng):

@@ -323,6 +323,42 @@ def test_resume_refuses_other_settings(small_map, tmp_path):
             workers=0)
 
 
+def test_resume_refuses_another_cube_at_the_same_path(small_map, tmp_path):
+    """A cube written again at the same path (another map, same shape) is another cube: a
+    store of the first refuses to resume into it instead of mixing the two maps' tiles."""
+    _, model_path, cube_path, s = small_map
+    out = tmp_path / "p.zarr"
+    run(MapJob("predict", str(model_path), str(cube_path), str(out)))
+    run(MapJob("predict", str(model_path), str(cube_path), str(out)))  # same cube: resumes
+    write_cube(s, cube_path, chunks=(4, 4))
+    with pytest.raises(RamancamError, match="differs in cube_identity"):
+        run(MapJob("predict", str(model_path), str(cube_path), str(out)))
+
+
+def test_a_descending_axis_or_a_refused_cube_leaves_no_store(small_map, tmp_path):
+    """A model without a recipe takes the grid reversed (as WiRE writes axes) with the
+    points flipped, and refuses a cube on another axis before any store is made."""
+    model, model_path, _, s = small_map
+    rev = tmp_path / "rev.zarr"
+    write_cube(Spectra(s.X[:, ::-1], s.wavenumbers[::-1], s.labels, s.meta), rev,
+               chunks=(4, 4))
+    run(MapJob("predict", str(model_path), str(rev), str(tmp_path / "r.zarr")))
+    proba, _ = _reference(model, s)
+    np.testing.assert_allclose(read_results(tmp_path / "r.zarr")["proba"].reshape(99, 3),
+                               proba, rtol=1e-5, atol=1e-7)
+    other = tmp_path / "other.zarr"
+    write_cube(Spectra(s.X, s.wavenumbers + 100.0, s.labels, s.meta), other, chunks=(4, 4))
+    with pytest.raises(RamancamError, match="spectra must be on the model's grid"):
+        run(MapJob("predict", str(model_path), str(other), str(tmp_path / "o.zarr")))
+    assert not (tmp_path / "o.zarr").exists()
+    # on the command line: --out DIR is made only with the store; a file is refused
+    assert main(["predict", str(model_path), str(other), "--out", str(tmp_path / "od")]) == 2
+    assert not (tmp_path / "od").exists()
+    (tmp_path / "afile").write_text("keep")
+    assert main(["predict", str(model_path), str(rev), "--out", str(tmp_path / "afile")]) == 2
+    assert (tmp_path / "afile").read_text() == "keep"
+
+
 def test_cli_predict_and_explain_on_a_cube(small_map, tmp_path, capsys):
     model, model_path, cube_path, s = small_map
     assert main(["predict", str(model_path), str(cube_path), "--out", str(tmp_path / "res")]) == 0

@@ -497,18 +497,27 @@ class Bundle:
                 "spectra must be on the model's grid; got per-spectrum axes. The model was "
                 "saved without a resampling recipe; resample the spectra onto its grid "
                 f"({self._grid_text()}) first.")
-        axis = out.wavenumbers
+        flip = self.fits_grid(out.wavenumbers, offset="axis_offset_cm1" in spectra.meta)
+        return np.asarray(out.X[:, ::-1] if flip else out.X, dtype=np.float64)
+
+    def fits_grid(self, axis: NDArray[np.float64], *, offset: bool = False) -> bool:
+        """Check that prepared spectra on ``axis`` lie on the model's grid; ``True`` when
+        ``axis`` is the grid reversed (a model saved without a recipe takes a descending
+        axis, as WiRE writes, with the points flipped). ``offset``: an --axis-offset moved
+        the axis (named in the error)."""
         tol = 1e-6 * max(1.0, float(np.abs(self.grid).max()))
-        if axis.size != self.grid.size or not np.allclose(axis, self.grid, rtol=0, atol=tol):
-            raise RamancamError(
-                f"spectra must be on the model's grid ({self._grid_text()}); got "
-                f"{axis.size} points {axis[0]:g}-{axis[-1]:g}. "
-                + ("Resample them onto that grid first"
-                   + (" (--axis-offset moves the axis off it: a model saved without a "
-                      "resampling recipe cannot take it)" if "axis_offset_cm1" in spectra.meta
-                      else "") + "." if self.recipe is None
-                   else "The stored recipe does not produce that grid; the file is damaged."))
-        return np.asarray(out.X, dtype=np.float64)
+        for flip in (False, True) if self.recipe is None else (False,):
+            a = axis[::-1] if flip else axis
+            if a.size == self.grid.size and np.allclose(a, self.grid, rtol=0, atol=tol):
+                return flip
+        raise RamancamError(
+            f"spectra must be on the model's grid ({self._grid_text()}); got "
+            f"{axis.size} points {axis[0]:g}-{axis[-1]:g}. "
+            + ("Resample them onto that grid first"
+               + (" (--axis-offset moves the axis off it: a model saved without a "
+                  "resampling recipe cannot take it)" if offset else "") + "."
+               if self.recipe is None
+               else "The stored recipe does not produce that grid; the file is damaged."))
 
     def _training_ends(self) -> list[list[float]] | None:
         """The training spectra's ranges where the recipe starts with the paper's straight

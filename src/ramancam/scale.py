@@ -278,7 +278,9 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
     # the cube's one axis must cover the model's range: said once here, not per pixel
     bundle.check_coverage(Spectra(np.zeros((1, cube.wavenumbers.size)),
                                   cube.wavenumbers + job.axis_offset))
-    settings = job.settings(_sha256(job.model))
+    if bundle.recipe is None:  # then the cube's axis must be the model's grid: before a store
+        bundle.fits_grid(cube.wavenumbers + job.axis_offset, offset=bool(job.axis_offset))
+    settings = {**job.settings(_sha256(job.model)), "cube_identity": cube.identity}
     out = Path(job.out)
     if out.exists():
         try:
@@ -290,8 +292,9 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
             raise RamancamError(
                 f"--out must be a new folder or a result store of an earlier run to resume; "
                 f"got {str(out)!r}, which is not one. Choose another --out.")
-        if meta.get("settings") != settings:
-            old = meta.get("settings", {})
+        old = dict(meta.get("settings", {}))
+        old.setdefault("cube_identity", settings["cube_identity"])  # stores before 2026-12-06
+        if old != settings:
             diff = sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))
             raise RamancamError(
                 f"--out must hold a run with the same model, cube and settings to resume; got "
@@ -300,9 +303,12 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
         done = np.asarray(g["done"][...])
         todo = [(int(ty), int(tx)) for ty, tx in np.argwhere(done == 0)]
         return g, todo, done.size
-    if not out.resolve().parent.is_dir():
-        raise RamancamError(f"--out must be in an existing folder; got {str(out)!r}. Create "
-                            "the folder first.")
+    parent = out.resolve().parent
+    if not parent.is_dir():
+        if not parent.parent.is_dir():
+            raise RamancamError(f"--out must be in an existing folder; got {str(out)!r}. "
+                                "Create the folder first.")
+        parent.mkdir()  # --out DIR: DIR/predictions.zarr
     ny, nx = cube.shape
     cy, cx = cube.chunks
     n_classes = len(classes)
@@ -651,8 +657,10 @@ def _store_path(args: argparse.Namespace, kind: str) -> Path:
     out = Path(args.out)
     if out.suffix.lower() == ".zarr":
         return out
-    out.mkdir(parents=True, exist_ok=True)
-    return out / f"{kind}.zarr"
+    if out.exists() and not out.is_dir():
+        raise RamancamError(f"--out must be a folder (or NAME.zarr) for a Zarr cube; got "
+                            f"{args.out!r}, an existing file. Name a folder.")
+    return out / f"{kind}.zarr"  # the folder is made with the store, once the checks pass
 
 
 def _progress(total_hint: str) -> Callable[[int, int], None]:

@@ -293,7 +293,7 @@ def run(args: argparse.Namespace) -> int:
     bundle = load(args.model)
     data = read_data(args)
     xy = has_positions(data)
-    out_dir = out_dir_of(args.out, xy)
+    out_dir = out_dir_of(args.out, xy, create=False)
     map_grid = grid_of(data) if out_dir is not None and xy else None
     # a folder for spectra without positions gets the --plot figure, unless one is named
     plot_path = args.plot or (str(out_dir / "maps.png") if out_dir is not None and not xy
@@ -318,6 +318,8 @@ def run(args: argparse.Namespace) -> int:
         check_bands(bands, grid)
     model = bundle.model
     bundle.check_coverage(data)  # before any row is written
+    if out_dir is not None:  # once the checks have passed: no empty folder left
+        out_dir.mkdir(parents=True, exist_ok=True)
     n_rows = 0
     shown: list[tuple[str, Any, Any, str, Any]] = []
     out_path = str(out_dir / "maps.csv") if out_dir is not None else args.out

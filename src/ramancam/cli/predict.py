@@ -246,8 +246,10 @@ def run(args: argparse.Namespace) -> int:
     # With labels: [spectra, flagged] for labels the model knows and for those it does not.
     seen = {True: [0, 0], False: [0, 0]}
     xy = has_positions(data)
-    out_dir = out_dir_of(args.out, xy)
+    out_dir = out_dir_of(args.out, xy, create=False)
     grid = grid_of(data) if out_dir is not None and xy else None
+    if out_dir is not None:  # once the map's positions are checked: no empty folder left
+        out_dir.mkdir(parents=True, exist_ok=True)
     csv_path = str(out_dir / "predictions.csv") if out_dir is not None else args.out
     all_proba = []
     all_flags: list[np.ndarray] = []

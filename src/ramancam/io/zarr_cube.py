@@ -21,6 +21,7 @@ Zarr (MIT) is an optional dependency: ``pip install 'ramancam[maps]'``.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import uuid
@@ -143,7 +144,9 @@ def create_cube(path: str | os.PathLike[str], shape: tuple[int, int],
     cy, cx = _check_pair(chunks, "chunks", "(cy, cx)")
     w = check_axis(wavenumbers)
     g = zarr.open_group(str(path), mode="w")
-    g.attrs["ramancam"] = {"format": CUBE_FORMAT, "version": CUBE_VERSION}
+    # a new id each time a cube is written: a result store resumes only into the same cube
+    g.attrs["ramancam"] = {"format": CUBE_FORMAT, "version": CUBE_VERSION,
+                           "id": uuid.uuid4().hex}
     g.create_array("spectra", shape=(ny, nx, w.size), chunks=(min(cy, ny), min(cx, nx), w.size),
                    dtype="float32", fill_value=np.nan)
     g.create_array("wavenumbers", data=w)
@@ -193,6 +196,18 @@ class Cube:
     def shape(self) -> tuple[int, int]:
         """(ny, nx)."""
         return int(self.spectra.shape[0]), int(self.spectra.shape[1])
+
+    @property
+    def identity(self) -> str:
+        """What tells this cube from another at the same path: the id written with it (cubes
+        written before 2026-12-06 have none: their shape, tiles, axis and positions)."""
+        meta = dict(self.group.attrs.get("ramancam", {}))
+        if meta.get("id"):
+            return str(meta["id"])
+        h = hashlib.sha256(repr((self.shape, self.chunks)).encode())
+        for a in (self.wavenumbers, self.x, self.y):
+            h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
+        return "sha256:" + h.hexdigest()[:32]
 
     @property
     def n_points(self) -> int:

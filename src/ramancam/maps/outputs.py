@@ -36,24 +36,31 @@ __all__ = ["check_bands", "explain_sections", "out_dir_of", "parse_bands",
            "write_band_images", "write_class_means", "write_explain_outputs",
            "write_map_report", "write_predict_outputs"]
 
-def out_dir_of(out: str | None, has_xy: bool) -> Path | None:
-    """The output folder of ``predict``/``explain`` ``--out``, created when needed, or None
-    when ``--out`` names a file.
+def out_dir_of(out: str | None, has_xy: bool, *, create: bool = True) -> Path | None:
+    """The output folder of ``predict``/``explain`` ``--out``, created when needed (with
+    ``create``; else the caller creates it once its checks have passed), or None when
+    ``--out`` names a file.
 
     ``--out`` is a folder when it is an existing folder or ends with a path separator, and,
-    for a map (``has_xy``), also when it has no file suffix (``--out results``). A name with a
-    suffix such as ``.csv`` stays a file.
+    for a map (``has_xy``), also when it has no file suffix (``--out results``; an existing
+    file of that name is refused, not overwritten). A name with a suffix such as ``.csv``
+    stays a file.
     """
     if not out:
         return None
     p = Path(out)
+    if has_xy and p.suffix == "" and p.is_file():
+        raise RamancamError(
+            f"--out must be a folder for a map's table and images (or NAME.csv for the table "
+            f"alone); got {out!r}, an existing file. Name a folder.")
     is_dir = (p.is_dir() or out.endswith(("/", os.sep))
               or (has_xy and not p.exists() and p.suffix == ""))
     if not is_dir:
         return None
     if p.exists() and not p.is_dir():
         raise RamancamError(f"--out must be a folder here; got {out!r}, which is a file.")
-    p.mkdir(parents=True, exist_ok=True)
+    if create:
+        p.mkdir(parents=True, exist_ok=True)
     return p
 
 
