@@ -843,6 +843,16 @@ def test_info_describes_a_cube_and_a_result_store(novelty_map, tmp_path, capsys,
     assert main(["info", str(store), "--plot", str(tmp_path / "x.png")]) == 2
     assert "--plot draws spectra files and model files" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
+    # a tile written but not marked done (a run stopped inside it): its pixels are not
+    # counted as predicted, as the resume computes them again
+    zarr = pytest.importorskip("zarr")
+    g = zarr.open_group(str(store), mode="r+")
+    done = np.asarray(g["done"][...])
+    done[0, 0] = 0
+    g["done"][...] = done
+    assert main(["info", str(store), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert sum(d["predicted"].values()) == 96 - 16 and d["not_predicted"] == 16
 
 
 def test_cube_pixels_reads_and_prepares_the_pixels_asked_for(novelty_map):
@@ -1199,3 +1209,21 @@ def test_map_explain_lists_the_same_pixels_to_check_in_memory_and_from_a_cube(no
                                                                   "report.html")
     assert mem[0] == cube[0] > 0 and mem[2] and cube[2]
     assert mem[1] == cube[1] and len(mem[1]) == min(mem[0], 50)
+
+
+def test_read_takes_a_cube_whole_so_convert_and_train_do(small_map, tmp_path, capsys):
+    """read() of a cube is read_cube (labels from its truth array), so convert writes it
+    back as a table; a label option is refused, as the cube carries its labels."""
+    from ramancam.io import read, read_table
+    from ramancam.io.zarr_cube import read_cube
+
+    _, _, cube_path, s = small_map
+    got = read(cube_path)
+    want = read_cube(cube_path)
+    np.testing.assert_array_equal(got.X, want.X)
+    np.testing.assert_array_equal(got.labels, s.labels)
+    assert main(["convert", str(cube_path), str(tmp_path / "back.csv")]) == 0
+    back = read_table(tmp_path / "back.csv", label_col="label")
+    np.testing.assert_allclose(back.X, np.asarray(s.X, dtype=np.float32), rtol=1e-6)
+    with pytest.raises(RamancamError, match="label_col must not be given for a Zarr cube"):
+        read(cube_path, label_col="label")

@@ -57,6 +57,20 @@ def _counts(arr: Any, n: int) -> tuple[list[int], int]:
     return counts[:n].tolist(), int(counts[n])
 
 
+def _predicted_counts(store: Any, done: np.ndarray, n: int) -> tuple[list[int], int]:
+    """Pixels per predicted class 0..n-1 in the finished tiles, read tile by tile, and the
+    other pixels (refused, or in tiles not finished: a tile cut short by an interruption
+    holds part of its values until it is computed again)."""
+    from ..maps.store import finished_tiles
+
+    counts = np.zeros(n + 1, dtype=np.int64)
+    for ys, xs in finished_tiles(store, done):
+        a = np.asarray(store["predicted"][ys, xs]).ravel().astype(np.int64)
+        counts += np.bincount(np.where((a >= 0) & (a < n), a, n), minlength=n + 1)
+    total = int(np.prod(store["predicted"].shape))
+    return counts[:n].tolist(), total - int(counts[:n].sum())
+
+
 def _step(v: np.ndarray) -> float | None:
     d = np.diff(v)
     return float(np.median(d)) if d.size else None
@@ -92,7 +106,7 @@ def describe_zarr(path: str, kind: str) -> dict[str, Any]:
     names = [str(c) for c in meta.get("class_names", [])]
     done = np.asarray(g["done"][...])
     ny, nx = (int(v) for v in g["predicted"].shape)
-    counts, not_predicted = _counts(g["predicted"], len(names))
+    counts, not_predicted = _predicted_counts(g, done, len(names))
     d = {"kind": str(settings.get("kind", "predict")), "ny": ny, "nx": nx,
          "tiles_done": int(done.sum()), "tiles": int(done.size),
          "complete": bool(meta.get("complete", False)), "cube": settings.get("cube"),

@@ -168,6 +168,16 @@ def read(path: str | os.PathLike[str], *, label_col: str | None = None,
             f"labels must come from one place; got label_col={label_col!r} and "
             f"labels_from={labels_from!r}. Use label_col for wide tables, labels_from for "
             "folders.")
+    from .zarr_cube import is_cube, read_cube
+
+    if p.is_dir() and is_cube(p):  # a Zarr cube read whole: labels from its truth array
+        for value, opt in ((label_col, "label_col"), (labels_from, "labels_from"),
+                           (groups_from, "groups_from"), (files, "files")):
+            if value is not None:
+                raise RamancamError(
+                    f"{opt} must not be given for a Zarr cube; got {value!r}. A cube's labels "
+                    "are its 'truth' array (written by convert from the map's label column).")
+        return read_cube(p)
     if p.is_dir():
         return read_folder(p, labels_from=labels_from, label_col=label_col,
                            groups_from=groups_from, pattern=files)
