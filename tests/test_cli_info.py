@@ -182,6 +182,7 @@ def test_info_names_flat_and_clipped_spectra(tmp_path, capsys, rng):
     code, out, _ = _run(capsys, ["info", str(tmp_path / "t.csv"), "--json"])
     d = json.loads(out)
     assert d["flat"] == ["s1"] and d["clipped"]["n"] == 3 and d["clipped"]["in_default_grid"]
+    assert d["clipped"]["at_end"] == 0  # none is clipped at its first or last point
     # two equal maxima that are no detector's limit are not clipping; clean data: no lines
     X = 1000.0 + rng.normal(0, 5, (3, w.size))
     X[0, 50:52] = 5000.0
@@ -195,6 +196,9 @@ def test_info_finds_the_saturated_spectra_of_real_sets(shared_data, capsys):
     assert code == 0
     assert ("clipped:   26 spectra held at 65535 (a 16-bit detector's limit) over 2-6 points, "
             "at 110.1-131.9 cm-1") in out and "outside the default grid" in out
+    # the Rayleigh edge is the first point of those spectra: the paper's baseline starts there
+    assert ("but at the first or last point of 26, through which the paper recipe's straight "
+            "baseline runs") in out
     code, out, _ = _run(capsys, ["info", str(shared_data / "saliva-pd-ad")])
     assert code == 0 and "clipped:   62 spectra held at 64500 over 4-936 points" in out
     assert "inside the default grid" in out

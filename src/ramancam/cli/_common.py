@@ -326,8 +326,9 @@ def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--recipe", default=DEFAULT_RECIPE,
                    metavar="auto|paper|asls|arpls|none|FILE.json",
                    help="preprocessing: 'auto' (default: the paper recipe; if its end-point "
-                        "line lies above a spectrum, as for spectra already baseline-corrected "
-                        "by their source, asls instead; the choice is printed and saved), "
+                        "line lies above a whole spectrum (nothing positive left), as for "
+                        "spectra already baseline-corrected by their source, asls instead; "
+                        "the choice is printed and saved), "
                         "'paper' (linear baseline through the end points, spline resampling "
                         "onto the grid, normalise to max), 'asls' or 'arpls' (resample, then "
                         "that pybaselines baseline, then normalise to max), 'none' (data "

@@ -264,7 +264,10 @@ def format_summary(path: str, d: dict[str, Any]) -> str:
                                     if v in DETECTOR_LIMITS else "") for v in c["values"])
         where = ("inside the default grid (350-1800 cm-1): leave them out, or train on a "
                  "--grid that avoids it" if c["in_default_grid"] else
-                 "outside the default grid (350-1800 cm-1), which never sees it")
+                 "outside the default grid (350-1800 cm-1), which never sees it"
+                 + (f", but at the first or last point of {c['at_end']}, through which the "
+                    "paper recipe's straight baseline runs (a pybaselines recipe, --recipe "
+                    "asls, does not use it)" if c.get("at_end") else ""))
         lines.append(f"  clipped:   {spectra_count(c['n'])} held at "
                      f"{vals} over {c['points'][0]}-{c['points'][1]} points, at "
                      f"{c['range'][0]:.1f}-{c['range'][1]:.1f} cm-1 (first: {c['first']}); "
@@ -286,11 +289,16 @@ def _checks(spectra: Any) -> dict[str, Any]:
     clipped = clipped_spectra(spectra)
     if clipped:
         lo, hi = min(c.lo for c in clipped), max(c.hi for c in clipped)
+        axes = spectra.axes
         out["clipped"] = {"n": len(clipped), "values": sorted({c.value for c in clipped}),
                           "points": [min(c.n_points for c in clipped),
                                      max(c.n_points for c in clipped)],
                           "range": [lo, hi], "first": ids[clipped[0].index],
-                          "in_default_grid": bool(hi >= PAPER_GRID[0] and lo <= PAPER_GRID[1])}
+                          "in_default_grid": bool(hi >= PAPER_GRID[0] and lo <= PAPER_GRID[1]),
+                          # clipped at a first or last point: the paper's baseline runs there
+                          "at_end": sum(bool(c.lo <= float(axes[c.index].min())
+                                             or c.hi >= float(axes[c.index].max()))
+                                        for c in clipped)}
     return out
 
 

@@ -104,9 +104,10 @@ def auto_recipe(spectra: Any, grid: tuple[float, float, float] | None = None
     """The recipe ``ramancam train`` uses when given no ``--recipe`` (``--recipe auto``).
 
     The paper's recipe (straight baseline through the end points, spline resampling onto
-    ``grid``, normalisation to the maximum); where its straight line lies above a spectrum,
-    as for spectra already baseline-corrected by their source, max normalisation finds
-    nothing positive, and the asls baseline recipe on the same grid is used instead.
+    ``grid``, normalisation to the maximum); where its straight line lies above a whole
+    spectrum, as for spectra already baseline-corrected by their source, max normalisation
+    finds nothing positive, and the asls baseline recipe on the same grid is used instead.
+    A line above part of a spectrum keeps the paper's recipe (that part then dips below 0).
 
     Parameters
     ----------
