@@ -355,3 +355,18 @@ def test_spectra_exported_over_another_range_get_the_training_baseline(trained):
         "The model's straight baseline runs through each spectrum's first and last points, "
         "so theirs differs from training's and the predictions may be off: export them over "
         "the training range.")
+
+
+def test_a_wavelength_axis_short_of_the_range_gets_the_laser_hint(trained):
+    """Spectra on a fine axis of 810-1144 (a 785 nm laser's wavelengths, nm) are short of
+    the model's Raman-shift range: the error suggests --laser-nm; a Raman-shift axis that
+    is short gets no such hint."""
+    b = load(trained[0])
+    nm = Spectra(np.ones((2, 1870)), np.linspace(810.5, 1144.2, 1870))
+    with pytest.raises(RamancamError, match=r"If that axis is in wavelengths \(nm\), give "
+                                            r"--laser-nm NM to convert it\."):
+        b.check_coverage(nm)
+    shift = Spectra(np.ones((2, 500)), np.linspace(600.0, 1700.0, 500))
+    with pytest.raises(RamancamError) as e:
+        b.check_coverage(shift)
+    assert "--laser-nm" not in str(e.value)
