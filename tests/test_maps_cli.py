@@ -246,9 +246,11 @@ def test_explain_default_bands_and_target_all(trained, tmp_path):
     out = tmp_path / "all"
     assert main(["explain", str(model), str(data), "--target", "all", "--out",
                  str(out)]) == 0
-    assert sorted(p.name for p in out.glob("band_*.png")) == ["band_01.png", "band_02.png",
-                                                               "band_03.png"]
+    assert sorted(p.name for p in out.glob("band_0*.png")) == ["band_01.png", "band_02.png",
+                                                                "band_03.png"]
     assert read_table(out / "maps.csv").X.shape == (2 * NX * NY, N_POINTS)
+    # each pixel's band shift, as predict draws it (and a cube's explain did already)
+    assert (out / "band_shift.png").exists()
 
 
 def test_map_option_errors(trained, tmp_path, capsys):

@@ -670,7 +670,8 @@ class Bundle:
                 if laser is not None and "laser_wavelength_nm" not in spectra.meta else
                 f"Give spectra measured over that range, {fix}.")
         ax = np.asarray(axes[i])  # nm-like: 200-1700, steps under 0.25 (a CCD in wavelength)
-        if 200 <= ranges[i, 0] and ranges[i, 1] <= 1700 and np.median(np.abs(np.diff(ax))) < 0.25:
+        if laser is None and 200 <= ranges[i, 0] and ranges[i, 1] <= 1700 and np.median(
+                np.abs(np.diff(ax))) < 0.25:
             todo = ("If that axis is in wavelengths (nm), give --laser-nm NM to convert it. "
                     + todo)
         raise RamancamError(

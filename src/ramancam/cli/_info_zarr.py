@@ -149,7 +149,7 @@ def format_zarr(path: str, d: dict[str, Any]) -> str:
                   f"spectra and {d['missing']} missing pixels")
         lines = [f"{path}: Zarr map cube",
                  f"  pixels:    {px}, tiles of {d['tile'][1]} x {d['tile'][0]} "
-                 f"({d['tiles']} tiles)",
+                 f"({d['tiles']} tile{'' if d['tiles'] == 1 else 's'})",
                  f"  axis:      {a['min']:g} to {a['max']:g} cm-1, {a['n_points']} points"
                  + ("" if a["step"] is None else f", step {a['step']:g}"),
                  f"  positions: x {_range(d['x'])}, y {_range(d['y'])}"]

@@ -330,7 +330,8 @@ def run(args: argparse.Namespace) -> int:
            else nullcontext(sys.stdout if table else None))
     # per map pixel: spectrum, map, probabilities, unknown flag, novelty p-value, set size
     kept: dict[str, list[Any]] = {"X": [], "maps": [], "proba": [], "unknown": [],
-                                  "novelty_p": [], "set_size": [], "sets": [], "match": []}
+                                  "novelty_p": [], "set_size": [], "sets": [], "match": [],
+                                  "band_shift": []}
     entries: list[dict[str, Any]] = []
     counts: dict[str, int] = {}
     n_unknown: int | None = None
@@ -387,7 +388,8 @@ def run(args: argparse.Namespace) -> int:
                 if flag is not None:
                     n_unknown = (n_unknown or 0) + int(flag.sum())
             # as predict's axis: line reads them (the report's library match, when it has one)
-            if (sh := bundle.band_shift(None, prepared=X, proba=proba, match=match)) is not None:
+            sh = bundle.band_shift(None, prepared=X, proba=proba, match=match)
+            if sh is not None:
                 shifts.append(sh)
             if map_grid is not None:
                 own = maps.reshape(len(part), per, -1)
@@ -396,6 +398,8 @@ def run(args: argparse.Namespace) -> int:
                 else:
                     own = own[:, 0]
                 kept["X"].append(X.astype(np.float32))
+                kept["band_shift"].append(np.full(len(X), np.nan) if sh is None
+                                          else np.asarray(sh, dtype=np.float64))
                 kept["maps"].append(own.astype(np.float32))
                 kept["proba"].append(cal)
                 kept["unknown"].append(np.zeros(len(part), bool) if flag is None else flag)
@@ -467,6 +471,7 @@ def run(args: argparse.Namespace) -> int:
             unknown=np.concatenate(kept["unknown"]),
             novelty_p=np.concatenate(kept["novelty_p"]),
             set_size=np.concatenate(kept["set_size"]),
+            band_shift=np.concatenate(kept["band_shift"]),
             extra_section=_pixels_to_check(map_grid, kept, classes, bundle, args,
                                            np.asarray(ids, dtype=object)[all_usable]))
         print(f"map: {map_grid.text()}; wrote {', '.join(p.name for p in paths)} to "

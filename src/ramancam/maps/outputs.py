@@ -264,7 +264,8 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
                           unknown: NDArray[np.bool_] | None = None,
                           novelty_p: NDArray[np.float64] | None = None,
                           set_size: NDArray[np.float64] | None = None,
-                          extra_section: Any = None) -> list[Path]:
+                          extra_section: Any = None,
+                          band_shift: NDArray[np.float64] | None = None) -> list[Path]:
     """Images, band images, class means and ``report.html`` of an explained map.
 
     Parameters
@@ -294,6 +295,8 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
         ``novelty_p.png`` and ``set_size.png``.
     extra_section : ramancam.report.Section, optional
         Added to the report last (``explain``: the pixels to check).
+    band_shift : ndarray of shape (n_spectra,), optional
+        Each spectrum's band shift (cm-1, NaN: none read): ``band_shift.png``, as predict's.
 
     Returns
     -------
@@ -311,7 +314,7 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
     pred = p.argmax(axis=1).astype(np.intp)
     images = write_map_images(out, grid, grid.to_image(pred, fill=-1),
                               grid.to_image(p, fill=np.nan), class_names,
-                              **_extra_images(grid, unknown, novelty_p, set_size))
+                              **_extra_images(grid, unknown, novelty_p, set_size, band_shift))
     chosen = list(bands) if bands is not None else top_bands(np.abs(M).mean(axis=0), ax_)
     check_bands(chosen, ax_)
     js = [nearest_index(ax_, b) for b in chosen]
