@@ -62,6 +62,9 @@ def test_pca_svm_kfold_end_to_end(data_csv, tmp_path, capsys):
     summary = json.loads((out / "baseline.json").read_text())
     assert summary["model"] == "pca-svm" and len(summary["folds"]) == 3
     assert summary["folds"][0]["best_params"]["n_components"] in (2, 5)
+    # the sample sd of the fold accuracies, as train's table gives it
+    accs = [f["accuracy"] for f in summary["folds"]]
+    assert summary["std_accuracy"] == pytest.approx(np.std(accs, ddof=1))
     assert not (out / "vip.csv").exists()
     # Same seed, same folds and predictions.
     out2 = tmp_path / "res2"

@@ -1168,3 +1168,30 @@ def test_explain_figures_show_predicts_calibrated_verdict(model_file, peaks_file
         assert cls == b.classes[int(cal[k].argmax())]
         assert float(p) == pytest.approx(cal[k].max(), abs=6e-4)
     assert len(shown) == 2
+
+
+def test_info_describes_a_model_trained_without_novelty_detection(peaks_file, tmp_path, capsys):
+    out = tmp_path / "n.ramancam"
+    assert main(["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
+                 "--no-compare", "--novelty", "none", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["info", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "  calibration: expected calibration error" in text and "unknown: threshold" not in text
+
+
+def test_fixed_split_with_one_training_spectrum_per_class_saves_an_uncalibrated_model(
+        peaks_file, tmp_path, capsys):
+    """A library of one reference spectrum per class: nothing is held out to calibrate on,
+    so the model is saved with temperature 1 (it stopped after training before)."""
+    s = read_table(peaks_file, label_col="label")
+    first = {str(c): int(np.flatnonzero(s.labels == c)[0]) for c in s.classes}
+    split = np.where(np.isin(np.arange(len(s)), list(first.values())), "train", "test")
+    data = tmp_path / "one.csv"
+    write_table(s.replace(meta={**s.meta, "split": split}), data, label_col="label")
+    out = tmp_path / "one.ramancam"
+    assert main(["train", str(data), "--label-col", "label", *FAST, "--split-col", "split",
+                 "--train-value", "train", "--out", str(out)]) == 0
+    assert ("calibration: none (every class has one training spectrum, so none is held out "
+            "to calibrate on") in capsys.readouterr().out
+    assert load(out).temperature == 1.0

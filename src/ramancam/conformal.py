@@ -352,17 +352,22 @@ class Calibration:
         thr = "none (too few held-out spectra)" if not np.isfinite(self.threshold) \
             else f"{self.threshold:.4g}"
         n, rate = self.n_scores, self.rate
-        if np.isfinite(self.threshold) and n and _conformal_rank(n, rate) >= n:
+        if rate is not None and np.isfinite(self.threshold) and n and \
+                _conformal_rank(n, rate) >= n:
             # One odd known spectrum sets it: worth saying (docs/novelty.md, small libraries).
             thr += (f" (the largest of {n} held-out scores: below "
                     f"{int(np.ceil(2 / rate - 1 - 1e-9))} it always is)")
         how = (f"temperature {self.temperature:.3g}" if self.temperature != 1.0
                or self.fitted_temperature == 1.0 else
                f"temperature {self.fitted_temperature:.3g} does not help: kept 1")
-        return [f"calibration: expected calibration error {self.ece_before:.3f} -> "
-                f"{self.ece_after:.3f} ({how}; {self.source})",
-                f"unknown: threshold {thr} for {self.rate:.0%} false alarms; known held-out "
-                f"spectra flagged {self.false_alarm:.1%}"]
+        first = (f"calibration: expected calibration error {self.ece_before:.3f} -> "
+                 f"{self.ece_after:.3f} ({how}; {self.source})")
+        if rate is None:
+            return [first]
+        fa = self.false_alarm  # None (a NaN saved) without held-out novelty scores
+        flagged = "n/a" if fa is None or not np.isfinite(fa) else f"{fa:.1%}"
+        return [first, f"unknown: threshold {thr} for {rate:.0%} false alarms; known held-out "
+                       f"spectra flagged {flagged}"]
 
 
 def calibrate(logits: ArrayLike, y_idx: ArrayLike, scores: ArrayLike | None,

@@ -200,7 +200,7 @@ def _run(args: argparse.Namespace) -> int:
     if split:
         print(f"test accuracy: {accs[0]:.4f}")
     else:
-        print(f"accuracy mean +- sd: {accs.mean():.4f} +- {accs.std():.4f} "
+        print(f"accuracy mean +- sd: {accs.mean():.4f} +- {_sd(accs):.4f} "
               f"({len(splits)} folds)")
 
     if args.out is None:
@@ -220,7 +220,7 @@ def _run(args: argparse.Namespace) -> int:
         "mode": "split" if split else ("group k-fold" if args.group_col else
                                        "spatial k-fold" if args.spatial_folds else "k-fold"),
         "folds": folds, "mean_accuracy": float(accs.mean()),
-        "std_accuracy": float(accs.std())}
+        "std_accuracy": _sd(accs)}
     written = ["predictions.csv", "baseline.json"]
     if args.model == "plsda":
         if split:  # the model of the one split was fitted on all training spectra already
@@ -237,3 +237,8 @@ def _run(args: argparse.Namespace) -> int:
         fh.write("\n")
     print(f"wrote {', '.join(written)} to {out}")
     return 0
+
+
+def _sd(accs: Any) -> float:
+    """The sample sd of the fold accuracies (0 for one fold), as train's table gives it."""
+    return float(accs.std(ddof=1)) if accs.size > 1 else 0.0

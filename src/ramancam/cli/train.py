@@ -315,6 +315,9 @@ def _calibrate(final: Any, cv: CVResult, data: Any, params: dict[str, Any],
     labels = np.asarray(data.labels).astype(str)
     if split:
         tr = np.flatnonzero(cv.fold_of < 0)
+        if np.unique(labels[tr], return_counts=True)[1].max() < 2:  # a library of one each
+            return ["calibration: none (every class has one training spectrum, so none is "
+                    "held out to calibrate on: temperature 1, threshold as fitted)"], None
         z, s, yi, fold_of = cross_fit(final, data.X[tr], labels[tr], folds=3, seed=args.seed)
         source = f"{int(fold_of.max()) + 1}-fold inner CV of the training part"
         ref_labels = labels[tr]  # the final model's training spectra
