@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from ramancam.cli import main
+from ramancam.io import read_table
 from ramancam.spectra import Spectra
 
 io = pytest.importorskip("ramancam.io")
@@ -62,6 +63,8 @@ def test_pca_svm_kfold_end_to_end(data_csv, tmp_path, capsys):
     summary = json.loads((out / "baseline.json").read_text())
     assert summary["model"] == "pca-svm" and len(summary["folds"]) == 3
     assert summary["folds"][0]["best_params"]["n_components"] in (2, 5)
+    assert summary["recipe"] == "none" and summary["recipe_used"] == "none"
+    assert summary["grid_used"][2] == len(read_table(data_csv, label_col="label").wavenumbers)
     # the sample sd of the fold accuracies, as train's table gives it
     accs = [f["accuracy"] for f in summary["folds"]]
     assert summary["std_accuracy"] == pytest.approx(np.std(accs, ddof=1))

@@ -1195,3 +1195,15 @@ def test_fixed_split_with_one_training_spectrum_per_class_saves_an_uncalibrated_
     assert ("calibration: none (every class has one training spectrum, so none is held out "
             "to calibrate on") in capsys.readouterr().out
     assert load(out).temperature == 1.0
+
+
+def test_train_value_without_split_col_is_refused(peaks_file, tmp_path, capsys):
+    # it would otherwise be ignored, and a plain k-fold run in its place
+    for cmd in ("train", "baseline"):
+        argv = [cmd, str(peaks_file), "--label-col", "label", "--train-value", "FW",
+                "--out", str(tmp_path / ("m.ramancam" if cmd == "train" else "b")),
+                *([] if cmd == "train" else ["--model", "library"])]
+        assert main(argv) == 2
+        assert ("--train-value must come with --split-col C; got 'FW' alone"
+                in capsys.readouterr().err)
+    assert not (tmp_path / "m.ramancam").exists()

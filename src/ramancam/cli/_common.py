@@ -581,6 +581,16 @@ def _normalized_auto(args: argparse.Namespace, raw: Any, paper: Any) -> tuple[An
     return recipe, recipe.apply(raw)
 
 
+class _Given(argparse.Action):
+    """Store the value and record that it was given (``<dest>_given``), for an option whose
+    default is a real value but which only means something beside another option."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"{self.dest}_given", True)
+
+
 def add_split_arguments(p: argparse.ArgumentParser) -> None:
     """Cross-validation / split options and ``--seed``."""
     g = p.add_argument_group("validation")
@@ -603,13 +613,19 @@ def add_split_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--spatial-buffer", type=int, metavar="N",
                    help="with --spatial-folds: training leaves out pixels within N pixels of "
                         "any test pixel (default 1: the 8 neighbours)")
-    g.add_argument("--train-value", metavar="V", default="train",
+    g.add_argument("--train-value", metavar="V", default="train", action=_Given,
                    help="with --split-col: the value marking training spectra (default train)")
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
 
 
 def spatial_splits(args: argparse.Namespace, data: Any) -> Any:
-    """Train/test index pairs of ``--spatial-folds`` (None when the option is not given)."""
+    """Train/test index pairs of ``--spatial-folds`` (None when the option is not given);
+    first the checks of the validation options that only go with another one."""
+    if getattr(args, "split_col", None) is None and getattr(args, "train_value_given", False):
+        from ..errors import RamancamError
+
+        raise RamancamError(f"--train-value must come with --split-col C; got "
+                            f"{args.train_value!r} alone. Add --split-col or drop it.")
     if getattr(args, "spatial_folds", None) is None:
         for opt in ("spatial_block", "spatial_buffer"):
             if getattr(args, opt, None) is not None:

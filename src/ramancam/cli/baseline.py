@@ -154,7 +154,7 @@ def _run(args: argparse.Namespace) -> int:
     )
 
     components = _check_args(args)
-    raw, _, data = read_labelled_on_grid(args, "for a baseline")
+    raw, recipe, data = read_labelled_on_grid(args, "for a baseline")
     X, y, grid = data.X, raw.labels, data.wavenumbers
     split = args.split_col is not None
     spatial = spatial_splits(args, data)
@@ -216,6 +216,10 @@ def _run(args: argparse.Namespace) -> int:
     summary: dict[str, Any] = {
         "model": args.model, "data": str(args.data), "recipe": args.recipe,
         "grid": args.grid, "seed": args.seed, "inner_folds": args.inner_folds,
+        # what was applied (the options above may say auto, or nothing)
+        "recipe_used": str(getattr(args, "recipe_used", args.recipe)),
+        "recipe_steps": None if recipe is None else recipe.to_dict()["steps"],
+        "grid_used": [float(grid[0]), float(grid[-1]), int(grid.size)],
         "components": None if components is None else list(components),
         "mode": "split" if split else ("group k-fold" if args.group_col else
                                        "spatial k-fold" if args.spatial_folds else "k-fold"),

@@ -506,7 +506,8 @@ def format_model(path: str, d: dict[str, Any]) -> str:
                  f"{a.get('dropout')}")
     t = d["training"]
     if t:
-        parts = [f"{t.get('n_epochs', t.get('epochs'))} epochs" if "epochs" in t else "",
+        n_ep = t.get("n_epochs", t.get("epochs"))
+        parts = [f"{n_ep} epoch{'' if n_ep == 1 else 's'}" if "epochs" in t else "",
                  f"lr {t['lr']:g} ({t.get('lr_schedule', 'constant')})" if "lr" in t else "",
                  f"batch {t['batch_size']}" if "batch_size" in t else "",
                  f"inputs {_SCALING.get(t['input_scaling'], t['input_scaling'])}"
@@ -520,6 +521,12 @@ def format_model(path: str, d: dict[str, Any]) -> str:
         elif any(k in t for k in _AUGMENT_AMOUNTS):
             on = any(t.get(k) for k in _AUGMENT_AMOUNTS)
             parts.append(f"augmentation {'on' if on else 'off'}")
+        amounts = [f"{k.removeprefix('augment_')} {t[k]:g}" for k in _AUGMENT_AMOUNTS
+                   if t.get(k)]
+        if amounts and any("augmentation on" in p for p in parts):
+            parts.append("amounts: " + ", ".join(amounts))
+        if t.get("seed") is not None:
+            parts.append(f"seed {t['seed']}")
         if t.get("preset"):
             parts.insert(0, f"preset {t['preset']}")
         lines.append("  training:  " + ", ".join(p for p in parts if p))
