@@ -201,3 +201,25 @@ def test_fixed_split_says_empty_split_values_count_as_test(tmp_path, capsys):
     assert "must mark both training (= 'TRAIN') and test spectra" in captured.err
     assert "only in the test part" not in captured.out
     assert unseen_classes_note(y, np.ones(y.size, dtype=bool)) is None
+
+
+def test_empty_group_and_split_cells_are_said_by_train_and_baseline(tmp_path, capsys):
+    """Spectra with no value in the group column form a group of their own, and in the split
+    column count as test: both commands say how many, instead of doing it silently."""
+    rng = np.random.default_rng(3)
+    y = np.repeat(["a", "b"], 12)
+    X = rng.random((24, 30)) + np.where(y == "a", 1.0, 0.0)[:, None] * np.eye(30)[5]
+    group = np.tile(["g1", "g2", "g3", ""], 6)
+    split = np.where(np.arange(24) % 4 == 0, "", np.where(np.arange(24) % 2, "train", "test"))
+    path = tmp_path / "cells.csv"
+    write_table(Spectra(X, np.arange(30.0), labels=y, meta={"group": group, "split": split}),
+                path)
+    for opts, want in ((["--group-col", "group", "--folds", "2"],
+                        "note: 6 spectra have no value in group column 'group'; they form one "
+                        "group of their own."),
+                       (["--split-col", "split"],
+                        "note: 6 spectra have no value in split column 'split'; like every "
+                        "value other than 'train', they count as test.")):
+        assert main(["baseline", str(path), "--label-col", "label", "--recipe", "none",
+                     "--model", "library", *opts]) == 0
+        assert want in capsys.readouterr().out

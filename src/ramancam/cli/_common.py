@@ -618,6 +618,29 @@ def add_split_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
 
 
+def empty_cell_notes(args: argparse.Namespace, data: Any) -> list[str]:
+    """Notes for spectra with no value in the split or group column: a split counts them
+    as test, group folds pool them as one group; said, not done silently."""
+    import numpy as np
+
+    notes = []
+    for col, what in ((getattr(args, "split_col", None), "split"),
+                      (getattr(args, "group_col", None), "group")):
+        if col is None or col not in data.meta:
+            continue
+        n = int(np.sum(np.char.strip(np.asarray(data.meta[col]).astype(str)) == ""))
+        if not n or (what == "split" and not str(args.train_value).strip()):
+            continue
+        one = n == 1
+        how = (f"like every value other than {args.train_value!r}, "
+               f"{'it counts' if one else 'they count'} as test" if what == "split" else
+               f"{'it forms' if one else 'they form'} one group of "
+               f"{'its' if one else 'their'} own")
+        notes.append(f"note: {n} spectr{'um has' if one else 'a have'} no value in {what} "
+                     f"column {col!r}; {how}.")
+    return notes
+
+
 def spatial_splits(args: argparse.Namespace, data: Any) -> Any:
     """Train/test index pairs of ``--spatial-folds`` (None when the option is not given);
     first the checks of the validation options that only go with another one."""

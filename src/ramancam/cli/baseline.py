@@ -148,6 +148,7 @@ def _run(args: argparse.Namespace) -> int:
     from ..train import make_splits
     from ._common import (
         clipped_training_note,
+        empty_cell_notes,
         random_folds_notes,
         read_labelled_on_grid,
         spatial_splits,
@@ -164,6 +165,8 @@ def _run(args: argparse.Namespace) -> int:
     print(f"{len(data)} spectra, {len(data.classes)} classes, {grid.size} points "
           f"({grid[0]:g}-{grid[-1]:g}); recipe: {getattr(args, 'recipe_used', args.recipe)}; "
           f"model: {args.model}")
+    for empty in empty_cell_notes(args, data):
+        print(empty)
     if not split and args.group_col is None and not spatial:
         for line in random_folds_notes(data, args.folds):
             print(line)

@@ -379,6 +379,7 @@ def run(args: argparse.Namespace) -> int:
     from ._common import (
         clipped_training_note,
         convergence_note,
+        empty_cell_notes,
         left_out_text,
         random_folds_notes,
         read_labelled_on_grid,
@@ -406,15 +407,10 @@ def run(args: argparse.Namespace) -> int:
         note = group_axis_note(data, args.group_col)
         if note:
             print(note)
+    for empty in empty_cell_notes(args, data):
+        print(empty)
     if split and args.split_col in data.meta:
-        col = np.asarray(data.meta[args.split_col]).astype(str)
-        is_train = col == str(args.train_value)
-        n_empty = int(np.sum(np.char.strip(col) == ""))
-        if n_empty and str(args.train_value).strip():
-            print(f"note: {n_empty} spectr{'um has' if n_empty == 1 else 'a have'} no value in "
-                  f"split column {args.split_col!r}; like every value other than "
-                  f"{args.train_value!r}, {'it counts' if n_empty == 1 else 'they count'} "
-                  "as test.")
+        is_train = np.asarray(data.meta[args.split_col]).astype(str) == str(args.train_value)
         note = (unseen_classes_note(data.labels, is_train)
                 if is_train.any() and not is_train.all() else None)  # else make_splits says
         if note:
