@@ -1207,3 +1207,15 @@ def test_train_value_without_split_col_is_refused(peaks_file, tmp_path, capsys):
         assert ("--train-value must come with --split-col C; got 'FW' alone"
                 in capsys.readouterr().err)
     assert not (tmp_path / "m.ramancam").exists()
+
+
+def test_info_shows_a_models_seed_and_its_augmentation_amounts(peaks_file, tmp_path, capsys):
+    out = tmp_path / "a.ramancam"
+    assert main(["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
+                 "--no-compare", "--augment", "on", "--augment-shift", "2", "--seed", "3",
+                 "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["info", str(out)]) == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if "training:" in ln)
+    assert "1 epoch," in line and "augmentation on, amounts: " in line
+    assert "shift 2" in line and line.endswith("seed 3")

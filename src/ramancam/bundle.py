@@ -551,17 +551,17 @@ class Bundle:
         ends = self._training_ends()
         if ends is None:
             return None
-        cut = self.anchored(spectra)
         known = np.asarray(ends)
-        mine = np.asarray(end_points(cut)) if cut.has_common_axis else np.array(
-            [[float(a.min()), float(a.max())] for a in cut.axes])
+        mine = np.asarray(end_points(spectra)) if spectra.has_common_axis else np.array(
+            [[float(a.min()), float(a.max())] for a in spectra.axes])
+        if len(ends) == 1:  # the ends :meth:`anchored` leaves, without cutting a copy
+            mine = np.clip(mine, known[0, 0] - END_TOL, known[0, 1] + END_TOL)
         off = np.abs(mine[:, None, :] - known[None, :, :]).max(axis=2).min(axis=1) > END_TOL
-        n_off = int(off.sum()) if not cut.has_common_axis else len(cut) * int(off.any())
+        n_off = len(spectra) * int(off.any()) if spectra.has_common_axis else int(off.sum())
         if not n_off:
             return None
         first = mine[int(np.argmax(off))]
-        shown = ", ".join(f"{a:g}-{b:g}" for a, b in ends[:3]) + (", ..." if len(ends) > 3
-                                                                    else "")
+        shown = ", ".join(f"{a:g}-{b:g}" for a, b in ends[:3]) + ", ..." * (len(ends) > 3)
         return (f"note: {n_off} spectra span other Raman shifts ({first[0]:g}-{first[1]:g} "
                 f"cm-1) than the training spectra ({shown} cm-1). The model's straight "
                 "baseline runs through each spectrum's first and last points, so theirs "

@@ -646,6 +646,12 @@ def _meta_col(spectra: Spectra, name: str, what: str = "group") -> NDArray[Any]:
     return spectra.meta[name]
 
 
+def fold_sd(accuracies: ArrayLike) -> float:
+    """Sample standard deviation (ddof 1) of fold accuracies; 0 for a single fold."""
+    a = np.asarray(accuracies, dtype=np.float64)
+    return float(a.std(ddof=1)) if a.size > 1 else 0.0
+
+
 @dataclass
 class CVResult:
     """Cross-validation results (out-of-fold predictions, per-fold and pooled scores).
@@ -702,8 +708,7 @@ class CVResult:
     @property
     def std(self) -> float:
         """Sample standard deviation of the fold accuracies (0 for a single fold)."""
-        a = np.asarray(self.fold_accuracy)
-        return float(a.std(ddof=1)) if a.size > 1 else 0.0
+        return fold_sd(self.fold_accuracy)
 
     @property
     def precision(self) -> dict[str, float]:
@@ -746,8 +751,7 @@ class CVResult:
         """``name -> (mean, sd)`` of each comparison model's fold accuracies."""
         out = {}
         for k, v in self.baselines.items():
-            a = np.asarray(v)
-            out[k] = (float(a.mean()), float(a.std(ddof=1)) if a.size > 1 else 0.0)
+            out[k] = (float(np.mean(v)), fold_sd(v))
         return out
 
     def to_dict(self) -> dict[str, Any]:

@@ -46,14 +46,20 @@ def _disk_bytes(path: Path) -> int:
     return total
 
 
+def _tally(blocks: Any, n: int) -> np.ndarray:
+    """Values 0..n-1 counted over blocks of an integer array, then all others (index n)."""
+    counts = np.zeros(n + 1, dtype=np.int64)
+    for block in blocks:
+        a = np.asarray(block).ravel().astype(np.int64)
+        counts += np.bincount(np.where((a >= 0) & (a < n), a, n), minlength=n + 1)
+    return counts
+
+
 def _counts(arr: Any, n: int) -> tuple[list[int], int]:
     """Pixels per index 0..n-1 of a 2-D integer array, and pixels below 0; read a chunk row
     at a time."""
     step = int(arr.chunks[0]) or 1
-    counts = np.zeros(n + 1, dtype=np.int64)
-    for start in range(0, int(arr.shape[0]), step):
-        a = np.asarray(arr[start:start + step]).ravel().astype(np.int64)
-        counts += np.bincount(np.where((a >= 0) & (a < n), a, n), minlength=n + 1)
+    counts = _tally((arr[s:s + step] for s in range(0, int(arr.shape[0]), step)), n)
     return counts[:n].tolist(), int(counts[n])
 
 
@@ -63,12 +69,9 @@ def _predicted_counts(store: Any, done: np.ndarray, n: int) -> tuple[list[int], 
     holds part of its values until it is computed again)."""
     from ..maps.store import finished_tiles
 
-    counts = np.zeros(n + 1, dtype=np.int64)
-    for ys, xs in finished_tiles(store, done):
-        a = np.asarray(store["predicted"][ys, xs]).ravel().astype(np.int64)
-        counts += np.bincount(np.where((a >= 0) & (a < n), a, n), minlength=n + 1)
-    total = int(np.prod(store["predicted"].shape))
-    return counts[:n].tolist(), total - int(counts[:n].sum())
+    pred = store["predicted"]
+    counts = _tally((pred[ys, xs] for ys, xs in finished_tiles(store, done)), n)[:n]
+    return counts.tolist(), int(np.prod(pred.shape)) - int(counts.sum())
 
 
 def _step(v: np.ndarray) -> float | None:

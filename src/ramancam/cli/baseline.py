@@ -145,7 +145,7 @@ def _run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ..io import atomic_write
-    from ..train import make_splits
+    from ..train import fold_sd, make_splits
     from ._common import (
         clipped_training_note,
         empty_cell_notes,
@@ -203,7 +203,7 @@ def _run(args: argparse.Namespace) -> int:
     if split:
         print(f"test accuracy: {accs[0]:.4f}")
     else:
-        print(f"accuracy mean +- sd: {accs.mean():.4f} +- {_sd(accs):.4f} "
+        print(f"accuracy mean +- sd: {accs.mean():.4f} +- {fold_sd(accs):.4f} "
               f"({len(splits)} folds)")
 
     if args.out is None:
@@ -227,7 +227,7 @@ def _run(args: argparse.Namespace) -> int:
         "mode": "split" if split else ("group k-fold" if args.group_col else
                                        "spatial k-fold" if args.spatial_folds else "k-fold"),
         "folds": folds, "mean_accuracy": float(accs.mean()),
-        "std_accuracy": _sd(accs)}
+        "std_accuracy": fold_sd(accs)}
     written = ["predictions.csv", "baseline.json"]
     if args.model == "plsda":
         if split:  # the model of the one split was fitted on all training spectra already
@@ -244,8 +244,3 @@ def _run(args: argparse.Namespace) -> int:
         fh.write("\n")
     print(f"wrote {', '.join(written)} to {out}")
     return 0
-
-
-def _sd(accs: Any) -> float:
-    """The sample sd of the fold accuracies (0 for one fold), as train's table gives it."""
-    return float(accs.std(ddof=1)) if accs.size > 1 else 0.0

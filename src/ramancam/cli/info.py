@@ -513,17 +513,18 @@ def format_model(path: str, d: dict[str, Any]) -> str:
                  f"inputs {_SCALING.get(t['input_scaling'], t['input_scaling'])}"
                  if t.get("input_scaling") else ""]
         choice = t.get("augment_choice")
+        on = False
         if isinstance(choice, dict) and choice.get("skipped"):
             parts.append("augmentation off (too few spectra to choose by inner validation)")
         elif isinstance(choice, dict) and "augment" in choice:
-            parts.append(f"augmentation {'on' if choice['augment'] else 'off'} (chosen by "
-                         "inner validation)")
+            on = bool(choice["augment"])
+            parts.append(f"augmentation {'on' if on else 'off'} (chosen by inner validation)")
         elif any(k in t for k in _AUGMENT_AMOUNTS):
             on = any(t.get(k) for k in _AUGMENT_AMOUNTS)
             parts.append(f"augmentation {'on' if on else 'off'}")
         amounts = [f"{k.removeprefix('augment_')} {t[k]:g}" for k in _AUGMENT_AMOUNTS
                    if t.get(k)]
-        if amounts and any("augmentation on" in p for p in parts):
+        if on and amounts:
             parts.append("amounts: " + ", ".join(amounts))
         if t.get("seed") is not None:
             parts.append(f"seed {t['seed']}")

@@ -89,15 +89,17 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
     def transform(self, X: ArrayLike) -> Array:
         """Apply the step: array of shape (n_spectra, n_out), float64."""
         check_is_fitted(self, "n_features_in_")
-        arr = check_array(X, dtype=np.float64)
-        if arr.shape[1] == self.n_features_in_:
+        try:
             arr = validate_data(self, X, dtype=np.float64, reset=False)  # names as in fit
-        else:
+        except ValueError:
+            width = check_array(X, dtype=np.float64).shape[1]  # its own errors come first
+            if width == self.n_features_in_:
+                raise
             # Worded as scikit-learn words it, so that its estimator checks recognise it.
             raise RamancamError(
-                f"X has {arr.shape[1]} features, but {type(self).__name__} is expecting "
+                f"X has {width} features, but {type(self).__name__} is expecting "
                 f"{self.n_features_in_} features as input (the points of the axis in fit). "
-                "Resample the spectra onto that axis first.")
+                "Resample the spectra onto that axis first.") from None
         out, _ = self._run(arr, self.wavenumbers_in_)
         return out
 
