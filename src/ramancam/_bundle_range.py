@@ -1,0 +1,157 @@
+"""The range checks of a loaded model (:class:`ramancam.bundle.Bundle`): whether prepared
+spectra lie on its grid, whether raw spectra cover its range, and how spectra exported over
+another range than the training spectra are anchored for the paper's end-point baseline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .errors import RamancamError
+from .spectra import Spectra
+
+#: How far (cm-1) a spectrum's first or last point may lie from the training spectra's for
+#: the end-point baseline of the paper recipe to count as anchored alike.
+END_TOL = 5.0
+#: Training sets with more distinct (first, last) ranges than this keep none in the model.
+MAX_END_POINTS = 20
+
+
+def end_points(spectra: Spectra) -> list[list[float]]:
+    """The distinct ``[lowest, highest]`` Raman shifts of the spectra's axes (0.01 cm-1)."""
+    axes = [spectra.wavenumbers] if spectra.has_common_axis else spectra.axes
+    return [list(p) for p in sorted({(round(float(a.min()), 2), round(float(a.max()), 2))
+                                     for a in axes})]
+
+
+class RangeChecks:
+    """Mixin of :class:`ramancam.bundle.Bundle` (needs ``grid``, ``recipe`` and ``info``)."""
+
+    grid: NDArray[np.float64]
+    recipe: Any
+    info: dict[str, Any]
+
+    def fits_grid(self, axis: NDArray[np.float64], *, offset: bool = False) -> bool:
+        """Check that prepared spectra on ``axis`` lie on the model's grid; ``True`` when
+        ``axis`` is the grid reversed (a model saved without a recipe takes a descending
+        axis, as WiRE writes, with the points flipped). ``offset``: an --axis-offset moved
+        the axis (named in the error)."""
+        tol = 1e-6 * max(1.0, float(np.abs(self.grid).max()))
+        for flip in (False, True) if self.recipe is None else (False,):
+            a = axis[::-1] if flip else axis
+            if a.size == self.grid.size and np.allclose(a, self.grid, rtol=0, atol=tol):
+                return flip
+        raise RamancamError(
+            f"spectra must be on the model's grid ({self._grid_text()}); got "
+            f"{axis.size} points {axis[0]:g}-{axis[-1]:g}. "
+            + ("Resample them onto that grid first"
+               + (" (--axis-offset moves the axis off it: a model saved without a "
+                  "resampling recipe cannot take it)" if offset else "") + "."
+               if self.recipe is None
+               else "The stored recipe does not produce that grid; the file is damaged."))
+
+    def _training_ends(self) -> list[list[float]] | None:
+        """The training spectra's ranges where the recipe starts with the paper's straight
+        baseline through each spectrum's end points (``None`` otherwise, or unknown)."""
+        steps = self.recipe.steps if self.recipe is not None else ()
+        if not steps or steps[0].name != "linear_baseline" or steps[0].params.get("regions"):
+            return None
+        ends = self.info.get("training_data", {}).get("end_points")
+        return [list(map(float, e)) for e in ends] if ends else None
+
+    def anchored(self, spectra: Spectra) -> Spectra:
+        """``spectra`` cut to the training spectra's range where they reach beyond it, when
+        all training spectra had one range and the recipe's straight baseline runs through
+        each spectrum's end points: a spectrum exported over a wider range then gets the
+        baseline its training counterparts got (otherwise unchanged)."""
+        ends = self._training_ends()
+        if ends is None or len(ends) != 1:
+            return spectra
+        lo, hi = ends[0]
+        a, b = spectra.axis_range()
+        if a >= lo - END_TOL and b <= hi + END_TOL:
+            return spectra
+        from .preprocess import Recipe
+
+        return Recipe([("crop", {"lo": lo - END_TOL, "hi": hi + END_TOL})]).apply(spectra)
+
+    def end_point_note(self, spectra: Spectra) -> str | None:
+        """A line for spectra whose first or last point (after :meth:`anchored`) lies more
+        than :data:`END_TOL` from every training spectrum's, where the recipe's straight
+        baseline runs through them: their preprocessing differs from training's."""
+        ends = self._training_ends()
+        if ends is None:
+            return None
+        known = np.asarray(ends)
+        mine = np.asarray(end_points(spectra)) if spectra.has_common_axis else np.array(
+            [[float(a.min()), float(a.max())] for a in spectra.axes])
+        if len(ends) == 1:  # the ends :meth:`anchored` leaves, without cutting a copy
+            mine = np.clip(mine, known[0, 0] - END_TOL, known[0, 1] + END_TOL)
+        off = np.abs(mine[:, None, :] - known[None, :, :]).max(axis=2).min(axis=1) > END_TOL
+        n_off = len(spectra) * int(off.any()) if spectra.has_common_axis else int(off.sum())
+        if not n_off:
+            return None
+        first = mine[int(np.argmax(off))]
+        shown = ", ".join(f"{a:g}-{b:g}" for a, b in ends[:3]) + ", ..." * (len(ends) > 3)
+        return (f"note: {n_off} spectra span other Raman shifts ({first[0]:g}-{first[1]:g} "
+                f"cm-1) than the training spectra ({shown} cm-1). The model's straight "
+                "baseline runs through each spectrum's first and last points, so theirs "
+                "differs from training's and the predictions may be off: export them over "
+                "the training range.")
+
+    def check_coverage(self, spectra: Spectra) -> None:
+        """Refuse spectra that do not cover the range the model's recipe resamples onto,
+        in a predicting user's terms (the recipe's own message is about choosing a grid,
+        which a trained model no longer can). :meth:`prepare` calls it; commands call it
+        first, so that nothing is written for spectra that cannot be predicted.
+
+        Raises
+        ------
+        RamancamError
+            Naming the model's range, the first spectrum short of it and a grid that all
+            the spectra cover.
+        """
+        steps = [] if self.recipe is None else [
+            s for s in self.recipe.steps if s.name == "resample" and s.params["outside"] == "error"]
+        if not steps or len(spectra) == 0:
+            return
+        p = steps[0].params
+        lo, hi, step = float(p["start"]), float(p["stop"]), float(p["step"])
+        tol = 0.5 * step if p.get("tolerance") is None else float(p["tolerance"])
+        axes = [spectra.wavenumbers] if spectra.has_common_axis else spectra.axes
+        ranges = np.array([(float(a.min()), float(a.max())) for a in axes])
+        short = np.flatnonzero((ranges[:, 0] > lo + tol) | (ranges[:, 1] < hi - tol))
+        if not short.size:
+            return
+        i = int(short[0])
+        n_short = len(spectra) if spectra.has_common_axis else short.size
+        src = str(spectra.sources[i])
+        if spectra.has_common_axis and n_short > 1 and set(spectra.sources.tolist()) == {src}:
+            who = f"the {n_short} spectra of {src}" if src else f"{n_short} spectra"
+        else:
+            name = f"file {src}" if src else f"spectrum {spectra.ids[i]}"
+            who = name + (f" and {n_short - 1} other spectra" if n_short > 1 else "")
+        a = max(lo, float(ranges[:, 0].max()))
+        b = min(hi, float(ranges[:, 1].min()))
+        fix = (f"or train a model on a range they all cover ('ramancam train ... --grid "
+               f"{np.ceil(a / step) * step:g}:{np.floor(b / step) * step:g}:{step:g}')"
+               if b > a else "or train a model on their range ('ramancam train ... --grid')")
+        laser = (self.info.get("settings") or {}).get("laser_nm")
+        todo = (f"The model was trained on wavelength axes converted with --laser-nm "
+                f"{laser:g}: give that option here too, or spectra measured over that range."
+                if laser is not None and "laser_wavelength_nm" not in spectra.meta else
+                f"Give spectra measured over that range, {fix}.")
+        ax = np.asarray(axes[i])  # nm-like: 200-1700, steps under 0.25 (a CCD in wavelength)
+        if laser is None and 200 <= ranges[i, 0] and ranges[i, 1] <= 1700 and np.median(
+                np.abs(np.diff(ax))) < 0.25:
+            todo = ("If that axis is in wavelengths (nm), give --laser-nm NM to convert it. "
+                    + todo)
+        raise RamancamError(
+            f"spectra must cover the model's range, {lo:g}-{hi:g} cm-1 (the grid it was "
+            f"trained on); got {who} covering {ranges[i, 0]:g}-{ranges[i, 1]:g} "
+            f"cm-1. {todo}")
+
+    def _grid_text(self) -> str:
+        return f"{self.grid.size} points {self.grid[0]:g}-{self.grid[-1]:g}"
