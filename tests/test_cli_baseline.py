@@ -128,6 +128,22 @@ def test_bad_options_give_one_line_errors(data_csv, capsys, extra, match):
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(("extra", "match"), [
+    (["--components", "5"], "error: --components sets the inner search of pca-svm and plsda; "
+                            "library search has no settings to search. Drop it."),
+    (["--inner-folds", "3", "--components", "5"], "error: --components and --inner-folds set "
+                                                  "the inner search"),
+])
+def test_library_search_refuses_the_inner_search_options(data_csv, capsys, extra, match):
+    # they were accepted and did nothing
+    rc = main(["baseline", str(data_csv), "--label-col", "label", "--recipe", "none",
+               "--model", "library", *extra])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert match in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_out_must_not_be_a_file(data_csv, tmp_path, capsys):
     f = tmp_path / "taken"
     f.write_text("x")

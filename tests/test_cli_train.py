@@ -420,7 +420,7 @@ def test_real_amino_acid_mixtures(shared_data, tmp_path):
     (["--bf16"], {"bf16": True, "n_filters": 64}),
     ([], {"augment_select": True, "augment_shift": 3, "augment_noise": 0.01,
           "augment_baseline": 0.05, "augment_scale": 0.1}),
-    (["--augment", "off", "--augment-shift", "5"],
+    (["--augment", "off"],
      {"augment_select": False, "augment_shift": 0, "augment_noise": 0}),
     (["--augment", "on", "--augment-shift", "5"],
      {"augment_select": False, "augment_shift": 5, "augment_noise": 0.01}),
@@ -1219,3 +1219,41 @@ def test_info_shows_a_models_seed_and_its_augmentation_amounts(peaks_file, tmp_p
     line = next(ln for ln in capsys.readouterr().out.splitlines() if "training:" in ln)
     assert "1 epoch," in line and "augmentation on, amounts: " in line
     assert "shift 2" in line and line.endswith("seed 3")
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--split-col", "split", "--folds", "3"],
+     "--folds does nothing with --split-col (a fixed split: one training and one test part); "
+     "got --folds 3. Drop it."),
+    (["--spatial-folds", "2", "--folds", "3"],
+     "--folds does nothing with --spatial-folds K (which sets the number of folds itself)"),
+])
+def test_folds_beside_a_split_that_ignores_it_is_refused(peaks_file, tmp_path, capsys, extra,
+                                                         message):
+    for cmd in ("train", "baseline"):
+        out = tmp_path / ("m.ramancam" if cmd == "train" else "b")
+        argv = [cmd, str(peaks_file), "--label-col", "label", *extra, "--out", str(out),
+                *([] if cmd == "train" else ["--model", "library"])]
+        assert main(argv) == 2
+        assert message in capsys.readouterr().err
+        assert not out.exists()
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--augment", "off", "--augment-noise", "0.02"],
+     "--augment-noise does nothing with --augment off. Add --augment on (or auto) to use it"),
+    (["--preset", "paper", "--augment-shift", "2"],
+     "--augment-shift does nothing with --preset paper, which trains without augmentation"),
+])
+def test_augmentation_amounts_without_augmentation_are_refused(peaks_file, tmp_path, capsys,
+                                                               extra, message):
+    out = tmp_path / "m.ramancam"
+    assert main(["train", str(peaks_file), "--label-col", "label", *extra,
+                 "--out", str(out)]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+    # with augmentation switched on, the paper preset takes the amount
+    assert main(["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
+                 "--no-compare", "--preset", "paper", "--augment", "on", "--augment-shift",
+                 "2", "--out", str(out)]) == 0
+    assert load(out).info["settings"]["augment_shift"] == 2

@@ -581,7 +581,7 @@ def _normalized_auto(args: argparse.Namespace, raw: Any, paper: Any) -> tuple[An
     return recipe, recipe.apply(raw)
 
 
-class _Given(argparse.Action):
+class GivenAction(argparse.Action):
     """Store the value and record that it was given (``<dest>_given``), for an option whose
     default is a real value but which only means something beside another option."""
 
@@ -594,7 +594,7 @@ class _Given(argparse.Action):
 def add_split_arguments(p: argparse.ArgumentParser) -> None:
     """Cross-validation / split options and ``--seed``."""
     g = p.add_argument_group("validation")
-    g.add_argument("--folds", type=int, default=5, metavar="K",
+    g.add_argument("--folds", type=int, default=5, metavar="K", action=GivenAction,
                    help="stratified K-fold cross validation (default 5; also the number of "
                         "folds with --group-col or --groups-from)")
     m = g.add_mutually_exclusive_group()
@@ -613,7 +613,7 @@ def add_split_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--spatial-buffer", type=int, metavar="N",
                    help="with --spatial-folds: training leaves out pixels within N pixels of "
                         "any test pixel (default 1: the 8 neighbours)")
-    g.add_argument("--train-value", metavar="V", default="train", action=_Given,
+    g.add_argument("--train-value", metavar="V", default="train", action=GivenAction,
                    help="with --split-col: the value marking training spectra (default train)")
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
 
@@ -641,22 +641,35 @@ def empty_cell_notes(args: argparse.Namespace, data: Any) -> list[str]:
     return notes
 
 
-def spatial_splits(args: argparse.Namespace, data: Any) -> Any:
-    """Train/test index pairs of ``--spatial-folds`` (None when the option is not given);
-    first the checks of the validation options that only go with another one."""
-    if getattr(args, "split_col", None) is None and getattr(args, "train_value_given", False):
-        from ..errors import RamancamError
+def check_split_options(args: argparse.Namespace) -> None:
+    """Refuse validation options that only mean something beside another one, before any
+    data are read (:func:`spatial_splits` checks them too)."""
+    from ..errors import RamancamError
 
+    if getattr(args, "split_col", None) is None and getattr(args, "train_value_given", False):
         raise RamancamError(f"--train-value must come with --split-col C; got "
                             f"{args.train_value!r} alone. Add --split-col or drop it.")
+    if getattr(args, "folds_given", False):
+        other = ("--split-col (a fixed split: one training and one test part)"
+                 if getattr(args, "split_col", None) is not None else
+                 "--spatial-folds K (which sets the number of folds itself)"
+                 if getattr(args, "spatial_folds", None) is not None else None)
+        if other:
+            raise RamancamError(f"--folds does nothing with {other}; got --folds "
+                                f"{args.folds}. Drop it.")
     if getattr(args, "spatial_folds", None) is None:
         for opt in ("spatial_block", "spatial_buffer"):
             if getattr(args, opt, None) is not None:
-                from ..errors import RamancamError
-
                 raise RamancamError(
                     f"--{opt.replace('_', '-')} must come with --spatial-folds K; got it "
                     "alone. Add --spatial-folds or drop it.")
+
+
+def spatial_splits(args: argparse.Namespace, data: Any) -> Any:
+    """Train/test index pairs of ``--spatial-folds`` (None when the option is not given),
+    after :func:`check_split_options`."""
+    check_split_options(args)
+    if getattr(args, "spatial_folds", None) is None:
         return None
     from ..maps.folds import spatial_splits as _splits
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._common import add_data_arguments, add_recipe_arguments, add_split_arguments
+from ._common import (
+    GivenAction,
+    add_data_arguments,
+    add_recipe_arguments,
+    add_split_arguments,
+)
 
 NAME = "baseline"
 HELP = ("PCA + SVM, PLS-DA (with VIP scores) or library search on the same data, recipe and "
@@ -52,7 +57,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--components", metavar="N[,N...]",
                    help="candidate numbers of components for the inner search (default "
                         "pca-svm 5,10,20,40; plsda 1..20)")
-    g.add_argument("--inner-folds", type=int, default=3, metavar="K",
+    g.add_argument("--inner-folds", type=int, default=3, metavar="K", action=GivenAction,
                    help="folds of the inner cross validation that picks the settings "
                         "(default 3)")
 
@@ -102,6 +107,15 @@ def _check_args(args: argparse.Namespace) -> tuple[int, ...] | None:
         raise RamancamError(
             f"--out must be a folder; got {args.out!r}, which is a file. Name a folder "
             "(it is created when missing).")
+    if args.model == "library":
+        given = [o for o, on in (("--components", args.components is not None),
+                                 ("--inner-folds", getattr(args, "inner_folds_given", False)))
+                 if on]
+        if given:
+            raise RamancamError(
+                f"{' and '.join(given)} set{'s' * (len(given) == 1)} the inner search of "
+                "pca-svm and plsda; library search has no settings to search. Drop "
+                f"{'it' if len(given) == 1 else 'them'}.")
     return parse_components(args.components)
 
 
@@ -147,6 +161,7 @@ def _run(args: argparse.Namespace) -> int:
     from ..io import atomic_write
     from ..train import fold_sd, make_splits
     from ._common import (
+        check_split_options,
         clipped_training_note,
         empty_cell_notes,
         random_folds_notes,
@@ -155,6 +170,7 @@ def _run(args: argparse.Namespace) -> int:
     )
 
     components = _check_args(args)
+    check_split_options(args)
     raw, recipe, data = read_labelled_on_grid(args, "for a baseline")
     X, y, grid = data.X, raw.labels, data.wavenumbers
     split = args.split_col is not None

@@ -166,6 +166,15 @@ def estimator_params(args: argparse.Namespace) -> dict[str, Any]:
     from ..augment import AUGMENT_PARAMS
 
     mode = pick("augment")
+    given = [k for k in AUGMENT_PARAMS if getattr(args, k, None) is not None]
+    if mode == "off" and given:
+        from ..errors import RamancamError
+
+        why = ("--augment off" if getattr(args, "augment", None) == "off"
+               else f"--preset {args.preset}, which trains without augmentation")
+        raise RamancamError(
+            f"--{given[0].replace('_', '-')} does nothing with {why}. Add --augment on "
+            "(or auto) to use it, or drop it.")
     amounts = {k: (0 if mode == "off" else pick(k)) for k in AUGMENT_PARAMS}
     return {"n_filters": pick("filters"), "filter_size": pick("filter_size"),
             "n_blocks": args.blocks, "fc_width": args.fc_width,
@@ -377,6 +386,7 @@ def run(args: argparse.Namespace) -> int:
     from ..bundle import save, training_summary
     from ..train import CNNClassifier, cross_validate
     from ._common import (
+        check_split_options,
         clipped_training_note,
         convergence_note,
         empty_cell_notes,
@@ -388,11 +398,12 @@ def run(args: argparse.Namespace) -> int:
 
     set_threads(args.threads)
     _check_outputs(args)
+    check_split_options(args)
+    params = estimator_params(args)
     raw, recipe, data = read_labelled_on_grid(args, "for training")
     spatial = spatial_splits(args, data)
     groups = inner_groups(args, data)
     grid = data.wavenumbers
-    params = estimator_params(args)
     split = args.split_col is not None
     counts = data.class_counts()
     print(f"{len(data)} spectra, {len(counts)} classes, {grid.size} points "
