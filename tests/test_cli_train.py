@@ -767,6 +767,25 @@ def test_train_report_is_one_escaped_html_file(tmp_path, capsys):
     assert "--report must be in an existing folder" in capsys.readouterr().err
 
 
+def test_fixed_split_report_speaks_of_its_test_part(peaks_file, tmp_path, capsys):
+    # it titled the test part "Cross-validated accuracy" and "out-of-fold"
+    s = read_table(peaks_file, label_col="label")
+    split = np.where(np.arange(len(s)) % 3 == 0, "test", "train")
+    data = tmp_path / "split.csv"
+    write_table(s.replace(meta={**s.meta, "split": split}), data, label_col="label")
+    html = tmp_path / "r.html"
+    assert main(["train", str(data), "--label-col", "label", *FAST, "--split-col", "split",
+                 "--no-compare", "--out", str(tmp_path / "m.ramancam"),
+                 "--report", str(html)]) == 0
+    text = html.read_text()
+    for title in ("Test accuracy (fixed split)", "Confusion matrix (CNN, on the test part)"):
+        assert f">{title}<" in text
+    assert f"The {int((split == 'test').sum())} spectra of the test part" in text
+    assert "tested in test part" in text and ">Test spectra to check<" in text
+    assert not re.search(r"out-of-fold|out of fold|Cross-validated|\(CV\)", text,
+                         re.IGNORECASE)
+
+
 def test_explain_report_lists_the_bands_of_each_map(model_file, peaks_file, tmp_path, capsys):
     html = tmp_path / "why.html"
     assert main(["explain", str(model_file), str(peaks_file), "--label-col", "label",

@@ -117,7 +117,8 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
                        winner: str = "", calibration_lines: Sequence[str] = (),
                        temperature: float = 1.0, threshold: float = float("inf"),
                        rate: float = 0.05, ids: Sequence[str] | None = None,
-                       novelty_scores: NDArray[np.float64] | None = None) -> Path:
+                       novelty_scores: NDArray[np.float64] | None = None,
+                       fixed_split: bool = False) -> Path:
     """Write the report of one ``train`` run (see the module docstring).
 
     Parameters
@@ -152,6 +153,9 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
         order (``train`` gives them for the model-free scores): drawn and checked against
         the threshold instead of the out-of-fold scores, which fold models with fewer
         reference spectra gave (higher, so more of them above the threshold).
+    fixed_split : bool
+        The run tested one fixed split (``--split-col``): the report speaks of its test
+        part, not of folds and cross validation.
 
     Returns
     -------
@@ -167,6 +171,8 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
     y_idx = np.searchsorted(np.asarray(classes), lab)
     counts = {c: int(np.sum(lab == c)) for c in classes}
     sections = []
+    # a fixed split has one test part, not folds: its words
+    in_cv, oof = ("test part", "on the test part") if fixed_split else ("CV", "out-of-fold")
 
     tested = cv.fold_of >= 0
     n_tested = cv.confusion.sum(axis=1)
@@ -175,8 +181,8 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
             for i, c in enumerate(classes)]
     sections.append(Section("Data", [
         dict(data_info),
-        Table(["class", "training spectra", "tested in CV", "CNN recall (CV)",
-               "CNN precision (CV)"], rows,
+        Table(["class", "training spectra", f"tested in {in_cv}", f"CNN recall ({in_cv})",
+               f"CNN precision ({in_cv})"], rows,
               caption="Recall: share of the class's tested spectra the CNN named right; "
                       "precision: share of the spectra it named this class that were."),
     ]))
@@ -187,18 +193,24 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
     ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     blocks: list[Any] = [
+        "The same training and test part for every model; each column is one model's test "
+        "accuracy." if fixed_split else
         "The same folds for every model; each column is one model's test accuracy per fold.",
         Table(*cv.table_rows()),
     ]
     if winner:
         blocks.append(winner)
     blocks.append(Figure.from_matplotlib(fig, "Test accuracy per fold and model."))
-    sections.append(Section("Cross-validated accuracy", blocks))
+    sections.append(Section("Test accuracy (fixed split)" if fixed_split
+                            else "Cross-validated accuracy", blocks))
 
     confused = most_confused(cv.confusion, classes, top=8 if len(classes) <= MAX_MATRIX
                              else 30)
-    blocks = [f"Every tested spectrum once ({int(tested.sum())} spectra), predicted by the fold "
-              "model that did not train on it; colours are shares of the true class (row)."]
+    blocks = [(f"The {int(tested.sum())} spectra of the test part, predicted by the model "
+               "trained on the training part" if fixed_split else
+               f"Every tested spectrum once ({int(tested.sum())} spectra), predicted by the "
+               "fold model that did not train on it")
+              + "; colours are shares of the true class (row)."]
     if len(classes) <= MAX_MATRIX:
         label_in = 0.075 * min(max(len(c) for c in classes), 40)  # room for the class names
         fig, ax = plt.subplots(figsize=(1.4 + label_in + 0.55 * len(classes),
@@ -206,7 +218,7 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
         plot.confusion_matrix(cv.confusion, classes, ax=ax)
         fig.tight_layout()
         blocks.append(Figure.from_matplotlib(
-            fig, "CNN, out-of-fold: rows true class, columns predicted."))
+            fig, f"CNN, {oof}: rows true class, columns predicted."))
     else:
         blocks.append(f"{len(classes)} classes are too many to draw as a matrix (more than "
                       f"{MAX_MATRIX}); the table lists the most frequent confusions, and the "
@@ -214,7 +226,7 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
     if confused:
         blocks.append(Table(["true class", "predicted as", "spectra"], confused,
                             caption="The most frequent confusions."))
-    sections.append(Section("Confusion matrix (CNN, out-of-fold)", blocks))
+    sections.append(Section(f"Confusion matrix (CNN, {oof})", blocks))
 
     order = sorted(range(len(classes)), key=lambda i: (-counts.get(classes[i], 0), i))
     shown = sorted(order[:MAX_CLASSES_SHOWN])
@@ -247,7 +259,8 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
         yi = np.searchsorted(np.asarray(classes), cv.labels.astype(str)[ok])
         blocks.append(Figure.from_matplotlib(
             _reliability_figure(z[ok], yi, temperature),
-            "Reliability of the out-of-fold probabilities: accuracy against confidence in "
+            f"Reliability of the {'test part' if fixed_split else 'out-of-fold'} "
+            "probabilities: accuracy against confidence in "
             "10 bins, before and after temperature scaling."))
     loo = novelty_scores is not None
     s = np.asarray(novelty_scores if loo else cv.oof_novelty, dtype=np.float64)
@@ -258,17 +271,20 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
                             else "held-out known spectra"),
             ("Leave-one-out novelty scores of the training spectra (each against all the "
              "others), from which the threshold was chosen," if loo else
-             "Novelty scores of held-out known spectra (out-of-fold)")
+             f"Novelty scores of held-out known spectra ({oof})")
             + " and the threshold above which 'ramancam predict' reports a spectrum as "
             "unknown."))
     if blocks:
         sections.append(Section("Calibration and unknown spectra", blocks))
     if ids is not None:
-        n_wrong, n_novel, rows = training_checks(cv, ids, threshold, scores=novelty_scores)
+        where = oof.replace("-", " ")
+        n_wrong, n_novel, rows = training_checks(cv, ids, threshold, scores=novelty_scores,
+                                                 where=where)
         blocks = [
-            f"Out of fold, the CNN put {n_wrong} of the {int(tested.sum())} tested spectra in "
+            f"{'On the test part' if fixed_split else 'Out of fold'}, the CNN put {n_wrong} "
+            f"of the {int(tested.sum())} tested spectra in "
             f"another class than their label, and {n_novel} scored above the novelty "
-            f"threshold{' (left out of the others)' if loo else ' out of fold'} (unlike the "
+            f"threshold{' (left out of the others)' if loo else ' ' + where} (unlike the "
             "rest of the training data). A spectrum called another "
             "class with confidence may be mislabelled, mixed or contaminated; one above the "
             "threshold may be an instrument fault or a sample of something else. Check them "
@@ -276,15 +292,16 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
             + (f" The {len(rows)} listed are the most confidently wrong first, then the most "
                "novel." if n_wrong + n_novel > len(rows) else "")]
         if rows:
-            blocks.append(Table(["id", "label", "predicted out of fold", "p(label)",
+            blocks.append(Table(["id", "label", f"predicted {where}", "p(label)",
                                  "novelty", "why"], rows))
-        sections.append(Section("Training spectra to check", blocks))
+        sections.append(Section("Test spectra to check" if fixed_split
+                                else "Training spectra to check", blocks))
     return write_report(path, "ramancam train", sections, settings=dict(settings), seed=seed)
 
 
 def training_checks(cv: Any, ids: Sequence[str], threshold: float,
-                    top: int = MAX_CHECKED, scores: NDArray[np.float64] | None = None
-                    ) -> tuple[int, int, list[list[Any]]]:
+                    top: int = MAX_CHECKED, scores: NDArray[np.float64] | None = None,
+                    where: str = "out of fold") -> tuple[int, int, list[list[Any]]]:
     """The training spectra to check, from the cross validation's out-of-fold values.
 
     Returns ``(n_wrong, n_novel, rows)``: how many tested spectra the CNN put in another class
@@ -292,7 +309,8 @@ def training_checks(cv: Any, ids: Sequence[str], threshold: float,
     ``top`` rows ``[id, label, predicted out of fold, p(label), novelty, why]``, the most
     confidently wrong first (smallest probability of the own label), then the most novel.
     ``scores``: the novelty scores to check (``cv.labels``' order; default the out-of-fold
-    ones).
+    ones). ``where``: how the reason names the predictions ("on the test part" for a fixed
+    split).
     """
     lab = np.asarray(cv.labels).astype(str)
     tested = np.asarray(cv.fold_of) >= 0
@@ -312,7 +330,7 @@ def training_checks(cv: Any, ids: Sequence[str], threshold: float,
                                np.nan_to_num(p_label[chosen], nan=1.0), ~wrong[chosen]))]
     rows = []
     for i in order[:top]:
-        why = [w for w, on in (("another class out of fold", wrong[i]),
+        why = [w for w, on in ((f"another class {where}", wrong[i]),
                                ("above the novelty threshold", novel[i])) if on]
         rows.append([ids[i], lab[i], str(cv.oof_pred[i]), float(p_label[i]),
                      float(nov[i]) if np.isfinite(nov[i]) else "", "; ".join(why)])
