@@ -314,6 +314,15 @@ def test_plot_vip_draws_one_line_per_class_and_threshold():
     assert len(ax2.lines) == 1
 
 
+@pytest.mark.parametrize("n", [15, 30])
+def test_plot_vip_tells_many_classes_apart(n):
+    # matplotlib's colour cycle repeats after 10 lines: class 11 looked like class 1
+    vip = np.random.default_rng(0).random((n, 20))
+    ax = plot_vip(vip, np.linspace(400, 1800, 20), [f"c{i}" for i in range(n)])
+    looks = {(ln.get_color(), ln.get_linestyle()) for ln in ax.lines[:n]}
+    assert len(looks) == n
+
+
 def test_plot_vip_errors():
     with pytest.raises(RamancamError, match=r"vip must have one value per wavenumber \(5\)"):
         plot_vip(np.ones((2, 4)), np.arange(5.0))

@@ -777,8 +777,15 @@ def plot_vip(vip: ArrayLike, wavenumbers: ArrayLike, classes: Sequence[str] | No
 
         # A bare Figure needs no pyplot state or GUI backend (safe in servers and tests).
         ax = Figure(figsize=(8, 4), layout="constrained").add_subplot()
+    from .maps.images import class_colors
+
+    # distinct colours per class (matplotlib's cycle repeats after 10), and beyond 20 classes,
+    # where hues come close, line styles as well
+    colors = class_colors(len(v))
+    styles = ("-", "--", "-.", ":") if len(v) > 20 else ("-",)
     for i, row in enumerate(v):
-        ax.plot(x, row, lw=1.0, label=None if classes is None else str(classes[i]))
+        ax.plot(x, row, lw=1.0, color=colors[i], ls=styles[i % len(styles)],
+                label=None if classes is None else str(classes[i]))
     if threshold is not None:
         ax.axhline(threshold, color="0.5", lw=0.8, ls="--")
     ax.set_xlabel("Raman shift (cm⁻¹)")
