@@ -1276,3 +1276,13 @@ def test_augmentation_amounts_without_augmentation_are_refused(peaks_file, tmp_p
                  "--no-compare", "--preset", "paper", "--augment", "on", "--augment-shift",
                  "2", "--out", str(out)]) == 0
     assert load(out).info["settings"]["augment_shift"] == 2
+
+
+def test_a_grid_beyond_the_data_is_refused_in_command_line_terms(peaks_file, tmp_path,
+                                                                   capsys):
+    # it suggested paper_recipe(grid=...) and outside='nearest', which no option sets
+    assert main(["train", str(peaks_file), "--label-col", "label", "--grid", "300:1800:1",
+                 "--out", str(tmp_path / "m.ramancam")]) == 2
+    err = capsys.readouterr().err
+    assert "Crop the grid, e.g. --grid 300:1023:1." in err
+    assert "paper_recipe" not in err and "outside=" not in err

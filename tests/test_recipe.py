@@ -202,8 +202,8 @@ def test_ragged_out_of_range_names_the_file_and_the_common_range() -> None:
     axes = [np.linspace(300, 1900, 50), np.linspace(420.2, 1700, 42)]
     s = Spectra([np.ones(50), np.ones(42)], axes, sources=["wide.txt", "narrow.txt"])
     with pytest.raises(RamancamError, match=r"but file narrow\.txt covers "
-                                            r"420.2-1700 cm-1\. Crop the grid, e\.g\. --grid "
-                                            r"420:1700:1"):
+                                            r"420.2-1700 cm-1\. Crop the grid, e\.g\. paper_recipe"
+                                            r"\(grid=\(420, 1700, 1\)\)"):
         paper_recipe().apply(s)
 
 
@@ -250,7 +250,8 @@ def test_drug_mabs_resampling(shared_data: Path) -> None:
     with pytest.raises(RamancamError, match=r"got grid 350-1800 cm-1 but file .*spectra\.csv"
                                             r"\.gz \(spectrum train-0000\) and 998 other "
                                             r"spectra on the same axis cover 400\.095-3999\.36 "
-                                            r"cm-1\. Crop the grid, e\.g\. --grid 400:1800:1"):
+                                            r"cm-1\. Crop the grid, e\.g\. paper_recipe"
+                                            r"\(grid=\(400, 1800, 1\)\)"):
         paper_recipe().apply(s)
 
 

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 
 class RamancamError(ValueError):
-    """A documented, user-facing error about input data or options."""
+    """A documented, user-facing error about input data or options.
+
+    ``cli``: the same message in command-line terms (options instead of Python keyword
+    arguments), which the command line prints instead of the message; ``None``: the
+    message serves both."""
+
+    def __init__(self, *args: object, cli: str | None = None) -> None:
+        super().__init__(*args)
+        self.cli = cli
 
 
 class RamancamWarning(UserWarning):

@@ -101,7 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (RamancamError, ValueError, TypeError, OSError) as exc:
         if os.environ.get("RAMANCAM_DEBUG"):
             raise
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        text = (getattr(exc, "cli", None) or str(exc)).strip()
+        msg = text.splitlines()[0] if text else type(exc).__name__
         if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in msg:
             msg = f"{exc.filename}: {msg}"
         print(f"error: {msg}", file=sys.stderr)

@@ -281,12 +281,12 @@ def _check_grid(grid: ArrayLike | None) -> Array:
     return g
 
 
-def _suggest(g: Array, lo: float, hi: float, tol: float) -> str:
+def _suggest(g: Array, lo: float, hi: float, tol: float) -> tuple[float, float, float]:
     """A grid with the same step that fits inside [lo, hi] (and inside the requested one)."""
     step = float(np.median(np.diff(g))) if g.size > 1 else 1.0
     a = max(float(g[0]), math.ceil((lo - tol) / step - 1e-9) * step)
     b = min(float(g[-1]), math.floor((hi + tol) / step + 1e-9) * step)
-    return f"--grid {a:g}:{b:g}:{step:g} or paper_recipe(grid=({a:g}, {b:g}, {step:g}))"
+    return a, b, step
 
 
 def _resample(X: Array, w: Array, names: list[str], *, grid: Array, outside: str,
@@ -306,11 +306,15 @@ def _resample(X: Array, w: Array, names: list[str], *, grid: Array, outside: str
         # For a set with per-spectrum axes, suggest the range that all of them cover, so
         # that one fix is enough.
         c_lo, c_hi = common if common is not None else (lo, hi)
+        what = (f"resampling grid must lie within the measured range of every spectrum; got "
+                f"grid {grid[0]:g}-{grid[-1]:g} cm-1 but {who} {lo:g}-{hi:g} cm-1. Crop the grid")
+        a, b, step = _suggest(grid, c_lo, c_hi, tol)
+        fits = b > a
         raise RamancamError(
-            f"resampling grid must lie within the measured range of every spectrum; got grid "
-            f"{grid[0]:g}-{grid[-1]:g} cm-1 but {who} {lo:g}-{hi:g} cm-1. Crop the grid, "
-            f"e.g. {_suggest(grid, c_lo, c_hi, tol)}, or opt in to outside='nearest' or "
-            "'zero'.")
+            what + (f", e.g. paper_recipe(grid=({a:g}, {b:g}, {step:g}))" if fits else "")
+            + ", or opt in to outside='nearest' or 'zero'.",
+            cli=what + (f", e.g. --grid {a:g}:{b:g}:{step:g}." if fits else
+                        " to a range every spectrum covers (--grid START:STOP:STEP)."))
     # k=3 (cubic, not-a-knot) as the paper's spline interpolation; fewer points force a
     # lower degree. One banded solve for the whole matrix (all spectra share this axis).
     k = min(3, xs.size - 1)
