@@ -55,7 +55,9 @@ def pharma_csv(tmp_path: Path, rng: np.random.Generator) -> Path:
 
 def _self_contained(text: str) -> None:
     assert "<script" not in text.lower()
-    assert not re.search(r"(src|href)=\"(?!data:|#)", text)
+    # nothing loaded from elsewhere; links only to the experiments' own reports beside it
+    assert not re.search(r"src=\"(?!data:)", text)
+    assert not re.search(r"href=\"(?!#|[a-z]+/report\.html\")", text)
     assert "http://" not in text and "https://" not in text
 
 
@@ -127,6 +129,10 @@ def test_all_skips_absent_real_data_with_reason(tmp_path, monkeypatch, capsys):
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "mixing was skipped" in html and "pharma was skipped" in html
     assert not (out / "mixing").exists()
+    # the combined report links each experiment's own report, which exists
+    links = re.findall(r'<a href="([^"#]+)">', html)
+    assert links == ["filters/report.html", "common/report.html"]
+    assert all((out / link).is_file() for link in links)
 
 
 def test_same_seed_same_numbers(tmp_path):

@@ -52,6 +52,19 @@ def test_report_is_self_contained_and_escapes_user_text(tmp_path):
     assert not list(tmp_path.glob(".*tmp"))  # no temp file left behind
 
 
+def test_links_point_inside_the_reports_folder_and_are_escaped(tmp_path):
+    from ramancam.report import Links
+
+    path = write_report(tmp_path / "r.html", "t", [Section("s", [
+        Links([(f"sub {EVIL}", "mixing/report.html"), ("odd", 'a b/"x".html')])])])
+    text = path.read_text(encoding="utf-8")
+    assert '<a href="mixing/report.html">sub &lt;script&gt;' in text
+    assert '<a href="a%20b/%22x%22.html">odd</a>' in text
+    for bad in ("/etc/passwd", "../up.html", "javascript:alert(1)", "https://x.org/a"):
+        with pytest.raises(RamancamError, match="report link must be a relative path"):
+            Links([("x", bad)])
+
+
 def test_software_versions_names_everything():
     v = software_versions()
     assert {"ramancam", "python", "numpy", "torch", "scikit-learn", "platform"} <= set(v)

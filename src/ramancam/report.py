@@ -29,6 +29,7 @@ import os
 import platform
 import sys
 import tempfile
+import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,8 +37,8 @@ from typing import IO, Any
 
 from .errors import RamancamError
 
-__all__ = ["Figure", "Section", "Table", "format_value", "render_report", "software_versions",
-           "write_bytes", "write_report", "write_text"]
+__all__ = ["Figure", "Links", "Section", "Table", "format_value", "render_report",
+           "software_versions", "write_bytes", "write_report", "write_text"]
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -105,7 +106,29 @@ class Figure:
         return cls(Path(path).read_bytes(), caption)
 
 
-Block = str | Table | Figure | Mapping[str, Any]
+@dataclass(frozen=True)
+class Links:
+    """A list of links to files beside the report.
+
+    Parameters
+    ----------
+    items : sequence of (str, str)
+        ``(text, path)``: the path is relative to the report's folder, in ``/`` form, and
+        may not leave it (no scheme, no leading ``/``, no ``..``).
+    """
+
+    items: Sequence[tuple[str, str]]
+
+    def __post_init__(self) -> None:
+        for _, path in self.items:
+            parts = str(path).split("/")
+            if ":" in str(path) or str(path).startswith("/") or ".." in parts or not path:
+                raise RamancamError(
+                    f"report link must be a relative path inside the report's folder; got "
+                    f"{path!r}.")
+
+
+Block = str | Table | Figure | Links | Mapping[str, Any]
 
 
 @dataclass
@@ -117,7 +140,8 @@ class Section:
     title : str
     blocks : sequence
         Drawn in order: a ``str`` is a paragraph, a :class:`Table` a table, a :class:`Figure`
-        an image, and a mapping a two-column "name | value" table (settings, numbers).
+        an image, :class:`Links` a list of links to files beside the report, and a mapping
+        a two-column "name | value" table (settings, numbers).
     level : int
         Heading level, 2 (a main part) or 3 (a sub-part).
     """
@@ -221,10 +245,14 @@ def _render_block(block: Any) -> str:
         cap = _esc(block.caption)
         return (f'<figure><img alt="{cap}" src="data:image/png;base64,{data}">'
                 f"<figcaption>{cap}</figcaption></figure>")
+    if isinstance(block, Links):
+        return "<ul>" + "".join(
+            f'<li><a href="{_esc(urllib.parse.quote(str(path)))}">{_esc(text)}</a></li>'
+            for text, path in block.items) + "</ul>"
     if isinstance(block, Mapping):
         return _render_table(["name", "value"], [[k, v] for k, v in block.items()], None)
     raise RamancamError(
-        f"report block must be str, Table, Figure or a mapping; got {type(block).__name__}.")
+        f"report block must be str, Table, Figure, Links or a mapping; got {type(block).__name__}.")
 
 
 def render_report(title: str, sections: Sequence[Section], *,

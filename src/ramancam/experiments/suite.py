@@ -11,10 +11,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import RamancamError
-from ..report import Section, Table, software_versions, write_report, write_text
+from ..report import Links, Section, Table, software_versions, write_report, write_text
 from . import _shared
 from ._shared import (
     QUICK_NOTE,
+    TITLES,
     _finish,
     _prepare_out,
     _progress,
@@ -99,7 +100,8 @@ def all_experiments(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bo
     if quick:
         sections.insert(0, Section("Quick mode", [QUICK_NOTE]))
     sections.insert(0, Section("Summary", [
-        "Each experiment's own report, figures and metrics.json are in its sub-folder.",
+        "Each experiment's own report, figures and metrics.json are in its sub-folder:",
+        Links([(f"{name}: {TITLES[name]}", f"{name}/report.html") for name in done]),
         Table(["experiment", "quantity", "value", "paper"], summary,
               caption="Headline numbers")]))
     doc = {"experiments": done, "skipped": skipped, "seed": int(seed), "quick": quick,
