@@ -364,10 +364,11 @@ def _check_unique(grid: MapGrid, xs: NDArray[np.float64], ys: NDArray[np.float64
     dup = np.flatnonzero(np.diff(flat[order]) == 0)
     if dup.size:
         i, j = int(order[dup[0]]), int(order[dup[0] + 1])
-        raise RamancamError(
-            f"each pixel must hold one spectrum; got spectra {who(i)} and {who(j)} on the same "
-            f"pixel (x={xs[i]:g}, y={ys[i]:g} and x={xs[j]:g}, y={ys[j]:g}). Average or drop "
-            "repeated acquisitions first (or, for separate regions far apart, give step=).")
+        what = (f"each pixel must hold one spectrum; got spectra {who(i)} and {who(j)} on the "
+                f"same pixel (x={xs[i]:g}, y={ys[i]:g} and x={xs[j]:g}, y={ys[j]:g}). Average "
+                "or drop repeated acquisitions first")
+        raise RamancamError(what + " (or, for separate regions far apart, give step=).",
+                            cli=what + ".")
 
 
 # ---------------------------------------------------------------------- Spectra helpers
