@@ -508,7 +508,8 @@ def test_recipe_asls_trains_where_the_paper_baseline_fails(tmp_path, capsys):
             "2", "--filters", "4", "--filter-size", "5", "--fc-width", "8", "--folds", "2",
             "--no-compare"]
     assert main([*args, "--recipe", "paper", "--out", str(tmp_path / "p.ramancam")]) == 2
-    assert "positive maximum" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "positive maximum" in err and "use --recipe auto, asls or arpls" in err
     assert main([*args, "--out", str(tmp_path / "a.ramancam")]) == 0
     assert "recipe: auto -> asls (paper baseline unusable:" in capsys.readouterr().out
     b = load(tmp_path / "a.ramancam")

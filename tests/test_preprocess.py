@@ -289,6 +289,13 @@ def test_max_normalisation_of_a_negative_spectrum() -> None:
     with pytest.raises(RamancamError, match=r"spectrum 0 must have a positive maximum for max "
                                             r"normalisation; got maximum -1 .*baseline regions"):
         pp.normalize(-np.linspace(1, 2, 11)[None, :], w, "max")
+    # bands pointing down from a zero line: the highest points are 0, yet it is not flat
+    # (it was called "a flat or empty spectrum")
+    dip = -np.exp(-0.5 * ((w - 5) / 1.0) ** 2)
+    dip -= dip[0]
+    with pytest.raises(RamancamError, match=r"got maximum 0 \(no positive value\)") as err:
+        pp.normalize(dip[None, :], w, "max")
+    assert err.value.cli.endswith("use --recipe auto, asls or arpls, or --normalize snv.")
 
 
 def test_unknown_normalisation() -> None:

@@ -438,13 +438,17 @@ def _normalize(X: Array, w: Array, names: list[str], *, method: str) -> Array:
         why = "a non-zero length"
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        if method == "max" and den[i] < 0 and not np.abs(X[i] - X[i, 0]).max() <= tiny[i]:
-            # Seen on real RRUFF spectra: the end-point line lies above the whole spectrum.
+        if method == "max" and not np.abs(X[i] - X[i, 0]).max() <= tiny[i]:
+            # Seen on real RRUFF spectra: the end-point line lies above the whole spectrum
+            # (its highest points may be the end points themselves, at 0).
+            what = (f"{names[i]} must have a positive maximum for max normalisation; got "
+                    f"maximum {0.0 if abs(den[i]) <= tiny[i] else den[i]:g} (no positive "
+                    "value). The baseline probably lies above the spectrum (one corrected "
+                    "at source, or bands pointing down)")
             raise RamancamError(
-                f"{names[i]} must have a positive maximum for max normalisation; got maximum "
-                f"{den[i]:g} (no positive value). The baseline probably lies above the "
-                "spectrum: use baseline regions, a pybaselines method, or another "
-                "normalisation.")
+                what + ": use baseline regions, a pybaselines method, or another "
+                "normalisation.",
+                cli=what + ": use --recipe auto, asls or arpls, or --normalize snv.")
         raise RamancamError(
             f"{names[i]} must have {why} for {method} normalisation; got a flat or empty "
             f"spectrum (denominator {den[i]:g}). Remove it, or check the steps before "
