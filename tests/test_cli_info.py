@@ -247,3 +247,11 @@ def test_running_out_of_memory_is_one_line_naming_the_way_out(tmp_path, monkeypa
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: not enough memory")
     assert "ramancam convert MAP OUT.zarr" in err
+
+
+def test_an_unknown_option_is_named_with_the_commands_own_usage(capsys):
+    # it printed the top-level usage ("usage: ramancam [-h] [--version] COMMAND ...")
+    assert main(["info", "--bogus"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: ramancam info ")
+    assert err.rstrip().endswith("ramancam info: error: unrecognized arguments: --bogus")
