@@ -12,7 +12,7 @@ import pytest
 from sklearn.model_selection import StratifiedKFold
 
 from ramancam.cli import main
-from ramancam.cli.train import unseen_classes_note
+from ramancam.cli._common import unseen_classes_note
 from ramancam.errors import RamancamError
 from ramancam.inner import holdout, inner_k, rare_classes_note, stratified_kfold
 from ramancam.io import write_table
@@ -177,7 +177,8 @@ def test_fixed_split_names_classes_only_in_the_test_part(tmp_path, capsys):
     out = capsys.readouterr().out
     assert ("note: 1 class is only in the test part (m2 (4)): the model cannot name it, so "
             "its 4 test spectra count as errors") in out
-    assert unseen_classes_note(y, split == "train") is not None
+    assert unseen_classes_note(y, [(np.flatnonzero(split == "train"),
+                                   np.flatnonzero(split != "train"))], fixed=True) is not None
 
 
 def test_fixed_split_says_empty_split_values_count_as_test(tmp_path, capsys):
@@ -200,7 +201,6 @@ def test_fixed_split_says_empty_split_values_count_as_test(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "must mark both training (= 'TRAIN') and test spectra" in captured.err
     assert "only in the test part" not in captured.out
-    assert unseen_classes_note(y, np.ones(y.size, dtype=bool)) is None
 
 
 def test_empty_group_and_split_cells_are_said_by_train_and_baseline(tmp_path, capsys):
@@ -223,3 +223,43 @@ def test_empty_group_and_split_cells_are_said_by_train_and_baseline(tmp_path, ca
         assert main(["baseline", str(path), "--label-col", "label", "--recipe", "none",
                      "--model", "library", *opts]) == 0
         assert want in capsys.readouterr().out
+
+
+def test_group_folds_that_test_a_class_their_training_lacks_are_said(tmp_path, capsys):
+    # class c lives in one group: the fold that tests it trained without it, silently
+    X, y = library(sizes=(6, 6, 6))
+    batch = np.where(y == "m2", "g2", np.where(np.arange(y.size) % 2 == 0, "g1", "g3"))
+    path = tmp_path / "g.csv"
+    write_table(Spectra(X, np.arange(X.shape[1], dtype=float), labels=y,
+                        meta={"batch": batch}), path)
+    common = [str(path), "--label-col", "label", "--group-col", "batch", "--folds", "3",
+              "--recipe", "none"]
+    want = ("note: 1 of 3 folds tests a class that its training part lacks (test spectra "
+            "m2: 6): the fold model cannot name it, so those 6 test spectra count as errors.")
+    assert main(["baseline", *common, "--model", "library"]) == 0
+    assert want in capsys.readouterr().out
+    assert main(["train", *common, "--epochs", "1", "--filters", "4", "--filter-size", "3",
+                 "--fc-width", "8", "--no-compare", "--out", str(tmp_path / "m.ramancam")]) == 0
+    assert want in capsys.readouterr().out
+    # every class in one group: every fold is hopeless, and info still reads the model
+    assert unseen_classes_note(y, [(np.flatnonzero(y != c), np.flatnonzero(y == c))
+                                   for c in ("m0", "m1", "m2")]).startswith(
+        "note: 3 of 3 folds test classes that their training part lacks (test spectra m0: 6, "
+        "m1: 6, m2: 6)")
+
+
+def test_info_reads_a_model_whose_calibration_error_could_not_be_measured(tmp_path, capsys):
+    # every class in a group of its own: no fold can score its spectra, the ECE is NaN
+    # (saved as null), and info stopped with "unsupported format string passed to NoneType"
+    X, y = library(sizes=(6, 6, 6))
+    path = tmp_path / "g.csv"
+    write_table(Spectra(X, np.arange(X.shape[1], dtype=float), labels=y,
+                        meta={"batch": np.char.add("g", y)}), path)
+    out = tmp_path / "m.ramancam"
+    assert main(["train", str(path), "--label-col", "label", "--group-col", "batch",
+                 "--folds", "3", "--recipe", "none", "--epochs", "1", "--filters", "4",
+                 "--filter-size", "3", "--fc-width", "8", "--no-compare",
+                 "--out", str(out)]) == 0
+    assert "expected calibration error n/a -> n/a" in capsys.readouterr().out
+    assert main(["info", str(out)]) == 0
+    assert "expected calibration error n/a -> n/a" in capsys.readouterr().out

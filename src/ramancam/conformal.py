@@ -360,8 +360,11 @@ class Calibration:
         how = (f"temperature {self.temperature:.3g}" if self.temperature != 1.0
                or self.fitted_temperature == 1.0 else
                f"temperature {self.fitted_temperature:.3g} does not help: kept 1")
-        first = (f"calibration: expected calibration error {self.ece_before:.3f} -> "
-                 f"{self.ece_after:.3f} ({how}; {self.source})")
+        def ece(v: float | None) -> str:  # None: a NaN saved (no spectrum could be scored)
+            return "n/a" if v is None or not np.isfinite(v) else f"{v:.3f}"
+
+        first = (f"calibration: expected calibration error {ece(self.ece_before)} -> "
+                 f"{ece(self.ece_after)} ({how}; {self.source})")
         if rate is None:
             return [first]
         fa = self.false_alarm  # None (a NaN saved) without held-out novelty scores

@@ -665,6 +665,40 @@ def check_split_options(args: argparse.Namespace) -> None:
                     "alone. Add --spatial-folds or drop it.")
 
 
+def unseen_classes_note(labels: Any, splits: Any, *, fixed: bool = False) -> str | None:
+    """The line a split deserves when some test spectra are of a class its training part
+    lacks (its model cannot name them: they count as errors), or ``None``. ``splits``:
+    (train, test) index pairs; ``fixed``: one fixed train/test split."""
+    import numpy as np
+
+    labels = np.asarray(labels).astype(str)
+    missing: dict[str, int] = {}
+    n_folds = 0
+    for tr, te in splits:
+        new = set(labels[te].tolist()) - set(labels[tr].tolist())
+        n_folds += bool(new)
+        for c in new:
+            missing[c] = missing.get(c, 0) + int(np.sum(labels[te] == c))
+    if not missing:
+        return None
+    new_classes = sorted(missing)
+    shown = ", ".join(f"{c} ({missing[c]})" for c in new_classes[:5])
+    more = f" and {len(new_classes) - 5} more" if len(new_classes) > 5 else ""
+    one, total = len(new_classes) == 1, sum(missing.values())
+    if fixed:
+        return (f"note: {len(new_classes)} {'class is' if one else 'classes are'} only in the "
+                f"test part ({shown}{more}): the model cannot name {'it' if one else 'them'}, "
+                f"so {'its' if one else 'their'} {total} test spectra count as errors "
+                "(docs/novelty.md: spectra of classes the model never saw).")
+    listed = ", ".join(f"{c}: {missing[c]}" for c in new_classes[:5])
+    return (f"note: {n_folds} of {len(splits)} folds test{'s' * (n_folds == 1)} "
+            f"{'a class' if one else 'classes'} that {'its' if n_folds == 1 else 'their'} "
+            f"training part lacks (test spectra {listed}{more}): the fold "
+            f"model cannot name {'it' if one else 'them'}, so those {total} test spectra "
+            "count as errors. A class must span more than one group (or block) to be tested "
+            "on a model that saw it.")
+
+
 def spatial_splits(args: argparse.Namespace, data: Any) -> Any:
     """Train/test index pairs of ``--spatial-folds`` (None when the option is not given),
     after :func:`check_split_options`."""

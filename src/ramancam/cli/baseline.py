@@ -167,6 +167,7 @@ def _run(args: argparse.Namespace) -> int:
         random_folds_notes,
         read_labelled_on_grid,
         spatial_splits,
+        unseen_classes_note,
     )
 
     components = _check_args(args)
@@ -186,6 +187,9 @@ def _run(args: argparse.Namespace) -> int:
     if not split and args.group_col is None and not spatial:
         for line in random_folds_notes(data, args.folds):
             print(line)
+    note = unseen_classes_note(data.labels, splits, fixed=split)
+    if note:
+        print(note)
     note = clipped_training_note(raw, grid)
     if note:
         print(note)

@@ -559,6 +559,9 @@ def format_model(path: str, d: dict[str, Any]) -> str:
         fields = {k: cal[k] for k in Calibration.__dataclass_fields__ if k in cal}
         fields["threshold"] = math.inf if fields.get("threshold") is None \
             else fields["threshold"]
+        for k in ("ece_before", "ece_after", "set_coverage", "set_size"):
+            if k in fields and fields[k] is None:  # a NaN, saved as null
+                fields[k] = math.nan
         c = Calibration(**fields)
         for line in c.summary()[:1 if d.get("novelty") is None else 2]:
             lines.append("  " + line)

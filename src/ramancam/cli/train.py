@@ -289,27 +289,6 @@ def group_axis_note(data: Any, column: str) -> str | None:
     return group_shift_note(shifts, column)
 
 
-def unseen_classes_note(labels: Any, is_train: Any) -> str | None:
-    """The line a fixed split deserves when some classes are only in its test part (the
-    model cannot name them), or ``None``."""
-    import numpy as np
-
-    labels = np.asarray(labels).astype(str)
-    is_train = np.asarray(is_train, dtype=bool)
-    known = set(labels[is_train].tolist())
-    new = sorted(set(labels[~is_train].tolist()) - known)
-    if not new:
-        return None
-    counts = [int(np.sum(labels[~is_train] == c)) for c in new]
-    shown = ", ".join(f"{c} ({k})" for c, k in list(zip(new, counts, strict=True))[:5])
-    more = f" and {len(new) - 5} more" if len(new) > 5 else ""
-    one = len(new) == 1
-    return (f"note: {len(new)} {'class is' if one else 'classes are'} only in the test part "
-            f"({shown}{more}): the model cannot name {'it' if one else 'them'}, so "
-            f"{'its' if one else 'their'} {sum(counts)} test spectra count as errors "
-            "(docs/novelty.md: spectra of classes the model never saw).")
-
-
 def _calibrate(final: Any, cv: CVResult, data: Any, params: dict[str, Any],
                args: argparse.Namespace, split: bool, groups: Any = None
                ) -> tuple[list[str], Any]:
@@ -384,7 +363,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ..bundle import save, training_summary
-    from ..train import CNNClassifier, cross_validate
+    from ..train import CNNClassifier, cross_validate, make_splits
     from ._common import (
         check_split_options,
         clipped_training_note,
@@ -394,6 +373,7 @@ def run(args: argparse.Namespace) -> int:
         random_folds_notes,
         read_labelled_on_grid,
         spatial_splits,
+        unseen_classes_note,
     )
 
     set_threads(args.threads)
@@ -420,12 +400,11 @@ def run(args: argparse.Namespace) -> int:
             print(note)
     for empty in empty_cell_notes(args, data):
         print(empty)
-    if split and args.split_col in data.meta:
-        is_train = np.asarray(data.meta[args.split_col]).astype(str) == str(args.train_value)
-        note = (unseen_classes_note(data.labels, is_train)
-                if is_train.any() and not is_train.all() else None)  # else make_splits says
-        if note:
-            print(note)
+    note = unseen_classes_note(data.labels, spatial or make_splits(
+        data, folds=args.folds, group_col=args.group_col, split_col=args.split_col,
+        train_value=args.train_value, seed=args.seed), fixed=split)
+    if note:
+        print(note)
 
     t0 = time.perf_counter()
 
