@@ -718,3 +718,19 @@ def test_distances_are_never_negative(method):
         loo = NoveltyScorer("hqi").fit(twins, np.zeros(60, int),
                                        np.zeros((60, 0))).loo_scores()
         assert (loo >= 0).all()
+
+
+def test_set_line_says_when_too_few_held_out_spectra_make_every_set_full():
+    from ramancam.conformal import Calibration
+
+    def line(m: int) -> str:
+        c = Calibration(temperature=1.0, threshold=float("inf"), rate=0.05, source="s",
+                        n_held_out=m, ece_before=0.1, ece_after=0.05, false_alarm=0.0,
+                        set_coverage=1.0, set_size=3.0, class_scores=np.linspace(0, 1, m))
+        text = c.set_line()
+        assert text is not None
+        return text
+
+    assert line(18).endswith("(too few held-out spectra, 18, for 95% sets: below 19 every "
+                             "set holds every class)")
+    assert line(19).endswith("per set on average (cross-fitted)")

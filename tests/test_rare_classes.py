@@ -173,10 +173,19 @@ def test_fixed_split_names_classes_only_in_the_test_part(tmp_path, capsys):
                         meta={"split": split}), path)
     assert main(["train", str(path), "--label-col", "label", "--split-col", "split",
                  "--recipe", "none", "--epochs", "1", "--filters", "4", "--filter-size", "3",
-                 "--fc-width", "8", "--no-compare", "--out", str(tmp_path / "m.ramancam")]) == 0
+                 "--fc-width", "8", "--no-compare", "--out", str(tmp_path / "m.ramancam"),
+                 "--report", str(tmp_path / "r.html")]) == 0
     out = capsys.readouterr().out
     assert ("note: 1 class is only in the test part (m2 (4)): the model cannot name it, so "
             "its 4 test spectra count as errors") in out
+    # the report drew the model's two classes (it stopped: "class_names must name the
+    # model's 2 classes; got 3 names"), and the sets line left the unseen class out (it
+    # said 3.00 classes per set for a model of 2)
+    text = (tmp_path / "r.html").read_text()
+    assert "What the final model looks at" in text
+    sets = next(ln for ln in out.splitlines() if ln.startswith("prediction sets:"))
+    assert sets.endswith("(4 of classes the model never saw left out)")
+    assert "3.00 classes" not in sets
     assert unseen_classes_note(y, [(np.flatnonzero(split == "train"),
                                    np.flatnonzero(split != "train"))], fixed=True) is not None
 

@@ -343,9 +343,13 @@ class Calibration:
         """The ``prediction sets:`` line ``train`` prints (``None`` when not measured)."""
         if not np.isfinite(self.set_coverage):
             return None
+        m = None if self.class_scores is None else int(np.asarray(self.class_scores).size)
+        few = (f" (too few held-out spectra, {m}, for {1 - self.rate:.0%} sets: below "
+               f"{int(np.ceil(1 / self.rate - 1 - 1e-9))} every set holds every class)"
+               if m is not None and self.rate and _conformal_rank(m, self.rate) > m else "")
         return (f"prediction sets: {1 - self.rate:.0%} sets hold the true class for "
                 f"{self.set_coverage:.1%} of held-out spectra, {self.set_size:.2f} classes "
-                "per set on average (cross-fitted)")
+                f"per set on average (cross-fitted){few}")
 
     def summary(self) -> list[str]:
         """The two lines ``ramancam train`` prints under its accuracy table."""

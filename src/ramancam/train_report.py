@@ -168,7 +168,6 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
 
     classes = [str(c) for c in cv.classes]
     lab = np.asarray(labels).astype(str)
-    y_idx = np.searchsorted(np.asarray(classes), lab)
     counts = {c: int(np.sum(lab == c)) for c in classes}
     sections = []
     # a fixed split has one test part, not folds: its words
@@ -228,20 +227,24 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
                             caption="The most frequent confusions."))
     sections.append(Section(f"Confusion matrix (CNN, {oof})", blocks))
 
-    order = sorted(range(len(classes)), key=lambda i: (-counts.get(classes[i], 0), i))
+    # the final model's classes, in its output order (a class only in a fixed split's test
+    # part is not one of them)
+    trained = sorted(set(lab.tolist()))
+    order = sorted(range(len(trained)), key=lambda i: (-counts.get(trained[i], 0), i))
     shown = sorted(order[:MAX_CLASSES_SHOWN])
-    cm = _class_maps(model, X, y_idx, classes, grid, shown, seed)
+    cm = _class_maps(model, X, np.searchsorted(np.asarray(trained), lab), trained, grid,
+                     shown, seed)
     ncol = 2 if len(cm) > 1 else 1
     nrow = int(np.ceil(len(cm) / ncol))
     fig, axes = plt.subplots(nrow, ncol, figsize=(6.2 * ncol, 2.6 * nrow), squeeze=False)
     for k, (c, spec, m) in enumerate(cm):
-        plot.spectrum_map(grid, spec, m, ax=axes[k // ncol][k % ncol], title=classes[c],
+        plot.spectrum_map(grid, spec, m, ax=axes[k // ncol][k % ncol], title=trained[c],
                           map_label="FC importance")
     for k in range(len(cm), nrow * ncol):
         axes[k // ncol][k % ncol].set_visible(False)
     fig.tight_layout()
-    more = (f" The {len(shown)} most frequent of {len(classes)} classes are drawn."
-            if len(shown) < len(classes) else "")
+    more = (f" The {len(shown)} most frequent of {len(trained)} classes are drawn."
+            if len(shown) < len(trained) else "")
     sections.append(Section("What the final model looks at", [
         "For each class: the mean preprocessed training spectrum (black) and the mean "
         "FC-importance map of the final model for that class (the paper's Eqs. 8-9; red "

@@ -325,13 +325,19 @@ def _calibrate(final: Any, cv: CVResult, data: Any, params: dict[str, Any],
     if split and sets is not None and cal.class_scores is not None:
         from ..conformal import prediction_sets, softmax
 
+        # the final model's classes: a class only in the test part has no column of its own
+        mine = np.asarray([str(c) for c in final.classes_])
+        cols = np.searchsorted(np.asarray(cv.classes), mine)
         test = np.flatnonzero(cv.fold_of >= 0)
-        yt = np.searchsorted(np.asarray(cv.classes), labels[test])
-        known = np.isin(labels[test], np.asarray(cv.classes))
-        held = prediction_sets(softmax(cv.oof_logits[test[known]], cal.temperature),
+        known = np.isin(labels[test], mine)
+        yt = np.searchsorted(mine, labels[test[known]])
+        held = prediction_sets(softmax(cv.oof_logits[test[known]][:, cols], cal.temperature),
                                cal.class_scores, cal.rate)
-        sets += (f"; test spectra: {held[np.arange(held.shape[0]), yt[known]].mean():.1%}, "
-                 f"{held.sum(axis=1).mean():.2f} classes")
+        if known.any():
+            sets += (f"; test spectra: {held[np.arange(held.shape[0]), yt].mean():.1%}, "
+                     f"{held.sum(axis=1).mean():.2f} classes"
+                     + (f" ({int((~known).sum())} of classes the model never saw left out)"
+                        if not known.all() else ""))
     if params.get("novelty") is None:
         return lines[:1] + ([sets] if sets else []), None
     if split:
