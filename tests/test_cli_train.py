@@ -284,6 +284,13 @@ def test_winner_line_names_the_best_and_warns_when_a_baseline_is_clearly_better(
         "first column)"]
     text = format_winner(_cv_with([0.9], [0.92]))
     assert "more than 0, a single split" in text
+    # equal means whose floating-point sums differ in the last bit are a tie (the library
+    # "won" 5/12 + 1/4 against 1/3 + 1/3 and "beat the CNN by 0.000")
+    cv = _cv_with([1 / 3, 1 / 3], [0.2, 0.2])
+    cv.baselines["library"] = [5 / 12, 1 / 4]
+    text = format_winner(cv)
+    assert text.splitlines()[0] == "winner: CNN (mean accuracy 0.333)"
+    assert "note: a tie: library" in text and "beats the CNN" not in text
 
 
 def test_train_fixed_split_and_paper_recipe(tmp_path, capsys):

@@ -230,7 +230,10 @@ def format_winner(cv: CVResult) -> str:
     CNN by more than the CNN's fold sd (empty without baselines)."""
     if not cv.baselines:
         return ""
-    summ = {"CNN": (cv.mean, cv.std), **cv.baseline_summary()}
+    # means rounded far below one spectrum, so that 1/3 + 1/3 and 5/12 + 1/4 tie (their
+    # floating-point sums differ in the last bit)
+    summ = {n: (round(float(m), 9), sd)
+            for n, (m, sd) in {"CNN": (cv.mean, cv.std), **cv.baseline_summary()}.items()}
     best = max(summ, key=lambda n: (summ[n][0], n == "CNN"))  # ties go to the CNN
     what = "test accuracy" if len(cv.fold_sizes) == 1 else "mean accuracy"
     lines = [f"winner: {best} ({what} {summ[best][0]:.3f})"]
@@ -239,8 +242,8 @@ def format_winner(cv: CVResult) -> str:
         lines.append(f"note: a tie: {' and '.join(tied)} {'has' if len(tied) == 1 else 'have'} "
                      f"the same {what}; a tie is named for the CNN (else the first column)")
     base = max(cv.baselines, key=lambda n: summ[n][0])
-    gap = summ[base][0] - cv.mean
-    if gap > cv.std:
+    gap = summ[base][0] - summ["CNN"][0]
+    if gap > cv.std + 1e-9:
         sd = (f"the CNN's fold sd {cv.std:.3f}" if len(cv.fold_sizes) > 1
               else "0, a single split")
         lines.append(f"note: {base} beats the CNN by {gap:.3f}, more than {sd}; "
