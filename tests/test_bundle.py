@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 import zipfile
 
 import numpy as np
@@ -370,3 +371,45 @@ def test_a_wavelength_axis_short_of_the_range_gets_the_laser_hint(trained):
     with pytest.raises(RamancamError) as e:
         b.check_coverage(shift)
     assert "--laser-nm" not in str(e.value)
+
+
+@pytest.mark.parametrize(("edit", "match"), [
+    (lambda d: d["architecture"].update(n_filters=200000, fc_width=200000),
+     "the recorded architecture must be of plausible size"),
+    (lambda d: d["architecture"].update(alpha="x"), "could not convert string to float"),
+    (lambda d: d.update(architecture=[1, 2]), "got architecture as list"),
+    (lambda d: d.update(classes={"a": 1}), "got classes as dict"),
+    (lambda d: d["classes"].__setitem__(1, d["classes"][0]), "with repeated or empty names"),
+    (lambda d: d.update(grid=[None] * len(d["grid"])), "not finite and increasing"),
+    (lambda d: d.update(grid=d["grid"][::-1]), "not finite and increasing"),
+    (lambda d: d.update(grid=[d["grid"]]), "a grid of 2 dimensions"),
+    (lambda d: d.update(recipe={"format": "ramancam-recipe", "version": 1,
+                                "steps": [{"name": "normalize", "params": [1, 2]}]}),
+     "its ramancam.json must hold the settings ramancam wrote"),
+    (lambda d: d.update(cv="x"), "'cv' as str, not a mapping"),
+    (lambda d: d.update(settings=[1]), "'settings' as list, not a mapping"),
+    (lambda d: d.update(settings={"laser_nm": "785"}), "settings.laser_nm '785'"),
+    (lambda d: d["training_data"].update(end_points=[[1, "x"]]), "end_points that are not"),
+])
+def test_altered_settings_are_refused_in_one_line_naming_the_file(tmp_path, trained, edit,
+                                                                   match):
+    # they crashed with tracebacks, printed errors without the file, or loaded and broke
+    # info or predict later (a helper's audit of crafted files)
+    bad = rewrite_model(trained[0], tmp_path / "x.ramancam", info=edit)
+    with pytest.raises(RamancamError, match=re.escape(match)) as err:
+        load(bad)
+    assert str(err.value).startswith(str(bad)) and ".." not in str(err.value)
+
+
+def test_a_member_larger_than_the_architecture_allows_is_not_unpacked(tmp_path, trained):
+    # a zip bomb: far more bytes in place of the weights than the network has (compressed,
+    # they would take a few kB of file)
+    bad = rewrite_model(trained[0], tmp_path / "bomb.ramancam", weights=bytes(8 << 20))
+    with pytest.raises(RamancamError, match=r"member weights\.safetensors must fit the "
+                                            "recorded architecture"):
+        load(bad)
+    # and a file that is no model is refused by its settings before any member is unpacked
+    worse = rewrite_model(bad, tmp_path / "other.ramancam",
+                          info=lambda d: d.update(format="other"))
+    with pytest.raises(RamancamError, match="format marker 'other'"):
+        load(worse)

@@ -20,14 +20,17 @@ A model file is a zip archive with two members and up to two more:
   (``match_labels``: n_reference x 1), for :meth:`Bundle.library_match`.
 
 :func:`save` writes atomically (an interrupted save leaves the previous file intact).
-:func:`load` refuses files that are not ramancam models, files of a newer format version and
-weights that do not fit the recorded architecture.
+:func:`load` refuses files that are not ramancam models, files of a newer format version,
+settings of the wrong kind (each in one line naming the file), members larger than the
+recorded architecture implies (checked before they are unpacked: no zip bomb) and weights that
+do not fit the architecture.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import platform
 import tempfile
@@ -636,6 +639,119 @@ def _unique_state(state: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: Top-level entries of ``ramancam.json`` that must be mappings when present.
+_MAPPINGS = ("settings", "training_data", "cv", "calibration", "versions", "novelty",
+             "references")
+
+
+def _damaged(p: Path, exc: BaseException) -> RamancamError:
+    why = str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else \
+        type(exc).__name__
+    return RamancamError(f"{p}: its {JSON_NAME} must hold the settings ramancam wrote; got "
+                         f"{why}. The file is damaged or was altered.")
+
+
+def _read_info(p: Path, raw: bytes) -> tuple[dict[str, Any], Any, list[str],
+                                                NDArray[np.float64], Any]:
+    """The checked settings of a model file: ``(info, config, classes, grid, recipe)``."""
+    from .model import CNNConfig
+
+    try:
+        info = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise _refuse(p, f"unreadable {JSON_NAME}") from None
+    if not isinstance(info, dict) or info.get("format") != FORMAT:
+        marker = info.get("format") if isinstance(info, dict) else None
+        raise _refuse(p, f"format marker {marker!r} instead of {FORMAT!r}")
+    version = info.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise _refuse(p, f"format_version {version!r}")
+    if version > FORMAT_VERSION:
+        raise RamancamError(
+            f"{p} must be model format version {FORMAT_VERSION} or older; got version "
+            f"{version} (written by a newer ramancam). Upgrade ramancam to load it.")
+    for key in _MAPPINGS:
+        if info.get(key) is not None and not isinstance(info[key], dict):
+            raise _damaged(p, TypeError(f"{key!r} as {type(info[key]).__name__}, not a "
+                                        "mapping"))
+    if "architecture" not in info or "classes" not in info or "grid" not in info:
+        missing = [k for k in ("architecture", "classes", "grid") if k not in info]
+        raise _refuse(p, f"a {JSON_NAME} missing {missing[0]!r}")
+    try:
+        if not isinstance(info["architecture"], dict):
+            raise TypeError(f"architecture as {type(info['architecture']).__name__}")
+        config = CNNConfig.from_dict(info["architecture"])
+        if not isinstance(info["classes"], list):
+            raise TypeError(f"classes as {type(info['classes']).__name__}")
+        classes = [str(c) for c in info["classes"]]
+        grid = np.asarray(info["grid"], dtype=np.float64)
+        recipe = None
+        if info.get("recipe") is not None:
+            from .preprocess import Recipe
+
+            recipe = Recipe.from_dict(info["recipe"])
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+        raise _damaged(p, exc) from None
+    if grid.ndim != 1:
+        raise _damaged(p, ValueError(f"a grid of {grid.ndim} dimensions"))
+    if len(classes) != config.n_classes or grid.ndim != 1 or grid.size != config.n_points:
+        raise RamancamError(
+            f"{p}: classes and grid must match the architecture ({config.n_classes} classes, "
+            f"{config.n_points} points); got {len(classes)} classes and {grid.size} grid "
+            "points. The file is damaged or was altered.")
+    _check_numbers(p, info)
+    if len(set(classes)) != len(classes) or not all(classes):
+        raise _damaged(p, ValueError(f"classes {classes[:5]} with repeated or empty names"))
+    if not np.isfinite(grid).all() or (grid.size > 1 and not (np.diff(grid) > 0).all()):
+        raise _damaged(p, ValueError("a grid that is not finite and increasing"))
+    return info, config, classes, grid, recipe
+
+
+def _check_numbers(p: Path, info: dict[str, Any]) -> None:
+    """The nested settings that prediction computes with: numbers where numbers belong."""
+    def number(v: Any) -> bool:
+        return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+    laser = (info.get("settings") or {}).get("laser_nm")
+    if laser is not None and not number(laser):
+        raise _damaged(p, ValueError(f"settings.laser_nm {laser!r}"))
+    rate = (info.get("novelty") or {}).get("rate")
+    if rate is not None and not (number(rate) and 0 < rate < 1):
+        raise _damaged(p, ValueError(f"novelty.rate {rate!r}"))
+    ends = (info.get("training_data") or {}).get("end_points")
+    if ends is not None and not (isinstance(ends, list) and all(
+            isinstance(e, list) and len(e) == 2 and all(map(number, e)) for e in ends)):
+        raise _damaged(p, ValueError("training_data.end_points that are not [first, last] "
+                                     "pairs of numbers"))
+
+
+def _member_limits(p: Path, config: Any, info: dict[str, Any]) -> dict[str, int]:
+    """The largest plausible size in bytes of each array member, from the recorded
+    architecture (weights: its float32 parameters and buffers; novelty and references: a few
+    float64 rows per training spectrum and class) plus room for the headers."""
+    import torch
+
+    from .model import RamanCNN
+
+    with torch.device("meta"):  # shapes only: nothing allocated
+        try:
+            shapes = RamanCNN(config).state_dict()
+        except (RuntimeError, ValueError, TypeError) as exc:
+            raise _damaged(p, exc) from None
+    weights = sum(t.numel() * 8 for t in shapes.values())  # float64 at most
+    if weights > _MAX_WEIGHTS:
+        raise RamancamError(f"{p}: the recorded architecture must be of plausible size; got "
+                            f"{weights} bytes of weights. The file is damaged or was altered.")
+    n = (info.get("training_data") or {}).get("n_spectra")
+    n = n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 100_000
+    rows = n + config.n_classes + 8
+    width = max(config.n_points, config.fc_width) + 8
+    arrays = min(_MAX_WEIGHTS, 8 * 8 * rows * width)
+    slack = 1 << 20
+    return {WEIGHTS_NAME: weights + slack, NOVELTY_NAME: arrays + slack,
+            REFERENCES_NAME: arrays + slack}
+
+
 def load(path: str | os.PathLike[str]) -> Bundle:
     """Load a model written by :func:`save`.
 
@@ -657,7 +773,7 @@ def load(path: str | os.PathLike[str]) -> Bundle:
     import torch
     from safetensors.torch import load as st_load
 
-    from .model import CNNConfig, RamanCNN
+    from .model import RamanCNN
 
     p = Path(path)
     if not p.is_file():
@@ -677,53 +793,29 @@ def load(path: str | os.PathLike[str]) -> Bundle:
                 raise _refuse(p, f"a zip archive without {JSON_NAME}")
             if WEIGHTS_NAME not in names:
                 raise _refuse(p, f"a zip archive without {WEIGHTS_NAME}")
-            if zf.getinfo(JSON_NAME).file_size > _MAX_JSON or \
-                    zf.getinfo(WEIGHTS_NAME).file_size > _MAX_WEIGHTS:
+            if zf.getinfo(JSON_NAME).file_size > _MAX_JSON:
                 raise _refuse(p, "members of implausible size")
-            raw_json = zf.read(JSON_NAME)
+            # The settings first: nothing else is unpacked before they are checked, and
+            # the other members may be no larger than the recorded architecture implies.
+            info, config, classes, grid, recipe = _read_info(p, zf.read(JSON_NAME))
+            limit = _member_limits(p, config, info)
+            for name in (WEIGHTS_NAME, NOVELTY_NAME, REFERENCES_NAME):
+                if name in names and zf.getinfo(name).file_size > limit[name]:
+                    raise RamancamError(
+                        f"{p}: member {name} must fit the recorded architecture (at most "
+                        f"{limit[name]} bytes); got {zf.getinfo(name).file_size}. The file "
+                        "is damaged or was altered.")
             raw_weights = zf.read(WEIGHTS_NAME)
-            raw_novelty = raw_references = None
-            for name in (NOVELTY_NAME, REFERENCES_NAME):
-                if name in names and zf.getinfo(name).file_size > _MAX_WEIGHTS:
-                    raise _refuse(p, "members of implausible size")
-            if NOVELTY_NAME in names:
-                raw_novelty = zf.read(NOVELTY_NAME)
-            if REFERENCES_NAME in names:
-                raw_references = zf.read(REFERENCES_NAME)
+            raw_novelty = zf.read(NOVELTY_NAME) if NOVELTY_NAME in names else None
+            raw_references = zf.read(REFERENCES_NAME) if REFERENCES_NAME in names else None
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise _refuse(p, f"a damaged zip archive ({exc})") from None
-    try:
-        info = json.loads(raw_json.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise _refuse(p, f"unreadable {JSON_NAME}") from None
-    if not isinstance(info, dict) or info.get("format") != FORMAT:
-        marker = info.get("format") if isinstance(info, dict) else None
-        raise _refuse(p, f"format marker {marker!r} instead of {FORMAT!r}")
-    version = info.get("format_version")
-    if not isinstance(version, int) or version < 1:
-        raise _refuse(p, f"format_version {version!r}")
-    if version > FORMAT_VERSION:
-        raise RamancamError(
-            f"{p} must be model format version {FORMAT_VERSION} or older; got version "
-            f"{version} (written by a newer ramancam). Upgrade ramancam to load it.")
-    try:
-        config = CNNConfig.from_dict(info["architecture"])
-        classes = [str(c) for c in info["classes"]]
-        grid = np.asarray(info["grid"], dtype=np.float64)
-    except (KeyError, TypeError) as exc:
-        raise _refuse(p, f"a {JSON_NAME} missing or mangling {exc}") from None
-    if len(classes) != config.n_classes or grid.ndim != 1 or grid.size != config.n_points:
-        raise RamancamError(
-            f"{p}: classes and grid must match the architecture ({config.n_classes} classes, "
-            f"{config.n_points} points); got {len(classes)} classes and {grid.size} grid "
-            "points. The file is damaged or was altered.")
-    recipe = None
-    if info.get("recipe") is not None:
-        from .preprocess import Recipe
-
-        recipe = Recipe.from_dict(info["recipe"])
     state = _read_safetensors(st_load, raw_weights, p, "weights")
-    model = RamanCNN(config)
+    try:
+        model = RamanCNN(config)
+    except (RuntimeError, MemoryError) as exc:
+        raise RamancamError(f"{p}: the recorded architecture must build a network; got "
+                            f"{exc}. The file is damaged or was altered.") from None
     expected = _unique_state(model.state_dict())
     if set(state) != set(expected):
         missing = sorted(set(expected) - set(state))[:3]
@@ -746,8 +838,15 @@ def load(path: str | os.PathLike[str]) -> Bundle:
         raise RamancamError(f"{p}: weights must match the architecture; got "
                             f"{result}. The file is damaged or was altered.")
     model.eval()
-    novelty = _load_novelty(p, info, raw_novelty, config)
-    references = _load_references(p, info, raw_references, config)
+    try:
+        novelty = _load_novelty(p, info, raw_novelty, config)
+        references = _load_references(p, info, raw_references, config)
+    except RamancamError as exc:
+        if str(exc).startswith(str(p)):
+            raise
+        raise _damaged(p, exc) from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise _damaged(p, exc) from None
     if references is not None and "match_labels" in references:
         scorer = novelty.get("novelty")
         labels = references.pop("match_labels")
