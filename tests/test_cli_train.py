@@ -1294,3 +1294,47 @@ def test_a_grid_beyond_the_data_is_refused_in_command_line_terms(peaks_file, tmp
     err = capsys.readouterr().err
     assert "Crop the grid, e.g. --grid 300:1023:1." in err
     assert "paper_recipe" not in err and "outside=" not in err
+
+
+def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(
+        peaks_file, tmp_path, capsys, monkeypatch):
+    # found after the training, the error named a hidden temp file ('.m.ramancam.x.tmp')
+    import tempfile
+
+    (tmp_path / "isdir.html").mkdir()
+    args = ["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
+            "--no-compare"]
+    assert main([*args, "--out", str(tmp_path / "m.ramancam"), "--report",
+                 str(tmp_path / "isdir.html")]) == 2
+    assert "--report must name a file; got" in capsys.readouterr().err
+
+    def read_only(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
+    for argv in ([*args, "--out", str(tmp_path / "m.ramancam")],
+                 ["convert", str(peaks_file), str(tmp_path / "x.csv")],
+                 ["simulate", "peaks", "--out", str(tmp_path / "s.csv")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "must be in a folder you can write to; got" in err and "(Permission denied)" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["isdir.html"]
+
+
+def test_atomic_write_names_the_file_asked_for_when_its_folder_refuses(tmp_path, monkeypatch):
+    import tempfile
+
+    from ramancam.io import atomic_write
+
+    def refuse(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(RamancamError, match=r"'.*out\.csv' must be in a folder you can write "
+                                            r"to; got Permission denied in"):
+        with atomic_write(tmp_path / "out.csv") as fh:
+            fh.write("x")
+    (tmp_path / "d.csv").mkdir()
+    with pytest.raises(RamancamError, match=r"must be a file to write; got a folder"):
+        with atomic_write(tmp_path / "d.csv") as fh:
+            fh.write("x")

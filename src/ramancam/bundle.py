@@ -33,7 +33,6 @@ import json
 import math
 import os
 import platform
-import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,26 +69,11 @@ _MAX_JSON = 256 << 20
 
 @contextlib.contextmanager
 def _atomic_binary(path: Path) -> Iterator[IO[bytes]]:
-    """``ramancam.io.atomic_write(path, "wb")``, or the same temp-file + ``os.replace`` here."""
-    try:
-        from .io import atomic_write
-    except ImportError:  # ramancam.io not installed yet: same technique, locally
-        pass
-    else:
-        with atomic_write(path, mode="wb") as fh:
-            yield fh
-        return
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """:func:`ramancam.io.atomic_write` ``(path, "wb")``."""
+    from .io import atomic_write
+
+    with atomic_write(path, mode="wb") as fh:
+        yield fh
 
 
 def _versions() -> dict[str, str]:

@@ -28,7 +28,6 @@ import math
 import os
 import platform
 import sys
-import tempfile
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -300,26 +299,11 @@ def render_report(title: str, sections: Sequence[Section], *,
 # ----------------------------------------------------------------------------- writing
 @contextlib.contextmanager
 def _atomic(path: Path, mode: str) -> Iterator[IO[Any]]:
-    """``ramancam.io.atomic_write`` when it is there; the same temp + ``os.replace`` if not."""
-    try:
-        from .io import atomic_write
-    except ImportError:
-        pass
-    else:
-        with atomic_write(path, mode=mode) as fh:
-            yield fh
-        return
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        tmp_fh: IO[Any] = (os.fdopen(fd, mode) if "b" in mode
-                           else os.fdopen(fd, mode, encoding="utf-8"))
-        with tmp_fh:
-            yield tmp_fh
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """:func:`ramancam.io.atomic_write` (UTF-8 text or bytes)."""
+    from .io import atomic_write
+
+    with atomic_write(path, mode=mode) as fh:
+        yield fh
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:

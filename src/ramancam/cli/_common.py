@@ -87,6 +87,7 @@ def check_figure_path(opt: str, path: str | None) -> None:
             f"--{opt} must end in .png, .pdf or .svg; got {path!r}. Name the figure file with "
             "one of those extensions.")
     check_parent_folder(opt, path)
+    check_writable(opt, path, folder_ok=False)
 
 
 def check_parent_folder(opt: str, path: str | None) -> None:
@@ -98,6 +99,33 @@ def check_parent_folder(opt: str, path: str | None) -> None:
     if path is not None and not Path(path).resolve().parent.is_dir():
         raise RamancamError(
             f"--{opt} must be in an existing folder; got {path!r}. Create the folder first.")
+    check_writable(opt, path)
+
+
+def check_writable(opt: str, path: str | None, *, folder_ok: bool = True) -> None:
+    """Refuse an output (``--OPT``) whose existing folder cannot be written to, or (with
+    ``folder_ok=False``) that names a folder, before any work: found after the work, the
+    error named a hidden temp file."""
+    import tempfile
+    from pathlib import Path
+
+    from ..errors import RamancamError
+
+    if path is None:
+        return
+    target = Path(path)
+    if not folder_ok and target.is_dir():
+        raise RamancamError(f"--{opt} must name a file; got {path!r}, which is a folder. "
+                            "Name a file in it or beside it.")
+    parent = target.resolve().parent
+    if not parent.is_dir():
+        return
+    try:  # a real probe: permissions, read-only mounts and immutable folders alike
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as exc:
+        raise RamancamError(f"--{opt} must be in a folder you can write to; got {path!r} "
+                            f"({exc.strerror or exc}). Write it elsewhere.") from None
 
 
 def check_report_path(path: str | None) -> None:
@@ -109,6 +137,7 @@ def check_report_path(path: str | None) -> None:
         raise RamancamError(f"--report must end in .html; got {path!r}. Name the report file "
                             "FILE.html.")
     check_parent_folder("report", path)
+    check_writable("report", path, folder_ok=False)
 
 
 def check_not_inputs(args: argparse.Namespace, outputs: Sequence[str],

@@ -215,6 +215,7 @@ def run(args: argparse.Namespace) -> int:
     from ._common import (
         check_not_inputs,
         check_report_path,
+        check_writable,
         chunk_progress,
         clipped_in,
         clipped_line,
@@ -228,6 +229,7 @@ def run(args: argparse.Namespace) -> int:
 
     set_threads(args.threads)
     check_report_path(args.report)
+    check_writable("out", args.out)
     check_not_inputs(args, ("out", "report"))
     if scale.wanted(args):  # a Zarr cube, or Dask workers: tile by tile (docs/scale.md)
         return scale.cli_predict(args)

@@ -72,7 +72,15 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, gzip: bool = 
         raise RamancamError(
             f"the folder of {str(target)!r} must exist; got no folder {str(folder)!r}. "
             "Create it first.")
-    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+    if target.is_dir():
+        raise RamancamError(f"{str(target)!r} must be a file to write; got a folder of that "
+                            "name. Name another file.")
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:  # named by the file asked for, not the hidden temp file
+        raise RamancamError(
+            f"{str(target)!r} must be in a folder you can write to; got "
+            f"{exc.strerror or exc} in {str(folder)!r}. Write it elsewhere.") from None
     tmp = Path(tmp_name)
     raw: IO[bytes] = os.fdopen(fd, "wb")
     gz: _gzip.GzipFile | None = None
