@@ -471,3 +471,12 @@ def test_a_chunk_of_dead_pixels_only_and_a_last_dead_spectrum(paper_model, tmp_p
         err = capsys.readouterr().err
         assert "every spectrum was refused by the model's recipe" in err
         assert "must have a positive maximum" in err and not out.exists()
+    # the same as a map, whose --out is a folder: none is left behind, empty (it was)
+    xy = {"x": np.tile([0.0, 1.0, 2.0], 2), "y": np.repeat([0.0, 1.0], 3)}
+    write_table(Spectra(np.zeros((6, N_POINTS)), AXIS, meta=xy), tmp_path / "allmap.csv")
+    for cmd in ("predict", "explain"):
+        out = tmp_path / f"{cmd}-dir"
+        assert main([cmd, str(paper_model), str(tmp_path / "allmap.csv"), "--out",
+                     str(out)]) == 2
+        assert "every spectrum was refused" in capsys.readouterr().err
+        assert not out.exists()

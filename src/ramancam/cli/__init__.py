@@ -75,12 +75,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.setdefault("MPLBACKEND", "Agg")
     import matplotlib
 
+    from ._common import new_folders_done
+
     installed, old_term = _stop_on_sigterm()
+    rc = 2
     try:
         # ids and class names from user files go into figures as they are: a "$" in
         # "Fe$_2$O$_3$ 5%" is no maths (nor an error in matplotlib's maths parser)
         with matplotlib.rc_context({"text.parse_math": False}):
-            return int(args._run(args) or 0)
+            rc = int(args._run(args) or 0)
+            return rc
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
@@ -111,6 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {msg}", file=sys.stderr)
         return 2
     finally:
+        new_folders_done(failed=rc != 0)  # no empty output folder left by a failed run
         if installed:
             signal.signal(signal.SIGTERM, signal.SIG_DFL if old_term is None else old_term)
 

@@ -73,6 +73,34 @@ def add_xy_argument(p: argparse.ArgumentParser) -> None:
                         "(default: columns named x and y, when present and numeric)")
 
 
+#: Output folders this command created (the outermost first), removed again when it fails
+#: and they are still empty (:func:`make_out_folder`, :func:`new_folders_done`).
+_NEW_FOLDERS: list[Any] = []
+
+
+def make_out_folder(path: Any) -> None:
+    """Create an output folder (and missing parents); those it creates are removed again by
+    the command line when the command then fails and they are still empty."""
+    from pathlib import Path
+
+    p = Path(path)
+    missing = [q for q in (p, *p.parents) if not q.exists()]
+    p.mkdir(parents=True, exist_ok=True)
+    _NEW_FOLDERS.extend(reversed(missing))
+
+
+def new_folders_done(*, failed: bool) -> None:
+    """The command ended: on failure, remove the empty folders it created (innermost
+    first); forget them either way."""
+    if failed:
+        for p in reversed(_NEW_FOLDERS):
+            try:
+                p.rmdir()  # only an empty folder: never anything written into it
+            except OSError:
+                pass
+    _NEW_FOLDERS.clear()
+
+
 def check_figure_path(opt: str, path: str | None) -> None:
     """Refuse a figure file name matplotlib cannot write, or one in a missing folder, before
     any work is done."""

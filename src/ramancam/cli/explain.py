@@ -275,6 +275,7 @@ def run(args: argparse.Namespace) -> int:
     from ..novelty import UNKNOWN
     from ._common import (
         chunk_progress,
+        make_out_folder,
         prepare_chunk,
         read_data,
         refused_line,
@@ -319,7 +320,7 @@ def run(args: argparse.Namespace) -> int:
     model = bundle.model
     bundle.check_coverage(data)  # before any row is written
     if out_dir is not None:  # once the checks have passed: no empty folder left
-        out_dir.mkdir(parents=True, exist_ok=True)
+        make_out_folder(out_dir)  # removed again if the run fails while it is empty
     n_rows = 0
     shown: list[tuple[str, Any, Any, str, Any]] = []
     out_path = str(out_dir / "maps.csv") if out_dir is not None else args.out

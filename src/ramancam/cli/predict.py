@@ -220,6 +220,7 @@ def run(args: argparse.Namespace) -> int:
         clipped_in,
         clipped_line,
         label_like,
+        make_out_folder,
         prepare_chunk,
         read_data,
         refused_line,
@@ -251,7 +252,7 @@ def run(args: argparse.Namespace) -> int:
     out_dir = out_dir_of(args.out, xy, create=False)
     grid = grid_of(data) if out_dir is not None and xy else None
     if out_dir is not None:  # once the map's positions are checked: no empty folder left
-        out_dir.mkdir(parents=True, exist_ok=True)
+        make_out_folder(out_dir)  # removed again if the run fails while it is empty
     csv_path = str(out_dir / "predictions.csv") if out_dir is not None else args.out
     all_proba = []
     all_flags: list[np.ndarray] = []
