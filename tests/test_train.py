@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -546,3 +548,19 @@ def test_bf16_must_be_a_bool():
     s = small_set(3)
     with pytest.raises(RamancamError, match="bf16 must be True or False"):
         CNNClassifier(**TINY, bf16="yes").fit(s.X, s.labels)
+
+
+@pytest.mark.parametrize(("name", "match"), [
+    ("unknown", "class labels must not be 'unknown', the word predictions give a spectrum "
+                "flagged"),
+    ("A | B", "class labels must not contain ' | ', which separates the classes of a "
+              "prediction set; got 'A | B'"),
+])
+def test_class_names_prediction_cannot_tell_from_its_own_words_are_refused(name, match):
+    # a class 'unknown' read as flagged spectra (accuracy 10/10 for spectra all flagged)
+    X = np.random.default_rng(0).random((8, 40))
+    y = np.array([name, "C"] * 4)
+    from ramancam.train import CNNClassifier
+
+    with pytest.raises(RamancamError, match=re.escape(match)):
+        CNNClassifier(epochs=1, n_filters=2, filter_size=3, fc_width=4).fit(X, y)

@@ -86,9 +86,9 @@ if TYPE_CHECKING:
     from .model import RamanCNN
 
 __all__ = ["DEFAULT_METHOD", "DEFAULT_RATE", "METHODS", "Calibration", "NoveltyMixin",
-           "NoveltyScorer", "calibrate", "calibration_error", "conformal_threshold", "cross_fit",
-           "expected_calibration_error", "fit_temperature", "network_outputs", "p_values",
-           "softmax"]
+           "NoveltyScorer", "calibrate", "calibration_error", "check_class_names",
+           "conformal_threshold", "cross_fit", "expected_calibration_error", "fit_temperature",
+           "network_outputs", "p_values", "softmax"]
 
 METHODS = ("hqi-nap", "hqi-halves", "hqi", "knn", "mahalanobis", "energy", "msp")
 #: The scores that compare derivatives with the training spectra's, and their blocks.
@@ -104,6 +104,27 @@ HQI_WINDOW = 25
 #: The window of model files saved before it was stored (they keep scoring as they did).
 _LEGACY_WINDOW = 9
 _SG_ORDER = 2
+
+
+def check_class_names(classes: Any) -> None:
+    """Refuse class names that prediction's output could not tell from its own words: the
+    flag :data:`UNKNOWN`, and the ``" | "`` between a prediction set's classes.
+
+    Raises
+    ------
+    RamancamError
+    """
+    names = [str(c) for c in classes]
+    if UNKNOWN in names:
+        raise RamancamError(
+            f"class labels must not be {UNKNOWN!r}, the word predictions give a spectrum "
+            f"flagged as none of the classes; got a class {UNKNOWN!r}. Rename it (e.g. "
+            "'unidentified') or leave its spectra out.")
+    bad = [c for c in names if " | " in c]
+    if bad:
+        raise RamancamError(
+            f"class labels must not contain ' | ', which separates the classes of a "
+            f"prediction set; got {bad[0]!r}. Rename it (e.g. with '/').")
 
 
 def check_method(method: Any) -> str | None:

@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_is_fitted
 from .augment import AUGMENT_PARAMS, augment_batch, choose_augment
 from .errors import RamancamError
 from .inner import check_groups, holdout, quiet_many_classes, stratified_kfold
-from .novelty import DEFAULT_METHOD, NoveltyMixin
+from .novelty import DEFAULT_METHOD, NoveltyMixin, check_class_names
 from .spectra import Spectra, labels_for_fit
 
 if TYPE_CHECKING:
@@ -333,6 +333,7 @@ None, default="hqi-nap"
             raise RamancamError(
                 f"y must hold at least 2 classes; got 1 class ({self.classes_.tolist()!r}). "
                 "A classifier needs spectra of two or more classes.")
+        check_class_names(self.classes_)
         rows = [Xa[y_idx == c] for c in range(self.classes_.size)]  # reference spectra
         self.class_means_ = np.stack([r.mean(0, dtype=np.float64) for r in rows]).astype(np.float32)
         self.class_sds_ = np.stack([r.std(0, dtype=np.float64) for r in rows]).astype(np.float32)
