@@ -145,3 +145,27 @@ def test_group_shifts_find_the_session_measured_off_axis(rng):
     assert group_shift_note({"s1": (0.2, 6), "s2": (-1.4, 6), "s3": (2.0, 3)}, "s") is None
     many = {f"g{i}": (2.0 + i / 10, 8) for i in range(7)}
     assert "g6 +2.6, g5 +2.5, g4 +2.4, g3 +2.3, g2 +2.2 and 2 more)" in group_shift_note(many, "g")
+
+
+def test_exact_copies_across_training_and_test_are_said():
+    # an export written twice: random folds test copies of training spectra (a library
+    # search on random labels went from 0.32 to 0.87), silently
+    from ramancam.checks import duplicate_spectra, duplicates_note
+
+    rng = np.random.default_rng(0)
+    X = rng.random((6, 20))
+    X[4] = X[1]
+    X[5] = X[2]
+    y = np.array(["a", "a", "b", "b", "a", "c"])
+    s = Spectra(X, np.arange(20.0), labels=y, meta={"id": np.array([f"s{i}" for i in range(6)])})
+    assert [g.tolist() for g in duplicate_spectra(X)] == [[1, 4], [2, 5]]
+    apart = [(np.array([0, 1, 2]), np.array([3, 4, 5]))]
+    note = duplicates_note(s, apart)
+    assert note == ("note: 2 spectra have an exact copy that the split puts in training while "
+                    "testing the other, which flatters the accuracy; 1 spectrum has exact copies "
+                    "with another label (e.g. s1 and s4). Remove the copies, or keep them "
+                    "together with --group-col.")
+    together = [(np.array([0, 1, 4]), np.array([2, 3, 5]))]
+    assert duplicates_note(s, together).startswith("note: 1 spectrum has exact copies with "
+                                                   "another label (e.g. s2 and s5)")
+    assert duplicates_note(Spectra(rng.random((4, 20)), np.arange(20.0)), apart) is None

@@ -272,3 +272,17 @@ def test_info_reads_a_model_whose_calibration_error_could_not_be_measured(tmp_pa
     assert "expected calibration error n/a -> n/a" in capsys.readouterr().out
     assert main(["info", str(out)]) == 0
     assert "expected calibration error n/a -> n/a" in capsys.readouterr().out
+
+
+def test_train_and_baseline_say_when_copies_are_trained_on_and_tested(tmp_path, capsys):
+    X, y = library(sizes=(6, 6))
+    X, y = np.concatenate([X, X]), np.concatenate([y, y])  # the same export, twice
+    path = tmp_path / "twice.csv"
+    write_table(Spectra(X, np.arange(X.shape[1], dtype=float), labels=y), path)
+    common = [str(path), "--label-col", "label", "--folds", "2", "--recipe", "none"]
+    assert main(["baseline", *common, "--model", "library"]) == 0
+    assert "an exact copy that the folds put in training while testing the other" in (
+        capsys.readouterr().out)
+    assert main(["train", *common, "--epochs", "1", "--filters", "4", "--filter-size", "3",
+                 "--fc-width", "8", "--no-compare", "--out", str(tmp_path / "m.ramancam")]) == 0
+    assert "an exact copy that the folds put in training" in capsys.readouterr().out

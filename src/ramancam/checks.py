@@ -20,8 +20,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from .spectra import Spectra
 
-__all__ = ["DETECTOR_LIMITS", "Clipped", "band_shift", "clipped_spectra", "flat_spectra",
-           "shift_note", "true_runs"]
+__all__ = ["DETECTOR_LIMITS", "Clipped", "band_shift", "clipped_spectra", "duplicate_spectra",
+           "duplicates_note", "flat_spectra", "shift_note", "true_runs"]
 
 #: Counts an analogue-to-digital converter of 12 to 32 bits cannot exceed -> its bits.
 DETECTOR_LIMITS = {2 ** k - 1: k for k in (12, 14, 15, 16, 18, 20, 24, 32)}
@@ -340,3 +340,46 @@ def group_shift_note(shifts: dict[str, tuple[float, int]], column: str,
             "differs between measurements would put them; a classifier can learn such a "
             "shift. Check those sessions against a standard ('ramancam info FILE --standard "
             "silicon')")
+
+
+def duplicate_spectra(X: ArrayLike) -> list[NDArray[np.intp]]:
+    """The groups of rows of ``X`` that are exact copies of each other (two or more rows
+    each, in row order; an export written twice, a file copied into two folders)."""
+    A = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
+    seen: dict[bytes, list[int]] = {}
+    for i, row in enumerate(A):
+        seen.setdefault(row.tobytes(), []).append(i)
+    return [np.asarray(v, dtype=np.intp) for v in seen.values() if len(v) > 1]
+
+
+def duplicates_note(spectra: Spectra, splits: Any) -> str | None:
+    """The line ``train`` and ``baseline`` print when exact copies of a spectrum are both
+    trained on and tested in the folds ``splits`` ((train, test) index pairs), which flatters
+    the accuracy, or carry different labels (``None`` otherwise)."""
+    groups = duplicate_spectra(spectra.X)
+    if not groups:
+        return None
+    where = [np.zeros(len(spectra), dtype=np.int8) for _ in splits]
+    for w, (tr, te) in zip(where, splits, strict=True):
+        w[np.asarray(tr, dtype=np.intp)] = 1
+        w[np.asarray(te, dtype=np.intp)] = 2
+    leaked = [g for g in groups if any({1, 2} <= set(w[g].tolist()) for w in where)]
+    labels = spectra.labels
+    mixed = [] if labels is None else [g for g in groups if len(set(labels[g].tolist())) > 1]
+    if not leaked and not mixed:
+        return None
+    first = [str(spectra.ids[i]) for i in (leaked or mixed)[0]]
+    ids = (f"e.g. {first[0]} {'twice' if len(first) == 2 else f'{len(first)} times'}"
+           if len(set(first)) == 1 else f"e.g. {first[0]} and {first[1]}")
+    parts = []
+    if leaked:
+        one = len(leaked) == 1
+        who = "the split puts" if len(where) == 1 else "the folds put"
+        parts.append(f"{len(leaked)} spectr{'um has' if one else 'a have'} an exact copy "
+                     f"that {who} in training while testing the other, which flatters the "
+                     "accuracy")
+    if mixed:
+        parts.append(f"{len(mixed)} spectr{'um has' if len(mixed) == 1 else 'a have'} exact "
+                     "copies with another label")
+    return (f"note: {'; '.join(parts)} ({ids}). Remove the copies, or keep them together "
+            "with --group-col.")

@@ -190,6 +190,11 @@ def _run(args: argparse.Namespace) -> int:
     note = unseen_classes_note(data.labels, splits, fixed=split)
     if note:
         print(note)
+    from ..checks import duplicates_note
+
+    note = duplicates_note(data, splits)
+    if note:
+        print(note)
     note = clipped_training_note(raw, grid)
     if note:
         print(note)

@@ -409,9 +409,15 @@ def run(args: argparse.Namespace) -> int:
             print(note)
     for empty in empty_cell_notes(args, data):
         print(empty)
-    note = unseen_classes_note(data.labels, spatial or make_splits(
+    folds_used = spatial or make_splits(  # as cross_validate makes them, for the notes
         data, folds=args.folds, group_col=args.group_col, split_col=args.split_col,
-        train_value=args.train_value, seed=args.seed), fixed=split)
+        train_value=args.train_value, seed=args.seed)
+    note = unseen_classes_note(data.labels, folds_used, fixed=split)
+    if note:
+        print(note)
+    from ..checks import duplicates_note
+
+    note = duplicates_note(data, folds_used)
     if note:
         print(note)
 
