@@ -82,7 +82,7 @@ def _encode(estimator: BaseEstimator, X: Any, y: Any) -> tuple[NDArray[np.float6
     classes, codes = np.unique(y, return_inverse=True)
     if classes.size < 2:
         raise RamancamError(
-            f"y must hold at least 2 classes; got 1 class ({classes[0]!r}). "
+            f"y must hold at least 2 classes; got 1 class ({classes.tolist()!r}). "
             "A classifier needs spectra of two or more classes.")
     estimator.classes_ = classes
     return X, codes.astype(np.intp)

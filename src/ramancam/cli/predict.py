@@ -126,8 +126,9 @@ def rate_threshold(bundle: Any, rate: Any) -> tuple[float, float]:
                             "trained with --novelty none. Retrain without it.")
     if bundle.held_out is None:
         raise RamancamError("--novelty-rate needs the held-out scores that set the model's "
-                            "threshold; got a model file saved before 2026-12-05, which "
-                            "keeps only the threshold. Retrain it, or drop --novelty-rate.")
+                            "threshold; got a model file without them (saved before "
+                            "2026-12-05, or trained where none could be held out and scored). "
+                            "Retrain it, or drop --novelty-rate.")
     n = int(bundle.held_out.size)
     if n + 1 < 1.0 / rate:
         raise RamancamError(f"--novelty-rate must be at least 1/(n+1) = {1 / (n + 1):.3g} for "
@@ -391,7 +392,8 @@ def run(args: argparse.Namespace) -> int:
             f"{'; --no-reject: class kept' if args.no_reject else ''})")
         if bundle.held_out is None:
             say("note: column novelty_p is empty: the model file keeps no held-out "
-                "scores (saved before 2026-12-05); retrain to get it")
+                "scores (saved before 2026-12-05, or trained where no spectrum could be "
+                "held out and scored)")
     if bundle.class_scores is not None and set_counts[0] + set_counts[1]:
         say(f"prediction sets ({1 - set_rate:.0%}, column prediction_set): "
             f"{set_counts[0]} spectra with one class, {set_counts[1]} with more"
