@@ -75,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.setdefault("MPLBACKEND", "Agg")
     import matplotlib
 
-    from ._common import new_folders_done
+    from ._outputs import new_folders_done
 
     installed, old_term = _stop_on_sigterm()
     rc = 2

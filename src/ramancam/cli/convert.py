@@ -75,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
     from ..io import write_table
     from ..io.table import same_axis_runs
     from ..preprocess import make_grid, resample
-    from ._common import check_not_inputs, check_writable, read_data
+    from ._common import read_data
+    from ._outputs import check_not_inputs, check_writable
 
     check_not_inputs(args, ("out",), inputs=("input",), names={"out": "OUT", "input": "IN"})
     check_writable("out", args.out)

@@ -115,7 +115,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _check_args(args: argparse.Namespace) -> None:
     from ..errors import RamancamError
-    from ._common import (
+    from ._outputs import (
         check_figure_path,
         check_not_inputs,
         check_parent_folder,
@@ -275,12 +275,12 @@ def run(args: argparse.Namespace) -> int:
     from ..novelty import UNKNOWN
     from ._common import (
         chunk_progress,
-        make_out_folder,
         prepare_chunk,
         read_data,
         refused_line,
         stop_if_all_refused,
     )
+    from ._outputs import make_out_folder
 
     if args.method is None:  # ig-bands' 32 passes a spectrum are too slow for huge maps
         args.method = "fc" if scale.wanted(args) else DEFAULT_METHOD

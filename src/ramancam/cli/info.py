@@ -583,7 +583,8 @@ def format_model(path: str, d: dict[str, Any]) -> str:
 def run(args: argparse.Namespace) -> int:
     from ..errors import RamancamError
     from ..io import describe, example_path, read
-    from ._common import check_figure_path, read_data
+    from ._common import read_data
+    from ._outputs import check_figure_path
 
     check_figure_path("plot", args.plot)
 

@@ -214,19 +214,16 @@ def run(args: argparse.Namespace) -> int:
     from ..maps.outputs import no_positions_note, out_dir_of
     from ..novelty import UNKNOWN
     from ._common import (
-        check_not_inputs,
-        check_report_path,
-        check_writable,
         chunk_progress,
         clipped_in,
         clipped_line,
         label_like,
-        make_out_folder,
         prepare_chunk,
         read_data,
         refused_line,
         stop_if_all_refused,
     )
+    from ._outputs import check_not_inputs, check_report_path, check_writable, make_out_folder
     from .train import set_threads
 
     set_threads(args.threads)

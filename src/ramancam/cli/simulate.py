@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import RamancamError
     from ..io import write_table
     from ..simulate import common_component_set, mixtures, peak_position_set
-    from ._common import check_writable
+    from ._outputs import check_writable
 
     check_writable("out", args.out)
     out = Path(args.out)

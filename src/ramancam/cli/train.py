@@ -355,7 +355,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
     from pathlib import Path
 
     from ..errors import RamancamError
-    from ._common import check_not_inputs, check_parent_folder, check_report_path
+    from ._outputs import check_not_inputs, check_parent_folder, check_report_path
 
     check_parent_folder("out", args.out)
     if Path(args.out).is_dir():

@@ -1,0 +1,135 @@
+"""Output checks of the commands: folders they create (removed again when a run fails while
+they are empty) and the checks of output paths made before any work."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+#: Output folders this command created (the outermost first), removed again when it fails
+#: and they are still empty (:func:`make_out_folder`, :func:`new_folders_done`).
+_NEW_FOLDERS: list[Any] = []
+
+
+def make_out_folder(path: Any) -> None:
+    """Create an output folder (and missing parents); those it creates are removed again by
+    the command line when the command then fails and they are still empty."""
+    from pathlib import Path
+
+    p = Path(path)
+    missing = [q for q in (p, *p.parents) if not q.exists()]
+    p.mkdir(parents=True, exist_ok=True)
+    _NEW_FOLDERS.extend(reversed(missing))
+
+
+def new_folders_done(*, failed: bool) -> None:
+    """The command ended: on failure, remove the empty folders it created (innermost
+    first); forget them either way."""
+    if failed:
+        for p in reversed(_NEW_FOLDERS):
+            try:
+                p.rmdir()  # only an empty folder: never anything written into it
+            except OSError:
+                pass
+    _NEW_FOLDERS.clear()
+
+
+def check_figure_path(opt: str, path: str | None) -> None:
+    """Refuse a figure file name matplotlib cannot write, or one in a missing folder, before
+    any work is done."""
+    from pathlib import Path
+
+    from ..errors import RamancamError
+
+    if path is None:
+        return
+    if Path(path).suffix.lower().lstrip(".") not in ("png", "pdf", "svg"):
+        raise RamancamError(
+            f"--{opt} must end in .png, .pdf or .svg; got {path!r}. Name the figure file with "
+            "one of those extensions.")
+    check_parent_folder(opt, path)
+    check_writable(opt, path, folder_ok=False)
+
+
+def check_parent_folder(opt: str, path: str | None) -> None:
+    """Refuse an output file (``--OPT``) whose folder does not exist, before any work."""
+    from pathlib import Path
+
+    from ..errors import RamancamError
+
+    if path is not None and not Path(path).resolve().parent.is_dir():
+        raise RamancamError(
+            f"--{opt} must be in an existing folder; got {path!r}. Create the folder first.")
+    check_writable(opt, path)
+
+
+def check_writable(opt: str, path: str | None, *, folder_ok: bool = True) -> None:
+    """Refuse an output (``--OPT``) whose existing folder cannot be written to, or (with
+    ``folder_ok=False``) that names a folder, before any work: found after the work, the
+    error named a hidden temp file."""
+    import tempfile
+    from pathlib import Path
+
+    from ..errors import RamancamError
+
+    if path is None:
+        return
+    target = Path(path)
+    if not folder_ok and target.is_dir():
+        raise RamancamError(f"--{opt} must name a file; got {path!r}, which is a folder. "
+                            "Name a file in it or beside it.")
+    parent = target.resolve().parent
+    if not parent.is_dir():
+        return
+    try:  # a real probe: permissions, read-only mounts and immutable folders alike
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as exc:
+        raise RamancamError(f"--{opt} must be in a folder you can write to; got {path!r} "
+                            f"({exc.strerror or exc}). Write it elsewhere.") from None
+
+
+def check_report_path(path: str | None) -> None:
+    """Refuse an HTML report name (``--report``) without ``.html``, or in a missing folder,
+    before any work is done."""
+    from ..errors import RamancamError
+
+    if path is not None and not str(path).lower().endswith((".html", ".htm")):
+        raise RamancamError(f"--report must end in .html; got {path!r}. Name the report file "
+                            "FILE.html.")
+    check_parent_folder("report", path)
+    check_writable("report", path, folder_ok=False)
+
+
+def check_not_inputs(args: argparse.Namespace, outputs: Sequence[str],
+                     inputs: Sequence[str] = ("data", "model"),
+                     names: Mapping[str, str] | None = None) -> None:
+    """Refuse an output (the options ``outputs``, attribute names of ``args``) that names an
+    input file (``inputs``: DATA, MODEL) or another output, before any work: writing it
+    would destroy the input, or one output the other. ``names``: how messages name an
+    attribute (default ``DATA``, ``MODEL``, ``--OPTION``)."""
+    from pathlib import Path
+
+    from ..errors import RamancamError
+
+    def label(attr: str) -> str:
+        given = (names or {}).get(attr)
+        return given or (attr.upper() if attr in inputs else f"--{attr}")
+
+    read = [(a, Path(v).resolve()) for a in inputs if (v := getattr(args, a, None))]
+    seen: dict[Path, str] = {}
+    for attr in outputs:
+        value = getattr(args, attr, None)
+        if not value:
+            continue
+        out = Path(value).resolve()
+        for src_attr, src in read:
+            if out == src:
+                raise RamancamError(
+                    f"{label(attr)} must not name {label(src_attr)}, which is read; got "
+                    f"{value!r}. Writing it would destroy the input: name another file.")
+        if out in seen:
+            raise RamancamError(f"{label(attr)} and {label(seen[out])} must name different "
+                                f"files; got {value!r} for both. Name another file.")
+        seen[out] = attr
