@@ -169,3 +169,20 @@ def test_exact_copies_across_training_and_test_are_said():
     assert duplicates_note(s, together).startswith("note: 1 spectrum has exact copies with "
                                                    "another label (e.g. s2 and s5)")
     assert duplicates_note(Spectra(rng.random((4, 20)), np.arange(20.0)), apart) is None
+
+
+def test_a_few_spectra_that_cut_the_default_grid_short_are_named():
+    from ramancam.checks import narrow_grid_note, wavelength_axis_note
+
+    wide = [np.arange(300.0, 1900.0, 2.0)] * 9
+    axes = [*wide, np.arange(900.0, 1300.0, 2.0)]
+    s = Spectra([np.ones(a.size) for a in axes], axes,
+                sources=[f"{i}.txt" for i in range(10)])
+    assert narrow_grid_note(s, np.arange(900.0, 1299.0)) == (
+        "note: the grid 900-1298 cm-1 is the range every spectrum covers; 9.txt (900-1298 "
+        "cm-1) cut it short of the 350-1800 cm-1 most spectra cover. Leave it out, or choose "
+        "the range with --grid.")
+    assert narrow_grid_note(s, np.arange(350.0, 1801.0)) is None  # nothing cut
+    nm = Spectra(np.ones((2, 900)), np.linspace(797.5, 931.2, 900))
+    assert "looks like wavelengths in nm" in wavelength_axis_note(nm)
+    assert wavelength_axis_note(Spectra(np.ones((2, 900)), np.linspace(200, 1800, 900))) is None

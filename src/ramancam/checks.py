@@ -383,3 +383,48 @@ def duplicates_note(spectra: Spectra, splits: Any) -> str | None:
                      "copies with another label")
     return (f"note: {'; '.join(parts)} ({ids}). Remove the copies, or keep them together "
             "with --group-col.")
+
+
+def narrow_grid_note(spectra: Spectra, grid: ArrayLike, *, margin: float = 50.0
+                     ) -> str | None:
+    """The line ``train`` and ``baseline`` print when a few spectra of a set on several axes
+    cut the default grid (the range every spectrum covers) well short of what most of them
+    cover, naming the first of those spectra; ``None`` otherwise (one axis, or no such
+    spectra). ``margin``: cm-1 lost on either side before it is said."""
+    if spectra.has_common_axis or len(spectra) < 3:
+        return None
+    g = np.asarray(grid, dtype=np.float64)
+    ranges = np.array([(float(np.min(a)), float(np.max(a))) for a in spectra.axes])
+    lo, hi = float(np.median(ranges[:, 0])), float(np.median(ranges[:, 1]))
+    want_lo, want_hi = max(lo, 350.0), min(hi, 1800.0)
+    cut_lo, cut_hi = g[0] - want_lo > margin, want_hi - g[-1] > margin
+    if not (cut_lo or cut_hi):
+        return None
+    short = np.flatnonzero((cut_lo & (ranges[:, 0] > want_lo + margin))
+                           | (cut_hi & (ranges[:, 1] < want_hi - margin)))
+    if not short.size or short.size > len(spectra) // 5:  # a few spectra, not a fifth
+        return None
+    i = int(short[0])
+    name = spectra.sources[i] or f"spectrum {spectra.ids[i]}"
+    others = f" and {short.size - 1} other spectra" if short.size > 1 else ""
+    return (f"note: the grid {g[0]:g}-{g[-1]:g} cm-1 is the range every spectrum covers; "
+            f"{name}{others} ({ranges[i, 0]:.0f}-{ranges[i, 1]:.0f} cm-1) cut it short of "
+            "the "
+            f"{want_lo:.0f}-{want_hi:.0f} cm-1 most spectra cover. Leave "
+            f"{'them' if others else 'it'} out, or choose the range with --grid.")
+
+
+def wavelength_axis_note(spectra: Spectra) -> str | None:
+    """The line ``train`` and ``baseline`` print when the spectra's axis looks like
+    wavelengths in nm (200-1700 with steps under 0.25: a CCD read in nm), not Raman shifts;
+    ``None`` otherwise."""
+    axes = [spectra.wavenumbers] if spectra.has_common_axis else spectra.axes[:1]
+    a = np.asarray(axes[0], dtype=np.float64)
+    if a.size < 3 or not (200 <= a.min() and a.max() <= 1700):
+        return None
+    if float(np.median(np.abs(np.diff(a)))) >= 0.25:
+        return None
+    return (f"note: the x axis ({a.min():g}-{a.max():g}, steps of "
+            f"{float(np.median(np.abs(np.diff(a)))):.3g}) looks like wavelengths in nm, not "
+            "Raman shifts in cm-1; if so, give --laser-nm NM (the excitation laser) to "
+            "convert it.")

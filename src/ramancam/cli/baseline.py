@@ -198,6 +198,12 @@ def _run(args: argparse.Namespace) -> int:
     note = clipped_training_note(raw, grid)
     if note:
         print(note)
+    from ..checks import narrow_grid_note, wavelength_axis_note
+
+    for note in (narrow_grid_note(raw, grid),
+                 None if getattr(args, "laser_nm", None) else wavelength_axis_note(raw)):
+        if note:
+            print(note)
     if args.group_col is not None and args.group_col in data.meta:
         from .train import group_axis_note
 
