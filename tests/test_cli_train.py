@@ -1338,3 +1338,15 @@ def test_atomic_write_names_the_file_asked_for_when_its_folder_refuses(tmp_path,
     with pytest.raises(RamancamError, match=r"must be a file to write; got a folder"):
         with atomic_write(tmp_path / "d.csv") as fh:
             fh.write("x")
+
+
+def test_predict_one_spectrum_into_a_file_still_says_its_class(model_file, peaks_file,
+                                                                 tmp_path, capsys):
+    # with --out the row is not on the screen, and the predicted: line was left out
+    s = read_table(peaks_file, label_col="label")
+    one = tmp_path / "one.csv"
+    write_table(s[:1], one, label_col="label")
+    assert main(["predict", str(model_file), str(one), "--out", str(tmp_path / "p.csv")]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^predicted: \S+ \(1\)$", out, flags=re.M)
+    assert "1 spectra with" not in out

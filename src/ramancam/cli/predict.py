@@ -209,6 +209,7 @@ def run(args: argparse.Namespace) -> int:
     from ..bundle import load
     from ..checks import shift_note
     from ..conformal import set_members
+    from ..errors import spectra_count
     from ..io import atomic_write
     from ..maps.grid import grid_of, has_positions
     from ..maps.outputs import no_positions_note, out_dir_of
@@ -371,7 +372,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.out:
         say(f"wrote {len(data)} predictions to {csv_path}")
-    if len(data) > 1:
+    if len(data) > 1 or args.out:  # one spectrum without --out: its row is on the screen
         say(predicted_line(counts))
     if refused:
         say(refused_line(refused, "predicted",
@@ -393,7 +394,7 @@ def run(args: argparse.Namespace) -> int:
                 "held out and scored)")
     if bundle.class_scores is not None and set_counts[0] + set_counts[1]:
         say(f"prediction sets ({1 - set_rate:.0%}, column prediction_set): "
-            f"{set_counts[0]} spectra with one class, {set_counts[1]} with more"
+            f"{spectra_count(set_counts[0])} with one class, {set_counts[1]} with more"
             + (f"; true class in its set for {set_counts[2]}/{set_counts[3]}"
                if set_counts[3] else ""))
     if shifts and (shift := shift_note(np.concatenate(shifts),
