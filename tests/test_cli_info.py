@@ -255,3 +255,20 @@ def test_an_unknown_option_is_named_with_the_commands_own_usage(capsys):
     err = capsys.readouterr().err
     assert err.startswith("usage: ramancam info ")
     assert err.rstrip().endswith("ramancam info: error: unrecognized arguments: --bogus")
+
+
+def test_a_terminal_is_shown_control_characters_from_files_escaped():
+    # a class name '\x1b]0;pwned\x07\x1b[2J' set the terminal's title and cleared it
+    import io
+
+    from ramancam.cli import _safe_terminal
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty = Tty()
+    _safe_terminal(tty).write("class \x1b]0;pwned\x07\x1b[2Jx\tok\n 50%\r")
+    assert tty.getvalue() == "class \\x1b]0;pwned\\x07\\x1b[2Jx\tok\n 50%\r"
+    plain = io.StringIO()  # a file or a pipe gets the text as it is
+    assert _safe_terminal(plain) is plain

@@ -79,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     installed, old_term = _stop_on_sigterm()
     rc = 2
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _safe_terminal(sys.stdout), _safe_terminal(sys.stderr)
     try:
         # ids and class names from user files go into figures as they are: a "$" in
         # "Fe$_2$O$_3$ 5%" is no maths (nor an error in matplotlib's maths parser)
@@ -115,6 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {msg}", file=sys.stderr)
         return 2
     finally:
+        sys.stdout, sys.stderr = streams
         new_folders_done(failed=rc != 0)  # no empty output folder left by a failed run
         if installed:
             signal.signal(signal.SIGTERM, signal.SIG_DFL if old_term is None else old_term)
@@ -123,6 +126,37 @@ def main(argv: Sequence[str] | None = None) -> int:
 class _Terminated(BaseException):
     """SIGTERM (``kill``, a batch system's time limit) raised as an exception, so that the
     half-written temporary files are removed as after Ctrl-C."""
+
+
+#: Control characters a terminal acts on (C0 but tab, newline and the carriage return that
+#: progress bars redraw with; DEL; C1), shown escaped: a class name or label from a file must
+#: not send escape sequences (set the title, clear the screen, move the cursor).
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), 0x0b, 0x0c, *range(0x0e, 0x20),
+                                          0x7f, *range(0x80, 0xa0))}
+
+
+class _TerminalSafe:
+    """A text stream for a terminal that shows control characters escaped (files and pipes
+    get the text as it is: only a terminal interprets them)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(text.translate(_CONTROL))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _safe_terminal(stream: Any) -> Any:
+    """``stream`` wrapped by :class:`_TerminalSafe` when it is a terminal, else itself."""
+    try:
+        tty = bool(stream.isatty())
+    except (AttributeError, ValueError):
+        tty = False
+    return _TerminalSafe(stream) if tty else stream
 
 
 def _stop_on_sigterm() -> tuple[bool, Any]:
