@@ -429,7 +429,8 @@ def main(argv: list[str] | None = None) -> int:
                         "ramancam-bf16-b128: batch 128, a different protocol)")
     p.add_argument("--demo", action="store_true", help="time `ramancam demo`")
     p.add_argument("--render", type=Path, metavar="JSON",
-                   help="only rewrite the markdown of an earlier run from its JSON file")
+                   help="only rewrite the markdown of an earlier run from its JSON file "
+                        "(into --out, with the JSON's name)")
     p.add_argument("--all", action="store_true", help="--rss --mixing --demo")
     p.add_argument("--no-throughput", action="store_true",
                    help="skip the throughput table (with --rss/--mixing/--demo)")
@@ -439,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.render:
         md = markdown(json.loads(args.render.read_text()))
-        _atomic_text(args.render.with_suffix(".md"), md)
+        _atomic_text(args.out / args.render.with_suffix(".md").name, md)
         print(md)
         return 0
     reps = args.reps or (3 if args.quick else 5)
