@@ -30,7 +30,8 @@ def count(pred_csv: Path, labels: np.ndarray) -> dict[str, float]:
     P = np.array([[float(r[f"p_{c}"] or "nan") for c in classes] for r in rows])
     x = np.array([float(r["x"]) for r in rows])
     y = np.array([float(r["y"]) for r in rows])
-    sets = [r["prediction_set"].split(" | ") if r["prediction_set"] else [] for r in rows]
+    sets = [[c.strip() for c in r["prediction_set"].split("|")] if r["prediction_set"] else []
+            for r in rows]
     ok = np.isfinite(P).all(axis=1)
     arg = np.where(ok, np.nanargmax(np.where(ok[:, None], P, 0.0), axis=1), -1)
     xs, ys = np.unique(x), np.unique(y)

@@ -9,7 +9,7 @@ def test_counts_sets_borders_and_agreement_by_hand(load_benchmark, tmp_path):
     map_sets = load_benchmark("map_sets")
     # a 3 x 2 map: the left column a, the rest b; the middle top pixel is unsure (a | b)
     rows = [  # id, p_a, p_b, x, y, prediction_set
-        ("p0", 0.9, 0.1, 0, 0, "a"), ("p1", 0.4, 0.6, 1, 0, "b | a"),
+        ("p0", 0.9, 0.1, 0, 0, "a"), ("p1", 0.4, 0.6, 1, 0, "b|a"),
         ("p2", 0.1, 0.9, 2, 0, "b"), ("p3", 0.8, 0.2, 0, 1, "a"),
         ("p4", 0.2, 0.8, 1, 1, "b"), ("p5", 0.1, 0.9, 2, 1, "b")]
     path = tmp_path / "predictions.csv"

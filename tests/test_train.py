@@ -553,8 +553,8 @@ def test_bf16_must_be_a_bool():
 @pytest.mark.parametrize(("name", "match"), [
     ("unknown", "class labels must not be 'unknown', the word predictions give a spectrum "
                 "flagged"),
-    ("A | B", "class labels must not contain ' | ', which separates the classes of a "
-              "prediction set; got 'A | B'"),
+    ("A|B", "class labels must not contain '|', which separates the classes of a "
+            "prediction set; got 'A|B'"),
 ])
 def test_class_names_prediction_cannot_tell_from_its_own_words_are_refused(name, match):
     # a class 'unknown' read as flagged spectra (accuracy 10/10 for spectra all flagged)

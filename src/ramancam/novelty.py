@@ -108,7 +108,7 @@ _SG_ORDER = 2
 
 def check_class_names(classes: Any) -> None:
     """Refuse class names that prediction's output could not tell from its own words: the
-    flag :data:`UNKNOWN`, and the ``" | "`` between a prediction set's classes.
+    flag :data:`UNKNOWN`, and the ``|`` between a prediction set's classes.
 
     Raises
     ------
@@ -120,10 +120,10 @@ def check_class_names(classes: Any) -> None:
             f"class labels must not be {UNKNOWN!r}, the word predictions give a spectrum "
             f"flagged as none of the classes; got a class {UNKNOWN!r}. Rename it (e.g. "
             "'unidentified') or leave its spectra out.")
-    bad = [c for c in names if " | " in c]
+    bad = [c for c in names if "|" in c]
     if bad:
         raise RamancamError(
-            f"class labels must not contain ' | ', which separates the classes of a "
+            f"class labels must not contain '|', which separates the classes of a "
             f"prediction set; got {bad[0]!r}. Rename it (e.g. with '/').")
 
 
