@@ -186,3 +186,18 @@ def test_a_few_spectra_that_cut_the_default_grid_short_are_named():
     nm = Spectra(np.ones((2, 900)), np.linspace(797.5, 931.2, 900))
     assert "looks like wavelengths in nm" in wavelength_axis_note(nm)
     assert wavelength_axis_note(Spectra(np.ones((2, 900)), np.linspace(200, 1800, 900))) is None
+
+
+def test_spectra_too_coarse_for_raman_bands_are_said():
+    # 5 points over 350-1800 cm-1 were resampled onto 1451 points without a word
+    from ramancam.checks import coarse_note
+
+    axes = [np.linspace(350, 1800, 5), np.arange(300.0, 1900.0, 2.0)]
+    s = Spectra([np.ones(5), np.ones(800)], axes, sources=["five.txt", "fine.txt"])
+    assert coarse_note(s, 1.0) == (
+        "note: 1 spectrum is sampled more coarsely than every 10 cm-1 (e.g. five.txt: 5 points "
+        "over 350-1800 cm-1); Raman bands are narrower than that, so the resampled spectra "
+        "show the spline's guesses between the points: measure at finer steps.")
+    assert coarse_note(s[1:], 1.0) is None
+    # a model on a 16 cm-1 grid asks for nothing finer
+    assert coarse_note(Spectra(np.ones((2, 100)), np.arange(0.0, 1200.0, 12.0)), 16.0) is None

@@ -20,8 +20,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from .spectra import Spectra
 
-__all__ = ["DETECTOR_LIMITS", "Clipped", "band_shift", "clipped_spectra", "duplicate_spectra",
-           "duplicates_note", "flat_spectra", "shift_note", "true_runs"]
+__all__ = ["COARSE_STEP", "DETECTOR_LIMITS", "Clipped", "band_shift", "clipped_spectra",
+           "coarse_note", "duplicate_spectra", "duplicates_note", "flat_spectra",
+           "narrow_grid_note", "shift_note", "true_runs", "wavelength_axis_note"]
 
 #: Counts an analogue-to-digital converter of 12 to 32 bits cannot exceed -> its bits.
 DETECTOR_LIMITS = {2 ** k - 1: k for k in (12, 14, 15, 16, 18, 20, 24, 32)}
@@ -428,3 +429,28 @@ def wavelength_axis_note(spectra: Spectra) -> str | None:
             f"{float(np.median(np.abs(np.diff(a)))):.3g}) looks like wavelengths in nm, not "
             "Raman shifts in cm-1; if so, give --laser-nm NM (the excitation laser) to "
             "convert it.")
+
+
+#: Median point spacing (cm-1) above which a spectrum is too coarse for Raman bands (about
+#: 5-20 cm-1 wide): resampling onto a 1 cm-1 grid then draws the spline's guesses.
+COARSE_STEP = 10.0
+
+
+def coarse_note(spectra: Spectra, grid_step: float | None = None) -> str | None:
+    """The line printed for spectra sampled more coarsely than :data:`COARSE_STEP` cm-1
+    (and than the grid's step, when given), naming the first; ``None`` without any."""
+    axes = [spectra.wavenumbers] if spectra.has_common_axis else list(spectra.axes)
+    steps = np.array([float(np.median(np.abs(np.diff(a)))) if np.size(a) > 1 else np.inf
+                      for a in axes])
+    limit = max(COARSE_STEP, grid_step or 0.0)
+    coarse = np.flatnonzero(steps > limit)
+    if not coarse.size:
+        return None
+    n = len(spectra) if spectra.has_common_axis else int(coarse.size)
+    i = int(coarse[0])
+    a = np.asarray(axes[i])
+    name = spectra.sources[i] if spectra.sources[i] else f"spectrum {spectra.ids[i]}"
+    return (f"note: {n} spectr{'um is' if n == 1 else 'a are'} sampled more coarsely than "
+            f"every {limit:g} cm-1 (e.g. {name}: {a.size} points over {a.min():g}-{a.max():g} "
+            "cm-1); Raman bands are narrower than that, so the resampled spectra show the "
+            "spline's guesses between the points: measure at finer steps.")

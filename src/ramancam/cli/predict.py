@@ -207,7 +207,7 @@ def run(args: argparse.Namespace) -> int:
 
     from .. import scale
     from ..bundle import load
-    from ..checks import shift_note
+    from ..checks import coarse_note, shift_note
     from ..conformal import set_members
     from ..errors import spectra_count
     from ..io import atomic_write
@@ -402,6 +402,9 @@ def run(args: argparse.Namespace) -> int:
         say(shift)
     if (ends := bundle.end_point_note(data)) is not None:
         say(ends)
+    if bundle.recipe is not None and (coarse := coarse_note(
+            data, float(np.median(np.diff(bundle.grid))))) is not None:
+        say(coarse)
     clip_note = clipped_line(clipped_in(data, bundle.grid), ids, "inside the model's range",
                              "measure again with less laser power or time, or read these "
                              "predictions with care")

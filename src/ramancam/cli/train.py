@@ -403,9 +403,9 @@ def run(args: argparse.Namespace) -> int:
     note = clipped_training_note(raw, grid)
     if note:
         print(note)
-    from ..checks import narrow_grid_note, wavelength_axis_note
+    from ..checks import coarse_note, narrow_grid_note, wavelength_axis_note
 
-    for note in (narrow_grid_note(raw, grid),
+    for note in (narrow_grid_note(raw, grid), coarse_note(raw, float(np.median(np.diff(grid)))),
                  None if getattr(args, "laser_nm", None) else wavelength_axis_note(raw)):
         if note:
             print(note)
