@@ -457,7 +457,7 @@ def test_model_files_without_held_out_scores_load_without_p_values(fitted, tmp_p
     assert {r["novelty_p"] for r in rows} == {""} and all(r["novelty"] for r in rows)
     assert all(r["prediction_set"] for r in rows)  # the class scores are kept apart
     assert main(["predict", str(old.path), str(data), "--novelty-rate", "0.1"]) == 2
-    assert "got a model file saved before 2026-12-05" in capsys.readouterr().err
+    assert "got a model file without them (saved before 2026-12-05" in capsys.readouterr().err
     with pytest.raises(RamancamError, match=r"novelty array 'held_out' must have 1 column"):
         load(rewrite({"held_out": np.zeros((2, 3))}))
     with pytest.raises(RamancamError, match=r"'held_out' must have the \d+ rows the settings"):

@@ -760,6 +760,28 @@ def clipped_line(found: list[Any], ids: list[str], where: str, advice: str) -> s
             f"{shown}): a saturated detector; {advice}")
 
 
+def data_notes(args: argparse.Namespace, raw: Any, data: Any, splits: Any) -> list[str]:
+    """The notes ``train`` and ``baseline`` print under their first line, in one order: empty
+    split or group cells, rare classes of random folds, classes a fold's training part
+    lacks, copies across training and test, clipped, coarse or too narrow spectra, and an
+    axis in wavelengths. ``splits``: the (train, test) index pairs the run uses."""
+    import numpy as np
+
+    from ..checks import coarse_note, duplicates_note, narrow_grid_note, wavelength_axis_note
+
+    split = getattr(args, "split_col", None) is not None
+    spatial = getattr(args, "spatial_folds", None) is not None
+    notes = empty_cell_notes(args, data)
+    if not split and args.group_col is None and not spatial:
+        notes += random_folds_notes(data, args.folds)
+    grid = data.wavenumbers
+    found = [unseen_classes_note(data.labels, splits, fixed=split),
+             duplicates_note(data, splits), clipped_training_note(raw, grid),
+             narrow_grid_note(raw, grid), coarse_note(raw, float(np.median(np.diff(grid)))),
+             None if getattr(args, "laser_nm", None) else wavelength_axis_note(raw)]
+    return notes + [n for n in found if n]
+
+
 def clipped_training_note(raw: Any, grid: Any) -> str | None:
     """``train``'s and ``baseline``'s note on training spectra clipped inside the grid."""
     return clipped_line(clipped_in(raw, grid), raw.ids, "inside the grid",

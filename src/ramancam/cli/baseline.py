@@ -162,12 +162,9 @@ def _run(args: argparse.Namespace) -> int:
     from ..train import fold_sd, make_splits
     from ._common import (
         check_split_options,
-        clipped_training_note,
-        empty_cell_notes,
-        random_folds_notes,
+        data_notes,
         read_labelled_on_grid,
         spatial_splits,
-        unseen_classes_note,
     )
 
     components = _check_args(args)
@@ -182,34 +179,14 @@ def _run(args: argparse.Namespace) -> int:
     print(f"{len(data)} spectra, {len(data.classes)} classes, {grid.size} points "
           f"({grid[0]:g}-{grid[-1]:g}); recipe: {getattr(args, 'recipe_used', args.recipe)}; "
           f"model: {args.model}")
-    for empty in empty_cell_notes(args, data):
-        print(empty)
-    if not split and args.group_col is None and not spatial:
-        for line in random_folds_notes(data, args.folds):
-            print(line)
-    note = unseen_classes_note(data.labels, splits, fixed=split)
-    if note:
+    for note in data_notes(args, raw, data, splits):
         print(note)
-    from ..checks import duplicates_note
-
-    note = duplicates_note(data, splits)
-    if note:
-        print(note)
-    note = clipped_training_note(raw, grid)
-    if note:
-        print(note)
-    from ..checks import coarse_note, narrow_grid_note, wavelength_axis_note
-
-    for note in (narrow_grid_note(raw, grid), coarse_note(raw, float(np.median(np.diff(grid)))),
-                 None if getattr(args, "laser_nm", None) else wavelength_axis_note(raw)):
-        if note:
-            print(note)
     if args.group_col is not None and args.group_col in data.meta:
         from .train import group_axis_note
 
-        note = group_axis_note(data, args.group_col)
-        if note:
-            print(note)
+        shift = group_axis_note(data, args.group_col)
+        if shift:
+            print(shift)
 
     ids = raw.ids
     pred = np.empty(len(data), dtype=object)

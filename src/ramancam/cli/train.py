@@ -375,14 +375,11 @@ def run(args: argparse.Namespace) -> int:
     from ..train import CNNClassifier, cross_validate, make_splits
     from ._common import (
         check_split_options,
-        clipped_training_note,
         convergence_note,
-        empty_cell_notes,
+        data_notes,
         left_out_text,
-        random_folds_notes,
         read_labelled_on_grid,
         spatial_splits,
-        unseen_classes_note,
     )
 
     set_threads(args.threads)
@@ -397,35 +394,15 @@ def run(args: argparse.Namespace) -> int:
     counts = data.class_counts()
     print(f"{len(data)} spectra, {len(counts)} classes, {grid.size} points "
           f"({grid[0]:g}-{grid[-1]:g}); recipe: {getattr(args, 'recipe_used', args.recipe)}")
-    if not split and args.group_col is None and spatial is None:
-        for line in random_folds_notes(data, args.folds):
-            print(line)
-    note = clipped_training_note(raw, grid)
-    if note:
-        print(note)
-    from ..checks import coarse_note, narrow_grid_note, wavelength_axis_note
-
-    for note in (narrow_grid_note(raw, grid), coarse_note(raw, float(np.median(np.diff(grid)))),
-                 None if getattr(args, "laser_nm", None) else wavelength_axis_note(raw)):
-        if note:
-            print(note)
-    if args.group_col is not None and args.group_col in data.meta:
-        note = group_axis_note(data, args.group_col)
-        if note:
-            print(note)
-    for empty in empty_cell_notes(args, data):
-        print(empty)
     folds_used = spatial or make_splits(  # as cross_validate makes them, for the notes
         data, folds=args.folds, group_col=args.group_col, split_col=args.split_col,
         train_value=args.train_value, seed=args.seed)
-    note = unseen_classes_note(data.labels, folds_used, fixed=split)
-    if note:
+    for note in data_notes(args, raw, data, folds_used):
         print(note)
-    from ..checks import duplicates_note
-
-    note = duplicates_note(data, folds_used)
-    if note:
-        print(note)
+    if args.group_col is not None and args.group_col in data.meta:
+        shift = group_axis_note(data, args.group_col)
+        if shift:
+            print(shift)
 
     t0 = time.perf_counter()
 
