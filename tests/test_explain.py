@@ -242,11 +242,46 @@ def test_to_input_grid_equals_np_interp(rng):
 
         n_pooled = pooled_length(n_points, n_blocks)
         maps = rng.normal(size=(3, n_pooled))
-        got = to_input_grid(maps, n_points, n_blocks)
-        centres = pooled_centres(n_pooled, n_blocks)
-        want = np.stack([np.interp(np.arange(n_points), centres, r) for r in maps])
-        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+        for k in (None, 7, 8):
+            got = to_input_grid(maps, n_points, n_blocks, k)
+            centres = pooled_centres(n_pooled, n_blocks, k)
+            want = np.stack([np.interp(np.arange(n_points), centres, r) for r in maps])
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     assert pooled_centres(3, 2).tolist() == [1.5, 5.5, 9.5]
+    assert pooled_centres(3, 2, 7).tolist() == [1.5, 5.5, 9.5]
+    # an even kernel's "same" padding puts its extra zero on the right: half a point per
+    # convolution, at its own level
+    assert pooled_centres(3, 2, 8).tolist() == [3.0, 7.0, 11.0]
+    assert pooled_centres(2, 1, 8).tolist() == [1.0, 3.0]
+
+
+@pytest.mark.parametrize("filter_size", [7, 8])
+def test_the_paper_maps_are_centred_on_the_band_that_drives_them(filter_size):
+    # box filters and all-ones FC layers: a symmetric network, whose maps must be centred on
+    # a single band; with size 8 they sat 1.5 points too low (pooled positions at 4x + 1.5)
+    import torch
+
+    from ramancam.model import CNNConfig, RamanCNN
+    from ramancam.simulate import lorentzian
+
+    m = RamanCNN(CNNConfig(n_points=101, n_classes=2, n_filters=1, filter_size=filter_size,
+                           fc_width=1)).eval()
+    with torch.no_grad():
+        for p in m.parameters():
+            p.fill_(1.0)
+        for mod in m.features:
+            if isinstance(mod, torch.nn.Conv1d):
+                mod.bias.zero_()
+        m.fc1.bias.zero_()
+        m.fc2.bias.zero_()
+    xs = np.arange(101.0)
+    for fn, kw in ((fc_importance, {"form": "contribution"}), (grad_cam, {})):
+        off = []
+        for band in np.arange(30.0, 70.0, 0.5):
+            mp = fn(m, lorentzian(xs, band, 4.0)[None].astype(np.float32), [0], **kw)[0]
+            w = np.clip(mp, 0, None)
+            off.append((w * xs).sum() / w.sum() - band)
+        assert abs(np.mean(off)) < 0.05, (fn.__name__, np.mean(off))
 
 
 def test_mode_restored_no_grads_left_and_input_untouched(Xs):

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._pooled import pooled_centres, to_input_grid
 from .errors import RamancamError
 
 if TYPE_CHECKING:
@@ -144,61 +145,6 @@ def _check_batch(batch_size: Any) -> int:
 
 
 # --------------------------------------------------------------------------- grid
-
-def pooled_centres(n_pooled: int, n_blocks: int) -> NDArray[np.float64]:
-    """Input-grid coordinate (fractional point index) of each pooled position.
-
-    Each size-2, stride-2 pool level maps pooled position ``x`` to the centre of its window,
-    input coordinate ``2 x + 0.5``; applied ``n_blocks`` times this is
-    ``2**n_blocks * x + (2**n_blocks - 1) / 2`` (``4 x + 1.5`` for the paper's two blocks).
-
-    Parameters
-    ----------
-    n_pooled : int
-        Length of the last pooling layer's output.
-    n_blocks : int
-        Number of pooling levels.
-
-    Returns
-    -------
-    ndarray of shape (n_pooled,)
-    """
-    scale = 2.0 ** n_blocks
-    return scale * np.arange(n_pooled, dtype=np.float64) + (scale - 1.0) / 2.0
-
-
-def to_input_grid(maps: NDArray[Any], n_points: int, n_blocks: int) -> NDArray[Any]:
-    """Linear interpolation of pooled-resolution maps onto the input grid (METHOD.md 3).
-
-    Pooled position ``x`` sits at input coordinate ``2**n_blocks * x + (2**n_blocks - 1) / 2``
-    (the centre of its pooling window, see :func:`pooled_centres`). Input points before the
-    first or after the last centre take the end value, as :func:`numpy.interp` does (the ends
-    are clamped, never extrapolated). The result equals ``np.interp`` applied row by row, done
-    as one vectorised gather.
-
-    Parameters
-    ----------
-    maps : ndarray of shape (..., n_pooled)
-    n_points : int
-        Input length.
-    n_blocks : int
-        Number of pooling levels between input and maps.
-
-    Returns
-    -------
-    ndarray of shape (..., n_points)
-        Same dtype as ``maps``.
-    """
-    n_pooled = maps.shape[-1]
-    if n_pooled == 1:
-        return np.repeat(maps, n_points, axis=-1)
-    scale = 2.0 ** n_blocks
-    t = (np.arange(n_points, dtype=np.float64) - (scale - 1.0) / 2.0) / scale
-    j0 = np.clip(np.floor(t).astype(np.int64), 0, n_pooled - 2)
-    w = np.clip(t - j0, 0.0, 1.0).astype(maps.dtype)
-    out: NDArray[Any] = maps[..., j0] * (1 - w) + maps[..., j0 + 1] * w
-    return out
-
 
 def _normalize(maps: NDArray[Any], how: str) -> NDArray[Any]:
     if how == "none":
@@ -323,7 +269,8 @@ def _pooled_maps(model: RamanCNN, X: NDArray[np.float32], target: NDArray[np.int
 
 def _finish(model: RamanCNN, pooled: NDArray[np.float32], normalize: str
             ) -> NDArray[np.float32]:
-    maps = to_input_grid(pooled, model.config.n_points, model.config.n_blocks)
+    maps = to_input_grid(pooled, model.config.n_points, model.config.n_blocks,
+                         model.config.filter_size)
     return _normalize(maps, normalize)
 
 
@@ -529,7 +476,8 @@ def fc_importance_autograd(model: RamanCNN, X: ArrayLike, target: ArrayLike | No
                     out[sl, c] = res
     if pooled:
         return out
-    return to_input_grid(out, model.config.n_points, model.config.n_blocks)
+    return to_input_grid(out, model.config.n_points, model.config.n_blocks,
+                         model.config.filter_size)
 
 
 # --------------------------------------------------------------------------- captum
@@ -697,7 +645,8 @@ def captum_map(model: RamanCNN, X: ArrayLike, target: ArrayLike | None = None, *
                 else:
                     out[sl, ci] = res
     if method == "layergradcam":
-        out = to_input_grid(out, model.config.n_points, model.config.n_blocks)
+        out = to_input_grid(out, model.config.n_points, model.config.n_blocks,
+                            model.config.filter_size)
     return _normalize(out, normalize)
 
 
