@@ -459,8 +459,14 @@ def test_a_chunk_of_dead_pixels_only_and_a_last_dead_spectrum(paper_model, tmp_p
         rows = list(csv.DictReader(fh))
     assert [i for i, r in enumerate(rows) if r["novelty"] == ""] == dead
     assert all(rows[i]["predicted"] == "unknown" for i in dead)
-    assert main(["explain", str(paper_model), str(bad), "--out", str(tmp_path / "m.csv")]) == 0
+    assert main(["explain", str(paper_model), str(bad), "--out", str(tmp_path / "m.csv"),
+                 "--report", str(tmp_path / "e.html")]) == 0
     assert "not explained: 5 spectra" in capsys.readouterr().out
+    # the report counted them as explained
+    page = (tmp_path / "e.html").read_text()
+    assert re.search(rf"spectra explained</td><td[^>]*>{NX * NY - 5}</td>", page)
+    assert re.search(r"not explained \(refused by the model&#x27;s recipe\)</td><td[^>]*>5<",
+                     page)
     with open(tmp_path / "m.csv", newline="") as fh:
         assert len(list(csv.DictReader(fh))) == NX * NY - 5
     # every spectrum dead: the recipe's error, and no file

@@ -200,6 +200,16 @@ def test_deletion_test_separates_a_faithful_map_from_a_misleading_one():
     assert bad.share < 0.5
     with pytest.raises(RamancamError, match="fraction must be a number in"):
         deletion_test(score, X, away, fraction=1.5)
+    # a constant map ranks nothing: it fails, even when the evidence sits where a stable
+    # sort of equal values would start (it passed by grid position)
+    def edge(A):
+        return A[:, :2].sum(axis=1)
+
+    Y = np.zeros((3, 40))
+    Y[:, :2] = 1.0
+    flat = deletion_test(edge, Y, np.zeros((3, 40)), fraction=np.float32(0.05),
+                         random_state=0)
+    assert flat.share == 0.0 and not flat.passed.any()
 
 
 def test_seed_agreement_and_labelled_closer():
@@ -213,6 +223,11 @@ def test_seed_agreement_and_labelled_closer():
     assert same.median_spectrum_r > 0.99
     other = seed_agreement(a, rng.normal(size=a.shape), labels)
     assert other.median_spectrum_r < 0.5
+    # one seed's maps of class q all zero: no agreement can be shown, and the weakest class
+    # is not the best remaining one (nanmin gave 1.0)
+    b = a.copy()
+    b[labels == "q"] = 0.0
+    assert np.isnan(seed_agreement(a, b, labels).min_class_r)
     with pytest.raises(RamancamError, match="must describe the same spectra"):
         seed_agreement(a, a[:5], labels)
     lab, adm = rng.normal(size=(20, 50)), rng.normal(size=(20, 50))

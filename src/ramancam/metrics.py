@@ -409,8 +409,9 @@ class SeedAgreement:
 
     @property
     def min_class_r(self) -> float:
-        """The weakest class's class-mean correlation."""
-        return float(np.nanmin(self.class_mean_r))
+        """The weakest class's class-mean correlation (NaN when a class's maps cannot be
+        correlated, e.g. one seed's class mean is constant: no agreement shown)."""
+        return float(np.min(self.class_mean_r)) if len(self.class_mean_r) else float("nan")
 
     @property
     def median_spectrum_r(self) -> float:
@@ -516,15 +517,22 @@ class DeletionResult:
         Fall of the class score when the map's top points are flattened.
     drop_random : ndarray of shape (n_spectra,)
         Fall of the class score when as many random points are flattened.
+    informative : ndarray of bool of shape (n_spectra,)
+        Whether the map ranks its points at all (a constant map has no top points: it
+        fails, as :func:`pointing_hits` counts it a miss).
     """
 
     drop_top: NDArray[np.float64]
     drop_random: NDArray[np.float64]
+    informative: NDArray[np.bool_] | None = None
 
     @property
     def passed(self) -> NDArray[np.bool_]:
-        """Per spectrum: flattening the top points lowers the score more."""
+        """Per spectrum: flattening the top points lowers the score more (a constant map
+        never passes)."""
         out: NDArray[np.bool_] = self.drop_top > self.drop_random
+        if self.informative is not None:
+            out = out & self.informative
         return out
 
     @property
@@ -565,7 +573,7 @@ def deletion_test(score: Any, X: ArrayLike, maps: ArrayLike, *, fraction: float 
     M = _maps(maps)
     if M.shape != A.shape:
         raise RamancamError(f"maps must have the shape of X {A.shape}; got {M.shape}.")
-    if not isinstance(fraction, (int, float)) or not 0 < fraction < 1:
+    if not isinstance(fraction, (int, float, np.floating)) or not 0 < fraction < 1:
         raise RamancamError(f"fraction must be a number in (0, 1); got {fraction!r}.")
     n, p = A.shape
     k = max(1, round(fraction * p))
@@ -578,7 +586,8 @@ def deletion_test(score: Any, X: ArrayLike, maps: ArrayLike, *, fraction: float 
     np.put_along_axis(rnd, np.argsort(rng.random((n, p)), axis=1)[:, :k], True, axis=1)
     base = np.asarray(score(A), dtype=np.float64)
     return DeletionResult(drop_top=base - np.asarray(score(flatten_points(A, top))),
-                          drop_random=base - np.asarray(score(flatten_points(A, rnd))))
+                          drop_random=base - np.asarray(score(flatten_points(A, rnd))),
+                          informative=np.ptp(M, axis=1) > 0)
 
 
 # --------------------------------------------------------------------------- classification

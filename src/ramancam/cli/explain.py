@@ -485,7 +485,10 @@ def run(args: argparse.Namespace) -> int:
     if args.report:
         info = {"data": str(args.data), "model": str(args.model), "method": args.method,
                 "target": args.target, "score": args.score,
-                "spectra explained": len(data), "in this report": len(entries)}
+                "spectra explained": len(data) - len(refused),
+                **({"not explained (refused by the model's recipe)": len(refused)}
+                   if refused else {}),
+                "in this report": len(entries)}
         _write_report(args.report, grid, entries, info, counts, n_unknown, bundle)
         print(f"wrote a report of {len(entries)} maps to {args.report}", file=report)
     return 0
