@@ -307,7 +307,8 @@ def test_plot_vip_draws_one_line_per_class_and_threshold():
     ax = plot_vip(m.vip_, x, m.classes_.tolist())
     assert len(ax.lines) == 4  # 3 classes + the VIP = 1 line
     np.testing.assert_allclose(ax.lines[1].get_ydata(), m.vip_[1])
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == m.classes_.tolist()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [*m.classes_.tolist(),
+                                                                   "VIP = 1"]
     from matplotlib.figure import Figure
 
     ax2 = Figure().add_subplot()

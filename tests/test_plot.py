@@ -223,3 +223,28 @@ def test_importing_the_plots_leaves_the_backend_alone():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                          text=True, check=True).stdout
     assert out.strip() == "svg"
+
+
+def test_legends_and_names_sit_outside_the_data():
+    # the legend of a map over a spectrum was placed by the spectrum alone and hid map peaks;
+    # the class names of a class stack sat over the low-shift end of the curves
+    import matplotlib.pyplot as plt
+
+    from ramancam import plot
+
+    x = np.arange(400.0, 1800.0, 2.0)
+    s = np.exp(-0.5 * ((x - 1000) / 8) ** 2)
+    fig, ax = plt.subplots()
+    plot.spectrum_map(x, s, s, ax=ax, reference=s, title="t")
+    fig.canvas.draw()
+    box, legend = ax.get_window_extent(), ax.get_legend().get_window_extent()
+    assert legend.y0 >= box.y1 - 1  # above the axes
+    fig2, ax2 = plt.subplots()
+    plot.class_stack([f"c{i}" for i in range(12)], [[(x, s)] for _ in range(12)], ax=ax2)
+    fig2.canvas.draw()
+    right = ax2.get_window_extent().x1
+    assert all(t.get_window_extent().x0 >= right for t in ax2.texts)
+    colors = {ln.get_color() for ln in ax2.lines}
+    assert len(colors) == 12  # C{k % 10} repeated the first two
+    plt.close(fig)
+    plt.close(fig2)

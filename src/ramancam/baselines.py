@@ -787,9 +787,10 @@ def plot_vip(vip: ArrayLike, wavenumbers: ArrayLike, classes: Sequence[str] | No
         ax.plot(x, row, lw=1.0, color=colors[i], ls=styles[i % len(styles)],
                 label=None if classes is None else str(classes[i]))
     if threshold is not None:
-        ax.axhline(threshold, color="0.5", lw=0.8, ls="--")
+        ax.axhline(threshold, color="0.5", lw=0.8, ls="--", label=f"VIP = {threshold:g}")
     ax.set_xlabel("Raman shift (cm⁻¹)")
     ax.set_ylabel("VIP")
-    if classes is not None:
-        ax.legend(fontsize="small", ncol=max(1, len(classes) // 8))
+    if classes is not None:  # beside the axes: over them it hid VIP peaks
+        ax.legend(fontsize="small", ncols=1 + len(classes) // 16, loc="upper left",
+                  bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False)
     return ax

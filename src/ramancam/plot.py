@@ -187,10 +187,14 @@ def spectrum_map(axis: ArrayLike, spectrum: ArrayLike, signed_map: ArrayLike, *,
     ax.set_zorder(twin.get_zorder() + 1)  # spectrum line above the fills
     ax.patch.set_visible(False)
     ax.set_xlim(float(x.min()), float(x.max()))
-    if title:
-        ax.set_title(title)
     if reference is not None:
-        ax.legend(fontsize="x-small", loc="best", framealpha=0.7)  # off the spectrum
+        # above the axes, where it hides neither the spectrum nor the map ("best" looked at
+        # the spectrum only, and covered map peaks); the title moves to the right
+        ax.legend(fontsize="x-small", loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=3,
+                  frameon=False, borderaxespad=0.1, handlelength=1.5)
+    if title:
+        ax.set_title(title, loc="right" if reference is not None else "center",
+                     fontsize="medium")
     ax.map_axes = twin  # type: ignore[attr-defined]
     return ax
 
@@ -291,6 +295,9 @@ def class_stack(names: Sequence[str], lines: Sequence[Sequence[tuple[ArrayLike, 
             f"{len(lines)} lines" + ("" if bands is None else f" and {len(bands)} bands") + ".")
     ax = _axes(ax, figsize=(7.0, 1.2 + 0.55 * max(1, len(names))))
     x_all: list[NDArray[np.float64]] = []
+    from .maps.images import class_colors
+
+    colors = class_colors(len(names))  # as the map images colour the same classes
     for k, (name, curves) in enumerate(zip(names, lines, strict=True)):
         pairs = [(_axis(a), np.asarray(y, dtype=np.float64)) for a, y in curves]
         for a, y in pairs:
@@ -302,7 +309,7 @@ def class_stack(names: Sequence[str], lines: Sequence[Sequence[tuple[ArrayLike, 
         finite = [np.abs(y[np.isfinite(y)]) for y in parts]  # NaN: outside a file's range
         scale = max((float(f.max()) for f in finite if f.size), default=0.0) or 1.0
         off = 1.2 * k
-        color = f"C{k % 10}"
+        color = colors[k]
         if band is not None:
             bx = _axis(band[0])
             ax.fill_between(bx, _vector(band[1], "band", bx.size) / scale + off,
@@ -313,9 +320,9 @@ def class_stack(names: Sequence[str], lines: Sequence[Sequence[tuple[ArrayLike, 
             ax.plot(a, y / scale + off, color=color, linewidth=0.8,
                     alpha=1.0 if len(pairs) == 1 else 0.6)
             x_all.append(a)
-        ax.text(0.005, off + 0.55, str(name), transform=ax.get_yaxis_transform(),
-                fontsize="small", color=color, va="center", zorder=5,
-                bbox={"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 1})
+        # the name beside the axes, right of its curve: never over the data
+        ax.text(1.01, off + 0.55, str(name), transform=ax.get_yaxis_transform(),
+                fontsize="small", color=color, va="center", ha="left", clip_on=False)
     if x_all:
         lo = min(float(a.min()) for a in x_all)
         hi = max(float(a.max()) for a in x_all)

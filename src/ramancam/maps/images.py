@@ -36,8 +36,10 @@ _DPI = 110
 
 
 def class_colors(n: int) -> list[str]:
-    """``n`` distinct colours (hex), the same for the same class index in every image:
-    tab10 up to 10 classes, tab20 up to 20, then evenly spaced hues."""
+    """``n`` distinct colours (hex), the same for the same class index in every image and
+    figure: tab10 up to 10 classes, tab20 up to 20 (its ten strong colours first, then their
+    light partners, so that neighbouring classes never get a colour and its pale twin),
+    then evenly spaced hues."""
     import matplotlib
 
     if n <= 10:
@@ -45,7 +47,8 @@ def class_colors(n: int) -> list[str]:
         return [matplotlib.colors.to_hex(cmap(i)) for i in range(n)]
     if n <= 20:
         cmap = matplotlib.colormaps["tab20"]
-        return [matplotlib.colors.to_hex(cmap(i)) for i in range(n)]
+        order = [*range(0, 20, 2), *range(1, 20, 2)]
+        return [matplotlib.colors.to_hex(cmap(order[i])) for i in range(n)]
     cmap = matplotlib.colormaps["hsv"]
     return [matplotlib.colors.to_hex(cmap(i / n)) for i in range(n)]
 
