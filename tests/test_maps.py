@@ -558,3 +558,15 @@ def test_log_colour_bar_labels_are_plain_numbers_with_maths_off():
         texts = [t.get_text() for t in bar.yaxis.get_ticklabels() if t.get_text()]
     assert texts and not any("$" in t for t in texts)
     assert "0.01" in texts and "1" in texts
+
+
+def test_the_class_table_counts_pixels_as_the_class_image_colours_them():
+    # flagged pixels were counted under their nearest class, refused ones under the first
+    from ramancam.maps.outputs import _class_rows, _predicted
+
+    p = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [np.nan, np.nan]])
+    pred = _predicted(p)
+    assert pred.tolist() == [0, 1, 0, -1]
+    rows = _class_rows(pred, p, ["a", "b"], np.array([False, False, True, False]))
+    assert [r[:2] for r in rows] == [["a", 1], ["b", 1], ["unknown", 1], ["not predicted", 1]]
+    assert rows[0][3] == 0.9 and rows[2][3] is None

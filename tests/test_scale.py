@@ -1202,11 +1202,20 @@ def test_map_explain_lists_the_same_pixels_to_check_in_memory_and_from_a_cube(no
         text = page.read_text()
         head = re.search(r"(\d+) of 96 pixels need a second look", text)
         rows = re.findall(r'<tr><td>[^<]*</td><td class="num">([-0-9.]+)</td>'
-                          r'<td class="num">([-0-9.]+)</td><td>([^<]*)</td>', text)
+                          r'<td class="num">([-0-9.]+)</td><td>([^<]*)</td>',
+                          text[head.end():])  # the table of pixels to check, not the classes
         return int(head.group(1)), rows, "with their fc map" in text
+
+    def class_table(page):  # pixels per class as classes.png colours them, unknown apart
+        return re.findall(r'<tr><td>([^<]*)</td><td class="num">(\d+)</td>',
+                          page.read_text().split("Predicted class per pixel")[1][:3000])
 
     mem, cube = listed(tmp_path / "mem" / "report.html"), listed(tmp_path / "cube" /
                                                                   "report.html")
+    classes = class_table(tmp_path / "mem" / "report.html")
+    assert classes == class_table(tmp_path / "cube" / "report.html")
+    assert any(name == "unknown" for name, _ in classes)
+    assert sum(int(n) for _, n in classes) == 96
     assert mem[0] == cube[0] > 0 and mem[2] and cube[2]
     assert mem[1] == cube[1] and len(mem[1]) == min(mem[0], 50)
 

@@ -763,7 +763,7 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     report = write_map_report(out_dir, grid, predicted, proba, classes, images,
                               info={"result store": str(store), "cube": cube},
                               title=f"ramancam {settings.get('kind', 'predict')}: map",
-                              extra_section=[*sections, checks])
+                              extra_section=[*sections, checks], unknown=unknown)
     return [*images, *extra, report]
 
 

@@ -102,25 +102,40 @@ def check_bands(bands: Sequence[float], axis: NDArray[np.float64]) -> None:
 
 
 def _class_rows(pred: NDArray[np.intp], proba: NDArray[np.float64],
-                class_names: Sequence[str]) -> list[list[Any]]:
-    rows = []
+                class_names: Sequence[str], unknown: NDArray[np.bool_] | None = None
+                ) -> list[list[Any]]:
+    """Pixels per predicted class, as ``classes.png`` counts them: flagged pixels in an
+    ``unknown`` row, pixels the recipe refused (``pred`` -1) in a ``not predicted`` row."""
+    rows: list[list[Any]] = []
     n = max(pred.size, 1)
+    flagged = (np.zeros(pred.size, dtype=bool) if unknown is None
+               else np.asarray(unknown, dtype=bool).ravel() & (pred >= 0))
     for i, name in enumerate(class_names):
-        sel = pred == i
+        sel = (pred == i) & ~flagged
         conf = float(proba[sel, i].mean()) if sel.any() else None
         rows.append([name, int(sel.sum()), 100.0 * sel.sum() / n, conf])
+    for name, sel in (("unknown", flagged), ("not predicted", pred < 0)):
+        if sel.any():
+            rows.append([name, int(sel.sum()), 100.0 * sel.sum() / n, None])
     return rows
 
 
+def _predicted(p: NDArray[np.float64]) -> NDArray[np.intp]:
+    """Each row's most probable class; -1 for a row without probabilities (refused)."""
+    ok = np.isfinite(p).all(axis=1)
+    return np.where(ok, np.nan_to_num(p, nan=-np.inf).argmax(axis=1), -1).astype(np.intp)
+
+
 def _map_section(grid: MapGrid, pred: NDArray[np.intp], proba: NDArray[np.float64],
-                 class_names: Sequence[str], info: Mapping[str, Any]) -> Any:
+                 class_names: Sequence[str], info: Mapping[str, Any],
+                 unknown: NDArray[np.bool_] | None = None) -> Any:
     from ..report import Section, Table
 
     return Section("Map", [
         {**info, "grid": grid.text(), "spectra": grid.n_spectra},
         Table(["class", "pixels", "% of pixels", "mean probability"],
-              _class_rows(pred, proba, class_names),
-              caption="Predicted class per pixel"),
+              _class_rows(pred, proba, class_names, unknown),
+              caption="Predicted class per pixel, as the class image colours them"),
     ])
 
 
@@ -180,7 +195,8 @@ def write_map_report(out_dir: str | os.PathLike[str], grid: MapGrid,
                      predicted: NDArray[np.intp], proba: NDArray[np.float64],
                      class_names: Sequence[str], images: Sequence[Path], *,
                      info: Mapping[str, Any] | None = None,
-                     title: str = "ramancam predict: map", extra_section: Any = None) -> Path:
+                     title: str = "ramancam predict: map", extra_section: Any = None,
+                     unknown: NDArray[np.bool_] | None = None) -> Path:
     """``report.html`` for images already drawn by :func:`write_map_images`: the map's class
     table and every image (:func:`write_predict_outputs`, and a Zarr run's images).
 
@@ -189,7 +205,8 @@ def write_map_report(out_dir: str | os.PathLike[str], grid: MapGrid,
     n_classes)``); the class table counts their rows. ``images``: what
     :func:`write_map_images` returned; ``extra_section`` (a section, or a list of them) is
     added after them (the pixels to check; a Zarr explain run's band images and class
-    means).
+    means). ``unknown``: the pixels drawn as unknown (same shape as ``predicted``), counted
+    in their own row rather than under their nearest class.
     """
     from ..report import write_report
 
@@ -198,7 +215,7 @@ def write_map_report(out_dir: str | os.PathLike[str], grid: MapGrid,
     p = np.asarray(proba, dtype=np.float64).reshape(-1, k)
     extra = ([] if extra_section is None else list(extra_section)
              if isinstance(extra_section, list | tuple) else [extra_section])
-    sections = [_map_section(grid, pred, p, class_names, info or {}),
+    sections = [_map_section(grid, pred, p, class_names, info or {}, unknown),
                 *_image_sections(images, class_names), *extra]
     return write_report(Path(out_dir) / "report.html", title, sections,
                         settings=dict(info or {}))
@@ -246,12 +263,12 @@ def write_predict_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
 
     out = Path(out_dir)
     p = np.asarray(proba, dtype=np.float64)
-    pred = p.argmax(axis=1).astype(np.intp)
+    pred = _predicted(p)
     paths = write_map_images(out, grid, grid.to_image(pred, fill=-1),
                              grid.to_image(p, fill=np.nan), class_names,
                              **_extra_images(grid, unknown, novelty_p, set_size, band_shift))
     paths.append(write_map_report(out, grid, pred, p, class_names, paths, info=info,
-                                  extra_section=extra_section))
+                                  extra_section=extra_section, unknown=unknown))
     return paths
 
 
@@ -311,7 +328,7 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
     Xa = np.asarray(X, dtype=np.float64)
     M = np.asarray(maps, dtype=np.float64)
     ax_ = np.asarray(axis, dtype=np.float64)
-    pred = p.argmax(axis=1).astype(np.intp)
+    pred = _predicted(p)
     images = write_map_images(out, grid, grid.to_image(pred, fill=-1),
                               grid.to_image(p, fill=np.nan), class_names,
                               **_extra_images(grid, unknown, novelty_p, set_size, band_shift))
@@ -322,13 +339,13 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
         out, grid, ax_, chosen, [grid.to_image(M[:, j]) for j in js], method,
         intensity=[grid.to_image(Xa[:, j]) for j in js])
     # mean spectrum and mean map per predicted class
-    counts = np.bincount(pred, minlength=len(class_names))
+    counts = np.bincount(pred[pred >= 0], minlength=len(class_names))
     present = [i for i in range(len(class_names)) if counts[i]]
     means_csv, means_png = write_class_means(
         out, ax_, class_names, counts,
         {i: Xa[pred == i].mean(axis=0) for i in present},
         {i: M[pred == i].mean(axis=0) for i in present}, method)
-    sections = [_map_section(grid, pred, p, class_names, info or {}),
+    sections = [_map_section(grid, pred, p, class_names, info or {}, unknown),
                 *_image_sections(images, class_names),
                 *explain_sections(band_paths, band_rows, means_png, method),
                 *([] if extra_section is None else [extra_section])]
