@@ -413,3 +413,23 @@ def test_a_member_larger_than_the_architecture_allows_is_not_unpacked(tmp_path, 
                           info=lambda d: d.update(format="other"))
     with pytest.raises(RamancamError, match="format marker 'other'"):
         load(worse)
+
+
+def test_no_spectra_are_refused_in_words(trained):
+    # an empty selection stopped inside the axis range with "min() arg is an empty sequence"
+    b = load(trained[0])
+    none = raw_spectra(1)[np.arange(0)]
+    for call in (b.prepare, b.predict_proba, b.predict, b.prepare_usable):
+        with pytest.raises(RamancamError, match="at least one spectrum; got none"):
+            call(none)
+
+
+def test_maps_of_every_class_for_no_spectra_are_empty(trained):
+    # target="all" on zero spectra could not reshape (0, -1)
+    from ramancam.explain import explain
+
+    b = load(trained[0])
+    for method in ("fc", "gradcam"):
+        maps, targets = explain(b.model, np.zeros((0, b.grid.size), np.float32),
+                                method=method, target="all")
+        assert maps.shape == (0, b.grid.size) and targets.shape == (0,)

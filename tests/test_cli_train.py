@@ -912,6 +912,8 @@ def test_predict_counts_the_most_frequent_classes_first():
         "m07 (33), m08 (32), m09 (31) and 26 more classes")
     assert predicted_line(Counter({"b": 2, "a": 2, "unknown": 5})) == (
         "predicted: unknown (5), a (2), b (2)")
+    eleven = Counter({f"m{k:02d}": 20 - k for k in range(11)})
+    assert predicted_line(eleven).endswith("m09 (11) and 1 more class")
 
 
 def test_accuracy_table_rows_are_what_train_prints(model_file):

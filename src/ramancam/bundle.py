@@ -463,6 +463,9 @@ class Bundle(RangeChecks):
             If the spectra do not cover the range the recipe resamples onto (the model's
             grid), or the preprocessed spectra are not on the model's grid.
         """
+        if len(spectra) == 0:
+            raise RamancamError("spectra must hold at least one spectrum; got none. There "
+                                "is nothing to prepare, predict or explain.")
         self.check_coverage(spectra)
         spectra = self.anchored(spectra)
         out = spectra if self.recipe is None else self.recipe.apply(spectra)

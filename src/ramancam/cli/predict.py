@@ -144,7 +144,7 @@ def predicted_line(counts: Counter[str]) -> str:
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     more = len(ranked) - MAX_COUNTS_SHOWN
     return ("predicted: " + ", ".join(f"{c} ({n})" for c, n in ranked[:MAX_COUNTS_SHOWN])
-            + (f" and {more} more classes" if more > 0 else ""))
+            + (f" and {more} more class{'es' if more > 1 else ''}" if more > 0 else ""))
 
 
 def _attend(attention: Any, start: int, usable: Any, X: Any, ids: Any, pred: Any,
