@@ -188,6 +188,19 @@ def test_a_few_spectra_that_cut_the_default_grid_short_are_named():
     assert wavelength_axis_note(Spectra(np.ones((2, 900)), np.linspace(200, 1800, 900))) is None
 
 
+def test_a_channel_axis_cut_by_the_grid_is_said():
+    # 'simulate common' trained with the default grid lost the class band at channel 100
+    from ramancam.checks import channel_axis_note
+
+    ch = Spectra(np.ones((2, 1024)), np.arange(1024.0))
+    note = channel_axis_note(ch, np.arange(350.0, 1024.0))
+    assert note is not None and "looks like channel numbers" in note
+    assert "keeps 350-1023" in note and "--recipe none" in note
+    assert channel_axis_note(ch, np.arange(1024.0)) is None  # --recipe none: nothing cut
+    shifts = Spectra(np.ones((2, 1451)), np.arange(300.0, 1751.0))
+    assert channel_axis_note(shifts, np.arange(350.0, 1751.0)) is None  # starts at 300
+
+
 def test_spectra_too_coarse_for_raman_bands_are_said():
     # 5 points over 350-1800 cm-1 were resampled onto 1451 points without a word
     from ramancam.checks import coarse_note

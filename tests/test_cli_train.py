@@ -52,9 +52,10 @@ def test_simulate_peaks_reads_back(peaks_file):
     assert "peak_position" in s.meta
 
 
-def test_simulate_common_and_seed(tmp_path):
+def test_simulate_common_and_seed(tmp_path, capsys):
     a, b = tmp_path / "a.csv", tmp_path / "b.csv.gz"
     assert main(["simulate", "common", "--n-per-class", "2", "--out", str(a)]) == 0
+    assert f"ramancam train {a} --label-col label --recipe none" in capsys.readouterr().out
     assert main(["simulate", "common", "--n-per-class", "2", "--out", str(b)]) == 0
     sa, sb = read(a, label_col="label"), read(b, label_col="label")
     np.testing.assert_array_equal(sa.X, sb.X)
@@ -1352,3 +1353,10 @@ def test_predict_one_spectrum_into_a_file_still_says_its_class(model_file, peaks
     out = capsys.readouterr().out
     assert re.search(r"^predicted: \S+ \(1\)$", out, flags=re.M)
     assert "1 spectra with" not in out
+
+
+def test_train_says_when_the_grid_cuts_a_channel_axis(peaks_file, tmp_path, capsys):
+    assert main(["train", str(peaks_file), "--label-col", "label", *FAST[2:], "--folds", "2",
+                 "--no-compare", "--out", str(tmp_path / "m.ramancam")]) == 0
+    out = capsys.readouterr().out
+    assert "looks like channel numbers" in out and "keeps 350-1023" in out

@@ -20,9 +20,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from .spectra import Spectra
 
-__all__ = ["COARSE_STEP", "DETECTOR_LIMITS", "Clipped", "band_shift", "clipped_spectra",
-           "coarse_note", "duplicate_spectra", "duplicates_note", "flat_spectra",
-           "narrow_grid_note", "shift_note", "true_runs", "wavelength_axis_note"]
+__all__ = ["COARSE_STEP", "DETECTOR_LIMITS", "Clipped", "band_shift", "channel_axis_note",
+           "clipped_spectra", "coarse_note", "duplicate_spectra", "duplicates_note",
+           "flat_spectra", "narrow_grid_note", "shift_note", "true_runs",
+           "wavelength_axis_note"]
 
 #: Counts an analogue-to-digital converter of 12 to 32 bits cannot exceed -> its bits.
 DETECTOR_LIMITS = {2 ** k - 1: k for k in (12, 14, 15, 16, 18, 20, 24, 32)}
@@ -429,6 +430,25 @@ def wavelength_axis_note(spectra: Spectra) -> str | None:
             f"{float(np.median(np.abs(np.diff(a)))):.3g}) looks like wavelengths in nm, not "
             "Raman shifts in cm-1; if so, give --laser-nm NM (the excitation laser) to "
             "convert it.")
+
+
+def channel_axis_note(spectra: Spectra, grid: NDArray[np.float64]) -> str | None:
+    """The line printed when the axis is channel numbers 0, 1, 2, ... (as ``ramancam
+    simulate`` writes, paper Eq. 10) and the grid, a Raman-shift range, cut part of it away
+    (a class band at channel 100 is then never seen); ``None`` otherwise."""
+    if not spectra.has_common_axis:
+        return None
+    a = np.asarray(spectra.wavenumbers, dtype=np.float64)
+    g = np.asarray(grid, dtype=np.float64)
+    if a.size < 3 or a[0] != 0 or not np.allclose(np.diff(a), 1.0) or g.size < 2:
+        return None
+    lo, hi = float(g.min()), float(g.max())
+    if lo <= a[0] + 1 and hi >= a[-1] - 1:
+        return None
+    return (f"note: the x axis (0-{a[-1]:g} in steps of 1) looks like channel numbers, not "
+            f"Raman shifts; the grid keeps {lo:g}-{hi:g} of it and drops the rest. Train "
+            "channel data (such as 'ramancam simulate' writes) as the paper does, with "
+            "--recipe none.")
 
 
 #: Median point spacing (cm-1) above which a spectrum is too coarse for Raman bands (about

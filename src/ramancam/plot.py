@@ -189,12 +189,13 @@ def spectrum_map(axis: ArrayLike, spectrum: ArrayLike, signed_map: ArrayLike, *,
     ax.set_xlim(float(x.min()), float(x.max()))
     if reference is not None:
         # above the axes, where it hides neither the spectrum nor the map ("best" looked at
-        # the spectrum only, and covered map peaks); the title moves to the right
+        # the spectrum only, and covered map peaks); the title goes on a line above it (on
+        # one line with it a long title ran into the legend)
         ax.legend(fontsize="x-small", loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=3,
                   frameon=False, borderaxespad=0.1, handlelength=1.5)
     if title:
-        ax.set_title(title, loc="right" if reference is not None else "center",
-                     fontsize="medium")
+        ax.set_title(title, loc="left" if reference is not None else "center",
+                     fontsize="medium", pad=14.0 if reference is not None else 6.0)
     ax.map_axes = twin  # type: ignore[attr-defined]
     return ax
 

@@ -764,10 +764,16 @@ def data_notes(args: argparse.Namespace, raw: Any, data: Any, splits: Any) -> li
     """The notes ``train`` and ``baseline`` print under their first line, in one order: empty
     split or group cells, rare classes of random folds, classes a fold's training part
     lacks, copies across training and test, clipped, coarse or too narrow spectra, and an
-    axis in wavelengths. ``splits``: the (train, test) index pairs the run uses."""
+    axis in wavelengths or channels. ``splits``: the (train, test) index pairs the run uses."""
     import numpy as np
 
-    from ..checks import coarse_note, duplicates_note, narrow_grid_note, wavelength_axis_note
+    from ..checks import (
+        channel_axis_note,
+        coarse_note,
+        duplicates_note,
+        narrow_grid_note,
+        wavelength_axis_note,
+    )
 
     split = getattr(args, "split_col", None) is not None
     spatial = getattr(args, "spatial_folds", None) is not None
@@ -778,7 +784,8 @@ def data_notes(args: argparse.Namespace, raw: Any, data: Any, splits: Any) -> li
     found = [unseen_classes_note(data.labels, splits, fixed=split),
              duplicates_note(data, splits), clipped_training_note(raw, grid),
              narrow_grid_note(raw, grid), coarse_note(raw, float(np.median(np.diff(grid)))),
-             None if getattr(args, "laser_nm", None) else wavelength_axis_note(raw)]
+             None if getattr(args, "laser_nm", None) else wavelength_axis_note(raw),
+             channel_axis_note(raw, grid)]
     return notes + [n for n in found if n]
 
 

@@ -148,6 +148,9 @@ def run(args: argparse.Namespace) -> int:
     lo, hi = min(counts), max(counts)
     print(f"wrote {len(s)} spectra ({len(s.classes)} classes x "
           f"{lo if lo == hi else f'{lo}-{hi}'}, {s.n_points} points) to {out}")
+    if args.kind != "mix":  # channels 0-1023: the default grid (cm-1) would crop them
+        print(f"train on it as the paper does: ramancam train {out} --label-col label "
+              "--recipe none")
     return 0
 
 
