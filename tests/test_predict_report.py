@@ -119,3 +119,18 @@ def test_the_class_the_drawn_maps_explain_as_the_panels_name_it():
 
     assert [map_class_of(t) for t in (None, "predicted", "all", "true", "PE")] == [
         None, None, None, "its labelled class", "PE"]
+
+
+def test_each_drawn_spectrum_says_which_it_is_and_why_it_is_drawn():
+    # the panels had no title: the id hid in the legend and the reason only in the table
+    from ramancam.predict_report import _figure
+
+    grid = np.arange(100.0)
+    x = np.zeros(100)
+    mean = (np.ones(100), np.full(100, 0.1))
+    fig = _figure(grid, [("s7", "PE", x, "unknown"), ("s9", "PP", x, "several classes fit")],
+                  lambda name: mean)
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert titles == ["s7: nearest class PE (unknown)",
+                      "s9: nearest class PP (several classes fit)"]
+    assert fig.axes[-1].get_xlabel() == "channel"  # a 0, 1, 2, ... grid is not cm-1

@@ -79,22 +79,27 @@ def reasons(unknown: Any, several: Any, library: str | None) -> list[str]:
                                 (f"library search: {library}", library is not None)) if on]
 
 
-def _figure(grid: NDArray[np.float64], drawn: Sequence[tuple[str, str, NDArray[np.float64]]],
+def _figure(grid: NDArray[np.float64],
+            drawn: Sequence[tuple[str, str, NDArray[np.float64], str]],
             reference: Any, maps: Sequence[NDArray[np.float64]] | None = None,
             method: str = "map", map_class: str | None = None) -> Any:
+    """The drawn spectra, one panel each: ``drawn`` holds (id, nearest class, preprocessed
+    spectrum, why it is drawn), the last shown in the panel's title."""
     from matplotlib.figure import Figure
+
+    from .plot import _xlabel
 
     n = len(drawn)
     fig = Figure(figsize=(8.0, (2.4 if maps is not None else 2.1) * n + 0.3),
                  layout="constrained")
     axes = fig.subplots(n, 1, squeeze=False)[:, 0]
-    for k, (ax, (ident, nearest, x)) in enumerate(zip(axes, drawn, strict=True)):
+    for k, (ax, (ident, nearest, x, why)) in enumerate(zip(axes, drawn, strict=True)):
         ref = reference(nearest)
         if maps is not None:  # an explained map: the pixel's map beside its spectrum
             from .plot import spectrum_map
 
             spectrum_map(grid, x, maps[k], ax=ax,
-                         title=f"{ident}: {method} map for {map_class or nearest}",
+                         title=f"{ident}: {method} map for {map_class or nearest} ({why})",
                          map_label=method, reference=None if ref is None else ref[0],
                          reference_sd=None if ref is None else ref[1],
                          reference_label=f"mean of {nearest}")
@@ -105,8 +110,10 @@ def _figure(grid: NDArray[np.float64], drawn: Sequence[tuple[str, str, NDArray[n
             ax.plot(grid, mean, color="0.45", ls="--", lw=1.0, label=f"mean of {nearest}")
         ax.plot(grid, x, color="C0", lw=1.0, label=str(ident))
         ax.set_ylabel("intensity")
+        ax.set_title(f"{ident}: nearest class {nearest} ({why})", loc="left",
+                     fontsize="medium")
         ax.legend(fontsize="small", loc="best", frameon=False)
-    axes[-1].set_xlabel("Raman shift (cm-1)")
+    axes[-1].set_xlabel(_xlabel(np.asarray(grid, dtype=np.float64), None))
     return fig
 
 
@@ -144,7 +151,7 @@ def attention_section(attention: Attention, total: int, grid: NDArray[np.float64
     if shown:
         blocks.append(Table(head, [r[3] for r in shown]))
     if shown and grid is not None:
-        drawn = [(r[3][0], r[5], r[4]) for r in shown[:MAX_DRAWN]]
+        drawn = [(r[3][0], r[5], r[4], r[3][-1]) for r in shown[:MAX_DRAWN]]
         with_maps = maps is not None and len(maps) == len(drawn)
         blocks.append(Figure.from_matplotlib(
             _figure(grid, drawn, reference, maps if with_maps else None, method, map_class),
