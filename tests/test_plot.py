@@ -248,3 +248,21 @@ def test_legends_and_names_sit_outside_the_data():
     assert len(colors) == 12  # C{k % 10} repeated the first two
     plt.close(fig)
     plt.close(fig2)
+
+
+def test_reliability_markers_grow_with_the_spectra_in_their_bin():
+    # a bin of 2 spectra looked as sure as one of 200
+    from matplotlib.collections import PathCollection
+
+    from ramancam.train_report import _reliability_figure
+
+    rng = np.random.default_rng(0)
+    logits = np.zeros((100, 2))
+    logits[:90, 0] = 6.0  # 90 confident spectra
+    logits[90:, 0] = rng.uniform(0.1, 0.3, 10)  # 10 unsure ones
+    fig = _reliability_figure(logits, np.zeros(100, dtype=np.int64), 1.0)
+    (dots,) = [c for c in fig.axes[0].collections if isinstance(c, PathCollection)]
+    sizes = dots.get_sizes()
+    assert sizes.max() > 5 * sizes.min()
+    assert sizes[-1] == sizes.max()  # the confident bin holds 90 of the 100
+    plt.close(fig)

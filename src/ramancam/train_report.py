@@ -60,15 +60,20 @@ def _reliability_figure(logits: NDArray[np.float64], y_idx: NDArray[np.int64],
         p = _softmax(logits / t)
         conf, right = p.max(axis=1), p.argmax(axis=1) == y_idx
         k = np.clip(np.digitize(conf, bins) - 1, 0, len(bins) - 2)
-        xs, ys = [], []
+        xs, ys, ns = [], [], []
         for b in range(len(bins) - 1):
             sel = k == b
             if sel.any():
                 xs.append(float(conf[sel].mean()))
                 ys.append(float(right[sel].mean()))
-        ax.plot(xs, ys, marker=marker, linewidth=1.0, label=name)
+                ns.append(int(sel.sum()))
+        # marker area follows the spectra in the bin: a bin of 2 spectra that swings to 0.5
+        # looked as sure as one of 200
+        line = ax.plot(xs, ys, linewidth=1.0, marker=marker, markersize=4, label=name)[0]
+        ax.scatter(xs, ys, s=[10.0 + 140.0 * n / max(len(conf), 1) for n in ns],
+                   marker=marker, color=line.get_color(), zorder=3, clip_on=False)
     ax.set_xlim(0, 1.02)
-    ax.set_ylim(0, 1.02)
+    ax.set_ylim(0, 1.04)
     ax.set_xlabel("confidence (largest probability)")
     ax.set_ylabel("accuracy")
     ax.legend(fontsize="small", loc="upper left")
@@ -264,7 +269,8 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
             _reliability_figure(z[ok], yi, temperature),
             f"Reliability of the {'test part' if fixed_split else 'out-of-fold'} "
             "probabilities: accuracy against confidence in "
-            "10 bins, before and after temperature scaling."))
+            "10 bins, before and after temperature scaling; a marker's area follows the "
+            "spectra in its bin (a bin of a few spectra swings widely)."))
     loo = novelty_scores is not None
     s = np.asarray(novelty_scores if loo else cv.oof_novelty, dtype=np.float64)
     good = s[np.isfinite(s)] if s.size else s
