@@ -223,3 +223,25 @@ def test_dollar_signs_in_ids_are_text_not_maths(setup, tmp_path, capsys):
     import matplotlib
 
     assert matplotlib.rcParams["text.parse_math"]  # the command's setting does not leak
+
+
+def test_maps_zero_at_every_point_are_said(setup, tmp_path, capsys):
+    # Grad-CAM's ReLU left whole classes with flat maps, and nothing said so
+    from ramancam.bundle import save, training_summary
+
+    model, _, data_path, X, grid = setup
+    with torch.no_grad():
+        for p in model.classifier.parameters():
+            p.zero_()  # the scores no longer depend on the spectrum: every map is zero
+    flat = tmp_path / "flat.ramancam"
+    save(flat, estimator=model, recipe=None, grid=grid, classes=CLASSES,
+         training_summary=training_summary(Spectra(X, grid)))
+    for method, other in (("gradcam", "--method fc or ig-bands"), ("fc", "--method ig-bands")):
+        assert main(["explain", str(flat), str(data_path), "--method", method,
+                     "--out", str(tmp_path / f"{method}.csv")]) == 0
+        out = capsys.readouterr().out
+        assert f"note: 5 of 5 {method} maps are zero at every point" in out and other in out
+    # a working model's maps are not zero: no note
+    assert main(["explain", str(setup[1]), str(data_path), "--method", "fc",
+                 "--out", str(tmp_path / "ok.csv")]) == 0
+    assert "zero at every point" not in capsys.readouterr().out

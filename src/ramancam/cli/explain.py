@@ -339,6 +339,7 @@ def run(args: argparse.Namespace) -> int:
     refused: list[tuple[str, str]] = []  # (id, the recipe's message) of spectra not explained
     all_usable = np.ones(len(data), dtype=bool)
     shifts: list[Any] = []  # band shifts against the class means (checks.band_shift)
+    n_zero = 0  # maps zero at every point: they explain nothing
     with ctx as fh:
         w = csv.writer(fh, lineterminator="\n") if fh is not None else None
         if w is not None:
@@ -372,6 +373,7 @@ def run(args: argparse.Namespace) -> int:
                                     normalize=args.normalize,
                                     **method_options(args.method, grid, args.fc_form))
             per = maps.shape[0] // len(part)            # n_classes rows per spectrum for "all"
+            n_zero += int((np.abs(maps).max(axis=1) == 0).sum()) if maps.size else 0
             proba = predict_proba(model, X)
             match = None
             if args.report or map_grid is not None or plot_path:
@@ -455,6 +457,8 @@ def run(args: argparse.Namespace) -> int:
               "--out FILE.csv to keep them", file=report)
     if refused:
         print(refused_line(refused, "explained", "they have no rows"), file=report)
+    if n_zero:
+        print(zero_maps_note(n_zero, n_rows, args.method), file=report)
     if shifts and (shift := shift_note(np.concatenate(shifts),
                                        offset_fix=bundle.recipe is not None)):
         print(shift, file=report)
@@ -492,3 +496,14 @@ def run(args: argparse.Namespace) -> int:
         _write_report(args.report, grid, entries, info, counts, n_unknown, bundle)
         print(f"wrote a report of {len(entries)} maps to {args.report}", file=report)
     return 0
+
+
+def zero_maps_note(n_zero: int, n_rows: int, method: str) -> str:
+    """The line printed when ``n_zero`` of the ``n_rows`` maps are zero at every point."""
+    why = ("Grad-CAM keeps only the evidence that raises the class score (its ReLU), and "
+           "these spectra had none on the last layer" if method == "gradcam" else
+           "the class score does not move with any point of these spectra")
+    other = "fc or ig-bands" if method == "gradcam" else (
+        "fc" if method == "ig-bands" else "ig-bands")
+    return (f"note: {n_zero} of {n_rows} {method} maps are zero at every point: {why}; they "
+            f"show no band. --method {other} explains them.")
