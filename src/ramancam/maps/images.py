@@ -327,7 +327,8 @@ def write_map_images(out_dir: str | os.PathLike[str], grid: MapGrid, predicted: 
         fig, ax = _new_figure(grid)
         draw_value_image(ax, grid, shift, label="band shift (cm-1)", cmap="RdBu_r",
                          vmin=-lim, vmax=lim,
-                         title="band shift against the class's training spectra")
+                         title="band shift against the class's training spectra\n"
+                               "(grey: no shift read, e.g. another substance)")
         paths.append(save_figure(fig, out / "band_shift.png"))
     pv = None if novelty_p is None else np.asarray(novelty_p, dtype=np.float64)
     if pv is not None and np.isfinite(pv).any():
