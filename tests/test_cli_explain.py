@@ -245,3 +245,23 @@ def test_maps_zero_at_every_point_are_said(setup, tmp_path, capsys):
     assert main(["explain", str(setup[1]), str(data_path), "--method", "fc",
                  "--out", str(tmp_path / "ok.csv")]) == 0
     assert "zero at every point" not in capsys.readouterr().out
+
+
+def test_plots_of_every_class_show_the_most_probable_first(setup, tmp_path, monkeypatch):
+    # --target all drew each spectrum's maps in class order: with --max-plots below the
+    # number of classes the predicted class could be left out
+    import ramancam.cli.explain as cli_explain
+    from ramancam.bundle import load
+    from ramancam.io import read
+
+    _, model_path, data_path, *_ = setup
+    drawn = []
+    monkeypatch.setattr(cli_explain, "_plot", lambda path, grid, shown, title: drawn.extend(
+        head for head, *_ in shown))
+    assert main(["explain", str(model_path), str(data_path), "--method", "fc", "--target",
+                 "all", "--plot", str(tmp_path / "p.png"), "--max-plots", "2"]) == 0
+    b = load(model_path)
+    proba = b.predict_all(read(data_path))[0][0]  # calibrated, as the panels' p=
+    order = [CLASSES[c] for c in np.argsort(-proba, kind="stable")]
+    assert order[:2] != CLASSES[:2]  # the class order would draw others
+    assert [h.split(" (p=")[0] for h in drawn] == [f"s0: map for {c}" for c in order[:2]]

@@ -422,6 +422,15 @@ def run(args: argparse.Namespace) -> int:
                 if w is not None:  # no table: no rows formatted for nothing
                     w.writerow([ids[rows[i]], classes[targets[r]], args.method, *pos,
                                 *(repr(float(v)) for v in maps[r])])
+            # drawn (report, --plot): with --target all each spectrum's classes most probable
+            # first (in class order the first panels could all be classes it is not)
+            drawn: Any = (() if not (args.report or plot_path) else range(maps.shape[0])
+                          if per == 1 else [i * per + int(c) for i in range(len(part))
+                                            for c in np.argsort(-cal[i], kind="stable")])
+            for r in drawn:
+                if len(entries) >= args.max_plots and len(shown) >= args.max_plots:
+                    break
+                i = r // per
                 if args.report and len(entries) < args.max_plots:
                     entries.append({
                         "id": ids[rows[i]], "x": X[i], "map": maps[r],
