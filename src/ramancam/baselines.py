@@ -35,6 +35,7 @@ from sklearn.svm import SVC
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._inputs import SpectraScore, check_finite, fit_axis, predict_data
 from .errors import RamancamError
 from .inner import inner_k, quiet_many_classes, stratified_kfold
 from .spectra import Spectra, labels_for_fit
@@ -76,6 +77,8 @@ def _encode(estimator: BaseEstimator, X: Any, y: Any) -> tuple[NDArray[np.float6
                                                                  NDArray[np.intp]]:
     """Validate ``X, y`` (``y`` left out: the labels of a :class:`Spectra` ``X``), set
     ``classes_`` / ``n_features_in_`` and return integer codes."""
+    check_finite(X)
+    estimator.wavenumbers_in_ = fit_axis(X)  # a Spectra's axis, checked in predict
     X, y = validate_data(estimator, X, labels_for_fit(X, y), dtype=np.float64)
     with quiet_many_classes():
         check_classification_targets(y)
@@ -191,7 +194,7 @@ def _cv_results(params: list[dict[str, Any]], scores: NDArray[np.float64]
 
 
 # --------------------------------------------------------------------------- PCA + SVM
-class PCASVM(ClassifierMixin, BaseEstimator):
+class PCASVM(SpectraScore, ClassifierMixin, BaseEstimator):
     """PCA followed by a support vector machine, tuned by inner cross validation.
 
     The paper's comparison classifier (section 4.2, "PCA + SVM (scikit-learn)"). The spectra
@@ -257,10 +260,11 @@ class PCASVM(ClassifierMixin, BaseEstimator):
     >>> import numpy as np
     >>> from ramancam.baselines import PCASVM
     >>> rng = np.random.default_rng(0)
-    >>> X = rng.normal(size=(30, 50)); y = np.repeat(["a", "b", "c"], 10); X[y == "b", 5] += 4
+    >>> X = rng.normal(size=(30, 50)); y = np.repeat(["a", "b", "c"], 10)
+    >>> X[y == "b", 5] += 4; X[y == "c", 20] += 4  # a band of their own
     >>> clf = PCASVM(n_components=(2, 5), C=(1.0,), kernel=("linear",), random_state=0)
-    >>> clf.fit(X, y).predict(X[:2]).tolist()
-    ['a', 'a']
+    >>> clf.fit(X, y).predict(X[[0, 10, 20]]).tolist()
+    ['a', 'b', 'c']
     """
 
     def __init__(self, scale: str = "center",
@@ -348,7 +352,8 @@ class PCASVM(ClassifierMixin, BaseEstimator):
         Not named ``transform``: the estimator is a classifier, not a transformer.
         """
         check_is_fitted(self, "svc_")
-        Xa = validate_data(self, X, dtype=np.float64, reset=False)
+        Xa = predict_data(self, X, lambda: validate_data(self, X, dtype=np.float64,
+                                                          reset=False))
         return np.asarray(self.pca_.transform((Xa - self.mean_) / self.scale_))
 
     def _scores(self, X: ArrayLike) -> NDArray[np.float64]:
@@ -426,7 +431,7 @@ def vip_scores(x_weights: ArrayLike, x_scores: ArrayLike, y_loadings: ArrayLike
     return _vip(ss), _vip(ss.sum(axis=0, keepdims=True))[0]
 
 
-class PLSDA(ClassifierMixin, BaseEstimator):
+class PLSDA(SpectraScore, ClassifierMixin, BaseEstimator):
     """PLS discriminant analysis with VIP scores, tuned by inner cross validation.
 
     PLS2 regression (:class:`sklearn.cross_decomposition.PLSRegression`, NIPALS) of one-hot
@@ -590,7 +595,8 @@ class PLSDA(ClassifierMixin, BaseEstimator):
 
     def _response(self, X: ArrayLike) -> NDArray[np.float64]:
         check_is_fitted(self, "pls_")
-        Xa = validate_data(self, X, dtype=np.float64, reset=False)
+        Xa = predict_data(self, X, lambda: validate_data(self, X, dtype=np.float64,
+                                                          reset=False))
         return np.asarray((Xa - self.x_mean_) @ self.coef_.T + self.intercept_)
 
     def predict_indicators(self, X: ArrayLike) -> NDArray[np.float64]:
@@ -605,7 +611,8 @@ class PLSDA(ClassifierMixin, BaseEstimator):
     def x_scores(self, X: ArrayLike) -> NDArray[np.float64]:
         """PLS X scores of ``X``, shape (n_spectra, n_components)."""
         check_is_fitted(self, "pls_")
-        Xa = validate_data(self, X, dtype=np.float64, reset=False)
+        Xa = predict_data(self, X, lambda: validate_data(self, X, dtype=np.float64,
+                                                          reset=False))
         return np.asarray(self.pls_.transform(Xa))
 
     def predict(self, X: ArrayLike) -> NDArray[Any]:
@@ -615,7 +622,7 @@ class PLSDA(ClassifierMixin, BaseEstimator):
 
 
 # --------------------------------------------------------------------------- library search
-class LibrarySearch(ClassifierMixin, BaseEstimator):
+class LibrarySearch(SpectraScore, ClassifierMixin, BaseEstimator):
     """Library search: the nearest training spectrum by correlation (hit quality index).
 
     What every Raman instrument vendor ships: the unknown spectrum is compared with every
@@ -703,7 +710,8 @@ class LibrarySearch(ClassifierMixin, BaseEstimator):
     def similarity(self, X: ArrayLike) -> NDArray[np.float64]:
         """HQI of every spectrum against every library spectrum, (n_spectra, n_library)."""
         check_is_fitted(self, "library_")
-        Xa = validate_data(self, X, dtype=np.float64, reset=False)
+        Xa = predict_data(self, X, lambda: validate_data(self, X, dtype=np.float64,
+                                                          reset=False))
         return np.asarray(self._unit(Xa) @ self.library_.T)
 
     def decision_function(self, X: ArrayLike) -> NDArray[np.float64]:

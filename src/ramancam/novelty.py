@@ -652,8 +652,11 @@ class NoveltyMixin:
         """
         from sklearn.utils.validation import validate_data
 
+        from ._inputs import predict_data
+
         _check_fitted(self, "module_")
-        Xa = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        Xa = predict_data(self, X, lambda: validate_data(self, X, reset=False,
+                                                         dtype=[np.float32, np.float64]))
         z, feats = network_outputs(self.module_, Xa)
         scorer = getattr(self, "novelty_scorer_", None)
         return z, (None if scorer is None else scorer.score(Xa, z, feats))

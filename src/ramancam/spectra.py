@@ -373,20 +373,35 @@ class Spectra:
         return f"Spectra({spectra_count(self._n)}, {layout}, {lo:g}-{hi:g}{lab})"
 
 
-def labels_for_fit(X: Any, y: ArrayLike | None) -> ArrayLike | None:
+def labels_for_fit(X: Any, y: ArrayLike | None) -> ArrayLike:
     """The labels a classifier's ``fit(X, y)`` trains on: ``y``, or, when it is left out and
     ``X`` is a :class:`Spectra`, its labels (which must all be there: an empty label marks
-    an unlabelled spectrum, which no class may learn). ``None`` for other ``X`` without
-    ``y``, for scikit-learn's own "requires y" error.
+    an unlabelled spectrum, which no class may learn; an empty label in ``y`` is refused
+    alike).
 
     Raises
     ------
     RamancamError
-        If ``y`` is left out and ``X`` is a ``Spectra`` without labels, or with unlabelled
-        spectra.
+        If ``y`` is left out and ``X`` is not a ``Spectra``, or one without labels, or with
+        unlabelled spectra; if ``y`` holds an empty label.
     """
-    if y is not None or not isinstance(X, Spectra):
+    if y is not None:
+        ya = np.asarray(y)
+        if ya.dtype.kind in "UO" and ya.ndim == 1:
+            empty = np.flatnonzero(np.array([v == "" for v in ya.tolist()], dtype=bool))
+            if empty.size:
+                raise RamancamError(
+                    f"y must hold a class for every spectrum; got {empty.size} empty "
+                    f"label{'s' if empty.size > 1 else ''} (unlabelled spectra, the first at "
+                    f"position {int(empty[0])}), which a class would learn. Leave them out "
+                    'first: keep = y != ""; fit(X[keep], y[keep]).')
         return y
+    if not isinstance(X, Spectra):
+        # scikit-learn's words first (its estimator checks look for them), then the fix
+        raise RamancamError(
+            "This classifier requires y to be passed, but the target y is None, and X is an "
+            "array, which holds no labels (a Pipeline's steps turn a Spectra into one). "
+            "Pass the labels: fit(data, data.labels).")
     if X.labels is None:
         raise RamancamError("y must be given when X is a Spectra without labels; got "
                             "neither. Pass y, or read the spectra with their labels.")

@@ -28,6 +28,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from ._inputs import SpectraScore, check_finite, fit_axis, predict_data
 from .augment import AUGMENT_PARAMS, augment_batch, choose_augment
 from .errors import RamancamError
 from .inner import check_groups, holdout, quiet_many_classes, stratified_kfold
@@ -63,7 +64,7 @@ def _validate_data(est: BaseEstimator, X: Any, y: Any = "no_validation", *, rese
     return validate_data(est, X, y, **kw)
 
 
-class CNNClassifier(NoveltyMixin, ClassifierMixin, BaseEstimator):
+class CNNClassifier(SpectraScore, NoveltyMixin, ClassifierMixin, BaseEstimator):
     """The paper's 1-D CNN (Fukuhara et al. 2019) as a scikit-learn classifier.
 
     Parameters
@@ -323,7 +324,9 @@ None, default="hqi-nap"
         from .model import RamanCNN
 
         t0 = time.perf_counter()
+        check_finite(X)
         Xa, ya = _validate_data(self, X, labels_for_fit(X, y), reset=True)
+        self.wavenumbers_in_ = fit_axis(X)  # a Spectra's axis, checked in predict
         with quiet_many_classes():
             check_classification_targets(ya)
         self._check_params()
@@ -474,7 +477,7 @@ None, default="hqi-nap"
             (``softmax(logits / temperature_)``) once a temperature is set.
         """
         check_is_fitted(self, "module_")
-        Xa = _validate_data(self, X, reset=False)
+        Xa = predict_data(self, X, lambda: _validate_data(self, X, reset=False))
         return predict_proba_module(self.module_, Xa,
                                     temperature=getattr(self, "temperature_", 1.0))
 
@@ -493,7 +496,7 @@ None, default="hqi-nap"
             ``z_1 - z_0`` (positive favours ``classes_[1]``).
         """
         check_is_fitted(self, "module_")
-        Xa = _validate_data(self, X, reset=False)
+        Xa = predict_data(self, X, lambda: _validate_data(self, X, reset=False))
         z = predict_proba_module(self.module_, Xa, logits=True)
         return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
 

@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from .._inputs import check_axis_of, fit_axis
 from ..errors import RamancamError
 from ..spectra import check_axis
 from ._validation import Array
@@ -56,8 +57,11 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
     #: The step function ``f(X, wavenumbers, **self._params()) -> (X_out, axis_out)``.
     _step: Callable[..., tuple[Array, Array]]
 
-    def _axis(self, n_features: int) -> Array:
+    def _axis(self, n_features: int, X: Any = None) -> Array:
         wn = getattr(self, "wavenumbers", None)
+        given = fit_axis(X)  # a Spectra carries its axis
+        if wn is None and given is not None and given.size == n_features:
+            return given
         if wn is None:
             if self._needs_axis:
                 raise RamancamError(
@@ -69,6 +73,7 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
         if w.size != n_features:
             raise RamancamError(
                 f"X has {n_features} points but wavenumbers has {w.size}.")
+        check_axis_of(X, w, f"the wavenumbers given to {type(self).__name__}")
         return w
 
     def _params(self) -> dict[str, Any]:
@@ -80,7 +85,7 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
     def fit(self, X: ArrayLike, y: Any = None) -> _StepTransformer:
         """Check ``X`` (n_spectra, n_points) and the parameters; returns ``self``."""
         arr = validate_data(self, X, dtype=np.float64)  # a DataFrame's names: feature_names_in_
-        w = self._axis(arr.shape[1])
+        w = self._axis(arr.shape[1], X)
         self._params()
         self.n_features_in_ = arr.shape[1]
         self.wavenumbers_in_ = w
@@ -89,6 +94,7 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
     def transform(self, X: ArrayLike) -> Array:
         """Apply the step: array of shape (n_spectra, n_out), float64."""
         check_is_fitted(self, "n_features_in_")
+        check_axis_of(X, self.wavenumbers_in_, f"the axis {type(self).__name__} was fitted on")
         try:
             arr = validate_data(self, X, dtype=np.float64, reset=False)  # names as in fit
         except ValueError:

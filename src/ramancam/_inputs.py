@@ -1,0 +1,112 @@
+"""What every estimator checks of the spectra it is given, in the package's words: finite
+values, the axis a :class:`~ramancam.spectra.Spectra` carries against the axis of ``fit``,
+and the number of points (with its fix); and ``score`` that takes a ``Spectra``'s labels as
+``fit`` does."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .errors import RamancamError, RamancamWarning
+from .spectra import Spectra, labels_for_fit
+
+__all__ = ["SpectraScore", "check_axis_of", "check_finite", "fit_axis", "predict_data"]
+
+T = TypeVar("T")
+
+#: Axis values closer than this (cm-1) are the same point.
+AXIS_TOL = 1e-6
+
+
+def check_finite(X: Any) -> None:
+    """Refuse NaN or infinite values, naming the first spectrum that holds one (scikit-learn's
+    message names no spectrum and recommends imputers); other input is left to the
+    estimator's own validation."""
+    try:
+        arr = np.asarray(X.X if isinstance(X, Spectra) else X, dtype=np.float64)
+    except (TypeError, ValueError):
+        return
+    if arr.ndim != 2 or np.isfinite(arr).all():
+        return
+    bad = ~np.isfinite(arr)
+    rows = np.flatnonzero(bad.any(axis=1))
+    i = int(rows[0])
+    j = int(np.flatnonzero(bad[i])[0])
+    what = "NaN" if np.isnan(arr[i, j]) else "inf"
+    name = (f"spectrum {X.ids[i]}" if isinstance(X, Spectra) else f"row {i}")
+    more = f" (and {rows.size - 1} more spectra)" if rows.size > 1 else ""
+    raise RamancamError(
+        f"X must hold finite intensities; got {what} in {name} at point {j}{more}. Leave "
+        "those spectra out, or fill the gaps (e.g. interpolate) first.")
+
+
+def fit_axis(X: Any) -> NDArray[np.float64] | None:
+    """The axis of a :class:`Spectra` on one common axis (what ``fit`` records as
+    ``wavenumbers_in_``); ``None`` for arrays."""
+    if isinstance(X, Spectra) and X.has_common_axis:
+        return np.asarray(X.wavenumbers, dtype=np.float64).copy()
+    return None
+
+
+def check_axis_of(X: Any, fitted: NDArray[np.float64] | None, who: str) -> None:
+    """Refuse a :class:`Spectra` whose axis differs from ``fitted`` (the axis of ``fit``)
+    though it has as many points: its intensities would be read as if measured there.
+    ``who`` names that axis ("the axis PCASVM was fitted on")."""
+    axis = fit_axis(X)
+    if axis is None or fitted is None or axis.size != np.size(fitted):
+        return
+    if np.allclose(axis, fitted, rtol=0.0, atol=AXIS_TOL):
+        return
+    raise RamancamError(
+        f"X's axis ({axis[0]:g}-{axis[-1]:g} cm-1) must be {who} ({fitted[0]:g}-"
+        f"{fitted[-1]:g} cm-1, {fitted.size} points); got the same number "
+        "of points on another axis. Resample the spectra onto that axis first.")
+
+
+def predict_data(est: Any, X: Any, validate: Callable[[], T]) -> T:
+    """``validate()`` (scikit-learn's ``validate_data(..., reset=False)``) after the checks
+    of :func:`check_finite` and :func:`check_axis_of`, with a wrong number of points worded
+    with its fix (scikit-learn's words first, which its estimator checks look for)."""
+    check_finite(X)
+    check_axis_of(X, getattr(est, "wavenumbers_in_", None),
+                  f"the axis {type(est).__name__} was fitted on")
+    try:
+        return validate()
+    except RamancamError:
+        raise
+    except ValueError as err:
+        text = str(err)
+        if "features, but" not in text:
+            raise
+        raise RamancamError(
+            f"{text.rstrip('.')} (the points of the axis in fit). Resample the spectra "
+            "onto that axis first.") from None
+
+
+class SpectraScore:
+    """``score(X, y=None)``: with ``y`` left out, a :class:`Spectra`'s labels, as ``fit``
+    takes them (so ``cross_val_score(est, data)`` and ``GridSearchCV(...).fit(data)``
+    score against the labels instead of returning NaN)."""
+
+    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+        """Mean accuracy on ``X`` against ``y`` (default: the labels of a ``Spectra``)."""
+        from sklearn.metrics import accuracy_score
+
+        labels = labels_for_fit(X, y)
+        if y is None:
+            unseen = sorted(set(np.asarray(labels).tolist())
+                            - set(np.asarray(self.classes_).tolist()))  # type: ignore[attr-defined]
+            if unseen:  # e.g. cross_val_score(est, data): unstratified folds without y
+                warnings.warn(
+                    f"X holds {len(unseen)} class(es) {type(self).__name__} was not fitted "
+                    f"on ({', '.join(map(str, unseen[:3]))}); without y, scikit-learn's "
+                    "cross validation splits X in order, unstratified: pass y=data.labels "
+                    "too (cross_val_score(est, data, data.labels)).", RamancamWarning,
+                    stacklevel=2)
+        pred = self.predict(X)  # type: ignore[attr-defined]
+        return float(accuracy_score(labels, pred, sample_weight=sample_weight))
