@@ -65,6 +65,31 @@ def test_spc_without_date_or_log(tmp_path, rng):
     assert np.isnan(s.meta["laser_wavelength_nm"][0])
 
 
+def test_spc_whose_header_does_not_account_for_its_bytes_is_refused(tmp_path, rng):
+    # a cleared x-array flag or a halved point count read the x array as intensities (up to
+    # 4e33) without a word; a log block after the data is fine
+    good = bytearray(spc_bytes(AXIS, peak_spectra(rng, 1), log={"a": "b"}))
+    (tmp_path / "good.spc").write_bytes(bytes(good))
+    assert len(read(tmp_path / "good.spc")) == 1
+    axis = np.linspace(100.0, 2000.0, 1024)  # as the bacteria files
+    y = rng.random((1, 1024))
+    noflag = bytearray(spc_bytes(axis, y))
+    noflag[0] &= 0x7F
+    half = bytearray(spc_bytes(axis, y))
+    half[4:8] = (512).to_bytes(4, "little")
+    raw = bytearray(spc_bytes(axis, y))
+    end = int.from_bytes(raw[248:252], "little")
+    raw[248:252] = bytes(4)  # no log block (as the bacteria files): the data end the file
+    tail = bytes(raw[:end]) + bytes(5000)
+    (tmp_path / "nolog.spc").write_bytes(bytes(raw[:end]))
+    assert len(read(tmp_path / "nolog.spc")) == 1
+    for name, data in (("noflag", noflag), ("half", half), ("tail", tail)):
+        (tmp_path / f"{name}.spc").write_bytes(bytes(data))
+        with pytest.raises(RamancamError, match=f"{name}.spc must end its data where its "
+                                                r"header says .* bytes more"):
+            read(tmp_path / f"{name}.spc")
+
+
 def test_spc_with_one_axis_per_subfile(tmp_path):
     # the XYXY layout (TXYXYS): every sub-file has its own x array
     from spc_io import SPC

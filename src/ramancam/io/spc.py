@@ -61,6 +61,10 @@ def _text(raw: bytes) -> str:
     return raw.split(b"\x00", 1)[0].decode("latin-1").strip()
 
 
+#: Bytes a writer may leave between the data and the log block or the end (padding).
+_SPARE_BYTES = 64
+
+
 def _check_header(data: bytes, source: str) -> None:
     """Reject what the library cannot read before it tries (with a precise message)."""
     if looks_like_text(data):
@@ -100,6 +104,18 @@ def _check_header(data: bytes, source: str) -> None:
             f"{npts} points its header "
             f"announces ({need} bytes); got {len(data)} bytes (truncated or damaged). "
             "Re-export it.")
+    # the data end where the log block starts, or at the end of the file: bytes beyond them
+    # mean a damaged header (a flag or point count read wrong gives numbers from the wrong
+    # bytes, e.g. the x array read as intensities)
+    logoff = int.from_bytes(data[248:252], "little")
+    end = logoff if 0 < logoff <= len(data) else len(data)
+    if end - need > _SPARE_BYTES:
+        raise RamancamError(
+            f"file {source} must end its data where its header says ({need} bytes for "
+            f"{spectra_count(nsub)} of {npts} points{', with an x array' if xvals else ''}); "
+            f"got {end - need} bytes more before {'its log block' if end == logoff else 'the end'}"
+            ": the header (flags or point count) is damaged, or bytes were appended. "
+            "Re-export the file.")
 
 
 def read_spc(path: str | os.PathLike[str]) -> Spectra:
