@@ -70,6 +70,17 @@ def test_read_table_gzip_comments_descending_and_mixed_column_order(tmp_path):
     assert s.labels is None
 
 
+def test_a_damaged_shift_among_the_shifts_is_refused_not_read_as_metadata(tmp_path):
+    # '1782.0x9' between two shifts became a metadata column and its point was dropped
+    path = tmp_path / "t.csv"
+    path.write_text("id,label,1780.16,1782.0x9,1784.02\na,A,1,2,3\nb,B,4,5,6\n",
+                    encoding="utf-8")
+    with pytest.raises(RamancamError, match=r"t\.csv, line 1: column 4 \('1782\.0x9'\) "
+                                            r"must be a Raman shift like the columns beside "
+                                            r"it \(1780\.16 and 1784\.02\)"):
+        read(path)
+
+
 def test_read_table_unlabelled_has_all_text_columns_as_meta(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("label,1,2,3\nA,1,2,3\n", encoding="utf-8")

@@ -213,6 +213,7 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
             spec_idx.append(i)
             shifts.append(v)
     pre = where(source or None, line0)
+    _check_no_name_among_shifts(header, spec_idx, shifts, pre, ahead, comma)
     if not spec_idx and _columns_layout(header, ahead, comma):
         return _parse_columns(rows, header, comma, source, line0, label_col,
                               max_rows=_line_count(body))
@@ -280,6 +281,35 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
                      for k, v in meta_cols.items()}
     return spectra_kept(X, axis, kept, labels=labels, meta=_positions(meta_cols, source, lines),
                         sources=[source] * len(lines))
+
+
+def _check_no_name_among_shifts(header: list[str], spec_idx: list[int], shifts: list[float],
+                                pre: str, ahead: list[tuple[int, list[str]]], comma: bool
+                                ) -> None:
+    """Refuse a column of numbers whose name is not a shift between two that are
+    (``1782.0x9`` between 1781.9 and 1783.4: a damaged header cell): it would be read as
+    metadata and its point dropped without a word. A column of text there (a note) is
+    metadata (``ahead``: the first data rows, whose cells tell them apart)."""
+    if len(spec_idx) < 2 or spec_idx[-1] - spec_idx[0] + 1 == len(spec_idx) or not ahead:
+        return
+
+    def numbers(i: int) -> bool:
+        cells = [row[i].strip() for _, row in ahead if i < len(row)]
+        return bool(cells) and all(
+            _number(c.replace(",", ".") if comma else c) is not None for c in cells)
+
+    spectral = set(spec_idx)
+    inside = [i for i in range(spec_idx[0], spec_idx[-1] + 1)
+              if i not in spectral and numbers(i)]
+    if not inside:
+        return
+    i = inside[0]
+    k = int(np.searchsorted(spec_idx, i))
+    raise RamancamError(
+        f"{pre}column {i + 1} ({header[i]!r}) must be a Raman shift like the columns beside "
+        f"it ({shifts[k - 1]:g} and {shifts[k]:g}); got a name that is not a number"
+        + (f" ({len(inside)} such columns among the intensities)" if len(inside) > 1 else "")
+        + ". Fix the header cell, or move metadata columns before or after the intensities.")
 
 
 def _check_not_headerless(header: list[float], X: np.ndarray, source: str, line0: int
