@@ -227,6 +227,19 @@ def test_rruff_headers_become_metadata_and_end_stops(tmp_path):
     assert read(path).meta["RRUFFID"].tolist() == ["R040031"]
 
 
+def test_an_rruff_file_cut_inside_its_last_line_is_refused(tmp_path):
+    # cut inside '1450.657, 107.867' it was read with 10 for the last intensity
+    head = b"##NAMES=Quartz\n##RRUFFID=R040031\n100.5, 1.0\n102.0, 2.0\n"
+    (tmp_path / "cut.txt").write_bytes(head + b"103.9, 10")
+    with pytest.raises(RamancamError, match=r"cut\.txt, line 5: the data of a file with "
+                                            r"##KEY=value headers must end with a ##END= line"):
+        read(tmp_path / "cut.txt")
+    (tmp_path / "lines.txt").write_bytes(head + b"103.9, 107.867\n")  # whole lines: read
+    assert read(tmp_path / "lines.txt").X.tolist() == [[1.0, 2.0, 107.867]]
+    (tmp_path / "plain.txt").write_bytes(b"100.5, 1.0\n102.0, 2.0\n103.9, 10")  # no headers
+    assert read(tmp_path / "plain.txt").X.shape == (1, 3)
+
+
 def test_utf16_and_latin1_text(tmp_path):
     (tmp_path / "u.txt").write_bytes("# Raman shift / cm⁻¹\n1\t2\n2\t3\n".encode("utf-16"))
     assert read(tmp_path / "u.txt").X.tolist() == [[2.0, 3.0]]

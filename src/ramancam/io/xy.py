@@ -86,6 +86,7 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
     meta: dict[str, str] = {}
     labspec: dict[str, str] = {}  # "#Key=<TAB>value" lines before the data (Horiba LabSpec)
     titles_seen = False
+    ended = False  # a ##END= line was met
     comma = _decimal_commas(text)
     for lineno, raw in enumerate(text.split("\n"), 1):
         line = raw.strip()
@@ -98,6 +99,7 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
                 key, sep, value = line[2:].partition("=")
                 key = key.strip()
                 if key.upper() == "END":
+                    ended = True
                     break
                 if sep and key and key not in meta:
                     meta[key] = value.strip()
@@ -133,6 +135,14 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
         raise RamancamError(
             f"file {source or '<text>'} must hold (shift, intensity) lines; got {what}. "
             "Check that the right file was given.")
+    if headers and meta and not ended and not text.endswith(("\n", "\r")):
+        # RRUFF files end their data with ##END=: a file that ends inside its last line
+        # without it was cut short, maybe inside its last number (read as a valid, wrong value)
+        raise RamancamError(
+            f"{where(src, lines[-1])}the data of a file with ##KEY=value headers must end "
+            "with a ##END= line (or at least a line end); got a file that stops inside its "
+            "last line, so it looks cut short. Download or export it again (a file written "
+            "by hand: end it with ##END=).")
     x_arr = np.array(xs)
     y_arr = np.array(ys)
     for arr, what in ((x_arr, "Raman shifts"), (y_arr, "intensities")):
