@@ -5,6 +5,7 @@ small files the tests write themselves, their errors and fuzzing, and the real f
 from __future__ import annotations
 
 import io
+import struct
 from datetime import datetime
 from pathlib import Path
 
@@ -155,6 +156,33 @@ def test_wdf_map_positions_and_metadata(tmp_path, rng):
     assert s.meta["laser_wavelength_nm"][0] == pytest.approx(532.0, rel=1e-6)
     assert s.meta["acquired"][1].startswith("2019-")
     assert s.meta["spectrum"].tolist() == [0, 1, 2, 3]
+
+
+def test_a_wdf_map_cut_before_its_positions_is_refused(tmp_path, rng):
+    # cut before ORGN, a line scan was read as 235 spectra without positions, no longer a map
+    Y = peak_spectra(rng, 4)
+    xy = np.array([[0.0, 0.0], [1.5, 0.0], [0.0, 1.5], [1.5, 1.5]])
+    whole = wdf_bytes(AXIS, Y, xy=xy)
+    from wdf import WdfBlockId
+
+    orgn = whole.rfind(struct.pack("<I", WdfBlockId.ORIGIN))  # the last block: positions
+    p = tmp_path / "cut.wdf"
+    p.write_bytes(whole[:orgn])
+    with pytest.raises(RamancamError, match=r"cut\.wdf must hold an ORGN block \(the pixel "
+                                            r"positions\)"):
+        read(p)
+    one = wdf_bytes(AXIS, Y[:1])  # a single spectrum keeps being read without it
+    (tmp_path / "one.wdf").write_bytes(one[:one.rfind(struct.pack("<I", WdfBlockId.ORIGIN))])
+    assert len(read(tmp_path / "one.wdf")) == 1
+
+
+def test_a_wdf_with_nan_names_the_file_once(tmp_path, rng):
+    Y = peak_spectra(rng, 2)
+    Y[1, 3] = np.nan
+    (tmp_path / "nan.wdf").write_bytes(wdf_bytes(AXIS, Y, xy=np.zeros((2, 2))))
+    with pytest.raises(RamancamError) as err:
+        read(tmp_path / "nan.wdf")
+    assert str(err.value).count("nan.wdf") == 1 and "must be finite; got nan" in str(err.value)
 
 
 def test_wdf_rows_are_read_when_indexed_and_equal_the_whole_read(tmp_path, rng):

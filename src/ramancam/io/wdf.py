@@ -47,6 +47,10 @@ _HEADER_SIZE = 512
 _POSITIONS = {"Spatial_X": "x", "Spatial_Y": "y", "Spatial_Z": "z"}
 
 
+#: WiRE's measurement type of a map or line scan (``WdfType.Mapping``).
+_MAPPING = 3
+
+
 def _check_header(data: bytes, source: str) -> None:
     if data[:4] != _MAGIC:
         raise RamancamError(
@@ -97,7 +101,9 @@ def read_wdf(path: str | os.PathLike[str]) -> Spectra:
     del data  # the file's bytes, no longer needed: a large map is not held twice
     try:
         return Spectra(X, lay.axis, meta=lay.meta, sources=[source] * lay.n, copy=False)
-    except RamancamError as exc:  # e.g. a damaged x axis: name the file
+    except RamancamError as exc:  # e.g. a damaged x axis: name the file (once)
+        if source in str(exc):
+            raise
         raise RamancamError(f"file {source}: {exc}") from None
 
 
@@ -226,6 +232,11 @@ def _layout(fh: Any, size: int, p: Path) -> _Layout:
         try:
             origins = dict(w.origins)
         except EOFError:
+            if int(hdr.type_) == _MAPPING:  # WiRE writes the pixel positions into ORGN
+                raise RamancamError(
+                    f"file {source} must hold an ORGN block (the pixel positions) after the "
+                    "spectra of its map; got none: the file is truncated or damaged. "
+                    "Re-export it.") from None
             origins = {}
         times = None
         for dtype, origin in origins.items():
