@@ -431,3 +431,20 @@ def test_one_bad_position_cell_is_named_not_dropped(tmp_path):
     text = ["id,x,y,400,401,402"] + [f"s{i},{i},yes,1,2,{i + 3}" for i in range(4)]
     s = read(_file(tmp_path, "texty.csv", "\n".join(text) + "\n"))
     assert s.meta["y"].tolist() == ["yes"] * 4
+
+
+def test_a_damaged_header_is_blamed_not_the_first_row(tmp_path):
+    # a header with a field too few was reported as "line 2: every row must have 3 fields"
+    (tmp_path / "h.csv").write_text("id,400 401,402\na,1,2,3\nb,4,5,6\n", encoding="utf-8")
+    with pytest.raises(RamancamError, match=r"h\.csv, line 1: the header must have as many "
+                                            r"fields as the rows under it; got 3 in the header "
+                                            r"and 4 in each of lines 2 and 3"):
+        read(tmp_path / "h.csv")
+    (tmp_path / "cr.csv").write_bytes(b"id,400,401\r,402\na,1,2,3\nb,4,5,6\n")
+    with pytest.raises(RamancamError, match=r"cr\.csv, line 1: the header line must not hold "
+                                            r"a carriage return"):
+        read(tmp_path / "cr.csv")
+    # one ragged row under a good header is still that row's fault
+    (tmp_path / "row.csv").write_text("id,400,401\na,1,2\nb,4,5,6\nc,7,8\n", encoding="utf-8")
+    with pytest.raises(RamancamError, match=r"row\.csv, line 3: every row must have 3 fields"):
+        read(tmp_path / "row.csv")

@@ -199,6 +199,7 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
     rows = itertools.chain(ahead, rows)
     comma = delimiter in (";", "\t") and any(
         DECIMAL_COMMA.match(t.strip()) for t in header + (ahead[0][1] if ahead else []))
+    _check_header_width(header_line if end >= 0 else "", ncol, ahead, source, line0)
 
     spec_idx: list[int] = []
     shifts: list[float] = []
@@ -281,6 +282,26 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
                      for k, v in meta_cols.items()}
     return spectra_kept(X, axis, kept, labels=labels, meta=_positions(meta_cols, source, lines),
                         sources=[source] * len(lines))
+
+
+def _check_header_width(header_line: str, ncol: int, ahead: list[tuple[int, list[str]]],
+                        source: str, line0: int) -> None:
+    """Blame the header, not line 2, when the first rows agree on a width it lacks (a
+    damaged column name or separator, a stray carriage return inside the header line of a
+    file whose lines end in newlines; ``header_line`` empty: lines end otherwise)."""
+    if "\r" in header_line.rstrip("\r"):
+        raise RamancamError(
+            f"{where(source or None, line0)}the header line must not hold a carriage return "
+            "(\\r) inside it; got one, which ends the line there. Remove it (or save the "
+            "file with plain line ends).")
+    widths = {len(r) - 1 if len(r) == ncol + 1 and not r[-1].strip() else len(r)
+              for _, r in ahead}
+    if len(ahead) >= 2 and len(widths) == 1 and (w := widths.pop()) != ncol:
+        raise RamancamError(
+            f"{where(source or None, line0)}the header must have as many fields as the rows "
+            f"under it; got {ncol} in the header and {w} in each of lines {ahead[0][0]} and "
+            f"{ahead[1][0]}. Fix the header line (a damaged or missing column name, or a "
+            "separator too many).")
 
 
 def _check_no_name_among_shifts(header: list[str], spec_idx: list[int], shifts: list[float],
