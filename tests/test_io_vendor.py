@@ -125,6 +125,25 @@ def test_jcamp_both_data_forms(tmp_path, rng, form):
     assert describe(s)["formats"] == {"JCAMP-DX": 1}
 
 
+def test_a_letter_in_a_jcamp_table_of_plain_numbers_is_refused(tmp_path, rng):
+    # the library reads letters as compressed digits: a damaged value 'A' became 1.0
+    text = jcamp_text(AXIS, peak_spectra(rng, 1)[0]).split("\n")
+    row = next(i for i, t in enumerate(text) if t.startswith("##XYDATA")) + 4
+    cells = text[row].split(" ")
+    text[row] = " ".join([*cells[:2], "A", *cells[3:]])
+    (tmp_path / "bad.jdx").write_text("\n".join(text), encoding="ascii")
+    with pytest.raises(RamancamError, match=rf"bad\.jdx, line {row + 1}: a data table of plain "
+                                            r"numbers must hold only numbers; got 'A'"):
+        read(tmp_path / "bad.jdx")
+    # compressed tables (letters on every line) are the library's to decode
+    sqz = ("##TITLE=s\n##JCAMP-DX=5.01\n##XUNITS=1/CM\n##YUNITS=ARBITRARY UNITS\n"
+           "##FIRSTX=400\n##LASTX=409\n##NPOINTS=10\n##XFACTOR=1\n##YFACTOR=1\n"
+           "##XYDATA=(X++(Y..Y))\n" + "".join(f"{400 + i}A\n" for i in range(10))
+           + "##END=\n")
+    (tmp_path / "sqz.jdx").write_text(sqz, encoding="ascii")
+    assert read(tmp_path / "sqz.jdx").X.tolist() == [[1.0] * 10]
+
+
 def test_jcamp_compound_file_nanometres_and_text_suffix(tmp_path, rng):
     y = peak_spectra(rng, 2).astype(np.float64)
     nm = 1e7 / (1e7 / 785.0 - AXIS)  # the Raman shifts of AXIS as absolute wavelengths

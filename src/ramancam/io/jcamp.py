@@ -19,11 +19,13 @@ wavelength (shift = 1e7/laser - 1e7/x), and refused when the file does not give 
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import numpy as np
 
 from ..errors import RamancamError
+from ..errors import where as where_line
 from ..spectra import Spectra
 from ._text import check_exists, read_bytes
 from ._vendor import laser_nm, library_boundary, nm_to_shift
@@ -83,6 +85,35 @@ def _block(d: dict[str, Any], source: str, k: int) -> tuple[np.ndarray, np.ndarr
     return x, y, meta
 
 
+#: A data line of plain numbers (AFFN): digits, signs, points, exponents, separators.
+_AFFN = re.compile(r"^[\s\d.,;+\-eE]*$")
+
+
+def _check_plain_numbers(text: str, source: str) -> None:
+    """Refuse a letter in a data table of plain numbers: the library reads letters as
+    compressed digits (``A`` is +1), so a damaged value became a number without a word. A
+    table whose lines are nearly all plain numbers (9 in 10, 5 or more lines) is plain; a
+    compressed table has letters on nearly every line."""
+    in_data = False
+    lines: list[tuple[int, str]] = []
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("$$", 1)[0].strip()  # $$ starts a comment
+        if line.startswith("##"):
+            in_data = line[2:].upper().startswith(("XYDATA=", "XYPOINTS="))
+            continue
+        if in_data and line:
+            lines.append((lineno, line))
+    odd = [(n, line) for n, line in lines if not _AFFN.match(line)]
+    if not odd or len(lines) < 5 or len(odd) > len(lines) / 10:
+        return
+    n, line = odd[0]
+    bad = next(t for t in re.split(r"[\s,;]+", line) if t and not _AFFN.match(t))
+    raise RamancamError(
+        f"{where_line(source, n)}a data table of plain numbers must hold only numbers; got "
+        f"{bad!r}" + (f" (and {len(odd) - 1} more such lines)" if len(odd) > 1 else "")
+        + ". The file is damaged: fix that value or export the spectrum again.")
+
+
 def read_jcamp(path: str | os.PathLike[str]) -> Spectra:
     """Read a JCAMP-DX file: one spectrum, or one per block of a compound (LINK) file.
 
@@ -115,6 +146,7 @@ def read_jcamp(path: str | os.PathLike[str]) -> Spectra:
             f"file {source} must be JCAMP-DX text starting with ##TITLE= and a ##JCAMP-DX= "
             "line; got other content. Check the file, or give a text export a .txt or .csv "
             "suffix.")
+    _check_plain_numbers(text, source)
     with library_boundary(p, "jcamp"):
         d = jcamp.read(text.splitlines(keepends=True))
     blocks = d.get("children") or []
