@@ -55,6 +55,10 @@ def test_spectrum_map_fills_positive_red_and_negative_blue(axis, rng):
     assert neg.get_paths()[0].vertices[:, 1].max() <= 1e-12
     lo, hi = twin.get_ylim()
     assert lo == pytest.approx(-hi)  # symmetric: zero in the middle
+    # a map without negative values (Grad-CAM's ReLU) starts at the bottom: no empty half
+    unsigned = plot.spectrum_map(axis, spectrum, np.abs(m)).map_axes
+    assert unsigned.get_ylim()[0] == 0.0 and unsigned.get_ylim()[1] > 0
+    plt.close("all")
 
 
 def test_spectrum_map_uses_given_axes_and_cm1_label(rng):

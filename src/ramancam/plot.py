@@ -145,7 +145,8 @@ def spectrum_map(axis: ArrayLike, spectrum: ArrayLike, signed_map: ArrayLike, *,
         The input spectrum.
     signed_map : array-like of shape (n_points,)
         Explanation map on the same axis; positive values are filled red, negative blue, on a
-        twin y axis symmetric about zero so that the sign is read at a glance.
+        twin y axis symmetric about zero so that the sign is read at a glance (from zero at
+        the bottom for a map without negative values).
     ax : matplotlib Axes, optional
         Where to draw the spectrum; the map goes on ``ax.twinx()``.
     title, map_label, xlabel : str, optional
@@ -182,7 +183,9 @@ def spectrum_map(axis: ArrayLike, spectrum: ArrayLike, signed_map: ArrayLike, *,
     twin = ax.twinx()
     _fill_signed(twin, x, m, label=map_label)
     lim = float(np.max(np.abs(m))) or 1.0
-    twin.set_ylim(-1.1 * lim, 1.1 * lim)
+    # a map with no negative value (Grad-CAM's ReLU) from the bottom, not about a zero line
+    # at mid-height over the spectrum; a signed map symmetric about zero
+    twin.set_ylim(0.0 if m.min() >= 0 else -1.1 * lim, 1.1 * lim)
     twin.set_ylabel(map_label)
     ax.set_zorder(twin.get_zorder() + 1)  # spectrum line above the fills
     ax.patch.set_visible(False)
