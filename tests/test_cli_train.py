@@ -770,6 +770,8 @@ def test_train_report_is_one_escaped_html_file(tmp_path, capsys):
     assert above is not None and int(above.group(1)) <= 1
     assert "Leave-one-out novelty scores of the training spectra" in text
     assert "&lt;i&gt;A&amp;B&lt;/i&gt;" in text and "<i>A&B</i>" not in text
+    # the recipe in words, as info shows it (the table showed Recipe([...]) and None)
+    assert "<td>recipe</td><td>none (spectra are used as given)</td>" in text
     assert "<script" not in text.lower() and text.count("data:image/png;base64,") == 5
     assert main(["train", str(data), "--label-col", "label", *FAST, "--out", str(out),
                  "--report", str(tmp_path / "missing" / "r.html")]) == 2

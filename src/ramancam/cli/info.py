@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from ..errors import spectra_count
+from ..preprocess.recipe import recipe_text
 from ._common import (
     GROUPS_FROM_HELP,
     LABELS_FROM_HELP,
@@ -382,17 +383,6 @@ _AUGMENT_AMOUNTS = ("augment_noise", "augment_shift", "augment_baseline", "augme
 _SCALING = {"center": "centred on the mean training spectrum", "none": "as preprocessed"}
 
 
-def _recipe_text(recipe: dict[str, Any] | None) -> str:
-    if not recipe:
-        return "none (spectra are used as given)"
-    parts = []
-    for step in recipe.get("steps", []):
-        params = ", ".join(f"{k}={v}" for k, v in (step.get("params") or {}).items()
-                           if v is not None)
-        parts.append(f"{step.get('name')}({params})" if params else str(step.get("name")))
-    return " -> ".join(parts)
-
-
 def model_summary(bundle: Any) -> dict[str, Any]:
     """What ``ramancam info MODEL`` prints, as plain JSON-ready values."""
     info = bundle.info
@@ -406,7 +396,7 @@ def model_summary(bundle: Any) -> dict[str, Any]:
         "training_data": info.get("training_data") or {},
         "grid": {"start": float(grid[0]), "stop": float(grid[-1]), "n_points": int(grid.size),
                  "step": steps[0] if len(steps) == 1 else None},
-        "recipe": _recipe_text(info.get("recipe")),
+        "recipe": recipe_text(info.get("recipe")),
         "architecture": arch,
         "training": {k: st.get(k) for k in (
             "preset", "epochs", "n_epochs", "lr", "lr_schedule", "batch_size",

@@ -466,6 +466,7 @@ def run(args: argparse.Namespace) -> int:
          settings=settings)
     print(f"saved {args.out}")
     if args.report is not None:
+        from ..preprocess.recipe import recipe_text
         from ..train_report import write_train_report
 
         step = float(np.median(np.diff(grid))) if grid.size > 1 else 0.0
@@ -474,7 +475,9 @@ def run(args: argparse.Namespace) -> int:
                            + (f"; left out: {left_out_text(args.left_out)}"
                               if getattr(args, "left_out", None) else ""),
                 "classes": len(cv.classes),
-                "recipe": f"{getattr(args, 'recipe_used', args.recipe)}: {recipe!r}",
+                "recipe": recipe_text(None) if recipe is None else
+                          f"{getattr(args, 'recipe_used', args.recipe)}: "
+                          f"{recipe_text(recipe.to_dict())}",
                 "grid": f"{grid[0]:g} to {grid[-1]:g} cm-1, step {step:g} ({grid.size} "
                         "points)",
                 "validation": kind}

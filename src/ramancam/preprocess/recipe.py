@@ -50,6 +50,7 @@ __all__ = [
     "Step",
     "baseline_recipe",
     "paper_recipe",
+    "recipe_text",
 ]
 
 # ----------------------------------------------------------------------------- registry
@@ -480,3 +481,17 @@ def baseline_recipe(method: str = "asls",
         Step("baseline", {"method": method, **params}),
         Step("normalize", {"method": "max"}),
     ])
+
+
+def recipe_text(recipe: dict[str, Any] | None) -> str:
+    """A recipe's steps in one line, as ``ramancam info`` and the train report show it
+    (``linear_baseline -> resample(start=350.0, ...) -> normalize(method=max)``), from
+    :meth:`Recipe.to_dict` or a model file's JSON; ``None``: no recipe."""
+    if not recipe:
+        return "none (spectra are used as given)"
+    parts = []
+    for step in recipe.get("steps", []):
+        params = ", ".join(f"{k}={v}" for k, v in (step.get("params") or {}).items()
+                           if v is not None)
+        parts.append(f"{step.get('name')}({params})" if params else str(step.get("name")))
+    return " -> ".join(parts)
