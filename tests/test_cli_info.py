@@ -171,7 +171,8 @@ def test_info_names_flat_and_clipped_spectra(tmp_path, capsys, rng):
     write_table(Spectra(X, w, meta={"id": ids}), tmp_path / "t.csv")
     code, out, _ = _run(capsys, ["info", str(tmp_path / "t.csv")])
     assert code == 0
-    assert ("  flat:      1 spectrum with one value throughout (s1): normalising recipes refuse "
+    assert ("  flat:      1 spectrum with one value or a straight line throughout (s1): "
+            "normalising recipes refuse "
             "such spectra; train leaves them out, predict marks them unknown") in out
     line = next(ln for ln in out.splitlines() if ln.startswith("  clipped:"))
     assert line.startswith("  clipped:   3 spectra held at ")

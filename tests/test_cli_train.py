@@ -562,7 +562,8 @@ def test_flat_training_spectra_are_left_out_and_named(tmp_path, capsys):
             "--no-compare", "--out", str(tmp_path / "m.ramancam")]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert ("left out 2 flat spectra (one value throughout 320-1280 cm-1: s03, s08); "
+    assert ("left out 2 flat spectra (one value or a straight line throughout 320-1280 cm-1: "
+            "s03, s08); "
             "using 10") in out
     assert "recipe: auto -> paper" in out
     td = load(tmp_path / "m.ramancam").info["training_data"]

@@ -284,6 +284,38 @@ def test_flat_spectrum_is_a_clear_error(method: str) -> None:
         pp.normalize(X, w, method, sources=["a.txt", "b.txt"])
 
 
+@pytest.mark.parametrize("method", ["asls", "linear"])
+def test_a_spectrum_all_baseline_is_refused_not_normalised(method: str) -> None:
+    # asls left 1.2e-7 of a constant 1234, which max normalisation blew up to -46.6 .. 1 (its
+    # flat test saw only the residue)
+    w = np.linspace(400, 1800, 300)
+    band = 500 * np.exp(-0.5 * ((w - 1000) / 6) ** 2) + 1000 + 0.5 * w
+    X = np.stack([band, np.full(w.size, 1234.0), 1000 + 0.5 * w])
+    recipe = (pp.baseline_recipe("asls", grid=(450, 1750, 2)) if method == "asls"
+              else pp.paper_recipe(grid=(450, 1750, 2)))
+    for flat in (1, 2):
+        with pytest.raises(RamancamError, match=rf"file b{flat}\.txt must keep "
+                                                rf"bands after {method} baseline removal"):
+            recipe.apply(Spectra(X[[0, flat]], w, sources=["a.txt", f"b{flat}.txt"]))
+    assert recipe.apply(Spectra(X[:1], w)).X.max() == pytest.approx(1.0)
+
+
+def test_one_dead_spectrum_does_not_switch_auto_to_asls() -> None:
+    # a straight-line spectrum made the paper recipe's max normalisation fail, and auto took
+    # that for a baseline above the spectrum: asls for the whole set
+    from ramancam.checks import flat_spectra
+    from ramancam.preprocess import auto_recipe
+
+    w = np.linspace(300, 1900, 400)
+    X = np.stack([np.exp(-0.5 * ((w - c) / 6) ** 2) + 0.1 for c in (600, 900, 1200)]
+                 + [1000 + 0.5 * w])
+    s = Spectra(X, w)
+    assert flat_spectra(s) == [3] and flat_spectra(s[np.arange(3)]) == []
+    with pytest.raises(RamancamError, match="must keep bands after linear baseline removal"):
+        auto_recipe(s)
+    assert auto_recipe(s[np.arange(3)])[2] == "paper"
+
+
 def test_max_normalisation_of_a_negative_spectrum() -> None:
     w = np.linspace(0, 10, 11)
     with pytest.raises(RamancamError, match=r"spectrum 0 must have a positive maximum for max "

@@ -200,7 +200,8 @@ def test_ragged_set_without_resampling_stays_ragged(rng: np.random.Generator) ->
 
 def test_ragged_out_of_range_names_the_file_and_the_common_range() -> None:
     axes = [np.linspace(300, 1900, 50), np.linspace(420.2, 1700, 42)]
-    s = Spectra([np.ones(50), np.ones(42)], axes, sources=["wide.txt", "narrow.txt"])
+    s = Spectra([1 + np.exp(-0.5 * ((a - 1000) / 20) ** 2) for a in axes], axes,
+                sources=["wide.txt", "narrow.txt"])
     with pytest.raises(RamancamError, match=r"but file narrow\.txt covers "
                                             r"420.2-1700 cm-1\. Crop the grid, e\.g\. paper_recipe"
                                             r"\(grid=\(420, 1700, 1\)\)"):

@@ -48,18 +48,36 @@ def true_runs(mask: NDArray[np.bool_]) -> tuple[NDArray[np.intp], NDArray[np.int
 
 
 def flat_spectra(spectra: Spectra, within: tuple[float, float] | None = None) -> list[int]:
-    """Indices of the spectra with one value throughout (``within``: throughout that
-    Raman-shift range, e.g. a recipe's grid; one with no point there is not counted: it is
-    the resampling's error)."""
-    out = []
-    for i, (w, y) in enumerate(zip(spectra.axes, spectra.intensities, strict=True)):
-        y = np.asarray(y)
+    """Indices of the spectra with one value, or a straight line, throughout (``within``:
+    throughout that Raman-shift range, e.g. a recipe's grid; one with no point there is not
+    counted: it is the resampling's error). A straight line is all baseline: every baseline
+    removes it whole and leaves rounding error to normalise."""
+    if spectra.has_common_axis:  # all at once: a large map's spectra
+        groups = [(np.asarray(spectra.wavenumbers, dtype=np.float64),
+                   np.asarray(spectra.X, dtype=np.float64), np.arange(len(spectra)))]
+    else:
+        groups = [(np.asarray(w, dtype=np.float64), np.asarray(y, dtype=np.float64)[None, :],
+                   np.array([i]))
+                  for i, (w, y) in enumerate(zip(spectra.axes, spectra.intensities,
+                                                 strict=True))]
+    out: list[int] = []
+    for w, Y, idx in groups:
         if within is not None:
-            w = np.asarray(w, dtype=np.float64)
-            y = y[(w >= within[0]) & (w <= within[1])]
-        if y.size and float(np.min(y)) == float(np.max(y)):
-            out.append(i)
-    return out
+            inside = (w >= within[0]) & (w <= within[1])
+            w, Y = w[inside], Y[:, inside]
+        if not w.size:
+            continue
+        flat = Y.min(axis=1) == Y.max(axis=1)
+        if w.size > 2:
+            xc = w - w.mean()
+            A = np.stack([np.ones_like(xc), xc], axis=1)
+            ok = np.isfinite(Y).all(axis=1) & ~flat
+            if ok.any():
+                coef, *_ = np.linalg.lstsq(A, Y[ok].T, rcond=None)
+                resid = np.abs(Y[ok] - (A @ coef).T).max(axis=1)
+                flat[np.flatnonzero(ok)[resid <= 1e-9 * np.abs(Y[ok]).max(axis=1)]] = True
+        out += idx[flat].tolist()
+    return sorted(out)
 
 
 def clipped_spectra(spectra: Spectra, within: tuple[float, float] | None = None

@@ -173,7 +173,8 @@ def drop_unlabelled(raw: Spectra) -> Spectra:
 
 
 def drop_flat(raw: Spectra, recipe: Any) -> tuple[Spectra, list[str]]:
-    """``raw`` without the spectra that hold one value throughout the recipe's grid (dead
+    """``raw`` without the spectra that hold one value (or a straight line) throughout the
+    recipe's grid (dead
     spectra: a closed shutter, a pixel off the sample; no recipe that normalises can use
     them), and their ids, saying which were left out (one printed line; nothing when there
     are none)."""
@@ -192,11 +193,11 @@ def drop_flat(raw: Spectra, recipe: Any) -> tuple[Spectra, list[str]]:
     if len(flat) == len(raw):
         raise RamancamError(
             f"spectra must vary{where}; got {spectra_count(len(raw))}, each with one value "
-            f"throughout (first: {flat_ids[0]}). Check the files, or choose a --grid where "
-            "they were measured.")
+            f"or a straight line throughout (first: {flat_ids[0]}). Check the files, or "
+            "choose a --grid where they were measured.")
     keep = np.ones(len(raw), dtype=bool)
     keep[flat] = False
-    print(f"left out {spectra_count(len(flat), 'flat')} (one value "
+    print(f"left out {spectra_count(len(flat), 'flat')} (one value or a straight line "
           f"throughout{where}: {first_ids(flat_ids)}); using {int(keep.sum())}")
     return raw[np.flatnonzero(keep)], flat_ids
 

@@ -255,7 +255,8 @@ def format_summary(path: str, d: dict[str, Any]) -> str:
     if flat:
         shown = first_ids(flat)
         lines.append(f"  flat:      {spectra_count(len(flat))} with one "
-                     f"value throughout ({shown}): normalising recipes refuse such "
+                     f"value or a straight line throughout ({shown}): normalising recipes "
+                     "refuse such "
                      "spectra; train leaves them out, predict marks them unknown")
     c = d.get("clipped")
     if c:

@@ -23,10 +23,11 @@ CNN and, with --compare (default), for PCA + SVM, PLS-DA and a library search (n
 training spectrum by correlation) on exactly the same folds, name the winner, then fit the
 final model on all training spectra and save it as one file (weights, recipe, grid, classes,
 settings, versions and the CV results) for 'ramancam predict' and 'ramancam explain'.
-Spectra with an empty label, and flat (dead) spectra (one value throughout the grid), are
-left out, each kind with one printed line (counting the first, naming the second), and
-recorded in the model ('ramancam info MODEL' shows them). Progress goes to stderr: a line per
-fold, and within each fit a bar on a terminal or, in a log file, a line a minute.
+Spectra with an empty label, and flat (dead) spectra (one value or a straight line
+throughout the grid), are left out, each kind with one printed line (counting the first,
+naming the second), and recorded in the model ('ramancam info MODEL' shows them). Progress
+goes to stderr: a line per fold, and within each fit a bar on a terminal or, in a log file,
+a line a minute.
 With --group-col (or --groups-from), a note before the table names the groups whose bands
 sit 1.5 cm-1 or more off the other groups' spectra of their class, as a Raman-shift
 calibration that differs between sessions would put them (docs/novelty.md).

@@ -73,3 +73,22 @@ def _int(name: str, value: Any, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise RamancamError(f"{name} must be an integer >= {minimum}; got {value!r}.")
     return int(value)
+
+
+#: What a baseline may leave of a spectrum, relative to its largest value as given, and still
+#: count as nothing: rounding error (a flat or straight spectrum minus its own baseline).
+ALL_BASELINE = 1e-7
+
+
+def _check_kept(before: Array, after: Array, names: list[str], method: str) -> None:
+    """Refuse a spectrum that a baseline removed whole (a flat or smooth spectrum without
+    bands): what is left is rounding error, which a normalisation would blow up to +-1 (the
+    flat test of a normalisation sees only that residue)."""
+    scale = np.abs(before).max(axis=1)
+    gone = (scale > 0) & (np.abs(after).max(axis=1) <= ALL_BASELINE * scale)
+    if gone.any():
+        i = int(np.flatnonzero(gone)[0])
+        raise RamancamError(
+            f"{names[i]} must keep bands after {method} baseline removal; got nothing above "
+            "rounding error (a flat or smooth spectrum: all of it is baseline). Remove it "
+            "(a dead pixel, a blank, a detector read without light).")

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..errors import RamancamError
-from ._validation import Array, _check_X, _names
+from ._validation import Array, _check_kept, _check_X, _names
 
 __all__ = [
     "BASELINE_METHODS",
@@ -63,6 +63,7 @@ def _pybaseline(X: Array, w: Array, names: list[str], *, method: str,
                 f"baseline {method} must succeed on {names[i]}; got {exc}. "
                 "Check its parameters.") from None
         out[i] = y - base
+    _check_kept(X, out, names, method)
     return out
 
 

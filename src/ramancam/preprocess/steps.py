@@ -20,7 +20,7 @@ from scipy.signal import savgol_filter
 
 from ..errors import RamancamError
 from ..spectra import Spectra, check_axis
-from ._validation import Array, _check_X, _float, _int, _names
+from ._validation import Array, _check_kept, _check_X, _float, _int, _names
 from .operators import apply_operator, operator_for
 
 __all__ = [
@@ -113,7 +113,9 @@ def _linear_baseline(X: Array, w: Array, names: list[str], *,
         # in the caller's axis order, so a reversed axis gives the same line reversed.
         t = (w - w[0]) / (w[-1] - w[0])
         base = X[:, :1] + (X[:, -1:] - X[:, :1]) * t[None, :]
-        return X - base
+        out = X - base
+        _check_kept(X, out, names, "linear")
+        return out
     mask = np.zeros(w.size, dtype=bool)
     for lo, hi in regions:
         inside = (w >= lo) & (w <= hi)
@@ -129,7 +131,9 @@ def _linear_baseline(X: Array, w: Array, names: list[str], *,
     A = np.stack([np.ones(int(mask.sum())), xc[mask]], axis=1)
     coef, *_ = np.linalg.lstsq(A, X[:, mask].T, rcond=None)
     base = (coef[0][:, None] + coef[1][:, None] * xc[None, :])
-    return X - base
+    out = X - base
+    _check_kept(X, out, names, "linear")
+    return out
 
 
 def linear_baseline(X: ArrayLike, wavenumbers: ArrayLike, *,
