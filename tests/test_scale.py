@@ -1236,3 +1236,32 @@ def test_read_takes_a_cube_whole_so_convert_and_train_do(small_map, tmp_path, ca
     np.testing.assert_allclose(back.X, np.asarray(s.X, dtype=np.float32), rtol=1e-6)
     with pytest.raises(RamancamError, match="label_col must not be given for a Zarr cube"):
         read(cube_path, label_col="label")
+
+
+def test_a_bad_scheduler_is_named_and_leaves_no_store(novelty_map, tmp_path, capsys):
+    # Dask's own words ("missing port number in address") and an empty store that info
+    # called a run to resume
+    model_path, cube_path, _ = novelty_map
+    out = tmp_path / "r"
+    assert main(["predict", str(model_path), str(cube_path), "--scheduler", "notanaddress",
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--scheduler must be the address of a running Dask scheduler" in err
+    assert "'notanaddress'" in err and not out.exists()
+    assert main(["predict", str(model_path), str(cube_path), "--workers", "0",
+                 "--out", str(out)]) == 2
+    assert "--workers must be a positive integer; got 0. Give the number" in (
+        capsys.readouterr().err)
+    assert not out.exists()
+
+
+def test_info_on_the_out_folder_of_a_tiled_run_describes_its_store(novelty_map, tmp_path,
+                                                                    capsys):
+    # 'ramancam info res' looked for spectrum files in the folder
+    model_path, cube_path, _ = novelty_map
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(tmp_path / "res")]
+                ) == 0
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "res")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{tmp_path / 'res' / 'predictions.zarr'}: ramancam predict results")

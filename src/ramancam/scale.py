@@ -54,11 +54,8 @@ Zarr and Dask are optional dependencies: ``pip install 'ramancam[maps]'``.
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import hashlib
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -73,8 +70,8 @@ from .errors import RamancamError
 from .maps.store import count_finished, finished_shifts
 from .spectra import Spectra
 
-__all__ = ["OUTPUT_FORMAT", "MapJob", "RunSummary", "add_arguments", "cli_explain",
-           "cli_predict", "prepare_output", "run", "run_tile", "wanted"]
+__all__ = ["IMAGE_LIMIT", "OUTPUT_FORMAT", "MapJob", "RunSummary", "agreement", "cached_bundle",
+           "prepare_output", "read_results", "run", "run_tile", "write_images"]
 
 OUTPUT_FORMAT = "ramancam-map-results"
 OUTPUT_VERSION = 1
@@ -225,7 +222,7 @@ def _bundle(path: str, mtime_ns: int) -> Any:
     return load(path)
 
 
-def _load_bundle(path: str) -> Any:
+def cached_bundle(path: str) -> Any:
     """The model, loaded once per process (keyed by path and modification time)."""
     return _bundle(path, os.stat(path).st_mtime_ns)
 
@@ -271,7 +268,7 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
     from .maps.store import create_class_sums
 
     zarr = need_zarr()
-    bundle = _load_bundle(job.model)
+    bundle = cached_bundle(job.model)
     classes = [str(c) for c in bundle.classes]
     _check_job(job, classes)
     cube = open_cube(job.cube)
@@ -392,7 +389,7 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
 
         if torch.get_num_threads() != job.threads:
             torch.set_num_threads(job.threads)
-    bundle = _load_bundle(job.model)
+    bundle = cached_bundle(job.model)
     cube = open_cube(job.cube)
     out = _open_store(str(Path(job.out).resolve()), "r+")
     ys, xs = cube.tile(ty, tx)
@@ -516,7 +513,9 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
                             f"{workers} and scheduler={scheduler!r}. Use one.")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
                                 or workers < 1):
-        raise RamancamError(f"workers must be a positive integer; got {workers!r}.")
+        raise RamancamError(f"workers must be a positive integer; got {workers!r}.",
+                            cli=f"--workers must be a positive integer; got {workers!r}. Give "
+                                "the number of worker processes, e.g. --workers 2.")
     job = MapJob(**{**asdict(job), "model": str(Path(job.model).resolve()),
                     "cube": str(Path(job.cube).resolve()), "out": str(Path(job.out).resolve())})
     store, todo, n_tiles = prepare_output(job)
@@ -542,7 +541,20 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
         dd = _need_dask()
         cluster = _local_cluster(workers, job.threads, processes) if workers else None
         try:
-            with dd.Client(cluster if cluster is not None else scheduler) as client:
+            try:
+                client = dd.Client(cluster if cluster is not None else scheduler)
+            except (OSError, ValueError, TimeoutError) as exc:
+                if scheduler is None:
+                    raise
+                raise RamancamError(
+                    f"scheduler must be the address of a running Dask scheduler "
+                    f"(tcp://host:8786); got {scheduler!r} ({exc}). Check the address, and "
+                    "that 'dask scheduler' runs there and this machine reaches it.",
+                    cli=f"--scheduler must be the address of a running Dask scheduler "
+                        f"(tcp://host:8786); got {scheduler!r} ({exc}). Check the address, "
+                        "and that 'dask scheduler' runs there and this machine reaches "
+                        "it.") from None
+            with client:
                 t0 = time.perf_counter()
                 futures = client.map(run_tile, [job] * len(todo), [t[0] for t in todo],
                                      [t[1] for t in todo], set_threads=True, pure=False)
@@ -594,87 +606,6 @@ def agreement(out: str | os.PathLike[str], cube_path: str | os.PathLike[str]
         right += int((lookup[np.where(known, t, -1)] == p)[known].sum())
         total += int(known.sum())
     return right, total
-
-
-# --------------------------------------------------------------------------- command line
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The ``--workers`` / ``--scheduler`` options of ``predict`` and ``explain``."""
-    g = p.add_argument_group(
-        "large maps (Zarr cube input; docs/scale.md)",
-        "With a Zarr cube as DATA, or with --workers/--scheduler, the map is processed tile "
-        "by tile into a Zarr store (--out DIR writes DIR/predictions.zarr or "
-        "DIR/explain.zarr and the class, confidence and probability images, --out NAME.zarr "
-        "that store alone); running the same command again "
-        "resumes an interrupted run. Needs the maps extra: pip install 'ramancam[maps]'.")
-    m = g.add_mutually_exclusive_group()
-    m.add_argument("--workers", type=int, metavar="N",
-                   help="run the tiles on a local Dask cluster of N worker processes "
-                        "(--threads torch threads each, default 1)")
-    m.add_argument("--scheduler", metavar="ADDRESS",
-                   help="run the tiles on an existing Dask cluster, e.g. tcp://host:8786 "
-                        "(model, cube and --out on a file system all workers see)")
-
-
-def wanted(args: argparse.Namespace) -> bool:
-    """Whether a ``predict``/``explain`` command line goes the tiled (Zarr/Dask) way."""
-    from .io.zarr_cube import is_cube
-
-    return (getattr(args, "workers", None) is not None
-            or getattr(args, "scheduler", None) is not None or is_cube(args.data))
-
-
-def _store_path(args: argparse.Namespace, kind: str) -> Path:
-    from .io.zarr_cube import is_cube
-
-    if not is_cube(args.data):
-        raise RamancamError(
-            f"DATA must be a Zarr cube (a .zarr folder) for --workers/--scheduler; got "
-            f"{args.data!r}. Write the map as a cube first (ramancam convert MAP NAME.zarr), "
-            "or drop --workers/--scheduler.")
-    if args.label_col is not None or args.labels_from is not None:
-        raise RamancamError("--label-col/--labels-from must not be given for a Zarr cube; got "
-                            "one. A cube's labels are its 'truth' array.")
-    for opt in ("files", "laser_nm", "xy_cols", "groups_from"):
-        if getattr(args, opt, None) is not None:
-            flag = "--" + opt.replace("_", "-")
-            raise RamancamError(
-                f"{flag} must not be given for a Zarr cube; got {getattr(args, opt)!r}. A "
-                "cube holds one Raman-shift axis and its pixel positions; drop "
-                f"{flag} (write the cube from spectra read with it).")
-    if getattr(args, "novelty_rate", None) is not None:
-        raise RamancamError(
-            f"--novelty-rate must not be given for a Zarr cube; got {args.novelty_rate!r}. "
-            "The store's novelty_p array holds every pixel's p-value: pixels with "
-            "novelty_p <= X are those that rate flags.")
-    if args.axis_offset is not None:
-        from .cli._common import check_axis_offset
-
-        check_axis_offset(args.axis_offset)
-    if args.out is None:
-        raise RamancamError("--out must name the result folder for a Zarr cube; got nothing. "
-                            f"Give --out DIR (writes DIR/{kind}.zarr) or --out NAME.zarr.")
-    out = Path(args.out)
-    if out.suffix.lower() == ".zarr":
-        return out
-    if out.exists() and not out.is_dir():
-        raise RamancamError(f"--out must be a folder (or NAME.zarr) for a Zarr cube; got "
-                            f"{args.out!r}, an existing file. Name a folder.")
-    return out / f"{kind}.zarr"  # the folder is made with the store, once the checks pass
-
-
-def _progress(total_hint: str) -> Callable[[int, int], None]:
-    import sys
-
-    last = [0.0]
-
-    def show(done: int, total: int) -> None:
-        now = time.monotonic()
-        if done == total or now - last[0] > 10:
-            last[0] = now
-            print(f"  {done}/{total} tiles{total_hint}", file=sys.stderr, flush=True)
-
-    return show
 
 
 #: Maps up to this many pixels get class/confidence/probability images (the arrays are read
@@ -746,7 +677,7 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     drawing: dict[str, Any] = {}
     spectra = None  # the cube, the run's model and offset: its pixels read and prepared again
     if model is not None and cube and Path(cube).exists():
-        bundle = _load_bundle(model)
+        bundle = cached_bundle(model)
         spectra = (str(cube), bundle, offset)
         drawing = {"spectra": cube_pixels(cube, bundle, offset), "grid": bundle.grid,
                    "reference": bundle.class_reference}
@@ -765,116 +696,6 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
                               title=f"ramancam {settings.get('kind', 'predict')}: map",
                               extra_section=[*sections, checks], unknown=unknown)
     return [*images, *extra, report]
-
-
-def _store_meta(out: str | os.PathLike[str]) -> dict[str, Any]:
-    from .io.zarr_cube import need_zarr
-
-    return dict(need_zarr().open_group(str(out), mode="r").attrs["ramancam"])
-
-
-def _cli(args: argparse.Namespace, job: MapJob) -> int:
-    summary = run(job, workers=args.workers, scheduler=args.scheduler,
-                  progress=_progress(""))
-    what = "predictions" if job.kind == "predict" else f"{job.method} maps ({job.target})"
-    resumed = (f"; resumed, {summary.skipped} of {summary.n_tiles} tiles were already done"
-               if summary.skipped else "")
-    print(f"wrote {what} of {summary.n_spectra} spectra ({summary.computed} tiles, "
-          f"{summary.spectra_per_s:.0f} spectra/s) to {summary.out}{resumed}")
-    if summary.peak_rss_mb:
-        print("peak memory per worker: " + ", ".join(
-            f"{v:.0f} MiB" for v in summary.peak_rss_mb.values()))
-    no_reject = bool(getattr(args, "no_reject", False))
-    if summary.n_refused:
-        print(f"not predicted: {summary.n_refused}/{summary.n_pixels} pixels missing from "
-              "the cube or refused by the model's recipe (flat or empty spectra; "
-              "'predicted' -1, probabilities NaN, "
-              "drawn as unknown)")
-    if summary.n_unknown is None:
-        print("note: the model has no novelty score (trained with --novelty none or by an "
-              "older ramancam), so no pixel is flagged unknown")
-    else:
-        rate = (_store_meta(summary.out).get("novelty") or {}).get("rate")
-        what = f"threshold for {rate:.0%} false alarms; " if isinstance(rate, float) else ""
-        kept = "; --no-reject: classes.png shows the nearest class" if no_reject else ""
-        print(f"unknown: {summary.n_unknown}/{summary.n_pixels - summary.n_refused} pixels "
-              f"flagged ({what}array "
-              f"'unknown'{kept})")
-    if summary.n_library_agree is not None:
-        print(f"library search (the most similar training spectrum, array 'library_match') "
-              f"names the network's class for {summary.n_library_agree}/"
-              f"{summary.n_pixels - summary.n_refused} pixels")
-    if summary.set_sizes is not None:
-        set_rate = (_store_meta(summary.out).get("novelty") or {}).get("rate") or 0.05
-        print(f"prediction sets ({1 - float(set_rate):.0%}, array 'prediction_set'): "
-              f"{summary.set_sizes[0]} pixels with one class, {summary.set_sizes[1]} with more")
-    if summary.band_shifts is not None:
-        from .checks import shift_note
-
-        if note := shift_note(summary.band_shifts,
-                              offset_fix=_load_bundle(job.model).recipe is not None):
-            print(f"{note} (array 'band_shift')")
-    agree = agreement(summary.out, job.cube)
-    if agree is not None and agree[1]:
-        print(f"agreement with the cube's truth: {agree[0] / agree[1]:.4f} "
-              f"({agree[0]}/{agree[1]})")
-    page = getattr(args, "report", None)
-    to_dir = Path(args.out).suffix.lower() != ".zarr"  # --out DIR: the images beside the store
-    if not (to_dir or page):
-        return 0
-    # --report with --out NAME.zarr: the images are drawn into a temporary folder for the page
-    with (contextlib.nullcontext(args.out) if to_dir
-          else tempfile.TemporaryDirectory()) as folder:
-        written = write_images(folder, summary.out, reject=not no_reject, model=job.model,
-                               bands=getattr(args, "bands", None),
-                               progress=_progress(" read for the band images"))
-        if written and to_dir:
-            pngs = [p for p in written[:-1] if p.suffix == ".png"]
-            names = [f"{len(pngs)} images ({pngs[0].name}, {pngs[1].name}, ...)",
-                     *(p.name for p in written[:-1] if p.suffix != ".png")]
-            print(f"wrote {', '.join(names)} and {written[-1].name} to {args.out}")
-        if page and written:  # the same page, copied whole
-            from .io import atomic_write
-
-            with atomic_write(page, "wb") as f:
-                f.write(written[-1].read_bytes())
-            print(f"wrote the report {page}")
-        elif page:
-            print(f"no report: the map has more than {IMAGE_LIMIT} pixels to draw")
-    return 0
-
-
-def cli_predict(args: argparse.Namespace) -> int:
-    """``ramancam predict`` on a Zarr cube."""
-    out = _store_path(args, "predictions")
-    return _cli(args, MapJob("predict", args.model, args.data, str(out), bf16=args.bf16,
-                             threads=args.threads or 1,
-                             axis_offset=float(args.axis_offset or 0.0)))
-
-
-def cli_explain(args: argparse.Namespace) -> int:
-    """``ramancam explain`` on a Zarr cube."""
-    if getattr(args, "plot", None) is not None:
-        raise RamancamError(
-            f"--plot must not be given for a Zarr cube; got {args.plot!r}. Drop --plot (the "
-            "maps are in the output store; --report FILE.html draws the map's page).")
-    if args.target == "true":
-        raise RamancamError("--target must be predicted, all or a class name for a Zarr cube; "
-                            "got 'true'.")
-    if getattr(args, "bands", None):  # checked before any work, drawn from the store
-        from .maps.outputs import check_bands, parse_bands
-
-        if Path(args.out or "").suffix.lower() == ".zarr" and not args.report:
-            raise RamancamError(
-                f"--bands must come with --out DIR or --report FILE.html for a Zarr cube; got "
-                f"--out {args.out!r}, where no image is drawn. Give a folder or a report.")
-        args.bands = parse_bands(args.bands)
-        check_bands(args.bands, np.asarray(_load_bundle(args.model).grid, dtype=np.float64))
-    out = _store_path(args, "explain")
-    return _cli(args, MapJob("explain", args.model, args.data, str(out), method=args.method,
-                             target=args.target, score=args.score, normalize=args.normalize,
-                             fc_form=args.fc_form, threads=getattr(args, "threads", None) or 1,
-                             axis_offset=float(args.axis_offset or 0.0)))
 
 
 def read_results(out: str | os.PathLike[str]) -> dict[str, NDArray[Any]]:

@@ -167,7 +167,7 @@ def format_zarr(path: str, d: dict[str, Any]) -> str:
     lines = [f"{path}: ramancam {d['kind']} results on a map ({state})",
              f"  cube:      {d['cube']}",
              f"  model:     sha256 {str(d['model_sha256'])[:16]}...",
-             f"  pixels:    {px}, {d['tiles']} tiles"]
+             f"  pixels:    {px}, {d['tiles']} tile{'' if d['tiles'] == 1 else 's'}"]
     if d["kind"] == "explain":
         m = d["map"]
         which = "every class" if m["target"] == "all" else f"the {m['target']} class"

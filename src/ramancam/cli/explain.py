@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..scale import add_arguments as add_scale_arguments
 from ._common import add_data_arguments
+from ._scale import add_arguments as add_scale_arguments
 
 NAME = "explain"
 HELP = "maps of the bands that drove each decision (FC-importance, Grad-CAM, captum)"
@@ -263,7 +263,6 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from .. import scale
     from ..bundle import load
     from ..checks import shift_note
     from ..conformal import set_members
@@ -273,6 +272,7 @@ def run(args: argparse.Namespace) -> int:
     from ..maps.grid import grid_of, has_positions
     from ..maps.outputs import check_bands, no_positions_note, out_dir_of, parse_bands
     from ..novelty import UNKNOWN
+    from . import _scale as scale
     from ._common import (
         chunk_progress,
         prepare_chunk,

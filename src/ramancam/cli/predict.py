@@ -6,8 +6,8 @@ import argparse
 from collections import Counter
 from typing import Any
 
-from ..scale import add_arguments as add_scale_arguments
 from ._common import add_data_arguments
+from ._scale import add_arguments as add_scale_arguments
 
 NAME = "predict"
 HELP = "classify spectra with a saved model"
@@ -205,7 +205,6 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from .. import scale
     from ..bundle import load
     from ..checks import coarse_note, shift_note
     from ..conformal import set_members
@@ -214,6 +213,7 @@ def run(args: argparse.Namespace) -> int:
     from ..maps.grid import grid_of, has_positions
     from ..maps.outputs import no_positions_note, out_dir_of
     from ..novelty import UNKNOWN
+    from . import _scale as scale
     from ._common import (
         chunk_progress,
         clipped_in,
