@@ -570,3 +570,15 @@ def test_the_class_table_counts_pixels_as_the_class_image_colours_them():
     rows = _class_rows(pred, p, ["a", "b"], np.array([False, False, True, False]))
     assert [r[:2] for r in rows] == [["a", 1], ["b", 1], ["unknown", 1], ["not predicted", 1]]
     assert rows[0][3] == 0.9 and rows[2][3] is None
+
+
+def test_numbered_images_of_an_earlier_run_are_removed(tmp_path):
+    # an explain with fewer --bands into the same folder left band_03.png beside a report
+    # that no longer showed it
+    from ramancam.maps.images import remove_stale
+
+    for name in ("band_01.png", "band_02.png", "band_03.png", "proba_04.png", "notes.png"):
+        (tmp_path / name).write_bytes(b"x")
+    remove_stale(tmp_path, [tmp_path / "band_01.png", tmp_path / "band_02.png"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["band_01.png", "band_02.png",
+                                                          "notes.png"]

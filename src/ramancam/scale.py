@@ -639,7 +639,7 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     the report (none when the map has more than :data:`IMAGE_LIMIT` pixels).
     """
     from .io.zarr_cube import need_zarr
-    from .maps.images import write_map_images
+    from .maps.images import remove_stale, write_map_images
     from .maps.outputs import write_map_report
     from .maps.store import explain_outputs, pixel_maps, store_grid
     from .predict_report import cube_pixels, map_class_of, pixels_to_check
@@ -695,6 +695,7 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
                               info={"result store": str(store), "cube": cube},
                               title=f"ramancam {settings.get('kind', 'predict')}: map",
                               extra_section=[*sections, checks], unknown=unknown)
+    remove_stale(out_dir, [*images, *extra])
     return [*images, *extra, report]
 
 

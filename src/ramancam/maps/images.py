@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["MISSING_COLOR", "UNKNOWN_COLOR", "class_colors", "draw_class_image", "draw_value_image",
-           "save_figure", "write_map_images"]
+__all__ = ["MISSING_COLOR", "NUMBERED", "UNKNOWN_COLOR", "class_colors", "draw_class_image",
+           "draw_value_image", "remove_stale", "save_figure", "write_map_images"]
 
 #: Colour of pixels without a spectrum.
 MISSING_COLOR = "#d0d0d0"
@@ -373,3 +373,17 @@ def is_finite_number(v: Any) -> bool:
         return math.isfinite(float(v))
     except (TypeError, ValueError):
         return False
+
+
+#: Numbered images a run writes as many of as it needs: those of an earlier run into the same
+#: folder (more classes, more bands) would stay beside a report that does not show them.
+NUMBERED = ("proba_*.png", "band_*.png")
+
+
+def remove_stale(out_dir: str | os.PathLike[str], written: Sequence[Path]) -> None:
+    """Remove the numbered images (:data:`NUMBERED`) in ``out_dir`` this run did not write."""
+    keep = {Path(p).resolve() for p in written}
+    for pattern in NUMBERED:
+        for old in Path(out_dir).glob(pattern):
+            if old.resolve() not in keep:
+                old.unlink(missing_ok=True)

@@ -27,6 +27,7 @@ from .images import _new_figure as new_map_figure
 from .images import (
     draw_value_image,
     nearest_index,
+    remove_stale,
     save_figure,
     top_bands,
     write_map_images,
@@ -269,6 +270,7 @@ def write_predict_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
                              **_extra_images(grid, unknown, novelty_p, set_size, band_shift))
     paths.append(write_map_report(out, grid, pred, p, class_names, paths, info=info,
                                   extra_section=extra_section, unknown=unknown))
+    remove_stale(out, paths)
     return paths
 
 
@@ -351,6 +353,7 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
                 *([] if extra_section is None else [extra_section])]
     report = write_report(out / "report.html", "ramancam explain: map", sections,
                           settings=dict(info or {}))
+    remove_stale(out, [*images, *band_paths])
     return [*images, *band_paths, means_csv, means_png, report]
 
 
