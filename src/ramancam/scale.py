@@ -481,10 +481,24 @@ def cpu_seconds() -> float:
 
 def _local_cluster(workers: int, threads: int, processes: bool) -> Any:
     import logging
+    import signal
+    import threading
 
     dd = _need_dask()
-    return dd.LocalCluster(n_workers=workers, threads_per_worker=threads, processes=processes,
-                           dashboard_address=":0", silence_logs=logging.ERROR)
+    if not processes or threading.current_thread() is not threading.main_thread():
+        return dd.LocalCluster(n_workers=workers, threads_per_worker=threads,
+                               processes=processes, dashboard_address=":0",
+                               silence_logs=logging.ERROR)
+    # Worker processes started while Ctrl-C is ignored keep ignoring it (Python leaves an
+    # inherited SIG_IGN alone): this process alone stops on it and closes the cluster; each
+    # worker printed its own KeyboardInterrupt traceback, pages of them.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return dd.LocalCluster(n_workers=workers, threads_per_worker=threads,
+                               processes=processes, dashboard_address=":0",
+                               silence_logs=logging.ERROR)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None,
