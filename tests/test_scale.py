@@ -1265,3 +1265,20 @@ def test_info_on_the_out_folder_of_a_tiled_run_describes_its_store(novelty_map, 
     assert main(["info", str(tmp_path / "res")]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"{tmp_path / 'res' / 'predictions.zarr'}: ramancam predict results")
+
+
+def test_local_workers_leave_ctrl_c_to_this_process():
+    # each worker printed its own KeyboardInterrupt traceback on Ctrl-C, pages of them
+    import signal
+
+    from ramancam.scale import _local_cluster, _need_dask
+
+    before = signal.getsignal(signal.SIGINT)
+    cluster = _local_cluster(1, 1, True)
+    try:
+        assert signal.getsignal(signal.SIGINT) is before  # this process still stops on it
+        with _need_dask().Client(cluster) as client:
+            got = client.run(lambda: signal.getsignal(signal.SIGINT) == signal.SIG_IGN)
+        assert list(got.values()) == [True]
+    finally:
+        cluster.close()
