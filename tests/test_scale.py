@@ -335,6 +335,29 @@ def test_resume_refuses_another_cube_at_the_same_path(small_map, tmp_path):
         run(MapJob("predict", str(model_path), str(cube_path), str(out)))
 
 
+def test_resume_follows_a_cube_moved_or_copied(small_map, tmp_path):
+    # a byte-identical copy at a new path was refused as 'differs in cube'; a predict store
+    # resumed by explain was said to differ in bf16, fc_form, kind, ...
+    import shutil
+
+    _, model_path, cube_path, _ = small_map
+    out = tmp_path / "p.zarr"
+    run(MapJob("predict", str(model_path), str(cube_path), str(out)))
+    moved = tmp_path / "moved.zarr"
+    shutil.copytree(cube_path, moved)
+    summary = run(MapJob("predict", str(model_path), str(moved), str(out)))
+    assert summary.computed == 0 and summary.skipped == summary.n_tiles
+    assert _store_meta_settings(out)["cube"] == str(moved.resolve())  # images read it there
+    with pytest.raises(RamancamError, match=r"a 'predict' run, for 'explain'\. Choose"):
+        run(MapJob("explain", str(model_path), str(moved), str(out)))
+
+
+def _store_meta_settings(out):
+    import zarr
+
+    return dict(zarr.open_group(str(out), mode="r").attrs["ramancam"]["settings"])
+
+
 def test_a_descending_axis_or_a_refused_cube_leaves_no_store(small_map, tmp_path):
     """A model without a recipe takes the grid reversed (as WiRE writes axes) with the
     points flipped, and refuses a cube on another axis before any store is made."""

@@ -291,8 +291,14 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
                 f"got {str(out)!r}, which is not one. Choose another --out.")
         old = dict(meta.get("settings", {}))
         old.setdefault("cube_identity", settings["cube_identity"])  # stores before 2026-12-06
-        if old != settings:
-            diff = sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))
+        diff = sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))
+        if diff == ["cube"]:  # the same cube (its identity) moved or copied: resume from it
+            g.attrs["ramancam"] = {**meta, "settings": {**old, "cube": settings["cube"]}}
+        elif old.get("kind") != settings.get("kind"):
+            raise RamancamError(
+                f"--out must hold a run of the same command to resume; got {str(out)!r}, a "
+                f"'{old.get('kind')}' run, for '{settings.get('kind')}'. Choose another --out.")
+        elif diff:
             raise RamancamError(
                 f"--out must hold a run with the same model, cube and settings to resume; got "
                 f"{str(out)!r} from a run that differs in {', '.join(diff)}. Remove it or "
