@@ -584,9 +584,20 @@ def test_cli_cube_predict_reports_unknown_pixels_and_marks_them_in_the_class_ima
     seen = drawn_unknown
     assert main(["predict", str(model_path), str(cube_path), "--out", str(tmp_path / "r")]) == 0
     text = capsys.readouterr().out
-    flags = read_results(tmp_path / "r" / "predictions.zarr")["unknown"]
+    r = read_results(tmp_path / "r" / "predictions.zarr")
+    flags = r["unknown"]
     assert (f"unknown: {int(flags.sum())}/96 pixels flagged (threshold for 5% false alarms; "
             "array 'unknown')") in text
+    # the predicted: line of a CSV run (it had none): flagged pixels as unknown
+    from collections import Counter
+
+    from ramancam.bundle import load as load_model
+    from ramancam.cli._outputs import predicted_line
+
+    names = load_model(model_path).classes
+    want = Counter(["unknown" if f else names[p] for p, f in zip(
+        r["predicted"].ravel(), flags.ravel(), strict=True)])
+    assert predicted_line(want) in text.splitlines()
     np.testing.assert_array_equal(seen[-1], flags)
     r = read_results(tmp_path / "r" / "predictions.zarr")
     agree = int((r["library_match"] == r["predicted"]).sum())

@@ -4,6 +4,7 @@ they are empty) and the checks of output paths made before any work."""
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -133,3 +134,16 @@ def check_not_inputs(args: argparse.Namespace, outputs: Sequence[str],
             raise RamancamError(f"{label(attr)} and {label(seen[out])} must name different "
                                 f"files; got {value!r} for both. Name another file.")
         seen[out] = attr
+
+
+#: Most frequent predicted classes printed on the ``predicted:`` line.
+MAX_COUNTS_SHOWN = 10
+
+
+def predicted_line(counts: Counter[str]) -> str:
+    """The ``predicted:`` line: spectra per predicted class, most frequent first (ties by
+    name), the first ``MAX_COUNTS_SHOWN`` of them."""
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    more = len(ranked) - MAX_COUNTS_SHOWN
+    return ("predicted: " + ", ".join(f"{c} ({n})" for c, n in ranked[:MAX_COUNTS_SHOWN])
+            + (f" and {more} more class{'es' if more > 1 else ''}" if more > 0 else ""))

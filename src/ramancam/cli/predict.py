@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 from ._common import add_data_arguments
+from ._outputs import predicted_line
 from ._scale import add_arguments as add_scale_arguments
 
 NAME = "predict"
@@ -74,8 +75,6 @@ examples:
 CHUNK = 1024
 #: Most frequent (true, predicted) pairs printed on the ``errors:`` line.
 MAX_ERRORS_SHOWN = 5
-#: Most frequent predicted classes printed on the ``predicted:`` line.
-MAX_COUNTS_SHOWN = 10
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -136,15 +135,6 @@ def rate_threshold(bundle: Any, rate: Any) -> tuple[float, float]:
                             "it nothing could ever be flagged; choose a larger rate, or "
                             "train on more spectra.")
     return conformal_threshold(bundle.held_out, rate), rate
-
-
-def predicted_line(counts: Counter[str]) -> str:
-    """The ``predicted:`` line: spectra per predicted class, most frequent first (ties by
-    name), the first ``MAX_COUNTS_SHOWN`` of them."""
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    more = len(ranked) - MAX_COUNTS_SHOWN
-    return ("predicted: " + ", ".join(f"{c} ({n})" for c, n in ranked[:MAX_COUNTS_SHOWN])
-            + (f" and {more} more class{'es' if more > 1 else ''}" if more > 0 else ""))
 
 
 def _attend(attention: Any, start: int, usable: Any, X: Any, ids: Any, pred: Any,
