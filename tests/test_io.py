@@ -601,3 +601,32 @@ def test_file_format_reads_only_the_start_of_a_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(pathlib.Path, "read_bytes", whole)
     assert file_format(path) == "table"
+
+
+def test_convert_keeps_names_and_never_reads_its_own_output(tmp_path, capsys):
+    # a folder's file names were lost (ids 0, 1, ...); OUT inside IN was read back as data by
+    # the next convert; a table's own 'label' column blocked --label-col of another column;
+    # the files' own 'source' key replaced the file name
+    folder = tmp_path / "fold"
+    folder.mkdir()
+    for name, c in (("glycine.txt", 900.0), ("alanine.txt", 1100.0)):
+        w = np.arange(400.0, 1600.0, 2.0)
+        (folder / name).write_text("##source=lab 3\n" + "\n".join(
+            f"{a}, {1 + np.exp(-0.5 * ((a - c) / 8) ** 2):.6f}" for a in w) + "\n##END=\n")
+    assert main(["convert", str(folder), str(folder / "out.csv")]) == 2
+    assert "OUT must not be inside the folder IN" in capsys.readouterr().err
+    assert not (folder / "out.csv").exists()
+    assert main(["convert", str(folder), str(tmp_path / "f.csv")]) == 0
+    assert "'source' column is written as 'original_source'" in capsys.readouterr().out
+    back = read(tmp_path / "f.csv")
+    assert back.ids == ["alanine.txt", "glycine.txt"]
+    assert back.meta["source"].tolist() == ["alanine.txt", "glycine.txt"]
+    assert back.meta["original_source"].tolist() == ["lab 3", "lab 3"]
+    table = Spectra(np.ones((2, 3)) + np.eye(2, 3), [400.0, 401.0, 402.0],
+                    meta={"label": ["x", "y"], "solute": ["a", "b"]})
+    write_table(table, tmp_path / "t.csv")
+    assert main(["convert", str(tmp_path / "t.csv"), str(tmp_path / "u.csv"),
+                 "--label-col", "solute"]) == 0
+    assert "2 spectra, 3 points, 2 classes" in capsys.readouterr().out
+    u = read(tmp_path / "u.csv", label_col="label")
+    assert u.labels.tolist() == ["a", "b"] and u.meta["original_label"].tolist() == ["x", "y"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import spectra_count
 from ._common import add_data_arguments, parse_grid
@@ -21,11 +21,13 @@ HELP = ("write any readable spectra (SPC, WDF, JCAMP-DX, OPUS, SIF, SPA, text, f
 DESCRIPTION = """\
 Read IN as every other command does (a file of any known format, or a folder of them, with
 --label-col / --labels-from / --groups-from) and write it as one wide CSV table: a label column
-'label' when labels are given (empty for unlabelled spectra), a 'source' column naming the
-file of each spectrum when IN is a folder, every metadata column the files carry (title,
-acquired, laser_wavelength_nm, x, y, group, ...), then one column per Raman shift (the header
-is the shift in cm-1). Numbers are written exactly ('ramancam info OUT.csv --label-col label'
-reads back the same values). OUT is written atomically (.csv, or .csv.gz compressed).
+'label' when labels are given (empty for unlabelled spectra), an 'id' column naming each
+spectrum (a folder's file names), a 'source' column naming the file of each spectrum when IN
+is a folder, every metadata column the files carry (title, acquired, laser_wavelength_nm, x,
+y, group, ...; one of their own named id, source or label is written as original_id, ...),
+then one column per Raman shift (the header is the shift in cm-1). Numbers are written
+exactly ('ramancam info OUT.csv --label-col label' reads back the same values). OUT is written
+atomically (.csv, or .csv.gz compressed), never inside the folder IN.
 
 A wide table has one axis. Files on different axes are resampled onto --grid (cubic spline,
 no baseline, no normalisation), which must lie inside every spectrum's range.
@@ -68,6 +70,33 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="OUT.zarr: the cube's tiles, pixels along x and y (default 64x64)")
 
 
+def _named_columns(data: Any, source: Path) -> Any:
+    """``data`` with the columns the written table promises: ``id`` (each spectrum's name,
+    so a folder's file names survive), ``source`` (the file of each spectrum of a folder) and
+    ``label``; a column of the files' own under one of these names is kept as
+    ``original_<name>``, said in one line."""
+    import numpy as np
+
+    meta = dict(data.meta)
+    ours: dict[str, Any] = {}
+    if "id" not in meta and data.ids != [str(i) for i in range(len(data))]:
+        ours["id"] = np.array(data.ids)
+    if source.is_dir():
+        rel = [Path(s).relative_to(source).as_posix() if s else "" for s in data.sources]
+        ours["source"] = np.array(rel)
+    if data.labels is not None:
+        ours["label"] = None  # written by write_table from the labels
+    renamed = [k for k in ours if k in meta]
+    for k in renamed:
+        meta[f"original_{k}"] = meta.pop(k)
+    if renamed:
+        print(f"note: the data's own {', '.join(repr(k) for k in renamed)} column"
+              f"{'s are' if len(renamed) > 1 else ' is'} written as "
+              f"{', '.join(repr('original_' + k) for k in renamed)}")
+    ours.pop("label", None)
+    return data.replace(meta={**ours, **meta})
+
+
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -81,6 +110,11 @@ def run(args: argparse.Namespace) -> int:
     check_not_inputs(args, ("out",), inputs=("input",), names={"out": "OUT", "input": "IN"})
     check_writable("out", args.out)
     out = Path(args.out)
+    if Path(args.input).is_dir() and Path(args.input).resolve() in out.resolve().parents:
+        raise RamancamError(
+            f"OUT must not be inside the folder IN; got {args.out!r} inside {args.input!r}, "
+            "where the next convert (or train) of the folder would read it as spectra. Write "
+            "it beside the folder.")
     cube = out.name.lower().endswith(".zarr")
     if not (cube or out.name.lower().endswith((".csv", ".csv.gz"))):
         raise RamancamError(
@@ -115,17 +149,14 @@ def run(args: argparse.Namespace) -> int:
             "to resample them.")
     if chunks is not None:
         return _write_cube(data, out, chunks, args.input)
-    if Path(args.input).is_dir() and "source" not in data.meta:
-        root = Path(args.input)
-        rel = [Path(s).relative_to(root).as_posix() if s else "" for s in data.sources]
-        data = data.replace(meta={"source": np.array(rel), **data.meta})
+    data = _named_columns(data, Path(args.input))
     write_table(data, out, label_col="label")
     n_points = (data.wavenumbers.size if data.has_common_axis
                 else np.unique(np.concatenate(data.axes)).size)
     what = (f"{spectra_count(len(data))}, {n_points} points"
             + ("" if data.has_common_axis else " (shorter spectra end in empty cells)"))
-    lab = ("" if data.labels is None
-           else f", {len(set(data.labels.tolist()) - {''})} classes")
+    n_classes = 0 if data.labels is None else len(set(data.labels.tolist()) - {""})
+    lab = "" if data.labels is None else f", {n_classes} class{'' if n_classes == 1 else 'es'}"
     print(f"wrote {what}{lab} to {out}")
     return 0
 
