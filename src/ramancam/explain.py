@@ -323,8 +323,9 @@ def fc_importance(model: RamanCNN, X: ArrayLike, target: ArrayLike | None = None
         Shape (n_spectra, n_points) when ``target`` is given, (n_spectra, n_classes,
         n_points) when it is None (with ``n_pooled`` instead of ``n_points`` when ``pooled``).
         Positive values support class ``c``, negative ones argue against it. Pooled position
-        ``x`` is placed at input coordinate ``4 x + 1.5`` (two pool levels; the centre of its
-        pooling window, ``2 x + 0.5`` per level) and the maps are linearly interpolated
+        ``x`` is placed at the centre of its receptive field
+        (:func:`ramancam._pooled.pooled_centres`: ``4 x + 3`` for the default two blocks of
+        kernel 8, ``4 x + 1.5`` for odd kernels) and the maps are linearly interpolated
         between those points; input points beyond the first or last centre take the end
         value (clamped as :func:`numpy.interp` does).
 

@@ -476,8 +476,9 @@ def map_with_reference(axis: ArrayLike, signed_map: ArrayLike, reference: ArrayL
                        title: str | None = None, xlabel: str | None = None) -> Axes:
     """A map with a reference pure spectrum overlaid (paper Fig. 7).
 
-    Black: the input (mixture) spectrum, when given; filled red/blue: the signed map; red
-    line: the reference pure spectrum. All three are scaled to a largest absolute value of 1.
+    Black: the input (mixture) spectrum, when given, offset by +1.2; filled red/blue: the
+    signed map; a line in :data:`REFERENCE_COLOR`: the reference pure spectrum. All three are
+    scaled to a largest absolute value of 1.
 
     Parameters
     ----------
