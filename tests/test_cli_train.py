@@ -1163,12 +1163,22 @@ def test_no_output_may_overwrite_an_input(peaks_file, model_file, tmp_path, caps
         (["explain", str(model), str(data), "--out",
           str(tmp_path / ".." / tmp_path.name / "d.csv")], "--out must not name DATA"),
         (["convert", str(data), str(data)], "OUT must not name IN, which is read"),
+        ([*train, "--out", str(model), "--folds", "1"], "--folds must be an integer >= 2"),
+        ([*train, "--out", str(model), "--group-col", "label"],
+         "--group-col must name another column than the labels; got 'label'"),
+        ([*train, "--out", str(model), "--split-col", "label"],
+         "--split-col must name another column than the labels"),
     ]
     for argv, message in cases:
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, (argv, err)
         assert (data.read_bytes(), model.read_bytes()) == before
+    # numpy's "Seed must be between 0 and 2**32 - 1" named no option
+    assert main(["baseline", str(data), "--label-col", "label", "--model", "library",
+                 "--seed", "-1"]) == 2
+    assert ("argument --seed: must be an integer from 0 to 4294967295; got -1"
+            in capsys.readouterr().err)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "folder", "m.ramancam"]
 
 

@@ -545,7 +545,7 @@ def add_split_arguments(p: argparse.ArgumentParser) -> None:
                         "any test pixel (default 1: the 8 neighbours)")
     g.add_argument("--train-value", metavar="V", default="train", action=GivenAction,
                    help="with --split-col: the value marking training spectra (default train)")
-    g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    g.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0)")
 
 
 def empty_cell_notes(args: argparse.Namespace, data: Any) -> list[str]:
@@ -571,11 +571,32 @@ def empty_cell_notes(args: argparse.Namespace, data: Any) -> list[str]:
     return notes
 
 
+def seed_int(text: str) -> int:
+    """``--seed``: an integer numpy takes as a seed (0 to 2**32 - 1)."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer; got {text!r}") from None
+    if not 0 <= v <= 2**32 - 1:
+        raise argparse.ArgumentTypeError(f"must be an integer from 0 to {2**32 - 1}; got {v}")
+    return v
+
+
 def check_split_options(args: argparse.Namespace) -> None:
     """Refuse validation options that only mean something beside another one, before any
     data are read (:func:`spatial_splits` checks them too)."""
     from ..errors import RamancamError
 
+    label = getattr(args, "label_col", None)
+    for opt, fix in (("group_col", "the column of batches, patients or replicates"),
+                     ("split_col", "the column that marks training and test spectra")):
+        if label is not None and getattr(args, opt, None) == label:
+            raise RamancamError(
+                f"--{opt.replace('_', '-')} must name another column than the labels; got "
+                f"{label!r}, which --label-col takes. Name {fix}.")
+    if getattr(args, "folds", None) is not None and args.folds < 2:
+        raise RamancamError(f"--folds must be an integer >= 2; got {args.folds}. Give 2 or "
+                            "more.")
     if getattr(args, "split_col", None) is None and getattr(args, "train_value_given", False):
         raise RamancamError(f"--train-value must come with --split-col C; got "
                             f"{args.train_value!r} alone. Add --split-col or drop it.")

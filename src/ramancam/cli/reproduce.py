@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from ._common import seed_int
+
 NAME = "reproduce"
 HELP = "run one of the paper's experiments (filters, common, mixing, pharma, all)"
 DESCRIPTION = """\
@@ -38,7 +40,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="experiment: " + ", ".join(CHOICES))
     p.add_argument("--out", metavar="DIR", default=None,
                    help="output folder (default: ramancam-reproduce-NAME)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0)")
     p.add_argument("--quick", action="store_true",
                    help="tiny settings that run in seconds (for checks, not for numbers)")
     p.add_argument("--pure", metavar="DIR",

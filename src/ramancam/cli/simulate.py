@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._common import LABELS_FROM_HELP
+from ._common import LABELS_FROM_HELP, seed_int
 
 if TYPE_CHECKING:
     from ..spectra import Spectra
@@ -48,7 +48,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="which set: peaks, common, mix or map")
     p.add_argument("--out", required=True, metavar="FILE",
                    help="output wide table (.csv, or .csv.gz to compress); map: .zarr too")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0)")
     g = p.add_argument_group("peaks / common")
     g.add_argument("--n-per-class", type=int, metavar="N",
                    help="spectra per class (default 20 for peaks, 100 for common)")
