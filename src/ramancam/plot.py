@@ -18,7 +18,7 @@ of Figs. 2, 3, 5 and 7), each curve is divided by its largest absolute value, as
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -206,7 +206,7 @@ def spectrum_map(axis: ArrayLike, spectrum: ArrayLike, signed_map: ArrayLike, *,
 def maps_overlay(axis: ArrayLike, spectrum: ArrayLike | None,
                  maps: Mapping[str, ArrayLike], *, ax: Axes | None = None,
                  title: str | None = None, inset: tuple[float, float] | None = None,
-                 xlabel: str | None = None) -> Axes:
+                 xlabel: str | None = None, colors: Sequence[Any] | None = None) -> Axes:
     """Several maps of one spectrum overlaid, one line per setting (paper Fig. 2).
 
     Each map and the spectrum are scaled to a largest absolute value of 1 (sign kept), so the
@@ -224,6 +224,8 @@ def maps_overlay(axis: ArrayLike, spectrum: ArrayLike | None,
     inset : (float, float), optional
         An x range to enlarge in an inset (the paper's 400-600 ch).
     xlabel : str, optional
+    colors : sequence of colours, optional
+        One per map, in order (default: viridis, for ordered settings such as filter sizes).
 
     Returns
     -------
@@ -242,7 +244,8 @@ def maps_overlay(axis: ArrayLike, spectrum: ArrayLike | None,
             target.plot(x, scale_max_abs(_vector(spectrum, "spectrum", x.size)),
                         color=SPECTRUM_COLOR, linewidth=1.0, label="spectrum")
         for i, (name, m) in enumerate(curves):
-            target.plot(x, m, color=cmap(i / max(len(curves) - 1, 1) * 0.9),
+            target.plot(x, m, color=(colors[i] if colors is not None
+                                     else cmap(i / max(len(curves) - 1, 1) * 0.9)),
                         linewidth=1.0, label=name)
         target.axhline(0.0, color="0.6", linewidth=0.5)
 

@@ -119,6 +119,7 @@ def _common(run: _Run) -> dict[str, Any]:
         rnd = ", ".join(f"{test.meta[c][j]:.0f}" for c in random_cols)
         maps_overlay(axis, test.X[j], {"Grad-CAM": maps["gradcam"][j],
                                        "FC-importance": maps["fc"][j]}, ax=ax,
+                     colors=("tab:green", "tab:blue"),  # the paper's: Grad-CAM green, FC blue
                      title=f"class {label} (random peaks at {rnd} ch)")
     _shared_legend(fig, axes)
     blocks.append(run.figure(fig, "fig3_common.png",
