@@ -86,7 +86,15 @@ def test_simulate_mix_resamples_different_axes(tmp_path, capsys):
     assert main(["simulate", "mix", "--pure", str(tmp_path / "pure"), "--out", str(out)]) == 0
     m = read(out, label_col="label")
     assert m.wavenumbers[0] == 450 and m.wavenumbers[-1] == 1790
-    assert "resampled onto 450:1790:1" in capsys.readouterr().out
+    assert "preprocessed with the paper recipe on 450:1790:1" in capsys.readouterr().out
+    # as reproduce mixing: pure spectra on one axis are preprocessed too, mixtures normalised
+    # (they were mixed as read: maxima 1.00-1.46)
+    _write_pure(tmp_path / "same", [np.arange(450.0, 1801.0)] * 3)
+    assert main(["simulate", "mix", "--pure", str(tmp_path / "same"), "--out",
+                 str(tmp_path / "same.csv")]) == 0
+    same = read(tmp_path / "same.csv", label_col="label")
+    np.testing.assert_allclose(same.X.max(axis=1), 1.0)
+    assert np.abs(same.X[:, [0, -1]]).max() < 0.2  # the straight baseline took the 0.1 offset
 
 
 def test_simulate_errors(tmp_path, capsys):

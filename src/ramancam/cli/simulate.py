@@ -26,8 +26,9 @@ Write a simulated data set as a wide CSV table (labels in column 'label') that
           (metadata columns random_peak_1..3); 100 spectra per class by default
   mix     numerical mixtures pure_a + r * pure_b (paper 4.3) of the pure spectra in --pure,
           r uniform in 0.1..0.5, --n-per-pair per ordered pair; label = a, metadata columns
-          partner and ratio. Pure spectra on different axes are brought onto one grid with
-          the paper recipe (--grid, or by default their common range at 1 cm-1).
+          partner and ratio. The pure spectra are preprocessed with the paper recipe on one
+          grid (--grid, or by default their common range at 1 cm-1) and each mixture is
+          normalised to its maximum, as 'reproduce mixing' does.
   map     a synthetic Raman image of --shape NXxNY pixels: Voronoi regions of the classes of
           'common' (same 1,024 channels, 3 random bands per pixel, so a model trained on
           'simulate common' applies), written tile by tile (--chunk) so that a 1000x1000 map
@@ -101,7 +102,7 @@ def _pure(args: argparse.Namespace) -> Spectra:
                             "nothing. Give a folder of files or a table.")
     pure = read(args.pure, label_col=args.label_col, labels_from=args.labels_from)
     grid = parse_grid(args.grid)
-    if grid is None and not pure.has_common_axis:
+    if grid is None:
         # The overlap of all axes at 1 cm-1: every grid point is covered by every spectrum.
         lo = max(float(min(a[0], a[-1])) for a in pure.axes)
         hi = min(float(max(a[0], a[-1])) for a in pure.axes)
@@ -110,12 +111,12 @@ def _pure(args: argparse.Namespace) -> Spectra:
                 f"pure spectra must overlap on a common range; got overlap {lo:g}-{hi:g} "
                 "cm-1. Choose spectra measured over the same range.")
         grid = (float(math.ceil(lo)), float(math.floor(hi)), 1.0)
-        print(f"pure spectra differ in axis; resampled onto {grid[0]:g}:{grid[1]:g}:1 with "
-              "the paper recipe")
-    if grid is not None:
-        # The recipe keeps sources, so labels taken from file names survive resampling.
-        pure = paper_recipe(grid=grid).apply(pure)
-    return pure
+    print(f"pure spectra preprocessed with the paper recipe on {grid[0]:g}:{grid[1]:g}:"
+          f"{grid[2]:g}")
+    # As reproduce mixing does (pure spectra on one axis were mixed as read, neither
+    # baseline-corrected nor normalised); the recipe keeps sources, so labels taken from
+    # file names survive resampling.
+    return paper_recipe(grid=grid).apply(pure)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -143,6 +144,9 @@ def run(args: argparse.Namespace) -> int:
                                 f"{args.n_per_class}. Use --n-per-pair.")
         s = mixtures(_pure(args), n_per_pair=args.n_per_pair, ratio=_ratio(args.ratio),
                      rng=args.seed)
+        # each mixture to its maximum, as the paper normalises every input (and reproduce
+        # mixing does)
+        s = s.replace(s.X / s.X.max(axis=1, keepdims=True))
     write_table(s, out)
     counts = s.class_counts().values()
     lo, hi = min(counts), max(counts)
