@@ -110,7 +110,9 @@ def _common(run: _Run) -> dict[str, Any]:
               [["CNN", acc]] + [[k, v] for k, v in base.items()], caption="Accuracy"),
         Table(["map", "where", "pointing game", "peak-window mass"], rows,
               caption=f"Map quality (pointing within {s['tol']:g} ch; mass within "
-                      f"{s['window']:g} ch)")]
+                      f"{s['window']:g} ch; at the random peaks: the mass at all "
+                      f"{s['n_random_peaks']} of them together, per peak that divided by "
+                      f"{s['n_random_peaks']})")]
     classes = sorted(CLASS_PEAKS, key=CLASS_PEAKS.get)  # type: ignore[arg-type]
     fig, axes = plt.subplots(len(classes), 1, figsize=(8, 2.6 * len(classes)),
                              layout="constrained")
