@@ -262,7 +262,7 @@ def maps_overlay(axis: ArrayLike, spectrum: ArrayLike | None,
         lo, hi = max(lo, float(x.min())), min(hi, float(x.max()))
         # in the half of the axes away from the enlarged range, so it hides nothing there
         right = (lo + hi) / 2 < (float(x.min()) + float(x.max())) / 2
-        sub = ax.inset_axes((0.58 if right else 0.02, 0.45, 0.4, 0.5))
+        sub = ax.inset_axes((0.58 if right else 0.08, 0.45, 0.4, 0.5))  # room for its ticks
         draw(sub)
         sub.set_xlim(lo, hi)
         sub.tick_params(labelsize="x-small")
