@@ -409,7 +409,7 @@ def cv_accuracy(fold_accuracy: Mapping[str, Sequence[float]], *, ax: Axes | None
                             f"of folds; got {({k: v.size for k, v in vals.items()})}.")
     n_folds = sizes.pop()
     n_models = len(vals)
-    ax = _axes(ax, figsize=(1.5 + 0.9 * n_folds, 3.0))
+    ax = _axes(ax, figsize=(3.5 + 0.9 * n_folds, 3.0))
     width = 0.8 / n_models
     idx = np.arange(n_folds)
     for i, (name, acc) in enumerate(vals.items()):
@@ -418,7 +418,9 @@ def cv_accuracy(fold_accuracy: Mapping[str, Sequence[float]], *, ax: Axes | None
     ax.set_xticks(idx, [f"fold {i + 1}" for i in idx] if n_folds > 1 else ["test"])
     ax.set_ylim(0.0, 1.05)
     ax.set_ylabel("accuracy")
-    ax.legend(fontsize="small", loc="lower right")
+    # beside the axes: inside, the legend covered the last folds' bars
+    ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5),
+              frameon=False)
     if title:
         ax.set_title(title)
     return ax
