@@ -25,6 +25,7 @@ from ._shared import (
     _rng,
     _Run,
     _settings,
+    _shared_legend,
 )
 from .settings import PAPER_CLAIMS
 
@@ -263,10 +264,12 @@ def _mixing(run: _Run, src: Path) -> dict[str, Any]:
     fig, axes = plt.subplots(nrow, ncol, figsize=(11, 2.4 * nrow), layout="constrained",
                              squeeze=False)
     for ax, c in zip(axes.ravel(), classes, strict=False):
-        map_band(axis, np.stack(fold_class_maps[c]), ax=ax, label=c, spectrum=pure_of[c],
-                 spectrum_label=f"pure {c}", title=f"label {c}: mean map +- sd over fold models")
+        map_band(axis, np.stack(fold_class_maps[c]), ax=ax, label="mean map of the fold models",
+                 spectrum=pure_of[c], spectrum_label="the label's pure spectrum",
+                 title=f"label {c}: mean map +- sd over fold models")
     for ax in axes.ravel()[len(classes):]:
         ax.set_visible(False)
+    _shared_legend(fig, axes)  # inside, each legend hid map peaks near 1420 cm-1
     blocks.append(run.figure(fig, "mixing_map_bands.png",
                              "Per class, the mean map of each fold model: mean +- 1 sd "
                              "across folds, with the pure spectrum (grey) for reference."))

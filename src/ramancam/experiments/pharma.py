@@ -25,6 +25,7 @@ from ._shared import (
     _rng,
     _Run,
     _settings,
+    _shared_legend,
 )
 from .settings import PAPER_CLAIMS
 
@@ -188,9 +189,10 @@ def _pharma(run: _Run, src: Path) -> dict[str, Any]:
                              layout="constrained")
     for ax, c in zip(np.atleast_1d(axes), classes, strict=True):
         rows = labels[te] == c
-        map_band(axis, maps[rows], ax=ax, label=f"{c} mean map",
+        map_band(axis, maps[rows], ax=ax, label="mean map",
                  spectrum=X[te][rows].mean(axis=0),
                  title=f"class {c}: mean map +- sd over {int(rows.sum())} test spectra")
+    _shared_legend(fig, axes)  # one above the panels: inside, each sat on the spectra
     blocks.append(run.figure(fig, "fig5_maps.png",
                              "Fig. 5 style: per class, the mean FC-importance map of its test "
                              "spectra (+- 1 sd band) with the mean spectrum (grey)."))
