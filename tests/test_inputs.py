@@ -122,3 +122,25 @@ def test_docstring_examples_print_what_they_say(name):
     result = doctest.testmod(importlib.import_module(name),
                              optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
+
+
+def test_a_transformer_fitted_on_an_array_takes_a_spectra_on_any_axis(data):
+    # fitted on an array its axis is the point index, not an axis to hold a Spectra to
+    from ramancam.preprocess.transformers import Normalize
+
+    X = data.X
+    out = Normalize().fit(X).transform(data)
+    np.testing.assert_allclose(out.max(axis=1), 1.0)
+    pipe = make_pipeline(Normalize(), LibrarySearch()).fit(X, data.labels)
+    assert (pipe.predict(data) == data.labels).all()
+
+
+def test_check_finite_reads_large_float32_maps_in_place():
+    from ramancam._inputs import check_finite
+
+    X = np.ones((20000, 50), dtype=np.float32)
+    check_finite(X)  # no error, no float64 copy needed
+    X[19999, 3] = np.nan
+    with pytest.raises(RamancamError, match="got NaN in row 19999 at point 3"):
+        check_finite(X)
+    check_finite(np.ones((3, 4), dtype=np.int64))

@@ -238,6 +238,10 @@ def test_an_rruff_file_cut_inside_its_last_line_is_refused(tmp_path):
     assert read(tmp_path / "lines.txt").X.tolist() == [[1.0, 2.0, 107.867]]
     (tmp_path / "plain.txt").write_bytes(b"100.5, 1.0\n102.0, 2.0\n103.9, 10")  # no headers
     assert read(tmp_path / "plain.txt").X.shape == (1, 3)
+    # complete last lines: a blank after the newline, a header line last, a trailing tab
+    for k, tail in enumerate((b"103.9, 3\n ", b"103.9, 3\n##ORIGIN=me", b"103.9, 3\t")):
+        (tmp_path / f"ok{k}.txt").write_bytes(head + tail)
+        assert read(tmp_path / f"ok{k}.txt").X.tolist() == [[1.0, 2.0, 3.0]]
 
 
 def test_utf16_and_latin1_text(tmp_path):
@@ -630,3 +634,11 @@ def test_convert_keeps_names_and_never_reads_its_own_output(tmp_path, capsys):
     assert "2 spectra, 3 points, 2 classes" in capsys.readouterr().out
     u = read(tmp_path / "u.csv", label_col="label")
     assert u.labels.tolist() == ["a", "b"] and u.meta["original_label"].tolist() == ["x", "y"]
+    # a column of the data's own named original_label is not written over
+    write_table(table.replace(meta={**table.meta, "original_label": ["o1", "o2"]}),
+                tmp_path / "t2.csv")
+    assert main(["convert", str(tmp_path / "t2.csv"), str(tmp_path / "u2.csv"),
+                 "--label-col", "solute"]) == 0
+    u2 = read(tmp_path / "u2.csv", label_col="label")
+    assert u2.meta["original_label"].tolist() == ["o1", "o2"]
+    assert u2.meta["original_original_label"].tolist() == ["x", "y"]

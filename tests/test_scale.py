@@ -352,6 +352,26 @@ def test_resume_follows_a_cube_moved_or_copied(small_map, tmp_path):
         run(MapJob("explain", str(model_path), str(moved), str(out)))
 
 
+def test_a_store_without_a_cube_identity_resumes_only_from_its_own_path(small_map, tmp_path):
+    # stores written before cube identities: another cube at another path resumed from them
+    import shutil
+
+    import zarr
+
+    _, model_path, cube_path, _ = small_map
+    out = tmp_path / "p.zarr"
+    run(MapJob("predict", str(model_path), str(cube_path), str(out)))
+    g = zarr.open_group(str(out), mode="r+")
+    meta = dict(g.attrs["ramancam"])
+    meta["settings"] = {k: v for k, v in meta["settings"].items() if k != "cube_identity"}
+    g.attrs["ramancam"] = meta
+    other = tmp_path / "other.zarr"
+    shutil.copytree(cube_path, other)
+    with pytest.raises(RamancamError, match="differs in cube"):
+        run(MapJob("predict", str(model_path), str(other), str(out)))
+    assert run(MapJob("predict", str(model_path), str(cube_path), str(out))).computed == 0
+
+
 def _store_meta_settings(out):
     import zarr
 

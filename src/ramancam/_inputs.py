@@ -27,11 +27,16 @@ def check_finite(X: Any) -> None:
     """Refuse NaN or infinite values, naming the first spectrum that holds one (scikit-learn's
     message names no spectrum and recommends imputers); other input is left to the
     estimator's own validation."""
-    try:
-        arr = np.asarray(X.X if isinstance(X, Spectra) else X, dtype=np.float64)
-    except (TypeError, ValueError):
+    arr = np.asarray(X.X if isinstance(X, Spectra) else X)
+    if arr.dtype.kind in "iub":  # integers cannot be NaN
         return
-    if arr.ndim != 2 or np.isfinite(arr).all():
+    if arr.dtype.kind not in "fc":  # lists, objects; text is the estimator's to refuse
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            return
+    if arr.ndim != 2 or all(np.isfinite(arr[r:r + 8192]).all()  # in blocks: a large map
+                            for r in range(0, arr.shape[0], 8192)):
         return
     bad = ~np.isfinite(arr)
     rows = np.flatnonzero(bad.any(axis=1))

@@ -52,32 +52,42 @@ def flat_spectra(spectra: Spectra, within: tuple[float, float] | None = None) ->
     throughout that Raman-shift range, e.g. a recipe's grid; one with no point there is not
     counted: it is the resampling's error). A straight line is all baseline: every baseline
     removes it whole and leaves rounding error to normalise."""
-    if spectra.has_common_axis:  # all at once: a large map's spectra
-        groups = [(np.asarray(spectra.wavenumbers, dtype=np.float64),
-                   np.asarray(spectra.X, dtype=np.float64), np.arange(len(spectra)))]
+    if spectra.has_common_axis:  # in blocks: a large map's spectra
+        groups = [(np.asarray(spectra.wavenumbers, dtype=np.float64), spectra.X,
+                   np.arange(len(spectra)))]
     else:
         groups = [(np.asarray(w, dtype=np.float64), np.asarray(y, dtype=np.float64)[None, :],
                    np.array([i]))
                   for i, (w, y) in enumerate(zip(spectra.axes, spectra.intensities,
                                                  strict=True))]
     out: list[int] = []
-    for w, Y, idx in groups:
-        if within is not None:
-            inside = (w >= within[0]) & (w <= within[1])
-            w, Y = w[inside], Y[:, inside]
+    for w, Y_all, idx_all in groups:
+        inside = (np.ones(w.size, dtype=bool) if within is None
+                  else (w >= within[0]) & (w <= within[1]))
+        w = w[inside]
         if not w.size:
             continue
-        flat = Y.min(axis=1) == Y.max(axis=1)
-        if w.size > 2:
-            xc = w - w.mean()
-            A = np.stack([np.ones_like(xc), xc], axis=1)
+        xc = w - w.mean()
+        A = np.stack([np.ones_like(xc), xc], axis=1)
+        for r0 in range(0, len(idx_all), FLAT_BLOCK):  # a large map: a block at a time
+            Y = np.asarray(Y_all[r0:r0 + FLAT_BLOCK][:, inside], dtype=np.float64)
+            flat = Y.min(axis=1) == Y.max(axis=1)
             ok = np.isfinite(Y).all(axis=1) & ~flat
-            if ok.any():
+            if w.size > 2 and ok.any():
                 coef, *_ = np.linalg.lstsq(A, Y[ok].T, rcond=None)
                 resid = np.abs(Y[ok] - (A @ coef).T).max(axis=1)
-                flat[np.flatnonzero(ok)[resid <= 1e-9 * np.abs(Y[ok]).max(axis=1)]] = True
-        out += idx[flat].tolist()
+                line = resid <= STRAIGHT_TOL * np.abs(Y[ok]).max(axis=1)
+                flat[np.flatnonzero(ok)[line]] = True
+            out += idx_all[r0:r0 + FLAT_BLOCK][flat].tolist()
     return sorted(out)
+
+
+#: Spectra :func:`flat_spectra` reads at once (bounds its memory on large maps).
+FLAT_BLOCK = 4096
+#: A spectrum within this share of its largest value of a straight line is one: above the
+#: rounding of float32 files (6e-8) and above the 1e-7 at which a baseline step refuses a
+#: spectrum it removes whole (so train leaves such spectra out instead of stopping).
+STRAIGHT_TOL = 1e-6
 
 
 def clipped_spectra(spectra: Spectra, within: tuple[float, float] | None = None

@@ -290,9 +290,10 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
                 f"--out must be a new folder or a result store of an earlier run to resume; "
                 f"got {str(out)!r}, which is not one. Choose another --out.")
         old = dict(meta.get("settings", {}))
-        old.setdefault("cube_identity", settings["cube_identity"])  # stores before 2026-12-06
+        identified = "cube_identity" in old  # stores before 2026-12-06 have only the path
+        old.setdefault("cube_identity", settings["cube_identity"])
         diff = sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))
-        if diff == ["cube"]:  # the same cube (its identity) moved or copied: resume from it
+        if diff == ["cube"] and identified:  # the same cube moved or copied: resume from it
             g.attrs["ramancam"] = {**meta, "settings": {**old, "cube": settings["cube"]}}
         elif old.get("kind") != settings.get("kind"):
             raise RamancamError(

@@ -86,13 +86,17 @@ def _named_columns(data: Any, source: Path) -> Any:
         ours["source"] = np.array(rel)
     if data.labels is not None:
         ours["label"] = None  # written by write_table from the labels
-    renamed = [k for k in ours if k in meta]
-    for k in renamed:
-        meta[f"original_{k}"] = meta.pop(k)
+    renamed: dict[str, str] = {}
+    for k in [k for k in ours if k in meta]:
+        new = f"original_{k}"
+        while new in meta or new in ours:  # never over a column of the data's own
+            new = f"original_{new}"
+        meta[new] = meta.pop(k)
+        renamed[k] = new
     if renamed:
         print(f"note: the data's own {', '.join(repr(k) for k in renamed)} column"
               f"{'s are' if len(renamed) > 1 else ' is'} written as "
-              f"{', '.join(repr('original_' + k) for k in renamed)}")
+              f"{', '.join(repr(v) for v in renamed.values())}")
     ours.pop("label", None)
     return data.replace(meta={**ours, **meta})
 

@@ -135,7 +135,10 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
         raise RamancamError(
             f"file {source or '<text>'} must hold (shift, intensity) lines; got {what}. "
             "Check that the right file was given.")
-    if headers and meta and not ended and not text.endswith(("\n", "\r")):
+    segments = text.count("\n") + 1  # the last "line" is what follows the last newline
+    last = text.rsplit("\n", 1)[-1]
+    if (headers and meta and not ended and lines[-1] == segments
+            and last == last.rstrip()):  # the last data line stops, no newline, no blank
         # RRUFF files end their data with ##END=: a file that ends inside its last line
         # without it was cut short, maybe inside its last number (read as a valid, wrong value)
         raise RamancamError(

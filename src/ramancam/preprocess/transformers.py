@@ -86,6 +86,10 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
         """Check ``X`` (n_spectra, n_points) and the parameters; returns ``self``."""
         arr = validate_data(self, X, dtype=np.float64)  # a DataFrame's names: feature_names_in_
         w = self._axis(arr.shape[1], X)
+        # a real axis (given, or a Spectra's), not the point index an array stands on: only
+        # that one is checked against a Spectra in transform
+        self.axis_known_ = (getattr(self, "wavenumbers", None) is not None
+                            or fit_axis(X) is not None)
         self._params()
         self.n_features_in_ = arr.shape[1]
         self.wavenumbers_in_ = w
@@ -94,7 +98,9 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
     def transform(self, X: ArrayLike) -> Array:
         """Apply the step: array of shape (n_spectra, n_out), float64."""
         check_is_fitted(self, "n_features_in_")
-        check_axis_of(X, self.wavenumbers_in_, f"the axis {type(self).__name__} was fitted on")
+        if getattr(self, "axis_known_", True):
+            check_axis_of(X, self.wavenumbers_in_,
+                          f"the axis {type(self).__name__} was fitted on")
         try:
             arr = validate_data(self, X, dtype=np.float64, reset=False)  # names as in fit
         except ValueError:
