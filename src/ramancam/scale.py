@@ -185,6 +185,9 @@ class RunSummary:
         :data:`ramancam.maps.store.MAX_SUMMARY_SHIFTS` of them, evenly spaced within each
         tile, for large maps.
         ``None`` without a ``band_shift`` array (a model saved before 2026-12-04).
+    class_pixels : ndarray of int of shape (2, n_classes)
+        Pixels of the finished tiles predicted as each class (row 0) and, of those, the ones
+        flagged unknown (row 1).
     """
 
     out: Path
@@ -201,6 +204,7 @@ class RunSummary:
     n_refused: int = 0
     band_shifts: NDArray[np.float64] | None = None
     set_sizes: tuple[int, int] | None = None
+    class_pixels: NDArray[np.int64] | None = None
 
     @property
     def spectra_per_s(self) -> float:
@@ -492,20 +496,19 @@ def _local_cluster(workers: int, threads: int, processes: bool) -> Any:
     import threading
 
     dd = _need_dask()
-    if not processes or threading.current_thread() is not threading.main_thread():
-        return dd.LocalCluster(n_workers=workers, threads_per_worker=threads,
-                               processes=processes, dashboard_address=":0",
-                               silence_logs=logging.ERROR)
     # Worker processes started while Ctrl-C is ignored keep ignoring it (Python leaves an
     # inherited SIG_IGN alone): this process alone stops on it and closes the cluster; each
-    # worker printed its own KeyboardInterrupt traceback, pages of them.
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # worker printed its own KeyboardInterrupt traceback, pages of them. (Signals can only be
+    # set from the main thread.)
+    quiet = processes and threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if quiet else None
     try:
         return dd.LocalCluster(n_workers=workers, threads_per_worker=threads,
                                processes=processes, dashboard_address=":0",
                                silence_logs=logging.ERROR)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        if quiet:
+            signal.signal(signal.SIGINT, previous)
 
 
 def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None,
@@ -534,9 +537,9 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
                             f"{workers} and scheduler={scheduler!r}. Use one.")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
                                 or workers < 1):
-        raise RamancamError(f"workers must be a positive integer; got {workers!r}.",
-                            cli=f"--workers must be a positive integer; got {workers!r}. Give "
-                                "the number of worker processes, e.g. --workers 2.")
+        why = f"must be a positive integer; got {workers!r}."
+        raise RamancamError(f"workers {why}", cli=f"--workers {why} Give the number of worker "
+                                                  "processes, e.g. --workers 2.")
     job = MapJob(**{**asdict(job), "model": str(Path(job.model).resolve()),
                     "cube": str(Path(job.cube).resolve()), "out": str(Path(job.out).resolve())})
     store, todo, n_tiles = prepare_output(job)
@@ -567,14 +570,10 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
             except (OSError, ValueError, TimeoutError) as exc:
                 if scheduler is None:
                     raise
-                raise RamancamError(
-                    f"scheduler must be the address of a running Dask scheduler "
-                    f"(tcp://host:8786); got {scheduler!r} ({exc}). Check the address, and "
-                    "that 'dask scheduler' runs there and this machine reaches it.",
-                    cli=f"--scheduler must be the address of a running Dask scheduler "
-                        f"(tcp://host:8786); got {scheduler!r} ({exc}). Check the address, "
-                        "and that 'dask scheduler' runs there and this machine reaches "
-                        "it.") from None
+                why = (f"must be the address of a running Dask scheduler (tcp://host:8786); "
+                       f"got {scheduler!r} ({exc}). Check the address, and that 'dask "
+                       "scheduler' runs there and this machine reaches it.")
+                raise RamancamError(f"scheduler {why}", cli=f"--scheduler {why}") from None
             with client:
                 t0 = time.perf_counter()
                 futures = client.map(run_tile, [job] * len(todo), [t[0] for t in todo],
@@ -596,12 +595,12 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
     meta = dict(store.attrs["ramancam"])
     meta["complete"] = bool(done.all())
     store.attrs["ramancam"] = meta
-    n_unknown, n_pixels, n_agree, n_refused, sizes = count_finished(store, done)
+    n_unknown, n_pixels, n_agree, n_refused, sizes, per_class = count_finished(store, done)
     shifts = finished_shifts(store, done)
     _open_store.cache_clear()
     del cube
     return RunSummary(Path(job.out), n_tiles, skipped, len(todo), n_spectra, seconds, rss,
-                      cpu, n_unknown, n_pixels, n_agree, n_refused, shifts, sizes)
+                      cpu, n_unknown, n_pixels, n_agree, n_refused, shifts, sizes, per_class)
 
 
 def agreement(out: str | os.PathLike[str], cube_path: str | os.PathLike[str]

@@ -124,28 +124,19 @@ def _drop_unstarted(store: Path) -> None:
         shutil.rmtree(store, ignore_errors=True)
 
 
-def _predicted_counts(out: str | os.PathLike[str], *, reject: bool) -> str:
-    """The ``predicted:`` line of a finished store, pixels per class (flagged ones as
-    ``unknown`` unless ``--no-reject``), read a chunk row at a time."""
+def _predicted_counts(summary: Any, classes: list[str], *, reject: bool) -> str:
+    """The ``predicted:`` line of a finished run, pixels per class (flagged ones as
+    ``unknown`` unless ``--no-reject``), from the counts :func:`ramancam.scale.run` made."""
     from collections import Counter
 
-    from ..io.zarr_cube import need_zarr
     from ..novelty import UNKNOWN
     from ._outputs import predicted_line
 
-    g = need_zarr().open_group(str(out), mode="r")
-    classes = list(g.attrs["ramancam"]["class_names"])
-    pred, flags = g["predicted"], (g["unknown"] if reject and "unknown" in g else None)
-    counts: Counter[str] = Counter()
-    step = int(pred.chunks[0])
-    for y0 in range(0, int(pred.shape[0]), step):
-        p = np.asarray(pred[y0:y0 + step], dtype=np.int64).ravel()
-        f = (np.zeros(p.size, dtype=bool) if flags is None
-             else np.asarray(flags[y0:y0 + step], dtype=bool).ravel())
-        n = np.bincount(p[(p >= 0) & ~f], minlength=len(classes))
-        counts.update({c: int(k) for c, k in zip(classes, n, strict=True) if k})
-        if f.any():
-            counts[UNKNOWN] += int((f & (p >= 0)).sum())
+    every, flagged = summary.class_pixels
+    n = every - flagged if reject else every
+    counts: Counter[str] = Counter({c: int(k) for c, k in zip(classes, n, strict=True) if k})
+    if reject and int(flagged.sum()):
+        counts[UNKNOWN] = int(flagged.sum())
     return predicted_line(counts)
 
 
@@ -178,7 +169,8 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
             f"{v:.0f} MiB" for v in summary.peak_rss_mb.values()))
     no_reject = bool(getattr(args, "no_reject", False))
     if job.kind == "predict":  # as a CSV run prints it
-        print(_predicted_counts(summary.out, reject=not no_reject))
+        print(_predicted_counts(summary, list(_store_meta(summary.out)["class_names"]),
+                                reject=not no_reject))
     if summary.n_refused:
         print(f"not predicted: {summary.n_refused}/{summary.n_pixels} pixels missing from "
               "the cube or refused by the model's recipe (flat or empty spectra; "

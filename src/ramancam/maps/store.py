@@ -77,23 +77,29 @@ def finished_shifts(store: Any, done: NDArray[Any]) -> NDArray[np.float64] | Non
 
 
 def count_finished(store: Any, done: NDArray[Any]
-                   ) -> tuple[int | None, int, int | None, int, tuple[int, int] | None]:
+                   ) -> tuple[int | None, int, int | None, int, tuple[int, int] | None,
+                              NDArray[np.int64]]:
     """Pixels flagged unknown by the novelty score (``None`` without novelty arrays), pixels
     of the finished tiles, pixels whose library match names the predicted class (``None``
-    without a ``library_match`` array), pixels the recipe refused and pixels whose
-    prediction set holds one class and more than one (``None`` without a
-    ``prediction_set`` array), read tile by tile."""
+    without a ``library_match`` array), pixels the recipe refused, pixels whose prediction
+    set holds one class and more than one (``None`` without a ``prediction_set`` array),
+    and per class (columns in the store's class order) the pixels predicted as it and, of
+    those, the ones flagged unknown (rows 0 and 1), read tile by tile."""
     n_unknown: int | None = 0 if "unknown" in store else None
     n_agree: int | None = 0 if "library_match" in store else None
     sizes = [0, 0] if "prediction_set" in store else None
+    per_class = np.zeros((2, len(store.attrs["ramancam"]["class_names"])), dtype=np.int64)
     n_pixels = n_refused = 0
     for ys, xs in finished_tiles(store, done):
         n_pixels += (ys.stop - ys.start) * (xs.stop - xs.start)
         pred = np.asarray(store["predicted"][ys, xs])
         refused = pred < 0
         n_refused += int(refused.sum())
+        per_class[0] += np.bincount(pred[~refused], minlength=per_class.shape[1])
         if n_unknown is not None:
-            n_unknown += int((np.asarray(store["unknown"][ys, xs]) & ~refused).sum())
+            flagged = np.asarray(store["unknown"][ys, xs]) & ~refused
+            n_unknown += int(flagged.sum())
+            per_class[1] += np.bincount(pred[flagged], minlength=per_class.shape[1])
         if n_agree is not None:
             n_agree += int((np.asarray(store["library_match"][ys, xs]) == pred)[~refused].sum())
         if sizes is not None:
@@ -101,7 +107,7 @@ def count_finished(store: Any, done: NDArray[Any]
             sizes[0] += int((size == 1).sum())
             sizes[1] += int((size > 1).sum())
     return (n_unknown, n_pixels, n_agree, n_refused,
-            None if sizes is None else (sizes[0], sizes[1]))
+            None if sizes is None else (sizes[0], sizes[1]), per_class)
 
 
 def create_class_sums(store: Any, n_tiles: tuple[int, int], n_classes: int,
