@@ -58,11 +58,12 @@ def fit_axis(X: Any) -> NDArray[np.float64] | None:
     return None
 
 
-def check_axis_of(X: Any, fitted: NDArray[np.float64] | None, who: str) -> None:
-    """Refuse a :class:`Spectra` whose axis differs from ``fitted`` (the axis of ``fit``)
-    though it has as many points: its intensities would be read as if measured there.
-    ``who`` names that axis ("the axis PCASVM was fitted on")."""
-    axis = fit_axis(X)
+def check_axis_of(axis: NDArray[np.float64] | None, fitted: NDArray[np.float64] | None,
+                  who: str) -> None:
+    """Refuse spectra on ``axis`` (:func:`fit_axis` of what was given; ``None``: an array,
+    nothing to check) when it differs from ``fitted`` (the axis of ``fit``) with as many
+    points: their intensities would be read as if measured there. ``who`` names that axis
+    ("the axis PCASVM was fitted on")."""
     if axis is None or fitted is None or axis.size != np.size(fitted):
         return
     if np.allclose(axis, fitted, rtol=0.0, atol=AXIS_TOL):
@@ -78,7 +79,7 @@ def predict_data(est: Any, X: Any, validate: Callable[[], T]) -> T:
     of :func:`check_finite` and :func:`check_axis_of`, with a wrong number of points worded
     with its fix (scikit-learn's words first, which its estimator checks look for)."""
     check_finite(X)
-    check_axis_of(X, getattr(est, "wavenumbers_in_", None),
+    check_axis_of(fit_axis(X), getattr(est, "wavenumbers_in_", None),
                   f"the axis {type(est).__name__} was fitted on")
     try:
         return validate()

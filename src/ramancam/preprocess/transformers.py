@@ -57,9 +57,11 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
     #: The step function ``f(X, wavenumbers, **self._params()) -> (X_out, axis_out)``.
     _step: Callable[..., tuple[Array, Array]]
 
-    def _axis(self, n_features: int, X: Any = None) -> Array:
+    def _axis(self, n_features: int, given: Array | None = None) -> Array:
+        """The input axis: ``wavenumbers``, else ``given`` (the axis a Spectra carries,
+        :func:`fit_axis`), else the point index; ``given`` must agree with
+        ``wavenumbers``."""
         wn = getattr(self, "wavenumbers", None)
-        given = fit_axis(X)  # a Spectra carries its axis
         if wn is None and given is not None and given.size == n_features:
             return given
         if wn is None:
@@ -73,7 +75,7 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
         if w.size != n_features:
             raise RamancamError(
                 f"X has {n_features} points but wavenumbers has {w.size}.")
-        check_axis_of(X, w, f"the wavenumbers given to {type(self).__name__}")
+        check_axis_of(given, w, f"the wavenumbers given to {type(self).__name__}")
         return w
 
     def _params(self) -> dict[str, Any]:
@@ -85,11 +87,11 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
     def fit(self, X: ArrayLike, y: Any = None) -> _StepTransformer:
         """Check ``X`` (n_spectra, n_points) and the parameters; returns ``self``."""
         arr = validate_data(self, X, dtype=np.float64)  # a DataFrame's names: feature_names_in_
-        w = self._axis(arr.shape[1], X)
+        given = fit_axis(X)  # a Spectra carries its axis
+        w = self._axis(arr.shape[1], given)
         # a real axis (given, or a Spectra's), not the point index an array stands on: only
         # that one is checked against a Spectra in transform
-        self.axis_known_ = (getattr(self, "wavenumbers", None) is not None
-                            or fit_axis(X) is not None)
+        self.axis_known_ = getattr(self, "wavenumbers", None) is not None or given is not None
         self._params()
         self.n_features_in_ = arr.shape[1]
         self.wavenumbers_in_ = w
@@ -99,7 +101,7 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
         """Apply the step: array of shape (n_spectra, n_out), float64."""
         check_is_fitted(self, "n_features_in_")
         if getattr(self, "axis_known_", True):
-            check_axis_of(X, self.wavenumbers_in_,
+            check_axis_of(fit_axis(X), self.wavenumbers_in_,
                           f"the axis {type(self).__name__} was fitted on")
         try:
             arr = validate_data(self, X, dtype=np.float64, reset=False)  # names as in fit
