@@ -113,9 +113,15 @@ def _linear_baseline(X: Array, w: Array, names: list[str], *,
         # in the caller's axis order, so a reversed axis gives the same line reversed.
         t = (w - w[0]) / (w[-1] - w[0])
         base = X[:, :1] + (X[:, -1:] - X[:, :1]) * t[None, :]
-        out = X - base
-        _check_kept(X, out, names, "linear")
-        return out
+    else:
+        base = _region_line(X, w, names, regions)
+    out = X - base
+    _check_kept(X, out, names, "linear")
+    return out
+
+
+def _region_line(X: Array, w: Array, names: list[str], regions: list[list[float]]) -> Array:
+    """Each spectrum's least-squares line through the points in its baseline regions."""
     mask = np.zeros(w.size, dtype=bool)
     for lo, hi in regions:
         inside = (w >= lo) & (w <= hi)
@@ -130,10 +136,7 @@ def _linear_baseline(X: Array, w: Array, names: list[str], *,
     xc = w - w[mask].mean()
     A = np.stack([np.ones(int(mask.sum())), xc[mask]], axis=1)
     coef, *_ = np.linalg.lstsq(A, X[:, mask].T, rcond=None)
-    base = (coef[0][:, None] + coef[1][:, None] * xc[None, :])
-    out = X - base
-    _check_kept(X, out, names, "linear")
-    return out
+    return np.asarray(coef[0][:, None] + coef[1][:, None] * xc[None, :])
 
 
 def linear_baseline(X: ArrayLike, wavenumbers: ArrayLike, *,
