@@ -174,10 +174,9 @@ def drop_unlabelled(raw: Spectra) -> Spectra:
 
 def drop_flat(raw: Spectra, recipe: Any) -> tuple[Spectra, list[str]]:
     """``raw`` without the spectra that hold one value (or a straight line) throughout the
-    recipe's grid (dead
-    spectra: a closed shutter, a pixel off the sample; no recipe that normalises can use
-    them), and their ids, saying which were left out (one printed line; nothing when there
-    are none)."""
+    recipe's grid (dead spectra: a closed shutter, a pixel off the sample; no recipe that
+    normalises can use them), and their ids, saying which were left out (one printed line;
+    nothing when there are none)."""
     import numpy as np
 
     from ..checks import flat_spectra

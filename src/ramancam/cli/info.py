@@ -592,11 +592,14 @@ def run(args: argparse.Namespace) -> int:
 
         from ._info_zarr import describe_zarr, format_zarr, zarr_kind
 
-        inside = [str(Path(args.path) / n) for n in ("predictions.zarr", "explain.zarr")]
-        inside = [q for q in inside if zarr_kind(args.path) is None and zarr_kind(q)]
-        if len(inside) == 1:  # the --out DIR of a tiled run: its result store
-            args.path = inside[0]
-        if (kind := zarr_kind(args.path)) is not None:
+        kind = zarr_kind(args.path)
+        if kind is None:  # the --out DIR of a tiled run: the result store in it
+            inside = [q for q in (str(Path(args.path) / n)
+                                  for n in ("predictions.zarr", "explain.zarr"))
+                      if zarr_kind(q)]
+            if len(inside) == 1:
+                args.path, kind = inside[0], zarr_kind(inside[0])
+        if kind is not None:
             spectra_options_only("Zarr cube" if kind == "cube" else "Zarr result store")
             if args.plot is not None:
                 raise RamancamError(

@@ -135,12 +135,11 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
         raise RamancamError(
             f"file {source or '<text>'} must hold (shift, intensity) lines; got {what}. "
             "Check that the right file was given.")
-    segments = text.count("\n") + 1  # the last "line" is what follows the last newline
-    last = text.rsplit("\n", 1)[-1]
-    if (headers and meta and not ended and lines[-1] == segments
-            and last == last.rstrip()):  # the last data line stops, no newline, no blank
-        # RRUFF files end their data with ##END=: a file that ends inside its last line
-        # without it was cut short, maybe inside its last number (read as a valid, wrong value)
+    # RRUFF files end their data with ##END=: a file whose last data line stops without a
+    # newline or a blank after it was cut short, maybe inside its last number (read as a
+    # valid, wrong value); the last "line" is what follows the last newline
+    if (headers and meta and not ended and lines[-1] == text.count("\n") + 1
+            and not text[-1:].isspace()):
         raise RamancamError(
             f"{where(src, lines[-1])}the data of a file with ##KEY=value headers must end "
             "with a ##END= line (or at least a line end); got a file that stops inside its "
