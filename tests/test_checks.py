@@ -11,6 +11,8 @@ from ramancam.checks import (
     flat_spectra,
     group_shift_note,
     group_shifts,
+    implausible_line,
+    implausible_spectra,
     shift_note,
 )
 from ramancam.errors import RamancamError
@@ -40,6 +42,30 @@ def test_clipped_counts_only_the_points_inside_the_range(rng):
     # per-spectrum axes (a folder of files) work the same way
     ragged = Spectra([X[0], X[1][:300]], [w, w[:300]])
     assert [c.index for c in clipped_spectra(ragged)] == [0, 1]
+
+
+def test_values_no_detector_counts_are_found_inside_the_range(rng):
+    w = np.linspace(100.0, 2000.0, 400)
+    X = 100.0 + rng.normal(0, 1, (4, w.size))
+    X[1, 200] = 3.4e38        # float32's largest: a "no data" value
+    X[1, 210] = -1e30
+    X[2, 3] = 1e30            # at 114 cm-1: outside 350-1800
+    X[3, 100] = 9e14          # large, but a detector may sum to it: fine
+    found = implausible_spectra(Spectra(X, w))
+    assert [(f.index, f.n_points) for f in found] == [(1, 2), (2, 1)]
+    assert found[0].value == 3.4e38 and found[0].at == w[200]
+    inside = implausible_spectra(Spectra(X, w), within=(350.0, 1800.0))
+    assert [f.index for f in inside] == [1]
+    assert implausible_spectra(Spectra(X, w), within=(3000.0, 3100.0)) == []
+    ids = ["a", "b", "c", "d"]
+    line = implausible_line(found, ids)
+    assert line == ("note: 2 spectra hold values no detector counts (beyond +-1e+15: up to "
+                    f"3.4e+38 at {w[200]:.1f} cm-1 in b; b, c): a misread file or a 'no data' "
+                    "value; check the files, or leave them out")
+    assert implausible_line([], ids) is None
+    # per-spectrum axes (a folder of files), float32 read as is
+    ragged = Spectra([X[0].astype(np.float32), X[1][:300]], [w, w[:300]])
+    assert [f.index for f in implausible_spectra(ragged)] == [1]
 
 
 def _bands(w, centres, rng, noise=0.01):

@@ -190,6 +190,22 @@ def test_info_names_flat_and_clipped_spectra(tmp_path, capsys, rng):
     write_table(Spectra(X, w), tmp_path / "ok.csv")
     code, out, _ = _run(capsys, ["info", str(tmp_path / "ok.csv")])
     assert code == 0 and "flat:" not in out and "clipped:" not in out
+    assert "values:" not in out
+
+
+def test_info_names_values_no_detector_counts(tmp_path, capsys, rng):
+    w = np.linspace(300.0, 2000.0, 200)
+    X = 1000.0 + rng.normal(0, 5, (3, w.size))
+    X[2, 50] = 3.4e38
+    write_table(Spectra(X, w, meta={"id": ["s0", "s1", "s2"]}), tmp_path / "t.csv")
+    code, out, _ = _run(capsys, ["info", str(tmp_path / "t.csv")])
+    assert code == 0
+    assert (f"  values:    1 spectrum holds values no detector counts (beyond +-1e+15: 3.4e+38 "
+            f"at {w[50]:.1f} cm-1 in s2): a misread file or a 'no data' value; check the "
+            "files; train and predict use them as read") in out
+    code, out, _ = _run(capsys, ["info", str(tmp_path / "t.csv"), "--json"])
+    assert json.loads(out)["implausible"] == [
+        {"id": "s2", "points": 1, "value": 3.4e38, "at": float(w[50])}]
 
 
 def test_info_finds_the_saturated_spectra_of_real_sets(shared_data, capsys):

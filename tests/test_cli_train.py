@@ -985,6 +985,20 @@ def test_predict_notes_spectra_clipped_inside_the_models_range(model_file, peaks
     assert main(["predict", str(model_file), str(peaks_file), "--out",
                  str(tmp_path / "q.csv")]) == 0
     assert "clipped" not in capsys.readouterr().out
+    # a value no detector counts (a misread file) is named too
+    X2 = s.X.copy()
+    X2[4, 30] = 3.4e38
+    write_table(Spectra(X2, s.wavenumbers, labels=s.labels), tmp_path / "big.csv")
+    assert main(["predict", str(model_file), str(tmp_path / "big.csv"), "--out",
+                 str(tmp_path / "b.csv")]) == 0
+    out = capsys.readouterr().out
+    assert ("note: 1 spectrum holds values no detector counts (beyond +-1e+15: 3.4e+38 at "
+            ) in out and "check the files before trusting these predictions" in out
+    assert main(["train", str(tmp_path / "big.csv"), "--label-col", "label", *FAST, "--folds",
+                 "2", "--no-compare", "--out", str(tmp_path / "big.ramancam")]) == 0
+    out = capsys.readouterr().out
+    assert "note: 1 spectrum holds values no detector counts" in out
+    assert out.index("no detector counts") < out.index("mean +- sd")
     # train says so too, before its table
     assert main(["train", str(tmp_path / "c.csv"), "--label-col", "label", *FAST, "--folds",
                  "2", "--no-compare", "--out", str(tmp_path / "c.ramancam")]) == 0

@@ -20,10 +20,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from .spectra import Spectra
 
-__all__ = ["COARSE_STEP", "DETECTOR_LIMITS", "Clipped", "band_shift", "channel_axis_note",
-           "clipped_spectra", "coarse_note", "duplicate_spectra", "duplicates_note",
-           "flat_spectra", "narrow_grid_note", "shift_note", "true_runs",
-           "wavelength_axis_note"]
+__all__ = ["COARSE_STEP", "DETECTOR_LIMITS", "Clipped", "Implausible", "band_shift",
+           "channel_axis_note", "clipped_spectra", "coarse_note", "duplicate_spectra",
+           "duplicates_note", "flat_spectra", "implausible_line", "implausible_spectra",
+           "narrow_grid_note", "shift_note", "true_runs", "wavelength_axis_note"]
 
 #: Counts an analogue-to-digital converter of 12 to 32 bits cannot exceed -> its bits.
 DETECTOR_LIMITS = {2 ** k - 1: k for k in (12, 14, 15, 16, 18, 20, 24, 32)}
@@ -121,6 +121,68 @@ def clipped_spectra(spectra: Spectra, within: tuple[float, float] | None = None
         if (top in DETECTOR_LIMITS and at.sum() >= 2) or run >= 3:
             out.append(Clipped(i, top, int(at.sum()), float(w[at].min()), float(w[at].max())))
     return out
+
+
+#: Intensities beyond this magnitude are no measurement: a 32-bit detector counts to 4.3e9,
+#: and summing a thousand accumulations adds three digits. Larger values are a misread file
+#: (bytes of another type read as numbers) or a file's "no data" sentinel (1e30, 3.4e38).
+IMPLAUSIBLE = 1e15
+
+
+@dataclass(frozen=True)
+class Implausible:
+    """A spectrum holding a value beyond :data:`IMPLAUSIBLE`: its index, how many such
+    points, the largest in magnitude (signed) and its Raman shift (cm-1)."""
+
+    index: int
+    n_points: int
+    value: float
+    at: float
+
+
+def implausible_spectra(spectra: Spectra, within: tuple[float, float] | None = None
+                        ) -> list[Implausible]:
+    """The spectra holding a finite value no detector counts (magnitude beyond
+    :data:`IMPLAUSIBLE`); ``within``: only points inside that Raman-shift range count."""
+    if spectra.has_common_axis:  # in blocks: a large map's spectra
+        groups = [(np.asarray(spectra.wavenumbers, dtype=np.float64), spectra.X,
+                   np.arange(len(spectra)))]
+    else:
+        groups = [(np.asarray(w, dtype=np.float64), np.asarray(y)[None, :], np.array([i]))
+                  for i, (w, y) in enumerate(zip(spectra.axes, spectra.intensities,
+                                                 strict=True))]
+    out = []
+    for w, Y_all, idx_all in groups:
+        inside = (np.ones(w.size, dtype=bool) if within is None
+                  else (w >= within[0]) & (w <= within[1]))
+        if not inside.any():
+            continue
+        w = w[inside]
+        for r0 in range(0, len(idx_all), FLAT_BLOCK):
+            Y = np.abs(np.asarray(Y_all[r0:r0 + FLAT_BLOCK][:, inside], dtype=np.float64))
+            big = np.isfinite(Y) & (Y > IMPLAUSIBLE)
+            for r in np.flatnonzero(big.any(axis=1)):
+                j = int(np.argmax(np.where(big[r], Y[r], 0.0)))
+                value = float(np.asarray(Y_all[r0 + r][inside][j], dtype=np.float64))
+                out.append(Implausible(int(idx_all[r0 + r]), int(big[r].sum()), value,
+                                       float(w[j])))
+    return sorted(out, key=lambda f: f.index)
+
+
+def implausible_line(found: list[Implausible], ids: list[str], what: str = "note: ",
+                     advice: str = "check the files, or leave them out") -> str | None:
+    """One line naming the spectra :func:`implausible_spectra` found, or ``None``."""
+    if not found:
+        return None
+    top = max(found, key=lambda f: abs(f.value))
+    n = len(found)
+    where = f"{top.value:.3g} at {top.at:.1f} cm-1 in {ids[top.index]}"
+    if n > 1:
+        where = (f"up to {where}; " + ", ".join(ids[f.index] for f in found[:5])
+                 + (f" and {n - 5} more" if n > 5 else ""))
+    return (f"{what}{n} spectr{'um holds' if n == 1 else 'a hold'} values no detector counts "
+            f"(beyond +-{IMPLAUSIBLE:.0e}: {where}): a misread file or a 'no data' value; "
+            f"{advice}")
 
 
 #: :func:`band_shift`: largest shift searched, in grid points, each way.

@@ -804,10 +804,24 @@ def data_notes(args: argparse.Namespace, raw: Any, data: Any, splits: Any) -> li
     grid = data.wavenumbers
     found = [unseen_classes_note(data.labels, splits, fixed=split),
              duplicates_note(data, splits), clipped_training_note(raw, grid),
+             implausible_note(raw, grid, "check the files, or leave them out: the "
+                              "models train on them as read"),
              narrow_grid_note(raw, grid), coarse_note(raw, float(np.median(np.diff(grid)))),
              None if getattr(args, "laser_nm", None) else wavelength_axis_note(raw),
              channel_axis_note(raw, grid)]
     return notes + [n for n in found if n]
+
+
+def implausible_note(data: Any, grid: Any, advice: str) -> str | None:
+    """A ``note:`` naming the spectra of ``data`` holding values no detector counts inside
+    ``grid``'s range (:func:`ramancam.checks.implausible_spectra`), or ``None``."""
+    import numpy as np
+
+    from ..checks import implausible_line, implausible_spectra
+
+    g = np.asarray(grid, dtype=np.float64)
+    return implausible_line(implausible_spectra(data, (float(g.min()), float(g.max()))),
+                            data.ids, "note: ", advice)
 
 
 def clipped_training_note(raw: Any, grid: Any) -> str | None:

@@ -258,6 +258,13 @@ def format_summary(path: str, d: dict[str, Any]) -> str:
                      f"value or a straight line throughout ({shown}): normalising recipes "
                      "refuse such "
                      "spectra; train leaves them out, predict marks them unknown")
+    if bad := d.get("implausible"):
+        from ..checks import Implausible, implausible_line
+
+        found = [Implausible(i, b["points"], b["value"], b["at"]) for i, b in enumerate(bad)]
+        lines.append(str(implausible_line(found, [b["id"] for b in bad], "  values:    ",
+                                          "check the files; train and predict use them as "
+                                          "read")))
     c = d.get("clipped")
     if c:
         from ..checks import DETECTOR_LIMITS
@@ -280,11 +287,14 @@ def format_summary(path: str, d: dict[str, Any]) -> str:
 def _checks(spectra: Any) -> dict[str, Any]:
     """``flat`` and ``clipped`` spectra (:mod:`ramancam.checks`) for the summary; nothing
     when there are none."""
-    from ..checks import clipped_spectra, flat_spectra
+    from ..checks import clipped_spectra, flat_spectra, implausible_spectra
     from ..preprocess.auto import PAPER_GRID
 
     ids = spectra.ids
     out: dict[str, Any] = {}
+    if found := implausible_spectra(spectra):
+        out["implausible"] = [{"id": ids[f.index], "points": f.n_points, "value": f.value,
+                               "at": f.at} for f in found]
     flat = flat_spectra(spectra)
     if flat:
         out["flat"] = [ids[i] for i in flat]

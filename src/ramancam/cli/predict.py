@@ -208,6 +208,7 @@ def run(args: argparse.Namespace) -> int:
         chunk_progress,
         clipped_in,
         clipped_line,
+        implausible_note,
         label_like,
         prepare_chunk,
         read_data,
@@ -400,6 +401,9 @@ def run(args: argparse.Namespace) -> int:
                              "predictions with care")
     if clip_note:
         say(clip_note)
+    if bad := implausible_note(data, bundle.grid, "check the files before trusting "
+                               "these predictions"):
+        say(bad)
     if grid is not None and out_dir is not None:
         from ..maps.outputs import write_predict_outputs
 
