@@ -402,6 +402,38 @@ def test_a_descending_axis_or_a_refused_cube_leaves_no_store(small_map, tmp_path
     assert (tmp_path / "afile").read_text() == "keep"
 
 
+def test_agreement_counts_flagged_and_refused_pixels_and_says_how(small_map, tmp_path):
+    import zarr
+
+    from ramancam.scale import agreement, agreement_line
+
+    model, model_path, cube, s = small_map
+    run(MapJob("predict", str(model_path), str(cube), str(tmp_path / "h.zarr")))
+    proba, _ = _reference(model, s)
+    hit = np.asarray(CLASSES)[proba.argmax(axis=1)] == s.labels
+    g = zarr.open_group(str(tmp_path / "h.zarr"), mode="r+")
+    assert agreement(tmp_path / "h.zarr", cube) == (int(hit.sum()), 99, 0, 0)
+    # two pixels refused (a flat spectrum under a normalising recipe: class -1)
+    pred = np.asarray(g["predicted"][...])
+    pred.flat[[3, 40]] = -1
+    g["predicted"][...] = pred
+    hit[[3, 40]] = False
+    right, total, flagged, refused = agreement(tmp_path / "h.zarr", cube)
+    assert (right, total, flagged, refused) == (int(hit.sum()), 99, 0, 2)
+    # pixels flagged unknown keep their nearest class in 'predicted' and count by it
+    flags = np.zeros((9, 11), dtype=bool)
+    flags[0, :5] = True
+    flags.flat[3] = True                                  # a refused pixel: counted once
+    if "unknown" not in g:
+        g.create_array("unknown", shape=(9, 11), chunks=(4, 4), dtype="bool")
+    g["unknown"][...] = flags
+    assert agreement(tmp_path / "h.zarr", cube) == (int(hit.sum()), 99, 4, 2)
+    assert agreement_line((90, 99, 4, 2)) == (
+        "agreement with the cube's truth: 0.9091 (90/99; the 4 flagged unknown counted by "
+        "their nearest class; the 2 not predicted counted wrong)")
+    assert agreement_line((90, 99, 0, 0)) == "agreement with the cube's truth: 0.9091 (90/99)"
+
+
 def test_cli_predict_and_explain_on_a_cube(small_map, tmp_path, capsys):
     model, model_path, cube_path, s = small_map
     assert main(["predict", str(model_path), str(cube_path), "--out", str(tmp_path / "res")]) == 0

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import scale as tiled
 from ..errors import RamancamError
-from ..scale import MapJob, agreement, cached_bundle, run, write_images
+from ..scale import MapJob, agreement, agreement_line, cached_bundle, run, write_images
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -202,8 +202,7 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
             print(f"{note} (array 'band_shift')")
     agree = agreement(summary.out, job.cube)
     if agree is not None and agree[1]:
-        print(f"agreement with the cube's truth: {agree[0] / agree[1]:.4f} "
-              f"({agree[0]}/{agree[1]})")
+        print(agreement_line(agree))
     page = getattr(args, "report", None)
     to_dir = Path(args.out).suffix.lower() != ".zarr"  # --out DIR: the images beside the store
     if not (to_dir or page):
