@@ -376,7 +376,7 @@ def test_a_wavelength_axis_short_of_the_range_gets_the_laser_hint(trained):
 @pytest.mark.parametrize(("edit", "match"), [
     (lambda d: d["architecture"].update(n_filters=200000, fc_width=200000),
      "the recorded architecture must be of plausible size"),
-    (lambda d: d["architecture"].update(alpha="x"), "could not convert string to float"),
+    (lambda d: d["architecture"].update(alpha="x"), "slope) must be in [0, 1); got 'x'"),
     (lambda d: d.update(architecture=[1, 2]), "got architecture as list"),
     (lambda d: d.update(classes={"a": 1}), "got classes as dict"),
     (lambda d: d["classes"].__setitem__(1, d["classes"][0]), "with repeated or empty names"),
@@ -390,6 +390,11 @@ def test_a_wavelength_axis_short_of_the_range_gets_the_laser_hint(trained):
     (lambda d: d.update(settings=[1]), "'settings' as list, not a mapping"),
     (lambda d: d.update(settings={"laser_nm": "785"}), "settings.laser_nm '785'"),
     (lambda d: d["training_data"].update(end_points=[[1, "x"]]), "end_points that are not"),
+    # a helper's audit of tampered files: NaN passes json.loads; a loader that hung
+    (lambda d: d["architecture"].update(alpha=float("nan")), "alpha (the leaky ReLU's slope)"),
+    (lambda d: d["architecture"].update(n_blocks=100000), "too short for 100000 pooling"),
+    (lambda d: d["novelty"].update(threshold=float("nan")), "threshold must be a finite"),
+    (lambda d: d["novelty"].update(window=100001), "novelty window must fit the model's"),
 ])
 def test_altered_settings_are_refused_in_one_line_naming_the_file(tmp_path, trained, edit,
                                                                    match):
@@ -399,6 +404,50 @@ def test_altered_settings_are_refused_in_one_line_naming_the_file(tmp_path, trai
     with pytest.raises(RamancamError, match=re.escape(match)) as err:
         load(bad)
     assert str(err.value).startswith(str(bad)) and ".." not in str(err.value)
+
+
+def _patched(src, dst, member, at_local, at_central, value):
+    """A copy of the zip ``src`` whose ``member`` has 2 bytes of its local and central
+    headers (offsets ``at_local``, ``at_central``) set to ``value``, or, with ``at_local``
+    None, 60 bytes of its compressed data inverted."""
+    data = bytearray(src.read_bytes())
+    with zipfile.ZipFile(src) as zf:
+        info = zf.getinfo(member)
+    local = info.header_offset
+    if at_local is None:
+        start = local + 30 + len(info.filename) + len(info.extra) + 40
+        data[start:start + 60] = bytes(b ^ 0xFF for b in data[start:start + 60])
+    else:
+        central = data.index(b"PK\x01\x02")
+        while data[central + 46:central + 46 + len(member)] != member.encode():
+            central = data.index(b"PK\x01\x02", central + 4)
+        data[local + at_local:local + at_local + 2] = value.to_bytes(2, "little")
+        data[central + at_central:central + at_central + 2] = value.to_bytes(2, "little")
+    dst.write_bytes(bytes(data))
+    return dst
+
+
+def test_damaged_zip_members_are_refused_in_one_line(tmp_path, trained):
+    # bit rot inside the compressed weights, an unknown compression method, an encrypted
+    # member: zlib.error, NotImplementedError and RuntimeError tracebacks before
+    rot = _patched(trained[0], tmp_path / "rot.ramancam", "weights.safetensors", None, 0, 0)
+    odd = _patched(trained[0], tmp_path / "odd.ramancam", "ramancam.json", 8, 10, 99)
+    locked = _patched(trained[0], tmp_path / "locked.ramancam", "ramancam.json", 6, 8, 1)
+    for bad, match in [(rot, "a damaged zip archive"), (odd, "a damaged zip archive"),
+                       (locked, "a zip archive it cannot read")]:
+        with pytest.raises(RamancamError, match=match) as err:
+            load(bad)
+        assert str(err.value).startswith(str(bad)) and "\n" not in str(err.value)
+
+
+def test_a_newer_recipe_says_upgrade_not_damaged(tmp_path, trained):
+    def newer(d):
+        d["recipe"]["version"] = 99
+
+    bad = rewrite_model(trained[0], tmp_path / "new.ramancam", info=newer)
+    with pytest.raises(RamancamError, match="Upgrade ramancam") as err:
+        load(bad)
+    assert "damaged" not in str(err.value) and str(err.value).startswith(str(bad))
 
 
 def test_a_member_larger_than_the_architecture_allows_is_not_unpacked(tmp_path, trained):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from _model_files import without_references
+from _model_files import rewrite_model, without_references
 from ramancam.bundle import load
 from ramancam.cli import main
 from ramancam.errors import RamancamError
@@ -741,6 +741,19 @@ def test_info_describes_a_model_file(model_file, capsys, tmp_path):
     assert "refused: loading a pickle can run code" in capsys.readouterr().err
     assert main(["info", str(model_file), "--label-col", "label"]) == 2
     assert "apply to spectra; got the model file" in capsys.readouterr().err
+    # settings only described by info, altered to another type: one line, no traceback
+    for i, edit in enumerate([lambda d: d["training_data"].update(left_out="x"),
+                              lambda d: d["cv"].update(baseline_summary={"SVM": 5}),
+                              lambda d: d["training_data"].update(axis_range=["a", "b"])]):
+        bad = rewrite_model(model_file, tmp_path / f"bad{i}.ramancam", info=edit)
+        assert main(["info", str(bad)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"error: {bad}: its ramancam.json must hold the settings "
+                              "ramancam wrote; got one it cannot describe (")
+        assert err.endswith("The file is damaged or was altered.") and "\n" not in err
+        # --json passes such values through as they are, or refuses them the same way
+        code = main(["info", str(bad), "--json"])
+        assert code == 0 or "cannot describe" in capsys.readouterr().err
 
 
 def test_train_report_is_one_escaped_html_file(tmp_path, capsys):

@@ -119,9 +119,10 @@ def _load_novelty(p: Path, info: dict[str, Any], raw: bytes | None, config: Any
     if not isinstance(nov, dict) or raw is None:
         raise _refuse(p, f"novelty settings without {NOVELTY_NAME}")
     thr = nov.get("threshold")
-    if thr is not None and (not isinstance(thr, (int, float)) or isinstance(thr, bool)):
-        raise RamancamError(f"{p}: novelty threshold must be a number; got {thr!r}. The file "
-                            "is damaged or was altered.")
+    if thr is not None and (not isinstance(thr, (int, float)) or isinstance(thr, bool)
+                            or not np.isfinite(thr)):
+        raise RamancamError(f"{p}: novelty threshold must be a finite number; got {thr!r}. "
+                            "The file is damaged or was altered.")
     arrays = _read_safetensors(np_load, raw, p, NOVELTY_NAME)
     if not all(np.isfinite(a).all() for a in arrays.values()):
         raise RamancamError(f"{p}: novelty arrays must be finite; got NaN or inf. The file "
@@ -142,7 +143,11 @@ def _load_novelty(p: Path, info: dict[str, Any], raw: bytes | None, config: Any
         if a.ndim != 2 or a.shape[1] != width.get(k, a.shape[-1]):
             raise RamancamError(f"{p}: novelty array {k!r} must have {width.get(k)} columns; "
                                 f"got shape {a.shape}. The file is damaged or was altered.")
-    out["novelty"] = NoveltyScorer.from_state(nov, arrays)
+    out["novelty"] = scorer = NoveltyScorer.from_state(nov, arrays)
+    if scorer.model_free and scorer.window > config.n_points:
+        raise RamancamError(f"{p}: novelty window must fit the model's {config.n_points} grid "
+                            f"points; got {scorer.window}. The file is damaged or was "
+                            "altered.")
     out["threshold"] = float("inf") if thr is None else float(thr)
     return out
 

@@ -34,6 +34,7 @@ import math
 import os
 import platform
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -634,6 +635,10 @@ _MAPPINGS = ("settings", "training_data", "cv", "calibration", "versions", "nove
 def _damaged(p: Path, exc: BaseException) -> RamancamError:
     why = str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else \
         type(exc).__name__
+    if "Upgrade ramancam" in why:  # written by a newer ramancam: not damaged
+        return RamancamError(f"{p}: {why}.")
+    for tail in (" The file is damaged or was altered", " The file is damaged"):
+        why = why.removesuffix(tail).rstrip(".")
     return RamancamError(f"{p}: its {JSON_NAME} must hold the settings ramancam wrote; got "
                          f"{why}. The file is damaged or was altered.")
 
@@ -795,8 +800,10 @@ def load(path: str | os.PathLike[str]) -> Bundle:
             raw_weights = zf.read(WEIGHTS_NAME)
             raw_novelty = zf.read(NOVELTY_NAME) if NOVELTY_NAME in names else None
             raw_references = zf.read(REFERENCES_NAME) if REFERENCES_NAME in names else None
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError) as exc:
         raise _refuse(p, f"a damaged zip archive ({exc})") from None
+    except RuntimeError as exc:  # zipfile: an encrypted member
+        raise _refuse(p, f"a zip archive it cannot read ({exc})") from None
     state = _read_safetensors(st_load, raw_weights, p, "weights")
     try:
         model = RamanCNN(config)
@@ -828,10 +835,11 @@ def load(path: str | os.PathLike[str]) -> Bundle:
     try:
         novelty = _load_novelty(p, info, raw_novelty, config)
         references = _load_references(p, info, raw_references, config)
-    except RamancamError as exc:
+    except RamancamError as exc:  # the arrays' own checks: name the file
         if str(exc).startswith(str(p)):
             raise
-        raise _damaged(p, exc) from None
+        why = str(exc).rstrip(".").removesuffix(" The file is damaged").rstrip(".")
+        raise RamancamError(f"{p}: {why}. The file is damaged or was altered.") from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _damaged(p, exc) from None
     if references is not None and "match_labels" in references:

@@ -78,10 +78,16 @@ class CNNConfig:
                 "spectra of two or more classes.")
         if not 0.0 <= self.dropout < 1.0:
             raise RamancamError(f"dropout must be in [0, 1); got {self.dropout!r}.")
+        if (not isinstance(self.alpha, int | float) or isinstance(self.alpha, bool)
+                or not 0.0 <= self.alpha < 1.0):
+            raise RamancamError(f"alpha (the leaky ReLU's slope) must be in [0, 1); got "
+                                f"{self.alpha!r}.")
         if self.fc_activation not in FC_ACTIVATIONS:
             raise RamancamError(
                 f"fc_activation must be one of {FC_ACTIVATIONS}; got {self.fc_activation!r}.")
-        if pooled_length(self.n_points, self.n_blocks) < 1:
+        # every block needs 2 or more points to pool (n_points > 2 ** (n_blocks - 1)); a
+        # pooled length never falls below 1, so that is no test, and this one builds nothing
+        if self.n_blocks > 1 and (self.n_points - 1).bit_length() < self.n_blocks:
             raise RamancamError(f"n_points={self.n_points} is too short for "
                                 f"{self.n_blocks} pooling blocks.")
 

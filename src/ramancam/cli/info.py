@@ -625,12 +625,17 @@ def run(args: argparse.Namespace) -> int:
         from ..bundle import load
 
         bundle = load(args.path)
-        d = model_summary(bundle)
+        try:  # load checks what prediction computes with; the rest is only described here
+            d = model_summary(bundle)
+            text = json.dumps({"path": args.path, **d}, indent=2) if args.json else \
+                format_model(args.path, d)
+        except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
+            raise RamancamError(
+                f"{args.path}: its ramancam.json must hold the settings ramancam wrote; got "
+                f"one it cannot describe ({type(exc).__name__}: {exc}). The file is damaged "
+                "or was altered.") from None
         wrote = None if args.plot is None else _plot_model(args.plot, bundle, args.path)
-        if args.json:
-            print(json.dumps({"path": args.path, **d}, indent=2))
-        else:
-            print(format_model(args.path, d))
+        print(text)
         if wrote:
             print(wrote, file=sys.stderr if args.json else sys.stdout)
         return 0
