@@ -715,6 +715,21 @@ def test_full_grid_is_the_common_range_at_1_cm():
                                              labels=["z"])]))
 
 
+def test_predict_names_files_of_one_name_in_two_folders_by_path(model_file, peaks_file,
+                                                                tmp_path, capsys):
+    # sample folders each holding "a.txt": the rows were named 0, 1 (no file to be found)
+    s = read_table(peaks_file, label_col="label")
+    for k, sub in enumerate(["s1", "s2"]):
+        (tmp_path / "d" / sub).mkdir(parents=True)
+        np.savetxt(tmp_path / "d" / sub / "a.txt", np.c_[s.wavenumbers, s.X[k]])
+    np.savetxt(tmp_path / "d" / "b.txt", np.c_[s.wavenumbers, s.X[2]])
+    assert main(["predict", str(model_file), str(tmp_path / "d"), "--out",
+                 str(tmp_path / "p.csv")]) == 0
+    assert sorted(r["id"] for r in _rows(tmp_path / "p.csv")) == [
+        "b.txt", "s1/a.txt", "s2/a.txt"]
+    capsys.readouterr()
+
+
 def test_info_describes_a_model_file(model_file, capsys, tmp_path):
     capsys.readouterr()
     assert main(["info", str(model_file)]) == 0

@@ -62,8 +62,18 @@ def test_ids_prefer_the_id_column_then_unique_file_names_then_row_numbers(rng):
                    sources=["d/1.txt", "d/2.txt", "d/3.txt"]).ids == ["a", "b", "c"]
     assert Spectra(X, axis, sources=["d/1.txt", "e/2.txt", "3.txt"]).ids == [
         "1.txt", "2.txt", "3.txt"]
-    # repeated file names (a table read from two folders) do not name spectra uniquely
-    assert Spectra(X, axis, sources=["d/t.csv", "e/t.csv", "e/u.csv"]).ids == ["0", "1", "2"]
+    # one file name in two folders: the paths below their common folder (row numbers
+    # named nobody a user could find)
+    assert Spectra(X, axis, sources=["d/t.csv", "e/t.csv", "e/u.csv"]).ids == [
+        "d/t.csv", "e/t.csv", "e/u.csv"]
+    # several spectra of one file among others: numbered within the file
+    assert Spectra(X, axis, sources=["d/t.csv", "d/t.csv", "d/u.txt"]).ids == [
+        "t.csv#1", "t.csv#2", "u.txt"]
+    # an id column with empty cells (a folder where one table has one): the rest by file
+    assert Spectra(X, axis, meta={"id": ["a", "", "c"]},
+                   sources=["d/t.csv", "d/t.csv", "d/u.txt"]).ids == ["a", "t.csv#2", "c"]
+    # all from one file, or from none: row numbers
+    assert Spectra(X, axis, sources=["d/t.csv"] * 3).ids == ["0", "1", "2"]
     assert Spectra(X, axis).ids == ["0", "1", "2"]
 
 

@@ -294,13 +294,38 @@ class Spectra:
     @property
     def ids(self) -> list[str]:
         """Each spectrum's name in output tables and messages: the ``id`` metadata column,
-        else the source file names when they are unique, else "0", "1", ... (row order)."""
-        if "id" in self.meta:
-            return [str(v) for v in self.meta["id"]]
-        names = [PurePath(str(src)).name for src in self.sources]
-        if names and len(set(names)) == len(names) and all(names):
-            return names
-        return [str(i) for i in range(self._n)]
+        else (for a row whose ``id`` is empty too) its source file's name, its path below the
+        files' common folder where names repeat (``s1/a.txt``), ``name#k`` for the ``k``-th
+        spectrum of a file that holds several, and "0", "1", ... (row order) for spectra
+        that all come from one file or from none."""
+        own = ([str(v) for v in self.meta["id"]] if "id" in self.meta
+               else [""] * self._n)
+        if all(own):
+            return own
+        return [o or f for o, f in zip(own, self._source_names(), strict=True)]
+
+    def _source_names(self) -> list[str]:
+        paths = [str(src) for src in self.sources]
+        if not paths or not all(paths) or len(set(paths)) == 1:
+            return [str(i) for i in range(self._n)]
+        names = [PurePath(q).name for q in paths]
+        if len(set(names)) != len(set(paths)):  # one name in two folders: their paths
+            import os.path
+
+            top = os.path.commonpath([os.path.abspath(q) for q in paths])
+            names = [os.path.relpath(os.path.abspath(q), top) for q in paths]
+        count: dict[str, int] = {}
+        seen: dict[str, int] = {}
+        for q in paths:
+            count[q] = count.get(q, 0) + 1
+        out = []
+        for q, name in zip(paths, names, strict=True):
+            if count[q] == 1:
+                out.append(name)
+            else:
+                seen[q] = seen.get(q, 0) + 1
+                out.append(f"{name}#{seen[q]}")
+        return out
 
     @property
     def classes(self) -> list[str]:
