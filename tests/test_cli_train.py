@@ -730,6 +730,23 @@ def test_predict_names_files_of_one_name_in_two_folders_by_path(model_file, peak
     capsys.readouterr()
 
 
+def test_predict_gzips_a_gz_table_and_says_when_no_row_is_labelled(model_file, peaks_file,
+                                                                   tmp_path, capsys):
+    import gzip
+
+    s = read_table(peaks_file, label_col="label")
+    write_table(Spectra(s.X, s.wavenumbers, labels=[""] * len(s)), tmp_path / "none.csv")
+    capsys.readouterr()
+    assert main(["predict", str(model_file), str(tmp_path / "none.csv"), "--label-col",
+                 "label", "--out", str(tmp_path / "p.csv.gz")]) == 0
+    out = capsys.readouterr().out
+    # it printed "accuracy: 0.0000 (0/0)" and "flagged unknown: 0/0 spectra"
+    assert "note: no spectrum carries a label (every label cell is empty): no accuracy" in out
+    assert "accuracy:" not in out and "flagged unknown:" not in out
+    with gzip.open(tmp_path / "p.csv.gz", "rt") as fh:  # plain text under .gz before
+        assert fh.readline().startswith("id,predicted,")
+
+
 def test_info_describes_a_model_file(model_file, capsys, tmp_path):
     capsys.readouterr()
     assert main(["info", str(model_file)]) == 0

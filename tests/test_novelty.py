@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import zipfile
 
 import numpy as np
@@ -557,9 +558,15 @@ def test_cli_train_prints_calibration_and_predict_flags_unknown(tmp_path, capsys
     assert main(["predict", str(model), str(test), "--novelty-rate", "0.001"]) == 2
     assert "--novelty-rate must be at least 1/(n+1) = 0.011 for the 90 held-out scores" in \
         capsys.readouterr().err
+    # the smallest rate info and that error print is accepted (rounded down, it was not)
+    assert main(["info", str(model)]) == 0
+    said = re.search(r"predict --novelty-rate from ([0-9.e-]+)\)", capsys.readouterr().out)
+    assert said is not None and said.group(1) == "0.011"
+    assert main(["predict", str(model), str(test), "--novelty-rate", said.group(1)]) == 0
+    capsys.readouterr()
     assert main(["predict", str(model), str(test), "--novelty-rate", "1.5",
                  "--out", str(tmp_path / "never.csv")]) == 2
-    assert "novelty_rate must be a number in (0, 1); got 1.5" in capsys.readouterr().err
+    assert "--novelty-rate must be a number in (0, 1); got 1.5" in capsys.readouterr().err
     assert not (tmp_path / "never.csv").exists()
     unknown_rows = [r for r in rows if r["true"] == "d"]
     assert np.mean([r["unknown"] == "true" for r in unknown_rows]) >= 0.9
@@ -614,7 +621,7 @@ def test_cli_train_refuses_a_bad_novelty_rate(tmp_path, capsys):
     _table(data, X, y)
     assert main(["train", str(data), "--label-col", "label", "--recipe", "none", "--folds", "2",
                  "--no-compare", "--novelty-rate", "1.5", "--out", str(tmp_path / "m")]) == 2
-    assert "error: novelty_rate must be a number in (0, 1); got 1.5" in capsys.readouterr().err
+    assert "error: --novelty-rate must be a number in (0, 1); got 1.5" in capsys.readouterr().err
     assert not (tmp_path / "m").exists()
 
 
@@ -734,3 +741,13 @@ def test_set_line_says_when_too_few_held_out_spectra_make_every_set_full():
     assert line(18).endswith("(too few held-out spectra, 18, for 95% sets: below 19 every "
                              "set holds every class)")
     assert line(19).endswith("per set on average (cross-fitted)")
+
+
+def test_smallest_rate_is_rounded_up_so_that_it_is_accepted():
+    from ramancam.conformal import smallest_rate
+
+    for n in (1, 9, 12, 60, 90, 100, 1750, 12345):
+        r = smallest_rate(n)
+        assert n + 1 >= 1.0 / r and r >= 1.0 / (n + 1)
+        assert r <= 1.0 / (n + 1) * 1.01 and float(f"{r:g}") == r
+    assert smallest_rate(60) == 0.0164 and smallest_rate(19) == 0.05

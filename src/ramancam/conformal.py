@@ -8,6 +8,7 @@ explains; it knows nothing of networks or spectra. :mod:`ramancam.novelty` re-ex
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,8 +32,18 @@ def check_rate(rate: Any) -> float:
         and np.isfinite(rate) and 0 < rate < 1
     if not ok:
         raise RamancamError(f"novelty_rate must be a number in (0, 1); got {rate!r}. "
-                            "0.05 flags about 5 % of known spectra.")
+                            "0.05 flags about 5 % of known spectra.",
+                            cli=f"--novelty-rate must be a number in (0, 1); got {rate!r}. "
+                                "0.05 flags about 5 % of known spectra.")
     return float(rate)
+
+
+def smallest_rate(n_held: int) -> float:
+    """The smallest false-alarm rate ``n_held`` held-out scores can set, ``1 / (n + 1)``,
+    rounded *up* to 3 significant digits (so that the printed value is accepted)."""
+    x = 1.0 / (n_held + 1)
+    scale = 10.0 ** (2 - math.floor(math.log10(x)))
+    return math.ceil(x * scale - 1e-9) / scale
 
 
 def softmax(logits: ArrayLike, temperature: float = 1.0, *, like_torch: bool = False

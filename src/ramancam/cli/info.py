@@ -572,10 +572,12 @@ def format_model(path: str, d: dict[str, Any]) -> str:
         lines.append(f"  calibration: temperature {cal.get('temperature', 1.0):.3g}")
     nov = d.get("novelty")
     if nov:
+        from ..conformal import smallest_rate
+
         extra = f", {nov['window']}-point window" if nov.get("window") else ""
         n_held = nov.get("held_out")
         extra += (f"; {n_held} held-out scores kept (novelty_p; predict --novelty-rate from "
-                  f"{1 / (n_held + 1):.2g})" if isinstance(n_held, int) and n_held > 0 else
+                  f"{smallest_rate(n_held):g})" if isinstance(n_held, int) and n_held > 0 else
                   "; no held-out scores kept (saved before 2026-12-05: no novelty_p)")
         lines.append(f"  novelty:   {nov.get('method')}{extra}")
     return "\n".join(lines)

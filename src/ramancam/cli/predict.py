@@ -81,7 +81,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", metavar="MODEL", help="a model file written by 'ramancam train'")
     add_data_arguments(p)
     p.add_argument("--out", metavar="FILE|DIR",
-                   help="predictions CSV to write (default: print the table to stdout), or "
+                   help="predictions CSV to write (.gz compresses; default: print the table "
+                        "to stdout), or "
                         "a folder (an existing one, a name ending in '/'; for a map also a "
                         "name without a suffix) for predictions.csv and report.html (the "
                         "page of --report), and for a map the images")
@@ -116,7 +117,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def rate_threshold(bundle: Any, rate: Any) -> tuple[float, float]:
     """``(threshold, rate)`` for ``predict --novelty-rate``: the conformal threshold of the
     model's held-out known scores at ``rate``; one clear error where that cannot be."""
-    from ..conformal import check_rate, conformal_threshold
+    from ..conformal import check_rate, conformal_threshold, smallest_rate
     from ..errors import RamancamError
 
     rate = check_rate(rate)
@@ -130,8 +131,8 @@ def rate_threshold(bundle: Any, rate: Any) -> tuple[float, float]:
                             "Retrain it, or drop --novelty-rate.")
     n = int(bundle.held_out.size)
     if n + 1 < 1.0 / rate:
-        raise RamancamError(f"--novelty-rate must be at least 1/(n+1) = {1 / (n + 1):.3g} for "
-                            f"the {n} held-out scores this model keeps; got {rate:g}. Below "
+        raise RamancamError(f"--novelty-rate must be at least 1/(n+1) = {smallest_rate(n):g} "
+                            f"for the {n} held-out scores this model keeps; got {rate:g}. Below "
                             "it nothing could ever be flagged; choose a larger rate, or "
                             "train on more spectra.")
     return conformal_threshold(bundle.held_out, rate), rate
@@ -262,7 +263,9 @@ def run(args: argparse.Namespace) -> int:
 
         attention = Attention(labelled=labels is not None, positions=xy)
     refused: list[tuple[str, str]] = []  # (id, the recipe's message) of spectra not predicted
-    ctx = atomic_write(csv_path, "w", newline="") if csv_path else nullcontext(sys.stdout)
+    gz = bool(csv_path) and str(csv_path).lower().endswith(".gz")  # as explain writes it
+    ctx = (atomic_write(csv_path, "w", gzip=gz, newline="") if csv_path
+           else nullcontext(sys.stdout))
     with ctx as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["id", "predicted", *(f"p_{c}" for c in classes),
@@ -430,7 +433,9 @@ def run(args: argparse.Namespace) -> int:
     elif xy and args.out:
         say("note: DATA is a map (x/y positions); --out DIR also draws the class, "
             "confidence and probability images")
-    if labels is not None:
+    if labels is not None and not (labels != "").any():
+        say("note: no spectrum carries a label (every label cell is empty): no accuracy")
+    elif labels is not None:
         n_lab = int((labels != "").sum())
         unknown = sorted(set(labels.tolist()) - set(classes) - {""})
         say(f"accuracy: {n_right / max(n_lab, 1):.4f} ({n_right}/{n_lab})"
