@@ -442,11 +442,6 @@ def calibrate(logits: ArrayLike, y_idx: ArrayLike, scores: ArrayLike | None,
         proba_after[te] = softmax(z[te], t_f)
         if s is not None and ids.size > 1:
             flagged[te] = s[te] > conformal_threshold(s[tr], rate)
-    for f in ids if ids.size > 1 else ():  # the sets, cross-fitted as the threshold
-        te, tr = folds == f, folds != f
-        sets = prediction_sets(proba_after[te], class_scores(proba_after[tr], y[tr]), rate)
-        covered[te] = sets[np.arange(int(te.sum())), y[te]]
-        set_size[te] = sets.sum(axis=1)
     ece_before = expected_calibration_error(softmax(z), y)
     ece_after = expected_calibration_error(proba_after, y)
     fitted_t = T
@@ -454,6 +449,14 @@ def calibrate(logits: ArrayLike, y_idx: ArrayLike, scores: ArrayLike | None,
         # Scaling did not lower the cross-fitted ECE (typically a few confident mistakes
         # among few held-out spectra, which drive the log-loss fit to a large T): keep T = 1.
         T = 1.0
+    # the sets, cross-fitted as the threshold, from the probabilities the model will give
+    # (the fold temperatures, or T = 1 where scaling was not kept)
+    proba_sets = proba_after if T != 1.0 else softmax(z)
+    for f in ids if ids.size > 1 else ():
+        te, tr = folds == f, folds != f
+        sets = prediction_sets(proba_sets[te], class_scores(proba_sets[tr], y[tr]), rate)
+        covered[te] = sets[np.arange(int(te.sum())), y[te]]
+        set_size[te] = sets.sum(axis=1)
     thr = float("inf") if s is None else conformal_threshold(s, rate)
     n_scores = 0 if s is None else int(np.isfinite(s).sum())
     fa = float(flagged.mean()) if s is not None and ids.size > 1 else float("nan")
