@@ -747,6 +747,28 @@ def test_predict_gzips_a_gz_table_and_says_when_no_row_is_labelled(model_file, p
         assert fh.readline().startswith("id,predicted,")
 
 
+def test_predict_marks_a_row_with_no_value_not_predicted(model_file, peaks_file, tmp_path,
+                                                         capsys):
+    s = read_table(peaks_file, label_col="label")
+    write_table(s, tmp_path / "n.csv")
+    lines = (tmp_path / "n.csv").read_text().splitlines()
+    head = lines[0].split(",")
+    cells = lines[4].split(",")                     # the 4th spectrum: a dead pixel as NaN
+    lines[4] = ",".join(c if not h.replace(".", "").isdigit() else "nan"
+                        for h, c in zip(head, cells, strict=True))
+    (tmp_path / "n.csv").write_text("\n".join(lines) + "\n")
+    capsys.readouterr()
+    assert main(["predict", str(model_file), str(tmp_path / "n.csv"), "--out",
+                 str(tmp_path / "n_pred.csv")]) == 0
+    out, err = capsys.readouterr()
+    assert err.startswith("warning: file ") and "line 5: 1 spectrum with no value at all" in err
+    # a model without a recipe (--recipe none) refuses it too: nothing to classify
+    assert "not predicted: 1 spectrum the model's recipe refuses (3;" in out
+    assert "First reason: must vary over the model's grid; got one value or a straight" in out
+    rows = _rows(tmp_path / "n_pred.csv")
+    assert len(rows) == len(s) and rows[3]["predicted"] == "unknown"
+
+
 def test_info_describes_a_model_file(model_file, capsys, tmp_path):
     capsys.readouterr()
     assert main(["info", str(model_file)]) == 0

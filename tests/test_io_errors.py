@@ -136,6 +136,27 @@ def test_gap_inside_a_spectrum_in_table(tmp_path, token):
         read_table(p)
 
 
+def test_a_row_with_no_value_is_read_as_zeros_with_a_warning(tmp_path):
+    # a masked or dead pixel of an exported map stopped the whole file ("a spectrum must
+    # hold at least 2 values; got 0"); now it is a flat spectrum that train and predict name
+    from ramancam.errors import RamancamWarning
+
+    p = _file(tmp_path, "e.csv", "id,x,y,1,2,3\na,0,0,1,2,3\nb,1,0,,,\nc,2,0,nan,NaN,nan\n"
+                                 "d,3,0,4,5,6\n")
+    with pytest.warns(RamancamWarning, match=r"e\.csv, line 3: 2 spectra with no value at all "
+                                             r"\(every cell empty or NaN; this is the first\) "
+                                             "read as zeros: flat, so train leaves them out"):
+        s = read_table(p)
+    assert s.has_common_axis and s.ids == ["a", "b", "c", "d"]
+    np.testing.assert_array_equal(s.X[1:3], 0.0)
+    np.testing.assert_array_equal(s.X[[0, 3]], [[1, 2, 3], [4, 5, 6]])
+    # every row empty: nothing to read
+    q = _file(tmp_path, "f.csv", "id,1,2,3\na,,,\nb,nan,,\n")
+    with pytest.raises(RamancamError, match=r"f\.csv, line 2: a spectrum must hold at least 2 "
+                                            "values; got 0"):
+        read_table(q)
+
+
 def test_spectra_of_shorter_ranges_in_one_table(tmp_path):
     # a table merging spectra measured over different ranges: empty cells at the ends
     p = _file(tmp_path, "r.csv", "id,label,400,401,402,403\na,A,,1,2,\nb,B,1,2,3,4\n"

@@ -498,11 +498,17 @@ class Bundle(RangeChecks):
             (every spectrum refused is not an error here: ``usable`` is all False).
         """
         n = len(spectra)
+        if self.recipe is None:  # no recipe refuses a flat spectrum (a dead pixel): here
+            from .checks import flat_spectra
+
+            X, usable = self.prepare(spectra), np.ones(n, dtype=bool)
+            usable[flat_spectra(spectra, (float(self.grid[0]), float(self.grid[-1])))] = False
+            return X[usable], usable, [
+                f"spectrum {i} must vary over the model's grid; got one value or a straight "
+                "line throughout (a dead pixel, an empty row)" for i in np.flatnonzero(~usable)]
         try:
             return self.prepare(spectra), np.ones(n, dtype=bool), []
         except RamancamError as err:
-            if self.recipe is None:
-                raise
             parts, usable, reasons = self._prepare_blocks(spectra)
             if usable.all():
                 raise err from None

@@ -12,12 +12,13 @@ Expected failures (bad files, bad options) print one line ``error: ...`` to stde
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import pkgutil
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -56,6 +57,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _plain_warnings() -> Iterator[None]:
+    """ramancam's own warnings as one ``warning:`` line on stderr (Python prints the file
+    and source line of the ``warnings.warn`` call, which mean nothing to a user)."""
+    import warnings
+
+    from ..errors import RamancamWarning
+
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+
+        def show(message: Any, category: Any, *args: Any, **kw: Any) -> None:
+            if issubclass(category, RamancamWarning):
+                print(f"warning: {message}", file=sys.stderr)
+            else:
+                shown(message, category, *args, **kw)
+
+        warnings.showwarning = show
+        yield
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 2 usage or input error)."""
     parser = build_parser()
@@ -84,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         # ids and class names from user files go into figures as they are: a "$" in
         # "Fe$_2$O$_3$ 5%" is no maths (nor an error in matplotlib's maths parser)
-        with matplotlib.rc_context({"text.parse_math": False}):
+        with matplotlib.rc_context({"text.parse_math": False}), _plain_warnings():
             rc = int(args._run(args) or 0)
             return rc
     except KeyboardInterrupt:

@@ -30,6 +30,7 @@ import itertools
 import math
 import os
 import re
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from ..checks import true_runs
-from ..errors import RamancamError, where
+from ..errors import RamancamError, RamancamWarning, spectra_count, where
 from ..spectra import Spectra, check_axis
 from ._atomic import atomic_write
 from ._text import DECIMAL_COMMA, check_exists, read_text, short
@@ -427,6 +428,21 @@ def _edge_gaps(X: np.ndarray, locate: Callable[[int, int], tuple[str, str]]
             "interpolate that value.")
     if not missing.any():
         return None
+    empty = np.flatnonzero(missing.all(axis=1))
+    if empty.size and empty.size < X.shape[0]:
+        # A row with no value at all (a masked or dead pixel of an exported map): zeros, a
+        # flat spectrum, which train leaves out and predict does not predict, each naming it.
+        pre, _ = locate(int(empty[0]), 0)
+        one = empty.size == 1
+        warnings.warn(RamancamWarning(
+            f"{pre}{spectra_count(int(empty.size))} with no value at all (every cell empty "
+            f"or NaN{'' if one else '; this is the first'}) read as zeros: flat, so train "
+            f"leaves {'it' if one else 'them'} out and predict marks {'it' if one else 'them'} "
+            "not predicted"), stacklevel=2)
+        X[empty] = 0.0
+        missing[empty] = False
+        if not missing.any():
+            return None
     for r in np.flatnonzero(missing.any(axis=1)):
         i = int(r)
         have = np.flatnonzero(~missing[i])
