@@ -356,6 +356,17 @@ def test_spectra_exported_over_another_range_get_the_training_baseline(trained):
         "The model's straight baseline runs through each spectrum's first and last points, "
         "so theirs differs from training's and the predictions may be off: export them over "
         "the training range.")
+    # one spectrum, wider at one end and short at the other: its range as measured, and
+    # where the cut to the training range left it (the cut range alone read as measured)
+    from ramancam._bundle_range import END_TOL
+
+    j = np.concatenate([np.ones(8, dtype=bool), k])
+    one = Spectra(np.concatenate([np.full((1, 8), 5.0), raw.X[:1]], axis=1)[:, j],
+                  np.concatenate([wide_axis[:8], axis])[j])
+    assert b.end_point_note(one).startswith(
+        f"note: 1 spectrum spans other Raman shifts ({lo - 60:g}-{round(axis[k][-1], 2):g} "
+        f"cm-1, cut to {lo - END_TOL:g}-{round(axis[k][-1], 2):g} where the training "
+        f"spectra end) than the training spectra ({lo:g}-{hi:g} cm-1).")
 
 
 def test_a_wavelength_axis_short_of_the_range_gets_the_laser_hint(trained):

@@ -747,6 +747,28 @@ def test_predict_gzips_a_gz_table_and_says_when_no_row_is_labelled(model_file, p
         assert fh.readline().startswith("id,predicted,")
 
 
+def test_predict_notes_spectra_sampled_more_coarsely_than_the_training_ones(
+        model_file, peaks_file, tmp_path, capsys):
+    s = read_table(peaks_file, label_col="label")
+    step = float(np.median(np.diff(s.wavenumbers)))
+    assert load(model_file).info["training_data"]["step"] == round(step, 4)
+    model = tmp_path / "paper.ramancam"  # a recipe that resamples: coarse spectra fit it
+    assert main(["train", str(peaks_file), "--label-col", "label", *FAST[2:], "--recipe",
+                 "paper", "--grid", "350:1000:1", "--folds", "2", "--no-compare", "--out",
+                 str(model)]) == 0
+    write_table(Spectra(s.X[:, ::4], s.wavenumbers[::4], labels=s.labels),
+                tmp_path / "coarse.csv")
+    capsys.readouterr()
+    assert main(["predict", str(model), str(tmp_path / "coarse.csv"), "--out",
+                 str(tmp_path / "c.csv")]) == 0
+    assert (f"note: the spectra are sampled every {round(4 * step, 4):g} cm-1 (median), the "
+            f"training spectra every {round(step, 4):g} cm-1: resampled onto the model's grid "
+            "their bands are broader") in capsys.readouterr().out
+    assert main(["predict", str(model), str(peaks_file), "--out",
+                 str(tmp_path / "same.csv")]) == 0
+    assert "sampled every" not in capsys.readouterr().out
+
+
 def test_predict_marks_a_row_with_no_value_not_predicted(model_file, peaks_file, tmp_path,
                                                          capsys):
     s = read_table(peaks_file, label_col="label")

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import RamancamError
+from .errors import RamancamError, spectra_count
 from .spectra import Spectra
 
 #: How far (cm-1) a spectrum's first or last point may lie from the training spectra's for
@@ -24,6 +24,17 @@ def end_points(spectra: Spectra) -> list[list[float]]:
     axes = [spectra.wavenumbers] if spectra.has_common_axis else spectra.axes
     return [list(p) for p in sorted({(round(float(a.min()), 2), round(float(a.max()), 2))
                                      for a in axes})]
+
+
+def median_step(spectra: Spectra) -> float:
+    """The median point spacing (cm-1) of the spectra's axes (of the median spectrum's)."""
+    axes = [spectra.wavenumbers] if spectra.has_common_axis else spectra.axes
+    return round(float(np.median([np.median(np.abs(np.diff(a))) if np.size(a) > 1 else np.nan
+                                  for a in axes])), 4)
+
+
+#: ``predict`` notes spectra sampled this many times more coarsely than the training ones.
+COARSER = 2.0
 
 
 class RangeChecks:
@@ -87,19 +98,41 @@ class RangeChecks:
         known = np.asarray(ends)
         mine = np.asarray(end_points(spectra)) if spectra.has_common_axis else np.array(
             [[float(a.min()), float(a.max())] for a in spectra.axes])
+        measured = mine
         if len(ends) == 1:  # the ends :meth:`anchored` leaves, without cutting a copy
             mine = np.clip(mine, known[0, 0] - END_TOL, known[0, 1] + END_TOL)
         off = np.abs(mine[:, None, :] - known[None, :, :]).max(axis=2).min(axis=1) > END_TOL
         n_off = len(spectra) * int(off.any()) if spectra.has_common_axis else int(off.sum())
         if not n_off:
             return None
-        first = mine[int(np.argmax(off))]
+        k = int(np.argmax(off))
+        first, raw = mine[k], measured[k]
+        span = f"{raw[0]:g}-{raw[1]:g} cm-1" + (
+            "" if np.array_equal(first, raw) else
+            f", cut to {first[0]:g}-{first[1]:g} where the training spectra end")
         shown = ", ".join(f"{a:g}-{b:g}" for a, b in ends[:3]) + ", ..." * (len(ends) > 3)
-        return (f"note: {n_off} spectra span other Raman shifts ({first[0]:g}-{first[1]:g} "
-                f"cm-1) than the training spectra ({shown} cm-1). The model's straight "
+        return (f"note: {spectra_count(n_off)} span{'s' if n_off == 1 else ''} other Raman "
+                f"shifts ({span}) than the training spectra ({shown} cm-1). The model's straight "
                 "baseline runs through each spectrum's first and last points, so theirs "
                 "differs from training's and the predictions may be off: export them over "
                 "the training range.")
+
+    def sampling_note(self, spectra: Spectra) -> str | None:
+        """A line for spectra sampled :data:`COARSER` times or more as coarsely as the
+        training spectra were (recorded since 2026-12-06) and more coarsely than the grid:
+        their resampled bands are broader and lower than any the network saw."""
+        train = (self.info.get("training_data") or {}).get("step")
+        if not isinstance(train, int | float) or isinstance(train, bool) or not train > 0:
+            return None
+        step = median_step(spectra)
+        grid_step = float(np.median(np.diff(self.grid))) if self.grid.size > 1 else 0.0
+        if not (step >= COARSER * train and step > grid_step):
+            return None
+        return (f"note: the spectra are sampled every {step:g} cm-1 (median), the training "
+                f"spectra every {train:g} cm-1: resampled onto the model's grid their bands "
+                "are broader and lower than any the network saw, so expect more 'unknown' "
+                "and less sure classes. Measure at the training spectra's resolution, or "
+                "train on spectra like these.")
 
     def check_coverage(self, spectra: Spectra) -> None:
         """Refuse spectra that do not cover the range the model's recipe resamples onto,

@@ -54,7 +54,7 @@ from ._bundle_arrays import (
     _references_state,
     _refuse,
 )
-from ._bundle_range import MAX_END_POINTS, RangeChecks, end_points
+from ._bundle_range import MAX_END_POINTS, RangeChecks, end_points, median_step
 from .errors import RamancamError
 from .spectra import Spectra
 
@@ -121,6 +121,7 @@ def training_summary(spectra: Spectra, *, source: str | None = None) -> dict[str
                            "class_counts": spectra.class_counts(),
                            "axis_range": [lo, hi]}
     ends = end_points(spectra)
+    out["step"] = median_step(spectra)
     if len(ends) <= MAX_END_POINTS:  # where the paper recipe's straight baseline is anchored
         out["end_points"] = ends
     if source is not None:

@@ -31,8 +31,9 @@ finds its class in its set 95 % of the time; one class where the model is sure, 
 where it cannot tell them apart). A flagged spectrum is predicted 'unknown' unless
 --no-reject is given; its p_<class> columns still name the nearest class. Models saved
 without novelty detection leave novelty, unknown, library_match and novelty_p empty
-(library_match also for models saved before 2026-12-04, novelty_p and prediction_set
-before 2026-12-05). Spectra are processed in
+(library_match also for models whose novelty score is not a library search, i.e. not
+hqi, hqi-halves or hqi-nap, and for models saved before 2026-12-04; novelty_p and
+prediction_set before 2026-12-05). Spectra are processed in
 chunks, so memory stays bounded for large files; with more than one chunk, progress
 (spectra done, seconds) goes to stderr every 10 s.
 
@@ -396,6 +397,8 @@ def run(args: argparse.Namespace) -> int:
         say(shift)
     if (ends := bundle.end_point_note(data)) is not None:
         say(ends)
+    if (sampled := bundle.sampling_note(data)) is not None:
+        say(sampled)
     if bundle.recipe is not None and (coarse := coarse_note(
             data, float(np.median(np.diff(bundle.grid))))) is not None:
         say(coarse)
