@@ -895,6 +895,21 @@ def test_fixed_split_report_speaks_of_its_test_part(peaks_file, tmp_path, capsys
                          re.IGNORECASE)
 
 
+def test_split_values_in_another_case_are_named(peaks_file, tmp_path, capsys):
+    s = read_table(peaks_file, label_col="label")
+    split = np.where(np.arange(len(s)) % 3 == 0, "test", "train").astype(object)
+    split[[1, 2]] = ["Train", "TRAIN"]
+    write_table(s.replace(meta={**s.meta, "split": split}), tmp_path / "s.csv",
+                label_col="label")
+    assert main(["train", str(tmp_path / "s.csv"), "--label-col", "label", *FAST,
+                 "--split-col", "split", "--no-compare", "--out", str(tmp_path / "m")]) == 0
+    out = capsys.readouterr().out
+    assert ("note: 2 spectra in split column 'split' read 'TRAIN', 'Train', not 'train': they "
+            "count as test. If they are training spectra, fix the column or give "
+            "--train-value.") in out
+    assert re.search(r"^1\s+6\s+6\s", out, re.MULTILINE)  # 4 test + the 2 near misses
+
+
 def test_explain_report_lists_the_bands_of_each_map(model_file, peaks_file, tmp_path, capsys):
     html = tmp_path / "why.html"
     assert main(["explain", str(model_file), str(peaks_file), "--label-col", "label",
@@ -1411,6 +1426,15 @@ def test_augmentation_amounts_without_augmentation_are_refused(peaks_file, tmp_p
                  "--no-compare", "--preset", "paper", "--augment", "on", "--augment-shift",
                  "2", "--out", str(out)]) == 0
     assert load(out).info["settings"]["augment_shift"] == 2
+    # and the default amounts where none is given (it trained without, silently)
+    from ramancam.presets import PRESETS
+
+    assert main(["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
+                 "--no-compare", "--preset", "paper", "--augment", "on", "--out", str(out)]
+                ) == 0
+    settings = load(out).info["settings"]
+    assert settings["augment_shift"] == PRESETS["tuned"]["augment_shift"] > 0
+    assert settings["augment_noise"] == PRESETS["tuned"]["augment_noise"] > 0
 
 
 def test_a_grid_beyond_the_data_is_refused_in_command_line_terms(peaks_file, tmp_path,

@@ -181,6 +181,11 @@ def test_augment_select_with_one_spectrum_per_class_trains_plain():
     assert augment_line(tie, [True, True]) == (
         "augmentation: on (inner validation on 12 training spectra: accuracy 1.000 with, "
         "1.000 without; loss 1.20e-04 / 3.10e-04; chosen in 2 of 2 CV folds)")
+    # losses that differ in the 5th digit: printed with digits enough to show it
+    close = {**tie, "val_loss": {"on": 1.417638, "off": 1.417653}}
+    assert "loss 1.4176 / 1.4177)" in augment_line(close, [True])
+    same = {**tie, "val_loss": {"on": 0.25, "off": 0.25}}
+    assert "loss 0.250 / 0.250)" in augment_line(same, [True])
 
 
 def test_augment_select_rejects_an_augmentation_that_erases_the_classes():
@@ -360,6 +365,17 @@ def test_fixed_split():
     ((tr, te),) = make_splits(s, split_col="split", train_value="train")
     np.testing.assert_array_equal(te, np.flatnonzero(split == "test"))
     np.testing.assert_array_equal(tr, np.flatnonzero(split == "train"))
+
+
+def test_fixed_split_ignores_spaces_around_the_values():
+    # "train " (a trailing space from a spreadsheet) made a training spectrum a test one
+    s = small_set(4)
+    split = np.where(np.arange(12) % 3 == 0, "test", "train").astype(object)
+    split[[1, 2]] = ["train ", " train"]
+    ((tr, te),) = make_splits(_with_meta(s, split=split), split_col="split",
+                              train_value="train")
+    np.testing.assert_array_equal(te, np.flatnonzero(np.arange(12) % 3 == 0))
+    assert {1, 2} <= set(tr.tolist())
 
 
 def test_split_errors():

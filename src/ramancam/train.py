@@ -609,7 +609,7 @@ def make_splits(spectra: Spectra, *, folds: int = 5, group_col: str | None = Non
             f"{split_col!r}. Use one: group-aware k-fold or a fixed split.")
     if split_col is not None:
         col = _meta_col(spectra, split_col, "split")
-        is_train = col.astype(str) == str(train_value)
+        is_train = np.char.strip(col.astype(str)) == str(train_value).strip()
         tr, te = np.flatnonzero(is_train), np.flatnonzero(~is_train)
         if tr.size == 0 or te.size == 0:
             vals = sorted(set(col.astype(str).tolist()))[:10]

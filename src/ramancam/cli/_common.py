@@ -567,6 +567,17 @@ def empty_cell_notes(args: argparse.Namespace, data: Any) -> list[str]:
                f"{'its' if one else 'their'} own")
         notes.append(f"note: {n} spectr{'um has' if one else 'a have'} no value in {what} "
                      f"column {col!r}; {how}.")
+    col = getattr(args, "split_col", None)
+    if col is not None and col in data.meta:  # "Train", "TRAIN": test spectra, by the rule
+        vals = np.char.strip(np.asarray(data.meta[col]).astype(str))
+        want = str(args.train_value).strip()
+        near = (np.char.lower(vals) == want.lower()) & (vals != want)
+        if near.any():
+            odd = sorted(set(vals[near].tolist()))
+            notes.append(f"note: {spectra_count(int(near.sum()))} in split column {col!r} "
+                         f"read {', '.join(map(repr, odd))}, not {want!r}: they count as "
+                         "test. If they are training spectra, fix the column or give "
+                         "--train-value.")
     return notes
 
 

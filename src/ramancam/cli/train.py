@@ -176,7 +176,9 @@ def estimator_params(args: argparse.Namespace) -> dict[str, Any]:
         raise RamancamError(
             f"--{given[0].replace('_', '-')} does nothing with {why}. Add --augment on "
             "(or auto) to use it, or drop it.")
-    amounts = {k: (0 if mode == "off" else pick(k)) for k in AUGMENT_PARAMS}
+    # --augment on/auto beside a preset without augmentation (paper): the default amounts
+    amounts = {k: (0 if mode == "off" else pick(k) or PRESETS["tuned"][k])
+               for k in AUGMENT_PARAMS}
     return {"n_filters": pick("filters"), "filter_size": pick("filter_size"),
             "n_blocks": args.blocks, "fc_width": args.fc_width,
             "fc_activation": args.fc_activation, "dropout": args.dropout,
@@ -201,14 +203,19 @@ def augment_line(choice: dict[str, Any], per_fold: list[bool | None]) -> str:
         return f"augmentation: off (not chosen: {choice['skipped']}{cv_part})"
     return (f"augmentation: {'on' if choice['augment'] else 'off'} (inner validation on "
             f"{choice['n_val']} training spectra: accuracy {acc['on']:.3f} with, "
-            f"{acc['off']:.3f} without; loss {_loss(loss['on'])} / {_loss(loss['off'])}"
+            f"{acc['off']:.3f} without; loss {' / '.join(_losses(loss['on'], loss['off']))}"
             f"{cv_part})")
 
 
-def _loss(v: float) -> str:
-    """A validation loss as the augmentation line prints it: small ones (a training set
-    learnt perfectly) in scientific notation, so that the one that decided shows."""
-    return f"{v:.3f}" if v >= 0.01 else f"{v:.2e}"
+def _losses(on: float, off: float) -> tuple[str, str]:
+    """Two validation losses as the augmentation line prints them: small ones (a training
+    set learnt perfectly) in scientific notation, and with digits enough to show which is
+    smaller (the one that decided), up to 7."""
+    for digits in range(3, 8):
+        a, b = (f"{v:.{digits}f}" if v >= 0.01 else f"{v:.{digits - 1}e}" for v in (on, off))
+        if a != b or on == off:
+            break
+    return a, b
 
 
 def format_cv(cv: CVResult) -> str:
