@@ -895,6 +895,28 @@ def test_fixed_split_report_speaks_of_its_test_part(peaks_file, tmp_path, capsys
                          re.IGNORECASE)
 
 
+def test_group_folds_say_rare_classes_in_our_words(peaks_file, tmp_path, capsys):
+    # scikit-learn's UserWarning, with its file path, twice (the splits are made twice);
+    # more folds than any class has spectra: scikit-learn's own error, without a fix
+    s = read_table(peaks_file, label_col="label")
+    vial = np.array([f"v{i % 6}" for i in range(len(s))])
+    keep = np.flatnonzero((s.labels != "peak_500") | (np.arange(len(s)) % 2 == 0))
+    write_table(s[keep].replace(meta={"vial": vial[keep]}), tmp_path / "g.csv",
+                label_col="label")
+    capsys.readouterr()
+    assert main(["train", str(tmp_path / "g.csv"), "--label-col", "label", *FAST,
+                 "--group-col", "vial", "--folds", "3", "--no-compare", "--out",
+                 str(tmp_path / "m")]) == 0
+    out, err = capsys.readouterr()
+    assert "least populated" not in err + out and "Warning" not in err
+    assert "note: 1 of 3 classes has fewer than 3 spectra (peak_500 (2))" in out
+    assert main(["train", str(tmp_path / "g.csv"), "--label-col", "label", *FAST,
+                 "--group-col", "vial", "--folds", "5", "--no-compare", "--out",
+                 str(tmp_path / "m5")]) == 2
+    assert ("at least one class must have 5 spectra for 5-fold cross validation; the largest "
+            "has 4. Use 4 folds or fewer (--folds)") in capsys.readouterr().err
+
+
 def test_split_values_in_another_case_are_named(peaks_file, tmp_path, capsys):
     s = read_table(peaks_file, label_col="label")
     split = np.where(np.arange(len(s)) % 3 == 0, "test", "train").astype(object)

@@ -154,6 +154,35 @@ def stratified_kfold(y_idx: NDArray[np.intp], k: int, seed: Any
                 for tr, te in pairs]
 
 
+def group_kfold(labels: NDArray[Any], groups: NDArray[Any], k: int, seed: Any,
+                column: str = "group") -> list[tuple[NDArray[np.intp], NDArray[np.intp]]]:
+    """Sorted ``(train, test)`` index pairs of scikit-learn's shuffled, seeded
+    ``StratifiedGroupKFold``: whole groups (the values of ``column``) are held out.
+
+    Raises
+    ------
+    RamancamError
+        If there are fewer than ``k`` groups, or no class has ``k`` spectra.
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    n_g = np.unique(groups).size
+    if n_g < k:
+        raise RamancamError(
+            f"group column {column!r} must have at least {k} distinct values for {k} folds; "
+            f"got {n_g}. Use fewer --folds.")
+    largest = int(np.unique(labels, return_counts=True)[1].max(initial=0))
+    if largest < k:
+        raise RamancamError(
+            f"at least one class must have {k} spectra for {k}-fold cross validation; the "
+            f"largest has {largest}. Use {largest} folds or fewer (--folds), or add spectra.")
+    with warnings.catch_warnings():  # "the least populated class has only N members"
+        warnings.simplefilter("ignore", UserWarning)
+        pairs = list(StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+                     .split(np.zeros((labels.size, 1)), labels, groups))
+    return [(np.sort(tr), np.sort(te)) for tr, te in pairs]
+
+
 def rare_classes_note(labels: ArrayLike, folds: int) -> str | None:
     """The line that stratified K-fold (:func:`stratified_kfold`, as
     ``ramancam.train.make_splits`` uses it) deserves when some classes have fewer than K

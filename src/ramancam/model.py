@@ -85,9 +85,9 @@ class CNNConfig:
         if self.fc_activation not in FC_ACTIVATIONS:
             raise RamancamError(
                 f"fc_activation must be one of {FC_ACTIVATIONS}; got {self.fc_activation!r}.")
-        # every block needs 2 or more points to pool (n_points > 2 ** (n_blocks - 1)); a
-        # pooled length never falls below 1, so that is no test, and this one builds nothing
-        if self.n_blocks > 1 and (self.n_points - 1).bit_length() < self.n_blocks:
+        # beyond log2(n_points) + 1 blocks pool a single point over and over (a pooled
+        # length never falls below 1, so that is no test; this one builds nothing)
+        if self.n_blocks > self.n_points.bit_length() + 1:
             raise RamancamError(f"n_points={self.n_points} is too short for "
                                 f"{self.n_blocks} pooling blocks.")
 

@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._inputs import SpectraScore, check_finite, fit_axis, predict_data
 from .augment import AUGMENT_PARAMS, augment_batch, choose_augment
 from .errors import RamancamError
-from .inner import check_groups, holdout, quiet_many_classes, stratified_kfold
+from .inner import check_groups, group_kfold, holdout, quiet_many_classes, stratified_kfold
 from .novelty import DEFAULT_METHOD, NoveltyMixin, check_class_names
 from .spectra import Spectra, labels_for_fit
 
@@ -599,10 +599,7 @@ def make_splits(spectra: Spectra, *, folds: int = 5, group_col: str | None = Non
     list of (ndarray, ndarray)
         ``(train_idx, test_idx)`` per fold, sorted integer indices.
     """
-    from sklearn.model_selection import StratifiedGroupKFold
-
     labels = _labels(spectra)
-    n = labels.size
     if group_col is not None and split_col is not None:
         raise RamancamError(
             f"group_col and split_col must not both be given; got {group_col!r} and "
@@ -621,17 +618,9 @@ def make_splits(spectra: Spectra, *, folds: int = 5, group_col: str | None = Non
     if not isinstance(folds, (int, np.integer)) or isinstance(folds, bool) or folds < 2:
         raise RamancamError(f"folds must be an integer >= 2; got {folds!r}.")
     if group_col is not None:
-        groups = _meta_col(spectra, group_col).astype(str)
-        n_groups = np.unique(groups).size
-        if n_groups < folds:
-            raise RamancamError(
-                f"group column {group_col!r} must have at least {folds} distinct values for "
-                f"{folds} folds; got {n_groups}. Use fewer --folds.")
-        splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
-        pairs = splitter.split(np.zeros((n, 1)), labels, groups)
-    else:
-        return stratified_kfold(np.unique(labels, return_inverse=True)[1], int(folds), seed)
-    return [(np.sort(tr), np.sort(te)) for tr, te in pairs]
+        return group_kfold(labels, _meta_col(spectra, group_col).astype(str), int(folds),
+                           seed, group_col)
+    return stratified_kfold(np.unique(labels, return_inverse=True)[1], int(folds), seed)
 
 
 def _labels(spectra: Spectra) -> NDArray[np.str_]:

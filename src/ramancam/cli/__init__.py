@@ -67,10 +67,19 @@ def _plain_warnings() -> Iterator[None]:
 
     with warnings.catch_warnings():
         shown = warnings.showwarning
+        said: set[str] = set()
 
         def show(message: Any, category: Any, *args: Any, **kw: Any) -> None:
+            text = str(message)
+            if text.startswith("The least populated class in y has only"):
+                # scikit-learn's fold splitters (run more than once per command)
+                text = ("a class has fewer spectra (or groups) than folds, so some folds "
+                        f"test none of it (scikit-learn: {text.rstrip('.')})")
+                category = RamancamWarning
             if issubclass(category, RamancamWarning):
-                print(f"warning: {message}", file=sys.stderr)
+                if text not in said:
+                    said.add(text)
+                    print(f"warning: {text}", file=sys.stderr)
             else:
                 shown(message, category, *args, **kw)
 

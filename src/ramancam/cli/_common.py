@@ -812,6 +812,10 @@ def data_notes(args: argparse.Namespace, raw: Any, data: Any, splits: Any) -> li
     notes = empty_cell_notes(args, data)
     if not split and args.group_col is None and not spatial:
         notes += random_folds_notes(data, args.folds)
+    elif args.group_col is not None:
+        from ..inner import rare_classes_note
+
+        notes += [n for n in [rare_classes_note(data.labels, args.folds)] if n]
     grid = data.wavenumbers
     found = [unseen_classes_note(data.labels, splits, fixed=split),
              duplicates_note(data, splits), clipped_training_note(raw, grid),
