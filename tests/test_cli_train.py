@@ -442,8 +442,12 @@ def test_real_amino_acid_mixtures(shared_data, tmp_path):
      {"augment_select": False, "augment_shift": 5, "augment_noise": 0.01}),
     (["--preset", "paper"], {"augment_select": False, "augment_shift": 0,
                              "augment_scale": 0.0}),
+    # the paper preset has no amounts: --augment auto/on take the default ones (it chose
+    # between two identical fits, silently)
     (["--preset", "paper", "--augment", "auto"],
-     {"augment_select": True, "augment_shift": 0}),
+     {"augment_select": True, "augment_shift": 3, "augment_noise": 0.01}),
+    (["--preset", "paper", "--augment", "on", "--augment-shift", "5"],
+     {"augment_select": False, "augment_shift": 5, "augment_noise": 0.01}),
 ])
 def test_presets_and_explicit_options(extra, want):
     import argparse
@@ -915,6 +919,45 @@ def test_group_folds_say_rare_classes_in_our_words(peaks_file, tmp_path, capsys)
                  str(tmp_path / "m5")]) == 2
     assert ("at least one class must have 5 spectra for 5-fold cross validation; the largest "
             "has 4. Use 4 folds or fewer (--folds)") in capsys.readouterr().err
+
+
+def test_bad_recipe_files_and_tiny_grids_are_refused_naming_the_option(peaks_file, tmp_path,
+                                                                       capsys):
+    (tmp_path / "bad.json").write_text('{"steps": [')
+    (tmp_path / "bin.json").write_bytes(b"\xff\xfe{}")
+    for name, message in [("bad.json", f"--recipe {tmp_path / 'bad.json'}: recipe must be "
+                                       "JSON; got an error at line 1"),
+                          ("bin.json", f"--recipe {tmp_path / 'bin.json'} must be a recipe "
+                                       "JSON file (UTF-8 text)")]:
+        assert main(["train", str(peaks_file), "--label-col", "label", "--recipe",
+                     str(tmp_path / name), "--out", str(tmp_path / "m")]) == 2
+        assert message in capsys.readouterr().err
+    # a STEP as large as the range: it blamed a spectrum or the network's pooling blocks
+    for grid in ("400:1000:5000", "500:1000:300"):
+        assert main(["train", str(peaks_file), "--label-col", "label", "--grid", grid,
+                     "--out", str(tmp_path / "m")]) == 2
+        err = capsys.readouterr().err
+        assert f"--grid must hold at least 16 points; got '{grid}'" in err
+        assert "e.g. " in err and not (tmp_path / "m").exists()
+
+
+def test_labels_that_read_as_missing_values_are_named(peaks_file, tmp_path, capsys):
+    # R's write.csv and Excel write NA / #N/A for a missing label: silently a class
+    s = read_table(peaks_file, label_col="label")
+    labels = s.labels.astype(object)
+    labels[:3] = "NA"
+    write_table(Spectra(s.X, s.wavenumbers, labels=labels), tmp_path / "na.csv")
+    capsys.readouterr()
+    assert main(["train", str(tmp_path / "na.csv"), "--label-col", "label", *FAST, "--folds",
+                 "2", "--no-compare", "--out", str(tmp_path / "m")]) == 0
+    assert ("note: label 'NA' (3) reads as a missing value (R, spreadsheets and pandas write "
+            "it so) but counts as a class here; if it means 'no label', empty those cells "
+            "(empty labels are left out).") in capsys.readouterr().out
+    from ramancam.cli._common import missing_label_note
+
+    assert missing_label_note(np.array(["a", "b"])) is None
+    assert missing_label_note(np.array(["#N/A", "nan", "a"])).startswith(
+        "note: labels '#N/A' (1), 'nan' (1) read as a missing value")
 
 
 def test_split_values_in_another_case_are_named(peaks_file, tmp_path, capsys):
@@ -1530,3 +1573,12 @@ def test_train_says_when_the_grid_cuts_a_channel_axis(peaks_file, tmp_path, caps
                  "--no-compare", "--out", str(tmp_path / "m.ramancam")]) == 0
     out = capsys.readouterr().out
     assert "looks like channel numbers" in out and "keeps 350-1023" in out
+
+
+def test_report_counts_the_models_classes_and_names_test_only_ones():
+    # the report said 4 classes where the model (and info) had 3: one only in the test part
+    from ramancam.cli.train import _classes_text
+
+    assert _classes_text(np.array(["a", "b", "c"]), ["a", "b", "c", "d"]) == (
+        "3 (and d only in the test part: never trained)")
+    assert _classes_text(np.array(["a", "b"]), ["a", "b"]) == "2"

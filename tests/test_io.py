@@ -642,3 +642,23 @@ def test_convert_keeps_names_and_never_reads_its_own_output(tmp_path, capsys):
     u2 = read(tmp_path / "u2.csv", label_col="label")
     assert u2.meta["original_label"].tolist() == ["o1", "o2"]
     assert u2.meta["original_original_label"].tolist() == ["x", "y"]
+
+
+def test_atomic_write_names_the_file_when_the_disk_refuses(tmp_path):
+    # a full disk or a file-size limit: "[Errno 27] File too large", naming nothing
+    import errno
+
+    from ramancam.io import atomic_write
+
+    target = tmp_path / "out.csv"
+    with pytest.raises(RamancamError, match=r"'.*out\.csv' could not be written: File too "
+                                            r"large; nothing was left behind\. Free space"):
+        with atomic_write(target) as fh:
+            fh.write("a")
+            raise OSError(errno.EFBIG, os.strerror(errno.EFBIG))
+    assert list(tmp_path.iterdir()) == []
+    # an error naming its own file (reading another one) passes through as it is
+    with pytest.raises(FileNotFoundError):
+        with atomic_write(target) as fh:
+            open(tmp_path / "missing.txt")
+    assert list(tmp_path.iterdir()) == []

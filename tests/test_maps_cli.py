@@ -60,6 +60,22 @@ def test_train_prints_spatial_cv_table(trained, capsys):
     out = capsys.readouterr().out
     assert "accuracy (2-fold spatial CV):" in out
     assert "random folds test pixels" not in out
+    # the default block side is recorded (it was null) and info names it
+    assert main(["train", str(data), "--label-col", "label", "--recipe", "none",
+                 "--spatial-folds", "2", "--no-compare", "--epochs", "1", "--filters", "2",
+                 "--filter-size", "3", "--fc-width", "4", "--out",
+                 str(d / "default-block.ramancam")]) == 0
+    from ramancam.bundle import load as load_model
+    from ramancam.maps.folds import default_block_size
+
+    settings = load_model(d / "default-block.ramancam").info["settings"]
+    side = default_block_size(len(read_table(data)), 2)
+    assert (settings["spatial_block"], settings["spatial_buffer"]) == (side, 1)
+    assert settings["folds"] is None
+    capsys.readouterr()
+    assert main(["info", str(d / "default-block.ramancam")]) == 0
+    assert (f"2-fold spatial CV (map blocks of {side} x {side} pixels, buffer 1)"
+            in capsys.readouterr().out)
     # random folds on a map: one note says what they claim and what to use instead
     assert main(["train", str(data), "--label-col", "label", "--recipe", "none", "--folds",
                  "2", "--no-compare", "--epochs", "1", "--filters", "2", "--filter-size", "3",

@@ -295,7 +295,16 @@ def parse_grid(text: str | None) -> tuple[float, float, float] | None:
     if not step > 0 or not stop > start:
         raise RamancamError(
             f"--grid must have STOP > START and STEP > 0; got {text!r}.")
+    if (stop - start) / step < MIN_GRID_POINTS - 1:
+        raise RamancamError(
+            f"--grid must hold at least {MIN_GRID_POINTS} points; got {text!r} "
+            f"({int((stop - start) // step) + 1}). Use a STEP well below STOP - START, e.g. "
+            f"{start:g}:{stop:g}:1.")
     return start, stop, step
+
+
+#: ``--grid``: the fewest points a grid may hold (a spectrum needs a few points per band).
+MIN_GRID_POINTS = 16
 
 
 def build_recipe(args: argparse.Namespace, spectra: Any = None) -> Any:
@@ -387,7 +396,14 @@ def _named_recipe(args: argparse.Namespace, grid: tuple[float, float, float] | N
         raise RamancamError(f"--recipe must be 'auto', 'paper', 'asls', 'arpls', 'none' or a "
                             f"recipe "
                             f"JSON file; got {args.recipe!r} (no such file).")
-    recipe = Recipe.from_json(path.read_text(encoding="utf-8"))
+    try:
+        recipe = Recipe.from_json(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise RamancamError(f"--recipe {path} must be a recipe JSON file (UTF-8 text); got "
+                            "bytes that are not text. Give the file 'ramancam train' or "
+                            "Recipe.to_json wrote.") from None
+    except RamancamError as exc:
+        raise RamancamError(f"--recipe {path}: {exc}") from None
     return recipe if grid is None else recipe.with_grid(grid)
 
 
@@ -581,6 +597,30 @@ def empty_cell_notes(args: argparse.Namespace, data: Any) -> list[str]:
     return notes
 
 
+#: Labels that spreadsheets, R and pandas write for a missing value.
+MISSING_LABELS = frozenset({"na", "n/a", "#n/a", "nan", "null", "none", "missing", "?"})
+
+
+def missing_label_note(labels: Any) -> str | None:
+    """A note for labels that read as a missing value ('NA', '#N/A', 'nan', ...): train
+    takes them as a class of their own."""
+    import numpy as np
+
+    if labels is None:
+        return None
+    vals, counts = np.unique(np.asarray(labels).astype(str), return_counts=True)
+    odd = [(str(v), int(c)) for v, c in zip(vals, counts, strict=True)
+           if v.strip().lower() in MISSING_LABELS]
+    if not odd:
+        return None
+    shown = ", ".join(f"{v!r} ({c})" for v, c in odd)
+    many = len(odd) > 1
+    return (f"note: label{'s' if many else ''} {shown} read{'' if many else 's'} as a "
+            f"missing value (R, spreadsheets and pandas write it so) but count"
+            f"{'' if many else 's'} as a class here; if {'they mean' if many else 'it means'} "
+            "'no label', empty those cells (empty labels are left out).")
+
+
 def seed_int(text: str) -> int:
     """``--seed``: an integer numpy takes as a seed (0 to 2**32 - 1)."""
     try:
@@ -670,8 +710,14 @@ def spatial_splits(args: argparse.Namespace, data: Any) -> Any:
 
     if args.spatial_buffer is None:
         args.spatial_buffer = 1  # the default, recorded in the saved settings
-    return _splits(data, n_splits=args.spatial_folds, block_size=args.spatial_block,
-                   buffer=args.spatial_buffer, random_state=args.seed)
+    splits = _splits(data, n_splits=args.spatial_folds, block_size=args.spatial_block,
+                     buffer=args.spatial_buffer, random_state=args.seed)
+    if args.spatial_block is None:  # the default side, recorded in the saved settings too
+        from ..maps.folds import SpatialBlockKFold
+        from ..maps.grid import grid_of
+
+        args.spatial_block = SpatialBlockKFold(args.spatial_folds)._block_side(grid_of(data))
+    return splits
 
 
 @contextmanager
@@ -816,6 +862,8 @@ def data_notes(args: argparse.Namespace, raw: Any, data: Any, splits: Any) -> li
         from ..inner import rare_classes_note
 
         notes += [n for n in [rare_classes_note(data.labels, args.folds)] if n]
+    if (missing := missing_label_note(data.labels)) is not None:
+        notes.append(missing)
     grid = data.wavenumbers
     found = [unseen_classes_note(data.labels, splits, fixed=split),
              duplicates_note(data, splits), clipped_training_note(raw, grid),

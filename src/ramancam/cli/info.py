@@ -424,7 +424,8 @@ def model_summary(bundle: Any) -> dict[str, Any]:
                                             "mean", "std", "baselines", "baseline_summary",
                                             "confusion", "classes")}
         d["cv"].update({k: st[k] for k in ("group_col", "split_col", "train_value",
-                                           "spatial_folds") if st.get(k) is not None})
+                                           "spatial_folds", "spatial_block", "spatial_buffer")
+                        if st.get(k) is not None})
     if info.get("calibration") is not None:
         d["calibration"] = info["calibration"]
     if info.get("novelty") is not None:
@@ -437,7 +438,10 @@ def _cv_kind(cv: dict[str, Any]) -> str:
     if cv.get("split_col"):
         return f"fixed split ({cv['split_col']} = {cv.get('train_value', 'train')} trains)"
     if cv.get("spatial_folds"):
-        return f"{n}-fold spatial CV (map blocks)"
+        block = cv.get("spatial_block")
+        return f"{n}-fold spatial CV (map blocks" + (
+            f" of {block} x {block} pixels, buffer {cv.get('spatial_buffer', 1)})"
+            if block else ")")
     if cv.get("group_col"):
         return f"{n}-fold group CV by {cv['group_col']}"
     return {"split": "fixed split", "group": f"{n}-fold group CV",

@@ -193,6 +193,13 @@ def estimator_params(args: argparse.Namespace) -> dict[str, Any]:
             "novelty_rate": getattr(args, "novelty_rate", 0.05)}
 
 
+def _classes_text(model: Any, tested: list[str]) -> str:
+    """The report's class count: the model's, and classes only its test part held."""
+    extra = sorted(set(map(str, tested)) - set(map(str, model)))
+    return f"{len(model)}" + (f" (and {', '.join(extra)} only in the test part: never "
+                              "trained)" if extra else "")
+
+
 def augment_line(choice: dict[str, Any], per_fold: list[bool | None]) -> str:
     """The line saying whether the final model trains with augmentation, and why."""
     acc, loss = choice["val_accuracy"], choice["val_loss"]
@@ -460,7 +467,8 @@ def run(args: argparse.Namespace) -> int:
     settings = {"seed": args.seed, "recipe_option": args.recipe,
                 "recipe_used": getattr(args, "recipe_used", args.recipe),
                 "grid_option": args.grid,
-                "folds": args.folds, "group_col": args.group_col,
+                "folds": None if args.split_col or args.spatial_folds else args.folds,
+                "group_col": args.group_col,
                 "split_col": args.split_col, "train_value": args.train_value,
                 "compare": args.compare, "preset": args.preset,
                 "novelty_option": args.novelty,
@@ -482,7 +490,7 @@ def run(args: argparse.Namespace) -> int:
                 "spectra": f"{train_idx.size} for the final model ({len(data)} in the CV)"
                            + (f"; left out: {left_out_text(args.left_out)}"
                               if getattr(args, "left_out", None) else ""),
-                "classes": len(cv.classes),
+                "classes": _classes_text(final.classes_, cv.classes),
                 "recipe": recipe_text(None) if recipe is None else
                           f"{getattr(args, 'recipe_used', args.recipe)}: "
                           f"{recipe_text(recipe.to_dict())}",

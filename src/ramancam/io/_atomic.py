@@ -109,7 +109,7 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, gzip: bool = 
         raw.close()
         os.chmod(tmp, _default_permissions())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         for layer in (text, gz, raw):
             if layer is None:
                 continue
@@ -121,4 +121,9 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, gzip: bool = 
             except Exception:
                 pass
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename is None and exc.errno is not None:
+            # a full disk, a file size limit: name the file asked for, and what to do
+            raise RamancamError(
+                f"{str(target)!r} could not be written: {exc.strerror or exc}; nothing was "
+                "left behind. Free space, or write it elsewhere.") from None
         raise
