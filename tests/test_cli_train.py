@@ -1582,3 +1582,31 @@ def test_report_counts_the_models_classes_and_names_test_only_ones():
     assert _classes_text(np.array(["a", "b", "c"]), ["a", "b", "c", "d"]) == (
         "3 (and d only in the test part: never trained)")
     assert _classes_text(np.array(["a", "b"]), ["a", "b"]) == "2"
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--epochs", "0"], "--epochs must be an integer >= 1; got 0."),
+    (["--filters", "0"], "--filters must be a positive integer; got 0."),
+    (["--dropout", "1.5"], "--dropout must be in [0, 1); got 1.5."),
+    (["--device", "gpu"], "--device must be 'cpu', 'cuda', 'cuda:N' or 'auto'; got 'gpu'."),
+])
+def test_network_options_are_checked_before_reading_in_their_own_names(tmp_path, capsys,
+                                                                       extra, message):
+    # they were checked after the data were read and preprocessed, in Python's names
+    # (n_filters, batch_size); DATA here does not even exist
+    assert main(["train", str(tmp_path / "absent.csv"), "--label-col", "label", *extra,
+                 "--out", str(tmp_path / "m")]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {message}"
+
+
+def test_a_fixed_split_names_classes_its_test_part_lacks(peaks_file, tmp_path, capsys):
+    # k-fold said "never tested"; a fixed split said nothing
+    s = read_table(peaks_file, label_col="label")
+    split = np.where((np.arange(len(s)) % 2 == 0) & (s.labels != "peak_500"), "test", "train")
+    write_table(s.replace(meta={**s.meta, "split": split}), tmp_path / "s.csv",
+                label_col="label")
+    capsys.readouterr()
+    assert main(["train", str(tmp_path / "s.csv"), "--label-col", "label", *FAST,
+                 "--split-col", "split", "--no-compare", "--out", str(tmp_path / "m")]) == 0
+    assert ("note: 1 class is only in the training part (peak_500): the test accuracy says "
+            "nothing about it.") in capsys.readouterr().out

@@ -700,6 +700,23 @@ def unseen_classes_note(labels: Any, splits: Any, *, fixed: bool = False) -> str
             "on a model that saw it.")
 
 
+def untested_classes_note(labels: Any, splits: Any) -> str | None:
+    """A fixed split's line for classes its test part lacks (trained, never checked), or
+    ``None``."""
+    import numpy as np
+
+    labels = np.asarray(labels).astype(str)
+    (tr, te), = splits
+    gone = sorted(set(labels[tr].tolist()) - set(labels[te].tolist()))
+    if not gone:
+        return None
+    one = len(gone) == 1
+    shown = ", ".join(gone[:5]) + (f" and {len(gone) - 5} more" if len(gone) > 5 else "")
+    return (f"note: {len(gone)} {'class is' if one else 'classes are'} only in the training "
+            f"part ({shown}): the test accuracy says nothing about "
+            f"{'it' if one else 'them'}.")
+
+
 def spatial_splits(args: argparse.Namespace, data: Any) -> Any:
     """Train/test index pairs of ``--spatial-folds`` (None when the option is not given),
     after :func:`check_split_options`."""
@@ -866,6 +883,7 @@ def data_notes(args: argparse.Namespace, raw: Any, data: Any, splits: Any) -> li
         notes.append(missing)
     grid = data.wavenumbers
     found = [unseen_classes_note(data.labels, splits, fixed=split),
+             untested_classes_note(data.labels, splits) if split else None,
              duplicates_note(data, splits), clipped_training_note(raw, grid),
              implausible_note(raw, grid, "check the files, or leave them out: the "
                               "models train on them as read"),

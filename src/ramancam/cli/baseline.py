@@ -176,7 +176,8 @@ def _run(args: argparse.Namespace) -> int:
     splits = spatial or make_splits(
         data, folds=args.folds, group_col=args.group_col, split_col=args.split_col,
         train_value=args.train_value, seed=args.seed)
-    print(f"{len(data)} spectra, {len(data.classes)} classes, {grid.size} points "
+    n_cls = f"{len(data.classes)} class{'' if len(data.classes) == 1 else 'es'}"
+    print(f"{len(data)} spectra, {n_cls}, {grid.size} points "
           f"({grid[0]:g}-{grid[-1]:g}); recipe: {getattr(args, 'recipe_used', args.recipe)}; "
           f"model: {args.model}")
     for note in data_notes(args, raw, data, splits):

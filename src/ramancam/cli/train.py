@@ -193,6 +193,35 @@ def estimator_params(args: argparse.Namespace) -> dict[str, Any]:
             "novelty_rate": getattr(args, "novelty_rate", 0.05)}
 
 
+#: The estimator's keyword -> the train option that sets it (for messages).
+OPTION_OF = {"n_filters": "--filters", "filter_size": "--filter-size", "n_blocks": "--blocks",
+             "fc_width": "--fc-width", "dropout": "--dropout", "epochs": "--epochs",
+             "lr": "--lr", "batch_size": "--batch-size", "weight_decay": "--weight-decay",
+             "augment_noise": "--augment-noise", "augment_shift": "--augment-shift",
+             "augment_baseline": "--augment-baseline", "augment_scale": "--augment-scale",
+             "device": "--device", "novelty_rate": "--novelty-rate"}
+
+
+def check_params(params: dict[str, Any]) -> None:
+    """The network and training options checked as ``CNNClassifier.fit`` will, but before
+    any data are read, in the options' names."""
+    from ..errors import RamancamError
+    from ..model import resolve_device
+    from ..train import CNNClassifier
+
+    est = CNNClassifier(**params)
+    try:
+        est._check_params()
+        est._config(1 << 20, 2)  # the architecture's own checks, on a nominal length
+        resolve_device(params["device"])
+    except RamancamError as exc:
+        text = str(exc)
+        name = text.split(" ", 1)[0]
+        if name in OPTION_OF:
+            text = OPTION_OF[name] + text[len(name):]
+        raise RamancamError(text) from None
+
+
 def _classes_text(model: Any, tested: list[str]) -> str:
     """The report's class count: the model's, and classes only its test part held."""
     extra = sorted(set(map(str, tested)) - set(map(str, model)))
@@ -401,13 +430,15 @@ def run(args: argparse.Namespace) -> int:
     _check_outputs(args)
     check_split_options(args)
     params = estimator_params(args)
+    check_params(params)  # before the data are read and preprocessed
     raw, recipe, data = read_labelled_on_grid(args, "for training")
     spatial = spatial_splits(args, data)
     groups = inner_groups(args, data)
     grid = data.wavenumbers
     split = args.split_col is not None
     counts = data.class_counts()
-    print(f"{len(data)} spectra, {len(counts)} classes, {grid.size} points "
+    n_cls = f"{len(counts)} class{'' if len(counts) == 1 else 'es'}"
+    print(f"{len(data)} spectra, {n_cls}, {grid.size} points "
           f"({grid[0]:g}-{grid[-1]:g}); recipe: {getattr(args, 'recipe_used', args.recipe)}")
     folds_used = spatial or make_splits(  # as cross_validate makes them, for the notes
         data, folds=args.folds, group_col=args.group_col, split_col=args.split_col,
