@@ -493,3 +493,19 @@ def test_maps_of_every_class_for_no_spectra_are_empty(trained):
         maps, targets = explain(b.model, np.zeros((0, b.grid.size), np.float32),
                                 method=method, target="all")
         assert maps.shape == (0, b.grid.size) and targets.shape == (0,)
+
+
+def test_spectra_a_few_cm1_off_the_range_are_pointed_to_axis_offset(trained):
+    # a +8 cm-1 drift at the grid's start was refused with only "retrain" as the fix
+    b = load(trained[0])
+    step = b.recipe.steps[[s.name for s in b.recipe.steps].index("resample")].params
+    lo, hi = float(step["start"]), float(step["stop"])
+    axis = np.linspace(lo + 8.0, hi + 30.0, 900)  # beyond the grid step's tolerance (5)
+    with pytest.raises(RamancamError, match=r"--axis-offset -8 moves it onto the model's "
+                                            r"range \(check the offset on a standard"):
+        b.check_coverage(Spectra(np.ones((2, axis.size)), axis))
+    # short by far more than a calibration error: no such hint
+    far = np.linspace(lo + 40.0, hi + 80.0, 900)
+    with pytest.raises(RamancamError) as err:
+        b.check_coverage(Spectra(np.ones((2, far.size)), far))
+    assert "--axis-offset" not in str(err.value)

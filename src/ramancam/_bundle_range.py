@@ -33,6 +33,10 @@ def median_step(spectra: Spectra) -> float:
                                   for a in axes])), 4)
 
 
+#: The coverage error suggests ``--axis-offset`` for spectra short of the range by at most
+#: this many cm-1 at one end, with as much to spare at the other.
+SHIFT_HINT = 10.0
+
 #: ``predict`` notes spectra sampled this many times more coarsely than the training ones.
 COARSER = 2.0
 
@@ -181,6 +185,15 @@ class RangeChecks:
                 np.abs(np.diff(ax))) < 0.25:
             todo = ("If that axis is in wavelengths (nm), give --laser-nm NM to convert it. "
                     + todo)
+        # short by a few cm-1 at one end only, with room at the other: perhaps the axis
+        # is calibrated differently (another instrument, a drift), which --axis-offset moves
+        gap = max(ranges[i, 0] - lo, hi - ranges[i, 1])
+        room = (hi - ranges[i, 1]) if ranges[i, 0] > lo + tol else (ranges[i, 0] - lo)
+        if gap <= SHIFT_HINT and -room >= gap:
+            sign = "-" if ranges[i, 0] > lo + tol else "+"
+            todo += (f" If their Raman-shift axis is off by a few cm-1, --axis-offset "
+                     f"{sign}{np.ceil(gap * 10) / 10:g} moves it onto the model's range (check "
+                     "the offset on a standard: 'ramancam info FILE --standard silicon').")
         raise RamancamError(
             f"spectra must cover the model's range, {lo:g}-{hi:g} cm-1 (the grid it was "
             f"trained on); got {who} covering {ranges[i, 0]:g}-{ranges[i, 1]:g} "
