@@ -606,8 +606,12 @@ def test_cli_train_prints_calibration_and_predict_flags_unknown(tmp_path, capsys
     # explain still explains a flagged spectrum, for its nearest class
     expl = tmp_path / "e.csv"
     assert main(["explain", str(model), str(test), "--label-col", "label",
-                 "--out", str(expl)]) == 0
+                 "--out", str(expl), "--report", str(tmp_path / "e.html"),
+                 "--max-plots", "40"]) == 0
     assert expl.stat().st_size > 0
+    # the report says "unknown", as predict does ("Predicted b ...: UNKNOWN" before)
+    page = (tmp_path / "e.html").read_text()
+    assert "Predicted unknown (nearest class " in page and "UNKNOWN" not in page
     # --novelty hqi-halves: the same workflow, the method saved in the model
     halves = tmp_path / "h.ramancam"
     assert main(["train", str(train), "--label-col", "label", *opts, "--novelty",

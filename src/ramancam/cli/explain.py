@@ -233,15 +233,18 @@ def _write_report(path: str, grid: Any, entries: list[dict[str, Any]],
                      reference_label=f"mean of {e['target']}")
         plus = top_bands(grid, e["map"], sign=1)
         minus = top_bands(grid, e["map"], sign=-1, k=3)
-        lines = [f"Map for {e['target']}. Predicted {e['predicted']} with probability "
-                 f"{e['p']:.3f}" + (f"; true class {e['true']}" if e["true"] else "")
+        said = (f"Predicted unknown (nearest class {e['predicted']}, probability "
+                f"{e['p']:.3f})" if e["unknown"] else
+                f"Predicted {e['predicted']} with probability {e['p']:.3f}")
+        lines = [f"Map for {e['target']}. {said}"
+                 + (f"; true class {e['true']}" if e["true"] else "")
                  + ("" if e["unknown"] is None else
                     f"; novelty {e['novelty']:.4g}"
                     + ("" if e["novelty_p"] is None else
                        f" (p = {e['novelty_p']:.3g}: the share of held-out known spectra "
                        "scoring as high)")
                     + ": "
-                    + ("UNKNOWN (above the threshold)" if e["unknown"] else "known"))
+                    + ("flagged (above the threshold)" if e["unknown"] else "known"))
                  + ("" if e["match"] is None else
                     f"; library search (most similar training spectrum): {e['match']}")
                  + ("" if e["set"] is None else
