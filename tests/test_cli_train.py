@@ -897,6 +897,12 @@ def test_fixed_split_report_speaks_of_its_test_part(peaks_file, tmp_path, capsys
     assert "tested in test part" in text and ">Test spectra to check<" in text
     assert not re.search(r"out-of-fold|out of fold|Cross-validated|\(CV\)", text,
                          re.IGNORECASE)
+    # and info says the same of the confusion matrix it prints
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "m.ramancam")]) == 0
+    out = capsys.readouterr().out
+    assert "  confusion: CNN, on the test part (rows: true class" in out
+    assert "out-of-fold" not in out
 
 
 def test_group_folds_say_rare_classes_in_our_words(peaks_file, tmp_path, capsys):

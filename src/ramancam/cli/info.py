@@ -548,15 +548,17 @@ def format_model(path: str, d: dict[str, Any]) -> str:
                    key=lambda k: (summ[k][0], k == "CNN"))
         lines.append(f"  accuracy:  {_cv_kind(cv)}: {shown}; winner {best}")
         cm, names = cv.get("confusion"), cv.get("classes") or classes
+        where = ("on the test part" if cv.get("split_col") or cv.get("kind") == "split"
+                 else "out-of-fold")
         if cm and len(names) <= _MAX_PRINTED:
-            lines.append("  confusion: CNN, out-of-fold (rows: true class, columns: "
+            lines.append(f"  confusion: CNN, {where} (rows: true class, columns: "
                          "predicted)")
             lines += _confusion_lines(cm, names)
         elif cm:
             from ..train_report import most_confused
 
             lines.append(f"  confusion: {len(names)} classes, too many to print; most frequent "
-                         "(CNN, out-of-fold): " + (", ".join(
+                         f"(CNN, {where}): " + (", ".join(
                              f"{a} as {b} ({n})" for a, b, n in most_confused(cm, names, 5))
                              or "none"))
     cal = d.get("calibration")
