@@ -278,3 +278,22 @@ def test_errors_name_a_table_row_by_its_id() -> None:
     with pytest.raises(RamancamError, match=r"file t\.csv \(spectrum dead-2\) must have a "
                                             r"positive maximum"):
         Recipe([{"name": "normalize", "params": {"method": "max"}}]).apply(s)
+
+
+def test_baseline_parameters_are_checked_when_the_recipe_is_built():
+    # an unknown keyword failed at the first spectrum (blaming the data file in predict);
+    # a huge max_iter with a negative tol ran for ever (an altered model file)
+    ok = Recipe([("baseline", {"method": "asls", "lam": 1e6, "p": 0.01})])
+    assert ok.steps[0].params["lam"] == 1e6
+    for params, match in [({"method": "asls", "foo": 1},
+                           r"baseline parameters must be ones pybaselines' asls takes "
+                           r"\(diff_order, lam, max_iter, p, tol, weights\); got 'foo'"),
+                          ({"method": "asls", "max_iter": 1e9, "tol": -1},
+                           "max_iter must be at most 100000"),
+                          ({"method": "arpls", "lam": float("nan")},
+                           r"recipe parameter baseline\.lam must be finite")]:
+        with pytest.raises(RamancamError, match=match):
+            Recipe([("baseline", params)])
+        with pytest.raises(RamancamError, match=match):  # the same from a file
+            Recipe.from_json(Recipe([("baseline", {"method": "asls"})]).to_json()
+                             .replace('"method": "asls"', json.dumps(params)[1:-1]))

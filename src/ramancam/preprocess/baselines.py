@@ -43,6 +43,35 @@ def _check_method(method: Any) -> str:
     return str(method)
 
 
+#: The most iterations a recipe may ask of an iterative pybaselines method (their defaults
+#: are 50-500): a larger value is a typo or an altered model file, not a setting.
+MAX_ITER = 100_000
+
+
+def check_params(method: str, params: dict[str, Any]) -> None:
+    """Refuse keyword ``params`` that pybaselines' ``method`` does not take and a
+    ``max_iter`` above :data:`MAX_ITER`, before any spectrum is fitted (a recipe read from a
+    file or a model is checked when it is read; non-finite numbers are refused for every
+    step by the recipe)."""
+    import inspect
+
+    from pybaselines import Baseline as _PB
+
+    sig = inspect.signature(getattr(_PB, _check_method(method)))
+    takes = {n for n, q in sig.parameters.items() if n not in ("self", "data")}
+    open_kw = any(q.kind is q.VAR_KEYWORD for q in sig.parameters.values())
+    bad = sorted(set(params) - takes) if not open_kw else []
+    if bad:
+        raise RamancamError(
+            f"baseline parameters must be ones pybaselines' {method} takes "
+            f"({', '.join(sorted(takes - {'x_data'}))}); got {', '.join(map(repr, bad))}. "
+            f"See the pybaselines documentation of {method}.")
+    it = params.get("max_iter")
+    if isinstance(it, int | float) and not isinstance(it, bool) and it > MAX_ITER:
+        raise RamancamError(f"baseline parameter max_iter must be at most {MAX_ITER}; got "
+                            f"{it!r}.")
+
+
 def _pybaseline(X: Array, w: Array, names: list[str], *, method: str,
                 **params: Any) -> Array:
     from pybaselines import Baseline as _PB

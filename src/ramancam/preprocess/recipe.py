@@ -21,6 +21,7 @@ from ..errors import RamancamError
 from ..spectra import Spectra
 from ._validation import Array, _check_X, _float, _names
 from .baselines import _check_method, _pybaseline, baseline
+from .baselines import check_params as check_baseline_params
 from .steps import (
     _apply_runs,
     _check_crop,
@@ -76,7 +77,9 @@ def _check_lb(p: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_bl(p: dict[str, Any]) -> dict[str, Any]:
-    return {**p, "method": _check_method(p["method"])}
+    method = _check_method(p["method"])
+    check_baseline_params(method, {k: v for k, v in p.items() if k != "method"})
+    return {**p, "method": method}
 
 
 def _check_cr(p: dict[str, Any]) -> dict[str, Any]:
