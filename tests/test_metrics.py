@@ -234,3 +234,12 @@ def test_seed_agreement_and_labelled_closer():
     closer = labelled_closer(lab + 0.3 * adm, lab, adm)
     assert closer.all()
     assert not labelled_closer(adm + 0.3 * lab, lab, adm).any()
+
+
+def test_accuracy_compares_text_labels_with_numeric_predictions():
+    # a Spectra's labels are text; a classifier fitted on integers answers numbers: 0.0
+    from ramancam.metrics import accuracy, confusion
+
+    assert accuracy(np.array(["0", "1", "2"]), np.array([0, 1, 1])) == 2 / 3
+    cm, labs = confusion(np.array(["0", "1"]), np.array([0, 0]))
+    assert labs == ["0", "1"] and cm.tolist() == [[1, 0], [1, 0]]

@@ -104,3 +104,41 @@ def test_copy_false_keeps_a_readers_array_and_makes_it_read_only(rng):
     assert not np.shares_memory(copied.X, Z)
     ints = np.arange(20).reshape(4, 5)
     assert Spectra(ints, axis, copy=False).X.dtype == np.float64
+
+
+def test_the_callers_arrays_stay_writable_and_unlinked():
+    # Spectra froze the caller's own axis and metadata arrays (a notebook's w[0] = ...
+    # then raised "assignment destination is read-only")
+    w, m = np.linspace(400.0, 1800.0, 5), np.arange(3.0)
+    s = Spectra(np.ones((3, 5)), w, meta={"c": m})
+    w[0], m[0] = 1.0, 9.0
+    assert s.wavenumbers[0] == 400.0 and s.meta["c"][0] == 0.0
+    assert not s.wavenumbers.flags.writeable and not s.meta["c"].flags.writeable
+    axes = [np.arange(4.0), np.arange(3.0)]
+    r = Spectra([np.ones(4), np.ones(3)], axes)
+    axes[0][0] = -1.0
+    assert r.axes[0][0] == 0.0
+
+
+def test_concat_keeps_the_type_of_columns_every_part_has():
+    # x/y became objects: a map split and joined was no map any more
+    from ramancam.maps.grid import has_positions
+
+    def part(x):
+        return Spectra(np.ones((2, 4)), np.arange(4.0),
+                       meta={"x": np.array(x), "y": np.zeros(2), "id": np.array(["a", "bb"])})
+
+    c = Spectra.concat([part([0.0, 1.0]), part([2.0, 3.0])])
+    assert c.meta["x"].dtype == np.float64 and has_positions(c)
+    assert c.meta["id"].tolist() == ["a", "bb", "a", "bb"]
+    lone = Spectra.concat([part([0.0, 1.0]), Spectra(np.ones((1, 4)), np.arange(4.0))])
+    assert lone.meta["x"].tolist() == [0.0, 1.0, ""]  # missing in a part: "" as before
+
+
+def test_missing_labels_from_pandas_are_unlabelled_and_empty_selections_work():
+    X = np.ones((3, 4))
+    assert Spectra(X, np.arange(4.0), labels=np.array([1.0, np.nan, 2.0])).labels.tolist() == [
+        "1.0", "", "2.0"]
+    assert Spectra(X, np.arange(4.0), labels=["a", None, "b"]).labels.tolist() == ["a", "", "b"]
+    r = Spectra([np.ones(4), np.ones(3)], [np.arange(4.0), np.arange(3.0)], labels=["a", "b"])
+    assert len(r[r.labels == "zz"]) == 0  # it raised "X must be 2-D"

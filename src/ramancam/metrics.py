@@ -598,6 +598,10 @@ def _labels_pair(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[NDArray[Any], ND
     if t.ndim != 1 or t.shape != p.shape:
         raise RamancamError(
             f"y_true and y_pred must be 1-D of one length; got shapes {t.shape} and {p.shape}.")
+    if (t.dtype.kind in "US") != (p.dtype.kind in "US"):
+        # a Spectra's labels are text; a classifier fitted on integer labels answers numbers:
+        # compared as they are, "0" never equals 0 (an accuracy of 0.0, silently)
+        t, p = t.astype(str), p.astype(str)
     return t, p
 
 

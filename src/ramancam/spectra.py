@@ -105,6 +105,13 @@ def _check_intensities(y: ArrayLike, n_points: int, *, source: object | None, in
     return arr
 
 
+def _own(a: NDArray[Any]) -> NDArray[Any]:
+    """``a``, or a copy of it where it may be the caller's array: a Spectra freezes what it
+    holds, and must not freeze (or see later changes to) the caller's axis or metadata.
+    Arrays already frozen are another Spectra's, shared as they are."""
+    return a if not a.flags.writeable else np.array(a)
+
+
 class Spectra:
     """A set of Raman spectra with their axis, labels and per-spectrum metadata.
 
@@ -157,8 +164,8 @@ class Spectra:
             n = arr.shape[0]
         src = _as_str_column(sources, n, "sources", default="")
         if ragged:
-            axes_c = [check_axis(a, source=src[i] or None) for i, a in enumerate(axes)]
-            ys_c = [_check_intensities(y, a.size, source=src[i] or None, index=i)
+            axes_c = [_own(check_axis(a, source=src[i] or None)) for i, a in enumerate(axes)]
+            ys_c = [_own(_check_intensities(y, a.size, source=src[i] or None, index=i))
                     for i, (y, a) in enumerate(zip(ys, axes_c, strict=True))]
             if n and _all_equal_axes(axes_c):
                 self._X: NDArray[Any] | None = np.stack(ys_c)
@@ -169,7 +176,7 @@ class Spectra:
                 self._X, self._axis = None, None
                 self._axes, self._ys = axes_c, ys_c
         else:
-            axis = check_axis(wavenumbers)
+            axis = _own(check_axis(wavenumbers))
             if arr.shape[1] != axis.size:
                 raise RamancamError(
                     f"X has {arr.shape[1]} points but wavenumbers has {axis.size}.")
@@ -200,7 +207,7 @@ class Spectra:
                 raise RamancamError(
                     f"metadata column {k!r} must have one value per spectrum ({n}); "
                     f"got shape {col.shape}.")
-            self.meta[str(k)] = col
+            self.meta[str(k)] = _own(col)
         self.sources: NDArray[np.str_] = src
         for a in self._arrays():
             a.flags.writeable = False
@@ -356,6 +363,9 @@ class Spectra:
         if self._X is not None:
             return Spectra(self._X[idx], self._axis, labels, meta, self.sources[idx])
         assert self._ys is not None and self._axes is not None
+        if not idx.size:  # nothing selected: an empty set, as on a common axis
+            return Spectra(np.empty((0, self._axes[0].size)), self._axes[0], labels, meta,
+                           self.sources[idx])
         return Spectra([self._ys[i] for i in idx], [self._axes[i] for i in idx], labels, meta,
                        self.sources[idx])
 
@@ -378,9 +388,13 @@ class Spectra:
         keys: list[str] = []
         for p in parts:
             keys += [k for k in p.meta if k not in keys]
-        meta = {k: np.concatenate([
-            p.meta[k].astype(object) if k in p.meta else np.full(len(p), "", dtype=object)
-            for p in parts]) for k in keys}
+        # a column every part has keeps its type (x/y positions stay numbers: a map split
+        # and joined is still a map); one some parts lack becomes objects, "" where missing
+        meta = {k: np.concatenate([p.meta[k] for p in parts])
+                if all(k in p.meta for p in parts) else np.concatenate([
+                    p.meta[k].astype(object) if k in p.meta
+                    else np.full(len(p), "", dtype=object) for p in parts])
+                for k in keys}
         has_labels = [p.labels is not None for p in parts]
         if any(has_labels) and not all(has_labels):
             raise RamancamError("concat needs all parts labelled or none labelled.")
@@ -468,4 +482,11 @@ def _as_str_column(values: ArrayLike | None, n: int, name: str, default: str | N
     if col.ndim != 1 or col.shape[0] != n:
         raise RamancamError(f"{name} must have one value per spectrum ({n}); got shape "
                             f"{col.shape}.")
+    if col.dtype.kind == "f" and np.isnan(col).any():  # pandas' missing values: unlabelled
+        return np.where(np.isnan(col), "", col.astype(str))
+    if col.dtype.kind == "O":  # None or NaN among objects: "" as well, not "None", "nan"
+        missing = np.array([v is None or (isinstance(v, float) and v != v) for v in col],
+                           dtype=bool)
+        if missing.any():
+            return np.where(missing, "", col.astype(str))
     return col.astype(str)
