@@ -509,3 +509,25 @@ def test_spectra_a_few_cm1_off_the_range_are_pointed_to_axis_offset(trained):
     with pytest.raises(RamancamError) as err:
         b.check_coverage(Spectra(np.ones((2, far.size)), far))
     assert "--axis-offset" not in str(err.value)
+
+
+def test_arrays_where_spectra_belong_are_refused_saying_how(trained, tmp_path):
+    # "'numpy.ndarray' object has no attribute 'has_common_axis'" from deep inside
+    from ramancam.io import read, write_table
+    from ramancam.preprocess import auto_recipe
+
+    path, est, _, raw, _ = trained
+    b = load(path)
+    for call in (b.predict, b.predict_proba, b.prepare, b.prepare_usable, b.check_coverage,
+                 lambda x: write_table(x, tmp_path / "t.csv"), auto_recipe):
+        with pytest.raises(RamancamError, match=r"spectra must be a ramancam Spectra \("
+                                                r"intensities with their Raman-shift axis\); "
+                                                r"got ndarray\. Wrap them: Spectra"):
+            call(raw.X)
+    with pytest.raises(RamancamError, match="path must be a file or folder name"):
+        read(None)
+    # a grid load would refuse as damaged is refused when saving
+    with pytest.raises(RamancamError, match="grid must be finite and increasing"):
+        save(tmp_path / "d.ramancam", estimator=est, recipe=None, grid=b.grid[::-1],
+             classes=b.classes, training_summary={})
+    assert not (tmp_path / "d.ramancam").exists()

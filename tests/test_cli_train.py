@@ -959,7 +959,7 @@ def test_labels_that_read_as_missing_values_are_named(peaks_file, tmp_path, caps
     assert ("note: label 'NA' (3) reads as a missing value (R, spreadsheets and pandas write "
             "it so) but counts as a class here; if it means 'no label', empty those cells "
             "(empty labels are left out).") in capsys.readouterr().out
-    from ramancam.cli._common import missing_label_note
+    from ramancam.cli._notes import missing_label_note
 
     assert missing_label_note(np.array(["a", "b"])) is None
     assert missing_label_note(np.array(["#N/A", "nan", "a"])).startswith(

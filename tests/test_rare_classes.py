@@ -12,7 +12,7 @@ import pytest
 from sklearn.model_selection import StratifiedKFold
 
 from ramancam.cli import main
-from ramancam.cli._common import unseen_classes_note
+from ramancam.cli._notes import unseen_classes_note
 from ramancam.errors import RamancamError
 from ramancam.inner import holdout, inner_k, rare_classes_note, stratified_kfold
 from ramancam.io import write_table

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .errors import RamancamError, spectra_count
-from .spectra import Spectra
+from .spectra import Spectra, need_spectra
 
 #: How far (cm-1) a spectrum's first or last point may lie from the training spectra's for
 #: the end-point baseline of the paper recipe to count as anchored alike.
@@ -150,6 +150,7 @@ class RangeChecks:
             Naming the model's range, the first spectrum short of it and a grid that all
             the spectra cover.
         """
+        need_spectra(spectra)
         steps = [] if self.recipe is None else [
             s for s in self.recipe.steps if s.name == "resample" and s.params["outside"] == "error"]
         if not steps or len(spectra) == 0:

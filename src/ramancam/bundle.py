@@ -54,7 +54,7 @@ from ._bundle_arrays import (
     _references_state,
     _refuse,
 )
-from ._bundle_range import MAX_END_POINTS, RangeChecks, end_points, median_step
+from ._bundle_range import MAX_END_POINTS, RangeChecks, end_points, median_step, need_spectra
 from .errors import RamancamError
 from .spectra import Spectra
 
@@ -185,6 +185,11 @@ def save(path: str | os.PathLike[str], *, estimator: Any, recipe: Any, grid: Arr
         raise RamancamError(
             f"grid must have one value per model input point ({config.n_points}); got shape "
             f"{grid_a.shape}.")
+    if not np.isfinite(grid_a).all() or (grid_a.size > 1 and not (np.diff(grid_a) > 0).all()):
+        raise RamancamError(  # load refuses such a file as damaged
+            "grid must be finite and increasing (the model's input points in ascending "
+            "Raman shift; a model without a recipe still takes spectra on the grid reversed); "
+            f"got {grid_a[0]:g} ... {grid_a[-1]:g}. Pass the ascending grid.")
     class_list = [str(c) for c in np.asarray(classes).tolist()]
     if len(class_list) != config.n_classes:
         raise RamancamError(
@@ -465,6 +470,7 @@ class Bundle(RangeChecks):
             If the spectra do not cover the range the recipe resamples onto (the model's
             grid), or the preprocessed spectra are not on the model's grid.
         """
+        need_spectra(spectra)
         if len(spectra) == 0:
             raise RamancamError("spectra must hold at least one spectrum; got none. There "
                                 "is nothing to prepare, predict or explain.")
@@ -498,6 +504,7 @@ class Bundle(RangeChecks):
             As :meth:`prepare` when the batch fails for a reason no single spectrum has
             (every spectrum refused is not an error here: ``usable`` is all False).
         """
+        need_spectra(spectra)
         n = len(spectra)
         if self.recipe is None:  # no recipe refuses a flat spectrum (a dead pixel): here
             from .checks import flat_spectra

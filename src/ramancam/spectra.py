@@ -105,6 +105,16 @@ def _check_intensities(y: ArrayLike, n_points: int, *, source: object | None, in
     return arr
 
 
+def need_spectra(spectra: object, name: str = "spectra") -> None:
+    """Refuse an array or a DataFrame where a :class:`Spectra` (intensities with their axis)
+    is needed, saying how to make one."""
+    if not isinstance(spectra, Spectra):
+        raise RamancamError(
+            f"{name} must be a ramancam Spectra (intensities with their Raman-shift axis); got "
+            f"{type(spectra).__name__}. Wrap them: Spectra(X, wavenumbers), or read a file "
+            "with ramancam.io.read.")
+
+
 def _own(a: NDArray[Any]) -> NDArray[Any]:
     """``a``, or a copy of it where it may be the caller's array: a Spectra freezes what it
     holds, and must not freeze (or see later changes to) the caller's axis or metadata.

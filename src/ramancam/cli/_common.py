@@ -201,20 +201,6 @@ def drop_flat(raw: Spectra, recipe: Any) -> tuple[Spectra, list[str]]:
     return raw[np.flatnonzero(keep)], flat_ids
 
 
-def random_folds_notes(data: Any, folds: int) -> list[str]:
-    """Notes for stratified random folds (train, baseline): classes too small for ``folds``
-    folds, and a labelled map, whose random folds test pixels beside training ones."""
-    from ..inner import rare_classes_note
-    from ..maps.grid import has_positions
-
-    notes = [rare_classes_note(data.labels, folds) or ""]
-    if has_positions(data):
-        notes.append("note: DATA is a map (x/y positions): random folds test pixels whose "
-                     "neighbours trained, which flatters the accuracy; --spatial-folds K "
-                     "holds out blocks of pixels (docs/maps.md)")
-    return [n for n in notes if n]
-
-
 def left_out_text(left: dict[str, Any]) -> str:
     """``6 unlabelled spectra; 1 flat spectrum (s03)``: the spectra
     :func:`prepare_labelled` left out (``args.left_out``, saved in the model's training
@@ -563,64 +549,6 @@ def add_split_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0)")
 
 
-def empty_cell_notes(args: argparse.Namespace, data: Any) -> list[str]:
-    """Notes for spectra with no value in the split or group column: a split counts them
-    as test, group folds pool them as one group; said, not done silently."""
-    import numpy as np
-
-    notes = []
-    for col, what in ((getattr(args, "split_col", None), "split"),
-                      (getattr(args, "group_col", None), "group")):
-        if col is None or col not in data.meta:
-            continue
-        n = int(np.sum(np.char.strip(np.asarray(data.meta[col]).astype(str)) == ""))
-        if not n or (what == "split" and not str(args.train_value).strip()):
-            continue
-        one = n == 1
-        how = (f"like every value other than {args.train_value!r}, "
-               f"{'it counts' if one else 'they count'} as test" if what == "split" else
-               f"{'it forms' if one else 'they form'} one group of "
-               f"{'its' if one else 'their'} own")
-        notes.append(f"note: {n} spectr{'um has' if one else 'a have'} no value in {what} "
-                     f"column {col!r}; {how}.")
-    col = getattr(args, "split_col", None)
-    if col is not None and col in data.meta:  # "Train", "TRAIN": test spectra, by the rule
-        vals = np.char.strip(np.asarray(data.meta[col]).astype(str))
-        want = str(args.train_value).strip()
-        near = (np.char.lower(vals) == want.lower()) & (vals != want)
-        if near.any():
-            odd = sorted(set(vals[near].tolist()))
-            notes.append(f"note: {spectra_count(int(near.sum()))} in split column {col!r} "
-                         f"read {', '.join(map(repr, odd))}, not {want!r}: they count as "
-                         "test. If they are training spectra, fix the column or give "
-                         "--train-value.")
-    return notes
-
-
-#: Labels that spreadsheets, R and pandas write for a missing value.
-MISSING_LABELS = frozenset({"na", "n/a", "#n/a", "nan", "null", "none", "missing", "?"})
-
-
-def missing_label_note(labels: Any) -> str | None:
-    """A note for labels that read as a missing value ('NA', '#N/A', 'nan', ...): train
-    takes them as a class of their own."""
-    import numpy as np
-
-    if labels is None:
-        return None
-    vals, counts = np.unique(np.asarray(labels).astype(str), return_counts=True)
-    odd = [(str(v), int(c)) for v, c in zip(vals, counts, strict=True)
-           if v.strip().lower() in MISSING_LABELS]
-    if not odd:
-        return None
-    shown = ", ".join(f"{v!r} ({c})" for v, c in odd)
-    many = len(odd) > 1
-    return (f"note: label{'s' if many else ''} {shown} read{'' if many else 's'} as a "
-            f"missing value (R, spreadsheets and pandas write it so) but count"
-            f"{'' if many else 's'} as a class here; if {'they mean' if many else 'it means'} "
-            "'no label', empty those cells (empty labels are left out).")
-
-
 def seed_int(text: str) -> int:
     """``--seed``: an integer numpy takes as a seed (0 to 2**32 - 1)."""
     try:
@@ -664,57 +592,6 @@ def check_split_options(args: argparse.Namespace) -> None:
                 raise RamancamError(
                     f"--{opt.replace('_', '-')} must come with --spatial-folds K; got it "
                     "alone. Add --spatial-folds or drop it.")
-
-
-def unseen_classes_note(labels: Any, splits: Any, *, fixed: bool = False) -> str | None:
-    """The line a split deserves when some test spectra are of a class its training part
-    lacks (its model cannot name them: they count as errors), or ``None``. ``splits``:
-    (train, test) index pairs; ``fixed``: one fixed train/test split."""
-    import numpy as np
-
-    labels = np.asarray(labels).astype(str)
-    missing: dict[str, int] = {}
-    n_folds = 0
-    for tr, te in splits:
-        new = set(labels[te].tolist()) - set(labels[tr].tolist())
-        n_folds += bool(new)
-        for c in new:
-            missing[c] = missing.get(c, 0) + int(np.sum(labels[te] == c))
-    if not missing:
-        return None
-    new_classes = sorted(missing)
-    shown = ", ".join(f"{c} ({missing[c]})" for c in new_classes[:5])
-    more = f" and {len(new_classes) - 5} more" if len(new_classes) > 5 else ""
-    one, total = len(new_classes) == 1, sum(missing.values())
-    if fixed:
-        return (f"note: {len(new_classes)} {'class is' if one else 'classes are'} only in the "
-                f"test part ({shown}{more}): the model cannot name {'it' if one else 'them'}, "
-                f"so {'its' if one else 'their'} {total} test spectra count as errors "
-                "(docs/novelty.md: spectra of classes the model never saw).")
-    listed = ", ".join(f"{c}: {missing[c]}" for c in new_classes[:5])
-    return (f"note: {n_folds} of {len(splits)} folds test{'s' * (n_folds == 1)} "
-            f"{'a class' if one else 'classes'} that {'its' if n_folds == 1 else 'their'} "
-            f"training part lacks (test spectra {listed}{more}): the fold "
-            f"model cannot name {'it' if one else 'them'}, so those {total} test spectra "
-            "count as errors. A class must span more than one group (or block) to be tested "
-            "on a model that saw it.")
-
-
-def untested_classes_note(labels: Any, splits: Any) -> str | None:
-    """A fixed split's line for classes its test part lacks (trained, never checked), or
-    ``None``."""
-    import numpy as np
-
-    labels = np.asarray(labels).astype(str)
-    (tr, te), = splits
-    gone = sorted(set(labels[tr].tolist()) - set(labels[te].tolist()))
-    if not gone:
-        return None
-    one = len(gone) == 1
-    shown = ", ".join(gone[:5]) + (f" and {len(gone) - 5} more" if len(gone) > 5 else "")
-    return (f"note: {len(gone)} {'class is' if one else 'classes are'} only in the training "
-            f"part ({shown}): the test accuracy says nothing about "
-            f"{'it' if one else 'them'}.")
 
 
 def spatial_splits(args: argparse.Namespace, data: Any) -> Any:
@@ -855,44 +732,6 @@ def clipped_line(found: list[Any], ids: list[str], where: str, advice: str) -> s
             f"{shown}): a saturated detector; {advice}")
 
 
-def data_notes(args: argparse.Namespace, raw: Any, data: Any, splits: Any) -> list[str]:
-    """The notes ``train`` and ``baseline`` print under their first line, in one order: empty
-    split or group cells, rare classes of random folds, classes a fold's training part
-    lacks, copies across training and test, clipped, coarse or too narrow spectra, and an
-    axis in wavelengths or channels. ``splits``: the (train, test) index pairs the run uses."""
-    import numpy as np
-
-    from ..checks import (
-        channel_axis_note,
-        coarse_note,
-        duplicates_note,
-        narrow_grid_note,
-        wavelength_axis_note,
-    )
-
-    split = getattr(args, "split_col", None) is not None
-    spatial = getattr(args, "spatial_folds", None) is not None
-    notes = empty_cell_notes(args, data)
-    if not split and args.group_col is None and not spatial:
-        notes += random_folds_notes(data, args.folds)
-    elif args.group_col is not None:
-        from ..inner import rare_classes_note
-
-        notes += [n for n in [rare_classes_note(data.labels, args.folds)] if n]
-    if (missing := missing_label_note(data.labels)) is not None:
-        notes.append(missing)
-    grid = data.wavenumbers
-    found = [unseen_classes_note(data.labels, splits, fixed=split),
-             untested_classes_note(data.labels, splits) if split else None,
-             duplicates_note(data, splits), clipped_training_note(raw, grid),
-             implausible_note(raw, grid, "check the files, or leave them out: the "
-                              "models train on them as read"),
-             narrow_grid_note(raw, grid), coarse_note(raw, float(np.median(np.diff(grid)))),
-             None if getattr(args, "laser_nm", None) else wavelength_axis_note(raw),
-             channel_axis_note(raw, grid)]
-    return notes + [n for n in found if n]
-
-
 def implausible_note(data: Any, grid: Any, advice: str) -> str | None:
     """A ``note:`` naming the spectra of ``data`` holding values no detector counts inside
     ``grid``'s range (:func:`ramancam.checks.implausible_spectra`), or ``None``."""
@@ -905,8 +744,3 @@ def implausible_note(data: Any, grid: Any, advice: str) -> str | None:
                             data.ids, "note: ", advice)
 
 
-def clipped_training_note(raw: Any, grid: Any) -> str | None:
-    """``train``'s and ``baseline``'s note on training spectra clipped inside the grid."""
-    return clipped_line(clipped_in(raw, grid), raw.ids, "inside the grid",
-                        "a classifier can learn the artefact: leave them out (--drop-clipped) "
-                        "or measure them again")

@@ -160,12 +160,8 @@ def _run(args: argparse.Namespace) -> int:
 
     from ..io import atomic_write
     from ..train import fold_sd, make_splits
-    from ._common import (
-        check_split_options,
-        data_notes,
-        read_labelled_on_grid,
-        spatial_splits,
-    )
+    from ._common import check_split_options, read_labelled_on_grid, spatial_splits
+    from ._notes import data_notes
 
     components = _check_args(args)
     check_split_options(args)

@@ -420,11 +420,11 @@ def run(args: argparse.Namespace) -> int:
     from ._common import (
         check_split_options,
         convergence_note,
-        data_notes,
         left_out_text,
         read_labelled_on_grid,
         spatial_splits,
     )
+    from ._notes import data_notes
 
     set_threads(args.threads)
     _check_outputs(args)

@@ -52,6 +52,7 @@ from ._text import (
     TEXT_SUFFIXES,
     VENDOR_SUFFIXES,
     check_exists,
+    check_path_type,
     split_member,
 )
 from ._vendor import nm_to_shift
@@ -162,6 +163,7 @@ def read(path: str | os.PathLike[str], *, label_col: str | None = None,
         A path that does not exist, both label options at once, an option that does not
         apply to this kind of input, or any reader error.
     """
+    check_path_type(path)
     p = check_exists(split_member(path)[0])
     if label_col is not None and labels_from is not None:
         raise RamancamError(

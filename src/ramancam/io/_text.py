@@ -160,9 +160,19 @@ def read_bytes(path: Path) -> bytes:
     return data
 
 
+def check_path_type(path: object) -> None:
+    """Refuse what is no file or folder name (a DataFrame, an array, None) in words."""
+    if not isinstance(path, str | os.PathLike):
+        raise RamancamError(
+            f"path must be a file or folder name (str or Path); got {type(path).__name__}. "
+            "For spectra already in memory, build them with Spectra(X, wavenumbers).")
+
+
 def check_exists(path: str | os.PathLike[str]) -> Path:
-    """Return ``path`` as a Path, or raise a one-line error when nothing is there."""
-    p = Path(path)
+    """Return ``path`` as a Path (``~`` expanded), or raise a one-line error when nothing
+    is there."""
+    check_path_type(path)
+    p = Path(path).expanduser()
     if not p.exists():
         raise RamancamError(
             f"path must be an existing file or folder; got {str(p)!r}, which does not exist. "

@@ -39,7 +39,7 @@ import numpy as np
 
 from ..checks import true_runs
 from ..errors import RamancamError, RamancamWarning, spectra_count, where
-from ..spectra import Spectra, check_axis
+from ..spectra import Spectra, check_axis, need_spectra
 from ._atomic import atomic_write
 from ._text import DECIMAL_COMMA, check_exists, read_text, short
 
@@ -636,6 +636,7 @@ def write_table(spectra: Spectra, path: str | os.PathLike[str], *,
         If the spectra have different axes, or a column name would not read back as the
         same metadata column (empty, numeric, starting with ``#``, duplicated).
     """
+    need_spectra(spectra)
     axis, X = _on_one_axis(spectra)
     names: list[str] = []
     columns: list[np.ndarray] = []

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import RamancamError
+from ..spectra import need_spectra
 from .recipe import Recipe, baseline_recipe, paper_recipe
 
 __all__ = ["MIN_FINGERPRINT", "PAPER_GRID", "auto_grid", "auto_recipe", "common_range",
@@ -133,6 +134,7 @@ def auto_recipe(spectra: Any, grid: tuple[float, float, float] | None = None
     RamancamError
         If neither recipe can use the spectra (the message names the spectrum).
     """
+    need_spectra(spectra)
     grid = auto_grid(spectra) if grid is None else grid
     paper = paper_recipe(grid=grid)
     try:
