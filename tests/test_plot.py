@@ -270,3 +270,28 @@ def test_reliability_markers_grow_with_the_spectra_in_their_bin():
     assert sizes.max() > 5 * sizes.min()
     assert sizes[-1] == sizes.max()  # the confident bin holds 90 of the 100
     plt.close(fig)
+
+
+def test_rejected_inputs_leave_no_figure_open_and_are_said_in_words():
+    # each left an empty figure (shown under the error in a notebook), or failed inside
+    # matplotlib ("Axis limits cannot be NaN or Inf") or Python ('list' has no 'items')
+    import matplotlib.pyplot as plt
+
+    from ramancam import plot as P
+
+    x = np.linspace(400.0, 1800.0, 50)
+    s = np.exp(-((x - 1000.0) / 20.0) ** 2)
+    m = s - 0.5
+    before = len(plt.get_fignums())
+    for call, match in [
+        (lambda: P.spectrum_map(x, s, m, reference=s[:10]), "reference"),
+        (lambda: P.spectrum_map(x, s, np.where(x > 1500, np.nan, m)), "must be finite"),
+        (lambda: P.maps_overlay(x, s, [m, -m]), "maps must be a mapping"),
+        (lambda: P.maps_overlay(x, s, {"a": m, "b": m}, colors=["r"]), "one colour per map"),
+        (lambda: P.cv_accuracy([0.9, 0.8]), "fold_accuracy must be a mapping"),
+    ]:
+        with pytest.raises(RamancamError, match=match):
+            call()
+    assert len(plt.get_fignums()) == before
+    # one NaN no longer blanks a whole curve
+    np.testing.assert_array_equal(P.scale_max_abs([np.nan, 2.0, -4.0])[1:], [0.5, -1.0])

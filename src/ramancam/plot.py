@@ -17,8 +17,10 @@ of Figs. 2, 3, 5 and 7), each curve is divided by its largest absolute value, as
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+import functools
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -53,6 +55,24 @@ MAP_COLOR = "#1f4e9c"
 
 
 # ----------------------------------------------------------------------------- helpers
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _closes_on_error(fn: _F) -> _F:
+    """Close the figures ``fn`` opened when it raises (a rejected input left an empty figure
+    open, which a notebook then shows under the error)."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        before = set(plt.get_fignums())
+        try:
+            return fn(*args, **kwargs)
+        except BaseException:
+            for num in set(plt.get_fignums()) - before:
+                plt.close(num)
+            raise
+    return cast(_F, wrapper)
+
+
 def _axes(ax: Axes | None, figsize: tuple[float, float] = (7.0, 3.2)) -> Axes:
     if ax is not None:
         return ax
@@ -60,7 +80,8 @@ def _axes(ax: Axes | None, figsize: tuple[float, float] = (7.0, 3.2)) -> Axes:
     return fig.add_subplot()
 
 
-def _vector(values: ArrayLike, name: str, n: int | None = None) -> NDArray[np.float64]:
+def _vector(values: ArrayLike, name: str, n: int | None = None, *, finite: bool = False
+            ) -> NDArray[np.float64]:
     arr = np.asarray(values, dtype=np.float64)
     if arr.ndim != 1:
         raise RamancamError(f"{name} must be 1-D; got shape {arr.shape}. "
@@ -68,6 +89,10 @@ def _vector(values: ArrayLike, name: str, n: int | None = None) -> NDArray[np.fl
     if n is not None and arr.shape[0] != n:
         raise RamancamError(f"{name} must have one value per axis point ({n}); "
                             f"got {arr.shape[0]}.")
+    if finite and not np.isfinite(arr).all():
+        raise RamancamError(f"{name} must be finite; got NaN or inf at "
+                            f"{int(np.sum(~np.isfinite(arr)))} of {arr.size} points. Draw the "
+                            "finite part, or fill the gaps first.")
     return arr
 
 
@@ -100,7 +125,9 @@ def scale_max_abs(values: ArrayLike) -> NDArray[np.float64]:
     ndarray of the same shape, with values in [-1, 1].
     """
     arr = np.asarray(values, dtype=np.float64)
-    peak = np.max(np.abs(arr), axis=-1, keepdims=True)
+    with warnings.catch_warnings():  # NaN points stay NaN; the rest scale as usual
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN curve: "All-NaN slice"
+        peak = np.nan_to_num(np.nanmax(np.abs(arr), axis=-1, keepdims=True), nan=0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.where(peak > 0, arr / np.where(peak > 0, peak, 1.0), 0.0)
     return out
@@ -130,6 +157,7 @@ def figure_png(fig: Figure, *, dpi: int = 110) -> bytes:
 
 
 # ----------------------------------------------------------------------------- figures
+@_closes_on_error
 def spectrum_map(axis: ArrayLike, spectrum: ArrayLike, signed_map: ArrayLike, *,
                  ax: Axes | None = None, title: str | None = None,
                  map_label: str = "map", xlabel: str | None = None,
@@ -167,8 +195,8 @@ def spectrum_map(axis: ArrayLike, spectrum: ArrayLike, signed_map: ArrayLike, *,
         The spectrum axes; the map axes is available as ``ax.map_axes``.
     """
     x = _axis(axis)
-    s = _vector(spectrum, "spectrum", x.size)
-    m = _vector(signed_map, "signed_map", x.size)
+    s = _vector(spectrum, "spectrum", x.size, finite=True)
+    m = _vector(signed_map, "signed_map", x.size, finite=True)
     ax = _axes(ax)
     if reference is not None:
         r = _vector(reference, "reference", x.size)
@@ -203,6 +231,7 @@ def spectrum_map(axis: ArrayLike, spectrum: ArrayLike, signed_map: ArrayLike, *,
     return ax
 
 
+@_closes_on_error
 def maps_overlay(axis: ArrayLike, spectrum: ArrayLike | None,
                  maps: Mapping[str, ArrayLike], *, ax: Axes | None = None,
                  title: str | None = None, inset: tuple[float, float] | None = None,
@@ -232,9 +261,15 @@ def maps_overlay(axis: ArrayLike, spectrum: ArrayLike | None,
     matplotlib Axes
     """
     x = _axis(axis)
+    if not isinstance(maps, Mapping):
+        raise RamancamError(f"maps must be a mapping of legend text to map, e.g. "
+                            f"{{'size 8': m8}}; got {type(maps).__name__}.")
     if not maps:
         raise RamancamError("maps must hold at least one map; got none. "
                             "Pass a mapping of setting name to map.")
+    if colors is not None and len(colors) < len(maps):
+        raise RamancamError(f"colors must give one colour per map ({len(maps)}); got "
+                            f"{len(colors)}.")
     ax = _axes(ax)
     cmap = plt.get_cmap("viridis")
     curves = [(str(k), scale_max_abs(_vector(v, f"map {k!r}", x.size))) for k, v in maps.items()]
@@ -271,6 +306,7 @@ def maps_overlay(axis: ArrayLike, spectrum: ArrayLike | None,
     return ax
 
 
+@_closes_on_error
 def class_stack(names: Sequence[str], lines: Sequence[Sequence[tuple[ArrayLike, ArrayLike]]],
                 *, bands: Sequence[tuple[ArrayLike, ArrayLike, ArrayLike] | None] | None = None,
                 ax: Axes | None = None, title: str | None = None,
@@ -342,6 +378,7 @@ def class_stack(names: Sequence[str], lines: Sequence[Sequence[tuple[ArrayLike, 
     return ax
 
 
+@_closes_on_error
 def confusion_matrix(cm: ArrayLike, class_names: Sequence[str], *, ax: Axes | None = None,
                      title: str | None = None) -> Axes:
     """Confusion matrix: counts written in the cells, colours normalised per true class (row).
@@ -383,6 +420,7 @@ def confusion_matrix(cm: ArrayLike, class_names: Sequence[str], *, ax: Axes | No
     return ax
 
 
+@_closes_on_error
 def cv_accuracy(fold_accuracy: Mapping[str, Sequence[float]], *, ax: Axes | None = None,
                 title: str | None = None) -> Axes:
     """Accuracy per cross-validation fold, one bar per model within each fold.
@@ -400,6 +438,10 @@ def cv_accuracy(fold_accuracy: Mapping[str, Sequence[float]], *, ax: Axes | None
     -------
     matplotlib Axes
     """
+    if not isinstance(fold_accuracy, Mapping):
+        raise RamancamError(f"fold_accuracy must be a mapping of model name to fold "
+                            f"accuracies, e.g. {{'CNN': [0.9, 0.8]}}; got "
+                            f"{type(fold_accuracy).__name__}.")
     if not fold_accuracy:
         raise RamancamError("fold_accuracy must name at least one model; got none.")
     vals = {str(k): np.asarray(v, dtype=np.float64) for k, v in fold_accuracy.items()}
@@ -426,6 +468,7 @@ def cv_accuracy(fold_accuracy: Mapping[str, Sequence[float]], *, ax: Axes | None
     return ax
 
 
+@_closes_on_error
 def map_band(axis: ArrayLike, maps: ArrayLike, *, ax: Axes | None = None,
              label: str | None = None, color: str = MAP_COLOR,
              spectrum: ArrayLike | None = None, title: str | None = None,
@@ -475,6 +518,7 @@ def map_band(axis: ArrayLike, maps: ArrayLike, *, ax: Axes | None = None,
     return ax
 
 
+@_closes_on_error
 def map_with_reference(axis: ArrayLike, signed_map: ArrayLike, reference: ArrayLike, *,
                        spectrum: ArrayLike | None = None, ax: Axes | None = None,
                        reference_label: str = "pure spectrum", map_label: str = "map",
@@ -518,6 +562,7 @@ def map_with_reference(axis: ArrayLike, signed_map: ArrayLike, reference: ArrayL
     return ax
 
 
+@_closes_on_error
 def vip_beside_map(axis: ArrayLike, vip: ArrayLike, cnn_map: ArrayLike, *,
                    spectrum: ArrayLike | None = None, ax: Axes | None = None,
                    title: str | None = None, xlabel: str | None = None) -> Axes:
