@@ -496,3 +496,22 @@ def test_top_bands_finds_the_strongest_peaks_of_each_sign():
     assert round(top_bands(x, edge)[0][0]) == 400
     with pytest.raises(RamancamError, match="sign must be 1 or -1"):
         top_bands(x, m, sign=0)
+
+
+def test_numpy_integers_and_read_only_float32_inputs_are_taken(Xs):
+    # ig_steps=np.int64(8) was refused as "not a positive integer"; a Spectra's frozen
+    # float32 X made torch warn "The given NumPy array is not writable"
+    import warnings
+
+    from ramancam.explain import captum_map, fc_importance
+
+    m = _small()
+    X = Xs.astype(np.float32)
+    X.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a = fc_importance(m, X)
+        b = captum_map(m, X, ig_steps=np.int64(4), batch_size=np.int32(3))
+    np.testing.assert_array_equal(a, fc_importance(m, Xs.astype(np.float32)))
+    np.testing.assert_allclose(b, captum_map(m, Xs, ig_steps=4, batch_size=3), rtol=1e-5,
+                               atol=1e-6)

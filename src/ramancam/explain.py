@@ -102,7 +102,8 @@ def _check_X(model: RamanCNN, X: ArrayLike) -> NDArray[np.float32]:
         raise RamancamError(
             f"X must be finite; got {arr[i, j]} in spectrum {i} at point {j}. Remove or "
             "interpolate missing values.")
-    return arr
+    # torch.from_numpy warns on a read-only array (a Spectra's X, frozen): a copy then
+    return arr if arr.flags.writeable else arr.copy()
 
 
 def _check_target(target: ArrayLike | None, n: int, n_classes: int
@@ -139,9 +140,10 @@ def _check_choice(name: str, value: Any, allowed: Sequence[str]) -> str:
 
 
 def _check_batch(batch_size: Any) -> int:
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+    if not isinstance(batch_size, int | np.integer) or isinstance(batch_size, bool) \
+            or batch_size < 1:
         raise RamancamError(f"batch_size must be a positive integer; got {batch_size!r}.")
-    return batch_size
+    return int(batch_size)
 
 
 # --------------------------------------------------------------------------- grid
@@ -607,8 +609,10 @@ def captum_map(model: RamanCNN, X: ArrayLike, target: ArrayLike | None = None, *
     batch_size = _check_batch(batch_size)
     for name, v in (("ig_steps", ig_steps), ("occlusion_window", occlusion_window),
                     ("occlusion_stride", occlusion_stride), ("band_window", band_window)):
-        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+        if not isinstance(v, int | np.integer) or isinstance(v, bool) or v < 1:
             raise RamancamError(f"{name} must be a positive integer; got {v!r}.")
+    ig_steps, occlusion_window, occlusion_stride, band_window = (
+        int(ig_steps), int(occlusion_window), int(occlusion_stride), int(band_window))
     device = _param_device(model)
     fwd = _score_forward(model, score)
     width = model.pooled_length if method == "layergradcam" else model.config.n_points
