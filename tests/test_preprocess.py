@@ -416,3 +416,18 @@ def test_non_finite_and_non_numeric_input() -> None:
         pp.normalize(np.ones((1, 3)), [1.0, 1.0, 2.0])
     with pytest.raises(RamancamError, match="sources must have one entry per spectrum"):
         pp.normalize(np.ones((2, 3)), [1.0, 2.0, 3.0], sources=["a"])
+
+
+def test_resample_takes_a_start_stop_step_tuple_as_recipes_do():
+    # resample(s, (400, 1800, 1)) and resample(s, auto_grid(s)) were refused as an
+    # unsorted 3-point axis ("Sort the rows by Raman shift")
+    from ramancam.preprocess import auto_grid, make_grid, resample
+
+    w = np.linspace(300.0, 1900.0, 801)
+    s = Spectra(np.vstack([np.sin(w / 50.0), np.cos(w / 70.0)]), w)
+    out = resample(s, (400, 1800, 2))
+    np.testing.assert_array_equal(out.wavenumbers, make_grid(400, 1800, 2))
+    np.testing.assert_array_equal(out.X, resample(s, make_grid(400, 1800, 2)).X)
+    assert resample(s, auto_grid(s)).wavenumbers.size == 1451
+    # a list or an array is still a list of grid points
+    assert resample(s, [400.0, 500.0, 600.0]).wavenumbers.tolist() == [400.0, 500.0, 600.0]

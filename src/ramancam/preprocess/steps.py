@@ -280,6 +280,11 @@ def _check_outside(outside: Any) -> str:
 def _check_grid(grid: ArrayLike | None) -> Array:
     if grid is None:
         return make_grid()
+    if (isinstance(grid, tuple) and len(grid) == 3
+            and all(isinstance(v, int | float | np.number) for v in grid)
+            and grid[1] > grid[0] and 0 < grid[2] < grid[1] - grid[0]):
+        # (start, stop, step), as paper_recipe, auto_grid and --grid give a grid
+        return make_grid(*(float(v) for v in grid))
     g = check_axis(grid, name="grid")
     if g[0] > g[-1]:
         raise RamancamError(
@@ -355,8 +360,10 @@ def resample(X: ArrayLike | Spectra, wavenumbers: ArrayLike | None = None,
     wavenumbers : array-like of shape (n_points,)
         Raman shifts in cm-1, strictly monotonic, either direction, uneven spacing allowed
         (sorted internally).
-    grid : array-like of shape (n_grid,), optional
-        Ascending target axis; default :func:`make_grid` () = 350-1800 cm-1 at 1 cm-1.
+    grid : array-like of shape (n_grid,), or (start, stop, step) as a tuple, optional
+        Ascending target axis, or the tuple :func:`make_grid` takes (as ``paper_recipe``
+        and :func:`~ramancam.preprocess.auto_grid` give a grid); default :func:`make_grid`
+        () = 350-1800 cm-1 at 1 cm-1.
     outside : {"error", "nearest", "zero"}
         What to do with grid points outside a spectrum's measured range (beyond
         ``tolerance``): ``"error"`` (default) refuses; ``"nearest"`` repeats the end value;
