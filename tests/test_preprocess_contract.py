@@ -260,3 +260,22 @@ def test_pipeline_gives_pandas_with_the_output_axis_as_columns() -> None:
     # a step that keeps the axis passes a DataFrame's own column names through
     assert pp.Normalize().fit(X).get_feature_names_out(
         [f"c{i}" for i in range(w.size)])[:2].tolist() == ["c0", "c1"]
+
+
+def test_a_dataframe_with_raman_shift_headers_gives_its_axis():
+    # the point index stood in for the axis: on an uneven axis the straight baseline and
+    # the area differed from those on the headers' shifts (by up to 0.29 and ~ the step)
+    pd = pytest.importorskip("pandas")
+    from ramancam.preprocess.transformers import LinearBaseline, Normalize
+
+    rng = np.random.default_rng(0)
+    w = np.round(np.sort(rng.uniform(400.0, 1800.0, 60)), 4)
+    X = rng.random((4, 60)) + np.linspace(0.0, 1.0, 60)
+    df = pd.DataFrame(X, columns=[f"{v:.4f}" for v in w])
+    for t in (LinearBaseline(), Normalize(method="area")):
+        want = type(t)(**{**t.get_params(), "wavenumbers": w}).fit_transform(X)
+        np.testing.assert_array_equal(np.asarray(t.fit_transform(df)), want)
+    # headers that are no axis (names, or numbers out of order): the point index, as before
+    named = pd.DataFrame(X, columns=[f"c{i}" for i in range(60)])
+    np.testing.assert_array_equal(np.asarray(Normalize(method="area").fit_transform(named)),
+                                  Normalize(method="area").fit_transform(X))

@@ -58,6 +58,24 @@ def fit_axis(X: Any) -> NDArray[np.float64] | None:
     return None
 
 
+def header_axis(X: Any) -> NDArray[np.float64] | None:
+    """The axis a pandas DataFrame's column names give when they are Raman shifts (numbers,
+    or text that reads as numbers, monotonic), as ``pd.read_csv`` of a wide table gives
+    them; ``None`` otherwise. Only an axis to transform on: headers written with few digits
+    are not checked against another axis."""
+    cols = getattr(X, "columns", None)
+    if cols is None or not hasattr(X, "iloc"):
+        return None
+    try:
+        a = np.asarray(cols, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    d = np.diff(a)
+    if a.ndim == 1 and a.size >= 2 and np.isfinite(a).all() and ((d > 0).all() or (d < 0).all()):
+        return a
+    return None
+
+
 def check_axis_of(axis: NDArray[np.float64] | None, fitted: NDArray[np.float64] | None,
                   who: str) -> None:
     """Refuse spectra on ``axis`` (:func:`fit_axis` of what was given; ``None``: an array,

@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from .._inputs import check_axis_of, fit_axis
+from .._inputs import check_axis_of, fit_axis, header_axis
 from ..errors import RamancamError
 from ..spectra import check_axis
 from ._validation import Array
@@ -88,10 +88,12 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
         """Check ``X`` (n_spectra, n_points) and the parameters; returns ``self``."""
         arr = validate_data(self, X, dtype=np.float64)  # a DataFrame's names: feature_names_in_
         given = fit_axis(X)  # a Spectra carries its axis
-        w = self._axis(arr.shape[1], given)
         # a real axis (given, or a Spectra's), not the point index an array stands on: only
         # that one is checked against a Spectra in transform
         self.axis_known_ = getattr(self, "wavenumbers", None) is not None or given is not None
+        if given is None and getattr(self, "wavenumbers", None) is None:
+            given = header_axis(X)  # a DataFrame headed by Raman shifts
+        w = self._axis(arr.shape[1], given)
         self._params()
         self.n_features_in_ = arr.shape[1]
         self.wavenumbers_in_ = w
