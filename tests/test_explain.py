@@ -515,3 +515,14 @@ def test_numpy_integers_and_read_only_float32_inputs_are_taken(Xs):
     np.testing.assert_array_equal(a, fc_importance(m, Xs.astype(np.float32)))
     np.testing.assert_allclose(b, captum_map(m, Xs, ig_steps=4, batch_size=3), rtol=1e-5,
                                atol=1e-6)
+
+
+def test_options_another_method_takes_are_refused_in_words(Xs):
+    # method="gradcam" with FC's options raised TypeError (unexpected keyword 'form')
+    from ramancam.explain import explain
+
+    with pytest.raises(RamancamError, match=r"options must be ones method 'gradcam' takes "
+                                            r"\(.*\); got 'form'\. method_options"):
+        explain(_small(), Xs, method="gradcam", form="contribution")
+    maps, _ = explain(_small(), Xs, method="fc", form="contribution")
+    assert maps.shape == Xs.shape

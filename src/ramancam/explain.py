@@ -25,6 +25,7 @@ line: it resolves targets (predicted, true, a named class, all) and the method.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -773,6 +774,14 @@ def explain(model: RamanCNN, X: ArrayLike, *, method: str = "fc", target: Any = 
     else:
         tsel = np.full(n, _class_index(target, class_names, n_classes, "target"),
                        dtype=np.int64)
+    fn: Callable[..., Any] = (fc_importance if method == "fc" else
+                              grad_cam if method == "gradcam" else captum_map)
+    takes = set(inspect.signature(fn).parameters) - {"model", "X", "target", "score",
+                                                     "normalize", "batch_size", "method"}
+    if bad := sorted(set(options) - takes):
+        raise RamancamError(
+            f"options must be ones method {method!r} takes ({', '.join(sorted(takes))}); got "
+            f"{', '.join(map(repr, bad))}. method_options(method, grid) gives each method's.")
     if method == "fc":
         maps = fc_importance(model, arr, tsel, score=score, normalize=normalize,
                              batch_size=batch_size, **options)
