@@ -531,3 +531,19 @@ def test_arrays_where_spectra_belong_are_refused_saying_how(trained, tmp_path):
         save(tmp_path / "d.ramancam", estimator=est, recipe=None, grid=b.grid[::-1],
              classes=b.classes, training_summary={})
     assert not (tmp_path / "d.ramancam").exists()
+
+
+def test_a_model_on_a_grid_shorter_than_the_novelty_window_loads(tmp_path):
+    # the window check refused models trained on 16-24 points (the hqi window is 25 and
+    # shrinks to the grid)
+    from ramancam.train import CNNClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.random((20, 21))
+    X[:10, 5] += 2.0
+    y = np.repeat(["a", "b"], 10)
+    est = CNNClassifier(**TINY, random_state=0).fit(X, y)
+    path = save(tmp_path / "short.ramancam", estimator=est, recipe=None,
+                grid=np.arange(21.0), classes=list(est.classes_), training_summary={})
+    b = load(path)
+    assert b.novelty.window == 25 and b.grid.size == 21

@@ -448,6 +448,10 @@ def test_real_amino_acid_mixtures(shared_data, tmp_path):
      {"augment_select": True, "augment_shift": 3, "augment_noise": 0.01}),
     (["--preset", "paper", "--augment", "on", "--augment-shift", "5"],
      {"augment_select": False, "augment_shift": 5, "augment_noise": 0.01}),
+    # an explicit 0 stays 0 (read as "not given" for a moment)
+    (["--augment", "on", "--augment-noise", "0"], {"augment_noise": 0, "augment_shift": 3}),
+    (["--preset", "paper", "--augment", "on", "--augment-shift", "0"],
+     {"augment_shift": 0, "augment_noise": 0.01}),
 ])
 def test_presets_and_explicit_options(extra, want):
     import argparse
@@ -784,10 +788,12 @@ def test_predict_marks_a_row_with_no_value_not_predicted(model_file, peaks_file,
                         for h, c in zip(head, cells, strict=True))
     (tmp_path / "n.csv").write_text("\n".join(lines) + "\n")
     capsys.readouterr()
-    assert main(["predict", str(model_file), str(tmp_path / "n.csv"), "--out",
-                 str(tmp_path / "n_pred.csv")]) == 0
-    out, err = capsys.readouterr()
-    assert err.startswith("warning: file ") and "line 5: 1 spectrum with no value at all" in err
+    from ramancam.errors import RamancamWarning
+
+    with pytest.warns(RamancamWarning, match=r"line 5: 1 spectrum with no value at all"):
+        assert main(["predict", str(model_file), str(tmp_path / "n.csv"), "--out",
+                     str(tmp_path / "n_pred.csv")]) == 0
+    out = capsys.readouterr().out
     # a model without a recipe (--recipe none) refuses it too: nothing to classify
     assert "not predicted: 1 spectrum the model's recipe refuses (3;" in out
     assert "First reason: must vary over the model's grid; got one value or a straight" in out
@@ -1616,3 +1622,41 @@ def test_a_fixed_split_names_classes_its_test_part_lacks(peaks_file, tmp_path, c
                  "--split-col", "split", "--no-compare", "--out", str(tmp_path / "m")]) == 0
     assert ("note: 1 class is only in the training part (peak_500): the test accuracy says "
             "nothing about it.") in capsys.readouterr().out
+
+
+def test_a_descending_axis_without_a_recipe_trains_saves_and_predicts(peaks_file, tmp_path,
+                                                                     capsys):
+    # the model saved with a descending grid, which load then refused as damaged
+    s = read_table(peaks_file, label_col="label")
+    write_table(Spectra(s.X[:, ::-1], s.wavenumbers[::-1], labels=s.labels),
+                tmp_path / "desc.csv")
+    assert main(["train", str(tmp_path / "desc.csv"), "--label-col", "label", *FAST,
+                 "--folds", "2", "--no-compare", "--out", str(tmp_path / "d.ramancam")]) == 0
+    b = load(tmp_path / "d.ramancam")
+    assert b.grid[0] < b.grid[-1]
+    assert main(["predict", str(tmp_path / "d.ramancam"), str(tmp_path / "desc.csv"),
+                 "--out", str(tmp_path / "p.csv")]) == 0
+    assert len(_rows(tmp_path / "p.csv")) == len(s)
+    # and a nominal-length check speaks of --blocks, not of a million points
+    assert main(["train", str(tmp_path / "desc.csv"), "--label-col", "label", "--blocks",
+                 "30", "--out", str(tmp_path / "b")]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        "--blocks must be a few (each block halves the spectrum); got 30.")
+
+
+def test_ramancam_warnings_reach_a_recorder_and_print_as_one_line(tmp_path, capsys):
+    # main() printed them itself, so that a pytest.warns around it recorded nothing; on the
+    # screen (a process of its own: pytest records warnings) they are one plain line, once
+    import subprocess
+    import sys
+
+    from ramancam.errors import RamancamWarning
+
+    (tmp_path / "e.csv").write_text("id,1,2,3\na,1,2,3\nb,,,\n")
+    with pytest.warns(RamancamWarning, match="1 spectrum with no value at all"):
+        assert main(["info", str(tmp_path / "e.csv")]) == 0
+    done = subprocess.run([sys.executable, "-m", "ramancam", "info", str(tmp_path / "e.csv")],
+                          capture_output=True, text=True, check=True)
+    assert done.stderr == (f"warning: file {tmp_path / 'e.csv'}, line 3: 1 spectrum with no "
+                           "value at all (every cell empty or NaN) read as zeros: flat, so "
+                           "train leaves it out and predict marks it not predicted\n")

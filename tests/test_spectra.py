@@ -142,3 +142,15 @@ def test_missing_labels_from_pandas_are_unlabelled_and_empty_selections_work():
     assert Spectra(X, np.arange(4.0), labels=["a", None, "b"]).labels.tolist() == ["a", "", "b"]
     r = Spectra([np.ones(4), np.ones(3)], [np.arange(4.0), np.arange(3.0)], labels=["a", "b"])
     assert len(r[r.labels == "zz"]) == 0  # it raised "X must be 2-D"
+
+
+def test_concat_of_columns_whose_types_do_not_join_gives_objects():
+    a = Spectra(np.ones((1, 4)), np.arange(4.0), meta={"t": np.array(["2026-01-01"],
+                                                                     dtype="datetime64[D]")})
+    b = Spectra(np.ones((1, 4)), np.arange(4.0), meta={"t": np.array(["later"])})
+    c = Spectra.concat([a, b])  # a DTypePromotionError from numpy before
+    assert c.meta["t"].dtype == object and c.meta["t"][1] == "later"
+    pd = pytest.importorskip("pandas")
+    labels = pd.array(["a", None, "b"], dtype="string").to_numpy(dtype=object)
+    assert Spectra(np.ones((3, 4)), np.arange(4.0), labels=labels).labels.tolist() == [
+        "a", "", "b"]

@@ -102,7 +102,7 @@ def _load_novelty(p: Path, info: dict[str, Any], raw: bytes | None, config: Any
     :class:`Bundle`."""
     from safetensors.numpy import load as np_load
 
-    from .novelty import NoveltyScorer
+    from .novelty import HQI_WINDOW, NoveltyScorer
 
     out: dict[str, Any] = {}
     cal = info.get("calibration")
@@ -144,7 +144,9 @@ def _load_novelty(p: Path, info: dict[str, Any], raw: bytes | None, config: Any
             raise RamancamError(f"{p}: novelty array {k!r} must have {width.get(k)} columns; "
                                 f"got shape {a.shape}. The file is damaged or was altered.")
     out["novelty"] = scorer = NoveltyScorer.from_state(nov, arrays)
-    if scorer.model_free and scorer.window > config.n_points:
+    # a window wider than the grid shrinks to it (short grids keep the default 25), but one
+    # beyond both is no setting train writes
+    if scorer.model_free and scorer.window > max(config.n_points, HQI_WINDOW):
         raise RamancamError(f"{p}: novelty window must fit the model's {config.n_points} grid "
                             f"points; got {scorer.window}. The file is damaged or was "
                             "altered.")

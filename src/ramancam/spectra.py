@@ -115,6 +115,21 @@ def need_spectra(spectra: object, name: str = "spectra") -> None:
             "with ramancam.io.read.")
 
 
+def _joined(cols: list[NDArray[Any] | None], sizes: list[int]) -> NDArray[Any]:
+    """One metadata column of :meth:`Spectra.concat`: the parts' columns joined, keeping a
+    type they share (x/y stay numbers); objects, with "" where a part lacks the column, when
+    one does or the types do not join (dates and text)."""
+    if all(c is not None for c in cols):
+        kinds = {c.dtype.kind for c in cols if c is not None}
+        if len(kinds) == 1 or kinds <= set("biuf"):
+            try:
+                return np.concatenate([c for c in cols if c is not None])
+            except (TypeError, ValueError):
+                pass
+    return np.concatenate([c.astype(object) if c is not None else np.full(n, "", dtype=object)
+                           for c, n in zip(cols, sizes, strict=True)])
+
+
 def _own(a: NDArray[Any]) -> NDArray[Any]:
     """``a``, or a copy of it where it may be the caller's array: a Spectra freezes what it
     holds, and must not freeze (or see later changes to) the caller's axis or metadata.
@@ -175,7 +190,7 @@ class Spectra:
         src = _as_str_column(sources, n, "sources", default="")
         if ragged:
             axes_c = [_own(check_axis(a, source=src[i] or None)) for i, a in enumerate(axes)]
-            ys_c = [_own(_check_intensities(y, a.size, source=src[i] or None, index=i))
+            ys_c = [_check_intensities(y, a.size, source=src[i] or None, index=i)
                     for i, (y, a) in enumerate(zip(ys, axes_c, strict=True))]
             if n and _all_equal_axes(axes_c):
                 self._X: NDArray[Any] | None = np.stack(ys_c)
@@ -400,10 +415,7 @@ class Spectra:
             keys += [k for k in p.meta if k not in keys]
         # a column every part has keeps its type (x/y positions stay numbers: a map split
         # and joined is still a map); one some parts lack becomes objects, "" where missing
-        meta = {k: np.concatenate([p.meta[k] for p in parts])
-                if all(k in p.meta for p in parts) else np.concatenate([
-                    p.meta[k].astype(object) if k in p.meta
-                    else np.full(len(p), "", dtype=object) for p in parts])
+        meta = {k: _joined([p.meta.get(k) for p in parts], [len(p) for p in parts])
                 for k in keys}
         has_labels = [p.labels is not None for p in parts]
         if any(has_labels) and not all(has_labels):
@@ -495,7 +507,8 @@ def _as_str_column(values: ArrayLike | None, n: int, name: str, default: str | N
     if col.dtype.kind == "f" and np.isnan(col).any():  # pandas' missing values: unlabelled
         return np.where(np.isnan(col), "", col.astype(str))
     if col.dtype.kind == "O":  # None or NaN among objects: "" as well, not "None", "nan"
-        missing = np.array([v is None or (isinstance(v, float) and v != v) for v in col],
+        missing = np.array([v is None or (isinstance(v, float | np.floating) and v != v)
+                            or type(v).__name__ in ("NAType", "NaTType") for v in col],
                            dtype=bool)
         if missing.any():
             return np.where(missing, "", col.astype(str))

@@ -59,31 +59,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 @contextlib.contextmanager
 def _plain_warnings() -> Iterator[None]:
-    """ramancam's own warnings as one ``warning:`` line on stderr (Python prints the file
-    and source line of the ``warnings.warn`` call, which mean nothing to a user)."""
+    """ramancam's own warnings as one ``warning:`` line on stderr, each text once (Python
+    prints the file and source line of the ``warnings.warn`` call, which mean nothing to a
+    user); scikit-learn's rare-class warning of fold splitters the same way, in our words.
+    Only the printed form changes: a recorder (``pytest.warns``) still gets the warnings."""
     import warnings
 
     from ..errors import RamancamWarning
 
+    rare = "The least populated class in y has only"
     with warnings.catch_warnings():
-        shown = warnings.showwarning
-        said: set[str] = set()
+        fmt = warnings.formatwarning
 
-        def show(message: Any, category: Any, *args: Any, **kw: Any) -> None:
+        def formatted(message: Any, category: Any, *args: Any, **kw: Any) -> str:
             text = str(message)
-            if text.startswith("The least populated class in y has only"):
-                # scikit-learn's fold splitters (run more than once per command)
-                text = ("a class has fewer spectra (or groups) than folds, so some folds "
-                        f"test none of it (scikit-learn: {text.rstrip('.')})")
-                category = RamancamWarning
+            if text.startswith(rare):
+                return ("warning: a class has fewer spectra (or groups) than folds, so some "
+                        f"folds test none of it (scikit-learn: {text.rstrip('.')})\n")
             if issubclass(category, RamancamWarning):
-                if text not in said:
-                    said.add(text)
-                    print(f"warning: {text}", file=sys.stderr)
-            else:
-                shown(message, category, *args, **kw)
+                return f"warning: {text}\n"
+            return fmt(message, category, *args, **kw)
 
-        warnings.showwarning = show
+        warnings.formatwarning = formatted
+        warnings.filterwarnings("once", category=RamancamWarning)
+        warnings.filterwarnings("once", message=rare)
         yield
 
 

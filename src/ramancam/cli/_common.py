@@ -281,11 +281,14 @@ def parse_grid(text: str | None) -> tuple[float, float, float] | None:
     if not step > 0 or not stop > start:
         raise RamancamError(
             f"--grid must have STOP > START and STEP > 0; got {text!r}.")
-    if (stop - start) / step < MIN_GRID_POINTS - 1:
+    from ..preprocess import make_grid
+
+    n = make_grid(start, stop, step).size
+    if n < MIN_GRID_POINTS:
         raise RamancamError(
-            f"--grid must hold at least {MIN_GRID_POINTS} points; got {text!r} "
-            f"({int((stop - start) // step) + 1}). Use a STEP well below STOP - START, e.g. "
-            f"{start:g}:{stop:g}:1.")
+            f"--grid must hold at least {MIN_GRID_POINTS} points; got {text!r} ({n}). Use a "
+            f"STEP well below STOP - START, e.g. {start:g}:{stop:g}:"
+            f"{(stop - start) / (4 * MIN_GRID_POINTS):.3g}.")
     return start, stop, step
 
 
@@ -453,6 +456,10 @@ def prepare_labelled(args: argparse.Namespace, raw: Any, purpose: str
         recipe, data = _normalized_auto(args, raw, recipe)
     else:
         data = raw if recipe is None else recipe.apply(raw)
+    if recipe is None and data.has_common_axis and data.wavenumbers[0] > data.wavenumbers[-1]:
+        # a descending axis (as WiRE writes it): trained ascending, as a model's grid is;
+        # predict takes spectra on the grid reversed for such a model
+        raw = data = data.replace(data.X[:, ::-1], data.wavenumbers[::-1])
     if not data.has_common_axis:
         raise RamancamError(
             f"spectra must lie on one common axis {purpose}; got {len(data)} spectra on "

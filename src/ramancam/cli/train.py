@@ -177,7 +177,8 @@ def estimator_params(args: argparse.Namespace) -> dict[str, Any]:
             f"--{given[0].replace('_', '-')} does nothing with {why}. Add --augment on "
             "(or auto) to use it, or drop it.")
     # --augment on/auto beside a preset without augmentation (paper): the default amounts
-    amounts = {k: (0 if mode == "off" else pick(k) or PRESETS["tuned"][k])
+    amounts = {k: (0 if mode == "off" else pick(k)
+                   if getattr(args, k, None) is not None or preset[k] else PRESETS["tuned"][k])
                for k in AUGMENT_PARAMS}
     return {"n_filters": pick("filters"), "filter_size": pick("filter_size"),
             "n_blocks": args.blocks, "fc_width": args.fc_width,
@@ -216,6 +217,9 @@ def check_params(params: dict[str, Any]) -> None:
         resolve_device(params["device"])
     except RamancamError as exc:
         text = str(exc)
+        if "pooling blocks" in text:  # checked on a nominal length: say it in option terms
+            text = (f"--blocks must be a few (each block halves the spectrum); got "
+                    f"{params['n_blocks']}.")
         name = text.split(" ", 1)[0]
         if name in OPTION_OF:
             text = OPTION_OF[name] + text[len(name):]
@@ -247,8 +251,9 @@ def _losses(on: float, off: float) -> tuple[str, str]:
     """Two validation losses as the augmentation line prints them: small ones (a training
     set learnt perfectly) in scientific notation, and with digits enough to show which is
     smaller (the one that decided), up to 7."""
+    sci = min(on, off) < 0.01  # both in one notation, so that they compare at a glance
     for digits in range(3, 8):
-        a, b = (f"{v:.{digits}f}" if v >= 0.01 else f"{v:.{digits - 1}e}" for v in (on, off))
+        a, b = (f"{v:.{digits - 1}e}" if sci else f"{v:.{digits}f}" for v in (on, off))
         if a != b or on == off:
             break
     return a, b
