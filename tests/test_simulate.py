@@ -159,3 +159,16 @@ def test_mixtures_errors():
         mixtures(ragged)
     with pytest.raises(RamancamError, match="n_per_pair must be a positive integer"):
         mixtures(pure, n_per_pair=0)
+
+
+def test_missing_or_scalar_settings_are_refused_in_words():
+    # numpy's isfinite TypeError, and "'float' object is not iterable"
+    from ramancam import simulate as sim
+
+    with pytest.raises(RamancamError, match="fwhm must be a positive number; got None"):
+        sim.lorentzian(np.arange(10.0), 2.0, None)
+    with pytest.raises(RamancamError, match="noise must be a number >= 0; got None"):
+        sim.peak_position_set(3, noise=None)
+    with pytest.raises(RamancamError, match=r"ratio must be \(low, high\).*got 0\.3\. For one "
+                                            r"ratio r give \(r, r\)"):
+        sim.mixtures(sim.peak_position_set(3), ratio=0.3)
