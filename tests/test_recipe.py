@@ -297,3 +297,11 @@ def test_baseline_parameters_are_checked_when_the_recipe_is_built():
         with pytest.raises(RamancamError, match=match):  # the same from a file
             Recipe.from_json(Recipe([("baseline", {"method": "asls"})]).to_json()
                              .replace('"method": "asls"', json.dumps(params)[1:-1]))
+
+
+def test_zero_spectra_come_out_on_the_recipes_grid():
+    # they came back on their input axis, unlike any other number of spectra
+    s = Spectra(np.ones((2, 50)), np.linspace(300.0, 1900.0, 50))
+    out = paper_recipe(grid=(400, 1800, 2)).apply(s[[]])
+    assert len(out) == 0 and out.wavenumbers.size == 701 and out.wavenumbers[0] == 400.0
+    assert len(Recipe([Step("normalize", {"method": "max"})]).apply(s[[]])) == 0

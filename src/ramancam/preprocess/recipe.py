@@ -403,8 +403,9 @@ class Recipe:
             raise RamancamError(
                 f"spectra must be a ramancam Spectra; got {type(spectra).__name__}. "
                 "Use Recipe.apply_arrays(X, wavenumbers) for plain arrays.")
-        if len(spectra) == 0:
-            return spectra
+        if len(spectra) == 0:  # nothing to process; on the recipe's grid when it resamples
+            g = self.grid
+            return spectra if g is None else spectra.replace(np.empty((0, g.size)), g)
         return _apply_runs(spectra, [s.run for s in self._steps])
 
     def apply_arrays(self, X: ArrayLike, wavenumbers: ArrayLike, *,
