@@ -154,3 +154,8 @@ def test_concat_of_columns_whose_types_do_not_join_gives_objects():
     labels = pd.array(["a", None, "b"], dtype="string").to_numpy(dtype=object)
     assert Spectra(np.ones((3, 4)), np.arange(4.0), labels=labels).labels.tolist() == [
         "a", "", "b"]
+
+
+def test_an_empty_id_never_takes_another_rows_id():
+    s = Spectra(np.ones((4, 3)), np.arange(3.0), meta={"id": ["x", "", "1", "y"]})
+    assert s.ids == ["x", "1 (row 1)", "1", "y"]

@@ -334,7 +334,13 @@ class Spectra:
                else [""] * self._n)
         if all(own):
             return own
-        return [o or f for o, f in zip(own, self._source_names(), strict=True)]
+        taken, out = set(own), []
+        for i, (o, f) in enumerate(zip(own, self._source_names(), strict=True)):
+            if not o and f in taken:  # a row number that is another row's id
+                f = f"{f} (row {i})"
+            taken.add(o or f)
+            out.append(o or f)
+        return out
 
     def _source_names(self) -> list[str]:
         paths = [str(src) for src in self.sources]
