@@ -909,6 +909,8 @@ def test_fixed_split_report_speaks_of_its_test_part(peaks_file, tmp_path, capsys
     out = capsys.readouterr().out
     assert "  confusion: CNN, on the test part (rows: true class" in out
     assert "out-of-fold" not in out
+    # and the calibration lines train printed, the test part's numbers with them
+    assert re.search(r"^  unknown: threshold .*; test spectra flagged \d", out, re.MULTILINE)
 
 
 def test_group_folds_say_rare_classes_in_our_words(peaks_file, tmp_path, capsys):

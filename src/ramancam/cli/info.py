@@ -428,6 +428,8 @@ def model_summary(bundle: Any) -> dict[str, Any]:
                         if st.get(k) is not None})
     if info.get("calibration") is not None:
         d["calibration"] = info["calibration"]
+    if isinstance(st.get("calibration_lines"), list):
+        d["calibration_lines"] = [str(v) for v in st["calibration_lines"]]
     if info.get("novelty") is not None:
         d["novelty"] = {k: v for k, v in info["novelty"].items() if k != "arrays"}
     return d
@@ -562,7 +564,9 @@ def format_model(path: str, d: dict[str, Any]) -> str:
                              f"{a} as {b} ({n})" for a, b, n in most_confused(cm, names, 5))
                              or "none"))
     cal = d.get("calibration")
-    if cal and "ece_before" in cal:
+    if d.get("calibration_lines"):  # as train printed them (since 2026-12-06)
+        lines += ["  " + line for line in d["calibration_lines"]]
+    elif cal and "ece_before" in cal:
         fields = {k: cal[k] for k in Calibration.__dataclass_fields__ if k in cal}
         fields["threshold"] = math.inf if fields.get("threshold") is None \
             else fields["threshold"]

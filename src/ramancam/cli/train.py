@@ -512,7 +512,10 @@ def run(args: argparse.Namespace) -> int:
                 "spatial_buffer": args.spatial_buffer,
                 "laser_nm": getattr(args, "laser_nm", None),
                 "axis_offset": getattr(args, "axis_offset", None),
-                "drop_clipped": bool(getattr(args, "drop_clipped", False))}
+                "drop_clipped": bool(getattr(args, "drop_clipped", False)),
+                # the lines printed under the table (a fixed split's test-part numbers are
+                # in no other field): info repeats them
+                "calibration_lines": cal_lines}
     save(args.out, estimator=final, recipe=recipe, grid=grid,
          classes=[str(c) for c in final.classes_], training_summary=summary, cv=cv,
          settings=settings)
@@ -536,8 +539,9 @@ def run(args: argparse.Namespace) -> int:
         p = write_train_report(
             args.report, cv=cv, model=final.module_, X=data.X[train_idx],
             labels=np.asarray(data.labels).astype(str)[train_idx], grid=grid,
-            data_info=info, settings={**settings, **{k: v for k, v in params.items()
-                                                     if k != "verbose"}},
+            data_info=info, settings={**{k: v for k, v in settings.items()
+                                         if k != "calibration_lines"},
+                                      **{k: v for k, v in params.items() if k != "verbose"}},
             seed=args.seed, winner=winner, calibration_lines=cal_lines,
             temperature=float(getattr(final, "temperature_", 1.0)),
             threshold=float(getattr(final, "novelty_threshold_", float("inf"))),
