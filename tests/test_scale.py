@@ -712,14 +712,17 @@ def test_class_image_draws_unknown_pixels_in_their_own_colour():
     from ramancam.maps.images import draw_class_image
 
     grid = MapGrid.regular(3, 2, step=1.0)
-    pred = np.array([[0, 1, 1], [0, -1, 1]])
-    flagged = np.array([[False, True, False], [False, True, False]])  # (1, 1): no spectrum
+    pred = np.array([[0, 1, -1], [0, -1, 1]])
+    # (1, 0) flagged; (2, 0) no class but flagged (a dead pixel the recipe refused): unknown,
+    # as predict says it; (1, 1) no class, not flagged: no spectrum there
+    flagged = np.array([[False, True, True], [False, False, False]])
     ax = Figure().add_subplot()
     draw_class_image(ax, grid, pred, ["a", "b"], unknown=flagged)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels == ["a (2)", "b (2)", "unknown (1)", "no spectrum (1)"]
+    assert labels == ["a (2)", "b (1)", "unknown (2)", "no spectrum (1)"]
     shown = ax.get_images()[0].get_array()
-    assert shown[0, 1] == 2 and np.ma.is_masked(shown[1, 1]) and shown[1, 2] == 1
+    assert shown[0, 1] == 2 and shown[0, 2] == 2 and np.ma.is_masked(shown[1, 1])
+    assert shown[1, 2] == 1
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

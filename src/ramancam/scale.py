@@ -697,7 +697,7 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     unknown = flagged if reject else None
     predicted = np.asarray(g["predicted"][...])
     refused = predicted < 0  # not predicted (or not computed): no class to draw
-    if refused.any():
+    if refused.any():  # drawn as unknown, as predict names them (the cube's NaN pixels too)
         unknown = refused if unknown is None else unknown | refused
 
     sets = read("prediction_set")

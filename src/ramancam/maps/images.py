@@ -108,7 +108,9 @@ def draw_class_image(ax: Axes, grid: MapGrid, predicted: ArrayLike,
     colors = class_colors(k)
     flagged = None
     if unknown is not None:
-        flagged = np.asarray(unknown, dtype=bool) & (pred >= 0)
+        # flagged pixels, and pixels with a spectrum no class was given (refused by the
+        # recipe, flagged by the caller): "unknown"; pixels without a spectrum stay blank
+        flagged = np.asarray(unknown, dtype=bool)
         pred = np.where(flagged, k, pred)  # one more colour, after the classes
     shown = [*colors, UNKNOWN_COLOR] if flagged is not None else colors
     cmap = ListedColormap(shown if shown else ["white"]).with_extremes(bad=MISSING_COLOR)
