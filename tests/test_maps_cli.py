@@ -502,3 +502,19 @@ def test_a_chunk_of_dead_pixels_only_and_a_last_dead_spectrum(paper_model, tmp_p
                      str(out)]) == 2
         assert "every spectrum was refused" in capsys.readouterr().err
         assert not out.exists()
+
+
+def test_explain_keeps_the_grid_when_an_edge_column_is_dead(trained, tmp_path, capsys):
+    # the grid was inferred again from the usable pixels: a dead last column was cut off
+    # the images (a 10 x 6 map drawn 9 x 6), where predict drew it blank
+    _, _, model = trained
+    s = synthetic_map(np.random.default_rng(3))
+    X = s.X.copy()
+    X[np.asarray(s.meta["x"]) == 2.0 * (NX - 1)] = 0.0  # the last column: dead pixels
+    write_table(s.replace(X), tmp_path / "dead.csv")
+    capsys.readouterr()
+    assert main(["explain", str(model), str(tmp_path / "dead.csv"), "--out",
+                 str(tmp_path / "e")]) == 0
+    out = capsys.readouterr().out
+    assert f"not explained: {NY} spectra" in out
+    assert f"map: {NX} x {NY}" in out

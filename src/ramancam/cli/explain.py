@@ -477,8 +477,12 @@ def run(args: argparse.Namespace) -> int:
     if map_grid is not None and out_dir is not None:
         from ..maps.outputs import write_explain_outputs
 
-        if refused:  # their pixels are left blank, as pixels missing from the map are
-            map_grid = grid_of(data[all_usable])
+        if refused:  # their pixels are left blank on the same grid (inferred again from
+            # the others, a dead edge column was cut off the images)
+            from dataclasses import replace
+
+            map_grid = replace(map_grid, ix=map_grid.ix[all_usable],
+                               iy=map_grid.iy[all_usable])
 
         paths = write_explain_outputs(
             out_dir, map_grid, np.concatenate(kept["X"]), np.concatenate(kept["maps"]), grid,
