@@ -518,3 +518,22 @@ def test_explain_keeps_the_grid_when_an_edge_column_is_dead(trained, tmp_path, c
     out = capsys.readouterr().out
     assert f"not explained: {NY} spectra" in out
     assert f"map: {NX} x {NY}" in out
+
+
+def test_an_irregular_grid_error_gives_a_command_line_fix(tmp_path, capsys):
+    # "pass a larger tol": no option of the command line sets it
+    from ramancam.errors import RamancamError
+    from ramancam.maps.grid import grid_of
+
+    s = synthetic_map(np.random.default_rng(4))
+    x = np.asarray(s.meta["x"], dtype=float)
+    odd = s.replace(meta={**s.meta, "x": np.where(x > 8.0, 8.0 + 1.5 * (x - 8.0), x)})
+    write_table(odd, tmp_path / "odd.csv")
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "odd.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "x/y positions do not form a grid" in out and "larger tol" not in out
+    assert "rename or remove the x/y columns" in out
+    with pytest.raises(RamancamError) as e:  # Python keeps its own words
+        grid_of(odd)
+    assert "pass a larger tol" in str(e.value) and "rename or remove" in e.value.cli

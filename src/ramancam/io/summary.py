@@ -83,7 +83,7 @@ def describe(spectra: Spectra) -> dict[str, Any]:
         try:
             out["grid"] = grid_of(spectra).describe()
         except RamancamError as exc:
-            out["grid"] = {"error": str(exc)}
+            out["grid"] = {"error": exc.cli or str(exc)}  # the command line shows it
     return out
 
 

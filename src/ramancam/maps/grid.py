@@ -230,10 +230,13 @@ def _snap(v: NDArray[np.float64], step: float, tol: float, name: str,
     off = np.abs((v - origin) / step - idx)
     if off.max() > tol:
         i = int(off.argmax())
-        raise RamancamError(
-            f"pixel positions must lie on a regular grid (within {tol:g} of a step); got "
-            f"{name} = {v[i]:g} for spectrum {who(i)}, {off[i]:.2f} steps off the grid of "
-            f"step {step:.4g}. Check the {name} column, or pass a larger tol.")
+        said = (f"pixel positions must lie on a regular grid (within {tol:g} of a step); got "
+                f"{name} = {v[i]:g} for spectrum {who(i)}, {off[i]:.2f} steps off the grid "
+                f"of step {step:.4g}. Check the {name} column")
+        raise RamancamError(said + ", or pass a larger tol.",
+                            cli=said + ". Images need pixels on one regular step; to "
+                                "classify the spectra without images, rename or remove the "
+                                "x/y columns.")
     shift = idx.min()
     return (idx - shift).astype(np.intp), origin + shift * step, step
 
