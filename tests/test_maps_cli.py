@@ -537,3 +537,19 @@ def test_an_irregular_grid_error_gives_a_command_line_fix(tmp_path, capsys):
     with pytest.raises(RamancamError) as e:  # Python keeps its own words
         grid_of(odd)
     assert "pass a larger tol" in str(e.value) and "rename or remove" in e.value.cli
+
+
+def test_spectra_predicted_into_a_map_runs_folder_are_told_its_old_images(trained, tmp_path,
+                                                                           capsys):
+    _, data, model = trained
+    out = tmp_path / "o"
+    assert main(["predict", str(model), str(data), "--out", str(out) + "/"]) == 0
+    assert (out / "classes.png").exists()
+    s = read_table(data)
+    write_table(Spectra(s.X, s.wavenumbers), tmp_path / "plain.csv")  # no positions
+    capsys.readouterr()
+    assert main(["predict", str(model), str(tmp_path / "plain.csv"), "--out",
+                 str(out) + "/"]) == 0
+    text = capsys.readouterr().out
+    assert f"note: {out} still holds map images of an earlier run (" in text
+    assert "classes.png" in text and "they are not of these predictions" in text
