@@ -582,3 +582,17 @@ def test_numbered_images_of_an_earlier_run_are_removed(tmp_path):
     remove_stale(tmp_path, [tmp_path / "band_01.png", tmp_path / "band_02.png"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["band_01.png", "band_02.png",
                                                           "notes.png"]
+
+
+def test_jitter_of_a_tenth_of_a_step_keeps_few_pixel_columns_together():
+    # with two pixels per column, jitter of 0.1 step split columns in two (the grid was
+    # then refused, blaming an innocent pixel): columns are cut at half the typical gap
+    from ramancam.maps.grid import infer_grid
+
+    for seed in range(10):
+        r = np.random.default_rng(seed)
+        ix, iy = (a.ravel() for a in np.meshgrid(np.arange(20), np.arange(2)))
+        x = 100 + 0.5 * ix + r.uniform(-0.05, 0.05, ix.size)
+        y = 50 + 0.5 * iy + r.uniform(-0.05, 0.05, iy.size)
+        g = infer_grid(x, y)
+        assert (g.nx, g.ny) == (20, 2) and abs(g.step_x - 0.5) < 0.01

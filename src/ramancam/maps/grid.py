@@ -209,7 +209,10 @@ def _axis_step(v: NDArray[np.float64]) -> float:
         return math.nan
     # split the sorted values into columns at the big gaps; the step is the median distance
     # between neighbouring column centres (gap sizes alone would shrink by the jitter)
-    starts = np.concatenate([[0], np.flatnonzero(gaps >= _JITTER_FRACTION * gaps.max()) + 1])
+    # a gap between columns: at least half the typical one among the gaps not plainly jitter
+    # (1/8 of the largest alone split a column whose few pixels jitter by 0.1 step)
+    typical = float(np.median(gaps[gaps >= _JITTER_FRACTION * gaps.max()]))
+    starts = np.concatenate([[0], np.flatnonzero(gaps >= 0.5 * typical) + 1])
     centres = np.add.reduceat(s, starts) / np.diff(np.append(starts, s.size))
     return float(np.median(np.diff(centres)))
 
