@@ -155,7 +155,8 @@ class SpatialBlockKFold(BaseCrossValidator):
         if n_blocks < k:
             raise RamancamError(
                 f"spatial folds must not outnumber the blocks; got {k} folds but only "
-                f"{n_blocks} blocks of {b} x {b} pixels in a {grid.nx} x {grid.ny} grid. Use "
+                f"{n_blocks} block{'' if n_blocks == 1 else 's'} of {b} x {b} pixels in a "
+                f"{grid.nx} x {grid.ny} grid. Use "
                 "a smaller --spatial-block or fewer --spatial-folds.")
         dummy = np.zeros((n, 1))
         if y is not None:
