@@ -662,3 +662,17 @@ def test_atomic_write_names_the_file_when_the_disk_refuses(tmp_path):
         with atomic_write(target) as fh:
             open(tmp_path / "missing.txt")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_positions_written_with_decimal_commas_make_a_map(tmp_path):
+    # a ';'-separated export with decimal commas: the spectra were read, x/y stayed text
+    # and the file was silently no map
+    from ramancam.maps.grid import grid_of
+
+    p = tmp_path / "dc.csv"
+    p.write_text("id;x;y;500;501;502\na;0,0;0,0;1,5;2,5;3,5\nb;0,5;0,0;1,0;2,0;3,1\n"
+                 "c;0,0;0,5;1,0;2,2;3,0\nd;0,5;0,5;1,0;2,0;3,5\n")
+    s = read_table(p)
+    assert s.meta["x"].tolist() == [0.0, 0.5, 0.0, 0.5]
+    g = grid_of(s)
+    assert (g.nx, g.ny) == (2, 2) and g.step_x == pytest.approx(0.5)

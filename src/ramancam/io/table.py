@@ -556,7 +556,13 @@ def _positions(meta: dict[str, np.ndarray], source: str = "", lines: list[int] |
         try:
             v = meta[col].astype(np.float64)
         except ValueError:
-            v = np.array([_float_or_none(t) for t in meta[col].tolist()], dtype=np.float64)
+            cells = [str(t) for t in meta[col].tolist()]
+            v = np.array([_float_or_none(t) for t in cells], dtype=np.float64)
+            # decimal commas ("0,5"), as a table of ';'-separated cells writes positions too
+            comma = np.array([_float_or_none(t.replace(",", ".")) if t.count(",") == 1
+                              and "." not in t else None for t in cells], dtype=np.float64)
+            if np.isfinite(comma).sum() > np.isfinite(v).sum():
+                v = np.where(np.isfinite(v), v, comma)
         finite = np.isfinite(v)
         if finite.all():
             vals[want] = v
