@@ -115,6 +115,14 @@ def holdout(y_idx: NDArray[np.intp], fraction: float, seed: int
     return np.sort(np.concatenate([tr, np.flatnonzero(single)])), np.sort(va)
 
 
+def _check_largest(largest: int, k: int) -> None:
+    """Refuse ``k`` folds when the largest class has fewer than ``k`` spectra."""
+    if largest < k:
+        raise RamancamError(
+            f"at least one class must have {k} spectra for {k}-fold cross validation; the "
+            f"largest has {largest}. Use {largest} folds or fewer (--folds), or add spectra.")
+
+
 def stratified_kfold(y_idx: NDArray[np.intp], k: int, seed: Any
                      ) -> list[tuple[NDArray[np.intp], NDArray[np.intp]]]:
     """Sorted ``(train, test)`` index pairs of a shuffled, seeded stratified K-fold in which
@@ -141,10 +149,7 @@ def stratified_kfold(y_idx: NDArray[np.intp], k: int, seed: Any
             "at least one class must have 2 spectra or more for cross validation; every "
             "class has a single spectrum, so none can be both learned and tested. Add "
             "spectra.")
-    if largest < k:
-        raise RamancamError(
-            f"at least one class must have {k} spectra for {k}-fold cross validation; the "
-            f"largest has {largest}. Use {largest} folds or fewer (--folds), or add spectra.")
+    _check_largest(largest, k)
     with warnings.catch_warnings():  # "the least populated class has only N members"
         warnings.simplefilter("ignore", UserWarning)
         pairs = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(
@@ -172,10 +177,7 @@ def group_kfold(labels: NDArray[Any], groups: NDArray[Any], k: int, seed: Any,
             f"group column {column!r} must have at least {k} distinct values for {k} folds; "
             f"got {n_g}. Use fewer --folds.")
     largest = int(np.unique(labels, return_counts=True)[1].max(initial=0))
-    if largest < k:
-        raise RamancamError(
-            f"at least one class must have {k} spectra for {k}-fold cross validation; the "
-            f"largest has {largest}. Use {largest} folds or fewer (--folds), or add spectra.")
+    _check_largest(largest, k)
     with warnings.catch_warnings():  # "the least populated class has only N members"
         warnings.simplefilter("ignore", UserWarning)
         pairs = list(StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
