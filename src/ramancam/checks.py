@@ -12,6 +12,7 @@ cm-1 (:func:`band_shift`); ``ramancam predict`` says so when the shift is clear
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,38 +48,46 @@ def true_runs(mask: NDArray[np.bool_]) -> tuple[NDArray[np.intp], NDArray[np.int
     return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
 
 
+def _blocks(spectra: Spectra, within: tuple[float, float] | None
+            ) -> Iterator[tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.intp]]]:
+    """``(axis, Y, index)`` for the checks below: the Raman shifts inside ``within`` (all
+    without it), the spectra's float64 values there and their indices, :data:`FLAT_BLOCK`
+    spectra of a common axis at a time (bounding memory on a large map), or each spectrum of
+    per-spectrum axes alone; spectra with no point inside are left out."""
+    if spectra.has_common_axis:
+        groups = [(np.asarray(spectra.wavenumbers, dtype=np.float64), spectra.X,
+                   np.arange(len(spectra)))]
+    else:
+        groups = [(np.asarray(w, dtype=np.float64), np.asarray(y)[None, :], np.array([i]))
+                  for i, (w, y) in enumerate(zip(spectra.axes, spectra.intensities,
+                                                 strict=True))]
+    for w, Y_all, idx_all in groups:
+        inside = (np.ones(w.size, dtype=bool) if within is None
+                  else (w >= within[0]) & (w <= within[1]))
+        if not inside.any():
+            continue
+        for r0 in range(0, len(idx_all), FLAT_BLOCK):
+            yield (w[inside], np.asarray(Y_all[r0:r0 + FLAT_BLOCK][:, inside],
+                                         dtype=np.float64), idx_all[r0:r0 + FLAT_BLOCK])
+
+
 def flat_spectra(spectra: Spectra, within: tuple[float, float] | None = None) -> list[int]:
     """Indices of the spectra with one value, or a straight line, throughout (``within``:
     throughout that Raman-shift range, e.g. a recipe's grid; one with no point there is not
     counted: it is the resampling's error). A straight line is all baseline: every baseline
     removes it whole and leaves rounding error to normalise."""
-    if spectra.has_common_axis:  # in blocks: a large map's spectra
-        groups = [(np.asarray(spectra.wavenumbers, dtype=np.float64), spectra.X,
-                   np.arange(len(spectra)))]
-    else:
-        groups = [(np.asarray(w, dtype=np.float64), np.asarray(y, dtype=np.float64)[None, :],
-                   np.array([i]))
-                  for i, (w, y) in enumerate(zip(spectra.axes, spectra.intensities,
-                                                 strict=True))]
     out: list[int] = []
-    for w, Y_all, idx_all in groups:
-        inside = (np.ones(w.size, dtype=bool) if within is None
-                  else (w >= within[0]) & (w <= within[1]))
-        w = w[inside]
-        if not w.size:
-            continue
-        xc = w - w.mean()
-        A = np.stack([np.ones_like(xc), xc], axis=1)
-        for r0 in range(0, len(idx_all), FLAT_BLOCK):  # a large map: a block at a time
-            Y = np.asarray(Y_all[r0:r0 + FLAT_BLOCK][:, inside], dtype=np.float64)
-            flat = Y.min(axis=1) == Y.max(axis=1)
-            ok = np.isfinite(Y).all(axis=1) & ~flat
-            if w.size > 2 and ok.any():
-                coef, *_ = np.linalg.lstsq(A, Y[ok].T, rcond=None)
-                resid = np.abs(Y[ok] - (A @ coef).T).max(axis=1)
-                line = resid <= STRAIGHT_TOL * np.abs(Y[ok]).max(axis=1)
-                flat[np.flatnonzero(ok)[line]] = True
-            out += idx_all[r0:r0 + FLAT_BLOCK][flat].tolist()
+    for w, Y, idx in _blocks(spectra, within):
+        flat = Y.min(axis=1) == Y.max(axis=1)
+        ok = np.isfinite(Y).all(axis=1) & ~flat
+        if w.size > 2 and ok.any():
+            xc = w - w.mean()
+            A = np.stack([np.ones_like(xc), xc], axis=1)
+            coef, *_ = np.linalg.lstsq(A, Y[ok].T, rcond=None)
+            resid = np.abs(Y[ok] - (A @ coef).T).max(axis=1)
+            line = resid <= STRAIGHT_TOL * np.abs(Y[ok]).max(axis=1)
+            flat[np.flatnonzero(ok)[line]] = True
+        out += idx[flat].tolist()
     return sorted(out)
 
 
@@ -144,28 +153,13 @@ def implausible_spectra(spectra: Spectra, within: tuple[float, float] | None = N
                         ) -> list[Implausible]:
     """The spectra holding a finite value no detector counts (magnitude beyond
     :data:`IMPLAUSIBLE`); ``within``: only points inside that Raman-shift range count."""
-    if spectra.has_common_axis:  # in blocks: a large map's spectra
-        groups = [(np.asarray(spectra.wavenumbers, dtype=np.float64), spectra.X,
-                   np.arange(len(spectra)))]
-    else:
-        groups = [(np.asarray(w, dtype=np.float64), np.asarray(y)[None, :], np.array([i]))
-                  for i, (w, y) in enumerate(zip(spectra.axes, spectra.intensities,
-                                                 strict=True))]
     out = []
-    for w, Y_all, idx_all in groups:
-        inside = (np.ones(w.size, dtype=bool) if within is None
-                  else (w >= within[0]) & (w <= within[1]))
-        if not inside.any():
-            continue
-        w = w[inside]
-        for r0 in range(0, len(idx_all), FLAT_BLOCK):
-            Y = np.abs(np.asarray(Y_all[r0:r0 + FLAT_BLOCK][:, inside], dtype=np.float64))
-            big = np.isfinite(Y) & (Y > IMPLAUSIBLE)
-            for r in np.flatnonzero(big.any(axis=1)):
-                j = int(np.argmax(np.where(big[r], Y[r], 0.0)))
-                value = float(np.asarray(Y_all[r0 + r][inside][j], dtype=np.float64))
-                out.append(Implausible(int(idx_all[r0 + r]), int(big[r].sum()), value,
-                                       float(w[j])))
+    for w, Y, idx in _blocks(spectra, within):
+        big = np.isfinite(Y) & (np.abs(Y) > IMPLAUSIBLE)
+        for r in np.flatnonzero(big.any(axis=1)):
+            j = int(np.argmax(np.where(big[r], np.abs(Y[r]), 0.0)))
+            out.append(Implausible(int(idx[r]), int(big[r].sum()), float(Y[r, j]),
+                                   float(w[j])))
     return sorted(out, key=lambda f: f.index)
 
 
