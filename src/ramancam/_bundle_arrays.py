@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._inputs import finite_number
 from .errors import RamancamError
 
 FORMAT = "ramancam-model"
@@ -108,8 +109,7 @@ def _load_novelty(p: Path, info: dict[str, Any], raw: bytes | None, config: Any
     cal = info.get("calibration")
     if isinstance(cal, dict):
         t = cal.get("temperature", 1.0)
-        if not isinstance(t, (int, float)) or isinstance(t, bool) or not np.isfinite(t) \
-                or t <= 0:
+        if not finite_number(t) or t <= 0:
             raise RamancamError(f"{p}: calibration temperature must be a positive number; "
                                 f"got {t!r}. The file is damaged or was altered.")
         out["temperature"] = float(t)
@@ -119,8 +119,7 @@ def _load_novelty(p: Path, info: dict[str, Any], raw: bytes | None, config: Any
     if not isinstance(nov, dict) or raw is None:
         raise _refuse(p, f"novelty settings without {NOVELTY_NAME}")
     thr = nov.get("threshold")
-    if thr is not None and (not isinstance(thr, (int, float)) or isinstance(thr, bool)
-                            or not np.isfinite(thr)):
+    if thr is not None and not finite_number(thr):
         raise RamancamError(f"{p}: novelty threshold must be a finite number; got {thr!r}. "
                             "The file is damaged or was altered.")
     arrays = _read_safetensors(np_load, raw, p, NOVELTY_NAME)

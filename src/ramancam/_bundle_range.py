@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._inputs import finite_number
 from .errors import RamancamError, spectra_count
 from .spectra import Spectra, need_spectra
 
@@ -126,7 +127,7 @@ class RangeChecks:
         training spectra were (recorded since 2026-12-06) and more coarsely than the grid:
         their resampled bands are broader and lower than any the network saw."""
         train = (self.info.get("training_data") or {}).get("step")
-        if not isinstance(train, int | float) or isinstance(train, bool) or not train > 0:
+        if not finite_number(train) or not train > 0:
             return None
         step = median_step(spectra)
         grid_step = float(np.median(np.diff(self.grid))) if self.grid.size > 1 else 0.0

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -48,6 +48,13 @@ def check_finite(X: Any) -> None:
     raise RamancamError(
         f"X must hold finite intensities; got {what} in {name} at point {j}{more}. Leave "
         "those spectra out, or fill the gaps (e.g. interpolate) first.")
+
+
+def finite_number(v: object) -> TypeGuard[float | np.number[Any]]:
+    """A finite real number: an int or float (numpy's too), not a bool, not NaN or inf
+    (what model-file settings and simulation parameters must be)."""
+    return (isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+            and bool(np.isfinite(v)))
 
 
 def fit_axis(X: Any) -> NDArray[np.float64] | None:

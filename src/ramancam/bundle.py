@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import platform
 import zipfile
@@ -55,6 +54,7 @@ from ._bundle_arrays import (
     _refuse,
 )
 from ._bundle_range import MAX_END_POINTS, RangeChecks, end_points, median_step, need_spectra
+from ._inputs import finite_number
 from .errors import RamancamError
 from .spectra import Spectra
 
@@ -715,18 +715,15 @@ def _read_info(p: Path, raw: bytes) -> tuple[dict[str, Any], Any, list[str],
 
 def _check_numbers(p: Path, info: dict[str, Any]) -> None:
     """The nested settings that prediction computes with: numbers where numbers belong."""
-    def number(v: Any) -> bool:
-        return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-
     laser = (info.get("settings") or {}).get("laser_nm")
-    if laser is not None and not number(laser):
+    if laser is not None and not finite_number(laser):
         raise _damaged(p, ValueError(f"settings.laser_nm {laser!r}"))
     rate = (info.get("novelty") or {}).get("rate")
-    if rate is not None and not (number(rate) and 0 < rate < 1):
+    if rate is not None and not (finite_number(rate) and 0 < rate < 1):
         raise _damaged(p, ValueError(f"novelty.rate {rate!r}"))
     ends = (info.get("training_data") or {}).get("end_points")
     if ends is not None and not (isinstance(ends, list) and all(
-            isinstance(e, list) and len(e) == 2 and all(map(number, e)) for e in ends)):
+            isinstance(e, list) and len(e) == 2 and all(map(finite_number, e)) for e in ends)):
         raise _damaged(p, ValueError("training_data.end_points that are not [first, last] "
                                      "pairs of numbers"))
 

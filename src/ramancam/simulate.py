@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._inputs import finite_number
 from .errors import RamancamError
 from .spectra import Spectra
 
@@ -39,12 +40,6 @@ CLASS_PEAKS: dict[str, int] = {f"peak_{p}": p for p in DEFAULT_POSITIONS}
 
 RngLike = np.random.Generator | int | None
 
-
-
-def _number(v: object) -> bool:
-    """A finite real number (not a bool, not None)."""
-    return (isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
-            and bool(np.isfinite(v)))
 
 def _rng(rng: RngLike) -> np.random.Generator:
     if isinstance(rng, np.random.Generator):
@@ -76,7 +71,7 @@ def lorentzian(x: ArrayLike, x0: ArrayLike, fwhm: float, amplitude: ArrayLike = 
     -------
     ndarray of shape (n_points,) for a scalar ``x0``, else (n_spectra, n_points)
     """
-    if not _number(fwhm) or fwhm <= 0:
+    if not finite_number(fwhm) or fwhm <= 0:
         raise RamancamError(f"fwhm must be a positive number; got {fwhm!r}.")
     xa = np.asarray(x, dtype=np.float64)
     c = np.asarray(x0, dtype=np.float64)
@@ -114,7 +109,7 @@ def lorentzian_spectra(positions: ArrayLike, *, n_channels: int = 1024, fwhm: fl
     gen = _rng(rng)
     if not isinstance(n_channels, (int, np.integer)) or n_channels < 2:
         raise RamancamError(f"n_channels must be an integer >= 2; got {n_channels!r}.")
-    if not _number(noise) or noise < 0:
+    if not finite_number(noise) or noise < 0:
         raise RamancamError(f"noise must be a number >= 0; got {noise!r}.")
     pos = np.asarray(positions, dtype=np.float64)
     if pos.ndim != 2:
@@ -269,7 +264,7 @@ def mixtures(pure: Spectra, *, n_per_pair: int = 5, ratio: tuple[float, float] =
     """
     gen = _rng(rng)
     _check_count(n_per_pair, "n_per_pair")
-    if _number(ratio) or not hasattr(ratio, "__len__") or len(ratio) != 2:
+    if finite_number(ratio) or not hasattr(ratio, "__len__") or len(ratio) != 2:
         raise RamancamError(f"ratio must be (low, high) with 0 <= low <= high, e.g. (0.1, "
                             f"0.5); got {ratio!r}. For one ratio r give (r, r).")
     lo, hi = (float(v) for v in ratio)
