@@ -646,15 +646,21 @@ _MAPPINGS = ("settings", "training_data", "cv", "calibration", "versions", "nove
              "references")
 
 
-def _damaged(p: Path, exc: BaseException) -> RamancamError:
+def _reason(exc: BaseException) -> str:
+    """``exc``'s message as the middle of a "damaged" line: its first line, without a full
+    stop or a "The file is damaged" of its own (the line ends with one)."""
     why = str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else \
         type(exc).__name__
-    if "Upgrade ramancam" in why:  # written by a newer ramancam: not damaged
-        return RamancamError(f"{p}: {why}.")
     for tail in (" The file is damaged or was altered", " The file is damaged"):
         why = why.removesuffix(tail).rstrip(".")
+    return why
+
+
+def _damaged(p: Path, exc: BaseException) -> RamancamError:
+    if "Upgrade ramancam" in str(exc):  # written by a newer ramancam: not damaged
+        return RamancamError(f"{p}: {str(exc).strip().splitlines()[0].rstrip('.')}.")
     return RamancamError(f"{p}: its {JSON_NAME} must hold the settings ramancam wrote; got "
-                         f"{why}. The file is damaged or was altered.")
+                         f"{_reason(exc)}. The file is damaged or was altered.")
 
 
 def _read_info(p: Path, raw: bytes) -> tuple[dict[str, Any], Any, list[str],
@@ -849,8 +855,8 @@ def load(path: str | os.PathLike[str]) -> Bundle:
     except RamancamError as exc:  # the arrays' own checks: name the file
         if str(exc).startswith(str(p)):
             raise
-        why = str(exc).rstrip(".").removesuffix(" The file is damaged").rstrip(".")
-        raise RamancamError(f"{p}: {why}. The file is damaged or was altered.") from None
+        raise RamancamError(f"{p}: {_reason(exc)}. The file is damaged or was altered."
+                            ) from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _damaged(p, exc) from None
     if references is not None and "match_labels" in references:
