@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .errors import RamancamError, RamancamWarning
-from .spectra import Spectra, labels_for_fit
+from .spectra import Spectra, check_axis, labels_for_fit
 
 __all__ = ["SpectraScore", "check_axis_of", "check_finite", "fit_axis", "predict_data"]
 
@@ -73,14 +73,10 @@ def header_axis(X: Any) -> NDArray[np.float64] | None:
     cols = getattr(X, "columns", None)
     if cols is None or not hasattr(X, "iloc"):
         return None
-    try:
-        a = np.asarray(cols, dtype=np.float64)
-    except (TypeError, ValueError):
+    try:  # numbers, finite, two or more, no repeats, monotonic: an axis
+        return check_axis(np.asarray(cols), name="column names")
+    except (RamancamError, TypeError, ValueError):
         return None
-    d = np.diff(a)
-    if a.ndim == 1 and a.size >= 2 and np.isfinite(a).all() and ((d > 0).all() or (d < 0).all()):
-        return a
-    return None
 
 
 def check_axis_of(axis: NDArray[np.float64] | None, fitted: NDArray[np.float64] | None,
