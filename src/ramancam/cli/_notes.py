@@ -10,14 +10,15 @@ from ..errors import spectra_count
 from ._common import clipped_in, clipped_line, implausible_note
 
 
-def random_folds_notes(data: Any, folds: int) -> list[str]:
-    """Notes for stratified random folds (train, baseline): classes too small for ``folds``
-    folds, and a labelled map, whose random folds test pixels beside training ones."""
+def k_folds_notes(data: Any, folds: int, *, grouped: bool = False) -> list[str]:
+    """Notes for K folds (train, baseline): classes too small for ``folds`` folds, and, for
+    random folds (not ``grouped``), a labelled map, whose random folds test pixels beside
+    training ones."""
     from ..inner import rare_classes_note
     from ..maps.grid import has_positions
 
     notes = [rare_classes_note(data.labels, folds) or ""]
-    if has_positions(data):
+    if not grouped and has_positions(data):
         notes.append("note: DATA is a map (x/y positions): random folds test pixels whose "
                      "neighbours trained, which flatters the accuracy; --spatial-folds K "
                      "holds out blocks of pixels (docs/maps.md)")
@@ -30,11 +31,15 @@ def empty_cell_notes(args: argparse.Namespace, data: Any) -> list[str]:
     import numpy as np
 
     notes = []
+    split_vals = None  # the split column's values, stripped, for the near misses below
     for col, what in ((getattr(args, "split_col", None), "split"),
                       (getattr(args, "group_col", None), "group")):
         if col is None or col not in data.meta:
             continue
-        n = int(np.sum(np.char.strip(np.asarray(data.meta[col]).astype(str)) == ""))
+        vals = np.char.strip(np.asarray(data.meta[col]).astype(str))
+        if what == "split":
+            split_vals = vals
+        n = int(np.sum(vals == ""))
         if not n or (what == "split" and not str(args.train_value).strip()):
             continue
         one = n == 1
@@ -44,14 +49,13 @@ def empty_cell_notes(args: argparse.Namespace, data: Any) -> list[str]:
                f"{'its' if one else 'their'} own")
         notes.append(f"note: {n} spectr{'um has' if one else 'a have'} no value in {what} "
                      f"column {col!r}; {how}.")
-    col = getattr(args, "split_col", None)
-    if col is not None and col in data.meta:  # "Train", "TRAIN": test spectra, by the rule
-        vals = np.char.strip(np.asarray(data.meta[col]).astype(str))
+    if split_vals is not None:  # "Train", "TRAIN": test spectra, by the rule
         want = str(args.train_value).strip()
-        near = (np.char.lower(vals) == want.lower()) & (vals != want)
+        near = (np.char.lower(split_vals) == want.lower()) & (split_vals != want)
         if near.any():
-            odd = sorted(set(vals[near].tolist()))
-            notes.append(f"note: {spectra_count(int(near.sum()))} in split column {col!r} "
+            odd = sorted(set(split_vals[near].tolist()))
+            notes.append(f"note: {spectra_count(int(near.sum()))} in split column "
+                         f"{args.split_col!r} "
                          f"read {', '.join(map(repr, odd))}, not {want!r}: they count as "
                          "test. If they are training spectra, fix the column or give "
                          "--train-value.")
@@ -151,12 +155,9 @@ def data_notes(args: argparse.Namespace, raw: Any, data: Any, splits: Any) -> li
     split = getattr(args, "split_col", None) is not None
     spatial = getattr(args, "spatial_folds", None) is not None
     notes = empty_cell_notes(args, data)
-    if not split and args.group_col is None and not spatial:
-        notes += random_folds_notes(data, args.folds)
-    elif args.group_col is not None:
-        from ..inner import rare_classes_note
-
-        notes += [n for n in [rare_classes_note(data.labels, args.folds)] if n]
+    grouped = args.group_col is not None
+    if grouped or not (split or spatial):
+        notes += k_folds_notes(data, args.folds, grouped=grouped)
     if (missing := missing_label_note(data.labels)) is not None:
         notes.append(missing)
     grid = data.wavenumbers
