@@ -203,6 +203,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import spectra_count
     from ..io import atomic_write
     from ..maps.grid import grid_of, has_positions
+    from ..maps.images import map_images_in
     from ..maps.outputs import no_positions_note, out_dir_of
     from ..novelty import UNKNOWN
     from . import _scale as scale
@@ -433,10 +434,7 @@ def run(args: argparse.Namespace) -> int:
         say(f"map: {grid.text()}; wrote {', '.join(p.name for p in paths)} to {out_dir}")
     elif out_dir is not None and (note := no_positions_note(args.data, len(data))):
         say(note)
-    if grid is None and out_dir is not None and (old := sorted(
-            p.name for pattern in ("classes.png", "confidence.png", "proba_*.png",
-                                   "band_shift.png", "novelty_p.png", "set_size.png")
-            for p in out_dir.glob(pattern))):
+    if grid is None and out_dir is not None and (old := map_images_in(out_dir)):
         say(f"note: {out_dir} still holds map images of an earlier run ({', '.join(old[:3])}"
             f"{', ...' if len(old) > 3 else ''}); they are not of these predictions")
     elif xy and args.out:

@@ -382,6 +382,16 @@ def is_finite_number(v: Any) -> bool:
 NUMBERED = ("proba_*.png", "band_*.png")
 
 
+#: The images :func:`write_map_images` writes under fixed names (those it may write).
+FIXED = ("classes.png", "confidence.png", "band_shift.png", "novelty_p.png", "set_size.png")
+
+
+def map_images_in(out_dir: str | os.PathLike[str]) -> list[str]:
+    """The names of the map images (:data:`FIXED`, :data:`NUMBERED`) in ``out_dir``."""
+    return sorted(p.name for pattern in (*FIXED, *NUMBERED)
+                  for p in Path(out_dir).glob(pattern))
+
+
 def remove_stale(out_dir: str | os.PathLike[str], written: Sequence[Path]) -> None:
     """Remove the numbered images (:data:`NUMBERED`) in ``out_dir`` this run did not write."""
     keep = {Path(p).resolve() for p in written}
