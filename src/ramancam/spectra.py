@@ -17,6 +17,7 @@ Axes may be ascending or descending (kept as given) but must be strictly monoton
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
@@ -119,11 +120,12 @@ def _joined(cols: list[NDArray[Any] | None], sizes: list[int]) -> NDArray[Any]:
     """One metadata column of :meth:`Spectra.concat`: the parts' columns joined, keeping a
     type they share (x/y stay numbers); objects, with "" where a part lacks the column, when
     one does or the types do not join (dates and text)."""
-    if all(c is not None for c in cols):
-        kinds = {c.dtype.kind for c in cols if c is not None}
+    have = [c for c in cols if c is not None]
+    if len(have) == len(cols):
+        kinds = {c.dtype.kind for c in have}
         if len(kinds) == 1 or kinds <= set("biuf"):
             try:
-                return np.concatenate([c for c in cols if c is not None])
+                return np.concatenate(have)
             except (TypeError, ValueError):
                 pass
     return np.concatenate([c.astype(object) if c is not None else np.full(n, "", dtype=object)
@@ -352,16 +354,14 @@ class Spectra:
 
             top = os.path.commonpath([os.path.abspath(q) for q in paths])
             names = [os.path.relpath(os.path.abspath(q), top) for q in paths]
-        count: dict[str, int] = {}
-        seen: dict[str, int] = {}
-        for q in paths:
-            count[q] = count.get(q, 0) + 1
+        count = Counter(paths)
+        seen: Counter[str] = Counter()
         out = []
         for q, name in zip(paths, names, strict=True):
             if count[q] == 1:
                 out.append(name)
             else:
-                seen[q] = seen.get(q, 0) + 1
+                seen[q] += 1
                 out.append(f"{name}#{seen[q]}")
         return out
 
