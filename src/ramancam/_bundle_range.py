@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._inputs import finite_number
+from .checks import axis_steps
 from .errors import RamancamError, spectra_count
 from .spectra import Spectra, need_spectra
 
@@ -29,9 +30,7 @@ def end_points(spectra: Spectra) -> list[list[float]]:
 
 def median_step(spectra: Spectra) -> float:
     """The median point spacing (cm-1) of the spectra's axes (of the median spectrum's)."""
-    axes = [spectra.wavenumbers] if spectra.has_common_axis else spectra.axes
-    return round(float(np.median([np.median(np.abs(np.diff(a))) if np.size(a) > 1 else np.nan
-                                  for a in axes])), 4)
+    return round(float(np.median(axis_steps(spectra))), 4)
 
 
 #: The coverage error suggests ``--axis-offset`` for spectra short of the range by at most

@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .spectra import Spectra
 
-__all__ = ["COARSE_STEP", "DETECTOR_LIMITS", "Clipped", "Implausible", "band_shift",
+__all__ = ["COARSE_STEP", "DETECTOR_LIMITS", "Clipped", "Implausible", "axis_steps", "band_shift",
            "channel_axis_note", "clipped_spectra", "coarse_note", "duplicate_spectra",
            "duplicates_note", "flat_spectra", "implausible_line", "implausible_spectra",
            "narrow_grid_note", "shift_note", "true_runs", "wavelength_axis_note"]
@@ -540,12 +540,18 @@ def channel_axis_note(spectra: Spectra, grid: NDArray[np.float64]) -> str | None
 COARSE_STEP = 10.0
 
 
+def axis_steps(spectra: Spectra) -> NDArray[np.float64]:
+    """The median point spacing (cm-1) of each distinct axis: one value on a common axis,
+    one per spectrum otherwise (an axis holds 2 points or more)."""
+    axes = [spectra.wavenumbers] if spectra.has_common_axis else list(spectra.axes)
+    return np.array([float(np.median(np.abs(np.diff(a)))) for a in axes])
+
+
 def coarse_note(spectra: Spectra, grid_step: float | None = None) -> str | None:
     """The line printed for spectra sampled more coarsely than :data:`COARSE_STEP` cm-1
     (and than the grid's step, when given), naming the first; ``None`` without any."""
     axes = [spectra.wavenumbers] if spectra.has_common_axis else list(spectra.axes)
-    steps = np.array([float(np.median(np.abs(np.diff(a)))) if np.size(a) > 1 else np.inf
-                      for a in axes])
+    steps = axis_steps(spectra)
     limit = max(COARSE_STEP, grid_step or 0.0)
     coarse = np.flatnonzero(steps > limit)
     if not coarse.size:
