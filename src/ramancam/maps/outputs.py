@@ -395,7 +395,8 @@ def write_class_means(out_dir: Path, axis: NDArray[np.float64], class_names: Seq
     """``class_means.csv`` (rows: class, kind ``spectrum`` or ``map``, n_pixels, one value
     per grid point) and ``class_means.png``: the mean preprocessed spectrum and mean map of
     the pixels predicted as each class (``spectra``/``maps`` by class index, for the
-    classes with pixels)."""
+    classes with pixels). Pixels flagged unknown count with their nearest class, the class
+    their map explains."""
     from matplotlib.figure import Figure as MplFigure
 
     from ..io import atomic_write
