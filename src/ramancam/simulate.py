@@ -454,7 +454,7 @@ def write_simulated_map(path: str | Path, shape: tuple[int, int], *,
     -------
     MapLayout
     """
-    from .io import atomic_write
+    from .io import atomic_write, gz_name
     from .io.zarr_cube import _check_pair, atomic_store, create_cube
 
     layout = map_layout(shape, seed=seed)
@@ -479,7 +479,7 @@ def write_simulated_map(path: str | Path, shape: tuple[int, int], *,
         raise RamancamError(f"map output must end in .zarr, .csv or .csv.gz; got {out.name!r}.")
     names = np.asarray(layout.class_names)
     row_fmt = ",".join(["%.9g"] * n_channels)  # 9 significant digits: float32 exactly
-    with atomic_write(out, "w", gzip=name.endswith(".gz"), newline="") as fh:
+    with atomic_write(out, "w", gzip=gz_name(out), newline="") as fh:
         fh.write(",".join(["label", "x", "y", *(repr(float(v)) for v in axis)]) + "\n")
         for y0 in range(0, ny, cy):
             ys = slice(y0, min(ny, y0 + cy))

@@ -271,7 +271,7 @@ def run(args: argparse.Namespace) -> int:
     from ..conformal import set_members
     from ..errors import RamancamError
     from ..explain import explain, method_options, predict_proba
-    from ..io import atomic_write
+    from ..io import atomic_write, gz_name
     from ..maps.grid import grid_of, has_positions
     from ..maps.outputs import check_bands, no_positions_note, out_dir_of, parse_bands
     from ..novelty import UNKNOWN
@@ -327,10 +327,9 @@ def run(args: argparse.Namespace) -> int:
     n_rows = 0
     shown: list[tuple[str, Any, Any, str, Any]] = []
     out_path = str(out_dir / "maps.csv") if out_dir is not None else args.out
-    gz = bool(out_path) and str(out_path).lower().endswith(".gz")
     # without --out the table goes to stdout, unless a figure or report is what was asked for
     table = bool(out_path) or not (args.report or args.plot)
-    ctx = (atomic_write(out_path, "w", gzip=gz, newline="") if out_path
+    ctx = (atomic_write(out_path, "w", gzip=gz_name(out_path), newline="") if out_path
            else nullcontext(sys.stdout if table else None))
     # per map pixel: spectrum, map, probabilities, unknown flag, novelty p-value, set size
     kept: dict[str, list[Any]] = {"X": [], "maps": [], "proba": [], "unknown": [],

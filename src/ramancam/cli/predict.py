@@ -201,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
     from ..checks import coarse_note, shift_note
     from ..conformal import set_members
     from ..errors import spectra_count
-    from ..io import atomic_write
+    from ..io import atomic_write, gz_name
     from ..maps.grid import grid_of, has_positions
     from ..maps.images import map_images_in
     from ..maps.outputs import no_positions_note, out_dir_of
@@ -265,8 +265,7 @@ def run(args: argparse.Namespace) -> int:
 
         attention = Attention(labelled=labels is not None, positions=xy)
     refused: list[tuple[str, str]] = []  # (id, the recipe's message) of spectra not predicted
-    gz = bool(csv_path) and str(csv_path).lower().endswith(".gz")  # as explain writes it
-    ctx = (atomic_write(csv_path, "w", gzip=gz, newline="") if csv_path
+    ctx = (atomic_write(csv_path, "w", gzip=gz_name(csv_path), newline="") if csv_path
            else nullcontext(sys.stdout))
     with ctx as fh:
         w = csv.writer(fh, lineterminator="\n")

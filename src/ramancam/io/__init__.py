@@ -45,7 +45,7 @@ from numpy.typing import NDArray
 
 from ..errors import RamancamError
 from ..spectra import Spectra
-from ._atomic import atomic_write
+from ._atomic import atomic_write, gz_name
 from ._text import (
     FORMAT_NAMES,
     KNOWN_TYPES,
@@ -92,6 +92,7 @@ __all__ = [
     "describe",
     "example_path",
     "file_format",
+    "gz_name",
     "read",
     "read_excel",
     "read_file",

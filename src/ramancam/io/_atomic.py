@@ -13,7 +13,7 @@ from typing import IO, Any, cast
 
 from ..errors import RamancamError
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "gz_name"]
 
 _MODES = ("w", "wt", "wb")
 
@@ -23,6 +23,12 @@ def _default_permissions() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
+
+
+def gz_name(path: str | os.PathLike[str] | None) -> bool:
+    """Whether an output named ``path`` is to be gzipped: its name ends in ``.gz`` (any
+    case). The one rule every text output of this package follows."""
+    return path is not None and str(path) != "" and Path(path).name.lower().endswith(".gz")
 
 
 @contextmanager

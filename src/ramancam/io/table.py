@@ -32,7 +32,6 @@ import os
 import re
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,7 +39,7 @@ import numpy as np
 from ..checks import true_runs
 from ..errors import RamancamError, RamancamWarning, spectra_count, where
 from ..spectra import Spectra, check_axis, need_spectra
-from ._atomic import atomic_write
+from ._atomic import atomic_write, gz_name
 from ._text import DECIMAL_COMMA, check_exists, read_text, short
 
 __all__ = ["parse_table", "read_table", "same_axis_runs", "sniff_delimiter", "write_table"]
@@ -661,8 +660,7 @@ def write_table(spectra: Spectra, path: str | os.PathLike[str], *,
             "column. Pass another label_col.")
     header = [_quote(n) for n in names] + [repr(float(w)) for w in axis]
     text_cols = [[_quote(str(c)) for c in col.tolist()] for col in columns]
-    gz = Path(path).name.lower().endswith(".gz")
-    with atomic_write(path, "w", gzip=gz, newline="") as fh:
+    with atomic_write(path, "w", gzip=gz_name(path), newline="") as fh:
         fh.write(",".join(header) + "\n")
         for i, row in enumerate(X.tolist()):
             fh.write(",".join([c[i] for c in text_cols]
