@@ -288,6 +288,11 @@ def test_baseline_parameters_are_checked_when_the_recipe_is_built():
     for params, match in [({"method": "asls", "foo": 1},
                            r"baseline parameters must be ones pybaselines' asls takes "
                            r"\(diff_order, lam, max_iter, p, tol, weights\); got 'foo'"),
+                          # snip takes **kwargs (numpy padding): a misspelt keyword was
+                          # silently ignored, the default window used
+                          ({"method": "snip", "max_half_windw": 20},
+                           r"got 'max_half_windw' \(settings for the padding or window "
+                           r"search go inside pad_kwargs\)"),
                           ({"method": "asls", "max_iter": 1e9, "tol": -1},
                            "max_iter must be at most 100000"),
                           ({"method": "arpls", "lam": float("nan")},

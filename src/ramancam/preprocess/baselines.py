@@ -58,14 +58,21 @@ def check_params(method: str, params: dict[str, Any]) -> None:
     from pybaselines import Baseline as _PB
 
     sig = inspect.signature(getattr(_PB, _check_method(method)))
-    takes = {n for n, q in sig.parameters.items() if n not in ("self", "data")}
-    open_kw = any(q.kind is q.VAR_KEYWORD for q in sig.parameters.values())
-    bad = sorted(set(params) - takes) if not open_kw else []
+    # Methods with **kwargs (snip, mor, rolling_ball, ...) pass unknown keywords on to
+    # numpy's padding or their window search (deprecated by pybaselines): a misspelt
+    # max_half_window was silently ignored by snip. Only named parameters are taken; the
+    # pass-through goes in the method's own pad_kwargs / window_kwargs dictionary.
+    takes = {n for n, q in sig.parameters.items()
+             if n not in ("self", "data") and q.kind is not q.VAR_KEYWORD}
+    bad = sorted(set(params) - takes)
     if bad:
+        nested = sorted(takes & {"pad_kwargs", "window_kwargs"})
+        where = (f" (settings for the padding or window search go inside "
+                 f"{' or '.join(nested)})" if nested else "")
         raise RamancamError(
             f"baseline parameters must be ones pybaselines' {method} takes "
-            f"({', '.join(sorted(takes - {'x_data'}))}); got {', '.join(map(repr, bad))}. "
-            f"See the pybaselines documentation of {method}.")
+            f"({', '.join(sorted(takes - {'x_data'}))}); got {', '.join(map(repr, bad))}"
+            f"{where}. See the pybaselines documentation of {method}.")
     it = params.get("max_iter")
     if isinstance(it, int | float) and not isinstance(it, bool) and it > MAX_ITER:
         raise RamancamError(f"baseline parameter max_iter must be at most {MAX_ITER}; got "
