@@ -431,3 +431,8 @@ def test_resample_takes_a_start_stop_step_tuple_as_recipes_do():
     assert resample(s, auto_grid(s)).wavenumbers.size == 1451
     # a list or an array is still a list of grid points
     assert resample(s, [400.0, 500.0, 600.0]).wavenumbers.tolist() == [400.0, 500.0, 600.0]
+    # a 2-tuple looks like a range but would be two grid points: refused with the fix
+    with pytest.raises(RamancamError, match=r"got the 2-tuple \(400\.0, 1800\.0\)\. Add the "
+                                            r"step, e\.g\. \(400, 1800, 1\.0\)"):
+        resample(s, (400, 1800))
+    assert resample(s, np.array([400.0, 1800.0])).wavenumbers.tolist() == [400.0, 1800.0]

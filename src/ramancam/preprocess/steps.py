@@ -285,6 +285,14 @@ def _check_grid(grid: ArrayLike | None) -> Array:
             and grid[1] > grid[0] and 0 < grid[2] < grid[1] - grid[0]):
         # (start, stop, step), as paper_recipe, auto_grid and --grid give a grid
         return make_grid(*(float(v) for v in grid))
+    if (isinstance(grid, tuple) and len(grid) == 2
+            and all(isinstance(v, int | float | np.number) for v in grid)):
+        # (400, 1800) would be a grid of two points, not the range it looks like
+        raise RamancamError(
+            f"grid must be a (start, stop, step) tuple or an array of grid points; got the "
+            f"2-tuple {tuple(float(v) for v in grid)!r}. Add the step, e.g. "
+            f"({float(grid[0]):g}, {float(grid[1]):g}, 1.0) (an array of two points: "
+            "np.array([...])).")
     g = check_axis(grid, name="grid")
     if g[0] > g[-1]:
         raise RamancamError(
