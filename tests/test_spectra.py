@@ -159,3 +159,21 @@ def test_concat_of_columns_whose_types_do_not_join_gives_objects():
 def test_an_empty_id_never_takes_another_rows_id():
     s = Spectra(np.ones((4, 3)), np.arange(3.0), meta={"id": ["x", "", "1", "y"]})
     assert s.ids == ["x", "1 (row 1)", "1", "y"]
+
+
+def test_a_subset_keeps_the_row_names_of_the_whole_set():
+    # spectra without ids are named by row number; a subset taken after leaving out
+    # unlabelled or flat spectra renumbered the rest, so predictions.csv named the wrong
+    # rows (and one id twice)
+    w = np.linspace(400.0, 1800.0, 50)
+    s = Spectra(np.random.default_rng(0).random((6, 50)), w, labels=list("aabbcc"),
+                sources=["t.csv"] * 6)
+    assert s.ids == ["0", "1", "2", "3", "4", "5"]
+    sub = s[np.array([1, 3, 4, 5])]
+    assert sub.ids == ["1", "3", "4", "5"]
+    assert sub[np.array([0, 2])].ids == ["1", "4"]  # a subset of a subset
+    assert sub.replace(X=sub.X * 2).ids == sub.ids  # same rows, new values
+    # a full id column still rules, and a partial one keeps its fallbacks per row
+    named = Spectra(s.X, w, meta={"id": ["a", "", "c", "", "e", "f"]}, sources=["t.csv"] * 6)
+    assert named[np.array([1, 3])].ids == ["1", "3"]
+    assert named[np.array([0, 2])].ids == ["a", "c"]

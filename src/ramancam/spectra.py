@@ -225,6 +225,9 @@ class Spectra:
             self._X = np.array(arr) if kept is None else kept
             self._axis, self._axes, self._ys = axis, None, None
         self._n = n
+        # the ids of a subset's rows in the set it was taken from (see ids): a subset of
+        # spectra without ids keeps the names its rows had, not new row numbers
+        self._row_ids: list[str] | None = None
         self.labels: NDArray[np.str_] | None = (
             None if labels is None else _as_str_column(labels, n, "labels"))
         self.meta: dict[str, NDArray[Any]] = {}
@@ -331,11 +334,14 @@ class Spectra:
         else (for a row whose ``id`` is empty too) its source file's name, its path below the
         files' common folder where names repeat (``s1/a.txt``), ``name#k`` for the ``k``-th
         spectrum of a file that holds several, and "0", "1", ... (row order) for spectra
-        that all come from one file or from none."""
+        that all come from one file or from none. A subset (``spectra[mask]``) keeps the
+        names its rows had in the whole set."""
         own = ([str(v) for v in self.meta["id"]] if "id" in self.meta
                else [""] * self._n)
         if all(own):
             return own
+        if self._row_ids is not None:  # a subset: the names its rows had in the whole set
+            return list(self._row_ids)
         taken, out = set(own), []
         for i, (o, f) in enumerate(zip(own, self._source_names(), strict=True)):
             if not o and f in taken:  # a row number that is another row's id
@@ -387,18 +393,25 @@ class Spectra:
     # ------------------------------------------------------------ derivation
     def __getitem__(self, index: Any) -> Spectra:
         """Subset of spectra by integer, slice, integer array or boolean mask."""
-        idx = np.arange(self._n)[index]
-        idx = np.atleast_1d(idx)
+        idx = np.atleast_1d(np.arange(self._n)[index])
         labels = None if self.labels is None else self.labels[idx]
         meta = {k: v[idx] for k, v in self.meta.items()}
         if self._X is not None:
-            return Spectra(self._X[idx], self._axis, labels, meta, self.sources[idx])
-        assert self._ys is not None and self._axes is not None
-        if not idx.size:  # nothing selected: an empty set, as on a common axis
-            return Spectra(np.empty((0, self._axes[0].size)), self._axes[0], labels, meta,
-                           self.sources[idx])
-        return Spectra([self._ys[i] for i in idx], [self._axes[i] for i in idx], labels, meta,
-                       self.sources[idx])
+            sub = Spectra(self._X[idx], self._axis, labels, meta, self.sources[idx])
+        elif not idx.size:  # nothing selected: an empty set, as on a common axis
+            assert self._axes is not None
+            sub = Spectra(np.empty((0, self._axes[0].size)), self._axes[0], labels, meta,
+                          self.sources[idx])
+        else:
+            assert self._ys is not None and self._axes is not None
+            sub = Spectra([self._ys[i] for i in idx], [self._axes[i] for i in idx], labels,
+                          meta, self.sources[idx])
+        if "id" not in self.meta or not all(str(v) for v in self.meta["id"]):
+            # row numbers and per-file names are the whole set's (a spectrum left out
+            # before did not renumber the rest)
+            names = self.ids
+            sub._row_ids = [names[i] for i in idx]
+        return sub
 
     def replace(self, X: Any = None, wavenumbers: Any = None, *,
                 labels: Any = "keep", meta: Mapping[str, ArrayLike] | None = None) -> Spectra:
@@ -407,9 +420,12 @@ class Spectra:
             X = self._X if self._X is not None else self._ys
         if wavenumbers is None:
             wavenumbers = self._axis if self._axis is not None else self._axes
-        return Spectra(X, wavenumbers,
-                       self.labels if isinstance(labels, str) and labels == "keep" else labels,
-                       self.meta if meta is None else meta, self.sources)
+        out = Spectra(X, wavenumbers,
+                      self.labels if isinstance(labels, str) and labels == "keep" else labels,
+                      self.meta if meta is None else meta, self.sources)
+        if self._row_ids is not None and len(out) == len(self._row_ids):
+            out._row_ids = self._row_ids  # the same rows
+        return out
 
     @staticmethod
     def concat(parts: Sequence[Spectra]) -> Spectra:
