@@ -279,3 +279,30 @@ def test_a_dataframe_with_raman_shift_headers_gives_its_axis():
     named = pd.DataFrame(X, columns=[f"c{i}" for i in range(60)])
     np.testing.assert_array_equal(np.asarray(Normalize(method="area").fit_transform(named)),
                                   Normalize(method="area").fit_transform(X))
+
+
+def test_linear_baseline_regions_need_an_axis_in_a_pipeline():
+    # after Resample a Pipeline hands LinearBaseline a plain array: its cm-1 regions were
+    # read as point indices (4 % off, silently)
+    from sklearn.pipeline import make_pipeline
+
+    from ramancam.errors import RamancamError
+    from ramancam.preprocess import LinearBaseline, Resample
+    from ramancam.spectra import Spectra
+
+    w = np.linspace(300.0, 1900.0, 801)
+    rng = np.random.default_rng(0)
+    s = Spectra(1.0 + w / 2000.0 + rng.random((4, 801)) * 0.1, w)
+    reg = [(400, 450), (1200, 1250)]
+    with pytest.raises(RamancamError, match=r"wavenumbers must be given to LinearBaseline "
+                                            r"\(the input axis\) \(its regions are in cm-1\)"):
+        make_pipeline(Resample(grid=(400, 1800, 1)), LinearBaseline(regions=reg)).fit(s)
+    # the two ways the message gives agree with the step function on the resampled spectra
+    ref = make_pipeline(Resample(grid=(400, 1800, 1)),
+                        LinearBaseline(wavenumbers=np.arange(400, 1801.0), regions=reg))
+    pandas_out = make_pipeline(Resample(grid=(400, 1800, 1)),
+                               LinearBaseline(regions=reg)).set_output(transform="pandas")
+    np.testing.assert_allclose(pandas_out.fit_transform(s).to_numpy(), ref.fit_transform(s))
+    # without regions the point index still stands in (the line through the end points)
+    assert make_pipeline(Resample(grid=(400, 1800, 1)), LinearBaseline()).fit_transform(s).shape \
+        == (4, 1401)

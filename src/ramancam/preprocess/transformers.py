@@ -54,6 +54,8 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
 
     _needs_axis = False
     _keeps_axis = True  # the output has the input's points (not Crop, Resample)
+    #: Parameters in cm-1: when set, the point index cannot stand in for the axis.
+    _cm1_params: tuple[str, ...] = ()
     #: The step function ``f(X, wavenumbers, **self._params()) -> (X_out, axis_out)``.
     _step: Callable[..., tuple[Array, Array]]
 
@@ -65,10 +67,14 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
         if wn is None and given is not None and given.size == n_features:
             return given
         if wn is None:
-            if self._needs_axis:
+            cm1 = [k for k in self._cm1_params if getattr(self, k, None) is not None]
+            if self._needs_axis or cm1:
+                why = f" (its {cm1[0]} are in cm-1)" if cm1 and not self._needs_axis else ""
                 raise RamancamError(
-                    f"wavenumbers must be given to {type(self).__name__} (the input axis); "
-                    "got None.")
+                    f"wavenumbers must be given to {type(self).__name__} (the input axis)"
+                    f"{why}; got an array without Raman shifts. Give wavenumbers=, or a "
+                    "Spectra or a DataFrame headed by Raman shifts (in a Pipeline after "
+                    "Resample or Crop: set_output(transform=\"pandas\")).")
             # Without an axis the point index stands in for it (channel numbers).
             return np.arange(n_features, dtype=np.float64)
         w = check_axis(wn)
@@ -146,12 +152,14 @@ class LinearBaseline(_StepTransformer):
     Parameters
     ----------
     wavenumbers : array-like of shape (n_points,), optional
-        Input axis; default: the point index.
+        Input axis; default: a Spectra's or a Raman-shift-headed DataFrame's axis, else the
+        point index (refused with ``regions``, which are in cm-1).
     regions : sequence of (lo, hi), optional
-        Baseline regions; ``None`` = line through the end points.
+        Baseline regions, cm-1; ``None`` = line through the end points.
     """
 
     _step = staticmethod(linear_baseline)
+    _cm1_params = ("regions",)
 
     def __init__(self, wavenumbers: ArrayLike | None = None,
                  regions: Sequence[tuple[float, float]] | None = None) -> None:
