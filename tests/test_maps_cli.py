@@ -289,6 +289,15 @@ def test_map_option_errors(trained, tmp_path, capsys):
     assert main(["train", str(data), "--label-col", "label", "--recipe", "none",
                  "--spatial-block", "3", "--out", str(tmp_path / "m.ramancam")]) == 2
     assert "--spatial-block must come with --spatial-folds K" in capsys.readouterr().err
+    # groups from file names were ignored by spatial folds (and the notes and baseline.json
+    # described a group k-fold run)
+    for cmd in (["train", "--out", str(tmp_path / "g.ramancam")],
+                ["baseline", "--model", "library"]):
+        assert main([*cmd, str(data), "--label-col", "label", "--recipe", "none",
+                     "--spatial-folds", "3", "--groups-from", r"id:(\d)$"]) == 2
+        assert ("--groups-from gives groups for group-aware folds; got --spatial-folds, "
+                "whose folds are blocks of the map. Drop one of them.") \
+            in capsys.readouterr().err
     # an existing file named like a folder is refused, not overwritten with the table
     afile = tmp_path / "afile"
     afile.write_text("keep me")

@@ -593,6 +593,15 @@ def check_split_options(args: argparse.Namespace) -> None:
         if other:
             raise RamancamError(f"--folds does nothing with {other}; got --folds "
                                 f"{args.folds}. Drop it.")
+    if getattr(args, "groups_from", None) is not None:
+        other = ("--split-col, a fixed split that does not use groups"
+                 if getattr(args, "split_col", None) is not None else
+                 "--spatial-folds, whose folds are blocks of the map"
+                 if getattr(args, "spatial_folds", None) is not None else None)
+        if other:
+            raise RamancamError(
+                f"--groups-from gives groups for group-aware folds; got {other}. Drop one of "
+                "them.")
     if getattr(args, "spatial_folds", None) is None:
         for opt in ("spatial_block", "spatial_buffer"):
             if getattr(args, opt, None) is not None:
