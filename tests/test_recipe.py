@@ -310,3 +310,20 @@ def test_zero_spectra_come_out_on_the_recipes_grid():
     out = paper_recipe(grid=(400, 1800, 2)).apply(s[[]])
     assert len(out) == 0 and out.wavenumbers.size == 701 and out.wavenumbers[0] == 400.0
     assert len(Recipe([Step("normalize", {"method": "max"})]).apply(s[[]])) == 0
+
+
+@pytest.mark.parametrize("step, match", [
+    ({"name": "normalize", "params": "max"},
+     r"parameters of recipe step 0 \('normalize'\) must be a mapping of names to values; "
+     r"got 'max'"),
+    ({"name": "normalize", "params": [1, 2]}, r"must be a mapping of names to values; got "
+                                              r"\[1, 2\]"),
+    ({"name": ["normalize"]}, r"recipe step must be one of .*; got \['normalize'\]"),
+    (["normalize", "max"], r"step 0 \('normalize'\) must be a mapping"),
+])
+def test_malformed_recipe_steps_are_refused_in_words(step, match):
+    # they raised Python's own errors ("dictionary update sequence element #0 has length
+    # 1", "unhashable type: 'list'")
+    with pytest.raises(RamancamError, match=match):
+        Recipe.from_json(json.dumps({"format": "ramancam-recipe", "version": 1,
+                                     "steps": [step]}))

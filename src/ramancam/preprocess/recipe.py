@@ -179,7 +179,7 @@ class Step:
     params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.name not in _KINDS:
+        if not isinstance(self.name, str) or self.name not in _KINDS:
             raise RamancamError(
                 f"recipe step must be one of {', '.join(_KINDS)}; got {self.name!r}.")
         kind = _KINDS[self.name]
@@ -218,6 +218,17 @@ class Step:
         return _KINDS[self.name].run(X, w, names, common, **self.params)
 
 
+def _as_params(params: Any, name: Any, k: int) -> dict[str, Any]:
+    """A step's parameters as a dict (None: none); anything but a mapping is refused."""
+    if params is None:
+        return {}
+    if not isinstance(params, Mapping):
+        raise RamancamError(
+            f"parameters of recipe step {k} ({name!r}) must be a mapping of names to values; "
+            f"got {params!r}. Write {{'name': 'normalize', 'params': {{'method': 'max'}}}}.")
+    return dict(params)
+
+
 def _as_step(s: Any, k: int) -> Step:
     if isinstance(s, Step):
         return s
@@ -233,9 +244,9 @@ def _as_step(s: Any, k: int) -> Step:
             raise RamancamError(
                 f"recipe step {k} must have only 'name' and 'params'; got also "
                 f"{sorted(extra)}. Put parameters under 'params'.")
-        return Step(s["name"], dict(s.get("params") or {}))
+        return Step(s["name"], _as_params(s.get("params"), s["name"], k))
     if isinstance(s, (tuple, list)) and len(s) == 2:
-        return Step(s[0], dict(s[1] or {}))
+        return Step(s[0], _as_params(s[1], s[0], k))
     raise RamancamError(
         f"recipe step {k} must be a Step, a name, a (name, params) pair or a dict; got "
         f"{s!r}.")
