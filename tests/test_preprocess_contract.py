@@ -306,3 +306,25 @@ def test_linear_baseline_regions_need_an_axis_in_a_pipeline():
     # without regions the point index still stands in (the line through the end points)
     assert make_pipeline(Resample(grid=(400, 1800, 1)), LinearBaseline()).fit_transform(s).shape \
         == (4, 1401)
+
+
+def test_transformers_name_nan_and_check_baseline_params_in_fit():
+    # NaN got scikit-learn's message (suggesting HistGradientBoostingClassifier);
+    # BaselineCorrection took any params in fit and failed at transform, or never
+    from ramancam.errors import RamancamError
+
+    X, w = _data()
+    bad = X.copy()
+    bad[1, 7] = np.nan
+    with pytest.raises(RamancamError, match=rf"X must be finite \(no NaN or inf\); got nan in "
+                                            rf"spectrum 1 at {w[7]:g} cm-1"):
+        pp.Normalize(wavenumbers=w).fit(bad)
+    fitted = pp.Normalize(wavenumbers=w).fit(X)
+    with pytest.raises(RamancamError, match="got nan in spectrum 1"):
+        fitted.transform(bad)
+    for params, match in [({"lamb": 1}, "got 'lamb'"),
+                          ({"max_iter": 10**9}, "max_iter must be at most 100000"),
+                          ([1, 2], r"params of BaselineCorrection must be a dict of "
+                                   r"pybaselines' asls keywords; got \[1, 2\]")]:
+        with pytest.raises(RamancamError, match=match):
+            pp.BaselineCorrection(wavenumbers=w, params=params).fit(X)

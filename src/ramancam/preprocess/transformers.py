@@ -20,7 +20,7 @@ from .._inputs import check_axis_of, fit_axis, header_axis
 from ..errors import RamancamError
 from ..spectra import check_axis
 from ._validation import Array
-from .baselines import _check_method, baseline
+from .baselines import _check_method, baseline, check_params
 from .steps import (
     _check_crop,
     _check_despike,
@@ -49,6 +49,17 @@ __all__ = [
 ]
 
 # ----------------------------------------------------------------------------- transformers
+def _finite(arr: Array, w: Array) -> None:
+    """Refuse NaN or inf, naming the spectrum and the Raman shift (scikit-learn's own
+    message suggests HistGradientBoostingClassifier)."""
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        i, j = (int(v) for v in np.argwhere(bad)[0])
+        raise RamancamError(
+            f"X must be finite (no NaN or inf); got {arr[i, j]} in spectrum {i} at "
+            f"{w[j]:g} cm-1. Remove or interpolate missing values first.")
+
+
 class _StepTransformer(TransformerMixin, BaseEstimator):
     """Shared fit/transform plumbing: validation in ``fit``, fitted state ends in ``_``."""
 
@@ -92,7 +103,8 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
 
     def fit(self, X: ArrayLike, y: Any = None) -> _StepTransformer:
         """Check ``X`` (n_spectra, n_points) and the parameters; returns ``self``."""
-        arr = validate_data(self, X, dtype=np.float64)  # a DataFrame's names: feature_names_in_
+        # a DataFrame's names: feature_names_in_; NaN is named below, on the Raman-shift axis
+        arr = validate_data(self, X, dtype=np.float64, ensure_all_finite=False)
         given = fit_axis(X)  # a Spectra carries its axis
         # a real axis (given, or a Spectra's), not the point index an array stands on: only
         # that one is checked against a Spectra in transform
@@ -100,6 +112,7 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
         if given is None and getattr(self, "wavenumbers", None) is None:
             given = header_axis(X)  # a DataFrame headed by Raman shifts
         w = self._axis(arr.shape[1], given)
+        _finite(arr, w)
         self._params()
         self.n_features_in_ = arr.shape[1]
         self.wavenumbers_in_ = w
@@ -112,9 +125,11 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
             check_axis_of(fit_axis(X), self.wavenumbers_in_,
                           f"the axis {type(self).__name__} was fitted on")
         try:
-            arr = validate_data(self, X, dtype=np.float64, reset=False)  # names as in fit
+            arr = validate_data(self, X, dtype=np.float64, reset=False,  # names as in fit
+                                ensure_all_finite=False)
         except ValueError:
-            width = check_array(X, dtype=np.float64).shape[1]  # its own errors come first
+            width = check_array(X, dtype=np.float64,  # its own errors come first
+                                ensure_all_finite=False).shape[1]
             if width == self.n_features_in_:
                 raise
             # Worded as scikit-learn words it, so that its estimator checks recognise it.
@@ -122,6 +137,7 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
                 f"X has {width} features, but {type(self).__name__} is expecting "
                 f"{self.n_features_in_} features as input (the points of the axis in fit). "
                 "Resample the spectra onto that axis first.") from None
+        _finite(arr, self.wavenumbers_in_)
         out, _ = self._run(arr, self.wavenumbers_in_)
         return out
 
@@ -192,7 +208,16 @@ class BaselineCorrection(_StepTransformer):
         self.params = params
 
     def _params(self) -> dict[str, Any]:
-        return {"method": _check_method(self.method), **(self.params or {})}
+        from collections.abc import Mapping
+
+        method = _check_method(self.method)
+        if self.params is not None and not isinstance(self.params, Mapping):
+            raise RamancamError(
+                f"params of BaselineCorrection must be a dict of pybaselines' {method} "
+                f"keywords; got {self.params!r}.")
+        params = dict(self.params or {})
+        check_params(method, params)  # as a recipe's baseline step: unknown keywords, max_iter
+        return {"method": method, **params}
 
 
 class Crop(_StepTransformer):
