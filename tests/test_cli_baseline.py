@@ -151,6 +151,13 @@ def test_out_must_not_be_a_file(data_csv, tmp_path, capsys):
                "--model", "plsda", "--out", str(f)])
     assert rc == 2
     assert "error: --out must be a folder; got" in capsys.readouterr().err
+    # a folder below a file: found after the whole cross-validation, as [Errno 20]
+    rc = main(["baseline", str(data_csv), "--label-col", "label", "--recipe", "none",
+               "--model", "plsda", "--out", str(f / "res")])
+    assert rc == 2
+    out = capsys.readouterr()
+    assert f"but {str(f)!r} is a file. Name a folder" in out.err
+    assert "fold" not in out.out  # refused before any fit
 
 
 def test_unlabelled_data_is_refused(data_csv, capsys):

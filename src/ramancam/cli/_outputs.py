@@ -91,6 +91,31 @@ def check_writable(opt: str, path: str | None, *, folder_ok: bool = True) -> Non
                             f"({exc.strerror or exc}). Write it elsewhere.") from None
 
 
+def check_out_folder(opt: str, path: str | None) -> None:
+    """Refuse an output folder (``--OPT DIR``, created when missing) that is a file, or
+    whose nearest existing parent is a file or cannot be written to, before any work (found
+    after the work, the error was Python's ``[Errno 20] Not a directory``)."""
+    from pathlib import Path
+
+    from ..errors import RamancamError
+
+    if path is None:
+        return
+    target = Path(path)
+    if target.exists() and not target.is_dir():
+        raise RamancamError(f"--{opt} must be a folder; got {path!r}, which is a file. Name "
+                            "a folder (it is created when missing).")
+    if target.is_dir():
+        check_writable(opt, str(target / "probe"))
+        return
+    first = next((q for q in target.parents if q.exists()), None)
+    if first is not None and not first.is_dir():
+        raise RamancamError(f"--{opt} must be a folder; got {path!r}, but {str(first)!r} is "
+                            "a file. Name a folder (it is created when missing).")
+    if first is not None:
+        check_writable(opt, str(first / "probe"))
+
+
 def check_report_path(path: str | None) -> None:
     """Refuse an HTML report name (``--report``) without ``.html``, or in a missing folder,
     before any work is done."""

@@ -96,17 +96,13 @@ def make_model(name: str, *, components: tuple[int, ...] | None, inner_folds: in
 
 
 def _check_args(args: argparse.Namespace) -> tuple[int, ...] | None:
-    from pathlib import Path
-
     from ..errors import RamancamError
+    from ._outputs import check_out_folder
 
     if args.inner_folds < 2:
         raise RamancamError(
             f"--inner-folds must be an integer >= 2; got {args.inner_folds}.")
-    if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
-        raise RamancamError(
-            f"--out must be a folder; got {args.out!r}, which is a file. Name a folder "
-            "(it is created when missing).")
+    check_out_folder("out", args.out)
     if args.model == "library":
         given = [o for o, on in (("--components", args.components is not None),
                                  ("--inner-folds", getattr(args, "inner_folds_given", False)))
