@@ -208,3 +208,32 @@ def test_grid_full_and_normalize_reach_the_baseline_as_in_train(data_csv, capsys
                  "--folds", "3"]) == 0
     text = capsys.readouterr().out
     assert "120 points (400-519); recipe: paper, normalize snv; model: library" in text
+
+
+def test_recipe_of_a_model_file_is_reused(data_csv, tmp_path, capsys):
+    # --recipe MODEL preprocesses as that model does (its message said "Give the file
+    # 'ramancam train' wrote", though train writes no recipe file); --grid still applies
+    from ramancam.bundle import load
+
+    model = tmp_path / "m.ramancam"
+    assert main(["train", str(data_csv), "--label-col", "label", "--recipe", "paper",
+                 "--grid", "400:519:1", "--normalize", "snv", "--epochs", "1", "--folds", "2",
+                 "--threads", "1", "--out", str(model)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "b"
+    assert main(["baseline", str(data_csv), "--label-col", "label", "--recipe", str(model),
+                 "--model", "library", "--folds", "3", "--out", str(out)]) == 0
+    assert f"120 points (400-519); recipe: {model}" in capsys.readouterr().out
+    summary = json.loads((out / "baseline.json").read_text())
+    assert summary["recipe_steps"] == load(model).recipe.to_dict()["steps"]
+    assert main(["baseline", str(data_csv), "--label-col", "label", "--recipe", str(model),
+                 "--grid", "400:518:2", "--model", "library", "--folds", "3"]) == 0
+    assert "60 points (400-518)" in capsys.readouterr().out
+    # a model without a recipe has none to give
+    bare = tmp_path / "none.ramancam"
+    assert main(["train", str(data_csv), "--label-col", "label", "--recipe", "none",
+                 "--epochs", "1", "--folds", "2", "--threads", "1", "--out", str(bare)]) == 0
+    capsys.readouterr()
+    assert main(["baseline", str(data_csv), "--label-col", "label", "--recipe", str(bare),
+                 "--model", "library"]) == 2
+    assert "it has no recipe to reuse. Give --recipe none too." in capsys.readouterr().err

@@ -239,7 +239,7 @@ def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
     """``--recipe`` and ``--grid``."""
     g = p.add_argument_group("preprocessing")
     g.add_argument("--recipe", default=DEFAULT_RECIPE,
-                   metavar="auto|paper|asls|arpls|none|FILE.json",
+                   metavar="auto|paper|asls|arpls|none|FILE.json|MODEL",
                    help="preprocessing: 'auto' (default: the paper recipe; if its end-point "
                         "line lies above a whole spectrum (nothing positive left), as for "
                         "spectra already baseline-corrected by their source, asls instead; "
@@ -247,8 +247,9 @@ def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
                         "'paper' (linear baseline through the end points, spline resampling "
                         "onto the grid, normalise to max), 'asls' or 'arpls' (resample, then "
                         "that pybaselines baseline, then normalise to max), 'none' (data "
-                        "already on one common axis, e.g. simulated sets), or a recipe JSON "
-                        "file")
+                        "already on one common axis, e.g. simulated sets), a recipe JSON "
+                        "file (Recipe.to_json), or a model file, whose recipe is reused "
+                        "(--grid and --normalize still apply)")
     g.add_argument("--grid", metavar="START:STOP:STEP|full[:STEP]",
                    help="resampling grid in cm-1, inclusive (default: the paper's 350-1800 "
                         "at 1 cm-1, narrowed to the range every spectrum covers, or that whole "
@@ -367,6 +368,7 @@ def with_normalization(recipe: Any, method: str) -> Any:
 def _named_recipe(args: argparse.Namespace, grid: tuple[float, float, float] | None,
                   spectra: Any) -> Any:
     """The recipe of ``--recipe`` on ``grid`` (see :func:`build_recipe`)."""
+    import zipfile
     from pathlib import Path
 
     from ..errors import RamancamError
@@ -382,18 +384,33 @@ def _named_recipe(args: argparse.Namespace, grid: tuple[float, float, float] | N
                 else baseline_recipe(args.recipe, grid=grid))
     path = Path(args.recipe)
     if not path.is_file():
-        raise RamancamError(f"--recipe must be 'auto', 'paper', 'asls', 'arpls', 'none' or a "
-                            f"recipe "
-                            f"JSON file; got {args.recipe!r} (no such file).")
+        raise RamancamError(f"--recipe must be 'auto', 'paper', 'asls', 'arpls', 'none', a "
+                            f"recipe JSON file or a model file; got {args.recipe!r} (no such "
+                            "file).")
     try:
-        recipe = Recipe.from_json(path.read_text(encoding="utf-8"))
+        recipe = (_model_recipe(path) if zipfile.is_zipfile(path)
+                  else Recipe.from_json(path.read_text(encoding="utf-8")))
     except UnicodeDecodeError:
-        raise RamancamError(f"--recipe {path} must be a recipe JSON file (UTF-8 text); got "
-                            "bytes that are not text. Give the file 'ramancam train' or "
-                            "Recipe.to_json wrote.") from None
+        raise RamancamError(f"--recipe {path} must be a recipe JSON file (UTF-8 text) or a "
+                            "model file; got bytes that are neither. Give a file "
+                            "Recipe.to_json wrote, or a model whose recipe to reuse."
+                            ) from None
     except RamancamError as exc:
         raise RamancamError(f"--recipe {path}: {exc}") from None
     return recipe if grid is None else recipe.with_grid(grid)
+
+
+def _model_recipe(path: Any) -> Any:
+    """The recipe saved in the model file ``path`` (``--recipe MODEL``: preprocess as that
+    model does)."""
+    from ..bundle import load
+    from ..errors import RamancamError
+
+    recipe = load(path).recipe
+    if recipe is None:
+        raise RamancamError("the model was trained with --recipe none; it has no recipe to "
+                            "reuse. Give --recipe none too.")
+    return recipe
 
 
 def read_labelled_on_grid(args: argparse.Namespace, purpose: str) -> tuple[Any, Any, Any]:
