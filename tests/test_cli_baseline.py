@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -237,3 +238,25 @@ def test_recipe_of_a_model_file_is_reused(data_csv, tmp_path, capsys):
     assert main(["baseline", str(data_csv), "--label-col", "label", "--recipe", str(bare),
                  "--model", "library"]) == 2
     assert "it has no recipe to reuse. Give --recipe none too." in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra, match", [
+    (["--grid", "400:inf:1"], r"--grid must be finite numbers START:STOP:STEP"),
+    (["--spatial-folds", "1"], r"--spatial-folds must be an integer >= 2; got 1"),
+])
+def test_grid_and_spatial_folds_errors_name_the_option(data_csv, capsys, extra, match):
+    # "stop must be finite; got inf." and "spatial folds must be ..." (after reading)
+    assert main(["baseline", str(data_csv), "--label-col", "label", "--model", "library",
+                 *extra]) == 2
+    assert re.search(match, capsys.readouterr().err)
+
+
+def test_grid_with_a_recipe_file_without_resampling(data_csv, tmp_path, capsys):
+    from ramancam.preprocess import Recipe
+
+    f = tmp_path / "r.json"
+    f.write_text(Recipe([("normalize", {"method": "max"})]).to_json())
+    assert main(["baseline", str(data_csv), "--label-col", "label", "--model", "library",
+                 "--recipe", str(f), "--grid", "400:500:1"]) == 2
+    assert (f"--grid needs a recipe that resamples; --recipe {f} has no resample step. Drop "
+            "--grid or add a resample step to the recipe.") in capsys.readouterr().err

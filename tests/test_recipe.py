@@ -327,3 +327,14 @@ def test_malformed_recipe_steps_are_refused_in_words(step, match):
     with pytest.raises(RamancamError, match=match):
         Recipe.from_json(json.dumps({"format": "ramancam-recipe", "version": 1,
                                      "steps": [step]}))
+
+
+def test_recipe_version_must_be_a_whole_number():
+    # "1" was told to upgrade ramancam ("must be at most 1; got '1'")
+    text = Recipe([("normalize", {"method": "max"})]).to_json()
+    for bad in ('"1"', "0", "true", "1.5"):
+        with pytest.raises(RamancamError, match=r"recipe version must be a whole number \(1 in "
+                                                r"the recipes this ramancam writes\)"):
+            Recipe.from_json(text.replace('"version": 1', f'"version": {bad}'))
+    with pytest.raises(RamancamError, match="Upgrade ramancam to read it"):
+        Recipe.from_json(text.replace('"version": 1', '"version": 2'))

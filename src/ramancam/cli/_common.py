@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -91,8 +92,6 @@ MAX_AXIS_OFFSET = 50.0
 def check_axis_offset(offset: float) -> None:
     """Refuse an ``--axis-offset`` that is no calibration error (not finite, or beyond
     :data:`MAX_AXIS_OFFSET`)."""
-    import math
-
     from ..errors import RamancamError
 
     if not (math.isfinite(offset) and abs(offset) <= MAX_AXIS_OFFSET):
@@ -279,6 +278,9 @@ def parse_grid(text: str | None) -> tuple[float, float, float] | None:
     except ValueError:
         raise RamancamError(
             f"--grid must be START:STOP:STEP, e.g. 400:1800:1; got {text!r}.") from None
+    if not all(math.isfinite(v) for v in (start, stop, step)):
+        raise RamancamError(f"--grid must be finite numbers START:STOP:STEP, e.g. 400:1800:1; "
+                            f"got {text!r}.")
     if not step > 0 or not stop > start:
         raise RamancamError(
             f"--grid must have STOP > START and STEP > 0; got {text!r}.")
@@ -397,6 +399,9 @@ def _named_recipe(args: argparse.Namespace, grid: tuple[float, float, float] | N
                             ) from None
     except RamancamError as exc:
         raise RamancamError(f"--recipe {path}: {exc}") from None
+    if grid is not None and not any(st.name == "resample" for st in recipe.steps):
+        raise RamancamError(f"--grid needs a recipe that resamples; --recipe {path} has no "
+                            "resample step. Drop --grid or add a resample step to the recipe.")
     return recipe if grid is None else recipe.with_grid(grid)
 
 
@@ -619,6 +624,10 @@ def check_split_options(args: argparse.Namespace) -> None:
             raise RamancamError(
                 f"--groups-from gives groups for group-aware folds; got {other}. Drop one of "
                 "them.")
+    k = getattr(args, "spatial_folds", None)
+    if k is not None and k < 2:
+        raise RamancamError(f"--spatial-folds must be an integer >= 2; got {k}. Give 2 or "
+                            "more.")
     if getattr(args, "spatial_folds", None) is None:
         for opt in ("spatial_block", "spatial_buffer"):
             if getattr(args, opt, None) is not None:

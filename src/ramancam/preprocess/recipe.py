@@ -332,7 +332,11 @@ class Recipe:
                 f"recipe must be a ramancam recipe (format {cls.FORMAT!r}); got {got!r}. "
                 "Write it with Recipe.to_json().")
         version = d.get("version")
-        if not isinstance(version, int) or version > cls.VERSION:
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise RamancamError(
+                f"recipe version must be a whole number ({cls.VERSION} in the recipes this "
+                f"ramancam writes); got {version!r}. Write it with Recipe.to_json().")
+        if version > cls.VERSION:
             raise RamancamError(
                 f"recipe version must be at most {cls.VERSION}; got {version!r}. "
                 "Upgrade ramancam to read it.")
