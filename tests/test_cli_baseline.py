@@ -100,6 +100,11 @@ def test_plsda_fixed_split_writes_vip_table_and_plot(data_csv, tmp_path, capsys)
     assert (out / "vip.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     summary = json.loads((out / "baseline.json").read_text())
     assert summary["mode"] == "split" and summary["vip_model"]["n_train"] == 24
+    # the split's settings are recorded (a run could not be repeated from the file)
+    st = summary["settings"]
+    assert (st["label_col"], st["split_col"], st["train_value"], st["n_folds"],
+            st["group_col"], st["spatial_folds"], st["left_out"]) \
+        == ("label", "split", "train", None, None, None, {})
 
 
 def test_without_out_nothing_is_written(data_csv, tmp_path, capsys):

@@ -228,7 +228,23 @@ def _run(args: argparse.Namespace) -> int:
         "mode": "split" if split else ("group k-fold" if args.group_col else
                                        "spatial k-fold" if args.spatial_folds else "k-fold"),
         "folds": folds, "mean_accuracy": float(accs.mean()),
-        "std_accuracy": fold_sd(accs)}
+        "std_accuracy": fold_sd(accs),
+        # how the spectra were labelled, left out and split: enough to run it again
+        "settings": {
+            "label_col": getattr(args, "label_col", None),
+            "labels_from": getattr(args, "labels_from", None),
+            "groups_from": getattr(args, "groups_from", None),
+            "n_folds": None if split or args.spatial_folds else args.folds,
+            "group_col": args.group_col, "split_col": args.split_col,
+            "train_value": args.train_value if split else None,
+            "spatial_folds": args.spatial_folds,
+            "spatial_block": getattr(args, "spatial_block", None),
+            "spatial_buffer": getattr(args, "spatial_buffer", None),
+            "normalize": getattr(args, "normalize", None),
+            "laser_nm": getattr(args, "laser_nm", None),
+            "axis_offset": getattr(args, "axis_offset", None),
+            "drop_clipped": bool(getattr(args, "drop_clipped", False)),
+            "left_out": getattr(args, "left_out", None) or {}}}
     written = ["predictions.csv", "baseline.json"]
     if args.model == "plsda":
         if split:  # the model of the one split was fitted on all training spectra already
