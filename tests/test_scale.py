@@ -372,6 +372,36 @@ def test_a_store_without_a_cube_identity_resumes_only_from_its_own_path(small_ma
     assert run(MapJob("predict", str(model_path), str(cube_path), str(out))).computed == 0
 
 
+def test_cubes_without_an_id_differ_by_their_spectra(small_map, tmp_path):
+    # Zarr v2 cubes or cubes of other tools have no ramancam id; two maps of one shape on
+    # one grid had the same identity, and a store of one "resumed" into the other (0 tiles
+    # computed, the first map's predictions reported for the second)
+    import shutil
+
+    import zarr
+
+    _, model_path, cube_path, s = small_map
+
+    def strip_id(path):
+        g = zarr.open_group(str(path), mode="r+")
+        meta = dict(g.attrs["ramancam"])
+        meta.pop("id", None)
+        g.attrs["ramancam"] = meta
+
+    other = tmp_path / "other.zarr"
+    write_cube(s.replace(X=s.X[::-1].copy()), other, chunks=(4, 4))  # same grid and shape
+    moved = tmp_path / "moved.zarr"
+    shutil.copytree(cube_path, moved)
+    for path in (cube_path, other, moved):
+        strip_id(path)
+    out = tmp_path / "p.zarr"
+    run(MapJob("predict", str(model_path), str(cube_path), str(out)))
+    with pytest.raises(RamancamError, match="differs in cube"):
+        run(MapJob("predict", str(model_path), str(other), str(out)))
+    # a copy of the same spectra is still the same cube, moved
+    assert run(MapJob("predict", str(model_path), str(moved), str(out))).computed == 0
+
+
 def _store_meta_settings(out):
     import zarr
 

@@ -200,13 +200,17 @@ class Cube:
     @property
     def identity(self) -> str:
         """What tells this cube from another at the same path: the id written with it (cubes
-        written before 2026-12-06 have none: their shape, tiles, axis and positions)."""
+        written before 2026-12-06, or by other tools, have none: their shape, tiles, axis,
+        positions and the spectra of the first tile's first row, so that two maps of one
+        shape on one grid, simulated with other seeds, differ)."""
         meta = dict(self.group.attrs.get("ramancam", {}))
         if meta.get("id"):
             return str(meta["id"])
         h = hashlib.sha256(repr((self.shape, self.chunks)).encode())
         for a in (self.wavenumbers, self.x, self.y):
             h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
+        first = self.spectra[0, 0:min(self.chunks[1], self.shape[1]), :]  # one tile read
+        h.update(np.ascontiguousarray(first, dtype=np.float32).tobytes())
         return "sha256:" + h.hexdigest()[:32]
 
     @property
