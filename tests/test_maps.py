@@ -577,11 +577,14 @@ def test_numbered_images_of_an_earlier_run_are_removed(tmp_path):
     # that no longer showed it
     from ramancam.maps.images import remove_stale
 
-    for name in ("band_01.png", "band_02.png", "band_03.png", "proba_04.png", "notes.png"):
+    # (and a run of a model without novelty scores left the earlier novelty_p.png)
+    for name in ("band_01.png", "band_02.png", "band_03.png", "proba_04.png", "notes.png",
+                 "classes.png", "novelty_p.png"):
         (tmp_path / name).write_bytes(b"x")
-    remove_stale(tmp_path, [tmp_path / "band_01.png", tmp_path / "band_02.png"])
+    remove_stale(tmp_path, [tmp_path / "band_01.png", tmp_path / "band_02.png",
+                            tmp_path / "classes.png"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["band_01.png", "band_02.png",
-                                                          "notes.png"]
+                                                          "classes.png", "notes.png"]
 
 
 def test_jitter_of_a_tenth_of_a_step_keeps_few_pixel_columns_together():

@@ -1023,6 +1023,16 @@ def test_cli_cube_predict_writes_the_map_report_to_report(novelty_map, tmp_path,
                  "--report", str(tmp_path / "f.html")]) == 0
     assert "no report: the map has more than 10 pixels to draw" in capsys.readouterr().out
     assert not (tmp_path / "f.html").exists()
+    # --out DIR without --report: said too (the folder held the store alone, in silence)
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(tmp_path / "g")]) == 0
+    assert ("no images or report in " + str(tmp_path / "g") + ": the map has more than 10 "
+            "pixels to draw") in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / "g").iterdir()) == ["predictions.zarr"]
+    # a table of an earlier run on spectra in memory, in the same folder, is named
+    (tmp_path / "g" / "predictions.csv").write_text("id,predicted\n")
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(tmp_path / "g")]) == 0
+    assert (f"note: {tmp_path / 'g'} still holds predictions.csv of an earlier run on spectra "
+            "in memory; this run's results are in the store") in capsys.readouterr().out
 
 
 # --------------------------------------------------------------------------- explained maps

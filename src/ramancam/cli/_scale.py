@@ -218,6 +218,13 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
             names = [f"{len(pngs)} images ({pngs[0].name}, {pngs[1].name}, ...)",
                      *(p.name for p in written[:-1] if p.suffix != ".png")]
             print(f"wrote {', '.join(names)} and {written[-1].name} to {args.out}")
+        elif to_dir and not written:  # said with --report only, before
+            print(f"no images or report in {args.out}: the map has more than "
+                  f"{tiled.IMAGE_LIMIT} pixels to draw (the results are in the store)")
+        if to_dir and (old := [n for n in ("predictions.csv", "maps.csv")
+                               if (Path(args.out) / n).exists()]):
+            print(f"note: {args.out} still holds {' and '.join(old)} of an earlier run on "
+                  "spectra in memory; this run's results are in the store")
         if page and written:  # the same page, copied whole
             from ..io import atomic_write
 

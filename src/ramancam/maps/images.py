@@ -393,9 +393,11 @@ def map_images_in(out_dir: str | os.PathLike[str]) -> list[str]:
 
 
 def remove_stale(out_dir: str | os.PathLike[str], written: Sequence[Path]) -> None:
-    """Remove the numbered images (:data:`NUMBERED`) in ``out_dir`` this run did not write."""
+    """Remove the map images (:data:`FIXED`, :data:`NUMBERED`) in ``out_dir`` this run did
+    not write: an earlier run's novelty_p.png or proba_3.png beside this run's classes.png
+    would read as this run's."""
     keep = {Path(p).resolve() for p in written}
-    for pattern in NUMBERED:
+    for pattern in (*FIXED, *NUMBERED):
         for old in Path(out_dir).glob(pattern):
             if old.resolve() not in keep:
                 old.unlink(missing_ok=True)
