@@ -1,0 +1,58 @@
+"""Files that were misread without a word (an audit's findings): each is now read right or
+refused in one line naming the file (and line) and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ramancam import RamancamError, RamancamWarning, Spectra
+from ramancam.cli import main
+from ramancam.io import read, wavelength_to_shift
+
+
+def _one_line(e: pytest.ExceptionInfo[RamancamError]) -> str:
+    msg = str(e.value)
+    assert "\n" not in msg and msg.strip() == msg
+    return msg
+
+
+def _jcamp_shift(path: Path, rng: np.random.Generator, n: int = 400) -> Path:
+    """A JCAMP-DX (XY..XY) file whose header says its axis is a Raman shift (1/CM)."""
+    y = rng.uniform(1.0, 2.0, n)
+    head = ("##TITLE=ps\n##JCAMP-DX=4.24\n##DATA TYPE=RAMAN SPECTRUM\n##XUNITS=1/CM\n"
+            f"##YUNITS=ARBITRARY UNITS\n##FIRSTX=600\n##LASTX={600 + 2 * (n - 1)}\n"
+            f"##NPOINTS={n}\n##XYPOINTS=(XY..XY)\n")
+    rows = "".join(f"{600 + 2 * i}, {v:.4f}\n" for i, v in enumerate(y))
+    path.write_text(head + rows + "##END=\n", encoding="ascii")
+    return path
+
+
+def test_laser_nm_leaves_an_axis_the_file_states_in_raman_shift(tmp_path, rng, capsys):
+    jdx = _jcamp_shift(tmp_path / "raman_shift.jdx", rng)
+    assert main(["info", str(jdx), "--laser-nm", "785"]) == 0
+    out = capsys.readouterr().out
+    assert ("note: --laser-nm 785: 1 spectrum left as it is: its file states a Raman-shift "
+            "axis (raman_shift.jdx: ##XUNITS=1/CM); none converted") in out
+    assert "axis:      600.0 to 1398.0 cm-1, ascending" in out
+    # beside a text file of no stated unit (in nm), only that one is converted
+    lam = np.round(np.linspace(800.0, 900.0, 50), 3)
+    (tmp_path / "nm.txt").write_text("".join(f"{w:.3f}\t{1 + i % 5}\n"
+                                             for i, w in enumerate(lam)), encoding="ascii")
+    with pytest.warns(RamancamWarning, match=r"wavelength_to_shift: 1 spectrum left as it "
+                                             r"is: .*##XUNITS=1/CM\); converted the other 1 "
+                                             r"spectrum"):
+        s = wavelength_to_shift(read(tmp_path), 785)
+    by_file = {Path(src).name: i for i, src in enumerate(s.sources)}
+    np.testing.assert_array_equal(s.axes[by_file["raman_shift.jdx"]],
+                                  600.0 + 2 * np.arange(400))
+    np.testing.assert_allclose(s.axes[by_file["nm.txt"]], 1e7 / 785 - 1e7 / lam)
+    lasers = s.meta["laser_wavelength_nm"]
+    assert np.isnan(lasers[by_file["raman_shift.jdx"]]) and lasers[by_file["nm.txt"]] == 785
+    # an SPC axis in Raman shift (XRAMANS), an export's x_units cm-1: the same
+    said = Spectra(np.ones((2, 3)), [500.0, 501.0, 502.0],
+                   meta={"x_units": np.array(["XRAMANS", "cm-1"])})
+    with pytest.warns(RamancamWarning, match="2 spectra left as they are"):
+        assert wavelength_to_shift(said, 785) is said
