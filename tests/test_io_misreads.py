@@ -56,3 +56,17 @@ def test_laser_nm_leaves_an_axis_the_file_states_in_raman_shift(tmp_path, rng, c
                    meta={"x_units": np.array(["XRAMANS", "cm-1"])})
     with pytest.warns(RamancamWarning, match="2 spectra left as they are"):
         assert wavelength_to_shift(said, 785) is said
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_jcamp_with_a_byte_order_mark_is_read(tmp_path, rng, encoding):
+    plain = _jcamp_shift(tmp_path / "plain.jdx", rng, n=20)
+    text = plain.read_text(encoding="ascii")
+    (tmp_path / "bom.jdx").write_text(text, encoding=encoding)
+    (tmp_path / "bom.txt").write_text(text, encoding=encoding)  # a text suffix too
+    want = read(plain)
+    for name in ("bom.jdx", "bom.txt"):
+        s = read(tmp_path / name)
+        np.testing.assert_array_equal(s.X, want.X)
+        np.testing.assert_array_equal(s.wavenumbers, want.wavenumbers)
+        assert s.meta["title"].tolist() == ["ps"]

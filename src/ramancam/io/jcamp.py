@@ -114,6 +114,19 @@ def _check_plain_numbers(text: str, source: str) -> None:
         + ". The file is damaged: fix that value or export the spectrum again.")
 
 
+def _decoded(data: bytes) -> str:
+    """The file's text: UTF-8 with or without a byte-order mark (as Windows editors save
+    it), or UTF-16 with one; ``""`` for binary content (NUL bytes)."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            return ""
+    if b"\x00" in data[:65536]:
+        return ""
+    return data.decode("utf-8-sig", "replace")
+
+
 def read_jcamp(path: str | os.PathLike[str]) -> Spectra:
     """Read a JCAMP-DX file: one spectrum, or one per block of a compound (LINK) file.
 
@@ -140,7 +153,7 @@ def read_jcamp(path: str | os.PathLike[str]) -> Spectra:
     p = check_exists(path)
     source = str(p)
     data = read_bytes(p)
-    text = data.decode("utf-8", "replace") if b"\x00" not in data[:65536] else ""
+    text = _decoded(data)
     if not looks_like_jcamp(text):
         raise RamancamError(
             f"file {source} must be JCAMP-DX text starting with ##TITLE= and a ##JCAMP-DX= "
