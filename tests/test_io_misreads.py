@@ -70,3 +70,23 @@ def test_jcamp_with_a_byte_order_mark_is_read(tmp_path, rng, encoding):
         np.testing.assert_array_equal(s.X, want.X)
         np.testing.assert_array_equal(s.wavenumbers, want.wavenumbers)
         assert s.meta["title"].tolist() == ["ps"]
+
+
+def test_jcamp_pairs_fewer_than_npoints_or_a_damaged_line_are_refused(tmp_path, rng):
+    lines = _jcamp_shift(tmp_path / "full.jdx", rng, n=30).read_text(encoding="ascii")
+    rows = lines.split("\n")
+    cut = tmp_path / "cut.jdx"
+    cut.write_text("\n".join(rows[:-8]) + "\n", encoding="ascii")  # 24 of 30 pairs, no ##END
+    with pytest.raises(RamancamError, match=r"^file .*cut\.jdx: the data table must hold the "
+                                            r"30 points its header announces "
+                                            r"\(##NPOINTS=30\); got 24\. The file is "
+                                            r"truncated or damaged; re-export it\.$") as e:
+        read(cut)
+    _one_line(e)
+    first = next(i for i, t in enumerate(rows) if t.startswith("##XYPOINTS")) + 1
+    rows[first + 5] = "610, 10.37.5"
+    (tmp_path / "bad.jdx").write_text("\n".join(rows), encoding="ascii")
+    with pytest.raises(RamancamError, match=rf"^file .*bad\.jdx, line {first + 6}: a data "
+                                            r"table of \(x, y\) pairs must hold only numbers; "
+                                            r"got '10\.37\.5'\. The file is damaged"):
+        read(tmp_path / "bad.jdx")

@@ -61,6 +61,12 @@ def _block(d: dict[str, Any], source: str, k: int) -> tuple[np.ndarray, np.ndarr
             f"{where}: the data table must have as many values as its header announces; got "
             f"{y.size} intensities for {x.size} x values (##NPOINTS). The file is truncated "
             "or damaged; re-export it.")
+    said = d.get("npoints")
+    if isinstance(said, int | float) and said > 0 and y.size != int(said):
+        raise RamancamError(
+            f"{where}: the data table must hold the {int(said)} points its header announces "
+            f"(##NPOINTS={int(said)}); got {y.size}. The file is truncated or damaged; "
+            "re-export it.")
     meta: dict[str, Any] = {}
     for key, v in d.items():
         if key in _SKIP or isinstance(v, (list, dict, np.ndarray)):
@@ -127,6 +133,32 @@ def _decoded(data: bytes) -> str:
     return data.decode("utf-8-sig", "replace")
 
 
+#: A number of a table of (x, y) pairs, as the library reads them.
+_PAIR_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+def _check_pairs(text: str, source: str) -> None:
+    """Refuse a line of an ``(XY..XY)`` table that is not numbers only (``410, 10.37.5``):
+    the library skips such a line, so its points were lost without a word."""
+    in_pairs = False
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("$$", 1)[0].strip()
+        if line.startswith("##"):
+            key, _, value = line[2:].partition("=")
+            in_pairs = (key.strip().upper() in ("XYPOINTS", "XYDATA")
+                        and "".join(value.split()).upper() == "(XY..XY)")
+            continue
+        if not in_pairs or not line:
+            continue
+        bad = next((t for t in re.split(r"[,;\s]+", line) if t and not _PAIR_NUMBER.match(t)),
+                   None)
+        if bad is not None:
+            raise RamancamError(
+                f"{where_line(source, lineno)}a data table of (x, y) pairs must hold only "
+                f"numbers; got {bad!r}. The file is damaged: fix that value or export the "
+                "spectrum again.")
+
+
 def read_jcamp(path: str | os.PathLike[str]) -> Spectra:
     """Read a JCAMP-DX file: one spectrum, or one per block of a compound (LINK) file.
 
@@ -145,7 +177,8 @@ def read_jcamp(path: str | os.PathLike[str]) -> Spectra:
     ------
     RamancamError
         Missing path; content that is not JCAMP-DX text; no data table; a data table shorter
-        or longer than ``##NPOINTS`` (a truncated file); any other failure of the library
+        or longer than ``##NPOINTS`` (a truncated file); a line of an ``(XY..XY)`` table that
+        is not numbers only (file and line named); any other failure of the library
         (named); an x axis that is not strictly monotonic or values that are not finite.
     """
     import jcamp
@@ -160,6 +193,7 @@ def read_jcamp(path: str | os.PathLike[str]) -> Spectra:
             "line; got other content. Check the file, or give a text export a .txt or .csv "
             "suffix.")
     _check_plain_numbers(text, source)
+    _check_pairs(text, source)
     with library_boundary(p, "jcamp"):
         d = jcamp.read(text.splitlines(keepends=True))
     blocks = d.get("children") or []
