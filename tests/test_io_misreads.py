@@ -90,3 +90,22 @@ def test_jcamp_pairs_fewer_than_npoints_or_a_damaged_line_are_refused(tmp_path, 
                                             r"table of \(x, y\) pairs must hold only numbers; "
                                             r"got '10\.37\.5'\. The file is damaged"):
         read(tmp_path / "bad.jdx")
+
+
+def test_jcamp_dif_table_whose_y_check_fails_is_refused(tmp_path):
+    head = ("##TITLE=dif\n##JCAMP-DX=5.01\n##XUNITS=1/CM\n##YUNITS=ARBITRARY UNITS\n"
+            "##FIRSTX=400\n##LASTX=415\n##NPOINTS=16\n##XFACTOR=1\n##YFACTOR=1\n"
+            "##XYDATA=(X++(Y..Y))\n")
+    (tmp_path / "bad.jdx").write_text(head + "400A000JJJJJJJ\n407A007JJKJJJJ\n414A014J\n"
+                                      "##END=\n", encoding="ascii")
+    with pytest.raises(RamancamError, match=r"^file .*bad\.jdx: a compressed \(DIF\) data "
+                                            r"table must pass its Y checks .*got a line "
+                                            r"starting with 1014 after one ending in 1015\. "
+                                            r"The table is damaged; re-export the file\.$"):
+        read(tmp_path / "bad.jdx")
+    # the same table intact: its checks pass
+    (tmp_path / "ok.jdx").write_text(head + "400A000JJJJJJJ\n407A007JJKJJJJ\n414A015J\n"
+                                     "##END=\n", encoding="ascii")
+    s = read(tmp_path / "ok.jdx")
+    assert s.X[0].tolist() == [1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009,
+                               1011, 1012, 1013, 1014, 1015, 1016]

@@ -18,6 +18,8 @@ wavelength (shift = 1e7/laser - 1e7/x), and refused when the file does not give 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 from typing import Any
@@ -120,6 +122,26 @@ def _check_plain_numbers(text: str, source: str) -> None:
         + ". The file is damaged: fix that value or export the spectrum again.")
 
 
+_Y_CHECK = re.compile(r"Y-Check failed\. Last value of previous line is (\S+) but first "
+                      r"value is (\S+)\.")
+
+
+def _check_y_checks(printed: str, source: str) -> None:
+    """Refuse a compressed (DIF) table whose Y check failed: each line starts with the last
+    value of the line before, and a line that does not was decoded wrong (a damaged or
+    missing character). The library only prints that, and reads on."""
+    m = _Y_CHECK.search(printed)
+    if m is None:
+        return
+    n = len(_Y_CHECK.findall(printed))
+    raise RamancamError(
+        f"file {source}: a compressed (DIF) data table must pass its Y checks (each line "
+        f"starting with the last value of the line before); got a line starting with "
+        f"{float(m.group(2)):g} after one ending in {float(m.group(1)):g}"
+        + (f" ({n} such lines)" if n > 1 else "") + ". The table is damaged; re-export the "
+        "file.")
+
+
 def _decoded(data: bytes) -> str:
     """The file's text: UTF-8 with or without a byte-order mark (as Windows editors save
     it), or UTF-16 with one; ``""`` for binary content (NUL bytes)."""
@@ -194,8 +216,10 @@ def read_jcamp(path: str | os.PathLike[str]) -> Spectra:
             "suffix.")
     _check_plain_numbers(text, source)
     _check_pairs(text, source)
-    with library_boundary(p, "jcamp"):
+    said = io.StringIO()  # the library prints its Y-check failures, and goes on
+    with library_boundary(p, "jcamp"), contextlib.redirect_stdout(said):
         d = jcamp.read(text.splitlines(keepends=True))
+    _check_y_checks(said.getvalue(), source)
     blocks = d.get("children") or []
     if blocks:
         parts = [_block(b, source, k) for k, b in enumerate(blocks)
