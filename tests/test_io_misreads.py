@@ -109,3 +109,20 @@ def test_jcamp_dif_table_whose_y_check_fails_is_refused(tmp_path):
     s = read(tmp_path / "ok.jdx")
     assert s.X[0].tolist() == [1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009,
                                1011, 1012, 1013, 1014, 1015, 1016]
+
+
+def test_jcamp_blocks_one_after_the_other_without_link_give_each_spectrum(tmp_path, rng):
+    a = _jcamp_shift(tmp_path / "a.jdx", rng, n=20).read_text(encoding="ascii")
+    b = _jcamp_shift(tmp_path / "b.jdx", rng, n=30).read_text(encoding="ascii")
+    (tmp_path / "both.jdx").write_text(a + "\n" + b.replace("##TITLE=ps", "##TITLE=second"),
+                                       encoding="ascii")
+    s = read(tmp_path / "both.jdx")
+    assert len(s) == 2 and [a.size for a in s.axes] == [20, 30]
+    assert s.meta["title"].tolist() == ["ps", "second"]
+    np.testing.assert_array_equal(s.intensities[0], read(tmp_path / "a.jdx").X[0])
+    np.testing.assert_array_equal(s.intensities[1], read(tmp_path / "b.jdx").X[0])
+    # a damaged second block is named as such
+    (tmp_path / "cut.jdx").write_text(a + "\n".join(b.split("\n")[:-5]), encoding="ascii")
+    with pytest.raises(RamancamError, match=r"cut\.jdx, block 2: the data table must hold the "
+                                            r"30 points"):
+        read(tmp_path / "cut.jdx")

@@ -2,7 +2,8 @@
 
 Both data forms of JCAMP-DX 4.24/5.01 are read: ``##XYDATA=(X++(Y..Y))`` (AFFN or the
 compressed ASDF forms) and ``##XYPOINTS=(XY..XY)``; a compound file (``##DATA TYPE=LINK``)
-gives one spectrum per block. Every header (``##KEY=value``) is kept as text metadata under
+gives one spectrum per block, and so do blocks written one after the other without a
+compound header. Every header (``##KEY=value``) is kept as text metadata under
 its lower-case key (e.g. ``title``, ``owner``, ``xunits``), so ``labels_from="header:TITLE"``
 works; in addition:
 
@@ -142,6 +143,19 @@ def _check_y_checks(printed: str, source: str) -> None:
         "file.")
 
 
+_LINK = re.compile(r"^\s*##DATA\s*TYPE\s*=\s*LINK\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+def _concatenated(lines: list[str]) -> list[list[str]]:
+    """The blocks of a file of several blocks one after the other without a compound
+    (``##DATA TYPE=LINK``) header, each from its ``##TITLE=`` line on; ``[]`` for a file
+    of one block or a compound file (the library reads both)."""
+    starts = [i for i, ln in enumerate(lines) if ln.lstrip().upper().startswith("##TITLE=")]
+    if len(starts) < 2 or any(_LINK.match(ln) for ln in lines):
+        return []
+    return [lines[a:b] for a, b in zip(starts, [*starts[1:], len(lines)], strict=True)]
+
+
 def _decoded(data: bytes) -> str:
     """The file's text: UTF-8 with or without a byte-order mark (as Windows editors save
     it), or UTF-16 with one; ``""`` for binary content (NUL bytes)."""
@@ -218,7 +232,12 @@ def read_jcamp(path: str | os.PathLike[str]) -> Spectra:
     _check_pairs(text, source)
     said = io.StringIO()  # the library prints its Y-check failures, and goes on
     with library_boundary(p, "jcamp"), contextlib.redirect_stdout(said):
-        d = jcamp.read(text.splitlines(keepends=True))
+        lines = text.splitlines(keepends=True)
+        pieces = _concatenated(lines)
+        if pieces:  # blocks one after the other, no LINK: the library kept only the last
+            d = {"children": [jcamp.read(piece) for piece in pieces]}
+        else:
+            d = jcamp.read(lines)
     _check_y_checks(said.getvalue(), source)
     blocks = d.get("children") or []
     if blocks:
