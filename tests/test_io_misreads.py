@@ -126,3 +126,35 @@ def test_jcamp_blocks_one_after_the_other_without_link_give_each_spectrum(tmp_pa
     with pytest.raises(RamancamError, match=r"cut\.jdx, block 2: the data table must hold the "
                                             r"30 points"):
         read(tmp_path / "cut.jdx")
+
+
+def _spc_with_x_type(path: Path, code: int, n: int = 16) -> Path:
+    """A one-spectrum SPC file (even x axis 0..n-1) whose header says x type ``code``."""
+    import struct
+
+    hdr = bytearray(512)
+    hdr[1] = 0x4B  # new LSB-first
+    hdr[3] = 0x80  # the log-book offset byte, as the audit wrote it
+    struct.pack_into("<i", hdr, 4, n)
+    struct.pack_into("<dd", hdr, 8, 0.0, n - 1.0)
+    struct.pack_into("<i", hdr, 24, 1)
+    hdr[28] = code
+    sub = bytearray(32)
+    sub[1] = 0x80
+    y = np.arange(1.0, n + 1.0, dtype="<f4").tobytes()
+    path.write_bytes(bytes(hdr) + bytes(sub) + y)
+    return path
+
+
+@pytest.mark.parametrize(("code", "name", "what"), [
+    (16, "XDIODE", "diode numbers, the detector's pixels, uncalibrated"),
+    (17, "XCHANL", "channel numbers, uncalibrated"),
+    (22, "XPOINT", "data-point numbers, uncalibrated")])
+def test_spc_with_pixel_channel_or_point_numbers_is_refused(tmp_path, code, name, what):
+    p = _spc_with_x_type(tmp_path / "pix.spc", code)
+    with pytest.raises(RamancamError, match=rf"^file .*pix\.spc must have a Raman-shift x "
+                                            rf"axis; got {name} \({what}\)\. Check that it "
+                                            r"is a Raman spectrum") as e:
+        read(p)
+    _one_line(e)
+    assert read(_spc_with_x_type(tmp_path / "ok.spc", 13)).X.shape == (1, 16)  # XRAMANS
