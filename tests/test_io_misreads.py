@@ -158,3 +158,17 @@ def test_spc_with_pixel_channel_or_point_numbers_is_refused(tmp_path, code, name
         read(p)
     _one_line(e)
     assert read(_spc_with_x_type(tmp_path / "ok.spc", 13)).X.shape == (1, 16)  # XRAMANS
+
+
+def test_a_manifest_listing_a_file_twice_is_refused(tmp_path, capsys):
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text("400\t1\n401\t2\n402\t3\n", encoding="ascii")
+    man = tmp_path / "man.csv"
+    man.write_text("file,label\na.txt,PE\nb.txt,PS\n./a.txt,PP\n", encoding="ascii")
+    with pytest.raises(RamancamError, match=r"^file .*man\.csv, line 4: every file must "
+                                            r"be listed once; got '\./a\.txt' again \(line 2 "
+                                            r"lists it too, label 'PE' there\)\. Remove one "
+                                            r"of the rows\.$"):
+        read(tmp_path, labels_from=f"manifest:{man}")
+    assert main(["info", str(tmp_path), "--labels-from", f"manifest:{man}"]) == 2
+    assert "line 4: every file must be listed once" in capsys.readouterr().err

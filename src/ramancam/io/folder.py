@@ -266,6 +266,7 @@ def _read_manifest(spec: str, root: Path, column: str = "label"
     fi, li = header.index("file"), header.index(column)
     files: list[Path] = []
     labels: list[str] = []
+    seen: dict[Path, tuple[int, str]] = {}
     for lineno, row in rows[1:]:
         if len(row) <= max(fi, li):
             raise RamancamError(
@@ -281,6 +282,12 @@ def _read_manifest(spec: str, root: Path, column: str = "label"
             raise RamancamError(
                 f"{where(mpath, lineno)}{column}s must not be empty; got an empty {column} "
                 f"for {name!r}. Fill it in.")
+        first, was = seen.setdefault(f.resolve(), (lineno, label))
+        if first != lineno:
+            raise RamancamError(
+                f"{where(mpath, lineno)}every file must be listed once; got {name!r} again "
+                f"(line {first} lists it too, {column} {was!r} there). Remove one of the "
+                "rows.")
         files.append(f)
         labels.append(label)
     if not files:
