@@ -172,3 +172,31 @@ def test_a_manifest_listing_a_file_twice_is_refused(tmp_path, capsys):
         read(tmp_path, labels_from=f"manifest:{man}")
     assert main(["info", str(tmp_path), "--labels-from", f"manifest:{man}"]) == 2
     assert "line 4: every file must be listed once" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("comma.txt", "400,5 2,98\n401,5 3,1\n402,5 3,5\n"),           # decimal commas, spaces
+    ("titles.txt", "Raman Shift   Intensity\n400.5   2.98\n401.5   3.1\n402.5   3.5\n"),
+    ("trailing.csv", "400.5,2.98,\n401.5,3.1,\n402.5,3.5,\n"),     # a separator after each
+    ("trailing_semi.csv", "400,5;2,98;\n401,5;3,1;\n402,5;3,5;\n"),
+])
+def test_two_column_variants_are_read_as_one_spectrum(tmp_path, name, text):
+    from ramancam.io import file_format
+
+    p = tmp_path / name
+    p.write_text(text, encoding="ascii")
+    s = read(p)
+    assert file_format(p) == "two_column" and len(s) == 1
+    assert s.wavenumbers.tolist() == [400.5, 401.5, 402.5]
+    assert s.X[0].tolist() == [2.98, 3.1, 3.5]
+
+
+def test_wide_and_column_tables_are_still_tables(tmp_path):
+    from ramancam.io import file_format
+
+    (tmp_path / "cols.txt").write_text("shift  a  b\n400 1 2\n401 3 4\n402 5 6\n")
+    (tmp_path / "wide.csv").write_text("id,400,401,402,\ns1,1,2,3,\ns2,4,5,6,\n")
+    assert file_format(tmp_path / "cols.txt") == "table"
+    assert read(tmp_path / "cols.txt").meta["id"].tolist() == ["a", "b"]
+    assert file_format(tmp_path / "wide.csv") == "table"
+    assert read(tmp_path / "wide.csv").X.tolist() == [[1, 2, 3], [4, 5, 6]]
