@@ -200,3 +200,29 @@ def test_wide_and_column_tables_are_still_tables(tmp_path):
     assert read(tmp_path / "cols.txt").meta["id"].tolist() == ["a", "b"]
     assert file_format(tmp_path / "wide.csv") == "table"
     assert read(tmp_path / "wide.csv").X.tolist() == [[1, 2, 3], [4, 5, 6]]
+
+
+def test_pandas_spectra_in_columns_under_numeric_names_are_refused(tmp_path, rng):
+    shifts = 400.0 + np.arange(700)
+    Y = rng.uniform(size=(700, 3))
+    rows = "".join(f"{x:g}," + ",".join(f"{v:.5f}" for v in y) + "\n"
+                   for x, y in zip(shifts, Y, strict=True))
+    p = tmp_path / "cols.csv"
+    p.write_text(",0,1,2\n" + rows, encoding="ascii")  # pandas: df.to_csv()
+    with pytest.raises(RamancamError, match=r"^file .*cols\.csv, line 1: a wide table's header "
+                                            r"must name its Raman shifts; got 3 numeric column "
+                                            r"names \(0, 1, 2\) over 700 rows, and column 1 "
+                                            r"runs from 400 to 1099 like a Raman-shift axis: "
+                                            r"the spectra are in columns.*Transpose it "
+                                            r"for a spectrum per row \(df\.T\.to_csv") as e:
+        read(p)
+    _one_line(e)
+    # what the message suggests reads them: names that are no numbers, or the transpose
+    p.write_text(",s0,s1,s2\n" + rows, encoding="ascii")
+    s = read(p)
+    assert len(s) == 3 and s.wavenumbers.tolist() == shifts.tolist()
+    np.testing.assert_allclose(s.X, np.round(Y.T, 5))
+    # a wide table with pandas' written index (row numbers 0, 1, ...) is no such table
+    wide = ",400,401,402\n" + "".join(f"{i},1,2,3\n" for i in range(40))
+    p.write_text(wide, encoding="ascii")
+    assert read(p).X.shape == (40, 3)

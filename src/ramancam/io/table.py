@@ -264,6 +264,8 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
     X = X[:len(lines)]
     if not meta_idx:
         _check_not_headerless(shifts, X, source, line0)
+    else:
+        _check_not_in_columns(shifts, cells, names, X, source, line0)
     # after the rows: a header cut short (a file truncated in its first line) has no rows
     axis = check_axis(shifts, source=source or None)
     del text, body, rows  # the text is not needed any more (a caller may still hold it)
@@ -350,6 +352,43 @@ def _check_not_headerless(header: list[float], X: np.ndarray, source: str, line0
         f"row after row like a Raman-shift axis ({col[0]:g} to {col[-1]:g}). Add a header "
         "line: shift,name1,name2,... for a spectrum per column (or shift,intensity for one "
         "spectrum), or Raman shifts (id,400.1,401.3,...) for a spectrum per row.")
+
+
+#: A table whose header names at most this many shifts over many more rows, beside a
+#: metadata column that runs like a Raman-shift axis, holds its spectra in columns.
+_FEW_SHIFTS = 10
+
+
+def _check_not_in_columns(shifts: list[float], cells: list[list[str]], names: list[str],
+                          X: np.ndarray, source: str, line0: int) -> None:
+    """Refuse spectra in columns under a header of numbers: pandas' ``df.to_csv()`` of a
+    DataFrame with one spectrum per column writes ``,0,1,2`` over the Raman shifts (its
+    index) as the first column, which would read as hundreds of spectra of a few points. A
+    header of at most :data:`_FEW_SHIFTS` shifts over at least 10 rows, ten times as many,
+    beside a metadata column of numbers running strictly up or down (not the row numbers
+    0, 1, 2, ... a written index of a wide table holds) is refused, as
+    :func:`_check_not_headerless` refuses a table without its header line."""
+    n = len(X)
+    if len(shifts) > _FEW_SHIFTS or n < 10 or n < 10 * len(shifts):
+        return
+    for k, name in enumerate(names):
+        col = np.array([_number(c[k]) if _number(c[k]) is not None else np.nan
+                        for c in cells], dtype=np.float64)
+        steps = np.diff(col)
+        if not np.isfinite(col).all() or not ((steps > 0).all() or (steps < 0).all()):
+            continue
+        if np.array_equal(col, np.arange(n)) or np.array_equal(col, np.arange(1, n + 1)):
+            continue  # the row numbers, as pandas writes a wide table's index
+        shown = f"{name!r}" if not name.startswith("column") else f"column {name[6:]}"
+        raise RamancamError(
+            f"{where(source or None, line0)}a wide table's header must name its Raman shifts; "
+            f"got {len(shifts)} numeric column names "
+            f"({', '.join(f'{v:g}' for v in shifts[:4])}{', ...' if len(shifts) > 4 else ''}) "
+            f"over {n} rows, and {shown} runs from {col[0]:g} to {col[-1]:g} like a "
+            "Raman-shift axis: the spectra are in columns, as pandas writes a DataFrame of "
+            "one spectrum per column. Transpose it for a spectrum per row "
+            "(df.T.to_csv(...)), or name the spectra with text for a spectrum per column "
+            "(df.add_prefix('s').to_csv(...)).")
 
 
 def _line_count(body: str) -> int:
