@@ -226,3 +226,29 @@ def test_pandas_spectra_in_columns_under_numeric_names_are_refused(tmp_path, rng
     wide = ",400,401,402\n" + "".join(f"{i},1,2,3\n" for i in range(40))
     p.write_text(wide, encoding="ascii")
     assert read(p).X.shape == (40, 3)
+
+
+def test_decimal_commas_anywhere_in_a_semicolon_or_tab_table(tmp_path):
+    p = tmp_path / "de.csv"
+    p.write_text("id;400;401\na;10;20\nb;1,5;2,5\n", encoding="ascii")
+    s = read(p)
+    assert s.X.tolist() == [[10.0, 20.0], [1.5, 2.5]] and s.meta["id"].tolist() == ["a", "b"]
+    p.write_text("id\t400\t401\na\t10\t20\nb\t1,5\t2,5\n", encoding="ascii")
+    assert read(p).X.tolist() == [[10.0, 20.0], [1.5, 2.5]]
+
+
+def test_wire_long_map_export_with_decimal_commas(tmp_path, capsys):
+    rows = ["#X\t#Y\t#Wave\t#Intensity"]
+    for k in range(4):
+        for w in ("1802,5", "1801,5", "1800,5"):
+            rows.append(f"{k % 2},5\t{k // 2},0\t{w}\t1{k},25")
+    p = tmp_path / "map.txt"
+    p.write_text("\n".join(rows) + "\n", encoding="ascii")
+    s = read(p)
+    assert s.wavenumbers.tolist() == [1802.5, 1801.5, 1800.5]
+    assert s.meta["x"].tolist() == [0.5, 1.5, 0.5, 1.5]
+    assert s.meta["y"].tolist() == [0.0, 0.0, 1.0, 1.0]
+    assert s.X[:, 0].tolist() == [10.25, 11.25, 12.25, 13.25]
+    pytest.importorskip("zarr")
+    assert main(["convert", str(p), str(tmp_path / "map.zarr")]) == 0
+    assert "wrote a 2 x 2 map (4 spectra, 3 points" in capsys.readouterr().out

@@ -194,11 +194,11 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
         header = header[:-1]  # a trailing delimiter on the header line
     ncol = len(header)
     # Decimal commas (European locales: ';' or tab between the fields, ',' in the numbers):
-    # told by the header's shifts or the first row's values, read as points.
+    # read as points anywhere in such a table, not only where the header or the first row
+    # has one (a row of whole numbers first, '1,5' further down).
     ahead = list(itertools.islice(rows, 2))  # the first two data rows, looked at and kept
     rows = itertools.chain(ahead, rows)
-    comma = delimiter in (";", "\t") and any(
-        DECIMAL_COMMA.match(t.strip()) for t in header + (ahead[0][1] if ahead else []))
+    comma = delimiter in (";", "\t")
     _check_header_width(header_line if end >= 0 else "", ncol, ahead, source, line0)
 
     spec_idx: list[int] = []
