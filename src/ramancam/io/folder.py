@@ -43,12 +43,12 @@ from ._text import (
     VENDOR_SUFFIXES,
     base_suffix,
     check_exists,
+    decode_head,
     is_known_file,
     is_number,
     known_types_text,
     read_text,
     split_member,
-    unify_line_ends,
     vendor_format,
 )
 from .excel import read_excel
@@ -156,7 +156,7 @@ def file_format(path: str | os.PathLike[str]) -> str:
 
         with gzip.open(p, "rb") as fh:
             raw = fh.read(65536)
-    text = unify_line_ends(raw.decode("utf-8", "replace"))
+    text = decode_head(raw)  # a byte-order mark, UTF-16: as the readers decode the file
     if looks_like_jcamp(text):
         return "jcamp"
     return export_kind(text) or sniff_kind(text)
