@@ -308,3 +308,15 @@ def test_info_names_the_format_of_utf16_and_bom_files(tmp_path, capsys):
     # labels by file name: no longer refused as if the long table were a wide one
     s = read(tmp_path / "long16.csv", labels_from="regex:(long)")
     assert s.labels.tolist() == ["long"] * 3
+
+
+def test_info_counts_each_format_of_a_mixed_folder(tmp_path, capsys):
+    from _vendor_files import spc_bytes
+
+    axis = np.linspace(400.0, 500.0, 20)
+    (tmp_path / "a.spc").write_bytes(spc_bytes(axis, np.ones((1, 20))))
+    for name in ("b.txt", "c.txt"):
+        (tmp_path / name).write_text("".join(f"{x:g}\t1\n" for x in axis), encoding="ascii")
+    code, out, _ = _run(capsys, ["info", str(tmp_path)])
+    assert code == 0
+    assert "format:    Galactic SPC (1 file), two-column text (2 files)\n" in out

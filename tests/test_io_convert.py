@@ -66,3 +66,29 @@ def test_atomic_store_refuses_a_foreign_folder_before_any_work(tmp_path):
         with atomic_store(out):
             raise AssertionError("the block must not run")
     assert (out / "keep.npy").read_bytes() == b"x"
+
+
+def test_convert_names_its_positional_out_in_the_unwritable_folder_error(tmp_path, capsys,
+                                                                         monkeypatch, rng):
+    import tempfile
+
+    def refuse(*args, **kw):
+        raise PermissionError(13, "Permission denied")
+
+    src = _map_csv(tmp_path / "map.csv", rng)
+    monkeypatch.setattr(tempfile, "TemporaryFile", refuse)  # root ignores chmod
+    assert main(["convert", str(src), str(tmp_path / "out.csv")]) == 2
+    err = capsys.readouterr().err
+    assert (f"error: OUT must be in a folder you can write to; got '{tmp_path / 'out.csv'}' "
+            "(Permission denied). Write it elsewhere.") in err
+    assert "--out" not in err
+
+
+def test_convert_leaves_out_trailing_empty_columns(tmp_path, capsys, rng):
+    src = _map_csv(tmp_path / "map.csv", rng)
+    src.write_text("".join(line + ",,,\n" for line in src.read_text().splitlines()),
+                   encoding="utf-8")
+    assert main(["convert", str(src), str(tmp_path / "out.csv")]) == 0
+    capsys.readouterr()
+    header = (tmp_path / "out.csv").read_text(encoding="utf-8").split("\n", 1)[0]
+    assert header == "x,y," + ",".join(f"{400 + i}.0" for i in range(20))

@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     from ._outputs import check_not_inputs, check_writable
 
     check_not_inputs(args, ("out",), inputs=("input",), names={"out": "OUT", "input": "IN"})
-    check_writable("out", args.out)
+    check_writable("out", args.out, name="OUT")
     out = Path(args.out)
     if Path(args.input).is_dir() and Path(args.input).resolve() in out.resolve().parents:
         raise RamancamError(

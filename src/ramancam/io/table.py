@@ -190,8 +190,8 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
     rows = _rows(body, delimiter, line0, source)
     first = next(rows, None)
     header = [] if first is None else [h.strip() for h in first[1]]
-    if len(header) > 1 and header[-1] == "":
-        header = header[:-1]  # a trailing delimiter on the header line
+    while len(header) > 1 and header[-1] == "":
+        header = header[:-1]  # trailing delimiters on the header line (",,," as well)
     ncol = len(header)
     # Decimal commas (European locales: ';' or tab between the fields, ',' in the numbers):
     # read as points anywhere in such a table, not only where the header or the first row
@@ -296,7 +296,7 @@ def _check_header_width(header_line: str, ncol: int, ahead: list[tuple[int, list
             f"{where(source or None, line0)}the header line must not hold a carriage return "
             "(\\r) inside it; got one, which ends the line there. Remove it (or save the "
             "file with plain line ends).")
-    widths = {len(r) - 1 if len(r) == ncol + 1 and not r[-1].strip() else len(r)
+    widths = {ncol if len(r) > ncol and not any(c.strip() for c in r[ncol:]) else len(r)
               for _, r in ahead}
     if len(ahead) >= 2 and len(widths) == 1 and (w := widths.pop()) != ncol:
         raise RamancamError(
@@ -408,9 +408,10 @@ def _grown(A: np.ndarray) -> np.ndarray:
 
 def _full_row(row: list[str], ncol: int, source: str, lineno: int, layout: str
               ) -> list[str]:
-    """``row`` without a trailing empty field, checked to have the header's ``ncol``."""
-    if len(row) == ncol + 1 and not row[-1].strip():
-        row = row[:-1]
+    """``row`` without trailing empty fields (rows ending in ",,,", under a header that
+    ends the same way or not), checked to have the header's ``ncol``."""
+    if len(row) > ncol and not any(c.strip() for c in row[ncol:]):
+        row = row[:ncol]
     if len(row) != ncol:
         raise RamancamError(
             f"{where(source or None, lineno)}every row must have {ncol} fields like the "
