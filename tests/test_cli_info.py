@@ -289,3 +289,34 @@ def test_a_terminal_is_shown_control_characters_from_files_escaped():
     assert tty.getvalue() == "class \\x1b]0;pwned\\x07\\x1b[2Jx\tok\n 50%\r"
     plain = io.StringIO()  # a file or a pipe gets the text as it is
     assert _safe_terminal(plain) is plain
+
+
+def test_info_names_the_format_of_utf16_and_bom_files(tmp_path, capsys):
+    from ramancam.io import read
+
+    long = "id,label,shift,intensity\n" + "".join(
+        f"s{i},A,{400 + j},{j + i}\n" for i in range(3) for j in range(10))
+    (tmp_path / "long16.csv").write_text(long, encoding="utf-16")
+    rruff = "##NAMES=Quartz\n##RRUFFID=R1\n" + "".join(
+        f"{400 + j}, {j}\n" for j in range(10)) + "##END=\n"
+    (tmp_path / "rruff.txt").write_text(rruff, encoding="utf-8-sig")
+    code, out, _ = _run(capsys, ["info", str(tmp_path / "long16.csv")])
+    assert code == 0 and "format:    long table (a row per point)" in out
+    code, out, _ = _run(capsys, ["info", str(tmp_path / "rruff.txt"), "--labels-from",
+                                 "header:NAMES"])
+    assert code == 0 and "format:    RRUFF text" in out and "classes:   1: Quartz (1)" in out
+    # labels by file name: no longer refused as if the long table were a wide one
+    s = read(tmp_path / "long16.csv", labels_from="regex:(long)")
+    assert s.labels.tolist() == ["long"] * 3
+
+
+def test_info_counts_each_format_of_a_mixed_folder(tmp_path, capsys):
+    from _vendor_files import spc_bytes
+
+    axis = np.linspace(400.0, 500.0, 20)
+    (tmp_path / "a.spc").write_bytes(spc_bytes(axis, np.ones((1, 20))))
+    for name in ("b.txt", "c.txt"):
+        (tmp_path / name).write_text("".join(f"{x:g}\t1\n" for x in axis), encoding="ascii")
+    code, out, _ = _run(capsys, ["info", str(tmp_path)])
+    assert code == 0
+    assert "format:    Galactic SPC (1 file), two-column text (2 files)\n" in out

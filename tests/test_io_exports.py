@@ -262,3 +262,36 @@ def test_labspec_settings_become_metadata(tmp_path, capsys):
     other = tmp_path / "plain.txt"
     other.write_text("#baseline=\tremoved\n400\t1\n401\t2\n#Laser=\t785\n402\t3\n")
     assert read(other).meta == {} and file_format(other) == "two_column"
+
+
+def test_bwtek_damaged_or_missing_raman_shift_inside_the_range_is_refused(tmp_path):
+    lines = bwtek().split("\n")
+    row = next(i for i, t in enumerate(lines) if t.startswith("Pixel;")) + 1 + 50  # pixel 50
+    cells = lines[row].split(";")
+    damaged = cells.copy()
+    damaged[3] = damaged[3][:3] + "#" + damaged[3][3:]
+    p = tmp_path / "batch7.txt"
+    p.write_text("\n".join([*lines[:row], ";".join(damaged), *lines[row + 1:]]))
+    with pytest.raises(RamancamError, match=rf"^file .*batch7\.txt, line {row + 1}: a B&W Tek "
+                                            r"data line must hold a number \(or nothing, at "
+                                            r"the detector's edges\) in its 'Raman Shift' "
+                                            rf"column; got '{damaged[3]}'\. Fix that value"):
+        read(p)
+    empty = cells.copy()
+    empty[3] = ""
+    p.write_text("\n".join([*lines[:row], ";".join(empty), *lines[row + 1:]]))
+    with pytest.raises(RamancamError, match=rf"^file .*batch7\.txt, line {row + 1}: only the "
+                                            r"pixels at the detector's edges may lack a "
+                                            r"'Raman Shift'; got an empty cell between pixels "
+                                            r"that have one\."):
+        read(p)
+    # empty cells at the edges (pixels 2 and 117, inside xaxis_min..xaxis_max) are left out
+    edges = lines.copy()
+    for r in (row - 50 + 2, row - 50 + 117):
+        c = edges[r].split(";")
+        c[3] = ""
+        edges[r] = ";".join(c)
+    p.write_text("\n".join(edges))
+    s = read(p)
+    assert s.X.shape == (1, 114)
+    np.testing.assert_allclose(s.wavenumbers, np.round(SHIFT[3:117], 4))

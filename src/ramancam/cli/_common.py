@@ -118,7 +118,9 @@ def apply_axis_offset(s: Spectra, offset: float | None) -> Spectra:
 
 
 def apply_laser_nm(s: Spectra, args: argparse.Namespace, source: Any) -> Spectra:
-    """``--laser-nm``: the spectra's wavelength axis converted to Raman shift (else as is).
+    """``--laser-nm``: the spectra's wavelength axis converted to Raman shift (else as is);
+    spectra whose file states a Raman-shift axis (JCAMP-DX ``##XUNITS=1/CM``, SPC ``XRAMANS``,
+    WDF, ...) are left as they are, said in one ``note:`` line.
     Without it, spectra whose file says their axis is in nm (``x_units`` ``"nm"``, e.g. an
     Ocean Insight export in wavelengths) are refused: they would pass for Raman shifts."""
     import numpy as np
@@ -137,9 +139,16 @@ def apply_laser_nm(s: Spectra, args: argparse.Namespace, source: Any) -> Spectra
                 "header says; give --laser-nm NM (the excitation laser, e.g. 785) to convert "
                 "it to Raman shift, or export the spectra in Raman shifts.")
         return s
-    from ..io import wavelength_to_shift
+    from ..io import convert_wavelengths
 
-    return wavelength_to_shift(s, laser, source=source)
+    # spectra whose file states a Raman-shift axis are left as they are, said in a note
+    out, note = convert_wavelengths(s, laser, source=source)
+    if note:  # on stderr beside --json, whose stdout is the JSON alone
+        import sys
+
+        print(f"note: --laser-nm {laser:g}: {note}",
+              file=sys.stderr if getattr(args, "json", False) else sys.stdout)
+    return out
 
 
 def apply_xy_cols(s: Spectra, xy_cols: str | None) -> Spectra:

@@ -65,10 +65,12 @@ def check_parent_folder(opt: str, path: str | None) -> None:
     check_writable(opt, path)
 
 
-def check_writable(opt: str, path: str | None, *, folder_ok: bool = True) -> None:
+def check_writable(opt: str, path: str | None, *, folder_ok: bool = True,
+                   name: str | None = None) -> None:
     """Refuse an output (``--OPT``) whose existing folder cannot be written to, or (with
     ``folder_ok=False``) that names a folder, before any work: found after the work, the
-    error named a hidden temp file."""
+    error named a hidden temp file. ``name``: how the messages name a positional output
+    (``OUT``) instead of ``--OPT``."""
     import tempfile
     from pathlib import Path
 
@@ -76,9 +78,10 @@ def check_writable(opt: str, path: str | None, *, folder_ok: bool = True) -> Non
 
     if path is None:
         return
+    label = name or f"--{opt}"
     target = Path(path)
     if not folder_ok and target.is_dir():
-        raise RamancamError(f"--{opt} must name a file; got {path!r}, which is a folder. "
+        raise RamancamError(f"{label} must name a file; got {path!r}, which is a folder. "
                             "Name a file in it or beside it.")
     parent = target.resolve().parent
     if not parent.is_dir():
@@ -87,7 +90,7 @@ def check_writable(opt: str, path: str | None, *, folder_ok: bool = True) -> Non
         with tempfile.TemporaryFile(dir=parent):
             pass
     except OSError as exc:
-        raise RamancamError(f"--{opt} must be in a folder you can write to; got {path!r} "
+        raise RamancamError(f"{label} must be in a folder you can write to; got {path!r} "
                             f"({exc.strerror or exc}). Write it elsewhere.") from None
 
 

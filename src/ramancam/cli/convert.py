@@ -43,6 +43,8 @@ intensity) and a wide table with x and y columns (--label-col may be given), whe
 rows are plain (no quoting, comment or blank line among them, one range for all; gzipped
 too); their spectra are kept meanwhile as float32 in a hidden folder beside OUT, removed at
 the end.
+An existing OUT.zarr is replaced only when it is an earlier ramancam cube (or an empty
+folder); a folder of other files is refused, and so is IN inside OUT.
 Needs the maps extra (zarr).
 
 examples:
@@ -112,13 +114,18 @@ def run(args: argparse.Namespace) -> int:
     from ._outputs import check_not_inputs, check_writable
 
     check_not_inputs(args, ("out",), inputs=("input",), names={"out": "OUT", "input": "IN"})
-    check_writable("out", args.out)
+    check_writable("out", args.out, name="OUT")
     out = Path(args.out)
     if Path(args.input).is_dir() and Path(args.input).resolve() in out.resolve().parents:
         raise RamancamError(
             f"OUT must not be inside the folder IN; got {args.out!r} inside {args.input!r}, "
             "where the next convert (or train) of the folder would read it as spectra. Write "
             "it beside the folder.")
+    src = Path(args.input).resolve()
+    if out.resolve() in src.parents:
+        raise RamancamError(
+            f"IN must not be inside OUT; got {args.input!r} inside {args.out!r}, which "
+            "writing OUT would replace. Move IN out of it, or name another OUT.")
     cube = out.name.lower().endswith(".zarr")
     if not (cube or out.name.lower().endswith((".csv", ".csv.gz"))):
         raise RamancamError(
@@ -130,6 +137,10 @@ def run(args: argparse.Namespace) -> int:
     if cube and not out.resolve().parent.is_dir():  # before the data are read
         raise RamancamError(f"OUT must be in an existing folder; got {args.out!r}. Create the "
                             "folder first.")
+    if cube:  # an existing OUT is replaced: only an earlier cube (or an empty folder)
+        from ..io.zarr_cube import check_store_target
+
+        check_store_target(out, "OUT")
     chunks = _chunks(args.chunk) if cube else None  # checked before the data are read
     grid = parse_grid(args.grid)
     if chunks is not None and _streams(args, grid):

@@ -199,8 +199,10 @@ def format_summary(path: str, d: dict[str, Any]) -> str:
     lines = [f"{path}"]
     formats = d.get("formats") or {}
     if formats:
+        # beside other formats, each names its count: "SPC, text (2 files)" read as 2 in all
         lines.append("  format:    " + ", ".join(
-            f"{k} ({v} files)" if v > 1 else k for k, v in formats.items()))
+            f"{k} ({v} file{'s' if v > 1 else ''})" if v > 1 or len(formats) > 1 else k
+            for k, v in formats.items()))
     files = f" from {d['n_files']} files" if d["n_files"] > 1 else ""
     lines.append(f"  spectra:   {d['n_spectra']}{files}")
     classes = d["classes"]

@@ -220,7 +220,11 @@ def wavelength_to_shift(spectra: Spectra, laser_nm: float, *,
     ``shift = 1e7 / laser_nm - 1e7 / wavelength`` (Stokes bands positive). The intensities,
     labels and metadata are kept; the metadata column ``laser_wavelength_nm`` records the
     laser. Instrument files that state their axis unit (SPC, JCAMP-DX) are converted when
-    read; this is for text exports, which do not say.
+    read; this is for text exports, which do not say. Spectra whose file states a Raman-shift
+    axis already (a JCAMP-DX ``##XUNITS=1/CM``, an SPC ``XRAMANS`` axis, an export whose
+    ``x_units`` is ``cm-1``, a WiRE or OPUS file) are left as they are, with a
+    :class:`~ramancam.RamancamWarning` naming them; only axes in nm or of no stated unit are
+    converted.
 
     Parameters
     ----------
@@ -242,7 +246,23 @@ def wavelength_to_shift(spectra: Spectra, laser_nm: float, *,
         to Raman shifts within -5000..6000 cm-1 with at least one positive (Stokes) shift:
         then the axis was no wavelength axis of this laser, or is a Raman shift already.
     """
-    from ..errors import where
+    import warnings
+
+    out, note = convert_wavelengths(spectra, laser_nm, source=source)
+    if note:
+        from ..errors import RamancamWarning
+
+        warnings.warn(RamancamWarning(f"wavelength_to_shift: {note}"), stacklevel=2)
+    return out
+
+
+def convert_wavelengths(spectra: Spectra, laser_nm: float, *,
+                        source: str | os.PathLike[str] | None = None) -> tuple[Spectra, str]:
+    """:func:`wavelength_to_shift`, with the sentence that says which spectra were left as
+    they are (their file states a Raman-shift axis; ``""`` when none were), for the command
+    line to print as a note."""
+    from ..errors import spectra_count, where
+    from ._units import stated_shift
 
     pre = where(None if source is None else str(source))
     try:
@@ -253,9 +273,25 @@ def wavelength_to_shift(spectra: Spectra, laser_nm: float, *,
         raise RamancamError(
             f"laser wavelength must be a number of nm between 150 and 2000 (e.g. 785); got "
             f"{laser_nm!r}.")
+    keep, said = stated_shift(spectra)
+    note = ""
+    if keep.any():
+        i = int(np.argmax(keep))
+        n_kept = int(keep.sum())
+        where_said = f"{Path(spectra.sources[i]).name}: " if spectra.sources[i] else ""
+        many = n_kept > 1
+        note = (f"{spectra_count(n_kept)} left as {'they are' if many else 'it is'}: "
+                f"{'their files state' if many else 'its file states'} a Raman-shift axis "
+                f"({'the first: ' if many else ''}{where_said}{said[i]}); "
+                + (f"converted the other {spectra_count(len(spectra) - n_kept)}"
+                   if not keep.all() else "none converted, so the laser wavelength does "
+                   "nothing for these files"))
+        if keep.all():
+            return spectra, note
     axes = spectra.axes
-    lo = min(float(a.min()) for a in axes)
-    hi = max(float(a.max()) for a in axes)
+    todo = np.flatnonzero(~keep)
+    lo = min(float(axes[i].min()) for i in todo)
+    hi = max(float(axes[i].max()) for i in todo)
 
     def shift(a: NDArray[np.float64]) -> NDArray[np.float64]:
         return np.asarray(nm_to_shift(a, laser), dtype=np.float64)
@@ -267,10 +303,21 @@ def wavelength_to_shift(spectra: Spectra, laser_nm: float, *,
             f"laser; got an axis of {lo:g} to {hi:g}, which gives {s_lo:.0f} to {s_hi:.0f} "
             "cm-1. Drop --laser-nm if the axis is a Raman shift already, or give the laser "
             "the spectra were measured with.")
-    meta = {**spectra.meta, "laser_wavelength_nm": np.full(len(spectra), laser)}
+    old = spectra.meta.get("laser_wavelength_nm")
+    lasers = np.full(len(spectra), laser)
+    if keep.any() and old is not None:  # the spectra left as they are keep their own
+        try:
+            lasers[keep] = np.asarray(old)[keep].astype(np.float64)
+        except ValueError:
+            lasers[keep] = np.nan
+    elif keep.any():
+        lasers[keep] = np.nan
+    meta = {**spectra.meta, "laser_wavelength_nm": lasers}
     if "x_units" in meta:  # a unit the file stated (an Ocean Insight export in nm)
         units = np.asarray(meta["x_units"]).astype(str)
         meta["x_units"] = np.where(units == "nm", "cm-1 (from nm)", units)
-    if spectra.has_common_axis:
-        return spectra.replace(wavenumbers=shift(spectra.wavenumbers), meta=meta)
-    return spectra.replace(wavenumbers=[shift(a) for a in axes], meta=meta)
+    if spectra.has_common_axis and not keep.any():
+        return spectra.replace(wavenumbers=shift(spectra.wavenumbers), meta=meta), note
+    return spectra.replace(wavenumbers=[a if k else shift(a) for a, k in
+                                        zip(axes, keep.tolist(), strict=True)],
+                           meta=meta), note

@@ -210,6 +210,15 @@ def read_text(path: Path) -> str:
         return unify_line_ends(data.decode("latin-1"))
 
 
+def decode_head(raw: bytes) -> str:
+    """The text of a file's first bytes, decoded as :func:`read_text` decodes the whole
+    file (UTF-16 with a byte-order mark, UTF-8 with or without one), for telling formats
+    apart; what cannot be decoded (a character cut at the end) is replaced."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return unify_line_ends(raw[:len(raw) // 2 * 2].decode("utf-16", "replace"))
+    return unify_line_ends(raw.decode("utf-8-sig", "replace"))
+
+
 def unify_line_ends(text: str) -> str:
     """``text`` with old Mac line ends (a lone ``"\\r"`` ends every line, no ``"\\n"``
     anywhere) turned into ``"\\n"``, which every reader splits on; other text unchanged

@@ -172,6 +172,7 @@ def parse_bwtek(text: str, *, source: str = "") -> Spectra:
     xs: list[float] = []
     rows: list[list[float]] = []
     last = -np.inf  # the last pixel in the header's range
+    gap = 0  # the line of a pixel without a shift after pixels with one (the edge, or a hole)
     for lineno, raw in enumerate(lines[at + 1:], at + 2):
         if not raw.strip():
             continue
@@ -195,9 +196,18 @@ def parse_bwtek(text: str, *, source: str = "") -> Spectra:
         try:
             x = float(cells[xcol]) if cells[xcol] else float("nan")
         except ValueError:
-            x = float("nan")
+            raise RamancamError(
+                f"{where(src, lineno)}a B&W Tek data line must hold a number (or nothing, at "
+                f"the detector's edges) in its {names[xcol]!r} column; got "
+                f"{short(cells[xcol])}. Fix that value or export the file again.") from None
         if not np.isfinite(x):
+            gap = gap or (lineno if xs else 0)
             continue  # a pixel without a Raman shift (the edges of the detector)
+        if gap:
+            raise RamancamError(
+                f"{where(src, gap)}only the pixels at the detector's edges may lack a "
+                f"{names[xcol]!r}; got an empty cell between pixels that have one. Fill it "
+                "in or export the file again.")
         try:
             vals = [float(cells[j]) for j in ys]
         except (ValueError, IndexError):

@@ -43,11 +43,12 @@ from ._text import (
     VENDOR_SUFFIXES,
     base_suffix,
     check_exists,
+    decode_head,
     is_known_file,
+    is_number,
     known_types_text,
     read_text,
     split_member,
-    unify_line_ends,
     vendor_format,
 )
 from .excel import read_excel
@@ -62,7 +63,7 @@ from .spc import read_spc
 from .table import _list, _skip_comments, parse_table, sniff_delimiter
 from .tidy import looks_tidy, parse_tidy
 from .wdf import read_wdf
-from .xy import LABSPEC_MIN_SETTINGS, is_labspec_setting, parse_xy
+from .xy import LABSPEC_MIN_SETTINGS, is_labspec_setting, parse_xy, two_numbers
 
 __all__ = ["GROUP_COL", "LABEL_SOURCES", "file_format", "labeller", "parse_labels_from",
            "read_file", "read_folder", "sniff_kind"]
@@ -87,7 +88,10 @@ def sniff_kind(text: str) -> str:
     shift, intensity; :func:`ramancam.io.longmap.looks_long`) is ``"long"``; ``##KEY=value``
     lines before the data mean RRUFF; otherwise a first data line with more than two fields
     means a wide table, and two fields (or fewer) a two-column file (``"labspec"`` when
-    Horiba LabSpec's ``#Key=<TAB>value`` settings precede it).
+    Horiba LabSpec's ``#Key=<TAB>value`` settings precede it). Two numbers with decimal
+    commas between spaces (``400,5 2,98``), two fields and a separator after them
+    (``400,1.5,``), and a line of column titles over lines of two numbers (``Raman Shift
+    Intensity``) are two-column text too.
     """
     if looks_tidy(text):
         return "tidy"
@@ -110,11 +114,26 @@ def sniff_kind(text: str) -> str:
             settings += bool(is_labspec_setting(raw.rstrip("\r")))
             continue
         delimiter = sniff_delimiter(line)
-        n_fields = len(line.split() if delimiter is None else line.split(delimiter))
-        if n_fields > 2:
+        fields = line.split() if delimiter is None else line.split(delimiter)
+        if len(fields) > 2 and not fields[-1].strip():
+            fields = fields[:-1]  # a separator after the last field ("400,1.5,")
+        if len(fields) > 2 and not two_numbers(line) and not (
+                # a line of column titles between spaces ("Raman Shift   Intensity", the
+                # titles' own spaces counted as separators) over two columns
+                delimiter is None and not any(is_number(f) for f in fields)
+                and two_numbers(_next_data_line(text, pos))):
             return "table"
         return "labspec" if settings >= LABSPEC_MIN_SETTINGS else "two_column"
     return "two_column"
+
+
+def _next_data_line(text: str, pos: int) -> str:
+    """The first line from offset ``pos`` on that is neither blank nor a ``#`` comment."""
+    for raw in text[pos:pos + 65536].split("\n"):
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            return line
+    return ""
 
 
 def file_format(path: str | os.PathLike[str]) -> str:
@@ -137,7 +156,7 @@ def file_format(path: str | os.PathLike[str]) -> str:
 
         with gzip.open(p, "rb") as fh:
             raw = fh.read(65536)
-    text = unify_line_ends(raw.decode("utf-8", "replace"))
+    text = decode_head(raw)  # a byte-order mark, UTF-16: as the readers decode the file
     if looks_like_jcamp(text):
         return "jcamp"
     return export_kind(text) or sniff_kind(text)
@@ -266,6 +285,7 @@ def _read_manifest(spec: str, root: Path, column: str = "label"
     fi, li = header.index("file"), header.index(column)
     files: list[Path] = []
     labels: list[str] = []
+    seen: dict[Path, tuple[int, str]] = {}
     for lineno, row in rows[1:]:
         if len(row) <= max(fi, li):
             raise RamancamError(
@@ -281,6 +301,12 @@ def _read_manifest(spec: str, root: Path, column: str = "label"
             raise RamancamError(
                 f"{where(mpath, lineno)}{column}s must not be empty; got an empty {column} "
                 f"for {name!r}. Fill it in.")
+        first, was = seen.setdefault(f.resolve(), (lineno, label))
+        if first != lineno:
+            raise RamancamError(
+                f"{where(mpath, lineno)}every file must be listed once; got {name!r} again "
+                f"(line {first} lists it too, {column} {was!r} there). Remove one of the "
+                "rows.")
         files.append(f)
         labels.append(label)
     if not files:

@@ -2,7 +2,8 @@
 
 Both data forms of JCAMP-DX 4.24/5.01 are read: ``##XYDATA=(X++(Y..Y))`` (AFFN or the
 compressed ASDF forms) and ``##XYPOINTS=(XY..XY)``; a compound file (``##DATA TYPE=LINK``)
-gives one spectrum per block. Every header (``##KEY=value``) is kept as text metadata under
+gives one spectrum per block, and so do blocks written one after the other without a
+compound header. Every header (``##KEY=value``) is kept as text metadata under
 its lower-case key (e.g. ``title``, ``owner``, ``xunits``), so ``labels_from="header:TITLE"``
 works; in addition:
 
@@ -18,6 +19,8 @@ wavelength (shift = 1e7/laser - 1e7/x), and refused when the file does not give 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 from typing import Any
@@ -61,6 +64,12 @@ def _block(d: dict[str, Any], source: str, k: int) -> tuple[np.ndarray, np.ndarr
             f"{where}: the data table must have as many values as its header announces; got "
             f"{y.size} intensities for {x.size} x values (##NPOINTS). The file is truncated "
             "or damaged; re-export it.")
+    said = d.get("npoints")
+    if isinstance(said, int | float) and said > 0 and y.size != int(said):
+        raise RamancamError(
+            f"{where}: the data table must hold the {int(said)} points its header announces "
+            f"(##NPOINTS={int(said)}); got {y.size}. The file is truncated or damaged; "
+            "re-export it.")
     meta: dict[str, Any] = {}
     for key, v in d.items():
         if key in _SKIP or isinstance(v, (list, dict, np.ndarray)):
@@ -114,6 +123,78 @@ def _check_plain_numbers(text: str, source: str) -> None:
         + ". The file is damaged: fix that value or export the spectrum again.")
 
 
+_Y_CHECK = re.compile(r"Y-Check failed\. Last value of previous line is (\S+) but first "
+                      r"value is (\S+)\.")
+
+
+def _check_y_checks(printed: str, source: str) -> None:
+    """Refuse a compressed (DIF) table whose Y check failed: each line starts with the last
+    value of the line before, and a line that does not was decoded wrong (a damaged or
+    missing character). The library only prints that, and reads on."""
+    m = _Y_CHECK.search(printed)
+    if m is None:
+        return
+    n = len(_Y_CHECK.findall(printed))
+    raise RamancamError(
+        f"file {source}: a compressed (DIF) data table must pass its Y checks (each line "
+        f"starting with the last value of the line before); got a line starting with "
+        f"{float(m.group(2)):g} after one ending in {float(m.group(1)):g}"
+        + (f" ({n} such lines)" if n > 1 else "") + ". The table is damaged; re-export the "
+        "file.")
+
+
+_LINK = re.compile(r"^\s*##DATA\s*TYPE\s*=\s*LINK\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+def _concatenated(lines: list[str]) -> list[list[str]]:
+    """The blocks of a file of several blocks one after the other without a compound
+    (``##DATA TYPE=LINK``) header, each from its ``##TITLE=`` line on; ``[]`` for a file
+    of one block or a compound file (the library reads both)."""
+    starts = [i for i, ln in enumerate(lines) if ln.lstrip().upper().startswith("##TITLE=")]
+    if len(starts) < 2 or any(_LINK.match(ln) for ln in lines):
+        return []
+    return [lines[a:b] for a, b in zip(starts, [*starts[1:], len(lines)], strict=True)]
+
+
+def _decoded(data: bytes) -> str:
+    """The file's text: UTF-8 with or without a byte-order mark (as Windows editors save
+    it), or UTF-16 with one; ``""`` for binary content (NUL bytes)."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            return ""
+    if b"\x00" in data[:65536]:
+        return ""
+    return data.decode("utf-8-sig", "replace")
+
+
+#: A number of a table of (x, y) pairs, as the library reads them.
+_PAIR_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+def _check_pairs(text: str, source: str) -> None:
+    """Refuse a line of an ``(XY..XY)`` table that is not numbers only (``410, 10.37.5``):
+    the library skips such a line, so its points were lost without a word."""
+    in_pairs = False
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("$$", 1)[0].strip()
+        if line.startswith("##"):
+            key, _, value = line[2:].partition("=")
+            in_pairs = (key.strip().upper() in ("XYPOINTS", "XYDATA")
+                        and "".join(value.split()).upper() == "(XY..XY)")
+            continue
+        if not in_pairs or not line:
+            continue
+        bad = next((t for t in re.split(r"[,;\s]+", line) if t and not _PAIR_NUMBER.match(t)),
+                   None)
+        if bad is not None:
+            raise RamancamError(
+                f"{where_line(source, lineno)}a data table of (x, y) pairs must hold only "
+                f"numbers; got {bad!r}. The file is damaged: fix that value or export the "
+                "spectrum again.")
+
+
 def read_jcamp(path: str | os.PathLike[str]) -> Spectra:
     """Read a JCAMP-DX file: one spectrum, or one per block of a compound (LINK) file.
 
@@ -132,7 +213,8 @@ def read_jcamp(path: str | os.PathLike[str]) -> Spectra:
     ------
     RamancamError
         Missing path; content that is not JCAMP-DX text; no data table; a data table shorter
-        or longer than ``##NPOINTS`` (a truncated file); any other failure of the library
+        or longer than ``##NPOINTS`` (a truncated file); a line of an ``(XY..XY)`` table that
+        is not numbers only (file and line named); any other failure of the library
         (named); an x axis that is not strictly monotonic or values that are not finite.
     """
     import jcamp
@@ -140,15 +222,23 @@ def read_jcamp(path: str | os.PathLike[str]) -> Spectra:
     p = check_exists(path)
     source = str(p)
     data = read_bytes(p)
-    text = data.decode("utf-8", "replace") if b"\x00" not in data[:65536] else ""
+    text = _decoded(data)
     if not looks_like_jcamp(text):
         raise RamancamError(
             f"file {source} must be JCAMP-DX text starting with ##TITLE= and a ##JCAMP-DX= "
             "line; got other content. Check the file, or give a text export a .txt or .csv "
             "suffix.")
     _check_plain_numbers(text, source)
-    with library_boundary(p, "jcamp"):
-        d = jcamp.read(text.splitlines(keepends=True))
+    _check_pairs(text, source)
+    said = io.StringIO()  # the library prints its Y-check failures, and goes on
+    with library_boundary(p, "jcamp"), contextlib.redirect_stdout(said):
+        lines = text.splitlines(keepends=True)
+        pieces = _concatenated(lines)
+        if pieces:  # blocks one after the other, no LINK: the library kept only the last
+            d = {"children": [jcamp.read(piece) for piece in pieces]}
+        else:
+            d = jcamp.read(lines)
+    _check_y_checks(said.getvalue(), source)
     blocks = d.get("children") or []
     if blocks:
         parts = [_block(b, source, k) for k, b in enumerate(blocks)

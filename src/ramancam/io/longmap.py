@@ -12,7 +12,8 @@ Older WiRE batch conversions have no header and hySpc.read.txt (``read_txt_Renis
 their four columns as ``y, x, shift, intensity``; pass ``columns="y,x,shift,intensity"`` for
 those. A header may name the columns in any order with any of the names below, with or
 without ``#`` and units in brackets (``X (µm)``); a ``z`` column is kept as metadata. Columns
-may be separated by tabs, commas, semicolons or spaces.
+may be separated by tabs, commas, semicolons or spaces; with semicolons or tabs between
+them, decimal commas (``-11,55``) are read as points.
 
 Horiba LabSpec writes maps as *wide* tables instead (x, y, then one column per shift, the
 first two header cells empty; hySpc.read.txt's ``read_txt_Horiba_xy``): the wide-table reader
@@ -98,6 +99,8 @@ def looks_long(text: str) -> bool:
         return False
     delimiter = sniff_delimiter(lines[0])
     rows = [_split(ln, delimiter) for ln in lines]
+    if delimiter in (";", "\t"):  # decimal commas
+        rows = [[t.replace(",", ".") for t in r] for r in rows]
     if not all(len(r) == 4 and all(is_number(t) for t in r) for r in rows):
         return False
     a, b = ([float(t) for t in r] for r in rows[:2])
@@ -171,6 +174,8 @@ def parse_long_map(text: str, *, source: str = "", columns: str | None = None) -
             f"{where(src, lineno0)}a long map export must have x (or y), shift and "
             f"intensity columns; got {roles}. Name them in the header or pass columns=.")
     ncol = len(roles)
+    if _decimal_commas(text, end + 1 if header is not None else start):
+        text = text.replace(",", ".")  # European locales: ';' or tabs between the fields
     fast = _fast_numbers(text, end + 1 if header is not None else start,
                          lineno0 + (header is not None), ncol)
     if fast is None:  # comment lines, blank lines or a bad value among the rows
@@ -209,6 +214,17 @@ def parse_long_map(text: str, *, source: str = "", columns: str | None = None) -
     return Spectra(X, axis, meta={"x": meta["x"], "y": meta["y"],
                                   **({"z": meta["z"]} if "z" in meta else {})},
                    sources=[source] * n)
+
+
+def _decimal_commas(text: str, start: int) -> bool:
+    """Whether the rows from offset ``start`` on separate their fields by semicolons or
+    tabs and hold commas, which are then decimal commas (``-11,55<TAB>-4,77<TAB>...``)."""
+    row = _first_line(text[start:start + 65536])
+    if row is None:
+        return False
+    _, a, b = row
+    line = text[start + a:start + b]
+    return sniff_delimiter(line) in (";", "\t") and "," in text[start:]
 
 
 def points_error(src: str | None, line: int, got: int, want: int) -> RamancamError:

@@ -17,7 +17,8 @@ spectrum. Metadata kept per spectrum:
     the x-axis type code (``XRAMANS`` is Raman shift in cm-1). An axis in nanometres or
     micrometres (``XNMETR``, ``XUMETR``) is converted to Raman shift with the log book's
     laser wavelength (shift = 1e7/laser - 1e7/x; ``XRAMANS (converted from XNMETR)``), and
-    refused without one; units that are no spectral axis (time, frequency, mass, ...) are
+    refused without one; units that are no spectral axis (time, frequency, mass, ...) and
+    uncalibrated pixel, channel or point numbers (``XDIODE``, ``XCHANL``, ``XPOINT``) are
     refused;
 ``subfile``
     the index of the sub-file in the file (0, 1, ...);
@@ -54,7 +55,11 @@ _NOT_SHIFT = {"XSECS": "seconds", "XMINUTS": "minutes", "XHERTZ": "Hz", "XKHERTZ
               "XDEGRS": "degrees", "XDEGRF": "temperature", "XDEGRC": "temperature",
               "XDEGRK": "temperature", "XMSEC": "milliseconds", "XUSEC": "microseconds",
               "XNSEC": "nanoseconds", "XCM": "centimetres", "XMETERS": "metres",
-              "XMMETR": "millimetres", "XDBLIGM": "an interferogram"}
+              "XMMETR": "millimetres", "XDBLIGM": "an interferogram",
+              # detector pixels, not calibrated to any unit: no Raman shifts either
+              "XDIODE": "diode numbers, the detector's pixels, uncalibrated",
+              "XCHANL": "channel numbers, uncalibrated",
+              "XPOINT": "data-point numbers, uncalibrated", "ZTEXTL": "text labels"}
 
 
 def _text(raw: bytes) -> str:

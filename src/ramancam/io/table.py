@@ -190,15 +190,15 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
     rows = _rows(body, delimiter, line0, source)
     first = next(rows, None)
     header = [] if first is None else [h.strip() for h in first[1]]
-    if len(header) > 1 and header[-1] == "":
-        header = header[:-1]  # a trailing delimiter on the header line
+    while len(header) > 1 and header[-1] == "":
+        header = header[:-1]  # trailing delimiters on the header line (",,," as well)
     ncol = len(header)
     # Decimal commas (European locales: ';' or tab between the fields, ',' in the numbers):
-    # told by the header's shifts or the first row's values, read as points.
+    # read as points anywhere in such a table, not only where the header or the first row
+    # has one (a row of whole numbers first, '1,5' further down).
     ahead = list(itertools.islice(rows, 2))  # the first two data rows, looked at and kept
     rows = itertools.chain(ahead, rows)
-    comma = delimiter in (";", "\t") and any(
-        DECIMAL_COMMA.match(t.strip()) for t in header + (ahead[0][1] if ahead else []))
+    comma = delimiter in (";", "\t")
     _check_header_width(header_line if end >= 0 else "", ncol, ahead, source, line0)
 
     spec_idx: list[int] = []
@@ -264,6 +264,8 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
     X = X[:len(lines)]
     if not meta_idx:
         _check_not_headerless(shifts, X, source, line0)
+    else:
+        _check_not_in_columns(shifts, cells, names, X, source, line0)
     # after the rows: a header cut short (a file truncated in its first line) has no rows
     axis = check_axis(shifts, source=source or None)
     del text, body, rows  # the text is not needed any more (a caller may still hold it)
@@ -294,7 +296,7 @@ def _check_header_width(header_line: str, ncol: int, ahead: list[tuple[int, list
             f"{where(source or None, line0)}the header line must not hold a carriage return "
             "(\\r) inside it; got one, which ends the line there. Remove it (or save the "
             "file with plain line ends).")
-    widths = {len(r) - 1 if len(r) == ncol + 1 and not r[-1].strip() else len(r)
+    widths = {ncol if len(r) > ncol and not any(c.strip() for c in r[ncol:]) else len(r)
               for _, r in ahead}
     if len(ahead) >= 2 and len(widths) == 1 and (w := widths.pop()) != ncol:
         raise RamancamError(
@@ -352,6 +354,43 @@ def _check_not_headerless(header: list[float], X: np.ndarray, source: str, line0
         "spectrum), or Raman shifts (id,400.1,401.3,...) for a spectrum per row.")
 
 
+#: A table whose header names at most this many shifts over many more rows, beside a
+#: metadata column that runs like a Raman-shift axis, holds its spectra in columns.
+_FEW_SHIFTS = 10
+
+
+def _check_not_in_columns(shifts: list[float], cells: list[list[str]], names: list[str],
+                          X: np.ndarray, source: str, line0: int) -> None:
+    """Refuse spectra in columns under a header of numbers: pandas' ``df.to_csv()`` of a
+    DataFrame with one spectrum per column writes ``,0,1,2`` over the Raman shifts (its
+    index) as the first column, which would read as hundreds of spectra of a few points. A
+    header of at most :data:`_FEW_SHIFTS` shifts over at least 10 rows, ten times as many,
+    beside a metadata column of numbers running strictly up or down (not the row numbers
+    0, 1, 2, ... a written index of a wide table holds) is refused, as
+    :func:`_check_not_headerless` refuses a table without its header line."""
+    n = len(X)
+    if len(shifts) > _FEW_SHIFTS or n < 10 or n < 10 * len(shifts):
+        return
+    for k, name in enumerate(names):
+        col = np.array([_number(c[k]) if _number(c[k]) is not None else np.nan
+                        for c in cells], dtype=np.float64)
+        steps = np.diff(col)
+        if not np.isfinite(col).all() or not ((steps > 0).all() or (steps < 0).all()):
+            continue
+        if np.array_equal(col, np.arange(n)) or np.array_equal(col, np.arange(1, n + 1)):
+            continue  # the row numbers, as pandas writes a wide table's index
+        shown = f"{name!r}" if not name.startswith("column") else f"column {name[6:]}"
+        raise RamancamError(
+            f"{where(source or None, line0)}a wide table's header must name its Raman shifts; "
+            f"got {len(shifts)} numeric column names "
+            f"({', '.join(f'{v:g}' for v in shifts[:4])}{', ...' if len(shifts) > 4 else ''}) "
+            f"over {n} rows, and {shown} runs from {col[0]:g} to {col[-1]:g} like a "
+            "Raman-shift axis: the spectra are in columns, as pandas writes a DataFrame of "
+            "one spectrum per column. Transpose it for a spectrum per row "
+            "(df.T.to_csv(...)), or name the spectra with text for a spectrum per column "
+            "(df.add_prefix('s').to_csv(...)).")
+
+
 def _line_count(body: str) -> int:
     """The lines of ``body``: ended by "\n", or by a lone "\r" as old Mac files end them
     (rows beyond, at line ends that only ``str.splitlines`` knows, grow the array:
@@ -369,9 +408,10 @@ def _grown(A: np.ndarray) -> np.ndarray:
 
 def _full_row(row: list[str], ncol: int, source: str, lineno: int, layout: str
               ) -> list[str]:
-    """``row`` without a trailing empty field, checked to have the header's ``ncol``."""
-    if len(row) == ncol + 1 and not row[-1].strip():
-        row = row[:-1]
+    """``row`` without trailing empty fields (rows ending in ",,,", under a header that
+    ends the same way or not), checked to have the header's ``ncol``."""
+    if len(row) > ncol and not any(c.strip() for c in row[ncol:]):
+        row = row[:ncol]
     if len(row) != ncol:
         raise RamancamError(
             f"{where(source or None, lineno)}every row must have {ncol} fields like the "

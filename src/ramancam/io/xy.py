@@ -8,7 +8,7 @@ Two-column text::
 
 Decimal commas (``450,5;0,0029`` or ``450,5<TAB>0,0029``, as European locales write them) are
 read as points when the first data line has a semicolon, tab or spaces between two such
-numbers.
+numbers. A separator after the last field (``450,0.0029,``) is ignored.
 
 One line of column titles (no number on it) may precede the data. RRUFF text adds
 ``##KEY=value`` header lines (``##NAMES=Barysilite``, ``##RRUFFID=R050002``, ...) whose values
@@ -34,7 +34,7 @@ from ..spectra import Spectra, check_axis
 from ._text import DECIMAL_COMMA, check_exists, is_number, read_text, short
 
 __all__ = ["LABSPEC_MIN_SETTINGS", "is_labspec_setting", "parse_xy", "read_rruff",
-           "read_two_column"]
+           "read_two_column", "two_numbers"]
 
 _SPLIT = re.compile(r"[,;\s]+")
 #: A LabSpec setting line: ``#Key=<TAB>value``.
@@ -47,17 +47,35 @@ _LABSPEC_NAMES = {"laser": "laser_wavelength_nm", "title": "title",
 _SPLIT_NO_COMMA = re.compile(r"[;\s]+")
 
 
+def _comma_pair(line: str) -> bool:
+    """Whether a (stripped) data line reads as two numbers with decimal commas
+    (``100,5;1,25``, ``100,5<TAB>1,25`` or ``100,5 1,25``, European locales) rather than as
+    fields split at commas."""
+    line = line.rstrip(";").rstrip()  # a separator after the last field
+    parts = _SPLIT_NO_COMMA.split(line)
+    return (len(_SPLIT.split(line)) != 2 and len(parts) == 2
+            and any(DECIMAL_COMMA.match(p) for p in parts)
+            and all(is_number(p.replace(",", ".")) for p in parts))
+
+
+def two_numbers(line: str) -> bool:
+    """Whether a line is a (shift, intensity) data line as :func:`parse_xy` reads it: two
+    numbers between tabs, commas, semicolons or spaces (a separator after the second
+    allowed), or two numbers with decimal commas."""
+    line = line.strip()
+    if _comma_pair(line):
+        return True
+    parts = _SPLIT.split(line.rstrip(",;").rstrip())
+    return len(parts) == 2 and all(is_number(p) for p in parts)
+
+
 def _decimal_commas(text: str) -> bool:
-    """Whether the first data line reads as two numbers with decimal commas (``100,5;1,25``
-    or ``100,5<TAB>1,25``, European locales) rather than as fields split at commas."""
+    """Whether the first data line reads as two numbers with decimal commas."""
     for raw in text.split("\n"):
         line = raw.strip()
         if not line or line.startswith("#") or line[0] not in "+-.0123456789":
             continue  # blank, comment or a line of column titles
-        parts = _SPLIT_NO_COMMA.split(line)
-        return (len(_SPLIT.split(line)) != 2 and len(parts) == 2
-                and any(DECIMAL_COMMA.match(p) for p in parts)
-                and all(is_number(p.replace(",", ".")) for p in parts))
+        return _comma_pair(line)
     return False
 
 
@@ -104,8 +122,10 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
                 if sep and key and key not in meta:
                     meta[key] = value.strip()
             continue
-        parts = (_SPLIT_NO_COMMA.split(line.replace(",", ".")) if comma
-                 else _SPLIT.split(line))
+        # a separator after the last field ("400,1.5,"), as some programs end each line
+        cells = line.rstrip(";" if comma else ",;").rstrip()
+        parts = (_SPLIT_NO_COMMA.split(cells.replace(",", ".")) if comma
+                 else _SPLIT.split(cells))
         if len(parts) == 2:
             try:
                 x, y = float(parts[0]), float(parts[1])

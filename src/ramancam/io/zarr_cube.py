@@ -37,9 +37,9 @@ from numpy.typing import ArrayLike, NDArray
 from ..errors import RamancamError
 from ..spectra import Spectra, check_axis
 
-__all__ = ["CUBE_FORMAT", "DEFAULT_CHUNKS", "Cube", "atomic_store", "create_cube",
-           "grid_places", "is_cube", "need_zarr", "open_cube", "read_cube", "write_cube",
-           "write_cube_rows"]
+__all__ = ["CUBE_FORMAT", "DEFAULT_CHUNKS", "Cube", "atomic_store", "check_store_target",
+           "create_cube", "grid_places", "is_cube", "need_zarr", "open_cube", "read_cube",
+           "write_cube", "write_cube_rows"]
 
 CUBE_FORMAT = "ramancam-cube"
 CUBE_VERSION = 1
@@ -83,18 +83,66 @@ def is_cube(path: str | os.PathLike[str]) -> bool:
     return p.is_dir() and ((p / "zarr.json").is_file() or (p / ".zgroup").is_file())
 
 
+def _is_our_cube(p: Path) -> bool:
+    """Whether the folder ``p`` is a cube ramancam wrote: Zarr group metadata (v3
+    ``zarr.json``, v2 ``.zattrs``) whose ``ramancam`` attribute names :data:`CUBE_FORMAT`."""
+    import json
+
+    for meta, inner in (("zarr.json", "attributes"), (".zattrs", None)):
+        try:
+            d = json.loads((p / meta).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        attrs = d.get(inner, {}) if inner and isinstance(d, dict) else d
+        mark = attrs.get("ramancam") if isinstance(attrs, dict) else None
+        if isinstance(mark, dict) and mark.get("format") == CUBE_FORMAT:
+            return True
+    return False
+
+
+def check_store_target(path: str | os.PathLike[str], name: str = "output") -> None:
+    """Refuse to replace what is not an earlier cube: :func:`atomic_store` removes an
+    existing ``path``, so it must be absent, an empty folder, or a cube ramancam wrote
+    (``name``: how the message names the path, e.g. ``OUT``)."""
+    out = Path(path)
+    if not out.exists() and not out.is_symlink():
+        return
+    if out.is_symlink() or not out.is_dir():
+        raise RamancamError(f"{name} must be a folder (a Zarr store); got the "
+                            f"{'link' if out.is_symlink() else 'file'} {str(out)!r}. Remove "
+                            "it or choose another name.")
+    if _is_our_cube(out):
+        return
+    try:
+        entries = sorted(e.name for e in out.iterdir())
+    except OSError as exc:
+        raise RamancamError(f"{name} must be a folder that can be read; got {str(out)!r} "
+                            f"({exc.strerror or exc}). Choose another name.") from None
+    if entries:
+        shown = ", ".join(entries[:3]) + (f" and {len(entries) - 3} more"
+                                          if len(entries) > 3 else "")
+        raise RamancamError(
+            f"{name} must be a new name or an earlier ramancam cube, which is replaced; got "
+            f"the folder {str(out)!r}, which is no cube and holds {shown}. Choose another "
+            "name, or move those files away first.")
+
+
 @contextmanager
 def atomic_store(path: str | os.PathLike[str]) -> Iterator[Path]:
     """A temporary folder beside ``path`` that replaces ``path`` when the block succeeds.
 
     The store is written into ``.<name>.tmp-<random>`` in the same folder; on success an
     existing ``path`` is moved aside and removed, and the new store renamed into place. On an
-    exception the temporary folder is removed and ``path`` is left as it was.
+    exception the temporary folder is removed and ``path`` is left as it was. An existing
+    ``path`` must be an earlier cube or an empty folder (:func:`check_store_target`),
+    checked before the block runs and again before it is replaced: a folder of other files
+    is never removed.
     """
     out = Path(path)
     if not out.resolve().parent.is_dir():
         raise RamancamError(f"output must be in an existing folder; got {str(out)!r}. Create "
                             "the folder first.")
+    check_store_target(out)
     tmp = out.with_name(f".{out.name}.tmp-{uuid.uuid4().hex[:8]}")
     try:
         yield tmp
@@ -102,11 +150,12 @@ def atomic_store(path: str | os.PathLike[str]) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     old = None
-    if out.exists():
-        if not out.is_dir():
+    if out.exists() or out.is_symlink():
+        try:
+            check_store_target(out)  # it may have changed meanwhile
+        except RamancamError:
             shutil.rmtree(tmp, ignore_errors=True)
-            raise RamancamError(f"output must be a folder (a Zarr store); got the file "
-                                f"{str(out)!r}. Remove it or choose another name.")
+            raise
         old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
         os.replace(out, old)
     os.replace(tmp, out)

@@ -1,0 +1,49 @@
+"""Which spectra say, in their file, that their x axis is a Raman shift already.
+
+``--laser-nm`` (:func:`ramancam.io.wavelength_to_shift`) converts an axis of wavelengths;
+an axis the file states in cm-1 must not be converted again (a JCAMP-DX ``##XUNITS=1/CM``,
+an SPC ``XRAMANS``/``XWAVEN`` axis, an Ocean Insight or B&W Tek export in Raman shifts, a
+WiRE or OPUS file, which are always read in Raman shift).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..spectra import Spectra
+from ._text import vendor_format
+
+__all__ = ["stated_shift"]
+
+#: Formats whose spectra are always read in Raman shift (cm-1).
+_ALWAYS_SHIFT = {"wdf": "a WiRE file, in Raman shift", "opus": "an OPUS file, in Raman shift"}
+
+
+def _says_shift(unit: str) -> bool:
+    """Whether a stated x unit is a Raman shift or wavenumbers (cm-1)."""
+    u = " ".join(unit.split()).lower()
+    return u.startswith(("cm-1", "cm^-1", "cm⁻¹", "1/cm", "/cm", "xramans", "xwaven",
+                         "raman shift", "wavenumber"))
+
+
+def stated_shift(spectra: Spectra) -> tuple[NDArray[np.bool_], list[str]]:
+    """Per spectrum, whether its file states a Raman-shift (cm-1) axis, and how it says so
+    (``"##XUNITS=1/CM"``, ``"x_units XRAMANS"``, ...; ``""`` where it does not): a metadata
+    column ``x_units`` (SPC, OMNIC, SIF, the text exports) or ``xunits`` (JCAMP-DX) naming
+    cm-1, or a WiRE or OPUS file."""
+    n = len(spectra)
+    said = [""] * n
+    for key, how in (("x_units", "x_units {}"), ("xunits", "##XUNITS={}")):
+        col = spectra.meta.get(key)
+        if col is None:
+            continue
+        for i, v in enumerate(np.asarray(col).astype(str).tolist()):
+            if not said[i] and _says_shift(v):
+                said[i] = how.format(v)
+    for i, src in enumerate(spectra.sources):
+        if not said[i] and src:
+            said[i] = _ALWAYS_SHIFT.get(vendor_format(Path(src)) or "", "")
+    return np.array([bool(s) for s in said], dtype=bool), said

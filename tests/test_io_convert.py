@@ -1,0 +1,94 @@
+"""``ramancam convert``: what it may replace, and how its errors name its arguments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ramancam.cli import main
+
+pytest.importorskip("zarr")
+
+
+def _map_csv(path: Path, rng: np.random.Generator) -> Path:
+    """A 3 x 3 map as a wide table: x, y, then 20 shifts (400-419)."""
+    lines = ["x,y," + ",".join(str(400 + i) for i in range(20))]
+    for k in range(9):
+        values = rng.uniform(1.0, 2.0, 20)
+        lines.append(f"{k % 3},{k // 3}," + ",".join(f"{v:.4f}" for v in values))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_convert_refuses_a_folder_that_is_no_cube_and_in_inside_out(tmp_path, capsys, rng):
+    out = tmp_path / "results.zarr"
+    out.mkdir()
+    (out / "notes.txt").write_text("notes\n", encoding="utf-8")
+    inside = _map_csv(out / "map.csv", rng)
+    assert main(["convert", str(inside), str(out)]) == 2
+    assert "IN must not be inside OUT; got" in capsys.readouterr().err
+    beside = _map_csv(tmp_path / "map.csv", rng)
+    assert main(["convert", str(beside), str(out)]) == 2
+    err = capsys.readouterr().err
+    assert ("OUT must be a new name or an earlier ramancam cube, which is replaced; got the "
+            f"folder '{out}', which is no cube and holds map.csv, notes.txt. Choose another "
+            "name, or move those files away first.") in err
+    assert sorted(p.name for p in out.iterdir()) == ["map.csv", "notes.txt"]
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "notes\n"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_convert_replaces_an_earlier_cube_and_fills_an_empty_folder(tmp_path, capsys, rng):
+    from ramancam.io.zarr_cube import open_cube
+
+    src = _map_csv(tmp_path / "map.csv", rng)
+    empty = tmp_path / "empty.zarr"
+    empty.mkdir()
+    assert main(["convert", str(src), str(empty)]) == 0
+    assert open_cube(empty).shape == (3, 3)
+    first = open_cube(empty).identity
+    assert main(["convert", str(src), str(empty)]) == 0  # an earlier cube: replaced
+    assert open_cube(empty).identity != first
+    capsys.readouterr()
+
+
+def test_atomic_store_refuses_a_foreign_folder_before_any_work(tmp_path):
+    from ramancam import RamancamError
+    from ramancam.io.zarr_cube import atomic_store
+
+    out = tmp_path / "data.zarr"
+    out.mkdir()
+    (out / "keep.npy").write_bytes(b"x")
+    with pytest.raises(RamancamError, match=r"^output must be a new name or an earlier "
+                                            r"ramancam cube.*holds keep\.npy\."):
+        with atomic_store(out):
+            raise AssertionError("the block must not run")
+    assert (out / "keep.npy").read_bytes() == b"x"
+
+
+def test_convert_names_its_positional_out_in_the_unwritable_folder_error(tmp_path, capsys,
+                                                                         monkeypatch, rng):
+    import tempfile
+
+    def refuse(*args, **kw):
+        raise PermissionError(13, "Permission denied")
+
+    src = _map_csv(tmp_path / "map.csv", rng)
+    monkeypatch.setattr(tempfile, "TemporaryFile", refuse)  # root ignores chmod
+    assert main(["convert", str(src), str(tmp_path / "out.csv")]) == 2
+    err = capsys.readouterr().err
+    assert (f"error: OUT must be in a folder you can write to; got '{tmp_path / 'out.csv'}' "
+            "(Permission denied). Write it elsewhere.") in err
+    assert "--out" not in err
+
+
+def test_convert_leaves_out_trailing_empty_columns(tmp_path, capsys, rng):
+    src = _map_csv(tmp_path / "map.csv", rng)
+    src.write_text("".join(line + ",,,\n" for line in src.read_text().splitlines()),
+                   encoding="utf-8")
+    assert main(["convert", str(src), str(tmp_path / "out.csv")]) == 0
+    capsys.readouterr()
+    header = (tmp_path / "out.csv").read_text(encoding="utf-8").split("\n", 1)[0]
+    assert header == "x,y," + ",".join(f"{400 + i}.0" for i in range(20))

@@ -1,0 +1,254 @@
+"""Files that were misread without a word (an audit's findings): each is now read right or
+refused in one line naming the file (and line) and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ramancam import RamancamError, RamancamWarning, Spectra
+from ramancam.cli import main
+from ramancam.io import read, wavelength_to_shift
+
+
+def _one_line(e: pytest.ExceptionInfo[RamancamError]) -> str:
+    msg = str(e.value)
+    assert "\n" not in msg and msg.strip() == msg
+    return msg
+
+
+def _jcamp_shift(path: Path, rng: np.random.Generator, n: int = 400) -> Path:
+    """A JCAMP-DX (XY..XY) file whose header says its axis is a Raman shift (1/CM)."""
+    y = rng.uniform(1.0, 2.0, n)
+    head = ("##TITLE=ps\n##JCAMP-DX=4.24\n##DATA TYPE=RAMAN SPECTRUM\n##XUNITS=1/CM\n"
+            f"##YUNITS=ARBITRARY UNITS\n##FIRSTX=600\n##LASTX={600 + 2 * (n - 1)}\n"
+            f"##NPOINTS={n}\n##XYPOINTS=(XY..XY)\n")
+    rows = "".join(f"{600 + 2 * i}, {v:.4f}\n" for i, v in enumerate(y))
+    path.write_text(head + rows + "##END=\n", encoding="ascii")
+    return path
+
+
+def test_laser_nm_leaves_an_axis_the_file_states_in_raman_shift(tmp_path, rng, capsys):
+    jdx = _jcamp_shift(tmp_path / "raman_shift.jdx", rng)
+    assert main(["info", str(jdx), "--laser-nm", "785"]) == 0
+    out = capsys.readouterr().out
+    assert ("note: --laser-nm 785: 1 spectrum left as it is: its file states a Raman-shift "
+            "axis (raman_shift.jdx: ##XUNITS=1/CM); none converted") in out
+    assert "axis:      600.0 to 1398.0 cm-1, ascending" in out
+    # beside a text file of no stated unit (in nm), only that one is converted
+    lam = np.round(np.linspace(800.0, 900.0, 50), 3)
+    (tmp_path / "nm.txt").write_text("".join(f"{w:.3f}\t{1 + i % 5}\n"
+                                             for i, w in enumerate(lam)), encoding="ascii")
+    with pytest.warns(RamancamWarning, match=r"wavelength_to_shift: 1 spectrum left as it "
+                                             r"is: .*##XUNITS=1/CM\); converted the other 1 "
+                                             r"spectrum"):
+        s = wavelength_to_shift(read(tmp_path), 785)
+    by_file = {Path(src).name: i for i, src in enumerate(s.sources)}
+    np.testing.assert_array_equal(s.axes[by_file["raman_shift.jdx"]],
+                                  600.0 + 2 * np.arange(400))
+    np.testing.assert_allclose(s.axes[by_file["nm.txt"]], 1e7 / 785 - 1e7 / lam)
+    lasers = s.meta["laser_wavelength_nm"]
+    assert np.isnan(lasers[by_file["raman_shift.jdx"]]) and lasers[by_file["nm.txt"]] == 785
+    # an SPC axis in Raman shift (XRAMANS), an export's x_units cm-1: the same
+    said = Spectra(np.ones((2, 3)), [500.0, 501.0, 502.0],
+                   meta={"x_units": np.array(["XRAMANS", "cm-1"])})
+    with pytest.warns(RamancamWarning, match="2 spectra left as they are"):
+        assert wavelength_to_shift(said, 785) is said
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_jcamp_with_a_byte_order_mark_is_read(tmp_path, rng, encoding):
+    plain = _jcamp_shift(tmp_path / "plain.jdx", rng, n=20)
+    text = plain.read_text(encoding="ascii")
+    (tmp_path / "bom.jdx").write_text(text, encoding=encoding)
+    (tmp_path / "bom.txt").write_text(text, encoding=encoding)  # a text suffix too
+    want = read(plain)
+    for name in ("bom.jdx", "bom.txt"):
+        s = read(tmp_path / name)
+        np.testing.assert_array_equal(s.X, want.X)
+        np.testing.assert_array_equal(s.wavenumbers, want.wavenumbers)
+        assert s.meta["title"].tolist() == ["ps"]
+
+
+def test_jcamp_pairs_fewer_than_npoints_or_a_damaged_line_are_refused(tmp_path, rng):
+    lines = _jcamp_shift(tmp_path / "full.jdx", rng, n=30).read_text(encoding="ascii")
+    rows = lines.split("\n")
+    cut = tmp_path / "cut.jdx"
+    cut.write_text("\n".join(rows[:-8]) + "\n", encoding="ascii")  # 24 of 30 pairs, no ##END
+    with pytest.raises(RamancamError, match=r"^file .*cut\.jdx: the data table must hold the "
+                                            r"30 points its header announces "
+                                            r"\(##NPOINTS=30\); got 24\. The file is "
+                                            r"truncated or damaged; re-export it\.$") as e:
+        read(cut)
+    _one_line(e)
+    first = next(i for i, t in enumerate(rows) if t.startswith("##XYPOINTS")) + 1
+    rows[first + 5] = "610, 10.37.5"
+    (tmp_path / "bad.jdx").write_text("\n".join(rows), encoding="ascii")
+    with pytest.raises(RamancamError, match=rf"^file .*bad\.jdx, line {first + 6}: a data "
+                                            r"table of \(x, y\) pairs must hold only numbers; "
+                                            r"got '10\.37\.5'\. The file is damaged"):
+        read(tmp_path / "bad.jdx")
+
+
+def test_jcamp_dif_table_whose_y_check_fails_is_refused(tmp_path):
+    head = ("##TITLE=dif\n##JCAMP-DX=5.01\n##XUNITS=1/CM\n##YUNITS=ARBITRARY UNITS\n"
+            "##FIRSTX=400\n##LASTX=415\n##NPOINTS=16\n##XFACTOR=1\n##YFACTOR=1\n"
+            "##XYDATA=(X++(Y..Y))\n")
+    (tmp_path / "bad.jdx").write_text(head + "400A000JJJJJJJ\n407A007JJKJJJJ\n414A014J\n"
+                                      "##END=\n", encoding="ascii")
+    with pytest.raises(RamancamError, match=r"^file .*bad\.jdx: a compressed \(DIF\) data "
+                                            r"table must pass its Y checks .*got a line "
+                                            r"starting with 1014 after one ending in 1015\. "
+                                            r"The table is damaged; re-export the file\.$"):
+        read(tmp_path / "bad.jdx")
+    # the same table intact: its checks pass
+    (tmp_path / "ok.jdx").write_text(head + "400A000JJJJJJJ\n407A007JJKJJJJ\n414A015J\n"
+                                     "##END=\n", encoding="ascii")
+    s = read(tmp_path / "ok.jdx")
+    assert s.X[0].tolist() == [1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009,
+                               1011, 1012, 1013, 1014, 1015, 1016]
+
+
+def test_jcamp_blocks_one_after_the_other_without_link_give_each_spectrum(tmp_path, rng):
+    a = _jcamp_shift(tmp_path / "a.jdx", rng, n=20).read_text(encoding="ascii")
+    b = _jcamp_shift(tmp_path / "b.jdx", rng, n=30).read_text(encoding="ascii")
+    (tmp_path / "both.jdx").write_text(a + "\n" + b.replace("##TITLE=ps", "##TITLE=second"),
+                                       encoding="ascii")
+    s = read(tmp_path / "both.jdx")
+    assert len(s) == 2 and [a.size for a in s.axes] == [20, 30]
+    assert s.meta["title"].tolist() == ["ps", "second"]
+    np.testing.assert_array_equal(s.intensities[0], read(tmp_path / "a.jdx").X[0])
+    np.testing.assert_array_equal(s.intensities[1], read(tmp_path / "b.jdx").X[0])
+    # a damaged second block is named as such
+    (tmp_path / "cut.jdx").write_text(a + "\n".join(b.split("\n")[:-5]), encoding="ascii")
+    with pytest.raises(RamancamError, match=r"cut\.jdx, block 2: the data table must hold the "
+                                            r"30 points"):
+        read(tmp_path / "cut.jdx")
+
+
+def _spc_with_x_type(path: Path, code: int, n: int = 16) -> Path:
+    """A one-spectrum SPC file (even x axis 0..n-1) whose header says x type ``code``."""
+    import struct
+
+    hdr = bytearray(512)
+    hdr[1] = 0x4B  # new LSB-first
+    hdr[3] = 0x80  # the log-book offset byte, as the audit wrote it
+    struct.pack_into("<i", hdr, 4, n)
+    struct.pack_into("<dd", hdr, 8, 0.0, n - 1.0)
+    struct.pack_into("<i", hdr, 24, 1)
+    hdr[28] = code
+    sub = bytearray(32)
+    sub[1] = 0x80
+    y = np.arange(1.0, n + 1.0, dtype="<f4").tobytes()
+    path.write_bytes(bytes(hdr) + bytes(sub) + y)
+    return path
+
+
+@pytest.mark.parametrize(("code", "name", "what"), [
+    (16, "XDIODE", "diode numbers, the detector's pixels, uncalibrated"),
+    (17, "XCHANL", "channel numbers, uncalibrated"),
+    (22, "XPOINT", "data-point numbers, uncalibrated")])
+def test_spc_with_pixel_channel_or_point_numbers_is_refused(tmp_path, code, name, what):
+    p = _spc_with_x_type(tmp_path / "pix.spc", code)
+    with pytest.raises(RamancamError, match=rf"^file .*pix\.spc must have a Raman-shift x "
+                                            rf"axis; got {name} \({what}\)\. Check that it "
+                                            r"is a Raman spectrum") as e:
+        read(p)
+    _one_line(e)
+    assert read(_spc_with_x_type(tmp_path / "ok.spc", 13)).X.shape == (1, 16)  # XRAMANS
+
+
+def test_a_manifest_listing_a_file_twice_is_refused(tmp_path, capsys):
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text("400\t1\n401\t2\n402\t3\n", encoding="ascii")
+    man = tmp_path / "man.csv"
+    man.write_text("file,label\na.txt,PE\nb.txt,PS\n./a.txt,PP\n", encoding="ascii")
+    with pytest.raises(RamancamError, match=r"^file .*man\.csv, line 4: every file must "
+                                            r"be listed once; got '\./a\.txt' again \(line 2 "
+                                            r"lists it too, label 'PE' there\)\. Remove one "
+                                            r"of the rows\.$"):
+        read(tmp_path, labels_from=f"manifest:{man}")
+    assert main(["info", str(tmp_path), "--labels-from", f"manifest:{man}"]) == 2
+    assert "line 4: every file must be listed once" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("comma.txt", "400,5 2,98\n401,5 3,1\n402,5 3,5\n"),           # decimal commas, spaces
+    ("titles.txt", "Raman Shift   Intensity\n400.5   2.98\n401.5   3.1\n402.5   3.5\n"),
+    ("trailing.csv", "400.5,2.98,\n401.5,3.1,\n402.5,3.5,\n"),     # a separator after each
+    ("trailing_semi.csv", "400,5;2,98;\n401,5;3,1;\n402,5;3,5;\n"),
+])
+def test_two_column_variants_are_read_as_one_spectrum(tmp_path, name, text):
+    from ramancam.io import file_format
+
+    p = tmp_path / name
+    p.write_text(text, encoding="ascii")
+    s = read(p)
+    assert file_format(p) == "two_column" and len(s) == 1
+    assert s.wavenumbers.tolist() == [400.5, 401.5, 402.5]
+    assert s.X[0].tolist() == [2.98, 3.1, 3.5]
+
+
+def test_wide_and_column_tables_are_still_tables(tmp_path):
+    from ramancam.io import file_format
+
+    (tmp_path / "cols.txt").write_text("shift  a  b\n400 1 2\n401 3 4\n402 5 6\n")
+    (tmp_path / "wide.csv").write_text("id,400,401,402,\ns1,1,2,3,\ns2,4,5,6,\n")
+    assert file_format(tmp_path / "cols.txt") == "table"
+    assert read(tmp_path / "cols.txt").meta["id"].tolist() == ["a", "b"]
+    assert file_format(tmp_path / "wide.csv") == "table"
+    assert read(tmp_path / "wide.csv").X.tolist() == [[1, 2, 3], [4, 5, 6]]
+
+
+def test_pandas_spectra_in_columns_under_numeric_names_are_refused(tmp_path, rng):
+    shifts = 400.0 + np.arange(700)
+    Y = rng.uniform(size=(700, 3))
+    rows = "".join(f"{x:g}," + ",".join(f"{v:.5f}" for v in y) + "\n"
+                   for x, y in zip(shifts, Y, strict=True))
+    p = tmp_path / "cols.csv"
+    p.write_text(",0,1,2\n" + rows, encoding="ascii")  # pandas: df.to_csv()
+    with pytest.raises(RamancamError, match=r"^file .*cols\.csv, line 1: a wide table's header "
+                                            r"must name its Raman shifts; got 3 numeric column "
+                                            r"names \(0, 1, 2\) over 700 rows, and column 1 "
+                                            r"runs from 400 to 1099 like a Raman-shift axis: "
+                                            r"the spectra are in columns.*Transpose it "
+                                            r"for a spectrum per row \(df\.T\.to_csv") as e:
+        read(p)
+    _one_line(e)
+    # what the message suggests reads them: names that are no numbers, or the transpose
+    p.write_text(",s0,s1,s2\n" + rows, encoding="ascii")
+    s = read(p)
+    assert len(s) == 3 and s.wavenumbers.tolist() == shifts.tolist()
+    np.testing.assert_allclose(s.X, np.round(Y.T, 5))
+    # a wide table with pandas' written index (row numbers 0, 1, ...) is no such table
+    wide = ",400,401,402\n" + "".join(f"{i},1,2,3\n" for i in range(40))
+    p.write_text(wide, encoding="ascii")
+    assert read(p).X.shape == (40, 3)
+
+
+def test_decimal_commas_anywhere_in_a_semicolon_or_tab_table(tmp_path):
+    p = tmp_path / "de.csv"
+    p.write_text("id;400;401\na;10;20\nb;1,5;2,5\n", encoding="ascii")
+    s = read(p)
+    assert s.X.tolist() == [[10.0, 20.0], [1.5, 2.5]] and s.meta["id"].tolist() == ["a", "b"]
+    p.write_text("id\t400\t401\na\t10\t20\nb\t1,5\t2,5\n", encoding="ascii")
+    assert read(p).X.tolist() == [[10.0, 20.0], [1.5, 2.5]]
+
+
+def test_wire_long_map_export_with_decimal_commas(tmp_path, capsys):
+    rows = ["#X\t#Y\t#Wave\t#Intensity"]
+    for k in range(4):
+        for w in ("1802,5", "1801,5", "1800,5"):
+            rows.append(f"{k % 2},5\t{k // 2},0\t{w}\t1{k},25")
+    p = tmp_path / "map.txt"
+    p.write_text("\n".join(rows) + "\n", encoding="ascii")
+    s = read(p)
+    assert s.wavenumbers.tolist() == [1802.5, 1801.5, 1800.5]
+    assert s.meta["x"].tolist() == [0.5, 1.5, 0.5, 1.5]
+    assert s.meta["y"].tolist() == [0.0, 0.0, 1.0, 1.0]
+    assert s.X[:, 0].tolist() == [10.25, 11.25, 12.25, 13.25]
+    pytest.importorskip("zarr")
+    assert main(["convert", str(p), str(tmp_path / "map.zarr")]) == 0
+    assert "wrote a 2 x 2 map (4 spectra, 3 points" in capsys.readouterr().out
