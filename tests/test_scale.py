@@ -1411,3 +1411,26 @@ def test_local_workers_leave_ctrl_c_to_this_process():
         assert list(got.values()) == [True]
     finally:
         cluster.close()
+
+
+def test_a_damaged_chunk_is_named_in_one_line(small_map, tmp_path, capsys):
+    # a chunk cut short gave a 99-line traceback ending in zstd's RuntimeError, naming no file
+    import shutil
+
+    from ramancam.cli import main
+    from ramancam.io import read
+
+    _, model_path, cube_path, _ = small_map
+    bad = tmp_path / "bad.zarr"
+    shutil.copytree(cube_path, bad)
+    chunks = sorted(p for p in (bad / "spectra").rglob("*") if p.is_file()
+                    and p.name != "zarr.json")
+    chunks[0].write_bytes(chunks[0].read_bytes()[:40])
+    assert main(["predict", str(model_path), str(bad), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert re.search(rf"error: cube {re.escape(str(bad))} must be readable; got a damaged "
+                     r"chunk in tile \(0, 0\) of 'spectra' \(\w+: ", err)
+    with pytest.raises(RamancamError, match=r"must be readable; got a damaged chunk in "
+                                            r"'spectra'"):
+        read(bad)

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -49,6 +49,8 @@ DEFAULT_CHUNKS = (64, 64)
 READ_LIMIT = 2_000_000
 
 MAPS_EXTRA = "pip install 'ramancam[maps]'"
+
+_T = TypeVar("_T")
 
 
 def need_zarr() -> Any:
@@ -315,7 +317,8 @@ class Cube:
             If a spectrum holds some non-finite values (a damaged pixel, not a missing one).
         """
         ys, xs = self.tile(ty, tx)
-        block = np.asarray(self.spectra[ys, xs, :])
+        block = damaged_chunk_guard(lambda: np.asarray(self.spectra[ys, xs, :]),
+                                    f"cube {self.path}", f"tile ({ty}, {tx}) of 'spectra'")
         h, w = block.shape[:2]
         flat = block.reshape(h * w, -1)
         finite = np.isfinite(flat)
@@ -514,6 +517,21 @@ def grid_places(grid: Any, n: int
     return xs, ys, (np.asarray(grid.iy) * grid.nx + np.asarray(grid.ix)).astype(np.intp)
 
 
+def damaged_chunk_guard(read: Callable[[], _T], what: str, part: str) -> _T:
+    """``read()``, with a chunk that cannot be decoded (a file cut short or overwritten:
+    zarr's codecs raise RuntimeError, ValueError, ...) refused in one line naming ``what``
+    (``cube PATH``) and ``part`` (which tile of which array), instead of a traceback."""
+    try:
+        return read()
+    except (RamancamError, MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        raise RamancamError(
+            f"{what} must be readable; got a damaged chunk in {part} ({type(exc).__name__}: "
+            f"{exc}). Write it again (ramancam convert, or the run that made it), or restore "
+            "it from a copy.") from None
+
+
 def read_cube(path: str | os.PathLike[str], *, limit: int = READ_LIMIT) -> Spectra:
     """Read a whole cube into memory: spectra row by row (y outer, x inner).
 
@@ -537,7 +555,8 @@ def read_cube(path: str | os.PathLike[str], *, limit: int = READ_LIMIT) -> Spect
             f"cube must have at most {limit} pixels to be read into memory; got {ny * nx} "
             f"({nx} x {ny}). Use ramancam.io.zarr_cube.open_cube and read it tile by tile, "
             "or predict with --workers (docs/scale.md).")
-    X = np.asarray(cube.spectra[...], dtype=np.float64).reshape(ny * nx, -1)
+    X = damaged_chunk_guard(lambda: np.asarray(cube.spectra[...], dtype=np.float64),
+                            f"cube {cube.path}", "'spectra'").reshape(ny * nx, -1)
     yy, xx = np.meshgrid(cube.y, cube.x, indexing="ij")
     labels = None
     if cube.truth is not None and cube.class_names is not None:
