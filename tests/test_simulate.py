@@ -172,3 +172,26 @@ def test_missing_or_scalar_settings_are_refused_in_words():
     with pytest.raises(RamancamError, match=r"ratio must be \(low, high\).*got 0\.3\. For one "
                                             r"ratio r give \(r, r\)"):
         sim.mixtures(sim.peak_position_set(3), ratio=0.3)
+
+
+# --------------------------------------------------------------------------- the CLI
+
+def _pure_table(path, n=3, p=40):
+    from ramancam.io import write_table
+
+    write_table(_pure(n, p), path)
+    return path
+
+
+def test_cli_mix_refuses_to_overwrite_its_pure_table(tmp_path, capsys):
+    # it wrote the mixtures over the pure spectra it had read
+    from ramancam.cli import main
+
+    pure = _pure_table(tmp_path / "pure4.csv")
+    before = pure.read_bytes()
+    assert main(["simulate", "mix", "--pure", str(pure), "--label-col", "label",
+                 "--out", str(pure)]) == 2
+    err = capsys.readouterr().err
+    assert (f"error: --out must not name --pure, which is read; got {str(pure)!r}. Writing "
+            "it would destroy the input: name another file.") in err
+    assert pure.read_bytes() == before

@@ -123,8 +123,10 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import RamancamError
     from ..io import write_table
     from ..simulate import common_component_set, mixtures, peak_position_set
-    from ._outputs import check_writable
+    from ._outputs import check_not_inputs, check_writable
 
+    # before any work: writing the table over the pure spectra would destroy them
+    check_not_inputs(args, ["out"], inputs=("pure",), names={"pure": "--pure"})
     check_writable("out", args.out)
     out = Path(args.out)
     n = args.n_per_class
