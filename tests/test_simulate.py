@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -195,3 +197,41 @@ def test_cli_mix_refuses_to_overwrite_its_pure_table(tmp_path, capsys):
     assert (f"error: --out must not name --pure, which is read; got {str(pure)!r}. Writing "
             "it would destroy the input: name another file.") in err
     assert pure.read_bytes() == before
+
+
+@pytest.mark.parametrize("fwhm", [0.0, -4.0, np.inf, np.nan, None])
+def test_generators_refuse_a_width_that_is_not_positive_and_finite(fwhm):
+    # 0 and NaN gave all-NaN spectra, inf flat ones, -4 the same as 4
+    match = rf"fwhm must be a positive finite number; got {fwhm!r}\."
+    with pytest.raises(RamancamError, match=match):
+        lorentzian_spectra([[10.0]], n_channels=32, fwhm=fwhm)
+    with pytest.raises(RamancamError, match=match):
+        peak_position_set(2, fwhm=fwhm)
+    with pytest.raises(RamancamError, match=match):
+        common_component_set(2, fwhm=fwhm)
+    from ramancam.simulate import map_layout, map_tile, simulated_map
+
+    with pytest.raises(RamancamError, match=match):
+        map_tile(map_layout((4, 4)), slice(0, 2), slice(0, 2), fwhm=fwhm)
+    with pytest.raises(RamancamError, match=match):
+        simulated_map((4, 4), fwhm=fwhm)
+
+
+@pytest.mark.parametrize(("kind", "value"), [("map", "0"), ("map", "inf"), ("map", "-4"),
+                                             ("map", "nan"), ("common", "0"),
+                                             ("peaks", "nan")])
+def test_cli_refuses_a_width_that_is_not_positive_and_finite(tmp_path, capsys, kind, value):
+    from ramancam.cli import main
+
+    out = tmp_path / ("m.zarr" if kind == "map" else "p.csv")
+    extra = ["--shape", "5x5"] if kind == "map" else []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning of a division by 0
+        assert main(["simulate", kind, *extra, "--fwhm", value, "--out", str(out)]) == 2
+    shown = f"{float(value):g}"
+    assert capsys.readouterr().err == (
+        f"error: --fwhm must be a positive finite number; got {shown}. Give the band width in "
+        "channels, e.g. --fwhm 4.\n")
+    assert not out.exists()
+    assert main(["simulate", "peaks", "--noise", "-0.1", "--out", str(out)]) == 2
+    assert "error: --noise must be a finite number >= 0; got -0.1." in capsys.readouterr().err

@@ -109,8 +109,7 @@ def lorentzian_spectra(positions: ArrayLike, *, n_channels: int = 1024, fwhm: fl
     gen = _rng(rng)
     if not isinstance(n_channels, (int, np.integer)) or n_channels < 2:
         raise RamancamError(f"n_channels must be an integer >= 2; got {n_channels!r}.")
-    if not finite_number(noise) or noise < 0:
-        raise RamancamError(f"noise must be a number >= 0; got {noise!r}.")
+    _check_band(fwhm, noise)
     pos = np.asarray(positions, dtype=np.float64)
     if pos.ndim != 2:
         raise RamancamError(
@@ -124,6 +123,15 @@ def lorentzian_spectra(positions: ArrayLike, *, n_channels: int = 1024, fwhm: fl
     clean = (amp[..., None] / (1.0 + ((x - pos[..., None]) / (fwhm / 2.0)) ** 2)).sum(axis=1)
     peak = clean.max(axis=1, keepdims=True)
     return clean + gen.uniform(-noise, noise, size=clean.shape) * peak
+
+
+def _check_band(fwhm: Any, noise: Any) -> None:
+    """Refuse a band width or noise level that gives NaN, flat or mirrored spectra (a width
+    of 0 or NaN made all-NaN spectra, inf flat ones, -4 the same as 4)."""
+    if not finite_number(fwhm) or fwhm <= 0:
+        raise RamancamError(f"fwhm must be a positive finite number; got {fwhm!r}.")
+    if not finite_number(noise) or noise < 0:
+        raise RamancamError(f"noise must be a number >= 0; got {noise!r}.")
 
 
 def _check_count(n: int, name: str) -> None:
@@ -414,6 +422,7 @@ def simulated_map(shape: tuple[int, int], *, chunks: tuple[int, int] = (64, 64),
         ``ny * nx`` spectra row by row (y outer, x inner) on channels ``0 .. n_channels-1``,
         float32 values as float64; labels = true class; metadata ``x`` and ``y`` (pixels).
     """
+    _check_band(options.get("fwhm", 4.0), options.get("noise", 0.025))
     layout = map_layout(shape, seed=seed)
     ny, nx = layout.shape
     cy, cx = chunks
@@ -457,6 +466,7 @@ def write_simulated_map(path: str | Path, shape: tuple[int, int], *,
     from .io import atomic_write, gz_name
     from .io.zarr_cube import _check_pair, atomic_store, create_cube
 
+    _check_band(options.get("fwhm", 4.0), options.get("noise", 0.025))
     layout = map_layout(shape, seed=seed)
     ny, nx = layout.shape
     cy, cx = _check_pair(chunks, "chunks", "(cy, cx)")

@@ -79,6 +79,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     lab.add_argument("--labels-from", metavar="SPEC", help=LABELS_FROM_HELP)
 
 
+def _check_band_options(args: argparse.Namespace) -> None:
+    """Refuse a band width or noise level that would give NaN, flat or mirrored spectra."""
+    from .._inputs import finite_number
+    from ..errors import RamancamError
+
+    if not (finite_number(args.fwhm) and args.fwhm > 0):
+        raise RamancamError(f"--fwhm must be a positive finite number; got {args.fwhm:g}. "
+                            "Give the band width in channels, e.g. --fwhm 4.")
+    if not (finite_number(args.noise) and args.noise >= 0):
+        raise RamancamError(f"--noise must be a finite number >= 0; got {args.noise:g}. "
+                            "Give the noise relative to the maximum, e.g. --noise 0.025.")
+
+
 def _ratio(text: str) -> tuple[float, float]:
     from ..errors import RamancamError
 
@@ -128,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
     # before any work: writing the table over the pure spectra would destroy them
     check_not_inputs(args, ["out"], inputs=("pure",), names={"pure": "--pure"})
     check_writable("out", args.out)
+    _check_band_options(args)
     out = Path(args.out)
     n = args.n_per_class
     if args.kind == "map":
