@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -214,3 +215,46 @@ def test_pharma_on_shared_drug_mabs(shared_data, tmp_path):
         rel = np.sort(levels[labels == c])[::-1] / levels[labels == c].max()
         assert rel[0] == 1.0 and (np.diff(rel) < 0).all()
         assert r["train_relative_level"][c] == pytest.approx(rel.tolist())
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+def test_a_failed_rerun_leaves_the_earlier_results_whole(tmp_path, monkeypatch, capsys):
+    # an interrupted rerun into the same folder mixed seed 1's filters/ with seed 0's
+    # report and headline table
+    suite = sys.modules["ramancam.experiments.suite"]
+    monkeypatch.setattr(experiments._shared, "default_data", lambda name: None)
+    out = tmp_path / "out"
+    assert main(["reproduce", "all", "--quick", "--out", str(out)]) == 0
+    (out / "mixing").mkdir()  # an earlier run's experiment that this one skips
+    (out / "mixing" / "metrics.json").write_text("{}", encoding="utf-8")
+    (out / "notes.txt").write_text("mine", encoding="utf-8")  # not a result: kept
+    before = _tree(out)
+
+    def stop(run):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(suite, "_common", stop)
+    assert main(["reproduce", "all", "--quick", "--seed", "1", "--out", str(out)]) == 130
+    assert _tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging folder left
+    monkeypatch.undo()
+    monkeypatch.setattr(experiments._shared, "default_data", lambda name: None)
+    capsys.readouterr()
+    assert main(["reproduce", "all", "--quick", "--seed", "1", "--out", str(out)]) == 0
+    assert f"removed the earlier run's mixing from {out}" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == [
+        "common", "filters", "metrics.json", "notes.txt", "report.html"]
+    for doc in (out / "metrics.json", out / "filters" / "metrics.json",
+                out / "common" / "metrics.json"):
+        assert json.loads(doc.read_text(encoding="utf-8"))["seed"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    # one experiment into a folder that holds an earlier one's results: replaced as a whole
+    experiments.common(out / "common", seed=2, quick=True, epochs=1)
+    assert json.loads((out / "common" / "metrics.json").read_text())["seed"] == 2
+    assert sorted(p.name for p in (out / "common").iterdir()) == sorted(
+        ["metrics.json", "report.html", *json.loads(
+            (out / "common" / "metrics.json").read_text())["figures"]])

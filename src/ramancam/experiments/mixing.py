@@ -20,12 +20,12 @@ from ._shared import (
     _class_index,
     _finish,
     _labels,
-    _prepare_out,
     _resolve_data,
     _rng,
     _Run,
     _settings,
     _shared_legend,
+    _staged_out,
 )
 from .settings import PAPER_CLAIMS
 
@@ -73,12 +73,12 @@ def mixing(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bool = Fals
     RamancamError
         If no pure spectra are given and the shared folder is absent.
     """
-    run = _Run("mixing", _prepare_out(out_dir), int(seed), quick,
-               _settings("mixing", quick, overrides))
+    settings = _settings("mixing", quick, overrides)
     src = _resolve_data(pure, "amino-acids", "pure", "--pure DIR")
-    run.settings["pure"] = str(src)
-    results = _mixing(run, src)
-    return _finish(run, results)
+    settings["pure"] = str(src)
+    with _staged_out(out_dir) as tmp:
+        run = _Run("mixing", tmp, int(seed), quick, settings, final_dir=Path(out_dir))
+        return _finish(run, _mixing(run, src))
 
 
 def _common_grid(spectra: Spectra) -> tuple[float, float, float]:

@@ -20,12 +20,12 @@ from ._shared import (
     _class_index,
     _cnn,
     _finish,
-    _prepare_out,
     _resolve_data,
     _rng,
     _Run,
     _settings,
     _shared_legend,
+    _staged_out,
 )
 from .settings import PAPER_CLAIMS
 
@@ -74,14 +74,14 @@ def pharma(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bool = Fals
     s = _settings("pharma", quick, overrides)
     if label_col is not None:
         s["label_col"] = label_col
-    run = _Run("pharma", _prepare_out(out_dir), int(seed), quick, s)
     if data is None:
         folder = _shared.default_data("drug-mabs")
         data = None if folder is None else folder / "spectra.csv.gz"
     src = _resolve_data(data, "drug-mabs", "data", "--data FILE")
-    run.settings["data"] = str(src)
-    results = _pharma(run, src)
-    return _finish(run, results)
+    s["data"] = str(src)
+    with _staged_out(out_dir) as tmp:
+        run = _Run("pharma", tmp, int(seed), quick, s, final_dir=Path(out_dir))
+        return _finish(run, _pharma(run, src))
 
 
 def _pick_by_signal(level: NDArray[Any], labels: NDArray[Any],

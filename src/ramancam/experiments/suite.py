@@ -8,6 +8,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from ..errors import RamancamError
@@ -22,6 +23,7 @@ from ._shared import (
     _resolve_data,
     _Run,
     _settings,
+    _staged_out,
     jsonable,
 )
 from .common import _common, common
@@ -50,10 +52,7 @@ def all_experiments(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bo
     dict
         ``{"experiments": {name: metrics}, "skipped": {name: reason}, ...}``.
     """
-    t0 = time.perf_counter()
-    done: dict[str, Any] = {}
     skipped: dict[str, str] = {}
-    sections: list[Section] = []
     jobs: list[tuple[str, Callable[..., dict[str, Any]], Any]] = [
         ("filters", _filters, None), ("common", _common, None)]
     # data given by the caller must be there before any experiment runs (a typo would
@@ -76,15 +75,30 @@ def all_experiments(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bo
                              "to run it")
     else:
         jobs.append(("pharma", _pharma, data_src))
-    root = _prepare_out(out_dir)
     for name, reason in skipped.items():
         _progress(f"{name}: skipped: {reason}")
+    with _staged_out(out_dir) as root:
+        doc = _run_all(root, Path(out_dir), jobs, skipped, seed=seed, quick=quick,
+                       label_col=label_col)
+    _progress(f"all: wrote {Path(out_dir) / 'report.html'} ({doc['seconds']:.0f} s)")
+    return doc
+
+
+def _run_all(root: Path, final: Path, jobs: list[tuple[str, Callable[..., dict[str, Any]], Any]],
+             skipped: dict[str, str], *, seed: int, quick: bool, label_col: str | None
+             ) -> dict[str, Any]:
+    """:func:`all_experiments` once the data are checked: every job into its sub-folder of
+    the staging folder ``root`` (``final``: where the results end up), then the summary."""
+    t0 = time.perf_counter()
+    done: dict[str, Any] = {}
+    sections: list[Section] = []
     settings: dict[str, Any] = {"quick": quick}
     for name, fn, src in jobs:
         s = _settings(name, quick, {})
         if name == "pharma" and label_col is not None:
             s["label_col"] = label_col
-        run = _Run(name, _prepare_out(root / name), int(seed), quick, s)
+        run = _Run(name, _prepare_out(root / name), int(seed), quick, s,
+                   final_dir=final / name)
         if src is not None:
             option = "--pure DIR" if name == "mixing" else "--data FILE"
             src = _resolve_data(src, name, "pure" if name == "mixing" else "data", option)
@@ -110,7 +124,6 @@ def all_experiments(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bo
                                                  allow_nan=False) + "\n")
     write_report(root / "report.html", "ramancam: the paper's experiments", sections,
                  settings=settings, seed=int(seed))
-    _progress(f"all: wrote {root / 'report.html'} ({doc['seconds']:.0f} s)")
     return doc
 
 
