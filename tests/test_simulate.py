@@ -233,5 +233,35 @@ def test_cli_refuses_a_width_that_is_not_positive_and_finite(tmp_path, capsys, k
         f"error: --fwhm must be a positive finite number; got {shown}. Give the band width in "
         "channels, e.g. --fwhm 4.\n")
     assert not out.exists()
-    assert main(["simulate", "peaks", "--noise", "-0.1", "--out", str(out)]) == 2
+    assert main(["simulate", "peaks", "--noise", "-0.1", "--out", str(tmp_path / "p.csv")]) == 2
     assert "error: --noise must be a finite number >= 0; got -0.1." in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("kind", "name"), [("peaks", "p.xlsx"), ("common", "c.zarr"),
+                                            ("mix", "m.json"), ("map", "x.txt")])
+def test_cli_refuses_an_out_name_it_does_not_write(tmp_path, capsys, kind, name):
+    # CSV text was written under .xlsx, .zarr or .json, which info could not read back
+    from ramancam.cli import main
+
+    out = tmp_path / name
+    extra = {"map": ["--shape", "2x2"], "mix": ["--pure", str(tmp_path / "absent")]}
+    assert main(["simulate", kind, *extra.get(kind, []), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    if kind == "map":
+        assert err == (f"error: --out must end in .zarr, .csv or .csv.gz for 'map'; got "
+                       f"{str(out)!r}. 'simulate map' writes a Zarr cube or a CSV table: name "
+                       "the file accordingly.\n")
+    else:
+        assert err == (f"error: --out must end in .csv or .csv.gz for {kind!r}; got "
+                       f"{str(out)!r}. 'simulate {kind}' writes a CSV table: name the file "
+                       "accordingly.\n")
+    assert not out.exists()
+
+
+def test_cli_writes_a_gzipped_table(tmp_path, capsys):
+    from ramancam.cli import main
+    from ramancam.io import read
+
+    out = tmp_path / "p.CSV.gz"
+    assert main(["simulate", "peaks", "--n-per-class", "2", "--out", str(out)]) == 0
+    assert len(read(out, label_col="label")) == 6

@@ -79,6 +79,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     lab.add_argument("--labels-from", metavar="SPEC", help=LABELS_FROM_HELP)
 
 
+def _check_out_name(args: argparse.Namespace) -> None:
+    """Refuse an --out name the set is not written as (CSV text under .xlsx, .json or .zarr
+    could not be read back)."""
+    from ..errors import RamancamError
+
+    name = Path(args.out).name.lower()
+    kinds = (".zarr", ".csv", ".csv.gz") if args.kind == "map" else (".csv", ".csv.gz")
+    if not name.endswith(kinds):
+        shown = ", ".join(kinds[:-1]) + " or " + kinds[-1]
+        raise RamancamError(
+            f"--out must end in {shown} for {args.kind!r}; got {args.out!r}. 'simulate "
+            f"{args.kind}' writes " + ("a Zarr cube or " if args.kind == "map" else "")
+            + "a CSV table: name the file accordingly.")
+
+
 def _check_band_options(args: argparse.Namespace) -> None:
     """Refuse a band width or noise level that would give NaN, flat or mirrored spectra."""
     from .._inputs import finite_number
@@ -141,6 +156,7 @@ def run(args: argparse.Namespace) -> int:
     # before any work: writing the table over the pure spectra would destroy them
     check_not_inputs(args, ["out"], inputs=("pure",), names={"pure": "--pure"})
     check_writable("out", args.out)
+    _check_out_name(args)
     _check_band_options(args)
     out = Path(args.out)
     n = args.n_per_class
