@@ -265,3 +265,26 @@ def test_cli_writes_a_gzipped_table(tmp_path, capsys):
     out = tmp_path / "p.CSV.gz"
     assert main(["simulate", "peaks", "--n-per-class", "2", "--out", str(out)]) == 0
     assert len(read(out, label_col="label")) == 6
+
+
+def test_mixture_ratios_above_one_are_refused():
+    # r > 1 made the label the minor component
+    with pytest.raises(RamancamError, match=r"ratio must be \(low, high\) with 0 <= low <= "
+                                            r"high <= 1; got \(0\.5, 1\.5\)\. The label is"):
+        mixtures(_pure(2, 10), ratio=(0.5, 1.5))
+    m = mixtures(_pure(2, 10), ratio=(1.0, 1.0), n_per_pair=1, rng=0)
+    np.testing.assert_array_equal(m.meta["ratio"], [1.0, 1.0])
+
+
+@pytest.mark.parametrize("ratio", ["2:3", "0.5:0.1", "-0.1:0.5", "nan:0.5", "0.1:1.01"])
+def test_cli_mix_refuses_a_ratio_outside_0_1(tmp_path, capsys, ratio):
+    from ramancam.cli import main
+
+    pure = _pure_table(tmp_path / "pure.csv")
+    assert main(["simulate", "mix", "--pure", str(pure), "--label-col", "label",
+                 f"--ratio={ratio}", "--out", str(tmp_path / "m.csv")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (f"error: --ratio must be LO:HI with 0 <= LO <= HI <= 1; got "
+                            f"{ratio!r}. The label is the main component: give e.g. "
+                            "0.1:0.5.\n")
+    assert "preprocessed" not in captured.out  # checked before the pure spectra were read

@@ -255,7 +255,8 @@ def mixtures(pure: Spectra, *, n_per_pair: int = 5, ratio: tuple[float, float] =
     n_per_pair : int
         Mixtures per ordered pair (paper: 5).
     ratio : (float, float)
-        Range ``(low, high)`` of the admixture ratio ``r`` (paper: 0.1 to 0.5).
+        Range ``(low, high)`` of the admixture ratio ``r`` (paper: 0.1 to 0.5), within
+        0 to 1: the label is the main component.
     rng : None, int or numpy.random.Generator
 
     Returns
@@ -268,17 +269,19 @@ def mixtures(pure: Spectra, *, n_per_pair: int = 5, ratio: tuple[float, float] =
     ------
     RamancamError
         If the pure spectra are not on one common axis, have fewer than 2 distinct labels, or
-        ``ratio`` is not ``0 <= low <= high``.
+        ``ratio`` is not ``0 <= low <= high <= 1``.
     """
     gen = _rng(rng)
     _check_count(n_per_pair, "n_per_pair")
     if finite_number(ratio) or not hasattr(ratio, "__len__") or len(ratio) != 2:
-        raise RamancamError(f"ratio must be (low, high) with 0 <= low <= high, e.g. (0.1, "
-                            f"0.5); got {ratio!r}. For one ratio r give (r, r).")
+        raise RamancamError(f"ratio must be (low, high) with 0 <= low <= high <= 1, e.g. "
+                            f"(0.1, 0.5); got {ratio!r}. For one ratio r give (r, r).")
     lo, hi = (float(v) for v in ratio)
-    if not (np.isfinite(lo) and np.isfinite(hi) and 0 <= lo <= hi):
+    # above 1 the admixed spectrum would be the main component, not the label
+    if not (np.isfinite(lo) and np.isfinite(hi) and 0 <= lo <= hi <= 1):
         raise RamancamError(
-            f"ratio must be (low, high) with 0 <= low <= high; got {tuple(ratio)!r}.")
+            f"ratio must be (low, high) with 0 <= low <= high <= 1; got {tuple(ratio)!r}. "
+            "The label is the main component, so r must not exceed 1.")
     if not pure.has_common_axis:
         raise RamancamError(
             "pure spectra must share one axis; got per-spectrum axes. Resample them first, "

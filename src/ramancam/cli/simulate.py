@@ -114,6 +114,9 @@ def _ratio(text: str) -> tuple[float, float]:
         lo, hi = (float(v) for v in text.split(":"))
     except ValueError:
         raise RamancamError(f"--ratio must be LO:HI, e.g. 0.1:0.5; got {text!r}.") from None
+    if not 0 <= lo <= hi <= 1:  # NaN fails too
+        raise RamancamError(f"--ratio must be LO:HI with 0 <= LO <= HI <= 1; got {text!r}. "
+                            "The label is the main component: give e.g. 0.1:0.5.")
     return lo, hi
 
 
@@ -174,8 +177,8 @@ def run(args: argparse.Namespace) -> int:
         if args.n_per_class is not None:
             raise RamancamError("--n-per-class must not be used with 'mix'; got "
                                 f"{args.n_per_class}. Use --n-per-pair.")
-        s = mixtures(_pure(args), n_per_pair=args.n_per_pair, ratio=_ratio(args.ratio),
-                     rng=args.seed)
+        ratio = _ratio(args.ratio)  # before the pure spectra are read and preprocessed
+        s = mixtures(_pure(args), n_per_pair=args.n_per_pair, ratio=ratio, rng=args.seed)
         # each mixture to its maximum, as the paper normalises every input (and reproduce
         # mixing does)
         s = s.replace(s.X / s.X.max(axis=1, keepdims=True))
