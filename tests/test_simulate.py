@@ -288,3 +288,33 @@ def test_cli_mix_refuses_a_ratio_outside_0_1(tmp_path, capsys, ratio):
                             f"{ratio!r}. The label is the main component: give e.g. "
                             "0.1:0.5.\n")
     assert "preprocessed" not in captured.out  # checked before the pure spectra were read
+
+
+@pytest.mark.parametrize(("kind", "option", "message"), [
+    ("peaks", ["--random-peaks", "5"], "--random-peaks must not be used with 'peaks'; got 5. "
+                                       "It applies to 'common' and 'map' only: drop it."),
+    ("peaks", ["--ratio", "5:9"], "--ratio must not be used with 'peaks'; got '5:9'. It "
+                                  "applies to 'mix' only: drop it."),
+    ("peaks", ["--pure", "/nonexistent"], "--pure must not be used with 'peaks'; got "
+                                          "'/nonexistent'. It applies to 'mix' only: drop it."),
+    ("peaks", ["--grid", "1:2:3"], "--grid must not be used with 'peaks'; got '1:2:3'."),
+    ("peaks", ["--chunk", "3x3"], "--chunk must not be used with 'peaks'; got '3x3'. It "
+                                  "applies to 'map' only: drop it."),
+    ("peaks", ["--label-col", "foo"], "--label-col must not be used with 'peaks'; got 'foo'."),
+    ("common", ["--shape", "3x3"], "--shape must not be used with 'common'; got '3x3'."),
+    ("mix", ["--noise", "0.1"], "--noise must not be used with 'mix'; got 0.1. It applies to "
+                                "'peaks', 'common' and 'map' only: drop it."),
+    ("mix", ["--fwhm", "4"], "--fwhm must not be used with 'mix'; got 4.0."),
+    ("mix", ["--n-per-class", "3"], "--n-per-class must not be used with 'mix'; got 3. It "
+                                    "applies to 'peaks' and 'common' only: use --n-per-pair."),
+    ("map", ["--n-per-pair", "3"], "--n-per-pair must not be used with 'map'; got 3."),
+])
+def test_cli_refuses_options_of_another_kind(tmp_path, capsys, kind, option, message):
+    # they were silently ignored (exit 0)
+    from ramancam.cli import main
+
+    out = tmp_path / "o.csv"
+    extra = {"map": ["--shape", "2x2"], "mix": ["--pure", str(tmp_path)]}.get(kind, [])
+    assert main(["simulate", kind, *extra, *option, "--out", str(out)]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {message}")
+    assert not out.exists()

@@ -48,35 +48,69 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("kind", choices=["peaks", "common", "mix", "map"],
                    help="which set: peaks, common, mix or map")
     p.add_argument("--out", required=True, metavar="FILE",
-                   help="output wide table (.csv, or .csv.gz to compress); map: .zarr too")
+                   help="output wide table (.csv, or .csv.gz to compress); map: .zarr too. "
+                        "An option of another kind is refused")
     p.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0)")
-    g = p.add_argument_group("peaks / common")
+    g = p.add_argument_group("peaks / common (and map: --noise, --fwhm, --random-peaks)")
     g.add_argument("--n-per-class", type=int, metavar="N",
                    help="spectra per class (default 20 for peaks, 100 for common)")
-    g.add_argument("--noise", type=float, default=0.025, metavar="X",
+    g.add_argument("--noise", type=float, metavar="X",
                    help="white noise amplitude relative to the maximum (default 0.025)")
-    g.add_argument("--fwhm", type=float, default=4.0, metavar="W",
+    g.add_argument("--fwhm", type=float, metavar="W",
                    help="band width in channels (default 4)")
-    g.add_argument("--random-peaks", type=int, default=3, metavar="K",
-                   help="common: random bands per spectrum (default 3)")
+    g.add_argument("--random-peaks", type=int, metavar="K",
+                   help="common, map: random bands per spectrum (default 3)")
     mp = p.add_argument_group("map")
     mp.add_argument("--shape", metavar="NXxNY", help="map: pixels along x and y, e.g. 300x300")
-    mp.add_argument("--chunk", default="64x64", metavar="CXxCY",
+    mp.add_argument("--chunk", metavar="CXxCY",
                     help="map: tile size written at a time, and the Zarr chunks (default "
                          "64x64)")
     m = p.add_argument_group("mix")
     m.add_argument("--pure", metavar="DIR_or_FILE",
                    help="pure spectra: a folder of files or one table (labels from "
                         "--label-col/--labels-from, else the file names)")
-    m.add_argument("--n-per-pair", type=int, default=5, metavar="N",
+    m.add_argument("--n-per-pair", type=int, metavar="N",
                    help="mixtures per ordered pair (default 5)")
-    m.add_argument("--ratio", default="0.1:0.5", metavar="LO:HI",
+    m.add_argument("--ratio", metavar="LO:HI",
                    help="range of the admixture ratio r (default 0.1:0.5)")
     m.add_argument("--grid", metavar="START:STOP:STEP",
                    help="resample the pure spectra onto this grid with the paper recipe")
     lab = m.add_mutually_exclusive_group()
     lab.add_argument("--label-col", metavar="C", help="--pure table: the label column")
     lab.add_argument("--labels-from", metavar="SPEC", help=LABELS_FROM_HELP)
+
+
+#: The options of each kind (attribute -> the kinds that use it) and their defaults: an
+#: option given to a kind that does not use it is refused, never silently ignored.
+KIND_OPTIONS: dict[str, tuple[str, ...]] = {
+    "n_per_class": ("peaks", "common"), "noise": ("peaks", "common", "map"),
+    "fwhm": ("peaks", "common", "map"), "random_peaks": ("common", "map"),
+    "shape": ("map",), "chunk": ("map",), "pure": ("mix",), "n_per_pair": ("mix",),
+    "ratio": ("mix",), "grid": ("mix",), "label_col": ("mix",), "labels_from": ("mix",)}
+DEFAULTS: dict[str, object] = {"noise": 0.025, "fwhm": 4.0, "random_peaks": 3,
+                               "chunk": "64x64", "n_per_pair": 5, "ratio": "0.1:0.5"}
+#: What to use instead, where the refused option has a counterpart.
+INSTEAD = {("n_per_class", "mix"): "use --n-per-pair.", ("n_per_class", "map"): "use --shape."}
+
+
+def _kind_options(args: argparse.Namespace) -> None:
+    """Refuse an option meant for another kind, then fill in the defaults."""
+    from ..errors import RamancamError
+
+    for attr, kinds in KIND_OPTIONS.items():
+        value = getattr(args, attr)
+        if value is None or args.kind in kinds:
+            continue
+        opt = "--" + attr.replace("_", "-")
+        where = (", ".join(repr(k) for k in kinds[:-1]) + " and " if kinds[1:] else "") \
+            + repr(kinds[-1])
+        shown = repr(value) if isinstance(value, str) else value
+        raise RamancamError(f"{opt} must not be used with {args.kind!r}; got {shown}. It "
+                            f"applies to {where} only: "
+                            + INSTEAD.get((attr, args.kind), "drop it."))
+    for attr, value in DEFAULTS.items():
+        if getattr(args, attr) is None:
+            setattr(args, attr, value)
 
 
 def _check_out_name(args: argparse.Namespace) -> None:
@@ -151,7 +185,6 @@ def _pure(args: argparse.Namespace) -> Spectra:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import RamancamError
     from ..io import write_table
     from ..simulate import common_component_set, mixtures, peak_position_set
     from ._outputs import check_not_inputs, check_writable
@@ -159,14 +192,13 @@ def run(args: argparse.Namespace) -> int:
     # before any work: writing the table over the pure spectra would destroy them
     check_not_inputs(args, ["out"], inputs=("pure",), names={"pure": "--pure"})
     check_writable("out", args.out)
+    _kind_options(args)
     _check_out_name(args)
     _check_band_options(args)
     out = Path(args.out)
     n = args.n_per_class
     if args.kind == "map":
         return _map(args, out)
-    if args.shape is not None:
-        raise RamancamError(f"--shape applies to 'map' only; got it with {args.kind!r}.")
     if args.kind == "peaks":
         s = peak_position_set(20 if n is None else n, fwhm=args.fwhm, noise=args.noise,
                               rng=args.seed)
@@ -174,9 +206,6 @@ def run(args: argparse.Namespace) -> int:
         s = common_component_set(100 if n is None else n, n_random_peaks=args.random_peaks,
                                  fwhm=args.fwhm, noise=args.noise, rng=args.seed)
     else:
-        if args.n_per_class is not None:
-            raise RamancamError("--n-per-class must not be used with 'mix'; got "
-                                f"{args.n_per_class}. Use --n-per-pair.")
         ratio = _ratio(args.ratio)  # before the pure spectra are read and preprocessed
         s = mixtures(_pure(args), n_per_pair=args.n_per_pair, ratio=ratio, rng=args.seed)
         # each mixture to its maximum, as the paper normalises every input (and reproduce
@@ -200,9 +229,6 @@ def _map(args: argparse.Namespace, out: Path) -> int:
     if args.shape is None:
         raise RamancamError("--shape must be given for 'simulate map'; got nothing. Give the "
                             "pixels along x and y, e.g. --shape 300x300.")
-    if args.n_per_class is not None:
-        raise RamancamError(f"--n-per-class must not be used with 'map'; got "
-                            f"{args.n_per_class}. Use --shape.")
     ny, nx = parse_shape(args.shape)
     cy, cx = parse_shape(args.chunk)
     layout = write_simulated_map(out, (ny, nx), chunks=(cy, cx), seed=args.seed,
