@@ -318,3 +318,42 @@ def test_cli_refuses_options_of_another_kind(tmp_path, capsys, kind, option, mes
     assert main(["simulate", kind, *extra, *option, "--out", str(out)]) == 2
     assert capsys.readouterr().err.startswith(f"error: {message}")
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("kind", "option", "message"), [
+    ("map", ["--random-peaks", "-1"], "--random-peaks must be an integer >= 0; got -1. Give "
+                                      "e.g. --random-peaks 3.\n"),  # was numpy's words
+    ("common", ["--random-peaks", "-1"], "--random-peaks must be an integer >= 0; got -1."),
+    ("map", ["--chunk", "0x0"], "--chunk must be CXxCY with positive sizes, e.g. 64x64; got "
+                                "'0x0'.\n"),  # said "shape"
+    ("map", ["--shape", "3by3"], "--shape must be NXxNY with positive sizes, e.g. 300x300; "
+                                 "got '3by3'.\n"),
+    ("peaks", ["--n-per-class", "0"], "--n-per-class must be a positive integer; got 0. Give "
+                                      "e.g. --n-per-class 20.\n"),  # said n_per_class
+    ("mix", ["--n-per-pair", "0"], "--n-per-pair must be a positive integer; got 0."),
+    ("mix", ["--grid", "5:1:1"], "--grid must have STOP > START and STEP > 0"),
+    ("common", ["--fwhm", "0"], "--fwhm must be a positive finite number; got 0."),
+])
+def test_cli_errors_name_the_option(tmp_path, capsys, kind, option, message):
+    from ramancam.cli import main
+
+    out = tmp_path / "o.csv"
+    extra = {"map": ["--shape", "2x2"] if "--shape" not in option else [],
+             "mix": ["--pure", str(_pure_table(tmp_path / "pure.csv")), "--label-col",
+                     "label"]}.get(kind, [])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(["simulate", kind, *extra, *option, "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"error: {message}")
+    assert "preprocessed" not in captured.out  # mix: before the pure spectra were read
+    assert not out.exists()
+
+
+def test_map_api_refuses_negative_random_peaks():
+    from ramancam.simulate import map_layout, map_tile, simulated_map
+
+    with pytest.raises(RamancamError, match=r"n_random_peaks must be an integer >= 0; got -1\."):
+        map_tile(map_layout((4, 4)), slice(0, 2), slice(0, 2), n_random_peaks=-1)
+    with pytest.raises(RamancamError, match=r"n_random_peaks must be an integer >= 0; got -1\."):
+        simulated_map((4, 4), n_random_peaks=-1)

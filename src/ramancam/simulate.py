@@ -134,6 +134,11 @@ def _check_band(fwhm: Any, noise: Any) -> None:
         raise RamancamError(f"noise must be a number >= 0; got {noise!r}.")
 
 
+def _check_random_peaks(n: Any) -> None:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise RamancamError(f"n_random_peaks must be an integer >= 0; got {n!r}.")
+
+
 def _check_count(n: int, name: str) -> None:
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
         raise RamancamError(f"{name} must be a positive integer; got {n!r}.")
@@ -211,8 +216,7 @@ def common_component_set(n_per_class: int = 100, *, n_random_peaks: int = 3,
         ``"random_peak_<n_random_peaks>"`` (band centres in channels).
     """
     gen = _rng(rng)
-    if not isinstance(n_random_peaks, (int, np.integer)) or n_random_peaks < 0:
-        raise RamancamError(f"n_random_peaks must be an integer >= 0; got {n_random_peaks!r}.")
+    _check_random_peaks(n_random_peaks)
     if not np.isfinite(random_amplitude) or random_amplitude < 0:
         raise RamancamError(f"random_amplitude must be a number >= 0; got {random_amplitude!r}.")
     centre, labels = _class_layout(n_per_class, positions)
@@ -404,6 +408,7 @@ def map_tile(layout: MapLayout, ys: slice, xs: slice, *, n_random_peaks: int = 3
     truth : ndarray of int16 of shape (h, w)
         Class index of each pixel (into ``layout.class_names``).
     """
+    _check_random_peaks(n_random_peaks)
     truth = layout.truth(ys, xs)
     h, w = truth.shape
     gen = np.random.default_rng([layout.seed, int(ys.start), int(xs.start)])
@@ -426,6 +431,7 @@ def simulated_map(shape: tuple[int, int], *, chunks: tuple[int, int] = (64, 64),
         float32 values as float64; labels = true class; metadata ``x`` and ``y`` (pixels).
     """
     _check_band(options.get("fwhm", 4.0), options.get("noise", 0.025))
+    _check_random_peaks(options.get("n_random_peaks", 3))
     layout = map_layout(shape, seed=seed)
     ny, nx = layout.shape
     cy, cx = chunks
@@ -470,6 +476,7 @@ def write_simulated_map(path: str | Path, shape: tuple[int, int], *,
     from .io.zarr_cube import _check_pair, atomic_store, create_cube
 
     _check_band(options.get("fwhm", 4.0), options.get("noise", 0.025))
+    _check_random_peaks(options.get("n_random_peaks", 3))
     layout = map_layout(shape, seed=seed)
     ny, nx = layout.shape
     cy, cx = _check_pair(chunks, "chunks", "(cy, cx)")

@@ -141,6 +141,44 @@ def _check_band_options(args: argparse.Namespace) -> None:
                             "Give the noise relative to the maximum, e.g. --noise 0.025.")
 
 
+def _check_counts(args: argparse.Namespace) -> None:
+    """The counts, ratio and grid checked naming their options, before any work (the
+    generators named their parameters, n_per_class, and mix checked only after the pure
+    spectra were read and preprocessed)."""
+    from ..errors import RamancamError
+    from ._common import parse_grid
+
+    for attr, low, example in (("n_per_class", 1, "20"), ("n_per_pair", 1, "5"),
+                               ("random_peaks", 0, "3")):
+        value = getattr(args, attr)
+        if value is not None and value < low:
+            opt = "--" + attr.replace("_", "-")
+            what = "a positive integer" if low == 1 else f"an integer >= {low}"
+            raise RamancamError(f"{opt} must be {what}; got {value}. Give e.g. {opt} "
+                                f"{example}.")
+    if args.kind == "mix":
+        _ratio(args.ratio)
+        parse_grid(args.grid)
+    if args.kind == "map":
+        _pair(args.shape, "shape", "NXxNY", "300x300")
+        _pair(args.chunk, "chunk", "CXxCY", "64x64")
+
+
+def _pair(text: str | None, opt: str, form: str, example: str) -> tuple[int, int]:
+    """``--shape``/``--chunk`` as (ny, nx), the error naming the option."""
+    from ..errors import RamancamError
+    from ..simulate import parse_shape
+
+    if text is None:
+        raise RamancamError(f"--{opt} must be given for 'simulate map'; got nothing. Give the "
+                            f"pixels along x and y, e.g. --{opt} {example}.")
+    try:
+        return parse_shape(text)
+    except RamancamError:
+        raise RamancamError(f"--{opt} must be {form} with positive sizes, e.g. {example}; got "
+                            f"{text!r}.") from None
+
+
 def _ratio(text: str) -> tuple[float, float]:
     from ..errors import RamancamError
 
@@ -195,6 +233,7 @@ def run(args: argparse.Namespace) -> int:
     _kind_options(args)
     _check_out_name(args)
     _check_band_options(args)
+    _check_counts(args)
     out = Path(args.out)
     n = args.n_per_class
     if args.kind == "map":
@@ -223,14 +262,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _map(args: argparse.Namespace, out: Path) -> int:
-    from ..errors import RamancamError
-    from ..simulate import parse_shape, write_simulated_map
+    from ..simulate import write_simulated_map
 
-    if args.shape is None:
-        raise RamancamError("--shape must be given for 'simulate map'; got nothing. Give the "
-                            "pixels along x and y, e.g. --shape 300x300.")
-    ny, nx = parse_shape(args.shape)
-    cy, cx = parse_shape(args.chunk)
+    ny, nx = _pair(args.shape, "shape", "NXxNY", "300x300")
+    cy, cx = _pair(args.chunk, "chunk", "CXxCY", "64x64")
     layout = write_simulated_map(out, (ny, nx), chunks=(cy, cx), seed=args.seed,
                                  n_random_peaks=args.random_peaks, fwhm=args.fwhm,
                                  noise=args.noise)
