@@ -258,3 +258,17 @@ def test_a_failed_rerun_leaves_the_earlier_results_whole(tmp_path, monkeypatch, 
     assert sorted(p.name for p in (out / "common").iterdir()) == sorted(
         ["metrics.json", "report.html", *json.loads(
             (out / "common" / "metrics.json").read_text())["figures"]])
+
+
+def test_reproduce_all_checks_the_label_column_before_any_experiment(tmp_path, pharma_csv,
+                                                                      capsys):
+    # a wrong --label-col stopped the run only after filters, common and mixing had trained
+    out = tmp_path / "all"
+    code = main(["reproduce", "all", "--quick", "--out", str(out), "--data", str(pharma_csv),
+                 "--label-col", "nosuch"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "label column must be one of the table's columns; got 'nosuch'" in captured.err
+    assert "'product'" in captured.err
+    assert "[ramancam] filters" not in captured.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tablets.csv"]  # no folder made

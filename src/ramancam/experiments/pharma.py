@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,6 +28,9 @@ from ._shared import (
     _staged_out,
 )
 from .settings import PAPER_CLAIMS
+
+if TYPE_CHECKING:
+    from ..spectra import Spectra
 
 __all__ = [
     "pharma",
@@ -79,9 +82,10 @@ def pharma(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bool = Fals
         data = None if folder is None else folder / "spectra.csv.gz"
     src = _resolve_data(data, "drug-mabs", "data", "--data FILE")
     s["data"] = str(src)
+    raw = _read_labelled(src, s["label_col"])
     with _staged_out(out_dir) as tmp:
         run = _Run("pharma", tmp, int(seed), quick, s, final_dir=Path(out_dir))
-        return _finish(run, _pharma(run, src))
+        return _finish(run, _pharma(run, src, raw))
 
 
 def _pick_by_signal(level: NDArray[Any], labels: NDArray[Any],
@@ -103,20 +107,29 @@ def _pick_by_signal(level: NDArray[Any], labels: NDArray[Any],
     return np.array(sorted(picked), dtype=np.intp)
 
 
-def _pharma(run: _Run, src: Path) -> dict[str, Any]:
+def _read_labelled(src: Path, label_col: str) -> Spectra:
+    """The labelled spectra of ``src`` (read before any experiment runs, so that a wrong
+    label column stops ``reproduce all`` at once, not after the others had trained)."""
+    from ..io import read
+
+    raw = read(src, label_col=label_col)
+    if raw.labels is None:
+        raise RamancamError(f"data must be labelled; got no labels in {src}. Give the label "
+                            "column with --label-col.")
+    return raw
+
+
+def _pharma(run: _Run, src: Path, raw: Spectra | None = None) -> dict[str, Any]:
     import matplotlib.pyplot as plt
 
     from .. import metrics
     from ..explain import fc_importance
-    from ..io import read
     from ..plot import confusion_matrix, map_band, vip_beside_map
     from ..preprocess import Recipe, paper_recipe
 
     s = run.settings
-    raw = read(src, label_col=s["label_col"])
-    if raw.labels is None:
-        raise RamancamError(f"data must be labelled; got no labels in {src}. Give the label "
-                            "column with --label-col.")
+    if raw is None:
+        raw = _read_labelled(src, s["label_col"])
     start, stop, step = (float(v) for v in s["grid"])
     grid = (start, stop, step)
     run.log(f"{len(raw)} spectra, {len(raw.classes)} classes; preprocessing")

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -29,7 +30,8 @@ from ._shared import (
 from .common import _common, common
 from .filters import _filters, filters
 from .mixing import _mixing, mixing
-from .pharma import _pharma, pharma
+from .pharma import _pharma, _read_labelled, pharma
+from .settings import PHARMA
 
 __all__ = [
     "EXPERIMENTS",
@@ -73,8 +75,9 @@ def all_experiments(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bo
         skipped["pharma"] = ("shared drug-mabs data not found (../shared/data/drug-mabs/"
                              "spectra.csv.gz or $RAMANCAM_SHARED_DATA); pass --data FILE "
                              "to run it")
-    else:
-        jobs.append(("pharma", _pharma, data_src))
+    else:  # read now: a wrong --label-col stops the run before anything trained
+        raw = _read_labelled(data_src, label_col or PHARMA["label_col"])
+        jobs.append(("pharma", functools.partial(_pharma, raw=raw), data_src))
     for name, reason in skipped.items():
         _progress(f"{name}: skipped: {reason}")
     with _staged_out(out_dir) as root:
