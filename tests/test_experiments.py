@@ -272,3 +272,23 @@ def test_reproduce_all_checks_the_label_column_before_any_experiment(tmp_path, p
     assert "'product'" in captured.err
     assert "[ramancam] filters" not in captured.err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tablets.csv"]  # no folder made
+
+
+def test_a_failed_reproduce_leaves_no_empty_folder(tmp_path, monkeypatch, capsys):
+    # experiments made --out with mkdir: a failed run left it (and its parents) empty
+    def fail(run):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sys.modules["ramancam.experiments.filters"], "_filters", fail)
+    assert main(["reproduce", "filters", "--quick", "--out", str(tmp_path / "a" / "b")]) == 130
+    assert list(tmp_path.iterdir()) == []
+    capsys.readouterr()
+    assert main(["reproduce", "filters", "--quick", "--out", "/proc/xx"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --out must be in a folder you can write to; got '/proc/xx' (")
+    assert err.endswith("). Write it elsewhere.\n")
+    f = tmp_path / "file"
+    f.write_text("x", encoding="utf-8")
+    assert main(["reproduce", "filters", "--quick", "--out", str(f / "sub")]) == 2
+    assert capsys.readouterr().err.startswith(
+        f"error: --out must be a folder that can be created; got {str(f / 'sub')!r} (")

@@ -32,6 +32,23 @@ examples:
   ramancam reproduce all --quick --out /tmp/check
 """
 
+def prepare_out(out: str) -> None:
+    """Check the output folder's place before any work and create its missing parents (the
+    command line removes them again if the run fails): the experiment writes beside it and
+    moves its results in at the end, so a failed run leaves no empty folder."""
+    from pathlib import Path
+
+    from ..errors import RamancamError
+    from ._outputs import check_writable, make_out_folder
+
+    check_writable("out", out)
+    try:
+        make_out_folder(Path(out).absolute().parent)
+    except OSError as exc:
+        raise RamancamError(f"--out must be a folder that can be created; got {out!r} "
+                            f"({exc.strerror or exc}). Choose another --out.") from None
+
+
 CHOICES = ("filters", "common", "mixing", "pharma", "all")
 
 
@@ -57,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
     from ..experiments import run as run_experiment
 
     out = args.out or f"ramancam-reproduce-{args.name}"
+    prepare_out(out)
     doc = run_experiment(args.name, out, seed=args.seed, quick=args.quick, pure=args.pure,
                          data=args.data, label_col=args.label_col)
     if args.json:
