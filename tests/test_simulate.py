@@ -357,3 +357,17 @@ def test_map_api_refuses_negative_random_peaks():
         map_tile(map_layout((4, 4)), slice(0, 2), slice(0, 2), n_random_peaks=-1)
     with pytest.raises(RamancamError, match=r"n_random_peaks must be an integer >= 0; got -1\."):
         simulated_map((4, 4), n_random_peaks=-1)
+
+
+def test_class_positions_must_differ_and_lie_on_the_axis():
+    # (100, 100, 500) merged two classes into one label; 5000 on 1024 channels was accepted
+    with pytest.raises(RamancamError, match=r"positions must differ from class to class; got "
+                                            r"100, 100, 500 \(label peak_100 twice\)\. Give"):
+        peak_position_set(5, positions=(100, 100, 500))
+    with pytest.raises(RamancamError, match=r"positions must lie on the axis, 0 to 1023; got "
+                                            r"100, 5000\. Move the bands or raise n_channels"):
+        common_component_set(2, positions=(100, 5000))
+    with pytest.raises(RamancamError, match="positions must lie on the axis, 0 to 63"):
+        peak_position_set(2, n_channels=64, positions=(-1, 10))
+    s = peak_position_set(1, n_channels=64, positions=(0, 63), noise=0.0)
+    assert list(s.labels) == ["peak_0", "peak_63"]

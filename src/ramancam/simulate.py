@@ -107,8 +107,7 @@ def lorentzian_spectra(positions: ArrayLike, *, n_channels: int = 1024, fwhm: fl
     ndarray of shape (n_spectra, n_channels)
     """
     gen = _rng(rng)
-    if not isinstance(n_channels, (int, np.integer)) or n_channels < 2:
-        raise RamancamError(f"n_channels must be an integer >= 2; got {n_channels!r}.")
+    _check_channels(n_channels)
     _check_band(fwhm, noise)
     pos = np.asarray(positions, dtype=np.float64)
     if pos.ndim != 2:
@@ -134,6 +133,12 @@ def _check_band(fwhm: Any, noise: Any) -> None:
         raise RamancamError(f"noise must be a number >= 0; got {noise!r}.")
 
 
+def _check_channels(n_channels: Any) -> None:
+    if isinstance(n_channels, bool) or not isinstance(n_channels, (int, np.integer)) \
+            or n_channels < 2:
+        raise RamancamError(f"n_channels must be an integer >= 2; got {n_channels!r}.")
+
+
 def _check_random_peaks(n: Any) -> None:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise RamancamError(f"n_random_peaks must be an integer >= 0; got {n!r}.")
@@ -144,15 +149,25 @@ def _check_count(n: int, name: str) -> None:
         raise RamancamError(f"{name} must be a positive integer; got {n!r}.")
 
 
-def _class_layout(n_per_class: int, positions: Sequence[float]
+def _class_layout(n_per_class: int, positions: Sequence[float], n_channels: int
                   ) -> tuple[NDArray[np.float64], NDArray[np.str_]]:
     _check_count(n_per_class, "n_per_class")
+    _check_channels(n_channels)
     pos = np.asarray(positions, dtype=np.float64)
     if pos.ndim != 1 or pos.size < 2:
         raise RamancamError(
             f"positions must list at least 2 class band positions; got {list(pos.ravel())}.")
+    shown = [f"{p:g}" for p in pos]
+    if not (np.isfinite(pos).all() and (pos >= 0).all() and (pos <= n_channels - 1).all()):
+        raise RamancamError(f"positions must lie on the axis, 0 to {n_channels - 1}; got "
+                            f"{', '.join(shown)}. Move the bands or raise n_channels.")
+    names = [f"peak_{p}" for p in shown]
+    if len(set(names)) < len(names):  # two classes of one label would be merged
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise RamancamError(f"positions must differ from class to class; got {', '.join(shown)} "
+                            f"(label {', '.join(twice)} twice). Give each class its own band.")
     centre = np.repeat(pos, n_per_class)
-    labels = np.repeat(np.array([f"peak_{p:g}" for p in pos]), n_per_class)
+    labels = np.repeat(np.array(names), n_per_class)
     return centre, labels
 
 
@@ -181,7 +196,7 @@ def peak_position_set(n_per_class: int = 20, *, n_channels: int = 1024,
         ``len(positions) * n_per_class`` spectra, grouped by class; labels ``"peak_<p>"``;
         metadata column ``"peak_position"``.
     """
-    centre, labels = _class_layout(n_per_class, positions)
+    centre, labels = _class_layout(n_per_class, positions, n_channels)
     X = lorentzian_spectra(centre[:, None], n_channels=n_channels, fwhm=fwhm, noise=noise,
                            rng=rng)
     return Spectra(X, np.arange(n_channels, dtype=np.float64), labels,
@@ -219,7 +234,7 @@ def common_component_set(n_per_class: int = 100, *, n_random_peaks: int = 3,
     _check_random_peaks(n_random_peaks)
     if not np.isfinite(random_amplitude) or random_amplitude < 0:
         raise RamancamError(f"random_amplitude must be a number >= 0; got {random_amplitude!r}.")
-    centre, labels = _class_layout(n_per_class, positions)
+    centre, labels = _class_layout(n_per_class, positions, n_channels)
     n = centre.size
     extra = gen.uniform(0.0, n_channels - 1, size=(n, n_random_peaks))
     pos = np.column_stack([centre, extra])
