@@ -292,3 +292,21 @@ def test_a_failed_reproduce_leaves_no_empty_folder(tmp_path, monkeypatch, capsys
     assert main(["reproduce", "filters", "--quick", "--out", str(f / "sub")]) == 2
     assert capsys.readouterr().err.startswith(
         f"error: --out must be a folder that can be created; got {str(f / 'sub')!r} (")
+
+
+def test_an_explicit_none_setting_overrides_quick_mode(pure_dir, tmp_path):
+    # mixing(quick=True, max_pure=None) kept quick mode's 5: None was dropped as "not given"
+    from ramancam.experiments._shared import _settings
+
+    assert _settings("mixing", True, {})["max_pure"] == 5
+    assert _settings("mixing", True, {"max_pure": None})["max_pure"] is None
+    assert _settings("pharma", True, {"max_test": None})["max_test"] is None
+    with pytest.raises(RamancamError, match=r"common setting epochs must not be None; got None\. "
+                                            r"Leave it out to keep 4\."):
+        _settings("common", True, {"epochs": None})
+    for i in range(4):  # 7 pure spectra, more than quick mode's 5
+        (pure_dir / f"extra{i}.txt").write_text(
+            (pure_dir / "beta.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    doc = experiments.mixing(tmp_path / "m", quick=True, pure=pure_dir, max_pure=None,
+                             epochs=1)
+    assert doc["settings"]["max_pure"] is None and doc["results"]["n_pure"] == 7

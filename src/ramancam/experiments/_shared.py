@@ -182,7 +182,14 @@ def _settings(name: str, quick: bool, overrides: Mapping[str, Any]) -> dict[str,
     if unknown:
         raise RamancamError(f"{name} settings must be among {sorted(s)}; got unknown "
                             f"{sorted(unknown)}. Check the spelling.")
-    s.update({k: v for k, v in overrides.items() if v is not None})
+    # A key given is used as given (max_pure=None: no limit, even in quick mode, where None
+    # had been dropped as if not given); None only where the paper's value is None.
+    nullable = {k for k, v in base[0].items() if v is None}
+    for k, v in overrides.items():
+        if v is None and k not in nullable:
+            raise RamancamError(f"{name} setting {k} must not be None; got None. Leave it out "
+                                f"to keep {s[k]!r}.")
+    s.update(overrides)
     return s
 
 
