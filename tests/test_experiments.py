@@ -159,9 +159,10 @@ def test_pick_by_signal_needs_enough_spectra():
 def test_run_errors(tmp_path, monkeypatch):
     with pytest.raises(RamancamError, match="experiment must be one of"):
         experiments.run("fig9", tmp_path)
-    with pytest.raises(RamancamError, match="--pure is used by mixing and all"):
+    with pytest.raises(RamancamError, match="--pure/--pure-label-col are used by mixing and all"):
         experiments.run("filters", tmp_path, pure=tmp_path)
-    with pytest.raises(RamancamError, match="--data/--label-col are used by pharma and all"):
+    with pytest.raises(RamancamError,
+                       match="--data/--label-col/--labels-from are used by pharma and all"):
         experiments.run("common", tmp_path, label_col="x")
     with pytest.raises(RamancamError, match="common settings must be among"):
         experiments.common(tmp_path, quick=True, epochz=3)
@@ -310,3 +311,49 @@ def test_an_explicit_none_setting_overrides_quick_mode(pure_dir, tmp_path):
     doc = experiments.mixing(tmp_path / "m", quick=True, pure=pure_dir, max_pure=None,
                              epochs=1)
     assert doc["settings"]["max_pure"] is None and doc["results"]["n_pure"] == 7
+
+
+def test_reproduce_takes_the_labels_of_a_data_folder_and_a_pure_table(tmp_path, pure_dir,
+                                                                      capsys):
+    # the error for a --data folder suggested --labels-from, which reproduce lacked, and a
+    # --pure table could not name its label column
+    from ramancam.io import read, write_table
+
+    pure = read(pure_dir)
+    table = tmp_path / "pure.csv"
+    write_table(pure.replace(labels=["a", "b", "c"]), table, label_col="name")
+    out = tmp_path / "m"
+    assert main(["reproduce", "mixing", "--quick", "--pure", str(table), "--out",
+                 str(out)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: pure spectra must have labels; got 3 spectra in {str(table)!r} whose file "
+        "name would label them all alike. Give the table's label column (--pure-label-col C; "
+        "label_col= in Python) or a folder of one file per spectrum.\n")
+    assert not out.exists()
+    assert main(["reproduce", "mixing", "--quick", "--pure", str(table), "--pure-label-col",
+                 "name", "--out", str(out)]) == 0
+    doc = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert doc["results"]["classes"] == ["a", "b", "c"]
+    assert doc["settings"]["label_col"] == "name"
+    # pharma on a folder: --labels-from exists, and the error points at it
+    folder = tmp_path / "data"
+    axis = np.arange(380.0, 1821.0, 2.0)
+    for c, centres in (("x", (600, 1000)), ("y", (850, 1450))):
+        (folder / c).mkdir(parents=True)
+        for i, scale in enumerate((1.0, 0.5, 0.34, 0.25, 0.8)):
+            y = scale * _peaks(axis, centres) + 0.1
+            (folder / c / f"{i}.txt").write_text(
+                "".join(f"{x:g}\t{v:.6f}\n" for x, v in zip(axis, y, strict=True)),
+                encoding="utf-8")
+    assert main(["reproduce", "pharma", "--quick", "--data", str(folder), "--out",
+                 str(tmp_path / "p")]) == 2
+    assert "--labels-from folder" in capsys.readouterr().err
+    code = main(["reproduce", "pharma", "--quick", "--data", str(folder), "--labels-from",
+                 "folder", "--out", str(tmp_path / "p")])
+    assert code == 0, capsys.readouterr().err
+    doc = json.loads((tmp_path / "p" / "metrics.json").read_text(encoding="utf-8"))
+    assert doc["results"]["classes"] == ["x", "y"]
+    assert main(["reproduce", "pharma", "--quick", "--label-col", "a", "--labels-from",
+                 "folder", "--out", str(tmp_path / "q")]) == 2
+    assert "--label-col and --labels-from must not be given together" in \
+        capsys.readouterr().err

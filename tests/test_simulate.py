@@ -371,3 +371,17 @@ def test_class_positions_must_differ_and_lie_on_the_axis():
         peak_position_set(2, n_channels=64, positions=(-1, 10))
     s = peak_position_set(1, n_channels=64, positions=(0, 63), noise=0.0)
     assert list(s.labels) == ["peak_0", "peak_63"]
+
+
+def test_cli_mix_of_a_table_without_label_col_says_so(tmp_path, capsys):
+    # it said "got [np.str_('pure4')]"
+    from ramancam.cli import main
+
+    pure = _pure_table(tmp_path / "pure4.csv")
+    assert main(["simulate", "mix", "--pure", str(pure), "--out", str(tmp_path / "m.csv")]) == 2
+    assert capsys.readouterr().err == (
+        "error: --label-col must name the label column of the --pure table; got none, and the "
+        "file name 'pure4' would label all 3 spectra alike. Give e.g. --label-col label.\n")
+    with pytest.raises(RamancamError, match=r"at least 2 different labels; got only 'a'\. "
+                                            r"Label a table's spectra by its label column"):
+        mixtures(_pure(2, 10).replace(labels=["a", "a"]))

@@ -308,7 +308,9 @@ def mixtures(pure: Spectra, *, n_per_pair: int = 5, ratio: tuple[float, float] =
     names = _pure_names(pure)
     if len(set(names.tolist())) < 2:
         raise RamancamError(
-            f"pure spectra must have at least 2 different labels; got {sorted(set(names))}.")
+            f"pure spectra must have at least 2 different labels; got only "
+            f"{', '.join(repr(str(n)) for n in sorted(set(names.tolist())))}. Label a table's "
+            "spectra by its label column, or give one file per pure spectrum.")
     X = np.asarray(pure.X, dtype=np.float64)
     ia, ib = np.nonzero(names[:, None] != names[None, :])  # ordered pairs, a != b by label
     ia = np.repeat(ia, n_per_pair)

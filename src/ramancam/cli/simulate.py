@@ -204,6 +204,11 @@ def _pure(args: argparse.Namespace) -> Spectra:
         raise RamancamError("--pure must name the pure spectra for 'simulate mix'; got "
                             "nothing. Give a folder of files or a table.")
     pure = read(args.pure, label_col=args.label_col, labels_from=args.labels_from)
+    if pure.labels is None and Path(args.pure).is_file() and len(pure) > 1:
+        raise RamancamError(
+            f"--label-col must name the label column of the --pure table; got none, and the "
+            f"file name {Path(args.pure).stem!r} would label all {len(pure)} spectra alike. "
+            "Give e.g. --label-col label.")
     grid = parse_grid(args.grid)
     if grid is None:
         # The overlap of all axes at 1 cm-1: every grid point is covered by every spectrum.

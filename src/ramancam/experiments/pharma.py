@@ -59,7 +59,8 @@ def pharma(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bool = Fals
         Labelled spectra (any format :func:`ramancam.io.read` reads); default the shared
         ``drug-mabs/spectra.csv.gz``.
     label_col : str, optional
-        Label column of a wide table (default ``"label"``).
+        Label column of a wide table (default ``"label"``); for a folder of files give
+        ``labels_from=`` (an override: ``"folder"``, ``"regex:R"``, ...) instead.
     **overrides
         Any key of ``PHARMA`` to change (e.g. ``grid=(400, 1800, 1)``).
 
@@ -82,7 +83,7 @@ def pharma(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bool = Fals
         data = None if folder is None else folder / "spectra.csv.gz"
     src = _resolve_data(data, "drug-mabs", "data", "--data FILE")
     s["data"] = str(src)
-    raw = _read_labelled(src, s["label_col"])
+    raw = _read_labelled(src, s["label_col"], s["labels_from"])
     with _staged_out(out_dir) as tmp:
         run = _Run("pharma", tmp, int(seed), quick, s, final_dir=Path(out_dir))
         return _finish(run, _pharma(run, src, raw))
@@ -107,15 +108,20 @@ def _pick_by_signal(level: NDArray[Any], labels: NDArray[Any],
     return np.array(sorted(picked), dtype=np.intp)
 
 
-def _read_labelled(src: Path, label_col: str) -> Spectra:
-    """The labelled spectra of ``src`` (read before any experiment runs, so that a wrong
-    label column stops ``reproduce all`` at once, not after the others had trained)."""
+def _read_labelled(src: Path, label_col: str | None, labels_from: str | None = None
+                   ) -> Spectra:
+    """The labelled spectra of ``src``: a table's ``label_col``, or for a folder of files
+    ``labels_from`` (read before any experiment runs, so that a wrong label column stops
+    ``reproduce all`` at once, not after the others had trained)."""
     from ..io import read
 
-    raw = read(src, label_col=label_col)
+    if labels_from is not None:
+        raw = read(src, labels_from=labels_from)
+    else:
+        raw = read(src, label_col=label_col)
     if raw.labels is None:
         raise RamancamError(f"data must be labelled; got no labels in {src}. Give the label "
-                            "column with --label-col.")
+                            "column with --label-col (or, for a folder, --labels-from).")
     return raw
 
 
@@ -129,7 +135,7 @@ def _pharma(run: _Run, src: Path, raw: Spectra | None = None) -> dict[str, Any]:
 
     s = run.settings
     if raw is None:
-        raw = _read_labelled(src, s["label_col"])
+        raw = _read_labelled(src, s["label_col"], s["labels_from"])
     start, stop, step = (float(v) for v in s["grid"])
     grid = (start, stop, step)
     run.log(f"{len(raw)} spectra, {len(raw.classes)} classes; preprocessing")
