@@ -385,3 +385,30 @@ def test_cli_mix_of_a_table_without_label_col_says_so(tmp_path, capsys):
     with pytest.raises(RamancamError, match=r"at least 2 different labels; got only 'a'\. "
                                             r"Label a table's spectra by its label column"):
         mixtures(_pure(2, 10).replace(labels=["a", "a"]))
+
+
+def test_cli_refuses_a_set_beyond_the_memory_naming_the_option(tmp_path, monkeypatch, capsys):
+    # under a memory limit it ended in the generic "not enough memory for this input"
+    from ramancam import simulate
+    from ramancam.cli import main
+    from ramancam.cli import simulate as cli_simulate
+
+    monkeypatch.setattr(cli_simulate, "available_memory", lambda: 2**30)
+    out = tmp_path / "p.csv"
+    assert main(["simulate", "peaks", "--n-per-class", "200000", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        "error: --n-per-class must be smaller for the memory there is; got 200000 (600000 "
+        "spectra x 1024 points need about 18.3 GiB, 1.0 GiB available). Give a smaller value, "
+        "or write several sets with different --seed.\n")
+    assert main(["simulate", "common", "--n-per-class", "2", "--out", str(out)]) == 0
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(simulate, "mixtures", no_memory)
+    pure = _pure_table(tmp_path / "pure.csv")
+    assert main(["simulate", "mix", "--pure", str(pure), "--label-col", "label",
+                 "--n-per-pair", "900", "--out", str(tmp_path / "m.csv")]) == 2
+    assert capsys.readouterr().err.endswith(
+        "error: --n-per-pair must be smaller for the memory there is; got 900, whose spectra "
+        "did not fit. Give a smaller value, or write several sets with different --seed.\n")

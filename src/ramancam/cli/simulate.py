@@ -228,8 +228,8 @@ def _pure(args: argparse.Namespace) -> Spectra:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..errors import RamancamError
     from ..io import write_table
-    from ..simulate import common_component_set, mixtures, peak_position_set
     from ._outputs import check_not_inputs, check_writable
 
     # before any work: writing the table over the pure spectra would destroy them
@@ -240,21 +240,18 @@ def run(args: argparse.Namespace) -> int:
     _check_band_options(args)
     _check_counts(args)
     out = Path(args.out)
-    n = args.n_per_class
     if args.kind == "map":
         return _map(args, out)
-    if args.kind == "peaks":
-        s = peak_position_set(20 if n is None else n, fwhm=args.fwhm, noise=args.noise,
-                              rng=args.seed)
-    elif args.kind == "common":
-        s = common_component_set(100 if n is None else n, n_random_peaks=args.random_peaks,
-                                 fwhm=args.fwhm, noise=args.noise, rng=args.seed)
-    else:
-        ratio = _ratio(args.ratio)  # before the pure spectra are read and preprocessed
-        s = mixtures(_pure(args), n_per_pair=args.n_per_pair, ratio=ratio, rng=args.seed)
-        # each mixture to its maximum, as the paper normalises every input (and reproduce
-        # mixing does)
-        s = s.replace(s.X / s.X.max(axis=1, keepdims=True))
+    if args.kind != "mix":
+        _check_memory(args)
+    try:
+        s = _make(args)
+    except MemoryError:  # beyond the estimate (a mix of many pure spectra, a ulimit)
+        opt = "n_per_pair" if args.kind == "mix" else "n_per_class"
+        raise RamancamError(
+            f"--{opt.replace('_', '-')} must be smaller for the memory there is; got "
+            f"{getattr(args, opt)}, whose spectra did not fit. Give a smaller value, or write "
+            "several sets with different --seed.") from None
     write_table(s, out)
     counts = s.class_counts().values()
     lo, hi = min(counts), max(counts)
@@ -264,6 +261,56 @@ def run(args: argparse.Namespace) -> int:
         print(f"train on it as the paper does: ramancam train {out} --label-col label "
               "--recipe none")
     return 0
+
+
+def _make(args: argparse.Namespace) -> Spectra:
+    from ..simulate import common_component_set, mixtures, peak_position_set
+
+    if args.kind == "peaks":
+        return peak_position_set(_n_per_class(args), fwhm=args.fwhm, noise=args.noise,
+                                 rng=args.seed)
+    if args.kind == "common":
+        return common_component_set(_n_per_class(args), n_random_peaks=args.random_peaks,
+                                    fwhm=args.fwhm, noise=args.noise, rng=args.seed)
+    ratio = _ratio(args.ratio)
+    s = mixtures(_pure(args), n_per_pair=args.n_per_pair, ratio=ratio, rng=args.seed)
+    # each mixture to its maximum, as the paper normalises every input (and reproduce
+    # mixing does)
+    return s.replace(s.X / s.X.max(axis=1, keepdims=True))
+
+
+def _n_per_class(args: argparse.Namespace) -> int:
+    return int(args.n_per_class or (20 if args.kind == "peaks" else 100))
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available now (Linux: MemAvailable), or None where unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _check_memory(args: argparse.Namespace) -> None:
+    """Refuse a peaks/common set whose arrays would need more than half the memory
+    available (the generic 'not enough memory' message, or the OOM killer, came after)."""
+    from ..errors import RamancamError
+    from ..simulate import DEFAULT_POSITIONS
+
+    n = len(DEFAULT_POSITIONS) * _n_per_class(args)
+    bands = 1 + (args.random_peaks if args.kind == "common" else 0)
+    need = n * 1024 * 8 * (bands + 3)  # the bands, their sum, the noise, the result
+    have = available_memory()
+    if have is not None and need > have / 2:
+        raise RamancamError(
+            f"--n-per-class must be smaller for the memory there is; got {_n_per_class(args)} "
+            f"({n} spectra x 1024 points need about {need / 2**30:.1f} GiB, "
+            f"{have / 2**30:.1f} GiB available). Give a smaller value, or write several sets "
+            "with different --seed.")
 
 
 def _map(args: argparse.Namespace, out: Path) -> int:
