@@ -412,3 +412,21 @@ def test_cli_refuses_a_set_beyond_the_memory_naming_the_option(tmp_path, monkeyp
     assert capsys.readouterr().err.endswith(
         "error: --n-per-pair must be smaller for the memory there is; got 900, whose spectra "
         "did not fit. Give a smaller value, or write several sets with different --seed.\n")
+
+
+def test_map_help_says_the_spectra_depend_on_the_chunk(capsys):
+    # --chunk 8x8 and 64x64 give different spectra: said, since documented numbers of the
+    # default 64x64 maps must not change
+    from ramancam.cli import main
+    from ramancam.simulate import simulated_map
+
+    assert main(["simulate", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "the spectra depend on --chunk too: the same --seed and --chunk give the same map" \
+        in text
+    assert "the spectra depend on --seed and --chunk" in text
+    a = simulated_map((6, 6), chunks=(3, 3), seed=1, n_channels=32)
+    b = simulated_map((6, 6), chunks=(3, 3), seed=1, n_channels=32)
+    np.testing.assert_array_equal(a.X, b.X)
+    assert not np.array_equal(a.X, simulated_map((6, 6), chunks=(6, 6), seed=1,
+                                                 n_channels=32).X)

@@ -32,7 +32,8 @@ Write a simulated data set as a wide CSV table (labels in column 'label') that
   map     a synthetic Raman image of --shape NXxNY pixels: Voronoi regions of the classes of
           'common' (same 1,024 channels, 3 random bands per pixel, so a model trained on
           'simulate common' applies), written tile by tile (--chunk) so that a 1000x1000 map
-          never needs all spectra in memory. --out *.zarr writes a Zarr cube with the true
+          never needs all spectra in memory (each tile from its own seed: the spectra
+          depend on --seed and --chunk). --out *.zarr writes a Zarr cube with the true
           class of every pixel in 'truth' (needs the maps extra: pip install
           'ramancam[maps]'); --out *.csv writes a wide table with columns label, x, y.
 
@@ -64,7 +65,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     mp.add_argument("--shape", metavar="NXxNY", help="map: pixels along x and y, e.g. 300x300")
     mp.add_argument("--chunk", metavar="CXxCY",
                     help="map: tile size written at a time, and the Zarr chunks (default "
-                         "64x64)")
+                         "64x64). Each tile draws its own random numbers, so the spectra "
+                         "depend on --chunk too: the same --seed and --chunk give the same "
+                         "map")
     m = p.add_argument_group("mix")
     m.add_argument("--pure", metavar="DIR_or_FILE",
                    help="pure spectra: a folder of files or one table (labels from "
