@@ -47,3 +47,19 @@ def test_the_demo_says_whether_each_claim_of_the_paper_is_borne_out():
     assert "class peak (reproduced: 1.000 vs 0.067 at a random peak)" in line
     assert "random peaks (not reproduced: 0.317 at a random peak vs 0.383 at the class" in line
     assert "Grad-CAM at the random peaks (reproduced" in verdict(1.0, 0.0, 0.1, 0.9)
+
+
+def test_a_failed_demo_leaves_no_empty_folder(tmp_path, monkeypatch, capsys):
+    # the output folder (and its missing parents) stayed behind, empty
+    import sys
+
+    from ramancam.errors import RamancamError
+
+    def fail(run):
+        raise RamancamError("boom")
+
+    monkeypatch.setattr(sys.modules["ramancam.experiments.common"], "_common", fail)
+    monkeypatch.setattr(demo, "SETTINGS", {"quick": True})
+    assert main(["demo", "--out", str(tmp_path / "a" / "b" / "demo")]) == 2
+    assert capsys.readouterr().err == "error: boom\n"
+    assert list(tmp_path.iterdir()) == []

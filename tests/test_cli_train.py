@@ -105,7 +105,7 @@ def test_simulate_errors(tmp_path, capsys):
     assert "--n-per-class must not be used with 'mix'" in capsys.readouterr().err
     assert main(["simulate", "peaks", "--n-per-class", "0", "--out",
                  str(tmp_path / "p.csv")]) == 2
-    assert "n_per_class must be a positive integer" in capsys.readouterr().err
+    assert "--n-per-class must be a positive integer" in capsys.readouterr().err
     assert not (tmp_path / "p.csv").exists()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -158,9 +159,10 @@ def test_pick_by_signal_needs_enough_spectra():
 def test_run_errors(tmp_path, monkeypatch):
     with pytest.raises(RamancamError, match="experiment must be one of"):
         experiments.run("fig9", tmp_path)
-    with pytest.raises(RamancamError, match="--pure is used by mixing and all"):
+    with pytest.raises(RamancamError, match="--pure/--pure-label-col are used by mixing and all"):
         experiments.run("filters", tmp_path, pure=tmp_path)
-    with pytest.raises(RamancamError, match="--data/--label-col are used by pharma and all"):
+    with pytest.raises(RamancamError,
+                       match="--data/--label-col/--labels-from are used by pharma and all"):
         experiments.run("common", tmp_path, label_col="x")
     with pytest.raises(RamancamError, match="common settings must be among"):
         experiments.common(tmp_path, quick=True, epochz=3)
@@ -214,3 +216,144 @@ def test_pharma_on_shared_drug_mabs(shared_data, tmp_path):
         rel = np.sort(levels[labels == c])[::-1] / levels[labels == c].max()
         assert rel[0] == 1.0 and (np.diff(rel) < 0).all()
         assert r["train_relative_level"][c] == pytest.approx(rel.tolist())
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+def test_a_failed_rerun_leaves_the_earlier_results_whole(tmp_path, monkeypatch, capsys):
+    # an interrupted rerun into the same folder mixed seed 1's filters/ with seed 0's
+    # report and headline table
+    suite = sys.modules["ramancam.experiments.suite"]
+    monkeypatch.setattr(experiments._shared, "default_data", lambda name: None)
+    out = tmp_path / "out"
+    assert main(["reproduce", "all", "--quick", "--out", str(out)]) == 0
+    (out / "mixing").mkdir()  # an earlier run's experiment that this one skips
+    (out / "mixing" / "metrics.json").write_text("{}", encoding="utf-8")
+    (out / "notes.txt").write_text("mine", encoding="utf-8")  # not a result: kept
+    before = _tree(out)
+
+    def stop(run):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(suite, "_common", stop)
+    assert main(["reproduce", "all", "--quick", "--seed", "1", "--out", str(out)]) == 130
+    assert _tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging folder left
+    monkeypatch.undo()
+    monkeypatch.setattr(experiments._shared, "default_data", lambda name: None)
+    capsys.readouterr()
+    assert main(["reproduce", "all", "--quick", "--seed", "1", "--out", str(out)]) == 0
+    assert f"removed the earlier run's mixing from {out}" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == [
+        "common", "filters", "metrics.json", "notes.txt", "report.html"]
+    for doc in (out / "metrics.json", out / "filters" / "metrics.json",
+                out / "common" / "metrics.json"):
+        assert json.loads(doc.read_text(encoding="utf-8"))["seed"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    # one experiment into a folder that holds an earlier one's results: replaced as a whole
+    experiments.common(out / "common", seed=2, quick=True, epochs=1)
+    assert json.loads((out / "common" / "metrics.json").read_text())["seed"] == 2
+    assert sorted(p.name for p in (out / "common").iterdir()) == sorted(
+        ["metrics.json", "report.html", *json.loads(
+            (out / "common" / "metrics.json").read_text())["figures"]])
+
+
+def test_reproduce_all_checks_the_label_column_before_any_experiment(tmp_path, pharma_csv,
+                                                                      capsys):
+    # a wrong --label-col stopped the run only after filters, common and mixing had trained
+    out = tmp_path / "all"
+    code = main(["reproduce", "all", "--quick", "--out", str(out), "--data", str(pharma_csv),
+                 "--label-col", "nosuch"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "label column must be one of the table's columns; got 'nosuch'" in captured.err
+    assert "'product'" in captured.err
+    assert "[ramancam] filters" not in captured.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tablets.csv"]  # no folder made
+
+
+def test_a_failed_reproduce_leaves_no_empty_folder(tmp_path, monkeypatch, capsys):
+    # experiments made --out with mkdir: a failed run left it (and its parents) empty
+    def fail(run):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sys.modules["ramancam.experiments.filters"], "_filters", fail)
+    assert main(["reproduce", "filters", "--quick", "--out", str(tmp_path / "a" / "b")]) == 130
+    assert list(tmp_path.iterdir()) == []
+    capsys.readouterr()
+    assert main(["reproduce", "filters", "--quick", "--out", "/proc/xx"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --out must be in a folder you can write to; got '/proc/xx' (")
+    assert err.endswith("). Write it elsewhere.\n")
+    f = tmp_path / "file"
+    f.write_text("x", encoding="utf-8")
+    assert main(["reproduce", "filters", "--quick", "--out", str(f / "sub")]) == 2
+    assert capsys.readouterr().err.startswith(
+        f"error: --out must be a folder that can be created; got {str(f / 'sub')!r} (")
+
+
+def test_an_explicit_none_setting_overrides_quick_mode(pure_dir, tmp_path):
+    # mixing(quick=True, max_pure=None) kept quick mode's 5: None was dropped as "not given"
+    from ramancam.experiments._shared import _settings
+
+    assert _settings("mixing", True, {})["max_pure"] == 5
+    assert _settings("mixing", True, {"max_pure": None})["max_pure"] is None
+    assert _settings("pharma", True, {"max_test": None})["max_test"] is None
+    with pytest.raises(RamancamError, match=r"common setting epochs must not be None; got None\. "
+                                            r"Leave it out to keep 4\."):
+        _settings("common", True, {"epochs": None})
+    for i in range(4):  # 7 pure spectra, more than quick mode's 5
+        (pure_dir / f"extra{i}.txt").write_text(
+            (pure_dir / "beta.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    doc = experiments.mixing(tmp_path / "m", quick=True, pure=pure_dir, max_pure=None,
+                             epochs=1)
+    assert doc["settings"]["max_pure"] is None and doc["results"]["n_pure"] == 7
+
+
+def test_reproduce_takes_the_labels_of_a_data_folder_and_a_pure_table(tmp_path, pure_dir,
+                                                                      capsys):
+    # the error for a --data folder suggested --labels-from, which reproduce lacked, and a
+    # --pure table could not name its label column
+    from ramancam.io import read, write_table
+
+    pure = read(pure_dir)
+    table = tmp_path / "pure.csv"
+    write_table(pure.replace(labels=["a", "b", "c"]), table, label_col="name")
+    out = tmp_path / "m"
+    assert main(["reproduce", "mixing", "--quick", "--pure", str(table), "--out",
+                 str(out)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: pure spectra must have labels; got 3 spectra in {str(table)!r} whose file "
+        "name would label them all alike. Give the table's label column (--pure-label-col C; "
+        "label_col= in Python) or a folder of one file per spectrum.\n")
+    assert not out.exists()
+    assert main(["reproduce", "mixing", "--quick", "--pure", str(table), "--pure-label-col",
+                 "name", "--out", str(out)]) == 0
+    doc = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert doc["results"]["classes"] == ["a", "b", "c"]
+    assert doc["settings"]["label_col"] == "name"
+    # pharma on a folder: --labels-from exists, and the error points at it
+    folder = tmp_path / "data"
+    axis = np.arange(380.0, 1821.0, 2.0)
+    for c, centres in (("x", (600, 1000)), ("y", (850, 1450))):
+        (folder / c).mkdir(parents=True)
+        for i, scale in enumerate((1.0, 0.5, 0.34, 0.25, 0.8)):
+            y = scale * _peaks(axis, centres) + 0.1
+            (folder / c / f"{i}.txt").write_text(
+                "".join(f"{x:g}\t{v:.6f}\n" for x, v in zip(axis, y, strict=True)),
+                encoding="utf-8")
+    assert main(["reproduce", "pharma", "--quick", "--data", str(folder), "--out",
+                 str(tmp_path / "p")]) == 2
+    assert "--labels-from folder" in capsys.readouterr().err
+    code = main(["reproduce", "pharma", "--quick", "--data", str(folder), "--labels-from",
+                 "folder", "--out", str(tmp_path / "p")])
+    assert code == 0, capsys.readouterr().err
+    doc = json.loads((tmp_path / "p" / "metrics.json").read_text(encoding="utf-8"))
+    assert doc["results"]["classes"] == ["x", "y"]
+    assert main(["reproduce", "pharma", "--quick", "--label-col", "a", "--labels-from",
+                 "folder", "--out", str(tmp_path / "q")]) == 2
+    assert "--label-col and --labels-from must not be given together" in \
+        capsys.readouterr().err

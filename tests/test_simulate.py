@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -172,3 +174,259 @@ def test_missing_or_scalar_settings_are_refused_in_words():
     with pytest.raises(RamancamError, match=r"ratio must be \(low, high\).*got 0\.3\. For one "
                                             r"ratio r give \(r, r\)"):
         sim.mixtures(sim.peak_position_set(3), ratio=0.3)
+
+
+# --------------------------------------------------------------------------- the CLI
+
+def _pure_table(path, n=3, p=40):
+    from ramancam.io import write_table
+
+    write_table(_pure(n, p), path)
+    return path
+
+
+def test_cli_mix_refuses_to_overwrite_its_pure_table(tmp_path, capsys):
+    # it wrote the mixtures over the pure spectra it had read
+    from ramancam.cli import main
+
+    pure = _pure_table(tmp_path / "pure4.csv")
+    before = pure.read_bytes()
+    assert main(["simulate", "mix", "--pure", str(pure), "--label-col", "label",
+                 "--out", str(pure)]) == 2
+    err = capsys.readouterr().err
+    assert (f"error: --out must not name --pure, which is read; got {str(pure)!r}. Writing "
+            "it would destroy the input: name another file.") in err
+    assert pure.read_bytes() == before
+
+
+@pytest.mark.parametrize("fwhm", [0.0, -4.0, np.inf, np.nan, None])
+def test_generators_refuse_a_width_that_is_not_positive_and_finite(fwhm):
+    # 0 and NaN gave all-NaN spectra, inf flat ones, -4 the same as 4
+    match = rf"fwhm must be a positive finite number; got {fwhm!r}\."
+    with pytest.raises(RamancamError, match=match):
+        lorentzian_spectra([[10.0]], n_channels=32, fwhm=fwhm)
+    with pytest.raises(RamancamError, match=match):
+        peak_position_set(2, fwhm=fwhm)
+    with pytest.raises(RamancamError, match=match):
+        common_component_set(2, fwhm=fwhm)
+    from ramancam.simulate import map_layout, map_tile, simulated_map
+
+    with pytest.raises(RamancamError, match=match):
+        map_tile(map_layout((4, 4)), slice(0, 2), slice(0, 2), fwhm=fwhm)
+    with pytest.raises(RamancamError, match=match):
+        simulated_map((4, 4), fwhm=fwhm)
+
+
+@pytest.mark.parametrize(("kind", "value"), [("map", "0"), ("map", "inf"), ("map", "-4"),
+                                             ("map", "nan"), ("common", "0"),
+                                             ("peaks", "nan")])
+def test_cli_refuses_a_width_that_is_not_positive_and_finite(tmp_path, capsys, kind, value):
+    from ramancam.cli import main
+
+    out = tmp_path / ("m.zarr" if kind == "map" else "p.csv")
+    extra = ["--shape", "5x5"] if kind == "map" else []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning of a division by 0
+        assert main(["simulate", kind, *extra, "--fwhm", value, "--out", str(out)]) == 2
+    shown = f"{float(value):g}"
+    assert capsys.readouterr().err == (
+        f"error: --fwhm must be a positive finite number; got {shown}. Give the band width in "
+        "channels, e.g. --fwhm 4.\n")
+    assert not out.exists()
+    assert main(["simulate", "peaks", "--noise", "-0.1", "--out", str(tmp_path / "p.csv")]) == 2
+    assert "error: --noise must be a finite number >= 0; got -0.1." in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("kind", "name"), [("peaks", "p.xlsx"), ("common", "c.zarr"),
+                                            ("mix", "m.json"), ("map", "x.txt")])
+def test_cli_refuses_an_out_name_it_does_not_write(tmp_path, capsys, kind, name):
+    # CSV text was written under .xlsx, .zarr or .json, which info could not read back
+    from ramancam.cli import main
+
+    out = tmp_path / name
+    extra = {"map": ["--shape", "2x2"], "mix": ["--pure", str(tmp_path / "absent")]}
+    assert main(["simulate", kind, *extra.get(kind, []), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    if kind == "map":
+        assert err == (f"error: --out must end in .zarr, .csv or .csv.gz for 'map'; got "
+                       f"{str(out)!r}. 'simulate map' writes a Zarr cube or a CSV table: name "
+                       "the file accordingly.\n")
+    else:
+        assert err == (f"error: --out must end in .csv or .csv.gz for {kind!r}; got "
+                       f"{str(out)!r}. 'simulate {kind}' writes a CSV table: name the file "
+                       "accordingly.\n")
+    assert not out.exists()
+
+
+def test_cli_writes_a_gzipped_table(tmp_path, capsys):
+    from ramancam.cli import main
+    from ramancam.io import read
+
+    out = tmp_path / "p.CSV.gz"
+    assert main(["simulate", "peaks", "--n-per-class", "2", "--out", str(out)]) == 0
+    assert len(read(out, label_col="label")) == 6
+
+
+def test_mixture_ratios_above_one_are_refused():
+    # r > 1 made the label the minor component
+    with pytest.raises(RamancamError, match=r"ratio must be \(low, high\) with 0 <= low <= "
+                                            r"high <= 1; got \(0\.5, 1\.5\)\. The label is"):
+        mixtures(_pure(2, 10), ratio=(0.5, 1.5))
+    m = mixtures(_pure(2, 10), ratio=(1.0, 1.0), n_per_pair=1, rng=0)
+    np.testing.assert_array_equal(m.meta["ratio"], [1.0, 1.0])
+
+
+@pytest.mark.parametrize("ratio", ["2:3", "0.5:0.1", "-0.1:0.5", "nan:0.5", "0.1:1.01"])
+def test_cli_mix_refuses_a_ratio_outside_0_1(tmp_path, capsys, ratio):
+    from ramancam.cli import main
+
+    pure = _pure_table(tmp_path / "pure.csv")
+    assert main(["simulate", "mix", "--pure", str(pure), "--label-col", "label",
+                 f"--ratio={ratio}", "--out", str(tmp_path / "m.csv")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (f"error: --ratio must be LO:HI with 0 <= LO <= HI <= 1; got "
+                            f"{ratio!r}. The label is the main component: give e.g. "
+                            "0.1:0.5.\n")
+    assert "preprocessed" not in captured.out  # checked before the pure spectra were read
+
+
+@pytest.mark.parametrize(("kind", "option", "message"), [
+    ("peaks", ["--random-peaks", "5"], "--random-peaks must not be used with 'peaks'; got 5. "
+                                       "It applies to 'common' and 'map' only: drop it."),
+    ("peaks", ["--ratio", "5:9"], "--ratio must not be used with 'peaks'; got '5:9'. It "
+                                  "applies to 'mix' only: drop it."),
+    ("peaks", ["--pure", "/nonexistent"], "--pure must not be used with 'peaks'; got "
+                                          "'/nonexistent'. It applies to 'mix' only: drop it."),
+    ("peaks", ["--grid", "1:2:3"], "--grid must not be used with 'peaks'; got '1:2:3'."),
+    ("peaks", ["--chunk", "3x3"], "--chunk must not be used with 'peaks'; got '3x3'. It "
+                                  "applies to 'map' only: drop it."),
+    ("peaks", ["--label-col", "foo"], "--label-col must not be used with 'peaks'; got 'foo'."),
+    ("common", ["--shape", "3x3"], "--shape must not be used with 'common'; got '3x3'."),
+    ("mix", ["--noise", "0.1"], "--noise must not be used with 'mix'; got 0.1. It applies to "
+                                "'peaks', 'common' and 'map' only: drop it."),
+    ("mix", ["--fwhm", "4"], "--fwhm must not be used with 'mix'; got 4.0."),
+    ("mix", ["--n-per-class", "3"], "--n-per-class must not be used with 'mix'; got 3. It "
+                                    "applies to 'peaks' and 'common' only: use --n-per-pair."),
+    ("map", ["--n-per-pair", "3"], "--n-per-pair must not be used with 'map'; got 3."),
+])
+def test_cli_refuses_options_of_another_kind(tmp_path, capsys, kind, option, message):
+    # they were silently ignored (exit 0)
+    from ramancam.cli import main
+
+    out = tmp_path / "o.csv"
+    extra = {"map": ["--shape", "2x2"], "mix": ["--pure", str(tmp_path)]}.get(kind, [])
+    assert main(["simulate", kind, *extra, *option, "--out", str(out)]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {message}")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("kind", "option", "message"), [
+    ("map", ["--random-peaks", "-1"], "--random-peaks must be an integer >= 0; got -1. Give "
+                                      "e.g. --random-peaks 3.\n"),  # was numpy's words
+    ("common", ["--random-peaks", "-1"], "--random-peaks must be an integer >= 0; got -1."),
+    ("map", ["--chunk", "0x0"], "--chunk must be CXxCY with positive sizes, e.g. 64x64; got "
+                                "'0x0'.\n"),  # said "shape"
+    ("map", ["--shape", "3by3"], "--shape must be NXxNY with positive sizes, e.g. 300x300; "
+                                 "got '3by3'.\n"),
+    ("peaks", ["--n-per-class", "0"], "--n-per-class must be a positive integer; got 0. Give "
+                                      "e.g. --n-per-class 20.\n"),  # said n_per_class
+    ("mix", ["--n-per-pair", "0"], "--n-per-pair must be a positive integer; got 0."),
+    ("mix", ["--grid", "5:1:1"], "--grid must have STOP > START and STEP > 0"),
+    ("common", ["--fwhm", "0"], "--fwhm must be a positive finite number; got 0."),
+])
+def test_cli_errors_name_the_option(tmp_path, capsys, kind, option, message):
+    from ramancam.cli import main
+
+    out = tmp_path / "o.csv"
+    extra = {"map": ["--shape", "2x2"] if "--shape" not in option else [],
+             "mix": ["--pure", str(_pure_table(tmp_path / "pure.csv")), "--label-col",
+                     "label"]}.get(kind, [])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(["simulate", kind, *extra, *option, "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"error: {message}")
+    assert "preprocessed" not in captured.out  # mix: before the pure spectra were read
+    assert not out.exists()
+
+
+def test_map_api_refuses_negative_random_peaks():
+    from ramancam.simulate import map_layout, map_tile, simulated_map
+
+    with pytest.raises(RamancamError, match=r"n_random_peaks must be an integer >= 0; got -1\."):
+        map_tile(map_layout((4, 4)), slice(0, 2), slice(0, 2), n_random_peaks=-1)
+    with pytest.raises(RamancamError, match=r"n_random_peaks must be an integer >= 0; got -1\."):
+        simulated_map((4, 4), n_random_peaks=-1)
+
+
+def test_class_positions_must_differ_and_lie_on_the_axis():
+    # (100, 100, 500) merged two classes into one label; 5000 on 1024 channels was accepted
+    with pytest.raises(RamancamError, match=r"positions must differ from class to class; got "
+                                            r"100, 100, 500 \(label peak_100 twice\)\. Give"):
+        peak_position_set(5, positions=(100, 100, 500))
+    with pytest.raises(RamancamError, match=r"positions must lie on the axis, 0 to 1023; got "
+                                            r"100, 5000\. Move the bands or raise n_channels"):
+        common_component_set(2, positions=(100, 5000))
+    with pytest.raises(RamancamError, match="positions must lie on the axis, 0 to 63"):
+        peak_position_set(2, n_channels=64, positions=(-1, 10))
+    s = peak_position_set(1, n_channels=64, positions=(0, 63), noise=0.0)
+    assert list(s.labels) == ["peak_0", "peak_63"]
+
+
+def test_cli_mix_of_a_table_without_label_col_says_so(tmp_path, capsys):
+    # it said "got [np.str_('pure4')]"
+    from ramancam.cli import main
+
+    pure = _pure_table(tmp_path / "pure4.csv")
+    assert main(["simulate", "mix", "--pure", str(pure), "--out", str(tmp_path / "m.csv")]) == 2
+    assert capsys.readouterr().err == (
+        "error: --label-col must name the label column of the --pure table; got none, and the "
+        "file name 'pure4' would label all 3 spectra alike. Give e.g. --label-col label.\n")
+    with pytest.raises(RamancamError, match=r"at least 2 different labels; got only 'a'\. "
+                                            r"Label a table's spectra by its label column"):
+        mixtures(_pure(2, 10).replace(labels=["a", "a"]))
+
+
+def test_cli_refuses_a_set_beyond_the_memory_naming_the_option(tmp_path, monkeypatch, capsys):
+    # under a memory limit it ended in the generic "not enough memory for this input"
+    from ramancam import simulate
+    from ramancam.cli import main
+    from ramancam.cli import simulate as cli_simulate
+
+    monkeypatch.setattr(cli_simulate, "available_memory", lambda: 2**30)
+    out = tmp_path / "p.csv"
+    assert main(["simulate", "peaks", "--n-per-class", "200000", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        "error: --n-per-class must be smaller for the memory there is; got 200000 (600000 "
+        "spectra x 1024 points need about 18.3 GiB, 1.0 GiB available). Give a smaller value, "
+        "or write several sets with different --seed.\n")
+    assert main(["simulate", "common", "--n-per-class", "2", "--out", str(out)]) == 0
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(simulate, "mixtures", no_memory)
+    pure = _pure_table(tmp_path / "pure.csv")
+    assert main(["simulate", "mix", "--pure", str(pure), "--label-col", "label",
+                 "--n-per-pair", "900", "--out", str(tmp_path / "m.csv")]) == 2
+    assert capsys.readouterr().err.endswith(
+        "error: --n-per-pair must be smaller for the memory there is; got 900, whose spectra "
+        "did not fit. Give a smaller value, or write several sets with different --seed.\n")
+
+
+def test_map_help_says_the_spectra_depend_on_the_chunk(capsys):
+    # --chunk 8x8 and 64x64 give different spectra: said, since documented numbers of the
+    # default 64x64 maps must not change
+    from ramancam.cli import main
+    from ramancam.simulate import simulated_map
+
+    assert main(["simulate", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "the spectra depend on --chunk too: the same --seed and --chunk give the same map" \
+        in text
+    assert "the spectra depend on --seed and --chunk" in text
+    a = simulated_map((6, 6), chunks=(3, 3), seed=1, n_channels=32)
+    b = simulated_map((6, 6), chunks=(3, 3), seed=1, n_channels=32)
+    np.testing.assert_array_equal(a.X, b.X)
+    assert not np.array_equal(a.X, simulated_map((6, 6), chunks=(6, 6), seed=1,
+                                                 n_channels=32).X)

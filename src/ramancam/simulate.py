@@ -107,10 +107,8 @@ def lorentzian_spectra(positions: ArrayLike, *, n_channels: int = 1024, fwhm: fl
     ndarray of shape (n_spectra, n_channels)
     """
     gen = _rng(rng)
-    if not isinstance(n_channels, (int, np.integer)) or n_channels < 2:
-        raise RamancamError(f"n_channels must be an integer >= 2; got {n_channels!r}.")
-    if not finite_number(noise) or noise < 0:
-        raise RamancamError(f"noise must be a number >= 0; got {noise!r}.")
+    _check_channels(n_channels)
+    _check_band(fwhm, noise)
     pos = np.asarray(positions, dtype=np.float64)
     if pos.ndim != 2:
         raise RamancamError(
@@ -126,20 +124,50 @@ def lorentzian_spectra(positions: ArrayLike, *, n_channels: int = 1024, fwhm: fl
     return clean + gen.uniform(-noise, noise, size=clean.shape) * peak
 
 
+def _check_band(fwhm: Any, noise: Any) -> None:
+    """Refuse a band width or noise level that gives NaN, flat or mirrored spectra (a width
+    of 0 or NaN made all-NaN spectra, inf flat ones, -4 the same as 4)."""
+    if not finite_number(fwhm) or fwhm <= 0:
+        raise RamancamError(f"fwhm must be a positive finite number; got {fwhm!r}.")
+    if not finite_number(noise) or noise < 0:
+        raise RamancamError(f"noise must be a number >= 0; got {noise!r}.")
+
+
+def _check_channels(n_channels: Any) -> None:
+    if isinstance(n_channels, bool) or not isinstance(n_channels, (int, np.integer)) \
+            or n_channels < 2:
+        raise RamancamError(f"n_channels must be an integer >= 2; got {n_channels!r}.")
+
+
+def _check_random_peaks(n: Any) -> None:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise RamancamError(f"n_random_peaks must be an integer >= 0; got {n!r}.")
+
+
 def _check_count(n: int, name: str) -> None:
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
         raise RamancamError(f"{name} must be a positive integer; got {n!r}.")
 
 
-def _class_layout(n_per_class: int, positions: Sequence[float]
+def _class_layout(n_per_class: int, positions: Sequence[float], n_channels: int
                   ) -> tuple[NDArray[np.float64], NDArray[np.str_]]:
     _check_count(n_per_class, "n_per_class")
+    _check_channels(n_channels)
     pos = np.asarray(positions, dtype=np.float64)
     if pos.ndim != 1 or pos.size < 2:
         raise RamancamError(
             f"positions must list at least 2 class band positions; got {list(pos.ravel())}.")
+    shown = [f"{p:g}" for p in pos]
+    if not (np.isfinite(pos).all() and (pos >= 0).all() and (pos <= n_channels - 1).all()):
+        raise RamancamError(f"positions must lie on the axis, 0 to {n_channels - 1}; got "
+                            f"{', '.join(shown)}. Move the bands or raise n_channels.")
+    names = [f"peak_{p}" for p in shown]
+    if len(set(names)) < len(names):  # two classes of one label would be merged
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise RamancamError(f"positions must differ from class to class; got {', '.join(shown)} "
+                            f"(label {', '.join(twice)} twice). Give each class its own band.")
     centre = np.repeat(pos, n_per_class)
-    labels = np.repeat(np.array([f"peak_{p:g}" for p in pos]), n_per_class)
+    labels = np.repeat(np.array(names), n_per_class)
     return centre, labels
 
 
@@ -168,7 +196,7 @@ def peak_position_set(n_per_class: int = 20, *, n_channels: int = 1024,
         ``len(positions) * n_per_class`` spectra, grouped by class; labels ``"peak_<p>"``;
         metadata column ``"peak_position"``.
     """
-    centre, labels = _class_layout(n_per_class, positions)
+    centre, labels = _class_layout(n_per_class, positions, n_channels)
     X = lorentzian_spectra(centre[:, None], n_channels=n_channels, fwhm=fwhm, noise=noise,
                            rng=rng)
     return Spectra(X, np.arange(n_channels, dtype=np.float64), labels,
@@ -203,11 +231,10 @@ def common_component_set(n_per_class: int = 100, *, n_random_peaks: int = 3,
         ``"random_peak_<n_random_peaks>"`` (band centres in channels).
     """
     gen = _rng(rng)
-    if not isinstance(n_random_peaks, (int, np.integer)) or n_random_peaks < 0:
-        raise RamancamError(f"n_random_peaks must be an integer >= 0; got {n_random_peaks!r}.")
+    _check_random_peaks(n_random_peaks)
     if not np.isfinite(random_amplitude) or random_amplitude < 0:
         raise RamancamError(f"random_amplitude must be a number >= 0; got {random_amplitude!r}.")
-    centre, labels = _class_layout(n_per_class, positions)
+    centre, labels = _class_layout(n_per_class, positions, n_channels)
     n = centre.size
     extra = gen.uniform(0.0, n_channels - 1, size=(n, n_random_peaks))
     pos = np.column_stack([centre, extra])
@@ -247,7 +274,8 @@ def mixtures(pure: Spectra, *, n_per_pair: int = 5, ratio: tuple[float, float] =
     n_per_pair : int
         Mixtures per ordered pair (paper: 5).
     ratio : (float, float)
-        Range ``(low, high)`` of the admixture ratio ``r`` (paper: 0.1 to 0.5).
+        Range ``(low, high)`` of the admixture ratio ``r`` (paper: 0.1 to 0.5), within
+        0 to 1: the label is the main component.
     rng : None, int or numpy.random.Generator
 
     Returns
@@ -260,17 +288,19 @@ def mixtures(pure: Spectra, *, n_per_pair: int = 5, ratio: tuple[float, float] =
     ------
     RamancamError
         If the pure spectra are not on one common axis, have fewer than 2 distinct labels, or
-        ``ratio`` is not ``0 <= low <= high``.
+        ``ratio`` is not ``0 <= low <= high <= 1``.
     """
     gen = _rng(rng)
     _check_count(n_per_pair, "n_per_pair")
     if finite_number(ratio) or not hasattr(ratio, "__len__") or len(ratio) != 2:
-        raise RamancamError(f"ratio must be (low, high) with 0 <= low <= high, e.g. (0.1, "
-                            f"0.5); got {ratio!r}. For one ratio r give (r, r).")
+        raise RamancamError(f"ratio must be (low, high) with 0 <= low <= high <= 1, e.g. "
+                            f"(0.1, 0.5); got {ratio!r}. For one ratio r give (r, r).")
     lo, hi = (float(v) for v in ratio)
-    if not (np.isfinite(lo) and np.isfinite(hi) and 0 <= lo <= hi):
+    # above 1 the admixed spectrum would be the main component, not the label
+    if not (np.isfinite(lo) and np.isfinite(hi) and 0 <= lo <= hi <= 1):
         raise RamancamError(
-            f"ratio must be (low, high) with 0 <= low <= high; got {tuple(ratio)!r}.")
+            f"ratio must be (low, high) with 0 <= low <= high <= 1; got {tuple(ratio)!r}. "
+            "The label is the main component, so r must not exceed 1.")
     if not pure.has_common_axis:
         raise RamancamError(
             "pure spectra must share one axis; got per-spectrum axes. Resample them first, "
@@ -278,7 +308,9 @@ def mixtures(pure: Spectra, *, n_per_pair: int = 5, ratio: tuple[float, float] =
     names = _pure_names(pure)
     if len(set(names.tolist())) < 2:
         raise RamancamError(
-            f"pure spectra must have at least 2 different labels; got {sorted(set(names))}.")
+            f"pure spectra must have at least 2 different labels; got only "
+            f"{', '.join(repr(str(n)) for n in sorted(set(names.tolist())))}. Label a table's "
+            "spectra by its label column, or give one file per pure spectrum.")
     X = np.asarray(pure.X, dtype=np.float64)
     ia, ib = np.nonzero(names[:, None] != names[None, :])  # ordered pairs, a != b by label
     ia = np.repeat(ia, n_per_pair)
@@ -393,6 +425,7 @@ def map_tile(layout: MapLayout, ys: slice, xs: slice, *, n_random_peaks: int = 3
     truth : ndarray of int16 of shape (h, w)
         Class index of each pixel (into ``layout.class_names``).
     """
+    _check_random_peaks(n_random_peaks)
     truth = layout.truth(ys, xs)
     h, w = truth.shape
     gen = np.random.default_rng([layout.seed, int(ys.start), int(xs.start)])
@@ -414,6 +447,8 @@ def simulated_map(shape: tuple[int, int], *, chunks: tuple[int, int] = (64, 64),
         ``ny * nx`` spectra row by row (y outer, x inner) on channels ``0 .. n_channels-1``,
         float32 values as float64; labels = true class; metadata ``x`` and ``y`` (pixels).
     """
+    _check_band(options.get("fwhm", 4.0), options.get("noise", 0.025))
+    _check_random_peaks(options.get("n_random_peaks", 3))
     layout = map_layout(shape, seed=seed)
     ny, nx = layout.shape
     cy, cx = chunks
@@ -457,6 +492,8 @@ def write_simulated_map(path: str | Path, shape: tuple[int, int], *,
     from .io import atomic_write, gz_name
     from .io.zarr_cube import _check_pair, atomic_store, create_cube
 
+    _check_band(options.get("fwhm", 4.0), options.get("noise", 0.025))
+    _check_random_peaks(options.get("n_random_peaks", 3))
     layout = map_layout(shape, seed=seed)
     ny, nx = layout.shape
     cy, cx = _check_pair(chunks, "chunks", "(cy, cx)")

@@ -44,7 +44,9 @@ def verdict(fc_class: float, fc_random: float, gc_class: float, gc_random: float
 
 def run(args: argparse.Namespace) -> int:
     from ..experiments import common
+    from .reproduce import prepare_out
 
+    prepare_out(args.out)
     t0 = time.perf_counter()
     doc = common(args.out, seed=0, **SETTINGS)
     r = doc["results"]

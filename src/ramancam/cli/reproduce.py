@@ -32,6 +32,23 @@ examples:
   ramancam reproduce all --quick --out /tmp/check
 """
 
+def prepare_out(out: str) -> None:
+    """Check the output folder's place before any work and create its missing parents (the
+    command line removes them again if the run fails): the experiment writes beside it and
+    moves its results in at the end, so a failed run leaves no empty folder."""
+    from pathlib import Path
+
+    from ..errors import RamancamError
+    from ._outputs import check_writable, make_out_folder
+
+    check_writable("out", out)
+    try:
+        make_out_folder(Path(out).absolute().parent)
+    except OSError as exc:
+        raise RamancamError(f"--out must be a folder that can be created; got {out!r} "
+                            f"({exc.strerror or exc}). Choose another --out.") from None
+
+
 CHOICES = ("filters", "common", "mixing", "pharma", "all")
 
 
@@ -44,11 +61,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true",
                    help="tiny settings that run in seconds (for checks, not for numbers)")
     p.add_argument("--pure", metavar="DIR",
-                   help="mixing/all: folder of pure spectra, one file per class")
+                   help="mixing/all: folder of pure spectra, one file per class (or a table "
+                        "with --pure-label-col)")
+    p.add_argument("--pure-label-col", metavar="C",
+                   help="mixing/all: the label column of a --pure table")
     p.add_argument("--data", metavar="FILE",
                    help="pharma/all: labelled spectra (wide CSV/TSV, .gz too, or a folder)")
     p.add_argument("--label-col", metavar="C",
                    help="pharma/all: the label column of --data (default label)")
+    p.add_argument("--labels-from", metavar="SPEC",
+                   help="pharma/all: where the labels of a --data folder come from: "
+                        "'folder', 'header:KEY', 'regex:R', 'id:R' or 'manifest:F' (as in "
+                        "'ramancam train')")
     p.add_argument("--json", action="store_true",
                    help="print the results (metrics.json content) to stdout")
 
@@ -57,8 +81,10 @@ def run(args: argparse.Namespace) -> int:
     from ..experiments import run as run_experiment
 
     out = args.out or f"ramancam-reproduce-{args.name}"
+    prepare_out(out)
     doc = run_experiment(args.name, out, seed=args.seed, quick=args.quick, pure=args.pure,
-                         data=args.data, label_col=args.label_col)
+                         data=args.data, label_col=args.label_col,
+                         labels_from=args.labels_from, pure_label_col=args.pure_label_col)
     if args.json:
         from ..experiments import jsonable
         print(json.dumps(jsonable(doc), indent=2, allow_nan=False))

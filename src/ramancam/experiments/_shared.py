@@ -12,7 +12,8 @@ import math
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -77,6 +78,8 @@ class _Run:
     sections: list[Section] = field(default_factory=list)
     figures: list[str] = field(default_factory=list)
     t0: float = field(default_factory=time.perf_counter)
+    #: Where the results end up (``out_dir`` is the staging folder while the run goes).
+    final_dir: Path | None = None
 
     def figure(self, fig: Any, filename: str, caption: str) -> Figure:
         """Save a matplotlib figure as PNG (atomically) and return it for the report."""
@@ -92,12 +95,83 @@ class _Run:
 
 
 def _prepare_out(out_dir: str | os.PathLike[str]) -> Path:
+    """A sub-folder of a staged run (:func:`_staged_out`), created."""
+    p = Path(out_dir)
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+def _check_out(out_dir: str | os.PathLike[str]) -> Path:
     p = Path(out_dir)
     if p.exists() and not p.is_dir():
         raise RamancamError(f"out_dir must be a folder; got the file {str(p)!r}. "
                             "Choose another --out.")
-    p.mkdir(parents=True, exist_ok=True)
     return p
+
+
+@contextmanager
+def _staged_out(out_dir: str | os.PathLike[str]) -> Iterator[Path]:
+    """A run's output folder, all or nothing: the run writes into a hidden temporary folder
+    beside ``out_dir`` that replaces the results in ``out_dir`` only when the run ends well
+    (a rename of the folder, or of its entries into an existing one). A failed or interrupted
+    run leaves ``out_dir`` as it was, never the results of two runs mixed (a rerun that
+    stopped after ``filters`` had mixed seed 1's ``filters/`` with seed 0's report)."""
+    import shutil
+    import tempfile
+
+    out = _check_out(out_dir)
+    parent = out.absolute().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=parent))
+    except OSError as exc:
+        raise RamancamError(f"out_dir must be a folder that can be created; got {str(out)!r} "
+                            f"({exc.strerror or exc}). Choose another --out.") from None
+    try:
+        yield tmp
+        _swap_in(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _swap_in(tmp: Path, out: Path) -> None:
+    """Put the finished results of ``tmp`` in place of ``out``: a rename when ``out`` does
+    not exist; else entry by entry (each a rename), the earlier run's results that this run
+    did not write again (its figures, its experiments' sub-folders) moved out too."""
+    if not out.exists():
+        os.replace(tmp, out)
+        return
+    if not out.is_dir():  # appeared while the run was going
+        raise RamancamError(f"out_dir must be a folder; got the file {str(out)!r}. "
+                            "Choose another --out.")
+    new = {e.name for e in tmp.iterdir()}
+    stale = sorted(_earlier_outputs(out) - new)
+    trash = tmp / ".earlier"
+    trash.mkdir()
+    for name in sorted(new) + stale:
+        target = out / name
+        if target.exists() or target.is_symlink():  # a folder cannot replace a full folder
+            os.replace(target, trash / name)
+        if name in new:
+            os.replace(tmp / name, target)
+    if stale:
+        _progress(f"removed the earlier run's {', '.join(stale)} from {out} (not written by "
+                  "this run)")
+
+
+def _earlier_outputs(out: Path) -> set[str]:
+    """What an earlier run wrote into ``out``: its figures (listed in its metrics.json) and
+    the sub-folders of its experiments (each holding a metrics.json)."""
+    found = {name for name in TITLES if (out / name / "metrics.json").is_file()}
+    try:
+        doc = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return found
+    figures = doc.get("figures") if isinstance(doc, dict) else None
+    if isinstance(figures, list):
+        found |= {f for f in figures if isinstance(f, str) and f == Path(f).name
+                  and f.endswith(".png") and (out / f).is_file()}
+    return found
 
 
 def _settings(name: str, quick: bool, overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -108,7 +182,14 @@ def _settings(name: str, quick: bool, overrides: Mapping[str, Any]) -> dict[str,
     if unknown:
         raise RamancamError(f"{name} settings must be among {sorted(s)}; got unknown "
                             f"{sorted(unknown)}. Check the spelling.")
-    s.update({k: v for k, v in overrides.items() if v is not None})
+    # A key given is used as given (max_pure=None: no limit, even in quick mode, where None
+    # had been dropped as if not given); None only where the paper's value is None.
+    nullable = {k for k, v in base[0].items() if v is None}
+    for k, v in overrides.items():
+        if v is None and k not in nullable:
+            raise RamancamError(f"{name} setting {k} must not be None; got None. Leave it out "
+                                f"to keep {s[k]!r}.")
+    s.update(overrides)
     return s
 
 
@@ -134,7 +215,7 @@ def _finish(run: _Run, results: dict[str, Any]) -> dict[str, Any]:
     write_report(run.out_dir / "report.html", TITLES[run.name], sections,
                  settings={f"{run.name}.{k}": v for k, v in run.settings.items()}
                  | {"quick": run.quick}, seed=run.seed)
-    run.log(f"wrote {run.out_dir / 'report.html'}")
+    run.log(f"wrote {(run.final_dir or run.out_dir) / 'report.html'}")
     return doc
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,11 +17,11 @@ from ._shared import (
     _finish,
     _labels,
     _peak_scores,
-    _prepare_out,
     _rng,
     _Run,
     _settings,
     _shared_legend,
+    _staged_out,
 )
 from .settings import PAPER_CLAIMS
 
@@ -52,10 +53,10 @@ def common(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bool = Fals
         The content of ``metrics.json``: ``results`` has ``accuracy``, ``fit_seconds`` and
         ``maps`` = ``{"fc"|"gradcam": {"defined": {...}, "random": {...}}}``.
     """
-    run = _Run("common", _prepare_out(out_dir), int(seed), quick,
-               _settings("common", quick, overrides))
-    results = _common(run)
-    return _finish(run, results)
+    settings = _settings("common", quick, overrides)
+    with _staged_out(out_dir) as tmp:
+        run = _Run("common", tmp, int(seed), quick, settings, final_dir=Path(out_dir))
+        return _finish(run, _common(run))
 
 
 def _common(run: _Run) -> dict[str, Any]:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,11 +17,11 @@ from ._shared import (
     _finish,
     _labels,
     _peak_scores,
-    _prepare_out,
     _rng,
     _Run,
     _settings,
     _shared_legend,
+    _staged_out,
 )
 from .settings import PAPER_CLAIMS
 
@@ -56,10 +57,10 @@ def filters(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bool = Fal
     dict
         The content of ``metrics.json``; ``results["settings"]`` lists one row per setting.
     """
-    run = _Run("filters", _prepare_out(out_dir), int(seed), quick,
-               _settings("filters", quick, overrides))
-    results = _filters(run)
-    return _finish(run, results)
+    settings = _settings("filters", quick, overrides)
+    with _staged_out(out_dir) as tmp:
+        run = _Run("filters", tmp, int(seed), quick, settings, final_dir=Path(out_dir))
+        return _finish(run, _filters(run))
 
 
 def _filters(run: _Run) -> dict[str, Any]:

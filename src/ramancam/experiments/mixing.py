@@ -20,12 +20,12 @@ from ._shared import (
     _class_index,
     _finish,
     _labels,
-    _prepare_out,
     _resolve_data,
     _rng,
     _Run,
     _settings,
     _shared_legend,
+    _staged_out,
 )
 from .settings import PAPER_CLAIMS
 
@@ -59,7 +59,8 @@ def mixing(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bool = Fals
         As in :func:`filters`.
     pure : str or path-like, optional
         Folder (or file) of pure spectra, one per class; default the shared
-        ``amino-acids`` folder (see :func:`default_data`).
+        ``amino-acids`` folder (see :func:`default_data`). A folder's files are labelled by
+        their names, a table's spectra by its column ``label_col`` (an override).
     **overrides
         Any key of ``MIXING`` to change.
 
@@ -73,12 +74,31 @@ def mixing(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bool = Fals
     RamancamError
         If no pure spectra are given and the shared folder is absent.
     """
-    run = _Run("mixing", _prepare_out(out_dir), int(seed), quick,
-               _settings("mixing", quick, overrides))
+    settings = _settings("mixing", quick, overrides)
     src = _resolve_data(pure, "amino-acids", "pure", "--pure DIR")
-    run.settings["pure"] = str(src)
-    results = _mixing(run, src)
-    return _finish(run, results)
+    settings["pure"] = str(src)
+    raw = _read_pure(src, settings["label_col"])
+    with _staged_out(out_dir) as tmp:
+        run = _Run("mixing", tmp, int(seed), quick, settings, final_dir=Path(out_dir))
+        return _finish(run, _mixing(run, src, raw))
+
+
+def _read_pure(src: Path, label_col: str | None) -> Spectra:
+    """The pure spectra of ``src``, labelled: by ``label_col`` for a table, else by their
+    file names (read before any experiment runs, so that ``reproduce all`` stops at once)."""
+    from ..io import read
+
+    raw = read(src, label_col=label_col)
+    if raw.labels is None:
+        names = np.array([Path(p).stem if p else "" for p in raw.sources])
+        if len(set(names.tolist())) < 2:
+            raise RamancamError(
+                f"pure spectra must have labels; got {len(raw)} spectra in {str(src)!r} whose "
+                "file name would label them all alike. Give the table's label column "
+                "(--pure-label-col C; label_col= in Python) or a folder of one file per "
+                "spectrum.")
+        raw = raw.replace(labels=names)
+    return raw
 
 
 def _common_grid(spectra: Spectra) -> tuple[float, float, float]:
@@ -101,26 +121,24 @@ def _top_peaks(y: NDArray[Any], n: int) -> NDArray[np.intp]:
     return np.asarray(idx[order[:n]], dtype=np.intp)
 
 
-def _mixing(run: _Run, src: Path) -> dict[str, Any]:
+def _mixing(run: _Run, src: Path, raw: Spectra | None = None) -> dict[str, Any]:
     import matplotlib.pyplot as plt
 
     from .. import metrics
     from ..explain import fc_importance
-    from ..io import read
     from ..plot import cv_accuracy, map_band, map_with_reference, vip_beside_map
     from ..preprocess import paper_recipe
     from ..simulate import mixtures
     from ..train import cross_validate
 
     s = run.settings
-    raw = read(src)
+    if raw is None:
+        raw = _read_pure(src, s["label_col"])
     if s["max_pure"]:
         raw = raw[np.arange(min(len(raw), int(s["max_pure"])))]
     grid = _common_grid(raw)
     pure = paper_recipe(grid=grid).apply(raw)
-    names = np.array([Path(p).stem for p in pure.sources]) if pure.labels is None \
-        else pure.labels
-    pure = pure.replace(labels=names)
+    names = np.asarray(pure.labels)
     axis = np.asarray(pure.wavenumbers)
     pure_of = {str(n): np.asarray(pure.X[i]) for i, n in enumerate(names)}
     run.settings["grid"] = grid

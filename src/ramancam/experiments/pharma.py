@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,14 +20,17 @@ from ._shared import (
     _class_index,
     _cnn,
     _finish,
-    _prepare_out,
     _resolve_data,
     _rng,
     _Run,
     _settings,
     _shared_legend,
+    _staged_out,
 )
 from .settings import PAPER_CLAIMS
+
+if TYPE_CHECKING:
+    from ..spectra import Spectra
 
 __all__ = [
     "pharma",
@@ -56,7 +59,8 @@ def pharma(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bool = Fals
         Labelled spectra (any format :func:`ramancam.io.read` reads); default the shared
         ``drug-mabs/spectra.csv.gz``.
     label_col : str, optional
-        Label column of a wide table (default ``"label"``).
+        Label column of a wide table (default ``"label"``); for a folder of files give
+        ``labels_from=`` (an override: ``"folder"``, ``"regex:R"``, ...) instead.
     **overrides
         Any key of ``PHARMA`` to change (e.g. ``grid=(400, 1800, 1)``).
 
@@ -74,14 +78,15 @@ def pharma(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bool = Fals
     s = _settings("pharma", quick, overrides)
     if label_col is not None:
         s["label_col"] = label_col
-    run = _Run("pharma", _prepare_out(out_dir), int(seed), quick, s)
     if data is None:
         folder = _shared.default_data("drug-mabs")
         data = None if folder is None else folder / "spectra.csv.gz"
     src = _resolve_data(data, "drug-mabs", "data", "--data FILE")
-    run.settings["data"] = str(src)
-    results = _pharma(run, src)
-    return _finish(run, results)
+    s["data"] = str(src)
+    raw = _read_labelled(src, s["label_col"], s["labels_from"])
+    with _staged_out(out_dir) as tmp:
+        run = _Run("pharma", tmp, int(seed), quick, s, final_dir=Path(out_dir))
+        return _finish(run, _pharma(run, src, raw))
 
 
 def _pick_by_signal(level: NDArray[Any], labels: NDArray[Any],
@@ -103,20 +108,34 @@ def _pick_by_signal(level: NDArray[Any], labels: NDArray[Any],
     return np.array(sorted(picked), dtype=np.intp)
 
 
-def _pharma(run: _Run, src: Path) -> dict[str, Any]:
+def _read_labelled(src: Path, label_col: str | None, labels_from: str | None = None
+                   ) -> Spectra:
+    """The labelled spectra of ``src``: a table's ``label_col``, or for a folder of files
+    ``labels_from`` (read before any experiment runs, so that a wrong label column stops
+    ``reproduce all`` at once, not after the others had trained)."""
+    from ..io import read
+
+    if labels_from is not None:
+        raw = read(src, labels_from=labels_from)
+    else:
+        raw = read(src, label_col=label_col)
+    if raw.labels is None:
+        raise RamancamError(f"data must be labelled; got no labels in {src}. Give the label "
+                            "column with --label-col (or, for a folder, --labels-from).")
+    return raw
+
+
+def _pharma(run: _Run, src: Path, raw: Spectra | None = None) -> dict[str, Any]:
     import matplotlib.pyplot as plt
 
     from .. import metrics
     from ..explain import fc_importance
-    from ..io import read
     from ..plot import confusion_matrix, map_band, vip_beside_map
     from ..preprocess import Recipe, paper_recipe
 
     s = run.settings
-    raw = read(src, label_col=s["label_col"])
-    if raw.labels is None:
-        raise RamancamError(f"data must be labelled; got no labels in {src}. Give the label "
-                            "column with --label-col.")
+    if raw is None:
+        raw = _read_labelled(src, s["label_col"], s["labels_from"])
     start, stop, step = (float(v) for v in s["grid"])
     grid = (start, stop, step)
     run.log(f"{len(raw)} spectra, {len(raw.classes)} classes; preprocessing")

@@ -42,22 +42,26 @@ COMMON_QUICK: dict[str, Any] = {
     "n_filters": 4, "filter_size": 8, "fc_width": 16}
 
 #: Section 4.3: ratio 0.1-0.5, 5 mixtures per ordered pair, Adam 1e-3, 30 epochs, 5-fold CV.
+#: ``label_col``: the label column of a table of pure spectra (a folder's files are labelled
+#: by their names).
 #: ``fc_form``: the maps analysed and drawn (``explain.fc_importance(form=...)``); Eq. 9 as
 #: written is scored too.
 MIXING: dict[str, Any] = {
     "n_per_pair": 5, "ratio": (0.1, 0.5), "epochs": 30, "lr": 1e-3, "batch_size": 32,
     "folds": 5, "n_filters": 64, "filter_size": 8, "fc_width": 128, "n_partner_peaks": 3,
-    "max_pure": None, "fc_form": "contribution"}
+    "max_pure": None, "fc_form": "contribution", "label_col": None}
 MIXING_QUICK: dict[str, Any] = {
     **MIXING, "n_per_pair": 2, "epochs": 2, "folds": 2, "n_filters": 4, "fc_width": 16,
     "max_pure": 5}
 
 #: Section 4.2: 4 training spectra per class (strongest, ~1/2, ~1/3, ~1/4 of it), the rest
-#: for test; Adam 1e-4, 200 epochs. Default data: drug-mabs, 400-1800 cm-1.
+#: for test; Adam 1e-4, 200 epochs. Default data: drug-mabs, 400-1800 cm-1. ``labels_from``:
+#: where the labels of a folder of files come from (instead of ``label_col``).
 PHARMA: dict[str, Any] = {
     "fractions": (1.0, 1 / 2, 1 / 3, 1 / 4), "epochs": 200, "lr": 1e-4, "batch_size": 32,
     "n_filters": 64, "filter_size": 8, "fc_width": 128, "grid": (400.0, 1800.0, 1.0),
-    "label_col": "label", "background_threshold": 0.05, "max_test": None}
+    "label_col": "label", "labels_from": None, "background_threshold": 0.05,
+    "max_test": None}
 PHARMA_QUICK: dict[str, Any] = {
     **PHARMA, "epochs": 3, "lr": 1e-3, "n_filters": 4, "fc_width": 16, "max_test": 40}
 

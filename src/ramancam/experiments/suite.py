@@ -4,10 +4,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from ..errors import RamancamError
@@ -22,12 +24,14 @@ from ._shared import (
     _resolve_data,
     _Run,
     _settings,
+    _staged_out,
     jsonable,
 )
 from .common import _common, common
 from .filters import _filters, filters
-from .mixing import _mixing, mixing
-from .pharma import _pharma, pharma
+from .mixing import _mixing, _read_pure, mixing
+from .pharma import _pharma, _read_labelled, pharma
+from .settings import PHARMA
 
 __all__ = [
     "EXPERIMENTS",
@@ -39,8 +43,12 @@ __all__ = [
 def all_experiments(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bool = False,
                     pure: str | os.PathLike[str] | None = None,
                     data: str | os.PathLike[str] | None = None,
-                    label_col: str | None = None) -> dict[str, Any]:
+                    label_col: str | None = None, labels_from: str | None = None,
+                    pure_label_col: str | None = None) -> dict[str, Any]:
     """Every experiment, each in its own sub-folder, plus one combined report.
+
+    ``label_col``/``labels_from`` label the pharma data (a table's column, a folder's
+    files); ``pure_label_col`` is the label column of a table of pure spectra (mixing).
 
     ``mixing`` and ``pharma`` are skipped, with the reason stated on stderr, in
     ``metrics.json`` and in the report, when their real data are absent and none was given.
@@ -50,10 +58,7 @@ def all_experiments(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bo
     dict
         ``{"experiments": {name: metrics}, "skipped": {name: reason}, ...}``.
     """
-    t0 = time.perf_counter()
-    done: dict[str, Any] = {}
     skipped: dict[str, str] = {}
-    sections: list[Section] = []
     jobs: list[tuple[str, Callable[..., dict[str, Any]], Any]] = [
         ("filters", _filters, None), ("common", _common, None)]
     # data given by the caller must be there before any experiment runs (a typo would
@@ -63,8 +68,9 @@ def all_experiments(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bo
     if pure_src is None:
         skipped["mixing"] = ("shared amino-acids folder not found (../shared/data/amino-acids "
                              "or $RAMANCAM_SHARED_DATA); pass --pure DIR to run it")
-    else:
-        jobs.append(("mixing", _mixing, pure_src))
+    else:  # read now: a table without labels stops the run before anything trained
+        pure_raw = _read_pure(pure_src, pure_label_col)
+        jobs.append(("mixing", functools.partial(_mixing, raw=pure_raw), pure_src))
     if data is None:
         folder = _shared.default_data("drug-mabs")
         data_src = None if folder is None else folder / "spectra.csv.gz"
@@ -74,17 +80,33 @@ def all_experiments(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bo
         skipped["pharma"] = ("shared drug-mabs data not found (../shared/data/drug-mabs/"
                              "spectra.csv.gz or $RAMANCAM_SHARED_DATA); pass --data FILE "
                              "to run it")
-    else:
-        jobs.append(("pharma", _pharma, data_src))
-    root = _prepare_out(out_dir)
+    else:  # read now: a wrong --label-col stops the run before anything trained
+        raw = _read_labelled(data_src, label_col or PHARMA["label_col"], labels_from)
+        jobs.append(("pharma", functools.partial(_pharma, raw=raw), data_src))
     for name, reason in skipped.items():
         _progress(f"{name}: skipped: {reason}")
+    with _staged_out(out_dir) as root:
+        doc = _run_all(root, Path(out_dir), jobs, skipped, seed=seed, quick=quick,
+                       label={"pharma": {"label_col": label_col, "labels_from": labels_from},
+                              "mixing": {"label_col": pure_label_col}})
+    _progress(f"all: wrote {Path(out_dir) / 'report.html'} ({doc['seconds']:.0f} s)")
+    return doc
+
+
+def _run_all(root: Path, final: Path, jobs: list[tuple[str, Callable[..., dict[str, Any]], Any]],
+             skipped: dict[str, str], *, seed: int, quick: bool,
+             label: Mapping[str, Mapping[str, str | None]]) -> dict[str, Any]:
+    """:func:`all_experiments` once the data are checked: every job into its sub-folder of
+    the staging folder ``root`` (``final``: where the results end up), then the summary."""
+    t0 = time.perf_counter()
+    done: dict[str, Any] = {}
+    sections: list[Section] = []
     settings: dict[str, Any] = {"quick": quick}
     for name, fn, src in jobs:
-        s = _settings(name, quick, {})
-        if name == "pharma" and label_col is not None:
-            s["label_col"] = label_col
-        run = _Run(name, _prepare_out(root / name), int(seed), quick, s)
+        s = _settings(name, quick, {k: v for k, v in label.get(name, {}).items()
+                                    if v is not None})
+        run = _Run(name, _prepare_out(root / name), int(seed), quick, s,
+                   final_dir=final / name)
         if src is not None:
             option = "--pure DIR" if name == "mixing" else "--data FILE"
             src = _resolve_data(src, name, "pure" if name == "mixing" else "data", option)
@@ -110,7 +132,6 @@ def all_experiments(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bo
                                                  allow_nan=False) + "\n")
     write_report(root / "report.html", "ramancam: the paper's experiments", sections,
                  settings=settings, seed=int(seed))
-    _progress(f"all: wrote {root / 'report.html'} ({doc['seconds']:.0f} s)")
     return doc
 
 
@@ -154,7 +175,8 @@ EXPERIMENTS: dict[str, Callable[..., dict[str, Any]]] = {
 
 def run(name: str, out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bool = False,
         pure: str | os.PathLike[str] | None = None, data: str | os.PathLike[str] | None = None,
-        label_col: str | None = None) -> dict[str, Any]:
+        label_col: str | None = None, labels_from: str | None = None,
+        pure_label_col: str | None = None) -> dict[str, Any]:
     """Run one experiment by name (``filters``, ``common``, ``mixing``, ``pharma``, ``all``).
 
     Raises
@@ -166,17 +188,22 @@ def run(name: str, out_dir: str | os.PathLike[str], *, seed: int = 0, quick: boo
         raise RamancamError(f"experiment must be one of {', '.join(EXPERIMENTS)}; got "
                             f"{name!r}.")
     kw: dict[str, Any] = {}
-    if pure is not None:
+    if pure is not None or pure_label_col is not None:
         if name not in ("mixing", "all"):
-            raise RamancamError(f"--pure is used by mixing and all; got it with {name!r}. "
-                                "Drop --pure.")
-        kw["pure"] = pure
-    if data is not None or label_col is not None:
+            raise RamancamError(f"--pure/--pure-label-col are used by mixing and all; got "
+                                f"them with {name!r}. Drop them.")
+        if pure is not None:
+            kw["pure"] = pure
+        if pure_label_col is not None:
+            kw["pure_label_col" if name == "all" else "label_col"] = pure_label_col
+    if data is not None or label_col is not None or labels_from is not None:
         if name not in ("pharma", "all"):
-            raise RamancamError(f"--data/--label-col are used by pharma and all; got them "
-                                f"with {name!r}. Drop them.")
-        if data is not None:
-            kw["data"] = data
-        if label_col is not None:
-            kw["label_col"] = label_col
+            raise RamancamError(f"--data/--label-col/--labels-from are used by pharma and all; "
+                                f"got them with {name!r}. Drop them.")
+        if label_col is not None and labels_from is not None:
+            raise RamancamError(f"--label-col and --labels-from must not be given together; "
+                                f"got {label_col!r} and {labels_from!r}. Use --label-col for "
+                                "a table, --labels-from for a folder of files.")
+        kw.update({k: v for k, v in (("data", data), ("label_col", label_col),
+                                     ("labels_from", labels_from)) if v is not None})
     return EXPERIMENTS[name](out_dir, seed=seed, quick=quick, **kw)
