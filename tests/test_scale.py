@@ -1394,6 +1394,14 @@ def test_info_on_the_out_folder_of_a_tiled_run_describes_its_store(novelty_map, 
     assert main(["info", str(tmp_path / "res")]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"{tmp_path / 'res' / 'predictions.zarr'}: ramancam predict results")
+    # an explain run into the same folder: two stores (class_means.csv was described as the
+    # data, 'spectra: 6')
+    assert main(["explain", str(model_path), str(cube_path), "--out", str(tmp_path / "res")]
+                ) == 0
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "res")]) == 2
+    assert (f"which holds predictions.zarr and explain.zarr. Give one of them, e.g. ramancam "
+            f"info {tmp_path / 'res' / 'predictions.zarr'}.") in capsys.readouterr().err
 
 
 def test_local_workers_leave_ctrl_c_to_this_process():

@@ -623,6 +623,11 @@ def run(args: argparse.Namespace) -> int:
                       if zarr_kind(q)]
             if len(inside) == 1:
                 args.path, kind = inside[0], zarr_kind(inside[0])
+            elif inside:  # a predict and an explain run into one folder
+                raise RamancamError(
+                    f"path must name one result store; got the folder {args.path!r}, which "
+                    f"holds {' and '.join(Path(q).name for q in inside)}. Give one of them, "
+                    f"e.g. ramancam info {inside[0]}.")
         if kind is not None:
             spectra_options_only("Zarr cube" if kind == "cube" else "Zarr result store")
             if args.plot is not None:
