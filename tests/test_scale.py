@@ -1442,3 +1442,17 @@ def test_a_damaged_chunk_is_named_in_one_line(small_map, tmp_path, capsys):
     with pytest.raises(RamancamError, match=r"must be readable; got a damaged chunk in "
                                             r"'spectra'"):
         read(bad)
+
+
+def test_info_of_a_cube_written_by_another_tool(small_map, tmp_path, capsys):
+    # a Zarr v2 cube without ramancam's attributes: predict read it, info raised KeyError
+    import zarr
+
+    _, _, cube_path, _ = small_map
+    src = zarr.open_group(str(cube_path), mode="r")
+    other = tmp_path / "v2.zarr"
+    g = zarr.open_group(str(other), mode="w", zarr_format=2)
+    for k in ("spectra", "wavenumbers", "x", "y"):
+        g.create_array(k, data=src[k][...], chunks=src[k].chunks)
+    assert main(["info", str(other)]) == 0
+    assert "pixels:    11 x 9 (nx x ny)" in capsys.readouterr().out

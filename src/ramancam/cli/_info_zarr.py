@@ -97,7 +97,7 @@ def describe_zarr(path: str, kind: str) -> dict[str, Any]:
             "dtype": str(cube.spectra.dtype), "bytes_on_disk": _disk_bytes(Path(path)),
             "classes": None,
             # pixels without a spectrum, as written by ramancam convert (not read here)
-            "missing": int(dict(cube.group.attrs["ramancam"]).get("missing", 0))}
+            "missing": int(dict(cube.group.attrs.get("ramancam") or {}).get("missing", 0))}
         if cube.truth is not None and cube.class_names is not None:
             counts, none = _counts(cube.truth, len(cube.class_names))
             d["classes"] = dict(zip(cube.class_names, counts, strict=True))
