@@ -1456,3 +1456,13 @@ def test_info_of_a_cube_written_by_another_tool(small_map, tmp_path, capsys):
         g.create_array(k, data=src[k][...], chunks=src[k].chunks)
     assert main(["info", str(other)]) == 0
     assert "pixels:    11 x 9 (nx x ny)" in capsys.readouterr().out
+
+
+def test_a_missing_model_file_on_a_cube_is_named_as_for_a_table(small_map, tmp_path, capsys):
+    # '[Errno 2] No such file or directory: ...' without the fix
+    _, _, cube_path, _ = small_map
+    for cmd in ("predict", "explain"):
+        assert main([cmd, str(tmp_path / "none.ramancam"), str(cube_path), "--out",
+                     str(tmp_path / "o")]) == 2
+        assert ("model file must exist; got " + repr(str(tmp_path / "none.ramancam"))
+                + " (no such file)") in capsys.readouterr().err

@@ -228,6 +228,10 @@ def _bundle(path: str, mtime_ns: int) -> Any:
 
 def cached_bundle(path: str) -> Any:
     """The model, loaded once per process (keyed by path and modification time)."""
+    if not os.path.isfile(path):  # the loader's own message (os.stat raised [Errno 2])
+        from .bundle import load
+
+        load(path)
     return _bundle(path, os.stat(path).st_mtime_ns)
 
 
