@@ -894,6 +894,10 @@ def test_axis_offset_on_a_cube_moves_every_pixel_back(novelty_map, tmp_path, cap
                    str(tmp_path / "b.zarr"), axis_offset=-2.0))
     assert run(MapJob("predict", str(model), str(cube_path), str(tmp_path / "c.zarr"))
                ).skipped == 6
+    # an offset that moves the cube off the model's range names the cube ("spectrum 0")
+    assert main(["predict", str(model), str(cube_path), "--axis-offset", "10", "--out",
+                 str(tmp_path / "d.zarr")]) == 2
+    assert f"got file {cube_path} covering 10-" in capsys.readouterr().err
     # options that describe how files are read do not apply to a cube
     for opt in (["--laser-nm", "785"], ["--files", "*.spc"], ["--xy-cols", "a,b"]):
         assert main(["predict", str(model), str(cube_path), *opt, "--out",

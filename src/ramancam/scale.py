@@ -281,8 +281,8 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
     _check_job(job, classes)
     cube = open_cube(job.cube)
     # the cube's one axis must cover the model's range: said once here, not per pixel
-    bundle.check_coverage(Spectra(np.zeros((1, cube.wavenumbers.size)),
-                                  cube.wavenumbers + job.axis_offset))
+    bundle.check_coverage(Spectra(np.zeros((1, cube.wavenumbers.size)),  # named by the cube
+                                  cube.wavenumbers + job.axis_offset, sources=[str(job.cube)]))
     if bundle.recipe is None:  # then the cube's axis must be the model's grid: before a store
         bundle.fits_grid(cube.wavenumbers + job.axis_offset, offset=bool(job.axis_offset))
     settings = {**job.settings(_sha256(job.model)), "cube_identity": cube.identity}
