@@ -795,6 +795,7 @@ def test_dead_pixels_of_a_cube_are_refused_not_fatal(novelty_map, tmp_path, caps
     summary = run(MapJob("predict", str(model), str(cube), str(tmp_path / "p.zarr")))
     r = read_results(tmp_path / "p.zarr")
     assert summary.n_refused == 2 and summary.n_pixels == 96
+    assert summary.n_spectra == 94  # the spectra computed (96 before: the refused counted)
     for y, x in dead:
         assert r["predicted"][y, x] == -1 and r["unknown"][y, x]
         assert np.isnan(r["proba"][y, x]).all() and np.isnan(r["novelty"][y, x])

@@ -157,7 +157,8 @@ class RunSummary:
     computed : int
         Tiles computed by this run.
     n_spectra : int
-        Spectra computed by this run.
+        Spectra computed by this run (pixels missing from the map or refused by the recipe
+        not counted).
     seconds : float
         Wall time of the computation (not counting cluster start-up).
     peak_rss_mb : dict of str to float
@@ -393,6 +394,8 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
     Returns
     -------
     (ty, tx, n_spectra)
+        ``n_spectra``: the tile's pixels computed (not those missing from the map or
+        refused by the recipe).
     """
     from .explain import explain, method_options, predict_proba
     from .io.zarr_cube import open_cube
@@ -424,7 +427,7 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
         if "unknown" in out:
             out["unknown"][ys, xs] = np.ones((h, w), dtype=bool)
         out["done"][ty, tx] = 1
-        return ty, tx, n
+        return ty, tx, 0
     if job.kind == "predict":
         # calibrated by the model's temperature, as predictions.csv of the in-memory predict
         proba = predict_proba_module(bundle.model, X, bf16=job.bf16,
@@ -474,7 +477,7 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
             out["band_shift"][ys, xs] = spread(shift, np.nan, np.float32)
     # the flag last: a tile interrupted before this line is computed again on resume
     out["done"][ty, tx] = 1
-    return ty, tx, h * w
+    return ty, tx, int(ok.sum())  # the spectra computed (no missing or refused pixel)
 
 
 def peak_rss_mb() -> float:
