@@ -1471,3 +1471,33 @@ def test_a_missing_model_file_on_a_cube_is_named_as_for_a_table(small_map, tmp_p
                      str(tmp_path / "o")]) == 2
         assert ("model file must exist; got " + repr(str(tmp_path / "none.ramancam"))
                 + " (no such file)") in capsys.readouterr().err
+
+
+def test_a_cube_with_wrong_positions_or_truth_is_refused_when_opened(small_map, tmp_path):
+    # an 'x' of the wrong length (a cube edited or written by another tool) stopped the run
+    # mid-way with an IndexError; a truth index beyond the class names likewise
+    import shutil
+
+    import zarr
+
+    from ramancam.scale import MapJob
+
+    _, model_path, cube_path, _ = small_map
+    badx = tmp_path / "badx.zarr"
+    shutil.copytree(cube_path, badx)
+    g = zarr.open_group(str(badx), mode="r+")
+    del g["x"]
+    g.create_array("x", data=np.arange(50.0))
+    with pytest.raises(RamancamError, match=r"must hold 11 finite 'x' positions \(one per "
+                                            r"column of 'spectra', 9 x 11\); got shape \(50,\)"):
+        open_cube(badx)
+    badt = tmp_path / "badt.zarr"
+    shutil.copytree(cube_path, badt)
+    g = zarr.open_group(str(badt), mode="r+")
+    t = g["truth"][...]
+    t[2, 3] = 7
+    g["truth"][...] = t
+    with pytest.raises(RamancamError, match=r"must label its pixels with indices of its 3 "
+                                            r"class names \(-1: none\); got 7 in 'truth'"):
+        run(MapJob("predict", str(model_path), str(badt), str(tmp_path / "o.zarr")))
+    assert not (tmp_path / "o.zarr").exists()

@@ -281,6 +281,7 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
     classes = [str(c) for c in bundle.classes]
     _check_job(job, classes)
     cube = open_cube(job.cube)
+    cube.check_truth()  # once here (a tile's agreement indexes the class names by it)
     # the cube's one axis must cover the model's range: said once here, not per pixel
     bundle.check_coverage(Spectra(np.zeros((1, cube.wavenumbers.size)),  # named by the cube
                                   cube.wavenumbers + job.axis_offset, sources=[str(job.cube)]))

@@ -291,6 +291,18 @@ class Cube:
             for tx in range(ntx):
                 yield ty, tx
 
+    def check_truth(self) -> None:
+        """Refuse ``truth`` values that are no index of the class names (-1: unlabelled),
+        once per run (it reads the whole array: one integer per pixel)."""
+        if self.truth is None or self.class_names is None:
+            return
+        hi = int(np.max(self.truth[...], initial=-1))
+        if hi >= len(self.class_names):
+            raise RamancamError(
+                f"cube {str(self.path)!r} must label its pixels with indices of its "
+                f"{len(self.class_names)} class names (-1: none); got {hi} in 'truth'. Write "
+                "the cube again (ramancam convert).")
+
     def read_tile(self, ty: int, tx: int) -> Spectra:
         """The spectra of one tile, row-major, with metadata ``x`` and ``y`` (and labels from
         ``truth`` when the cube has it; unknown pixels get ``""``). Every pixel must hold a
@@ -377,8 +389,18 @@ def open_cube(path: str | os.PathLike[str]) -> Cube:
          else np.arange(nx, dtype=np.float64))
     y = (np.asarray(g["y"][...], dtype=np.float64) if "y" in keys
          else np.arange(ny, dtype=np.float64))
+    for name, arr, n in (("x", x, nx), ("y", y, ny)):  # a cube of another tool, or edited
+        if arr.shape != (n,) or not np.isfinite(arr).all():
+            raise RamancamError(
+                f"cube {str(p)!r} must hold {n} finite '{name}' positions (one per "
+                f"{'column' if name == 'x' else 'row'} of 'spectra', {ny} x {nx}); got shape "
+                f"{arr.shape}. Write the cube again (ramancam convert).")
     truth = g["truth"] if "truth" in keys else None
     names = g.attrs.get("class_names")
+    if truth is not None and tuple(truth.shape) != (ny, nx):
+        raise RamancamError(
+            f"cube {str(p)!r} must hold 'truth' of the map's shape ({ny}, {nx}); got "
+            f"{tuple(truth.shape)}. Write the cube again (ramancam convert).")
     return Cube(p, g, spectra, w, x, y, truth, None if names is None else [str(c) for c in names])
 
 
