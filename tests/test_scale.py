@@ -1501,3 +1501,23 @@ def test_a_cube_with_wrong_positions_or_truth_is_refused_when_opened(small_map, 
                                             r"class names \(-1: none\); got 7 in 'truth'"):
         run(MapJob("predict", str(model_path), str(badt), str(tmp_path / "o.zarr")))
     assert not (tmp_path / "o.zarr").exists()
+
+
+def test_a_tile_error_on_workers_prints_one_line(small_map, tmp_path, capfd):
+    # the workers' "distributed.worker - ERROR - Compute Failed" and traceback came first
+    import shutil
+
+    import zarr
+
+    _, model_path, cube_path, _ = small_map
+    bad = tmp_path / "pn.zarr"
+    shutil.copytree(cube_path, bad)
+    g = zarr.open_group(str(bad), mode="r+")
+    block = g["spectra"][...]
+    block[5, 6, 10:20] = np.nan
+    g["spectra"][...] = block
+    assert main(["predict", str(model_path), str(bad), "--workers", "1", "--out",
+                 str(tmp_path / "o.zarr")]) == 2
+    err = capfd.readouterr().err
+    assert "pixel (y=5, x=6)" in err
+    assert "Compute Failed" not in err and "Traceback" not in err

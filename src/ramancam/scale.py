@@ -507,13 +507,15 @@ def _local_cluster(workers: int, threads: int, processes: bool) -> Any:
     # Worker processes started while Ctrl-C is ignored keep ignoring it (Python leaves an
     # inherited SIG_IGN alone): this process alone stops on it and closes the cluster; each
     # worker printed its own KeyboardInterrupt traceback, pages of them. (Signals can only be
-    # set from the main thread.)
+    # set from the main thread.) Logs: a tile's error reaches this process, which names it
+    # in one line; the workers' own "Compute Failed" log and traceback (level ERROR) came
+    # before it, so only CRITICAL messages are let through.
     quiet = processes and threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if quiet else None
     try:
         return dd.LocalCluster(n_workers=workers, threads_per_worker=threads,
                                processes=processes, dashboard_address=":0",
-                               silence_logs=logging.ERROR)
+                               silence_logs=logging.CRITICAL)
     finally:
         if quiet:
             signal.signal(signal.SIGINT, previous)
