@@ -290,7 +290,7 @@ def test_augment_select_must_be_a_bool():
 
 
 def test_evaluation_batches_do_not_change_results():
-    s = small_set(120, n_channels=48)  # 360 spectra: more than one inference batch of 256
+    s = small_set(120)  # 360 spectra: more than one inference batch of 256
     est = CNNClassifier(**TINY, random_state=0).fit(s.X[::12], s.labels[::12])
     whole = est.predict_proba(s.X)
     parts = np.vstack([est.predict_proba(s.X[i:i + 50]) for i in range(0, 360, 50)])
