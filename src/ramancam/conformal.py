@@ -403,6 +403,7 @@ def calibrate(logits: ArrayLike, y_idx: ArrayLike, scores: ArrayLike | None,
         Their out-of-fold novelty scores (``None``: no novelty detection).
     fold_of : array-like of shape (n,)
         Fold of each spectrum (for the cross-fitted "after" ECE and false-alarm estimate).
+        One fold (a validation part) is split in two halves for them.
     rate : float
         False-alarm rate for the threshold.
     source : str
@@ -429,6 +430,11 @@ def calibrate(logits: ArrayLike, y_idx: ArrayLike, scores: ArrayLike | None,
     z, y, folds = z[ok], y[ok], folds[ok]
     if scores is not None:
         scores = np.asarray(scores, dtype=np.float64)[ok]
+    if np.unique(folds).size == 1 and y.size >= 4:
+        # one held-out part (a validation split): two halves of it cross-fit the "after" ECE
+        # and the decision to keep T, which a temperature scored on its own fitting data
+        # always passed (it was kept when it made the probabilities worse)
+        folds = np.arange(y.size) % 2
     T = fit_temperature(z, y)
     proba_after = np.empty_like(z)
     flagged = np.zeros(y.size, dtype=bool)
@@ -466,9 +472,10 @@ def calibrate(logits: ArrayLike, y_idx: ArrayLike, scores: ArrayLike | None,
         thr = conformal_threshold(loo, rate)
         n_scores = int(np.isfinite(loo).sum())
         part = np.arange(loo.size) % 5  # the false-alarm estimate, cross-fitted as above
-        fa = float(np.mean(np.concatenate(
-            [loo[part == f] > conformal_threshold(loo[part != f], rate)
-             for f in range(5) if np.any(part == f)])))
+        known = np.isfinite(loo)  # NaN: no score (a class of one spectrum, one group)
+        hits = [loo[(part == f) & known] > conformal_threshold(loo[part != f], rate)
+                for f in range(5) if np.any((part == f) & known)]
+        fa = float(np.mean(np.concatenate(hits))) if hits else float("nan")
         source += (f"; threshold from leave-one-{'group-' if loo_groups else ''}out "
                    "scores")
     return Calibration(temperature=T, threshold=thr, rate=rate, source=source,

@@ -630,6 +630,15 @@ class NoveltyMixin:
         self
         """
         _check_fitted(self, "module_")
+        rate = getattr(calibration, "rate", None)
+        if rate is not None and not np.isclose(float(rate), float(self.novelty_rate),
+                                               rtol=0, atol=1e-12):
+            # the threshold is for the calibration's rate; the model file, predict's line and
+            # the prediction sets would state novelty_rate's
+            raise RamancamError(
+                f"calibration must be made for the model's novelty_rate ({self.novelty_rate:g}); "
+                f"got one for rate {float(rate):g}. Pass rate={self.novelty_rate:g} to "
+                f"calibrate(...), or set_params(novelty_rate={float(rate):g}) first.")
         self.temperature_ = float(calibration.temperature)
         self.novelty_threshold_ = float(calibration.threshold)
         self.calibration_ = calibration
