@@ -580,3 +580,15 @@ def test_class_names_prediction_cannot_tell_from_its_own_words_are_refused(name,
 
     with pytest.raises(RamancamError, match=re.escape(match)):
         CNNClassifier(epochs=1, n_filters=2, filter_size=3, fc_width=4).fit(X, y)
+
+
+def test_missing_labels_in_y_are_refused():
+    # a NaN in a list of labels (df.label.tolist() with an empty cell) became a class "nan";
+    # None raised numpy's "'<' not supported between 'NoneType' and 'str'"
+    s = small_set()
+    for bad in (float("nan"), None):
+        y = s.labels.tolist()
+        y[4] = bad
+        with pytest.raises(RamancamError, match=r"got 1 missing label \(None or NaN, the first "
+                                                r"at position 4\)"):
+            CNNClassifier(**TINY, random_state=0).fit(s.X, y)

@@ -469,6 +469,17 @@ def labels_for_fit(X: Any, y: ArrayLike | None) -> ArrayLike:
         unlabelled spectra; if ``y`` holds an empty label.
     """
     if y is not None:
+        # as objects first: np.asarray(["a", nan]) makes the NaN a class called "nan"
+        yo = np.asarray(y, dtype=object) if isinstance(y, list | tuple) else np.asarray(y)
+        if yo.ndim == 1 and yo.dtype.kind in "OfU":
+            missing = [i for i, v in enumerate(yo.tolist())
+                       if v is None or type(v).__name__ == "NAType"
+                       or (isinstance(v, float) and v != v)]
+            if missing:
+                raise RamancamError(
+                    f"y must hold a class for every spectrum; got {len(missing)} missing "
+                    f"label{'s' if len(missing) > 1 else ''} (None or NaN, the first at "
+                    f"position {missing[0]}). Leave those spectra out first, or label them.")
         ya = np.asarray(y)
         if ya.dtype.kind in "UO" and ya.ndim == 1:
             empty = np.flatnonzero(np.array([v == "" for v in ya.tolist()], dtype=bool))
