@@ -92,6 +92,9 @@ def test_check_axis_errors(rng):
     ragged = Spectra([s.X[0], s.X[0][:300]], [w, w[:300]])
     with pytest.raises(RamancamError, match="must share one axis"):
         check_axis(ragged, "silicon")
+    for bad in (-5, 0, float("nan"), True):  # -5: numpy's 'argmax of an empty sequence'
+        with pytest.raises(RamancamError, match="window must be a positive number of cm-1"):
+            check_axis(s, "silicon", window=bad)
 
 
 def test_info_standard_prints_the_bands_and_the_offset(tmp_path, rng, capsys):

@@ -592,3 +592,22 @@ def test_missing_labels_in_y_are_refused():
         with pytest.raises(RamancamError, match=r"got 1 missing label \(None or NaN, the first "
                                                 r"at position 4\)"):
             CNNClassifier(**TINY, random_state=0).fit(s.X, y)
+
+
+def test_small_api_refusals_name_the_fix():
+    # calibration_cv=1 did nothing, silently; a validation part leaving fewer training
+    # spectra than classes got scikit-learn's traceback; one spectrum as a 1-D array got
+    # every intensity printed in scikit-learn's message
+    s = small_set(10)
+    with pytest.raises(RamancamError, match="calibration_cv must be 0 \\(none\\) or a number of "
+                                            "folds >= 2; got 1"):
+        CNNClassifier(**TINY, calibration_cv=1).fit(s.X, s.labels)
+    with pytest.raises(RamancamError, match=r"validation_fraction must leave spectra for both "
+                                            r"training and validation; got 0\.92 of 30"):
+        CNNClassifier(**TINY, validation_fraction=0.92).fit(s.X, s.labels)
+    est = CNNClassifier(**{**TINY, "epochs": 1}, random_state=0).fit(s.X, s.labels)
+    for method in (est.predict, est.predict_proba):
+        with pytest.raises(RamancamError, match=r"X must be 2-D of shape \(n_spectra, "
+                                                r"n_points\); got one spectrum of shape "
+                                                r"\(96,\)\. Use X\[None, :\]"):
+            method(s.X[0])

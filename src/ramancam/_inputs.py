@@ -100,6 +100,11 @@ def predict_data(est: Any, X: Any, validate: Callable[[], T]) -> T:
     of :func:`check_finite` and :func:`check_axis_of`, with a wrong number of points worded
     with its fix (scikit-learn's words first, which its estimator checks look for)."""
     check_finite(X)
+    shape = getattr(X, "shape", None)
+    if shape is not None and len(shape) == 1:  # scikit-learn printed every intensity
+        raise RamancamError(
+            f"X must be 2-D of shape (n_spectra, n_points); got one spectrum of shape "
+            f"{tuple(shape)}. Use X[None, :] (or X.reshape(1, -1)).")
     check_axis_of(fit_axis(X), getattr(est, "wavenumbers_in_", None),
                   f"the axis {type(est).__name__} was fitted on")
     try:

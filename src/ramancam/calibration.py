@@ -207,6 +207,11 @@ def check_axis(spectra: Spectra, standard: str, *, window: float = WINDOW) -> Ax
     if standard not in STANDARDS:
         raise RamancamError(f"standard must be one of {', '.join(STANDARDS)}; got "
                             f"{standard!r}.")
+    from ._inputs import finite_number
+
+    if isinstance(window, bool) or not (finite_number(window) and 0 < float(window) < 1e3):
+        raise RamancamError(f"window must be a positive number of cm-1 (default {WINDOW:g}); "
+                            f"got {window!r}.")
     if not spectra.has_common_axis:
         raise RamancamError("spectra of a standard must share one axis; got spectra on "
                             f"{len(spectra)} different axes. Check one file at a time.")

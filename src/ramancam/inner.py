@@ -105,11 +105,13 @@ def holdout(y_idx: NDArray[np.intp], fraction: float, seed: int
     n_val = int(np.ceil(fraction * n))
     single = np.bincount(y_idx)[y_idx] == 1
     rest = np.flatnonzero(~single)
-    if n_val < 1 or n - n_val < 2 or n_val >= rest.size:
+    n_classes = np.unique(y_idx).size
+    if n_val < 1 or n - n_val < max(2, n_classes) or n_val >= rest.size:
         raise RamancamError(
             f"validation_fraction must leave spectra for both training and validation; "
             f"got {fraction} of {n} spectra ({int(single.sum())} of them the only spectrum "
-            "of their class, which always train).")
+            f"of their class, which always train; at least one per class, {n_classes}, "
+            "must train).")
     strat = y_idx[rest] if n_val >= np.unique(y_idx[rest]).size else None
     tr, va = train_test_split(rest, test_size=n_val, random_state=seed, stratify=strat)
     return np.sort(np.concatenate([tr, np.flatnonzero(single)])), np.sort(va)

@@ -9,7 +9,8 @@
   exactly the same folds; returns a :class:`CVResult`.
 
 Reproducibility: a fit with the same ``random_state`` on the same data gives bit-identical
-weights on CPU. Initialisation, shuffling, augmentation and dropout all draw from torch's
+weights on CPU at the same torch thread count (another count sums in another order: weights
+differ by about 1e-8). Initialisation, shuffling, augmentation and dropout all draw from torch's
 random state seeded inside :func:`torch.random.fork_rng`, so the caller's global state is left
 as it was.
 """
@@ -289,6 +290,9 @@ None, default="hqi-nap"
         check_method(self.novelty)
         check_rate(self.novelty_rate)
         pos_int("calibration_cv", 0)
+        if self.calibration_cv == 1:  # one fold holds nothing out: it did nothing, silently
+            raise RamancamError("calibration_cv must be 0 (none) or a number of folds >= 2; "
+                                "got 1. Give 3, say, or 0.")
 
     def _config(self, n_points: int, n_classes: int) -> Any:
         from .model import CNNConfig
