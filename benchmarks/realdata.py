@@ -280,16 +280,14 @@ def _checks_of(cvs: list[Any], data: Any, pure: Any | None, method: str) -> dict
         ag = metrics.seed_agreement(maps0, maps1, labels[idx0])
         out["seed_class_r_min"] = ag.min_class_r
         out["seed_spectrum_r_median"] = ag.median_spectrum_r
-    drops_top, drops_rnd = [], []
+    passed = []
     for est, te in folds0:
         target = np.searchsorted(est.classes_.astype(str), labels[te])
         m = maps0[np.searchsorted(idx0, te)] if np.all(np.diff(idx0) > 0) else \
             maps0[[int(np.flatnonzero(idx0 == i)[0]) for i in te]]
         res = deletion(est, data.X[te], m, target)
-        drops_top.append(res.drop_top)
-        drops_rnd.append(res.drop_random)
-    out["deletion_share"] = float(np.mean(np.concatenate(drops_top)
-                                          > np.concatenate(drops_rnd)))
+        passed.append(res.passed)  # a constant map never passes (DeletionResult.passed)
+    out["deletion_share"] = float(np.mean(np.concatenate(passed)))
     if pure is not None:
         out["closer_share"] = closer_share(maps0, labels[idx0],
                                            np.asarray(data.meta["partner"])[idx0], pure)

@@ -243,3 +243,36 @@ def test_accuracy_compares_text_labels_with_numeric_predictions():
     assert accuracy(np.array(["0", "1", "2"]), np.array([0, 1, 1])) == 2 / 3
     cm, labs = confusion(np.array(["0", "1"]), np.array([0, 0]))
     assert labs == ["0", "1"] and cm.tolist() == [[1, 0], [1, 0]]
+
+
+def test_a_constant_map_has_no_correlation_and_is_never_closer():
+    # rounding residue of a constant row gave r = +-2e-17, which labelled_closer counted
+    from ramancam import metrics as M
+
+    ref = np.sin(np.arange(100) / 7.0)
+    for value in (0.1, 1 / 3):
+        c = np.full((1, 100), value)
+        assert np.isnan(M.map_correlation(c, ref)).all()
+        assert not M.labelled_closer(c, ref[None], -ref[None]).any()
+
+
+def test_deletion_ties_are_broken_at_random_not_by_position():
+    # a map positive at 3 points of 1000: the other 47 of the top 5 % were points 0-46
+    from ramancam import metrics as M
+
+    X = np.random.default_rng(0).random((1, 1000))
+    m = np.zeros((1, 1000))
+    m[0, 500:503] = 1.0
+    seen = []
+    M.deletion_test(lambda Z: (seen.append(Z.copy()), Z.sum(1))[1], X, m, random_state=0)
+    changed = np.flatnonzero(seen[1][0] != X[0])
+    assert {500, 501, 502} <= set(changed.tolist())
+    assert np.mean(changed < 50) < 0.3  # spread over the spectrum, not the left end
+    # the random points are those of before (drawn first)
+    rnd = M.deletion_test(lambda Z: Z.sum(1), X, m, random_state=0).drop_random
+    flat = M.flatten_points(X, np.isin(np.arange(1000), np.argsort(
+        np.random.default_rng(0).random((1, 1000)), axis=1)[0, :50])[None])
+    assert rnd[0] == pytest.approx(X.sum() - flat.sum())
+    with pytest.raises(RamancamError, match=r"fraction must leave points to draw the line "
+                                            r"through; got 0\.96 of 10 points"):
+        M.deletion_test(lambda Z: Z.sum(1), X[:, :10], m[:, :10], fraction=0.96)

@@ -244,8 +244,12 @@ def map_correlation(maps: ArrayLike, reference: ArrayLike) -> NDArray[np.float64
     rc = r - r.mean(axis=1, keepdims=True)
     num = (mc * rc).sum(axis=1)
     den = np.sqrt((mc ** 2).sum(axis=1) * (rc ** 2).sum(axis=1))
+    # a constant row (ptp 0) has no correlation: its centred values are rounding residue
+    # (a map of 0.1 everywhere gave r = +-2e-17, which labelled_closer read as "closer")
+    varies = (np.ptp(m, axis=1) > 0) & (np.ptp(r, axis=1) > 0)
+    ok = varies & (den > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out: NDArray[np.float64] = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+        out: NDArray[np.float64] = np.where(ok, num / np.where(ok, den, 1), np.nan)
     return np.clip(out, -1.0, 1.0)
 
 
@@ -381,7 +385,7 @@ def fold_stability(maps_per_fold: Sequence[ArrayLike], labels: ArrayLike | Seque
     for j in range(len(classes)):
         rows = fm[:, j][~np.isnan(fm[:, j]).any(axis=1)]
         if rows.shape[0] >= 2:
-            c = np.corrcoef(rows) if np.all(rows.std(axis=1) > 0) else None
+            c = np.corrcoef(rows) if np.all(np.ptp(rows, axis=1) > 0) else None
             if c is not None:
                 iu = np.triu_indices(rows.shape[0], k=1)
                 corr[j] = float(c[iu].mean())
@@ -558,7 +562,7 @@ def deletion_test(score: Any, X: ArrayLike, maps: ArrayLike, *, fraction: float 
     fraction : float
         Share of points flattened (at least one), default 5 %.
     random_state : int, numpy Generator/RandomState or None
-        Seeds the random points.
+        Seeds the random points and the order of a map's tied points.
 
     Returns
     -------
@@ -577,13 +581,20 @@ def deletion_test(score: Any, X: ArrayLike, maps: ArrayLike, *, fraction: float 
         raise RamancamError(f"fraction must be a number in (0, 1); got {fraction!r}.")
     n, p = A.shape
     k = max(1, round(fraction * p))
+    if k >= p:
+        raise RamancamError(f"fraction must leave points to draw the line through; got "
+                            f"{fraction!r} of {p} points ({k} flattened). Give a smaller one.")
     rng = np.random.default_rng(random_state) if not isinstance(
         random_state, np.random.RandomState) else np.random.default_rng(
             random_state.randint(0, 2**31 - 1))
-    top = np.zeros((n, p), dtype=bool)
-    np.put_along_axis(top, np.argsort(-M, axis=1, kind="stable")[:, :k], True, axis=1)
     rnd = np.zeros((n, p), dtype=bool)
     np.put_along_axis(rnd, np.argsort(rng.random((n, p)), axis=1)[:, :k], True, axis=1)
+    # ties (a ReLU Grad-CAM map is zero at most points) are broken at random, drawn after
+    # the random points so that those stay as before: by grid position, the leftmost points
+    # of the spectrum filled the "top 5 %" of a map that gives them no weight
+    tie = rng.random((n, p))
+    top = np.zeros((n, p), dtype=bool)
+    np.put_along_axis(top, np.lexsort((tie, -M), axis=1)[:, :k], True, axis=1)
     base = np.asarray(score(A), dtype=np.float64)
     return DeletionResult(drop_top=base - np.asarray(score(flatten_points(A, top))),
                           drop_random=base - np.asarray(score(flatten_points(A, rnd))),
