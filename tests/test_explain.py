@@ -526,3 +526,18 @@ def test_options_another_method_takes_are_refused_in_words(Xs):
         explain(_small(), Xs, method="gradcam", form="contribution")
     maps, _ = explain(_small(), Xs, method="fc", form="contribution")
     assert maps.shape == Xs.shape
+
+
+def test_all_classes_at_pooled_resolution():
+    # explain(target="all", pooled=True) reshaped the pooled maps to the input width
+    from ramancam.explain import explain
+    from ramancam.model import CNNConfig, RamanCNN
+
+    torch.manual_seed(0)
+    m = RamanCNN(CNNConfig(n_points=64, n_classes=3, n_filters=2, fc_width=4)).eval()
+    X = np.random.default_rng(0).random((3, 64))
+    for method in ("fc", "gradcam"):
+        maps, tgt = explain(m, X, method=method, target="all", pooled=True)
+        one, _ = explain(m, X, method=method, target=1, pooled=True)
+        assert maps.shape == (9, 16) and tgt.tolist() == [0, 1, 2] * 3
+        np.testing.assert_allclose(maps[1::3], one, rtol=1e-6, atol=1e-9)

@@ -792,7 +792,7 @@ def explain(model: RamanCNN, X: ArrayLike, *, method: str = "fc", target: Any = 
         maps = captum_map(model, arr, tsel, method=method, score=score, normalize=normalize,
                           batch_size=min(batch_size, 64), **options)
     if tsel is None:
-        return (maps.reshape(n * n_classes, arr.shape[1]),
+        return (maps.reshape(n * n_classes, maps.shape[-1]),  # pooled=True: fewer points
                 np.tile(np.arange(n_classes, dtype=np.int64), n))
     return maps, tsel
 
