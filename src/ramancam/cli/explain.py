@@ -312,6 +312,16 @@ def run(args: argparse.Namespace) -> int:
         raise RamancamError(
             "--target true needs labels; got DATA without labels. Give --label-col or "
             "--labels-from, or use --target predicted.")
+    if args.target == "true":  # all of them before any row is written (stdout too)
+        unknown = sorted(set(data.labels.tolist()) - set(classes))  # type: ignore[union-attr]
+        if "" in unknown:
+            raise RamancamError(
+                "labels must be given for --target true; got spectra with an empty "
+                "label (unlabelled). Use --target predicted, or leave them out.")
+        if unknown:
+            raise RamancamError(
+                f"labels must be classes of the model ({', '.join(classes)}) for "
+                f"--target true; got {unknown[0]!r}. Use --target predicted.")
     if args.target not in ("predicted", "true", "all") and args.target not in classes:
         raise RamancamError(
             f"--target must be predicted, true, all or one of the model's classes "
@@ -360,16 +370,6 @@ def run(args: argparse.Namespace) -> int:
                 progress(min(start + CHUNK, len(data)))
                 continue
             y = None if part.labels is None else part.labels
-            if args.target == "true":
-                unknown = sorted(set(part.labels.tolist()) - set(classes))  # type: ignore[union-attr]
-                if "" in unknown:
-                    raise RamancamError(
-                        "labels must be given for --target true; got spectra with an empty "
-                        "label (unlabelled). Use --target predicted, or leave them out.")
-                if unknown:
-                    raise RamancamError(
-                        f"labels must be classes of the model ({', '.join(classes)}) for "
-                        f"--target true; got {unknown[0]!r}. Use --target predicted.")
             maps, targets = explain(model, X, method=args.method, target=args.target,
                                     score=args.score, y=y, class_names=classes,
                                     normalize=args.normalize,
