@@ -267,3 +267,22 @@ def test_plots_of_every_class_show_the_most_probable_first(setup, tmp_path, monk
     order = [CLASSES[c] for c in np.argsort(-proba, kind="stable")]
     assert order[:2] != CLASSES[:2]  # the class order would draw others
     assert [h.split(" (p=")[0] for h in drawn] == [f"s0: map for {c}" for c in order[:2]]
+
+
+def test_report_names_channels_on_a_channel_axis(setup, tmp_path):
+    # a simulated set's channels were called "Supporting bands (cm-1)" beside a figure
+    # whose axis says "channel"
+    from ramancam.bundle import save, training_summary
+    from ramancam.io import write_table
+
+    model, _, _, X, _ = setup
+    grid = np.arange(N_POINTS, dtype=np.float64)
+    data = Spectra(X, grid, labels=["beta", "alpha", "gamma", "beta", "alpha"])
+    save(tmp_path / "ch.ramancam", estimator=model, recipe=None, grid=grid, classes=CLASSES,
+         training_summary=training_summary(data))
+    write_table(data, tmp_path / "ch.csv")
+    assert main(["explain", str(tmp_path / "ch.ramancam"), str(tmp_path / "ch.csv"),
+                 "--method", "fc", "--report", str(tmp_path / "r.html"),
+                 "--out", str(tmp_path / "m.csv")]) == 0
+    text = (tmp_path / "r.html").read_text()
+    assert text.count("Supporting bands (channel): ") == 5 and "(cm-1)" not in text

@@ -200,6 +200,7 @@ def _write_report(path: str, grid: Any, entries: list[dict[str, Any]],
                   bundle: Any) -> Any:
     """The ``--report`` HTML file: a summary, then each spectrum with its map and bands,
     beside the explained class's mean training spectrum where the model file holds it."""
+    import numpy as np
     from matplotlib.figure import Figure as MplFigure
 
     from ..explain import top_bands
@@ -223,6 +224,9 @@ def _write_report(path: str, grid: Any, entries: list[dict[str, Any]],
            "This model file holds no class reference spectra (saved before 2026-12-04); "
            "retrain to draw them."))
     sections = [Section("Summary", summary)]
+    # a simulated set's channels 0, 1, ... are no Raman shifts (the figure says "channel")
+    g = np.asarray(grid, dtype=np.float64)
+    unit = "channel" if g[0] == 0 and np.allclose(np.diff(g), 1.0) else "cm-1"  # as plot's
     for e in entries:
         fig = MplFigure(figsize=(8, 2.8), layout="constrained")
         label = {"fc": "FC importance"}.get(info["method"], info["method"])
@@ -252,7 +256,7 @@ def _write_report(path: str, grid: Any, entries: list[dict[str, Any]],
                     + (" (several classes fit: --target all maps each)"
                        if len(e["set"]) > 2 else ""))
                  + ".",
-                 f"Supporting bands (cm-1): {_bands_text(plus)}. Arguing against: "
+                 f"Supporting bands ({unit}): {_bands_text(plus)}. Arguing against: "
                  f"{_bands_text(minus)}."]
         sections.append(Section(str(e["id"]), [*lines, Figure(figure_png(fig), str(e["id"]))],
                                 level=3))
