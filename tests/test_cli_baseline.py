@@ -265,3 +265,22 @@ def test_grid_with_a_recipe_file_without_resampling(data_csv, tmp_path, capsys):
                  "--recipe", str(f), "--grid", "400:500:1"]) == 2
     assert (f"--grid needs a recipe that resamples; --recipe {f} has no resample step. Drop "
             "--grid or add a resample step to the recipe.") in capsys.readouterr().err
+
+
+def test_narrow_grid_note_only_for_the_default_grid(tmp_path, capsys):
+    # with --grid the note called the chosen grid "the range every spectrum covers" and
+    # blamed a spectrum that covers it
+    rng = np.random.default_rng(0)
+    for c, x0 in (("a", 1000.0), ("b", 1150.0)):
+        (tmp_path / "data" / c).mkdir(parents=True)
+        for i in range(6):
+            w = np.arange(900.0, 1300.0, 2.0) if (c, i) == ("a", 0) \
+                else np.arange(300.0, 1900.0, 2.0)
+            y = 1.0 + _lorentz(w, x0, 8.0) + 0.01 * rng.random(w.size)
+            np.savetxt(tmp_path / "data" / c / f"{c}{i}.txt", np.column_stack([w, y]))
+    base = ["baseline", str(tmp_path / "data"), "--labels-from", "folder", "--model",
+            "library", "--folds", "2"]
+    assert main(base) == 0
+    assert "cut it short of the 350-1800 cm-1 most spectra cover" in capsys.readouterr().out
+    assert main([*base, "--grid", "950:1250:1"]) == 0
+    assert "cut it short" not in capsys.readouterr().out

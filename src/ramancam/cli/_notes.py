@@ -166,7 +166,9 @@ def data_notes(args: argparse.Namespace, raw: Any, data: Any, splits: Any) -> li
              duplicates_note(data, splits), clipped_training_note(raw, grid),
              implausible_note(raw, grid, "check the files, or leave them out: the "
                               "models train on them as read"),
-             narrow_grid_note(raw, grid), coarse_note(raw, float(np.median(np.diff(grid)))),
+             # the default grid only: a --grid the user chose is no narrowing by a few
+             None if getattr(args, "grid", None) else narrow_grid_note(raw, grid),
+             coarse_note(raw, float(np.median(np.diff(grid)))),
              None if getattr(args, "laser_nm", None) else wavelength_axis_note(raw),
              channel_axis_note(raw, grid)]
     return notes + [n for n in found if n]
