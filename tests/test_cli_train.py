@@ -809,7 +809,8 @@ def test_info_describes_a_model_file(model_file, capsys, tmp_path):
     assert lines[0] == str(model_file)
     assert "  classes:   3: peak_100 (4), peak_1000 (4), peak_500 (4)" in lines
     assert any(ln.startswith("  grid:      ") and "(1024 points)" in ln for ln in lines)
-    assert any(ln.startswith("  accuracy:  2-fold CV: CNN ") for ln in lines)
+    acc = next(ln for ln in lines if ln.startswith("  accuracy:  2-fold CV: CNN "))
+    assert "winner" not in acc  # trained with --no-compare: no other model to win against
     # the confusion matrix of the out-of-fold predictions: every tested spectrum once
     k = lines.index("  confusion: CNN, out-of-fold (rows: true class, columns: predicted)")
     rows = [ln.split()[1:] for ln in lines[k + 2:k + 5]]

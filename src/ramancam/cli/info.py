@@ -550,7 +550,9 @@ def format_model(path: str, d: dict[str, Any]) -> str:
                           for k, (m, s) in summ.items() if m is not None)
         best = max((k for k in summ if summ[k][0] is not None),
                    key=lambda k: (summ[k][0], k == "CNN"))
-        lines.append(f"  accuracy:  {_cv_kind(cv)}: {shown}; winner {best}")
+        # a winner among several models only (train --no-compare printed none)
+        won = f"; winner {best}" if sum(m is not None for m, _ in summ.values()) > 1 else ""
+        lines.append(f"  accuracy:  {_cv_kind(cv)}: {shown}{won}")
         cm, names = cv.get("confusion"), cv.get("classes") or classes
         where = ("on the test part" if cv.get("split_col") or cv.get("kind") == "split"
                  else "out-of-fold")
