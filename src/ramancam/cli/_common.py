@@ -29,7 +29,8 @@ def add_data_arguments(p: argparse.ArgumentParser, *, name: str = "data",
                        metavar: str = "DATA",
                        help: str = "a spectra file (wide CSV/TSV, .gz too, a long table of a row "
                                    "per point, two-column text, "
-                                   "RRUFF text, SPC, WDF, JCAMP-DX, OPUS, SIF, SPA, Excel .xlsx, "
+                                   "RRUFF text, SPC, WDF, JCAMP-DX, OPUS, SIF, SPA, Excel "
+                                   ".xlsx/.xls, "
                                    "MATLAB .mat; FILE:NAME for a sheet or a MATLAB matrix) or a "
                                    "folder of such files") -> None:
     """Positional DATA plus ``--files``, ``--label-col`` / ``--labels-from`` /

@@ -26,8 +26,10 @@ Print the file format(s), the number of spectra, the classes with their counts (
 spectra have no label), the groups, the spatial positions, the axis range and spacing, the
 number of points (per file when the axes differ), whether the files share one axis, the metadata
 columns and, for maps (x/y positions), the pixel grid: nx x ny, step, missing pixels.
-Two checks add a line only when they find something: 'flat:' names spectra with one value
-throughout (normalising recipes refuse them), 'clipped:' counts spectra whose maximum is held
+Three checks add a line only when they find something: 'flat:' names spectra with one value
+or a straight line throughout (normalising recipes refuse them), 'values:' spectra holding
+values no detector counts (beyond +-1e15: a misread file or a 'no data' sentinel), 'clipped:'
+counts spectra whose maximum is held
 over several points (at a 12- to 32-bit detector's limit in 2 or more points, or any value in
 3 or more in a row: a saturated detector), with the Raman-shift range where it happens and
 whether the default grid (350-1800 cm-1) includes it.

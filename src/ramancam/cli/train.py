@@ -293,10 +293,12 @@ def format_winner(cv: CVResult) -> str:
     base = max(cv.baselines, key=lambda n: summ[n][0])
     gap = summ[base][0] - summ["CNN"][0]
     if gap > cv.std + 1e-9:
-        sd = (f"the CNN's fold sd {cv.std:.3f}" if len(cv.fold_sizes) > 1
-              else "0, a single split")
-        lines.append(f"note: {base} beats the CNN by {gap:.3f}, more than {sd}; "
-                     f"on these data {base} is the better classifier")
+        if len(cv.fold_sizes) > 1:
+            lines.append(f"note: {base} beats the CNN by {gap:.3f}, more than the CNN's fold "
+                         f"sd {cv.std:.3f}; on these data {base} is the better classifier")
+        else:  # one split has no sd to weigh the gap against
+            lines.append(f"note: {base} beats the CNN by {gap:.3f} on this split (one split: "
+                         "no fold sd to weigh it against; k-fold CV tells more)")
     return "\n".join(lines)
 
 
