@@ -84,11 +84,13 @@ def test_info_on_a_folder_of_a_map_and_single_spectra_says_which_lack_positions(
                                                        "y": [p[1] for p in grid_xy]}),
                 tmp_path / "map.csv")
     (tmp_path / "single.txt").write_text("\n".join(f"{v!r}\t1.0" for v in axis.tolist()))
-    assert len(read(tmp_path)) == 7
+    (tmp_path / "other.txt").write_text("\n".join(f"{v!r}\t2.0" for v in axis.tolist()))
+    assert len(read(tmp_path)) == 8
     code, out, _ = _run(capsys, ["info", str(tmp_path)])
-    assert code == 0 and (f"grid:      x/y positions do not form a grid (only 6 of 7 spectra "
-                          f"have positions, not {tmp_path / 'single.txt'}; read the map's "
-                          "file alone)") in out
+    # every file without positions is named (only the first was)
+    assert code == 0 and (f"grid:      x/y positions do not form a grid (only 6 of 8 spectra "
+                          f"have positions, not those of {tmp_path / 'other.txt'}, "
+                          f"{tmp_path / 'single.txt'}; read the map's file alone)") in out
 
 
 def test_info_plot_draws_the_first_spectra_of_each_class_on_their_own_axes(

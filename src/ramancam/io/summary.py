@@ -75,10 +75,13 @@ def describe(spectra: Spectra) -> dict[str, Any]:
     if has_positions(spectra):
         placed = np.isfinite(spectra.meta["x"]) & np.isfinite(spectra.meta["y"])
         if not placed.all():  # e.g. a folder of a map and single spectra
-            first = int(np.flatnonzero(~placed)[0])
-            src = spectra.sources[first] or f"spectrum {first}"
+            idx = np.flatnonzero(~placed)
+            srcs = list(dict.fromkeys(str(spectra.sources[i]) or f"spectrum {i}"
+                                      for i in idx))  # each file once, in order
+            names = (", ".join(srcs) if len(srcs) <= 3
+                     else f"{', '.join(srcs[:3])} and {len(srcs) - 3} more")
             out["grid"] = {"error": f"only {int(placed.sum())} of {n} spectra have positions, "
-                                    f"not {src}; read the map's file alone"}
+                                    f"not those of {names}; read the map's file alone"}
             return out
         try:
             out["grid"] = grid_of(spectra).describe()
