@@ -188,3 +188,26 @@ def test_a_spectrum_sharing_a_band_or_two_with_the_standard_gives_no_offset(rng)
     assert format_check(check).endswith(
         "axis: only 2 of 8 bands found, too few to read an offset; is this a spectrum of "
         "polystyrene?")
+
+
+def test_bands_beyond_the_search_window_are_not_the_standard(rng):
+    # the global shift (+-15) plus the local reach found bands 18 cm-1 off: a spectrum of
+    # another substance got an offset of +17.6 cm-1
+    w = np.arange(200.0, 3200.0, 1.0)
+    far = check_axis(_standard("polystyrene", w, rng, offset=18.0), "polystyrene")
+    assert far.n_found == 0 and np.isnan(far.offset)
+    near = check_axis(_standard("polystyrene", w, rng, offset=12.0), "polystyrene")
+    assert abs(near.offset - 12.0) < 0.3
+
+
+def test_per_spectrum_table_marks_a_stretched_axis(rng):
+    from ramancam.calibration import check_each, format_each
+
+    w = np.arange(200.0, 3200.0, 1.0)
+    both = Spectra(np.vstack([_standard("polystyrene", w, rng, offset=2.0).X,
+                              _standard("polystyrene", w, rng, stretch=8.0).X]), w)
+    text = format_each(check_each(both, "polystyrene"), ["plain", "stretched"])
+    lines = text.splitlines()
+    assert lines[2].startswith("  plain") and not lines[2].endswith("*")
+    assert lines[3].startswith("  stretched") and lines[3].endswith("  *")
+    assert "*: the bands' deviations differ by more than" in text and "(1 spectrum)" in text

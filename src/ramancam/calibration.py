@@ -230,6 +230,11 @@ def check_axis(spectra: Spectra, standard: str, *, window: float = WINDOW) -> Ax
     reach = max(6.0, 1.5 * float(np.median(np.abs(np.diff(w[order])))))
     found = np.asarray([find_band(w, y, b + shift, window=reach, noise=noise) for b in ref])
     dev = found - ref
+    # a band farther than the search window (the global shift plus the local reach can
+    # reach ~21 cm-1) is no band of the standard: a spectrum of something else gave offsets
+    # of +17.6 cm-1 "found" that way
+    far = np.abs(dev) > window
+    found, dev = np.where(far, np.nan, found), np.where(far, np.nan, dev)
     ok = np.isfinite(dev)
     # a spectrum of something else shares a band or two with any standard: no offset then
     enough = ok.sum() >= math.ceil(MIN_FOUND * ref.size)
@@ -263,9 +268,17 @@ def format_each(checks: list[AxisCheck], ids: list[str]) -> str:
     """The per-spectrum lines ``ramancam info --standard`` prints for several spectra."""
     width = max(8, *(len(i) for i in ids))
     lines = [f"per spectrum ({len(checks)}):", f"  {'id':<{width}}  {'offset':>7}  bands"]
+    stretched = 0
     for c, i in zip(checks, ids, strict=True):
         off = _signed(c.offset, 7) if math.isfinite(c.offset) else f"{'-':>7}"
-        lines.append(f"  {i:<{width}}  {off}  {c.n_found}/{c.reference.size}")
+        mark = ""
+        if math.isfinite(c.offset) and c.spread > MAX_SPREAD:
+            mark, stretched = "  *", stretched + 1
+        lines.append(f"  {i:<{width}}  {off}  {c.n_found}/{c.reference.size}{mark}")
+    if stretched:
+        lines.append(f"  *: the bands' deviations differ by more than {MAX_SPREAD:g} cm-1 "
+                     f"({stretched} spectr{'um' if stretched == 1 else 'a'}): a stretched axis, "
+                     "or not a spectrum of the standard; one offset does not describe it")
     offs = np.asarray([c.offset for c in checks])
     offs = offs[np.isfinite(offs)]
     if offs.size >= 2:
