@@ -211,3 +211,17 @@ def test_per_spectrum_table_marks_a_stretched_axis(rng):
     assert lines[2].startswith("  plain") and not lines[2].endswith("*")
     assert lines[3].startswith("  stretched") and lines[3].endswith("  *")
     assert "*: the bands' deviations differ by more than" in text and "(1 spectrum)" in text
+
+
+def test_info_standard_says_when_it_checks_nothing(tmp_path, rng, capsys, monkeypatch):
+    # spectra on several axes, more than can be checked one by one: silently no check
+    from ramancam.cli import info as info_cli
+
+    monkeypatch.setattr(info_cli, "MAX_STANDARD_SPECTRA", 2)
+    for i, step in enumerate((1.0, 1.5, 2.0)):
+        w = np.arange(200.0, 1200.0, step)
+        write_table(_standard("silicon", w, rng), tmp_path / f"s{i}.csv")
+    assert main(["info", str(tmp_path), "--standard", "silicon"]) == 0
+    assert ("calibration: not checked: the spectra lie on different axes (their mean needs "
+            "one) and 3 are too many to check one by one (at most 2); give the standard's "
+            "file alone") in capsys.readouterr().out

@@ -696,6 +696,11 @@ def run(args: argparse.Namespace) -> int:
             cal["spectra"] = [{"id": i, "offset": _finite_or_none(c.offset),
                                "bands_found": c.n_found, "bands": int(c.reference.size)}
                               for i, c in zip(spectra.ids, each, strict=True)]
+        if check is None and not each:  # several axes and too many to check one by one
+            cal["not_checked"] = (
+                f"the spectra lie on different axes (their mean needs one) and {len(spectra)} "
+                f"are too many to check one by one (at most {MAX_STANDARD_SPECTRA}); give "
+                "the standard's file alone")
         d["calibration"] = cal
     if args.plot is None:
         wrote = None
@@ -714,6 +719,8 @@ def run(args: argparse.Namespace) -> int:
                 print(format_check(check))
             if each:
                 print(format_each(each, spectra.ids))
+            elif "not_checked" in d["calibration"]:
+                print(f"calibration: not checked: {d['calibration']['not_checked']}")
             elif len(spectra) > MAX_STANDARD_SPECTRA:
                 print(f"per spectrum: not checked ({len(spectra)} spectra; at most "
                       f"{MAX_STANDARD_SPECTRA})")
