@@ -998,7 +998,7 @@ def test_explain_report_lists_the_bands_of_each_map(model_file, peaks_file, tmp_
                  "--max-plots", "3"]) == 0
     assert f"wrote a report of 3 maps to {html}" in capsys.readouterr().out
     text = html.read_text()
-    assert text.count("Supporting bands (cm-1): ") == 3 and text.count("data:image/png") == 3
+    assert text.count("Supporting bands (channel): ") == 3 and text.count("data:image/png") == 3
     # the summary counts every spectrum explained, not only those drawn
     assert re.search(r"spectra explained</td><td[^>]*>12</td>", text)
     assert "The grey dashed line is the explained class&#x27;s mean training spectrum" in text

@@ -609,5 +609,6 @@ def test_small_api_refusals_name_the_fix():
     for method in (est.predict, est.predict_proba):
         with pytest.raises(RamancamError, match=r"X must be 2-D of shape \(n_spectra, "
                                                 r"n_points\); got one spectrum of shape "
-                                                r"\(96,\)\. Use X\[None, :\]"):
+                                                r"\(96,\)\. Reshape your data: "
+                                                r"X\[None, :\]"):
             method(s.X[0])

@@ -104,7 +104,7 @@ def predict_data(est: Any, X: Any, validate: Callable[[], T]) -> T:
     if shape is not None and len(shape) == 1:  # scikit-learn printed every intensity
         raise RamancamError(
             f"X must be 2-D of shape (n_spectra, n_points); got one spectrum of shape "
-            f"{tuple(shape)}. Use X[None, :] (or X.reshape(1, -1)).")
+            f"{tuple(shape)}. Reshape your data: X[None, :] (or X.reshape(1, -1)).")
     check_axis_of(fit_axis(X), getattr(est, "wavenumbers_in_", None),
                   f"the axis {type(est).__name__} was fitted on")
     try:
