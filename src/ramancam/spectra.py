@@ -406,12 +406,24 @@ class Spectra:
             assert self._ys is not None and self._axes is not None
             sub = Spectra([self._ys[i] for i in idx], [self._axes[i] for i in idx], labels,
                           meta, self.sources[idx])
-        if "id" not in self.meta or not all(str(v) for v in self.meta["id"]):
-            # row numbers and per-file names are the whole set's (a spectrum left out
-            # before did not renumber the rest)
-            names = self.ids
-            sub._row_ids = [names[i] for i in idx]
+        sub._row_ids = self._names_of(idx)
         return sub
+
+    def _names_of(self, idx: NDArray[np.intp]) -> list[str] | None:
+        """What :attr:`ids` gives rows ``idx`` when they are not all in an ``id`` column
+        (``None`` when they are): a subset keeps its rows' names in the whole set (a spectrum
+        left out before did not renumber the rest). Cheap in the common case, row numbers of
+        one file, since chunked loops take thousands of subsets of one large map."""
+        col = self.meta.get("id")
+        if col is not None and not (np.asarray(col).astype(str) == "").any():
+            return None  # every row named by its id
+        if self._row_ids is not None:
+            return [self._row_ids[i] for i in idx]
+        src = self.sources
+        if col is None and (not src.size or (src == "").any() or (src == src[0]).all()):
+            return [str(int(i)) for i in idx]  # row numbers (see ids)
+        names = self.ids
+        return [names[i] for i in idx]
 
     def replace(self, X: Any = None, wavenumbers: Any = None, *,
                 labels: Any = "keep", meta: Mapping[str, ArrayLike] | None = None) -> Spectra:
