@@ -60,13 +60,25 @@ def check_params(method: str, params: dict[str, Any]) -> None:
     sig = inspect.signature(getattr(_PB, _check_method(method)))
     # Methods with **kwargs (snip, mor, rolling_ball, ...) pass unknown keywords on to
     # numpy's padding or their window search (deprecated by pybaselines): a misspelt
-    # max_half_window was silently ignored by snip. Only named parameters are taken; the
-    # pass-through goes in the method's own pad_kwargs / window_kwargs dictionary.
+    # max_half_window was silently ignored by snip. They are said in a warning, not refused:
+    # model files saved with such a keyword (e.g. snip's mode="edge") must still load.
     takes = {n for n, q in sig.parameters.items()
              if n not in ("self", "data") and q.kind is not q.VAR_KEYWORD}
+    open_kw = any(q.kind is q.VAR_KEYWORD for q in sig.parameters.values())
     bad = sorted(set(params) - takes)
-    if bad:
-        nested = sorted(takes & {"pad_kwargs", "window_kwargs"})
+    nested = sorted(takes & {"pad_kwargs", "window_kwargs"})
+    if bad and open_kw:
+        import warnings
+
+        from ..errors import RamancamWarning
+
+        warnings.warn(
+            f"baseline parameters {', '.join(map(repr, bad))} are not among those pybaselines' "
+            f"{method} names ({', '.join(sorted(takes - {'x_data'}))}): it passes them on to "
+            f"{' or '.join(nested) or 'its helpers'} (deprecated there), and a misspelt one "
+            f"does nothing. Check the spelling, or put them inside "
+            f"{' or '.join(nested) or 'the named parameters'}.", RamancamWarning, stacklevel=2)
+    elif bad:
         where = (f" (settings for the padding or window search go inside "
                  f"{' or '.join(nested)})" if nested else "")
         raise RamancamError(
