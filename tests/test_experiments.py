@@ -357,3 +357,36 @@ def test_reproduce_takes_the_labels_of_a_data_folder_and_a_pure_table(tmp_path, 
                  "folder", "--out", str(tmp_path / "q")]) == 2
     assert "--label-col and --labels-from must not be given together" in \
         capsys.readouterr().err
+
+
+def test_staged_results_folder_permissions_and_a_failed_move(tmp_path, monkeypatch):
+    # a new results folder was private (mkdtemp's 0700); the staging folder sat beside an
+    # existing --out (another file system when --out is a mount point) and a failed move
+    # deleted the finished results
+    import os
+    import stat
+
+
+    shared = experiments._shared
+    old_mask = os.umask(0o022)
+    try:
+        with shared._staged_out(tmp_path / "new") as tmp:
+            (tmp / "a.txt").write_text("x")
+        assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o755
+    finally:
+        os.umask(old_mask)
+    # an existing folder: staged inside it
+    with shared._staged_out(tmp_path / "new") as tmp:
+        assert tmp.parent == tmp_path / "new"
+        (tmp / "b.txt").write_text("y")
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["a.txt", "b.txt"]
+
+    def fail(tmp, out):
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(shared, "_swap_in", fail)
+    with pytest.raises(RamancamError, match=r"out_dir must take the results; got .* \(Invalid "
+                                            r"cross-device link\)\. They are in "):
+        with shared._staged_out(tmp_path / "new") as tmp:
+            (tmp / "c.txt").write_text("z")
+    assert (tmp / "c.txt").read_text() == "z"  # kept, not deleted

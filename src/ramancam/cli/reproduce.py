@@ -41,7 +41,8 @@ def prepare_out(out: str) -> None:
     from ..errors import RamancamError
     from ._outputs import check_writable, make_out_folder
 
-    check_writable("out", out)
+    # an existing folder is written into (its parent may be read-only: a mount point)
+    check_writable("out", str(Path(out) / "probe") if Path(out).is_dir() else out)
     try:
         make_out_folder(Path(out).absolute().parent)
     except OSError as exc:

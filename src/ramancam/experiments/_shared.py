@@ -112,26 +112,39 @@ def _check_out(out_dir: str | os.PathLike[str]) -> Path:
 @contextmanager
 def _staged_out(out_dir: str | os.PathLike[str]) -> Iterator[Path]:
     """A run's output folder, all or nothing: the run writes into a hidden temporary folder
-    beside ``out_dir`` that replaces the results in ``out_dir`` only when the run ends well
-    (a rename of the folder, or of its entries into an existing one). A failed or interrupted
-    run leaves ``out_dir`` as it was, never the results of two runs mixed (a rerun that
-    stopped after ``filters`` had mixed seed 1's ``filters/`` with seed 0's report)."""
+    that replaces the results in ``out_dir`` only when the run ends well (a rename of the
+    folder, or of its entries into an existing one). A failed or interrupted run leaves
+    ``out_dir`` as it was, never the results of two runs mixed (a rerun that stopped after
+    ``filters`` had mixed seed 1's ``filters/`` with seed 0's report). The temporary folder
+    lies inside an existing ``out_dir`` (one file system even when it is a mount point,
+    whose parent may be another or read-only), else beside it; it gets the permissions a
+    plain mkdir would give."""
     import shutil
     import tempfile
 
     out = _check_out(out_dir)
-    parent = out.absolute().parent
+    home = out if out.is_dir() else out.absolute().parent
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=parent))
+        home.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=home))
+        mask = os.umask(0)
+        os.umask(mask)
+        tmp.chmod(0o777 & ~mask)  # mkdtemp's 0700 would make a new results folder private
     except OSError as exc:
         raise RamancamError(f"out_dir must be a folder that can be created; got {str(out)!r} "
                             f"({exc.strerror or exc}). Choose another --out.") from None
     try:
         yield tmp
-        _swap_in(tmp, out)
-    finally:
+    except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    try:
+        _swap_in(tmp, out)
+    except OSError as exc:  # the results are kept where they are, and said
+        raise RamancamError(f"out_dir must take the results; got {str(out)!r} "
+                            f"({exc.strerror or exc}). They are in {str(tmp)!r}: move them "
+                            "by hand.") from None
+    shutil.rmtree(tmp, ignore_errors=True)  # gone when renamed; else the earlier results
 
 
 def _swap_in(tmp: Path, out: Path) -> None:
