@@ -252,3 +252,19 @@ def test_wire_long_map_export_with_decimal_commas(tmp_path, capsys):
     pytest.importorskip("zarr")
     assert main(["convert", str(p), str(tmp_path / "map.zarr")]) == 0
     assert "wrote a 2 x 2 map (4 spectra, 3 points" in capsys.readouterr().out
+
+
+def test_thousands_separators_in_a_decimal_point_table_are_refused_not_read(tmp_path):
+    # a tab table whose header writes 400.0: '1,861' is a thousands separator; read as
+    # decimal commas it became 1.861, silently
+    from ramancam.errors import RamancamError
+    from ramancam.io import read
+
+    p = tmp_path / "t.tsv"
+    p.write_text("id\tlabel\t400.0\t402.5\na\tx\t848\t835\nb\tx\t1,861\t1,445\n")
+    with pytest.raises(RamancamError, match=r"could not read a number from '1,861'"):
+        read(p, label_col="label")
+    # whole-number shifts and values first: decimal commas further down are read
+    q = tmp_path / "d.csv"
+    q.write_text("id;400;401\na;10;20\nb;1,5;2,5\n")
+    assert read(q).X[1].tolist() == [1.5, 2.5]

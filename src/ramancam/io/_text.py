@@ -86,6 +86,8 @@ _GZIP_MAGIC = b"\x1f\x8b"
 #: A number written with a decimal comma (``400,5``, ``,5``, ``1,5e-3``), as European
 #: locales write them; the table and two-column readers read such numbers as points.
 DECIMAL_COMMA = re.compile(r"^[-+]?(\d+,\d*|,\d+)([eE][-+]?\d+)?$")
+#: A number with a decimal point (a table that writes these uses no decimal commas).
+DECIMAL_POINT = re.compile(r"^[-+]?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?$")
 
 
 def is_number(token: str) -> bool:

@@ -40,7 +40,7 @@ from ..checks import true_runs
 from ..errors import RamancamError, RamancamWarning, spectra_count, where
 from ..spectra import Spectra, check_axis, need_spectra
 from ._atomic import atomic_write, gz_name
-from ._text import DECIMAL_COMMA, check_exists, read_text, short
+from ._text import DECIMAL_COMMA, DECIMAL_POINT, check_exists, read_text, short
 
 __all__ = ["parse_table", "read_table", "same_axis_runs", "sniff_delimiter", "write_table"]
 
@@ -195,10 +195,14 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
     ncol = len(header)
     # Decimal commas (European locales: ';' or tab between the fields, ',' in the numbers):
     # read as points anywhere in such a table, not only where the header or the first row
-    # has one (a row of whole numbers first, '1,5' further down).
+    # has one (a row of whole numbers first, '1,5' further down); unless the header or the
+    # first row writes decimal points (400.0): then a comma is a thousands separator
+    # ('1,861'), refused as before, not read as 1.861.
     ahead = list(itertools.islice(rows, 2))  # the first two data rows, looked at and kept
     rows = itertools.chain(ahead, rows)
-    comma = delimiter in (";", "\t")
+    shown = header + (ahead[0][1] if ahead else [])
+    comma = delimiter in (";", "\t") and not any(
+        DECIMAL_POINT.match(t.strip()) for t in shown)
     _check_header_width(header_line if end >= 0 else "", ncol, ahead, source, line0)
 
     spec_idx: list[int] = []
