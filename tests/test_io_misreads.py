@@ -268,3 +268,14 @@ def test_thousands_separators_in_a_decimal_point_table_are_refused_not_read(tmp_
     q = tmp_path / "d.csv"
     q.write_text("id;400;401\na;10;20\nb;1,5;2,5\n")
     assert read(q).X[1].tolist() == [1.5, 2.5]
+
+
+def test_a_few_bands_over_time_are_a_wide_table(tmp_path):
+    # 'time_s,1001,1450,1660' over 30 rows was refused as pandas' spectra in columns
+    from ramancam.io import read
+
+    p = tmp_path / "kinetics.csv"
+    rows = ["time_s,1001,1450,1660"] + [f"{0.5 * i},{1 + i},{2 + i},{3 + i}" for i in range(30)]
+    p.write_text("\n".join(rows) + "\n")
+    s = read(p)
+    assert len(s) == 30 and s.wavenumbers.tolist() == [1001.0, 1450.0, 1660.0]

@@ -371,10 +371,16 @@ def _check_not_in_columns(shifts: list[float], cells: list[list[str]], names: li
     header of at most :data:`_FEW_SHIFTS` shifts over at least 10 rows, ten times as many,
     beside a metadata column of numbers running strictly up or down (not the row numbers
     0, 1, 2, ... a written index of a wide table holds) is refused, as
-    :func:`_check_not_headerless` refuses a table without its header line."""
+    :func:`_check_not_headerless` refuses a table without its header line. Only numeric
+    names 0, 1, 2, ... (or 1, 2, 3, ...) count: a few bands followed over time (``time_s,
+    1001,1450,1660``) are a wide table."""
     n = len(X)
     if len(shifts) > _FEW_SHIFTS or n < 10 or n < 10 * len(shifts):
         return
+    k_names = np.asarray(shifts, dtype=np.float64)
+    if not (np.array_equal(k_names, np.arange(k_names.size))
+            or np.array_equal(k_names, np.arange(1, k_names.size + 1))):
+        return  # pandas names its columns 0, 1, 2, ...; 1001,1450,1660 over time are bands
     for k, name in enumerate(names):
         col = np.array([_number(c[k]) if _number(c[k]) is not None else np.nan
                         for c in cells], dtype=np.float64)
