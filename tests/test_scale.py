@@ -1521,3 +1521,38 @@ def test_a_tile_error_on_workers_prints_one_line(small_map, tmp_path, capfd):
     err = capfd.readouterr().err
     assert "pixel (y=5, x=6)" in err
     assert "Compute Failed" not in err and "Traceback" not in err
+
+
+def test_a_store_of_an_id_less_cube_from_before_resumes_and_a_damaged_first_chunk(
+        small_map, tmp_path, capsys):
+    # stores recorded the cube's identity without its spectra before: refused after the
+    # upgrade ("differs in cube_identity"); and a damaged first chunk of such a cube gave
+    # a codec traceback from the identity
+    import shutil
+
+    import zarr
+
+    _, model_path, cube_path, _ = small_map
+    cube = tmp_path / "noid.zarr"
+    shutil.copytree(cube_path, cube)
+    g = zarr.open_group(str(cube), mode="r+")
+    meta = dict(g.attrs["ramancam"])
+    meta.pop("id", None)
+    g.attrs["ramancam"] = meta
+    out = tmp_path / "p.zarr"
+    run(MapJob("predict", str(model_path), str(cube), str(out)))
+    st = zarr.open_group(str(out), mode="r+")
+    smeta = dict(st.attrs["ramancam"])
+    smeta["settings"] = {**smeta["settings"],
+                         "cube_identity": open_cube(cube).legacy_identity}
+    st.attrs["ramancam"] = smeta
+    done = st["done"][...]
+    done[0, 0] = 0
+    st["done"][...] = done
+    assert run(MapJob("predict", str(model_path), str(cube), str(out))).computed == 1
+    first = sorted(p for p in (cube / "spectra").rglob("*") if p.is_file()
+                   and p.name != "zarr.json")[0]
+    first.write_bytes(first.read_bytes()[:30])
+    assert main(["predict", str(model_path), str(cube), "--out", str(tmp_path / "q")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "must be readable; got a damaged chunk in tile (0, 0)" in err
