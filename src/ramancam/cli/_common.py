@@ -471,11 +471,7 @@ def prepare_labelled(args: argparse.Namespace, raw: Any, purpose: str
     raw = drop_unlabelled(raw)
     # what train records in the model and its report (info prints it)
     args.left_out = {"unlabelled": n_read - len(raw)} if len(raw) < n_read else {}
-    if getattr(args, "groups_from", None) is not None:
-        if getattr(args, "split_col", None) is not None:
-            raise RamancamError(
-                "--groups-from gives groups for group-aware folds; got --split-col too, a "
-                "fixed split that does not use groups. Drop one of them.")
+    if getattr(args, "groups_from", None) is not None:  # beside --split-col: refused before
         args.group_col = group_col_of(args)  # the folds below group by the 'group' column
     recipe = build_recipe(args, raw)
     raw, dead = drop_flat(raw, recipe)

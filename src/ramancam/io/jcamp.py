@@ -30,7 +30,7 @@ import numpy as np
 from ..errors import RamancamError
 from ..errors import where as where_line
 from ..spectra import Spectra
-from ._text import check_exists, read_bytes
+from ._text import check_exists, read_text
 from ._vendor import laser_nm, library_boundary, nm_to_shift
 
 __all__ = ["looks_like_jcamp", "read_jcamp"]
@@ -156,19 +156,6 @@ def _concatenated(lines: list[str]) -> list[list[str]]:
     return [lines[a:b] for a, b in zip(starts, [*starts[1:], len(lines)], strict=True)]
 
 
-def _decoded(data: bytes) -> str:
-    """The file's text: UTF-8 with or without a byte-order mark (as Windows editors save
-    it), or UTF-16 with one; ``""`` for binary content (NUL bytes)."""
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            return ""
-    if b"\x00" in data[:65536]:
-        return ""
-    return data.decode("utf-8-sig", "replace")
-
-
 #: A number of a table of (x, y) pairs, as the library reads them.
 _PAIR_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
@@ -221,8 +208,10 @@ def read_jcamp(path: str | os.PathLike[str]) -> Spectra:
 
     p = check_exists(path)
     source = str(p)
-    data = read_bytes(p)
-    text = _decoded(data)
+    try:  # decoded as every text reader does (UTF-8 with or without a BOM, UTF-16)
+        text = read_text(p)
+    except RamancamError:  # binary content: not JCAMP-DX, said below
+        text = ""
     if not looks_like_jcamp(text):
         raise RamancamError(
             f"file {source} must be JCAMP-DX text starting with ##TITLE= and a ##JCAMP-DX= "
