@@ -408,7 +408,8 @@ def test_despike_errors(kw: dict, match: str) -> None:
 def test_non_finite_and_non_numeric_input() -> None:
     X = np.ones((2, 5))
     X[1, 3] = np.nan
-    with pytest.raises(RamancamError, match="X must be finite; got nan in spectrum 1 at 3 cm-1"):
+    with pytest.raises(RamancamError, match=r"X must be finite \(no NaN or inf\); got nan in "
+                                            r"spectrum 1 at 3 cm-1"):
         pp.normalize(X, np.arange(5.0))
     with pytest.raises(RamancamError, match="X must hold numbers"):
         pp.normalize([["a", "b"]], [1.0, 2.0])

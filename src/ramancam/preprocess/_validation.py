@@ -51,12 +51,19 @@ def _check_X(X: ArrayLike, wavenumbers: ArrayLike) -> tuple[Array, Array]:
             "Use X[None, :] for a single spectrum.")
     if arr.shape[1] != w.size:
         raise RamancamError(f"X has {arr.shape[1]} points but wavenumbers has {w.size}.")
-    if not np.isfinite(arr).all():
-        i, j = (int(v) for v in np.argwhere(~np.isfinite(arr))[0])
-        raise RamancamError(
-            f"X must be finite; got {arr[i, j]} in spectrum {i} at {w[j]:g} cm-1. "
-            "Remove or interpolate missing values first.")
+    finite_on_axis(arr, w)
     return arr, w
+
+
+def finite_on_axis(arr: Array, w: Array) -> None:
+    """Refuse NaN or inf in ``arr`` (n_spectra, n_points), naming the spectrum and the Raman
+    shift (the words NaN and inf are what scikit-learn's estimator checks look for)."""
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        i, j = (int(v) for v in np.argwhere(bad)[0])
+        raise RamancamError(
+            f"X must be finite (no NaN or inf); got {arr[i, j]} in spectrum {i} at "
+            f"{w[j]:g} cm-1. Remove or interpolate missing values first.")
 
 
 def _float(name: str, value: Any) -> float:

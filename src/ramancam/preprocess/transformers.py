@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from .._inputs import check_axis_of, fit_axis, header_axis
 from ..errors import RamancamError
 from ..spectra import check_axis
-from ._validation import Array
+from ._validation import Array, finite_on_axis
 from .baselines import _check_method, baseline, check_params
 from .steps import (
     _check_crop,
@@ -49,17 +49,6 @@ __all__ = [
 ]
 
 # ----------------------------------------------------------------------------- transformers
-def _finite(arr: Array, w: Array) -> None:
-    """Refuse NaN or inf, naming the spectrum and the Raman shift (scikit-learn's own
-    message suggests HistGradientBoostingClassifier)."""
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        i, j = (int(v) for v in np.argwhere(bad)[0])
-        raise RamancamError(
-            f"X must be finite (no NaN or inf); got {arr[i, j]} in spectrum {i} at "
-            f"{w[j]:g} cm-1. Remove or interpolate missing values first.")
-
-
 class _StepTransformer(TransformerMixin, BaseEstimator):
     """Shared fit/transform plumbing: validation in ``fit``, fitted state ends in ``_``."""
 
@@ -112,7 +101,7 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
         if given is None and getattr(self, "wavenumbers", None) is None:
             given = header_axis(X)  # a DataFrame headed by Raman shifts
         w = self._axis(arr.shape[1], given)
-        _finite(arr, w)
+        finite_on_axis(arr, w)  # scikit-learn's message suggested HistGradientBoosting
         self._params()
         self.n_features_in_ = arr.shape[1]
         self.wavenumbers_in_ = w
@@ -137,7 +126,7 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
                 f"X has {width} features, but {type(self).__name__} is expecting "
                 f"{self.n_features_in_} features as input (the points of the axis in fit). "
                 "Resample the spectra onto that axis first.") from None
-        _finite(arr, self.wavenumbers_in_)
+        finite_on_axis(arr, self.wavenumbers_in_)
         out, _ = self._run(arr, self.wavenumbers_in_)
         return out
 
