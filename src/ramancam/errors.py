@@ -8,6 +8,8 @@ prints such errors as ``error: <message>`` and exits with status 2.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class RamancamError(ValueError):
     """A documented, user-facing error about input data or options.
@@ -23,6 +25,12 @@ class RamancamError(ValueError):
 
 class RamancamWarning(UserWarning):
     """A soft problem the user should know about (the result is still usable)."""
+
+
+def first_of(items: Sequence[str], limit: int) -> str:
+    """``a, b, c`` or ``a, b, c and 7 more``: the first ``limit`` of ``items`` in a message."""
+    more = len(items) - limit
+    return ", ".join(items[:limit]) + (f" and {more} more" if more > 0 else "")
 
 
 def spectra_count(n: int, kind: str = "") -> str:

@@ -752,8 +752,9 @@ def chunk_progress(total: int, chunk: int, *, every_s: float = 10.0) -> Callable
 
 def first_ids(ids: list[str], limit: int = MAX_SHOWN_REFUSED) -> str:
     """``a, b, c`` or ``a, ..., e and 7 more``: the first ``limit`` ids of a printed line."""
-    more = len(ids) - limit
-    return ", ".join(ids[:limit]) + (f" and {more} more" if more > 0 else "")
+    from ..errors import first_of
+
+    return first_of(ids, limit)
 
 
 def clipped_in(data: Any, grid: Any) -> list[Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..errors import spectra_count
+from ..errors import first_of, spectra_count
 from ._common import clipped_in, clipped_line, implausible_note
 
 
@@ -131,7 +131,7 @@ def untested_classes_note(labels: Any, splits: Any) -> str | None:
     if not gone:
         return None
     one = len(gone) == 1
-    shown = ", ".join(gone[:5]) + (f" and {len(gone) - 5} more" if len(gone) > 5 else "")
+    shown = first_of(gone, 5)
     return (f"note: {len(gone)} {'class is' if one else 'classes are'} only in the training "
             f"part ({shown}): the test accuracy says nothing about "
             f"{'it' if one else 'them'}.")

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import RamancamError
+from ..errors import RamancamError, first_of
 from ..spectra import Spectra
 from ._text import FORMAT_NAMES
 from .folder import file_format
@@ -78,8 +78,7 @@ def describe(spectra: Spectra) -> dict[str, Any]:
             idx = np.flatnonzero(~placed)
             srcs = list(dict.fromkeys(str(spectra.sources[i]) or f"spectrum {i}"
                                       for i in idx))  # each file once, in order
-            names = (", ".join(srcs) if len(srcs) <= 3
-                     else f"{', '.join(srcs[:3])} and {len(srcs) - 3} more")
+            names = first_of(srcs, 3)
             out["grid"] = {"error": f"only {int(placed.sum())} of {n} spectra have positions, "
                                     f"not those of {names}; read the map's file alone"}
             return out

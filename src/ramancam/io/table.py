@@ -300,8 +300,7 @@ def _check_header_width(header_line: str, ncol: int, ahead: list[tuple[int, list
             f"{where(source or None, line0)}the header line must not hold a carriage return "
             "(\\r) inside it; got one, which ends the line there. Remove it (or save the "
             "file with plain line ends).")
-    widths = {ncol if len(r) > ncol and not any(c.strip() for c in r[ncol:]) else len(r)
-              for _, r in ahead}
+    widths = {len(_trimmed(r, ncol)) for _, r in ahead}
     if len(ahead) >= 2 and len(widths) == 1 and (w := widths.pop()) != ncol:
         raise RamancamError(
             f"{where(source or None, line0)}the header must have as many fields as the rows "
@@ -416,12 +415,17 @@ def _grown(A: np.ndarray) -> np.ndarray:
     return out
 
 
+def _trimmed(row: list[str], ncol: int) -> list[str]:
+    """``row`` without the empty fields beyond the header's ``ncol`` (rows ending in ",,,",
+    under a header that ends the same way or not)."""
+    return row[:ncol] if len(row) > ncol and not any(c.strip() for c in row[ncol:]) else row
+
+
 def _full_row(row: list[str], ncol: int, source: str, lineno: int, layout: str
               ) -> list[str]:
-    """``row`` without trailing empty fields (rows ending in ",,,", under a header that
-    ends the same way or not), checked to have the header's ``ncol``."""
-    if len(row) > ncol and not any(c.strip() for c in row[ncol:]):
-        row = row[:ncol]
+    """``row`` without trailing empty fields (:func:`_trimmed`), checked to have the
+    header's ``ncol``."""
+    row = _trimmed(row, ncol)
     if len(row) != ncol:
         raise RamancamError(
             f"{where(source or None, lineno)}every row must have {ncol} fields like the "

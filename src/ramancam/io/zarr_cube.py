@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ..errors import RamancamError
+from ..errors import RamancamError, first_of
 from ..spectra import Spectra, check_axis
 
 __all__ = ["CUBE_FORMAT", "DEFAULT_CHUNKS", "Cube", "atomic_store", "check_store_target",
@@ -121,8 +121,7 @@ def check_store_target(path: str | os.PathLike[str], name: str = "output") -> No
         raise RamancamError(f"{name} must be a folder that can be read; got {str(out)!r} "
                             f"({exc.strerror or exc}). Choose another name.") from None
     if entries:
-        shown = ", ".join(entries[:3]) + (f" and {len(entries) - 3} more"
-                                          if len(entries) > 3 else "")
+        shown = first_of(entries, 3)
         raise RamancamError(
             f"{name} must be a new name or an earlier ramancam cube, which is replaced; got "
             f"the folder {str(out)!r}, which is no cube and holds {shown}. Choose another "
