@@ -484,9 +484,7 @@ def labels_for_fit(X: Any, y: ArrayLike | None) -> ArrayLike:
         # as objects first: np.asarray(["a", nan]) makes the NaN a class called "nan"
         yo = np.asarray(y, dtype=object) if isinstance(y, list | tuple) else np.asarray(y)
         if yo.ndim == 1 and yo.dtype.kind in "OfU":
-            missing = [i for i, v in enumerate(yo.tolist())
-                       if v is None or type(v).__name__ == "NAType"
-                       or (isinstance(v, float) and v != v)]
+            missing = np.flatnonzero(_missing(yo.tolist())).tolist()
             if missing:
                 raise RamancamError(
                     f"y must hold a class for every spectrum; got {len(missing)} missing "
@@ -540,6 +538,14 @@ def _distinct_axes(axes: Sequence[NDArray[np.float64]]) -> list[NDArray[np.float
     return out
 
 
+def _missing(values: Iterable[Any]) -> NDArray[np.bool_]:
+    """Which values are missing ones, as pandas and Python write them: None, a float NaN,
+    ``pd.NA`` or ``pd.NaT`` (a label, for instance, that was never given)."""
+    return np.array([v is None or (isinstance(v, float | np.floating) and v != v)
+                     or type(v).__name__ in ("NAType", "NaTType") for v in values],
+                    dtype=bool)
+
+
 def _as_str_column(values: ArrayLike | None, n: int, name: str, default: str | None = None
                    ) -> NDArray[np.str_]:
     if values is None:
@@ -552,9 +558,7 @@ def _as_str_column(values: ArrayLike | None, n: int, name: str, default: str | N
     if col.dtype.kind == "f" and np.isnan(col).any():  # pandas' missing values: unlabelled
         return np.where(np.isnan(col), "", col.astype(str))
     if col.dtype.kind == "O":  # None or NaN among objects: "" as well, not "None", "nan"
-        missing = np.array([v is None or (isinstance(v, float | np.floating) and v != v)
-                            or type(v).__name__ in ("NAType", "NaTType") for v in col],
-                           dtype=bool)
+        missing = _missing(col)
         if missing.any():
             return np.where(missing, "", col.astype(str))
     return col.astype(str)
