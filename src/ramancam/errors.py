@@ -33,6 +33,11 @@ def first_of(items: Sequence[str], limit: int) -> str:
     return ", ".join(items[:limit]) + (f" and {more} more" if more > 0 else "")
 
 
+def class_count(n: int) -> str:
+    """``"1 class"``, ``"3 classes"``, as messages count classes."""
+    return f"{n} class{'' if n == 1 else 'es'}"
+
+
 def spectra_count(n: int, kind: str = "") -> str:
     """``"1 spectrum"``, ``"3 spectra"`` (``"3 flat spectra"`` with ``kind="flat"``), as
     messages count spectra."""

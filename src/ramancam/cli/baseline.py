@@ -154,6 +154,7 @@ def _run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
+    from ..errors import class_count
     from ..io import atomic_write
     from ..train import fold_sd, make_splits
     from ._common import check_split_options, read_labelled_on_grid, spatial_splits
@@ -168,8 +169,7 @@ def _run(args: argparse.Namespace) -> int:
     splits = spatial or make_splits(
         data, folds=args.folds, group_col=args.group_col, split_col=args.split_col,
         train_value=args.train_value, seed=args.seed)
-    n_cls = f"{len(data.classes)} class{'' if len(data.classes) == 1 else 'es'}"
-    print(f"{len(data)} spectra, {n_cls}, {grid.size} points "
+    print(f"{len(data)} spectra, {class_count(len(data.classes))}, {grid.size} points "
           f"({grid[0]:g}-{grid[-1]:g}); recipe: {getattr(args, 'recipe_used', args.recipe)}; "
           f"model: {args.model}")
     for note in data_notes(args, raw, data, splits):

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import spectra_count
+from ..errors import class_count, spectra_count
 from ._common import add_data_arguments, parse_grid
 
 if TYPE_CHECKING:
@@ -171,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
     what = (f"{spectra_count(len(data))}, {n_points} points"
             + ("" if data.has_common_axis else " (shorter spectra end in empty cells)"))
     n_classes = 0 if data.labels is None else len(set(data.labels.tolist()) - {""})
-    lab = "" if data.labels is None else f", {n_classes} class{'' if n_classes == 1 else 'es'}"
+    lab = "" if data.labels is None else f", {class_count(n_classes)}"
     print(f"wrote {what}{lab} to {out}")
     return 0
 

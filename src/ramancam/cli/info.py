@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from ..errors import spectra_count
+from ..errors import class_count, spectra_count
 from ..preprocess.recipe import recipe_text
 from ._common import (
     GROUPS_FROM_HELP,
@@ -131,7 +131,7 @@ def _plot_classes(path: str, names: list[str], lines: list[Any], bands: list[Any
                 ax=fig.subplots(),
                 title=title + ("" if keep == n else f" (the first {keep} of {n} classes)"))
     _save_plot(fig, path)
-    return f"wrote a figure of {keep} class{'' if keep == 1 else 'es'} to {path}" + (
+    return f"wrote a figure of {class_count(keep)} to {path}" + (
         "" if keep == n else f" (the first {keep} of {n})")
 
 

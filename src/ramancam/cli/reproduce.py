@@ -34,8 +34,9 @@ examples:
 
 def prepare_out(out: str) -> None:
     """Check the output folder's place before any work and create its missing parents (the
-    command line removes them again if the run fails): the experiment writes beside it and
-    moves its results in at the end, so a failed run leaves no empty folder."""
+    command line removes them again if the run fails): the experiment stages its results
+    inside an existing folder, else beside it, and moves them in at the end, so a failed run
+    leaves no empty folder."""
     from pathlib import Path
 
     from ..errors import RamancamError

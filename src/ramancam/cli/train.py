@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from ..errors import class_count
 from ..novelty import DEFAULT_METHOD, METHODS
 from ..presets import AUGMENT_MODES, PRESETS
 from ._common import add_data_arguments, add_recipe_arguments, add_split_arguments
@@ -444,8 +445,7 @@ def run(args: argparse.Namespace) -> int:
     grid = data.wavenumbers
     split = args.split_col is not None
     counts = data.class_counts()
-    n_cls = f"{len(counts)} class{'' if len(counts) == 1 else 'es'}"
-    print(f"{len(data)} spectra, {n_cls}, {grid.size} points "
+    print(f"{len(data)} spectra, {class_count(len(counts))}, {grid.size} points "
           f"({grid[0]:g}-{grid[-1]:g}); recipe: {getattr(args, 'recipe_used', args.recipe)}")
     folds_used = spatial or make_splits(  # as cross_validate makes them, for the notes
         data, folds=args.folds, group_col=args.group_col, split_col=args.split_col,
