@@ -140,11 +140,15 @@ def _check_choice(name: str, value: Any, allowed: Sequence[str]) -> str:
     return str(value)
 
 
+def _positive_int(name: str, v: Any) -> int:
+    """``v`` as an int when it is a positive integer (numpy's too, not a bool)."""
+    if not isinstance(v, int | np.integer) or isinstance(v, bool) or v < 1:
+        raise RamancamError(f"{name} must be a positive integer; got {v!r}.")
+    return int(v)
+
+
 def _check_batch(batch_size: Any) -> int:
-    if not isinstance(batch_size, int | np.integer) or isinstance(batch_size, bool) \
-            or batch_size < 1:
-        raise RamancamError(f"batch_size must be a positive integer; got {batch_size!r}.")
-    return int(batch_size)
+    return _positive_int("batch_size", batch_size)
 
 
 # --------------------------------------------------------------------------- grid
@@ -524,10 +528,7 @@ def band_free(X: ArrayLike, half_window: int = 20) -> NDArray[np.float32]:
     arr = np.asarray(X, dtype=np.float64)
     if arr.ndim != 2 or arr.shape[1] < 3:
         raise RamancamError(f"X must have shape (n_spectra, n_points >= 3); got {arr.shape}.")
-    if not isinstance(half_window, (int, np.integer)) or isinstance(half_window, bool) \
-            or half_window < 1:
-        raise RamancamError(f"half_window must be a positive integer; got {half_window!r}.")
-    w = int(min(half_window, (arr.shape[1] - 1) // 2))
+    w = min(_positive_int("half_window", half_window), (arr.shape[1] - 1) // 2)
     fitter = Baseline(np.arange(arr.shape[1], dtype=np.float64))
     out = np.empty(arr.shape, dtype=np.float32)
     for i, row in enumerate(arr):
@@ -608,12 +609,10 @@ def captum_map(model: RamanCNN, X: ArrayLike, target: ArrayLike | None = None, *
     _check_choice("score", score, SCORES)
     _check_choice("normalize", normalize, NORMALIZE)
     batch_size = _check_batch(batch_size)
-    for name, v in (("ig_steps", ig_steps), ("occlusion_window", occlusion_window),
-                    ("occlusion_stride", occlusion_stride), ("band_window", band_window)):
-        if not isinstance(v, int | np.integer) or isinstance(v, bool) or v < 1:
-            raise RamancamError(f"{name} must be a positive integer; got {v!r}.")
     ig_steps, occlusion_window, occlusion_stride, band_window = (
-        int(ig_steps), int(occlusion_window), int(occlusion_stride), int(band_window))
+        _positive_int(name, v) for name, v in (
+            ("ig_steps", ig_steps), ("occlusion_window", occlusion_window),
+            ("occlusion_stride", occlusion_stride), ("band_window", band_window)))
     device = _param_device(model)
     fwd = _score_forward(model, score)
     width = model.pooled_length if method == "layergradcam" else model.config.n_points

@@ -634,7 +634,7 @@ def check_split_options(args: argparse.Namespace) -> None:
     if k is not None and k < 2:
         raise RamancamError(f"--spatial-folds must be an integer >= 2; got {k}. Give 2 or "
                             "more.")
-    if getattr(args, "spatial_folds", None) is None:
+    if k is None:
         for opt in ("spatial_block", "spatial_buffer"):
             if getattr(args, opt, None) is not None:
                 raise RamancamError(
