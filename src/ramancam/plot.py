@@ -39,6 +39,7 @@ __all__ = [
     "confusion_matrix",
     "cv_accuracy",
     "figure_png",
+    "is_channel_axis",
     "map_band",
     "map_with_reference",
     "maps_overlay",
@@ -103,13 +104,17 @@ def _axis(axis: ArrayLike) -> NDArray[np.float64]:
     return a
 
 
+def is_channel_axis(axis: ArrayLike) -> bool:
+    """Whether ``axis`` is channel numbers 0, 1, ..., n-1, as simulated sets use (paper
+    Eq. 10), rather than Raman shifts in cm-1."""
+    a = np.asarray(axis, dtype=np.float64)
+    return bool(a.size and a[0] == 0 and np.allclose(np.diff(a), 1.0))
+
+
 def _xlabel(axis: NDArray[np.float64], xlabel: str | None) -> str:
     if xlabel is not None:
         return xlabel
-    # Simulated sets use channel numbers 0..n-1 (paper Eq. 10); everything else is in cm-1.
-    if axis[0] == 0 and np.allclose(np.diff(axis), 1.0):
-        return "channel"
-    return "Raman shift (cm⁻¹)"
+    return "channel" if is_channel_axis(axis) else "Raman shift (cm⁻¹)"
 
 
 def scale_max_abs(values: ArrayLike) -> NDArray[np.float64]:

@@ -200,11 +200,10 @@ def _write_report(path: str, grid: Any, entries: list[dict[str, Any]],
                   bundle: Any) -> Any:
     """The ``--report`` HTML file: a summary, then each spectrum with its map and bands,
     beside the explained class's mean training spectrum where the model file holds it."""
-    import numpy as np
     from matplotlib.figure import Figure as MplFigure
 
     from ..explain import top_bands
-    from ..plot import figure_png, spectrum_map
+    from ..plot import figure_png, is_channel_axis, spectrum_map
     from ..report import Figure, Section, Table, write_report
 
     summary: list[Any] = [info, Table(["predicted class", "spectra"],
@@ -225,8 +224,7 @@ def _write_report(path: str, grid: Any, entries: list[dict[str, Any]],
            "retrain to draw them."))
     sections = [Section("Summary", summary)]
     # a simulated set's channels 0, 1, ... are no Raman shifts (the figure says "channel")
-    g = np.asarray(grid, dtype=np.float64)
-    unit = "channel" if g[0] == 0 and np.allclose(np.diff(g), 1.0) else "cm-1"  # as plot's
+    unit = "channel" if is_channel_axis(grid) else "cm-1"
     for e in entries:
         fig = MplFigure(figsize=(8, 2.8), layout="constrained")
         label = {"fc": "FC importance"}.get(info["method"], info["method"])
