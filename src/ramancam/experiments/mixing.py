@@ -121,7 +121,7 @@ def _top_peaks(y: NDArray[Any], n: int) -> NDArray[np.intp]:
     return np.asarray(idx[order[:n]], dtype=np.intp)
 
 
-def _mixing(run: _Run, src: Path, raw: Spectra | None = None) -> dict[str, Any]:
+def _mixing(run: _Run, src: Path, raw: Spectra) -> dict[str, Any]:
     import matplotlib.pyplot as plt
 
     from .. import metrics
@@ -132,8 +132,6 @@ def _mixing(run: _Run, src: Path, raw: Spectra | None = None) -> dict[str, Any]:
     from ..train import cross_validate
 
     s = run.settings
-    if raw is None:
-        raw = _read_pure(src, s["label_col"])
     if s["max_pure"]:
         raw = raw[np.arange(min(len(raw), int(s["max_pure"])))]
     grid = _common_grid(raw)

@@ -125,7 +125,7 @@ def _read_labelled(src: Path, label_col: str | None, labels_from: str | None = N
     return raw
 
 
-def _pharma(run: _Run, src: Path, raw: Spectra | None = None) -> dict[str, Any]:
+def _pharma(run: _Run, src: Path, raw: Spectra) -> dict[str, Any]:
     import matplotlib.pyplot as plt
 
     from .. import metrics
@@ -134,8 +134,6 @@ def _pharma(run: _Run, src: Path, raw: Spectra | None = None) -> dict[str, Any]:
     from ..preprocess import Recipe, paper_recipe
 
     s = run.settings
-    if raw is None:
-        raw = _read_labelled(src, s["label_col"], s["labels_from"])
     start, stop, step = (float(v) for v in s["grid"])
     grid = (start, stop, step)
     run.log(f"{len(raw)} spectra, {len(raw.classes)} classes; preprocessing")
