@@ -139,6 +139,12 @@ def _check_channels(n_channels: Any) -> None:
         raise RamancamError(f"n_channels must be an integer >= 2; got {n_channels!r}.")
 
 
+def _check_map_options(options: dict[str, Any]) -> None:
+    """:func:`map_tile`'s options (with its defaults), checked before the first tile."""
+    _check_band(options.get("fwhm", 4.0), options.get("noise", 0.025))
+    _check_random_peaks(options.get("n_random_peaks", 3))
+
+
 def _check_random_peaks(n: Any) -> None:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise RamancamError(f"n_random_peaks must be an integer >= 0; got {n!r}.")
@@ -447,8 +453,7 @@ def simulated_map(shape: tuple[int, int], *, chunks: tuple[int, int] = (64, 64),
         ``ny * nx`` spectra row by row (y outer, x inner) on channels ``0 .. n_channels-1``,
         float32 values as float64; labels = true class; metadata ``x`` and ``y`` (pixels).
     """
-    _check_band(options.get("fwhm", 4.0), options.get("noise", 0.025))
-    _check_random_peaks(options.get("n_random_peaks", 3))
+    _check_map_options(options)
     layout = map_layout(shape, seed=seed)
     ny, nx = layout.shape
     cy, cx = chunks
@@ -492,8 +497,7 @@ def write_simulated_map(path: str | Path, shape: tuple[int, int], *,
     from .io import atomic_write, gz_name
     from .io.zarr_cube import _check_pair, atomic_store, create_cube
 
-    _check_band(options.get("fwhm", 4.0), options.get("noise", 0.025))
-    _check_random_peaks(options.get("n_random_peaks", 3))
+    _check_map_options(options)
     layout = map_layout(shape, seed=seed)
     ny, nx = layout.shape
     cy, cx = _check_pair(chunks, "chunks", "(cy, cx)")
