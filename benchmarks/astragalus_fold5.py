@@ -15,30 +15,23 @@ change of the code: the same decision and accuracy at both commits say it did no
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
-from pathlib import Path
 
 import torch
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from realdata import SETS, _train_args  # the row's reading and options, as realdata has them
 
 
 def main() -> int:
-    from ramancam.cli import train as train_cli
     from ramancam.cli._common import prepare_labelled
     from ramancam.cli.train import estimator_params
-    from ramancam.io import read
     from ramancam.train import CNNClassifier, make_splits
 
     torch.set_num_threads(1)
-    p = argparse.ArgumentParser()
-    train_cli.add_arguments(p)
-    args = p.parse_args(["data", "--out", "unused.ramancam", "--label-col", "label",
-                         "--folds", "5"])
-    raw = read(DATA / "food" / "astragalus.csv", label_col="label")
-    raw, _, data = prepare_labelled(args, raw, "for training")
+    spec = next(s for s in SETS if s.name == "astragalus")
+    args = _train_args(spec.options)
+    _, _, data = prepare_labelled(args, spec.load(), "for training")
     tr, te = make_splits(data, folds=5, seed=0)[4]
     t0 = time.perf_counter()
     est = CNNClassifier(**{**estimator_params(args), "verbose": False, "random_state": 1})
