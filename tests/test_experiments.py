@@ -359,6 +359,26 @@ def test_reproduce_takes_the_labels_of_a_data_folder_and_a_pure_table(tmp_path, 
         capsys.readouterr().err
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="leftovers are not swept on Windows")
+def test_staged_out_removes_the_staging_folder_of_a_killed_run(tmp_path, capsys):
+    # a reproduce killed with kill -9 left its hidden .OUT.*.partial folder for good
+    import subprocess
+
+    from ramancam.io._atomic import temp_prefix
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    host = temp_prefix("x").split(".")[-2].rsplit("-", 1)[0]
+    (tmp_path / "res").mkdir()
+    left = tmp_path / "res" / f".res.{host}-{proc.pid}.k1ll3d.partial"
+    (left / "filters").mkdir(parents=True)
+    with experiments._shared._staged_out(tmp_path / "res") as tmp:
+        (tmp / "a.txt").write_text("x")
+    assert sorted(p.name for p in (tmp_path / "res").iterdir()) == ["a.txt"]
+    assert f"removed what a killed run left in {tmp_path / 'res'}: {left.name}" in \
+        capsys.readouterr().err
+
+
 def test_staged_results_folder_permissions_and_a_failed_move(tmp_path, monkeypatch):
     # a new results folder was private (mkdtemp's 0700); the staging folder sat beside an
     # existing --out (another file system when --out is a mount point) and a failed move

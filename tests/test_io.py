@@ -383,6 +383,40 @@ def test_atomic_write_leaves_old_file_on_error(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
 
 
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+@pytest.mark.skipif(os.name == "nt", reason="leftovers are not swept on Windows")
+def test_atomic_write_removes_what_a_killed_run_left(tmp_path):
+    # a run killed with kill -9 (or by the out-of-memory killer) cannot remove its temp
+    # file; the next write of the same file does, and only the dead process's own
+    from ramancam.io._atomic import sweep_leftovers, temp_prefix
+
+    mine = temp_prefix("out.csv")  # .out.csv.<host>-<pid>.
+    host = mine.split(".")[-2].rsplit("-", 1)[0]
+    dead = tmp_path / f".out.csv.{host}-{_dead_pid()}.abc123.tmp"
+    alive = tmp_path / f".out.csv.{host}-{os.getppid()}.def456.tmp"
+    other_host = tmp_path / f".out.csv.otherhost-{_dead_pid()}.ghi789.tmp"
+    other_name = tmp_path / f".other.csv.{host}-{_dead_pid()}.jkl012.tmp"
+    for p in (dead, alive, other_host, other_name):
+        p.write_text("half")
+    with atomic_write(tmp_path / "out.csv") as fh:
+        fh.write("whole")
+    assert (tmp_path / "out.csv").read_text() == "whole"
+    assert not dead.exists()
+    assert alive.exists() and other_host.exists() and other_name.exists()
+    folder = tmp_path / f".out.csv.{host}-{_dead_pid()}.x.partial"
+    (folder / "sub").mkdir(parents=True)
+    assert sweep_leftovers(tmp_path, "out.csv") == [folder] and not folder.exists()
+    assert sweep_leftovers(tmp_path / "missing", "out.csv") == []
+
+
 def test_atomic_write_errors(tmp_path):
     with pytest.raises(RamancamError, match="mode must be one of"), \
             atomic_write(tmp_path / "x", "a"):

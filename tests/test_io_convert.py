@@ -68,6 +68,25 @@ def test_atomic_store_refuses_a_foreign_folder_before_any_work(tmp_path):
     assert (out / "keep.npy").read_bytes() == b"x"
 
 
+@pytest.mark.skipif(__import__("os").name == "nt", reason="leftovers are not swept on Windows")
+def test_atomic_store_removes_the_store_a_killed_run_left(tmp_path):
+    import subprocess
+    import sys
+
+    from ramancam.io._atomic import temp_prefix
+    from ramancam.io.zarr_cube import atomic_store
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    host = temp_prefix("x").split(".")[-2].rsplit("-", 1)[0]
+    left = tmp_path / f".data.zarr.{host}-{proc.pid}.0badc0de.tmp"
+    (left / "spectra").mkdir(parents=True)
+    with atomic_store(tmp_path / "data.zarr") as tmp:
+        assert tmp.name.startswith(temp_prefix("data.zarr")) and tmp.name.endswith(".tmp")
+        tmp.mkdir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.zarr"]
+
+
 def test_convert_names_its_positional_out_in_the_unwritable_folder_error(tmp_path, capsys,
                                                                          monkeypatch, rng):
     import tempfile

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import RamancamError
+from ..errors import RamancamError, first_of
+from ..io._atomic import sweep_leftovers, temp_prefix
 from ..report import Figure, Section, software_versions, write_bytes, write_report, write_text
 from .settings import (
     COMMON,
@@ -126,13 +127,17 @@ def _staged_out(out_dir: str | os.PathLike[str]) -> Iterator[Path]:
     home = out if out.is_dir() else out.absolute().parent
     try:
         home.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=home))
+        swept = sweep_leftovers(home, out.name)
+        tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(out.name), suffix=".partial", dir=home))
         mask = os.umask(0)
         os.umask(mask)
         tmp.chmod(0o777 & ~mask)  # mkdtemp's 0700 would make a new results folder private
     except OSError as exc:
         raise RamancamError(f"out_dir must be a folder that can be created; got {str(out)!r} "
                             f"({exc.strerror or exc}). Choose another --out.") from None
+    if swept:
+        _progress(f"removed what a killed run left in {home}: "
+                  f"{first_of([p.name for p in swept], 3)}")
     try:
         yield tmp
     except BaseException:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import gzip as _gzip
 import io
 import os
+import re
+import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +16,7 @@ from typing import IO, Any, cast
 
 from ..errors import RamancamError
 
-__all__ = ["atomic_write", "gz_name"]
+__all__ = ["atomic_write", "gz_name", "sweep_leftovers", "temp_prefix"]
 
 _MODES = ("w", "wt", "wb")
 
@@ -23,6 +26,60 @@ def _default_permissions() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname())[:40] or "host"
+
+
+def temp_prefix(name: str) -> str:
+    """The start of the name of a temporary file or folder written for the output ``name``:
+    ``.<name>.<host>-<pid>.``, so that a later run can tell the leftovers of a killed run
+    (:func:`sweep_leftovers`) from those of a run still going."""
+    return f".{name}.{_host()}-{os.getpid()}."
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process, say: alive
+        return True
+    return True
+
+
+def sweep_leftovers(folder: str | os.PathLike[str], name: str) -> list[Path]:
+    """Remove what a killed run left of its temporary outputs for ``name`` in ``folder``.
+
+    An interrupted run removes its temporary file or folder itself; a killed one
+    (``kill -9``, the machine's out-of-memory killer, a lost session) cannot. Its leftovers
+    are named by :func:`temp_prefix`; those of a process of this host that no longer
+    exists are removed (a run still going, or one on another host sharing the folder,
+    is left alone). Returns what was removed. Nothing is removed on Windows, where a
+    process cannot be probed without being stopped.
+    """
+    if os.name == "nt":
+        return []
+    pattern = re.compile(rf"\.{re.escape(name)}\.{re.escape(_host())}-(\d+)\.[^/]*$")
+    removed: list[Path] = []
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return []
+    for entry in entries:
+        m = pattern.fullmatch(entry.name)
+        if m is None or int(m.group(1)) == os.getpid() or _alive(int(m.group(1))):
+            continue
+        try:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        except OSError:
+            continue
+        removed.append(entry)
+    return removed
 
 
 def gz_name(path: str | os.PathLike[str] | None) -> bool:
@@ -82,7 +139,9 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, gzip: bool = 
         raise RamancamError(f"{str(target)!r} must be a file to write; got a folder of that "
                             "name. Name another file.")
     try:
-        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+        sweep_leftovers(folder, target.name)
+        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=temp_prefix(target.name),
+                                        suffix=".tmp")
     except OSError as exc:  # named by the file asked for, not the hidden temp file
         raise RamancamError(
             f"{str(target)!r} must be in a folder you can write to; got "

@@ -36,6 +36,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..errors import RamancamError, first_of
 from ..spectra import Spectra, check_axis
+from ._atomic import sweep_leftovers, temp_prefix
 
 __all__ = ["CUBE_FORMAT", "DEFAULT_CHUNKS", "Cube", "atomic_store", "check_store_target",
            "create_cube", "grid_places", "is_cube", "need_zarr", "open_cube", "read_cube",
@@ -132,7 +133,8 @@ def check_store_target(path: str | os.PathLike[str], name: str = "output") -> No
 def atomic_store(path: str | os.PathLike[str]) -> Iterator[Path]:
     """A temporary folder beside ``path`` that replaces ``path`` when the block succeeds.
 
-    The store is written into ``.<name>.tmp-<random>`` in the same folder; on success an
+    The store is written into ``.<name>.<host>-<pid>.<random>.tmp`` in the same folder (a
+    later run removes it if this one is killed); on success an
     existing ``path`` is moved aside and removed, and the new store renamed into place. On an
     exception the temporary folder is removed and ``path`` is left as it was. An existing
     ``path`` must be an earlier cube or an empty folder (:func:`check_store_target`),
@@ -144,7 +146,8 @@ def atomic_store(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise RamancamError(f"output must be in an existing folder; got {str(out)!r}. Create "
                             "the folder first.")
     check_store_target(out)
-    tmp = out.with_name(f".{out.name}.tmp-{uuid.uuid4().hex[:8]}")
+    sweep_leftovers(out.absolute().parent, out.name)  # those of a killed run
+    tmp = out.with_name(f"{temp_prefix(out.name)}{uuid.uuid4().hex[:8]}.tmp")
     try:
         yield tmp
     except BaseException:
@@ -157,7 +160,7 @@ def atomic_store(path: str | os.PathLike[str]) -> Iterator[Path]:
         except RamancamError:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
+        old = out.with_name(f"{temp_prefix(out.name)}{uuid.uuid4().hex[:8]}.old")
         os.replace(out, old)
     os.replace(tmp, out)
     if old is not None:
