@@ -507,6 +507,40 @@ def test_report_escapes_user_strings(tmp_path):
     assert html.count("data:image/png;base64,") == 4
 
 
+def test_map_images_of_a_channel_axis_say_channel_not_cm1(tmp_path, monkeypatch, rng):
+    # a model on a channel axis (simulated sets, --recipe none) drew "intensity at 500 cm-1"
+    # and "band shift (cm-1)" beside class means labelled "channel"
+    from ramancam.maps import images, outputs
+
+    drawn: list[str] = []
+    real = images.draw_value_image
+
+    def spy(ax, grid, values, *, label, title="", **kw):
+        drawn.extend([label, title])
+        return real(ax, grid, values, label=label, title=title, **kw)
+
+    monkeypatch.setattr(images, "draw_value_image", spy)
+    monkeypatch.setattr(outputs, "draw_value_image", spy)
+    g = MapGrid.regular(4, 3)
+    proba = np.tile([[0.7, 0.3]], (12, 1))
+    shift = rng.normal(size=12)
+    for axis, unit, at in ((np.arange(40.0), "channel", "channel 20"),
+                           (np.arange(400.0, 440.0), "cm-1", "420 cm-1")):
+        drawn.clear()
+        out = tmp_path / unit
+        out.mkdir()
+        paths = outputs.write_explain_outputs(
+            out, g, rng.random((12, 40)), rng.normal(size=(12, 40)), axis, proba,
+            ["a", "b"], method="fc", bands=[float(axis[20])], band_shift=shift)
+        html = paths[-1].read_text()
+        assert f"asked ({unit})" in html and f"Band at {at}." in html
+        assert f"intensity at {at}" in drawn and f"fc map at {at} (red: supports the class)" \
+            in drawn
+        assert f"band shift ({'channels' if unit == 'channel' else 'cm-1'})" in drawn
+        other = "cm-1" if unit == "channel" else "channel "
+        assert not [t for t in drawn if other in t]
+
+
 # ----------------------------------------------------------------------------- real data
 def test_chondro_map_grid_and_spatial_folds(shared_data):
     s = read(shared_data / "chondro-map" / "map.csv")

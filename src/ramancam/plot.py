@@ -111,6 +111,18 @@ def is_channel_axis(axis: ArrayLike) -> bool:
     return bool(a.size and a[0] == 0 and np.allclose(np.diff(a), 1.0))
 
 
+def shift_unit(axis: ArrayLike) -> str:
+    """``"channels"`` on a channel axis (:func:`is_channel_axis`), else ``"cm-1"``: the unit
+    of a position or a shift on ``axis`` in a label."""
+    return "channels" if is_channel_axis(axis) else "cm-1"
+
+
+def at_shift(axis: ArrayLike, value: float) -> str:
+    """A position on ``axis`` in a title: ``"1001 cm-1"``, or ``"channel 500"`` on a channel
+    axis."""
+    return f"channel {value:g}" if is_channel_axis(axis) else f"{value:g} cm-1"
+
+
 def _xlabel(axis: NDArray[np.float64], xlabel: str | None) -> str:
     if xlabel is not None:
         return xlabel

@@ -692,6 +692,7 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     from .maps.images import remove_stale, write_map_images
     from .maps.outputs import write_map_report
     from .maps.store import explain_outputs, pixel_maps, store_grid
+    from .plot import shift_unit
     from .predict_report import cube_pixels, map_class_of, pixels_to_check
 
     g = need_zarr().open_group(str(store), mode="r")
@@ -720,7 +721,8 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
                               unknown=unknown, band_shift=read("band_shift"),
                               novelty_p=novelty_p,
                               set_size=None if sets is None else np.where(
-                                  refused, np.nan, sets.sum(axis=-1)))
+                                  refused, np.nan, sets.sum(axis=-1)),
+                              shift_unit=shift_unit(g["grid"][...]) if "grid" in g else "cm-1")
     settings = g.attrs["ramancam"].get("settings") or {}
     cube = settings.get("cube")
     offset = float(settings.get("axis_offset") or 0)

@@ -418,6 +418,7 @@ def run(args: argparse.Namespace) -> int:
         dark = None if args.no_reject or not all_flags else np.concatenate(all_flags)
         if blank.any():
             dark = blank if dark is None else dark | blank
+        from ..plot import shift_unit
         from ..predict_report import attention_section
 
         checks = (None if attention is None else
@@ -429,7 +430,8 @@ def run(args: argparse.Namespace) -> int:
             extra_section=checks,
             band_shift=np.concatenate(shift_rows) if shift_rows else None,
             novelty_p=np.concatenate(p_rows) if p_rows else None,
-            set_size=np.concatenate(size_rows) if size_rows else None)
+            set_size=np.concatenate(size_rows) if size_rows else None,
+            shift_unit=shift_unit(bundle.grid))
         say(f"map: {grid.text()}; wrote {', '.join(p.name for p in paths)} to {out_dir}")
     elif out_dir is not None and (note := no_positions_note(args.data, len(data))):
         say(note)

@@ -241,7 +241,8 @@ def write_map_images(out_dir: str | os.PathLike[str], grid: MapGrid, predicted: 
                      unknown: ArrayLike | None = None,
                      band_shift: ArrayLike | None = None,
                      novelty_p: ArrayLike | None = None,
-                     set_size: ArrayLike | None = None) -> list[Path]:
+                     set_size: ArrayLike | None = None,
+                     shift_unit: str = "cm-1") -> list[Path]:
     """Write the class, confidence and per-class probability images of a classified map.
 
     Parameters
@@ -273,6 +274,9 @@ def write_map_images(out_dir: str | os.PathLike[str], grid: MapGrid, predicted: 
         Classes in each pixel's conformal prediction set
         (:meth:`ramancam.bundle.Bundle.prediction_sets`; NaN or 0: none). When any is
         positive, ``set_size.png`` is written (one colour per size, 1 to n_classes).
+    shift_unit : str
+        The unit of ``band_shift`` in its colour bar's label (``"channels"`` for a model on
+        a channel axis).
 
     Returns
     -------
@@ -327,7 +331,7 @@ def write_map_images(out_dir: str | os.PathLike[str], grid: MapGrid, predicted: 
     if shift is not None and np.isfinite(shift).any():
         lim = max(float(np.nanpercentile(np.abs(shift), 99)), 1.0)
         fig, ax = _new_figure(grid)
-        draw_value_image(ax, grid, shift, label="band shift (cm-1)", cmap="RdBu_r",
+        draw_value_image(ax, grid, shift, label=f"band shift ({shift_unit})", cmap="RdBu_r",
                          vmin=-lim, vmax=lim,
                          title="band shift against the class's training spectra\n"
                                "(grey: no shift read, e.g. another substance)")

@@ -229,7 +229,7 @@ def write_predict_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
                           band_shift: NDArray[np.float64] | None = None,
                           novelty_p: NDArray[np.float64] | None = None,
                           set_size: NDArray[np.float64] | None = None,
-                          extra_section: Any = None) -> list[Path]:
+                          extra_section: Any = None, shift_unit: str = "cm-1") -> list[Path]:
     """Images and ``report.html`` of a classified map.
 
     Parameters
@@ -255,6 +255,9 @@ def write_predict_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
     extra_section : ramancam.report.Section, optional
         Added to the report after the images (``predict``: the pixels to check,
         :func:`ramancam.predict_report.attention_section`).
+    shift_unit : str
+        The unit of ``band_shift`` in its image's label (``"channels"`` for a model on a
+        channel axis).
 
     Returns
     -------
@@ -267,7 +270,8 @@ def write_predict_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
     pred = _predicted(p)
     paths = write_map_images(out, grid, grid.to_image(pred, fill=-1),
                              grid.to_image(p, fill=np.nan), class_names,
-                             **_extra_images(grid, unknown, novelty_p, set_size, band_shift))
+                             **_extra_images(grid, unknown, novelty_p, set_size, band_shift),
+                             shift_unit=shift_unit)
     paths.append(write_map_report(out, grid, pred, p, class_names, paths, info=info,
                                   extra_section=extra_section, unknown=unknown))
     remove_stale(out, paths)
@@ -323,6 +327,7 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
         Class images, ``band_01.png``..., ``class_means.csv``, ``class_means.png``,
         ``report.html``.
     """
+    from ..plot import shift_unit
     from ..report import write_report
 
     out = Path(out_dir)
@@ -333,7 +338,8 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
     pred = _predicted(p)
     images = write_map_images(out, grid, grid.to_image(pred, fill=-1),
                               grid.to_image(p, fill=np.nan), class_names,
-                              **_extra_images(grid, unknown, novelty_p, set_size, band_shift))
+                              **_extra_images(grid, unknown, novelty_p, set_size, band_shift),
+                              shift_unit=shift_unit(ax_))
     chosen = list(bands) if bands is not None else top_bands(np.abs(M).mean(axis=0), ax_)
     check_bands(chosen, ax_)
     js = [nearest_index(ax_, b) for b in chosen]
@@ -349,7 +355,7 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
         {i: M[pred == i].mean(axis=0) for i in present}, method)
     sections = [_map_section(grid, pred, p, class_names, info or {}, unknown),
                 *_image_sections(images, class_names),
-                *explain_sections(band_paths, band_rows, means_png, method),
+                *explain_sections(band_paths, band_rows, means_png, method, axis=ax_),
                 *([] if extra_section is None else [extra_section])]
     report = write_report(out / "report.html", "ramancam explain: map", sections,
                           settings=dict(info or {}))
@@ -367,6 +373,8 @@ def write_band_images(out_dir: Path, grid: MapGrid, axis: NDArray[np.float64],
     (file, band asked, nearest grid point)."""
     from matplotlib.figure import Figure as MplFigure
 
+    from ..plot import at_shift
+
     paths: list[Path] = []
     rows: list[list[Any]] = []
     width = max(2, len(str(len(bands))))
@@ -378,10 +386,11 @@ def write_band_images(out_dir: Path, grid: MapGrid, axis: NDArray[np.float64],
             fig = MplFigure(figsize=(11.5, _band_height(grid)), layout="constrained")
             a1, a2 = fig.subplots(1, 2)
             draw_value_image(a1, grid, intensity[b_i - 1], label="intensity (preprocessed)",
-                             title=f"intensity at {axis[j]:g} cm-1")
+                             title=f"intensity at {at_shift(axis, axis[j])}")
         draw_value_image(a2, grid, map_images[b_i - 1], label=f"{method} map value",
                          cmap="RdBu_r", symmetric=True,
-                         title=f"{method} map at {axis[j]:g} cm-1 (red: supports the class)")
+                         title=f"{method} map at {at_shift(axis, axis[j])} (red: supports "
+                               "the class)")
         paths.append(save_figure(fig, out_dir / f"band_{b_i:0{width}d}.png"))
         rows.append([f"band_{b_i:0{width}d}.png", b, float(axis[j])])
     return paths, rows
@@ -421,17 +430,24 @@ def write_class_means(out_dir: Path, axis: NDArray[np.float64], class_names: Seq
 
 
 def explain_sections(band_paths: Sequence[Path], band_rows: Sequence[Sequence[Any]],
-                     means_png: Path, method: str, *, intensity: bool = True) -> list[Any]:
-    """The report sections of :func:`write_band_images` and :func:`write_class_means`."""
+                     means_png: Path, method: str, *, intensity: bool = True,
+                     axis: NDArray[np.float64] | None = None) -> list[Any]:
+    """The report sections of :func:`write_band_images` and :func:`write_class_means`
+    (``axis``: the model's grid, for the unit of the band positions)."""
+    from ..plot import at_shift, shift_unit
     from ..report import Figure, Section, Table
+
+    unit = "cm-1" if axis is None else shift_unit(axis)
+    unit = "channel" if unit == "channels" else unit
 
     what = ("Preprocessed intensity (left) and the explanation map's value (right)"
             if intensity else "The explanation map's value")
     return [Section("Band images", [
-                Table(["file", "asked (cm-1)", "nearest grid point (cm-1)"],
+                Table(["file", f"asked ({unit})", f"nearest grid point ({unit})"],
                       [list(r) for r in band_rows],
                       caption=f"{what} at each band, across the image."),
-                *(Figure.from_file(bp, f"Band at {r[2]:g} cm-1.")
+                *(Figure.from_file(bp, "Band at " + (f"{r[2]:g} cm-1." if axis is None
+                                                     else f"{at_shift(axis, r[2])}."))
                   for bp, r in zip(band_paths, band_rows, strict=True))]),
             Section("Mean spectrum and map per predicted class", [
                 f"Mean preprocessed spectrum (black) and mean {method} map (red: supports "
