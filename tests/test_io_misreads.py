@@ -270,6 +270,58 @@ def test_thousands_separators_in_a_decimal_point_table_are_refused_not_read(tmp_
     assert read(q).X[1].tolist() == [1.5, 2.5]
 
 
+def test_points_grouping_thousands_beside_decimal_commas_are_read_as_thousands(tmp_path):
+    # a spreadsheet in a decimal-comma locale writes 1250 counts as '1.250': read as 1.25,
+    # every band above 1000 became a dip and the spectra were flagged unknown
+    two = tmp_path / "de.txt"
+    two.write_text("Wellenzahl;Intensitaet\r\n400,0;950\r\n402,0;1.250\r\n404,0;980\r\n"
+                   "406,0;12.345,5\r\n", encoding="ascii")
+    assert read(two).X[0].tolist() == [950.0, 1250.0, 980.0, 12345.5]
+    wide = tmp_path / "de.csv"
+    wide.write_text("label;998,0;1.000,0;1.002,0\na;1,5;1.250;3\nb;2;3;4\n", encoding="ascii")
+    s = read(wide, label_col="label")
+    assert s.wavenumbers.tolist() == [998.0, 1000.0, 1002.0]
+    assert s.X.tolist() == [[1.5, 1250.0, 3.0], [2.0, 3.0, 4.0]]
+    # a file that mixes conventions (decimal commas on the axis, points in the counts)
+    # reads its points as decimal points, as before
+    mixed = tmp_path / "mixed.txt"
+    mixed.write_text("400,5;0.125\n401,5;1.250\n", encoding="ascii")
+    assert read(mixed).X[0].tolist() == [0.125, 1.25]
+    # the two readings at once: refused, naming the line and both cells
+    both = tmp_path / "both.txt"
+    both.write_text("400,5;1.250\n401,5;0.5\n", encoding="ascii")
+    with pytest.raises(RamancamError, match=r"line 2: could not read '0\.5': this file writes "
+                                            r"decimal commas and groups thousands with points "
+                                            r"\('1\.250' earlier\)\. Write every number"):
+        read(both)
+    table = tmp_path / "both.csv"
+    table.write_text("id;400,5;401,5\na;1;2\nb;0.5;1\nc;1.250,5;2\n", encoding="ascii")
+    with pytest.raises(RamancamError, match=r"line 4: could not read '1\.250,5': this file "
+                                            r"writes decimal commas and writes decimal points "
+                                            r"beside its decimal commas \('0\.5' earlier\) in "
+                                            r"column '400,5'"):
+        read(table)
+    # a semicolon table that shows no decimal comma in its first rows: points stay decimal
+    plain = tmp_path / "plain.csv"
+    plain.write_text("id;400;401\na;10;20\nb;30;40\nc;1.250;2\n", encoding="ascii")
+    assert read(plain).X[2].tolist() == [1.25, 2.0]
+
+
+def test_a_decimal_comma_after_lines_of_whole_numbers_is_read(tmp_path):
+    # 'General' spreadsheet cells: 400;1000 first, 404;1000,5 later was refused ("got 3
+    # values ... Convert decimal commas to points"), against docs/formats.md
+    for sep in (";", "\t"):
+        p = tmp_path / "intfirst.txt"
+        p.write_text(f"400{sep}1000\n402{sep}1000\n404{sep}1000,5\n406,0{sep}1200\n",
+                     encoding="ascii")
+        s = read(p)
+        assert s.wavenumbers.tolist() == [400.0, 402.0, 404.0, 406.0]
+        assert s.X[0].tolist() == [1000.0, 1000.0, 1000.5, 1200.0]
+    # comma-separated whole numbers stay two fields
+    p.write_text("400,1000\n402,1001\n", encoding="ascii")
+    assert read(p).X[0].tolist() == [1000.0, 1001.0]
+
+
 def test_a_few_bands_over_time_are_a_wide_table(tmp_path):
     # 'time_s,1001,1450,1660' over 30 rows was refused as pandas' spectra in columns
     from ramancam.io import read

@@ -90,6 +90,52 @@ DECIMAL_COMMA = re.compile(r"^[-+]?(\d+,\d*|,\d+)([eE][-+]?\d+)?$")
 DECIMAL_POINT = re.compile(r"^[-+]?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?$")
 
 
+#: A number whose thousands are grouped with points, as spreadsheets in decimal-comma
+#: locales write them (``1.250``, ``12.345,5``, ``-1.234.567``); never ``0.123``.
+GROUPED_THOUSANDS = re.compile(r"^[-+]?[1-9]\d{0,2}(\.\d{3})+(,\d*)?([eE][-+]?\d+)?$")
+
+
+class DecimalCommas:
+    """Reads the number cells of a file that writes decimal commas (``400,5``).
+
+    A point in such a file is either a thousands separator (``1.250`` for 1250, as a
+    spreadsheet in those locales writes counts) or, in a file that mixes conventions, a
+    decimal point (``0.123``). The first cell with a point decides for the whole file:
+    grouped thousands when it reads as one (:data:`GROUPED_THOUSANDS`), decimal points
+    otherwise. A later cell that can only be read the other way is a contradiction
+    (:meth:`text` gives ``None``; :attr:`first` names the deciding cell), never a number
+    a thousand times off.
+    """
+
+    def __init__(self, *, points_decimal: bool = False) -> None:
+        # points_decimal: decided beforehand (a table whose first rows show no decimal comma)
+        self.grouped: bool | None = False if points_decimal else None
+        self.first = ""
+
+    def text(self, cell: str) -> str | None:
+        """``cell`` as :func:`float` reads it (``1,5`` -> ``1.5``; ``1.250,5`` -> ``1250.5``
+        once grouped thousands are decided), or ``None`` for a contradiction."""
+        if "." not in cell:
+            return cell.replace(",", ".")
+        t = cell.strip()
+        grouped = GROUPED_THOUSANDS.match(t) is not None
+        if not self.first:
+            self.first = t
+        if self.grouped is None:
+            self.grouped = grouped
+        if self.grouped:
+            return t.replace(".", "").replace(",", ".") if grouped else None
+        return None if "," in t else t  # a point and a comma: grouped thousands after all
+
+    def problem(self, cell: str) -> str:
+        """The message's middle for a contradicting ``cell``: what the file writes."""
+        how = ("groups thousands with points" if self.grouped
+               else "writes decimal points beside its decimal commas")
+        earlier = f" ({short(self.first)} earlier)" if self.first != cell.strip() else ""
+        return (f"could not read {short(cell)}: this file writes decimal commas and "
+                f"{how}{earlier}")
+
+
 def is_number(token: str) -> bool:
     """True when ``float`` reads ``token`` (``nan`` and ``inf`` included)."""
     try:

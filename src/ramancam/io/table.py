@@ -40,7 +40,15 @@ from ..checks import true_runs
 from ..errors import RamancamError, RamancamWarning, spectra_count, where
 from ..spectra import Spectra, check_axis, need_spectra
 from ._atomic import atomic_write, gz_name
-from ._text import DECIMAL_COMMA, DECIMAL_POINT, check_exists, read_text, short
+from ._text import (
+    DECIMAL_COMMA,
+    DECIMAL_POINT,
+    GROUPED_THOUSANDS,
+    DecimalCommas,
+    check_exists,
+    read_text,
+    short,
+)
 
 __all__ = ["parse_table", "read_table", "same_axis_runs", "sniff_delimiter", "write_table"]
 
@@ -200,17 +208,25 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
     # ('1,861'), refused as before, not read as 1.861.
     ahead = list(itertools.islice(rows, 2))  # the first two data rows, looked at and kept
     rows = itertools.chain(ahead, rows)
-    shown = header + (ahead[0][1] if ahead else [])
+    shown = [t.strip() for t in header + (ahead[0][1] if ahead else [])]
+    # with decimal commas shown, 1.250 is 1250 (a spreadsheet's
+    # grouping, DecimalCommas); without, the points of later rows are decimal points
+    looked = [*header, *(t for _, row in ahead for t in row)]
+    shown_commas = any(DECIMAL_COMMA.match(t.strip()) or (
+        "," in t and GROUPED_THOUSANDS.match(t.strip())) for t in looked)
     comma = delimiter in (";", "\t") and not any(
-        DECIMAL_POINT.match(t.strip()) for t in shown)
+        DECIMAL_POINT.match(t) and not (shown_commas and GROUPED_THOUSANDS.match(t))
+        for t in shown)
     _check_header_width(header_line if end >= 0 else "", ncol, ahead, source, line0)
 
+    commas = DecimalCommas(points_decimal=not shown_commas) if comma else None
     spec_idx: list[int] = []
     shifts: list[float] = []
     meta_idx: list[int] = []
     names: list[str] = []
     for i, h in enumerate(header):
-        v = _shift_header(h.replace(",", ".") if comma else h)
+        t = h if commas is None else commas.text(h)  # None: contradicts earlier headers
+        v = None if t is None else _shift_header(t)
         if v is None:
             meta_idx.append(i)
             names.append(h or f"column{i + 1}")
@@ -258,7 +274,7 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
         part = row[a:b] if contiguous else [row[i] for i in spec_idx]
         if len(lines) == len(X):
             X = _grown(X)
-        X[len(lines)] = _numbers(part, comma, source, lineno, lambda j: header[spec_idx[j]])
+        X[len(lines)] = _numbers(part, commas, source, lineno, lambda j: header[spec_idx[j]])
         cells.append([row[i] for i in meta_idx])
         lines.append(lineno)
     if not lines:
@@ -433,11 +449,21 @@ def _full_row(row: list[str], ncol: int, source: str, lineno: int, layout: str
     return row
 
 
-def _numbers(cells: list[str], comma: bool, source: str, lineno: int,
+def _numbers(cells: list[str], commas: DecimalCommas | None, source: str, lineno: int,
              column: Callable[[int], str]) -> list[float]:
     """The numbers of one row's cells; an empty cell is NaN (a missing value), decimal
-    commas are read when ``comma``; ``column(j)`` names cell ``j`` in the error."""
-    part = [t.replace(",", ".") for t in cells] if comma else cells
+    commas are read with ``commas`` (a table that writes them); ``column(j)`` names cell
+    ``j`` in the error."""
+    if commas is None:
+        part = cells
+    else:
+        read_as = [commas.text(t) for t in cells]
+        if None in read_as:
+            j = read_as.index(None)
+            raise RamancamError(
+                f"{where(source or None, lineno)}{commas.problem(cells[j])} in column "
+                f"{column(j)!r}. Write every number of the table one way.")
+        part = [t for t in read_as if t is not None]
     try:
         return list(map(float, part))
     except ValueError:
@@ -575,13 +601,14 @@ def _parse_columns(rows: Iterator[tuple[int, list[str]]], header: list[str], com
             f"{where(src, line0)}column names must be unique; got {dup!r} twice. Rename one "
             "of them.")
     V = np.empty((max_rows, ncol), dtype=np.float64)
+    commas = DecimalCommas() if comma else None
     lines: list[int] = []
     for lineno, row in rows:
         row = _full_row(row, ncol, source, lineno,
                         " (a Raman shift, then one intensity per spectrum)")
         if len(lines) == len(V):
             V = _grown(V)
-        V[len(lines)] = _numbers(row, comma, source, lineno, names.__getitem__)
+        V[len(lines)] = _numbers(row, commas, source, lineno, names.__getitem__)
         lines.append(lineno)
     V = V[:len(lines)]
     axis = check_axis(V[:, 0], source=src)  # a missing shift is no axis

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import RamancamError, where
 from ..spectra import Spectra, check_axis
-from ._text import DECIMAL_COMMA, check_exists, is_number, read_text, short
+from ._text import DECIMAL_COMMA, DecimalCommas, check_exists, is_number, read_text, short
 
 __all__ = ["LABSPEC_MIN_SETTINGS", "is_labspec_setting", "parse_xy", "read_rruff",
            "read_two_column", "two_numbers"]
@@ -70,12 +70,15 @@ def two_numbers(line: str) -> bool:
 
 
 def _decimal_commas(text: str) -> bool:
-    """Whether the first data line reads as two numbers with decimal commas."""
+    """Whether the file writes decimal commas: the first data line with a comma reads as
+    two numbers with decimal commas (lines of whole numbers before it, ``400;1000``, as a
+    spreadsheet's "General" format writes them, say nothing either way)."""
     for raw in text.split("\n"):
         line = raw.strip()
         if not line or line.startswith("#") or line[0] not in "+-.0123456789":
             continue  # blank, comment or a line of column titles
-        return _comma_pair(line)
+        if "," in line.rstrip(",;").rstrip():
+            return _comma_pair(line)
     return False
 
 
@@ -105,7 +108,7 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
     labspec: dict[str, str] = {}  # "#Key=<TAB>value" lines before the data (Horiba LabSpec)
     titles_seen = False
     ended = False  # a ##END= line was met
-    comma = _decimal_commas(text)
+    comma = DecimalCommas() if _decimal_commas(text) else None
     for lineno, raw in enumerate(text.split("\n"), 1):
         line = raw.strip()
         if not line:
@@ -124,8 +127,14 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
             continue
         # a separator after the last field ("400,1.5,"), as some programs end each line
         cells = line.rstrip(";" if comma else ",;").rstrip()
-        parts = (_SPLIT_NO_COMMA.split(cells.replace(",", ".")) if comma
-                 else _SPLIT.split(cells))
+        parts = _SPLIT_NO_COMMA.split(cells) if comma else _SPLIT.split(cells)
+        if comma and len(parts) == 2:
+            read_as = [comma.text(p) for p in parts]
+            if None in read_as:
+                bad = parts[read_as.index(None)]
+                raise RamancamError(f"{where(src, lineno)}{comma.problem(bad)}. Write every "
+                                    "number of the file one way.")
+            parts = [t for t in read_as if t is not None]
         if len(parts) == 2:
             try:
                 x, y = float(parts[0]), float(parts[1])
