@@ -177,3 +177,19 @@ def test_a_subset_keeps_the_row_names_of_the_whole_set():
     named = Spectra(s.X, w, meta={"id": ["a", "", "c", "", "e", "f"]}, sources=["t.csv"] * 6)
     assert named[np.array([1, 3])].ids == ["1", "3"]
     assert named[np.array([0, 2])].ids == ["a", "c"]
+
+
+def test_the_same_axis_written_descending_in_one_file_is_one_common_axis():
+    # one file ascending, one descending, on the same points: 'axes: differ (2 distinct)',
+    # convert and train refused them ("give --grid") and forced a resampling
+    a = np.linspace(400.0, 1800.0, 50)
+    y = np.sin(a / 90.0)
+    s = Spectra([y, y[::-1] * 2], [a, a[::-1]], sources=["up.txt", "down.txt"])
+    assert s.wavenumbers.tolist() == a.tolist()
+    assert np.array_equal(s.X, np.stack([y, y * 2]))
+    s = Spectra([y[::-1], y], [a[::-1], a])  # the first one's direction is kept
+    assert s.wavenumbers[0] == 1800.0 and np.array_equal(s.X[1], y[::-1])
+    # different points stay separate axes, each as written
+    b = np.linspace(400.0, 1800.0, 40)
+    s = Spectra([y, np.ones(40)], [a, b[::-1]])
+    assert s.axes[1][0] == 1800.0 and len(s.axes) == 2

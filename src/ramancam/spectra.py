@@ -194,6 +194,8 @@ class Spectra:
             axes_c = [_own(check_axis(a, source=src[i] or None)) for i, a in enumerate(axes)]
             ys_c = [_check_intensities(y, a.size, source=src[i] or None, index=i)
                     for i, (y, a) in enumerate(zip(ys, axes_c, strict=True))]
+            if n and not _all_equal_axes(axes_c):
+                axes_c, ys_c = _one_direction(axes_c, ys_c)
             if n and _all_equal_axes(axes_c):
                 self._X: NDArray[Any] | None = np.stack(ys_c)
                 self._axis: NDArray[np.float64] | None = axes_c[0]
@@ -528,6 +530,19 @@ def _is_ragged(X: Any, wavenumbers: Any) -> bool:
 def _all_equal_axes(axes: Sequence[NDArray[np.float64]]) -> bool:
     a0 = axes[0]
     return all(a.shape == a0.shape and np.array_equal(a, a0) for a in axes[1:])
+
+
+def _one_direction(axes: list[NDArray[np.float64]], ys: list[NDArray[Any]]
+                   ) -> tuple[list[NDArray[np.float64]], list[NDArray[Any]]]:
+    """The spectra in the direction of the first one's axis, when that makes every axis the
+    same (one file written descending, the others ascending, on the same points); else as
+    they are."""
+    down = axes[0][0] > axes[0][-1]
+    turned = [(a[::-1], y[::-1]) if a.size > 1 and (a[0] > a[-1]) != down else (a, y)
+              for a, y in zip(axes, ys, strict=True)]
+    if not _all_equal_axes([a for a, _ in turned]):
+        return axes, ys
+    return [_own(a) for a, _ in turned], [_own(y) for _, y in turned]
 
 
 def _distinct_axes(axes: Sequence[NDArray[np.float64]]) -> list[NDArray[np.float64]]:
