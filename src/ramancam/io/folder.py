@@ -439,6 +439,29 @@ def add_groups(s: Spectra, groups: list[str], source: object) -> Spectra:
     return s.replace(meta={**s.meta, GROUP_COL: np.array(groups, dtype=str)})
 
 
+def _note_unlisted(root: Path, listed: list[Path], manifests: list[str]) -> None:
+    """Warn of the spectrum files in ``root`` that a labels manifest leaves out (they are
+    not read): a manifest that misses a file by a typo dropped it without a word."""
+    import warnings
+
+    from ..errors import RamancamWarning, first_of
+
+    skip = {p.resolve() for spec in manifests
+            for p in (Path(spec), root / spec) if p.is_file()}
+    seen = {f.resolve() for f in listed}
+    try:
+        found = _find_files(root, None)
+    except RamancamError:
+        return
+    left = [f for f in found if f.resolve() not in seen and f.resolve() not in skip]
+    if left:
+        names = [str(f.relative_to(root)) for f in left]
+        warnings.warn(RamancamWarning(
+            f"{len(left)} file{'s' if len(left) > 1 else ''} of a readable kind in "
+            f"{str(root)!r} {'are' if len(left) > 1 else 'is'} not in the manifest, so not "
+            f"read: {first_of(names, 3)}. Add a row for each to read them."), stacklevel=3)
+
+
 def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
                 pattern: str | None = None, label_col: str | None = None,
                 groups_from: str | None = None) -> Spectra:
@@ -491,6 +514,7 @@ def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
     labels_per_file: list[str] | None = None
     if kind == "manifest":
         files, labels_per_file = _read_manifest(arg, root)
+        _note_unlisted(root, files, [arg] + ([garg] if gkind == "manifest" else []))
     else:
         files = _find_files(root, pattern)
     if gkind == "manifest":  # a groups manifest inside the folder is not a spectrum file
