@@ -322,6 +322,24 @@ def test_a_decimal_comma_after_lines_of_whole_numbers_is_read(tmp_path):
     assert read(p).X[0].tolist() == [1000.0, 1001.0]
 
 
+def test_quoted_cells_and_a_footer_of_a_two_column_file(tmp_path):
+    # '"300,0";"300,00"' was refused with "got 4 values ... Convert decimal commas"; a footer
+    # ('End of data', an [Info] block) with "Keep only the shift and intensity columns"
+    q = tmp_path / "quoted.csv"
+    q.write_text('"Raman shift";"Intensity"\n"300,0";"12,5"\n"302,0";"13,25"\n',
+                 encoding="ascii")
+    s = read(q)
+    assert s.wavenumbers.tolist() == [300.0, 302.0] and s.X[0].tolist() == [12.5, 13.25]
+    for footer, line in (("End of data\n", 4), ("\n[Info]\nIntegration=1\n", 5)):
+        f = tmp_path / "footer.txt"
+        f.write_text("# x y\n300.0\t1.0\n302.0\t2.0\n" + footer, encoding="ascii")
+        with pytest.raises(RamancamError, match=rf"line {line}: a two-column file must hold "
+                                                r"only \(shift, intensity\) lines after its "
+                                                r"data begins \(line 2\); got '(End of data|"
+                                                r"\[Info\])'\. Delete that line"):
+            read(f)
+
+
 def test_a_few_bands_over_time_are_a_wide_table(tmp_path):
     # 'time_s,1001,1450,1660' over 30 rows was refused as pandas' spectra in columns
     from ramancam.io import read

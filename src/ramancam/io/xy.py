@@ -69,12 +69,18 @@ def two_numbers(line: str) -> bool:
     return len(parts) == 2 and all(is_number(p) for p in parts)
 
 
+def _unquoted(line: str) -> str:
+    """A line of quoted cells (``"400,5";"1,25"``, as CSV exports write them) without its
+    double quotes."""
+    return line.replace('"', "") if line.startswith('"') else line
+
+
 def _decimal_commas(text: str) -> bool:
     """Whether the file writes decimal commas: the first data line with a comma reads as
     two numbers with decimal commas (lines of whole numbers before it, ``400;1000``, as a
     spreadsheet's "General" format writes them, say nothing either way)."""
     for raw in text.split("\n"):
-        line = raw.strip()
+        line = _unquoted(raw.strip())
         if not line or line.startswith("#") or line[0] not in "+-.0123456789":
             continue  # blank, comment or a line of column titles
         if "," in line.rstrip(",;").rstrip():
@@ -110,7 +116,7 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
     ended = False  # a ##END= line was met
     comma = DecimalCommas() if _decimal_commas(text) else None
     for lineno, raw in enumerate(text.split("\n"), 1):
-        line = raw.strip()
+        line = _unquoted(raw.strip())
         if not line:
             continue
         if line.startswith("#"):
@@ -149,6 +155,11 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
         if not xs and not titles_seen and not any(numeric):
             titles_seen = True  # one line of column titles before the data
             continue
+        if xs and not any(numeric):  # text after the data: a footer, an [Info] block
+            raise RamancamError(
+                f"{where(src, lineno)}a two-column file must hold only (shift, intensity) "
+                f"lines after its data begins (line {lines[0]}); got {short(line)}. Delete "
+                "that line and the ones after it, or make them comments with '#'.")
         if len(parts) != 2:
             hint = ("Convert decimal commas to points" if ";" in line and "," in line
                     else "Keep only the shift and intensity columns")
