@@ -311,6 +311,11 @@ def test_an_explicit_none_setting_overrides_quick_mode(pure_dir, tmp_path):
     doc = experiments.mixing(tmp_path / "m", quick=True, pure=pure_dir, max_pure=None,
                              epochs=1)
     assert doc["settings"]["max_pure"] is None and doc["results"]["n_pure"] == 7
+    # the VIP figure has a panel for every class (it stopped at 4, its caption saying "per
+    # class"): 2.3 inches a panel at 110 dpi
+    from matplotlib.image import imread
+
+    assert imread(tmp_path / "m" / "mixing_vip.png").shape[0] == round(2.3 * 7 * 110)
 
 
 def test_reproduce_takes_the_labels_of_a_data_folder_and_a_pure_table(tmp_path, pure_dir,

@@ -617,7 +617,7 @@ def vip_beside_map(axis: ArrayLike, vip: ArrayLike, cnn_map: ArrayLike, *,
     ax.set_xlim(float(x.min()), float(x.max()))
     ax.set_xlabel(_xlabel(x, xlabel))
     ax.set_ylabel("scaled to max |value|")
-    ax.legend(fontsize="small", loc="lower right")
+    ax.legend(fontsize="small", loc="best")  # lower right hid the amide I band
     if title:
         ax.set_title(title)
     return ax

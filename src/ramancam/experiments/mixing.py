@@ -317,9 +317,9 @@ def _mixing(run: _Run, src: Path, raw: Spectra) -> dict[str, Any]:
                              "offset), map of the first fold model, labelled pure spectrum "
                              "(green line)."))
     if pls is not None:
-        fig, axes = plt.subplots(min(4, len(classes)), 1, figsize=(8, 2.3 * min(4, len(
-            classes))), layout="constrained")
-        for ax, k in zip(np.atleast_1d(axes), range(min(4, len(classes))), strict=True):
+        fig, axes = plt.subplots(len(classes), 1, figsize=(8, 2.3 * len(classes)),
+                                 layout="constrained")
+        for ax, k in zip(np.atleast_1d(axes), range(len(classes)), strict=True):
             c = str(pls.classes_[k])
             vip_beside_map(axis, pls.vip_[k], np.mean(fold_class_maps[c], axis=0),
                            spectrum=pure_of[c], ax=ax, title=f"class {c}")
