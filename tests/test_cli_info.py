@@ -322,3 +322,35 @@ def test_info_counts_each_format_of_a_mixed_folder(tmp_path, capsys):
     code, out, _ = _run(capsys, ["info", str(tmp_path)])
     assert code == 0
     assert "format:    Galactic SPC (1 file), two-column text (2 files)\n" in out
+
+
+def test_missing_glyphs_of_class_names_are_one_warning_line(tmp_path):
+    # Chinese class names on a machine without a CJK font: matplotlib's "Glyph 20013 ...
+    # missing from font(s)" came several times per figure, with file and source line
+    import io
+    import subprocess
+    import sys
+    import warnings
+
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    fig.subplots().set_title("中文")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fig.savefig(io.BytesIO(), format="png")
+    missing = any("missing from font" in str(w.message) for w in seen)
+    rows = ["label," + ",".join(str(v) for v in range(400, 420))]
+    rows += [f"{lab}," + ",".join(f"{1 + (i * j) % 7 / 7:.3f}" for j in range(20))
+             for lab in ("中文", "甲乙", "abc") for i in range(1, 4)]
+    (tmp_path / "cjk.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "ramancam", "info", str(tmp_path / "cjk.csv"),
+                           "--label-col", "label", "--plot", str(tmp_path / "c.png")],
+                          capture_output=True, text=True, check=True)
+    assert "Glyph" not in done.stderr
+    said = [line for line in done.stderr.splitlines() if "font has no glyph" in line]
+    assert said == ([] if not missing else [
+        "warning: the plots' font has no glyph for '中' (and maybe other characters of the "
+        "names), drawn as empty boxes; install a font that has them (e.g. Noto Sans CJK) to "
+        "see them"])
+    assert (tmp_path / "c.png").is_file()

@@ -16,6 +16,7 @@ import contextlib
 import importlib
 import os
 import pkgutil
+import re
 import signal
 import sys
 from collections.abc import Iterator, Sequence
@@ -68,11 +69,20 @@ def _plain_warnings() -> Iterator[None]:
     from ..errors import RamancamWarning
 
     rare = "The least populated class in y has only"
+    glyph = re.compile(r"Glyph (\d+) .* missing from font")
+    glyphs_said: list[str] = []
     with warnings.catch_warnings():
         fmt = warnings.formatwarning
 
         def formatted(message: Any, category: Any, *args: Any, **kw: Any) -> str:
             text = str(message)
+            if m := glyph.match(text):  # matplotlib, a line per character and figure
+                if glyphs_said:
+                    return ""
+                glyphs_said.append(text)
+                return (f"warning: the plots' font has no glyph for {chr(int(m.group(1)))!r} "
+                        "(and maybe other characters of the names), drawn as empty boxes; "
+                        "install a font that has them (e.g. Noto Sans CJK) to see them\n")
             if text.startswith(rare):
                 return ("warning: a class has fewer spectra (or groups) than folds, so some "
                         f"folds test none of it (scikit-learn: {text.rstrip('.')})\n")
