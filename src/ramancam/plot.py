@@ -111,6 +111,17 @@ def is_channel_axis(axis: ArrayLike) -> bool:
     return bool(a.size and a[0] == 0 and np.allclose(np.diff(a), 1.0))
 
 
+#: Names (classes, spectrum ids) longer than this are cut in figures, where a long name
+#: squeezed the plot into a corner or ran off the canvas; tables and CSV files keep them.
+NAME_LIMIT = 32
+
+
+def short_name(name: object, limit: int = NAME_LIMIT) -> str:
+    """``name`` as a figure shows it: cut to ``limit`` characters with an ellipsis."""
+    text = str(name)
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
+
+
 def shift_unit(axis: ArrayLike) -> str:
     """``"channels"`` on a channel axis (:func:`is_channel_axis`), else ``"cm-1"``: the unit
     of a position or a shift on ``axis`` in a label."""
@@ -381,7 +392,7 @@ def class_stack(names: Sequence[str], lines: Sequence[Sequence[tuple[ArrayLike, 
                     alpha=1.0 if len(pairs) == 1 else 0.6)
             x_all.append(a)
         # the name beside the axes, right of its curve: never over the data
-        ax.text(1.01, off + 0.55, str(name), transform=ax.get_yaxis_transform(),
+        ax.text(1.01, off + 0.55, short_name(name), transform=ax.get_yaxis_transform(),
                 fontsize="small", color=color, va="center", ha="left", clip_on=False)
     if x_all:
         lo = min(float(a.min()) for a in x_all)
@@ -413,7 +424,7 @@ def confusion_matrix(cm: ArrayLike, class_names: Sequence[str], *, ax: Axes | No
     matplotlib Axes
     """
     c = np.asarray(cm, dtype=np.float64)
-    names = [str(n) for n in class_names]
+    names = [short_name(n) for n in class_names]
     if c.ndim != 2 or c.shape[0] != c.shape[1]:
         raise RamancamError(f"cm must be a square matrix; got shape {c.shape}.")
     if len(names) != c.shape[0]:

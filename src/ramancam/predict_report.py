@@ -87,7 +87,7 @@ def _figure(grid: NDArray[np.float64],
     spectrum, why it is drawn), the last shown in the panel's title."""
     from matplotlib.figure import Figure
 
-    from .plot import _xlabel
+    from .plot import _xlabel, short_name
 
     n = len(drawn)
     fig = Figure(figsize=(8.0, (2.4 if maps is not None else 2.1) * n + 0.3),
@@ -99,18 +99,21 @@ def _figure(grid: NDArray[np.float64],
             from .plot import spectrum_map
 
             spectrum_map(grid, x, maps[k], ax=ax,
-                         title=f"{ident}: {method} map for {map_class or nearest} ({why})",
+                         title=f"{short_name(ident)}: {method} map for "
+                               f"{short_name(map_class or nearest)} ({why})",
                          map_label=method, reference=None if ref is None else ref[0],
                          reference_sd=None if ref is None else ref[1],
-                         reference_label=f"mean of {nearest}")
+                         reference_label=f"mean of {short_name(nearest)}")
             continue
         if ref is not None:
             mean, sd = ref
             ax.fill_between(grid, mean - sd, mean + sd, color="0.85", lw=0)
-            ax.plot(grid, mean, color="0.45", ls="--", lw=1.0, label=f"mean of {nearest}")
-        ax.plot(grid, x, color="C0", lw=1.0, label=str(ident))
+            ax.plot(grid, mean, color="0.45", ls="--", lw=1.0,
+                    label=f"mean of {short_name(nearest)}")
+        ax.plot(grid, x, color="C0", lw=1.0, label=short_name(ident))
         ax.set_ylabel("intensity")
-        ax.set_title(f"{ident}: nearest class {nearest} ({why})", loc="left",
+        ax.set_title(f"{short_name(ident)}: nearest class {short_name(nearest)} ({why})",
+                     loc="left",
                      fontsize="medium")
         ax.legend(fontsize="small", loc="best", frameon=False)
     axes[-1].set_xlabel(_xlabel(np.asarray(grid, dtype=np.float64), None))

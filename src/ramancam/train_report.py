@@ -216,7 +216,8 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
                "fold model that did not train on it")
               + "; colours are shares of the true class (row)."]
     if len(classes) <= MAX_MATRIX:
-        label_in = 0.075 * min(max(len(c) for c in classes), 40)  # room for the class names
+        # room for the class names, as the matrix shows them
+        label_in = 0.075 * min(max(len(c) for c in classes), plot.NAME_LIMIT)
         fig, ax = plt.subplots(figsize=(1.4 + label_in + 0.55 * len(classes),
                                         1.0 + label_in + 0.5 * len(classes)))
         plot.confusion_matrix(cv.confusion, classes, ax=ax)

@@ -277,6 +277,7 @@ def run(args: argparse.Namespace) -> int:
     from ..maps.grid import grid_of, has_positions
     from ..maps.outputs import check_bands, no_positions_note, out_dir_of, parse_bands
     from ..novelty import UNKNOWN
+    from ..plot import short_name
     from . import _scale as scale
     from ._common import (
         chunk_progress,
@@ -452,9 +453,11 @@ def run(args: argparse.Namespace) -> int:
                     pred = classes[int(cal[i].argmax())]
                     if flag is not None and flag[i]:
                         pred = f"{UNKNOWN} (nearest {pred})"
-                    head = (f"{ids[rows[i]]}: map for {classes[targets[r]]} "
-                            f"(p={cal[i, targets[r]]:.3f}); predicted {pred}"
-                            + ("" if y is None else f", true {y[i]}"))
+                    head = (f"{short_name(ids[rows[i]])}: map for "
+                            f"{short_name(classes[targets[r]])} "
+                            f"(p={cal[i, targets[r]]:.3f}); "
+                            f"predicted {short_name(pred)}"
+                            + ("" if y is None else f", true {short_name(y[i])}"))
                     shown.append((head, X[i], maps[r], args.method,
                                   bundle.class_reference(classes[targets[r]])))
             n_rows += maps.shape[0]

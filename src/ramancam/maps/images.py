@@ -103,6 +103,8 @@ def draw_class_image(ax: Axes, grid: MapGrid, predicted: ArrayLike,
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
+    from ..plot import short_name
+
     pred = np.asarray(predicted)
     k = len(class_names)
     colors = class_colors(k)
@@ -117,7 +119,7 @@ def draw_class_image(ax: Axes, grid: MapGrid, predicted: ArrayLike,
     img = np.ma.masked_less(pred, 0)
     _show(ax, grid, img, cmap=cmap, vmin=-0.5, vmax=max(len(shown), 1) - 0.5)
     counts = np.bincount(pred[pred >= 0].ravel(), minlength=k + 1)
-    handles = [Patch(facecolor=c, edgecolor="0.3", label=f"{name} ({counts[i]})")
+    handles = [Patch(facecolor=c, edgecolor="0.3", label=f"{short_name(name)} ({counts[i]})")
                for i, (c, name) in enumerate(zip(colors, class_names, strict=True))]
     if flagged is not None:
         handles.append(Patch(facecolor=UNKNOWN_COLOR, edgecolor="0.3",
@@ -293,6 +295,8 @@ def write_map_images(out_dir: str | os.PathLike[str], grid: MapGrid, predicted: 
     RamancamError
         Missing folder, or arrays whose shapes do not match the grid and the class list.
     """
+    from ..plot import short_name
+
     out = Path(out_dir)
     if not out.is_dir():
         raise RamancamError(f"out_dir must be an existing folder; got {str(out)!r}. Create it "
@@ -324,8 +328,8 @@ def write_map_images(out_dir: str | os.PathLike[str], grid: MapGrid, predicted: 
     for i, name in enumerate(class_names):
         fig, ax = _new_figure(grid)
         draw_value_image(ax, grid, np.where(pred >= 0, p[..., i], np.nan),
-                         label=f"p({name})", vmin=0.0, vmax=1.0,
-                         title=f"probability of {name}")
+                         label=f"p({short_name(name)})", vmin=0.0, vmax=1.0,
+                         title=f"probability of {short_name(name)}")
         paths.append(save_figure(fig, out / f"proba_{i + 1:0{width}d}.png"))
     shift = None if band_shift is None else np.asarray(band_shift, dtype=np.float64)
     if shift is not None and np.isfinite(shift).any():
