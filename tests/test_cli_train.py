@@ -333,6 +333,21 @@ def test_train_fixed_split_and_paper_recipe(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "spectra must cover the model's range" in captured.err
     assert captured.out == ""
+    # a folder where one file does not cover it: that file is not predicted, the rest are
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    for i, (xs, ys) in enumerate(((axis, X[0]), (axis, X[7]), (axis[50:], X[2, 50:]))):
+        (folder / f"s{i}.txt").write_text(
+            "".join(f"{a:g}\t{v:.6f}\n" for a, v in zip(xs, ys, strict=True)))
+    assert main(["predict", str(out), str(folder), "--out", str(tmp_path / "b.csv")]) == 0
+    said = capsys.readouterr().out
+    assert re.search(r"not predicted: 1 spectrum the model's recipe refuses \(s2\.txt; .*First "
+                     r"reason: must cover the model's range, 400-1800 cm-1 .*got file "
+                     r".*s2\.txt covering [\d.]+-1900 cm-1", said)
+    assert "spans other Raman shifts" not in said  # a note of the predicted spectra only
+    rows = _rows(tmp_path / "b.csv")
+    assert [r["predicted"] for r in rows][2] == "unknown" and rows[2]["p_a"] == ""
+    assert rows[0]["predicted"] in ("a", "b") and rows[1]["p_a"] != ""
 
 
 def test_train_with_groups_sets_the_threshold_on_whole_groups(tmp_path, capsys):

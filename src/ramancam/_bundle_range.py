@@ -138,11 +138,13 @@ class RangeChecks:
                 "and less sure classes. Measure at the training spectra's resolution, or "
                 "train on spectra like these.")
 
-    def check_coverage(self, spectra: Spectra) -> None:
+    def check_coverage(self, spectra: Spectra, *, some: bool = False) -> None:
         """Refuse spectra that do not cover the range the model's recipe resamples onto,
         in a predicting user's terms (the recipe's own message is about choosing a grid,
         which a trained model no longer can). :meth:`prepare` calls it; commands call it
-        first, so that nothing is written for spectra that cannot be predicted.
+        first, so that nothing is written for spectra that cannot be predicted. With
+        ``some``, only when none covers it: files of other ranges among many are then
+        left out one by one (:meth:`prepare_usable`, with this message as the reason).
 
         Raises
         ------
@@ -161,7 +163,7 @@ class RangeChecks:
         axes = [spectra.wavenumbers] if spectra.has_common_axis else spectra.axes
         ranges = np.array([(float(a.min()), float(a.max())) for a in axes])
         short = np.flatnonzero((ranges[:, 0] > lo + tol) | (ranges[:, 1] < hi - tol))
-        if not short.size:
+        if not short.size or (some and short.size < len(axes)):
             return
         i = int(short[0])
         n_short = len(spectra) if spectra.has_common_axis else short.size

@@ -33,7 +33,8 @@ with their spectra (red = supports, blue = argues against); --out DIR (an existi
 or a name ending in '/') writes maps.csv and that figure, maps.png, into DIR. Spectra are
 processed in chunks, so memory stays bounded for large files; with more than one chunk,
 progress (spectra done, seconds) goes to stderr every 10 s. A spectrum the model's recipe
-refuses (flat or empty, e.g. a dead pixel) gets no row and, on a map, a blank pixel; a
+refuses (flat or empty, e.g. a dead pixel; a file that does not cover the model's range,
+among others that do) gets no row and, on a map, a blank pixel; a
 'not explained:' line names it, and the run goes on. When the spectra's bands sit 1.5
 cm-1 or more off the model's training spectra (another instrument's calibration), the
 'axis:' line of 'ramancam predict' says so: the maps then mark the bands where they were
@@ -334,7 +335,7 @@ def run(args: argparse.Namespace) -> int:
     if bands is not None:
         check_bands(bands, grid)
     model = bundle.model
-    bundle.check_coverage(data)  # before any row is written
+    bundle.check_coverage(data, some=True)  # before any row: the rest one by one
     if out_dir is not None:  # once the checks have passed: no empty folder left
         make_out_folder(out_dir)  # removed again if the run fails while it is empty
     n_rows = 0

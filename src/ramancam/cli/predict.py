@@ -45,10 +45,11 @@ derivatives; when the median over at least 10 spectra is 1.5 cm-1 or more, an 'a
 says how far and which way, with the calibration standards to check against (for a Zarr
 cube, from every pixel's shift, kept in the store's 'band_shift' array).
 
-A spectrum the model's recipe refuses (flat or empty, e.g. a dead pixel of a map) does not
-stop the run when others can be predicted: its row reads 'unknown' with every number empty
-(also with --no-reject: it has no class), it is drawn as unknown in the map images, and a
-'not predicted:' line names it with the recipe's reason.
+A spectrum the model's recipe refuses (flat or empty, e.g. a dead pixel of a map; a file
+that does not cover the model's range, among others that do) does not stop the run when
+others can be predicted: its row reads 'unknown' with every number empty (also with
+--no-reject: it has no class), it is drawn as unknown in the map images, and a 'not
+predicted:' line names it with the recipe's reason.
 
 The id is the 'id' metadata column when there is one, else the file name for folders, else
 the row number.
@@ -232,7 +233,7 @@ def run(args: argparse.Namespace) -> int:
     if args.novelty_rate is not None:  # another rate: the threshold from the kept scores
         bundle.threshold, rate = rate_threshold(bundle, args.novelty_rate)
     data = read_data(args)
-    bundle.check_coverage(data)  # before any row is written
+    bundle.check_coverage(data, some=True)  # before any row: the rest one by one
     ids = data.ids
     labels = data.labels
     classes = list(bundle.classes)
@@ -250,6 +251,7 @@ def run(args: argparse.Namespace) -> int:
     all_proba = []
     all_flags: list[np.ndarray] = []
     all_refused: list[np.ndarray] = []
+    predicted_rows: list[np.ndarray] = []  # which spectra were predicted (not refused)
     shifts: list[np.ndarray] = []  # band shifts against the class means (checks.band_shift)
     shift_rows: list[np.ndarray] = []  # the same, one per spectrum (NaN: none), for the map
     p_rows: list[np.ndarray] = []  # novelty p-values per spectrum (NaN: none), for the map
@@ -328,6 +330,7 @@ def run(args: argparse.Namespace) -> int:
                 row.append("" if p_nov is None or not ok else repr(float(p_nov[i])))
                 row.append("" if members is None or not ok else "|".join(members[i]))
                 w.writerow(row)
+            predicted_rows.append(usable)
             if attention is not None:
                 _attend(attention, start, usable, X, ids, pred, nearest, proba, flags, p_nov,
                         sizes, members, match, true,
@@ -395,19 +398,23 @@ def run(args: argparse.Namespace) -> int:
     if shifts and (shift := shift_note(np.concatenate(shifts),
                                        offset_fix=bundle.recipe is not None)):
         say(shift)
-    if (ends := bundle.end_point_note(data)) is not None:
+    kept = np.concatenate(predicted_rows)  # the notes below are of the predicted spectra
+    rows_kept = np.flatnonzero(kept)
+    kept_data = data if kept.all() else data[rows_kept]
+    kept_ids = [ids[i] for i in rows_kept]
+    if (ends := bundle.end_point_note(kept_data)) is not None:
         say(ends)
-    if (sampled := bundle.sampling_note(data)) is not None:
+    if (sampled := bundle.sampling_note(kept_data)) is not None:
         say(sampled)
     if bundle.recipe is not None and (coarse := coarse_note(
-            data, float(np.median(np.diff(bundle.grid))))) is not None:
+            kept_data, float(np.median(np.diff(bundle.grid))))) is not None:
         say(coarse)
-    clip_note = clipped_line(clipped_in(data, bundle.grid), ids, "inside the model's range",
-                             "measure again with less laser power or time, or read these "
-                             "predictions with care")
+    clip_note = clipped_line(clipped_in(kept_data, bundle.grid), kept_ids, "inside the model's "
+                             "range", "measure again with less laser power or time, or read "
+                             "these predictions with care")
     if clip_note:
         say(clip_note)
-    if bad := implausible_note(data, bundle.grid, "check the files before trusting "
+    if bad := implausible_note(kept_data, bundle.grid, "check the files before trusting "
                                "these predictions"):
         say(bad)
     if grid is not None and out_dir is not None:
