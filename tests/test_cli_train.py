@@ -100,9 +100,15 @@ def test_simulate_mix_resamples_different_axes(tmp_path, capsys):
 def test_simulate_errors(tmp_path, capsys):
     assert main(["simulate", "mix", "--out", str(tmp_path / "m.csv")]) == 2
     assert "--pure must name the pure spectra" in capsys.readouterr().err
-    assert main(["simulate", "mix", "--pure", str(tmp_path), "--n-per-class", "3",
+    (tmp_path / "pure").mkdir()
+    assert main(["simulate", "mix", "--pure", str(tmp_path / "pure"), "--n-per-class", "3",
                  "--out", str(tmp_path / "m.csv")]) == 2
     assert "--n-per-class must not be used with 'mix'" in capsys.readouterr().err
+    # mixtures written among the pure spectra would be read as pure ones by the next run
+    assert main(["simulate", "mix", "--pure", str(tmp_path / "pure"), "--out",
+                 str(tmp_path / "pure" / "m.csv")]) == 2
+    assert "--out must not be inside the folder --pure, which is read" in \
+        capsys.readouterr().err
     assert main(["simulate", "peaks", "--n-per-class", "0", "--out",
                  str(tmp_path / "p.csv")]) == 2
     assert "--n-per-class must be a positive integer" in capsys.readouterr().err
@@ -1402,6 +1408,43 @@ def test_no_output_may_overwrite_an_input(peaks_file, model_file, tmp_path, caps
     assert ("argument --seed: must be an integer from 0 to 4294967295; got -1"
             in capsys.readouterr().err)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "folder", "m.ramancam"]
+
+
+def test_outputs_into_the_data_are_refused(peaks_file, model_file, tmp_path, capsys):
+    # explain --out DATA_FOLDER/maps.csv added 30 'spectra' to every later run on the folder;
+    # --out DIR/ beside DIR/predictions.csv as DATA overwrote the input (exit 0)
+    folder = tmp_path / "spectra"
+    folder.mkdir()
+    (folder / "d.csv").write_bytes(peaks_file.read_bytes())
+    same = tmp_path / "same"
+    same.mkdir()
+    for name in ("predictions.csv", "maps.csv"):
+        (same / name).write_bytes(peaks_file.read_bytes())
+    before = sorted(p.name for p in folder.iterdir()), (same / "maps.csv").read_bytes()
+    m = str(model_file)
+    cases = [
+        (["explain", m, str(folder), "--out", str(folder / "maps.csv")],
+         f"--out must not be inside the folder DATA, which is read; got "
+         f"{str(folder / 'maps.csv')!r} in {str(folder)!r}. The next run"),
+        (["predict", m, str(folder), "--out", f"{folder}/res/"], "must not be inside the folder"),
+        (["baseline", str(folder), "--label-col", "label", "--model", "library", "--out",
+          str(folder / "b")], "--out must not be inside the folder DATA"),
+        (["predict", m, str(same / "predictions.csv"), "--out", f"{same}/"],
+         f"--out must not name DATA, which is read; got '{same}/' (it writes predictions.csv)"),
+        (["explain", m, str(same / "maps.csv"), "--out", str(same)],
+         "--out must not name DATA, which is read; got"),
+        (["baseline", str(same / "predictions.csv"), "--label-col", "label", "--model",
+          "library", "--out", str(same)], "(it writes predictions.csv)"),
+    ]
+    for argv, message in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, (argv, err)
+        assert (sorted(p.name for p in folder.iterdir()), (same / "maps.csv").read_bytes()) \
+            == before
+    # a report or a figure among the spectra is no table: allowed
+    assert main(["predict", m, str(folder), "--report", str(folder / "r.html")]) == 0
+    assert (folder / "r.html").is_file()
 
 
 def test_explain_figures_show_predicts_calibrated_verdict(model_file, peaks_file, tmp_path,

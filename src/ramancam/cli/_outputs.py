@@ -4,6 +4,7 @@ they are empty) and the checks of output paths made before any work."""
 from __future__ import annotations
 
 import argparse
+import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -133,14 +134,22 @@ def check_report_path(path: str | None) -> None:
 
 def check_not_inputs(args: argparse.Namespace, outputs: Sequence[str],
                      inputs: Sequence[str] = ("data", "model"),
-                     names: Mapping[str, str] | None = None) -> None:
+                     names: Mapping[str, str] | None = None,
+                     folder_files: Mapping[str, Sequence[str]] | None = None,
+                     folders: Sequence[str] = ()) -> None:
     """Refuse an output (the options ``outputs``, attribute names of ``args``) that names an
-    input file (``inputs``: DATA, MODEL) or another output, before any work: writing it
-    would destroy the input, or one output the other. ``names``: how messages name an
-    attribute (default ``DATA``, ``MODEL``, ``--OPTION``)."""
+    input file (``inputs``: DATA, MODEL) or another output, or a table (a file of a kind the
+    readers take) inside an input folder, before any work: writing it would destroy the
+    input, or one output the other, and a table written into a folder of spectra is read
+    back as spectra by the next run (a report or an image there is harmless).
+    ``folder_files``: for an output that is a folder (``--out DIR``), the files the command
+    writes into it, each checked as the output (when the output is an existing folder, ends
+    with a path separator, or is one of ``folders``: always a folder). ``names``: how
+    messages name an attribute (default ``DATA``, ``MODEL``, ``--OPTION``)."""
     from pathlib import Path
 
     from ..errors import RamancamError
+    from ..io._text import is_known_file
 
     def label(attr: str) -> str:
         given = (names or {}).get(attr)
@@ -153,11 +162,22 @@ def check_not_inputs(args: argparse.Namespace, outputs: Sequence[str],
         if not value:
             continue
         out = Path(value).resolve()
+        is_folder = (attr in folders or Path(value).is_dir()
+                     or str(value).endswith(("/", os.sep)))
+        within = [out / f for f in (folder_files or {}).get(attr, ()) if is_folder]
         for src_attr, src in read:
-            if out == src:
+            for target in (out, *within):
+                if target == src:
+                    raise RamancamError(
+                        f"{label(attr)} must not name {label(src_attr)}, which is read; got "
+                        f"{value!r}{'' if target == out else f' (it writes {target.name})'}. "
+                        "Writing it would destroy the input: name another file.")
+            readable = [t for t in (out, *within) if is_known_file(t)]
+            if src.is_dir() and any(src in t.parents for t in readable):
                 raise RamancamError(
-                    f"{label(attr)} must not name {label(src_attr)}, which is read; got "
-                    f"{value!r}. Writing it would destroy the input: name another file.")
+                    f"{label(attr)} must not be inside the folder {label(src_attr)}, which is "
+                    f"read; got {value!r} in {str(src)!r}. The next run on that folder would "
+                    "read the outputs as spectra: write them elsewhere.")
         if out in seen:
             raise RamancamError(f"{label(attr)} and {label(seen[out])} must name different "
                                 f"files; got {value!r} for both. Name another file.")

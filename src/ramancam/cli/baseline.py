@@ -97,12 +97,14 @@ def make_model(name: str, *, components: tuple[int, ...] | None, inner_folds: in
 
 def _check_args(args: argparse.Namespace) -> tuple[int, ...] | None:
     from ..errors import RamancamError
-    from ._outputs import check_out_folder
+    from ._outputs import check_not_inputs, check_out_folder
 
     if args.inner_folds < 2:
         raise RamancamError(
             f"--inner-folds must be an integer >= 2; got {args.inner_folds}.")
     check_out_folder("out", args.out)
+    check_not_inputs(args, ("out",), inputs=("data",), folders=("out",),
+                     folder_files={"out": ("predictions.csv", "vip.csv")})
     if args.model == "library":
         given = [o for o, on in (("--components", args.components is not None),
                                  ("--inner-folds", getattr(args, "inner_folds_given", False)))

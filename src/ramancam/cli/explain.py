@@ -128,7 +128,8 @@ def _check_args(args: argparse.Namespace) -> None:
     check_figure_path("plot", args.plot)
     check_report_path(args.report)
     check_parent_folder("out", args.out)
-    check_not_inputs(args, ("out", "plot", "report"))
+    check_not_inputs(args, ("out", "plot", "report"),
+                     folder_files={"out": ("maps.csv", "class_means.csv")})
 
 
 def _plot(path: str, grid: Any, shown: list[tuple[str, Any, Any, str, Any]], title: str

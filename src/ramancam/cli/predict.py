@@ -225,7 +225,7 @@ def run(args: argparse.Namespace) -> int:
     set_threads(args.threads)
     check_report_path(args.report)
     check_writable("out", args.out)
-    check_not_inputs(args, ("out", "report"))
+    check_not_inputs(args, ("out", "report"), folder_files={"out": ("predictions.csv",)})
     if scale.wanted(args):  # a Zarr cube, or Dask workers: tile by tile (docs/scale.md)
         return scale.cli_predict(args)
     bundle = load(args.model)
