@@ -354,3 +354,34 @@ def test_missing_glyphs_of_class_names_are_one_warning_line(tmp_path):
         "names), drawn as empty boxes; install a font that has them (e.g. Noto Sans CJK) to "
         "see them"])
     assert (tmp_path / "c.png").is_file()
+
+
+def test_ctrl_c_while_the_commands_are_imported_is_one_line(monkeypatch, capsys):
+    # building the parser imports every command's module (pybaselines, ...): a Ctrl-C in
+    # that first second printed a 40-90 line traceback
+    import ramancam.cli as cli
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    assert cli.main(["info", "x.csv"]) == 130
+    assert capsys.readouterr().err == "error: interrupted\n"
+
+
+def test_an_unwritable_out_folder_is_named_as_given(tmp_path, monkeypatch, capsys):
+    # the message named a probe file the user never gave ('ro/probe')
+    import tempfile
+
+    def refuse(*args, **kw):
+        raise PermissionError(13, "Permission denied")
+
+    (tmp_path / "ro").mkdir()
+    (tmp_path / "d.csv").write_text("label,400,401,402\na,1,2,3\nb,3,2,1\n")
+    monkeypatch.setattr(tempfile, "TemporaryFile", refuse)
+    for out in (tmp_path / "ro", tmp_path / "ro" / "b"):
+        assert main(["baseline", str(tmp_path / "d.csv"), "--label-col", "label", "--model",
+                     "library", "--out", str(out)]) == 2
+        assert capsys.readouterr().err == (
+            f"error: --out must be in a folder you can write to; got {str(out)!r} "
+            "(Permission denied). Write it elsewhere.\n")

@@ -1410,6 +1410,44 @@ def test_no_output_may_overwrite_an_input(peaks_file, model_file, tmp_path, caps
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "folder", "m.ramancam"]
 
 
+def test_an_interrupted_run_leaves_the_earlier_outputs_as_a_set(peaks_file, tmp_path,
+                                                                 monkeypatch, capsys):
+    # Ctrl-C while train wrote its report left the new model beside the earlier report;
+    # baseline's new table beside the earlier summary; a library run kept a PLS-DA VIP
+    import ramancam.train_report as train_report
+
+    model, report = tmp_path / "m.ramancam", tmp_path / "r.html"
+    train = ["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
+             "--no-compare", "--out", str(model), "--report", str(report)]
+    assert main(train) == 0
+    before = model.read_bytes(), report.read_bytes()
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_report, "write_train_report", interrupted)
+    assert main([*train[:-4], "--seed", "5", *train[-4:]]) == 130
+    assert (model.read_bytes(), report.read_bytes()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.ramancam", "r.html"]
+    capsys.readouterr()
+    out = tmp_path / "b"
+    base = ["baseline", str(peaks_file), "--label-col", "label", "--recipe", "none",
+            "--folds", "2", "--out", str(out)]
+    assert main([*base, "--model", "plsda", "--components", "1,2"]) == 0
+    import ramancam.cli.baseline as cli_baseline
+
+    real = cli_baseline._write_vip
+    monkeypatch.setattr(cli_baseline, "_write_vip", interrupted)
+    earlier = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert main([*base, "--model", "plsda", "--components", "1,2", "--folds", "3"]) == 130
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == earlier
+    monkeypatch.setattr(cli_baseline, "_write_vip", real)
+    capsys.readouterr()
+    assert main([*base, "--model", "library"]) == 0
+    assert "; removed the earlier run's vip.csv and vip.png" in capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == ["baseline.json", "predictions.csv"]
+
+
 def test_outputs_into_the_data_are_refused(peaks_file, model_file, tmp_path, capsys):
     # explain --out DATA_FOLDER/maps.csv added 30 'spectra' to every later run on the folder;
     # --out DIR/ beside DIR/predictions.csv as DATA overwrote the input (exit 0)

@@ -423,6 +423,38 @@ def test_atomic_write_removes_what_a_killed_run_left(tmp_path):
     assert sweep_leftovers(tmp_path / "missing", "out.csv") == []
 
 
+def test_atomic_group_puts_a_commands_files_in_place_together(tmp_path):
+    # a model beside the earlier run's report: each file atomic, the set not
+    from ramancam.io._atomic import atomic_group, pending_path
+    from ramancam.report import Figure
+
+    (tmp_path / "m.bin").write_bytes(b"old model")
+    (tmp_path / "r.html").write_text("old report")
+    with pytest.raises(KeyboardInterrupt), atomic_group():
+        with atomic_write(tmp_path / "m.bin", "wb") as fh:
+            fh.write(b"new model")
+        assert (tmp_path / "m.bin").read_bytes() == b"old model"  # not yet in place
+        assert pending_path(tmp_path / "m.bin").read_bytes() == b"new model"
+        raise KeyboardInterrupt  # while the report is written
+    assert (tmp_path / "m.bin").read_bytes() == b"old model"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.bin", "r.html"]
+    with atomic_group():
+        with atomic_write(tmp_path / "m.bin", "wb") as fh:
+            fh.write(b"new model")
+        with atomic_group():  # part of the outer group
+            with atomic_write(tmp_path / "fig.png", "wb") as fh:
+                fh.write(b"\x89PNG\r\n\x1a\nbody")
+        assert not (tmp_path / "fig.png").exists()
+        # a page embeds it
+        assert Figure.from_file(tmp_path / "fig.png").png == b"\x89PNG\r\n\x1a\nbody"
+        with atomic_write(tmp_path / "r.html") as fh:
+            fh.write("new report")
+    assert (tmp_path / "m.bin").read_bytes() == b"new model"
+    assert (tmp_path / "r.html").read_text() == "new report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.png", "m.bin", "r.html"]
+    assert pending_path(tmp_path / "m.bin") == tmp_path / "m.bin"
+
+
 def test_atomic_write_errors(tmp_path):
     with pytest.raises(RamancamError, match="mode must be one of"), \
             atomic_write(tmp_path / "x", "a"):

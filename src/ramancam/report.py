@@ -102,7 +102,9 @@ class Figure:
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], caption: str = "") -> Figure:
         """Read a PNG file written earlier."""
-        return cls(Path(path).read_bytes(), caption)
+        from .io._atomic import pending_path
+
+        return cls(pending_path(path).read_bytes(), caption)
 
 
 @dataclass(frozen=True)

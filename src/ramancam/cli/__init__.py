@@ -98,14 +98,17 @@ def _plain_warnings() -> Iterator[None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 2 usage or input error)."""
-    parser = build_parser()
-    try:
+    try:  # building the parser imports every command's module: Ctrl-C may come here too
+        parser = build_parser()
         args, extra = parser.parse_known_args(argv)
         if extra:  # named by the command's own usage line, not the top-level one
             getattr(args, "_parser", parser).error(
                 f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code or 0)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2

@@ -67,11 +67,12 @@ def check_parent_folder(opt: str, path: str | None) -> None:
 
 
 def check_writable(opt: str, path: str | None, *, folder_ok: bool = True,
-                   name: str | None = None) -> None:
+                   name: str | None = None, shown: str | None = None) -> None:
     """Refuse an output (``--OPT``) whose existing folder cannot be written to, or (with
     ``folder_ok=False``) that names a folder, before any work: found after the work, the
     error named a hidden temp file. ``name``: how the messages name a positional output
-    (``OUT``) instead of ``--OPT``."""
+    (``OUT``) instead of ``--OPT``; ``shown``: the path as the user gave it, where ``path``
+    is a probe in it."""
     import tempfile
     from pathlib import Path
 
@@ -91,8 +92,9 @@ def check_writable(opt: str, path: str | None, *, folder_ok: bool = True,
         with tempfile.TemporaryFile(dir=parent):
             pass
     except OSError as exc:
-        raise RamancamError(f"{label} must be in a folder you can write to; got {path!r} "
-                            f"({exc.strerror or exc}). Write it elsewhere.") from None
+        raise RamancamError(f"{label} must be in a folder you can write to; got "
+                            f"{shown or path!r} ({exc.strerror or exc}). Write it "
+                            "elsewhere.") from None
 
 
 def check_out_folder(opt: str, path: str | None) -> None:
@@ -110,14 +112,14 @@ def check_out_folder(opt: str, path: str | None) -> None:
         raise RamancamError(f"--{opt} must be a folder; got {path!r}, which is a file. Name "
                             "a folder (it is created when missing).")
     if target.is_dir():
-        check_writable(opt, str(target / "probe"))
+        check_writable(opt, str(target / "probe"), shown=path)
         return
     first = next((q for q in target.parents if q.exists()), None)
     if first is not None and not first.is_dir():
         raise RamancamError(f"--{opt} must be a folder; got {path!r}, but {str(first)!r} is "
                             "a file. Name a folder (it is created when missing).")
     if first is not None:
-        check_writable(opt, str(first / "probe"))
+        check_writable(opt, str(first / "probe"), shown=path)
 
 
 def check_report_path(path: str | None) -> None:

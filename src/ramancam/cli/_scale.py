@@ -227,9 +227,10 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
                   "spectra in memory; this run's results are in the store")
         if page and written:  # the same page, copied whole
             from ..io import atomic_write
+            from ..io._atomic import pending_path
 
             with atomic_write(page, "wb") as f:
-                f.write(written[-1].read_bytes())
+                f.write(pending_path(written[-1]).read_bytes())
             print(f"wrote the report {page}")
         elif page:
             print(f"no report: the map has more than {tiled.IMAGE_LIMIT} pixels to draw")

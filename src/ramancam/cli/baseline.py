@@ -141,10 +141,12 @@ def _write_vip(out: Any, model: Any, grid: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..io._atomic import atomic_group
     from ._common import convergence_note
 
+    # the table, the summary and the VIP files replace the earlier run's together
     with convergence_note({"pca-svm": "PCA + SVM", "plsda": "PLS-DA",
-                           "library": "library search"}[args.model]):
+                           "library": "library search"}[args.model]), atomic_group():
         return _run(args)
 
 
@@ -258,8 +260,14 @@ def _run(args: argparse.Namespace) -> int:
         _write_vip(out, final, grid)
         summary["vip_model"] = {"n_train": int(train.size), "best_params": final.best_params_}
         written += ["vip.csv", "vip.png"]
+    # an earlier PLS-DA run's VIP beside this run's results would pass for this run's
+    stale = [n for n in ("vip.csv", "vip.png") if n not in written and (out / n).is_file()
+             and (out / "baseline.json").is_file()]
     with atomic_write(out / "baseline.json", "w") as fh:
         json.dump(summary, fh, indent=2, default=str)
         fh.write("\n")
-    print(f"wrote {', '.join(written)} to {out}")
+    for name in stale:
+        (out / name).unlink()
+    print(f"wrote {', '.join(written)} to {out}"
+          + (f"; removed the earlier run's {' and '.join(stale)}" if stale else ""))
     return 0

@@ -146,9 +146,13 @@ def run(args: argparse.Namespace) -> int:
     if chunks is not None and _streams(args, grid):
         import tempfile
 
-        # beside OUT: a text map's spectra as float32, read back tile by tile
-        with tempfile.TemporaryDirectory(dir=out.resolve().parent,
-                                         prefix=f".{out.name}-rows-") as scratch:
+        from ..io._atomic import sweep_leftovers, temp_prefix
+
+        # beside OUT: a text map's spectra as float32, read back tile by tile (a killed
+        # run's copy, gigabytes for a large map, is removed by the next run)
+        sweep_leftovers(out.resolve().parent, out.name)
+        with tempfile.TemporaryDirectory(dir=out.resolve().parent, suffix=".rows",
+                                         prefix=temp_prefix(out.name)) as scratch:
             rows = _open_rows(Path(args.input), args.label_col, scratch)
             if rows is not None:  # else (a gzipped .wdf, a table not plain enough) read whole
                 return _write_cube(rows, out, chunks, args.input)

@@ -191,6 +191,16 @@ def _fill_refused(a: Any, usable: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..io._atomic import atomic_group
+    from . import _scale as scale
+
+    if scale.wanted(args):  # a store resumes; its images are drawn from it again
+        return _run(args)
+    with atomic_group():  # the table, its images and its page replace the earlier run's together
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     import csv
     import shlex
     import sys

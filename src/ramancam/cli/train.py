@@ -418,6 +418,13 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..io._atomic import atomic_group
+
+    with atomic_group():  # the model file and its report replace the earlier ones together
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     import sys
     import time
 

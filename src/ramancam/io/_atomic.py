@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import gzip as _gzip
 import io
 import os
@@ -16,7 +17,8 @@ from typing import IO, Any, cast
 
 from ..errors import RamancamError
 
-__all__ = ["atomic_write", "gz_name", "sweep_leftovers", "temp_prefix"]
+__all__ = ["atomic_group", "atomic_write", "gz_name", "pending_path", "sweep_leftovers",
+           "temp_prefix"]
 
 _MODES = ("w", "wt", "wb")
 
@@ -26,6 +28,49 @@ def _default_permissions() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
+
+
+#: The finished files of the :func:`atomic_group` in force: (temporary file, target).
+_GROUP: contextvars.ContextVar[list[tuple[Path, Path]] | None] = contextvars.ContextVar(
+    "ramancam_atomic_group", default=None)
+
+
+@contextmanager
+def atomic_group() -> Iterator[None]:
+    """Make the files :func:`atomic_write` writes inside the block replace their targets
+    together, when the block ends without an exception; on one, none of them does.
+
+    A command's outputs are a set (a model and its report, predictions beside their images
+    and page): each written atomically, an interrupted run still left a new model beside the
+    earlier run's report. Inside a group each finished file waits under its temporary name
+    (:func:`pending_path` finds it) until the block ends, then all are renamed in a row. A
+    group inside a group is part of the outer one.
+    """
+    if _GROUP.get() is not None:
+        yield
+        return
+    pending: list[tuple[Path, Path]] = []
+    token = _GROUP.set(pending)
+    try:
+        yield
+    except BaseException:
+        for tmp, _ in pending:
+            tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        _GROUP.reset(token)
+    for tmp, target in pending:
+        os.replace(tmp, target)
+
+
+def pending_path(path: str | os.PathLike[str]) -> Path:
+    """Where the content of ``path`` is now: its temporary file while an
+    :func:`atomic_group` has not yet put it in place, else ``path`` itself."""
+    p = Path(path)
+    for tmp, target in reversed(_GROUP.get() or []):
+        if os.path.abspath(target) == os.path.abspath(p):
+            return tmp
+    return p
 
 
 def _host() -> str:
@@ -173,7 +218,10 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, gzip: bool = 
         os.fsync(raw.fileno())
         raw.close()
         os.chmod(tmp, _default_permissions())
-        os.replace(tmp, target)
+        if (pending := _GROUP.get()) is None:
+            os.replace(tmp, target)
+        else:  # put in place with the group's other files (atomic_group)
+            pending.append((tmp, target))
     except BaseException as exc:
         for layer in (text, gz, raw):
             if layer is None:
