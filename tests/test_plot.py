@@ -300,13 +300,14 @@ def test_rejected_inputs_leave_no_figure_open_and_are_said_in_words():
 def test_long_names_are_cut_in_figures_not_in_tables():
     # a 90-character class name squeezed the confusion matrix and the map into a corner and
     # ran titles off the canvas
+    from ramancam._labels import NAME_LIMIT
     from ramancam.maps import MapGrid
     from ramancam.maps.images import draw_class_image
 
     long = "Lactobacillus delbrueckii subsp. bulgaricus strain " + "x" * 40
     assert plot.short_name("PE") == "PE"
     cut = plot.short_name(long)
-    assert len(cut) == plot.NAME_LIMIT and cut.endswith("\u2026") and long.startswith(cut[:-1])
+    assert len(cut) == NAME_LIMIT and cut.endswith("\u2026") and long.startswith(cut[:-1])
     ax = plot.confusion_matrix(np.array([[3, 1], [0, 4]]), [long, "b"])
     assert [t.get_text() for t in ax.get_yticklabels()] == [cut, "b"]
     plt.close(ax.figure)

@@ -314,7 +314,8 @@ def test_cli_refuses_options_of_another_kind(tmp_path, capsys, kind, option, mes
     from ramancam.cli import main
 
     out = tmp_path / "o.csv"
-    extra = {"map": ["--shape", "2x2"], "mix": ["--pure", str(tmp_path)]}.get(kind, [])
+    (tmp_path / "pure").mkdir()
+    extra = {"map": ["--shape", "2x2"], "mix": ["--pure", str(tmp_path / "pure")]}.get(kind, [])
     assert main(["simulate", kind, *extra, *option, "--out", str(out)]) == 2
     assert capsys.readouterr().err.startswith(f"error: {message}")
     assert not out.exists()

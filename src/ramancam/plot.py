@@ -26,6 +26,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._labels import short_name
 from .errors import RamancamError
 
 if TYPE_CHECKING:
@@ -109,17 +110,6 @@ def is_channel_axis(axis: ArrayLike) -> bool:
     Eq. 10), rather than Raman shifts in cm-1."""
     a = np.asarray(axis, dtype=np.float64)
     return bool(a.size and a[0] == 0 and np.allclose(np.diff(a), 1.0))
-
-
-#: Names (classes, spectrum ids) longer than this are cut in figures, where a long name
-#: squeezed the plot into a corner or ran off the canvas; tables and CSV files keep them.
-NAME_LIMIT = 32
-
-
-def short_name(name: object, limit: int = NAME_LIMIT) -> str:
-    """``name`` as a figure shows it: cut to ``limit`` characters with an ellipsis."""
-    text = str(name)
-    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
 
 
 def shift_unit(axis: ArrayLike) -> str:

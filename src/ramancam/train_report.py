@@ -169,6 +169,7 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
     import matplotlib.pyplot as plt
 
     from . import plot
+    from ._labels import NAME_LIMIT
     from .report import Figure, Section, Table, write_report
 
     classes = [str(c) for c in cv.classes]
@@ -217,7 +218,7 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
               + "; colours are shares of the true class (row)."]
     if len(classes) <= MAX_MATRIX:
         # room for the class names, as the matrix shows them
-        label_in = 0.075 * min(max(len(c) for c in classes), plot.NAME_LIMIT)
+        label_in = 0.075 * min(max(len(c) for c in classes), NAME_LIMIT)
         fig, ax = plt.subplots(figsize=(1.4 + label_in + 0.55 * len(classes),
                                         1.0 + label_in + 0.5 * len(classes)))
         plot.confusion_matrix(cv.confusion, classes, ax=ax)

@@ -103,7 +103,7 @@ def draw_class_image(ax: Axes, grid: MapGrid, predicted: ArrayLike,
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
-    from ..plot import short_name
+    from .._labels import short_name
 
     pred = np.asarray(predicted)
     k = len(class_names)
@@ -295,7 +295,7 @@ def write_map_images(out_dir: str | os.PathLike[str], grid: MapGrid, predicted: 
     RamancamError
         Missing folder, or arrays whose shapes do not match the grid and the class list.
     """
-    from ..plot import short_name
+    from .._labels import short_name
 
     out = Path(out_dir)
     if not out.is_dir():
