@@ -225,3 +225,22 @@ def test_info_standard_says_when_it_checks_nothing(tmp_path, rng, capsys, monkey
     assert ("calibration: not checked: the spectra lie on different axes (their mean needs "
             "one) and 3 are too many to check one by one (at most 2); give the standard's "
             "file alone") in capsys.readouterr().out
+
+
+def test_a_mineral_checked_as_silicon_is_questioned(rng):
+    # silicon has one band: any spectrum with a band within 15 cm-1 of 520.7 gave an offset
+    # as if it were silicon
+    w = np.arange(200.0, 1200.0, 1.0)
+    si = _standard("silicon", w, rng, offset=1.0)
+    si_x = si.X[0] + 0.05 / (1 + ((w - 950.0) / 20.0) ** 2)  # its weak second-order band
+    good = check_axis(Spectra(si_x[None, :], w), "silicon")
+    assert abs(good.offset - 1.0) < 0.2 and np.isnan(good.taller)
+    assert "note:" not in format_check(good)
+    mineral = (0.2 + 0.15 / (1 + ((w - 512.0) / 4.0) ** 2) + 1.0 / (1 + ((w - 1086.0) / 4.0) ** 2)
+               + rng.normal(0, 0.003, w.size))
+    bad = check_axis(Spectra(mineral[None, :], w), "silicon")
+    assert np.isfinite(bad.offset) and abs(bad.taller - 1086.0) < 1.0
+    assert format_check(bad).splitlines()[-1] == (
+        "note: the spectrum's strongest band is at 1086.0 cm-1, far stronger than the one "
+        "near 520.7 cm-1: a spectrum of silicon has none such. Is this a spectrum of silicon? "
+        "If not, the offset above means nothing.")

@@ -76,6 +76,11 @@ class AxisCheck:
     spread : float
         Largest minus smallest deviation of the bands found (0 for one band; ``nan`` with
         the offset).
+    taller : float
+        For a standard of one band (silicon, which outshines every other band of its
+        spectrum): the shift of a band of the spectrum at least twice as prominent as the
+        one found (``nan``: none), a sign that the spectrum is of something else, whose
+        band near the reference gave the offset.
     """
 
     standard: str
@@ -83,6 +88,7 @@ class AxisCheck:
     measured: NDArray[np.float64]
     offset: float
     spread: float
+    taller: float = float("nan")
 
     @property
     def n_found(self) -> int:
@@ -240,7 +246,28 @@ def check_axis(spectra: Spectra, standard: str, *, window: float = WINDOW) -> Ax
     enough = ok.sum() >= math.ceil(MIN_FOUND * ref.size)
     offset = float(np.median(dev[ok])) if enough else float("nan")
     spread = float(dev[ok].max() - dev[ok].min()) if enough else float("nan")
-    return AxisCheck(standard, ref, found, offset, spread)
+    taller = _taller_band(w, y, found[0], noise) if ref.size == 1 and enough else float("nan")
+    return AxisCheck(standard, ref, found, offset, spread, taller)
+
+
+def _taller_band(w: NDArray[np.float64], y: NDArray[np.float64], at: float,
+                 noise: float) -> float:
+    """The shift of the spectrum's most prominent band above 100 cm-1 (the laser line's
+    wing left out) when it is at least twice as prominent as the band at ``at``, else
+    ``nan``."""
+    from scipy.signal import find_peaks
+
+    order = np.argsort(w)
+    x, v = w[order], y[order]
+    span = float(np.ptp(v)) if v.size else 0.0
+    peaks, props = find_peaks(v, prominence=max(MIN_SNR * noise, 1e-9 * span, 1e-300))
+    keep = x[peaks] > 100.0
+    peaks, prom = peaks[keep], props["prominences"][keep]
+    if not peaks.size:
+        return float("nan")
+    mine = prom[int(np.argmin(np.abs(x[peaks] - at)))]
+    k = int(np.argmax(prom))
+    return float(x[peaks[k]]) if prom[k] >= 2.0 * mine else float("nan")
 
 
 def check_each(spectra: Spectra, standard: str, *, window: float = WINDOW) -> list[AxisCheck]:
@@ -318,6 +345,11 @@ def format_check(check: AxisCheck) -> str:
         text += (f"; correct spectra from this instrument with --axis-offset "
                  f"{_signed(-check.offset)}")
     lines.append(text)
+    if math.isfinite(check.taller):
+        lines.append(f"note: the spectrum's strongest band is at {check.taller:.1f} cm-1, far "
+                     f"stronger than the one near {check.reference[0]:g} cm-1: a spectrum of "
+                     f"{check.standard} has none such. Is this a spectrum of "
+                     f"{check.standard}? If not, the offset above means nothing.")
     return "\n".join(lines)
 
 
