@@ -385,3 +385,30 @@ def test_an_unwritable_out_folder_is_named_as_given(tmp_path, monkeypatch, capsy
         assert capsys.readouterr().err == (
             f"error: --out must be in a folder you can write to; got {str(out)!r} "
             "(Permission denied). Write it elsewhere.\n")
+
+
+def test_train_and_info_name_the_same_winner_of_a_tie_and_baselines_tune_alike():
+    # CNN folds 1/3, 1/3 against PLS-DA 5/12, 1/4: train named the CNN, info PLS-DA
+    # (0.33333333333333337 > 0.3333333333333333); the inner search took 5 components over 1
+    from ramancam.baselines import _best
+    from ramancam.cli.info import format_model
+    from ramancam.cli.train import format_winner
+    from ramancam.train import CVResult
+
+    cv = CVResult(classes=["a", "b"], fold_accuracy=[1 / 3, 1 / 3],
+                  confusion=np.zeros((2, 2), int), oof_pred=np.array([]),
+                  oof_proba=np.zeros((0, 2)), fold_of=np.array([]), labels=np.array([]),
+                  baselines={"PLS-DA": [5 / 12, 1 / 4]}, fold_sizes=[(12, 12), (12, 12)])
+    assert format_winner(cv).splitlines()[0] == "winner: CNN (mean accuracy 0.333)"
+    d = cv.to_dict()
+    model = {"versions": {}, "training_data": {}, "classes": ["a", "b"],
+             "grid": {"start": 0, "stop": 1, "n_points": 2, "step": 1}, "recipe": "x",
+             "architecture": {}, "training": {},
+             "cv": {k: d[k] for k in ("kind", "n_folds", "fold_sizes", "fold_accuracy",
+                                      "mean", "std", "baselines", "baseline_summary",
+                                      "confusion", "classes")}}
+    line = next(ln for ln in format_model("m.ramancam", model).splitlines()
+                if "accuracy:" in ln)
+    assert line.endswith("; winner CNN")
+    params = [{"n_components": 1}, {"n_components": 5}]
+    assert _best(params, np.array([[4 / 12, 4 / 12], [5 / 12, 3 / 12]]))[0] == 0

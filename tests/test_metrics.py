@@ -276,3 +276,12 @@ def test_deletion_ties_are_broken_at_random_not_by_position():
     with pytest.raises(RamancamError, match=r"fraction must leave points to draw the line "
                                             r"through; got 0\.96 of 10 points"):
         M.deletion_test(lambda Z: Z.sum(1), X[:, :10], m[:, :10], fraction=0.96)
+
+
+def test_pointing_counts_a_maximum_exactly_tol_away_on_a_decimal_axis():
+    # |1000.1 - 1000.0| is 0.10000000000002274: a maximum "within tol" was a miss
+    from ramancam.metrics import pointing_hits
+
+    axis = np.array([999.9, 1000.0, 1000.1, 1000.2])
+    maps = np.array([[0.0, 0.1, 1.0, 0.2], [0.0, 0.1, 0.2, 1.0]])
+    assert pointing_hits(maps, axis, [1000.0, 1000.0], 0.1).tolist() == [True, False]

@@ -823,3 +823,37 @@ def test_set_calibration_refuses_another_rate():
         est.set_calibration(calibrate(z, np.arange(30) % 3, None, np.arange(30) % 3))
     est.set_calibration(calibrate(z, np.arange(30) % 3, None, np.arange(30) % 3, rate=0.01))
     assert est.calibration_.rate == 0.01
+
+
+def test_the_conformal_rank_is_exact_and_agrees_with_the_p_values():
+    # 150 * (1 - 0.18) is 123.00000000000001 in floating point: the rank was one too high
+    # and a spectrum with novelty_p = 0.18 was not flagged at rate 0.18
+    import math
+    from fractions import Fraction
+
+    from ramancam.conformal import _conformal_rank, conformal_threshold, p_values
+
+    for rate in (0.01, 0.05, 0.1, 0.18, 0.19, 0.41, 0.46):
+        for n in range(19, 400, 7):
+            assert _conformal_rank(n, rate) == math.ceil((n + 1) * (1 - Fraction(str(rate))))
+    held = np.arange(1.0, 150.0)
+    thr = conformal_threshold(held, 0.18)
+    s = np.array([123.5])
+    assert thr == 123.0 and p_values(s, held)[0] <= 0.18 and s[0] > thr
+
+
+def test_the_false_alarm_check_says_when_it_cannot_check():
+    # 24 held-out scores in 3 folds: each fold's threshold from 16 scores flags nothing, so
+    # "flagged 0.0%" was printed for a threshold that flags 1 in 25 known spectra
+    from ramancam.conformal import calibrate
+
+    rng = np.random.default_rng(0)
+    z, y, s = rng.normal(size=(24, 3)), np.arange(24) % 3, rng.standard_normal(24)
+    cal = calibrate(z, y, s, np.arange(24) % 3)
+    assert np.isfinite(cal.threshold) and np.isnan(cal.false_alarm)
+    assert cal.summary()[1].endswith(
+        "known held-out spectra flagged n/a (too few held-out scores to check the threshold "
+        "on a part of them: a threshold set on the rest would flag nothing)")
+    z, y, s = rng.normal(size=(300, 3)), np.arange(300) % 3, rng.standard_normal(300)
+    cal = calibrate(z, y, s, np.arange(300) % 3)
+    assert 0.0 < cal.false_alarm < 0.12 and "flagged n/a" not in cal.summary()[1]

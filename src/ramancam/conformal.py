@@ -192,8 +192,13 @@ def set_members(sets: ArrayLike, proba: ArrayLike, classes: Sequence[str]) -> li
 
 
 def _conformal_rank(n: int, rate: float) -> int:
-    """Rank (1-based, ascending) of the split-conformal threshold among ``n`` scores."""
-    return int(np.ceil((n + 1) * (1.0 - rate)))
+    """Rank (1-based, ascending) of the split-conformal threshold among ``n`` scores,
+    ``ceil((n + 1) * (1 - rate))`` in exact arithmetic: in floating point 150 * (1 - 0.18)
+    is 123.00000000000001, one rank too high, and a spectrum with ``novelty_p`` = 0.18 was
+    not flagged at rate 0.18."""
+    from fractions import Fraction
+
+    return math.ceil((n + 1) * (1 - Fraction(repr(float(rate)))))
 
 
 def _logsumexp(z: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -311,7 +316,10 @@ class Calibration:
         folds, so "after" is not scored on its own fitting data).
     false_alarm : float
         Share of held-out known spectra flagged, each fold against a threshold set on the
-        other folds (an honest estimate of the false-alarm rate; NaN without folds).
+        other folds (an honest estimate of the false-alarm rate, from thresholds set on
+        fewer scores than the model's: a little low for a few dozen scores; NaN without
+        folds, and NaN where a fold's threshold would be set on too few scores to flag
+        anything, rather than the 0 % such thresholds give).
     fitted_temperature : float
         The log-loss temperature; ``temperature`` is 1 instead when scaling by it did not
         lower the cross-fitted ECE (``ece_after >= ece_before``).
@@ -384,6 +392,9 @@ class Calibration:
             return [first]
         fa = self.false_alarm  # None (a NaN saved) without held-out novelty scores
         flagged = "n/a" if fa is None or not np.isfinite(fa) else f"{fa:.1%}"
+        if flagged == "n/a" and self.n_scores and np.isfinite(self.threshold):
+            flagged += (" (too few held-out scores to check the threshold on a part of "
+                        "them: a threshold set on the rest would flag nothing)")
         return [first, f"unknown: threshold {thr} for {rate:.0%} false alarms; known held-out "
                        f"spectra flagged {flagged}"]
 
@@ -441,13 +452,16 @@ def calibrate(logits: ArrayLike, y_idx: ArrayLike, scores: ArrayLike | None,
     covered = np.zeros(y.size, dtype=bool)
     set_size = np.zeros(y.size)
     s = None if scores is None else np.asarray(scores, dtype=np.float64)
+    blind = False  # a fold's threshold from too few scores: it flags nothing, by construction
     ids = np.unique(folds)
     for f in ids:
         te, tr = folds == f, folds != f
         t_f = fit_temperature(z[tr], y[tr]) if ids.size > 1 else T
         proba_after[te] = softmax(z[te], t_f)
         if s is not None and ids.size > 1:
-            flagged[te] = s[te] > conformal_threshold(s[tr], rate)
+            thr_f = conformal_threshold(s[tr], rate)
+            blind |= not np.isfinite(thr_f)
+            flagged[te] = s[te] > thr_f
     ece_before = expected_calibration_error(softmax(z), y)
     ece_after = expected_calibration_error(proba_after, y)
     fitted_t = T
@@ -465,7 +479,7 @@ def calibrate(logits: ArrayLike, y_idx: ArrayLike, scores: ArrayLike | None,
         set_size[te] = sets.sum(axis=1)
     thr = float("inf") if s is None else conformal_threshold(s, rate)
     n_scores = 0 if s is None else int(np.isfinite(s).sum())
-    fa = float(flagged.mean()) if s is not None and ids.size > 1 else float("nan")
+    fa = float(flagged.mean()) if s is not None and ids.size > 1 and not blind else float("nan")
     held = s
     if loo_scores is not None:
         loo = held = np.asarray(loo_scores, dtype=np.float64)
@@ -473,9 +487,11 @@ def calibrate(logits: ArrayLike, y_idx: ArrayLike, scores: ArrayLike | None,
         n_scores = int(np.isfinite(loo).sum())
         part = np.arange(loo.size) % 5  # the false-alarm estimate, cross-fitted as above
         known = np.isfinite(loo)  # NaN: no score (a class of one spectrum, one group)
-        hits = [loo[(part == f) & known] > conformal_threshold(loo[part != f], rate)
-                for f in range(5) if np.any((part == f) & known)]
-        fa = float(np.mean(np.concatenate(hits))) if hits else float("nan")
+        thr_parts = {f: conformal_threshold(loo[part != f], rate) for f in range(5)
+                     if np.any((part == f) & known)}
+        hits = [loo[(part == f) & known] > t for f, t in thr_parts.items()]
+        fa = (float(np.mean(np.concatenate(hits)))
+              if hits and all(np.isfinite(t) for t in thr_parts.values()) else float("nan"))
         source += (f"; threshold from leave-one-{'group-' if loo_groups else ''}out "
                    "scores")
     return Calibration(temperature=T, threshold=thr, rate=rate, source=source,

@@ -154,7 +154,8 @@ def pointing_hits(maps: ArrayLike, axis: ArrayLike, peaks: ArrayLike, tol: float
     tol = _positive("tol", tol)
     top = a[m.argmax(axis=1)]
     with np.errstate(invalid="ignore"):
-        hit = (np.abs(p - top[:, None]) <= tol).any(axis=1)
+        # "within tol" on a decimal axis: |1000.1 - 1000.0| is 0.10000000000002274
+        hit = (np.abs(p - top[:, None]) <= tol * (1 + 1e-9) + 1e-12).any(axis=1)
     flat = m.max(axis=1) == m.min(axis=1)
     out: NDArray[np.bool_] = hit & ~flat
     return out

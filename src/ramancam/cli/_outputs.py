@@ -186,6 +186,14 @@ def check_not_inputs(args: argparse.Namespace, outputs: Sequence[str],
         seen[out] = attr
 
 
+def winner_of(means: Mapping[str, float]) -> str:
+    """The model with the highest mean accuracy (``train``'s winner line, ``info MODEL``):
+    means rounded far below one spectrum, so that 1/3 + 1/3 and 5/12 + 1/4 tie (their
+    floating-point sums differ in the last bit); a tie goes to the CNN, else the first."""
+    r = {k: round(float(v), 9) for k, v in means.items()}
+    return max(r, key=lambda k: (r[k], k == "CNN"))
+
+
 #: Most frequent predicted classes printed on the ``predicted:`` line.
 MAX_COUNTS_SHOWN = 10
 

@@ -483,6 +483,7 @@ def format_model(path: str, d: dict[str, Any]) -> str:
     import math
 
     from ..novelty import Calibration
+    from ._outputs import winner_of
 
     ver = d["versions"]
     lines = [path, "  model:     ramancam CNN (saved by ramancam "
@@ -550,8 +551,7 @@ def format_model(path: str, d: dict[str, Any]) -> str:
         one = len(cv["fold_accuracy"]) == 1
         shown = ", ".join(f"{k} {m:.3f}" + ("" if one else f" +- {s:.3f}")
                           for k, (m, s) in summ.items() if m is not None)
-        best = max((k for k in summ if summ[k][0] is not None),
-                   key=lambda k: (summ[k][0], k == "CNN"))
+        best = winner_of({k: m for k, (m, _) in summ.items() if m is not None})
         # a winner among several models only (train --no-compare printed none)
         won = f"; winner {best}" if sum(m is not None for m, _ in summ.values()) > 1 else ""
         lines.append(f"  accuracy:  {_cv_kind(cv)}: {shown}{won}")

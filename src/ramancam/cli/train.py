@@ -9,6 +9,7 @@ from ..errors import class_count
 from ..novelty import DEFAULT_METHOD, METHODS
 from ..presets import AUGMENT_MODES, PRESETS
 from ._common import add_data_arguments, add_recipe_arguments, add_split_arguments
+from ._outputs import winner_of
 
 if TYPE_CHECKING:
     from ..train import CVResult
@@ -284,7 +285,7 @@ def format_winner(cv: CVResult) -> str:
     # floating-point sums differ in the last bit)
     summ = {n: (round(float(m), 9), sd)
             for n, (m, sd) in {"CNN": (cv.mean, cv.std), **cv.baseline_summary()}.items()}
-    best = max(summ, key=lambda n: (summ[n][0], n == "CNN"))  # ties go to the CNN
+    best = winner_of({n: m for n, (m, _) in summ.items()})  # ties go to the CNN
     what = "test accuracy" if len(cv.fold_sizes) == 1 else "mean accuracy"
     lines = [f"winner: {best} ({what} {summ[best][0]:.3f})"]
     tied = [n for n in summ if n != best and summ[n][0] == summ[best][0]]
