@@ -240,3 +240,51 @@ def test_spectra_too_coarse_for_raman_bands_are_said():
     assert coarse_note(s[1:], 1.0) is None
     # a model on a 16 cm-1 grid asks for nothing finer
     assert coarse_note(Spectra(np.ones((2, 100)), np.arange(0.0, 1200.0, 12.0)), 16.0) is None
+
+
+def test_a_fill_value_at_the_ends_of_every_spectrum_is_said():
+    # food/astragalus holds 10.0 at 100-108 and 3312-4278 cm-1 in all 160 spectra: info
+    # reported 100-4278 cm-1 as measured, and the paper recipe's baseline ran through it
+    from ramancam.checks import fill_ends, fill_note
+
+    rng = np.random.default_rng(0)
+    w = np.arange(100.0, 400.0)
+    X = 50 + rng.random((6, w.size)) * 100
+    X[:, :5] = 10.0
+    X[:, -40:] = 10.0
+    fill = fill_ends(Spectra(X, w))
+    assert fill is not None and (fill.lead, fill.trail) == (5, 40)
+    assert fill.measured == (105.0, 359.0)
+    assert fill_note(fill) == (
+        "note: the first 5 and the last 40 points of the axis hold 10 in every spectrum: a "
+        "fill value, not a measurement (the spectra were measured over about 105-359 cm-1). "
+        "The paper recipe's straight baseline runs through each spectrum's first and last "
+        "points, here the fill; a pybaselines recipe (--recipe asls) does not use them")
+    Y = X.copy()
+    Y[3, 0] = 11.0  # one spectrum differs at the first point: the lead run is gone
+    assert (fill_ends(Spectra(Y, w)).lead, fill_ends(Spectra(Y, w)).trail) == (0, 40)
+    # nothing: measured ends, one spectrum, two points, flat spectra
+    assert fill_ends(Spectra(X[:, 5:-40], w[5:-40])) is None
+    assert fill_ends(Spectra(X[:1], w)) is None
+    assert fill_ends(Spectra(X[:, 3:-40], w[3:-40])) is None  # 2 points: under MIN_FILL
+    assert fill_ends(Spectra(np.full((3, 20), 4.0), w[:20])) is None
+    assert fill_note(None) is None
+
+
+def test_info_and_train_say_the_fill(tmp_path, capsys):
+    from ramancam.cli import main
+    from ramancam.io import write_table
+
+    rng = np.random.default_rng(1)
+    w = np.arange(300.0, 1900.0, 4.0)
+    X = 50 + rng.random((8, w.size)) * 100
+    X[:, -30:] = 0.0
+    write_table(Spectra(X, w, labels=np.repeat(["a", "b"], 4)), tmp_path / "t.csv")
+    assert main(["info", str(tmp_path / "t.csv"), "--label-col", "label"]) == 0
+    assert ("  fill:      the last 30 points of the axis hold 0 in every spectrum: a fill "
+            "value, not a measurement (the spectra were measured over about 300-1776 cm-1)."
+            in capsys.readouterr().out)
+    assert main(["baseline", str(tmp_path / "t.csv"), "--label-col", "label", "--model",
+                 "library", "--folds", "2"]) == 0
+    assert ("note: the last 30 points of the axis hold 0 in every spectrum: a fill value"
+            in capsys.readouterr().out)

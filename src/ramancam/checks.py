@@ -564,3 +564,67 @@ def coarse_note(spectra: Spectra, grid_step: float | None = None) -> str | None:
             f"every {limit:g} cm-1 (e.g. {name}: {a.size} points over {a.min():g}-{a.max():g} "
             "cm-1); Raman bands are narrower than that, so the resampled spectra show the "
             "spline's guesses between the points: measure at finer steps.")
+
+
+#: Fewest points a run of one value at the ends of every spectrum must hold to count as
+#: padding (:func:`fill_ends`).
+MIN_FILL = 3
+
+
+@dataclass(frozen=True)
+class FillEnds:
+    """Runs of one value at the two ends of the axis, the same in every spectrum
+    (:func:`fill_ends`): ``lead`` and ``trail`` points, their values, and the Raman shifts
+    of the first and last points between them (the range measured)."""
+
+    lead: int
+    trail: int
+    values: tuple[float, float]
+    measured: tuple[float, float]
+
+
+def fill_ends(spectra: Spectra) -> FillEnds | None:
+    """Padding at the ends of a table of spectra: the first and last points that hold one
+    value in every spectrum (at least :data:`MIN_FILL` together, two spectra or more on one
+    axis), as a source that wrote spectra of different ranges on one axis fills what was
+    not measured (food/astragalus: 10.0 at 100-108 and 3312-4278 cm-1). ``None`` when there
+    is none. Read column by column from each end, so a large map costs a column or two."""
+    if len(spectra) < 2 or not spectra.has_common_axis:
+        return None
+    X = spectra.X
+    n = X.shape[1]
+
+    def run(cols: Iterator[int]) -> int:
+        k = 0
+        for j in cols:
+            col = X[:, j]
+            if not (np.isfinite(col[0]) and (col == col[0]).all()):
+                break
+            k += 1
+        return k
+
+    lead = run(iter(range(n)))
+    if lead >= n - 1:  # flat spectra: another note's
+        return None
+    trail = run(iter(range(n - 1, lead, -1)))
+    if lead + trail < MIN_FILL:
+        return None
+    w = spectra.wavenumbers
+    return FillEnds(lead, trail, (float(X[0, 0]), float(X[0, -1])),
+                    (float(w[lead]), float(w[n - 1 - trail])))
+
+
+def fill_note(fill: FillEnds | None, what: str = "note: ") -> str | None:
+    """The line ``info`` (``what`` its ``  fill:`` label) and ``train``/``baseline`` print for
+    :func:`fill_ends`."""
+    if fill is None:
+        return None
+    ends = [f"the first {fill.lead}" if fill.lead else "",
+            f"the last {fill.trail}" if fill.trail else ""]
+    vals = sorted({v for v, k in zip(fill.values, (fill.lead, fill.trail), strict=True) if k})
+    return (f"{what}{' and '.join(e for e in ends if e)} points of the axis hold "
+            f"{' and '.join(f'{v:g}' for v in vals)} in every spectrum: a fill value, not a "
+            f"measurement (the spectra were measured over about {min(fill.measured):g}-"
+            f"{max(fill.measured):g} cm-1). The paper recipe's straight baseline runs through "
+            "each spectrum's first and last points, here the fill; a pybaselines recipe "
+            "(--recipe asls) does not use them")

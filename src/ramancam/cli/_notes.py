@@ -148,6 +148,8 @@ def data_notes(args: argparse.Namespace, raw: Any, data: Any, splits: Any) -> li
         channel_axis_note,
         coarse_note,
         duplicates_note,
+        fill_ends,
+        fill_note,
         narrow_grid_note,
         wavelength_axis_note,
     )
@@ -169,6 +171,7 @@ def data_notes(args: argparse.Namespace, raw: Any, data: Any, splits: Any) -> li
              # the default grid only: a --grid the user chose is no narrowing by a few
              None if getattr(args, "grid", None) else narrow_grid_note(raw, grid),
              coarse_note(raw, float(np.median(np.diff(grid)))),
+             fill_note(fill_ends(raw)),
              None if getattr(args, "laser_nm", None) else wavelength_axis_note(raw),
              channel_axis_note(raw, grid)]
     return notes + [n for n in found if n]

@@ -26,8 +26,9 @@ Print the file format(s), the number of spectra, the classes with their counts (
 spectra have no label), the groups, the spatial positions, the axis range and spacing, the
 number of points (per file when the axes differ), whether the files share one axis, the metadata
 columns and, for maps (x/y positions), the pixel grid: nx x ny, step, missing pixels.
-Three checks add a line only when they find something: 'flat:' names spectra with one value
-or a straight line throughout (normalising recipes refuse them), 'values:' spectra holding
+Four checks add a line only when they find something: 'flat:' names spectra with one value
+or a straight line throughout (normalising recipes refuse them), 'fill:' points at the ends of
+the axis holding one value in every spectrum (padding, not measurement), 'values:' spectra holding
 values no detector counts (beyond +-1e15: a misread file or a 'no data' sentinel), 'clipped:'
 counts spectra whose maximum is held
 over several points (at a 12- to 32-bit detector's limit in 2 or more points, or any value in
@@ -269,6 +270,8 @@ def format_summary(path: str, d: dict[str, Any]) -> str:
         lines.append(str(implausible_line(found, [b["id"] for b in bad], "  values:    ",
                                           "check the files; train and predict use them as "
                                           "read")))
+    if fill := d.get("fill"):
+        lines.append(f"  fill:      {fill}")
     c = d.get("clipped")
     if c:
         from ..checks import DETECTOR_LIMITS
@@ -291,7 +294,7 @@ def format_summary(path: str, d: dict[str, Any]) -> str:
 def _checks(spectra: Any) -> dict[str, Any]:
     """``flat`` and ``clipped`` spectra (:mod:`ramancam.checks`) for the summary; nothing
     when there are none."""
-    from ..checks import clipped_spectra, flat_spectra, implausible_spectra
+    from ..checks import clipped_spectra, fill_ends, fill_note, flat_spectra, implausible_spectra
     from ..preprocess.auto import PAPER_GRID
 
     ids = spectra.ids
@@ -302,6 +305,8 @@ def _checks(spectra: Any) -> dict[str, Any]:
     flat = flat_spectra(spectra)
     if flat:
         out["flat"] = [ids[i] for i in flat]
+    if fill := fill_note(fill_ends(spectra), ""):
+        out["fill"] = fill
     clipped = clipped_spectra(spectra)
     if clipped:
         lo, hi = min(c.lo for c in clipped), max(c.hi for c in clipped)
