@@ -1448,6 +1448,26 @@ def test_an_interrupted_run_leaves_the_earlier_outputs_as_a_set(peaks_file, tmp_
     assert sorted(p.name for p in out.iterdir()) == ["baseline.json", "predictions.csv"]
 
 
+def test_predict_says_when_it_is_given_the_training_spectra(peaks_file, model_file, tmp_path,
+                                                             capsys):
+    # predict on the training file printed accuracy 0.97 (CV: 0.54), 0 flagged and library
+    # matches of every spectrum with itself, as if they were results
+    from ramancam.io import read_table, write_table
+
+    capsys.readouterr()
+    assert main(["predict", str(model_file), str(peaks_file), "--label-col", "label"]) == 0
+    said = capsys.readouterr().err
+    n = len(read_table(peaks_file, label_col="label"))
+    assert (f"note: {n} of {n} spectra are the same as spectra the model was trained on "
+            "(novelty 0: identical after preprocessing); their accuracy, unknown flags and "
+            "library matches are no test of the model.") in said
+    s = read_table(peaks_file, label_col="label")
+    rng = np.random.default_rng(0)
+    write_table(s.replace(X=s.X + rng.normal(0, 0.01, s.X.shape)), tmp_path / "new.csv")
+    assert main(["predict", str(model_file), str(tmp_path / "new.csv")]) == 0
+    assert "same as spectra the model was trained on" not in capsys.readouterr().err
+
+
 def test_outputs_into_the_data_are_refused(peaks_file, model_file, tmp_path, capsys):
     # explain --out DATA_FOLDER/maps.csv added 30 'spectra' to every later run on the folder;
     # --out DIR/ beside DIR/predictions.csv as DATA overwrote the input (exit 0)

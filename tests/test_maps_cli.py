@@ -193,10 +193,15 @@ def test_predict_with_missing_pixels_and_file_out(trained, tmp_path, capsys, rng
     write_table(synthetic_map(rng, drop=(0, 33)), data)
     out = tmp_path / "holes-out"
     assert main(["predict", str(model), str(data), "--out", str(out)]) == 0
-    assert "10 x 6 pixels, step 2 x 2, 2 missing" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "10 x 6 pixels, step 2 x 2, 2 missing" in said
+    # the images were drawn: no note that --out DIR would draw them (it came after them)
+    assert "--out DIR also draws" not in said
     # --out FILE.csv keeps the old behaviour, with x, y after the class columns
     f = tmp_path / "p.csv"
     assert main(["predict", str(model), str(data), "--out", str(f)]) == 0
+    assert ("note: DATA is a map (x/y positions); --out DIR also draws the class, confidence "
+            "and probability images") in capsys.readouterr().out
     assert f.read_text().splitlines()[0] == ("id,predicted,p_a,p_b,x,y,novelty,unknown,"
                                                      "library_match,novelty_p,prediction_set")
 

@@ -85,8 +85,8 @@ from .inner import check_groups, inner_k, kfold
 if TYPE_CHECKING:
     from .model import RamanCNN
 
-__all__ = ["DEFAULT_METHOD", "DEFAULT_RATE", "METHODS", "Calibration", "NoveltyMixin",
-           "NoveltyScorer", "calibrate", "calibration_error", "check_class_names",
+__all__ = ["DEFAULT_METHOD", "DEFAULT_RATE", "LIBRARY_SCORES", "METHODS", "Calibration",
+           "NoveltyMixin", "NoveltyScorer", "calibrate", "calibration_error", "check_class_names",
            "conformal_threshold", "cross_fit", "expected_calibration_error", "fit_temperature",
            "network_outputs", "p_values", "softmax"]
 
@@ -95,6 +95,8 @@ METHODS = ("hqi-nap", "hqi-halves", "hqi", "knn", "mahalanobis", "energy", "msp"
 _HQI_BLOCKS = {"hqi": 1, "hqi-halves": 2, "hqi-nap": 2}
 #: Chosen by measurement (``benchmarks/novelty.py``, ``docs/novelty.md``).
 DEFAULT_METHOD = "hqi-nap"
+#: The scores that compare a spectrum with each training spectrum (0: the same as one).
+LIBRARY_SCORES = (*_HQI_BLOCKS, "knn")
 #: Label written for a flagged spectrum.
 UNKNOWN = "unknown"
 _BATCH = 256

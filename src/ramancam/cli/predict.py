@@ -216,7 +216,7 @@ def _run(args: argparse.Namespace) -> int:
     from ..maps.grid import grid_of, has_positions
     from ..maps.images import map_images_in
     from ..maps.outputs import no_positions_note, out_dir_of
-    from ..novelty import UNKNOWN
+    from ..novelty import LIBRARY_SCORES, UNKNOWN
     from . import _scale as scale
     from ._common import (
         chunk_progress,
@@ -277,6 +277,9 @@ def _run(args: argparse.Namespace) -> int:
 
         attention = Attention(labelled=labels is not None, positions=xy)
     refused: list[tuple[str, str]] = []  # (id, the recipe's message) of spectra not predicted
+    # the novelty scores that compare with the training spectra themselves
+    library = bundle.novelty is not None and bundle.novelty.method in LIBRARY_SCORES
+    n_trained = 0  # spectra the same as one the model was trained on (score 0)
     ctx = (atomic_write(csv_path, "w", gzip=gz_name(csv_path), newline="") if csv_path
            else nullcontext(sys.stdout))
     with ctx as fh:
@@ -292,6 +295,8 @@ def _run(args: argparse.Namespace) -> int:
             proba, score, flags, match = (
                 _fill_refused(a, usable) for a in
                 bundle.predict_all(part, bf16=args.bf16, prepared=X))
+            if score is not None and library:  # 0: the same as a training spectrum
+                n_trained += int((score == 0.0).sum())
             # an empty chunk (every spectrum refused) has nothing to compare
             sh = None
             if X is not None and len(X) and (sh := bundle.band_shift(
@@ -380,6 +385,11 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.out:
         say(f"wrote {len(data)} predictions to {csv_path}")
+    if n_trained:
+        say(f"note: {n_trained} of {len(data) - len(refused)} spectra are the same as spectra "
+            "the model was trained on (novelty 0: identical after preprocessing); their "
+            "accuracy, unknown flags and library matches are no test of the model. Predict "
+            "spectra it was not trained on, or read train's cross-validation")
     if len(data) > 1 or args.out:  # one spectrum without --out: its row is on the screen
         say(predicted_line(counts))
     if refused:
@@ -455,7 +465,7 @@ def _run(args: argparse.Namespace) -> int:
     if grid is None and out_dir is not None and (old := map_images_in(out_dir)):
         say(f"note: {out_dir} still holds map images of an earlier run ({', '.join(old[:3])}"
             f"{', ...' if len(old) > 3 else ''}); they are not of these predictions")
-    elif xy and args.out:
+    elif xy and args.out and out_dir is None:  # --out FILE on a map
         say("note: DATA is a map (x/y positions); --out DIR also draws the class, "
             "confidence and probability images")
     if labels is not None and not (labels != "").any():
