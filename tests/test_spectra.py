@@ -193,3 +193,16 @@ def test_the_same_axis_written_descending_in_one_file_is_one_common_axis():
     b = np.linspace(400.0, 1800.0, 40)
     s = Spectra([y, np.ones(40)], [a, b[::-1]])
     assert s.axes[1][0] == 1800.0 and len(s.axes) == 2
+
+
+def test_the_only_spectrum_of_a_file_is_named_by_the_file(tmp_path):
+    # predict on one .wdf or .spc file wrote the id "0": files predicted one by one lost
+    # which file each row came from
+    from ramancam.io import read
+
+    p = tmp_path / "sample_07.txt"
+    p.write_text("".join(f"{400 + i}\t{1 + (i % 7)}\n" for i in range(50)))
+    assert read(p).ids == ["sample_07.txt"]
+    two = Spectra(np.ones((2, 5)), np.arange(5.0), sources=["t.csv", "t.csv"])
+    assert two.ids == ["0", "1"]  # the rows of one table
+    assert Spectra(np.ones((1, 5)), np.arange(5.0)).ids == ["0"]  # no file

@@ -336,8 +336,9 @@ class Spectra:
         else (for a row whose ``id`` is empty too) its source file's name, its path below the
         files' common folder where names repeat (``s1/a.txt``), ``name#k`` for the ``k``-th
         spectrum of a file that holds several, and "0", "1", ... (row order) for spectra
-        that all come from one file or from none. A subset (``spectra[mask]``) keeps the
-        names its rows had in the whole set."""
+        that all come from one file or from none (one spectrum read from one file is named
+        by the file). A subset (``spectra[mask]``) keeps the names its rows had in the whole
+        set."""
         own = ([str(v) for v in self.meta["id"]] if "id" in self.meta
                else [""] * self._n)
         if all(own):
@@ -354,7 +355,7 @@ class Spectra:
 
     def _source_names(self) -> list[str]:
         paths = [str(src) for src in self.sources]
-        if not paths or not all(paths) or len(set(paths)) == 1:
+        if not paths or not all(paths) or (len(set(paths)) == 1 and self._n > 1):
             return [str(i) for i in range(self._n)]
         names = [PurePath(q).name for q in paths]
         if len(set(names)) != len(set(paths)):  # one name in two folders: their paths
