@@ -206,8 +206,19 @@ def test_a_few_spectra_that_cut_the_default_grid_short_are_named():
                 sources=[f"{i}.txt" for i in range(10)])
     assert narrow_grid_note(s, np.arange(900.0, 1299.0)) == (
         "note: the grid 900-1298 cm-1 is the range every spectrum covers; 9.txt (900-1298 "
-        "cm-1) cut it short of the 350-1800 cm-1 most spectra cover. Leave it out, or choose "
-        "the range with --grid.")
+        "cm-1) cut it short: without it, every spectrum covers 350-1800 cm-1. Leave it out, "
+        "or choose the range with --grid.")
+    # several: the note says what leaving them out gives, not the median range (that half
+    # the spectra fall short of)
+    ends = [1898.0] * 9 + [1760.0, 1298.0, 1248.0]
+    axes = [np.arange(300.0, e + 1, 2.0) for e in ends]
+    s = Spectra([np.ones(a.size) for a in axes], axes,
+                sources=[f"{i}.txt" for i in range(12)])
+    assert narrow_grid_note(s, np.arange(350.0, 1249.0)) == (
+        "note: the grid 350-1248 cm-1 is the range every spectrum covers; 10.txt (300-1298 "
+        "cm-1) and 1 other spectra (all ending at 1248-1298 cm-1) cut it short: without them, "
+        "every spectrum covers 350-1760 cm-1. Leave them out, or choose the range with "
+        "--grid.")
     assert narrow_grid_note(s, np.arange(350.0, 1801.0)) is None  # nothing cut
     nm = Spectra(np.ones((2, 900)), np.linspace(797.5, 931.2, 900))
     assert "looks like wavelengths in nm" in wavelength_axis_note(nm)

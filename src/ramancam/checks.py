@@ -490,14 +490,27 @@ def narrow_grid_note(spectra: Spectra, grid: ArrayLike, *, margin: float = 50.0
                            | (cut_hi & (ranges[:, 1] < want_hi - margin)))
     if not short.size or short.size > len(spectra) // 5:  # a few spectra, not a fifth
         return None
+    # what the others cover together: the grid without the few (the median range, which
+    # half the spectra fall short of, is no such promise)
+    rest = np.setdiff1d(np.arange(len(spectra)), short)
+    new_lo = max(float(ranges[rest, 0].max()), 350.0)
+    new_hi = min(float(ranges[rest, 1].min()), 1800.0)
+    if new_lo > g[0] - 1.0 and new_hi < g[-1] + 1.0:
+        return None
     i = int(short[0])
     name = spectra.sources[i] or f"spectrum {spectra.ids[i]}"
-    others = f" and {short.size - 1} other spectra" if short.size > 1 else ""
+    them = "them" if short.size > 1 else "it"
+    ends = [f"starting at {ranges[short, 0].min():.0f}-{ranges[short, 0].max():.0f}"
+            if cut_lo else "",
+            f"ending at {ranges[short, 1].min():.0f}-{ranges[short, 1].max():.0f}"
+            if cut_hi else ""]
+    shown = (f"{name} ({ranges[i, 0]:.0f}-{ranges[i, 1]:.0f} cm-1)"
+             + (f" and {short.size - 1} other spectra (all "
+                f"{' and '.join(e for e in ends if e)} cm-1)" if short.size > 1 else ""))
     return (f"note: the grid {g[0]:g}-{g[-1]:g} cm-1 is the range every spectrum covers; "
-            f"{name}{others} ({ranges[i, 0]:.0f}-{ranges[i, 1]:.0f} cm-1) cut it short of "
-            "the "
-            f"{want_lo:.0f}-{want_hi:.0f} cm-1 most spectra cover. Leave "
-            f"{'them' if others else 'it'} out, or choose the range with --grid.")
+            f"{shown} cut it short: without {them}, every spectrum covers "
+            f"{new_lo:.0f}-{new_hi:.0f} cm-1. Leave {them} out, or choose the range with "
+            "--grid.")
 
 
 def wavelength_axis_note(spectra: Spectra) -> str | None:
