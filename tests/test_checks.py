@@ -282,20 +282,40 @@ def test_a_fill_value_at_the_ends_of_every_spectrum_is_said():
     assert fill_note(None) is None
 
 
-def test_info_and_train_say_the_fill(tmp_path, capsys):
+def test_a_table_padded_with_a_fill_value_is_read_without_it(tmp_path, capsys):
+    # food/astragalus: 10.0 at 100-108 and 3312-4278 cm-1 in all 160 spectra was read as
+    # measured (info: 100-4278 cm-1), and the paper recipe's baseline ran through the fill
     from ramancam.cli import main
-    from ramancam.io import write_table
+    from ramancam.errors import RamancamWarning
+    from ramancam.io import read, write_table
 
     rng = np.random.default_rng(1)
     w = np.arange(300.0, 1900.0, 4.0)
     X = 50 + rng.random((8, w.size)) * 100
-    X[:, -30:] = 0.0
+    X[:, :4] = 10.0
+    X[:, -30:] = 5.0
     write_table(Spectra(X, w, labels=np.repeat(["a", "b"], 4)), tmp_path / "t.csv")
-    assert main(["info", str(tmp_path / "t.csv"), "--label-col", "label"]) == 0
+    with pytest.warns(RamancamWarning, match=r"t\.csv: the first 4 \(300-312 cm-1\) and the "
+                                             r"last 30 \(1780-1896 cm-1\) points hold 5 and 10 "
+                                             r"in every spectrum: a fill value, not a "
+                                             r"measurement, so they are left out \(the spectra "
+                                             r"were measured over 316-1776 cm-1\)"):
+        s = read(tmp_path / "t.csv", label_col="label")
+    assert s.wavenumbers[0] == 316.0 and s.wavenumbers[-1] == 1776.0
+    np.testing.assert_array_equal(s.X, X[:, 4:-30])
+    with pytest.warns(RamancamWarning, match="a fill value"):
+        assert main(["info", str(tmp_path / "t.csv"), "--label-col", "label"]) == 0
+    assert "  axis:      316.0 to 1776.0 cm-1" in capsys.readouterr().out
+    # one spectrum cannot tell a fill from a measurement
+    write_table(Spectra(X[:1], w), tmp_path / "one.csv")
+    assert read(tmp_path / "one.csv").wavenumbers.size == w.size
+    # a run of zeros (a noise-free simulation's empty tail) is read, and said
+    Z = X.copy()
+    Z[:, :4] = 20 + rng.random((8, 4))
+    Z[:, -30:] = 0.0
+    write_table(Spectra(Z, w, labels=np.repeat(["a", "b"], 4)), tmp_path / "z.csv")
+    assert read(tmp_path / "z.csv", label_col="label").wavenumbers.size == w.size
+    assert main(["info", str(tmp_path / "z.csv"), "--label-col", "label"]) == 0
     assert ("  fill:      the last 30 points of the axis hold 0 in every spectrum: a fill "
             "value, not a measurement (the spectra were measured over about 300-1776 cm-1)."
-            in capsys.readouterr().out)
-    assert main(["baseline", str(tmp_path / "t.csv"), "--label-col", "label", "--model",
-                 "library", "--folds", "2"]) == 0
-    assert ("note: the last 30 points of the axis hold 0 in every spectrum: a fill value"
             in capsys.readouterr().out)

@@ -1485,6 +1485,12 @@ def test_outputs_into_the_data_are_refused(peaks_file, model_file, tmp_path, cap
          f"--out must not be inside the folder DATA, which is read; got "
          f"{str(folder / 'maps.csv')!r} in {str(folder)!r}. The next run"),
         (["predict", m, str(folder), "--out", f"{folder}/res/"], "must not be inside the folder"),
+        # --out DATA/ itself: no input destroyed, outputs read back as spectra
+        (["predict", m, str(folder), "--out", f"{folder}/"],
+         "--out must not be inside the folder DATA, which is read"),
+        # a name without a suffix, which a map makes a folder
+        (["predict", m, str(folder), "--out", f"{folder}/results"],
+         "--out must not be inside the folder DATA, which is read"),
         (["baseline", str(folder), "--label-col", "label", "--model", "library", "--out",
           str(folder / "b")], "--out must not be inside the folder DATA"),
         (["predict", m, str(same / "predictions.csv"), "--out", f"{same}/"],

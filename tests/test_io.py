@@ -423,6 +423,22 @@ def test_atomic_write_removes_what_a_killed_run_left(tmp_path):
     assert sweep_leftovers(tmp_path / "missing", "out.csv") == []
 
 
+def test_leftovers_of_another_host_or_namespace_are_never_swept(tmp_path, monkeypatch):
+    # host tags cut to 40 characters made two pods' names one tag, and their runs' live
+    # temp files looked like a dead process's here
+    import socket
+
+    from ramancam.io._atomic import sweep_leftovers, temp_prefix
+
+    base = "x" * 45
+    monkeypatch.setattr(socket, "gethostname", lambda: base + "-pod-a")
+    theirs = temp_prefix("m.ramancam").replace(str(os.getpid()), str(_dead_pid()))
+    (tmp_path / f"{theirs}k3j.tmp").write_text("their run")
+    monkeypatch.setattr(socket, "gethostname", lambda: base + "-pod-b")
+    assert sweep_leftovers(tmp_path, "m.ramancam") == []
+    assert (tmp_path / f"{theirs}k3j.tmp").exists()
+
+
 def test_atomic_group_puts_a_commands_files_in_place_together(tmp_path):
     # a model beside the earlier run's report: each file atomic, the set not
     from ramancam.io._atomic import atomic_group, pending_path

@@ -307,6 +307,20 @@ def test_points_grouping_thousands_beside_decimal_commas_are_read_as_thousands(t
     assert read(plain).X[2].tolist() == [1.25, 2.0]
 
 
+def test_only_numbers_decide_how_a_decimal_comma_file_writes_its_points(tmp_path):
+    # a column named 'sample.no' (or a title 'a.u.') decided "decimal points": 1.250,5 was
+    # refused and 1.250 read as 1.25; a first comma line with 1.250,5 was no comma line
+    from ramancam.io.table import parse_table
+    from ramancam.io.xy import parse_xy
+
+    s = parse_table("label;sample.no;400;401;402\na;1;1.250,5;2.300,0;3.000\nb;2;1;2;3\n",
+                    label_col="label")
+    assert s.X[0].tolist() == [1250.5, 2300.0, 3000.0]
+    assert parse_xy("Shift;a.u.\n400,5;1.250\n401,5;12.345\n").X[0].tolist() == [1250.0,
+                                                                                 12345.0]
+    assert parse_xy("400,5;1.250,5\n401,5;12.345\n").X[0].tolist() == [1250.5, 12345.0]
+
+
 def test_a_decimal_comma_after_lines_of_whole_numbers_is_read(tmp_path):
     # 'General' spreadsheet cells: 400;1000 first, 404;1000,5 later was refused ("got 3
     # values ... Convert decimal commas to points"), against docs/formats.md

@@ -10,6 +10,11 @@ NAME_LIMIT = 32
 
 
 def short_name(name: object, limit: int = NAME_LIMIT) -> str:
-    """``name`` as a figure shows it: cut to ``limit`` characters with an ellipsis."""
+    """``name`` as a figure shows it: at most ``limit`` characters, cut in the middle with an
+    ellipsis, so that names that differ at their end (``... strain ATCC 25923`` and
+    ``... ATCC 29213``) stay apart."""
     text = str(name)
-    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
+    if len(text) <= limit:
+        return text
+    tail = (limit - 1) // 3
+    return text[:limit - 1 - tail] + "\u2026" + text[len(text) - tail:]

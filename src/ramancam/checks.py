@@ -579,8 +579,9 @@ def coarse_note(spectra: Spectra, grid_step: float | None = None) -> str | None:
             "spline's guesses between the points: measure at finer steps.")
 
 
-#: Fewest points a run of one value at the ends of every spectrum must hold to count as
-#: padding (:func:`fill_ends`).
+#: Fewest points a run of one value at an end of every spectrum must hold to count as
+#: padding (:func:`fill_ends`): the paper recipe's straight baseline leaves one exact 0 at
+#: each end of every spectrum (two after resampling), which a preprocessed table keeps.
 MIN_FILL = 3
 
 
@@ -605,6 +606,22 @@ def fill_ends(spectra: Spectra) -> FillEnds | None:
     if len(spectra) < 2 or not spectra.has_common_axis:
         return None
     X = spectra.X
+    runs = fill_runs(X)
+    if runs is None:
+        return None
+    lead, trail = runs
+    w = spectra.wavenumbers
+    return FillEnds(lead, trail, (float(X[0, 0]), float(X[0, -1])),
+                    (float(w[lead]), float(w[X.shape[1] - 1 - trail])))
+
+
+def fill_runs(X: NDArray[Any], *, nonzero: bool = False) -> tuple[int, int] | None:
+    """The points at the start and at the end of the rows of ``X`` (two rows or more) that
+    hold one value in every row, each run counted when it holds at least :data:`MIN_FILL`
+    (:func:`fill_ends`); ``None`` when neither does, or the rows are flat throughout. With
+    ``nonzero``, runs of 0 do not count (a noise-free simulation's empty tail is 0 too)."""
+    if X.ndim != 2 or X.shape[0] < 2:
+        return None
     n = X.shape[1]
 
     def run(cols: Iterator[int]) -> int:
@@ -620,11 +637,9 @@ def fill_ends(spectra: Spectra) -> FillEnds | None:
     if lead >= n - 1:  # flat spectra: another note's
         return None
     trail = run(iter(range(n - 1, lead, -1)))
-    if lead + trail < MIN_FILL:
-        return None
-    w = spectra.wavenumbers
-    return FillEnds(lead, trail, (float(X[0, 0]), float(X[0, -1])),
-                    (float(w[lead]), float(w[n - 1 - trail])))
+    lead = lead if lead >= MIN_FILL and not (nonzero and X[0, 0] == 0) else 0
+    trail = trail if trail >= MIN_FILL and not (nonzero and X[0, -1] == 0) else 0
+    return None if not (lead or trail) else (lead, trail)
 
 
 def fill_note(fill: FillEnds | None, what: str = "note: ") -> str | None:

@@ -164,18 +164,20 @@ def check_not_inputs(args: argparse.Namespace, outputs: Sequence[str],
         if not value:
             continue
         out = Path(value).resolve()
-        is_folder = (attr in folders or Path(value).is_dir()
+        # a name without a suffix may become a folder too (predict --out DIR on a map)
+        is_folder = (attr in folders or Path(value).is_dir() or Path(value).suffix == ""
                      or str(value).endswith(("/", os.sep)))
         within = [out / f for f in (folder_files or {}).get(attr, ()) if is_folder]
         for src_attr, src in read:
             for target in (out, *within):
-                if target == src:
+                if target == src and not src.is_dir():  # the folder DATA: below
                     raise RamancamError(
                         f"{label(attr)} must not name {label(src_attr)}, which is read; got "
                         f"{value!r}{'' if target == out else f' (it writes {target.name})'}. "
                         "Writing it would destroy the input: name another file.")
             readable = [t for t in (out, *within) if is_known_file(t)]
-            if src.is_dir() and any(src in t.parents for t in readable):
+            if src.is_dir() and (any(src in t.parents for t in readable) or (
+                    out == src and within)):
                 raise RamancamError(
                     f"{label(attr)} must not be inside the folder {label(src_attr)}, which is "
                     f"read; got {value!r} in {str(src)!r}. The next run on that folder would "

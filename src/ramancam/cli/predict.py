@@ -418,10 +418,15 @@ def _run(args: argparse.Namespace) -> int:
     if shifts and (shift := shift_note(np.concatenate(shifts),
                                        offset_fix=bundle.recipe is not None)):
         say(shift)
-    kept = np.concatenate(predicted_rows)  # the notes below are of the predicted spectra
-    rows_kept = np.flatnonzero(kept)
-    kept_data = data if kept.all() else data[rows_kept]
-    kept_ids = [ids[i] for i in rows_kept]
+    # the notes below are of the predicted spectra: files left out for their range (files
+    # on axes of their own) say nothing about the rest; one table's or map's refused rows
+    # (dead pixels) are left in, not copied around (a map's X twice in memory)
+    kept = np.concatenate(predicted_rows)
+    if kept.all() or data.has_common_axis:
+        kept_data, kept_ids = data, ids
+    else:
+        kept_data = data[np.flatnonzero(kept)]
+        kept_ids = [ids[i] for i in np.flatnonzero(kept)]
     if (ends := bundle.end_point_note(kept_data)) is not None:
         say(ends)
     if (sampled := bundle.sampling_note(kept_data)) is not None:

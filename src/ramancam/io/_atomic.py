@@ -74,7 +74,16 @@ def pending_path(path: str | os.PathLike[str]) -> Path:
 
 
 def _host() -> str:
-    return re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname())[:40] or "host"
+    """This machine and process namespace, as a tag: a hash of the whole host name and of
+    the PID namespace (containers on one host, or sharing one name, each count alone), so
+    that a sweep never takes another's process numbers for its own."""
+    import hashlib
+
+    try:
+        ns = str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        ns = ""
+    return hashlib.sha1(f"{socket.gethostname()}|{ns}".encode()).hexdigest()[:12]
 
 
 def temp_prefix(name: str) -> str:

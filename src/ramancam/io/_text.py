@@ -95,6 +95,10 @@ DECIMAL_POINT = re.compile(r"^[-+]?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?$")
 GROUPED_THOUSANDS = re.compile(r"^[-+]?[1-9]\d{0,2}(\.\d{3})+(,\d*)?([eE][-+]?\d+)?$")
 
 
+#: A cell that can only be a number, whatever its separators (``1.250,5``, ``-0.5``).
+_NUMBER_CELL = re.compile(r"^[-+]?[\d.,]*\d[\d.,]*([eE][-+]?\d+)?$")
+
+
 class DecimalCommas:
     """Reads the number cells of a file that writes decimal commas (``400,5``).
 
@@ -114,10 +118,13 @@ class DecimalCommas:
 
     def text(self, cell: str) -> str | None:
         """``cell`` as :func:`float` reads it (``1,5`` -> ``1.5``; ``1.250,5`` -> ``1250.5``
-        once grouped thousands are decided), or ``None`` for a contradiction."""
+        once grouped thousands are decided), or ``None`` for a contradiction. A cell that is
+        no number (a column name such as ``a.u.``) decides nothing."""
         if "." not in cell:
             return cell.replace(",", ".")
         t = cell.strip()
+        if not _NUMBER_CELL.match(t):
+            return cell
         grouped = GROUPED_THOUSANDS.match(t) is not None
         if not self.first:
             self.first = t

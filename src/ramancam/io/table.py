@@ -289,6 +289,9 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
     # after the rows: a header cut short (a file truncated in its first line) has no rows
     axis = check_axis(shifts, source=source or None)
     del text, body, rows  # the text is not needed any more (a caller may still hold it)
+    if (fill := _fill(X, axis, source)) is not None:  # padding, not measurement: left out
+        X, axis, spec_idx = (np.ascontiguousarray(X[:, fill]), axis[fill],
+                             spec_idx[fill.start:fill.stop])
     kept = _edge_gaps(X, lambda i, j: (where(source or None, lines[i]), header[spec_idx[j]]))
     meta_cols = {n: np.array([c[k] for c in cells], dtype=str) for k, n in enumerate(names)}
     labels = None
@@ -304,6 +307,34 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
                      for k, v in meta_cols.items()}
     return spectra_kept(X, axis, kept, labels=labels, meta=_positions(meta_cols, source, lines),
                         sources=[source] * len(lines))
+
+
+def _fill(X: np.ndarray, axis: np.ndarray, source: str) -> slice | None:
+    """The columns between a fill value at the ends of every row (:func:`ramancam.checks.
+    fill_runs`: food/astragalus holds 10.0 at 100-108 and 3312-4278 cm-1 in all its 160
+    spectra), said in a warning; ``None`` without one. Padding is no measurement: kept, the
+    paper recipe's straight baseline ran through it and ``info`` reported it as measured.
+    A run of zeros stays (a noise-free simulation's tail is one; info and train say it)."""
+    import warnings
+
+    from ..checks import fill_runs
+    from ..errors import RamancamWarning
+
+    runs = fill_runs(X, nonzero=True)  # zeros: said by info and train (checks.fill_ends)
+    if runs is None:
+        return None
+    lead, trail = runs
+    n = X.shape[1]
+    ends = [f"the first {lead} ({axis[0]:g}-{axis[lead - 1]:g} cm-1)" if lead else "",
+            f"the last {trail} ({axis[n - trail]:g}-{axis[-1]:g} cm-1)" if trail else ""]
+    values = sorted(({float(X[0, 0])} if lead else set())
+                    | ({float(X[0, -1])} if trail else set()))
+    warnings.warn(RamancamWarning(
+        f"{where(source or None)}{' and '.join(e for e in ends if e)} points hold "
+        f"{' and '.join(f'{v:g}' for v in values)} in every spectrum: a fill value, not a "
+        f"measurement, so they are left out (the spectra were measured over "
+        f"{axis[lead]:g}-{axis[n - 1 - trail]:g} cm-1)"), stacklevel=3)
+    return slice(lead, n - trail)
 
 
 def _check_header_width(header_line: str, ncol: int, ahead: list[tuple[int, list[str]]],

@@ -31,7 +31,15 @@ import numpy as np
 
 from ..errors import RamancamError, where
 from ..spectra import Spectra, check_axis
-from ._text import DECIMAL_COMMA, DecimalCommas, check_exists, is_number, read_text, short
+from ._text import (
+    DECIMAL_COMMA,
+    GROUPED_THOUSANDS,
+    DecimalCommas,
+    check_exists,
+    is_number,
+    read_text,
+    short,
+)
 
 __all__ = ["LABSPEC_MIN_SETTINGS", "is_labspec_setting", "parse_xy", "read_rruff",
            "read_two_column", "two_numbers"]
@@ -54,8 +62,10 @@ def _comma_pair(line: str) -> bool:
     line = line.rstrip(";").rstrip()  # a separator after the last field
     parts = _SPLIT_NO_COMMA.split(line)
     return (len(_SPLIT.split(line)) != 2 and len(parts) == 2
-            and any(DECIMAL_COMMA.match(p) for p in parts)
-            and all(is_number(p.replace(",", ".")) for p in parts))
+            and any(DECIMAL_COMMA.match(p) or ("," in p and GROUPED_THOUSANDS.match(p))
+                    for p in parts)
+            and all(is_number(p.replace(",", ".")) or GROUPED_THOUSANDS.match(p)
+                    for p in parts))
 
 
 def two_numbers(line: str) -> bool:
