@@ -319,3 +319,24 @@ def test_a_table_padded_with_a_fill_value_is_read_without_it(tmp_path, capsys):
     assert ("  fill:      the last 30 points of the axis hold 0 in every spectrum: a fill "
             "value, not a measurement (the spectra were measured over about 300-1776 cm-1)."
             in capsys.readouterr().out)
+
+
+def test_only_one_value_held_by_every_spectrum_is_a_fill():
+    # two rows that agreed at their ends (a spectrum and its despiked copy) lost 699 of 700
+    # points: the run was checked column by column, not for one value along it
+    from ramancam.checks import fill_runs
+
+    rng = np.random.default_rng(3)
+    y = 100 + rng.normal(0, 5, 700)
+    spiked = y.copy()
+    spiked[300] += 500
+    assert fill_runs(np.stack([y, spiked])) is None
+    X = np.stack([y, spiked, y + 1])
+    X[:, :4] = 7.0
+    assert fill_runs(X, nonzero=True, min_rows=3, min_kept=10) == (4, 0)
+    X[:, :4] = 65535.0  # saturation: the clipped note's, not a fill
+    assert fill_runs(X, nonzero=True) is None
+    assert fill_runs(X[:2], nonzero=False, min_rows=3) is None  # too few rows
+    Z = np.full((3, 12), 5.0)
+    Z[:, 5:7] = [[1, 2], [3, 4], [5, 6]]
+    assert fill_runs(Z, min_kept=10) is None  # two points left: no spectrum

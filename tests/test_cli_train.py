@@ -1391,6 +1391,8 @@ def test_no_output_may_overwrite_an_input(peaks_file, model_file, tmp_path, caps
         (["explain", str(model), str(data), "--out",
           str(tmp_path / ".." / tmp_path.name / "d.csv")], "--out must not name DATA"),
         (["convert", str(data), str(data)], "OUT must not name IN, which is read"),
+        (["convert", str(tmp_path / "folder"), str(tmp_path / "folder")],
+         "OUT must not name IN, which is read"),
         ([*train, "--out", str(model), "--folds", "1"], "--folds must be an integer >= 2"),
         ([*train, "--out", str(model), "--group-col", "label"],
          "--group-col must name another column than the labels; got 'label'"),

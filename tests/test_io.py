@@ -469,6 +469,17 @@ def test_atomic_group_puts_a_commands_files_in_place_together(tmp_path):
     assert (tmp_path / "r.html").read_text() == "new report"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.png", "m.bin", "r.html"]
     assert pending_path(tmp_path / "m.bin") == tmp_path / "m.bin"
+    # an earlier run's file removed by this run goes with the group, not before it
+    from ramancam.io._atomic import atomic_remove
+
+    with pytest.raises(KeyboardInterrupt), atomic_group():
+        atomic_remove(tmp_path / "fig.png")
+        assert (tmp_path / "fig.png").exists()
+        raise KeyboardInterrupt
+    assert (tmp_path / "fig.png").exists()
+    with atomic_group():
+        atomic_remove(tmp_path / "fig.png")
+    assert not (tmp_path / "fig.png").exists()
 
 
 def test_atomic_write_errors(tmp_path):

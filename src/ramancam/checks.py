@@ -615,31 +615,39 @@ def fill_ends(spectra: Spectra) -> FillEnds | None:
                     (float(w[lead]), float(w[X.shape[1] - 1 - trail])))
 
 
-def fill_runs(X: NDArray[Any], *, nonzero: bool = False) -> tuple[int, int] | None:
-    """The points at the start and at the end of the rows of ``X`` (two rows or more) that
-    hold one value in every row, each run counted when it holds at least :data:`MIN_FILL`
-    (:func:`fill_ends`); ``None`` when neither does, or the rows are flat throughout. With
-    ``nonzero``, runs of 0 do not count (a noise-free simulation's empty tail is 0 too)."""
-    if X.ndim != 2 or X.shape[0] < 2:
+def fill_runs(X: NDArray[Any], *, nonzero: bool = False, min_rows: int = 2,
+              min_kept: int = 2) -> tuple[int, int] | None:
+    """The points at the start and at the end of the rows of ``X`` (``min_rows`` rows or
+    more) that hold one and the same value in every row, each run counted when it holds at
+    least :data:`MIN_FILL` points (:func:`fill_ends`) and at least ``min_kept`` points are
+    left between them; ``None`` when neither end has one, or the rows are flat throughout.
+    With ``nonzero``, runs of 0 or of a detector's limit (:data:`DETECTOR_LIMITS`:
+    saturation, another note's) do not count (a noise-free simulation's empty tail is 0)."""
+    if X.ndim != 2 or X.shape[0] < max(2, min_rows):
         return None
     n = X.shape[1]
 
-    def run(cols: Iterator[int]) -> int:
+    def run(cols: Iterator[int], v: float) -> int:
         k = 0
         for j in cols:
-            col = X[:, j]
-            if not (np.isfinite(col[0]) and (col == col[0]).all()):
+            if not (X[:, j] == v).all():
                 break
             k += 1
         return k
 
-    lead = run(iter(range(n)))
+    def counts(k: int, v: float) -> bool:
+        return k >= MIN_FILL and bool(np.isfinite(v)) and not (
+            nonzero and (v == 0 or float(v) in DETECTOR_LIMITS))
+
+    v0, v1 = X[0, 0], X[0, -1]
+    lead = run(iter(range(n)), v0)
     if lead >= n - 1:  # flat spectra: another note's
         return None
-    trail = run(iter(range(n - 1, lead, -1)))
-    lead = lead if lead >= MIN_FILL and not (nonzero and X[0, 0] == 0) else 0
-    trail = trail if trail >= MIN_FILL and not (nonzero and X[0, -1] == 0) else 0
-    return None if not (lead or trail) else (lead, trail)
+    trail = run(iter(range(n - 1, lead, -1)), v1)
+    lead, trail = (lead if counts(lead, v0) else 0), (trail if counts(trail, v1) else 0)
+    if not (lead or trail) or n - lead - trail < max(2, min_kept):
+        return None
+    return lead, trail
 
 
 def fill_note(fill: FillEnds | None, what: str = "note: ") -> str | None:

@@ -170,7 +170,9 @@ def check_not_inputs(args: argparse.Namespace, outputs: Sequence[str],
         within = [out / f for f in (folder_files or {}).get(attr, ()) if is_folder]
         for src_attr, src in read:
             for target in (out, *within):
-                if target == src and not src.is_dir():  # the folder DATA: below
+                # --out DIR that is the folder DATA: the 'inside' reason below, if it writes
+                # files into DIR; an output that replaces the folder itself is this one
+                if target == src and not (src.is_dir() and within):
                     raise RamancamError(
                         f"{label(attr)} must not name {label(src_attr)}, which is read; got "
                         f"{value!r}{'' if target == out else f' (it writes {target.name})'}. "

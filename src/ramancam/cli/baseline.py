@@ -160,6 +160,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from ..errors import class_count
     from ..io import atomic_write
+    from ..io._atomic import atomic_remove
     from ..train import fold_sd, make_splits
     from ._common import check_split_options, read_labelled_on_grid, spatial_splits
     from ._notes import data_notes
@@ -266,8 +267,8 @@ def _run(args: argparse.Namespace) -> int:
     with atomic_write(out / "baseline.json", "w") as fh:
         json.dump(summary, fh, indent=2, default=str)
         fh.write("\n")
-    for name in stale:
-        (out / name).unlink()
+    for name in stale:  # with this run's files, not before them
+        atomic_remove(out / name)
     print(f"wrote {', '.join(written)} to {out}"
           + (f"; removed the earlier run's {' and '.join(stale)}" if stale else ""))
     return 0

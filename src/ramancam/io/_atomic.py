@@ -17,8 +17,8 @@ from typing import IO, Any, cast
 
 from ..errors import RamancamError
 
-__all__ = ["atomic_group", "atomic_write", "gz_name", "pending_path", "sweep_leftovers",
-           "temp_prefix"]
+__all__ = ["atomic_group", "atomic_remove", "atomic_write", "gz_name", "pending_path",
+           "sweep_leftovers", "temp_prefix"]
 
 _MODES = ("w", "wt", "wb")
 
@@ -54,13 +54,28 @@ def atomic_group() -> Iterator[None]:
     try:
         yield
     except BaseException:
-        for tmp, _ in pending:
-            tmp.unlink(missing_ok=True)
+        for tmp, target in pending:
+            if tmp != target:  # a finished file waiting; an atomic_remove's target stays
+                tmp.unlink(missing_ok=True)
         raise
     finally:
         _GROUP.reset(token)
     for tmp, target in pending:
-        os.replace(tmp, target)
+        if tmp == target:  # atomic_remove's: the earlier run's file goes with the group
+            target.unlink(missing_ok=True)
+        else:
+            os.replace(tmp, target)
+
+
+def atomic_remove(path: str | os.PathLike[str]) -> None:
+    """Remove an earlier run's output file: at once, or, inside an :func:`atomic_group`,
+    when the group's files are put in place (an interrupted run keeps it, with the rest of
+    the earlier run's outputs)."""
+    p = Path(path)
+    if (pending := _GROUP.get()) is None:
+        p.unlink(missing_ok=True)
+    else:
+        pending.append((p, p))
 
 
 def pending_path(path: str | os.PathLike[str]) -> Path:
@@ -68,7 +83,7 @@ def pending_path(path: str | os.PathLike[str]) -> Path:
     :func:`atomic_group` has not yet put it in place, else ``path`` itself."""
     p = Path(path)
     for tmp, target in reversed(_GROUP.get() or []):
-        if os.path.abspath(target) == os.path.abspath(p):
+        if tmp != target and os.path.abspath(target) == os.path.abspath(p):
             return tmp
     return p
 

@@ -184,8 +184,11 @@ def read_table(path: str | os.PathLike[str], *, label_col: str | None = None) ->
     return parse_table(read_text(p), source=str(p), label_col=label_col)
 
 
-def parse_table(text: str, *, source: str = "", label_col: str | None = None) -> Spectra:
-    """Parse the text of a wide table (see :func:`read_table`); ``source`` names it in errors."""
+def parse_table(text: str, *, source: str = "", label_col: str | None = None,
+                drop_fill: bool = True) -> Spectra:
+    """Parse the text of a wide table (see :func:`read_table`); ``source`` names it in errors.
+    ``drop_fill``: leave out a fill value held at the ends of every spectrum (:func:`_fill`;
+    off for the row readers, which parse a file block by block)."""
     start, line0 = _skip_comments(text)
     if start < 0:
         what = "an empty file" if not text.strip() else "only comment lines"
@@ -289,7 +292,7 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None) ->
     # after the rows: a header cut short (a file truncated in its first line) has no rows
     axis = check_axis(shifts, source=source or None)
     del text, body, rows  # the text is not needed any more (a caller may still hold it)
-    if (fill := _fill(X, axis, source)) is not None:  # padding, not measurement: left out
+    if drop_fill and (fill := _fill(X, axis, source)) is not None:  # padding: left out
         X, axis, spec_idx = (np.ascontiguousarray(X[:, fill]), axis[fill],
                              spec_idx[fill.start:fill.stop])
     kept = _edge_gaps(X, lambda i, j: (where(source or None, lines[i]), header[spec_idx[j]]))
@@ -320,7 +323,9 @@ def _fill(X: np.ndarray, axis: np.ndarray, source: str) -> slice | None:
     from ..checks import fill_runs
     from ..errors import RamancamWarning
 
-    runs = fill_runs(X, nonzero=True)  # zeros: said by info and train (checks.fill_ends)
+    # zeros and saturation: said by info and train (checks.fill_ends, clipped); three rows
+    # or more and ten points left, so that no coincidence of a few rows cuts a spectrum
+    runs = fill_runs(X, nonzero=True, min_rows=3, min_kept=10)
     if runs is None:
         return None
     lead, trail = runs

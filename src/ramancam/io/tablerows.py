@@ -55,7 +55,8 @@ class TableFileRows(TextFileRows):
 
     def parse(self, text: bytes, n: int) -> NDArray[Any] | None:
         try:
-            s = parse_table(self.header + "\n" + text.decode("utf-8"), source=str(self.path))
+            s = parse_table(self.header + "\n" + text.decode("utf-8"), source=str(self.path),
+                            drop_fill=False)
         except (RamancamError, UnicodeDecodeError):
             return None
         return s.X if len(s) == n and s.has_common_axis else None
@@ -133,7 +134,8 @@ def open_table_rows(path: str | os.PathLike[str], *, label_col: str | None = Non
             if not plain_lines(part) or "\ufffd" in text:
                 return None
             try:
-                s = parse_table(header + "\n" + text, source=str(p), label_col=label_col)
+                s = parse_table(header + "\n" + text, source=str(p), label_col=label_col,
+                                drop_fill=False)  # a block: no fill to judge
             except RamancamError:
                 return None  # the whole read names the line
             starts = row_starts(part)
