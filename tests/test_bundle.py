@@ -347,6 +347,14 @@ def test_spectra_exported_over_another_range_get_the_training_baseline(trained):
                    raw.labels)
     np.testing.assert_array_equal(b.predict_proba(wide), b.predict_proba(raw))
     assert b.end_point_note(wide) is None and b.end_point_note(raw) is None
+    # padding right up to the training range (within END_TOL of its ends): cut too, so
+    # that the baseline runs through the measured ends (a lone padded astragalus file was
+    # called astragalus_2 at 0.69, astragalus_0 at 1.00 as a row of its table)
+    step = float(np.median(np.diff(axis)))
+    near = np.concatenate([lo - step * np.arange(4, 0, -1), axis, hi + step * np.arange(1, 5)])
+    padded = Spectra(np.concatenate([np.full((len(raw), 4), 50.0), raw.X,
+                                     np.full((len(raw), 4), 50.0)], axis=1), near, raw.labels)
+    np.testing.assert_allclose(b.predict_proba(padded), b.predict_proba(raw), atol=1e-9)
     k = axis <= 1850
     short = Spectra(raw.X[:, k], axis[k], raw.labels)
     assert not np.allclose(b.predict_proba(short), b.predict_proba(raw))
@@ -358,14 +366,15 @@ def test_spectra_exported_over_another_range_get_the_training_baseline(trained):
         "the training range.")
     # one spectrum, wider at one end and short at the other: its range as measured, and
     # where the cut to the training range left it (the cut range alone read as measured)
-    from ramancam._bundle_range import END_TOL
+    from ramancam._bundle_range import END_TOL, median_step
 
     j = np.concatenate([np.ones(8, dtype=bool), k])
     one = Spectra(np.concatenate([np.full((1, 8), 5.0), raw.X[:1]], axis=1)[:, j],
                   np.concatenate([wide_axis[:8], axis])[j])
     assert b.end_point_note(one).startswith(
         f"note: 1 spectrum spans other Raman shifts ({lo - 60:g}-{round(axis[k][-1], 2):g} "
-        f"cm-1, cut to {lo - END_TOL:g}-{round(axis[k][-1], 2):g} where the training "
+        f"cm-1, cut to {lo - min(END_TOL, 0.5 * median_step(one)):g}-"
+        f"{round(axis[k][-1], 2):g} where the training "
         f"spectra end) than the training spectra ({lo:g}-{hi:g} cm-1).")
 
 

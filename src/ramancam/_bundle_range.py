@@ -90,7 +90,11 @@ class RangeChecks:
             return spectra
         from .preprocess import Recipe
 
-        return Recipe([("crop", {"lo": lo - END_TOL, "hi": hi + END_TOL})]).apply(spectra)
+        # to the training range itself (half a step either way for another grid's points):
+        # cut to within END_TOL, a padded file kept 106 and 108 cm-1 of its fill beyond a
+        # training range that starts at 110, and the baseline ran through the fill again
+        tol = min(END_TOL, 0.5 * median_step(spectra))
+        return Recipe([("crop", {"lo": lo - tol, "hi": hi + tol})]).apply(spectra)
 
     def end_point_note(self, spectra: Spectra) -> str | None:
         """A line for spectra whose first or last point (after :meth:`anchored`) lies more
@@ -104,7 +108,8 @@ class RangeChecks:
             [[float(a.min()), float(a.max())] for a in spectra.axes])
         measured = mine
         if len(ends) == 1:  # the ends :meth:`anchored` leaves, without cutting a copy
-            mine = np.clip(mine, known[0, 0] - END_TOL, known[0, 1] + END_TOL)
+            tol = min(END_TOL, 0.5 * median_step(spectra))
+            mine = np.clip(mine, known[0, 0] - tol, known[0, 1] + tol)
         off = np.abs(mine[:, None, :] - known[None, :, :]).max(axis=2).min(axis=1) > END_TOL
         n_off = len(spectra) * int(off.any()) if spectra.has_common_axis else int(off.sum())
         if not n_off:
