@@ -205,3 +205,23 @@ def test_a_folder_of_long_tables_with_a_label_column(tmp_path, rng):
     s = read(tmp_path / "d", label_col="label")
     assert s.labels.tolist() == labels and s.ids == ids
     np.testing.assert_array_equal(s.X, X)
+
+
+def test_a_shift_intensity_sd_file_is_not_taken_for_spectra_named_by_sd(tmp_path):
+    # 'shift, intensity, sd' was read as a long table with sd as the id: "got 1 point for
+    # the spectrum sd=63.25. Check the id columns"
+    rows = ["shift\tintensity\tsd"] + [f"{300 + 2 * i:.1f}\t{1000 + i % 4:.2f}\t"
+                                       f"{(1000 + i % 4) ** 0.5:.2f}" for i in range(40)]
+    rows.append("380.0\t4000.00\t63.25")
+    p = tmp_path / "three.txt"
+    p.write_text("\n".join(rows) + "\n")
+    with pytest.raises(RamancamError, match=r"line 42: the columns beside 'shift' and "
+                                            r"'intensity' must name the spectra of a long "
+                                            r"table \(one row per point\); got 'sd', numbers "
+                                            r"that change from point to point"):
+        read(p)
+    # a numeric id that names spectra of several points each still reads
+    q = tmp_path / "ids.txt"
+    q.write_text("shift\tintensity\tspectrum\n" + "".join(
+        f"{300 + i}\t{k + i}\t{k}\n" for k in (1, 2) for i in range(5)))
+    assert len(read(q)) == 2

@@ -153,6 +153,14 @@ def parse_tidy(text: str, *, source: str = "", label_col: str | None = None) -> 
                 f"{where(src, b)}each spectrum must have each Raman shift once; got "
                 f"{w[same[0]]:g} twice for the spectrum {what} (lines {a} and {b}). Remove "
                 "the repeated row, or add a column that tells the two spectra apart.")
+        if w.size < 2 and all(is_number(str(v)) for k in key_rows for v in k):
+            # numbers that change from point to point: a per-point value, not an id
+            raise RamancamError(
+                f"{where(src, int(line_no[idx[0]]))}the columns beside {names[i_shift]!r} "
+                f"and {names[i_int]!r} must name the spectra of a long table (one row per "
+                f"point); got {', '.join(repr(n) for n in key_names)}, numbers that change "
+                "from point to point, as a standard deviation or an error does. For one "
+                "spectrum, keep only the shift and intensity columns.")
         if w.size < 2:
             raise RamancamError(
                 f"{where(src, int(line_no[idx[0]]))}each spectrum must have at least 2 "
