@@ -348,6 +348,11 @@ def test_a_stray_file_in_a_folder_names_the_way_out(tmp_path, capsys):
         read(tmp_path / "alpha" / "alpha_0.txt", files="*.txt")
     assert main(["info", str(tmp_path), "--labels-from", "folder", "--files", "*_?.txt"]) == 0
     assert "classes:   2: alpha (3), beta (3)" in capsys.readouterr().out
+    # --label-col on a folder of two-column files: the option is wrong, no stray file
+    with pytest.raises(RamancamError) as exc:
+        read(tmp_path / "alpha", label_col="label")
+    assert "label column must be one of" in str(exc.value)
+    assert "move it out of the folder" not in str(exc.value)
 
 
 def test_single_file_labels_from_header_and_regex(tmp_path):

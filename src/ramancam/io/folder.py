@@ -534,7 +534,9 @@ def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
         try:
             s = read_file(f, label_col=label_col)
         except RamancamError as exc:
-            if pattern is not None or kind == "manifest":
+            # a label column the files lack is about the option, not a stray file
+            if pattern is not None or kind == "manifest" or (
+                    label_col is not None and "label column" in str(exc)):
                 raise
             raise RamancamError(
                 f"{exc} If it is not a spectrum, move it out of the folder or name the files "
