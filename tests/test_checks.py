@@ -317,7 +317,8 @@ def test_a_table_padded_with_a_fill_value_is_read_without_it(tmp_path, capsys):
     assert read(tmp_path / "z.csv", label_col="label").wavenumbers.size == w.size
     assert main(["info", str(tmp_path / "z.csv"), "--label-col", "label"]) == 0
     assert ("  fill:      the last 30 points of the axis hold 0 in every spectrum: a fill "
-            "value, not a measurement (the spectra were measured over about 300-1776 cm-1)."
+            "value or a tail without signal or noise (a simulation's), not a detector's "
+            "reading (the spectra were measured over about 300-1776 cm-1)."
             in capsys.readouterr().out)
 
 

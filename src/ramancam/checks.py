@@ -658,9 +658,11 @@ def fill_note(fill: FillEnds | None, what: str = "note: ") -> str | None:
     ends = [f"the first {fill.lead}" if fill.lead else "",
             f"the last {fill.trail}" if fill.trail else ""]
     vals = sorted({v for v, k in zip(fill.values, (fill.lead, fill.trail), strict=True) if k})
+    kind = ("a fill value or a tail without signal or noise (a simulation's), not a "
+            "detector's reading" if vals == [0.0] else "a fill value, not a measurement")
     return (f"{what}{' and '.join(e for e in ends if e)} points of the axis hold "
-            f"{' and '.join(f'{v:g}' for v in vals)} in every spectrum: a fill value, not a "
-            f"measurement (the spectra were measured over about {min(fill.measured):g}-"
+            f"{' and '.join(f'{v:g}' for v in vals)} in every spectrum: {kind} "
+            f"(the spectra were measured over about {min(fill.measured):g}-"
             f"{max(fill.measured):g} cm-1). The paper recipe's straight baseline runs through "
             "each spectrum's first and last points, here the fill; a pybaselines recipe "
             "(--recipe asls) does not use them")
