@@ -306,6 +306,13 @@ def test_a_table_padded_with_a_fill_value_is_read_without_it(tmp_path, capsys):
     with pytest.warns(RamancamWarning, match="a fill value"):
         assert main(["info", str(tmp_path / "t.csv"), "--label-col", "label"]) == 0
     assert "  axis:      316.0 to 1776.0 cm-1" in capsys.readouterr().out
+    # the same spectra written one per column read the same
+    cols = ["shift," + ",".join(f"s{i}" for i in range(8))]
+    cols += [f"{w[j]:g}," + ",".join(repr(float(v)) for v in X[:, j]) for j in range(w.size)]
+    (tmp_path / "cols.csv").write_text("\n".join(cols) + "\n")
+    with pytest.warns(RamancamWarning, match="a fill value"):
+        c = read(tmp_path / "cols.csv")
+    np.testing.assert_array_equal(c.X, s.X)
     # one spectrum cannot tell a fill from a measurement
     write_table(Spectra(X[:1], w), tmp_path / "one.csv")
     assert read(tmp_path / "one.csv").wavenumbers.size == w.size

@@ -650,6 +650,8 @@ def _parse_columns(rows: Iterator[tuple[int, list[str]]], header: list[str], com
     axis = check_axis(V[:, 0], source=src)  # a missing shift is no axis
     X = V[:, 1:].T.copy()
     del V
+    if (fill := _fill(X, axis, source)) is not None:  # as a table of rows: padding left out
+        X, axis, lines = np.ascontiguousarray(X[:, fill]), axis[fill], lines[fill]
     kept = _edge_gaps(X, lambda i, j: (where(src, lines[j]), names[i + 1]))
     meta = {"id": np.array(names[1:], dtype=str)}
     return spectra_kept(X, axis, kept, meta=meta, sources=[source] * X.shape[0])
