@@ -128,3 +128,15 @@ def test_old_binary_xls_workbooks(tmp_path):
     with pytest.raises(RamancamError, match=r"must have the sheet 'NIR'; its sheets are "
                                             r"'About', 'Raman'"):
         read(f"{p}:NIR")
+
+
+def test_numbers_typed_as_text_with_decimal_commas_are_read(tmp_path):
+    # a German sheet whose cells are text ('400,5'): "the header must name Raman shifts"
+    p = _book(tmp_path / "de.xlsx", [
+        ["label", "400,0", "400,5", "401,0"],
+        ["A", "1,5", "2,25", "3,0"],
+        ["B", "4,0", "5,5", "6,0"],
+    ])
+    s = read(p, label_col="label")
+    assert s.wavenumbers.tolist() == [400.0, 400.5, 401.0]
+    assert s.X.tolist() == [[1.5, 2.25, 3.0], [4.0, 5.5, 6.0]]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..errors import RamancamError
 from ..spectra import Spectra
-from ._text import check_exists
+from ._text import DECIMAL_COMMA, check_exists
 from ._vendor import library_boundary
 from .table import parse_table
 
@@ -127,7 +127,10 @@ def read_excel(path: str | os.PathLike[str], *, label_col: str | None = None,
             + ("Put the spectra on the first sheet, or name their sheet as FILE:SHEET."
                if sheet is None else "Name the sheet that holds the spectra."))
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    # numbers typed as text with decimal commas ('400,5', a German sheet's text cells): a
+    # semicolon between the cells, so that the table reader reads them as decimal commas
+    commas = any(DECIMAL_COMMA.match(str(c).strip()) for r in rows[:200] for c in r)
+    w = csv.writer(buf, delimiter=";" if commas else ",", lineterminator="\n")
     for r in rows:
         w.writerow((r + [""] * width)[:width] if any(r) else [])
     s = parse_table(buf.getvalue(), source=f"{p} (sheet {name})", label_col=label_col)
