@@ -242,7 +242,9 @@ def expected_calibration_error(proba: ArrayLike, y_idx: ArrayLike, *, n_bins: in
     """Expected calibration error of the top-class probability (equal-width bins).
 
     ``sum_b |B_b| / n * |accuracy(B_b) - confidence(B_b)|`` over ``n_bins`` bins of the
-    largest probability (Guo et al. 2017).
+    largest probability (Guo et al. 2017). A bin holds its lower edge (``[k/n_bins,
+    (k+1)/n_bins)``, the last one 1.0 too); Guo et al. give each bin its upper edge, which
+    differs only for confidences exactly on an edge (k/15 with 15 bins: 0.4, 2/3, ...).
 
     Parameters
     ----------
