@@ -318,3 +318,16 @@ def test_long_names_are_cut_in_figures_not_in_tables():
     draw_class_image(ax, MapGrid.regular(2, 2), np.array([[0, 1], [1, 0]]), [long, "b"])
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [f"{cut} (2)", "b (2)"]
     plt.close(fig)
+
+
+def test_the_reliability_legend_sits_beside_the_axes():
+    # inside the axes (upper left) it hid the T = 1 point at (0.29, 1.0)
+    from ramancam.train_report import _reliability_figure
+
+    rng = np.random.default_rng(0)
+    fig = _reliability_figure(rng.normal(size=(60, 3)), rng.integers(0, 3, 60), 1.5)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent()
+    assert legend.x0 > ax.get_window_extent().x1
+    plt.close(fig)

@@ -51,7 +51,7 @@ def _reliability_figure(logits: NDArray[np.float64], y_idx: NDArray[np.int64],
     """Accuracy against confidence in 10 bins, at T = 1 and at the model's temperature."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(4.6, 3.6))
+    fig, ax = plt.subplots(figsize=(6.2, 3.6))
     ax.plot([0, 1], [0, 1], color="0.6", linewidth=0.8, label="perfectly calibrated")
     bins = np.linspace(0.0, 1.0, 11)
     curves = [("T = 1", 1.0)] + ([(f"T = {temperature:.3g}", temperature)]
@@ -76,7 +76,8 @@ def _reliability_figure(logits: NDArray[np.float64], y_idx: NDArray[np.int64],
     ax.set_ylim(0, 1.04)
     ax.set_xlabel("confidence (largest probability)")
     ax.set_ylabel("accuracy")
-    ax.legend(fontsize="small", loc="upper left")
+    # beside the axes: inside, it hid a bin of confident and right spectra at (0.29, 1.0)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.tight_layout()
     return fig
 
