@@ -77,6 +77,11 @@ def test_reproduce_all_quick_end_to_end(tmp_path, pure_dir, pharma_csv, capsys):
             assert (out / name / f).is_file(), f"{name}/{f} missing"
             if f.endswith(".png"):
                 assert (out / name / f).read_bytes().startswith(b"\x89PNG")
+    # Fig. 2's enlargement around each peak is a panel beside the class (an inset sat on
+    # the maps): 10 inches wide at 110 dpi
+    from matplotlib.image import imread
+
+    assert imread(out / "filters" / "fig2_size.png").shape[1] == 1100
     doc = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     assert doc["seed"] == 3 and doc["quick"] is True and doc["skipped"] == {}
     ex = doc["experiments"]

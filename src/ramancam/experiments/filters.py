@@ -114,14 +114,18 @@ def _filters(run: _Run) -> dict[str, Any]:
     classes = sorted(CLASS_PEAKS, key=CLASS_PEAKS.get)  # type: ignore[arg-type]
     for study, title in (("size", "filter size"), ("count", "filter count")):
         chosen = [(r["filter_size"], r["n_filters"]) for r in rows if r["study"] == study]
-        fig, axes = plt.subplots(len(classes), 1, figsize=(8, 2.6 * len(classes)),
-                                 layout="constrained")
-        for ax, label in zip(np.atleast_1d(axes), classes, strict=True):
+        # the enlargement around the peak in a panel of its own beside each class: an inset
+        # sat on the maps, which fill the whole axis
+        fig, axes = plt.subplots(len(classes), 2, figsize=(10, 2.6 * len(classes)),
+                                 layout="constrained", width_ratios=(3, 1), squeeze=False)
+        for (ax, zoom), label in zip(axes, classes, strict=True):
             j = int(np.flatnonzero(y_test == label)[0])
             p = CLASS_PEAKS[label]
-            maps_overlay(axis, test.X[j],
-                         {f"size {fs} ({nf})": maps_by[(fs, nf)][j] for fs, nf in chosen},
-                         ax=ax, inset=(p - 100, p + 100), title=f"class {label}")
+            shown = {f"size {fs} ({nf})": maps_by[(fs, nf)][j] for fs, nf in chosen}
+            maps_overlay(axis, test.X[j], shown, ax=ax, title=f"class {label}")
+            maps_overlay(axis, test.X[j], shown, ax=zoom, title=f"around its peak ({p:g})")
+            zoom.set_xlim(max(p - 100, float(axis[0])), min(p + 100, float(axis[-1])))
+            zoom.set_ylabel("")
         _shared_legend(fig, axes)
         blocks.append(run.figure(fig, f"fig2_{study}.png",
                                  f"Fig. 2 ({title}): a test spectrum per class (black) and "
