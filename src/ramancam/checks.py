@@ -588,31 +588,50 @@ MIN_FILL = 3
 @dataclass(frozen=True)
 class FillEnds:
     """Runs of one value at the two ends of the axis, the same in every spectrum
-    (:func:`fill_ends`): ``lead`` and ``trail`` points, their values, and the Raman shifts
-    of the first and last points between them (the range measured)."""
+    (:func:`fill_ends`): ``lead`` and ``trail`` points, their values, the Raman shifts each
+    run spans, and those of the first and last points between them (the range measured)."""
 
     lead: int
     trail: int
     values: tuple[float, float]
+    spans: tuple[tuple[float, float], tuple[float, float]]
     measured: tuple[float, float]
+
+    def held(self, *, spans: bool = False, where: str = "") -> str:
+        """``the first 5 and the last 484 points<where> hold 10 in every spectrum``; with
+        ``spans``, each run's Raman shifts after its count."""
+        runs = [(f"the first {self.lead}", self.lead, self.spans[0], self.values[0]),
+                (f"the last {self.trail}", self.trail, self.spans[1], self.values[1])]
+        ends = [text + (f" ({a:g}-{b:g} cm-1)" if spans else "")
+                for text, k, (a, b), _ in runs if k]
+        vals = sorted({v for _, k, _, v in runs if k})
+        return (f"{' and '.join(ends)} points{where} hold {' and '.join(f'{v:g}' for v in vals)}"
+                " in every spectrum")
 
 
 def fill_ends(spectra: Spectra) -> FillEnds | None:
     """Padding at the ends of a table of spectra: the first and last points that hold one
-    value in every spectrum (at least :data:`MIN_FILL` together, two spectra or more on one
-    axis), as a source that wrote spectra of different ranges on one axis fills what was
-    not measured (food/astragalus: 10.0 at 100-108 and 3312-4278 cm-1). ``None`` when there
-    is none. Read column by column from each end, so a large map costs a column or two."""
+    value in every spectrum (:func:`fill_runs`; two spectra or more on one axis), as a
+    source that wrote spectra of different ranges on one axis fills what was not measured
+    (food/astragalus: 10.0 at 100-108 and 3312-4278 cm-1). ``None`` when there is none.
+    Read column by column from each end, so a large map costs a column or two."""
     if len(spectra) < 2 or not spectra.has_common_axis:
         return None
-    X = spectra.X
-    runs = fill_runs(X)
+    return fill_ends_of(spectra.X, spectra.wavenumbers)
+
+
+def fill_ends_of(X: NDArray[Any], axis: NDArray[Any], **rules: Any) -> FillEnds | None:
+    """:func:`fill_ends` of the rows of ``X`` on ``axis``; ``rules``: those of
+    :func:`fill_runs` (the table reader's, stricter)."""
+    runs = fill_runs(X, **rules)
     if runs is None:
         return None
     lead, trail = runs
-    w = spectra.wavenumbers
+    n = X.shape[1]
     return FillEnds(lead, trail, (float(X[0, 0]), float(X[0, -1])),
-                    (float(w[lead]), float(w[X.shape[1] - 1 - trail])))
+                    ((float(axis[0]), float(axis[max(lead, 1) - 1])),
+                     (float(axis[n - max(trail, 1)]), float(axis[-1]))),
+                    (float(axis[lead]), float(axis[n - 1 - trail])))
 
 
 def fill_runs(X: NDArray[Any], *, nonzero: bool = False, min_rows: int = 2,
@@ -655,13 +674,10 @@ def fill_note(fill: FillEnds | None, what: str = "note: ") -> str | None:
     :func:`fill_ends`."""
     if fill is None:
         return None
-    ends = [f"the first {fill.lead}" if fill.lead else "",
-            f"the last {fill.trail}" if fill.trail else ""]
-    vals = sorted({v for v, k in zip(fill.values, (fill.lead, fill.trail), strict=True) if k})
+    zeros = all(v == 0 for v, k in zip(fill.values, (fill.lead, fill.trail), strict=True) if k)
     kind = ("a fill value or a tail without signal or noise (a simulation's), not a "
-            "detector's reading" if vals == [0.0] else "a fill value, not a measurement")
-    return (f"{what}{' and '.join(e for e in ends if e)} points of the axis hold "
-            f"{' and '.join(f'{v:g}' for v in vals)} in every spectrum: {kind} "
+            "detector's reading" if zeros else "a fill value, not a measurement")
+    return (f"{what}{fill.held(where=' of the axis')}: {kind} "
             f"(the spectra were measured over about {min(fill.measured):g}-"
             f"{max(fill.measured):g} cm-1). The paper recipe's straight baseline runs through "
             "each spectrum's first and last points, here the fill; a pybaselines recipe "

@@ -320,26 +320,19 @@ def _fill(X: np.ndarray, axis: np.ndarray, source: str) -> slice | None:
     A run of zeros stays (a noise-free simulation's tail is one; info and train say it)."""
     import warnings
 
-    from ..checks import fill_runs
+    from ..checks import fill_ends_of
     from ..errors import RamancamWarning
 
     # zeros and saturation: said by info and train (checks.fill_ends, clipped); three rows
     # or more and ten points left, so that no coincidence of a few rows cuts a spectrum
-    runs = fill_runs(X, nonzero=True, min_rows=3, min_kept=10)
-    if runs is None:
+    fill = fill_ends_of(X, axis, nonzero=True, min_rows=3, min_kept=10)
+    if fill is None:
         return None
-    lead, trail = runs
-    n = X.shape[1]
-    ends = [f"the first {lead} ({axis[0]:g}-{axis[lead - 1]:g} cm-1)" if lead else "",
-            f"the last {trail} ({axis[n - trail]:g}-{axis[-1]:g} cm-1)" if trail else ""]
-    values = sorted(({float(X[0, 0])} if lead else set())
-                    | ({float(X[0, -1])} if trail else set()))
     warnings.warn(RamancamWarning(
-        f"{where(source or None)}{' and '.join(e for e in ends if e)} points hold "
-        f"{' and '.join(f'{v:g}' for v in values)} in every spectrum: a fill value, not a "
-        f"measurement, so they are left out (the spectra were measured over "
-        f"{axis[lead]:g}-{axis[n - 1 - trail]:g} cm-1)"), stacklevel=3)
-    return slice(lead, n - trail)
+        f"{where(source or None)}{fill.held(spans=True)}: a fill value, not a measurement, "
+        f"so they are left out (the spectra were measured over {fill.measured[0]:g}-"
+        f"{fill.measured[1]:g} cm-1)"), stacklevel=3)
+    return slice(fill.lead, X.shape[1] - fill.trail)
 
 
 def _check_header_width(header_line: str, ncol: int, ahead: list[tuple[int, list[str]]],
