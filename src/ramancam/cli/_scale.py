@@ -46,6 +46,20 @@ def wanted(args: argparse.Namespace) -> bool:
             or getattr(args, "scheduler", None) is not None or is_cube(args.data))
 
 
+def outputs_together(run: Callable[[argparse.Namespace], int], args: argparse.Namespace
+                     ) -> int:
+    """``predict``'s or ``explain``'s ``run(args)`` with its table, images and page
+    replacing the earlier run's together (:func:`ramancam.io._atomic.atomic_group`); a
+    tiled run (:func:`wanted`) resumes into its store, from which its images are drawn
+    again, so it runs as it is."""
+    from ..io._atomic import atomic_group
+
+    if wanted(args):
+        return run(args)
+    with atomic_group():
+        return run(args)
+
+
 def _store_path(args: argparse.Namespace, kind: str) -> Path:
     from ..io.zarr_cube import is_cube
 

@@ -264,13 +264,9 @@ def _write_report(path: str, grid: Any, entries: list[dict[str, Any]],
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..io._atomic import atomic_group
     from . import _scale as scale
 
-    if scale.wanted(args):  # a store resumes; its images are drawn from it again
-        return _run(args)
-    with atomic_group():  # the maps, their images and their page replace the earlier run's together
-        return _run(args)
+    return scale.outputs_together(_run, args)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -191,13 +191,9 @@ def _fill_refused(a: Any, usable: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..io._atomic import atomic_group
     from . import _scale as scale
 
-    if scale.wanted(args):  # a store resumes; its images are drawn from it again
-        return _run(args)
-    with atomic_group():  # the table, its images and its page replace the earlier run's together
-        return _run(args)
+    return scale.outputs_together(_run, args)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -260,7 +256,6 @@ def _run(args: argparse.Namespace) -> int:
     csv_path = str(out_dir / "predictions.csv") if out_dir is not None else args.out
     all_proba = []
     all_flags: list[np.ndarray] = []
-    all_refused: list[np.ndarray] = []
     predicted_rows: list[np.ndarray] = []  # which spectra were predicted (not refused)
     shifts: list[np.ndarray] = []  # band shifts against the class means (checks.band_shift)
     shift_rows: list[np.ndarray] = []  # the same, one per spectrum (NaN: none), for the map
@@ -352,7 +347,6 @@ def _run(args: argparse.Namespace) -> int:
                         pos=(data.meta["x"], data.meta["y"]) if xy else None)
             if grid is not None:
                 all_proba.append(proba)
-                all_refused.append(~usable)
                 if p_nov is not None:
                     p_rows.append(np.where(usable, p_nov, np.nan))
                 if sizes is not None:
@@ -446,7 +440,7 @@ def _run(args: argparse.Namespace) -> int:
         from ..maps.outputs import write_predict_outputs
 
         # refused spectra are drawn as unknown (they have no class), even with --no-reject
-        blank = np.concatenate(all_refused)
+        blank = ~kept
         dark = None if args.no_reject or not all_flags else np.concatenate(all_flags)
         if blank.any():
             dark = blank if dark is None else dark | blank
