@@ -433,15 +433,20 @@ def test_leftovers_of_another_host_or_namespace_are_never_swept(tmp_path, monkey
     # temp files looked like a dead process's here
     import socket
 
-    from ramancam.io._atomic import sweep_leftovers, temp_prefix
+    from ramancam.io._atomic import _host, sweep_leftovers, temp_prefix
 
     base = "x" * 45
-    monkeypatch.setattr(socket, "gethostname", lambda: base + "-pod-a")
-    theirs = temp_prefix("m.ramancam").replace(str(os.getpid()), str(_dead_pid()))
-    (tmp_path / f"{theirs}k3j.tmp").write_text("their run")
-    monkeypatch.setattr(socket, "gethostname", lambda: base + "-pod-b")
-    assert sweep_leftovers(tmp_path, "m.ramancam") == []
-    assert (tmp_path / f"{theirs}k3j.tmp").exists()
+    try:  # the tag is worked out once per process: here once per host name
+        _host.cache_clear()
+        monkeypatch.setattr(socket, "gethostname", lambda: base + "-pod-a")
+        theirs = temp_prefix("m.ramancam").replace(str(os.getpid()), str(_dead_pid()))
+        (tmp_path / f"{theirs}k3j.tmp").write_text("their run")
+        _host.cache_clear()
+        monkeypatch.setattr(socket, "gethostname", lambda: base + "-pod-b")
+        assert sweep_leftovers(tmp_path, "m.ramancam") == []
+        assert (tmp_path / f"{theirs}k3j.tmp").exists()
+    finally:
+        _host.cache_clear()
 
 
 def test_atomic_group_puts_a_commands_files_in_place_together(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import functools
 import gzip as _gzip
 import io
 import os
@@ -88,10 +89,12 @@ def pending_path(path: str | os.PathLike[str]) -> Path:
     return p
 
 
+@functools.cache
 def _host() -> str:
     """This machine and process namespace, as a tag: a hash of the whole host name and of
     the PID namespace (containers on one host, or sharing one name, each count alone), so
-    that a sweep never takes another's process numbers for its own."""
+    that a sweep never takes another's process numbers for its own. Worked out once: every
+    file written names it."""
     import hashlib
 
     try:
