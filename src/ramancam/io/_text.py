@@ -95,6 +95,13 @@ DECIMAL_POINT = re.compile(r"^[-+]?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?$")
 GROUPED_THOUSANDS = re.compile(r"^[-+]?[1-9]\d{0,2}(\.\d{3})+(,\d*)?([eE][-+]?\d+)?$")
 
 
+def has_decimal_comma(token: str) -> bool:
+    """Whether ``token`` is a number written with a decimal comma, its thousands grouped
+    with points or not (``400,5``, ``1.250,5``): a file that writes one uses them."""
+    t = token.strip()
+    return bool(DECIMAL_COMMA.match(t) or ("," in t and GROUPED_THOUSANDS.match(t)))
+
+
 #: A cell that can only be a number, whatever its separators (``1.250,5``, ``-0.5``).
 _NUMBER_CELL = re.compile(r"^[-+]?[\d.,]*\d[\d.,]*([eE][-+]?\d+)?$")
 

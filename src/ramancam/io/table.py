@@ -46,6 +46,7 @@ from ._text import (
     GROUPED_THOUSANDS,
     DecimalCommas,
     check_exists,
+    has_decimal_comma,
     read_text,
     short,
 )
@@ -212,11 +213,10 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None,
     ahead = list(itertools.islice(rows, 2))  # the first two data rows, looked at and kept
     rows = itertools.chain(ahead, rows)
     shown = [t.strip() for t in header + (ahead[0][1] if ahead else [])]
-    # with decimal commas shown, 1.250 is 1250 (a spreadsheet's
-    # grouping, DecimalCommas); without, the points of later rows are decimal points
+    # with decimal commas shown, 1.250 is 1250 (a spreadsheet's grouping, DecimalCommas);
+    # without, the points of later rows are decimal points
     looked = [*header, *(t for _, row in ahead for t in row)]
-    shown_commas = any(DECIMAL_COMMA.match(t.strip()) or (
-        "," in t and GROUPED_THOUSANDS.match(t.strip())) for t in looked)
+    shown_commas = any(has_decimal_comma(t) for t in looked)
     comma = delimiter in (";", "\t") and not any(
         DECIMAL_POINT.match(t) and not (shown_commas and GROUPED_THOUSANDS.match(t))
         for t in shown)

@@ -32,10 +32,10 @@ import numpy as np
 from ..errors import RamancamError, where
 from ..spectra import Spectra, check_axis
 from ._text import (
-    DECIMAL_COMMA,
     GROUPED_THOUSANDS,
     DecimalCommas,
     check_exists,
+    has_decimal_comma,
     is_number,
     read_text,
     short,
@@ -62,8 +62,7 @@ def _comma_pair(line: str) -> bool:
     line = line.rstrip(";").rstrip()  # a separator after the last field
     parts = _SPLIT_NO_COMMA.split(line)
     return (len(_SPLIT.split(line)) != 2 and len(parts) == 2
-            and any(DECIMAL_COMMA.match(p) or ("," in p and GROUPED_THOUSANDS.match(p))
-                    for p in parts)
+            and any(has_decimal_comma(p) for p in parts)
             and all(is_number(p.replace(",", ".")) or GROUPED_THOUSANDS.match(p)
                     for p in parts))
 
