@@ -33,6 +33,14 @@ def median_step(spectra: Spectra) -> float:
     return round(float(np.median(axis_steps(spectra))), 4)
 
 
+def _cut_tolerance(spectra: Spectra) -> float:
+    """How far beyond the training range :meth:`RangeChecks.anchored` keeps a wider
+    spectrum's points: half a step (another grid's points), at most :data:`END_TOL`. Cut to
+    within END_TOL, a padded file kept 106 and 108 cm-1 of its fill beyond a training range
+    that starts at 110, and the baseline ran through the fill again."""
+    return min(END_TOL, 0.5 * median_step(spectra))
+
+
 #: The coverage error suggests ``--axis-offset`` for spectra short of the range by at most
 #: this many cm-1 at one end, with as much to spare at the other.
 SHIFT_HINT = 10.0
@@ -90,10 +98,7 @@ class RangeChecks:
             return spectra
         from .preprocess import Recipe
 
-        # to the training range itself (half a step either way for another grid's points):
-        # cut to within END_TOL, a padded file kept 106 and 108 cm-1 of its fill beyond a
-        # training range that starts at 110, and the baseline ran through the fill again
-        tol = min(END_TOL, 0.5 * median_step(spectra))
+        tol = _cut_tolerance(spectra)
         return Recipe([("crop", {"lo": lo - tol, "hi": hi + tol})]).apply(spectra)
 
     def end_point_note(self, spectra: Spectra) -> str | None:
@@ -108,7 +113,7 @@ class RangeChecks:
             [[float(a.min()), float(a.max())] for a in spectra.axes])
         measured = mine
         if len(ends) == 1:  # the ends :meth:`anchored` leaves, without cutting a copy
-            tol = min(END_TOL, 0.5 * median_step(spectra))
+            tol = _cut_tolerance(spectra)
             mine = np.clip(mine, known[0, 0] - tol, known[0, 1] + tol)
         off = np.abs(mine[:, None, :] - known[None, :, :]).max(axis=2).min(axis=1) > END_TOL
         n_off = len(spectra) * int(off.any()) if spectra.has_common_axis else int(off.sum())
