@@ -408,6 +408,49 @@ def test_line_scan_images(tmp_path):
     assert a[:, 1].mean() < b[:, 1].mean()
 
 
+
+@pytest.mark.parametrize("nx, ny", [(1, 40), (2, 200), (3, 30), (200, 2), (10, 40)])
+def test_thin_maps_are_drawn_wide_enough_to_read_with_their_titles_inside(nx, ny, tmp_path):
+    """A one-column map (or a few columns of a tall one, a few rows of a wide one) drawn
+    with square pixels was a hairline strip beside a white page, its title cut off by the
+    figure's edge and its one column's tick labels printed over each other."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from ramancam.maps.images import (
+        _new_figure,
+        draw_class_image,
+        draw_value_image,
+        save_figure,
+    )
+
+    g = MapGrid.regular(nx, ny, step=1.0)
+    values = np.random.default_rng(0).random((ny, nx))
+    for draw in ("class", "value"):
+        fig, ax = _new_figure(g, extra_w=2.6 if draw == "class" else 2.2)
+        if draw == "class":
+            draw_class_image(ax, g, (values > 0.5).astype(int), ["a", "b"],
+                             title="predicted class")
+        else:
+            draw_value_image(ax, g, values, label="p", vmin=0, vmax=1,
+                             title="confidence (probability of the predicted class)")
+        save_figure(fig, tmp_path / f"{draw}.png")  # wraps a title that would not fit
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        renderer = canvas.get_renderer()
+        box = ax.get_window_extent(renderer)
+        assert min(box.width, box.height) / fig.dpi >= 1.0, (nx, ny, draw, box)
+        title = ax.title.get_window_extent(renderer)
+        page = fig.bbox
+        assert title.x0 >= page.x0 - 1 and title.x1 <= page.x1 + 1, (nx, ny, draw, title)
+        if nx == 1:
+            assert list(ax.get_xticks()) == [g.x0]
+        if ny == 1 or nx == 1:
+            continue
+        # a map still keeps its pixels square unless they would make a hairline strip
+        if min(nx, ny) >= 10:
+            assert ax.get_aspect() == 1.0
+
+
 # ----------------------------------------------------------------------------- folds
 def _labelled_map(nx=20, ny=14, seed=0):
     x, y = raster(nx, ny)

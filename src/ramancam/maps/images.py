@@ -53,30 +53,61 @@ def class_colors(n: int) -> list[str]:
     return [matplotlib.colors.to_hex(cmap(i / n)) for i in range(n)]
 
 
-def _figsize(grid: MapGrid, extra_w: float = 2.2) -> tuple[float, float]:
-    """Figure size that keeps pixels square (maps) or a strip (line scans)."""
+# A map whose pixels, drawn square, would give a strip thinner than this many inches (a
+# column or a few of a tall map, a few rows of a wide one) is stretched to this thickness,
+# as a line scan is: square pixels would leave a hairline and no room for the title.
+_MIN_STRIP_IN = 1.6
+_MAP_W_IN, _MAP_H_MAX_IN = 5.5, 8.0
+
+
+def _strip(grid: MapGrid) -> str | None:
+    """``"row"`` for a line scan or a map whose square pixels would be a hairline strip
+    across, ``"column"`` for one down, ``None`` for a map drawn with square pixels."""
     if grid.kind == "line" or grid.ny == 1:
-        return (7.5 + extra_w * 0.3, 2.2)
+        return "row"
     left, right, bottom, top = grid.extent()
     aspect = abs(top - bottom) / abs(right - left) if right != left else 1.0  # either way up
-    w = 5.5
-    h = min(max(w * aspect + 0.9, 2.2), 8.0)
-    return (w + extra_w, h)
+    if grid.nx == 1 or _MAP_H_MAX_IN / aspect < _MIN_STRIP_IN:
+        return "column"
+    if _MAP_W_IN * aspect < _MIN_STRIP_IN:
+        return "row"
+    return None
+
+
+def _figsize(grid: MapGrid, extra_w: float = 2.2) -> tuple[float, float]:
+    """Figure size that keeps pixels square (maps) or a strip (line scans, thin maps)."""
+    strip = _strip(grid)
+    if strip == "row":
+        return (7.5 + extra_w * 0.3, 2.2 if grid.kind == "line" or grid.ny == 1 else 2.8)
+    if strip == "column":
+        return (_MIN_STRIP_IN + 2.4 + extra_w, _MAP_H_MAX_IN)
+    left, right, bottom, top = grid.extent()
+    aspect = abs(top - bottom) / abs(right - left) if right != left else 1.0  # either way up
+    h = min(max(_MAP_W_IN * aspect + 0.9, 2.2), _MAP_H_MAX_IN)
+    # a tall map fills the height: as wide as its square pixels make it (no white margin
+    # beside it), yet wide enough for the titles
+    w = min(_MAP_W_IN, (h - 0.9) / aspect)
+    return (max(w + extra_w, 6.2), h)
 
 
 def _axes_labels(ax: Axes, grid: MapGrid) -> None:
     if grid.kind == "line":
         ax.set_xlabel("distance along the line")
         ax.set_yticks([])
-    else:
-        ax.set_xlabel("x")
-        ax.set_ylabel("y")
+        return
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    # one column or row: a single tick at its position (the pixel's edges crowd together)
+    if grid.nx == 1:
+        ax.set_xticks([grid.x0])
+    if grid.ny == 1:
+        ax.set_yticks([grid.y0])
 
 
 def _show(ax: Axes, grid: MapGrid, image: NDArray[Any], **kw: Any) -> Any:
-    line = grid.kind == "line" or grid.ny == 1
+    stretched = _strip(grid) is not None
     return ax.imshow(image, origin="lower", extent=grid.extent(), interpolation="nearest",
-                     aspect="auto" if line else "equal", **kw)
+                     aspect="auto" if stretched else "equal", **kw)
 
 
 def draw_class_image(ax: Axes, grid: MapGrid, predicted: ArrayLike,
@@ -203,9 +234,38 @@ def save_figure(fig: Figure, path: str | os.PathLike[str]) -> Path:
     from ..io import atomic_write
 
     p = Path(path)
+    _fit_titles(fig)
     with atomic_write(p, "wb") as fh:
         fig.savefig(fh, format="png", dpi=_DPI)
     return p
+
+
+def _fit_titles(fig: Figure) -> None:
+    """Wrap each axes title that runs past the figure's edge (a narrow map centres a long
+    title over a narrow image) onto more lines, until it fits."""
+    import textwrap
+
+    if fig.get_figwidth() >= _MAP_W_IN + 2.0:
+        return  # a square map's or a strip's width holds its titles: no extra drawing
+    for _ in range(3):
+        fig.draw_without_rendering()
+        page = fig.bbox
+        wrapped = False
+        for ax in fig.axes:
+            title = ax.title
+            text = title.get_text()
+            if not text:
+                continue
+            box = title.get_window_extent()
+            room = 2 * min(box.x0 + box.width / 2 - page.x0, page.x1 - box.x0 - box.width / 2)
+            if box.width <= room + 1 or room <= 0:
+                continue
+            lines = text.split("\n")
+            chars = max(12, int(max(map(len, lines)) * room / box.width) - 1)
+            title.set_text("\n".join(textwrap.fill(line, chars) for line in lines))
+            wrapped = True
+        if not wrapped:
+            return
 
 
 def _new_figure(grid: MapGrid, extra_w: float = 2.2) -> tuple[Figure, Axes]:
