@@ -676,3 +676,24 @@ def test_jitter_of_a_tenth_of_a_step_keeps_few_pixel_columns_together():
         y = 50 + 0.5 * iy + r.uniform(-0.05, 0.05, iy.size)
         g = infer_grid(x, y)
         assert (g.nx, g.ny) == (20, 2) and abs(g.step_x - 0.5) < 0.01
+
+
+def test_default_band_images_are_peaks_not_points_on_one_broad_band():
+    """The band images' default shifts were the largest values at least 2 % of the range
+    apart: one broad band (or a map rising to the grid's end) gave all three images, on
+    its flank, and the second band none."""
+    from ramancam.maps.images import top_bands
+
+    x = np.arange(400.0, 1801.0)
+    broad = np.exp(-0.5 * ((x - 1000) / 60) ** 2)  # 140 cm-1 wide: 2 % is 28 cm-1
+    narrow = 0.6 * np.exp(-0.5 * ((x - 1450) / 4) ** 2)
+    rising = 0.4 * (x - 400) / 1400
+    bands = top_bands(broad + narrow + rising, x)
+    assert abs(bands[0] - 1000) <= 2 and bands[1] == 1450.0, bands
+    assert bands[2] == 1800.0  # the end, where the map is highest on its edge
+    # fewer peaks than images: the largest other values fill in, 2 % apart
+    assert top_bands(broad, x, n=3) == [1000.0, 972.0, 1028.0]
+    # NaN (a point no pixel had a value for) is never chosen
+    v = broad.copy()
+    v[600] = np.nan
+    assert 1000.0 not in top_bands(v, x, n=1)

@@ -420,12 +420,25 @@ def write_map_images(out_dir: str | os.PathLike[str], grid: MapGrid, predicted: 
 
 def top_bands(maps_mean_abs: NDArray[np.float64], axis: NDArray[np.float64], n: int = 3,
               min_sep: float | None = None) -> list[float]:
-    """The ``n`` Raman shifts with the largest mean |map| value, at least ``min_sep`` apart
-    (default 2 % of the axis range): the default band images of ``explain``."""
-    sep = (0.02 * float(np.ptp(axis))) if min_sep is None else float(min_sep)
+    """The ``n`` Raman shifts where the mean |map| value peaks highest, at least ``min_sep``
+    apart (default 2 % of the axis range): the default band images of ``explain``.
+
+    Peaks (local maxima; an end of the axis counts when the map is highest there) come
+    first, tallest first, so that one broad band gives one image, not three points on its
+    flank; when there are fewer than ``n`` peaks, the largest other values fill in.
+    """
+    from scipy.signal import find_peaks
+
+    v = np.asarray(maps_mean_abs, dtype=np.float64)
+    x = np.asarray(axis, dtype=np.float64)
+    sep = (0.02 * float(np.ptp(x))) if min_sep is None else float(min_sep)
+    peaks, _ = find_peaks(np.r_[-np.inf, np.nan_to_num(v, nan=-np.inf), -np.inf])
+    peaks = peaks - 1
+    ranked = [*peaks[np.argsort(-v[peaks], kind="stable")],
+              *np.argsort(-v, kind="stable")]
     chosen: list[float] = []
-    for j in np.argsort(-maps_mean_abs, kind="stable"):
-        s = float(axis[j])
+    for j in ranked:
+        s = float(x[j])
         if all(abs(s - c) >= sep for c in chosen):
             chosen.append(s)
         if len(chosen) == n:
