@@ -88,7 +88,9 @@ def _micro_condition() -> Any:
 
 
 def _chondro() -> Any:
-    """Labelled pixels of the cartilage map, with a block id for spatial group folds."""
+    """Labelled pixels of the cartilage map, with their x/y positions (for train's spatial
+    folds: blocks of neighbouring pixels, and a 1-pixel buffer of training pixels left out
+    around each test block, so that no test pixel has a neighbour in training)."""
     import pandas as pd
 
     from ramancam.spectra import Spectra
@@ -97,13 +99,9 @@ def _chondro() -> Any:
     df = df[df["label"].notna() & (df["label"].astype(str).str.strip() != "")]
     shifts = [c for c in df.columns if c not in ("id", "x", "y", "label")]
     x, y = df["x"].to_numpy(float), df["y"].to_numpy(float)
-    # 5 x 5 pixel blocks (5 um): neighbours share a block, so they never straddle train/test.
-    bx = np.floor((x - x.min()) / 5.0 + 1e-9).astype(int)
-    by = np.floor((y - y.min()) / 5.0 + 1e-9).astype(int)
-    block = np.array([f"b{i}-{j}" for i, j in zip(bx, by, strict=True)])
     return Spectra(df[shifts].to_numpy(float), np.array([float(c) for c in shifts]),
                    df["label"].astype(str).to_numpy(),
-                   {"id": df["id"].astype(str).to_numpy(), "x": x, "y": y, "block": block})
+                   {"id": df["id"].astype(str).to_numpy(), "x": x, "y": y})
 
 
 def _saliva() -> Any:
@@ -144,9 +142,9 @@ SETS: list[SetSpec] = [
     SetSpec("rruff-sample", "stratified 5-fold",
             lambda: _read(DATA / "rruff-sample", labels_from="header:NAMES"),
             ["--folds", "5"], "rruff-sample --labels-from header:NAMES"),
-    SetSpec("chondro-map", "spatial 5-fold (5x5-pixel blocks)", _chondro,
-            ["--group-col", "block"],
-            "chondro-map/map.csv, labelled pixels, --group-col B (B = 5x5-pixel block of x,y)"),
+    SetSpec("chondro-map", "spatial 5-fold (blocks, 1-pixel buffer)", _chondro,
+            ["--spatial-folds", "5"],
+            "chondro-map/map.csv --label-col label --spatial-folds 5 (labelled pixels)"),
     SetSpec("saliva-pd-ad", "group 5-fold by person", _saliva, ["--group-col", "patient"],
             "saliva-pd-ad --label-col label --group-col patient",
             needs="a reader for folders of wide tables with differing axes (h16)"),
@@ -200,7 +198,19 @@ def _train_args(options: list[str], folds: int | None = None) -> argparse.Namesp
     args = p.parse_args(["data", "--out", "unused.ramancam", *options])
     if folds is not None:
         args.folds = folds
+        if args.spatial_folds is not None:
+            args.spatial_folds = folds
     return args
+
+
+def _splits_and_groups(args: argparse.Namespace, data: Any) -> tuple[Any, Any]:
+    """The ready-made folds (``--spatial-folds``: train's blocks and buffer; else ``None``,
+    for :func:`ramancam.train.make_splits`) and the groups of each fit's held-out novelty
+    scores, as ``ramancam train`` makes them."""
+    from ramancam.cli._common import spatial_splits
+    from ramancam.cli.train import inner_groups
+
+    return spatial_splits(args, data), inner_groups(args, data)
 
 
 def _quick_subset(s: Any, per_stratum: int, by: str | None, seed: int = 0) -> Any:
@@ -332,6 +342,7 @@ def run_set(index: int | SetSpec, seeds: list[int], quick: bool, threads: int,
         return _run_set(spec, seeds, quick, seeds if paper_seeds is None else paper_seeds,
                         folds)
     except (Exception, SystemExit) as exc:  # one broken set must not lose the others' work
+        spec = with_folds(spec, folds)[0]
         return {"set": spec.name, "split": spec.split, "command": spec.command,
                 "skipped": f"failed: {type(exc).__name__}: {exc}"}
 
@@ -344,7 +355,8 @@ def with_folds(spec: SetSpec, folds: int | None) -> tuple[SetSpec, int | None]:
     if folds is None or "--split-col" in spec.options:
         return spec, None
     return SetSpec(spec.name, spec.split.replace("5-fold", f"{folds}-fold").replace(
-        "3-fold", f"{folds}-fold"), spec.load, spec.options, spec.command, spec.needs,
+        "3-fold", f"{folds}-fold"), spec.load, spec.options,
+        spec.command.replace("--spatial-folds 5", f"--spatial-folds {folds}"), spec.needs,
         spec.extra), folds
 
 
@@ -366,9 +378,10 @@ def prepared_with_raw(spec: SetSpec, folds: int | None = None
     spec, folds = with_folds(spec, folds)
     args = _train_args(spec.options, folds)
     raw, _, data = prepare_labelled(args, spec.load(), "for the benchmark")
-    splits = make_splits(data, folds=args.folds, group_col=args.group_col,
-                         split_col=args.split_col, train_value=args.train_value, seed=0)
-    return spec, raw, data, splits
+    splits = _splits_and_groups(args, data)[0] or make_splits(
+        data, folds=args.folds, group_col=args.group_col, split_col=args.split_col,
+        train_value=args.train_value, seed=0)
+    return spec, raw, data, list(splits)
 
 
 def add_sets_argument(p: argparse.ArgumentParser) -> list[str]:
@@ -411,9 +424,9 @@ def _run_set(spec: SetSpec, seeds: list[int], quick: bool, paper_seeds: list[int
         mixed, pure = _mixtures(raw, args, quick)
         args = _train_args([*spec.options, "--recipe", "none"], folds)
         raw = mixed
-    if quick:
+    if quick and args.spatial_folds is None:  # a map keeps every pixel (a few per class
         raw = _quick_subset(raw, 6 if args.group_col is None and args.split_col is None
-                            else 3, args.split_col or args.group_col)
+                            else 3, args.split_col or args.group_col)  # are no raster)
     raw, recipe, data = prepare_labelled(args, raw, "for training")
     if recipe is not None:
         row["recipe"] = {"steps": [st.name for st in recipe.steps],
@@ -435,10 +448,11 @@ def _run_set(spec: SetSpec, seeds: list[int], quick: bool, paper_seeds: list[int
         folds_acc, fit_s, chosen = [], [], []
         for i, seed in enumerate(seeds if cname == "default" else paper_seeds):
             compare = cname == "default" and i == 0
+            splits, groups = _splits_and_groups(a, data)
             cv = cross_validate(data, estimator_params={**params, "random_state": seed},
                                 folds=a.folds, group_col=a.group_col, split_col=a.split_col,
                                 train_value=a.train_value, seed=0, compare=compare,
-                                keep_models=True)
+                                keep_models=True, splits=splits, groups=groups)
             folds_acc.append(cv.fold_accuracy)
             chosen.append(list(cv.augment_chosen))
             fit_s += [float(m.fit_time_) for m in cv.models]
