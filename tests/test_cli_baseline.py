@@ -285,3 +285,30 @@ def test_narrow_grid_note_only_for_the_default_grid(tmp_path, capsys):
             in capsys.readouterr().out)
     assert main([*base, "--grid", "950:1250:1"]) == 0
     assert "cut it short" not in capsys.readouterr().out
+
+
+def test_group_folds_keep_a_patient_whose_name_has_a_trailing_space_together(tmp_path,
+                                                                             capsys):
+    """Every other row of a patient read "P0 " (a spreadsheet's trailing space): "P0" and
+    "P0 " were two groups, so the patient trained and tested in one fold, and a library
+    search matched each spectrum to its own patient's (accuracy 1.000 where the grouped
+    estimate is about chance: the class has no band of its own here)."""
+    rng = np.random.default_rng(5)
+    x = np.arange(400.0, 520.0)
+    rows, labels, patients = [], [], []
+    for p in range(8):
+        own = rng.uniform(405, 515)  # each patient's own band, no class band
+        for i in range(6):
+            rows.append(_lorentz(x, own, 5.0) + rng.uniform(-0.05, 0.05, x.size))
+            labels.append(f"c{p % 2}")
+            patients.append(f"P{p}" + (" " if i % 2 else ""))
+    path = tmp_path / "patients.csv"
+    io.write_table(Spectra(np.array(rows), x, labels=labels,
+                           meta={"patient": np.array(patients)}), path)
+    rc = main(["baseline", str(path), "--label-col", "label", "--recipe", "none",
+               "--group-col", "patient", "--folds", "4", "--model", "library",
+               "--out", str(tmp_path / "b.csv")])
+    assert rc == 0
+    text = capsys.readouterr().out
+    mean = float(re.search(r"accuracy mean \+- sd: ([0-9.]+)", text).group(1))
+    assert mean < 0.9, text

@@ -41,7 +41,8 @@ def quiet_many_classes() -> Iterator[None]:
 
 
 def check_groups(groups: Any, n: int) -> NDArray[np.str_] | None:
-    """``groups`` as text labels, one per spectrum (``None`` stays ``None``).
+    """``groups`` as text labels without surrounding spaces, one per spectrum (``None``
+    stays ``None``).
 
     Raises
     ------
@@ -50,7 +51,9 @@ def check_groups(groups: Any, n: int) -> NDArray[np.str_] | None:
     """
     if groups is None:
         return None
-    g = np.asarray(groups).astype(str).ravel()
+    # "P0" and "P0 " are one group (as labels are read stripped): a trailing space on some
+    # rows split the patient over training and test
+    g = np.char.strip(np.asarray(groups).astype(str).ravel())
     if g.size != n:
         raise RamancamError(f"groups must hold one value per spectrum; got {g.size} for "
                             f"{n} spectra. Pass the group of every training spectrum.")

@@ -622,8 +622,9 @@ def make_splits(spectra: Spectra, *, folds: int = 5, group_col: str | None = Non
     if not isinstance(folds, (int, np.integer)) or isinstance(folds, bool) or folds < 2:
         raise RamancamError(f"folds must be an integer >= 2; got {folds!r}.")
     if group_col is not None:
-        return group_kfold(labels, _meta_col(spectra, group_col).astype(str), int(folds),
-                           seed, group_col)
+        groups = check_groups(_meta_col(spectra, group_col), len(labels))
+        assert groups is not None
+        return group_kfold(labels, groups, int(folds), seed, group_col)
     return stratified_kfold(np.unique(labels, return_inverse=True)[1], int(folds), seed)
 
 

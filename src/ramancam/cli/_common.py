@@ -453,6 +453,23 @@ def label_like(columns: Any) -> list[str]:
             and not (has_x and n.strip().lower() == "y")]
 
 
+def _stripped_groups(raw: Any, column: str | None) -> Any:
+    """``raw`` with the text values of group column ``column`` stripped of surrounding
+    spaces, as labels are: ``"P0"`` and ``"P0 "`` are one patient, for the folds, the notes
+    and every fit's held-out scores alike."""
+    import numpy as np
+
+    if column is None or column not in raw.meta:
+        return raw
+    values = np.asarray(raw.meta[column])
+    if values.dtype.kind not in "USO":
+        return raw
+    stripped = np.char.strip(values.astype(str))
+    if np.array_equal(stripped, values.astype(str)):
+        return raw
+    return raw.replace(meta={**raw.meta, column: stripped})
+
+
 def prepare_labelled(args: argparse.Namespace, raw: Any, purpose: str
                      ) -> tuple[Any, Any, Any]:
     """:func:`read_labelled_on_grid` for spectra already read (benchmarks call this)."""
@@ -473,6 +490,7 @@ def prepare_labelled(args: argparse.Namespace, raw: Any, purpose: str
     args.left_out = {"unlabelled": n_read - len(raw)} if len(raw) < n_read else {}
     if getattr(args, "groups_from", None) is not None:  # beside --split-col: refused before
         args.group_col = group_col_of(args)  # the folds below group by the 'group' column
+    raw = _stripped_groups(raw, getattr(args, "group_col", None))
     recipe = build_recipe(args, raw)
     raw, dead = drop_flat(raw, recipe)
     if dead:
