@@ -260,6 +260,8 @@ def _fold_maps(models: list[Any], data: Any, cv: Any, method: str = "fc",
     labels = np.asarray(cv.labels).astype(str)
     maps, idx, per_fold = [], [], []
     for k, est in enumerate(models):
+        if k in getattr(cv, "own_folds", ()):
+            continue  # a fold with inputs of its own (another grid or recipe)
         te = np.flatnonzero(cv.fold_of == k)
         target = np.searchsorted(est.classes_.astype(str), labels[te])
         m, _ = explain(est.module_, data.X[te], method=method, target="true", y=target,
@@ -405,9 +407,10 @@ def chosen_sets(p: argparse.ArgumentParser, text: str | None, names: list[str]) 
 def _run_set(spec: SetSpec, seeds: list[int], quick: bool, paper_seeds: list[int],
              folds: int | None) -> dict[str, Any]:
     from ramancam.cli._common import prepare_labelled
+    from ramancam.cli._fold_recipes import fold_inputs, split_choice
     from ramancam.cli.train import estimator_params
     from ramancam.errors import RamancamError
-    from ramancam.train import cross_validate
+    from ramancam.train import cross_validate, make_splits
 
     spec, folds = with_folds(spec, folds)
     row: dict[str, Any] = {"set": spec.name, "split": spec.split, "command": spec.command}
@@ -428,6 +431,13 @@ def _run_set(spec: SetSpec, seeds: list[int], quick: bool, paper_seeds: list[int
         raw = _quick_subset(raw, 6 if args.group_col is None and args.split_col is None
                             else 3, args.split_col or args.group_col)  # are no raster)
     raw, recipe, data = prepare_labelled(args, raw, "for training")
+    raw, recipe, data, split_note = split_choice(args, raw, recipe, data)
+    spatial, _ = _splits_and_groups(args, data)
+    own, own_notes = fold_inputs(args, raw, recipe, spatial or make_splits(
+        data, folds=args.folds, group_col=args.group_col, split_col=args.split_col,
+        train_value=args.train_value, seed=0), data.wavenumbers)
+    if split_note or own_notes:  # a fold's training part chose its own preprocessing
+        row["own_inputs"] = [n for n in [split_note, *own_notes] if n]
     if recipe is not None:
         row["recipe"] = {"steps": [st.name for st in recipe.steps],
                          "grid": [float(data.wavenumbers[0]), float(data.wavenumbers[-1])]}
@@ -452,7 +462,9 @@ def _run_set(spec: SetSpec, seeds: list[int], quick: bool, paper_seeds: list[int
             cv = cross_validate(data, estimator_params={**params, "random_state": seed},
                                 folds=a.folds, group_col=a.group_col, split_col=a.split_col,
                                 train_value=a.train_value, seed=0, compare=compare,
-                                keep_models=True, splits=splits, groups=groups)
+                                keep_models=True, splits=splits, groups=groups,
+                                fold_inputs=own)
+            cv.own_folds = set(own)  # their models take other inputs: no map checks
             folds_acc.append(cv.fold_accuracy)
             chosen.append(list(cv.augment_chosen))
             fit_s += [float(m.fit_time_) for m in cv.models]
@@ -592,6 +604,8 @@ def report(rows: list[dict[str, Any]], fig3: dict[str, Any], meta: dict[str, Any
                         if p else "not run") + _augment_note(d)
                      + (f"; seeds added from {', '.join(r['seeds_added_from'])}"
                         if r.get("seeds_added_from") else ""))
+        for note in r.get("own_inputs", []):  # preprocessing a fold's training part chose
+            lines.append(f"  - {note.removeprefix('note: ')} (map checks: the other folds)")
     if any(_older(r) for r in rows if "skipped" not in r):
         lines += ["", f"{OLDER}: run before `--augment auto` became the default: its default "
                   "CNN is today's without augmentation (`--augment off`); not rerun since."]

@@ -19,15 +19,18 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .errors import RamancamError
 
-__all__ = ["check_groups", "holdout", "inner_k", "kfold", "n_groups", "quiet_many_classes",
-           "rare_classes_note", "stratified_kfold"]
+if TYPE_CHECKING:
+    from .spectra import Spectra
+
+__all__ = ["check_groups", "holdout", "inner_k", "kfold", "make_splits", "n_groups",
+           "quiet_many_classes", "rare_classes_note", "stratified_kfold"]
 
 
 @contextmanager
@@ -231,3 +234,74 @@ def kfold(y_idx: NDArray[np.intp], k: int, seed: int, groups: NDArray[Any] | Non
         assert groups is not None
         return _grouped(y_idx, groups, min(k, n_groups(groups)), seed)
     return stratified_kfold(y_idx, k, seed)
+
+
+def make_splits(spectra: Spectra, *, folds: int = 5, group_col: str | None = None,
+                split_col: str | None = None, train_value: Any = "train", seed: int = 0
+                ) -> list[tuple[NDArray[np.intp], NDArray[np.intp]]]:
+    """Train/test index pairs for cross validation or a fixed split.
+
+    Parameters
+    ----------
+    spectra : Spectra
+        Labelled spectra (labels drive stratification; metadata columns the groups/split).
+    folds : int
+        Number of folds K (>= 2) for k-fold modes. Stratified k-fold keeps every class in
+        every training part: a class with fewer than K spectra is tested in some folds
+        only, and a class with a single spectrum trains in every fold and is never tested
+        (:func:`ramancam.inner.stratified_kfold`); :func:`ramancam.inner.rare_classes_note` says so.
+    group_col : str, optional
+        Metadata column: spectra sharing a value stay in one fold
+        (``StratifiedGroupKFold``).
+    split_col : str, optional
+        Metadata column for a fixed split: rows whose value equals ``train_value`` (compared
+        as text) train, all others test. Gives one (train, test) pair.
+    train_value : str
+        Value of ``split_col`` marking training spectra.
+    seed : int
+        Shuffling seed of the k-fold splitters.
+
+    Returns
+    -------
+    list of (ndarray, ndarray)
+        ``(train_idx, test_idx)`` per fold, sorted integer indices.
+    """
+    labels = _labels(spectra)
+    if group_col is not None and split_col is not None:
+        raise RamancamError(
+            f"group_col and split_col must not both be given; got {group_col!r} and "
+            f"{split_col!r}. Use one: group-aware k-fold or a fixed split.")
+    if split_col is not None:
+        col = _meta_col(spectra, split_col, "split")
+        is_train = np.char.strip(col.astype(str)) == str(train_value).strip()
+        tr, te = np.flatnonzero(is_train), np.flatnonzero(~is_train)
+        if tr.size == 0 or te.size == 0:
+            vals = sorted(set(col.astype(str).tolist()))[:10]
+            raise RamancamError(
+                f"split column {split_col!r} must mark both training (= {train_value!r}) and "
+                f"test spectra; got {tr.size} training and {te.size} test (values: {vals}). "
+                "Check --split-col/--train-value.")
+        return [(tr, te)]
+    if not isinstance(folds, (int, np.integer)) or isinstance(folds, bool) or folds < 2:
+        raise RamancamError(f"folds must be an integer >= 2; got {folds!r}.")
+    if group_col is not None:
+        groups = check_groups(_meta_col(spectra, group_col), len(labels))
+        assert groups is not None
+        return group_kfold(labels, groups, int(folds), seed, group_col)
+    return stratified_kfold(np.unique(labels, return_inverse=True)[1], int(folds), seed)
+
+
+def _labels(spectra: Spectra) -> NDArray[np.str_]:
+    if spectra.labels is None:
+        raise RamancamError(
+            "spectra must carry class labels for training; got none. Give --label-col (wide "
+            "tables) or --labels-from (folders).")
+    return spectra.labels
+
+
+def _meta_col(spectra: Spectra, name: str, what: str = "group") -> NDArray[Any]:
+    if name not in spectra.meta:  # what: "split" or "group" (--split-col / --group-col)
+        raise RamancamError(
+            f"{what} column {name!r} must be a metadata column; got columns "
+            f"{sorted(spectra.meta)}. Check the name given to {what}_col (--{what}-col).")
+    return spectra.meta[name]

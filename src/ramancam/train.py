@@ -18,7 +18,7 @@ as it was.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +32,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._inputs import SpectraScore, check_finite, fit_axis, predict_data
 from .augment import AUGMENT_PARAMS, augment_batch, choose_augment
 from .errors import RamancamError
-from .inner import check_groups, group_kfold, holdout, quiet_many_classes, stratified_kfold
+from .inner import _labels, _meta_col, check_groups, holdout, make_splits, quiet_many_classes
 from .novelty import DEFAULT_METHOD, NoveltyMixin, check_class_names
 from .spectra import Spectra, labels_for_fit
 
@@ -573,77 +573,6 @@ def _evaluate(module: RamanCNN, X: torch.Tensor, y: torch.Tensor, idx: torch.Ten
 
 
 # ------------------------------------------------------------------ splits / CV
-def make_splits(spectra: Spectra, *, folds: int = 5, group_col: str | None = None,
-                split_col: str | None = None, train_value: Any = "train", seed: int = 0
-                ) -> list[tuple[NDArray[np.intp], NDArray[np.intp]]]:
-    """Train/test index pairs for cross validation or a fixed split.
-
-    Parameters
-    ----------
-    spectra : Spectra
-        Labelled spectra (labels drive stratification; metadata columns the groups/split).
-    folds : int
-        Number of folds K (>= 2) for k-fold modes. Stratified k-fold keeps every class in
-        every training part: a class with fewer than K spectra is tested in some folds
-        only, and a class with a single spectrum trains in every fold and is never tested
-        (:func:`ramancam.inner.stratified_kfold`); :func:`ramancam.inner.rare_classes_note` says so.
-    group_col : str, optional
-        Metadata column: spectra sharing a value stay in one fold
-        (``StratifiedGroupKFold``).
-    split_col : str, optional
-        Metadata column for a fixed split: rows whose value equals ``train_value`` (compared
-        as text) train, all others test. Gives one (train, test) pair.
-    train_value : str
-        Value of ``split_col`` marking training spectra.
-    seed : int
-        Shuffling seed of the k-fold splitters.
-
-    Returns
-    -------
-    list of (ndarray, ndarray)
-        ``(train_idx, test_idx)`` per fold, sorted integer indices.
-    """
-    labels = _labels(spectra)
-    if group_col is not None and split_col is not None:
-        raise RamancamError(
-            f"group_col and split_col must not both be given; got {group_col!r} and "
-            f"{split_col!r}. Use one: group-aware k-fold or a fixed split.")
-    if split_col is not None:
-        col = _meta_col(spectra, split_col, "split")
-        is_train = np.char.strip(col.astype(str)) == str(train_value).strip()
-        tr, te = np.flatnonzero(is_train), np.flatnonzero(~is_train)
-        if tr.size == 0 or te.size == 0:
-            vals = sorted(set(col.astype(str).tolist()))[:10]
-            raise RamancamError(
-                f"split column {split_col!r} must mark both training (= {train_value!r}) and "
-                f"test spectra; got {tr.size} training and {te.size} test (values: {vals}). "
-                "Check --split-col/--train-value.")
-        return [(tr, te)]
-    if not isinstance(folds, (int, np.integer)) or isinstance(folds, bool) or folds < 2:
-        raise RamancamError(f"folds must be an integer >= 2; got {folds!r}.")
-    if group_col is not None:
-        groups = check_groups(_meta_col(spectra, group_col), len(labels))
-        assert groups is not None
-        return group_kfold(labels, groups, int(folds), seed, group_col)
-    return stratified_kfold(np.unique(labels, return_inverse=True)[1], int(folds), seed)
-
-
-def _labels(spectra: Spectra) -> NDArray[np.str_]:
-    if spectra.labels is None:
-        raise RamancamError(
-            "spectra must carry class labels for training; got none. Give --label-col (wide "
-            "tables) or --labels-from (folders).")
-    return spectra.labels
-
-
-def _meta_col(spectra: Spectra, name: str, what: str = "group") -> NDArray[Any]:
-    if name not in spectra.meta:  # what: "split" or "group" (--split-col / --group-col)
-        raise RamancamError(
-            f"{what} column {name!r} must be a metadata column; got columns "
-            f"{sorted(spectra.meta)}. Check the name given to {what}_col (--{what}-col).")
-    return spectra.meta[name]
-
-
 def fold_sd(accuracies: ArrayLike) -> float:
     """Sample standard deviation (ddof 1) of fold accuracies; 0 for a single fold."""
     a = np.asarray(accuracies, dtype=np.float64)
@@ -795,7 +724,8 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
                    keep_models: bool = False,
                    progress: Callable[[int, int, float], None] | None = None,
                    splits: Sequence[tuple[NDArray[np.intp], NDArray[np.intp]]] | None = None,
-                   groups: ArrayLike | None = None) -> CVResult:
+                   groups: ArrayLike | None = None,
+                   fold_inputs: Mapping[int, Any] | None = None) -> CVResult:
     """Cross-validate the CNN (and the baselines) on preprocessed spectra.
 
     Parameters
@@ -823,6 +753,13 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
         groups=...)``: its novelty scores); defaults to the values of ``group_col``. Give
         the map blocks with ready-made spatial ``splits``.
 
+    fold_inputs : mapping of fold index to inputs, optional
+        Folds with inputs of their own (``ramancam train``: where the fold's training part
+        alone chooses another recipe or grid than all spectra did): objects with ``X``
+        (every spectrum on the fold's grid) and ``usable`` (bool per spectrum); the fold's
+        test spectra that are not usable count as errors of every model (``fold_of`` -1: no
+        prediction).
+
     Returns
     -------
     CVResult
@@ -830,7 +767,6 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
     from sklearn.base import clone
 
     labels = _labels(spectra)
-    X = spectra.X
     given = splits is not None
     g = check_groups(_meta_col(spectra, group_col) if groups is None and group_col
                      else groups, labels.size)
@@ -855,6 +791,10 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
         "split" if split_col is not None else ("group" if group_col else "kfold"),
         oof_logits=np.full((n, len(classes)), np.nan), oof_novelty=np.full(n, np.nan))
     for k, (tr, te) in enumerate(splits):
+        X, n_test = spectra.X, te.size
+        if fold_inputs is not None and k in fold_inputs:
+            X = fold_inputs[k].X
+            te = te[np.asarray(fold_inputs[k].usable)[te]]  # the others count as errors
         est = CNNClassifier(**params).fit(X[tr], labels[tr],
                                           groups=None if g is None else g[tr])
         proba = est.predict_proba(X[te])
@@ -870,16 +810,16 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
         oof_proba[te] = full
         oof_pred[te] = pred
         fold_of[te] = k
-        acc = float(np.mean(pred == labels[te]))
+        acc = float(np.sum(pred == labels[te]) / n_test)
         result.fold_accuracy.append(acc)
-        result.fold_sizes.append((int(tr.size), int(te.size)))
+        result.fold_sizes.append((int(tr.size), int(n_test)))
         choice = est.augment_choice_
         result.augment_chosen.append(None if choice is None or choice.get("skipped")
                                      else bool(choice["augment"]))
         for name, base in baselines.items():
             b = clone(base).fit(X[tr], labels[tr])
-            result.baselines[name].append(float(np.mean(
-                np.asarray(b.predict(X[te])).astype(str) == labels[te])))
+            result.baselines[name].append(float(np.sum(
+                np.asarray(b.predict(X[te])).astype(str) == labels[te]) / n_test))
         if keep_models:
             result.models.append(est)
         if progress is not None:

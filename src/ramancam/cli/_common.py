@@ -216,10 +216,13 @@ def left_out_text(left: dict[str, Any]) -> str:
     summary), or "" for none."""
     parts = ([spectra_count(int(left["unlabelled"]), "unlabelled")] if left.get("unlabelled")
              else [])
-    for kind in ("flat", "clipped"):
+    for kind in ("flat", "clipped", "unusable"):
         ids = [str(i) for i in left.get(kind) or []]
         if ids:
-            parts.append(f"{spectra_count(len(ids), kind)} ({first_ids(ids)})")
+            what = ("test spectra the training part's recipe cannot use"
+                    if kind == "unusable" else None)
+            parts.append(f"{spectra_count(len(ids), kind) if what is None else what} "
+                         f"({first_ids(ids)})")
     return "; ".join(parts)
 
 

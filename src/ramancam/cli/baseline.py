@@ -163,11 +163,13 @@ def _run(args: argparse.Namespace) -> int:
     from ..io._atomic import atomic_remove
     from ..train import fold_sd, make_splits
     from ._common import check_split_options, read_labelled_on_grid, spatial_splits
+    from ._fold_recipes import fold_inputs, split_choice
     from ._notes import data_notes
 
     components = _check_args(args)
     check_split_options(args)
     raw, recipe, data = read_labelled_on_grid(args, "for a baseline")
+    raw, recipe, data, split_note = split_choice(args, raw, recipe, data)
     X, y, grid = data.X, raw.labels, data.wavenumbers
     split = args.split_col is not None
     spatial = spatial_splits(args, data)
@@ -177,7 +179,9 @@ def _run(args: argparse.Namespace) -> int:
     print(f"{len(data)} spectra, {class_count(len(data.classes))}, {grid.size} points "
           f"({grid[0]:g}-{grid[-1]:g}); recipe: {getattr(args, 'recipe_used', args.recipe)}; "
           f"model: {args.model}")
-    for note in data_notes(args, raw, data, splits):
+    own_inputs, fold_notes = fold_inputs(args, raw, recipe, splits, grid)
+    for note in [*data_notes(args, raw, data, splits), *filter(None, [split_note]),
+                 *fold_notes]:
         print(note)
     if args.group_col is not None and args.group_col in data.meta:
         from .train import group_axis_note
@@ -191,19 +195,23 @@ def _run(args: argparse.Namespace) -> int:
     fold_of = np.zeros(len(data), dtype=int)
     folds: list[dict[str, Any]] = []
     for k, (tr, te) in enumerate(splits, start=1):
+        Xk, n_test = X, te.size
+        if k - 1 in own_inputs:  # this fold's training part chose its own preprocessing
+            Xk = own_inputs[k - 1].X
+            te = te[own_inputs[k - 1].usable[te]]  # the others count as errors
         model = make_model(args.model, components=components, inner_folds=args.inner_folds,
                            seed=args.seed)
         t0 = time.perf_counter()
-        model.fit(X[tr], y[tr])
+        model.fit(Xk[tr], y[tr])
         fit_s = time.perf_counter() - t0
-        pred[te] = model.predict(X[te])
+        pred[te] = model.predict(Xk[te])
         fold_of[te] = k
-        acc = float(np.mean(pred[te] == y[te]))
-        folds.append({"fold": k, "n_train": int(tr.size), "n_test": int(te.size),
+        acc = float(np.sum(pred[te] == y[te]) / n_test)
+        folds.append({"fold": k, "n_train": int(tr.size), "n_test": int(n_test),
                       "accuracy": acc, "best_params": model.best_params_,
                       "fit_seconds": round(fit_s, 3)})
         what = "test" if split else f"fold {k}/{len(splits)}"
-        print(f"  {what}: accuracy {acc:.4f} ({tr.size} train / {te.size} test; "
+        print(f"  {what}: accuracy {acc:.4f} ({tr.size} train / {n_test} test; "
               f"{_params_text(model.best_params_)}; fit {fit_s:.1f} s)")
     accs = np.array([f["accuracy"] for f in folds])
     if split:

@@ -440,6 +440,7 @@ def _run(args: argparse.Namespace) -> int:
         read_labelled_on_grid,
         spatial_splits,
     )
+    from ._fold_recipes import fold_inputs, split_choice
     from ._notes import data_notes
 
     set_threads(args.threads)
@@ -448,6 +449,7 @@ def _run(args: argparse.Namespace) -> int:
     params = estimator_params(args)
     check_params(params)  # before the data are read and preprocessed
     raw, recipe, data = read_labelled_on_grid(args, "for training")
+    raw, recipe, data, split_note = split_choice(args, raw, recipe, data)
     spatial = spatial_splits(args, data)
     groups = inner_groups(args, data)
     grid = data.wavenumbers
@@ -458,7 +460,9 @@ def _run(args: argparse.Namespace) -> int:
     folds_used = spatial or make_splits(  # as cross_validate makes them, for the notes
         data, folds=args.folds, group_col=args.group_col, split_col=args.split_col,
         train_value=args.train_value, seed=args.seed)
-    for note in data_notes(args, raw, data, folds_used):
+    own_inputs, fold_notes = fold_inputs(args, raw, recipe, folds_used, grid)
+    for note in [*data_notes(args, raw, data, folds_used), *filter(None, [split_note]),
+                 *fold_notes]:
         print(note)
     if args.group_col is not None and args.group_col in data.meta:
         shift = group_axis_note(data, args.group_col)
@@ -478,7 +482,7 @@ def _run(args: argparse.Namespace) -> int:
                             group_col=args.group_col, split_col=args.split_col,
                             train_value=args.train_value, seed=args.seed,
                             compare=args.compare, keep_models=split, progress=progress,
-                            splits=spatial, groups=groups)
+                            splits=spatial, groups=groups, fold_inputs=own_inputs)
     kind = ("fixed split" if split else
             f"{len(cv.fold_accuracy)}-fold{' group' if args.group_col else ''}"
             f"{' spatial' if spatial is not None else ''} CV")

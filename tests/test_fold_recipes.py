@@ -1,0 +1,133 @@
+"""Preprocessing decided on the training part only (``cli/_fold_recipes.py``): a test
+spectrum must not choose the recipe or narrow the grid of the fold that tests it."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ramancam.cli import main
+from ramancam.io import write_table
+from ramancam.spectra import Spectra
+
+AXIS = np.arange(300.0, 1901.0, 2.0)
+BANDS = {"a": 600.0, "b": 1000.0, "c": 1400.0}
+
+
+def _spectrum(rng: np.random.Generator, band: float) -> np.ndarray:
+    """A class band and a random one on a sloping background (the paper's line fits)."""
+    x = AXIS
+    y = 1.0 / (1.0 + ((x - band) / 6.0) ** 2)
+    y = y + 0.5 / (1.0 + ((x - rng.uniform(400, 1800)) / 6.0) ** 2)
+    return y + 0.2 + 0.3 * (x - 300) / 1600 + rng.normal(0, 0.01, x.size)
+
+
+def _cupped(band: float) -> np.ndarray:
+    """A spectrum below the straight line through its end points everywhere (a curved
+    background taken off by its source, ends high): the paper's baseline cannot use it."""
+    x = AXIS
+    return 5.0 * ((x - 1100) / 800) ** 2 + 0.5 / (1.0 + ((x - band) / 6.0) ** 2)
+
+
+def _set(n_per_class: int = 10, seed: int = 0) -> tuple[np.ndarray, list[str]]:
+    rng = np.random.default_rng(seed)
+    X, labels = [], []
+    for name, band in BANDS.items():
+        for _ in range(n_per_class):
+            X.append(_spectrum(rng, band))
+            labels.append(name)
+    return np.array(X), labels
+
+
+def _predicted_ids(path: Path) -> list[str]:
+    with open(path, newline="") as fh:
+        return [r["id"] for r in csv.DictReader(fh)]
+
+
+def test_a_test_spectrum_does_not_choose_its_folds_recipe(tmp_path, capsys):
+    """One spectrum the paper's baseline cannot use moved every fold to asls, also the
+    folds whose training part never held it; now the fold that tests it decides on its
+    training part alone (paper), and the spectrum counts as an error there."""
+    X, labels = _set()
+    X[4] = _cupped(BANDS["a"])
+    ids = [f"s{i:02d}" for i in range(len(labels))]
+    path = tmp_path / "spectra.csv"
+    write_table(Spectra(X, AXIS, labels=labels, meta={"id": np.array(ids)}), path)
+    out = tmp_path / "b"
+    assert main(["baseline", str(path), "--label-col", "label", "--model", "library",
+                 "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "recipe: auto -> asls" in text.splitlines()[0]  # all spectra: asls
+    m = re.search(r"note: fold (\d)'s training part alone chooses recipe auto -> paper on "
+                  r"[0-9.]+-[0-9.]+ cm-1 \(all spectra: auto -> asls on [0-9.]+-[0-9.]+\)",
+                  text)
+    assert m, text
+    assert "1 spectrum of its test part that choice cannot use (s04) count" in text
+    assert len(re.findall(r"training part alone chooses", text)) == 1  # one fold only
+    k = int(m.group(1))
+    fold = re.search(rf"fold {k}/5: accuracy ([0-9.]+) \(\d+ train / (\d+) test", text)
+    assert fold and int(fold.group(2)) == 6  # the spectrum is still in its test count
+    assert float(fold.group(1)) <= 5 / 6 + 1e-9  # and counts as an error
+    predicted = _predicted_ids(out / "predictions.csv")
+    assert "s04" not in predicted and len(predicted) == len(ids) - 1
+
+
+def test_a_fixed_splits_model_takes_its_training_parts_recipe(tmp_path, capsys):
+    """A spike in one test spectrum made the whole drug-mabs run, saved model included,
+    asls (library search 0.84 -> 0.72 on the other test spectra); the training part
+    decides now, and the spectrum it cannot use is left out and named."""
+    X, labels = _set(12)
+    split = np.array(["train" if i % 4 else "test" for i in range(len(labels))])
+    X[0] = _cupped(BANDS["a"])  # a test spectrum (i % 4 == 0)
+    ids = [f"s{i:02d}" for i in range(len(labels))]
+    path = tmp_path / "spectra.csv"
+    write_table(Spectra(X, AXIS, labels=labels,
+                        meta={"id": np.array(ids), "split": split}), path)
+    model = tmp_path / "m.ramancam"
+    assert main(["train", str(path), "--label-col", "label", "--split-col", "split",
+                 "--epochs", "2", "--augment", "off", "--no-compare", "--novelty", "none",
+                 "--out", str(model)]) == 0
+    text = capsys.readouterr().out
+    assert "recipe: auto -> paper" in text.splitlines()[0]
+    assert ("note: the training part alone chooses recipe auto -> paper on 350-1800 cm-1 "
+            "(all spectra: auto -> asls on 350-1800)") in text
+    assert "1 test spectrum it cannot use (s00: " in text and "is left out" in text
+    assert main(["info", str(model)]) == 0
+    info = capsys.readouterr().out
+    assert "recipe:    linear_baseline -> resample" in info and "asls" not in info
+    assert "test spectra the training part's recipe cannot use (s00)" in info
+
+
+def test_a_short_test_spectrum_does_not_narrow_its_folds_grid(tmp_path, capsys):
+    """The default grid is the range every spectrum covers: one short test spectrum cut
+    every fold's grid to its end; the fold that tests it keeps its training part's range,
+    and the short spectrum, which that grid does not fit, counts as an error."""
+    X, labels = _set()
+    folder = tmp_path / "spectra"
+    folder.mkdir()
+    for i, (y, lab) in enumerate(zip(X, labels, strict=True)):
+        keep = AXIS <= 1200 if i == 7 else np.ones(AXIS.size, dtype=bool)
+        np.savetxt(folder / f"{lab}_{i:02d}.txt", np.column_stack([AXIS[keep], y[keep]]))
+    assert main(["baseline", str(folder), "--labels-from", r"regex:^([a-z])_",
+                 "--model", "library"]) == 0
+    text = capsys.readouterr().out
+    assert "(350-1200)" in text.splitlines()[0] or "350-1200" in text.splitlines()[0]
+    m = re.search(r"note: fold (\d)'s training part alone chooses recipe auto -> paper on "
+                  r"350-1800 cm-1 \(all spectra: auto -> paper on 350-1200\)", text)
+    assert m, text
+    assert "1 spectrum of its test part that choice cannot use (a_07" in text
+
+
+@pytest.mark.parametrize("options", [["--recipe", "paper", "--grid", "400:1800:2"],
+                                     ["--recipe", "none"]])
+def test_a_recipe_and_grid_given_decide_nothing_per_fold(tmp_path, capsys, options):
+    X, labels = _set()
+    path = tmp_path / "spectra.csv"
+    write_table(Spectra(X, AXIS, labels=labels), path)
+    assert main(["baseline", str(path), "--label-col", "label", "--model", "library",
+                 *options]) == 0
+    assert "training part alone" not in capsys.readouterr().out
