@@ -667,7 +667,7 @@ class NoveltyMixin:
 
         _check_fitted(self, "module_")
         Xa = predict_data(self, X, lambda: validate_data(self, X, reset=False,
-                                                         dtype=[np.float32, np.float64]))
+                                                         dtype=[np.float64, np.float32]))
         z, feats = network_outputs(self.module_, Xa)
         scorer = getattr(self, "novelty_scorer_", None)
         return z, (None if scorer is None else scorer.score(Xa, z, feats))

@@ -56,7 +56,9 @@ def _validate_data(est: BaseEstimator, X: Any, y: Any = "no_validation", *, rese
     ``y="no_validation"`` (scikit-learn's own sentinel) checks ``X`` only; ``y=None`` is
     refused by scikit-learn with its standard message.
     """
-    kw: dict[str, Any] = {"reset": reset, "dtype": [np.float32, np.float64]}
+    # float32 and float64 arrays stay as they are; anything else (a Spectra, lists) becomes
+    # float64, as train's matrices are: fit(data) and fit(data.X, ...) give one model
+    kw: dict[str, Any] = {"reset": reset, "dtype": [np.float64, np.float32]}
     try:
         from sklearn.utils.validation import validate_data
     except ImportError:  # scikit-learn < 1.6

@@ -226,7 +226,12 @@ def _snap(v: NDArray[np.float64], step: float, tol: float, name: str,
     # the origin that centres the residuals (jitter of the smallest value must not shift it)
     origin = float(v.min() + step * np.median(rel - idx))
     idx = np.rint((v - origin) / step)
-    if idx.max() > idx.min():  # refine the step by least squares (drift over a long axis)
+    exact = np.abs(v - (origin + idx * step)).max() <= 1e-9 * abs(step)
+    if exact:  # 12 significant digits: 0.3, not the 0.29999999999999893 of a difference
+        step, origin = float(f"{step:.12g}"), float(f"{origin:.12g}")
+    if idx.max() > idx.min() and not exact:  # refine the step by least squares (drift over
+        # a long axis); positions already on the raster keep it exactly (a least-squares
+        # fit gives 0.9999999999999981 for 1, differently for each row order)
         step = float(np.polyfit(idx, v, 1)[0])
         origin = float(np.mean(v - idx * step))
         idx = np.rint((v - origin) / step)
