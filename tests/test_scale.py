@@ -1556,3 +1556,32 @@ def test_a_store_of_an_id_less_cube_from_before_resumes_and_a_damaged_first_chun
     assert main(["predict", str(model_path), str(cube), "--out", str(tmp_path / "q")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "must be readable; got a damaged chunk in tile (0, 0)" in err
+
+
+def test_tiled_predict_says_which_pixels_are_the_models_training_spectra(one_torch_thread,
+                                                                        tmp_path, capsys):
+    """predict on a map held in memory said how many pixels were spectra the model was
+    trained on (their accuracy, flags and library matches test nothing); the same map as a
+    Zarr cube did not (the store held the same zero scores)."""
+    from ramancam.bundle import save
+    from ramancam.train import CNNClassifier
+
+    rng = np.random.default_rng(8)
+    X = np.vstack([_substance(c, 20, rng) for c in "abc"]).astype(np.float32)
+    y = np.repeat(list("abc"), 20)
+    est = CNNClassifier(n_filters=4, filter_size=5, fc_width=16, epochs=5, lr=3e-3,
+                        batch_size=16, random_state=0).fit(X.astype(np.float64), y)
+    grid = np.arange(N_CH, dtype=np.float64)
+    model_path = save(tmp_path / "m.ramancam", estimator=est, recipe=None, grid=grid,
+                      classes=list(est.classes_), training_summary={})
+    new = np.vstack([_substance(c, 12, rng) for c in "abc"]).astype(np.float32)
+    cube = np.vstack([X[:36], new]).reshape(6, 12, N_CH)  # 36 trained, 36 new pixels
+    yy, xx = np.meshgrid(np.arange(6), np.arange(12), indexing="ij")
+    write_cube(Spectra(cube.reshape(72, N_CH).astype(np.float64), grid, None,
+                       {"x": xx.ravel() * 1.0, "y": yy.ravel() * 1.0}),
+               tmp_path / "map.zarr", chunks=(4, 4))
+    assert main(["predict", str(model_path), str(tmp_path / "map.zarr"), "--out",
+                 str(tmp_path / "p.zarr")]) == 0
+    out = capsys.readouterr().out
+    assert ("note: 36 of 72 pixels are the same as spectra the model was trained on "
+            "(novelty 0: identical after preprocessing)") in out, out

@@ -182,3 +182,13 @@ def clipped_training_note(raw: Any, grid: Any) -> str | None:
     return clipped_line(clipped_in(raw, grid), raw.ids, "inside the grid",
                         "a classifier can learn the artefact: leave them out (--drop-clipped) "
                         "or measure them again")
+
+
+def trained_note(n_same: int, n_predicted: int, what: str = "spectra") -> str:
+    """The note on spectra (or a map's pixels) that are the same after preprocessing as
+    spectra the model was trained on (library novelty score 0): their numbers test
+    nothing."""
+    return (f"note: {n_same} of {n_predicted} {what} are the same as spectra the model was "
+            "trained on (novelty 0: identical after preprocessing); their accuracy, unknown "
+            "flags and library matches are no test of the model. Predict spectra it was not "
+            "trained on, or read train's cross-validation")

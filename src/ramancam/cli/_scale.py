@@ -155,6 +155,9 @@ def _predicted_counts(summary: Any, classes: list[str], *, reject: bool) -> str:
 
 
 def _cli(args: argparse.Namespace, job: MapJob) -> int:
+    from ..maps.store import count_trained
+    from ._notes import trained_note
+
     store = Path(job.out)
     existed, folder_existed = store.exists(), store.parent.exists()
     try:
@@ -185,6 +188,9 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
     if job.kind == "predict":  # as a CSV run prints it
         print(_predicted_counts(summary, list(_store_meta(summary.out)["class_names"]),
                                 reject=not no_reject))
+    if job.kind == "predict" and (same := count_trained(summary.out)) is not None \
+            and same[0]:
+        print(trained_note(*same, what="pixels"))
     if summary.n_refused:
         print(f"not predicted: {summary.n_refused}/{summary.n_pixels} pixels missing from "
               "the cube or refused by the model's recipe (flat or empty spectra; "

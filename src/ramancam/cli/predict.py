@@ -380,10 +380,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.out:
         say(f"wrote {len(data)} predictions to {csv_path}")
     if n_trained:
-        say(f"note: {n_trained} of {len(data) - len(refused)} spectra are the same as spectra "
-            "the model was trained on (novelty 0: identical after preprocessing); their "
-            "accuracy, unknown flags and library matches are no test of the model. Predict "
-            "spectra it was not trained on, or read train's cross-validation")
+        from ._notes import trained_note
+
+        say(trained_note(n_trained, len(data) - len(refused)))
     if len(data) > 1 or args.out:  # one spectrum without --out: its row is on the screen
         say(predicted_line(counts))
     if refused:

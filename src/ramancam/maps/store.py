@@ -110,6 +110,26 @@ def count_finished(store: Any, done: NDArray[Any]
             None if sizes is None else (sizes[0], sizes[1]), per_class)
 
 
+def count_trained(out: Any) -> tuple[int, int] | None:
+    """Pixels whose library novelty score is 0 (the same after preprocessing as a spectrum
+    the model was trained on) and pixels predicted, over the finished tiles of the result
+    store at ``out``; ``None`` without a library score (its scores compare with the
+    training spectra themselves)."""
+    from ..io.zarr_cube import need_zarr
+    from ..novelty import LIBRARY_SCORES
+
+    store = need_zarr().open_group(str(out), mode="r")
+    method = (store.attrs["ramancam"].get("novelty") or {}).get("method")
+    if "novelty" not in store or method not in LIBRARY_SCORES:
+        return None
+    same = predicted = 0
+    for ys, xs in finished_tiles(store, np.asarray(store["done"][:])):
+        ok = np.asarray(store["predicted"][ys, xs]) >= 0
+        same += int((np.asarray(store["novelty"][ys, xs]) == 0)[ok].sum())
+        predicted += int(ok.sum())
+    return same, predicted
+
+
 def create_class_sums(store: Any, n_tiles: tuple[int, int], n_classes: int,
                       n_points: int) -> None:
     """The arrays of :func:`write_tile_sums`: ``class_sums`` (tile row, tile column, class,
