@@ -745,6 +745,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--merge", metavar="JSON", action="append", default=[],
                    help="also report the rows of an earlier run's JSON for sets/splits not "
                         "run now (e.g. a set rerun with a reduced protocol)")
+    p.add_argument("--drop", metavar="SET/SPLIT", action="append", default=[],
+                   help="leave out the merged row of this set and split label (a row whose "
+                        "protocol the benchmark no longer runs), e.g. --drop "
+                        "'chondro-map/spatial 3-fold (5x5-pixel blocks)'")
     p.add_argument("--add-seeds", metavar="JSON", action="append", default=[],
                    help="an earlier run of other default-CNN seeds on the same folds: its "
                         "seeds are added to the merged row of the same set and split "
@@ -779,7 +783,7 @@ def main(argv: list[str] | None = None) -> int:
         old = json.loads(Path(path).read_text(encoding="utf-8"))
         for r in old["rows"]:
             key = (r["set"], r["split"])
-            if key in mine:
+            if key in mine or f"{r['set']}/{r['split']}" in a.drop:
                 continue
             seen = [k for k, e in enumerate(earlier) if (e["set"], e["split"]) == key]
             if not seen:

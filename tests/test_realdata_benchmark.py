@@ -61,6 +61,15 @@ def test_merge_takes_the_paper_preset_from_an_earlier_run_and_recomputes_the_win
     # a row without augmentation decisions predates --augment auto and is marked
     assert "| s (*) | k-fold |" in text and "(*): run before `--augment auto`" in text
 
+    # --drop leaves out a merged row whose protocol the benchmark no longer runs
+    old2 = {**old, "split": "old blocks"}
+    paths.append(tmp_path / "old2.json")
+    paths[-1].write_text(json.dumps({"rows": [old2], "fig3": {}}))
+    assert mod.main(["--sets", "none", "--no-fig3", "--seeds", "0", "--merge", str(paths[0]),
+                     "--merge", str(paths[-1]), "--drop", "s/old blocks", "--out", str(out),
+                     "--json", str(js)]) == 0
+    assert [r["split"] for r in json.loads(js.read_text())["rows"]] == ["k-fold"]
+
 
 def test_add_seeds_folds_another_runs_seeds_into_the_merged_row(tmp_path, load_benchmark,
                                                                   capsys):
