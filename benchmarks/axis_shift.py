@@ -20,7 +20,7 @@ No network is trained; the whole run takes a minute or two.
 ``--groups`` measures ``train --group-col``'s note instead: for each set's metadata columns
 that group its spectra by session, person, batch or condition (bacteria-spc replicate,
 saliva-pd-ad patient, drug-mabs solute, vial and concentration, microplastics condition,
-chondro-map's 5x5-pixel blocks), the band shift of each group against the others
+chondro-map's blocks of train's spatial folds), the band shift of each group against the others
 (:func:`ramancam.checks.group_shifts`, the majority setting the zero) on all of the set's
 spectra, as ``train`` prints it.
 
@@ -65,8 +65,9 @@ def run_set(spec: Any, shifts: list[float]) -> list[dict[str, Any]]:
     spec, folds = rd.with_folds(spec, None)
     args = rd._train_args(spec.options, folds)
     raw, recipe, data = prepare_labelled(args, spec.load(), "for the benchmark")
-    splits = make_splits(data, folds=args.folds, group_col=args.group_col,
-                         split_col=args.split_col, train_value=args.train_value, seed=0)
+    splits = rd._splits_and_groups(args, data)[0] or make_splits(
+        data, folds=args.folds, group_col=args.group_col, split_col=args.split_col,
+        train_value=args.train_value, seed=0)
     tr, te = (np.asarray(a) for a in splits[0])
     g = np.asarray(data.wavenumbers)
     step = float(np.median(np.diff(g)))
@@ -108,11 +109,14 @@ def group_rows(spec: Any) -> list[dict[str, Any]]:
     args = rd._train_args(spec.options, folds)
     _, _, data = prepare_labelled(args, spec.load(), "for the benchmark")
     step = float(np.median(np.diff(np.asarray(data.wavenumbers))))
+    meta = dict(data.meta)
+    if args.spatial_folds is not None:  # a map: the blocks of train's spatial folds
+        meta["block"] = np.asarray(rd._splits_and_groups(args, data)[1]).astype(str)
     rows = []
     for col in GROUP_COLUMNS:
-        if col not in data.meta:
+        if col not in meta:
             continue
-        got = group_shifts(data.X, data.labels, data.meta[col], step)
+        got = group_shifts(data.X, data.labels, meta[col], step)
         v = np.array([m for m, _ in got.values()])
         off = sorted(((k, m) for k, (m, _) in got.items() if abs(m) >= 1.5),
                      key=lambda km: -abs(km[1]))

@@ -75,12 +75,13 @@ def main(argv: list[str] | None = None) -> int:
     raw, _, data = prepare_labelled(args, raw, "for training")
     params = {**estimator_params(args), "verbose": False}
     cvs = []
+    splits, groups = rd._splits_and_groups(args, data)  # chondro: train's spatial folds
     for seed in (0, 1):
         t0 = time.perf_counter()
         cv = cross_validate(data, estimator_params={**params, "random_state": seed},
                             folds=args.folds, group_col=args.group_col,
                             split_col=args.split_col, train_value=args.train_value, seed=0,
-                            compare=False, keep_models=True)
+                            compare=False, keep_models=True, splits=splits, groups=groups)
         print(f"seed {seed}: accuracy {np.mean(cv.fold_accuracy):.3f}, augmentation per fold "
               f"{cv.augment_chosen}, {time.perf_counter() - t0:.0f} s", flush=True)
         cvs.append(cv)

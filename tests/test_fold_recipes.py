@@ -131,3 +131,100 @@ def test_a_recipe_and_grid_given_decide_nothing_per_fold(tmp_path, capsys, optio
     assert main(["baseline", str(path), "--label-col", "label", "--model", "library",
                  *options]) == 0
     assert "training part alone" not in capsys.readouterr().out
+
+
+def test_a_fold_whose_test_part_its_recipe_cannot_use_scores_zero(tmp_path, capsys):
+    """One batch baseline-corrected by its source, held out whole by group folds: its
+    fold's training part chooses the paper's recipe, which none of its test spectra can
+    use; the run stopped with scikit-learn's "Found array with 0 sample(s)"."""
+    X, labels = _set(8)
+    batch = np.array([f"B{i % 4}" for i in range(len(labels))])
+    for i in np.flatnonzero(batch == "B3"):
+        X[i] = _cupped(BANDS[labels[i]])
+    path = tmp_path / "batches.csv"
+    write_table(Spectra(X, AXIS, labels=labels, meta={"batch": batch}), path)
+    assert main(["baseline", str(path), "--label-col", "label", "--group-col", "batch",
+                 "--folds", "4", "--model", "library"]) == 0
+    text = capsys.readouterr().out
+    m = re.search(r"note: fold (\d)'s training part alone chooses recipe auto -> paper", text)
+    assert m, text
+    assert re.search(rf"fold {m.group(1)}/4: accuracy 0\.0000 \(\d+ train / 6 test", text)
+    assert main(["train", str(path), "--label-col", "label", "--group-col", "batch",
+                 "--folds", "4", "--epochs", "1", "--augment", "off", "--novelty", "none",
+                 "--out", str(tmp_path / "m.ramancam")]) == 0
+    assert re.search(rf"\n{m.group(1)}\s+\d+\s+6\s+0\.0000", capsys.readouterr().out)
+
+
+def test_a_fixed_split_whose_test_part_the_training_choice_cannot_use_says_so(tmp_path):
+    from ramancam.errors import RamancamError
+
+    X, labels = _set(6)
+    split = np.array(["train" if i % 3 else "test" for i in range(len(labels))])
+    for i in np.flatnonzero(split == "test"):
+        X[i] = _cupped(BANDS[labels[i]])
+    path = tmp_path / "spectra.csv"
+    write_table(Spectra(X, AXIS, labels=labels, meta={"split": split}), path)
+    from ramancam.cli import _common
+    from ramancam.cli._fold_recipes import split_choice
+
+    args = _baseline_args(["baseline", str(path), "--label-col", "label", "--split-col",
+                           "split", "--model", "library"])
+    raw, recipe, data = _common.read_labelled_on_grid(args, "for a baseline")
+    with pytest.raises(RamancamError, match=r"must be able to use some test spectrum; got "
+                       r"none of 6 .*give --recipe \(e\.g\. asls\) and --grid"):
+        split_choice(args, raw, recipe, data)
+
+
+def _baseline_args(argv):
+    import argparse
+
+    from ramancam.cli import baseline
+
+    p = argparse.ArgumentParser()
+    baseline.add_arguments(p)
+    return p.parse_args(argv[1:])
+
+
+def test_a_fold_with_inputs_of_its_own_trains_and_tests_on_them():
+    """cross_validate uses a fold's own matrix for that fold only (here noise: that fold's
+    library search falls to chance, the other folds keep theirs)."""
+    from types import SimpleNamespace
+
+    from ramancam.train import cross_validate
+
+    X, labels = _set(10)
+    s = Spectra(X, AXIS, labels=labels)
+    noise = np.random.default_rng(1).random(X.shape)
+    own = {1: SimpleNamespace(X=noise, usable=np.ones(len(labels), dtype=bool))}
+    plain = cross_validate(s, estimator_params={"epochs": 1, "n_filters": 2, "fc_width": 4,
+                                                "novelty": None}, folds=3, seed=0)
+    mixed = cross_validate(s, estimator_params={"epochs": 1, "n_filters": 2, "fc_width": 4,
+                                                "novelty": None}, folds=3, seed=0,
+                           fold_inputs=own)
+    lib_plain, lib_mixed = plain.baselines["library"], mixed.baselines["library"]
+    assert lib_plain[1] == 1.0 and lib_mixed[1] < 0.7
+    assert lib_mixed[0] == lib_plain[0] and lib_mixed[2] == lib_plain[2]
+
+
+def test_folds_that_decide_as_all_spectra_did_cost_no_preprocessing(tmp_path, monkeypatch):
+    """Every spectrum baseline-corrected (as yogurt's): every fold's training part chooses
+    asls as all spectra did, read from one pass, without preprocessing each training part
+    again (which cost (K - 1) passes of the whole set on every run)."""
+    from ramancam.cli import _common, _fold_recipes
+    from ramancam.train import make_splits
+
+    X, labels = _set(6)
+    X = np.array([_cupped(BANDS[lab]) + 0.01 * i for i, lab in enumerate(labels)])
+    path = tmp_path / "spectra.csv"
+    write_table(Spectra(X, AXIS, labels=labels), path)
+    args = _baseline_args(["baseline", str(path), "--label-col", "label", "--model",
+                           "library"])
+    raw, recipe, data = _common.read_labelled_on_grid(args, "for a baseline")
+    assert args.recipe_used.startswith("auto -> asls")
+
+    def refuse(*a, **k):
+        raise AssertionError("a training part was preprocessed again")
+
+    monkeypatch.setattr(_fold_recipes, "training_choice", refuse)
+    splits = make_splits(data, folds=5, seed=0)
+    assert _fold_recipes.fold_inputs(args, raw, recipe, splits, data.wavenumbers) == ({}, [])

@@ -55,6 +55,11 @@ def test_positions_on_the_raster_keep_their_exact_step_and_origin(rng):
     x, y = raster(9, 7, step=0.3, x0=12.6, y0=-4.2)  # decimal steps: exact to the input
     g = infer_grid(x, y)
     assert g.step_x == 0.3 and g.x0 == 12.6 and g.y0 == -4.2
+    x, y = raster(30, 20, step=0.1)  # 0.1 * i: the origin is 0, not -1.15e-15
+    g = infer_grid(x, y)
+    assert (g.x0, g.y0, g.step_x, g.step_y) == (0.0, 0.0, 0.1, 0.1)
+    g = infer_grid(np.cumsum(np.full(40, 0.1)) - 0.1, np.zeros(40) + 5.0)  # a stage's sums
+    assert g.x0 == 0.0 and g.step_x == 0.1
 
 
 def test_jitter_is_tolerated_up_to_tol_and_then_reported(rng):
@@ -705,6 +710,11 @@ def test_default_band_images_are_peaks_not_points_on_one_broad_band():
     bands = top_bands(broad + narrow + rising, x)
     assert abs(bands[0] - 1000) <= 2 and bands[1] == 1450.0, bands
     assert bands[2] == 1800.0  # the end, where the map is highest on its edge
+    # a noise ripple on the broad band's flank is no peak (it outranked the narrow band)
+    lorentz = 1.0 / (1 + ((x - 1000) / 120) ** 2) + 0.6 / (1 + ((x - 1450) / 5) ** 2)
+    ripple = lorentz + 0.002 * np.random.default_rng(0).standard_normal(x.size)
+    b = top_bands(ripple, x, n=2)
+    assert abs(b[0] - 1000) <= 3 and b[1] == 1450.0, b
     # fewer peaks than images: the largest other values fill in, 2 % apart
     assert top_bands(broad, x, n=3) == [1000.0, 972.0, 1028.0]
     # NaN (a point no pixel had a value for) is never chosen

@@ -795,24 +795,27 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
     for k, (tr, te) in enumerate(splits):
         X, n_test = spectra.X, te.size
         if fold_inputs is not None and k in fold_inputs:
-            X = fold_inputs[k].X
-            te = te[np.asarray(fold_inputs[k].usable)[te]]  # the others count as errors
+            X, usable = fold_inputs[k].X, np.asarray(fold_inputs[k].usable)
+            tr, te = tr[usable[tr]], te[usable[te]]  # unusable test spectra: errors
         est = CNNClassifier(**params).fit(X[tr], labels[tr],
                                           groups=None if g is None else g[tr])
-        proba = est.predict_proba(X[te])
-        cols = [col_of[str(c)] for c in est.classes_]
-        full = np.zeros((te.size, len(classes)))
-        full[:, cols] = proba
-        z, nov = est.held_out_outputs(X[te])
-        result.oof_logits[te] = -np.inf  # a class missing from this fold's training part
-        result.oof_logits[np.ix_(te, np.asarray(cols, dtype=np.intp))] = z
-        if nov is not None:
-            result.oof_novelty[te] = nov
-        pred = est.classes_[proba.argmax(axis=1)].astype(str)
-        oof_proba[te] = full
-        oof_pred[te] = pred
-        fold_of[te] = k
-        acc = float(np.sum(pred == labels[te]) / n_test)
+        right = 0
+        if te.size:  # (a fold whose test spectra its own recipe cannot use scores 0)
+            proba = est.predict_proba(X[te])
+            cols = [col_of[str(c)] for c in est.classes_]
+            full = np.zeros((te.size, len(classes)))
+            full[:, cols] = proba
+            z, nov = est.held_out_outputs(X[te])
+            result.oof_logits[te] = -np.inf  # a class missing from this fold's training part
+            result.oof_logits[np.ix_(te, np.asarray(cols, dtype=np.intp))] = z
+            if nov is not None:
+                result.oof_novelty[te] = nov
+            pred = est.classes_[proba.argmax(axis=1)].astype(str)
+            oof_proba[te] = full
+            oof_pred[te] = pred
+            fold_of[te] = k
+            right = int(np.sum(pred == labels[te]))
+        acc = right / n_test
         result.fold_accuracy.append(acc)
         result.fold_sizes.append((int(tr.size), int(n_test)))
         choice = est.augment_choice_
@@ -821,7 +824,8 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
         for name, base in baselines.items():
             b = clone(base).fit(X[tr], labels[tr])
             result.baselines[name].append(float(np.sum(
-                np.asarray(b.predict(X[te])).astype(str) == labels[te]) / n_test))
+                np.asarray(b.predict(X[te])).astype(str) == labels[te]) / n_test)
+                if te.size else 0.0)
         if keep_models:
             result.models.append(est)
         if progress is not None:

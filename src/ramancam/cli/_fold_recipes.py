@@ -65,28 +65,60 @@ def training_choice(args: argparse.Namespace, raw: Any) -> tuple[Any, str]:
     return recipe, str(a.recipe_used)
 
 
-def _apply_usable(recipe: Any, raw: Any) -> tuple[NDArray[np.float64], NDArray[np.bool_],
-                                                   dict[int, str]]:
+def _apply_usable(recipe: Any, raw: Any, drop_clipped: bool = False
+                  ) -> tuple[NDArray[np.float64], NDArray[np.bool_], dict[int, str]]:
     """``recipe`` applied to every spectrum of ``raw`` that it can use: ``(X, usable,
-    reasons)``, NaN rows and the one-line reason where it cannot."""
+    reasons)``, NaN rows and the one-line reason where it cannot (with ``drop_clipped``, a
+    spectrum clipped inside the recipe's grid is not usable either, as ``--drop-clipped``
+    leaves it out of the common inputs)."""
     from ..errors import RamancamError
+    from ._common import clipped_in
 
     grid = np.asarray(recipe.grid, dtype=np.float64)
-    try:
-        return (np.asarray(recipe.apply(raw).X, dtype=np.float64),
-                np.ones(len(raw), dtype=bool), {})
-    except RamancamError:
-        pass  # one spectrum or more it cannot use: find them, one by one
     X = np.full((len(raw), grid.size), np.nan)
     usable = np.zeros(len(raw), dtype=bool)
     reasons: dict[int, str] = {}
-    for i in range(len(raw)):
+    for start in range(0, len(raw), _CHUNK):  # in blocks; one by one only in a failed block
+        rows = np.arange(start, min(start + _CHUNK, len(raw)))
         try:
-            X[i] = recipe.apply(raw[[i]]).X[0]
-            usable[i] = True
-        except RamancamError as exc:
-            reasons[i] = str(exc).split(";")[0]
+            X[rows] = recipe.apply(raw[rows]).X
+            usable[rows] = True
+            continue
+        except RamancamError:
+            pass
+        for i in rows:
+            try:
+                X[i] = recipe.apply(raw[[int(i)]]).X[0]
+                usable[i] = True
+            except RamancamError as exc:
+                reasons[int(i)] = str(exc).split(";")[0]
+    if drop_clipped:
+        for c in clipped_in(raw, grid):
+            usable[c.index] = False
+            reasons[int(c.index)] = "clipped inside the grid (--drop-clipped)"
     return X, usable, reasons
+
+
+#: Spectra preprocessed at a time where a fold has inputs of its own.
+_CHUNK = 256
+
+
+def _paper_fails(raw: Any, recipe: Any) -> NDArray[np.bool_] | None:
+    """Per spectrum, whether the paper's straight baseline leaves nothing positive on the
+    grid of ``recipe`` (what makes ``--recipe auto`` choose asls), from one pass of the
+    paper's recipe without its normalisation; ``None`` when that pass fails."""
+    from ..errors import RamancamError
+    from ..preprocess import Recipe, paper_recipe
+
+    g = np.asarray(recipe.grid, dtype=np.float64)
+    step = float(np.median(np.diff(g))) if g.size > 1 else 1.0
+    steps = paper_recipe(grid=(float(g[0]), float(g[-1]), step)).steps
+    try:
+        X = Recipe([st for st in steps if st.name != "normalize"]).apply(raw).X
+    except RamancamError:
+        return None
+    with np.errstate(invalid="ignore"):
+        return np.asarray(~(np.nanmax(X, axis=1) > 0), dtype=bool)
 
 
 def _short(recipe_used: str) -> str:
@@ -105,18 +137,36 @@ def fold_inputs(args: argparse.Namespace, raw: Any, recipe: Any, splits: Any,
 
     ``raw``: the labelled spectra as read, row for row with the preprocessed ones;
     ``splits``: the folds' ``(train, test)`` index pairs; ``data_grid``: the grid of the
-    common inputs.
+    common inputs. A fold's grid costs no preprocessing (the range its spectra cover), and
+    ``--recipe auto``'s baseline choice is read from one pass over all spectra, so a fold
+    that decides as all spectra did (nearly always) costs nothing more.
     """
+    from ._common import build_recipe
+
     if recipe is None or getattr(args, "split_col", None) is not None:
         return {}, []
     ids = raw.ids
+    auto = args.recipe == "auto"
+    kind = str(getattr(args, "recipe_used", "")).removeprefix("auto -> ").split(" ")[0]
+    fails = _paper_fails(raw, recipe) if auto else None
+    if fails is not None and (kind == "paper") == bool(fails.any()):
+        fails = None  # the one pass does not tell what auto_recipe told: decide in full
     out: dict[int, FoldInputs] = {}
     notes = []
     for k, (tr, te) in enumerate(splits):
-        own, used = training_choice(args, raw[np.asarray(tr)])
+        part = raw[np.asarray(tr)]
+        own = build_recipe(argparse.Namespace(**vars(args)), part)  # its grid: no applying
+        if np.array_equal(np.asarray(own.grid), data_grid):
+            if not auto and own == recipe:
+                continue
+            if auto and fails is not None and \
+                    ("asls" if fails[np.asarray(tr)].any() else "paper") == kind:
+                continue
+        own, used = training_choice(args, part)
         if own == recipe:
             continue
-        X, usable, reasons = _apply_usable(own, raw)
+        X, usable, reasons = _apply_usable(own, raw, bool(getattr(args, "drop_clipped",
+                                                                  False)))
         fi = FoldInputs(X, usable, own, used, reasons)
         out[k] = fi
         bad = [str(ids[int(i)]) for i in te if not usable[i]]
@@ -128,7 +178,7 @@ def fold_inputs(args: argparse.Namespace, raw: Any, recipe: Any, splits: Any,
         if bad:
             note += (f"; {spectra_count(len(bad))} of its test part that choice cannot use "
                      f"({first_ids(bad)}) count as errors of every model (predict would "
-                     "refuse them)")
+                     "refuse them; the confusion matrix leaves them out)")
         notes.append(note + ".")
     return out, notes
 
@@ -144,12 +194,22 @@ def split_choice(args: argparse.Namespace, raw: Any, recipe: Any, data: Any
 
     if recipe is None or getattr(args, "split_col", None) is None:
         return raw, recipe, data, None
-    ((tr, _),) = make_splits(raw, split_col=args.split_col, train_value=args.train_value)
+    ((tr, te),) = make_splits(raw, split_col=args.split_col, train_value=args.train_value)
+    ids = raw.ids
     own, used = training_choice(args, raw[tr])
     if own == recipe:
         return raw, recipe, data, None
-    X, usable, reasons = _apply_usable(own, raw)
+    X, usable, reasons = _apply_usable(own, raw, bool(getattr(args, "drop_clipped", False)))
     grid = np.asarray(own.grid, dtype=np.float64)
+    if not usable[te].any():
+        from ..errors import RamancamError
+
+        first = int(te[0])
+        raise RamancamError(
+            f"the recipe the training part chooses ({_short(used)} on {_grid_text(grid)} "
+            f"cm-1) must be able to use some test spectrum; got none of {te.size} (e.g. "
+            f"{ids[first]}: {reasons.get(first, 'unusable')}). Choose the preprocessing "
+            "for both parts: give --recipe (e.g. asls) and --grid START:STOP:STEP.")
     note = (f"note: the training part alone chooses recipe {_short(used)} on "
             f"{_grid_text(grid)} cm-1 (all spectra: "
             f"{_short(getattr(args, 'recipe_used', args.recipe))} on "
@@ -157,9 +217,9 @@ def split_choice(args: argparse.Namespace, raw: Any, recipe: Any, data: Any
             "that the test spectra decide nothing of its training")
     bad = np.flatnonzero(~usable)
     if bad.size:
-        ids = raw.ids
         names = [str(ids[int(i)]) for i in bad]
-        note += (f"; {spectra_count(bad.size, 'test')} it cannot use ({first_ids(names)}: "
+        which = "test" if np.isin(bad, te).all() else ""  # --drop-clipped: training too
+        note += (f"; {spectra_count(bad.size, which)} it cannot use ({first_ids(names)}: "
                  f"{reasons.get(int(bad[0]), 'unusable')}) "
                  f"{'is' if bad.size == 1 else 'are'} left out, as predict would refuse "
                  f"{'it' if bad.size == 1 else 'them'}")

@@ -197,14 +197,15 @@ def _run(args: argparse.Namespace) -> int:
     for k, (tr, te) in enumerate(splits, start=1):
         Xk, n_test = X, te.size
         if k - 1 in own_inputs:  # this fold's training part chose its own preprocessing
-            Xk = own_inputs[k - 1].X
-            te = te[own_inputs[k - 1].usable[te]]  # the others count as errors
+            Xk, usable = own_inputs[k - 1].X, own_inputs[k - 1].usable
+            tr, te = tr[usable[tr]], te[usable[te]]  # unusable test spectra: errors
         model = make_model(args.model, components=components, inner_folds=args.inner_folds,
                            seed=args.seed)
         t0 = time.perf_counter()
         model.fit(Xk[tr], y[tr])
         fit_s = time.perf_counter() - t0
-        pred[te] = model.predict(Xk[te])
+        if te.size:
+            pred[te] = model.predict(Xk[te])
         fold_of[te] = k
         acc = float(np.sum(pred[te] == y[te]) / n_test)
         folds.append({"fold": k, "n_train": int(tr.size), "n_test": int(n_test),

@@ -432,7 +432,13 @@ def top_bands(maps_mean_abs: NDArray[np.float64], axis: NDArray[np.float64], n: 
     v = np.asarray(maps_mean_abs, dtype=np.float64)
     x = np.asarray(axis, dtype=np.float64)
     sep = (0.02 * float(np.ptp(x))) if min_sep is None else float(min_sep)
-    peaks, _ = find_peaks(np.r_[-np.inf, np.nan_to_num(v, nan=-np.inf), -np.inf])
+    finite = v[np.isfinite(v)]
+    lo = float(finite.min()) - 1.0 if finite.size else 0.0
+    span = float(np.ptp(finite)) if finite.size else 0.0
+    # a peak stands out by 5 % of the map's range (a noise ripple on a broad band's flank
+    # does not); the ends count when the map is highest there
+    peaks, _ = find_peaks(np.r_[lo, np.nan_to_num(v, nan=lo), lo],
+                          prominence=0.05 * span if span > 0 else None)
     peaks = peaks - 1
     ranked = [*peaks[np.argsort(-v[peaks], kind="stable")],
               *np.argsort(-v, kind="stable")]
