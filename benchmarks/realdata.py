@@ -821,7 +821,9 @@ def main(argv: list[str] | None = None) -> int:
                 "machine": f"{os.cpu_count()} CPUs", "seeds": seeds,
                 "paper_seeds": paper_seeds, "wall_min": (time.perf_counter() - t0) / 60.0,
                 "note": a.note}
-        done = earlier + [r for r in rows if r is not None]
+        rank = {name: k for k, name in enumerate(dict.fromkeys(sp.name for sp in SETS))}
+        done = sorted(earlier + [r for r in rows if r is not None],  # the sets' own order,
+                      key=lambda r: rank.get(r["set"], len(rank)))  # whatever merged first
         text = report(done, fig3, meta)
         _atomic_write(Path(a.out), text)
         _atomic_write(Path(a.json), json.dumps({"meta": meta, "rows": done, "fig3": fig3},
