@@ -190,7 +190,7 @@ def test_exact_copies_across_training_and_test_are_said():
     assert note == ("note: 2 spectra have an exact copy that the split puts in training while "
                     "testing the other, which flatters the accuracy; 1 spectrum has exact copies "
                     "with another label (e.g. s1 and s4). Remove the copies, or keep them "
-                    "together with --group-col.")
+                    "together with --group-col (a folder: --groups-from).")
     together = [(np.array([0, 1, 4]), np.array([2, 3, 5]))]
     assert duplicates_note(s, together).startswith("note: 1 spectrum has exact copies with "
                                                    "another label (e.g. s2 and s5)")

@@ -648,7 +648,12 @@ def test_default_grid_is_the_paper_grid_narrowed_to_the_data(tmp_path, capsys):
     assert auto_grid(Spectra(X, np.linspace(1000.0, 1100.0, 500))) == (1000.0, 1100.0, 1.0)
     with pytest.raises(RamancamError, match=r"must share a range inside 350-1800 cm-1, or 200 "
                                             r"cm-1 anywhere, for the default grid; got a common "
-                                            r"range of 2600-2500 cm-1"):
+                                            r"range of 2400-2500 cm-1"):
+        auto_grid(Spectra([X[0], X[1]], [np.linspace(2000.0, 2500.0, 500),
+                                          np.linspace(2400.0, 3000.0, 500)]))
+    # spectra that share nothing: no grid can fit them, and the error says so
+    with pytest.raises(RamancamError, match=r"share a range of Raman shifts; got none .*No "
+                                            r"grid fits them all"):
         auto_grid(Spectra([X[0], X[1]], [np.linspace(2000.0, 2500.0, 500),
                                           np.linspace(2600.0, 3000.0, 500)]))
     # a table whose numeric header is no Raman axis (sample numbers 1-3) is not trained on
@@ -741,6 +746,9 @@ def test_full_grid_is_the_common_range_at_1_cm():
     assert full_grid(Spectra.concat([a, b])) == (150.0, 3000.0, 1.0)
     assert full_grid(Spectra.concat([a, b]), 2) == (150.0, 3000.0, 2.0)
     with pytest.raises(RamancamError, match="must share at least 2 cm-1 for --grid full"):
+        full_grid(Spectra.concat([a, Spectra(np.ones((1, 5)), np.linspace(2999.5, 3500.0, 5),
+                                             labels=["z"])]))
+    with pytest.raises(RamancamError, match="share a range of Raman shifts; got none"):
         full_grid(Spectra.concat([a, Spectra(np.ones((1, 5)), np.linspace(3000.5, 3500.0, 5),
                                              labels=["z"])]))
 

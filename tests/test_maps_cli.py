@@ -547,10 +547,10 @@ def test_an_irregular_grid_error_gives_a_command_line_fix(tmp_path, capsys):
     assert main(["info", str(tmp_path / "odd.csv")]) == 0
     out = capsys.readouterr().out
     assert "x/y positions do not form a grid" in out and "larger tol" not in out
-    assert "rename or remove the x/y columns" in out
+    assert "rename the x/y columns (e.g. to stage_x, stage_y" in out
     with pytest.raises(RamancamError) as e:  # Python keeps its own words
         grid_of(odd)
-    assert "pass a larger tol" in str(e.value) and "rename or remove" in e.value.cli
+    assert "pass a larger tol" in str(e.value) and "rename the x/y columns" in e.value.cli
 
 
 def test_spectra_predicted_into_a_map_runs_folder_are_told_its_old_images(trained, tmp_path,

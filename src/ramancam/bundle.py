@@ -541,14 +541,14 @@ class Bundle(RangeChecks):
             except RamancamError as e:
                 if stop - b0 == 1:
                     usable[b0] = False
-                    reasons.append(str(e))
+                    reasons.append(_refusal(e))
                     continue
             for i in range(b0, stop):
                 try:
                     parts.append(self.prepare(spectra[i:i + 1]))
                 except RamancamError as e:
                     usable[i] = False
-                    reasons.append(str(e))
+                    reasons.append(_refusal(e))
         return parts, usable, reasons
 
     def predict_proba(self, spectra: Spectra, *, batch_size: int = 256, bf16: bool = False
@@ -873,3 +873,15 @@ def load(path: str | os.PathLike[str]) -> Bundle:
     scores = None if references is None else references.pop(CLASS_SCORES, None)
     return Bundle(model, classes, recipe, grid, info, p, **novelty, references=references,
                   class_scores=scores)
+
+
+def _refusal(exc: Exception) -> str:
+    """Why the model's recipe refuses a spectrum, with a fix a predicting user can make:
+    the recipe's own fix (another baseline or normalisation) is the training's to choose."""
+    text = str(exc)
+    what = text.split(": use ")[0]
+    if what == text or "positive maximum" not in what:
+        return text
+    return (f"{what}: the model's recipe cannot use it; retrain with --recipe auto (or "
+            "asls), which takes another baseline where the straight one lies above a "
+            "spectrum")

@@ -454,6 +454,9 @@ def duplicates_note(spectra: Spectra, splits: Any) -> str | None:
     mixed = [] if labels is None else [g for g in groups if len(set(labels[g].tolist())) > 1]
     if not leaked and not mixed:
         return None
+    # copies with two labels are a labelling question: grouping them does not answer it
+    fix = ("Remove the copies, or keep them together with --group-col (a folder: "
+           "--groups-from)" if leaked else "Check their labels, or remove the copies")
     first = [str(spectra.ids[i]) for i in (leaked or mixed)[0]]
     ids = (f"e.g. {first[0]} {'twice' if len(first) == 2 else f'{len(first)} times'}"
            if len(set(first)) == 1 else f"e.g. {first[0]} and {first[1]}")
@@ -467,8 +470,7 @@ def duplicates_note(spectra: Spectra, splits: Any) -> str | None:
     if mixed:
         parts.append(f"{len(mixed)} spectr{'um has' if len(mixed) == 1 else 'a have'} exact "
                      "copies with another label")
-    return (f"note: {'; '.join(parts)} ({ids}). Remove the copies, or keep them together "
-            "with --group-col.")
+    return f"note: {'; '.join(parts)} ({ids}). {fix}."
 
 
 def narrow_grid_note(spectra: Spectra, grid: ArrayLike, *, margin: float = 50.0

@@ -183,7 +183,10 @@ def group_kfold(labels: NDArray[Any], groups: NDArray[Any], k: int, seed: Any,
     if n_g < k:
         raise RamancamError(
             f"group column {column!r} must have at least {k} distinct values for {k} folds; "
-            f"got {n_g}. Use fewer --folds.")
+            f"got {n_g}. "
+            + ("Use fewer --folds." if n_g >= 2 else
+               "Check the column (or the --groups-from pattern): group folds need 2 groups "
+               "or more."))
     largest = int(np.unique(labels, return_counts=True)[1].max(initial=0))
     _check_largest(largest, k)
     with warnings.catch_warnings():  # "the least populated class has only N members"
@@ -303,5 +306,6 @@ def _meta_col(spectra: Spectra, name: str, what: str = "group") -> NDArray[Any]:
     if name not in spectra.meta:  # what: "split" or "group" (--split-col / --group-col)
         raise RamancamError(
             f"{what} column {name!r} must be a metadata column; got columns "
-            f"{sorted(spectra.meta)}. Check the name given to {what}_col (--{what}-col).")
+            f"{sorted(spectra.meta)}. Check the name given to {what}_col (--{what}-col"
+            + ("; a folder's groups: --groups-from)." if what == "group" else ")."))
     return spectra.meta[name]

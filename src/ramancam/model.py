@@ -224,7 +224,7 @@ def resolve_device(device: str) -> torch.device:
         raise RamancamError(
             f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto'; got {device!r}.") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise RamancamError(
-            f"device must be available; got {device!r} but torch sees no CUDA GPU. "
-            "Use device='cpu' or 'auto'.")
+        said = f"device must be available; got {device!r} but torch sees no CUDA GPU"
+        raise RamancamError(said + ". Use device='cpu' or 'auto'.",
+                            cli=said + ". Use --device cpu or auto.")
     return dev

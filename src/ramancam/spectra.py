@@ -75,7 +75,9 @@ def check_axis(axis: ArrayLike, *, name: str = "wavenumbers", source: object | N
         i = int(np.flatnonzero(np.sign(d) != np.sign(d[0]))[0])
         raise RamancamError(
             f"{pre}{name} must be strictly increasing or strictly decreasing; it changes "
-            f"direction at {a[i + 1]:g} (point {i + 1}). Sort the rows by Raman shift.")
+            f"direction at {a[i + 1]:g} (point {i + 1}). Sort the points by Raman shift "
+            "(the rows of a two-column file, the shift columns of a wide table), or check "
+            "that this column holds Raman shifts.")
     return a
 
 

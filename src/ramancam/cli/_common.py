@@ -201,8 +201,9 @@ def drop_flat(raw: Spectra, recipe: Any) -> tuple[Spectra, list[str]]:
     if len(flat) == len(raw):
         raise RamancamError(
             f"spectra must vary{where}; got {spectra_count(len(raw))}, each with one value "
-            f"or a straight line throughout (first: {flat_ids[0]}). Check the files, or "
-            "choose a --grid where they were measured.")
+            f"or a straight line throughout (first: {flat_ids[0]}). Check the files"
+            + (", or choose a --grid where they were measured." if grid is not None
+               else "."))
     keep = np.ones(len(raw), dtype=bool)
     keep[flat] = False
     print(f"left out {spectra_count(len(flat), 'flat')} (one value or a straight line "
@@ -513,7 +514,8 @@ def prepare_labelled(args: argparse.Namespace, raw: Any, purpose: str
     if not data.has_common_axis:
         raise RamancamError(
             f"spectra must lie on one common axis {purpose}; got {len(data)} spectra on "
-            "different axes. Use --recipe paper (with --grid) to resample them.")
+            "different axes. Leave out --recipe (auto resamples them onto the range they "
+            "share) or give --recipe paper, asls or arpls (with --grid).")
     if getattr(args, "drop_clipped", False):
         raw, data, clipped = _drop_clipped(raw, data, purpose)
         if clipped:

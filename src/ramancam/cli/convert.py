@@ -160,12 +160,16 @@ def run(args: argparse.Namespace) -> int:
     if grid is not None:
         data = resample(data, make_grid(*grid))
     elif not data.has_common_axis and not same_axis_runs(data):
-        lo, hi = data.axis_range()
+        from ..preprocess.auto import common_range
+
+        lo, hi = common_range(data)  # the range every spectrum covers, where a grid fits
+        shared = (f"every spectrum covers {lo:g}-{hi:g} cm-1. Give --grid START:STOP:STEP "
+                  "inside it to resample them" if hi > lo else
+                  "they share no range, so no grid fits them all: convert each range "
+                  "separately")
         raise RamancamError(
             f"spectra must share one axis to be written as one wide table; got {len(data)} "
-            f"spectra on {len({a.tobytes() for a in data.axes})} different axes "
-            f"({lo:g}-{hi:g} cm-1). Give --grid START:STOP:STEP inside every spectrum's range "
-            "to resample them.")
+            f"spectra on {len({a.tobytes() for a in data.axes})} different axes; {shared}.")
     if chunks is not None:
         return _write_cube(data, out, chunks, args.input)
     data = _named_columns(data, Path(args.input))

@@ -317,7 +317,8 @@ def _run(args: argparse.Namespace) -> int:
         raise RamancamError(
             "--bands must come with a map and --out DIR; got "
             + ("DATA without pixel positions (x/y). Name them with --xy-cols X,Y."
-               if not xy else f"--out {args.out!r}, a file. Give a folder."))
+               if not xy else "no --out. Give --out DIR (a folder)." if args.out is None
+               else f"--out {args.out!r}, a file. Give a folder."))
     classes = [str(c) for c in bundle.classes]
     if args.target == "true" and data.labels is None:
         raise RamancamError(

@@ -227,7 +227,15 @@ def _pure(args: argparse.Namespace) -> Spectra:
     # As reproduce mixing does (pure spectra on one axis were mixed as read, neither
     # baseline-corrected nor normalised); the recipe keeps sources, so labels taken from
     # file names survive resampling.
-    return paper_recipe(grid=grid).apply(pure)
+    try:
+        return paper_recipe(grid=grid).apply(pure)
+    except RamancamError as exc:
+        what = str(exc).split(": use ")[0]
+        if what == str(exc):
+            raise
+        raise RamancamError(  # the recipe's own fix names options simulate does not have
+            f"{what}. 'simulate mix' prepares the pure spectra with the paper's recipe, "
+            "which cannot use this one: leave it out of --pure.") from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -218,7 +218,7 @@ def check_params(params: dict[str, Any]) -> None:
         est._config(1 << 20, 2)  # the architecture's own checks, on a nominal length
         resolve_device(params["device"])
     except RamancamError as exc:
-        text = str(exc)
+        text = exc.cli or str(exc)  # the command line's own words where the error has them
         if "pooling blocks" in text:  # checked on a nominal length: say it in option terms
             text = (f"--blocks must be a few (each block halves the spectrum); got "
                     f"{params['n_blocks']}.")

@@ -330,10 +330,12 @@ def labeller(kind: str, arg: str, root: Path, what: str = "labels_from"
         def by_folder(f: Path, s: Spectra) -> list[str]:
             rel = f.relative_to(root)
             if len(rel.parts) < 2:
-                raise RamancamError(
-                    f"file {f} must sit in a sub-folder named after its class for "
-                    f"{what}='folder'; got it directly in {str(root)!r}. Move it into "
-                    f"a class folder or use another {what}.")
+                opt = "--" + what.replace("_", "-")
+                said = (f"file {f} must sit in a sub-folder named after its class for "
+                        "{}; got it directly in " + repr(str(root)) + ". Move it into a "
+                        "class folder or use another {}.")
+                raise RamancamError(said.format(f"{what}='folder'", what),
+                                    cli=said.format(f"{opt} folder", opt))
             return [rel.parts[0]] * len(s)
         return by_folder
     if kind == "header":
@@ -346,9 +348,10 @@ def labeller(kind: str, arg: str, root: Path, what: str = "labels_from"
                     f"got headers {_list(list(s.meta))}. Use one of those keys.")
             vals = [str(v) for v in s.meta[key].tolist()]
             if not all(vals):
-                raise RamancamError(
-                    f"file {f}: header {key!r} must not be empty to serve as a label; got ''. "
-                    f"Fill it in or use another {what}.")
+                said = (f"file {f}: header {key!r} must not be empty to serve as a label; "
+                        "got ''. Fill it in or use another ")
+                raise RamancamError(said + f"{what}.",
+                                    cli=said + "--" + what.replace("_", "-") + ".")
             return vals
         return by_header
     if kind in ("regex", "id"):
@@ -526,7 +529,9 @@ def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
                                     + ["*.0 *.1 ... (OPUS)"])
         raise RamancamError(
             f"folder {str(root)!r} must contain spectrum files matching {shown}; got none. "
-            "Check the folder or pass another pattern.")
+            "Check the folder" + (", or give --files another pattern" if pattern else
+                                  ", or give --files a pattern of them")
+            + " (text files need one of the suffixes above: rename others to .txt).")
     label_of = labeller(kind, arg, root) if kind and kind != "manifest" else None
     group_of = _file_groups(gkind, garg, root, str(groups_from)) if gkind else None
     parts: list[Spectra] = []

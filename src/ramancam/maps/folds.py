@@ -181,8 +181,10 @@ class SpatialBlockKFold(BaseCrossValidator):
             if tr.size == 0:
                 raise RamancamError(
                     f"every training part must keep some pixels; got none after a buffer of "
-                    f"{r} pixels around {te.size} test pixels. Use a smaller --spatial-buffer "
-                    "or more --spatial-folds.")
+                    f"{r} pixels around {te.size} test pixels"
+                    + (f" (the buffer spans the whole {grid.nx} x {grid.ny} map). Use a "
+                       "smaller --spatial-buffer." if 2 * r + 1 >= max(grid.nx, grid.ny) else
+                       ". Use a smaller --spatial-buffer or more --spatial-folds."))
             yield tr.astype(np.intp), te.astype(np.intp)
 
 

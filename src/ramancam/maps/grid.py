@@ -244,9 +244,11 @@ def _snap(v: NDArray[np.float64], step: float, tol: float, name: str,
                 f"{name} = {v[i]:g} for spectrum {who(i)}, {off[i]:.2f} steps off the grid "
                 f"of step {step:.4g}. Check the {name} column")
         raise RamancamError(said + ", or pass a larger tol.",
-                            cli=said + ". Images need pixels on one regular step; to "
-                                "classify the spectra without images, rename or remove the "
-                                "x/y columns.")
+                            cli=said + " (fix that position in the file). Images and "
+                                "--spatial-folds need pixels on one regular step; to "
+                                "classify the spectra without them, rename the x/y columns "
+                                "(e.g. to stage_x, stage_y: x and y in any case are read as "
+                                "positions).")
     shift = idx.min()
     return (idx - shift).astype(np.intp), origin + shift * step, step
 

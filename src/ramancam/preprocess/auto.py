@@ -42,6 +42,14 @@ def common_range(spectra: Any) -> tuple[float, float]:
     return (max(float(np.min(a)) for a in axes), min(float(np.max(a)) for a in axes))
 
 
+def _no_overlap(lo: float, hi: float) -> RamancamError:
+    """The error for spectra that share no range at all (no grid can fit them all)."""
+    return RamancamError(
+        f"spectra must share a range of Raman shifts; got none (one ends at {hi:g} cm-1, "
+        f"another starts at {lo:g}). No grid fits them all: leave out the spectra of the "
+        "other range, or train on each range separately.")
+
+
 def full_grid(spectra: Any, step: float = PAPER_GRID[2]) -> tuple[float, float, float]:
     """``--grid full[:STEP]``: the whole range every spectrum covers (whole cm-1 inside), at
     ``step`` cm-1 (default the paper's 1 cm-1).
@@ -53,6 +61,8 @@ def full_grid(spectra: Any, step: float = PAPER_GRID[2]) -> tuple[float, float, 
     """
     lo, hi = common_range(spectra)
     start, stop = float(math.ceil(lo)), float(math.floor(hi))
+    if not hi > lo:
+        raise _no_overlap(lo, hi)
     if not stop - start >= 2.0:
         raise RamancamError(
             f"spectra must share at least 2 cm-1 for --grid full; got a common range of "
@@ -83,6 +93,8 @@ def auto_grid(spectra: Any) -> tuple[float, float, float]:
         Raman-shift axis, or spectra that hardly overlap).
     """
     lo, hi = common_range(spectra)
+    if not hi > lo:
+        raise _no_overlap(lo, hi)
     start = max(PAPER_GRID[0], float(math.ceil(lo)))
     stop = min(PAPER_GRID[1], float(math.floor(hi)))
     if stop - start >= MIN_FINGERPRINT:

@@ -1,0 +1,203 @@
+"""Errors and notes whose fix must be one the user can make at that command: following each
+message's advice literally either works, or the advice names what does (an audit ran every
+message's fix; these were the ones that failed)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ramancam.cli import main
+from ramancam.errors import RamancamError
+from ramancam.io import write_table
+from ramancam.spectra import Spectra
+
+AXIS = np.arange(300.0, 1901.0, 2.0)
+
+
+def _band(x0: float, rng: np.random.Generator) -> np.ndarray:
+    y = 1.0 / (1.0 + ((AXIS - x0) / 6.0) ** 2) + 0.3 / (1.0 + ((AXIS - 1500) / 8.0) ** 2)
+    return y + 0.2 + 0.2 * (AXIS - 300) / 1600 + rng.normal(0, 0.005, AXIS.size)
+
+
+def _cupped(x0: float) -> np.ndarray:
+    """Below the straight line through its end points everywhere: the paper's baseline
+    leaves nothing positive."""
+    return 5.0 * ((AXIS - 1100) / 800) ** 2 + 0.5 / (1.0 + ((AXIS - x0) / 6.0) ** 2)
+
+
+def _error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
+    assert main(argv) == 2
+    return capsys.readouterr().err
+
+
+def test_simulate_mix_names_its_own_fix_for_a_pure_spectrum_the_paper_recipe_refuses(
+        tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    pure = tmp_path / "pure"
+    pure.mkdir()
+    for name, y in (("a", _band(600, rng)), ("b", _band(1000, rng)), ("c", _cupped(1400))):
+        np.savetxt(pure / f"{name}.txt", np.column_stack([AXIS, y]))
+    err = _error(capsys, ["simulate", "mix", "--pure", str(pure), "--labels-from",
+                          r"regex:^(\w)\.txt", "--out", str(tmp_path / "mix.csv")])
+    assert "leave it out of --pure" in err and "--recipe" not in err, err
+
+
+def test_predict_refusing_a_spectrum_names_a_fix_for_the_model_not_for_python(tmp_path,
+                                                                             capsys):
+    from ramancam.bundle import save
+    from ramancam.preprocess import paper_recipe
+    from ramancam.train import CNNClassifier
+
+    rng = np.random.default_rng(1)
+    grid = np.arange(400.0, 1801.0)
+    X = np.vstack([_band(c, rng) for c in (600, 1000) for _ in range(6)])
+    s = Spectra(X, AXIS, labels=np.repeat(["a", "b"], 6))
+    recipe = paper_recipe(grid=(400.0, 1800.0, 1.0))
+    est = CNNClassifier(n_filters=2, fc_width=4, epochs=1, novelty=None,
+                        random_state=0).fit(recipe.apply(s).X, s.labels)
+    model = save(tmp_path / "m.ramancam", estimator=est, recipe=recipe, grid=grid,
+                 classes=list(est.classes_), training_summary={})
+    new = tmp_path / "new.csv"
+    write_table(Spectra(np.vstack([X[:2], _cupped(600)]), AXIS), new)
+    assert main(["predict", str(model), str(new), "--out", str(tmp_path / "p.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "retrain with --recipe auto (or asls)" in out, out
+    assert "pybaselines" not in out and "another normalisation" not in out
+
+
+def test_an_irregular_map_position_names_fixes_that_work(tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    yy, xx = np.divmod(np.arange(24), 6)
+    x = xx.astype(float)
+    x[7] += 0.4  # one stage position off its raster
+    s = Spectra(np.vstack([_band(600 + 400 * (i % 2), rng) for i in range(24)]), AXIS,
+                labels=np.where(np.arange(24) % 2, "b", "a"), meta={"x": x, "y": yy * 1.0})
+    path = tmp_path / "map.csv"
+    write_table(s, path)
+    err = _error(capsys, ["train", str(path), "--label-col", "label", "--spatial-folds", "2",
+                          "--epochs", "1", "--out", str(tmp_path / "m.ramancam")])
+    assert "fix that position in the file" in err and "stage_x" in err, err
+
+
+def test_duplicate_notes_name_the_fix_for_their_kind(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    X = np.vstack([_band(600 + 400 * (i % 2), rng) for i in range(12)])
+    labels = np.where(np.arange(12) % 2, "b", "a")
+    X[11] = X[0]  # a copy of an "a" spectrum labelled "b"
+    path = tmp_path / "dup.csv"
+    write_table(Spectra(X, AXIS, labels=labels), path)
+    assert main(["baseline", str(path), "--label-col", "label", "--model", "library",
+                 "--folds", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "copies with another label" in out and "Check their labels" in out, out
+    # a folder has no metadata column to group by: --groups-from is its fix
+    err = _error(capsys, ["baseline", str(tmp_path), "--labels-from", "folder",
+                          "--group-col", "file", "--model", "library"])
+    assert "use another --labels-from" in err and "labels_from" not in err, err
+    for i, y in enumerate(X):
+        (tmp_path / "files" / labels[i]).mkdir(parents=True, exist_ok=True)
+        np.savetxt(tmp_path / "files" / labels[i] / f"s{i}.txt", np.column_stack([AXIS, y]))
+    err = _error(capsys, ["baseline", str(tmp_path / "files"), "--labels-from", "folder",
+                          "--group-col", "file", "--model", "library"])
+    assert "a folder's groups: --groups-from" in err, err
+
+
+def test_recipe_none_on_differing_axes_points_at_a_recipe_that_resamples(tmp_path, capsys):
+    rng = np.random.default_rng(4)
+    folder = tmp_path / "files"
+    folder.mkdir()
+    for i in range(6):
+        keep = slice(0, AXIS.size - 10 * i)
+        np.savetxt(folder / f"{'ab'[i % 2]}_{i}.txt",
+                   np.column_stack([AXIS[keep], _band(600 + 400 * (i % 2), rng)[keep]]))
+    err = _error(capsys, ["baseline", str(folder), "--labels-from", r"regex:^(\w)_",
+                          "--recipe", "none", "--model", "library"])
+    assert "Leave out --recipe (auto resamples them" in err, err
+    shifted = tmp_path / "shifted"
+    shifted.mkdir()
+    for i in range(3):  # axes 0.5 cm-1 apart: every spectrum covers 301-1900
+        np.savetxt(shifted / f"s{i}.txt",
+                   np.column_stack([AXIS + 0.5 * i, _band(600, rng)]))
+    err = _error(capsys, ["convert", str(shifted), str(tmp_path / "wide.csv")])
+    assert "every spectrum covers 301-1900 cm-1. Give --grid" in err, err
+
+
+def test_spectra_that_share_no_range_are_told_no_grid_fits(tmp_path, capsys):
+    rng = np.random.default_rng(5)
+    folder = tmp_path / "files"
+    folder.mkdir()
+    for i in range(4):
+        keep = AXIS < 1000 if i < 2 else AXIS > 1200
+        np.savetxt(folder / f"{'ab'[i % 2]}_{i}.txt",
+                   np.column_stack([AXIS[keep], _band(600, rng)[keep]]))
+    err = _error(capsys, ["baseline", str(folder), "--labels-from", r"regex:^(\w)_",
+                          "--model", "library"])
+    assert "share a range of Raman shifts; got none" in err and "No grid fits" in err, err
+    assert "--grid START" not in err
+
+
+def test_group_and_buffer_errors_do_not_suggest_impossible_options(tmp_path, capsys):
+    rng = np.random.default_rng(6)
+    X = np.vstack([_band(600 + 400 * (i % 2), rng) for i in range(24)])
+    yy, xx = np.divmod(np.arange(24), 6)
+    s = Spectra(X, AXIS, labels=np.where(np.arange(24) % 2, "b", "a"),
+                meta={"x": xx * 1.0, "y": yy * 1.0, "batch": np.full(24, "B1")})
+    path = tmp_path / "map.csv"
+    write_table(s, path)
+    err = _error(capsys, ["baseline", str(path), "--label-col", "label", "--group-col",
+                          "batch", "--model", "library"])
+    assert "group folds need 2 groups" in err and "fewer --folds" not in err, err
+    err = _error(capsys, ["baseline", str(path), "--label-col", "label", "--spatial-folds",
+                          "2", "--spatial-buffer", "6", "--model", "library"])
+    assert "spans the whole 6 x 4 map" in err and "more --spatial-folds" not in err, err
+
+
+def test_flat_spectra_without_a_recipe_are_not_told_to_choose_a_grid(tmp_path, capsys):
+    path = tmp_path / "flat.csv"
+    write_table(Spectra(np.ones((4, AXIS.size)), AXIS, labels=["a", "a", "b", "b"]), path)
+    err = _error(capsys, ["baseline", str(path), "--label-col", "label", "--recipe", "none",
+                          "--model", "library"])
+    assert "must vary" in err and "--grid" not in err, err
+
+
+def test_an_unsorted_axis_says_which_points_to_sort():
+    with pytest.raises(RamancamError, match="shift columns of a wide table"):
+        Spectra(np.ones((1, 3)), [400.0, 500.0, 450.0])
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the machine has a CUDA GPU")
+def test_device_error_speaks_in_options_on_the_command_line(tmp_path, capsys):
+    err = _error(capsys, ["train", str(tmp_path / "none.csv"), "--label-col", "label",
+                          "--device", "cuda", "--out", str(tmp_path / "m.ramancam")])
+    assert "--device cpu or auto" in err and "device='cpu'" not in err, err
+
+
+def test_explain_bands_without_out_says_out_is_missing(tmp_path, capsys):
+    from ramancam.bundle import save
+    from ramancam.train import CNNClassifier
+
+    rng = np.random.default_rng(7)
+    X = np.vstack([_band(600 + 400 * (i % 2), rng) for i in range(12)])
+    est = CNNClassifier(n_filters=2, fc_width=4, epochs=1, novelty=None,
+                        random_state=0).fit(X, np.where(np.arange(12) % 2, "b", "a"))
+    model = save(tmp_path / "m.ramancam", estimator=est, recipe=None, grid=AXIS,
+                 classes=list(est.classes_), training_summary={})
+    yy, xx = np.divmod(np.arange(12), 4)
+    path = tmp_path / "map.csv"
+    write_table(Spectra(X, AXIS, meta={"x": xx * 1.0, "y": yy * 1.0}), path)
+    err = _error(capsys, ["explain", str(model), str(path), "--bands", "600"])
+    assert "no --out. Give --out DIR" in err and "None" not in err, err
+
+
+def test_a_folder_without_known_files_names_files_and_the_suffixes(tmp_path, capsys):
+    (tmp_path / "odd").mkdir()
+    (tmp_path / "odd" / "a.spectrum").write_text("400 1\n500 2\n")
+    err = _error(capsys, ["info", str(tmp_path / "odd")])
+    assert re.search(r"give --files a pattern of them \(text files need one of the "
+                     r"suffixes above: rename others to \.txt\)", err), err
+    assert Path(tmp_path / "odd" / "a.spectrum").exists()
