@@ -228,3 +228,44 @@ def test_folds_that_decide_as_all_spectra_did_cost_no_preprocessing(tmp_path, mo
     monkeypatch.setattr(_fold_recipes, "training_choice", refuse)
     splits = make_splits(data, folds=5, seed=0)
     assert _fold_recipes.fold_inputs(args, raw, recipe, splits, data.wavenumbers) == ({}, [])
+
+
+def test_drop_clipped_that_empties_a_folds_training_part_says_so(tmp_path, capsys):
+    """Every spectrum saturated at 1600 cm-1 but one short one (ending at 1400): all
+    spectra share 350-1400, where nothing is clipped; the fold that tests the short one
+    chooses 350-1800, where --drop-clipped leaves out its whole training part (the run
+    stopped with scikit-learn's 'Found array with 0 sample(s)')."""
+    X, labels = _set(4)
+    X[:, (AXIS >= 1590) & (AXIS <= 1630)] = 50.0  # a detector's flat top in every spectrum
+    folder = tmp_path / "spectra"
+    folder.mkdir()
+    for i, (y, lab) in enumerate(zip(X, labels, strict=True)):
+        keep = AXIS <= 1400 if i == 0 else np.ones(AXIS.size, dtype=bool)
+        np.savetxt(folder / f"{lab}_{i:02d}.txt", np.column_stack([AXIS[keep], y[keep]]))
+    assert main(["baseline", str(folder), "--labels-from", r"regex:^([a-z])_",
+                 "--model", "library", "--folds", "3", "--drop-clipped"]) == 2
+    err = capsys.readouterr().err
+    assert re.search(r"fold \d's training part must keep some spectra on the grid it "
+                     r"chooses \(350-1800 cm-1\); got none: --drop-clipped", err), err
+
+
+def test_the_fast_path_also_serves_a_normalisation_given_with_auto(tmp_path, monkeypatch):
+    """'auto -> paper, normalize snv' read as the choice 'paper,': every fold was
+    preprocessed again (right, but the saving lost)."""
+    from ramancam.cli import _common, _fold_recipes
+    from ramancam.train import make_splits
+
+    X, labels = _set(6)
+    path = tmp_path / "spectra.csv"
+    write_table(Spectra(X, AXIS, labels=labels), path)
+    args = _baseline_args(["baseline", str(path), "--label-col", "label", "--model",
+                           "library", "--normalize", "snv"])
+    raw, recipe, data = _common.read_labelled_on_grid(args, "for a baseline")
+    assert args.recipe_used == "auto -> paper, normalize snv"
+
+    def refuse(*a, **k):
+        raise AssertionError("a training part was preprocessed again")
+
+    monkeypatch.setattr(_fold_recipes, "training_choice", refuse)
+    splits = make_splits(data, folds=5, seed=0)
+    assert _fold_recipes.fold_inputs(args, raw, recipe, splits, data.wavenumbers) == ({}, [])

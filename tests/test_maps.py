@@ -60,6 +60,9 @@ def test_positions_on_the_raster_keep_their_exact_step_and_origin(rng):
     assert (g.x0, g.y0, g.step_x, g.step_y) == (0.0, 0.0, 0.1, 0.1)
     g = infer_grid(np.cumsum(np.full(40, 0.1)) - 0.1, np.zeros(40) + 5.0)  # a stage's sums
     assert g.x0 == 0.0 and g.step_x == 0.1
+    for y0 in (7.0, -19.9, 0.05):  # origins that are no whole number of steps stay as read
+        g = infer_grid(*raster(4, 5, step=0.3, x0=1.0, y0=y0))
+        assert g.y0 == y0 and g.step_y == 0.3
 
 
 def test_jitter_is_tolerated_up_to_tol_and_then_reported(rng):

@@ -882,6 +882,5 @@ def _refusal(exc: Exception) -> str:
     what = text.split(": use ")[0]
     if what == text or "positive maximum" not in what:
         return text
-    return (f"{what}: the model's recipe cannot use it; retrain with --recipe auto (or "
-            "asls), which takes another baseline where the straight one lies above a "
-            "spectrum")
+    return (f"{what}: the model's recipe (the paper's straight baseline) cannot use it; a "
+            "model trained with the asls or arpls recipe can")

@@ -22,6 +22,7 @@ test (as a flat spectrum is), named and recorded in the model.
 from __future__ import annotations
 
 import argparse
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,6 +122,20 @@ def _paper_fails(raw: Any, recipe: Any) -> NDArray[np.bool_] | None:
         return np.asarray(~(np.nanmax(X, axis=1) > 0), dtype=bool)
 
 
+def _check_training(usable: NDArray[np.bool_], whose: str, recipe: Any) -> None:
+    """Refuse a training part that its own choice leaves empty (``--drop-clipped`` on a
+    wider grid than all spectra share: every spectrum saturated where it reaches)."""
+    if usable.any():
+        return
+    from ..errors import RamancamError
+
+    raise RamancamError(
+        f"{whose} training part must keep some spectra on the grid it chooses "
+        f"({_grid_text(np.asarray(recipe.grid, dtype=np.float64))} cm-1); got none: "
+        "--drop-clipped leaves out every one, clipped on that grid. Give --grid "
+        "START:STOP:STEP below the saturated range, or drop --drop-clipped.")
+
+
 def _short(recipe_used: str) -> str:
     """``auto -> asls`` of ``auto -> asls (paper baseline unusable: ...)``."""
     return recipe_used.split(" (")[0]
@@ -147,7 +162,8 @@ def fold_inputs(args: argparse.Namespace, raw: Any, recipe: Any, splits: Any,
         return {}, []
     ids = raw.ids
     auto = args.recipe == "auto"
-    kind = str(getattr(args, "recipe_used", "")).removeprefix("auto -> ").split(" ")[0]
+    # "auto -> paper", "auto -> asls (...)", "auto -> paper, normalize snv": paper or asls
+    kind = re.split(r"[ ,]", str(getattr(args, "recipe_used", "")).removeprefix("auto -> "))[0]
     fails = _paper_fails(raw, recipe) if auto else None
     if fails is not None and (kind == "paper") == bool(fails.any()):
         fails = None  # the one pass does not tell what auto_recipe told: decide in full
@@ -167,6 +183,7 @@ def fold_inputs(args: argparse.Namespace, raw: Any, recipe: Any, splits: Any,
             continue
         X, usable, reasons = _apply_usable(own, raw, bool(getattr(args, "drop_clipped",
                                                                   False)))
+        _check_training(usable[np.asarray(tr)], f"fold {k + 1}'s", own)
         fi = FoldInputs(X, usable, own, used, reasons)
         out[k] = fi
         bad = [str(ids[int(i)]) for i in te if not usable[i]]
@@ -175,6 +192,10 @@ def fold_inputs(args: argparse.Namespace, raw: Any, recipe: Any, splits: Any,
                 f"{_short(getattr(args, 'recipe_used', args.recipe))} on "
                 f"{_grid_text(data_grid)}): the fold trains and tests on its own choice, so "
                 "that its test spectra decide nothing of its training")
+        dropped = int((~usable[np.asarray(tr)]).sum())
+        if dropped:  # --drop-clipped on the fold's own grid
+            note += (f"; {spectra_count(dropped)} of its training part clipped on that grid "
+                     "are left out of its training (--drop-clipped)")
         if bad:
             note += (f"; {spectra_count(len(bad))} of its test part that choice cannot use "
                      f"({first_ids(bad)}) count as errors of every model (predict would "
@@ -201,6 +222,7 @@ def split_choice(args: argparse.Namespace, raw: Any, recipe: Any, data: Any
         return raw, recipe, data, None
     X, usable, reasons = _apply_usable(own, raw, bool(getattr(args, "drop_clipped", False)))
     grid = np.asarray(own.grid, dtype=np.float64)
+    _check_training(usable[tr], "the split's", own)
     if not usable[te].any():
         from ..errors import RamancamError
 

@@ -331,11 +331,10 @@ def labeller(kind: str, arg: str, root: Path, what: str = "labels_from"
             rel = f.relative_to(root)
             if len(rel.parts) < 2:
                 opt = "--" + what.replace("_", "-")
-                said = (f"file {f} must sit in a sub-folder named after its class for "
-                        "{}; got it directly in " + repr(str(root)) + ". Move it into a "
-                        "class folder or use another {}.")
-                raise RamancamError(said.format(f"{what}='folder'", what),
-                                    cli=said.format(f"{opt} folder", opt))
+                head = f"file {f} must sit in a sub-folder named after its class for "
+                where = f"; got it directly in {str(root)!r}. Move it into a class folder"
+                raise RamancamError(f"{head}{what}='folder'{where} or use another {what}.",
+                                    cli=f"{head}{opt} folder{where} or use another {opt}.")
             return [rel.parts[0]] * len(s)
         return by_folder
     if kind == "header":
@@ -529,9 +528,9 @@ def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
                                     + ["*.0 *.1 ... (OPUS)"])
         raise RamancamError(
             f"folder {str(root)!r} must contain spectrum files matching {shown}; got none. "
-            "Check the folder" + (", or give --files another pattern" if pattern else
-                                  ", or give --files a pattern of them")
-            + " (text files need one of the suffixes above: rename others to .txt).")
+            + ("Check the folder or the pattern." if pattern else
+               "Check the folder; files of other suffixes are not read: rename text "
+               "spectra to .txt."))
     label_of = labeller(kind, arg, root) if kind and kind != "manifest" else None
     group_of = _file_groups(gkind, garg, root, str(groups_from)) if gkind else None
     parts: list[Spectra] = []

@@ -230,7 +230,9 @@ def _snap(v: NDArray[np.float64], step: float, tol: float, name: str,
     if exact:  # 12 significant digits: 0.3, not the 0.29999999999999893 of a difference;
         # the origin to a billionth of a step first (0, not the -1.15e-15 of 0.1 * i)
         step = float(f"{step:.12g}")
-        origin = float(f"{round(origin / step, 9) * step:.12g}") + 0.0
+        r = origin / step  # a whole number of steps (0, 7.0 at 0.35): exactly that
+        origin = (float(f"{round(r) * step:.12g}") if abs(r - round(r)) <= 1e-9
+                  else float(f"{origin:.12g}")) + 0.0
     if idx.max() > idx.min() and not exact:  # refine the step by least squares (drift over
         # a long axis); positions already on the raster keep it exactly (a least-squares
         # fit gives 0.9999999999999981 for 1, differently for each row order)
