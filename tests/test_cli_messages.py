@@ -4,6 +4,7 @@ message's fix; these were the ones that failed)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -205,3 +206,21 @@ def test_a_folder_without_known_files_names_files_and_the_suffixes(tmp_path, cap
     err = _error(capsys, ["info", str(tmp_path / "odd")])
     assert "files of other suffixes are not read: rename text spectra to .txt" in err, err
     assert Path(tmp_path / "odd" / "a.spectrum").exists()
+
+
+@pytest.mark.parametrize("text, step", [("400:410:1", "0.1"), ("400:1800:100", "20"),
+                                        ("1000:1003:1", "0.02")])
+def test_a_grid_of_too_few_points_suggests_a_step_that_divides_it(text, step):
+    """The suggestion was the range / 64 to 3 digits (400:410:0.156), which left the end
+    off the grid and needed a second crop; a round step divides the range."""
+    from ramancam.cli._common import parse_grid
+    from ramancam.preprocess import make_grid
+
+    with pytest.raises(RamancamError, match=r"e\.g\. ([0-9.]+):([0-9.]+):([0-9.e-]+)\.$") as e:
+        parse_grid(text)
+    start, stop, got = re.search(r"e\.g\. ([0-9.]+):([0-9.]+):([0-9.e-]+)\.$",
+                                 str(e.value)).groups()
+    assert got == step
+    g = make_grid(float(start), float(stop), float(got))
+    assert g[0] == float(start) and abs(g[-1] - float(stop)) < 1e-9 and g.size >= 64
+    assert parse_grid(f"{start}:{stop}:{got}") is not None

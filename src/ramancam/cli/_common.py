@@ -303,10 +303,14 @@ def parse_grid(text: str | None) -> tuple[float, float, float] | None:
 
     n = make_grid(start, stop, step).size
     if n < MIN_GRID_POINTS:
+        # a round step (1, 2 or 5 times a power of ten) that divides the range into
+        # 4 x the minimum or more: 400:410:0.1, where 0.156 left the end off the grid
+        target = (stop - start) / (4 * MIN_GRID_POINTS)
+        power = 10.0 ** math.floor(math.log10(target))
+        nice = max(m * power for m in (1, 2, 5) if m * power <= target)
         raise RamancamError(
             f"--grid must hold at least {MIN_GRID_POINTS} points; got {text!r} ({n}). Use a "
-            f"STEP well below STOP - START, e.g. {start:g}:{stop:g}:"
-            f"{(stop - start) / (4 * MIN_GRID_POINTS):.3g}.")
+            f"STEP well below STOP - START, e.g. {start:g}:{stop:g}:{nice:g}.")
     return start, stop, step
 
 
