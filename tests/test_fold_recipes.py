@@ -4,8 +4,8 @@ spectrum must not choose the recipe or narrow the grid of the fold that tests it
 from __future__ import annotations
 
 import csv
+import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -43,11 +43,6 @@ def _set(n_per_class: int = 10, seed: int = 0) -> tuple[np.ndarray, list[str]]:
     return np.array(X), labels
 
 
-def _predicted_ids(path: Path) -> list[str]:
-    with open(path, newline="") as fh:
-        return [r["id"] for r in csv.DictReader(fh)]
-
-
 def test_a_test_spectrum_does_not_choose_its_folds_recipe(tmp_path, capsys):
     """One spectrum the paper's baseline cannot use moved every fold to asls, also the
     folds whose training part never held it; now the fold that tests it decides on its
@@ -66,14 +61,29 @@ def test_a_test_spectrum_does_not_choose_its_folds_recipe(tmp_path, capsys):
                   r"[0-9.]+-[0-9.]+ cm-1 \(all spectra: auto -> asls on [0-9.]+-[0-9.]+\)",
                   text)
     assert m, text
-    assert "1 spectrum of its test part that choice cannot use (s04) count" in text
+    assert ("1 spectrum of its test part that choice cannot use (s04) counts as an error of "
+            "every model, without a prediction (predict would refuse it)") in text
     assert len(re.findall(r"training part alone chooses", text)) == 1  # one fold only
     k = int(m.group(1))
     fold = re.search(rf"fold {k}/5: accuracy ([0-9.]+) \(\d+ train / (\d+) test", text)
     assert fold and int(fold.group(2)) == 6  # the spectrum is still in its test count
     assert float(fold.group(1)) <= 5 / 6 + 1e-9  # and counts as an error
-    predicted = _predicted_ids(out / "predictions.csv")
-    assert "s04" not in predicted and len(predicted) == len(ids) - 1
+    # every spectrum has its row; s04's has no predicted class
+    with open(out / "predictions.csv", newline="") as fh:
+        rows = {r["id"]: r for r in csv.DictReader(fh)}
+    assert len(rows) == len(ids) and rows["s04"]["predicted"] == ""
+    assert rows["s04"]["fold"] == str(k)
+    summary = json.loads((out / "baseline.json").read_text())
+    assert summary["fold_notes"] and summary["fold_notes"][0].startswith(f"fold {k}'s")
+    # train keeps the note in the model (info) and says it in the report
+    model, page = tmp_path / "m.ramancam", tmp_path / "r.html"
+    assert main(["train", str(path), "--label-col", "label", "--epochs", "1", "--augment",
+                 "off", "--novelty", "none", "--out", str(model), "--report", str(page)]) == 0
+    capsys.readouterr()
+    assert main(["info", str(model)]) == 0
+    assert f"  decided:   fold {k}'s training part alone chooses" in capsys.readouterr().out
+    html = page.read_text()
+    assert "fold decisions" in html and "1 more counted as errors without a prediction" in html
 
 
 def test_a_fixed_splits_model_takes_its_training_parts_recipe(tmp_path, capsys):
@@ -98,8 +108,10 @@ def test_a_fixed_splits_model_takes_its_training_parts_recipe(tmp_path, capsys):
     assert "1 test spectrum it cannot use (s00: " in text and "is left out" in text
     assert main(["info", str(model)]) == 0
     info = capsys.readouterr().out
-    assert "recipe:    linear_baseline -> resample" in info and "asls" not in info
-    assert "test spectra the training part's recipe cannot use (s00)" in info
+    recipe_line = next(line for line in info.splitlines() if line.startswith("  recipe:"))
+    assert "linear_baseline -> resample" in recipe_line and "asls" not in recipe_line
+    assert "1 test spectrum the training part's recipe cannot use (s00)" in info
+    assert "  decided:   the training part alone chooses recipe auto -> paper" in info
 
 
 def test_a_short_test_spectrum_does_not_narrow_its_folds_grid(tmp_path, capsys):
@@ -269,3 +281,25 @@ def test_the_fast_path_also_serves_a_normalisation_given_with_auto(tmp_path, mon
     monkeypatch.setattr(_fold_recipes, "training_choice", refuse)
     splits = make_splits(data, folds=5, seed=0)
     assert _fold_recipes.fold_inputs(args, raw, recipe, splits, data.wavenumbers) == ({}, [])
+
+
+def test_a_split_names_a_clipped_training_spectrum_as_clipped(tmp_path, capsys):
+    """--drop-clipped on the split's own grid left out a training spectrum clipped beyond
+    the common grid, recorded as a 'test spectrum the recipe cannot use'."""
+    X, labels = _set(6)
+    split = np.array(["train" if i % 3 else "test" for i in range(len(labels))])
+    X[1, (AXIS >= 1740) & (AXIS <= 1760)] = 40.0  # a training spectrum, saturated there
+    path = tmp_path / "spectra.csv"  # s00, a test spectrum, ends at 1700 cm-1 (empty cells)
+    lines = ["id,label,split," + ",".join(f"{w:g}" for w in AXIS)]
+    for i, y in enumerate(X):
+        cells = [f"{v:.6g}" if (i or w <= 1700) else "" for v, w in zip(y, AXIS, strict=True)]
+        lines.append(f"s{i:02d},{labels[i]},{split[i]}," + ",".join(cells))
+    path.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "b"
+    assert main(["baseline", str(path), "--label-col", "label", "--split-col", "split",
+                 "--model", "library", "--drop-clipped", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "1 training spectrum clipped on that grid (s01) is left out" in text, text
+    assert "1 test spectrum it cannot use (s00" in text, text
+    left = json.loads((out / "baseline.json").read_text())["settings"]["left_out"]
+    assert left["unusable"] == ["s00"] and "s01" in left["clipped"]

@@ -216,6 +216,10 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
                "trained on the training part" if fixed_split else
                f"Every tested spectrum once ({int(tested.sum())} spectra), predicted by the "
                "fold model that did not train on it")
+              + (f" ({unpredicted} more counted as errors without a prediction: a fold's own "
+                 "recipe could not use them, see 'fold decisions' under Data)"
+                 if (unpredicted := sum(int(t) for _, t in cv.fold_sizes)
+                     - int(tested.sum())) > 0 and not fixed_split else "")
               + "; colours are shares of the true class (row)."]
     if len(classes) <= MAX_MATRIX:
         # room for the class names, as the matrix shows them

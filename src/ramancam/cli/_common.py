@@ -220,10 +220,9 @@ def left_out_text(left: dict[str, Any]) -> str:
     for kind in ("flat", "clipped", "unusable"):
         ids = [str(i) for i in left.get(kind) or []]
         if ids:
-            what = ("test spectra the training part's recipe cannot use"
-                    if kind == "unusable" else None)
-            parts.append(f"{spectra_count(len(ids), kind) if what is None else what} "
-                         f"({first_ids(ids)})")
+            what = (f"{spectra_count(len(ids), 'test')} the training part's recipe cannot use"
+                    if kind == "unusable" else spectra_count(len(ids), kind))
+            parts.append(f"{what} ({first_ids(ids)})")
     return "; ".join(parts)
 
 

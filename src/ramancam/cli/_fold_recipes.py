@@ -136,6 +136,10 @@ def _check_training(usable: NDArray[np.bool_], whose: str, recipe: Any) -> None:
         "START:STOP:STEP below the saturated range, or drop --drop-clipped.")
 
 
+def _are(n: int) -> str:
+    return "is" if n == 1 else "are"
+
+
 def _short(recipe_used: str) -> str:
     """``auto -> asls`` of ``auto -> asls (paper baseline unusable: ...)``."""
     return recipe_used.split(" (")[0]
@@ -195,11 +199,13 @@ def fold_inputs(args: argparse.Namespace, raw: Any, recipe: Any, splits: Any,
         dropped = int((~usable[np.asarray(tr)]).sum())
         if dropped:  # --drop-clipped on the fold's own grid
             note += (f"; {spectra_count(dropped)} of its training part clipped on that grid "
-                     "are left out of its training (--drop-clipped)")
+                     f"{_are(dropped)} left out of its training (--drop-clipped)")
         if bad:
+            one = len(bad) == 1
             note += (f"; {spectra_count(len(bad))} of its test part that choice cannot use "
-                     f"({first_ids(bad)}) count as errors of every model (predict would "
-                     "refuse them; the confusion matrix leaves them out)")
+                     f"({first_ids(bad)}) {'counts' if one else 'count'} as an error of "
+                     f"every model, without a prediction (predict would refuse "
+                     f"{'it' if one else 'them'})")
         notes.append(note + ".")
     return out, notes
 
@@ -237,14 +243,20 @@ def split_choice(args: argparse.Namespace, raw: Any, recipe: Any, data: Any
             f"{_short(getattr(args, 'recipe_used', args.recipe))} on "
             f"{_grid_text(np.asarray(data.wavenumbers))}): the model takes its choice, so "
             "that the test spectra decide nothing of its training")
-    bad = np.flatnonzero(~usable)
-    if bad.size:
-        names = [str(ids[int(i)]) for i in bad]
-        which = "test" if np.isin(bad, te).all() else ""  # --drop-clipped: training too
-        note += (f"; {spectra_count(bad.size, which)} it cannot use ({first_ids(names)}: "
-                 f"{reasons.get(int(bad[0]), 'unusable')}) "
-                 f"{'is' if bad.size == 1 else 'are'} left out, as predict would refuse "
-                 f"{'it' if bad.size == 1 else 'them'}")
+    clipped = [int(i) for i in tr if not usable[i]]  # --drop-clipped on the split's grid
+    if clipped:
+        names = [str(ids[i]) for i in clipped]
+        note += (f"; {spectra_count(len(clipped), 'training')} clipped on that grid "
+                 f"({first_ids(names)}) {_are(len(clipped))} left out (--drop-clipped)")
+        args.left_out = {**getattr(args, "left_out", {}),
+                         "clipped": [*getattr(args, "left_out", {}).get("clipped", []),
+                                     *names]}
+    bad = [int(i) for i in te if not usable[i]]
+    if bad:
+        names = [str(ids[i]) for i in bad]
+        note += (f"; {spectra_count(len(bad), 'test')} it cannot use ({first_ids(names)}: "
+                 f"{reasons.get(bad[0], 'unusable')}) {_are(len(bad))} left out, as predict "
+                 f"would refuse {'it' if len(bad) == 1 else 'them'}")
         args.left_out = {**getattr(args, "left_out", {}), "unusable": names}
     args.recipe_used = used
     keep = np.flatnonzero(usable)

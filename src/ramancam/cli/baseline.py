@@ -196,6 +196,7 @@ def _run(args: argparse.Namespace) -> int:
     folds: list[dict[str, Any]] = []
     for k, (tr, te) in enumerate(splits, start=1):
         Xk, n_test = X, te.size
+        fold_of[te] = k  # every test spectrum has its row, a predicted class or none
         if k - 1 in own_inputs:  # this fold's training part chose its own preprocessing
             Xk, usable = own_inputs[k - 1].X, own_inputs[k - 1].usable
             tr, te = tr[usable[tr]], te[usable[te]]  # unusable test spectra: errors
@@ -206,7 +207,6 @@ def _run(args: argparse.Namespace) -> int:
         fit_s = time.perf_counter() - t0
         if te.size:
             pred[te] = model.predict(Xk[te])
-        fold_of[te] = k
         acc = float(np.sum(pred[te] == y[te]) / n_test)
         folds.append({"fold": k, "n_train": int(tr.size), "n_test": int(n_test),
                       "accuracy": acc, "best_params": model.best_params_,
@@ -242,6 +242,9 @@ def _run(args: argparse.Namespace) -> int:
         "mode": "split" if split else ("group k-fold" if args.group_col else
                                        "spatial k-fold" if args.spatial_folds else "k-fold"),
         "folds": folds, "mean_accuracy": float(accs.mean()),
+        # folds whose training part chose their own recipe or grid, as printed
+        "fold_notes": [n.removeprefix("note: ") for n in [*filter(None, [split_note]),
+                                                          *fold_notes]],
         "std_accuracy": fold_sd(accs),
         # how the spectra were labelled, left out and split: enough to run it again
         "settings": {

@@ -439,6 +439,8 @@ def model_summary(bundle: Any) -> dict[str, Any]:
         d["calibration"] = info["calibration"]
     if isinstance(st.get("calibration_lines"), list):
         d["calibration_lines"] = [str(v) for v in st["calibration_lines"]]
+    if isinstance(st.get("fold_notes"), list) and st["fold_notes"]:
+        d["fold_notes"] = [str(v) for v in st["fold_notes"]]
     if info.get("novelty") is not None:
         d["novelty"] = {k: v for k, v in info["novelty"].items() if k != "arrays"}
     return d
@@ -574,6 +576,8 @@ def format_model(path: str, d: dict[str, Any]) -> str:
                          f"(CNN, {where}): " + (", ".join(
                              f"{a} as {b} ({n})" for a, b, n in most_confused(cm, names, 5))
                              or "none"))
+    for note in d.get("fold_notes", []):  # a fold's own recipe or grid (since 2026-12-07)
+        lines.append(f"  decided:   {note}")
     cal = d.get("calibration")
     if d.get("calibration_lines"):  # as train printed them (since 2026-12-06)
         lines += ["  " + line for line in d["calibration_lines"]]

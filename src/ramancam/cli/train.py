@@ -529,7 +529,11 @@ def _run(args: argparse.Namespace) -> int:
                 "drop_clipped": bool(getattr(args, "drop_clipped", False)),
                 # the lines printed under the table (a fixed split's test-part numbers are
                 # in no other field): info repeats them
-                "calibration_lines": cal_lines}
+                "calibration_lines": cal_lines,
+                # the folds (or the split) whose training part chose their own recipe or
+                # grid, and the test spectra counted as errors without a prediction
+                "fold_notes": [n.removeprefix("note: ") for n in
+                               [*filter(None, [split_note]), *fold_notes]]}
     save(args.out, estimator=final, recipe=recipe, grid=grid,
          classes=[str(c) for c in final.classes_], training_summary=summary, cv=cv,
          settings=settings)
@@ -549,12 +553,14 @@ def _run(args: argparse.Namespace) -> int:
                           f"{recipe_text(recipe.to_dict())}",
                 "grid": f"{grid[0]:g} to {grid[-1]:g} cm-1, step {step:g} ({grid.size} "
                         "points)",
-                "validation": kind}
+                "validation": kind,
+                **({"fold decisions": "; ".join(settings["fold_notes"])}
+                   if settings["fold_notes"] else {})}
         p = write_train_report(
             args.report, cv=cv, model=final.module_, X=data.X[train_idx],
             labels=np.asarray(data.labels).astype(str)[train_idx], grid=grid,
             data_info=info, settings={**{k: v for k, v in settings.items()
-                                         if k != "calibration_lines"},
+                                         if k not in ("calibration_lines", "fold_notes")},
                                       **{k: v for k, v in params.items() if k != "verbose"}},
             seed=args.seed, winner=winner, calibration_lines=cal_lines,
             temperature=float(getattr(final, "temperature_", 1.0)),
