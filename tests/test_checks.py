@@ -220,6 +220,11 @@ def test_a_few_spectra_that_cut_the_default_grid_short_are_named():
         "every spectrum covers 350-1760 cm-1. Leave them out, or choose the range with "
         "--grid.")
     assert narrow_grid_note(s, np.arange(350.0, 1801.0)) is None  # nothing cut
+    # rows of one table are named by their id, not by the file they share
+    s = Spectra([np.ones(a.size) for a in axes], axes, sources=["t.csv"] * 12,
+                meta={"id": np.array([f"row{i}" for i in range(12)])})
+    assert "; spectrum row10 (300-1298 cm-1) and 1 other" in narrow_grid_note(
+        s, np.arange(350.0, 1249.0))
     nm = Spectra(np.ones((2, 900)), np.linspace(797.5, 931.2, 900))
     assert "looks like wavelengths in nm" in wavelength_axis_note(nm)
     assert wavelength_axis_note(Spectra(np.ones((2, 900)), np.linspace(200, 1800, 900))) is None

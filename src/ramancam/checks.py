@@ -500,7 +500,10 @@ def narrow_grid_note(spectra: Spectra, grid: ArrayLike, *, margin: float = 50.0
     if new_lo > g[0] - 1.0 and new_hi < g[-1] + 1.0:
         return None
     i = int(short[0])
-    name = spectra.sources[i] or f"spectrum {spectra.ids[i]}"
+    src = spectra.sources[i]
+    # a file of its own names the spectrum; a table's row is named by its id
+    own_file = bool(src) and sum(1 for s_ in spectra.sources if s_ == src) == 1
+    name = src if own_file else f"spectrum {spectra.ids[i]}"
     them = "them" if short.size > 1 else "it"
     ends = [f"starting at {ranges[short, 0].min():.0f}-{ranges[short, 0].max():.0f}"
             if cut_lo else "",
