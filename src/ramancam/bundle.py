@@ -529,26 +529,17 @@ class Bundle(RangeChecks):
         (a few refused spectra among a thousand cost about 0.4 s, not a call per spectrum):
         the prepared pieces in order, which spectra were usable, and each refusal's
         message."""
-        n = len(spectra)
-        usable = np.ones(n, dtype=bool)
+        from ._blocks import in_blocks
+
+        usable = np.ones(len(spectra), dtype=bool)
         parts: list[NDArray[np.float64]] = []
         reasons: list[str] = []
-        for b0 in range(0, n, block):
-            stop = min(n, b0 + block)
-            try:
-                parts.append(self.prepare(spectra[b0:stop]))
-                continue
-            except RamancamError as e:
-                if stop - b0 == 1:
-                    usable[b0] = False
-                    reasons.append(_refusal(e))
-                    continue
-            for i in range(b0, stop):
-                try:
-                    parts.append(self.prepare(spectra[i:i + 1]))
-                except RamancamError as e:
-                    usable[i] = False
-                    reasons.append(_refusal(e))
+        for rows, got in in_blocks(lambda r: self.prepare(spectra[r]), len(spectra), block):
+            if isinstance(got, RamancamError):
+                usable[rows] = False
+                reasons.append(_refusal(got))
+            else:
+                parts.append(got)
         return parts, usable, reasons
 
     def predict_proba(self, spectra: Spectra, *, batch_size: int = 256, bf16: bool = False

@@ -461,6 +461,14 @@ def label_like(columns: Any) -> list[str]:
             and not (has_x and n.strip().lower() == "y")]
 
 
+def given_recipe_text(args: argparse.Namespace) -> str:
+    """``--recipe`` as given, with ``--normalize`` beside it (``paper, normalize snv``):
+    what ``recipe_used`` says before ``--recipe auto`` makes its choice."""
+    if getattr(args, "normalize", None) is not None and args.recipe != "auto":
+        return f"{args.recipe}, normalize {args.normalize}"
+    return str(args.recipe)
+
+
 def _stripped_groups(raw: Any, column: str | None) -> Any:
     """``raw`` with the text values of group column ``column`` stripped of surrounding
     spaces, as labels are: ``"P0"`` and ``"P0 "`` are one patient, for the folds, the notes
@@ -503,9 +511,7 @@ def prepare_labelled(args: argparse.Namespace, raw: Any, purpose: str
     raw, dead = drop_flat(raw, recipe)
     if dead:
         args.left_out["flat"] = dead
-    args.recipe_used = args.recipe
-    if getattr(args, "normalize", None) is not None and args.recipe != "auto":
-        args.recipe_used = f"{args.recipe}, normalize {args.normalize}"
+    args.recipe_used = given_recipe_text(args)
     if args.recipe == "auto":
         recipe, data = _normalized_auto(args, raw, recipe)
     else:

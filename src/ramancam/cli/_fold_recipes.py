@@ -51,16 +51,16 @@ class FoldInputs:
         return np.asarray(self.recipe.grid, dtype=np.float64)
 
 
-def training_choice(args: argparse.Namespace, raw: Any) -> tuple[Any, str]:
+def training_choice(args: argparse.Namespace, raw: Any, built: Any = None
+                    ) -> tuple[Any, str]:
     """The recipe ``train`` would build from the spectra ``raw`` alone, and its printed name
-    (``auto -> paper``, ...); ``args`` is not changed."""
-    from ._common import _normalized_auto, build_recipe
+    (``auto -> paper``, ...); ``built``: :func:`build_recipe` of ``raw`` where the caller
+    has it already. ``args`` is not changed."""
+    from ._common import _normalized_auto, build_recipe, given_recipe_text
 
     a = argparse.Namespace(**vars(args))
-    recipe = build_recipe(a, raw)
-    a.recipe_used = a.recipe
-    if getattr(a, "normalize", None) is not None and a.recipe != "auto":
-        a.recipe_used = f"{a.recipe}, normalize {a.normalize}"
+    recipe = build_recipe(a, raw) if built is None else built
+    a.recipe_used = given_recipe_text(a)
     if a.recipe == "auto" and recipe is not None:
         recipe, _ = _normalized_auto(a, raw, recipe)
     return recipe, str(a.recipe_used)
@@ -72,6 +72,7 @@ def _apply_usable(recipe: Any, raw: Any, drop_clipped: bool = False
     reasons)``, NaN rows and the one-line reason where it cannot (with ``drop_clipped``, a
     spectrum clipped inside the recipe's grid is not usable either, as ``--drop-clipped``
     leaves it out of the common inputs)."""
+    from .._blocks import in_blocks
     from ..errors import RamancamError
     from ._common import clipped_in
 
@@ -79,20 +80,11 @@ def _apply_usable(recipe: Any, raw: Any, drop_clipped: bool = False
     X = np.full((len(raw), grid.size), np.nan)
     usable = np.zeros(len(raw), dtype=bool)
     reasons: dict[int, str] = {}
-    for start in range(0, len(raw), _CHUNK):  # in blocks; one by one only in a failed block
-        rows = np.arange(start, min(start + _CHUNK, len(raw)))
-        try:
-            X[rows] = recipe.apply(raw[rows]).X
-            usable[rows] = True
-            continue
-        except RamancamError:
-            pass
-        for i in rows:
-            try:
-                X[i] = recipe.apply(raw[[int(i)]]).X[0]
-                usable[i] = True
-            except RamancamError as exc:
-                reasons[int(i)] = str(exc).split(";")[0]
+    for rows, got in in_blocks(lambda r: recipe.apply(raw[r]).X, len(raw), _CHUNK):
+        if isinstance(got, RamancamError):
+            reasons[rows.start] = str(got).split(";")[0]
+        else:
+            X[rows], usable[rows] = got, True
     if drop_clipped:
         for c in clipped_in(raw, grid):
             usable[c.index] = False
@@ -174,20 +166,21 @@ def fold_inputs(args: argparse.Namespace, raw: Any, recipe: Any, splits: Any,
     out: dict[int, FoldInputs] = {}
     notes = []
     for k, (tr, te) in enumerate(splits):
-        part = raw[np.asarray(tr)]
-        own = build_recipe(argparse.Namespace(**vars(args)), part)  # its grid: no applying
-        if np.array_equal(np.asarray(own.grid), data_grid):
-            if not auto and own == recipe:
+        tr = np.asarray(tr)
+        part = raw[tr]
+        built = build_recipe(argparse.Namespace(**vars(args)), part)  # its grid: no applying
+        if np.array_equal(np.asarray(built.grid), data_grid):
+            if not auto and built == recipe:
                 continue
             if auto and fails is not None and \
-                    ("asls" if fails[np.asarray(tr)].any() else "paper") == kind:
+                    ("asls" if fails[tr].any() else "paper") == kind:
                 continue
-        own, used = training_choice(args, part)
+        own, used = training_choice(args, part, built)
         if own == recipe:
             continue
         X, usable, reasons = _apply_usable(own, raw, bool(getattr(args, "drop_clipped",
                                                                   False)))
-        _check_training(usable[np.asarray(tr)], f"fold {k + 1}'s", own)
+        _check_training(usable[tr], f"fold {k + 1}'s", own)
         fi = FoldInputs(X, usable, own, used, reasons)
         out[k] = fi
         bad = [str(ids[int(i)]) for i in te if not usable[i]]
@@ -196,7 +189,7 @@ def fold_inputs(args: argparse.Namespace, raw: Any, recipe: Any, splits: Any,
                 f"{_short(getattr(args, 'recipe_used', args.recipe))} on "
                 f"{_grid_text(data_grid)}): the fold trains and tests on its own choice, so "
                 "that its test spectra decide nothing of its training")
-        dropped = int((~usable[np.asarray(tr)]).sum())
+        dropped = int((~usable[tr]).sum())
         if dropped:  # --drop-clipped on the fold's own grid
             note += (f"; {spectra_count(dropped)} of its training part clipped on that grid "
                      f"{_are(dropped)} left out of its training (--drop-clipped)")
@@ -243,22 +236,21 @@ def split_choice(args: argparse.Namespace, raw: Any, recipe: Any, data: Any
             f"{_short(getattr(args, 'recipe_used', args.recipe))} on "
             f"{_grid_text(np.asarray(data.wavenumbers))}): the model takes its choice, so "
             "that the test spectra decide nothing of its training")
+    left = dict(getattr(args, "left_out", None) or {})  # what the model records
     clipped = [int(i) for i in tr if not usable[i]]  # --drop-clipped on the split's grid
     if clipped:
         names = [str(ids[i]) for i in clipped]
         note += (f"; {spectra_count(len(clipped), 'training')} clipped on that grid "
                  f"({first_ids(names)}) {_are(len(clipped))} left out (--drop-clipped)")
-        args.left_out = {**getattr(args, "left_out", {}),
-                         "clipped": [*getattr(args, "left_out", {}).get("clipped", []),
-                                     *names]}
+        left["clipped"] = [*left.get("clipped", []), *names]
     bad = [int(i) for i in te if not usable[i]]
     if bad:
         names = [str(ids[i]) for i in bad]
         note += (f"; {spectra_count(len(bad), 'test')} it cannot use ({first_ids(names)}: "
                  f"{reasons.get(bad[0], 'unusable')}) {_are(len(bad))} left out, as predict "
                  f"would refuse {'it' if len(bad) == 1 else 'them'}")
-        args.left_out = {**getattr(args, "left_out", {}), "unusable": names}
-    args.recipe_used = used
+        left["unusable"] = names
+    args.left_out, args.recipe_used = left, used
     keep = np.flatnonzero(usable)
     raw = raw[keep]
     data = raw.replace(X[keep], grid)
