@@ -30,6 +30,14 @@ def _cupped(x0: float) -> np.ndarray:
     return 5.0 * ((AXIS - 1100) / 800) ** 2 + 0.5 / (1.0 + ((AXIS - x0) / 6.0) ** 2)
 
 
+def _two_column_files(folder: Path, files: dict[str, tuple[np.ndarray, np.ndarray]]) -> Path:
+    """``folder`` with one two-column text file (Raman shift, intensity) per name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, (w, y) in files.items():
+        np.savetxt(folder / name, np.column_stack([w, y]))
+    return folder
+
+
 def _error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
     assert main(argv) == 2
     return capsys.readouterr().err
@@ -115,32 +123,26 @@ def test_duplicate_notes_name_the_fix_for_their_kind(tmp_path, capsys):
 
 def test_recipe_none_on_differing_axes_points_at_a_recipe_that_resamples(tmp_path, capsys):
     rng = np.random.default_rng(4)
-    folder = tmp_path / "files"
-    folder.mkdir()
-    for i in range(6):
-        keep = slice(0, AXIS.size - 10 * i)
-        np.savetxt(folder / f"{'ab'[i % 2]}_{i}.txt",
-                   np.column_stack([AXIS[keep], _band(600 + 400 * (i % 2), rng)[keep]]))
+    folder = _two_column_files(tmp_path / "files", {
+        f"{'ab'[i % 2]}_{i}.txt": (AXIS[:AXIS.size - 10 * i],
+                                   _band(600 + 400 * (i % 2), rng)[:AXIS.size - 10 * i])
+        for i in range(6)})
     err = _error(capsys, ["baseline", str(folder), "--labels-from", r"regex:^(\w)_",
                           "--recipe", "none", "--model", "library"])
     assert "Leave out --recipe (auto resamples them" in err, err
-    shifted = tmp_path / "shifted"
-    shifted.mkdir()
-    for i in range(3):  # axes 0.5 cm-1 apart: every spectrum covers 301-1900
-        np.savetxt(shifted / f"s{i}.txt",
-                   np.column_stack([AXIS + 0.5 * i, _band(600, rng)]))
+    # axes 0.5 cm-1 apart: every spectrum covers 301-1900
+    shifted = _two_column_files(tmp_path / "shifted", {
+        f"s{i}.txt": (AXIS + 0.5 * i, _band(600, rng)) for i in range(3)})
     err = _error(capsys, ["convert", str(shifted), str(tmp_path / "wide.csv")])
     assert "every spectrum covers 301-1900 cm-1. Give --grid" in err, err
 
 
 def test_spectra_that_share_no_range_are_told_no_grid_fits(tmp_path, capsys):
     rng = np.random.default_rng(5)
-    folder = tmp_path / "files"
-    folder.mkdir()
-    for i in range(4):
-        keep = AXIS < 1000 if i < 2 else AXIS > 1200
-        np.savetxt(folder / f"{'ab'[i % 2]}_{i}.txt",
-                   np.column_stack([AXIS[keep], _band(600, rng)[keep]]))
+    halves = [AXIS < 1000, AXIS < 1000, AXIS > 1200, AXIS > 1200]
+    folder = _two_column_files(tmp_path / "files", {
+        f"{'ab'[i % 2]}_{i}.txt": (AXIS[keep], _band(600, rng)[keep])
+        for i, keep in enumerate(halves)})
     err = _error(capsys, ["baseline", str(folder), "--labels-from", r"regex:^(\w)_",
                           "--model", "library"])
     assert "share a range of Raman shifts; got none" in err and "No grid fits" in err, err
