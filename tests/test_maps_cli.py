@@ -4,6 +4,7 @@ synthetic map into a folder, info's grid line, --xy-cols."""
 from __future__ import annotations
 
 import csv
+import io
 import re
 
 import numpy as np
@@ -507,6 +508,18 @@ def test_a_chunk_of_dead_pixels_only_and_a_last_dead_spectrum(paper_model, tmp_p
         err = capsys.readouterr().err
         assert "every spectrum was refused by the model's recipe" in err
         assert "must have a positive maximum" in err and not out.exists()
+        # without --out neither: no header and rows without numbers above the error
+        assert main([cmd, str(paper_model), str(tmp_path / "all.csv")]) == 2
+        both = capsys.readouterr()
+        assert both.out == "" and "every spectrum was refused" in both.err
+    # a refused first chunk and a predicted second one: every row on the screen, in order
+    monkeypatch.setattr(predict_cli, "CHUNK", 2)
+    mixed = np.vstack([np.zeros((2, N_POINTS)), s.X[:2]])
+    write_table(Spectra(mixed, AXIS), tmp_path / "mixed.csv")
+    assert main(["predict", str(paper_model), str(tmp_path / "mixed.csv")]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["id"] for r in rows] == ["0", "1", "2", "3"]
+    assert [r["novelty"] == "" for r in rows] == [True, True, False, False]
     # the same as a map, whose --out is a folder: none is left behind, empty (it was)
     xy = {"x": np.tile([0.0, 1.0, 2.0], 2), "y": np.repeat([0.0, 1.0], 3)}
     write_table(Spectra(np.zeros((6, N_POINTS)), AXIS, meta=xy), tmp_path / "allmap.csv")

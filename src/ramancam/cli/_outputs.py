@@ -209,3 +209,30 @@ def predicted_line(counts: Counter[str]) -> str:
     more = len(ranked) - MAX_COUNTS_SHOWN
     return ("predicted: " + ", ".join(f"{c} ({n})" for c, n in ranked[:MAX_COUNTS_SHOWN])
             + (f" and {more} more class{'es' if more > 1 else ''}" if more > 0 else ""))
+
+
+class HeldScreen:
+    """The screen (``sys.stdout``) for a table of rows, held back until :meth:`release`:
+    ``predict`` and ``explain`` without ``--out`` release it once a spectrum is computed,
+    so that a run whose every spectrum the model's recipe refuses prints its error alone,
+    not a header and rows without numbers above it (as with ``--out``, nothing is
+    written). Released, it writes through."""
+
+    def __init__(self) -> None:
+        self._held: list[str] | None = []
+
+    def write(self, text: str) -> int:
+        import sys
+
+        if self._held is None:
+            return sys.stdout.write(text)
+        self._held.append(text)
+        return len(text)
+
+    def release(self) -> None:
+        """Write the rows held so far, and the rest as they come."""
+        import sys
+
+        if self._held is not None:
+            sys.stdout.write("".join(self._held))
+            self._held = None

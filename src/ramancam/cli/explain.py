@@ -294,7 +294,7 @@ def _run(args: argparse.Namespace) -> int:
         refused_line,
         stop_if_all_refused,
     )
-    from ._outputs import make_out_folder
+    from ._outputs import HeldScreen, make_out_folder
 
     if args.method is None:  # ig-bands' 32 passes a spectrum are too slow for huge maps
         args.method = "fc" if scale.wanted(args) else DEFAULT_METHOD
@@ -351,8 +351,9 @@ def _run(args: argparse.Namespace) -> int:
     out_path = str(out_dir / "maps.csv") if out_dir is not None else args.out
     # without --out the table goes to stdout, unless a figure or report is what was asked for
     table = bool(out_path) or not (args.report or args.plot)
+    screen = HeldScreen() if table and not out_path else None  # once a spectrum is explained
     ctx = (atomic_write(out_path, "w", gzip=gz_name(out_path), newline="") if out_path
-           else nullcontext(sys.stdout if table else None))
+           else nullcontext(screen))
     # per map pixel: spectrum, map, probabilities, unknown flag, novelty p-value, set size
     kept: dict[str, list[Any]] = {"X": [], "maps": [], "proba": [], "unknown": [],
                                   "novelty_p": [], "set_size": [], "sets": [], "match": [],
@@ -471,6 +472,8 @@ def _run(args: argparse.Namespace) -> int:
                                   bundle.class_reference(classes[targets[r]])))
             n_rows += maps.shape[0]
             progress(min(start + CHUNK, len(data)))
+            if screen is not None and len(refused) < min(start + CHUNK, len(data)):
+                screen.release()
         stop_if_all_refused(args.data, refused, len(data))  # inside: nothing written
     if plot_path and shown:
         _plot(plot_path, grid, shown, f"ramancam explain: {args.method} maps")

@@ -225,7 +225,13 @@ def _run(args: argparse.Namespace) -> int:
         refused_line,
         stop_if_all_refused,
     )
-    from ._outputs import check_not_inputs, check_report_path, check_writable, make_out_folder
+    from ._outputs import (
+        HeldScreen,
+        check_not_inputs,
+        check_report_path,
+        check_writable,
+        make_out_folder,
+    )
     from .train import set_threads
 
     set_threads(args.threads)
@@ -275,8 +281,9 @@ def _run(args: argparse.Namespace) -> int:
     # the novelty scores that compare with the training spectra themselves
     library = bundle.novelty is not None and bundle.novelty.method in LIBRARY_SCORES
     n_trained = 0  # spectra the same as one the model was trained on (score 0)
+    screen = None if csv_path else HeldScreen()  # the rows once a spectrum is predicted
     ctx = (atomic_write(csv_path, "w", gzip=gz_name(csv_path), newline="") if csv_path
-           else nullcontext(sys.stdout))
+           else nullcontext(screen))
     with ctx as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["id", "predicted", *(f"p_{c}" for c in classes),
@@ -369,6 +376,8 @@ def _run(args: argparse.Namespace) -> int:
                         seen[k][0] += int(m.sum())
                         seen[k][1] += int(flags[m].sum())
             progress(start + len(part))
+            if screen is not None and len(refused) < start + len(part):
+                screen.release()
         stop_if_all_refused(args.data, refused, len(data))  # inside: nothing written
     report = sys.stdout if args.out else sys.stderr
     said: list[str] = []  # the summary lines, for --report
