@@ -282,8 +282,8 @@ def _run(args: argparse.Namespace) -> int:
     library = bundle.novelty is not None and bundle.novelty.method in LIBRARY_SCORES
     n_trained = 0  # spectra the same as one the model was trained on (score 0)
     screen = None if csv_path else HeldScreen()  # the rows once a spectrum is predicted
-    ctx = (atomic_write(csv_path, "w", gzip=gz_name(csv_path), newline="") if csv_path
-           else nullcontext(screen))
+    ctx: Any = (atomic_write(csv_path, "w", gzip=gz_name(csv_path), newline="") if csv_path
+                else nullcontext(screen))
     with ctx as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["id", "predicted", *(f"p_{c}" for c in classes),
