@@ -1375,7 +1375,8 @@ def test_training_checks_list_the_confidently_wrong_first_then_the_novel():
     assert training_checks(cv, ["s0", "s1", "s2", "s3", "s4"], 0.8, top=1)[2][0][0] == "s3"
 
 
-def test_no_output_may_overwrite_an_input(peaks_file, model_file, tmp_path, capsys):
+def test_no_output_may_overwrite_an_input(peaks_file, model_file, tmp_path, capsys,
+                                          monkeypatch):
     """An output naming the data or the model file is refused before any work (it would
     destroy them), as are train's --out into a folder or a missing one, and a report that is
     no .html file; the inputs stay as they were."""
@@ -1406,7 +1407,12 @@ def test_no_output_may_overwrite_an_input(peaks_file, model_file, tmp_path, caps
          "--group-col must name another column than the labels; got 'label'"),
         ([*train, "--out", str(model), "--split-col", "label"],
          "--split-col must name another column than the labels"),
+        # a quoted ~ (the shell leaves it): the reader expanded it, the check did not
+        (["predict", "~/m.ramancam", "~/d.csv", f"--out={data}"], "--out must not name DATA"),
+        (["explain", "~/m.ramancam", str(data), "--out", "~/m.ramancam"],
+         "--out must not name MODEL"),
     ]
+    monkeypatch.setenv("HOME", str(tmp_path))
     for argv, message in cases:
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
@@ -1417,7 +1423,13 @@ def test_no_output_may_overwrite_an_input(peaks_file, model_file, tmp_path, caps
                  "--seed", "-1"]) == 2
     assert ("argument --seed: must be an integer from 0 to 4294967295; got -1"
             in capsys.readouterr().err)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "folder", "m.ramancam"]
+    assert sorted(p.name for p in tmp_path.iterdir()  # (HOME: a cache may go there)
+                  if not p.name.startswith(".")) == ["d.csv", "folder", "m.ramancam"]
+    # --out=~/res (no shell expands ~ after '=') made a folder named '~' here
+    monkeypatch.chdir(tmp_path / "folder")
+    assert main(["predict", "~/m.ramancam", "~/d.csv", "--out=~/res/"]) == 0
+    assert (tmp_path / "res" / "predictions.csv").is_file()
+    assert not (tmp_path / "folder" / "~").exists()
 
 
 def test_an_interrupted_run_leaves_the_earlier_outputs_as_a_set(peaks_file, tmp_path,
@@ -1436,10 +1448,12 @@ def test_an_interrupted_run_leaves_the_earlier_outputs_as_a_set(peaks_file, tmp_
         raise KeyboardInterrupt
 
     monkeypatch.setattr(train_report, "write_train_report", interrupted)
+    capsys.readouterr()
     assert main([*train[:-4], "--seed", "5", *train[-4:]]) == 130
     assert (model.read_bytes(), report.read_bytes()) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.ramancam", "r.html"]
-    capsys.readouterr()
+    # and it did not say 'saved' of the model it then kept back
+    assert "saved" not in capsys.readouterr().out
     out = tmp_path / "b"
     base = ["baseline", str(peaks_file), "--label-col", "label", "--recipe", "none",
             "--folds", "2", "--out", str(out)]

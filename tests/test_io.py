@@ -328,6 +328,53 @@ def test_folder_pattern_and_common_axis(tmp_path):
     assert s.has_common_axis and s.X[:, 0].tolist() == [0.0, 1.0, 2.0]
 
 
+def test_folder_files_as_users_have_them(tmp_path):
+    # a class folder that is a link (rglob did not enter it: the class went missing
+    # unsaid), an Excel lock file beside a workbook (it stopped the read), a pattern in
+    # lower case for files in upper case (the class went missing unsaid), an absolute
+    # pattern (a traceback)
+    import os
+
+    data, ext = tmp_path / "data", tmp_path / "ext"
+    _folder_of_classes(data)
+    _folder_of_classes(ext / "more")
+    os.symlink(ext / "more" / "alpha", data / "gamma")
+    os.symlink(data, data / "alpha" / "up")  # a loop: entered once
+    (data / "beta" / "~$book.xlsx").write_bytes(b"owner")
+    s = read_folder(data, labels_from="folder")
+    assert s.class_counts() == {"alpha": 3, "beta": 3, "gamma": 3}
+    for f in (data / "beta").glob("*.txt"):
+        f.rename(f.with_suffix(".TXT"))
+    assert read_folder(data, labels_from="folder", pattern="*.txt").class_counts() == {
+        "alpha": 3, "beta": 3, "gamma": 3}
+    assert read_folder(data, labels_from="folder", pattern="b*/*_[!1].txt").class_counts(
+        ) == {"beta": 2}
+    assert read_folder(data, labels_from="folder", pattern="**/alpha_0.txt").class_counts(
+        ) == {"alpha": 1, "gamma": 1}
+    assert len(read_folder(data, pattern=str(data / "alpha" / "*.txt"))) == 3
+    with pytest.raises(RamancamError, match=r"^file patterns must lie inside the folder "
+                                            r"read .*Give the pattern relative"):
+        read_folder(data, pattern=str(ext / "*.txt"))
+
+
+def test_names_that_are_not_utf8_are_refused_by_name(tmp_path):
+    # a folder name in cp1252 (a Windows zip) became a class name 'caf\udce9' that every
+    # output then failed to write, after training
+    import os
+
+    _folder_of_classes(tmp_path)
+    bad = os.path.join(os.fsencode(tmp_path), b"caf\xe9")
+    try:
+        os.rename(os.fsencode(tmp_path / "beta"), bad)
+    except OSError:
+        pytest.skip("this file system refuses names that are not UTF-8")
+    with pytest.raises(RamancamError, match=r"must be UTF-8 text; got 'caf\\xe9/beta_0.txt' "
+                                            r".*Rename it"):
+        read_folder(tmp_path, labels_from="folder")
+    with pytest.raises(RamancamError, match=r"path names must be UTF-8 text"):
+        read(os.fsdecode(bad))
+
+
 def test_a_stray_file_in_a_folder_names_the_way_out(tmp_path, capsys):
     from ramancam.cli import main
 

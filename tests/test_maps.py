@@ -677,13 +677,15 @@ def test_numbered_images_of_an_earlier_run_are_removed(tmp_path):
     from ramancam.maps.images import remove_stale
 
     # (and a run of a model without novelty scores left the earlier novelty_p.png)
+    # a user's own figures whose names only begin as ours stay (they were deleted)
+    users = ["band_gap_figure.png", "proba_distribution_thesis.png", "band_3.png.bak"]
     for name in ("band_01.png", "band_02.png", "band_03.png", "proba_04.png", "notes.png",
-                 "classes.png", "novelty_p.png"):
+                 "classes.png", "novelty_p.png", "band_shift.png", *users):
         (tmp_path / name).write_bytes(b"x")
     remove_stale(tmp_path, [tmp_path / "band_01.png", tmp_path / "band_02.png",
                             tmp_path / "classes.png"])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["band_01.png", "band_02.png",
-                                                          "classes.png", "notes.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["band_01.png", "band_02.png", "classes.png", "notes.png", *users])
 
 
 def test_jitter_of_a_tenth_of_a_step_keeps_few_pixel_columns_together():

@@ -112,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
+    _expand_home(args)
     from ..errors import RamancamError
 
     if "matplotlib" not in sys.modules:  # figures go to files: never open a GUI backend
@@ -164,6 +165,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         new_folders_done(failed=rc != 0)  # no empty output folder left by a failed run
         if installed:
             signal.signal(signal.SIGTERM, signal.SIG_DFL if old_term is None else old_term)
+
+
+#: The options and arguments that name a file or folder (``--recipe`` may: FILE.json, MODEL).
+_PATHS = ("data", "model", "input", "path", "out", "plot", "report", "pure", "recipe")
+
+
+def _expand_home(args: argparse.Namespace) -> None:
+    """``~`` in the paths, as the shell expands it where it does not (quoted, ``--out=~/x``):
+    the readers expanded it where the output checks did not, so that a quoted input was not
+    seen to be the ``--out`` that would overwrite it, and ``--out=~/res`` made a folder
+    named ``~``."""
+    for name in _PATHS:
+        value = getattr(args, name, None)
+        if isinstance(value, str) and value.startswith("~"):
+            setattr(args, name, os.path.expanduser(value))
 
 
 class _Terminated(BaseException):

@@ -537,8 +537,9 @@ def _run(args: argparse.Namespace) -> int:
     save(args.out, estimator=final, recipe=recipe, grid=grid,
          classes=[str(c) for c in final.classes_], training_summary=summary, cv=cv,
          settings=settings)
-    print(f"saved {args.out}")
-    if args.report is not None:
+    if args.report is None:  # said once every output is written: a failed report keeps none
+        print(f"saved {args.out}")
+    else:
         from ..preprocess.recipe import recipe_text
         from ..train_report import write_train_report
 
@@ -567,5 +568,6 @@ def _run(args: argparse.Namespace) -> int:
             threshold=float(getattr(final, "novelty_threshold_", float("inf"))),
             rate=float(params.get("novelty_rate", 0.05)), ids=[str(i) for i in data.ids],
             novelty_scores=loo, fixed_split=split)
+        print(f"saved {args.out}")
         print(f"wrote the report {p}")
     return 0

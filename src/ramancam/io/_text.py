@@ -239,6 +239,14 @@ def check_exists(path: str | os.PathLike[str]) -> Path:
         raise RamancamError(
             f"path must be an existing file or folder; got {str(p)!r}, which does not exist. "
             "Check the spelling and the current folder.")
+    try:  # names become ids and labels that every output writes as UTF-8
+        str(p).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(str(p)).decode("utf-8", "backslashreplace")
+        raise RamancamError(
+            f"path names must be UTF-8 text; got '{shown}' (bytes of another encoding, as "
+            "zips made on Windows write them). Rename it, e.g. convmv -f cp1252 -t utf8 "
+            "--notest FILE.") from None
     return p
 
 

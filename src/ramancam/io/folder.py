@@ -244,13 +244,105 @@ _NOTES = re.compile(r"^(readme|licen[cs]e|notice|notes?|changelog|changes)([._-]
 
 
 def _find_files(root: Path, pattern: str | None) -> list[Path]:
-    if pattern is None:
-        found = (f for f in root.rglob("*") if is_known_file(f) and not _NOTES.match(f.name))
-    else:
-        found = root.glob(pattern) if "/" in pattern else root.rglob(pattern)
-    files = [f for f in found if f.is_file()
-             and not any(part.startswith(".") for part in f.relative_to(root).parts)]
-    return sorted(files, key=lambda f: f.relative_to(root).as_posix())
+    """The spectrum files in ``root`` and its sub-folders (symbolic links to folders
+    followed, each folder once), in path order: those with a known suffix (not notes), or
+    those ``pattern`` matches, case ignored as in the default (``*.spc`` takes ``A.SPC``):
+    in every sub-folder unless it has a ``/``, then relative to ``root``. Hidden files and
+    folders and the lock files Excel leaves beside an open workbook (``~$book.xlsx``) are
+    never read."""
+    match = None if pattern is None else _glob_regex(_relative_pattern(root, pattern))
+    files = []
+    for f in _walk(root):
+        if f.name.startswith("~$"):
+            continue
+        rel = f.relative_to(root).as_posix()
+        if match is None:
+            if not is_known_file(f) or _NOTES.match(f.name):
+                continue
+        elif not match.fullmatch(rel if "/" in str(pattern) else f.name):
+            continue
+        if f.is_file():
+            files.append((rel, f))
+    files.sort()
+    for rel, _ in files:
+        _check_utf8(root, rel)
+    return [f for _, f in files]
+
+
+def _walk(root: Path) -> list[Path]:
+    """Every file under ``root`` outside hidden folders, not hidden itself, following links
+    to folders (``rglob`` skipped a class folder that was a link) but entering each real
+    folder once (a link back up is no loop)."""
+    seen: set[str] = set()
+    out = []
+    for top, dirs, names in os.walk(root, followlinks=True):
+        real = os.path.realpath(top)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        out += [Path(top) / n for n in names if not n.startswith(".")]
+    return out
+
+
+def _relative_pattern(root: Path, pattern: str) -> str:
+    """``pattern`` relative to ``root``: an absolute one inside it loses the folder's part."""
+    if not os.path.isabs(pattern):
+        return pattern
+    for base in (str(root), os.path.realpath(root)):
+        head = base.rstrip(os.sep) + os.sep
+        if pattern.startswith(head):
+            return pattern[len(head):].replace(os.sep, "/")
+    raise RamancamError(
+        f"file patterns must lie inside the folder read ({str(root)!r}); got {pattern!r}. "
+        "Give the pattern relative to the folder, e.g. '*.txt' or 'A/*.txt'.")
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """A glob pattern as a regular expression on ``/``-separated paths, case ignored:
+    ``*`` and ``?`` stay within a folder's name, ``**`` spans folders, ``[...]`` and
+    ``[!...]`` are sets."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        end = pattern.find("]", i + 2) if c == "[" else -1
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif end > 0:
+            inner = pattern[i + 1:end]
+            inner = "^" + inner[1:] if inner.startswith("!") else inner
+            out.append("[" + inner.replace("\\", "\\\\") + "]")
+            i = end + 1
+            continue
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("".join(out), re.IGNORECASE)
+
+
+def _check_utf8(root: Path, rel: str) -> None:
+    """File and folder names must be text: bytes that are not UTF-8 (a zip made on Windows,
+    an old USB stick) became class names no output could write."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(rel).decode("utf-8", "backslashreplace")
+        raise RamancamError(
+            f"file and folder names in {str(root)!r} must be UTF-8 text; got '{shown}' "
+            "(bytes of another encoding, as zips made on Windows write them). Rename it, "
+            f"e.g. convmv -f cp1252 -t utf8 -r --notest {str(root)!r}.") from None
 
 
 def _read_manifest(spec: str, root: Path, column: str = "label"

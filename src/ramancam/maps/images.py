@@ -466,17 +466,27 @@ def is_finite_number(v: Any) -> bool:
 
 #: Numbered images a run writes as many of as it needs: those of an earlier run into the same
 #: folder (more classes, more bands) would stay beside a report that does not show them.
-NUMBERED = ("proba_*.png", "band_*.png")
+#: Only these names (``proba_03.png``), never a user's ``band_gap_figure.png``.
+NUMBERED = (r"proba_\d+\.png", r"band_\d+\.png")
 
 
 #: The images :func:`write_map_images` writes under fixed names (those it may write).
 FIXED = ("classes.png", "confidence.png", "band_shift.png", "novelty_p.png", "set_size.png")
 
 
+def _map_images(out_dir: str | os.PathLike[str]) -> list[Path]:
+    """The map images (:data:`FIXED`, :data:`NUMBERED`) in ``out_dir``."""
+    import re
+
+    found = [Path(out_dir) / name for name in FIXED if (Path(out_dir) / name).is_file()]
+    numbered = re.compile("|".join(f"(?:{n})" for n in NUMBERED))
+    found += [p for p in Path(out_dir).glob("*.png") if numbered.fullmatch(p.name)]
+    return found
+
+
 def map_images_in(out_dir: str | os.PathLike[str]) -> list[str]:
     """The names of the map images (:data:`FIXED`, :data:`NUMBERED`) in ``out_dir``."""
-    return sorted(p.name for pattern in (*FIXED, *NUMBERED)
-                  for p in Path(out_dir).glob(pattern))
+    return sorted(p.name for p in _map_images(out_dir))
 
 
 def remove_stale(out_dir: str | os.PathLike[str], written: Sequence[Path]) -> None:
@@ -484,7 +494,6 @@ def remove_stale(out_dir: str | os.PathLike[str], written: Sequence[Path]) -> No
     not write: an earlier run's novelty_p.png or proba_3.png beside this run's classes.png
     would read as this run's."""
     keep = {Path(p).resolve() for p in written}
-    for pattern in (*FIXED, *NUMBERED):
-        for old in Path(out_dir).glob(pattern):
-            if old.resolve() not in keep:
-                old.unlink(missing_ok=True)
+    for old in _map_images(out_dir):
+        if old.resolve() not in keep:
+            old.unlink(missing_ok=True)
