@@ -52,9 +52,9 @@ def add_reading_arguments(p: argparse.ArgumentParser) -> None:
     axis to convert)."""
     p.add_argument("--files", metavar="GLOB",
                    help="folders: read only the files matching GLOB (searched in all "
-                        "sub-folders unless it holds a '/'), e.g. '*.spc' or 'spectra/*.txt'; "
-                        "quote it. Default: every file with a spectrum suffix, except "
-                        "README/LICENSE notes and hidden files")
+                        "sub-folders unless it holds a '/'; case ignored), e.g. '*.spc' or "
+                        "'spectra/*.txt'; quote it. Default: every file with a spectrum "
+                        "suffix, except README/LICENSE notes and hidden files")
     p.add_argument("--laser-nm", metavar="NM", type=float,
                    help="the files' x axis is absolute wavelength in nm, as some "
                         "spectrometers export it: convert it to Raman shift (cm-1) with this "

@@ -569,10 +569,11 @@ def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
         Where labels come from (see the module docstring); ``None``: unlabelled.
     pattern : str, optional
         Glob pattern of the files to read (searched in all sub-folders unless it contains a
-        ``/``); by default every file with a known suffix except notes (``README*``,
-        ``LICENSE*``/``LICENCE*``, ``NOTICE*``, ``NOTE*``/``NOTES*``, ``CHANGELOG*``,
-        ``CHANGES*``). Hidden files
-        and folders are skipped. Ignored with a manifest, which lists the files itself.
+        ``/``; case ignored; ``**`` spans folders); by default every file with a known
+        suffix except notes (``README*``, ``LICENSE*``/``LICENCE*``, ``NOTICE*``,
+        ``NOTE*``/``NOTES*``, ``CHANGELOG*``, ``CHANGES*``). Hidden files and folders and
+        Excel's lock files (``~$*``) are skipped; links to folders are followed. Ignored
+        with a manifest, which lists the files itself.
     label_col : str, optional
         A folder of wide tables: the label column of every table (instead of
         ``labels_from``). Each table keeps its own axis.
