@@ -1411,6 +1411,10 @@ def test_no_output_may_overwrite_an_input(peaks_file, model_file, tmp_path, caps
         (["predict", "~/m.ramancam", "~/d.csv", f"--out={data}"], "--out must not name DATA"),
         (["explain", "~/m.ramancam", str(data), "--out", "~/m.ramancam"],
          "--out must not name MODEL"),
+        # a file named '-' was written; a model file named 'newdir'
+        (["predict", str(model), str(data), "--out", "-"], "got '-', which is not read as"),
+        (["explain", str(model), str(data), "--out", "-"], "got '-', which is not read as"),
+        ([*train, "--out", str(tmp_path / "newdir") + "/"], "a folder's name. Name the file"),
     ]
     monkeypatch.setenv("HOME", str(tmp_path))
     for argv, message in cases:

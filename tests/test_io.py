@@ -357,6 +357,22 @@ def test_folder_files_as_users_have_them(tmp_path):
         read_folder(data, pattern=str(ext / "*.txt"))
 
 
+def test_labels_are_read_in_one_unicode_form(tmp_path):
+    # a class folder named on macOS (e + combining accent) and the same name typed on Linux
+    # were two classes: every right prediction of it counted wrong
+    import unicodedata
+
+    _folder_of_classes(tmp_path)
+    nfd, nfc = unicodedata.normalize("NFD", "café"), "café"
+    assert nfd != nfc
+    (tmp_path / "beta").rename(tmp_path / nfd)
+    s = read(tmp_path, labels_from="folder")
+    assert s.classes == ["alpha", nfc]
+    table = tmp_path / "t.csv"
+    table.write_text(f"label,100,101,102\n{nfd},1,2,3\n{nfc},1,2,4\n", encoding="utf-8")
+    assert read(table, label_col="label").labels.tolist() == [nfc, nfc]
+
+
 def test_names_that_are_not_utf8_are_refused_by_name(tmp_path):
     # a folder name in cp1252 (a Windows zip) became a class name 'caf\udce9' that every
     # output then failed to write, after training
@@ -473,6 +489,17 @@ def test_atomic_write_removes_what_a_killed_run_left(tmp_path):
     (folder / "sub").mkdir(parents=True)
     assert sweep_leftovers(tmp_path, "out.csv") == [folder] and not folder.exists()
     assert sweep_leftovers(tmp_path / "missing", "out.csv") == []
+    # a long name (75 CJK characters: 225 bytes, of the 255 allowed) failed only after the
+    # work was done, its temporary name 35 bytes longer; its leftovers are swept all the same
+    long = "日" * 75 + ".csv"
+    with atomic_write(tmp_path / long) as fh:
+        fh.write("whole")
+    assert (tmp_path / long).read_text() == "whole"
+    left = tmp_path / (temp_prefix(long).replace(f"-{os.getpid()}.", f"-{_dead_pid()}.")
+                       + "x.tmp")
+    left.write_text("half")
+    assert len(left.name.encode()) <= 255
+    assert sweep_leftovers(tmp_path, long) == [left]
 
 
 def test_leftovers_of_another_host_or_namespace_are_never_swept(tmp_path, monkeypatch):

@@ -262,9 +262,11 @@ def test_cli_writes_a_gzipped_table(tmp_path, capsys):
     from ramancam.cli import main
     from ramancam.io import read
 
-    out = tmp_path / "p.CSV.gz"
+    out = tmp_path / "a b & c.CSV.gz"
     assert main(["simulate", "peaks", "--n-per-class", "2", "--out", str(out)]) == 0
     assert len(read(out, label_col="label")) == 6
+    # the command it suggests runs when pasted (the path was not quoted)
+    assert f"ramancam train '{out}' --label-col label" in capsys.readouterr().out
 
 
 def test_mixture_ratios_above_one_are_refused():

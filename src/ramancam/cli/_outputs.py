@@ -81,6 +81,11 @@ def check_writable(opt: str, path: str | None, *, folder_ok: bool = True,
     if path is None:
         return
     label = name or f"--{opt}"
+    if str(path) == "-":  # it wrote a file named '-'
+        raise RamancamError(
+            f"{label} must name a file or folder; got '-', which is not read as the screen "
+            f"here. Name a file, or leave {label} out where the command prints its table "
+            "without it (predict, explain).")
     target = Path(path)
     if not folder_ok and target.is_dir():
         raise RamancamError(f"{label} must name a file; got {path!r}, which is a folder. "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -269,8 +270,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {len(s)} spectra ({len(s.classes)} classes x "
           f"{lo if lo == hi else f'{lo}-{hi}'}, {s.n_points} points) to {out}")
     if args.kind != "mix":  # channels 0-1023: the default grid (cm-1) would crop them
-        print(f"train on it as the paper does: ramancam train {out} --label-col label "
-              "--recipe none")
+        print(f"train on it as the paper does: ramancam train {shlex.quote(str(out))} "
+              "--label-col label --recipe none")
     return 0
 
 

@@ -405,11 +405,16 @@ def _calibrate(final: Any, cv: CVResult, data: Any, params: dict[str, Any],
 def _check_outputs(args: argparse.Namespace) -> None:
     """--out and --report: writable where they point, and none of them the data, before
     any training (which can take many minutes)."""
+    import os
     from pathlib import Path
 
     from ..errors import RamancamError
     from ._outputs import check_not_inputs, check_parent_folder, check_report_path
 
+    if str(args.out).endswith(("/", os.sep)) and not Path(args.out).is_dir():
+        raise RamancamError(  # it wrote a model file named newdir
+            f"--out must be a model file; got {args.out!r}, a folder's name. Name the file, "
+            f"e.g. {os.path.join(args.out, 'model.ramancam')!r} (in an existing folder).")
     check_parent_folder("out", args.out)
     if Path(args.out).is_dir():
         raise RamancamError(f"--out must be a model file; got {args.out!r}, which is a folder. "

@@ -180,10 +180,10 @@ def read(path: str | os.PathLike[str], *, label_col: str | None = None,
                 raise RamancamError(
                     f"{opt} must not be given for a Zarr cube; got {value!r}. A cube's labels "
                     "are its 'truth' array (written by convert from the map's label column).")
-        return read_cube(p)
+        return _composed(read_cube(p))
     if p.is_dir():
-        return read_folder(p, labels_from=labels_from, label_col=label_col,
-                           groups_from=groups_from, pattern=files)
+        return _composed(read_folder(p, labels_from=labels_from, label_col=label_col,
+                                     groups_from=groups_from, pattern=files))
     if files is not None:
         raise RamancamError(
             f"files (--files) chooses files in a folder; got the file {str(p)!r} and "
@@ -205,7 +205,24 @@ def read(path: str | os.PathLike[str], *, label_col: str | None = None,
         values = labeller(kind, arg, p.parent, what)(p, s)
         s = (s.replace(labels=np.array(values)) if what == "labels_from"
              else add_groups(s, values, p))
-    return s
+    return _composed(s)
+
+
+def _composed(s: Spectra) -> Spectra:
+    """Labels in one Unicode form (NFC): "café" from a folder macOS named (decomposed, as
+    its file systems write names) and "café" typed elsewhere were two classes, every
+    prediction of one counted wrong."""
+    if s.labels is None:
+        return s
+    import unicodedata
+
+    distinct = set(s.labels.tolist())
+    if all(v.isascii() for v in distinct):
+        return s
+    nfc = {v: unicodedata.normalize("NFC", v) for v in distinct}
+    if all(k == v for k, v in nfc.items()):
+        return s
+    return s.replace(labels=np.array([nfc[v] for v in s.labels.tolist()], dtype=str))
 
 
 #: Raman shifts (cm-1) a converted wavelength axis may span: beyond them it was no wavelength

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import gzip as _gzip
+import hashlib
 import io
 import os
 import re
@@ -95,8 +96,6 @@ def _host() -> str:
     the PID namespace (containers on one host, or sharing one name, each count alone), so
     that a sweep never takes another's process numbers for its own. Worked out once: every
     file written names it."""
-    import hashlib
-
     try:
         ns = str(os.stat("/proc/self/ns/pid").st_ino)
     except OSError:
@@ -108,7 +107,22 @@ def temp_prefix(name: str) -> str:
     """The start of the name of a temporary file or folder written for the output ``name``:
     ``.<name>.<host>-<pid>.``, so that a later run can tell the leftovers of a killed run
     (:func:`sweep_leftovers`) from those of a run still going."""
-    return f".{name}.{_host()}-{os.getpid()}."
+    return f".{_short(name)}.{_host()}-{os.getpid()}."
+
+
+#: Bytes of an output's name kept in its temporary name: with the host, process and random
+#: parts (about 45 bytes) it stays within the 255 bytes file systems allow a name.
+_NAME_BYTES = 180
+
+
+def _short(name: str) -> str:
+    """``name``, or for a long one (a temporary name 35 bytes longer failed only after the
+    work was done) its start and a digest of the whole."""
+    if len(name.encode("utf-8", "surrogateescape")) <= _NAME_BYTES:
+        return name
+    digest = hashlib.sha1(name.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    head = name.encode("utf-8", "surrogateescape")[:_NAME_BYTES - 13]
+    return head.decode("utf-8", "ignore") + "~" + digest
 
 
 def _alive(pid: int) -> bool:
@@ -133,7 +147,7 @@ def sweep_leftovers(folder: str | os.PathLike[str], name: str) -> list[Path]:
     """
     if os.name == "nt":
         return []
-    pattern = re.compile(rf"\.{re.escape(name)}\.{re.escape(_host())}-(\d+)\.[^/]*$")
+    pattern = re.compile(rf"\.{re.escape(_short(name))}\.{re.escape(_host())}-(\d+)\.[^/]*$")
     removed: list[Path] = []
     try:
         entries = list(Path(folder).iterdir())
