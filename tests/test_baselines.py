@@ -410,3 +410,40 @@ def test_fit_takes_a_spectra_and_its_labels(cls):
         cls().fit(Spectra(X, axis))
     with pytest.raises(RamancamError, match="got 2 with an empty label"):
         cls().fit(Spectra(X, axis, labels=np.where(np.arange(24) < 2, "", y)))
+
+
+def _library(n_classes: int, per: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A reference library: each class three Lorentzian bands at its own shifts."""
+    rng = np.random.default_rng(seed)
+    x = np.arange(400.0, 1801.0, 2.0)
+    X, y = [], []
+    for c in range(n_classes):
+        centres = rng.uniform(450, 1750, size=3)
+        for _ in range(per):
+            s = sum(h / (1 + ((x - m - rng.normal(0, 1)) / 5) ** 2)
+                    for m, h in zip(centres, (1.0, 0.6, 0.3), strict=True))
+            X.append(0.05 + s + rng.normal(0, 0.01, x.size))
+            y.append(f"c{c:02d}")
+    return np.array(X), np.array(y)
+
+
+def test_a_class_of_one_training_spectrum_is_predicted_beside_classes_of_two():
+    # 40 classes of 3 spectra, 2-fold: each training part has 20 classes of one spectrum and
+    # 20 of two. The inner folds (every class trained on one spectrum) tied every candidate
+    # at 1.0 and took the simplest (PCA + SVM with C = 1; PLS-DA capped at 20 latent
+    # variables for 40 classes), which never predicted a class of one spectrum: 0.333 for
+    # both, where the library search scored 1.0.
+    X, y = _library(40, 3)
+    skf = StratifiedKFold(n_splits=2, shuffle=True, random_state=0)
+    for tr, te in skf.split(X, y):
+        counts = dict(zip(*np.unique(y[tr], return_counts=True), strict=True))
+        single = np.array([counts[v] == 1 for v in y[te]])
+        assert single.sum() >= 10
+        for model in (PCASVM(random_state=0), PLSDA(random_state=0)):
+            pred = model.fit(X[tr], y[tr]).predict(X[te])
+            assert np.mean(pred[single] == y[te][single]) >= 0.95, model
+            assert np.mean(pred == y[te]) >= 0.95, model
+    # classes of two spectra alike are not moved: no class of one, no tie-break
+    X2, y2 = _library(6, 6, seed=1)
+    m = PCASVM(random_state=0).fit(X2, y2)
+    assert m.best_params_ == {"n_components": 5, "C": 1.0, "kernel": "linear"}

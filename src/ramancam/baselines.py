@@ -22,7 +22,7 @@ once at the largest candidate and slices for the smaller ones.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import product
 from typing import Any
 
@@ -177,14 +177,41 @@ def _score_unit(t: NDArray[np.float64]) -> float:
     return u if u > 0 and np.isfinite(u) else 1.0
 
 
-def _best(params: list[dict[str, Any]], scores: NDArray[np.float64]
+def _best(params: list[dict[str, Any]], scores: NDArray[np.float64],
+          recall: Callable[[dict[str, Any]], float] | None = None
           ) -> tuple[int, dict[str, Any]]:
     """First candidate with the highest mean score (candidates are ordered simplest first);
     means equal but for the last bits of their floating-point sums (1/3 + 1/3 and
-    5/12 + 1/4) tie."""
-    mean = np.round(scores.mean(axis=1), 9)
-    i = int(np.flatnonzero(mean == mean.max())[0])
+    5/12 + 1/4) tie. With no folds every candidate ties.
+
+    ``recall``: where some classes have a single training spectrum (never scored by the
+    inner folds, :func:`_untested`), a tie goes to the first candidate that, fitted on all
+    training spectra, names the most of those spectra's own classes: the inner folds train
+    every class on one spectrum, so they cannot see a model too simple to predict a class of
+    one spectrum beside classes of two (the simplest PCA + SVM of a 40-class library of 1-2
+    spectra per class never predicted its 20 classes of one).
+    """
+    if scores.size:
+        mean = np.round(scores.mean(axis=1), 9)
+        tied = np.flatnonzero(mean == mean.max())
+    else:
+        tied = np.arange(len(params))
+    i = int(tied[0])
+    if recall is not None and tied.size > 1:
+        best = -1.0
+        for j in tied:  # simplest first: the first that names them all ends the search
+            r = recall(params[int(j)])
+            if r > best:
+                i, best = int(j), r
+            if best >= 1.0:
+                break
     return i, params[i]
+
+
+def _untested(codes: NDArray[np.intp]) -> NDArray[np.bool_]:
+    """Spectra of classes with a single spectrum (trained in every inner fold, never
+    scored)."""
+    return np.asarray(np.bincount(codes)[codes] == 1, dtype=bool)
 
 
 def _cv_results(params: list[dict[str, Any]], scores: NDArray[np.float64]
@@ -337,7 +364,19 @@ class PCASVM(SpectraScore, ClassifierMixin, BaseEstimator):
                 u = _score_unit(t_tr[:, :k])
                 svc = _fit_svc(self._svc(prm["C"], prm["kernel"]), t_tr[:, :k] / u, codes[tr])
                 scores[i, f] = np.mean(svc.predict(t_va[:, :k] / u) == codes[va])
-        _, best = _best(params, scores) if folds else (0, params[0])
+        single = _untested(codes)
+        recall = None
+        if single.any() and single.sum() < n:  # (a library of one spectrum per class is
+            # balanced: nothing pulls a prediction away from its classes)
+            scaler = _Scaler(self.scale, Xa)
+            t_all = _fit_pca(max(ncomp), scaler(Xa)).transform(scaler(Xa))
+
+            def recall(prm: dict[str, Any]) -> float:
+                k = prm["n_components"]
+                u = _score_unit(t_all[:, :k])
+                svc = _fit_svc(self._svc(prm["C"], prm["kernel"]), t_all[:, :k] / u, codes)
+                return float(np.mean(svc.predict(t_all[single, :k] / u) == codes[single]))
+        _, best = _best(params, scores, recall) if folds else (0, params[0])
         self.best_params_ = dict(best)
         self.cv_results_ = _cv_results(params, scores)
         scaler = _Scaler(self.scale, Xa)
@@ -447,7 +486,9 @@ class PLSDA(SpectraScore, ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     n_components : int, sequence of int or None, default=None
-        Candidate numbers of latent variables; None means 1..20. Candidates larger than
+        Candidate numbers of latent variables; None means 1..20, or 1..K for K > 20 classes
+        (K - 1 latent variables are needed to tell K classes apart: with 1..20, a library of
+        40 classes never predicted half of them). Candidates larger than
         ``min(n_train - 1, n_points)`` of a fold are capped to it.
     scale : bool, default=False
         Autoscale the spectra (and indicators) before PLS. Off by default: the spectra are
@@ -544,7 +585,7 @@ class PLSDA(SpectraScore, ClassifierMixin, BaseEstimator):
         -------
         self : PLSDA
         """
-        cands = (list(range(1, 21)) if self.n_components is None
+        cands = (None if self.n_components is None
                  else _candidates(self.n_components, "n_components", kind=int))
         if not isinstance(self.scale, (bool, np.bool_)):
             raise RamancamError(f"scale must be True or False; got {self.scale!r}.")
@@ -558,6 +599,8 @@ class PLSDA(SpectraScore, ClassifierMixin, BaseEstimator):
         n, p = Xa.shape
         K = self.classes_.size
         Y = np.eye(K)[codes]
+        if cands is None:
+            cands = list(range(1, max(20, K) + 1))
         folds = _inner_folds(codes, cv, self.random_state, len(set(cands)))
         # PLSRegression allows at most min(n, p) components; one fewer than the sample count
         # keeps the last component from fitting pure noise to a rank-deficient centred X.
@@ -577,8 +620,21 @@ class PLSDA(SpectraScore, ClassifierMixin, BaseEstimator):
                 # and unequal class sizes the columns' stds differ and would move the argmax.
                 pred = (Xv @ B) * y_std + y_mean
                 scores[i, f] = np.mean(np.argmax(pred, axis=1) == codes[va])
+        single = _untested(codes)
+        recall = None
+        if single.any() and single.sum() < n:  # as PCASVM.fit
+            with _one_blas_thread():
+                pls_all = self._pls(max(ks)).fit(Xa, Y)
+            x_mean, x_std = _center_scale(Xa, bool(self.scale))
+            y_mean, y_std = _center_scale(Y, bool(self.scale))
+            coefs = self._nested_coefs(pls_all, ks)
+            Xs = (Xa[single] - x_mean) / x_std
+
+            def recall(prm: dict[str, Any]) -> float:
+                pred = (Xs @ coefs[prm["n_components"]]) * y_std + y_mean
+                return float(np.mean(np.argmax(pred, axis=1) == codes[single]))
         if folds:
-            _, best = _best(params, scores)
+            _, best = _best(params, scores, recall)
         else:  # nothing to score: the fewest components that can span K - 1 class contrasts
             best = next((q for q in params if q["n_components"] >= K - 1), params[-1])
         self.best_params_ = dict(best)

@@ -56,7 +56,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model")
     g.add_argument("--components", metavar="N[,N...]",
                    help="candidate numbers of components for the inner search (default "
-                        "pca-svm 5,10,20,40; plsda 1..20)")
+                        "pca-svm 5,10,20,40; plsda 1..20, 1..K for K > 20 classes)")
     g.add_argument("--inner-folds", type=int, default=3, metavar="K", action=GivenAction,
                    help="folds of the inner cross validation that picks the settings "
                         "(default 3)")
