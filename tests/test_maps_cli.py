@@ -224,6 +224,15 @@ def test_explain_map_into_a_folder(trained, tmp_path, capsys):
     assert AXIS[spec_a.argmax()] == pytest.approx(950, abs=6)   # class a's band
     assert "band images" in (out / "report.html").read_text().lower()
     assert "wrote" in capsys.readouterr().out
+    # predict into explain's folder removed its band images and replaced its report
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert main(["predict", str(model), str(data), "--out", str(out)]) == 2
+    assert "which holds the outputs of explain (maps.csv)" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    # (and the reverse)
+    assert main(["predict", str(model), str(data), "--out", str(tmp_path / "pred")]) == 0
+    assert main(["explain", str(model), str(data), "--out", str(tmp_path / "pred")]) == 2
+    assert "holds the outputs of predict (predictions.csv)" in capsys.readouterr().err
 
 
 def test_explain_map_marks_the_same_pixels_as_predict(trained, tmp_path, monkeypatch):

@@ -486,6 +486,10 @@ def test_cli_predict_and_explain_on_a_cube(small_map, tmp_path, capsys):
     # again: everything is done already
     assert main(["predict", str(model_path), str(cube_path), "--out", str(tmp_path / "res")]) == 0
     assert "resumed, 9 of 9 tiles were already done" in capsys.readouterr().out
+    # explain into predict's folder would replace its images and report
+    assert main(["explain", str(model_path), str(cube_path), "--out", str(tmp_path / "res")]
+                ) == 2
+    assert "holds the outputs of predict (predictions.zarr)" in capsys.readouterr().err
     assert main(["explain", str(model_path), str(cube_path), "--target", "peak_30",
                  "--out", str(tmp_path / "e.zarr")]) == 0
     r = read_results(tmp_path / "e.zarr")
@@ -1399,10 +1403,10 @@ def test_info_on_the_out_folder_of_a_tiled_run_describes_its_store(novelty_map, 
     assert main(["info", str(tmp_path / "res")]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"{tmp_path / 'res' / 'predictions.zarr'}: ramancam predict results")
-    # an explain run into the same folder: two stores (class_means.csv was described as the
-    # data, 'spectra: 6')
-    assert main(["explain", str(model_path), str(cube_path), "--out", str(tmp_path / "res")]
-                ) == 0
+    # an explain store in the same folder: two stores (class_means.csv was described as the
+    # data, 'spectra: 6'); (explain --out res is refused: its images would replace predict's)
+    assert main(["explain", str(model_path), str(cube_path), "--out",
+                 str(tmp_path / "res" / "explain.zarr")]) == 0
     capsys.readouterr()
     assert main(["info", str(tmp_path / "res")]) == 2
     assert (f"which holds predictions.zarr and explain.zarr. Give one of them, e.g. ramancam "

@@ -100,6 +100,9 @@ def _store_path(args: argparse.Namespace, kind: str) -> Path:
         raise RamancamError(f"--out must be a folder (or NAME.zarr) for a Zarr cube; got "
                             f"{args.out!r}, an existing file. Name a folder.")
     check_writable("out", str(out / f"{kind}.zarr"))  # an existing folder: written into
+    from ..maps.outputs import check_other_run
+
+    check_other_run(out, "predict" if kind == "predictions" else "explain")
     return out / f"{kind}.zarr"  # the folder is made with the store, once the checks pass
 
 

@@ -283,7 +283,13 @@ def _run(args: argparse.Namespace) -> int:
     from ..explain import explain, method_options, predict_proba
     from ..io import atomic_write, gz_name
     from ..maps.grid import grid_of, has_positions
-    from ..maps.outputs import check_bands, no_positions_note, out_dir_of, parse_bands
+    from ..maps.outputs import (
+        check_bands,
+        check_other_run,
+        no_positions_note,
+        out_dir_of,
+        parse_bands,
+    )
     from ..novelty import UNKNOWN
     from ..plot import short_name
     from . import _scale as scale
@@ -309,6 +315,7 @@ def _run(args: argparse.Namespace) -> int:
     data = read_data(args)
     xy = has_positions(data)
     out_dir = out_dir_of(args.out, xy, create=False)
+    check_other_run(out_dir, "explain")
     map_grid = grid_of(data) if out_dir is not None and xy else None
     # a folder for spectra without positions gets the --plot figure, unless one is named
     plot_path = args.plot or (str(out_dir / "maps.png") if out_dir is not None and not xy

@@ -211,7 +211,7 @@ def _run(args: argparse.Namespace) -> int:
     from ..io import atomic_write, gz_name
     from ..maps.grid import grid_of, has_positions
     from ..maps.images import map_images_in
-    from ..maps.outputs import no_positions_note, out_dir_of
+    from ..maps.outputs import check_other_run, no_positions_note, out_dir_of
     from ..novelty import LIBRARY_SCORES, UNKNOWN
     from . import _scale as scale
     from ._common import (
@@ -256,6 +256,7 @@ def _run(args: argparse.Namespace) -> int:
     seen = {True: [0, 0], False: [0, 0]}
     xy = has_positions(data)
     out_dir = out_dir_of(args.out, xy, create=False)
+    check_other_run(out_dir, "predict")
     grid = grid_of(data) if out_dir is not None and xy else None
     if out_dir is not None:  # once the map's positions are checked: no empty folder left
         make_out_folder(out_dir)  # removed again if the run fails while it is empty

@@ -65,6 +65,26 @@ def out_dir_of(out: str | None, has_xy: bool, *, create: bool = True) -> Path | 
     return p
 
 
+#: What each command's ``--out DIR`` holds: the other command's run into that folder
+#: removed its images (band_01.png) and replaced its report, its table left beside.
+_RUN_FILES = {"predict": ("predictions.csv", "predictions.csv.gz", "predictions.zarr"),
+              "explain": ("maps.csv", "maps.csv.gz", "explain.zarr")}
+
+
+def check_other_run(out_dir: str | os.PathLike[str] | None, command: str) -> None:
+    """Refuse an output folder that holds the other command's run (``predict`` into an
+    ``explain`` folder, or the reverse)."""
+    if out_dir is None or not Path(out_dir).is_dir():
+        return
+    for other, names in _RUN_FILES.items():
+        found = [n for n in names if other != command and (Path(out_dir) / n).exists()]
+        if found:
+            raise RamancamError(
+                f"--out must be a new folder or one of an earlier {command} run; got "
+                f"{str(out_dir)!r}, which holds the outputs of {other} ({found[0]}): this "
+                f"run's images and report would replace theirs. Choose another --out.")
+
+
 def no_positions_note(data: str, n_spectra: int) -> str | None:
     """The note for ``--out DIR`` on data without pixel positions: a table of several
     spectra may be a map whose x/y columns were not recognised; a single spectrum or a
