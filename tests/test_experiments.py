@@ -258,6 +258,15 @@ def test_a_failed_rerun_leaves_the_earlier_results_whole(tmp_path, monkeypatch, 
                 out / "common" / "metrics.json"):
         assert json.loads(doc.read_text(encoding="utf-8"))["seed"] == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    # a user's own folder of an experiment's name is no earlier result: it was replaced,
+    # its files deleted, without a word
+    mine = tmp_path / "mine"
+    (mine / "common").mkdir(parents=True)
+    (mine / "common" / "notes.txt").write_text("mine", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["reproduce", "all", "--quick", "--out", str(mine)]) == 2
+    assert "whose 'common' is not an earlier run's results" in capsys.readouterr().err
+    assert _tree(mine) == {"common/notes.txt": b"mine"}
     # one experiment into a folder that holds an earlier one's results: replaced as a whole
     experiments.common(out / "common", seed=2, quick=True, epochs=1)
     assert json.loads((out / "common" / "metrics.json").read_text())["seed"] == 2

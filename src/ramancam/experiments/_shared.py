@@ -124,6 +124,7 @@ def _staged_out(out_dir: str | os.PathLike[str]) -> Iterator[Path]:
     import tempfile
 
     out = _check_out(out_dir)
+    _check_replaceable(out)
     home = out if out.is_dir() else out.absolute().parent
     try:
         home.mkdir(parents=True, exist_ok=True)
@@ -150,6 +151,23 @@ def _staged_out(out_dir: str | os.PathLike[str]) -> Iterator[Path]:
                             f"({exc.strerror or exc}). They are in {str(tmp)!r}: move them "
                             "by hand.") from None
     shutil.rmtree(tmp, ignore_errors=True)  # gone when renamed; else the earlier results
+
+
+def _check_replaceable(out: Path) -> None:
+    """Refuse an ``out_dir`` where an experiment's sub-folder name holds something that is
+    not an earlier run's results (no ``metrics.json`` in it): the swap replaced it, a user's
+    own ``common/`` or ``filters/`` with their files, without a word."""
+    if not out.is_dir():
+        return
+    for name in TITLES:
+        t = out / name
+        if (t.exists() or t.is_symlink()) and not (
+                t.is_dir() and not t.is_symlink() and (t / "metrics.json").is_file()):
+            raise RamancamError(
+                f"out_dir must be a new folder or one of an earlier run; got {str(out)!r}, "
+                f"whose {name!r} is not an earlier run's results (it has no metrics.json), "
+                f"which this run would replace. Choose another --out, or move {name!r} "
+                "away.")
 
 
 def _swap_in(tmp: Path, out: Path) -> None:
