@@ -1589,3 +1589,52 @@ def test_tiled_predict_says_which_pixels_are_the_models_training_spectra(one_tor
     out = capsys.readouterr().out
     assert ("note: 36 of 72 pixels are the same as spectra the model was trained on "
             "(novelty 0: identical after preprocessing)") in out, out
+
+
+def test_a_model_or_cube_replaced_during_a_tiled_run_stops_it(novelty_map, tmp_path,
+                                                              monkeypatch, capsys):
+    # each tile loaded the model file (and opened the cube) it found: a train --out
+    # finishing during the run gave one store of two models' pixels, recording the first
+    import shutil
+
+    from ramancam import scale
+
+    model_path, cube_path, _ = novelty_map
+    model, cube = tmp_path / "m.ramancam", tmp_path / "c.zarr"
+    shutil.copy(model_path, model)
+    shutil.copytree(cube_path, cube)
+    real = scale.run_tile
+    calls = []
+
+    def replacing(job, ty, tx, **kw):
+        calls.append((ty, tx))
+        if len(calls) == 2:  # after the first tile: another model file in its place
+            with open(model, "ab") as fh:
+                fh.write(b"\0")
+        return real(job, ty, tx, **kw)
+
+    monkeypatch.setattr(scale, "run_tile", replacing)
+    out = tmp_path / "res"
+    assert main(["predict", str(model), str(cube), "--out", str(out)]) == 2
+    assert "MODEL must stay the file the run began with" in capsys.readouterr().err
+    shutil.copy(model_path, model)  # put back: the run resumes and finishes
+    calls.clear()
+    monkeypatch.setattr(scale, "run_tile", real)
+    assert main(["predict", str(model), str(cube), "--out", str(out)]) == 0
+    assert "resumed, 1 of 6 tiles were already done" in capsys.readouterr().out
+    # the cube written again during a run: the same spectra, another cube (a new id)
+    from ramancam.io.zarr_cube import write_cube
+
+    other = tmp_path / "other.zarr"
+    write_cube(novelty_map[2], other, chunks=(4, 4))
+
+    def rewriting(job, ty, tx, **kw):
+        calls.append((ty, tx))
+        if len(calls) == 2:
+            shutil.rmtree(cube)
+            shutil.copytree(other, cube)
+        return real(job, ty, tx, **kw)
+
+    monkeypatch.setattr(scale, "run_tile", rewriting)
+    assert main(["predict", str(model), str(cube), "--out", str(tmp_path / "res2")]) == 2
+    assert "the cube must stay the one the run began with" in capsys.readouterr().err

@@ -236,6 +236,31 @@ def cached_bundle(path: str) -> Any:
     return _bundle(path, os.stat(path).st_mtime_ns)
 
 
+@lru_cache(maxsize=4)
+def _model_sha256(path: str, mtime_ns: int) -> str:
+    return _sha256(path)
+
+
+def _check_same_inputs(job: MapJob, out: Any, cube: Any) -> None:
+    """Stop a tile whose model file or cube is not the one the run began with (checked in
+    :func:`prepare_output`): replaced during the run (a ``train --out`` finishing, a cube
+    written again), each tile took whichever it found, one store of two models' pixels
+    recording the first."""
+    settings = dict(dict(out.attrs.get("ramancam", {})).get("settings", {}))
+    sha = settings.get("model_sha256")
+    if sha and _model_sha256(job.model, os.stat(job.model).st_mtime_ns) != sha:
+        raise RamancamError(
+            f"MODEL must stay the file the run began with; got another at {job.model!r} "
+            "(replaced during the run). The tiles done are that first model's: put it back "
+            "and run the same command to finish them, or give the new model another --out.")
+    ident = settings.get("cube_identity")
+    if ident and cube.identity != ident:
+        raise RamancamError(
+            f"the cube must stay the one the run began with; got another at {job.cube!r} "
+            "(written again during the run). The tiles done are of the first: put it back "
+            "and run the same command to finish them, or give the new cube another --out.")
+
+
 def _check_job(job: MapJob, classes: list[str]) -> None:
     from .explain import FC_FORMS, METHODS, NORMALIZE, SCORES
 
@@ -411,9 +436,10 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
 
         if torch.get_num_threads() != job.threads:
             torch.set_num_threads(job.threads)
-    bundle = cached_bundle(job.model)
     cube = open_cube(job.cube)
     out = _open_store(str(Path(job.out).resolve()), "r+")
+    _check_same_inputs(job, out, cube)
+    bundle = cached_bundle(job.model)
     ys, xs = cube.tile(ty, tx)
     h, w = ys.stop - ys.start, xs.stop - xs.start
     # pixels missing from the map (all NaN) and those the recipe refuses (flat, empty: dead
