@@ -1638,3 +1638,35 @@ def test_a_model_or_cube_replaced_during_a_tiled_run_stops_it(novelty_map, tmp_p
     monkeypatch.setattr(scale, "run_tile", rewriting)
     assert main(["predict", str(model), str(cube), "--out", str(tmp_path / "res2")]) == 2
     assert "the cube must stay the one the run began with" in capsys.readouterr().err
+
+
+def test_ctrl_c_while_the_store_is_made_leaves_none(novelty_map, tmp_path, monkeypatch,
+                                                    capsys):
+    # the half-made store (no settings, no 'done' array) was kept, with "run the same
+    # command again to resume", and that command then refused it
+    import zarr
+
+    model_path, cube_path, _ = novelty_map
+    real = zarr.Group.create_array
+
+    def stopped(self, name, *a, **k):
+        if name == "done":
+            raise KeyboardInterrupt
+        return real(self, name, *a, **k)
+
+    monkeypatch.setattr(zarr.Group, "create_array", stopped)
+    out = tmp_path / "res"
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(out)]) == 130
+    assert "resume" not in capsys.readouterr().err
+    assert not out.exists()
+    monkeypatch.setattr(zarr.Group, "create_array", real)
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(out)]) == 0
+    # one killed there (kill -9: nothing removes it) is named for what it is
+    import shutil
+
+    shutil.rmtree(out / "predictions.zarr" / "done")
+    (out / "predictions.zarr" / "zarr.json").write_text(
+        '{"zarr_format": 3, "node_type": "group", "attributes": {}}')
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(out)]) == 2
+    assert "whose making was stopped before its settings were written" in \
+        capsys.readouterr().err

@@ -321,9 +321,13 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
         except Exception:
             meta = {}
         if meta.get("format") != OUTPUT_FORMAT:
+            half = (out / "predicted").exists() and not (out / "done").exists()
             raise RamancamError(
                 f"--out must be a new folder or a result store of an earlier run to resume; "
-                f"got {str(out)!r}, which is not one. Choose another --out.")
+                f"got {str(out)!r}, which is not one"
+                + (" (a store whose making was stopped before its settings were written, "
+                   "no tile done). Remove it and run again." if half else
+                   ". Choose another --out."))
         old = dict(meta.get("settings", {}))
         identified = "cube_identity" in old  # stores before 2026-12-06 have only the path
         old.setdefault("cube_identity", settings["cube_identity"])

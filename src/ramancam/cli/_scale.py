@@ -128,14 +128,17 @@ def _store_meta(out: str | os.PathLike[str]) -> dict[str, Any]:
 
 def _drop_unstarted(store: Path) -> None:
     """Remove a result store this run created when it stopped before any tile was done (a
-    bad scheduler, a damaged pixel): left behind, ``info`` called it a run to resume."""
+    bad scheduler, a damaged pixel, Ctrl-C while it was being made): left behind, ``info``
+    called it a run to resume, and one stopped before its settings were written was refused
+    by the same command run again."""
     import shutil
 
     from ..io.zarr_cube import need_zarr
 
     try:
         done = np.asarray(need_zarr().open_group(str(store), mode="r")["done"][...])
-    except Exception:  # no store, or not one of ours: nothing to remove
+    except Exception:  # none, or half made (stopped before its 'done' array): this run
+        shutil.rmtree(store, ignore_errors=True)  # made it (the caller checks), unusable
         return
     if not done.any():
         shutil.rmtree(store, ignore_errors=True)
