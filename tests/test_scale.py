@@ -1670,3 +1670,19 @@ def test_ctrl_c_while_the_store_is_made_leaves_none(novelty_map, tmp_path, monke
     assert main(["predict", str(model_path), str(cube_path), "--out", str(out)]) == 2
     assert "whose making was stopped before its settings were written" in \
         capsys.readouterr().err
+
+
+def test_a_damaged_chunk_of_a_finished_store_is_named_in_one_line(novelty_map, tmp_path,
+                                                                   capsys):
+    # a chunk cut short (a copy that stopped) ended the rerun in a 100-line zarr traceback
+    model_path, cube_path, _ = novelty_map
+    out = tmp_path / "res"
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(out)]) == 0
+    chunk = next(p for p in (out / "predictions.zarr" / "proba").rglob("*") if p.is_file()
+                 and p.name != "zarr.json")
+    chunk.write_bytes(chunk.read_bytes()[:20])
+    capsys.readouterr()
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: result store {out / 'predictions.zarr'} must be readable; "
+                          "got a damaged chunk in its array 'proba'") and err.count("\n") == 1

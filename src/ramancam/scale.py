@@ -718,7 +718,7 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     Returns the images (and an explain store's band images and class means) written, then
     the report (none when the map has more than :data:`IMAGE_LIMIT` pixels).
     """
-    from .io.zarr_cube import need_zarr
+    from .io.zarr_cube import damaged_chunk_guard, need_zarr
     from .maps.images import remove_stale, write_map_images
     from .maps.outputs import write_map_report
     from .maps.store import explain_outputs, pixel_maps, store_grid
@@ -729,24 +729,28 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     ny, nx = (int(v) for v in g["predicted"].shape)
     if ny * nx > IMAGE_LIMIT:
         return []
-    x = np.asarray(g["x"][...], dtype=np.float64)
-    y = np.asarray(g["y"][...], dtype=np.float64)
-    grid = store_grid(g)
-    classes = list(g.attrs["ramancam"]["class_names"])
 
     def read(name: str) -> NDArray[Any] | None:
-        return np.asarray(g[name][...]) if name in g else None
+        """The whole array, a damaged chunk (a file cut short) named in one line."""
+        if name not in g:
+            return None
+        return damaged_chunk_guard(lambda: np.asarray(g[name][...]), f"result store {store}",
+                                   f"its array {name!r}")
 
+    x = np.asarray(read("x"), dtype=np.float64)
+    y = np.asarray(read("y"), dtype=np.float64)
+    grid = store_grid(g)
+    classes = list(g.attrs["ramancam"]["class_names"])
     flagged = read("unknown")
     unknown = flagged if reject else None
-    predicted = np.asarray(g["predicted"][...])
+    predicted = np.asarray(read("predicted"))
     refused = predicted < 0  # not predicted (or not computed): no class to draw
     if refused.any():  # drawn as unknown, as predict names them (the cube's NaN pixels too)
         unknown = refused if unknown is None else unknown | refused
 
     sets = read("prediction_set")
     novelty_p = read("novelty_p")
-    proba = np.asarray(g["proba"][...])
+    proba = np.asarray(read("proba"))
     images = write_map_images(out_dir, grid, predicted, proba, classes,
                               unknown=unknown, band_shift=read("band_shift"),
                               novelty_p=novelty_p,
