@@ -1686,3 +1686,34 @@ def test_a_damaged_chunk_of_a_finished_store_is_named_in_one_line(novelty_map, t
     err = capsys.readouterr().err
     assert err.startswith(f"error: result store {out / 'predictions.zarr'} must be readable; "
                           "got a damaged chunk in its array 'proba'") and err.count("\n") == 1
+
+
+def test_an_interrupted_tiled_run_leaves_the_earlier_images_and_page_as_a_set(
+        novelty_map, tmp_path, monkeypatch, capsys):
+    # Ctrl-C while the images were drawn left this run's classes.png beside the earlier
+    # run's probability images and report
+    from ramancam.maps import images
+
+    model_path, cube_path, _ = novelty_map
+    out = tmp_path / "res"
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(out)]) == 0
+    def files():  # each file's inode: a file replaced is another file
+        return {p.name: p.stat().st_ino for p in out.iterdir() if p.is_file()}
+
+    pngs = files()
+    assert "classes.png" in pngs and "report.html" in pngs
+    real, calls = images.save_figure, []
+
+    def stopped(fig, path):
+        calls.append(path)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(fig, path)
+
+    monkeypatch.setattr(images, "save_figure", stopped)
+    import shutil
+
+    shutil.rmtree(out / "predictions.zarr")  # a new run (a new store) into the same folder
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(out)]) == 130
+    assert files() == pngs
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary left

@@ -233,9 +233,14 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
     to_dir = Path(args.out).suffix.lower() != ".zarr"  # --out DIR: the images beside the store
     if not (to_dir or page):
         return 0
-    # --report with --out NAME.zarr: the images are drawn into a temporary folder for the page
-    with (contextlib.nullcontext(args.out) if to_dir
-          else tempfile.TemporaryDirectory()) as folder:
+    # --report with --out NAME.zarr: the images are drawn into a temporary folder for the page;
+    # --out DIR: they and the page replace the earlier run's together (an interrupted run
+    # left this run's classes.png beside the earlier run's proba images and page)
+    from ..io._atomic import atomic_group
+
+    with (atomic_group() if to_dir else contextlib.nullcontext()), \
+            (contextlib.nullcontext(args.out) if to_dir
+             else tempfile.TemporaryDirectory()) as folder:
         written = write_images(folder, summary.out, reject=not no_reject, model=job.model,
                                bands=getattr(args, "bands", None),
                                progress=_progress(" read for the band images"))
