@@ -158,6 +158,23 @@ def test_files_without_reference_spectra_still_load(tmp_path, trained):
     assert load(p).references is None
 
 
+def test_class_names_are_read_in_one_unicode_form(tmp_path, trained):
+    # a model trained on a folder named on macOS (decomposed "café") met the same labels
+    # read composed: accuracy 0, every error "café -> café"
+    import unicodedata
+
+    from ramancam.spectra import composed_names
+
+    nfd = [unicodedata.normalize("NFD", f"café {c}") for c in "abc"]
+    est = trained[1]
+    p = save(tmp_path / "nfd.ramancam", estimator=est.module_, recipe=trained[2],
+             grid=trained[4].wavenumbers, classes=nfd, training_summary={})
+    assert load(p).classes == [f"café {c}" for c in "abc"]
+    # names that would repeat once composed stay as they were (two classes stay two)
+    both = ["café", unicodedata.normalize("NFD", "café")]
+    assert composed_names(both) == both and composed_names(["x", "y"]) == ["x", "y"]
+
+
 def test_damaged_reference_spectra_are_refused(tmp_path, trained):
     from safetensors.numpy import save as np_save
 

@@ -1415,6 +1415,8 @@ def test_no_output_may_overwrite_an_input(peaks_file, model_file, tmp_path, caps
         (["predict", str(model), str(data), "--out", "-"], "got '-', which is not read as"),
         (["explain", str(model), str(data), "--out", "-"], "got '-', which is not read as"),
         ([*train, "--out", str(tmp_path / "newdir") + "/"], "a folder's name. Name the file"),
+        (["baseline", str(data), "--label-col", "label", "--model", "library", "--out", "-"],
+         "--out must name a folder; got '-'"),
     ]
     monkeypatch.setenv("HOME", str(tmp_path))
     for argv, message in cases:

@@ -267,6 +267,9 @@ def test_a_failed_rerun_leaves_the_earlier_results_whole(tmp_path, monkeypatch, 
     assert main(["reproduce", "all", "--quick", "--out", str(mine)]) == 2
     assert "whose 'common' is not an earlier run's results" in capsys.readouterr().err
     assert _tree(mine) == {"common/notes.txt": b"mine"}
+    # a run that writes no such folder goes ahead, and leaves it alone
+    assert main(["reproduce", "filters", "--quick", "--out", str(mine)]) == 0
+    assert (mine / "common" / "notes.txt").read_text(encoding="utf-8") == "mine"
     # one experiment into a folder that holds an earlier one's results: replaced as a whole
     experiments.common(out / "common", seed=2, quick=True, epochs=1)
     assert json.loads((out / "common" / "metrics.json").read_text())["seed"] == 2

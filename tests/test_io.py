@@ -301,7 +301,7 @@ def test_folder_labels_from_folder_header_regex(tmp_path):
         read_folder(tmp_path, pattern="readme.txt")
 
 
-def test_folder_manifest_sets_files_and_order(tmp_path):
+def test_folder_manifest_sets_files_and_order(tmp_path, monkeypatch):
     _folder_of_classes(tmp_path)
     (tmp_path / "m.csv").write_text(
         "file,label\nbeta/beta_1.txt,B\nalpha/alpha_0.txt,A\n", encoding="utf-8")
@@ -317,6 +317,11 @@ def test_folder_manifest_sets_files_and_order(tmp_path):
     with pytest.warns(RamancamWarning, match="not in the manifest"):
         s2 = read_folder(tmp_path, labels_from=f"manifest:{tmp_path / 'm.csv'}")
     assert s2.labels.tolist() == ["B", "A"]
+    # and one under ~ (no shell expands it after 'manifest:')
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.warns(RamancamWarning, match="not in the manifest"):
+        assert read_folder(tmp_path, labels_from="manifest:~/m.csv").labels.tolist() == [
+            "B", "A"]
 
 
 def test_folder_pattern_and_common_axis(tmp_path):
@@ -328,7 +333,7 @@ def test_folder_pattern_and_common_axis(tmp_path):
     assert s.has_common_axis and s.X[:, 0].tolist() == [0.0, 1.0, 2.0]
 
 
-def test_folder_files_as_users_have_them(tmp_path):
+def test_folder_files_as_users_have_them(tmp_path, monkeypatch):
     # a class folder that is a link (rglob did not enter it: the class went missing
     # unsaid), an Excel lock file beside a workbook (it stopped the read), a pattern in
     # lower case for files in upper case (the class went missing unsaid), an absolute
@@ -340,6 +345,10 @@ def test_folder_files_as_users_have_them(tmp_path):
     _folder_of_classes(ext / "more")
     os.symlink(ext / "more" / "alpha", data / "gamma")
     os.symlink(data, data / "alpha" / "up")  # a loop: entered once
+    # a link to a class folder of this folder, met first ('a' < 'beta'), took its files
+    # and labelled them 'a'
+    (data / "a").mkdir()
+    os.symlink(data / "beta", data / "a" / "also_beta")
     (data / "beta" / "~$book.xlsx").write_bytes(b"owner")
     s = read_folder(data, labels_from="folder")
     assert s.class_counts() == {"alpha": 3, "beta": 3, "gamma": 3}
@@ -352,6 +361,17 @@ def test_folder_files_as_users_have_them(tmp_path):
     assert read_folder(data, labels_from="folder", pattern="**/alpha_0.txt").class_counts(
         ) == {"alpha": 1, "gamma": 1}
     assert len(read_folder(data, pattern=str(data / "alpha" / "*.txt"))) == 3
+    # patterns as fnmatch reads them: ./ and // parts, odd sets (re.error tracebacks)
+    assert len(read_folder(data, pattern="./alpha//*.txt")) == 3
+    assert len(read_folder(data, pattern="alpha/alpha_[!12].txt")) == 1
+    # an absolute pattern through a link to the current folder ($PWD), the folder relative
+    os.symlink(tmp_path, tmp_path.parent / f"{tmp_path.name}-link")
+    monkeypatch.chdir(tmp_path.parent / f"{tmp_path.name}-link")
+    pwd = tmp_path.parent / f"{tmp_path.name}-link"
+    assert len(read_folder("data", pattern=str(pwd / "data" / "alpha" / "*.txt"))) == 3
+    for odd in ("[z-a]*.txt", "s[^]1.txt", "s[[]1.txt"):
+        with pytest.raises(RamancamError, match="must contain spectrum files matching"):
+            read_folder(data, pattern=odd)
     with pytest.raises(RamancamError, match=r"^file patterns must lie inside the folder "
                                             r"read .*Give the pattern relative"):
         read_folder(data, pattern=str(ext / "*.txt"))

@@ -1686,6 +1686,17 @@ def test_a_damaged_chunk_of_a_finished_store_is_named_in_one_line(novelty_map, t
     err = capsys.readouterr().err
     assert err.startswith(f"error: result store {out / 'predictions.zarr'} must be readable; "
                           "got a damaged chunk in its array 'proba'") and err.count("\n") == 1
+    # its advice is no circle: resuming the finished store read the same chunk again
+    assert err.rstrip().endswith("Remove the result store and run the command again, which "
+                                 "computes every tile anew.")
+    # one of 'predicted', read first to count the classes (a traceback)
+    chunk = next(p for p in (out / "predictions.zarr" / "predicted").rglob("*")
+                 if p.is_file() and p.name != "zarr.json")
+    chunk.write_bytes(chunk.read_bytes()[:10])
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "must be readable; got a damaged chunk in pixels y " in err
+    assert "of its array 'predicted'" in err and err.count("\n") == 1
 
 
 def test_an_interrupted_tiled_run_leaves_the_earlier_images_and_page_as_a_set(
@@ -1717,3 +1728,21 @@ def test_an_interrupted_tiled_run_leaves_the_earlier_images_and_page_as_a_set(
     assert main(["predict", str(model_path), str(cube_path), "--out", str(out)]) == 130
     assert files() == pngs
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary left
+
+
+def test_a_cube_name_that_is_not_utf8_is_refused_before_any_tile(novelty_map, tmp_path,
+                                                                  capsys):
+    # every tile was computed, then writing the report failed on the name
+    import os
+    import shutil
+
+    model_path, cube_path, _ = novelty_map
+    bad = os.path.join(os.fsencode(tmp_path), b"caf\xe9.zarr")
+    try:
+        shutil.copytree(os.fsencode(cube_path), bad)
+    except OSError:
+        pytest.skip("this file system refuses names that are not UTF-8")
+    out = tmp_path / "res"
+    assert main(["predict", str(model_path), os.fsdecode(bad), "--out", str(out)]) == 2
+    assert "path names must be UTF-8 text; got " in capsys.readouterr().err
+    assert not out.exists()

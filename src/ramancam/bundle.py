@@ -56,7 +56,7 @@ from ._bundle_arrays import (
 from ._bundle_range import MAX_END_POINTS, RangeChecks, end_points, median_step, need_spectra
 from ._inputs import finite_number
 from .errors import RamancamError
-from .spectra import Spectra
+from .spectra import Spectra, composed_names
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "Bundle", "load", "save", "training_summary"]
 
@@ -686,7 +686,7 @@ def _read_info(p: Path, raw: bytes) -> tuple[dict[str, Any], Any, list[str],
         config = CNNConfig.from_dict(info["architecture"])
         if not isinstance(info["classes"], list):
             raise TypeError(f"classes as {type(info['classes']).__name__}")
-        classes = [str(c) for c in info["classes"]]
+        classes = composed_names(info["classes"])  # as the labels they meet are read
         grid = np.asarray(info["grid"], dtype=np.float64)
         recipe = None
         if info.get("recipe") is not None:

@@ -718,7 +718,7 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     Returns the images (and an explain store's band images and class means) written, then
     the report (none when the map has more than :data:`IMAGE_LIMIT` pixels).
     """
-    from .io.zarr_cube import damaged_chunk_guard, need_zarr
+    from .io.zarr_cube import STORE_FIX, damaged_chunk_guard, need_zarr
     from .maps.images import remove_stale, write_map_images
     from .maps.outputs import write_map_report
     from .maps.store import explain_outputs, pixel_maps, store_grid
@@ -735,7 +735,7 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
         if name not in g:
             return None
         return damaged_chunk_guard(lambda: np.asarray(g[name][...]), f"result store {store}",
-                                   f"its array {name!r}")
+                                   f"its array {name!r}", STORE_FIX)
 
     x = np.asarray(read("x"), dtype=np.float64)
     y = np.asarray(read("y"), dtype=np.float64)

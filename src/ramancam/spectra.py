@@ -27,7 +27,20 @@ from numpy.typing import ArrayLike, NDArray
 
 from .errors import RamancamError, spectra_count, where
 
-__all__ = ["Spectra", "check_axis"]
+__all__ = ["Spectra", "check_axis", "composed_names"]
+
+
+def composed_names(names: Sequence[str]) -> list[str]:
+    """Class names in one Unicode form (NFC), as every reader gives labels: "café" of a
+    folder named on macOS (decomposed, as its file systems write names) and "café" typed
+    elsewhere were two classes. Names that would then repeat are kept as they are."""
+    import unicodedata
+
+    names = [str(n) for n in names]
+    if all(n.isascii() for n in names):
+        return names
+    nfc = [unicodedata.normalize("NFC", n) for n in names]
+    return nfc if len(set(nfc)) == len(set(names)) else names
 
 
 def check_axis(axis: ArrayLike, *, name: str = "wavenumbers", source: object | None = None

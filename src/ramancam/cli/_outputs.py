@@ -112,6 +112,9 @@ def check_out_folder(opt: str, path: str | None) -> None:
 
     if path is None:
         return
+    if str(path) == "-":  # it made a folder named '-'
+        raise RamancamError(f"--{opt} must name a folder; got '-', which is not read as the "
+                            "screen here. Name a folder (it is created when missing).")
     target = Path(path)
     if target.exists() and not target.is_dir():
         raise RamancamError(f"--{opt} must be a folder; got {path!r}, which is a file. Name "

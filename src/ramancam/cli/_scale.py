@@ -61,7 +61,11 @@ def outputs_together(run: Callable[[argparse.Namespace], int], args: argparse.Na
 
 
 def _store_path(args: argparse.Namespace, kind: str) -> Path:
+    from ..io._text import check_utf8_path
     from ..io.zarr_cube import is_cube
+
+    check_utf8_path(args.data)  # before any tile: the outputs name it
+    check_utf8_path(args.model)
 
     if not is_cube(args.data):
         raise RamancamError(

@@ -304,6 +304,9 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.method is None:  # ig-bands' 32 passes a spectrum are too slow for huge maps
         args.method = "fc" if scale.wanted(args) else DEFAULT_METHOD
+    from ..spectra import composed_names
+
+    args.target = composed_names([args.target])[0]  # as the model's class names are read
     _check_args(args)
     from .train import set_threads
 

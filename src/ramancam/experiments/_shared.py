@@ -12,7 +12,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,7 +111,8 @@ def _check_out(out_dir: str | os.PathLike[str]) -> Path:
 
 
 @contextmanager
-def _staged_out(out_dir: str | os.PathLike[str]) -> Iterator[Path]:
+def _staged_out(out_dir: str | os.PathLike[str], folders: Sequence[str] = ()
+                ) -> Iterator[Path]:
     """A run's output folder, all or nothing: the run writes into a hidden temporary folder
     that replaces the results in ``out_dir`` only when the run ends well (a rename of the
     folder, or of its entries into an existing one). A failed or interrupted run leaves
@@ -119,12 +120,13 @@ def _staged_out(out_dir: str | os.PathLike[str]) -> Iterator[Path]:
     ``filters`` had mixed seed 1's ``filters/`` with seed 0's report). The temporary folder
     lies inside an existing ``out_dir`` (one file system even when it is a mount point,
     whose parent may be another or read-only), else beside it; it gets the permissions a
-    plain mkdir would give."""
+    plain mkdir would give. ``folders``: the sub-folders the run writes (those of
+    :func:`_check_replaceable`)."""
     import shutil
     import tempfile
 
     out = _check_out(out_dir)
-    _check_replaceable(out)
+    _check_replaceable(out, folders)
     home = out if out.is_dir() else out.absolute().parent
     try:
         home.mkdir(parents=True, exist_ok=True)
@@ -153,13 +155,14 @@ def _staged_out(out_dir: str | os.PathLike[str]) -> Iterator[Path]:
     shutil.rmtree(tmp, ignore_errors=True)  # gone when renamed; else the earlier results
 
 
-def _check_replaceable(out: Path) -> None:
-    """Refuse an ``out_dir`` where an experiment's sub-folder name holds something that is
-    not an earlier run's results (no ``metrics.json`` in it): the swap replaced it, a user's
-    own ``common/`` or ``filters/`` with their files, without a word."""
+def _check_replaceable(out: Path, folders: Sequence[str]) -> None:
+    """Refuse an ``out_dir`` where a sub-folder the run writes (an experiment's, ``folders``)
+    holds something that is not an earlier run's results (no ``metrics.json`` in it): the
+    swap replaced it, a user's own ``common/`` or ``filters/`` with their files, without a
+    word."""
     if not out.is_dir():
         return
-    for name in TITLES:
+    for name in folders:
         t = out / name
         if (t.exists() or t.is_symlink()) and not (
                 t.is_dir() and not t.is_symlink() and (t / "metrics.json").is_file()):

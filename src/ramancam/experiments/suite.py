@@ -85,7 +85,7 @@ def all_experiments(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bo
         jobs.append(("pharma", functools.partial(_pharma, raw=raw), data_src))
     for name, reason in skipped.items():
         _progress(f"{name}: skipped: {reason}")
-    with _staged_out(out_dir) as root:
+    with _staged_out(out_dir, [name for name, _, _ in jobs]) as root:
         doc = _run_all(root, Path(out_dir), jobs, skipped, seed=seed, quick=quick,
                        label={"pharma": {"label_col": label_col, "labels_from": labels_from},
                               "mixing": {"label_col": pure_label_col}})

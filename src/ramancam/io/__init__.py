@@ -211,7 +211,8 @@ def read(path: str | os.PathLike[str], *, label_col: str | None = None,
 def _composed(s: Spectra) -> Spectra:
     """Labels in one Unicode form (NFC): "café" from a folder macOS named (decomposed, as
     its file systems write names) and "café" typed elsewhere were two classes, every
-    prediction of one counted wrong."""
+    prediction of one counted wrong (model classes alike:
+    :func:`~ramancam.spectra.composed_names`)."""
     if s.labels is None:
         return s
     import unicodedata
@@ -219,10 +220,10 @@ def _composed(s: Spectra) -> Spectra:
     distinct = set(s.labels.tolist())
     if all(v.isascii() for v in distinct):
         return s
-    nfc = {v: unicodedata.normalize("NFC", v) for v in distinct}
-    if all(k == v for k, v in nfc.items()):
+    fixed = {v: unicodedata.normalize("NFC", v) for v in distinct}
+    if all(k == v for k, v in fixed.items()):
         return s
-    return s.replace(labels=np.array([nfc[v] for v in s.labels.tolist()], dtype=str))
+    return s.replace(labels=np.array([fixed[v] for v in s.labels.tolist()], dtype=str))
 
 
 #: Raman shifts (cm-1) a converted wavelength axis may span: beyond them it was no wavelength

@@ -239,15 +239,21 @@ def check_exists(path: str | os.PathLike[str]) -> Path:
         raise RamancamError(
             f"path must be an existing file or folder; got {str(p)!r}, which does not exist. "
             "Check the spelling and the current folder.")
-    try:  # names become ids and labels that every output writes as UTF-8
-        str(p).encode("utf-8")
+    check_utf8_path(p)
+    return p
+
+
+def check_utf8_path(path: str | os.PathLike[str]) -> None:
+    """Refuse a path name that is not UTF-8 text (a zip made on Windows): it becomes ids,
+    labels and lines of outputs written as UTF-8, which failed after the work."""
+    try:
+        str(path).encode("utf-8")
     except UnicodeEncodeError:
-        shown = os.fsencode(str(p)).decode("utf-8", "backslashreplace")
+        shown = os.fsencode(str(path)).decode("utf-8", "backslashreplace")
         raise RamancamError(
             f"path names must be UTF-8 text; got '{shown}' (bytes of another encoding, as "
             "zips made on Windows write them). Rename it, e.g. convmv -f cp1252 -t utf8 "
             "--notest FILE.") from None
-    return p
 
 
 def read_text(path: Path) -> str:

@@ -230,7 +230,9 @@ def parse_labels_from(spec: str, what: str = "labels_from") -> tuple[str, str]:
     kind, _, arg = spec.partition(":")
     if kind == "folder" and not arg:
         return kind, ""
-    if kind in ("header", "regex", "id", "manifest") and arg:
+    if kind == "manifest" and arg:  # ~ as a shell leaves it after 'manifest:'
+        return kind, os.path.expanduser(arg)
+    if kind in ("header", "regex", "id") and arg:
         return kind, arg
     raise RamancamError(
         f"{what} must be one of {', '.join(LABEL_SOURCES)}; got {spec!r}. "
@@ -245,21 +247,19 @@ _NOTES = re.compile(r"^(readme|licen[cs]e|notice|notes?|changelog|changes)([._-]
 
 def _find_files(root: Path, pattern: str | None) -> list[Path]:
     """The spectrum files in ``root`` and its sub-folders (symbolic links to folders
-    followed, each folder once), in path order: those with a known suffix (not notes), or
-    those ``pattern`` matches, case ignored as in the default (``*.spc`` takes ``A.SPC``):
-    in every sub-folder unless it has a ``/``, then relative to ``root``. Hidden files and
-    folders and the lock files Excel leaves beside an open workbook (``~$book.xlsx``) are
-    never read."""
-    match = None if pattern is None else _glob_regex(_relative_pattern(root, pattern))
+    followed), in path order: those with a known suffix (not notes), or those ``pattern``
+    matches (:func:`_matches`). Hidden files and folders and the lock files Excel leaves
+    beside an open workbook (``~$book.xlsx``) are never read."""
+    parts = None if pattern is None else _pattern_parts(root, pattern)
     files = []
     for f in _walk(root):
         if f.name.startswith("~$"):
             continue
         rel = f.relative_to(root).as_posix()
-        if match is None:
+        if parts is None:
             if not is_known_file(f) or _NOTES.match(f.name):
                 continue
-        elif not match.fullmatch(rel if "/" in str(pattern) else f.name):
+        elif not _matches(parts, rel.split("/") if len(parts) > 1 else [f.name]):
             continue
         if f.is_file():
             files.append((rel, f))
@@ -270,66 +270,66 @@ def _find_files(root: Path, pattern: str | None) -> list[Path]:
 
 
 def _walk(root: Path) -> list[Path]:
-    """Every file under ``root`` outside hidden folders, not hidden itself, following links
-    to folders (``rglob`` skipped a class folder that was a link) but entering each real
-    folder once (a link back up is no loop)."""
+    """Every file under ``root`` outside hidden folders, not hidden itself, in sorted order,
+    following links to folders (``rglob`` skipped a class folder that was a link). A folder
+    is read once: by its own path when it lies in ``root`` (a link to it elsewhere in
+    ``root``, met first, took its files and their labels), else by the first link to it; a
+    link back up is no loop."""
+    own: set[str] = set()
+    for top, dirs, _ in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        own.add(os.path.realpath(top))
     seen: set[str] = set()
     out = []
     for top, dirs, names in os.walk(root, followlinks=True):
         real = os.path.realpath(top)
-        if real in seen:
+        linked = top != str(root) and os.path.islink(top)
+        if real in seen or (linked and real in own):
             dirs[:] = []
             continue
         seen.add(real)
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        out += [Path(top) / n for n in names if not n.startswith(".")]
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        out += [Path(top) / n for n in sorted(names) if not n.startswith(".")]
     return out
 
 
-def _relative_pattern(root: Path, pattern: str) -> str:
-    """``pattern`` relative to ``root``: an absolute one inside it loses the folder's part."""
-    if not os.path.isabs(pattern):
-        return pattern
-    for base in (str(root), os.path.realpath(root)):
-        head = base.rstrip(os.sep) + os.sep
-        if pattern.startswith(head):
-            return pattern[len(head):].replace(os.sep, "/")
-    raise RamancamError(
-        f"file patterns must lie inside the folder read ({str(root)!r}); got {pattern!r}. "
-        "Give the pattern relative to the folder, e.g. '*.txt' or 'A/*.txt'.")
-
-
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """A glob pattern as a regular expression on ``/``-separated paths, case ignored:
-    ``*`` and ``?`` stay within a folder's name, ``**`` spans folders, ``[...]`` and
-    ``[!...]`` are sets."""
-    out = []
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-            continue
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        end = pattern.find("]", i + 2) if c == "[" else -1
-        if c == "*":
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif end > 0:
-            inner = pattern[i + 1:end]
-            inner = "^" + inner[1:] if inner.startswith("!") else inner
-            out.append("[" + inner.replace("\\", "\\\\") + "]")
-            i = end + 1
-            continue
+def _pattern_parts(root: Path, pattern: str) -> list[str]:
+    """``pattern``'s folder parts relative to ``root`` (``.`` and empty parts dropped): an
+    absolute one must lie inside it."""
+    if os.path.isabs(pattern):
+        # the folders before the first wildcard, resolved (the current folder may be
+        # reached through a link: $PWD is not the path Python resolves)
+        split = pattern.replace(os.sep, "/").split("/")
+        fixed = next((i for i, p in enumerate(split) if any(c in p for c in "*?[")),
+                     len(split) - 1)
+        head = os.path.realpath("/".join(split[:fixed]) or "/")
+        base = os.path.realpath(root)
+        if head == base or head.startswith(base.rstrip(os.sep) + os.sep):
+            pattern = "/".join([os.path.relpath(head, base), *split[fixed:]])
         else:
-            out.append(re.escape(c))
-        i += 1
-    return re.compile("".join(out), re.IGNORECASE)
+            raise RamancamError(
+                f"file patterns must lie inside the folder read ({str(root)!r}); got "
+                f"{pattern!r}. Give the pattern relative to the folder, e.g. '*.txt' or "
+                "'A/*.txt'.")
+    parts = [p for p in pattern.replace(os.sep, "/").split("/") if p not in ("", ".")]
+    if not parts:
+        raise RamancamError(f"file patterns must name files; got {pattern!r}. Give e.g. "
+                            "'*.txt' or 'A/*.txt'.")
+    return parts
+
+
+def _matches(parts: list[str], names: list[str]) -> bool:
+    """Whether the path ``names`` (its folders and file name) matches the glob ``parts``,
+    case ignored as the default selection ignores it (``*.spc`` takes ``A.SPC``): each part
+    as :mod:`fnmatch` reads it, ``**`` any number of folders."""
+    import fnmatch
+
+    if not parts:
+        return not names
+    if parts[0] == "**":
+        return any(_matches(parts[1:], names[i:]) for i in range(len(names) + 1))
+    return bool(names) and fnmatch.fnmatchcase(names[0].lower(), parts[0].lower()) \
+        and _matches(parts[1:], names[1:])
 
 
 def _check_utf8(root: Path, rel: str) -> None:

@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import RamancamError, first_of
-from ..spectra import Spectra, check_axis
+from ..spectra import Spectra, check_axis, composed_names
 from ._atomic import sweep_leftovers, temp_prefix
 
 __all__ = ["CUBE_FORMAT", "DEFAULT_CHUNKS", "Cube", "atomic_store", "check_store_target",
@@ -418,7 +418,7 @@ def open_cube(path: str | os.PathLike[str]) -> Cube:
         raise RamancamError(
             f"cube {str(p)!r} must hold 'truth' of the map's shape ({ny}, {nx}); got "
             f"{tuple(truth.shape)}. Write the cube again (ramancam convert).")
-    return Cube(p, g, spectra, w, x, y, truth, None if names is None else [str(c) for c in names])
+    return Cube(p, g, spectra, w, x, y, truth, None if names is None else composed_names(names))
 
 
 def write_cube(spectra: Spectra, path: str | os.PathLike[str], *,
@@ -556,10 +556,18 @@ def grid_places(grid: Any, n: int
     return xs, ys, (np.asarray(grid.iy) * grid.nx + np.asarray(grid.ix)).astype(np.intp)
 
 
-def damaged_chunk_guard(read: Callable[[], _T], what: str, part: str) -> _T:
+#: The way out of a damaged chunk of a result store: resuming it reads the chunk again.
+STORE_FIX = ("Remove the result store and run the command again, which computes every tile "
+             "anew")
+
+
+def damaged_chunk_guard(read: Callable[[], _T], what: str, part: str,
+                        fix: str = "Write it again (ramancam convert, or the run that made "
+                                   "it), or restore it from a copy") -> _T:
     """``read()``, with a chunk that cannot be decoded (a file cut short or overwritten:
     zarr's codecs raise RuntimeError, ValueError, ...) refused in one line naming ``what``
-    (``cube PATH``) and ``part`` (which tile of which array), instead of a traceback."""
+    (``cube PATH``), ``part`` (which tile of which array) and ``fix``, instead of a
+    traceback."""
     try:
         return read()
     except (RamancamError, MemoryError, KeyboardInterrupt):
@@ -567,8 +575,7 @@ def damaged_chunk_guard(read: Callable[[], _T], what: str, part: str) -> _T:
     except Exception as exc:
         raise RamancamError(
             f"{what} must be readable; got a damaged chunk in {part} ({type(exc).__name__}: "
-            f"{exc}). Write it again (ramancam convert, or the run that made it), or restore "
-            "it from a copy.") from None
+            f"{exc}). {fix}.") from None
 
 
 def read_cube(path: str | os.PathLike[str], *, limit: int = READ_LIMIT) -> Spectra:

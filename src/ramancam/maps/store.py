@@ -76,6 +76,17 @@ def finished_shifts(store: Any, done: NDArray[Any]) -> NDArray[np.float64] | Non
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
+def _tile_of(store: Any, name: str, ys: slice, xs: slice) -> Any:
+    """A finished tile of a store's array, a damaged chunk (a file cut short) named in one
+    line (it was a zarr traceback)."""
+    from ..io.zarr_cube import STORE_FIX, damaged_chunk_guard
+
+    where = getattr(store.store, "root", None) or "of this run"
+    return damaged_chunk_guard(lambda: store[name][ys, xs], f"result store {where}",
+                               f"pixels y {ys.start}-{ys.stop - 1}, x {xs.start}-{xs.stop - 1} "
+                               f"of its array {name!r}", STORE_FIX)
+
+
 def count_finished(store: Any, done: NDArray[Any]
                    ) -> tuple[int | None, int, int | None, int, tuple[int, int] | None,
                               NDArray[np.int64]]:
@@ -92,18 +103,19 @@ def count_finished(store: Any, done: NDArray[Any]
     n_pixels = n_refused = 0
     for ys, xs in finished_tiles(store, done):
         n_pixels += (ys.stop - ys.start) * (xs.stop - xs.start)
-        pred = np.asarray(store["predicted"][ys, xs])
+        pred = np.asarray(_tile_of(store, "predicted", ys, xs))
         refused = pred < 0
         n_refused += int(refused.sum())
         per_class[0] += np.bincount(pred[~refused], minlength=per_class.shape[1])
         if n_unknown is not None:
-            flagged = np.asarray(store["unknown"][ys, xs]) & ~refused
+            flagged = np.asarray(_tile_of(store, "unknown", ys, xs)) & ~refused
             n_unknown += int(flagged.sum())
             per_class[1] += np.bincount(pred[flagged], minlength=per_class.shape[1])
         if n_agree is not None:
-            n_agree += int((np.asarray(store["library_match"][ys, xs]) == pred)[~refused].sum())
+            n_agree += int((np.asarray(_tile_of(store, "library_match", ys, xs)) == pred)
+                           [~refused].sum())
         if sizes is not None:
-            size = np.asarray(store["prediction_set"][ys, xs]).sum(axis=-1)[~refused]
+            size = np.asarray(_tile_of(store, "prediction_set", ys, xs)).sum(axis=-1)[~refused]
             sizes[0] += int((size == 1).sum())
             sizes[1] += int((size > 1).sum())
     return (n_unknown, n_pixels, n_agree, n_refused,
