@@ -286,3 +286,34 @@ def test_report_names_channels_on_a_channel_axis(setup, tmp_path):
                  "--out", str(tmp_path / "m.csv")]) == 0
     text = (tmp_path / "r.html").read_text()
     assert text.count("Supporting bands (channel): ") == 5 and "(cm-1)" not in text
+
+
+def test_plot_titles_tell_long_names_apart(tmp_path, rng, monkeypatch):
+    # RRUFF names that differ in their middle (the laser) were cut alike: a real error read
+    # "predicted Monazite-(Ce) R040106…unoriented, true Monazite-(Ce) R040106…unoriented"
+    from ramancam.bundle import save, training_summary
+    from ramancam.cli import explain as cli_explain
+    from ramancam.io import write_table
+
+    names = [f"Monazite-(Ce) R040106 {w} nm unoriented" for w in (514, 532, 785)]
+    torch.manual_seed(3)
+    model = RamanCNN(CNNConfig(n_points=N_POINTS, n_classes=3, n_filters=4, filter_size=5,
+                               fc_width=6)).eval()
+    grid = np.arange(N_POINTS) * 2.0 + 500.0
+    X = rng.random((6, N_POINTS))
+    data = Spectra(X, grid, labels=names * 2, meta={"id": [f"s{i}" for i in range(6)]})
+    model_path, data_path = tmp_path / "model.ramancam", tmp_path / "data.csv"
+    save(model_path, estimator=model, recipe=None, grid=grid, classes=names,
+         training_summary=training_summary(data))
+    write_table(data, data_path)
+    heads = []
+    monkeypatch.setattr(cli_explain, "_plot",
+                        lambda path, grid, shown, title: heads.extend(s[0] for s in shown))
+    assert main(["explain", str(model_path), str(data_path), "--label-col", "label",
+                 "--method", "fc", "--plot", str(tmp_path / "p.png"), "--max-plots", "6"]) == 0
+    pred = predict_proba(model, X).argmax(axis=1)
+    wrong = [h for h, p, t in zip(heads, pred, [0, 1, 2] * 2, strict=True) if p != t]
+    assert wrong
+    for head in wrong:
+        predicted, true = head.split("predicted ")[1].split(", true ")
+        assert predicted != true

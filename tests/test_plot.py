@@ -331,3 +331,50 @@ def test_the_reliability_legend_sits_beside_the_axes():
     legend = ax.get_legend().get_window_extent()
     assert legend.x0 > ax.get_window_extent().x1
     plt.close(fig)
+
+
+RRUFF_NAMES = [f"{m} {r} {w} nm unoriented" for m, r in (("Monazite-(Ce)", "R040106"),
+                                                         ("Hydroxylapatite", "R060180"))
+               for w in (514, 532, 785)]
+
+
+def test_long_names_that_differ_in_their_middle_stay_apart_in_one_figure():
+    # short_name kept the first 21 and last 10 characters: the three lasers of a RRUFF
+    # mineral were three identical rows of the confusion matrix and three identical names
+    # beside different curves and legend patches
+    from ramancam._labels import NAME_LIMIT, short_names
+    from ramancam.maps import MapGrid
+    from ramancam.maps.images import draw_class_image
+
+    cut = short_names(RRUFF_NAMES)
+    assert len(set(cut)) == 6 and all(len(c) <= NAME_LIMIT for c in cut)
+    assert all(w in c for c, w in zip(cut, ["514", "532", "785"] * 2, strict=True))
+    assert cut[0].startswith("Monazite-(Ce) R04") and cut[3].startswith("Hydroxylapatite")
+    # short names stay, equal names stay equal, a name cut alone is cut as before
+    long = "Lactobacillus delbrueckii subsp. bulgaricus strain " + "x" * 40
+    assert short_names(["PE", long, "PE"]) == ["PE", plot.short_name(long), "PE"]
+    # a differing part longer than the limit: numbered
+    twins = ["a" * 5 + "x" * 40 + "1", "a" * 5 + "y" * 40 + "1"]
+    twins += [short_names(twins)[0]]  # a name that reads as another's label
+    assert len(set(short_names(twins))) == 3
+
+    ax = plot.confusion_matrix(np.eye(6), RRUFF_NAMES)
+    assert [t.get_text() for t in ax.get_yticklabels()] == cut
+    assert [t.get_text() for t in ax.get_xticklabels()] == cut
+    plt.close(ax.figure)
+    x = np.linspace(400, 1800, 20)
+    ax = plot.class_stack(RRUFF_NAMES, [[(x, x)]] * 6)
+    assert [t.get_text() for t in ax.texts] == cut
+    plt.close(ax.figure)
+    fig, ax = plt.subplots()
+    draw_class_image(ax, MapGrid.regular(3, 2), np.array([[0, 1, 2], [0, 1, 2]]),
+                     RRUFF_NAMES[:3])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [f"{c} (2)" for c in cut[:3]]
+    plt.close(fig)
+    # the report's pixels to check: each panel's nearest class
+    from ramancam.predict_report import _figure
+
+    fig = _figure(x, [(f"s{i}", n, x, "low p") for i, n in enumerate(RRUFF_NAMES[:3])],
+                  lambda name: None)
+    assert [a.get_title(loc="left") for a in fig.axes] == [
+        f"s{i}: nearest class {c} (low p)" for i, c in enumerate(cut[:3])]

@@ -26,7 +26,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._labels import short_name
+from ._labels import short_name as short_name  # plot.short_name, as before
+from ._labels import short_names
 from .errors import RamancamError
 
 if TYPE_CHECKING:
@@ -359,7 +360,8 @@ def class_stack(names: Sequence[str], lines: Sequence[Sequence[tuple[ArrayLike, 
     from .maps.images import class_colors
 
     colors = class_colors(len(names))  # as the map images colour the same classes
-    for k, (name, curves) in enumerate(zip(names, lines, strict=True)):
+    labels = short_names(names)  # apart, when long names differ in their middle
+    for k, curves in enumerate(lines):
         pairs = [(_axis(a), np.asarray(y, dtype=np.float64)) for a, y in curves]
         for a, y in pairs:
             _vector(y, "spectrum", a.size)
@@ -382,7 +384,7 @@ def class_stack(names: Sequence[str], lines: Sequence[Sequence[tuple[ArrayLike, 
                     alpha=1.0 if len(pairs) == 1 else 0.6)
             x_all.append(a)
         # the name beside the axes, right of its curve: never over the data
-        ax.text(1.01, off + 0.55, short_name(name), transform=ax.get_yaxis_transform(),
+        ax.text(1.01, off + 0.55, labels[k], transform=ax.get_yaxis_transform(),
                 fontsize="small", color=color, va="center", ha="left", clip_on=False)
     if x_all:
         lo = min(float(a.min()) for a in x_all)
@@ -414,7 +416,7 @@ def confusion_matrix(cm: ArrayLike, class_names: Sequence[str], *, ax: Axes | No
     matplotlib Axes
     """
     c = np.asarray(cm, dtype=np.float64)
-    names = [short_name(n) for n in class_names]
+    names = short_names(class_names)
     if c.ndim != 2 or c.shape[0] != c.shape[1]:
         raise RamancamError(f"cm must be a square matrix; got shape {c.shape}.")
     if len(names) != c.shape[0]:

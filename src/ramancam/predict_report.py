@@ -87,9 +87,13 @@ def _figure(grid: NDArray[np.float64],
     spectrum, why it is drawn), the last shown in the panel's title."""
     from matplotlib.figure import Figure
 
-    from .plot import _xlabel, short_name
+    from ._labels import short_name, short_names
+    from .plot import _xlabel
 
     n = len(drawn)
+    # the classes of every panel named apart (long names that differ in their middle)
+    names = list(dict.fromkeys([*(d[1] for d in drawn), *([map_class] if map_class else [])]))
+    label = dict(zip(names, short_names(names), strict=True))
     fig = Figure(figsize=(8.0, (2.4 if maps is not None else 2.1) * n + 0.3),
                  layout="constrained")
     axes = fig.subplots(n, 1, squeeze=False)[:, 0]
@@ -100,19 +104,19 @@ def _figure(grid: NDArray[np.float64],
 
             spectrum_map(grid, x, maps[k], ax=ax,
                          title=f"{short_name(ident)}: {method} map for "
-                               f"{short_name(map_class or nearest)} ({why})",
+                               f"{label[map_class or nearest]} ({why})",
                          map_label=method, reference=None if ref is None else ref[0],
                          reference_sd=None if ref is None else ref[1],
-                         reference_label=f"mean of {short_name(nearest)}")
+                         reference_label=f"mean of {label[nearest]}")
             continue
         if ref is not None:
             mean, sd = ref
             ax.fill_between(grid, mean - sd, mean + sd, color="0.85", lw=0)
             ax.plot(grid, mean, color="0.45", ls="--", lw=1.0,
-                    label=f"mean of {short_name(nearest)}")
+                    label=f"mean of {label[nearest]}")
         ax.plot(grid, x, color="C0", lw=1.0, label=short_name(ident))
         ax.set_ylabel("intensity")
-        ax.set_title(f"{short_name(ident)}: nearest class {short_name(nearest)} ({why})",
+        ax.set_title(f"{short_name(ident)}: nearest class {label[nearest]} ({why})",
                      loc="left",
                      fontsize="medium")
         ax.legend(fontsize="small", loc="best", frameon=False)

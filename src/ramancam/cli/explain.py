@@ -276,6 +276,7 @@ def _run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
+    from .._labels import short_name, short_names
     from ..bundle import load
     from ..checks import shift_note
     from ..conformal import set_members
@@ -291,7 +292,6 @@ def _run(args: argparse.Namespace) -> int:
         parse_bands,
     )
     from ..novelty import UNKNOWN
-    from ..plot import short_name
     from . import _scale as scale
     from ._common import (
         chunk_progress,
@@ -358,6 +358,12 @@ def _run(args: argparse.Namespace) -> int:
         make_out_folder(out_dir)  # removed again if the run fails while it is empty
     n_rows = 0
     shown: list[tuple[str, Any, Any, str, Any]] = []
+    # the classes as the figure's titles name them: apart, when long names differ in their
+    # middle ("predicted X, true X" for a real error)
+    labels = dict(zip(classes, short_names(classes), strict=True))
+
+    def label(name: str) -> str:
+        return labels.get(name) or short_names([*classes, name])[-1]
     out_path = str(out_dir / "maps.csv") if out_dir is not None else args.out
     # without --out the table goes to stdout, unless a figure or report is what was asked for
     table = bool(out_path) or not (args.report or args.plot)
@@ -470,14 +476,14 @@ def _run(args: argparse.Namespace) -> int:
                         # "95%", then the set's classes, most probable first
                         "set": None if members is None else [f"{1 - rate:.0%}", *members[i]]})
                 if plot_path and len(shown) < args.max_plots:
-                    pred = classes[int(cal[i].argmax())]
+                    pred = label(classes[int(cal[i].argmax())])
                     if flag is not None and flag[i]:
                         pred = f"{UNKNOWN} (nearest {pred})"
                     head = (f"{short_name(ids[rows[i]])}: map for "
-                            f"{short_name(classes[targets[r]])} "
+                            f"{label(classes[targets[r]])} "
                             f"(p={cal[i, targets[r]]:.3f}); "
-                            f"predicted {short_name(pred)}"
-                            + ("" if y is None else f", true {short_name(y[i])}"))
+                            f"predicted {pred}"
+                            + ("" if y is None else f", true {label(str(y[i]))}"))
                     shown.append((head, X[i], maps[r], args.method,
                                   bundle.class_reference(classes[targets[r]])))
             n_rows += maps.shape[0]

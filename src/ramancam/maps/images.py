@@ -134,7 +134,7 @@ def draw_class_image(ax: Axes, grid: MapGrid, predicted: ArrayLike,
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
-    from .._labels import short_name
+    from .._labels import short_names
 
     pred = np.asarray(predicted)
     k = len(class_names)
@@ -150,8 +150,9 @@ def draw_class_image(ax: Axes, grid: MapGrid, predicted: ArrayLike,
     img = np.ma.masked_less(pred, 0)
     _show(ax, grid, img, cmap=cmap, vmin=-0.5, vmax=max(len(shown), 1) - 0.5)
     counts = np.bincount(pred[pred >= 0].ravel(), minlength=k + 1)
-    handles = [Patch(facecolor=c, edgecolor="0.3", label=f"{short_name(name)} ({counts[i]})")
-               for i, (c, name) in enumerate(zip(colors, class_names, strict=True))]
+    labels = short_names(class_names)  # apart, when long names differ in their middle
+    handles = [Patch(facecolor=c, edgecolor="0.3", label=f"{labels[i]} ({counts[i]})")
+               for i, c in enumerate(colors)]
     if flagged is not None:
         handles.append(Patch(facecolor=UNKNOWN_COLOR, edgecolor="0.3",
                              label=f"unknown ({int(flagged.sum())})"))
@@ -355,7 +356,7 @@ def write_map_images(out_dir: str | os.PathLike[str], grid: MapGrid, predicted: 
     RamancamError
         Missing folder, or arrays whose shapes do not match the grid and the class list.
     """
-    from .._labels import short_name
+    from .._labels import short_names
 
     out = Path(out_dir)
     if not out.is_dir():
@@ -385,11 +386,12 @@ def write_map_images(out_dir: str | os.PathLike[str], grid: MapGrid, predicted: 
     paths.append(save_figure(fig, out / "confidence.png"))
 
     width = max(2, len(str(k)))
-    for i, name in enumerate(class_names):
+    labels = short_names(class_names)  # as the class image's legend names them
+    for i in range(k):
         fig, ax = _new_figure(grid)
         draw_value_image(ax, grid, np.where(pred >= 0, p[..., i], np.nan),
-                         label=f"p({short_name(name)})", vmin=0.0, vmax=1.0,
-                         title=f"probability of {short_name(name)}")
+                         label=f"p({labels[i]})", vmin=0.0, vmax=1.0,
+                         title=f"probability of {labels[i]}")
         paths.append(save_figure(fig, out / f"proba_{i + 1:0{width}d}.png"))
     shift = None if band_shift is None else np.asarray(band_shift, dtype=np.float64)
     if shift is not None and np.isfinite(shift).any():
