@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 
 import matplotlib.colors as mcolors
 import numpy as np
@@ -726,3 +727,78 @@ def test_default_band_images_are_peaks_not_points_on_one_broad_band():
     v = broad.copy()
     v[600] = np.nan
     assert 1000.0 not in top_bands(v, x, n=1)
+
+
+def _class_image(k, pred, tmp_path):
+    """classes.png of ``pred`` among ``k`` classes, drawn and saved as write_map_images does
+    (any warning an error), and its legend's texts and box inside the figure."""
+    import warnings
+
+    from ramancam.maps.images import _new_figure, draw_class_image, save_figure
+
+    g = MapGrid.regular(pred.shape[1], pred.shape[0])
+    fig, ax = _new_figure(g, extra_w=2.6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        draw_class_image(ax, g, pred, [f"class{i:03d}" for i in range(k)],
+                         title="predicted class")
+        save_figure(fig, tmp_path / "classes.png")
+    legend = ax.get_legend()
+    box, page = legend.get_window_extent(), fig.bbox
+    inside = box.y0 >= page.y0 and box.y1 <= page.y1 and box.x1 <= page.x1 + 1
+    return [t.get_text() for t in legend.get_texts()], inside, ax
+
+
+def test_class_legend_lists_the_classes_in_the_map_and_fits(tmp_path):
+    # a 40-class model on a map of classes 30-39: the legend listed class000 (0) ...
+    # class026 (0) and ran off the image, so none of the map's classes could be named (and
+    # constrained layout warned that the axes collapsed)
+    pred = np.repeat(np.arange(30, 40), 3).reshape(5, 6)
+    pred[0, :2] = 31  # class 31 has the most pixels, class 30 one
+    texts, inside, _ = _class_image(40, pred, tmp_path)
+    assert inside
+    assert texts[0] == "class031 (5)" and texts[-1] == "class030 (1)"
+    assert sorted(texts) == sorted(f"class{i:03d} ({(pred == i).sum()})" for i in range(30, 40))
+    # 120 classes in a 20 x 12 map: as many as fit, most pixels first, the rest summed
+    pred = np.random.default_rng(0).choice(120, size=(12, 20))
+    pred[:2] = 7
+    pred[0, 0] = -1
+    texts, inside, _ = _class_image(120, pred, tmp_path)
+    assert inside and texts[0] == f"class007 ({(pred == 7).sum()})"
+    assert texts[-1] == "no spectrum (1)"
+    more = texts[-2]
+    n_more, pixels = (int(v) for v in re.fullmatch(r"\+ (\d+) more classes \((\d+)\)",
+                                                   more).groups())
+    shown = [int(t.rsplit("(", 1)[1][:-1]) for t in texts[:-2]]
+    assert 10 <= len(shown) < 30 and shown == sorted(shown, reverse=True)
+    assert len(shown) + n_more == len(np.unique(pred[pred >= 0]))
+    assert sum(shown) + pixels == (pred >= 0).sum()
+    # a line scan's short strip holds a few
+    texts, inside, _ = _class_image(120, np.arange(60).reshape(1, 60) % 40, tmp_path)
+    assert inside and texts[-1].startswith("+ ")
+
+
+def test_class_colours_of_many_classes_can_be_told_apart():
+    # above 20 classes the colours were hues evenly spaced on a cyclic map: for 40 classes
+    # class000 #ff0000, class001 #ff2300, class039 #ff003b
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
+
+    from ramancam.maps.images import UNKNOWN_COLOR, _palette, draw_class_image
+
+    tab20 = [mcolors.to_hex(colormaps["tab20"](i)) for i in [*range(0, 20, 2),
+                                                            *range(1, 20, 2)]]
+    assert class_colors(20) == tab20 and class_colors(12) == tab20[:12]  # as before
+    assert class_colors(40)[:20] == tab20
+    rgb = np.array([mcolors.to_rgb(c) for c in class_colors(len(_palette()))])
+    apart = np.linalg.norm(rgb[:, None] - rgb[None], axis=-1) + 9 * np.eye(len(rgb))
+    assert len(rgb) >= 40 and apart[20:].min() >= 0.1
+    for special in (MISSING_COLOR, UNKNOWN_COLOR):
+        assert np.linalg.norm(rgb[20:] - mcolors.to_rgb(special), axis=-1).min() >= 0.1
+    assert len(set(class_colors(120))) == 120
+    # past the palette, the classes in the image take its colours
+    ax = Figure().add_subplot()
+    draw_class_image(ax, MapGrid.regular(3, 2), np.array([[3, 80, 119], [3, 80, 119]]),
+                     [f"c{i}" for i in range(120)])
+    patches = ax.get_legend().get_patches()
+    assert [mcolors.to_hex(p.get_facecolor()) for p in patches] == _palette()[:3]

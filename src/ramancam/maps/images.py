@@ -9,11 +9,12 @@ Agg) written atomically. File names never contain user text: per-class files are
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -39,18 +40,47 @@ def class_colors(n: int) -> list[str]:
     """``n`` distinct colours (hex), the same for the same class index in every image and
     figure: tab10 up to 10 classes, tab20 up to 20 (its ten strong colours first, then their
     light partners, so that neighbouring classes never get a colour and its pale twin),
-    then evenly spaced hues."""
+    then tab20b and tab20c (47 colours in all; evenly spaced hues on a cyclic map
+    gave 40 classes reds that no one could tell apart), then hues a golden angle apart."""
     import matplotlib
 
     if n <= 10:
         cmap = matplotlib.colormaps["tab10"]
         return [matplotlib.colors.to_hex(cmap(i)) for i in range(n)]
-    if n <= 20:
-        cmap = matplotlib.colormaps["tab20"]
-        order = [*range(0, 20, 2), *range(1, 20, 2)]
-        return [matplotlib.colors.to_hex(cmap(order[i])) for i in range(n)]
-    cmap = matplotlib.colormaps["hsv"]
-    return [matplotlib.colors.to_hex(cmap(i / n)) for i in range(n)]
+    palette = _palette()
+    if n <= len(palette):
+        return palette[:n]
+    # past the palette no set of colours stays apart: vary the hue by the golden angle and
+    # the brightness in three steps, so that neighbouring classes at least differ
+    rgb = matplotlib.colors.hsv_to_rgb(
+        [((i * 0.618034) % 1.0, 0.75, (0.95, 0.7, 0.5)[i % 3]) for i in range(n - len(palette))])
+    return [*palette, *(matplotlib.colors.to_hex(tuple(c)) for c in rgb.tolist())]
+
+
+@functools.cache
+def _palette() -> list[str]:
+    """tab20 (strong colours, then their light partners), then tab20b and tab20c by shade
+    (each set's darkest of every hue, then the next shade), so that neighbours differ in
+    hue. A colour of the two is left out when it is close to one already taken (tab20c's
+    light blue beside tab20's) or to the colour of missing or unknown pixels: 47 colours."""
+    import matplotlib
+
+    def of(name: str, i: int) -> str:
+        return str(matplotlib.colors.to_hex(matplotlib.colormaps[name](i)))
+
+    def rgb(c: str) -> NDArray[np.float64]:
+        return np.asarray(matplotlib.colors.to_rgb(c))
+
+    colors = [of("tab20", i) for i in [*range(0, 20, 2), *range(1, 20, 2)]]
+    taken = [rgb(c) for c in (*colors, MISSING_COLOR, UNKNOWN_COLOR)]
+    for shade in (0, 2, 1, 3):
+        for name, hues in (("tab20b", 5), ("tab20c", 5)):
+            for hue in range(hues):
+                c = of(name, 4 * hue + shade)
+                if min(float(np.linalg.norm(rgb(c) - t)) for t in taken) >= 0.1:
+                    colors.append(c)
+                    taken.append(rgb(c))
+    return colors
 
 
 # A map whose pixels, drawn square, would give a strip thinner than this many inches (a
@@ -115,6 +145,12 @@ def draw_class_image(ax: Axes, grid: MapGrid, predicted: ArrayLike,
                      unknown: ArrayLike | None = None) -> Axes:
     """Draw the class image with a legend (class name and pixel count).
 
+    The legend lists the classes with pixels, most pixels first, then the unknown pixels
+    and those without a spectrum; when they do not fit beside the image, the classes with
+    the fewest pixels are summed in one "+ N more classes" entry (every class is counted in
+    the report's table). With more classes than :func:`class_colors` keeps apart, the
+    classes with pixels take its distinct colours in class order, when they are few enough.
+
     Parameters
     ----------
     ax : matplotlib Axes
@@ -138,35 +174,84 @@ def draw_class_image(ax: Axes, grid: MapGrid, predicted: ArrayLike,
 
     pred = np.asarray(predicted)
     k = len(class_names)
-    colors = class_colors(k)
     flagged = None
     if unknown is not None:
         # flagged pixels, and pixels with a spectrum no class was given (refused by the
         # recipe, flagged by the caller): "unknown"; pixels without a spectrum stay blank
         flagged = np.asarray(unknown, dtype=bool)
         pred = np.where(flagged, k, pred)  # one more colour, after the classes
+    counts = np.bincount(pred[pred >= 0].ravel(), minlength=k + 1)
+    present = [i for i in range(k) if counts[i]]
+    colors = class_colors(k)
+    if k > len(_palette()) and len(present) <= len(_palette()):
+        # a class's colour then repeats or nearly repeats another's: the classes in this
+        # image take the distinct ones
+        colors = list(colors)
+        for i, c in zip(present, _palette(), strict=False):
+            colors[i] = c
     shown = [*colors, UNKNOWN_COLOR] if flagged is not None else colors
     cmap = ListedColormap(shown if shown else ["white"]).with_extremes(bad=MISSING_COLOR)
     img = np.ma.masked_less(pred, 0)
     _show(ax, grid, img, cmap=cmap, vmin=-0.5, vmax=max(len(shown), 1) - 0.5)
-    counts = np.bincount(pred[pred >= 0].ravel(), minlength=k + 1)
-    labels = short_names(class_names)  # apart, when long names differ in their middle
-    handles = [Patch(facecolor=c, edgecolor="0.3", label=f"{labels[i]} ({counts[i]})")
-               for i, c in enumerate(colors)]
+    labels = short_names(class_names)
+    # classes without pixels are left out: listed first, they pushed the classes in the
+    # image off the legend's end
+    ranked = sorted(present, key=lambda i: -counts[i])
+    handles = [Patch(facecolor=colors[i], edgecolor="0.3", label=f"{labels[i]} ({counts[i]})")
+               for i in ranked]
+    rest = []
     if flagged is not None:
-        handles.append(Patch(facecolor=UNKNOWN_COLOR, edgecolor="0.3",
-                             label=f"unknown ({int(flagged.sum())})"))
+        rest.append(Patch(facecolor=UNKNOWN_COLOR, edgecolor="0.3",
+                          label=f"unknown ({int(flagged.sum())})"))
     n_missing = int((pred < 0).sum())
     if n_missing:
-        handles.append(Patch(facecolor=MISSING_COLOR, edgecolor="0.3",
-                             label=f"no spectrum ({n_missing})"))
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0),
-              fontsize="small", frameon=False, title="predicted class (pixels)",
-              title_fontsize="small")
+        rest.append(Patch(facecolor=MISSING_COLOR, edgecolor="0.3",
+                          label=f"no spectrum ({n_missing})"))
+    _fitted_legend(ax, handles, rest, [int(counts[i]) for i in ranked])
     _axes_labels(ax, grid)
     if title:
         ax.set_title(title)
     return ax
+
+
+def _fitted_legend(ax: Axes, handles: list[Any], rest: list[Any], counts: list[int]) -> None:
+    """The legend beside the axes, as tall as the figure allows: the last class entries
+    (fewest pixels) are summed in one "+ N more classes" entry until it fits. Taller than
+    the figure, it ran off the image's edge and collapsed the axes (a warning of
+    constrained layout)."""
+    import warnings
+
+    from matplotlib.patches import Patch
+
+    def draw(n: int) -> Any:
+        more = len(handles) - n
+        extra = [] if not more else [Patch(facecolor="white", edgecolor="white",
+                                           label=f"+ {more} more classes ({sum(counts[n:])})")]
+        return ax.legend(handles=[*handles[:n], *extra, *rest], loc="upper left",
+                         bbox_to_anchor=(1.02, 1.0), fontsize="small", frameon=False,
+                         title="predicted class (pixels)", title_fontsize="small")
+
+    fig = cast("Figure", ax.figure)  # the maps' axes are a figure's own (no subfigures)
+    n = len(handles)
+    legend = draw(n)
+    if legend.get_window_extent().height <= fig.bbox.height - 1.0 * fig.dpi:
+        return  # fits below any title: no layout drawn to check
+    for _ in range(len(handles) + 1):
+        # laid out as it will be saved: the legend hangs from the axes' top, below the title
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # collapsed axes: trimmed below
+            fig.draw_without_rendering()
+        box, page = legend.get_window_extent(), fig.bbox
+        if (box.y0 >= page.y0 and box.y1 <= page.y1) or n == 0:
+            return
+        # the legend's entries are of one height: as many as the page holds below its top
+        # (its top, in a collapsed layout: the page's less the title's room)
+        top = min(box.y1, page.y1 - 0.5 * fig.dpi)
+        entries = n + len(rest) + 1 + (n < len(handles))  # and the title
+        fit = int((top - page.y0 - 0.1 * fig.dpi) / (box.height / entries))
+        n = max(0, min(n - 1, fit - len(rest) - 2))  # the title, "+ N more"
+        legend.remove()
+        legend = draw(n)
 
 
 def draw_value_image(ax: Axes, grid: MapGrid, values: ArrayLike, *, label: str,
