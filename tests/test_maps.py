@@ -802,3 +802,24 @@ def test_class_colours_of_many_classes_can_be_told_apart():
                      [f"c{i}" for i in range(120)])
     patches = ax.get_legend().get_patches()
     assert [mcolors.to_hex(p.get_facecolor()) for p in patches] == _palette()[:3]
+
+
+@pytest.mark.parametrize(("levels", "expected"), [(3, [1, 2, 3]), (240, None)])
+def test_set_size_colour_bar_ticks_a_few_whole_numbers(levels, expected):
+    # a 240-class model's set_size.png had 240 tick labels printed over each other
+    from matplotlib.figure import Figure
+
+    from ramancam.maps.images import draw_value_image
+
+    fig = Figure(layout="constrained")
+    ax = fig.add_subplot()
+    draw_value_image(ax, MapGrid.regular(3, 2), np.array([[1.0, 2, 3], [1, 2, np.nan]]),
+                     vmin=1, vmax=levels, levels=levels, label="classes in the set")
+    fig.draw_without_rendering()
+    bar = fig.axes[-1]
+    lo, hi = bar.get_ylim()
+    ticks = [t for t in bar.get_yticks() if lo <= t <= hi]
+    if expected is not None:
+        assert ticks == expected
+    else:
+        assert 3 <= len(ticks) <= 11 and all(float(t).is_integer() for t in ticks)

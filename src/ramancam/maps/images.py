@@ -254,6 +254,10 @@ def _fitted_legend(ax: Axes, handles: list[Any], rest: list[Any], counts: list[i
         legend = draw(n)
 
 
+#: Colour bars of counts tick every level up to this many, else this many whole numbers.
+_LEVEL_TICKS = 10
+
+
 def draw_value_image(ax: Axes, grid: MapGrid, values: ArrayLike, *, label: str,
                      cmap: str = "viridis", vmin: float | None = None,
                      vmax: float | None = None, symmetric: bool = False,
@@ -279,7 +283,8 @@ def draw_value_image(ax: Axes, grid: MapGrid, values: ArrayLike, *, label: str,
         Logarithmic colour scale from ``vmin`` to ``vmax`` (both positive; p-values).
     levels : int, optional
         Draw ``levels`` distinct colours with a tick at each integer from ``vmin`` to
-        ``vmax`` (counts such as a prediction set's size; ``vmax - vmin + 1`` levels).
+        ``vmax`` (counts such as a prediction set's size; ``vmax - vmin + 1`` levels), or
+        at most about :data:`_LEVEL_TICKS` whole numbers when there are more levels.
     """
     import matplotlib
     from matplotlib.colors import LogNorm
@@ -294,9 +299,16 @@ def draw_value_image(ax: Axes, grid: MapGrid, values: ArrayLike, *, label: str,
         lim = float(np.abs(finite).max()) if finite.size else 1.0
         lim = lim or 1.0
         vmin, vmax = -lim, lim
-    ticks = None
+    ticks: Any = None
     if levels is not None and vmin is not None and vmax is not None:
-        ticks = np.arange(vmin, vmax + 1)
+        # a tick at each level while they are few; else at most about ten whole numbers (a
+        # 240-class model's set sizes printed 240 labels over each other)
+        if levels <= _LEVEL_TICKS:
+            ticks = np.arange(vmin, vmax + 1)
+        else:
+            from matplotlib.ticker import MaxNLocator
+
+            ticks = MaxNLocator(nbins=_LEVEL_TICKS, integer=True)
         vmin, vmax = vmin - 0.5, vmax + 0.5
     if log:
         im = _show(ax, grid, np.ma.masked_invalid(v), cmap=cm, norm=LogNorm(vmin, vmax))
