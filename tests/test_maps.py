@@ -823,3 +823,37 @@ def test_set_size_colour_bar_ticks_a_few_whole_numbers(levels, expected):
         assert ticks == expected
     else:
         assert 3 <= len(ticks) <= 11 and all(float(t).is_integer() for t in ticks)
+
+
+def test_many_classes_draw_the_predicted_ones_and_keep_every_number(tmp_path, rng):
+    # a 260-class model wrote 260 probability images for a map of 260 pixels (68 s of
+    # drawing, an 8 MB report) and a class_means.png 68,684 pixels tall
+    from ramancam.maps import outputs
+    from ramancam.maps.images import CLASS_IMAGES
+
+    k = 30
+    pred = np.array([*range(22), 25, 25, 25, 26, 26, 26, 27, 27])  # 25 most, 22 least
+    proba = np.full((30, k), 0.1 / (k - 1))
+    proba[np.arange(30), pred] = 0.9
+    names = [f"c{i}" for i in range(k)]
+    paths = outputs.write_explain_outputs(
+        tmp_path, MapGrid.regular(6, 5), rng.random((30, 40)), rng.normal(size=(30, 40)),
+        np.arange(400.0, 440.0), proba, names, method="fc", bands=[420.0])
+    drawn = [p.name for p in paths if p.name.startswith("proba_")]
+    assert CLASS_IMAGES == 20  # the 20 of most pixels, numbered as their class
+    assert drawn == [*(f"proba_{i + 1:02d}.png" for i in range(17)), "proba_26.png",
+                     "proba_27.png", "proba_28.png"]
+    means = read_table(tmp_path / "class_means.csv", label_col="class")
+    assert sorted(set(means.labels)) == sorted([*names[:22], *names[25:28]])  # all of them
+    height = imread(tmp_path / "class_means.png").shape[0]
+    assert height < 2.4 * 12 * 110 + 200  # 12 panels, not 22
+    html = paths[-1].read_text()
+    assert "Drawn for the 20 classes predicted at the most pixels, of 30" in html
+    assert "Probability of c21." not in html and "Probability of c27." in html
+    assert "Drawn for the 12 classes with the most pixels, of 25 predicted" in html
+    assert outputs.drawn_note(paths, k, proba, "predictions.csv") == (
+        "note: drew the probability images of the 20 classes predicted at the most pixels, "
+        "of 30 (proba_NNN.png is class NNN; every class's probability is in "
+        "predictions.csv); and the class means of the 12 classes with the most pixels, of "
+        "25 predicted (class_means.csv has every one)")
+    assert outputs.drawn_note(paths[:4], 2, pred.clip(0, 1), "x") is None

@@ -253,6 +253,8 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
             names = [f"{len(pngs)} images ({pngs[0].name}, {pngs[1].name}, ...)",
                      *(p.name for p in written[:-1] if p.suffix != ".png")]
             print(f"wrote {', '.join(names)} and {written[-1].name} to {args.out}")
+            if drawn := _drawn_note(written, summary.out):
+                print(drawn)
         elif to_dir and not written:  # said with --report only, before
             print(f"no images or report in {args.out}: the map has more than "
                   f"{tiled.IMAGE_LIMIT} pixels to draw (the results are in the store)")
@@ -305,3 +307,11 @@ def cli_explain(args: argparse.Namespace) -> int:
                              axis_offset=float(args.axis_offset or 0.0)))
 
 
+def _drawn_note(written: list[Path], store: Any) -> str | None:
+    """The note when the images drew fewer classes than the store holds."""
+    from ..io.zarr_cube import need_zarr
+    from ..maps.outputs import drawn_note
+
+    g = need_zarr().open_group(str(store), mode="r")
+    return drawn_note(written, len(g.attrs["ramancam"]["class_names"]),
+                      np.asarray(g["predicted"][...]), "the store's proba array")

@@ -47,7 +47,8 @@ novelty_p.png and set_size.png included; flagged pixels are explained for their 
 class all the same), band images (the
 preprocessed intensity and the map value at each --bands shift across the image; default:
 the 3 shifts with the largest mean |map|), class_means.csv and class_means.png (the mean
-spectrum and mean map of the pixels predicted as each class) and report.html (all of it,
+spectrum and mean map of the pixels predicted as each class; the figure draws the 12 with the
+most pixels) and report.html (all of it,
 and the pixels to check, each drawn with its map; docs/maps.md). The whole map's maps are
 then held in memory (4 bytes x pixels x grid points); a Zarr cube (ramancam convert MAP
 NAME.zarr) is explained tile by tile and gets the same files (docs/scale.md).
@@ -287,6 +288,7 @@ def _run(args: argparse.Namespace) -> int:
     from ..maps.outputs import (
         check_bands,
         check_other_run,
+        drawn_note,
         no_positions_note,
         out_dir_of,
         parse_bands,
@@ -529,6 +531,9 @@ def _run(args: argparse.Namespace) -> int:
                                            np.asarray(ids, dtype=object)[all_usable]))
         print(f"map: {map_grid.text()}; wrote {', '.join(p.name for p in paths)} to "
               f"{out_dir}", file=report)
+        if drawn := drawn_note(paths, len(classes), np.concatenate(kept["proba"]),
+                               "predict's predictions.csv"):
+            print(drawn, file=report)
     if plot_path:
         print(f"wrote a figure of {len(shown)} maps to {plot_path}", file=report)
     note = no_positions_note(args.data, len(data)) if out_dir is not None and not xy else None

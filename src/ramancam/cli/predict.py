@@ -62,7 +62,8 @@ intensity exports), x and y follow 'true' (before novelty and unknown), and with
 (an existing folder, a name ending in '/', or a name without a suffix) the folder gets
 predictions.csv,
 classes.png (class image with a legend), confidence.png (top probability), proba_01.png...
-(one probability image per class), band_shift.png (each pixel's band shift against its
+(one probability image per class; past 20 classes those of the 20 predicted at the most
+pixels), band_shift.png (each pixel's band shift against its
 class's mean training spectrum, for models saved since 2026-12-04), novelty_p.png (each
 pixel's novelty p-value) and set_size.png (classes in each pixel's prediction set), the
 last two for models saved since 2026-12-05, and report.html (docs/maps.md).
@@ -211,7 +212,7 @@ def _run(args: argparse.Namespace) -> int:
     from ..io import atomic_write, gz_name
     from ..maps.grid import grid_of, has_positions
     from ..maps.images import map_images_in
-    from ..maps.outputs import check_other_run, no_positions_note, out_dir_of
+    from ..maps.outputs import check_other_run, drawn_note, no_positions_note, out_dir_of
     from ..novelty import LIBRARY_SCORES, UNKNOWN
     from . import _scale as scale
     from ._common import (
@@ -459,8 +460,9 @@ def _run(args: argparse.Namespace) -> int:
         checks = (None if attention is None else
                   attention_section(attention, len(data), bundle.grid, bundle.class_reference,
                                     "pixels"))
+        map_proba = np.concatenate(all_proba)
         paths = write_predict_outputs(
-            out_dir, grid, np.concatenate(all_proba), classes,
+            out_dir, grid, map_proba, classes,
             info={"data": str(args.data), "model": str(args.model)}, unknown=dark,
             extra_section=checks,
             band_shift=np.concatenate(shift_rows) if shift_rows else None,
@@ -468,6 +470,8 @@ def _run(args: argparse.Namespace) -> int:
             set_size=np.concatenate(size_rows) if size_rows else None,
             shift_unit=shift_unit(bundle.grid))
         say(f"map: {grid.text()}; wrote {', '.join(p.name for p in paths)} to {out_dir}")
+        if drawn := drawn_note(paths, len(classes), map_proba, "predictions.csv"):
+            say(drawn)
     elif out_dir is not None and (note := no_positions_note(args.data, len(data))):
         say(note)
     if grid is None and out_dir is not None and (old := map_images_in(out_dir)):

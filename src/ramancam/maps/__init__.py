@@ -3,7 +3,7 @@
 * :mod:`ramancam.maps.grid` - :class:`MapGrid` and :func:`infer_grid` (nx x ny, step,
   missing pixels, line scans), :func:`with_positions` (``--xy-cols``);
 * :mod:`ramancam.maps.images` - :func:`write_map_images` (classes.png, confidence.png, one
-  probability image per class) and the predict/explain map outputs with their HTML report;
+  probability image per class, up to 20) and the predict/explain map outputs with their HTML report;
 * :mod:`ramancam.maps.outputs` - what ``predict``/``explain --out DIR`` write for a map
   (images, band images, class means, ``report.html``);
 * :mod:`ramancam.maps.store` - what a Zarr result store keeps beside its per-pixel arrays

@@ -23,17 +23,20 @@ from numpy.typing import NDArray
 
 from ..errors import RamancamError
 from .grid import MapGrid
-from .images import _new_figure as new_map_figure
 from .images import (
+    CLASS_IMAGES,
     draw_value_image,
     nearest_index,
+    proba_class,
     remove_stale,
     save_figure,
     top_bands,
     write_map_images,
 )
+from .images import _new_figure as new_map_figure
 
-__all__ = ["check_bands", "explain_sections", "out_dir_of", "parse_bands",
+__all__ = ["MEAN_PANELS", "check_bands", "drawn_note", "explain_sections", "out_dir_of",
+           "parse_bands",
            "write_band_images", "write_class_means", "write_explain_outputs",
            "write_map_report", "write_predict_outputs"]
 
@@ -183,19 +186,47 @@ def _image_sections(paths: Sequence[Path], class_names: Sequence[str]) -> list[A
     from ..report import Figure, Section
 
     classes, confidence, *rest = paths
-    per_class = [p for p in rest if p.name not in _EXTRA_IMAGES]
+    per_class = [(p, i) for p in rest if (i := proba_class(p)) is not None]
     extra = [Section(_EXTRA_IMAGES[p.name][0], [Figure.from_file(p, _EXTRA_IMAGES[p.name][1])])
              for p in rest if p.name in _EXTRA_IMAGES]
+    drawn: list[Any] = [Figure.from_file(p, f"Probability of {class_names[i]}.")
+                        for p, i in per_class]
+    if len(per_class) < len(class_names):
+        drawn.insert(0, f"Drawn for the {len(per_class)} classes predicted at the most pixels, "
+                        f"of {len(class_names)} (at most {CLASS_IMAGES}); every class's "
+                        "probability is in the table of predictions (predict's "
+                        "predictions.csv, or the result store).")
     return [
         Section("Class image", [Figure.from_file(classes, "Predicted class of every pixel "
                                                           "(grey: no spectrum)."),
                                 Figure.from_file(confidence, "Probability of the predicted "
                                                              "class.")]),
-        Section("Probability of each class", [
-            Figure.from_file(p, f"Probability of {name}.")
-            for p, name in zip(per_class, class_names, strict=True)]),
+        Section("Probability of each class", drawn),
         *extra,
     ]
+
+
+def drawn_note(paths: Sequence[Path], n_classes: int, predicted: NDArray[Any],
+               where: str) -> str | None:
+    """The printed note when the images leave classes out: probability images of
+    :data:`~ramancam.maps.images.CLASS_IMAGES` classes of more, class means of
+    :data:`MEAN_PANELS` predicted classes of more. ``predicted``: each pixel's class (-1:
+    none; or the probabilities, one row per spectrum); ``where``: where every class's
+    probability is (predict's predictions.csv)."""
+    n_proba = sum(proba_class(p) is not None for p in paths)
+    pred = np.asarray(predicted)
+    if pred.ndim == 2 and pred.shape[1] == n_classes and pred.dtype.kind == "f":
+        pred = _predicted(pred)  # one row of probabilities per spectrum
+    n_present = len(np.unique(pred[pred >= 0]))
+    parts = []
+    if n_proba < n_classes:
+        parts.append(f"probability images of the {n_proba} classes predicted at the most "
+                     f"pixels, of {n_classes} (proba_NNN.png is class NNN; every class's "
+                     f"probability is in {where})")
+    if any(p.name == "class_means.png" for p in paths) and n_present > MEAN_PANELS:
+        parts.append(f"class means of the {MEAN_PANELS} classes with the most pixels, of "
+                     f"{n_present} predicted (class_means.csv has every one)")
+    return f"note: drew the {'; and the '.join(parts)}" if parts else None
 
 
 def _extra_images(grid: MapGrid, unknown: NDArray[np.bool_] | None,
@@ -375,7 +406,8 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
         {i: M[pred == i].mean(axis=0) for i in present}, method)
     sections = [_map_section(grid, pred, p, class_names, info or {}, unknown),
                 *_image_sections(images, class_names),
-                *explain_sections(band_paths, band_rows, means_png, method, axis=ax_),
+                *explain_sections(band_paths, band_rows, means_png, method, axis=ax_,
+                                  n_predicted=len(present)),
                 *([] if extra_section is None else [extra_section])]
     report = write_report(out / "report.html", "ramancam explain: map", sections,
                           settings=dict(info or {}))
@@ -425,13 +457,15 @@ def write_class_means(out_dir: Path, axis: NDArray[np.float64], class_names: Seq
     per grid point) and ``class_means.png``: the mean preprocessed spectrum and mean map of
     the pixels predicted as each class (``spectra``/``maps`` by class index, for the
     classes with pixels). Pixels flagged unknown count with their nearest class, the class
-    their map explains."""
+    their map explains. The figure draws the :data:`MEAN_PANELS` classes with the most
+    pixels (:func:`mean_panels`); the table has every one."""
     from matplotlib.figure import Figure as MplFigure
 
     from ..io import atomic_write
     from ..plot import spectrum_map
 
     present = sorted(spectra)
+    drawn = mean_panels(counts, present)
     csv_path = out_dir / "class_means.csv"
     with atomic_write(csv_path, "w", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
@@ -440,20 +474,35 @@ def write_class_means(out_dir: Path, axis: NDArray[np.float64], class_names: Seq
             for kind, arr in (("spectrum", spectra[i]), ("map", maps[i])):
                 w.writerow([class_names[i], kind, int(counts[i]),
                             *(repr(float(v)) for v in arr)])
-    fig = MplFigure(figsize=(8, 2.4 * max(len(present), 1) + 0.4), layout="constrained")
-    axes = fig.subplots(max(len(present), 1), 1, squeeze=False)[:, 0]
-    for a, i in zip(axes, present, strict=False):
+    fig = MplFigure(figsize=(8, 2.4 * max(len(drawn), 1) + 0.4), layout="constrained")
+    axes = fig.subplots(max(len(drawn), 1), 1, squeeze=False)[:, 0]
+    for a, i in zip(axes, drawn, strict=False):
         spectrum_map(axis, spectra[i], maps[i], ax=a,
                      title=f"{class_names[i]}: mean of {int(counts[i])} pixels",
                      map_label=f"mean {method} map")
     return csv_path, save_figure(fig, out_dir / "class_means.png")
 
 
+#: Classes drawn at most in class_means.png (2.4 inches each: 260 classes drew a figure
+#: 68,684 pixels tall), as the train report caps its class means.
+MEAN_PANELS = 12
+
+
+def mean_panels(counts: NDArray[np.integer[Any]], present: Sequence[int]) -> list[int]:
+    """The classes of ``present`` that class_means.png draws, in class order: all of them
+    up to :data:`MEAN_PANELS`, else the :data:`MEAN_PANELS` with the most pixels (ties:
+    class order)."""
+    ranked = sorted(present, key=lambda i: -int(counts[i]))
+    return sorted(ranked[:MEAN_PANELS])
+
+
 def explain_sections(band_paths: Sequence[Path], band_rows: Sequence[Sequence[Any]],
                      means_png: Path, method: str, *, intensity: bool = True,
-                     axis: NDArray[np.float64] | None = None) -> list[Any]:
+                     axis: NDArray[np.float64] | None = None,
+                     n_predicted: int = 0) -> list[Any]:
     """The report sections of :func:`write_band_images` and :func:`write_class_means`
-    (``axis``: the model's grid, for the unit of the band positions)."""
+    (``axis``: the model's grid, for the unit of the band positions; ``n_predicted``: the
+    classes with pixels, said when the figure draws fewer)."""
     from ..plot import at_shift, shift_unit
     from ..report import Figure, Section, Table
 
@@ -472,7 +521,10 @@ def explain_sections(band_paths: Sequence[Path], band_rows: Sequence[Sequence[An
             Section("Mean spectrum and map per predicted class", [
                 f"Mean preprocessed spectrum (black) and mean {method} map (red: supports "
                 "the class, blue: argues against it) over the pixels predicted as each "
-                "class; numbers in class_means.csv.",
+                "class; numbers in class_means.csv."
+                + (f" Drawn for the {MEAN_PANELS} classes with the most pixels, of "
+                   f"{n_predicted} predicted; class_means.csv has every one."
+                   if n_predicted > MEAN_PANELS else ""),
                 Figure.from_file(means_png, "Mean spectrum and map per predicted class.")])]
 
 

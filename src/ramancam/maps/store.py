@@ -271,5 +271,6 @@ def explain_outputs(out_dir: str | os.PathLike[str], store: Any, grid: MapGrid,
         out, grid, axis, bands, list(images), method,
         intensity=None if intensity is None else list(intensity))
     sections = explain_sections(band_paths, band_rows, means_png, method,
-                                intensity=intensity is not None, axis=axis)
+                                intensity=intensity is not None, axis=axis,
+                                n_predicted=len(present))
     return [*band_paths, means_csv, means_png], sections
