@@ -1816,3 +1816,31 @@ def test_ramancam_warnings_reach_a_recorder_and_print_as_one_line(tmp_path, caps
     assert done.stderr == (f"warning: file {tmp_path / 'e.csv'}, line 3: 1 spectrum with no "
                            "value at all (every cell empty or NaN) read as zeros: flat, so "
                            "train leaves it out and predict marks it not predicted\n")
+
+
+def test_classes_that_differ_only_in_case_or_whitespace_are_named(peaks_file, tmp_path,
+                                                                  capsys):
+    # 'Quartz', 'quartz' and 'Quartz  alpha' beside 'Quartz alpha' trained as classes of
+    # their own without a word
+    from ramancam.cli._notes import alike_classes_note
+
+    s = read_table(peaks_file, label_col="label")
+    first = sorted(set(s.labels.tolist()))[0]
+    labels = s.labels.astype(object)
+    mine = np.flatnonzero(labels == first)
+    labels[mine[: len(mine) // 2]] = first.upper() if first != first.upper() else first.lower()
+    write_table(Spectra(s.X, s.wavenumbers, labels=labels), tmp_path / "case.csv")
+    capsys.readouterr()
+    assert main(["train", str(tmp_path / "case.csv"), "--label-col", "label", *FAST,
+                 "--folds", "2", "--no-compare", "--out", str(tmp_path / "m")]) == 0
+    out = capsys.readouterr().out
+    assert out.count("differ only in case") == 1
+    assert ": they train as separate classes; if they are one substance, fix the labels." \
+        in out
+    assert alike_classes_note(np.array(["a", "b"])) is None
+    assert alike_classes_note(np.array(["Quartz", "quartz", "QUARTZ", "Quartz alpha",
+                                        "Quartz\talpha", "calcite", "Calcite ", "x"])) == (
+        "note: classes 'Calcite ' and 'calcite' differ only in case and whitespace; "
+        "'QUARTZ', 'Quartz' and 'quartz' differ only in case; 'Quartz\\talpha' and "
+        "'Quartz alpha' differ only in whitespace: they train as separate classes; if they "
+        "are one substance, fix the labels.")

@@ -120,3 +120,16 @@ def test_a_run_without_seed_or_settings_has_no_settings_table():
     seeded = render_report("t", [Section("A", ["text"])], seed=3, settings={"epochs": 2})
     assert 'class="tcap">Settings<' in seeded
     assert "<tr><td>seed</td><td class=\"num\">3</td></tr>" in seeded
+
+
+def test_class_names_keep_their_whitespace_in_table_cells(tmp_path):
+    # "Quartz\talpha", "Quartz  alpha" and "Quartz alpha" are three classes; a browser
+    # collapsed their whitespace into three identical rows with different numbers
+    names = ["Quartz\talpha", "Quartz  alpha", "Quartz alpha"]
+    path = write_report(tmp_path / "r.html", "t", [
+        Section("Classes", [Table(["class", "spectra"], [[n, 3] for n in names])])])
+    html = path.read_text()
+    for n in names:
+        assert f"<td>{n}</td>" in html
+    rule = re.search(r"(?:^|\})\s*td\s*\{([^}]*)\}", html)
+    assert rule is not None and "white-space:pre-wrap" in rule.group(1)

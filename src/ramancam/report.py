@@ -196,6 +196,7 @@ h3{font-size:1.1em;margin-top:1.4em}
 table{border-collapse:collapse;margin:.2em 0 1.2em;font-size:.92em}
 th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}
 th{background:#eef2f8}
+td{white-space:pre-wrap}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 p.tcap{font-weight:600;margin:1em 0 .2em}
 figure{margin:1em 0 1.6em}

@@ -86,6 +86,37 @@ def missing_label_note(labels: Any) -> str | None:
             "'no label', empty those cells (empty labels are left out).")
 
 
+def alike_classes_note(labels: Any) -> str | None:
+    """A note for class names that differ only in case or whitespace ('Quartz' and
+    'quartz', 'Quartz alpha' and 'Quartz  alpha'): a slip in typing one substance, which
+    trains as classes of its own (and reads alike in a report)."""
+    import numpy as np
+
+    if labels is None:
+        return None
+    groups: dict[str, list[str]] = {}
+    for name in sorted(set(np.asarray(labels).astype(str).tolist())):
+        groups.setdefault(" ".join(name.split()).casefold(), []).append(name)
+    alike = [g for g in groups.values() if len(g) > 1]
+    if not alike:
+        return None
+
+    def how(group: list[str]) -> str:
+        if len({n.casefold() for n in group}) == 1:
+            return "case"
+        return ("whitespace" if len({" ".join(n.split()) for n in group}) == 1
+                else "case and whitespace")
+
+    def names(group: list[str]) -> str:
+        shown = [repr(n) for n in group]
+        return ", ".join(shown[:-1]) + " and " + shown[-1]
+
+    shown = "; ".join(f"{names(g)} differ only in {how(g)}" for g in alike[:5])
+    more = f"; {len(alike) - 5} more such groups" if len(alike) > 5 else ""
+    return (f"note: classes {shown}{more}: they train as separate classes; if they are one "
+            "substance, fix the labels.")
+
+
 def unseen_classes_note(labels: Any, splits: Any, *, fixed: bool = False) -> str | None:
     """The line a split deserves when some test spectra are of a class its training part
     lacks (its model cannot name them: they count as errors), or ``None``. ``splits``:
@@ -162,6 +193,8 @@ def data_notes(args: argparse.Namespace, raw: Any, data: Any, splits: Any) -> li
         notes += k_folds_notes(data, args.folds, grouped=grouped)
     if (missing := missing_label_note(data.labels)) is not None:
         notes.append(missing)
+    if (alike := alike_classes_note(data.labels)) is not None:
+        notes.append(alike)
     grid = data.wavenumbers
     found = [unseen_classes_note(data.labels, splits, fixed=split),
              untested_classes_note(data.labels, splits) if split else None,
