@@ -902,6 +902,7 @@ def test_train_report_is_one_escaped_html_file(tmp_path, capsys):
                   "Training spectra to check"):
         assert f">{title}<" in text
     assert re.search(r"Out of fold, the CNN put \d+ of the 18 tested spectra", text)
+    assert "colours are shares of the true class (row)" in text  # of the matrix drawn
     # the spectra above the threshold are counted on the leave-one-out scores it was chosen
     # from (so at most its 5 %), not on the fold models' out-of-fold ones
     above = re.search(r"and (\d+) scored above the novelty threshold \(left out of the "
@@ -1119,6 +1120,7 @@ def test_many_classes_report_and_info_list_confusions_instead_of_a_matrix(tmp_pa
                  "--no-compare", "--out", str(out), "--report", str(html)]) == 0
     text = html.read_text()
     assert "35 classes are too many to draw as a matrix" in text
+    assert "colours are shares" not in text  # no matrix, no colours to explain
     assert text.count("data:image/png") == 4  # accuracy, class maps, reliability, novelty
     capsys.readouterr()
     assert main(["info", str(out)]) == 0

@@ -220,7 +220,9 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
                  "recipe could not use them, see 'fold decisions' under Data)"
                  if (unpredicted := sum(int(t) for _, t in cv.fold_sizes)
                      - int(tested.sum())) > 0 and not fixed_split else "")
-              + "; colours are shares of the true class (row)."]
+              # the colours of the matrix, when there is one to draw
+              + ("; colours are shares of the true class (row)." if len(classes) <= MAX_MATRIX
+                 else ".")]
     if len(classes) <= MAX_MATRIX:
         # room for the class names, as the matrix shows them
         label_in = 0.075 * min(max(len(c) for c in classes), NAME_LIMIT)
