@@ -168,8 +168,12 @@ def test_class_names_are_read_in_one_unicode_form(tmp_path, trained):
     nfd = [unicodedata.normalize("NFD", f"café {c}") for c in "abc"]
     est = trained[1]
     p = save(tmp_path / "nfd.ramancam", estimator=est.module_, recipe=trained[2],
-             grid=trained[4].wavenumbers, classes=nfd, training_summary={})
-    assert load(p).classes == [f"café {c}" for c in "abc"]
+             grid=trained[4].wavenumbers, classes=nfd,
+             training_summary={"classes": nfd, "class_counts": dict.fromkeys(nfd, 2)})
+    b = load(p)
+    assert b.classes == [f"café {c}" for c in "abc"]
+    # and its record: info found no training count for the composed names
+    assert b.info["training_data"]["class_counts"] == dict.fromkeys(b.classes, 2)
     # names that would repeat once composed stay as they were (two classes stay two)
     both = ["café", unicodedata.normalize("NFD", "café")]
     assert composed_names(both) == both and composed_names(["x", "y"]) == ["x", "y"]

@@ -372,6 +372,15 @@ def test_folder_files_as_users_have_them(tmp_path, monkeypatch):
     for odd in ("[z-a]*.txt", "s[^]1.txt", "s[[]1.txt"):
         with pytest.raises(RamancamError, match="must contain spectrum files matching"):
             read_folder(data, pattern=odd)
+    # a pattern with a '/' is anchored at the folder, also when the '/' is all that is left
+    # ('./*.txt' and '/abs/DATA/*.txt' read every sub-folder's files); an absolute one into
+    # a linked class folder is inside the folder read (it was refused)
+    x = np.arange(10.0)
+    _write_xy(data / "top.txt", x, np.ones(10))
+    for pattern in ("./*.txt", str(pwd / "data" / "*.txt"), str(data / "*.txt")):
+        assert [Path(p).name for p in read_folder("data", pattern=pattern).sources] == [
+            "top.txt"], pattern
+    assert len(read_folder("data", pattern=str(data / "gamma" / "*.txt"))) == 3
     with pytest.raises(RamancamError, match=r"^file patterns must lie inside the folder "
                                             r"read .*Give the pattern relative"):
         read_folder(data, pattern=str(ext / "*.txt"))

@@ -804,7 +804,8 @@ def test_class_colours_of_many_classes_can_be_told_apart():
     assert [mcolors.to_hex(p.get_facecolor()) for p in patches] == _palette()[:3]
 
 
-@pytest.mark.parametrize(("levels", "expected"), [(3, [1, 2, 3]), (240, None)])
+@pytest.mark.parametrize(("levels", "expected"), [(3, [1, 2, 3]), (240, None), (11, None),
+                                                  (21, None), (48, None)])
 def test_set_size_colour_bar_ticks_a_few_whole_numbers(levels, expected):
     # a 240-class model's set_size.png had 240 tick labels printed over each other
     from matplotlib.figure import Figure
@@ -822,7 +823,10 @@ def test_set_size_colour_bar_ticks_a_few_whole_numbers(levels, expected):
     if expected is not None:
         assert ticks == expected
     else:
-        assert 3 <= len(ticks) <= 11 and all(float(t).is_integer() for t in ticks)
+        assert 3 <= len(ticks) <= 12 and all(float(t).is_integer() for t in ticks)
+        # 1 (one class fits, the title's value) and the largest set are ticked (past 10
+        # levels neither was: 5, 10, ... 45 on a 48-class bar whose pixels are all 1)
+        assert ticks[0] == 1 and ticks[-1] == levels
 
 
 def test_many_classes_draw_the_predicted_ones_and_keep_every_number(tmp_path, rng):

@@ -134,3 +134,9 @@ def test_each_drawn_spectrum_says_which_it_is_and_why_it_is_drawn():
     assert titles == ["s7: nearest class PE (unknown)",
                       "s9: nearest class PP (several classes fit)"]
     assert fig.axes[-1].get_xlabel() == "channel"  # a 0, 1, 2, ... grid is not cm-1
+    # a long class name is cut apart from the model's other classes, not only from the
+    # panels' ("Hydroxylapatite R0601...unoriented" read alike for three classes)
+    twins = [f"Hydroxylapatite R060180 {nm} nm unoriented sample" for nm in (514, 532, 785)]
+    fig = _figure(grid, [("s1", twins[0], x, "unknown")], lambda name: mean,
+                  classes=twins)
+    assert "514" in fig.axes[0].get_title(loc="left")

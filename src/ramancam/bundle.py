@@ -654,6 +654,24 @@ def _damaged(p: Path, exc: BaseException) -> RamancamError:
                          f"{_reason(exc)}. The file is damaged or was altered.")
 
 
+def _compose_info(info: dict[str, Any], names: dict[str, str]) -> None:
+    """The class names of a model's record in the form :func:`composed_names` gave its
+    classes (a decomposed "café" of an older model): info counted the training spectra per
+    class by the names as stored, and found none for the composed ones."""
+    if all(k == v for k, v in names.items()):
+        return
+    info["classes"] = [names.get(str(c), c) for c in info["classes"]]
+    for key in ("training_data", "cv"):
+        part = info.get(key)
+        if not isinstance(part, dict):
+            continue
+        if isinstance(part.get("classes"), list):
+            part["classes"] = [names.get(str(c), c) for c in part["classes"]]
+        if isinstance(part.get("class_counts"), dict):
+            part["class_counts"] = {names.get(str(k), k): v
+                                    for k, v in part["class_counts"].items()}
+
+
 def _read_info(p: Path, raw: bytes) -> tuple[dict[str, Any], Any, list[str],
                                                 NDArray[np.float64], Any]:
     """The checked settings of a model file: ``(info, config, classes, grid, recipe)``."""
@@ -687,6 +705,7 @@ def _read_info(p: Path, raw: bytes) -> tuple[dict[str, Any], Any, list[str],
         if not isinstance(info["classes"], list):
             raise TypeError(f"classes as {type(info['classes']).__name__}")
         classes = composed_names(info["classes"])  # as the labels they meet are read
+        _compose_info(info, dict(zip(map(str, info["classes"]), classes, strict=True)))
         grid = np.asarray(info["grid"], dtype=np.float64)
         recipe = None
         if info.get("recipe") is not None:

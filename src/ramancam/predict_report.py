@@ -82,9 +82,11 @@ def reasons(unknown: Any, several: Any, library: str | None) -> list[str]:
 def _figure(grid: NDArray[np.float64],
             drawn: Sequence[tuple[str, str, NDArray[np.float64], str]],
             reference: Any, maps: Sequence[NDArray[np.float64]] | None = None,
-            method: str = "map", map_class: str | None = None) -> Any:
+            method: str = "map", map_class: str | None = None,
+            classes: Sequence[str] = ()) -> Any:
     """The drawn spectra, one panel each: ``drawn`` holds (id, nearest class, preprocessed
-    spectrum, why it is drawn), the last shown in the panel's title."""
+    spectrum, why it is drawn), the last shown in the panel's title; ``classes``: the
+    model's, which the panels' class names are shortened apart from."""
     from matplotlib.figure import Figure
 
     from ._labels import short_name, short_names
@@ -92,7 +94,9 @@ def _figure(grid: NDArray[np.float64],
 
     n = len(drawn)
     # the classes of every panel named apart (long names that differ in their middle)
-    names = list(dict.fromkeys([*(d[1] for d in drawn), *([map_class] if map_class else [])]))
+    # (and from the model's other classes: "Hydroxylapatite R0601…unoriented" fitted three)
+    names = list(dict.fromkeys([*map(str, classes), *(d[1] for d in drawn),
+                                *([map_class] if map_class else [])]))
     label = dict(zip(names, short_names(names), strict=True))
     fig = Figure(figsize=(8.0, (2.4 if maps is not None else 2.1) * n + 0.3),
                  layout="constrained")
@@ -136,7 +140,8 @@ def map_class_of(target: str | None) -> str | None:
 def attention_section(attention: Attention, total: int, grid: NDArray[np.float64] | None,
                       reference: Any, what: str = "spectra",
                       maps: Sequence[NDArray[np.float64]] | None = None,
-                      method: str = "map", map_class: str | None = None) -> Any:
+                      method: str = "map", map_class: str | None = None,
+                      classes: Sequence[str] = ()) -> Any:
     """The "to check" section: the table of :class:`Attention`'s rows and the figure of the
     first :data:`MAX_DRAWN` (``what``: "spectra", or "pixels" for a map; ``grid`` None: no
     figure, e.g. for a Zarr run whose cube is gone). ``maps``: the explanation map of each
@@ -161,7 +166,8 @@ def attention_section(attention: Attention, total: int, grid: NDArray[np.float64
         drawn = [(r[3][0], r[5], r[4], r[3][-1]) for r in shown[:MAX_DRAWN]]
         with_maps = maps is not None and len(maps) == len(drawn)
         blocks.append(Figure.from_matplotlib(
-            _figure(grid, drawn, reference, maps if with_maps else None, method, map_class),
+            _figure(grid, drawn, reference, maps if with_maps else None, method, map_class,
+                    classes),
             f"The first {len(drawn)} of them, preprocessed, against the mean training "
             "spectrum (+- sd) of their nearest class"
             + (f", with their {method} map (red: supports the class, blue: argues against "
@@ -207,7 +213,8 @@ def write_predict_report(path: str | os.PathLike[str], *, info: dict[str, Any],
               caption="Spectra per predicted class ('unknown': flagged by the novelty "
                       "score, or refused by the recipe)."),
     ])]
-    sections.append(attention_section(attention, total, grid, reference))
+    sections.append(attention_section(attention, total, grid, reference,
+                                      classes=list(labels_known)))
     if attention.labelled and attention.pairs:
         true_classes = sorted({t for t, _ in attention.pairs})
         cols = [*labels_known, "unknown"]
@@ -306,4 +313,5 @@ def pixels_to_check(predicted: NDArray[Any], proba: NDArray[Any], classes: Seque
                  and k < len(first) else np.zeros(0))
         att.rows.append((float(k), 0.0, k, row, drawn, names[pred[i]]))
     return attention_section(att, int(ok.sum()), None if first is None else grid, reference,
-                             "pixels", maps=drawn_maps, method=method, map_class=map_class)
+                             "pixels", maps=drawn_maps, method=method, map_class=map_class,
+                             classes=names)

@@ -459,7 +459,7 @@ def _run(args: argparse.Namespace) -> int:
 
         checks = (None if attention is None else
                   attention_section(attention, len(data), bundle.grid, bundle.class_reference,
-                                    "pixels"))
+                                    "pixels", classes=classes))
         map_proba = np.concatenate(all_proba)
         paths = write_predict_outputs(
             out_dir, grid, map_proba, classes,

@@ -250,7 +250,7 @@ def _find_files(root: Path, pattern: str | None) -> list[Path]:
     followed), in path order: those with a known suffix (not notes), or those ``pattern``
     matches (:func:`_matches`). Hidden files and folders and the lock files Excel leaves
     beside an open workbook (``~$book.xlsx``) are never read."""
-    parts = None if pattern is None else _pattern_parts(root, pattern)
+    parts, anchored = (None, False) if pattern is None else _pattern_parts(root, pattern)
     files = []
     for f in _walk(root):
         if f.name.startswith("~$"):
@@ -259,7 +259,7 @@ def _find_files(root: Path, pattern: str | None) -> list[Path]:
         if parts is None:
             if not is_known_file(f) or _NOTES.match(f.name):
                 continue
-        elif not _matches(parts, rel.split("/") if len(parts) > 1 else [f.name]):
+        elif not _matches(parts, rel.split("/") if anchored else [f.name]):
             continue
         if f.is_file():
             files.append((rel, f))
@@ -293,29 +293,42 @@ def _walk(root: Path) -> list[Path]:
     return out
 
 
-def _pattern_parts(root: Path, pattern: str) -> list[str]:
-    """``pattern``'s folder parts relative to ``root`` (``.`` and empty parts dropped): an
-    absolute one must lie inside it."""
+def _pattern_parts(root: Path, pattern: str) -> tuple[list[str], bool]:
+    """``pattern``'s parts relative to ``root`` (``.`` and empty parts dropped), and whether
+    it is anchored at ``root`` (it holds a ``/``: else its file name is matched in every
+    sub-folder). An absolute one must lie inside ``root``."""
+    text = pattern.replace(os.sep, "/")
+    anchored = "/" in text
     if os.path.isabs(pattern):
-        # the folders before the first wildcard, resolved (the current folder may be
-        # reached through a link: $PWD is not the path Python resolves)
-        split = pattern.replace(os.sep, "/").split("/")
-        fixed = next((i for i, p in enumerate(split) if any(c in p for c in "*?[")),
-                     len(split) - 1)
-        head = os.path.realpath("/".join(split[:fixed]) or "/")
-        base = os.path.realpath(root)
-        if head == base or head.startswith(base.rstrip(os.sep) + os.sep):
-            pattern = "/".join([os.path.relpath(head, base), *split[fixed:]])
-        else:
-            raise RamancamError(
-                f"file patterns must lie inside the folder read ({str(root)!r}); got "
-                f"{pattern!r}. Give the pattern relative to the folder, e.g. '*.txt' or "
-                "'A/*.txt'.")
-    parts = [p for p in pattern.replace(os.sep, "/").split("/") if p not in ("", ".")]
+        text = _inside(root, text)
+    parts = [p for p in text.split("/") if p not in ("", ".")]
     if not parts:
         raise RamancamError(f"file patterns must name files; got {pattern!r}. Give e.g. "
                             "'*.txt' or 'A/*.txt'.")
-    return parts
+    return parts, anchored
+
+
+def _inside(root: Path, pattern: str) -> str:
+    """An absolute ``pattern`` relative to ``root``: by its text against the folder's
+    spellings (as given, absolute, resolved, under $PWD: the current folder may be reached
+    through a link), else by its fixed start resolved."""
+    bases = [str(root), os.path.abspath(root), os.path.realpath(root)]
+    if not root.is_absolute() and os.environ.get("PWD"):
+        bases.append(os.path.join(os.environ["PWD"], root))
+    for base in bases:
+        head = base.replace(os.sep, "/").rstrip("/") + "/"
+        if pattern.startswith(head):
+            return pattern[len(head):]
+    split = pattern.split("/")
+    fixed = next((i for i, p in enumerate(split) if any(c in p for c in "*?[")),
+                 len(split) - 1)
+    head = os.path.realpath("/".join(split[:fixed]) or "/")
+    base = os.path.realpath(root)
+    if head == base or head.startswith(base.rstrip(os.sep) + os.sep):
+        return "/".join([os.path.relpath(head, base), *split[fixed:]])
+    raise RamancamError(
+        f"file patterns must lie inside the folder read ({str(root)!r}); got {pattern!r}. "
+        "Give the pattern relative to the folder, e.g. '*.txt' or 'A/*.txt'.")
 
 
 def _matches(parts: list[str], names: list[str]) -> bool:

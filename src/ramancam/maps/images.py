@@ -309,7 +309,12 @@ def draw_value_image(ax: Axes, grid: MapGrid, values: ArrayLike, *, label: str,
         else:
             from matplotlib.ticker import MaxNLocator
 
-            ticks = MaxNLocator(nbins=_LEVEL_TICKS, integer=True)
+            # the ends too: 1 (one class fits, the title's value) and the largest set
+            inner = np.asarray(MaxNLocator(nbins=_LEVEL_TICKS, integer=True).tick_values(
+                vmin, vmax))
+            step = inner[1] - inner[0] if inner.size > 1 else 1
+            ticks = np.unique([vmin, *(t for t in inner if vmin + 0.75 * step <= t
+                                       <= vmax - 0.75 * step), vmax])
         vmin, vmax = vmin - 0.5, vmax + 0.5
     if log:
         im = _show(ax, grid, np.ma.masked_invalid(v), cmap=cm, norm=LogNorm(vmin, vmax))
