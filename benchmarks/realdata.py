@@ -208,7 +208,7 @@ def _splits_and_groups(args: argparse.Namespace, data: Any) -> tuple[Any, Any]:
     for :func:`ramancam.train.make_splits`) and the groups of each fit's held-out novelty
     scores, as ``ramancam train`` makes them."""
     from ramancam.cli._common import spatial_splits
-    from ramancam.cli.train import inner_groups
+    from ramancam.cli._cv import inner_groups
 
     return spatial_splits(args, data), inner_groups(args, data)
 

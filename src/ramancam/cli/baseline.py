@@ -184,7 +184,7 @@ def _run(args: argparse.Namespace) -> int:
                  *fold_notes]:
         print(note)
     if args.group_col is not None and args.group_col in data.meta:
-        from .train import group_axis_note
+        from ._cv import group_axis_note
 
         shift = group_axis_note(data, args.group_col)
         if shift:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from ..errors import class_count
 from ..novelty import DEFAULT_METHOD, METHODS
 from ..presets import AUGMENT_MODES, PRESETS
 from ._common import add_data_arguments, add_recipe_arguments, add_split_arguments
@@ -317,34 +316,6 @@ def set_threads(n: int | None) -> None:
     torch.set_num_threads(n)
 
 
-def inner_groups(args: argparse.Namespace, data: Any) -> Any:
-    """The group of every spectrum for the novelty threshold's held-out scores of each fit
-    (leave one group out): ``--group-col``'s values, the map blocks of ``--spatial-folds``,
-    else ``None`` (leave one spectrum out)."""
-    if args.group_col is not None:
-        return data.meta[args.group_col] if args.group_col in data.meta else None
-    if getattr(args, "spatial_folds", None) is not None:
-        from ..maps.folds import spatial_groups
-
-        return spatial_groups(data, n_splits=args.spatial_folds, block_size=args.spatial_block)
-    return None
-
-
-def group_axis_note(data: Any, column: str) -> str | None:
-    """The note on groups of ``--group-col`` whose bands sit off the other groups'
-    (:func:`ramancam.checks.group_shifts`), or ``None``."""
-    import numpy as np
-
-    from ..checks import MIN_SHIFT_GRID, group_shift_note, group_shifts
-
-    grid = np.asarray(data.wavenumbers, dtype=np.float64)
-    if grid.size < MIN_SHIFT_GRID:
-        return None
-    shifts = group_shifts(data.X, data.labels, data.meta[column],
-                          float(np.median(np.diff(grid))))
-    return group_shift_note(shifts, column)
-
-
 def _calibrate(final: Any, cv: CVResult, data: Any, params: dict[str, Any],
                args: argparse.Namespace, split: bool, groups: Any = None
                ) -> tuple[list[str], Any]:
@@ -437,42 +408,19 @@ def _run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ..bundle import save, training_summary
-    from ..train import CNNClassifier, cross_validate, make_splits
-    from ._common import (
-        check_split_options,
-        convergence_note,
-        left_out_text,
-        read_labelled_on_grid,
-        spatial_splits,
-    )
-    from ._fold_recipes import fold_inputs, split_choice
-    from ._notes import data_notes
+    from ..train import CNNClassifier
+    from ._common import check_split_options, left_out_text, read_data
+    from ._cv import cv_kind, plan_cv, run_cv
 
     set_threads(args.threads)
     _check_outputs(args)
     check_split_options(args)
     params = estimator_params(args)
     check_params(params)  # before the data are read and preprocessed
-    raw, recipe, data = read_labelled_on_grid(args, "for training")
-    raw, recipe, data, split_note = split_choice(args, raw, recipe, data)
-    spatial = spatial_splits(args, data)
-    groups = inner_groups(args, data)
+    plan = plan_cv(args, read_data(args), "for training")
+    raw, recipe, data, groups = plan.raw, plan.recipe, plan.data, plan.groups
     grid = data.wavenumbers
     split = args.split_col is not None
-    counts = data.class_counts()
-    print(f"{len(data)} spectra, {class_count(len(counts))}, {grid.size} points "
-          f"({grid[0]:g}-{grid[-1]:g}); recipe: {getattr(args, 'recipe_used', args.recipe)}")
-    folds_used = spatial or make_splits(  # as cross_validate makes them, for the notes
-        data, folds=args.folds, group_col=args.group_col, split_col=args.split_col,
-        train_value=args.train_value, seed=args.seed)
-    own_inputs, fold_notes = fold_inputs(args, raw, recipe, folds_used, grid)
-    for note in [*data_notes(args, raw, data, folds_used), *filter(None, [split_note]),
-                 *fold_notes]:
-        print(note)
-    if args.group_col is not None and args.group_col in data.meta:
-        shift = group_axis_note(data, args.group_col)
-        if shift:
-            print(shift)
 
     t0 = time.perf_counter()
 
@@ -481,16 +429,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"  {what}: CNN accuracy {acc:.4f} ({time.perf_counter() - t0:.0f} s)",
               file=sys.stderr, flush=True)
 
-    # PLS-DA's inner search warns once per slow fit: one line after the table instead
-    with convergence_note("a baseline (PLS-DA's NIPALS)"):
-        cv = cross_validate(data, estimator_params=params, folds=args.folds,
-                            group_col=args.group_col, split_col=args.split_col,
-                            train_value=args.train_value, seed=args.seed,
-                            compare=args.compare, keep_models=split, progress=progress,
-                            splits=spatial, groups=groups, fold_inputs=own_inputs)
-    kind = ("fixed split" if split else
-            f"{len(cv.fold_accuracy)}-fold{' group' if args.group_col else ''}"
-            f"{' spatial' if spatial is not None else ''} CV")
+    cv = run_cv(args, plan, params, keep_models=split, progress=progress)
+    kind = cv_kind(args, cv, plan.spatial)
     table, winner = format_cv(cv), format_winner(cv) if cv.baselines else ""
     print(f"\naccuracy ({kind}):")
     print(table)
@@ -537,8 +477,7 @@ def _run(args: argparse.Namespace) -> int:
                 "calibration_lines": cal_lines,
                 # the folds (or the split) whose training part chose their own recipe or
                 # grid, and the test spectra counted as errors without a prediction
-                "fold_notes": [n.removeprefix("note: ") for n in
-                               [*filter(None, [split_note]), *fold_notes]]}
+                "fold_notes": plan.decisions}
     save(args.out, estimator=final, recipe=recipe, grid=grid,
          classes=[str(c) for c in final.classes_], training_summary=summary, cv=cv,
          settings=settings)

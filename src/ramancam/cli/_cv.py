@@ -1,0 +1,143 @@
+"""From the labelled spectra as read to the cross validation, as ``train`` runs it.
+
+One copy of the steps for ``ramancam train`` and for
+:func:`ramancam.validate.cross_validate_spectra`: leave out the unlabelled and flat spectra,
+build the recipe (``--recipe auto`` decides its baseline), let a fixed split's training part
+decide the preprocessing (:func:`~._fold_recipes.split_choice`), make the folds, let each
+fold's training part decide its own where it decides otherwise
+(:func:`~._fold_recipes.fold_inputs`), say the notes on the data and the folds, and
+cross-validate the CNN and the baselines on those folds.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import class_count
+from ._fold_recipes import FoldInputs
+
+if TYPE_CHECKING:
+    from ..train import CVResult
+
+__all__ = ["CVPlan", "cv_kind", "group_axis_note", "inner_groups", "plan_cv", "run_cv"]
+
+
+@dataclass
+class CVPlan:
+    """What :func:`plan_cv` decided: the labelled spectra as used (``raw``, row for row with
+    ``data``), the recipe of the common inputs (a fixed split's: its training part's) and
+    those inputs, the folds (``splits``; ``spatial``: the map's blocks, else ``None``), the
+    groups of each fit's held-out novelty scores, the folds with inputs of their own, the
+    notes on the fixed split's and the folds' own decisions, and the first line printed."""
+
+    raw: Any
+    recipe: Any
+    data: Any
+    spatial: Any
+    groups: Any
+    splits: Any
+    own_inputs: dict[int, FoldInputs]
+    split_note: str | None
+    fold_notes: list[str]
+    header: str
+
+    @property
+    def decisions(self) -> list[str]:
+        """The split's or the folds' own decisions as the model records them (its settings'
+        ``fold_notes``: the notes without ``note: ``)."""
+        return [n.removeprefix("note: ") for n in [*filter(None, [self.split_note]),
+                                                   *self.fold_notes]]
+
+
+def inner_groups(args: argparse.Namespace, data: Any) -> Any:
+    """The group of every spectrum for the novelty threshold's held-out scores of each fit
+    (leave one group out): ``--group-col``'s values, the map blocks of ``--spatial-folds``,
+    else ``None`` (leave one spectrum out)."""
+    if args.group_col is not None:
+        return data.meta[args.group_col] if args.group_col in data.meta else None
+    if getattr(args, "spatial_folds", None) is not None:
+        from ..maps.folds import spatial_groups
+
+        return spatial_groups(data, n_splits=args.spatial_folds, block_size=args.spatial_block)
+    return None
+
+
+def group_axis_note(data: Any, column: str) -> str | None:
+    """The note on groups of ``--group-col`` whose bands sit off the other groups'
+    (:func:`ramancam.checks.group_shifts`), or ``None``."""
+    import numpy as np
+
+    from ..checks import MIN_SHIFT_GRID, group_shift_note, group_shifts
+
+    grid = np.asarray(data.wavenumbers, dtype=np.float64)
+    if grid.size < MIN_SHIFT_GRID:
+        return None
+    shifts = group_shifts(data.X, data.labels, data.meta[column],
+                          float(np.median(np.diff(grid))))
+    return group_shift_note(shifts, column)
+
+
+def plan_cv(args: argparse.Namespace, raw: Any, purpose: str) -> CVPlan:
+    """``train``'s steps from the spectra as read (``raw``, with labels) to the folds, each
+    with its inputs, printing what ``train`` prints before its table: the spectra left out,
+    the first line (spectra, classes, grid, recipe) and the notes on the data and folds.
+    Sets ``args.recipe_used`` and ``args.left_out``; ``purpose`` completes the error
+    messages ("for training")."""
+    from ..train import make_splits
+    from ._common import prepare_labelled, spatial_splits
+    from ._fold_recipes import fold_inputs, split_choice
+    from ._notes import data_notes
+
+    raw, recipe, data = prepare_labelled(args, raw, purpose)
+    raw, recipe, data, split_note = split_choice(args, raw, recipe, data)
+    spatial = spatial_splits(args, data)
+    groups = inner_groups(args, data)
+    grid = data.wavenumbers
+    header = (f"{len(data)} spectra, {class_count(len(data.class_counts()))}, {grid.size} "
+              f"points ({grid[0]:g}-{grid[-1]:g}); recipe: "
+              f"{getattr(args, 'recipe_used', args.recipe)}")
+    print(header)
+    splits = spatial or make_splits(  # as cross_validate makes them, for the notes
+        data, folds=args.folds, group_col=args.group_col, split_col=args.split_col,
+        train_value=args.train_value, seed=args.seed)
+    own_inputs, fold_notes = fold_inputs(args, raw, recipe, splits, grid)
+    for note in [*data_notes(args, raw, data, splits), *filter(None, [split_note]),
+                 *fold_notes]:
+        print(note)
+    if args.group_col is not None and args.group_col in data.meta:
+        shift = group_axis_note(data, args.group_col)
+        if shift:
+            print(shift)
+    return CVPlan(raw, recipe, data, spatial, groups, splits, own_inputs, split_note,
+                  fold_notes, header)
+
+
+def run_cv(args: argparse.Namespace, plan: CVPlan, params: dict[str, Any], *,
+           keep_models: bool = False,
+           progress: Callable[[int, int, float], None] | None = None) -> CVResult:
+    """Cross-validate the CNN of ``params`` (and, with ``args.compare``, the baselines) on
+    ``plan``'s folds and inputs, as ``train`` does; PLS-DA's convergence warnings come as one
+    printed line after the folds."""
+    from ..train import cross_validate
+    from ._common import convergence_note
+
+    # PLS-DA's inner search warns once per slow fit: one line after the table instead
+    with convergence_note("a baseline (PLS-DA's NIPALS)"):
+        return cross_validate(plan.data, estimator_params=params, folds=args.folds,
+                              group_col=args.group_col, split_col=args.split_col,
+                              train_value=args.train_value, seed=args.seed,
+                              compare=args.compare, keep_models=keep_models,
+                              progress=progress, splits=plan.spatial, groups=plan.groups,
+                              fold_inputs=plan.own_inputs)
+
+
+def cv_kind(args: argparse.Namespace, cv: CVResult, spatial: Any) -> str:
+    """The validation in words, as ``train`` names it above its table (``5-fold CV``,
+    ``fixed split``, ...)."""
+    if args.split_col is not None:
+        return "fixed split"
+    return (f"{len(cv.fold_accuracy)}-fold{' group' if args.group_col else ''}"
+            f"{' spatial' if spatial is not None else ''} CV")
