@@ -300,3 +300,118 @@ def test_a_split_names_a_clipped_training_spectrum_as_clipped(tmp_path, capsys):
     assert "1 test spectrum it cannot use (s00" in text, text
     left = json.loads((out / "baseline.json").read_text())["settings"]["left_out"]
     assert left["unusable"] == ["s00"] and "s01" in left["clipped"]
+
+
+# ------------------------------------------------ ramancam.validate.cross_validate_spectra
+#: train's tiny network, on the command line and in Python
+TINY_CLI = ["--epochs", "1", "--filters", "4", "--filter-size", "5", "--fc-width", "8",
+            "--augment", "off", "--novelty", "none"]
+TINY = {"epochs": 1, "n_filters": 4, "filter_size": 5, "fc_width": 8, "augment_select": False,
+        "augment_noise": 0, "augment_shift": 0, "augment_baseline": 0, "augment_scale": 0,
+        "novelty": None}
+
+
+def _train_and_load(argv, capsys):
+    """``ramancam train`` ``argv`` (ending ``--out MODEL``): its printed output and model."""
+    from ramancam.bundle import load
+
+    capsys.readouterr()
+    assert main(["train", *argv]) == 0
+    return capsys.readouterr().out, load(argv[-1])
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_cross_validate_spectra_is_trains_cross_validation(tmp_path, capsys):
+    """In Python, spectra as read cross-validate as train does: the fold whose training
+    part decides otherwise (paper, where all spectra chose asls) trains and tests on its own
+    choice; the folds, accuracies, baselines, notes and printed lines are train's."""
+    from ramancam.io import read
+    from ramancam.validate import cross_validate_spectra
+
+    X, labels = _set()
+    X[4] = _cupped(BANDS["a"])
+    ids = [f"s{i:02d}" for i in range(len(labels))]
+    path = tmp_path / "spectra.csv"
+    write_table(Spectra(X, AXIS, labels=labels, meta={"id": np.array(ids)}), path)
+    text, model = _train_and_load([str(path), "--label-col", "label", *TINY_CLI, "--seed",
+                                   "3", "--out", str(tmp_path / "m.ramancam")], capsys)
+    res = cross_validate_spectra(read(path, label_col="label"), seed=3,
+                                 estimator_params=TINY)
+    assert capsys.readouterr().out == ""  # nothing printed
+    assert text.startswith(res.summary() + "\n")  # the first line, notes, table and winner
+    assert res.cv.fold_accuracy == model.info["cv"]["fold_accuracy"]
+    assert res.cv.baselines == model.info["cv"]["baselines"] and len(res.cv.baselines) == 3
+    assert res.decisions == model.info["settings"]["fold_notes"] and len(res.decisions) == 1
+    assert res.recipe_used == model.info["settings"]["recipe_used"]
+    assert res.recipe_used.startswith("auto -> asls") and res.kind == "5-fold CV"
+    assert res.recipe.to_json() == model.recipe.to_json()
+    assert f"note: {res.decisions[0]}" in res.notes and res.header not in res.notes
+    (k, own), = res.fold_decisions.items()
+    assert res.decisions[0].startswith(f"fold {k + 1}'s training part alone chooses recipe "
+                                       "auto -> paper")
+    assert own.recipe_used == "auto -> paper" and not own.usable[4] and own.usable.sum() == 29
+    assert res.cv.fold_of[4] == -1 and res.cv.oof_pred[4] == ""  # an error, no prediction
+    assert np.array_equal(res.data.wavenumbers, model.grid) and res.left_out == {}
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_cross_validate_spectra_with_a_fixed_split_takes_its_training_parts_choice(
+        tmp_path, capsys):
+    """A fixed split decides on its training part (paper); the test spectrum that recipe
+    cannot use is left out, named, as train leaves it out of the model's test."""
+    from ramancam.io import read
+    from ramancam.validate import cross_validate_spectra
+
+    X, labels = _set(12)
+    split = np.array(["train" if i % 4 else "test" for i in range(len(labels))])
+    X[0] = _cupped(BANDS["a"])  # a test spectrum
+    ids = [f"s{i:02d}" for i in range(len(labels))]
+    path = tmp_path / "spectra.csv"
+    write_table(Spectra(X, AXIS, labels=labels,
+                        meta={"id": np.array(ids), "split": split}), path)
+    text, model = _train_and_load([str(path), "--label-col", "label", "--split-col", "split",
+                                   *TINY_CLI, "--no-compare",
+                                   "--out", str(tmp_path / "m.ramancam")], capsys)
+    res = cross_validate_spectra(read(path, label_col="label"), split_col="split",
+                                 compare=False, estimator_params=TINY, keep_models=True)
+    assert text.startswith(res.summary() + "\n")
+    assert res.kind == "fixed split" and res.recipe_used == "auto -> paper"
+    assert res.recipe.to_json() == model.recipe.to_json()
+    assert res.cv.fold_accuracy == model.info["cv"]["fold_accuracy"] and not res.cv.baselines
+    assert res.decisions == model.info["settings"]["fold_notes"]
+    assert res.decisions[0].startswith("the training part alone chooses recipe auto -> paper")
+    assert res.left_out == model.info["training_data"]["left_out"] == {"unusable": ["s00"]}
+    assert "s00" not in res.labelled.ids and len(res.data) == len(ids) - 1
+    assert res.fold_decisions == {} and len(res.cv.models) == 1
+    # the model train saves is the split's fold network: the same weights
+    saved, mine = model.model.state_dict(), res.cv.models[0].module_.state_dict()
+    assert saved.keys() == mine.keys() and all(saved[k].equal(mine[k]) for k in saved)
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"folds": 1}, r"--folds must be an integer >= 2; got 1"),
+    ({"grid": (400, 1800)}, r"grid must be \(start, stop, step\)"),
+    ({"grid": "1800:400:1"}, r"--grid must have STOP > START"),
+    ({"normalize": "peak"}, r"normalize must be one of"),
+    ({"preset": "fast"}, r"preset must be one of"),
+    ({"estimator_params": {"n_filter": 4}}, r"got 'n_filter'"),
+    ({"estimator_params": {"epochs": 0}}, r"epochs"),
+    ({"seed": -1}, r"seed must be an integer from 0"),
+])
+def test_cross_validate_spectra_refuses_in_one_line(options, message):
+    from ramancam.errors import RamancamError
+    from ramancam.validate import cross_validate_spectra
+
+    X, labels = _set(4)
+    with pytest.raises(RamancamError, match=message) as info:
+        cross_validate_spectra(Spectra(X, AXIS, labels=labels), **options)
+    assert "\n" not in str(info.value)
+
+
+def test_cross_validate_spectra_needs_labels():
+    from ramancam.errors import RamancamError
+    from ramancam.validate import cross_validate_spectra
+
+    X, _ = _set(4)
+    with pytest.raises(RamancamError, match=r"raw must carry class labels; got unlabelled"):
+        cross_validate_spectra(Spectra(X, AXIS))

@@ -1,0 +1,235 @@
+"""Cross validation of spectra as read, exactly as ``ramancam train`` runs it.
+
+:func:`cross_validate_spectra` takes labelled spectra as read (any axes) and decides the
+preprocessing that comes from the spectra themselves -- ``recipe="auto"`` (the paper's
+straight baseline, or asls where that line lies above a spectrum) and the default grid (the
+range every spectrum covers) -- on each fold's training part alone, so that a test spectrum
+decides nothing of its own fold's training; the folds, the default network
+(``preset="tuned"``), the baselines and the notes are ``train``'s. It runs ``train``'s own
+code (``ramancam.cli._cv``): the numbers are the ones ``train`` prints for the same data
+and seed.
+
+:func:`ramancam.train.cross_validate` cross-validates spectra already preprocessed, on one
+recipe decided before it (on all spectra, test spectra included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .errors import RamancamError
+
+if TYPE_CHECKING:
+    from .cli._fold_recipes import FoldInputs
+    from .spectra import Spectra
+    from .train import CVResult
+
+__all__ = ["SpectraCV", "cross_validate_spectra"]
+
+
+@dataclass
+class SpectraCV:
+    """What :func:`cross_validate_spectra` found.
+
+    Attributes
+    ----------
+    cv : CVResult
+        The CNN's folds (and the baselines' in ``cv.baselines``), as ``train`` saves them.
+    data : Spectra
+        The preprocessed spectra the folds test (the common inputs: ``recipe`` on ``grid``),
+        row for row with ``labelled``.
+    labelled : Spectra
+        The spectra as read that took part (unlabelled and flat ones left out, and with
+        ``drop_clipped`` the clipped ones; for a fixed split, test spectra its training
+        part's recipe cannot use).
+    recipe : Recipe or None
+        The recipe of the common inputs: decided on all spectra, or for a fixed split on its
+        training part (the recipe ``train`` saves in the model); ``None`` for
+        ``recipe="none"``.
+    recipe_used : str
+        Its name as ``train`` prints it (``auto -> paper``, ``auto -> asls (...)``).
+    header : str
+        ``train``'s first line (spectra, classes, points, recipe).
+    lines : list of str
+        Every line ``train`` prints before its accuracy table, in order: spectra left out,
+        ``header``, the notes on the data and the folds, PLS-DA's convergence.
+    kind : str
+        The validation in words (``5-fold CV``, ``5-fold group CV``, ``fixed split``).
+    decisions : list of str
+        The fixed split's or the folds' own preprocessing decisions, as the model records
+        them (``ramancam info MODEL``: ``decided:``); empty where every fold decided as all
+        spectra did.
+    fold_decisions : dict of int to FoldInputs
+        The folds (0-based) whose training part alone chose another recipe or grid: their
+        ``recipe``, ``recipe_used``, ``grid``, ``X`` (every spectrum on that grid),
+        ``usable`` (a test spectrum that recipe cannot use counts as an error of every
+        model) and ``reasons``.
+    left_out : dict
+        What ``train`` records as left out (``unlabelled``: a count; ``flat``,
+        ``clipped``, ``unusable``: ids).
+    """
+
+    cv: CVResult
+    data: Spectra
+    labelled: Spectra
+    recipe: Any
+    recipe_used: str
+    header: str
+    lines: list[str]
+    kind: str
+    decisions: list[str] = field(default_factory=list)
+    fold_decisions: dict[int, FoldInputs] = field(default_factory=dict)
+    left_out: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def notes(self) -> list[str]:
+        """``lines`` without ``header``."""
+        return [line for line in self.lines if line != self.header]
+
+    def table(self) -> str:
+        """The per-fold and mean +- sd accuracy table ``train`` prints."""
+        from .cli.train import format_cv
+
+        return format_cv(self.cv)
+
+    def summary(self) -> str:
+        """What ``train`` prints up to the end of its table: ``lines``, the table and the
+        winner lines."""
+        from .cli.train import format_winner
+
+        winner = format_winner(self.cv) if self.cv.baselines else ""
+        return "\n".join([*self.lines, "", f"accuracy ({self.kind}):", self.table(),
+                          *([winner] if winner else [])])
+
+
+def _grid_text(grid: str | Sequence[float] | None) -> str | None:
+    """``grid`` as ``train --grid`` takes it: ``None``, text (``"400:1800:1"``,
+    ``"full"``) or three numbers (start, stop, step)."""
+    if grid is None or isinstance(grid, str):
+        return grid
+    try:
+        values = [float(v) for v in grid]
+    except (TypeError, ValueError):
+        values = []
+    if len(values) != 3:
+        raise RamancamError(f"grid must be (start, stop, step) in cm-1, or text such as "
+                            f"'400:1800:1' or 'full'; got {grid!r}.")
+    return ":".join(repr(v) for v in values)
+
+
+def _train_args(**options: Any) -> argparse.Namespace:
+    """``train``'s parsed options with their defaults, ``options`` set."""
+    from .cli import train
+
+    p = argparse.ArgumentParser(add_help=False)
+    train.add_arguments(p)
+    args = p.parse_args(["spectra", "--out", "unused.ramancam"])
+    for name, value in options.items():
+        setattr(args, name, value)
+    return args
+
+
+def cross_validate_spectra(
+        raw: Spectra, *, recipe: str = "auto", grid: str | Sequence[float] | None = None,
+        normalize: str | None = None, drop_clipped: bool = False, folds: int = 5,
+        group_col: str | None = None, split_col: str | None = None,
+        train_value: Any = "train", seed: int = 0, compare: bool = True,
+        preset: str = "tuned", estimator_params: Mapping[str, Any] | None = None,
+        keep_models: bool = False,
+        progress: Callable[[int, int, float], None] | None = None) -> SpectraCV:
+    """Cross-validate labelled spectra as read, as ``ramancam train`` does.
+
+    Each fold's training part decides the preprocessing that comes from the spectra
+    (``recipe="auto"``'s baseline, the default grid) alone: a fold whose training part
+    decides otherwise than all spectra did trains and tests on its own choice, and a test
+    spectrum that choice cannot use counts as an error of every model. A fixed split
+    (``split_col``) decides on its training part, and test spectra its recipe cannot use
+    are left out. Spectra with an empty label, and flat ones, are left out (``left_out``).
+
+    Parameters
+    ----------
+    raw : Spectra
+        Labelled spectra as read (:func:`ramancam.io.read` with ``label_col`` or
+        ``labels_from``), on one axis or many.
+    recipe, grid, normalize, drop_clipped
+        ``train``'s ``--recipe`` (``auto``, ``paper``, ``asls``, ``arpls``, ``none``, a
+        recipe JSON file or a model file), ``--grid`` (``None``: the paper's 350-1800
+        cm-1 narrowed to the range every spectrum covers; ``(start, stop, step)``, or text
+        ``"400:1800:1"``, ``"full"``), ``--normalize`` and ``--drop-clipped``.
+    folds, group_col, split_col, train_value, seed
+        ``train``'s folds: stratified K-fold, group-aware with ``group_col``, a fixed split
+        with ``split_col`` (its training part: ``train_value``); ``seed`` seeds the folds
+        and the networks.
+    compare : bool
+        Also cross-validate PCA + SVM, PLS-DA and library search on the same folds.
+    preset : str
+        The network and training settings to start from (``"tuned"``, ``train``'s default,
+        or ``"paper"``).
+    estimator_params : mapping, optional
+        :class:`~ramancam.train.CNNClassifier` keyword arguments over the preset's (e.g.
+        ``{"epochs": 50}``).
+    keep_models : bool
+        Keep the fold networks in ``cv.models``.
+    progress : callable, optional
+        Called after each fold as ``progress(fold_number, n_folds, cnn_accuracy)``.
+
+    Returns
+    -------
+    SpectraCV
+        ``cv`` (fold accuracies, baselines, out-of-fold predictions), the recipe, the
+        notes and the folds' own decisions.
+
+    Raises
+    ------
+    RamancamError
+        In one line, as ``train`` says it (naming its option where a value is refused).
+    """
+    from .cli import _common
+    from .cli._cv import cv_kind, plan_cv, run_cv
+    from .cli.train import estimator_params as train_params
+    from .presets import PRESETS
+    from .spectra import Spectra
+    from .train import CNNClassifier
+
+    if not isinstance(raw, Spectra):
+        raise RamancamError(f"raw must be a Spectra (ramancam.io.read); got "
+                            f"{type(raw).__name__}.")
+    if raw.labels is None:
+        raise RamancamError("raw must carry class labels; got unlabelled spectra. Read them "
+                            "with label_col= (tables) or labels_from= (folders).")
+    if preset not in PRESETS:
+        raise RamancamError(f"preset must be one of {tuple(PRESETS)}; got {preset!r}.")
+    if normalize is not None and normalize not in _common.NORMALIZE_CHOICES:
+        raise RamancamError(f"normalize must be one of {_common.NORMALIZE_CHOICES}; got "
+                            f"{normalize!r}.")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= 2**32 - 1:
+        raise RamancamError(f"seed must be an integer from 0 to {2**32 - 1}; got {seed!r}.")
+    if isinstance(folds, bool) or not isinstance(folds, int):
+        raise RamancamError(f"folds must be an integer >= 2; got {folds!r}.")
+    args = _train_args(data="the spectra", recipe=str(recipe), grid=_grid_text(grid),
+                       normalize=normalize, drop_clipped=bool(drop_clipped), folds=folds,
+                       group_col=group_col, split_col=split_col, train_value=train_value,
+                       seed=seed, compare=bool(compare), preset=preset)
+    _common.check_split_options(args)
+    params = {**train_params(args), "verbose": False, **dict(estimator_params or {})}
+    known = CNNClassifier().get_params()
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise RamancamError(f"estimator_params must be CNNClassifier's keyword arguments; "
+                            f"got {unknown[0]!r}.")
+    CNNClassifier(**params)._check_params()  # before any preprocessing
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):  # train's lines: kept, not printed
+        plan = plan_cv(args, raw, "for training")
+        cv = run_cv(args, plan, params, keep_models=keep_models, progress=progress)
+    lines = printed.getvalue().splitlines()
+    return SpectraCV(cv=cv, data=plan.data, labelled=plan.raw, recipe=plan.recipe,
+                     recipe_used=str(getattr(args, "recipe_used", args.recipe)),
+                     header=plan.header, lines=lines, kind=cv_kind(args, cv, plan.spatial),
+                     decisions=plan.decisions, fold_decisions=dict(plan.own_inputs),
+                     left_out=dict(getattr(args, "left_out", None) or {}))
