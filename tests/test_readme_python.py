@@ -20,7 +20,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 def test_readme_python_blocks_run(tmp_path, monkeypatch):
     blocks = BLOCK.findall((ROOT / "README.md").read_text(encoding="utf-8"))
-    assert len(blocks) >= 2
+    assert len(blocks) >= 4
     import gzip
 
     with open(EXAMPLE, "rb") as src, gzip.open(tmp_path / "spectra.csv.gz", "wb") as dst:
@@ -56,6 +56,13 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch):
     trained = load(tmp_path / "model.ramancam")
     assert first["recipe"].to_json() == trained.recipe.to_json()
     assert trained.info["settings"]["recipe_used"] == f"auto -> {first['choice']}"
+    # spectra as read, cross-validated as train does: its recipe decision, four folds
+    cved = next(ns for ns in spaces if "result" in ns)
+    res = cved["result"]
+    assert len(cved["cnn"]) == len(cved["library"]) == 4 and res.kind == "4-fold CV"
+    assert res.recipe.to_json() == trained.recipe.to_json()
+    assert res.recipe_used == trained.info["settings"]["recipe_used"]
+    assert res.summary().startswith(res.header) and cved["decided"] == res.decisions
     saved = next(ns for ns in spaces if "library_match" in ns)
     n = len(saved["new"])
     assert saved["proba"].shape == (n, 3) and saved["library_match"].shape == (n,)
