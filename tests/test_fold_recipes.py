@@ -336,8 +336,10 @@ def test_cross_validate_spectra_is_trains_cross_validation(tmp_path, capsys):
     text, model = _train_and_load([str(path), "--label-col", "label", *TINY_CLI, "--seed",
                                    "3", "--out", str(tmp_path / "m.ramancam")], capsys)
     res = cross_validate_spectra(read(path, label_col="label"), seed=3,
-                                 estimator_params=TINY)
-    assert capsys.readouterr().out == ""  # nothing printed
+                                 estimator_params=TINY,
+                                 progress=lambda k, n, acc: print(f"fold {k}/{n}"))
+    # nothing printed but the caller's own progress lines
+    assert capsys.readouterr().out == "".join(f"fold {k}/5\n" for k in range(1, 6))
     assert text.startswith(res.summary() + "\n")  # the first line, notes, table and winner
     assert res.cv.fold_accuracy == model.info["cv"]["fold_accuracy"]
     assert res.cv.baselines == model.info["cv"]["baselines"] and len(res.cv.baselines) == 3

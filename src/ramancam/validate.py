@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -223,10 +224,17 @@ def cross_validate_spectra(
         raise RamancamError(f"estimator_params must be CNNClassifier's keyword arguments; "
                             f"got {unknown[0]!r}.")
     CNNClassifier(**params)._check_params()  # before any preprocessing
-    printed = io.StringIO()
+    printed, out = io.StringIO(), sys.stdout
+
+    def report(k: int, n: int, acc: float) -> None:  # the caller's prints stay theirs
+        assert progress is not None
+        with contextlib.redirect_stdout(out):
+            progress(k, n, acc)
+
     with contextlib.redirect_stdout(printed):  # train's lines: kept, not printed
         plan = plan_cv(args, raw, "for training")
-        cv = run_cv(args, plan, params, keep_models=keep_models, progress=progress)
+        cv = run_cv(args, plan, params, keep_models=keep_models,
+                    progress=None if progress is None else report)
     lines = printed.getvalue().splitlines()
     return SpectraCV(cv=cv, data=plan.data, labelled=plan.raw, recipe=plan.recipe,
                      recipe_used=str(getattr(args, "recipe_used", args.recipe)),
