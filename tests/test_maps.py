@@ -861,3 +861,21 @@ def test_many_classes_draw_the_predicted_ones_and_keep_every_number(tmp_path, rn
         "predictions.csv); and the class means of the 12 classes with the most pixels, of "
         "25 predicted (class_means.csv has every one)")
     assert outputs.drawn_note(paths[:4], 2, pred.clip(0, 1), "x") is None
+
+
+def test_class_means_titles_keep_long_names_apart(tmp_path, monkeypatch):
+    # the panels' titles were the full names: three RRUFF twins ran off the figure alike
+    from ramancam.maps import outputs
+
+    drawn = []
+    monkeypatch.setattr(outputs, "save_figure",
+                        lambda fig, path: drawn.append(fig) or path)
+    names = [f"Monazite-(Ce) R040106 {nm} nm unoriented processed" for nm in (514, 532, 785)]
+    axis = np.linspace(400.0, 1800.0, 50)
+    ones = {i: np.ones(50) for i in range(3)}
+    outputs.write_class_means(tmp_path, axis, names, np.array([4, 3, 2]), ones, ones, "fc")
+    titles = [ax.get_title(loc="left") or ax.get_title() for ax in drawn[0].axes
+              if ax.get_title(loc="left") or ax.get_title()]
+    assert len(titles) == 3 and len(set(titles)) == 3
+    assert all(len(t.split(":")[0]) <= 32 for t in titles)
+    assert [nm in t for t, nm in zip(titles, ("514", "532", "785"), strict=True)] == [True] * 3

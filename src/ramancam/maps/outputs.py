@@ -474,11 +474,14 @@ def write_class_means(out_dir: Path, axis: NDArray[np.float64], class_names: Seq
             for kind, arr in (("spectrum", spectra[i]), ("map", maps[i])):
                 w.writerow([class_names[i], kind, int(counts[i]),
                             *(repr(float(v)) for v in arr)])
+    from .._labels import short_names
+
+    shown = short_names(class_names)  # a long name cut, apart from the other classes'
     fig = MplFigure(figsize=(8, 2.4 * max(len(drawn), 1) + 0.4), layout="constrained")
     axes = fig.subplots(max(len(drawn), 1), 1, squeeze=False)[:, 0]
     for a, i in zip(axes, drawn, strict=False):
         spectrum_map(axis, spectra[i], maps[i], ax=a,
-                     title=f"{class_names[i]}: mean of {int(counts[i])} pixels",
+                     title=f"{shown[i]}: mean of {int(counts[i])} pixels",
                      map_label=f"mean {method} map")
     return csv_path, save_figure(fig, out_dir / "class_means.png")
 
