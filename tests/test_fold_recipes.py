@@ -399,6 +399,12 @@ def test_cross_validate_spectra_with_a_fixed_split_takes_its_training_parts_choi
     ({"estimator_params": {"n_filter": 4}}, r"got 'n_filter'"),
     ({"estimator_params": {"epochs": 0}}, r"epochs"),
     ({"seed": -1}, r"seed must be an integer from 0"),
+    # silently ignored (a k-fold run went ahead), a message of no file, a TypeError after
+    # the first fold's training
+    ({"train_value": "test"}, r"train_value must come with split_col"),
+    ({"recipe": None}, r"recipe must be auto, paper, asls, arpls, none"),
+    ({"progress": 5}, r"progress must be a function"),
+    ({"folds": np.float64(2.0)}, r"folds must be an integer >= 2"),
 ])
 def test_cross_validate_spectra_refuses_in_one_line(options, message):
     from ramancam.errors import RamancamError
@@ -408,6 +414,18 @@ def test_cross_validate_spectra_refuses_in_one_line(options, message):
     with pytest.raises(RamancamError, match=message) as info:
         cross_validate_spectra(Spectra(X, AXIS, labels=labels), **options)
     assert "\n" not in str(info.value)
+
+
+def test_cross_validate_spectra_takes_numpy_integers():
+    # folds=np.int64(2) was refused: "folds must be an integer >= 2; got np.int64(2)"
+    from ramancam.validate import cross_validate_spectra
+
+    X, labels = _set(4)
+    res = cross_validate_spectra(Spectra(X, AXIS, labels=labels), folds=np.int64(2),
+                                 seed=np.int64(1), compare=False,
+                                 estimator_params={"epochs": 1, "n_filters": 2, "fc_width": 4,
+                                                   "augment_select": False})
+    assert len(res.cv.fold_accuracy) == 2
 
 
 def test_cross_validate_spectra_needs_labels():

@@ -381,6 +381,18 @@ def test_folder_files_as_users_have_them(tmp_path, monkeypatch):
         assert [Path(p).name for p in read_folder("data", pattern=pattern).sources] == [
             "top.txt"], pattern
     assert len(read_folder("data", pattern=str(data / "gamma" / "*.txt"))) == 3
+    # through a link to the folder read (and from inside it, as '..'): the class link in it
+    # was resolved outside and refused
+    os.symlink(data, tmp_path / "dlink")
+    assert len(read_folder("data", pattern=str(tmp_path / "dlink" / "gamma" / "*.txt"))) == 3
+    monkeypatch.chdir(data / "alpha")
+    monkeypatch.setenv("PWD", str(pwd / "data" / "alpha"))
+    assert len(read_folder("..", pattern=str(pwd / "data" / "gamma" / "*.txt"))) == 3
+    # a pattern naming a folder says so (it said the folder had no files, or lay outside)
+    for folder in ("alpha/", "alpha", str(data), str(data) + "/", "./"):
+        with pytest.raises(RamancamError, match=r"^file patterns must name files; got .*"
+                                                r"(a folder|the folder read)\. Give its files"):
+            read_folder(data, pattern=folder)
     with pytest.raises(RamancamError, match=r"^file patterns must lie inside the folder "
                                             r"read .*Give the pattern relative"):
         read_folder(data, pattern=str(ext / "*.txt"))

@@ -123,6 +123,19 @@ def _grid_text(grid: str | Sequence[float] | None) -> str | None:
     return ":".join(repr(v) for v in values)
 
 
+def _whole(value: Any) -> int | None:
+    """``value`` as an int when it is a whole number of any integer type (numpy's too), not
+    a bool; else ``None``."""
+    import operator
+
+    if isinstance(value, bool):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
+
+
 def _train_args(**options: Any) -> argparse.Namespace:
     """``train``'s parsed options with their defaults, ``options`` set."""
     from .cli import train
@@ -208,10 +221,23 @@ def cross_validate_spectra(
     if normalize is not None and normalize not in _common.NORMALIZE_CHOICES:
         raise RamancamError(f"normalize must be one of {_common.NORMALIZE_CHOICES}; got "
                             f"{normalize!r}.")
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= 2**32 - 1:
+    whole_seed = _whole(seed)  # numpy integers too
+    if whole_seed is None or not 0 <= whole_seed <= 2**32 - 1:
         raise RamancamError(f"seed must be an integer from 0 to {2**32 - 1}; got {seed!r}.")
-    if isinstance(folds, bool) or not isinstance(folds, int):
+    seed = whole_seed
+    whole = _whole(folds)
+    if whole is None:
         raise RamancamError(f"folds must be an integer >= 2; got {folds!r}.")
+    folds = whole
+    if not isinstance(recipe, str):
+        raise RamancamError(f"recipe must be auto, paper, asls, arpls, none, a recipe JSON "
+                            f"file or a model file; got {recipe!r}.")
+    if split_col is None and train_value != "train":  # as train refuses --train-value alone
+        raise RamancamError(f"train_value must come with split_col; got {train_value!r} "
+                            "without it. Give split_col, or leave train_value out.")
+    if progress is not None and not callable(progress):
+        raise RamancamError(f"progress must be a function progress(fold, n_folds, accuracy); "
+                            f"got {progress!r}.")
     args = _train_args(data="the spectra", recipe=str(recipe), grid=_grid_text(grid),
                        normalize=normalize, drop_clipped=bool(drop_clipped), folds=folds,
                        group_col=group_col, split_col=split_col, train_value=train_value,

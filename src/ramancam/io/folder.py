@@ -296,36 +296,42 @@ def _walk(root: Path) -> list[Path]:
 def _pattern_parts(root: Path, pattern: str) -> tuple[list[str], bool]:
     """``pattern``'s parts relative to ``root`` (``.`` and empty parts dropped), and whether
     it is anchored at ``root`` (it holds a ``/``: else its file name is matched in every
-    sub-folder). An absolute one must lie inside ``root``."""
+    sub-folder). An absolute one must lie inside ``root``; one that names a folder (``A/``,
+    the folder itself) is refused."""
     text = pattern.replace(os.sep, "/")
     anchored = "/" in text
     if os.path.isabs(pattern):
         text = _inside(root, text)
     parts = [p for p in text.split("/") if p not in ("", ".")]
-    if not parts:
-        raise RamancamError(f"file patterns must name files; got {pattern!r}. Give e.g. "
-                            "'*.txt' or 'A/*.txt'.")
+    literal = not any(c in pattern for c in "*?[")
+    if not parts or text.endswith("/") or (literal and (root / "/".join(parts)).is_dir()):
+        raise RamancamError(
+            f"file patterns must name files; got {pattern!r}, "
+            + ("the folder read" if not parts else "a folder")
+            + ". Give its files, e.g. '*.txt' or 'A/*' (every file of A).")
     return parts, anchored
 
 
 def _inside(root: Path, pattern: str) -> str:
     """An absolute ``pattern`` relative to ``root``: by its text against the folder's
     spellings (as given, absolute, resolved, under $PWD: the current folder may be reached
-    through a link), else by its fixed start resolved."""
+    through a link), else by the longest start of its fixed folders that resolves to the
+    folder (``/x/Dlink/C/*.txt`` with ``Dlink`` a link to the folder read and ``C`` a linked
+    class folder in it)."""
     bases = [str(root), os.path.abspath(root), os.path.realpath(root)]
     if not root.is_absolute() and os.environ.get("PWD"):
-        bases.append(os.path.join(os.environ["PWD"], root))
+        bases.append(os.path.normpath(os.path.join(os.environ["PWD"], root)))
     for base in bases:
         head = base.replace(os.sep, "/").rstrip("/") + "/"
         if pattern.startswith(head):
             return pattern[len(head):]
     split = pattern.split("/")
     fixed = next((i for i, p in enumerate(split) if any(c in p for c in "*?[")),
-                 len(split) - 1)
-    head = os.path.realpath("/".join(split[:fixed]) or "/")
-    base = os.path.realpath(root)
-    if head == base or head.startswith(base.rstrip(os.sep) + os.sep):
-        return "/".join([os.path.relpath(head, base), *split[fixed:]])
+                 len(split))
+    real = os.path.realpath(root)
+    for k in range(fixed, 0, -1):
+        if os.path.realpath("/".join(split[:k]) or "/") == real:
+            return "/".join(split[k:])
     raise RamancamError(
         f"file patterns must lie inside the folder read ({str(root)!r}); got {pattern!r}. "
         "Give the pattern relative to the folder, e.g. '*.txt' or 'A/*.txt'.")
