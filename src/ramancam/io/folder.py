@@ -281,15 +281,28 @@ def _walk(root: Path) -> list[Path]:
         own.add(os.path.realpath(top))
     seen: set[str] = set()
     out = []
+    twice = []
     for top, dirs, names in os.walk(root, followlinks=True):
         real = os.path.realpath(top)
         linked = top != str(root) and os.path.islink(top)
         if real in seen or (linked and real in own):
             dirs[:] = []
+            twice.append(Path(top).relative_to(root).as_posix())
             continue
         seen.add(real)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         out += [Path(top) / n for n in sorted(names) if not n.startswith(".")]
+    if twice:  # said: the files of such a link are not read (again) under its name
+        import warnings
+
+        from ..errors import RamancamWarning, first_of
+
+        many = len(twice) > 1
+        lead, its = ("lead", "their") if many else ("leads", "its")
+        warnings.warn(RamancamWarning(
+            f"{len(twice)} linked folder{'s' if many else ''} in {str(root)!r} {lead} to a "
+            f"folder read already, so {its} files are read once, under that folder's own "
+            f"name: {first_of(sorted(twice), 3)}."), stacklevel=4)
     return out
 
 
