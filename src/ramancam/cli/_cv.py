@@ -80,12 +80,12 @@ def group_axis_note(data: Any, column: str) -> str | None:
     return group_shift_note(shifts, column)
 
 
-def plan_cv(args: argparse.Namespace, raw: Any, purpose: str) -> CVPlan:
+def plan_cv(args: argparse.Namespace, raw: Any, purpose: str, more: str = "") -> CVPlan:
     """``train``'s steps from the spectra as read (``raw``, with labels) to the folds, each
     with its inputs, printing what ``train`` prints before its table: the spectra left out,
     the first line (spectra, classes, grid, recipe) and the notes on the data and folds.
     Sets ``args.recipe_used`` and ``args.left_out``; ``purpose`` completes the error
-    messages ("for training")."""
+    messages ("for training"); ``more`` ends the first line (baseline's model)."""
     from ..train import make_splits
     from ._common import prepare_labelled, spatial_splits
     from ._fold_recipes import fold_inputs, split_choice
@@ -98,7 +98,7 @@ def plan_cv(args: argparse.Namespace, raw: Any, purpose: str) -> CVPlan:
     grid = data.wavenumbers
     header = (f"{len(data)} spectra, {class_count(len(data.class_counts()))}, {grid.size} "
               f"points ({grid[0]:g}-{grid[-1]:g}); recipe: "
-              f"{getattr(args, 'recipe_used', args.recipe)}")
+              f"{getattr(args, 'recipe_used', args.recipe)}{more}")
     print(header)
     splits = spatial or make_splits(  # as cross_validate makes them, for the notes
         data, folds=args.folds, group_col=args.group_col, split_col=args.split_col,

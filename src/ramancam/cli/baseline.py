@@ -158,37 +158,20 @@ def _run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from ..errors import class_count
     from ..io import atomic_write
     from ..io._atomic import atomic_remove
-    from ..train import fold_sd, make_splits
-    from ._common import check_split_options, read_labelled_on_grid, spatial_splits
-    from ._fold_recipes import fold_inputs, split_choice
-    from ._notes import data_notes
+    from ..train import fold_sd
+    from ._common import check_split_options, read_data
+    from ._cv import plan_cv
 
     components = _check_args(args)
     check_split_options(args)
-    raw, recipe, data = read_labelled_on_grid(args, "for a baseline")
-    raw, recipe, data, split_note = split_choice(args, raw, recipe, data)
+    # train's steps to the folds and its notes (the first line names the model too)
+    plan = plan_cv(args, read_data(args), "for a baseline", f"; model: {args.model}")
+    raw, recipe, data, splits = plan.raw, plan.recipe, plan.data, plan.splits
+    own_inputs, split_note, fold_notes = plan.own_inputs, plan.split_note, plan.fold_notes
     X, y, grid = data.X, raw.labels, data.wavenumbers
     split = args.split_col is not None
-    spatial = spatial_splits(args, data)
-    splits = spatial or make_splits(
-        data, folds=args.folds, group_col=args.group_col, split_col=args.split_col,
-        train_value=args.train_value, seed=args.seed)
-    print(f"{len(data)} spectra, {class_count(len(data.classes))}, {grid.size} points "
-          f"({grid[0]:g}-{grid[-1]:g}); recipe: {getattr(args, 'recipe_used', args.recipe)}; "
-          f"model: {args.model}")
-    own_inputs, fold_notes = fold_inputs(args, raw, recipe, splits, grid)
-    for note in [*data_notes(args, raw, data, splits), *filter(None, [split_note]),
-                 *fold_notes]:
-        print(note)
-    if args.group_col is not None and args.group_col in data.meta:
-        from ._cv import group_axis_note
-
-        shift = group_axis_note(data, args.group_col)
-        if shift:
-            print(shift)
 
     ids = raw.ids
     pred = np.empty(len(data), dtype=object)
