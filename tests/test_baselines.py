@@ -447,3 +447,15 @@ def test_a_class_of_one_training_spectrum_is_predicted_beside_classes_of_two():
     X2, y2 = _library(6, 6, seed=1)
     m = PCASVM(random_state=0).fit(X2, y2)
     assert m.best_params_ == {"n_components": 5, "C": 1.0, "kernel": "linear"}
+
+
+def test_pcasvm_leaves_numpys_global_random_state_alone():
+    # SVC without a seed drew one from np.random: a notebook's seeded stream changed
+    X = np.random.default_rng(0).random((30, 50))
+    y = np.repeat(["a", "b", "c"], 10)
+    # (the legacy global generator on purpose: it is what a notebook seeds)
+    np.random.seed(5)  # noqa: NPY002
+    expected = np.random.rand()  # noqa: NPY002
+    np.random.seed(5)  # noqa: NPY002
+    PCASVM(n_components=(2,), C=(1.0,), kernel=("linear",), random_state=0).fit(X, y)
+    assert np.random.rand() == expected  # noqa: NPY002

@@ -151,3 +151,17 @@ def test_convergence_warnings_are_said_once(capsys, recwarn):
     with convergence_note("PLS-DA"):
         warnings.warn("other", RuntimeWarning, stacklevel=1)  # other warnings pass through
     assert [str(w.message) for w in recwarn if w.category is RuntimeWarning] == ["other"]
+
+
+def test_convergence_note_keeps_the_callers_filters_for_other_warnings(capsys):
+    # every warning was held to the end and shown past a Python caller's "error" and
+    # "ignore" filters (cross_validate_spectra runs train's code inside the note)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(RuntimeWarning, match="other"), convergence_note("PLS-DA"):
+            warnings.warn("other", RuntimeWarning, stacklevel=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with convergence_note("PLS-DA"):
+            warnings.warn("other", RuntimeWarning, stacklevel=1)
+    assert "other" not in capsys.readouterr().err

@@ -426,6 +426,10 @@ def test_cross_validate_spectra_takes_numpy_integers():
                                  estimator_params={"epochs": 1, "n_filters": 2, "fc_width": 4,
                                                    "augment_select": False})
     assert len(res.cv.fold_accuracy) == 2
+    # reprs that summarise (the dataclasses' printed every per-spectrum array)
+    assert re.fullmatch(r"CVResult\(2 folds \(kfold\), 12 of 12 spectra tested, 3 classes; "
+                        r"CNN \d\.\d{3} \+- \d\.\d{3}\)", repr(res.cv)), repr(res.cv)
+    assert repr(res).startswith("SpectraCV(2-fold CV, recipe auto -> ") and len(repr(res)) < 300
 
 
 def test_cross_validate_spectra_needs_labels():

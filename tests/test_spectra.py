@@ -206,3 +206,13 @@ def test_the_only_spectrum_of_a_file_is_named_by_the_file(tmp_path):
     two = Spectra(np.ones((2, 5)), np.arange(5.0), sources=["t.csv", "t.csv"])
     assert two.ids == ["0", "1"]  # the rows of one table
     assert Spectra(np.ones((1, 5)), np.arange(5.0)).ids == ["0"]  # no file
+
+
+def test_repr_is_cheap_and_says_the_axis_of_an_empty_set():
+    # the range was taken over the common axis's n copies (2 s for 10^6 spectra, paid at
+    # every notebook display); an empty subset printed nan-nan
+    s = Spectra(np.zeros((200_000, 4)), np.arange(4.0) + 100)
+    assert repr(s) == "Spectra(200000 spectra, 4 points, 100-103)"
+    assert repr(s[[]]) == "Spectra(0 spectra, 4 points, 100-103)"
+    both = Spectra([np.zeros(3), np.zeros(5)], [np.arange(3.0), np.arange(5.0) + 10])
+    assert repr(both) == "Spectra(2 spectra, per-spectrum axes, 0-14)"

@@ -324,7 +324,10 @@ class PCASVM(SpectraScore, ClassifierMixin, BaseEstimator):
             _check_cv(self.cv)
 
     def _svc(self, C: float, kernel: str) -> SVC:
-        return SVC(C=C, kernel=kernel, gamma=self.gamma)
+        # a seed of its own: without one SVC draws it from numpy's global generator, and a
+        # notebook's np.random.seed(...) stream changed with every fit (libsvm uses it only
+        # for probability estimates, which are off: the predictions do not depend on it)
+        return SVC(C=C, kernel=kernel, gamma=self.gamma, random_state=0)
 
     def fit(self, X: ArrayLike | Spectra, y: ArrayLike | None = None) -> PCASVM:
         """Choose the components, ``C`` and kernel by inner CV, then fit on all spectra.

@@ -629,6 +629,16 @@ class CVResult:
     oof_novelty: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
     augment_chosen: list[bool | None] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        """A summary (the dataclass's printed every per-spectrum array: 20,000 characters
+        for 999 spectra)."""
+        folds = len(self.fold_accuracy)
+        scores = [f"CNN {self.mean:.3f} +- {self.std:.3f}", *(
+            f"{k} {np.mean(v):.3f} +- {fold_sd(v):.3f}" for k, v in self.baselines.items())]
+        return (f"CVResult({folds} fold{'' if folds == 1 else 's'} ({self.kind}), "
+                f"{int((self.fold_of >= 0).sum())} of {len(self.fold_of)} spectra tested, "
+                f"{len(self.classes)} classes; {', '.join(scores)})")
+
     @property
     def mean(self) -> float:
         """Mean fold accuracy."""

@@ -87,6 +87,12 @@ class SpectraCV:
     fold_decisions: dict[int, FoldInputs] = field(default_factory=dict)
     left_out: dict[str, Any] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        """A summary (the dataclass's printed the folds' own inputs, every spectrum)."""
+        own = (f", {len(self.fold_decisions)} fold(s) deciding their own preprocessing"
+               if self.fold_decisions else "")
+        return f"SpectraCV({self.kind}, recipe {self.recipe_used}{own}; {self.cv!r})"
+
     @property
     def notes(self) -> list[str]:
         """``lines`` without ``header``."""

@@ -699,25 +699,31 @@ def spatial_splits(args: argparse.Namespace, data: Any) -> Any:
 def convergence_note(model: str = "PLS-DA") -> Iterator[None]:
     """Hold back scikit-learn's PLS warnings (``ConvergenceWarning``, and "y residual is
     constant"), which PLS-DA's inner search raises once per fit in the middle of the output,
-    and say each kind once, in one line, at the end of the block. Other warnings are shown as
-    usual."""
+    and say each kind once, in one line, at the end of the block. Other warnings go as the
+    caller's filters say, when they come (all were held to the end, and shown past a
+    Python caller's "ignore" or "error" filter)."""
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("default")
+    n_iter = n_const = 0
+    with warnings.catch_warnings():
         warnings.simplefilter("always", ConvergenceWarning)
         warnings.filterwarnings("always", message="y residual is constant")
+        shown = warnings.showwarning
+
+        def hold(message: Any, category: Any, filename: str, lineno: int, file: Any = None,
+                 line: str | None = None) -> None:
+            nonlocal n_iter, n_const
+            if issubclass(category, ConvergenceWarning):
+                n_iter += 1
+            elif str(message).startswith("y residual is constant"):
+                n_const += 1
+            else:
+                shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = hold
         yield
-    n_iter = n_const = 0
-    for w in caught:
-        if issubclass(w.category, ConvergenceWarning):
-            n_iter += 1
-        elif str(w.message).startswith("y residual is constant"):
-            n_const += 1
-        else:
-            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     if n_iter:
         print(f"note: {model} did not fully converge in {n_iter} of its inner fits (scikit-learn's "
               "iteration limit); those components are used as they are and its accuracy is "
