@@ -284,5 +284,12 @@ def test_train_and_baseline_say_when_copies_are_trained_on_and_tested(tmp_path, 
     assert "an exact copy that the folds put in training while testing the other" in (
         capsys.readouterr().out)
     assert main(["train", *common, "--epochs", "1", "--filters", "4", "--filter-size", "3",
-                 "--fc-width", "8", "--no-compare", "--out", str(tmp_path / "m.ramancam")]) == 0
+                 "--fc-width", "8", "--no-compare", "--out", str(tmp_path / "m.ramancam"),
+                 "--report", str(tmp_path / "r.html")]) == 0
     assert "an exact copy that the folds put in training" in capsys.readouterr().out
+    # the report and info say it too (the printed note was all there was of it)
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert re.search(r"Note: \d+ spectra have an exact copy that the folds put in training",
+                     page)
+    assert main(["info", str(tmp_path / "m.ramancam")]) == 0
+    assert re.search(r"\n  note:      \d+ spectra have an exact copy", capsys.readouterr().out)

@@ -124,7 +124,7 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
                        temperature: float = 1.0, threshold: float = float("inf"),
                        rate: float = 0.05, ids: Sequence[str] | None = None,
                        novelty_scores: NDArray[np.float64] | None = None,
-                       fixed_split: bool = False) -> Path:
+                       fixed_split: bool = False, notes: Sequence[str] = ()) -> Path:
     """Write the report of one ``train`` run (see the module docstring).
 
     Parameters
@@ -162,6 +162,9 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
     fixed_split : bool
         The run tested one fixed split (``--split-col``): the report speaks of its test
         part, not of folds and cross validation.
+    notes : sequence of str
+        The notes on the data ``train`` printed (exact copies, clipped spectra, groups whose
+        bands sit off the others'), shown under Data.
 
     Returns
     -------
@@ -187,6 +190,7 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
             for i, c in enumerate(classes)]
     sections.append(Section("Data", [
         dict(data_info),
+        *(f"Note: {n}" for n in notes),  # as train printed them
         Table(["class", "training spectra", f"tested in {in_cv}", f"CNN recall ({in_cv})",
                f"CNN precision ({in_cv})"], rows,
               caption="Recall: share of the class's tested spectra the CNN named right; "

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import class_count
@@ -31,7 +31,9 @@ class CVPlan:
     ``data``), the recipe of the common inputs (a fixed split's: its training part's) and
     those inputs, the folds (``splits``; ``spatial``: the map's blocks, else ``None``), the
     groups of each fit's held-out novelty scores, the folds with inputs of their own, the
-    notes on the fixed split's and the folds' own decisions, and the first line printed."""
+    notes on the fixed split's and the folds' own decisions, the first line printed and the
+    notes on the data (exact copies, clipped spectra, shifted groups, ...: the report and the
+    model keep them too)."""
 
     raw: Any
     recipe: Any
@@ -43,6 +45,7 @@ class CVPlan:
     split_note: str | None
     fold_notes: list[str]
     header: str
+    data_notes: list[str] = field(default_factory=list)
 
     @property
     def decisions(self) -> list[str]:
@@ -104,15 +107,16 @@ def plan_cv(args: argparse.Namespace, raw: Any, purpose: str, more: str = "") ->
         data, folds=args.folds, group_col=args.group_col, split_col=args.split_col,
         train_value=args.train_value, seed=args.seed)
     own_inputs, fold_notes = fold_inputs(args, raw, recipe, splits, grid)
-    for note in [*data_notes(args, raw, data, splits), *filter(None, [split_note]),
-                 *fold_notes]:
+    notes = data_notes(args, raw, data, splits)
+    for note in [*notes, *filter(None, [split_note]), *fold_notes]:
         print(note)
     if args.group_col is not None and args.group_col in data.meta:
         shift = group_axis_note(data, args.group_col)
         if shift:
             print(shift)
+            notes.append(shift)
     return CVPlan(raw, recipe, data, spatial, groups, splits, own_inputs, split_note,
-                  fold_notes, header)
+                  fold_notes, header, list(notes))
 
 
 def run_cv(args: argparse.Namespace, plan: CVPlan, params: dict[str, Any], *,

@@ -439,8 +439,9 @@ def model_summary(bundle: Any) -> dict[str, Any]:
         d["calibration"] = info["calibration"]
     if isinstance(st.get("calibration_lines"), list):
         d["calibration_lines"] = [str(v) for v in st["calibration_lines"]]
-    if isinstance(st.get("fold_notes"), list) and st["fold_notes"]:
-        d["fold_notes"] = [str(v) for v in st["fold_notes"]]
+    for key in ("fold_notes", "data_notes"):
+        if isinstance(st.get(key), list) and st[key]:
+            d[key] = [str(v) for v in st[key]]
     if info.get("novelty") is not None:
         d["novelty"] = {k: v for k, v in info["novelty"].items() if k != "arrays"}
     return d
@@ -578,6 +579,8 @@ def format_model(path: str, d: dict[str, Any]) -> str:
                              or "none"))
     for note in d.get("fold_notes", []):  # a fold's own recipe or grid (since 2026-12-07)
         lines.append(f"  decided:   {note}")
+    for note in d.get("data_notes", []):  # as train printed them (since 2026-12-07)
+        lines.append(f"  note:      {note}")
     cal = d.get("calibration")
     if d.get("calibration_lines"):  # as train printed them (since 2026-12-06)
         lines += ["  " + line for line in d["calibration_lines"]]

@@ -477,7 +477,10 @@ def _run(args: argparse.Namespace) -> int:
                 "calibration_lines": cal_lines,
                 # the folds (or the split) whose training part chose their own recipe or
                 # grid, and the test spectra counted as errors without a prediction
-                "fold_notes": plan.decisions}
+                "fold_notes": plan.decisions,
+                # the notes on the data train printed (copies, clipped, shifted groups):
+                # the report and info repeat them
+                "data_notes": [n.removeprefix("note: ") for n in plan.data_notes]}
     save(args.out, estimator=final, recipe=recipe, grid=grid,
          classes=[str(c) for c in final.classes_], training_summary=summary, cv=cv,
          settings=settings)
@@ -505,13 +508,14 @@ def _run(args: argparse.Namespace) -> int:
             args.report, cv=cv, model=final.module_, X=data.X[train_idx],
             labels=np.asarray(data.labels).astype(str)[train_idx], grid=grid,
             data_info=info, settings={**{k: v for k, v in settings.items()
-                                         if k not in ("calibration_lines", "fold_notes")},
+                                         if k not in ("calibration_lines", "fold_notes",
+                                                      "data_notes")},
                                       **{k: v for k, v in params.items() if k != "verbose"}},
             seed=args.seed, winner=winner, calibration_lines=cal_lines,
             temperature=float(getattr(final, "temperature_", 1.0)),
             threshold=float(getattr(final, "novelty_threshold_", float("inf"))),
             rate=float(params.get("novelty_rate", 0.05)), ids=[str(i) for i in data.ids],
-            novelty_scores=loo, fixed_split=split)
+            novelty_scores=loo, fixed_split=split, notes=settings["data_notes"])
         print(f"saved {args.out}")
         print(f"wrote the report {p}")
     return 0
