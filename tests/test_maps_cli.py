@@ -155,6 +155,9 @@ def test_predict_map_into_a_folder(trained, tmp_path, capsys, monkeypatch):
     assert html.count("data:image/png;base64,") == 7 and "10 x 6 pixels" in html
     for section in ("Band shift", "Novelty p-value", "Prediction set size"):
         assert f">{section}<" in html
+    # what predict printed, the accuracy among it (the map's page had none of it)
+    accuracy = next(line for line in text.splitlines() if line.startswith("accuracy: "))
+    assert ">Summary<" in html and accuracy in html
 
 
 def test_predict_map_draws_each_pixels_band_shift(trained, tmp_path, capsys, monkeypatch):

@@ -446,33 +446,8 @@ def _run(args: argparse.Namespace) -> int:
     if bad := implausible_note(kept_data, bundle.grid, "check the files before trusting "
                                "these predictions"):
         say(bad)
-    if grid is not None and out_dir is not None:
-        from ..maps.outputs import write_predict_outputs
-
-        # refused spectra are drawn as unknown (they have no class), even with --no-reject
-        blank = ~kept
-        dark = None if args.no_reject or not all_flags else np.concatenate(all_flags)
-        if blank.any():
-            dark = blank if dark is None else dark | blank
-        from ..plot import shift_unit
-        from ..predict_report import attention_section
-
-        checks = (None if attention is None else
-                  attention_section(attention, len(data), bundle.grid, bundle.class_reference,
-                                    "pixels", classes=classes))
-        map_proba = np.concatenate(all_proba)
-        paths = write_predict_outputs(
-            out_dir, grid, map_proba, classes,
-            info={"data": str(args.data), "model": str(args.model)}, unknown=dark,
-            extra_section=checks,
-            band_shift=np.concatenate(shift_rows) if shift_rows else None,
-            novelty_p=np.concatenate(p_rows) if p_rows else None,
-            set_size=np.concatenate(size_rows) if size_rows else None,
-            shift_unit=shift_unit(bundle.grid))
-        say(f"map: {grid.text()}; wrote {', '.join(p.name for p in paths)} to {out_dir}")
-        if drawn := drawn_note(paths, len(classes), map_proba, "predictions.csv"):
-            say(drawn)
-    elif out_dir is not None and (note := no_positions_note(args.data, len(data))):
+    if grid is None and out_dir is not None and (
+            note := no_positions_note(args.data, len(data))):
         say(note)
     if grid is None and out_dir is not None and (old := map_images_in(out_dir)):
         say(f"note: {out_dir} still holds map images of an earlier run ({', '.join(old[:3])}"
@@ -512,6 +487,37 @@ def _run(args: argparse.Namespace) -> int:
         if hint:
             say(f"note: column {hint[0]!r} may hold the true classes: --label-col "
                 f"{shlex.quote(hint[0])} adds a 'true' column and prints the accuracy")
+    if grid is not None and out_dir is not None:
+        from ..maps.outputs import write_predict_outputs
+
+        # refused spectra are drawn as unknown (they have no class), even with --no-reject
+        blank = ~kept
+        dark = None if args.no_reject or not all_flags else np.concatenate(all_flags)
+        if blank.any():
+            dark = blank if dark is None else dark | blank
+        from ..plot import shift_unit
+        from ..predict_report import attention_section
+
+        checks = (None if attention is None else
+                  attention_section(attention, len(data) - len(refused), bundle.grid,
+                                    bundle.class_reference, "pixels", classes=classes))
+        from ..report import Section
+
+        # what predict printed (accuracy, errors, unknown and library lines), as the report
+        # of spectra that are no map has it (the map's page had none of it)
+        printed = Section("Summary", [*said]) if said else None
+        map_proba = np.concatenate(all_proba)
+        paths = write_predict_outputs(
+            out_dir, grid, map_proba, classes,
+            info={"data": str(args.data), "model": str(args.model)}, unknown=dark,
+            extra_section=[s_ for s_ in (printed, checks) if s_ is not None],
+            band_shift=np.concatenate(shift_rows) if shift_rows else None,
+            novelty_p=np.concatenate(p_rows) if p_rows else None,
+            set_size=np.concatenate(size_rows) if size_rows else None,
+            shift_unit=shift_unit(bundle.grid))
+        say(f"map: {grid.text()}; wrote {', '.join(p.name for p in paths)} to {out_dir}")
+        if drawn := drawn_note(paths, len(classes), map_proba, "predictions.csv"):
+            say(drawn)
     if attention is not None and page is not None:
         from ..predict_report import write_predict_report
 
