@@ -68,6 +68,12 @@ def test_reproduce_all_quick_end_to_end(tmp_path, pure_dir, pharma_csv, capsys):
                  "--pure", str(pure_dir), "--data", str(pharma_csv), "--label-col", "product"])
     assert code == 0
     assert f"report: {out}/report.html" in capsys.readouterr().out
+    # the quick pharma test part is a sample of the others, and says so (it said "the
+    # other 40" of 983)
+    page = (out / "pharma" / "report.html").read_text(encoding="utf-8")
+    tested = re.search(r"test: (the other \d+|\d+ of the other \d+, drawn at random)\.",
+                       page)
+    assert tested is not None, page[:2000]
     for name, figs in (("filters", ["fig2_size.png", "fig2_count.png"]),
                        ("common", ["fig3_common.png", "fig3_signed.png"]),
                        ("mixing", ["fig7_mean_maps.png", "fig7_examples.png", "mixing_cv.png",

@@ -281,9 +281,11 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
         blocks.append(Figure.from_matplotlib(
             _reliability_figure(z[ok], yi, temperature),
             f"Reliability of the {'test part' if fixed_split else 'out-of-fold'} "
-            "probabilities: accuracy against confidence in "
-            "10 bins, before and after temperature scaling; a marker's area follows the "
-            "spectra in its bin (a bin of a few spectra swings widely)."))
+            "probabilities: accuracy against confidence in 10 bins, "
+            + ("before and after temperature scaling" if temperature != 1.0 else
+               "at temperature 1 (scaling did not help: kept)")
+            + "; a marker's area follows the spectra in its bin (a bin of a few spectra "
+            "swings widely)."))
     loo = novelty_scores is not None
     s = np.asarray(novelty_scores if loo else cv.oof_novelty, dtype=np.float64)
     good = s[np.isfinite(s)] if s.size else s
@@ -302,17 +304,24 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
         where = oof.replace("-", " ")
         n_wrong, n_novel, rows = training_checks(cv, ids, threshold, scores=novelty_scores,
                                                  where=where)
+        scored = bool(np.isfinite(threshold))  # --novelty none: no score, no threshold
+        n_listed = int(sum(1 for _ in training_checks(cv, ids, threshold,
+                                                      scores=novelty_scores, where=where,
+                                                      top=len(ids))[2]))
         blocks = [
             f"{'On the test part' if fixed_split else 'Out of fold'}, the CNN put {n_wrong} "
-            f"of the {int(tested.sum())} tested spectra in "
-            f"another class than their label, and {n_novel} scored above the novelty "
-            f"threshold{' (left out of the others)' if loo else ' ' + where} (unlike the "
-            "rest of the training data). A spectrum called another "
-            "class with confidence may be mislabelled, mixed or contaminated; one above the "
-            "threshold may be an instrument fault or a sample of something else. Check them "
-            "before relying on the model."
+            f"of the {int(tested.sum())} tested spectra in another class than their label"
+            + (f", and {n_novel} scored above the novelty threshold"
+               f"{' (left out of the others)' if loo else ' ' + where} (unlike the "
+               f"{'training spectra' if fixed_split else 'rest of the training data'})"
+               if scored else "")
+            + ". A spectrum called another class with confidence may be mislabelled, mixed "
+            "or contaminated"
+            + ("; one above the threshold may be an instrument fault or a sample of something "
+               "else" if scored else "")
+            + ". Check them before relying on the model."
             + (f" The {len(rows)} listed are the most confidently wrong first, then the most "
-               "novel." if n_wrong + n_novel > len(rows) else "")]
+               "novel." if n_listed > len(rows) else "")]
         if rows:
             blocks.append(Table(["id", "label", f"predicted {where}", "p(label)",
                                  "novelty", "why"], rows))

@@ -468,7 +468,8 @@ def _run(args: argparse.Namespace) -> int:
             rest = len(errors) - len(top)
             say(f"errors: {sum(errors.values())} (true -> predicted: "
                 + ", ".join(f"{t} -> {p_} {n}" for (t, p_), n in top)
-                + (f"; {rest} more pairs" if rest > 0 else "") + ")")
+                + (f"; {rest} more pair{'' if rest == 1 else 's'}" if rest > 0 else "")
+                + ")")
         if unknown:
             say(f"note: labels not known to the model count as wrong: {unknown}")
         if bundle.novelty is not None:

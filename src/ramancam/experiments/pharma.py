@@ -185,7 +185,9 @@ def _pharma(run: _Run, src: Path, raw: Spectra) -> dict[str, Any]:
         f"{grid[0]:g}-{grid[1]:g} cm-1 (step {grid[2]:g}). Training: per class the strongest "
         "spectrum (maximum after baseline and resampling) and those nearest "
         + ", ".join(f"{f:.3g}" for f in s["fractions"][1:]) + " of it; "
-        f"test: the other {te.size}. CNN: Adam lr {s['lr']:g}, {s['epochs']} epochs "
+        + (f"test: the other {te.size}" if te.size == len(raw) - tr.size else
+           f"test: {te.size} of the other {len(raw) - tr.size}, drawn at random")
+        + f". CNN: Adam lr {s['lr']:g}, {s['epochs']} epochs "
         "(one split; the paper's 5-fold CV is not defined for 4 training spectra per class).",
         Table(["model", "test accuracy"], [["CNN", acc]] + [[k, v] for k, v in base.items()],
               caption="Accuracy on the same split"),
