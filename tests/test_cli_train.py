@@ -1862,3 +1862,19 @@ def test_classes_that_differ_only_in_case_or_whitespace_are_named(peaks_file, tm
         "'QUARTZ', 'Quartz' and 'quartz' differ only in case; 'Quartz\\talpha' and "
         "'Quartz alpha' differ only in whitespace: they train as separate classes; if they "
         "are one substance, fix the labels.")
+
+
+def test_group_report_names_its_held_out_novelty_scores(peaks_file, tmp_path):
+    # with --group-col the threshold comes from leave-one-group-out scores; the report said
+    # "Leave-one-out ... each against all the others"
+    s = read_table(peaks_file, label_col="label")
+    groups = np.array([f"g{i % 4}" for i in range(len(s))])
+    data = tmp_path / "g.csv"
+    write_table(s.replace(meta={**s.meta, "batch": groups}), data, label_col="label")
+    html = tmp_path / "r.html"
+    assert main(["train", str(data), "--label-col", "label", *FAST, "--folds", "2",
+                 "--group-col", "batch", "--no-compare", "--out", str(tmp_path / "m.ramancam"),
+                 "--report", str(html)]) == 0
+    text = html.read_text()
+    assert "Leave-one-out novelty scores" not in text
+    assert "Leave-one-group-out novelty scores of the training spectra" in text

@@ -124,7 +124,8 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
                        temperature: float = 1.0, threshold: float = float("inf"),
                        rate: float = 0.05, ids: Sequence[str] | None = None,
                        novelty_scores: NDArray[np.float64] | None = None,
-                       fixed_split: bool = False, notes: Sequence[str] = ()) -> Path:
+                       fixed_split: bool = False, notes: Sequence[str] = (),
+                       grouped: bool = False) -> Path:
     """Write the report of one ``train`` run (see the module docstring).
 
     Parameters
@@ -162,6 +163,10 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
     fixed_split : bool
         The run tested one fixed split (``--split-col``): the report speaks of its test
         part, not of folds and cross validation.
+    grouped : bool
+        The novelty scores were held out a group at a time (``--group-col``,
+        ``--spatial-folds``): each spectrum against the other groups', not against all the
+        others.
     notes : sequence of str
         The notes on the data ``train`` printed (exact copies, clipped spectra, groups whose
         bands sit off the others'), shown under Data.
@@ -293,8 +298,10 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
         blocks.append(Figure.from_matplotlib(
             _novelty_figure(good, threshold, rate, "training spectra" if loo
                             else "held-out known spectra"),
-            ("Leave-one-out novelty scores of the training spectra (each against all the "
-             "others), from which the threshold was chosen," if loo else
+            (("Leave-one-group-out novelty scores of the training spectra (each against "
+              "the other groups' spectra)" if grouped else
+              "Leave-one-out novelty scores of the training spectra (each against all the "
+              "others)") + ", from which the threshold was chosen," if loo else
              f"Novelty scores of held-out known spectra ({oof})")
             + " and the threshold above which 'ramancam predict' reports a spectrum as "
             "unknown."))
@@ -305,6 +312,7 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
         n_wrong, n_novel, rows = training_checks(cv, ids, threshold, scores=novelty_scores,
                                                  where=where)
         scored = bool(np.isfinite(threshold))  # --novelty none: no score, no threshold
+        held_out = " (its group left out)" if grouped else " (left out of the others)"
         n_listed = int(sum(1 for _ in training_checks(cv, ids, threshold,
                                                       scores=novelty_scores, where=where,
                                                       top=len(ids))[2]))
@@ -312,7 +320,7 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
             f"{'On the test part' if fixed_split else 'Out of fold'}, the CNN put {n_wrong} "
             f"of the {int(tested.sum())} tested spectra in another class than their label"
             + (f", and {n_novel} scored above the novelty threshold"
-               f"{' (left out of the others)' if loo else ' ' + where} (unlike the "
+               f"{held_out if loo else ' ' + where} (unlike the "
                f"{'training spectra' if fixed_split else 'rest of the training data'})"
                if scored else "")
             + ". A spectrum called another class with confidence may be mislabelled, mixed "

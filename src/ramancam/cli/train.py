@@ -515,7 +515,8 @@ def _run(args: argparse.Namespace) -> int:
             temperature=float(getattr(final, "temperature_", 1.0)),
             threshold=float(getattr(final, "novelty_threshold_", float("inf"))),
             rate=float(params.get("novelty_rate", 0.05)), ids=[str(i) for i in data.ids],
-            novelty_scores=loo, fixed_split=split, notes=settings["data_notes"])
+            novelty_scores=loo, fixed_split=split, notes=settings["data_notes"],
+            grouped=groups is not None)
         print(f"saved {args.out}")
         print(f"wrote the report {p}")
     return 0
