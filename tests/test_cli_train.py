@@ -1878,3 +1878,18 @@ def test_group_report_names_its_held_out_novelty_scores(peaks_file, tmp_path):
     text = html.read_text()
     assert "Leave-one-out novelty scores" not in text
     assert "Leave-one-group-out novelty scores of the training spectra" in text
+
+
+def test_report_draws_reliability_when_a_class_is_only_in_the_test_part(peaks_file,
+                                                                          tmp_path):
+    # that class's logit is -inf in every row: all rows were dropped, the figure with them
+    s = read_table(peaks_file, label_col="label")
+    last = s.labels == sorted(set(s.labels.tolist()))[-1]
+    split = np.where(last | (np.arange(len(s)) % 3 == 0), "test", "train")
+    data = tmp_path / "split.csv"
+    write_table(s.replace(meta={**s.meta, "split": split}), data, label_col="label")
+    html = tmp_path / "r.html"
+    assert main(["train", str(data), "--label-col", "label", *FAST, "--split-col", "split",
+                 "--no-compare", "--out", str(tmp_path / "m.ramancam"),
+                 "--report", str(html)]) == 0
+    assert "Reliability of the test part probabilities" in html.read_text()

@@ -280,7 +280,10 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
 
     blocks = [*calibration_lines]
     z = cv.oof_logits
-    ok = tested & np.isfinite(z).all(axis=1) if z.size else np.zeros(0, dtype=bool)
+    # a class missing from a training part has logit -inf (probability 0): kept, as the
+    # calibration keeps it (all rows with one were dropped: no figure, and no word of it)
+    ok = (tested & ~np.isnan(z).any(axis=1) & np.isfinite(z).any(axis=1) if z.size
+          else np.zeros(0, dtype=bool))
     if ok.any():
         yi = np.searchsorted(np.asarray(classes), cv.labels.astype(str)[ok])
         blocks.append(Figure.from_matplotlib(
