@@ -949,6 +949,10 @@ def test_fixed_split_report_speaks_of_its_test_part(peaks_file, tmp_path, capsys
         assert f">{title}<" in text
     assert f"The {int((split == 'test').sum())} spectra of the test part" in text
     assert "tested in test part" in text and ">Test spectra to check<" in text
+    # its data row counts the two parts (it said "(N in the CV)")
+    n_test = int((split == "test").sum())
+    assert (f"{len(s) - n_test} for the final model, {n_test} in the test part" in text
+            and "in the CV" not in text)
     assert not re.search(r"out-of-fold|out of fold|Cross-validated|\(CV\)", text,
                          re.IGNORECASE)
     # and info says the same of the confusion matrix it prints

@@ -492,7 +492,9 @@ def _run(args: argparse.Namespace) -> int:
 
         step = float(np.median(np.diff(grid))) if grid.size > 1 else 0.0
         info = {"data": str(args.data), "model file": str(args.out),
-                "spectra": f"{train_idx.size} for the final model ({len(data)} in the CV)"
+                "spectra": (f"{train_idx.size} for the final model, "
+                            f"{len(data) - train_idx.size} in the test part" if split else
+                            f"{train_idx.size} for the final model ({len(data)} in the CV)")
                            + (f"; left out: {left_out_text(args.left_out)}"
                               if getattr(args, "left_out", None) else ""),
                 "classes": _classes_text(final.classes_, cv.classes),
