@@ -480,6 +480,8 @@ def test_cli_predict_and_explain_on_a_cube(small_map, tmp_path, capsys):
     # and the report: the class table of the store's pixels and every image
     page = (tmp_path / "res" / "report.html").read_text()
     assert "ramancam predict: map" in page and page.count("data:image/png;base64,") == 5
+    # with the agreement line predict printed (the map in memory's page has its accuracy)
+    assert f"agreement with the cube&#x27;s truth: {agree / 99:.4f} ({agree}/99)" in page
     pred = read_results(tmp_path / "res" / "predictions.zarr")["predicted"]
     for i, c in enumerate(CLASSES):
         assert re.search(rf"<td>{c}</td><td[^>]*>{int((pred == i).sum())}</td>", page)

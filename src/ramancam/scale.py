@@ -57,7 +57,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -696,7 +696,8 @@ IMAGE_LIMIT = 10_000_000
 def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str], *,
                  reject: bool = True, model: str | None = None,
                  bands: list[float] | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> list[Path]:
+                 progress: Callable[[int, int], None] | None = None,
+                 lines: Sequence[str] = ()) -> list[Path]:
     """``classes.png``, ``confidence.png``, one probability image per class and, from the
     ``band_shift``, ``novelty_p`` and ``prediction_set`` arrays, ``band_shift.png``,
     ``novelty_p.png`` and ``set_size.png`` of a finished result store, drawn by
@@ -724,6 +725,7 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     from .maps.store import explain_outputs, pixel_maps, store_grid
     from .plot import shift_unit
     from .predict_report import cube_pixels, map_class_of, pixels_to_check
+    from .report import Section
 
     g = need_zarr().open_group(str(store), mode="r")
     ny, nx = (int(v) for v in g["predicted"].shape)
@@ -780,7 +782,9 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     report = write_map_report(out_dir, grid, predicted, proba, classes, images,
                               info={"result store": str(store), "cube": cube},
                               title=f"ramancam {settings.get('kind', 'predict')}: map",
-                              extra_section=[*sections, checks], unknown=unknown)
+                              extra_section=[*([Section("Summary", list(lines))] if lines
+                                               else []), *sections, checks],
+                              unknown=unknown)
     remove_stale(out_dir, [*images, *extra])
     return [*images, *extra, report]
 

@@ -231,8 +231,10 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
                               offset_fix=cached_bundle(job.model).recipe is not None):
             print(f"{note} (array 'band_shift')")
     agree = agreement(summary.out, job.cube)
+    said = []  # for the page, as the map in memory's has predict's lines
     if agree is not None and agree[1]:
-        print(agreement_line(agree))
+        said.append(agreement_line(agree))
+        print(said[-1])
     page = getattr(args, "report", None)
     to_dir = Path(args.out).suffix.lower() != ".zarr"  # --out DIR: the images beside the store
     if not (to_dir or page):
@@ -247,7 +249,8 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
              else tempfile.TemporaryDirectory()) as folder:
         written = write_images(folder, summary.out, reject=not no_reject, model=job.model,
                                bands=getattr(args, "bands", None),
-                               progress=_progress(" read for the band images"))
+                               progress=_progress(" read for the band images"),
+                               lines=said)
         if written and to_dir:
             pngs = [p for p in written[:-1] if p.suffix == ".png"]
             names = [f"{len(pngs)} images ({pngs[0].name}, {pngs[1].name}, ...)",
