@@ -934,17 +934,25 @@ def test_train_report_is_one_escaped_html_file(tmp_path, capsys):
                      r"label\. A spectrum", text) and "novelty threshold" not in text
 
 
-def test_fixed_split_report_speaks_of_its_test_part(peaks_file, tmp_path, capsys):
-    # it titled the test part "Cross-validated accuracy" and "out-of-fold"
+def _split_report(peaks_file, tmp_path, test):
+    """The HTML report of train on ``peaks_file`` split by the mask ``test`` (model
+    ``tmp_path/m.ramancam``)."""
     s = read_table(peaks_file, label_col="label")
-    split = np.where(np.arange(len(s)) % 3 == 0, "test", "train")
+    split = np.where(test, "test", "train")
     data = tmp_path / "split.csv"
     write_table(s.replace(meta={**s.meta, "split": split}), data, label_col="label")
     html = tmp_path / "r.html"
     assert main(["train", str(data), "--label-col", "label", *FAST, "--split-col", "split",
                  "--no-compare", "--out", str(tmp_path / "m.ramancam"),
                  "--report", str(html)]) == 0
-    text = html.read_text()
+    return html.read_text()
+
+
+def test_fixed_split_report_speaks_of_its_test_part(peaks_file, tmp_path, capsys):
+    # it titled the test part "Cross-validated accuracy" and "out-of-fold"
+    s = read_table(peaks_file, label_col="label")
+    split = np.where(np.arange(len(s)) % 3 == 0, "test", "train")
+    text = _split_report(peaks_file, tmp_path, split == "test")
     for title in ("Test accuracy (fixed split)", "Confusion matrix (CNN, on the test part)"):
         assert f">{title}<" in text
     assert f"The {int((split == 'test').sum())} spectra of the test part" in text
@@ -1889,11 +1897,5 @@ def test_report_draws_reliability_when_a_class_is_only_in_the_test_part(peaks_fi
     # that class's logit is -inf in every row: all rows were dropped, the figure with them
     s = read_table(peaks_file, label_col="label")
     last = s.labels == sorted(set(s.labels.tolist()))[-1]
-    split = np.where(last | (np.arange(len(s)) % 3 == 0), "test", "train")
-    data = tmp_path / "split.csv"
-    write_table(s.replace(meta={**s.meta, "split": split}), data, label_col="label")
-    html = tmp_path / "r.html"
-    assert main(["train", str(data), "--label-col", "label", *FAST, "--split-col", "split",
-                 "--no-compare", "--out", str(tmp_path / "m.ramancam"),
-                 "--report", str(html)]) == 0
-    assert "Reliability of the test part probabilities" in html.read_text()
+    text = _split_report(peaks_file, tmp_path, last | (np.arange(len(s)) % 3 == 0))
+    assert "Reliability of the test part probabilities" in text
