@@ -861,6 +861,15 @@ def test_many_classes_draw_the_predicted_ones_and_keep_every_number(tmp_path, rn
         "predictions.csv); and the class means of the 12 classes with the most pixels, of "
         "25 predicted (class_means.csv has every one)")
     assert outputs.drawn_note(paths[:4], 2, pred.clip(0, 1), "x") is None
+    # a Zarr run's note, from the run's pixels per class, is the same
+    from types import SimpleNamespace
+
+    from ramancam.cli._scale import _drawn_note
+
+    counts = np.bincount(pred, minlength=k)
+    run = SimpleNamespace(class_pixels=np.vstack([counts, np.zeros(k, dtype=int)]))
+    assert _drawn_note(paths, run) == outputs.drawn_note(paths, k, proba,
+                                                         "the store's proba array")
 
 
 def test_class_means_titles_keep_long_names_apart(tmp_path, monkeypatch):

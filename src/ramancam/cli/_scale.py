@@ -256,7 +256,7 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
             names = [f"{len(pngs)} images ({pngs[0].name}, {pngs[1].name}, ...)",
                      *(p.name for p in written[:-1] if p.suffix != ".png")]
             print(f"wrote {', '.join(names)} and {written[-1].name} to {args.out}")
-            if drawn := _drawn_note(written, summary.out):
+            if drawn := _drawn_note(written, summary):
                 print(drawn)
         elif to_dir and not written:  # said with --report only, before
             print(f"no images or report in {args.out}: the map has more than "
@@ -310,11 +310,11 @@ def cli_explain(args: argparse.Namespace) -> int:
                              axis_offset=float(args.axis_offset or 0.0)))
 
 
-def _drawn_note(written: list[Path], store: Any) -> str | None:
-    """The note when the images drew fewer classes than the store holds."""
-    from ..io.zarr_cube import need_zarr
+def _drawn_note(written: list[Path], summary: Any) -> str | None:
+    """The note when the images drew fewer classes than the store holds, from the run's
+    pixels per class (the store's 'predicted' array was read whole again for it)."""
     from ..maps.outputs import drawn_note
 
-    g = need_zarr().open_group(str(store), mode="r")
-    return drawn_note(written, len(g.attrs["ramancam"]["class_names"]),
-                      np.asarray(g["predicted"][...]), "the store's proba array")
+    every = summary.class_pixels[0]
+    # the classes with pixels, once each: all drawn_note counts of a map's classes
+    return drawn_note(written, len(every), np.flatnonzero(every), "the store's proba array")
