@@ -243,17 +243,21 @@ def check_exists(path: str | os.PathLike[str]) -> Path:
     return p
 
 
-def check_utf8_path(path: str | os.PathLike[str]) -> None:
+def check_utf8_path(path: str | os.PathLike[str], folder: Path | None = None) -> None:
     """Refuse a path name that is not UTF-8 text (a zip made on Windows): it becomes ids,
-    labels and lines of outputs written as UTF-8, which failed after the work."""
+    labels and lines of outputs written as UTF-8, which failed after the work. ``folder``:
+    the folder read, when ``path`` is a name in it."""
     try:
         str(path).encode("utf-8")
     except UnicodeEncodeError:
         shown = os.fsencode(str(path)).decode("utf-8", "backslashreplace")
+        what, fix = (("path names", "--notest FILE") if folder is None else
+                     (f"file and folder names in {str(folder)!r}",
+                      f"-r --notest {str(folder)!r}"))
         raise RamancamError(
-            f"path names must be UTF-8 text; got '{shown}' (bytes of another encoding, as "
-            "zips made on Windows write them). Rename it, e.g. convmv -f cp1252 -t utf8 "
-            "--notest FILE.") from None
+            f"{what} must be UTF-8 text; got '{shown}' (bytes of another encoding, as zips "
+            f"made on Windows write them). Rename it, e.g. convmv -f cp1252 -t utf8 "
+            f"{fix}.") from None
 
 
 def read_text(path: Path) -> str:

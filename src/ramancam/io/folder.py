@@ -43,6 +43,7 @@ from ._text import (
     VENDOR_SUFFIXES,
     base_suffix,
     check_exists,
+    check_utf8_path,
     decode_head,
     is_known_file,
     is_number,
@@ -265,7 +266,7 @@ def _find_files(root: Path, pattern: str | None) -> list[Path]:
             files.append((rel, f))
     files.sort()
     for rel, _ in files:
-        _check_utf8(root, rel)
+        check_utf8_path(rel, root)
     return [f for _, f in files]
 
 
@@ -362,19 +363,6 @@ def _matches(parts: list[str], names: list[str]) -> bool:
         return any(_matches(parts[1:], names[i:]) for i in range(len(names) + 1))
     return bool(names) and fnmatch.fnmatchcase(names[0].lower(), parts[0].lower()) \
         and _matches(parts[1:], names[1:])
-
-
-def _check_utf8(root: Path, rel: str) -> None:
-    """File and folder names must be text: bytes that are not UTF-8 (a zip made on Windows,
-    an old USB stick) became class names no output could write."""
-    try:
-        rel.encode("utf-8")
-    except UnicodeEncodeError:
-        shown = os.fsencode(rel).decode("utf-8", "backslashreplace")
-        raise RamancamError(
-            f"file and folder names in {str(root)!r} must be UTF-8 text; got '{shown}' "
-            "(bytes of another encoding, as zips made on Windows write them). Rename it, "
-            f"e.g. convmv -f cp1252 -t utf8 -r --notest {str(root)!r}.") from None
 
 
 def _read_manifest(spec: str, root: Path, column: str = "label"
