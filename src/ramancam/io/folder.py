@@ -271,28 +271,27 @@ def _find_files(root: Path, pattern: str | None) -> list[Path]:
 
 
 def _walk(root: Path) -> list[Path]:
-    """Every file under ``root`` outside hidden folders, not hidden itself, in sorted order,
-    following links to folders (``rglob`` skipped a class folder that was a link). A folder
-    is read once: by its own path when it lies in ``root`` (a link to it elsewhere in
-    ``root``, met first, took its files and their labels), else by the first link to it; a
-    link back up is no loop."""
-    own: set[str] = set()
-    for top, dirs, _ in os.walk(root):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        own.add(os.path.realpath(top))
+    """Every file under ``root`` outside hidden folders, not hidden itself, following links
+    to folders (``rglob`` skipped a class folder that was a link). A folder is read once:
+    the folders of ``root`` by their own paths first, then the links met in them, in path
+    order (a link to a folder of ``root``, met first, took its files and their labels), each
+    into a folder not read yet; a link back up is no loop."""
     seen: set[str] = set()
-    out = []
-    twice = []
-    for top, dirs, names in os.walk(root, followlinks=True):
-        real = os.path.realpath(top)
-        linked = top != str(root) and os.path.islink(top)
-        if real in seen or (linked and real in own):
-            dirs[:] = []
-            twice.append(Path(top).relative_to(root).as_posix())
-            continue
-        seen.add(real)
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        out += [Path(top) / n for n in sorted(names) if not n.startswith(".")]
+    out: list[Path] = []
+    twice: list[str] = []
+    links: list[Path] = [root]
+    while links:  # root, then each link to a folder, its own links after it
+        start = links.pop(0)
+        for top, dirs, names in os.walk(start):  # links to folders listed, not entered
+            real = os.path.realpath(top)
+            if real in seen:
+                dirs[:] = []
+                twice.append(Path(top).relative_to(root).as_posix())
+                continue
+            seen.add(real)
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            links += [Path(top) / d for d in dirs if os.path.islink(os.path.join(top, d))]
+            out += [Path(top) / n for n in sorted(names) if not n.startswith(".")]
     if twice:  # said: the files of such a link are not read (again) under its name
         import warnings
 
