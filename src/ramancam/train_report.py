@@ -312,13 +312,12 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
         sections.append(Section("Calibration and unknown spectra", blocks))
     if ids is not None:
         where = oof.replace("-", " ")
-        n_wrong, n_novel, rows = training_checks(cv, ids, threshold, scores=novelty_scores,
-                                                 where=where)
+        # every spectrum to check (wrong or novel, each once), the first MAX_CHECKED listed
+        n_wrong, n_novel, every = training_checks(cv, ids, threshold, scores=novelty_scores,
+                                                  where=where, top=len(ids))
+        rows, n_listed = every[:MAX_CHECKED], len(every)
         scored = bool(np.isfinite(threshold))  # --novelty none: no score, no threshold
         held_out = " (its group left out)" if grouped else " (left out of the others)"
-        n_listed = int(sum(1 for _ in training_checks(cv, ids, threshold,
-                                                      scores=novelty_scores, where=where,
-                                                      top=len(ids))[2]))
         blocks = [
             f"{'On the test part' if fixed_split else 'Out of fold'}, the CNN put {n_wrong} "
             f"of the {int(tested.sum())} tested spectra in another class than their label"
