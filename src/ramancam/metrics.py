@@ -111,6 +111,15 @@ def _positive(name: str, value: Any) -> float:
     return v
 
 
+def _maps_near_peaks(maps: ArrayLike, axis: ArrayLike, peaks: ArrayLike, name: str,
+                     dist: Any) -> tuple[NDArray[np.float64], NDArray[np.float64],
+                                         NDArray[np.float64], float]:
+    """The checked maps, axis, peaks and distance ``name`` of :func:`pointing_hits` and
+    :func:`peak_mass`, checked in that order."""
+    m = _maps(maps)
+    return m, _axis(axis, m.shape[1]), _peaks(peaks, m.shape[0]), _positive(name, dist)
+
+
 def _near(axis: NDArray[np.float64], peaks: NDArray[np.float64], dist: float
           ) -> NDArray[np.bool_]:
     """``near[i, j]``: point ``j`` of map ``i`` lies within ``dist`` of one of its peaks."""
@@ -148,10 +157,7 @@ def pointing_hits(maps: ArrayLike, axis: ArrayLike, peaks: ArrayLike, tol: float
     RamancamError
         If shapes disagree, values are not finite or ``tol`` is negative.
     """
-    m = _maps(maps)
-    a = _axis(axis, m.shape[1])
-    p = _peaks(peaks, m.shape[0])
-    tol = _positive("tol", tol)
+    m, a, p, tol = _maps_near_peaks(maps, axis, peaks, "tol", tol)
     top = a[m.argmax(axis=1)]
     with np.errstate(invalid="ignore"):
         # "within tol" on a decimal axis: |1000.1 - 1000.0| is 0.10000000000002274
@@ -200,10 +206,7 @@ def peak_mass(maps: ArrayLike, axis: ArrayLike, peaks: ArrayLike, window: float
     RamancamError
         If shapes disagree, values are not finite or ``window`` is negative.
     """
-    m = _maps(maps)
-    a = _axis(axis, m.shape[1])
-    p = _peaks(peaks, m.shape[0])
-    window = _positive("window", window)
+    m, a, p, window = _maps_near_peaks(maps, axis, peaks, "window", window)
     pos = np.clip(m, 0.0, None)
     total = pos.sum(axis=1)
     inside = np.where(_near(a, p, window), pos, 0.0).sum(axis=1)
