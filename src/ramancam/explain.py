@@ -133,6 +133,14 @@ def _check_target(target: ArrayLike | None, n: int, n_classes: int
     return t.astype(np.int64)
 
 
+def _check_call(model: Any, X: ArrayLike, target: ArrayLike | None
+                ) -> tuple[RamanCNN, NDArray[np.float32], NDArray[np.int64] | None]:
+    """The checked model, spectra and target of a map function, in that order."""
+    model = _check_model(model)
+    arr = _check_X(model, X)
+    return model, arr, _check_target(target, arr.shape[0], model.config.n_classes)
+
+
 def _check_choice(name: str, value: Any, allowed: Sequence[str]) -> str:
     if value not in allowed:
         raise RamancamError(
@@ -344,9 +352,7 @@ def fc_importance(model: RamanCNN, X: ArrayLike, target: ArrayLike | None = None
     TypeError
         If ``model`` is not a :class:`~ramancam.model.RamanCNN`.
     """
-    model = _check_model(model)
-    arr = _check_X(model, X)
-    t = _check_target(target, arr.shape[0], model.config.n_classes)
+    model, arr, t = _check_call(model, X, target)
     _check_choice("score", score, SCORES)
     _check_choice("normalize", normalize, NORMALIZE)
     _check_choice("form", form, FC_FORMS)
@@ -383,9 +389,7 @@ def grad_cam(model: RamanCNN, X: ArrayLike, target: ArrayLike | None = None, *,
     RamancamError, TypeError
         As in :func:`fc_importance`.
     """
-    model = _check_model(model)
-    arr = _check_X(model, X)
-    t = _check_target(target, arr.shape[0], model.config.n_classes)
+    model, arr, t = _check_call(model, X, target)
     _check_choice("score", score, SCORES)
     _check_choice("normalize", normalize, NORMALIZE)
     m = _pooled_maps(model, arr, t, score, _check_batch(batch_size), "gradcam", relu=relu)
@@ -442,11 +446,9 @@ def fc_importance_autograd(model: RamanCNN, X: ArrayLike, target: ArrayLike | No
     """
     import torch
 
-    model = _check_model(model)
-    arr = _check_X(model, X)
+    model, arr, t = _check_call(model, X, target)
     n = arr.shape[0]
     n_classes = model.config.n_classes
-    t = _check_target(target, n, n_classes)
     _check_choice("score", score, SCORES)
     batch_size = _check_batch(batch_size)
     device = _param_device(model)
@@ -600,11 +602,9 @@ def captum_map(model: RamanCNN, X: ArrayLike, target: ArrayLike | None = None, *
     import torch
     from captum.attr import IntegratedGradients, LayerGradCam, Occlusion, Saliency
 
-    model = _check_model(model)
-    arr = _check_X(model, X)
+    model, arr, t = _check_call(model, X, target)
     n = arr.shape[0]
     n_classes = model.config.n_classes
-    t = _check_target(target, n, n_classes)
     _check_choice("method", method, CAPTUM_METHODS)
     _check_choice("score", score, SCORES)
     _check_choice("normalize", normalize, NORMALIZE)
