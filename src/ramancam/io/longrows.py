@@ -25,17 +25,14 @@ from numpy.typing import NDArray
 
 from ..errors import RamancamError
 from ..spectra import check_axis
+from ._indexable import indexable_head
 from ._rows import (
     BLOCK_BYTES,
-    HEAD_BYTES,
     TextFileRows,
-    is_gzip,
     line_blocks,
-    open_bytes,
     plain_lines,
     row_starts,
 )
-from ._text import check_exists
 from .longmap import (
     _DEFAULT,
     _first_line,
@@ -187,13 +184,10 @@ def open_long_rows(path: str | os.PathLike[str], *, block_bytes: int = BLOCK_BYT
         As :func:`ramancam.io.longmap.parse_long_map` does for a map whose pixels differ in
         points or shifts or appear twice (file and line named).
     """
-    p = check_exists(path)
-    if scratch is None and is_gzip(p):  # no reading back from a gzip stream
+    found = indexable_head(path, scratch)
+    if found is None:
         return None
-    with open_bytes(p) as fh:
-        head_bytes = fh.read(HEAD_BYTES)
-    if b"\x00" in head_bytes:
-        return None
+    p, head_bytes = found
     bom = 3 if head_bytes.startswith(b"\xef\xbb\xbf") else 0
     head = head_bytes[bom:].decode("latin-1")
     first = _first_line(head) if looks_long(head) else None

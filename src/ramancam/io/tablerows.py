@@ -24,17 +24,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import RamancamError
+from ._indexable import indexable_head
 from ._rows import (
     BLOCK_BYTES,
-    HEAD_BYTES,
     TextFileRows,
-    is_gzip,
     line_blocks,
-    open_bytes,
     plain_lines,
     row_starts,
 )
-from ._text import check_exists
 from .exports import export_kind
 from .folder import sniff_kind
 from .jcamp import looks_like_jcamp
@@ -99,13 +96,10 @@ def open_table_rows(path: str | os.PathLike[str], *, label_col: str | None = Non
     file is indexed, and ``X`` reads them back (:class:`ramancam.io.wdf.FileRows`) instead
     of parsing the text again (:class:`TableFileRows`); the folder must outlive the reads.
     """
-    p = check_exists(path)
-    if scratch is None and is_gzip(p):  # no reading back from a gzip stream
+    found = indexable_head(path, scratch)
+    if found is None:
         return None
-    with open_bytes(p) as fh:
-        head_bytes = fh.read(HEAD_BYTES)
-    if b"\x00" in head_bytes:
-        return None
+    p, head_bytes = found
     # up to the last whole line: a multi-byte character may be cut at the end
     head = head_bytes[:head_bytes.rfind(b"\n") + 1].decode("utf-8", errors="replace")
     if (not head or head.startswith("\ufeff") or '"' in head
