@@ -12,7 +12,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -257,6 +257,16 @@ def _finish(run: _Run, results: dict[str, Any]) -> dict[str, Any]:
     run.log(f"wrote {(run.final_dir or run.out_dir) / 'report.html'}")
     return doc
 
+
+def _run_staged(name: str, out_dir: str | os.PathLike[str], seed: int, quick: bool,
+                settings: dict[str, Any], work: Callable[[_Run], dict[str, Any]]
+                ) -> dict[str, Any]:
+    """One experiment run on its own (not by ``all_experiments``): ``work`` fills the
+    :class:`_Run` in the staged output folder (:func:`_staged_out`) and returns its results,
+    which :func:`_finish` writes with the report; its ``metrics.json`` content returned."""
+    with _staged_out(out_dir) as tmp:
+        run = _Run(name, tmp, int(seed), quick, settings, final_dir=Path(out_dir))
+        return _finish(run, work(run))
 
 def _cnn(settings: Mapping[str, Any], seed: int, **extra: Any) -> Any:
     from ..train import CNNClassifier

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,14 +13,13 @@ from ._shared import (
     _baseline_test_scores,
     _class_index,
     _cnn,
-    _finish,
     _labels,
     _peak_scores,
     _rng,
     _Run,
+    _run_staged,
     _settings,
     _shared_legend,
-    _staged_out,
 )
 from .settings import PAPER_CLAIMS
 
@@ -54,9 +52,7 @@ def common(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bool = Fals
         ``maps`` = ``{"fc"|"gradcam": {"defined": {...}, "random": {...}}}``.
     """
     settings = _settings("common", quick, overrides)
-    with _staged_out(out_dir) as tmp:
-        run = _Run("common", tmp, int(seed), quick, settings, final_dir=Path(out_dir))
-        return _finish(run, _common(run))
+    return _run_staged("common", out_dir, seed, quick, settings, _common)
 
 
 def _common(run: _Run) -> dict[str, Any]:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,14 +13,13 @@ from ..report import Section, Table
 from ._shared import (
     _class_index,
     _cnn,
-    _finish,
     _labels,
     _peak_scores,
     _rng,
     _Run,
+    _run_staged,
     _settings,
     _shared_legend,
-    _staged_out,
 )
 from .settings import PAPER_CLAIMS
 
@@ -58,9 +56,7 @@ def filters(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bool = Fal
         The content of ``metrics.json``; ``results["settings"]`` lists one row per setting.
     """
     settings = _settings("filters", quick, overrides)
-    with _staged_out(out_dir) as tmp:
-        run = _Run("filters", tmp, int(seed), quick, settings, final_dir=Path(out_dir))
-        return _finish(run, _filters(run))
+    return _run_staged("filters", out_dir, seed, quick, settings, _filters)
 
 
 def _filters(run: _Run) -> dict[str, Any]:

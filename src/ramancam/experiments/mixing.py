@@ -18,14 +18,13 @@ from ._shared import (
     _baseline_test_scores,
     _baselines_available,
     _class_index,
-    _finish,
     _labels,
     _resolve_data,
     _rng,
     _Run,
+    _run_staged,
     _settings,
     _shared_legend,
-    _staged_out,
 )
 from .settings import PAPER_CLAIMS
 
@@ -78,9 +77,8 @@ def mixing(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bool = Fals
     src = _resolve_data(pure, "amino-acids", "pure", "--pure DIR")
     settings["pure"] = str(src)
     raw = _read_pure(src, settings["label_col"])
-    with _staged_out(out_dir) as tmp:
-        run = _Run("mixing", tmp, int(seed), quick, settings, final_dir=Path(out_dir))
-        return _finish(run, _mixing(run, src, raw))
+    return _run_staged("mixing", out_dir, seed, quick, settings,
+                       lambda run: _mixing(run, src, raw))
 
 
 def _read_pure(src: Path, label_col: str | None) -> Spectra:

@@ -19,13 +19,12 @@ from ._shared import (
     _baseline_test_scores,
     _class_index,
     _cnn,
-    _finish,
     _resolve_data,
     _rng,
     _Run,
+    _run_staged,
     _settings,
     _shared_legend,
-    _staged_out,
 )
 from .settings import PAPER_CLAIMS
 
@@ -84,9 +83,7 @@ def pharma(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bool = Fals
     src = _resolve_data(data, "drug-mabs", "data", "--data FILE")
     s["data"] = str(src)
     raw = _read_labelled(src, s["label_col"], s["labels_from"])
-    with _staged_out(out_dir) as tmp:
-        run = _Run("pharma", tmp, int(seed), quick, s, final_dir=Path(out_dir))
-        return _finish(run, _pharma(run, src, raw))
+    return _run_staged("pharma", out_dir, seed, quick, s, lambda run: _pharma(run, src, raw))
 
 
 def _pick_by_signal(level: NDArray[Any], labels: NDArray[Any],
