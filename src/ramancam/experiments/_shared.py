@@ -268,6 +268,7 @@ def _run_staged(name: str, out_dir: str | os.PathLike[str], seed: int, quick: bo
         run = _Run(name, tmp, int(seed), quick, settings, final_dir=Path(out_dir))
         return _finish(run, work(run))
 
+
 def _cnn(settings: Mapping[str, Any], seed: int, **extra: Any) -> Any:
     from ..train import CNNClassifier
 
