@@ -1892,6 +1892,61 @@ def test_group_report_names_its_held_out_novelty_scores(peaks_file, tmp_path):
     assert "Leave-one-group-out novelty scores of the training spectra" in text
 
 
+def test_fixed_split_report_has_no_fold_and_keeps_test_only_classes_apart(
+        peaks_file, tmp_path, capsys, monkeypatch):
+    # the report's table had a "fold" column with a row 1, and its novelty histogram pooled
+    # the test spectra of a class the model never trained on with the known ones
+    from ramancam import train_report
+
+    drawn = []
+    figure = train_report._novelty_figure
+
+    def spy(scores, *args, **kwargs):
+        drawn.append((np.asarray(scores), kwargs.get("unseen")))
+        return figure(scores, *args, **kwargs)
+
+    monkeypatch.setattr(train_report, "_novelty_figure", spy)
+    s = read_table(peaks_file, label_col="label")
+    last = sorted(set(s.labels.tolist()))[-1]
+    test = (s.labels == last) | (np.arange(len(s)) % 3 == 0)
+    text = _split_report(peaks_file, tmp_path, test)
+    printed = capsys.readouterr().out
+    assert "<th>split</th><th>train</th><th>test</th><th>CNN</th>" in text
+    assert f'<td>test split</td><td class="num">{int((~test).sum())}</td>' in text
+    assert "<th>fold</th>" not in text and "per fold" not in text
+    assert "Test accuracy of each model on the test split." in text
+    # the printed table keeps its layout: scripts read it
+    assert re.search(rf"^fold +train +test +CNN\n1 +{int((~test).sum())} +{int(test.sum())} ",
+                     printed, re.MULTILINE)
+    (known, unseen), = drawn
+    n_unseen = int((s.labels == last).sum())
+    assert unseen is not None and unseen.size == n_unseen
+    assert known.size == int(test.sum()) - n_unseen
+    assert (f"Apart, in orange: the {n_unseen} test spectra of the class {last}, only in "
+            "the test part") in text
+
+
+def test_novelty_histogram_draws_unseen_classes_beside_the_known():
+    from ramancam.train_report import _novelty_figure
+
+    known, unseen = np.array([0.1, 0.2, 0.2, 0.3]), np.array([0.8, 0.9])
+    fig = _novelty_figure(known, 0.5, 0.05, "held-out spectra", unseen=unseen)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["classes trained on (4)", "classes only in the test part (2)",
+                      "threshold (5% false alarms)"]
+    grey, orange = ax.containers
+    assert sum(p.get_height() for p in grey) == 4 and sum(p.get_height() for p in orange) == 2
+    # the unseen bars sit only where the unseen scores are, above the threshold
+    assert all(p.get_x() >= 0.5 for p in orange if p.get_height())
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    alone = _novelty_figure(known, float("inf"), 0.05, "held-out known spectra")
+    assert alone.axes[0].get_legend() is None and len(alone.axes[0].containers) == 1
+    plt.close(alone)
+
+
 def test_report_draws_reliability_when_a_class_is_only_in_the_test_part(peaks_file,
                                                                           tmp_path):
     # that class's logit is -inf in every row: all rows were dropped, the figure with them

@@ -164,6 +164,17 @@ def test_cv_accuracy_bars_side_by_side():
     assert "mean 0.950" in ax.get_legend().get_texts()[0].get_text()
 
 
+def test_cv_accuracy_of_one_split_shows_its_value_not_a_mean():
+    # a fixed split's one test part: the legend said "CNN (mean 0.900)", a mean of one value
+    ax = plot.cv_accuracy({"CNN": [0.9], "PLS-DA": [0.75]})
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["CNN (0.900)",
+                                                                  "PLS-DA (0.750)"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["test split"]
+    folds = plot.cv_accuracy({"CNN": [0.9, 0.7]})
+    assert [t.get_text() for t in folds.get_legend().get_texts()] == ["CNN (mean 0.800)"]
+    assert [t.get_text() for t in folds.get_xticklabels()] == ["fold 1", "fold 2"]
+
+
 def test_cv_accuracy_rejects_uneven_folds():
     with pytest.raises(RamancamError, match="same, non-zero number of folds"):
         plot.cv_accuracy({"a": [1.0], "b": [1.0, 0.5]})

@@ -450,7 +450,8 @@ def cv_accuracy(fold_accuracy: Mapping[str, Sequence[float]], *, ax: Axes | None
     fold_accuracy : mapping of str to sequence of float
         Model name (e.g. ``"CNN"``, ``"PCA+SVM"``, ``"PLS-DA"``) to its accuracy in each fold
         (values in [0, 1]); all models must have the same number of folds. The mean of each
-        model is written in its legend entry.
+        model is written in its legend entry; with one value each (a fixed train/test
+        split) that value, under the tick "test split".
     ax : matplotlib Axes, optional
     title : str, optional
 
@@ -475,9 +476,11 @@ def cv_accuracy(fold_accuracy: Mapping[str, Sequence[float]], *, ax: Axes | None
     width = 0.8 / n_models
     idx = np.arange(n_folds)
     for i, (name, acc) in enumerate(vals.items()):
+        # one value (a fixed split's test part) has no mean to speak of
         ax.bar(idx + (i - (n_models - 1) / 2) * width, acc, width,
-               label=f"{name} (mean {acc.mean():.3f})")
-    ax.set_xticks(idx, [f"fold {i + 1}" for i in idx] if n_folds > 1 else ["test"])
+               label=f"{name} (mean {acc.mean():.3f})" if n_folds > 1
+               else f"{name} ({acc[0]:.3f})")
+    ax.set_xticks(idx, [f"fold {i + 1}" for i in idx] if n_folds > 1 else ["test split"])
     ax.set_ylim(0.0, 1.05)
     ax.set_ylabel("accuracy")
     # beside the axes: inside, the legend covered the last folds' bars

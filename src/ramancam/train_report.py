@@ -82,15 +82,33 @@ def _reliability_figure(logits: NDArray[np.float64], y_idx: NDArray[np.int64],
     return fig
 
 
+#: Colour of the held-out spectra of classes the model never trained on (a fixed split's
+#: test-only classes) in the novelty histogram.
+UNSEEN_COLOR = "#e67e22"
+
+
 def _novelty_figure(scores: NDArray[np.float64], threshold: float, rate: float,
-                    ylabel: str) -> Any:
+                    ylabel: str, unseen: NDArray[np.float64] | None = None) -> Any:
+    """The histogram of the known spectra's novelty ``scores``, with the threshold; the
+    ``unseen`` ones (classes only in a fixed split's test part) beside them in their own
+    colour, never counted among the known."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.6, 3.0))
-    ax.hist(scores, bins=min(50, max(10, scores.size // 5)), color="0.55")
+    extra = np.zeros(0) if unseen is None else np.asarray(unseen, dtype=np.float64)
+    both = np.concatenate([scores, extra])
+    bins = np.histogram_bin_edges(both, bins=min(50, max(10, both.size // 5))).tolist()
+    if extra.size:
+        # side by side in each bin: the known spectra's bars are theirs alone
+        ax.hist([scores, extra], bins=bins, color=["0.55", UNSEEN_COLOR],
+                label=[f"classes trained on ({scores.size})",
+                       f"classes only in the test part ({extra.size})"])
+    else:
+        ax.hist(scores, bins=bins, color="0.55")
     if np.isfinite(threshold):
         ax.axvline(threshold, color="#c0392b", linewidth=1.2,
                    label=f"threshold ({rate:.0%} false alarms)")
+    if extra.size or np.isfinite(threshold):
         ax.legend(fontsize="small")
     ax.set_xlabel("novelty score (larger = less like the training spectra)")
     ax.set_ylabel(ylabel)
@@ -207,15 +225,21 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
     plot.cv_accuracy(acc, ax=ax)
     ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
+    columns, acc_rows = cv.table_rows()
+    if fixed_split:  # one test part, not fold 1 of one (the printed table keeps its layout)
+        columns, acc_rows = ["split", *columns[1:]], [["test split", *r[1:]]
+                                                       for r in acc_rows]
     blocks: list[Any] = [
         "The same training and test part for every model; each column is one model's test "
         "accuracy." if fixed_split else
         "The same folds for every model; each column is one model's test accuracy per fold.",
-        Table(*cv.table_rows()),
+        Table(columns, acc_rows),
     ]
     if winner:
         blocks.append(winner)
-    blocks.append(Figure.from_matplotlib(fig, "Test accuracy per fold and model."))
+    blocks.append(Figure.from_matplotlib(fig, "Test accuracy of each model on the test split."
+                                         if fixed_split else
+                                         "Test accuracy per fold and model."))
     sections.append(Section("Test accuracy (fixed split)" if fixed_split
                             else "Cross-validated accuracy", blocks))
 
@@ -296,18 +320,34 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
             "swings widely)."))
     loo = novelty_scores is not None
     s = np.asarray(novelty_scores if loo else cv.oof_novelty, dtype=np.float64)
-    good = s[np.isfinite(s)] if s.size else s
-    if good.size:
+    cv_lab = np.asarray(cv.labels).astype(str)
+    # the spectra of a class the final model never trained on (only in a fixed split's test
+    # part) are unlike its training spectra by construction: drawn apart, not as known ones
+    unseen = (~np.isin(cv_lab, trained) if s.size == cv_lab.size
+              else np.zeros(s.size, dtype=bool))
+    good = s[np.isfinite(s) & ~unseen] if s.size else s
+    apart = s[np.isfinite(s) & unseen] if s.size else s
+    if good.size or apart.size:
+        names = sorted(set(cv_lab[np.isfinite(s) & unseen].tolist()))
+        listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5
+                                         else "")
         blocks.append(Figure.from_matplotlib(
             _novelty_figure(good, threshold, rate, "training spectra" if loo
-                            else "held-out known spectra"),
+                            else "held-out spectra" if apart.size
+                            else "held-out known spectra", unseen=apart),
             (("Leave-one-group-out novelty scores of the training spectra (each against "
               "the other groups' spectra)" if grouped else
               "Leave-one-out novelty scores of the training spectra (each against all the "
               "others)") + ", from which the threshold was chosen," if loo else
-             f"Novelty scores of held-out known spectra ({oof})")
+             f"Novelty scores of held-out known spectra ({oof}"
+             + ("; grey: the classes trained on" if apart.size else "") + ")")
             + " and the threshold above which 'ramancam predict' reports a spectrum as "
-            "unknown."))
+            "unknown."
+            + (f" Apart, in orange: the {apart.size} test spectra of "
+               f"{'the class' if len(names) == 1 else 'the classes'} {listed}, only in the "
+               "test part (the model never trained on "
+               f"{'it' if len(names) == 1 else 'them'}; not counted among the known "
+               "spectra)." if apart.size else "")))
     if blocks:
         sections.append(Section("Calibration and unknown spectra", blocks))
     if ids is not None:
