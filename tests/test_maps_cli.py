@@ -441,7 +441,8 @@ def test_dead_pixels_are_not_predicted_and_do_not_stop_the_map(paper_model, tmp_
                  "--out", str(tmp_path / "b")]) == 0
     assert "not predicted: 2 spectra" in capsys.readouterr().out
     assert int(drawn_unknown[-1].sum()) == 2 and drawn_unknown[-1][iy, ix].all()
-    # explain: no map rows for them, the images leave their pixels blank
+    # explain: no map rows for them; on the map they are not predicted, as predict says
+    # (explain left them off the grid: "2 missing", no "not predicted" row, grey pixels)
     assert main(["explain", str(model), str(bad), "--out", str(tmp_path / "e")]) == 0
     out = capsys.readouterr().out
     assert ("not explained: 2 spectra the model's recipe refuses (px07, px33; they have no "
@@ -450,6 +451,13 @@ def test_dead_pixels_are_not_predicted_and_do_not_stop_the_map(paper_model, tmp_
         ids = [r["id"] for r in csv.DictReader(fh)]
     assert ids == [f"px{i:02d}" for i in keep]
     assert (tmp_path / "e" / "classes.png").exists() and (tmp_path / "e" / "report.html").exists()
+    assert re.search(r"^map: .*, 0 missing; wrote ", out, re.MULTILINE)
+    img = drawn_unknown[-1]
+    assert img.shape == (NY, NX) and img[iy, ix].all()
+    for folder in ("a", "e"):  # predict's report and explain's alike
+        page = (tmp_path / folder / "report.html").read_text()
+        assert ", 0 missing</td>" in page
+        assert '<tr><td>not predicted</td><td class="num">2</td>' in page
     # nothing to predict: the recipe's error, as before
     one = tmp_path / "one.csv"
     write_table(Spectra(X[dead], AXIS), one)

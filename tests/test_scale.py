@@ -749,16 +749,30 @@ def test_class_image_draws_unknown_pixels_in_their_own_colour():
 
     grid = MapGrid.regular(3, 2, step=1.0)
     pred = np.array([[0, 1, -1], [0, -1, 1]])
-    # (1, 0) flagged; (2, 0) no class but flagged (a dead pixel the recipe refused): unknown,
-    # as predict says it; (1, 1) no class, not flagged: no spectrum there
+    # (1, 0) flagged; (2, 0) no class but flagged (a dead pixel the recipe refused): not
+    # predicted, as predict's line and the report's table say it (the legend counted it
+    # unknown); (1, 1) no class, not flagged: no spectrum there
+    import matplotlib.colors as mcolors
+
+    from ramancam.maps.images import NOT_PREDICTED_COLOR, UNKNOWN_COLOR
+
     flagged = np.array([[False, True, True], [False, False, False]])
     ax = Figure().add_subplot()
     draw_class_image(ax, grid, pred, ["a", "b"], unknown=flagged)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels == ["a (2)", "b (1)", "unknown (2)", "no spectrum (1)"]
+    assert labels == ["a (2)", "b (1)", "unknown (1)", "not predicted (1)", "no spectrum (1)"]
     shown = ax.get_images()[0].get_array()
-    assert shown[0, 1] == 2 and shown[0, 2] == 2 and np.ma.is_masked(shown[1, 1])
+    assert shown[0, 1] == 2 and shown[0, 2] == 3 and np.ma.is_masked(shown[1, 1])
     assert shown[1, 2] == 1
+    cmap = ax.get_images()[0].get_cmap()
+    assert [mcolors.to_hex(cmap(v)) for v in (2, 3)] == [UNKNOWN_COLOR, NOT_PREDICTED_COLOR]
+    assert [mcolors.to_hex(p.get_facecolor()) for p in ax.get_legend().get_patches()[2:4]] == [
+        UNKNOWN_COLOR, NOT_PREDICTED_COLOR]
+    # only dead pixels marked (predict --no-reject): no "unknown (0)" beside them
+    ax = Figure().add_subplot()
+    draw_class_image(ax, grid, pred, ["a", "b"], unknown=pred < 0)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["a (2)", "b (2)", "not predicted (2)"]
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

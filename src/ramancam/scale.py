@@ -747,7 +747,8 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     unknown = flagged if reject else None
     predicted = np.asarray(read("predicted"))
     refused = predicted < 0  # not predicted (or not computed): no class to draw
-    if refused.any():  # drawn as unknown, as predict names them (the cube's NaN pixels too)
+    if refused.any():  # marked: drawn as not predicted, as predict draws them (the cube's
+        # NaN pixels too)
         unknown = refused if unknown is None else unknown | refused
 
     sets = read("prediction_set")

@@ -205,7 +205,7 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
         print(f"not predicted: {summary.n_refused}/{summary.n_pixels} pixels missing from "
               "the cube or refused by the model's recipe (flat or empty spectra; "
               "'predicted' -1, probabilities NaN, "
-              "drawn as unknown)")
+              "drawn as not predicted)")
     if summary.n_unknown is None:
         print("note: the model has no novelty score (trained with --novelty none or by an "
               "older ramancam), so no pixel is flagged unknown")

@@ -34,8 +34,8 @@ or a name ending in '/') writes maps.csv and that figure, maps.png, into DIR. Sp
 processed in chunks, so memory stays bounded for large files; with more than one chunk,
 progress (spectra done, seconds) goes to stderr every 10 s. A spectrum the model's recipe
 refuses (flat or empty, e.g. a dead pixel; a file that does not cover the model's range,
-among others that do) gets no row and, on a map, a blank pixel; a
-'not explained:' line names it, and the run goes on. When the spectra's bands sit 1.5
+among others that do) gets no row and, on a map, a pixel 'not predicted', as predict
+draws it; a 'not explained:' line names it, and the run goes on. When the spectra's bands sit 1.5
 cm-1 or more off the model's training spectra (another instrument's calibration), the
 'axis:' line of 'ramancam predict' says so: the maps then mark the bands where they were
 measured, and --axis-offset moves them back.
@@ -159,12 +159,33 @@ def _plot(path: str, grid: Any, shown: list[tuple[str, Any, Any, str, Any]], tit
         fig.savefig(fh, format=Path(path).suffix.lower().lstrip("."), dpi=110)
 
 
-def _pixels_to_check(map_grid: Any, kept: dict[str, list[Any]], classes: list[str],
+def _on_grid(kept: dict[str, list[Any]], usable: Any) -> dict[str, Any]:
+    """The values kept per map pixel (``kept``: one list of chunks each), one row per
+    spectrum of DATA (``usable``: those the recipe did not refuse): a refused spectrum's row
+    is empty (NaN, no class, no prediction set, no library match) and flagged, so that the
+    images and the report show it as not predicted, as predict's do (it was left off the
+    grid, and counted missing). ``None`` for a value the model does not give."""
+    import numpy as np
+
+    fills = {"unknown": True, "sets": False, "match": -1}
+    out: dict[str, Any] = {}
+    for name, parts in kept.items():
+        if not parts or any(p is None for p in parts):
+            out[name] = None
+            continue
+        a = np.concatenate(parts)
+        full = np.full((usable.size, *a.shape[1:]), fills.get(name, np.nan), dtype=a.dtype)
+        full[usable] = a
+        out[name] = full
+    return out
+
+
+def _pixels_to_check(map_grid: Any, kept: dict[str, Any], classes: list[str],
                      bundle: Any, args: argparse.Namespace, ids: Any) -> Any:
     """The page's "Pixels to check" (``predict``'s section for a map), each drawn with its
-    map, from the pixels kept in memory (rows in the order of ``map_grid``). The
-    probabilities are calibrated, as predict's, the page's images and a Zarr explain store
-    hold them."""
+    map, from the pixels kept in memory (:func:`_on_grid`: rows in the order of
+    ``map_grid``, refused ones empty). The probabilities are calibrated, as predict's, the
+    page's images and a Zarr explain store hold them."""
     import numpy as np
 
     from ..predict_report import map_class_of, pixels_to_check
@@ -172,18 +193,16 @@ def _pixels_to_check(map_grid: Any, kept: dict[str, list[Any]], classes: list[st
     g = map_grid
     n = g.n_spectra
     row_of = g.to_image(np.arange(n), fill=-1).ravel()
-    X = np.concatenate(kept["X"])
-    maps = np.concatenate(kept["maps"])
-    proba = np.concatenate(kept["proba"])
+    X, maps, proba = kept["X"], kept["maps"], kept["proba"]
+    ok = np.isfinite(proba).all(axis=1)  # not refused: a class
+    pred = np.where(ok, np.nan_to_num(proba, nan=-np.inf).argmax(axis=1), -1)
 
     def image(name: str, fill: Any) -> Any:
-        parts = kept[name]
-        return None if any(p is None for p in parts) else g.to_image(np.concatenate(parts),
-                                                                     fill=fill)
+        return None if kept[name] is None else g.to_image(kept[name], fill=fill)
 
     flagged = image("unknown", False) if bundle.novelty is not None else None
     return pixels_to_check(
-        g.to_image(proba.argmax(axis=1), fill=-1), g.to_image(proba, fill=np.nan), classes,
+        g.to_image(pred, fill=-1), g.to_image(proba, fill=np.nan), classes,
         *g.coordinates(),
         sets=image("sets", False), flagged=flagged, match=image("match", -1),
         novelty_p=image("novelty_p", np.nan), reject=True,
@@ -511,27 +530,21 @@ def _run(args: argparse.Namespace) -> int:
     if map_grid is not None and out_dir is not None:
         from ..maps.outputs import write_explain_outputs
 
-        if refused:  # their pixels are left blank on the same grid (inferred again from
-            # the others, a dead edge column was cut off the images)
-            from dataclasses import replace
-
-            map_grid = replace(map_grid, ix=map_grid.ix[all_usable],
-                               iy=map_grid.iy[all_usable])
-
+        # refused pixels keep their place on the map's grid, not predicted (as predict
+        # and a Zarr run show them; they were left off it and counted missing)
+        whole = _on_grid(kept, all_usable)
         paths = write_explain_outputs(
-            out_dir, map_grid, np.concatenate(kept["X"]), np.concatenate(kept["maps"]), grid,
-            np.concatenate(kept["proba"]), classes, method=args.method, bands=bands,
+            out_dir, map_grid, whole["X"], whole["maps"], grid, whole["proba"], classes,
+            method=args.method, bands=bands,
             info={"data": str(args.data), "model": str(args.model), "method": args.method,
                   "target": args.target, "score": args.score},
-            unknown=np.concatenate(kept["unknown"]),
-            novelty_p=np.concatenate(kept["novelty_p"]),
-            set_size=np.concatenate(kept["set_size"]),
-            band_shift=np.concatenate(kept["band_shift"]),
-            extra_section=_pixels_to_check(map_grid, kept, classes, bundle, args,
-                                           np.asarray(ids, dtype=object)[all_usable]))
+            unknown=whole["unknown"], novelty_p=whole["novelty_p"],
+            set_size=whole["set_size"], band_shift=whole["band_shift"],
+            extra_section=_pixels_to_check(map_grid, whole, classes, bundle, args,
+                                           np.asarray(ids, dtype=object)))
         print(f"map: {map_grid.text()}; wrote {', '.join(p.name for p in paths)} to "
               f"{out_dir}", file=report)
-        if drawn := drawn_note(paths, len(classes), np.concatenate(kept["proba"]),
+        if drawn := drawn_note(paths, len(classes), whole["proba"],
                                "predict's predictions.csv"):
             print(drawn, file=report)
     if plot_path:

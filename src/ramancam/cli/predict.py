@@ -48,7 +48,7 @@ cube, from every pixel's shift, kept in the store's 'band_shift' array).
 A spectrum the model's recipe refuses (flat or empty, e.g. a dead pixel of a map; a file
 that does not cover the model's range, among others that do) does not stop the run when
 others can be predicted: its row reads 'unknown' with every number empty (also with
---no-reject: it has no class), it is drawn as unknown in the map images, and a 'not
+--no-reject: it has no class), the map images draw it as 'not predicted', and a 'not
 predicted:' line names it with the recipe's reason.
 
 The id is the 'id' metadata column when there is one, else the file name for folders, else
@@ -491,7 +491,8 @@ def _run(args: argparse.Namespace) -> int:
     if grid is not None and out_dir is not None:
         from ..maps.outputs import write_predict_outputs
 
-        # refused spectra are drawn as unknown (they have no class), even with --no-reject
+        # refused spectra are marked (they have no class), even with --no-reject: the class
+        # image draws them as not predicted
         blank = ~kept
         dark = None if args.no_reject or not all_flags else np.concatenate(all_flags)
         if blank.any():

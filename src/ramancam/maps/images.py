@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["CLASS_IMAGES", "MISSING_COLOR", "NUMBERED", "UNKNOWN_COLOR", "class_colors",
+__all__ = ["CLASS_IMAGES", "MISSING_COLOR", "NOT_PREDICTED_COLOR", "NUMBERED", "UNKNOWN_COLOR",
+           "class_colors",
            "draw_class_image", "draw_value_image", "drawn_classes", "proba_class",
            "remove_stale", "save_figure", "write_map_images"]
 
@@ -34,6 +35,9 @@ __all__ = ["CLASS_IMAGES", "MISSING_COLOR", "NUMBERED", "UNKNOWN_COLOR", "class_
 MISSING_COLOR = "#d0d0d0"
 #: Colour of pixels flagged unknown (novelty detection); no class colour is black.
 UNKNOWN_COLOR = "#000000"
+#: Colour of pixels with a spectrum but no class: the model's recipe refused it (a dead
+#: pixel), or a cube's pixel was all NaN. No class colour is white.
+NOT_PREDICTED_COLOR = "#ffffff"
 _DPI = 110
 
 
@@ -73,7 +77,7 @@ def _palette() -> list[str]:
         return np.asarray(matplotlib.colors.to_rgb(c))
 
     colors = [of("tab20", i) for i in [*range(0, 20, 2), *range(1, 20, 2)]]
-    taken = [rgb(c) for c in (*colors, MISSING_COLOR, UNKNOWN_COLOR)]
+    taken = [rgb(c) for c in (*colors, MISSING_COLOR, UNKNOWN_COLOR, NOT_PREDICTED_COLOR)]
     for shade in (0, 2, 1, 3):
         for name, hues in (("tab20b", 5), ("tab20c", 5)):
             for hue in range(hues):
@@ -162,7 +166,9 @@ def draw_class_image(ax: Axes, grid: MapGrid, predicted: ArrayLike,
     title : str, optional
     unknown : array-like of bool, shape (ny, nx), optional
         Pixels flagged unknown (novelty detection): drawn in :data:`UNKNOWN_COLOR` and
-        counted as "unknown" in the legend instead of under their class.
+        counted as "unknown" in the legend instead of under their class. A flagged pixel
+        without a class (-1: the recipe refused its spectrum) is "not predicted", in
+        :data:`NOT_PREDICTED_COLOR`; an unflagged -1 has no spectrum ("no spectrum", grey).
 
     Returns
     -------
@@ -175,13 +181,16 @@ def draw_class_image(ax: Axes, grid: MapGrid, predicted: ArrayLike,
 
     pred = np.asarray(predicted)
     k = len(class_names)
-    flagged = None
+    flagged = refused = None
     if unknown is not None:
-        # flagged pixels, and pixels with a spectrum no class was given (refused by the
-        # recipe, flagged by the caller): "unknown"; pixels without a spectrum stay blank
-        flagged = np.asarray(unknown, dtype=bool)
-        pred = np.where(flagged, k, pred)  # one more colour, after the classes
-    counts = np.bincount(pred[pred >= 0].ravel(), minlength=k + 1)
+        # flagged pixels: "unknown"; pixels with a spectrum no class was given (refused by
+        # the recipe, flagged by the caller): "not predicted", as predict's line and the
+        # report's table say; pixels without a spectrum stay grey
+        refused = np.asarray(unknown, dtype=bool) & (pred < 0)
+        flagged = np.asarray(unknown, dtype=bool) & (pred >= 0)
+        # two more colours, after the classes
+        pred = np.where(flagged, k, np.where(refused, k + 1, pred))
+    counts = np.bincount(pred[pred >= 0].ravel(), minlength=k + 2)
     present = [i for i in range(k) if counts[i]]
     colors = class_colors(k)
     if k > len(_palette()) and len(present) <= len(_palette()):
@@ -190,7 +199,8 @@ def draw_class_image(ax: Axes, grid: MapGrid, predicted: ArrayLike,
         colors = list(colors)
         for i, c in zip(present, _palette(), strict=False):
             colors[i] = c
-    shown = [*colors, UNKNOWN_COLOR] if flagged is not None else colors
+    shown = ([*colors, UNKNOWN_COLOR, NOT_PREDICTED_COLOR] if flagged is not None
+             else colors)
     cmap = ListedColormap(shown if shown else ["white"]).with_extremes(bad=MISSING_COLOR)
     img = np.ma.masked_less(pred, 0)
     _show(ax, grid, img, cmap=cmap, vmin=-0.5, vmax=max(len(shown), 1) - 0.5)
@@ -201,9 +211,14 @@ def draw_class_image(ax: Axes, grid: MapGrid, predicted: ArrayLike,
     handles = [Patch(facecolor=colors[i], edgecolor="0.3", label=f"{labels[i]} ({counts[i]})")
                for i in ranked]
     rest = []
-    if flagged is not None:
+    # "unknown (0)" says none was flagged; not where only refused pixels were marked (as
+    # predict --no-reject marks them)
+    if flagged is not None and refused is not None and (flagged.any() or not refused.any()):
         rest.append(Patch(facecolor=UNKNOWN_COLOR, edgecolor="0.3",
                           label=f"unknown ({int(flagged.sum())})"))
+    if refused is not None and refused.any():
+        rest.append(Patch(facecolor=NOT_PREDICTED_COLOR, edgecolor="0.3",
+                          label=f"not predicted ({int(refused.sum())})"))
     n_missing = int((pred < 0).sum())
     if n_missing:
         rest.append(Patch(facecolor=MISSING_COLOR, edgecolor="0.3",

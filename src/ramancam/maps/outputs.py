@@ -257,8 +257,9 @@ def write_map_report(out_dir: str | os.PathLike[str], grid: MapGrid,
     n_classes)``); the class table counts their rows. ``images``: what
     :func:`write_map_images` returned; ``extra_section`` (a section, or a list of them) is
     added after them (the pixels to check; a Zarr explain run's band images and class
-    means). ``unknown``: the pixels drawn as unknown (same shape as ``predicted``), counted
-    in their own row rather than under their nearest class.
+    means). ``unknown``: the pixels marked in the class image (same shape as
+    ``predicted``): those with a class are counted as unknown in their own row rather than
+    under their nearest class; those without one (refused) are in the "not predicted" row.
     """
     from ..report import write_report
 
@@ -296,7 +297,8 @@ def write_predict_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
         Shown in the report's first table (data file, model file, ...).
     unknown : ndarray of bool, shape (n_spectra,), optional
         Spectra flagged unknown (novelty detection), drawn in their own colour in
-        ``classes.png``.
+        ``classes.png``; marked rows without probabilities (refused by the model's recipe)
+        are drawn as not predicted.
     band_shift : ndarray of shape (n_spectra,), optional
         Each spectrum's band shift (cm-1, NaN: none read): ``band_shift.png`` and its
         report section.
@@ -349,12 +351,16 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
     grid : MapGrid
         Grid of the spectra, in the order of the rows below.
     X : ndarray of shape (n_spectra, n_points)
-        Preprocessed spectra (on the model's grid ``axis``).
+        Preprocessed spectra (on the model's grid ``axis``); NaN rows for spectra the
+        model's recipe refused (their ``proba`` rows NaN too: not predicted).
     maps : ndarray of shape (n_spectra, n_points)
-        One explanation map per spectrum (for its predicted class).
+        One explanation map per spectrum (for its predicted class; NaN where not
+        predicted).
     axis : ndarray of shape (n_points,)
         The model's grid (cm-1).
     proba : ndarray of shape (n_spectra, n_classes)
+        NaN rows: not predicted (drawn so in ``classes.png`` when ``unknown`` marks them,
+        counted in the report's "not predicted" row).
     class_names : sequence of str
     method : str
         Name of the explanation method (shown in labels).
@@ -391,7 +397,9 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
                               grid.to_image(p, fill=np.nan), class_names,
                               **_extra_images(grid, unknown, novelty_p, set_size, band_shift),
                               shift_unit=shift_unit(ax_))
-    chosen = list(bands) if bands is not None else top_bands(np.abs(M).mean(axis=0), ax_)
+    # the pixels not predicted (refused: rows of NaN) have no map to choose bands by
+    chosen = (list(bands) if bands is not None
+              else top_bands(np.abs(M[pred >= 0]).mean(axis=0), ax_))
     check_bands(chosen, ax_)
     js = [nearest_index(ax_, b) for b in chosen]
     band_paths, band_rows = write_band_images(
