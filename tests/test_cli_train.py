@@ -1954,3 +1954,107 @@ def test_report_draws_reliability_when_a_class_is_only_in_the_test_part(peaks_fi
     last = s.labels == sorted(set(s.labels.tolist()))[-1]
     text = _split_report(peaks_file, tmp_path, last | (np.arange(len(s)) % 3 == 0))
     assert "Reliability of the test part probabilities" in text
+
+
+def _section(text, title):
+    """The HTML of the report section ``title``, up to the next section."""
+    start = text.index(f">{title}</h2>")
+    end = text.find("<h2", start)
+    return text[start:end if end >= 0 else len(text)]
+
+
+def _first_cells(section, k=1):
+    """Cell ``k`` (0-based) of every body row of the tables in ``section``."""
+    return [re.findall(r"<td[^>]*>(.*?)</td>", row)[k]
+            for row in re.findall(r"<tr><td.*?</tr>", section)]
+
+
+def _unseen_cv(threshold_scores=(0.5, 0.1, 0.9, 0.5, 0.95, 0.2)):
+    """A fixed split's CV of classes a, b, c with c only in the test part: s0-s5 tested
+    (s2 and s3 of c, logit -inf in its column), s6 trained only."""
+    from types import SimpleNamespace
+
+    inf = -np.inf
+    return SimpleNamespace(
+        classes=["a", "b", "c"], labels=np.array(["a", "a", "c", "c", "b", "b", "a"]),
+        oof_pred=np.array(["a", "b", "a", "b", "b", "b", ""]),
+        oof_proba=np.array([[0.9, 0.1, 0], [0.3, 0.7, 0], [0.8, 0.2, 0], [0.1, 0.9, 0],
+                            [0.2, 0.8, 0], [0.4, 0.6, 0], [np.nan] * 3]),
+        oof_logits=np.array([[2.0, 0.0, inf], [0.0, 1.0, inf], [1.0, 0.0, inf],
+                             [0.0, 2.0, inf], [0.0, 1.0, inf], [0.0, 0.5, inf],
+                             [np.nan] * 3]),
+        fold_of=np.array([0, 0, 0, 0, 0, 0, -1]),
+        oof_novelty=np.array([*threshold_scores, np.nan]))
+
+
+def test_spectra_to_check_leave_out_classes_the_model_never_trained_on():
+    # the test spectra of a class only in the test part were listed as "another class on
+    # the test part", the first suspects, though no model could have named them
+    from ramancam.train_report import training_checks, unseen_note, unseen_spectra
+
+    cv = _unseen_cv()
+    ids = [f"s{i}" for i in range(7)]
+    assert unseen_spectra(cv).tolist() == [False, False, True, True, False, False, False]
+    n_wrong, n_novel, rows = training_checks(cv, ids, 0.8, where="on the test part")
+    assert (n_wrong, n_novel) == (1, 1)  # s1 put in b; s4 above the threshold
+    assert [r[0] for r in rows] == ["s1", "s4"]
+    note = unseen_note(cv, 0.8, fixed_split=True)
+    assert note is not None
+    assert "the 2 test spectra of c, a class only in the test part" in note
+    assert "cannot name a class it never trained on" in note
+    assert "the novelty score flagged 1 of the 2 as unknown (above the threshold)" in note
+    # a CV's final model trained on every class: the fold model's score, the final threshold
+    assert ("flagged 1 of the 2 as unknown (the fold model's score, above the final model's "
+            "threshold)") in unseen_note(cv, 0.8)
+    # no threshold (too few held-out spectra, or --novelty none): said, not counted
+    assert "no novelty threshold" in unseen_note(cv, float("inf"), fixed_split=True)
+    no_scores = _unseen_cv((np.nan,) * 6)
+    assert "no novelty scores" in unseen_note(no_scores, 0.8, fixed_split=True)
+    # every class trained on: no note, the checks as before
+    cv.oof_logits[:, 2] = 0.0
+    assert unseen_note(cv, 0.8) is None and not unseen_spectra(cv).any()
+    assert training_checks(cv, ids, 0.8)[:2] == (3, 2)
+    # a CV without logits (saved before them): nothing told apart
+    del cv.oof_logits
+    assert not unseen_spectra(cv).any()
+
+
+def test_fixed_split_report_keeps_test_only_classes_out_of_the_suspects(peaks_file,
+                                                                       tmp_path):
+    s = read_table(peaks_file, label_col="label")
+    last = sorted(set(s.labels.tolist()))[-1]
+    n_unseen = int((s.labels == last).sum())
+    text = _split_report(peaks_file, tmp_path, (s.labels == last) | (np.arange(len(s)) % 3 == 0))
+    check = _section(text, "Test spectra to check")
+    assert last not in _first_cells(check, 1)  # no suspect of the class never trained on
+    n_known = int(((s.labels != last) & (np.arange(len(s)) % 3 == 0)).sum())
+    assert re.search(rf"the CNN put \d+ of the {n_known} tested spectra of the classes it "
+                     "trained on in another class", check)
+    assert (f"Not listed: the {n_unseen} test spectra of {last}, a class only in the "
+            "test part") in check
+    # nor among the most frequent confusions (the matrix keeps them)
+    confusion = _section(text, "Confusion matrix (CNN, on the test part)")
+    assert last not in _first_cells(confusion, 0)
+    assert (f"The {n_unseen} spectra of {last} were tested by a model that never trained "
+            "on their class") in confusion
+
+
+def test_group_cv_report_keeps_a_class_its_fold_never_trained_on_apart(peaks_file,
+                                                                       tmp_path):
+    # a class all in one group is tested in that group's fold by a model that never saw it
+    s = read_table(peaks_file, label_col="label")
+    last = sorted(set(s.labels.tolist()))[-1]
+    grp = np.where(s.labels == last, "g0", np.array(["g0", "g1", "g2"])[np.arange(len(s)) % 3])
+    data = tmp_path / "grouped.csv"
+    write_table(s.replace(meta={**s.meta, "grp": grp}), data, label_col="label")
+    html = tmp_path / "g.html"
+    assert main(["train", str(data), "--label-col", "label", *FAST, "--group-col", "grp",
+                 "--folds", "3", "--no-compare", "--out", str(tmp_path / "g.ramancam"),
+                 "--report", str(html)]) == 0
+    check = _section(html.read_text(), "Training spectra to check")
+    assert last not in _first_cells(check, 1)
+    n_unseen = int((s.labels == last).sum())
+    assert re.search(rf"the CNN put \d+ of the {len(s) - n_unseen} tested spectra of classes "
+                     "their fold model trained on in another class", check)
+    assert (f"Not listed: the {n_unseen} spectra of {last}, tested by a fold model "
+            "whose training part lacked") in check

@@ -15,6 +15,9 @@ from the user's files escaped) with what a reviewer of the model asks for:
 * the training spectra to check: those the cross-validated CNN put in another class, most
   confidently first (a mislabelled or mixed sample looks like this), and those whose
   held-out novelty score is above the threshold (unlike the rest of the training data);
+  spectra tested by a model that never trained on their class (a class only in a fixed
+  split's test part, or all in one group of group folds) are no suspects: a note counts
+  them and how many the novelty score flagged as unknown (:func:`unseen_note`);
 * the settings, seed and software versions.
 """
 
@@ -29,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = ["MAX_CHECKED", "MAX_CLASSES_SHOWN", "MAX_MATRIX", "most_confused",
-           "training_checks", "write_train_report"]
+           "training_checks", "unseen_note", "unseen_spectra", "write_train_report"]
 
 #: Classes drawn one by one in the map section (the most frequent ones); the tables list all.
 MAX_CLASSES_SHOWN = 12
@@ -207,6 +210,12 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
     in_cv, oof = ("test part", "on the test part") if fixed_split else ("CV", "out-of-fold")
 
     tested = cv.fold_of >= 0
+    # spectra tested by a model that never trained on their class: errors, no confusions
+    untrained = unseen_spectra(cv)
+    unseen_classes = (_classes_listed(cv.labels.astype(str)[untrained]) if untrained.any()
+                      else "")
+    it = "it" if len(set(cv.labels.astype(str)[untrained].tolist())) == 1 else "them"
+    checks_title = "Test spectra to check" if fixed_split else "Training spectra to check"
     n_tested = cv.confusion.sum(axis=1)
     rows = [[c, counts.get(c, 0), int(n_tested[i]),
              cv.recall.get(c, float("nan")), cv.precision.get(c, float("nan"))]
@@ -217,7 +226,11 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
         Table(["class", "training spectra", f"tested in {in_cv}", f"CNN recall ({in_cv})",
                f"CNN precision ({in_cv})"], rows,
               caption="Recall: share of the class's tested spectra the CNN named right; "
-                      "precision: share of the spectra it named this class that were."),
+                      "precision: share of the spectra it named this class that were."
+                      + (f" {unseen_classes}: tested by a model that never trained on {it} "
+                         "(recall 0 there by construction, and less precision for the "
+                         f"classes it put those spectra in; see '{checks_title}')."
+                         if untrained.any() else "")),
     ]))
 
     acc = {"CNN": cv.fold_accuracy, **cv.baselines}
@@ -243,8 +256,14 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
     sections.append(Section("Test accuracy (fixed split)" if fixed_split
                             else "Cross-validated accuracy", blocks))
 
-    confused = most_confused(cv.confusion, classes, top=8 if len(classes) <= MAX_MATRIX
-                             else 30)
+    # the most frequent confusions of the spectra the testing model could have named
+    known_cm = np.array(cv.confusion, dtype=np.int64, copy=True)
+    if untrained.any():
+        in_order = np.asarray(classes)
+        np.subtract.at(known_cm, (np.searchsorted(in_order, cv.labels[untrained].astype(str)),
+                                  np.searchsorted(in_order, cv.oof_pred[untrained].astype(str))),
+                       1)
+    confused = most_confused(known_cm, classes, top=8 if len(classes) <= MAX_MATRIX else 30)
     blocks = [(f"The {int(tested.sum())} spectra of the test part, predicted by the model "
                "trained on the training part" if fixed_split else
                f"Every tested spectrum once ({int(tested.sum())} spectra), predicted by the "
@@ -255,7 +274,11 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
                      - int(tested.sum())) > 0 and not fixed_split else "")
               # the colours of the matrix, when there is one to draw
               + ("; colours are shares of the true class (row)." if len(classes) <= MAX_MATRIX
-                 else ".")]
+                 else ".")
+              + (f" The {int(untrained.sum())} spectra of {unseen_classes} were tested by a "
+                 "model that never trained on their class: it could not name them, so they "
+                 "count as errors, but they are left out of the most frequent confusions."
+                 if untrained.any() else "")]
     if len(classes) <= MAX_MATRIX:
         # room for the class names, as the matrix shows them
         label_in = 0.075 * min(max(len(c) for c in classes), NAME_LIMIT)
@@ -355,12 +378,16 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
         # every spectrum to check (wrong or novel, each once), the first MAX_CHECKED listed
         n_wrong, n_novel, every = training_checks(cv, ids, threshold, scores=novelty_scores,
                                                   where=where, top=len(ids))
+        n_known = int((tested & ~untrained).sum())  # the spectra their tester could name
         rows, n_listed = every[:MAX_CHECKED], len(every)
         scored = bool(np.isfinite(threshold))  # --novelty none: no score, no threshold
         held_out = " (its group left out)" if grouped else " (left out of the others)"
         blocks = [
             f"{'On the test part' if fixed_split else 'Out of fold'}, the CNN put {n_wrong} "
-            f"of the {int(tested.sum())} tested spectra in another class than their label"
+            f"of the {n_known} tested spectra"
+            + ((" of the classes it trained on" if fixed_split else
+                " of classes their fold model trained on") if untrained.any() else "")
+            + " in another class than their label"
             + (f", and {n_novel} scored above the novelty threshold"
                f"{held_out if loo else ' ' + where} (unlike the "
                f"{'training spectra' if fixed_split else 'rest of the training data'})"
@@ -372,11 +399,12 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
             + ". Check them before relying on the model."
             + (f" The {len(rows)} listed are the most confidently wrong first, then the most "
                "novel." if n_listed > len(rows) else "")]
+        if (note := unseen_note(cv, threshold, fixed_split=fixed_split)) is not None:
+            blocks.append(note)
         if rows:
             blocks.append(Table(["id", "label", f"predicted {where}", "p(label)",
                                  "novelty", "why"], rows))
-        sections.append(Section("Test spectra to check" if fixed_split
-                                else "Training spectra to check", blocks))
+        sections.append(Section(checks_title, blocks))
     return write_report(path, "ramancam train", sections, settings=dict(settings), seed=seed)
 
 
@@ -386,7 +414,9 @@ def training_checks(cv: Any, ids: Sequence[str], threshold: float,
     """The training spectra to check, from the cross validation's out-of-fold values.
 
     Returns ``(n_wrong, n_novel, rows)``: how many tested spectra the CNN put in another class
-    out of fold, how many scored above the novelty ``threshold`` out of fold, and up to
+    out of fold, how many scored above the novelty ``threshold`` out of fold (neither counts
+    nor lists the spectra of a class the model that tested them never trained on:
+    :func:`unseen_spectra`), and up to
     ``top`` rows ``[id, label, predicted out of fold, p(label), novelty, why]``, the most
     confidently wrong first (smallest probability of the own label), then the most novel.
     ``scores``: the novelty scores to check (``cv.labels``' order; default the out-of-fold
@@ -394,7 +424,9 @@ def training_checks(cv: Any, ids: Sequence[str], threshold: float,
     split).
     """
     lab = np.asarray(cv.labels).astype(str)
-    tested = np.asarray(cv.fold_of) >= 0
+    # a spectrum whose class the model that tested it never trained on is no suspect: no
+    # model could have named it (unseen_note says how many, and whether they were flagged)
+    tested = (np.asarray(cv.fold_of) >= 0) & ~unseen_spectra(cv)
     classes = np.asarray(cv.classes).astype(str)
     proba = np.asarray(cv.oof_proba, dtype=np.float64)
     known = np.isin(lab, classes)
@@ -416,6 +448,69 @@ def training_checks(cv: Any, ids: Sequence[str], threshold: float,
         rows.append([ids[i], lab[i], str(cv.oof_pred[i]), float(p_label[i]),
                      float(nov[i]) if np.isfinite(nov[i]) else "", "; ".join(why)])
     return int(wrong.sum()), int(novel.sum()), rows
+
+
+def unseen_spectra(cv: Any) -> NDArray[np.bool_]:
+    """The tested spectra whose class the model that tested them never trained on: a class
+    only in a fixed split's test part, or, with group or spatial folds, only in the fold's
+    test part. That model cannot name them; ``cross_validate`` gives them the logit
+    ``-inf`` in their class's column (``calibrate`` leaves them out by it too). All ``False``
+    for a CV without ``oof_logits``."""
+    lab = np.asarray(cv.labels).astype(str)
+    classes = np.asarray(cv.classes).astype(str)
+    z = np.asarray(getattr(cv, "oof_logits", np.empty((0, 0))), dtype=np.float64)
+    out = np.zeros(lab.size, dtype=bool)
+    if z.shape != (lab.size, classes.size):
+        return out
+    rows = np.flatnonzero((np.asarray(cv.fold_of) >= 0) & np.isin(lab, classes))
+    out[rows] = np.isneginf(z[rows, np.searchsorted(classes, lab[rows])])
+    return out
+
+
+def _classes_listed(labels: NDArray[np.str_], top: int = 5) -> str:
+    """``a`` / ``a and b`` / ``a, b and 3 more``: the classes of ``labels``, sorted."""
+    names = sorted(set(labels.tolist()))
+    if len(names) > top:
+        return ", ".join(names[:top]) + f" and {len(names) - top} more"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def unseen_note(cv: Any, threshold: float, *, fixed_split: bool = False) -> str | None:
+    """The report's note on the spectra of :func:`unseen_spectra` (``None`` without them):
+    how many, of which classes, that the model cannot name a class it never trained on, and
+    how many the novelty score of the model that tested them (``cv.oof_novelty``) flagged
+    as unknown, above ``threshold``."""
+    unseen = unseen_spectra(cv)
+    n = int(unseen.sum())
+    if not n:
+        return None
+    lab = np.asarray(cv.labels).astype(str)[unseen]
+    one = len(set(lab.tolist())) == 1
+    nov = np.asarray(cv.oof_novelty, dtype=np.float64)
+    nov = nov[unseen] if nov.size == unseen.size else np.full(n, np.nan)
+    scored = np.isfinite(nov)
+    if not scored.any():
+        flagged = "there are no novelty scores (--novelty none) to flag them as unknown"
+    elif not np.isfinite(threshold):
+        flagged = ("there is no novelty threshold (too few held-out spectra to set one), "
+                   "so none of them is flagged as unknown")
+    else:
+        k = int(np.sum(nov[scored] > threshold))
+        # (the final model of a CV trained on every class: predict names them)
+        flagged = (f"the novelty score flagged {k} of the {int(scored.sum())} as unknown "
+                   + ("(above the threshold)"
+                      + (": 'ramancam predict' would name the others one of the trained "
+                         "classes" if k < int(scored.sum()) else "") if fixed_split else
+                      "(the fold model's score, above the final model's threshold)"))
+    what = (f"the {n} test spectra of {_classes_listed(lab)}, "
+            f"{'a class' if one else 'classes'} only in the test part" if fixed_split else
+            f"the {n} spectra of {_classes_listed(lab)}, tested by a fold model whose "
+            f"training part lacked {'the class' if one else 'their class'} (all of "
+            f"{'it' if one else 'such a class'} in the fold's test part, as in one group or "
+            "block)")
+    return (f"Not listed: {what}. A model cannot name a class it never trained on, so "
+            f"they count as errors in the {'test' if fixed_split else 'CV'} accuracy but are "
+            f"no mistakes to check; {flagged}.")
 
 
 def most_confused(confusion: Any, classes: Sequence[str], top: int = 8) -> list[list[Any]]:
