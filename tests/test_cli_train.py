@@ -2058,3 +2058,28 @@ def test_group_cv_report_keeps_a_class_its_fold_never_trained_on_apart(peaks_fil
                      "their fold model trained on in another class", check)
     assert (f"Not listed: the {n_unseen} spectra of {last}, tested by a fold model "
             "whose training part lacked") in check
+
+
+def test_report_reliability_leaves_out_spectra_of_classes_never_trained_on(
+        peaks_file, tmp_path, monkeypatch):
+    # the reliability diagram of a fixed split drew the test-only class's spectra (always
+    # wrong) among the known ones, which the calibration leaves out
+    from ramancam import train_report
+
+    drawn = []
+    figure = train_report._reliability_figure
+
+    def spy(logits, y_idx, temperature):
+        drawn.append(np.asarray(logits))
+        return figure(logits, y_idx, temperature)
+
+    monkeypatch.setattr(train_report, "_reliability_figure", spy)
+    s = read_table(peaks_file, label_col="label")
+    last = sorted(set(s.labels.tolist()))[-1]
+    known_test = (s.labels != last) & (np.arange(len(s)) % 3 == 0)
+    text = _split_report(peaks_file, tmp_path, (s.labels == last) | known_test)
+    (logits,) = drawn
+    assert logits.shape[0] == int(known_test.sum())
+    assert np.isfinite(logits[:, :2]).all()  # no row whose class has no logit
+    assert (f"Left out, as the calibration leaves them out: the {int((s.labels == last).sum())} "
+            f"spectra of {last}") in text

@@ -328,9 +328,11 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
     blocks = [*calibration_lines]
     z = cv.oof_logits
     # a class missing from a training part has logit -inf (probability 0): kept, as the
-    # calibration keeps it (all rows with one were dropped: no figure, and no word of it)
-    ok = (tested & ~np.isnan(z).any(axis=1) & np.isfinite(z).any(axis=1) if z.size
-          else np.zeros(0, dtype=bool))
+    # calibration keeps it (all rows with one were dropped: no figure, and no word of it);
+    # but not the spectra of such a class, which calibrate drops too (always wrong: a bin of
+    # them said nothing of the probabilities of the classes the model knows)
+    ok = (tested & ~untrained & ~np.isnan(z).any(axis=1) & np.isfinite(z).any(axis=1)
+          if z.size else np.zeros(0, dtype=bool))
     if ok.any():
         yi = np.searchsorted(np.asarray(classes), cv.labels.astype(str)[ok])
         blocks.append(Figure.from_matplotlib(
@@ -340,7 +342,10 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
             + ("before and after temperature scaling" if temperature != 1.0 else
                "at temperature 1 (scaling did not help: kept)")
             + "; a marker's area follows the spectra in its bin (a bin of a few spectra "
-            "swings widely)."))
+            "swings widely)."
+            + (f" Left out, as the calibration leaves them out: the {int(untrained.sum())} "
+               f"spectra of {unseen_classes}, tested by a model that never trained on their "
+               "class." if untrained.any() else "")))
     loo = novelty_scores is not None
     s = np.asarray(novelty_scores if loo else cv.oof_novelty, dtype=np.float64)
     cv_lab = np.asarray(cv.labels).astype(str)
