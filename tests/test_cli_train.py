@@ -2083,3 +2083,29 @@ def test_report_reliability_leaves_out_spectra_of_classes_never_trained_on(
     assert np.isfinite(logits[:, :2]).all()  # no row whose class has no logit
     assert (f"Left out, as the calibration leaves them out: the {int((s.labels == last).sum())} "
             f"spectra of {last}") in text
+
+
+def test_fixed_split_prints_test_only_classes_flagged_apart(tmp_path, capsys):
+    # "test spectra flagged 33.3%" pooled a test-only class's spectra, which should be
+    # flagged, with the known ones, which should be at the false-alarm rate
+    path = tmp_path / "p.csv"
+    assert main(["simulate", "peaks", "--n-per-class", "15", "--seed", "3", "--out",
+                 str(path)]) == 0
+    s = read_table(path, label_col="label")
+    last = sorted(set(s.labels.tolist()))[-1]
+    known_test = (s.labels != last) & (np.arange(len(s)) % 3 == 0)
+    data = tmp_path / "split.csv"
+    write_table(s.replace(meta={**s.meta, "split": np.where(
+        (s.labels == last) | known_test, "test", "train")}), data, label_col="label")
+    capsys.readouterr()
+    assert main(["train", str(data), "--label-col", "label", *FAST, "--split-col", "split",
+                 "--no-compare", "--out", str(tmp_path / "m.ramancam")]) == 0
+    out = capsys.readouterr().out
+    m = re.search(r"^unknown: threshold \d.*; test spectra flagged ([\d.]+)% \(classes trained "
+                  r"on: ([\d.]+)% of (\d+); the (\d+) of classes the model never saw: "
+                  r"([\d.]+)%\)$", out, re.MULTILINE)
+    assert m is not None, out
+    n_known, n_new = int(m[3]), int(m[4])
+    assert (n_known, n_new) == (int(known_test.sum()), int((s.labels == last).sum()))
+    pooled = (float(m[2]) * n_known + float(m[5]) * n_new) / (n_known + n_new)
+    assert float(m[1]) == pytest.approx(pooled, abs=0.06)  # each rounded to 0.1 %

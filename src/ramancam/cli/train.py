@@ -369,7 +369,16 @@ def _calibrate(final: Any, cv: CVResult, data: Any, params: dict[str, Any],
         return lines[:1] + ([sets] if sets else []), None
     if split:
         te = cv.fold_of >= 0
-        lines[1] += f"; test spectra flagged {np.mean(cv.oof_novelty[te] > cal.threshold):.1%}"
+        hit = cv.oof_novelty[te] > cal.threshold
+        lines[1] += f"; test spectra flagged {np.mean(hit):.1%}"
+        # the spectra of a class only in the test part should be flagged, the known ones at
+        # the false-alarm rate: each share said apart (the line's start stays as it was)
+        new = ~np.isin(labels[te], [str(c) for c in final.classes_])
+        if new.any():
+            lines[1] += (f" (classes trained on: {np.mean(hit[~new]):.1%} of "
+                         f"{int((~new).sum())}; " if (~new).any() else " (") + (
+                f"the {int(new.sum())} of classes the model never saw: "
+                f"{np.mean(hit[new]):.1%})")
     return lines + ([sets] if sets else []), None if split else loo
 
 
