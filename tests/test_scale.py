@@ -1762,3 +1762,103 @@ def test_a_cube_name_that_is_not_utf8_is_refused_before_any_tile(novelty_map, tm
     assert main(["predict", str(model_path), os.fsdecode(bad), "--out", str(out)]) == 2
     assert "path names must be UTF-8 text; got " in capsys.readouterr().err
     assert not out.exists()
+
+
+def _chunk_count(store, name):
+    """Chunk files of one array of a store (its folder's files but zarr.json)."""
+    return sum(1 for p in (store / name).rglob("*") if p.is_file() and p.name != "zarr.json")
+
+
+def test_a_deleted_chunk_of_a_finished_tile_is_computed_again_on_resume(novelty_map,
+                                                                         tmp_path, capsys):
+    # a chunk file removed from a finished tile was trusted: the resumed run skipped the tile
+    # (its 'done' flag set) and its pixels read the fill value (-1, NaN) silently, in the
+    # images, the summary and info, which called the store complete
+    import json
+    import shutil
+
+    model_path, cube_path, _ = novelty_map
+    out = tmp_path / "res"
+    store = out / "predictions.zarr"
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(out)]) == 0
+    want = read_results(store)
+    # every finished tile has a chunk of every array, those holding the fill value too (zarr
+    # skips them by default: no pixel flagged 'unknown', no band shift read)
+    for name in ("predicted", "proba", "unknown", "band_shift", "prediction_set", "novelty"):
+        assert _chunk_count(store, name) == 6, name
+    (store / "predicted" / "c" / "0" / "1").unlink()
+    shutil.rmtree(store / "unknown" / "c" / "1")  # a chunk row: tiles (1, 0) to (1, 2)
+    capsys.readouterr()
+    assert main(["info", str(store)]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert text[0].endswith("(incomplete: 2 of 6 tiles done; run the same command again to "
+                            "resume)")
+    assert text[1] == ("  damaged:   4 tiles recorded as done but missing chunk files (tile "
+                       "(0, 1) lacks 'predicted'; tile (1, 0) lacks 'unknown'; tile (1, 1) "
+                       "lacks 'unknown'; and 1 more), counted as not done")
+    assert main(["info", str(store), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert not d["complete"] and d["tiles_done"] == 2
+    assert d["tiles_lacking_chunks"][0] == {"tile": [0, 1], "arrays": ["predicted"]}
+    # the same command computes those tiles again and says so in one line
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "(4 tiles, " in said and "resumed, 2 of 6 tiles were already done" in said
+    line = next(t for t in said.splitlines() if t.startswith("recomputed"))
+    assert line == ("recomputed 4 tiles recorded as done in the store but missing chunk files "
+                    "(deleted or lost since; their pixels read as never computed): tile (0, 1) "
+                    "lacked 'predicted'; tile (1, 0) lacked 'unknown'; tile (1, 1) lacked "
+                    "'unknown'; and 1 more")
+    got = read_results(store)
+    for k in want:
+        np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+    assert main(["info", str(store)]) == 0
+    text = capsys.readouterr().out
+    assert "(complete)" in text and "damaged" not in text and "not predicted" not in text
+    # nothing lacking: a resume computes nothing again and says nothing of it
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(out)]) == 0
+    assert "recomputed" not in capsys.readouterr().out
+
+
+def test_a_tile_of_refused_pixels_or_an_older_store_is_no_deleted_chunk(novelty_map, tmp_path):
+    # a chunk holding only the fill value is legitimately absent where zarr skipped it: a
+    # tile whose every pixel is missing from the map, and empty chunks in older stores
+    zarr = pytest.importorskip("zarr")
+    from ramancam.maps.store import EVERY_CHUNK, tiles_lacking_chunks
+
+    model_path, _, s = novelty_map
+    cube = tmp_path / "holes.zarr"
+    write_cube(s, cube, chunks=(4, 4))
+    zarr.open_group(str(cube), mode="r+")["spectra"][0:4, 4:8] = np.nan  # tile (0, 1)
+    out = tmp_path / "p.zarr"
+    job = MapJob("predict", str(model_path), str(cube), str(out))
+    first = run(job)
+    assert first.n_refused == 16 and first.recomputed == {}
+    assert _chunk_count(out, "predicted") == _chunk_count(out, "unknown") == 6
+    again = run(job)
+    assert (again.computed, again.skipped, again.recomputed) == (0, 6, {})
+    # a store made before every chunk was written (no 'every_chunk'): zarr skipped the
+    # chunks of a tile of refused pixels but 'unknown', and chunks of 'unknown' or
+    # 'band_shift' holding only the fill value; none of that is a deleted chunk
+    g = zarr.open_group(str(out), mode="r+")
+    meta = dict(g.attrs["ramancam"])
+    del meta[EVERY_CHUNK]
+    g.attrs["ramancam"] = meta
+    import shutil
+
+    for name in g.array_keys():
+        if name not in ("unknown", "done", "grid", "x", "y"):
+            chunk = out / name / "c" / "0" / "1"  # a folder for 'proba' ((0, 1, 0) in it)
+            if chunk.is_dir():
+                shutil.rmtree(chunk)
+            else:
+                chunk.unlink()
+    (out / "unknown" / "c" / "0" / "0").unlink()
+    done = np.asarray(g["done"][...])
+    assert tiles_lacking_chunks(g, done) == {}
+    # a chunk that such a store always wrote for a tile with a predicted pixel is missed
+    (out / "proba" / "c" / "1" / "2" / "0").unlink()
+    assert tiles_lacking_chunks(g, done) == {(1, 2): ["proba"]}
+    resumed = run(job)
+    assert (resumed.computed, resumed.recomputed) == (1, {(1, 2): ["proba"]})
+    assert np.isfinite(read_results(out)["proba"][4:8, 8:12]).all()

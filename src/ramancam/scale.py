@@ -16,8 +16,11 @@ Tiles run
 Every tile is one Dask task (``Client.map``) whose results land in the output store as soon
 as it finishes. The store records which tiles are complete (array ``done``, one flag per tile,
 written after the tile's data); running the same command again resumes: finished tiles are
-skipped, a tile interrupted half-way is computed again. The per-tile computation is the same
-code in every mode, so the results do not depend on the number of workers.
+skipped, a tile interrupted half-way is computed again, and so is a finished tile that lacks
+a chunk file of an array it writes (deleted since: every tile stores every chunk, also one
+holding only the fill value, so a missing one is found by listing the store's files). The
+per-tile computation is the same code in every mode, so the results do not depend on the
+number of workers.
 
 Output store (a Zarr group; the attribute ``ramancam`` holds the format, the run's settings,
 the class names and ``complete``):
@@ -58,7 +61,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -67,7 +70,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .errors import RamancamError
-from .maps.store import count_finished, finished_shifts
+from .maps.store import EVERY_CHUNK, count_finished, finished_shifts
 from .spectra import Spectra
 
 __all__ = ["IMAGE_LIMIT", "OUTPUT_FORMAT", "MapJob", "RunSummary", "agreement", "cached_bundle",
@@ -189,6 +192,10 @@ class RunSummary:
     class_pixels : ndarray of int of shape (2, n_classes)
         Pixels of the finished tiles predicted as each class (row 0) and, of those, the ones
         flagged unknown (row 1).
+    recomputed : dict of (int, int) to list of str
+        Tiles the store recorded as done that lacked a chunk of an array (a chunk file
+        deleted: its pixels read the fill value), computed again by this run, each with the
+        arrays that lacked one (:func:`ramancam.maps.store.tiles_lacking_chunks`).
     """
 
     out: Path
@@ -206,6 +213,7 @@ class RunSummary:
     band_shifts: NDArray[np.float64] | None = None
     set_sizes: tuple[int, int] | None = None
     class_pixels: NDArray[np.int64] | None = None
+    recomputed: dict[tuple[int, int], list[str]] = field(default_factory=dict)
 
     @property
     def spectra_per_s(self) -> float:
@@ -282,7 +290,8 @@ def _check_job(job: MapJob, classes: list[str]) -> None:
         raise RamancamError(f"threads must be a positive integer; got {job.threads!r}.")
 
 
-def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
+def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
+                                         dict[tuple[int, int], list[str]]]:
     """Create the output store, or open it to resume a run with the same settings.
 
     Returns
@@ -291,6 +300,9 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
     todo : list of (ty, tx)
         Tiles not done yet.
     n_tiles : int
+    lacking : dict of (ty, tx) to list of str
+        Tiles recorded as done that lack a chunk of an array they write (a chunk file
+        deleted), with those arrays: their ``done`` flag is cleared, so they are in ``todo``.
 
     Raises
     ------
@@ -299,7 +311,7 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
     """
     from .checks import MIN_SHIFT_GRID
     from .io.zarr_cube import need_zarr, open_cube
-    from .maps.store import create_class_sums
+    from .maps.store import create_class_sums, tiles_lacking_chunks
 
     zarr = need_zarr()
     bundle = cached_bundle(job.model)
@@ -347,8 +359,14 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
                 f"{str(out)!r} from a run that differs in {', '.join(diff)}. Remove it or "
                 "choose another --out.")
         done = np.asarray(g["done"][...])
+        # a finished tile whose chunk file was deleted read the fill value there: again
+        lacking = tiles_lacking_chunks(g, done)
+        for ty, tx in lacking:
+            g["done"][ty, tx] = done[ty, tx] = 0
+        if lacking:
+            g.attrs["ramancam"] = {**dict(g.attrs["ramancam"]), "complete": False}
         todo = [(int(ty), int(tx)) for ty, tx in np.argwhere(done == 0)]
-        return g, todo, done.size
+        return g, todo, done.size, lacking
     parent = out.resolve().parent
     if not parent.is_dir():
         if not parent.parent.is_dir():
@@ -402,8 +420,8 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int]:
     g.create_array("done", shape=(nty, ntx), chunks=(1, 1), dtype="uint8", fill_value=0)
     g.attrs["ramancam"] = {"format": OUTPUT_FORMAT, "version": OUTPUT_VERSION,
                            "settings": settings, "class_names": classes, "complete": False,
-                           "novelty": novelty}
-    return g, list(cube.tiles()), nty * ntx
+                           "novelty": novelty, EVERY_CHUNK: True}
+    return g, list(cube.tiles()), nty * ntx, {}
 
 
 @lru_cache(maxsize=8)
@@ -432,7 +450,7 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
     """
     from .explain import explain, method_options, predict_proba
     from .io.zarr_cube import open_cube
-    from .maps.store import prepare_tile, write_tile_sums
+    from .maps.store import TileWriter, prepare_tile, write_tile_sums
     from .train import predict_proba_module
 
     if set_threads:
@@ -457,9 +475,11 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
         return full.reshape(h, w, *np.shape(a)[1:])
 
     classes = [str(c) for c in bundle.classes]
-    if not ok.any():  # every pixel of the tile refused: the arrays keep their fill values
+    put = TileWriter(out, ty, tx)  # every chunk stored, the fill value too
+    if not ok.any():  # every pixel of the tile refused: the arrays hold their fill values
         if "unknown" in out:
-            out["unknown"][ys, xs] = np.ones((h, w), dtype=bool)
+            put["unknown"] = np.ones((h, w), dtype=bool)
+        put.finish()
         out["done"][ty, tx] = 1
         return ty, tx, 0
     if job.kind == "predict":
@@ -478,18 +498,18 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
                           **options)
         if job.target == "all":
             maps = maps.reshape(len(X), len(classes), -1)
-        out["maps"][ys, xs] = spread(maps, np.nan, np.float32)
+        put["maps"] = spread(maps, np.nan, np.float32)
         own = maps[np.arange(len(X)), pred] if maps.ndim == 3 else maps
-        write_tile_sums(out, ty, tx, X, own, pred, len(classes))
+        write_tile_sums(put, X, own, pred, len(classes))
         from .conformal import softmax
 
         with np.errstate(divide="ignore"):  # calibrated, as predict's: softmax(z / T) from
             proba = softmax(np.log(proba), bundle.temperature)  # softmax(z), one pass
-    out["predicted"][ys, xs] = spread(pred, -1, np.int16)
-    out["proba"][ys, xs] = spread(proba, np.nan, np.float32)
-    out["confidence"][ys, xs] = spread(proba.max(axis=1), np.nan, np.float32)
+    put["predicted"] = spread(pred, -1, np.int16)
+    put["proba"] = spread(proba, np.nan, np.float32)
+    put["confidence"] = spread(proba.max(axis=1), np.nan, np.float32)
     if "prediction_set" in out and (sets := bundle.prediction_sets(proba)) is not None:
-        out["prediction_set"][ys, xs] = spread(sets, False, bool)
+        put["prediction_set"] = spread(sets, False, bool)
     match = None
     if bundle.novelty is not None and "novelty" in out:
         from .novelty import network_outputs
@@ -497,18 +517,19 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
         z, feats = network_outputs(bundle.model, X)
         score, match = bundle.novelty.score_and_match(X, z, feats)
         score = np.asarray(score, dtype=np.float64)
-        out["novelty"][ys, xs] = spread(score, np.nan, np.float32)
-        out["unknown"][ys, xs] = spread(score > bundle.threshold, True, bool)
+        put["novelty"] = spread(score, np.nan, np.float32)
+        put["unknown"] = spread(score > bundle.threshold, True, bool)
         if match is not None and "library_match" in out:
-            out["library_match"][ys, xs] = spread(match, -1, np.int16)
+            put["library_match"] = spread(match, -1, np.int16)
         if "novelty_p" in out:
-            out["novelty_p"][ys, xs] = spread(bundle.novelty_p(score), np.nan, np.float32)
+            put["novelty_p"] = spread(bundle.novelty_p(score), np.nan, np.float32)
     if "band_shift" in out:  # as the in-memory predict's axis line reads them
         shift = bundle.band_shift(
             None, prepared=X, proba=proba,
             match=None if match is None else np.asarray(classes, dtype=object)[match])
         if shift is not None:
-            out["band_shift"][ys, xs] = spread(shift, np.nan, np.float32)
+            put["band_shift"] = spread(shift, np.nan, np.float32)
+    put.finish()  # the arrays this tile did not write: their fill value, stored
     # the flag last: a tile interrupted before this line is computed again on resume
     out["done"][ty, tx] = 1
     return ty, tx, int(ok.sum())  # the spectra computed (no missing or refused pixel)
@@ -585,7 +606,7 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
                                                   "processes, e.g. --workers 2.")
     job = MapJob(**{**asdict(job), "model": str(Path(job.model).resolve()),
                     "cube": str(Path(job.cube).resolve()), "out": str(Path(job.out).resolve())})
-    store, todo, n_tiles = prepare_output(job)
+    store, todo, n_tiles, lacking = prepare_output(job)
     from .io.zarr_cube import open_cube
 
     cube = open_cube(job.cube)
@@ -643,7 +664,8 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
     _open_store.cache_clear()
     del cube
     return RunSummary(Path(job.out), n_tiles, skipped, len(todo), n_spectra, seconds, rss,
-                      cpu, n_unknown, n_pixels, n_agree, n_refused, shifts, sizes, per_class)
+                      cpu, n_unknown, n_pixels, n_agree, n_refused, shifts, sizes, per_class,
+                      lacking)
 
 
 def agreement(out: str | os.PathLike[str], cube_path: str | os.PathLike[str]

@@ -82,7 +82,7 @@ def _step(v: np.ndarray) -> float | None:
 def describe_zarr(path: str, kind: str) -> dict[str, Any]:
     """What ``info`` prints for a cube or a result store, as a JSON-ready dict."""
     from ..io.zarr_cube import need_zarr, open_cube
-    from ..maps.store import count_finished
+    from ..maps.store import count_finished, tiles_lacking_chunks
 
     if kind == "cube":
         cube = open_cube(path)
@@ -108,11 +108,19 @@ def describe_zarr(path: str, kind: str) -> dict[str, Any]:
     settings = dict(meta.get("settings") or {})
     names = [str(c) for c in meta.get("class_names", [])]
     done = np.asarray(g["done"][...])
+    # a tile recorded as done whose chunk file was deleted is not done: its pixels read the
+    # fill value (the same command computes it again)
+    lacking = tiles_lacking_chunks(g, done)
+    for ty, tx in lacking:
+        done[ty, tx] = 0
     ny, nx = (int(v) for v in g["predicted"].shape)
     counts, not_predicted = _predicted_counts(g, done, len(names))
     d = {"kind": str(settings.get("kind", "predict")), "ny": ny, "nx": nx,
          "tiles_done": int(done.sum()), "tiles": int(done.size),
-         "complete": bool(meta.get("complete", False)), "cube": settings.get("cube"),
+         "complete": bool(meta.get("complete", False)) and not lacking,
+         "tiles_lacking_chunks": [{"tile": [ty, tx], "arrays": arrays}
+                                  for (ty, tx), arrays in sorted(lacking.items())],
+         "cube": settings.get("cube"),
          "model_sha256": settings.get("model_sha256"),
          "predicted": dict(zip(names, counts, strict=True)),
          "not_predicted": not_predicted, "novelty": meta.get("novelty"),
@@ -142,6 +150,15 @@ def _class_counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{c} ({n})" for c, n in sorted(counts.items(), key=lambda t: -t[1]))
 
 
+def _lacking(tiles: list[dict[str, Any]]) -> str:
+    """The ``damaged:`` line of a store whose finished tiles lack chunk files."""
+    n = len(tiles)
+    named = "; ".join(f"tile ({t['tile'][0]}, {t['tile'][1]}) lacks "
+                      + ", ".join(repr(a) for a in t["arrays"]) for t in tiles[:3])
+    return (f"{n} tile{'' if n == 1 else 's'} recorded as done but missing chunk files "
+            f"({named}{f'; and {n - 3} more' if n > 3 else ''}), counted as not done")
+
+
 def format_zarr(path: str, d: dict[str, Any]) -> str:
     """The text ``info`` prints for :func:`describe_zarr`'s dict."""
     px = f"{d['nx']} x {d['ny']} (nx x ny) = {d['nx'] * d['ny']} spectra"
@@ -165,6 +182,8 @@ def format_zarr(path: str, d: dict[str, Any]) -> str:
              f"incomplete: {d['tiles_done']} of {d['tiles']} tiles done; run the same command "
              "again to resume")
     lines = [f"{path}: ramancam {d['kind']} results on a map ({state})",
+             *([f"  damaged:   {_lacking(d['tiles_lacking_chunks'])}"]
+               if d.get("tiles_lacking_chunks") else []),
              f"  cube:      {d['cube']}",
              f"  model:     sha256 {str(d['model_sha256'])[:16]}...",
              f"  pixels:    {px}, {d['tiles']} tile{'' if d['tiles'] == 1 else 's'}"]

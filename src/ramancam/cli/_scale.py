@@ -148,6 +148,17 @@ def _drop_unstarted(store: Path) -> None:
         shutil.rmtree(store, ignore_errors=True)
 
 
+def recomputed_line(lacking: dict[tuple[int, int], list[str]]) -> str:
+    """The line on the tiles recorded as done that a resumed run computed again, because a
+    chunk file of theirs was missing (:func:`ramancam.maps.store.tiles_lacking_chunks`)."""
+    n = len(lacking)
+    named = [f"tile ({ty}, {tx}) lacked {', '.join(repr(a) for a in arrays)}"
+             for (ty, tx), arrays in sorted(lacking.items())[:3]]
+    return (f"recomputed {n} tile{'' if n == 1 else 's'} recorded as done in the store but "
+            "missing chunk files (deleted or lost since; their pixels read as never "
+            f"computed): {'; '.join(named)}" + (f"; and {n - 3} more" if n > 3 else ""))
+
+
 def _predicted_counts(summary: Any, classes: list[str], *, reject: bool) -> str:
     """The ``predicted:`` line of a finished run, pixels per class (flagged ones as
     ``unknown`` unless ``--no-reject``), from the counts :func:`ramancam.scale.run` made."""
@@ -191,6 +202,8 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
     print(f"wrote {what} of {summary.n_spectra} spectra ({summary.computed} "
           f"tile{'' if summary.computed == 1 else 's'}, "
           f"{summary.spectra_per_s:.0f} spectra/s) to {summary.out}{resumed}")
+    if summary.recomputed:
+        print(recomputed_line(summary.recomputed))
     if summary.peak_rss_mb:
         print("peak memory per worker: " + ", ".join(
             f"{v:.0f} MiB" for v in summary.peak_rss_mb.values()))

@@ -9,6 +9,9 @@ arrays, and what is read back from it tile by tile (:mod:`ramancam.scale` writes
   workers never write the same chunk), from which :func:`explain_outputs` draws the class
   means and the band images of ``ramancam explain CUBE.zarr --out DIR`` without holding
   the map in memory;
+* :class:`TileWriter`: one tile's slices of the store's arrays, every chunk stored (also
+  one that holds only the array's fill value), so that :func:`tiles_lacking_chunks` can
+  tell a finished tile whose chunk file was deleted by listing the store's files;
 * :func:`prepare_tile`: one tile of a cube prepared by a model's recipe (the run's tiles,
   and the band images' intensity); :func:`pixel_maps`: the maps of a few pixels (the
   pixels to check); :func:`store_grid`: the pixel grid the images are drawn on.
@@ -16,6 +19,7 @@ arrays, and what is read back from it tile by tile (:mod:`ramancam.scale` writes
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -26,8 +30,9 @@ from numpy.typing import NDArray
 
 from .grid import MapGrid
 
-__all__ = ["MAX_SUMMARY_SHIFTS", "count_finished", "create_class_sums", "explain_outputs",
-           "finished_shifts", "finished_tiles", "pixel_maps", "prepare_tile", "store_grid",
+__all__ = ["EVERY_CHUNK", "MAX_SUMMARY_SHIFTS", "TileWriter", "count_finished",
+           "create_class_sums", "explain_outputs", "finished_shifts", "finished_tiles",
+           "pixel_maps", "prepare_tile", "store_grid", "tile_arrays", "tiles_lacking_chunks",
            "write_tile_sums"]
 
 #: :class:`ramancam.scale.RunSummary`: at most this many band shifts are kept for the
@@ -56,6 +61,115 @@ def finished_tiles(store: Any, done: NDArray[Any]) -> list[tuple[slice, slice]]:
     return [(slice(int(ty) * cy, min((int(ty) + 1) * cy, ny)),
              slice(int(tx) * cx, min((int(tx) + 1) * cx, nx)))
             for ty, tx in np.argwhere(np.asarray(done) == 1)]
+
+
+#: The key of the store's attribute ``ramancam`` that is true when every finished tile has a
+#: chunk of every array it writes (stores made since 2026-12-07, by :class:`TileWriter`).
+EVERY_CHUNK = "every_chunk"
+
+#: The arrays a tile of a store made before 2026-12-07 has a chunk of whenever one of its
+#: pixels was predicted (zarr skips a chunk that holds only the fill value: before, an
+#: ``unknown`` chunk with no pixel flagged or a ``band_shift`` chunk with no shift read was
+#: never written).
+_WRITTEN_BEFORE = frozenset({"predicted", "proba", "confidence", "novelty", "library_match",
+                             "novelty_p", "maps", "class_sums", "class_counts"})
+
+
+def _tile_arrays(store: Any) -> dict[str, Any]:
+    """:func:`tile_arrays`, each opened."""
+    tiles = tuple(int(n) for n in store["done"].shape)
+    arrays = {}
+    for name in sorted(store.array_keys()):
+        a = store[name]
+        if name == "done" or len(a.shape) < 2:
+            continue
+        split = tuple(-(-int(n) // int(c))
+                      for n, c in zip(a.shape[:2], a.chunks[:2], strict=True))
+        if split == tiles:
+            arrays[name] = a
+    return arrays
+
+
+def tile_arrays(store: Any) -> list[str]:
+    """The arrays of a result store that each tile writes: those whose chunks split its first
+    two axes as the tiles (``done`` left out): the per-pixel arrays and an explain run's
+    per-tile sums."""
+    return list(_tile_arrays(store))
+
+
+def _chunk_files(folder: Path) -> set[str]:
+    """The files under an array's folder, as chunk keys (``c/0/1``)."""
+    found: set[str] = set()
+    for root, _, files in os.walk(folder):
+        rel = Path(root).relative_to(folder).as_posix()
+        found.update(f if rel == "." else f"{rel}/{f}" for f in files)
+    return found
+
+
+def tiles_lacking_chunks(store: Any, done: NDArray[Any]) -> dict[tuple[int, int], list[str]]:
+    """The finished tiles (``done`` 1) that lack a chunk of an array they write, each with
+    those arrays: a chunk file deleted (or lost by a copy) since, whose pixels read the
+    array's fill value. Found by listing the store's files (nothing is read); ``{}`` for a
+    store that is not a local folder.
+
+    In a store made before 2026-12-07 a chunk holding only the fill value was not written
+    (zarr's default), so only the arrays that a tile with a predicted pixel always wrote are
+    checked, and a tile lacking all of them is taken for a tile of refused pixels only."""
+    root = getattr(store.store, "root", None)
+    if root is None:
+        return {}
+    every = bool(dict(store.attrs.get("ramancam") or {}).get(EVERY_CHUNK))
+    names = [n for n in tile_arrays(store) if every or n in _WRITTEN_BEFORE]
+    finished = [(int(ty), int(tx)) for ty, tx in np.argwhere(np.asarray(done) == 1)]
+    lacking: dict[tuple[int, int], list[str]] = {}
+    for name in names:
+        a = store[name]
+        files = _chunk_files(Path(root, *a.path.split("/")))
+        rest = [range(-(-int(n) // int(c)))
+                for n, c in zip(a.shape[2:], a.chunks[2:], strict=True)]
+        for ty, tx in finished:
+            if any(a.metadata.encode_chunk_key((ty, tx, *r)) not in files
+                   for r in itertools.product(*rest)):
+                lacking.setdefault((ty, tx), []).append(name)
+    if not every:
+        lacking = {t: n for t, n in lacking.items() if len(n) < len(names)}
+    return lacking
+
+
+def _every_chunk(a: Any) -> Any:
+    """The array ``a``, writing every chunk, also one that holds only the fill value (zarr
+    skips those by default: a finished tile's chunk would then be missing for no fault)."""
+    if hasattr(a, "with_config"):
+        return a.with_config({"write_empty_chunks": True})
+    from ..io.zarr_cube import need_zarr  # zarr before 3.1: the setting when it is opened
+
+    zarr = need_zarr()
+    with zarr.config.set({"array.write_empty_chunks": True}):
+        return zarr.open_array(store=a.store_path)
+
+
+class TileWriter:
+    """Writes one tile's part of a result store's arrays (``writer[name] = values``), every
+    chunk stored; :meth:`finish` writes the fill value into the arrays the tile did not
+    write, so that a finished tile has a chunk of every array (:func:`tiles_lacking_chunks`).
+    """
+
+    def __init__(self, store: Any, ty: int, tx: int) -> None:
+        self.store, self.ty, self.tx = store, int(ty), int(tx)
+        self.arrays = {k: _every_chunk(a) for k, a in _tile_arrays(store).items()}
+        self.written: set[str] = set()
+
+    def __setitem__(self, name: str, values: Any) -> None:
+        a = self.arrays[name]
+        (n0, n1), (c0, c1) = (int(n) for n in a.shape[:2]), (int(c) for c in a.chunks[:2])
+        a[self.ty * c0:min((self.ty + 1) * c0, n0),
+          self.tx * c1:min((self.tx + 1) * c1, n1)] = values
+        self.written.add(name)
+
+    def finish(self) -> None:
+        for name, a in self.arrays.items():
+            if name not in self.written:
+                self[name] = a.fill_value
 
 
 def finished_shifts(store: Any, done: NDArray[Any]) -> NDArray[np.float64] | None:
@@ -155,21 +269,21 @@ def create_class_sums(store: Any, n_tiles: tuple[int, int], n_classes: int,
                        chunks=(1, 1, n_classes), dtype="int64", fill_value=0)
 
 
-def write_tile_sums(store: Any, ty: int, tx: int, X: NDArray[Any], maps: NDArray[Any],
+def write_tile_sums(writer: TileWriter, X: NDArray[Any], maps: NDArray[Any],
                     predicted: NDArray[np.intp], n_classes: int) -> None:
     """Write one tile's sums of the preprocessed spectra ``X``, of their maps (one per
     spectrum, for its predicted class) and of the maps' absolute values, per predicted
     class, and its pixel count per class. A store without the arrays (written before
     2026-12-06) is left alone."""
-    if "class_sums" not in store:
+    if "class_sums" not in writer.store:
         return
     onehot = np.zeros((len(predicted), n_classes))
     onehot[np.arange(len(predicted)), predicted] = 1.0
     m = np.asarray(maps, dtype=np.float64)
     sums = np.stack([onehot.T @ np.asarray(X, dtype=np.float64), onehot.T @ m,
                      onehot.T @ np.abs(m)], axis=1)
-    store["class_sums"][ty, tx] = sums
-    store["class_counts"][ty, tx] = onehot.sum(axis=0).astype(np.int64)
+    writer["class_sums"] = sums[None, None]
+    writer["class_counts"] = onehot.sum(axis=0).astype(np.int64)[None, None]
 
 
 def prepare_tile(cube: Any, bundle: Any, ty: int, tx: int, axis_offset: float = 0.0
