@@ -6,9 +6,27 @@ import numpy as np
 import pytest
 from scipy.interpolate import make_interp_spline
 
-from ramancam.preprocess import baseline_recipe, paper_recipe, resample
+from ramancam.preprocess import baseline_recipe, paper_recipe, resample, steps
 from ramancam.preprocess import operators as ops
 from ramancam.spectra import Spectra
+
+
+@pytest.fixture
+def op_calls(monkeypatch):
+    """Count the calls of the operator path inside resample (it wraps the real function).
+
+    Without this the batched-vs-unbatched comparisons below would still pass if resample
+    stopped using the operator: they would compare the per-call spline with itself.
+    """
+    calls: list[int] = []
+    real = steps.apply_operator
+
+    def spy(op, X):
+        calls.append(X.shape[0])
+        return real(op, X)
+
+    monkeypatch.setattr(steps, "apply_operator", spy)
+    return calls
 
 
 def _axis(rng, n=400, lo=350.0, hi=1850.0):
@@ -49,23 +67,27 @@ def test_operator_for_large_batches_only_and_switch(rng):
 
 
 @pytest.mark.parametrize("outside", ["error", "nearest", "zero"])
-def test_resample_with_operator_equals_per_call_spline(rng, outside):
+def test_resample_with_operator_equals_per_call_spline(rng, op_calls, outside):
     w = _axis(rng, 300, 380.0, 1820.0)
     X = rng.random((ops.min_batch(w.size), w.size))
     grid = np.arange(400.0, 1801.0, 2.0) if outside == "error" else np.arange(350.0, 1851.0)
     with ops.batching(False):
         ref, _ = resample(X, w, grid, outside=outside)
+    assert op_calls == []  # batching off: the per-call spline
     got, _ = resample(X, w, grid, outside=outside)
+    assert op_calls == [len(X)]  # the whole batch went through the operator, once
     np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
     # a small batch takes the direct spline: the same bits as with batching off
     np.testing.assert_array_equal(resample(X[:5], w, grid, outside=outside)[0], ref[:5])
+    assert op_calls == [len(X)]
     # a descending axis is sorted first, exactly as on the per-call path
     got, _ = resample(X[:, ::-1], w[::-1], grid, outside=outside)
+    assert op_calls == [len(X), len(X)]
     np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", ["paper", "asls", "arpls"])
-def test_every_shipped_recipe_is_unchanged_by_batching(rng, name):
+def test_every_shipped_recipe_is_unchanged_by_batching(rng, op_calls, name):
     w = _axis(rng, 100)
     n = ops.min_batch(w.size)
     X = (1.0 / (1.0 + ((w - rng.uniform(500, 1700, (n, 1))) / 8.0) ** 2)
@@ -75,4 +97,6 @@ def test_every_shipped_recipe_is_unchanged_by_batching(rng, name):
               else baseline_recipe(name, grid=(400, 1800, 4)))
     with ops.batching(False):
         ref = recipe.apply(data).X
+    assert op_calls == []
     np.testing.assert_allclose(recipe.apply(data).X, ref, rtol=0, atol=1e-10)
+    assert op_calls == [n]  # the recipe's resampling step used the operator on the batch
