@@ -3,7 +3,9 @@
 For each step, in function and transformer form: the input is not modified (read-only arrays
 go in), the output has the documented shape and dtype (float64), list input equals array
 input, a reversed axis gives the reversed result (steps that keep the grid) or the same
-result (resampling), float32 input works and matches float64 input.
+result (resampling), float32 and integer input work and match float64 input. In
+transformer form: refitting gives the same transform, and scikit-learn's own checks
+(``parametrize_with_checks``).
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from ramancam import preprocess as pp
+from ramancam.errors import RamancamError
 
 N_SPECTRA, N_POINTS = 4, 240
 
@@ -138,6 +142,22 @@ def test_float32_input(name: str) -> None:
     np.testing.assert_allclose(b, a, atol=2e-3 * scale)
 
 
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("name", IDS)
+def test_integer_input(name: str, dtype: type) -> None:
+    # Counts as integers (as many instruments write them) give the float64 result of the
+    # same values. scikit-learn's check_estimators_dtypes is an expected failure for
+    # Normalize (its integer rows are flat, refused), so this is where it is tested.
+    X, w = _data()
+    Xi = np.round(1000 * X).astype(dtype)
+    fn, _ = STEPS[name]
+    a, wa = fn(Xi.astype(np.float64), w)
+    b, wb = fn(Xi, w)
+    assert b.dtype == np.float64 and wb.dtype == np.float64
+    np.testing.assert_array_equal(b, a)
+    np.testing.assert_array_equal(wb, wa)
+
+
 @pytest.mark.parametrize("name", IDS)
 def test_one_dimensional_input_is_refused(name: str) -> None:
     X, w = _data()
@@ -195,6 +215,36 @@ def test_transformer_matches_function(name: str) -> None:
         np.testing.assert_array_equal(est.grid_, wout)
 
 
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.float32])
+@pytest.mark.parametrize("name", list(TRANSFORMERS))
+def test_transformer_dtypes(name: str, dtype: type) -> None:
+    # What check_estimators_dtypes would test (an expected failure for Normalize, whose
+    # random integer rows are flat): fit and transform take int32, int64 and float32
+    # spectra and give the float64 result of the same values.
+    X, w = _data()
+    Xd = (X if dtype is np.float32 else np.round(1000 * X)).astype(dtype)
+    est = TRANSFORMERS[name](w)
+    want = clone(est).fit_transform(Xd.astype(np.float64))
+    got = est.fit(Xd).transform(Xd)
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(clone(est).fit_transform(Xd), want)
+
+
+@pytest.mark.parametrize("name", list(TRANSFORMERS))
+def test_transformer_refit_is_idempotent(name: str) -> None:
+    # What check_fit_idempotent would test (an expected failure for LinearBaseline,
+    # SavitzkyGolay and BaselineCorrection, which refuse its 2-point spectra): fitting
+    # again, also after a fit on other spectra, gives the same transform.
+    X, w = _data()
+    other = 3.0 * X[::-1] + 1.0
+    est = TRANSFORMERS[name](w)
+    first = est.fit(X).transform(other)
+    est.fit(other)
+    np.testing.assert_array_equal(est.fit(X).transform(other), first)
+    np.testing.assert_array_equal(clone(est).fit(X).transform(other), first)
+
+
 @pytest.mark.parametrize("name", list(TRANSFORMERS))
 def test_transformer_refuses_other_width(name: str) -> None:
     X, w = _data()
@@ -219,13 +269,16 @@ def test_transformer_axis_length_must_match() -> None:
 
 def _expected_failures(est: Any) -> dict[str, str]:
     # These checks feed tiny random matrices (2 points, negative or constant rows) that no
-    # spectrum looks like; the steps refuse them with a RamancamError on purpose.
+    # spectrum looks like; the steps refuse them with a RamancamError on purpose. What each
+    # check would have covered is tested above on spectra: test_transformer_dtypes,
+    # test_integer_input and test_transformer_refit_is_idempotent. xfail_strict (pyproject)
+    # turns one that starts to pass into a failure, so this list cannot go stale.
     if isinstance(est, pp.Normalize):
         return {"check_estimators_dtypes": "integer test rows are constant: flat spectrum"}
     if isinstance(est, pp.SavitzkyGolay):
         return {"check_fit_idempotent": "2-point spectra are shorter than the window"}
     if isinstance(est, pp.BaselineCorrection):
-        return {"check_fit_idempotent": "asls cannot fit a 2-point spectrum"}
+        return {"check_fit_idempotent": "2-point spectra are too short for a baseline"}
     if isinstance(est, pp.LinearBaseline):  # the line through 2 points is all of them
         return {"check_fit_idempotent": "a 2-point spectrum is all baseline: refused"}
     return {}
@@ -237,6 +290,35 @@ def _expected_failures(est: Any) -> dict[str, str]:
     expected_failed_checks=_expected_failures)
 def test_sklearn_compatible(estimator: Any, check: Any) -> None:
     check(estimator)
+
+
+def test_sklearn_expected_failures_are_strict(request: pytest.FixtureRequest) -> None:
+    # An expected failure that passes (XPASS) must fail the run, not pass silently.
+    assert request.config.getini("xfail_strict") is True
+
+
+@pytest.mark.parametrize("make", [lambda X, w: pp.BaselineCorrection("asls").fit_transform(X),
+                                  lambda X, w: pp.baseline(X, w, "snip")[0]])
+def test_baseline_refuses_a_two_point_spectrum_in_one_clear_line(make: Any) -> None:
+    # pybaselines' own error was "zero-size array to reduction operation minimum which has
+    # no identity. Check its parameters.": the parameters were not what was wrong.
+    X = np.random.default_rng(0).normal(100.0, 1.0, (3, 2))
+    w = np.array([400.0, 410.0])
+    with pytest.raises(RamancamError, match=r"^spectrum 0 must have at least 3 points for the "
+                                            r"\w+ baseline; got 2\. Give spectra with more "
+                                            r"points \(a wider range or a finer grid\)\.$"):
+        make(X, w)
+
+
+def test_baseline_needs_more_points_than_its_difference_order() -> None:
+    rng = np.random.default_rng(0)
+    w = np.array([400.0, 410.0, 420.0, 430.0])
+    X = rng.normal(100.0, 1.0, (2, 4)) + np.array([0.0, 5.0, 0.0, 0.0])
+    with pytest.raises(RamancamError, match=r"^spectrum 0 must have at least 4 points for the "
+                                            r"asls baseline with diff_order=3; got 3\."):
+        pp.baseline(X[:, :3], w[:3], "asls", diff_order=3)
+    assert pp.baseline(X, w, "asls", diff_order=3)[0].shape == (2, 4)  # enough points
+    assert pp.baseline(X[:, :3], w[:3], "asls")[0].shape == (2, 3)  # diff_order 2: 3 do
 
 
 def test_pipeline_gives_pandas_with_the_output_axis_as_columns() -> None:

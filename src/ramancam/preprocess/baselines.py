@@ -91,11 +91,33 @@ def check_params(method: str, params: dict[str, Any]) -> None:
                             f"{it!r}.")
 
 
+def _min_points(method: str, params: dict[str, Any]) -> int:
+    """The fewest points a spectrum needs for a baseline by ``method``: 3 (through two points
+    every baseline is the whole spectrum), and more than ``diff_order`` for the methods that
+    take one (their difference matrix is empty otherwise: pybaselines fails with
+    "zero-size array to reduction operation")."""
+    import inspect
+
+    from pybaselines import Baseline as _PB
+
+    q = inspect.signature(getattr(_PB, method)).parameters.get("diff_order")
+    d = params.get("diff_order", None if q is None else q.default)
+    if isinstance(d, int | float) and not isinstance(d, bool) and np.isfinite(d):
+        return max(3, int(d) + 1)
+    return 3
+
+
 def _pybaseline(X: Array, w: Array, names: list[str], *, method: str,
                 **params: Any) -> Array:
     from pybaselines import Baseline as _PB
 
-    fitter = getattr(_PB(x_data=w), _check_method(method))
+    need = _min_points(_check_method(method), params)
+    if w.size < need:
+        order = f" with diff_order={params.get('diff_order', need - 1)}" if need > 3 else ""
+        raise RamancamError(
+            f"{names[0]} must have at least {need} points for the {method} baseline{order}; "
+            f"got {w.size}. Give spectra with more points (a wider range or a finer grid).")
+    fitter = getattr(_PB(x_data=w), method)
     out = np.empty_like(X)
     # pybaselines has no batched 1-D API: one call per spectrum, but the Baseline object
     # (sorting of x, cached matrices) is shared by all spectra on this axis.
@@ -144,8 +166,9 @@ def baseline(X: ArrayLike, wavenumbers: ArrayLike, method: str = "asls", *,
     Raises
     ------
     RamancamError
-        If ``method`` is unknown (the message lists the known ones) or pybaselines rejects
-        the parameters.
+        If ``method`` is unknown (the message lists the known ones), the spectra have fewer
+        than 3 points (or not more than ``diff_order``, for the methods that take one), or
+        pybaselines rejects the parameters.
     """
     arr, w = _check_X(X, wavenumbers)
     m = _check_method(method)
