@@ -151,7 +151,12 @@ def test_same_seed_same_numbers(tmp_path):
     a = experiments.common(tmp_path / "a", seed=1, quick=True, epochs=1)
     b = experiments.common(tmp_path / "b", seed=1, quick=True, epochs=1)
     assert a["results"]["maps"] == b["results"]["maps"]
+    assert a["results"]["accuracy"] == b["results"]["accuracy"]
     assert a["settings"]["epochs"] == 1
+    # another seed gives other numbers: an experiment that ignored its seed passed above
+    c = experiments.common(tmp_path / "c", seed=2, quick=True, epochs=1)
+    assert c["results"]["maps"] != a["results"]["maps"]
+    assert (a["seed"], c["seed"]) == (1, 2)
 
 
 def test_pick_by_signal_hand_computed():
