@@ -359,12 +359,22 @@ def test_stratified_splits_partition_and_stratify():
     assert all(np.array_equal(a[1], b[1]) for a, b in zip(splits, again, strict=True))
 
 
+def _check_group_folds(splits, groups, folds):
+    """``folds`` splits that test every spectrum once, train on all the others, and never
+    split a group (the loop alone passed on no splits at all)."""
+    assert len(splits) == folds
+    np.testing.assert_array_equal(np.sort(np.concatenate([te for _, te in splits])),
+                                  np.arange(groups.size))
+    for tr, te in splits:
+        assert te.size and not set(groups[tr]) & set(groups[te])
+        np.testing.assert_array_equal(np.sort(np.concatenate([tr, te])), np.arange(groups.size))
+
+
 def test_group_splits_keep_groups_together():
     s = small_set(10)
     groups = np.repeat(np.arange(15), 2).astype(str)
     s = _with_meta(s, vial=groups)
-    for tr, te in make_splits(s, folds=3, group_col="vial", seed=0):
-        assert not set(groups[tr]) & set(groups[te])
+    _check_group_folds(make_splits(s, folds=3, group_col="vial", seed=0), groups, 3)
 
 
 
@@ -378,8 +388,7 @@ def test_group_splits_ignore_spaces_around_the_values():
     groups[1::4] = [" " + g for g in groups[1::4]]
     s = _with_meta(s, vial=groups)
     clean = np.char.strip(groups.astype(str))
-    for tr, te in make_splits(s, folds=3, group_col="vial", seed=0):
-        assert not set(clean[tr]) & set(clean[te])
+    _check_group_folds(make_splits(s, folds=3, group_col="vial", seed=0), clean, 3)
     # and every fit's groups (the held-out novelty scores leave a whole group out)
     from ramancam.inner import check_groups
 
