@@ -1,5 +1,5 @@
 """Shared fixtures: seeded random generators, one torch thread for tiny models, and the
-optional real data beside the checkout."""
+optional real data beside the checkout; the hypothesis profile (derandomized)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,19 @@ from types import ModuleType
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 # figures go to files and reports: never open a GUI window while testing
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+# The property tests draw the same examples on every run and machine, as the rest of the
+# suite uses seeded data (a reader bug must not turn a run red on one day and green on
+# the next); no example database either, which would replay one machine's past failures.
+# HYPOTHESIS_PROFILE=fuzz (or pytest --hypothesis-profile=fuzz) draws new examples each
+# run, to hunt for reader bugs on purpose; the test's settings (max_examples) still apply.
+settings.register_profile("ci", derandomize=True, database=None)
+settings.register_profile("fuzz", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # ../shared/data beside the checkout (never copied into the project); RAMANCAM_SHARED_DATA
 # overrides the location.
