@@ -72,6 +72,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -81,7 +82,9 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
+# The shared real data: $RAMANCAM_SHARED_DATA if set, else ../shared/data beside the
+# checkout (as tests/conftest.py resolves it).
+DATA = Path(os.environ.get("RAMANCAM_SHARED_DATA") or ROOT.parent / "shared" / "data")
 sys.path.insert(0, str(ROOT / "benchmarks"))  # realdata, for the rd:<set> sets
 SETS = {
     "drug-mabs": (DATA / "drug-mabs" / "spectra.csv.gz",

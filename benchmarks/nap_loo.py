@@ -16,12 +16,16 @@ compared.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
 import numpy as np
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# The shared real data: $RAMANCAM_SHARED_DATA if set, else ../shared/data beside the
+# checkout (as tests/conftest.py resolves it).
+DATA = Path(os.environ.get("RAMANCAM_SHARED_DATA")
+            or Path(__file__).resolve().parents[2] / "shared" / "data")
 
 
 def simulated(n: int, points: int = 1200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -68,7 +68,9 @@ from ramancam.novelty import (  # noqa: E402
 from ramancam.preprocess import baseline_recipe, paper_recipe  # noqa: E402
 from ramancam.train import CNNClassifier  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data"
+# The shared real data: $RAMANCAM_SHARED_DATA if set, else ../shared/data beside the
+# checkout (as tests/conftest.py resolves it).
+DATA = Path(os.environ.get("RAMANCAM_SHARED_DATA") or ROOT.parent / "shared" / "data")
 #: CNN settings: the tuned preset's network (``ramancam train --preset tuned``: 64 filters of
 #: size 8, 2 blocks, FC1 128, cosine learning rate, centred inputs) with fewer epochs (30
 #: instead of 100) and a larger learning rate (1e-3 instead of 1e-4), so the whole benchmark

@@ -54,7 +54,9 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
+# The shared real data: $RAMANCAM_SHARED_DATA if set, else ../shared/data beside the
+# checkout (as tests/conftest.py resolves it).
+DATA = Path(os.environ.get("RAMANCAM_SHARED_DATA") or ROOT.parent / "shared" / "data")
 SEED_R_CLASS, SEED_R_SPECTRUM, DELETION, POINTING, CLOSER = 0.8, 0.6, 0.9, 0.95, 0.95
 
 

@@ -20,6 +20,7 @@ class information and which fail.
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -30,7 +31,9 @@ from ramancam.preprocess import Recipe, Step, paper_recipe
 from ramancam.spectra import Spectra
 from ramancam.train import make_splits
 
-D = "../shared/data/"
+# The shared real data: $RAMANCAM_SHARED_DATA if set, else ../shared/data (from the
+# checkout, where it is run).
+D = os.path.join(os.environ.get("RAMANCAM_SHARED_DATA") or "../shared/data", "")
 
 
 def _chondro() -> Spectra:

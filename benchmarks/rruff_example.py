@@ -11,13 +11,17 @@ the query folder. Nothing is copied: the folders hold symbolic links.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "rruff-sample"
+# The shared real data: $RAMANCAM_SHARED_DATA if set, else ../shared/data beside the
+# checkout (as tests/conftest.py resolves it).
+DATA = Path(os.environ.get("RAMANCAM_SHARED_DATA")
+            or ROOT.parent / "shared" / "data") / "rruff-sample"
 #: Minerals left out of training: the "unknown" substances of the example.
 UNKNOWN = ("Beudantite", "Paralaurionite", "Scolecite")
 

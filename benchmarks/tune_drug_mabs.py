@@ -11,13 +11,14 @@ Each configuration is a preprocessing recipe (the paper's linear baseline + spli
 trained on the 699 ``split=train`` spectra and scored on the 300 ``split=test`` ones, once
 per seed, on the CPU (deterministic). A configuration takes 3-6 min per seed on one core.
 Results are appended to ``--out`` (JSON lines) as they come, and a markdown table is printed
-at the end. Needs ``../shared/data/drug-mabs``.
+at the end. Needs ``../shared/data/drug-mabs`` (or ``$RAMANCAM_SHARED_DATA/drug-mabs``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -26,7 +27,10 @@ from typing import Any
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE.parent.parent / "shared" / "data" / "drug-mabs" / "spectra.csv.gz"
+# The shared real data: $RAMANCAM_SHARED_DATA if set, else ../shared/data beside the
+# checkout (as tests/conftest.py resolves it).
+DATA = Path(os.environ.get("RAMANCAM_SHARED_DATA")
+            or HERE.parent.parent / "shared" / "data") / "drug-mabs" / "spectra.csv.gz"
 
 PAPER = {"n_filters": 64, "filter_size": 8, "lr": 1e-4, "epochs": 100}
 TUNED = {"n_filters": 32, "filter_size": 32, "lr": 1e-4, "epochs": 100,
@@ -79,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:22s} normalize={norm} {kw}")
         return 0
     if not DATA.exists():
-        print(f"tune_drug_mabs: {DATA} not found; it needs ../shared/data/drug-mabs.",
+        print(f"tune_drug_mabs: {DATA} not found; it needs ../shared/data/drug-mabs "
+              "(or set RAMANCAM_SHARED_DATA to the folder that holds drug-mabs).",
               file=sys.stderr)
         return 2
     names = args.names or list(CONFIGS)
