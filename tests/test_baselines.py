@@ -337,9 +337,7 @@ def test_plsda_on_amino_acid_mixtures(shared_data):
     """Paper 4.3 with the 13 shared pure spectra: PLS-DA separates the mixtures (1.0 measured)."""
     from pathlib import Path
 
-    io = pytest.importorskip("ramancam.io")
-    preprocess = pytest.importorskip("ramancam.preprocess")
-    simulate = pytest.importorskip("ramancam.simulate")
+    from ramancam import io, preprocess, simulate
     folder = shared_data / "amino-acids"
     if not folder.is_dir():
         pytest.skip(f"{folder} not found")

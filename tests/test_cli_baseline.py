@@ -10,11 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ramancam import io
 from ramancam.cli import main
 from ramancam.io import read_table
 from ramancam.spectra import Spectra
-
-io = pytest.importorskip("ramancam.io")
 
 
 def _lorentz(x: np.ndarray, x0: float, fwhm: float) -> np.ndarray:

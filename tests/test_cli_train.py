@@ -252,7 +252,6 @@ def test_predict_refuses_a_foreign_model(peaks_file, capsys):
 
 
 def test_train_with_compare_prints_the_table(peaks_file, tmp_path, capsys):
-    pytest.importorskip("ramancam.baselines")
     out = tmp_path / "m.ramancam"
     assert main(["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
                  "--out", str(out)]) == 0

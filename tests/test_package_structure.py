@@ -184,3 +184,17 @@ def test_documented_dotted_name_resolves(dotted):
             obj = getattr(obj, attr)
         return
     pytest.fail(f"{dotted}: no module")
+
+
+def test_tests_import_the_package_plainly():
+    # pytest.importorskip("ramancam.x") turned a broken import of the package's own (required)
+    # modules into a skip; importorskip is for the optional packages (zarr, dask, pandas).
+    found = []
+    for path in sorted((ROOT / "tests").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "importorskip" and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and str(node.args[0].value).split(".")[0] == "ramancam"):
+                found.append(f"{path.name}:{node.lineno}")
+    assert found == []

@@ -241,7 +241,8 @@ def test_cli_build_recipe_uses_the_recipe_api(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------------- real data
 def test_drug_mabs_resampling(shared_data: Path) -> None:
-    io = pytest.importorskip("ramancam.io")
+    from ramancam import io
+
     s = io.read_table(shared_data / "drug-mabs" / "spectra.csv.gz", label_col="label")
     assert s.wavenumbers[0] == pytest.approx(400.095)
     out = paper_recipe((400, 1800, 1)).apply(s)

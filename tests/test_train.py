@@ -471,7 +471,6 @@ def test_cross_validate_fixed_split_leaves_train_part_untested():
 
 
 def test_compare_uses_exactly_the_same_folds(monkeypatch):
-    pytest.importorskip("ramancam.baselines")
     import ramancam.baselines as baselines
 
     seen: dict[str, list[tuple[int, ...]]] = {"PCASVM": [], "PLSDA": [], "LibrarySearch": []}
