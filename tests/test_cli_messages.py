@@ -225,4 +225,5 @@ def test_a_grid_of_too_few_points_suggests_a_step_that_divides_it(text, step):
     assert got == step
     g = make_grid(float(start), float(stop), float(got))
     assert g[0] == float(start) and abs(g[-1] - float(stop)) < 1e-9 and g.size >= 64
-    assert parse_grid(f"{start}:{stop}:{got}") is not None
+    # the suggestion is taken as it is (parse_grid returns a tuple or raises: never None)
+    assert parse_grid(f"{start}:{stop}:{got}") == (float(start), float(stop), float(got))
