@@ -198,3 +198,18 @@ def test_tests_import_the_package_plainly():
                     and str(node.args[0].value).split(".")[0] == "ramancam"):
                 found.append(f"{path.name}:{node.lineno}")
     assert found == []
+
+
+def test_tests_draw_torch_random_numbers_from_a_seeded_generator():
+    # torch.randn(...) without generator= draws from torch's global generator, which no
+    # test seeds for the others: "Tests use seeded synthetic data".
+    draws = {"rand", "randn", "randint", "randperm", "normal", "rand_like", "randn_like"}
+    found = []
+    for path in sorted((ROOT / "tests").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in draws and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id == "torch"
+                    and not any(k.arg == "generator" for k in node.keywords)):
+                found.append(f"{path.name}:{node.lineno}")
+    assert found == []
