@@ -252,14 +252,18 @@ def test_dask_run_equals_the_one_process_run(small_map, novelty_map, tmp_path):
     summary = run(MapJob("explain", str(model_path), str(cube_path), str(two)), workers=2,
                   processes=False)
     assert summary.computed == 9 and summary.n_spectra == 99
-    assert set(summary.peak_rss_mb) and all(v > 0 for v in summary.peak_rss_mb.values())
+    # the tiles ran on the two workers, not in this process (else this compares the
+    # one-process run with itself)
+    assert len(summary.peak_rss_mb) == 2 and "this process" not in summary.peak_rss_mb
+    assert all(v > 0 for v in summary.peak_rss_mb.values())
     # an existing cluster, by its scheduler's address
     from dask.distributed import LocalCluster
 
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                       dashboard_address=":0") as cluster:
-        run(MapJob("explain", str(model_path), str(cube_path), str(tmp_path / "three.zarr")),
-            scheduler=cluster.scheduler_address)
+        s3 = run(MapJob("explain", str(model_path), str(cube_path),
+                        str(tmp_path / "three.zarr")), scheduler=cluster.scheduler_address)
+        assert set(s3.peak_rss_mb) == set(cluster.scheduler_info["workers"])
     a, b, c = (read_results(tmp_path / f"{k}.zarr") for k in ("one", "two", "three"))
     for k in ("predicted", "proba", "confidence", "maps", "done", "class_sums",
               "class_counts"):
@@ -271,6 +275,7 @@ def test_dask_run_equals_the_one_process_run(small_map, novelty_map, tmp_path):
     s1 = run(MapJob("predict", str(nov_model), str(nov_cube), str(one)))
     s2 = run(MapJob("predict", str(nov_model), str(nov_cube), str(two)), workers=2,
              processes=False)
+    assert len(s2.peak_rss_mb) == 2 and "this process" not in s2.peak_rss_mb
     assert s1.n_unknown == s2.n_unknown and s1.n_unknown is not None and s1.n_unknown > 0
     a, b = read_results(one), read_results(two)
     assert set(a) == set(b) and {"novelty", "unknown"} <= set(a)
@@ -1523,7 +1528,7 @@ def test_a_cube_with_wrong_positions_or_truth_is_refused_when_opened(small_map, 
     assert not (tmp_path / "o.zarr").exists()
 
 
-def test_a_tile_error_on_workers_prints_one_line(small_map, tmp_path, capfd):
+def test_a_tile_error_on_workers_prints_one_line(small_map, tmp_path, capfd, monkeypatch):
     # the workers' "distributed.worker - ERROR - Compute Failed" and traceback came first
     import shutil
 
@@ -1536,8 +1541,18 @@ def test_a_tile_error_on_workers_prints_one_line(small_map, tmp_path, capfd):
     block = g["spectra"][...]
     block[5, 6, 10:20] = np.nan
     g["spectra"][...] = block
+    import ramancam.scale as scale
+
+    real, calls = scale._local_cluster, []
+
+    def counted(*args, **kwargs):  # the run went through a cluster's workers
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scale, "_local_cluster", counted)
     assert main(["predict", str(model_path), str(bad), "--workers", "1", "--out",
                  str(tmp_path / "o.zarr")]) == 2
+    assert len(calls) == 1
     err = capfd.readouterr().err
     assert "pixel (y=5, x=6)" in err
     assert "Compute Failed" not in err and "Traceback" not in err
