@@ -158,3 +158,38 @@ def test_add_set_runs_another_labelled_table_with_the_same_protocol(tmp_path, lo
     assert f"`ramancam train {table} --label-col label --group-col batch`" in out.read_text()
     with pytest.raises(SystemExit):
         mod.added_set("x", str(table), "--label-col label --group-col batch --split-col s")
+
+
+def test_json_goes_beside_the_report_unless_the_report_is_the_committed_one(
+        tmp_path, load_benchmark, monkeypatch):
+    # the smoke test (--quick --out /tmp/rd.md) and --add-set ... --out tablets.md once
+    # overwrote the committed benchmarks/results/realdata.json that ceiling.py and
+    # baseline_seeds.py read; a re-render of an earlier run (no training) shows where it goes
+    import json
+
+    mod = load_benchmark("realdata")
+    repo = tmp_path / "repo"
+    monkeypatch.setattr(mod, "ROOT", repo)
+    committed = repo / "benchmarks" / "results" / "realdata.json"
+    row = {"set": "s", "split": "k-fold", "command": "c", "n": 10, "n_classes": 2,
+           "models": {"CNN default": {"folds": [0.9], "mean": 0.9, "sd": 0.0,
+                                      "per_seed": [0.9], "seeds": [0]}},
+           "fit_s": {"CNN default": 1.0}, "maps": {}, "winner": "CNN default"}
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"rows": [row], "fig3": {}}))
+    args = ["--sets", "none", "--no-fig3", "--seeds", "0", "--merge", str(old)]
+    out = tmp_path / "mine" / "tablets.md"
+    assert mod.main([*args, "--out", str(out)]) == 0
+    assert out.is_file() and not committed.exists()
+    assert json.loads((tmp_path / "mine" / "tablets.json").read_text())["rows"] == [row]
+    # an explicit --json is written where asked
+    assert mod.main([*args, "--out", str(out), "--json", str(tmp_path / "x.json")]) == 0
+    assert (tmp_path / "x.json").is_file() and not committed.exists()
+    # --quick without --out is refused (it would replace the committed report and JSON)
+    with pytest.raises(SystemExit):
+        mod.main(["--quick", *args])
+    assert not committed.exists() and not (repo / "docs" / "realdata.md").exists()
+    # the documented full run (no --out) still writes the committed pair
+    assert mod.main(args) == 0
+    assert (repo / "docs" / "realdata.md").is_file()
+    assert json.loads(committed.read_text())["rows"] == [row]
