@@ -119,3 +119,42 @@ def test_v73_hdf5_files_and_folders_of_them(tmp_path):
     assert s.labels.tolist() == ["A", "BB", "C"] * 2
     both = read_folder(tmp_path, label_col="labels")
     assert len(both) == 12 and sorted(set(both.labels)) == ["A", "BB", "C"]
+
+
+def test_a_padded_matrix_is_read_without_its_fill_as_from_a_table(tmp_path, capsys):
+    # food/astragalus saved with savemat kept its padding (10.0 at 100-108 and 3312-4278
+    # cm-1 in every spectrum) as measured, while its CSV left it out: the same data, two axes
+    from ramancam.errors import RamancamWarning
+    from ramancam.io import write_table
+    from ramancam.spectra import Spectra
+
+    rng = np.random.default_rng(2)
+    w = np.arange(300.0, 1900.0, 4.0)
+    Xp = 50 + rng.random((8, w.size)) * 100
+    Xp[:, :4] = 10.0
+    Xp[:, -30:] = 10.0
+    cls = np.repeat(["a", "b"], 4)
+    p = tmp_path / "pad.mat"
+    sio.savemat(p, {"spectra": Xp, "shift": w, "origin": cls.astype(object)})
+    with pytest.warns(RamancamWarning, match=r"pad\.mat: the first 4 \(300-312 cm-1\) and the "
+                                             r"last 30 \(1780-1896 cm-1\) points hold 10 in "
+                                             r"every spectrum: a fill value, not a measurement, "
+                                             r"so they are left out \(the spectra were measured "
+                                             r"over 316-1776 cm-1\)"):
+        s = read(p, label_col="origin")
+    write_table(Spectra(Xp, w, labels=cls), tmp_path / "pad.csv")
+    with pytest.warns(RamancamWarning, match="a fill value"):
+        t = read(tmp_path / "pad.csv", label_col="label")
+    np.testing.assert_array_equal(s.X, t.X)
+    np.testing.assert_array_equal(s.wavenumbers, t.wavenumbers)
+    np.testing.assert_array_equal(s.X, Xp[:, 4:-30])
+    with pytest.warns(RamancamWarning, match="a fill value"):
+        assert main(["info", str(p), "--label-col", "origin"]) == 0
+    out = capsys.readouterr().out
+    assert "  axis:      316.0 to 1776.0 cm-1" in out and "fill:" not in out
+    # a run of zeros stays, as in a table (info says it)
+    Z = Xp.copy()
+    Z[:, :4] = 20 + rng.random((8, 4))
+    Z[:, -30:] = 0.0
+    sio.savemat(tmp_path / "z.mat", {"spectra": Z, "shift": w})
+    assert read(tmp_path / "z.mat").wavenumbers.size == w.size

@@ -17,6 +17,9 @@ What is taken from the file:
   array of text, a char matrix with one row per spectrum) becomes a metadata column of its
   name, as text, so ``label_col`` (``--label-col``) picks the labels and ``--group-col`` the
   groups. Variables ``x`` and ``y`` become pixel positions.
+* **no padding**: a nonzero value held at the ends of every spectrum (food/astragalus: 10.0
+  at 100-108 and 3312-4278 cm-1) is a fill, not a measurement; it is left out with a warning,
+  as the table readers do.
 
 Fields of a struct are named ``struct.field``. MATLAB objects (``table``, ``string``,
 PLS_Toolbox ``dataset``) cannot be read outside MATLAB: save their contents as plain matrices
@@ -37,7 +40,7 @@ from ..errors import RamancamError
 from ..spectra import Spectra
 from ._text import check_exists
 from ._vendor import library_boundary
-from .table import _edge_gaps, _positions, spectra_kept
+from .table import _edge_gaps, _fill, _positions, spectra_kept
 
 __all__ = ["read_mat"]
 
@@ -63,7 +66,8 @@ def read_mat(path: str | os.PathLike[str], *, label_col: str | None = None,
     Returns
     -------
     Spectra
-        One spectrum per row of the matrix, on the axis vector; the other per-spectrum
+        One spectrum per row of the matrix, on the axis vector (less a fill value held at
+        its ends in every spectrum); the other per-spectrum
         variables as text metadata (``x``/``y`` as float positions); ``sources`` name the
         file.
 
@@ -89,9 +93,12 @@ def read_mat(path: str | os.PathLike[str], *, label_col: str | None = None,
                 f"got label_col={label_col!r}, but those variables are {_names(meta)}. Pass "
                 "one of them as label_col (--label-col).")
         labels = np.char.strip(meta.pop(label_col))
+    shifts = axis[1]
+    if (fill := _fill(X, shifts, str(p))) is not None:  # padding: left out, as from a table
+        X, shifts = np.ascontiguousarray(X[:, fill]), shifts[fill]
     kept = _edge_gaps(X, lambda i, j: (f"file {p}: {name} spectrum {i + 1}: ",
-                                       f"{axis[1][j]:g}"))
-    return spectra_kept(X, axis[1], kept, labels=labels, meta=_positions(meta),
+                                       f"{shifts[j]:g}"))
+    return spectra_kept(X, shifts, kept, labels=labels, meta=_positions(meta),
                         sources=[str(p)] * n)
 
 
