@@ -32,7 +32,8 @@ main component.
 
 Writes ``benchmarks/results/novelty.json`` and the tables between the markers in
 ``docs/novelty.md`` (atomically); ``--scores`` compares model-free candidate scores (no
-network) on the same rounds and splits and writes ``novelty-scores.json`` and its own table.
+network) on the same rounds and splits and writes ``novelty-scores.json`` and its own table
+(the results of sets not run again are kept, as in ``novelty.json``).
 """
 
 from __future__ import annotations
@@ -796,11 +797,14 @@ def combine_scores(res_dir: Path) -> int:
 
 
 def compare_scores(args: argparse.Namespace, path: Path) -> int:
-    """Model-free candidate scores on the benchmark's rounds and splits, LOO thresholds."""
+    """Model-free candidate scores on the benchmark's rounds and splits, LOO thresholds.
+    The results of other sets in ``path`` (earlier runs) are kept, each with its seeds
+    (``_settings["seeds_by_set"]``), and the docs table shows every set of the file."""
+    old: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    old_settings = old.pop("_settings", {})
+    seeds_by_set = {name: old_settings.get("seeds_by_set", {}).get(
+        name, old_settings.get("seeds")) for name in old}
     out: dict[str, Any] = {"_settings": {"seeds": args.seeds, "rate": RATE, "k": MIX_K}}
-    lines = ["| set | score | AUROC mean (worst round) | unknown flagged: mean over seeds "
-             "(range) | known test flagged: mean (worst seed) |",
-             "| --- | --- | --- | --- | --- |"]
     for name in args.sets:
         per: dict[str, list[list[float]]] = {c: [] for c in CANDIDATES}
         for seed in args.seeds:
@@ -818,26 +822,45 @@ def compare_scores(args: argparse.Namespace, path: Path) -> int:
             for c, a in acc.items():
                 per[c].append([float(np.mean(a[0])), float(np.min(a[0])), a[1] / a[2],
                                a[3] / a[4]])
-        out[name] = per
-        for c, v in per.items():
-            m = np.asarray(v)
-            lines.append(f"| {name} | {c} | {m[:, 0].mean():.3f} ({m[:, 1].min():.3f}) | "
-                         f"{m[:, 2].mean():.1%} ({m[:, 2].min():.0%}-{m[:, 2].max():.0%}) | "
-                         f"{m[:, 3].mean():.1%} ({m[:, 3].max():.0%}) |")
-        print("\n".join(lines[-len(CANDIDATES):]), flush=True)
+        old[name] = per
+        seeds_by_set[name] = list(args.seeds)
+        print("\n".join(_score_rows(name, per)), flush=True)
+    order = [*(s for s in SETS if s in old), *(s for s in old if s not in SETS)]
+    out.update((name, old[name]) for name in order)
+    out["_settings"]["seeds_by_set"] = {name: seeds_by_set[name] for name in order}
     with atomic_write(path, "w") as fh:
         json.dump(out, fh, indent=1)
     if not args.no_docs:
         seeds = " ".join(str(s) for s in args.seeds)
         sets = "" if args.sets == list(SETS) else " --sets " + " ".join(
             f"'{s}'" if " " in s else s for s in args.sets)
+        kept = [name for name in order if name not in args.sets]
+        lines = ["| set | score | AUROC mean (worst round) | unknown flagged: mean over seeds "
+                 "(range) | known test flagged: mean (worst seed) |",
+                 "| --- | --- | --- | --- | --- |"]
+        for name in order:
+            lines += _score_rows(name, out[name])
+        earlier = "".join(
+            f"; {name} kept from an earlier run (seeds "
+            f"{' '.join(str(s) for s in seeds_by_set[name] or [])})" for name in kept)
         _replace_block(SCORES_BEGIN, SCORES_END,
                        f"`nice -n 10 .venv/bin/python benchmarks/novelty.py --scores --seeds "
                        f"{seeds}{sets}`"
                        f" (no network; {len(args.seeds)} seeds, each with its own rounds and "
                        "70/30 splits; thresholds from leave-one-out scores for 5 % false "
-                       "alarms):\n\n" + "\n".join(lines))
+                       f"alarms{earlier}):\n\n" + "\n".join(lines))
     return 0
+
+
+def _score_rows(name: str, per: dict[str, list[list[float]]]) -> list[str]:
+    """The docs table's rows of one set of ``--scores``."""
+    rows = []
+    for c, v in per.items():
+        m = np.asarray(v)
+        rows.append(f"| {name} | {c} | {m[:, 0].mean():.3f} ({m[:, 1].min():.3f}) | "
+                    f"{m[:, 2].mean():.1%} ({m[:, 2].min():.0%}-{m[:, 2].max():.0%}) | "
+                    f"{m[:, 3].mean():.1%} ({m[:, 3].max():.0%}) |")
+    return rows
 
 
 class _Flagged:

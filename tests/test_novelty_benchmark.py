@@ -250,3 +250,42 @@ def test_nap_k_table_on_rruff(load_benchmark, shared_data, monkeypatch, capsys):
             flagged[method] += int((bench.free_scores(sc, Xu) > thr).sum())
     assert rows[0][3] == f"{flagged['hqi-halves'] / 84:.1%} of 84"
     assert rows[2][3] == f"{flagged[bench.DEFAULT_METHOD] / 84:.1%} of 84"
+
+
+def test_scores_of_one_set_keep_the_other_sets_results(load_benchmark, tmp_path, monkeypatch,
+                                                        rng):
+    # --scores --sets X wrote novelty-scores.json with X alone, although --sets says that
+    # earlier runs' results of other sets are kept (the other modes do keep them)
+    import json
+
+    bench = load_benchmark("novelty")
+    monkeypatch.setattr(bench, "ROOT", tmp_path)
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "benchmarks" / "results").mkdir(parents=True)
+    (tmp_path / "docs" / "novelty.md").write_text(
+        f"# n\n{bench.SCORES_BEGIN}\nold\n{bench.SCORES_END}\n")
+
+    def rounds(name, seed):
+        r = np.random.default_rng(seed)
+        yield r.normal(0, 1, (12, 5)), np.repeat([0, 1], 6), r.normal(0, 1, (6, 5)), \
+            r.normal(3, 1, (6, 5))
+
+    monkeypatch.setattr(bench, "split_rounds", rounds)
+    monkeypatch.setattr(bench, "CANDIDATES", {"dist": lambda R, yR, X: np.linalg.norm(
+        (R if X is None else X) - R.mean(0), axis=1)})
+    path = tmp_path / "benchmarks" / "results" / "novelty-scores.json"
+    assert bench.main(["--scores", "--sets", "rruff-sample", "microplastics", "--seeds", "0",
+                       "1", "--no-docs"]) == 0
+    first = json.loads(path.read_text())
+    assert bench.main(["--scores", "--sets", "drug-mabs", "--seeds", "2"]) == 0
+    saved = json.loads(path.read_text())
+    assert list(saved) == ["_settings", "rruff-sample", "microplastics", "drug-mabs"]
+    assert saved["rruff-sample"] == first["rruff-sample"]
+    assert saved["_settings"]["seeds"] == [2]
+    assert saved["_settings"]["seeds_by_set"] == {"rruff-sample": [0, 1],
+                                                 "microplastics": [0, 1], "drug-mabs": [2]}
+    doc = (tmp_path / "docs" / "novelty.md").read_text()
+    assert "--scores --seeds 2 --sets drug-mabs`" in doc
+    assert "rruff-sample kept from an earlier run (seeds 0 1)" in doc
+    assert [ln.split(" | ")[0] for ln in doc.splitlines() if ln.startswith("| ")][2:] == [
+        "| rruff-sample", "| microplastics", "| drug-mabs"]
