@@ -406,24 +406,26 @@ def main(argv: list[str] | None = None) -> int:
                         "fit (--augment auto); results go to novelty-augment-PART.json and "
                         "are printed, not written into the docs")
     p.add_argument("--specimens", action="store_true",
-                   help="instead of the CNN runs: rruff-sample's hqi with the known spectra "
+                   help="instead of the CNN runs: rruff-sample's default score "
+                        f"({DEFAULT_METHOD}) with the known spectra "
                         "split by spectrum or by RRUFF specimen, thresholds from "
                         "leave-one-spectrum-out or leave-one-specimen-out scores (no network)")
     p.add_argument("--keep-scores", action="store_true",
                    help="also save every spectrum's score of every method in the results "
                         "(known test, unknown and held-out), to combine scores offline")
     p.add_argument("--per-class", action="store_true",
-                   help="instead of the CNN runs: the default score (hqi, leave-one-out "
-                        "threshold) per left-out class, per condition and, for microplastics, "
-                        "with chemical families left out whole (no network; rruff-sample and "
-                        "microplastics)")
+                   help="instead of the CNN runs: the default score "
+                        f"({DEFAULT_METHOD}, leave-one-out threshold) per left-out class, "
+                        "per condition and, for microplastics, with chemical families left out "
+                        "whole (no network; rruff-sample and microplastics)")
     p.add_argument("--figure", type=Path, metavar="PNG",
                    help="with --per-class: also draw microplastics' look-alikes (the "
                         "styrenics' class means; PA and PE pristine and under a freshwater "
                         "biofilm) into this PNG")
     p.add_argument("--thresholds", action="store_true",
-                   help="instead of the CNN runs: the default score with other ways to set "
-                        "its threshold from the same leave-one-out scores (no network)")
+                   help="instead of the CNN runs: hqi (the default score until "
+                        "2026-12-05) with other ways to set its threshold from the same "
+                        "leave-one-out scores (no network)")
     p.add_argument("--pvalues", action="store_true",
                    help="instead of the CNN runs: the default score's conformal p-values "
                         "(predict's novelty_p) of known test and left-out spectra (no network)")
@@ -1063,8 +1065,8 @@ THRESHOLDS = {
 
 
 def compare_thresholds(args: argparse.Namespace) -> int:
-    """The default score on the benchmark's rounds and splits, its threshold set three ways
-    from the same leave-one-out scores of the training spectra."""
+    """``hqi`` (the default score until 2026-12-05) on the benchmark's rounds and splits, its
+    threshold set three ways from the same leave-one-out scores of the training spectra."""
     lines = ["| set | threshold | unknown flagged | known test flagged (<= 5 % promised) |",
              "| --- | --- | --- | --- |"]
     for name in args.sets:

@@ -289,3 +289,32 @@ def test_scores_of_one_set_keep_the_other_sets_results(load_benchmark, tmp_path,
     assert "rruff-sample kept from an earlier run (seeds 0 1)" in doc
     assert [ln.split(" | ")[0] for ln in doc.splitlines() if ln.startswith("| ")][2:] == [
         "| rruff-sample", "| microplastics", "| drug-mabs"]
+
+
+@pytest.mark.parametrize("flag", ["--specimens", "--per-class", "--thresholds"])
+def test_help_names_the_score_each_mode_runs(flag, load_benchmark, shared_data, monkeypatch,
+                                             capsys):
+    # --per-class and --specimens said hqi but ran hqi-nap; --thresholds said "the default
+    # score" but runs hqi: the help must name the method the mode hands to model_free
+    import re
+
+    bench = load_benchmark("novelty")
+    monkeypatch.setattr(bench, "DATA", shared_data)
+    with pytest.raises(SystemExit):
+        bench.main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    helps = re.split(r" (?=--[a-z-]+\b(?: [A-Z]+)? [a-z(])", text)
+    (help_,) = [h for h in helps if h.startswith(flag + " ")]
+    used = []
+
+    class Stop(Exception):
+        pass
+
+    def spy(R, method=bench.DEFAULT_METHOD, *args, **kwargs):
+        used.append(method)
+        raise Stop
+
+    monkeypatch.setattr(bench, "model_free", spy)
+    with pytest.raises(Stop):
+        bench.main([flag, "--sets", "rruff-sample", "--seeds", "0", "--no-docs"])
+    assert re.search(rf"\b{re.escape(used[0])}\b(?!-)", help_), (used[0], help_)
