@@ -45,6 +45,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shlex
 import sys
 import tempfile
@@ -116,8 +117,6 @@ def _saliva() -> Any:
 
 
 def _bacteria() -> Any:
-    import re
-
     s = _read(DATA / "bacteria-spc", labels_from=r"regex:2092_rep\d_([a-z]+)_")
     rep = np.array([re.search(r"_(rep\d)_", str(p)).group(1)  # type: ignore[union-attr]
                     for p in s.sources])
@@ -157,7 +156,10 @@ SETS: list[SetSpec] = [
             needs="a reader for folders of wide tables with differing axes (h16)"),
     SetSpec("bacteria-spc", "group 3-fold by replicate", _bacteria,
             ["--group-col", "replicate"],
-            "bacteria-spc (SPC; label and replicate from the file names) --group-col replicate",
+            # the CLI's own options for what _bacteria builds (a folder of SPC files has no
+            # replicate column): the same labels and groups, train's group 3-fold
+            r"bacteria-spc --labels-from 'regex:2092_rep\d_([a-z]+)_' "
+            r"--groups-from 'regex:_(rep\d)_' --folds 3",
             needs="the SPC reader (h16)", extra={"folds": 3}),
     SetSpec("amino-acids", "mixtures, stratified 5-fold", _amino, ["--folds", "5"],
             "amino-acids pure spectra -> default recipe -> 5 mixtures per ordered pair "
@@ -365,7 +367,7 @@ def with_folds(spec: SetSpec, folds: int | None) -> tuple[SetSpec, int | None]:
         return spec, None
     return SetSpec(spec.name, spec.split.replace("5-fold", f"{folds}-fold").replace(
         "3-fold", f"{folds}-fold"), spec.load, spec.options,
-        spec.command.replace("--spatial-folds 5", f"--spatial-folds {folds}"), spec.needs,
+        re.sub(r"(--(?:spatial-)?folds) \d+", rf"\1 {folds}", spec.command), spec.needs,
         spec.extra), folds
 
 

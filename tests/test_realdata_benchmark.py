@@ -193,3 +193,31 @@ def test_json_goes_beside_the_report_unless_the_report_is_the_committed_one(
     assert mod.main(args) == 0
     assert (repo / "docs" / "realdata.md").is_file()
     assert json.loads(committed.read_text())["rows"] == [row]
+
+
+def test_bacteria_row_command_runs_and_reads_the_benchmarks_labels_and_groups(
+        shared_data, load_benchmark, monkeypatch):
+    # the row's command said --group-col replicate, a column the benchmark builds itself:
+    # a folder of SPC files has none, and ramancam train stopped on it
+    import shlex
+
+    import numpy as np
+
+    from ramancam.io import read
+
+    mod = load_benchmark("realdata")
+    monkeypatch.setattr(mod, "DATA", shared_data)
+    (spec,) = [s for s in mod.SETS if s.name == "bacteria-spc"]
+    data, *options = shlex.split(spec.command)
+    args = mod._train_args(options)  # train's own parser: nothing but options may follow
+    assert args.folds == spec.extra["folds"] and args.group_col is None
+    s = read(shared_data / data, label_col=args.label_col, labels_from=args.labels_from,
+             groups_from=args.groups_from)
+    bench = mod._bacteria()
+    np.testing.assert_array_equal(s.labels, bench.labels)
+    np.testing.assert_array_equal(s.meta["group"], bench.meta["replicate"])
+    # --folds K of the benchmark renames the split and the command's K alike
+    other = mod.with_folds(spec, 2)[0]
+    assert other.split == "group 2-fold by replicate" and other.command.endswith("--folds 2")
+    chondro = next(sp for sp in mod.SETS if sp.name == "chondro-map")
+    assert "--spatial-folds 3 " in mod.with_folds(chondro, 3)[0].command
