@@ -1909,29 +1909,3 @@ def test_ctrl_c_while_the_local_cluster_starts_stops_the_run(novelty_map, tmp_pa
     monkeypatch.setattr(dd, "LocalCluster", real)
     assert main(command) == 0
     assert (out / "predictions.zarr").is_dir()
-
-
-def test_the_fork_server_start_leaves_this_process_environment_as_it_was(monkeypatch):
-    # the worker's environment (one BLAS thread, ...) was written into this process's own
-    # os.environ, for good: a notebook's later subprocesses ran with one thread
-    import multiprocessing
-    import os
-    from multiprocessing import forkserver
-
-    import dask
-
-    from ramancam import scale
-
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        pytest.skip("no fork server on this platform")
-    seen = {}
-    monkeypatch.setattr(forkserver, "ensure_running",
-                        lambda: seen.update(os.environ))  # the server's environment
-    monkeypatch.setenv("OMP_NUM_THREADS", "7")
-    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
-    env = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
-        assert scale._quiet_forkserver() is True
-    assert seen["OMP_NUM_THREADS"] == "1" and seen["MKL_NUM_THREADS"] == "1"
-    assert os.environ["OMP_NUM_THREADS"] == "7"
-    assert "MKL_NUM_THREADS" not in os.environ

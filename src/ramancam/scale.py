@@ -568,20 +568,13 @@ def _quiet_forkserver() -> bool:
     from multiprocessing import forkserver
 
     env = dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {}
-    env = {str(k): str(v) for k, v in env.items()}
-    kept = {k: os.environ.get(k) for k in env}  # this process's own, put back after
+    os.environ.update({str(k): str(v) for k, v in env.items()})  # as Dask does per worker
     multiprocessing.get_context("forkserver").set_forkserver_preload(["distributed"])
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        os.environ.update(env)  # the server's environment, as Dask sets it per worker
         forkserver.ensure_running()
     finally:
         signal.signal(signal.SIGINT, previous)
-        for k, v in kept.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     return True
 
 
