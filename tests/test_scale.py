@@ -1877,35 +1877,3 @@ def test_a_tile_of_refused_pixels_or_an_older_store_is_no_deleted_chunk(novelty_
     resumed = run(job)
     assert (resumed.computed, resumed.recomputed) == (1, {(1, 2): ["proba"]})
     assert np.isfinite(read_results(out)["proba"][4:8, 8:12]).all()
-
-
-def test_ctrl_c_while_the_local_cluster_starts_stops_the_run(novelty_map, tmp_path,
-                                                             monkeypatch, capsys):
-    # a Ctrl-C while the workers were being started was lost (this process ignored it then,
-    # for the workers to inherit that) and the run went on to its end
-    import os
-    import signal
-
-    dd = pytest.importorskip("dask.distributed")
-    model_path, cube_path, _ = novelty_map
-    real = dd.LocalCluster
-
-    class Interrupted(real):
-        def __init__(self, *args, **kwargs):
-            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C as the cluster starts
-            super().__init__(*args, **kwargs)
-
-    monkeypatch.setattr(dd, "LocalCluster", Interrupted)
-    out = tmp_path / "res"
-    command = ["predict", str(model_path), str(cube_path), "--workers", "1", "--out", str(out)]
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal
-    try:
-        assert main(command) == 130
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    # as a Ctrl-C anywhere else before the first tile: one line, and no store to resume
-    assert capsys.readouterr().err.splitlines() == ["error: interrupted"]
-    assert not out.exists()
-    monkeypatch.setattr(dd, "LocalCluster", real)
-    assert main(command) == 0
-    assert (out / "predictions.zarr").is_dir()

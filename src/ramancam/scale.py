@@ -552,78 +552,27 @@ def cpu_seconds() -> float:
     return time.process_time()
 
 
-def _quiet_forkserver() -> bool:
-    """Start multiprocessing's fork server, if it is not running, while Ctrl-C is ignored (the
-    few milliseconds of its fork and exec): it keeps ignoring it (Python leaves an inherited
-    SIG_IGN alone), and so does every worker forked from it. With Dask's environment for new
-    workers (``distributed.nanny.pre-spawn-environ``: one BLAS thread, ...), which a forked
-    worker takes from the server. False where there is no fork server (Windows)."""
-    import multiprocessing
-    import signal
-
-    import dask
-
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return False
-    from multiprocessing import forkserver
-
-    env = dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {}
-    os.environ.update({str(k): str(v) for k, v in env.items()})  # as Dask does per worker
-    multiprocessing.get_context("forkserver").set_forkserver_preload(["distributed"])
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        forkserver.ensure_running()
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    return True
-
-
 def _local_cluster(workers: int, threads: int, processes: bool) -> Any:
     import logging
     import signal
     import threading
 
-    import dask
-
     dd = _need_dask()
-    # Ctrl-C: the worker processes ignore it (each printed its own KeyboardInterrupt
-    # traceback, pages of them), this process stops on it and closes the cluster. They are
-    # forked by a fork server started while Ctrl-C is ignored (_quiet_forkserver). Before,
-    # this process ignored Ctrl-C for the whole start of the cluster (seconds), for its
-    # spawned workers to inherit that: a Ctrl-C then was lost and the run went on. Now one
-    # pressed during the start is held until the cluster stands (a KeyboardInterrupt inside
-    # LocalCluster's start leaves processes and threads half made), then acted on. Without a
-    # fork server (Windows) the start ignores it, as before. (Signals can only be set from
-    # the main thread.) Logs: a tile's error reaches this process, which names it in one
-    # line; the workers' own "Compute Failed" log and traceback (level ERROR) came before
-    # it, so only CRITICAL messages are let through.
-    main = threading.current_thread() is threading.main_thread()
-    forked = processes and main and _quiet_forkserver()
-    previous = signal.getsignal(signal.SIGINT) if main else None
-    held: list[int] = []
-    during: Any = None
-    if processes and main and not forked:
-        during = signal.SIG_IGN
-    elif main and callable(previous):
-        during = lambda *_: held.append(1)  # noqa: E731
-    if during is not None:
-        signal.signal(signal.SIGINT, during)
+    # Worker processes started while Ctrl-C is ignored keep ignoring it (Python leaves an
+    # inherited SIG_IGN alone): this process alone stops on it and closes the cluster; each
+    # worker printed its own KeyboardInterrupt traceback, pages of them. (Signals can only be
+    # set from the main thread.) Logs: a tile's error reaches this process, which names it
+    # in one line; the workers' own "Compute Failed" log and traceback (level ERROR) came
+    # before it, so only CRITICAL messages are let through.
+    quiet = processes and threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if quiet else None
     try:
-        with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}
-                             if forked else {}):
-            cluster = dd.LocalCluster(n_workers=workers, threads_per_worker=threads,
-                                      processes=processes, dashboard_address=":0",
-                                      silence_logs=logging.CRITICAL)
+        return dd.LocalCluster(n_workers=workers, threads_per_worker=threads,
+                               processes=processes, dashboard_address=":0",
+                               silence_logs=logging.CRITICAL)
     finally:
-        if during is not None:
+        if quiet:
             signal.signal(signal.SIGINT, previous)
-    if held and callable(previous):
-        try:
-            previous(signal.SIGINT, None)  # the default handler raises KeyboardInterrupt
-        except BaseException:
-            cluster.close()
-            raise
-    return cluster
 
 
 def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None,
