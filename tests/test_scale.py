@@ -1877,3 +1877,25 @@ def test_a_tile_of_refused_pixels_or_an_older_store_is_no_deleted_chunk(novelty_
     resumed = run(job)
     assert (resumed.computed, resumed.recomputed) == (1, {(1, 2): ["proba"]})
     assert np.isfinite(read_results(out)["proba"][4:8, 8:12]).all()
+
+
+def test_starting_worker_processes_leaves_this_process_environment_as_it_was(monkeypatch):
+    # Dask's nanny wrote the workers' environment (one BLAS thread, PYTHONHASHSEED, ...) into
+    # this process's os.environ for good: a notebook's later subprocesses ran with it
+    import os
+
+    from ramancam import scale
+
+    pytest.importorskip("dask.distributed")
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    for key in ("MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MALLOC_TRIM_THRESHOLD_"):
+        monkeypatch.delenv(key, raising=False)
+    before = dict(os.environ)
+    cluster = scale._local_cluster(1, 1, True)
+    try:
+        assert dict(os.environ) == before
+        # the worker itself still got Dask's environment
+        env = cluster.get_client().run(lambda: os.environ.get("MKL_NUM_THREADS"))
+        assert list(env.values()) == ["1"]
+    finally:
+        cluster.close()

@@ -564,8 +564,12 @@ def _local_cluster(workers: int, threads: int, processes: bool) -> Any:
     # set from the main thread.) Logs: a tile's error reaches this process, which names it
     # in one line; the workers' own "Compute Failed" log and traceback (level ERROR) came
     # before it, so only CRITICAL messages are let through.
+    # Environment: Dask's nanny writes the workers' environment (one BLAS thread,
+    # PYTHONHASHSEED, ...) into this process's os.environ before it spawns them, and leaves
+    # it there: a notebook's later subprocesses ran with one thread. Put back once started.
     quiet = processes and threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if quiet else None
+    environ = dict(os.environ)
     try:
         return dd.LocalCluster(n_workers=workers, threads_per_worker=threads,
                                processes=processes, dashboard_address=":0",
@@ -573,6 +577,16 @@ def _local_cluster(workers: int, threads: int, processes: bool) -> Any:
     finally:
         if quiet:
             signal.signal(signal.SIGINT, previous)
+        _restore_environ(environ)
+
+
+def _restore_environ(environ: dict[str, str]) -> None:
+    """Put ``os.environ`` back as it was (``environ``, a copy taken before)."""
+    for key in [k for k in os.environ if k not in environ]:
+        del os.environ[key]
+    for key, value in environ.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
 
 
 def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None,
