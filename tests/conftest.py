@@ -20,9 +20,9 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # the next); no example database either, which would replay one machine's past failures.
 # HYPOTHESIS_PROFILE=fuzz (or pytest --hypothesis-profile=fuzz) draws new examples each
 # run, to hunt for reader bugs on purpose; the test's settings (max_examples) still apply.
-settings.register_profile("ci", derandomize=True, database=None)
+settings.register_profile("seeded", derandomize=True, database=None)  # not hypothesis' own "ci"
 settings.register_profile("fuzz", derandomize=False)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "seeded"))
 
 # ../shared/data beside the checkout (never copied into the project); RAMANCAM_SHARED_DATA
 # overrides the location (the benchmarks resolve it the same way).

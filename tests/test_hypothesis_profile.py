@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import os
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,8 @@ from hypothesis import strategies as st
 MODULES = sorted(p.stem for p in Path(__file__).parent.glob("test_*.py")
                  if p.name != Path(__file__).name and "@given" in p.read_text(encoding="utf-8"))
 
-pytestmark = pytest.mark.skipif(os.environ.get("HYPOTHESIS_PROFILE", "ci") != "ci",
+# the profile in force (conftest's, or HYPOTHESIS_PROFILE, or pytest --hypothesis-profile)
+pytestmark = pytest.mark.skipif(not settings.default.derandomize,
                                 reason="another hypothesis profile was chosen on purpose")
 
 
