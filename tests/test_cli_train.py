@@ -1931,6 +1931,9 @@ def test_fixed_split_report_has_no_fold_and_keeps_test_only_classes_apart(
     assert known.size == int(test.sum()) - n_unseen
     assert (f"Apart, in orange: the {n_unseen} test spectra of the class {last}, only in "
             "the test part") in text
+    # the caption does not call them all known
+    assert "Novelty scores of held-out spectra (" in text
+    assert "Novelty scores of held-out known spectra" not in text
 
 
 def test_novelty_histogram_draws_unseen_classes_beside_the_known():

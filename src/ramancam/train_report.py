@@ -367,7 +367,7 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
               "the other groups' spectra)" if grouped else
               "Leave-one-out novelty scores of the training spectra (each against all the "
               "others)") + ", from which the threshold was chosen," if loo else
-             f"Novelty scores of held-out known spectra ({oof}"
+             f"Novelty scores of held-out {'' if apart.size else 'known '}spectra ({oof}"
              + ("; grey: the classes trained on" if apart.size else "") + ")")
             + " and the threshold above which 'ramancam predict' reports a spectrum as "
             "unknown."

@@ -36,8 +36,9 @@ MISSING_COLOR = "#d0d0d0"
 #: Colour of pixels flagged unknown (novelty detection); no class colour is black.
 UNKNOWN_COLOR = "#000000"
 #: Colour of pixels with a spectrum but no class: the model's recipe refused it (a dead
-#: pixel), or a cube's pixel was all NaN. No class colour is white.
-NOT_PREDICTED_COLOR = "#ffffff"
+#: pixel), or a cube's pixel was all NaN. No class colour is magenta (white, as it was for
+#: a day, vanished at the image's unframed edge).
+NOT_PREDICTED_COLOR = "#ff00ff"
 _DPI = 110
 
 
