@@ -328,6 +328,71 @@ def test_resume_refuses_other_settings(small_map, tmp_path):
             workers=0)
 
 
+def test_a_store_of_another_ramancam_version_is_not_resumed(small_map, tmp_path, capsys,
+                                                           monkeypatch):
+    # a store begun by an older ramancam (store version 1: explain maps 1.5 points lower,
+    # probabilities uncalibrated) was resumed without a word and marked complete, one store
+    # holding two versions' tiles (a helper's audit: 5 tiles of eeaeb79, 11 of today's)
+    import zarr
+
+    import ramancam
+    import ramancam.scale as scale
+
+    _, model_path, cube_path, _ = small_map
+    out = tmp_path / "p.zarr"
+    job = MapJob("predict", str(model_path), str(cube_path), str(out))
+    _, real = _stop_after(monkeypatch, 2)
+    with pytest.raises(KeyboardInterrupt):
+        run(job)
+    monkeypatch.setattr(scale, "run_tile", real)
+    g = zarr.open_group(str(out), mode="r+")
+    meta = dict(g.attrs["ramancam"])
+    # what a store records: its version, among the settings too (an older ramancam compares
+    # them before it resumes, and refuses a store that differs), and the ramancam that made it
+    assert meta["version"] == scale.OUTPUT_VERSION == 2
+    assert meta["settings"]["store_version"] == 2
+    assert meta["ramancam_version"] == ramancam.__version__
+    # as an older ramancam left it: version 1, nothing else recorded
+    old = {k: v for k, v in meta.items() if k != "ramancam_version"}
+    old["version"] = 1
+    old["settings"] = {k: v for k, v in meta["settings"].items() if k != "store_version"}
+    g.attrs["ramancam"] = old
+    with pytest.raises(RamancamError, match=re.escape(
+            f"got {str(out)!r}, store version 1 made by a ramancam before 0.2.0: its finished "
+            "tiles hold numbers this version computes otherwise, and a resume would mix the "
+            "two. Remove it or give another --out.")):
+        run(job)
+    assert int(g["done"][...].sum()) == 2 and not g.attrs["ramancam"]["complete"]
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "store version 1" in err
+    # info says who made it, and that this ramancam does not resume it
+    assert main(["info", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert ("(incomplete: 2 of 9 tiles done; made by another version of ramancam, which this "
+            "one does not resume)") in text
+    assert (f"  written:   by a ramancam before 0.2.0 (store version 1); this ramancam "
+            f"({ramancam.__version__}, store version 2) does not resume it: run into another "
+            "--out") in text
+    # a newer store: upgrade
+    g.attrs["ramancam"] = {**meta, "version": 3, "ramancam_version": "9.0.0"}
+    with pytest.raises(RamancamError, match=r"store version 3 made by ramancam 9\.0\.0, "
+                                            r"newer\. Upgrade ramancam to resume it"):
+        run(job)
+    # the store of this version resumes, and info says who made it
+    g.attrs["ramancam"] = meta
+    assert run(job).computed == 7
+    assert main(["info", str(out), "--json"]) == 0
+    import json
+
+    d = json.loads(capsys.readouterr().out)
+    assert (d["store_version"], d["ramancam_version"], d["resumable"]) == (
+        2, ramancam.__version__, True)
+    assert main(["info", str(out)]) == 0
+    assert (f"  written:   by ramancam {ramancam.__version__} (store version 2)\n"
+            in capsys.readouterr().out)
+
+
 def test_resume_refuses_another_cube_at_the_same_path(small_map, tmp_path):
     """A cube written again at the same path (another map, same shape) is another cube: a
     store of the first refuses to resume into it instead of mixing the two maps' tiles."""

@@ -22,8 +22,10 @@ holding only the fill value, so a missing one is found by listing the store's fi
 per-tile computation is the same code in every mode, so the results do not depend on the
 number of workers.
 
-Output store (a Zarr group; the attribute ``ramancam`` holds the format, the run's settings,
-the class names and ``complete``):
+Output store (a Zarr group; the attribute ``ramancam`` holds the format, the store version
+(:data:`ramancam.maps.store.STORE_VERSION`: a run resumes only a store of its own version)
+and the ramancam version that made it, the run's settings, the class names and
+``complete``):
 
 * ``predicted`` (ny, nx) int16 -- class index of each pixel (-1 = not computed yet, or, in
   a finished tile, a pixel the model's recipe refuses: a flat or empty spectrum, such as a
@@ -70,14 +72,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .errors import RamancamError
-from .maps.store import EVERY_CHUNK, count_finished, finished_shifts
+from .maps.store import STORE_VERSION, count_finished, finished_shifts
 from .spectra import Spectra
 
 __all__ = ["IMAGE_LIMIT", "OUTPUT_FORMAT", "MapJob", "RunSummary", "agreement", "cached_bundle",
            "prepare_output", "read_results", "run", "run_tile", "write_images"]
 
 OUTPUT_FORMAT = "ramancam-map-results"
-OUTPUT_VERSION = 1
+OUTPUT_VERSION = STORE_VERSION  # raised when a tile's numbers change meaning (maps.store)
 KINDS = ("predict", "explain")
 
 
@@ -309,9 +311,10 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
     RamancamError
         If the output exists but is not a store of this run (other model, cube or settings).
     """
+    from . import __version__
     from .checks import MIN_SHIFT_GRID
     from .io.zarr_cube import need_zarr, open_cube
-    from .maps.store import create_class_sums, tiles_lacking_chunks
+    from .maps.store import EVERY_CHUNK, check_resumable, create_class_sums, tiles_lacking_chunks
 
     zarr = need_zarr()
     bundle = cached_bundle(job.model)
@@ -324,7 +327,8 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
                                   cube.wavenumbers + job.axis_offset, sources=[str(job.cube)]))
     if bundle.recipe is None:  # then the cube's axis must be the model's grid: before a store
         bundle.fits_grid(cube.wavenumbers + job.axis_offset, offset=bool(job.axis_offset))
-    settings = {**job.settings(_sha256(job.model)), "cube_identity": cube.identity}
+    settings = {**job.settings(_sha256(job.model)), "cube_identity": cube.identity,
+                "store_version": OUTPUT_VERSION}  # an older ramancam's resume differs in it
     out = Path(job.out)
     if out.exists():
         try:
@@ -340,6 +344,7 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
                 + (" (a store whose making was stopped before its settings were written, "
                    "no tile done). Remove it and run again." if half else
                    ". Choose another --out."))
+        check_resumable(out, meta)  # tiles of one version only
         old = dict(meta.get("settings", {}))
         identified = "cube_identity" in old  # stores before 2026-12-06 have only the path
         old.setdefault("cube_identity", settings["cube_identity"])
@@ -419,8 +424,9 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
     nty, ntx = cube.n_tiles
     g.create_array("done", shape=(nty, ntx), chunks=(1, 1), dtype="uint8", fill_value=0)
     g.attrs["ramancam"] = {"format": OUTPUT_FORMAT, "version": OUTPUT_VERSION,
-                           "settings": settings, "class_names": classes, "complete": False,
-                           "novelty": novelty, EVERY_CHUNK: True}
+                           "ramancam_version": __version__, "settings": settings,
+                           "class_names": classes, "complete": False, "novelty": novelty,
+                           EVERY_CHUNK: True}
     return g, list(cube.tiles()), nty * ntx, {}
 
 

@@ -82,7 +82,7 @@ def _step(v: np.ndarray) -> float | None:
 def describe_zarr(path: str, kind: str) -> dict[str, Any]:
     """What ``info`` prints for a cube or a result store, as a JSON-ready dict."""
     from ..io.zarr_cube import need_zarr, open_cube
-    from ..maps.store import count_finished, tiles_lacking_chunks
+    from ..maps.store import count_finished, store_version, tiles_lacking_chunks, written_line
 
     if kind == "cube":
         cube = open_cube(path)
@@ -127,7 +127,10 @@ def describe_zarr(path: str, kind: str) -> dict[str, Any]:
          "unknown": count_finished(g, done)[0],  # None without an 'unknown' array
          "arrays": {k: {"shape": list(g[k].shape), "dtype": str(g[k].dtype)}
                     for k in sorted(g.array_keys())},
-         "bytes_on_disk": _disk_bytes(Path(path))}
+         "bytes_on_disk": _disk_bytes(Path(path)),
+         # which ramancam filled the tiles: a run resumes only a store of its own version
+         "store_version": store_version(meta), "ramancam_version": meta.get("ramancam_version"),
+         "written": written_line(meta)[0], "resumable": written_line(meta)[1]}
     if d["kind"] == "explain":
         d["map"] = {k: settings.get(k) for k in ("method", "target", "score", "normalize")}
     return d
@@ -179,13 +182,15 @@ def format_zarr(path: str, d: dict[str, Any]) -> str:
         lines.append(f"  stored:    {d['dtype']} spectra, {_size(d['bytes_on_disk'])} on disk")
         return "\n".join(lines)
     state = ("complete" if d["complete"] else
-             f"incomplete: {d['tiles_done']} of {d['tiles']} tiles done; run the same command "
-             "again to resume")
+             f"incomplete: {d['tiles_done']} of {d['tiles']} tiles done; "
+             + ("run the same command again to resume" if d.get("resumable", True) else
+                "made by another version of ramancam, which this one does not resume"))
     lines = [f"{path}: ramancam {d['kind']} results on a map ({state})",
              *([f"  damaged:   {_lacking(d['tiles_lacking_chunks'])}"]
                if d.get("tiles_lacking_chunks") else []),
              f"  cube:      {d['cube']}",
              f"  model:     sha256 {str(d['model_sha256'])[:16]}...",
+             *([f"  written:   {d['written']}"] if d.get("written") else []),
              f"  pixels:    {px}, {d['tiles']} tile{'' if d['tiles'] == 1 else 's'}"]
     if d["kind"] == "explain":
         m = d["map"]

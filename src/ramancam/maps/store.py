@@ -14,7 +14,9 @@ arrays, and what is read back from it tile by tile (:mod:`ramancam.scale` writes
   tell a finished tile whose chunk file was deleted by listing the store's files;
 * :func:`prepare_tile`: one tile of a cube prepared by a model's recipe (the run's tiles,
   and the band images' intensity); :func:`pixel_maps`: the maps of a few pixels (the
-  pixels to check); :func:`store_grid`: the pixel grid the images are drawn on.
+  pixels to check); :func:`store_grid`: the pixel grid the images are drawn on;
+* :data:`STORE_VERSION`, :func:`check_resumable`, :func:`written_line`: which version of the
+  code filled a store's tiles, and the refusal to resume a store of another version.
 """
 
 from __future__ import annotations
@@ -30,14 +32,81 @@ from numpy.typing import NDArray
 
 from .grid import MapGrid
 
-__all__ = ["EVERY_CHUNK", "MAX_SUMMARY_SHIFTS", "TileWriter", "count_finished",
-           "create_class_sums", "explain_outputs", "finished_shifts", "finished_tiles",
-           "pixel_maps", "prepare_tile", "store_grid", "tile_arrays", "tiles_lacking_chunks",
-           "write_tile_sums"]
+__all__ = ["EVERY_CHUNK", "MAX_SUMMARY_SHIFTS", "STORE_VERSION", "TileWriter",
+           "check_resumable", "count_finished", "create_class_sums", "explain_outputs",
+           "finished_shifts", "finished_tiles", "pixel_maps", "prepare_tile", "store_grid",
+           "store_version", "tile_arrays", "tiles_lacking_chunks", "write_tile_sums",
+           "written_line"]
 
 #: :class:`ramancam.scale.RunSummary`: at most this many band shifts are kept for the
 #: ``axis:`` line.
 MAX_SUMMARY_SHIFTS = 1_000_000
+
+#: The version of what a result store's tiles hold (attribute ``ramancam``: ``"version"``,
+#: and ``"store_version"`` among the run's settings, which every older ramancam compares
+#: before it resumes, so that it refuses a newer store). Raised whenever a tile's numbers
+#: change meaning: a run never resumes into a store whose finished tiles another version
+#: computed. 1: every store before ramancam 0.2.0 (its tiles differ by the code that made
+#: them: explain stores begun before 2026-12-06 hold maps 1.5 points lower and uncalibrated
+#: probabilities, the first ones of 2026-11-28 no novelty arrays); 2: ramancam 0.2.0.
+STORE_VERSION = 2
+
+
+def store_version(meta: Any) -> int | None:
+    """The version of the store whose attribute ``ramancam`` is ``meta`` (1 where none is
+    recorded; ``None`` for a value no ramancam writes)."""
+    v = dict(meta or {}).get("version", 1)
+    return v if isinstance(v, int) and not isinstance(v, bool) and v >= 1 else None
+
+
+def _made_by(meta: Any) -> str:
+    """Which ramancam made a store: its recorded version, or the versions it predates."""
+    by = dict(meta or {}).get("ramancam_version")
+    v = store_version(meta)
+    if isinstance(by, str) and by:
+        return f"ramancam {by}"
+    return "a ramancam before 0.2.0" if v is not None and v < 2 else "an unknown ramancam"
+
+
+def check_resumable(out: Any, meta: Any) -> None:
+    """Refuse to resume a run into the store at ``out`` (attribute ``ramancam`` ``meta``)
+    when another version of ramancam made it: its finished tiles and the tiles this run
+    would add would hold different numbers in one store marked complete.
+
+    Raises
+    ------
+    RamancamError
+    """
+    from .. import __version__
+    from ..errors import RamancamError
+
+    v = store_version(meta)
+    if v == STORE_VERSION:
+        return
+    got = (f"{str(out)!r}, store version {v} made by {_made_by(meta)}" if v is not None else
+           f"{str(out)!r}, whose store version {dict(meta).get('version')!r} no ramancam "
+           "writes")
+    if v is not None and v > STORE_VERSION:
+        raise RamancamError(
+            f"--out must hold a result store of version {STORE_VERSION} (ramancam "
+            f"{__version__}) to resume; got {got}, newer. Upgrade ramancam to resume it, or "
+            "give another --out.")
+    raise RamancamError(
+        f"--out must hold a result store of version {STORE_VERSION} (ramancam {__version__}) "
+        f"to resume; got {got}: its finished tiles hold numbers this version computes "
+        "otherwise, and a resume would mix the two. Remove it or give another --out.")
+
+
+def written_line(meta: Any) -> tuple[str, bool]:
+    """``info``'s line on who made a store, and whether this ramancam resumes it."""
+    from .. import __version__
+
+    v = store_version(meta)
+    line = f"by {_made_by(meta)} (store version {v if v is not None else '?'})"
+    if v == STORE_VERSION:
+        return line, True
+    return (f"{line}; this ramancam ({__version__}, store version {STORE_VERSION}) does not "
+            "resume it: run into another --out"), False
 
 
 def store_grid(store: Any) -> MapGrid:
