@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 import re
 import zipfile
@@ -318,6 +319,82 @@ def test_newer_format_version_is_refused(tmp_path, trained):
                    info=lambda d: d.update(format_version=bundle.FORMAT_VERSION + 1))
     with pytest.raises(RamancamError, match="written by a newer ramancam"):
         load(bad)
+
+
+def test_files_are_format_version_2_and_version_1_files_load_as_before(tmp_path, trained):
+    # the format version stayed 1 while fields that change predictions were added: an older
+    # ramancam (eeaeb79) read a current file without its end points and gave other
+    # probabilities; every older reader refuses version 2 with "Upgrade ramancam"
+    import ramancam
+
+    path, _, _, raw, _ = trained
+    with zipfile.ZipFile(path) as zf:
+        info = json.loads(zf.read("ramancam.json"))
+    assert info["format_version"] == bundle.FORMAT_VERSION == 2
+    assert info["versions"]["ramancam"] == ramancam.__version__ == "0.2.0"
+    old = rewrite_model(path, tmp_path / "v1.ramancam", info=lambda d: d.update(format_version=1))
+    a, b = load(path), load(old)
+    assert b.info["format_version"] == 1
+    np.testing.assert_array_equal(a.predict_proba(raw), b.predict_proba(raw))
+    for x, y in zip(a.predict_all(raw), b.predict_all(raw), strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+def _step(d, name):
+    return next(s for s in d["recipe"]["steps"] if s["name"] == name)
+
+
+NEWER = [
+    (lambda d: d["novelty"].update(method="hqi-future"), "novelty method 'hqi-future'"),
+    (lambda d: d["recipe"]["steps"].append({"name": "wavelet", "params": {}}),
+     "recipe step 'wavelet'"),
+    (lambda d: _step(d, "normalize")["params"].update(floor=0.1),
+     "parameter 'floor' of recipe step 'normalize'"),
+    (lambda d: _step(d, "normalize")["params"].update(method="l1"),
+     "normalisation method 'l1'"),
+    (lambda d: _step(d, "resample")["params"].update(outside="reflect"),
+     "resampling outside policy 'reflect'"),
+    (lambda d: d["recipe"]["steps"].append({"name": "baseline",
+                                            "params": {"method": "asls_future"}}),
+     "baseline method 'asls_future' (nor does pybaselines"),
+    (lambda d: d["architecture"].update(fc_activation="gelu"),
+     "network activation 'gelu'"),
+]
+
+
+@pytest.mark.parametrize(("edit", "what"), NEWER)
+def test_a_name_a_newer_ramancam_writes_says_upgrade_not_damaged(tmp_path, trained, edit,
+                                                                 what):
+    # an unknown novelty score or recipe step was "damaged or altered", where a newer
+    # ramancam had written it (a helper's audit: fwd/novfuture.ramancam, stepfuture)
+    import ramancam
+
+    def newer(d):
+        edit(d)
+        d["format_version"] = 2
+
+    bad = rewrite_model(trained[0], tmp_path / "new.ramancam", info=newer)
+    with pytest.raises(RamancamError) as err:
+        load(bad)
+    assert str(err.value).startswith(f"{bad} was written by a newer ramancam: its {what}")
+    assert str(err.value).endswith(f" is not one this ramancam ({ramancam.__version__}) "
+                                   "knows. Upgrade ramancam to load it.")
+    assert "damaged" not in str(err.value)
+    # a version-1 file was written by a ramancam that knew every such name: damage
+    older = rewrite_model(trained[0], tmp_path / "old.ramancam",
+                          info=lambda d: (edit(d), d.update(format_version=1)))
+    with pytest.raises(RamancamError, match="The file is damaged or was altered") as err:
+        load(older)
+    assert "Upgrade" not in str(err.value) and str(err.value).startswith(str(older))
+
+
+@pytest.mark.parametrize("value", ["", "hqi nap!", 42, None, ["hqi"]])
+def test_a_novelty_method_that_is_no_name_is_damage_in_any_version(tmp_path, trained, value):
+    bad = rewrite_model(trained[0], tmp_path / "x.ramancam",
+                        info=lambda d: d["novelty"].update(method=value))
+    with pytest.raises(RamancamError, match="damaged") as err:
+        load(bad)
+    assert "Upgrade" not in str(err.value)
 
 
 def test_tampered_weights_are_refused(tmp_path, trained):

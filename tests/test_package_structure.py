@@ -142,6 +142,23 @@ def test_module_is_at_most_900_lines(path):
                             "split it into a package (see README, Where does new code go).")
 
 
+# ----------------------------------------------------------------------------- version
+def test_the_version_has_one_source():
+    # model files and result stores record the version that made them: every version had
+    # called itself 0.1.0, in pyproject.toml and in ramancam.__version__ alike, so a file of
+    # 2026-11-24 could not be told from one of today (a helper's audit)
+    import tomllib
+
+    import ramancam
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "version" not in project["project"] and "version" in project["project"]["dynamic"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {
+        "attr": "ramancam.__version__"}
+    m = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", ramancam.__version__)
+    assert m is not None and tuple(map(int, m.groups())) >= (0, 2, 0)
+
+
 # ----------------------------------------------------------------------------- documented paths
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 _STATEMENT = re.compile(r"^\s*((?:from\s+ramancam[\w.]*\s+import\s+[\w, ]+)"

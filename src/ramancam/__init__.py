@@ -9,6 +9,6 @@ Import the pieces from their modules: ``ramancam.io``, ``ramancam.preprocess``,
 from .errors import RamancamError, RamancamWarning
 from .spectra import Spectra
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # the one source: pyproject.toml reads it (tool.setuptools.dynamic)
 
 __all__ = ["RamancamError", "RamancamWarning", "Spectra", "__version__"]

@@ -2,7 +2,8 @@
 
 A model file is a zip archive with two members and up to two more:
 
-* ``ramancam.json`` — format marker and version, class names, grid, preprocessing recipe
+* ``ramancam.json`` — format marker and version (:data:`FORMAT_VERSION`; which versions
+  are read how: :mod:`ramancam._bundle_info`), class names, grid, preprocessing recipe
   (``Recipe.to_dict()``), architecture (``CNNConfig.to_dict()``), training settings, library
   versions, a training-data summary and the cross-validation results (``CVResult.to_dict()``);
 * ``weights.safetensors`` — the network's state dict in the safetensors format, which holds
@@ -53,15 +54,13 @@ from ._bundle_arrays import (
     _references_state,
     _refuse,
 )
+from ._bundle_info import FORMAT_VERSION, JSON_NAME, _damaged, _read_info, _reason
 from ._bundle_range import MAX_END_POINTS, RangeChecks, end_points, median_step, need_spectra
-from ._inputs import finite_number
 from .errors import RamancamError
-from .spectra import Spectra, composed_names
+from .spectra import Spectra
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "Bundle", "load", "save", "training_summary"]
 
-FORMAT_VERSION = 1
-JSON_NAME = "ramancam.json"
 WEIGHTS_NAME = "weights.safetensors"
 # Guard against absurd members (a zip bomb in place of a model): 4 GiB of weights, 256 MiB JSON.
 _MAX_WEIGHTS = 4 << 30
@@ -630,118 +629,6 @@ def _unique_state(state: dict[str, Any]) -> dict[str, Any]:
         seen.add(key)
         out[k] = v
     return out
-
-
-#: Top-level entries of ``ramancam.json`` that must be mappings when present.
-_MAPPINGS = ("settings", "training_data", "cv", "calibration", "versions", "novelty",
-             "references")
-
-
-def _reason(exc: BaseException) -> str:
-    """``exc``'s message as the middle of a "damaged" line: its first line, without a full
-    stop or a "The file is damaged" of its own (the line ends with one)."""
-    why = str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else \
-        type(exc).__name__
-    for tail in (" The file is damaged or was altered", " The file is damaged"):
-        why = why.removesuffix(tail).rstrip(".")
-    return why
-
-
-def _damaged(p: Path, exc: BaseException) -> RamancamError:
-    if "Upgrade ramancam" in str(exc):  # written by a newer ramancam: not damaged
-        return RamancamError(f"{p}: {str(exc).strip().splitlines()[0].rstrip('.')}.")
-    return RamancamError(f"{p}: its {JSON_NAME} must hold the settings ramancam wrote; got "
-                         f"{_reason(exc)}. The file is damaged or was altered.")
-
-
-def _compose_info(info: dict[str, Any], names: dict[str, str]) -> None:
-    """The class names of a model's record in the form :func:`composed_names` gave its
-    classes (a decomposed "café" of an older model): info counted the training spectra per
-    class by the names as stored, and found none for the composed ones."""
-    if all(k == v for k, v in names.items()):
-        return
-    info["classes"] = [names.get(str(c), c) for c in info["classes"]]
-    for key in ("training_data", "cv"):
-        part = info.get(key)
-        if not isinstance(part, dict):
-            continue
-        if isinstance(part.get("classes"), list):
-            part["classes"] = [names.get(str(c), c) for c in part["classes"]]
-        if isinstance(part.get("class_counts"), dict):
-            part["class_counts"] = {names.get(str(k), k): v
-                                    for k, v in part["class_counts"].items()}
-
-
-def _read_info(p: Path, raw: bytes) -> tuple[dict[str, Any], Any, list[str],
-                                                NDArray[np.float64], Any]:
-    """The checked settings of a model file: ``(info, config, classes, grid, recipe)``."""
-    from .model import CNNConfig
-
-    try:
-        info = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise _refuse(p, f"unreadable {JSON_NAME}") from None
-    if not isinstance(info, dict) or info.get("format") != FORMAT:
-        marker = info.get("format") if isinstance(info, dict) else None
-        raise _refuse(p, f"format marker {marker!r} instead of {FORMAT!r}")
-    version = info.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise _refuse(p, f"format_version {version!r}")
-    if version > FORMAT_VERSION:
-        raise RamancamError(
-            f"{p} must be model format version {FORMAT_VERSION} or older; got version "
-            f"{version} (written by a newer ramancam). Upgrade ramancam to load it.")
-    for key in _MAPPINGS:
-        if info.get(key) is not None and not isinstance(info[key], dict):
-            raise _damaged(p, TypeError(f"{key!r} as {type(info[key]).__name__}, not a "
-                                        "mapping"))
-    if "architecture" not in info or "classes" not in info or "grid" not in info:
-        missing = [k for k in ("architecture", "classes", "grid") if k not in info]
-        raise _refuse(p, f"a {JSON_NAME} missing {missing[0]!r}")
-    try:
-        if not isinstance(info["architecture"], dict):
-            raise TypeError(f"architecture as {type(info['architecture']).__name__}")
-        config = CNNConfig.from_dict(info["architecture"])
-        if not isinstance(info["classes"], list):
-            raise TypeError(f"classes as {type(info['classes']).__name__}")
-        classes = composed_names(info["classes"])  # as the labels they meet are read
-        _compose_info(info, dict(zip(map(str, info["classes"]), classes, strict=True)))
-        grid = np.asarray(info["grid"], dtype=np.float64)
-        recipe = None
-        if info.get("recipe") is not None:
-            from .preprocess import Recipe
-
-            recipe = Recipe.from_dict(info["recipe"])
-    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
-        raise _damaged(p, exc) from None
-    if grid.ndim != 1:
-        raise _damaged(p, ValueError(f"a grid of {grid.ndim} dimensions"))
-    if len(classes) != config.n_classes or grid.ndim != 1 or grid.size != config.n_points:
-        raise RamancamError(
-            f"{p}: classes and grid must match the architecture ({config.n_classes} classes, "
-            f"{config.n_points} points); got {len(classes)} classes and {grid.size} grid "
-            "points. The file is damaged or was altered.")
-    _check_numbers(p, info)
-    if len(set(classes)) != len(classes) or not all(classes):
-        raise _damaged(p, ValueError(f"classes {classes[:5]} with repeated or empty names"))
-    if not np.isfinite(grid).all() or (grid.size > 1 and not (np.diff(grid) > 0).all()):
-        raise _damaged(p, ValueError("a grid that is not finite and increasing"))
-    return info, config, classes, grid, recipe
-
-
-def _check_numbers(p: Path, info: dict[str, Any]) -> None:
-    """The nested settings that prediction computes with: numbers where numbers belong."""
-    laser = (info.get("settings") or {}).get("laser_nm")
-    if laser is not None and not finite_number(laser):
-        raise _damaged(p, ValueError(f"settings.laser_nm {laser!r}"))
-    rate = (info.get("novelty") or {}).get("rate")
-    if rate is not None and not (finite_number(rate) and 0 < rate < 1):
-        raise _damaged(p, ValueError(f"novelty.rate {rate!r}"))
-    ends = (info.get("training_data") or {}).get("end_points")
-    if ends is not None and not (isinstance(ends, list) and all(
-            isinstance(e, list) and len(e) == 2 and all(map(finite_number, e)) for e in ends)):
-        raise _damaged(p, ValueError("training_data.end_points that are not [first, last] "
-                                     "pairs of numbers"))
 
 
 def _member_limits(p: Path, config: Any, info: dict[str, Any]) -> dict[str, int]:
