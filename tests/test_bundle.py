@@ -397,6 +397,45 @@ def test_a_novelty_method_that_is_no_name_is_damage_in_any_version(tmp_path, tra
     assert "Upgrade" not in str(err.value)
 
 
+def test_a_max_iter_older_ramancam_allowed_loads_bounded_with_a_warning(tmp_path, trained,
+                                                                        capsys):
+    # max_iter was unbounded until 2026-12-06 (82619a7 bounded it at 100000, against an
+    # altered file that runs for ever): a model saved with 200000 was refused as "damaged or
+    # altered" although ramancam wrote it (a helper's audit, rec/asls.ramancam of 0363cad)
+    from ramancam.cli import main
+    from ramancam.errors import RamancamWarning
+    from ramancam.preprocess.baselines import MAX_ITER
+
+    raw = trained[3]
+
+    def with_asls(it, version):
+        def edit(d):
+            d["recipe"]["steps"].insert(1, {"name": "baseline",
+                                            "params": {"method": "asls", "max_iter": it}})
+            d["format_version"] = version
+        return edit
+
+    old = rewrite_model(trained[0], tmp_path / "old.ramancam", info=with_asls(200000, 1))
+    bounded = rewrite_model(trained[0], tmp_path / "b.ramancam", info=with_asls(MAX_ITER, 1))
+    with pytest.warns(RamancamWarning, match=re.escape(
+            f"{old}: its recipe's baseline max_iter 200000 is above the {MAX_ITER} this "
+            f"ramancam allows (an older ramancam saved it, which allowed more); it runs at "
+            f"most {MAX_ITER} iterations")):
+        b = load(old)
+    params = next(s.params for s in b.recipe.steps if s.name == "baseline")
+    assert params["max_iter"] == MAX_ITER
+    assert b.info["recipe"]["steps"][1]["params"]["max_iter"] == 200000  # as stored
+    np.testing.assert_array_equal(b.predict_proba(raw), load(bounded).predict_proba(raw))
+    with pytest.warns(RamancamWarning, match="max_iter 200000"):
+        assert main(["info", str(old)]) == 0
+    assert "damaged" not in capsys.readouterr().err
+    # ramancam 0.2.0 writes version 2 and never such a value: there it is an altered file
+    new = rewrite_model(trained[0], tmp_path / "new.ramancam", info=with_asls(200000, 2))
+    with pytest.raises(RamancamError, match=r"max_iter must be at most 100000; got 200000\. "
+                                            "The file is damaged or was altered"):
+        load(new)
+
+
 def test_tampered_weights_are_refused(tmp_path, trained):
     from safetensors.torch import save as st_save
 

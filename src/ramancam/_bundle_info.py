@@ -191,7 +191,7 @@ def _read_info(p: Path, raw: bytes) -> tuple[dict[str, Any], Any, list[str],
         if info.get("recipe") is not None:
             from .preprocess import Recipe
 
-            recipe = Recipe.from_dict(info["recipe"])
+            recipe = Recipe.from_dict(_older_recipe(p, info))
     except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
         raise _damaged(p, exc) from None
     if grid.ndim != 1:
@@ -207,6 +207,40 @@ def _read_info(p: Path, raw: bytes) -> tuple[dict[str, Any], Any, list[str],
     if not np.isfinite(grid).all() or (grid.size > 1 and not (np.diff(grid) > 0).all()):
         raise _damaged(p, ValueError("a grid that is not finite and increasing"))
     return info, config, classes, grid, recipe
+
+
+def _older_recipe(p: Path, info: dict[str, Any]) -> Any:
+    """The recipe of a model file as this ramancam reads it: as stored, but in a version-1
+    file a baseline step's ``max_iter`` above :data:`ramancam.preprocess.baselines.MAX_ITER`
+    (which ramancam allowed until 2026-12-06: the bound keeps an altered file from running
+    for ever) is lowered to that bound, with a warning. The iterative baselines stop at their
+    tolerance long before (asls: tens of iterations), so the model predicts as it did; a
+    file of version 2 or later with such a value was altered (refused as damaged)."""
+    import warnings
+
+    from .errors import RamancamWarning
+    from .preprocess.baselines import MAX_ITER
+
+    recipe = info["recipe"]
+    steps = recipe.get("steps") if isinstance(recipe, dict) else None
+    if info.get("format_version") != 1 or not isinstance(steps, list):
+        return recipe
+    out = []
+    for step in steps:
+        params = step.get("params") if isinstance(step, dict) else None
+        if not isinstance(params, dict) or step.get("name") != "baseline":
+            out.append(step)
+            continue
+        it = params.get("max_iter")
+        if finite_number(it) and it > MAX_ITER:
+            warnings.warn(
+                f"{p}: its recipe's baseline max_iter {it!r} is above the {MAX_ITER} this "
+                f"ramancam allows (an older ramancam saved it, which allowed more); it runs at "
+                f"most {MAX_ITER} iterations ({params.get('method')} stops at its tolerance "
+                "long before, so the model predicts as it did)", RamancamWarning, stacklevel=4)
+            step = {**step, "params": {**params, "max_iter": MAX_ITER}}
+        out.append(step)
+    return {**recipe, "steps": out}
 
 
 def _check_numbers(p: Path, info: dict[str, Any]) -> None:
