@@ -436,6 +436,42 @@ def test_a_max_iter_older_ramancam_allowed_loads_bounded_with_a_warning(tmp_path
         load(new)
 
 
+def test_a_file_from_before_the_input_buffers_loads_with_identity_buffers(tmp_path, trained):
+    # files saved before 2026-11-24 20:56 (4c2e30a) have no input_mean / input_scale: they
+    # were refused as "damaged or altered" (a helper's audit, m1/*.ramancam of ab1052b)
+    from safetensors.torch import load as st_load
+    from safetensors.torch import save as st_save
+
+    path, raw = trained[0], trained[3]
+    with zipfile.ZipFile(path) as zf:
+        state = st_load(zf.read("weights.safetensors"))
+    n = state["input_mean"].shape
+    identity = {**state, "input_mean": torch.zeros(n), "input_scale": torch.ones(n)}
+    bare = {k: v for k, v in state.items() if k not in ("input_mean", "input_scale")}
+
+    def v1(d):
+        d["format_version"] = 1
+
+    same = rewrite_model(path, tmp_path / "id.ramancam", info=v1, weights=st_save(identity))
+    old = rewrite_model(path, tmp_path / "old.ramancam", info=v1, weights=st_save(bare))
+    b = load(old)
+    assert torch.equal(b.model.input_mean, torch.zeros(n))
+    assert torch.equal(b.model.input_scale, torch.ones(n))
+    np.testing.assert_array_equal(b.predict_proba(raw), load(same).predict_proba(raw))
+    # (the buffers matter: other values give other probabilities)
+    shifted = rewrite_model(path, tmp_path / "s.ramancam", info=v1,
+                            weights=st_save({**identity, "input_mean": torch.full(n, 0.5)}))
+    assert not np.array_equal(load(shifted).predict_proba(raw), b.predict_proba(raw))
+    # a version-2 file, or one lacking only one of them, is damaged
+    new = rewrite_model(path, tmp_path / "new.ramancam", weights=st_save(bare))
+    half = rewrite_model(path, tmp_path / "half.ramancam", info=v1,
+                         weights=st_save({k: v for k, v in state.items() if k != "input_mean"}))
+    for bad in (new, half):
+        with pytest.raises(RamancamError, match=r"weights must match the architecture; got "
+                                                r"missing \['input_mean'"):
+            load(bad)
+
+
 def test_tampered_weights_are_refused(tmp_path, trained):
     from safetensors.torch import save as st_save
 

@@ -62,6 +62,8 @@ from .spectra import Spectra
 __all__ = ["FORMAT", "FORMAT_VERSION", "Bundle", "load", "save", "training_summary"]
 
 WEIGHTS_NAME = "weights.safetensors"
+#: Buffers of the network that model files saved before 2026-11-24 20:56 do not hold.
+_INPUT_BUFFERS = ("input_mean", "input_scale")
 # Guard against absurd members (a zip bomb in place of a model): 4 GiB of weights, 256 MiB JSON.
 _MAX_WEIGHTS = 4 << 30
 _MAX_JSON = 256 << 20
@@ -725,6 +727,10 @@ def load(path: str | os.PathLike[str]) -> Bundle:
         raise RamancamError(f"{p}: the recorded architecture must build a network; got "
                             f"{exc}. The file is damaged or was altered.") from None
     expected = _unique_state(model.state_dict())
+    if info["format_version"] == 1 and set(expected) - set(state) == set(_INPUT_BUFFERS):
+        # saved before the input buffers existed (2026-11-24, before 4c2e30a): the network
+        # took its input as it came, what their defaults (zeros and ones) do
+        state = {**state, **{k: expected[k].clone() for k in _INPUT_BUFFERS}}
     if set(state) != set(expected):
         missing = sorted(set(expected) - set(state))[:3]
         extra = sorted(set(state) - set(expected))[:3]
