@@ -831,6 +831,23 @@ def test_predict_marks_a_row_with_no_value_not_predicted(model_file, peaks_file,
     assert len(rows) == len(s) and rows[3]["predicted"] == "unknown"
 
 
+def test_info_counts_held_out_scores_a_file_keeps_without_their_count(model_file, capsys,
+                                                                      tmp_path):
+    # files of 77fd0bb (2026-12-05 17:19-17:40) keep the held-out scores (novelty_p works)
+    # but not their count in the JSON: info said "no held-out scores kept"
+    assert main(["info", str(model_file)]) == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines()
+                if ln.startswith("  novelty:"))
+    n = load(model_file).held_out.size
+    assert f"; {n} held-out scores kept (novelty_p;" in line
+    older = rewrite_model(model_file, tmp_path / "old.ramancam",
+                          info=lambda d: d["novelty"].pop("held_out"))
+    assert main(["info", str(older)]) == 0
+    assert line in capsys.readouterr().out.splitlines()
+    assert main(["info", str(older), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["novelty"]["held_out"] == n
+
+
 def test_info_describes_a_model_file(model_file, capsys, tmp_path):
     capsys.readouterr()
     assert main(["info", str(model_file)]) == 0

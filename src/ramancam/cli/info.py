@@ -444,6 +444,9 @@ def model_summary(bundle: Any) -> dict[str, Any]:
             d[key] = [str(v) for v in st[key]]
     if info.get("novelty") is not None:
         d["novelty"] = {k: v for k, v in info["novelty"].items() if k != "arrays"}
+        if "held_out" not in d["novelty"] and bundle.held_out is not None:
+            # files of 2026-12-05 17:19-17:40 kept the scores without their count in the JSON
+            d["novelty"]["held_out"] = int(bundle.held_out.size)
     return d
 
 
