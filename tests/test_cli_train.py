@@ -1552,6 +1552,24 @@ def test_predict_says_when_it_is_given_the_training_spectra(peaks_file, model_fi
     assert "same as spectra the model was trained on" not in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("novelty", ["hqi", "hqi-halves"])
+def test_predict_counts_every_training_spectrum_with_an_hqi_score(peaks_file, tmp_path,
+                                                                   capsys, novelty):
+    # the note counted only the scores that were exactly 0: with hqi and hqi-halves (the
+    # defaults of 2026-11-28 to 2026-12-06) a training spectrum scored float noise instead
+    # (up to 1e-8), and the note said 7 of 12 (a helper's audit)
+    from ramancam.io import read_table
+
+    model = tmp_path / "m.ramancam"
+    assert main(["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
+                 "--no-compare", "--novelty", novelty, "--out", str(model)]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(model), str(peaks_file), "--label-col", "label"]) == 0
+    n = len(read_table(peaks_file, label_col="label"))
+    assert (f"note: {n} of {n} spectra are the same as spectra the model was trained on"
+            in capsys.readouterr().err)
+
+
 def test_outputs_into_the_data_are_refused(peaks_file, model_file, tmp_path, capsys):
     # explain --out DATA_FOLDER/maps.csv added 30 'spectra' to every later run on the folder;
     # --out DIR/ beside DIR/predictions.csv as DATA overwrote the input (exit 0)

@@ -449,6 +449,25 @@ def test_saved_model_round_trip(fitted, tmp_path):
     np.testing.assert_array_equal(b.prediction_sets(proba, 0.2), est.predict_set(Xq, 0.2))
 
 
+@pytest.mark.parametrize("method", ["hqi", "hqi-halves", "hqi-nap", "knn"])
+def test_a_training_spectrum_scores_0_against_a_model_file(tmp_path, method):
+    # the file stores the reference rows as float32: a training spectrum scored up to 1e-8
+    # against its own rounded row, so predict's "same as spectra the model was trained on"
+    # counted 7 of 12 training spectra with hqi, 3 of 12 with hqi-halves (a helper's audit)
+    rng = np.random.default_rng(3)
+    X, y = simulate(12, "abc", rng)
+    est = CNNClassifier(**{**TINY, "epochs": 3}, novelty=method, random_state=0).fit(X, y)
+    grid = np.arange(N_POINTS, dtype=np.float64)
+    b = load(save(tmp_path / "m.ramancam", estimator=est, recipe=None, grid=grid,
+                  classes=list(est.classes_), training_summary={}))
+    _, score, _ = b.predict_novelty(Spectra(X, grid))
+    np.testing.assert_array_equal(score, np.zeros(len(X)))
+    np.testing.assert_array_equal(est.novelty_score(X), np.zeros(len(X)))  # as in memory
+    # a spectrum a little off every training spectrum is no copy
+    _, near, _ = b.predict_novelty(Spectra(X + 1e-3 * rng.standard_normal(X.shape), grid))
+    assert np.all(near > 0)
+
+
 def test_model_files_without_held_out_scores_load_without_p_values(fitted, tmp_path,
                                                                     capsys):
     from safetensors.numpy import load as np_load

@@ -420,25 +420,34 @@ class NoveltyScorer:
 
     def _nearest(self, X: ArrayLike, features: ArrayLike
                  ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
-        """Largest similarity to any reference row and that row's index (``knn``, ``hqi``)."""
+        """Largest similarity to any reference row and that row's index (``knn``, ``hqi``);
+        exactly 1 for a row the same as its nearest reference row (a training spectrum)."""
         if self.method == "knn":
             query, ref = _unit_rows(np.asarray(features)), self.reference_["features"]
         else:
             query = _derivative_rows(np.asarray(X), self.window, _HQI_BLOCKS[self.method])
             ref = self.reference_["derivatives"]
-            if "nuisance" in self.reference_:
-                from ._nap import project
+        rows, refs = query, ref  # as stored (before the nuisance directions are taken out)
+        if "nuisance" in self.reference_:
+            from ._nap import project
 
-                V = self.reference_["nuisance"]
-                if self._projected is None:
-                    self._projected = project(ref, V)
-                query, ref = project(query, V), self._projected
+            V = self.reference_["nuisance"]
+            if self._projected is None:
+                self._projected = project(ref, V)
+            query, ref = project(query, V), self._projected
         best = np.empty(query.shape[0])
         row = np.empty(query.shape[0], dtype=np.intp)
         for start in range(0, query.shape[0], _BATCH):  # bounded memory: batch x n_reference
-            sim = query[start:start + _BATCH] @ ref.T
-            row[start:start + _BATCH] = sim.argmax(axis=1)
-            best[start:start + _BATCH] = sim.max(axis=1)
+            part = slice(start, start + _BATCH)
+            sim = query[part] @ ref.T
+            row[part] = sim.argmax(axis=1)
+            best[part] = sim.max(axis=1)
+            # A training spectrum scores a few 1e-9 above 0 against a model file's reference,
+            # stored as float32 (its similarity to its own rounded row is not 1): one whose
+            # row rounds to the stored row is the same spectrum, a perfect match (score 0).
+            same = np.all(rows[part].astype(np.float32) == refs[row[part]].astype(np.float32),
+                          axis=1)
+            best[part][same] = 1.0
         return best, row
 
     def library_match(self, X: ArrayLike) -> NDArray[np.intp] | None:
