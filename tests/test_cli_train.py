@@ -1570,6 +1570,30 @@ def test_predict_counts_every_training_spectrum_with_an_hqi_score(peaks_file, tm
             in capsys.readouterr().err)
 
 
+@pytest.mark.parametrize("unbuffered", ["1", ""])
+def test_a_reader_that_leaves_early_does_not_cost_the_output_file(peaks_file, model_file,
+                                                                  tmp_path, unbuffered):
+    # `ramancam predict MODEL DATA --out F | head -2`: the summary lines found the pipe
+    # closed, and the error undid F, which waits for the end of the run to be put in place
+    # ('wrote 12 predictions to F' and no F); with stdout buffered (no PYTHONUNBUFFERED),
+    # F was written but Python's flush at exit failed ('Exception ignored ... BrokenPipeError',
+    # status 120)
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "p.csv"
+    env = {**os.environ, "PYTHONUNBUFFERED": unbuffered}
+    p = subprocess.Popen([sys.executable, "-m", "ramancam", "predict", str(model_file),
+                          str(peaks_file), "--label-col", "label", "--out", str(out)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert p.stdout is not None and p.stderr is not None
+    p.stdout.close()  # the reader is gone before the first line
+    err = p.stderr.read().decode()
+    assert p.wait() == 141 and err == ""
+    assert len(_rows(out)) == len(read_table(peaks_file, label_col="label"))
+
+
 def test_outputs_into_the_data_are_refused(peaks_file, model_file, tmp_path, capsys):
     # explain --out DATA_FOLDER/maps.csv added 30 'spectra' to every later run on the folder;
     # --out DIR/ beside DIR/predictions.csv as DATA overwrote the input (exit 0)

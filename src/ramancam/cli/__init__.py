@@ -6,7 +6,9 @@ discovered automatically. Heavy imports (torch, matplotlib) happen inside ``run`
 ``ramancam --help`` stays fast.
 
 Expected failures (bad files, bad options) print one line ``error: ...`` to stderr and return
-2, without a traceback; set ``RAMANCAM_DEBUG=1`` to see the traceback.
+2, without a traceback; set ``RAMANCAM_DEBUG=1`` to see the traceback. A reader that leaves
+early (``| head``) ends the printing quietly, not the command: its files are written, and it
+returns 141.
 """
 
 from __future__ import annotations
@@ -124,20 +126,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     installed, old_term = _stop_on_sigterm()
     rc = 2
     streams = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = _safe_terminal(sys.stdout), _safe_terminal(sys.stderr)
+    out = _PipeGuard(_safe_terminal(sys.stdout))
+    sys.stdout, sys.stderr = out, _PipeGuard(_safe_terminal(sys.stderr))
     try:
         # ids and class names from user files go into figures as they are: a "$" in
         # "Fe$_2$O$_3$ 5%" is no maths (nor an error in matplotlib's maths parser)
         with matplotlib.rc_context({"text.parse_math": False}), _plain_warnings():
             rc = int(args._run(args) or 0)
-            return rc
+            out.flush()  # what a buffered stdout still holds: a reader gone is found here
+            return 141 if rc == 0 and out.reader_left else rc  # see except BrokenPipeError
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
     except _Terminated:
         print("error: terminated", file=sys.stderr)
         return 143  # 128 + SIGTERM
-    except BrokenPipeError:  # `ramancam info ... | head`: the reader left; end quietly
+    except BrokenPipeError:  # the reader left (a stream _PipeGuard does not hold); quietly
         try:  # and keep Python's exit-time flush of stdout from failing again
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         except (OSError, ValueError):
@@ -180,6 +184,44 @@ def _expand_home(args: argparse.Namespace) -> None:
         value = getattr(args, name, None)
         if isinstance(value, str) and value.startswith("~"):
             setattr(args, name, os.path.expanduser(value))
+
+
+class _PipeGuard:
+    """A standard stream whose reader may leave early (``ramancam predict ... | head -2``):
+    once a write or flush finds the pipe closed, the stream's file descriptor points at
+    ``os.devnull`` and the command runs on to its end, writing its files, instead of stopping
+    at the closed pipe (which undid the outputs waiting for the end of the run: the table
+    said 'wrote ... to F' and there was no F). :func:`main` then returns 141 (128 +
+    SIGPIPE, what a shell reports for a program its reader cut short)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.reader_left = False
+
+    def _leave(self) -> None:
+        self.reader_left = True
+        try:  # Python's own flush at exit then writes to devnull, not to the closed pipe
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self._stream.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def write(self, text: str) -> int:
+        if not self.reader_left:
+            try:
+                return int(self._stream.write(text))
+            except BrokenPipeError:
+                self._leave()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.reader_left:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._leave()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 class _Terminated(BaseException):
