@@ -443,3 +443,39 @@ def test_staged_results_folder_permissions_and_a_failed_move(tmp_path, monkeypat
         with shared._staged_out(tmp_path / "new") as tmp:
             (tmp / "c.txt").write_text("z")
     assert (tmp / "c.txt").read_text() == "z"  # kept, not deleted
+
+
+def test_default_data_of_a_package_installed_near_the_root(tmp_path, monkeypatch):
+    # installed as /srv/ramancam (pip install --target /srv): parents[4] of this module does
+    # not exist, and the lookup raised IndexError before looking at RAMANCAM_SHARED_DATA
+    from ramancam.experiments import _shared
+
+    monkeypatch.setattr(_shared, "__file__", "/srv/ramancam/experiments/_shared.py")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data" / "amino-acids").mkdir(parents=True)
+    monkeypatch.setenv("RAMANCAM_SHARED_DATA", str(tmp_path / "data"))
+    assert _shared.default_data("amino-acids") == tmp_path / "data" / "amino-acids"
+    monkeypatch.delenv("RAMANCAM_SHARED_DATA")
+    assert _shared.default_data("amino-acids") is None
+
+
+def test_default_data_beside_a_checkout_only(tmp_path, monkeypatch):
+    # beside <checkout>/src/ramancam: the checkout's ../shared/data; an installed package
+    # (site-packages/ramancam) does not look four folders up
+    from ramancam.experiments import _shared
+
+    (tmp_path / "shared" / "data" / "pharma").mkdir(parents=True)
+    (tmp_path / "x" / "elsewhere").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "x" / "elsewhere")
+    monkeypatch.delenv("RAMANCAM_SHARED_DATA", raising=False)
+    checkout = tmp_path / "ramancam"
+    (checkout / "src" / "ramancam" / "experiments").mkdir(parents=True)
+    (checkout / "pyproject.toml").write_text("[project]\n", encoding="utf-8")
+    monkeypatch.setattr(_shared, "__file__",
+                        str(checkout / "src" / "ramancam" / "experiments" / "_shared.py"))
+    assert _shared.default_data("pharma") == tmp_path / "shared" / "data" / "pharma"
+    site = tmp_path / "venv" / "lib" / "site-packages" / "ramancam" / "experiments"
+    site.mkdir(parents=True)
+    monkeypatch.setattr(_shared, "__file__", str(site / "_shared.py"))
+    (tmp_path / "venv" / "shared" / "data" / "pharma").mkdir(parents=True)  # unrelated
+    assert _shared.default_data("pharma") is None

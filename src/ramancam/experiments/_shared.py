@@ -355,14 +355,19 @@ def default_data(name: str) -> Path | None:
     """A folder of the shared real data (``../shared/data/<name>``) if it is there.
 
     Looked up in ``$RAMANCAM_SHARED_DATA/<name>``, then ``../shared/data/<name>`` relative
-    to the current directory, then beside the checkout this module was imported from.
+    to the current directory, then beside the checkout this module was imported from (only
+    when it runs from a checkout, ``<checkout>/src/ramancam``: an installed package has no
+    checkout, and one installed near the root has no folder four levels up).
     """
     candidates = []
     env = os.environ.get("RAMANCAM_SHARED_DATA")
     if env:
         candidates.append(Path(env) / name)
     candidates.append(Path.cwd().parent / "shared" / "data" / name)
-    candidates.append(Path(__file__).resolve().parents[4] / "shared" / "data" / name)
+    here = Path(__file__).resolve().parents
+    if (len(here) > 4 and here[2].name == "src"
+            and (here[3] / "pyproject.toml").is_file()):
+        candidates.append(here[4] / "shared" / "data" / name)
     for c in candidates:
         if c.exists():
             return c
