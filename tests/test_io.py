@@ -502,6 +502,43 @@ def test_atomic_write_leaves_old_file_on_error(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_atomic_write_refuses_a_fifo_and_writes_through_a_link(tmp_path):
+    # the temporary file was renamed over whatever the name was: a FIFO became a regular
+    # file (its reader waited for ever), a symbolic link a file of its own (the file it
+    # pointed to kept the old content); as root, '--out /dev/null' replaced the device
+    import stat
+
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(RamancamError, match=r"fifo.csv' must be a regular file to write; "
+                                             r"got a FIFO \(named pipe\)"):
+        with atomic_write(fifo) as fh:
+            fh.write("rows")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    from ramancam.io._atomic import not_a_file
+
+    assert not_a_file(os.devnull) == "device"  # looked at, never written
+    assert not_a_file(fifo) == "FIFO (named pipe)"
+    assert not_a_file(tmp_path) is None and not_a_file(tmp_path / "new.csv") is None
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "target.csv").write_text("old")
+    (tmp_path / "link.csv").symlink_to(Path("real") / "target.csv")  # relative, as ln -s
+    (tmp_path / "dangling.csv").symlink_to(tmp_path / "real" / "new.csv")
+    for name in ("link.csv", "dangling.csv"):
+        with atomic_write(tmp_path / name) as fh:
+            fh.write("new")
+        assert (tmp_path / name).is_symlink() and (tmp_path / name).read_text() == "new"
+    assert (tmp_path / "real" / "target.csv").read_text() == "new"
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["new.csv", "target.csv"]
+    loop = tmp_path / "loop.csv"
+    loop.symlink_to(loop)
+    with pytest.raises(RamancamError, match="got a link that leads to itself"):
+        with atomic_write(loop) as fh:
+            fh.write("rows")
+    assert loop.is_symlink()
+
+
 def _dead_pid() -> int:
     import subprocess
     import sys

@@ -50,12 +50,12 @@ def check_figure_path(opt: str, path: str | None) -> None:
         raise RamancamError(
             f"--{opt} must end in .png, .pdf or .svg; got {path!r}. Name the figure file with "
             "one of those extensions.")
-    check_parent_folder(opt, path)
-    check_writable(opt, path, folder_ok=False)
+    check_parent_folder(opt, path, folder_ok=False)
 
 
-def check_parent_folder(opt: str, path: str | None) -> None:
-    """Refuse an output file (``--OPT``) whose folder does not exist, before any work."""
+def check_parent_folder(opt: str, path: str | None, *, folder_ok: bool = True) -> None:
+    """Refuse an output file (``--OPT``) whose folder does not exist, before any work
+    (``folder_ok``: as for :func:`check_writable`)."""
     from pathlib import Path
 
     from ..errors import RamancamError
@@ -63,7 +63,7 @@ def check_parent_folder(opt: str, path: str | None) -> None:
     if path is not None and not Path(path).resolve().parent.is_dir():
         raise RamancamError(
             f"--{opt} must be in an existing folder; got {path!r}. Create the folder first.")
-    check_writable(opt, path)
+    check_writable(opt, path, folder_ok=folder_ok)
 
 
 def check_writable(opt: str, path: str | None, *, folder_ok: bool = True,
@@ -90,6 +90,8 @@ def check_writable(opt: str, path: str | None, *, folder_ok: bool = True,
     if not folder_ok and target.is_dir():
         raise RamancamError(f"{label} must name a file; got {path!r}, which is a folder. "
                             "Name a file in it or beside it.")
+    check_not_special(label, shown or str(path), target,
+                      "file or folder" if folder_ok else "file")
     parent = target.resolve().parent
     if not parent.is_dir():
         return
@@ -100,6 +102,21 @@ def check_writable(opt: str, path: str | None, *, folder_ok: bool = True,
         raise RamancamError(f"{label} must be in a folder you can write to; got "
                             f"{shown or path!r} ({exc.strerror or exc}). Write it "
                             "elsewhere.") from None
+
+
+def check_not_special(label: str, shown: str, path: Any, what: str = "file") -> None:
+    """Refuse an output ``path`` that is a device, FIFO or socket (or a link to one): an
+    output replaces its target by a rename, so ``--out /dev/null`` as root turned the
+    machine's /dev/null into a regular file. A link to a file is fine: the file it points to
+    is written, the link stays."""
+    from ..errors import RamancamError
+    from ..io._atomic import not_a_file
+
+    if kind := not_a_file(path):
+        raise RamancamError(
+            f"{label} must name a {what} (or a new name); got {shown!r}, which is a {kind}, "
+            f"not a {what}. Give a {what} path: outputs are written whole and then renamed "
+            f"into place, which would replace the {kind.split(' (')[0]}.")
 
 
 def check_out_folder(opt: str, path: str | None) -> None:
@@ -116,6 +133,7 @@ def check_out_folder(opt: str, path: str | None) -> None:
         raise RamancamError(f"--{opt} must name a folder; got '-', which is not read as the "
                             "screen here. Name a folder (it is created when missing).")
     target = Path(path)
+    check_not_special(f"--{opt}", path, target, "folder")
     if target.exists() and not target.is_dir():
         raise RamancamError(f"--{opt} must be a folder; got {path!r}, which is a file. Name "
                             "a folder (it is created when missing).")
@@ -138,8 +156,7 @@ def check_report_path(path: str | None) -> None:
     if path is not None and not str(path).lower().endswith((".html", ".htm")):
         raise RamancamError(f"--report must end in .html; got {path!r}. Name the report file "
                             "FILE.html.")
-    check_parent_folder("report", path)
-    check_writable("report", path, folder_ok=False)
+    check_parent_folder("report", path, folder_ok=False)
 
 
 def check_not_inputs(args: argparse.Namespace, outputs: Sequence[str],

@@ -395,10 +395,10 @@ def _check_outputs(args: argparse.Namespace) -> None:
         raise RamancamError(  # it wrote a model file named newdir
             f"--out must be a model file; got {args.out!r}, a folder's name. Name the file, "
             f"e.g. {os.path.join(args.out, 'model.ramancam')!r} (in an existing folder).")
-    check_parent_folder("out", args.out)
     if Path(args.out).is_dir():
         raise RamancamError(f"--out must be a model file; got {args.out!r}, which is a folder. "
                             "Name the file, e.g. model.ramancam.")
+    check_parent_folder("out", args.out, folder_ok=False)
     check_report_path(args.report)
     check_not_inputs(args, ("out", "report"), inputs=("data",))
 

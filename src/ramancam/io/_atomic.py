@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import errno
 import functools
 import gzip as _gzip
 import hashlib
@@ -11,6 +12,7 @@ import os
 import re
 import shutil
 import socket
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,8 +21,8 @@ from typing import IO, Any, cast
 
 from ..errors import RamancamError
 
-__all__ = ["atomic_group", "atomic_remove", "atomic_write", "gz_name", "pending_path",
-           "sweep_leftovers", "temp_prefix"]
+__all__ = ["atomic_group", "atomic_remove", "atomic_write", "gz_name", "not_a_file",
+           "pending_path", "sweep_leftovers", "temp_prefix", "write_target"]
 
 _MODES = ("w", "wt", "wb")
 
@@ -85,9 +87,35 @@ def pending_path(path: str | os.PathLike[str]) -> Path:
     :func:`atomic_group` has not yet put it in place, else ``path`` itself."""
     p = Path(path)
     for tmp, target in reversed(_GROUP.get() or []):
-        if tmp != target and os.path.abspath(target) == os.path.abspath(p):
+        if tmp != target and os.path.realpath(target) == os.path.realpath(p):
             return tmp
     return p
+
+
+def not_a_file(path: str | os.PathLike[str]) -> str | None:
+    """What an existing ``path`` (a link: what it points to) is when it is neither a regular
+    file nor a folder: ``"device"``, ``"FIFO (named pipe)"``, ``"socket"``, ``"link that
+    leads to itself"``; else None (also when nothing is there). Such a path cannot take an
+    output, which replaces its target by a rename: ``--out /dev/null`` as root turned the
+    machine's /dev/null into a regular file, and a FIFO's reader waited for ever."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return "link that leads to itself" if exc.errno == errno.ELOOP else None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    if stat.S_ISFIFO(mode):
+        return "FIFO (named pipe)"
+    return "socket" if stat.S_ISSOCK(mode) else "special file"
+
+
+def write_target(path: str | os.PathLike[str]) -> Path:
+    """The file a write to ``path`` replaces: for a symbolic link the file it points to (the
+    link stays a link, as with the shell's ``>``), else ``path`` itself."""
+    p = Path(path)
+    return Path(os.path.realpath(p)) if p.is_symlink() else p
 
 
 @functools.cache
@@ -183,7 +211,8 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, gzip: bool = 
     The data go to a temporary file in the same folder (so the final rename never crosses
     file systems); when the ``with`` block ends without an exception the temporary file is
     flushed, synced and moved over ``path`` with :func:`os.replace`. On an exception it is
-    removed and ``path`` is left as it was.
+    removed and ``path`` is left as it was. A symbolic link ``path`` is followed: the file it
+    points to is replaced, the link stays. A device, FIFO or socket is refused.
 
     Parameters
     ----------
@@ -209,14 +238,19 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, gzip: bool = 
     Raises
     ------
     RamancamError
-        If ``mode`` is not a write mode or the target folder does not exist.
+        If ``mode`` is not a write mode, the target folder does not exist, or ``path`` is a
+        folder, a device, a FIFO or a socket.
     """
     if mode not in _MODES:
         raise RamancamError(
             f"mode must be one of {', '.join(map(repr, _MODES))}; got {mode!r}. "
             "atomic_write only writes whole files.")
-    target = Path(path)
+    target = write_target(path)
     folder = target.parent
+    if kind := not_a_file(target):
+        raise RamancamError(f"{str(path)!r} must be a regular file to write; got a {kind}. "
+                            "Name a file: outputs are written whole and renamed into place, "
+                            f"which would replace the {kind.split(' (')[0]}.")
     if not folder.is_dir():
         raise RamancamError(
             f"the folder of {str(target)!r} must exist; got no folder {str(folder)!r}. "

@@ -1,0 +1,78 @@
+"""The command line in scripts and pipelines: outputs that are not regular files, and (run
+as a separate process) closed, full or cut standard streams and output encodings."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from ramancam.cli import main
+
+FAST = ["--recipe", "none", "--epochs", "1", "--filters", "4", "--filter-size", "3",
+        "--fc-width", "8"]
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+@pytest.fixture(scope="module")
+def peaks_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sim") / "peaks.csv"
+    assert main(["simulate", "peaks", "--n-per-class", "3", "--seed", "3",
+                 "--out", str(path)]) == 0
+    return path
+
+
+@pytest.fixture(scope="module")
+def model_file(peaks_file):
+    out = peaks_file.parent / "peaks.ramancam"
+    assert main(["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
+                 "--no-compare", "--out", str(out)]) == 0
+    return out
+
+
+# ----------------------------------------------------------------- outputs that are no file
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_an_out_that_is_a_fifo_is_refused_before_any_work(peaks_file, model_file, tmp_path,
+                                                          capsys):
+    # the output was renamed over the FIFO, which became a regular file (its reader waited
+    # for ever); as root, 'predict ... --out /dev/null' replaced the machine's /dev/null
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)
+    runs = {"predict": ["predict", str(model_file), str(peaks_file), "--out", str(fifo)],
+            "explain": ["explain", str(model_file), str(peaks_file), "--method", "fc",
+                        "--out", str(fifo)],
+            "train": ["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
+                      "--no-compare", "--out", str(fifo)],
+            "baseline": ["baseline", str(peaks_file), "--label-col", "label", "--recipe",
+                         "none", "--folds", "2", "--model", "library", "--out", str(fifo)]}
+    for name, argv in runs.items():
+        assert main(argv) == 2, name
+        out, err = capsys.readouterr()
+        what = {"train": "file", "baseline": "folder"}.get(name, "file or folder")
+        assert err.startswith(f"error: --out must name a {what} (or a new name); got "
+                              f"{str(fifo)!r}, which is a FIFO (named pipe)"), err
+        assert len(err.splitlines()) == 1 and out == "", name  # nothing done: no fold line
+        assert stat.S_ISFIFO(os.lstat(fifo).st_mode), name
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo.csv"]
+
+
+def test_an_out_that_is_a_link_writes_the_file_it_points_to(peaks_file, model_file,
+                                                            tmp_path):
+    # the link became a file of its own and the file it pointed to kept the old content
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "preds.csv").write_text("old")
+    link = tmp_path / "preds.csv"
+    link.symlink_to(Path("real") / "preds.csv")
+    assert main(["predict", str(model_file), str(peaks_file), "--out", str(link)]) == 0
+    assert link.is_symlink()
+    assert (tmp_path / "real" / "preds.csv").read_text().startswith("id,predicted,")
+    mlink = tmp_path / "model.ramancam"
+    mlink.symlink_to(tmp_path / "real" / "model.ramancam")  # a link to a new file
+    assert main(["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
+                 "--no-compare", "--out", str(mlink)]) == 0
+    assert mlink.is_symlink() and (tmp_path / "real" / "model.ramancam").is_file()
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["model.ramancam",
+                                                                     "preds.csv"]
