@@ -280,17 +280,17 @@ def test_a_terminal_is_shown_control_characters_from_files_escaped():
     # a class name '\x1b]0;pwned\x07\x1b[2J' set the terminal's title and cleared it
     import io
 
-    from ramancam.cli import _safe_terminal
+    from ramancam.cli._streams import safe_terminal
 
     class Tty(io.StringIO):
         def isatty(self) -> bool:
             return True
 
     tty = Tty()
-    _safe_terminal(tty).write("class \x1b]0;pwned\x07\x1b[2Jx\tok\n 50%\r")
+    safe_terminal(tty).write("class \x1b]0;pwned\x07\x1b[2Jx\tok\n 50%\r")
     assert tty.getvalue() == "class \\x1b]0;pwned\\x07\\x1b[2Jx\tok\n 50%\r"
     plain = io.StringIO()  # a file or a pipe gets the text as it is
-    assert _safe_terminal(plain) is plain
+    assert safe_terminal(plain) is plain
 
 
 def test_info_names_the_format_of_utf16_and_bom_files(tmp_path, capsys):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -76,3 +78,56 @@ def test_an_out_that_is_a_link_writes_the_file_it_points_to(peaks_file, model_fi
     assert mlink.is_symlink() and (tmp_path / "real" / "model.ramancam").is_file()
     assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["model.ramancam",
                                                                      "preds.csv"]
+
+
+# ------------------------------------------------------- standard streams (a separate process)
+def _shell(redirect: str, *argv: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``ramancam ARGV REDIRECT`` run by ``sh`` (``2>&-`` closes stderr, which a
+    ``subprocess`` argument cannot); stdout and stderr captured unless the redirect says
+    otherwise. The ramancam under test comes first on the module path."""
+    import ramancam
+
+    src = str(Path(ramancam.__file__).resolve().parents[1])
+    path = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p)
+    return subprocess.run(["sh", "-c", f'"$@" {redirect}', "sh", sys.executable, "-m",
+                           "ramancam", *argv], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1",
+                               **env})
+
+
+posix_shell = pytest.mark.skipif(os.name == "nt", reason="closes streams with sh")
+
+
+@posix_shell
+def test_a_closed_stderr_keeps_stdout_data_only_and_train_runs(peaks_file, model_file,
+                                                               tmp_path):
+    # with stderr closed, Python's print(file=None) wrote the summary lines to stdout, at the
+    # end of the CSV there; train stopped with status 1 and no model
+    # (sys.stderr.isatty() in its progress bar), its traceback lost with stderr
+    preds = tmp_path / "preds.csv"
+    p = _shell(f"2>&- > {preds}", "predict", str(model_file), str(peaks_file))
+    assert p.returncode == 0
+    lines = preds.read_text().splitlines()
+    assert len(lines) == 1 + 9 and lines[0].startswith("id,predicted,")
+    assert {line.count(",") for line in lines} == {lines[0].count(",")}
+    model = tmp_path / "m.ramancam"
+    p = _shell("2>&-", "train", str(peaks_file), "--label-col", "label", *FAST, "--folds",
+               "2", "--no-compare", "--out", str(model))
+    assert p.returncode == 0 and model.is_file() and "saved" in p.stdout
+
+
+@posix_shell
+def test_a_closed_stdout_is_said_in_one_line_and_the_files_are_written(peaks_file, model_file,
+                                                                       tmp_path):
+    # predict and explain ended in a traceback (HeldScreen wrote to None); info returned 0
+    # having printed nothing
+    preds = tmp_path / "p.csv"
+    for argv in (["info", str(model_file)], ["predict", str(model_file), str(peaks_file)],
+                 ["predict", str(model_file), str(peaks_file), "--out", str(preds)]):
+        p = _shell(">&-", *argv)
+        assert p.returncode == 2, argv
+        assert p.stderr.splitlines()[-1] == (
+            "error: could not write to standard output (it is closed): the printed output "
+            "was lost; the command ran to its end (files it writes are written)"), argv
+        assert "Traceback" not in p.stderr
+    assert len(preds.read_text().splitlines()) == 1 + 9

@@ -6,9 +6,11 @@ discovered automatically. Heavy imports (torch, matplotlib) happen inside ``run`
 ``ramancam --help`` stays fast.
 
 Expected failures (bad files, bad options) print one line ``error: ...`` to stderr and return
-2, without a traceback; set ``RAMANCAM_DEBUG=1`` to see the traceback. A reader that leaves
-early (``| head``) ends the printing quietly, not the command: its files are written, and it
-returns 141.
+2, without a traceback; set ``RAMANCAM_DEBUG=1`` to see the traceback. What is printed never
+costs a command its files (:mod:`ramancam.cli._streams`): a reader that leaves early
+(``| head``) ends the printing quietly, not the command, which returns 141; a closed stdout
+(``>&-``) is said in one line on stderr once the command has ended, status 2; a closed
+stderr takes nothing (its lines never go to stdout).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from types import ModuleType
 from typing import Any
 
 from .. import __version__
+from ._streams import GuardedStream, safe_terminal
 
 # Order in `ramancam --help`; modules not listed come after, alphabetically.
 ORDER = ["demo", "info", "convert", "simulate", "train", "predict", "explain", "baseline",
@@ -100,6 +103,28 @@ def _plain_warnings() -> Iterator[None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 2 usage or input error)."""
+    saved = sys.stdout, sys.stderr
+    out = GuardedStream(safe_terminal(sys.stdout), 1)
+    err = GuardedStream(safe_terminal(sys.stderr), 2)
+    sys.stdout, sys.stderr = out, err
+    try:
+        rc = _main(argv)
+        out.flush()  # what a buffered stdout still holds: a reader gone is found here
+        if out.reader_left:  # quietly, as a program a pipe cut short (see _main)
+            return 141 if rc == 0 else rc
+        if out.lost:  # its files are written: say that only the printed output is lost
+            print(f"error: could not write to standard output ({out.lost}): the printed "
+                  "output was lost" + ("; the command ran to its end (files it writes are "
+                                       "written)" if rc == 0 else ""), file=sys.stderr)
+            return rc or 2
+        return rc
+    finally:
+        sys.stdout, sys.stderr = saved
+        out.close_sink()
+        err.close_sink()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:  # building the parser imports every command's module: Ctrl-C may come here too
         parser = build_parser()
         args, extra = parser.parse_known_args(argv)
@@ -125,23 +150,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     installed, old_term = _stop_on_sigterm()
     rc = 2
-    streams = sys.stdout, sys.stderr
-    out = _PipeGuard(_safe_terminal(sys.stdout))
-    sys.stdout, sys.stderr = out, _PipeGuard(_safe_terminal(sys.stderr))
     try:
         # ids and class names from user files go into figures as they are: a "$" in
         # "Fe$_2$O$_3$ 5%" is no maths (nor an error in matplotlib's maths parser)
         with matplotlib.rc_context({"text.parse_math": False}), _plain_warnings():
             rc = int(args._run(args) or 0)
-            out.flush()  # what a buffered stdout still holds: a reader gone is found here
-            return 141 if rc == 0 and out.reader_left else rc  # see except BrokenPipeError
+            return rc
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
     except _Terminated:
         print("error: terminated", file=sys.stderr)
         return 143  # 128 + SIGTERM
-    except BrokenPipeError:  # the reader left (a stream _PipeGuard does not hold); quietly
+    except BrokenPipeError:  # the reader left (a stream GuardedStream does not hold); quietly
         try:  # and keep Python's exit-time flush of stdout from failing again
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         except (OSError, ValueError):
@@ -165,7 +186,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {msg}", file=sys.stderr)
         return 2
     finally:
-        sys.stdout, sys.stderr = streams
         new_folders_done(failed=rc != 0)  # no empty output folder left by a failed run
         if installed:
             signal.signal(signal.SIGTERM, signal.SIG_DFL if old_term is None else old_term)
@@ -186,78 +206,9 @@ def _expand_home(args: argparse.Namespace) -> None:
             setattr(args, name, os.path.expanduser(value))
 
 
-class _PipeGuard:
-    """A standard stream whose reader may leave early (``ramancam predict ... | head -2``):
-    once a write or flush finds the pipe closed, the stream's file descriptor points at
-    ``os.devnull`` and the command runs on to its end, writing its files, instead of stopping
-    at the closed pipe (which undid the outputs waiting for the end of the run: the table
-    said 'wrote ... to F' and there was no F). :func:`main` then returns 141 (128 +
-    SIGPIPE, what a shell reports for a program its reader cut short)."""
-
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-        self.reader_left = False
-
-    def _leave(self) -> None:
-        self.reader_left = True
-        try:  # Python's own flush at exit then writes to devnull, not to the closed pipe
-            os.dup2(os.open(os.devnull, os.O_WRONLY), self._stream.fileno())
-        except (OSError, ValueError, AttributeError):
-            pass
-
-    def write(self, text: str) -> int:
-        if not self.reader_left:
-            try:
-                return int(self._stream.write(text))
-            except BrokenPipeError:
-                self._leave()
-        return len(text)
-
-    def flush(self) -> None:
-        if not self.reader_left:
-            try:
-                self._stream.flush()
-            except BrokenPipeError:
-                self._leave()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
-
-
 class _Terminated(BaseException):
     """SIGTERM (``kill``, a batch system's time limit) raised as an exception, so that the
     half-written temporary files are removed as after Ctrl-C."""
-
-
-#: Control characters a terminal acts on (C0 but tab, newline and the carriage return that
-#: progress bars redraw with; DEL; C1), shown escaped: a class name or label from a file must
-#: not send escape sequences (set the title, clear the screen, move the cursor).
-_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), 0x0b, 0x0c, *range(0x0e, 0x20),
-                                          0x7f, *range(0x80, 0xa0))}
-
-
-class _TerminalSafe:
-    """A text stream for a terminal that shows control characters escaped (files and pipes
-    get the text as it is: only a terminal interprets them)."""
-
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-
-    def write(self, text: str) -> int:
-        self._stream.write(text.translate(_CONTROL))
-        return len(text)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
-
-
-def _safe_terminal(stream: Any) -> Any:
-    """``stream`` wrapped by :class:`_TerminalSafe` when it is a terminal, else itself."""
-    try:
-        tty = bool(stream.isatty())
-    except (AttributeError, ValueError):
-        tty = False
-    return _TerminalSafe(stream) if tty else stream
 
 
 def _stop_on_sigterm() -> tuple[bool, Any]:

@@ -1,0 +1,111 @@
+"""The standard streams while a command runs: what is printed never costs the command its
+files, whatever state stdout and stderr are in (closed, a pipe whose reader left); a
+terminal is shown control characters from files escaped."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+__all__ = ["GuardedStream", "safe_terminal"]
+
+
+def _hold(fd: int) -> None:
+    """Point the closed descriptor ``fd`` at ``os.devnull``: a file the command opens later
+    would otherwise get its number, and what a library or a child process writes to the
+    standard stream (a C++ warning on fd 2) would go into that file."""
+    try:
+        os.fstat(fd)
+    except OSError:
+        null = os.open(os.devnull, os.O_WRONLY)
+        if null != fd:
+            os.dup2(null, fd)
+            os.close(null)
+
+
+class GuardedStream:
+    """``sys.stdout`` or ``sys.stderr`` while a command runs.
+
+    A stream the caller closed (``2>&-``, ``>&-``: Python's stream is then None) is a sink to
+    ``os.devnull``: ``print(..., file=None)`` wrote stderr's lines to stdout, into the CSV
+    there, and ``sys.stderr.isatty()`` stopped train. Once a write or flush finds the pipe
+    closed (``| head``), the stream's descriptor points at ``os.devnull`` and the command
+    runs on to its end, writing its files, instead of stopping at the closed pipe (which
+    undid the outputs waiting for the end of the run). :func:`ramancam.cli.main` then says
+    what was lost (:attr:`lost`) or returns 141 (:attr:`reader_left`).
+    """
+
+    def __init__(self, stream: Any, fd: int) -> None:
+        self._sink = None
+        if stream is None:
+            _hold(fd)
+            stream = self._sink = open(os.devnull, "w", encoding="utf-8")
+        self._stream = stream
+        self._closed = self._sink is not None
+        #: Why what is written here is lost (e.g. ``"it is closed"``); None while it arrives.
+        self.lost: str | None = None
+        #: Whether the reader of the pipe left (``| head``): lost quietly, status 141.
+        self.reader_left = False
+
+    def _leave(self) -> None:
+        self.reader_left = True
+        try:  # Python's own flush at exit then writes to devnull, not to the closed pipe
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self._stream.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def write(self, text: str) -> int:
+        if self._closed and text and self.lost is None:
+            self.lost = "it is closed"
+        if not self.reader_left:
+            try:
+                return int(self._stream.write(text))
+            except BrokenPipeError:
+                self._leave()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.reader_left:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._leave()
+
+    def close_sink(self) -> None:
+        """Close the devnull sink of a closed stream (the command has ended)."""
+        if self._sink is not None:
+            self._sink.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+#: Control characters a terminal acts on (C0 but tab, newline and the carriage return that
+#: progress bars redraw with; DEL; C1), shown escaped: a class name or label from a file must
+#: not send escape sequences (set the title, clear the screen, move the cursor).
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), 0x0b, 0x0c, *range(0x0e, 0x20),
+                                          0x7f, *range(0x80, 0xa0))}
+
+
+class _TerminalSafe:
+    """A text stream for a terminal that shows control characters escaped (files and pipes
+    get the text as it is: only a terminal interprets them)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(text.translate(_CONTROL))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def safe_terminal(stream: Any) -> Any:
+    """``stream`` wrapped by :class:`_TerminalSafe` when it is a terminal, else itself."""
+    try:
+        tty = bool(stream.isatty())
+    except (AttributeError, ValueError):
+        tty = False
+    return _TerminalSafe(stream) if tty else stream
