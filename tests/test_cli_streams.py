@@ -4,6 +4,7 @@ as a separate process) closed, full or cut standard streams and output encodings
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -131,3 +132,58 @@ def test_a_closed_stdout_is_said_in_one_line_and_the_files_are_written(peaks_fil
             "was lost; the command ran to its end (files it writes are written)"), argv
         assert "Traceback" not in p.stderr
     assert len(preds.read_text().splitlines()) == 1 + 9
+
+
+# ------------------------------------------------------------------------ output encodings
+NAMES = {"peak_100": "α-Fe₂O₃", "peak_500": "café", "peak_1000": "石英"}
+
+
+@pytest.fixture(scope="module")
+def names_model(peaks_file):
+    import csv
+
+    with open(peaks_file, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    for row in rows[1:]:
+        row[0] = NAMES[row[0]]
+    data = peaks_file.parent / "names.csv"
+    with open(data, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    model = peaks_file.parent / "names.ramancam"
+    assert main(["train", str(data), "--label-col", "label", *FAST, "--folds", "2",
+                 "--no-compare", "--out", str(model)]) == 0
+    return data, model
+
+
+def test_an_output_encoding_without_the_class_names_escapes_them(names_model, tmp_path,
+                                                                  monkeypatch):
+    # PYTHONIOENCODING=latin-1 (or a legacy locale): predict, explain and info stopped with
+    # "error: 'latin-1' codec can't encode character '\u03b1'", and 'predict --out F' said
+    # 'wrote ... to F', then failed and removed F
+    import io
+
+    data, model = names_model
+
+    def run(argv, encoding):
+        out, err = io.BytesIO(), io.BytesIO()
+        monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(out, encoding=encoding))
+        monkeypatch.setattr(sys, "stderr", io.TextIOWrapper(err, encoding=encoding))
+        code = main(argv)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return code, out.getvalue().decode(encoding), err.getvalue().decode(encoding)
+
+    code, out, err = run(["predict", str(model), str(data), "--label-col", "label"],
+                         "latin-1")
+    assert code == 0 and "error:" not in err
+    assert "caf\xe9" in out and "\\u03b1-Fe\\u2082O\\u2083" in out  # escaped, not lost
+    preds = tmp_path / "p.csv"
+    code, out, err = run(["predict", str(model), str(data), "--label-col", "label", "--out",
+                          str(preds)], "ascii")
+    assert code == 0 and f"to {preds}" in out and "error:" not in err
+    assert "α-Fe₂O₃" in preds.read_text(encoding="utf-8")  # files stay UTF-8
+    code, out, err = run(["info", str(model)], "ascii")
+    assert code == 0 and "\\u77f3\\u82f1" in out and "error:" not in err
+    code, out, err = run(["explain", str(model), str(data), "--method", "fc"], "ascii")
+    assert code == 0 and "error:" not in err and len(out.splitlines()) == 1 + 9
+    assert re.search(r"^0,(\\u[0-9a-f]{4}|[a-z])", out.splitlines()[1])  # target class

@@ -1,6 +1,7 @@
 """The standard streams while a command runs: what is printed never costs the command its
-files, whatever state stdout and stderr are in (closed, a pipe whose reader left); a
-terminal is shown control characters from files escaped."""
+files, whatever state stdout and stderr are in (closed, a pipe whose reader left, an
+encoding without the characters of a class name); a terminal is shown control characters
+from files escaped."""
 
 from __future__ import annotations
 
@@ -59,7 +60,10 @@ class GuardedStream:
             self.lost = "it is closed"
         if not self.reader_left:
             try:
-                return int(self._stream.write(text))
+                try:
+                    return int(self._stream.write(text))
+                except UnicodeEncodeError:  # a class name the stream's encoding lacks
+                    return int(self._stream.write(_escaped(text, self._stream)))
             except BrokenPipeError:
                 self._leave()
         return len(text)
@@ -78,6 +82,15 @@ class GuardedStream:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def _escaped(text: str, stream: Any) -> str:
+    """``text`` with what the encoding of ``stream`` cannot write escaped (``\\u03b1``):
+    with ``PYTHONIOENCODING=latin-1`` or a legacy locale, a class name such as 'α-Fe₂O₃'
+    stopped predict, explain and info with a codec error, and 'predict --out F' undid F
+    after saying it wrote it. Files are written in UTF-8 and keep the names as they are."""
+    encoding = getattr(stream, "encoding", None) or "ascii"
+    return text.encode(encoding, "backslashreplace").decode(encoding)
 
 
 #: Control characters a terminal acts on (C0 but tab, newline and the carriage return that
