@@ -187,3 +187,62 @@ def test_an_output_encoding_without_the_class_names_escapes_them(names_model, tm
     code, out, err = run(["explain", str(model), str(data), "--method", "fc"], "ascii")
     assert code == 0 and "error:" not in err and len(out.splitlines()) == 1 + 9
     assert re.search(r"^0,(\\u[0-9a-f]{4}|[a-z])", out.splitlines()[1])  # target class
+
+
+# ------------------------------------------------------------- a full or failing stdout
+class _Full:
+    """A standard stream on a full disk (``> /dev/full``): every write fails."""
+
+    encoding = "utf-8"
+
+    def write(self, text: str) -> int:
+        raise OSError(28, "No space left on device")
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def test_a_full_stdout_costs_no_file_and_is_named(peaks_file, model_file, tmp_path,
+                                                  monkeypatch, capsys):
+    # 'train ... --out M > /dev/full' ran the whole training, then said 'error: [Errno 28]
+    # No space left on device' (which disk?) and left no model; predict and explain the same
+    model = tmp_path / "m.ramancam"
+    preds = tmp_path / "p.csv"
+    runs = [["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
+             "--no-compare", "--out", str(model), "--report", str(tmp_path / "r.html")],
+            ["predict", str(model_file), str(peaks_file), "--out", str(preds)],
+            ["explain", str(model_file), str(peaks_file), "--method", "fc", "--out",
+             str(tmp_path / "x.csv"), "--plot", str(tmp_path / "x.png")]]
+    for argv in runs:
+        with monkeypatch.context() as m:
+            m.setattr(sys, "stdout", _Full())
+            code = main(argv)
+        err = capsys.readouterr().err
+        assert code == 2, argv
+        assert err.splitlines()[-1] == (
+            "error: could not write to standard output (No space left on device): the "
+            "printed output was lost; the command ran to its end (files it writes are "
+            "written)"), argv
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.ramancam", "p.csv", "r.html",
+                                                          "x.csv", "x.png"]
+    # a full stderr loses the progress lines, nothing else
+    with monkeypatch.context() as m:
+        m.setattr(sys, "stderr", _Full())
+        assert main(runs[1]) == 0
+    assert "wrote 9 predictions" in capsys.readouterr().out
+
+
+@posix_shell
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+def test_train_into_dev_full_keeps_its_model(peaks_file, tmp_path):
+    # written by the shell's redirection only (never '--out /dev/full': it is a device)
+    model = tmp_path / "m.ramancam"
+    p = _shell("> /dev/full", "train", str(peaks_file), "--label-col", "label", *FAST,
+               "--folds", "2", "--no-compare", "--out", str(model))
+    assert p.returncode == 2 and model.is_file()
+    assert p.stderr.splitlines()[-1].startswith(
+        "error: could not write to standard output (No space left on device)")
+    assert "Exception ignored" not in p.stderr and "Traceback" not in p.stderr

@@ -8,9 +8,9 @@ discovered automatically. Heavy imports (torch, matplotlib) happen inside ``run`
 Expected failures (bad files, bad options) print one line ``error: ...`` to stderr and return
 2, without a traceback; set ``RAMANCAM_DEBUG=1`` to see the traceback. What is printed never
 costs a command its files (:mod:`ramancam.cli._streams`): a reader that leaves early
-(``| head``) ends the printing quietly, not the command, which returns 141; a closed stdout
-(``>&-``) is said in one line on stderr once the command has ended, status 2; a closed
-stderr takes nothing (its lines never go to stdout).
+(``| head``) ends the printing quietly, not the command, which returns 141; a stdout that is
+closed (``>&-``) or fails (``> /dev/full``) is said in one line on stderr once the command
+has ended, status 2; a closed stderr takes nothing (its lines never go to stdout).
 """
 
 from __future__ import annotations

@@ -29,11 +29,12 @@ class GuardedStream:
 
     A stream the caller closed (``2>&-``, ``>&-``: Python's stream is then None) is a sink to
     ``os.devnull``: ``print(..., file=None)`` wrote stderr's lines to stdout, into the CSV
-    there, and ``sys.stderr.isatty()`` stopped train. Once a write or flush finds the pipe
-    closed (``| head``), the stream's descriptor points at ``os.devnull`` and the command
-    runs on to its end, writing its files, instead of stopping at the closed pipe (which
-    undid the outputs waiting for the end of the run). :func:`ramancam.cli.main` then says
-    what was lost (:attr:`lost`) or returns 141 (:attr:`reader_left`).
+    there, and ``sys.stderr.isatty()`` stopped train. Once a write or flush fails (the
+    pipe's reader left, ``| head``; a full disk, ``> /dev/full``; an I/O error), the
+    stream's descriptor points at ``os.devnull`` and the command runs on to its end, writing
+    its files, instead of stopping there (which undid the outputs waiting for the end of
+    the run: a whole training lost its model to a full stdout). :func:`ramancam.cli.main`
+    then says what was lost (:attr:`lost`) or returns 141 (:attr:`reader_left`).
     """
 
     def __init__(self, stream: Any, fd: int) -> None:
@@ -48,32 +49,49 @@ class GuardedStream:
         #: Whether the reader of the pipe left (``| head``): lost quietly, status 141.
         self.reader_left = False
 
-    def _leave(self) -> None:
-        self.reader_left = True
-        try:  # Python's own flush at exit then writes to devnull, not to the closed pipe
-            os.dup2(os.open(os.devnull, os.O_WRONLY), self._stream.fileno())
+    def _leave(self, exc: BaseException) -> None:
+        """Stop writing here after ``exc``: the descriptor points at ``os.devnull`` (what
+        the stream still buffers goes there at exit, not into the error again)."""
+        if isinstance(exc, BrokenPipeError):
+            self.reader_left = True
+        elif self.lost is None:
+            self.lost = (getattr(exc, "strerror", None) or str(exc)
+                         if isinstance(exc, OSError) else "it is closed")
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+        except OSError:
+            return
+        try:
+            os.dup2(null, self._stream.fileno())
         except (OSError, ValueError, AttributeError):
             pass
+        finally:
+            os.close(null)
+
+    @property
+    def _gone(self) -> bool:
+        """Whether writing here has failed: what comes is dropped."""
+        return self.reader_left or (self.lost is not None and not self._closed)
 
     def write(self, text: str) -> int:
         if self._closed and text and self.lost is None:
             self.lost = "it is closed"
-        if not self.reader_left:
+        if not self._gone:
             try:
                 try:
                     return int(self._stream.write(text))
                 except UnicodeEncodeError:  # a class name the stream's encoding lacks
                     return int(self._stream.write(_escaped(text, self._stream)))
-            except BrokenPipeError:
-                self._leave()
+            except (OSError, ValueError) as exc:  # a full disk, EIO, a stream closed
+                self._leave(exc)
         return len(text)
 
     def flush(self) -> None:
-        if not self.reader_left:
+        if not self._gone:
             try:
                 self._stream.flush()
-            except BrokenPipeError:
-                self._leave()
+            except (OSError, ValueError) as exc:
+                self._leave(exc)
 
     def close_sink(self) -> None:
         """Close the devnull sink of a closed stream (the command has ended)."""
