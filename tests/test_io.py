@@ -539,6 +539,18 @@ def test_atomic_write_refuses_a_fifo_and_writes_through_a_link(tmp_path):
     assert loop.is_symlink()
 
 
+@pytest.mark.skipif(os.name == "nt", reason="POSIX permission bits")
+def test_atomic_write_keeps_the_permissions_of_the_file_it_replaces(tmp_path):
+    # a predictions file kept 0600 (patients' samples) became 0644 when a run rewrote it
+    for mode in (0o600, 0o640, 0o444):
+        target = tmp_path / f"p{mode:o}.csv"
+        target.write_text("old")
+        target.chmod(mode)
+        with atomic_write(target) as fh:
+            fh.write("new")
+        assert target.read_text() == "new" and target.stat().st_mode & 0o7777 == mode
+
+
 def _dead_pid() -> int:
     import subprocess
     import sys

@@ -34,6 +34,16 @@ def _default_permissions() -> int:
     return 0o666 & ~mask
 
 
+def _permissions(target: Path) -> int:
+    """The permissions of the file that replaces ``target``: those ``target`` has, when it
+    exists (a predictions file kept 0600 became 0644 when a run rewrote it), else those a
+    plain ``open()`` would give."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode) & 0o777
+    except OSError:
+        return _default_permissions()
+
+
 #: The finished files of the :func:`atomic_group` in force: (temporary file, target).
 _GROUP: contextvars.ContextVar[list[tuple[Path, Path]] | None] = contextvars.ContextVar(
     "ramancam_atomic_group", default=None)
@@ -211,8 +221,10 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, gzip: bool = 
     The data go to a temporary file in the same folder (so the final rename never crosses
     file systems); when the ``with`` block ends without an exception the temporary file is
     flushed, synced and moved over ``path`` with :func:`os.replace`. On an exception it is
-    removed and ``path`` is left as it was. A symbolic link ``path`` is followed: the file it
-    points to is replaced, the link stays. A device, FIFO or socket is refused.
+    removed and ``path`` is left as it was. The new file gets the permissions of the file
+    it replaces (a new one those of ``open()``); a hard link to the old file keeps the old
+    content. A symbolic link ``path`` is followed: the file it points to is replaced, the
+    link stays. A device, FIFO or socket is refused.
 
     Parameters
     ----------
@@ -292,7 +304,7 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, gzip: bool = 
         raw.flush()
         os.fsync(raw.fileno())
         raw.close()
-        os.chmod(tmp, _default_permissions())
+        os.chmod(tmp, _permissions(target))
         if (pending := _GROUP.get()) is None:
             os.replace(tmp, target)
         else:  # put in place with the group's other files (atomic_group)
