@@ -36,6 +36,22 @@ def model_file(peaks_file):
     return out
 
 
+# ------------------------------------------------------------------------- exit statuses
+def test_no_command_is_a_usage_error_with_its_help_on_stderr_and_help_names_the_statuses(
+        capsys):
+    # 'ramancam' alone printed the whole help on stdout and returned 2: 'ramancam > out'
+    # caught help text as data while the run counted as failed; the statuses (130, 141,
+    # 143) were written nowhere a user looks
+    assert main([]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("usage: ramancam ")
+    assert main(["--help"]) == 0
+    out, err = capsys.readouterr()
+    table = out[out.index("exit status:"):].splitlines()
+    assert [line.split()[0] for line in table[1:] if not line.startswith("       ")] == [
+        "0", "1", "2", "130", "141", "143"]
+
+
 # ----------------------------------------------------------------- outputs that are no file
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
 def test_an_out_that_is_a_fifo_is_refused_before_any_work(peaks_file, model_file, tmp_path,

@@ -47,9 +47,29 @@ def _commands() -> list[ModuleType]:
     return sorted(mods, key=lambda m: (rank.get(m.NAME, len(ORDER)), m.NAME))
 
 
+#: The exit statuses, as ``ramancam --help`` ends (README: In scripts and pipelines).
+EXIT_STATUS = """exit status:
+  0    done
+  1    a bug: a traceback (please report it)
+  2    a usage, input or output error, in one 'error:' line on stderr; also when
+       stdout could not be written (closed, full), after the command wrote its files
+  130  interrupted (Ctrl-C)
+  141  the reader of stdout left early (| head, | grep -q); the files are written
+  143  terminated (SIGTERM, e.g. a batch system's time limit)"""
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, but the exit-status table keeps its lines."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("exit status:"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="ramancam",
+        prog="ramancam", formatter_class=_HelpFormatter, epilog=EXIT_STATUS,
         description="Classify Raman spectra with the CNN of Fukuhara et al. (2019) and show "
                     "which bands drove each decision.")
     parser.add_argument("--version", action="version", version=f"ramancam {__version__}")
@@ -102,7 +122,8 @@ def _plain_warnings() -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 2 usage or input error)."""
+    """Run the command line; returns the exit status (:data:`EXIT_STATUS`: 0 ok, 2 usage,
+    input or output error, 130 Ctrl-C, 141 a reader that left early, 143 SIGTERM)."""
     saved = sys.stdout, sys.stderr
     out = GuardedStream(safe_terminal(sys.stdout), 1)
     err = GuardedStream(safe_terminal(sys.stderr), 2)
@@ -136,8 +157,8 @@ def _main(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
-    if not getattr(args, "_run", None):
-        parser.print_help()
+    if not getattr(args, "_run", None):  # a usage error: the help goes with it, to stderr
+        parser.print_help(sys.stderr)
         return 2
     _expand_home(args)
     from ..errors import RamancamError
