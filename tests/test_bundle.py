@@ -253,11 +253,12 @@ def test_save_is_atomic(trained, tmp_path, monkeypatch):
     calls = []
     real = zipfile.ZipFile.writestr
 
-    def failing(self, name, payload, *a, **k):
+    def failing(self, member, payload, *a, **k):
+        name = getattr(member, "filename", member)
         calls.append(name)
         if name == "weights.safetensors":  # the JSON is already half-way in the archive
             raise OSError("disk full")
-        return real(self, name, payload, *a, **k)
+        return real(self, member, payload, *a, **k)
 
     monkeypatch.setattr(zipfile.ZipFile, "writestr", failing)
     with pytest.raises(OSError, match="disk full"):
@@ -268,6 +269,18 @@ def test_save_is_atomic(trained, tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["m.ramancam"]  # no temp file left
     monkeypatch.undo()
     load(target)
+
+
+def test_saved_members_carry_a_fixed_date(trained):
+    # each member was stamped with the time of saving, so two identical runs never gave
+    # the same bytes (make, DVC and CI caches saw a new model every time); the recorded
+    # training time (settings.fit_time) still differs between runs
+    path = trained[0]
+    with zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+    assert [i.filename for i in infos][:2] == ["ramancam.json", "weights.safetensors"]
+    assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+    assert {i.compress_type for i in infos} == {zipfile.ZIP_DEFLATED}
 
 
 def test_save_argument_errors(trained, tmp_path):
