@@ -436,6 +436,19 @@ def test_names_that_are_not_utf8_are_refused_by_name(tmp_path):
         read(os.fsdecode(bad))
 
 
+def test_a_utf8_name_read_in_another_locale_blames_the_locale():
+    # LC_ALL=C PYTHONUTF8=0: the correct UTF-8 name 'dåta.csv' came in as 'd\udcc3\udca5ta'
+    # and was called 'bytes of another encoding' with advice (convmv -f cp1252) that
+    # mangles it
+    from ramancam.io._text import check_utf8_path
+
+    with pytest.raises(RamancamError, match=r"must be read as UTF-8; got 'dåta.csv' read as "
+                                            r".*LC_ALL=C.UTF-8 or PYTHONUTF8=1"):
+        check_utf8_path("d\udcc3\udca5ta.csv")
+    with pytest.raises(RamancamError, match=r"got 'd\\xe5ta.csv' \(bytes of another enc"):
+        check_utf8_path("d\udce5ta.csv")  # cp1252 bytes on disk: the name is to blame
+
+
 def test_a_stray_file_in_a_folder_names_the_way_out(tmp_path, capsys):
     from ramancam.cli import main
 

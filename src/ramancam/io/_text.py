@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -250,7 +251,17 @@ def check_utf8_path(path: str | os.PathLike[str], folder: Path | None = None) ->
     try:
         str(path).encode("utf-8")
     except UnicodeEncodeError:
-        shown = os.fsencode(str(path)).decode("utf-8", "backslashreplace")
+        raw = os.fsencode(str(path))
+        try:  # UTF-8 on disk, decoded otherwise: the locale is to blame, not the name
+            name = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            raise RamancamError(
+                f"path names must be read as UTF-8; got {name!r} read as "
+                f"{sys.getfilesystemencoding()}, because the locale (LANG, LC_ALL) is not a "
+                "UTF-8 one. Run with LC_ALL=C.UTF-8 or PYTHONUTF8=1; the name is fine.") from None
+        shown = raw.decode("utf-8", "backslashreplace")
         what, fix = (("path names", "--notest FILE") if folder is None else
                      (f"file and folder names in {str(folder)!r}",
                       f"-r --notest {str(folder)!r}"))
