@@ -97,6 +97,27 @@ def test_an_out_that_is_a_link_writes_the_file_it_points_to(peaks_file, model_fi
                                                                      "preds.csv"]
 
 
+def test_an_out_that_is_a_link_loop_is_refused_in_one_line(peaks_file, tmp_path, capsys):
+    # a link that leads back to itself: Path.resolve raised RuntimeError, a traceback
+    loop = tmp_path / "loop.ramancam"
+    loop.symlink_to(loop.name)
+    report = tmp_path / "loop.html"
+    report.symlink_to(report.name)
+    table = tmp_path / "loop.csv"
+    table.symlink_to(table.name)
+    for argv in (["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
+                  "--no-compare", "--out", str(loop)],
+                 ["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
+                  "--no-compare", "--out", str(tmp_path / "m.ramancam"),
+                  "--report", str(report)],
+                 ["simulate", "peaks", "--out", str(table)]):
+        capsys.readouterr()
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error: ") and "link" in err[0], err
+    assert not (tmp_path / "m.ramancam").exists()
+
+
 # ------------------------------------------------------- standard streams (a separate process)
 def _shell(redirect: str, *argv: str, **env: str) -> subprocess.CompletedProcess[str]:
     """``ramancam ARGV REDIRECT`` run by ``sh`` (``2>&-`` closes stderr, which a

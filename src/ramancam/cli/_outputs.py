@@ -53,14 +53,28 @@ def check_figure_path(opt: str, path: str | None) -> None:
     check_parent_folder(opt, path, folder_ok=False)
 
 
-def check_parent_folder(opt: str, path: str | None, *, folder_ok: bool = True) -> None:
-    """Refuse an output file (``--OPT``) whose folder does not exist, before any work
-    (``folder_ok``: as for :func:`check_writable`)."""
+def resolved(label: str, path: str | os.PathLike[str]) -> Any:
+    """``Path(path).resolve()``, or one line naming ``label`` for a symbolic link that leads
+    back to itself (Python raises RuntimeError or OSError there: a traceback before)."""
     from pathlib import Path
 
     from ..errors import RamancamError
 
-    if path is not None and not Path(path).resolve().parent.is_dir():
+    try:
+        return Path(path).resolve()
+    except (RuntimeError, OSError) as exc:
+        raise RamancamError(
+            f"{label} must name a file or folder; got {str(path)!r}, a symbolic link that "
+            f"cannot be followed ({exc}). Remove the link or give another path.") from None
+
+
+def check_parent_folder(opt: str, path: str | None, *, folder_ok: bool = True) -> None:
+    """Refuse an output file (``--OPT``) whose folder does not exist, before any work
+    (``folder_ok``: as for :func:`check_writable`)."""
+
+    from ..errors import RamancamError
+
+    if path is not None and not resolved(f"--{opt}", path).parent.is_dir():
         raise RamancamError(
             f"--{opt} must be in an existing folder; got {path!r}. Create the folder first.")
     check_writable(opt, path, folder_ok=folder_ok)
@@ -92,7 +106,7 @@ def check_writable(opt: str, path: str | None, *, folder_ok: bool = True,
                             "Name a file in it or beside it.")
     check_not_special(label, shown or str(path), target,
                       "file or folder" if folder_ok else "file")
-    parent = target.resolve().parent
+    parent = resolved(label, target).parent
     if not parent.is_dir():
         return
     try:  # a real probe: permissions, read-only mounts and immutable folders alike
@@ -182,13 +196,13 @@ def check_not_inputs(args: argparse.Namespace, outputs: Sequence[str],
         given = (names or {}).get(attr)
         return given or (attr.upper() if attr in inputs else f"--{attr}")
 
-    read = [(a, Path(v).resolve()) for a in inputs if (v := getattr(args, a, None))]
+    read = [(a, resolved(label(a), v)) for a in inputs if (v := getattr(args, a, None))]
     seen: dict[Path, str] = {}
     for attr in outputs:
         value = getattr(args, attr, None)
         if not value:
             continue
-        out = Path(value).resolve()
+        out = resolved(label(attr), value)
         # a name without a suffix may become a folder too (predict --out DIR on a map)
         is_folder = (attr in folders or Path(value).is_dir() or Path(value).suffix == ""
                      or str(value).endswith(("/", os.sep)))
