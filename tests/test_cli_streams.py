@@ -283,3 +283,32 @@ def test_train_into_dev_full_keeps_its_model(peaks_file, tmp_path):
     assert p.stderr.splitlines()[-1].startswith(
         "error: could not write to standard output (No space left on device)")
     assert "Exception ignored" not in p.stderr and "Traceback" not in p.stderr
+
+
+def test_main_in_a_program_gives_a_failed_stream_its_descriptor_back(peaks_file, model_file,
+                                                                      tmp_path):
+    # main() called in a program whose stdout is its own pipe, closed by its reader: the
+    # pipe's descriptor was left pointing at os.devnull after main() returned (the program's
+    # later writes vanished instead of failing), and a BrokenPipeError outside the stream
+    # guard leaked a descriptor per call
+    import contextlib
+    import io
+
+    def open_fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    if not os.path.isdir("/proc/self/fd"):
+        pytest.skip("no /proc/self/fd on this platform")
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader left
+    stream = io.TextIOWrapper(io.FileIO(write_end, "w"), encoding="utf-8")
+    before = open_fds()
+    try:
+        for _ in range(3):
+            with contextlib.redirect_stdout(stream):
+                assert main(["predict", str(model_file), str(peaks_file)]) == 141
+            assert stat.S_ISFIFO(os.fstat(write_end).st_mode)  # the pipe, not os.devnull
+        assert open_fds() == before
+    finally:
+        with contextlib.suppress(OSError):
+            stream.close()

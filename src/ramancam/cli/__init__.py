@@ -125,8 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (:data:`EXIT_STATUS`: 0 ok, 2 usage,
     input or output error, 130 Ctrl-C, 141 a reader that left early, 143 SIGTERM)."""
     saved = sys.stdout, sys.stderr
-    out = GuardedStream(safe_terminal(sys.stdout), 1)
-    err = GuardedStream(safe_terminal(sys.stderr), 2)
+    out = GuardedStream(safe_terminal(sys.stdout), 1, own=sys.stdout is sys.__stdout__)
+    err = GuardedStream(safe_terminal(sys.stderr), 2, own=sys.stderr is sys.__stderr__)
     sys.stdout, sys.stderr = out, err
     try:
         rc = _main(argv)
@@ -183,11 +183,10 @@ def _main(argv: Sequence[str] | None) -> int:
     except _Terminated:
         print("error: terminated", file=sys.stderr)
         return 143  # 128 + SIGTERM
-    except BrokenPipeError:  # the reader left (a stream GuardedStream does not hold); quietly
-        try:  # and keep Python's exit-time flush of stdout from failing again
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except (OSError, ValueError):
-            pass
+    except BrokenPipeError as exc:  # the reader left (not through GuardedStream); quietly
+        leave = getattr(sys.stdout, "_leave", None)
+        if leave is not None:  # and keep the exit-time flush of stdout from failing again
+            leave(exc)
         return 141  # 128 + SIGPIPE, what a shell reports for a program a pipe cut short
     except MemoryError:
         if os.environ.get("RAMANCAM_DEBUG"):

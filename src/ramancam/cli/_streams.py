@@ -37,13 +37,18 @@ class GuardedStream:
     then says what was lost (:attr:`lost`) or returns 141 (:attr:`reader_left`).
     """
 
-    def __init__(self, stream: Any, fd: int) -> None:
+    def __init__(self, stream: Any, fd: int, *, own: bool = True) -> None:
+        # own: the interpreter's own sys.stdout/sys.stderr (not a caller's redirect)
+        self._own = own
         self._sink = None
         if stream is None:
             _hold(fd)
             stream = self._sink = open(os.devnull, "w", encoding="utf-8")
         self._stream = stream
         self._closed = self._sink is not None
+        #: A copy of the descriptor made to point at os.devnull, put back by :meth:`end`
+        #: for a caller's own stream (main() called in a program, whose file this is).
+        self._saved_fd: tuple[int, int] | None = None
         #: Why what is written here is lost (e.g. ``"it is closed"``); None while it arrives.
         self.lost: str | None = None
         #: Whether the reader of the pipe left (``| head``): lost quietly, status 141.
@@ -57,12 +62,20 @@ class GuardedStream:
         elif self.lost is None:
             self.lost = (getattr(exc, "strerror", None) or str(exc)
                          if isinstance(exc, OSError) else "it is closed")
+        if self._saved_fd is not None:
+            return  # pointed at os.devnull already
         try:
             null = os.open(os.devnull, os.O_WRONLY)
         except OSError:
             return
         try:
-            os.dup2(null, self._stream.fileno())
+            fd = self._stream.fileno()
+            # the interpreter's own stream ends with this process: its exit-time flush goes
+            # to os.devnull; a caller's own file gets its descriptor back at the end
+            saved = None if self._own else os.dup(fd)
+            os.dup2(null, fd)
+            if saved is not None:
+                self._saved_fd = (fd, saved)
         except (OSError, ValueError, AttributeError):
             pass
         finally:
@@ -94,9 +107,19 @@ class GuardedStream:
                 self._leave(exc)
 
     def close_sink(self) -> None:
-        """Close the devnull sink of a closed stream (the command has ended)."""
+        """The command has ended: close the devnull sink of a closed stream, and give a
+        caller's own stream its descriptor back (main() called in a program)."""
         if self._sink is not None:
             self._sink.close()
+        if self._saved_fd is not None:
+            fd, saved = self._saved_fd
+            self._saved_fd = None
+            try:
+                os.dup2(saved, fd)
+            except OSError:
+                pass
+            finally:
+                os.close(saved)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
