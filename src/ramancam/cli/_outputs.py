@@ -63,6 +63,8 @@ def resolved(label: str, path: str | os.PathLike[str]) -> Any:
     try:
         return Path(path).resolve()
     except (RuntimeError, OSError) as exc:
+        # a loop: the words check_not_special gives it, whichever check meets it first
+        check_not_special(label, str(path), path, "file or folder")
         raise RamancamError(
             f"{label} must name a file or folder; got {str(path)!r}, a symbolic link that "
             f"cannot be followed ({exc}). Remove the link or give another path.") from None

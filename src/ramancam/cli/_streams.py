@@ -11,6 +11,19 @@ from typing import Any
 __all__ = ["GuardedStream", "safe_terminal"]
 
 
+def _to_devnull(fd: int) -> None:
+    """Point the descriptor ``fd`` at ``os.devnull`` (nothing done where that cannot open)."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    if null != fd:  # a closed fd may be the number open() gave
+        try:
+            os.dup2(null, fd)
+        finally:
+            os.close(null)
+
+
 def _hold(fd: int) -> None:
     """Point the closed descriptor ``fd`` at ``os.devnull``: a file the command opens later
     would otherwise get its number, and what a library or a child process writes to the
@@ -18,10 +31,7 @@ def _hold(fd: int) -> None:
     try:
         os.fstat(fd)
     except OSError:
-        null = os.open(os.devnull, os.O_WRONLY)
-        if null != fd:
-            os.dup2(null, fd)
-            os.close(null)
+        _to_devnull(fd)
 
 
 class GuardedStream:
@@ -65,21 +75,15 @@ class GuardedStream:
         if self._saved_fd is not None:
             return  # pointed at os.devnull already
         try:
-            null = os.open(os.devnull, os.O_WRONLY)
-        except OSError:
-            return
-        try:
             fd = self._stream.fileno()
             # the interpreter's own stream ends with this process: its exit-time flush goes
             # to os.devnull; a caller's own file gets its descriptor back at the end
             saved = None if self._own else os.dup(fd)
-            os.dup2(null, fd)
+            _to_devnull(fd)
             if saved is not None:
                 self._saved_fd = (fd, saved)
         except (OSError, ValueError, AttributeError):
             pass
-        finally:
-            os.close(null)
 
     @property
     def _gone(self) -> bool:
