@@ -1,12 +1,16 @@
 """Toy data for the tests: a labelled set in the form of a ``benchmarks/realdata.py`` row,
 for the tests of the scripts that fit models on its inputs and folds; a small measured-like
-map, for the tests of the map readers."""
+map, for the tests of the map readers; the fastest training options (:data:`FAST`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
+
+#: The fastest network `ramancam train` takes: options of the CLI tests that train.
+FAST = ["--recipe", "none", "--epochs", "1", "--filters", "4", "--filter-size", "3",
+        "--fc-width", "8"]
 
 
 def toy_spec(rd: Any, *, step: float = 1.0, shift: float = 100.0) -> Any:

@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pytest
 
+from _toy_sets import FAST as TRAIN_FAST
 from _vendor_files import AXIS, spc_bytes
 from ramancam import RamancamError
 from ramancam.cli import main
@@ -18,8 +19,7 @@ from ramancam.io import read, read_table
 from ramancam.spectra import Spectra
 from ramancam.train import make_splits
 
-FAST = ["--recipe", "none", "--epochs", "1", "--filters", "4", "--filter-size", "3",
-        "--fc-width", "8", "--threads", "1"]
+FAST = [*TRAIN_FAST, "--threads", "1"]
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

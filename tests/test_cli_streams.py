@@ -12,10 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from _toy_sets import FAST
 from ramancam.cli import main
-
-FAST = ["--recipe", "none", "--epochs", "1", "--filters", "4", "--filter-size", "3",
-        "--fc-width", "8"]
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -11,15 +11,12 @@ import pytest
 import torch
 
 from _model_files import rewrite_model, without_references
+from _toy_sets import FAST
 from ramancam.bundle import load
 from ramancam.cli import main
 from ramancam.errors import RamancamError
 from ramancam.io import read, read_table, write_table
 from ramancam.spectra import Spectra
-
-FAST = ["--recipe", "none", "--epochs", "1", "--filters", "4", "--filter-size", "3",
-        "--fc-width", "8"]
-
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
