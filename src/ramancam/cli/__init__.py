@@ -92,6 +92,7 @@ def _plain_warnings() -> Iterator[None]:
     import warnings
 
     from ..errors import RamancamWarning
+    from ._stdin import spooled
 
     rare = "The least populated class in y has only"
     glyph = re.compile(r"Glyph (\d+) .* missing from font")
@@ -112,7 +113,7 @@ def _plain_warnings() -> Iterator[None]:
                 return ("warning: a class has fewer spectra (or groups) than folds, so some "
                         f"folds test none of it (scikit-learn: {text.rstrip('.')})\n")
             if issubclass(category, RamancamWarning):
-                return f"warning: {text}\n"
+                return f"warning: {spooled.plain(text)}\n"
             return fmt(message, category, *args, **kw)
 
         warnings.formatwarning = formatted
@@ -168,13 +169,15 @@ def _main(argv: Sequence[str] | None) -> int:
     import matplotlib
 
     from ._outputs import new_folders_done
+    from ._stdin import spooled, stdin_input
 
     installed, old_term = _stop_on_sigterm()
     rc = 2
     try:
         # ids and class names from user files go into figures as they are: a "$" in
         # "Fe$_2$O$_3$ 5%" is no maths (nor an error in matplotlib's maths parser)
-        with matplotlib.rc_context({"text.parse_math": False}), _plain_warnings():
+        with (matplotlib.rc_context({"text.parse_math": False}), _plain_warnings(),
+              stdin_input(args)):
             rc = int(args._run(args) or 0)
             return rc
     except KeyboardInterrupt:
@@ -203,9 +206,10 @@ def _main(argv: Sequence[str] | None) -> int:
         msg = text.splitlines()[0] if text else type(exc).__name__
         if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in msg:
             msg = f"{exc.filename}: {msg}"
-        print(f"error: {msg}", file=sys.stderr)
+        print(f"error: {spooled.plain(msg)}", file=sys.stderr)
         return 2
     finally:
+        spooled.path = None
         new_folders_done(failed=rc != 0)  # no empty output folder left by a failed run
         if installed:
             signal.signal(signal.SIGTERM, signal.SIG_DFL if old_term is None else old_term)

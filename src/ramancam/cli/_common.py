@@ -32,7 +32,7 @@ def add_data_arguments(p: argparse.ArgumentParser, *, name: str = "data",
                                    "RRUFF text, SPC, WDF, JCAMP-DX, OPUS, SIF, SPA, Excel "
                                    ".xlsx/.xls, "
                                    "MATLAB .mat; FILE:NAME for a sheet or a MATLAB matrix) or a "
-                                   "folder of such files") -> None:
+                                   "folder of such files; '-': standard input") -> None:
     """Positional DATA plus ``--files``, ``--label-col`` / ``--labels-from`` /
     ``--groups-from``."""
     p.add_argument(name, metavar=metavar, help=help)

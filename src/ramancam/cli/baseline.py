@@ -11,6 +11,7 @@ from ._common import (
     add_recipe_arguments,
     add_split_arguments,
 )
+from ._stdin import shown_as
 
 NAME = "baseline"
 HELP = ("PCA + SVM, PLS-DA (with VIP scores) or library search on the same data, recipe and "
@@ -215,7 +216,7 @@ def _run(args: argparse.Namespace) -> int:
         for i in tested:
             w.writerow([ids[i], int(fold_of[i]), y[i], pred[i]])
     summary: dict[str, Any] = {
-        "model": args.model, "data": str(args.data), "recipe": args.recipe,
+        "model": args.model, "data": shown_as(args.data), "recipe": args.recipe,
         "grid": args.grid, "seed": args.seed, "inner_folds": args.inner_folds,
         # what was applied (the options above may say auto, or nothing)
         "recipe_used": str(getattr(args, "recipe_used", args.recipe)),

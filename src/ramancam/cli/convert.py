@@ -62,7 +62,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                        help="a spectra file of any known format (wide CSV/TSV, long tables, "
                             "two-column text, RRUFF, SPC, WDF, JCAMP-DX, OPUS, SIF, SPA, Excel, "
                             "MATLAB; FILE:NAME for a sheet or a MATLAB matrix) or a folder of "
-                            "them")
+                            "them; '-': standard input")
     p.add_argument("out", metavar="OUT",
                    help="the wide CSV table to write (.csv or .csv.gz), or a Zarr cube (.zarr) "
                         "for a map")

@@ -7,6 +7,7 @@ from typing import Any
 
 from ._common import add_data_arguments
 from ._scale import add_arguments as add_scale_arguments
+from ._stdin import shown_as
 
 NAME = "explain"
 HELP = "maps of the bands that drove each decision (FC-importance, Grad-CAM, captum)"
@@ -536,7 +537,7 @@ def _run(args: argparse.Namespace) -> int:
         paths = write_explain_outputs(
             out_dir, map_grid, whole["X"], whole["maps"], grid, whole["proba"], classes,
             method=args.method, bands=bands,
-            info={"data": str(args.data), "model": str(args.model), "method": args.method,
+            info={"data": shown_as(args.data), "model": str(args.model), "method": args.method,
                   "target": args.target, "score": args.score},
             unknown=whole["unknown"], novelty_p=whole["novelty_p"],
             set_size=whole["set_size"], band_shift=whole["band_shift"],
@@ -553,7 +554,7 @@ def _run(args: argparse.Namespace) -> int:
     if note:
         print(note, file=report)
     if args.report:
-        info = {"data": str(args.data), "model": str(args.model), "method": args.method,
+        info = {"data": shown_as(args.data), "model": str(args.model), "method": args.method,
                 "target": args.target, "score": args.score,
                 "spectra explained": len(data) - len(refused),
                 **({"not explained (refused by the model's recipe)": len(refused)}

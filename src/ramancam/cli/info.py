@@ -18,6 +18,7 @@ from ._common import (
     label_like,
     left_out_text,
 )
+from ._stdin import shown_as
 
 NAME = "info"
 HELP = "summarise a spectra file or folder, a model file, or the built-in example"
@@ -77,8 +78,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="a spectra file (wide CSV/TSV, .gz too, a long table of a row per point, "
                         "two-column text, RRUFF text, SPC, WDF, JCAMP-DX, OPUS, SIF, SPA, Excel, "
                         "MATLAB; FILE:NAME for a sheet or a MATLAB matrix) or a folder of such "
-                        "files, or a model file (.ramancam) to describe; omitted: the built-in "
-                        "example")
+                        "files, or a model file (.ramancam) to describe; '-': spectra from "
+                        "standard input; omitted: the built-in example")
     add_reading_arguments(p)
     p.add_argument("--example", action="store_true",
                    help="describe the built-in synthetic example (3 classes x 4 spectra)")
@@ -691,7 +692,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         path = args.path
         spectra = read_data(args, name="path")
-        shown = path
+        path = shown = shown_as(path)
     d = {**describe(spectra), **_extra(spectra)}
     check = None
     each: list[Any] = []

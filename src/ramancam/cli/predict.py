@@ -9,6 +9,7 @@ from typing import Any
 from ._common import add_data_arguments
 from ._outputs import predicted_line
 from ._scale import add_arguments as add_scale_arguments
+from ._stdin import shown_as
 
 NAME = "predict"
 HELP = "classify spectra with a saved model"
@@ -511,7 +512,7 @@ def _run(args: argparse.Namespace) -> int:
         map_proba = np.concatenate(all_proba)
         paths = write_predict_outputs(
             out_dir, grid, map_proba, classes,
-            info={"data": str(args.data), "model": str(args.model)}, unknown=dark,
+            info={"data": shown_as(args.data), "model": str(args.model)}, unknown=dark,
             extra_section=[s_ for s_ in (printed, checks) if s_ is not None],
             band_shift=np.concatenate(shift_rows) if shift_rows else None,
             novelty_p=np.concatenate(p_rows) if p_rows else None,
@@ -524,7 +525,7 @@ def _run(args: argparse.Namespace) -> int:
         from ..predict_report import write_predict_report
 
         path = write_predict_report(
-            page, info={"data": str(args.data), "model": str(args.model),
+            page, info={"data": shown_as(args.data), "model": str(args.model),
                         "spectra": len(data), "classes": len(classes)},
             lines=said, counts=counts, attention=attention, grid=bundle.grid,
             reference=bundle.class_reference, labels_known=classes)

@@ -9,6 +9,7 @@ from ..novelty import DEFAULT_METHOD, METHODS
 from ..presets import AUGMENT_MODES, PRESETS
 from ._common import add_data_arguments, add_recipe_arguments, add_split_arguments
 from ._outputs import winner_of
+from ._stdin import shown_as
 
 if TYPE_CHECKING:
     from ..train import CVResult
@@ -465,7 +466,7 @@ def _run(args: argparse.Namespace) -> int:
           + f") on {train_idx.size} spectra")
     if choice is not None:
         print(augment_line(choice, cv.augment_chosen))
-    summary = training_summary(raw[train_idx], source=str(args.data))
+    summary = training_summary(raw[train_idx], source=shown_as(args.data))
     if getattr(args, "left_out", None):
         summary["left_out"] = args.left_out
     settings = {"seed": args.seed, "recipe_option": args.recipe,
@@ -500,7 +501,7 @@ def _run(args: argparse.Namespace) -> int:
         from ..train_report import write_train_report
 
         step = float(np.median(np.diff(grid))) if grid.size > 1 else 0.0
-        info = {"data": str(args.data), "model file": str(args.out),
+        info = {"data": shown_as(args.data), "model file": str(args.out),
                 "spectra": (f"{train_idx.size} for the final model, "
                             f"{len(data) - train_idx.size} in the test part" if split else
                             f"{train_idx.size} for the final model ({len(data)} in the CV)")

@@ -1,0 +1,119 @@
+"""``-`` as a command's input: the spectra come from standard input (cli/_stdin.py)."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from _toy_sets import FAST
+from ramancam.cli import main
+from ramancam.cli._stdin import NAME, suffix_of
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+class _Pipe(io.TextIOWrapper):
+    """A standard input that is a pipe (not a terminal) holding ``data``."""
+
+    def __init__(self, data: bytes, tty: bool = False) -> None:
+        super().__init__(io.BytesIO(data), encoding="utf-8")
+        self._tty = tty
+
+    def isatty(self) -> bool:
+        return self._tty
+
+
+@pytest.fixture(scope="module")
+def peaks_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sim") / "peaks.csv"
+    assert main(["simulate", "peaks", "--n-per-class", "3", "--seed", "4",
+                 "--out", str(path)]) == 0
+    return path
+
+
+@pytest.fixture(scope="module")
+def model_file(peaks_file):
+    out = peaks_file.parent / "peaks.ramancam"
+    assert main(["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
+                 "--no-compare", "--out", str(out)]) == 0
+    return out
+
+
+def _leftovers() -> set[str]:
+    return {p.name for p in Path(tempfile.gettempdir()).glob("ramancam-stdin-*")}
+
+
+def test_predict_from_standard_input_writes_what_the_file_gives(peaks_file, model_file,
+                                                                tmp_path, monkeypatch):
+    # 'cat spectra.csv | ramancam predict MODEL -' said "'-', which does not exist", and
+    # /dev/stdin was refused for want of a suffix: a pipeline had to write a file first
+    before = _leftovers()
+    assert main(["predict", str(model_file), str(peaks_file), "--out",
+                 str(tmp_path / "file.csv")]) == 0
+    monkeypatch.setattr(sys, "stdin", _Pipe(peaks_file.read_bytes()))
+    assert main(["predict", str(model_file), "-", "--out", str(tmp_path / "pipe.csv")]) == 0
+    assert (tmp_path / "pipe.csv").read_text() == (tmp_path / "file.csv").read_text()
+    monkeypatch.setattr(sys, "stdin", _Pipe(gzip.compress(peaks_file.read_bytes())))
+    assert main(["predict", str(model_file), "-", "--out", str(tmp_path / "gz.csv")]) == 0
+    assert (tmp_path / "gz.csv").read_text() == (tmp_path / "file.csv").read_text()
+    assert _leftovers() == before  # the temporary copy is gone
+
+
+def test_train_and_info_name_standard_input_not_a_temporary_file(peaks_file, tmp_path,
+                                                                  monkeypatch, capsys):
+    model = tmp_path / "m.ramancam"
+    monkeypatch.setattr(sys, "stdin", _Pipe(peaks_file.read_bytes()))
+    assert main(["train", "-", "--label-col", "label", *FAST, "--folds", "2", "--no-compare",
+                 "--out", str(model)]) == 0
+    with zipfile.ZipFile(model) as z:
+        recorded = json.loads(z.read("ramancam.json"))
+    assert recorded["training_data"]["source"] == NAME
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "stdin", _Pipe(peaks_file.read_bytes()))
+    assert main(["info", "-", "--label-col", "label"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == NAME and "ramancam-stdin" not in out
+    assert "classes:   3" in out
+
+
+def test_bad_standard_input_is_one_line_naming_standard_input(model_file, monkeypatch,
+                                                              capsys):
+    for data, tty, says in ((b"", False, "standard input is empty"),
+                            (b"a,b\n", True, "which is a terminal"),
+                            (b"label,100,200\n", False,
+                             "standard input must hold at least one spectrum row")):
+        monkeypatch.setattr(sys, "stdin", _Pipe(data, tty))
+        assert main(["predict", str(model_file), "-"]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and len(err.splitlines()) == 1, err
+        assert err.startswith("error: ") and says in err and "ramancam-stdin" not in err, err
+    monkeypatch.setattr(sys, "stdin", None)  # a closed standard input (<&-)
+    assert main(["predict", str(model_file), "-"]) == 2
+    assert "which is closed" in capsys.readouterr().err
+
+
+def test_a_real_pipe_into_a_separate_process(peaks_file, model_file, tmp_path):
+    run = subprocess.run(
+        [sys.executable, "-m", "ramancam", "predict", str(model_file), "-", "--out",
+         str(tmp_path / "p.csv")], input=peaks_file.read_bytes(), capture_output=True,
+        env={**__import__("os").environ, "OMP_NUM_THREADS": "1"}, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert len((tmp_path / "p.csv").read_text().splitlines()) == 1 + 9  # 3 classes x 3
+
+
+@pytest.mark.parametrize(("head", "suffix"), [
+    (b"\x1f\x8b\x08\x00", ".txt.gz"), (b"WDF1\x01\x00", ".wdf"), (b"PK\x03\x04", ".xlsx"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1", ".xls"), (b"MATLAB 5.0 MAT-file", ".mat"),
+    (b"Andor Technology Multi-Channel File", ".sif"), (b"\x00K\x00\x00", ".spc"),
+    (b"\x80M\x00", ".spc"), (b"OK,1,2\n", ".txt"), (b"##TITLE=x\n", ".txt"),
+    (b"label,100,200\n", ".txt")])
+def test_the_kind_of_a_binary_input_comes_from_its_first_bytes(head, suffix):
+    assert suffix_of(head) == suffix
