@@ -117,3 +117,34 @@ def test_a_real_pipe_into_a_separate_process(peaks_file, model_file, tmp_path):
     (b"label,100,200\n", ".txt")])
 def test_the_kind_of_a_binary_input_comes_from_its_first_bytes(head, suffix):
     assert suffix_of(head) == suffix
+
+
+def test_threads_limits_the_blas_libraries_for_the_command_only(peaks_file, model_file,
+                                                                 tmp_path, monkeypatch):
+    # --threads set torch's threads only: numpy/scikit-learn's BLAS (baselines, PCA, the
+    # novelty reference) still took every core of a shared machine
+    from threadpoolctl import threadpool_info
+
+    import ramancam.bundle
+
+    def blas() -> list[int]:
+        return [d["num_threads"] for d in threadpool_info() if d["user_api"] == "blas"]
+
+    from threadpoolctl import threadpool_limits
+
+    outer = threadpool_limits(limits=2, user_api="blas")
+    before = blas()
+    assert set(before) == {2}
+    seen: list[list[int]] = []
+    real = ramancam.bundle.load
+
+    def spy(*args, **kwargs):
+        seen.append(blas())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ramancam.bundle, "load", spy)
+    assert main(["predict", str(model_file), str(peaks_file), "--threads", "1", "--out",
+                 str(tmp_path / "p.csv")]) == 0
+    assert seen and seen[0] and set(seen[0]) == {1}
+    assert blas() == before  # a program calling main() keeps its own limits
+    outer.restore_original_limits()

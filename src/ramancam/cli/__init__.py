@@ -210,6 +210,9 @@ def _main(argv: Sequence[str] | None) -> int:
         return 2
     finally:
         spooled.path = None
+        from .train import release_threads
+
+        release_threads()  # --threads limited the BLAS libraries for this command only
         new_folders_done(failed=rc != 0)  # no empty output folder left by a failed run
         if installed:
             signal.signal(signal.SIGTERM, signal.SIG_DFL if old_term is None else old_term)

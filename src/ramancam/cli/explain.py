@@ -111,7 +111,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     o.add_argument("--max-plots", type=int, default=6, metavar="N",
                    help="maps drawn by --plot and --report (default 6)")
     p.add_argument("--threads", type=int, metavar="N",
-                   help="CPU threads for torch (default: torch's choice; with --workers, "
+                   help="CPU threads for torch and BLAS (numpy, scikit-learn) (default: their "
+                        "choice; with --workers, "
                         "each worker's, default 1)")
     add_scale_arguments(p)
 

@@ -91,7 +91,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "name without a suffix) for predictions.csv and report.html (the "
                         "page of --report), and for a map the images")
     p.add_argument("--threads", type=int, metavar="N",
-                   help="CPU threads for torch (default: torch's choice)")
+                   help="CPU threads for torch and BLAS (numpy, scikit-learn) (default: their "
+                        "choice)")
     p.add_argument("--bf16", action="store_true",
                    help="bfloat16 convolutions: about 1.5x faster on CPUs with AVX-512 BF16 "
                         "or AMX (docs/performance.md), probabilities change in the 3rd "

@@ -154,7 +154,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="false-alarm rate on known spectra for the novelty threshold "
                         "(default 0.05)")
     t.add_argument("--threads", type=int, metavar="N",
-                   help="CPU threads for torch (default: torch's choice; 1 is often fastest "
+                   help="CPU threads for torch and BLAS (numpy, scikit-learn) (default: their "
+                        "choice; 1 is often fastest "
                         "on a busy shared machine)")
 
 
@@ -304,8 +305,14 @@ def format_winner(cv: CVResult) -> str:
     return "\n".join(lines)
 
 
+#: The BLAS thread limits a command set (``--threads``), undone when it ends.
+_BLAS_LIMITS: list[Any] = []
+
+
 def set_threads(n: int | None) -> None:
-    """Set torch's CPU thread count for this process (``None`` leaves torch's default)."""
+    """Set torch's CPU thread count for this process (``None`` leaves torch's default), and
+    the BLAS libraries' (numpy, SciPy, scikit-learn: the baselines, PCA, the novelty
+    reference) for the command's run (:func:`release_threads`)."""
     if n is None:
         return
     from ..errors import RamancamError
@@ -313,8 +320,17 @@ def set_threads(n: int | None) -> None:
     if n < 1:
         raise RamancamError(f"--threads must be a positive integer; got {n}.")
     import torch
+    from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(n)
+    _BLAS_LIMITS.append(threadpool_limits(limits=n, user_api="blas"))
+
+
+def release_threads() -> None:
+    """Give the BLAS libraries back the thread counts they had before :func:`set_threads`
+    (a program calling ``main()`` keeps its own); torch's count stays, as torch keeps it."""
+    while _BLAS_LIMITS:
+        _BLAS_LIMITS.pop().restore_original_limits()
 
 
 def _calibrate(final: Any, cv: CVResult, data: Any, params: dict[str, Any],
