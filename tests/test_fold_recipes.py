@@ -439,3 +439,39 @@ def test_cross_validate_spectra_needs_labels():
     X, _ = _set(4)
     with pytest.raises(RamancamError, match=r"raw must carry class labels; got unlabelled"):
         cross_validate_spectra(Spectra(X, AXIS))
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_cross_validate_spectra_takes_train_s_spatial_folds(tmp_path, capsys):
+    """A map's blocks as folds in Python, as ``train --spatial-folds`` makes them (the
+    function had no way to ask for them: a notebook user of a map got random folds, which
+    let neighbours of the test pixels train)."""
+    from ramancam.io import read
+    from ramancam.maps.folds import spatial_splits
+    from ramancam.validate import cross_validate_spectra
+
+    X, labels = _set(12)  # 36 pixels: a 6 x 6 map, a class per two columns
+    order = np.argsort(labels, kind="stable")
+    xy = np.array([(i // 6, i % 6) for i in range(36)], dtype=float)
+    ids = [f"px{i:02d}" for i in range(36)]
+    path = tmp_path / "map.csv"
+    write_table(Spectra(X[order], AXIS, labels=list(np.array(labels)[order]),
+                        meta={"id": np.array(ids), "x": xy[:, 0], "y": xy[:, 1]}), path)
+    text, model = _train_and_load([str(path), "--label-col", "label", "--spatial-folds", "2",
+                                   "--spatial-block", "2", *TINY_CLI, "--no-compare",
+                                   "--out", str(tmp_path / "m.ramancam")], capsys)
+    raw = read(path, label_col="label")
+    res = cross_validate_spectra(raw, spatial_folds=2, spatial_block=2, compare=False,
+                                 estimator_params=TINY)
+    assert text.startswith(res.summary() + "\n") and "2-fold spatial CV" in res.kind
+    assert res.cv.fold_accuracy == model.info["cv"]["fold_accuracy"]
+    tests = [set(te) for _, te in spatial_splits(res.data, n_splits=2, block_size=2,
+                                                 buffer=1, random_state=0)]
+    assert [set(np.flatnonzero(res.cv.fold_of == k)) for k in range(2)] == tests
+    from ramancam.errors import RamancamError
+
+    with pytest.raises(RamancamError, match=r"spatial_folds makes folds of map blocks; got "
+                                            r"group_col too"):
+        cross_validate_spectra(raw, spatial_folds=2, group_col="label")
+    with pytest.raises(RamancamError, match=r"--spatial-buffer must come with --spatial-f"):
+        cross_validate_spectra(raw, spatial_buffer=2)

@@ -158,7 +158,9 @@ def cross_validate_spectra(
         raw: Spectra, *, recipe: str = "auto", grid: str | Sequence[float] | None = None,
         normalize: str | None = None, drop_clipped: bool = False, folds: int = 5,
         group_col: str | None = None, split_col: str | None = None,
-        train_value: Any = "train", seed: int = 0, compare: bool = True,
+        train_value: Any = "train", spatial_folds: int | None = None,
+        spatial_block: int | None = None, spatial_buffer: int | None = None,
+        seed: int = 0, compare: bool = True,
         preset: str = "tuned", estimator_params: Mapping[str, Any] | None = None,
         keep_models: bool = False,
         progress: Callable[[int, int, float], None] | None = None) -> SpectraCV:
@@ -185,6 +187,12 @@ def cross_validate_spectra(
         ``train``'s folds: stratified K-fold, group-aware with ``group_col``, a fixed split
         with ``split_col`` (its training part: ``train_value``); ``seed`` seeds the folds
         and the networks.
+    spatial_folds, spatial_block, spatial_buffer
+        ``train``'s ``--spatial-folds K`` (blocks of neighbouring pixels of a map, from the
+        spectra's ``x``/``y`` metadata, instead of ``folds``), ``--spatial-block`` (block
+        side in pixels; default about four blocks per fold) and ``--spatial-buffer``
+        (training leaves out pixels within that many pixels of a test pixel; default 1):
+        :class:`ramancam.maps.folds.SpatialBlockKFold`.
     compare : bool
         Also cross-validate PCA + SVM, PLS-DA and library search on the same folds.
     preset : str
@@ -241,13 +249,26 @@ def cross_validate_spectra(
     if split_col is None and train_value != "train":  # as train refuses --train-value alone
         raise RamancamError(f"train_value must come with split_col; got {train_value!r} "
                             "without it. Give split_col, or leave train_value out.")
+    spatial = {"spatial_folds": spatial_folds, "spatial_block": spatial_block,
+               "spatial_buffer": spatial_buffer}
+    for name, value in spatial.items():
+        if value is None:
+            continue
+        whole = _whole(value)
+        if whole is None:
+            raise RamancamError(f"{name} must be an integer; got {value!r}.")
+        spatial[name] = whole
+    if spatial_folds is not None and (group_col is not None or split_col is not None):
+        other = "group_col" if group_col is not None else "split_col"
+        raise RamancamError(f"spatial_folds makes folds of map blocks; got {other} too. Give "
+                            "one of them.")
     if progress is not None and not callable(progress):
         raise RamancamError(f"progress must be a function progress(fold, n_folds, accuracy); "
                             f"got {progress!r}.")
     args = _train_args(data="the spectra", recipe=str(recipe), grid=_grid_text(grid),
                        normalize=normalize, drop_clipped=bool(drop_clipped), folds=folds,
                        group_col=group_col, split_col=split_col, train_value=train_value,
-                       seed=seed, compare=bool(compare), preset=preset)
+                       seed=seed, compare=bool(compare), preset=preset, **spatial)
     _common.check_split_options(args)
     params = {**train_params(args), "verbose": False, **dict(estimator_params or {})}
     known = CNNClassifier().get_params()
