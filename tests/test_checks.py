@@ -353,3 +353,44 @@ def test_only_one_value_held_by_every_spectrum_is_a_fill():
     Z = np.full((3, 12), 5.0)
     Z[:, 5:7] = [[1, 2], [3, 4], [5, 6]]
     assert fill_runs(Z, min_kept=10) is None  # two points left: no spectrum
+
+
+def test_fill_runs_scanned_block_by_block_are_those_of_all_the_rows():
+    # A table read in blocks (convert's row reader) must leave out the padding the whole
+    # read leaves out: the blocks together, not the first alone, decide it
+    from ramancam.checks import FillScan, fill_ends_of, fill_runs
+
+    rng = np.random.default_rng(4)
+    w = np.arange(100.0, 160.0)
+    base = 50 + rng.random((9, w.size)) * 100
+    cases = {}
+    X = base.copy()
+    X[:, :5], X[:, -7:] = 10.0, 10.0
+    cases["padded"] = X
+    Y = X.copy()
+    Y[7, 1] = 3.0  # a row far down shortens the leading run to one point: no padding there
+    cases["lead broken late"] = Y
+    Z = X.copy()
+    Z[:, 5] = 10.0  # as long as the first rows allow, then cut by the eighth row
+    Z[8, 5] = 1.0
+    cases["lead cut late"] = Z
+    F = np.full((9, w.size), 4.0)
+    cases["flat"] = F
+    T = base.copy()
+    T[:, :3], T[:, 3:] = 10.0, 6.0  # runs of two values meeting: 3 of 10, the rest of 6
+    cases["two values"] = T
+    rules = {"nonzero": True, "min_rows": 3, "min_kept": 10}
+    for name, M in cases.items():
+        for cuts in ([], [1], [2, 3], [1, 2, 3, 4, 5, 6, 7, 8], [8]):
+            scan = FillScan(**rules)
+            for part in np.split(M, cuts):
+                scan.add(part)
+            assert scan.runs() == fill_runs(M, **rules), (name, cuts)
+            assert scan.ends(w) == fill_ends_of(M, w, **rules), (name, cuts)
+    assert fill_runs(cases["lead cut late"], **rules) == (5, 7)
+    assert fill_runs(cases["lead broken late"], **rules) == (0, 7)
+    scan = FillScan(**rules)
+    scan.add(X[:2])  # two rows: too few to tell a fill, as in one table of two
+    assert scan.runs() is None
+    scan.add(X[2:3])
+    assert scan.runs() == (5, 7)

@@ -628,15 +628,9 @@ def fill_ends(spectra: Spectra) -> FillEnds | None:
 def fill_ends_of(X: NDArray[Any], axis: NDArray[Any], **rules: Any) -> FillEnds | None:
     """:func:`fill_ends` of the rows of ``X`` on ``axis``; ``rules``: those of
     :func:`fill_runs` (the table reader's, stricter)."""
-    runs = fill_runs(X, **rules)
-    if runs is None:
-        return None
-    lead, trail = runs
-    n = X.shape[1]
-    return FillEnds(lead, trail, (float(X[0, 0]), float(X[0, -1])),
-                    ((float(axis[0]), float(axis[max(lead, 1) - 1])),
-                     (float(axis[n - max(trail, 1)]), float(axis[-1]))),
-                    (float(axis[lead]), float(axis[n - 1 - trail])))
+    scan = FillScan(**rules)
+    scan.add(X)
+    return scan.ends(axis)
 
 
 def fill_runs(X: NDArray[Any], *, nonzero: bool = False, min_rows: int = 2,
@@ -647,31 +641,82 @@ def fill_runs(X: NDArray[Any], *, nonzero: bool = False, min_rows: int = 2,
     left between them; ``None`` when neither end has one, or the rows are flat throughout.
     With ``nonzero``, runs of 0 or of a detector's limit (:data:`DETECTOR_LIMITS`:
     saturation, another note's) do not count (a noise-free simulation's empty tail is 0)."""
-    if X.ndim != 2 or X.shape[0] < max(2, min_rows):
+    if X.ndim != 2:
         return None
-    n = X.shape[1]
+    scan = FillScan(nonzero=nonzero, min_rows=min_rows, min_kept=min_kept)
+    scan.add(X)
+    return scan.runs()
 
-    def run(cols: Iterator[int], v: float) -> int:
-        k = 0
-        for j in cols:
-            if not (X[:, j] == v).all():
-                break
-            k += 1
-        return k
 
-    def counts(k: int, v: float) -> bool:
-        return k >= MIN_FILL and bool(np.isfinite(v)) and not (
-            nonzero and (v == 0 or float(v) in DETECTOR_LIMITS))
+class FillScan:
+    """:func:`fill_runs` and :func:`fill_ends_of` of rows given a block at a time (a table
+    read in blocks of lines): :meth:`add` each block in file order, then :meth:`runs` or
+    :meth:`ends` give what the same functions give for all the rows at once. A column
+    belongs to a run when every row of every block holds the first row's value there, so
+    each block can only shorten the runs the earlier ones left; no block decides alone."""
 
-    v0, v1 = X[0, 0], X[0, -1]
-    lead = run(iter(range(n)), v0)
-    if lead >= n - 1:  # flat spectra: another note's
-        return None
-    trail = run(iter(range(n - 1, lead, -1)), v1)
-    lead, trail = (lead if counts(lead, v0) else 0), (trail if counts(trail, v1) else 0)
-    if not (lead or trail) or n - lead - trail < max(2, min_kept):
-        return None
-    return lead, trail
+    def __init__(self, *, nonzero: bool = False, min_rows: int = 2, min_kept: int = 2
+                 ) -> None:
+        self.nonzero, self.min_rows, self.min_kept = nonzero, min_rows, min_kept
+        self.n_rows = 0
+        self.values: tuple[float, float] | None = None  # the first row's first and last
+        self.lead = self.trail = 0  # the runs so far, unbounded (both may span every point)
+        self.n_points = 0
+
+    def add(self, X: NDArray[Any]) -> None:
+        """Rows of the table, the next in file order, of as many points as the others."""
+        if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+            return
+        n = X.shape[1]
+        if self.values is None:
+            self.values = (X[0, 0], X[0, -1])
+            self.lead = self.trail = self.n_points = n
+        elif n != self.n_points:
+            raise ValueError(f"rows must have {self.n_points} points; got {n}")
+        v0, v1 = self.values
+
+        def run(cols: range, v: float) -> int:  # column by column: a large map costs a few
+            k = 0
+            for j in cols:
+                if not (X[:, j] == v).all():
+                    break
+                k += 1
+            return k
+
+        self.lead = run(range(self.lead), v0)
+        self.trail = run(range(n - 1, n - 1 - self.trail, -1), v1)
+        self.n_rows += X.shape[0]
+
+    def runs(self) -> tuple[int, int] | None:
+        """``(lead, trail)`` as :func:`fill_runs` gives them for all the rows added."""
+        if self.values is None or self.n_rows < max(2, self.min_rows):
+            return None
+        n, (v0, v1) = self.n_points, self.values
+        lead = self.lead
+        if lead >= n - 1:  # flat spectra: another note's
+            return None
+        trail = min(self.trail, n - 1 - lead)
+
+        def counts(k: int, v: float) -> bool:
+            return k >= MIN_FILL and bool(np.isfinite(v)) and not (
+                self.nonzero and (v == 0 or float(v) in DETECTOR_LIMITS))
+
+        lead, trail = (lead if counts(lead, v0) else 0), (trail if counts(trail, v1) else 0)
+        if not (lead or trail) or n - lead - trail < max(2, self.min_kept):
+            return None
+        return lead, trail
+
+    def ends(self, axis: NDArray[Any]) -> FillEnds | None:
+        """:func:`fill_ends_of` of all the rows added, on ``axis``."""
+        runs = self.runs()
+        if runs is None or self.values is None:
+            return None
+        lead, trail = runs
+        n = self.n_points
+        return FillEnds(lead, trail, (float(self.values[0]), float(self.values[1])),
+                        ((float(axis[0]), float(axis[max(lead, 1) - 1])),
+                         (float(axis[n - max(trail, 1)]), float(axis[-1]))),
+                        (float(axis[lead]), float(axis[n - 1 - trail])))
 
 
 def fill_note(fill: FillEnds | None, what: str = "note: ") -> str | None:
