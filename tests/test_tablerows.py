@@ -11,6 +11,7 @@ import pytest
 import ramancam.cli._common as cli_common
 from _toy_sets import jittered_map
 from ramancam.cli import main
+from ramancam.errors import RamancamWarning
 from ramancam.io import read_table
 from ramancam.io.tablerows import open_table_rows
 from ramancam.io.zarr_cube import open_cube
@@ -129,3 +130,99 @@ def test_a_header_longer_than_64_kb_is_found(tmp_path, rng):
     assert got is not None
     np.testing.assert_array_equal(got.axis, axis)
     np.testing.assert_array_equal(got.X[np.arange(6)], Y.astype(np.float32))
+
+
+PADDED_AXIS = np.arange(300.0, 380.0, 2.0)  # 40 points
+
+
+def _padded_table(rng, *, lead_broken_at=None):
+    """The map of :func:`_table` on 40 points, padded as food/astragalus is: 10 at the first 4
+    and 7.5 at the last 6 points of every spectrum; ``lead_broken_at``: that row holds 11 at
+    its first point, so the first 4 are no padding. The spectra and the text."""
+    xy, Y = jittered_map(rng, PADDED_AXIS.size)
+    Y[:, :4], Y[:, -6:] = 10.0, 7.5
+    if lead_broken_at is not None:
+        Y[lead_broken_at, 0] = 11.0
+    head = ",".join(["id", "label", "x", "y", *(f"{w:g}" for w in PADDED_AXIS)])
+    labels = np.where(xy[:, 0] < 81.0, "matrix", "cell")
+    rows = [head] + [",".join([f"p{i}", labels[i], str(x), str(y), *map(str, spec)])
+                     for i, ((x, y), spec) in enumerate(zip(xy, Y, strict=True))]
+    return Y, "\n".join(rows) + "\n"
+
+
+def _said(fn):
+    """What ``fn()`` gives, and the lines it warned."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = fn()
+    return got, [str(w.message) for w in caught]
+
+
+@pytest.mark.parametrize("block_bytes", [300, 4096, None])
+@pytest.mark.parametrize("scratch", [False, True])
+def test_rows_leave_out_the_padding_the_whole_read_leaves_out(tmp_path, rng, block_bytes,
+                                                               scratch):
+    # A padded table streamed into a cube (convert) kept its padding, which the whole read
+    # (train, predict, convert to CSV) leaves out: one file, two sets of spectra. Blocks of
+    # 300 bytes hold about one row each, so no block decides alone.
+    kw: dict = {} if block_bytes is None else {"block_bytes": block_bytes}
+    if scratch:
+        (tmp_path / "s").mkdir()
+        kw["scratch"] = tmp_path / "s"
+    Y, text = _padded_table(rng)
+    path = tmp_path / "pad.csv"
+    path.write_text(text)
+    whole, said_whole = _said(lambda: read_table(path, label_col="label"))
+    rows, said_rows = _said(lambda: open_table_rows(path, label_col="label", **kw))
+    assert rows is not None and len(said_whole) == 1
+    assert said_rows == said_whole  # the same line, once
+    assert "the first 4 (300-306 cm-1) and the last 6 (368-378 cm-1) points" in said_rows[0]
+    np.testing.assert_array_equal(rows.axis, whole.wavenumbers)
+    np.testing.assert_array_equal(rows.axis, PADDED_AXIS[4:-6])
+    assert rows.X.shape == (29, 30)
+    np.testing.assert_array_equal(rows.X[np.arange(29)], whole.X.astype(np.float32))
+    pick = np.array([0, 2, 27, 28])
+    np.testing.assert_array_equal(rows.X[pick], Y[pick, 4:-6].astype(np.float32))
+    # a row further down that breaks the leading run: only the trailing one is padding,
+    # decided on all the rows as the whole read decides it (the first blocks alone see both)
+    Y, text = _padded_table(rng, lead_broken_at=27)
+    path.write_text(text)
+    whole, said_whole = _said(lambda: read_table(path, label_col="label"))
+    rows, said_rows = _said(lambda: open_table_rows(path, label_col="label", **kw))
+    assert rows is not None and said_rows == said_whole and len(said_rows) == 1
+    assert "the last 6 (368-378 cm-1) points hold 7.5" in said_rows[0]
+    np.testing.assert_array_equal(rows.axis, PADDED_AXIS[:-6])
+    np.testing.assert_array_equal(rows.X[np.arange(29)], whole.X.astype(np.float32))
+
+
+def test_convert_streams_a_padded_map_table_without_its_padding(tmp_path, rng, capsys,
+                                                               monkeypatch):
+    # `convert MAP.csv OUT.zarr` copied the padding into the cube: 40 points where train and
+    # predict read 30 from the same file
+    _, text = _padded_table(rng)
+    (tmp_path / "m.csv").write_text(text)
+    real = cli_common.read_data
+
+    def never(*a, **k):
+        raise AssertionError("the table was read whole")
+
+    monkeypatch.setattr(cli_common, "read_data", never)
+    with pytest.warns(RamancamWarning) as said:
+        assert main(["convert", str(tmp_path / "m.csv"), str(tmp_path / "s.zarr"),
+                     "--chunk", "4x4", "--label-col", "label"]) == 0
+    assert [str(w.message) for w in said if "fill" in str(w.message)] == [
+        f"file {tmp_path / 'm.csv'}: the first 4 (300-306 cm-1) and the last 6 (368-378 cm-1) "
+        "points hold 7.5 and 10 in every spectrum: a fill value, not a measurement, so they "
+        "are left out (the spectra were measured over 308-366 cm-1)"]
+    assert ("wrote a 6 x 5 map (29 spectra, 1 missing (empty), 30 points"
+            in capsys.readouterr().out)
+    monkeypatch.setattr(cli_common, "read_data", real)
+    with pytest.warns(RamancamWarning, match="a fill value"):  # read whole: the same line
+        assert main(["convert", str(tmp_path / "m.csv"), str(tmp_path / "w.zarr"),
+                     "--chunk", "4x4", "--label-col", "label", "--xy-cols", "x,y"]) == 0
+    a, b = open_cube(tmp_path / "s.zarr"), open_cube(tmp_path / "w.zarr")
+    for k in ("wavenumbers", "x", "y"):
+        np.testing.assert_array_equal(getattr(a, k), getattr(b, k))
+    np.testing.assert_array_equal(np.asarray(a.spectra[...]), np.asarray(b.spectra[...]))

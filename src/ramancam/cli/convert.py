@@ -42,7 +42,8 @@ converts in the memory of one tile; so are a long map export (WiRE's rows of x, 
 intensity) and a wide table with x and y columns (--label-col may be given), where their
 rows are plain (no quoting, comment or blank line among them, one range for all; gzipped
 too); their spectra are kept meanwhile as float32 in a hidden folder beside OUT, removed at
-the end.
+the end. A table's padding (one value at the ends of every spectrum) is left out, with the
+warning of the whole read, as every other command leaves it out.
 An existing OUT.zarr is replaced only when it is an earlier ramancam cube (or an empty
 folder); a folder of other files is refused, and so is IN inside OUT.
 Needs the maps extra (zarr).

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import true_runs
+from ..checks import FillEnds, fill_ends_of, true_runs
 from ..errors import RamancamError, RamancamWarning, spectra_count, where
 from ..spectra import Spectra, check_axis, need_spectra
 from ._atomic import atomic_write, gz_name
@@ -189,7 +189,8 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None,
                 drop_fill: bool = True) -> Spectra:
     """Parse the text of a wide table (see :func:`read_table`); ``source`` names it in errors.
     ``drop_fill``: leave out a fill value held at the ends of every spectrum (:func:`_fill`;
-    off for the row readers, which parse a file block by block)."""
+    off for the row readers, which parse a file block by block and judge the padding on all
+    the blocks together, :class:`ramancam.checks.FillScan`)."""
     start, line0 = _skip_comments(text)
     if start < 0:
         what = "an empty file" if not text.strip() else "only comment lines"
@@ -312,27 +313,34 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None,
                         sources=[source] * len(lines))
 
 
+#: What counts as padding for the readers (:func:`ramancam.checks.fill_runs`): zeros and
+#: saturation are said by info and train (checks.fill_ends, clipped); three rows or more and
+#: ten points left, so that no coincidence of a few rows cuts a spectrum.
+FILL_RULES: dict[str, Any] = {"nonzero": True, "min_rows": 3, "min_kept": 10}
+
+
 def _fill(X: np.ndarray, axis: np.ndarray, source: str) -> slice | None:
     """The columns between a fill value at the ends of every row (:func:`ramancam.checks.
     fill_runs`: food/astragalus holds 10.0 at 100-108 and 3312-4278 cm-1 in all its 160
     spectra), said in a warning; ``None`` without one. Padding is no measurement: kept, the
     paper recipe's straight baseline ran through it and ``info`` reported it as measured.
     A run of zeros stays (a noise-free simulation's tail is one; info and train say it)."""
-    import warnings
+    return fill_left_out(fill_ends_of(X, axis, **FILL_RULES), X.shape[1], source,
+                         stacklevel=4)
 
-    from ..checks import fill_ends_of
-    from ..errors import RamancamWarning
 
-    # zeros and saturation: said by info and train (checks.fill_ends, clipped); three rows
-    # or more and ten points left, so that no coincidence of a few rows cuts a spectrum
-    fill = fill_ends_of(X, axis, nonzero=True, min_rows=3, min_kept=10)
+def fill_left_out(fill: FillEnds | None, n_points: int, source: str, *, stacklevel: int = 3
+                  ) -> slice | None:
+    """The columns kept of ``n_points`` without the padding ``fill`` (:func:`_fill`; the
+    block reader :func:`ramancam.io.tablerows.open_table_rows` scans its blocks for it),
+    said in a warning, the same line whichever reader found it; ``None`` without one."""
     if fill is None:
         return None
     warnings.warn(RamancamWarning(
         f"{where(source or None)}{fill.held(spans=True)}: a fill value, not a measurement, "
         f"so they are left out (the spectra were measured over {fill.measured[0]:g}-"
-        f"{fill.measured[1]:g} cm-1)"), stacklevel=3)
-    return slice(fill.lead, X.shape[1] - fill.trail)
+        f"{fill.measured[1]:g} cm-1)"), stacklevel=stacklevel)
+    return slice(fill.lead, n_points - fill.trail)
 
 
 def _check_header_width(header_line: str, ncol: int, ahead: list[tuple[int, list[str]]],

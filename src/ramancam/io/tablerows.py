@@ -11,6 +11,13 @@ read. Anything the blocks cannot show alike (a gzipped file without a scratch co
 old Mac line ends, blank or comment lines among the rows, rows of different ranges, no
 numeric ``x``/``y``, or an error in any row) gives ``None``: the file is then read whole,
 which names the line of an error.
+
+Padding (a fill value at the ends of every spectrum, :func:`ramancam.io.table._fill`) is
+left out as when the table is read whole, with the same warning: each block's rows shorten
+the runs of the first row's end values that the earlier blocks left
+(:class:`ramancam.checks.FillScan`), so the points left out are those of all the rows
+together, decided once the file is indexed, and every row is read back without them
+(:class:`KeptColumns`).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..checks import FillScan
 from ..errors import RamancamError
 from ._indexable import indexable_head
 from ._rows import (
@@ -35,11 +43,12 @@ from ._rows import (
 from .exports import export_kind
 from .folder import sniff_kind
 from .jcamp import looks_like_jcamp
-from .table import _skip_comments, parse_table
+from .table import FILL_RULES, _skip_comments, fill_left_out, parse_table
 from .tidy import looks_tidy
 from .wdf import FileRows
 
-__all__ = ["TableFileRows", "TableRows", "open_table_rows"]
+__all__ = ["KeptColumns", "TableFileRows", "TableRows", "open_table_rows"]
+
 
 class TableFileRows(TextFileRows):
     """The spectra of a wide table's rows, read from the file only when indexed
@@ -59,17 +68,33 @@ class TableFileRows(TextFileRows):
         return s.X if len(s) == n and s.has_common_axis else None
 
 
+class KeptColumns:
+    """The rows of ``rows`` (read only when indexed, as :class:`TableFileRows` and
+    :class:`ramancam.io.wdf.FileRows` are) with only the points ``cols``: a table's spectra
+    without its padding."""
+
+    def __init__(self, rows: TableFileRows | FileRows, cols: slice) -> None:
+        self.rows, self.cols = rows, cols
+        self.shape = (rows.shape[0], len(range(rows.shape[1])[cols]))
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, idx: Any) -> NDArray[np.float32]:
+        return np.ascontiguousarray(self.rows[idx][:, self.cols])
+
+
 @dataclass(frozen=True)
 class TableRows:
     """A wide table's spectra, not read yet (:func:`open_table_rows`).
 
     Attributes
     ----------
-    X : TableFileRows or FileRows of shape (n, n_points), float32
+    X : TableFileRows, FileRows or KeptColumns of shape (n, n_points), float32
         The rows' spectra, read from the file (or its float32 copy in ``scratch``) only
-        where indexed.
+        where indexed; without the table's padding (:class:`KeptColumns`) where it has one.
     axis : ndarray of shape (n_points,)
-        Raman shift (cm-1), the header's.
+        Raman shift (cm-1), the header's, without the padding's.
     meta : dict of str to ndarray
         ``x`` and ``y`` of each row.
     labels : ndarray of str, or None
@@ -78,7 +103,7 @@ class TableRows:
         The file.
     """
 
-    X: TableFileRows | FileRows
+    X: TableFileRows | FileRows | KeptColumns
     axis: NDArray[np.float64]
     meta: dict[str, NDArray[Any]]
     labels: NDArray[np.str_] | None
@@ -95,6 +120,10 @@ def open_table_rows(path: str | os.PathLike[str], *, label_col: str | None = Non
     ``scratch``, an existing folder: the spectra are written there as float32 while the
     file is indexed, and ``X`` reads them back (:class:`ramancam.io.wdf.FileRows`) instead
     of parsing the text again (:class:`TableFileRows`); the folder must outlive the reads.
+
+    Padding at the ends of every spectrum is left out, with the warning of the whole read
+    (see the module docstring), once every block has been read: a table that falls back to
+    the whole read (``None``) is not warned about twice.
     """
     found = indexable_head(path, scratch)
     if found is None:
@@ -121,6 +150,7 @@ def open_table_rows(path: str | os.PathLike[str], *, label_col: str | None = Non
     labels: list[NDArray[np.str_]] = []
     offsets: list[NDArray[np.int64]] = []
     axis: NDArray[np.float64] | None = None
+    padding = FillScan(**FILL_RULES)  # decided on all the rows, as the whole read does
     copy = None if scratch is None else Path(scratch) / "spectra.f32"
     with open(os.devnull, "wb") if copy is None else copy.open("wb") as out:
         for at, part, _ in line_blocks(p, start_at, block_bytes):
@@ -129,7 +159,7 @@ def open_table_rows(path: str | os.PathLike[str], *, label_col: str | None = Non
                 return None
             try:
                 s = parse_table(header + "\n" + text, source=str(p), label_col=label_col,
-                                drop_fill=False)  # a block: no fill to judge
+                                drop_fill=False)  # a block: the padding is judged on all of them
             except RamancamError:
                 return None  # the whole read names the line
             starts = row_starts(part)
@@ -139,6 +169,7 @@ def open_table_rows(path: str | os.PathLike[str], *, label_col: str | None = Non
                     or (axis is not None and not np.array_equal(axis, s.wavenumbers))):
                 return None
             axis = s.wavenumbers if axis is None else axis
+            padding.add(s.X)
             xs.append(s.meta["x"])
             ys.append(s.meta["y"])
             if s.labels is not None:
@@ -153,5 +184,8 @@ def open_table_rows(path: str | os.PathLike[str], *, label_col: str | None = Non
     rows: TableFileRows | FileRows = (
         TableFileRows(p, header, np.append(starts_all, end_at).astype(np.int64), axis.size)
         if copy is None else FileRows(copy, 0, len(starts_all), axis.size))
-    return TableRows(rows, axis, {"x": np.concatenate(xs), "y": np.concatenate(ys)},
+    kept = fill_left_out(padding.ends(axis), axis.size, str(p))
+    return TableRows(rows if kept is None else KeptColumns(rows, kept),
+                     axis if kept is None else axis[kept],
+                     {"x": np.concatenate(xs), "y": np.concatenate(ys)},
                      np.concatenate(labels) if labels else None, str(p))
