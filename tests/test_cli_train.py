@@ -2085,6 +2085,50 @@ def test_spectra_to_check_leave_out_classes_the_model_never_trained_on():
     assert not unseen_spectra(cv).any()
 
 
+def _class_rows(text):
+    """The Data section's per-class table of a train report: ``{class: [cells...]}``."""
+    data = _section(text, "Data")
+    table = data[data.index("<th>class</th>"):]
+    return {cells[0]: cells[1:] for cells in (re.findall(r"<td[^>]*>(.*?)</td>", row)
+                                              for row in re.findall(r"<tr><td.*?</tr>",
+                                                                    table))}
+
+
+def test_fixed_split_report_gives_a_test_only_class_no_recall(peaks_file, tmp_path):
+    # the per-class table showed recall 0 for a class only in the test part, as if the
+    # model had failed on it, with only the caption to say that it never trained on it
+    s = read_table(peaks_file, label_col="label")
+    last = sorted(set(s.labels.tolist()))[-1]
+    test = (s.labels == last) | (np.arange(len(s)) % 3 == 0)
+    text = _split_report(peaks_file, tmp_path, test)
+    rows = _class_rows(text)
+    n_unseen = int((s.labels == last).sum())
+    assert rows[last] == ["0", str(n_unseen), "not trained on", "–"]
+    # the classes trained on keep their numbers: those the model file records
+    cv = load(tmp_path / "m.ramancam").info["cv"]
+    for c in sorted(set(s.labels.tolist()) - {last}):
+        n_train, n_test, recall, precision = rows[c]
+        assert (int(n_train), int(n_test)) == (int(((s.labels == c) & ~test).sum()),
+                                               int(((s.labels == c) & test).sum()))
+        assert float(recall) == pytest.approx(cv["recall"][c], abs=5e-4)
+        assert precision == "–" if cv["precision"][c] is None else (
+            float(precision) == pytest.approx(cv["precision"][c], abs=5e-4))
+    assert "recall 0" not in _section(text, "Data")
+
+
+def test_report_recall_counts_the_spectra_their_tester_trained_on():
+    # a class whose spectra were tested partly by a model that never trained on it (a
+    # spatial fold whose buffer held its other spectra): the recall of the rest, not 0 for
+    # those; none left: no recall, in words
+    from ramancam.train_report import _recall_cell
+
+    known = np.array([[3, 1], [0, 0]])  # after leaving out 2 of class 0 and 4 of class 1
+    assert _recall_cell(known, 0, 6, fixed_split=False) == 0.75
+    assert _recall_cell(known, 1, 4, fixed_split=False) == "not trained on in its fold"
+    assert _recall_cell(known, 1, 4, fixed_split=True) == "not trained on"
+    assert np.isnan(_recall_cell(known, 1, 0, fixed_split=True))  # never tested
+
+
 def test_fixed_split_report_keeps_test_only_classes_out_of_the_suspects(peaks_file,
                                                                        tmp_path):
     s = read_table(peaks_file, label_col="label")
@@ -2120,6 +2164,9 @@ def test_group_cv_report_keeps_a_class_its_fold_never_trained_on_apart(peaks_fil
     check = _section(html.read_text(), "Training spectra to check")
     assert last not in _first_cells(check, 1)
     n_unseen = int((s.labels == last).sum())
+    # no recall of 0 for that class in the per-class table: its fold never trained on it
+    assert _class_rows(html.read_text())[last][:3] == [str(n_unseen), str(n_unseen),
+                                                       "not trained on in its fold"]
     assert re.search(rf"the CNN put \d+ of the {len(s) - n_unseen} tested spectra of classes "
                      "their fold model trained on in another class", check)
     assert (f"Not listed: the {n_unseen} spectra of {last}, tested by a fold model "

@@ -217,8 +217,16 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
     it = "it" if len(set(cv.labels.astype(str)[untrained].tolist())) == 1 else "them"
     checks_title = "Test spectra to check" if fixed_split else "Training spectra to check"
     n_tested = cv.confusion.sum(axis=1)
-    rows = [[c, counts.get(c, 0), int(n_tested[i]),
-             cv.recall.get(c, float("nan")), cv.precision.get(c, float("nan"))]
+    # the confusions of the spectra the testing model could have named (no others)
+    known_cm = np.array(cv.confusion, dtype=np.int64, copy=True)
+    if untrained.any():
+        in_order = np.asarray(classes)
+        np.subtract.at(known_cm, (np.searchsorted(in_order, cv.labels[untrained].astype(str)),
+                                  np.searchsorted(in_order, cv.oof_pred[untrained].astype(str))),
+                       1)
+    rows = [[c, counts.get(c, 0), int(n_tested[i]), _recall_cell(known_cm, i, n_tested[i],
+                                                                 fixed_split),
+             cv.precision.get(c, float("nan"))]
             for i, c in enumerate(classes)]
     sections.append(Section("Data", [
         dict(data_info),
@@ -228,9 +236,11 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
               caption="Recall: share of the class's tested spectra the CNN named right; "
                       "precision: share of the spectra it named this class that were."
                       + (f" {unseen_classes}: tested by a model that never trained on {it} "
-                         "(recall 0 there by construction, and less precision for the "
-                         f"classes it put those spectra in; see '{checks_title}')."
-                         if untrained.any() else "")),
+                         f"and so cannot name {it}: no recall to speak of "
+                         f"('{_NOT_TRAINED[fixed_split]}'; a recall counts only the spectra "
+                         "whose testing model trained on their class), and less precision "
+                         "for the classes it put those spectra in; see "
+                         f"'{checks_title}'." if untrained.any() else "")),
     ]))
 
     acc = {"CNN": cv.fold_accuracy, **cv.baselines}
@@ -257,12 +267,6 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
                             else "Cross-validated accuracy", blocks))
 
     # the most frequent confusions of the spectra the testing model could have named
-    known_cm = np.array(cv.confusion, dtype=np.int64, copy=True)
-    if untrained.any():
-        in_order = np.asarray(classes)
-        np.subtract.at(known_cm, (np.searchsorted(in_order, cv.labels[untrained].astype(str)),
-                                  np.searchsorted(in_order, cv.oof_pred[untrained].astype(str))),
-                       1)
     confused = most_confused(known_cm, classes, top=8 if len(classes) <= MAX_MATRIX else 30)
     blocks = [(f"The {int(tested.sum())} spectra of the test part, predicted by the model "
                "trained on the training part" if fixed_split else
@@ -470,6 +474,23 @@ def unseen_spectra(cv: Any) -> NDArray[np.bool_]:
     rows = np.flatnonzero((np.asarray(cv.fold_of) >= 0) & np.isin(lab, classes))
     out[rows] = np.isneginf(z[rows, np.searchsorted(classes, lab[rows])])
     return out
+
+
+#: The recall cell of a class whose every tested spectrum was tested by a model that never
+#: trained on it (key: a fixed split's test part, else folds).
+_NOT_TRAINED = {True: "not trained on", False: "not trained on in its fold"}
+
+
+def _recall_cell(known_cm: NDArray[np.int64], i: int, n_tested: int,
+                 fixed_split: bool) -> float | str:
+    """The Data table's recall of class ``i``: over its tested spectra whose testing model
+    trained on it (``known_cm``'s row); the words of :data:`_NOT_TRAINED` where it has tested
+    spectra but none of them such (a model cannot name a class it never trained on: no
+    recall to speak of, not a recall of 0), NaN where it has none tested."""
+    row = int(known_cm[i].sum())
+    if row:
+        return float(known_cm[i, i] / row)
+    return _NOT_TRAINED[fixed_split] if n_tested else float("nan")
 
 
 def _classes_listed(labels: NDArray[np.str_], top: int = 5) -> str:
