@@ -2069,9 +2069,9 @@ def test_spectra_to_check_leave_out_classes_the_model_never_trained_on():
     assert "the 2 test spectra of c, a class only in the test part" in note
     assert "cannot name a class it never trained on" in note
     assert "the novelty score flagged 1 of the 2 as unknown (above the threshold)" in note
-    # a CV's final model trained on every class: the fold model's score, the final threshold
+    # a CV whose fold models kept no threshold of their own: the final model's, said so
     assert ("flagged 1 of the 2 as unknown (the fold model's score, above the final model's "
-            "threshold)") in unseen_note(cv, 0.8)
+            "threshold: the fold models kept no threshold of their own") in unseen_note(cv, 0.8)
     # no threshold (too few held-out spectra, or --novelty none): said, not counted
     assert "no novelty threshold" in unseen_note(cv, float("inf"), fixed_split=True)
     no_scores = _unseen_cv((np.nan,) * 6)
@@ -2127,6 +2127,99 @@ def test_report_recall_counts_the_spectra_their_tester_trained_on():
     assert _recall_cell(known, 1, 4, fixed_split=False) == "not trained on in its fold"
     assert _recall_cell(known, 1, 4, fixed_split=True) == "not trained on"
     assert np.isnan(_recall_cell(known, 1, 0, fixed_split=True))  # never tested
+
+
+def _group_unseen_cv(fold_thresholds):
+    """A 2-fold group CV of classes a, b, c with c all in fold 0's test part (fold 0's model
+    never trained on it: logit -inf), its 3 spectra scored 0.85, 0.95 and 0.5."""
+    from types import SimpleNamespace
+
+    inf = -np.inf
+    return SimpleNamespace(
+        classes=["a", "b", "c"], labels=np.array(["a", "b", "c", "c", "c", "a", "b"]),
+        oof_pred=np.array(["a", "b", "a", "b", "a", "a", "b"]),
+        oof_proba=np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.9, 0.1, 0], [0.2, 0.8, 0],
+                            [0.6, 0.4, 0], [0.7, 0.3, 0], [0.4, 0.6, 0]]),
+        oof_logits=np.array([[2.0, 0.0, 0.0], [0.0, 2.0, 0.0], [1.0, 0.0, inf],
+                             [0.0, 1.0, inf], [0.5, 0.0, inf], [1.0, 0.0, inf],
+                             [0.0, 0.5, inf]]),
+        fold_of=np.array([1, 1, 0, 0, 0, 0, 0]),
+        oof_novelty=np.array([0.1, 0.2, 0.85, 0.95, 0.5, 0.3, 0.2]),
+        fold_thresholds=list(fold_thresholds))
+
+
+def test_unseen_note_judges_each_fold_by_its_own_threshold():
+    # the spectra of a class a fold model never saw were counted flagged against the final
+    # model's threshold (0.8: 2 of 3), not the one of the fold model that scored them
+    # (0.9: 1 of 3), so the count was what no model would have said
+    from ramancam.train_report import unseen_note
+
+    note = unseen_note(_group_unseen_cv([0.9, 0.4]), 0.8)
+    assert note is not None
+    assert ("the novelty score flagged 1 of the 3 as unknown (the score of the fold model "
+            "that tested them, above that model's own threshold: as that model would have "
+            "flagged them).") in note
+    assert "final model's threshold" not in note
+    # a fold model with too few held-out spectra for a threshold flags none
+    assert ("their fold model had no novelty threshold of its own (too few held-out "
+            "spectra to set one), so none of them is flagged") in unseen_note(
+                _group_unseen_cv([np.inf, 0.4]), 0.8)
+    # fold models that chose no threshold of their own (--novelty knn, ...): the final
+    # model's, said so
+    assert ("flagged 2 of the 3 as unknown (the fold model's score, above the final model's "
+            "threshold: the fold models kept no threshold of their own") in unseen_note(
+                _group_unseen_cv([np.nan, np.nan]), 0.8)
+    # a fixed split's one model is the final one: its threshold
+    assert "flagged 2 of the 3 as unknown (above the threshold)" in unseen_note(
+        _group_unseen_cv([0.9]), 0.8, fixed_split=True)
+
+
+def test_group_cv_report_counts_unseen_classes_flagged_by_their_fold_model(tmp_path,
+                                                                          monkeypatch):
+    # seeded: class c all in group g0, so the fold testing g0 never trained on it; that fold
+    # model's own (leave-one-group-out) threshold and the final model's differ, and the
+    # note's count followed the final model's
+    from ramancam import train_report
+    from ramancam.train import CNNClassifier
+
+    seen = {}
+    write = train_report.write_train_report
+
+    def spy(path, **kwargs):
+        seen.update(kwargs)
+        return write(path, **kwargs)
+
+    monkeypatch.setattr(train_report, "write_train_report", spy)
+    rng = np.random.default_rng(0)
+    grid = np.arange(400.0, 700.0, 2.0)
+    y = np.repeat(["a", "b", "c"], 8)
+    g = np.array([*np.tile(["g0", "g1", "g2", "g3"], 4), *["g0"] * 8])
+    centre = np.select([y == "a", y == "b"], [450.0, 550.0], 650.0)[:, None]
+    X = 0.1 + np.exp(-0.5 * ((grid - centre) / 5.0) ** 2) + 0.03 * rng.standard_normal(
+        (y.size, grid.size))
+    data = tmp_path / "g.csv"
+    write_table(Spectra(X, grid, labels=y, meta={"grp": g}), data, label_col="label")
+    html = tmp_path / "g.html"
+    assert main(["train", str(data), "--label-col", "label", *FAST, "--group-col", "grp",
+                 "--folds", "2", "--novelty-rate", "0.2", "--no-compare",
+                 "--out", str(tmp_path / "g.ramancam"), "--report", str(html)]) == 0
+    cv, Xp = seen["cv"], seen["X"]
+    unseen = train_report.unseen_spectra(cv)
+    assert sorted(set(cv.labels[unseen].tolist())) == ["c"] and unseen.sum() == 8
+    (k,) = set(cv.fold_of[unseen].tolist())
+    # the fold model's own threshold, from a fit of that fold's training part (the hqi
+    # scores' leave-one-group-out threshold does not depend on the network)
+    tr = cv.fold_of != k
+    own = CNNClassifier(epochs=1, n_filters=4, filter_size=3, fc_width=8, novelty_rate=0.2,
+                        random_state=0).fit(Xp[tr], y[tr], groups=g[tr]).novelty_threshold_
+    final = seen["threshold"]
+    assert np.isfinite(own) and np.isfinite(final)
+    scores = cv.oof_novelty[unseen]
+    n_own, n_final = int((scores > own).sum()), int((scores > final).sum())
+    assert n_own != n_final  # the seeded example tells them apart
+    note = _section(html.read_text(), "Training spectra to check")
+    assert (f"the novelty score flagged {n_own} of the 8 as unknown (the score of the fold "
+            "model that tested them, above that model&#x27;s own threshold") in note
 
 
 def test_fixed_split_report_keeps_test_only_classes_out_of_the_suspects(peaks_file,

@@ -459,6 +459,21 @@ def test_cross_validate_records_out_of_fold_results():
     assert set(d["recall"]) == set(cv.classes)
 
 
+def test_cross_validate_keeps_each_fold_models_own_novelty_threshold():
+    # the report judged the spectra of a class a fold model never saw by the final model's
+    # threshold: the fold models' own were not kept
+    s = small_set(8)
+    cv = cross_validate(s, estimator_params={**TINY, "novelty_rate": 0.2}, folds=3,
+                        compare=False, keep_models=True)
+    assert cv.fold_thresholds == [m.novelty_threshold_ for m in cv.models]
+    assert np.isfinite(cv.fold_thresholds).all()  # the hqi scores' leave-one-out ones
+    # a score that needs held-out networks: the fold models choose none (not inf: "none
+    # flagged" would be a claim no model made)
+    knn = cross_validate(s, estimator_params={**TINY, "novelty": "knn"}, folds=2,
+                         compare=False)
+    assert len(knn.fold_thresholds) == 2 and np.isnan(knn.fold_thresholds).all()
+
+
 def test_cross_validate_fixed_split_leaves_train_part_untested():
     s = small_set(4)
     split = np.where(np.arange(12) % 4 == 0, "test", "train")

@@ -612,6 +612,10 @@ class CVResult:
     augment_chosen : list of bool or None
         Per fold, whether the fold's network decided to train with augmentation
         (``augment_select``); ``None`` where there was nothing to decide.
+    fold_thresholds : list of float
+        Per fold, the fold model's own novelty threshold (``novelty_threshold_``: ``inf``
+        where too few held-out spectra set none); NaN where the fold model chose none of its
+        own (a score that needs held-out networks, without a validation part, or no novelty).
     """
 
     classes: list[str]
@@ -628,6 +632,7 @@ class CVResult:
     oof_logits: NDArray[np.float64] = field(default_factory=lambda: np.empty((0, 0)))
     oof_novelty: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
     augment_chosen: list[bool | None] = field(default_factory=list)
+    fold_thresholds: list[float] = field(default_factory=list)
 
     def __repr__(self) -> str:
         """A summary (the dataclass's printed every per-spectrum array: 20,000 characters
@@ -831,6 +836,10 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
         choice = est.augment_choice_
         result.augment_chosen.append(None if choice is None or choice.get("skipped")
                                      else bool(choice["augment"]))
+        # the threshold the fold model would judge its test spectra by (the leave-one-out
+        # one of the hqi scores, or its validation part's), if it chose one
+        own = est.calibration_ is not None or est.novelty_held_out_ is not None
+        result.fold_thresholds.append(float(est.novelty_threshold_) if own else float("nan"))
         for name, base in baselines.items():
             b = clone(base).fit(X[tr], labels[tr])
             result.baselines[name].append(float(np.sum(

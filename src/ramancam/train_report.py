@@ -501,11 +501,61 @@ def _classes_listed(labels: NDArray[np.str_], top: int = 5) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def _fold_thresholds(cv: Any, unseen: NDArray[np.bool_]) -> NDArray[np.float64] | None:
+    """The own novelty threshold of the fold model that tested each spectrum of ``unseen``
+    (``cv.fold_thresholds``), or ``None`` where a fold model chose none of its own (or the
+    CV does not record them)."""
+    per_fold = np.asarray(getattr(cv, "fold_thresholds", []), dtype=np.float64)
+    fold = np.asarray(cv.fold_of)[unseen]
+    if per_fold.size == 0 or fold.max() >= per_fold.size:
+        return None
+    own = per_fold[fold]
+    return None if np.isnan(own).any() else own
+
+
+def _flagged(nov: NDArray[np.float64], threshold: float, own: NDArray[np.float64] | None,
+             fixed_split: bool) -> str:
+    """How many of the unseen spectra's scores ``nov`` their novelty score flagged (the end
+    of :func:`unseen_note`): each against its fold model's ``own`` threshold where the fold
+    models chose their own, else against the final model's ``threshold``."""
+    scored = np.isfinite(nov)
+    if not scored.any():
+        return "there are no novelty scores (--novelty none) to flag them as unknown"
+    if own is not None and not fixed_split:
+        # what the fold model that tested them would have said, by its own threshold
+        own, nov = own[scored], nov[scored]
+        set_ = np.isfinite(own)
+        if not set_.any():
+            return ("their fold model had no novelty threshold of its own (too few held-out "
+                    "spectra to set one), so none of them is flagged as unknown")
+        k = int(np.sum(nov[set_] > own[set_]))
+        return (f"the novelty score flagged {k} of the {int(set_.sum())} as unknown (the "
+                "score of the fold model that tested them, above that model's own threshold: "
+                "as that model would have flagged them)"
+                + (f"; the other {int((~set_).sum())} none, their fold model having no "
+                   "threshold (too few held-out spectra to set one)" if (~set_).any() else ""))
+    if not np.isfinite(threshold):
+        return ("there is no novelty threshold (too few held-out spectra to set one), "
+                "so none of them is flagged as unknown")
+    k = int(np.sum(nov[scored] > threshold))
+    # (the final model of a CV trained on every class: predict names them)
+    return (f"the novelty score flagged {k} of the {int(scored.sum())} as unknown "
+            + ("(above the threshold)"
+               + (": 'ramancam predict' would name the others one of the trained "
+                  "classes" if k < int(scored.sum()) else "") if fixed_split else
+               "(the fold model's score, above the final model's threshold: the fold models "
+               "kept no threshold of their own (a score that needs held-out networks sets "
+               "one only with more fits)"))
+
+
 def unseen_note(cv: Any, threshold: float, *, fixed_split: bool = False) -> str | None:
     """The report's note on the spectra of :func:`unseen_spectra` (``None`` without them):
     how many, of which classes, that the model cannot name a class it never trained on, and
     how many the novelty score of the model that tested them (``cv.oof_novelty``) flagged
-    as unknown, above ``threshold``."""
+    as unknown: above that fold model's own threshold (``cv.fold_thresholds``) where the
+    fold models chose their own (the ``hqi`` scores' leave-one-out one, or a validation
+    part's), else (and for a fixed split, whose one model is the final one) above
+    ``threshold``, the final model's."""
     unseen = unseen_spectra(cv)
     n = int(unseen.sum())
     if not n:
@@ -514,20 +564,7 @@ def unseen_note(cv: Any, threshold: float, *, fixed_split: bool = False) -> str 
     one = len(set(lab.tolist())) == 1
     nov = np.asarray(cv.oof_novelty, dtype=np.float64)
     nov = nov[unseen] if nov.size == unseen.size else np.full(n, np.nan)
-    scored = np.isfinite(nov)
-    if not scored.any():
-        flagged = "there are no novelty scores (--novelty none) to flag them as unknown"
-    elif not np.isfinite(threshold):
-        flagged = ("there is no novelty threshold (too few held-out spectra to set one), "
-                   "so none of them is flagged as unknown")
-    else:
-        k = int(np.sum(nov[scored] > threshold))
-        # (the final model of a CV trained on every class: predict names them)
-        flagged = (f"the novelty score flagged {k} of the {int(scored.sum())} as unknown "
-                   + ("(above the threshold)"
-                      + (": 'ramancam predict' would name the others one of the trained "
-                         "classes" if k < int(scored.sum()) else "") if fixed_split else
-                      "(the fold model's score, above the final model's threshold)"))
+    flagged = _flagged(nov, threshold, _fold_thresholds(cv, unseen), fixed_split)
     what = (f"the {n} test spectra of {_classes_listed(lab)}, "
             f"{'a class' if one else 'classes'} only in the test part" if fixed_split else
             f"the {n} spectra of {_classes_listed(lab)}, tested by a fold model whose "
