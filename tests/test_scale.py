@@ -1900,6 +1900,93 @@ def test_a_deleted_chunk_of_a_finished_tile_is_computed_again_on_resume(novelty_
     assert "recomputed" not in capsys.readouterr().out
 
 
+def test_the_arrays_written_once_are_checked_by_a_resume_and_by_info(small_map, tmp_path,
+                                                                     capsys):
+    # 'grid', 'x' and 'y' are written when the store is made and by no tile: a chunk file of
+    # theirs deleted (or the whole folder) was not looked for, a resume said "resumed" and
+    # info "complete"; the images read x = 0 everywhere, or (the folder gone) predict --out
+    # DIR ended in a KeyError traceback drawing them
+    import json
+    import shutil
+
+    import zarr
+
+    _, model_path, cube_path, s = small_map
+    out = tmp_path / "p.zarr"
+    cmd = ["predict", str(model_path), str(cube_path), "--out", str(out)]
+    assert main(cmd) == 0
+    want = read_results(out)
+    (out / "x" / "c" / "0").unlink()
+    shutil.rmtree(out / "grid")
+    g = zarr.open_group(str(out), mode="r+")
+    g["y"][...] = np.asarray(g["y"][...]) + 1  # readable, whole: only a resume can tell
+    capsys.readouterr()
+    assert main(["info", str(out)]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert text[0].endswith("(incomplete: 9 of 9 tiles done; run the same command again to "
+                            "resume)")
+    assert text[1] == ("  damaged:   'grid' (missing), 'x' (lacks chunk files): written once "
+                       "when the store was made (the model's axis, the cube's positions); the "
+                       "same command writes them again")
+    assert main(["info", str(out), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert not d["complete"] and d["tiles_done"] == 9
+    assert d["damaged_arrays"] == {"grid": "missing", "x": "lacks chunk files"}
+    # the same command writes them again from the model and the cube, and says so
+    assert main(cmd) == 0
+    said = capsys.readouterr().out
+    assert "resumed, 9 of 9 tiles were already done" in said
+    assert ("rewrote 3 arrays of the store written once when it was made, from the model and "
+            "the cube: 'grid' (missing), 'x' (lacks chunk files), 'y' (holds other values)\n"
+            in said)
+    got = read_results(out)
+    assert set(got) == set(want)
+    for k in want:
+        np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+    assert main(["info", str(out), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["complete"] and d["damaged_arrays"] == {}
+    assert main(cmd) == 0
+    assert "rewrote" not in capsys.readouterr().out
+    # a shape that is not the map's, and a chunk cut short (damaged_once names both)
+    g.create_array("x", data=np.arange(3.0), overwrite=True)
+    chunk = out / "y" / "c" / "0"
+    chunk.write_bytes(chunk.read_bytes()[:5])
+    assert main(["info", str(out)]) == 0
+    assert ("  damaged:   'x' (of shape (3,), not (11,)), 'y' (unreadable): written once"
+            in capsys.readouterr().out)
+    assert run(MapJob("predict", str(model_path), str(cube_path), str(out))).rewritten == {
+        "x": "of shape (3,), not (11,)", "y": "unreadable"}
+    np.testing.assert_array_equal(read_results(out)["y"], want["y"])
+    # --out DIR: the images are drawn from the arrays written anew
+    folder = tmp_path / "res"
+    assert main([*cmd[:-1], str(folder)]) == 0
+    shutil.rmtree(folder / "predictions.zarr" / "x")
+    capsys.readouterr()
+    assert main([*cmd[:-1], str(folder)]) == 0
+    assert "rewrote 1 array of the store written once when it was made, from the model and " \
+           "the cube: 'x' (missing)\n" in capsys.readouterr().out
+    # a map one pixel high at y = 0: its 'y' chunk holds only the fill value, which zarr
+    # skips by default; written all the same, so that a missing one is always damage
+    line = tmp_path / "line.zarr"
+    write_cube(s[:11], line, chunks=(4, 4))
+    assert open_cube(line).y.tolist() == [0.0]
+    one = tmp_path / "one.zarr"
+    assert main(["predict", str(model_path), str(line), "--out", str(one)]) == 0
+    assert _chunk_count(one, "y") == 1
+    capsys.readouterr()
+    assert main(["info", str(one), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["complete"] and d["damaged_arrays"] == {}
+    # a store this ramancam does not resume: no hint to run the same command
+    (one / "y" / "c" / "0").unlink()
+    g = zarr.open_group(str(one), mode="r+")
+    g.attrs["ramancam"] = {**dict(g.attrs["ramancam"]), "version": 1}
+    assert main(["info", str(one)]) == 0
+    assert ("  damaged:   'y' (lacks chunk files): written once when the store was made (the "
+            "model's axis, the cube's positions)\n") in capsys.readouterr().out
+
+
 def test_a_tile_of_refused_pixels_or_an_older_store_is_no_deleted_chunk(novelty_map, tmp_path):
     # a chunk holding only the fill value is legitimately absent where zarr skipped it: a
     # tile whose every pixel is missing from the map, and empty chunks in older stores

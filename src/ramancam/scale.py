@@ -51,7 +51,8 @@ and the ramancam version that made it, the run's settings, the class names and
   :meth:`ramancam.bundle.Bundle.prediction_sets`); its sum over classes is the set size;
 * ``maps`` (explain only) -- (ny, nx, n_points) float32, the map of the predicted (or a named)
   class at every pixel, or (ny, nx, n_classes, n_points) for ``target="all"``;
-* ``grid`` (n_points,) -- the model's axis (the maps' axis); ``x`` (nx,), ``y`` (ny,);
+* ``grid`` (n_points,) -- the model's axis (the maps' axis); ``x`` (nx,), ``y`` (ny,): written
+  once, when the store is made (a resume writes one found missing or damaged anew);
 * ``done`` (n_tiles_y, n_tiles_x) uint8 -- 1 for every finished tile.
 
 Zarr and Dask are optional dependencies: ``pip install 'ramancam[maps]'``.
@@ -198,6 +199,10 @@ class RunSummary:
         Tiles the store recorded as done that lacked a chunk of an array (a chunk file
         deleted: its pixels read the fill value), computed again by this run, each with the
         arrays that lacked one (:func:`ramancam.maps.store.tiles_lacking_chunks`).
+    rewritten : dict of str to str
+        The arrays written once when the store was made (``grid``, ``x``, ``y``) that this
+        run found missing or damaged and wrote anew from the model and the cube, each with
+        what was wrong (:func:`ramancam.maps.store.damaged_once`).
     """
 
     out: Path
@@ -216,6 +221,7 @@ class RunSummary:
     set_sizes: tuple[int, int] | None = None
     class_pixels: NDArray[np.int64] | None = None
     recomputed: dict[tuple[int, int], list[str]] = field(default_factory=dict)
+    rewritten: dict[str, str] = field(default_factory=dict)
 
     @property
     def spectra_per_s(self) -> float:
@@ -293,7 +299,7 @@ def _check_job(job: MapJob, classes: list[str]) -> None:
 
 
 def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
-                                         dict[tuple[int, int], list[str]]]:
+                                         dict[tuple[int, int], list[str]], dict[str, str]]:
     """Create the output store, or open it to resume a run with the same settings.
 
     Returns
@@ -305,6 +311,11 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
     lacking : dict of (ty, tx) to list of str
         Tiles recorded as done that lack a chunk of an array they write (a chunk file
         deleted), with those arrays: their ``done`` flag is cleared, so they are in ``todo``.
+    rewritten : dict of str to str
+        The arrays written once when the store was made (``grid``, ``x``, ``y``:
+        :data:`ramancam.maps.store.ONCE`) that a resume found missing or damaged, with what
+        was wrong (:func:`ramancam.maps.store.damaged_once`): written anew from the model and
+        the cube.
 
     Raises
     ------
@@ -314,7 +325,14 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
     from . import __version__
     from .checks import MIN_SHIFT_GRID
     from .io.zarr_cube import need_zarr, open_cube
-    from .maps.store import EVERY_CHUNK, check_resumable, create_class_sums, tiles_lacking_chunks
+    from .maps.store import (
+        EVERY_CHUNK,
+        check_resumable,
+        create_class_sums,
+        damaged_once,
+        tiles_lacking_chunks,
+        write_once,
+    )
 
     zarr = need_zarr()
     bundle = cached_bundle(job.model)
@@ -329,6 +347,8 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
         bundle.fits_grid(cube.wavenumbers + job.axis_offset, offset=bool(job.axis_offset))
     settings = {**job.settings(_sha256(job.model)), "cube_identity": cube.identity,
                 "store_version": OUTPUT_VERSION}  # an older ramancam's resume differs in it
+    grid = np.asarray(bundle.grid, dtype=np.float64)
+    once = {"grid": grid, "x": cube.x, "y": cube.y}  # written when the store is made
     out = Path(job.out)
     if out.exists():
         try:
@@ -363,6 +383,10 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
                 f"--out must hold a run with the same model, cube and settings to resume; got "
                 f"{str(out)!r} from a run that differs in {', '.join(diff)}. Remove it or "
                 "choose another --out.")
+        # no tile writes these again: a deleted chunk file read 0 there, in the images too
+        rewritten = damaged_once(g, once)
+        for name in rewritten:
+            write_once(g, name, once[name])
         done = np.asarray(g["done"][...])
         # a finished tile whose chunk file was deleted read the fill value there: again
         lacking = tiles_lacking_chunks(g, done)
@@ -371,7 +395,7 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
         if lacking:
             g.attrs["ramancam"] = {**dict(g.attrs["ramancam"]), "complete": False}
         todo = [(int(ty), int(tx)) for ty, tx in np.argwhere(done == 0)]
-        return g, todo, done.size, lacking
+        return g, todo, done.size, lacking, rewritten
     parent = out.resolve().parent
     if not parent.is_dir():
         if not parent.parent.is_dir():
@@ -381,7 +405,6 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
     ny, nx = cube.shape
     cy, cx = cube.chunks
     n_classes = len(classes)
-    grid = np.asarray(bundle.grid, dtype=np.float64)
     g = zarr.open_group(str(out), mode="w")
     g.create_array("predicted", shape=(ny, nx), chunks=(cy, cx), dtype="int16", fill_value=-1)
     g.create_array("proba", shape=(ny, nx, n_classes), chunks=(cy, cx, n_classes),
@@ -418,16 +441,15 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
             g.create_array("maps", shape=(ny, nx, grid.size), chunks=(cy, cx, grid.size),
                            dtype="float32", fill_value=np.nan)
         create_class_sums(g, cube.n_tiles, n_classes, grid.size)  # the class means' sums
-    g.create_array("grid", data=grid)
-    g.create_array("x", data=cube.x)
-    g.create_array("y", data=cube.y)
+    for name, values in once.items():
+        write_once(g, name, values)
     nty, ntx = cube.n_tiles
     g.create_array("done", shape=(nty, ntx), chunks=(1, 1), dtype="uint8", fill_value=0)
     g.attrs["ramancam"] = {"format": OUTPUT_FORMAT, "version": OUTPUT_VERSION,
                            "ramancam_version": __version__, "settings": settings,
                            "class_names": classes, "complete": False, "novelty": novelty,
                            EVERY_CHUNK: True}
-    return g, list(cube.tiles()), nty * ntx, {}
+    return g, list(cube.tiles()), nty * ntx, {}, {}
 
 
 @lru_cache(maxsize=8)
@@ -626,7 +648,7 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
                                                   "processes, e.g. --workers 2.")
     job = MapJob(**{**asdict(job), "model": str(Path(job.model).resolve()),
                     "cube": str(Path(job.cube).resolve()), "out": str(Path(job.out).resolve())})
-    store, todo, n_tiles, lacking = prepare_output(job)
+    store, todo, n_tiles, lacking, rewritten = prepare_output(job)
     from .io.zarr_cube import open_cube
 
     cube = open_cube(job.cube)
@@ -685,7 +707,7 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
     del cube
     return RunSummary(Path(job.out), n_tiles, skipped, len(todo), n_spectra, seconds, rss,
                       cpu, n_unknown, n_pixels, n_agree, n_refused, shifts, sizes, per_class,
-                      lacking)
+                      lacking, rewritten)
 
 
 def agreement(out: str | os.PathLike[str], cube_path: str | os.PathLike[str]

@@ -82,7 +82,13 @@ def _step(v: np.ndarray) -> float | None:
 def describe_zarr(path: str, kind: str) -> dict[str, Any]:
     """What ``info`` prints for a cube or a result store, as a JSON-ready dict."""
     from ..io.zarr_cube import need_zarr, open_cube
-    from ..maps.store import count_finished, store_version, tiles_lacking_chunks, written_line
+    from ..maps.store import (
+        count_finished,
+        damaged_once,
+        store_version,
+        tiles_lacking_chunks,
+        written_line,
+    )
 
     if kind == "cube":
         cube = open_cube(path)
@@ -113,13 +119,17 @@ def describe_zarr(path: str, kind: str) -> dict[str, Any]:
     lacking = tiles_lacking_chunks(g, done)
     for ty, tx in lacking:
         done[ty, tx] = 0
+    # the model's axis and the cube's positions, written once when the store was made: a
+    # deleted chunk file read 0 there (the same command writes them again)
+    damaged = damaged_once(g)
     ny, nx = (int(v) for v in g["predicted"].shape)
     counts, not_predicted = _predicted_counts(g, done, len(names))
     d = {"kind": str(settings.get("kind", "predict")), "ny": ny, "nx": nx,
          "tiles_done": int(done.sum()), "tiles": int(done.size),
-         "complete": bool(meta.get("complete", False)) and not lacking,
+         "complete": bool(meta.get("complete", False)) and not lacking and not damaged,
          "tiles_lacking_chunks": [{"tile": [ty, tx], "arrays": arrays}
                                   for (ty, tx), arrays in sorted(lacking.items())],
+         "damaged_arrays": damaged,
          "cube": settings.get("cube"),
          "model_sha256": settings.get("model_sha256"),
          "predicted": dict(zip(names, counts, strict=True)),
@@ -162,6 +172,15 @@ def _lacking(tiles: list[dict[str, Any]]) -> str:
             f"({named}{f'; and {n - 3} more' if n > 3 else ''}), counted as not done")
 
 
+def _damaged_arrays(damaged: dict[str, str], resumable: bool) -> str:
+    """The ``damaged:`` line of a store whose arrays written once are missing or damaged
+    (the same command writes them again where it resumes the store)."""
+    hint = f"; the same command writes {'it' if len(damaged) == 1 else 'them'} again"
+    return (", ".join(f"{name!r} ({why})" for name, why in damaged.items())
+            + ": written once when the store was made (the model's axis, the cube's "
+              "positions)" + (hint if resumable else ""))
+
+
 def format_zarr(path: str, d: dict[str, Any]) -> str:
     """The text ``info`` prints for :func:`describe_zarr`'s dict."""
     px = f"{d['nx']} x {d['ny']} (nx x ny) = {d['nx'] * d['ny']} spectra"
@@ -188,6 +207,8 @@ def format_zarr(path: str, d: dict[str, Any]) -> str:
     lines = [f"{path}: ramancam {d['kind']} results on a map ({state})",
              *([f"  damaged:   {_lacking(d['tiles_lacking_chunks'])}"]
                if d.get("tiles_lacking_chunks") else []),
+             *([f"  damaged:   {_damaged_arrays(d['damaged_arrays'], d.get('resumable', True))}"]
+               if d.get("damaged_arrays") else []),
              f"  cube:      {d['cube']}",
              f"  model:     sha256 {str(d['model_sha256'])[:16]}...",
              *([f"  written:   {d['written']}"] if d.get("written") else []),

@@ -159,6 +159,15 @@ def recomputed_line(lacking: dict[tuple[int, int], list[str]]) -> str:
             f"computed): {'; '.join(named)}" + (f"; and {n - 3} more" if n > 3 else ""))
 
 
+def rewritten_line(rewritten: dict[str, str]) -> str:
+    """The line on the arrays written once when the store was made that a resumed run found
+    missing or damaged and wrote anew (:func:`ramancam.maps.store.damaged_once`)."""
+    n = len(rewritten)
+    return (f"rewrote {n} arr{'ay' if n == 1 else 'ays'} of the store written once when it "
+            "was made, from the model and the cube: "
+            + ", ".join(f"{name!r} ({why})" for name, why in rewritten.items()))
+
+
 def _predicted_counts(summary: Any, classes: list[str], *, reject: bool) -> str:
     """The ``predicted:`` line of a finished run, pixels per class (flagged ones as
     ``unknown`` unless ``--no-reject``), from the counts :func:`ramancam.scale.run` made."""
@@ -204,6 +213,8 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
           f"{summary.spectra_per_s:.0f} spectra/s) to {summary.out}{resumed}")
     if summary.recomputed:
         print(recomputed_line(summary.recomputed))
+    if summary.rewritten:
+        print(rewritten_line(summary.rewritten))
     if summary.peak_rss_mb:
         print("peak memory per worker: " + ", ".join(
             f"{v:.0f} MiB" for v in summary.peak_rss_mb.values()))

@@ -16,7 +16,10 @@ arrays, and what is read back from it tile by tile (:mod:`ramancam.scale` writes
   and the band images' intensity); :func:`pixel_maps`: the maps of a few pixels (the
   pixels to check); :func:`store_grid`: the pixel grid the images are drawn on;
 * :data:`STORE_VERSION`, :func:`check_resumable`, :func:`written_line`: which version of the
-  code filled a store's tiles, and the refusal to resume a store of another version.
+  code filled a store's tiles, and the refusal to resume a store of another version;
+* :data:`ONCE`, :func:`write_once`, :func:`damaged_once`: the arrays written once, when a
+  store is made (the model's axis, the cube's positions), which no tile writes again: checked
+  by a resume (written anew) and by ``ramancam info``.
 """
 
 from __future__ import annotations
@@ -32,11 +35,11 @@ from numpy.typing import NDArray
 
 from .grid import MapGrid
 
-__all__ = ["EVERY_CHUNK", "MAX_SUMMARY_SHIFTS", "STORE_VERSION", "TileWriter",
-           "check_resumable", "count_finished", "create_class_sums", "explain_outputs",
-           "finished_shifts", "finished_tiles", "pixel_maps", "prepare_tile", "store_grid",
-           "store_version", "tile_arrays", "tiles_lacking_chunks", "write_tile_sums",
-           "written_line"]
+__all__ = ["EVERY_CHUNK", "MAX_SUMMARY_SHIFTS", "ONCE", "STORE_VERSION", "TileWriter",
+           "check_resumable", "count_finished", "create_class_sums", "damaged_once",
+           "explain_outputs", "finished_shifts", "finished_tiles", "pixel_maps", "prepare_tile",
+           "store_grid", "store_version", "tile_arrays", "tiles_lacking_chunks", "write_once",
+           "write_tile_sums", "written_line"]
 
 #: :class:`ramancam.scale.RunSummary`: at most this many band shifts are kept for the
 #: ``axis:`` line.
@@ -175,6 +178,15 @@ def _chunk_files(folder: Path) -> set[str]:
     return found
 
 
+def _lacks_chunk(a: Any, files: set[str], lead: tuple[int, ...] = ()) -> bool:
+    """Whether the array ``a`` (whose folder holds ``files``) lacks a chunk file among the
+    chunks whose first indices are ``lead`` (every chunk for ``()``)."""
+    rest = [range(-(-int(n) // int(c)))
+            for n, c in zip(a.shape[len(lead):], a.chunks[len(lead):], strict=True)]
+    return any(a.metadata.encode_chunk_key((*lead, *r)) not in files
+               for r in itertools.product(*rest))
+
+
 def tiles_lacking_chunks(store: Any, done: NDArray[Any]) -> dict[tuple[int, int], list[str]]:
     """The finished tiles (``done`` 1) that lack a chunk of an array they write, each with
     those arrays: a chunk file deleted (or lost by a copy) since, whose pixels read the
@@ -194,15 +206,68 @@ def tiles_lacking_chunks(store: Any, done: NDArray[Any]) -> dict[tuple[int, int]
     for name in names:
         a = store[name]
         files = _chunk_files(Path(root, *a.path.split("/")))
-        rest = [range(-(-int(n) // int(c)))
-                for n, c in zip(a.shape[2:], a.chunks[2:], strict=True)]
         for ty, tx in finished:
-            if any(a.metadata.encode_chunk_key((ty, tx, *r)) not in files
-                   for r in itertools.product(*rest)):
+            if _lacks_chunk(a, files, (ty, tx)):
                 lacking.setdefault((ty, tx), []).append(name)
     if not every:
         lacking = {t: n for t, n in lacking.items() if len(n) < len(names)}
     return lacking
+
+
+#: The arrays a result store gets once, when it is made: ``grid`` (the model's axis, the
+#: maps' axis), ``x`` and ``y`` (the cube's pixel positions). No tile writes them again, so
+#: a chunk file of theirs deleted since is not found by :func:`tiles_lacking_chunks`; a
+#: resume checks them (:func:`damaged_once`) and writes them anew from the model and the
+#: cube (the same values each time), ``info`` names them.
+ONCE = ("grid", "x", "y")
+
+
+def write_once(store: Any, name: str, values: Any) -> None:
+    """Write (or write again) the array ``name`` of :data:`ONCE`, every chunk stored (also
+    one holding only the fill value, 0: the ``y`` of a map one pixel high at y = 0), so that
+    a missing chunk file is always damage."""
+    store.create_array(name, data=np.asarray(values), overwrite=True,
+                       config={"write_empty_chunks": True})
+
+
+def damaged_once(store: Any, expected: dict[str, Any] | None = None) -> dict[str, str]:
+    """The arrays of :data:`ONCE` that are missing or damaged in the result store ``store``,
+    each with what is wrong: ``"missing"`` (its folder or metadata gone), ``"unreadable"``
+    (metadata or a chunk that cannot be decoded: a file cut short), ``"of shape (n,), not
+    (m,)"`` (``x`` and ``y`` against the map's ``predicted``, ``grid`` against an explain
+    store's ``maps``; with ``expected``, against its values), ``"lacks chunk files"``
+    (deleted: the fill value, 0, is read there; looked for in a local folder only) and, with
+    ``expected`` (what a run writes: the model's axis, the cube's positions), ``"holds other
+    values"``."""
+    root = getattr(store.store, "root", None)
+    shapes: dict[str, tuple[int, ...]] = {}
+    if "predicted" in store:
+        ny, nx = (int(v) for v in store["predicted"].shape)
+        shapes.update(x=(nx,), y=(ny,))
+    if "maps" in store:  # an explain store: one map value per point of the axis
+        shapes["grid"] = (int(store["maps"].shape[-1]),)
+    damaged: dict[str, str] = {}
+    for name in ONCE:
+        try:
+            if name not in store:
+                damaged[name] = "missing"
+                continue
+            a = store[name]
+            values = np.asarray(a[...])
+        except MemoryError:  # not damage
+            raise
+        except Exception:  # zarr's codecs raise several types for a damaged chunk
+            damaged[name] = "unreadable"
+            continue
+        want = (shapes.get(name) if expected is None else np.asarray(expected[name]).shape)
+        if want is not None and tuple(values.shape) != tuple(want):
+            damaged[name] = f"of shape {tuple(values.shape)}, not {tuple(want)}"
+        elif root is not None and _lacks_chunk(
+                a, _chunk_files(Path(root, *a.path.split("/")))):
+            damaged[name] = "lacks chunk files"
+        elif expected is not None and not np.array_equal(values, expected[name]):
+            damaged[name] = "holds other values"
+    return damaged
 
 
 def _every_chunk(a: Any) -> Any:
