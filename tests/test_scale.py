@@ -1623,11 +1623,14 @@ def test_a_tile_error_on_workers_prints_one_line(small_map, tmp_path, capfd, mon
     assert "Compute Failed" not in err and "Traceback" not in err
 
 
-def test_a_store_of_an_id_less_cube_from_before_resumes_and_a_damaged_first_chunk(
+def test_a_store_of_an_id_less_cube_from_before_is_refused_and_a_damaged_first_chunk(
         small_map, tmp_path, capsys):
-    # stores recorded the cube's identity without its spectra before: refused after the
-    # upgrade ("differs in cube_identity"); and a damaged first chunk of such a cube gave
-    # a codec traceback from the identity
+    # stores recorded the identity of a cube without an id without its spectra (de365c8 to
+    # d960492, all store version 1, which ramancam 0.2.0 writes no more); 4382113 let them
+    # resume, which the store version check now refuses first (the refusal of any version-1
+    # store, unchanged); and a damaged first chunk of such a cube gave a codec traceback from
+    # the identity
+    import hashlib
     import shutil
 
     import zarr
@@ -1640,16 +1643,26 @@ def test_a_store_of_an_id_less_cube_from_before_resumes_and_a_damaged_first_chun
     meta.pop("id", None)
     g.attrs["ramancam"] = meta
     out = tmp_path / "p.zarr"
-    run(MapJob("predict", str(model_path), str(cube), str(out)))
+    job = MapJob("predict", str(model_path), str(cube), str(out))
+    run(job)
+    assert run(job).computed == 0  # this version's store resumes on the id-less cube
+    # as a ramancam of 2026-12-06 left it: version 1, the identity of shape, tiles, axis and
+    # positions alone
+    c = open_cube(cube)
+    h = hashlib.sha256(repr((c.shape, c.chunks)).encode())
+    for a in (c.wavenumbers, c.x, c.y):
+        h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
     st = zarr.open_group(str(out), mode="r+")
     smeta = dict(st.attrs["ramancam"])
-    smeta["settings"] = {**smeta["settings"],
-                         "cube_identity": open_cube(cube).legacy_identity}
-    st.attrs["ramancam"] = smeta
-    done = st["done"][...]
-    done[0, 0] = 0
-    st["done"][...] = done
-    assert run(MapJob("predict", str(model_path), str(cube), str(out))).computed == 1
+    settings = {k: v for k, v in smeta["settings"].items() if k != "store_version"}
+    st.attrs["ramancam"] = {
+        **{k: v for k, v in smeta.items() if k != "ramancam_version"}, "version": 1,
+        "settings": {**settings, "cube_identity": "sha256:" + h.hexdigest()[:32]}}
+    with pytest.raises(RamancamError, match=re.escape(
+            f"got {str(out)!r}, store version 1 made by a ramancam before 0.2.0: its finished "
+            "tiles hold numbers this version computes otherwise, and a resume would mix the "
+            "two. Remove it or give another --out.")):
+        run(job)
     first = sorted(p for p in (cube / "spectra").rglob("*") if p.is_file()
                    and p.name != "zarr.json")[0]
     first.write_bytes(first.read_bytes()[:30])

@@ -368,9 +368,6 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
         old = dict(meta.get("settings", {}))
         identified = "cube_identity" in old  # stores before 2026-12-06 have only the path
         old.setdefault("cube_identity", settings["cube_identity"])
-        if old["cube_identity"] == cube.legacy_identity:  # recorded before spectra counted
-            old["cube_identity"] = settings["cube_identity"]
-            g.attrs["ramancam"] = {**meta, "settings": old}
         diff = sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))
         if diff == ["cube"] and identified:  # the same cube moved or copied: resume from it
             g.attrs["ramancam"] = {**meta, "settings": {**old, "cube": settings["cube"]}}

@@ -259,27 +259,14 @@ class Cube:
         meta = dict(self.group.attrs.get("ramancam", {}))
         if meta.get("id"):
             return str(meta["id"])
-        h = self._layout_hash()
+        h = hashlib.sha256(repr((self.shape, self.chunks)).encode())
+        for a in (self.wavenumbers, self.x, self.y):
+            h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
         first = damaged_chunk_guard(  # one tile read
             lambda: self.spectra[0, 0:min(self.chunks[1], self.shape[1]), :],
             f"cube {self.path}", "tile (0, 0) of 'spectra'")
         h.update(np.ascontiguousarray(first, dtype=np.float32).tobytes())
         return "sha256:" + h.hexdigest()[:32]
-
-    @property
-    def legacy_identity(self) -> str | None:
-        """The identity result stores recorded for a cube without an id before its spectra
-        counted (shape, tiles, axis, positions): such a store still resumes on this cube.
-        ``None`` for a cube with an id."""
-        if dict(self.group.attrs.get("ramancam", {})).get("id"):
-            return None
-        return "sha256:" + self._layout_hash().hexdigest()[:32]
-
-    def _layout_hash(self) -> Any:
-        h = hashlib.sha256(repr((self.shape, self.chunks)).encode())
-        for a in (self.wavenumbers, self.x, self.y):
-            h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
-        return h
 
     @property
     def n_points(self) -> int:
