@@ -366,10 +366,8 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
                    ". Choose another --out."))
         check_resumable(out, meta)  # tiles of one version only
         old = dict(meta.get("settings", {}))
-        identified = "cube_identity" in old  # stores before 2026-12-06 have only the path
-        old.setdefault("cube_identity", settings["cube_identity"])
         diff = sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))
-        if diff == ["cube"] and identified:  # the same cube moved or copied: resume from it
+        if diff == ["cube"]:  # the same cube (its identity) moved or copied: resume from it
             g.attrs["ramancam"] = {**meta, "settings": {**old, "cube": settings["cube"]}}
         elif old.get("kind") != settings.get("kind"):
             raise RamancamError(
