@@ -639,8 +639,15 @@ def test_default_grid_is_the_paper_grid_narrowed_to_the_data(tmp_path, capsys):
     assert auto_grid(Spectra(X, np.linspace(2000.0, 3000.0, 500))) == (2000.0, 3000.0, 1.0)
     # ... also when they reach a little into 350-1800 (under 200 cm-1 of it)
     assert auto_grid(Spectra(X, np.linspace(1650.2, 3100.0, 500))) == (1651.0, 3100.0, 1.0)
-    # 200 cm-1 or more of the fingerprint region: the paper's grid, narrowed
-    assert auto_grid(Spectra(X, np.linspace(1500.0, 3100.0, 500))) == (1500.0, 1800.0, 1.0)
+    # 200 cm-1 or more of the fingerprint region, a quarter of the range: the paper's grid,
+    # narrowed
+    assert auto_grid(Spectra(X, np.linspace(1300.0, 3100.0, 500))) == (1300.0, 1800.0, 1.0)
+    # ... but under a quarter (300 of 1600 cm-1): the whole range, as from 1650 cm-1 (before,
+    # 1500-3100 cm-1 lost 1800-3100, and 1590-3200 cm-1 kept 1592-1800 where 1610-3200 kept
+    # it all)
+    assert auto_grid(Spectra(X, np.linspace(1500.0, 3100.0, 500))) == (1500.0, 3100.0, 1.0)
+    assert auto_grid(Spectra(X, np.linspace(1590.0, 3200.0, 500))) == (1590.0, 3200.0, 1.0)
+    assert auto_grid(Spectra(X, np.linspace(400.1, 3999.4, 500))) == (401.0, 1800.0, 1.0)
     # a narrow window inside 350-1800 keeps the paper's grid, narrowed
     assert auto_grid(Spectra(X, np.linspace(1000.0, 1100.0, 500))) == (1000.0, 1100.0, 1.0)
     with pytest.raises(RamancamError, match=r"must share a range inside 350-1800 cm-1, or 200 "

@@ -266,9 +266,9 @@ def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--grid", metavar="START:STOP:STEP|full[:STEP]",
                    help="resampling grid in cm-1, inclusive (default: the paper's 350-1800 "
                         "at 1 cm-1, narrowed to the range every spectrum covers, or that whole "
-                        "range when it holds under 200 cm-1 of 350-1800, as for "
-                        "high-wavenumber spectra; 'full': the whole range every spectrum "
-                        "covers, at 1 cm-1 or at STEP)")
+                        "range when it holds under 200 cm-1 of 350-1800 or under a "
+                        "quarter of the range, as for high-wavenumber spectra; 'full': the "
+                        "whole range every spectrum covers, at 1 cm-1 or at STEP)")
     g.add_argument("--normalize", choices=NORMALIZE_CHOICES, metavar="|".join(NORMALIZE_CHOICES),
                    help="the recipe's normalisation instead of its own (built-in recipes: "
                         "max, as the paper): snv (centre and scale each spectrum by its own "

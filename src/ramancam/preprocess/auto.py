@@ -25,14 +25,19 @@ from ..errors import RamancamError
 from ..spectra import need_spectra
 from .recipe import Recipe, baseline_recipe, paper_recipe
 
-__all__ = ["MIN_FINGERPRINT", "PAPER_GRID", "auto_grid", "auto_recipe", "common_range",
-           "full_grid"]
+__all__ = ["MIN_FINGERPRINT", "MIN_FINGERPRINT_SHARE", "PAPER_GRID", "auto_grid", "auto_recipe",
+           "common_range", "full_grid"]
 
 #: The paper's grid (350-1800 cm-1 at 1 cm-1); without a grid it is narrowed to the data.
 PAPER_GRID = (350.0, 1800.0, 1.0)
 #: Below this much of the paper's 350-1800 cm-1 shared by every spectrum (cm-1), the default
 #: grid is the whole range they share instead (high-wavenumber spectra, 2600-3200 cm-1).
 MIN_FINGERPRINT = 200.0
+#: ... and below this share of the range they share: spectra measured at 1590-3200 cm-1 got
+#: the 210 cm-1 at 1590-1800 and lost the C-H stretch, while spectra from 1610 cm-1 got the
+#: whole range. The measured sets this was chosen beside hold 39-100 % of their shared
+#: range inside 350-1800 cm-1 (drug-mabs 400-3999 cm-1: 39 %).
+MIN_FINGERPRINT_SHARE = 0.25
 
 
 def common_range(spectra: Any) -> tuple[float, float]:
@@ -72,9 +77,10 @@ def full_grid(spectra: Any, step: float = PAPER_GRID[2]) -> tuple[float, float, 
 
 def auto_grid(spectra: Any) -> tuple[float, float, float]:
     """The paper's grid narrowed to the range every spectrum covers (whole cm-1 inside); the
-    whole range they cover when that leaves less than :data:`MIN_FINGERPRINT` cm-1 of it
-    but they share that much elsewhere (spectra of another region, such as the C-H stretch
-    at 2600-3200 cm-1). A narrow window inside 350-1800 cm-1 keeps the narrowed grid.
+    whole range they cover when that leaves less than :data:`MIN_FINGERPRINT` cm-1 of it, or
+    less than :data:`MIN_FINGERPRINT_SHARE` of the range they cover, but they share that
+    much elsewhere (spectra of another region, such as the C-H stretch at 2600-3200 cm-1,
+    or 1590-3200 cm-1). A narrow window inside 350-1800 cm-1 keeps the narrowed grid.
 
     Parameters
     ----------
@@ -97,7 +103,7 @@ def auto_grid(spectra: Any) -> tuple[float, float, float]:
         raise _no_overlap(lo, hi)
     start = max(PAPER_GRID[0], float(math.ceil(lo)))
     stop = min(PAPER_GRID[1], float(math.floor(hi)))
-    if stop - start >= MIN_FINGERPRINT:
+    if stop - start >= max(MIN_FINGERPRINT, MIN_FINGERPRINT_SHARE * (hi - lo)):
         return start, stop, PAPER_GRID[2]
     if hi - lo >= MIN_FINGERPRINT:  # spectra of another region: the whole range they share
         whole = full_grid(spectra, PAPER_GRID[2])
