@@ -241,6 +241,24 @@ def test_a_channel_axis_cut_by_the_grid_is_said():
     assert channel_axis_note(ch, np.arange(1024.0)) is None  # --recipe none: nothing cut
     shifts = Spectra(np.ones((2, 1451)), np.arange(300.0, 1751.0))
     assert channel_axis_note(shifts, np.arange(350.0, 1751.0)) is None  # starts at 300
+    # numbered from 1, as MATLAB, R and spreadsheets number, was trained on without a word
+    one = Spectra(np.ones((2, 1866)), np.arange(1.0, 1867.0))
+    note = channel_axis_note(one, np.arange(350.0, 1801.0))
+    assert note is not None and note.startswith("note: the x axis (1-1866 in steps of 1) looks "
+                                                "like channel numbers")
+
+
+def test_an_axis_of_absolute_wavenumbers_is_said():
+    # an export in absolute cm-1 from a 785 nm instrument (8740-12338) trained on a
+    # 3,599-point grid without a word
+    from ramancam.checks import absolute_axis_note
+
+    absolute = Spectra(np.ones((2, 900)), np.linspace(8740.2, 12338.0, 900))
+    note = absolute_axis_note(absolute)
+    assert note is not None and "(8740.2-12338) lies above 4500 cm-1" in note
+    assert "absolute wavenumbers" in note and "1e7 / laser nm" in note
+    for axis in (np.linspace(100.0, 4000.0, 900), np.linspace(2600.0, 3200.0, 900)):
+        assert absolute_axis_note(Spectra(np.ones((2, 900)), axis)) is None
 
 
 def test_spectra_too_coarse_for_raman_bands_are_said():
@@ -394,3 +412,18 @@ def test_fill_runs_scanned_block_by_block_are_those_of_all_the_rows():
     assert scan.runs() is None
     scan.add(X[2:3])
     assert scan.runs() == (5, 7)
+
+
+def test_train_and_baseline_say_an_axis_of_absolute_wavenumbers(tmp_path, capsys):
+    from ramancam.cli import main
+    from ramancam.io import write_table
+
+    rng = np.random.default_rng(0)
+    axis = np.linspace(8740.2, 12338.0, 400)
+    centre = np.repeat([9500.0, 11000.0], 4)[:, None]
+    X = 1 / (1 + ((axis - centre) / 20) ** 2) + rng.normal(0, 0.01, (8, axis.size))
+    path = tmp_path / "absolute.csv"
+    write_table(Spectra(X, axis, np.repeat(["a", "b"], 4)), path)
+    assert main(["baseline", str(path), "--label-col", "label", "--model", "library",
+                 "--folds", "2"]) == 0
+    assert "note: the x axis (8740.2-12338) lies above 4500 cm-1" in capsys.readouterr().out

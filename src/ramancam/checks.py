@@ -21,9 +21,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from .spectra import Spectra
 
-__all__ = ["COARSE_STEP", "DETECTOR_LIMITS", "Clipped", "Implausible", "axis_steps", "band_shift",
-           "channel_axis_note", "clipped_spectra", "coarse_note", "duplicate_spectra",
-           "duplicates_note", "flat_spectra", "implausible_line", "implausible_spectra",
+__all__ = ["COARSE_STEP", "DETECTOR_LIMITS", "MAX_SHIFT", "Clipped", "Implausible",
+           "absolute_axis_note", "axis_steps", "band_shift", "channel_axis_note",
+           "clipped_spectra", "coarse_note", "duplicate_spectra", "duplicates_note",
+           "flat_spectra", "implausible_line", "implausible_spectra",
            "narrow_grid_note", "shift_note", "true_runs", "wavelength_axis_note"]
 
 #: Counts an analogue-to-digital converter of 12 to 32 bits cannot exceed -> its bits.
@@ -534,21 +535,42 @@ def wavelength_axis_note(spectra: Spectra) -> str | None:
             "convert it.")
 
 
+#: Raman shifts (cm-1) above which an axis is no Stokes Raman shift: the highest
+#: fundamentals (O-H, N-H, C-H stretches) lie below 3800 cm-1, overtones below about 4500.
+MAX_SHIFT = 4500.0
+
+
+def absolute_axis_note(spectra: Spectra) -> str | None:
+    """The line ``train`` and ``baseline`` print when the whole axis lies above
+    :data:`MAX_SHIFT` cm-1: absolute wavenumbers of the scattered light (an export from a
+    785 nm instrument reads 8740-12340 cm-1), not Raman shifts; ``None`` otherwise."""
+    axes = [spectra.wavenumbers] if spectra.has_common_axis else spectra.axes[:1]
+    a = np.asarray(axes[0], dtype=np.float64)
+    if a.size < 3 or not float(a.min()) > MAX_SHIFT:
+        return None
+    return (f"note: the x axis ({a.min():g}-{a.max():g}) lies above {MAX_SHIFT:g} cm-1, "
+            "where Raman shifts end: it looks like absolute wavenumbers of the scattered "
+            "light, not Raman shifts; if so, convert it (shift = 1e7 / laser nm - "
+            "wavenumber) before training, or export Raman shift from the instrument's "
+            "software.")
+
+
 def channel_axis_note(spectra: Spectra, grid: NDArray[np.float64]) -> str | None:
     """The line printed when the axis is channel numbers 0, 1, 2, ... (as ``ramancam
-    simulate`` writes, paper Eq. 10) and the grid, a Raman-shift range, cut part of it away
-    (a class band at channel 100 is then never seen); ``None`` otherwise."""
+    simulate`` writes, paper Eq. 10) or 1, 2, 3, ... (as MATLAB, R and spreadsheets number)
+    and the grid, a Raman-shift range, cut part of it away (a class band at channel 100 is
+    then never seen); ``None`` otherwise."""
     if not spectra.has_common_axis:
         return None
     a = np.asarray(spectra.wavenumbers, dtype=np.float64)
     g = np.asarray(grid, dtype=np.float64)
-    if a.size < 3 or a[0] != 0 or not np.allclose(np.diff(a), 1.0) or g.size < 2:
+    if a.size < 3 or a[0] not in (0, 1) or not np.allclose(np.diff(a), 1.0) or g.size < 2:
         return None
     lo, hi = float(g.min()), float(g.max())
     if lo <= a[0] + 1 and hi >= a[-1] - 1:
         return None
-    return (f"note: the x axis (0-{a[-1]:g} in steps of 1) looks like channel numbers, not "
-            f"Raman shifts; the grid keeps {lo:g}-{hi:g} of it and drops the rest. Train "
+    return (f"note: the x axis ({a[0]:g}-{a[-1]:g} in steps of 1) looks like channel numbers, "
+            f"not Raman shifts; the grid keeps {lo:g}-{hi:g} of it and drops the rest. Train "
             "channel data (such as 'ramancam simulate' writes) as the paper does, with "
             "--recipe none.")
 

@@ -172,10 +172,12 @@ def data_notes(args: argparse.Namespace, raw: Any, data: Any, splits: Any) -> li
     """The notes ``train`` and ``baseline`` print under their first line, in one order: empty
     split or group cells, rare classes of random folds, classes a fold's training part
     lacks, copies across training and test, clipped, coarse or too narrow spectra, and an
-    axis in wavelengths or channels. ``splits``: the (train, test) index pairs the run uses."""
+    axis in wavelengths, channels or absolute wavenumbers. ``splits``: the (train, test)
+    index pairs the run uses."""
     import numpy as np
 
     from ..checks import (
+        absolute_axis_note,
         channel_axis_note,
         coarse_note,
         duplicates_note,
@@ -206,7 +208,7 @@ def data_notes(args: argparse.Namespace, raw: Any, data: Any, splits: Any) -> li
              coarse_note(raw, float(np.median(np.diff(grid)))),
              fill_note(fill_ends(raw)),
              None if getattr(args, "laser_nm", None) else wavelength_axis_note(raw),
-             channel_axis_note(raw, grid)]
+             channel_axis_note(raw, grid), absolute_axis_note(raw)]
     return notes + [n for n in found if n]
 
 
