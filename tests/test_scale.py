@@ -1701,7 +1701,8 @@ def test_tiled_predict_says_which_pixels_are_the_models_training_spectra(one_tor
                  str(tmp_path / "p.zarr")]) == 0
     out = capsys.readouterr().out
     assert ("note: 36 of 72 pixels are the same as spectra the model was trained on "
-            "(novelty 0: identical after preprocessing)") in out, out
+            "(novelty 0: the same after preprocessing, up to intensity scale and a "
+            "straight-line background)") in out, out
 
 
 def test_a_model_or_cube_replaced_during_a_tiled_run_stops_it(novelty_map, tmp_path,

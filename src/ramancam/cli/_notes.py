@@ -222,8 +222,12 @@ def clipped_training_note(raw: Any, grid: Any) -> str | None:
 def trained_note(n_same: int, n_predicted: int, what: str = "spectra") -> str:
     """The note on spectra (or a map's pixels) that are the same after preprocessing as
     spectra the model was trained on (library novelty score 0): their numbers test
-    nothing."""
+    nothing. The score compares standardised first derivatives, so a spectrum that differs
+    from a training spectrum by its intensity scale and a straight line scores 0 too (the
+    same spectrum measured over another range, whose end-point baseline differs), and the
+    note says so."""
     return (f"note: {n_same} of {n_predicted} {what} are the same as spectra the model was "
-            "trained on (novelty 0: identical after preprocessing); their accuracy, unknown "
+            "trained on (novelty 0: the same after preprocessing, up to intensity scale and "
+            "a straight-line background); their accuracy, unknown "
             "flags and library matches are no test of the model. Predict spectra it was not "
             "trained on, or read train's cross-validation")
