@@ -549,7 +549,8 @@ def test_spectra_exported_over_another_range_get_the_training_baseline(trained):
         f"{round(axis[k][-1], 2):g} cm-1) than the training spectra ({lo:g}-{hi:g} cm-1). "
         "The model's straight baseline runs through each spectrum's first and last points, "
         "so theirs differs from training's and the predictions may be off: export them over "
-        "the training range.")
+        "the training range, or, for an instrument that measures another range, train with "
+        "--recipe paper-grid (its line runs through the grid's ends).")
     # one spectrum, wider at one end and short at the other: its range as measured, and
     # where the cut to the training range left it (the cut range alone read as measured)
     from ramancam._bundle_range import END_TOL, median_step

@@ -2333,3 +2333,36 @@ def test_fixed_split_prints_test_only_classes_flagged_apart(tmp_path, capsys):
     assert (n_known, n_new) == (int(known_test.sum()), int((s.labels == last).sum()))
     pooled = (float(m[2]) * n_known + float(m[5]) * n_new) / (n_known + n_new)
     assert float(m[1]) == pytest.approx(pooled, abs=0.06)  # each rounded to 0.1 %
+
+
+def test_recipe_paper_grid_gives_a_model_whose_inputs_ignore_the_measured_range(
+        tmp_path, capsys):
+    # a model for spectra from instruments that measure other ranges: the same spectra
+    # exported over a shorter range get the same predictions, and no end-point note
+    rng = np.random.default_rng(5)
+    axis = np.linspace(300.0, 3000.0, 1350)
+    centres = np.repeat([600.0, 1200.0], 6)[:, None]
+    X = (1 / (1 + ((axis - centres) / 8) ** 2) + 2e-4 * (axis - 300) + 0.3 * (axis / 3000) ** 2
+         + rng.normal(0, 0.01, (12, axis.size)))
+    write_table(Spectra(X, axis, np.repeat(["a", "b"], 6)), tmp_path / "wide.csv")
+    k = axis <= 1900
+    write_table(Spectra(X[:, k], axis[k], np.repeat(["a", "b"], 6)), tmp_path / "short.csv")
+    model = tmp_path / "m.ramancam"
+    assert main(["train", str(tmp_path / "wide.csv"), "--label-col", "label", "--recipe",
+                 "paper-grid", "--epochs", "2", "--filters", "4", "--fc-width", "8",
+                 "--folds", "2", "--no-compare", "--augment", "off", "--out",
+                 str(model)]) == 0
+    assert "1451 points (350-1800); recipe: paper-grid" in capsys.readouterr().out
+    assert [s.name for s in load(model).recipe.steps] == ["resample", "linear_baseline",
+                                                          "normalize"]
+    for name in ("wide", "short"):
+        assert main(["predict", str(model), str(tmp_path / f"{name}.csv"), "--out",
+                     str(tmp_path / f"{name}-p.csv")]) == 0
+        assert "span other Raman shifts" not in capsys.readouterr().err
+    wide, short = ((tmp_path / f"{n}-p.csv").read_text().splitlines() for n in ("wide",
+                                                                                 "short"))
+    cut = [",".join(line.split(",")[:2]) for line in wide]
+    assert cut == [",".join(line.split(",")[:2]) for line in short]
+    p_wide = np.loadtxt(tmp_path / "wide-p.csv", delimiter=",", skiprows=1, usecols=(2, 3))
+    p_short = np.loadtxt(tmp_path / "short-p.csv", delimiter=",", skiprows=1, usecols=(2, 3))
+    assert np.allclose(p_wide, p_short, atol=1e-6)

@@ -129,7 +129,8 @@ class RangeChecks:
                 f"shifts ({span}) than the training spectra ({shown} cm-1). The model's straight "
                 "baseline runs through each spectrum's first and last points, so theirs "
                 "differs from training's and the predictions may be off: export them over "
-                "the training range.")
+                "the training range, or, for an instrument that measures another range, "
+                "train with --recipe paper-grid (its line runs through the grid's ends).")
 
     def sampling_note(self, spectra: Spectra) -> str | None:
         """A line for spectra sampled :data:`COARSER` times or more as coarsely as the

@@ -179,8 +179,8 @@ def cross_validate_spectra(
         Labelled spectra as read (:func:`ramancam.io.read` with ``label_col`` or
         ``labels_from``), on one axis or many.
     recipe, grid, normalize, drop_clipped
-        ``train``'s ``--recipe`` (``auto``, ``paper``, ``asls``, ``arpls``, ``none``, a
-        recipe JSON file or a model file), ``--grid`` (``None``: the paper's 350-1800
+        ``train``'s ``--recipe`` (``auto``, ``paper``, ``paper-grid``, ``asls``, ``arpls``,
+        ``none``, a recipe JSON file or a model file), ``--grid`` (``None``: the paper's 350-1800
         cm-1 narrowed to the range every spectrum covers; ``(start, stop, step)``, or text
         ``"400:1800:1"``, ``"full"``), ``--normalize`` and ``--drop-clipped``.
     folds, group_col, split_col, train_value, seed
@@ -244,8 +244,8 @@ def cross_validate_spectra(
         raise RamancamError(f"folds must be an integer >= 2; got {folds!r}.")
     folds = whole
     if not isinstance(recipe, str):
-        raise RamancamError(f"recipe must be auto, paper, asls, arpls, none, a recipe JSON "
-                            f"file or a model file; got {recipe!r}.")
+        raise RamancamError(f"recipe must be auto, paper, paper-grid, asls, arpls, none, a "
+                            f"recipe JSON file or a model file; got {recipe!r}.")
     if split_col is None and train_value != "train":  # as train refuses --train-value alone
         raise RamancamError(f"train_value must come with split_col; got {train_value!r} "
                             "without it. Give split_col, or leave train_value out.")

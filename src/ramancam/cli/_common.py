@@ -251,18 +251,21 @@ def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
     """``--recipe`` and ``--grid``."""
     g = p.add_argument_group("preprocessing")
     g.add_argument("--recipe", default=DEFAULT_RECIPE,
-                   metavar="auto|paper|asls|arpls|none|FILE.json|MODEL",
+                   metavar="auto|paper|paper-grid|asls|arpls|none|FILE.json|MODEL",
                    help="preprocessing: 'auto' (default: the paper recipe; if its end-point "
                         "line lies above a whole spectrum (nothing positive left), as for "
                         "spectra already baseline-corrected by their source, asls instead; "
                         "the choice is printed and saved, and each CV fold, or a fixed "
                         "split, makes it again on its training part alone), "
                         "'paper' (linear baseline through the end points, spline resampling "
-                        "onto the grid, normalise to max), 'asls' or 'arpls' (resample, then "
-                        "that pybaselines baseline, then normalise to max), 'none' (data "
-                        "already on one common axis, e.g. simulated sets), a recipe JSON "
-                        "file (Recipe.to_json), or a model file, whose recipe is reused "
-                        "(--grid and --normalize still apply)")
+                        "onto the grid, normalise to max), 'paper-grid' (the same with its "
+                        "line through the grid's ends, resampling first: inputs that do not "
+                        "depend on how far an instrument measured beyond the grid, for "
+                        "models used on spectra from other instruments), 'asls' or 'arpls' "
+                        "(resample, then that pybaselines baseline, then normalise to max), "
+                        "'none' (data already on one common axis, e.g. simulated sets), a "
+                        "recipe JSON file (Recipe.to_json), or a model file, whose recipe is "
+                        "reused (--grid and --normalize still apply)")
     g.add_argument("--grid", metavar="START:STOP:STEP|full[:STEP]",
                    help="resampling grid in cm-1, inclusive (default: the paper's 350-1800 "
                         "at 1 cm-1, narrowed to the range every spectrum covers, or that whole "
@@ -395,18 +398,20 @@ def _named_recipe(args: argparse.Namespace, grid: tuple[float, float, float] | N
     from ..preprocess import Recipe, baseline_recipe, paper_recipe
     from ..preprocess.auto import PAPER_GRID, auto_grid
 
-    if grid is None and args.recipe in ("auto", "paper", "asls", "arpls"):
+    if grid is None and args.recipe in ("auto", "paper", "paper-grid", "asls", "arpls"):
         grid = PAPER_GRID if spectra is None else auto_grid(spectra)
     if args.recipe in ("paper", "auto"):  # "auto" starts from the paper's recipe
         return paper_recipe() if grid is None else paper_recipe(grid=grid)
+    if args.recipe == "paper-grid":  # its straight line through the grid's ends
+        return paper_recipe(PAPER_GRID if grid is None else grid, line_through="grid")
     if args.recipe in ("asls", "arpls"):
         return (baseline_recipe(args.recipe) if grid is None
                 else baseline_recipe(args.recipe, grid=grid))
     path = Path(args.recipe)
     if not path.is_file():
-        raise RamancamError(f"--recipe must be 'auto', 'paper', 'asls', 'arpls', 'none', a "
-                            f"recipe JSON file or a model file; got {args.recipe!r} (no such "
-                            "file).")
+        raise RamancamError(f"--recipe must be 'auto', 'paper', 'paper-grid', 'asls', 'arpls', "
+                            f"'none', a recipe JSON file or a model file; got {args.recipe!r} "
+                            "(no such file).")
     try:
         recipe = (_model_recipe(path) if zipfile.is_zipfile(path)
                   else Recipe.from_json(path.read_text(encoding="utf-8")))

@@ -446,7 +446,8 @@ class Recipe:
         return np.array(arr, dtype=np.float64), np.array(w, dtype=np.float64)
 
 
-def paper_recipe(grid: tuple[float, float, float] = (350.0, 1800.0, 1.0)) -> Recipe:
+def paper_recipe(grid: tuple[float, float, float] = (350.0, 1800.0, 1.0), *,
+                 line_through: str = "measured") -> Recipe:
     """The paper's preprocessing (Fukuhara et al. 2019, 2.1; METHOD.md section 1).
 
     Linear baseline through the end points -> cubic-spline resampling onto ``grid``
@@ -457,17 +458,27 @@ def paper_recipe(grid: tuple[float, float, float] = (350.0, 1800.0, 1.0)) -> Rec
     ----------
     grid : (start, stop, step)
         Resampling grid in cm-1, inclusive.
+    line_through : {"measured", "grid"}
+        ``"measured"`` (the paper's): the straight line runs through each spectrum's first
+        and last measured points, so a spectrum measured beyond the grid gets another line
+        (and other inputs) than the same spectrum measured over a shorter range.
+        ``"grid"`` (``--recipe paper-grid``): resampling comes first and the line runs
+        through the spectrum at the grid's two ends, so the inputs depend only on the
+        spectrum inside the grid: for a model used on spectra from instruments that measure
+        other ranges.
     """
     try:
         start, stop, step = grid
     except (TypeError, ValueError):
         raise RamancamError(f"grid must be (start, stop, step); got {grid!r}.") from None
-    return Recipe([
-        Step("linear_baseline", {"regions": None}),
-        Step("resample", {"start": start, "stop": stop, "step": step, "outside": "error",
-                          "tolerance": None}),
-        Step("normalize", {"method": "max"}),
-    ])
+    if line_through not in ("measured", "grid"):
+        raise RamancamError(f"line_through must be 'measured' or 'grid'; got "
+                            f"{line_through!r}.")
+    line = Step("linear_baseline", {"regions": None})
+    resample = Step("resample", {"start": start, "stop": stop, "step": step,
+                                 "outside": "error", "tolerance": None})
+    return Recipe([*((line, resample) if line_through == "measured" else (resample, line)),
+                   Step("normalize", {"method": "max"})])
 
 
 def baseline_recipe(method: str = "asls",
