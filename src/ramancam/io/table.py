@@ -40,6 +40,12 @@ from ..checks import FillEnds, fill_ends_of, true_runs
 from ..errors import RamancamError, RamancamWarning, spectra_count, where
 from ..spectra import Spectra, check_axis, need_spectra
 from ._atomic import atomic_write, gz_name
+from ._tablecheck import (
+    check_no_name_among_shifts,
+    check_not_headerless,
+    check_not_in_columns,
+    finite_number,
+)
 from ._text import (
     DECIMAL_COMMA,
     DECIMAL_POINT,
@@ -75,14 +81,6 @@ def sniff_delimiter(header_line: str) -> str | None:
     return best if n > 0 else None
 
 
-def _number(token: str) -> float | None:
-    try:
-        v = float(token)
-    except ValueError:
-        return None
-    return v if math.isfinite(v) else None
-
-
 #: A column header that is a Raman shift with its unit written after it ("500.5 cm-1").
 _SHIFT_WITH_UNIT = re.compile(
     r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*"
@@ -92,11 +90,11 @@ _SHIFT_WITH_UNIT = re.compile(
 def _shift_header(token: str) -> float | None:
     """The Raman shift a column header names: a number, or a number with its unit after it
     (``500.5 cm-1``, ``500.5cm^-1``, ``500.5 1/cm``); ``None`` for any other name."""
-    v = _number(token)
+    v = finite_number(token)
     if v is not None:
         return v
     m = _SHIFT_WITH_UNIT.match(token)
-    return None if m is None else _number(m.group(1))
+    return None if m is None else finite_number(m.group(1))
 
 
 def _skip_comments(text: str) -> tuple[int, int]:
@@ -238,7 +236,7 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None,
             spec_idx.append(i)
             shifts.append(v)
     pre = where(source or None, line0)
-    _check_no_name_among_shifts(header, spec_idx, shifts, pre, ahead, comma)
+    check_no_name_among_shifts(header, spec_idx, shifts, pre, ahead, comma)
     if not spec_idx and _columns_layout(header, ahead, comma):
         return _parse_columns(rows, header, comma, source, line0, label_col,
                               max_rows=_line_count(body))
@@ -287,9 +285,9 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None,
             "got none. Check that the right file was given.")
     X = X[:len(lines)]
     if not meta_idx:
-        _check_not_headerless(shifts, X, source, line0)
+        check_not_headerless(shifts, X, source, line0)
     else:
-        _check_not_in_columns(shifts, cells, names, X, source, line0)
+        check_not_in_columns(shifts, cells, names, X, source, line0)
     # after the rows: a header cut short (a file truncated in its first line) has no rows
     axis = check_axis(shifts, source=source or None)
     del text, body, rows  # the text is not needed any more (a caller may still hold it)
@@ -360,97 +358,6 @@ def _check_header_width(header_line: str, ncol: int, ahead: list[tuple[int, list
             f"under it; got {ncol} in the header and {w} in each of lines {ahead[0][0]} and "
             f"{ahead[1][0]}. Fix the header line (a damaged or missing column name, or a "
             "separator too many).")
-
-
-def _check_no_name_among_shifts(header: list[str], spec_idx: list[int], shifts: list[float],
-                                pre: str, ahead: list[tuple[int, list[str]]], comma: bool
-                                ) -> None:
-    """Refuse a column of numbers whose name is not a shift between two that are
-    (``1782.0x9`` between 1781.9 and 1783.4: a damaged header cell): it would be read as
-    metadata and its point dropped without a word. A column of text there (a note) is
-    metadata (``ahead``: the first data rows, whose cells tell them apart)."""
-    if len(spec_idx) < 2 or spec_idx[-1] - spec_idx[0] + 1 == len(spec_idx) or not ahead:
-        return
-
-    def numbers(i: int) -> bool:
-        cells = [row[i].strip() for _, row in ahead if i < len(row)]
-        return bool(cells) and all(
-            _number(c.replace(",", ".") if comma else c) is not None for c in cells)
-
-    spectral = set(spec_idx)
-    inside = [i for i in range(spec_idx[0], spec_idx[-1] + 1)
-              if i not in spectral and numbers(i)]
-    if not inside:
-        return
-    i = inside[0]
-    k = int(np.searchsorted(spec_idx, i))
-    raise RamancamError(
-        f"{pre}column {i + 1} ({header[i]!r}) must be a Raman shift like the columns beside "
-        f"it ({shifts[k - 1]:g} and {shifts[k]:g}); got a name that is not a number"
-        + (f" ({len(inside)} such columns among the intensities)" if len(inside) > 1 else "")
-        + ". Fix the header cell, or move metadata columns before or after the intensities.")
-
-
-def _check_not_headerless(header: list[float], X: np.ndarray, source: str, line0: int
-                          ) -> None:
-    """Refuse a table of numbers only whose first column runs on from its first row, row
-    after row, like a Raman-shift axis: a file of (shift, intensity, intensity, ...) rows
-    without a header line, whose first row would otherwise be taken for the shifts."""
-    col = np.concatenate([header[:1], X[:, 0]])
-    steps = np.diff(col)
-    if len(X) < 10 or X.shape[1] >= len(X) or not (
-            (steps > 0).all() or (steps < 0).all()):
-        return
-    raise RamancamError(
-        f"{where(source or None, line0)}the first line must be a header; got numbers only "
-        f"({', '.join(f'{v:g}' for v in header[:4])}{', ...' if len(header) > 4 else ''}), "
-        f"and the first column runs on from it "
-        f"row after row like a Raman-shift axis ({col[0]:g} to {col[-1]:g}). Add a header "
-        "line: shift,name1,name2,... for a spectrum per column (or shift,intensity for one "
-        "spectrum), or Raman shifts (id,400.1,401.3,...) for a spectrum per row.")
-
-
-#: A table whose header names at most this many shifts over many more rows, beside a
-#: metadata column that runs like a Raman-shift axis, holds its spectra in columns.
-_FEW_SHIFTS = 10
-
-
-def _check_not_in_columns(shifts: list[float], cells: list[list[str]], names: list[str],
-                          X: np.ndarray, source: str, line0: int) -> None:
-    """Refuse spectra in columns under a header of numbers: pandas' ``df.to_csv()`` of a
-    DataFrame with one spectrum per column writes ``,0,1,2`` over the Raman shifts (its
-    index) as the first column, which would read as hundreds of spectra of a few points. A
-    header of at most :data:`_FEW_SHIFTS` shifts over at least 10 rows, ten times as many,
-    beside a metadata column of numbers running strictly up or down (not the row numbers
-    0, 1, 2, ... a written index of a wide table holds) is refused, as
-    :func:`_check_not_headerless` refuses a table without its header line. Only numeric
-    names 0, 1, 2, ... (or 1, 2, 3, ...) count: a few bands followed over time (``time_s,
-    1001,1450,1660``) are a wide table."""
-    n = len(X)
-    if len(shifts) > _FEW_SHIFTS or n < 10 or n < 10 * len(shifts):
-        return
-    k_names = np.asarray(shifts, dtype=np.float64)
-    if not (np.array_equal(k_names, np.arange(k_names.size))
-            or np.array_equal(k_names, np.arange(1, k_names.size + 1))):
-        return  # pandas names its columns 0, 1, 2, ...; 1001,1450,1660 over time are bands
-    for k, name in enumerate(names):
-        col = np.array([_number(c[k]) if _number(c[k]) is not None else np.nan
-                        for c in cells], dtype=np.float64)
-        steps = np.diff(col)
-        if not np.isfinite(col).all() or not ((steps > 0).all() or (steps < 0).all()):
-            continue
-        if np.array_equal(col, np.arange(n)) or np.array_equal(col, np.arange(1, n + 1)):
-            continue  # the row numbers, as pandas writes a wide table's index
-        shown = f"{name!r}" if not name.startswith("column") else f"column {name[6:]}"
-        raise RamancamError(
-            f"{where(source or None, line0)}a wide table's header must name its Raman shifts; "
-            f"got {len(shifts)} numeric column names "
-            f"({', '.join(f'{v:g}' for v in shifts[:4])}{', ...' if len(shifts) > 4 else ''}) "
-            f"over {n} rows, and {shown} runs from {col[0]:g} to {col[-1]:g} like a "
-            "Raman-shift axis: the spectra are in columns, as pandas writes a DataFrame of "
-            "one spectrum per column. Transpose it for a spectrum per row "
-            "(df.T.to_csv(...)), or name the spectra with text for a spectrum per column "
-            "(df.add_prefix('s').to_csv(...)).")
 
 
 def _line_count(body: str) -> int:
@@ -604,7 +511,7 @@ def _columns_layout(header: list[str], ahead: list[tuple[int, list[str]]], comma
         return False
 
     def num(t: str) -> float | None:
-        return _number(t.replace(",", ".") if comma else t)
+        return finite_number(t.replace(",", ".") if comma else t)
 
     shift, *cells = ahead[0][1][:len(header)]
     first, rest = num(shift), [num(t) for t in cells if t.strip()]

@@ -1,0 +1,111 @@
+"""Checks of a wide table's header against its rows (:func:`ramancam.io.table.parse_table`):
+spectra in columns under numeric names, a table without its header line, a column of
+numbers named by no shift among the shift columns."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import RamancamError, where
+
+
+def finite_number(token: str) -> float | None:
+    """The number a token writes, ``None`` for text and for infinite or NaN values."""
+    try:
+        v = float(token)
+    except ValueError:
+        return None
+    return v if math.isfinite(v) else None
+
+
+def check_no_name_among_shifts(header: list[str], spec_idx: list[int], shifts: list[float],
+                                pre: str, ahead: list[tuple[int, list[str]]], comma: bool
+                                ) -> None:
+    """Refuse a column of numbers whose name is not a shift between two that are
+    (``1782.0x9`` between 1781.9 and 1783.4: a damaged header cell): it would be read as
+    metadata and its point dropped without a word. A column of text there (a note) is
+    metadata (``ahead``: the first data rows, whose cells tell them apart)."""
+    if len(spec_idx) < 2 or spec_idx[-1] - spec_idx[0] + 1 == len(spec_idx) or not ahead:
+        return
+
+    def numbers(i: int) -> bool:
+        cells = [row[i].strip() for _, row in ahead if i < len(row)]
+        return bool(cells) and all(
+            finite_number(c.replace(",", ".") if comma else c) is not None for c in cells)
+
+    spectral = set(spec_idx)
+    inside = [i for i in range(spec_idx[0], spec_idx[-1] + 1)
+              if i not in spectral and numbers(i)]
+    if not inside:
+        return
+    i = inside[0]
+    k = int(np.searchsorted(spec_idx, i))
+    raise RamancamError(
+        f"{pre}column {i + 1} ({header[i]!r}) must be a Raman shift like the columns beside "
+        f"it ({shifts[k - 1]:g} and {shifts[k]:g}); got a name that is not a number"
+        + (f" ({len(inside)} such columns among the intensities)" if len(inside) > 1 else "")
+        + ". Fix the header cell, or move metadata columns before or after the intensities.")
+
+
+def check_not_headerless(header: list[float], X: np.ndarray, source: str, line0: int
+                          ) -> None:
+    """Refuse a table of numbers only whose first column runs on from its first row, row
+    after row, like a Raman-shift axis: a file of (shift, intensity, intensity, ...) rows
+    without a header line, whose first row would otherwise be taken for the shifts."""
+    col = np.concatenate([header[:1], X[:, 0]])
+    steps = np.diff(col)
+    if len(X) < 10 or X.shape[1] >= len(X) or not (
+            (steps > 0).all() or (steps < 0).all()):
+        return
+    raise RamancamError(
+        f"{where(source or None, line0)}the first line must be a header; got numbers only "
+        f"({', '.join(f'{v:g}' for v in header[:4])}{', ...' if len(header) > 4 else ''}), "
+        f"and the first column runs on from it "
+        f"row after row like a Raman-shift axis ({col[0]:g} to {col[-1]:g}). Add a header "
+        "line: shift,name1,name2,... for a spectrum per column (or shift,intensity for one "
+        "spectrum), or Raman shifts (id,400.1,401.3,...) for a spectrum per row.")
+
+
+#: A table whose header names at most this many shifts over many more rows, beside a
+#: metadata column that runs like a Raman-shift axis, holds its spectra in columns.
+_FEW_SHIFTS = 10
+
+
+def check_not_in_columns(shifts: list[float], cells: list[list[str]], names: list[str],
+                          X: np.ndarray, source: str, line0: int) -> None:
+    """Refuse spectra in columns under a header of numbers: pandas' ``df.to_csv()`` of a
+    DataFrame with one spectrum per column writes ``,0,1,2`` over the Raman shifts (its
+    index) as the first column, which would read as hundreds of spectra of a few points. A
+    header of at most :data:`_FEW_SHIFTS` shifts over at least 10 rows, ten times as many,
+    beside a metadata column of numbers running strictly up or down (not the row numbers
+    0, 1, 2, ... a written index of a wide table holds) is refused, as
+    :func:`check_not_headerless` refuses a table without its header line. Only numeric
+    names 0, 1, 2, ... (or 1, 2, 3, ...) count: a few bands followed over time (``time_s,
+    1001,1450,1660``) are a wide table."""
+    n = len(X)
+    if len(shifts) > _FEW_SHIFTS or n < 10 or n < 10 * len(shifts):
+        return
+    k_names = np.asarray(shifts, dtype=np.float64)
+    if not (np.array_equal(k_names, np.arange(k_names.size))
+            or np.array_equal(k_names, np.arange(1, k_names.size + 1))):
+        return  # pandas names its columns 0, 1, 2, ...; 1001,1450,1660 over time are bands
+    for k, name in enumerate(names):
+        col = np.array([finite_number(c[k]) if finite_number(c[k]) is not None else np.nan
+                        for c in cells], dtype=np.float64)
+        steps = np.diff(col)
+        if not np.isfinite(col).all() or not ((steps > 0).all() or (steps < 0).all()):
+            continue
+        if np.array_equal(col, np.arange(n)) or np.array_equal(col, np.arange(1, n + 1)):
+            continue  # the row numbers, as pandas writes a wide table's index
+        shown = f"{name!r}" if not name.startswith("column") else f"column {name[6:]}"
+        raise RamancamError(
+            f"{where(source or None, line0)}a wide table's header must name its Raman shifts; "
+            f"got {len(shifts)} numeric column names "
+            f"({', '.join(f'{v:g}' for v in shifts[:4])}{', ...' if len(shifts) > 4 else ''}) "
+            f"over {n} rows, and {shown} runs from {col[0]:g} to {col[-1]:g} like a "
+            "Raman-shift axis: the spectra are in columns, as pandas writes a DataFrame of "
+            "one spectrum per column. Transpose it for a spectrum per row "
+            "(df.T.to_csv(...)), or name the spectra with text for a spectrum per column "
+            "(df.add_prefix('s').to_csv(...)).")
