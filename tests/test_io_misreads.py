@@ -363,3 +363,89 @@ def test_a_few_bands_over_time_are_a_wide_table(tmp_path):
     p.write_text("\n".join(rows) + "\n")
     s = read(p)
     assert len(s) == 30 and s.wavenumbers.tolist() == [1001.0, 1450.0, 1660.0]
+
+
+def _uneven_axis(rng: np.random.Generator, n: int = 120) -> np.ndarray:
+    """An uneven ascending axis from 400.1 cm-1, spacing 1.5-2.5 (median about 2)."""
+    return np.round(400.1 + np.concatenate([[0.0], np.cumsum(rng.uniform(1.5, 2.5, n - 1))]),
+                    3)
+
+
+@pytest.mark.parametrize("name, end", [("100", "lead"), ("0", "lead"), ("5000", "trail")])
+def test_a_numbered_column_apart_from_the_shifts_at_an_end_is_metadata(tmp_path, rng, name,
+                                                                       end):
+    # a column '100' of sample numbers before 400.1, 402.0, ... was read as a point at
+    # 100 cm-1, 300 cm-1 from the next: the grid moved to 350-1800, the recipe flipped and
+    # the saved model refused clean spectra of the same instrument
+    axis = _uneven_axis(rng)
+    X = np.round(rng.uniform(0.01, 0.05, (12, axis.size)), 5)
+    numbers = [str(1000 + i) for i in range(12)]
+    head = ["label", *([name] if end == "lead" else []), *map(repr, axis.tolist()),
+            *([name] if end == "trail" else [])]
+    rows = [",".join(["A" if i % 2 else "B", *([numbers[i]] if end == "lead" else []),
+                      *map(repr, x.tolist()), *([numbers[i]] if end == "trail" else [])])
+            for i, x in enumerate(X)]
+    p = tmp_path / "t.csv"
+    p.write_text("\n".join([",".join(head), *rows]) + "\n", encoding="ascii")
+    col = 2 if end == "lead" else axis.size + 2
+    with pytest.warns(RamancamWarning, match=rf"t\.csv, line 1: column {col} \('{name}'\) is "
+                                             r"read as metadata, not as a Raman shift: "
+                                             rf"{name} lies [\d.]+ cm-1 (before|after) the "
+                                             r"other shift columns .* times their median "
+                                             r"spacing") as rec:
+        s = read(p, label_col="label")
+    assert len(rec) == 1 and "\n" not in str(rec[0].message)
+    assert s.wavenumbers.tolist() == axis.tolist()
+    assert s.X.tolist() == X.tolist()
+    assert s.meta[name].tolist() == numbers
+
+
+def test_two_numbered_columns_apart_before_the_shifts_and_a_descending_axis(tmp_path, rng):
+    axis = _uneven_axis(rng)[::-1]  # descending, a row index '0' and a sample number '7'
+    p = tmp_path / "t.csv"
+    p.write_text("0,7," + ",".join(map(repr, axis.tolist())) + "\n"
+                 + "".join(f"{i},{70 + i}," + ",".join(["1.5"] * axis.size) + "\n"
+                           for i in range(5)), encoding="ascii")
+    with pytest.warns(RamancamWarning, match=r"is read as metadata") as rec:
+        s = read(p)
+    assert [str(w.message).split(": ")[1] for w in rec] == [
+        "column 1 ('0') is read as metadata, not as a Raman shift",
+        "column 2 ('7') is read as metadata, not as a Raman shift"]
+    assert s.wavenumbers.tolist() == axis.tolist() and s.meta["7"].tolist()[0] == "70"
+
+
+def test_a_few_numbered_columns_and_gaps_of_a_measured_axis_stay_shifts(tmp_path):
+    # two windows of a measured axis (fingerprint and C-H stretch) and a few bands stay
+    # shifts: the gap is inside the axis, or there are too few shifts for a median spacing
+    windows = [*np.arange(400.0, 420.0, 2.0), *np.arange(2800.0, 2820.0, 2.0)]
+    p = tmp_path / "w.csv"
+    p.write_text("id," + ",".join(f"{w:g}" for w in windows) + "\n"
+                 + "a," + ",".join(["1"] * len(windows)) + "\n", encoding="ascii")
+    assert read(p).wavenumbers.tolist() == windows
+    p.write_text("id,100,1001,1450,1660\na,1,2,3,4\n", encoding="ascii")
+    assert read(p).wavenumbers.tolist() == [100.0, 1001.0, 1450.0, 1660.0]
+
+
+def test_real_tables_keep_every_shift_column(shared_data):
+    # no measured axis of the shared tables has an end point far enough from the others
+    # to be taken for metadata (their end gaps are at most 1.4 median spacings)
+    import gzip
+    import warnings
+
+    from ramancam.io.table import parse_table
+
+    files = [shared_data / "drug-mabs" / "spectra.csv.gz", shared_data / "microplastics" /
+             "spectra.csv", shared_data / "chondro-map" / "map.csv",
+             *sorted((shared_data / "food").glob("*.csv")),
+             *sorted((shared_data / "saliva-pd-ad").glob("*.csv"))]
+    assert len(files) > 10
+    for f in files:
+        with (gzip.open(f, "rt") if f.suffix == ".gz" else f.open()) as fh:
+            head = fh.readline()
+            text = head + fh.readline() + fh.readline()
+        shifts = [float(h) for h in head.strip().split(",") if h.strip() and
+                  h.strip().lstrip("-").replace(".", "", 1).isdigit()]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RamancamWarning)
+            s = parse_table(text, source=str(f), drop_fill=False)
+        assert s.wavenumbers.tolist() == shifts, f

@@ -1,14 +1,17 @@
 """Checks of a wide table's header against its rows (:func:`ramancam.io.table.parse_table`):
 spectra in columns under numeric names, a table without its header line, a column of
-numbers named by no shift among the shift columns."""
+numbers named by no shift among the shift columns, a numeric name at an end of the shift
+columns that lies too far from them to be a point of the spectra."""
 
 from __future__ import annotations
 
 import math
+import warnings
+from collections.abc import Sequence
 
 import numpy as np
 
-from ..errors import RamancamError, where
+from ..errors import RamancamError, RamancamWarning, where
 
 
 def finite_number(token: str) -> float | None:
@@ -109,3 +112,64 @@ def check_not_in_columns(shifts: list[float], cells: list[list[str]], names: lis
             "one spectrum per column. Transpose it for a spectrum per row "
             "(df.T.to_csv(...)), or name the spectra with text for a spectrum per column "
             "(df.add_prefix('s').to_csv(...)).")
+
+
+#: A numeric column name at an end of the shift columns is no Raman shift but metadata (a
+#: sample number, a row index: ``100,400.1,402.6,...``) when it lies more than this many
+#: median spacings and more than :data:`ISOLATED_GAP_CM` from the other shifts: no
+#: measured table has such a point (the shared real tables' end gaps are at most 1.4
+#: median spacings), and read as one it moved the grid and flipped the recipe.
+ISOLATED_GAP_SPACINGS = 20.0
+ISOLATED_GAP_CM = 50.0
+#: At most this many such columns at either end, beside at least ``ISOLATED_MIN_RUN``
+#: shifts running strictly up or down (their median spacing is then a measure).
+ISOLATED_MAX = 3
+ISOLATED_MIN_RUN = 10
+
+
+def isolated_ends(shifts: Sequence[float]) -> tuple[int, int, float]:
+    """How many of the first and of the last ``shifts`` lie apart from the others, beyond
+    a gap of :data:`ISOLATED_GAP_SPACINGS` median spacings and :data:`ISOLATED_GAP_CM`
+    cm-1 (the innermost such gap within :data:`ISOLATED_MAX` of each end), and the median
+    spacing; ``(0, 0, ...)`` unless the shifts between them are :data:`ISOLATED_MIN_RUN`
+    or more running strictly up or down."""
+    v = np.asarray(shifts, dtype=np.float64)
+    if v.size < ISOLATED_MIN_RUN + 1:
+        return 0, 0, math.nan
+    gaps = np.abs(np.diff(v))
+    med = float(np.median(gaps))  # the few gaps of such columns hardly move it
+    wide = max(ISOLATED_GAP_SPACINGS * med, ISOLATED_GAP_CM)
+
+    def apart(g: np.ndarray) -> int:  # g: the gaps from one end inwards
+        return max((k for k in range(1, ISOLATED_MAX + 1) if g[k - 1] > wide), default=0)
+
+    lead, trail = apart(gaps), apart(gaps[::-1])
+    steps = np.diff(v[lead:v.size - trail])
+    if steps.size + 1 < ISOLATED_MIN_RUN or not ((steps > 0).all() or (steps < 0).all()):
+        return 0, 0, med
+    return lead, trail, med
+
+
+def isolated_columns(header: list[str], numeric: list[int], shifts: list[float], pre: str
+                     ) -> set[int]:
+    """The columns among ``numeric`` (header positions whose names are ``shifts``) that
+    :func:`isolated_ends` finds apart from the others: metadata, each said in a warning
+    naming it and the gap."""
+    lead, trail, med = isolated_ends(shifts)
+    if not lead and not trail:
+        return set()
+    first, last = shifts[lead], shifts[len(shifts) - trail - 1]
+    out = set()
+    for k in [*range(lead), *range(len(shifts) - trail, len(shifts))]:
+        i, edge = numeric[k], first if k < lead else last
+        gap = abs(shifts[k] - edge)
+        side = (f"before the other shift columns (from {edge:g})" if k < lead
+                else f"after the other shift columns (up to {edge:g})")
+        warnings.warn(RamancamWarning(
+            f"{pre}column {i + 1} ({header[i]!r}) is read as metadata, not as a Raman shift: "
+            f"{shifts[k]:g} lies {gap:.4g} cm-1 {side}, {gap / med:.0f} times their median "
+            f"spacing of {med:.3g} cm-1, too far to be a point of their spectra (a sample "
+            "number or row index?); give it a name that is not a number to say so"),
+            stacklevel=4)
+        out.add(i)
+    return out

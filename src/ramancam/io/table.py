@@ -8,10 +8,12 @@ Layout::
     s1,A,1,0.0267,0.0272,...
 
 A column whose header parses as a (finite) number is a spectral column, its header the Raman
-shift; every other column is metadata, kept as strings, except pixel positions: columns
-named ``x`` and ``y`` (either case) whose cells are all finite numbers become the float
-metadata ``x``/``y`` that map code reads (``--xy-cols`` names other columns); so do two
-leading columns with empty header cells, Horiba LabSpec's map layout. The
+shift, unless it lies at an end of the shift columns far apart from the others (a sample
+number ``100`` before 400.1, 402.6, ...: :func:`ramancam.io._tablecheck.isolated_ends`,
+said in a warning); every other column is metadata, kept as strings, except pixel
+positions: columns named ``x`` and ``y`` (either case) whose cells are all finite numbers
+become the float metadata ``x``/``y`` that map code reads (``--xy-cols`` names other
+columns); so do two leading columns with empty header cells, Horiba LabSpec's map layout. The
 delimiter (tab, comma, semicolon, bar or runs of white space) is sniffed from the header
 line; decimal commas are read when a semicolon or tab separates the fields.
 
@@ -45,6 +47,7 @@ from ._tablecheck import (
     check_not_headerless,
     check_not_in_columns,
     finite_number,
+    isolated_columns,
 )
 from ._text import (
     DECIMAL_COMMA,
@@ -226,16 +229,18 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None,
     shifts: list[float] = []
     meta_idx: list[int] = []
     names: list[str] = []
-    for i, h in enumerate(header):
-        t = h if commas is None else commas.text(h)  # None: contradicts earlier headers
-        v = None if t is None else _shift_header(t)
-        if v is None:
+    read_as = [None if (t := h if commas is None else commas.text(h)) is None  # None:
+               else _shift_header(t) for h in header]  # it contradicts earlier headers
+    pre = where(source or None, line0)
+    numeric = [i for i, v in enumerate(read_as) if v is not None]
+    apart = isolated_columns(header, numeric, [v for v in read_as if v is not None], pre)
+    for i, (h, v) in enumerate(zip(header, read_as, strict=True)):
+        if v is None or i in apart:
             meta_idx.append(i)
             names.append(h or f"column{i + 1}")
         else:
             spec_idx.append(i)
             shifts.append(v)
-    pre = where(source or None, line0)
     check_no_name_among_shifts(header, spec_idx, shifts, pre, ahead, comma)
     if not spec_idx and _columns_layout(header, ahead, comma):
         return _parse_columns(rows, header, comma, source, line0, label_col,
