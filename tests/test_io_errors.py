@@ -188,12 +188,13 @@ def test_bad_axis_in_two_column_names_file(tmp_path, text, match):
 
 
 @pytest.mark.parametrize(("header", "match"), [
-    ("id,1,2,2", "must not repeat a value"),
-    ("id,1,3,2", "must be strictly increasing or strictly decreasing"),
+    ("id,1,2,2", r": wavenumbers must not repeat a value"),
+    ("id,1,3,2", r", line 1: the shift columns must run strictly up like most of them; got "
+                 r"column 4 \('2'\) out of order \(1, 3, 2\)"),
 ])
 def test_bad_axis_in_table_names_file(tmp_path, header, match):
     p = _file(tmp_path, "h.csv", f"{header}\na,1,2,3\n")
-    with pytest.raises(RamancamError, match=rf"file .*h\.csv: wavenumbers {match}"):
+    with pytest.raises(RamancamError, match=rf"file .*h\.csv{match}"):
         read_table(p)
 
 

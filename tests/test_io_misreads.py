@@ -449,3 +449,36 @@ def test_real_tables_keep_every_shift_column(shared_data):
             warnings.simplefilter("error", RamancamWarning)
             s = parse_table(text, source=str(f), drop_fill=False)
         assert s.wavenumbers.tolist() == shifts, f
+
+
+def test_a_numbered_column_out_of_the_shifts_order_is_named(tmp_path, rng):
+    # 'label,1001,400.095,402.626,...' was refused with "it changes direction at 402.626
+    # (point 2) ... check that this column holds Raman shifts", naming neither the column
+    # nor its name; far from the shifts it is now metadata, and near them it is named
+    axis = _uneven_axis(rng)
+    shifts = ",".join(f"{a:.4f}" for a in axis)
+    rows = "".join(f"{lab},{5000 + i}," + ",".join(["0.03"] * axis.size) + "\n"
+                   for i, lab in enumerate("ABABAB"))
+    p = tmp_path / "numname.csv"
+    p.write_text(f"label,1001,{shifts}\n{rows}", encoding="ascii")
+    with pytest.warns(RamancamWarning, match=r"column 2 \('1001'\) is read as metadata"):
+        s = read(p, label_col="label")
+    assert s.wavenumbers.tolist() == np.round(axis, 4).tolist()
+    assert s.meta["1001"].tolist()[:2] == ["5000", "5001"]
+    p.write_text(f"label,401,{shifts}\n{rows}", encoding="ascii")
+    with pytest.raises(RamancamError, match=r"numname\.csv, line 1: the shift columns must run "
+                                            r"strictly up like most of them; got column 2 "
+                                            r"\('401'\) out of order \(401, 400\.1, 40[12]\.\d+"
+                                            r"\)\. Sort the shift columns, or give that column "
+                                            r"a name that is not a number") as e:
+        read(p, label_col="label")
+    _one_line(e)
+    # inside the run, the column out of order, not its neighbour (410 before 404, 405)
+    p.write_text("id,400,402,410,404,405,406\na,1,2,3,4,5,6\n", encoding="ascii")
+    with pytest.raises(RamancamError, match=r"got column 4 \('410'\) out of order "
+                                            r"\(400, 402, 410, 404, 405\)"):
+        read(p)
+    p.write_text("id,406,405,404,403,410,401,400\na,1,2,3,4,5,6,7\n", encoding="ascii")
+    with pytest.raises(RamancamError, match=r"run strictly down like most of them; got column "
+                                            r"6 \('410'\) out of order"):
+        read(p)

@@ -173,3 +173,30 @@ def isolated_columns(header: list[str], numeric: list[int], shifts: list[float],
             stacklevel=4)
         out.add(i)
     return out
+
+
+def check_shift_order(header: list[str], spec_idx: list[int], shifts: list[float], pre: str
+                      ) -> None:
+    """Refuse shift columns that do not run strictly up or down, naming the column out of
+    order (a numbered metadata column ``401`` before 400.1, 402.6, ...), where the axis check
+    names only a point: of the two columns at the first step against the way most steps go,
+    the one whose leaving out mends the order around it."""
+    v = np.asarray(shifts, dtype=np.float64)
+    steps = np.diff(v)
+    if v.size < 3 or (steps > 0).all() or (steps < 0).all() or (steps == 0).any():
+        return  # fine, or a repeated shift (the axis check names it)
+    way = 1.0 if (steps > 0).sum() >= (steps < 0).sum() else -1.0
+    i = int(np.flatnonzero(np.sign(steps) != way)[0])  # the step from point i to i + 1
+
+    def mends(k: int) -> bool:  # the points around k run the right way without it
+        return k == 0 or k == v.size - 1 or (v[k + 1] - v[k - 1]) * way > 0
+
+    # both: the first column, where a numbered metadata column stands; else the later one
+    k = i if mends(i) and (i == 0 or not mends(i + 1)) else i + 1
+    col = spec_idx[k]
+    around = ", ".join(f"{w:g}" for w in v[max(k - 2, 0):k + 3])
+    raise RamancamError(
+        f"{pre}the shift columns must run strictly {'up' if way > 0 else 'down'} like most "
+        f"of them; got column {col + 1} ({header[col]!r}) out of order ({around}). Sort the "
+        "shift columns, or give that column a name that is not a number if it holds no "
+        "intensities.")

@@ -46,6 +46,7 @@ from ._tablecheck import (
     check_no_name_among_shifts,
     check_not_headerless,
     check_not_in_columns,
+    check_shift_order,
     finite_number,
     isolated_columns,
 )
@@ -294,6 +295,7 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None,
     else:
         check_not_in_columns(shifts, cells, names, X, source, line0)
     # after the rows: a header cut short (a file truncated in its first line) has no rows
+    check_shift_order(header, spec_idx, shifts, pre)
     axis = check_axis(shifts, source=source or None)
     del text, body, rows  # the text is not needed any more (a caller may still hold it)
     if drop_fill and (fill := _fill(X, axis, source)) is not None:  # padding: left out
