@@ -482,3 +482,80 @@ def test_a_numbered_column_out_of_the_shifts_order_is_named(tmp_path, rng):
     with pytest.raises(RamancamError, match=r"run strictly down like most of them; got column "
                                             r"6 \('410'\) out of order"):
         read(p)
+
+
+def _columns_text(first: str, names: list[str], axis: np.ndarray, Y: np.ndarray) -> str:
+    """A table of one spectrum per column: ``first`` over the Raman shifts ``axis``, then a
+    column per spectrum (``Y[:, j]`` under ``names[j]``)."""
+    return (",".join([first, *names]) + "\n"
+            + "".join(f"{a!r}," + ",".join(map(repr, y)) + "\n"
+                      for a, y in zip(axis.tolist(), Y.tolist(), strict=True)))
+
+
+@pytest.mark.parametrize("start", [1, 1001])
+def test_spectra_in_columns_under_numbers_beside_a_shift_column_are_read_so(tmp_path, rng,
+                                                                           start):
+    # 'Raman shift (cm-1),1001,...,1040' over 1866 rows read as 1866 spectra of 40 points
+    # (axis 1001-1040 cm-1) without a word, and predict then advised --grid 1001:1040:1
+    axis = _uneven_axis(rng, 450)
+    Y = np.round(rng.uniform(0.01, 0.05, (450, 40)), 5)
+    names = [str(start + j) for j in range(40)]
+    p = tmp_path / "cols.csv"
+    p.write_text(_columns_text("Raman shift (cm-1)", names, axis, Y), encoding="ascii")
+    with pytest.warns(RamancamWarning, match=rf"cols\.csv, line 1: read as one spectrum per "
+                                             rf"column: 'Raman shift \(cm-1\)' runs from "
+                                             rf"400\.1 to [\d.]+ over 450 rows like a "
+                                             rf"Raman-shift axis, and the other 40 columns are "
+                                             rf"named by numbers \({start}, {start + 1}, "):
+        s = read(p)
+    assert s.X.shape == (40, 450) and s.wavenumbers.tolist() == axis.tolist()
+    assert s.X.tolist() == Y.T.tolist() and s.meta["id"].tolist() == names
+    # as the same table reads with names that are no numbers
+    p.write_text(_columns_text("Raman shift (cm-1)", [f"s{n}" for n in names], axis, Y),
+                 encoding="ascii")
+    np.testing.assert_array_equal(read(p).X, s.X)
+    # semicolons and decimal commas, a descending axis, 'wavenumber' as the name
+    q = tmp_path / "cols_eu.csv"
+    q.write_text(_columns_text("wavenumber", names, axis[::-1], Y[::-1]).replace(",", ";")
+                 .replace(".", ","), encoding="ascii")
+    with pytest.warns(RamancamWarning, match=r"read as one spectrum per column"):
+        t = read(q)
+    assert t.wavenumbers.tolist() == axis[::-1].tolist() and t.X.tolist() == Y.T[:, ::-1].tolist()
+
+
+def test_spectra_in_columns_under_numbers_that_cannot_be_read_so_are_refused(tmp_path, rng):
+    axis = _uneven_axis(rng, 450)
+    Y = np.round(rng.uniform(0.01, 0.05, (450, 40)), 5)
+    p = tmp_path / "cols.csv"
+    # pandas' df.to_csv() of more than 10 spectra (its unnamed index the shifts): refused
+    # as it is for 10 or fewer
+    p.write_text(_columns_text("", [str(j) for j in range(40)], axis, Y), encoding="ascii")
+    with pytest.raises(RamancamError, match=r"cols\.csv, line 1: a wide table's header must "
+                                            r"name its Raman shifts; got 40 numeric column "
+                                            r"names \(0, 1, 2, 3, \.\.\.\) over 450 rows, and "
+                                            r"column 1 runs from 400\.1 to [\d.]+ like a "
+                                            r"Raman-shift axis: the spectra are in columns"
+                                            ) as e:
+        read(p)
+    _one_line(e)
+    # a shift column beside another metadata column: no table of spectra in columns
+    text = _columns_text("shift", [f"{1001 + j}" for j in range(40)], axis, Y)
+    lines = text.splitlines()
+    p.write_text("\n".join([lines[0] + ",note"] + [ln + ",x" for ln in lines[1:]]) + "\n",
+                 encoding="ascii")
+    with pytest.raises(RamancamError, match=r"got 40 numeric column names \(1001, 1002, 1003, "
+                                            r"1004, \.\.\.\) over 450 rows, and 'shift' runs "
+                                            r"from 400\.1"):
+        read(p)
+
+
+def test_bands_or_channels_over_a_time_series_stay_a_wide_table(tmp_path, rng):
+    # a named column that does not say shifts, beside numbers that are no 0, 1, 2, ... or
+    # more than 10 of them: a time series of spectra, one per row
+    Y = np.round(rng.uniform(0.01, 0.05, (450, 40)), 5)
+    t = 0.5 * np.arange(450) + 3.0
+    for names in ([str(1001 + j) for j in range(40)], [str(1 + j) for j in range(40)]):
+        p = tmp_path / "series.csv"
+        p.write_text(_columns_text("time_s", names, t, Y), encoding="ascii")
+        s = read(p)
+        assert s.X.shape == (450, 40) and s.meta["time_s"][0] == "3.0"

@@ -6,6 +6,7 @@ columns that lies too far from them to be a point of the spectra."""
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Sequence
 
@@ -74,44 +75,68 @@ def check_not_headerless(header: list[float], X: np.ndarray, source: str, line0:
 #: A table whose header names at most this many shifts over many more rows, beside a
 #: metadata column that runs like a Raman-shift axis, holds its spectra in columns.
 _FEW_SHIFTS = 10
+#: A column name that says it holds Raman shifts ("Raman shift (cm-1)", "wavenumber").
+_SHIFT_NAME = re.compile(r"shift|wave\s*numbers?|raman|cm-1|cm\^\{?-1|cm⁻¹|1/cm",
+                         re.IGNORECASE)
 
 
-def check_not_in_columns(shifts: list[float], cells: list[list[str]], names: list[str],
-                          X: np.ndarray, source: str, line0: int) -> None:
-    """Refuse spectra in columns under a header of numbers: pandas' ``df.to_csv()`` of a
-    DataFrame with one spectrum per column writes ``,0,1,2`` over the Raman shifts (its
-    index) as the first column, which would read as hundreds of spectra of a few points. A
-    header of at most :data:`_FEW_SHIFTS` shifts over at least 10 rows, ten times as many,
-    beside a metadata column of numbers running strictly up or down (not the row numbers
-    0, 1, 2, ... a written index of a wide table holds) is refused, as
-    :func:`check_not_headerless` refuses a table without its header line. Only numeric
-    names 0, 1, 2, ... (or 1, 2, 3, ...) count: a few bands followed over time (``time_s,
-    1001,1450,1660``) are a wide table."""
-    n = len(X)
-    if len(shifts) > _FEW_SHIFTS or n < 10 or n < 10 * len(shifts):
-        return
-    k_names = np.asarray(shifts, dtype=np.float64)
-    if not (np.array_equal(k_names, np.arange(k_names.size))
-            or np.array_equal(k_names, np.arange(1, k_names.size + 1))):
-        return  # pandas names its columns 0, 1, 2, ...; 1001,1450,1660 over time are bands
-    for k, name in enumerate(names):
-        col = np.array([finite_number(c[k]) if finite_number(c[k]) is not None else np.nan
+def spectra_in_columns(shifts: list[float], cells: list[list[str]], names: list[str],
+                       headers: list[str], X: np.ndarray, pre: str, *, comma: bool,
+                       readable: bool) -> bool:
+    """Whether a table read as one spectrum per row (``X``, under the numeric names
+    ``shifts``; ``cells`` the rows' metadata under ``names``, ``headers`` as the header
+    writes them) holds its spectra in columns, its first column their Raman shifts; refused
+    where it does but cannot be read so.
+
+    Spectra in columns under numeric names would read as hundreds of spectra of a few
+    points: pandas' ``df.to_csv()`` of a DataFrame of one spectrum per column writes
+    ``,0,1,2`` over the Raman shifts (its index), and spectra numbered ``1001..1040`` beside
+    a column ``Raman shift (cm-1)`` are the same layout. It is told by a metadata column of
+    numbers running strictly up or down over at least 10 rows, ten times as many as the
+    numeric names (not the row numbers 0, 1, 2, ... a written index of a wide table holds),
+    where either the column's name says it holds Raman shifts (:data:`_SHIFT_NAME`), or the
+    names number the spectra, 0, 1, 2, ... (or 1, 2, 3, ...), and are at most
+    :data:`_FEW_SHIFTS` or stand beside an unnamed column (a few bands followed over time,
+    ``time_s,1001,1450,1660``, and detector channels ``1..1024`` over a long series are wide
+    tables). A named shift column that is the table's first and only metadata column
+    (``readable``) is read as such, said in a warning (``True``); any other is refused, as
+    :func:`check_not_headerless` refuses a table without its header line."""
+    n, k = len(X), len(shifts)
+    if n < 10 or n < 10 * k:
+        return False
+    names_k = np.asarray(shifts, dtype=np.float64)
+    numbered = (np.array_equal(names_k, np.arange(k))
+                or np.array_equal(names_k, np.arange(1, k + 1)))
+    for j, name in enumerate(names):
+        said = bool(_SHIFT_NAME.search(headers[j]))
+        if not (said or (numbered and (k <= _FEW_SHIFTS or not headers[j].strip()))):
+            continue
+        col = np.array([np.nan if (v := finite_number(c[j].replace(",", ".") if comma
+                                                       else c[j])) is None else v
                         for c in cells], dtype=np.float64)
         steps = np.diff(col)
         if not np.isfinite(col).all() or not ((steps > 0).all() or (steps < 0).all()):
             continue
         if np.array_equal(col, np.arange(n)) or np.array_equal(col, np.arange(1, n + 1)):
             continue  # the row numbers, as pandas writes a wide table's index
-        shown = f"{name!r}" if not name.startswith("column") else f"column {name[6:]}"
+        shown = f"{name!r}" if headers[j].strip() else f"column {name[6:]}"
+        listed = f"{', '.join(f'{v:g}' for v in shifts[:4])}{', ...' if k > 4 else ''}"
+        runs = f"{shown} runs from {col[0]:g} to {col[-1]:g}"
+        if said and readable and j == 0:
+            warnings.warn(RamancamWarning(
+                f"{pre}read as one spectrum per column: {runs} over {n} rows like a "
+                f"Raman-shift axis, and the other {k} columns are named by numbers "
+                f"({listed}), which name the spectra (their id), not Raman shifts"),
+                stacklevel=4)
+            return True
         raise RamancamError(
-            f"{where(source or None, line0)}a wide table's header must name its Raman shifts; "
-            f"got {len(shifts)} numeric column names "
-            f"({', '.join(f'{v:g}' for v in shifts[:4])}{', ...' if len(shifts) > 4 else ''}) "
-            f"over {n} rows, and {shown} runs from {col[0]:g} to {col[-1]:g} like a "
-            "Raman-shift axis: the spectra are in columns, as pandas writes a DataFrame of "
-            "one spectrum per column. Transpose it for a spectrum per row "
-            "(df.T.to_csv(...)), or name the spectra with text for a spectrum per column "
-            "(df.add_prefix('s').to_csv(...)).")
+            f"{pre}a wide table's header must name its Raman shifts; got {k} numeric column "
+            f"names ({listed}) over {n} rows, and {runs} like a Raman-shift axis: the "
+            "spectra are in columns, as "
+            "pandas writes a DataFrame of one spectrum per column. Transpose it for a "
+            "spectrum per row (df.T.to_csv(...)), or name the spectra with text for a "
+            "spectrum per column (df.add_prefix('s').to_csv(...)).")
+    return False
 
 
 #: A numeric column name at an end of the shift columns is no Raman shift but metadata (a

@@ -22,6 +22,10 @@ programs export several spectra::
 
     shift,sample 1,sample 2                  <- the first column the Raman shift
     400.095,0.0267,0.0301                    <- one spectrum per further column
+
+and so is a header of numbers beside a first column that names the Raman shifts and runs
+like them over many more rows (``Raman shift (cm-1),1001,1002,...``: spectra named by
+numbers, :func:`ramancam.io._tablecheck.spectra_in_columns`, said in a warning).
 """
 
 from __future__ import annotations
@@ -45,10 +49,10 @@ from ._atomic import atomic_write, gz_name
 from ._tablecheck import (
     check_no_name_among_shifts,
     check_not_headerless,
-    check_not_in_columns,
     check_shift_order,
     finite_number,
     isolated_columns,
+    spectra_in_columns,
 )
 from ._text import (
     DECIMAL_COMMA,
@@ -292,8 +296,12 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None,
     X = X[:len(lines)]
     if not meta_idx:
         check_not_headerless(shifts, X, source, line0)
-    else:
-        check_not_in_columns(shifts, cells, names, X, source, line0)
+    elif spectra_in_columns(shifts, cells, names, [header[i] for i in meta_idx], X, pre,
+                            comma=comma, readable=meta_idx == [0]):
+        # its first column the Raman shifts, the numbers above the others the spectra's names
+        shift = [finite_number(c[0].replace(",", ".") if comma else c[0]) for c in cells]
+        V = np.column_stack([np.array(shift, dtype=np.float64), X])
+        return _columns_spectra(V, [names[0], *(header[i] for i in spec_idx)], lines, source)
     # after the rows: a header cut short (a file truncated in its first line) has no rows
     check_shift_order(header, spec_idx, shifts, pre)
     axis = check_axis(shifts, source=source or None)
@@ -561,7 +569,14 @@ def _parse_columns(rows: Iterator[tuple[int, list[str]]], header: list[str], com
             V = _grown(V)
         V[len(lines)] = _numbers(row, commas, source, lineno, names.__getitem__)
         lines.append(lineno)
-    V = V[:len(lines)]
+    return _columns_spectra(V[:len(lines)], names, lines, source)
+
+
+def _columns_spectra(V: np.ndarray, names: list[str], lines: list[int], source: str
+                     ) -> Spectra:
+    """The spectra of a table of one spectrum per column, its rows ``V`` (the Raman shift,
+    then one intensity per spectrum) from the lines ``lines``, its columns ``names``."""
+    src = source or None
     axis = check_axis(V[:, 0], source=src)  # a missing shift is no axis
     X = V[:, 1:].T.copy()
     del V
