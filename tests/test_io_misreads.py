@@ -547,6 +547,11 @@ def test_spectra_in_columns_under_numbers_that_cannot_be_read_so_are_refused(tmp
                                             r"1004, \.\.\.\) over 450 rows, and 'shift' runs "
                                             r"from 400\.1"):
         read(p)
+    # nor with the shift column given as the label column, which it would ignore
+    p.write_text(text, encoding="ascii")
+    with pytest.raises(RamancamError, match=r"and 'shift' runs from 400\.1 to [\d.]+ like a "
+                                            r"Raman-shift axis: the spectra are in columns"):
+        read(p, label_col="shift")
 
 
 def test_bands_or_channels_over_a_time_series_stay_a_wide_table(tmp_path, rng):

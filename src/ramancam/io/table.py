@@ -13,9 +13,9 @@ number ``100`` before 400.1, 402.6, ...: :func:`ramancam.io._tablecheck.isolated
 said in a warning); every other column is metadata, kept as strings, except pixel
 positions: columns named ``x`` and ``y`` (either case) whose cells are all finite numbers
 become the float metadata ``x``/``y`` that map code reads (``--xy-cols`` names other
-columns); so do two leading columns with empty header cells, Horiba LabSpec's map layout. The
-delimiter (tab, comma, semicolon, bar or runs of white space) is sniffed from the header
-line; decimal commas are read when a semicolon or tab separates the fields.
+columns); so do two leading columns with empty header cells, Horiba LabSpec's map layout.
+The delimiter (tab, comma, semicolon, bar or runs of white space) is sniffed from the
+header line; decimal commas are read when a semicolon or tab separates the fields.
 
 A header without any numeric name over rows that are all numbers is the transpose, as many
 programs export several spectra::
@@ -234,8 +234,10 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None,
     shifts: list[float] = []
     meta_idx: list[int] = []
     names: list[str] = []
-    read_as = [None if (t := h if commas is None else commas.text(h)) is None  # None:
-               else _shift_header(t) for h in header]  # it contradicts earlier headers
+    read_as: list[float | None] = []
+    for h in header:
+        t = h if commas is None else commas.text(h)  # None: contradicts earlier headers
+        read_as.append(None if t is None else _shift_header(t))
     pre = where(source or None, line0)
     numeric = [i for i, v in enumerate(read_as) if v is not None]
     apart = isolated_columns(header, numeric, [v for v in read_as if v is not None], pre)
@@ -297,7 +299,7 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None,
     if not meta_idx:
         check_not_headerless(shifts, X, source, line0)
     elif spectra_in_columns(shifts, cells, names, [header[i] for i in meta_idx], X, pre,
-                            comma=comma, readable=meta_idx == [0]):
+                            comma=comma, readable=meta_idx == [0] and label_col is None):
         # its first column the Raman shifts, the numbers above the others the spectra's names
         shift = [finite_number(c[0].replace(",", ".") if comma else c[0]) for c in cells]
         V = np.column_stack([np.array(shift, dtype=np.float64), X])
