@@ -111,3 +111,26 @@ def test_convert_leaves_out_trailing_empty_columns(tmp_path, capsys, rng):
     capsys.readouterr()
     header = (tmp_path / "out.csv").read_text(encoding="utf-8").split("\n", 1)[0]
     assert header == "x,y," + ",".join(f"{400 + i}.0" for i in range(20))
+
+
+def test_convert_writes_a_numbered_metadata_column_under_a_name_that_reads_back(
+        tmp_path, capsys):
+    # a column '100' of sample numbers before the shifts is metadata to the reader, but
+    # convert wrote it under its number, and write_table refused: "metadata column '100'
+    # must be a non-empty name that is not a number ... Rename it", with no way to rename
+    axis = np.linspace(400.0, 1800.0, 281)  # 5 cm-1 apart: '100' lies 60 steps before
+    body = "\n".join(
+        f"{lab},{1000 + i}," + ",".join(f"{v:.4f}" for v in np.exp(-((axis - c) / 30) ** 2))
+        for i, (lab, c) in enumerate([("a", 700.0), ("b", 1200.0)] * 3))
+    src = tmp_path / "t.csv"
+    src.write_text("label,100," + ",".join(f"{w:g}" for w in axis) + "\n" + body + "\n")
+    out = tmp_path / "o.csv"
+    assert main(["convert", str(src), str(out)]) == 0
+    assert "note: the data's own '100' column is written as 'column_100'" in \
+        capsys.readouterr().out
+    from ramancam.io import read
+
+    back, orig = read(out, label_col="label"), read(src, label_col="label")
+    assert np.array_equal(back.X, orig.X) and np.array_equal(back.wavenumbers,
+                                                             orig.wavenumbers)
+    assert back.meta["column_100"].tolist() == [str(1000 + i) for i in range(6)]

@@ -77,8 +77,12 @@ def _named_columns(data: Any, source: Path) -> Any:
     """``data`` with the columns the written table promises: ``id`` (each spectrum's name,
     so a folder's file names survive), ``source`` (the file of each spectrum of a folder) and
     ``label``; a column of the files' own under one of these names is kept as
-    ``original_<name>``, said in one line."""
+    ``original_<name>``, and one whose name is a number (a metadata column the reader told
+    from the shifts, such as sample numbers under ``100``) as ``column_<name>``, so that the
+    table reads back with it as metadata: said in one line."""
     import numpy as np
+
+    from ..io.table import _shift_header
 
     meta = dict(data.meta)
     ours: dict[str, Any] = {}
@@ -90,10 +94,13 @@ def _named_columns(data: Any, source: Path) -> Any:
     if data.labels is not None:
         ours["label"] = None  # written by write_table from the labels
     renamed: dict[str, str] = {}
-    for k in [k for k in ours if k in meta]:
-        new = f"original_{k}"
+    clash = [k for k in ours if k in meta]
+    numbered = [k for k in meta if _shift_header(k) is not None]
+    for k in clash + numbered:
+        prefix = "original_" if k in clash else "column_"
+        new = f"{prefix}{k}"
         while new in meta or new in ours:  # never over a column of the data's own
-            new = f"original_{new}"
+            new = f"{prefix}{new}"
         meta[new] = meta.pop(k)
         renamed[k] = new
     if renamed:
