@@ -2069,3 +2069,158 @@ def test_starting_worker_processes_leaves_this_process_environment_as_it_was(mon
         assert list(env.values()) == ["1"]
     finally:
         cluster.close()
+
+
+def test_a_deleted_array_of_the_tiles_is_made_again_and_every_tile_computed(novelty_map,
+                                                                             tmp_path, capsys):
+    # a whole folder of an array the tiles write deleted: nothing looked for its chunks (the
+    # array was no longer listed), so a finished store was called complete by a resume and
+    # by info; a tile computed again ended in "KeyError: 'proba'" inside the tile's writer,
+    # a deleted 'novelty' was left out of the tiles without a word, a deleted 'done' was a
+    # KeyError traceback in info and in the resume
+    import json
+    import shutil
+
+    import zarr
+
+    model_path, cube_path, _ = novelty_map
+    out = tmp_path / "res"
+    store = out / "predictions.zarr"
+    cmd = ["predict", str(model_path), str(cube_path), "--out", str(out)]
+    assert main(cmd) == 0
+    want = read_results(store)
+    shutil.rmtree(store / "novelty")
+    shutil.rmtree(store / "proba")
+    capsys.readouterr()
+    assert main(["info", str(store)]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert text[0].endswith("(incomplete: 0 of 6 tiles done; run the same command again to "
+                            "resume)")
+    assert text[1] == ("  damaged:   'proba' (missing), 'novelty' (missing): written tile by "
+                       "tile, so no tile counts as done; the same command makes them again "
+                       "and computes every tile")
+    assert main(["info", str(store), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert not d["complete"] and d["tiles_done"] == 0 and d["arrays_recorded"]
+    assert d["missing_arrays"] == {"proba": "missing", "novelty": "missing"}
+    assert d["not_predicted"] == 96 and "proba" not in d["arrays"]
+    # the same command makes them again, computes every tile and says so in one line
+    assert main(cmd) == 0
+    said = capsys.readouterr().out
+    assert "(6 tiles, " in said and "resumed" not in said
+    assert ("remade 2 arrays of the store that every tile writes, found missing or damaged: "
+            "'proba' (missing), 'novelty' (missing); computed every tile again\n") in said
+    got = read_results(store)
+    assert set(got) == set(want)
+    for k in want:
+        np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+    assert main(["info", str(store), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["complete"] and d["missing_arrays"] == {} and d["tiles_done"] == 6
+    # the flags of the finished tiles deleted: no tile is known done
+    shutil.rmtree(store / "done")
+    assert main(["info", str(store)]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert text[0].endswith("(incomplete: 0 of 6 tiles done; run the same command again to "
+                            "resume)")
+    assert text[1].startswith("  damaged:   'done' (missing): written tile by tile, so no "
+                              "tile counts as done; the same command makes it again")
+    assert main(cmd) == 0
+    said = capsys.readouterr().out
+    assert "(6 tiles, " in said
+    assert ("remade 1 array of the store that every tile writes, found missing or damaged: "
+            "'done' (missing); computed every tile again\n") in said
+    # a tile not done yet when the array is deleted: was "KeyError: 'proba'"
+    (store / "predicted" / "c" / "0" / "1").unlink()
+    shutil.rmtree(store / "proba")
+    assert main(cmd) == 0
+    assert "'proba' (missing); computed every tile again" in capsys.readouterr().out
+    got = read_results(store)
+    for k in want:
+        np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+    # a store that does not list its arrays (made before they were recorded): info tells
+    # only those every store of its kind has ('proba', not the model's 'novelty_p'); the
+    # resume knows them all from the model, makes both again and records the list
+    g = zarr.open_group(str(store), mode="r+")
+    meta = dict(g.attrs["ramancam"])
+    listed = meta.pop("arrays")
+    assert {"proba", "novelty_p", "done", "grid"} <= set(listed)
+    g.attrs["ramancam"] = meta
+    shutil.rmtree(store / "proba")
+    shutil.rmtree(store / "novelty_p")
+    assert main(["info", str(store), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["missing_arrays"] == {"proba": "missing"} and not d["arrays_recorded"]
+    assert main(cmd) == 0
+    assert ("'proba' (missing), 'novelty_p' (missing); computed every tile again"
+            in capsys.readouterr().out)
+    assert zarr.open_group(str(store), mode="r").attrs["ramancam"]["arrays"] == listed
+    got = read_results(store)
+    for k in want:
+        np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+    # a zarr.json cut short (of an array the tiles write, of 'done', of 'x'): was a bare
+    # "error: Expecting property name enclosed in double quotes ..." naming no store or array
+    for name in ("unknown", "done", "x"):
+        meta_file = store / name / "zarr.json"
+        meta_file.write_text(meta_file.read_text()[:30])
+    capsys.readouterr()
+    assert main(["info", str(store)]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert text[1] == ("  damaged:   'unknown' (zarr.json unreadable), 'done' (zarr.json "
+                       "unreadable): written tile by tile, so no tile counts as done; the "
+                       "same command makes them again and computes every tile")
+    assert text[2].startswith("  damaged:   'x' (unreadable): written once")
+    assert "  arrays:    band_shift (8, 12) float32, confidence" in "\n".join(text)
+    assert main(cmd) == 0
+    said = capsys.readouterr().out
+    assert ("found missing or damaged: 'unknown' (zarr.json unreadable), 'done' (zarr.json "
+            "unreadable); computed every tile again\n") in said
+    assert "'x' (unreadable)" in said
+    got = read_results(store)
+    for k in want:
+        np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+
+
+def test_an_array_deleted_during_a_run_is_named_in_one_line(small_map, tmp_path,
+                                                            monkeypatch):
+    # was "KeyError: 'proba'" from the tile's writer
+    import shutil
+
+    import ramancam.scale as scale
+
+    _, model_path, cube_path, _ = small_map
+    out = tmp_path / "p.zarr"
+    real = scale.run_tile
+
+    def deleting(job, ty, tx, **kw):
+        if (ty, tx) == (0, 1):
+            shutil.rmtree(out / "proba")
+        return real(job, ty, tx, **kw)
+
+    monkeypatch.setattr(scale, "run_tile", deleting)
+    with pytest.raises(RamancamError, match=rf"^result store {re.escape(str(out))} must hold "
+                                            r"its array 'proba'; got none \(removed or "
+                                            r"damaged during the run\)\. Run the same command "
+                                            "again"):
+        run(MapJob("predict", str(model_path), str(cube_path), str(out)))
+    monkeypatch.setattr(scale, "run_tile", real)
+    assert run(MapJob("predict", str(model_path), str(cube_path), str(out))).remade == {
+        "proba": "missing"}
+
+
+def test_a_deleted_array_of_an_explain_store_is_made_again(small_map, tmp_path, capsys):
+    import shutil
+
+    _, model_path, cube_path, _ = small_map
+    out = tmp_path / "e.zarr"
+    job = MapJob("explain", str(model_path), str(cube_path), str(out), target="all")
+    run(job)
+    want = read_results(out)
+    shutil.rmtree(out / "maps")
+    shutil.rmtree(out / "class_sums")
+    again = run(job)
+    assert again.remade == {"maps": "missing", "class_sums": "missing"}
+    assert (again.computed, again.skipped) == (9, 0)
+    got = read_results(out)
+    for k in want:
+        np.testing.assert_array_equal(got[k], want[k], err_msg=k)

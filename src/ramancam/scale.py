@@ -55,6 +55,10 @@ and the ramancam version that made it, the run's settings, the class names and
   once, when the store is made (a resume writes one found missing or damaged anew);
 * ``done`` (n_tiles_y, n_tiles_x) uint8 -- 1 for every finished tile.
 
+The attribute lists every array under ``arrays``; a resume makes again an array the tiles
+write (or ``done``) found missing or with a ``zarr.json`` it cannot read, and computes every
+tile again (:func:`ramancam.maps.store.remake_arrays`).
+
 Zarr and Dask are optional dependencies: ``pip install 'ramancam[maps]'``.
 """
 
@@ -203,6 +207,10 @@ class RunSummary:
         The arrays written once when the store was made (``grid``, ``x``, ``y``) that this
         run found missing or damaged and wrote anew from the model and the cube, each with
         what was wrong (:func:`ramancam.maps.store.damaged_once`).
+    remade : dict of str to str
+        The arrays the tiles write (and ``done``) that this run found missing (a folder
+        deleted) or damaged (an unreadable ``zarr.json``) and made again, each with what was
+        wrong; every tile was then computed again (:func:`ramancam.maps.store.remake_arrays`).
     """
 
     out: Path
@@ -222,6 +230,7 @@ class RunSummary:
     class_pixels: NDArray[np.int64] | None = None
     recomputed: dict[tuple[int, int], list[str]] = field(default_factory=dict)
     rewritten: dict[str, str] = field(default_factory=dict)
+    remade: dict[str, str] = field(default_factory=dict)
 
     @property
     def spectra_per_s(self) -> float:
@@ -299,7 +308,8 @@ def _check_job(job: MapJob, classes: list[str]) -> None:
 
 
 def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
-                                         dict[tuple[int, int], list[str]], dict[str, str]]:
+                                         dict[tuple[int, int], list[str]], dict[str, str],
+                                         dict[str, str]]:
     """Create the output store, or open it to resume a run with the same settings.
 
     Returns
@@ -316,6 +326,11 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
         :data:`ramancam.maps.store.ONCE`) that a resume found missing or damaged, with what
         was wrong (:func:`ramancam.maps.store.damaged_once`): written anew from the model and
         the cube.
+    remade : dict of str to str
+        The arrays the tiles write, and ``done`` (:func:`ramancam.maps.store.result_arrays`:
+        known from the model and the job), that a resume found missing (a folder deleted) or
+        damaged (its ``zarr.json`` unreadable, another layout), with what was wrong: made
+        again, empty, and every tile is in ``todo``.
 
     Raises
     ------
@@ -323,13 +338,15 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
         If the output exists but is not a store of this run (other model, cube or settings).
     """
     from . import __version__
-    from .checks import MIN_SHIFT_GRID
     from .io.zarr_cube import need_zarr, open_cube
     from .maps.store import (
+        ARRAYS,
         EVERY_CHUNK,
+        ONCE,
         check_resumable,
-        create_class_sums,
         damaged_once,
+        remake_arrays,
+        result_arrays,
         tiles_lacking_chunks,
         write_once,
     )
@@ -349,6 +366,10 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
                 "store_version": OUTPUT_VERSION}  # an older ramancam's resume differs in it
     grid = np.asarray(bundle.grid, dtype=np.float64)
     once = {"grid": grid, "x": cube.x, "y": cube.y}  # written when the store is made
+    # what the tiles write, from the model and the job (not from the store: a resume makes
+    # again one deleted), 'done' last
+    arrays = result_arrays(bundle, cube, job.kind, job.target)
+    listed = [*list(arrays)[:-1], *ONCE, "done"]
     out = Path(job.out)
     if out.exists():
         try:
@@ -378,73 +399,49 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
                 f"--out must hold a run with the same model, cube and settings to resume; got "
                 f"{str(out)!r} from a run that differs in {', '.join(diff)}. Remove it or "
                 "choose another --out.")
+        # an array the tiles write, deleted whole or its zarr.json damaged: made again, and
+        # every tile computed again (each lost its part of it; 'done': no tile known done)
+        remade = remake_arrays(g, arrays)
         # no tile writes these again: a deleted chunk file read 0 there, in the images too
         rewritten = damaged_once(g, once)
         for name in rewritten:
             write_once(g, name, once[name])
         done = np.asarray(g["done"][...])
+        if remade:
+            g["done"][...] = done[...] = 0
         # a finished tile whose chunk file was deleted read the fill value there: again
         lacking = tiles_lacking_chunks(g, done)
         for ty, tx in lacking:
             g["done"][ty, tx] = done[ty, tx] = 0
-        if lacking:
-            g.attrs["ramancam"] = {**dict(g.attrs["ramancam"]), "complete": False}
+        meta = dict(g.attrs["ramancam"])
+        if lacking or remade or meta.get(ARRAYS) != listed:
+            g.attrs["ramancam"] = {**meta, ARRAYS: listed,
+                                   "complete": bool(meta.get("complete")) and not (
+                                       lacking or remade)}
         todo = [(int(ty), int(tx)) for ty, tx in np.argwhere(done == 0)]
-        return g, todo, done.size, lacking, rewritten
+        return g, todo, done.size, lacking, rewritten, remade
     parent = out.resolve().parent
     if not parent.is_dir():
         if not parent.parent.is_dir():
             raise RamancamError(f"--out must be in an existing folder; got {str(out)!r}. "
                                 "Create the folder first.")
         parent.mkdir()  # --out DIR: DIR/predictions.zarr
-    ny, nx = cube.shape
-    cy, cx = cube.chunks
-    n_classes = len(classes)
     g = zarr.open_group(str(out), mode="w")
-    g.create_array("predicted", shape=(ny, nx), chunks=(cy, cx), dtype="int16", fill_value=-1)
-    g.create_array("proba", shape=(ny, nx, n_classes), chunks=(cy, cx, n_classes),
-                   dtype="float32", fill_value=np.nan)
-    g.create_array("confidence", shape=(ny, nx), chunks=(cy, cx), dtype="float32",
-                   fill_value=np.nan)
+    for name, spec in arrays.items():
+        if name == "done":  # last, after the arrays written once
+            for key, values in once.items():
+                write_once(g, key, values)
+        g.create_array(name, **spec)
     novelty = None
     if bundle.novelty is not None:
-        g.create_array("novelty", shape=(ny, nx), chunks=(cy, cx), dtype="float32",
-                       fill_value=np.nan)
-        g.create_array("unknown", shape=(ny, nx), chunks=(cy, cx), dtype="bool",
-                       fill_value=False)
         info = bundle.info.get("novelty", {})
         novelty = {"method": info.get("method"), "threshold": float(bundle.threshold),
                    "rate": info.get("rate")}
-        if bundle.novelty.gives_match:
-            g.create_array("library_match", shape=(ny, nx), chunks=(cy, cx), dtype="int16",
-                           fill_value=-1)
-        if bundle.held_out is not None:
-            g.create_array("novelty_p", shape=(ny, nx), chunks=(cy, cx), dtype="float32",
-                           fill_value=np.nan)
-    if bundle.class_scores is not None:
-        g.create_array("prediction_set", shape=(ny, nx, n_classes),
-                       chunks=(cy, cx, n_classes), dtype="bool", fill_value=False)
-    if bundle.references is not None and grid.size >= MIN_SHIFT_GRID:
-        # each pixel's band shift against its class's mean training spectrum (cm-1)
-        g.create_array("band_shift", shape=(ny, nx), chunks=(cy, cx), dtype="float32",
-                       fill_value=np.nan)
-    if job.kind == "explain":
-        if job.target == "all":
-            g.create_array("maps", shape=(ny, nx, n_classes, grid.size),
-                           chunks=(cy, cx, 1, grid.size), dtype="float32", fill_value=np.nan)
-        else:
-            g.create_array("maps", shape=(ny, nx, grid.size), chunks=(cy, cx, grid.size),
-                           dtype="float32", fill_value=np.nan)
-        create_class_sums(g, cube.n_tiles, n_classes, grid.size)  # the class means' sums
-    for name, values in once.items():
-        write_once(g, name, values)
-    nty, ntx = cube.n_tiles
-    g.create_array("done", shape=(nty, ntx), chunks=(1, 1), dtype="uint8", fill_value=0)
     g.attrs["ramancam"] = {"format": OUTPUT_FORMAT, "version": OUTPUT_VERSION,
                            "ramancam_version": __version__, "settings": settings,
                            "class_names": classes, "complete": False, "novelty": novelty,
-                           EVERY_CHUNK: True}
-    return g, list(cube.tiles()), nty * ntx, {}, {}
+                           EVERY_CHUNK: True, ARRAYS: listed}
+    return g, list(cube.tiles()), cube.n_tiles[0] * cube.n_tiles[1], {}, {}, {}
 
 
 @lru_cache(maxsize=8)
@@ -643,7 +640,7 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
                                                   "processes, e.g. --workers 2.")
     job = MapJob(**{**asdict(job), "model": str(Path(job.model).resolve()),
                     "cube": str(Path(job.cube).resolve()), "out": str(Path(job.out).resolve())})
-    store, todo, n_tiles, lacking, rewritten = prepare_output(job)
+    store, todo, n_tiles, lacking, rewritten, remade = prepare_output(job)
     from .io.zarr_cube import open_cube
 
     cube = open_cube(job.cube)
@@ -702,7 +699,7 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
     del cube
     return RunSummary(Path(job.out), n_tiles, skipped, len(todo), n_spectra, seconds, rss,
                       cpu, n_unknown, n_pixels, n_agree, n_refused, shifts, sizes, per_class,
-                      lacking, rewritten)
+                      lacking, rewritten, remade)
 
 
 def agreement(out: str | os.PathLike[str], cube_path: str | os.PathLike[str]

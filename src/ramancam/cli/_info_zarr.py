@@ -79,12 +79,28 @@ def _step(v: np.ndarray) -> float | None:
     return float(np.median(d)) if d.size else None
 
 
+def _layout(arrays: dict[str, Any]) -> tuple[int, int, tuple[int, int]]:
+    """A result store's pixels (ny, nx) and tiles (rows, columns) from the arrays that can be
+    read (``arrays``): ``predicted``, or another per-pixel array where it is lost; the
+    positions ``y`` and ``x`` where every one is."""
+    pixel = [a for k, a in arrays.items()
+             if k not in ("done", "class_sums", "class_counts") and len(a.shape) >= 2]
+    for a in sorted(pixel, key=lambda a: a.path.rsplit("/", 1)[-1] != "predicted"):
+        (ny, nx), (cy, cx) = a.shape[:2], a.chunks[:2]
+        return int(ny), int(nx), (-(-int(ny) // int(cy)), -(-int(nx) // int(cx)))
+    ny, nx = (int(arrays[k].shape[0]) if k in arrays else 0 for k in ("y", "x"))
+    tiles = tuple(int(n) for n in arrays["done"].shape) if "done" in arrays else (0, 0)
+    return ny, nx, (tiles[0], tiles[1])
+
+
 def describe_zarr(path: str, kind: str) -> dict[str, Any]:
     """What ``info`` prints for a cube or a result store, as a JSON-ready dict."""
     from ..io.zarr_cube import need_zarr, open_cube
     from ..maps.store import (
         count_finished,
         damaged_once,
+        lost_arrays,
+        readable_arrays,
         store_version,
         tiles_lacking_chunks,
         written_line,
@@ -113,30 +129,46 @@ def describe_zarr(path: str, kind: str) -> dict[str, Any]:
     meta = dict(g.attrs["ramancam"])
     settings = dict(meta.get("settings") or {})
     names = [str(c) for c in meta.get("class_names", [])]
-    done = np.asarray(g["done"][...])
+    arrays = readable_arrays(g)
+    # an array the tiles write deleted whole, or its zarr.json damaged: every tile lost its
+    # part of it, so none counts as done (the same command makes it again)
+    lost, recorded = lost_arrays(g)
+    ny, nx, tiles = _layout(arrays)
+    done = (np.asarray(arrays["done"][...]) if "done" in arrays
+            else np.zeros(tiles, dtype=np.uint8))
+    if lost:
+        done = np.zeros_like(done)
     # a tile recorded as done whose chunk file was deleted is not done: its pixels read the
     # fill value (the same command computes it again)
-    lacking = tiles_lacking_chunks(g, done)
+    lacking = tiles_lacking_chunks(g, done) if not lost else {}
     for ty, tx in lacking:
         done[ty, tx] = 0
     # the model's axis and the cube's positions, written once when the store was made: a
     # deleted chunk file read 0 there (the same command writes them again)
     damaged = damaged_once(g)
-    ny, nx = (int(v) for v in g["predicted"].shape)
-    counts, not_predicted = _predicted_counts(g, done, len(names))
+    if lost:
+        counts, not_predicted, unknown = [0] * len(names), ny * nx, (
+            0 if "unknown" in arrays else None)
+    else:
+        counts, not_predicted = _predicted_counts(g, done, len(names))
+        unknown = count_finished(g, done)[0]  # None without an 'unknown' array
     d = {"kind": str(settings.get("kind", "predict")), "ny": ny, "nx": nx,
          "tiles_done": int(done.sum()), "tiles": int(done.size),
-         "complete": bool(meta.get("complete", False)) and not lacking and not damaged,
-         "tiles_lacking_chunks": [{"tile": [ty, tx], "arrays": arrays}
-                                  for (ty, tx), arrays in sorted(lacking.items())],
+         "complete": (bool(meta.get("complete", False)) and not lacking and not damaged
+                      and not lost),
+         "tiles_lacking_chunks": [{"tile": [ty, tx], "arrays": lacked}
+                                  for (ty, tx), lacked in sorted(lacking.items())],
          "damaged_arrays": damaged,
+         # the arrays written tile by tile (and 'done') missing or unreadable, and whether
+         # the store lists the arrays it should hold (else only those every store has)
+         "missing_arrays": lost, "arrays_recorded": recorded,
          "cube": settings.get("cube"),
          "model_sha256": settings.get("model_sha256"),
          "predicted": dict(zip(names, counts, strict=True)),
          "not_predicted": not_predicted, "novelty": meta.get("novelty"),
-         "unknown": count_finished(g, done)[0],  # None without an 'unknown' array
-         "arrays": {k: {"shape": list(g[k].shape), "dtype": str(g[k].dtype)}
-                    for k in sorted(g.array_keys())},
+         "unknown": unknown,
+         "arrays": {k: {"shape": list(a.shape), "dtype": str(a.dtype)}
+                    for k, a in sorted(arrays.items())},
          "bytes_on_disk": _disk_bytes(Path(path)),
          # which ramancam filled the tiles: a run resumes only a store of its own version
          "store_version": store_version(meta), "ramancam_version": meta.get("ramancam_version"),
@@ -181,6 +213,16 @@ def _damaged_arrays(damaged: dict[str, str], resumable: bool) -> str:
               "positions)" + (hint if resumable else ""))
 
 
+def _lost_arrays(lost: dict[str, str], resumable: bool) -> str:
+    """The ``damaged:`` line of a store that lacks an array the tiles write (or ``done``), or
+    holds one whose zarr.json cannot be read (the same command makes it again and computes
+    every tile where it resumes the store)."""
+    hint = (f"; the same command makes {'it' if len(lost) == 1 else 'them'} again and "
+            "computes every tile")
+    return (", ".join(f"{name!r} ({why})" for name, why in lost.items())
+            + ": written tile by tile, so no tile counts as done" + (hint if resumable else ""))
+
+
 def format_zarr(path: str, d: dict[str, Any]) -> str:
     """The text ``info`` prints for :func:`describe_zarr`'s dict."""
     px = f"{d['nx']} x {d['ny']} (nx x ny) = {d['nx'] * d['ny']} spectra"
@@ -205,6 +247,8 @@ def format_zarr(path: str, d: dict[str, Any]) -> str:
              + ("run the same command again to resume" if d.get("resumable", True) else
                 "made by another version of ramancam, which this one does not resume"))
     lines = [f"{path}: ramancam {d['kind']} results on a map ({state})",
+             *([f"  damaged:   {_lost_arrays(d['missing_arrays'], d.get('resumable', True))}"]
+               if d.get("missing_arrays") else []),
              *([f"  damaged:   {_lacking(d['tiles_lacking_chunks'])}"]
                if d.get("tiles_lacking_chunks") else []),
              *([f"  damaged:   {_damaged_arrays(d['damaged_arrays'], d.get('resumable', True))}"]

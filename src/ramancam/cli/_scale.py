@@ -168,6 +168,17 @@ def rewritten_line(rewritten: dict[str, str]) -> str:
             + ", ".join(f"{name!r} ({why})" for name, why in rewritten.items()))
 
 
+def remade_line(remade: dict[str, str]) -> str:
+    """The line on the arrays the tiles write (and ``done``) that a resumed run found missing
+    or damaged and made again, computing every tile again
+    (:func:`ramancam.maps.store.remake_arrays`)."""
+    n = len(remade)
+    return (f"remade {n} arr{'ay' if n == 1 else 'ays'} of the store that every tile writes, "
+            "found missing or damaged: "
+            + ", ".join(f"{name!r} ({why})" for name, why in remade.items())
+            + "; computed every tile again")
+
+
 def _predicted_counts(summary: Any, classes: list[str], *, reject: bool) -> str:
     """The ``predicted:`` line of a finished run, pixels per class (flagged ones as
     ``unknown`` unless ``--no-reject``), from the counts :func:`ramancam.scale.run` made."""
@@ -211,6 +222,8 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
     print(f"wrote {what} of {summary.n_spectra} spectra ({summary.computed} "
           f"tile{'' if summary.computed == 1 else 's'}, "
           f"{summary.spectra_per_s:.0f} spectra/s) to {summary.out}{resumed}")
+    if summary.remade:
+        print(remade_line(summary.remade))
     if summary.recomputed:
         print(recomputed_line(summary.recomputed))
     if summary.rewritten:

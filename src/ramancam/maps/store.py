@@ -19,7 +19,11 @@ arrays, and what is read back from it tile by tile (:mod:`ramancam.scale` writes
   code filled a store's tiles, and the refusal to resume a store of another version;
 * :data:`ONCE`, :func:`write_once`, :func:`damaged_once`: the arrays written once, when a
   store is made (the model's axis, the cube's positions), which no tile writes again: checked
-  by a resume (written anew) and by ``ramancam info``.
+  by a resume (written anew) and by ``ramancam info``;
+* :func:`result_arrays`, :data:`ARRAYS`, :func:`remake_arrays`, :func:`lost_arrays`: the
+  arrays the tiles write (and ``done``), known from the model and the run, recorded in the
+  store; one missing (its folder deleted) or whose metadata cannot be read is made again by
+  a resume, which computes every tile again, and named by ``ramancam info``.
 """
 
 from __future__ import annotations
@@ -35,11 +39,12 @@ from numpy.typing import NDArray
 
 from .grid import MapGrid
 
-__all__ = ["EVERY_CHUNK", "MAX_SUMMARY_SHIFTS", "ONCE", "STORE_VERSION", "TileWriter",
-           "check_resumable", "count_finished", "create_class_sums", "damaged_once",
-           "explain_outputs", "finished_shifts", "finished_tiles", "pixel_maps", "prepare_tile",
-           "store_grid", "store_version", "tile_arrays", "tiles_lacking_chunks", "write_once",
-           "write_tile_sums", "written_line"]
+__all__ = ["ARRAYS", "EVERY_CHUNK", "MAX_SUMMARY_SHIFTS", "ONCE", "STORE_VERSION",
+           "TileWriter", "check_resumable", "count_finished", "create_class_sums",
+           "damaged_once", "explain_outputs", "finished_shifts", "finished_tiles",
+           "lost_arrays", "pixel_maps", "prepare_tile", "readable_arrays", "remake_arrays",
+           "result_arrays", "store_grid", "store_version", "tile_arrays",
+           "tiles_lacking_chunks", "write_once", "write_tile_sums", "written_line"]
 
 #: :class:`ramancam.scale.RunSummary`: at most this many band shifts are kept for the
 #: ``axis:`` line.
@@ -147,12 +152,34 @@ _WRITTEN_BEFORE = frozenset({"predicted", "proba", "confidence", "novelty", "lib
                              "novelty_p", "maps", "class_sums", "class_counts"})
 
 
+def readable_arrays(store: Any) -> dict[str, Any]:
+    """The arrays of a store whose metadata can be read, by name, opened. zarr's own listing
+    stops at the first ``zarr.json`` it cannot decode (a file cut short): in a local store
+    each folder is tried alone, and one that fails is left out (:func:`lost_arrays` names
+    it)."""
+    root = getattr(store.store, "root", None)
+    if root is None:
+        return {name: store[name] for name in sorted(store.array_keys())}
+    arrays = {}
+    for folder in sorted(Path(root, *filter(None, store.path.split("/"))).iterdir()):
+        if not (folder / "zarr.json").is_file():
+            continue
+        try:
+            a = store[folder.name]
+        except MemoryError:
+            raise
+        except Exception:  # zarr raises several types for metadata it cannot decode
+            continue
+        if hasattr(a, "shape"):  # an array, not a group
+            arrays[folder.name] = a
+    return arrays
+
+
 def _tile_arrays(store: Any) -> dict[str, Any]:
     """:func:`tile_arrays`, each opened."""
     tiles = tuple(int(n) for n in store["done"].shape)
     arrays = {}
-    for name in sorted(store.array_keys()):
-        a = store[name]
+    for name, a in readable_arrays(store).items():
         if name == "done" or len(a.shape) < 2:
             continue
         split = tuple(-(-int(n) // int(c))
@@ -270,6 +297,139 @@ def damaged_once(store: Any, expected: dict[str, Any] | None = None) -> dict[str
     return damaged
 
 
+#: The key of the store's attribute ``ramancam`` that lists every array of the store
+#: (:func:`result_arrays` and :data:`ONCE`): written since 2026-12-07 when a store is made,
+#: and by a resume of a store that lacks it; what ``info`` checks a store against.
+ARRAYS = "arrays"
+
+
+def _class_sums(n_tiles: tuple[int, int], n_classes: int, n_points: int
+                ) -> dict[str, dict[str, Any]]:
+    """The arrays of :func:`create_class_sums`, as :func:`result_arrays` gives them."""
+    nty, ntx = n_tiles
+    return {"class_sums": {"shape": (nty, ntx, n_classes, 3, n_points),
+                           "chunks": (1, 1, n_classes, 3, n_points), "dtype": "float64",
+                           "fill_value": 0.0},
+            "class_counts": {"shape": (nty, ntx, n_classes), "chunks": (1, 1, n_classes),
+                             "dtype": "int64", "fill_value": 0}}
+
+
+def result_arrays(bundle: Any, cube: Any, kind: str, target: str = "predicted"
+                  ) -> dict[str, dict[str, Any]]:
+    """The arrays that the tiles of a run write into its result store, and ``done`` (last:
+    a store without it was stopped while it was being made), each with the keywords of
+    ``create_array`` (shape, chunks, dtype, fill value). Known from the model ``bundle``, the
+    ``cube`` and the run (``kind``, ``predict`` or ``explain``, and explain's ``target``),
+    not from what the store holds: a resume makes again one found missing or damaged
+    (:func:`remake_arrays`)."""
+    from ..checks import MIN_SHIFT_GRID
+
+    (ny, nx), (cy, cx) = cube.shape, cube.chunks
+    k, n_points = len(bundle.classes), int(np.asarray(bundle.grid).size)
+
+    def pixels(dtype: str, fill: Any, *rest: int) -> dict[str, Any]:
+        return {"shape": (ny, nx, *rest), "chunks": (cy, cx, *rest), "dtype": dtype,
+                "fill_value": fill}
+
+    arrays = {"predicted": pixels("int16", -1), "proba": pixels("float32", np.nan, k),
+              "confidence": pixels("float32", np.nan)}
+    if bundle.novelty is not None:
+        arrays.update(novelty=pixels("float32", np.nan), unknown=pixels("bool", False))
+        if bundle.novelty.gives_match:
+            arrays["library_match"] = pixels("int16", -1)
+        if bundle.held_out is not None:
+            arrays["novelty_p"] = pixels("float32", np.nan)
+    if bundle.class_scores is not None:
+        arrays["prediction_set"] = pixels("bool", False, k)
+    if bundle.references is not None and n_points >= MIN_SHIFT_GRID:
+        # each pixel's band shift against its class's mean training spectrum (cm-1)
+        arrays["band_shift"] = pixels("float32", np.nan)
+    if kind == "explain":
+        arrays["maps"] = (pixels("float32", np.nan, k, n_points) if target == "all"
+                          else pixels("float32", np.nan, n_points))
+        if target == "all":  # one class's maps per chunk
+            arrays["maps"]["chunks"] = (cy, cx, 1, n_points)
+        arrays.update(_class_sums(cube.n_tiles, k, n_points))  # the class means' sums
+    arrays["done"] = {"shape": tuple(cube.n_tiles), "chunks": (1, 1), "dtype": "uint8",
+                      "fill_value": 0}
+    return arrays
+
+
+def _array_damage(store: Any, name: str, spec: dict[str, Any] | None = None) -> str | None:
+    """What is wrong with the array ``name`` of ``store``: ``"missing"`` (its folder or its
+    ``zarr.json`` gone), ``"zarr.json unreadable"`` (metadata that cannot be decoded: a file
+    cut short) or, against ``spec`` (:func:`result_arrays`), another shape, chunks or type;
+    ``None`` when nothing is."""
+    try:
+        if name not in store:
+            return "missing"
+        a = store[name]
+    except MemoryError:
+        raise
+    except Exception:  # zarr raises several types for metadata it cannot decode
+        return "zarr.json unreadable"
+    if not hasattr(a, "shape"):
+        return "not an array"
+    if spec is None:
+        return None
+    for what, got, want in (("of shape", tuple(a.shape), tuple(spec["shape"])),
+                            ("in chunks", tuple(a.chunks), tuple(spec["chunks"])),
+                            ("of type", np.dtype(a.dtype), np.dtype(spec["dtype"]))):
+        if got != want:
+            return f"{what} {got}, not {want}"
+    return None
+
+
+def remake_arrays(store: Any, arrays: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Make again, empty, the arrays of :func:`result_arrays` (``arrays``) that ``store``
+    lacks or holds damaged (unreadable metadata, another layout), and return them with what
+    was wrong. Their chunks are lost: the caller computes every tile again (a missing
+    ``done``: no tile is known done)."""
+    remade = {}
+    for name, spec in arrays.items():
+        if (why := _array_damage(store, name, spec)) is not None:
+            store.create_array(name, overwrite=True, **spec)
+            remade[name] = why
+    return remade
+
+
+def _expected(meta: dict[str, Any]) -> tuple[list[str], bool]:
+    """The arrays a result store whose attribute ``ramancam`` is ``meta`` should hold, and
+    whether it records them (:data:`ARRAYS`); a store that does not (made before
+    2026-12-07) is checked for those every store of its kind has: which of the model's
+    optional arrays (``library_match``, ``novelty_p``, ``prediction_set``, ``band_shift``) it
+    should hold only the model tells."""
+    listed = meta.get(ARRAYS)
+    if isinstance(listed, list) and all(isinstance(n, str) for n in listed):
+        return listed, True
+    names = ["predicted", "proba", "confidence"]
+    if meta.get("novelty"):
+        names += ["novelty", "unknown"]
+    if dict(meta.get("settings") or {}).get("kind") == "explain":
+        names += ["maps", "class_sums", "class_counts"]
+    return [*names, *ONCE, "done"], False
+
+
+def lost_arrays(store: Any) -> tuple[dict[str, str], bool]:
+    """The arrays of a result store written tile by tile (and ``done``) that are missing or
+    whose ``zarr.json`` cannot be read, each with what is wrong (:data:`ONCE` left out:
+    :func:`damaged_once`), and whether the store records its arrays (:func:`_expected`;
+    without, an optional array deleted whole is not found). Each such array loses every
+    tile's part of it: no tile counts as done."""
+    meta = dict(store.attrs.get("ramancam") or {})
+    names, recorded = _expected(meta)
+    root = getattr(store.store, "root", None)
+    if root is not None:  # a folder whose zarr.json cannot be read: damaged, listed or not
+        names = [*names, *(p.name for p in sorted(
+            Path(root, *filter(None, store.path.split("/"))).iterdir())
+            if (p / "zarr.json").is_file())]
+    lost = {}
+    for name in dict.fromkeys(names):
+        if name not in ONCE and (why := _array_damage(store, name)) is not None:
+            lost[name] = why
+    return lost, recorded
+
+
 def _every_chunk(a: Any) -> Any:
     """The array ``a``, writing every chunk, also one that holds only the fill value (zarr
     skips those by default: a finished tile's chunk would then be missing for no fault)."""
@@ -294,6 +454,14 @@ class TileWriter:
         self.written: set[str] = set()
 
     def __setitem__(self, name: str, values: Any) -> None:
+        if name not in self.arrays:  # deleted or damaged since the run checked the store
+            from ..errors import RamancamError
+
+            raise RamancamError(
+                f"result store {getattr(self.store.store, 'root', None) or 'of this run'} "
+                f"must hold its array {name!r}; got none (removed or damaged during the run). "
+                "Run the same command again: it makes the array again and computes every "
+                "tile.")
         a = self.arrays[name]
         (n0, n1), (c0, c1) = (int(n) for n in a.shape[:2]), (int(c) for c in a.chunks[:2])
         a[self.ty * c0:min((self.ty + 1) * c0, n0),
@@ -395,12 +563,8 @@ def create_class_sums(store: Any, n_tiles: tuple[int, int], n_classes: int,
     """The arrays of :func:`write_tile_sums`: ``class_sums`` (tile row, tile column, class,
     [spectrum, map, |map|], grid point) float64 and ``class_counts`` (tile row, tile
     column, class) int64, one chunk per tile."""
-    nty, ntx = n_tiles
-    store.create_array("class_sums", shape=(nty, ntx, n_classes, 3, n_points),
-                       chunks=(1, 1, n_classes, 3, n_points), dtype="float64",
-                       fill_value=0.0)
-    store.create_array("class_counts", shape=(nty, ntx, n_classes),
-                       chunks=(1, 1, n_classes), dtype="int64", fill_value=0)
+    for name, spec in _class_sums(n_tiles, n_classes, n_points).items():
+        store.create_array(name, **spec)
 
 
 def write_tile_sums(writer: TileWriter, X: NDArray[Any], maps: NDArray[Any],
