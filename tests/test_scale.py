@@ -2224,3 +2224,35 @@ def test_a_deleted_array_of_an_explain_store_is_made_again(small_map, tmp_path, 
     got = read_results(out)
     for k in want:
         np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+
+
+def test_a_result_store_whose_own_zarr_json_is_damaged_is_named_in_one_line(small_map,
+                                                                             tmp_path, capsys):
+    # the store's settings lost with its zarr.json: info took it for a cube ("cube must be a
+    # Zarr group; got ... (Expecting property name ...)") or, given the --out folder, for a
+    # folder of spectra files; the resume called it no store of an earlier run
+    _, model_path, cube_path, _ = small_map
+    out = tmp_path / "res"
+    store = out / "predictions.zarr"
+    cmd = ["predict", str(model_path), str(cube_path), "--out", str(out)]
+    assert main(cmd) == 0
+    meta_file = store / "zarr.json"
+    meta_file.write_text(meta_file.read_text()[:40])
+    capsys.readouterr()
+    for path in (store, out):
+        assert main(["info", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1
+        assert re.fullmatch(rf"error: result store {re.escape(str(store))} must have a readable "
+                            r"zarr\.json; got one that cannot be read \(JSONDecodeError: "
+                            r"[^\n]*\): the run's settings and class names are lost\. Remove "
+                            r"the store and run the command again \(or give another --out\), "
+                            r"which computes every tile anew\.\n", err), err
+    assert main(cmd) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert re.fullmatch(rf"error: --out must be a new folder or a result store of an earlier "
+                        rf"run to resume; got {re.escape(repr(str(store)))}, a result store "
+                        r"whose zarr\.json cannot be read \(JSONDecodeError: [^\n]*\): its "
+                        r"run's settings are lost, so it cannot be resumed\. Remove the store "
+                        r"or give another --out\.\n", err), err

@@ -372,19 +372,25 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
     listed = [*list(arrays)[:-1], *ONCE, "done"]
     out = Path(job.out)
     if out.exists():
+        unreadable = None
         try:
             g = zarr.open_group(str(out), mode="r+")
             meta = dict(g.attrs.get("ramancam", {}))
-        except Exception:
-            meta = {}
+        except Exception as exc:
+            meta, unreadable = {}, exc
         if meta.get("format") != OUTPUT_FORMAT:
             half = (out / "predicted").exists() and not (out / "done").exists()
             raise RamancamError(
                 f"--out must be a new folder or a result store of an earlier run to resume; "
-                f"got {str(out)!r}, which is not one"
-                + (" (a store whose making was stopped before its settings were written, "
-                   "no tile done). Remove it and run again." if half else
-                   ". Choose another --out."))
+                f"got {str(out)!r}, "
+                + (f"a result store whose zarr.json cannot be read ({type(unreadable).__name__}"
+                   f": {unreadable}): its run's settings are lost, so it cannot be resumed. "
+                   "Remove the store or give another --out." if unreadable is not None
+                   and (out / "zarr.json").is_file() and ((out / "done").exists() or (
+                       out / "predicted").exists()) else
+                   "which is not one (a store whose making was stopped before its settings "
+                   "were written, no tile done). Remove it and run again." if half else
+                   "which is not one. Choose another --out."))
         check_resumable(out, meta)  # tiles of one version only
         old = dict(meta.get("settings", {}))
         diff = sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))

@@ -28,11 +28,20 @@ def zarr_kind(path: str) -> str | None:
     try:
         g = need_zarr().open_group(str(p), mode="r")
     except Exception:  # zarr raises several types for a folder that is not a group
-        return None
+        # a result store whose own zarr.json is damaged: its arrays tell it (a cube has none
+        # of them), so that info names it in one line
+        return "results" if _store_arrays_only(p) else None
     meta = g.attrs.get("ramancam") or {}
     if isinstance(meta, dict) and meta.get("format") == OUTPUT_FORMAT:
         return "results"
     return "cube"
+
+
+def _store_arrays_only(p: Path) -> bool:
+    """Whether the folder ``p``, whose group metadata zarr cannot read, holds the arrays of a
+    result store (``done``, ``predicted``), no cube's ``spectra``."""
+    return (p / "zarr.json").is_file() and not (p / "spectra").exists() and any(
+        (p / name / "zarr.json").is_file() for name in ("done", "predicted"))
 
 
 def _disk_bytes(path: Path) -> int:
@@ -125,8 +134,17 @@ def describe_zarr(path: str, kind: str) -> dict[str, Any]:
             d["classes"] = dict(zip(cube.class_names, counts, strict=True))
             d["unlabelled"] = none
         return d
-    g = need_zarr().open_group(str(path), mode="r")
-    meta = dict(g.attrs["ramancam"])
+    try:
+        g = need_zarr().open_group(str(path), mode="r")
+        meta = dict(g.attrs["ramancam"])
+    except Exception as exc:  # zarr and json raise several types for metadata cut short
+        from ..errors import RamancamError
+
+        raise RamancamError(
+            f"result store {path} must have a readable zarr.json; got one that cannot be read "
+            f"({type(exc).__name__}: {exc}): the run's settings and class names are lost. "
+            "Remove the store and run the command again (or give another --out), which "
+            "computes every tile anew.") from None
     settings = dict(meta.get("settings") or {})
     names = [str(c) for c in meta.get("class_names", [])]
     arrays = readable_arrays(g)
