@@ -2256,3 +2256,27 @@ def test_a_result_store_whose_own_zarr_json_is_damaged_is_named_in_one_line(smal
                         r"whose zarr\.json cannot be read \(JSONDecodeError: [^\n]*\): its "
                         r"run's settings are lost, so it cannot be resumed\. Remove the store "
                         r"or give another --out\.\n", err), err
+
+
+def test_a_damaged_chunk_of_done_is_no_traceback(small_map, tmp_path, capsys):
+    # 'done' is read whole by info and by every resume: a chunk of it cut short ended both in
+    # a zstd traceback (RuntimeError: Zstd decompression error)
+    import json
+
+    _, model_path, cube_path, _ = small_map
+    out = tmp_path / "p.zarr"
+    cmd = ["predict", str(model_path), str(cube_path), "--out", str(out)]
+    assert main(cmd) == 0
+    want = read_results(out)
+    (out / "done" / "c" / "0" / "1").write_bytes(b"xx")
+    capsys.readouterr()
+    assert main(["info", str(out), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["missing_arrays"] == {"done": "unreadable"} and d["tiles_done"] == 0
+    assert not d["complete"]
+    assert main(cmd) == 0
+    assert ("found missing or damaged: 'done' (unreadable); computed every tile again\n"
+            in capsys.readouterr().out)
+    got = read_results(out)
+    for k in want:
+        np.testing.assert_array_equal(got[k], want[k], err_msg=k)

@@ -152,7 +152,7 @@ def describe_zarr(path: str, kind: str) -> dict[str, Any]:
     # part of it, so none counts as done (the same command makes it again)
     lost, recorded = lost_arrays(g)
     ny, nx, tiles = _layout(arrays)
-    done = (np.asarray(arrays["done"][...]) if "done" in arrays
+    done = (np.asarray(arrays["done"][...]) if "done" in arrays and "done" not in lost
             else np.zeros(tiles, dtype=np.uint8))
     if lost:
         done = np.zeros_like(done)

@@ -358,8 +358,9 @@ def result_arrays(bundle: Any, cube: Any, kind: str, target: str = "predicted"
 def _array_damage(store: Any, name: str, spec: dict[str, Any] | None = None) -> str | None:
     """What is wrong with the array ``name`` of ``store``: ``"missing"`` (its folder or its
     ``zarr.json`` gone), ``"zarr.json unreadable"`` (metadata that cannot be decoded: a file
-    cut short) or, against ``spec`` (:func:`result_arrays`), another shape, chunks or type;
-    ``None`` when nothing is."""
+    cut short), ``"unreadable"`` (``done``, read whole by every resume and by ``info``: a
+    chunk that cannot be decoded) or, against ``spec`` (:func:`result_arrays`), another
+    shape, chunks or type; ``None`` when nothing is."""
     try:
         if name not in store:
             return "missing"
@@ -370,6 +371,13 @@ def _array_damage(store: Any, name: str, spec: dict[str, Any] | None = None) -> 
         return "zarr.json unreadable"
     if not hasattr(a, "shape"):
         return "not an array"
+    if name == "done":  # one small chunk per tile
+        try:
+            np.asarray(a[...])
+        except MemoryError:
+            raise
+        except Exception:  # zarr's codecs raise several types for a damaged chunk
+            return "unreadable"
     if spec is None:
         return None
     for what, got, want in (("of shape", tuple(a.shape), tuple(spec["shape"])),
