@@ -2366,3 +2366,51 @@ def test_recipe_paper_grid_gives_a_model_whose_inputs_ignore_the_measured_range(
     p_wide = np.loadtxt(tmp_path / "wide-p.csv", delimiter=",", skiprows=1, usecols=(2, 3))
     p_short = np.loadtxt(tmp_path / "short-p.csv", delimiter=",", skiprows=1, usecols=(2, 3))
     assert np.allclose(p_wide, p_short, atol=1e-6)
+
+
+@pytest.mark.parametrize("command", [["train", "--out", "m.ramancam"],
+                                     ["baseline", "--model", "library"]])
+def test_one_class_is_refused_before_preprocessing_in_the_command_line_words(
+        command, tmp_path, capsys, monkeypatch):
+    """Spectra of one class stop train and baseline in one line naming the data and the
+    label option, before any preprocessing (the estimators' "y must hold at least 2
+    classes" came after it, in API words); after flat spectra are left out too."""
+    import ramancam.cli._common as common
+
+    rng = np.random.default_rng(11)
+    axis = np.linspace(300.0, 1300.0, 200)
+    X = 1.0 / (1.0 + ((axis - 600.0) / 6.0) ** 2) + rng.normal(0, 0.01, (6, axis.size))
+    path = tmp_path / "one.csv"
+    write_table(Spectra(X, axis, labels=["yogurt_0"] * 6), path)
+    name, *opts = command
+    opts = [o if o != "m.ramancam" else str(tmp_path / o) for o in opts]
+    monkeypatch.setattr(common, "build_recipe",
+                        lambda *a: pytest.fail("the recipe was built for one class"))
+    assert main([name, str(path), "--label-col", "label", *opts]) == 2
+    got = capsys.readouterr()
+    assert got.err == (f"error: {path} must hold at least 2 classes to train a classifier; got "
+                       "1 ('yogurt_0') in --label-col label. Add spectra of another class; if "
+                       "another column holds the classes, name it with --label-col.\n")
+    assert "spectra, 1 class" not in got.out  # refused before the first line
+    monkeypatch.undo()
+    # a second class of nothing but flat spectra: one class left once they are left out
+    X2 = np.vstack([X, np.full((2, axis.size), 3.0)])
+    write_table(Spectra(X2, axis, labels=["yogurt_0"] * 6 + ["blank"] * 2), path)
+    assert main([name, str(path), "--label-col", "label", *opts]) == 2
+    assert ("got 1 ('yogurt_0') in --label-col label once the flat spectra are left out. "
+            in capsys.readouterr().err)
+    # folders labelled by --labels-from
+    folder = tmp_path / "spectra" / "yogurt_0"
+    folder.mkdir(parents=True)
+    for i in range(4):
+        np.savetxt(folder / f"s{i}.txt", np.column_stack([axis, X[i]]))
+    assert main([name, str(tmp_path / "spectra"), "--labels-from", "folder", *opts]) == 2
+    assert ("must hold at least 2 classes to train a classifier; got 1 ('yogurt_0') in "
+            "--labels-from folder. Add spectra of another class; or check that --labels-from "
+            "gives each class its own label.") in capsys.readouterr().err
+    # the Python API keeps its own words
+    with pytest.raises(RamancamError, match=r"y must hold at least 2 classes; got 1 class"):
+        from ramancam.train import CNNClassifier
+
+        CNNClassifier(n_filters=4, filter_size=3, fc_width=8, epochs=1).fit(
+            X, np.array(["yogurt_0"] * 6))

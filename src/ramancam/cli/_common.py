@@ -507,6 +507,7 @@ def prepare_labelled(args: argparse.Namespace, raw: Any, purpose: str
                if likely else "--label-col (wide tables) or --labels-from (folders)."))
     n_read = len(raw)
     raw = drop_unlabelled(raw)
+    check_two_classes(args, raw.labels)  # before any preprocessing
     # what train records in the model and its report (info prints it)
     args.left_out = {"unlabelled": n_read - len(raw)} if len(raw) < n_read else {}
     if getattr(args, "groups_from", None) is not None:  # beside --split-col: refused before
@@ -516,6 +517,7 @@ def prepare_labelled(args: argparse.Namespace, raw: Any, purpose: str
     raw, dead = drop_flat(raw, recipe)
     if dead:
         args.left_out["flat"] = dead
+        check_two_classes(args, raw.labels, " once the flat spectra are left out")
     args.recipe_used = given_recipe_text(args)
     if args.recipe == "auto":
         recipe, data = _normalized_auto(args, raw, recipe)
@@ -534,7 +536,37 @@ def prepare_labelled(args: argparse.Namespace, raw: Any, purpose: str
         raw, data, clipped = _drop_clipped(raw, data, purpose)
         if clipped:
             args.left_out["clipped"] = clipped
+            check_two_classes(args, raw.labels, " once the clipped spectra are left out")
     return raw, recipe, data
+
+
+def check_two_classes(args: argparse.Namespace, labels: Any, after: str = "") -> None:
+    """Refuse labelled spectra of one class (train, baseline), in the command line's words:
+    the data and the option that labelled them (the estimators' own message speaks of
+    ``y``, and came only after the preprocessing)."""
+    import shlex
+
+    import numpy as np
+
+    from ..errors import RamancamError
+    from ._stdin import shown_as
+
+    classes = np.unique(np.asarray(labels).astype(str))
+    if classes.size >= 2:
+        return
+    label_col, labels_from = getattr(args, "label_col", None), getattr(args, "labels_from",
+                                                                        None)
+    if label_col is not None:
+        source = f"--label-col {shlex.quote(str(label_col))}"
+        fix = "; if another column holds the classes, name it with --label-col"
+    elif labels_from is not None:
+        source = f"--labels-from {shlex.quote(str(labels_from))}"
+        fix = "; or check that --labels-from gives each class its own label"
+    else:
+        source, fix = "the labels", ""
+    raise RamancamError(
+        f"{shown_as(args.data)} must hold at least 2 classes to train a classifier; got 1 "
+        f"({str(classes[0])!r}) in {source}{after}. Add spectra of another class{fix}.")
 
 
 def _drop_clipped(raw: Any, data: Any, purpose: str) -> tuple[Any, Any, list[str]]:
