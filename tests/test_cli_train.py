@@ -306,6 +306,60 @@ def test_winner_line_names_the_best_and_warns_when_a_baseline_is_clearly_better(
     assert "note: a tie: library" in text and "beats the CNN" not in text
 
 
+def test_imbalance_note_gives_balanced_accuracy_and_the_worst_class():
+    """Under the accuracy table: a note when the largest tested class holds 4x the smallest
+    or more and the balanced accuracy (sklearn's) falls 0.01 or more below the accuracy;
+    none for balanced classes or where the small classes do as well."""
+    from sklearn.metrics import balanced_accuracy_score
+
+    from ramancam.cli._notes import imbalance_note
+    from ramancam.train import CVResult
+    from ramancam.validate import SpectraCV
+
+    true = np.array(["A"] * 100 + ["B"] * 5 + ["C"] * 20)
+    pred = true.copy()
+    pred[100:104] = "A"  # B recognised 1 of 5
+    pred[105:107] = "A"  # C 18 of 20
+    note = imbalance_note(true, pred, "the CNN", more="; see X")
+    want = balanced_accuracy_score(true, pred)  # (1 + 0.2 + 0.9) / 3
+    assert abs(want - 0.7) < 1e-12
+    assert note == ("note: imbalanced classes (largest A: 100 tested spectra; smallest B: 5), "
+                    "and accuracy weighs each class by its spectra: the CNN's balanced accuracy "
+                    "(mean recall per class) is 0.700; its worst class, B, recognised 1 of 5. "
+                    "More spectra of the small classes help most; see X")
+    # a test spectrum without a prediction (None: its fold's recipe could not use it) is
+    # an error: B's one hit gone
+    assert "is 0.500; its worst class, B, recognised 0 of 5." in imbalance_note(
+        true[:105], [*pred[:104], None], "PLS-DA")
+    # the small classes as good as the large: no note (accuracy hides nothing)
+    assert imbalance_note(true, true, "the CNN") is None
+    fine = true.copy()
+    fine[:10] = "B"  # the large class does worse: balanced accuracy above the accuracy
+    assert imbalance_note(true, fine, "the CNN") is None
+    # 3:1 is not imbalanced enough, whatever the recall
+    y3 = np.array(["A"] * 15 + ["B"] * 5)
+    assert imbalance_note(y3, np.array(["A"] * 20), "the CNN") is None
+    assert imbalance_note(np.array(["A"] * 16 + ["B"] * 4), np.array(["A"] * 20), "x")
+    # ties in recall: the smaller class is named
+    tie = np.array(["A"] * 40 + ["B"] * 10 + ["C"] * 5)
+    assert "worst class, C, recognised 0 of 5" in imbalance_note(
+        tie, np.array(["A"] * 55), "the CNN")
+    # train's line comes from the out-of-fold predictions of the tested spectra only (a
+    # fixed split's training part is never tested); SpectraCV.summary ends with it
+    fold_of = np.r_[np.full(30, -1), np.zeros(125, dtype=int)]
+    cv = CVResult(classes=["A", "B", "C"], fold_accuracy=[float(np.mean(pred == true))],
+                  confusion=np.zeros((3, 3), dtype=np.int64),
+                  oof_pred=np.r_[np.full(30, ""), pred], oof_proba=np.zeros((155, 3)),
+                  fold_of=fold_of, labels=np.r_[np.full(30, "B"), true], fold_sizes=[(30, 125)])
+    from ramancam.cli.train import imbalance_line
+
+    assert imbalance_line(cv) == imbalance_note(true, pred, "the CNN")
+    res = SpectraCV(cv=cv, data=None, labelled=None, recipe=None, recipe_used="none",
+                    header="h", lines=["h"], kind="fixed split")
+    assert res.summary().endswith(imbalance_note(
+        true, pred, "the CNN", more="; cv.confusion is its confusion matrix"))
+
+
 def test_train_fixed_split_and_paper_recipe(tmp_path, capsys):
     rng = np.random.default_rng(0)
     axis = np.linspace(300, 1900, 300)
@@ -2414,3 +2468,45 @@ def test_one_class_is_refused_before_preprocessing_in_the_command_line_words(
 
         CNNClassifier(n_filters=4, filter_size=3, fc_width=8, epochs=1).fit(
             X, np.array(["yogurt_0"] * 6))
+
+
+def test_train_notes_imbalanced_classes_under_the_table_keeping_its_layout(tmp_path, capsys):
+    """24:6 spectra of two close bands: a network that calls everything the large class
+    scores 0.8 (only --report or info showed the small class missed). A note under the
+    table and its winner lines gives the balanced accuracy and the worst class; the table
+    keeps its layout; the report repeats the note."""
+    rng = np.random.default_rng(7)
+    grid = np.arange(400.0, 600.0, 2.0)
+
+    def band(c):
+        return 0.1 + np.exp(-0.5 * ((grid - c) / 6.0) ** 2)
+
+    X = np.vstack([band(450) + 0.05 * rng.standard_normal((24, grid.size)),
+                   band(451) + 0.05 * rng.standard_normal((6, grid.size))])
+    path, out = tmp_path / "imb.csv", tmp_path / "m.ramancam"
+    write_table(Spectra(X, grid, labels=["major"] * 24 + ["minor"] * 6), path)
+    assert main(["train", str(path), "--label-col", "label", *FAST, "--epochs", "3", "--lr",
+                 "1e-2", "--folds", "3", "--out", str(out), "--report",
+                 str(tmp_path / "r.html")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    cv = load(out).info["cv"]
+    cm = np.array(cv["confusion"])
+    recall = np.diag(cm) / cm.sum(axis=1)
+    assert recall[1] < recall[0]  # the seeded network misses the small class
+    at = lines.index("accuracy (3-fold CV):")
+    assert lines[at + 1].split() == ["fold", "train", "test", "CNN", "PCA+SVM", "PLS-DA",
+                                     "library"]
+    assert [ln.split()[:3] for ln in lines[at + 2:at + 5]] == [["1", "20", "10"],
+                                                                ["2", "20", "10"],
+                                                                ["3", "20", "10"]]
+    assert lines[at + 5].startswith("mean +- sd")
+    assert lines[at + 6].startswith("winner: ")
+    under = lines[at + 6:lines.index(next(ln for ln in lines if ln.startswith("calibration")))]
+    assert under[-1] == (
+        "note: imbalanced classes (largest major: 24 tested spectra; smallest minor: 6), and "
+        "accuracy weighs each class by its spectra: the CNN's balanced accuracy (mean recall "
+        f"per class) is {recall.mean():.3f}; its worst class, minor, recognised {cm[1, 1]} of "
+        f"6. More spectra of the small classes help most; 'ramancam info {out}' shows its "
+        "confusion matrix")
+    assert "the CNN&#x27;s balanced accuracy (mean recall per class)" in (
+        tmp_path / "r.html").read_text(encoding="utf-8")

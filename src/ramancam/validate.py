@@ -106,12 +106,14 @@ class SpectraCV:
 
     def summary(self) -> str:
         """What ``train`` prints up to the end of its table: ``lines``, the table and the
-        winner lines."""
-        from .cli.train import format_winner
+        lines under it (the winner's; the note on imbalanced classes, which points at
+        ``cv.confusion`` where ``train`` points at its model file)."""
+        from .cli.train import format_winner, imbalance_line
 
         winner = format_winner(self.cv) if self.cv.baselines else ""
-        return "\n".join([*self.lines, "", f"accuracy ({self.kind}):", self.table(),
-                          *([winner] if winner else [])])
+        under = [line for line in (winner, imbalance_line(
+            self.cv, more="; cv.confusion is its confusion matrix")) if line]
+        return "\n".join([*self.lines, "", f"accuracy ({self.kind}):", self.table(), *under])
 
 
 def _grid_text(grid: str | Sequence[float] | None) -> str | None:

@@ -231,3 +231,54 @@ def trained_note(n_same: int, n_predicted: int, what: str = "spectra") -> str:
             "a straight-line background); their accuracy, unknown "
             "flags and library matches are no test of the model. Predict spectra it was not "
             "trained on, or read train's cross-validation")
+
+
+#: The class sizes from which accuracy can hide a class: the largest tested class holds this
+#: many times the spectra of the smallest, or more.
+IMBALANCE_RATIO = 4
+#: ... and the balanced accuracy falls this far below the accuracy, or further.
+IMBALANCE_GAP = 0.01
+
+
+def imbalance_note(true: Any, pred: Any, model: str, *, more: str = "") -> str | None:
+    """The note under an accuracy table (train, baseline) when the classes are imbalanced
+    and the accuracy hides it: the largest tested class holds :data:`IMBALANCE_RATIO` times
+    the spectra of the smallest or more, and the balanced accuracy (mean recall per class,
+    :func:`sklearn.metrics.balanced_accuracy_score`) falls :data:`IMBALANCE_GAP` or more below
+    the accuracy, so the small classes are recognised worse than the accuracy says. Gives
+    the balanced accuracy and the worst class's recall; ``None`` otherwise.
+
+    Parameters
+    ----------
+    true, pred : array-like of shape (n_tested,)
+        True and predicted class of every tested spectrum (out of fold; ``""`` or ``None``
+        for a test spectrum without a prediction: an error).
+    model : str
+        The model in words, e.g. "the CNN".
+    more : str
+        Where to see more (ends the line).
+    """
+    import warnings
+
+    import numpy as np
+    from sklearn.metrics import balanced_accuracy_score
+
+    true = np.asarray(true).astype(str)
+    pred = np.asarray([("" if p is None else str(p)) for p in np.asarray(pred, dtype=object)])
+    classes, counts = np.unique(true, return_counts=True)
+    if classes.size < 2 or counts.max() < IMBALANCE_RATIO * counts.min():
+        return None
+    with warnings.catch_warnings():  # predicted classes that no tested spectrum is of
+        warnings.simplefilter("ignore")
+        balanced = float(balanced_accuracy_score(true, pred))
+    right = pred == true
+    if balanced > float(right.mean()) - IMBALANCE_GAP:
+        return None
+    hits = np.array([int(right[true == c].sum()) for c in classes])
+    worst = np.lexsort((classes, counts, hits / counts))[0]  # ties: the smaller class
+    big, small = int(np.argmax(counts)), int(np.argmin(counts))
+    return (f"note: imbalanced classes (largest {classes[big]}: {counts[big]} tested "
+            f"spectra; smallest {classes[small]}: {counts[small]}), and accuracy weighs each "
+            f"class by its spectra: {model}'s balanced accuracy (mean recall per class) is "
+            f"{balanced:.3f}; its worst class, {classes[worst]}, recognised {hits[worst]} of "
+            f"{counts[worst]}. More spectra of the small classes help most{more}")

@@ -29,7 +29,9 @@ comparison classifiers on every training part:
   library  library search, what instrument vendors ship: the class of the training spectrum
            with the highest hit quality index (correlation) with the unknown; no tuning
 
-Prints the accuracy per fold and mean +- sd (or the test accuracy of a fixed split). With
+Prints the accuracy per fold and mean +- sd (or the test accuracy of a fixed split), and,
+where the classes are imbalanced (4:1 or more) and the balanced accuracy (mean recall per
+class) falls 0.01 or more below the accuracy, a note with it and the worst class. With
 --out DIR it writes DIR/predictions.csv (id, fold, true, predicted; every spectrum once, as
 a test spectrum), DIR/baseline.json (settings, accuracies, chosen parameters) and, for
 plsda, DIR/vip.csv (per-class VIP of a model fitted on all training spectra: a 'class'
@@ -43,6 +45,8 @@ examples:
 """
 
 MODELS = ("pca-svm", "plsda", "library")
+#: Each model in words (the lines under the accuracy).
+MODEL_NAMES = {"pca-svm": "PCA + SVM", "plsda": "PLS-DA", "library": "library search"}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -146,8 +150,7 @@ def run(args: argparse.Namespace) -> int:
     from ._common import convergence_note
 
     # the table, the summary and the VIP files replace the earlier run's together
-    with convergence_note({"pca-svm": "PCA + SVM", "plsda": "PLS-DA",
-                           "library": "library search"}[args.model]), atomic_group():
+    with convergence_note(MODEL_NAMES[args.model]), atomic_group():
         return _run(args)
 
 
@@ -164,6 +167,7 @@ def _run(args: argparse.Namespace) -> int:
     from ..train import fold_sd
     from ._common import check_split_options, read_data
     from ._cv import plan_cv
+    from ._notes import imbalance_note
 
     components = _check_args(args)
     check_split_options(args)
@@ -204,6 +208,12 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print(f"accuracy mean +- sd: {accs.mean():.4f} +- {fold_sd(accs):.4f} "
               f"({len(splits)} folds)")
+    note = imbalance_note(  # every test spectrum, one without a prediction as an error
+        y[fold_of > 0], pred[fold_of > 0], MODEL_NAMES[args.model],
+        more="; " + ("--out DIR writes every prediction (predictions.csv)" if args.out is None
+                     else f"{Path(args.out) / 'predictions.csv'} lists every prediction"))
+    if note:
+        print(note)
 
     if args.out is None:
         return 0

@@ -22,7 +22,9 @@ validation (or group-aware K-fold with --group-col, a fixed train/test split wit
 --split-col/--train-value, or, for a labelled map, blocks of neighbouring pixels with
 --spatial-folds K: docs/maps.md), print a table of per-fold and mean +- sd accuracy for the
 CNN and, with --compare (default), for PCA + SVM, PLS-DA and a library search (nearest
-training spectrum by correlation) on exactly the same folds, name the winner, then fit the
+training spectrum by correlation) on exactly the same folds, name the winner (and, where
+the classes are imbalanced, 4:1 or more, and the CNN's balanced accuracy falls 0.01 or more
+below its accuracy, give that balanced accuracy and its worst class), then fit the
 final model on all training spectra and save it as one file (weights, recipe, grid, classes,
 settings, versions and the CV results) for 'ramancam predict' and 'ramancam explain'.
 Spectra with an empty label, and flat (dead) spectra (one value or a straight line
@@ -305,6 +307,16 @@ def format_winner(cv: CVResult) -> str:
     return "\n".join(lines)
 
 
+def imbalance_line(cv: CVResult, more: str = "") -> str | None:
+    """The note under the table when imbalanced classes let the CNN's accuracy hide a
+    class it recognises badly (:func:`~._notes.imbalance_note`, on the out-of-fold
+    predictions; ``more`` ends it), or ``None``."""
+    from ._notes import imbalance_note
+
+    tested = cv.fold_of >= 0
+    return imbalance_note(cv.labels[tested], cv.oof_pred[tested], "the CNN", more=more)
+
+
 #: The BLAS thread limits a command set (``--threads``), undone when it ends.
 _BLAS_LIMITS: list[Any] = []
 
@@ -428,6 +440,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import shlex
     import sys
     import time
 
@@ -458,6 +471,9 @@ def _run(args: argparse.Namespace) -> int:
     cv = run_cv(args, plan, params, keep_models=split, progress=progress)
     kind = cv_kind(args, cv, plan.spatial)
     table, winner = format_cv(cv), format_winner(cv) if cv.baselines else ""
+    # the lines under the table, which the report repeats: the winner's, then imbalance's
+    winner = "\n".join(filter(None, [winner, imbalance_line(
+        cv, f"; 'ramancam info {shlex.quote(str(args.out))}' shows its confusion matrix")]))
     print(f"\naccuracy ({kind}):")
     print(table)
     if winner:
