@@ -2510,3 +2510,38 @@ def test_train_notes_imbalanced_classes_under_the_table_keeping_its_layout(tmp_p
         "confusion matrix")
     assert "the CNN&#x27;s balanced accuracy (mean recall per class)" in (
         tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("command", [["train", *FAST, "--out", "m.ramancam"],
+                                     ["baseline", "--recipe", "none", "--model", "library"]])
+def test_a_training_part_of_one_class_is_refused_in_the_command_line_words(
+        command, tmp_path, capsys):
+    """A fixed split, or group folds, that leave one class in a training part stop in one
+    line naming the option, before any fit (each fit stopped with the estimators' "y must
+    hold at least 2 classes"), under the notes that name the classes tested alone."""
+    rng = np.random.default_rng(12)
+    grid = np.arange(400.0, 600.0, 2.0)
+    X = np.vstack([0.1 + np.exp(-0.5 * ((grid - c) / 5.0) ** 2)
+                   + 0.02 * rng.standard_normal((6, grid.size)) for c in (450.0, 550.0)])
+    labels = np.repeat(["a", "b"], 6)
+    path = tmp_path / "parts.csv"
+    write_table(Spectra(X, grid, labels=labels,
+                        meta={"split": np.where(labels == "a", "train", "test"),
+                              "grp": labels}), path)
+    name, *opts = command
+    opts = [o if o != "m.ramancam" else str(tmp_path / o) for o in opts]
+    assert main([name, str(path), "--label-col", "label", *opts, "--split-col", "split"]) == 2
+    got = capsys.readouterr()
+    assert "note: 1 class is only in the test part (b (6))" in got.out
+    assert got.err == ("error: the training part of --split-col split (--train-value 'train') "
+                       "must hold at least 2 classes to train a classifier; got 1 ('a'). Put "
+                       "spectra of another class in it, or cross-validate all spectra (drop "
+                       "--split-col).\n")
+    assert main([name, str(path), "--label-col", "label", *opts, "--group-col", "grp",
+                 "--folds", "2"]) == 2
+    assert capsys.readouterr().err == (
+        "error: every fold's training part must hold at least 2 classes to train a "
+        "classifier; got 1 ('a') in fold 1 of 2 (--group-col grp). The folds must leave "
+        "spectra of two classes in each training part: more groups, or groups (blocks) that "
+        "hold more than one class.\n")
+    assert not (tmp_path / "m.ramancam").exists()

@@ -22,7 +22,8 @@ from ._fold_recipes import FoldInputs
 if TYPE_CHECKING:
     from ..train import CVResult
 
-__all__ = ["CVPlan", "cv_kind", "group_axis_note", "inner_groups", "plan_cv", "run_cv"]
+__all__ = ["CVPlan", "check_training_parts", "cv_kind", "group_axis_note", "inner_groups",
+           "plan_cv", "run_cv"]
 
 
 @dataclass
@@ -115,8 +116,40 @@ def plan_cv(args: argparse.Namespace, raw: Any, purpose: str, more: str = "") ->
         if shift:
             print(shift)
             notes.append(shift)
+    check_training_parts(args, data.labels, splits)  # under the notes, before any fit
     return CVPlan(raw, recipe, data, spatial, groups, splits, own_inputs, split_note,
                   fold_notes, header, list(notes))
+
+
+def check_training_parts(args: argparse.Namespace, labels: Any, splits: Any) -> None:
+    """Refuse a fixed split or folds that leave one class in a training part, in the
+    command line's words (each fit stopped with the estimators' "y must hold at least 2
+    classes"); the notes above name the classes each test part holds alone."""
+    import numpy as np
+
+    from ..errors import RamancamError
+
+    labels = np.asarray(labels).astype(str)
+    for k, (tr, _) in enumerate(splits, start=1):
+        held = np.unique(labels[tr])
+        if held.size >= 2:
+            continue
+        got = f"got 1 ({str(held[0])!r})" if held.size else "got none"
+        if args.split_col is not None:
+            raise RamancamError(
+                f"the training part of --split-col {args.split_col} (--train-value "
+                f"{args.train_value!r}) must hold at least 2 classes to train a classifier; "
+                f"{got}. Put spectra of another class in it, or cross-validate all spectra "
+                "(drop --split-col).")
+        groups_from = getattr(args, "groups_from", None)
+        how = (f"--groups-from {groups_from}" if groups_from is not None else
+               f"--group-col {args.group_col}" if args.group_col is not None
+               else f"--spatial-folds {args.spatial_folds}")
+        raise RamancamError(
+            f"every fold's training part must hold at least 2 classes to train a classifier; "
+            f"{got} in fold {k} of {len(splits)} ({how}). The folds must leave spectra of "
+            "two classes in each training part: more groups, or groups (blocks) that hold "
+            "more than one class.")
 
 
 def run_cv(args: argparse.Namespace, plan: CVPlan, params: dict[str, Any], *,
