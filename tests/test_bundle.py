@@ -743,3 +743,45 @@ def test_a_model_on_a_grid_shorter_than_the_novelty_window_loads(tmp_path):
                 grid=np.arange(21.0), classes=list(est.classes_), training_summary={})
     b = load(path)
     assert b.novelty.window == 25 and b.grid.size == 21
+
+
+@pytest.mark.parametrize("method, passes", [("hqi-nap", {"fp32": 0, "bf16": 1}),
+                                            ("energy", {"fp32": 1, "bf16": 1})])
+def test_bf16_runs_only_the_passes_the_novelty_score_reads(trained, monkeypatch, method,
+                                                           passes):
+    """predict --bf16: the hqi scores read neither logits nor features, so the bf16 pass is
+    the only one (a float32 pass for them made the network cost 1.5x more CPU with --bf16,
+    not less); a score of the logits keeps its float32 pass. The outputs are what they were."""
+    from ramancam import novelty, train
+    from ramancam.novelty import NoveltyScorer, network_outputs
+
+    path, _, _, _, data = trained
+    b = load(path)
+    if method != b.novelty.method:
+        b.novelty = NoveltyScorer(method).fit(data.X, np.zeros(len(data)), np.zeros((0, 0)))
+    raw = raw_spectra(1)
+    X = b.prepare(raw)
+    want_proba = train.predict_proba_module(b.model, X, bf16=True, temperature=b.temperature)
+    want_score, want_match = b.novelty.score_and_match(X, *network_outputs(b.model, X))
+    calls = {"fp32": 0, "bf16": 0}
+    real_outputs, real_module = novelty.network_outputs, train.predict_proba_module
+
+    def outputs(*args, **kwargs):
+        calls["fp32"] += 1
+        return real_outputs(*args, **kwargs)
+
+    def module(*args, **kwargs):
+        calls["bf16" if kwargs.get("bf16") else "fp32"] += 1
+        return real_module(*args, **kwargs)
+
+    monkeypatch.setattr(novelty, "network_outputs", outputs)
+    monkeypatch.setattr(train, "predict_proba_module", module)
+    proba, score, unknown, match = b.predict_all(raw, bf16=True, prepared=X)
+    assert calls == passes
+    np.testing.assert_array_equal(proba, want_proba)
+    np.testing.assert_array_equal(score, want_score)
+    np.testing.assert_array_equal(unknown, want_score > b.threshold)
+    if want_match is None:
+        assert match is None
+    else:
+        np.testing.assert_array_equal(match, np.asarray(b.classes)[want_match])

@@ -95,7 +95,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "choice)")
     p.add_argument("--bf16", action="store_true",
                    help="bfloat16 convolutions: about 1.5x faster on CPUs with AVX-512 BF16 "
-                        "or AMX (docs/performance.md), probabilities change in the 3rd "
+                        "or AMX with an hqi novelty score (the default; the others keep a "
+                        "float32 pass: docs/performance.md), probabilities change in the 3rd "
                         "significant digit; off by default")
     p.add_argument("--no-reject", action="store_true",
                    help="keep the most probable class in 'predicted' also for spectra "
