@@ -876,3 +876,67 @@ def test_the_false_alarm_check_says_when_it_cannot_check():
     z, y, s = rng.normal(size=(300, 3)), np.arange(300) % 3, rng.standard_normal(300)
     cal = calibrate(z, y, s, np.arange(300) % 3)
     assert 0.0 < cal.false_alarm < 0.12 and "flagged n/a" not in cal.summary()[1]
+
+
+def _count_loo(monkeypatch):
+    """Count the leave-one-out computations of each scorer (by id)."""
+    calls: dict[int, int] = {}
+    real = NoveltyScorer._loo_similarities
+
+    def spy(self, groups):
+        calls[id(self)] = calls.get(id(self), 0) + 1
+        return real(self, groups)
+    monkeypatch.setattr(NoveltyScorer, "_loo_similarities", spy)
+    return calls
+
+
+def test_leave_one_out_scores_are_computed_once_for_the_same_arguments(monkeypatch):
+    # train's calibration asks the final model's scorer for the leave-one-out scores that
+    # its fit computed already (an O(n^2 p) job: 27 CPU-min at 50k spectra); only which
+    # spectra share a class counts, so the classes' names or indices give the same scores
+    rng = np.random.default_rng(12)
+    X, y, g = _replicates(4, "abc", rng)
+    y_idx = np.unique(y, return_inverse=True)[1]
+    scorer = NoveltyScorer("hqi-nap").fit(X, y_idx, np.zeros((len(X), 0)))
+    calls = _count_loo(monkeypatch)
+    first = scorer.loo_scores(g, y_idx)
+    first[:] = -1.0  # the caller's copy: what the scorer keeps does not change
+    again = scorer.loo_scores(g, y)
+    assert calls == {id(scorer): 1}
+    fresh = NoveltyScorer("hqi-nap").fit(X, y_idx, np.zeros((len(X), 0)))
+    np.testing.assert_array_equal(again, fresh.loo_scores(g, y))
+    # other arguments are computed, and give what a fresh scorer gives
+    one = np.where(np.arange(len(X)) < 3, "d", y)  # the first sample: a class of its own
+    for groups, labels in ((None, y), (g, one), (g, None), (np.roll(g, 3), y)):
+        before = calls[id(scorer)]
+        np.testing.assert_array_equal(scorer.loo_scores(groups, labels),
+                                      fresh.loo_scores(groups, labels))
+        assert calls[id(scorer)] == before + 1
+    assert np.isnan(scorer.loo_scores(g, one)[:3]).all()
+    # a new fit forgets the scores of the old reference
+    scorer.fit(X[3:], y_idx[3:], np.zeros((len(X) - 3, 0)))
+    before = calls[id(scorer)]
+    assert scorer.loo_scores(g[3:], y[3:]).shape == (len(X) - 3,)
+    assert calls[id(scorer)] == before + 1
+
+
+@pytest.mark.parametrize("opts", [["--folds", "2"], ["--folds", "2", "--group-col", "group"],
+                                  ["--split-col", "part"]])
+def test_cli_train_computes_each_models_leave_one_out_scores_once(tmp_path, capsys,
+                                                                   monkeypatch, opts):
+    # the final model's were computed by its fit and again by the calibration
+    rng = np.random.default_rng(13)
+    X, y = simulate(6, "abc", rng)
+    data = tmp_path / "d.csv"
+    with open(data, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["label", "group", "part", *np.arange(N_POINTS) + 400.0])
+        for i, (row, label) in enumerate(zip(X, y, strict=True)):
+            w.writerow([label, f"g{i % 3}", "test" if i % 6 == 0 else "train", *row])
+    calls = _count_loo(monkeypatch)
+    assert main(["train", str(data), "--label-col", "label", "--recipe", "none",
+                 "--epochs", "1", "--filters", "4", "--filter-size", "3", "--fc-width", "8",
+                 "--no-compare", "--augment", "off", *opts,
+                 "--out", str(tmp_path / "m.ramancam")]) == 0
+    assert "threshold from leave-one-" in capsys.readouterr().out
+    assert calls and set(calls.values()) == {1}
