@@ -159,6 +159,50 @@ def test_the_version_has_one_source():
     assert m is not None and tuple(map(int, m.groups())) >= (0, 2, 0)
 
 
+# ----------------------------------------------------------------------------- start-up
+def test_the_parser_imports_neither_pybaselines_nor_scikit_learn():
+    # every command builds the whole parser: info's module imported the recipe module (and
+    # so scikit-learn) and listing BASELINE_METHODS imported pybaselines (scipy.signal,
+    # scipy.stats): `ramancam --help` took 1.15 CPU-s, 0.17 without them. Nor do a model
+    # file's recipe check (every load) and the paper recipe (no pybaselines step) import
+    # pybaselines, which a recipe with a pybaselines step still lists.
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np, ramancam.cli\n"
+            "ramancam.cli.build_parser()\n"
+            "print('pybaselines' in sys.modules, 'sklearn' in sys.modules)\n"
+            "from ramancam.preprocess import paper_recipe\n"
+            "from ramancam.spectra import Spectra\n"
+            "axis = np.linspace(300.0, 1900.0, 400)\n"
+            "X = np.exp(-0.5 * ((axis[None, :] - [[600.0], [1000.0]]) / 9.0) ** 2) + 0.2\n"
+            "recipe = paper_recipe(grid=(400.0, 1800.0, 10.0))\n"
+            "recipe.apply(Spectra(X, axis))\n"
+            "from ramancam._bundle_info import newer_value\n"
+            "assert newer_value({'format_version': 2, 'recipe': recipe.to_dict()}) is None\n"
+            "print('pybaselines' in sys.modules)\n"
+            "import ramancam.preprocess as pp\n"
+            "print('asls' in pp.BASELINE_METHODS, 'pybaselines' in sys.modules)\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["False", "False", "False", "True", "True"]
+
+
+def test_baseline_methods_are_listed_on_first_use_as_the_same_tuple():
+    from ramancam import preprocess
+    from ramancam.preprocess import BASELINE_METHODS, baselines
+
+    assert BASELINE_METHODS is preprocess.BASELINE_METHODS is baselines.BASELINE_METHODS
+    assert isinstance(BASELINE_METHODS, tuple) and "asls" in BASELINE_METHODS
+    assert list(BASELINE_METHODS) == sorted(BASELINE_METHODS)
+    assert "BASELINE_METHODS" in dir(preprocess)
+    with pytest.raises(AttributeError, match="has no attribute 'BASELINE_METHOD'"):
+        preprocess.BASELINE_METHOD  # noqa: B018
+    with pytest.raises(AttributeError, match="has no attribute 'BASELINE_METHOD'"):
+        baselines.BASELINE_METHOD  # noqa: B018
+
+
 # ----------------------------------------------------------------------------- documented paths
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 _STATEMENT = re.compile(r"^\s*((?:from\s+ramancam[\w.]*\s+import\s+[\w, ]+)"

@@ -46,10 +46,15 @@ def _unknown(value: Any, known: Any) -> bool:
     return isinstance(value, str) and value not in known and _NAME.fullmatch(value) is not None
 
 
+def _baseline_methods() -> tuple[str, ...]:
+    from .preprocess.baselines import BASELINE_METHODS  # imports pybaselines: only here
+
+    return BASELINE_METHODS
+
+
 def _newer_step(step: Any) -> str | None:
     """What a recipe step (as :meth:`Step.to_dict` writes it) names that this ramancam does
     not know, or ``None``."""
-    from .preprocess.baselines import BASELINE_METHODS
     from .preprocess.recipe import _KINDS
     from .preprocess.steps import NORMALIZATIONS, OUTSIDE_POLICIES
 
@@ -69,7 +74,7 @@ def _newer_step(step: Any) -> str | None:
             ("resample", "outside", OUTSIDE_POLICIES, "resampling outside policy")):
         if name == step_name and _unknown(params.get(key), known):
             return f"{what} {params[key]!r}"
-    if name == "baseline" and _unknown(params.get("method"), BASELINE_METHODS):
+    if name == "baseline" and _unknown(params.get("method"), _baseline_methods()):
         import pybaselines
 
         return (f"baseline method {params['method']!r} (nor does pybaselines "

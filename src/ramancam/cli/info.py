@@ -8,7 +8,6 @@ import sys
 from typing import Any
 
 from ..errors import class_count, spectra_count
-from ..preprocess.recipe import recipe_text
 from ._common import (
     GROUPS_FROM_HELP,
     LABELS_FROM_HELP,
@@ -406,6 +405,8 @@ _SCALING = {"center": "centred on the mean training spectrum", "none": "as prepr
 
 def model_summary(bundle: Any) -> dict[str, Any]:
     """What ``ramancam info MODEL`` prints, as plain JSON-ready values."""
+    from ..preprocess.recipe import recipe_text  # here: every command's parser imports info
+
     info = bundle.info
     st = info.get("settings") or {}
     arch = info.get("architecture") or {}

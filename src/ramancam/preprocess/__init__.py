@@ -45,8 +45,10 @@ A new step goes into ``steps.py`` (function, checks, kernel), gets a ``_StepKind
 ``recipe.py`` and a transformer in ``transformers.py``.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .auto import PAPER_GRID, auto_grid, auto_recipe, full_grid
-from .baselines import BASELINE_METHODS, baseline
+from .baselines import baseline
 from .recipe import STEPS, Recipe, Step, baseline_recipe, paper_recipe
 from .steps import (
     NORMALIZATIONS,
@@ -98,3 +100,18 @@ __all__ = [
     "resample",
     "savgol",
 ]
+
+if TYPE_CHECKING:
+    from .baselines import BASELINE_METHODS
+
+
+def __getattr__(name: str) -> Any:
+    if name == "BASELINE_METHODS":  # listed on first use: it imports pybaselines
+        from . import baselines
+
+        return baselines.BASELINE_METHODS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "BASELINE_METHODS"})

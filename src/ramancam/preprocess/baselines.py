@@ -7,7 +7,8 @@ is :func:`ramancam.preprocess.steps.linear_baseline`.
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -25,6 +26,7 @@ __all__ = [
 _PYBASELINES_EXCLUDED = {"custom_bc", "optimize_extended_range", "collab_pls", "interp_pts"}
 
 
+@functools.cache
 def _pybaselines_methods() -> tuple[str, ...]:
     from pybaselines import Baseline as _PB
 
@@ -32,14 +34,25 @@ def _pybaselines_methods() -> tuple[str, ...]:
                         and callable(getattr(_PB, n)) and n not in _PYBASELINES_EXCLUDED))
 
 
-#: pybaselines algorithms reachable through :func:`baseline` (``method=...``).
-BASELINE_METHODS = _pybaselines_methods()
+if TYPE_CHECKING:
+    #: pybaselines algorithms reachable through :func:`baseline` (``method=...``).
+    BASELINE_METHODS: tuple[str, ...]
+
+
+def __getattr__(name: str) -> Any:
+    # BASELINE_METHODS is listed on first use: listing imports pybaselines (and with it
+    # scipy.signal and scipy.stats, about 1.3 s), which `ramancam --help` and a recipe
+    # without a pybaselines step need not pay
+    if name == "BASELINE_METHODS":
+        return _pybaselines_methods()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _check_method(method: Any) -> str:
-    if method not in BASELINE_METHODS:
+    methods = _pybaselines_methods()
+    if method not in methods:
         raise RamancamError(
-            f"baseline method must be one of {', '.join(BASELINE_METHODS)}; got {method!r}.")
+            f"baseline method must be one of {', '.join(methods)}; got {method!r}.")
     return str(method)
 
 
