@@ -940,3 +940,47 @@ def test_cli_train_computes_each_models_leave_one_out_scores_once(tmp_path, caps
                  "--out", str(tmp_path / "m.ramancam")]) == 0
     assert "threshold from leave-one-" in capsys.readouterr().out
     assert calls and set(calls.values()) == {1}
+
+
+def test_a_loaded_hqi_nap_reference_is_held_once_and_scores_as_before(monkeypatch):
+    # from_state upcast the stored float32 rows to float64 and the first score kept a
+    # projected float64 copy too, projected whole (several temporaries of the reference's
+    # size): now the float32 rows (for "the same spectrum") and the projected rows only,
+    # projected in blocks, with the very same scores
+    import ramancam._nap as nap
+    import ramancam.novelty as nov
+
+    rng = np.random.default_rng(14)
+    X, _ = simulate(12, "abc", rng)
+    state, arrays = NoveltyScorer("hqi-nap").fit(X, np.repeat([0, 1, 2], 12),
+                                                np.zeros((len(X), 0))).to_state()
+    queries = np.vstack([simulate(5, "abd", rng)[0], X[::4]])  # 9 training spectra
+    none = np.zeros((len(queries), 0))
+    # the scorer as from_state made it before: float64 rows, projected whole
+    old = NoveltyScorer.from_state(state, arrays)
+    old.reference_["derivatives"] = arrays["derivatives"].astype(np.float64)
+    old._projected = nap.project(old.reference_["derivatives"], old.reference_["nuisance"])
+    want = old.score(queries, none, none)
+    assert (want == 0).sum() == 9
+
+    sizes = []
+    real = nap.project
+
+    def spy(rows, V):
+        sizes.append(len(rows))
+        return real(rows, V)
+    monkeypatch.setattr(nap, "project", spy)
+    monkeypatch.setattr(nov, "_PROJECT_ROWS", 5, raising=False)
+    new = NoveltyScorer.from_state(state, arrays)
+    got = new.score(queries, none, none)
+    np.testing.assert_array_equal(got, want)
+    assert got.tobytes() == want.tobytes()  # to the last bit
+    stored = new.reference_["derivatives"]
+    assert stored.dtype == np.float32 and np.shares_memory(stored, arrays["derivatives"])
+    assert new._projected is not None and new._projected.dtype == np.float64
+    assert new._projected.tobytes() == old._projected.tobytes()
+    assert sizes[:-1] == [5] * 7 + [1]  # 36 reference rows in blocks, then the queries
+    assert sizes[-1] == len(queries)
+    # saved again, the arrays are the model file's
+    for k, v in new.to_state()[1].items():
+        assert v.tobytes() == arrays[k].tobytes()

@@ -100,6 +100,9 @@ LIBRARY_SCORES = (*_HQI_BLOCKS, "knn")
 #: Label written for a flagged spectrum.
 UNKNOWN = "unknown"
 _BATCH = 256
+#: Reference rows projected at a time (``hqi-nap``): the projection's temporaries stay
+#: a few MB instead of several copies of the whole reference.
+_PROJECT_ROWS = 1024
 #: Savitzky-Golay window (points) of the ``hqi`` derivative: 25 flags more unknown spectra
 #: than 9 on all six measured sets (``benchmarks/novelty.py --scores``, ``docs/novelty.md``).
 HQI_WINDOW = 25
@@ -239,7 +242,8 @@ class NoveltyScorer:
     reference_ : dict of str to ndarray
         The fitted arrays (training FC1 activations for ``"knn"``, training derivatives for
         ``"hqi"``, class means and precision matrix for ``"mahalanobis"``; empty for the
-        logit scores).
+        logit scores), float64; a loaded ``"hqi-nap"`` scorer keeps its derivatives float32,
+        as stored (it searches their projection, made on the first score).
     labels_ : ndarray of shape (n_reference,) or None
         ``"hqi"``: the class index of each training spectrum of the reference, for
         :meth:`library_match` (``None`` for the other methods, and for ``hqi`` scorers
@@ -257,7 +261,8 @@ class NoveltyScorer:
                                 f"{window!r}.")
         self.method = m
         self.window = int(window)
-        self.reference_: dict[str, NDArray[np.float64]] = {}
+        # float64, but for a loaded hqi-nap scorer's derivatives (float32, as stored)
+        self.reference_: dict[str, NDArray[Any]] = {}
         self.labels_: NDArray[np.intp] | None = None
         self._projected: NDArray[np.float64] | None = None  # hqi-nap's reference rows
         # the last leave-one-out scores with what they were computed for (reference and its
@@ -457,8 +462,11 @@ class NoveltyScorer:
             from ._nap import project
 
             V = self.reference_["nuisance"]
-            if self._projected is None:
-                self._projected = project(ref, V)
+            if self._projected is None:  # row by row the same as projected whole
+                self._projected = np.empty(ref.shape)
+                for start in range(0, ref.shape[0], _PROJECT_ROWS):
+                    block = slice(start, start + _PROJECT_ROWS)
+                    self._projected[block] = project(ref[block], V)
             query, ref = project(query, V), self._projected
         best = np.empty(query.shape[0])
         row = np.empty(query.shape[0], dtype=np.intp)
@@ -509,7 +517,14 @@ class NoveltyScorer:
         if set(arrays) != need:
             raise RamancamError(f"novelty arrays must be {sorted(need)} for method "
                                 f"{s.method!r}; got {sorted(arrays)}. The file is damaged.")
-        s.reference_ = {k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}
+        # hqi-nap searches its projected rows (float64, made on the first score) and needs
+        # the stored float32 rows only to tell a training spectrum: a float64 copy of them
+        # held a third more memory. The upcast in project() gives the same numbers.
+        keep32 = s.method == "hqi-nap"
+        s.reference_ = {k: (np.asarray(v) if keep32 and k == "derivatives"
+                            and np.asarray(v).dtype == np.float32
+                            else np.asarray(v, dtype=np.float64))
+                        for k, v in arrays.items()}
         if "nuisance" in arrays:
             V, ref = s.reference_["nuisance"], s.reference_["derivatives"]
             if V.ndim != 2 or ref.ndim != 2 or V.shape[1] != ref.shape[1]:
