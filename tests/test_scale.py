@@ -2280,3 +2280,31 @@ def test_a_damaged_chunk_of_done_is_no_traceback(small_map, tmp_path, capsys):
     got = read_results(out)
     for k in want:
         np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+
+
+@pytest.mark.parametrize("kind", ["predict", "explain"])
+def test_tiles_run_no_network_pass_for_an_hqi_score(novelty_map, tmp_path, monkeypatch,
+                                                    kind):
+    # every tile ran network_outputs (logits and FC1 features) for the novelty score after
+    # the pass for the probabilities (or the maps); the hqi scores read neither
+    import ramancam.novelty as nov
+    from ramancam.novelty import NoveltyScorer
+
+    model_path, cube_path, _ = novelty_map
+    calls = []
+    real = nov.network_outputs
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(nov, "network_outputs", spy)
+    run(MapJob(kind, str(model_path), str(cube_path), str(tmp_path / "new.zarr")))
+    assert calls == []
+    # the same store as with the pass for the outputs it does not read
+    monkeypatch.setattr(NoveltyScorer, "model_free", property(lambda self: False))
+    run(MapJob(kind, str(model_path), str(cube_path), str(tmp_path / "old.zarr")))
+    assert len(calls) == 6  # one per tile: 8 x 12 pixels in 4 x 4 tiles
+    new, old = read_results(tmp_path / "new.zarr"), read_results(tmp_path / "old.zarr")
+    assert sorted(new) == sorted(old) and {"novelty", "library_match"} <= set(new)
+    for k in new:
+        assert new[k].tobytes() == old[k].tobytes(), k

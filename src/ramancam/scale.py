@@ -540,7 +540,9 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
     if bundle.novelty is not None and "novelty" in out:
         from .novelty import network_outputs
 
-        z, feats = network_outputs(bundle.model, X)
+        # the hqi scores read no network output: no second forward pass for them
+        z, feats = ((np.zeros((len(X), 0)), np.zeros((len(X), 0)))
+                    if bundle.novelty.model_free else network_outputs(bundle.model, X))
         score, match = bundle.novelty.score_and_match(X, z, feats)
         score = np.asarray(score, dtype=np.float64)
         put["novelty"] = spread(score, np.nan, np.float32)
