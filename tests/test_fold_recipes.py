@@ -402,7 +402,7 @@ def test_cross_validate_spectra_with_a_fixed_split_takes_its_training_parts_choi
     # silently ignored (a k-fold run went ahead), a message of no file, a TypeError after
     # the first fold's training
     ({"train_value": "test"}, r"train_value must come with split_col"),
-    ({"recipe": None}, r"recipe must be auto, paper, asls, arpls, none"),
+    ({"recipe": None}, r"recipe must be auto, paper, paper-grid, asls, arpls, none"),
     ({"progress": 5}, r"progress must be a function"),
     ({"folds": np.float64(2.0)}, r"folds must be an integer >= 2"),
 ])
