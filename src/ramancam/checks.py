@@ -21,11 +21,12 @@ from numpy.typing import ArrayLike, NDArray
 
 from .spectra import Spectra
 
-__all__ = ["COARSE_STEP", "DETECTOR_LIMITS", "MAX_SHIFT", "Clipped", "Implausible",
+__all__ = ["COARSE_STEP", "DETECTOR_LIMITS", "MAX_SHIFT", "Clipped", "Implausible", "Spike",
            "absolute_axis_note", "axis_steps", "band_shift", "channel_axis_note",
            "clipped_spectra", "coarse_note", "duplicate_spectra", "duplicates_note",
            "flat_spectra", "implausible_line", "implausible_spectra",
-           "narrow_grid_note", "shift_note", "true_runs", "wavelength_axis_note"]
+           "narrow_grid_note", "shift_note", "spike_line", "spiked_spectra", "true_runs",
+           "wavelength_axis_note"]
 
 #: Counts an analogue-to-digital converter of 12 to 32 bits cannot exceed -> its bits.
 DETECTOR_LIMITS = {2 ** k - 1: k for k in (12, 14, 15, 16, 18, 20, 24, 32)}
@@ -178,6 +179,115 @@ def implausible_line(found: list[Implausible], ids: list[str], what: str = "note
     return (f"{what}{n} spectr{'um holds' if n == 1 else 'a hold'} values no detector counts "
             f"(beyond +-{IMPLAUSIBLE:.0e}: {where}): a misread file or a 'no data' value; "
             f"{advice}")
+
+
+#: :func:`spiked_spectra`: a spike stands this many times the spectrum's noise (the robust sd
+#: of its first difference over sqrt 2) above the points around it ...
+SPIKE_NOISE = 10.0
+#: ... and this share of the spectrum's range without its spikes (its 5-point median's) ...
+SPIKE_RANGE = 0.5
+#: ... while the points beside its one or two stand less than this share of its height above
+#: those points: a band's flanks stand higher (chondro-map's 1002 cm-1 band, sampled every
+#: 4 cm-1 and smoothed, at 0.15 and more).
+SPIKE_FLANK = 0.1
+#: Spectra :func:`spiked_spectra` filters at once (bounds its memory on large maps).
+SPIKE_BLOCK = 512
+
+
+@dataclass(frozen=True)
+class Spike:
+    """A spectrum with spikes (:func:`spiked_spectra`): its index, how many spikes, and the
+    tallest one's Raman shift (cm-1), width (1 or 2 points) and height above the points
+    around it, in multiples of the spectrum's range without spikes."""
+
+    index: int
+    n_spikes: int
+    at: float
+    n_points: int
+    height: float
+
+
+def spiked_spectra(spectra: Spectra, within: tuple[float, float] | None = None
+                   ) -> list[Spike]:
+    """The spectra with a cosmic-ray spike: one or two points that stand above the points
+    around them (the median of the 2nd to 5th points on either side) by at least
+    :data:`SPIKE_NOISE` times the spectrum's noise and :data:`SPIKE_RANGE` of its range
+    without spikes, while the points just beside them stand less than :data:`SPIKE_FLANK`
+    of that height above those points. A Raman band sampled as real spectra are is wider:
+    its flanks stand higher. ``within``: only points inside that Raman-shift range count.
+    On ../shared/data it finds 6 saliva spectra and one bacteria spectrum, each a cosmic
+    ray (docs/formats.md, "Cosmic-ray spikes")."""
+    out = []
+    for w, Y, idx in _blocks(spectra, within):
+        for r0 in range(0, len(idx) if w.size > 11 else 0, SPIKE_BLOCK):
+            out += _spikes_in(w, Y[r0:r0 + SPIKE_BLOCK], idx[r0:r0 + SPIKE_BLOCK])
+    return sorted(out, key=lambda f: f.index)
+
+
+def _beside(Y: NDArray[np.float64], around: NDArray[np.float64], k: int
+            ) -> NDArray[np.float64]:
+    """How far point ``j + k`` stands above the points around point ``j`` (inf off the end)."""
+    b = np.full_like(Y, np.inf)
+    if k < 0:
+        b[:, -k:] = Y[:, :k] - around[:, -k:]
+    else:
+        b[:, :-k] = Y[:, k:] - around[:, :-k]
+    return b
+
+
+def _spikes_in(w: NDArray[np.float64], Y: NDArray[np.float64], idx: NDArray[np.intp]
+               ) -> list[Spike]:
+    """:func:`spiked_spectra` of the rows ``Y`` (spectra ``idx``) on the axis ``w``."""
+    from scipy.ndimage import median_filter
+
+    finite = np.isfinite(Y).all(axis=1)  # gaps: another note's
+    Y, idx = Y[finite], idx[finite]
+    d = np.diff(Y, axis=1)
+    dev = np.abs(d - np.median(d, axis=1, keepdims=True))
+    mad = np.median(dev, axis=1)
+    noise = np.where(mad > 0, 1.4826 * mad, 1.2533 * dev.mean(axis=1)) / np.sqrt(2)
+    # a spike's top stands above one neighbour by (1 - SPIKE_FLANK) of its height at least:
+    # only the rows with such a jump are filtered (most measured spectra have none)
+    jump = np.maximum(np.pad(d, ((0, 0), (1, 0))), -np.pad(d, ((0, 0), (0, 1))))
+    some = (jump > (1 - SPIKE_FLANK) * SPIKE_NOISE * noise[:, None]).any(axis=1)
+    Y, idx, noise = Y[some], idx[some], noise[some]
+    ring = np.array([1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1], dtype=bool)[None, :]
+    around = median_filter(Y, footprint=ring, mode="nearest")
+    smooth = median_filter(Y, size=(1, 5), mode="nearest")  # the spikes filtered out
+    span = smooth.max(axis=1) - smooth.min(axis=1)
+    h = Y - around
+    low = SPIKE_FLANK * h
+    left, right = _beside(Y, around, -1), _beside(Y, around, 1)
+    one = (left < low) & (right < low)
+    two = (((right >= low) & (h >= right) & (left < low) & (_beside(Y, around, 2) < low))
+           | ((left >= low) & (h > left) & (_beside(Y, around, -2) < low) & (right < low)))
+    spike = ((one | two) & (h > 0) & (h >= SPIKE_NOISE * noise[:, None])
+             & (h >= SPIKE_RANGE * span[:, None]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(spike, h / span[:, None], -np.inf)
+    out = []
+    for r in np.flatnonzero(spike.any(axis=1)):
+        j = int(np.argmax(rel[r]))
+        out.append(Spike(int(idx[r]), int(spike[r].sum()), float(w[j]), 1 if one[r, j] else 2,
+                         float(rel[r, j])))
+    return out
+
+
+def spike_line(found: list[Spike], ids: list[str], what: str = "note: ", where: str = "",
+               advice: str = "", subject: str | None = None) -> str | None:
+    """One line naming the spectra :func:`spiked_spectra` found (``where``: e.g. `` inside
+    the grid``; ``subject``: what carries them, ``12 spectra`` without it), or ``None``."""
+    from .errors import first_of, spectra_count
+
+    if not found:
+        return None
+    top = max(found, key=lambda f: f.height)
+    n = len(found)
+    shown = "" if n == 1 else "; " + first_of([ids[f.index] for f in found], 5)
+    return (f"{what}{subject or spectra_count(n)} carr{'ies' if n == 1 else 'y'} a cosmic-ray "
+            f"spike{where} (one or two points far above their neighbours, no Raman band: "
+            f"{'up to ' if n > 1 else ''}{top.height:.3g} times the spectrum's range, at "
+            f"{top.at:.1f} cm-1 in {ids[top.index]}{shown})" + (f"; {advice}" if advice else ""))
 
 
 #: :func:`band_shift`: largest shift searched, in grid points, each way.

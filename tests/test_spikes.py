@@ -1,0 +1,110 @@
+"""Cosmic-ray spikes: the check (``ramancam.checks.spiked_spectra``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.ndimage import median_filter
+
+from ramancam.checks import SPIKE_RANGE, spike_line, spiked_spectra
+from ramancam.io import read
+from ramancam.spectra import Spectra
+
+#: A Raman axis every 2 cm-1 around the default grid (350-1800 cm-1).
+W = np.arange(300.0, 1900.0, 2.0)
+
+
+def _spectra(rng, n_per_class=4, noise=0.5):
+    """Three classes of bands 12 cm-1 wide (6 points) on a sloping background, with noise."""
+    centres = {"a": (600, 1000, 1450), "b": (700, 1100, 1300), "c": (520, 1200, 1600)}
+    X, y = [], []
+    for c, pos in centres.items():
+        for _ in range(n_per_class):
+            s = 100.0 + 0.02 * (W - 300.0)
+            for p in pos:
+                s = s + 50.0 / (1.0 + ((W - p) / 6.0) ** 2)
+            X.append(s + rng.normal(0.0, noise, W.size))
+            y.append(c)
+    return np.array(X), np.array(y)
+
+
+def _spiked(rng):
+    """:func:`_spectra` with a one-point spike in spectrum 1 (at 700 cm-1), a two-point one
+    in spectrum 5 (at 1000-1002 cm-1) and one in spectrum 9 (1200 cm-1), each above the
+    spectrum's maximum."""
+    X, y = _spectra(rng)
+    X[1, 200] += 3.0 * X[1].max()
+    X[5, 350:352] += np.array([2.0, 1.5]) * X[5].max()
+    X[9, 450] += 1.5 * X[9].max()
+    return X, y
+
+
+def test_one_and_two_point_spikes_are_found_and_bands_are_not(rng):
+    X, _ = _spiked(rng)
+    # a band only 4 cm-1 wide (2 points at half height) is no spike, however tall
+    X[2] += 400.0 / (1.0 + ((W - 901.0) / 2.0) ** 2)
+    # a spike below SPIKE_RANGE of the spectrum's range is not said
+    span = np.ptp(X[3])
+    X[3, 600] += 0.6 * SPIKE_RANGE * span
+    # nor one lost in the noise (above the range, but under SPIKE_NOISE times the noise)
+    X[4] += rng.normal(0.0, 60.0, W.size)
+    assert 6 * 60.0 > SPIKE_RANGE * np.ptp(median_filter(X[4], 5))
+    X[4, 300] += 6 * 60.0
+    found = spiked_spectra(Spectra(X, W))
+    assert [f.index for f in found] == [1, 5, 9]
+    one, two = found[0], found[1]
+    assert (one.at, one.n_points, one.n_spikes) == (W[200], 1, 1)
+    assert (two.at, two.n_points) == (W[350], 2)
+    # its height over the points around it, in multiples of the range without it
+    assert one.height == pytest.approx((X[1, 200] - np.median(X[1, 195:206]))
+                                       / np.ptp(median_filter(X[1], 5)), rel=0.01)
+    # only the points inside a range count
+    assert [f.index for f in spiked_spectra(Spectra(X, W), within=(350.0, 900.0))] == [1]
+    # per-spectrum axes (a folder of files) find the same spikes
+    ragged = Spectra([X[i][k:] for i, k in zip(range(10), [0, 5] * 5, strict=True)],
+                     [W[k:] for k in [0, 5] * 5])
+    assert [(f.index, f.at) for f in spiked_spectra(ragged)] == [
+        (f.index, f.at) for f in found]
+
+
+def test_a_spike_line_names_the_spectra_and_the_tallest_spike(rng):
+    X, _ = _spiked(rng)
+    ids = [f"s{i}" for i in range(len(X))]
+    found = spiked_spectra(Spectra(X, W))
+    top = max(found, key=lambda f: f.height)
+    assert spike_line(found, ids, where=" inside the grid", advice="fix it") == (
+        f"note: 3 spectra carry a cosmic-ray spike inside the grid (one or two points far "
+        f"above their neighbours, no Raman band: up to {top.height:.3g} times the spectrum's "
+        "range, at 700.0 cm-1 in s1; s1, s5, s9); fix it")
+    assert spike_line([], ids) is None
+    assert spike_line(found[:1], ids, "  spikes:    ").startswith(
+        "  spikes:    1 spectrum carries a cosmic-ray spike (")
+
+
+# The real sets of ../shared/data: the spectra the check finds there, each a cosmic ray (a
+# jump of one or two points at 1.1-2.6 cm-1 spacing on a flat stretch, no band of the
+# sample); on every other set, and on every other spectrum of these, it finds nothing. Of
+# saliva-pd-ad, the files holding them and one with clipped spectra (CTRL_01); of
+# bacteria-spc, one replicate's lag phase.
+REAL_SPIKES = {
+    "saliva-pd-ad": ({"AD_09-08", "CTRL_22-21", "CTRL_24-24", "CTRL_36-06", "CTRL_36-19",
+                      "PD_03-23"}, ["AD_09", "CTRL_01", "CTRL_22", "CTRL_24", "CTRL_36", "PD_03"]),
+    "bacteria-spc": ({"2092_rep2_lag_40sec_053_Spec.Data 1.spc"}, "*rep2_lag*"),
+}
+
+
+@pytest.mark.filterwarnings("ignore::ramancam.errors.RamancamWarning")
+@pytest.mark.parametrize("name", [
+    "drug-mabs/spectra.csv.gz", "food/yogurt.csv", "food/astragalus.csv",
+    "microplastics/spectra.csv", "rruff-sample", "chondro-map/map.csv", "amino-acids",
+    "wdf-sample", "saliva-pd-ad", "bacteria-spc"])
+def test_the_spike_check_fires_only_on_the_cosmic_rays_of_real_sets(shared_data, name):
+    want, files = REAL_SPIKES.get(name, (set(), None))
+    if isinstance(files, list):
+        s = Spectra.concat([read(shared_data / name / f"{f}.csv") for f in files])
+    else:
+        s = read(shared_data / name, files=files)
+    assert {s.ids[f.index] for f in spiked_spectra(s)} == want
+    # train's default grid: bacteria-spc's spike (2907 cm-1) lies outside it
+    inside = {s.ids[f.index] for f in spiked_spectra(s, within=(350.0, 1800.0))}
+    assert inside == (want if name == "saliva-pd-ad" else set())
