@@ -1,17 +1,30 @@
-"""Cosmic-ray spikes: the check (``ramancam.checks.spiked_spectra``)."""
+"""Cosmic-ray spikes: the check (``ramancam.checks.spiked_spectra``) and the notes ``info``,
+``train`` and ``baseline`` print about them."""
 
 from __future__ import annotations
+
+import json
+import re
 
 import numpy as np
 import pytest
 from scipy.ndimage import median_filter
 
+from ramancam.bundle import load
 from ramancam.checks import SPIKE_RANGE, spike_line, spiked_spectra
-from ramancam.io import read
+from ramancam.cli import main
+from ramancam.cli._notes import despike_recipe_json
+from ramancam.io import read, write_table
+from ramancam.preprocess import Recipe, Step, baseline_recipe, paper_recipe
 from ramancam.spectra import Spectra
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 #: A Raman axis every 2 cm-1 around the default grid (350-1800 cm-1).
 W = np.arange(300.0, 1900.0, 2.0)
+#: A tiny network: the notes come before training and do not depend on it.
+TINY = ["--epochs", "1", "--filters", "4", "--filter-size", "3", "--fc-width", "8",
+        "--folds", "2", "--no-compare"]
 
 
 def _spectra(rng, n_per_class=4, noise=0.5):
@@ -37,6 +50,12 @@ def _spiked(rng):
     X[5, 350:352] += np.array([2.0, 1.5]) * X[5].max()
     X[9, 450] += 1.5 * X[9].max()
     return X, y
+
+
+def _write(path, X, y):
+    ids = [f"s{i}" for i in range(len(X))]
+    write_table(Spectra(X, W, labels=y, meta={"id": ids}), path)
+    return path
 
 
 def test_one_and_two_point_spikes_are_found_and_bands_are_not(rng):
@@ -79,6 +98,82 @@ def test_a_spike_line_names_the_spectra_and_the_tallest_spike(rng):
     assert spike_line([], ids) is None
     assert spike_line(found[:1], ids, "  spikes:    ").startswith(
         "  spikes:    1 spectrum carries a cosmic-ray spike (")
+
+
+@pytest.mark.parametrize("recipe", [paper_recipe(grid=(400.0, 1700.0, 1.0)),
+                                    baseline_recipe("arpls", lam=1e5), None])
+def test_the_advised_recipe_is_the_run_s_recipe_despiked(recipe):
+    got = Recipe.from_json(despike_recipe_json(recipe))
+    assert list(got.steps) == [Step("despike"), *([] if recipe is None else recipe.steps)]
+
+
+def test_train_and_baseline_name_spiked_spectra_and_the_recipe_that_despikes(tmp_path, capsys,
+                                                                            rng):
+    X, y = _spiked(rng)
+    data = _write(tmp_path / "s.csv", X, y)
+    assert main(["baseline", str(data), "--label-col", "label", "--model", "library",
+                 "--folds", "2"]) == 0
+    out = capsys.readouterr().out
+    note = next(ln for ln in out.splitlines() if "cosmic-ray" in ln)
+    assert note.startswith("note: 3 spectra carry a cosmic-ray spike inside the grid (")
+    assert "at 700.0 cm-1 in s1; s1, s5, s9); a classifier can learn it" in note
+    assert out.index("cosmic-ray") < out.index("accuracy mean")
+    # the recipe it gives is the run's own (auto's choice on the default grid) despiked
+    text = re.search(r"save (\{.*\}) as despike\.json and give --recipe despike\.json", note)
+    assert text is not None
+    assert json.loads(text.group(1))["steps"] == [
+        "despike", "linear_baseline", "resample", "normalize"]
+    (tmp_path / "despike.json").write_text(text.group(1), encoding="utf-8")
+    assert main(["baseline", str(data), "--label-col", "label", "--model", "library",
+                 "--folds", "2", "--recipe", str(tmp_path / "despike.json")]) == 0
+    out = capsys.readouterr().out
+    assert "accuracy mean" in out and "cosmic-ray" not in out  # its recipe despikes
+    # another grid: the recipe keeps it
+    assert main(["baseline", str(data), "--label-col", "label", "--model", "library",
+                 "--folds", "2", "--grid", "400:1100:1"]) == 0
+    out = capsys.readouterr().out
+    assert "note: 2 spectra carry a cosmic-ray spike inside the grid (" in out
+    assert '{"name": "resample", "params": {"start": 400.0, "stop": 1100.0}}' in out
+    # train says it before its table, and the model keeps it (info MODEL shows it)
+    assert main(["train", str(data), "--label-col", "label", *TINY,
+                 "--out", str(tmp_path / "s.ramancam")]) == 0
+    out = capsys.readouterr().out
+    assert note in out.splitlines() and out.index("cosmic-ray") < out.index("mean +- sd")
+    assert note.removeprefix("note: ") in load(tmp_path / "s.ramancam").info["settings"][
+        "data_notes"]
+    # clean spectra: nothing said
+    clean, _ = _spectra(rng)
+    assert main(["baseline", str(_write(tmp_path / "c.csv", clean, y)), "--label-col",
+                 "label", "--model", "library", "--folds", "2"]) == 0
+    assert "cosmic-ray" not in capsys.readouterr().out
+
+
+def test_info_names_spiked_spectra_and_whether_the_default_grid_sees_them(tmp_path, capsys,
+                                                                          rng):
+    X, y = _spiked(rng)
+    assert main(["info", str(_write(tmp_path / "s.csv", X, y)), "--label-col", "label"]) == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines()
+                if ln.startswith("  spikes:"))
+    assert line.startswith("  spikes:    3 spectra carry a cosmic-ray spike (")
+    assert ("s1, s5, s9); 3 inside the default grid (350-1800 cm-1); train and predict use "
+            "them as read. Remove them with a recipe that despikes first: save {") in line
+    assert ('"steps": ["despike", "resample", "baseline", "normalize"]} as despike.json'
+            ) in line
+    assert main(["info", str(tmp_path / "s.csv"), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)["spikes"]
+    assert [s["id"] for s in d["spectra"]] == ["s1", "s5", "s9"]
+    assert [s["points"] for s in d["spectra"]] == [1, 2, 1]
+    assert d["in_default_grid"] == 3 and d["default_grid"] == [350.0, 1800.0, 1.0]
+    # a spike outside the default grid: said, and that the grid never sees it
+    clean, _ = _spectra(rng)
+    clean[0, 790] += 3.0 * clean[0].max()  # 1880 cm-1
+    assert main(["info", str(_write(tmp_path / "o.csv", clean, y))]) == 0
+    out = capsys.readouterr().out
+    assert ("at 1880.0 cm-1 in s0); outside the default grid (350-1800 cm-1), which never "
+            "sees it") in out
+    clean, _ = _spectra(rng)
+    assert main(["info", str(_write(tmp_path / "c.csv", clean, y))]) == 0
+    assert "spikes:" not in capsys.readouterr().out
 
 
 # The real sets of ../shared/data: the spectra the check finds there, each a cosmic ray (a

@@ -108,7 +108,7 @@ def plan_cv(args: argparse.Namespace, raw: Any, purpose: str, more: str = "") ->
         data, folds=args.folds, group_col=args.group_col, split_col=args.split_col,
         train_value=args.train_value, seed=args.seed)
     own_inputs, fold_notes = fold_inputs(args, raw, recipe, splits, grid)
-    notes = data_notes(args, raw, data, splits)
+    notes = data_notes(args, raw, data, splits, recipe)
     for note in [*notes, *filter(None, [split_note]), *fold_notes]:
         print(note)
     if args.group_col is not None and args.group_col in data.meta:

@@ -168,12 +168,14 @@ def untested_classes_note(labels: Any, splits: Any) -> str | None:
             f"{'it' if one else 'them'}.")
 
 
-def data_notes(args: argparse.Namespace, raw: Any, data: Any, splits: Any) -> list[str]:
+def data_notes(args: argparse.Namespace, raw: Any, data: Any, splits: Any,
+               recipe: Any = None) -> list[str]:
     """The notes ``train`` and ``baseline`` print under their first line, in one order: empty
     split or group cells, rare classes of random folds, classes a fold's training part
-    lacks, copies across training and test, clipped, coarse or too narrow spectra, and an
-    axis in wavelengths, channels or absolute wavenumbers. ``splits``: the (train, test)
-    index pairs the run uses."""
+    lacks, copies across training and test, clipped, spiked, coarse or too narrow spectra,
+    and an axis in wavelengths, channels or absolute wavenumbers. ``splits``: the (train,
+    test) index pairs the run uses; ``recipe``: its recipe (``None``: ``--recipe none``),
+    which the spike note's advice despikes."""
     import numpy as np
 
     from ..checks import (
@@ -203,6 +205,7 @@ def data_notes(args: argparse.Namespace, raw: Any, data: Any, splits: Any) -> li
              duplicates_note(data, splits), clipped_training_note(raw, grid),
              implausible_note(raw, grid, "check the files, or leave them out: the "
                               "models train on them as read"),
+             spiked_training_note(raw, grid, recipe),
              # the default grid only: a --grid the user chose is no narrowing by a few
              None if getattr(args, "grid", None) else narrow_grid_note(raw, grid),
              coarse_note(raw, float(np.median(np.diff(grid)))),
@@ -217,6 +220,56 @@ def clipped_training_note(raw: Any, grid: Any) -> str | None:
     return clipped_line(clipped_in(raw, grid), raw.ids, "inside the grid",
                         "a classifier can learn the artefact: leave them out (--drop-clipped) "
                         "or measure them again")
+
+
+def despike_recipe_json(recipe: Any) -> str:
+    """The recipe JSON of ``recipe`` (``None``: none) with a despike step first, on one line,
+    each step's parameters only where they differ from the defaults."""
+    import json
+
+    from ..errors import RamancamError
+    from ..preprocess import Recipe, Step
+
+    steps: list[Any] = ["despike"]
+    for st in [] if recipe is None else recipe.steps:
+        try:
+            defaults = Step(st.name).params
+        except RamancamError:  # a step without defaults for everything (crop)
+            defaults = {}
+        own = {k: v for k, v in st.params.items() if k not in defaults or defaults[k] != v}
+        steps.append({"name": st.name, "params": own} if own else st.name)
+    return json.dumps({"format": Recipe.FORMAT, "version": Recipe.VERSION, "steps": steps})
+
+
+def despike_advice(recipe: Any) -> str:
+    """How to train with ``recipe`` despiked: the recipe JSON to save and the option."""
+    return (f"Remove them with a recipe that despikes first: save {despike_recipe_json(recipe)}"
+            " as despike.json and give --recipe despike.json (check the despiked spectra: "
+            "despiking also cuts bands only a few points wide)")
+
+
+def spiked_in(data: Any, grid: Any) -> list[Any]:
+    """The spectra of ``data`` with a cosmic-ray spike inside ``grid``'s range
+    (:func:`ramancam.checks.spiked_spectra`)."""
+    import numpy as np
+
+    from ..checks import spiked_spectra
+
+    g = np.asarray(grid, dtype=np.float64)
+    return spiked_spectra(data, within=(float(g.min()), float(g.max())))
+
+
+def spiked_training_note(raw: Any, grid: Any, recipe: Any) -> str | None:
+    """``train``'s and ``baseline``'s note on training spectra with a cosmic-ray spike inside
+    the grid, with a recipe that despikes them; ``None`` when there are none or the recipe
+    despikes."""
+    from ..checks import spike_line
+
+    if recipe is not None and any(st.name == "despike" for st in recipe.steps):
+        return None
+    return spike_line(spiked_in(raw, grid), raw.ids, where=" inside the grid",
+                      advice="a classifier can learn it, and predict flags such spectra "
+                             "unknown. " + despike_advice(recipe))
 
 
 def trained_note(n_same: int, n_predicted: int, what: str = "spectra") -> str:

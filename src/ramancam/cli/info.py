@@ -26,14 +26,15 @@ Print the file format(s), the number of spectra, the classes with their counts (
 spectra have no label), the groups, the spatial positions, the axis range and spacing, the
 number of points (per file when the axes differ), whether the files share one axis, the metadata
 columns and, for maps (x/y positions), the pixel grid: nx x ny, step, missing pixels.
-Four checks add a line only when they find something: 'flat:' names spectra with one value
+Five checks add a line only when they find something: 'flat:' names spectra with one value
 or a straight line throughout (normalising recipes refuse them), 'fill:' points at the ends of
 the axis holding one value in every spectrum (padding, not measurement), 'values:' spectra holding
 values no detector counts (beyond +-1e15: a misread file or a 'no data' sentinel), 'clipped:'
 counts spectra whose maximum is held
 over several points (at a 12- to 32-bit detector's limit in 2 or more points, or any value in
 3 or more in a row: a saturated detector), with the Raman-shift range where it happens and
-whether the default grid (350-1800 cm-1) includes it.
+whether the default grid (350-1800 cm-1) includes it, and 'spikes:' names spectra with a
+cosmic-ray spike (one or two points far above their neighbours), with a recipe that despikes.
 
 Reads wide and long tables, two-column and RRUFF text, the text exports of Horiba LabSpec,
 Ocean Insight and B&W Tek, Excel workbooks (.xlsx/.xls), MATLAB files (.mat), Galactic SPC
@@ -288,14 +289,46 @@ def format_summary(path: str, d: dict[str, Any]) -> str:
                      f"{vals} over {c['points'][0]}-{c['points'][1]} points, at "
                      f"{c['range'][0]:.1f}-{c['range'][1]:.1f} cm-1 (first: {c['first']}); "
                      + where)
+    if sp := d.get("spikes"):
+        lines.append(_spikes_text(sp))
     return "\n".join(lines)
 
 
+def _spikes_text(sp: dict[str, Any]) -> str:
+    """The ``spikes:`` line of :func:`format_summary`."""
+    from ..checks import Spike, spike_line
+    from ._notes import despike_advice
+
+    found = [Spike(i, b["spikes"], b["at"], b["points"], b["height"])
+             for i, b in enumerate(sp["spectra"])]
+    g, n_in = sp.get("default_grid"), sp.get("in_default_grid", 0)
+    if g is None:
+        advice = "train and predict use them as read"
+    elif not n_in:
+        advice = (f"outside the default grid ({g[0]:g}-{g[1]:g} cm-1), which never sees "
+                  f"{'it' if len(found) == 1 else 'them'}")
+    else:
+        from ..preprocess import baseline_recipe
+
+        advice = (f"{n_in} inside the default grid ({g[0]:g}-{g[1]:g} cm-1); train and predict "
+                  "use them as read. " + despike_advice(baseline_recipe("asls", grid=g)))
+    return str(spike_line(found, [b["id"] for b in sp["spectra"]], "  spikes:    ",
+                          advice=advice))
+
+
 def _checks(spectra: Any) -> dict[str, Any]:
-    """``flat`` and ``clipped`` spectra (:mod:`ramancam.checks`) for the summary; nothing
-    when there are none."""
-    from ..checks import clipped_spectra, fill_ends, fill_note, flat_spectra, implausible_spectra
-    from ..preprocess.auto import PAPER_GRID
+    """``flat``, ``clipped`` and ``spikes`` spectra (:mod:`ramancam.checks`) for the summary;
+    nothing when there are none."""
+    from ..checks import (
+        clipped_spectra,
+        fill_ends,
+        fill_note,
+        flat_spectra,
+        implausible_spectra,
+        spiked_spectra,
+    )
+    from ..errors import RamancamError
+    from ..preprocess.auto import PAPER_GRID, auto_grid
 
     ids = spectra.ids
     out: dict[str, Any] = {}
@@ -320,6 +353,17 @@ def _checks(spectra: Any) -> dict[str, Any]:
                           "at_end": sum(bool(c.lo <= float(axes[c.index].min())
                                              or c.hi >= float(axes[c.index].max()))
                                         for c in clipped)}
+    if spiked := spiked_spectra(spectra):
+        out["spikes"] = {"spectra": [{"id": ids[f.index], "spikes": f.n_spikes, "at": f.at,
+                                      "points": f.n_points, "height": f.height}
+                                     for f in spiked]}
+        try:  # the grid train would use, and the spectra spiked inside it
+            g = auto_grid(spectra)
+        except RamancamError:
+            g = None
+        if g is not None:
+            out["spikes"].update(default_grid=list(g), in_default_grid=len(
+                spiked_spectra(spectra, within=(g[0], g[1]))))
     return out
 
 
