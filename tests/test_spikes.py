@@ -1,8 +1,9 @@
 """Cosmic-ray spikes: the check (``ramancam.checks.spiked_spectra``) and the notes ``info``,
-``train`` and ``baseline`` print about them."""
+``train``, ``baseline`` and ``predict`` print about them."""
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 
@@ -13,7 +14,7 @@ from scipy.ndimage import median_filter
 from ramancam.bundle import load
 from ramancam.checks import SPIKE_RANGE, spike_line, spiked_spectra
 from ramancam.cli import main
-from ramancam.cli._notes import despike_recipe_json
+from ramancam.cli._notes import despike_recipe_json, spiked_unknown_note
 from ramancam.io import read, write_table
 from ramancam.preprocess import Recipe, Step, baseline_recipe, paper_recipe
 from ramancam.spectra import Spectra
@@ -174,6 +175,48 @@ def test_info_names_spiked_spectra_and_whether_the_default_grid_sees_them(tmp_pa
     clean, _ = _spectra(rng)
     assert main(["info", str(_write(tmp_path / "c.csv", clean, y))]) == 0
     assert "spikes:" not in capsys.readouterr().out
+
+
+def test_predict_says_how_many_spectra_flagged_unknown_carry_a_spike(tmp_path, capsys, rng):
+    clean, labels = _spectra(rng, n_per_class=8)  # enough held-out scores for a threshold
+    assert main(["train", str(_write(tmp_path / "c.csv", clean, labels)), "--label-col",
+                 "label", *TINY, "--out", str(tmp_path / "c.ramancam")]) == 0
+    capsys.readouterr()
+    X, y = _spiked(np.random.default_rng(7))
+    assert main(["predict", str(tmp_path / "c.ramancam"), str(_write(tmp_path / "s.csv", X, y)),
+                 "--label-col", "label", "--out", str(tmp_path / "p.csv")]) == 0
+    out = capsys.readouterr().out
+    with open(tmp_path / "p.csv", newline="") as fh:
+        flagged = {r["id"] for r in csv.DictReader(fh) if r["unknown"] == "true"}
+    hit = sorted(flagged & {"s1", "s5", "s9"})
+    assert hit  # a spike above the maximum is far from every training spectrum
+    assert (f"note: {len(hit)} of the {len(flagged)} spectra flagged unknown carry a "
+            "cosmic-ray spike inside the model's range (") in out
+    assert ("the spike, not a new substance, is the likely cause; measure them again, or "
+            "predict with a model trained on a recipe that despikes") in out
+    # the clean spectra: nothing said
+    assert main(["predict", str(tmp_path / "c.ramancam"), str(tmp_path / "c.csv"),
+                 "--out", str(tmp_path / "q.csv")]) == 0
+    assert "cosmic-ray" not in capsys.readouterr().out
+
+
+def test_predict_s_spike_note_without_flags_or_with_a_despiking_model(rng):
+    X, y = _spiked(rng)
+    s = Spectra(X, W, labels=y, meta={"id": [f"s{i}" for i in range(len(X))]})
+    none = np.zeros(len(X), dtype=bool)
+    note = spiked_unknown_note(s, W, none, paper_recipe())
+    assert note is not None and note.startswith("note: 3 spectra carry a cosmic-ray spike "
+                                                "inside the model's range (")
+    assert "their predictions may suffer: measure them again" in note
+    some = none.copy()
+    some[[1, 3]] = True
+    note = spiked_unknown_note(s, W, some, paper_recipe())
+    assert note is not None and note.startswith(
+        "note: 1 of the 2 spectra flagged unknown carries a cosmic-ray spike inside the "
+        "model's range (")
+    assert "the likely cause (2 more spectra carry one, not flagged); measure them" in note
+    despiking = Recipe([Step("despike"), *paper_recipe().steps])
+    assert spiked_unknown_note(s, W, some, despiking) is None
 
 
 # The real sets of ../shared/data: the spectra the check finds there, each a cosmic ray (a

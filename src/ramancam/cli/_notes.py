@@ -272,6 +272,34 @@ def spiked_training_note(raw: Any, grid: Any, recipe: Any) -> str | None:
                              "unknown. " + despike_advice(recipe))
 
 
+def spiked_unknown_note(data: Any, grid: Any, flagged: Any, recipe: Any) -> str | None:
+    """``predict``'s note on spectra with a cosmic-ray spike inside the model's range: how
+    many of those flagged unknown (``flagged``: a mask over ``data``) carry one, the likely
+    cause; ``None`` when none does or the model's recipe despikes."""
+    import numpy as np
+
+    from ..checks import spike_line
+    from ..errors import spectra_count
+
+    if recipe is not None and any(st.name == "despike" for st in recipe.steps):
+        return None
+    found = spiked_in(data, grid)
+    flagged = np.asarray(flagged, dtype=bool)
+    hit = [f for f in found if flagged[f.index]]
+    fix = ("measure them again, or predict with a model trained on a recipe that despikes "
+           "(train's note on spikes gives one)")
+    if not hit:
+        return spike_line(found, data.ids, where=" inside the model's range",
+                          advice="their predictions may suffer: " + fix)
+    rest = len(found) - len(hit)
+    n = int(flagged.sum())
+    return spike_line(hit, data.ids, where=" inside the model's range",
+                      subject=f"{len(hit)} of the {spectra_count(n)} flagged unknown",
+                      advice="the spike, not a new substance, is the likely cause"
+                             + (f" ({rest} more spectr{'um carries' if rest == 1 else 'a carry'}"
+                                " one, not flagged)" if rest else "") + "; " + fix)
+
+
 def trained_note(n_same: int, n_predicted: int, what: str = "spectra") -> str:
     """The note on spectra (or a map's pixels) that are the same after preprocessing as
     spectra the model was trained on (library novelty score 0): their numbers test

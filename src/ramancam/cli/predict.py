@@ -229,6 +229,7 @@ def _run(args: argparse.Namespace) -> int:
         refused_line,
         stop_if_all_refused,
     )
+    from ._notes import spiked_unknown_note
     from ._outputs import (
         HeldScreen,
         check_not_inputs,
@@ -268,6 +269,7 @@ def _run(args: argparse.Namespace) -> int:
     all_proba = []
     all_flags: list[np.ndarray] = []
     predicted_rows: list[np.ndarray] = []  # which spectra were predicted (not refused)
+    flagged_rows: list[np.ndarray] = []  # which were flagged unknown (--no-reject too)
     shifts: list[np.ndarray] = []  # band shifts against the class means (checks.band_shift)
     shift_rows: list[np.ndarray] = []  # the same, one per spectrum (NaN: none), for the map
     p_rows: list[np.ndarray] = []  # novelty p-values per spectrum (NaN: none), for the map
@@ -328,6 +330,8 @@ def _run(args: argparse.Namespace) -> int:
                 n_match += int(usable.sum())
                 n_agree += int((match == nearest)[usable].sum())
             pred = nearest.copy()
+            flagged_rows.append(np.zeros(len(part), dtype=bool) if flags is None
+                                else np.asarray(flags, dtype=bool) & usable)
             if flags is not None:
                 n_flagged += int(flags[usable].sum())
                 if not args.no_reject:
@@ -449,6 +453,10 @@ def _run(args: argparse.Namespace) -> int:
     if bad := implausible_note(kept_data, bundle.grid, "check the files before trusting "
                                "these predictions"):
         say(bad)
+    flagged = np.concatenate(flagged_rows)
+    if spiked := spiked_unknown_note(kept_data, bundle.grid, flagged if kept_data is data
+                                     else flagged[kept], bundle.recipe):
+        say(spiked)
     if grid is None and out_dir is not None and (
             note := no_positions_note(args.data, len(data))):
         say(note)
