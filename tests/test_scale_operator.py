@@ -100,3 +100,14 @@ def test_every_shipped_recipe_is_unchanged_by_batching(rng, op_calls, name):
     assert op_calls == []
     np.testing.assert_allclose(recipe.apply(data).X, ref, rtol=0, atol=1e-10)
     assert op_calls == [n]  # the recipe's resampling step used the operator on the batch
+
+
+def test_operator_in_blocks_of_rows_gives_the_bits_of_one_product(rng, monkeypatch):
+    # apply_operator goes BLOCK_ROWS rows at a time (the transposed copies of a large batch
+    # were full-size); each output value is the same sum in the same order
+    w = _axis(rng, 120)
+    X = rng.random((300, w.size))
+    op = ops.spline_operator(w, np.arange(400.0, 1801.0, 4.0))
+    one = np.ascontiguousarray((op @ np.ascontiguousarray(X.T)).T)
+    monkeypatch.setattr(ops, "BLOCK_ROWS", 64)
+    np.testing.assert_array_equal(ops.apply_operator(op, X), one)

@@ -87,12 +87,18 @@ def _int(name: str, value: Any, minimum: int) -> int:
 ALL_BASELINE = 1e-7
 
 
+def abs_max(X: Array) -> Array:
+    """Each row's largest absolute value, ``np.abs(X).max(axis=1)`` to the bit, without the
+    full-size temporary ``np.abs(X)`` (a copy of the whole set for a large array)."""
+    return np.asarray(np.maximum(X.max(axis=1), -X.min(axis=1)), dtype=np.float64)
+
+
 def _check_kept(before: Array, after: Array, names: list[str], method: str) -> None:
     """Refuse a spectrum that a baseline removed whole (a flat or smooth spectrum without
     bands): what is left is rounding error, which a normalisation would blow up to +-1 (the
     flat test of a normalisation sees only that residue)."""
-    scale = np.abs(before).max(axis=1)
-    gone = (scale > 0) & (np.abs(after).max(axis=1) <= ALL_BASELINE * scale)
+    scale = abs_max(before)
+    gone = (scale > 0) & (abs_max(after) <= ALL_BASELINE * scale)
     if gone.any():
         i = int(np.flatnonzero(gone)[0])
         raise RamancamError(

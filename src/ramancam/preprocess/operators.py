@@ -30,8 +30,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.interpolate import make_interp_spline
 
-__all__ = ["DROP", "MIN_SPECTRA", "apply_operator", "batching", "min_batch", "operator_for",
-           "spline_operator"]
+__all__ = ["BLOCK_ROWS", "DROP", "MIN_SPECTRA", "apply_operator", "batching", "min_batch",
+           "operator_for", "spline_operator"]
 
 Array = NDArray[np.float64]
 
@@ -89,9 +89,23 @@ def spline_operator(xs: Array, grid: Array, k: int = 3) -> Any:
                      np.ascontiguousarray(grid, dtype=np.float64).tobytes(), int(k))
 
 
+#: Rows of a batch that :func:`apply_operator` puts through one sparse product: the
+#: transposed copies the product needs are this many rows, not the whole batch's.
+BLOCK_ROWS = 4096
+
+
 def apply_operator(op: Any, X: Array) -> Array:
-    """Resample the rows of ``X`` (n_spectra, n_in) with ``op``: (n_spectra, n_grid), float64."""
-    return np.ascontiguousarray((op @ np.ascontiguousarray(X.T, dtype=np.float64)).T)
+    """Resample the rows of ``X`` (n_spectra, n_in) with ``op``: (n_spectra, n_grid), float64.
+
+    Works through :data:`BLOCK_ROWS` rows at a time into one output array; each output
+    value is the same sum in the same order whatever the block, so the bits do not depend
+    on it."""
+    n = X.shape[0]
+    out = np.empty((n, op.shape[0]), dtype=np.float64)
+    for b0 in range(0, n, BLOCK_ROWS):
+        part = X[b0:b0 + BLOCK_ROWS]
+        out[b0:b0 + part.shape[0]] = (op @ np.ascontiguousarray(part.T, dtype=np.float64)).T
+    return out
 
 
 def operator_for(xs: Array, grid: Array, k: int, n_spectra: int) -> Any | None:

@@ -20,7 +20,7 @@ from scipy.signal import savgol_filter
 
 from ..errors import RamancamError
 from ..spectra import Spectra, check_axis
-from ._validation import Array, _check_kept, _check_X, _float, _int, _names
+from ._validation import Array, _check_kept, _check_X, _float, _int, _names, abs_max
 from .operators import apply_operator, operator_for
 
 __all__ = [
@@ -112,10 +112,12 @@ def _linear_baseline(X: Array, w: Array, names: list[str], *,
         # The straight line through the two end points (paper 2.1, METHOD.md 1.1); written
         # in the caller's axis order, so a reversed axis gives the same line reversed.
         t = (w - w[0]) / (w[-1] - w[0])
-        base = X[:, :1] + (X[:, -1:] - X[:, :1]) * t[None, :]
+        base = (X[:, -1:] - X[:, :1]) * t[None, :]
+        base += X[:, :1]
     else:
         base = _region_line(X, w, names, regions)
-    out = X - base
+    # in place: the baseline's array becomes the output (one full-size array, not two)
+    out = np.subtract(X, base, out=base)
     _check_kept(X, out, names, "linear")
     return out
 
@@ -312,6 +314,8 @@ def _suggest(g: Array, lo: float, hi: float, tol: float) -> tuple[float, float, 
 def _resample(X: Array, w: Array, names: list[str], *, grid: Array, outside: str,
               tolerance: float | None, common: tuple[float, float] | None = None) -> Array:
     order = np.argsort(w)
+    # an ascending axis (the usual case) needs no sorted copy of X
+    ascending = bool((order == np.arange(order.size)).all())
     xs = w[order]
     lo, hi = float(xs[0]), float(xs[-1])
     if tolerance is None:
@@ -342,9 +346,10 @@ def _resample(X: Array, w: Array, names: list[str], *, grid: Array, outside: str
     # operator of the same spline (operators.py), equal to rounding.
     op = operator_for(xs, grid, k, X.shape[0])
     if op is not None:
-        out = apply_operator(op, X[:, order])
+        out = apply_operator(op, X if ascending else X[:, order])
     else:
-        spline = make_interp_spline(xs, X[:, order].T, k=k, check_finite=False)
+        spline = make_interp_spline(xs, (X if ascending else X[:, order]).T, k=k,
+                                    check_finite=False)
         # Grid points within the tolerance of an end are evaluated at that end (its
         # measured value), never extrapolated.
         out = np.ascontiguousarray(spline(np.clip(grid, lo, hi)).T, dtype=np.float64)
@@ -426,7 +431,7 @@ def _check_norm(method: Any) -> str:
 
 
 def _normalize(X: Array, w: Array, names: list[str], *, method: str) -> Array:
-    scale = np.abs(X).max(axis=1)
+    scale = abs_max(X)
     tiny = 1e-12 * np.where(scale > 0, scale, 1.0)
     if method == "max":
         # Paper 2.1 step 3: the maximum becomes 1.
@@ -475,7 +480,9 @@ def _normalize(X: Array, w: Array, names: list[str], *, method: str) -> Array:
             f"{names[i]} must have {why} for {method} normalisation; got a flat or empty "
             f"spectrum (denominator {den[i]:g}). Remove it, or check the steps before "
             "(e.g. a baseline that removed everything).")
-    return (X - shift[:, None]) / den[:, None]
+    out = X - shift[:, None]
+    out /= den[:, None]  # in place: one full-size array, not two
+    return out
 
 
 def normalize(X: ArrayLike, wavenumbers: ArrayLike, method: str = "max", *,
