@@ -447,15 +447,18 @@ class Spectra:
         return [names[i] for i in idx]
 
     def replace(self, X: Any = None, wavenumbers: Any = None, *,
-                labels: Any = "keep", meta: Mapping[str, ArrayLike] | None = None) -> Spectra:
-        """New ``Spectra`` with new intensities/axis, keeping labels, metadata and sources."""
+                labels: Any = "keep", meta: Mapping[str, ArrayLike] | None = None,
+                copy: bool = True) -> Spectra:
+        """New ``Spectra`` with new intensities/axis, keeping labels, metadata and sources
+        (``copy=False``: a new C-contiguous float ``X`` is kept itself, as in the
+        constructor, where the caller made it and hands it over)."""
         if X is None:
             X = self._X if self._X is not None else self._ys
         if wavenumbers is None:
             wavenumbers = self._axis if self._axis is not None else self._axes
         out = Spectra(X, wavenumbers,
                       self.labels if isinstance(labels, str) and labels == "keep" else labels,
-                      self.meta if meta is None else meta, self.sources)
+                      self.meta if meta is None else meta, self.sources, copy=copy)
         if self._row_ids is not None and len(out) == len(self._row_ids):
             out._row_ids = self._row_ids  # the same rows
         return out

@@ -13,7 +13,8 @@ stores it as a sparse matrix; after that, resampling a batch is one sparse produ
 is built once per (axis, grid) pair and cached; smaller batches (a few spectra on their own
 axis, e.g. a folder of files) keep the direct spline, where building the operator would cost
 more than it saves. The path depends only on the batch's size, so the same input always
-gives the same bits. :func:`batching` turns the operator off (benchmarks, tests).
+gives the same bits; a recipe that works through a large set in blocks asks with the whole
+set's size for every block. :func:`batching` turns the operator off (benchmarks, tests).
 
 The result equals the direct spline to rounding (about 1e-13 of the data's scale; tested).
 """
