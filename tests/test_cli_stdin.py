@@ -11,6 +11,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from _toy_sets import FAST
@@ -148,3 +149,18 @@ def test_threads_limits_the_blas_libraries_for_the_command_only(peaks_file, mode
     assert seen and seen[0] and set(seen[0]) == {1}
     assert blas() == before  # a program calling main() keeps its own limits
     outer.restore_original_limits()
+
+
+def test_warnings_about_standard_input_name_it(tmp_path):
+    # a reader's warning names its file: for '-' that was the temporary copy's path
+    axis = np.linspace(400.0, 1800.0, 281)
+    rows = "\n".join(f"a,{1000 + i}," + ",".join("1" if k == 50 + i else "0.1"
+                                                 for k in range(axis.size))
+                     for i in range(4))
+    text = "label,100," + ",".join(f"{w:g}" for w in axis) + "\n" + rows + "\n"
+    run = subprocess.run([sys.executable, "-m", "ramancam", "info", "-", "--label-col",
+                          "label"], input=text.encode(), capture_output=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    err = run.stderr.decode()
+    assert "warning: standard input, line 1: column 2 ('100') is read as metadata" in err, err
+    assert "ramancam-stdin" not in err

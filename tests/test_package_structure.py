@@ -196,7 +196,7 @@ def test_baseline_methods_are_listed_on_first_use_as_the_same_tuple():
     assert BASELINE_METHODS is preprocess.BASELINE_METHODS is baselines.BASELINE_METHODS
     assert isinstance(BASELINE_METHODS, tuple) and "asls" in BASELINE_METHODS
     assert list(BASELINE_METHODS) == sorted(BASELINE_METHODS)
-    assert "BASELINE_METHODS" in dir(preprocess)
+    assert "BASELINE_METHODS" in dir(preprocess) and "BASELINE_METHODS" in dir(baselines)
     with pytest.raises(AttributeError, match="has no attribute 'BASELINE_METHOD'"):
         preprocess.BASELINE_METHOD  # noqa: B018
     with pytest.raises(AttributeError, match="has no attribute 'BASELINE_METHOD'"):

@@ -158,8 +158,18 @@ def test_info_names_spiked_spectra_and_whether_the_default_grid_sees_them(tmp_pa
     assert line.startswith("  spikes:    3 spectra carry a cosmic-ray spike (")
     assert ("s1, s5, s9); 3 inside the default grid (350-1800 cm-1); train and predict use "
             "them as read. Remove them with a recipe that despikes first: save {") in line
-    assert ('"steps": ["despike", "resample", "baseline", "normalize"]} as despike.json'
+    # the recipe train's default takes here (the paper's), despiked: the advice baseline and
+    # train give for the same file (info advised asls whatever train would take)
+    assert ('"steps": ["despike", "linear_baseline", "resample", "normalize"]} as despike.json'
             ) in line
+    assert main(["baseline", str(tmp_path / "s.csv"), "--label-col", "label", "--model",
+                 "library", "--folds", "2"]) == 0
+    note = next(ln for ln in capsys.readouterr().out.splitlines() if "cosmic-ray" in ln)
+
+    def advised(text: str) -> str:
+        return text[text.index("save {"):text.index("} as despike.json")]
+
+    assert advised(note) == advised(line)
     assert main(["info", str(tmp_path / "s.csv"), "--json"]) == 0
     d = json.loads(capsys.readouterr().out)["spikes"]
     assert [s["id"] for s in d["spectra"]] == ["s1", "s5", "s9"]

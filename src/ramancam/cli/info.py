@@ -308,10 +308,13 @@ def _spikes_text(sp: dict[str, Any]) -> str:
         advice = (f"outside the default grid ({g[0]:g}-{g[1]:g} cm-1), which never sees "
                   f"{'it' if len(found) == 1 else 'them'}")
     else:
-        from ..preprocess import baseline_recipe
+        from ..preprocess import baseline_recipe, paper_recipe
 
+        grid = (g[0], g[1], g[2])
+        recipe = (paper_recipe(grid=grid) if sp.get("default_baseline") == "paper"
+                  else baseline_recipe("asls", grid=grid))
         advice = (f"{n_in} inside the default grid ({g[0]:g}-{g[1]:g} cm-1); train and predict "
-                  "use them as read. " + despike_advice(baseline_recipe("asls", grid=g)))
+                  "use them as read. " + despike_advice(recipe))
     return str(spike_line(found, [b["id"] for b in sp["spectra"]], "  spikes:    ",
                           advice=advice))
 
@@ -362,9 +365,26 @@ def _checks(spectra: Any) -> dict[str, Any]:
         except RamancamError:
             g = None
         if g is not None:
-            out["spikes"].update(default_grid=list(g), in_default_grid=len(
-                spiked_spectra(spectra, within=(g[0], g[1]))))
+            n_in = len(spiked_spectra(spectra, within=(g[0], g[1])))
+            out["spikes"].update(default_grid=list(g), in_default_grid=n_in)
+            if n_in:  # the baseline train's auto recipe would take, for the same advice
+                out["spikes"]["default_baseline"] = _auto_baseline(spectra, g)
     return out
+
+
+def _auto_baseline(spectra: Any, grid: Any) -> str:
+    """``"paper"`` or ``"asls"``: the baseline ``train``'s default recipe takes on these
+    spectra (:func:`ramancam.preprocess.auto.auto_recipe`), so that ``info``'s despike advice
+    is the one ``train`` gives; ``"asls"`` where the recipe refuses them (flat spectra,
+    which train leaves out first)."""
+    from ..errors import RamancamError
+    from ..preprocess.auto import auto_recipe
+
+    try:
+        _, _, choice = auto_recipe(spectra, tuple(grid))
+    except RamancamError:
+        return "asls"
+    return "paper" if choice == "paper" else "asls"
 
 
 def _extra(spectra: Any) -> dict[str, Any]:

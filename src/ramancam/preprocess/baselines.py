@@ -48,6 +48,10 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    return sorted({*globals(), "BASELINE_METHODS"})
+
+
 def _check_method(method: Any) -> str:
     methods = _pybaselines_methods()
     if method not in methods:
