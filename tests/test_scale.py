@@ -2280,6 +2280,17 @@ def test_a_damaged_chunk_of_done_is_no_traceback(small_map, tmp_path, capsys):
     got = read_results(out)
     for k in want:
         np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+    # a chunk file of 'done' deleted: that tile reads 0 (not done), and info called the
+    # store complete, 8 of 9 tiles done (a review)
+    (out / "done" / "c" / "0" / "1").unlink()
+    capsys.readouterr()
+    assert main(["info", str(out), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["tiles_done"] == d["tiles"] - 1 and not d["complete"]
+    assert main(cmd) == 0
+    got = read_results(out)
+    for k in want:
+        np.testing.assert_array_equal(got[k], want[k], err_msg=k)
 
 
 @pytest.mark.parametrize("kind", ["predict", "explain"])

@@ -172,8 +172,10 @@ def describe_zarr(path: str, kind: str) -> dict[str, Any]:
         unknown = count_finished(g, done)[0]  # None without an 'unknown' array
     d = {"kind": str(settings.get("kind", "predict")), "ny": ny, "nx": nx,
          "tiles_done": int(done.sum()), "tiles": int(done.size),
-         "complete": (bool(meta.get("complete", False)) and not lacking and not damaged
-                      and not lost),
+         # (a deleted chunk file of 'done' reads 0: that tile is not done, whatever the
+         # store's 'complete' flag says)
+         "complete": (bool(meta.get("complete", False)) and bool(done.all()) and not lacking
+                      and not damaged and not lost),
          "tiles_lacking_chunks": [{"tile": [ty, tx], "arrays": lacked}
                                   for (ty, tx), lacked in sorted(lacking.items())],
          "damaged_arrays": damaged,
