@@ -2143,7 +2143,8 @@ def test_spectra_to_check_leave_out_classes_the_model_never_trained_on():
     assert "the novelty score flagged 1 of the 2 as unknown (above the threshold)" in note
     # a CV whose fold models kept no threshold of their own: the final model's, said so
     assert ("flagged 1 of the 2 as unknown (the fold model's score, above the final model's "
-            "threshold: the fold models kept no threshold of their own") in unseen_note(cv, 0.8)
+            "threshold: the fold models kept no threshold of their own, as a score that "
+            "needs held-out networks sets one only with more fits).") in unseen_note(cv, 0.8)
     # no threshold (too few held-out spectra, or --novelty none): said, not counted
     assert "no novelty threshold" in unseen_note(cv, float("inf"), fixed_split=True)
     no_scores = _unseen_cv((np.nan,) * 6)

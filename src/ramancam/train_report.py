@@ -544,8 +544,8 @@ def _flagged(nov: NDArray[np.float64], threshold: float, own: NDArray[np.float64
                + (": 'ramancam predict' would name the others one of the trained "
                   "classes" if k < int(scored.sum()) else "") if fixed_split else
                "(the fold model's score, above the final model's threshold: the fold models "
-               "kept no threshold of their own (a score that needs held-out networks sets "
-               "one only with more fits)"))
+               "kept no threshold of their own, as a score that needs held-out networks "
+               "sets one only with more fits)"))
 
 
 def unseen_note(cv: Any, threshold: float, *, fixed_split: bool = False) -> str | None:
