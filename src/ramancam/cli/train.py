@@ -346,12 +346,15 @@ def release_threads() -> None:
 
 
 def _calibrate(final: Any, cv: CVResult, data: Any, params: dict[str, Any],
-               args: argparse.Namespace, split: bool, groups: Any = None
-               ) -> tuple[list[str], Any]:
+               args: argparse.Namespace, split: bool, groups: Any = None,
+               own_folds: Any = ()) -> tuple[list[str], Any]:
     """Set the final model's temperature and novelty threshold from held-out values (the
     CV's out-of-fold ones; for a fixed split an inner 3-fold CV of the training part) and
     return the lines to print, with the leave-one-out novelty scores the threshold came
-    from in ``data``'s order (``None`` without them, or for a fixed split)."""
+    from in ``data``'s order (``None`` without them, or for a fixed split). ``own_folds``:
+    the folds whose training part chose another recipe or grid than the final model's
+    (``CVPlan.own_inputs``); their out-of-fold values describe another preprocessing and are
+    left out, unless no fold would be left."""
     import numpy as np
 
     from ..novelty import calibrate, cross_fit
@@ -370,6 +373,14 @@ def _calibrate(final: Any, cv: CVResult, data: Any, params: dict[str, Any],
         s = None if params.get("novelty") is None else cv.oof_novelty
         fold_of, source = cv.fold_of, f"out-of-fold, {len(cv.fold_accuracy)}-fold CV"
         ref_labels = labels
+        other = np.isin(fold_of, sorted(own_folds)) if len(own_folds) else None
+        if other is not None and other.any() and ((fold_of >= 0) & ~other).any():
+            # a fold on another recipe or grid: its logits are no evidence about the model's
+            z = np.array(z, dtype=np.float64, copy=True)
+            z[other] = np.nan  # calibrate leaves out rows whose true-class logit is not finite
+            shown = ", ".join(str(int(k) + 1) for k in sorted(own_folds))
+            source += (f"; fold{'s' if len(own_folds) > 1 else ''} {shown} left out, "
+                       "whose training part chose another preprocessing than the model's")
     scorer = getattr(final, "novelty_scorer_", None)
     loo = (scorer.loo_scores(groups, ref_labels)
            if scorer is not None and scorer.model_free else None)
@@ -486,7 +497,8 @@ def _run(args: argparse.Namespace) -> int:
     else:
         final = CNNClassifier(**params).fit(data.X, raw.labels, groups=groups)
         train_idx = np.arange(len(data))
-    cal_lines, loo = _calibrate(final, cv, data, params, args, split, groups)
+    cal_lines, loo = _calibrate(final, cv, data, params, args, split, groups,
+                                own_folds=list(plan.own_inputs))
     print("\n".join(cal_lines))
     choice = final.augment_choice_
     select_s = 0.0 if choice is None else float(choice["fit_s"])
