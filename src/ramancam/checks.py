@@ -629,12 +629,17 @@ def narrow_grid_note(spectra: Spectra, grid: ArrayLike, *, margin: float = 50.0
             "--grid.")
 
 
+def _first_axis(spectra: Spectra) -> NDArray[np.float64]:
+    """The common axis, or the first spectrum's: the one an axis-unit note judges."""
+    axis = spectra.wavenumbers if spectra.has_common_axis else spectra.axes[0]
+    return np.asarray(axis, dtype=np.float64)
+
+
 def wavelength_axis_note(spectra: Spectra) -> str | None:
     """The line ``train`` and ``baseline`` print when the spectra's axis looks like
     wavelengths in nm (200-1700 with steps under 0.25: a CCD read in nm), not Raman shifts;
     ``None`` otherwise."""
-    axes = [spectra.wavenumbers] if spectra.has_common_axis else spectra.axes[:1]
-    a = np.asarray(axes[0], dtype=np.float64)
+    a = _first_axis(spectra)
     if a.size < 3 or not (200 <= a.min() and a.max() <= 1700):
         return None
     if float(np.median(np.abs(np.diff(a)))) >= 0.25:
@@ -654,8 +659,7 @@ def absolute_axis_note(spectra: Spectra) -> str | None:
     """The line ``train`` and ``baseline`` print when the whole axis lies above
     :data:`MAX_SHIFT` cm-1: absolute wavenumbers of the scattered light (an export from a
     785 nm instrument reads 8740-12340 cm-1), not Raman shifts; ``None`` otherwise."""
-    axes = [spectra.wavenumbers] if spectra.has_common_axis else spectra.axes[:1]
-    a = np.asarray(axes[0], dtype=np.float64)
+    a = _first_axis(spectra)
     if a.size < 3 or not float(a.min()) > MAX_SHIFT:
         return None
     return (f"note: the x axis ({a.min():g}-{a.max():g}) lies above {MAX_SHIFT:g} cm-1, "

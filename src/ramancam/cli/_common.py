@@ -833,15 +833,21 @@ def first_ids(ids: list[str], limit: int = MAX_SHOWN_REFUSED) -> str:
     return first_of(ids, limit)
 
 
+def in_grid(check: Callable[..., list[Any]], data: Any, grid: Any) -> list[Any]:
+    """What the spectra check ``check`` (:mod:`ramancam.checks`, taking ``within=(lo, hi)``)
+    finds in ``data`` inside ``grid``'s range."""
+    import numpy as np
+
+    g = np.asarray(grid, dtype=np.float64)
+    return check(data, within=(float(g.min()), float(g.max())))
+
+
 def clipped_in(data: Any, grid: Any) -> list[Any]:
     """The spectra of ``data`` clipped inside ``grid``'s range
     (:func:`ramancam.checks.clipped_spectra`)."""
-    import numpy as np
-
     from ..checks import clipped_spectra
 
-    g = np.asarray(grid, dtype=np.float64)
-    return clipped_spectra(data, within=(float(g.min()), float(g.max())))
+    return in_grid(clipped_spectra, data, grid)
 
 
 def clipped_line(found: list[Any], ids: list[str], where: str, advice: str) -> str | None:

@@ -7,7 +7,7 @@ import argparse
 from typing import Any
 
 from ..errors import first_of, spectra_count
-from ._common import clipped_in, clipped_line, implausible_note
+from ._common import clipped_in, clipped_line, implausible_note, in_grid
 
 
 def k_folds_notes(data: Any, folds: int, *, grouped: bool = False) -> list[str]:
@@ -251,12 +251,9 @@ def despike_advice(recipe: Any) -> str:
 def spiked_in(data: Any, grid: Any) -> list[Any]:
     """The spectra of ``data`` with a cosmic-ray spike inside ``grid``'s range
     (:func:`ramancam.checks.spiked_spectra`)."""
-    import numpy as np
-
     from ..checks import spiked_spectra
 
-    g = np.asarray(grid, dtype=np.float64)
-    return spiked_spectra(data, within=(float(g.min()), float(g.max())))
+    return in_grid(spiked_spectra, data, grid)
 
 
 def spiked_training_note(raw: Any, grid: Any, recipe: Any) -> str | None:
