@@ -1,6 +1,8 @@
 """Toy data for the tests: a labelled set in the form of a ``benchmarks/realdata.py`` row,
 for the tests of the scripts that fit models on its inputs and folds; a small measured-like
-map, for the tests of the map readers; the fastest training options (:data:`FAST`)."""
+map, for the tests of the map readers; the fastest training options (:data:`FAST`) and the
+simulated table and model the command-line tests share (:func:`peaks_table`,
+:func:`fast_model`)."""
 
 from __future__ import annotations
 
@@ -41,3 +43,44 @@ def jittered_map(rng: np.random.Generator, n_points: int, *, drop_last: bool = T
     if drop_last:
         xy = xy[:-1]
     return xy, np.round(rng.uniform(100, 2000, (len(xy), n_points)), 3)
+
+
+def peaks_table(tmp_path_factory: Any, *, n_per_class: int, seed: int) -> Any:
+    """``ramancam simulate peaks`` written to a fresh folder: the labelled table (column
+    ``label``) of the command-line tests."""
+    from ramancam.cli import main
+
+    path = tmp_path_factory.mktemp("sim") / "peaks.csv"
+    assert main(["simulate", "peaks", "--n-per-class", str(n_per_class), "--seed", str(seed),
+                 "--out", str(path)]) == 0
+    return path
+
+
+def fast_model(table: Any) -> Any:
+    """The model ``ramancam train`` makes of ``table`` with :data:`FAST` and 2 folds, no
+    baselines, saved beside it as ``peaks.ramancam``."""
+    from ramancam.cli import main
+
+    out = table.parent / "peaks.ramancam"
+    assert main(["train", str(table), "--label-col", "label", *FAST, "--folds", "2",
+                 "--no-compare", "--out", str(out)]) == 0
+    return out
+
+
+def imbalanced_table(path: Any) -> Any:
+    """24:6 spectra of two close bands (450 and 451 cm-1 on a 2 cm-1 grid, noise 0.05, seed
+    7), classes ``major`` and ``minor``, written to ``path``: a classifier that calls
+    everything the large class scores 0.8."""
+    from ramancam.io import write_table
+    from ramancam.spectra import Spectra
+
+    rng = np.random.default_rng(7)
+    grid = np.arange(400.0, 600.0, 2.0)
+
+    def band(c: float) -> Any:
+        return 0.1 + np.exp(-0.5 * ((grid - c) / 6.0) ** 2)
+
+    X = np.vstack([band(450) + 0.05 * rng.standard_normal((24, grid.size)),
+                   band(451) + 0.05 * rng.standard_normal((6, grid.size))])
+    write_table(Spectra(X, grid, labels=["major"] * 24 + ["minor"] * 6), path)
+    return path

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from _toy_sets import imbalanced_table
 from ramancam import io
 from ramancam.cli import main
 from ramancam.io import read_table
@@ -317,16 +318,7 @@ def test_imbalanced_classes_get_a_note_under_the_accuracy(tmp_path, capsys):
     """24:6 spectra of two close bands: PCA + SVM's accuracy 0.87 hides a small class
     recognised 2 times in 6; a note under the accuracy line says so (the line itself is
     unchanged), pointing at the predictions."""
-    rng = np.random.default_rng(7)
-    grid = np.arange(400.0, 600.0, 2.0)
-
-    def band(c):
-        return 0.1 + np.exp(-0.5 * ((grid - c) / 6.0) ** 2)
-
-    X = np.vstack([band(450) + 0.05 * rng.standard_normal((24, grid.size)),
-                   band(451) + 0.05 * rng.standard_normal((6, grid.size))])
-    path = tmp_path / "imb.csv"
-    io.write_table(Spectra(X, grid, labels=["major"] * 24 + ["minor"] * 6), path)
+    path = imbalanced_table(tmp_path / "imb.csv")
     args = ["baseline", str(path), "--label-col", "label", "--model", "pca-svm", "--recipe",
             "none", "--folds", "3"]
     assert main(args) == 0

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from _toy_sets import FAST
+from _toy_sets import FAST, fast_model, peaks_table
 from ramancam.cli import main
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -20,18 +20,12 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def peaks_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("sim") / "peaks.csv"
-    assert main(["simulate", "peaks", "--n-per-class", "3", "--seed", "3",
-                 "--out", str(path)]) == 0
-    return path
+    return peaks_table(tmp_path_factory, n_per_class=3, seed=3)
 
 
 @pytest.fixture(scope="module")
 def model_file(peaks_file):
-    out = peaks_file.parent / "peaks.ramancam"
-    assert main(["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
-                 "--no-compare", "--out", str(out)]) == 0
-    return out
+    return fast_model(peaks_file)
 
 
 # ------------------------------------------------------------------------- exit statuses

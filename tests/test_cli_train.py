@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from _model_files import rewrite_model, without_references
-from _toy_sets import FAST
+from _toy_sets import FAST, fast_model, imbalanced_table, peaks_table
 from ramancam.bundle import load
 from ramancam.cli import main
 from ramancam.errors import RamancamError
@@ -23,18 +23,12 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def peaks_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("sim") / "peaks.csv"
-    assert main(["simulate", "peaks", "--n-per-class", "4", "--seed", "3",
-                 "--out", str(path)]) == 0
-    return path
+    return peaks_table(tmp_path_factory, n_per_class=4, seed=3)
 
 
 @pytest.fixture(scope="module")
 def model_file(peaks_file):
-    out = peaks_file.parent / "peaks.ramancam"
-    assert main(["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
-                 "--no-compare", "--out", str(out)]) == 0
-    return out
+    return fast_model(peaks_file)
 
 
 def _rows(path):
@@ -2476,16 +2470,7 @@ def test_train_notes_imbalanced_classes_under_the_table_keeping_its_layout(tmp_p
     scores 0.8 (only --report or info showed the small class missed). A note under the
     table and its winner lines gives the balanced accuracy and the worst class; the table
     keeps its layout; the report repeats the note."""
-    rng = np.random.default_rng(7)
-    grid = np.arange(400.0, 600.0, 2.0)
-
-    def band(c):
-        return 0.1 + np.exp(-0.5 * ((grid - c) / 6.0) ** 2)
-
-    X = np.vstack([band(450) + 0.05 * rng.standard_normal((24, grid.size)),
-                   band(451) + 0.05 * rng.standard_normal((6, grid.size))])
-    path, out = tmp_path / "imb.csv", tmp_path / "m.ramancam"
-    write_table(Spectra(X, grid, labels=["major"] * 24 + ["minor"] * 6), path)
+    path, out = imbalanced_table(tmp_path / "imb.csv"), tmp_path / "m.ramancam"
     assert main(["train", str(path), "--label-col", "label", *FAST, "--epochs", "3", "--lr",
                  "1e-2", "--folds", "3", "--out", str(out), "--report",
                  str(tmp_path / "r.html")]) == 0
