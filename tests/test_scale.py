@@ -1862,6 +1862,21 @@ def test_a_cube_name_that_is_not_utf8_is_refused_before_any_tile(novelty_map, tm
     assert not out.exists()
 
 
+def _info_json(store, capsys):
+    """``ramancam info STORE --json`` as a dict."""
+    import json
+
+    assert main(["info", str(store), "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def _assert_same_results(store, want):
+    """Every array of ``want`` (:func:`read_results` of an intact store) equal in ``store``."""
+    got = read_results(store)
+    for k in want:
+        np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+
+
 def _chunk_count(store, name):
     """Chunk files of one array of a store (its folder's files but zarr.json)."""
     return sum(1 for p in (store / name).rglob("*") if p.is_file() and p.name != "zarr.json")
@@ -1872,7 +1887,6 @@ def test_a_deleted_chunk_of_a_finished_tile_is_computed_again_on_resume(novelty_
     # a chunk file removed from a finished tile was trusted: the resumed run skipped the tile
     # (its 'done' flag set) and its pixels read the fill value (-1, NaN) silently, in the
     # images, the summary and info, which called the store complete
-    import json
     import shutil
 
     model_path, cube_path, _ = novelty_map
@@ -1894,8 +1908,7 @@ def test_a_deleted_chunk_of_a_finished_tile_is_computed_again_on_resume(novelty_
     assert text[1] == ("  damaged:   4 tiles recorded as done but missing chunk files (tile "
                        "(0, 1) lacks 'predicted'; tile (1, 0) lacks 'unknown'; tile (1, 1) "
                        "lacks 'unknown'; and 1 more), counted as not done")
-    assert main(["info", str(store), "--json"]) == 0
-    d = json.loads(capsys.readouterr().out)
+    d = _info_json(store, capsys)
     assert not d["complete"] and d["tiles_done"] == 2
     assert d["tiles_lacking_chunks"][0] == {"tile": [0, 1], "arrays": ["predicted"]}
     # the same command computes those tiles again and says so in one line
@@ -1907,9 +1920,7 @@ def test_a_deleted_chunk_of_a_finished_tile_is_computed_again_on_resume(novelty_
                     "(deleted or lost since; their pixels read as never computed): tile (0, 1) "
                     "lacked 'predicted'; tile (1, 0) lacked 'unknown'; tile (1, 1) lacked "
                     "'unknown'; and 1 more")
-    got = read_results(store)
-    for k in want:
-        np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+    _assert_same_results(store, want)
     assert main(["info", str(store)]) == 0
     text = capsys.readouterr().out
     assert "(complete)" in text and "damaged" not in text and "not predicted" not in text
@@ -1924,7 +1935,6 @@ def test_the_arrays_written_once_are_checked_by_a_resume_and_by_info(small_map, 
     # theirs deleted (or the whole folder) was not looked for, a resume said "resumed" and
     # info "complete"; the images read x = 0 everywhere, or (the folder gone) predict --out
     # DIR ended in a KeyError traceback drawing them
-    import json
     import shutil
 
     import zarr
@@ -1946,8 +1956,7 @@ def test_the_arrays_written_once_are_checked_by_a_resume_and_by_info(small_map, 
     assert text[1] == ("  damaged:   'grid' (missing), 'x' (lacks chunk files): written once "
                        "when the store was made (the model's axis, the cube's positions); the "
                        "same command writes them again")
-    assert main(["info", str(out), "--json"]) == 0
-    d = json.loads(capsys.readouterr().out)
+    d = _info_json(out, capsys)
     assert not d["complete"] and d["tiles_done"] == 9
     assert d["damaged_arrays"] == {"grid": "missing", "x": "lacks chunk files"}
     # the same command writes them again from the model and the cube, and says so
@@ -1961,8 +1970,7 @@ def test_the_arrays_written_once_are_checked_by_a_resume_and_by_info(small_map, 
     assert set(got) == set(want)
     for k in want:
         np.testing.assert_array_equal(got[k], want[k], err_msg=k)
-    assert main(["info", str(out), "--json"]) == 0
-    d = json.loads(capsys.readouterr().out)
+    d = _info_json(out, capsys)
     assert d["complete"] and d["damaged_arrays"] == {}
     assert main(cmd) == 0
     assert "rewrote" not in capsys.readouterr().out
@@ -1993,8 +2001,7 @@ def test_the_arrays_written_once_are_checked_by_a_resume_and_by_info(small_map, 
     assert main(["predict", str(model_path), str(line), "--out", str(one)]) == 0
     assert _chunk_count(one, "y") == 1
     capsys.readouterr()
-    assert main(["info", str(one), "--json"]) == 0
-    d = json.loads(capsys.readouterr().out)
+    d = _info_json(one, capsys)
     assert d["complete"] and d["damaged_arrays"] == {}
     # a store this ramancam does not resume: no hint to run the same command
     (one / "y" / "c" / "0").unlink()
@@ -2078,7 +2085,6 @@ def test_a_deleted_array_of_the_tiles_is_made_again_and_every_tile_computed(nove
     # by info; a tile computed again ended in "KeyError: 'proba'" inside the tile's writer,
     # a deleted 'novelty' was left out of the tiles without a word, a deleted 'done' was a
     # KeyError traceback in info and in the resume
-    import json
     import shutil
 
     import zarr
@@ -2099,8 +2105,7 @@ def test_a_deleted_array_of_the_tiles_is_made_again_and_every_tile_computed(nove
     assert text[1] == ("  damaged:   'proba' (missing), 'novelty' (missing): written tile by "
                        "tile, so no tile counts as done; the same command makes them again "
                        "and computes every tile")
-    assert main(["info", str(store), "--json"]) == 0
-    d = json.loads(capsys.readouterr().out)
+    d = _info_json(store, capsys)
     assert not d["complete"] and d["tiles_done"] == 0 and d["arrays_recorded"]
     assert d["missing_arrays"] == {"proba": "missing", "novelty": "missing"}
     assert d["not_predicted"] == 96 and "proba" not in d["arrays"]
@@ -2114,8 +2119,7 @@ def test_a_deleted_array_of_the_tiles_is_made_again_and_every_tile_computed(nove
     assert set(got) == set(want)
     for k in want:
         np.testing.assert_array_equal(got[k], want[k], err_msg=k)
-    assert main(["info", str(store), "--json"]) == 0
-    d = json.loads(capsys.readouterr().out)
+    d = _info_json(store, capsys)
     assert d["complete"] and d["missing_arrays"] == {} and d["tiles_done"] == 6
     # the flags of the finished tiles deleted: no tile is known done
     shutil.rmtree(store / "done")
@@ -2135,9 +2139,7 @@ def test_a_deleted_array_of_the_tiles_is_made_again_and_every_tile_computed(nove
     shutil.rmtree(store / "proba")
     assert main(cmd) == 0
     assert "'proba' (missing); computed every tile again" in capsys.readouterr().out
-    got = read_results(store)
-    for k in want:
-        np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+    _assert_same_results(store, want)
     # a store that does not list its arrays (made before they were recorded): info tells
     # only those every store of its kind has ('proba', not the model's 'novelty_p'); the
     # resume knows them all from the model, makes both again and records the list
@@ -2148,16 +2150,13 @@ def test_a_deleted_array_of_the_tiles_is_made_again_and_every_tile_computed(nove
     g.attrs["ramancam"] = meta
     shutil.rmtree(store / "proba")
     shutil.rmtree(store / "novelty_p")
-    assert main(["info", str(store), "--json"]) == 0
-    d = json.loads(capsys.readouterr().out)
+    d = _info_json(store, capsys)
     assert d["missing_arrays"] == {"proba": "missing"} and not d["arrays_recorded"]
     assert main(cmd) == 0
     assert ("'proba' (missing), 'novelty_p' (missing); computed every tile again"
             in capsys.readouterr().out)
     assert zarr.open_group(str(store), mode="r").attrs["ramancam"]["arrays"] == listed
-    got = read_results(store)
-    for k in want:
-        np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+    _assert_same_results(store, want)
     # a zarr.json cut short (of an array the tiles write, of 'done', of 'x'): was a bare
     # "error: Expecting property name enclosed in double quotes ..." naming no store or array
     for name in ("unknown", "done", "x"):
@@ -2176,9 +2175,7 @@ def test_a_deleted_array_of_the_tiles_is_made_again_and_every_tile_computed(nove
     assert ("found missing or damaged: 'unknown' (zarr.json unreadable), 'done' (zarr.json "
             "unreadable); computed every tile again\n") in said
     assert "'x' (unreadable)" in said
-    got = read_results(store)
-    for k in want:
-        np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+    _assert_same_results(store, want)
 
 
 def test_an_array_deleted_during_a_run_is_named_in_one_line(small_map, tmp_path,
@@ -2221,9 +2218,7 @@ def test_a_deleted_array_of_an_explain_store_is_made_again(small_map, tmp_path, 
     again = run(job)
     assert again.remade == {"maps": "missing", "class_sums": "missing"}
     assert (again.computed, again.skipped) == (9, 0)
-    got = read_results(out)
-    for k in want:
-        np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+    _assert_same_results(out, want)
 
 
 def test_a_result_store_whose_own_zarr_json_is_damaged_is_named_in_one_line(small_map,
@@ -2261,7 +2256,6 @@ def test_a_result_store_whose_own_zarr_json_is_damaged_is_named_in_one_line(smal
 def test_a_damaged_chunk_of_done_is_no_traceback(small_map, tmp_path, capsys):
     # 'done' is read whole by info and by every resume: a chunk of it cut short ended both in
     # a zstd traceback (RuntimeError: Zstd decompression error)
-    import json
 
     _, model_path, cube_path, _ = small_map
     out = tmp_path / "p.zarr"
@@ -2270,27 +2264,21 @@ def test_a_damaged_chunk_of_done_is_no_traceback(small_map, tmp_path, capsys):
     want = read_results(out)
     (out / "done" / "c" / "0" / "1").write_bytes(b"xx")
     capsys.readouterr()
-    assert main(["info", str(out), "--json"]) == 0
-    d = json.loads(capsys.readouterr().out)
+    d = _info_json(out, capsys)
     assert d["missing_arrays"] == {"done": "unreadable"} and d["tiles_done"] == 0
     assert not d["complete"]
     assert main(cmd) == 0
     assert ("found missing or damaged: 'done' (unreadable); computed every tile again\n"
             in capsys.readouterr().out)
-    got = read_results(out)
-    for k in want:
-        np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+    _assert_same_results(out, want)
     # a chunk file of 'done' deleted: that tile reads 0 (not done), and info called the
     # store complete, 8 of 9 tiles done (a review)
     (out / "done" / "c" / "0" / "1").unlink()
     capsys.readouterr()
-    assert main(["info", str(out), "--json"]) == 0
-    d = json.loads(capsys.readouterr().out)
+    d = _info_json(out, capsys)
     assert d["tiles_done"] == d["tiles"] - 1 and not d["complete"]
     assert main(cmd) == 0
-    got = read_results(out)
-    for k in want:
-        np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+    _assert_same_results(out, want)
 
 
 @pytest.mark.parametrize("kind", ["predict", "explain"])

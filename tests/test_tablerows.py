@@ -31,6 +31,16 @@ def _table(rng, *, sep=",", drop_last=True):
     return Y, labels, "".join(rows)
 
 
+def _same_cubes(streamed, whole):
+    """The cubes ``convert`` wrote streaming a table and reading it whole (opened): the same
+    axis, positions and spectra."""
+    a, b = open_cube(streamed), open_cube(whole)
+    for k in ("wavenumbers", "x", "y"):
+        np.testing.assert_array_equal(getattr(a, k), getattr(b, k))
+    np.testing.assert_array_equal(np.asarray(a.spectra[...]), np.asarray(b.spectra[...]))
+    return a, b
+
+
 @pytest.mark.parametrize("block_bytes", [40, 333, 4096, None])
 @pytest.mark.parametrize("scratch", [False, True])
 def test_rows_read_where_indexed_equal_the_whole_read(tmp_path, rng, block_bytes, scratch):
@@ -108,10 +118,7 @@ def test_convert_streams_a_map_table_into_the_cube_it_would_read_whole(tmp_path,
     monkeypatch.setattr(cli_common, "read_data", real)
     assert main(["convert", str(tmp_path / "m.csv"), str(tmp_path / "w.zarr"),
                  "--chunk", "4x4", "--label-col", "label", "--xy-cols", "x,y"]) == 0
-    a, b = open_cube(tmp_path / "s.zarr"), open_cube(tmp_path / "w.zarr")
-    for k in ("wavenumbers", "x", "y"):
-        np.testing.assert_array_equal(getattr(a, k), getattr(b, k))
-    np.testing.assert_array_equal(np.asarray(a.spectra[...]), np.asarray(b.spectra[...]))
+    a, b = _same_cubes(tmp_path / "s.zarr", tmp_path / "w.zarr")
     np.testing.assert_array_equal(np.asarray(a.truth[...]), np.asarray(b.truth[...]))
     assert a.class_names == b.class_names == ["cell", "matrix"]
 
@@ -222,7 +229,4 @@ def test_convert_streams_a_padded_map_table_without_its_padding(tmp_path, rng, c
     with pytest.warns(RamancamWarning, match="a fill value"):  # read whole: the same line
         assert main(["convert", str(tmp_path / "m.csv"), str(tmp_path / "w.zarr"),
                      "--chunk", "4x4", "--label-col", "label", "--xy-cols", "x,y"]) == 0
-    a, b = open_cube(tmp_path / "s.zarr"), open_cube(tmp_path / "w.zarr")
-    for k in ("wavenumbers", "x", "y"):
-        np.testing.assert_array_equal(getattr(a, k), getattr(b, k))
-    np.testing.assert_array_equal(np.asarray(a.spectra[...]), np.asarray(b.spectra[...]))
+    _same_cubes(tmp_path / "s.zarr", tmp_path / "w.zarr")
