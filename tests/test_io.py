@@ -251,6 +251,19 @@ def test_utf16_and_latin1_text(tmp_path):
     assert read(tmp_path / "l.txt").X.tolist() == [[2.0, 3.0]]
 
 
+def test_windows_text_reads_its_dashes_and_quotes(tmp_path):
+    # Text from Windows software (cp1252) was read as latin-1: the en dash of a header
+    # 'label – type' and a class 'Tablet™ 5 mg' became invisible control characters
+    # ('label \x96 type', 'Tablet\x99 5 mg') in every output.
+    text = "id,label \u2013 type,400,401\na,Tablet\u2122 5 mg,1,2\nb,caf\u00e9,2,3\n"
+    (tmp_path / "w.csv").write_bytes(text.encode("cp1252"))
+    d = read(tmp_path / "w.csv", label_col="label \u2013 type")
+    assert sorted(d.labels) == ["Tablet\u2122 5 mg", "caf\u00e9"]
+    # the bytes cp1252 leaves undefined (0x81, 0x8d, 0x8f, 0x90, 0x9d): latin-1, still read
+    (tmp_path / "u.csv").write_bytes(b"id,label,400,401\na,x\x81y,1,2\n")
+    assert list(read(tmp_path / "u.csv", label_col="label").labels) == ["x\x81y"]
+
+
 def test_sniff_kind():
     assert sniff_kind("# c\n1\t2\n") == "two_column"
     assert sniff_kind("id,1,2\na,3,4\n") == "table"

@@ -275,8 +275,9 @@ def read_text(path: Path) -> str:
     """Read a whole text file, un-gzipping it when it starts with the gzip magic bytes.
 
     UTF-8 (with or without a byte-order mark) is tried first; anything else is read as
-    Latin-1, which never fails, so that odd bytes surface as unreadable numbers with a line
-    number instead of a decoding traceback.
+    Windows-1252 (the code page of Windows software's exports), else as Latin-1, which never
+    fails, so that odd bytes surface as unreadable numbers with a line number instead of a
+    decoding traceback.
 
     Raises
     ------
@@ -297,6 +298,13 @@ def read_text(path: Path) -> str:
             f"{known_types_text()}.")
     try:
         return unify_line_ends(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        pass
+    # Not UTF-8: text written by Windows software, whose code page (cp1252) gives bytes
+    # 0x80-0x9f the en dash, quotes, the euro and trademark signs that latin-1 reads as
+    # invisible control characters; latin-1 (every byte a character) where cp1252 has none.
+    try:
+        return unify_line_ends(data.decode("cp1252"))
     except UnicodeDecodeError:
         return unify_line_ends(data.decode("latin-1"))
 
