@@ -32,8 +32,10 @@ columns id, target, method, then one column per grid point (header = Raman shift
 are raw (not normalised) unless --normalize maxabs. --plot draws the first --max-plots maps
 with their spectra (red = supports, blue = argues against); --out DIR (an existing folder
 or a name ending in '/') writes maps.csv and that figure, maps.png, into DIR. Spectra are
-processed in chunks, so memory stays bounded for large files; with more than one chunk,
-progress (spectra done, seconds) goes to stderr every 10 s. A spectrum the model's recipe
+explained in chunks, so that work needs little memory beyond the spectra read; the file
+itself is read whole (a map larger than memory: convert it to a Zarr cube first,
+docs/scale.md). With more than one chunk, progress (spectra done, seconds) goes to stderr
+every 10 s. A spectrum the model's recipe
 refuses (flat or empty, e.g. a dead pixel; a file that does not cover the model's range,
 among others that do) gets no row and, on a map, a pixel 'not predicted', as predict
 draws it; a 'not explained:' line names it, and the run goes on. When the spectra's bands sit 1.5

@@ -34,9 +34,11 @@ where it cannot tell them apart). A flagged spectrum is predicted 'unknown' unle
 without novelty detection leave novelty, unknown, library_match and novelty_p empty
 (library_match also for models whose novelty score is not a library search, i.e. not
 hqi, hqi-halves or hqi-nap, and for models saved before 2026-12-04; novelty_p and
-prediction_set before 2026-12-05). Spectra are processed in
-chunks, so memory stays bounded for large files; with more than one chunk, progress
-(spectra done, seconds) goes to stderr every 10 s.
+prediction_set before 2026-12-05). Spectra are preprocessed and
+predicted in chunks, so that work needs little memory beyond the spectra read; the file
+itself is read whole (about four times its size in memory: a map larger than that, convert
+it to a Zarr cube first, docs/scale.md). With more than one chunk, progress (spectra done,
+seconds) goes to stderr every 10 s.
 
 A Raman-shift axis calibrated differently from the training spectra's (another instrument,
 a drifted spectrometer) moves every band by the same few cm-1, which the network may not
