@@ -289,8 +289,24 @@ def test_save_argument_errors(trained, tmp_path):
         save(tmp_path / "m", estimator=est, recipe=None, grid=data.wavenumbers[:-1],
              classes=list(est.classes_), training_summary={})
     with pytest.raises(RamancamError, match="classes must name each of the model's 3"):
-        save(tmp_path / "m", estimator=est, recipe=None, grid=data.wavenumbers,
+        save(tmp_path / "m", estimator=est.module_, recipe=None, grid=data.wavenumbers,
              classes=["a"], training_summary={})
+    with pytest.raises(RamancamError, match="classes must be given for a bare network"):
+        save(tmp_path / "m", estimator=est.module_, recipe=None, grid=data.wavenumbers,
+             training_summary={})
+    # the outputs are in classes_'s order: the same names in another order saved a model
+    # that named the wrong class (accuracy 0.333 on its own training spectra)
+    names = [str(c) for c in est.classes_]
+    for wrong in (names[::-1], ["a"]):
+        with pytest.raises(RamancamError, match=r"classes must be the estimator's classes_ "
+                                                r"in their order, \['a', 'b', 'c'\]"):
+            save(tmp_path / "m", estimator=est, recipe=None, grid=data.wavenumbers,
+                 classes=wrong, training_summary={})
+    assert not (tmp_path / "m").exists()
+    # left out, the estimator's own
+    p = save(tmp_path / "ok.ramancam", estimator=est, recipe=None, grid=data.wavenumbers,
+             training_summary={})
+    assert load(p).classes == names
     with pytest.raises(RamancamError, match="estimator must be a fitted CNNClassifier"):
         save(tmp_path / "m", estimator=CNNClassifier(), recipe=None, grid=data.wavenumbers,
              classes=["a"], training_summary={})

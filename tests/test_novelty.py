@@ -442,7 +442,10 @@ def test_saved_model_round_trip(fitted, tmp_path):
     p_est = est.novelty_p_value(Xq)
     assert b.held_out is not None and b.held_out.size == est.calibration_.n_scores
     assert b.info["novelty"]["held_out"] == b.held_out.size
-    np.testing.assert_allclose(b.novelty_p(score), p_est, atol=1e-6)
+    # (the same scores give the same p-values; the loaded model's own scores, equal to
+    # ~1e-7, may fall on the other side of a held-out score that ties: one rank at most)
+    np.testing.assert_allclose(b.novelty_p(est.novelty_score(Xq)), p_est, atol=1e-12)
+    assert np.abs(b.novelty_p(score) - p_est).max() <= 1 / (b.held_out.size + 1) + 1e-12
     assert np.all(p_est[unknown] <= 0.05) and np.median(p_est[20:]) < np.median(p_est[:20])
     # and the held-out class scores, so the prediction sets do
     np.testing.assert_array_equal(b.prediction_sets(proba), est.predict_set(Xq))

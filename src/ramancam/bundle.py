@@ -148,7 +148,7 @@ def _module_of(estimator: Any) -> Any:
 
 
 def save(path: str | os.PathLike[str], *, estimator: Any, recipe: Any, grid: ArrayLike,
-         classes: Any, training_summary: dict[str, Any], cv: Any = None,
+         classes: Any = None, training_summary: dict[str, Any], cv: Any = None,
          settings: dict[str, Any] | None = None) -> Path:
     """Save a trained model as one file (atomically).
 
@@ -163,8 +163,9 @@ def save(path: str | os.PathLike[str], *, estimator: Any, recipe: Any, grid: Arr
         be on ``grid``).
     grid : array-like of shape (n_points,)
         The axis the model's input lives on.
-    classes : sequence of str, length n_classes
-        Class names in the order of the model's outputs.
+    classes : sequence of str, length n_classes, optional
+        Class names in the order of the model's outputs. A fitted ``CNNClassifier`` knows
+        them (``classes_``, the default); names given for one must be those, in that order.
     training_summary : dict
         Training-data summary (see :func:`training_summary`).
     cv : CVResult or dict, optional
@@ -191,7 +192,19 @@ def save(path: str | os.PathLike[str], *, estimator: Any, recipe: Any, grid: Arr
             "grid must be finite and increasing (the model's input points in ascending "
             "Raman shift; a model without a recipe still takes spectra on the grid reversed); "
             f"got {grid_a[0]:g} ... {grid_a[-1]:g}. Pass the ascending grid.")
-    class_list = [str(c) for c in np.asarray(classes).tolist()]
+    known = getattr(estimator, "classes_", None)
+    if classes is None and known is None:
+        raise RamancamError(
+            "classes must be given for a bare network (the class names in the order of its "
+            "outputs); a fitted CNNClassifier gives its own (classes_).")
+    class_list = [str(c) for c in np.asarray(known if classes is None else classes).tolist()]
+    if known is not None and class_list != [str(c) for c in np.asarray(known).tolist()]:
+        # the outputs are in the order of classes_ (sorted): other names, or the same in
+        # another order, saved a model that named the wrong class for every spectrum
+        raise RamancamError(
+            f"classes must be the estimator's classes_ in their order, "
+            f"{[str(c) for c in np.asarray(known).tolist()]} (the order of its outputs); got "
+            f"{class_list}. Leave classes out to save them.")
     if len(class_list) != config.n_classes:
         raise RamancamError(
             f"classes must name each of the model's {config.n_classes} outputs; got "
