@@ -304,7 +304,12 @@ def test_plot_vip_draws_one_line_per_class_and_threshold():
     matplotlib.use("Agg")
     m = PLSDA(n_components=2).fit(X_ERR, Y_ERR)
     x = np.linspace(400, 1800, 30)
+    import matplotlib.pyplot as plt
+
     ax = plot_vip(m.vip_, x, m.classes_.tolist())
+    # on a pyplot figure, as ramancam.plot draws: a notebook showed nothing (a bare Figure)
+    assert plt.fignum_exists(ax.figure.number)
+    plt.close(ax.figure)
     assert len(ax.lines) == 4  # 3 classes + the VIP = 1 line
     np.testing.assert_allclose(ax.lines[1].get_ydata(), m.vip_[1])
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [*m.classes_.tolist(),

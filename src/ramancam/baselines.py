@@ -825,7 +825,8 @@ def plot_vip(vip: ArrayLike, wavenumbers: ArrayLike, classes: Sequence[str] | No
     classes : sequence of str of length n_classes, optional
         Legend labels.
     ax : matplotlib Axes, optional
-        Where to draw; a new figure (not registered with pyplot) is made when None.
+        Where to draw; a new pyplot figure (shown by a notebook or ``plt.show()``) is
+        made when None.
     threshold : float or None, default=1.0
         Draw the usual "VIP > 1" reference line (None: no line).
 
@@ -841,11 +842,10 @@ def plot_vip(vip: ArrayLike, wavenumbers: ArrayLike, classes: Sequence[str] | No
     if classes is not None and len(classes) != v.shape[0]:
         raise RamancamError(
             f"classes must have one name per VIP row ({v.shape[0]}); got {len(classes)}.")
-    if ax is None:
-        from matplotlib.figure import Figure
+    if ax is None:  # a pyplot figure, as ramancam.plot's: a notebook shows it
+        from .plot import _axes
 
-        # A bare Figure needs no pyplot state or GUI backend (safe in servers and tests).
-        ax = Figure(figsize=(8, 4), layout="constrained").add_subplot()
+        ax = _axes(None, (8.0, 4.0))
     from .maps.images import class_colors
 
     # distinct colours per class (matplotlib's cycle repeats after 10), and beyond 20 classes,
