@@ -594,8 +594,17 @@ def _as_str_column(values: ArrayLike | None, n: int, name: str, default: str | N
     if col.ndim != 1 or col.shape[0] != n:
         raise RamancamError(f"{name} must have one value per spectrum ({n}); got shape "
                             f"{col.shape}.")
-    if col.dtype.kind == "f" and np.isnan(col).any():  # pandas' missing values: unlabelled
-        return np.where(np.isnan(col), "", col.astype(str))
+    if col.dtype.kind == "f":
+        # whole numbers as integers: pandas stores an integer column with a missing value
+        # as floats, and its classes 1, 2 became '1.0', '2.0' (the table reader gives '1')
+        missing = np.isnan(col)
+        kept = col[~missing]
+        if kept.size and np.isfinite(kept).all() and (kept == np.round(kept)).all() \
+                and np.abs(kept).max() < 2.0 ** 53:
+            text = np.array([str(int(v)) for v in np.where(missing, 0.0, col)], dtype=str)
+        else:
+            text = col.astype(str)
+        return np.where(missing, "", text) if missing.any() else text  # missing: unlabelled
     if col.dtype.kind == "O":  # None or NaN among objects: "" as well, not "None", "nan"
         missing = _missing(col)
         if missing.any():
