@@ -344,6 +344,23 @@ def test_pipeline_gives_pandas_with_the_output_axis_as_columns() -> None:
         [f"c{i}" for i in range(w.size)])[:2].tolist() == ["c0", "c1"]
 
 
+def test_a_pipeline_that_loses_the_axis_names_the_fix_for_every_step() -> None:
+    """A Spectra's axis reaches the first step only: a later Resample gets LinearBaseline's
+    bare array, and the message named the pandas fix "after Resample or Crop" alone."""
+    from sklearn.pipeline import make_pipeline
+
+    from ramancam.spectra import Spectra
+
+    w = np.linspace(300.0, 1900.0, 400)
+    X = 1 + np.exp(-0.5 * ((w - 405) / 8) ** 2) + np.zeros((3, 1))
+    steps = (pp.LinearBaseline(), pp.Resample(grid=(400, 410, 2)), pp.Normalize())
+    with pytest.raises(RamancamError, match=r"after any other step, which passes on a bare "
+                                            r"array: make_pipeline\(\.\.\.\)\.set_output"):
+        make_pipeline(*steps).fit_transform(Spectra(X, w))
+    out = make_pipeline(*steps).set_output(transform="pandas").fit_transform(Spectra(X, w))
+    assert out.shape == (3, 6) and out.columns[0] == "400"
+
+
 def test_a_dataframe_with_raman_shift_headers_gives_its_axis():
     # the point index stood in for the axis: on an uneven axis the straight baseline and
     # the area differed from those on the headers' shifts (by up to 0.29 and ~ the step)

@@ -74,7 +74,8 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
                     f"wavenumbers must be given to {type(self).__name__} (the input axis)"
                     f"{why}; got an array without Raman shifts. Give wavenumbers=, or a "
                     "Spectra or a DataFrame headed by Raman shifts (in a Pipeline after "
-                    "Resample or Crop: set_output(transform=\"pandas\")).")
+                    "any other step, which passes on a bare array: "
+                    "make_pipeline(...).set_output(transform=\"pandas\")).")
             # Without an axis the point index stands in for it (channel numbers).
             return np.arange(n_features, dtype=np.float64)
         w = check_axis(wn)
