@@ -87,8 +87,14 @@ def test_cube_errors(tmp_path, rng):
     s = _grid_spectra(rng)
     with pytest.raises(RamancamError, match="must carry metadata columns 'x' and 'y'"):
         write_cube(Spectra(s.X, s.wavenumbers), tmp_path / "c.zarr")
-    with pytest.raises(RamancamError, match=r"must fill the 7 x 5 grid"):
+    with pytest.raises(RamancamError, match=r"must fill the 7 x 5 grid.*Drop duplicates or "
+                                            r"fill missing pixels"):
         write_cube(s[1:], tmp_path / "c.zarr")
+    # a diagonal line scan (every position its own) was told to drop duplicates
+    line = Spectra(s.X[:6], s.wavenumbers, meta={"x": np.arange(6.0), "y": np.arange(6.0)})
+    with pytest.raises(RamancamError, match=r"6 spectra with 6 distinct positions\. Positions "
+                                            r"that jitter.*grid_of.*a line scan is no cube"):
+        write_cube(line, tmp_path / "c.zarr")
     assert not (tmp_path / "c.zarr").exists()
     with pytest.raises(RamancamError, match="must be an existing Zarr folder"):
         open_cube(tmp_path / "none.zarr")

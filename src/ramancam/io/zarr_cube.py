@@ -520,10 +520,16 @@ def _exact_places(spectra: Spectra
     ys, iy = np.unique(yv, return_inverse=True)
     flat = iy * xs.size + ix
     if len(spectra) != xs.size * ys.size or np.unique(flat).size != flat.size:
+        distinct = np.unique(flat).size
+        jitter = distinct == len(spectra) > 2 and len(spectra) in (xs.size, ys.size)
+        fix = ("Drop duplicates or fill missing pixels." if not jitter else
+               # every x (or y) its own: a measured map's jitter, or a diagonal line scan
+               "Positions that jitter (a measured map): pass grid=ramancam.maps.grid_of("
+               "spectra), which snaps them to the map's pixels; a line scan is no cube: "
+               "write it as a table (.csv).")
         raise RamancamError(
             f"spectra must fill the {xs.size} x {ys.size} grid of their x and y values once "
-            f"each; got {len(spectra)} spectra with {np.unique(flat).size} distinct positions. "
-            "Drop duplicates or fill missing pixels.")
+            f"each; got {len(spectra)} spectra with {distinct} distinct positions. {fix}")
     return xs, ys, flat.astype(np.intp)
 
 
