@@ -60,6 +60,10 @@ def test_cube_round_trip_in_any_row_order(tmp_path, rng):
     cube = write_cube(s[perm], tmp_path / "c.zarr", chunks=(2, 3))
     assert cube.shape == (5, 7) and cube.chunks == (2, 3) and cube.n_tiles == (3, 3)
     assert cube.class_names == ["a", "b", "c"]
+    # a summary, not every position and Raman shift (pages in a notebook)
+    assert repr(cube) == (f"Cube({str(tmp_path / 'c.zarr')!r}, 5 x 7 pixels, "
+                          f"{cube.n_points} points, {s.wavenumbers.min():g}-"
+                          f"{s.wavenumbers.max():g} cm-1, tiles 2 x 3, truth of 3 classes)")
     back = read_cube(tmp_path / "c.zarr")
     np.testing.assert_array_equal(back.X, s.X.astype(np.float32))
     np.testing.assert_array_equal(back.labels, s.labels)

@@ -490,7 +490,8 @@ class Spectra:
                   else (float("nan"), float("nan")))
         layout = (f"{self.n_points} points" if self.has_common_axis
                   else "per-spectrum axes")
-        lab = f", {len(self.classes)} classes" if self.labels is not None else ""
+        k = len(self.classes)
+        lab = f", {k} class{'es' if k != 1 else ''}" if self.labels is not None else ""
         return f"Spectra({spectra_count(self._n)}, {layout}, {lo:g}-{hi:g}{lab})"
 
 

@@ -250,6 +250,16 @@ class Cube:
         """(ny, nx)."""
         return int(self.spectra.shape[0]), int(self.spectra.shape[1])
 
+    def __repr__(self) -> str:
+        # a summary: the dataclass's own printed every position and Raman shift (pages)
+        ny, nx = self.shape
+        w = self.wavenumbers
+        axis = f", {w.min():g}-{w.max():g} cm-1" if w.size else ""
+        truth = ("" if self.truth is None else
+                 f", truth of {len(self.class_names or [])} classes")
+        return (f"Cube({str(self.path)!r}, {ny} x {nx} pixels, {self.n_points} points"
+                f"{axis}, tiles {self.chunks[0]} x {self.chunks[1]}{truth})")
+
     @property
     def identity(self) -> str:
         """What tells this cube from another at the same path: the id written with it (cubes
