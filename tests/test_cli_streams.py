@@ -304,3 +304,28 @@ def test_main_in_a_program_gives_a_failed_stream_its_descriptor_back(peaks_file,
     finally:
         with contextlib.suppress(OSError):
             stream.close()
+
+
+def test_a_reader_that_leaves_during_a_large_write_gives_141():
+    # predict and explain hold their rows and write them at once: one write of megabytes
+    # into a pipe whose reader left during it (| head -c 10) failed without an error, and
+    # the run ended with status 0, its table lost, instead of 141
+    import io
+    import threading
+
+    from ramancam.cli._streams import GuardedStream
+
+    r, w = os.pipe()
+    reader = threading.Thread(target=lambda: (os.read(r, 10), os.close(r)))
+    reader.start()
+    stream = io.TextIOWrapper(io.FileIO(w, "w"), encoding="utf-8")
+    guarded = GuardedStream(stream, w, own=False)
+    try:
+        assert guarded.write("x" * 3_000_000) == 3_000_000
+        guarded.flush()
+        reader.join()
+        assert guarded.reader_left and guarded.lost is None
+    finally:
+        guarded.close_sink()
+        stream.close()
+

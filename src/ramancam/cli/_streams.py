@@ -34,6 +34,10 @@ def _hold(fd: int) -> None:
         _to_devnull(fd)
 
 
+#: The most characters :meth:`GuardedStream.write` passes on in one write (64 KiB: a pipe's).
+WRITE_PIECE = 1 << 16
+
+
 class GuardedStream:
     """``sys.stdout`` or ``sys.stderr`` while a command runs.
 
@@ -93,12 +97,18 @@ class GuardedStream:
     def write(self, text: str) -> int:
         if self._closed and text and self.lost is None:
             self.lost = "it is closed"
-        if not self._gone:
+        # In pieces: one write of megabytes into a pipe whose reader left during it (the
+        # held rows of predict or explain, | head -c 10) failed without an error, and the
+        # run ended with status 0 instead of 141; the piece after the reader left fails.
+        for at in range(0, len(text), WRITE_PIECE):
+            if self._gone:
+                break
+            piece = text[at:at + WRITE_PIECE]
             try:
                 try:
-                    return int(self._stream.write(text))
+                    self._stream.write(piece)
                 except UnicodeEncodeError:  # a class name the stream's encoding lacks
-                    return int(self._stream.write(_escaped(text, self._stream)))
+                    self._stream.write(_escaped(piece, self._stream))
             except (OSError, ValueError) as exc:  # a full disk, EIO, a stream closed
                 self._leave(exc)
         return len(text)
