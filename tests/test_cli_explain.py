@@ -86,7 +86,9 @@ def test_explain_true_gradcam_prob_and_plot(setup, tmp_path):
 
 def test_explain_out_folder_without_positions_gets_the_figure(setup, tmp_path, capsys):
     """--out DIR on spectra without x/y: maps.csv and the --plot figure (maps.png) in DIR;
-    a table of several spectra gets the --xy-cols note, a folder of files does not."""
+    a table of several spectra with numeric columns that may be positions gets the
+    --xy-cols note naming them; a folder of files, or a table without such columns, not
+    (the note was noise under every ordinary table's outputs)."""
     from ramancam.io import write_table
     from ramancam.maps.outputs import no_positions_note
 
@@ -98,7 +100,7 @@ def test_explain_out_folder_without_positions_gets_the_figure(setup, tmp_path, c
     assert sorted(p.name for p in out.iterdir()) == ["maps.csv", "maps.png"]
     assert (out / "maps.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"wrote a figure of 2 maps to {out / 'maps.png'}" in text
-    assert "--xy-cols X,Y" in text
+    assert "--xy-cols X,Y" not in text  # no numeric column: no map
     assert _read(out / "maps.csv").X.shape == X.shape
     folder = tmp_path / "files"
     folder.mkdir()
@@ -107,7 +109,11 @@ def test_explain_out_folder_without_positions_gets_the_figure(setup, tmp_path, c
                     folder / f"s{i}.csv")
     assert no_positions_note(str(folder), 2) is None
     assert no_positions_note(str(data_path), 1) is None
-    assert "--xy-cols" in (no_positions_note(str(data_path), 5) or "")
+    assert "--xy-cols" in (no_positions_note(str(data_path), 5) or "")  # columns not known
+    assert no_positions_note(str(data_path), 5, {"batch": np.zeros(5)}) is None
+    note = no_positions_note(str(data_path), 5, {"X (um)": np.zeros(5), "Y (um)": np.ones(5),
+                                                  "operator": np.array(["a"] * 5)})
+    assert (note or "").endswith("--xy-cols X,Y (numeric columns: 'X (um)', 'Y (um)')")
 
 
 def test_explain_all_classes_named_class_and_stdout(setup, tmp_path, capsys):

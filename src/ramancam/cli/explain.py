@@ -553,7 +553,8 @@ def _run(args: argparse.Namespace) -> int:
             print(drawn, file=report)
     if plot_path:
         print(f"wrote a figure of {len(shown)} maps to {plot_path}", file=report)
-    note = no_positions_note(args.data, len(data)) if out_dir is not None and not xy else None
+    note = (no_positions_note(args.data, len(data), data.meta) if out_dir is not None and not xy
+            else None)
     if note:
         print(note, file=report)
     if args.report:

@@ -460,7 +460,7 @@ def _run(args: argparse.Namespace) -> int:
                                      else flagged[kept], bundle.recipe):
         say(spiked)
     if grid is None and out_dir is not None and (
-            note := no_positions_note(args.data, len(data))):
+            note := no_positions_note(args.data, len(data), data.meta)):
         say(note)
     if grid is None and out_dir is not None and (old := map_images_in(out_dir)):
         say(f"note: {out_dir} still holds map images of an earlier run ({', '.join(old[:3])}"

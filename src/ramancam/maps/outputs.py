@@ -88,14 +88,25 @@ def check_other_run(out_dir: str | os.PathLike[str] | None, command: str) -> Non
                 f"run's images and report would replace theirs. Choose another --out.")
 
 
-def no_positions_note(data: str, n_spectra: int) -> str | None:
+def no_positions_note(data: str, n_spectra: int, meta: Mapping[str, Any] | None = None
+                      ) -> str | None:
     """The note for ``--out DIR`` on data without pixel positions: a table of several
-    spectra may be a map whose x/y columns were not recognised; a single spectrum or a
-    folder of files is not one (None)."""
+    spectra with two numeric metadata columns or more (``meta``; None: not known) may be a
+    map whose x/y columns were not recognised, and the note names them; a single spectrum, a
+    folder of files or a table without such columns is not one (None: the note was noise
+    under every ordinary table's predictions)."""
     if n_spectra < 2 or Path(data).is_dir():
         return None
-    return ("note: DATA has no pixel positions (x/y), so no map images were drawn; if it is "
+    numeric = None if meta is None else [
+        k for k, v in meta.items() if np.asarray(v).dtype.kind in "iuf"]
+    if numeric is not None and len(numeric) < 2:
+        return None
+    note = ("note: DATA has no pixel positions (x/y), so no map images were drawn; if it is "
             "a map, name the position columns with --xy-cols X,Y")
+    if numeric:
+        more = f" and {len(numeric) - 4} more" if len(numeric) > 4 else ""
+        note += f" (numeric columns: {', '.join(repr(k) for k in numeric[:4])}{more})"
+    return note
 
 
 def parse_bands(text: str | None) -> list[float] | None:
