@@ -553,6 +553,8 @@ def test_cli_predict_and_explain_on_a_cube(small_map, tmp_path, capsys):
     assert main(["predict", str(model_path), str(cube_path), "--out", str(tmp_path / "res")]) == 0
     text = capsys.readouterr().out
     assert "wrote predictions of 99 spectra (9 tiles" in text
+    # run in this process (no --workers): "per worker" named workers there were none of
+    assert re.search(r"^peak memory: \d+ MiB$", text, re.M) and "per worker" not in text
     proba, _ = _reference(model, s)
     agree = int((np.asarray(CLASSES)[proba.argmax(axis=1)] == s.labels).sum())
     assert f"agreement with the cube's truth: {agree / 99:.4f} ({agree}/99)" in text

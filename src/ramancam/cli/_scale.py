@@ -228,8 +228,9 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
         print(recomputed_line(summary.recomputed))
     if summary.rewritten:
         print(rewritten_line(summary.rewritten))
-    if summary.peak_rss_mb:
-        print("peak memory per worker: " + ", ".join(
+    if summary.peak_rss_mb:  # run in this process (no --workers): one number, no worker
+        one = list(summary.peak_rss_mb) == ["this process"]
+        print(("peak memory: " if one else "peak memory per worker: ") + ", ".join(
             f"{v:.0f} MiB" for v in summary.peak_rss_mb.values()))
     no_reject = bool(getattr(args, "no_reject", False))
     if job.kind == "predict":  # as a CSV run prints it
