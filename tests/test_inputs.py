@@ -19,6 +19,7 @@ from ramancam.baselines import PCASVM, PLSDA, LibrarySearch
 from ramancam.errors import RamancamError, RamancamWarning
 from ramancam.preprocess.transformers import LinearBaseline, Normalize, Resample
 from ramancam.simulate import peak_position_set
+from ramancam.spectra import Spectra
 from ramancam.train import CNNClassifier
 
 TINY = {"n_filters": 4, "filter_size": 3, "fc_width": 8, "epochs": 1, "batch_size": 16}
@@ -52,6 +53,11 @@ def test_spectra_on_another_axis_are_refused(est, data):
     with pytest.raises(RamancamError, match=r"X's axis \(550-1750 cm-1\) must be the axis "
                                             f"{type(est).__name__} was fitted on"):
         est.predict(moved)
+    # the same axis written descending: told to reverse, not to resample
+    flipped = Spectra(data.X[:, ::-1], data.wavenumbers[::-1], data.labels)
+    with pytest.raises(RamancamError, match=r"got the same number of points on the same "
+                                            r"axis in the other order: reverse"):
+        est.predict(flipped)
     assert est.predict(data).shape == (len(data),)
     assert est.predict(data.X).shape == (len(data),)  # an array carries no axis to check
 

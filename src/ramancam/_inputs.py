@@ -89,10 +89,14 @@ def check_axis_of(axis: NDArray[np.float64] | None, fitted: NDArray[np.float64] 
         return
     if np.allclose(axis, fitted, rtol=0.0, atol=AXIS_TOL):
         return
+    fix = ("the same axis in the other order: reverse the spectra's points and their axis "
+           "(Spectra(s.X[:, ::-1], s.wavenumbers[::-1], ...))"
+           if np.allclose(axis[::-1], fitted, rtol=0.0, atol=AXIS_TOL) else
+           "another axis. Resample the spectra onto that axis first")
     raise RamancamError(
         f"X's axis ({axis[0]:g}-{axis[-1]:g} cm-1) must be {who} ({fitted[0]:g}-"
         f"{fitted[-1]:g} cm-1, {fitted.size} points); got the same number "
-        "of points on another axis. Resample the spectra onto that axis first.")
+        f"of points on {fix}.")
 
 
 def predict_data(est: Any, X: Any, validate: Callable[[], T]) -> T:
