@@ -60,3 +60,8 @@ def test_wrong_input_shape_and_bad_config():
         CNNConfig(n_points=64, n_classes=2, fc_activation="relu")
     with pytest.raises(RamancamError, match="n_classes must be at least 2"):
         CNNConfig(n_points=64, n_classes=1)
+    # a kernel longer than the spectrum was built and trained on padding without a word
+    with pytest.raises(RamancamError, match="filter_size must be at most the spectra's 64 "
+                                            "points; got 65"):
+        CNNConfig(n_points=64, n_classes=2, filter_size=65)
+    assert CNNConfig(n_points=64, n_classes=2, filter_size=64).filter_size == 64
