@@ -224,5 +224,9 @@ def test_repr_is_cheap_and_says_the_axis_of_an_empty_set():
     assert repr(s[[]]) == "Spectra(0 spectra, 4 points, 100-103)"
     both = Spectra([np.zeros(3), np.zeros(5)], [np.arange(3.0), np.arange(5.0) + 10])
     assert repr(both) == "Spectra(2 spectra, per-spectrum axes, 0-14)"
+    # points are not taken by indexing a Spectra (numpy's bare "too many indices" before)
+    with pytest.raises(RamancamError, match=r"select spectra \(rows\) only; got 2 indices\. "
+                                            r"Take points by Raman shift"):
+        both[:, 1:2]
     one = Spectra(np.zeros((2, 4)), np.arange(4.0), labels=["a", "a"])
     assert repr(one) == "Spectra(2 spectra, 4 points, 0-3, 1 class)"  # not "1 classes"

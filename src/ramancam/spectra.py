@@ -414,7 +414,12 @@ class Spectra:
     # ------------------------------------------------------------ derivation
     def __getitem__(self, index: Any) -> Spectra:
         """Subset of spectra by integer, slice, integer array or boolean mask."""
-        idx = np.atleast_1d(np.arange(self._n)[index])
+        if isinstance(index, tuple):  # s[:, 10:20]: numpy's bare "too many indices"
+            raise RamancamError(
+                f"Spectra index must select spectra (rows) only; got {len(index)} indices. "
+                "Take points by Raman shift with ramancam.preprocess.crop(s.X, s.wavenumbers,"
+                " lo, hi), or index the array: s.X[:, 10:20].")
+        idx = np.atleast_1d(np.arange(self._n)[index])  # out of range: IndexError, as lists
         labels = None if self.labels is None else self.labels[idx]
         meta = {k: v[idx] for k, v in self.meta.items()}
         if self._X is not None:
