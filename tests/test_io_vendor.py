@@ -718,7 +718,9 @@ def test_spc_wavelength_axis_is_converted_or_refused(tmp_path, rng):
 def test_jcamp_nanometres_without_a_laser_are_refused(tmp_path, rng):
     y = peak_spectra(rng, 1)[0].astype(np.float64)
     p = tmp_path / "nm.jdx"
-    p.write_text(jcamp_text(1e7 / (1e7 / 785.0 - AXIS), y, extra={"XUNITS": "NANOMETERS"}))
+    # (uneven wavelengths: pairs; an (X++(Y..Y)) table of them fails its X checks first)
+    p.write_text(jcamp_text(1e7 / (1e7 / 785.0 - AXIS), y, form="XYPOINTS",
+                            extra={"XUNITS": "NANOMETERS"}))
     with pytest.raises(RamancamError, match=r"nm\.jdx must have a Raman-shift x axis; got "
                                             r"##XUNITS=NANOMETERS and no laser wavelength"):
         read(p)

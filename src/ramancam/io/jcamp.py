@@ -13,8 +13,12 @@ works; in addition:
 ``acquired``
     ``##LONGDATE`` or ``##DATE`` (+ ``##TIME``), as written, ``""`` if none.
 
-An x axis in nanometres (``##XUNITS=NANOMETERS``) is converted to Raman shift with the laser
-wavelength (shift = 1e7/laser - 1e7/x), and refused when the file does not give one.
+An x axis in nanometres or micrometres (``##XUNITS=NANOMETERS``, ``MICROMETERS``) is
+converted to Raman shift with the laser wavelength (shift = 1e7/laser - 1e7/x), and refused
+when the file does not give one; other units than 1/CM (or none) are refused. ``$$`` starts a
+comment anywhere on a line; peak tables (``##PEAK TABLE=``) are left out (a file of a peak
+table alone is refused). A table whose x values disagree with ``##FIRSTX``, ``##DELTAX`` or
+each other (its X checks) is refused, and so is an ``##NTUPLES`` file.
 """
 
 from __future__ import annotations
@@ -44,10 +48,13 @@ _SKIP = {"x", "y", "children", "filename", "xydata", "xypoints", "peak table", "
 def looks_like_jcamp(text: str) -> bool:
     """True when a text starts (after blank and ``$$`` lines) with a ``##TITLE=`` line and
     names ``##JCAMP-DX=`` among its first lines."""
-    head = text[:4096].upper()
-    first = next((ln.strip() for ln in head.splitlines()
-                  if ln.strip() and not ln.strip().startswith("$$")), "")
-    return first.startswith("##TITLE=") and "##JCAMP-DX=" in head
+    at = 0  # past blank and $$ lines (a preamble of comments may be kilobytes long)
+    for line in text.splitlines(keepends=True):
+        if line.strip() and not line.strip().startswith("$$"):
+            break
+        at += len(line)
+    head = text[at:at + 4096].upper()
+    return head.lstrip().startswith("##TITLE=") and "##JCAMP-DX=" in head
 
 
 def _block(d: dict[str, Any], source: str, k: int) -> tuple[np.ndarray, np.ndarray,
@@ -80,18 +87,41 @@ def _block(d: dict[str, Any], source: str, k: int) -> tuple[np.ndarray, np.ndarr
                  None)
     acquired = meta.get("longdate") or " ".join(
         str(meta[t]) for t in ("date", "time") if meta.get(t))
-    units = str(d.get("xunits", "")).upper()
-    if units in ("NANOMETERS", "NM"):
+    units = str(d.get("xunits", "")).strip().upper()
+    kind = _x_unit(units)
+    if kind is None:
+        raise RamancamError(
+            f"{where} must have a Raman-shift x axis (##XUNITS=1/CM), or a wavelength in "
+            f"nanometres or micrometres with the laser's; got ##XUNITS={units}. Calibrate "
+            "the axis in the instrument's software and export the spectrum as Raman shift.")
+    if kind != "shift":
         if laser is None:
             raise RamancamError(
                 f"{where} must have a Raman-shift x axis; got ##XUNITS={units} and no "
                 "laser wavelength header (e.g. ##$LASER WAVELENGTH=785) to convert it. Add "
                 "that header or export the spectrum as Raman shift (1/CM).")
-        x = nm_to_shift(x, laser)
-        meta["xunits"] = "1/CM (converted from NANOMETERS)"
+        x = nm_to_shift(x * (1000.0 if kind == "um" else 1.0), laser)
+        meta["xunits"] = f"1/CM (converted from {units})"
     meta["laser_wavelength_nm"] = np.nan if laser is None else laser
     meta["acquired"] = acquired
     return x, y, meta
+
+
+def _x_unit(units: str) -> str | None:
+    """``##XUNITS`` (upper case): ``"shift"`` (1/CM and its spellings, or none given),
+    ``"nm"`` or ``"um"`` (a wavelength, converted with the laser's), else None (pixels,
+    seconds, ...: no Raman-shift axis)."""
+    plain = units.replace(" ", "")
+    for mu in ("µ", "μ", "Μ"):  # the micro sign, Greek mu, and its upper case
+        plain = plain.replace(mu, "U")
+    if (not plain or "1/CM" in plain or "CM-1" in plain or "CM^-1" in plain
+            or "CM**-1" in plain or "WAVENUMBER" in plain or "RAMAN" in plain):
+        return "shift"
+    if plain in ("NM", "(NM)") or "NANOMET" in plain or plain.endswith("(NM)"):
+        return "nm"
+    if plain in ("UM", "(UM)", "MICRON", "MICRONS") or "MICROMET" in plain:
+        return "um"
+    return None
 
 
 #: A data line of plain numbers (AFFN): digits, signs, points, exponents, separators.
@@ -125,12 +155,22 @@ def _check_plain_numbers(text: str, source: str) -> None:
 
 _Y_CHECK = re.compile(r"Y-Check failed\. Last value of previous line is (\S+) but first "
                       r"value is (\S+)\.")
+_X_CHECK = re.compile(r"X-Check failed\. Expected value is (\S+) but (\S+) has been "
+                      r"calculated\.")
 
 
 def _check_y_checks(printed: str, source: str) -> None:
     """Refuse a compressed (DIF) table whose Y check failed: each line starts with the last
     value of the line before, and a line that does not was decoded wrong (a damaged or
     missing character). The library only prints that, and reads on."""
+    x = _X_CHECK.search(printed)
+    if x is not None:  # a line's first x is not where the line before ends
+        raise RamancamError(
+            f"file {source}: each line of a data table must start at the x value where the "
+            f"line before ends; got {float(x.group(1)):g} where {float(x.group(2)):g} was due"
+            + (f" ({len(_X_CHECK.findall(printed))} such lines)"
+               if len(_X_CHECK.findall(printed)) > 1 else "")
+            + ". Lines are missing or the table is damaged; re-export the file.")
     m = _Y_CHECK.search(printed)
     if m is None:
         return
@@ -141,6 +181,88 @@ def _check_y_checks(printed: str, source: str) -> None:
         f"{float(m.group(2)):g} after one ending in {float(m.group(1)):g}"
         + (f" ({n} such lines)" if n > 1 else "") + ". The table is damaged; re-export the "
         "file.")
+
+
+#: Keys whose tables are no spectrum: peak positions and their assignments.
+_PEAK_KEYS = ("PEAKTABLE", "PEAKASSIGNMENTS")
+
+
+def _cleaned(text: str) -> tuple[str, int]:
+    """``text`` without its ``$$`` comments (JCAMP-DX starts a comment with ``$$`` anywhere
+    on a line: the library kept one after ``##XUNITS=NANOMETERS`` in the unit, so the axis
+    was read as Raman shift, and stopped at one after a data line), and without its peak
+    tables (``##PEAK TABLE=``, ``##PEAK ASSIGNMENTS=`` and their lines: the library read a
+    peak list as a spectrum, or, after a block's data table, in place of it). Lines that held
+    a comment alone go; every other line stays. Also the number of peak tables left out."""
+    out: list[str] = []
+    peaks = 0
+    in_peaks = False
+    for line in text.splitlines(keepends=True):
+        if "$$" in line:
+            body = line.split("$$", 1)[0].rstrip()
+            if not body.strip():
+                continue
+            line = body + "\n"
+        if line.lstrip().startswith("##"):
+            key = line.lstrip()[2:].split("=", 1)[0].replace(" ", "").upper()
+            in_peaks = key in _PEAK_KEYS
+            peaks += in_peaks
+        if not in_peaks:
+            out.append(line)
+    return "".join(out), peaks
+
+
+#: A ``(X++(Y..Y))`` table's first line and the headers that place its x values.
+_XYDATA = re.compile(r"^\s*##XYDATA\s*=\s*\(X\+\+\(Y\.\.Y\)\)\s*$", re.IGNORECASE)
+
+
+def _check_first_x(text: str, source: str) -> None:
+    """Refuse an ``(X++(Y..Y))`` table whose first x value (times ``##XFACTOR``) is not its
+    block's ``##FIRSTX``: the library makes the x axis from ``##FIRSTX``, ``##LASTX`` and
+    ``##NPOINTS`` alone, and a table starting at 500 under ##FIRSTX=400 was read as 400-419
+    without a word."""
+    head: dict[str, float] = {}
+    lines = [ln.split("$$", 1)[0] for ln in text.splitlines()]  # $$ starts a comment
+    for i, line in enumerate(lines):
+        if not line.lstrip().startswith("##"):
+            continue
+        key, _, value = line.lstrip()[2:].partition("=")
+        key = key.replace(" ", "").upper()
+        if key == "TITLE":
+            head = {}
+        try:
+            head[key] = float(value.strip())
+        except ValueError:
+            pass
+        else:
+            head["LINE " + key] = i + 1.0  # where it was said
+        if not _XYDATA.match(line) or not {"FIRSTX", "LASTX", "NPOINTS"} <= set(head):
+            continue
+        first = next((ln for ln in lines[i + 1:] if ln.strip()), "")
+        m = _FIRST_NUMBER.match(first)
+        if m is None:
+            continue
+        factor = head.get("XFACTOR") or 1.0
+        step = abs(head["LASTX"] - head["FIRSTX"]) / max(head["NPOINTS"] - 1.0, 1.0)
+        delta = head.get("DELTAX")
+        if delta is not None and head["NPOINTS"] > 1 and abs(abs(delta) - step) > 0.01 * step:
+            raise RamancamError(
+                f"{where_line(source, int(head['LINE DELTAX']))}##DELTAX={delta:g} must be "
+                f"the spacing that "
+                f"##FIRSTX={head['FIRSTX']:g}, ##LASTX={head['LASTX']:g} and ##NPOINTS="
+                f"{head['NPOINTS']:g} give ({step:g}); the header contradicts itself, so the "
+                "axis cannot be told: the file is damaged; re-export it.")
+        said = float(m.group(1)) * factor
+        if abs(said - head["FIRSTX"]) > max(0.5 * step, abs(factor), 1e-9 * abs(said)):
+            raise RamancamError(
+                f"{where_line(source, i + 2)}a data table must start at its ##FIRSTX="
+                f"{head['FIRSTX']:g}; got a first x value of {said:g} (##XFACTOR={factor:g}). "
+                "The header and the table disagree on the axis: the file is damaged; "
+                "re-export it.")
+
+
+#: A number at the start of a data line (AFFN; a compressed line starts with one too).
+_FIRST_NUMBER = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)")
 
 
 _LINK = re.compile(r"^\s*##DATA\s*TYPE\s*=\s*LINK\s*$", re.IGNORECASE | re.MULTILINE)
@@ -182,6 +304,11 @@ def _check_pairs(text: str, source: str) -> None:
                 "spectrum again.")
 
 
+def _peaks_said(peaks: int) -> str:
+    return (f" (and {peaks} peak table{'s' if peaks > 1 else ''}, which are no spectra)"
+            if peaks else "")
+
+
 def read_jcamp(path: str | os.PathLike[str]) -> Spectra:
     """Read a JCAMP-DX file: one spectrum, or one per block of a compound (LINK) file.
 
@@ -217,8 +344,15 @@ def read_jcamp(path: str | os.PathLike[str]) -> Spectra:
             f"file {source} must be JCAMP-DX text starting with ##TITLE= and a ##JCAMP-DX= "
             "line; got other content. Check the file, or give a text export a .txt or .csv "
             "suffix.")
+    if re.search(r"^\s*##NTUPLES\s*=", text, re.IGNORECASE | re.MULTILINE):
+        raise RamancamError(
+            f"file {source} must hold its spectra as ##XYDATA= or ##XYPOINTS= tables; got an "
+            "##NTUPLES table (of pages), which this reader does not read. Export the spectra "
+            "as XYDATA (X++(Y..Y)) or XYPOINTS (XY..XY).")
     _check_plain_numbers(text, source)
     _check_pairs(text, source)
+    _check_first_x(text, source)
+    text, peaks = _cleaned(text)
     said = io.StringIO()  # the library prints its Y-check failures, and goes on
     with library_boundary(p, "jcamp"), contextlib.redirect_stdout(said):
         lines = text.splitlines(keepends=True)
@@ -235,7 +369,13 @@ def read_jcamp(path: str | os.PathLike[str]) -> Spectra:
         if not parts:
             raise RamancamError(
                 f"file {source} must hold at least one block with a data table; got "
-                f"{len(blocks)} blocks without data. Check the file.")
+                f"{len(blocks)} blocks without data" + _peaks_said(peaks) + ". Check the "
+                "file, or export the spectra themselves.")
+    elif peaks and not np.asarray(d.get("y", [])).size:
+        raise RamancamError(
+            f"file {source} must hold a spectrum (##XYDATA= or ##XYPOINTS=); got a peak "
+            "table alone (##PEAK TABLE=: band positions and heights). Export the spectrum "
+            "itself.")
     else:
         parts = [_block(d, source, -1)]
     keys: list[str] = []
