@@ -261,6 +261,24 @@ def test_an_axis_of_absolute_wavenumbers_is_said():
         assert absolute_axis_note(Spectra(np.ones((2, 900)), axis)) is None
 
 
+
+def test_info_says_an_axis_of_absolute_wavenumbers_or_wavelengths(tmp_path, capsys):
+    # train said it; info, which a user reads first, showed the axis 8740-12338 "cm-1" alone
+    from ramancam.cli import main
+    from ramancam.io import write_table
+
+    rng = np.random.default_rng(0)
+    for name, axis, said in (("abs.csv", np.linspace(8740.2, 12338.0, 300), "absolute wavenumbers"),
+                             ("nm.csv", np.linspace(800.0, 850.0, 300), "wavelengths in nm"),
+                             ("ok.csv", np.linspace(400.0, 1800.0, 300), None)):
+        write_table(Spectra(1 + rng.random((3, 300)), axis), tmp_path / name)
+        assert main(["info", str(tmp_path / name)]) == 0
+        notes = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("  note:")]
+        assert (said in notes[0]) if said else not notes
+        assert main(["info", str(tmp_path / name), "--json"]) == 0
+        assert ("axis_note" in capsys.readouterr().out) == (said is not None)
+
+
 def test_spectra_too_coarse_for_raman_bands_are_said():
     # 5 points over 350-1800 cm-1 were resampled onto 1451 points without a word
     from ramancam.checks import coarse_note

@@ -26,7 +26,9 @@ Print the file format(s), the number of spectra, the classes with their counts (
 spectra have no label), the groups, the spatial positions, the axis range and spacing, the
 number of points (per file when the axes differ), whether the files share one axis, the metadata
 columns and, for maps (x/y positions), the pixel grid: nx x ny, step, missing pixels.
-Five checks add a line only when they find something: 'flat:' names spectra with one value
+Six checks add a line only when they find something: 'note:' an axis that looks like
+absolute wavenumbers (above 4500 cm-1) or wavelengths in nm, not Raman shifts, 'flat:' names
+spectra with one value
 or a straight line throughout (normalising recipes refuse them), 'fill:' points at the ends of
 the axis holding one value in every spectrum (padding, not measurement), 'values:' spectra holding
 values no detector counts (beyond +-1e15: a misread file or a 'no data' sentinel), 'clipped:'
@@ -253,6 +255,8 @@ def format_summary(path: str, d: dict[str, Any]) -> str:
                 + " per spectrum")
             lines.append(f"  axes:      differ between spectra ({d['n_axes']} distinct); resample "
                          "onto a common grid before training (the paper recipe does)")
+    if note := d.get("axis_note"):
+        lines.append(f"  note:      {note}")
     meta = d["metadata"]
     lines.append(f"  metadata:  {', '.join(meta) if meta else 'none'}")
     if "grid" in d:
@@ -323,18 +327,23 @@ def _checks(spectra: Any) -> dict[str, Any]:
     """``flat``, ``clipped`` and ``spikes`` spectra (:mod:`ramancam.checks`) for the summary;
     nothing when there are none."""
     from ..checks import (
+        absolute_axis_note,
         clipped_spectra,
         fill_ends,
         fill_note,
         flat_spectra,
         implausible_spectra,
         spiked_spectra,
+        wavelength_axis_note,
     )
     from ..errors import RamancamError
     from ..preprocess.auto import PAPER_GRID, auto_grid
 
     ids = spectra.ids
     out: dict[str, Any] = {}
+    # an axis of absolute wavenumbers or of wavelengths: train says so; info, read first, too
+    if axis := (absolute_axis_note(spectra) or wavelength_axis_note(spectra)):
+        out["axis_note"] = axis.removeprefix("note: ")
     if found := implausible_spectra(spectra):
         out["implausible"] = [{"id": ids[f.index], "points": f.n_points, "value": f.value,
                                "at": f.at} for f in found]
