@@ -11,9 +11,12 @@ import numpy as np
 
 
 def spc_bytes(axis: np.ndarray, Y: np.ndarray, *, comment: bytes = b"", log: dict | None = None,
-              date: datetime | None = None) -> bytes:
+              date: datetime | None = None, z: list[float] | None = None,
+              z_step: float | None = None) -> bytes:
     """A new-format SPC file (explicit x array, one sub-file per row of Y), written by
-    spc-io itself."""
+    spc-io itself. ``z``: the sub-files' z values (a series' times or temperatures), stored
+    in each sub-header (``subtime``) with the ordered flag ``TORDRD``; with ``z_step`` only
+    the first is stored and the header's z increment (``fzinc``) gives the others."""
     from spc_io import SPC
     from spc_io.high_level import LogBook
 
@@ -24,7 +27,16 @@ def spc_bytes(axis: np.ndarray, Y: np.ndarray, *, comment: bytes = b"", log: dic
     raw = spc.to_spc_raw()
     raw.main_header.fcmnt = comment
     raw.main_header.fsource = b"tester"
-    return raw.to_bytes()
+    data = bytearray(raw.to_bytes())
+    if z is not None:  # spc-io's writer keeps no z order of its own: set it in the bytes
+        npts = len(axis)
+        if z_step is None:
+            data[0] |= 0x10  # TORDRD: every sub-file's z is in its own header
+        else:
+            struct.pack_into("<f", data, 312, z_step)  # fzinc
+        for k, value in enumerate(z):
+            struct.pack_into("<f", data, 512 + 4 * npts + k * (32 + 4 * npts) + 4, value)
+    return bytes(data)
 
 
 def jcamp_text(x: np.ndarray, y: np.ndarray, *, title: str = "sample", form: str = "XYDATA",

@@ -108,6 +108,21 @@ def test_spc_with_one_axis_per_subfile(tmp_path):
     assert s.intensities[1].tolist() == [2.0] * 40
 
 
+@pytest.mark.parametrize("z_step", [None, -5.0])
+def test_spc_series_keeps_the_file_order_and_its_z_values(tmp_path, rng, z_step):
+    # a cooling series (z falling: ordered sub-files, or a negative z step) was sorted by z,
+    # so spectrum 0 was the file's last sub-file and ``subfile`` named the wrong one
+    Y = peak_spectra(rng, 3) + np.array([[0.0], [100.0], [200.0]], np.float32)
+    p = tmp_path / "cooling.spc"
+    p.write_bytes(spc_bytes(AXIS, Y, z=[300.0, 295.0, 290.0], z_step=z_step))
+    s = read(p)
+    np.testing.assert_allclose(s.X, Y)
+    assert s.meta["subfile"].tolist() == [0, 1, 2]
+    assert s.meta["subfile_z"].tolist() == [300.0, 295.0, 290.0]
+    p.write_bytes(spc_bytes(AXIS, Y[:1]))
+    assert np.isnan(read(p).meta["subfile_z"]).all()  # one spectrum: no z axis
+
+
 @pytest.mark.parametrize("form", ["XYDATA", "XYPOINTS"])
 def test_jcamp_both_data_forms(tmp_path, rng, form):
     y = peak_spectra(rng, 1)[0].astype(np.float64)

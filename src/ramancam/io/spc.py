@@ -21,7 +21,12 @@ spectrum. Metadata kept per spectrum:
     uncalibrated pixel, channel or point numbers (``XDIODE``, ``XCHANL``, ``XPOINT``) are
     refused;
 ``subfile``
-    the index of the sub-file in the file (0, 1, ...);
+    the position of the sub-file in the file (0, 1, ...): spectra keep the file's order,
+    also when a series' z values fall (a cooling run, a negative z step);
+``subfile_z``
+    the sub-file's z value (float): the time, temperature, ... of a series (multi-file,
+    ``TMULTI``), from its sub-header (``subtime``) or from the first one and the header's
+    z step (``fzinc``); NaN in a single-spectrum file, which has no z axis;
 
 plus every ``KEY=value`` entry of the text log book, as text.
 """
@@ -123,6 +128,16 @@ def _check_header(data: bytes, source: str) -> None:
             "Re-export the file.")
 
 
+def _acquired(fd: Any) -> str:
+    """ISO 8601 text of the header date, ``""`` for none: an invalid date (zeros) or the
+    Unix epoch, which writers use for "no date"."""
+    try:
+        when = datetime(year=fd.year, month=fd.month, day=fd.day, hour=fd.hour, minute=fd.min)
+    except ValueError:
+        return ""
+    return "" if when == _NO_DATE else time_text(when)
+
+
 def read_spc(path: str | os.PathLike[str]) -> Spectra:
     """Read a Galactic SPC file: one spectrum per sub-file.
 
@@ -144,25 +159,29 @@ def read_spc(path: str | os.PathLike[str]) -> Spectra:
         a truncated or otherwise damaged file (the library's exception is named); an x axis
         that is not strictly monotonic or values that are not finite.
     """
-    from spc_io import SPC, SpcRaw
+    from spc_io import SpcRaw
 
     p = check_exists(path)
     source = str(p)
     data = read_bytes(p)
     _check_header(data, source)
     with library_boundary(p, "spc"):
+        # the raw sub-files, in file order: spc-io's high-level SPC sorts them by (w, z),
+        # which reorders a series whose z values fall (a cooling run, a negative z step)
         raw = SpcRaw.from_bytes_io(io.BytesIO(data))
-        spc = SPC.from_spc_raw(raw)
         hdr = raw.main_header
-        subs = list(spc)
-        axes = [np.asarray(s.xarray, dtype=np.float64) for s in subs]
+        subs = list(raw.subs)
         ys = [np.asarray(s.yarray, dtype=np.float64) for s in subs]
-        log = {str(k).strip(): str(v).strip() for k, v in spc.log_book.text.items()}
+        if hdr.ftflgs.TXYXYS:
+            axes = [np.asarray(s.xarray, dtype=np.float64) for s in subs]
+        else:
+            shared = (np.asarray(raw.xarray, dtype=np.float64) if hdr.ftflgs.TXVALS
+                      else np.linspace(hdr.ffirst, hdr.flast, hdr.fnpts))
+            axes = [shared] * len(subs)
+        zs = [np.nan if s.z is None else float(s.z) for s in subs]
+        log = {str(k).strip(): str(v).strip() for k, v in raw.log_book.txt_as_dict().items()}
         title, instrument = _text(bytes(hdr.fcmnt)), _text(bytes(hdr.fsource))
-        fd = hdr.fdate
-        # spc-io gives 1970-01-01 (its "no date") for an empty or invalid header date
-        dated = fd.year > 0 and fd.month > 0 and fd.day > 0 and spc.date != _NO_DATE
-        acquired = time_text(spc.date) if dated else ""
+        acquired = _acquired(hdr.fdate)
         x_units = str(hdr.fxtype)
     if not subs:
         raise RamancamError(
@@ -188,7 +207,8 @@ def read_spc(path: str | os.PathLike[str]) -> Spectra:
         "title": np.full(n, title), "instrument": np.full(n, instrument),
         "acquired": np.full(n, acquired),
         "laser_wavelength_nm": np.full(n, np.nan if laser is None else laser),
-        "x_units": np.full(n, x_units), "subfile": np.arange(n)}
+        "x_units": np.full(n, x_units), "subfile": np.arange(n),
+        "subfile_z": np.array(zs, dtype=np.float64)}
     for k, v in log.items():
         if k and k not in meta:
             meta[k] = np.full(n, v)
