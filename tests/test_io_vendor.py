@@ -123,6 +123,19 @@ def test_spc_series_keeps_the_file_order_and_its_z_values(tmp_path, rng, z_step)
     assert np.isnan(read(p).meta["subfile_z"]).all()  # one spectrum: no z axis
 
 
+def test_spc_unknown_x_unit_code_is_one_line(tmp_path, rng):
+    data = bytearray(spc_bytes(AXIS, peak_spectra(rng, 1)))
+    data[28] = 200  # fxtype: no SPC unit code
+    p = tmp_path / "odd.spc"
+    p.write_bytes(bytes(data))
+    with pytest.raises(RamancamError) as e:
+        read(p)
+    assert _one_line(e) == (
+        f"file {p} must have an x-axis unit code SPC defines (fxtype, byte 28); got 200, "
+        "which is none of SPC's codes (a damaged header or a non-standard writer). "
+        "Re-export it with a Raman-shift (cm-1) x axis.")
+
+
 @pytest.mark.parametrize("form", ["XYDATA", "XYPOINTS"])
 def test_jcamp_both_data_forms(tmp_path, rng, form):
     y = peak_spectra(rng, 1)[0].astype(np.float64)

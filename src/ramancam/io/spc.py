@@ -19,7 +19,7 @@ spectrum. Metadata kept per spectrum:
     laser wavelength (shift = 1e7/laser - 1e7/x; ``XRAMANS (converted from XNMETR)``), and
     refused without one; units that are no spectral axis (time, frequency, mass, ...) and
     uncalibrated pixel, channel or point numbers (``XDIODE``, ``XCHANL``, ``XPOINT``) are
-    refused;
+    refused, and so is a code SPC does not define (a damaged header);
 ``subfile``
     the position of the sub-file in the file (0, 1, ...): spectra keep the file's order,
     also when a series' z values fall (a cooling run, a negative z step);
@@ -156,8 +156,9 @@ def read_spc(path: str | os.PathLike[str]) -> Spectra:
     ------
     RamancamError
         Missing path; text or other non-SPC content; the old or MSB-first SPC variants;
-        a truncated or otherwise damaged file (the library's exception is named); an x axis
-        that is not strictly monotonic or values that are not finite.
+        a truncated or otherwise damaged file (the library's exception is named); an x-axis
+        unit code SPC does not define; an x axis that is not strictly monotonic or values
+        that are not finite.
     """
     from spc_io import SpcRaw
 
@@ -182,7 +183,12 @@ def read_spc(path: str | os.PathLike[str]) -> Spectra:
         log = {str(k).strip(): str(v).strip() for k, v in raw.log_book.txt_as_dict().items()}
         title, instrument = _text(bytes(hdr.fcmnt)), _text(bytes(hdr.fsource))
         acquired = _acquired(hdr.fdate)
-        x_units = str(hdr.fxtype)
+        x_code, x_units = int(hdr.fxtype._val), str(hdr.fxtype)
+    if hdr.fxtype.UNKNOWN:
+        raise RamancamError(
+            f"file {source} must have an x-axis unit code SPC defines (fxtype, byte 28); got "
+            f"{x_code}, which is none of SPC's codes (a damaged header or a non-standard "
+            "writer). Re-export it with a Raman-shift (cm-1) x axis.")
     if not subs:
         raise RamancamError(
             f"file {source} must hold at least one spectrum; got none. Re-export it.")
