@@ -223,6 +223,22 @@ def test_a_wdf_map_cut_before_its_positions_is_refused(tmp_path, rng):
     assert len(read(tmp_path / "one.wdf")) == 1
 
 
+def test_a_wdf_x_list_shorter_than_its_points_is_named(tmp_path, rng):
+    # 50 x values for 57 points: the library read the next block's bytes as the last 7
+    # Raman shifts, and the error spoke of a repeated 0 cm-1, not of the x list
+    from ramancam.io.wdf import open_wdf_rows
+
+    p = tmp_path / "short.wdf"
+    p.write_bytes(wdf_bytes(AXIS[:50], peak_spectra(rng, 2), xy=np.zeros((2, 2))))
+    for reader in (read, open_wdf_rows):
+        with pytest.raises(RamancamError) as e:
+            reader(p)
+        assert _one_line(e) == (
+            f"file {p} must hold one Raman shift per point in its XLIST block (57 points, "
+            "the header's npoints); got 50 x values: the file is truncated or damaged. "
+            "Re-export it.")
+
+
 def test_a_wdf_with_nan_names_the_file_once(tmp_path, rng):
     Y = peak_spectra(rng, 2)
     Y[1, 3] = np.nan

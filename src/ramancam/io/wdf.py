@@ -88,8 +88,9 @@ def read_wdf(path: str | os.PathLike[str]) -> Spectra:
     ------
     RamancamError
         Missing path; content that is not a WDF file; a truncated or damaged file (no data
-        block, a data block shorter than the header announces, any failure of the library,
-        named); an x list that is not strictly monotonic or values that are not finite.
+        block, a data block shorter than the header announces, an x list with fewer or more
+        values than the spectra have points, any failure of the library, named); an x list
+        that is not strictly monotonic or values that are not finite.
     """
     p = check_exists(path)
     source = str(p)
@@ -215,11 +216,21 @@ def _layout(fh: Any, size: int, p: Path) -> _Layout:
                 f"announces; the data block holds {max(0, size - start)} of {need} "
                 "bytes (truncated). Re-export it.")
         try:
-            xl = w.xlist()
+            xblock, xpos = w.find_section(WdfBlockId.XLIST)
         except EOFError:
             raise RamancamError(
                 f"file {source} must hold an XLIST block (the Raman shifts) after its spectra; "
                 "got none: the file is truncated or damaged. Re-export it.") from None
+        # the library reads the header's xlistcount values whatever the block holds: a
+        # shorter block gave the next block's bytes as Raman shifts (zeros, repeated)
+        in_block = (min(xblock.size, size - xpos) - WdfBlock._SIZE - 8) // 4
+        n_x = min(int(hdr.xlistcount), max(0, in_block))
+        if n_x != npts:
+            raise RamancamError(
+                f"file {source} must hold one Raman shift per point in its XLIST block "
+                f"({npts} points, the header's npoints); got {n_x} x values: the file is "
+                "truncated or damaged. Re-export it.")
+        xl = w.xlist()
         axis = np.asarray(xl, dtype=np.float64)
         laser = float(1e7 / hdr.laser_wavenumber) if hdr.laser_wavenumber > 0 else np.nan
         if xl.units == WdfDataUnit.Nanometre and np.isfinite(laser):
