@@ -1488,6 +1488,14 @@ def test_training_checks_list_the_confidently_wrong_first_then_the_novel():
     assert rows[0][1:4] == ["b", "a", pytest.approx(0.05)]
     assert rows[2][5] == "above the novelty threshold"
     assert training_checks(cv, ["s0", "s1", "s2", "s3", "s4"], 0.8, top=1)[2][0][0] == "s3"
+    # the right but novel ones by novelty alone: p(label) ordered them first, so a table of
+    # 30 of 249 novel spectra left out the most novel
+    cv = SimpleNamespace(
+        classes=["a", "b"], labels=np.array(["a", "a", "a"]), oof_pred=np.array(["a"] * 3),
+        oof_proba=np.array([[0.97, 0.03], [0.99, 0.01], [0.98, 0.02]]),
+        fold_of=np.array([0, 1, 1]), oof_novelty=np.array([0.81, 0.95, 0.90]))
+    assert [r[0] for r in training_checks(cv, ["n0", "n1", "n2"], 0.8)[2]] == ["n1", "n2",
+                                                                                "n0"]
 
 
 def test_no_output_may_overwrite_an_input(peaks_file, model_file, tmp_path, capsys,

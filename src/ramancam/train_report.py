@@ -448,8 +448,11 @@ def training_checks(cv: Any, ids: Sequence[str], threshold: float,
         nov = np.full(lab.size, np.nan)
     novel = tested & np.isfinite(nov) & (nov > threshold)
     chosen = np.flatnonzero(wrong | novel)
-    order = chosen[np.lexsort((-np.nan_to_num(nov[chosen], nan=-np.inf),
-                               np.nan_to_num(p_label[chosen], nan=1.0), ~wrong[chosen]))]
+    # the wrong ones by their own label's probability, the rest by novelty alone (p(label)
+    # sorted them too: among 249 novel spectra the 30 listed were not the most novel)
+    own = np.where(wrong[chosen], np.nan_to_num(p_label[chosen], nan=1.0), 1.0)
+    order = chosen[np.lexsort((-np.nan_to_num(nov[chosen], nan=-np.inf), own,
+                               ~wrong[chosen]))]
     rows = []
     for i in order[:top]:
         why = [w for w, on in ((f"another class {where}", wrong[i]),
