@@ -950,10 +950,21 @@ def test_info_describes_a_model_file(model_file, capsys, tmp_path):
         assert d["classes"] == ["peak_100", "peak_1000", "peak_500"]
 
 
-def test_train_report_is_one_escaped_html_file(tmp_path, capsys):
+def test_train_report_is_one_escaped_html_file(tmp_path, capsys, monkeypatch):
+    from ramancam.report import Figure
+
+    titles: list[str] = []  # the panel titles of the report's figures
+    drawn = Figure.from_matplotlib.__func__  # type: ignore[attr-defined]
+
+    def keep(cls, fig, *args, **kwargs):
+        titles.extend(ax.get_title() for ax in fig.axes if ax.get_title())
+        return drawn(cls, fig, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "from_matplotlib", classmethod(keep))
     rng = np.random.default_rng(5)
     axis = np.arange(400.0, 700.0, 2.0)
-    names = ["<i>A&B</i>", "plain", "third"]
+    long_name = "third sample" + " of a very long name" * 7  # 152 characters
+    names = ["<i>A&B</i>", "plain", long_name]
     X, y = [], []
     for k, name in enumerate(names):
         for _ in range(6):
@@ -999,6 +1010,12 @@ def test_train_report_is_one_escaped_html_file(tmp_path, capsys):
     # the recipe in words, as info shows it (the table showed Recipe([...]) and None)
     assert "<td>recipe</td><td>none (spectra are used as given)</td>" in text
     assert "<script" not in text.lower() and text.count("data:image/png;base64,") == 5
+    # the class-maps panels' titles shortened as every figure's (the 153-character name ran
+    # over its neighbour's title and off the figure)
+    from ramancam._labels import NAME_LIMIT
+
+    cut = [t for t in titles if t.startswith("third sample")]
+    assert cut and all("\u2026" in t and len(t) <= NAME_LIMIT for t in cut)
     assert main(["train", str(data), "--label-col", "label", *FAST, "--out", str(out),
                  "--report", str(tmp_path / "missing" / "r.html")]) == 2
     assert "--report must be in an existing folder" in capsys.readouterr().err

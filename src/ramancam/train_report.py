@@ -311,8 +311,9 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
     ncol = 2 if len(cm) > 1 else 1
     nrow = int(np.ceil(len(cm) / ncol))
     fig, axes = plt.subplots(nrow, ncol, figsize=(6.2 * ncol, 2.6 * nrow), squeeze=False)
-    for k, (c, spec, m) in enumerate(cm):
-        plot.spectrum_map(grid, spec, m, ax=axes[k // ncol][k % ncol], title=trained[c],
+    titles = class_map_titles([trained[c] for c, _, _ in cm])
+    for k, (_, spec, m) in enumerate(cm):
+        plot.spectrum_map(grid, spec, m, ax=axes[k // ncol][k % ncol], title=titles[k],
                           map_label="FC importance")
     for k in range(len(cm), nrow * ncol):
         axes[k // ncol][k % ncol].set_visible(False)
@@ -415,6 +416,14 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
                                  "novelty", "why"], rows))
         sections.append(Section(checks_title, blocks))
     return write_report(path, "ramancam train", sections, settings=dict(settings), seed=seed)
+
+
+def class_map_titles(names: Sequence[str]) -> list[str]:
+    """The panel titles of the class-maps figure: the class names shortened as every figure
+    shortens them (a 150-character name ran over its neighbour's title and off the page)."""
+    from ._labels import short_names
+
+    return short_names(names)
 
 
 def training_checks(cv: Any, ids: Sequence[str], threshold: float,
