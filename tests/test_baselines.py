@@ -319,6 +319,12 @@ def test_plot_vip_draws_one_line_per_class_and_threshold():
     ax2 = Figure().add_subplot()
     assert plot_vip(m.vip_overall_, x, ax=ax2, threshold=None) is ax2
     assert len(ax2.lines) == 1
+    # long names shortened as in every figure (a 150-character one collapsed the axes)
+    from ramancam._labels import NAME_LIMIT
+
+    ax3 = plot_vip(m.vip_, x, ["x" * 150, "b", "c"], ax=Figure().add_subplot())
+    legend = [t.get_text() for t in ax3.get_legend().get_texts()]
+    assert len(legend[0]) <= NAME_LIMIT and "\u2026" in legend[0] and legend[1:3] == ["b", "c"]
 
 
 @pytest.mark.parametrize("n", [15, 30])

@@ -852,9 +852,13 @@ def plot_vip(vip: ArrayLike, wavenumbers: ArrayLike, classes: Sequence[str] | No
     # where hues come close, line styles as well
     colors = class_colors(len(v))
     styles = ("-", "--", "-.", ":") if len(v) > 20 else ("-",)
+    from ._labels import short_names
+
+    # names shortened as every figure's: long ones pushed the axes to nothing
+    names = None if classes is None else short_names(classes)
     for i, row in enumerate(v):
         ax.plot(x, row, lw=1.0, color=colors[i], ls=styles[i % len(styles)],
-                label=None if classes is None else str(classes[i]))
+                label=None if names is None else names[i])
     if threshold is not None:
         ax.axhline(threshold, color="0.5", lw=0.8, ls="--", label=f"VIP = {threshold:g}")
     ax.set_xlabel("Raman shift (cm⁻¹)")
