@@ -232,27 +232,35 @@ def draw_class_image(ax: Axes, grid: MapGrid, predicted: ArrayLike,
 
 
 def _fitted_legend(ax: Axes, handles: list[Any], rest: list[Any], counts: list[int]) -> None:
-    """The legend beside the axes, as tall as the figure allows: the last class entries
-    (fewest pixels) are summed in one "+ N more classes" entry until it fits. Taller than
-    the figure, it ran off the image's edge and collapsed the axes (a warning of
-    constrained layout)."""
+    """The legend beside the axes, as tall as the figure allows: in one column, else in two,
+    and only then are the last class entries (fewest pixels) summed in one "+ N more
+    classes" entry until it fits (with 30 classes one column listed 18, and 12 regions of
+    the image had no colour named). Taller than the figure, it ran off the image's edge and
+    collapsed the axes (a warning of constrained layout)."""
     import warnings
 
     from matplotlib.patches import Patch
 
-    def draw(n: int) -> Any:
+    def draw(n: int, ncols: int) -> Any:
         more = len(handles) - n
         extra = [] if not more else [Patch(facecolor="white", edgecolor="white",
                                            label=f"+ {more} more classes ({sum(counts[n:])})")]
         return ax.legend(handles=[*handles[:n], *extra, *rest], loc="upper left",
                          bbox_to_anchor=(1.02, 1.0), fontsize="small", frameon=False,
-                         title="predicted class (pixels)", title_fontsize="small")
+                         title="predicted class (pixels)", title_fontsize="small",
+                         ncols=ncols)
 
     fig = cast("Figure", ax.figure)  # the maps' axes are a figure's own (no subfigures)
     n = len(handles)
-    legend = draw(n)
+    legend = draw(n, 1)
     if legend.get_window_extent().height <= fig.bbox.height - 1.0 * fig.dpi:
         return  # fits below any title: no layout drawn to check
+    # a second column, the figure made wider by one column's width (the map keeps its size)
+    ncols = 2
+    # (and a little: the second column's widest entry may be "+ N more classes (n)")
+    fig.set_figwidth(fig.get_figwidth() + legend.get_window_extent().width / fig.dpi + 0.4)
+    legend.remove()
+    legend = draw(n, ncols)
     for _ in range(len(handles) + 1):
         # laid out as it will be saved: the legend hangs from the axes' top, below the title
         with warnings.catch_warnings():
@@ -261,14 +269,15 @@ def _fitted_legend(ax: Axes, handles: list[Any], rest: list[Any], counts: list[i
         box, page = legend.get_window_extent(), fig.bbox
         if (box.y0 >= page.y0 and box.y1 <= page.y1) or n == 0:
             return
-        # the legend's entries are of one height: as many as the page holds below its top
-        # (its top, in a collapsed layout: the page's less the title's room)
+        # the legend's rows are of one height (the title's one of them): as many rows as the
+        # page holds below its top (its top, in a collapsed layout: the page's less the
+        # title's room), each of ncols entries
         top = min(box.y1, page.y1 - 0.5 * fig.dpi)
-        entries = n + len(rest) + 1 + (n < len(handles))  # and the title
-        fit = int((top - page.y0 - 0.1 * fig.dpi) / (box.height / entries))
-        n = max(0, min(n - 1, fit - len(rest) - 2))  # the title, "+ N more"
+        rows = -(-(n + len(rest) + (n < len(handles))) // ncols) + 1
+        fit = int((top - page.y0 - 0.1 * fig.dpi) / (box.height / rows))
+        n = max(0, min(n - 1, (fit - 1) * ncols - len(rest) - 1))  # "+ N more"
         legend.remove()
-        legend = draw(n)
+        legend = draw(n, ncols)
 
 
 #: Colour bars of counts tick every level up to this many, else this many whole numbers.
