@@ -323,3 +323,33 @@ def test_plot_titles_tell_long_names_apart(tmp_path, rng, monkeypatch):
     for head in wrong:
         predicted, true = head.split("predicted ")[1].split(", true ")
         assert predicted != true
+
+
+def test_report_legend_cuts_long_class_names(tmp_path, rng, monkeypatch):
+    # the report's legend said "mean of <the whole class name> +- sd": a 60-character RRUFF
+    # name ran off the canvas and squeezed the plot to a third of the figure's width
+    from types import SimpleNamespace
+
+    import ramancam.plot
+    from ramancam.cli.explain import _write_report
+
+    names = [f"Monazite-(Ce) R0401{i:02d} 532 nm excellent unoriented processed"
+             for i in range(3)]
+    grid = np.arange(N_POINTS) * 2.0 + 500.0
+    bundle = SimpleNamespace(classes=names, references={},
+                             class_reference=lambda c: (np.ones(N_POINTS),
+                                                        np.full(N_POINTS, 0.1)))
+    figures, render = [], ramancam.plot.figure_png
+    monkeypatch.setattr(ramancam.plot, "figure_png",
+                        lambda fig: figures.append(fig) or render(fig))
+    entries = [{"id": "s0", "x": rng.random(N_POINTS), "map": rng.standard_normal(N_POINTS),
+                "target": names[1], "predicted": names[1], "p": 0.9, "true": "",
+                "novelty": None, "novelty_p": None, "unknown": None, "match": None,
+                "set": None}]
+    _write_report(str(tmp_path / "r.html"), grid, entries, {"method": "fc"},
+                  {names[1]: 1}, None, bundle)
+    (fig,) = figures
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend[:2] == ["mean of Monazite-(Ce) R040101… processed +- sd",
+                          "mean of Monazite-(Ce) R040101… processed"]
+    assert names[1] in (tmp_path / "r.html").read_text()  # the page keeps it whole

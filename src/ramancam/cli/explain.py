@@ -228,6 +228,7 @@ def _write_report(path: str, grid: Any, entries: list[dict[str, Any]],
     beside the explained class's mean training spectrum where the model file holds it."""
     from matplotlib.figure import Figure as MplFigure
 
+    from .._labels import short_names
     from ..explain import top_bands
     from ..plot import figure_png, is_channel_axis, spectrum_map
     from ..report import Figure, Section, Table, write_report
@@ -251,6 +252,11 @@ def _write_report(path: str, grid: Any, entries: list[dict[str, Any]],
     sections = [Section("Summary", summary)]
     # a simulated set's channels 0, 1, ... are no Raman shifts (the figure says "channel")
     unit = "channel" if is_channel_axis(grid) else "cm-1"
+    # the legend's class cut as every figure cuts it (a 60-character RRUFF name ran its
+    # "mean of ... +- sd" off the canvas and squeezed the plot to a third of the width),
+    # apart from the model's other classes
+    classes = [str(c) for c in bundle.classes]
+    shown = dict(zip(classes, short_names(classes), strict=True))
     for e in entries:
         fig = MplFigure(figsize=(8, 2.8), layout="constrained")
         label = {"fc": "FC importance"}.get(info["method"], info["method"])
@@ -258,7 +264,7 @@ def _write_report(path: str, grid: Any, entries: list[dict[str, Any]],
         spectrum_map(grid, e["x"], e["map"], ax=fig.subplots(), map_label=label,
                      reference=None if ref is None else ref[0],
                      reference_sd=None if ref is None else ref[1],
-                     reference_label=f"mean of {e['target']}")
+                     reference_label=f"mean of {shown[e['target']]}")
         plus = top_bands(grid, e["map"], sign=1)
         minus = top_bands(grid, e["map"], sign=-1, k=3)
         said = (f"Predicted unknown (nearest class {e['predicted']}, probability "
