@@ -388,4 +388,4 @@ def test_long_names_that_differ_in_their_middle_stay_apart_in_one_figure():
     fig = _figure(x, [(f"s{i}", n, x, "low p") for i, n in enumerate(RRUFF_NAMES[:3])],
                   lambda name: None)
     assert [a.get_title(loc="left") for a in fig.axes] == [
-        f"s{i}: nearest class {c} (low p)" for i, c in enumerate(cut[:3])]
+        f"s{i}: nearest class {c}\n(low p)" for i, c in enumerate(cut[:3])]

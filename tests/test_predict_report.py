@@ -131,8 +131,8 @@ def test_each_drawn_spectrum_says_which_it_is_and_why_it_is_drawn():
     fig = _figure(grid, [("s7", "PE", x, "unknown"), ("s9", "PP", x, "several classes fit")],
                   lambda name: mean)
     titles = [ax.get_title(loc="left") for ax in fig.axes]
-    assert titles == ["s7: nearest class PE (unknown)",
-                      "s9: nearest class PP (several classes fit)"]
+    assert titles == ["s7: nearest class PE\n(unknown)",
+                      "s9: nearest class PP\n(several classes fit)"]
     assert fig.axes[-1].get_xlabel() == "channel"  # a 0, 1, 2, ... grid is not cm-1
     # a long class name is cut apart from the model's other classes, not only from the
     # panels' ("Hydroxylapatite R0601...unoriented" read alike for three classes)
@@ -140,3 +140,24 @@ def test_each_drawn_spectrum_says_which_it_is_and_why_it_is_drawn():
     fig = _figure(grid, [("s1", twins[0], x, "unknown")], lambda name: mean,
                   classes=twins)
     assert "514" in fig.axes[0].get_title(loc="left")
+
+
+def test_a_long_library_search_class_is_cut_and_the_reason_wrapped():
+    # the title ran off the right edge: "unknown_sample_2: nearest class Calcite from
+    # Ciudad C..., sample 5 (unknown; library search: Monazite-(C": the library search's
+    # class was not cut, and the reason sat on the same line as the names
+    from ramancam.predict_report import _figure, reasons
+
+    grid = np.arange(100.0)
+    x = np.zeros(100)
+    mean = (np.ones(100), np.full(100, 0.1))
+    names = [f"Monazite-(Ce) R0401{i:02d} 532 nm excellent unoriented processed"
+             for i in range(3)]
+    why = "; ".join(reasons(True, False, names[2]))
+    for maps in (None, [np.linspace(-1, 1, 100)]):
+        fig = _figure(grid, [("unknown_sample_2", names[0], x, why)], lambda name: mean,
+                      maps, "fc", classes=names)
+        assert fig.axes[0].get_title(loc="left").split("\n") == [
+            "unknown_sample_2: " + ("fc map for " if maps else "nearest class ")
+            + "Monazite-(Ce) R040100… processed",
+            "(unknown; library search: Monazite-(Ce) R040102… processed)"]

@@ -1419,7 +1419,7 @@ def test_cube_explain_page_draws_each_pixel_to_check_with_its_map(novelty_map, t
     assert main(["explain", str(model_path), str(cube_path), "--target", "b",
                  "--out", str(tmp_path / "b")]) == 0
     drawn = [t for t in titles if t and ": fc map for " in t]
-    assert drawn and all(re.search(r": fc map for b \([a-z]", t) for t in drawn)
+    assert drawn and all(re.search(r": fc map for b\n\([a-z]", t) for t in drawn)
 
 
 def test_map_explain_lists_the_same_pixels_to_check_in_memory_and_from_a_cube(novelty_map,

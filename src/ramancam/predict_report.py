@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._labels import short_name, short_names
 from .conformal import set_members
 
 __all__ = ["MAX_DRAWN", "MAX_ROWS", "Attention", "attention_section", "cube_pixels",
@@ -72,11 +73,22 @@ class Attention:
         return self.rows
 
 
+#: How :func:`reasons` names the library search's class (always the last reason).
+_LIBRARY = "library search: "
+
+
 def reasons(unknown: Any, several: Any, library: str | None) -> list[str]:
     """Why a spectrum needs a second look: flagged ``unknown``, ``several`` classes in its
     prediction set, and the ``library`` search's class where it names another one."""
     return [why for why, on in (("unknown", unknown), ("several classes fit", several),
-                                (f"library search: {library}", library is not None)) if on]
+                                (f"{_LIBRARY}{library}", library is not None)) if on]
+
+
+def _why_shown(why: str, label: dict[str, str]) -> str:
+    """``why`` (:func:`reasons` joined) as a panel's title shows it: the library search's
+    class cut as ``label`` cuts the classes (a 60-character name ran off the figure)."""
+    head, sep, library = why.partition(_LIBRARY)
+    return head + sep + (label.get(library) or short_name(library)) if sep else why
 
 
 def _figure(grid: NDArray[np.float64],
@@ -89,7 +101,6 @@ def _figure(grid: NDArray[np.float64],
     model's, which the panels' class names are shortened apart from."""
     from matplotlib.figure import Figure
 
-    from ._labels import short_name, short_names
     from .plot import _xlabel
 
     n = len(drawn)
@@ -103,12 +114,14 @@ def _figure(grid: NDArray[np.float64],
     axes = fig.subplots(n, 1, squeeze=False)[:, 0]
     for k, (ax, (ident, nearest, x, why)) in enumerate(zip(axes, drawn, strict=True)):
         ref = reference(nearest)
+        # why on a line of its own: after the names, one line ran past the right edge
+        why = _why_shown(why, label)
         if maps is not None:  # an explained map: the pixel's map beside its spectrum
             from .plot import spectrum_map
 
             spectrum_map(grid, x, maps[k], ax=ax,
                          title=f"{short_name(ident)}: {method} map for "
-                               f"{label[map_class or nearest]} ({why})",
+                               f"{label[map_class or nearest]}\n({why})",
                          map_label=method, reference=None if ref is None else ref[0],
                          reference_sd=None if ref is None else ref[1],
                          reference_label=f"mean of {label[nearest]}")
@@ -120,7 +133,7 @@ def _figure(grid: NDArray[np.float64],
                     label=f"mean of {label[nearest]}")
         ax.plot(grid, x, color="C0", lw=1.0, label=short_name(ident))
         ax.set_ylabel("intensity")
-        ax.set_title(f"{short_name(ident)}: nearest class {label[nearest]} ({why})",
+        ax.set_title(f"{short_name(ident)}: nearest class {label[nearest]}\n({why})",
                      loc="left",
                      fontsize="medium")
         ax.legend(fontsize="small", loc="best", frameon=False)
