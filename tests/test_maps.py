@@ -891,3 +891,27 @@ def test_class_means_titles_keep_long_names_apart(tmp_path, monkeypatch):
     assert len(titles) == 3 and len(set(titles)) == 3
     assert all(len(t.split(":")[0]) <= 32 for t in titles)
     assert [nm in t for t, nm in zip(titles, ("514", "532", "785"), strict=True)] == [True] * 3
+
+
+def test_class_means_caption_says_flagged_pixels_count_with_their_nearest_class(tmp_path,
+                                                                                   rng):
+    # the class table said 9 pixels of "a", class_means.png "mean of 12 pixels" and the
+    # caption "over the pixels predicted as each class": the means count the pixels
+    # flagged unknown under their nearest class, which the page did not say
+    from ramancam.maps import outputs
+
+    g = MapGrid.regular(4, 3)
+    proba = np.tile([[0.7, 0.3]], (12, 1))
+    unknown = np.zeros(12, dtype=bool)
+    unknown[:3] = True
+    for flags, said in ((unknown, True), (None, False), (np.zeros(12, dtype=bool), False)):
+        out = tmp_path / str(said) / str(flags is None)
+        out.mkdir(parents=True)
+        paths = outputs.write_explain_outputs(
+            out, g, rng.random((12, 40)), rng.normal(size=(12, 40)), np.arange(400.0, 440.0),
+            proba, ["a", "b"], method="fc", bands=[420.0], unknown=flags)
+        html = paths[-1].read_text()
+        means = read_table(out / "class_means.csv", label_col="class")
+        assert {int(v) for v in means.meta["n_pixels"]} == {12}  # the flagged ones too
+        assert ("The 3 pixels flagged unknown count with their nearest class" in html) == said
+        assert ("flagged unknown count" in html) == said

@@ -426,7 +426,9 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
     sections = [_map_section(grid, pred, p, class_names, info or {}, unknown),
                 *_image_sections(images, class_names),
                 *explain_sections(band_paths, band_rows, means_png, method, axis=ax_,
-                                  n_predicted=len(present)),
+                                  n_predicted=len(present),
+                                  n_flagged=0 if unknown is None else int(
+                                      (np.asarray(unknown, dtype=bool) & (pred >= 0)).sum())),
                 *([] if extra_section is None else [extra_section])]
     report = write_report(out / "report.html", "ramancam explain: map", sections,
                           settings=dict(info or {}))
@@ -521,10 +523,12 @@ def mean_panels(counts: NDArray[np.integer[Any]], present: Sequence[int]) -> lis
 def explain_sections(band_paths: Sequence[Path], band_rows: Sequence[Sequence[Any]],
                      means_png: Path, method: str, *, intensity: bool = True,
                      axis: NDArray[np.float64] | None = None,
-                     n_predicted: int = 0) -> list[Any]:
+                     n_predicted: int = 0, n_flagged: int | None = 0) -> list[Any]:
     """The report sections of :func:`write_band_images` and :func:`write_class_means`
     (``axis``: the model's grid, for the unit of the band positions; ``n_predicted``: the
-    classes with pixels, said when the figure draws fewer)."""
+    classes with pixels, said when the figure draws fewer; ``n_flagged``: the pixels flagged
+    unknown, which the means count with their nearest class, None where the number is not
+    at hand but there may be some)."""
     from ..plot import at_shift, shift_unit
     from ..report import Figure, Section, Table
 
@@ -544,10 +548,23 @@ def explain_sections(band_paths: Sequence[Path], band_rows: Sequence[Sequence[An
                 f"Mean preprocessed spectrum (black) and mean {method} map (red: supports "
                 "the class, blue: argues against it) over the pixels predicted as each "
                 "class; numbers in class_means.csv."
+                + _flagged_note(n_flagged)
                 + (f" Drawn for the {MEAN_PANELS} classes with the most pixels, of "
                    f"{n_predicted} predicted; class_means.csv has every one."
                    if n_predicted > MEAN_PANELS else ""),
                 Figure.from_file(means_png, "Mean spectrum and map per predicted class.")])]
+
+
+def _flagged_note(n_flagged: int | None) -> str:
+    """What the class means' caption says of the pixels flagged unknown: counted with their
+    nearest class, so "mean of 185 pixels" beside a class table of 179 for that class."""
+    if n_flagged == 0:
+        return ""
+    which = ("The pixels flagged unknown count" if n_flagged is None else
+             f"The {n_flagged} pixel{'s' if n_flagged != 1 else ''} flagged unknown count")
+    return (f" {which} with their nearest class, the class their map explains: a class "
+            "can have more pixels here than in the class table, which counts them as "
+            "unknown.")
 
 
 def _band_height(grid: MapGrid) -> float:

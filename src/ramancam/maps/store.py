@@ -692,5 +692,7 @@ def explain_outputs(out_dir: str | os.PathLike[str], store: Any, grid: MapGrid,
         intensity=None if intensity is None else list(intensity))
     sections = explain_sections(band_paths, band_rows, means_png, method,
                                 intensity=intensity is not None, axis=axis,
-                                n_predicted=len(present))
+                                n_predicted=len(present),
+                                # pixels flagged unknown count with their nearest class
+                                n_flagged=None if "unknown" in store else 0)
     return [*band_paths, means_csv, means_png], sections
