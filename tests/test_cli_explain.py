@@ -353,3 +353,18 @@ def test_report_legend_cuts_long_class_names(tmp_path, rng, monkeypatch):
     assert legend[:2] == ["mean of Monazite-(Ce) R040101… processed +- sd",
                           "mean of Monazite-(Ce) R040101… processed"]
     assert names[1] in (tmp_path / "r.html").read_text()  # the page keeps it whole
+
+
+def test_plot_says_what_red_and_blue_mean(setup, tmp_path, monkeypatch):
+    # maps.png's right axis said only "fc": "red = supports, blue = argues against" was in
+    # --help and the HTML report, not on the figure
+    from matplotlib.figure import Figure
+
+    _, model_path, data_path, *_ = setup
+    saved = []
+    monkeypatch.setattr(Figure, "savefig", lambda fig, fh, **kw: saved.append(fig))
+    assert main(["explain", str(model_path), str(data_path), "--method", "fc",
+                 "--plot", str(tmp_path / "p.png"), "--max-plots", "2"]) == 0
+    (fig,) = saved
+    assert fig.get_suptitle() == ("ramancam explain: fc maps (red: supports the class, "
+                                  "blue: argues against it)")

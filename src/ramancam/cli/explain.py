@@ -158,7 +158,9 @@ def _plot(path: str, grid: Any, shown: list[tuple[str, Any, Any, str, Any]], tit
                      reference=None if ref is None else ref[0],
                      reference_sd=None if ref is None else ref[1],
                      reference_label="class mean")
-    fig.suptitle(title)
+    # what the colours say, on the figure (the map's axis says only the method's name), in
+    # the words of band_NN.png and the report
+    fig.suptitle(f"{title} (red: supports the class, blue: argues against it)")
     with atomic_write(path, "wb") as fh:
         fig.savefig(fh, format=Path(path).suffix.lower().lstrip("."), dpi=110)
 
