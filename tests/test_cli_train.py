@@ -1265,6 +1265,34 @@ def test_predict_counts_the_most_frequent_classes_first():
     assert predicted_line(eleven).endswith("m09 (11) and 1 more class")
 
 
+def test_predict_summary_escapes_a_line_break_in_a_class_name(tmp_path, capsys, rng):
+    # a class named "line\nbreak" split the predicted: and errors: lines in two (the note
+    # of unknown labels showed it escaped, as a list)
+    import torch
+
+    from ramancam.bundle import save, training_summary
+    from ramancam.io import write_table
+    from ramancam.model import CNNConfig, RamanCNN
+
+    torch.manual_seed(0)
+    names = ["line\nbreak", "car\rriage"]
+    model = RamanCNN(CNNConfig(n_points=40, n_classes=2, n_filters=4, filter_size=5,
+                               fc_width=6)).eval()
+    grid = np.arange(40) * 2.0 + 500.0
+    data = Spectra(rng.random((6, 40)), grid, labels=names * 3)
+    save(tmp_path / "m.ramancam", estimator=model, recipe=None, grid=grid, classes=names,
+         training_summary=training_summary(data))
+    write_table(data, tmp_path / "d.csv")
+    assert main(["predict", str(tmp_path / "m.ramancam"), str(tmp_path / "d.csv"),
+                 "--label-col", "label", "--out", str(tmp_path / "p.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "line\nbreak" not in out and "car\rriage" not in out
+    predicted = next(line for line in out.splitlines() if line.startswith("predicted: "))
+    assert "line\\nbreak (" in predicted or "car\\rriage (" in predicted
+    errors = next(line for line in out.splitlines() if line.startswith("errors: "))
+    assert "line\\nbreak -> car\\rriage" in errors or "car\\rriage -> line\\nbreak" in errors
+
+
 def test_accuracy_table_rows_are_what_train_prints(model_file):
     cv = load(model_file).info["cv"]
     from ramancam.cli.train import format_cv

@@ -243,12 +243,20 @@ def winner_of(means: Mapping[str, float]) -> str:
 MAX_COUNTS_SHOWN = 10
 
 
+def one_line(name: object) -> str:
+    """A class name or label as a summary line prints it: a line break in it escaped
+    (``line\\nbreak``, as the list of unknown labels shows it), so that the name does not
+    split the line for the reader, or the script, that takes it line by line."""
+    return str(name).replace("\r", "\\r").replace("\n", "\\n")
+
+
 def predicted_line(counts: Counter[str]) -> str:
     """The ``predicted:`` line: spectra per predicted class, most frequent first (ties by
     name), the first ``MAX_COUNTS_SHOWN`` of them."""
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     more = len(ranked) - MAX_COUNTS_SHOWN
-    return ("predicted: " + ", ".join(f"{c} ({n})" for c, n in ranked[:MAX_COUNTS_SHOWN])
+    return ("predicted: " + ", ".join(f"{one_line(c)} ({n})"
+                                      for c, n in ranked[:MAX_COUNTS_SHOWN])
             + (f" and {more} more class{'es' if more > 1 else ''}" if more > 0 else ""))
 
 

@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Any
 
 from ._common import add_data_arguments
-from ._outputs import predicted_line
+from ._outputs import one_line, predicted_line
 from ._scale import add_arguments as add_scale_arguments
 from ._stdin import shown_as
 
@@ -480,7 +480,7 @@ def _run(args: argparse.Namespace) -> int:
             top = errors.most_common(MAX_ERRORS_SHOWN)
             rest = len(errors) - len(top)
             say(f"errors: {sum(errors.values())} (true -> predicted: "
-                + ", ".join(f"{t} -> {p_} {n}" for (t, p_), n in top)
+                + ", ".join(f"{one_line(t)} -> {one_line(p_)} {n}" for (t, p_), n in top)
                 + (f"; {rest} more pair{'' if rest == 1 else 's'}" if rest > 0 else "")
                 + ")")
         if unknown:
