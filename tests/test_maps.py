@@ -603,6 +603,14 @@ def test_map_images_of_a_channel_axis_say_channel_not_cm1(tmp_path, monkeypatch,
         assert f"intensity at {at}" in drawn and f"fc map at {at} (red: supports the class)" \
             in drawn
         assert f"band shift ({'channels' if unit == 'channel' else 'cm-1'})" in drawn
+        # the caption names the unit its colour bar does ("cm-1" beside "channels")
+        assert f"mean training spectrum of its class, " \
+               f"{'channels' if unit == 'channel' else 'cm-1'} (red" in html
+        (out / "p").mkdir()
+        bar = "channels" if unit == "channel" else "cm-1"  # as predict gives it
+        page = outputs.write_predict_outputs(out / "p", g, proba, ["a", "b"], band_shift=shift,
+                                             shift_unit=bar)[-1].read_text()
+        assert f"mean training spectrum of its class, {bar} (red" in page
         other = "cm-1" if unit == "channel" else "channel "
         assert not [t for t in drawn if other in t]
 

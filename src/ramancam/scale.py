@@ -818,12 +818,13 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     sets = read("prediction_set")
     novelty_p = read("novelty_p")
     proba = np.asarray(read("proba"))
+    unit = shift_unit(g["grid"][...]) if "grid" in g else "cm-1"
     images = write_map_images(out_dir, grid, predicted, proba, classes,
                               unknown=unknown, band_shift=read("band_shift"),
                               novelty_p=novelty_p,
                               set_size=None if sets is None else np.where(
                                   refused, np.nan, sets.sum(axis=-1)),
-                              shift_unit=shift_unit(g["grid"][...]) if "grid" in g else "cm-1")
+                              shift_unit=unit)
     settings = g.attrs["ramancam"].get("settings") or {}
     cube = settings.get("cube")
     offset = float(settings.get("axis_offset") or 0)
@@ -849,7 +850,7 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
                               title=f"ramancam {settings.get('kind', 'predict')}: map",
                               extra_section=[*([Section("Summary", list(lines))] if lines
                                                else []), *sections, checks],
-                              unknown=unknown)
+                              unknown=unknown, shift_unit=unit)
     remove_stale(out_dir, [*images, *extra])
     return [*images, *extra, report]
 

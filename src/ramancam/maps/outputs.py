@@ -174,10 +174,11 @@ def _map_section(grid: MapGrid, pred: NDArray[np.intp], proba: NDArray[np.float6
     ])
 
 
-#: Report sections of the optional images of :func:`write_map_images`, by file name.
+#: Report sections of the optional images of :func:`write_map_images`, by file name
+#: (``{unit}``: the band shift's unit, as its colour bar names it).
 _EXTRA_IMAGES = {
     "band_shift.png": ("Band shift", (
-        "How far each pixel's bands sit from the mean training spectrum of its class, cm-1 "
+        "How far each pixel's bands sit from the mean training spectrum of its class, {unit} "
         "(red: higher, blue: lower; grey: none read). A region of one colour is a real shift "
         "(stress, temperature, composition) or a drifted axis; see docs/novelty.md.")),
     "novelty_p.png": ("Novelty p-value", (
@@ -193,12 +194,15 @@ _EXTRA_IMAGES = {
 }
 
 
-def _image_sections(paths: Sequence[Path], class_names: Sequence[str]) -> list[Any]:
+def _image_sections(paths: Sequence[Path], class_names: Sequence[str],
+                    shift_unit: str = "cm-1") -> list[Any]:
     from ..report import Figure, Section
 
     classes, confidence, *rest = paths
     per_class = [(p, i) for p in rest if (i := proba_class(p)) is not None]
-    extra = [Section(_EXTRA_IMAGES[p.name][0], [Figure.from_file(p, _EXTRA_IMAGES[p.name][1])])
+    # a simulated set's channel axis: "channels", as band_shift.png's colour bar says
+    extra = [Section(_EXTRA_IMAGES[p.name][0], [Figure.from_file(
+                 p, _EXTRA_IMAGES[p.name][1].replace("{unit}", shift_unit))])
              for p in rest if p.name in _EXTRA_IMAGES]
     drawn: list[Any] = [Figure.from_file(p, f"Probability of {class_names[i]}.")
                         for p, i in per_class]
@@ -259,7 +263,8 @@ def write_map_report(out_dir: str | os.PathLike[str], grid: MapGrid,
                      class_names: Sequence[str], images: Sequence[Path], *,
                      info: Mapping[str, Any] | None = None,
                      title: str = "ramancam predict: map", extra_section: Any = None,
-                     unknown: NDArray[np.bool_] | None = None) -> Path:
+                     unknown: NDArray[np.bool_] | None = None,
+                     shift_unit: str = "cm-1") -> Path:
     """``report.html`` for images already drawn by :func:`write_map_images`: the map's class
     table and every image (:func:`write_predict_outputs`, and a Zarr run's images).
 
@@ -271,6 +276,7 @@ def write_map_report(out_dir: str | os.PathLike[str], grid: MapGrid,
     means). ``unknown``: the pixels marked in the class image (same shape as
     ``predicted``): those with a class are counted as unknown in their own row rather than
     under their nearest class; those without one (refused) are in the "not predicted" row.
+    ``shift_unit``: the band shift's, as :func:`write_map_images` was given it.
     """
     from ..report import write_report
 
@@ -280,7 +286,7 @@ def write_map_report(out_dir: str | os.PathLike[str], grid: MapGrid,
     extra = ([] if extra_section is None else list(extra_section)
              if isinstance(extra_section, list | tuple) else [extra_section])
     sections = [_map_section(grid, pred, p, class_names, info or {}, unknown),
-                *_image_sections(images, class_names), *extra]
+                *_image_sections(images, class_names, shift_unit), *extra]
     return write_report(Path(out_dir) / "report.html", title, sections,
                         settings=dict(info or {}))
 
@@ -337,7 +343,8 @@ def write_predict_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
                              **_extra_images(grid, unknown, novelty_p, set_size, band_shift),
                              shift_unit=shift_unit)
     paths.append(write_map_report(out, grid, pred, p, class_names, paths, info=info,
-                                  extra_section=extra_section, unknown=unknown))
+                                  extra_section=extra_section, unknown=unknown,
+                                  shift_unit=shift_unit))
     remove_stale(out, paths)
     return paths
 
@@ -424,7 +431,7 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
         {i: Xa[pred == i].mean(axis=0) for i in present},
         {i: M[pred == i].mean(axis=0) for i in present}, method)
     sections = [_map_section(grid, pred, p, class_names, info or {}, unknown),
-                *_image_sections(images, class_names),
+                *_image_sections(images, class_names, shift_unit(ax_)),
                 *explain_sections(band_paths, band_rows, means_png, method, axis=ax_,
                                   n_predicted=len(present),
                                   n_flagged=0 if unknown is None else int(
