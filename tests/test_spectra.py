@@ -228,5 +228,7 @@ def test_repr_is_cheap_and_says_the_axis_of_an_empty_set():
     with pytest.raises(RamancamError, match=r"select spectra \(rows\) only; got 2 indices\. "
                                             r"Take points by Raman shift"):
         both[:, 1:2]
+    # rows with every point (scikit-learn's cross validation indexes s[rows, ...])
+    assert len(both[[1], ...]) == 1 and len(both[[0, 1], :]) == 2
     one = Spectra(np.zeros((2, 4)), np.arange(4.0), labels=["a", "a"])
     assert repr(one) == "Spectra(2 spectra, 4 points, 0-3, 1 class)"  # not "1 classes"

@@ -87,10 +87,6 @@ class CNNConfig:
                 f"fc_activation must be one of {FC_ACTIVATIONS}; got {self.fc_activation!r}.")
         # beyond log2(n_points) + 1 blocks pool a single point over and over (a pooled
         # length never falls below 1, so that is no test; this one builds nothing)
-        if self.filter_size > self.n_points:  # a kernel that sees mostly padding
-            raise RamancamError(
-                f"filter_size must be at most the spectra's {self.n_points} points; got "
-                f"{self.filter_size}. The default is 8 points; the paper's kernels span 4-32.")
         if self.n_blocks > self.n_points.bit_length() + 1:
             raise RamancamError(f"n_points={self.n_points} is too short for "
                                 f"{self.n_blocks} pooling blocks.")

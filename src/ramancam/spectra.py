@@ -414,6 +414,9 @@ class Spectra:
     # ------------------------------------------------------------ derivation
     def __getitem__(self, index: Any) -> Spectra:
         """Subset of spectra by integer, slice, integer array or boolean mask."""
+        if (isinstance(index, tuple) and len(index) == 2
+                and (index[1] is Ellipsis or index[1] == slice(None))):
+            index = index[0]  # s[rows, ...], s[rows, :]: rows (scikit-learn indexes so)
         if isinstance(index, tuple):  # s[:, 10:20]: numpy's bare "too many indices"
             raise RamancamError(
                 f"Spectra index must select spectra (rows) only; got {len(index)} indices. "
