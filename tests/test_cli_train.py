@@ -2593,3 +2593,27 @@ def test_a_training_part_of_one_class_is_refused_in_the_command_line_words(
         "spectra of two classes in each training part: more groups, or groups (blocks) that "
         "hold more than one class.\n")
     assert not (tmp_path / "m.ramancam").exists()
+
+
+def test_predict_says_when_no_spectrum_can_be_flagged(model_file, peaks_file, tmp_path,
+                                                      capsys):
+    # a model without a novelty threshold (too few held-out spectra) printed "unknown: 0/12
+    # spectra flagged (threshold for 5% false alarms)" and "flagged unknown: 0/12", as if
+    # a working threshold had checked them
+    from ramancam.bundle import load
+
+    b = load(model_file)
+    assert b.novelty is not None and not np.isfinite(b.threshold)
+    out_csv = str(tmp_path / "p.csv")
+    assert main(["predict", str(model_file), str(peaks_file), "--label-col", "label",
+                 "--out", out_csv]) == 0
+    out = capsys.readouterr().out
+    assert ("unknown: none can be flagged: the model has no novelty threshold (too few "
+            "held-out spectra in training for 5% false alarms); --novelty-rate ") in out
+    assert "spectra flagged (threshold" not in out and "flagged unknown:" not in out
+    rate = re.search(r"--novelty-rate ([\d.]+) or more sets one", out)
+    assert rate is not None  # and that rate does set one
+    assert main(["predict", str(model_file), str(peaks_file), "--novelty-rate",
+                 rate.group(1), "--out", out_csv]) == 0
+    assert "spectra flagged (threshold for" in capsys.readouterr().out
+

@@ -411,7 +411,18 @@ def _run(args: argparse.Namespace) -> int:
     if n_match:
         say(f"library search (the most similar training spectrum, column library_match) "
             f"names the network's class for {n_agree}/{n_match} spectra")
-    if bundle.novelty is not None:
+    if bundle.novelty is not None and not np.isfinite(bundle.threshold):
+        # no threshold (too few held-out spectra in training): "0 flagged (threshold for 5%
+        # false alarms)" read as if a working threshold had checked every spectrum
+        from ..conformal import smallest_rate
+
+        fix = ("" if bundle.held_out is None or not bundle.held_out.size else
+               f"; --novelty-rate {smallest_rate(int(bundle.held_out.size)):.3g} or more "
+               f"sets one from its {bundle.held_out.size} held-out scores")
+        say(f"unknown: none can be flagged: the model has no novelty threshold (too few "
+            f"held-out spectra in training for {100 * (rate or 0.05):.3g}% false alarms)"
+            f"{fix}")
+    elif bundle.novelty is not None:
         what = (f"threshold for {100 * rate:.3g}% false alarms" if isinstance(rate, float)
                 else "")
         if args.novelty_rate is not None and bundle.held_out is not None:
@@ -485,7 +496,7 @@ def _run(args: argparse.Namespace) -> int:
                 + ")")
         if unknown:
             say(f"note: labels not known to the model count as wrong: {unknown}")
-        if bundle.novelty is not None:
+        if bundle.novelty is not None and np.isfinite(bundle.threshold):  # (none: said)
             (k_all, k_flag), (u_all, u_flag) = seen[True], seen[False]
             if u_all and k_all:
                 text = (f"{u_flag}/{u_all} spectra with labels the model does not know, "
