@@ -548,6 +548,27 @@ def test_agreement_counts_flagged_and_refused_pixels_and_says_how(small_map, tmp
     assert agreement_line((90, 99, 0, 0)) == "agreement with the cube's truth: 0.9091 (90/99)"
 
 
+def test_a_cube_run_says_when_no_pixel_can_be_flagged(small_map, tmp_path, capsys):
+    # a model without a novelty threshold (too few held-out spectra) printed "unknown: 0/99
+    # pixels flagged (threshold for 5% false alarms; ...)", as if a threshold had checked
+    from ramancam.bundle import save, training_summary
+    from ramancam.train import CNNClassifier
+
+    _, _, cube_path, s = small_map
+    few = s[:12]
+    est = CNNClassifier(n_filters=4, filter_size=5, fc_width=8, epochs=2,
+                        random_state=0).fit(few.X, few.labels)
+    assert est.novelty is not None and not np.isfinite(est.novelty_threshold_)
+    model_path = tmp_path / "few.ramancam"
+    save(model_path, estimator=est, recipe=None, grid=s.wavenumbers,
+         training_summary=training_summary(few))
+    assert main(["predict", str(model_path), str(cube_path), "--out",
+                 str(tmp_path / "res")]) == 0
+    out = capsys.readouterr().out
+    assert "unknown: none can be flagged: the model has no novelty threshold" in out
+    assert "pixels flagged (" not in out
+
+
 def test_cli_predict_and_explain_on_a_cube(small_map, tmp_path, capsys):
     model, model_path, cube_path, s = small_map
     assert main(["predict", str(model_path), str(cube_path), "--out", str(tmp_path / "res")]) == 0

@@ -124,6 +124,15 @@ def _progress(total_hint: str) -> Callable[[int, int], None]:
     return show
 
 
+def _has_threshold(meta: dict[str, Any]) -> bool:
+    """Whether a result store's model had a novelty threshold (``inf``: too few held-out
+    spectra in training; nothing could be flagged)."""
+    import math
+
+    t = (meta.get("novelty") or {}).get("threshold")
+    return not isinstance(t, int | float) or math.isfinite(t)
+
+
 def _store_meta(out: str | os.PathLike[str]) -> dict[str, Any]:
     from ..io.zarr_cube import need_zarr
 
@@ -247,6 +256,10 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
     if summary.n_unknown is None:
         print("note: the model has no novelty score (trained with --novelty none or by an "
               "older ramancam), so no pixel is flagged unknown")
+    elif not _has_threshold(_store_meta(summary.out)):  # as predict on a table says it
+        print("unknown: none can be flagged: the model has no novelty threshold (too few "
+              "held-out spectra in training); the store's novelty_p array still ranks the "
+              "pixels (novelty_p <= X: those a rate X would flag)")
     else:
         rate = (_store_meta(summary.out).get("novelty") or {}).get("rate")
         what = f"threshold for {rate:.0%} false alarms; " if isinstance(rate, float) else ""
