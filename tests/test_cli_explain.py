@@ -368,3 +368,22 @@ def test_plot_says_what_red_and_blue_mean(setup, tmp_path, monkeypatch):
     (fig,) = saved
     assert fig.get_suptitle() == ("ramancam explain: fc maps (red: supports the class, "
                                   "blue: argues against it)")
+
+
+def test_a_rerun_into_the_folder_with_its_figure_elsewhere_removes_the_old_one(setup, tmp_path,
+                                                                              capsys):
+    # explain --out DIR/ wrote DIR/maps.png; a rerun with --plot elsewhere left it there,
+    # beside the new maps.csv, a figure of another run
+    _, model_path, data_path, _, _ = setup
+    out = tmp_path / "ex"
+    assert main(["explain", str(model_path), str(data_path), "--out", f"{out}/",
+                 "--max-plots", "2"]) == 0
+    assert (out / "maps.png").is_file()
+    capsys.readouterr()
+    other = tmp_path / "other.png"
+    assert main(["explain", str(model_path), str(data_path), "--out", f"{out}/",
+                 "--max-plots", "2", "--plot", str(other)]) == 0
+    text = capsys.readouterr().out
+    assert other.is_file() and not (out / "maps.png").exists()
+    assert f"removed the earlier run's {out / 'maps.png'} (this run's figure is {other})" in text
+

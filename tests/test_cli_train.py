@@ -2617,3 +2617,24 @@ def test_predict_says_when_no_spectrum_can_be_flagged(model_file, peaks_file, tm
                  rate.group(1), "--out", out_csv]) == 0
     assert "spectra flagged (threshold for" in capsys.readouterr().out
 
+
+def test_a_predict_rerun_with_its_report_elsewhere_removes_the_old_page(model_file, peaks_file,
+                                                                        tmp_path, capsys):
+    # predict --out DIR/ wrote DIR/report.html; a rerun with --report elsewhere left the
+    # earlier run's page beside the new predictions.csv
+    out = tmp_path / "st"
+    assert main(["predict", str(model_file), str(peaks_file), "--out", f"{out}/"]) == 0
+    assert (out / "report.html").is_file()
+    capsys.readouterr()
+    other = tmp_path / "other.html"
+    assert main(["predict", str(model_file), str(peaks_file), "--out", f"{out}/",
+                 "--report", str(other)]) == 0
+    text = capsys.readouterr().out
+    assert other.is_file() and not (out / "report.html").exists()
+    assert (f"removed the earlier run's {out / 'report.html'} (this run's report is {other})"
+            in text)
+    # the same run again: nothing stale to remove
+    assert main(["predict", str(model_file), str(peaks_file), "--out", f"{out}/",
+                 "--report", str(other)]) == 0
+    assert "removed the earlier run's" not in capsys.readouterr().out
+

@@ -7,6 +7,7 @@ import argparse
 import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 #: Output folders this command created (the outermost first), removed again when it fails
@@ -285,3 +286,21 @@ class HeldScreen:
         if self._held is not None:
             sys.stdout.write("".join(self._held))
             self._held = None
+
+
+def stale_page(out_dir: Any, name: str, elsewhere: str | None, applies: bool) -> Path | None:
+    """Remove ``out_dir/name`` (``report.html`` of predict, ``maps.png`` of explain) that an
+    earlier run into the same ``--out DIR`` wrote, when this run wrote its page or figure
+    ``elsewhere`` (``--report``, ``--plot``): left, it passed for this run's beside this
+    run's table. Returns the path removed, else None. ``applies``: whether this run writes
+    that file into the folder at all when given no other place (not for a map's folder)."""
+    from ..io._atomic import atomic_remove
+
+    if out_dir is None or elsewhere is None or not applies:
+        return None
+    old = Path(out_dir) / name
+    if not old.is_file() or old.resolve() == Path(elsewhere).resolve():
+        return None
+    atomic_remove(old)
+    return old
+

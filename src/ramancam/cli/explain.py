@@ -333,7 +333,7 @@ def _run(args: argparse.Namespace) -> int:
         refused_line,
         stop_if_all_refused,
     )
-    from ._outputs import HeldScreen, make_out_folder
+    from ._outputs import HeldScreen, make_out_folder, stale_page
 
     if args.method is None:  # ig-bands' 32 passes a spectrum are too slow for huge maps
         args.method = "fc" if scale.wanted(args) else DEFAULT_METHOD
@@ -561,6 +561,9 @@ def _run(args: argparse.Namespace) -> int:
             print(drawn, file=report)
     if plot_path:
         print(f"wrote a figure of {len(shown)} maps to {plot_path}", file=report)
+    if (stale := stale_page(out_dir, "maps.png", args.plot, not xy)) is not None:
+        print(f"removed the earlier run's {stale} (this run's figure is {args.plot})",
+              file=report)
     note = (no_positions_note(args.data, len(data), data.meta) if out_dir is not None and not xy
             else None)
     if note:

@@ -238,6 +238,7 @@ def _run(args: argparse.Namespace) -> int:
         check_report_path,
         check_writable,
         make_out_folder,
+        stale_page,
     )
     from .train import set_threads
 
@@ -553,4 +554,7 @@ def _run(args: argparse.Namespace) -> int:
             lines=said, counts=counts, attention=attention, grid=bundle.grid,
             reference=bundle.class_reference, labels_known=classes)
         print(f"wrote the report {path}", file=report)
+    if (stale := stale_page(out_dir, "report.html", args.report, grid is None)) is not None:
+        print(f"removed the earlier run's {stale} (this run's report is {args.report})",
+              file=report)
     return 0
