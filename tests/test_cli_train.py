@@ -117,8 +117,10 @@ def test_train_writes_a_loadable_model(model_file, peaks_file):
 
 def test_predict_writes_probabilities_and_accuracy(model_file, peaks_file, tmp_path, capsys):
     out = tmp_path / "pred.csv"
+    # (the 12-spectrum model has no threshold of its own: --novelty-rate sets one, so that
+    # there is a flagged count to print)
     assert main(["predict", str(model_file), str(peaks_file), "--label-col", "label",
-                 "--out", str(out)]) == 0
+                 "--novelty-rate", "0.1", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "accuracy:" in text and "wrote 12 predictions" in text
     rows = _rows(out)
@@ -148,8 +150,8 @@ def test_predict_writes_probabilities_and_accuracy(model_file, peaks_file, tmp_p
     # every label unknown to the model: no "0/0 with known labels"
     other = tmp_path / "other.csv"
     other.write_text(peaks_file.read_text().replace("peak_", "other_"))
-    assert main(["predict", str(model_file), str(other), "--label-col", "label", "--out",
-                 str(tmp_path / "o.csv")]) == 0
+    assert main(["predict", str(model_file), str(other), "--label-col", "label",
+                 "--novelty-rate", "0.1", "--out", str(tmp_path / "o.csv")]) == 0
     text = capsys.readouterr().out
     n_flag = sum(r["unknown"] == "true" for r in _rows(tmp_path / "o.csv"))
     assert f"flagged unknown: {n_flag}/12 spectra, all with labels the model does not know" in text
@@ -2637,4 +2639,25 @@ def test_a_predict_rerun_with_its_report_elsewhere_removes_the_old_page(model_fi
     assert main(["predict", str(model_file), str(peaks_file), "--out", f"{out}/",
                  "--report", str(other)]) == 0
     assert "removed the earlier run's" not in capsys.readouterr().out
+
+
+def test_train_does_not_replace_a_file_that_is_no_model(peaks_file, model_file, tmp_path,
+                                                        capsys):
+    # --out naming another table of spectra replaced it with the model, without a word
+    import shutil
+
+    table = tmp_path / "copy.csv"
+    shutil.copy(peaks_file, table)
+    before = table.read_bytes()
+    assert main(["train", str(peaks_file), "--label-col", "label", *FAST, "--out",
+                 str(table)]) == 2
+    assert ("--out must be a new file or a model file to replace; got "
+            f"{str(table)!r}, an existing file that is no ramancam model") in (
+        capsys.readouterr().err)
+    assert table.read_bytes() == before
+    # a model file (whatever its name) is replaced, as before
+    other = tmp_path / "model.bin"
+    shutil.copy(model_file, other)
+    assert main(["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
+                 "--out", str(other)]) == 0
 
