@@ -8,7 +8,7 @@ prints such errors as ``error: <message>`` and exits with status 2.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 
 class RamancamError(ValueError):
@@ -53,3 +53,26 @@ def where(source: object | None = None, line: int | None = None) -> str:
     if line is not None:
         parts.append(f"line {line}")
     return (", ".join(parts) + ": ") if parts else ""
+
+
+#: Keyword arguments whose command-line option is not ``--`` + the name with dashes.
+_OPTION_NAMES = {"out_dir": "--out"}
+
+
+def named_error(build: Callable[..., str], *values: object) -> RamancamError:
+    """A :class:`RamancamError` in both words: ``build(name)`` writes the message, naming
+    each keyword argument as ``name("labels_from")``, or with its value as
+    ``name("labels_from", "regex:R")``; ``values`` follow ``name`` (a loop's variables,
+    bound so). The message says ``labels_from`` and
+    ``labels_from='regex:R'``; its command-line form (``cli``) says ``--labels-from`` and
+    ``--labels-from 'regex:R'`` (``out_dir`` is ``--out``), the option the user typed."""
+    import shlex
+
+    def py(kw: str, *value: str) -> str:
+        return f"{kw}={value[0]!r}" if value else kw
+
+    def cli(kw: str, *value: str) -> str:
+        opt = _OPTION_NAMES.get(kw, "--" + kw.replace("_", "-"))
+        return f"{opt} {shlex.quote(value[0])}" if value else opt
+
+    return RamancamError(build(py, *values), cli=build(cli, *values))

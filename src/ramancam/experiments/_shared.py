@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import RamancamError, first_of
+from ..errors import RamancamError, first_of, named_error
 from ..io._atomic import sweep_leftovers, temp_prefix
 from ..report import Figure, Section, software_versions, write_bytes, write_report, write_text
 from .settings import (
@@ -105,8 +105,8 @@ def _prepare_out(out_dir: str | os.PathLike[str]) -> Path:
 def _check_out(out_dir: str | os.PathLike[str]) -> Path:
     p = Path(out_dir)
     if p.exists() and not p.is_dir():
-        raise RamancamError(f"out_dir must be a folder; got the file {str(p)!r}. "
-                            "Choose another --out.")
+        raise named_error(lambda n: (f"{n('out_dir')} must be a folder; got the file "
+                                     f"{str(p)!r}. Choose another {n('out_dir')}."))
     return p
 
 
@@ -136,8 +136,10 @@ def _staged_out(out_dir: str | os.PathLike[str], folders: Sequence[str] = ()
         os.umask(mask)
         tmp.chmod(0o777 & ~mask)  # mkdtemp's 0700 would make a new results folder private
     except OSError as exc:
-        raise RamancamError(f"out_dir must be a folder that can be created; got {str(out)!r} "
-                            f"({exc.strerror or exc}). Choose another --out.") from None
+        why = exc.strerror or exc
+        raise named_error(lambda n: (
+            f"{n('out_dir')} must be a folder that can be created; got {str(out)!r} "
+            f"({why}). Choose another {n('out_dir')}.")) from None
     if swept:
         _progress(f"removed what a killed run left in {home}: "
                   f"{first_of([p.name for p in swept], 3)}")
@@ -149,9 +151,11 @@ def _staged_out(out_dir: str | os.PathLike[str], folders: Sequence[str] = ()
     try:
         _swap_in(tmp, out)
     except OSError as exc:  # the results are kept where they are, and said
-        raise RamancamError(f"out_dir must take the results; got {str(out)!r} "
-                            f"({exc.strerror or exc}). They are in {str(tmp)!r}: move them "
-                            "by hand.") from None
+        why = exc.strerror or exc
+        raise named_error(lambda n: (
+            f"{n('out_dir')} must take the results; got {str(out)!r} "
+            f"({why}). They are in {str(tmp)!r}: move them by hand.")
+        ) from None
     shutil.rmtree(tmp, ignore_errors=True)  # gone when renamed; else the earlier results
 
 
@@ -166,11 +170,11 @@ def _check_replaceable(out: Path, folders: Sequence[str]) -> None:
         t = out / name
         if (t.exists() or t.is_symlink()) and not (
                 t.is_dir() and not t.is_symlink() and (t / "metrics.json").is_file()):
-            raise RamancamError(
-                f"out_dir must be a new folder or one of an earlier run; got {str(out)!r}, "
-                f"whose {name!r} is not an earlier run's results (it has no metrics.json), "
-                f"which this run would replace. Choose another --out, or move {name!r} "
-                "away.")
+            raise named_error(lambda n, name: (
+                f"{n('out_dir')} must be a new folder or one of an earlier run; got "
+                f"{str(out)!r}, whose {name!r} is not an earlier run's results (it has no "
+                f"metrics.json), which this run would replace. Choose another "
+                f"{n('out_dir')}, or move {name!r} away."), name)
 
 
 def _swap_in(tmp: Path, out: Path) -> None:
@@ -181,8 +185,8 @@ def _swap_in(tmp: Path, out: Path) -> None:
         os.replace(tmp, out)
         return
     if not out.is_dir():  # appeared while the run was going
-        raise RamancamError(f"out_dir must be a folder; got the file {str(out)!r}. "
-                            "Choose another --out.")
+        raise named_error(lambda n: (f"{n('out_dir')} must be a folder; got the file "
+                                     f"{str(out)!r}. Choose another {n('out_dir')}."))
     new = {e.name for e in tmp.iterdir()}
     stale = sorted(_earlier_outputs(out) - new)
     trash = tmp / ".earlier"

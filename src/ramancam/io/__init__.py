@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import RamancamError
+from ..errors import RamancamError, named_error
 from ..spectra import Spectra
 from ._atomic import atomic_write, gz_name
 from ._text import (
@@ -167,19 +167,20 @@ def read(path: str | os.PathLike[str], *, label_col: str | None = None,
     check_path_type(path)
     p = check_exists(split_member(path)[0])
     if label_col is not None and labels_from is not None:
-        raise RamancamError(
-            f"labels must come from one place; got label_col={label_col!r} and "
-            f"labels_from={labels_from!r}. Use label_col for wide tables, labels_from for "
-            "folders.")
+        raise named_error(lambda n: (
+            f"labels must come from one place; got {n('label_col', label_col)} and "
+            f"{n('labels_from', labels_from)}. Use {n('label_col')} for wide tables, "
+            f"{n('labels_from')} for folders."))
     from .zarr_cube import is_cube, read_cube
 
     if p.is_dir() and is_cube(p):  # a Zarr cube read whole: labels from its truth array
         for value, opt in ((label_col, "label_col"), (labels_from, "labels_from"),
                            (groups_from, "groups_from"), (files, "files")):
             if value is not None:
-                raise RamancamError(
-                    f"{opt} must not be given for a Zarr cube; got {value!r}. A cube's labels "
-                    "are its 'truth' array (written by convert from the map's label column).")
+                raise named_error(lambda n, opt, value: (
+                    f"{n(opt)} must not be given for a Zarr cube; got {value!r}. A cube's "
+                    "labels are its 'truth' array (written by convert from the map's label "
+                    "column)."), opt, value)
         return _composed(read_cube(p))
     if p.is_dir():
         return _composed(read_folder(p, labels_from=labels_from, label_col=label_col,
@@ -194,14 +195,15 @@ def read(path: str | os.PathLike[str], *, label_col: str | None = None,
             continue
         kind, arg = parse_labels_from(spec, what)
         if kind not in ("header", "regex", "id"):
-            raise RamancamError(
-                f"{what} for a single file must be header:KEY, regex:R or id:R; got "
-                f"{spec!r}. Point at the folder to use {kind} {what.split('_')[0]}.")
+            raise named_error(lambda n, what, spec, kind: (
+                f"{n(what)} for a single file must be header:KEY, regex:R or id:R; got "
+                f"{spec!r}. Point at the folder to use {kind} {what.split('_')[0]}."),
+                what, spec, kind)
         if what == "labels_from" and kind != "id" and file_format(p) == "table":
-            raise RamancamError(
-                f"labels_from applies to folders and single spectrum files; got the wide table "
-                f"{str(p)!r}. Use label_col (--label-col) for tables, or id:R for labels "
-                "in the spectra's ids.")
+            raise named_error(lambda n: (
+                f"{n('labels_from')} applies to folders and single spectrum files; got the "
+                f"wide table {str(p)!r}. Use {n('label_col')} for tables, or id:R for labels "
+                "in the spectra's ids."))
         values = labeller(kind, arg, p.parent, what)(p, s)
         s = (s.replace(labels=np.array(values)) if what == "labels_from"
              else add_groups(s, values, p))

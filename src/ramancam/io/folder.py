@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import RamancamError, where
+from ..errors import RamancamError, named_error, where
 from ..spectra import Spectra
 from ._text import (
     TEXT_SUFFIXES,
@@ -235,9 +235,9 @@ def parse_labels_from(spec: str, what: str = "labels_from") -> tuple[str, str]:
         return kind, os.path.expanduser(arg)
     if kind in ("header", "regex", "id") and arg:
         return kind, arg
-    raise RamancamError(
-        f"{what} must be one of {', '.join(LABEL_SOURCES)}; got {spec!r}. "
-        "E.g. header:NAMES or regex:(.+)\\.txt")
+    raise named_error(lambda n: (
+        f"{n(what)} must be one of {', '.join(LABEL_SOURCES)}; got {spec!r}. "
+        "E.g. header:NAMES or regex:(.+)\\.txt"))
 
 
 #: Notes kept beside spectra (``README.txt``, ``LICENSE.txt``, ...): never read as spectra
@@ -453,9 +453,10 @@ def labeller(kind: str, arg: str, root: Path, what: str = "labels_from"
             key = arg if arg in s.meta else next(
                 (k for k in s.meta if k.lower() == arg.lower()), None)
             if key is None:
-                raise RamancamError(
-                    f"file {f} must have a ##{arg}= header line for {what}='header:{arg}'; "
-                    f"got headers {_list(list(s.meta))}. Use one of those keys.")
+                raise named_error(lambda n: (
+                    f"file {f} must have a ##{arg}= header line for "
+                    f"{n(what, 'header:' + arg)}; got headers {_list(list(s.meta))}. Use one "
+                    "of those keys."))
             vals = [str(v) for v in s.meta[key].tolist()]
             if not all(vals):
                 said = (f"file {f}: header {key!r} must not be empty to serve as a label; "
@@ -468,23 +469,24 @@ def labeller(kind: str, arg: str, root: Path, what: str = "labels_from"
         try:
             rx = re.compile(arg)
         except re.error as exc:
-            raise RamancamError(
-                f"{what} regex must be a valid regular expression; got {arg!r} ({exc}). "
-                f"Fix the expression, e.g. {kind}:(.+)_\\d+") from None
+            why = str(exc)
+            raise named_error(lambda n: (
+                f"{n(what)} regex must be a valid regular expression; got {arg!r} ({why}). "
+                f"Fix the expression, e.g. {kind}:(.+)_\\d+")) from None
 
         def by_id(f: Path, s: Spectra) -> list[str]:
             if "id" not in s.meta:
-                raise RamancamError(
+                raise named_error(lambda n: (
                     f"file {f} must give its spectra ids (a column table's header names, or "
-                    f"an 'id' column) for {what}='id:{arg}'; got metadata "
-                    f"{_list(list(s.meta))}. Use header:KEY or a label column instead.")
+                    f"an 'id' column) for {n(what, 'id:' + arg)}; got metadata "
+                    f"{_list(list(s.meta))}. Use header:KEY or a label column instead."))
             out = []
             for v in s.meta["id"].tolist():
                 label = _first_group(rx, str(v))
                 if not label:
-                    raise RamancamError(
-                        f"file {f}: spectrum ids must match {what} regex {arg!r} with a "
-                        f"non-empty group; got {str(v)!r}. Adjust the regex.")
+                    raise named_error(lambda n, v: (
+                        f"file {f}: spectrum ids must match {n(what)} regex {arg!r} with a "
+                        f"non-empty group; got {str(v)!r}. Adjust the regex."), v)
                 out.append(label)
             return out
 
@@ -494,13 +496,13 @@ def labeller(kind: str, arg: str, root: Path, what: str = "labels_from"
         def by_regex(f: Path, s: Spectra) -> list[str]:
             label = _first_group(rx, f.name)
             if not label:
-                raise RamancamError(
-                    f"file names must match {what} regex {arg!r} with a non-empty group; "
-                    f"got {f.name!r}. Adjust the regex or the file pattern.")
+                raise named_error(lambda n: (
+                    f"file names must match {n(what)} regex {arg!r} with a non-empty group; "
+                    f"got {f.name!r}. Adjust the regex or the file pattern."))
             return [label] * len(s)
         return by_regex
-    raise RamancamError(
-        f"{what} kind must be folder, header, regex or id here; got {kind!r}.")
+    raise named_error(lambda n: (
+        f"{n(what)} kind must be folder, header, regex or id here; got {kind!r}."))
 
 
 def _concat(parts: list[Spectra]) -> Spectra:
@@ -546,9 +548,10 @@ def _file_groups(kind: str, arg: str, root: Path, spec: str) -> Callable[[Path, 
 def add_groups(s: Spectra, groups: list[str], source: object) -> Spectra:
     """``s`` with the metadata column ``group`` set to ``groups`` (one per spectrum)."""
     if GROUP_COL in s.meta:
-        raise RamancamError(
-            f"groups_from must not replace an existing metadata column; {source} already has "
-            f"a column {GROUP_COL!r}. Use it with --group-col {GROUP_COL} instead.")
+        raise named_error(lambda n: (
+            f"{n('groups_from')} must not replace an existing metadata column; {source} "
+            f"already has a column {GROUP_COL!r}. Use it with {n('group_col')} {GROUP_COL} "
+            "instead."))
     return s.replace(meta={**s.meta, GROUP_COL: np.array(groups, dtype=str)})
 
 
@@ -618,10 +621,10 @@ def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
     if not root.is_dir():
         raise RamancamError(f"{root} must be a folder here; got a file. Use read().")
     if label_col is not None and labels_from is not None:
-        raise RamancamError(
-            f"labels must come from one place; got label_col={label_col!r} and "
-            f"labels_from={labels_from!r}. Use label_col for wide tables, labels_from "
-            "otherwise.")
+        raise named_error(lambda n: (
+            f"labels must come from one place; got {n('label_col', label_col)} and "
+            f"{n('labels_from', labels_from)}. Use {n('label_col')} for wide tables, "
+            f"{n('labels_from')} otherwise."))
     kind, arg = parse_labels_from(labels_from) if labels_from is not None else ("", "")
     gkind, garg = (parse_labels_from(groups_from, "groups_from") if groups_from is not None
                    else ("", ""))

@@ -1,0 +1,68 @@
+"""Options in combination (an audit of the command line's combinations): a split column with
+more than two values, a folder given as --recipe, copies under group folds, --groups-from
+beside --group-col, and errors that name the option the user typed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ramancam.cli import main
+from ramancam.errors import RamancamError
+from ramancam.io import read
+
+GRID = np.arange(400.0, 701.0, 4.0)
+
+
+def _table(path: Path, n: int = 18, *, split: list[str] | None = None,
+           batch: list[str] | None = None) -> Path:
+    """``n`` spectra of classes A, B, C in turn (one band each), column ``label``, and the
+    metadata columns given."""
+    rng = np.random.default_rng(0)
+    labels = ["ABC"[i % 3] for i in range(n)]
+    centre = {"A": 450.0, "B": 550.0, "C": 650.0}
+    cols = {"label": labels, **({"split": split} if split else {}),
+            **({"batch": batch} if batch else {})}
+    lines = [",".join([*cols, *(f"{v:g}" for v in GRID)])]
+    for i in range(n):
+        y = 1 + np.exp(-0.5 * ((GRID - centre[labels[i]]) / 8) ** 2) * 5 + rng.normal(
+            0, 0.05, GRID.size)
+        lines.append(",".join([*(str(c[i]) for c in cols.values()),
+                               *(f"{v:.5f}" for v in y)]))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_label_and_group_errors_name_the_option_typed(tmp_path, capsys):
+    """A regex that names no file: the command line says --labels-from / --groups-from (the
+    options typed), Python says labels_from / groups_from (its keyword arguments)."""
+    folder = tmp_path / "d"
+    folder.mkdir()
+    _table(folder / "g1.csv", 6)
+    assert main(["baseline", str(folder), "--labels-from", "regex:(x\\d)",
+                 "--model", "library"]) == 2
+    err = capsys.readouterr().err
+    assert "must match --labels-from regex '(x\\\\d)'" in err and "labels_from" not in err
+    assert main(["baseline", str(folder), "--label-col", "label", "--groups-from",
+                 "regex:(x\\d)", "--model", "library"]) == 2
+    err = capsys.readouterr().err
+    assert "must match --groups-from regex" in err and "groups_from" not in err
+    with pytest.raises(RamancamError, match=r"must match groups_from regex") as e:
+        read(folder, label_col="label", groups_from="regex:(x\\d)")
+    assert e.value.cli is not None and "--groups-from regex" in e.value.cli
+    with pytest.raises(RamancamError, match=r"got label_col='label' and labels_from="):
+        read(folder, label_col="label", labels_from="folder")
+
+
+def test_out_dir_errors_name_out(tmp_path):
+    """reproduce's results folder: Python's message says out_dir, the command line's --out."""
+    from ramancam.experiments._shared import _check_out
+
+    f = tmp_path / "f"
+    f.write_text("x")
+    with pytest.raises(RamancamError, match=r"^out_dir must be a folder") as e:
+        _check_out(f)
+    assert e.value.cli is not None and e.value.cli.startswith("--out must be a folder")
+    assert "another --out." in e.value.cli and "out_dir must" not in e.value.cli
