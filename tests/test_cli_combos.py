@@ -66,3 +66,16 @@ def test_out_dir_errors_name_out(tmp_path):
         _check_out(f)
     assert e.value.cli is not None and e.value.cli.startswith("--out must be a folder")
     assert "another --out." in e.value.cli and "out_dir must" not in e.value.cli
+
+
+def test_recipe_folder_is_called_a_folder(tmp_path, capsys):
+    """An existing folder given as --recipe is said to be a folder, not 'no such file'."""
+    table = _table(tmp_path / "t.csv")
+    (tmp_path / "bl").mkdir()
+    assert main(["baseline", str(table), "--label-col", "label", "--model", "library",
+                 "--recipe", str(tmp_path / "bl")]) == 2
+    err = capsys.readouterr().err
+    assert "(a folder)" in err and "no such file" not in err
+    assert main(["baseline", str(table), "--label-col", "label", "--model", "library",
+                 "--recipe", str(tmp_path / "none.json")]) == 2
+    assert "(no such file)" in capsys.readouterr().err

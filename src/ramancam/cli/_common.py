@@ -411,7 +411,7 @@ def _named_recipe(args: argparse.Namespace, grid: tuple[float, float, float] | N
     if not path.is_file():
         raise RamancamError(f"--recipe must be 'auto', 'paper', 'paper-grid', 'asls', 'arpls', "
                             f"'none', a recipe JSON file or a model file; got {args.recipe!r} "
-                            "(no such file).")
+                            f"({'a folder' if path.is_dir() else 'no such file'}).")
     try:
         recipe = (_model_recipe(path) if zipfile.is_zipfile(path)
                   else Recipe.from_json(path.read_text(encoding="utf-8")))
