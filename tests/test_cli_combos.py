@@ -79,3 +79,16 @@ def test_recipe_folder_is_called_a_folder(tmp_path, capsys):
     assert main(["baseline", str(table), "--label-col", "label", "--model", "library",
                  "--recipe", str(tmp_path / "none.json")]) == 2
     assert "(no such file)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["baseline", "train"])
+def test_groups_from_beside_group_col_is_refused(tmp_path, capsys, command):
+    """--groups-from beside --group-col: refused in one line naming both (the run used
+    --group-col's column without a word), as --groups-from beside --split-col is."""
+    table = _table(tmp_path / "t.csv", batch=[f"b{i // 3}" for i in range(18)])
+    more = (["--model", "library"] if command == "baseline"
+            else ["--epochs", "1", "--out", str(tmp_path / "m.ramancam")])
+    assert main([command, str(table), "--label-col", "label", "--group-col", "batch",
+                 "--groups-from", "regex:(t)", *more]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--groups-from" in err[0] and "--group-col" in err[0]

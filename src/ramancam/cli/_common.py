@@ -512,6 +512,7 @@ def prepare_labelled(args: argparse.Namespace, raw: Any, purpose: str
     args.left_out = {"unlabelled": n_read - len(raw)} if len(raw) < n_read else {}
     if getattr(args, "groups_from", None) is not None:  # beside --split-col: refused before
         args.group_col = group_col_of(args)  # the folds below group by the 'group' column
+        args.groups_from_used = True  # not the user's --group-col (check_split_options)
     raw = _stripped_groups(raw, getattr(args, "group_col", None))
     recipe = build_recipe(args, raw)
     raw, dead = drop_flat(raw, recipe)
@@ -694,6 +695,9 @@ def check_split_options(args: argparse.Namespace) -> None:
     if getattr(args, "groups_from", None) is not None:
         other = ("--split-col, a fixed split that does not use groups"
                  if getattr(args, "split_col", None) is not None else
+                 "--group-col, which names the groups' column itself"
+                 if getattr(args, "group_col", None) is not None
+                 and not getattr(args, "groups_from_used", False) else
                  "--spatial-folds, whose folds are blocks of the map"
                  if getattr(args, "spatial_folds", None) is not None else None)
         if other:
