@@ -92,3 +92,26 @@ def test_groups_from_beside_group_col_is_refused(tmp_path, capsys, command):
                  "--groups-from", "regex:(t)", *more]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--groups-from" in err[0] and "--group-col" in err[0]
+
+
+def test_a_split_column_whose_test_part_pools_values_says_so(tmp_path, capsys):
+    """A third value in the split column ('val') counts as test, as every value other than
+    the train value does: said in a note naming each pooled value and its count."""
+    split = ["train"] * 10 + ["test"] * 5 + ["val"] * 3
+    table = _table(tmp_path / "t.csv", split=split)
+    assert main(["baseline", str(table), "--label-col", "label", "--split-col", "split",
+                 "--model", "library"]) == 0
+    out = capsys.readouterr().out
+    assert ("note: the test part pools 'test' (5) and 'val' (3) of split column 'split': "
+            "every value other than the train value 'train' counts as test.") in out
+    assert "(10 train / 8 test;" in out
+    # the train value given: 'test' trains, 'train' and 'val' are pooled as test
+    assert main(["baseline", str(table), "--label-col", "label", "--split-col", "split",
+                 "--train-value", "test", "--model", "library"]) == 0
+    assert "pools 'train' (10) and 'val' (3) of split column 'split': every value other " \
+           "than the train value 'test'" in capsys.readouterr().out
+    # two values: nothing pooled, no note
+    two = _table(tmp_path / "two.csv", split=["train"] * 12 + ["test"] * 6)
+    assert main(["baseline", str(two), "--label-col", "label", "--split-col", "split",
+                 "--model", "library"]) == 0
+    assert "pools" not in capsys.readouterr().out

@@ -59,7 +59,27 @@ def empty_cell_notes(args: argparse.Namespace, data: Any) -> list[str]:
                          f"read {', '.join(map(repr, odd))}, not {want!r}: they count as "
                          "test. If they are training spectra, fix the column or give "
                          "--train-value.")
+        if (pooled := pooled_test_note(split_vals, want, args.split_col)) is not None:
+            notes.append(pooled)
     return notes
+
+
+def pooled_test_note(vals: Any, train: str, col: str) -> str | None:
+    """The note for a split column whose test part pools several values ('test' and 'val'),
+    each counted as test as every value other than the train value is; the empty cells and
+    the train value's case slips have notes of their own. ``vals``: the column's values,
+    stripped."""
+    import numpy as np
+
+    rest = vals[(vals != "") & (np.char.lower(vals) != train.lower())]
+    names, counts = np.unique(rest, return_counts=True)
+    if names.size < 2:
+        return None
+    shown = [f"{str(v)!r} ({int(c)})" for v, c in zip(names, counts, strict=True)]
+    listed = (", ".join(shown[:-1]) + " and " + shown[-1] if len(shown) <= 5
+              else ", ".join(shown[:5]) + f" and {len(shown) - 5} more")
+    return (f"note: the test part pools {listed} of split column {col!r}: every value other "
+            f"than the train value {train!r} counts as test.")
 
 
 #: Labels that spreadsheets, R and pandas write for a missing value.
