@@ -115,3 +115,25 @@ def test_a_split_column_whose_test_part_pools_values_says_so(tmp_path, capsys):
     assert main(["baseline", str(two), "--label-col", "label", "--split-col", "split",
                  "--model", "library"]) == 0
     assert "pools" not in capsys.readouterr().out
+
+
+def test_copies_across_groups_are_not_told_to_use_groups(tmp_path, capsys):
+    """Group folds whose copies sit in different groups (one file copied as g1, g2, g3): the
+    duplicates note names the groups instead of advising --group-col / --groups-from, which
+    the user gave."""
+    folder = tmp_path / "d"
+    folder.mkdir()
+    one = _table(tmp_path / "one.csv", 6).read_text()
+    for g in ("g1", "g2", "g3"):
+        (folder / f"{g}.csv").write_text(one)
+    assert main(["baseline", str(folder), "--label-col", "label", "--groups-from",
+                 r"regex:(g\d)", "--folds", "3", "--model", "library"]) == 0
+    note = next(ln for ln in capsys.readouterr().out.splitlines() if "exact copy" in ln)
+    assert note.endswith("The copies sit in different groups ('g1', 'g2', 'g3'), which group "
+                         "folds keep apart: remove the copies, or check the groups.")
+    assert "--group" not in note
+    # random folds: the advice to group them stays
+    assert main(["baseline", str(folder), "--label-col", "label", "--folds", "3",
+                 "--model", "library"]) == 0
+    out = capsys.readouterr().out
+    assert "keep them together with --group-col (a folder: --groups-from)." in out

@@ -549,10 +549,12 @@ def duplicate_spectra(X: ArrayLike) -> list[NDArray[np.intp]]:
     return [np.asarray(v, dtype=np.intp) for v in seen.values() if len(v) > 1]
 
 
-def duplicates_note(spectra: Spectra, splits: Any) -> str | None:
+def duplicates_note(spectra: Spectra, splits: Any, group_of: Any = None) -> str | None:
     """The line ``train`` and ``baseline`` print when exact copies of a spectrum are both
     trained on and tested in the folds ``splits`` ((train, test) index pairs), which flatters
-    the accuracy, or carry different labels (``None`` otherwise)."""
+    the accuracy, or carry different labels (``None`` otherwise). ``group_of``: each spectrum's
+    group when the folds are group folds, whose copies across training and test sit in
+    different groups (the note names a few, rather than advising groups)."""
     groups = duplicate_spectra(spectra.X)
     if not groups:
         return None
@@ -568,6 +570,12 @@ def duplicates_note(spectra: Spectra, splits: Any) -> str | None:
     # copies with two labels are a labelling question: grouping them does not answer it
     fix = ("Remove the copies, or keep them together with --group-col (a folder: "
            "--groups-from)" if leaked else "Check their labels, or remove the copies")
+    if leaked and group_of is not None:  # grouping is what the user did: the copies span groups
+        from .errors import first_of
+
+        names = sorted({str(v).strip() for g in leaked for v in np.asarray(group_of)[g]})
+        fix = (f"The copies sit in different groups ({first_of([repr(n) for n in names], 3)}"
+               "), which group folds keep apart: remove the copies, or check the groups")
     first = [str(spectra.ids[i]) for i in (leaked or mixed)[0]]
     ids = (f"e.g. {first[0]} {'twice' if len(first) == 2 else f'{len(first)} times'}"
            if len(set(first)) == 1 else f"e.g. {first[0]} and {first[1]}")

@@ -222,7 +222,9 @@ def data_notes(args: argparse.Namespace, raw: Any, data: Any, splits: Any,
     grid = data.wavenumbers
     found = [unseen_classes_note(data.labels, splits, fixed=split),
              untested_classes_note(data.labels, splits) if split else None,
-             duplicates_note(data, splits), clipped_training_note(raw, grid),
+             duplicates_note(data, splits, data.meta.get(args.group_col) if grouped
+                             else None),
+             clipped_training_note(raw, grid),
              implausible_note(raw, grid, "check the files, or leave them out: the "
                               "models train on them as read"),
              spiked_training_note(raw, grid, recipe),
