@@ -387,3 +387,18 @@ def test_a_rerun_into_the_folder_with_its_figure_elsewhere_removes_the_old_one(s
     assert other.is_file() and not (out / "maps.png").exists()
     assert f"removed the earlier run's {out / 'maps.png'} (this run's figure is {other})" in text
 
+
+@pytest.mark.parametrize(("command", "name", "hint"), [
+    ("explain", "maps.png", "The figure is --plot FILE.png"),
+    ("predict", "res.html", "The page of spectra to check is --report FILE.html"),
+    ("explain", "m.ramancam", "--report FILE.html")])
+def test_out_named_as_a_figure_page_or_model_is_refused(setup, tmp_path, capsys, command,
+                                                        name, hint):
+    # --out maps.png wrote the CSV table under an image's name: no figure, status 0
+    _, model_path, data_path, _, _ = setup
+    assert main([command, str(model_path), str(data_path), "--out",
+                 str(tmp_path / name)]) == 2
+    err = capsys.readouterr().err
+    assert "--out must name a table (.csv, .csv.gz) or a folder; got" in err and hint in err
+    assert not (tmp_path / name).exists()
+

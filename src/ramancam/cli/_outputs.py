@@ -304,3 +304,24 @@ def stale_page(out_dir: Any, name: str, elsewhere: str | None, applies: bool) ->
     atomic_remove(old)
     return old
 
+
+#: --out suffixes of predict and explain that name no table: an image, a page, a model.
+_NOT_TABLES = {".png": "an image", ".jpg": "an image", ".jpeg": "an image",
+               ".pdf": "a figure", ".svg": "a figure", ".html": "a web page",
+               ".htm": "a web page", ".ramancam": "a model file", ".json": "a JSON file"}
+
+
+def check_table_out(path: str | None, figure: str) -> None:
+    """Refuse predict's or explain's ``--out`` named as an image, a page or a model: it
+    wrote its CSV table under that name (``--out maps.png``: a table, no figure, status 0).
+    ``figure``: the option that writes the figure or page the name asks for."""
+    from ..errors import RamancamError
+
+    if path is None or Path(path).is_dir() or str(path).endswith(("/", os.sep)):
+        return
+    kind = _NOT_TABLES.get(Path(path).suffix.lower())
+    if kind is not None:
+        raise RamancamError(
+            f"--out must name a table (.csv, .csv.gz) or a folder; got {path!r}, {kind}'s "
+            f"name, under which the table would be written. {figure}")
+

@@ -126,6 +126,7 @@ def _check_args(args: argparse.Namespace) -> None:
         check_not_inputs,
         check_parent_folder,
         check_report_path,
+        check_table_out,
     )
 
     if args.max_plots < 1:
@@ -133,6 +134,7 @@ def _check_args(args: argparse.Namespace) -> None:
     check_figure_path("plot", args.plot)
     check_report_path(args.report)
     check_parent_folder("out", args.out)
+    check_table_out(args.out, "The figure is --plot FILE.png, the page --report FILE.html.")
     check_not_inputs(args, ("out", "plot", "report"),
                      folder_files={"out": ("maps.csv", "class_means.csv")})
 

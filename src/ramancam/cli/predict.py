@@ -236,6 +236,7 @@ def _run(args: argparse.Namespace) -> int:
         HeldScreen,
         check_not_inputs,
         check_report_path,
+        check_table_out,
         check_writable,
         make_out_folder,
         stale_page,
@@ -245,6 +246,7 @@ def _run(args: argparse.Namespace) -> int:
     set_threads(args.threads)
     check_report_path(args.report)
     check_writable("out", args.out)
+    check_table_out(args.out, "The page of spectra to check is --report FILE.html.")
     check_not_inputs(args, ("out", "report"), folder_files={"out": ("predictions.csv",)})
     if scale.wanted(args):  # a Zarr cube, or Dask workers: tile by tile (docs/scale.md)
         return scale.cli_predict(args)
