@@ -402,3 +402,20 @@ def test_out_named_as_a_figure_page_or_model_is_refused(setup, tmp_path, capsys,
     assert "--out must name a table (.csv, .csv.gz) or a folder; got" in err and hint in err
     assert not (tmp_path / name).exists()
 
+
+def test_options_that_would_be_dropped_are_refused(setup, capsys):
+    # --fc-form with another method, and a band named twice (two identical band images),
+    # passed without a word
+    from ramancam.errors import RamancamError
+    from ramancam.maps.outputs import parse_bands
+
+    _, model_path, data_path, _, _ = setup
+    assert main(["explain", str(model_path), str(data_path), "--method", "gradcam",
+                 "--fc-form", "eq9"]) == 2
+    assert ("--fc-form applies to --method fc only; got --method gradcam"
+            in capsys.readouterr().err)
+    with pytest.raises(RamancamError, match=r"--bands must name each band once; got 1000 "
+                                            r"more than once in '1000,1450,1000'"):
+        parse_bands("1000,1450,1000")
+    assert parse_bands("1000,1450") == [1000.0, 1450.0]
+

@@ -131,6 +131,10 @@ def _check_args(args: argparse.Namespace) -> None:
 
     if args.max_plots < 1:
         raise RamancamError(f"--max-plots must be at least 1; got {args.max_plots}.")
+    if args.fc_form != "contribution" and args.method != "fc":  # it was dropped silently
+        raise RamancamError(
+            f"--fc-form applies to --method fc only; got --method {args.method}. Drop "
+            "--fc-form, or give --method fc.")
     check_figure_path("plot", args.plot)
     check_report_path(args.report)
     check_parent_folder("out", args.out)

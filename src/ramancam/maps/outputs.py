@@ -123,6 +123,10 @@ def parse_bands(text: str | None) -> list[float] | None:
         raise RamancamError(
             f"--bands must be Raman shifts in cm-1 separated by commas, e.g. 1001,1450; got "
             f"{text!r}.")
+    if twice := sorted({v for v in vals if vals.count(v) > 1}):  # two images of one band
+        raise RamancamError(
+            f"--bands must name each band once; got {', '.join(f'{v:g}' for v in twice)} "
+            f"more than once in {text!r}.")
     return vals
 
 
