@@ -118,3 +118,12 @@ def test_ntuples_are_refused_with_the_way_out(tmp_path):
     with pytest.raises(RamancamError, match=r"got an ##NTUPLES table .*Export the spectra as "
                                             r"XYDATA"):
         read(_write(tmp_path, "n.jdx", text))
+
+
+def test_an_empty_file_is_called_empty(tmp_path):
+    # a zero-byte .jdx (a failed export) in a folder was 'got other content'
+    (tmp_path / "e.jdx").write_bytes(b"")
+    with pytest.raises(RamancamError, match=r"e\.jdx must be JCAMP-DX text .*got an empty "
+                                            r"file\."):
+        read(tmp_path / "e.jdx")
+

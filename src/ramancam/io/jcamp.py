@@ -340,9 +340,10 @@ def read_jcamp(path: str | os.PathLike[str]) -> Spectra:
     except RamancamError:  # binary content: not JCAMP-DX, said below
         text = ""
     if not looks_like_jcamp(text):
+        got = "an empty file" if p.stat().st_size == 0 else "other content"
         raise RamancamError(
             f"file {source} must be JCAMP-DX text starting with ##TITLE= and a ##JCAMP-DX= "
-            "line; got other content. Check the file, or give a text export a .txt or .csv "
+            f"line; got {got}. Check the file, or give a text export a .txt or .csv "
             "suffix.")
     if re.search(r"^\s*##NTUPLES\s*=", text, re.IGNORECASE | re.MULTILINE):
         raise RamancamError(
