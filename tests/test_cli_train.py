@@ -288,8 +288,13 @@ def test_winner_line_names_the_best_and_warns_when_a_baseline_is_clearly_better(
     # A tie goes to the CNN; a single split has sd 0.
     assert format_winner(_cv_with([0.9], [0.9])).splitlines() == [
         "winner: CNN (test accuracy 0.900)",
-        "note: a tie: PCA+SVM has the same test accuracy; a tie is named for the CNN (else the "
-        "first column)"]
+        "note: a tie: PCA+SVM has the same test accuracy as CNN; a tie is named for the CNN "
+        "(else the first column)"]
+    # the tie is with the winner, named: "PLS-DA and library have the same mean accuracy"
+    # under a PCA+SVM win read as a tie of the two below it
+    cv = _cv_with([0.7, 0.7], [0.9, 0.9])
+    cv.baselines["PLS-DA"] = [0.9, 0.9]
+    assert "note: a tie: PLS-DA has the same mean accuracy as PCA+SVM" in format_winner(cv)
     text = format_winner(_cv_with([0.9], [0.92]))
     assert ("note: PCA+SVM beats the CNN by 0.020 on this split (one split: no fold sd to "
             "weigh it against; k-fold CV tells more)") in text

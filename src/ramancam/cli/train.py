@@ -294,7 +294,8 @@ def format_winner(cv: CVResult) -> str:
     tied = [n for n in summ if n != best and summ[n][0] == summ[best][0]]
     if tied:
         lines.append(f"note: a tie: {' and '.join(tied)} {'has' if len(tied) == 1 else 'have'} "
-                     f"the same {what}; a tie is named for the CNN (else the first column)")
+                     f"the same {what} as {best}; a tie is named for the CNN (else the first "
+                     "column)")
     base = max(cv.baselines, key=lambda n: summ[n][0])
     gap = summ[base][0] - summ["CNN"][0]
     if gap > cv.std + 1e-9:
