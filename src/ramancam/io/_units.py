@@ -22,11 +22,19 @@ __all__ = ["stated_shift"]
 _ALWAYS_SHIFT = {"wdf": "a WiRE file, in Raman shift", "opus": "an OPUS file, in Raman shift"}
 
 
-def _says_shift(unit: str) -> bool:
-    """Whether a stated x unit is a Raman shift or wavenumbers (cm-1)."""
-    u = " ".join(unit.split()).lower()
-    return u.startswith(("cm-1", "cm^-1", "cm⁻¹", "1/cm", "/cm", "xramans", "xwaven",
-                         "raman shift", "wavenumber"))
+def says_shift(unit: str) -> bool:
+    """Whether a stated x unit is a Raman shift or wavenumbers (cm-1), however spelt:
+    ``1/CM``, ``cm-1``, ``cm⁻¹``, ``cm^(-1)``, ``CM−1`` (a Unicode minus), ``/cm``,
+    ``1/CENTIMETERS``, ``INVERSE CM``, ``Raman shift (cm-1)``, ``wavenumbers``, SPC's
+    ``XRAMANS``/``XWAVEN``."""
+    u = "".join(unit.split()).lower()
+    for a, b in (("\u2212", "-"), ("\u2013", "-"), ("⁻¹", "-1"), ("⁻", "-"), ("¹", "1"),
+                 ("(", ""), (")", ""), ("**", "^"), ("centimeters", "cm"),
+                 ("centimetres", "cm"), ("centimeter", "cm"), ("centimetre", "cm")):
+        u = u.replace(a, b)
+    return (u.startswith(("/cm", "xramans", "xwaven", "ramanshift", "wavenumber", "inversecm",
+                          "reciprocalcm"))
+            or any(t in u for t in ("cm-1", "cm^-1", "1/cm")))
 
 
 def stated_shift(spectra: Spectra) -> tuple[NDArray[np.bool_], list[str]]:
@@ -41,7 +49,7 @@ def stated_shift(spectra: Spectra) -> tuple[NDArray[np.bool_], list[str]]:
         if col is None:
             continue
         for i, v in enumerate(np.asarray(col).astype(str).tolist()):
-            if not said[i] and _says_shift(v):
+            if not said[i] and says_shift(v):
                 said[i] = how.format(v)
     for i, src in enumerate(spectra.sources):
         if not said[i] and src:

@@ -48,11 +48,14 @@ _SKIP = {"x", "y", "children", "filename", "xydata", "xypoints", "peak table", "
 def looks_like_jcamp(text: str) -> bool:
     """True when a text starts (after blank and ``$$`` lines) with a ``##TITLE=`` line and
     names ``##JCAMP-DX=`` among its first lines."""
-    at = 0  # past blank and $$ lines (a preamble of comments may be kilobytes long)
-    for line in text.splitlines(keepends=True):
-        if line.strip() and not line.strip().startswith("$$"):
+    at = 0  # past blank and $$ lines (a preamble of comments may be kilobytes long), one
+    while at < len(text):  # line at a time: not the whole text split (a 100 MB table's)
+        end = text.find("\n", at)
+        end = len(text) if end < 0 else end + 1
+        line = text[at:end].strip()
+        if line and not line.startswith("$$"):
             break
-        at += len(line)
+        at = end
     head = text[at:at + 4096].upper()
     return head.lstrip().startswith("##TITLE=") and "##JCAMP-DX=" in head
 
@@ -111,11 +114,12 @@ def _x_unit(units: str) -> str | None:
     """``##XUNITS`` (upper case): ``"shift"`` (1/CM and its spellings, or none given),
     ``"nm"`` or ``"um"`` (a wavelength, converted with the laser's), else None (pixels,
     seconds, ...: no Raman-shift axis)."""
+    from ._units import says_shift
+
     plain = units.replace(" ", "")
     for mu in ("µ", "μ", "Μ"):  # the micro sign, Greek mu, and its upper case
         plain = plain.replace(mu, "U")
-    if (not plain or "1/CM" in plain or "CM-1" in plain or "CM^-1" in plain
-            or "CM**-1" in plain or "WAVENUMBER" in plain or "RAMAN" in plain):
+    if not plain or says_shift(units) or "RAMAN" in plain:
         return "shift"
     if plain in ("NM", "(NM)") or "NANOMET" in plain or plain.endswith("(NM)"):
         return "nm"
