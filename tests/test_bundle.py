@@ -307,6 +307,12 @@ def test_save_argument_errors(trained, tmp_path):
     p = save(tmp_path / "ok.ramancam", estimator=est, recipe=None, grid=data.wavenumbers,
              training_summary={})
     assert load(p).classes == names
+    # a model fitted on class codes (y = 0, 1, 2) is named in the order of its codes
+    coded = CNNClassifier(**TINY, random_state=0).fit(data.X, np.searchsorted(names,
+                                                                             data.labels))
+    p = save(tmp_path / "coded.ramancam", estimator=coded, recipe=None,
+             grid=data.wavenumbers, classes=["x", "y", "z"], training_summary={})
+    assert load(p).classes == ["x", "y", "z"]
     with pytest.raises(RamancamError, match="estimator must be a fitted CNNClassifier"):
         save(tmp_path / "m", estimator=CNNClassifier(), recipe=None, grid=data.wavenumbers,
              classes=["a"], training_summary={})

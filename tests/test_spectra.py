@@ -230,5 +230,9 @@ def test_repr_is_cheap_and_says_the_axis_of_an_empty_set():
         both[:, 1:2]
     # rows with every point (scikit-learn's cross validation indexes s[rows, ...])
     assert len(both[[1], ...]) == 1 and len(both[[0, 1], :]) == 2
+    assert len(both[[1], 0:]) == 1 and len(both[[1], ::1]) == 1
+    for points in (np.arange(2), np.array([True, False, True])):  # numpy's "ambiguous" before
+        with pytest.raises(RamancamError, match=r"select spectra \(rows\) only"):
+            both[:, points]
     one = Spectra(np.zeros((2, 4)), np.arange(4.0), labels=["a", "a"])
     assert repr(one) == "Spectra(2 spectra, 4 points, 0-3, 1 class)"  # not "1 classes"

@@ -165,7 +165,8 @@ def save(path: str | os.PathLike[str], *, estimator: Any, recipe: Any, grid: Arr
         The axis the model's input lives on.
     classes : sequence of str, length n_classes, optional
         Class names in the order of the model's outputs. A fitted ``CNNClassifier`` knows
-        them (``classes_``, the default); names given for one must be those, in that order.
+        them (``classes_``, the default); names given for one fitted on names must be those,
+        in that order (for one fitted on numeric codes, the names of the codes in order).
     training_summary : dict
         Training-data summary (see :func:`training_summary`).
     cv : CVResult or dict, optional
@@ -198,9 +199,11 @@ def save(path: str | os.PathLike[str], *, estimator: Any, recipe: Any, grid: Arr
             "classes must be given for a bare network (the class names in the order of its "
             "outputs); a fitted CNNClassifier gives its own (classes_).")
     class_list = [str(c) for c in np.asarray(known if classes is None else classes).tolist()]
-    if known is not None and class_list != [str(c) for c in np.asarray(known).tolist()]:
+    named = known is not None and np.asarray(known).dtype.kind in "OUS"  # names, not codes
+    if named and class_list != [str(c) for c in np.asarray(known).tolist()]:
         # the outputs are in the order of classes_ (sorted): other names, or the same in
-        # another order, saved a model that named the wrong class for every spectrum
+        # another order, saved a model that named the wrong class for every spectrum (class
+        # codes, y = 0, 1, ..., may be named here, in the order of the codes)
         raise RamancamError(
             f"classes must be the estimator's classes_ in their order, "
             f"{[str(c) for c in np.asarray(known).tolist()]} (the order of its outputs); got "

@@ -414,8 +414,10 @@ class Spectra:
     # ------------------------------------------------------------ derivation
     def __getitem__(self, index: Any) -> Spectra:
         """Subset of spectra by integer, slice, integer array or boolean mask."""
-        if (isinstance(index, tuple) and len(index) == 2
-                and (index[1] is Ellipsis or index[1] == slice(None))):
+        # every point (s[rows, ...], s[rows, :], s[rows, 0:], s[rows, ::1]): the rows
+        if isinstance(index, tuple) and len(index) == 2 and (
+                index[1] is Ellipsis or (isinstance(index[1], slice) and index[1].start in (
+                    None, 0) and index[1].stop is None and index[1].step in (None, 1))):
             index = index[0]  # s[rows, ...], s[rows, :]: rows (scikit-learn indexes so)
         if isinstance(index, tuple):  # s[:, 10:20]: numpy's bare "too many indices"
             raise RamancamError(
