@@ -108,9 +108,13 @@ def test_a_header_that_contradicts_the_table_is_refused(tmp_path):
     with pytest.raises(RamancamError, match=rf"line 6: ##DELTAX={2 * step:g} must be the "
                                             rf"spacing .* give \({step:g}\)"):
         read(_write(tmp_path, "d.jdx", jcamp_text(AXIS, Y, extra={"DELTAX": str(2 * step)})))
-    # a DELTAX written with few digits is that spacing
-    rounded = jcamp_text(AXIS, Y, extra={"DELTAX": f"{step:.3g}"})
-    np.testing.assert_allclose(read(_write(tmp_path, "r.jdx", rounded)).wavenumbers, AXIS)
+    # a DELTAX written with few digits is that spacing (25 cm-1 as '25.0', '2.5E1', '3E1':
+    # within half its last digit)
+    for said in (f"{step:.3g}", "2.5E1", "3E1"):
+        rounded = jcamp_text(AXIS, Y, extra={"DELTAX": said})
+        np.testing.assert_allclose(read(_write(tmp_path, "r.jdx", rounded)).wavenumbers, AXIS)
+    with pytest.raises(RamancamError, match=r"##DELTAX=24 must be the spacing"):
+        read(_write(tmp_path, "r.jdx", jcamp_text(AXIS, Y, extra={"DELTAX": "24"})))
 
 
 def test_ntuples_are_refused_with_the_way_out(tmp_path):

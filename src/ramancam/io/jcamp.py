@@ -240,6 +240,8 @@ def _check_first_x(text: str, source: str) -> None:
             pass
         else:
             head["LINE " + key] = i + 1.0  # where it was said
+            if key == "DELTAX":  # half a unit of its last printed digit: its rounding
+                head["ROUNDING DELTAX"] = _half_last_digit(value.strip())
         if not _XYDATA.match(line) or not {"FIRSTX", "LASTX", "NPOINTS"} <= set(head):
             continue
         first = next((ln for ln in lines[i + 1:] if ln.strip()), "")
@@ -249,7 +251,8 @@ def _check_first_x(text: str, source: str) -> None:
         factor = head.get("XFACTOR") or 1.0
         step = abs(head["LASTX"] - head["FIRSTX"]) / max(head["NPOINTS"] - 1.0, 1.0)
         delta = head.get("DELTAX")
-        if delta is not None and head["NPOINTS"] > 1 and abs(abs(delta) - step) > 0.01 * step:
+        slack = max(0.01 * step, 1.0001 * head.get("ROUNDING DELTAX", 0.0))
+        if delta is not None and head["NPOINTS"] > 1 and abs(abs(delta) - step) > slack:
             raise RamancamError(
                 f"{where_line(source, int(head['LINE DELTAX']))}##DELTAX={delta:g} must be "
                 f"the spacing that "
@@ -263,6 +266,18 @@ def _check_first_x(text: str, source: str) -> None:
                 f"{head['FIRSTX']:g}; got a first x value of {said:g} (##XFACTOR={factor:g}). "
                 "The header and the table disagree on the axis: the file is damaged; "
                 "re-export it.")
+
+
+def _half_last_digit(text: str) -> float:
+    """Half a unit of the last digit ``text`` (a number as written) gives: ``1.9`` 0.05, ``2``
+    0.5, ``1.93E+00`` 0.005 (a ##DELTAX written with few digits is that rounding off)."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        exponent = Decimal(text).as_tuple().exponent
+    except InvalidOperation:
+        return 0.0
+    return 0.5 * 10.0 ** exponent if isinstance(exponent, int) else 0.0
 
 
 #: A number at the start of a data line (AFFN; a compressed line starts with one too).
