@@ -298,7 +298,10 @@ class Normalize(_StepTransformer):
     ----------
     method : {"max", "area", "minmax", "snv", "vector"}
     wavenumbers : array-like of shape (n_points,), optional
-        Input axis (used by ``"area"``); default: the point index.
+        Input axis, which ``"area"`` needs (an integral over cm-1): given here, or by a
+        Spectra or a DataFrame headed by Raman shifts. Without one, ``"area"`` is refused:
+        after Resample in a Pipeline the point index stood in, and the areas were off by
+        the grid step from the recipe's.
     """
 
     _step = staticmethod(normalize)
@@ -306,6 +309,10 @@ class Normalize(_StepTransformer):
     def __init__(self, method: str = "max", wavenumbers: ArrayLike | None = None) -> None:
         self.method = method
         self.wavenumbers = wavenumbers
+
+    @property
+    def _needs_axis(self) -> bool:  # type: ignore[override]
+        return self.method == "area"
 
     def _params(self) -> dict[str, Any]:
         return {"method": _check_norm(self.method)}
