@@ -337,8 +337,12 @@ def test_pipeline_gives_pandas_with_the_output_axis_as_columns() -> None:
     np.testing.assert_allclose(out.to_numpy(), make_pipeline(
         pp.LinearBaseline(wavenumbers=w), pp.Resample(wavenumbers=w, grid=(400, 410, 2)),
         pp.Normalize()).fit_transform(X))
+    # column names tell close shifts apart ({:g} made 1000.005 and 1000.000 one name)
+    fine = pp.Resample(wavenumbers=w, grid=(1000.0, 1000.5, 0.005)).fit(X)
+    names = fine.get_feature_names_out()
+    assert len(set(names)) == len(names) == 101 and names[1] == "1000.005"
     crop = pp.Crop(wavenumbers=w, lo=400, hi=420).fit(X)
-    assert crop.get_feature_names_out().tolist() == [f"{v:g}" for v in crop.wavenumbers_out_]
+    assert crop.get_feature_names_out().tolist() == [f"{v:.10g}" for v in crop.wavenumbers_out_]
     # a step that keeps the axis passes a DataFrame's own column names through
     assert pp.Normalize().fit(X).get_feature_names_out(
         [f"c{i}" for i in range(w.size)])[:2].tolist() == ["c0", "c1"]

@@ -264,6 +264,8 @@ def test_baseline_recipe_steps_round_trip_and_errors():
     assert [s.name for s in r.steps] == ["resample", "baseline", "normalize"]
     assert r.steps[1].params == {"method": "arpls", "lam": 1e5}
     assert Recipe.from_json(r.to_json()) == r
+    # saved by Windows Notepad (a byte-order mark first): 'Unexpected UTF-8 BOM' before
+    assert Recipe.from_json("\ufeff" + r.to_json()) == r
     with pytest.raises(RamancamError, match="grid must be"):
         baseline_recipe(grid=(1, 2))
     with pytest.raises(RamancamError, match="method"):
@@ -350,3 +352,16 @@ def test_a_keyword_a_kwargs_method_passes_on_is_said_not_refused(tmp_path):
     with pytest.warns(RamancamWarning, match="'mode'"):
         Recipe.from_json(Recipe([("baseline", {"method": "snip"})]).to_json()
                          .replace('"method": "snip"', '"method": "snip", "mode": "edge"'))
+
+
+def test_a_recipe_file_with_a_byte_order_mark_is_read(tmp_path):
+    # --recipe bom.json: "recipe must be JSON; got an error at line 1, column 1: Unexpected
+    # UTF-8 BOM"
+    from ramancam.cli._common import _named_recipe
+
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + paper_recipe((400, 1800, 2)).to_json().encode())
+    args = argparse.Namespace(recipe=str(path), normalize=None)
+    recipe = _named_recipe(args, None, None)
+    assert recipe == paper_recipe((400, 1800, 2))
+

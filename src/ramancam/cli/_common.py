@@ -414,7 +414,7 @@ def _named_recipe(args: argparse.Namespace, grid: tuple[float, float, float] | N
                             f"({'a folder' if path.is_dir() else 'no such file'}).")
     try:
         recipe = (_model_recipe(path) if zipfile.is_zipfile(path)
-                  else Recipe.from_json(path.read_text(encoding="utf-8")))
+                  else Recipe.from_json(path.read_text(encoding="utf-8-sig")))
     except UnicodeDecodeError:
         raise RamancamError(f"--recipe {path} must be a recipe JSON file (UTF-8 text) or a "
                             "model file; got bytes that are neither. Give a file "

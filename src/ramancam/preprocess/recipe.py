@@ -359,8 +359,8 @@ class Recipe:
         RamancamError
             If the text is not JSON, or as :meth:`from_dict`.
         """
-        try:
-            d = json.loads(text)
+        try:  # (a byte-order mark, as Windows Notepad saves UTF-8, is no JSON error)
+            d = json.loads(text.removeprefix("\ufeff"))
         except json.JSONDecodeError as exc:
             raise RamancamError(
                 f"recipe must be JSON; got an error at line {exc.lineno}, column "

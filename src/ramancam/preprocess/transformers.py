@@ -149,7 +149,8 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
                 raise ValueError(f"input_features must have {self.n_features_in_} names; got "
                                  f"{names.size}.")
             return names
-        return np.asarray([f"{v:g}" for v in self._axis_out()], dtype=object)
+        # 10 digits: {:g}'s 6 made 1000.005 and 1000.000 one column name
+        return np.asarray([f"{v:.10g}" for v in self._axis_out()], dtype=object)
 
 
 class LinearBaseline(_StepTransformer):
