@@ -138,9 +138,9 @@ def _check_args(args: argparse.Namespace) -> None:
     check_figure_path("plot", args.plot)
     check_report_path(args.report)
     check_parent_folder("out", args.out)
-    check_table_out(args.out, "The figure is --plot FILE.png, the page --report FILE.html.")
     check_not_inputs(args, ("out", "plot", "report"),
                      folder_files={"out": ("maps.csv", "class_means.csv")})
+    check_table_out(args.out, "The figure is --plot FILE.png, the page --report FILE.html.")
 
 
 def _plot(path: str, grid: Any, shown: list[tuple[str, Any, Any, str, Any]], title: str
