@@ -72,7 +72,8 @@ def test_json_holds_everything_prediction_needs(trained):
     info = load(path).info
     assert info["format"] == bundle.FORMAT and info["format_version"] == bundle.FORMAT_VERSION
     assert info["architecture"]["n_points"] == 141 and info["architecture"]["n_filters"] == 4
-    assert set(info["versions"]) >= {"ramancam", "torch", "numpy", "scikit-learn"}
+    assert set(info["versions"]) >= {"ramancam", "torch", "numpy", "scikit-learn", "scipy",
+                                   "pybaselines"}  # the baseline defaults are its
     assert info["training_data"]["class_counts"] == {"a": 4, "b": 4, "c": 4}
     assert info["training_data"]["source"] == "x.csv"
     assert info["settings"]["lr"] == est.lr and info["settings"]["note"] == "test"

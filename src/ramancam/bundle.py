@@ -79,14 +79,22 @@ def _atomic_binary(path: Path) -> Iterator[IO[bytes]]:
 
 
 def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
     import safetensors
+    import scipy
     import sklearn
     import torch
 
     from . import __version__
 
+    try:  # the defaults of a baseline step's pybaselines parameters are this version's
+        pybaselines = version("pybaselines")
+    except PackageNotFoundError:  # pragma: no cover - a dependency
+        pybaselines = "?"
     return {"ramancam": __version__, "torch": torch.__version__, "numpy": np.__version__,
-            "scikit-learn": sklearn.__version__, "safetensors": safetensors.__version__,
+            "scipy": scipy.__version__, "scikit-learn": sklearn.__version__,
+            "pybaselines": pybaselines, "safetensors": safetensors.__version__,
             "python": platform.python_version()}
 
 

@@ -172,8 +172,10 @@ class Step:
     name : str
         One of :data:`STEPS`.
     params : dict
-        Keyword parameters; missing ones are filled with the defaults, so that the recorded
-        recipe does not depend on later changes of defaults.
+        Keyword parameters; missing ones are filled with ramancam's defaults, so that the
+        recorded recipe does not depend on later changes of them. A ``baseline`` step's
+        pybaselines parameters are recorded as given: those left out take pybaselines'
+        defaults (its version is among a model file's ``versions``).
     """
 
     name: str
@@ -268,7 +270,9 @@ class Recipe:
     Notes
     -----
     A recipe serialises to JSON and back exactly: ``Recipe.from_json(r.to_json()) == r`` and
-    both give identical output. Every parameter is recorded, defaults included.
+    both give identical output. Every parameter of ramancam's steps is recorded, defaults
+included; a ``baseline`` step records the pybaselines parameters given (the others are
+pybaselines' defaults, whose version a model file records).
 
     Examples
     --------
