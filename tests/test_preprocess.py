@@ -439,6 +439,12 @@ def test_resample_takes_a_start_stop_step_tuple_as_recipes_do():
                                             r"step, e\.g\. \(400, 1800, 1\.0\)"):
         resample(s, (400, 1800))
     assert resample(s, np.array([400.0, 1800.0])).wavenumbers.tolist() == [400.0, 1800.0]
+    # a 3-tuple whose step does not fit was three grid points without a word
+    with pytest.raises(RamancamError, match=r"0 < step < stop - start, or an array of grid "
+                                            r"points; got the tuple \(400\.0, 1000\.0, "
+                                            r"1500\.0\)"):
+        resample(s, (400, 1000, 1500))
+    assert resample(s, np.array([400.0, 1000.0, 1500.0])).wavenumbers.size == 3
 
 
 def test_paper_grid_inputs_do_not_depend_on_how_far_the_spectrum_was_measured():

@@ -348,6 +348,14 @@ def _check_grid(grid: ArrayLike | None) -> Array:
             and grid[1] > grid[0] and 0 < grid[2] < grid[1] - grid[0]):
         # (start, stop, step), as paper_recipe, auto_grid and --grid give a grid
         return make_grid(*(float(v) for v in grid))
+    if (isinstance(grid, tuple) and len(grid) == 3
+            and all(isinstance(v, int | float | np.number) for v in grid)):
+        # (400, 1000, 1500) was three grid points without a word: a tuple is (start, stop,
+        # step), and this step does not fit
+        raise RamancamError(
+            f"grid must be a (start, stop, step) tuple with 0 < step < stop - start, or an "
+            f"array of grid points; got the tuple {tuple(float(v) for v in grid)!r}. For "
+            "these as grid points pass np.array([...]).")
     if (isinstance(grid, tuple) and len(grid) == 2
             and all(isinstance(v, int | float | np.number) for v in grid)):
         # (400, 1800) would be a grid of two points, not the range it looks like
