@@ -14,7 +14,7 @@ from sklearn.model_selection import StratifiedKFold
 from ramancam.cli import main
 from ramancam.cli._notes import unseen_classes_note
 from ramancam.errors import RamancamError
-from ramancam.inner import holdout, inner_k, rare_classes_note, stratified_kfold
+from ramancam.inner import group_kfold, holdout, inner_k, rare_classes_note, stratified_kfold
 from ramancam.io import write_table
 from ramancam.novelty import calibrate, cross_fit
 from ramancam.spectra import Spectra
@@ -293,3 +293,26 @@ def test_train_and_baseline_say_when_copies_are_trained_on_and_tested(tmp_path, 
                      page)
     assert main(["info", str(tmp_path / "m.ramancam")]) == 0
     assert re.search(r"\n  note:      \d+ spectra have an exact copy", capsys.readouterr().out)
+
+
+def test_group_and_block_folds_never_test_nothing():
+    # 5 groups for 5 folds: StratifiedGroupKFold put two groups in one fold and none in
+    # another (seed 11), so train stopped on a division by zero after its first fold and
+    # baseline printed 'accuracy mean +- sd: nan +- nan'
+    from ramancam.maps.folds import SpatialBlockKFold
+
+    labels = np.repeat(list("abcab"), [6, 7, 5, 2, 7])
+    groups = np.repeat([f"G{g}" for g in range(5)], [6, 7, 5, 2, 7])
+    pairs = group_kfold(labels, groups, 5, 11)
+    assert all(te.size for _, te in pairs)
+    assert sorted(np.concatenate([te for _, te in pairs]).tolist()) == list(range(27))
+    for tr, te in pairs:  # whole groups, still
+        assert not set(groups[tr]) & set(groups[te])
+    # 4 blocks of an 8 x 6 map in stripes of three classes, 4 folds (seed 873)
+    yy, xx = np.mgrid[0:6, 0:8]
+    xy = np.column_stack([xx.ravel(), yy.ravel()]).astype(float)
+    y = np.array(list("abc"))[np.searchsorted([3, 4], xx.ravel(), side="right")]
+    folds = list(SpatialBlockKFold(4, block_size=4, random_state=873).split(xy, y, xy))
+    assert all(te.size for _, te in folds)
+    assert sorted(np.concatenate([te for _, te in folds]).tolist()) == list(range(48))
+

@@ -193,7 +193,24 @@ def group_kfold(labels: NDArray[Any], groups: NDArray[Any], k: int, seed: Any,
         warnings.simplefilter("ignore", UserWarning)
         pairs = list(StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
                      .split(np.zeros((labels.size, 1)), labels, groups))
+    pairs = every_fold_tested(pairs, groups, k, seed)
     return [(np.sort(tr), np.sort(te)) for tr, te in pairs]
+
+
+def every_fold_tested(pairs: list[tuple[Any, Any]], groups: Any, k: int, seed: Any
+                      ) -> list[tuple[Any, Any]]:
+    """``pairs``, or, when one of them tests nothing, the folds of a shuffled
+    ``GroupKFold`` of the same ``groups``: ``StratifiedGroupKFold`` may put two groups in
+    one fold and none in another when there are about as many groups as folds (5 patients,
+    5 folds; 4 blocks of a map, 4 folds), and train then stopped on a division by zero after
+    its first fold, baseline printed 'nan +- nan'. ``GroupKFold`` gives every fold a group
+    when there are ``k`` or more (the classes are then not balanced)."""
+    from sklearn.model_selection import GroupKFold
+
+    if all(np.size(te) for _, te in pairs):
+        return pairs
+    return list(GroupKFold(n_splits=k, shuffle=True, random_state=seed)
+                .split(np.zeros((np.shape(groups)[0], 1)), None, groups))
 
 
 def rare_classes_note(labels: ArrayLike, folds: int) -> str | None:

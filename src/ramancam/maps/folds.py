@@ -34,6 +34,7 @@ from numpy.typing import ArrayLike, NDArray
 from sklearn.model_selection import BaseCrossValidator
 
 from ..errors import RamancamError
+from ..inner import every_fold_tested
 from .grid import MapGrid, grid_of, infer_grid
 
 __all__ = ["SpatialBlockKFold", "block_ids", "default_block_size", "spatial_splits"]
@@ -164,7 +165,8 @@ class SpatialBlockKFold(BaseCrossValidator):
             splitter: Any = StratifiedGroupKFold(
                 n_splits=k, shuffle=self.shuffle,
                 random_state=self.random_state if self.shuffle else None)
-            pairs = splitter.split(dummy, labels, blocks)
+            pairs = every_fold_tested(list(splitter.split(dummy, labels, blocks)), blocks, k,
+                                      self.random_state if self.shuffle else None)
         else:
             splitter = GroupKFold(n_splits=k)
             pairs = splitter.split(dummy, None, blocks)
