@@ -214,6 +214,16 @@ def test_model_without_recipe_needs_data_on_grid(tmp_path):
     b = load(path)
     assert b.recipe is None
     np.testing.assert_allclose(b.predict_proba(Spectra(X, axis)), est.predict_proba(X))
+    # an empty cell of a table (read as a gap in that spectrum's axis) was told to
+    # "resample the spectra onto its grid", the cell not named
+    gap = Spectra([X[0], np.delete(X[1], 5)], [axis, np.delete(axis, 5)],
+                  meta={"id": np.array(["ok", "holed"])})
+    with pytest.raises(RamancamError, match=r"1 spectrum on its grid lacks 1 of its points "
+                                            r"\(empty or non-numeric cells, read as gaps; "
+                                            r"'holed' lacks 1\)\. .* fill those cells"):
+        b.predict_proba(gap)
+    with pytest.raises(RamancamError, match=r"per-spectrum axes\. .* resample the spectra"):
+        b.predict_proba(Spectra([X[0], X[1][:20]], [axis, axis[:20] + 0.5]))
     with pytest.raises(RamancamError, match="spectra must be on the model's grid"):
         b.prepare(Spectra(X[:, :31], axis[:31]))
     with pytest.raises(RamancamError, match="spectra must be on the model's grid"):

@@ -213,5 +213,27 @@ class RangeChecks:
             f"trained on); got {who} covering {ranges[i, 0]:g}-{ranges[i, 1]:g} "
             f"cm-1. {todo}")
 
+    def _gaps(self, spectra: Any) -> str:
+        """How spectra on the model's grid with points missing (a table's empty or NaN
+        cells, which the reader leaves out) are said; ``""`` when the axes are others.
+        Such a gap was told to resample, the one cell not named."""
+        grid = np.asarray(self.grid, dtype=np.float64)
+        short = []
+        for i, ax in enumerate(spectra.axes):
+            a = np.asarray(ax, dtype=np.float64)
+            if a.size == grid.size:
+                continue
+            at = np.clip(np.searchsorted(grid, a), 0, grid.size - 1)
+            if grid.size < 2 or not (grid[at] == a).all():
+                return ""  # another axis, not the grid with gaps
+            short.append((i, grid.size - a.size))
+        if not short:
+            return ""
+        i, k = short[0]
+        one = len(short) == 1
+        return (f"{len(short)} spectr{'um' if one else 'a'} on its grid lack{'s' if one else ''} "
+                f"{f'{k}' if one else 'some'} of its points (empty or non-numeric cells, read "
+                f"as gaps; {'' if one else 'e.g. '}{spectra.ids[i]!r} lacks {k})")
+
     def _grid_text(self) -> str:
         return f"{self.grid.size} points {self.grid[0]:g}-{self.grid[-1]:g}"

@@ -502,10 +502,13 @@ class Bundle(RangeChecks):
         spectra = self.anchored(spectra)
         out = spectra if self.recipe is None else self.recipe.apply(spectra)
         if not out.has_common_axis:
+            gaps = self._gaps(out)
             raise RamancamError(
-                "spectra must be on the model's grid; got per-spectrum axes. The model was "
-                "saved without a resampling recipe; resample the spectra onto its grid "
-                f"({self._grid_text()}) first.")
+                "spectra must be on the model's grid; got per-spectrum axes"
+                + (f": {gaps}" if gaps else "") + ". The model was saved without a resampling "
+                "recipe; " + ("fill those cells or leave those spectra out" if gaps else
+                              f"resample the spectra onto its grid ({self._grid_text()}) "
+                              "first") + ".")
         flip = self.fits_grid(out.wavenumbers, offset="axis_offset_cm1" in spectra.meta)
         return np.asarray(out.X[:, ::-1] if flip else out.X, dtype=np.float64)
 
