@@ -28,6 +28,7 @@ from types import ModuleType
 from typing import Any
 
 from .. import __version__
+from .._interrupt import INTERRUPTED
 from ._streams import GuardedStream, safe_terminal
 
 # Order in `ramancam --help`; modules not listed come after, alphabetically.
@@ -172,6 +173,7 @@ def _main(argv: Sequence[str] | None) -> int:
     from ._stdin import spooled, stdin_input
 
     installed, old_term = _stop_on_sigterm()
+    old_int = _note_interrupts() if installed else None
     rc = 2
     try:
         # ids and class names from user files go into figures as they are: a "$" in
@@ -179,6 +181,8 @@ def _main(argv: Sequence[str] | None) -> int:
         with (matplotlib.rc_context({"text.parse_math": False}), _plain_warnings(),
               stdin_input(args)):
             rc = int(args._run(args) or 0)
+            if INTERRUPTED.is_set():  # a Ctrl-C Python swallowed (and nothing was put in
+                raise KeyboardInterrupt  # place after it): still an interrupted run
             return rc
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
@@ -216,6 +220,9 @@ def _main(argv: Sequence[str] | None) -> int:
         new_folders_done(failed=rc != 0)  # no empty output folder left by a failed run
         if installed:
             signal.signal(signal.SIGTERM, signal.SIG_DFL if old_term is None else old_term)
+            if old_int is not None:  # (None: a handler not set from Python)
+                signal.signal(signal.SIGINT, old_int)
+        INTERRUPTED.clear()
 
 
 #: The options and arguments that name a file or folder (``--recipe`` may: FILE.json, MODEL).
@@ -231,6 +238,21 @@ def _expand_home(args: argparse.Namespace) -> None:
         value = getattr(args, name, None)
         if isinstance(value, str) and value.startswith("~"):
             setattr(args, name, os.path.expanduser(value))
+
+
+def _note_interrupts() -> Any:
+    """Ctrl-C as Python's own handler takes it (KeyboardInterrupt), and noted in
+    :data:`ramancam._interrupt.INTERRUPTED`: Python drops an exception raised in a weakref
+    callback (matplotlib's figure clean-up), and a reproduce run went on to replace the
+    earlier results with status 0. No output is put in place once it is set. Returns the
+    previous handler."""
+    INTERRUPTED.clear()
+
+    def interrupt(signum: int, frame: Any) -> None:
+        INTERRUPTED.set()
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGINT, interrupt)
 
 
 class _Terminated(BaseException):

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._interrupt import commit_allowed
 from ..errors import RamancamError, first_of, named_error
 from ..io._atomic import sweep_leftovers, temp_prefix
 from ..report import Figure, Section, software_versions, write_bytes, write_report, write_text
@@ -145,6 +146,7 @@ def _staged_out(out_dir: str | os.PathLike[str], folders: Sequence[str] = ()
                   f"{first_of([p.name for p in swept], 3)}")
     try:
         yield tmp
+        commit_allowed()  # a Ctrl-C Python swallowed: the earlier results stay
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, cast
 
+from .._interrupt import commit_allowed
 from ..errors import RamancamError
 
 __all__ = ["atomic_group", "atomic_remove", "atomic_write", "gz_name", "not_a_file",
@@ -74,6 +75,13 @@ def atomic_group() -> Iterator[None]:
         raise
     finally:
         _GROUP.reset(token)
+    try:
+        commit_allowed()
+    except KeyboardInterrupt:
+        for tmp, target in pending:
+            if tmp != target:
+                tmp.unlink(missing_ok=True)
+        raise
     for tmp, target in pending:
         if tmp == target:  # atomic_remove's: the earlier run's file goes with the group
             target.unlink(missing_ok=True)
@@ -305,6 +313,7 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, gzip: bool = 
         os.fsync(raw.fileno())
         raw.close()
         os.chmod(tmp, _permissions(target))
+        commit_allowed()
         if (pending := _GROUP.get()) is None:
             os.replace(tmp, target)
         else:  # put in place with the group's other files (atomic_group)
