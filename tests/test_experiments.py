@@ -67,7 +67,12 @@ def test_reproduce_all_quick_end_to_end(tmp_path, pure_dir, pharma_csv, capsys):
     code = main(["reproduce", "all", "--quick", "--out", str(out), "--seed", "3",
                  "--pure", str(pure_dir), "--data", str(pharma_csv), "--label-col", "product"])
     assert code == 0
-    assert f"report: {out}/report.html" in capsys.readouterr().out
+    said = capsys.readouterr()
+    assert f"report: {out}/report.html" in said.out
+    # each experiment's report waits in the staging folder until the whole run ends (an
+    # interrupted run keeps none): the log said "wrote OUT/filters/report.html" as if there
+    assert (f"wrote {out / 'filters' / 'report.html'} (put in place when the whole run ends)"
+            in said.out + said.err)
     # the quick pharma test part is a sample of the others, and says so (it said "the
     # other 40" of 983)
     page = (out / "pharma" / "report.html").read_text(encoding="utf-8")

@@ -82,6 +82,9 @@ class _Run:
     t0: float = field(default_factory=time.perf_counter)
     #: Where the results end up (``out_dir`` is the staging folder while the run goes).
     final_dir: Path | None = None
+    #: Whether they are put there only when a larger run ends (``reproduce all``): an
+    #: interrupted run keeps none, so the log must not say they are there yet.
+    later: bool = False
 
     def figure(self, fig: Any, filename: str, caption: str) -> Figure:
         """Save a matplotlib figure as PNG (atomically) and return it for the report."""
@@ -260,7 +263,8 @@ def _finish(run: _Run, results: dict[str, Any]) -> dict[str, Any]:
     write_report(run.out_dir / "report.html", TITLES[run.name], sections,
                  settings={f"{run.name}.{k}": v for k, v in run.settings.items()}
                  | {"quick": run.quick}, seed=run.seed)
-    run.log(f"wrote {(run.final_dir or run.out_dir) / 'report.html'}")
+    run.log(f"wrote {(run.final_dir or run.out_dir) / 'report.html'}"
+            + (" (put in place when the whole run ends)" if run.later else ""))
     return doc
 
 

@@ -106,7 +106,7 @@ def _run_all(root: Path, final: Path, jobs: list[tuple[str, Callable[..., dict[s
         s = _settings(name, quick, {k: v for k, v in label.get(name, {}).items()
                                     if v is not None})
         run = _Run(name, _prepare_out(root / name), int(seed), quick, s,
-                   final_dir=final / name)
+                   final_dir=final / name, later=True)
         if src is not None:
             option = "--pure DIR" if name == "mixing" else "--data FILE"
             src = _resolve_data(src, name, "pure" if name == "mixing" else "data", option)
