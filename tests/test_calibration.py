@@ -244,3 +244,16 @@ def test_a_mineral_checked_as_silicon_is_questioned(rng):
         "note: the spectrum's strongest band is at 1086.0 cm-1, far stronger than the one "
         "near 520.7 cm-1: a spectrum of silicon has none such. Is this a spectrum of silicon? "
         "If not, the offset above means nothing.")
+
+
+def test_summary_without_a_novelty_score_speaks_of_no_threshold():
+    # calibrate(z, y, None, folds).summary() said "unknown: threshold none (too few held-out
+    # spectra)" where no novelty score was fitted at all
+    from ramancam.conformal import calibrate
+
+    rng = np.random.default_rng(0)
+    z, y, folds = rng.normal(size=(40, 3)), rng.integers(0, 3, 40), np.arange(40) % 4
+    assert len(calibrate(z, y, None, folds).summary()) == 1
+    few = calibrate(z[:8], y[:8], rng.random(8), folds[:8]).summary()
+    assert few[1].startswith("unknown: threshold none (too few held-out spectra)")
+

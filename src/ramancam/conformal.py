@@ -390,8 +390,9 @@ class Calibration:
 
         first = (f"calibration: expected calibration error {ece(self.ece_before)} -> "
                  f"{ece(self.ece_after)} ({how}; {self.source})")
-        if rate is None:
-            return [first]
+        if rate is None or (not self.n_scores and not np.isfinite(self.threshold)
+                            and self.scores is None):
+            return [first]  # no novelty score fitted: no threshold to speak of
         fa = self.false_alarm  # None (a NaN saved) without held-out novelty scores
         flagged = "n/a" if fa is None or not np.isfinite(fa) else f"{fa:.1%}"
         if flagged == "n/a" and self.n_scores and np.isfinite(self.threshold):
