@@ -182,6 +182,10 @@ None, default="hqi-nap"
         Epoch whose weights were kept (the last one without early stopping).
     fit_time_ : float
         Seconds spent in ``fit``.
+    train_time_ : float
+        Seconds of it spent in the training loop (the epochs).
+    novelty_time_ : float
+        Seconds of it spent fitting the novelty score (its reference, held-out scores).
     novelty_scorer_ : NoveltyScorer or None
         The fitted novelty score (``None`` with ``novelty=None``).
     temperature_ : float
@@ -380,11 +384,15 @@ None, default="hqi-nap"
                 module.set_input_scaling(*self._input_scaling(Xa[tr_idx]))
             module = module.to(dev)
             Xd, yd = Xt.to(dev), yt.to(dev)
+            t_train = time.perf_counter()
             self._train(module, Xd, yd, tr_idx, va_idx, gen, amounts)
+            self.train_time_ = time.perf_counter() - t_train
         module.eval()
         self.module_ = module
         self.n_features_in_ = int(Xa.shape[1])
+        t_novelty = time.perf_counter()
         self._fit_novelty(Xa, ya, y_idx, tr_idx, va_idx, seed, g)
+        self.novelty_time_ = time.perf_counter() - t_novelty
         self.fit_time_ = time.perf_counter() - t0
         return self
 
