@@ -2666,3 +2666,25 @@ def test_train_does_not_replace_a_file_that_is_no_model(peaks_file, model_file, 
     assert main(["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
                  "--out", str(other)]) == 0
 
+
+def test_info_tells_models_apart_by_every_setting_that_changes_them(peaks_file, tmp_path,
+                                                                    capsys):
+    # a leaky FC1, weight decay and bf16 changed the weights, and info's network and
+    # training lines read as for a default model (--json lacked bf16 and device)
+    import json
+
+    out = tmp_path / "bf.ramancam"
+    assert main(["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
+                 "--bf16", "--fc-activation", "leaky", "--weight-decay", "0.01",
+                 "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["info", str(out)]) == 0
+    text = capsys.readouterr().out
+    network = next(ln for ln in text.splitlines() if ln.startswith("  network:"))
+    training = next(ln for ln in text.splitlines() if ln.startswith("  training:"))
+    assert re.search(r"FC1 \d+ \(leaky\), dropout", network), network
+    assert "weight decay 0.01" in training and "bf16" in training
+    assert main(["info", str(out), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["training"]["bf16"] is True and d["training"]["device"] == "cpu"
+

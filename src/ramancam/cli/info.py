@@ -496,7 +496,7 @@ def model_summary(bundle: Any) -> dict[str, Any]:
         "training": {k: st.get(k) for k in (
             "preset", "epochs", "n_epochs", "lr", "lr_schedule", "batch_size",
             "input_scaling", "weight_decay", "augment_select", "augment_choice",
-            *_AUGMENT_AMOUNTS, "seed", "fit_time") if k in st},
+            *_AUGMENT_AMOUNTS, "seed", "bf16", "device", "fit_time") if k in st},
         "versions": info.get("versions") or {},
     }
     reading = {k: st[k] for k in ("laser_nm", "axis_offset") if st.get(k) is not None}
@@ -599,9 +599,12 @@ def format_model(path: str, d: dict[str, Any]) -> str:
         lines.append(f"  read with: {' '.join(opts)} (give the same to predict spectra of "
                      "that instrument)")
     a = d["architecture"]
+    # (an FC1 activation, weight decay, bf16: said where set, so that two models differ)
+    act = a.get("fc_activation")
     lines.append(f"  network:   {a.get('n_filters')} filters of size {a.get('filter_size')}, "
-                 f"{a.get('n_blocks')} blocks, FC1 {a.get('fc_width')}, dropout "
-                 f"{a.get('dropout')}")
+                 f"{a.get('n_blocks')} blocks, FC1 {a.get('fc_width')}"
+                 + (f" ({act})" if act and act != "none" else "")
+                 + f", dropout {a.get('dropout')}")
     t = d["training"]
     if t:
         n_ep = t.get("n_epochs", t.get("epochs"))
@@ -624,6 +627,12 @@ def format_model(path: str, d: dict[str, Any]) -> str:
                    if t.get(k)]
         if on and amounts:
             parts.append("amounts: " + ", ".join(amounts))
+        if t.get("weight_decay"):
+            parts.append(f"weight decay {t['weight_decay']:g}")
+        if t.get("bf16"):
+            parts.append("bf16")
+        if t.get("device") not in (None, "cpu"):
+            parts.append(f"device {t['device']}")
         if t.get("seed") is not None:
             parts.append(f"seed {t['seed']}")
         if t.get("preset"):
