@@ -945,8 +945,8 @@ def test_dead_pixels_of_a_cube_are_refused_not_fatal(novelty_map, tmp_path, caps
         out = tmp_path / f"cli{len(extra)}"
         assert main(["predict", str(model), str(cube), *extra, "--out", str(out)]) == 0
         text = capsys.readouterr().out
-        assert "not predicted: 2/96 pixels missing from the cube or refused by the model's " \
-            "recipe" in text
+        assert "not predicted: 2/96 pixels refused by the model's recipe" in text
+        assert "missing:" not in text  # the cube has every pixel
         assert seen[-1][1, 2] and seen[-1][6, 9]
         assert f"unknown: {summary.n_unknown}/94 pixels flagged" in text
     # a whole tile dead (rows 0-3, columns 8-11): written as refused, the others computed
@@ -1303,10 +1303,17 @@ def test_convert_a_measured_map_to_a_cube_with_missing_pixels(small_map, tmp_pat
     np.testing.assert_array_equal(back.X, np.asarray(m.X, dtype=np.float32))
     np.testing.assert_array_equal(back.labels, m.labels)
     # the tiled predict leaves the missing pixels out and predicts the rest as before
-    assert main(["predict", str(model_path), str(out), "--out", str(tmp_path / "g.zarr")]) == 0
-    assert "not predicted: 3/99 pixels missing from the cube" in capsys.readouterr().out
+    assert main(["predict", str(model_path), str(out), "--out", str(tmp_path / "g")]) == 0
+    text = capsys.readouterr().out
+    # said, drawn and counted as never measured, as the map read into memory is (they were
+    # "not predicted", magenta, and the report's grid "0 missing", 99 spectra)
+    assert "missing: 3/99 pixels hold no spectrum in the cube (never measured" in text
+    assert "not predicted:" not in text
+    page = (tmp_path / "g" / "report.html").read_text()
+    assert "3 missing</td>" in page and '<td>spectra</td><td class="num">96</td>' in page
     run(MapJob("predict", str(model_path), str(cube_path), str(tmp_path / "full.zarr")))
-    a, b = read_results(tmp_path / "g.zarr"), read_results(tmp_path / "full.zarr")
+    a = read_results(tmp_path / "g" / "predictions.zarr")
+    b = read_results(tmp_path / "full.zarr")
     measured = np.isin(np.arange(99), np.flatnonzero(keep)).reshape(9, 11)
     np.testing.assert_array_equal(a["predicted"] >= 0, measured)
     np.testing.assert_array_equal(a["predicted"][measured], b["predicted"][measured])

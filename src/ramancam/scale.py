@@ -68,7 +68,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -786,7 +786,7 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     from .io.zarr_cube import STORE_FIX, damaged_chunk_guard, need_zarr
     from .maps.images import remove_stale, write_map_images
     from .maps.outputs import write_map_report
-    from .maps.store import explain_outputs, pixel_maps, store_grid
+    from .maps.store import explain_outputs, missing_cells, pixel_maps, store_grid
     from .plot import shift_unit
     from .predict_report import cube_pixels, map_class_of, pixels_to_check
     from .report import Section
@@ -811,6 +811,13 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     unknown = flagged if reject else None
     predicted = np.asarray(read("predicted"))
     refused = predicted < 0  # not predicted (or not computed): no class to draw
+    gone = missing_cells((g.attrs["ramancam"].get("settings") or {}).get("cube"), refused)
+    if gone is not None and gone.any():  # never measured: no spectrum, grey, not "refused"
+        keep = ~gone[grid.iy, grid.ix]
+        grid = replace(grid, ix=grid.ix[keep], iy=grid.iy[keep])
+        refused &= ~gone
+        if unknown is not None:  # (the run marks them unknown: no class)
+            unknown = unknown & ~gone
     if refused.any():  # marked: drawn as not predicted, as predict draws them (the cube's
         # NaN pixels too)
         unknown = refused if unknown is None else unknown | refused

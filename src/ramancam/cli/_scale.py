@@ -124,6 +124,19 @@ def _progress(total_hint: str) -> Callable[[int, int], None]:
     return show
 
 
+def _cube_missing(meta: dict[str, Any]) -> int:
+    """How many pixels the run's cube holds no spectrum at (its record, written by convert
+    and write_cube); 0 when the cube cannot be read."""
+    from ..io.zarr_cube import need_zarr
+
+    cube = (meta.get("settings") or {}).get("cube")
+    try:
+        attrs = dict(need_zarr().open_group(str(cube), mode="r").attrs.get("ramancam") or {})
+        return int(attrs.get("missing", 0))
+    except Exception:  # a cube moved: counted with the refused, as before
+        return 0
+
+
 def _has_threshold(meta: dict[str, Any]) -> bool:
     """Whether a result store's model had a novelty threshold (``inf``: too few held-out
     spectra in training; nothing could be flagged)."""
@@ -248,11 +261,15 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
     if job.kind == "predict" and (same := count_trained(summary.out)) is not None \
             and same[0]:
         print(trained_note(*same, what="pixels"))
-    if summary.n_refused:
-        print(f"not predicted: {summary.n_refused}/{summary.n_pixels} pixels missing from "
-              "the cube or refused by the model's recipe (flat or empty spectra; "
-              "'predicted' -1, probabilities NaN, "
-              "drawn as not predicted)")
+    # the cube's pixels without a spectrum (never measured) apart from those refused
+    gone = min(_cube_missing(_store_meta(summary.out)), summary.n_refused)
+    if gone:
+        print(f"missing: {gone}/{summary.n_pixels} pixels hold no spectrum in the cube (never "
+              "measured; 'predicted' -1, drawn as no spectrum)")
+    if summary.n_refused - gone:
+        print(f"not predicted: {summary.n_refused - gone}/{summary.n_pixels} pixels refused "
+              "by the model's recipe (flat or empty spectra; 'predicted' -1, probabilities "
+              "NaN, drawn as not predicted)")
     if summary.n_unknown is None:
         print("note: the model has no novelty score (trained with --novelty none or by an "
               "older ramancam), so no pixel is flagged unknown")
