@@ -2688,3 +2688,20 @@ def test_info_tells_models_apart_by_every_setting_that_changes_them(peaks_file, 
     d = json.loads(capsys.readouterr().out)
     assert d["training"]["bf16"] is True and d["training"]["device"] == "cpu"
 
+
+def test_options_that_cannot_work_on_these_spectra_are_said_in_option_words(peaks_file,
+                                                                           tmp_path, capsys):
+    # --blocks deeper than the spectra allow failed after reading, in the network's words
+    # ("n_points=1024 is too short for 15 pooling blocks"); --augment on with every amount
+    # 0 trained without augmentation and said nothing
+    out = str(tmp_path / "m.ramancam")
+    assert main(["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
+                 "--blocks", "15", "--out", out]) == 2
+    assert ("error: --blocks must be at most 12 for spectra of 1024 points (each pooling "
+            "block halves them); got 15.") in capsys.readouterr().err
+    zero = ["--augment-noise", "0", "--augment-shift", "0", "--augment-baseline", "0",
+            "--augment-scale", "0"]
+    assert main(["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
+                 "--augment", "on", *zero, "--out", out]) == 2
+    assert "--augment on must have an amount above 0 to augment" in capsys.readouterr().err
+

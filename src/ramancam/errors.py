@@ -56,7 +56,7 @@ def where(source: object | None = None, line: int | None = None) -> str:
 
 
 #: Keyword arguments whose command-line option is not ``--`` + the name with dashes.
-_OPTION_NAMES = {"out_dir": "--out"}
+_OPTION_NAMES = {"out_dir": "--out", "n_blocks": "--blocks"}
 
 
 def named_error(build: Callable[..., str], *values: object) -> RamancamError:

@@ -88,8 +88,14 @@ class CNNConfig:
         # beyond log2(n_points) + 1 blocks pool a single point over and over (a pooled
         # length never falls below 1, so that is no test; this one builds nothing)
         if self.n_blocks > self.n_points.bit_length() + 1:
-            raise RamancamError(f"n_points={self.n_points} is too short for "
-                                f"{self.n_blocks} pooling blocks.")
+            from .errors import named_error
+
+            # (said in the option's name on the command line: the fit found it after the
+            # data were read and preprocessed, in the network's words)
+            most = self.n_points.bit_length() + 1
+            raise named_error(lambda n: (
+                f"{n('n_blocks')} must be at most {most} for spectra of {self.n_points} "
+                f"points (each pooling block halves them); got {self.n_blocks}."))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -185,6 +185,13 @@ def estimator_params(args: argparse.Namespace) -> dict[str, Any]:
     amounts = {k: (0 if mode == "off" else pick(k)
                    if getattr(args, k, None) is not None or preset[k] else PRESETS["tuned"][k])
                for k in AUGMENT_PARAMS}
+    if mode != "off" and given and not any(amounts.values()):
+        from ..errors import RamancamError
+
+        raise RamancamError(  # it trained without augmentation and said nothing
+            f"--augment {mode} must have an amount above 0 to augment; got every amount 0 "
+            f"({', '.join('--' + k.replace('_', '-') for k in given)}). Give one, or "
+            "--augment off.")
     return {"n_filters": pick("filters"), "filter_size": pick("filter_size"),
             "n_blocks": args.blocks, "fc_width": args.fc_width,
             "fc_activation": args.fc_activation, "dropout": args.dropout,
@@ -222,7 +229,7 @@ def check_params(params: dict[str, Any]) -> None:
         resolve_device(params["device"])
     except RamancamError as exc:
         text = exc.cli or str(exc)  # the command line's own words where the error has them
-        if "pooling blocks" in text:  # checked on a nominal length: say it in option terms
+        if "pooling block" in text:  # checked on a nominal length: say it in option terms
             text = (f"--blocks must be a few (each block halves the spectrum); got "
                     f"{params['n_blocks']}.")
         name = text.split(" ", 1)[0]
