@@ -632,7 +632,8 @@ def test_a_wavelength_axis_short_of_the_range_gets_the_laser_hint(trained):
     (lambda d: d["training_data"].update(end_points=[[1, "x"]]), "end_points that are not"),
     # a helper's audit of tampered files: NaN passes json.loads; a loader that hung
     (lambda d: d["architecture"].update(alpha=float("nan")), "alpha (the leaky ReLU's slope)"),
-    (lambda d: d["architecture"].update(n_blocks=100000), "n_blocks must be at most 9 for spectra of 141 points"),
+    (lambda d: d["architecture"].update(n_blocks=100000),
+     "n_blocks must be at most 9 for spectra of 141 points"),
     (lambda d: d["novelty"].update(threshold=float("nan")), "threshold must be a finite"),
     (lambda d: d["novelty"].update(window=100001), "novelty window must fit the model's"),
 ])

@@ -1298,6 +1298,14 @@ def test_predict_summary_escapes_a_line_break_in_a_class_name(tmp_path, capsys, 
     assert "line\\nbreak (" in predicted or "car\\rriage (" in predicted
     errors = next(line for line in out.splitlines() if line.startswith("errors: "))
     assert "line\\nbreak -> car\\rriage" in errors or "car\\rriage -> line\\nbreak" in errors
+    # and info, of the model and of the data: its classes line in one line
+    for path in (tmp_path / "m.ramancam", tmp_path / "d.csv"):
+        assert main(["info", str(path), *([] if path.suffix == ".ramancam"
+                                          else ["--label-col", "label"])]) == 0
+        text = capsys.readouterr().out
+        classes = next(line for line in text.splitlines() if line.startswith("  classes:"))
+        assert "line\\nbreak" in classes and "car\\rriage" in classes
+        assert "line\nbreak" not in text and "car\rriage" not in text
 
 
 def test_accuracy_table_rows_are_what_train_prints(model_file):

@@ -221,7 +221,9 @@ def format_summary(path: str, d: dict[str, Any]) -> str:
                 if named else "")
         lines.append(f"  classes:   none (unlabelled; give --label-col or --labels-from{hint})")
     else:
-        shown = ", ".join(f"{k} ({v})" for k, v in classes.items())
+        from ._outputs import one_line
+
+        shown = ", ".join(f"{one_line(k)} ({v})" for k, v in classes.items())
         lines.append(f"  classes:   {len(classes)}: {shown}")
     if classes is not None and n_unlab:
         lines.append(f"  labelled:  {d['n_spectra'] - n_unlab} of {d['n_spectra']}; {n_unlab} "
@@ -577,8 +579,10 @@ def format_model(path: str, d: dict[str, Any]) -> str:
     td = d["training_data"]
     counts = td.get("class_counts") or {}
     classes = d["classes"]
+    from ._outputs import one_line  # a line break in a name: escaped, one line still
+
     lines.append(f"  classes:   {len(classes)}: " + ", ".join(
-        f"{c} ({counts[c]})" if c in counts else c for c in classes))
+        f"{one_line(c)} ({counts[c]})" if c in counts else one_line(c) for c in classes))
     if td:
         rng = td.get("axis_range") or []
         where = f" from {td['source']}" if td.get("source") else ""
