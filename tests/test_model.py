@@ -75,3 +75,9 @@ def test_a_kernel_longer_than_the_spectra_is_said():
     with pytest.warns(RamancamWarning, match=r"filter_size \(17\) is longer than the spectra "
                                              r"\(16 points\)"):
         CNNClassifier(filter_size=17, n_filters=2, fc_width=4, epochs=1).fit(X, [0, 1] * 4)
+    # a band shift as long as the spectra (5000 for 16 points) made every spectrum its edge
+    # value throughout, accepted without a word
+    with pytest.warns(RamancamWarning, match=r"augment_shift \(16 points\) is as long as the "
+                                             r"spectra \(16 points\)"):
+        CNNClassifier(filter_size=3, n_filters=2, fc_width=4, epochs=1,
+                      augment_shift=16).fit(X, [0, 1] * 4)

@@ -312,6 +312,16 @@ None, default="hqi-nap"
                 f"filter_size ({self.filter_size}) is longer than the spectra ({n_points} "
                 "points): each kernel sees mostly the zero padding. The default is 8 points; "
                 "the paper's kernels span 4-32."), stacklevel=3)
+        if self.augment_shift and self.augment_shift >= n_points:  # all but an edge value
+            import warnings
+
+            from .errors import RamancamWarning
+
+            warnings.warn(RamancamWarning(
+                f"augment_shift ({self.augment_shift} points) is as long as the spectra "
+                f"({n_points} points) or longer: shifted so far, a spectrum is its edge value "
+                "throughout. Band shifts between instruments are a few points."),
+                stacklevel=3)
         return CNNConfig(n_points=int(n_points), n_classes=int(n_classes),
                          n_filters=self.n_filters, filter_size=self.filter_size,
                          n_blocks=self.n_blocks, fc_width=self.fc_width,
