@@ -199,7 +199,7 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
     import matplotlib.pyplot as plt
 
     from . import plot
-    from ._labels import NAME_LIMIT
+    from ._labels import NAME_LIMIT, short_names
     from .report import Figure, Section, Table, write_report
 
     classes = [str(c) for c in cv.classes]
@@ -311,7 +311,9 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
     ncol = 2 if len(cm) > 1 else 1
     nrow = int(np.ceil(len(cm) / ncol))
     fig, axes = plt.subplots(nrow, ncol, figsize=(6.2 * ncol, 2.6 * nrow), squeeze=False)
-    titles = class_map_titles([trained[c] for c, _, _ in cm])
+    # the class names shortened as every figure's (a 150-character name ran over its
+    # neighbour's title and off the page)
+    titles = short_names([trained[c] for c, _, _ in cm])
     for k, (_, spec, m) in enumerate(cm):
         plot.spectrum_map(grid, spec, m, ax=axes[k // ncol][k % ncol], title=titles[k],
                           map_label="FC importance")
@@ -416,14 +418,6 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
                                  "novelty", "why"], rows))
         sections.append(Section(checks_title, blocks))
     return write_report(path, "ramancam train", sections, settings=dict(settings), seed=seed)
-
-
-def class_map_titles(names: Sequence[str]) -> list[str]:
-    """The panel titles of the class-maps figure: the class names shortened as every figure
-    shortens them (a 150-character name ran over its neighbour's title and off the page)."""
-    from ._labels import short_names
-
-    return short_names(names)
 
 
 def training_checks(cv: Any, ids: Sequence[str], threshold: float,

@@ -438,6 +438,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
     from ..errors import RamancamError
     from ._outputs import check_not_inputs, check_parent_folder, check_report_path
+    from .info import is_model_file
 
     if str(args.out).endswith(("/", os.sep)) and not Path(args.out).is_dir():
         raise RamancamError(  # it wrote a model file named newdir
@@ -449,26 +450,11 @@ def _check_outputs(args: argparse.Namespace) -> None:
     check_parent_folder("out", args.out, folder_ok=False)
     check_report_path(args.report)
     check_not_inputs(args, ("out", "report"), inputs=("data",))
-    if (Path(args.out).is_file() and Path(args.out).suffix.lower() != ".ramancam"
-            and not _is_model_file(Path(args.out))):
+    if Path(args.out).is_file() and not is_model_file(args.out):
         raise RamancamError(  # it replaced a table of spectra with the model, without a word
             f"--out must be a new file or a model file to replace; got {args.out!r}, an "
             "existing file that is no ramancam model (a table of spectra?). Choose another "
             "name, e.g. model.ramancam.")
-
-
-def _is_model_file(path: Any) -> bool:
-    """Whether ``path`` is a model file (a zip holding ramancam's JSON), which train may
-    replace; damaged ones too (a zip that names it)."""
-    import zipfile
-
-    from ..bundle import JSON_NAME
-
-    try:
-        with zipfile.ZipFile(path) as zf:
-            return JSON_NAME in zf.namelist()
-    except (OSError, zipfile.BadZipFile):
-        return False
 
 
 def run(args: argparse.Namespace) -> int:

@@ -63,6 +63,7 @@ from .folder import (
     add_groups,
     file_format,
     labeller,
+    one_label_source,
     parse_labels_from,
     read_file,
     read_folder,
@@ -166,11 +167,7 @@ def read(path: str | os.PathLike[str], *, label_col: str | None = None,
     """
     check_path_type(path)
     p = check_exists(split_member(path)[0])
-    if label_col is not None and labels_from is not None:
-        raise named_error(lambda n: (
-            f"labels must come from one place; got {n('label_col', label_col)} and "
-            f"{n('labels_from', labels_from)}. Use {n('label_col')} for wide tables, "
-            f"{n('labels_from')} for folders."))
+    one_label_source(label_col, labels_from)
     from .zarr_cube import is_cube, read_cube
 
     if p.is_dir() and is_cube(p):  # a Zarr cube read whole: labels from its truth array

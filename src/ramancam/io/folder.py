@@ -545,6 +545,15 @@ def _file_groups(kind: str, arg: str, root: Path, spec: str) -> Callable[[Path, 
     return by_manifest
 
 
+def one_label_source(label_col: str | None, labels_from: str | None) -> None:
+    """Refuse labels from two places (``read`` and ``read_folder`` both take either)."""
+    if label_col is not None and labels_from is not None:
+        raise named_error(lambda n: (
+            f"labels must come from one place; got {n('label_col', label_col)} and "
+            f"{n('labels_from', labels_from)}. Use {n('label_col')} for wide tables, "
+            f"{n('labels_from')} for folders and single spectrum files."))
+
+
 def add_groups(s: Spectra, groups: list[str], source: object) -> Spectra:
     """``s`` with the metadata column ``group`` set to ``groups`` (one per spectrum)."""
     if GROUP_COL in s.meta:
@@ -620,11 +629,7 @@ def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
     root = check_exists(path)
     if not root.is_dir():
         raise RamancamError(f"{root} must be a folder here; got a file. Use read().")
-    if label_col is not None and labels_from is not None:
-        raise named_error(lambda n: (
-            f"labels must come from one place; got {n('label_col', label_col)} and "
-            f"{n('labels_from', labels_from)}. Use {n('label_col')} for wide tables, "
-            f"{n('labels_from')} otherwise."))
+    one_label_source(label_col, labels_from)
     kind, arg = parse_labels_from(labels_from) if labels_from is not None else ("", "")
     gkind, garg = (parse_labels_from(groups_from, "groups_from") if groups_from is not None
                    else ("", ""))
