@@ -206,16 +206,17 @@ def save(path: str | os.PathLike[str], *, estimator: Any, recipe: Any, grid: Arr
         raise RamancamError(
             "classes must be given for a bare network (the class names in the order of its "
             "outputs); a fitted CNNClassifier gives its own (classes_).")
-    class_list = [str(c) for c in np.asarray(known if classes is None else classes).tolist()]
+    own = None if known is None else [str(c) for c in np.asarray(known).tolist()]
+    class_list = own if classes is None else [str(c) for c in np.asarray(classes).tolist()]
+    assert class_list is not None  # (classes or known given: checked above)
     named = known is not None and np.asarray(known).dtype.kind in "OUS"  # names, not codes
-    if named and class_list != [str(c) for c in np.asarray(known).tolist()]:
+    if named and class_list != own:
         # the outputs are in the order of classes_ (sorted): other names, or the same in
         # another order, saved a model that named the wrong class for every spectrum (class
         # codes, y = 0, 1, ..., may be named here, in the order of the codes)
         raise RamancamError(
-            f"classes must be the estimator's classes_ in their order, "
-            f"{[str(c) for c in np.asarray(known).tolist()]} (the order of its outputs); got "
-            f"{class_list}. Leave classes out to save them.")
+            f"classes must be the estimator's classes_ in their order, {own} (the order of "
+            f"its outputs); got {class_list}. Leave classes out to save them.")
     if len(class_list) != config.n_classes:
         raise RamancamError(
             f"classes must name each of the model's {config.n_classes} outputs; got "

@@ -303,25 +303,22 @@ None, default="hqi-nap"
     def _config(self, n_points: int, n_classes: int) -> Any:
         from .model import CNNConfig
 
-        if self.filter_size > n_points:  # a kernel that sees mostly padding: said, not refused
-            import warnings  # (scikit-learn's checks fit spectra of 1 or 2 points)
-
-            from .errors import RamancamWarning
-
-            warnings.warn(RamancamWarning(
-                f"filter_size ({self.filter_size}) is longer than the spectra ({n_points} "
+        # settings that cannot work on spectra this short: said, not refused (scikit-learn's
+        # estimator checks fit spectra of 1 or 2 points)
+        said = [f"filter_size ({self.filter_size}) is longer than the spectra ({n_points} "
                 "points): each kernel sees mostly the zero padding. The default is 8 points; "
-                "the paper's kernels span 4-32."), stacklevel=3)
-        if self.augment_shift and self.augment_shift >= n_points:  # all but an edge value
+                "the paper's kernels span 4-32." if self.filter_size > n_points else "",
+                f"augment_shift ({self.augment_shift} points) is as long as the spectra "
+                f"({n_points} points) or longer: shifted so far, a spectrum is its edge value "
+                "throughout. Band shifts between instruments are a few points."
+                if self.augment_shift and self.augment_shift >= n_points else ""]
+        if any(said):
             import warnings
 
             from .errors import RamancamWarning
 
-            warnings.warn(RamancamWarning(
-                f"augment_shift ({self.augment_shift} points) is as long as the spectra "
-                f"({n_points} points) or longer: shifted so far, a spectrum is its edge value "
-                "throughout. Band shifts between instruments are a few points."),
-                stacklevel=3)
+            for text in filter(None, said):
+                warnings.warn(RamancamWarning(text), stacklevel=3)
         return CNNConfig(n_points=int(n_points), n_classes=int(n_classes),
                          n_filters=self.n_filters, filter_size=self.filter_size,
                          n_blocks=self.n_blocks, fc_width=self.fc_width,

@@ -401,7 +401,7 @@ def below_line_note(data: Any, recipe: Any) -> str | None:
     from ..errors import first_of, spectra_count
 
     steps = [] if recipe is None else list(getattr(recipe, "steps", []))
-    if not any(st.name == "linear_baseline" for st in steps) or not steps or not (
+    if not any(st.name == "linear_baseline" for st in steps) or not (
             steps[-1].name == "normalize" and steps[-1].params.get("method", "max") == "max"):
         return None
     X = np.asarray(data.X, dtype=np.float64)

@@ -137,12 +137,12 @@ def _cube_missing(meta: dict[str, Any]) -> int:
         return 0
 
 
-def _has_threshold(meta: dict[str, Any]) -> bool:
-    """Whether a result store's model had a novelty threshold (``inf``: too few held-out
-    spectra in training; nothing could be flagged)."""
+def _has_threshold(novelty: dict[str, Any]) -> bool:
+    """Whether a result store's model had a novelty threshold (its record's ``novelty``;
+    ``inf``: too few held-out spectra in training, nothing could be flagged)."""
     import math
 
-    t = (meta.get("novelty") or {}).get("threshold")
+    t = novelty.get("threshold")
     return not isinstance(t, int | float) or math.isfinite(t)
 
 
@@ -255,14 +255,15 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
         print(("peak memory: " if one else "peak memory per worker: ") + ", ".join(
             f"{v:.0f} MiB" for v in summary.peak_rss_mb.values()))
     no_reject = bool(getattr(args, "no_reject", False))
+    meta = _store_meta(summary.out)  # the store's record, read once for the lines below
+    novelty = meta.get("novelty") or {}
     if job.kind == "predict":  # as a CSV run prints it
-        print(_predicted_counts(summary, list(_store_meta(summary.out)["class_names"]),
-                                reject=not no_reject))
+        print(_predicted_counts(summary, list(meta["class_names"]), reject=not no_reject))
     if job.kind == "predict" and (same := count_trained(summary.out)) is not None \
             and same[0]:
         print(trained_note(*same, what="pixels"))
     # the cube's pixels without a spectrum (never measured) apart from those refused
-    gone = min(_cube_missing(_store_meta(summary.out)), summary.n_refused)
+    gone = min(_cube_missing(meta), summary.n_refused)
     if gone:
         print(f"missing: {gone}/{summary.n_pixels} pixels hold no spectrum in the cube (never "
               "measured; 'predicted' -1, drawn as no spectrum)")
@@ -273,12 +274,12 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
     if summary.n_unknown is None:
         print("note: the model has no novelty score (trained with --novelty none or by an "
               "older ramancam), so no pixel is flagged unknown")
-    elif not _has_threshold(_store_meta(summary.out)):  # as predict on a table says it
+    elif not _has_threshold(novelty):  # as predict on a table says it
         print("unknown: none can be flagged: the model has no novelty threshold (too few "
               "held-out spectra in training); the store's novelty_p array still ranks the "
               "pixels (novelty_p <= X: those a rate X would flag)")
     else:
-        rate = (_store_meta(summary.out).get("novelty") or {}).get("rate")
+        rate = novelty.get("rate")
         what = f"threshold for {rate:.0%} false alarms; " if isinstance(rate, float) else ""
         kept = "; --no-reject: classes.png shows the nearest class" if no_reject else ""
         print(f"unknown: {summary.n_unknown}/{summary.n_pixels - summary.n_refused} pixels "
@@ -289,7 +290,7 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
               f"names the network's class for {summary.n_library_agree}/"
               f"{summary.n_pixels - summary.n_refused} pixels")
     if summary.set_sizes is not None:
-        set_rate = (_store_meta(summary.out).get("novelty") or {}).get("rate") or 0.05
+        set_rate = novelty.get("rate") or 0.05
         print(f"prediction sets ({1 - float(set_rate):.0%}, array 'prediction_set'): "
               f"{summary.set_sizes[0]} pixels with one class, {summary.set_sizes[1]} with more")
     if summary.band_shifts is not None:

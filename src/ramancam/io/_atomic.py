@@ -68,6 +68,7 @@ def atomic_group() -> Iterator[None]:
     token = _GROUP.set(pending)
     try:
         yield
+        commit_allowed()  # a Ctrl-C Python swallowed: none of them is put in place
     except BaseException:
         for tmp, target in pending:
             if tmp != target:  # a finished file waiting; an atomic_remove's target stays
@@ -75,13 +76,6 @@ def atomic_group() -> Iterator[None]:
         raise
     finally:
         _GROUP.reset(token)
-    try:
-        commit_allowed()
-    except KeyboardInterrupt:
-        for tmp, target in pending:
-            if tmp != target:
-                tmp.unlink(missing_ok=True)
-        raise
     for tmp, target in pending:
         if tmp == target:  # atomic_remove's: the earlier run's file goes with the group
             target.unlink(missing_ok=True)

@@ -163,10 +163,11 @@ _X_CHECK = re.compile(r"X-Check failed\. Expected value is (\S+) but (\S+) has b
                       r"calculated\.")
 
 
-def _check_y_checks(printed: str, source: str) -> None:
-    """Refuse a compressed (DIF) table whose Y check failed: each line starts with the last
-    value of the line before, and a line that does not was decoded wrong (a damaged or
-    missing character). The library only prints that, and reads on."""
+def _check_line_checks(printed: str, source: str) -> None:
+    """Refuse a table whose X or Y checks failed, as the library prints them and reads on:
+    a line's first x not where the line before ends (lines missing), or, in a compressed
+    (DIF) table, a line not starting with the last value of the line before (decoded wrong:
+    a damaged or missing character)."""
     x = _X_CHECK.search(printed)
     if x is not None:  # a line's first x is not where the line before ends
         raise RamancamError(
@@ -220,12 +221,13 @@ def _cleaned(text: str) -> tuple[str, int]:
 _XYDATA = re.compile(r"^\s*##XYDATA\s*=\s*\(X\+\+\(Y\.\.Y\)\)\s*$", re.IGNORECASE)
 
 
-def _check_first_x(text: str, source: str) -> None:
-    """Refuse an ``(X++(Y..Y))`` table whose first x value (times ``##XFACTOR``) is not its
-    block's ``##FIRSTX``: the library makes the x axis from ``##FIRSTX``, ``##LASTX`` and
-    ``##NPOINTS`` alone, and a table starting at 500 under ##FIRSTX=400 was read as 400-419
-    without a word."""
-    head: dict[str, float] = {}
+def _check_x_headers(text: str, source: str) -> None:
+    """Refuse an ``(X++(Y..Y))`` table whose x headers disagree: a ``##DELTAX`` that is not
+    the spacing ``##FIRSTX``, ``##LASTX`` and ``##NPOINTS`` give (beyond the rounding of its
+    printed digits), or a first x value (times ``##XFACTOR``) that is not ``##FIRSTX``. The
+    library makes the axis from those three headers alone, and a table starting at 500 under
+    ##FIRSTX=400 was read as 400-419 without a word."""
+    said: dict[str, tuple[float, int, str]] = {}  # key: (value, line, as written), a block's
     lines = [ln.split("$$", 1)[0] for ln in text.splitlines()]  # $$ starts a comment
     for i, line in enumerate(lines):
         if not line.lstrip().startswith("##"):
@@ -233,37 +235,34 @@ def _check_first_x(text: str, source: str) -> None:
         key, _, value = line.lstrip()[2:].partition("=")
         key = key.replace(" ", "").upper()
         if key == "TITLE":
-            head = {}
+            said = {}
         try:
-            head[key] = float(value.strip())
+            said[key] = (float(value.strip()), i + 1, value.strip())
         except ValueError:
             pass
-        else:
-            head["LINE " + key] = i + 1.0  # where it was said
-            if key == "DELTAX":  # half a unit of its last printed digit: its rounding
-                head["ROUNDING DELTAX"] = _half_last_digit(value.strip())
-        if not _XYDATA.match(line) or not {"FIRSTX", "LASTX", "NPOINTS"} <= set(head):
+        if not _XYDATA.match(line) or not {"FIRSTX", "LASTX", "NPOINTS"} <= set(said):
             continue
         first = next((ln for ln in lines[i + 1:] if ln.strip()), "")
         m = _FIRST_NUMBER.match(first)
         if m is None:
             continue
-        factor = head.get("XFACTOR") or 1.0
-        step = abs(head["LASTX"] - head["FIRSTX"]) / max(head["NPOINTS"] - 1.0, 1.0)
-        delta = head.get("DELTAX")
-        slack = max(0.01 * step, 1.0001 * head.get("ROUNDING DELTAX", 0.0))
-        if delta is not None and head["NPOINTS"] > 1 and abs(abs(delta) - step) > slack:
-            raise RamancamError(
-                f"{where_line(source, int(head['LINE DELTAX']))}##DELTAX={delta:g} must be "
-                f"the spacing that "
-                f"##FIRSTX={head['FIRSTX']:g}, ##LASTX={head['LASTX']:g} and ##NPOINTS="
-                f"{head['NPOINTS']:g} give ({step:g}); the header contradicts itself, so the "
-                "axis cannot be told: the file is damaged; re-export it.")
-        said = float(m.group(1)) * factor
-        if abs(said - head["FIRSTX"]) > max(0.5 * step, abs(factor), 1e-9 * abs(said)):
+        firstx, lastx, n = (said[k][0] for k in ("FIRSTX", "LASTX", "NPOINTS"))
+        factor = said.get("XFACTOR", (1.0,))[0] or 1.0
+        step = abs(lastx - firstx) / max(n - 1.0, 1.0)
+        if "DELTAX" in said and n > 1:
+            delta, at, written = said["DELTAX"]
+            slack = max(0.01 * step, 1.0001 * _half_last_digit(written))
+            if abs(abs(delta) - step) > slack:
+                raise RamancamError(
+                    f"{where_line(source, at)}##DELTAX={delta:g} must be the spacing that "
+                    f"##FIRSTX={firstx:g}, ##LASTX={lastx:g} and ##NPOINTS={n:g} give "
+                    f"({step:g}); the header contradicts itself, so the axis cannot be told: "
+                    "the file is damaged; re-export it.")
+        x0 = float(m.group(1)) * factor
+        if abs(x0 - firstx) > max(0.5 * step, abs(factor), 1e-9 * abs(x0)):
             raise RamancamError(
                 f"{where_line(source, i + 2)}a data table must start at its ##FIRSTX="
-                f"{head['FIRSTX']:g}; got a first x value of {said:g} (##XFACTOR={factor:g}). "
+                f"{firstx:g}; got a first x value of {x0:g} (##XFACTOR={factor:g}). "
                 "The header and the table disagree on the axis: the file is damaged; "
                 "re-export it.")
 
@@ -371,7 +370,7 @@ def read_jcamp(path: str | os.PathLike[str]) -> Spectra:
             "as XYDATA (X++(Y..Y)) or XYPOINTS (XY..XY).")
     _check_plain_numbers(text, source)
     _check_pairs(text, source)
-    _check_first_x(text, source)
+    _check_x_headers(text, source)
     text, peaks = _cleaned(text)
     said = io.StringIO()  # the library prints its Y-check failures, and goes on
     with library_boundary(p, "jcamp"), contextlib.redirect_stdout(said):
@@ -381,7 +380,7 @@ def read_jcamp(path: str | os.PathLike[str]) -> Spectra:
             d = {"children": [jcamp.read(piece) for piece in pieces]}
         else:
             d = jcamp.read(lines)
-    _check_y_checks(said.getvalue(), source)
+    _check_line_checks(said.getvalue(), source)
     blocks = d.get("children") or []
     if blocks:
         parts = [_block(b, source, k) for k, b in enumerate(blocks)

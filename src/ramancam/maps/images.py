@@ -255,9 +255,9 @@ def _fitted_legend(ax: Axes, handles: list[Any], rest: list[Any], counts: list[i
     legend = draw(n, 1)
     if legend.get_window_extent().height <= fig.bbox.height - 1.0 * fig.dpi:
         return  # fits below any title: no layout drawn to check
-    # a second column, the figure made wider by one column's width (the map keeps its size)
+    # a second column, the figure made wider by one column's width (and a little: the
+    # second column's widest entry may be "+ N more classes (n)")
     ncols = 2
-    # (and a little: the second column's widest entry may be "+ N more classes (n)")
     fig.set_figwidth(fig.get_figwidth() + legend.get_window_extent().width / fig.dpi + 0.4)
     legend.remove()
     legend = draw(n, ncols)

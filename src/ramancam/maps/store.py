@@ -134,20 +134,23 @@ def missing_cells(cube: str | os.PathLike[str] | None, candidates: NDArray[np.bo
                   ) -> NDArray[np.bool_] | None:
     """Which of the ``candidates`` (a ``(ny, nx)`` mask: the pixels a run did not predict)
     hold no spectrum in ``cube`` (all NaN: never measured, as ``convert`` leaves a map's
-    empty cells), read pixel by pixel; ``None`` when the cube cannot be read (moved). The
+    empty cells), reading only the tiles that hold a candidate; ``None`` when the cube
+    cannot be read (moved) or none is named. The
     images and report of a cube run drew such cells as "not predicted" and its grid as "0
     missing", where the same map read into memory has "3 missing", grey."""
     from ..io.zarr_cube import open_cube
 
-    if cube is None or not candidates.any():
-        return np.zeros(candidates.shape, dtype=bool) if cube is not None else None
+    if cube is None:
+        return None
+    if not candidates.any():
+        return np.zeros(candidates.shape, dtype=bool)
     try:
         spectra = open_cube(cube).spectra
         cy, cx = (int(v) for v in spectra.chunks[:2])
         out = np.zeros(candidates.shape, dtype=bool)
         for ty, tx in {(int(y) // cy, int(x) // cx) for y, x in np.argwhere(candidates)}:
             ys, xs = slice(ty * cy, (ty + 1) * cy), slice(tx * cx, (tx + 1) * cx)
-            tile = np.asarray(spectra[ys, xs, :])  # only the tiles that hold a candidate
+            tile = np.asarray(spectra[ys, xs, :])
             out[ys, xs] = candidates[ys, xs] & np.isnan(tile).all(axis=-1)
         return out
     except Exception:  # a cube moved or changed: drawn as before
