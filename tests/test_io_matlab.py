@@ -158,3 +158,39 @@ def test_a_padded_matrix_is_read_without_its_fill_as_from_a_table(tmp_path, caps
     Z[:, -30:] = 0.0
     sio.savemat(tmp_path / "z.mat", {"spectra": Z, "shift": w})
     assert read(tmp_path / "z.mat").wavenumbers.size == w.size
+
+
+def _columns_file(path, **extra):
+    """20 spectra of 500 points stored one per column, beside their shifts and ``extra``."""
+    shift = np.linspace(400.0, 1800.0, 500)
+    S = np.exp(-0.5 * ((shift - 1000) / 20) ** 2)[:, None] * np.arange(1, 21) * 100
+    sio.savemat(path, {"spectra": S, "shift": shift, **extra})
+    return S, shift
+
+
+def test_an_axis_named_vector_wins_over_a_monotonic_one_of_the_other_layout(tmp_path, capsys):
+    # a time vector (one value per spectrum, monotonic) fits the row layout; the columns fit
+    # `shift`: read 500 spectra of 20 points on 0..95 "cm-1" before
+    p = tmp_path / "ts_cols.mat"
+    S, shift = _columns_file(p, t=np.arange(0, 100, 5.0))
+    s = read(p)
+    np.testing.assert_array_equal(s.X, S.T)
+    np.testing.assert_array_equal(s.wavenumbers, shift)
+    assert s.meta["t"].tolist()[:3] == ["0", "5", "10"]
+    assert main(["info", str(p)]) == 0
+    assert "spectra:   20\n" in capsys.readouterr().out
+
+
+def test_a_matrix_that_reads_both_ways_equally_is_refused_naming_both(tmp_path):
+    p = tmp_path / "both.mat"
+    S, shift = _columns_file(p)
+    sio.savemat(p, {"spectra": S, "a": shift, "b": np.arange(20.0)})  # neither named an axis
+    with pytest.raises(RamancamError, match=r"both\.mat: the matrix spectra \(500x20\) reads "
+                                            r"as 500 spectra on b \(20 points\) or as 20 "
+                                            r"spectra on a \(500 points\); name its axis as "
+                                            r".*both\.mat:AXIS \(Python: variable='AXIS'\)"):
+        read(p)
+    s = read(f"{p}:a")
+    np.testing.assert_array_equal(s.X, S.T)
+    assert s.meta["b"].tolist()[:2] == ["0", "1"]
+    assert read_mat(p, variable="b").X.shape == (500, 20)

@@ -7,12 +7,15 @@ information. Versions 4 to 7 are read with ``scipy.io.loadmat``, version 7.3 (HD
 
 What is taken from the file:
 
-* **the spectra**: a real 2-D matrix whose rows (or, if only those fit, columns) have the
-  length of a strictly monotonic real vector in the file, **the axis**. With several such
-  vectors, one whose name says so (``shift``, ``wave...``, ``axis``, ``raman``, ``cm``,
-  ``x``...) is taken. With several such matrices (say Raman and NIR spectra of the same
-  samples) name the one to read: ``read_mat(path, variable="Raman")``, or on the command line
-  ``FILE.mat:Raman``.
+* **the spectra**: a real 2-D matrix whose rows (or columns) have the length of a strictly
+  monotonic real vector in the file, **the axis**. With several such vectors, one whose name
+  says so (``shift``, ``wave...``, ``axis``, ``raman``, ``cm``...; ``x`` counts less) is
+  taken, in either layout: a time vector or sample numbers 1..n, one value per spectrum, fit
+  the other layout too. A matrix that reads as well one way as the other (a square matrix
+  excepted: its rows) is refused with both readings; name its axis: ``read_mat(path,
+  variable="shift")``, ``FILE.mat:shift``. With several such matrices (say Raman and NIR
+  spectra of the same samples) name the one to read: ``read_mat(path, variable="Raman")``,
+  or on the command line ``FILE.mat:Raman``.
 * **metadata**: every other variable with one value per spectrum (a numeric vector, a cell
   array of text, a char matrix with one row per spectrum) becomes a metadata column of its
   name, as text, so ``label_col`` (``--label-col``) picks the labels and ``--group-col`` the
@@ -45,7 +48,10 @@ from .table import _edge_gaps, _fill, _positions, spectra_kept
 __all__ = ["read_mat"]
 
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
-_AXIS_NAME = re.compile(r"shift|wave|wn|axis|raman|cm|freq|^x$|^ax$", re.IGNORECASE)
+_AXIS_NAME = re.compile(r"shift|wave|wn|axis|raman|cm|freq", re.IGNORECASE)
+#: Names that may be the axis, or as well a pixel position (``x``), so a vector named as
+#: :data:`_AXIS_NAME` says wins over them.
+_MAYBE_AXIS_NAME = re.compile(r"^x$|^ax$", re.IGNORECASE)
 _MAX_DEPTH = 3
 
 
@@ -61,7 +67,7 @@ def read_mat(path: str | os.PathLike[str], *, label_col: str | None = None,
         The variable holding the class label of each spectrum.
     variable : str, optional
         The matrix of spectra, when the file holds more than one (``struct.field`` for a
-        field of a struct).
+        field of a struct), or the axis vector to read it on, when several fit.
 
     Returns
     -------
@@ -74,8 +80,9 @@ def read_mat(path: str | os.PathLike[str], *, label_col: str | None = None,
     Raises
     ------
     RamancamError
-        A damaged file, no matrix with a matching axis vector, several of them and no
-        ``variable``, an unknown ``variable`` or ``label_col`` (the file's variables are
+        A damaged file, no matrix with a matching axis vector, several of them or a matrix
+        that reads two ways (rows on one vector, columns on another) and no ``variable``, an
+        unknown ``variable`` or ``label_col`` (the file's variables are
         listed), or values that are not finite (the spectrum and shift named).
     """
     p = check_exists(Path(path))
@@ -183,39 +190,92 @@ def _monotonic(a: np.ndarray) -> bool:
     return bool((d > 0).all() or (d < 0).all())
 
 
+def _axis_named(name: str) -> int:
+    """2 for a vector named as an axis, 1 for one that may be (``x``), 0 otherwise."""
+    last = name.rsplit(".", 1)[-1]
+    return 2 if _AXIS_NAME.search(last) else 1 if _MAYBE_AXIS_NAME.search(last) else 0
+
+
+def _readings(m: np.ndarray, axes: dict[str, np.ndarray], axis: str | None
+              ) -> list[tuple[bool, str]]:
+    """(rows?, axis name) of every way ``m`` reads as spectra: one per row on a vector of
+    its row length, or one per column on a vector of its column length (``axis``: on that
+    vector only). A vector named as an axis wins over an unnamed one, in either layout: a
+    time vector or sample numbers 1..n fit the other layout as well as the Raman shifts."""
+    fits = []
+    for rows in (True, False):
+        cands = [a for a in axes if axes[a].size == m.shape[1 if rows else 0]
+                 and axis in (None, a)]
+        top = max((_axis_named(a) for a in cands), default=0)
+        named = [a for a in cands if top and _axis_named(a) == top]
+        pick = named if len(named) == 1 else cands if len(cands) == 1 else []
+        fits += [(rows, a, _axis_named(a)) for a in pick]
+    best = max((f[2] for f in fits), default=0)
+    fits = [f for f in fits if f[2] == best]
+    if len(fits) == 2 and fits[0][1] == fits[1][1]:  # a square matrix: rows, as documented
+        fits = fits[:1]
+    return [(rows, a) for rows, a, _ in fits]
+
+
+def _reading_text(m: np.ndarray, rows: bool, a: str, axes: dict[str, np.ndarray]) -> str:
+    return f"{m.shape[0 if rows else 1]} spectra on {a} ({axes[a].size} points)"
+
+
 def _spectra_matrix(vars_: dict[str, Any], p: Path, variable: str | None
                     ) -> tuple[str, np.ndarray, tuple[str, np.ndarray]]:
-    """(name, spectra one per row, (axis name, axis)) of the matrix to read."""
+    """(name, spectra one per row, (axis name, axis)) of the matrix to read; ``variable``
+    names the matrix or its axis vector."""
     axes = {k: a for k, v in vars_.items() if (a := _vector(v)) is not None and _monotonic(a)}
     mats = {k: m for k, v in vars_.items() if (m := _matrix(v)) is not None}
+    axis = variable if variable in axes else None
+    if axis is not None:
+        variable = None
     found: dict[str, tuple[np.ndarray, tuple[str, np.ndarray]]] = {}
+    several: dict[str, list[tuple[bool, str]]] = {}  # matrices that read more than one way
     for k, m in mats.items():
-        for rows in (True, False):
-            M = m if rows else m.T
-            cands = [a for a in axes if axes[a].size == M.shape[1]]
-            named = [a for a in cands if _AXIS_NAME.search(a.rsplit(".", 1)[-1])]
-            pick = named if len(named) == 1 else cands if len(cands) == 1 else []
-            if pick:
-                found[k] = (M, (pick[0], axes[pick[0]]))
-                break
+        readings = _readings(m, axes, axis)
+        if len(readings) > 1:
+            several[k] = readings
+        elif readings:
+            rows, name = readings[0]
+            found[k] = (m if rows else m.T, (name, axes[name]))
+
+    def two_ways(k: str) -> RamancamError:
+        m = mats[k]
+        told = " or as ".join(_reading_text(m, r, a, axes) for r, a in several[k])
+        return RamancamError(
+            f"file {p}: the matrix {k} ({m.shape[0]}x{m.shape[1]}) reads as {told}; name "
+            f"its axis as {p}:AXIS (Python: variable='AXIS').")
+
     if variable is not None:
+        if variable in several:
+            raise two_ways(variable)
         if variable not in found:
             what = (f"{variable!r} is not a matrix with an axis vector of its length"
                     if variable in vars_ else f"there is no variable {variable!r}")
             raise RamancamError(
                 f"file {p} must hold the named matrix of spectra; {what}. Its variables: "
                 f"{_described(vars_)}.")
-        M, axis = found[variable]
-        return variable, M, axis
-    if len(found) == 1:
-        k, (M, axis) = next(iter(found.items()))
-        return k, M, axis
-    if found:
-        listed = ", ".join(f"{k} ({v[0].shape[0]}x{v[0].shape[1]}, axis {v[1][0]})"
-                           for k, v in found.items())
+        M, ax = found[variable]
+        return variable, M, ax
+    if axis is not None and not found and not several:
         raise RamancamError(
-            f"file {p} holds {len(found)} matrices of spectra: {listed}; name the one to "
-            f"read as {p}:NAME (Python: variable='NAME').")
+            f"file {p}: the axis vector {axis} ({axes[axis].size} values) must have the length "
+            f"of the rows or columns of a matrix of spectra; got {_described(vars_)}. Name "
+            f"the matrix of spectra as {p}:NAME, or another axis vector.")
+    if len(found) == 1 and not several:
+        k, (M, ax) = next(iter(found.items()))
+        return k, M, ax
+    if len(several) == 1 and not found:
+        raise two_ways(next(iter(several)))
+    if found or several:
+        listed = ", ".join(
+            [f"{k} ({v[0].shape[0]}x{v[0].shape[1]}, axis {v[1][0]})" for k, v in found.items()]
+            + [f"{k} ({mats[k].shape[0]}x{mats[k].shape[1]}, axis "
+               f"{' or '.join(a for _, a in r)})" for k, r in several.items()])
+        raise RamancamError(
+            f"file {p} holds {len(found) + len(several)} matrices of spectra: {listed}; name "
+            f"the one to read as {p}:NAME (Python: variable='NAME').")
     if mats:
         k, m = next(iter(mats.items()))
         raise RamancamError(
