@@ -194,3 +194,19 @@ def test_a_matrix_that_reads_both_ways_equally_is_refused_naming_both(tmp_path):
     np.testing.assert_array_equal(s.X, S.T)
     assert s.meta["b"].tolist()[:2] == ["0", "1"]
     assert read_mat(p, variable="b").X.shape == (500, 20)
+
+
+def test_two_axis_vectors_that_fit_are_named_and_one_is_picked_as_file_colon_axis(tmp_path):
+    # told "no axis vector: save the axis into the file" before
+    p = tmp_path / "two_axes.mat"
+    wl = 1e7 / (1e7 / 785 - SHIFT)
+    sio.savemat(p, {"spectra": X, "ramanshift": SHIFT, "wavelength": wl})
+    with pytest.raises(RamancamError, match=r"two_axes\.mat: the matrix spectra \(6x60\) reads "
+                                            r"as 6 spectra on ramanshift \(60 points\) or as 6 "
+                                            r"spectra on wavelength \(60 points\); name its "
+                                            r"axis as .*two_axes\.mat:AXIS"):
+        read(p)
+    s = read(f"{p}:ramanshift")
+    np.testing.assert_array_equal(s.X, X)
+    np.testing.assert_array_equal(s.wavenumbers, SHIFT)
+    np.testing.assert_array_equal(read_mat(p, variable="wavelength").wavenumbers, wl)

@@ -12,7 +12,8 @@ What is taken from the file:
   says so (``shift``, ``wave...``, ``axis``, ``raman``, ``cm``...; ``x`` counts less) is
   taken, in either layout: a time vector or sample numbers 1..n, one value per spectrum, fit
   the other layout too. A matrix that reads as well one way as the other (a square matrix
-  excepted: its rows) is refused with both readings; name its axis: ``read_mat(path,
+  excepted: its rows), or on two vectors of one length (``ramanshift`` and ``wavelength``),
+  is refused with its readings; name its axis: ``read_mat(path,
   variable="shift")``, ``FILE.mat:shift``. With several such matrices (say Raman and NIR
   spectra of the same samples) name the one to read: ``read_mat(path, variable="Raman")``,
   or on the command line ``FILE.mat:Raman``.
@@ -201,19 +202,15 @@ def _readings(m: np.ndarray, axes: dict[str, np.ndarray], axis: str | None
     """(rows?, axis name) of every way ``m`` reads as spectra: one per row on a vector of
     its row length, or one per column on a vector of its column length (``axis``: on that
     vector only). A vector named as an axis wins over an unnamed one, in either layout: a
-    time vector or sample numbers 1..n fit the other layout as well as the Raman shifts."""
-    fits = []
-    for rows in (True, False):
-        cands = [a for a in axes if axes[a].size == m.shape[1 if rows else 0]
-                 and axis in (None, a)]
-        top = max((_axis_named(a) for a in cands), default=0)
-        named = [a for a in cands if top and _axis_named(a) == top]
-        pick = named if len(named) == 1 else cands if len(cands) == 1 else []
-        fits += [(rows, a, _axis_named(a)) for a in pick]
+    time vector or sample numbers 1..n fit the other layout as well as the Raman shifts.
+    More than one reading is for the caller to refuse (two axis vectors of one length, a
+    wavelength and a Raman shift vector say, or two unnamed ones)."""
+    fits = [(rows, a, _axis_named(a)) for rows in (True, False) for a in axes
+            if axes[a].size == m.shape[1 if rows else 0] and axis in (None, a)]
     best = max((f[2] for f in fits), default=0)
     fits = [f for f in fits if f[2] == best]
-    if len(fits) == 2 and fits[0][1] == fits[1][1]:  # a square matrix: rows, as documented
-        fits = fits[:1]
+    if m.shape[0] == m.shape[1]:  # a square matrix: rows, as documented
+        fits = [f for f in fits if f[0]]
     return [(rows, a) for rows, a, _ in fits]
 
 
