@@ -210,3 +210,42 @@ def test_two_axis_vectors_that_fit_are_named_and_one_is_picked_as_file_colon_axi
     np.testing.assert_array_equal(s.X, X)
     np.testing.assert_array_equal(s.wavenumbers, SHIFT)
     np.testing.assert_array_equal(read_mat(p, variable="wavelength").wavenumbers, wl)
+
+
+def test_one_spectrum_as_shift_intensity_columns_or_two_vectors_is_read(tmp_path):
+    # refused before: "save the axis as a variable" (it is the first column), and a message
+    # about MATLAB objects for two plain vectors
+    y = X[0] * 1000
+    for name, data in (("n2.mat", {"data": np.c_[SHIFT, y]}), ("two_n.mat", {"data": np.c_[
+            SHIFT, y].T}), ("vectors.mat", {"spectrum": y, "shift": SHIFT[:, None]}),
+            ("unnamed.mat", {"intensity": y, "s": SHIFT})):
+        sio.savemat(tmp_path / name, data)
+        s = read(tmp_path / name)
+        np.testing.assert_array_equal(s.X, y[None, :])
+        np.testing.assert_array_equal(s.wavenumbers, SHIFT)
+    # descending shifts in the second column
+    sio.savemat(tmp_path / "desc.mat", {"d": np.c_[y, SHIFT[::-1]]})
+    np.testing.assert_array_equal(read(tmp_path / "desc.mat").wavenumbers, SHIFT[::-1])
+
+
+def test_one_spectrum_layouts_that_do_not_say_which_is_the_axis_are_refused(tmp_path):
+    both = tmp_path / "both.mat"  # two monotonic columns: either could be the axis
+    sio.savemat(both, {"d": np.c_[SHIFT, SHIFT / 2]})
+    with pytest.raises(RamancamError, match=r"both\.mat must hold, beside its matrix of "
+                                            r"spectra, a vector of their Raman shifts .* or, "
+                                            r"for one spectrum, a \[shift intensity\] matrix"):
+        read(both)
+    many = tmp_path / "many.mat"  # a spectrum and its baseline beside the axis
+    sio.savemat(many, {"spectrum": X[0], "baseline": X[1], "shift": SHIFT})
+    with pytest.raises(RamancamError, match=r"many\.mat must hold a matrix of spectra \(one "
+                                            r"per row\) and a vector of Raman shifts, or one "
+                                            r"spectrum as two vectors of one length; got "
+                                            r"spectrum \(60\), baseline \(60\), shift \(60\)\. "
+                                            r"Keep one spectrum's intensities and shifts"):
+        read(many)
+    # beside a matrix without an axis, two vectors of one length are not one spectrum
+    meta = tmp_path / "meta.mat"
+    sio.savemat(meta, {"X": X, "t": np.arange(7.0), "v": RNG.random(7)})
+    with pytest.raises(RamancamError, match=r"meta\.mat must hold, beside its matrix of "
+                                            r"spectra, a vector of their Raman shifts"):
+        read(meta)

@@ -17,6 +17,10 @@ What is taken from the file:
   variable="shift")``, ``FILE.mat:shift``. With several such matrices (say Raman and NIR
   spectra of the same samples) name the one to read: ``read_mat(path, variable="Raman")``,
   or on the command line ``FILE.mat:Raman``.
+* **one spectrum**: a file without such a matrix may hold one spectrum, as an N x 2 (or
+  2 x N) ``[shift intensity]`` matrix one of whose columns (rows) is strictly monotonic
+  within -5000..5000, or, with no matrix at all, as two vectors of one length, the shifts
+  the one named as an axis (else the only strictly monotonic one in that range).
 * **metadata**: every other variable with one value per spectrum (a numeric vector, a cell
   array of text, a char matrix with one row per spectrum) becomes a metadata column of its
   name, as text, so ``label_col`` (``--label-col``) picks the labels and ``--group-col`` the
@@ -50,6 +54,9 @@ __all__ = ["read_mat"]
 
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _AXIS_NAME = re.compile(r"shift|wave|wn|axis|raman|cm|freq", re.IGNORECASE)
+#: Raman shifts (cm-1) the axis of a single spectrum stored beside it may span: a column or
+#: vector of intensities is rarely strictly monotonic, and then mostly beyond these.
+_ONE_AXIS_RANGE = (-5000.0, 5000.0)
 #: Names that may be the axis, or as well a pixel position (``x``), so a vector named as
 #: :data:`_AXIS_NAME` says wins over them.
 _MAYBE_AXIS_NAME = re.compile(r"^x$|^ax$", re.IGNORECASE)
@@ -214,6 +221,40 @@ def _readings(m: np.ndarray, axes: dict[str, np.ndarray], axis: str | None
     return [(rows, a) for rows, a, _ in fits]
 
 
+def _axis_like(a: np.ndarray) -> bool:
+    """A vector that can be the Raman shifts of one spectrum beside it: strictly monotonic
+    and within :data:`_ONE_AXIS_RANGE`."""
+    return (_monotonic(a) and _ONE_AXIS_RANGE[0] <= float(a.min())
+            and float(a.max()) <= _ONE_AXIS_RANGE[1])
+
+
+def _one_spectrum(vars_: dict[str, Any], mats: dict[str, np.ndarray], name: str | None
+                  ) -> tuple[str, np.ndarray, tuple[str, np.ndarray]] | None:
+    """(name, the spectrum as a 1-row matrix, (axis name, axis)) of a file that holds one
+    spectrum: an N x 2 (or 2 x N) ``[shift intensity]`` matrix, one of whose columns (rows)
+    is :func:`_axis_like`, or, in a file without a matrix, two vectors of one length, the
+    axis the axis-named one (else the only axis-like one); ``None`` unless exactly one such
+    reading exists (``name``: of the matrix or either vector)."""
+    found = []
+    for k, m in mats.items():
+        if 2 in m.shape and max(m.shape) >= 3:
+            cols = m.shape[1] == 2
+            lines = m.T if cols else m
+            ax = [j for j in (0, 1) if _axis_like(lines[j])]
+            if len(ax) == 1 and name in (None, k):
+                j = ax[0]
+                found.append((k, lines[1 - j][None, :],
+                              (f"{k} {'column' if cols else 'row'} {j + 1}", lines[j]), 0))
+    # vectors only in a file without a matrix: beside one, they are its metadata
+    vecs = {k: a for k, v in vars_.items() if not mats and (a := _vector(v)) is not None}
+    pairs = [(k, y[None, :], (a, vecs[a]), _axis_named(a)) for a in vecs
+             if _axis_like(vecs[a]) for k, y in vecs.items()
+             if k != a and y.size == vecs[a].size and name in (None, k, a)]
+    best = max((f[3] for f in pairs), default=0)
+    found += [f for f in pairs if f[3] == best]
+    return found[0][:3] if len(found) == 1 else None
+
+
 def _reading_text(m: np.ndarray, rows: bool, a: str, axes: dict[str, np.ndarray]) -> str:
     return f"{m.shape[0 if rows else 1]} spectra on {a} ({axes[a].size} points)"
 
@@ -244,6 +285,8 @@ def _spectra_matrix(vars_: dict[str, Any], p: Path, variable: str | None
             f"file {p}: the matrix {k} ({m.shape[0]}x{m.shape[1]}) reads as {told}; name "
             f"its axis as {p}:AXIS (Python: variable='AXIS').")
 
+    if not found and not several and (one := _one_spectrum(vars_, mats, variable or axis)):
+        return one
     if variable is not None:
         if variable in several:
             raise two_ways(variable)
@@ -277,8 +320,16 @@ def _spectra_matrix(vars_: dict[str, Any], p: Path, variable: str | None
         k, m = next(iter(mats.items()))
         raise RamancamError(
             f"file {p} must hold, beside its matrix of spectra, a vector of their Raman "
-            f"shifts (strictly increasing or decreasing, one per column); got {_described(vars_)}"
-            f". Save the axis into the file as a variable (e.g. save(F, '{k}', 'shift')).")
+            f"shifts (strictly increasing or decreasing, one per column), or, for one "
+            f"spectrum, a [shift intensity] matrix of two columns, the shifts in one; got "
+            f"{_described(vars_)}. Save the axis into the file as a variable (e.g. save(F, "
+            f"'{k}', 'shift')).")
+    if any(_vector(v) is not None for v in vars_.values()):
+        raise RamancamError(
+            f"file {p} must hold a matrix of spectra (one per row) and a vector of Raman "
+            f"shifts, or one spectrum as two vectors of one length; got {_described(vars_)}. "
+            "Keep one spectrum's intensities and shifts (e.g. save(F, 'spectrum', 'shift')),"
+            " or save several spectra as a matrix, one per row.")
     raise RamancamError(
         f"file {p} must hold a matrix of spectra (one per row) and a vector of Raman shifts; "
         f"got {_described(vars_) or 'no variables'}. MATLAB objects (table, string, dataset) "
