@@ -140,3 +140,24 @@ def test_numbers_typed_as_text_with_decimal_commas_are_read(tmp_path):
     s = read(p, label_col="label")
     assert s.wavenumbers.tolist() == [400.0, 400.5, 401.0]
     assert s.X.tolist() == [[1.5, 2.25, 3.0], [4.0, 5.5, 6.0]]
+
+
+def test_text_numbers_with_thousands_separators_are_refused_not_read_1000_times_off(tmp_path):
+    # English counts typed as text ('17,087') were read as decimal commas: 17.087, while the
+    # same cells below 1000 kept their value
+    Y = np.random.default_rng(0).integers(500, 20000, (6, 40))
+    rows = [["id", "label", *range(400, 440)]]
+    rows += [[f"s{i}", "AB"[i // 3], *(f"{v:,}" for v in Y[i])] for i in range(6)]
+    p = _book(tmp_path / "en_thousands.xlsx", rows)
+    first = next(j for j, v in enumerate(Y[0]) if v >= 1000)
+    cell, v = f"{chr(ord('C') + first)}2", Y[0, first]
+    with pytest.raises(RamancamError, match=(
+            rf"en_thousands\.xlsx \(sheet Spectra\), cell {cell}: a number typed as text must "
+            rf"read one way; got '{v:,}', {v} with a thousands separator or {v / 1000:.3f} with "
+            r"a decimal comma, and no cell of the sheet says which\. Store the numbers as "
+            r"numbers in Excel, or type them without thousands separators\.")):
+        read(p, label_col="label")
+    # one comma cell with other than three digits after it says decimal commas
+    rows[2][5] = "1234,5"
+    s = read(_book(tmp_path / "de.xlsx", rows), label_col="label")
+    assert s.X[1, 3] == 1234.5 and s.X[0, first] == Y[0, first] / 1000

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -36,6 +37,37 @@ def _cell_text(value: object) -> str:
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()
     return str(value)
+
+
+#: A number that reads as well with a thousands separator as with a decimal comma
+#: ('17,087': 17087 typed in English, or 17.087 in German).
+_THOUSANDS_OR_COMMA = re.compile(r"^[-+]?[1-9]\d{0,2},\d{3}$")
+
+
+def _column_letters(j: int) -> str:
+    letters = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        letters = chr(ord("A") + r) + letters
+    return letters
+
+
+def _decimal_commas(rows: list[list[str]], source: str) -> bool:
+    """Whether the numbers typed as text in ``rows`` have decimal commas ('400,5'); a sheet
+    whose every such cell has three digits after a comma of one to three ('17,087': English
+    counts) may as well have thousands separators, and is refused."""
+    cells = [(i, j, t) for i, r in enumerate(rows) for j, c in enumerate(r)
+             if DECIMAL_COMMA.match(t := c.strip())]
+    if cells and all(_THOUSANDS_OR_COMMA.match(t) for *_, t in cells):
+        i, j, t = cells[0]
+        grouped, decimal = t.replace(",", ""), t.replace(",", ".")
+        raise RamancamError(
+            f"file {source}, cell {_column_letters(j)}{i + 1}: a number typed as text must "
+            f"read one way; got {t!r}, {grouped} with a thousands separator or {decimal} with "
+            "a decimal comma, and no cell of the sheet says which. Store the numbers as "
+            "numbers in Excel, or type them without thousands separators.")
+    return bool(cells)
 
 
 def _no_sheet(p: Path, sheet: str, names: list[str]) -> RamancamError:
@@ -129,7 +161,7 @@ def read_excel(path: str | os.PathLike[str], *, label_col: str | None = None,
     buf = io.StringIO()
     # numbers typed as text with decimal commas ('400,5', a German sheet's text cells): a
     # semicolon between the cells, so that the table reader reads them as decimal commas
-    commas = any(DECIMAL_COMMA.match(str(c).strip()) for r in rows[:200] for c in r)
+    commas = _decimal_commas(rows[:200], f"{p} (sheet {name})")
     w = csv.writer(buf, delimiter=";" if commas else ",", lineterminator="\n")
     for r in rows:
         w.writerow((r + [""] * width)[:width] if any(r) else [])
