@@ -161,3 +161,29 @@ def test_text_numbers_with_thousands_separators_are_refused_not_read_1000_times_
     rows[2][5] = "1234,5"
     s = read(_book(tmp_path / "de.xlsx", rows), label_col="label")
     assert s.X[1, 3] == 1234.5 and s.X[0, first] == Y[0, first] / 1000
+
+
+def test_a_table_error_on_the_first_of_several_sheets_lists_them(tmp_path, capsys):
+    # a 'Notes' sheet first: the header error named neither the other sheets nor FILE:SHEET
+    # (the first sheet is still the one read, whichever the workbook opens on)
+    p = _book(tmp_path / "notes_first.xlsx", [["measured by", "me"]], title="Notes")
+    from openpyxl import load_workbook
+
+    wb = load_workbook(p)
+    ws = wb.create_sheet("Spectra")
+    for r in (["label", 400, 401], ["A", 1, 2], ["B", 3, 4]):
+        ws.append(r)
+    wb.active = 1
+    wb.save(p)
+    hint = (r"\. This was the first of the workbook's sheets 'Notes', 'Spectra': name the one "
+            r"that holds the spectra as .*notes_first\.xlsx:SHEET\.")
+    with pytest.raises(RamancamError, match=r"notes_first\.xlsx \(sheet Notes\), line 1: the "
+                                            r"header must name Raman shifts .*" + hint + "$"):
+        read(p)
+    assert main(["info", str(p), "--label-col", "label"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "notes_first.xlsx:SHEET." in err
+    assert read(f"{p}:Spectra", label_col="label").labels.tolist() == ["A", "B"]
+    with pytest.raises(RamancamError) as one_sheet:  # a workbook of one sheet: no hint
+        read(_book(tmp_path / "one.xlsx", [["measured by", "me"]]))
+    assert "SHEET" not in str(one_sheet.value)

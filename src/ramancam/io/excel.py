@@ -6,7 +6,9 @@ per row under a header of metadata names and Raman shifts, or one spectrum per c
 the Raman shift in the first column. The cells are read with openpyxl (MIT; ``.xls``: xlrd,
 BSD-3) as values (formulas give the values Excel last computed) and parsed by the table
 reader, so labels, metadata, pixel positions, empty cells at a spectrum's ends and every
-error message work as for a CSV file; "line N" in a message is row N of the sheet.
+error message work as for a CSV file; "line N" in a message is row N of the sheet. An error
+in the first of several sheets (read when none is named) lists the workbook's sheets and
+the ``FILE.xlsx:SHEET`` form.
 """
 
 from __future__ import annotations
@@ -76,8 +78,9 @@ def _no_sheet(p: Path, sheet: str, names: list[str]) -> RamancamError:
         f"{', '.join(repr(n) for n in names)}. Name one of them as {p}:SHEET.")
 
 
-def _xlsx_rows(p: Path, sheet: str | None) -> tuple[str, list[list[str]]]:
-    """(sheet name, rows of cell texts) of an ``.xlsx``/``.xlsm`` workbook (openpyxl)."""
+def _xlsx_rows(p: Path, sheet: str | None) -> tuple[str, list[str], list[list[str]]]:
+    """(sheet name, every sheet's name, rows of cell texts) of an ``.xlsx``/``.xlsm``
+    workbook (openpyxl)."""
     from openpyxl import load_workbook
 
     book = load_workbook(p, read_only=True, data_only=True)
@@ -86,14 +89,15 @@ def _xlsx_rows(p: Path, sheet: str | None) -> tuple[str, list[list[str]]]:
         if sheet is not None and sheet not in names:
             raise _no_sheet(p, sheet, names)
         ws = book[sheet] if sheet is not None else book.worksheets[0]
-        return ws.title, [[_cell_text(v) for v in row]
-                          for row in ws.iter_rows(values_only=True)]
+        return ws.title, names, [[_cell_text(v) for v in row]
+                                 for row in ws.iter_rows(values_only=True)]
     finally:
         book.close()
 
 
-def _xls_rows(p: Path, sheet: str | None) -> tuple[str, list[list[str]]]:
-    """(sheet name, rows of cell texts) of a binary ``.xls`` workbook (xlrd)."""
+def _xls_rows(p: Path, sheet: str | None) -> tuple[str, list[str], list[list[str]]]:
+    """(sheet name, every sheet's name, rows of cell texts) of a binary ``.xls`` workbook
+    (xlrd)."""
     import xlrd
 
     book = xlrd.open_workbook(str(p), on_demand=True)
@@ -116,7 +120,7 @@ def _xls_rows(p: Path, sheet: str | None) -> tuple[str, list[list[str]]]:
                 else:
                     row.append(_cell_text(c.value))
             rows.append(row)
-        return ws.name, rows
+        return ws.name, names, rows
     finally:
         book.release_resources()
 
@@ -143,11 +147,12 @@ def read_excel(path: str | os.PathLike[str], *, label_col: str | None = None,
     ------
     RamancamError
         A damaged or password-protected workbook, an empty sheet, a sheet name the workbook
-        does not have (its sheets are listed), or any table error (the sheet and row named).
+        does not have (its sheets are listed), or any table error (the sheet and row named;
+        in the first of several sheets, read by default, the workbook's sheets listed).
     """
     p = check_exists(Path(path))
     with library_boundary(p, "excel"):
-        name, rows = (_xls_rows if p.suffix.lower() == ".xls" else _xlsx_rows)(p, sheet)
+        name, names, rows = (_xls_rows if p.suffix.lower() == ".xls" else _xlsx_rows)(p, sheet)
     # The sheet's used range can reach past the data: cut the columns that are empty in
     # every row, and pad short rows, so that every row has the header's width.
     width = max((max((j + 1 for j, c in enumerate(r) if c != ""), default=0) for r in rows),
@@ -165,7 +170,16 @@ def read_excel(path: str | os.PathLike[str], *, label_col: str | None = None,
     w = csv.writer(buf, delimiter=";" if commas else ",", lineterminator="\n")
     for r in rows:
         w.writerow((r + [""] * width)[:width] if any(r) else [])
-    s = parse_table(buf.getvalue(), source=f"{p} (sheet {name})", label_col=label_col)
+    try:
+        s = parse_table(buf.getvalue(), source=f"{p} (sheet {name})", label_col=label_col)
+    except RamancamError as exc:
+        if sheet is not None or len(names) < 2:
+            raise
+        hint = (f" This was the first of the workbook's sheets "
+                f"{', '.join(repr(n) for n in names)}: name the one that holds the spectra as "
+                f"{p}:SHEET.")
+        raise RamancamError(str(exc) + hint,
+                            cli=None if exc.cli is None else exc.cli + hint) from exc
     common = s.has_common_axis
     return Spectra(s.X if common else s.intensities, s.wavenumbers if common else s.axes,
                    s.labels, s.meta, sources=[str(p)] * len(s))
