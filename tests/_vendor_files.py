@@ -190,14 +190,17 @@ def read_or_one_line_error(data: bytes, name: str) -> None:
 
 
 def sif_bytes(Y: np.ndarray, *, coefficients: tuple[float, ...] = (780.0, 0.2, 0.0, 0.0),
-              raman_nm: str = "785.0", version: int = 65555, height: int = 1) -> bytes:
+              raman_nm: str = "785.0", version: int = 65555, height: int = 1,
+              tracks: int = 1) -> bytes:
     """An Andor SIF file as Andor Solis writes one (the fields sif_parser reads, in its
     order): the text header with the spectrograph's wavelength calibration polynomial in
     pixel number 1..width (``coefficients``: a0, a1, ...) and the Raman excitation
-    wavelength, then the frames (rows of ``Y``; ``height`` rows each) as float32."""
+    wavelength, then the frames (rows of ``Y``; ``tracks`` sub-images of ``height`` rows
+    each) as float32."""
     Y = np.atleast_2d(np.asarray(Y, np.float32))
     n, npts = Y.shape
-    width = npts // height
+    width = npts // (height * tracks)
+    size = width * height * tracks
     head = ("Andor Technology Multi-Channel File\n65538 1\n"
             f"{version} 0 0 1 1733390000 -60.0 " + " " * 10 + "0 1.0 1.05 1.0 1 \x00 "
             "0.0 1e-06 0 1 1.0 0 0 0.0 " + "0 " * 16 + "500.0 0\n"
@@ -209,8 +212,8 @@ def sif_bytes(Y: np.ndarray, *, coefficients: tuple[float, ...] = (780.0, 0.2, 0
             "65539 " + " ".join(repr(float(c)) for c in coefficients) + "\n"
             "0 1 0 0\n0 1 0 0\n" + raman_nm + "\n0\n13\n13\n"
             "12\nPixel number6\nCounts12\nPixel number"
-            f"65541 1 {height} {width} 1 {n} 1 {width * height * n} {width * height} "
-            f"65538 1 {height} {width} 1 1 1\n" + "0\n" * n + "0\n")
+            f"65541 1 {height} {width} 1 {n} {tracks} {size * n} {size} "
+            + f"65538 1 {height} {width} 1 1 1\n" * tracks + "0\n" * n + "0\n")
     return head.encode("latin-1") + Y.astype("<f4").tobytes()
 
 

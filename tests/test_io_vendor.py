@@ -370,6 +370,29 @@ def test_sif_without_a_laser_stays_in_nm_until_laser_nm(tmp_path, rng, capsys):
     assert "laser:     785 nm" in capsys.readouterr().out
 
 
+def test_sif_multi_track_frames_give_one_spectrum_per_track(tmp_path, rng, capsys):
+    # two tracks per frame were refused as "images of 2 rows. Bin the rows in Solis"
+    Y = peak_spectra(rng, 6)  # 3 frames of 2 tracks, frame by frame
+    p = tmp_path / "tracks.sif"
+    p.write_bytes(sif_bytes(Y.reshape(3, -1), tracks=2))
+    s = read(p)
+    assert len(s) == 6 and s.has_common_axis
+    nm = 780.0 + 0.2 * np.arange(1, AXIS.size + 1)  # each track's pixels 1..width
+    np.testing.assert_allclose(s.wavenumbers, 1e7 / 785.0 - 1e7 / nm)
+    np.testing.assert_array_equal(s.X, Y)
+    assert s.meta["spectrum"].tolist() == [0, 0, 1, 1, 2, 2]
+    assert s.meta["track"].tolist() == [0, 1, 0, 1, 0, 1]
+    (tmp_path / "one.sif").write_bytes(sif_bytes(Y[:2]))
+    assert "track" not in read(tmp_path / "one.sif").meta
+    assert main(["info", str(p)]) == 0 and "spectra:   6" in capsys.readouterr().out
+    # tracks of more than one row each: still images, said as tracks
+    (tmp_path / "tall.sif").write_bytes(sif_bytes(Y[:4].reshape(1, -1), tracks=2, height=2))
+    with pytest.raises(RamancamError, match=r"tall\.sif must hold spectra .* got 2 tracks of 2 "
+                                            r"rows each\. Bin each track's rows in Solis") as e:
+        read(tmp_path / "tall.sif")
+    _one_line(e)
+
+
 def test_sif_files_that_hold_no_calibrated_spectra_are_refused(tmp_path, rng):
     cases = {
         "pixels.sif": (sif_bytes(peak_spectra(rng, 1), coefficients=(0.0, 1.0, 0.0, 0.0)),

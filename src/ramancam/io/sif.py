@@ -1,8 +1,10 @@
 """Andor SIF files (``.sif``, Andor Solis), read with the ``sif_parser`` library.
 
 A SIF file holds the camera's frames: one, or a kinetic series. A frame taken with full
-vertical binning (or one track) is one spectrum, and every frame becomes a spectrum here;
-frames of more than one row (images) are refused. The x axis is the spectrograph's
+vertical binning (or one track) is one spectrum, and every frame becomes a spectrum here; a
+multi-track acquisition (several sub-images of one binned row each, say one fibre per
+track) gives one spectrum per track of each frame, frame by frame. Frames of more than one
+row per track (images) are refused. The x axis is the spectrograph's
 wavelength calibration, a polynomial in the pixel number (nm). Solis also stores the Raman
 excitation wavelength when it was set: the axis is then converted to Raman shift
 (``1e7 / laser - 1e7 / nm``). Without it the axis stays in nm, with ``x_units`` = ``"nm"``,
@@ -22,7 +24,9 @@ is refused. Metadata per spectrum:
 ``x_units``
     ``"cm-1 (from nm)"`` (converted) or ``"nm"``;
 ``spectrum``
-    the frame's index in the file (0, 1, ...).
+    the frame's index in the file (0, 1, ...);
+``track``
+    the track's index in its frame (0, 1, ...), in a multi-track file only.
 """
 
 from __future__ import annotations
@@ -66,7 +70,7 @@ def _text(value: Any) -> str:
 
 
 def read_sif(path: str | os.PathLike[str]) -> Spectra:
-    """Read an Andor SIF file: one spectrum per frame.
+    """Read an Andor SIF file: one spectrum per frame (and track).
 
     Parameters
     ----------
@@ -76,7 +80,8 @@ def read_sif(path: str | os.PathLike[str]) -> Spectra:
     Returns
     -------
     Spectra
-        One spectrum per frame, on the calibrated axis (Raman shift when the file holds the
+        One spectrum per frame (per track of each frame in a multi-track file), on the
+        calibrated axis (Raman shift when the file holds the
         excitation wavelength, else nm with ``x_units`` ``"nm"``), metadata as in the
         module docstring, ``sources`` = the path.
 
@@ -84,9 +89,9 @@ def read_sif(path: str | os.PathLike[str]) -> Spectra:
     ------
     RamancamError
         Missing path; content that is not SIF; a damaged or truncated file (the library's
-        exception is named); image frames; a file without a wavelength calibration; a
-        calibration that does not convert to Raman shifts with the stored laser; values
-        that are not finite.
+        exception is named); image frames (tracks of several rows); a file without a
+        wavelength calibration; a calibration that does not convert to Raman shifts with
+        the stored laser; values that are not finite.
     """
     from sif_parser import np_open
     from sif_parser.utils import extract_calibration
@@ -106,12 +111,20 @@ def read_sif(path: str | os.PathLike[str]) -> Spectra:
     if frames.ndim != 3 or frames.shape[0] < 1:
         raise RamancamError(
             f"file {p} must hold at least one frame; got none. Save it again from Solis.")
-    if frames.shape[1] != 1:
+    tracks = int(info.get("NumberOfSubImages") or 1)
+    if tracks > 1 and frames.shape[1] != tracks:
+        raise RamancamError(
+            f"file {p} must hold spectra (frames of one row per track: each track binned); "
+            f"got {tracks} tracks of {frames.shape[1] // tracks} rows each. Bin each track's "
+            "rows in Solis, or export the spectra as text.")
+    if frames.shape[1] != tracks:
         raise RamancamError(
             f"file {p} must hold spectra (frames of one row: full vertical binning or one "
             f"track); got images of {frames.shape[1]} rows. Bin the rows in Solis, or export "
             "the spectrum as text.")
-    Y = frames[:, 0, :]
+    # a multi-track acquisition stacks its tracks (one row each) in every frame: each is a
+    # spectrum, frame by frame
+    Y = frames.reshape(-1, frames.shape[2])
     n, width = Y.shape
     coef = np.asarray(info.get("Calibration_data") or [], dtype=np.float64)
     identity = coef.size >= 2 and coef[0] == 0 and coef[1] == 1 and not coef[2:].any()
@@ -121,6 +134,12 @@ def read_sif(path: str | os.PathLike[str]) -> Spectra:
             "axis would be pixel numbers. Calibrate the spectrograph in Solis and save the "
             "spectrum again, or export it as text with its wavelengths.")
     cal = np.atleast_2d(np.asarray(calibration, dtype=np.float64))
+    if tracks > 1 and cal.shape[1] == width * tracks:
+        # sif_parser evaluates the polynomial over the frame's length, every track's
+        # pixels in a row; each track's pixels are 1..width
+        cal = cal[:, :width]
+    if tracks > 1 and cal.shape[0] == frames.shape[0]:  # one calibration per frame
+        cal = np.repeat(cal, tracks, axis=0)
     if cal.shape[1] != width or cal.shape[0] not in (1, n):
         raise RamancamError(
             f"file {p} must hold one calibrated x value per pixel; got {cal.shape[1]} values "
@@ -153,7 +172,9 @@ def read_sif(path: str | os.PathLike[str]) -> Spectra:
         "acquired": np.full(n, acquired),
         "exposure_s": np.full(n, float(info.get("ExposureTime", float("nan")))),
         "laser_wavelength_nm": np.full(n, np.nan if laser is None else laser),
-        "x_units": np.full(n, units), "spectrum": np.arange(n)}
+        "x_units": np.full(n, units), "spectrum": np.arange(n) // tracks}
+    if tracks > 1:
+        meta["track"] = np.arange(n) % tracks
     if np.all(axes == axes[0]):  # one calibration for every frame
         return Spectra(Y, axes[0], meta=meta, sources=[str(p)] * n)
     return Spectra(list(Y), list(axes), meta=meta, sources=[str(p)] * n)
