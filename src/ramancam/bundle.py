@@ -135,7 +135,30 @@ def training_summary(spectra: Spectra, *, source: str | None = None) -> dict[str
         out["end_points"] = ends
     if source is not None:
         out["source"] = str(source)
+    out["sha256"] = data_sha256(spectra)
     return out
+
+
+def data_sha256(spectra: Spectra) -> str:
+    """SHA-256 (hex) of spectra as numbers: every spectrum's axis and intensities (float64,
+    little-endian) and the labels, in order. What a model file records of the spectra it was
+    trained on (``training_data.sha256``, printed by ``ramancam info``): the same spectra and
+    labels give the same digest whatever the file's name, format or folder, so a lab can tell
+    which data made a model. Names of spectra and files are not part of it."""
+    import hashlib
+
+    h = hashlib.sha256()
+    if spectra.has_common_axis:
+        h.update(np.ascontiguousarray(spectra.wavenumbers, dtype="<f8").tobytes())
+        h.update(np.ascontiguousarray(spectra.X, dtype="<f8").tobytes())
+    else:
+        for axis, y in zip(spectra.axes, spectra.intensities, strict=True):
+            h.update(np.ascontiguousarray(axis, dtype="<f8").tobytes())
+            h.update(np.ascontiguousarray(y, dtype="<f8").tobytes())
+    labels = spectra.labels
+    h.update("\0".join("" if v is None else str(v)
+                       for v in ([] if labels is None else list(labels))).encode("utf-8"))
+    return h.hexdigest()
 
 
 def _module_of(estimator: Any) -> Any:

@@ -231,6 +231,11 @@ class RunSummary:
     recomputed: dict[tuple[int, int], list[str]] = field(default_factory=dict)
     rewritten: dict[str, str] = field(default_factory=dict)
     remade: dict[str, str] = field(default_factory=dict)
+    #: torch thread counts that computed the store's earlier tiles, when one differs from
+    #: this run's (their float32 probabilities differ in about the 7th digit); else empty
+    threads_before: tuple[int, ...] = ()
+    #: torch threads this run computed with (per worker on Dask)
+    threads: int = 1
 
     @property
     def spectra_per_s(self) -> float:
@@ -649,7 +654,17 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
     job = MapJob(**{**asdict(job), "model": str(Path(job.model).resolve()),
                     "cube": str(Path(job.cube).resolve()), "out": str(Path(job.out).resolve())})
     store, todo, n_tiles, lacking, rewritten, remade = prepare_output(job)
+    import torch
+
     from .io.zarr_cube import open_cube
+
+    # the thread counts the store's tiles were computed with (workers: --threads each)
+    threads = job.threads if workers or scheduler else torch.get_num_threads()
+    meta = dict(store.attrs["ramancam"])
+    before = tuple(int(t) for t in meta.get("threads", []))
+    if todo and threads not in before:
+        store.attrs["ramancam"] = {**meta, "threads": sorted({*before, threads})}
+    before = before if len(todo) < n_tiles and set(before) - {threads} else ()
 
     cube = open_cube(job.cube)
     skipped = n_tiles - len(todo)
@@ -707,7 +722,7 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
     del cube
     return RunSummary(Path(job.out), n_tiles, skipped, len(todo), n_spectra, seconds, rss,
                       cpu, n_unknown, n_pixels, n_agree, n_refused, shifts, sizes, per_class,
-                      lacking, rewritten, remade)
+                      lacking, rewritten, remade, before, threads)
 
 
 def agreement(out: str | os.PathLike[str], cube_path: str | os.PathLike[str]

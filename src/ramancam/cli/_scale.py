@@ -250,6 +250,12 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
         print(recomputed_line(summary.recomputed))
     if summary.rewritten:
         print(rewritten_line(summary.rewritten))
+    if summary.threads_before:
+        was = " and ".join(str(t) for t in summary.threads_before)
+        print(f"note: the store's earlier tiles were computed with {was} torch thread"
+              f"{'' if was == '1' else 's'}, this run's with {summary.threads}: their "
+              "probabilities differ in about the 7th digit (float32 sums in another order); "
+              f"give --threads {summary.threads_before[0]} to repeat them")
     if summary.peak_rss_mb:  # run in this process (no --workers): one number, no worker
         one = list(summary.peak_rss_mb) == ["this process"]
         print(("peak memory: " if one else "peak memory per worker: ") + ", ".join(

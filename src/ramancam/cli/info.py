@@ -498,9 +498,13 @@ def model_summary(bundle: Any) -> dict[str, Any]:
         "training": {k: st.get(k) for k in (
             "preset", "epochs", "n_epochs", "lr", "lr_schedule", "batch_size",
             "input_scaling", "weight_decay", "augment_select", "augment_choice",
-            *_AUGMENT_AMOUNTS, "seed", "bf16", "device", "fit_time") if k in st},
+            *_AUGMENT_AMOUNTS, "seed", "threads", "bf16", "device", "fit_time") if k in st},
         "versions": info.get("versions") or {},
     }
+    read = {k: st[k] for k in ("label_col", "labels_from", "groups_from")
+            if st.get(k) is not None}
+    if read:
+        d["read_options"] = read
     reading = {k: st[k] for k in ("laser_nm", "axis_offset") if st.get(k) is not None}
     if reading:
         d["reading"] = reading
@@ -569,6 +573,7 @@ def _confusion_lines(cm: list[list[int]], classes: list[str]) -> list[str]:
 def format_model(path: str, d: dict[str, Any]) -> str:
     """The text ``ramancam info`` prints for a model file."""
     import math
+    import shlex
 
     from ..novelty import Calibration
     from ._outputs import winner_of
@@ -588,6 +593,12 @@ def format_model(path: str, d: dict[str, Any]) -> str:
         where = f" from {td['source']}" if td.get("source") else ""
         axis = f" (axis {rng[0]:.1f} to {rng[1]:.1f} cm-1)" if len(rng) == 2 else ""
         lines.append(f"  trained:   {td.get('n_spectra', '?')} spectra{where}{axis}")
+        labels = [f"--{k.replace('_', '-')} {shlex.quote(str(v))}" for k, v in
+                  (d.get("read_options") or {}).items()]
+        if td.get("sha256") or labels:  # since 2026-12-07
+            lines.append("  data:      " + "; ".join(filter(None, [
+                f"sha256 {td['sha256'][:16]} (of the spectra and labels as read)"
+                if td.get("sha256") else "", "labels " + " ".join(labels) if labels else ""])))
         if td.get("left_out"):
             lines.append(f"  left out:  {left_out_text(td['left_out'])}, before the cross "
                          "validation")
@@ -639,6 +650,8 @@ def format_model(path: str, d: dict[str, Any]) -> str:
             parts.append(f"device {t['device']}")
         if t.get("seed") is not None:
             parts.append(f"seed {t['seed']}")
+        if t.get("threads"):  # since 2026-12-07: a rerun repeats to the digit with as many
+            parts.append(f"{t['threads']} torch thread{'' if t['threads'] == 1 else 's'}")
         if t.get("preset"):
             parts.insert(0, f"preset {t['preset']}")
         lines.append("  training:  " + ", ".join(p for p in parts if p))

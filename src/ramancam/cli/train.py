@@ -528,7 +528,17 @@ def _run(args: argparse.Namespace) -> int:
     summary = training_summary(raw[train_idx], source=shown_as(args.data))
     if getattr(args, "left_out", None):
         summary["left_out"] = args.left_out
+    import torch
+
     settings = {"seed": args.seed, "recipe_option": args.recipe,
+                # torch's thread count: another one sums in another order (weights ~1e-8
+                # apart), so a rerun that must repeat to the digit gives the same --threads
+                "threads": torch.get_num_threads(),
+                # how the labels (and groups) were read: the data's digest alone
+                # (training_data.sha256) does not say which column held them
+                "label_col": getattr(args, "label_col", None),
+                "labels_from": getattr(args, "labels_from", None),
+                "groups_from": getattr(args, "groups_from", None),
                 "recipe_used": getattr(args, "recipe_used", args.recipe),
                 "grid_option": args.grid,
                 "folds": None if args.split_col or args.spatial_folds else args.folds,

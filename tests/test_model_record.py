@@ -1,0 +1,85 @@
+"""What a model file records so that a lab can rerun last month's training: a digest of the
+spectra it was trained on, how their labels were read, and torch's thread count."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+
+from ramancam import Spectra
+from ramancam.bundle import data_sha256, load
+from ramancam.cli import main
+from ramancam.io import read, write_table
+
+TINY = ["--epochs", "1", "--folds", "2", "--filters", "4", "--fc-width", "8", "--augment",
+        "off", "--no-compare", "--threads", "1", "--novelty", "none"]
+
+
+def _spectra(seed: int = 0) -> Spectra:
+    rng = np.random.default_rng(seed)
+    axis = np.arange(300.0, 1900.0, 4.0)
+    peaks = {"a": 600.0, "b": 1000.0, "c": 1400.0}
+    X, y = [], []
+    for label, at in peaks.items():
+        for _ in range(6):
+            X.append(1.0 + np.exp(-0.5 * ((axis - at) / 8.0) ** 2) + rng.normal(0, 0.01,
+                                                                                   axis.size))
+            y.append(label)
+    return Spectra(np.array(X), axis, labels=y)
+
+
+def test_the_digest_is_of_the_numbers_and_labels_not_the_file(tmp_path, capsys):
+    s = _spectra()
+    write_table(s, tmp_path / "one.csv", label_col="label")
+    write_table(s, tmp_path / "two.csv.gz", label_col="kind")
+    a, b = read(tmp_path / "one.csv", label_col="label"), read(tmp_path / "two.csv.gz",
+                                                               label_col="kind")
+    assert data_sha256(a) == data_sha256(b) == data_sha256(s)
+    moved = s.replace(X=s.X + 1e-9)
+    relabelled = Spectra(s.X, s.wavenumbers, labels=[*s.labels[1:], s.labels[0]])
+    assert len({data_sha256(s), data_sha256(moved), data_sha256(relabelled)}) == 3
+
+    for name, col in (("one.csv", "label"), ("two.csv.gz", "kind")):
+        out = tmp_path / f"{name}.ramancam"
+        assert main(["train", str(tmp_path / name), "--label-col", col, *TINY,
+                     "--out", str(out)]) == 0
+    capsys.readouterr()
+    one, two = (load(tmp_path / f"{n}.ramancam").info for n in ("one.csv", "two.csv.gz"))
+    assert one["training_data"]["sha256"] == two["training_data"]["sha256"] == data_sha256(s)
+    assert one["settings"]["label_col"] == "label" and two["settings"]["label_col"] == "kind"
+    assert one["settings"]["threads"] == 1
+
+    assert main(["info", str(tmp_path / "two.csv.gz.ramancam")]) == 0
+    text = capsys.readouterr().out
+    assert f"data:      sha256 {data_sha256(s)[:16]} (of the spectra and labels as read); " \
+           "labels --label-col kind" in text
+    assert "seed 0, 1 torch thread\n" in text
+    assert main(["info", str(tmp_path / "two.csv.gz.ramancam"), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["read_options"] == {"label_col": "kind"} and d["training"]["threads"] == 1
+    assert d["training_data"]["sha256"] == data_sha256(s)
+
+
+def test_a_folder_read_with_labels_from_records_the_option(tmp_path, capsys):
+    s = _spectra(1)
+    folder = tmp_path / "spectra"
+    folder.mkdir()
+    for i, (x, label) in enumerate(zip(s.X, s.labels, strict=True)):
+        np.savetxt(folder / f"{label}_{i:02d}.txt", np.c_[s.wavenumbers, x])
+    out = tmp_path / "m.ramancam"
+    assert main(["train", str(folder), "--labels-from", "regex:^([a-z])_", *TINY,
+                 "--out", str(out)]) == 0
+    info = load(out).info
+    assert info["settings"]["labels_from"] == "regex:^([a-z])_"
+    assert info["settings"]["label_col"] is None
+    # the same spectra, their files renamed: the same digest
+    (tmp_path / "copy").mkdir()
+    for f in sorted(folder.iterdir()):
+        shutil.copy(f, tmp_path / "copy" / f.name.replace("_", "_run7-"))
+    again = read(tmp_path / "copy", labels_from="regex:^([a-z])_")
+    assert data_sha256(again) == info["training_data"]["sha256"]
+    capsys.readouterr()
+    assert main(["info", str(out)]) == 0
+    assert "labels --labels-from 'regex:^([a-z])_'" in capsys.readouterr().out
