@@ -593,12 +593,12 @@ def format_model(path: str, d: dict[str, Any]) -> str:
         where = f" from {td['source']}" if td.get("source") else ""
         axis = f" (axis {rng[0]:.1f} to {rng[1]:.1f} cm-1)" if len(rng) == 2 else ""
         lines.append(f"  trained:   {td.get('n_spectra', '?')} spectra{where}{axis}")
-        labels = [f"--{k.replace('_', '-')} {shlex.quote(str(v))}" for k, v in
-                  (d.get("read_options") or {}).items()]
-        if td.get("sha256") or labels:  # since 2026-12-07
+        read = [f"{'groups' if k == 'groups_from' else 'labels'} --{k.replace('_', '-')} "
+                f"{shlex.quote(str(v))}" for k, v in (d.get("read_options") or {}).items()]
+        if td.get("sha256") or read:  # since 2026-12-07
             lines.append("  data:      " + "; ".join(filter(None, [
                 f"sha256 {td['sha256'][:16]} (of the spectra and labels as read)"
-                if td.get("sha256") else "", "labels " + " ".join(labels) if labels else ""])))
+                if td.get("sha256") else "", *read])))
         if td.get("left_out"):
             lines.append(f"  left out:  {left_out_text(td['left_out'])}, before the cross "
                          "validation")
