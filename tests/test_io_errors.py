@@ -470,3 +470,12 @@ def test_a_damaged_header_is_blamed_not_the_first_row(tmp_path):
     (tmp_path / "row.csv").write_text("id,400,401\na,1,2\nb,4,5,6\nc,7,8\n", encoding="utf-8")
     with pytest.raises(RamancamError, match=r"row\.csv, line 3: every row must have 3 fields"):
         read(tmp_path / "row.csv")
+
+
+@pytest.mark.parametrize("name", ["e.mat", "e.xlsx", "e.xls"])
+def test_an_empty_vendor_file_is_called_empty_not_damaged(tmp_path, name):
+    # scipy said "Mat file appears to be truncated", openpyxl "File is not a zip file"
+    (tmp_path / name).write_bytes(b"")
+    with pytest.raises(RamancamError, match=rf"file .*{name} must be a valid .* file; got an "
+                                            r"empty file \(0 bytes\)\. Check that the right"):
+        read(tmp_path / name)

@@ -75,6 +75,12 @@ def library_boundary(path: Path, fmt: str) -> Iterator[None]:
             f"file {path} must be a valid {FORMAT_LABELS[fmt]} file; its header asks for "
             "more memory than there is (a damaged header). Re-export the file.") from None
     except Exception as exc:  # the libraries raise anything on damaged input
+        with contextlib.suppress(OSError):
+            if path.stat().st_size == 0:  # each library says it in its own words
+                raise RamancamError(
+                    f"file {path} must be a valid {FORMAT_LABELS[fmt]} file; got an empty "
+                    "file (0 bytes). Check that the right file was given, or export it "
+                    "again.") from None
         raise RamancamError(
             f"file {path} must be a valid {FORMAT_LABELS[fmt]} file; the reader failed "
             f"({_short(exc)}): the file is damaged, truncated or not of this format. "
