@@ -143,3 +143,18 @@ def test_telling_jcamp_from_a_table_does_not_split_the_table():
     assert found is False and peak < 1_000_000
     assert looks_like_jcamp("$$ note\n" * 2000 + "##TITLE=x\n##JCAMP-DX=5.01\n")
 
+
+
+def test_a_header_value_on_the_next_line_is_read(tmp_path):
+    # '##YFACTOR=' then '0.5' on its own line (JCAMP-DX lets a value continue): the library
+    # failed on the empty value with a numpy error, reported as a damaged file
+    text = _with(jcamp_text(AXIS, Y), "##YFACTOR=1", "##YFACTOR=\n0.5")
+    s = read(_write(tmp_path, "v.jdx", text))
+    np.testing.assert_allclose(s.X[0], 0.5 * Y)
+    np.testing.assert_allclose(s.wavenumbers, AXIS)
+    # the lines keep their numbers: a bad data line is named where it is in the file
+    lines = text.split("\n")
+    row = next(i for i, t in enumerate(lines) if t.startswith("##XYDATA")) + 2
+    lines[row] = lines[row].replace(" ", " x", 1)
+    with pytest.raises(RamancamError, match=rf"line {row + 1}\b"):
+        read(_write(tmp_path, "w.jdx", "\n".join(lines)))

@@ -192,6 +192,33 @@ def _check_line_checks(printed: str, source: str) -> None:
 _PEAK_KEYS = ("PEAKTABLE", "PEAKASSIGNMENTS")
 
 
+#: One number alone on a line (a header value JCAMP-DX lets continue on the next line).
+_ONE_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def _joined_values(text: str) -> str:
+    """``text`` with a header's value written on the line after it joined to it
+    (``##YFACTOR=`` then ``1``): JCAMP-DX lets a value continue on the next lines, and the
+    library, reading an empty value, failed on it with a numpy error ("damaged"). Only a
+    single number is joined; data tables and text headers are left as they are. The line it
+    came from becomes a comment, so that messages name the lines of the file."""
+    lines = text.splitlines(keepends=True)
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        head = line.split("$$", 1)[0].strip()
+        if head.startswith("##") and head.endswith("=") and i + 1 < len(lines):
+            nxt = lines[i + 1].split("$$", 1)[0].strip()
+            if _ONE_NUMBER.fullmatch(nxt):
+                out.append(head + nxt + "\n$$\n")  # a comment line: lines keep their numbers
+                i += 2
+                continue
+        out.append(line)
+        i += 1
+    return "".join(out)
+
+
 def _cleaned(text: str) -> tuple[str, int]:
     """``text`` without its ``$$`` comments (JCAMP-DX starts a comment with ``$$`` anywhere
     on a line: the library kept one after ``##XUNITS=NANOMETERS`` in the unit, so the axis
@@ -368,6 +395,7 @@ def read_jcamp(path: str | os.PathLike[str]) -> Spectra:
             f"file {source} must hold its spectra as ##XYDATA= or ##XYPOINTS= tables; got an "
             "##NTUPLES table (of pages), which this reader does not read. Export the spectra "
             "as XYDATA (X++(Y..Y)) or XYPOINTS (XY..XY).")
+    text = _joined_values(text)
     _check_plain_numbers(text, source)
     _check_pairs(text, source)
     _check_x_headers(text, source)
