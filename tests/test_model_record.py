@@ -55,7 +55,7 @@ def test_the_digest_is_of_the_numbers_and_labels_not_the_file(tmp_path, capsys):
     text = capsys.readouterr().out
     assert f"data:      sha256 {data_sha256(s)[:16]} (of the spectra and labels as read); " \
            "labels --label-col kind" in text
-    assert "seed 0, 1 torch thread\n" in text
+    assert "1 torch thread, seed 0\n" in text
     assert main(["info", str(tmp_path / "two.csv.gz.ramancam"), "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["read_options"] == {"label_col": "kind"} and d["training"]["threads"] == 1

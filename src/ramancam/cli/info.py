@@ -648,10 +648,10 @@ def format_model(path: str, d: dict[str, Any]) -> str:
             parts.append("bf16")
         if t.get("device") not in (None, "cpu"):
             parts.append(f"device {t['device']}")
-        if t.get("seed") is not None:
-            parts.append(f"seed {t['seed']}")
         if t.get("threads"):  # since 2026-12-07: a rerun repeats to the digit with as many
             parts.append(f"{t['threads']} torch thread{'' if t['threads'] == 1 else 's'}")
+        if t.get("seed") is not None:  # last: scripts read the line's end
+            parts.append(f"seed {t['seed']}")
         if t.get("preset"):
             parts.insert(0, f"preset {t['preset']}")
         lines.append("  training:  " + ", ".join(p for p in parts if p))
