@@ -144,6 +144,8 @@ def _preprocess(args: argparse.Namespace) -> list[dict[str, Any]]:
     # one uneven axis shared by all spectra (a map), 350-1850 cm-1, ~1,600 points
     w = np.sort(rng.uniform(350.0, 1850.0, 1600))
     w[0], w[-1] = 350.0, 1850.0
+    # uneven, but no two points much closer than the step (refused)
+    w = 0.5 * (w + np.linspace(350.0, 1850.0, w.size))
     centres = rng.uniform(450, 1750, (n, 6))
     X = sum(rng.uniform(0.2, 1.0, (n, 1)) / (1 + ((w - centres[:, [k]]) / 6.0) ** 2)
             for k in range(6))

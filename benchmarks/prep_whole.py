@@ -27,6 +27,8 @@ from ramancam.spectra import Spectra
 _rng = np.random.default_rng(0)
 AXIS = np.sort(_rng.uniform(350, 1850, 1600))
 AXIS[0], AXIS[-1] = 350.0, 1850.0
+# uneven, but no two points much closer than the step (refused)
+AXIS = 0.5 * (AXIS + np.linspace(350.0, 1850.0, AXIS.size))
 
 
 def make(m: int, seed: int) -> np.ndarray:

@@ -31,6 +31,8 @@ def raw_spectra(seed: int, n_per_class: int = 4) -> Spectra:
     """Raw-looking spectra on an uneven 300-1900 cm-1 axis: bands + sloped background."""
     rng = np.random.default_rng(seed)
     axis = np.sort(rng.uniform(300, 1900, 400))
+    # uneven, but no two points much closer than the step (refused)
+    axis = 0.5 * (axis + np.linspace(axis[0], axis[-1], axis.size))
     centres = np.repeat([600.0, 1000.0, 1500.0], n_per_class)
     X = lorentzian(axis, centres, 20.0) + 0.3 + 1e-4 * axis
     X = X + rng.normal(0, 0.01, X.shape)

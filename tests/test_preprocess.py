@@ -20,7 +20,7 @@ def _uneven_axis(rng: np.random.Generator, lo: float = 400.0, hi: float = 1800.0
                  n: int = 500) -> np.ndarray:
     w = np.sort(rng.uniform(lo, hi, n))
     w[0], w[-1] = lo, hi
-    return w
+    return 0.5 * (w + np.linspace(lo, hi, n))  # uneven, no two points much closer than the step
 
 
 # ------------------------------------------------------------------------- make_grid

@@ -29,6 +29,8 @@ def _data(seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     w = np.sort(rng.uniform(380.0, 1850.0, N_POINTS))
     w[0], w[-1] = 380.0, 1850.0
+    # uneven, but no two points much closer than the step (refused)
+    w = 0.5 * (w + np.linspace(380.0, 1850.0, N_POINTS))
     X = np.empty((N_SPECTRA, N_POINTS))
     for i in range(N_SPECTRA):
         x0 = rng.uniform(600, 1600, 3)
@@ -372,7 +374,9 @@ def test_a_dataframe_with_raman_shift_headers_gives_its_axis():
     from ramancam.preprocess.transformers import LinearBaseline, Normalize
 
     rng = np.random.default_rng(0)
-    w = np.round(np.sort(rng.uniform(400.0, 1800.0, 60)), 4)
+    w = np.sort(rng.uniform(400.0, 1800.0, 60))
+    # uneven, but no two points much closer than the step (refused)
+    w = np.round(0.5 * (w + np.linspace(w[0], w[-1], 60)), 4)
     X = rng.random((4, 60)) + np.linspace(0.0, 1.0, 60)
     df = pd.DataFrame(X, columns=[f"{v:.4f}" for v in w])
     for t in (LinearBaseline(), Normalize(method="area")):

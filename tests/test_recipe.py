@@ -18,6 +18,7 @@ from ramancam.spectra import Spectra
 
 def _spectra(rng: np.random.Generator, n: int = 6, p: int = 400) -> Spectra:
     w = np.sort(rng.uniform(300, 1900, p))[::-1]
+    w = 0.5 * (w + np.linspace(w[0], w[-1], p))  # uneven, no two points much closer than the step
     x0 = rng.uniform(500, 1600, n)
     X = (1.0 / (1 + ((w[None, :] - x0[:, None]) / 5.0) ** 2) + 0.5 + 1e-4 * w[None, :]
          + rng.normal(0, 0.01, (n, p)))
@@ -218,6 +219,8 @@ def test_apply_needs_spectra_and_handles_empty() -> None:
 def test_paper_recipe_on_a_1000_by_1866_matrix(rng: np.random.Generator) -> None:
     w = np.sort(rng.uniform(400.1, 3999.4, 1866))
     w[0], w[-1] = 400.1, 3999.4
+    # uneven, but no two points much closer than the step (refused)
+    w = 0.5 * (w + np.linspace(400.1, 3999.4, w.size))
     s = Spectra(rng.random((1000, 1866)) + 1.0, w)
     r = paper_recipe((401, 1800, 1))
     out = r.apply(s)

@@ -22,6 +22,7 @@ def _set(n: int, p: int, seed: int, *, descending: bool = False, bands: int = 3
     rng = np.random.default_rng(seed)
     w = np.sort(rng.uniform(350.0, 1850.0, p))
     w[0], w[-1] = 350.0, 1850.0
+    w = 0.5 * (w + np.linspace(350.0, 1850.0, p))  # uneven, no two points much closer than the step
     X = 0.3 + 0.2 * ((w - 350.0) / 1500.0)[None] ** 2 * rng.uniform(0.5, 1.5, (n, 1))
     for _ in range(bands):
         X = X + np.exp(-0.5 * ((w[None] - rng.uniform(450, 1700, (n, 1))) / 6.0) ** 2)

@@ -236,3 +236,30 @@ def test_repr_is_cheap_and_says_the_axis_of_an_empty_set():
             both[:, points]
     one = Spectra(np.zeros((2, 4)), np.arange(4.0), labels=["a", "a"])
     assert repr(one) == "Spectra(2 spectra, 4 points, 0-3, 1 class)"  # not "1 classes"
+
+
+def test_two_shifts_much_closer_than_the_step_are_refused_like_a_repeat():
+    # 550 and 550.01 cm-1 on a 2 cm-1 axis (stitched detector windows): the cubic spline
+    # onto the grid swings between them and draws a band that is not there
+    w = np.arange(350, 1801, 2.0)
+    w2 = np.insert(w, 101, 550.01)
+    y = 0.3 + 1 / (1 + ((w2 - 1000) / 8) ** 2)
+    y[101] *= 1.1
+    msg = (r"wavenumbers must not hold two points much closer than its median step \(2 cm-1\); "
+           r"got 550 and 550\.01 \(points 100 and 101\), between which the resampling would "
+           r"swing into a false band\. Average or drop one of the two points\.$")
+    with pytest.raises(RamancamError, match=msg):
+        Spectra(y[None], w2)
+    with pytest.raises(RamancamError, match=r"got 550\.01 and 550 \(points 625 and 626\)"):
+        Spectra(y[None, ::-1], w2[::-1])  # descending
+    with pytest.raises(RamancamError, match=r"file b\.txt: wavenumbers must not hold two"):
+        Spectra([y[:-1], y], [w, w2], sources=["a.txt", "b.txt"])
+    with pytest.raises(RamancamError, match=r"^wavenumbers of spectrum 1 must not hold two"):
+        Spectra([y[:-1], y], [w, w2])
+    from ramancam.preprocess import paper_recipe
+    with pytest.raises(RamancamError, match="must not hold two points"):
+        paper_recipe().apply_arrays(y[None], w2)
+    # real uneven axes (CCD, stitched ranges) vary their step a few times over: kept
+    uneven = np.cumsum(np.r_[350.0, np.geomspace(0.5, 3.0, 700)])
+    assert Spectra(np.ones((1, uneven.size)), uneven).n_points == uneven.size
+    assert Spectra(np.ones((1, 3)), [1.0, 1.05, 2.0]).n_points == 3

@@ -43,6 +43,13 @@ def composed_names(names: Sequence[str]) -> list[str]:
     return nfc if len(set(nfc)) == len(set(names)) else names
 
 
+#: Two neighbouring points closer than this share of the axis's median step are refused as a
+#: repeat is: a cubic spline through them turns a small intensity step into a swing of the
+#: order of the band. Measured uneven axes stay far above it (the shared real sets: 0.29 at
+#: least, drug-mabs' 400-4000 cm-1 axis).
+NEAR_STEP = 0.01
+
+
 def check_axis(axis: ArrayLike, *, name: str = "wavenumbers", source: object | None = None
                ) -> NDArray[np.float64]:
     """Validate a Raman-shift axis and return it as a float64 array.
@@ -59,8 +66,8 @@ def check_axis(axis: ArrayLike, *, name: str = "wavenumbers", source: object | N
     Raises
     ------
     RamancamError
-        If the axis is not 1-D, has fewer than 2 points, is not finite, repeats a value or is
-        not monotonic.
+        If the axis is not 1-D, has fewer than 2 points, is not finite, repeats a value, is
+        not monotonic or has two points closer than 1 % of its median step.
     """
     pre = where(source)
     try:
@@ -91,6 +98,16 @@ def check_axis(axis: ArrayLike, *, name: str = "wavenumbers", source: object | N
             f"direction at {a[i + 1]:g} (point {i + 1}). Sort the points by Raman shift "
             "(the rows of a two-column file, the shift columns of a wide table), or check "
             "that this column holds Raman shifts.")
+    step = np.abs(d)
+    med = float(np.median(step))
+    near = step < NEAR_STEP * med
+    if near.any():
+        i = int(np.flatnonzero(near)[0])
+        raise RamancamError(
+            f"{pre}{name} must not hold two points much closer than its median step "
+            f"({med:g} cm-1); got {a[i]:g} and {a[i + 1]:g} (points {i} and {i + 1}), between "
+            "which the resampling would swing into a false band. Average or drop one of the "
+            "two points.")
     return a
 
 
@@ -206,7 +223,10 @@ class Spectra:
             n = arr.shape[0]
         src = _as_str_column(sources, n, "sources", default="")
         if ragged:
-            axes_c = [_own(check_axis(a, source=src[i] or None)) for i, a in enumerate(axes)]
+            axes_c = [_own(check_axis(a, source=src[i] or None,
+                                      name="wavenumbers" if src[i] else
+                                      f"wavenumbers of spectrum {i}"))
+                      for i, a in enumerate(axes)]
             ys_c = [_check_intensities(y, a.size, source=src[i] or None, index=i)
                     for i, (y, a) in enumerate(zip(ys, axes_c, strict=True))]
             if n and not _all_equal_axes(axes_c):

@@ -165,7 +165,7 @@ def parse_tidy(text: str, *, source: str = "", label_col: str | None = None) -> 
             raise RamancamError(
                 f"{where(src, int(line_no[idx[0]]))}each spectrum must have at least 2 "
                 f"points; got 1 for the spectrum {what}. Check the id columns.")
-        axes.append(check_axis(w, name="Raman shift", source=src))
+        axes.append(check_axis(w, name=f"the Raman shift of the spectrum {what}", source=src))
         ints.append(value[by_shift])
     meta = _meta(key_names, key_rows, label_col)
     labels = None
