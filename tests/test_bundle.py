@@ -821,3 +821,24 @@ def test_bf16_runs_only_the_passes_the_novelty_score_reads(trained, monkeypatch,
         assert match is None
     else:
         np.testing.assert_array_equal(match, np.asarray(b.classes)[want_match])
+
+
+def test_predict_refuses_probabilities_that_are_not_finite(trained, monkeypatch):
+    # a float32 pass that overflowed (intensities near 1e38, no normalising recipe) gives
+    # NaN probabilities, whose argmax read the first class
+    import ramancam.train
+
+    real = ramancam.train.predict_proba_module
+
+    def nan_row(*a, **k):
+        p = real(*a, **k)
+        p[3] = np.nan
+        return p
+
+    monkeypatch.setattr(ramancam.train, "predict_proba_module", nan_row)
+    b = load(trained[0])
+    assert np.isnan(b.predict_proba(raw_spectra(1))[3]).all()  # the numbers, as they are
+    with pytest.raises(RamancamError, match=r"^spectrum 3 must give finite probabilities; its "
+                       r"prepared intensities reach [0-9.e+]+, too large for the network's "
+                       r"float32 arithmetic\. Divide the intensities by their maximum"):
+        b.predict(raw_spectra(1))

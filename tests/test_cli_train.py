@@ -2713,3 +2713,27 @@ def test_options_that_cannot_work_on_these_spectra_are_said_in_option_words(peak
                  "--augment", "on", *zero, "--out", out]) == 2
     assert "--augment on must have an amount above 0 to augment" in capsys.readouterr().err
 
+
+
+def test_predict_leaves_out_spectra_whose_probabilities_overflow(model_file, peaks_file,
+                                                                 tmp_path, capsys):
+    # intensities near 1e38 with no recipe overflow the network's float32 pass: NaN
+    # probabilities, whose argmax read the first class with a confident-looking row
+    s = read_table(peaks_file, label_col="label")
+    X = np.array(s.X)
+    X[[1, 4]] *= 1e38
+    write_table(Spectra(X, s.wavenumbers, labels=s.labels), tmp_path / "big.csv")
+    capsys.readouterr()
+    assert main(["predict", str(model_file), str(tmp_path / "big.csv"), "--label-col",
+                 "label", "--out", str(tmp_path / "big_pred.csv")]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"not predicted: 2 spectra whose probabilities are not finite \(1, 4; "
+                     r"rows read unknown with empty probabilities\)\. First reason: must give "
+                     r"finite probabilities; its prepared intensities reach [0-9.]+e\+3[78], "
+                     r"too large for the network's float32 arithmetic", out)
+    rows = _rows(tmp_path / "big_pred.csv")
+    assert [r["predicted"] for r in (rows[1], rows[4])] == ["unknown", "unknown"]
+    assert all(r[f"p_{c}"] == "" for r in (rows[1], rows[4]) for c in s.classes)
+    assert all(r["predicted"] != "unknown" for i, r in enumerate(rows) if i not in (1, 4))
+    assert re.search(r"^predicted: .*unknown \(2\)$", out, re.M)
+    assert f"true class in its set for {len(s) - 2}/{len(s) - 2}" in out  # the predicted

@@ -2349,3 +2349,40 @@ def test_tiles_run_no_network_pass_for_an_hqi_score(novelty_map, tmp_path, monke
     assert sorted(new) == sorted(old) and {"novelty", "library_match"} <= set(new)
     for k in new:
         assert new[k].tobytes() == old[k].tobytes(), k
+
+
+def test_pixels_whose_probabilities_overflow_are_not_predicted(small_map, tmp_path,
+                                                               monkeypatch):
+    # intensities near 1e38 and no recipe: a network whose float32 pass overflows gives NaN
+    # probabilities, whose argmax wrote class 0; they are left out as the pixels a recipe
+    # refuses (this small network saturates instead: its NaN rows are made here)
+    import ramancam.explain
+    import ramancam.train
+
+    def nan_rows(real):
+        def call(model, X, *a, **k):
+            p = real(model, X, *a, **k)
+            p[np.abs(X).max(axis=1) > 1e30] = np.nan
+            return p
+        return call
+
+    for mod, name in ((ramancam.train, "predict_proba_module"),
+                      (ramancam.explain, "predict_proba")):
+        monkeypatch.setattr(mod, name, nan_rows(getattr(mod, name)))
+    model, model_path, _, s = small_map
+    X = np.array(s.X)
+    X[[5, 40]] *= 1e38
+    cube = tmp_path / "big.zarr"
+    write_cube(Spectra(X, s.wavenumbers, s.labels, s.meta), cube, chunks=(4, 4))
+    keep = np.ones(len(X), dtype=bool)
+    keep[[5, 40]] = False
+    proba, _ = _reference(model, s[np.flatnonzero(keep)])
+    for kind in ("predict", "explain"):
+        summary = run(MapJob(kind, str(model_path), str(cube), str(tmp_path / f"{kind}.zarr")))
+        r = read_results(tmp_path / f"{kind}.zarr")
+        assert summary.n_refused == 2 and summary.n_spectra == 97
+        pred = r["predicted"].ravel()
+        assert (pred[[5, 40]] == -1).all() and np.isnan(r["proba"].reshape(99, 3)[[5, 40]]).all()
+        np.testing.assert_array_equal(pred[keep], proba.argmax(axis=1))
+        if kind == "explain":
+            assert np.isnan(r["maps"].reshape(99, -1)[[5, 40]]).all()

@@ -593,13 +593,16 @@ class Bundle(RangeChecks):
                 parts.append(got)
         return parts, usable, reasons
 
-    def predict_proba(self, spectra: Spectra, *, batch_size: int = 256, bf16: bool = False
-                      ) -> NDArray[np.float64]:
+    def predict_proba(self, spectra: Spectra, *, batch_size: int = 256, bf16: bool = False,
+                      prepared: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
         """Class probabilities of raw spectra, shape (n_spectra, n_classes), batched
-        (``bf16``: see :func:`ramancam.train.predict_proba_module`)."""
+        (``bf16``: see :func:`ramancam.train.predict_proba_module`; ``prepared``: as
+        :meth:`predict_novelty`). A row is NaN where the network's float32 pass overflowed
+        (see :func:`not_finite`)."""
         from .train import predict_proba_module
 
-        return predict_proba_module(self.model, self.prepare(spectra), batch_size=batch_size,
+        X = self.prepare(spectra) if prepared is None else prepared
+        return predict_proba_module(self.model, X, batch_size=batch_size,
                                     bf16=bf16, temperature=self.temperature)
 
     def predict_novelty(self, spectra: Spectra, *, bf16: bool = False,
@@ -668,9 +671,39 @@ class Bundle(RangeChecks):
         return proba, score, np.asarray(score > self.threshold), match
 
     def predict(self, spectra: Spectra) -> NDArray[np.str_]:
-        """Predicted class names, shape (n_spectra,)."""
-        proba = self.predict_proba(spectra)
+        """Predicted class names, shape (n_spectra,).
+
+        Raises
+        ------
+        RamancamError
+            If the network gives a spectrum probabilities that are not finite (intensities
+            too large for its float32 arithmetic).
+        """
+        X = self.prepare(spectra)
+        proba = self.predict_proba(spectra, prepared=X)
+        bad = not_finite(proba)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise RamancamError(overflow_reason(i, X[i]))
         return np.asarray(self.classes)[proba.argmax(axis=1)]
+
+
+def not_finite(proba: ArrayLike) -> NDArray[np.bool_]:
+    """Which rows of ``proba`` (shape (n_spectra, n_classes)) are not finite: the network's
+    float32 pass overflowed (intensities near 1e38, or large enough for a layer to overflow,
+    with no recipe that normalises them). Their argmax would read the first class."""
+    a = np.asarray(proba)
+    return ~np.isfinite(a).all(axis=1) if a.ndim == 2 else np.zeros(len(a), dtype=bool)
+
+
+def overflow_reason(i: int | str, prepared: ArrayLike) -> str:
+    """Why spectrum ``i`` (its row of the prepared input, ``prepared``) has no prediction,
+    with the fix: one line, as a refusal of the recipe reads."""
+    top = float(np.max(np.abs(prepared))) if np.size(prepared) else float("nan")
+    return (f"spectrum {i} must give finite probabilities; its prepared intensities reach "
+            f"{top:.3g}, too large for the network's float32 arithmetic. Divide the "
+            "intensities by their maximum, or train with a recipe that normalises them "
+            "(--recipe paper).")
 
 
 def _unique_state(state: dict[str, Any]) -> dict[str, Any]:

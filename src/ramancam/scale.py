@@ -479,6 +479,7 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
         ``n_spectra``: the tile's pixels computed (not those missing from the map or
         refused by the recipe).
     """
+    from .bundle import not_finite
     from .explain import explain, method_options, predict_proba
     from .io.zarr_cube import open_cube
     from .maps.store import TileWriter, prepare_tile, write_tile_sums
@@ -507,22 +508,25 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
 
     classes = [str(c) for c in bundle.classes]
     put = TileWriter(out, ty, tx)  # every chunk stored, the fill value too
+    # calibrated by the model's temperature, as predictions.csv of the in-memory predict;
+    # explain: the forward pass explain() uses to pick the predicted class, so that the map of
+    # every pixel is the map of the class written in 'predicted'
+    proba = (np.empty((0, len(bundle.classes))) if not ok.any() else
+             predict_proba_module(bundle.model, X, bf16=job.bf16, temperature=bundle.temperature)
+             if job.kind == "predict" else predict_proba(bundle.model, X).astype(np.float64))
+    # NaN probabilities (a float32 pass overflowed: intensities near 1e38 and no recipe) read
+    # class 0 by argmax: those pixels are not predicted, as the ones the recipe refuses
+    if (bad := not_finite(proba)).any():
+        ok[np.flatnonzero(ok)[bad]] = False
+        X, proba = X[~bad], proba[~bad]
     if not ok.any():  # every pixel of the tile refused: the arrays hold their fill values
         if "unknown" in out:
             put["unknown"] = np.ones((h, w), dtype=bool)
         put.finish()
         out["done"][ty, tx] = 1
         return ty, tx, 0
-    if job.kind == "predict":
-        # calibrated by the model's temperature, as predictions.csv of the in-memory predict
-        proba = predict_proba_module(bundle.model, X, bf16=job.bf16,
-                                     temperature=bundle.temperature)
-        pred = proba.argmax(axis=1)
-    else:
-        # the forward pass explain() uses to pick the predicted class, so that the map of
-        # every pixel is the map of the class written in 'predicted'
-        proba = predict_proba(bundle.model, X).astype(np.float64)
-        pred = proba.argmax(axis=1)
+    pred = proba.argmax(axis=1)
+    if job.kind != "predict":
         options = method_options(job.method, bundle.grid, job.fc_form)
         maps, _ = explain(bundle.model, X, method=job.method, target=job.target,
                           score=job.score, normalize=job.normalize, class_names=classes,

@@ -797,7 +797,8 @@ def stop_if_all_refused(data: Any, refused: list[tuple[str, str]], n: int) -> No
                             f"first: {refused[0][1]}")
 
 
-def refused_line(refused: list[tuple[str, str]], verb: str, what: str) -> str:
+def refused_line(refused: list[tuple[str, str]], verb: str, what: str,
+                 who: str = "the model's recipe refuses") -> str:
     """The ``not <verb>:`` line of ``predict`` and ``explain``: how many spectra the model's
     recipe refused (:meth:`ramancam.bundle.Bundle.prepare_usable`), the first
     ``MAX_SHOWN_REFUSED`` ids, ``what`` became of them, and the first reason."""
@@ -807,8 +808,8 @@ def refused_line(refused: list[tuple[str, str]], verb: str, what: str) -> str:
     # the recipe names the spectrum by its place in its batch; the ids above name it here
     at = reason.find(" must ")
     reason = reason[at + 1:] if at > 0 else reason
-    return (f"not {verb}: {spectra_count(len(ids))} the model's "
-            f"recipe refuses ({shown}; {what}). First reason: {reason}")
+    return (f"not {verb}: {spectra_count(len(ids))} {who} ({shown}; {what}). First "
+            f"reason: {reason}")
 
 
 def chunk_progress(total: int, chunk: int, *, every_s: float = 10.0) -> Callable[[int], None]:

@@ -275,8 +275,9 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
               "measured; 'predicted' -1, drawn as no spectrum)")
     if summary.n_refused - gone:
         print(f"not predicted: {summary.n_refused - gone}/{summary.n_pixels} pixels refused "
-              "by the model's recipe (flat or empty spectra; 'predicted' -1, probabilities "
-              "NaN, drawn as not predicted)")
+              "by the model's recipe (flat or empty spectra) or whose probabilities are not "
+              "finite (intensities too large for the network's float32 arithmetic; "
+              "'predicted' -1, probabilities NaN, drawn as not predicted)")
     if summary.n_unknown is None:
         print("note: the model has no novelty score (trained with --novelty none or by an "
               "older ramancam), so no pixel is flagged unknown")

@@ -52,7 +52,9 @@ A spectrum the model's recipe refuses (flat or empty, e.g. a dead pixel of a map
 that does not cover the model's range, among others that do) does not stop the run when
 others can be predicted: its row reads 'unknown' with every number empty (also with
 --no-reject: it has no class), the map images draw it as 'not predicted', and a 'not
-predicted:' line names it with the recipe's reason.
+predicted:' line names it with the recipe's reason. So does a spectrum whose probabilities
+are not finite (intensities too large for the network's float32 arithmetic, e.g. near 1e38
+with --recipe none), in a 'not predicted: ... whose probabilities are not finite' line.
 
 The id is the 'id' metadata column when there is one, else the file name for folders, else
 the row number.
@@ -181,6 +183,27 @@ def _attend(attention: Any, start: int, usable: Any, X: Any, ids: Any, pred: Any
             X[row_of[i]], str(nearest[i]))
 
 
+def _drop_not_finite(X: Any, usable: Any, outs: Any, ids: list[str],
+                     overflowed: list[tuple[str, str]]) -> tuple[Any, Any, Any]:
+    """Leave out of a chunk's outputs (``outs``, those of its usable spectra) the spectra
+    whose probabilities are not finite, as a spectrum the recipe refuses is: the argmax of
+    their NaN row read the first class. Each is appended to ``overflowed`` as ``(id, why)``;
+    returns ``X``, ``usable`` and ``outs`` without them."""
+    import numpy as np
+
+    from ..bundle import not_finite, overflow_reason
+
+    bad = not_finite(outs[0])
+    if not bad.any():
+        return X, usable, outs
+    rows = np.flatnonzero(usable)
+    for j in np.flatnonzero(bad).tolist():
+        overflowed.append((ids[rows[j]], overflow_reason(ids[rows[j]], X[j])))
+    usable = usable.copy()
+    usable[rows[bad]] = False
+    return X[~bad], usable, tuple(None if a is None else np.asarray(a)[~bad] for a in outs)
+
+
 def _fill_refused(a: Any, usable: Any) -> Any:
     """An output of the usable spectra spread over all of them: NaN, False or "" where a
     spectrum was refused (``None`` stays ``None``)."""
@@ -290,6 +313,7 @@ def _run(args: argparse.Namespace) -> int:
 
         attention = Attention(labelled=labels is not None, positions=xy)
     refused: list[tuple[str, str]] = []  # (id, the recipe's message) of spectra not predicted
+    overflowed: list[tuple[str, str]] = []  # (id, why) of those whose probabilities are NaN
     # the novelty scores that compare with the training spectra themselves
     library = bundle.novelty is not None and bundle.novelty.method in LIBRARY_SCORES
     n_trained = 0  # spectra the same as one the model was trained on (score 0)
@@ -306,9 +330,10 @@ def _run(args: argparse.Namespace) -> int:
             part = data[start:start + CHUNK]
             # spectra the recipe refuses (flat, empty) are not predicted; the rest are
             X, usable = prepare_chunk(bundle, part, ids, start, refused)
-            proba, score, flags, match = (
-                _fill_refused(a, usable) for a in
-                bundle.predict_all(part, bf16=args.bf16, prepared=X))
+            X, usable, outs = _drop_not_finite(
+                X, usable, bundle.predict_all(part, bf16=args.bf16, prepared=X),
+                ids[start:start + len(part)], overflowed)
+            proba, score, flags, match = (_fill_refused(a, usable) for a in outs)
             if score is not None and library:  # 0: the same as a training spectrum
                 n_trained += int((score == 0.0).sum())
             # an empty chunk (every spectrum refused) has nothing to compare
@@ -390,9 +415,10 @@ def _run(args: argparse.Namespace) -> int:
                         seen[k][0] += int(m.sum())
                         seen[k][1] += int(flags[m].sum())
             progress(start + len(part))
-            if screen is not None and len(refused) < start + len(part):
+            if screen is not None and len(refused) + len(overflowed) < start + len(part):
                 screen.release()
-        stop_if_all_refused(args.data, refused, len(data))  # inside: nothing written
+        stop_if_all_refused(args.data, refused + overflowed, len(data))  # nothing written
+    by_recipe, refused = refused, refused + overflowed  # refused: all not predicted
     report = sys.stdout if args.out else sys.stderr
     said: list[str] = []  # the summary lines, for --report
 
@@ -408,9 +434,13 @@ def _run(args: argparse.Namespace) -> int:
         say(trained_note(n_trained, len(data) - len(refused)))
     if len(data) > 1 or args.out:  # one spectrum without --out: its row is on the screen
         say(predicted_line(counts))
-    if refused:
-        say(refused_line(refused, "predicted",
+    if by_recipe:
+        say(refused_line(by_recipe, "predicted",
                          "rows read unknown with empty probabilities"))
+    if overflowed:
+        say(refused_line(overflowed, "predicted",
+                         "rows read unknown with empty probabilities",
+                         who="whose probabilities are not finite"))
     if n_match:
         say(f"library search (the most similar training spectrum, column library_match) "
             f"names the network's class for {n_agree}/{n_match} spectra")
