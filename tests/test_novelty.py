@@ -795,6 +795,24 @@ def test_set_line_says_when_too_few_held_out_spectra_make_every_set_full():
     assert line(19).endswith("per set on average (cross-fitted)")
 
 
+def test_set_line_decides_on_the_scores_each_fold_builds_its_sets_from():
+    # 24 held-out spectra in 2 folds: each fold's sets come from the other fold's 12, below
+    # the 19 a 95 % set needs, so every set held every class; the line, deciding on all 24,
+    # said nothing of it ("100.0% ..., 3.00 classes per set")
+    from ramancam.conformal import calibrate
+
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], 8)
+    z = rng.normal(size=(24, 3)) + 3.0 * np.eye(3)[y]
+    cal = calibrate(z, y, None, np.arange(24) % 2)
+    assert cal.set_size == 3.0
+    assert cal.set_line().endswith(
+        "(too few held-out spectra for 95% sets: a fold's are built from the other folds' "
+        "12; below 19 every set holds every class)")
+    assert calibrate(z, y, None, np.arange(24) % 2, rate=0.2).set_line().endswith(
+        "per set on average (cross-fitted)")  # 12 are enough for 80 % sets
+
+
 def test_smallest_rate_is_rounded_up_so_that_it_is_accepted():
     from ramancam.conformal import smallest_rate
 

@@ -335,6 +335,10 @@ class Calibration:
         Prediction sets at ``1 - rate``: the share of held-out spectra whose true class is
         in their set and the mean number of classes per set, each fold's sets from the
         other folds' :func:`class_scores` (NaN without folds or before 2026-12-05).
+    set_scores : int
+        The fewest :func:`class_scores` a fold's sets were built from (the other folds'),
+        which decides whether :meth:`set_line` says they were too few (0: not recorded,
+        before 2026-12-07; then all of them decide).
     class_scores : ndarray or None
         The held-out spectra's :func:`class_scores` under the final temperature, sorted
         (for :func:`prediction_sets`); not part of :meth:`to_dict`.
@@ -352,6 +356,7 @@ class Calibration:
     n_scores: int = 0
     set_coverage: float = float("nan")
     set_size: float = float("nan")
+    set_scores: int = 0
     scores: NDArray[np.float64] | None = field(default=None, repr=False, compare=False)
     class_scores: NDArray[np.float64] | None = field(default=None, repr=False,
                                                      compare=False)
@@ -365,9 +370,15 @@ class Calibration:
         if not np.isfinite(self.set_coverage):
             return None
         m = None if self.class_scores is None else int(np.asarray(self.class_scores).size)
-        few = (f" (too few held-out spectra, {m}, for {1 - self.rate:.0%} sets: below "
-               f"{int(np.ceil(1 / self.rate - 1 - 1e-9))} every set holds every class)"
-               if m is not None and self.rate and _conformal_rank(m, self.rate) > m else "")
+        # the cross-fitted sets of a fold come from the other folds' scores only: decided
+        # on all m, a 2-fold run of 24 (12 a fold, 19 needed) said nothing of its full sets
+        k = self.set_scores if 0 < self.set_scores < (m or 0) else m
+        need = int(np.ceil(1 / self.rate - 1 - 1e-9)) if self.rate else 0
+        few = ("" if k is None or not self.rate or _conformal_rank(k, self.rate) <= k else
+               f" (too few held-out spectra, {k}, for {1 - self.rate:.0%} sets: below "
+               f"{need} every set holds every class)" if k == m else
+               f" (too few held-out spectra for {1 - self.rate:.0%} sets: a fold's are built "
+               f"from the other folds' {k}; below {need} every set holds every class)")
         return (f"prediction sets: {1 - self.rate:.0%} sets hold the true class for "
                 f"{self.set_coverage:.1%} of held-out spectra, {self.set_size:.2f} classes "
                 f"per set on average (cross-fitted){few}")
@@ -475,8 +486,10 @@ def calibrate(logits: ArrayLike, y_idx: ArrayLike, scores: ArrayLike | None,
     # the sets, cross-fitted as the threshold, from the probabilities the model will give
     # (the fold temperatures, or T = 1 where scaling was not kept)
     proba_sets = proba_after if T != 1.0 else softmax(z)
+    set_scores = int(y.size)  # the fewest scores a fold's sets are built from
     for f in ids if ids.size > 1 else ():
         te, tr = folds == f, folds != f
+        set_scores = min(set_scores, int(tr.sum()))
         sets = prediction_sets(proba_sets[te], class_scores(proba_sets[tr], y[tr]), rate)
         covered[te] = sets[np.arange(int(te.sum())), y[te]]
         set_size[te] = sets.sum(axis=1)
@@ -502,5 +515,6 @@ def calibrate(logits: ArrayLike, y_idx: ArrayLike, scores: ArrayLike | None,
                        false_alarm=fa, fitted_temperature=fitted_t, n_scores=n_scores,
                        set_coverage=float(covered.mean()) if ids.size > 1 else float("nan"),
                        set_size=float(set_size.mean()) if ids.size > 1 else float("nan"),
+                       set_scores=set_scores,
                        scores=None if held is None else np.sort(held[np.isfinite(held)]),
                        class_scores=np.sort(class_scores(softmax(z, T), y)))
