@@ -258,6 +258,24 @@ def test_spectra_not_covering_the_grid_are_told_the_models_range(trained):
     assert load(path).prepare(near).shape == (1, round((hi - lo) / step) + 1)
 
 
+def test_an_axis_in_absolute_wavenumbers_is_told_how_to_convert(trained):
+    # 1e7/785 - shift: an export in absolute wavenumbers of the scattered light got only
+    # "covering 10938.9-12388.9 cm-1 ... or train a model on their range"
+    path, *_ = trained
+    w = np.linspace(350.0, 1800.0, 300)
+    absolute = Spectra(np.ones((2, 300)), 1e7 / 785 - w, sources=["abs.csv"] * 2)
+    with pytest.raises(RamancamError, match=(
+            r"covering 10938\.9-12388\.9 cm-1\. That axis lies above 4500 cm-1, where Raman "
+            r"shifts end: it looks like absolute wavenumbers of the scattered light; if so, "
+            r"convert it to Raman shift \(shift = 1e7 / laser nm - wavenumber\) or export "
+            r"Raman shift from the instrument's software\. Give spectra measured over that "
+            r"range")):
+        load(path).prepare(absolute)
+    with pytest.raises(RamancamError) as err:  # Raman shifts short of the range: no hint
+        load(path).prepare(Spectra(np.ones((1, 300)), w + 1000))
+    assert "absolute" not in str(err.value)
+
+
 def test_save_is_atomic(trained, tmp_path, monkeypatch):
     path, est, recipe, _, data = trained
     target = tmp_path / "m.ramancam"

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._inputs import finite_number
-from .checks import axis_steps
+from .checks import MAX_SHIFT, axis_steps, looks_absolute
 from .errors import RamancamError, spectra_count
 from .spectra import Spectra, need_spectra
 
@@ -199,6 +199,11 @@ class RangeChecks:
                 np.abs(np.diff(ax))) < 0.25:
             todo = ("If that axis is in wavelengths (nm), give --laser-nm NM to convert it. "
                     + todo)
+        elif looks_absolute(ax):  # as info and train's note say it
+            todo = (f"That axis lies above {MAX_SHIFT:g} cm-1, where Raman shifts end: it "
+                    "looks like absolute wavenumbers of the scattered light; if so, convert "
+                    "it to Raman shift (shift = 1e7 / laser nm - wavenumber) or export Raman "
+                    "shift from the instrument's software. " + todo)
         # short by a few cm-1 at one end only, with room at the other: perhaps the axis
         # is calibrated differently (another instrument, a drift), which --axis-offset moves
         gap = max(ranges[i, 0] - lo, hi - ranges[i, 1])

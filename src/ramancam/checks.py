@@ -668,13 +668,20 @@ def absolute_axis_note(spectra: Spectra) -> str | None:
     :data:`MAX_SHIFT` cm-1: absolute wavenumbers of the scattered light (an export from a
     785 nm instrument reads 8740-12340 cm-1), not Raman shifts; ``None`` otherwise."""
     a = _first_axis(spectra)
-    if a.size < 3 or not float(a.min()) > MAX_SHIFT:
+    if not looks_absolute(a):
         return None
     return (f"note: the x axis ({a.min():g}-{a.max():g}) lies above {MAX_SHIFT:g} cm-1, "
             "where Raman shifts end: it looks like absolute wavenumbers of the scattered "
             "light, not Raman shifts; if so, convert it (shift = 1e7 / laser nm - "
             "wavenumber) before training, or export Raman shift from the instrument's "
             "software.")
+
+
+def looks_absolute(axis: ArrayLike) -> bool:
+    """Whether a whole axis (3 points or more) lies above :data:`MAX_SHIFT` cm-1: absolute
+    wavenumbers of the scattered light, not Raman shifts (:func:`absolute_axis_note`)."""
+    a = np.asarray(axis, dtype=np.float64)
+    return bool(a.size >= 3 and float(a.min()) > MAX_SHIFT)
 
 
 def channel_axis_note(spectra: Spectra, grid: NDArray[np.float64]) -> str | None:
