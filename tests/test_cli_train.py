@@ -1558,6 +1558,45 @@ def test_training_checks_list_the_confidently_wrong_first_then_the_novel():
                                                                                 "n0"]
 
 
+def test_training_checks_list_every_leave_one_out_score_above_the_threshold():
+    """A leave-one-out novelty score needs no fold model: a spectrum without an out-of-fold
+    prediction (its fold's own recipe could not use it) is listed when its score is above
+    the threshold, its prediction shown as missing (the most anomalous training spectrum,
+    30 times the threshold, was drawn in the histogram but not listed)."""
+    from types import SimpleNamespace
+
+    from ramancam.train_report import training_checks
+
+    cv = SimpleNamespace(
+        classes=["a", "b"], labels=np.array(["a", "a", "b", "b"]),
+        oof_pred=np.array(["a", "", "b", "b"]),
+        oof_proba=np.array([[0.9, 0.1], [np.nan, np.nan], [0.2, 0.8], [0.3, 0.7]]),
+        fold_of=np.array([0, -1, 1, 1]),  # s1: no prediction
+        oof_novelty=np.array([0.1, np.nan, 0.2, 0.3]))
+    loo = np.array([0.1, 30.0, 0.2, 0.9])
+    n_wrong, n_novel, rows = training_checks(cv, ["s0", "s1", "s2", "s3"], 0.8, scores=loo)
+    assert (n_wrong, n_novel) == (0, 2)
+    assert [r[0] for r in rows] == ["s1", "s3"]
+    assert rows[0][2] == "no prediction" and np.isnan(rows[0][3])
+    assert rows[0][4:] == [30.0, "above the novelty threshold"]
+    assert rows[1][2] == "b"
+    # out-of-fold scores: a spectrum without a prediction has none
+    assert training_checks(cv, ["s0", "s1", "s2", "s3"], 0.25)[:2] == (0, 1)
+    # more rows than the table holds: a third of it for the most novel of the others (38
+    # wrong spectra filled the 30 rows, the most novel one left out)
+    from ramancam.train_report import _shown_checks
+
+    rows = [[f"w{i}", "", "", 0.1, "", "another class out of fold"] for i in range(38)] + [
+        [f"n{i}", "", "", 1.0, 9.0 - i, "above the novelty threshold"] for i in range(4)]
+    shown = [r[0] for r in _shown_checks(rows, 38, 30)]
+    assert shown == [f"w{i}" for i in range(26)] + ["n0", "n1", "n2", "n3"]
+    assert [r[0] for r in _shown_checks(rows[33:], 5, 6)] == ["w33", "w34", "w35", "w36",
+                                                            "n0", "n1"]
+    assert [r[0] for r in _shown_checks(rows[36:], 2, 3)] == ["w36", "w37", "n0"]
+    assert [r[0] for r in _shown_checks(rows[30:], 8, 3)] == ["w30", "w31", "n0"]
+    assert _shown_checks(rows[:5], 5, 30) == rows[:5]
+
+
 def test_no_output_may_overwrite_an_input(peaks_file, model_file, tmp_path, capsys,
                                           monkeypatch):
     """An output naming the data or the model file is refused before any work (it would

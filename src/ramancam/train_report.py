@@ -391,7 +391,8 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
         n_wrong, n_novel, every = training_checks(cv, ids, threshold, scores=novelty_scores,
                                                   where=where, top=len(ids))
         n_known = int((tested & ~untrained).sum())  # the spectra their tester could name
-        rows, n_listed = every[:MAX_CHECKED], len(every)
+        rows, n_listed = _shown_checks(every, n_wrong, MAX_CHECKED), len(every)
+        n_novel_shown = sum(1 for r in rows if not r[5].startswith("another class"))
         scored = bool(np.isfinite(threshold))  # --novelty none: no score, no threshold
         held_out = " (its group left out)" if grouped else " (left out of the others)"
         blocks = [
@@ -409,8 +410,10 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
             + ("; one above the threshold may be an instrument fault or a sample of something "
                "else" if scored else "")
             + ". Check them before relying on the model."
-            + (f" The {len(rows)} listed are the most confidently wrong first, then the most "
-               "novel." if n_listed > len(rows) else "")]
+            + (f" The {len(rows)} listed are the {len(rows) - n_novel_shown} most "
+               "confidently wrong"
+               + (f" first, then the {n_novel_shown} most novel of the others"
+                  if n_novel_shown else "") + "." if n_listed > len(rows) else "")]
         if (note := unseen_note(cv, threshold, fixed_split=fixed_split)) is not None:
             blocks.append(note)
         if rows:
@@ -418,6 +421,18 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
                                  "novelty", "why"], rows))
         sections.append(Section(checks_title, blocks))
     return write_report(path, "ramancam train", sections, settings=dict(settings), seed=seed)
+
+
+def _shown_checks(rows: list[list[Any]], n_wrong: int, top: int) -> list[list[Any]]:
+    """The first ``top`` of :func:`training_checks`' ``rows`` (its first ``n_wrong`` the
+    wrong ones), a third of them kept for the most novel of the others when both kinds
+    overflow: 38 wrong spectra filled the 30 rows, and the most anomalous training spectrum
+    (30 times the threshold, likely an instrument fault) was not shown."""
+    if len(rows) <= top:
+        return rows
+    # a third for the others, or all the wrong ones leave (there are more than top rows)
+    novel = max(min(len(rows) - n_wrong, top // 3), top - n_wrong)
+    return rows[:top - novel] + rows[n_wrong:n_wrong + novel]
 
 
 def training_checks(cv: Any, ids: Sequence[str], threshold: float,
@@ -428,7 +443,9 @@ def training_checks(cv: Any, ids: Sequence[str], threshold: float,
     Returns ``(n_wrong, n_novel, rows)``: how many tested spectra the CNN put in another class
     out of fold, how many scored above the novelty ``threshold`` out of fold (neither counts
     nor lists the spectra of a class the model that tested them never trained on:
-    :func:`unseen_spectra`), and up to
+    :func:`unseen_spectra`; with ``scores`` every other spectrum above the threshold counts,
+    one without an out-of-fold prediction too, its prediction shown as "no prediction"),
+    and up to
     ``top`` rows ``[id, label, predicted out of fold, p(label), novelty, why]``, the most
     confidently wrong first (smallest probability of the own label), then the most novel.
     ``scores``: the novelty scores to check (``cv.labels``' order; default the out-of-fold
@@ -438,7 +455,8 @@ def training_checks(cv: Any, ids: Sequence[str], threshold: float,
     lab = np.asarray(cv.labels).astype(str)
     # a spectrum whose class the model that tested it never trained on is no suspect: no
     # model could have named it (unseen_note says how many, and whether they were flagged)
-    tested = (np.asarray(cv.fold_of) >= 0) & ~unseen_spectra(cv)
+    predicted = np.asarray(cv.fold_of) >= 0
+    tested = predicted & ~unseen_spectra(cv)
     classes = np.asarray(cv.classes).astype(str)
     proba = np.asarray(cv.oof_proba, dtype=np.float64)
     known = np.isin(lab, classes)
@@ -449,7 +467,11 @@ def training_checks(cv: Any, ids: Sequence[str], threshold: float,
     nov = np.asarray(cv.oof_novelty if scores is None else scores, dtype=np.float64)
     if nov.size != lab.size:
         nov = np.full(lab.size, np.nan)
-    novel = tested & np.isfinite(nov) & (nov > threshold)
+    # a leave-one-out score needs no fold model: a spectrum without an out-of-fold prediction
+    # (its fold's own recipe could not use it) has one too, and the histogram draws it (the
+    # most anomalous spectrum, 30 times the threshold, was drawn but not listed)
+    scored = ~unseen_spectra(cv) if scores is not None else tested
+    novel = scored & np.isfinite(nov) & (nov > threshold)
     chosen = np.flatnonzero(wrong | novel)
     # the wrong ones by their own label's probability, the rest by novelty alone (p(label)
     # sorted them too: among 249 novel spectra the 30 listed were not the most novel)
@@ -460,7 +482,8 @@ def training_checks(cv: Any, ids: Sequence[str], threshold: float,
     for i in order[:top]:
         why = [w for w, on in ((f"another class {where}", wrong[i]),
                                ("above the novelty threshold", novel[i])) if on]
-        rows.append([ids[i], lab[i], str(cv.oof_pred[i]), float(p_label[i]),
+        rows.append([ids[i], lab[i], str(cv.oof_pred[i]) if predicted[i] else "no prediction",
+                     float(p_label[i]),
                      float(nov[i]) if np.isfinite(nov[i]) else "", "; ".join(why)])
     return int(wrong.sum()), int(novel.sum()), rows
 
