@@ -4,6 +4,7 @@ spectrum must not choose the recipe or narrow the grid of the fold that tests it
 from __future__ import annotations
 
 import csv
+import html
 import json
 import re
 
@@ -94,6 +95,39 @@ def test_a_test_spectrum_does_not_choose_its_folds_recipe(tmp_path, capsys):
     assert f"  decided:   fold {k}'s training part alone chooses" in capsys.readouterr().out
     html = page.read_text()
     assert "fold decisions" in html and "1 more counted as errors without a prediction" in html
+
+
+def test_the_reliability_figure_leaves_out_the_folds_the_calibration_leaves_out(
+        tmp_path, capsys, monkeypatch):
+    """A fold whose training part chose its own recipe is left out of the calibration
+    (its logits describe another preprocessing): the report's reliability figure drew its
+    spectra all the same (98 rows where the printed error rested on 49)."""
+    from ramancam import train_report
+
+    drawn = []
+    figure = train_report._reliability_figure
+
+    def spy(logits, y_idx, temperature):
+        drawn.append(np.asarray(logits))
+        return figure(logits, y_idx, temperature)
+
+    monkeypatch.setattr(train_report, "_reliability_figure", spy)
+    X, labels = _set()
+    X[4] = _cupped(BANDS["a"])
+    path, page = tmp_path / "spectra.csv", tmp_path / "r.html"
+    write_table(Spectra(X, AXIS, labels=labels), path)
+    assert main(["train", str(path), "--label-col", "label", "--epochs", "1", "--augment",
+                 "off", "--novelty", "none", "--no-compare", "--out",
+                 str(tmp_path / "m.ramancam"), "--report", str(page)]) == 0
+    text = capsys.readouterr().out
+    m = re.search(r"fold (\d) left out, whose training part chose another preprocessing", text)
+    assert m, text
+    # 30 spectra in 5 folds of 6: fold k's 5 predicted ones (and s04, unpredicted) left out
+    (logits,) = drawn
+    assert logits.shape[0] == 24
+    assert (f"Left out, as the calibration leaves them out: the 5 spectra of fold {m[1]}, "
+            "whose training part chose another preprocessing than the model's.") in (
+                " ".join(html.unescape(page.read_text()).split()))
 
 
 def test_a_fixed_splits_model_takes_its_training_parts_recipe(tmp_path, capsys):

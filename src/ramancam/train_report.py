@@ -146,7 +146,7 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
                        rate: float = 0.05, ids: Sequence[str] | None = None,
                        novelty_scores: NDArray[np.float64] | None = None,
                        fixed_split: bool = False, notes: Sequence[str] = (),
-                       grouped: bool = False) -> Path:
+                       grouped: bool = False, left_out_folds: Sequence[int] = ()) -> Path:
     """Write the report of one ``train`` run (see the module docstring).
 
     Parameters
@@ -191,6 +191,10 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
     notes : sequence of str
         The notes on the data ``train`` printed (exact copies, clipped spectra, groups whose
         bands sit off the others'), shown under Data.
+    left_out_folds : sequence of int
+        The folds (0-based) whose out-of-fold values the calibration left out (their
+        training part chose another preprocessing than the model's): the reliability figure
+        leaves them out too, and says so.
 
     Returns
     -------
@@ -340,6 +344,11 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
     # them said nothing of the probabilities of the classes the model knows)
     ok = (tested & ~untrained & ~np.isnan(z).any(axis=1) & np.isfinite(z).any(axis=1)
           if z.size else np.zeros(0, dtype=bool))
+    # the folds the calibration left out (another preprocessing than the model's): the figure
+    # drew their spectra too, 98 rows where the printed error rested on 49
+    other = ok & np.isin(cv.fold_of, list(left_out_folds)) if ok.size else ok
+    ok = ok & ~other
+    folds_out = sorted(int(k) + 1 for k in left_out_folds)
     if ok.any():
         yi = np.searchsorted(np.asarray(classes), cv.labels.astype(str)[ok])
         blocks.append(Figure.from_matplotlib(
@@ -352,7 +361,12 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
             "swings widely)."
             + (f" Left out, as the calibration leaves them out: the {int(untrained.sum())} "
                f"spectra of {unseen_classes}, tested by a model that never trained on their "
-               "class." if untrained.any() else "")))
+               "class." if untrained.any() else "")
+            + ((" Also left out" if untrained.any() else
+                " Left out, as the calibration leaves them out")
+               + f": the {int(other.sum())} spectra of fold{'s' if len(folds_out) > 1 else ''} "
+               f"{', '.join(map(str, folds_out))}, whose training part chose another "
+               "preprocessing than the model's." if other.any() else "")))
     loo = novelty_scores is not None
     s = np.asarray(novelty_scores if loo else cv.oof_novelty, dtype=np.float64)
     cv_lab = np.asarray(cv.labels).astype(str)

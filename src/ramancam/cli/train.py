@@ -353,6 +353,20 @@ def release_threads() -> None:
         _BLAS_LIMITS.pop().restore_original_limits()
 
 
+def calibration_left_out(cv: CVResult, own_folds: Any) -> list[int]:
+    """The folds (0-based, sorted) whose out-of-fold values calibrate the final model
+    without: ``own_folds``, whose training part chose another recipe or grid than the final
+    model's (``CVPlan.own_inputs``), unless no other fold tested a spectrum (then none).
+    The report's reliability figure leaves out the same."""
+    import numpy as np
+
+    folds = sorted(int(k) for k in own_folds)
+    other = np.isin(cv.fold_of, folds)
+    if not folds or not other.any() or not ((cv.fold_of >= 0) & ~other).any():
+        return []
+    return folds
+
+
 def _calibrate(final: Any, cv: CVResult, data: Any, params: dict[str, Any],
                args: argparse.Namespace, split: bool, groups: Any = None,
                own_folds: Any = ()) -> tuple[list[str], Any]:
@@ -381,13 +395,13 @@ def _calibrate(final: Any, cv: CVResult, data: Any, params: dict[str, Any],
         s = None if params.get("novelty") is None else cv.oof_novelty
         fold_of, source = cv.fold_of, f"out-of-fold, {len(cv.fold_accuracy)}-fold CV"
         ref_labels = labels
-        other = np.isin(fold_of, sorted(own_folds)) if len(own_folds) else None
-        if other is not None and other.any() and ((fold_of >= 0) & ~other).any():
+        if left := calibration_left_out(cv, own_folds):
             # a fold on another recipe or grid: its logits are no evidence about the model's
             z = np.array(z, dtype=np.float64, copy=True)
-            z[other] = np.nan  # calibrate leaves out rows whose true-class logit is not finite
-            shown = ", ".join(str(int(k) + 1) for k in sorted(own_folds))
-            source += (f"; fold{'s' if len(own_folds) > 1 else ''} {shown} left out, "
+            # calibrate leaves out rows whose true-class logit is not finite
+            z[np.isin(fold_of, left)] = np.nan
+            shown = ", ".join(str(k + 1) for k in left)
+            source += (f"; fold{'s' if len(left) > 1 else ''} {shown} left out, "
                        "whose training part chose another preprocessing than the model's")
     scorer = getattr(final, "novelty_scorer_", None)
     loo = (scorer.loo_scores(groups, ref_labels)
@@ -597,7 +611,8 @@ def _run(args: argparse.Namespace) -> int:
             threshold=float(getattr(final, "novelty_threshold_", float("inf"))),
             rate=float(params.get("novelty_rate", 0.05)), ids=[str(i) for i in data.ids],
             novelty_scores=loo, fixed_split=split, notes=settings["data_notes"],
-            grouped=groups is not None)
+            grouped=groups is not None,
+            left_out_folds=[] if split else calibration_left_out(cv, plan.own_inputs))
         print(f"saved {args.out}")
         print(f"wrote the report {p}")
     return 0
