@@ -342,6 +342,28 @@ def test_imbalanced_classes_get_a_note_under_the_accuracy(tmp_path, capsys):
                          f"{tmp_path / 'res' / 'predictions.csv'} lists every prediction") in text
 
 
+def test_the_imbalance_note_leaves_out_a_class_the_fold_never_trained_on(tmp_path, capsys):
+    """Group folds that hold a class in one group test it on a model that never trained on
+    it: no recall to speak of ("recognised 0 of 4" was its worst class); the note leaves
+    those spectra out, and says so, as train's does."""
+    s = read_table(imbalanced_table(tmp_path / "imb.csv"), label_col="label")
+    grid = s.wavenumbers
+    lone = 0.1 + np.exp(-0.5 * ((grid - 550.0) / 6.0) ** 2)
+    X = np.vstack([s.X, lone + 0.05 * np.random.default_rng(1).standard_normal((4, grid.size))])
+    labels = [*s.labels.tolist(), *["lone"] * 4]
+    batch = np.array([f"g{i % 3}" for i in range(30)] + ["g0"] * 4)
+    path = tmp_path / "groups.csv"
+    io.write_table(Spectra(X, grid, labels=labels, meta={"batch": batch}), path)
+    assert main(["baseline", str(path), "--label-col", "label", "--group-col", "batch",
+                 "--model", "pca-svm", "--recipe", "none", "--folds", "3"]) == 0
+    note = next(ln for ln in capsys.readouterr().out.splitlines()
+                if ln.startswith("note: imbalanced"))
+    assert note.startswith("note: imbalanced classes (largest major: 24 tested spectra; "
+                           "smallest minor: 6; left out: the 4 spectra of lone, tested by a "
+                           "model that never trained on their class), and accuracy weighs")
+    assert "worst class, minor," in note
+
+
 def test_spectra_the_paper_line_lies_above_are_named(tmp_path, capsys):
     # on a convex background (high at both ends) the end-point line lies above most of a
     # spectrum; normalised to a small peak above it, the inputs reached -73 without a word

@@ -361,6 +361,40 @@ def test_imbalance_note_gives_balanced_accuracy_and_the_worst_class():
         true, pred, "the CNN", more="; cv.confusion is its confusion matrix"))
 
 
+def test_imbalance_line_counts_the_unpredicted_and_leaves_out_classes_never_trained_on():
+    """train's note counted the spectra of a class their fold never trained on ("its worst
+    class, R, recognised 0 of 8", where the report's table says "not trained on in its
+    fold": no recall to speak of) and left out a spectrum without a prediction ("largest
+    A: 40 tested spectra" of 41, the accuracy table counting it as an error): now the
+    first are left out, said so, and the second counts as an error."""
+    from ramancam.cli._notes import imbalance_note
+    from ramancam.cli.train import imbalance_line
+    from ramancam.train import CVResult
+
+    labels = np.array(["A"] * 40 + ["B"] * 10 + ["C"] * 8)
+    pred = labels.copy()
+    pred[40:48] = "A"  # B recognised 2 of 10
+    pred[50:] = "A"  # C: never trained on in its fold
+    fold_of = np.r_[np.zeros(29, dtype=int), np.ones(29, dtype=int)]
+    fold_of[0], pred[0] = -1, ""  # its fold's own recipe could not use it
+    logits = np.zeros((58, 3))
+    logits[fold_of == 1, 2] = -np.inf  # fold 2's training part lacked C
+    logits[0] = np.nan
+    cv = CVResult(classes=["A", "B", "C"], fold_accuracy=[0.5, 0.5],
+                  confusion=np.zeros((3, 3), dtype=np.int64), oof_pred=pred,
+                  oof_proba=np.zeros((58, 3)), fold_of=fold_of, labels=labels,
+                  fold_sizes=[(29, 29), (29, 29)], oof_logits=logits)
+    left = "left out: the 8 spectra of C, tested by a model that never trained on their class"
+    note = imbalance_line(cv)
+    assert note == imbalance_note(labels[:50], pred[:50], "the CNN", left_out=left)
+    assert note.startswith("note: imbalanced classes (largest A: 40 tested spectra; smallest "
+                           f"B: 10; {left}), and accuracy weighs")
+    # (39/40 + 2/10) / 2
+    assert "balanced accuracy (mean recall per class) is 0.588; its worst class, B, " \
+        "recognised 2 of 10." in note
+    assert imbalance_line(cv, test=np.ones(58, dtype=bool)) == note
+
+
 def test_train_fixed_split_and_paper_recipe(tmp_path, capsys):
     rng = np.random.default_rng(0)
     axis = np.linspace(300, 1900, 300)

@@ -341,7 +341,22 @@ IMBALANCE_RATIO = 4
 IMBALANCE_GAP = 0.01
 
 
-def imbalance_note(true: Any, pred: Any, model: str, *, more: str = "") -> str | None:
+def untrained_left_out(labels: Any) -> str:
+    """:func:`imbalance_note`'s ``left_out`` for the tested spectra of ``labels`` whose
+    class the model that tested them never trained on (empty for none)."""
+    import numpy as np
+
+    from ..train_report import _classes_listed
+
+    labels = np.asarray(labels).astype(str)
+    if not (k := labels.size):
+        return ""
+    return (f"left out: the {k} spectr{'um' if k == 1 else 'a'} of {_classes_listed(labels)}, "
+            f"tested by a model that never trained on {'its' if k == 1 else 'their'} class")
+
+
+def imbalance_note(true: Any, pred: Any, model: str, *, more: str = "",
+                   left_out: str = "") -> str | None:
     """The note under an accuracy table (train, baseline) when the classes are imbalanced
     and the accuracy hides it: the largest tested class holds :data:`IMBALANCE_RATIO` times
     the spectra of the smallest or more, and the balanced accuracy (mean recall per class,
@@ -358,6 +373,10 @@ def imbalance_note(true: Any, pred: Any, model: str, *, more: str = "") -> str |
         The model in words, e.g. "the CNN".
     more : str
         Where to see more (ends the line).
+    left_out : str
+        The tested spectra not in ``true`` in words (ends the counts' parentheses), e.g.
+        "left out: the 8 spectra of R, tested by a model that never trained on their
+        class"; empty when none are.
     """
     import warnings
 
@@ -379,7 +398,8 @@ def imbalance_note(true: Any, pred: Any, model: str, *, more: str = "") -> str |
     worst = np.lexsort((classes, counts, hits / counts))[0]  # ties: the smaller class
     big, small = int(np.argmax(counts)), int(np.argmin(counts))
     return (f"note: imbalanced classes (largest {classes[big]}: {counts[big]} tested "
-            f"spectra; smallest {classes[small]}: {counts[small]}), and accuracy weighs each "
+            f"spectra; smallest {classes[small]}: {counts[small]}"
+            f"{'; ' + left_out if left_out else ''}), and accuracy weighs each "
             f"class by its spectra: {model}'s balanced accuracy (mean recall per class) is "
             f"{balanced:.3f}; its worst class, {classes[worst]}, recognised {hits[worst]} of "
             f"{counts[worst]}. More spectra of the small classes help most{more}")

@@ -167,7 +167,7 @@ def _run(args: argparse.Namespace) -> int:
     from ..train import fold_sd
     from ._common import check_split_options, read_data
     from ._cv import plan_cv
-    from ._notes import imbalance_note
+    from ._notes import imbalance_note, untrained_left_out
 
     components = _check_args(args)
     check_split_options(args)
@@ -181,6 +181,7 @@ def _run(args: argparse.Namespace) -> int:
     ids = raw.ids
     pred = np.empty(len(data), dtype=object)
     fold_of = np.zeros(len(data), dtype=int)
+    untrained = np.zeros(len(data), dtype=bool)  # tested by a model that never saw the class
     folds: list[dict[str, Any]] = []
     for k, (tr, te) in enumerate(splits, start=1):
         Xk, n_test = X, te.size
@@ -188,6 +189,7 @@ def _run(args: argparse.Namespace) -> int:
         if k - 1 in own_inputs:  # this fold's training part chose its own preprocessing
             Xk, usable = own_inputs[k - 1].X, own_inputs[k - 1].usable
             tr, te = tr[usable[tr]], te[usable[te]]  # unusable test spectra: errors
+        untrained[te] = ~np.isin(y[te], y[tr])  # (as train's, among the predicted ones)
         model = make_model(args.model, components=components, inner_folds=args.inner_folds,
                            seed=args.seed)
         t0 = time.perf_counter()
@@ -208,8 +210,12 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print(f"accuracy mean +- sd: {accs.mean():.4f} +- {fold_sd(accs):.4f} "
               f"({len(splits)} folds)")
-    note = imbalance_note(  # every test spectrum, one without a prediction as an error
-        y[fold_of > 0], pred[fold_of > 0], MODEL_NAMES[args.model],
+    # every test spectrum, one without a prediction as an error; not those of a class the
+    # fold never trained on (no recall to speak of), said so
+    counted = (fold_of > 0) & ~untrained
+    note = imbalance_note(
+        y[counted], pred[counted], MODEL_NAMES[args.model],
+        left_out=untrained_left_out(y[untrained]),
         more="; " + ("--out DIR writes every prediction (predictions.csv)" if args.out is None
                      else f"{Path(args.out) / 'predictions.csv'} lists every prediction"))
     if note:

@@ -315,14 +315,30 @@ def format_winner(cv: CVResult) -> str:
     return "\n".join(lines)
 
 
-def imbalance_line(cv: CVResult, more: str = "") -> str | None:
+def imbalance_line(cv: CVResult, more: str = "", test: Any = None) -> str | None:
     """The note under the table when imbalanced classes let the CNN's accuracy hide a
     class it recognises badly (:func:`~._notes.imbalance_note`, on the out-of-fold
-    predictions; ``more`` ends it), or ``None``."""
-    from ._notes import imbalance_note
+    predictions; ``more`` ends it), or ``None``. ``test``: bool per spectrum, in a test
+    part (default: every spectrum where the folds' test parts hold them all, else those with
+    a prediction); one without a prediction (its fold's own recipe could not use it) counts
+    as an error, as in the accuracy table. The spectra of a class the model that tested
+    them never trained on (:func:`~ramancam.train_report.unseen_spectra`: no recall to speak
+    of) are left out, and the note says so."""
+    import numpy as np
 
-    tested = cv.fold_of >= 0
-    return imbalance_note(cv.labels[tested], cv.oof_pred[tested], "the CNN", more=more)
+    from ..train_report import unseen_spectra
+    from ._notes import imbalance_note, untrained_left_out
+
+    n = cv.labels.size
+    if test is None:
+        every = sum(int(t) for _, t in cv.fold_sizes) == n
+        test = np.ones(n, dtype=bool) if every else cv.fold_of >= 0
+    test = np.asarray(test, dtype=bool)
+    unseen = unseen_spectra(cv) & test
+    keep = test & ~unseen
+    pred = np.where(cv.fold_of >= 0, cv.oof_pred.astype(str), "")
+    return imbalance_note(cv.labels[keep], pred[keep], "the CNN", more=more,
+                          left_out=untrained_left_out(cv.labels[unseen]))
 
 
 #: The BLAS thread limits a command set (``--threads``), undone when it ends.
@@ -511,8 +527,12 @@ def _run(args: argparse.Namespace) -> int:
     kind = cv_kind(args, cv, plan.spatial)
     table, winner = format_cv(cv), format_winner(cv) if cv.baselines else ""
     # the lines under the table, which the report repeats: the winner's, then imbalance's
+    in_test = np.zeros(len(data), dtype=bool)  # every test spectrum, predicted or not
+    for _, te in plan.splits:
+        in_test[te] = True
     winner = "\n".join(filter(None, [winner, imbalance_line(
-        cv, f"; 'ramancam info {shlex.quote(str(args.out))}' shows its confusion matrix")]))
+        cv, f"; 'ramancam info {shlex.quote(str(args.out))}' shows its confusion matrix",
+        test=in_test)]))
     print(f"\naccuracy ({kind}):")
     print(table)
     if winner:
