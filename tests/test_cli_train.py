@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import json
 import re
 
@@ -2506,6 +2507,31 @@ def test_report_reliability_leaves_out_spectra_of_classes_never_trained_on(
     assert np.isfinite(logits[:, :2]).all()  # no row whose class has no logit
     assert (f"Left out, as the calibration leaves them out: the {int((s.labels == last).sum())} "
             f"spectra of {last}") in text
+
+
+def test_the_flagged_share_says_it_is_cross_fitted_and_the_histogram_what_it_counts(
+        tmp_path, capsys):
+    """'known held-out spectra flagged 5.1%' beside a histogram with 4 of 99 (4.0 %) above
+    the threshold: the share is cross-fitted (each part against a threshold set on the
+    others), the histogram counts against the model's threshold; both now say so."""
+    from ramancam.bundle import load
+
+    path = tmp_path / "p.csv"
+    assert main(["simulate", "peaks", "--n-per-class", "15", "--seed", "3", "--out",
+                 str(path)]) == 0
+    out, page = tmp_path / "m.ramancam", tmp_path / "r.html"
+    capsys.readouterr()
+    assert main(["train", str(path), "--label-col", "label", *FAST, "--folds", "2",
+                 "--no-compare", "--out", str(out), "--report", str(page)]) == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines()
+                if ln.startswith("unknown: "))
+    assert re.search(r"; known held-out spectra flagged [\d.]+% \(cross-fitted\)$", line), line
+    b = load(out)
+    scores = np.asarray(b.held_out)  # the leave-one-out scores the histogram draws
+    text = " ".join(html.unescape(page.read_text()).split())
+    assert (f"{int(np.sum(scores > b.threshold))} of the {scores.size} drawn are above this "
+            "threshold; the share of known held-out spectra flagged in the calibration lines "
+            "above is cross-fitted") in text
 
 
 def test_fixed_split_prints_test_only_classes_flagged_apart(tmp_path, capsys):

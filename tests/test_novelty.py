@@ -210,6 +210,12 @@ def test_calibrate_reports_cross_fitted_ece_and_false_alarm():
     assert 0.05 < cal.false_alarm < 0.15
     assert cal.threshold == conformal_threshold(scores, 0.1)
     assert "temperature" in cal.summary()[0] and "10% false alarms" in cal.summary()[1]
+    # the share is cross-fitted, not counted against the threshold printed: said so
+    assert cal.summary()[1].endswith(
+        f"known held-out spectra flagged {cal.false_alarm:.1%} (cross-fitted)")
+    loo = calibrate(4.0 * z, y, scores, np.arange(600) % 5, rate=0.1, loo_scores=scores)
+    assert loo.summary()[1].endswith(
+        f"known held-out spectra flagged {loo.false_alarm:.1%} (cross-fitted)")
 
 
 def test_temperature_is_kept_at_1_when_scaling_does_not_lower_the_held_out_ece():
