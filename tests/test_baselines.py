@@ -325,6 +325,10 @@ def test_plot_vip_draws_one_line_per_class_and_threshold():
     ax3 = plot_vip(m.vip_, x, ["x" * 150, "b", "c"], ax=Figure().add_subplot())
     legend = [t.get_text() for t in ax3.get_legend().get_texts()]
     assert len(legend[0]) <= NAME_LIMIT and "\u2026" in legend[0] and legend[1:3] == ["b", "c"]
+    # the axis named as every figure names it: a channel axis is no Raman shift
+    assert ax.get_xlabel() == "Raman shift (cm⁻¹)"
+    channels = plot_vip(m.vip_, np.arange(30.0), ax=Figure().add_subplot())
+    assert channels.get_xlabel() == "channel"
 
 
 @pytest.mark.parametrize("n", [15, 30])

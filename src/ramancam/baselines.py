@@ -821,7 +821,7 @@ def plot_vip(vip: ArrayLike, wavenumbers: ArrayLike, classes: Sequence[str] | No
     vip : array-like of shape (n_classes, n_points) or (n_points,)
         VIP scores (e.g. ``PLSDA.vip_`` or ``PLSDA.vip_overall_``).
     wavenumbers : array-like of shape (n_points,)
-        The grid the VIP is on, cm-1.
+        The grid the VIP is on, cm-1 (channel numbers 0, 1, ... label the axis "channel").
     classes : sequence of str of length n_classes, optional
         Legend labels.
     ax : matplotlib Axes, optional
@@ -861,7 +861,9 @@ def plot_vip(vip: ArrayLike, wavenumbers: ArrayLike, classes: Sequence[str] | No
                 label=None if names is None else names[i])
     if threshold is not None:
         ax.axhline(threshold, color="0.5", lw=0.8, ls="--", label=f"VIP = {threshold:g}")
-    ax.set_xlabel("Raman shift (cm⁻¹)")
+    from .plot import _xlabel
+
+    ax.set_xlabel(_xlabel(x, None))  # "channel" on a channel axis, as every figure's
     ax.set_ylabel("VIP")
     if classes is not None:  # beside the axes: over them it hid VIP peaks
         ax.legend(fontsize="small", ncols=1 + len(classes) // 16, loc="upper left",
