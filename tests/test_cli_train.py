@@ -1393,6 +1393,23 @@ def test_predict_and_explain_show_progress_over_their_chunks(model_file, peaks_f
     assert re.search(r"^  12/12 spectra \(\d+ s\)$", capsys.readouterr().err, re.M)
 
 
+def test_the_clipped_note_gives_one_number_for_one_length():
+    # one clipped spectrum read "held at 1 over 609-609 points"
+    from ramancam.checks import Clipped
+    from ramancam.cli._common import clipped_line
+
+    one = clipped_line([Clipped(0, 1.0, 609, 400.0, 1800.0)], ["flat1"], "inside the grid",
+                       "advice")
+    assert one == ("note: 1 spectrum clipped inside the grid (held at 1 over 609 points: "
+                   "flat1): a saturated detector; advice")
+    two = clipped_line([Clipped(0, 1.0, 3, 400.0, 404.0), Clipped(1, 1.0, 4, 500.0, 506.0)],
+                       ["a", "b"], "inside the grid", "advice")
+    assert "(held at 1 over 3-4 points: a, b)" in two
+    from ramancam.cli._common import span  # info's clipped line too
+
+    assert span(110.06, 110.14, ".1f") == "110.1" and span(2, 6) == "2-6"
+
+
 def test_predict_notes_spectra_clipped_inside_the_models_range(model_file, peaks_file,
                                                                tmp_path, capsys):
     s = read_table(peaks_file, label_col="label")

@@ -855,6 +855,13 @@ def clipped_in(data: Any, grid: Any) -> list[Any]:
     return in_grid(clipped_spectra, data, grid)
 
 
+def span(lo: float, hi: float, spec: str = "g") -> str:
+    """``lo-hi`` formatted by ``spec``, or one number where both read the same (one clipped
+    spectrum was "held at 1 over 609-609 points")."""
+    a, b = format(lo, spec), format(hi, spec)
+    return a if a == b else f"{a}-{b}"
+
+
 def clipped_line(found: list[Any], ids: list[str], where: str, advice: str) -> str | None:
     """A ``note:`` naming the clipped spectra ``found`` (:func:`clipped_in`; a saturated
     detector) by their ``ids``, or ``None`` when there are none."""
@@ -864,7 +871,8 @@ def clipped_line(found: list[Any], ids: list[str], where: str, advice: str) -> s
     shown = first_ids([ids[c.index] for c in found])
     values = ", ".join(f"{v:g}" for v in sorted({c.value for c in found}))
     return (f"note: {spectra_count(n)} clipped {where} (held at {values} "
-            f"over {min(c.n_points for c in found)}-{max(c.n_points for c in found)} points: "
+            f"over {span(min(c.n_points for c in found), max(c.n_points for c in found))} "
+            "points: "
             f"{shown}): a saturated detector; {advice}")
 
 

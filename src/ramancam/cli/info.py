@@ -16,6 +16,7 @@ from ._common import (
     first_ids,
     label_like,
     left_out_text,
+    span,
 )
 from ._stdin import shown_as
 
@@ -292,8 +293,8 @@ def format_summary(path: str, d: dict[str, Any]) -> str:
                     "paper recipe's straight baseline runs (a pybaselines recipe, --recipe "
                     "asls, does not use it)" if c.get("at_end") else ""))
         lines.append(f"  clipped:   {spectra_count(c['n'])} held at "
-                     f"{vals} over {c['points'][0]}-{c['points'][1]} points, at "
-                     f"{c['range'][0]:.1f}-{c['range'][1]:.1f} cm-1 (first: {c['first']}); "
+                     f"{vals} over {span(c['points'][0], c['points'][1])} points, at "
+                     f"{span(c['range'][0], c['range'][1], '.1f')} cm-1 (first: {c['first']}); "
                      + where)
     if sp := d.get("spikes"):
         lines.append(_spikes_text(sp))
