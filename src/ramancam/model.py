@@ -227,6 +227,8 @@ def resolve_device(device: str) -> torch.device:
     try:
         dev = torch.device(device)
     except RuntimeError:
+        dev = None
+    if dev is None or dev.type not in ("cpu", "cuda"):  # 'mps', 'xpu', ...: a traceback later
         raise RamancamError(
             f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto'; got {device!r}.") from None
     if dev.type == "cuda" and not torch.cuda.is_available():

@@ -32,9 +32,10 @@ def add_data_arguments(p: argparse.ArgumentParser, *, name: str = "data",
                                    "RRUFF text, SPC, WDF, JCAMP-DX, OPUS, SIF, SPA, Excel "
                                    ".xlsx/.xls, "
                                    "MATLAB .mat; FILE:NAME for a sheet or a MATLAB matrix) or a "
-                                   "folder of such files; '-': standard input") -> None:
+                                   "folder of such files; '-': standard input",
+                       groups: bool = True) -> None:
     """Positional DATA plus ``--files``, ``--label-col`` / ``--labels-from`` /
-    ``--groups-from``."""
+    ``--groups-from`` (``groups=False``: not offered, for commands that use no groups)."""
     p.add_argument(name, metavar=metavar, help=help)
     add_reading_arguments(p)
     g = p.add_argument_group("labels")
@@ -43,7 +44,8 @@ def add_data_arguments(p: argparse.ArgumentParser, *, name: str = "data",
                         "the column (variable) holding the class label; empty cells are "
                         "unlabelled spectra")
     g.add_argument("--labels-from", metavar="SPEC", help=LABELS_FROM_HELP)
-    g.add_argument("--groups-from", metavar="SPEC", help=GROUPS_FROM_HELP)
+    if groups:
+        g.add_argument("--groups-from", metavar="SPEC", help=GROUPS_FROM_HELP)
     add_xy_argument(p)
 
 

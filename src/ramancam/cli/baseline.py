@@ -32,8 +32,9 @@ comparison classifiers on every training part:
 Prints the accuracy per fold and mean +- sd (or the test accuracy of a fixed split), and,
 where the classes are imbalanced (4:1 or more) and the balanced accuracy (mean recall per
 class) falls 0.01 or more below the accuracy, a note with it and the worst class. With
---out DIR it writes DIR/predictions.csv (id, fold, true, predicted; every spectrum once, as
-a test spectrum), DIR/baseline.json (settings, accuracies, chosen parameters) and, for
+--out DIR it writes DIR/predictions.csv (id, fold, true, predicted; each test spectrum once:
+every spectrum with K folds, the test part of a fixed split), DIR/baseline.json (settings,
+accuracies, chosen parameters) and, for
 plsda, DIR/vip.csv (per-class VIP of a model fitted on all training spectra: a 'class'
 column then one column per grid point; read it with
 ramancam.io.read_table(path, label_col="class")) and DIR/vip.png.

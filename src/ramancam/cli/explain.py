@@ -73,7 +73,7 @@ DEFAULT_METHOD = "ig-bands"
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", metavar="MODEL", help="a model file written by 'ramancam train'")
-    add_data_arguments(p)
+    add_data_arguments(p, groups=False)  # no output uses groups
     g = p.add_argument_group("maps")
     g.add_argument("--method", choices=METHOD_CHOICES, default=None,
                    help="ig-bands (default; fc for Zarr cubes and --workers runs), fc, "

@@ -28,7 +28,9 @@ threshold scoring at least as high, counting this one; small = few known spectra
 unlike the training ones; at most the false-alarm rate for every flagged spectrum), and
 'prediction_set' (the classes, '|'-separated, of the spectrum's conformal prediction set:
 most probable first until, by the held-out spectra of training, a spectrum of a known class
-finds its class in its set 95 % of the time; one class where the model is sure, several
+finds its class in its set 1 - rate of the time, rate being the model's false-alarm rate
+(95 % with train's default --novelty-rate 0.05) or predict's --novelty-rate; one class
+where the model is sure, several
 where it cannot tell them apart). A flagged spectrum is predicted 'unknown' unless
 --no-reject is given; its p_<class> columns still name the nearest class. Models saved
 without novelty detection leave novelty, unknown, library_match and novelty_p empty
@@ -87,7 +89,7 @@ MAX_ERRORS_SHOWN = 5
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", metavar="MODEL", help="a model file written by 'ramancam train'")
-    add_data_arguments(p)
+    add_data_arguments(p, groups=False)  # no output uses groups
     p.add_argument("--out", metavar="FILE|DIR",
                    help="predictions CSV to write (.gz compresses; default: print the table "
                         "to stdout), or "

@@ -45,7 +45,9 @@ may be, for the true one to be among them 1 - rate of the time); their cross-fit
 and mean size are printed too. With a fixed split, an inner 3-fold CV of the training part
 (3 more fits) supplies those held-out values instead.
 
-Two presets; any option given explicitly overrides its preset value:
+Two presets; any option given explicitly overrides its preset value (--preset paper does not
+augment: an augmentation amount needs --augment on there, and --augment on without amounts
+takes the tuned preset's):
   --preset tuned (default): the paper's network (64 filters of size 8, 2 conv blocks, FC1
       of 128), Adam with learning rate 1e-4 annealed to 0 (cosine) over 100 epochs, batch
       size 32, and inputs centred on the mean training spectrum (--input-scaling center).
@@ -137,8 +139,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="train with the convolutions in bfloat16 (about 1.5x faster on CPUs "
                         "with AVX-512 BF16/AMX; changes the numbers slightly; the saved model "
                         "is float32)")
-    t.add_argument("--device", default="cpu", metavar="cpu|cuda|auto",
-                   help="where to train (default cpu; auto = GPU when available)")
+    t.add_argument("--device", default="cpu", metavar="cpu|cuda|cuda:N|auto",
+                   help="where to train (default cpu; auto = GPU when available; cuda:N the "
+                        "N-th GPU)")
     n = p.add_argument_group("unknown spectra and calibration")
     n.add_argument("--novelty", default=DEFAULT_METHOD,
                    choices=[*METHODS, "none"],
