@@ -134,3 +134,49 @@ def test_convert_writes_a_numbered_metadata_column_under_a_name_that_reads_back(
     assert np.array_equal(back.X, orig.X) and np.array_equal(back.wavenumbers,
                                                              orig.wavenumbers)
     assert back.meta["column_100"].tolist() == [str(1000 + i) for i in range(6)]
+
+
+
+def _map_with(path: Path, rng, *, value=None, nan=False) -> Path:
+    """A 4 x 5 map as a wide table with x, y; one cell set to ``value`` or NaN."""
+    axis = np.arange(400.0, 440.0, 2.0)
+    X = 100.0 + rng.random((20, axis.size))
+    if value is not None:
+        X[7, 3] = value
+    cells = [[f"{v:.17g}" for v in row] for row in X]
+    if nan:
+        cells[7][3] = "NaN"
+    yy, xx = np.divmod(np.arange(20), 5)
+    lines = ["x,y," + ",".join(f"{a:g}" for a in axis)]
+    lines += [f"{x},{y}," + ",".join(c) for x, y, c in zip(xx, yy, cells, strict=True)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("spaces", [False, True])
+def test_a_value_beyond_float32_is_named_not_called_non_finite(tmp_path, capsys, rng, spaces):
+    # 1e39 became inf in the cube's float32 (with numpy's overflow warning) and was then
+    # refused as "a non-finite value", though the file's value is finite; with spaces after
+    # the commas the table is read whole, not streamed: the same message
+    import warnings
+
+    src = _map_with(tmp_path / "m.csv", rng, value=1e39)
+    if spaces:
+        src.write_text(src.read_text().replace(",", ", "))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        code = main(["convert", str(src), str(tmp_path / "m.zarr")])
+    err = capsys.readouterr().err
+    assert code == 2 and "must fit a Zarr cube's float32 numbers (up to 3.4e+38); got 1e+39 " \
+                         "in spectrum 7" in err
+    assert not (tmp_path / "m.zarr").exists()
+
+
+def test_a_nan_cell_names_the_cube_and_the_way_through(tmp_path, capsys, rng):
+    src = _map_with(tmp_path / "m.csv", rng, nan=True)
+    assert main(["convert", str(src), str(tmp_path / "m.zarr")]) == 2
+    err = capsys.readouterr().err
+    assert "must share one axis to be written as one Zarr cube" in err
+    assert "an empty or NaN cell leaves its point out of that spectrum's axis" in err
+    assert "Give --grid START:STOP:STEP" in err
+    assert main(["convert", str(src), str(tmp_path / "m.zarr"), "--grid", "400:438:2"]) == 0

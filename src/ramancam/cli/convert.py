@@ -175,9 +175,13 @@ def run(args: argparse.Namespace) -> int:
                   "inside it to resample them" if hi > lo else
                   "they share no range, so no grid fits them all: convert each range "
                   "separately")
+        cells = (" (in one table, an empty or NaN cell leaves its point out of that "
+                 "spectrum's axis)" if Path(args.input).is_file() else "")
         raise RamancamError(
-            f"spectra must share one axis to be written as one wide table; got {len(data)} "
-            f"spectra on {len({a.tobytes() for a in data.axes})} different axes; {shared}.")
+            f"spectra must share one axis to be written as one "
+            f"{'Zarr cube' if chunks is not None else 'wide table'}; got {len(data)} "
+            f"spectra on {len({a.tobytes() for a in data.axes})} different axes{cells}; "
+            f"{shared}.")
     if chunks is not None:
         return _write_cube(data, out, chunks, args.input)
     data = _named_columns(data, Path(args.input))

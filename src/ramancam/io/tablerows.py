@@ -176,6 +176,10 @@ def open_table_rows(path: str | os.PathLike[str], *, label_col: str | None = Non
                 labels.append(s.labels)
             offsets.append(at + starts)
             if copy is not None:
+                from .zarr_cube import fits_float32
+
+                before = sum(len(o) for o in offsets) - len(s)  # this block's offsets are in
+                fits_float32(s.X, str(p), np.arange(len(s)) + before)
                 s.X.astype("<f4").tofile(out)
             end_at = at + len(part)
     if axis is None:

@@ -44,6 +44,23 @@ __all__ = ["CUBE_FORMAT", "DEFAULT_CHUNKS", "Cube", "atomic_store", "check_store
 
 CUBE_FORMAT = "ramancam-cube"
 CUBE_VERSION = 1
+def fits_float32(X: Any, source: str | None, rows: Any) -> None:
+    """Refuse a finite intensity beyond float32's range (about 3.4e38), the cube's number
+    type: cast, it became inf and was then refused as "non-finite" though the file's value is
+    finite. ``rows``: the spectrum index of each row of ``X``."""
+    X = np.asarray(X)
+    if X.dtype.kind != "f" or X.dtype.itemsize <= 4 or not X.size:
+        return
+    big = np.abs(np.where(np.isfinite(X), X, 0.0)) > np.finfo(np.float32).max
+    if big.any():
+        r, c = (int(v[0]) for v in np.nonzero(big))
+        raise RamancamError(
+            f"{'file ' + source + ': ' if source else ''}intensities must fit a Zarr cube's "
+            f"float32 numbers (up to 3.4e+38); got {X[r, c]:.3g} in spectrum "
+            f"{int(np.asarray(rows)[r])}. Divide the intensities by their maximum (no "
+            "detector counts this high: check the file), then convert.")
+
+
 #: Default tile (cy, cx): 64 x 64 = 4,096 spectra, 16 MB of float32 at 1,024 points.
 DEFAULT_CHUNKS = (64, 64)
 #: read_cube refuses larger cubes (they would not fit in memory as one Spectra).
@@ -489,7 +506,9 @@ def write_cube_rows(X: Any, wavenumbers: ArrayLike, x: NDArray[np.float64],
             take = rows[there]
             order = np.argsort(take)  # rows in file order: a file reads forwards
             got = np.empty((take.size, block.shape[2]), dtype=np.float32)
-            got[order] = np.asarray(X[take[order]], dtype=np.float32)
+            wide = np.asarray(X[take[order]])
+            fits_float32(wide, source, take[order])
+            got[order] = wide.astype(np.float32)
             if not np.isfinite(got).all():
                 i = int(take[np.flatnonzero(~np.isfinite(got).all(axis=1))[0]])
                 raise RamancamError(
