@@ -344,6 +344,7 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
     """
     from . import __version__
     from .io.zarr_cube import need_zarr, open_cube
+    from .maps.lock import make_store
     from .maps.store import (
         ARRAYS,
         EVERY_CHUNK,
@@ -437,6 +438,7 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
             raise RamancamError(f"--out must be in an existing folder; got {str(out)!r}. "
                                 "Create the folder first.")
         parent.mkdir()  # --out DIR: DIR/predictions.zarr
+    make_store(out)  # once: another run that made it meanwhile is refused
     g = zarr.open_group(str(out), mode="w")
     for name, spec in arrays.items():
         if name == "done":  # last, after the arrays written once

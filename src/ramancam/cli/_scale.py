@@ -164,7 +164,7 @@ def _drop_unstarted(store: Path) -> None:
     try:
         done = np.asarray(need_zarr().open_group(str(store), mode="r")["done"][...])
     except Exception:  # none, or half made (stopped before its 'done' array): this run
-        shutil.rmtree(store, ignore_errors=True)  # made it (the caller checks), unusable
+        shutil.rmtree(store, ignore_errors=True)  # made it (the caller's claim), unusable
         return
     if not done.any():
         shutil.rmtree(store, ignore_errors=True)
@@ -218,26 +218,28 @@ def _predicted_counts(summary: Any, classes: list[str], *, reject: bool) -> str:
 
 
 def _cli(args: argparse.Namespace, job: MapJob) -> int:
+    from ..maps.lock import claim
     from ..maps.store import count_trained
     from ._notes import trained_note
 
     store = Path(job.out)
-    existed, folder_existed = store.exists(), store.parent.exists()
-    try:
-        summary = run(job, workers=args.workers, scheduler=args.scheduler,
-                      progress=_progress(""))
-    except BaseException as exc:
-        if not existed:
-            _drop_unstarted(store)
+    folder_existed = store.parent.exists()
+    with claim(store) as held:
+        try:
+            summary = run(job, workers=args.workers, scheduler=args.scheduler,
+                          progress=_progress(""))
+        except BaseException as exc:
+            if held.made:  # never a store another run made meanwhile (it is filling it)
+                _drop_unstarted(store)
             if not folder_existed and store.parent.is_dir() and not any(
                     store.parent.iterdir()):
                 store.parent.rmdir()  # the --out DIR this run made for it
-        if isinstance(exc, KeyboardInterrupt) and store.exists():
-            import sys
+            if isinstance(exc, KeyboardInterrupt) and store.exists():
+                import sys
 
-            print("the tiles done are kept in the store: run the same command again to "
-                  "resume", file=sys.stderr)
-        raise
+                print("the tiles done are kept in the store: run the same command again to "
+                      "resume", file=sys.stderr)
+            raise
     what = "predictions" if job.kind == "predict" else f"{job.method} maps ({job.target})"
     resumed = (f"; resumed, {summary.skipped} of {summary.n_tiles} tiles were already done"
                if summary.skipped else "")
