@@ -1,10 +1,12 @@
 """Two tiled runs (:mod:`ramancam.scale`) on one result store: a refused run leaves the other
-run's store."""
+run's store, and a lock beside the store lets one run at a time write it."""
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -54,3 +56,150 @@ def test_a_store_made_by_another_run_meanwhile_is_refused(tmp_path):
             make_store(store)
         assert not held.made
         assert store.is_dir()
+
+
+def _no_lock(folder):
+    return [p.name for p in folder.iterdir() if p.name.endswith((".lock", ".stale"))]
+
+
+def test_a_second_run_on_a_store_being_written_is_refused(novelty_map, tmp_path,
+                                                          monkeypatch, capsys):
+    # run B, started while run A was writing the store, resumed into it (both wrote its
+    # tiles), or took A's store in the making for a damaged one ("Remove it and run again")
+    import os
+
+    import ramancam.scale as scale
+    from ramancam.scale import MapJob
+
+    model_path, cube_path, _ = novelty_map
+    out = tmp_path / "race.zarr"
+    real = scale.prepare_output
+    made, go_on = threading.Event(), threading.Event()
+
+    def paused(job):
+        got = real(job)
+        if threading.current_thread().name == "run A":
+            made.set()
+            go_on.wait(60)
+        return got
+
+    monkeypatch.setattr(scale, "prepare_output", paused)
+    done = []
+    a = threading.Thread(name="run A", target=lambda: done.append(scale.run(MapJob(
+        "predict", str(model_path), str(cube_path), str(out)))))
+    a.start()
+    try:
+        assert made.wait(60)
+        assert main(["predict", str(model_path), str(cube_path), "--out", str(out)]) == 2
+    finally:
+        go_on.set()
+        a.join()
+    err = capsys.readouterr().err
+    assert re.fullmatch(rf"error: another ramancam run \(pid {os.getpid()}, started at "
+                        rf"[-0-9: ]+\) is writing --out {re.escape(str(out))}; wait for it to "
+                        r"end, or choose another --out\.\n", err), err
+    assert done and done[0].computed == done[0].n_tiles  # A's run, whole
+    assert _no_lock(tmp_path) == []
+
+
+def _python(tmp_path, code):
+    """A Python process running ``code`` with this checkout's ramancam."""
+    import os
+    import subprocess
+    import sys
+
+    import ramancam
+
+    env = {**os.environ, "PYTHONPATH": str(Path(ramancam.__file__).parents[1])}
+    return subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+
+
+def test_a_store_locked_by_a_live_process_is_refused_and_a_killed_ones_taken_over(
+        novelty_map, tmp_path, capsys):
+    model_path, cube_path, _ = novelty_map
+    out = tmp_path / "res"
+    store = out / "predictions.zarr"
+    other = _python(tmp_path, "import sys\nfrom ramancam.maps.lock import claim\n"
+                              f"with claim({str(store)!r}):\n"
+                              "    print('held', flush=True)\n    sys.stdin.read()\n")
+    try:
+        assert other.stdout.readline() == "held\n"
+        argv = ["predict", str(model_path), str(cube_path), "--out", str(out)]
+        assert main(argv) == 2
+        assert re.fullmatch(rf"error: another ramancam run \(pid {other.pid}, started at "
+                            rf"[-0-9: ]+\) is writing --out {re.escape(str(store))}; wait for "
+                            r"it to end, or choose another --out\.\n", capsys.readouterr().err)
+        assert not store.exists()  # refused before the store was looked at or made
+    finally:
+        other.kill()  # kill -9: its lock stays
+        other.wait()
+    assert _no_lock(out) == [".predictions.zarr.lock"]
+    assert main(argv) == 0  # taken over: the store is made and filled as by any run
+    assert _no_lock(out) == []
+
+
+def test_a_lock_of_another_host_or_unreadable_is_named_to_delete(novelty_map, tmp_path,
+                                                                  capsys, monkeypatch):
+    import json
+
+    from ramancam.maps import lock as lock_module
+
+    model_path, cube_path, _ = novelty_map
+    monkeypatch.chdir(tmp_path)
+    out = "race.zarr"  # named as given; the lock file by its whole path
+    lock = tmp_path.resolve() / ".race.zarr.lock"
+    lock.write_text(json.dumps({"host": "node7", "tag": "0123456789ab", "pid": 1,
+                                "started": "2026-01-02 03:04:05", "token": "x"}))
+    argv = ["predict", str(model_path), str(cube_path), "--out", out]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err == (f"error: another ramancam run (host node7, pid 1, started at 2026-01-02 "
+                   f"03:04:05) is writing --out {out}; wait for it to end, or choose another "
+                   f"--out. If that run is gone, delete {lock} and run again.\n")
+    assert lock.is_file() and not (tmp_path / out).exists()
+    lock.write_text("{")  # a run stopped while it wrote its lock
+    monkeypatch.setattr(lock_module.time, "sleep", lambda s: None)
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        f"error: --out {out} is locked by {lock}, which cannot be read (a run stopped while "
+        f"it wrote it); if no ramancam run writes --out, delete {lock} and run again.\n")
+    lock.unlink()
+    assert main(argv) == 0 and _no_lock(tmp_path) == []
+
+
+def test_no_lock_is_left_after_an_end_an_error_ctrl_c_or_sigterm(novelty_map, tmp_path,
+                                                                   monkeypatch, capsys):
+    import signal
+
+    import ramancam.scale as scale
+    from test_scale import _stop_after
+
+    model_path, cube_path, _ = novelty_map
+    out = tmp_path / "res"
+    argv = ["predict", str(model_path), str(cube_path), "--out", str(out)]
+    _, real = _stop_after(monkeypatch, 2)
+    assert main(argv) == 130  # Ctrl-C
+    assert _no_lock(out) == []
+    monkeypatch.setattr(scale, "run_tile", real)
+    assert main([*argv, "--bf16"]) == 2  # refused: other settings
+    assert _no_lock(out) == []
+    assert main(argv) == 0
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
+    capsys.readouterr()
+    # SIGTERM (a batch system's time limit) while a tile runs
+    term = tmp_path / "term"
+    other = _python(tmp_path, "import sys, time\nimport ramancam.scale as scale\n"
+                              "from ramancam.cli import main\nreal, n = scale.run_tile, []\n"
+                              "def slow(*a, **k):\n    n.append(1)\n    if len(n) == 2:\n"
+                              "        print('tile', flush=True)\n        time.sleep(60)\n"
+                              "    return real(*a, **k)\nscale.run_tile = slow\n"
+                              f"sys.exit(main({[*argv[:3], '--out', str(term)]!r}))\n")
+    try:
+        assert other.stdout.readline() == "tile\n"
+        assert (term / ".predictions.zarr.lock").is_file()
+        other.send_signal(signal.SIGTERM)
+        assert other.wait(60) == 143
+    finally:
+        other.kill()
+    assert _no_lock(term) == [] and (term / "predictions.zarr" / "done").is_dir()

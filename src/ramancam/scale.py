@@ -77,6 +77,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .errors import RamancamError
+from .maps.lock import claimed
 from .maps.store import STORE_VERSION, count_finished, finished_shifts
 from .spectra import Spectra
 
@@ -628,6 +629,7 @@ def _restore_environ(environ: dict[str, str]) -> None:
             os.environ[key] = value
 
 
+@claimed  # one run at a time on a store: its lock file, for the whole run
 def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None,
         processes: bool = True, progress: Callable[[int, int], None] | None = None
         ) -> RunSummary:

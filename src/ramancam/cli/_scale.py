@@ -219,11 +219,10 @@ def _predicted_counts(summary: Any, classes: list[str], *, reject: bool) -> str:
 
 def _cli(args: argparse.Namespace, job: MapJob) -> int:
     from ..maps.lock import claim
-    from ..maps.store import count_trained
-    from ._notes import trained_note
 
     store = Path(job.out)
-    folder_existed = store.parent.exists()
+    # the store's lock for the whole command, images included; the --out DIR made for it
+    # goes with it when the run leaves nothing in it
     with claim(store) as held:
         try:
             summary = run(job, workers=args.workers, scheduler=args.scheduler,
@@ -231,15 +230,20 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
         except BaseException as exc:
             if held.made:  # never a store another run made meanwhile (it is filling it)
                 _drop_unstarted(store)
-            if not folder_existed and store.parent.is_dir() and not any(
-                    store.parent.iterdir()):
-                store.parent.rmdir()  # the --out DIR this run made for it
             if isinstance(exc, KeyboardInterrupt) and store.exists():
                 import sys
 
                 print("the tiles done are kept in the store: run the same command again to "
                       "resume", file=sys.stderr)
             raise
+        return _finish(args, job, summary)
+
+
+def _finish(args: argparse.Namespace, job: MapJob, summary: Any) -> int:
+    """The lines of a finished tiled run, and its images and page."""
+    from ..maps.store import count_trained
+    from ._notes import trained_note
+
     what = "predictions" if job.kind == "predict" else f"{job.method} maps ({job.target})"
     resumed = (f"; resumed, {summary.skipped} of {summary.n_tiles} tiles were already done"
                if summary.skipped else "")
