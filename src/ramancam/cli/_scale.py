@@ -157,17 +157,15 @@ def _drop_unstarted(store: Path) -> None:
     bad scheduler, a damaged pixel, Ctrl-C while it was being made): left behind, ``info``
     called it a run to resume, and one stopped before its settings were written was refused
     by the same command run again."""
-    import shutil
-
-    from ..io.zarr_cube import need_zarr
+    from ..io.zarr_cube import need_zarr, remove_store
 
     try:
         done = np.asarray(need_zarr().open_group(str(store), mode="r")["done"][...])
     except Exception:  # none, or half made (stopped before its 'done' array): this run
-        shutil.rmtree(store, ignore_errors=True)  # made it (the caller's claim), unusable
+        remove_store(store)  # made it (the caller's claim), unusable
         return
     if not done.any():
-        shutil.rmtree(store, ignore_errors=True)
+        remove_store(store)  # what zarr's I/O thread still wrote for it goes too
 
 
 def recomputed_line(lacking: dict[tuple[int, int], list[str]]) -> str:

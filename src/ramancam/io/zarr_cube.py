@@ -40,7 +40,7 @@ from ._atomic import sweep_leftovers, temp_prefix
 
 __all__ = ["CUBE_FORMAT", "DEFAULT_CHUNKS", "Cube", "atomic_store", "check_store_target",
            "create_cube", "grid_places", "is_cube", "need_zarr", "open_cube", "read_cube",
-           "write_cube", "write_cube_rows"]
+           "remove_store", "write_cube", "write_cube_rows"]
 
 CUBE_FORMAT = "ramancam-cube"
 CUBE_VERSION = 1
@@ -146,6 +146,56 @@ def check_store_target(path: str | os.PathLike[str], name: str = "output") -> No
             "name, or move those files away first.")
 
 
+def _zarr_writes_finish(timeout: float) -> None:
+    """Wait, at most ``timeout`` seconds, for the work zarr's I/O thread still runs: a write
+    (``cube.spectra[ys, xs] = tile``) stopped in this thread by Ctrl-C or SIGTERM goes on
+    there, chunk by chunk. Uses zarr's event loop (``zarr.core.sync.loop``, zarr 3): with
+    another zarr, nothing is waited for (:func:`remove_store` removes again instead)."""
+    import asyncio
+
+    try:
+        from zarr.core import sync as zarr_sync
+
+        loop = zarr_sync.loop[0]
+    except Exception:  # no such loop (another zarr): removed again until it stays gone
+        return
+    if not isinstance(loop, asyncio.AbstractEventLoop) or not loop.is_running():
+        return
+
+    async def rest() -> None:
+        others = asyncio.all_tasks() - {asyncio.current_task()}
+        if others:
+            await asyncio.wait(others, timeout=timeout)
+
+    try:
+        asyncio.run_coroutine_threadsafe(rest(), loop).result(timeout + 1.0)
+    except Exception:  # a wait cut short: removed again until it stays gone
+        pass
+
+
+def remove_store(path: str | os.PathLike[str], *, quiet: float = 0.25,
+                 limit: float = 3.0) -> None:
+    """Remove the Zarr folder ``path`` of a write that failed, so that it stays removed.
+
+    The write interrupted in this thread may go on in zarr's I/O thread and make chunk
+    folders again after a first removal (a hidden ``.NAME.zarr.<host>-<pid>.<hex>.tmp``
+    was left): its pending work is waited for, then ``path`` is removed, and removed again
+    while anything reappears, until it has stayed gone for ``quiet`` seconds (at most
+    ``limit`` seconds in all).
+    """
+    import time
+
+    start = time.monotonic()
+    _zarr_writes_finish(limit / 2)
+    shutil.rmtree(path, ignore_errors=True)
+    gone_since = time.monotonic()
+    while time.monotonic() - gone_since < quiet and time.monotonic() - start < limit:
+        time.sleep(0.01)
+        if os.path.lexists(path):
+            shutil.rmtree(path, ignore_errors=True)
+            gone_since = time.monotonic()
+
+
 @contextmanager
 def atomic_store(path: str | os.PathLike[str]) -> Iterator[Path]:
     """A temporary folder beside ``path`` that replaces ``path`` when the block succeeds.
@@ -168,7 +218,7 @@ def atomic_store(path: str | os.PathLike[str]) -> Iterator[Path]:
     try:
         yield tmp
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_store(tmp)
         raise
     old = None
     if out.exists() or out.is_symlink():
