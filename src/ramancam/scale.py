@@ -875,12 +875,14 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     checks = pixels_to_check(predicted, proba, classes, x, y, sets=sets, reject=reject,
                              flagged=flagged, match=read("library_match"),
                              novelty_p=novelty_p, **drawing)
-    report = write_map_report(out_dir, grid, predicted, proba, classes, images,
+    cells = np.ones(predicted.shape, bool) if gone is None else ~gone  # counted: measured
+    report = write_map_report(out_dir, grid, predicted[cells], proba[cells], classes, images,
                               info={"result store": str(store), "cube": cube},
                               title=f"ramancam {settings.get('kind', 'predict')}: map",
                               extra_section=[*([Section("Summary", list(lines))] if lines
                                                else []), *sections, checks],
-                              unknown=unknown, shift_unit=unit)
+                              unknown=None if unknown is None else unknown[cells],
+                              shift_unit=unit)
     remove_stale(out_dir, [*images, *extra])
     return [*images, *extra, report]
 

@@ -1,0 +1,114 @@
+"""One map, predicted from a table in memory and from a Zarr cube tile by tile: the same
+counts in the report and the same notes on the screen."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+pytest.importorskip("zarr")
+
+from ramancam.cli import main
+from ramancam.spectra import Spectra
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+N_CH = 64
+BANDS = {"a": (12,), "b": (30, 44), "c": (52,), "d": (20, 38)}
+NY, NX = 8, 12
+MISSING = [(0, 0), (5, 7), (7, 11)]  # never measured
+FLAT = [(1, 2), (6, 9)]  # dead pixels: refused by the max normalisation
+CLIPPED = [(2, 3), (4, 10)]  # held at 65535 over 5 points
+SPIKED = [(3, 1), (6, 5)]  # one point far above its neighbours
+HUGE = [(2, 8)]  # a 1e30 point: no detector counts that
+
+
+def _substance(name, n, rng):
+    x = np.arange(N_CH, dtype=np.float64)
+    X = np.zeros((n, N_CH))
+    for pos in BANDS[name]:
+        X += rng.uniform(0.5, 1.0, (n, 1)) / (1 + ((x - pos - rng.uniform(-1, 1, (n, 1)))
+                                                   / 2.0) ** 2)
+    X += 0.02 * rng.standard_normal((n, N_CH))
+    return 1000 * X / X.max(axis=1, keepdims=True) + 100
+
+
+@pytest.fixture(scope="module")
+def doctored(one_torch_thread, tmp_path_factory):
+    """A tiny CNN (max normalisation, hqi novelty) trained on substances a, b, c, and an
+    8 x 12 map with missing, dead, clipped, spiked and implausible pixels and a column of
+    substance d, as a table (map.csv) and as a cube of 4 x 4 tiles (map.zarr)."""
+    from ramancam.bundle import save
+    from ramancam.io import write_table
+    from ramancam.preprocess import Recipe, Step
+    from ramancam.train import CNNClassifier
+
+    rng = np.random.default_rng(3)
+    X = np.vstack([_substance(c, 30, rng) for c in "abc"])
+    est = CNNClassifier(n_filters=4, filter_size=5, fc_width=16, epochs=20, lr=3e-3,
+                        batch_size=16, random_state=0).fit(X / X.max(axis=1, keepdims=True),
+                                                           np.repeat(list("abc"), 30))
+    tmp = tmp_path_factory.mktemp("parity")
+    grid = np.arange(N_CH, dtype=np.float64)
+    model = save(tmp / "model.ramancam", estimator=est,
+                 recipe=Recipe([Step("normalize", {"method": "max"})]), grid=grid,
+                 classes=list(est.classes_), training_summary={})
+    truth = np.asarray(list("abc"))[rng.integers(0, 3, (NY, NX))]
+    truth[:, 10] = "d"
+    cube = np.empty((NY, NX, N_CH))
+    for c in "abcd":
+        m = truth == c
+        cube[m] = _substance(c, int(m.sum()), rng)
+    for y, x in FLAT:
+        cube[y, x] = 0.0
+    for y, x in CLIPPED:
+        cube[y, x, 28:33] = 65535.0
+    for y, x in SPIKED:
+        cube[y, x, 40] = 5e5
+    for y, x in HUGE:
+        cube[y, x, 25] = 1e30
+    keep = np.ones((NY, NX), dtype=bool)
+    for y, x in MISSING:
+        keep[y, x] = False
+    yy, xx = np.meshgrid(np.arange(NY), np.arange(NX), indexing="ij")
+    s = Spectra(cube[keep], grid, truth[keep],
+                {"x": xx[keep] * 1.0, "y": yy[keep] * 1.0})
+    write_table(s, tmp / "map.csv", label_col="label")
+    assert main(["convert", str(tmp / "map.csv"), str(tmp / "map.zarr"), "--label-col",
+                 "label", "--chunk", "4x4"]) == 0
+    return model, tmp / "map.csv", tmp / "map.zarr"
+
+
+def _predict(model, data, out, capsys, *extra):
+    capsys.readouterr()
+    assert main(["predict", str(model), str(data), "--out", str(out), *extra]) == 0
+    return capsys.readouterr().out
+
+
+def _class_table(page):
+    """The report's class table: (class, pixels, % of pixels) per row."""
+    table = page[page.index("% of pixels"):]
+    table = table[:table.index("</table>")]
+    return re.findall(r"<tr><td>([^<]+)</td><td class=\"num\">(\d+)</td>"
+                      r"<td class=\"num\">([^<]+)</td>", table)
+
+
+def test_the_report_counts_the_cube_as_the_table_leaving_missing_cells_out(doctored, tmp_path,
+                                                                           capsys):
+    # A cube's never-measured cells were "not predicted" in the class table and every
+    # percentage was of all grid cells (96) rather than of the spectra (93).
+    model, table, cube = doctored
+    _predict(model, table, tmp_path / "csv", capsys)
+    _predict(model, cube, tmp_path / "z", capsys)
+    capsys.readouterr()
+    for data, name in ((table, "ecsv"), (cube, "ez")):  # explain's page too
+        assert main(["explain", str(model), str(data), "--out", str(tmp_path / name)]) == 0
+    rows = {}
+    for name in ("csv", "z", "ecsv", "ez"):
+        rows[name] = _class_table((tmp_path / name / "report.html").read_text())
+    assert ("not predicted", "2", "2.151") in rows["csv"]
+    assert rows["z"] == rows["csv"]
+    assert ("not predicted", "2", "2.151") in rows["ecsv"]
+    assert rows["ez"] == rows["ecsv"]
