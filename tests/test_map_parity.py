@@ -112,3 +112,46 @@ def test_the_report_counts_the_cube_as_the_table_leaving_missing_cells_out(docto
     assert rows["z"] == rows["csv"]
     assert ("not predicted", "2", "2.151") in rows["ecsv"]
     assert rows["ez"] == rows["ecsv"]
+
+
+def _notes(text, data):
+    """The ``note:`` lines of a predict run, its DATA named DATA."""
+    return [line.replace(str(data), "DATA") for line in text.splitlines()
+            if line.startswith("note: ")]
+
+
+def test_a_cube_gets_the_notes_on_its_axis_that_the_table_gets(doctored, tmp_path, capsys):
+    # A map on an axis of 4 points 21 cm-1 apart, the model's training spectra ran over
+    # -20-83 cm-1, every 1 cm-1: the end points, the sampling and the steps are noted for
+    # the map read into memory; the cube said nothing of them.
+    from ramancam.bundle import load, save, training_summary
+    from ramancam.io import write_table
+    from ramancam.preprocess import Recipe, Step
+
+    model = load(doctored[0])
+    wide = Spectra(np.zeros((1, 104)), np.arange(-20.0, 84.0))
+    path = save(tmp_path / "ends.ramancam", estimator=model.model, grid=model.grid,
+                recipe=Recipe([Step("linear_baseline", {}),
+                               Step("resample", {"start": 0, "stop": 63, "step": 1}),
+                               Step("normalize", {"method": "max"})]),
+                classes=list(model.classes), training_summary=training_summary(wide))
+    rng = np.random.default_rng(0)
+    axis = np.arange(0.0, 64.0, 21.0)
+    yy, xx = np.meshgrid(np.arange(3), np.arange(5), indexing="ij")
+    keep = np.ones(15, dtype=bool)
+    keep[7] = False  # one never measured: 14 spectra
+    s = Spectra(rng.uniform(1, 2, (14, axis.size)), axis,
+                meta={"x": xx.ravel()[keep] * 1.0, "y": yy.ravel()[keep] * 1.0})
+    write_table(s, tmp_path / "coarse.csv")
+    assert main(["convert", str(tmp_path / "coarse.csv"), str(tmp_path / "coarse.zarr"),
+                 "--chunk", "2x2"]) == 0
+    table = _notes(_predict(path, tmp_path / "coarse.csv", tmp_path / "csv", capsys),
+                   tmp_path / "coarse.csv")
+    cube = _notes(_predict(path, tmp_path / "coarse.zarr", tmp_path / "z", capsys),
+                  tmp_path / "coarse.zarr")
+    said = [n for n in table if n.startswith(("note: 14 spectra span other Raman shifts "
+                                              "(0-63 cm-1)",
+                                              "note: the spectra are sampled every 21 cm-1",
+                                              "note: 14 spectra are sampled more coarsely "))]
+    assert len(said) == 3
+    assert [n for n in cube if n in said] == said

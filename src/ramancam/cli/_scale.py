@@ -310,6 +310,13 @@ def _finish(args: argparse.Namespace, job: MapJob, summary: Any) -> int:
         if note := shift_note(summary.band_shifts,
                               offset_fix=cached_bundle(job.model).recipe is not None):
             print(f"{note} (array 'band_shift')")
+    if job.kind == "predict":  # as predict on the map read into memory notes them
+        from ..io.zarr_cube import open_cube
+        from ..maps.notes import axis_notes
+
+        for note in axis_notes(open_cube(job.cube), cached_bundle(job.model), job.axis_offset,
+                               str(args.data)):
+            print(note)
     agree = agreement(summary.out, job.cube)
     said = []  # for the page, as the map in memory's has predict's lines
     if agree is not None and agree[1]:
