@@ -155,3 +155,60 @@ def test_a_cube_gets_the_notes_on_its_axis_that_the_table_gets(doctored, tmp_pat
                                               "note: 14 spectra are sampled more coarsely "))]
     assert len(said) == 3
     assert [n for n in cube if n in said] == said
+
+
+def test_a_cube_gets_the_notes_on_raw_spectra_that_the_table_gets(doctored, tmp_path, capsys,
+                                                                   monkeypatch):
+    # Clipped, implausible and spiked pixels are noted for the map read into memory (named
+    # by the table's ids); the cube said nothing of them. Its pixels are named y<row>x<col>,
+    # and a resumed run counts the tiles of the earlier one.
+    import ramancam.scale as scale
+
+    model, table, cube = doctored
+    ids = {f"y{y}x{x}": str(i) for i, (y, x) in enumerate(
+        (y, x) for y in range(NY) for x in range(NX) if (y, x) not in MISSING)}
+    said = [n for n in _notes(_predict(model, table, tmp_path / "csv", capsys), table)
+            if "clipped" in n or "no detector counts" in n or "cosmic-ray" in n]
+    assert len(said) == 3 and said[0].startswith("note: 2 spectra clipped")
+    first = run_tile = scale.run_tile
+    calls = []
+
+    def stop(*a, **k):  # the first run stops after 3 tiles
+        calls.append(a)
+        if len(calls) > 3:
+            raise KeyboardInterrupt
+        return first(*a, **k)
+
+    monkeypatch.setattr(scale, "run_tile", stop)
+    assert main(["predict", str(model), str(cube), "--out", str(tmp_path / "z")]) != 0
+    monkeypatch.setattr(scale, "run_tile", run_tile)
+    text = _predict(model, cube, tmp_path / "z", capsys)
+    assert "resumed, 3 of 6 tiles were already done" in text
+    named = []
+    for note in _notes(text, cube):
+        for name, i in sorted(ids.items(), key=lambda kv: -len(kv[0])):
+            note = re.sub(rf"\b{name}\b", i, note)
+        named.append(note)
+    assert [n for n in named if n in said] == said
+
+
+def test_a_store_made_before_the_checks_array_resumes_without_the_notes(doctored, tmp_path,
+                                                                        capsys):
+    # A store of an earlier ramancam has no 'checks' array: resumed as it is (not every tile
+    # computed again, nothing remade), without the notes on raw spectra.
+    import shutil
+
+    import zarr
+
+    model, _, cube = doctored
+    out = tmp_path / "old.zarr"
+    assert main(["predict", str(model), str(cube), "--out", str(out)]) == 0
+    g = zarr.open_group(str(out), mode="r+")
+    meta = dict(g.attrs["ramancam"])
+    g.attrs["ramancam"] = {**meta, "arrays": [n for n in meta["arrays"] if n != "checks"]}
+    shutil.rmtree(out / "checks")
+    g["done"][0, 0] = 0
+    text = _predict(model, cube, out, capsys)
+    assert "resumed, 5 of 6 tiles were already done" in text
+    assert "remade" not in text and "clipped" not in text and "cosmic-ray" not in text
+    assert "checks" not in zarr.open_group(str(out), mode="r")

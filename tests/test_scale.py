@@ -2211,7 +2211,8 @@ def test_a_deleted_array_of_the_tiles_is_made_again_and_every_tile_computed(nove
                        "unreadable): written tile by tile, so no tile counts as done; the "
                        "same command makes them again and computes every tile")
     assert text[2].startswith("  damaged:   'x' (unreadable): written once")
-    assert "  arrays:    band_shift (8, 12) float32, confidence" in "\n".join(text)
+    assert ("  arrays:    band_shift (8, 12) float32, checks (2, 3, 3) int32, confidence"
+            in "\n".join(text))
     assert main(cmd) == 0
     said = capsys.readouterr().out
     assert ("found missing or damaged: 'unknown' (zarr.json unreadable), 'done' (zarr.json "

@@ -346,6 +346,7 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
     from . import __version__
     from .io.zarr_cube import need_zarr, open_cube
     from .maps.lock import make_store
+    from .maps.notes import older_store
     from .maps.store import (
         ARRAYS,
         EVERY_CHUNK,
@@ -414,6 +415,7 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
                 "choose another --out.")
         # an array the tiles write, deleted whole or its zarr.json damaged: made again, and
         # every tile computed again (each lost its part of it; 'done': no tile known done)
+        older_store(g, meta, arrays, listed)  # made before the 'checks' array: left so
         remade = remake_arrays(g, arrays)
         # no tile writes these again: a deleted chunk file read 0 there, in the images too
         rewritten = damaged_once(g, once)
@@ -485,6 +487,7 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
     from .bundle import not_finite
     from .explain import explain, method_options, predict_proba
     from .io.zarr_cube import open_cube
+    from .maps.notes import CHECKS, tile_checks
     from .maps.store import TileWriter, prepare_tile, write_tile_sums
     from .train import predict_proba_module
 
@@ -501,7 +504,8 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
     h, w = ys.stop - ys.start, xs.stop - xs.start
     # pixels missing from the map (all NaN) and those the recipe refuses (flat, empty: dead
     # pixels) keep -1 / NaN and read unknown
-    X, ok = prepare_tile(cube, bundle, ty, tx, job.axis_offset)
+    raw: list[Any] = []
+    X, ok = prepare_tile(cube, bundle, ty, tx, job.axis_offset, raw)
     n = h * w
 
     def spread(a: Any, fill: Any, dtype: Any) -> NDArray[Any]:
@@ -511,6 +515,8 @@ def run_tile(job: MapJob, ty: int, tx: int, *, set_threads: bool = False) -> tup
 
     classes = [str(c) for c in bundle.classes]
     put = TileWriter(out, ty, tx)  # every chunk stored, the fill value too
+    if CHECKS in out:  # the pixels predict's notes on raw spectra name (maps.notes)
+        put[CHECKS] = tile_checks(raw[0], bundle.grid)
     # calibrated by the model's temperature, as predictions.csv of the in-memory predict;
     # explain: the forward pass explain() uses to pick the predicted class, so that the map of
     # every pixel is the map of the class written in 'predicted'

@@ -292,9 +292,11 @@ def spiked_training_note(raw: Any, grid: Any, recipe: Any) -> str | None:
                              "unknown. " + despike_advice(recipe))
 
 
-def spiked_unknown_note(data: Any, grid: Any, flagged: Any, recipe: Any) -> str | None:
+def spiked_unknown_note(data: Any, grid: Any, flagged: Any, recipe: Any,
+                        n_flagged: int | None = None) -> str | None:
     """``predict``'s note on spectra with a cosmic-ray spike inside the model's range: how
-    many of those flagged unknown (``flagged``: a mask over ``data``) carry one, the likely
+    many of those flagged unknown (``flagged``: a mask over ``data``; ``n_flagged``: how many
+    were flagged in all, when ``data`` holds only some of the spectra) carry one, the likely
     cause; ``None`` when none does or the model's recipe despikes."""
     import numpy as np
 
@@ -312,12 +314,28 @@ def spiked_unknown_note(data: Any, grid: Any, flagged: Any, recipe: Any) -> str 
         return spike_line(found, data.ids, where=" inside the model's range",
                           advice="their predictions may suffer: " + fix)
     rest = len(found) - len(hit)
-    n = int(flagged.sum())
+    n = int(flagged.sum()) if n_flagged is None else int(n_flagged)
     return spike_line(hit, data.ids, where=" inside the model's range",
                       subject=f"{len(hit)} of the {spectra_count(n)} flagged unknown",
                       advice="the spike, not a new substance, is the likely cause"
                              + (f" ({rest} more spectr{'um carries' if rest == 1 else 'a carry'}"
                                 " one, not flagged)" if rest else "") + "; " + fix)
+
+
+def intensity_notes(data: Any, ids: list[str], grid: Any, flagged: Any, recipe: Any,
+                    n_flagged: int | None = None) -> list[str]:
+    """``predict``'s notes on the predicted spectra ``data`` (named ``ids``) inside the
+    model's ``grid``: clipped (a saturated detector), values no detector counts, cosmic-ray
+    spikes (:func:`spiked_unknown_note`, with ``flagged`` and ``n_flagged``); a map read
+    tile by tile gives the pixels those checks found and the count of all flagged."""
+    from ._common import clipped_in, clipped_line, implausible_note
+
+    notes = [clipped_line(clipped_in(data, grid), ids, "inside the model's range",
+                          "measure again with less laser power or time, or read these "
+                          "predictions with care"),
+             implausible_note(data, grid, "check the files before trusting these predictions"),
+             spiked_unknown_note(data, grid, flagged, recipe, n_flagged)]
+    return [n for n in notes if n]
 
 
 def trained_note(n_same: int, n_predicted: int, what: str = "spectra") -> str:

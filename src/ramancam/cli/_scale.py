@@ -311,11 +311,7 @@ def _finish(args: argparse.Namespace, job: MapJob, summary: Any) -> int:
                               offset_fix=cached_bundle(job.model).recipe is not None):
             print(f"{note} (array 'band_shift')")
     if job.kind == "predict":  # as predict on the map read into memory notes them
-        from ..io.zarr_cube import open_cube
-        from ..maps.notes import axis_notes
-
-        for note in axis_notes(open_cube(job.cube), cached_bundle(job.model), job.axis_offset,
-                               str(args.data)):
+        for note in _map_notes(job, str(args.data), summary):
             print(note)
     agree = agreement(summary.out, job.cube)
     said = []  # for the page, as the map in memory's has predict's lines
@@ -405,3 +401,22 @@ def _drawn_note(written: list[Path], summary: Any) -> str | None:
     every = summary.class_pixels[0]
     # the classes with pixels, once each: all drawn_note counts of a map's classes
     return drawn_note(written, len(every), np.flatnonzero(every), "the store's proba array")
+
+
+def _map_notes(job: MapJob, name: str, summary: Any) -> list[str]:
+    """``predict``'s notes on the spectra of the cube (named ``name``): on its axis, then on
+    the raw spectra of the pixels the tiles' checks found (clipped, values no detector
+    counts, cosmic-ray spikes), as the map read into memory gets them."""
+    from ..io.zarr_cube import need_zarr, open_cube
+    from ..maps.notes import axis_notes, checked_pixels
+    from ._notes import intensity_notes
+
+    bundle = cached_bundle(job.model)
+    cube = open_cube(job.cube)
+    notes = axis_notes(cube, bundle, job.axis_offset, name)
+    store = need_zarr().open_group(str(summary.out), mode="r")
+    if (found := checked_pixels(store, cube, bundle.grid, job.axis_offset)) is not None:
+        data, flagged = found
+        notes += intensity_notes(data, data.ids, bundle.grid, flagged, bundle.recipe,
+                                 summary.n_unknown or 0)
+    return notes

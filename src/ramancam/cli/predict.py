@@ -247,16 +247,13 @@ def _run(args: argparse.Namespace) -> int:
     from . import _scale as scale
     from ._common import (
         chunk_progress,
-        clipped_in,
-        clipped_line,
-        implausible_note,
         label_like,
         prepare_chunk,
         read_data,
         refused_line,
         stop_if_all_refused,
     )
-    from ._notes import spiked_unknown_note
+    from ._notes import intensity_notes
     from ._outputs import (
         HeldScreen,
         check_not_inputs,
@@ -493,18 +490,10 @@ def _run(args: argparse.Namespace) -> int:
     if bundle.recipe is not None and (coarse := coarse_note(
             kept_data, float(np.median(np.diff(bundle.grid))))) is not None:
         say(coarse)
-    clip_note = clipped_line(clipped_in(kept_data, bundle.grid), kept_ids, "inside the model's "
-                             "range", "measure again with less laser power or time, or read "
-                             "these predictions with care")
-    if clip_note:
-        say(clip_note)
-    if bad := implausible_note(kept_data, bundle.grid, "check the files before trusting "
-                               "these predictions"):
-        say(bad)
     flagged = np.concatenate(flagged_rows)
-    if spiked := spiked_unknown_note(kept_data, bundle.grid, flagged if kept_data is data
-                                     else flagged[kept], bundle.recipe):
-        say(spiked)
+    for line in intensity_notes(kept_data, kept_ids, bundle.grid,
+                                flagged if kept_data is data else flagged[kept], bundle.recipe):
+        say(line)
     if grid is None and out_dir is not None and (
             note := no_positions_note(args.data, len(data), data.meta)):
         say(note)

@@ -76,3 +76,68 @@ def axis_notes(cube: Any, bundle: Any, axis_offset: float = 0.0, source: str = "
     if bundle.recipe is not None:
         notes.append(coarse_note(spectra, float(np.median(np.diff(bundle.grid)))))
     return [s for s in notes if s is not None]
+
+
+def _found(tile: Spectra, grid: Any) -> list[list[Any]]:
+    """What each check of :data:`CHECK_NAMES` finds in ``tile`` inside ``grid``'s range."""
+    from ..checks import clipped_spectra, implausible_spectra, spiked_spectra
+
+    g = np.asarray(grid, dtype=np.float64)
+    within = (float(g.min()), float(g.max()))
+    return [clipped_spectra(tile, within), implausible_spectra(tile, within),
+            spiked_spectra(tile, within)]
+
+
+def tile_checks(tile: Spectra | None, grid: Any) -> NDArray[np.int32]:
+    """One tile's row of :data:`CHECKS`: its measured pixels (``tile``, as
+    :meth:`ramancam.io.zarr_cube.Cube.read_tile_pixels` gives them, the axis offset applied;
+    ``None``: none) that each check finds, shape (1, 1, 3)."""
+    counts = [0] * len(CHECK_NAMES) if tile is None else [len(f) for f in _found(tile, grid)]
+    return np.asarray(counts, dtype=np.int32)[None, None]
+
+
+def checked_pixels(store: Any, cube: Any, grid: Any, axis_offset: float = 0.0
+                   ) -> tuple[Spectra, NDArray[np.bool_]] | None:
+    """The pixels of a result store's finished tiles that a check of :data:`CHECK_NAMES`
+    finds, read again from ``cube`` (an opened cube) only in the tiles whose
+    :data:`CHECKS` count one, in row-major order and named ``y<row>x<column>``, and which of
+    them are flagged unknown; ``None`` when there are none or the store has no
+    :data:`CHECKS` (made by an older ramancam)."""
+    if CHECKS not in store:
+        return None
+    counts = np.asarray(store[CHECKS][...])
+    tiles = np.argwhere((np.asarray(store["done"][...]) == 1) & (counts > 0).any(axis=-1))
+    nx = int(cube.shape[1])
+    rows: list[NDArray[Any]] = []
+    at: list[NDArray[np.intp]] = []
+    flags: list[NDArray[np.bool_]] = []
+    axis = None
+    for ty, tx in tiles:
+        tile, present = cube.read_tile_pixels(int(ty), int(tx))
+        if tile is None:
+            continue
+        if axis_offset:
+            tile = tile.replace(wavenumbers=tile.wavenumbers + axis_offset)
+        hit = np.zeros(len(tile), dtype=bool)
+        for found in _found(tile, grid):
+            hit[[f.index for f in found]] = True
+        ys, xs = cube.tile(int(ty), int(tx))
+        w = xs.stop - xs.start
+        flat = np.flatnonzero(present)[hit]
+        iy, ix = flat // w, flat % w
+        if "unknown" in store:
+            flagged = (np.asarray(store["unknown"][ys, xs], dtype=bool)
+                       & (np.asarray(store["predicted"][ys, xs]) >= 0))
+            flags.append(flagged[iy, ix])
+        else:
+            flags.append(np.zeros(flat.size, dtype=bool))
+        rows.append(np.asarray(tile.X)[hit])
+        at.append((ys.start + iy) * nx + xs.start + ix)
+        axis = tile.wavenumbers
+    if axis is None or not sum(len(a) for a in at):
+        return None
+    where = np.concatenate(at)
+    order = np.argsort(where)
+    names = [f"y{i // nx}x{i % nx}" for i in where[order]]
+    return (Spectra(np.concatenate(rows)[order], axis, meta={"id": names}),
+            np.concatenate(flags)[order])

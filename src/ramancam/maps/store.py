@@ -377,6 +377,10 @@ def result_arrays(bundle: Any, cube: Any, kind: str, target: str = "predicted"
         if target == "all":  # one class's maps per chunk
             arrays["maps"]["chunks"] = (cy, cx, 1, n_points)
         arrays.update(_class_sums(cube.n_tiles, k, n_points))  # the class means' sums
+    else:  # the pixels of each tile that predict's notes on raw spectra name
+        from .notes import CHECKS, checks_array
+
+        arrays[CHECKS] = checks_array(cube.n_tiles)
     arrays["done"] = {"shape": tuple(cube.n_tiles), "chunks": (1, 1), "dtype": "uint8",
                       "fill_value": 0}
     return arrays
@@ -619,12 +623,14 @@ def write_tile_sums(writer: TileWriter, X: NDArray[Any], maps: NDArray[Any],
     writer["class_counts"] = onehot.sum(axis=0).astype(np.int64)[None, None]
 
 
-def prepare_tile(cube: Any, bundle: Any, ty: int, tx: int, axis_offset: float = 0.0
+def prepare_tile(cube: Any, bundle: Any, ty: int, tx: int, axis_offset: float = 0.0,
+                 raw: list[Any] | None = None
                  ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     """One tile of a cube prepared by a model's recipe, the Raman axis moved by
     ``axis_offset``: the usable spectra ``(n_usable, n_points)`` and which pixels of the tile
     (row-major) they are. Pixels missing from the map (all NaN) and those the recipe refuses
-    (flat or empty: dead pixels) are not usable."""
+    (flat or empty: dead pixels) are not usable. ``raw``, a list: the tile's measured
+    spectra as read (the offset applied; ``None``: none) are appended to it."""
     ys, xs = cube.tile(ty, tx)
     ok = np.zeros((ys.stop - ys.start) * (xs.stop - xs.start), dtype=bool)
     X = np.empty((0, np.asarray(bundle.grid).size))
@@ -633,6 +639,8 @@ def prepare_tile(cube: Any, bundle: Any, ty: int, tx: int, axis_offset: float = 
         if axis_offset:
             tile = tile.replace(wavenumbers=tile.wavenumbers + axis_offset)
         X, ok[present], _ = bundle.prepare_usable(tile)
+    if raw is not None:
+        raw.append(tile)
     return X, ok
 
 
