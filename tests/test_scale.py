@@ -519,7 +519,7 @@ def test_a_descending_axis_or_a_refused_cube_leaves_no_store(small_map, tmp_path
 def test_agreement_counts_flagged_and_refused_pixels_and_says_how(small_map, tmp_path):
     import zarr
 
-    from ramancam.scale import agreement, agreement_line
+    from ramancam.maps.agreement import agreement, agreement_line
 
     model, model_path, cube, s = small_map
     run(MapJob("predict", str(model_path), str(cube), str(tmp_path / "h.zarr")))

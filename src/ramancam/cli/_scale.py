@@ -17,7 +17,8 @@ import numpy as np
 
 from .. import scale as tiled
 from ..errors import RamancamError
-from ..scale import MapJob, agreement, agreement_line, cached_bundle, run, write_images
+from ..maps.agreement import agreement, agreement_line
+from ..scale import MapJob, cached_bundle, run, write_images
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
