@@ -75,3 +75,36 @@ def test_runs_with_one_thread_count_say_nothing(model_and_cube, tmp_path, capsys
     import zarr
 
     assert zarr.open_group(out, mode="r").attrs["ramancam"]["threads"] == [1]
+
+
+def test_only_tiles_computed_count_and_a_finished_store_says_nothing(model_and_cube, tmp_path,
+                                                                    monkeypatch, capsys):
+    # the store recorded a run's thread count before any tile: a run stopped before its
+    # first tile made the next one say "computed with 1 and 2 threads", and a finished
+    # store rerun with another count said so though nothing was computed
+    import zarr
+
+    import ramancam.scale as scale
+
+    model, cube = model_and_cube
+    out = str(tmp_path / "p.zarr")
+    real, calls = scale.run_tile, []
+
+    def stop_after(n):
+        def tile(job, ty, tx, **kw):
+            if len(calls) == n:
+                raise KeyboardInterrupt
+            calls.append((ty, tx))
+            return real(job, ty, tx, **kw)
+        return tile
+
+    monkeypatch.setattr(scale, "run_tile", stop_after(2))
+    assert _predict(model, cube, out, 1, capsys)[0] == 130
+    monkeypatch.setattr(scale, "run_tile", stop_after(2))  # 2 done: stops before a third
+    assert _predict(model, cube, out, 2, capsys)[0] == 130
+    assert zarr.open_group(out, mode="r").attrs["ramancam"]["threads"] == [1]
+    monkeypatch.setattr(scale, "run_tile", real)
+    code, text = _predict(model, cube, out, 1, capsys)
+    assert code == 0 and "resumed, 2 of 4" in text and "torch thread" not in text
+    code, text = _predict(model, cube, out, 2, capsys)  # finished: nothing computed
+    assert code == 0 and "torch thread" not in text

@@ -675,11 +675,13 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
 
     # the thread counts the store's tiles were computed with (workers: --threads each)
     threads = job.threads if workers or scheduler else torch.get_num_threads()
-    meta = dict(store.attrs["ramancam"])
-    before = tuple(int(t) for t in meta.get("threads", []))
-    if todo and threads not in before:
-        store.attrs["ramancam"] = {**meta, "threads": sorted({*before, threads})}
-    before = before if len(todo) < n_tiles and set(before) - {threads} else ()
+    earlier = tuple(int(t) for t in store.attrs["ramancam"].get("threads", []))
+
+    def computed_one() -> None:  # recorded once a tile of this run is done, not before
+        if threads not in earlier:
+            store.attrs["ramancam"] = {**dict(store.attrs["ramancam"]),
+                                       "threads": sorted({*earlier, threads})}
+    before = earlier if todo and len(todo) < n_tiles and set(earlier) - {threads} else ()
 
     cube = open_cube(job.cube)
     skipped = n_tiles - len(todo)
@@ -693,6 +695,8 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
         for ty, tx in todo:
             n_spectra += run_tile(job, ty, tx)[2]
             n_done += 1
+            if n_done == skipped + 1:
+                computed_one()
             if progress is not None:
                 progress(n_done, n_tiles)
         rss["this process"] = peak_rss_mb()
@@ -717,6 +721,8 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
                 for fut in dd.as_completed(futures):
                     n_spectra += fut.result()[2]
                     n_done += 1
+                    if n_done == skipped + 1:
+                        computed_one()
                     if progress is not None:
                         progress(n_done, n_tiles)
                 seconds = time.perf_counter() - t0
