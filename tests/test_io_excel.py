@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from openpyxl import Workbook
@@ -161,6 +163,27 @@ def test_text_numbers_with_thousands_separators_are_refused_not_read_1000_times_
     rows[2][5] = "1234,5"
     s = read(_book(tmp_path / "de.xlsx", rows), label_col="label")
     assert s.X[1, 3] == 1234.5 and s.X[0, first] == Y[0, first] / 1000
+
+
+def test_text_numbers_ambiguous_in_the_first_200_rows_are_settled_by_a_later_cell(tmp_path):
+    # a column-wise German export, every value text with three decimals: '200,000' ...
+    # '999,xxx' in the first 200 rows read as well as thousands; '1000,xxx' further down says
+    # decimal commas, as "no cell of the sheet says which" promises
+    shifts = np.linspace(200, 1800, 1200)
+    Y = np.random.default_rng(1).uniform(100, 900, (1200, 2))
+
+    def de(v):
+        return f"{v:.3f}".replace(".", ",")
+
+    rows = [["shift", "s1", "s2"]]
+    rows += [[de(w), de(a), de(b)] for w, (a, b) in zip(shifts, Y, strict=True)]
+    assert all(re.match(r"^[1-9]\d{0,2},\d{3}$", c) for r in rows[1:200] for c in r)
+    s = read(_book(tmp_path / "de_cols.xlsx", rows))
+    np.testing.assert_allclose(s.wavenumbers, shifts, atol=5e-4)
+    np.testing.assert_allclose(s.X, Y.T, atol=5e-4)
+    # without the settling rows the sheet is refused, as before
+    with pytest.raises(RamancamError, match=r"cell A2: a number typed as text must read one "):
+        read(_book(tmp_path / "de_short.xlsx", rows[:200]))
 
 
 def test_a_table_error_on_the_first_of_several_sheets_lists_them(tmp_path, capsys):

@@ -55,13 +55,18 @@ def _column_letters(j: int) -> str:
     return letters
 
 
-def _decimal_commas(rows: list[list[str]], source: str) -> bool:
-    """Whether the numbers typed as text in ``rows`` have decimal commas ('400,5'); a sheet
-    whose every such cell has three digits after a comma of one to three ('17,087': English
-    counts) may as well have thousands separators, and is refused."""
-    cells = [(i, j, t) for i, r in enumerate(rows) for j, c in enumerate(r)
+def _decimal_commas(rows: list[list[str]], source: str, head: int = 200) -> bool:
+    """Whether the numbers typed as text in the first ``head`` of ``rows`` have decimal
+    commas ('400,5'); a sheet whose every such cell, in all its rows, has three digits after
+    a comma of one to three ('17,087': English counts) may as well have thousands
+    separators, and is refused."""
+    cells = [(i, j, t) for i, r in enumerate(rows[:head]) for j, c in enumerate(r)
              if DECIMAL_COMMA.match(t := c.strip())]
-    if cells and all(_THOUSANDS_OR_COMMA.match(t) for *_, t in cells):
+    if (cells and all(_THOUSANDS_OR_COMMA.match(t) for *_, t in cells)
+            and not any(DECIMAL_COMMA.match(t := c.strip())
+                        and not _THOUSANDS_OR_COMMA.match(t)
+                        for r in rows[head:] for c in r)):
+        # a later cell ('1000,125', '1800,5') says decimal commas; none does here
         i, j, t = cells[0]
         grouped, decimal = t.replace(",", ""), t.replace(",", ".")
         raise RamancamError(
@@ -166,7 +171,7 @@ def read_excel(path: str | os.PathLike[str], *, label_col: str | None = None,
     buf = io.StringIO()
     # numbers typed as text with decimal commas ('400,5', a German sheet's text cells): a
     # semicolon between the cells, so that the table reader reads them as decimal commas
-    commas = _decimal_commas(rows[:200], f"{p} (sheet {name})")
+    commas = _decimal_commas(rows, f"{p} (sheet {name})")
     w = csv.writer(buf, delimiter=";" if commas else ",", lineterminator="\n")
     for r in rows:
         w.writerow((r + [""] * width)[:width] if any(r) else [])
