@@ -184,7 +184,8 @@ def test_an_axis_named_vector_wins_over_a_monotonic_one_of_the_other_layout(tmp_
 def test_a_matrix_that_reads_both_ways_equally_is_refused_naming_both(tmp_path):
     p = tmp_path / "both.mat"
     S, shift = _columns_file(p)
-    sio.savemat(p, {"spectra": S, "a": shift, "b": np.arange(20.0)})  # neither named an axis
+    b = np.linspace(200.0, 3000.0, 20)  # neither named an axis, both may be Raman shifts
+    sio.savemat(p, {"spectra": S, "a": shift, "b": b})
     with pytest.raises(RamancamError, match=r"both\.mat: the matrix spectra \(500x20\) reads "
                                             r"as 500 spectra on b \(20 points\) or as 20 "
                                             r"spectra on a \(500 points\); name its axis as "
@@ -192,8 +193,59 @@ def test_a_matrix_that_reads_both_ways_equally_is_refused_naming_both(tmp_path):
         read(p)
     s = read(f"{p}:a")
     np.testing.assert_array_equal(s.X, S.T)
-    assert s.meta["b"].tolist()[:2] == ["0", "1"]
+    assert s.meta["b"].tolist()[:2] == ["200", "347.36842105263156"]
     assert read_mat(p, variable="b").X.shape == (500, 20)
+    # sample numbers 0..19 are not Raman shifts: the columns on `a`
+    sio.savemat(p, {"spectra": S, "a": shift, "b": np.arange(20.0)})
+    s = read(p)
+    np.testing.assert_array_equal(s.X, S.T)
+    np.testing.assert_array_equal(s.wavenumbers, shift)
+
+
+S6 = RNG.random((6, 50))
+SHIFT50 = np.linspace(400.0, 1800.0, 50)
+
+
+@pytest.mark.parametrize("extra", [
+    {"nu": SHIFT50, "x": np.arange(0.0, 12.0, 2.0)},  # line-scan positions 0..10
+    {"x": SHIFT50, "depth_cm": np.linspace(0.0, 2.5, 6)},
+    {"wavenumber": SHIFT50, "depth_cm": np.linspace(0.0, 2.5, 6)},
+    {"wavenumber": SHIFT50, "time_axis": np.linspace(0.0, 50.0, 6)},
+    {"nu": SHIFT50, "conc": np.array([0.1, 0.2, 0.5, 1, 2, 5])},
+    {"Raman_Shift": SHIFT50, "t": np.linspace(0.0, 500.0, 6)},
+], ids=lambda e: "+".join(e))
+def test_rows_on_the_shifts_not_columns_on_a_per_spectrum_vector(tmp_path, extra):
+    # read as 50 "spectra" of 6 points on the positions (or refused) after 0b17611
+    p = tmp_path / "rows.mat"
+    sio.savemat(p, {"spectra": S6, **extra})
+    s = read(p)
+    np.testing.assert_array_equal(s.X, S6)
+    np.testing.assert_array_equal(s.wavenumbers, SHIFT50)
+
+
+def test_unnamed_shifts_beside_a_time_vector_that_may_be_shifts_are_refused(tmp_path):
+    # x (50 shifts) and time_axis 0..50 (6 values): neither is named as Raman shifts, and
+    # both spans may be; refused naming both, never read as 50 spectra of 6 points
+    p = tmp_path / "t.mat"
+    sio.savemat(p, {"spectra": S6, "x": SHIFT50, "time_axis": np.linspace(0.0, 50.0, 6)})
+    with pytest.raises(RamancamError, match=r"t\.mat: the matrix spectra \(6x50\) reads as "
+                                            r"6 spectra on x \(50 points\) or as 50 spectra "
+                                            r"on time_axis \(6 points\); name its axis as "
+                                            r".*t\.mat:AXIS \(Python: variable='AXIS'\)"):
+        read(p)
+    np.testing.assert_array_equal(read(f"{p}:x").X, S6)
+    np.testing.assert_array_equal(read_mat(p, variable="x").wavenumbers, SHIFT50)
+
+
+def test_two_unnamed_axis_vectors_of_one_length_are_refused(tmp_path):
+    # x (shifts) and wavelength (nm), both 50 values: read on the nm axis after 0b17611
+    p = tmp_path / "xw.mat"
+    wl = 1e7 / (1e7 / 785 - SHIFT50)
+    sio.savemat(p, {"spectra": S6, "x": SHIFT50, "wavelength": wl})
+    with pytest.raises(RamancamError, match=r"reads as 6 spectra on x \(50 points\) or as 6 "
+                                            r"spectra on wavelength \(50 points\)"):
+        read(p)
+    np.testing.assert_array_equal(read(f"{p}:x").wavenumbers, SHIFT50)
 
 
 def test_two_axis_vectors_that_fit_are_named_and_one_is_picked_as_file_colon_axis(tmp_path):

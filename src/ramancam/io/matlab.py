@@ -8,15 +8,16 @@ information. Versions 4 to 7 are read with ``scipy.io.loadmat``, version 7.3 (HD
 What is taken from the file:
 
 * **the spectra**: a real 2-D matrix whose rows (or columns) have the length of a strictly
-  monotonic real vector in the file, **the axis**. With several such vectors, one whose name
-  says so (``shift``, ``wave...``, ``axis``, ``raman``, ``cm``...; ``x`` counts less) is
-  taken, in either layout: a time vector or sample numbers 1..n, one value per spectrum, fit
-  the other layout too. A matrix that reads as well one way as the other (a square matrix
-  excepted: its rows), or on two vectors of one length (``ramanshift`` and ``wavelength``),
-  is refused with its readings; name its axis: ``read_mat(path,
-  variable="shift")``, ``FILE.mat:shift``. With several such matrices (say Raman and NIR
-  spectra of the same samples) name the one to read: ``read_mat(path, variable="Raman")``,
-  or on the command line ``FILE.mat:Raman``.
+  monotonic real vector in the file, **the axis** (a square matrix: its rows). With several
+  such vectors, in either layout, those whose values may be Raman shifts (a span of 50 or
+  more within -1000..10000) are kept: a time vector, positions or sample numbers 1..n, one
+  value per spectrum, fit the other layout too. Of one left in each layout, the one named as
+  Raman shifts (the whole name ``shift``, ``ramanshift``, ``wavenumber``, ``wn``, ``nu``,
+  ``axis``...; not ``x``) is taken. A matrix that still reads more than one way, or on two
+  vectors of one length (``ramanshift`` and ``wavelength``), is refused with its readings;
+  name its axis: ``read_mat(path, variable="shift")``, ``FILE.mat:shift``.
+  With several such matrices (say Raman and NIR spectra of the same samples) name the one
+  to read: ``read_mat(path, variable="Raman")``, or on the command line ``FILE.mat:Raman``.
 * **one spectrum**: a file without such a matrix may hold one spectrum, as an N x 2 (or
   2 x N) ``[shift intensity]`` matrix one of whose columns (rows) is strictly monotonic
   within -5000..5000, or, with no matrix at all, as two vectors of one length, the shifts
@@ -61,6 +62,14 @@ _ONE_AXIS_RANGE = (-5000.0, 5000.0)
 #: :data:`_AXIS_NAME` says wins over them.
 _MAYBE_AXIS_NAME = re.compile(r"^x$|^ax$", re.IGNORECASE)
 _MAX_DEPTH = 3
+#: Whole names (case, ``_``, ``-`` and spaces aside) that say a vector holds Raman shifts.
+_SHIFT_NAMES = frozenset({
+    "shift", "shifts", "ramanshift", "ramanshifts", "rs", "wavenumber", "wavenumbers", "wn",
+    "nu", "raman", "cm1", "cminv", "axis"})
+#: Raman shifts (cm-1) an axis vector of several that fit a matrix may hold, and the span
+#: it must have at least: a line scan's 0-10 positions or concentrations 0.1-5 do not.
+_SHIFT_RANGE = (-1000.0, 10000.0)
+_SHIFT_SPAN = 50.0
 
 
 def read_mat(path: str | os.PathLike[str], *, label_col: str | None = None,
@@ -204,21 +213,42 @@ def _axis_named(name: str) -> int:
     return 2 if _AXIS_NAME.search(last) else 1 if _MAYBE_AXIS_NAME.search(last) else 0
 
 
+def _shift_named(name: str) -> bool:
+    """Whether ``name`` (its last field) says Raman shifts, as a whole name: ``shift``,
+    ``wavenumber``, ``nu``, ``axis``... (case, ``_``, ``-`` and spaces aside); not ``x``, not
+    ``wavelength``, not ``time_axis`` or ``depth_cm``."""
+    last = re.sub(r"[_\s-]", "", name.rsplit(".", 1)[-1]).lower()
+    return last in _SHIFT_NAMES
+
+
+def _shift_like(a: np.ndarray) -> bool:
+    """Whether a vector's values may be Raman shifts (cm-1): :data:`_SHIFT_SPAN` or more
+    within :data:`_SHIFT_RANGE`; a line scan's positions, depths, times in seconds or
+    concentrations mostly are not."""
+    lo, hi = float(a.min()), float(a.max())
+    return (hi - lo >= _SHIFT_SPAN and _SHIFT_RANGE[0] <= lo
+            and hi <= _SHIFT_RANGE[1])
+
+
 def _readings(m: np.ndarray, axes: dict[str, np.ndarray], axis: str | None
               ) -> list[tuple[bool, str]]:
     """(rows?, axis name) of every way ``m`` reads as spectra: one per row on a vector of
     its row length, or one per column on a vector of its column length (``axis``: on that
-    vector only). A vector named as an axis wins over an unnamed one, in either layout: a
-    time vector or sample numbers 1..n fit the other layout as well as the Raman shifts.
-    More than one reading is for the caller to refuse (two axis vectors of one length, a
-    wavelength and a Raman shift vector say, or two unnamed ones)."""
-    fits = [(rows, a, _axis_named(a)) for rows in (True, False) for a in axes
+    vector only; a square matrix: its rows). Of several, those on values that may be Raman
+    shifts (:func:`_shift_like`) are kept, when any is: a time vector, positions or sample
+    numbers 1..n fit the other layout as well. Two left in one layout (a wavelength and a
+    Raman-shift vector of one length, say) stay for the caller to refuse; of two layouts,
+    one on a vector named as Raman shifts (:func:`_shift_named`) wins. More than one
+    reading is for the caller to refuse."""
+    fits = [(rows, a) for rows in (True, False) for a in axes
             if axes[a].size == m.shape[1 if rows else 0] and axis in (None, a)]
-    best = max((f[2] for f in fits), default=0)
-    fits = [f for f in fits if f[2] == best]
     if m.shape[0] == m.shape[1]:  # a square matrix: rows, as documented
         fits = [f for f in fits if f[0]]
-    return [(rows, a) for rows, a, _ in fits]
+    if len(fits) > 1:
+        fits = [f for f in fits if _shift_like(axes[f[1]])] or fits
+    if len(fits) > 1 and len({rows for rows, _ in fits}) == len(fits):
+        fits = [f for f in fits if _shift_named(f[1])] or fits
+    return fits
 
 
 def _axis_like(a: np.ndarray) -> bool:
