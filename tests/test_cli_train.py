@@ -2853,3 +2853,19 @@ def test_predict_leaves_out_spectra_whose_probabilities_overflow(model_file, pea
     assert all(r["predicted"] != "unknown" for i, r in enumerate(rows) if i not in (1, 4))
     assert re.search(r"^predicted: .*unknown \(2\)$", out, re.M)
     assert f"true class in its set for {len(s) - 2}/{len(s) - 2}" in out  # the predicted
+
+
+def test_predict_says_why_when_no_spectrum_has_finite_probabilities(model_file, peaks_file,
+                                                                    tmp_path, capsys):
+    # every spectrum overflowing read "every spectrum was refused by the model's recipe",
+    # which had refused none
+    s = read_table(peaks_file, label_col="label")
+    write_table(Spectra(np.array(s.X) * 1e38, s.wavenumbers, labels=s.labels),
+                tmp_path / "all.csv")
+    capsys.readouterr()
+    assert main(["predict", str(model_file), str(tmp_path / "all.csv"), "--out",
+                 str(tmp_path / "all_pred.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "every spectrum gave probabilities that are not finite; the first:" in err
+    assert "refused by the model's recipe" not in err
+    assert not (tmp_path / "all_pred.csv").exists()

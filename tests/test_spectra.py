@@ -263,3 +263,10 @@ def test_two_shifts_much_closer_than_the_step_are_refused_like_a_repeat():
     uneven = np.cumsum(np.r_[350.0, np.geomspace(0.5, 3.0, 700)])
     assert Spectra(np.ones((1, uneven.size)), uneven).n_points == uneven.size
     assert Spectra(np.ones((1, 3)), [1.0, 1.05, 2.0]).n_points == 3
+
+
+def test_the_near_repeat_message_shows_the_two_shifts_apart():
+    # printed with :g, 1001 and 1001.001 read "1001 and 1001"
+    axis = np.r_[np.arange(990.0, 1002.0), 1001.001, np.arange(1002.0, 1010.0)]
+    with pytest.raises(RamancamError, match=r"got 1001 and 1001\.001 \(points 11 and 12\)"):
+        Spectra(np.ones((1, axis.size)), axis)

@@ -105,9 +105,9 @@ def check_axis(axis: ArrayLike, *, name: str = "wavenumbers", source: object | N
         i = int(np.flatnonzero(near)[0])
         raise RamancamError(
             f"{pre}{name} must not hold two points much closer than its median step "
-            f"({med:g} cm-1); got {a[i]:g} and {a[i + 1]:g} (points {i} and {i + 1}), between "
-            "which the resampling would swing into a false band. Average or drop one of the "
-            "two points.")
+            f"({med:g} cm-1); got {a[i]:.12g} and {a[i + 1]:.12g} (points {i} and {i + 1}), "
+            "between which the resampling would swing into a false band. Average or drop one "
+            "of the two points.")
     return a
 
 

@@ -790,13 +790,18 @@ def prepare_chunk(bundle: Any, part: Any, ids: list[str], start: int,
     return X, usable
 
 
-def stop_if_all_refused(data: Any, refused: list[tuple[str, str]], n: int) -> None:
-    """Stop (nothing is written) when the recipe refused every one of the ``n`` spectra."""
+def stop_if_all_refused(data: Any, refused: list[tuple[str, str]], n: int,
+                        by_recipe: int | None = None) -> None:
+    """Stop (nothing is written) when none of the ``n`` spectra can be predicted: the recipe
+    refused them, or (past the first ``by_recipe`` of ``refused``) their probabilities were
+    not finite."""
     from ..errors import RamancamError
 
     if refused and len(refused) == n:
-        raise RamancamError(f"{data}: every spectrum was refused by the model's recipe; the "
-                            f"first: {refused[0][1]}")
+        why = ("was refused by the model's recipe" if by_recipe is None or by_recipe == n else
+               "gave probabilities that are not finite" if by_recipe == 0 else
+               "was refused by the model's recipe or gave probabilities that are not finite")
+        raise RamancamError(f"{data}: every spectrum {why}; the first: {refused[0][1]}")
 
 
 def refused_line(refused: list[tuple[str, str]], verb: str, what: str,

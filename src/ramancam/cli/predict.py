@@ -416,7 +416,8 @@ def _run(args: argparse.Namespace) -> int:
             progress(start + len(part))
             if screen is not None and len(refused) + len(overflowed) < start + len(part):
                 screen.release()
-        stop_if_all_refused(args.data, refused + overflowed, len(data))  # nothing written
+        stop_if_all_refused(args.data, refused + overflowed, len(data),  # nothing written
+                            by_recipe=len(refused))
     by_recipe, refused = refused, refused + overflowed  # refused: all not predicted
     report = sys.stdout if args.out else sys.stderr
     said: list[str] = []  # the summary lines, for --report
