@@ -906,11 +906,15 @@ def test_the_false_alarm_check_says_when_it_cannot_check():
 
 
 def _count_loo(monkeypatch):
-    """Count the leave-one-out computations of each scorer (by id)."""
+    """Count the leave-one-out computations of each scorer (by id; each scorer counted is
+    kept alive, so that a later one cannot take the id of one freed meanwhile and count as
+    it: an inner CV's scorers are freed during train, which failed the test now and then)."""
     calls: dict[int, int] = {}
+    alive: list[object] = []
     real = NoveltyScorer._loo_similarities
 
     def spy(self, groups):
+        alive.append(self)
         calls[id(self)] = calls.get(id(self), 0) + 1
         return real(self, groups)
     monkeypatch.setattr(NoveltyScorer, "_loo_similarities", spy)
