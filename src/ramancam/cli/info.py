@@ -554,8 +554,10 @@ _CONFUSION_WIDTH = 100
 def _confusion_lines(cm: list[list[int]], classes: list[str]) -> list[str]:
     """The matrix under ``confusion:``, columns headed by the class names, or by the rows'
     numbers (each row reads ``1 name``) where the names would make it wider than
-    :data:`_CONFUSION_WIDTH`."""
-    names = [str(c) for c in classes]
+    :data:`_CONFUSION_WIDTH`. A line break in a name is escaped, as on the classes line."""
+    from ._outputs import one_line
+
+    names = [one_line(c) for c in classes]
     w = max(6, *(len(n) + 2 for n in names), *(len(str(v)) + 2 for r in cm for v in r))
     first = max(8, *(len(n) + 2 for n in names))
     if 4 + first + w * len(names) > _CONFUSION_WIDTH:
