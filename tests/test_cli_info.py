@@ -412,3 +412,12 @@ def test_train_and_info_name_the_same_winner_of_a_tie_and_baselines_tune_alike()
     assert line.endswith("; winner CNN")
     params = [{"n_components": 1}, {"n_components": 5}]
     assert _best(params, np.array([[4 / 12, 4 / 12], [5 / 12, 3 / 12]]))[0] == 0
+
+
+def test_info_confusion_matrix_escapes_a_line_break_in_a_class_name():
+    # the classes line escaped it; the matrix printed it raw and split its own rows
+    from ramancam.cli.info import _confusion_lines
+
+    lines = _confusion_lines([[3, 1], [0, 4]], ["a\nb", "c"])
+    assert len(lines) == 3 and all("\n" not in line for line in lines)
+    assert "a\\nb" in lines[0] and lines[1].lstrip().startswith("a\\nb")

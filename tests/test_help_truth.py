@@ -50,12 +50,3 @@ def test_baseline_help_says_a_fixed_split_writes_its_test_part():
     assert "every spectrum once, as a test spectrum" not in text
     assert "each test spectrum once: every spectrum with K folds, the test part of a fixed " \
            "split" in text
-
-
-def test_info_confusion_matrix_escapes_a_line_break_in_a_class_name():
-    # the classes line escaped it; the matrix printed it raw and split its own rows
-    from ramancam.cli.info import _confusion_lines
-
-    lines = _confusion_lines([[3, 1], [0, 4]], ["a\nb", "c"])
-    assert len(lines) == 3 and all("\n" not in line for line in lines)
-    assert "a\\nb" in lines[0] and lines[1].lstrip().startswith("a\\nb")
