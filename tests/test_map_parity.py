@@ -212,3 +212,17 @@ def test_a_store_made_before_the_checks_array_resumes_without_the_notes(doctored
     assert "resumed, 5 of 6 tiles were already done" in text
     assert "remade" not in text and "clipped" not in text and "cosmic-ray" not in text
     assert "checks" not in zarr.open_group(str(out), mode="r")
+
+
+def test_a_cube_names_its_pixels_not_predicted_and_why_as_the_table(doctored, tmp_path,
+                                                                     capsys):
+    # the cube's line was a fixed sentence: no pixel, no reason; the table's names both
+    model, table, cube = doctored
+    csv_out = _predict(model, table, tmp_path / "t", capsys)
+    zarr_out = _predict(model, cube, tmp_path / "z", capsys)
+    line = next(ln for ln in zarr_out.splitlines() if ln.startswith("not predicted:"))
+    names = [f"y{y}x{x}" for y, x in sorted(FLAT)]
+    assert f"(the first: {', '.join(names)}; 'predicted' -1" in line
+    reason = line.split(". First reason: ", 1)[1]
+    table_line = next(ln for ln in csv_out.splitlines() if ln.startswith("not predicted:"))
+    assert table_line.endswith("First reason: " + reason)

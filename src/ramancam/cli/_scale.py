@@ -147,6 +147,22 @@ def _has_threshold(novelty: dict[str, Any]) -> bool:
     return not isinstance(t, int | float) or math.isfinite(t)
 
 
+def _first_refused(job: Any, summary: Any) -> tuple[list[str], str] | None:
+    """The first pixels the run did not predict though the cube holds their spectra, and the
+    first one's reason (:func:`ramancam.maps.notes.refused_pixels`); ``None`` when the cube
+    or the store cannot be read again (moved meanwhile)."""
+    try:
+        import zarr
+
+        from ..io.zarr_cube import open_cube
+        from ..maps.notes import refused_pixels
+
+        return refused_pixels(zarr.open_group(str(summary.out), mode="r"),
+                              open_cube(job.cube), cached_bundle(job.model), job.axis_offset)
+    except Exception:  # a line's detail: never the reason a finished run fails
+        return None
+
+
 def _store_meta(out: str | os.PathLike[str]) -> dict[str, Any]:
     from ..io.zarr_cube import need_zarr
 
@@ -279,10 +295,14 @@ def _finish(args: argparse.Namespace, job: MapJob, summary: Any) -> int:
         print(f"missing: {gone}/{summary.n_pixels} pixels hold no spectrum in the cube (never "
               "measured; 'predicted' -1, drawn as no spectrum)")
     if summary.n_refused - gone:
+        first = _first_refused(job, summary)
+        shown = "" if first is None else (
+            "the first: " + ", ".join(first[0])
+            + (" ..." if summary.n_refused - gone > len(first[0]) else "") + "; ")
         print(f"not predicted: {summary.n_refused - gone}/{summary.n_pixels} pixels refused "
               "by the model's recipe (flat or empty spectra) or whose probabilities are not "
-              "finite (intensities too large for the network's float32 arithmetic; "
-              "'predicted' -1, probabilities NaN, drawn as not predicted)")
+              f"finite ({shown}'predicted' -1, probabilities NaN, drawn as not predicted)"
+              + ("" if first is None else f". First reason: {first[1]}"))
     if summary.n_unknown is None:
         print("note: the model has no novelty score (trained with --novelty none or by an "
               "older ramancam), so no pixel is flagged unknown")

@@ -141,3 +141,43 @@ def checked_pixels(store: Any, cube: Any, grid: Any, axis_offset: float = 0.0
     names = [f"y{i // nx}x{i % nx}" for i in where[order]]
     return (Spectra(np.concatenate(rows)[order], axis, meta={"id": names}),
             np.concatenate(flags)[order])
+
+
+def refused_pixels(store: Any, cube: Any, bundle: Any, axis_offset: float = 0.0,
+                   limit: int = 5) -> tuple[list[str], str] | None:
+    """The first ``limit`` pixels of a result store's finished tiles that hold a spectrum in
+    ``cube`` (an opened cube) but were not predicted, tile by tile, named ``y<row>x<column>``,
+    and the first one's reason, as the map read into memory names it: the recipe's message
+    (:meth:`ramancam.bundle.Bundle.prepare_usable`), or that its probabilities were not
+    finite (:func:`ramancam.bundle.overflow_reason`). Reads only the tiles up to the
+    ``limit``-th such pixel; ``None`` when there is none."""
+    from ..bundle import overflow_reason
+
+    done = np.asarray(store["done"][...])
+    names: list[str] = []
+    first: Spectra | None = None
+    for ty, tx in np.argwhere(done == 1):
+        ys, xs = cube.tile(int(ty), int(tx))
+        pred = np.asarray(store["predicted"][ys, xs])
+        if not (pred < 0).any():
+            continue
+        tile, present = cube.read_tile_pixels(int(ty), int(tx))
+        if tile is None:
+            continue
+        w = xs.stop - xs.start
+        flat = np.flatnonzero(present)
+        iy, ix = flat // w, flat % w
+        for j in np.flatnonzero(pred[iy, ix] < 0)[:limit - len(names)].tolist():
+            names.append(f"y{ys.start + int(iy[j])}x{xs.start + int(ix[j])}")
+            if first is None:
+                first = tile[[j]]
+        if len(names) >= limit:
+            break
+    if first is None:
+        return None
+    if axis_offset:
+        first = first.replace(wavenumbers=first.wavenumbers + axis_offset)
+    X, usable, reasons = bundle.prepare_usable(first)
+    why = reasons[0] if not usable[0] else overflow_reason(names[0], X[0])
+    at = why.find(" must ")  # the recipe names it "spectrum 0": the name above says which
+    return names, why[at + 1:] if at > 0 else why
