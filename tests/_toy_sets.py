@@ -15,6 +15,20 @@ FAST = ["--recipe", "none", "--epochs", "1", "--filters", "4", "--filter-size", 
         "--fc-width", "8"]
 
 
+def lorentz_substance(bands: tuple[int, ...], n: int, n_points: int,
+                      rng: np.random.Generator) -> Any:
+    """``n`` spectra of a substance with Lorentzian bands (width 2 channels) at ``bands``
+    (channels of ``n_points``), each band's height and place (+-1 channel) drawn per
+    spectrum, 2 % noise, each scaled to its maximum: the map tests' substances."""
+    x = np.arange(n_points, dtype=np.float64)
+    X = np.zeros((n, n_points))
+    for pos in bands:
+        X += rng.uniform(0.5, 1.0, (n, 1)) / (1 + ((x - pos - rng.uniform(-1, 1, (n, 1)))
+                                                   / 2.0) ** 2)
+    X += 0.02 * rng.standard_normal((n, n_points))
+    return X / X.max(axis=1, keepdims=True)
+
+
 def toy_spec(rd: Any, *, step: float = 1.0, shift: float = 100.0) -> Any:
     """Three classes of 12 spectra, one band each at 450, 450 + shift and 450 + 2 shift cm-1
     on a 400-700 cm-1 grid of ``step``, a little noise (seed 0); 3 stratified folds, no

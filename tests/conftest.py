@@ -1,5 +1,6 @@
 """Shared fixtures: seeded random generators, one torch thread for tiny models, and the
-optional real data beside the checkout; the hypothesis profile (derandomized)."""
+optional real data beside the checkout; a spy on the train report's reliability figure; the
+hypothesis profile (derandomized)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pytest
@@ -95,3 +97,21 @@ def drawn_unknown(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     monkeypatch.setattr(images, "write_map_images", spy)
     monkeypatch.setattr(outputs, "write_map_images", spy)
     return seen
+
+
+@pytest.fixture
+def reliability_drawn(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The logits each call of the train report's reliability figure draws, in order (the
+    figure still drawn)."""
+    from ramancam import train_report
+
+    drawn: list[Any] = []
+    figure = train_report._reliability_figure
+
+    def spy(logits: Any, y_idx: Any, temperature: float) -> Any:
+        drawn.append(np.asarray(logits))
+        return figure(logits, y_idx, temperature)
+
+    monkeypatch.setattr(train_report, "_reliability_figure", spy)
+    return drawn
+

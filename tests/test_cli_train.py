@@ -2502,19 +2502,10 @@ def test_group_cv_report_keeps_a_class_its_fold_never_trained_on_apart(peaks_fil
 
 
 def test_report_reliability_leaves_out_spectra_of_classes_never_trained_on(
-        peaks_file, tmp_path, monkeypatch):
+        peaks_file, tmp_path, reliability_drawn):
     # the reliability diagram of a fixed split drew the test-only class's spectra (always
     # wrong) among the known ones, which the calibration leaves out
-    from ramancam import train_report
-
-    drawn = []
-    figure = train_report._reliability_figure
-
-    def spy(logits, y_idx, temperature):
-        drawn.append(np.asarray(logits))
-        return figure(logits, y_idx, temperature)
-
-    monkeypatch.setattr(train_report, "_reliability_figure", spy)
+    drawn = reliability_drawn
     s = read_table(peaks_file, label_col="label")
     last = sorted(set(s.labels.tolist()))[-1]
     known_test = (s.labels != last) & (np.arange(len(s)) % 3 == 0)

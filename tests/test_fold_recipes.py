@@ -98,20 +98,11 @@ def test_a_test_spectrum_does_not_choose_its_folds_recipe(tmp_path, capsys):
 
 
 def test_the_reliability_figure_leaves_out_the_folds_the_calibration_leaves_out(
-        tmp_path, capsys, monkeypatch):
+        tmp_path, capsys, reliability_drawn):
     """A fold whose training part chose its own recipe is left out of the calibration
     (its logits describe another preprocessing): the report's reliability figure drew its
     spectra all the same (98 rows where the printed error rested on 49)."""
-    from ramancam import train_report
-
-    drawn = []
-    figure = train_report._reliability_figure
-
-    def spy(logits, y_idx, temperature):
-        drawn.append(np.asarray(logits))
-        return figure(logits, y_idx, temperature)
-
-    monkeypatch.setattr(train_report, "_reliability_figure", spy)
+    drawn = reliability_drawn
     X, labels = _set()
     X[4] = _cupped(BANDS["a"])
     path, page = tmp_path / "spectra.csv", tmp_path / "r.html"

@@ -8,6 +8,8 @@ import re
 import numpy as np
 import pytest
 
+from _toy_sets import lorentz_substance
+
 pytest.importorskip("zarr")
 
 from ramancam.cli import main
@@ -25,14 +27,8 @@ SPIKED = [(3, 1), (6, 5)]  # one point far above its neighbours
 HUGE = [(2, 8)]  # a 1e30 point: no detector counts that
 
 
-def _substance(name, n, rng):
-    x = np.arange(N_CH, dtype=np.float64)
-    X = np.zeros((n, N_CH))
-    for pos in BANDS[name]:
-        X += rng.uniform(0.5, 1.0, (n, 1)) / (1 + ((x - pos - rng.uniform(-1, 1, (n, 1)))
-                                                   / 2.0) ** 2)
-    X += 0.02 * rng.standard_normal((n, N_CH))
-    return 1000 * X / X.max(axis=1, keepdims=True) + 100
+def _substance(name, n, rng):  # in counts, above a dark level
+    return 1000 * lorentz_substance(BANDS[name], n, N_CH, rng) + 100
 
 
 @pytest.fixture(scope="module")

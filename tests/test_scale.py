@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from _model_files import without_references
+from _toy_sets import lorentz_substance
 
 pytest.importorskip("zarr")
 
@@ -632,13 +633,7 @@ BANDS = {"a": (8, 28, 48), "b": (14, 36, 56), "c": (4, 20, 40), "d": (24, 44, 60
 
 
 def _substance(name, n, rng):
-    x = np.arange(N_CH, dtype=np.float64)
-    X = np.zeros((n, N_CH))
-    for pos in BANDS[name]:
-        X += rng.uniform(0.5, 1.0, (n, 1)) / (1 + ((x - pos - rng.uniform(-1, 1, (n, 1)))
-                                                   / 2.0) ** 2)
-    X += 0.02 * rng.standard_normal((n, N_CH))
-    return X / X.max(axis=1, keepdims=True)
+    return lorentz_substance(BANDS[name], n, N_CH, rng)
 
 
 @pytest.fixture(scope="module")
