@@ -151,13 +151,11 @@ def _first_refused(job: Any, summary: Any) -> tuple[list[str], str] | None:
     """The first pixels the run did not predict though the cube holds their spectra, and the
     first one's reason (:func:`ramancam.maps.notes.refused_pixels`); ``None`` when the cube
     or the store cannot be read again (moved meanwhile)."""
+    from ..io.zarr_cube import need_zarr, open_cube
+    from ..maps.notes import refused_pixels
+
     try:
-        import zarr
-
-        from ..io.zarr_cube import open_cube
-        from ..maps.notes import refused_pixels
-
-        return refused_pixels(zarr.open_group(str(summary.out), mode="r"),
+        return refused_pixels(need_zarr().open_group(str(summary.out), mode="r"),
                               open_cube(job.cube), cached_bundle(job.model), job.axis_offset)
     except Exception:  # a line's detail: never the reason a finished run fails
         return None
