@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -62,6 +63,12 @@ def _no_lock(folder):
     return [p.name for p in folder.iterdir() if p.name.endswith((".lock", ".stale"))]
 
 
+def _lock_of(store):
+    from ramancam.maps.lock import lock_path
+
+    return lock_path(store)
+
+
 def test_a_second_run_on_a_store_being_written_is_refused(novelty_map, tmp_path,
                                                           monkeypatch, capsys):
     # run B, started while run A was writing the store, resumed into it (both wrote its
@@ -97,7 +104,9 @@ def test_a_second_run_on_a_store_being_written_is_refused(novelty_map, tmp_path,
     err = capsys.readouterr().err
     assert re.fullmatch(rf"error: another ramancam run \(pid {os.getpid()}, started at "
                         rf"[-0-9: ]+\) is writing --out {re.escape(str(out))}; wait for it to "
-                        r"end, or choose another --out\.\n", err), err
+                        rf"end, or choose another --out\. If no ramancam run has pid "
+                        rf"{os.getpid()}, delete {re.escape(str(_lock_of(out)))} and run "
+                        r"again\.\n", err), err
     assert done and done[0].computed == done[0].n_tiles  # A's run, whole
     assert _no_lock(tmp_path) == []
 
@@ -129,7 +138,9 @@ def test_a_store_locked_by_a_live_process_is_refused_and_a_killed_ones_taken_ove
         assert main(argv) == 2
         assert re.fullmatch(rf"error: another ramancam run \(pid {other.pid}, started at "
                             rf"[-0-9: ]+\) is writing --out {re.escape(str(store))}; wait for "
-                            r"it to end, or choose another --out\.\n", capsys.readouterr().err)
+                            rf"it to end, or choose another --out\. If no ramancam run has pid "
+                            rf"{other.pid}, delete {re.escape(str(_lock_of(store)))} and run "
+                            r"again\.\n", capsys.readouterr().err)
         assert not store.exists()  # refused before the store was looked at or made
     finally:
         other.kill()  # kill -9: its lock stays
@@ -137,6 +148,33 @@ def test_a_store_locked_by_a_live_process_is_refused_and_a_killed_ones_taken_ove
     assert _no_lock(out) == [".predictions.zarr.lock"]
     assert main(argv) == 0  # taken over: the store is made and filled as by any run
     assert _no_lock(out) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs Linux /proc")
+def test_a_lock_whose_pid_went_to_a_later_program_is_taken_over(novelty_map, tmp_path):
+    # kill -9 leaves the lock; its pid, given to another program started since, looks alive
+    import json
+    import subprocess
+
+    from ramancam.io._atomic import _host
+
+    model_path, cube_path, _ = novelty_map
+    out = tmp_path / "res"
+    store = out / "predictions.zarr"
+    out.mkdir()
+    later = subprocess.Popen(["sleep", "60"])
+    try:
+        lock = _lock_of(store)
+        rec = {"host": "here", "tag": _host(), "pid": later.pid, "token": "x"}
+        lock.write_text(json.dumps({**rec, "started": "2020-01-02 03:04:05"}))
+        assert main(["predict", str(model_path), str(cube_path), "--out", str(out)]) == 0
+        assert _no_lock(out) == [] and later.poll() is None  # taken over, the program left
+        lock.write_text(json.dumps({**rec, "started": time.strftime("%Y-%m-%d %H:%M:%S")}))
+        assert main(["predict", str(model_path), str(cube_path), "--out", str(out)]) == 2
+        assert lock.is_file()  # a lock written after the program began: a live run's
+    finally:
+        later.kill()
+        later.wait()
 
 
 def test_a_lock_of_another_host_or_unreadable_is_named_to_delete(novelty_map, tmp_path,

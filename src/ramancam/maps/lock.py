@@ -4,8 +4,9 @@
 ``.<name>.lock`` in the store's folder (created exclusively; it names the host, process and
 start of the run), taken before the store is looked at or made and removed when the run
 ends, also on an error, Ctrl-C or SIGTERM. A second run that finds it is refused; the lock
-of a run that was killed (its process gone, same host) is taken over, and the store resumed
-as after any stop. The Dask workers of the run that holds it write into the store freely.
+of a run that was killed (same host: its process gone, or its pid now a program that began
+after the lock) is taken over, and the store resumed as after any stop. The Dask workers
+of the run that holds it write into the store freely.
 
 :func:`make_store` records in the claim that this run made the store: a run that fails
 before any tile removes only a store it made itself (``ramancam.cli._scale``), never one
@@ -132,7 +133,22 @@ def _gone(rec: dict[str, Any], store: str) -> bool:
     if rec["pid"] == os.getpid():  # this process: a run of another of its threads, or none
         me = threading.get_ident()
         return not any(path == store and t != me for t, path in list(_CLAIMS))
-    return not _alive(rec["pid"])
+    return not _alive(rec["pid"]) or _began_after(rec["pid"], rec["started"])
+
+
+def _began_after(pid: int, started: str) -> bool:
+    """Whether process ``pid`` began after a lock stamped ``started`` was written: the run
+    that wrote it was killed and its pid given to another program since (Linux, from
+    ``/proc``; elsewhere, or when unreadable, False: the lock is kept)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        boot = next(float(line.split()[1]) for line in
+                    Path("/proc/stat").read_text().splitlines() if line.startswith("btime "))
+        began = boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+        written = time.mktime(time.strptime(started, "%Y-%m-%d %H:%M:%S"))
+    except (OSError, ValueError, IndexError, StopIteration):
+        return False
+    return began > written + 2  # the stamp has whole seconds; boot time drifts a little
 
 
 def _held_line(store: Path, lock: Path, rec: dict[str, Any] | None) -> str:
@@ -147,7 +163,8 @@ def _held_line(store: Path, lock: Path, rec: dict[str, Any] | None) -> str:
                 f"{rec['started']}) is writing --out {store}; wait for it to end, or choose "
                 f"another --out. If that run is gone, delete {lock} and run again.")
     return (f"another ramancam run (pid {rec['pid']}, started at {rec['started']}) is writing "
-            f"--out {store}; wait for it to end, or choose another --out.")
+            f"--out {store}; wait for it to end, or choose another --out. If no ramancam run "
+            f"has pid {rec['pid']}, delete {lock} and run again.")
 
 
 def _take_over(lock: Path, seen: dict[str, Any]) -> None:
