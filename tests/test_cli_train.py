@@ -2846,6 +2846,37 @@ def test_predict_leaves_out_spectra_whose_probabilities_overflow(model_file, pea
     assert f"true class in its set for {len(s) - 2}/{len(s) - 2}" in out  # the predicted
 
 
+def test_explain_leaves_out_spectra_whose_probabilities_overflow(model_file, peaks_file,
+                                                                 tmp_path, capsys):
+    # explain explained them for the first class (argmax of a NaN row) with maps of 1e34,
+    # without a word, where predict leaves them unpredicted
+    s = read_table(peaks_file, label_col="label")
+    X = np.array(s.X)
+    X[[1, 4]] *= 1e38
+    write_table(Spectra(X, s.wavenumbers, labels=s.labels), tmp_path / "big.csv")
+    capsys.readouterr()
+    out, page = tmp_path / "maps.csv", tmp_path / "page.html"
+    assert main(["explain", str(model_file), str(tmp_path / "big.csv"), "--label-col", "label",
+                 "--out", str(out), "--report", str(page)]) == 0
+    said = capsys.readouterr().out
+    assert f"wrote {len(s) - 2} ig-bands maps (predicted) to {out}" in said
+    assert re.search(r"^not explained: 2 spectra whose probabilities are not finite \(1, 4; "
+                     r"they have no rows\)\. First reason: must give finite probabilities",
+                     said, re.M), said
+    rows = _rows(out)
+    assert [r["id"] for r in rows] == [str(i) for i in range(len(s)) if i not in (1, 4)]
+    assert max(abs(float(v)) for r in rows for k, v in r.items()
+               if k not in ("id", "target", "method")) < 1e3
+    assert ("not explained (probabilities not finite)</td><td class=\"num\">2<"
+            in page.read_text())
+    big = tmp_path / "all.csv"
+    write_table(Spectra(np.array(s.X) * 1e38, s.wavenumbers, labels=s.labels), big)
+    assert main(["explain", str(model_file), str(big), "--out", str(tmp_path / "no.csv")]) == 2
+    assert ("every spectrum gave probabilities that are not finite; the first:"
+            in capsys.readouterr().err)
+    assert not (tmp_path / "no.csv").exists()
+
+
 def test_predict_says_why_when_no_spectrum_has_finite_probabilities(model_file, peaks_file,
                                                                     tmp_path, capsys):
     # every spectrum overflowing read "every spectrum was refused by the model's recipe",

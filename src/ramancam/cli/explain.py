@@ -315,7 +315,7 @@ def _run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .._labels import short_name, short_names
-    from ..bundle import load
+    from ..bundle import load, not_finite, overflow_reason
     from ..checks import shift_note
     from ..conformal import set_members
     from ..errors import RamancamError
@@ -417,6 +417,7 @@ def _run(args: argparse.Namespace) -> int:
     counts: dict[str, int] = {}
     n_unknown: int | None = None
     refused: list[tuple[str, str]] = []  # (id, the recipe's message) of spectra not explained
+    overflowed: list[tuple[str, str]] = []  # (id, why) of those whose probabilities are NaN
     all_usable = np.ones(len(data), dtype=bool)
     shifts: list[Any] = []  # band shifts against the class means (checks.band_shift)
     n_zero = 0  # maps zero at every point: they explain nothing
@@ -430,11 +431,22 @@ def _run(args: argparse.Namespace) -> int:
             part = data[start:start + CHUNK]
             # spectra the recipe refuses (flat, empty) get no map; the rest are explained
             X, usable = prepare_chunk(bundle, part, ids, start, refused)
+            proba = predict_proba(model, X) if usable.any() else None
+            if proba is not None and (bad := not_finite(proba)).any():
+                # NaN probabilities (a float32 pass overflowed: intensities near 1e38 and no
+                # recipe) read class 0 by argmax, and their maps reach 1e34: not explained,
+                # as predict leaves them unpredicted
+                at = start + np.flatnonzero(usable)[bad]
+                overflowed.extend((ids[i], overflow_reason(ids[i], X[j])) for i, j in
+                                  zip(at.tolist(), np.flatnonzero(bad).tolist(), strict=True))
+                usable = usable.copy()
+                usable[at - start] = False
+                X, proba = X[~bad], proba[~bad]
             rows = start + np.flatnonzero(usable)  # each explained spectrum's place in DATA
             if not usable.all():
                 part = part[usable]
                 all_usable[start:start + len(usable)] = usable
-            if not usable.any():
+            if proba is None or not usable.any():
                 progress(min(start + CHUNK, len(data)))
                 continue
             y = None if part.labels is None else part.labels
@@ -444,7 +456,6 @@ def _run(args: argparse.Namespace) -> int:
                                     **method_options(args.method, grid, args.fc_form))
             per = maps.shape[0] // len(part)            # n_classes rows per spectrum for "all"
             n_zero += int((np.abs(maps).max(axis=1) == 0).sum()) if maps.size else 0
-            proba = predict_proba(model, X)
             match = None
             if args.report or map_grid is not None or plot_path:
                 # calibrated probabilities (as predict's), the unknown flags, p-values and
@@ -527,9 +538,11 @@ def _run(args: argparse.Namespace) -> int:
                                   bundle.class_reference(classes[targets[r]])))
             n_rows += maps.shape[0]
             progress(min(start + CHUNK, len(data)))
-            if screen is not None and len(refused) < min(start + CHUNK, len(data)):
+            if screen is not None and (len(refused) + len(overflowed)
+                                       < min(start + CHUNK, len(data))):
                 screen.release()
-        stop_if_all_refused(args.data, refused, len(data))  # inside: nothing written
+        stop_if_all_refused(args.data, refused + overflowed, len(data),  # nothing written
+                            by_recipe=len(refused))
     if plot_path and shown:
         _plot(plot_path, grid, shown, f"ramancam explain: {args.method} maps")
     report = sys.stdout if args.out else sys.stderr
@@ -540,6 +553,9 @@ def _run(args: argparse.Namespace) -> int:
               "--out FILE.csv to keep them", file=report)
     if refused:
         print(refused_line(refused, "explained", "they have no rows"), file=report)
+    if overflowed:
+        print(refused_line(overflowed, "explained", "they have no rows",
+                           who="whose probabilities are not finite"), file=report)
     if n_zero:
         print(zero_maps_note(n_zero, n_rows, args.method), file=report)
     if shifts and (shift := shift_note(np.concatenate(shifts),
@@ -577,9 +593,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.report:
         info = {"data": shown_as(args.data), "model": str(args.model), "method": args.method,
                 "target": args.target, "score": args.score,
-                "spectra explained": len(data) - len(refused),
+                "spectra explained": len(data) - len(refused) - len(overflowed),
                 **({"not explained (refused by the model's recipe)": len(refused)}
                    if refused else {}),
+                **({"not explained (probabilities not finite)": len(overflowed)}
+                   if overflowed else {}),
                 "in this report": len(entries)}
         _write_report(args.report, grid, entries, info, counts, n_unknown, bundle)
         print(f"wrote a report of {len(entries)} maps to {args.report}", file=report)
