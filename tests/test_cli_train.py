@@ -2842,7 +2842,7 @@ def test_predict_leaves_out_spectra_whose_probabilities_overflow(model_file, pea
     assert [r["predicted"] for r in (rows[1], rows[4])] == ["unknown", "unknown"]
     assert all(r[f"p_{c}"] == "" for r in (rows[1], rows[4]) for c in s.classes)
     assert all(r["predicted"] != "unknown" for i, r in enumerate(rows) if i not in (1, 4))
-    assert re.search(r"^predicted: .*unknown \(2\)$", out, re.M)
+    assert re.search(r"^predicted: .*not predicted \(2\)$", out, re.M)
     assert f"true class in its set for {len(s) - 2}/{len(s) - 2}" in out  # the predicted
 
 

@@ -206,7 +206,7 @@ def write_predict_report(path: str | os.PathLike[str], *, info: dict[str, Any],
     lines : sequence of str
         The summary lines ``predict`` printed (``predicted:``, ``unknown:``, ...).
     counts : Counter
-        Spectra per predicted class (and "unknown").
+        Spectra per predicted class, "unknown" (flagged) and "not predicted".
     attention : Attention
     grid : ndarray
         The model's grid (the figure's axis).
@@ -224,7 +224,9 @@ def write_predict_report(path: str | os.PathLike[str], *, info: dict[str, Any],
         Table(["predicted", "spectra", "% of spectra"],
               [[c, n, 100.0 * n / max(total, 1)] for c, n in ranked],
               caption="Spectra per predicted class ('unknown': flagged by the novelty "
-                      "score, or refused by the recipe)."),
+                      "score; 'not predicted': refused by the model's recipe, or "
+                      "probabilities not finite; the rows of both read unknown in "
+                      "predictions.csv)."),
     ])]
     sections.append(attention_section(attention, total, grid, reference,
                                       classes=list(labels_known)))

@@ -283,7 +283,7 @@ def _run(args: argparse.Namespace) -> int:
     classes = list(bundle.classes)
     n_right = n_flagged = n_match = n_agree = 0
     errors: Counter[tuple[str, str]] = Counter()  # (true, predicted) of wrong labelled rows
-    counts: Counter[str] = Counter()  # spectra per predicted class (and "unknown")
+    counts: Counter[str] = Counter()  # per predicted class, "unknown", "not predicted"
     # With labels: [spectra, flagged] for labels the model knows and for those it does not.
     seen = {True: [0, 0], False: [0, 0]}
     xy = has_positions(data)
@@ -366,7 +366,11 @@ def _run(args: argparse.Namespace) -> int:
                 if not args.no_reject:
                     pred[flags & usable] = UNKNOWN
             true = None if labels is None else labels[start:start + len(part)]
-            counts.update(pred.tolist())
+            # refused spectra apart from the flagged ones, as the map images and a Zarr run
+            # count them (their rows read unknown, having no class)
+            counts.update(pred[usable].tolist())
+            if n_off := int((~usable).sum()):
+                counts["not predicted"] += n_off
             for i in range(len(part)):
                 ok = bool(usable[i])
                 row = [ids[start + i], pred[i],
