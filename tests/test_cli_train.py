@@ -2821,15 +2821,21 @@ def test_options_that_cannot_work_on_these_spectra_are_said_in_option_words(peak
     assert "--augment on must have an amount above 0 to augment" in capsys.readouterr().err
 
 
+def _overflowing(table, path, rows):
+    """``table``'s spectra written to ``path`` with the ``rows`` times 1e38 (the network's
+    float32 pass overflows on them with no recipe); returns the spectra as read."""
+    s = read_table(table, label_col="label")
+    X = np.array(s.X)
+    X[rows] *= 1e38
+    write_table(Spectra(X, s.wavenumbers, labels=s.labels), path)
+    return s
+
 
 def test_predict_leaves_out_spectra_whose_probabilities_overflow(model_file, peaks_file,
                                                                  tmp_path, capsys):
     # intensities near 1e38 with no recipe overflow the network's float32 pass: NaN
     # probabilities, whose argmax read the first class with a confident-looking row
-    s = read_table(peaks_file, label_col="label")
-    X = np.array(s.X)
-    X[[1, 4]] *= 1e38
-    write_table(Spectra(X, s.wavenumbers, labels=s.labels), tmp_path / "big.csv")
+    s = _overflowing(peaks_file, tmp_path / "big.csv", [1, 4])
     capsys.readouterr()
     assert main(["predict", str(model_file), str(tmp_path / "big.csv"), "--label-col",
                  "label", "--out", str(tmp_path / "big_pred.csv")]) == 0
@@ -2850,10 +2856,7 @@ def test_explain_leaves_out_spectra_whose_probabilities_overflow(model_file, pea
                                                                  tmp_path, capsys):
     # explain explained them for the first class (argmax of a NaN row) with maps of 1e34,
     # without a word, where predict leaves them unpredicted
-    s = read_table(peaks_file, label_col="label")
-    X = np.array(s.X)
-    X[[1, 4]] *= 1e38
-    write_table(Spectra(X, s.wavenumbers, labels=s.labels), tmp_path / "big.csv")
+    s = _overflowing(peaks_file, tmp_path / "big.csv", [1, 4])
     capsys.readouterr()
     out, page = tmp_path / "maps.csv", tmp_path / "page.html"
     assert main(["explain", str(model_file), str(tmp_path / "big.csv"), "--label-col", "label",
