@@ -111,6 +111,22 @@ def test_transformers_use_and_check_the_axis_a_spectra_carries(data):
     assert LinearBaseline().fit(data).get_feature_names_out()[0] == "400"
 
 
+def test_header_axis_is_not_pandas_default_column_names():
+    # pd.DataFrame(X)'s labels 0..p-1 (its point positions) were taken for Raman shifts
+    pd = pytest.importorskip("pandas")
+    from ramancam._inputs import header_axis
+
+    X = np.ones((2, 5))
+    for cols in (None, range(5), range(4, -1, -1), [str(i) for i in range(5)],
+                 [f"x{i}" for i in range(5)], np.arange(5.0)):
+        assert header_axis(pd.DataFrame(X, columns=cols)) is None, cols
+    for cols, want in (([f"{v}" for v in (400, 400.5, 401, 402, 404)], [400, 400.5, 401, 402, 404]),
+                       (range(400, 405), np.arange(400.0, 405.0)),
+                       (np.arange(1.0, 6.0), np.arange(1.0, 6.0))):
+        np.testing.assert_array_equal(header_axis(pd.DataFrame(X, columns=cols)), want)
+    assert header_axis(X) is None
+
+
 def _modules_with_examples():
     """The package's modules whose source holds a docstring example (read, not imported)."""
     root = Path(ramancam.__file__).parent

@@ -360,8 +360,9 @@ def test_a_pipeline_that_loses_the_axis_names_the_fix_for_every_step() -> None:
     w = np.linspace(300.0, 1900.0, 400)
     X = 1 + np.exp(-0.5 * ((w - 405) / 8) ** 2) + np.zeros((3, 1))
     steps = (pp.LinearBaseline(), pp.Resample(grid=(400, 410, 2)), pp.Normalize())
-    with pytest.raises(RamancamError, match=r"after any other step, which passes on a bare "
-                                            r"array: make_pipeline\(\.\.\.\)\.set_output"):
+    with pytest.raises(RamancamError, match=r"whose later steps get a bare "
+                                            r"array: give the first step one of these, and "
+                                            r"make_pipeline\(\.\.\.\)\.set_output"):
         make_pipeline(*steps).fit_transform(Spectra(X, w))
     out = make_pipeline(*steps).set_output(transform="pandas").fit_transform(Spectra(X, w))
     assert out.shape == (3, 6) and out.columns[0] == "400"
@@ -441,3 +442,75 @@ def test_transformers_name_nan_and_check_baseline_params_in_fit():
                                    r"pybaselines' asls keywords; got \[1, 2\]")]:
         with pytest.raises(RamancamError, match=match):
             pp.BaselineCorrection(wavenumbers=w, params=params).fit(X)
+
+
+@pytest.mark.parametrize("step", [pp.Crop(lo=500, hi=1500), pp.Resample(grid=(0, 1999, 4)),
+                                  pp.Normalize(method="area"),
+                                  pp.LinearBaseline(regions=[(0, 100), (1900, 1999)])],
+                         ids=lambda t: type(t).__name__)
+def test_a_dataframe_with_pandas_default_column_names_is_refused_like_the_array(step):
+    # pd.DataFrame(X)'s labels 0..p-1 were taken for Raman shifts in cm-1: Crop kept points
+    # 500..1500, the area was an integral over the point index, silently
+    pd = pytest.importorskip("pandas")
+    X = 1 + np.random.default_rng(0).random((3, 2000))
+    name = type(step).__name__
+    with pytest.raises(RamancamError, match=rf"^wavenumbers must be given to {name} .*got an "
+                                            r"array without Raman shifts\."):
+        clone(step).fit_transform(X)
+    for df in (pd.DataFrame(X), pd.DataFrame(X).iloc[:, ::-1],  # either order
+               pd.DataFrame(X, columns=[str(i) for i in range(2000)])):  # read from a header
+        with pytest.raises(RamancamError, match=rf"^wavenumbers must be given to {name} .*got "
+                                                r"a DataFrame whose column names are its "
+                                                r"point positions \(0 to 1999\), not Raman "
+                                                r"shifts\. Give wavenumbers="):
+            clone(step).fit_transform(df)
+    # with the axis given, the same DataFrame is transformed on it
+    w = np.linspace(0.0, 1999.0, 2000)
+    np.testing.assert_array_equal(
+        np.asarray(clone(step).set_params(wavenumbers=w).fit_transform(pd.DataFrame(X))),
+        clone(step).set_params(wavenumbers=w).fit_transform(X))
+
+
+def test_a_dataframe_with_pandas_default_column_names_has_no_axis_for_other_steps():
+    # steps that need no axis still take it, on the point index, and keep its names
+    pd = pytest.importorskip("pandas")
+    X, _ = _data()
+    df = pd.DataFrame(X)
+    sg = pp.SavitzkyGolay().fit(df)
+    np.testing.assert_array_equal(np.asarray(sg.transform(df)), pp.SavitzkyGolay().fit_transform(X))
+    # integer labels are not names to scikit-learn: its x0, x1, ...; text ones pass through
+    assert sg.axis_is_index_ and sg.get_feature_names_out()[:2].tolist() == ["x0", "x1"]
+    named = pd.DataFrame(X, columns=[str(i) for i in range(N_POINTS)])
+    assert pp.SavitzkyGolay().fit(named).get_feature_names_out()[:2].tolist() == ["0", "1"]
+    # ... and the next step refuses them as the positions they are
+    from sklearn.pipeline import make_pipeline
+    with pytest.raises(RamancamError, match=r"column names are its point positions"):
+        make_pipeline(pp.SavitzkyGolay(), pp.Crop(lo=50, hi=150)).set_output(
+            transform="pandas").fit_transform(named)
+
+
+def test_a_step_without_an_axis_does_not_name_its_columns_like_raman_shifts():
+    # SavitzkyGolay on a bare array named its columns "0", "1", ... (the point index), and
+    # set_output(transform="pandas"), as the refusal advised, made Crop read them as cm-1
+    from sklearn.pipeline import make_pipeline
+
+    X, w = _data()
+    names = pp.SavitzkyGolay().fit(X).get_feature_names_out()
+    assert names.tolist() == [f"x{i}" for i in range(N_POINTS)]  # scikit-learn's names
+    crop = make_pipeline(pp.SavitzkyGolay(), pp.Crop(lo=50, hi=150))
+    with pytest.raises(RamancamError, match=r"^wavenumbers must be given to Crop .*got an "
+                                            r"array without Raman shifts"):
+        crop.fit_transform(X)
+    with pytest.raises(RamancamError, match=r"^wavenumbers must be given to Crop .*got a "
+                                            r"DataFrame whose column names \('x0', 'x1', "
+                                            r"\.\.\.\) are not Raman shifts"):
+        crop.set_output(transform="pandas").fit_transform(X)
+    # the message's way: the first step given the axis passes it on as column names
+    out = make_pipeline(pp.SavitzkyGolay(wavenumbers=w), pp.Crop(lo=500, hi=1500)).set_output(
+        transform="pandas").fit_transform(X)
+    want = pp.Crop(wavenumbers=w, lo=500, hi=1500).fit_transform(
+        pp.SavitzkyGolay().fit_transform(X))
+    np.testing.assert_array_equal(out.to_numpy(), want)
+    assert out.columns[0] == f"{w[(w >= 500) & (w <= 1500)][0]:.10g}"
+    # a step given the axis, or fitted on a Spectra, still names its columns by shift
+    assert pp.SavitzkyGolay(wavenumbers=w).fit(X).get_feature_names_out()[0] == f"{w[0]:.10g}"

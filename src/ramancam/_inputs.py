@@ -68,15 +68,23 @@ def fit_axis(X: Any) -> NDArray[np.float64] | None:
 def header_axis(X: Any) -> NDArray[np.float64] | None:
     """The axis a pandas DataFrame's column names give when they are Raman shifts (numbers,
     or text that reads as numbers, monotonic), as ``pd.read_csv`` of a wide table gives
-    them; ``None`` otherwise. Only an axis to transform on: headers written with few digits
-    are not checked against another axis."""
+    them; ``None`` otherwise, and for names that are the points' positions 0 to p-1 (either
+    order: pandas' default labels of ``pd.DataFrame(X)``, which are no cm-1). Only an axis
+    to transform on: headers written with few digits are not checked against another axis."""
     cols = getattr(X, "columns", None)
     if cols is None or not hasattr(X, "iloc"):
         return None
     try:  # numbers, finite, two or more, no repeats, monotonic: an axis
-        return check_axis(np.asarray(cols), name="column names")
+        axis = check_axis(np.asarray(cols), name="column names")
     except (RamancamError, TypeError, ValueError):
         return None
+    return None if positions(axis) else axis
+
+
+def positions(axis: NDArray[np.float64]) -> bool:
+    """Whether ``axis`` is the points' positions 0, 1, ..., p-1 (or p-1, ..., 0)."""
+    index = np.arange(axis.size, dtype=np.float64)
+    return bool(np.array_equal(axis, index) or np.array_equal(axis, index[::-1]))
 
 
 def check_axis_of(axis: NDArray[np.float64] | None, fitted: NDArray[np.float64] | None,

@@ -48,6 +48,24 @@ __all__ = [
     "SavitzkyGolay",
 ]
 
+
+def _no_axis(X: Any) -> str:
+    """What ``fit`` got without Raman shifts, in the refusal's words: an array, or a
+    DataFrame whose column names are no axis (pandas' default positions 0 to p-1 named as
+    such)."""
+    cols = getattr(X, "columns", None)
+    if cols is None or not hasattr(X, "iloc") or len(cols) == 0:
+        return "an array without Raman shifts"
+    try:
+        axis = check_axis(np.asarray(cols), name="column names")
+    except (RamancamError, TypeError, ValueError):
+        shown = ", ".join(repr(c) if isinstance(c, str) else str(c) for c in list(cols)[:2])
+        more = ", ..." if len(cols) > 2 else ""
+        return f"a DataFrame whose column names ({shown}{more}) are not Raman shifts"
+    return (f"a DataFrame whose column names are its point positions (0 to {axis.size - 1}), "
+            "not Raman shifts")
+
+
 # ----------------------------------------------------------------------------- transformers
 class _StepTransformer(TransformerMixin, BaseEstimator):
     """Shared fit/transform plumbing: validation in ``fit``, fitted state ends in ``_``."""
@@ -59,10 +77,11 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
     #: The step function ``f(X, wavenumbers, **self._params()) -> (X_out, axis_out)``.
     _step: Callable[..., tuple[Array, Array]]
 
-    def _axis(self, n_features: int, given: Array | None = None) -> Array:
+    def _axis(self, n_features: int, given: Array | None = None, got: str = "an array "
+              "without Raman shifts") -> Array:
         """The input axis: ``wavenumbers``, else ``given`` (the axis a Spectra carries,
         :func:`fit_axis`), else the point index; ``given`` must agree with
-        ``wavenumbers``."""
+        ``wavenumbers``. ``got`` says what came without an axis, for the refusal."""
         wn = getattr(self, "wavenumbers", None)
         if wn is None and given is not None and given.size == n_features:
             return given
@@ -72,10 +91,11 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
                 why = f" (its {cm1[0]} are in cm-1)" if cm1 and not self._needs_axis else ""
                 raise RamancamError(
                     f"wavenumbers must be given to {type(self).__name__} (the input axis)"
-                    f"{why}; got an array without Raman shifts. Give wavenumbers=, or a "
-                    "Spectra or a DataFrame headed by Raman shifts (in a Pipeline after "
-                    "any other step, which passes on a bare array: "
-                    "make_pipeline(...).set_output(transform=\"pandas\")).")
+                    f"{why}; got {got}. Give wavenumbers=, or a Spectra or a DataFrame "
+                    "headed by Raman shifts (in a Pipeline, whose later steps get a bare "
+                    "array: give the first step one of these, and "
+                    "make_pipeline(...).set_output(transform=\"pandas\") passes its axis "
+                    "on).")
             # Without an axis the point index stands in for it (channel numbers).
             return np.arange(n_features, dtype=np.float64)
         w = check_axis(wn)
@@ -101,7 +121,11 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
         self.axis_known_ = getattr(self, "wavenumbers", None) is not None or given is not None
         if given is None and getattr(self, "wavenumbers", None) is None:
             given = header_axis(X)  # a DataFrame headed by Raman shifts
-        w = self._axis(arr.shape[1], given)
+            # the point index stands in (channel numbers): outputs are not named as shifts
+            self.axis_is_index_ = given is None
+        else:
+            self.axis_is_index_ = False
+        w = self._axis(arr.shape[1], given, _no_axis(X))
         finite_on_axis(arr, w)  # scikit-learn's message suggested HistGradientBoosting
         self._params()
         self.n_features_in_ = arr.shape[1]
@@ -139,7 +163,9 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
         """Output column names: the output axis's Raman shifts as text (``"400.5"``), as
         wide tables head their columns; so ``set_output(transform="pandas")`` works. A step
         that keeps the axis passes ``input_features`` (default: the columns of the DataFrame
-        it was fitted on) through."""
+        it was fitted on) through. Without an axis (the point index stood in) they are
+        scikit-learn's ``"x0"``, ``"x1"``, ..., so that a next step does not read point
+        indices as Raman shifts."""
         check_is_fitted(self, "n_features_in_")
         if input_features is None:
             input_features = getattr(self, "feature_names_in_", None)
@@ -149,6 +175,8 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
                 raise ValueError(f"input_features must have {self.n_features_in_} names; got "
                                  f"{names.size}.")
             return names
+        if getattr(self, "axis_is_index_", False):
+            return np.asarray([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
         # 10 digits: {:g}'s 6 made 1000.005 and 1000.000 one column name
         return np.asarray([f"{v:.10g}" for v in self._axis_out()], dtype=object)
 
