@@ -301,9 +301,15 @@ def test_points_grouping_thousands_beside_decimal_commas_are_read_as_thousands(t
                                             r"beside its decimal commas \('0\.5' earlier\) in "
                                             r"column '400,5'"):
         read(table)
-    # a semicolon table that shows no decimal comma in its first rows: points stay decimal
+    # a semicolon table with no decimal comma: '1.250' beside whole numbers reads both ways
+    # (it was read as 1.25), refused (tests/test_io_encodings.py); a decimal point that
+    # can only be one ('0.5') says the points are decimal
     plain = tmp_path / "plain.csv"
     plain.write_text("id;400;401\na;10;20\nb;30;40\nc;1.250;2\n", encoding="ascii")
+    with pytest.raises(RamancamError, match=r"plain\.csv, line 4: a number must read one "
+                                            r"way; got '1\.250' in column '400', 1250 with"):
+        read(plain)
+    plain.write_text("id;400;401\na;10;20\nb;30;0.5\nc;1.250;2\n", encoding="ascii")
     assert read(plain).X[2].tolist() == [1.25, 2.0]
 
 

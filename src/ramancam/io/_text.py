@@ -151,6 +151,66 @@ class DecimalCommas:
                 f"{how}{earlier}")
 
 
+#: A whole number as a cell writes it ('987', '-89'); one grouped with thousands points
+#: ('1.251', '-12.345'), nothing after the groups.
+_WHOLE = re.compile(r"^[-+]?\d+$")
+_GROUPED_WHOLE = re.compile(r"^[-+]?[1-9]\d{0,2}(\.\d{3})+$")
+
+
+class ThousandsPoints:
+    """Spots counts grouped with thousands points in a file without decimal commas.
+
+    A spreadsheet in a decimal-comma locale writes the count 1251 as ``1.251`` beside
+    ``987``; with no decimal comma in the file, read as a decimal point it is 1.251, every
+    value of 1000 or more a thousand times too small. Fed the number cells of a file (not
+    split at commas) with :meth:`add`, :meth:`ambiguous` names the first such cell when a
+    spectrum (a row of a wide table, a column of the others) holds both kinds (grouped
+    cells and whole numbers below 1000, none above) and no cell of the file has a point
+    only a decimal point can be (``12.5``, ``0.123``).
+    """
+
+    def __init__(self) -> None:
+        # a cell with a decimal point or a decimal comma: the file says how it reads
+        self.decimal = False
+        self._small: set[int] = set()  # spectra with a whole number below 1000
+        self._big: set[int] = set()  # spectra with a whole number of 1000 or more
+        # spectrum -> (line, column, cell) of its first grouped cell
+        self._first: dict[int, tuple[int, int, str]] = {}
+
+    def add(self, spectrum: int, cell: str, lineno: int, column: int) -> None:
+        """Look at the number cell of ``spectrum`` on line ``lineno``, in ``column``."""
+        if self.decimal:
+            return
+        t = cell.strip()
+        if "," in t:  # a decimal comma: DecimalCommas' business
+            self.decimal = True
+        elif "." in t:
+            if _GROUPED_WHOLE.match(t):
+                self._first.setdefault(spectrum, (lineno, column, t))
+            else:
+                self.decimal = True
+        elif _WHOLE.match(t):
+            (self._big if len(t.lstrip("+-")) > 3 else self._small).add(spectrum)
+
+    def ambiguous(self) -> tuple[int, int, str] | None:
+        """``(line, column, cell)`` of the first grouped cell that reads both ways, or
+        ``None``."""
+        if self.decimal:
+            return None
+        hits = [first for k, first in self._first.items()
+                if k in self._small and k not in self._big]
+        return min(hits) if hits else None
+
+    @staticmethod
+    def problem(cell: str, what: str) -> str:
+        """The message for ``cell`` (``what``: where it sits, ``in column '1000'``)."""
+        return (f"a number must read one way; got {cell!r} {what}, "
+                f"{cell.replace('.', '')} with a thousands separator or {cell} with a decimal "
+                "point, and no cell of the file says which (beside it whole numbers below "
+                "1000, no decimal comma, no other decimal point). Save the file again "
+                "without thousands separators.")
+
+
 def is_number(token: str) -> bool:
     """True when ``float`` reads ``token`` (``nan`` and ``inf`` included)."""
     try:

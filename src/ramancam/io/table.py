@@ -31,6 +31,7 @@ numbers, :func:`ramancam.io._tablecheck.spectra_in_columns`, said in a warning).
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
 import math
@@ -60,6 +61,7 @@ from ._text import (
     DECIMAL_POINT,
     GROUPED_THOUSANDS,
     DecimalCommas,
+    ThousandsPoints,
     check_exists,
     has_decimal_comma,
     read_text,
@@ -254,7 +256,8 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None,
     check_no_name_among_shifts(header, spec_idx, shifts, pre, ahead, comma)
     if not spec_idx and _columns_layout(header, ahead, comma):
         return _parse_columns(rows, header, comma, source, line0, label_col,
-                              max_rows=_line_count(body))
+                              max_rows=_line_count(body), again=None if delimiter == "," else
+                              functools.partial(_rows, body, delimiter, line0, source))
     if not spec_idx:
         hint = ("Convert decimal commas to points" if any(DECIMAL_COMMA.match(n) for n in names)
                 else "Head each intensity column with its Raman shift in cm-1 (e.g. "
@@ -315,6 +318,11 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None,
             f"file {source or '<text>'} must hold at least one spectrum row under the header; "
             "got none. Check that the right file was given.")
     X = X[:len(lines)]
+    # no decimal comma seen: counts grouped with thousands points would read as decimals
+    if ((commas is None or commas.grouped is False) and delimiter != ","
+            and _grouped_counts_maybe(X)):
+        _check_thousands(_rows(body, delimiter, line0, source), spec_idx,
+                         lambda j: header[spec_idx[j]], source, by_row=True)
     if not meta_idx:
         check_not_headerless(shifts, X, source, line0)
     elif spectra_in_columns(shifts, cells, names, [header[i] for i in meta_idx], X, pre,
@@ -539,6 +547,39 @@ def spectra_kept(X: np.ndarray, axis: np.ndarray, kept: list[np.ndarray] | None,
                    **kw)
 
 
+def _grouped_counts_maybe(X: np.ndarray) -> bool:
+    """Whether the numbers of ``X`` could be counts grouped with thousands points read as
+    decimal points (:class:`ThousandsPoints`): whole numbers, and others of 1 to 1000 with
+    at most three decimals, some of each; the first row alone says no for most tables."""
+    for part in (X[:1], X):
+        v = part[np.isfinite(part)]
+        frac = v[v != np.round(v)]
+        milli = frac * 1000
+        if (np.any(np.abs(frac) < 1) or np.any(np.abs(frac) >= 1000)
+                or np.any(np.abs(milli - np.round(milli)) > 1e-6)):
+            return False
+    return bool(frac.size) and frac.size < v.size
+
+
+def _check_thousands(rows: Iterator[tuple[int, list[str]]], columns: list[int],
+                     name: Callable[[int], str], source: str, *, by_row: bool = False
+                     ) -> None:
+    """Refuse counts grouped with thousands points (:class:`ThousandsPoints`) in the cells
+    ``columns`` of ``rows`` (the header first), ``name(j)`` naming column ``j``; a spectrum
+    per row (``by_row``) or per column."""
+    seen = ThousandsPoints()
+    next(rows, None)
+    for k, (lineno, row) in enumerate(rows):
+        for j, i in enumerate(columns):
+            seen.add(k if by_row else j, row[i] if i < len(row) else "", lineno, j)
+        if seen.decimal:
+            return
+    if (hit := seen.ambiguous()) is not None:
+        at, j, cell = hit
+        raise RamancamError(where(source or None, at)
+                            + ThousandsPoints.problem(cell, f"in column {name(j)!r}"))
+
+
 def _columns_layout(header: list[str], ahead: list[tuple[int, list[str]]], comma: bool
                     ) -> bool:
     """Whether a table without numeric headers is one spectrum per column: its first data
@@ -558,12 +599,15 @@ def _columns_layout(header: list[str], ahead: list[tuple[int, list[str]]], comma
 
 
 def _parse_columns(rows: Iterator[tuple[int, list[str]]], header: list[str], comma: bool,
-                   source: str, line0: int, label_col: str | None, *, max_rows: int
+                   source: str, line0: int, label_col: str | None, *, max_rows: int,
+                   again: Callable[[], Iterator[tuple[int, list[str]]]] | None = None
                    ) -> Spectra:
     """A table with one spectrum per column: the first column the Raman shift, every other
     column a spectrum named by its header (the ``id`` metadata), as many programs export
     several spectra. ``max_rows`` bounds the rows (the text's lines): each row's numbers go
-    straight into an array of that many rows, as :func:`parse_table` does."""
+    straight into an array of that many rows, as :func:`parse_table` does. ``again``
+    gives the rows anew, the header first, to look for counts grouped with thousands points
+    (``None``: a comma-separated table, which has none)."""
     src = source or None
     ncol = len(header)
     if label_col is not None:
@@ -591,6 +635,9 @@ def _parse_columns(rows: Iterator[tuple[int, list[str]]], header: list[str], com
             V = _grown(V)
         V[len(lines)] = _numbers(row, commas, source, lineno, names.__getitem__)
         lines.append(lineno)
+    if ((commas is None or commas.grouped is False) and again is not None
+            and _grouped_counts_maybe(V[:len(lines), 1:])):
+        _check_thousands(again(), list(range(1, ncol)), lambda j: names[j + 1], source)
     return _columns_spectra(V[:len(lines)], names, lines, source)
 
 

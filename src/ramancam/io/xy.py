@@ -34,6 +34,7 @@ from ..spectra import Spectra, check_axis
 from ._text import (
     GROUPED_THOUSANDS,
     DecimalCommas,
+    ThousandsPoints,
     check_exists,
     has_decimal_comma,
     is_number,
@@ -124,6 +125,8 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
     titles_seen = False
     ended = False  # a ##END= line was met
     comma = DecimalCommas() if _decimal_commas(text) else None
+    # without decimal commas, counts may be grouped with thousands points ('1.251')
+    thousands = None if comma else ThousandsPoints()
     for lineno, raw in enumerate(text.split("\n"), 1):
         line = _unquoted(raw.strip())
         if not line:
@@ -159,6 +162,12 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
                 xs.append(x)
                 ys.append(y)
                 lines.append(lineno)
+                if thousands is not None:
+                    if "," in cells:  # fields split at commas: no grouping with points
+                        thousands = None
+                    else:
+                        thousands.add(0, parts[0], lineno, 0)
+                        thousands.add(1, parts[1], lineno, 1)
                 continue
         numeric = [is_number(p) for p in parts]
         if not xs and not titles_seen and not any(numeric):
@@ -184,6 +193,10 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
         raise RamancamError(
             f"file {source or '<text>'} must hold (shift, intensity) lines; got {what}. "
             "Check that the right file was given.")
+    if thousands is not None and (hit := thousands.ambiguous()) is not None:
+        at, j, cell = hit
+        raise RamancamError(where(src, at) + ThousandsPoints.problem(
+            cell, "as the intensity" if j else "as the Raman shift"))
     # RRUFF files end their data with ##END=: a file whose last data line stops without a
     # newline or a blank after it was cut short, maybe inside its last number (read as a
     # valid, wrong value); the last "line" is what follows the last newline

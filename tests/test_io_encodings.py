@@ -1,0 +1,99 @@
+"""Text files whose numbers or bytes were misread without a word (an audit of encodings and
+locales): each is now read right or refused in one line naming the file and the fix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ramancam import RamancamError
+from ramancam.io import read
+
+
+def _one_line(e: pytest.ExceptionInfo[RamancamError]) -> str:
+    msg = str(e.value)
+    assert "\n" not in msg and msg.strip() == msg
+    return msg
+
+
+def _band(n: int = 60) -> list[int]:
+    """Whole counts over 1000 at a band in the middle, under 1000 elsewhere."""
+    return [int(800 + 7 * (k % 5) + 600 * np.exp(-(((k - n / 2) / 6) ** 2))) for k in range(n)]
+
+
+def _de(v: int) -> str:
+    """A count as a spreadsheet in a German locale writes it: 1251 as '1.251'."""
+    return f"{v:,}".replace(",", ".")
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_counts_grouped_with_thousands_points_are_refused_not_read_1000_times_off(
+        tmp_path, sep):
+    # '1.251' for 1251 beside '987' (no decimal comma anywhere) was read as 1.251: every
+    # value of 1000 or more a thousand times too small, the band a dip
+    counts = _band()
+    shifts = [400 + 2 * k for k in range(len(counts))]
+    first = next(k for k, v in enumerate(counts) if v >= 1000)
+    wide = tmp_path / "wide_de.csv"
+    wide.write_text(sep.join(["id", "label", *map(str, shifts)]) + "\n"
+                    + "".join(sep.join([f"s{i}", "A", *(_de(v + i) for v in counts)]) + "\n"
+                              for i in range(3)), encoding="ascii")
+    with pytest.raises(RamancamError, match=(
+            rf"wide_de\.csv, line 2: a number must read one way; got "
+            rf"'{_de(counts[first])}' in column '{shifts[first]}', {counts[first]} with a "
+            rf"thousands separator or {counts[first] / 1000:.3f} with a decimal point, and no "
+            r"cell of the file says which.* Save the file again without thousands "
+            r"separators")) as e:
+        read(wide, label_col="label")
+    _one_line(e)
+    two = tmp_path / "xy_de.txt"
+    two.write_text(f"Raman Shift{sep}Intensity\n"
+                   + "".join(f"{w}{sep}{_de(v)}\n" for w, v in zip(shifts, counts, strict=True)),
+                   encoding="ascii")
+    with pytest.raises(RamancamError, match=(
+            rf"xy_de\.txt, line {first + 2}: a number must read one way; got "
+            rf"'{_de(counts[first])}' as the intensity, {counts[first]} with a thousands "
+            rf"separator or {counts[first] / 1000:.3f} with a decimal point")) as e:
+        read(two)
+    _one_line(e)
+    # one spectrum per column under names: its first number with a point decides (as a
+    # table with decimal commas: DecimalCommas), so the counts read right
+    cols = tmp_path / "cols_de.csv"
+    cols.write_text(f"shift{sep}a{sep}b\n" + "".join(
+        f"{w}{sep}{_de(v)}{sep}{_de(v + 5)}\n" for w, v in zip(shifts, counts, strict=True)),
+        encoding="ascii")
+    assert read(cols).X.tolist() == [counts, [v + 5 for v in counts]]
+    # between spaces nothing decides: refused
+    cols.write_text("shift a b\n" + "".join(
+        f"{w} {_de(v)} {_de(v + 5)}\n" for w, v in zip(shifts, counts, strict=True)),
+        encoding="ascii")
+    with pytest.raises(RamancamError, match=rf"cols_de\.csv, line {first + 2}: a number must "
+                                            rf"read one way; got '{_de(counts[first])}' in "
+                                            r"column 'a'"):
+        read(cols)
+
+
+def test_whole_counts_and_genuine_decimal_points_are_still_read(tmp_path):
+    counts = _band()
+    shifts = [400 + 2 * k for k in range(len(counts))]
+    # the same counts without grouping
+    plain = tmp_path / "plain.txt"
+    plain.write_text("".join(f"{w};{v}\n" for w, v in zip(shifts, counts, strict=True)),
+                     encoding="ascii")
+    assert read(plain).X[0].tolist() == counts
+    # a decimal point that only a decimal point can be ('12.5') says how the others read
+    dec = tmp_path / "dec.txt"
+    dec.write_text("400;987\n402;1.251\n404;12.5\n", encoding="ascii")
+    assert read(dec).X[0].tolist() == [987.0, 1.251, 12.5]
+    # a plain count over 1000 in the same column: this file groups no thousands
+    big = tmp_path / "big.txt"
+    big.write_text("400;987\n402;1.251\n404;1300\n", encoding="ascii")
+    assert read(big).X[0].tolist() == [987.0, 1.251, 1300.0]
+    # three decimals throughout, no whole number: decimal points
+    three = tmp_path / "three.csv"
+    three.write_text("id;400;402\na;1.251;2.500\nb;3.000;4.125\n", encoding="ascii")
+    assert read(three).X.tolist() == [[1.251, 2.5], [3.0, 4.125]]
+    # comma-separated files never group with points
+    comma = tmp_path / "comma.csv"
+    comma.write_text("id,400,402\na,987,1.251\nb,950,1.300\n", encoding="ascii")
+    assert read(comma).X.tolist() == [[987.0, 1.251], [950.0, 1.3]]
