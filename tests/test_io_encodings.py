@@ -97,3 +97,19 @@ def test_whole_counts_and_genuine_decimal_points_are_still_read(tmp_path):
     comma = tmp_path / "comma.csv"
     comma.write_text("id,400,402\na,987,1.251\nb,950,1.300\n", encoding="ascii")
     assert read(comma).X.tolist() == [[987.0, 1.251], [950.0, 1.3]]
+
+
+def test_utf8_text_with_one_windows_byte_keeps_its_utf8_labels(tmp_path):
+    # one stray cp1252 byte (a header 'Temp (°C)' typed in a Windows editor) made the whole
+    # file cp1252: every UTF-8 label became mojibake ('KÃ¤se'), extra classes, silently
+    body = "a,K\u00e4se,20,1.5,2.5\nb,M\u00fcsli \u00b5,21,2.5,3.5\nc,K\u00e4se,22,3.5,4.5\n"
+    p = tmp_path / "mixed.csv"
+    p.write_bytes("id,label,Temp (\u00b0C),400,402\n".encode("cp1252") + body.encode("utf-8"))
+    s = read(p, label_col="label")
+    assert s.labels.tolist() == ["K\u00e4se", "M\u00fcsli \u00b5", "K\u00e4se"]
+    assert "Temp (\u00b0C)" in s.meta
+    # a whole cp1252 file reads as before, its undefined bytes (0x81) as latin-1
+    q = tmp_path / "cp.csv"
+    q.write_bytes(b"id,label,400,402\na,K\xe4se \x96 1,1,2\nb,x\x81y,2,3\n")
+    assert read(q, label_col="label").labels.tolist() == ["K\u00e4se \u2013 1", "x\x81y"]
+

@@ -334,10 +334,11 @@ def check_utf8_path(path: str | os.PathLike[str], folder: Path | None = None) ->
 def read_text(path: Path) -> str:
     """Read a whole text file, un-gzipping it when it starts with the gzip magic bytes.
 
-    UTF-8 (with or without a byte-order mark) is tried first; anything else is read as
-    Windows-1252 (the code page of Windows software's exports), else as Latin-1, which never
-    fails, so that odd bytes surface as unreadable numbers with a line number instead of a
-    decoding traceback.
+    UTF-8 (with or without a byte-order mark) is tried first; a file that is not UTF-8
+    throughout is read line by line, each line as UTF-8 where it is, else as Windows-1252
+    (the code page of Windows software's exports), else as Latin-1, which never fails, so
+    that odd bytes surface as unreadable numbers with a line number instead of a decoding
+    traceback.
 
     Raises
     ------
@@ -360,13 +361,25 @@ def read_text(path: Path) -> str:
         return unify_line_ends(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
         pass
-    # Not UTF-8: text written by Windows software, whose code page (cp1252) gives bytes
-    # 0x80-0x9f the en dash, quotes, the euro and trademark signs that latin-1 reads as
+    # Not UTF-8 throughout: text written by Windows software, whose code page (cp1252) gives
+    # bytes 0x80-0x9f the en dash, quotes, the euro and trademark signs that latin-1 reads as
     # invisible control characters; latin-1 (every byte a character) where cp1252 has none.
-    try:
-        return unify_line_ends(data.decode("cp1252"))
-    except UnicodeDecodeError:
-        return unify_line_ends(data.decode("latin-1"))
+    # Line by line: a UTF-8 file with one line typed in a Windows editor (a header
+    # 'Temp (°C)') keeps its UTF-8 lines (labels 'Käse', not 'KÃ¤se').
+    if data[:3] == b"\xef\xbb\xbf":
+        data = data[3:]
+    return unify_line_ends("\n".join(map(_decode_line, data.split(b"\n"))))
+
+
+def _decode_line(line: bytes) -> str:
+    """One line of a file that is not UTF-8 throughout: UTF-8 where the line is, else
+    cp1252, else latin-1."""
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return line.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+    return line.decode("latin-1")
 
 
 def decode_head(raw: bytes) -> str:
