@@ -113,3 +113,18 @@ def test_utf8_text_with_one_windows_byte_keeps_its_utf8_labels(tmp_path):
     q.write_bytes(b"id,label,400,402\na,K\xe4se \x96 1,1,2\nb,x\x81y,2,3\n")
     assert read(q, label_col="label").labels.tolist() == ["K\u00e4se \u2013 1", "x\x81y"]
 
+
+@pytest.mark.parametrize("encoding", ["utf-32", "utf-32-be"])
+def test_utf32_with_a_byte_order_mark_is_read(tmp_path, encoding):
+    # FF FE 00 00 was taken for UTF-16's FF FE: garbled cells
+    text = "# glycine\n450\t0.25\n451\t0.5\n452\t0.75\n"
+    raw = text.encode(encoding)
+    if encoding == "utf-32-be":
+        raw = b"\x00\x00\xfe\xff" + raw
+    p = tmp_path / "u32.txt"
+    p.write_bytes(raw)
+    assert read(p).X.tolist() == [[0.25, 0.5, 0.75]]
+    w = tmp_path / "u32.csv"
+    w.write_bytes(b"\xff\xfe\x00\x00" + "id,label,400,402\na,K\u00e4se,1,2\n"
+                  .encode("utf-32-le"))
+    assert read(w, label_col="label").labels.tolist() == ["K\u00e4se"]

@@ -84,6 +84,8 @@ FORMAT_NAMES = {f.key: f.name for f in FORMATS}
 #: How error messages name each instrument format (and the suffixes that select it).
 FORMAT_LABELS = {f.key: f.label for f in FORMATS if f.label is not None}
 _GZIP_MAGIC = b"\x1f\x8b"
+#: UTF-32's byte-order marks (little-, big-endian), as Python's encode("utf-32") writes.
+_UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
 #: A number written with a decimal comma (``400,5``, ``,5``, ``1,5e-3``), as European
 #: locales write them; the table and two-column readers read such numbers as points.
 DECIMAL_COMMA = re.compile(r"^[-+]?(\d+,\d*|,\d+)([eE][-+]?\d+)?$")
@@ -347,6 +349,11 @@ def read_text(path: Path) -> str:
         (a binary file).
     """
     data = read_bytes(path)
+    if data[:4] in _UTF32_BOMS:  # before UTF-16's: FF FE 00 00 starts with FF FE
+        try:
+            return unify_line_ends(data.decode("utf-32"))
+        except UnicodeDecodeError:
+            pass
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         # UTF-16 with a byte-order mark, as some spectrometer software exports text.
         try:
@@ -384,8 +391,10 @@ def _decode_line(line: bytes) -> str:
 
 def decode_head(raw: bytes) -> str:
     """The text of a file's first bytes, decoded as :func:`read_text` decodes the whole
-    file (UTF-16 with a byte-order mark, UTF-8 with or without one), for telling formats
-    apart; what cannot be decoded (a character cut at the end) is replaced."""
+    file (UTF-32 or UTF-16 with a byte-order mark, UTF-8 with or without one), for telling
+    formats apart; what cannot be decoded (a character cut at the end) is replaced."""
+    if raw[:4] in _UTF32_BOMS:
+        return unify_line_ends(raw[:len(raw) // 4 * 4].decode("utf-32", "replace"))
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return unify_line_ends(raw[:len(raw) // 2 * 2].decode("utf-16", "replace"))
     return unify_line_ends(raw.decode("utf-8-sig", "replace"))
