@@ -128,3 +128,17 @@ def test_utf32_with_a_byte_order_mark_is_read(tmp_path, encoding):
     w.write_bytes(b"\xff\xfe\x00\x00" + "id,label,400,402\na,K\u00e4se,1,2\n"
                   .encode("utf-32-le"))
     assert read(w, label_col="label").labels.tolist() == ["K\u00e4se"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_named(tmp_path, encoding):
+    # it was 'must be a text file; got binary content (NUL bytes). Known types: ...'
+    p = tmp_path / "nobom.txt"
+    p.write_bytes("# glycine\n450\t0.25\n451\t0.5\n452\t0.75\n".encode(encoding))
+    end = "little" if encoding.endswith("le") else "big"
+    with pytest.raises(RamancamError, match=(
+            rf"nobom\.txt must be text with a byte-order mark if it is UTF-16; got what looks "
+            rf"like UTF-16 \({end}-endian\) without one \(a NUL byte beside every character\)\."
+            r" Save it as UTF-8, or as UTF-16 with a byte-order mark")) as e:
+        read(p)
+    _one_line(e)

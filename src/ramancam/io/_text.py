@@ -361,6 +361,13 @@ def read_text(path: Path) -> str:
         except UnicodeDecodeError:
             pass
     if b"\x00" in data[:65536]:
+        if (end := _utf16_without_bom(data[:65536])) is not None:
+            codec = "UTF-16LE" if end == "little" else "UTF-16BE"
+            raise RamancamError(
+                f"file {path} must be text with a byte-order mark if it is UTF-16; got what "
+                f"looks like UTF-16 ({end}-endian) without one (a NUL byte beside every "
+                "character). Save it as UTF-8, or as UTF-16 with a byte-order mark (iconv -f "
+                f"{codec} -t UTF-8 FILE).")
         raise RamancamError(
             f"file {path} must be a text file; got binary content (NUL bytes). "
             f"{known_types_text()}.")
@@ -387,6 +394,21 @@ def _decode_line(line: bytes) -> str:
         except UnicodeDecodeError:
             pass
     return line.decode("latin-1")
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """``"little"`` or ``"big"`` when ``head`` looks like UTF-16 text without a byte-order
+    mark: a NUL byte beside (nearly) every character, as plain Latin characters give, and
+    (nearly) none between them; ``None`` otherwise (a binary file)."""
+    head = head[:len(head) // 2 * 2]
+    if len(head) < 8:
+        return None
+    even, odd = head[0::2].count(0) / (len(head) // 2), head[1::2].count(0) / (len(head) // 2)
+    if odd >= 0.9 and even <= 0.05:
+        return "little"
+    if even >= 0.9 and odd <= 0.05:
+        return "big"
+    return None
 
 
 def decode_head(raw: bytes) -> str:
