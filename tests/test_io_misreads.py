@@ -570,3 +570,18 @@ def test_bands_or_channels_over_a_time_series_stay_a_wide_table(tmp_path, rng):
         p.write_text(_columns_text("time_s", names, t, Y), encoding="ascii")
         s = read(p)
         assert s.X.shape == (450, 40) and s.meta["time_s"][0] == "3.0"
+
+
+def test_a_broken_link_in_a_class_folder_is_said_not_dropped(tmp_path):
+    # a link whose target is gone was left out without a word ('spectra: 2 from 2 files')
+    import os
+
+    for label in ("A", "B"):
+        (tmp_path / label).mkdir()
+        (tmp_path / label / f"{label}_1.txt").write_text("400\t1\n402\t2\n404\t3\n")
+    os.symlink(tmp_path / "gone" / "x.txt", tmp_path / "A" / "dangling.txt")
+    with pytest.warns(RamancamWarning, match=(
+            r"^1 link in .* leads to no file \(its target is missing\), so it is not read: "
+            r"A/dangling\.txt -> .*gone/x\.txt\. Restore its target or delete the link\.$")):
+        s = read(tmp_path, labels_from="folder")
+    assert s.class_counts() == {"A": 1, "B": 1}

@@ -250,9 +250,11 @@ def _find_files(root: Path, pattern: str | None) -> list[Path]:
     """The spectrum files in ``root`` and its sub-folders (symbolic links to folders
     followed), in path order: those with a known suffix (not notes), or those ``pattern``
     matches (:func:`_matches`). Hidden files and folders and the lock files Excel leaves
-    beside an open workbook (``~$book.xlsx``) are never read."""
+    beside an open workbook (``~$book.xlsx``) are never read; links whose target is missing
+    are said in a warning."""
     parts, anchored = (None, False) if pattern is None else _pattern_parts(root, pattern)
     files = []
+    broken: list[str] = []  # links whose target is gone
     for f in _walk(root):
         if f.name.startswith("~$"):
             continue
@@ -264,6 +266,20 @@ def _find_files(root: Path, pattern: str | None) -> list[Path]:
             continue
         if f.is_file():
             files.append((rel, f))
+        elif f.is_symlink() and not f.exists():
+            broken.append(f"{rel} -> {os.readlink(f)}")
+    if broken:  # said: it was left out without a word
+        import warnings
+
+        from ..errors import RamancamWarning, first_of
+
+        n = len(broken)
+        lead, its, it, s = (("lead", "their targets are", "they are", "s") if n > 1 else
+                            ("leads", "its target is", "it is", ""))
+        warnings.warn(RamancamWarning(
+            f"{n} link{s} in {str(root)!r} {lead} to no file ({its} missing), so {it} not "
+            f"read: {first_of(sorted(broken), 3)}. Restore {its.rsplit(' ', 1)[0]} or delete "
+            f"the link{s}."), stacklevel=3)
     files.sort()
     for rel, _ in files:
         check_utf8_path(rel, root)
