@@ -860,3 +860,104 @@ def test_predict_refuses_probabilities_that_are_not_finite(trained, monkeypatch)
                        r"prepared intensities reach [0-9.e+]+, too large for the network's "
                        r"float32 arithmetic\. Divide the intensities by their maximum"):
         b.predict(raw_spectra(1))
+
+
+def _deflated(src, dst, name, data, info=None):
+    """A copy of the model file with member ``name`` replaced by ``data``, every member
+    deflated (a run of zeros takes a thousandth of its size)."""
+    with zipfile.ZipFile(src) as zf:
+        out = {n: zf.read(n) for n in zf.namelist()}
+    if info is not None:
+        d = json.loads(out["ramancam.json"])
+        info(d)
+        out["ramancam.json"] = json.dumps(d).encode()
+    out[name] = data
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zf:
+        for k, v in out.items():
+            zf.writestr(k, v)
+    return dst
+
+
+@pytest.mark.parametrize("name", ["novelty.safetensors", "references.safetensors"])
+def test_a_zip_bomb_in_an_array_member_is_refused_before_it_is_unpacked(tmp_path, trained,
+                                                                        name):
+    # without n_spectra the limit was 4 GiB a member, and a member of zeros was unpacked
+    # whole (2 GiB of them from a 10 MB file) before its refusal
+    from _memory import traced_peak
+
+    def no_count(d):
+        d["training_data"].pop("n_spectra")
+
+    bad = _deflated(trained[0], tmp_path / "bomb.ramancam", name, bytes(48 << 20), no_count)
+    assert bad.stat().st_size < 1 << 20
+
+    def refused():
+        with pytest.raises(RamancamError, match=rf"member {re.escape(name)} must") as err:
+            load(bad)
+        return err
+
+    err, peak = traced_peak(refused)
+    assert str(err.value).startswith(str(bad)) and "\n" not in str(err.value)
+    assert peak < 16 << 20
+
+
+def test_a_member_whose_compressed_size_lies_is_refused(tmp_path, trained):
+    # a central directory that claims more compressed bytes than the file holds would pass
+    # a compression-ratio check while the few real bytes inflate to the declared size
+    bad = _deflated(trained[0], tmp_path / "lie.ramancam", "novelty.safetensors",
+                    bytes(48 << 20), lambda d: d["training_data"].pop("n_spectra"))
+    data = bytearray(bad.read_bytes())
+    with zipfile.ZipFile(bad) as zf:
+        real = zf.getinfo("novelty.safetensors").compress_size
+    at = data.index(b"novelty.safetensors", data.index(b"PK\x01\x02"))
+    entry = data.rindex(b"PK\x01\x02", 0, at)
+    assert int.from_bytes(data[entry + 20:entry + 24], "little") == real
+    data[entry + 20:entry + 24] = (40 << 20).to_bytes(4, "little")
+    bad.write_bytes(bytes(data))
+    from _memory import traced_peak
+
+    def refused():
+        with pytest.raises(RamancamError, match=r"member novelty\.safetensors must") as err:
+            load(bad)
+        return err
+
+    err, peak = traced_peak(refused)
+    assert str(err.value).startswith(str(bad)) and "\n" not in str(err.value)
+    assert peak < 16 << 20
+
+
+def test_weights_are_checked_against_the_architecture_before_it_is_built(tmp_path, trained,
+                                                                         monkeypatch):
+    # a 4 kB file naming 5000 filters and holding no weights built the network (1.7 GB)
+    # before its weights were found missing
+    from safetensors.torch import save as st_save
+
+    from ramancam import model as model_module
+
+    built = []
+
+    class Recording(model_module.RamanCNN):
+        def __init__(self, config):
+            super().__init__(config)
+            built.append(next(self.parameters()).device.type)
+
+    monkeypatch.setattr(model_module, "RamanCNN", Recording)
+    bad = rewrite_model(trained[0], tmp_path / "wide.ramancam", weights=st_save({}),
+                        info=lambda d: d["architecture"].update(n_filters=64))
+    with pytest.raises(RamancamError, match="weights must match the architecture") as err:
+        load(bad)
+    assert str(err.value).startswith(str(bad))
+    assert "cpu" not in built
+    # a weight of the wrong shape, too
+    with zipfile.ZipFile(trained[0]) as zf:
+        from safetensors.torch import load as st_load
+
+        state = st_load(zf.read("weights.safetensors"))
+    state["fc2.bias"] = torch.zeros(7)
+    odd = rewrite_model(trained[0], tmp_path / "odd.ramancam", weights=st_save(state))
+    built.clear()
+    with pytest.raises(RamancamError, match=r"weight 'fc2.bias' must have shape \(3,\)"):
+        load(odd)
+    assert "cpu" not in built
+    load(trained[0])
+    assert "cpu" in built

@@ -23,8 +23,9 @@ A model file is a zip archive with two members and up to two more:
 :func:`save` writes atomically (an interrupted save leaves the previous file intact).
 :func:`load` refuses files that are not ramancam models, files of a newer format version,
 settings of the wrong kind (each in one line naming the file), members larger than the
-recorded architecture implies (checked before they are unpacked: no zip bomb) and weights that
-do not fit the architecture.
+recorded architecture implies or packed far tighter than arrays of numbers pack (checked
+before they are unpacked: no zip bomb) and weights that do not fit the architecture (checked
+before the network is built).
 """
 
 from __future__ import annotations
@@ -55,17 +56,14 @@ from ._bundle_arrays import (
     _refuse,
 )
 from ._bundle_info import FORMAT_VERSION, JSON_NAME, _damaged, _read_info, _reason
+from ._bundle_members import WEIGHTS_NAME, check_members, check_weights, member_limits
 from ._bundle_range import MAX_END_POINTS, RangeChecks, end_points, median_step, need_spectra
 from .errors import RamancamError
 from .spectra import Spectra
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "Bundle", "load", "save", "training_summary"]
 
-WEIGHTS_NAME = "weights.safetensors"
-#: Buffers of the network that model files saved before 2026-11-24 20:56 do not hold.
-_INPUT_BUFFERS = ("input_mean", "input_scale")
-# Guard against absurd members (a zip bomb in place of a model): 4 GiB of weights, 256 MiB JSON.
-_MAX_WEIGHTS = 4 << 30
+# Guard against an absurd settings member (the other members: _bundle_members): 256 MiB.
 _MAX_JSON = 256 << 20
 
 
@@ -724,33 +722,6 @@ def _unique_state(state: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _member_limits(p: Path, config: Any, info: dict[str, Any]) -> dict[str, int]:
-    """The largest plausible size in bytes of each array member, from the recorded
-    architecture (weights: its float32 parameters and buffers; novelty and references: a few
-    float64 rows per training spectrum and class) plus room for the headers."""
-    import torch
-
-    from .model import RamanCNN
-
-    with torch.device("meta"):  # shapes only: nothing allocated
-        try:
-            shapes = RamanCNN(config).state_dict()
-        except (RuntimeError, ValueError, TypeError) as exc:
-            raise _damaged(p, exc) from None
-    weights = sum(t.numel() * 8 for t in shapes.values())  # float64 at most
-    if weights > _MAX_WEIGHTS:
-        raise RamancamError(f"{p}: the recorded architecture must be of plausible size; got "
-                            f"{weights} bytes of weights. The file is damaged or was altered.")
-    n = (info.get("training_data") or {}).get("n_spectra")
-    n = n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 100_000
-    rows = n + config.n_classes + 8
-    width = max(config.n_points, config.fc_width) + 8
-    arrays = min(_MAX_WEIGHTS, 8 * 8 * rows * width)
-    slack = 1 << 20
-    return {WEIGHTS_NAME: weights + slack, NOVELTY_NAME: arrays + slack,
-            REFERENCES_NAME: arrays + slack}
-
-
 def load(path: str | os.PathLike[str]) -> Bundle:
     """Load a model written by :func:`save`.
 
@@ -769,7 +740,6 @@ def load(path: str | os.PathLike[str]) -> Bundle:
         wrong format marker, a pickle), comes from a newer format version, or holds weights
         that do not match the recorded architecture.
     """
-    import torch
     from safetensors.torch import load as st_load
 
     from .model import RamanCNN
@@ -797,13 +767,8 @@ def load(path: str | os.PathLike[str]) -> Bundle:
             # The settings first: nothing else is unpacked before they are checked, and
             # the other members may be no larger than the recorded architecture implies.
             info, config, classes, grid, recipe = _read_info(p, zf.read(JSON_NAME))
-            limit = _member_limits(p, config, info)
-            for name in (WEIGHTS_NAME, NOVELTY_NAME, REFERENCES_NAME):
-                if name in names and zf.getinfo(name).file_size > limit[name]:
-                    raise RamancamError(
-                        f"{p}: member {name} must fit the recorded architecture (at most "
-                        f"{limit[name]} bytes); got {zf.getinfo(name).file_size}. The file "
-                        "is damaged or was altered.")
+            limits, shapes = member_limits(p, config, info)
+            check_members(p, zf, limits)
             raw_weights = zf.read(WEIGHTS_NAME)
             raw_novelty = zf.read(NOVELTY_NAME) if NOVELTY_NAME in names else None
             raw_references = zf.read(REFERENCES_NAME) if REFERENCES_NAME in names else None
@@ -812,31 +777,14 @@ def load(path: str | os.PathLike[str]) -> Bundle:
     except RuntimeError as exc:  # zipfile: an encrypted member
         raise _refuse(p, f"a zip archive it cannot read ({exc})") from None
     state = _read_safetensors(st_load, raw_weights, p, "weights")
+    fill = check_weights(p, state, shapes, info["format_version"])  # before any allocation
     try:
         model = RamanCNN(config)
     except (RuntimeError, MemoryError) as exc:
         raise RamancamError(f"{p}: the recorded architecture must build a network; got "
                             f"{exc}. The file is damaged or was altered.") from None
     expected = _unique_state(model.state_dict())
-    if info["format_version"] == 1 and set(expected) - set(state) == set(_INPUT_BUFFERS):
-        # saved before the input buffers existed (2026-11-24, before 4c2e30a): the network
-        # took its input as it came, what their defaults (zeros and ones) do
-        state = {**state, **{k: expected[k].clone() for k in _INPUT_BUFFERS}}
-    if set(state) != set(expected):
-        missing = sorted(set(expected) - set(state))[:3]
-        extra = sorted(set(state) - set(expected))[:3]
-        raise RamancamError(
-            f"{p}: weights must match the architecture; got missing {missing}, unexpected "
-            f"{extra}. The file is damaged or was altered.")
-    for k, v in expected.items():
-        t = state[k]
-        if tuple(t.shape) != tuple(v.shape) or t.dtype != v.dtype:
-            raise RamancamError(
-                f"{p}: weight {k!r} must have shape {tuple(v.shape)} ({v.dtype}); got "
-                f"{tuple(t.shape)} ({t.dtype}). The file is damaged or was altered.")
-        if not bool(torch.isfinite(t).all()):
-            raise RamancamError(
-                f"{p}: weight {k!r} must be finite; got NaN or inf. The file is damaged.")
+    state = {**state, **{k: expected[k].clone() for k in fill}}
     # The aliases share their tensors with the keys loaded here, so they are filled too.
     result = model.load_state_dict(state, strict=False)
     if result.unexpected_keys or set(result.missing_keys) & set(expected):
