@@ -961,3 +961,19 @@ def test_weights_are_checked_against_the_architecture_before_it_is_built(tmp_pat
     assert "cpu" not in built
     load(trained[0])
     assert "cpu" in built
+
+
+def test_an_integer_of_too_many_digits_in_the_settings_is_refused_naming_the_file(tmp_path,
+                                                                                 trained):
+    # json.loads raised a bare ValueError ("Exceeds the limit (4300 digits) for integer
+    # string conversion"), and the CLI said so without naming the file
+    with zipfile.ZipFile(trained[0]) as zf:
+        text = zf.read("ramancam.json").decode()
+    assert '"n_filters": 4' in text
+    huge = text.replace('"n_filters": 4', '"n_filters": 1' + "0" * 5000, 1)
+    bad = rewrite_model(trained[0], tmp_path / "huge.ramancam",
+                        members={"ramancam.json": huge.encode()})
+    with pytest.raises(RamancamError, match=r"unreadable ramancam\.json \(an integer of more "
+                                            r"than 4300 digits\)") as err:
+        load(bad)
+    assert str(err.value).startswith(str(bad)) and "\n" not in str(err.value)

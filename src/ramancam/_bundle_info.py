@@ -162,8 +162,12 @@ def _read_info(p: Path, raw: bytes) -> tuple[dict[str, Any], Any, list[str],
 
     try:
         info = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise _refuse(p, f"unreadable {JSON_NAME}") from None
+    except (ValueError, RecursionError) as exc:
+        # ValueError: not UTF-8, not JSON, or an integer of more than 4300 digits
+        # (sys.get_int_max_str_digits), which json.loads refuses with a bare ValueError
+        why = ("an integer of more than 4300 digits" if "integer string conversion" in str(exc)
+               else _reason(exc))
+        raise _refuse(p, f"unreadable {JSON_NAME} ({why})") from None
     if not isinstance(info, dict) or info.get("format") != FORMAT:
         marker = info.get("format") if isinstance(info, dict) else None
         raise _refuse(p, f"format marker {marker!r} instead of {FORMAT!r}")
