@@ -977,3 +977,17 @@ def test_an_integer_of_too_many_digits_in_the_settings_is_refused_naming_the_fil
                                             r"than 4300 digits\)") as err:
         load(bad)
     assert str(err.value).startswith(str(bad)) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["references.safetensors", "novelty.safetensors"])
+def test_an_array_of_a_dtype_numpy_lacks_is_refused_naming_the_member(tmp_path, trained, name):
+    # safetensors.numpy raised KeyError('BF16'), which load took for a damaged ramancam.json
+    from safetensors.torch import save as st_save
+
+    arrays = {"mean": torch.zeros(3, 141, dtype=torch.bfloat16)}
+    bad = rewrite_model(trained[0], tmp_path / "bf16.ramancam",
+                        members={name: st_save(arrays)})
+    with pytest.raises(RamancamError, match=rf"{re.escape(name)} must hold arrays of a dtype "
+                                            r"numpy reads.*got dtype 'BF16'") as err:
+        load(bad)
+    assert str(err.value).startswith(str(bad)) and "ramancam.json" not in str(err.value)

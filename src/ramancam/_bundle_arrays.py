@@ -95,6 +95,12 @@ def _read_safetensors(loader: Any, raw: bytes, p: Path, what: str) -> Any:
         raise RamancamError(
             f"{p}: {what} must be a readable safetensors file; got an error ({exc}). "
             "The file is damaged or was altered.") from None
+    except KeyError as exc:  # safetensors.numpy: a dtype numpy lacks (BF16, F8_E4M3)
+        dtype = exc.args[0] if exc.args else "?"
+        raise RamancamError(
+            f"{p}: {what} must hold arrays of a dtype numpy reads (F16, F32, F64, an "
+            f"integer or BOOL); got dtype {dtype!r}. The file is damaged or was "
+            "altered.") from None
 
 
 def _load_novelty(p: Path, info: dict[str, Any], raw: bytes | None, config: Any
