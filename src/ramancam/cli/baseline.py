@@ -156,13 +156,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import csv
     import json
     import time
     from pathlib import Path
 
     import numpy as np
 
+    from .._csvout import csv_writer
     from ..io import atomic_write
     from ..io._atomic import atomic_remove
     from ..train import fold_sd
@@ -228,7 +228,7 @@ def _run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     tested = np.flatnonzero(fold_of > 0)
     with atomic_write(out / "predictions.csv", "w", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\n")
+        w = csv_writer(fh)
         w.writerow(["id", "fold", "true", "predicted"])
         for i in tested:
             w.writerow([ids[i], int(fold_of[i]), y[i], pred[i]])

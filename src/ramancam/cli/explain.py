@@ -308,12 +308,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import csv
     import sys
     from contextlib import nullcontext
 
     import numpy as np
 
+    from .._csvout import csv_writer
     from .._labels import short_name, short_names
     from ..bundle import load, not_finite, overflow_reason
     from ..checks import shift_note
@@ -422,7 +422,7 @@ def _run(args: argparse.Namespace) -> int:
     shifts: list[Any] = []  # band shifts against the class means (checks.band_shift)
     n_zero = 0  # maps zero at every point: they explain nothing
     with ctx as fh:
-        w = csv.writer(fh, lineterminator="\n") if fh is not None else None
+        w = csv_writer(fh) if fh is not None else None
         if w is not None:
             w.writerow(["id", "target", "method", *(["x", "y"] if xy else []),
                         *(repr(float(v)) for v in grid)])

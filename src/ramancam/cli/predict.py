@@ -228,13 +228,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import csv
     import shlex
     import sys
     from contextlib import nullcontext
 
     import numpy as np
 
+    from .._csvout import csv_writer
     from ..bundle import load
     from ..checks import coarse_note, shift_note
     from ..conformal import set_members
@@ -320,7 +320,7 @@ def _run(args: argparse.Namespace) -> int:
     ctx: Any = (atomic_write(csv_path, "w", gzip=gz_name(csv_path), newline="") if csv_path
                 else nullcontext(screen))
     with ctx as fh:
-        w = csv.writer(fh, lineterminator="\n")
+        w = csv_writer(fh)
         w.writerow(["id", "predicted", *(f"p_{c}" for c in classes),
                     *(["true"] if labels is not None else []), *(["x", "y"] if xy else []),
                     "novelty", "unknown", "library_match", "novelty_p", "prediction_set"])

@@ -13,13 +13,13 @@ the ``FILE.xlsx:SHEET`` form.
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import re
 from datetime import date, datetime, time
 from pathlib import Path
 
+from .._csvout import csv_writer
 from ..errors import RamancamError
 from ..spectra import Spectra
 from ._text import DECIMAL_COMMA, check_exists
@@ -172,7 +172,7 @@ def read_excel(path: str | os.PathLike[str], *, label_col: str | None = None,
     # numbers typed as text with decimal commas ('400,5', a German sheet's text cells): a
     # semicolon between the cells, so that the table reader reads them as decimal commas
     commas = _decimal_commas(rows, f"{p} (sheet {name})")
-    w = csv.writer(buf, delimiter=";" if commas else ",", lineterminator="\n")
+    w = csv_writer(buf, delimiter=";" if commas else ",")
     for r in rows:
         w.writerow((r + [""] * width)[:width] if any(r) else [])
     try:

@@ -12,7 +12,6 @@ from the user's files (class names, file names, ids) is escaped there.
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._csvout import csv_writer
 from ..errors import RamancamError
 from .grid import MapGrid
 from .images import (
@@ -500,7 +500,7 @@ def write_class_means(out_dir: Path, axis: NDArray[np.float64], class_names: Seq
     drawn = mean_panels(counts, present)
     csv_path = out_dir / "class_means.csv"
     with atomic_write(csv_path, "w", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\n")
+        w = csv_writer(fh)
         w.writerow(["class", "kind", "n_pixels", *(repr(float(v)) for v in axis)])
         for i in present:
             for kind, arr in (("spectrum", spectra[i]), ("map", maps[i])):

@@ -1,0 +1,63 @@
+"""CSV rows that every reader reads back as written, whatever the names in them hold.
+
+``csv.writer`` quotes a field holding the delimiter, a quote or a character of its line
+end; with the ``"\\n"`` line end every ramancam CSV uses, a lone carriage return in a class
+name or an id stays bare, and csv readers (Python's, spreadsheets) end the row there (3
+spectra read back as 13 rows). :func:`csv_writer` quotes such a field too; a row without
+one is written by ``csv.writer`` itself, byte for byte as before. ``write_table`` quotes
+its names the same way (``io.table._quote``).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+
+class _Text(Protocol):
+    def write(self, s: str, /) -> Any: ...
+
+
+def _text(field: Any) -> str:
+    # what csv.writer writes for the field: repr for floats, "" for None, str otherwise
+    if field is None:
+        return ""
+    if isinstance(field, float):
+        return repr(field)
+    return field if isinstance(field, str) else str(field)
+
+
+class CsvWriter:
+    """``writerow`` / ``writerows`` as ``csv.writer(fh, delimiter=..., lineterminator="\\n")``
+    writes them, with every field that holds a carriage return quoted."""
+
+    def __init__(self, fh: _Text, delimiter: str = ",") -> None:
+        self._fh = fh
+        self._delimiter = delimiter
+        self._writer = csv.writer(fh, delimiter=delimiter, lineterminator="\n")
+
+    def _quoted(self, field: Any) -> str:
+        s = _text(field)
+        if any(c in s for c in ("\r", "\n", '"', self._delimiter)):
+            return '"' + s.replace('"', '""') + '"'
+        return s
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        """Write one row (a field of a lone ``\\r`` quoted)."""
+        fields = row if isinstance(row, (list, tuple)) else list(row)
+        if any(isinstance(f, str) and "\r" in f for f in fields):
+            self._fh.write(self._delimiter.join(map(self._quoted, fields)) + "\n")
+        else:
+            self._writer.writerow(fields)
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        """Write each of ``rows``."""
+        for row in rows:
+            self.writerow(row)
+
+
+def csv_writer(fh: _Text, delimiter: str = ",") -> CsvWriter:
+    """A CSV writer on the text file ``fh`` (opened with ``newline=""``) with ``"\\n"`` line
+    ends that quotes every field a reader would split: see :class:`CsvWriter`."""
+    return CsvWriter(fh, delimiter)

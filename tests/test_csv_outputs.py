@@ -1,0 +1,147 @@
+"""Every CSV ramancam writes reads back with the same rows whatever the names hold: a lone
+carriage return, a line feed, a quote or a comma inside a class name or an id."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+import pytest
+import torch
+
+from ramancam.cli import main
+from ramancam.spectra import Spectra
+
+N_POINTS = 40
+#: A class name with each character a CSV row can break on.
+ODD = 'cr\rlf\nquote"comma,end'
+#: One with a lone carriage return only (csv.writer quotes ODD for its other characters).
+CR = "lone\rcr"
+CLASSES = ["alpha", CR, ODD]
+
+
+def _rows(path):
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.reader(fh))
+
+
+@pytest.fixture
+def setup(tmp_path, rng):
+    """A saved 3-class model named with ODD and a labelled data file whose ids hold it."""
+    from ramancam.bundle import save, training_summary
+    from ramancam.io import write_table
+    from ramancam.model import CNNConfig, RamanCNN
+
+    torch.manual_seed(3)
+    model = RamanCNN(CNNConfig(n_points=N_POINTS, n_classes=3, n_filters=4, filter_size=5,
+                               fc_width=6)).eval()
+    grid = np.arange(N_POINTS) * 2.0 + 500.0
+    data = Spectra(rng.random((5, N_POINTS)), grid,
+                   labels=[ODD, "alpha", CR, ODD, CR],
+                   meta={"id": [f"s{i}\r" for i in range(5)]})
+    model_path = tmp_path / "model.ramancam"
+    save(model_path, estimator=model, recipe=None, grid=grid, classes=CLASSES,
+         training_summary=training_summary(data))
+    data_path = tmp_path / "data.csv"
+    write_table(data, data_path)
+    return model_path, data_path
+
+
+def test_predictions_csv_reads_back_row_for_row(setup, tmp_path):
+    # a lone '\r' was written unquoted: 5 spectra read back as more rows, cut at it
+    model_path, data_path = setup
+    out = tmp_path / "pred.csv"
+    assert main(["predict", str(model_path), str(data_path), "--label-col", "label",
+                 "--out", str(out)]) == 0
+    rows = _rows(out)
+    assert len(rows) == 6 and len({len(r) for r in rows}) == 1
+    assert rows[0][2:5] == [f"p_{c}" for c in CLASSES]
+    assert [r[0] for r in rows[1:]] == [f"s{i}\r" for i in range(5)]
+    at = rows[0].index("true")
+    assert [r[at] for r in rows[1:]] == [ODD, "alpha", CR, ODD, CR]
+    assert {r[1] for r in rows[1:]} <= set(CLASSES)
+
+
+def test_maps_csv_reads_back_row_for_row(setup, tmp_path):
+    model_path, data_path = setup
+    out = tmp_path / "maps.csv"
+    assert main(["explain", str(model_path), str(data_path), "--label-col", "label",
+                 "--method", "fc", "--target", "true",
+                 "--out", str(out)]) == 0
+    rows = _rows(out)
+    assert len(rows) == 6 and len({len(r) for r in rows}) == 1
+    assert [r[0] for r in rows[1:]] == [f"s{i}\r" for i in range(5)]
+    assert [r[1] for r in rows[1:]] == [ODD, "alpha", CR, ODD, CR]
+
+
+def test_class_means_csv_reads_back_row_for_row(tmp_path, rng):
+    from ramancam.maps import outputs
+    from ramancam.maps.grid import MapGrid
+
+    proba = np.eye(3)[np.arange(30) % 3] * 0.9 + 0.1 / 3
+    outputs.write_explain_outputs(
+        tmp_path, MapGrid.regular(6, 5), rng.random((30, 40)), rng.normal(size=(30, 40)),
+        np.arange(400.0, 440.0), proba, CLASSES, method="fc", bands=[420.0])
+    rows = _rows(tmp_path / "class_means.csv")
+    assert len(rows) == 7 and len({len(r) for r in rows}) == 1
+    assert [r[0] for r in rows[1:]] == [c for c in CLASSES for _ in (0, 1)]
+
+
+def test_baseline_predictions_csv_reads_back_row_for_row(tmp_path):
+    from ramancam.io import write_table
+
+    rng = np.random.default_rng(2024)
+    x = np.arange(400.0, 520.0)
+    X, labels, ids = [], [], []
+    for c, x0 in enumerate((420.0, 460.0, 500.0)):
+        for i in range(6):
+            s = 1.0 / (1.0 + ((x - x0) / 2.5) ** 2) + rng.uniform(0, 0.02, x.size)
+            X.append(s / s.max())
+            labels.append(CLASSES[c])
+            ids.append(f"s{c}-{i}\r")
+    path = tmp_path / "spectra.csv"
+    write_table(Spectra(np.array(X), x, labels=labels, meta={"id": np.array(ids)}), path)
+    out = tmp_path / "res"
+    assert main(["baseline", str(path), "--label-col", "label",
+                 "--recipe", "none", "--model", "pca-svm", "--folds", "3",
+                 "--components", "2", "--out", str(out)]) == 0
+    rows = _rows(out / "predictions.csv")
+    assert len(rows) == 19 and len({len(r) for r in rows}) == 1
+    assert sorted(r[0] for r in rows[1:]) == sorted(ids)
+    assert sorted(r[2] for r in rows[1:]) == sorted(labels)
+
+
+def test_an_excel_cell_with_a_carriage_return_stays_one_label(tmp_path):
+    # the sheet is read through a CSV written in memory, which cut the row at the '\r'
+    from openpyxl import Workbook
+
+    from ramancam.io import read
+
+    wb = Workbook()
+    ws = wb.active
+    for r in [["label", 400, 401, 402], [CR, 1, 2, 3], ["alpha", 4, 5, 6]]:
+        ws.append(r)
+    wb.save(tmp_path / "odd.xlsx")
+    s = read(tmp_path / "odd.xlsx", label_col="label")
+    assert s.X.shape == (2, 3) and s.labels[1] == "alpha"
+    assert s.labels[0] in (CR, CR.replace("\r", "\n"))  # the table reader's line ends
+
+
+@pytest.mark.parametrize("delimiter", [",", ";"])
+def test_the_shared_writer_quotes_what_csv_writer_leaves_bare(delimiter):
+    from ramancam._csvout import csv_writer
+
+    fh = io.StringIO()
+    w = csv_writer(fh, delimiter=delimiter)
+    rows = [["id", "p"], [ODD, 0.25], [CR, 1], ["plain", None], [""]]
+    for r in rows:
+        w.writerow(r)
+    back = list(csv.reader(io.StringIO(fh.getvalue(), newline=""), delimiter=delimiter))
+    assert back == [["id", "p"], [ODD, "0.25"], [CR, "1"], ["plain", ""], [""]]
+    # rows without a carriage return are written as csv.writer writes them
+    plain = io.StringIO()
+    csv.writer(plain, delimiter=delimiter, lineterminator="\n").writerows(
+        [["id", "p"], ["plain", None], [""]])
+    assert fh.getvalue().endswith("plain" + delimiter + '\n""\n')
+    assert fh.getvalue().startswith(plain.getvalue().split("plain")[0])
