@@ -145,3 +145,43 @@ def test_the_shared_writer_quotes_what_csv_writer_leaves_bare(delimiter):
         [["id", "p"], ["plain", None], [""]])
     assert fh.getvalue().endswith("plain" + delimiter + '\n""\n')
     assert fh.getvalue().startswith(plain.getvalue().split("plain")[0])
+
+
+class _Screen(io.StringIO):
+    """A standard output that is a terminal (or, ``tty=False``, a pipe)."""
+
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self._tty = tty
+
+    def isatty(self) -> bool:
+        return self._tty
+
+
+@pytest.mark.parametrize("command", ["predict", "explain"])
+def test_a_terminal_is_shown_line_breaks_in_ids_and_labels_escaped(setup, tmp_path,
+                                                                   monkeypatch, command):
+    # predict without --out printed a lone '\r' of a label raw (the terminal went back over
+    # the row's start) and a quoted '\n' as a line of its own
+    import sys
+
+    model_path, data_path = setup
+    argv = [command, str(model_path), str(data_path), "--label-col", "label",
+            *(["--method", "fc", "--target", "true"] if command == "explain" else [])]
+    shown = {}
+    for tty in (True, False):
+        screen = _Screen(tty)
+        with monkeypatch.context() as m:
+            m.setattr(sys, "stdout", screen)
+            assert main(argv) == 0
+        shown[tty] = screen.getvalue()
+    table = shown[True].split("\n\n")[0] if command == "predict" else shown[True]
+    assert "\r" not in shown[True]
+    rows = [line for line in table.splitlines() if line.startswith("s")]
+    assert [r.split(",")[0] for r in rows] == [f"s{i}\\r" for i in range(5)]
+    odd = ODD.replace("\r", "\\r").replace("\n", "\\n").replace('"', '""')
+    assert sum(f'"{odd}"' in r for r in rows) == 2  # the true labels, one line each
+    # a pipe gets the CSV that --out writes, byte for byte
+    out = tmp_path / "t.csv"
+    assert main([*argv, "--out", str(out)]) == 0
+    assert shown[False].startswith(out.read_bytes().decode("utf-8"))

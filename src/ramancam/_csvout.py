@@ -30,11 +30,14 @@ def _text(field: Any) -> str:
 
 class CsvWriter:
     """``writerow`` / ``writerows`` as ``csv.writer(fh, delimiter=..., lineterminator="\\n")``
-    writes them, with every field that holds a carriage return quoted."""
+    writes them, with every field that holds a carriage return quoted (or, with
+    ``escape_breaks``, every line break in a field escaped)."""
 
-    def __init__(self, fh: _Text, delimiter: str = ",") -> None:
+    def __init__(self, fh: _Text, delimiter: str = ",", *, escape_breaks: bool = False
+                 ) -> None:
         self._fh = fh
         self._delimiter = delimiter
+        self._escape = escape_breaks
         self._writer = csv.writer(fh, delimiter=delimiter, lineterminator="\n")
 
     def _quoted(self, field: Any) -> str:
@@ -46,6 +49,10 @@ class CsvWriter:
     def writerow(self, row: Iterable[Any]) -> None:
         """Write one row (a field of a lone ``\\r`` quoted)."""
         fields = row if isinstance(row, (list, tuple)) else list(row)
+        if self._escape and any(isinstance(f, str) and ("\r" in f or "\n" in f)
+                                for f in fields):
+            fields = [f.replace("\r", "\\r").replace("\n", "\\n") if isinstance(f, str)
+                      else f for f in fields]
         if any(isinstance(f, str) and "\r" in f for f in fields):
             self._fh.write(self._delimiter.join(map(self._quoted, fields)) + "\n")
         else:
@@ -57,7 +64,12 @@ class CsvWriter:
             self.writerow(row)
 
 
-def csv_writer(fh: _Text, delimiter: str = ",") -> CsvWriter:
+def csv_writer(fh: _Text, delimiter: str = ",", *, escape_breaks: bool = False
+               ) -> CsvWriter:
     """A CSV writer on the text file ``fh`` (opened with ``newline=""``) with ``"\\n"`` line
-    ends that quotes every field a reader would split: see :class:`CsvWriter`."""
-    return CsvWriter(fh, delimiter)
+    ends that quotes every field a reader would split: see :class:`CsvWriter`.
+
+    ``escape_breaks``: show a line break inside a field as ``\\r`` / ``\\n`` instead (rows
+    for a terminal, where a raw ``\\r`` goes back over the row's start and a quoted ``\\n``
+    reads as a row of its own; a file or a pipe gets the fields as they are)."""
+    return CsvWriter(fh, delimiter, escape_breaks=escape_breaks)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["GuardedStream", "safe_terminal"]
+__all__ = ["GuardedStream", "on_terminal", "safe_terminal"]
 
 
 def _to_devnull(fd: int) -> None:
@@ -177,3 +177,17 @@ def safe_terminal(stream: Any) -> Any:
     except (AttributeError, ValueError):
         tty = False
     return _TerminalSafe(stream) if tty else stream
+
+
+def on_terminal(stream: Any) -> bool:
+    """Whether what is written to ``stream`` (``sys.stdout`` while a command runs: a
+    :class:`GuardedStream` around :func:`safe_terminal`'s) reaches a terminal. The line
+    breaks :data:`_CONTROL` leaves alone for the program's own lines are then for its
+    writers to escape inside data fields (a label's ``\\r``)."""
+    for _ in range(4):  # GuardedStream > _TerminalSafe > the stream
+        if isinstance(stream, _TerminalSafe):
+            return True
+        stream = vars(stream).get("_stream") if hasattr(stream, "__dict__") else None
+        if stream is None:
+            return False
+    return False

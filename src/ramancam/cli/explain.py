@@ -340,6 +340,7 @@ def _run(args: argparse.Namespace) -> int:
         stop_if_all_refused,
     )
     from ._outputs import HeldScreen, make_out_folder, stale_page
+    from ._streams import on_terminal
 
     if args.method is None:  # ig-bands' 32 passes a spectrum are too slow for huge maps
         args.method = "fc" if scale.wanted(args) else DEFAULT_METHOD
@@ -422,7 +423,8 @@ def _run(args: argparse.Namespace) -> int:
     shifts: list[Any] = []  # band shifts against the class means (checks.band_shift)
     n_zero = 0  # maps zero at every point: they explain nothing
     with ctx as fh:
-        w = csv_writer(fh) if fh is not None else None
+        w = (csv_writer(fh, escape_breaks=screen is not None and on_terminal(sys.stdout))
+             if fh is not None else None)
         if w is not None:
             w.writerow(["id", "target", "method", *(["x", "y"] if xy else []),
                         *(repr(float(v)) for v in grid)])

@@ -263,6 +263,7 @@ def _run(args: argparse.Namespace) -> int:
         make_out_folder,
         stale_page,
     )
+    from ._streams import on_terminal
     from .train import set_threads
 
     set_threads(args.threads)
@@ -320,7 +321,7 @@ def _run(args: argparse.Namespace) -> int:
     ctx: Any = (atomic_write(csv_path, "w", gzip=gz_name(csv_path), newline="") if csv_path
                 else nullcontext(screen))
     with ctx as fh:
-        w = csv_writer(fh)
+        w = csv_writer(fh, escape_breaks=screen is not None and on_terminal(sys.stdout))
         w.writerow(["id", "predicted", *(f"p_{c}" for c in classes),
                     *(["true"] if labels is not None else []), *(["x", "y"] if xy else []),
                     "novelty", "unknown", "library_match", "novelty_p", "prediction_set"])
