@@ -265,7 +265,7 @@ def test_plots_of_every_class_show_the_most_probable_first(setup, tmp_path, monk
     _, model_path, data_path, *_ = setup
     drawn = []
     monkeypatch.setattr(cli_explain, "_plot", lambda path, grid, shown, title: drawn.extend(
-        head for head, *_ in shown))
+        "".join(head) for head, *_ in shown))
     assert main(["explain", str(model_path), str(data_path), "--method", "fc", "--target",
                  "all", "--plot", str(tmp_path / "p.png"), "--max-plots", "2"]) == 0
     b = load(model_path)
@@ -273,6 +273,40 @@ def test_plots_of_every_class_show_the_most_probable_first(setup, tmp_path, monk
     order = [CLASSES[c] for c in np.argsort(-proba, kind="stable")]
     assert order[:2] != CLASSES[:2]  # the class order would draw others
     assert [h.split(" (p=")[0] for h in drawn] == [f"s0: map for {c}" for c in order[:2]]
+
+
+def test_plot_titles_keep_apart_long_ids_that_differ_in_their_middle(setup, tmp_path,
+                                                                     monkeypatch):
+    # each id was cut alone: four bacteria files "2092_rep3_lag_40sec_000...Data 1.spc" to
+    # "..._003..." all read "2092_rep3_lag_40sec_0...Data 1.spc", no panel matched to its row
+    import ramancam.cli.explain as cli_explain
+    from ramancam.io import read, write_table
+
+    _, model_path, data_path, *_ = setup
+    s = read(data_path)[:4]
+    s.meta["id"] = np.array([f"2092_rep3_lag_40sec_{k:03d}_integration_Data 1.spc"
+                             for k in range(4)], dtype=object)
+    write_table(s, tmp_path / "long.csv")
+    titles = []
+
+    def plot(path, grid, shown, title):
+        real(path, grid, shown, title)
+        titles.extend(ax.get_title() for ax in drawn_axes)
+
+    drawn_axes = []
+    real = cli_explain._plot
+    import ramancam.plot as plot_module
+
+    spectrum_map = plot_module.spectrum_map
+    monkeypatch.setattr(plot_module, "spectrum_map", lambda *a, **k: drawn_axes.append(
+        k["ax"]) or spectrum_map(*a, **k))
+    monkeypatch.setattr(cli_explain, "_plot", plot)
+    assert main(["explain", str(model_path), str(tmp_path / "long.csv"), "--method", "fc",
+                 "--plot", str(tmp_path / "p.png"), "--max-plots", "4"]) == 0
+    names = [t.split(": map for")[0] for t in titles]
+    assert len(names) == 4 and len(set(names)) == 4, names
+    # each keeps the part where it differs from the others (between the cuts' ellipses)
+    assert [n.split("\u2026")[1] for n in names] == ["0", "1", "2", "3"], names
 
 
 def test_report_names_channels_on_a_channel_axis(setup, tmp_path):
@@ -314,7 +348,8 @@ def test_plot_titles_tell_long_names_apart(tmp_path, rng, monkeypatch):
     write_table(data, data_path)
     heads = []
     monkeypatch.setattr(cli_explain, "_plot",
-                        lambda path, grid, shown, title: heads.extend(s[0] for s in shown))
+                        lambda path, grid, shown, title: heads.extend("".join(s[0])
+                                                                      for s in shown))
     assert main(["explain", str(model_path), str(data_path), "--label-col", "label",
                  "--method", "fc", "--plot", str(tmp_path / "p.png"), "--max-plots", "6"]) == 0
     pred = predict_proba(model, X).argmax(axis=1)

@@ -143,24 +143,29 @@ def _check_args(args: argparse.Namespace) -> None:
     check_table_out(args.out, "The figure is --plot FILE.png, the page --report FILE.html.")
 
 
-def _plot(path: str, grid: Any, shown: list[tuple[str, Any, Any, str, Any]], title: str
-          ) -> None:
+def _plot(path: str, grid: Any, shown: list[tuple[tuple[str, str], Any, Any, str, Any]],
+          title: str) -> None:
     """The ``--plot`` figure: one panel per spectrum, with the explained class's mean
-    training spectrum (and +- sd) where the model file holds it."""
+    training spectrum (and +- sd) where the model file holds it; each panel's title is its
+    spectrum's id, cut as the ids of the figure are cut together (they stay apart), then the
+    rest of its ``(id, rest)``."""
     import textwrap
     from pathlib import Path
 
     # a bare Figure (no pyplot state, no GUI backend): savefig renders with Agg
     from matplotlib.figure import Figure
 
+    from .._labels import short_names
     from ..io import atomic_write
     from ..plot import spectrum_map
 
     fig = Figure(figsize=(8, 2.4 * len(shown) + 0.4), layout="constrained")
     axes = fig.subplots(len(shown), 1, squeeze=False)[:, 0]
-    for ax, (head, spectrum, m, label, ref) in zip(axes, shown, strict=True):
+    names = short_names([head[0] for head, *_ in shown])
+    for ax, name, (head, spectrum, m, label, ref) in zip(axes, names, shown, strict=True):
         # long file names (RRUFF's run to 80 characters) wrap instead of leaving the panel
-        spectrum_map(grid, spectrum, m, ax=ax, title=textwrap.fill(head, 90), map_label=label,
+        spectrum_map(grid, spectrum, m, ax=ax, title=textwrap.fill(name + head[1], 90),
+                     map_label=label,
                      reference=None if ref is None else ref[0],
                      reference_sd=None if ref is None else ref[1],
                      reference_label="class mean")
@@ -314,7 +319,7 @@ def _run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .._csvout import csv_writer
-    from .._labels import short_name, short_names
+    from .._labels import short_names
     from ..bundle import load, not_finite, overflow_reason
     from ..checks import shift_note
     from ..conformal import set_members
@@ -397,7 +402,7 @@ def _run(args: argparse.Namespace) -> int:
     if out_dir is not None:  # once the checks have passed: no empty folder left
         make_out_folder(out_dir)  # removed again if the run fails while it is empty
     n_rows = 0
-    shown: list[tuple[str, Any, Any, str, Any]] = []
+    shown: list[tuple[tuple[str, str], Any, Any, str, Any]] = []
     # the classes as the figure's titles name them: apart, when long names differ in their
     # middle ("predicted X, true X" for a real error)
     labels = dict(zip(classes, short_names(classes), strict=True))
@@ -531,7 +536,9 @@ def _run(args: argparse.Namespace) -> int:
                     pred = label(classes[int(cal[i].argmax())])
                     if flag is not None and flag[i]:
                         pred = f"{UNKNOWN} (nearest {pred})"
-                    head = (f"{short_name(ids[rows[i]])}: map for "
+                    # the id cut with the others drawn (_plot): cut alone, long ids that
+                    # differ only in their middle read alike
+                    head = (str(ids[rows[i]]), f": map for "
                             f"{label(classes[targets[r]])} "
                             f"(p={cal[i, targets[r]]:.3f}); "
                             f"predicted {pred}"
