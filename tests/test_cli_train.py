@@ -143,7 +143,8 @@ def test_predict_writes_probabilities_and_accuracy(model_file, peaks_file, tmp_p
     assert [r["library_match"] for r in rows] == match.tolist()
     nearest = np.array(["peak_100", "peak_1000", "peak_500"])[proba.argmax(axis=1)]
     assert (f"library search (the most similar training spectrum, column library_match) "
-            f"names the network's class for {int((nearest == match).sum())}/12 spectra") in text
+            f"names the network's nearest class (flagged spectra too) for "
+            f"{int((nearest == match).sum())}/12 spectra") in text
     # every label is known to the model: the flagged count is of false alarms only
     n_flag = sum(r["unknown"] == "true" for r in rows)
     assert f"flagged unknown: {n_flag}/12 spectra, all with known labels" in text

@@ -792,7 +792,7 @@ def test_cli_cube_predict_reports_unknown_pixels_and_marks_them_in_the_class_ima
     r = read_results(tmp_path / "r" / "predictions.zarr")
     agree = int((r["library_match"] == r["predicted"]).sum())
     assert (f"library search (the most similar training spectrum, array 'library_match') "
-            f"names the network's class for {agree}/96 pixels") in text
+            f"names the network's nearest class (flagged pixels too) for {agree}/96 pixels") in text
     size = r["prediction_set"].sum(axis=-1)
     assert (f"prediction sets (95%, array 'prediction_set'): {int((size == 1).sum())} pixels "
             f"with one class, {int((size > 1).sum())} with more") in text

@@ -317,7 +317,8 @@ def _finish(args: argparse.Namespace, job: MapJob, summary: Any) -> int:
               f"'unknown'{kept})")
     if summary.n_library_agree is not None:
         print(f"library search (the most similar training spectrum, array 'library_match') "
-              f"names the network's class for {summary.n_library_agree}/"
+              f"names the network's nearest class (flagged pixels too) for "
+              f"{summary.n_library_agree}/"
               f"{summary.n_pixels - summary.n_refused} pixels")
     if summary.set_sizes is not None:
         set_rate = novelty.get("rate") or 0.05

@@ -447,8 +447,11 @@ def _run(args: argparse.Namespace) -> int:
                          "rows read unknown with empty probabilities",
                          who="whose probabilities are not finite"))
     if n_match:
+        # against the nearest class (the argmax of the p_ columns), also where 'predicted'
+        # reads unknown: the library's answer beside the network's, flagged or not
         say(f"library search (the most similar training spectrum, column library_match) "
-            f"names the network's class for {n_agree}/{n_match} spectra")
+            f"names the network's nearest class (flagged spectra too) for "
+            f"{n_agree}/{n_match} spectra")
     if bundle.novelty is not None and not np.isfinite(bundle.threshold):
         # no threshold (too few held-out spectra in training): "0 flagged (threshold for 5%
         # false alarms)" read as if a working threshold had checked every spectrum
