@@ -93,6 +93,15 @@ def test_whole_counts_and_genuine_decimal_points_are_still_read(tmp_path):
     three = tmp_path / "three.csv"
     three.write_text("id;400;402\na;1.251;2.500\nb;3.000;4.125\n", encoding="ascii")
     assert read(three).X.tolist() == [[1.251, 2.5], [3.0, 4.125]]
+    # shifts as %g writes 100-999 cm-1 (three decimals, whole ones bare) beside whole
+    # counts: the shifts' points are decimal ones (grouped, they would exceed 100,000 cm-1)
+    axis = np.linspace(400.0, 500.0, 20)
+    xy = tmp_path / "g.txt"
+    xy.write_text("".join(f"{x:g}\t{v}\n" for x, v in zip(axis, counts, strict=False)),
+                  encoding="ascii")
+    s = read(xy)
+    np.testing.assert_allclose(s.wavenumbers, axis, atol=1e-3)
+    assert s.X[0].tolist() == counts[:20]
     # comma-separated files never group with points
     comma = tmp_path / "comma.csv"
     comma.write_text("id,400,402\na,987,1.251\nb,950,1.300\n", encoding="ascii")

@@ -166,7 +166,12 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
                     if "," in cells:  # fields split at commas: no grouping with points
                         thousands = None
                     else:
-                        thousands.add(0, parts[0], lineno, 0)
+                        # a shift with a point ('405.263', as %g writes 100-999 cm-1)
+                        # says the file's points are decimal ones: grouped, the shifts
+                        # would run above 100,000 cm-1 (and shifts grouped beside whole
+                        # ones would not be monotonic as read: refused as such)
+                        if "." in parts[0]:
+                            thousands.decimal = True
                         thousands.add(1, parts[1], lineno, 1)
                 continue
         numeric = [is_number(p) for p in parts]
@@ -194,9 +199,8 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
             f"file {source or '<text>'} must hold (shift, intensity) lines; got {what}. "
             "Check that the right file was given.")
     if thousands is not None and (hit := thousands.ambiguous()) is not None:
-        at, j, cell = hit
-        raise RamancamError(where(src, at) + ThousandsPoints.problem(
-            cell, "as the intensity" if j else "as the Raman shift"))
+        at, _, cell = hit
+        raise RamancamError(where(src, at) + ThousandsPoints.problem(cell, "as the intensity"))
     # RRUFF files end their data with ##END=: a file whose last data line stops without a
     # newline or a blank after it was cut short, maybe inside its last number (read as a
     # valid, wrong value); the last "line" is what follows the last newline
