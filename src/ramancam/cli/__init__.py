@@ -28,7 +28,7 @@ from types import ModuleType
 from typing import Any
 
 from .. import __version__
-from .._interrupt import INTERRUPTED
+from .._interrupt import INTERRUPTED, TERMINATED, Terminated, commit_allowed
 from ._streams import GuardedStream, safe_terminal
 
 # Order in `ramancam --help`; modules not listed come after, alphabetically.
@@ -181,13 +181,13 @@ def _main(argv: Sequence[str] | None) -> int:
         with (matplotlib.rc_context({"text.parse_math": False}), _plain_warnings(),
               stdin_input(args)):
             rc = int(args._run(args) or 0)
-            if INTERRUPTED.is_set():  # a Ctrl-C Python swallowed (and nothing was put in
-                raise KeyboardInterrupt  # place after it): still an interrupted run
+            # a Ctrl-C or SIGTERM Python swallowed (and nothing was put in place after it):
+            commit_allowed()  # still an interrupted (terminated) run
             return rc
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
-    except _Terminated:
+    except Terminated:
         print("error: terminated", file=sys.stderr)
         return 143  # 128 + SIGTERM
     except BrokenPipeError as exc:  # the reader left (not through GuardedStream); quietly
@@ -223,6 +223,7 @@ def _main(argv: Sequence[str] | None) -> int:
             if old_int is not None:  # (None: a handler not set from Python)
                 signal.signal(signal.SIGINT, old_int)
         INTERRUPTED.clear()
+        TERMINATED.clear()
 
 
 #: The options and arguments that name a file or folder (``--recipe`` may: FILE.json, MODEL).
@@ -255,16 +256,17 @@ def _note_interrupts() -> Any:
     return signal.signal(signal.SIGINT, interrupt)
 
 
-class _Terminated(BaseException):
-    """SIGTERM (``kill``, a batch system's time limit) raised as an exception, so that the
-    half-written temporary files are removed as after Ctrl-C."""
-
-
 def _stop_on_sigterm() -> tuple[bool, Any]:
-    """Raise :class:`_Terminated` on SIGTERM while a command runs; returns whether the
-    handler was set (not off the main thread, where none can be) and the previous one."""
+    """Raise :class:`~ramancam._interrupt.Terminated` on SIGTERM while a command runs, and
+    note it in :data:`~ramancam._interrupt.TERMINATED`, as Ctrl-C is noted: raised in a
+    weakref or gc callback (matplotlib drawing a figure), Python drops it, and the run went
+    on to replace the earlier files with status 0. Returns whether the handler was set (not
+    off the main thread, where none can be) and the previous one."""
+    TERMINATED.clear()
+
     def stop(signum: int, frame: Any) -> None:
-        raise _Terminated
+        TERMINATED.set()
+        raise Terminated
 
     try:
         return True, signal.signal(signal.SIGTERM, stop)
