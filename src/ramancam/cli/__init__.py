@@ -174,6 +174,9 @@ def _main(argv: Sequence[str] | None) -> int:
 
     installed, old_term = _stop_on_sigterm()
     old_int = _note_interrupts() if installed else None
+    old_hook = sys.unraisablehook
+    if installed:
+        sys.unraisablehook = _quiet_dropped_stops(old_hook)
     rc = 2
     try:
         # ids and class names from user files go into figures as they are: a "$" in
@@ -219,6 +222,7 @@ def _main(argv: Sequence[str] | None) -> int:
         release_threads()  # --threads limited the BLAS libraries for this command only
         new_folders_done(failed=rc != 0)  # no empty output folder left by a failed run
         if installed:
+            sys.unraisablehook = old_hook
             signal.signal(signal.SIGTERM, signal.SIG_DFL if old_term is None else old_term)
             if old_int is not None:  # (None: a handler not set from Python)
                 signal.signal(signal.SIGINT, old_int)
@@ -254,6 +258,21 @@ def _note_interrupts() -> Any:
         raise KeyboardInterrupt
 
     return signal.signal(signal.SIGINT, interrupt)
+
+
+def _quiet_dropped_stops(hook: Any) -> Any:
+    """``sys.unraisablehook`` that passes over the KeyboardInterrupt (Terminated) of the
+    command's own handlers that Python dropped in a weakref or gc callback: it printed
+    "Exception ignored in: ..." and a traceback before ``error: interrupted``, though the
+    flag it set already stops the run. Anything else goes to ``hook``."""
+    def quiet(unraisable: Any) -> None:
+        exc = unraisable.exc_value
+        if ((isinstance(exc, KeyboardInterrupt) and INTERRUPTED.is_set())
+                or (isinstance(exc, Terminated) and TERMINATED.is_set())):
+            return
+        hook(unraisable)
+
+    return quiet
 
 
 def _stop_on_sigterm() -> tuple[bool, Any]:
