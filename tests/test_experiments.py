@@ -444,10 +444,113 @@ def test_staged_results_folder_permissions_and_a_failed_move(tmp_path, monkeypat
 
     monkeypatch.setattr(shared, "_swap_in", fail)
     with pytest.raises(RamancamError, match=r"out_dir must take the results; got .* \(Invalid "
-                                            r"cross-device link\)\. They are in "):
+                                            r"cross-device link\); it is left as it was\. "
+                                            r"This run's results are in '([^']*)'") as info:
         with shared._staged_out(tmp_path / "new") as tmp:
             (tmp / "c.txt").write_text("z")
-    assert (tmp / "c.txt").read_text() == "z"  # kept, not deleted
+    kept = Path(re.search(r"results are in '([^']*)'", str(info.value)).group(1))
+    assert (kept / "c.txt").read_text() == "z"  # kept, not deleted
+
+
+def _earlier_results(out: Path) -> dict[str, bytes]:
+    out.mkdir()
+    (out / "metrics.json").write_text(json.dumps({"figures": ["fig2_size.png"]}))
+    (out / "fig2_size.png").write_bytes(b"earlier size")
+    (out / "report.html").write_text("earlier report")
+    return {p.name: p.read_bytes() for p in out.iterdir()}
+
+
+def _stuck(monkeypatch, *stuck: Path) -> None:
+    """os.replace fails for the paths in ``stuck`` (``chattr +i``: no rename of them)."""
+    import errno
+    import os
+
+    real = os.replace
+
+    def replace(src, dst, **kwargs):
+        if Path(src) in stuck or Path(dst) in stuck:
+            raise PermissionError(errno.EPERM, "Operation not permitted", str(src))
+        return real(src, dst, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
+def _new_results(tmp: Path) -> None:
+    (tmp / "fig2_count.png").write_bytes(b"new count")
+    (tmp / "fig2_size.png").write_bytes(b"new size")
+    (tmp / "metrics.json").write_text("new metrics")
+    (tmp / "report.html").write_text("new report")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="leftovers are not swept on Windows")
+def test_a_swap_that_fails_part_way_is_undone_and_its_results_kept(tmp_path, monkeypatch):
+    # a swap into an existing --out that failed part-way (one entry could not be renamed)
+    # left two runs' results mixed, said all were in the .partial folder though some were
+    # already moved, and the next run removed that folder (the earlier run's files in its
+    # .earlier/) as a killed run's leftovers
+    import os
+    import subprocess
+
+    shared = experiments._shared
+    out = tmp_path / "rp"
+    before = _earlier_results(out)
+    _stuck(monkeypatch, out / "metrics.json")  # after fig2_count and fig2_size were moved
+    with pytest.raises(RamancamError) as info:
+        with shared._staged_out(out) as tmp:
+            _new_results(tmp)
+    msg = str(info.value)
+    assert "\n" not in msg
+    assert msg.startswith(f"out_dir must take the results; got {str(out)!r} (Operation not "
+                          f"permitted: {str(out / 'metrics.json')!r}); it is left as it was.")
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    kept = [p for p in out.iterdir() if p.is_dir()]
+    assert len(kept) == 1 and not kept[0].name.startswith(".")
+    assert f"This run's results are in {str(kept[0])!r}" in msg
+    assert {p.name: p.read_bytes() for p in kept[0].iterdir()} == {
+        "fig2_count.png": b"new count", "fig2_size.png": b"new size",
+        "metrics.json": b"new metrics", "report.html": b"new report"}
+    # a later run (another process: this one is gone) leaves them alone
+    monkeypatch.undo()
+    src = str(Path(experiments.__file__).parents[2])
+    code = ("import sys; from ramancam.io._atomic import sweep_leftovers; "
+            "print(sweep_leftovers(sys.argv[1], 'rp'))")
+    run = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": src}, check=True)
+    assert run.stdout == "[]\n" and kept[0].is_dir()
+    with shared._staged_out(out) as tmp:
+        _new_results(tmp)
+    assert kept[0].is_dir() and (out / "fig2_count.png").read_bytes() == b"new count"
+
+
+def test_a_swap_that_cannot_be_undone_says_what_is_where(tmp_path, monkeypatch):
+    # the undo itself failed: the message says the folder holds both runs' results, and
+    # where the rest of each is
+    shared = experiments._shared
+    out = tmp_path / "rp"
+    _earlier_results(out)
+    # fig2_size.png is replaced, metrics.json fails, fig2_size.png cannot be put back
+    import os
+
+    _stuck(monkeypatch, out / "metrics.json")
+    real = os.replace
+
+    def replace(src, dst, **kwargs):
+        if Path(src) == out / "fig2_size.png" and Path(dst).parent.name != ".earlier":
+            raise PermissionError(1, "Operation not permitted", str(src))
+        return real(src, dst, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(RamancamError) as info:
+        with shared._staged_out(out) as tmp:
+            _new_results(tmp)
+    monkeypatch.undo()
+    msg = str(info.value)
+    assert "\n" not in msg and "it is left as it was" not in msg
+    assert "could not be undone" in msg and "fig2_size.png" in msg
+    assert (out / "fig2_size.png").read_bytes() == b"new size"
+    kept = [p for p in out.iterdir() if p.is_dir()]
+    assert len(kept) == 1 and not kept[0].name.startswith(".") and str(kept[0]) in msg
+    assert (kept[0] / ".earlier" / "fig2_size.png").read_bytes() == b"earlier size"
 
 
 def test_default_data_of_a_package_installed_near_the_root(tmp_path, monkeypatch):

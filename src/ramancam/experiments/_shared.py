@@ -155,13 +155,62 @@ def _staged_out(out_dir: str | os.PathLike[str], folders: Sequence[str] = ()
         raise
     try:
         _swap_in(tmp, out)
-    except OSError as exc:  # the results are kept where they are, and said
-        why = exc.strerror or exc
-        raise named_error(lambda n: (
-            f"{n('out_dir')} must take the results; got {str(out)!r} "
-            f"({why}). They are in {str(tmp)!r}: move them by hand.")
-        ) from None
+    except (_Unplaced, OSError) as exc:  # undone; the results are kept, and said where
+        failed = exc if isinstance(exc, _Unplaced) else _Unplaced(exc, None, [])
+        if not isinstance(failed.cause, OSError):  # Ctrl-C, SIGTERM in the swap
+            if failed.stuck:
+                _progress(_unplaced(out, failed, _keep(tmp, out)))
+            else:
+                shutil.rmtree(tmp, ignore_errors=True)
+            raise failed.cause from None
+        kept = _keep(tmp, out)
+        raise named_error(lambda n: f"{n('out_dir')} must take the results; got "
+                          + _unplaced(out, failed, kept)) from None
     shutil.rmtree(tmp, ignore_errors=True)  # gone when renamed; else the earlier results
+
+
+def _unplaced(out: Path, failed: _Unplaced, kept: Path) -> str:
+    """What a failed swap left where (:func:`_staged_out`), from ``got`` on."""
+    cause = failed.cause
+    why = (getattr(cause, "strerror", None) or str(cause) or type(cause).__name__) + (
+        f": {str(failed.entry)!r}" if failed.entry is not None else "")
+    move = ("move them in by hand once that is fixed" if kept.name[:1] != "."
+            else "move them away before the next run, which removes that folder")
+    if not failed.stuck:
+        return (f"{str(out)!r} ({why}); it is left as it was. This run's results are in "
+                f"{str(kept)!r}: {move}.")
+    return (f"{str(out)!r} ({why}), and the swap could not be undone for "
+            f"{first_of(failed.stuck, 3)}: {str(out)!r} mixes this run's results with the "
+            f"earlier run's. The rest of this run's results, and the earlier run's files it "
+            f"replaced (in .earlier), are in {str(kept)!r}: {move}.")
+
+
+def _keep(tmp: Path, out: Path) -> Path:
+    """Rename the staging folder of a swap that failed to a name no later run removes as a
+    killed run's leftovers (:func:`~ramancam.io._atomic.sweep_leftovers`): the message tells
+    the user to recover the results from it. Returns where they are (``tmp`` if the rename
+    failed too)."""
+    try:
+        (tmp / ".earlier").rmdir()  # empty once the swap is undone
+    except OSError:
+        pass
+    rand = tmp.name[len(temp_prefix(out.name)):].removesuffix(".partial").strip(".")
+    kept = tmp.parent / f"{out.name}.results-{rand}"
+    try:
+        os.rename(tmp, kept)
+    except OSError:
+        return tmp
+    return kept
+
+
+class _Unplaced(Exception):
+    """:func:`_swap_in` failed (``cause``, at ``entry`` of ``out``) and was undone, but for
+    the entries ``stuck``, which hold this run's results, or nothing, instead of the earlier
+    run's."""
+
+    def __init__(self, cause: BaseException, entry: Path | None, stuck: list[str]) -> None:
+        super().__init__(str(cause))
+        self.cause, self.entry, self.stuck = cause, entry, stuck
 
 
 def _check_replaceable(out: Path, folders: Sequence[str]) -> None:
@@ -185,9 +234,14 @@ def _check_replaceable(out: Path, folders: Sequence[str]) -> None:
 def _swap_in(tmp: Path, out: Path) -> None:
     """Put the finished results of ``tmp`` in place of ``out``: a rename when ``out`` does
     not exist; else entry by entry (each a rename), the earlier run's results that this run
-    did not write again (its figures, its experiments' sub-folders) moved out too."""
+    did not write again (its figures, its experiments' sub-folders) moved out too. A rename
+    that fails (an entry that cannot be moved, Ctrl-C) undoes those done before it, and
+    :class:`_Unplaced` says so: they were left done, two runs' results mixed."""
     if not out.exists():
-        os.replace(tmp, out)
+        try:
+            os.replace(tmp, out)
+        except BaseException as exc:
+            raise _Unplaced(exc, None, []) from exc
         return
     if not out.is_dir():  # appeared while the run was going
         raise named_error(lambda n: (f"{n('out_dir')} must be a folder; got the file "
@@ -196,15 +250,40 @@ def _swap_in(tmp: Path, out: Path) -> None:
     stale = sorted(_earlier_outputs(out) - new)
     trash = tmp / ".earlier"
     trash.mkdir()
-    for name in sorted(new) + stale:
-        target = out / name
-        if target.exists() or target.is_symlink():  # a folder cannot replace a full folder
-            os.replace(target, trash / name)
-        if name in new:
-            os.replace(tmp / name, target)
+    done: list[tuple[Path, Path]] = []
+    target = None
+    try:
+        for name in sorted(new) + stale:
+            target = out / name
+            if target.exists() or target.is_symlink():  # a folder cannot replace a full one
+                os.replace(target, trash / name)
+                done.append((target, trash / name))
+            if name in new:
+                os.replace(tmp / name, target)
+                done.append((tmp / name, target))
+    except BaseException as exc:
+        raise _Unplaced(exc, target, _undo(done, out)) from exc
     if stale:
         _progress(f"removed the earlier run's {', '.join(stale)} from {out} (not written by "
                   "this run)")
+
+
+def _undo(done: list[tuple[Path, Path]], out: Path) -> list[str]:
+    """Undo the renames ``done`` (source, destination), last first; returns the entries of
+    ``out`` that could not be given back their earlier state."""
+    held: set[Path] = set()  # a destination whose file could not be moved back
+    stuck: set[str] = set()
+    for src, dst in reversed(done):
+        name = (src if src.parent == out else dst).name
+        if src in held:  # a file of this run is still there: the earlier one stays away
+            stuck.add(name)
+            continue
+        try:
+            os.replace(dst, src)
+        except OSError:
+            held.add(dst)
+            stuck.add(name)
+    return sorted(stuck)
 
 
 def _earlier_outputs(out: Path) -> set[str]:
