@@ -107,6 +107,25 @@ def test_plsda_fixed_split_writes_vip_table_and_plot(data_csv, tmp_path, capsys)
         == ("label", "split", "train", None, None, None, {})
 
 
+def test_a_failed_write_leaves_no_folder_it_made(data_csv, tmp_path, monkeypatch, capsys):
+    # a full disk while vip.png was written: the error said "nothing was left behind", but
+    # the --out folder and its missing parents, made with mkdir, stayed (empty)
+    import errno
+
+    from matplotlib.figure import Figure
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", full)
+    out = tmp_path / "new" / "pls"
+    assert main(["baseline", str(data_csv), "--label-col", "label", "--recipe", "none",
+                 "--model", "plsda", "--folds", "2", "--components", "2",
+                 "--out", str(out)]) == 2
+    assert "nothing was left behind" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
+
+
 def test_without_out_nothing_is_written(data_csv, tmp_path, capsys):
     before = sorted(tmp_path.iterdir())
     assert main(["baseline", str(data_csv), "--label-col", "label", "--recipe", "none",

@@ -224,8 +224,10 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.out is None:
         return 0
+    from ._outputs import make_out_folder
+
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    make_out_folder(out)  # removed again (when empty) should the command then fail
     tested = np.flatnonzero(fold_of > 0)
     with atomic_write(out / "predictions.csv", "w", newline="") as fh:
         w = csv_writer(fh)
