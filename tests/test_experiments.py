@@ -553,6 +553,29 @@ def test_a_swap_that_cannot_be_undone_says_what_is_where(tmp_path, monkeypatch):
     assert (kept[0] / ".earlier" / "fig2_size.png").read_bytes() == b"earlier size"
 
 
+def test_a_write_error_names_the_output_not_the_staging_folder(tmp_path, monkeypatch):
+    # a full disk while a figure was written said ".../x/.y.<host>-<pid>.<rand>.partial/
+    # fig2_size.png could not be written", a hidden folder removed right afterwards
+    import errno
+
+    from ramancam.io import atomic_write
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x").mkdir()
+    with pytest.raises(RamancamError) as info:
+        with experiments._shared._staged_out("x/y") as tmp:
+            with atomic_write(tmp / "fig2_size.png", "wb"):
+                raise OSError(errno.ENOSPC, "No space left on device")
+    assert str(info.value).startswith(
+        "'x/y/fig2_size.png' could not be written: No space left on device; nothing was left "
+        "behind.")
+    assert list((tmp_path / "x").iterdir()) == []
+    # and outside a staged folder, the file as given
+    with pytest.raises(RamancamError, match=r"^'x/z\.png' could not be written"):
+        with atomic_write("x/z.png", "wb"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+
 def test_default_data_of_a_package_installed_near_the_root(tmp_path, monkeypatch):
     # installed as /srv/ramancam (pip install --target /srv): parents[4] of this module does
     # not exist, and the lookup raised IndexError before looking at RAMANCAM_SHARED_DATA

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from .._interrupt import commit_allowed
 from ..errors import RamancamError, first_of, named_error
-from ..io._atomic import sweep_leftovers, temp_prefix
+from ..io._atomic import staged_as, sweep_leftovers, temp_prefix
 from ..report import Figure, Section, software_versions, write_bytes, write_report, write_text
 from .settings import (
     COMMON,
@@ -148,7 +148,8 @@ def _staged_out(out_dir: str | os.PathLike[str], folders: Sequence[str] = ()
         _progress(f"removed what a killed run left in {home}: "
                   f"{first_of([p.name for p in swept], 3)}")
     try:
-        yield tmp
+        with staged_as(tmp, out):  # a write error names x/y/f.png, not the hidden folder
+            yield tmp
         commit_allowed()  # a Ctrl-C Python swallowed: the earlier results stay
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

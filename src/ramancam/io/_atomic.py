@@ -50,6 +50,34 @@ _GROUP: contextvars.ContextVar[list[tuple[Path, Path]] | None] = contextvars.Con
     "ramancam_atomic_group", default=None)
 
 
+#: (staging folder, the output it becomes) of the :func:`staged_as` in force.
+_STAGED: contextvars.ContextVar[tuple[Path, Path] | None] = contextvars.ContextVar(
+    "ramancam_staged_as", default=None)
+
+
+@contextmanager
+def staged_as(staging: Path, final: Path) -> Iterator[None]:
+    """Inside the block, messages name a file written in the hidden ``staging`` folder (a
+    reproduce run's, renamed to ``final`` at its end) by the output it becomes: they named
+    ``x/.y.<host>-<pid>.<random>.partial/fig2_size.png``, a folder removed right after."""
+    token = _STAGED.set((staging, final))
+    try:
+        yield
+    finally:
+        _STAGED.reset(token)
+
+
+def _shown(path: Path) -> Path:
+    """``path`` as a message names it (:func:`staged_as`)."""
+    staged = _STAGED.get()
+    if staged is not None:
+        try:
+            return staged[1] / path.relative_to(staged[0])
+        except ValueError:
+            pass
+    return path
+
+
 @contextmanager
 def atomic_group() -> Iterator[None]:
     """Make the files :func:`atomic_write` writes inside the block replace their targets
@@ -267,19 +295,19 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, gzip: bool = 
                             f"which would replace the {kind.split(' (')[0]}.")
     if not folder.is_dir():
         raise RamancamError(
-            f"the folder of {str(target)!r} must exist; got no folder {str(folder)!r}. "
-            "Create it first.")
+            f"the folder of {str(_shown(target))!r} must exist; got no folder "
+            f"{str(_shown(folder))!r}. Create it first.")
     if target.is_dir():
-        raise RamancamError(f"{str(target)!r} must be a file to write; got a folder of that "
-                            "name. Name another file.")
+        raise RamancamError(f"{str(_shown(target))!r} must be a file to write; got a folder "
+                            "of that name. Name another file.")
     try:
         sweep_leftovers(folder, target.name)
         fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=temp_prefix(target.name),
                                         suffix=".tmp")
     except OSError as exc:  # named by the file asked for, not the hidden temp file
         raise RamancamError(
-            f"{str(target)!r} must be in a folder you can write to; got "
-            f"{exc.strerror or exc} in {str(folder)!r}. Write it elsewhere.") from None
+            f"{str(_shown(target))!r} must be in a folder you can write to; got "
+            f"{exc.strerror or exc} in {str(_shown(folder))!r}. Write it elsewhere.") from None
     tmp = Path(tmp_name)
     raw: IO[bytes] = os.fdopen(fd, "wb")
     gz: _gzip.GzipFile | None = None
@@ -327,6 +355,6 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, gzip: bool = 
         if isinstance(exc, OSError) and exc.filename is None and exc.errno is not None:
             # a full disk, a file size limit: name the file asked for, and what to do
             raise RamancamError(
-                f"{str(target)!r} could not be written: {exc.strerror or exc}; nothing was "
-                "left behind. Free space, or write it elsewhere.") from None
+                f"{str(_shown(target))!r} could not be written: {exc.strerror or exc}; "
+                "nothing was left behind. Free space, or write it elsewhere.") from None
         raise
