@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -693,6 +694,14 @@ def test_atomic_write_errors(tmp_path):
     with pytest.raises(RamancamError, match="must exist; got no folder"), \
             atomic_write(tmp_path / "no" / "x.txt"):
         pass
+    # a file in the way was called a missing folder ("Create it first": no fix)
+    (tmp_path / "afile").write_text("x")
+    for path in (tmp_path / "afile" / "x.txt", tmp_path / "afile" / "sub" / "x.txt"):
+        with pytest.raises(RamancamError, match=(
+                rf"^the folder of {re.escape(repr(str(path)))} must be a folder; got the file "
+                rf"{re.escape(repr(str(tmp_path / 'afile')))}\. Name another folder\.$")), \
+                atomic_write(path):
+            pass
 
 
 # ------------------------------------------------------------- describe, example

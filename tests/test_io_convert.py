@@ -103,6 +103,36 @@ def test_convert_names_its_positional_out_in_the_unwritable_folder_error(tmp_pat
     assert "--out" not in err
 
 
+@pytest.mark.parametrize(("out", "said"), [
+    ("nodir/c.csv", "OUT must be in an existing folder; got '{out}'. Create the folder "
+                    "first."),
+    ("nodir/c.zarr", "OUT must be in an existing folder; got '{out}'. Create the folder "
+                     "first."),
+    ("d.csv", "OUT must name a file; got '{out}', which is a folder. Name a file in it or "
+              "beside it."),
+    ("afile/c.csv", "OUT must be in a folder; got '{out}', but '{afile}' is a file. Name "
+                    "another folder."),
+    ("afile/sub/c.zarr", "OUT must be in a folder; got '{out}', but '{afile}' is a file. "
+                         "Name another folder."),
+])
+def test_convert_checks_its_out_before_reading_in(tmp_path, capsys, monkeypatch, rng, out,
+                                                   said):
+    # found only after the whole input was read (a huge map: minutes), and a file in the
+    # way was called a missing folder ("got no folder 'afile'. Create it first.")
+    import ramancam.cli._common as common
+
+    def read(*args, **kwargs):
+        raise AssertionError("IN read before OUT was checked")
+
+    src = _map_csv(tmp_path / "map.csv", rng)
+    (tmp_path / "d.csv").mkdir()
+    (tmp_path / "afile").write_text("x\n", encoding="utf-8")
+    monkeypatch.setattr(common, "read_data", read)
+    assert main(["convert", str(src), str(tmp_path / out)]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: " + said.format(out=tmp_path / out, afile=tmp_path / "afile") + "\n"
+
+
 def test_convert_leaves_out_trailing_empty_columns(tmp_path, capsys, rng):
     src = _map_csv(tmp_path / "map.csv", rng)
     src.write_text("".join(line + ",,,\n" for line in src.read_text().splitlines()),

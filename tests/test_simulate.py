@@ -258,6 +258,32 @@ def test_cli_refuses_an_out_name_it_does_not_write(tmp_path, capsys, kind, name)
     assert not out.exists()
 
 
+@pytest.mark.parametrize(("out", "said"), [
+    ("afile/p.csv", "--out must be in a folder; got '{out}', but '{afile}' is a file. Name "
+                    "another folder."),
+    ("nodir/p.csv", "--out must be in an existing folder; got '{out}'. Create the folder "
+                    "first."),
+    ("d.csv", "--out must name a file; got '{out}', which is a folder. Name a file in it or "
+              "beside it."),
+])
+def test_cli_checks_the_folder_of_out_before_any_work(tmp_path, capsys, monkeypatch, out,
+                                                       said):
+    # a file in the way was called a missing folder ("got no folder 'afile'. Create it
+    # first."), and that (or a folder named as the table) found after the set was made
+    import ramancam.cli.simulate as sim
+    from ramancam.cli import main
+
+    def make(*args, **kwargs):
+        raise AssertionError("the set was made before --out was checked")
+
+    (tmp_path / "afile").write_text("x\n", encoding="utf-8")
+    (tmp_path / "d.csv").mkdir()
+    monkeypatch.setattr(sim, "_make", make)
+    assert main(["simulate", "peaks", "--out", str(tmp_path / out)]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: " + said.format(out=tmp_path / out, afile=tmp_path / "afile") + "\n"
+
+
 def test_cli_writes_a_gzipped_table(tmp_path, capsys):
     from ramancam.cli import main
     from ramancam.io import read

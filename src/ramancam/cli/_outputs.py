@@ -71,16 +71,26 @@ def resolved(label: str, path: str | os.PathLike[str]) -> Any:
             f"cannot be followed ({exc}). Remove the link or give another path.") from None
 
 
-def check_parent_folder(opt: str, path: str | None, *, folder_ok: bool = True) -> None:
-    """Refuse an output file (``--OPT``) whose folder does not exist, before any work
-    (``folder_ok``: as for :func:`check_writable`)."""
+def check_parent_folder(opt: str, path: str | None, *, folder_ok: bool = True,
+                        name: str | None = None) -> None:
+    """Refuse an output file (``--OPT``) whose folder does not exist, or lies below a file,
+    before any work (``folder_ok``, ``name``: as for :func:`check_writable`)."""
+    from pathlib import Path
 
     from ..errors import RamancamError
 
-    if path is not None and not resolved(f"--{opt}", path).parent.is_dir():
+    if path is None:
+        return
+    label = name or f"--{opt}"
+    if not resolved(label, path).parent.is_dir():
+        # a file in the way is no missing folder: creating it is no fix
+        first = next((q for q in Path(path).parents if q.exists()), None)
+        if first is not None and not first.is_dir():
+            raise RamancamError(f"{label} must be in a folder; got {path!r}, but "
+                                f"{str(first)!r} is a file. Name another folder.")
         raise RamancamError(
-            f"--{opt} must be in an existing folder; got {path!r}. Create the folder first.")
-    check_writable(opt, path, folder_ok=folder_ok)
+            f"{label} must be in an existing folder; got {path!r}. Create the folder first.")
+    check_writable(opt, path, folder_ok=folder_ok, name=name)
 
 
 def check_writable(opt: str, path: str | None, *, folder_ok: bool = True,

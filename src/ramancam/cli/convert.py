@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     from ..io.table import same_axis_runs
     from ..preprocess import make_grid, resample
     from ._common import read_data
-    from ._outputs import check_not_inputs, check_writable
+    from ._outputs import check_not_inputs, check_parent_folder, check_writable
 
     check_not_inputs(args, ("out",), inputs=("input",), names={"out": "OUT", "input": "IN"})
     check_writable("out", args.out, name="OUT")
@@ -142,9 +142,8 @@ def run(args: argparse.Namespace) -> int:
     if args.chunk is not None and not cube:
         raise RamancamError(f"--chunk must come with OUT.zarr; got OUT {args.out!r}. Drop "
                             "--chunk, or name a .zarr cube.")
-    if cube and not out.resolve().parent.is_dir():  # before the data are read
-        raise RamancamError(f"OUT must be in an existing folder; got {args.out!r}. Create the "
-                            "folder first.")
+    # before the data are read (a large map: minutes); a table is a file, a cube a folder
+    check_parent_folder("out", args.out, folder_ok=cube, name="OUT")
     if cube:  # an existing OUT is replaced: only an earlier cube (or an empty folder)
         from ..io.zarr_cube import check_store_target
 

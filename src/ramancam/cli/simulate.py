@@ -242,11 +242,12 @@ def _pure(args: argparse.Namespace) -> Spectra:
 def run(args: argparse.Namespace) -> int:
     from ..errors import RamancamError
     from ..io import write_table
-    from ._outputs import check_not_inputs, check_writable
+    from ._outputs import check_not_inputs, check_parent_folder
 
     # before any work: writing the table over the pure spectra would destroy them
     check_not_inputs(args, ["out"], inputs=("pure",), names={"pure": "--pure"})
-    check_writable("out", args.out)
+    # a table is a file, a map's Zarr cube a folder
+    check_parent_folder("out", args.out, folder_ok=args.out.lower().endswith(".zarr"))
     _kind_options(args)
     _check_out_name(args)
     _check_band_options(args)

@@ -294,6 +294,11 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, gzip: bool = 
                             "Name a file: outputs are written whole and renamed into place, "
                             f"which would replace the {kind.split(' (')[0]}.")
     if not folder.is_dir():
+        first = next((q for q in (folder, *folder.parents) if q.exists()), None)
+        if first is not None and not first.is_dir():  # creating the folder is no fix
+            raise RamancamError(
+                f"the folder of {str(_shown(target))!r} must be a folder; got the file "
+                f"{str(_shown(first))!r}. Name another folder.")
         raise RamancamError(
             f"the folder of {str(_shown(target))!r} must exist; got no folder "
             f"{str(_shown(folder))!r}. Create it first.")
