@@ -149,6 +149,28 @@ def test_train_and_baseline_name_spiked_spectra_and_the_recipe_that_despikes(tmp
     assert "cosmic-ray" not in capsys.readouterr().out
 
 
+def test_info_does_not_check_explains_maps_for_spikes(tmp_path, capsys, rng):
+    # explain's maps.csv read back: info diagnosed "13 spectra carry a cosmic-ray spike"
+    # in attribution maps and advised a despiking recipe
+    X, y = _spiked(rng)
+    ids = [f"s{i}" for i in range(len(X))]
+    meta = {"id": ids, "target": y, "method": np.array(["ig-bands"] * len(X), dtype=object)}
+    write_table(Spectra(X, W, meta=meta), tmp_path / "maps.csv")
+    assert main(["info", str(tmp_path / "maps.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "cosmic-ray" not in out and "despike" not in out
+    assert ("  maps:      ig-bands maps written by explain (columns target, method): "
+            "attribution values, not spectra") in out
+    assert main(["info", str(tmp_path / "maps.csv"), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["maps"] == "ig-bands" and "spikes" not in d
+    # a method column of another meaning: the spectra are checked
+    meta["method"] = np.array(["backscatter"] * len(X), dtype=object)
+    write_table(Spectra(X, W, meta=meta), tmp_path / "other.csv")
+    assert main(["info", str(tmp_path / "other.csv")]) == 0
+    assert "  spikes:    3 spectra carry a cosmic-ray spike" in capsys.readouterr().out
+
+
 def test_info_names_spiked_spectra_and_whether_the_default_grid_sees_them(tmp_path, capsys,
                                                                           rng):
     X, y = _spiked(rng)

@@ -264,6 +264,10 @@ def format_summary(path: str, d: dict[str, Any]) -> str:
     lines.append(f"  metadata:  {', '.join(meta) if meta else 'none'}")
     if "grid" in d:
         lines.append(f"  grid:      {_grid_text(d['grid'])}")
+    if maps := d.get("maps"):
+        lines.append(f"  maps:      {maps} maps written by explain (columns target, method): "
+                     "attribution values, not spectra, so the checks on spectra (flat, "
+                     "clipped, spikes) are left out")
     flat = d.get("flat")
     if flat:
         shown = first_ids(flat)
@@ -429,7 +433,21 @@ def _extra(spectra: Any) -> dict[str, Any]:
     if laser is not None and laser.dtype.kind == "f" and np.isfinite(laser).any():
         out["laser_nm"] = sorted({round(float(v), 1) for v in laser[np.isfinite(laser)]})
         out["n_laser"] = int(np.isfinite(laser).sum())
+    if (maps := _explain_maps(spectra)) is not None:  # attributions: no spectrum checks
+        return {**out, "maps": maps}
     return {**out, **_checks(spectra)}
+
+
+def _explain_maps(spectra: Any) -> str | None:
+    """The methods of a table ``explain`` wrote (columns ``target`` and ``method``, each
+    method one of explain's), or ``None``: its rows are attribution maps, not spectra."""
+    from ..explain import METHODS
+
+    method, target = spectra.meta.get("method"), spectra.meta.get("target")
+    if method is None or target is None or not len(method):
+        return None
+    names = sorted({str(v) for v in method})
+    return ", ".join(names) if set(names) <= set(METHODS) else None
 
 
 def _float_or_nan(value: Any) -> float:
