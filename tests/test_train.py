@@ -193,12 +193,17 @@ def test_augment_select_with_one_spectrum_per_class_trains_plain():
            "val_loss": {"on": 0.00012, "off": 0.00031}}
     assert augment_line(tie, [True, True]) == (
         "augmentation: on (inner validation on 12 training spectra: accuracy 1.000 with, "
-        "1.000 without; loss 1.20e-04 / 3.10e-04; chosen in 2 of 2 CV folds)")
+        "1.000 without; loss 1.20e-04 / 3.10e-04, which decides; chosen in 2 of 2 CV folds)")
     # losses that differ in the 5th digit: printed with digits enough to show it
     close = {**tie, "val_loss": {"on": 1.417638, "off": 1.417653}}
-    assert "loss 1.4176 / 1.4177)" in augment_line(close, [True])
+    assert "loss 1.4176 / 1.4177, which decides)" in augment_line(close, [True])
     same = {**tie, "val_loss": {"on": 0.25, "off": 0.25}}
-    assert "loss 0.250 / 0.250)" in augment_line(same, [True])
+    assert "loss 0.250 / 0.250; a tie: off)" in augment_line({**same, "augment": False}, [True])
+    # accuracy and loss disagreeing: the line says which one decided
+    split = {**tie, "val_accuracy": {"on": 0.925, "off": 0.92},
+             "val_loss": {"on": 0.255, "off": 0.193}}
+    assert ("accuracy 0.925 with, 0.920 without, which decides; loss 0.255 / 0.193)"
+            in augment_line(split, [True]))
 
 
 def test_augment_select_rejects_an_augmentation_that_erases_the_classes():

@@ -256,10 +256,13 @@ def augment_line(choice: dict[str, Any], per_fold: list[bool | None]) -> str:
                if len(folds) > 1 else "")
     if choice.get("skipped"):
         return f"augmentation: off (not chosen: {choice['skipped']}{cv_part})"
+    # which of the two decided (augment.prefers_augmentation): they may disagree
+    by_acc, by_loss = (", which decides", "") if acc["on"] != acc["off"] else (
+        ("", ", which decides") if loss["on"] != loss["off"] else ("", "; a tie: off"))
     return (f"augmentation: {'on' if choice['augment'] else 'off'} (inner validation on "
             f"{choice['n_val']} training spectra: accuracy {acc['on']:.3f} with, "
-            f"{acc['off']:.3f} without; loss {' / '.join(_losses(loss['on'], loss['off']))}"
-            f"{cv_part})")
+            f"{acc['off']:.3f} without{by_acc}; loss "
+            f"{' / '.join(_losses(loss['on'], loss['off']))}{by_loss}{cv_part})")
 
 
 def _losses(on: float, off: float) -> tuple[str, str]:
