@@ -75,6 +75,7 @@ def test_maps_csv_reads_back_row_for_row(setup, tmp_path):
     assert [r[1] for r in rows[1:]] == [ODD, "alpha", CR, ODD, CR]
 
 
+@pytest.mark.filterwarnings("error:Glyph 13:UserWarning")  # the figures show "\\r"
 def test_class_means_csv_reads_back_row_for_row(tmp_path, rng):
     from ramancam.maps import outputs
     from ramancam.maps.grid import MapGrid

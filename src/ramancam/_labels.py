@@ -14,8 +14,9 @@ NAME_LIMIT = 32
 def short_name(name: object, limit: int = NAME_LIMIT) -> str:
     """``name`` as a figure shows it: at most ``limit`` characters, cut in the middle with an
     ellipsis, so that names that differ at their end (``... strain ATCC 25923`` and
-    ``... ATCC 29213``) stay apart."""
-    text = str(name)
+    ``... ATCC 29213``) stay apart. A carriage return in it is shown as ``\\r`` (fonts
+    have no glyph for it: matplotlib warned and drew a box)."""
+    text = str(name).replace("\r", "\\r")
     if len(text) <= limit:
         return text
     tail = (limit - 1) // 3
