@@ -1894,7 +1894,7 @@ def test_explain_figures_show_predicts_calibrated_verdict(model_file, peaks_file
     cal = b.predict_proba(read_table(peaks_file)[:2])
     for k, item in enumerate(shown):
         p, cls = re.search(r"\(p=([0-9.]+)\); predicted unknown \(nearest (\w+)\)",
-                           item[0]).groups()
+                           "".join(item[0])).groups()
         assert cls == b.classes[int(cal[k].argmax())]
         assert float(p) == pytest.approx(cal[k].max(), abs=6e-4)
     assert len(shown) == 2
