@@ -600,8 +600,8 @@ def test_map_images_of_a_channel_axis_say_channel_not_cm1(tmp_path, monkeypatch,
             ["a", "b"], method="fc", bands=[float(axis[20])], band_shift=shift)
         html = paths[-1].read_text()
         assert f"asked ({unit})" in html and f"Band at {at}." in html
-        assert f"intensity at {at}" in drawn and f"fc map at {at} (red: supports the class)" \
-            in drawn
+        assert f"intensity at {at}" in drawn and f"fc map at {at}\nfor each pixel's " \
+            "predicted class\nred: supports it, blue: argues against it" in drawn
         assert f"band shift ({'channels' if unit == 'channel' else 'cm-1'})" in drawn
         # the caption names the unit its colour bar does ("cm-1" beside "channels")
         assert f"mean training spectrum of its class, " \
@@ -923,3 +923,37 @@ def test_class_means_caption_says_flagged_pixels_count_with_their_nearest_class(
         assert {int(v) for v in means.meta["n_pixels"]} == {12}  # the flagged ones too
         assert ("The 3 pixels flagged unknown count with their nearest class" in html) == said
         assert ("flagged unknown count" in html) == said
+
+
+def test_band_images_say_which_class_the_map_explains(tmp_path, monkeypatch, rng):
+    # band_NN.png's map panel showed each pixel's map for its own predicted class (on the
+    # chondro map a near copy of classes.png) under "(red: supports the class)", which
+    # never said which class
+    from ramancam.maps import outputs
+
+    drawn = []
+    real = outputs.save_figure
+    monkeypatch.setattr(outputs, "save_figure",
+                        lambda fig, path: drawn.append((fig, path.name)) or real(fig, path))
+    g = MapGrid.regular(4, 3)
+    proba = np.tile([[0.7, 0.3]], (12, 1))
+    for target, said in ((None, "for each pixel's predicted class"),
+                         ("predicted", "for each pixel's predicted class"),
+                         ("all", "for each pixel's predicted class"),
+                         ("true", "for each pixel's labelled class"),
+                         ("b", "for class b at every pixel")):
+        drawn.clear()
+        out = tmp_path / str(target)
+        out.mkdir()
+        outputs.write_explain_outputs(
+            out, g, rng.random((12, 40)), rng.normal(size=(12, 40)), np.arange(400.0, 440.0),
+            proba, ["a", "b"], method="fc", bands=[420.0], target=target)
+        fig = next(f for f, name in drawn if name == "band_01.png")
+        title = fig.axes[1].get_title()  # intensity, the map, then their colour bars
+        assert title.startswith("fc map at 420 cm-1") and said in title, title
+        assert "red: supports it, blue: argues against it" in title
+    # the map alone (a Zarr store whose cube is gone) says it too
+    drawn.clear()
+    outputs.write_band_images(tmp_path, g, np.arange(400.0, 440.0), [420.0],
+                              [rng.normal(size=(3, 4))], "fc", target="b")
+    assert "for class b at every pixel" in drawn[0][0].axes[0].get_title()

@@ -841,7 +841,8 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
                            map_class=map_class_of(settings.get("target")))
     extra, sections = (explain_outputs(out_dir, g, grid, classes,
                                        settings.get("method", "fc"), bands=bands,
-                                       spectra=spectra, progress=progress)
+                                       spectra=spectra, progress=progress,
+                                       target=settings.get("target"))
                        if settings.get("kind") == "explain" else ([], []))
     checks = pixels_to_check(predicted, proba, classes, x, y, sets=sets, reject=reject,
                              flagged=flagged, match=read("library_match"),

@@ -582,7 +582,7 @@ def _run(args: argparse.Namespace) -> int:
             info={"data": shown_as(args.data), "model": str(args.model), "method": args.method,
                   "target": args.target, "score": args.score},
             unknown=whole["unknown"], novelty_p=whole["novelty_p"],
-            set_size=whole["set_size"], band_shift=whole["band_shift"],
+            set_size=whole["set_size"], band_shift=whole["band_shift"], target=args.target,
             extra_section=_pixels_to_check(map_grid, whole, classes, bundle, args,
                                            np.asarray(ids, dtype=object)))
         print(f"map: {map_grid.text()}; wrote {', '.join(p.name for p in paths)} to "

@@ -363,7 +363,8 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
                           novelty_p: NDArray[np.float64] | None = None,
                           set_size: NDArray[np.float64] | None = None,
                           extra_section: Any = None,
-                          band_shift: NDArray[np.float64] | None = None) -> list[Path]:
+                          band_shift: NDArray[np.float64] | None = None,
+                          target: str | None = None) -> list[Path]:
     """Images, band images, class means and ``report.html`` of an explained map.
 
     Parameters
@@ -399,6 +400,9 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
         Added to the report last (``explain``: the pixels to check).
     band_shift : ndarray of shape (n_spectra,), optional
         Each spectrum's band shift (cm-1, NaN: none read): ``band_shift.png``, as predict's.
+    target : str, optional
+        explain's ``--target`` (predicted, true, all or a class name; None: predicted): the
+        class the maps explain, said in the band images' titles.
 
     Returns
     -------
@@ -426,7 +430,7 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
     js = [nearest_index(ax_, b) for b in chosen]
     band_paths, band_rows = write_band_images(
         out, grid, ax_, chosen, [grid.to_image(M[:, j]) for j in js], method,
-        intensity=[grid.to_image(Xa[:, j]) for j in js])
+        intensity=[grid.to_image(Xa[:, j]) for j in js], target=target)
     # mean spectrum and mean map per predicted class
     counts = np.bincount(pred[pred >= 0], minlength=len(class_names))
     present = [i for i in range(len(class_names)) if counts[i]]
@@ -449,12 +453,13 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
 
 def write_band_images(out_dir: Path, grid: MapGrid, axis: NDArray[np.float64],
                       bands: Sequence[float], map_images: Sequence[NDArray[np.float64]],
-                      method: str, *, intensity: Sequence[NDArray[np.float64]] | None = None
-                      ) -> tuple[list[Path], list[list[Any]]]:
+                      method: str, *, intensity: Sequence[NDArray[np.float64]] | None = None,
+                      target: str | None = None) -> tuple[list[Path], list[list[Any]]]:
     """``band_01.png``, ...: the explanation map's value at each of ``bands`` across the
     image (``map_images``, one (ny, nx) image per band), beside the preprocessed intensity
-    there when ``intensity`` gives its images. Returns the files and the report's rows
-    (file, band asked, nearest grid point)."""
+    there when ``intensity`` gives its images; ``target`` (explain's ``--target``) names the
+    class the map explains in its title. Returns the files and the report's rows (file,
+    band asked, nearest grid point)."""
     from matplotlib.figure import Figure as MplFigure
 
     from ..plot import at_shift
@@ -462,6 +467,9 @@ def write_band_images(out_dir: Path, grid: MapGrid, axis: NDArray[np.float64],
     paths: list[Path] = []
     rows: list[list[Any]] = []
     width = max(2, len(str(len(bands))))
+    # with --target predicted each pixel's map is for its own class: the image mostly
+    # follows classes.png, which a bare "supports the class" did not let a reader see
+    whose = map_for(target)
     for b_i, b in enumerate(bands, start=1):
         j = nearest_index(axis, b)
         if intensity is None:  # the map alone, sized as the class images are
@@ -473,11 +481,26 @@ def write_band_images(out_dir: Path, grid: MapGrid, axis: NDArray[np.float64],
                              title=f"intensity at {at_shift(axis, axis[j])}")
         draw_value_image(a2, grid, map_images[b_i - 1], label=f"{method} map value",
                          cmap="RdBu_r", symmetric=True,
-                         title=f"{method} map at {at_shift(axis, axis[j])} (red: supports "
-                               "the class)")
+                         title=f"{method} map at {at_shift(axis, axis[j])}\n{whose}\n"
+                               "red: supports it, blue: argues against it")
         paths.append(save_figure(fig, out_dir / f"band_{b_i:0{width}d}.png"))
         rows.append([f"band_{b_i:0{width}d}.png", b, float(axis[j])])
     return paths, rows
+
+
+def map_for(target: str | None) -> str:
+    """The class an explain map is for, in a figure's words, from explain's ``--target``
+    (None: predicted)."""
+    from ..predict_report import map_class_of
+
+    cls = map_class_of(target)
+    if cls is None:
+        return "for each pixel's predicted class"
+    if cls == "its labelled class":
+        return "for each pixel's labelled class"
+    from .._labels import short_name
+
+    return f"for class {short_name(cls)} at every pixel"
 
 
 def write_class_means(out_dir: Path, axis: NDArray[np.float64], class_names: Sequence[str],

@@ -664,8 +664,8 @@ def pixel_maps(store: Any, predicted: NDArray[Any]) -> Callable[[NDArray[np.intp
 def explain_outputs(out_dir: str | os.PathLike[str], store: Any, grid: MapGrid,
                     class_names: list[str], method: str, *, bands: list[float] | None = None,
                     spectra: tuple[str, Any, float] | None = None,
-                    progress: Callable[[int, int], None] | None = None
-                    ) -> tuple[list[Path], list[Any]]:
+                    progress: Callable[[int, int], None] | None = None,
+                    target: str | None = None) -> tuple[list[Path], list[Any]]:
     """``class_means.csv``, ``class_means.png`` and ``band_01.png``, ... (the map's value at
     ``bands``, cm-1, across the image; default: the 3 Raman shifts with the largest mean
     |map|) of a finished explain store, and their report sections.
@@ -676,7 +676,8 @@ def explain_outputs(out_dir: str | os.PathLike[str], store: Any, grid: MapGrid,
     ``spectra`` (the cube's path, the run's model bundle and its axis offset) each finished
     tile is read and prepared again for the intensity panel beside the map's, as a map in
     memory draws it; without (the cube is gone), the band images show the map's value
-    alone. ``progress`` is called with the tiles read (done, total). A store without the
+    alone. ``progress`` is called with the tiles read (done, total); ``target`` (the run's
+    target) names the class the maps explain in the band images. A store without the
     sums (an explain run before 2026-12-06) gets none: returns ``([], [])``.
     """
     from .images import nearest_index, top_bands
@@ -724,7 +725,7 @@ def explain_outputs(out_dir: str | os.PathLike[str], store: Any, grid: MapGrid,
     # the images are stored row 0 first, as MapGrid.to_image lays them out
     band_paths, band_rows = write_band_images(
         out, grid, axis, bands, list(images), method,
-        intensity=None if intensity is None else list(intensity))
+        intensity=None if intensity is None else list(intensity), target=target)
     sections = explain_sections(band_paths, band_rows, means_png, method,
                                 intensity=intensity is not None, axis=axis,
                                 n_predicted=len(present),
