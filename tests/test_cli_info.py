@@ -482,3 +482,36 @@ def test_info_confusion_matrix_escapes_a_line_break_in_a_class_name():
     lines = _confusion_lines([[3, 1], [0, 4]], ["a\nb", "c"])
     assert len(lines) == 3 and all("\n" not in line for line in lines)
     assert "a\\nb" in lines[0] and lines[1].lstrip().startswith("a\\nb")
+
+
+def test_info_plot_titles_name_the_file_not_its_whole_path(tmp_path, capsys, monkeypatch):
+    # the title of the 8-inch figure was the path as given: a 103-character path was cut at
+    # both ends and lost the "+- sd" of "class means ... +- sd"
+    from types import SimpleNamespace
+
+    import ramancam.plot
+    from ramancam.cli import info
+
+    titles: list[str] = []
+    real = ramancam.plot.class_stack
+
+    def spy(names, lines, **kw):
+        titles.append(kw["title"])
+        return real(names, lines, **kw)
+
+    monkeypatch.setattr(ramancam.plot, "class_stack", spy)
+    deep = tmp_path / ("a_rather_long_folder_name_for_the_project" * 2) / "models_2026"
+    deep.mkdir(parents=True)
+    x = np.linspace(400.0, 1800.0, 30)
+    bundle = SimpleNamespace(references=True, classes=["a", "b"], grid=x,
+                             class_reference=lambda c: (np.ones(30), np.full(30, 0.1)))
+    info._plot_model(str(tmp_path / "m.png"), bundle, str(deep / "chondro_spatial.ramancam"))
+    assert titles[-1] == ("chondro_spatial.ramancam\nclass means of the preprocessed "
+                          "training spectra +- sd")
+    (deep / "spectra.csv").write_text(
+        "label," + ",".join(f"{v!r}" for v in x.tolist()) + "\n"
+        + "".join(f"{c}," + ",".join("1.0" for _ in x) + "\n" for c in "ab"), encoding="utf-8")
+    code, _, _ = _run(capsys, ["info", str(deep / "spectra.csv"), "--label-col", "label",
+                               "--plot", str(tmp_path / "s.png")])
+    assert code == 0 and titles[-1] == "spectra.csv: up to 5 spectra per class, as read"
+    assert not [t for t in titles if "/" in t or "a_rather" in t]

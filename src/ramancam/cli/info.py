@@ -140,6 +140,24 @@ def _plot_classes(path: str, names: list[str], lines: list[Any], bands: list[Any
         "" if keep == n else f" (the first {keep} of {n})")
 
 
+#: A --plot title longer than this puts the file's name on a line of its own (at 12 pt the
+#: 8-inch figure holds about 90 characters; a longer one was cut at both ends).
+PLOT_TITLE_LINE = 70
+
+
+def _plot_title(shown: str, what: str) -> str:
+    """A ``--plot`` title: the input's base name (the whole path of a deep folder ran off
+    both ends of the figure), then ``what``, on a second line when both make a long one."""
+    from pathlib import Path
+
+    if shown.startswith("built-in example"):
+        name = "built-in example (synthetic)"
+    else:
+        name = Path(shown).name or shown
+    one = f"{name}: {what}"
+    return one if len(one) <= PLOT_TITLE_LINE else f"{name}\n{what}"
+
+
 def _plot_spectra(path: str, spectra: Any, shown: str) -> str:
     """``--plot`` for spectra: the first few of each class, on their own axes."""
     import numpy as np
@@ -151,7 +169,8 @@ def _plot_spectra(path: str, spectra: Any, shown: str) -> str:
     lines = [[(axes[i], ys[i]) for i in np.flatnonzero(labels == c)[:PLOT_PER_CLASS]]
              for c in names]
     return _plot_classes(path, names, lines, None,
-                         f"{shown}: up to {PLOT_PER_CLASS} spectra per class, as read")
+                         _plot_title(shown,
+                                     f"up to {PLOT_PER_CLASS} spectra per class, as read"))
 
 
 def _save_plot(fig: Any, path: str) -> None:
@@ -174,8 +193,8 @@ def _plot_standard(path: str, check: Any, spectra: Any, shown: str) -> str:
     rows = (check.reference.size + 5) // 6
     fig = Figure(figsize=(9, 0.6 + 1.7 * rows), layout="constrained")
     plot_check(check, spectra.wavenumbers, np.asarray(spectra.X).mean(axis=0), fig,
-               title=f"{shown}: {check.standard} bands, reference (dashed) and found (red; "
-                     "deviation in cm-1)")
+               title=_plot_title(shown, f"{check.standard} bands, reference (dashed) and "
+                                        "found (red; deviation in cm-1)"))
     _save_plot(fig, path)
     return f"wrote a figure of the {check.standard} bands to {path}"
 
@@ -194,7 +213,8 @@ def _plot_model(path: str, bundle: Any, shown: str) -> str:
     lines = [[(bundle.grid, m)] for m, _ in refs]
     bands = [(bundle.grid, m - sd, m + sd) for m, sd in refs]
     return _plot_classes(path, names, lines, bands,
-                         f"{shown}: class means of the preprocessed training spectra +- sd")
+                         _plot_title(shown,
+                                     "class means of the preprocessed training spectra +- sd"))
 
 
 def _num(v: float) -> str:
