@@ -389,3 +389,23 @@ def test_long_names_that_differ_in_their_middle_stay_apart_in_one_figure():
                   lambda name: None)
     assert [a.get_title(loc="left") for a in fig.axes] == [
         f"s{i}: nearest class {c}\n(low p)" for i, c in enumerate(cut[:3])]
+
+
+def test_vip_and_reference_legends_sit_above_the_axes(rng):
+    # pharma_vip.png's legend ("best") sat on the 1650 cm-1 amide I band its comment meant to
+    # keep clear, and fig7's ("lower right") on the 1600-1800 cm-1 bands of the mixtures
+    x = np.arange(400.0, 1800.0, 2.0)
+    s = np.exp(-0.5 * ((x - 1650) / 8) ** 2)
+    for draw in (lambda ax: plot.vip_beside_map(x, rng.random(x.size), s - 0.5, spectrum=s,
+                                                ax=ax, title="class a"),
+                 lambda ax: plot.map_with_reference(x, s - 0.5, s, spectrum=s, ax=ax,
+                                                    reference_label="pure a",
+                                                    title="class a")):
+        fig, ax = plt.subplots(figsize=(8, 2.3))
+        draw(ax)
+        fig.canvas.draw()
+        box, legend = ax.get_window_extent(), ax.get_legend().get_window_extent()
+        assert legend.y0 >= box.y1 - 1  # above the axes, over no curve
+        assert ax.get_title(loc="left") == "class a"
+        assert ax.title.get_window_extent().y0 >= legend.y1 - 1  # the title above it
+        plt.close(fig)

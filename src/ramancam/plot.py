@@ -579,9 +579,7 @@ def map_with_reference(axis: ArrayLike, signed_map: ArrayLike, reference: ArrayL
     ax.set_xlim(float(x.min()), float(x.max()))
     ax.set_xlabel(_xlabel(x, xlabel))
     ax.set_ylabel("scaled to max |value|")
-    ax.legend(fontsize="x-small", loc="lower right")
-    if title:
-        ax.set_title(title)
+    _legend_above(ax, title)  # lower right sat on the 1600-1800 cm-1 bands
     return ax
 
 
@@ -623,7 +621,16 @@ def vip_beside_map(axis: ArrayLike, vip: ArrayLike, cnn_map: ArrayLike, *,
     ax.set_xlim(float(x.min()), float(x.max()))
     ax.set_xlabel(_xlabel(x, xlabel))
     ax.set_ylabel("scaled to max |value|")
-    ax.legend(fontsize="small", loc="best")  # lower right hid the amide I band
-    if title:
-        ax.set_title(title)
+    # "best" put it over the 1650 cm-1 amide I band, lower right hid it too
+    _legend_above(ax, title)
     return ax
+
+
+def _legend_above(ax: Axes, title: str | None) -> None:
+    """The legend in one row above the axes, where no curve can be under it, and the title
+    on a line above that (as :func:`spectrum_map` places them)."""
+    n = len(ax.get_legend_handles_labels()[1])
+    ax.legend(fontsize="x-small", loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=max(n, 1),
+              frameon=False, borderaxespad=0.1, handlelength=1.5)
+    if title:
+        ax.set_title(title, loc="left", fontsize="medium", pad=14.0)

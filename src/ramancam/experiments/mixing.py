@@ -321,6 +321,7 @@ def _mixing(run: _Run, src: Path, raw: Spectra) -> dict[str, Any]:
             c = str(pls.classes_[k])
             vip_beside_map(axis, pls.vip_[k], np.mean(fold_class_maps[c], axis=0),
                            spectrum=pure_of[c], ax=ax, title=f"class {c}")
+        _shared_legend(fig, axes)  # the same three curves in every panel: one legend
         blocks.append(run.figure(fig, "mixing_vip.png",
                                  "PLS-DA VIP (per class) beside the CNN's mean "
                                  "FC-importance map, with the pure spectrum (grey)."))

@@ -220,6 +220,7 @@ def _pharma(run: _Run, src: Path, raw: Spectra) -> dict[str, Any]:
             rows = labels[te] == c
             vip_beside_map(axis, pls.vip_[k], maps[rows].mean(axis=0),
                            spectrum=X[te][rows].mean(axis=0), ax=ax, title=f"class {c}")
+        _shared_legend(fig, axes)  # the same three curves in every panel: one legend
         blocks.append(run.figure(fig, "pharma_vip.png",
                                  "PLS-DA VIP (per class) beside the CNN's mean FC-importance "
                                  "map, with the mean spectrum (grey)."))
