@@ -997,10 +997,12 @@ def test_train_report_is_one_escaped_html_file(tmp_path, capsys, monkeypatch):
     from ramancam.report import Figure
 
     titles: list[str] = []  # the panel titles of the report's figures
+    suptitles: list[str] = []
     drawn = Figure.from_matplotlib.__func__  # type: ignore[attr-defined]
 
     def keep(cls, fig, *args, **kwargs):
         titles.extend(ax.get_title() for ax in fig.axes if ax.get_title())
+        suptitles.append(fig.get_suptitle())
         return drawn(cls, fig, *args, **kwargs)
 
     monkeypatch.setattr(Figure, "from_matplotlib", classmethod(keep))
@@ -1034,6 +1036,11 @@ def test_train_report_is_one_escaped_html_file(tmp_path, capsys, monkeypatch):
         assert f">{title}<" in text
     assert re.search(r"Out of fold, the CNN put \d+ of the 18 tested spectra", text)
     assert "colours are shares of the true class (row)" in text  # of the matrix drawn
+    # "What the final model looks at" says in the PNG what its colours and axes mean (only
+    # the page's caption did)
+    assert ("black: mean preprocessed training spectrum; fill: mean FC-importance map for "
+            "the panel's class\nred: raises the class's score, blue: lowers it; each panel's "
+            "right axis is scaled to its own largest |value|") in suptitles
     # the spectra above the threshold are counted on the leave-one-out scores it was chosen
     # from (so at most its 5 %), not on the fold models' out-of-fold ones
     above = re.search(r"and (\d+) scored above the novelty threshold \(left out of the "

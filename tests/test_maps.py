@@ -957,3 +957,40 @@ def test_band_images_say_which_class_the_map_explains(tmp_path, monkeypatch, rng
     outputs.write_band_images(tmp_path, g, np.arange(400.0, 440.0), [420.0],
                               [rng.normal(size=(3, 4))], "fc", target="b")
     assert "for class b at every pixel" in drawn[0][0].axes[0].get_title()
+
+
+def test_class_means_png_says_what_its_colours_and_axes_mean(tmp_path, monkeypatch, rng):
+    # class_means.png did not say what red and blue mean (the HTML caption did), nor that
+    # each panel's map axis has a range of its own; and its "mean of 12 pixels" counted
+    # the pixels flagged unknown, which classes.png leaves out of the class
+    from ramancam.maps import outputs
+
+    drawn = []
+    real = outputs.save_figure
+    monkeypatch.setattr(outputs, "save_figure",
+                        lambda fig, path: drawn.append((fig, path.name)) or real(fig, path))
+    g = MapGrid.regular(4, 3)
+    proba = np.tile([[0.7, 0.3]], (12, 1))
+    proba[8:] = [0.2, 0.8]
+    unknown = np.zeros(12, dtype=bool)
+    unknown[[0, 1, 9]] = True
+    for target, whose in ((None, "for the panel's class"), ("b", "for class b")):
+        drawn.clear()
+        out = tmp_path / str(target)
+        out.mkdir()
+        outputs.write_explain_outputs(
+            out, g, rng.random((12, 40)), rng.normal(size=(12, 40)), np.arange(400.0, 440.0),
+            proba, ["a", "b"], method="fc", bands=[420.0], unknown=unknown, target=target)
+        fig = next(f for f, name in drawn if name == "class_means.png")
+        assert fig.get_suptitle() == (
+            f"black: mean preprocessed spectrum; fill: mean fc map {whose}\n"
+            "red: supports it, blue: argues against it; each panel's right axis is scaled "
+            "to its own largest |value|")
+        titles = [ax.get_title(loc="left") or ax.get_title() for ax in fig.axes]
+        assert [t for t in titles if t] == ["a: mean of 8 pixels, 2 of them flagged unknown",
+                                            "b: mean of 4 pixels, 1 of them flagged unknown"]
+    drawn.clear()
+    outputs.write_class_means(tmp_path, np.arange(40.0), ["a"], np.array([3]),
+                              {0: np.ones(40)}, {0: np.ones(40)}, "fc")
+    assert [ax.get_title() for ax in drawn[0][0].axes if ax.get_title()] == [
+        "a: mean of 3 pixels"]

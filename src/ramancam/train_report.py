@@ -323,6 +323,12 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
                           map_label="FC importance")
     for k in range(len(cm), nrow * ncol):
         axes[k // ncol][k % ncol].set_visible(False)
+    # the page's caption said what the colours mean, the PNG alone did not; each panel's
+    # map axis (spectrum_map: +- 1.1 x its largest |value|) has a range of its own
+    fig.suptitle("black: mean preprocessed training spectrum; fill: mean FC-importance map "
+                 "for the panel's class\nred: raises the class's score, blue: lowers it; "
+                 "each panel's right axis is scaled to its own largest |value|",
+                 fontsize="medium")
     fig.tight_layout()
     more = (f" The {len(shown)} most frequent of {len(trained)} classes are drawn."
             if len(shown) < len(trained) else "")

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from .._csvout import csv_writer
 from ..errors import RamancamError
+from ..predict_report import map_class_of
 from .grid import MapGrid
 from .images import (
     CLASS_IMAGES,
@@ -434,10 +435,14 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
     # mean spectrum and mean map per predicted class
     counts = np.bincount(pred[pred >= 0], minlength=len(class_names))
     present = [i for i in range(len(class_names)) if counts[i]]
+    flags = (np.zeros(len(pred), bool) if unknown is None
+             else np.asarray(unknown, dtype=bool).ravel())
+    flagged = np.bincount(pred[flags & (pred >= 0)], minlength=len(class_names))
     means_csv, means_png = write_class_means(
         out, ax_, class_names, counts,
         {i: Xa[pred == i].mean(axis=0) for i in present},
-        {i: M[pred == i].mean(axis=0) for i in present}, method)
+        {i: M[pred == i].mean(axis=0) for i in present}, method, target=target,
+        flagged={i: int(flagged[i]) for i in present})
     sections = [_map_section(grid, pred, p, class_names, info or {}, unknown),
                 *_image_sections(images, class_names, shift_unit(ax_)),
                 *explain_sections(band_paths, band_rows, means_png, method, axis=ax_,
@@ -491,8 +496,6 @@ def write_band_images(out_dir: Path, grid: MapGrid, axis: NDArray[np.float64],
 def map_for(target: str | None) -> str:
     """The class an explain map is for, in a figure's words, from explain's ``--target``
     (None: predicted)."""
-    from ..predict_report import map_class_of
-
     cls = map_class_of(target)
     if cls is None:
         return "for each pixel's predicted class"
@@ -506,14 +509,17 @@ def map_for(target: str | None) -> str:
 def write_class_means(out_dir: Path, axis: NDArray[np.float64], class_names: Sequence[str],
                       counts: NDArray[np.integer[Any]],
                       spectra: Mapping[int, NDArray[np.float64]],
-                      maps: Mapping[int, NDArray[np.float64]], method: str
+                      maps: Mapping[int, NDArray[np.float64]], method: str, *,
+                      target: str | None = None, flagged: Mapping[int, int] | None = None
                       ) -> tuple[Path, Path]:
     """``class_means.csv`` (rows: class, kind ``spectrum`` or ``map``, n_pixels, one value
     per grid point) and ``class_means.png``: the mean preprocessed spectrum and mean map of
     the pixels predicted as each class (``spectra``/``maps`` by class index, for the
     classes with pixels). Pixels flagged unknown count with their nearest class, the class
-    their map explains. The figure draws the :data:`MEAN_PANELS` classes with the most
-    pixels (:func:`mean_panels`); the table has every one."""
+    their map explains; ``flagged`` (by class index) gives how many, said in the panels'
+    titles. ``target`` (explain's ``--target``) names the class the maps are for. The
+    figure draws the :data:`MEAN_PANELS` classes with the most pixels
+    (:func:`mean_panels`); the table has every one."""
     from matplotlib.figure import Figure as MplFigure
 
     from ..io import atomic_write
@@ -535,9 +541,19 @@ def write_class_means(out_dir: Path, axis: NDArray[np.float64], class_names: Seq
     fig = MplFigure(figsize=(8, 2.4 * max(len(drawn), 1) + 0.4), layout="constrained")
     axes = fig.subplots(max(len(drawn), 1), 1, squeeze=False)[:, 0]
     for a, i in zip(axes, drawn, strict=False):
+        n_flag = 0 if flagged is None else int(flagged.get(i, 0))
+        # classes.png counts the flagged pixels as unknown: the two numbers differ
+        flag = f", {n_flag} of them flagged unknown" if n_flag else ""
         spectrum_map(axis, spectra[i], maps[i], ax=a,
-                     title=f"{shown[i]}: mean of {int(counts[i])} pixels",
+                     title=f"{shown[i]}: mean of {int(counts[i])} pixels{flag}",
                      map_label=f"mean {method} map")
+    # the HTML caption said what the colours mean; the PNG alone did not, and each panel's
+    # map axis (spectrum_map: +- 1.1 x its largest |value|) has a range of its own
+    whose = ("for the panel's class" if map_class_of(target) is None
+             else map_for(target).replace(" at every pixel", ""))
+    fig.suptitle(f"black: mean preprocessed spectrum; fill: mean {method} map {whose}\n"
+                 "red: supports it, blue: argues against it; each panel's right axis is "
+                 "scaled to its own largest |value|", fontsize="medium")
     return csv_path, save_figure(fig, out_dir / "class_means.png")
 
 

@@ -695,7 +695,7 @@ def explain_outputs(out_dir: str | os.PathLike[str], store: Any, grid: MapGrid,
         return [], []
     means_csv, means_png = write_class_means(
         out, axis, class_names, counts, {i: sums[i, 0] / counts[i] for i in present},
-        {i: sums[i, 1] / counts[i] for i in present}, method)
+        {i: sums[i, 1] / counts[i] for i in present}, method, target=target)
     if bands is None:
         bands = top_bands(sums[:, 2].sum(axis=0) / counts.sum(), axis)
     js = [nearest_index(axis, b) for b in bands]
