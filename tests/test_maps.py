@@ -994,3 +994,26 @@ def test_class_means_png_says_what_its_colours_and_axes_mean(tmp_path, monkeypat
                               {0: np.ones(40)}, {0: np.ones(40)}, "fc")
     assert [ax.get_title() for ax in drawn[0][0].axes if ax.get_title()] == [
         "a: mean of 3 pixels"]
+
+
+def test_band_shift_image_says_which_sign_is_which(tmp_path, monkeypatch, rng):
+    # band_shift.png's colour bar read "band shift (cm-1)" on a red-blue scale and nothing
+    # said which way red went (checks.band_shift: positive = bands at a higher shift)
+    from ramancam.maps import images
+
+    titles: list[str] = []
+    real = images.draw_value_image
+
+    def spy(ax, grid, values, *, label, title="", **kw):
+        titles.append(title)
+        return real(ax, grid, values, label=label, title=title, **kw)
+
+    monkeypatch.setattr(images, "draw_value_image", spy)
+    g = MapGrid.regular(4, 3)
+    for unit, higher in (("cm-1", "a higher Raman shift"), ("channels", "a higher channel")):
+        titles.clear()
+        images.write_map_images(tmp_path, g, np.zeros((3, 4), dtype=int),
+                                np.full((3, 4, 2), 0.5), ["a", "b"],
+                                band_shift=rng.normal(size=(3, 4)), shift_unit=unit)
+        said = [t for t in titles if t.startswith("band shift")]
+        assert len(said) == 1 and f"\nred: bands at {higher}, blue: lower\n" in said[0]

@@ -527,9 +527,13 @@ def write_map_images(out_dir: str | os.PathLike[str], grid: MapGrid, predicted: 
     if shift is not None and np.isfinite(shift).any():
         lim = max(float(np.nanpercentile(np.abs(shift), 99)), 1.0)
         fig, ax = _new_figure(grid)
+        # the sign as checks.band_shift gives it: positive, the pixel's bands sit at a
+        # higher shift than its class's mean (the colour bar alone did not say which way)
+        higher = "a higher channel" if shift_unit == "channels" else "a higher Raman shift"
         draw_value_image(ax, grid, shift, label=f"band shift ({shift_unit})", cmap="RdBu_r",
                          vmin=-lim, vmax=lim,
                          title="band shift against the class's training spectra\n"
+                               f"red: bands at {higher}, blue: lower\n"
                                "(grey: no shift read, e.g. another substance)")
         paths.append(save_figure(fig, out / "band_shift.png"))
     pv = None if novelty_p is None else np.asarray(novelty_p, dtype=np.float64)
