@@ -161,3 +161,21 @@ def test_a_long_library_search_class_is_cut_and_the_reason_wrapped():
             "unknown_sample_2: " + ("fc map for " if maps else "nearest class ")
             + "Monazite-(Ce) R040100… processed",
             "(unknown; library search: Monazite-(Ce) R040102… processed)"]
+
+
+def test_a_drawn_spectrum_is_black_and_its_class_band_in_the_legend():
+    # the grey +- sd band had no legend entry, and each spectrum was drawn in matplotlib's
+    # first colour, the first class's in classes.png: a lacuna pixel looked like a cell
+    from matplotlib.colors import to_rgba
+
+    from ramancam.predict_report import _figure
+
+    grid = np.arange(400.0, 500.0)
+    mean = (np.ones(100), np.full(100, 0.1))
+    fig = _figure(grid, [("px7", "lacuna", np.zeros(100), "unknown")], lambda name: mean,
+                  classes=["cell", "lacuna"])
+    ax = fig.axes[0]
+    line = next(ln for ln in ax.lines if ln.get_label() == "px7")
+    assert to_rgba(line.get_color()) == to_rgba("black")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "mean of lacuna +- sd", "mean of lacuna", "px7"]

@@ -101,7 +101,7 @@ def _figure(grid: NDArray[np.float64],
     model's, which the panels' class names are shortened apart from."""
     from matplotlib.figure import Figure
 
-    from .plot import _xlabel
+    from .plot import SPECTRUM_COLOR, _xlabel
 
     n = len(drawn)
     # the classes of every panel named apart (long names that differ in their middle)
@@ -128,10 +128,14 @@ def _figure(grid: NDArray[np.float64],
             continue
         if ref is not None:
             mean, sd = ref
-            ax.fill_between(grid, mean - sd, mean + sd, color="0.85", lw=0)
+            # the band in the legend too (it had none), as spectrum_map draws it
+            ax.fill_between(grid, mean - sd, mean + sd, color="0.85", lw=0,
+                            label=f"mean of {label[nearest]} +- sd")
             ax.plot(grid, mean, color="0.45", ls="--", lw=1.0,
                     label=f"mean of {label[nearest]}")
-        ax.plot(grid, x, color="C0", lw=1.0, label=short_name(ident))
+        # black, as spectrum_map draws a spectrum: matplotlib's first colour is the first
+        # class's in classes.png, so a lacuna pixel looked like a cell
+        ax.plot(grid, x, color=SPECTRUM_COLOR, lw=1.0, label=short_name(ident))
         ax.set_ylabel("intensity")
         ax.set_title(f"{short_name(ident)}: nearest class {label[nearest]}\n({why})",
                      loc="left",
