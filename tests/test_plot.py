@@ -409,3 +409,18 @@ def test_vip_and_reference_legends_sit_above_the_axes(rng):
         assert ax.get_title(loc="left") == "class a"
         assert ax.title.get_window_extent().y0 >= legend.y1 - 1  # the title above it
         plt.close(fig)
+
+
+def test_a_map_of_zeros_is_said_in_the_panel():
+    # fig3_common.png drew an all-zero Grad-CAM map as a flat line under the zero line,
+    # captioned "each scaled to max |value| = 1"
+    x = np.arange(200.0)
+    s = np.exp(-0.5 * ((x - 100) / 3) ** 2)
+    ax = plot.maps_overlay(x, s, {"Grad-CAM": np.zeros(200), "FC-importance": s - 0.2},
+                           title="class peak_500")
+    assert ax.get_title() == "class peak_500\n(Grad-CAM: zero everywhere)"
+    ax = plot.maps_overlay(x, s, {"Grad-CAM": s, "FC-importance": s - 0.2}, title="t")
+    assert ax.get_title() == "t"
+    ax = plot.maps_overlay(x, None, {"map": np.zeros(200)})
+    assert ax.get_title() == "zero everywhere"
+    plt.close("all")

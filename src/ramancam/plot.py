@@ -292,6 +292,9 @@ def maps_overlay(axis: ArrayLike, spectrum: ArrayLike | None,
     ax = _axes(ax)
     cmap = plt.get_cmap("viridis")
     curves = [(str(k), scale_max_abs(_vector(v, f"map {k!r}", x.size))) for k, v in maps.items()]
+    # a map of zeros (Grad-CAM whose ReLU cut every value) stays a flat line on the zero
+    # line that "scaled to max |value|" would not explain: the panel says it
+    flat = [name for name, m in curves if not np.any(m)]
 
     def draw(target: Axes) -> None:
         if spectrum is not None:
@@ -320,8 +323,10 @@ def maps_overlay(axis: ArrayLike, spectrum: ArrayLike | None,
         draw(sub)
         sub.set_xlim(lo, hi)
         sub.tick_params(labelsize="x-small")
-    if title:
-        ax.set_title(title)
+    zero = (f"{', '.join(flat)}: zero everywhere" if len(flat) > 1 or len(curves) > 1
+            else "zero everywhere") if flat else ""
+    if title or zero:
+        ax.set_title(f"{title}\n({zero})" if title and zero else (title or zero))
     return ax
 
 

@@ -124,7 +124,8 @@ def _common(run: _Run) -> dict[str, Any]:
     blocks.append(run.figure(fig, "fig3_common.png",
                              "Fig. 3: a test spectrum per class (black), Grad-CAM at the "
                              "pooling layer and the FC-importance map (each scaled to max "
-                             "|value| = 1)."))
+                             "|value| = 1; a map of zeros stays on the zero line, and its "
+                             "panel says so)."))
     fig, axes = plt.subplots(len(classes), 1, figsize=(8, 2.4 * len(classes)),
                              layout="constrained")
     for ax, label in zip(np.atleast_1d(axes), classes, strict=True):
