@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -152,11 +151,15 @@ def test_a_store_locked_by_a_live_process_is_refused_and_a_killed_ones_taken_ove
 
 @pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs Linux /proc")
 def test_a_lock_whose_pid_went_to_a_later_program_is_taken_over(novelty_map, tmp_path):
-    # kill -9 leaves the lock; its pid, given to another program started since, looks alive
+    # kill -9 leaves the lock; its pid, given to another program started since, looks alive.
+    # The lock records its process's start (clock ticks since boot, which no time zone or
+    # clock setting moves; a first rule compared local-time stamps, and a second run with
+    # another TZ took a live run's lock)
     import json
     import subprocess
 
     from ramancam.io._atomic import _host
+    from ramancam.maps.lock import _start_ticks
 
     model_path, cube_path, _ = novelty_map
     out = tmp_path / "res"
@@ -165,16 +168,32 @@ def test_a_lock_whose_pid_went_to_a_later_program_is_taken_over(novelty_map, tmp
     later = subprocess.Popen(["sleep", "60"])
     try:
         lock = _lock_of(store)
-        rec = {"host": "here", "tag": _host(), "pid": later.pid, "token": "x"}
-        lock.write_text(json.dumps({**rec, "started": "2020-01-02 03:04:05"}))
+        ticks = _start_ticks(later.pid)
+        assert isinstance(ticks, int)
+        rec = {"host": "here", "tag": _host(), "pid": later.pid, "token": "x",
+               "started": "2020-01-02 03:04:05"}
+        lock.write_text(json.dumps({**rec, "ticks": ticks - 1}))  # the killed run's start
         assert main(["predict", str(model_path), str(cube_path), "--out", str(out)]) == 0
         assert _no_lock(out) == [] and later.poll() is None  # taken over, the program left
-        lock.write_text(json.dumps({**rec, "started": time.strftime("%Y-%m-%d %H:%M:%S")}))
-        assert main(["predict", str(model_path), str(cube_path), "--out", str(out)]) == 2
-        assert lock.is_file()  # a lock written after the program began: a live run's
+        for live in ({**rec, "ticks": ticks}, rec):  # its own start; an older lock without
+            lock.write_text(json.dumps(live))
+            assert main(["predict", str(model_path), str(cube_path), "--out", str(out)]) == 2
+            assert lock.is_file()
     finally:
         later.kill()
         later.wait()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs Linux /proc")
+def test_a_lock_records_its_process_start(tmp_path):
+    import json
+    import os
+
+    from ramancam.maps.lock import _start_ticks, claim
+
+    with claim(tmp_path / "s.zarr"):
+        rec = json.loads(_lock_of(tmp_path / "s.zarr").read_text())
+    assert rec["pid"] == os.getpid() and rec["ticks"] == _start_ticks(os.getpid())
 
 
 def test_a_lock_of_another_host_or_unreadable_is_named_to_delete(novelty_map, tmp_path,

@@ -4,9 +4,9 @@
 ``.<name>.lock`` in the store's folder (created exclusively; it names the host, process and
 start of the run), taken before the store is looked at or made and removed when the run
 ends, also on an error, Ctrl-C or SIGTERM. A second run that finds it is refused; the lock
-of a run that was killed (same host: its process gone, or its pid now a program that began
-after the lock) is taken over, and the store resumed as after any stop. The Dask workers
-of the run that holds it write into the store freely.
+of a run that was killed (same host: its process gone, or its pid now another process's,
+told by the process start the lock records on Linux) is taken over, and the store resumed
+as after any stop. The Dask workers of the run that holds it write into the store freely.
 
 :func:`make_store` records in the claim that this run made the store: a run that fails
 before any tile removes only a store it made itself (``ramancam.cli._scale``), never one
@@ -133,22 +133,26 @@ def _gone(rec: dict[str, Any], store: str) -> bool:
     if rec["pid"] == os.getpid():  # this process: a run of another of its threads, or none
         me = threading.get_ident()
         return not any(path == store and t != me for t, path in list(_CLAIMS))
-    return not _alive(rec["pid"]) or _began_after(rec["pid"], rec["started"])
+    return not _alive(rec["pid"]) or _pid_reused(rec)
 
 
-def _began_after(pid: int, started: str) -> bool:
-    """Whether process ``pid`` began after a lock stamped ``started`` was written: the run
-    that wrote it was killed and its pid given to another program since (Linux, from
-    ``/proc``; elsewhere, or when unreadable, False: the lock is kept)."""
+def _start_ticks(pid: int) -> int | None:
+    """When process ``pid`` began, in clock ticks since boot (Linux ``/proc``: field 22 of
+    its ``stat``, which no clock setting moves); ``None`` elsewhere or when unreadable."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        boot = next(float(line.split()[1]) for line in
-                    Path("/proc/stat").read_text().splitlines() if line.startswith("btime "))
-        began = boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
-        written = time.mktime(time.strptime(started, "%Y-%m-%d %H:%M:%S"))
-    except (OSError, ValueError, IndexError, StopIteration):
-        return False
-    return began > written + 2  # the stamp has whole seconds; boot time drifts a little
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _pid_reused(rec: dict[str, Any]) -> bool:
+    """Whether the pid of a lock record now belongs to another process than the run that
+    wrote it (killed since): the process's start, recorded in the lock (``ticks``, Linux),
+    differs from that of the process with the pid now. Without a recorded start (another
+    system, a lock of an older ramancam) or a readable one now: False, the lock is kept."""
+    ticks = rec.get("ticks")
+    now = _start_ticks(rec["pid"]) if isinstance(ticks, int) else None
+    return now is not None and now != ticks
 
 
 def _held_line(store: Path, lock: Path, rec: dict[str, Any] | None) -> str:
@@ -199,8 +203,10 @@ def _take(store: Path, shown: Path) -> tuple[Path, str, bool] | None:
 
     lock, folder = lock_path(store), store.parent
     token = uuid.uuid4().hex
-    rec = {"host": socket.gethostname(), "tag": _host(), "pid": os.getpid(),
-           "started": time.strftime("%Y-%m-%d %H:%M:%S"), "token": token}
+    rec: dict[str, Any] = {"host": socket.gethostname(), "tag": _host(), "pid": os.getpid(),
+                           "started": time.strftime("%Y-%m-%d %H:%M:%S"), "token": token}
+    if (ticks := _start_ticks(os.getpid())) is not None:
+        rec["ticks"] = ticks  # this process's start: a later process given its pid differs
     made_folder = False
     other = None
     for _ in range(100):  # about 2 s of a lock file being written, then named unreadable
