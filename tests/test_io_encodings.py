@@ -108,6 +108,40 @@ def test_whole_counts_and_genuine_decimal_points_are_still_read(tmp_path):
     assert read(comma).X.tolist() == [[987.0, 1.251], [950.0, 1.3]]
 
 
+def test_averaged_counts_written_with_three_decimals_read_as_decimals(tmp_path):
+    # means of three whole counts ('313.667' beside '356', all 100-999) were refused as
+    # thousands points in wide tables, tables of columns and two-column files: read as
+    # thousands they jump by 300,000 at every third point, read as decimals they are smooth
+    rng = np.random.default_rng(0)
+    counts = rng.poisson(300 + 60 * np.exp(-(((np.arange(300) - 150) / 10.0) ** 2)),
+                         (3, 3, 300)).mean(axis=0)
+    cells = [[f"{v:g}" for v in row] for row in counts]
+    assert any(c.endswith(".667") for c in cells[0]) and any("." not in c for c in cells[0])
+    wide = tmp_path / "wide.tsv"
+    wide.write_text("\t".join(["label", *(str(400 + k) for k in range(300))]) + "\n"
+                    + "".join("\t".join(["a", *row]) + "\n" for row in cells),
+                    encoding="ascii")
+    np.testing.assert_allclose(read(wide, label_col="label").X, counts, atol=1e-3)
+    cols = tmp_path / "cols.tsv"
+    cols.write_text("shift\ts1\ts2\ts3\n" + "".join(
+        "\t".join([str(400 + k), *(row[k] for row in cells)]) + "\n" for k in range(300)),
+        encoding="ascii")
+    np.testing.assert_allclose(read(cols).X, counts, atol=1e-3)
+    xy = tmp_path / "int.txt"
+    xy.write_text("".join(f"{400 + k}\t{c}\n" for k, c in enumerate(cells[0])),
+                  encoding="ascii")
+    np.testing.assert_allclose(read(xy).X[0], counts[0], atol=1e-3)
+    # counts grouped with points around 1000 (a baseline near 1000 counts): read as
+    # decimals they jump a thousandfold at every crossing, so the file is refused
+    noisy = [int(v) for v in rng.normal(1000, 30, 200)]
+    assert min(noisy) < 1000 < max(noisy)
+    de = tmp_path / "de.txt"
+    de.write_text("".join(f"{400 + k};{_de(v)}\n" for k, v in enumerate(noisy)),
+                  encoding="ascii")
+    with pytest.raises(RamancamError, match="a number must read one way"):
+        read(de)
+
+
 def test_utf8_text_with_one_windows_byte_keeps_its_utf8_labels(tmp_path):
     # one stray cp1252 byte (a header 'Temp (°C)' typed in a Windows editor) made the whole
     # file cp1252: every UTF-8 label became mojibake ('KÃ¤se'), extra classes, silently
