@@ -885,11 +885,11 @@ def test_a_zip_bomb_in_an_array_member_is_refused_before_it_is_unpacked(tmp_path
     # whole (2 GiB of them from a 10 MB file) before its refusal
     from _memory import traced_peak
 
-    def no_count(d):
-        d["training_data"].pop("n_spectra")
+    def many(d):  # a count that lifts the size limit to 4 GiB: the ratio must refuse it
+        d["training_data"]["n_spectra"] = 10**9
 
-    bad = _deflated(trained[0], tmp_path / "bomb.ramancam", name, bytes(48 << 20), no_count)
-    assert bad.stat().st_size < 1 << 20
+    bad = _deflated(trained[0], tmp_path / "bomb.ramancam", name, bytes(300 << 20), many)
+    assert bad.stat().st_size < 2 << 20
 
     def refused():
         with pytest.raises(RamancamError, match=rf"member {re.escape(name)} must") as err:
@@ -899,6 +899,22 @@ def test_a_zip_bomb_in_an_array_member_is_refused_before_it_is_unpacked(tmp_path
     err, peak = traced_peak(refused)
     assert str(err.value).startswith(str(bad)) and "\n" not in str(err.value)
     assert peak < 16 << 20
+
+
+def test_a_model_of_identical_spectra_loads_though_its_arrays_pack_tightly(tmp_path):
+    # its novelty rows (600 identical derivative rows, 9.6 MB) pack 239-fold: the ratio
+    # check, from 8 MiB then, refused a file bundle.save itself had written
+    x = np.linspace(400.0, 1800.0, 4000)
+    a, b = (np.exp(-(((x - c) / 20.0) ** 2)) * 100 + 10 for c in (1000.0, 1450.0))
+    X = np.vstack([np.tile(a, (300, 1)), np.tile(b, (300, 1))])
+    y = np.array(["a"] * 300 + ["b"] * 300)
+    est = CNNClassifier(**{**TINY, "epochs": 1}, random_state=0).fit(X, y)
+    path = save(tmp_path / "same.ramancam", estimator=est, recipe=None, grid=x,
+                training_summary=training_summary(Spectra(X, x, labels=y)))
+    with zipfile.ZipFile(path) as zf:
+        zi = zf.getinfo("novelty.safetensors")
+    assert zi.file_size >= 8 << 20 and zi.file_size > 50 * zi.compress_size
+    assert load(path).predict(Spectra(X[:2], x)).tolist() == est.predict(X[:2]).tolist()
 
 
 def test_a_member_whose_compressed_size_lies_is_refused(tmp_path, trained):
