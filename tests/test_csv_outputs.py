@@ -135,11 +135,11 @@ def test_the_shared_writer_quotes_what_csv_writer_leaves_bare(delimiter):
 
     fh = io.StringIO()
     w = csv_writer(fh, delimiter=delimiter)
-    rows = [["id", "p"], [ODD, 0.25], [CR, 1], ["plain", None], [""]]
+    rows = [["id", "p"], [ODD, 0.25], [CR, 1], [CR, np.float64(0.5)], ["plain", None], [""]]
     for r in rows:
         w.writerow(r)
     back = list(csv.reader(io.StringIO(fh.getvalue(), newline=""), delimiter=delimiter))
-    assert back == [["id", "p"], [ODD, "0.25"], [CR, "1"], ["plain", ""], [""]]
+    assert back == [["id", "p"], [ODD, "0.25"], [CR, "1"], [CR, "0.5"], ["plain", ""], [""]]
     # rows without a carriage return are written as csv.writer writes them
     plain = io.StringIO()
     csv.writer(plain, delimiter=delimiter, lineterminator="\n").writerows(

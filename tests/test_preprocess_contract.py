@@ -462,7 +462,9 @@ def test_a_dataframe_with_pandas_default_column_names_is_refused_like_the_array(
         with pytest.raises(RamancamError, match=rf"^wavenumbers must be given to {name} .*got "
                                                 r"a DataFrame whose column names are its "
                                                 r"point positions \(0 to 1999\), not Raman "
-                                                r"shifts\. Give wavenumbers="):
+                                                r"shifts \(pandas' default names; should they "
+                                                r"be Raman shifts from 0 cm-1, give them as "
+                                                r"wavenumbers=\)\. Give wavenumbers="):
             clone(step).fit_transform(df)
     # with the axis given, the same DataFrame is transformed on it
     w = np.linspace(0.0, 1999.0, 2000)

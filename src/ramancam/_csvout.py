@@ -23,8 +23,8 @@ def _text(field: Any) -> str:
     # what csv.writer writes for the field: repr for floats, "" for None, str otherwise
     if field is None:
         return ""
-    if isinstance(field, float):
-        return repr(field)
+    if isinstance(field, float):  # numpy's float64 too, whose repr is 'np.float64(0.25)'
+        return repr(float(field))
     return field if isinstance(field, str) else str(field)
 
 

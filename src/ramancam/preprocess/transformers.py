@@ -63,7 +63,8 @@ def _no_axis(X: Any) -> str:
         more = ", ..." if len(cols) > 2 else ""
         return f"a DataFrame whose column names ({shown}{more}) are not Raman shifts"
     return (f"a DataFrame whose column names are its point positions (0 to {axis.size - 1}), "
-            "not Raman shifts")
+            "not Raman shifts (pandas' default names; should they be Raman shifts from 0 "
+            "cm-1, give them as wavenumbers=)")
 
 
 # ----------------------------------------------------------------------------- transformers
