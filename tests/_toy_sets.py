@@ -98,3 +98,30 @@ def imbalanced_table(path: Any) -> Any:
                    band(451) + 0.05 * rng.standard_normal((6, grid.size))])
     write_table(Spectra(X, grid, labels=["major"] * 24 + ["minor"] * 6), path)
     return path
+
+
+def tiny_network(n_points: int, n_classes: int = 3) -> tuple[Any, Any]:
+    """An untrained tiny network (torch seed 3; 4 filters of 5 points, FC 6) in eval mode,
+    and its grid: ``n_points`` every 2 cm-1 from 500 cm-1."""
+    import torch
+
+    from ramancam.model import CNNConfig, RamanCNN
+
+    torch.manual_seed(3)
+    model = RamanCNN(CNNConfig(n_points=n_points, n_classes=n_classes, n_filters=4,
+                               filter_size=5, fc_width=6)).eval()
+    return model, np.arange(n_points) * 2.0 + 500.0
+
+
+def saved_with_data(folder: Any, model: Any, classes: list[str], data: Any) -> tuple[Any, Any]:
+    """``model`` saved with no recipe on ``data``'s grid as ``folder/model.ramancam``, and
+    ``data`` written as ``folder/data.csv``; returns both paths."""
+    from ramancam.bundle import save, training_summary
+    from ramancam.io import write_table
+
+    model_path, data_path = folder / "model.ramancam", folder / "data.csv"
+    save(model_path, estimator=model, recipe=None, grid=data.wavenumbers, classes=classes,
+         training_summary=training_summary(data))
+    write_table(data, data_path)
+    return model_path, data_path
+

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from _toy_sets import saved_with_data, tiny_network
 from ramancam.cli import main
 from ramancam.explain import fc_importance, grad_cam, predict_proba
 from ramancam.model import CNNConfig, RamanCNN
@@ -18,22 +19,11 @@ CLASSES = ["alpha", "beta", "gamma"]
 @pytest.fixture
 def setup(tmp_path, rng):
     """A saved 3-class model (no recipe: data already on its grid) and a labelled data file."""
-    from ramancam.bundle import save, training_summary
-    from ramancam.io import write_table
-
-    torch.manual_seed(3)
-    model = RamanCNN(CNNConfig(n_points=N_POINTS, n_classes=3, n_filters=4, filter_size=5,
-                               fc_width=6)).eval()
-    grid = np.arange(N_POINTS) * 2.0 + 500.0
+    model, grid = tiny_network(N_POINTS)
     X = rng.random((5, N_POINTS))
     data = Spectra(X, grid, labels=["beta", "alpha", "gamma", "beta", "alpha"],
                    meta={"id": [f"s{i}" for i in range(5)]})
-    model_path = tmp_path / "model.ramancam"
-    save(model_path, estimator=model, recipe=None, grid=grid, classes=CLASSES,
-         training_summary=training_summary(data))
-    data_path = tmp_path / "data.csv"
-    write_table(data, data_path)
-    return model, model_path, data_path, X, grid
+    return (model, *saved_with_data(tmp_path, model, CLASSES, data), X, grid)
 
 
 def _read(path):

@@ -8,8 +8,8 @@ import io
 
 import numpy as np
 import pytest
-import torch
 
+from _toy_sets import saved_with_data, tiny_network
 from ramancam.cli import main
 from ramancam.spectra import Spectra
 
@@ -29,23 +29,11 @@ def _rows(path):
 @pytest.fixture
 def setup(tmp_path, rng):
     """A saved 3-class model named with ODD and a labelled data file whose ids hold it."""
-    from ramancam.bundle import save, training_summary
-    from ramancam.io import write_table
-    from ramancam.model import CNNConfig, RamanCNN
-
-    torch.manual_seed(3)
-    model = RamanCNN(CNNConfig(n_points=N_POINTS, n_classes=3, n_filters=4, filter_size=5,
-                               fc_width=6)).eval()
-    grid = np.arange(N_POINTS) * 2.0 + 500.0
+    model, grid = tiny_network(N_POINTS)
     data = Spectra(rng.random((5, N_POINTS)), grid,
                    labels=[ODD, "alpha", CR, ODD, CR],
                    meta={"id": [f"s{i}\r" for i in range(5)]})
-    model_path = tmp_path / "model.ramancam"
-    save(model_path, estimator=model, recipe=None, grid=grid, classes=CLASSES,
-         training_summary=training_summary(data))
-    data_path = tmp_path / "data.csv"
-    write_table(data, data_path)
-    return model_path, data_path
+    return saved_with_data(tmp_path, model, CLASSES, data)
 
 
 def test_predictions_csv_reads_back_row_for_row(setup, tmp_path):

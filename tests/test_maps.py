@@ -925,16 +925,25 @@ def test_class_means_caption_says_flagged_pixels_count_with_their_nearest_class(
         assert ("flagged unknown count" in html) == said
 
 
-def test_band_images_say_which_class_the_map_explains(tmp_path, monkeypatch, rng):
-    # band_NN.png's map panel showed each pixel's map for its own predicted class (on the
-    # chondro map a near copy of classes.png) under "(red: supports the class)", which
-    # never said which class
+def _saved_figures(monkeypatch):
+    """The (figure, file name) of every figure :mod:`ramancam.maps.outputs` saves from now
+    on, saved all the same."""
     from ramancam.maps import outputs
 
     drawn = []
     real = outputs.save_figure
     monkeypatch.setattr(outputs, "save_figure",
                         lambda fig, path: drawn.append((fig, path.name)) or real(fig, path))
+    return drawn
+
+
+def test_band_images_say_which_class_the_map_explains(tmp_path, monkeypatch, rng):
+    # band_NN.png's map panel showed each pixel's map for its own predicted class (on the
+    # chondro map a near copy of classes.png) under "(red: supports the class)", which
+    # never said which class
+    from ramancam.maps import outputs
+
+    drawn = _saved_figures(monkeypatch)
     g = MapGrid.regular(4, 3)
     proba = np.tile([[0.7, 0.3]], (12, 1))
     for target, said in ((None, "for each pixel's predicted class"),
@@ -965,10 +974,7 @@ def test_class_means_png_says_what_its_colours_and_axes_mean(tmp_path, monkeypat
     # the pixels flagged unknown, which classes.png leaves out of the class
     from ramancam.maps import outputs
 
-    drawn = []
-    real = outputs.save_figure
-    monkeypatch.setattr(outputs, "save_figure",
-                        lambda fig, path: drawn.append((fig, path.name)) or real(fig, path))
+    drawn = _saved_figures(monkeypatch)
     g = MapGrid.regular(4, 3)
     proba = np.tile([[0.7, 0.3]], (12, 1))
     proba[8:] = [0.2, 0.8]
