@@ -228,6 +228,10 @@ def test_seed_agreement_and_labelled_closer():
     b = a.copy()
     b[labels == "q"] = 0.0
     assert np.isnan(seed_agreement(a, b, labels).min_class_r)
+    # ... and its spectra count as not agreeing (nanmedian left them out: median 1.0)
+    c = a.copy()
+    c[:13] = 0.0  # 13 of 20 maps constant, the other 7 the same in both
+    assert seed_agreement(a, c, labels).median_spectrum_r == 0.0
     with pytest.raises(RamancamError, match="must describe the same spectra"):
         seed_agreement(a, a[:5], labels)
     lab, adm = rng.normal(size=(20, 50)), rng.normal(size=(20, 50))

@@ -423,8 +423,12 @@ class SeedAgreement:
 
     @property
     def median_spectrum_r(self) -> float:
-        """Median per-spectrum correlation."""
-        return float(np.nanmedian(self.spectrum_r))
+        """Median per-spectrum correlation, a spectrum with a constant map counted as 0 (no
+        agreement shown), as the deletion test and the pointing game count a constant map
+        as a failure (``nanmedian`` left such spectra out: two of three constant maps read
+        a median of 1.0)."""
+        r = np.asarray(self.spectrum_r, dtype=np.float64)
+        return float(np.median(np.where(np.isnan(r), 0.0, r))) if r.size else float("nan")
 
 
 def seed_agreement(maps_a: ArrayLike, maps_b: ArrayLike, labels: ArrayLike) -> SeedAgreement:
