@@ -222,3 +222,26 @@ def test_a_cube_names_its_pixels_not_predicted_and_why_as_the_table(doctored, tm
     reason = line.split(". First reason: ", 1)[1]
     table_line = next(ln for ln in csv_out.splitlines() if ln.startswith("not predicted:"))
     assert table_line.endswith("First reason: " + reason)
+
+
+def test_a_map_explained_in_memory_says_what_a_cube_run_says_of_its_pixels(doctored, tmp_path,
+                                                                           capsys):
+    # explain on a map read into memory printed no unknown, library search or prediction
+    # set line, where the same map explained from its cube prints all three
+    model, table, cube = doctored
+    counts = {}
+    for data, name in ((table, "t"), (cube, "z")):
+        capsys.readouterr()
+        assert main(["explain", str(model), str(data), "--method", "fc", "--out",
+                     str(tmp_path / name)]) == 0
+        out = capsys.readouterr().out
+        counts[name] = [m and m.groups() for m in (re.search(p, out, re.M) for p in (
+            r"^unknown: (\d+)/(\d+) pixels flagged",
+            r"^library search \(the most similar training spectrum.*\) names the network's "
+            r"nearest class \(flagged pixels too\) for (\d+)/(\d+) pixels",
+            r"^prediction sets \(95%.*\): (\d+) pixels with one class, (\d+) with more"))]
+    assert counts["t"] == counts["z"]
+    # the model holds no class scores (no sets); 93 spectra, 2 of them dead
+    unknown, library, sets = counts["t"]
+    assert int(unknown[0]) > 0 and unknown[1] == library[1] == str(NY * NX - 3 - 2)
+    assert sets is None

@@ -230,6 +230,36 @@ def _pixels_to_check(map_grid: Any, kept: dict[str, Any], classes: list[str],
         ids=g.to_image(np.asarray(ids, dtype=object), fill=""))
 
 
+def _pixel_lines(kept: dict[str, list[Any]], bundle: Any) -> list[str]:
+    """The lines a Zarr explain run prints on its pixels (``unknown:``, the library search,
+    the prediction sets; ``ramancam.cli._scale``), from the pixels kept in memory (those
+    the recipe could use): a map explained in memory said none of them."""
+    import numpy as np
+
+    proba = np.concatenate(kept["proba"])
+    n = len(proba)
+    rate = float(bundle.info.get("novelty", {}).get("rate", 0.05))
+    if bundle.novelty is None:
+        lines = ["note: the model has no novelty score (trained with --novelty none or by an "
+                 "older ramancam), so no pixel is flagged unknown"]
+    elif not np.isfinite(bundle.threshold):
+        lines = ["unknown: none can be flagged: the model has no novelty threshold (too few "
+                 "held-out spectra in training); novelty_p.png still ranks the pixels"]
+    else:
+        lines = [f"unknown: {int(np.concatenate(kept['unknown']).sum())}/{n} pixels flagged "
+                 f"(threshold for {rate:.0%} false alarms; explained for their nearest "
+                 "class)"]
+    if kept["match"] and all(m is not None for m in kept["match"]):
+        agree = int((np.concatenate(kept["match"]) == proba.argmax(axis=1)).sum())
+        lines.append("library search (the most similar training spectrum) names the "
+                     f"network's nearest class (flagged pixels too) for {agree}/{n} pixels")
+    if kept["sets"] and all(s is not None for s in kept["sets"]):
+        size = np.concatenate(kept["set_size"])
+        lines.append(f"prediction sets ({1 - rate:.0%}): {int((size == 1).sum())} pixels "
+                     f"with one class, {int((size > 1).sum())} with more")
+    return lines
+
+
 def _bands_text(bands: list[tuple[float, float]]) -> str:
     return ", ".join(f"{b:.0f} ({v:+.2f})" for b, v in bands) or "none"
 
@@ -570,6 +600,9 @@ def _run(args: argparse.Namespace) -> int:
     if shifts and (shift := shift_note(np.concatenate(shifts),
                                        offset_fix=bundle.recipe is not None)):
         print(shift, file=report)
+    if map_grid is not None and kept["proba"]:  # the pixels' lines a Zarr run prints
+        for line in _pixel_lines(kept, bundle):
+            print(line, file=report)
     if map_grid is not None and out_dir is not None:
         from ..maps.outputs import write_explain_outputs
 
