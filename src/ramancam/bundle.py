@@ -36,7 +36,7 @@ import os
 import platform
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -702,6 +702,26 @@ def overflow_reason(i: int | str, prepared: ArrayLike) -> str:
             f"{top:.3g}, too large for the network's float32 arithmetic. Divide the "
             "intensities by their maximum, or train with a recipe that normalises them "
             "(--recipe paper).")
+
+
+def drop_not_finite(X: NDArray[Any], usable: NDArray[np.bool_], outs: tuple[Any, ...],
+                    ids: Sequence[str], overflowed: list[tuple[str, str]]
+                    ) -> tuple[NDArray[Any], NDArray[np.bool_], tuple[Any, ...]]:
+    """Leave out of a chunk's outputs (``outs``, those of its usable spectra, the
+    probabilities first) the spectra whose probabilities are not finite, as a spectrum the
+    recipe refuses is: the argmax of their NaN row read the first class (``predict``,
+    ``explain``). ``X``: the usable spectra prepared; ``usable``: which of the chunk's
+    spectra (ids ``ids``) they are. Each left out is appended to ``overflowed`` as ``(id,
+    why)``; returns ``X``, ``usable`` and ``outs`` without them."""
+    bad = not_finite(outs[0])
+    if not bad.any():
+        return X, usable, outs
+    rows = np.flatnonzero(usable)
+    for j in np.flatnonzero(bad).tolist():
+        overflowed.append((ids[rows[j]], overflow_reason(ids[rows[j]], X[j])))
+    usable = usable.copy()
+    usable[rows[bad]] = False
+    return X[~bad], usable, tuple(None if a is None else np.asarray(a)[~bad] for a in outs)
 
 
 def _unique_state(state: dict[str, Any]) -> dict[str, Any]:

@@ -350,7 +350,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from .._csvout import csv_writer
     from .._labels import short_names
-    from ..bundle import load, not_finite, overflow_reason
+    from ..bundle import drop_not_finite, load
     from ..checks import shift_note
     from ..conformal import set_members
     from ..errors import RamancamError
@@ -468,17 +468,14 @@ def _run(args: argparse.Namespace) -> int:
             part = data[start:start + CHUNK]
             # spectra the recipe refuses (flat, empty) get no map; the rest are explained
             X, usable = prepare_chunk(bundle, part, ids, start, refused)
-            proba = predict_proba(model, X) if usable.any() else None
-            if proba is not None and (bad := not_finite(proba)).any():
+            proba = None
+            if usable.any():
                 # NaN probabilities (a float32 pass overflowed: intensities near 1e38 and no
                 # recipe) read class 0 by argmax, and their maps reach 1e34: not explained,
                 # as predict leaves them unpredicted
-                at = start + np.flatnonzero(usable)[bad]
-                overflowed.extend((ids[i], overflow_reason(ids[i], X[j])) for i, j in
-                                  zip(at.tolist(), np.flatnonzero(bad).tolist(), strict=True))
-                usable = usable.copy()
-                usable[at - start] = False
-                X, proba = X[~bad], proba[~bad]
+                X, usable, (proba,) = drop_not_finite(
+                    X, usable, (predict_proba(model, X),), ids[start:start + len(part)],
+                    overflowed)
             rows = start + np.flatnonzero(usable)  # each explained spectrum's place in DATA
             if not usable.all():
                 part = part[usable]

@@ -185,27 +185,6 @@ def _attend(attention: Any, start: int, usable: Any, X: Any, ids: Any, pred: Any
             X[row_of[i]], str(nearest[i]))
 
 
-def _drop_not_finite(X: Any, usable: Any, outs: Any, ids: list[str],
-                     overflowed: list[tuple[str, str]]) -> tuple[Any, Any, Any]:
-    """Leave out of a chunk's outputs (``outs``, those of its usable spectra) the spectra
-    whose probabilities are not finite, as a spectrum the recipe refuses is: the argmax of
-    their NaN row read the first class. Each is appended to ``overflowed`` as ``(id, why)``;
-    returns ``X``, ``usable`` and ``outs`` without them."""
-    import numpy as np
-
-    from ..bundle import not_finite, overflow_reason
-
-    bad = not_finite(outs[0])
-    if not bad.any():
-        return X, usable, outs
-    rows = np.flatnonzero(usable)
-    for j in np.flatnonzero(bad).tolist():
-        overflowed.append((ids[rows[j]], overflow_reason(ids[rows[j]], X[j])))
-    usable = usable.copy()
-    usable[rows[bad]] = False
-    return X[~bad], usable, tuple(None if a is None else np.asarray(a)[~bad] for a in outs)
-
-
 def _fill_refused(a: Any, usable: Any) -> Any:
     """An output of the usable spectra spread over all of them: NaN, False or "" where a
     spectrum was refused (``None`` stays ``None``)."""
@@ -235,7 +214,7 @@ def _run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .._csvout import csv_writer
-    from ..bundle import load
+    from ..bundle import drop_not_finite, load
     from ..checks import coarse_note, shift_note
     from ..conformal import set_members
     from ..errors import spectra_count
@@ -330,7 +309,7 @@ def _run(args: argparse.Namespace) -> int:
             part = data[start:start + CHUNK]
             # spectra the recipe refuses (flat, empty) are not predicted; the rest are
             X, usable = prepare_chunk(bundle, part, ids, start, refused)
-            X, usable, outs = _drop_not_finite(
+            X, usable, outs = drop_not_finite(
                 X, usable, bundle.predict_all(part, bf16=args.bf16, prepared=X),
                 ids[start:start + len(part)], overflowed)
             proba, score, flags, match = (_fill_refused(a, usable) for a in outs)
