@@ -78,11 +78,12 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
     #: The step function ``f(X, wavenumbers, **self._params()) -> (X_out, axis_out)``.
     _step: Callable[..., tuple[Array, Array]]
 
-    def _axis(self, n_features: int, given: Array | None = None, got: str = "an array "
-              "without Raman shifts") -> Array:
+    def _axis(self, n_features: int, given: Array | None = None, source: Any = None
+              ) -> Array:
         """The input axis: ``wavenumbers``, else ``given`` (the axis a Spectra carries,
         :func:`fit_axis`), else the point index; ``given`` must agree with
-        ``wavenumbers``. ``got`` says what came without an axis, for the refusal."""
+        ``wavenumbers``. ``source``: what ``fit`` got, named in the refusal when it came
+        without an axis (:func:`_no_axis`, worked out only then)."""
         wn = getattr(self, "wavenumbers", None)
         if wn is None and given is not None and given.size == n_features:
             return given
@@ -92,9 +93,9 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
                 why = f" (its {cm1[0]} are in cm-1)" if cm1 and not self._needs_axis else ""
                 raise RamancamError(
                     f"wavenumbers must be given to {type(self).__name__} (the input axis)"
-                    f"{why}; got {got}. Give wavenumbers=, or a Spectra or a DataFrame "
-                    "headed by Raman shifts (in a Pipeline, whose later steps get a bare "
-                    "array: give the first step one of these, and "
+                    f"{why}; got {_no_axis(source)}. Give wavenumbers=, or a Spectra or a "
+                    "DataFrame headed by Raman shifts (in a Pipeline, whose later steps get a "
+                    "bare array: give the first step one of these, and "
                     "make_pipeline(...).set_output(transform=\"pandas\") passes its axis "
                     "on).")
             # Without an axis the point index stands in for it (channel numbers).
@@ -126,7 +127,7 @@ class _StepTransformer(TransformerMixin, BaseEstimator):
             self.axis_is_index_ = given is None
         else:
             self.axis_is_index_ = False
-        w = self._axis(arr.shape[1], given, _no_axis(X))
+        w = self._axis(arr.shape[1], given, X)
         finite_on_axis(arr, w)  # scikit-learn's message suggested HistGradientBoosting
         self._params()
         self.n_features_in_ = arr.shape[1]
