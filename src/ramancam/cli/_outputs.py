@@ -78,14 +78,14 @@ def check_parent_folder(opt: str, path: str | None, *, folder_ok: bool = True,
     from pathlib import Path
 
     from ..errors import RamancamError
+    from ..io._atomic import file_in_the_way
 
     if path is None:
         return
     label = name or f"--{opt}"
     if not resolved(label, path).parent.is_dir():
         # a file in the way is no missing folder: creating it is no fix
-        first = next((q for q in Path(path).parents if q.exists()), None)
-        if first is not None and not first.is_dir():
+        if (first := file_in_the_way(Path(path).parent)) is not None:
             raise RamancamError(f"{label} must be in a folder; got {path!r}, but "
                                 f"{str(first)!r} is a file. Name another folder.")
         raise RamancamError(

@@ -78,6 +78,13 @@ def _shown(path: Path) -> Path:
     return path
 
 
+def file_in_the_way(folder: Path) -> Path | None:
+    """The file that stands where ``folder`` (missing) or the nearest of its parents that
+    exists should be a folder (``afile`` for ``afile/sub``), or ``None``."""
+    first = next((q for q in (folder, *folder.parents) if q.exists()), None)
+    return first if first is not None and not first.is_dir() else None
+
+
 @contextmanager
 def atomic_group() -> Iterator[None]:
     """Make the files :func:`atomic_write` writes inside the block replace their targets
@@ -294,8 +301,7 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, gzip: bool = 
                             "Name a file: outputs are written whole and renamed into place, "
                             f"which would replace the {kind.split(' (')[0]}.")
     if not folder.is_dir():
-        first = next((q for q in (folder, *folder.parents) if q.exists()), None)
-        if first is not None and not first.is_dir():  # creating the folder is no fix
+        if (first := file_in_the_way(folder)) is not None:  # creating the folder: no fix
             raise RamancamError(
                 f"the folder of {str(_shown(target))!r} must be a folder; got the file "
                 f"{str(_shown(first))!r}. Name another folder.")
