@@ -550,15 +550,20 @@ def spectra_kept(X: np.ndarray, axis: np.ndarray, kept: list[np.ndarray] | None,
 def _grouped_counts_maybe(X: np.ndarray) -> bool:
     """Whether the numbers of ``X`` could be counts grouped with thousands points read as
     decimal points (:class:`ThousandsPoints`): whole numbers, and others of 1 to 1000 with
-    at most three decimals, some of each; the first row alone says no for most tables."""
-    for part in (X[:1], X):
+    at most three decimals, some of each. Looked at a few rows at a time (the first row
+    alone says no for most tables), so that a large table of whole counts, which it reads
+    to the end, takes no copies of its size."""
+    some_frac = some_whole = False
+    for part in (X[:1], *(X[i:i + 256] for i in range(1, len(X), 256))):
         v = part[np.isfinite(part)]
-        frac = v[v != np.round(v)]
+        whole = v == np.round(v)
+        frac = v[~whole]
         milli = frac * 1000
         if (np.any(np.abs(frac) < 1) or np.any(np.abs(frac) >= 1000)
                 or np.any(np.abs(milli - np.round(milli)) > 1e-6)):
             return False
-    return bool(frac.size) and frac.size < v.size
+        some_frac, some_whole = some_frac or bool(frac.size), some_whole or bool(whole.any())
+    return some_frac and some_whole
 
 
 def _check_thousands(rows: Iterator[tuple[int, list[str]]], columns: list[int],
