@@ -99,6 +99,35 @@ def test_tables_the_blocks_cannot_show_alike_are_read_whole(tmp_path, rng):
             assert got is None, name
 
 
+@pytest.mark.parametrize("scratch", [False, True])
+def test_a_table_mixing_utf8_and_cp1252_lines_is_read_where_indexed(tmp_path, rng, scratch):
+    # A header typed in a Windows editor (cp1252 'Sorte (µ)') over UTF-8 rows, some rows
+    # from cp1252 software: the whole read decodes it line by line, but the blocks were
+    # decoded as UTF-8 only and the table fell back to being read whole (all of it in
+    # memory); the cp1252 label column was not found under its name.
+    Y, labels, text = _table(rng)
+    lines = text.splitlines(keepends=True)
+    head = lines[0].replace("label", "Sorte (\u00b5)", 1).encode("cp1252")
+    names = ["K\u00e4se" if k % 3 else "Br\u00f6tchen" for k in range(len(lines) - 1)]
+    body = [ln.replace(f",{lab},", f",{n},", 1).encode("cp1252" if 8 <= k < 20 else "utf-8")
+            for k, (ln, lab, n) in enumerate(zip(lines[1:], labels, names, strict=True))]
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(head + b"".join(body))
+    kw = {}
+    if scratch:
+        (tmp_path / "s").mkdir()
+        kw["scratch"] = tmp_path / "s"
+    whole = read_table(path, label_col="Sorte (\u00b5)")
+    assert whole.labels.tolist() == names
+    rows = open_table_rows(path, label_col="Sorte (\u00b5)", block_bytes=300, **kw)
+    assert rows is not None
+    assert rows.labels.tolist() == names
+    np.testing.assert_array_equal(rows.meta["x"], whole.meta["x"])
+    np.testing.assert_array_equal(rows.X[np.arange(29)], Y.astype(np.float32))
+    np.testing.assert_array_equal(rows.X[np.array([7, 8, 19, 20])],
+                                  Y[[7, 8, 19, 20]].astype(np.float32))
+
+
 def test_convert_streams_a_map_table_into_the_cube_it_would_read_whole(tmp_path, rng, capsys,
                                                                       monkeypatch):
     _, _, text = _table(rng)

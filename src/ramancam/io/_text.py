@@ -86,6 +86,8 @@ FORMAT_LABELS = {f.key: f.label for f in FORMATS if f.label is not None}
 _GZIP_MAGIC = b"\x1f\x8b"
 #: UTF-32's byte-order marks (little-, big-endian), as Python's encode("utf-32") writes.
 _UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
+#: UTF-8's byte-order mark, as Windows Notepad and Excel's "CSV UTF-8" write it.
+UTF8_BOM = b"\xef\xbb\xbf"
 #: A number written with a decimal comma (``400,5``, ``,5``, ``1,5e-3``), as European
 #: locales write them; the table and two-column readers read such numbers as points.
 DECIMAL_COMMA = re.compile(r"^[-+]?(\d+,\d*|,\d+)([eE][-+]?\d+)?$")
@@ -399,8 +401,16 @@ def read_text(path: Path) -> str:
         raise RamancamError(
             f"file {path} must be a text file; got binary content (NUL bytes). "
             f"{known_types_text()}.")
+    return unify_line_ends(decode_lines(data.removeprefix(UTF8_BOM)))
+
+
+def decode_lines(data: bytes) -> str:
+    """Text bytes (no byte-order mark) as :func:`read_text` decodes them: UTF-8 when they
+    are UTF-8 throughout, else line by line (:func:`_decode_line`). A block of whole lines
+    of a file comes out as the same lines of the whole file's text, so that the readers of
+    a file's blocks (:mod:`ramancam.io.tablerows`) read it as the whole read does."""
     try:
-        return unify_line_ends(data.decode("utf-8-sig"))
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
     # Not UTF-8 throughout: text written by Windows software, whose code page (cp1252) gives
@@ -408,9 +418,7 @@ def read_text(path: Path) -> str:
     # invisible control characters; latin-1 (every byte a character) where cp1252 has none.
     # Line by line: a UTF-8 file with one line typed in a Windows editor (a header
     # 'Temp (°C)') keeps its UTF-8 lines (labels 'Käse', not 'KÃ¤se').
-    if data[:3] == b"\xef\xbb\xbf":
-        data = data[3:]
-    return unify_line_ends("\n".join(map(_decode_line, data.split(b"\n"))))
+    return "\n".join(map(_decode_line, data.split(b"\n")))
 
 
 def _decode_line(line: bytes) -> str:

@@ -40,6 +40,7 @@ from ._rows import (
     plain_lines,
     row_starts,
 )
+from ._text import decode_lines
 from .exports import export_kind
 from .folder import sniff_kind
 from .jcamp import looks_like_jcamp
@@ -61,9 +62,9 @@ class TableFileRows(TextFileRows):
 
     def parse(self, text: bytes, n: int) -> NDArray[Any] | None:
         try:
-            s = parse_table(self.header + "\n" + text.decode("utf-8"), source=str(self.path),
+            s = parse_table(self.header + "\n" + decode_lines(text), source=str(self.path),
                             drop_fill=False)
-        except (RamancamError, UnicodeDecodeError):
+        except RamancamError:
             return None
         return s.X if len(s) == n and s.has_common_axis else None
 
@@ -129,8 +130,9 @@ def open_table_rows(path: str | os.PathLike[str], *, label_col: str | None = Non
     if found is None:
         return None
     p, head_bytes = found
-    # up to the last whole line: a multi-byte character may be cut at the end
-    head = head_bytes[:head_bytes.rfind(b"\n") + 1].decode("utf-8", errors="replace")
+    # up to the last whole line: a multi-byte character may be cut at the end; decoded as
+    # the whole read decodes the file (lines of UTF-8 and of cp1252 mixed), as are the blocks
+    head = decode_lines(head_bytes[:head_bytes.rfind(b"\n") + 1])
     if (not head or head.startswith("\ufeff") or '"' in head
             or "\r" in head.replace("\r\n", "") or looks_like_jcamp(head)
             or export_kind(head) is not None or looks_tidy(head)
@@ -154,9 +156,9 @@ def open_table_rows(path: str | os.PathLike[str], *, label_col: str | None = Non
     copy = None if scratch is None else Path(scratch) / "spectra.f32"
     with open(os.devnull, "wb") if copy is None else copy.open("wb") as out:
         for at, part, _ in line_blocks(p, start_at, block_bytes):
-            text = part.decode("utf-8", errors="replace")
-            if not plain_lines(part) or "\ufffd" in text:
+            if not plain_lines(part):
                 return None
+            text = decode_lines(part)
             try:
                 s = parse_table(header + "\n" + text, source=str(p), label_col=label_col,
                                 drop_fill=False)  # a block: the padding is judged on all of them
