@@ -40,7 +40,7 @@ from ._rows import (
     plain_lines,
     row_starts,
 )
-from ._text import decode_lines
+from ._text import UTF8_BOM, decode_lines
 from .exports import export_kind
 from .folder import sniff_kind
 from .jcamp import looks_like_jcamp
@@ -131,9 +131,11 @@ def open_table_rows(path: str | os.PathLike[str], *, label_col: str | None = Non
         return None
     p, head_bytes = found
     # up to the last whole line: a multi-byte character may be cut at the end; decoded as
-    # the whole read decodes the file (lines of UTF-8 and of cp1252 mixed), as are the blocks
-    head = decode_lines(head_bytes[:head_bytes.rfind(b"\n") + 1])
-    if (not head or head.startswith("\ufeff") or '"' in head
+    # the whole read decodes the file (lines of UTF-8 and of cp1252 mixed), as are the
+    # blocks, its byte-order mark left out (Excel's "CSV UTF-8" writes one)
+    bom = len(UTF8_BOM) if head_bytes.startswith(UTF8_BOM) else 0
+    head = decode_lines(head_bytes[bom:head_bytes.rfind(b"\n") + 1])
+    if (not head or '"' in head
             or "\r" in head.replace("\r\n", "") or looks_like_jcamp(head)
             or export_kind(head) is not None or looks_tidy(head)
             or (label_col is None and sniff_kind(head) != "table")):
@@ -143,7 +145,7 @@ def open_table_rows(path: str | os.PathLike[str], *, label_col: str | None = Non
     if start < 0 or end < 0:
         return None
     header = head[start:end].rstrip("\r")
-    start_at = -1  # the byte after the header line's end
+    start_at = bom - 1  # the byte after the header line's end
     for _ in range(line0):
         start_at = head_bytes.find(b"\n", start_at + 1)
     start_at = end_at = start_at + 1
