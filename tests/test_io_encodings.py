@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from ramancam import RamancamError
+from ramancam.cli import main
 from ramancam.io import read
+from ramancam.io.longrows import open_long_rows
 
 
 def _one_line(e: pytest.ExceptionInfo[RamancamError]) -> str:
@@ -140,6 +142,63 @@ def test_averaged_counts_written_with_three_decimals_read_as_decimals(tmp_path):
                   encoding="ascii")
     with pytest.raises(RamancamError, match="a number must read one way"):
         read(de)
+
+
+@pytest.mark.parametrize("sep", [";", "\t", " "])
+def test_long_maps_and_long_tables_of_counts_grouped_with_thousands_points_are_refused(
+        tmp_path, sep, capsys):
+    # the wide-table and two-column readers refused '1.251' beside '987'; a long map (x, y,
+    # shift, intensity rows) and a long table (a row per point) read it as 1.251, every
+    # value of 1000 or more a thousand times too small, without a word
+    counts = _band()
+    shifts = [400 + 2 * k for k in range(len(counts))]
+    first = next(k for k, v in enumerate(counts) if v >= 1000)
+    msg = (rf"a number must read one way; got '{_de(counts[first])}' {{}}, {counts[first]} "
+           rf"with a thousands separator or {counts[first] / 1000:.3f} with a decimal point, "
+           r"and no cell of the file says which.* Save the file again without thousands "
+           r"separators\.$")
+    pixels = [(x, y) for y in range(2) for x in range(2)]
+    long = tmp_path / "map_de.txt"
+    long.write_text(sep.join(["#X", "#Y", "#Wave", "#Intensity"]) + "\n" + "".join(
+        sep.join([str(x), str(y), str(w), _de(v + x)]) + "\n"
+        for x, y in pixels for w, v in zip(shifts, counts, strict=True)), encoding="ascii")
+    with pytest.raises(RamancamError, match=rf"map_de\.txt, line {first + 2}: "
+                                            + msg.format("as the intensity")) as e:
+        read(long)
+    _one_line(e)
+    assert open_long_rows(long, block_bytes=300) is None  # the whole read tells it
+    assert main(["convert", str(long), str(tmp_path / "map.zarr")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "a number must read one way" in err
+    assert err.count("\n") == 1 and not (tmp_path / "map.zarr").exists()
+    tidy = tmp_path / "tidy_de.txt"
+    tidy.write_text(sep.join(["id", "label", "shift", "intensity"]) + "\n" + "".join(
+        sep.join([f"s{i}", "A", str(w), _de(v + i)]) + "\n"
+        for i in range(3) for w, v in zip(shifts, counts, strict=True)), encoding="ascii")
+    with pytest.raises(RamancamError, match=rf"tidy_de\.txt, line {first + 2}: "
+                                            + msg.format("in column 'intensity'")) as e:
+        read(tidy, label_col="label")
+    _one_line(e)
+
+
+def test_long_maps_and_long_tables_with_decimal_points_are_still_read(tmp_path):
+    counts = _band()
+    # shifts with decimals, as WiRE writes them: the file's points are decimal ones
+    long = tmp_path / "map.txt"
+    long.write_text("#X\t#Y\t#Wave\t#Intensity\n" + "".join(
+        f"{x}\t0\t{1802.15 - k}\t{_de(v)}\n" for x in range(2) for k, v in enumerate(counts)),
+        encoding="ascii")
+    assert read(long).X.tolist() == [[float(_de(v)) for v in counts]] * 2
+    assert open_long_rows(long, block_bytes=300) is not None
+    # a long table's values with a decimal point only a decimal point can be ('12.5')
+    tidy = tmp_path / "tidy.txt"
+    tidy.write_text("id;shift;intensity\na;400;987\na;402;1.251\na;404;12.5\n",
+                    encoding="ascii")
+    assert read(tidy).X.tolist() == [[987.0, 1.251, 12.5]]
+    # comma-separated files never group with points
+    tidy.write_text("id,shift,intensity\na,400,987\na,402,1.251\na,404,950\n",
+                    encoding="ascii")
+    assert read(tidy).X.tolist() == [[987.0, 1.251, 950.0]]
 
 
 def test_utf8_text_with_one_windows_byte_keeps_its_utf8_labels(tmp_path):

@@ -7,10 +7,14 @@ import os
 import re
 import sys
 import zlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import RamancamError
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import RamancamError, where
 
 # Text suffixes we read; each may also end in ".gz".
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".xy", ".asc")
@@ -241,6 +245,69 @@ class ThousandsPoints:
                 "point, and no cell of the file says which (beside it whole numbers below "
                 "1000, no decimal comma, no other decimal point). Save the file again "
                 "without thousands separators.")
+
+
+class GroupedCountsMaybe:
+    """Whether numbers, seen a part at a time (:meth:`add`), could be counts grouped with
+    thousands points read as decimal points (:class:`ThousandsPoints`): whole numbers, and
+    others of 1 to 1000 with at most three decimals, some of each. A reader looks at its
+    cells' text again only then (most files: not past their first part), and parts keep
+    the copies it takes small."""
+
+    def __init__(self) -> None:
+        self.never = False  # a number that no such count reads as
+        self._frac = self._whole = False
+
+    def add(self, part: NDArray[np.float64]) -> bool:
+        """Look at the numbers ``part``; ``False`` once they cannot be such counts."""
+        if self.never:
+            return False
+        v = part[np.isfinite(part)]
+        whole = v == np.round(v)
+        frac = v[~whole]
+        milli = frac * 1000
+        if (np.any(np.abs(frac) < 1) or np.any(np.abs(frac) >= 1000)
+                or np.any(np.abs(milli - np.round(milli)) > 1e-6)):
+            self.never = True
+            return False
+        self._frac, self._whole = self._frac or bool(frac.size), self._whole or bool(whole.any())
+        return True
+
+    @property
+    def maybe(self) -> bool:
+        """Whether the numbers seen so far could be such counts."""
+        return not self.never and self._frac and self._whole
+
+
+def grouped_counts_maybe(X: NDArray[np.float64]) -> bool:
+    """:class:`GroupedCountsMaybe` of ``X``: a table's rows (the first row alone, then 256
+    at a time; the first row says no for most tables), or numbers 65,536 at a time."""
+    parts = ((X[:1], *(X[i:i + 256] for i in range(1, len(X), 256))) if X.ndim == 2
+             else (X[i:i + 65536] for i in range(0, X.size, 65536)))
+    scan = GroupedCountsMaybe()
+    return all(scan.add(part) for part in parts) and scan.maybe
+
+
+def check_point_rows_thousands(rows: Iterable[tuple[int, Sequence[str]]],
+                               spectra: Sequence[int] | NDArray[np.intp], shift: int,
+                               intensity: int, what: str, source: str) -> None:
+    """Refuse counts grouped with thousands points (:class:`ThousandsPoints`) in a file of
+    a row per point (a long map, a long table), as the wide-table and two-column readers
+    refuse them: ``rows`` its rows, ``(line, cells)`` in file order, ``spectra[r]`` the
+    spectrum of row ``r``, ``shift`` and ``intensity`` the cells' places; ``what`` says
+    where the intensity sits (``as the intensity``). A shift with a point says the file's
+    points are decimal ones, as :func:`ramancam.io.xy.parse_xy` takes it (grouped, shifts
+    would run above 100,000 cm-1)."""
+    seen = ThousandsPoints()
+    for r, (lineno, cells) in enumerate(rows):
+        if "." in cells[shift]:
+            return
+        seen.add(int(spectra[r]), cells[intensity], lineno, intensity)
+        if seen.decimal:
+            return
+    if (hit := seen.ambiguous()) is not None:
+        at, _, cell = hit
+        raise RamancamError(where(source or None, at) + ThousandsPoints.problem(cell, what))
 
 
 def is_number(token: str) -> bool:

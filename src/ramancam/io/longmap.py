@@ -35,7 +35,14 @@ from numpy.typing import NDArray
 
 from ..errors import RamancamError, where
 from ..spectra import Spectra, check_axis
-from ._text import check_exists, is_number, read_text, short
+from ._text import (
+    check_exists,
+    check_point_rows_thousands,
+    grouped_counts_maybe,
+    is_number,
+    read_text,
+    short,
+)
 from .table import sniff_delimiter
 
 __all__ = ["COLUMN_NAMES", "looks_long", "parse_long_map", "read_long_map"]
@@ -174,7 +181,8 @@ def parse_long_map(text: str, *, source: str = "", columns: str | None = None) -
             f"{where(src, lineno0)}a long map export must have x (or y), shift and "
             f"intensity columns; got {roles}. Name them in the header or pass columns=.")
     ncol = len(roles)
-    if _decimal_commas(text, end + 1 if header is not None else start):
+    comma = _decimal_commas(text, end + 1 if header is not None else start)
+    if comma:
         text = text.replace(",", ".")  # European locales: ';' or tabs between the fields
     fast = _fast_numbers(text, end + 1 if header is not None else start,
                          lineno0 + (header is not None), ncol)
@@ -184,7 +192,6 @@ def parse_long_map(text: str, *, source: str = "", columns: str | None = None) -
     else:
         data, row0 = fast
         line_of = row0.__add__  # no blank or comment line among the rows
-    del text  # not needed any more (a caller may still hold it)
     col = {r: i for i, r in enumerate(roles) if r is not None}
     pos_roles: list[str] = [r for r in ("x", "y", "z") if r in col]
     P = data[:, [col[r] for r in pos_roles]]
@@ -206,6 +213,15 @@ def parse_long_map(text: str, *, source: str = "", columns: str | None = None) -
     pos = P[starts]
     check_unique_positions(pos, pos_roles, [line_of(int(s)) for s in starts], src)
     X = data[:, col["intensity"]].reshape(-1, n_pts)
+    if not comma and grouped_counts_maybe(X):  # '1.251' beside '987': maybe 1251
+        rows = _body_lines(text, header is not None)
+        delimiter = sniff_delimiter(rows[0][1])
+        if delimiter != ",":  # fields split at commas: no grouping with points
+            check_point_rows_thousands(
+                ((lineno, _split(ln, delimiter)) for lineno, ln in rows),
+                np.arange(len(data)) // n_pts, col["shift"], col["intensity"],
+                "as the intensity", source)
+    del text  # not needed any more (a caller may still hold it)
     n = X.shape[0]
     meta: dict[str, NDArray[np.float64]] = {
         r: pos[:, i].astype(np.float64) for i, r in enumerate(pos_roles)}
@@ -327,13 +343,19 @@ def _fields_per_line(data: bytes, delimiter: str | None, ncol: int) -> bool:
     return True
 
 
+def _body_lines(text: str, has_header: bool) -> list[tuple[int, str]]:
+    """The rows: non-blank lines after the header that do not start with ``#``, with their
+    1-based numbers."""
+    lines = _data_lines(text)
+    body = lines[1:] if has_header else lines
+    return [(n, ln) for n, ln in body if not ln.lstrip().startswith("#")]
+
+
 def _slow_numbers(text: str, has_header: bool, ncol: int, src: str | None
                   ) -> tuple[NDArray[np.float64], list[int]]:
     """The rows (non-blank lines after the header that do not start with ``#``) as an
     (n_rows, ncol) float array, and each row's line number; errors name the line."""
-    lines = _data_lines(text)
-    body = lines[1:] if has_header else lines
-    body = [(n, ln) for n, ln in body if not ln.lstrip().startswith("#")]
+    body = _body_lines(text, has_header)
     if not body:
         raise RamancamError(
             f"file {src or '<text>'} must hold at least one data row under the header; got "

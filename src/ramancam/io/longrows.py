@@ -10,7 +10,8 @@ rows of the pixels asked for are then read back from that copy
 (:class:`LongFileRows`), one run of consecutive pixels per read. A gzipped file is indexed
 as a stream, so it needs the scratch copy (without one: ``None``). A file that is not plain
 rows of numbers (a comment or blank line among the rows, old Mac line ends, text that is not
-a number) gives ``None``: it is read whole.
+a number) gives ``None``: it is read whole; so does one whose numbers may be counts grouped
+with thousands points (``1.251`` beside ``987``), whose text the whole read looks at.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from ._rows import (
     plain_lines,
     row_starts,
 )
+from ._text import GroupedCountsMaybe
 from .longmap import (
     _DEFAULT,
     _first_line,
@@ -208,6 +210,9 @@ def open_long_rows(path: str | os.PathLike[str], *, block_bytes: int = BLOCK_BYT
     data_end = bom + data_at  # bytes: latin-1 keeps one character per byte
     copy = None if scratch is None else Path(scratch) / "intensities.f32"
     pending, pending_at = b"", 0  # the first pixel, while it goes on
+    # counts that may be grouped with thousands points ('1.251' beside '987'): the whole
+    # read looks at their text (None: a comma-separated file, or one with decimal points)
+    counts = None if delimiter == "," else GroupedCountsMaybe()
     with open(os.devnull, "wb") if copy is None else copy.open("wb") as out:
         for at, part, last in line_blocks(p, data_end, block_bytes):
             if pending:
@@ -223,10 +228,15 @@ def open_long_rows(path: str | os.PathLike[str], *, block_bytes: int = BLOCK_BYT
                     return None
                 pending, pending_at = part, at  # the first pixel goes on: read it whole
                 continue
+            if counts is not None:
+                shifts = data[:, col["shift"]]
+                if ((shifts != np.round(shifts)).any()
+                        or not counts.add(data[:, col["intensity"]])):
+                    counts = None
             if copy is not None:
                 data[:, col["intensity"]].astype("<f4").tofile(out)
             data_end = at + len(part)
-    if not index.n_pts:
+    if not index.n_pts or (counts is not None and counts.maybe):
         return None
     pos, start_row, offsets = index.finish()
     assert index.axis is not None

@@ -63,6 +63,7 @@ from ._text import (
     DecimalCommas,
     ThousandsPoints,
     check_exists,
+    grouped_counts_maybe,
     has_decimal_comma,
     read_text,
     short,
@@ -320,7 +321,7 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None,
     X = X[:len(lines)]
     # no decimal comma seen: counts grouped with thousands points would read as decimals
     if ((commas is None or commas.grouped is False) and delimiter != ","
-            and _grouped_counts_maybe(X)):
+            and grouped_counts_maybe(X)):
         _check_thousands(_rows(body, delimiter, line0, source), spec_idx,
                          lambda j: header[spec_idx[j]], source, by_row=True)
     if not meta_idx:
@@ -547,25 +548,6 @@ def spectra_kept(X: np.ndarray, axis: np.ndarray, kept: list[np.ndarray] | None,
                    **kw)
 
 
-def _grouped_counts_maybe(X: np.ndarray) -> bool:
-    """Whether the numbers of ``X`` could be counts grouped with thousands points read as
-    decimal points (:class:`ThousandsPoints`): whole numbers, and others of 1 to 1000 with
-    at most three decimals, some of each. Looked at a few rows at a time (the first row
-    alone says no for most tables), so that a large table of whole counts, which it reads
-    to the end, takes no copies of its size."""
-    some_frac = some_whole = False
-    for part in (X[:1], *(X[i:i + 256] for i in range(1, len(X), 256))):
-        v = part[np.isfinite(part)]
-        whole = v == np.round(v)
-        frac = v[~whole]
-        milli = frac * 1000
-        if (np.any(np.abs(frac) < 1) or np.any(np.abs(frac) >= 1000)
-                or np.any(np.abs(milli - np.round(milli)) > 1e-6)):
-            return False
-        some_frac, some_whole = some_frac or bool(frac.size), some_whole or bool(whole.any())
-    return some_frac and some_whole
-
-
 def _check_thousands(rows: Iterator[tuple[int, list[str]]], columns: list[int],
                      name: Callable[[int], str], source: str, *, by_row: bool = False
                      ) -> None:
@@ -641,7 +623,7 @@ def _parse_columns(rows: Iterator[tuple[int, list[str]]], header: list[str], com
         V[len(lines)] = _numbers(row, commas, source, lineno, names.__getitem__)
         lines.append(lineno)
     if ((commas is None or commas.grouped is False) and again is not None
-            and _grouped_counts_maybe(V[:len(lines), 1:])):
+            and grouped_counts_maybe(V[:len(lines), 1:])):
         _check_thousands(again(), list(range(1, ncol)), lambda j: names[j + 1], source)
     return _columns_spectra(V[:len(lines)], names, lines, source)
 

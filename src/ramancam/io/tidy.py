@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+from collections.abc import Iterator
 from operator import itemgetter
 from typing import Any
 
@@ -32,7 +33,15 @@ from numpy.typing import NDArray
 
 from ..errors import RamancamError, where
 from ..spectra import Spectra, check_axis
-from ._text import DECIMAL_COMMA, check_exists, is_number, read_text, short
+from ._text import (
+    DECIMAL_COMMA,
+    check_exists,
+    check_point_rows_thousands,
+    grouped_counts_maybe,
+    is_number,
+    read_text,
+    short,
+)
 from .longmap import _ROLE_OF, _norm
 from .table import _lines, sniff_delimiter
 
@@ -136,8 +145,12 @@ def parse_tidy(text: str, *, source: str = "", label_col: str | None = None) -> 
     if got is None:  # a bad row (named by the line-by-line path), or rare line ends
         got = _kept_rows(text, line0, delimiter, ncol, i_shift, i_int, keys, comma, src,
                          names)
-    del text  # not needed any more (a caller may still hold it)
     shift, value, spectrum, line_no, key_rows = got
+    # '1.251' beside '987' (comma-separated files group no thousands with points): maybe 1251
+    if delimiter != "," and grouped_counts_maybe(value):
+        check_point_rows_thousands(_body_rows(text, line0, delimiter), spectrum, i_shift,
+                                   i_int, f"in column {names[i_int]!r}", source)
+    del text  # not needed any more (a caller may still hold it)
     order = np.argsort(spectrum, kind="stable")
     axes: list[NDArray[np.float64]] = []
     ints: list[NDArray[np.float64]] = []
@@ -203,16 +216,7 @@ def _stream_rows(text: str, line0: int, delimiter: str | None, ncol: int, i_shif
     key_rows: list[tuple[str, ...]] = []
     key_of = itemgetter(*keys) if keys else (lambda r: ())
     r = 0
-    for lineno, ln in enumerate(_lines(text), start=1):
-        if lineno <= line0 or not ln.strip() or ln.lstrip().startswith("#"):
-            continue
-        ln = ln.removesuffix("\r")
-        if delimiter is None:
-            cells = ln.split()
-        elif '"' in ln:
-            cells = next(csv.reader([ln], delimiter=delimiter))
-        else:
-            cells = ln.split(delimiter)
+    for lineno, cells in _body_rows(text, line0, delimiter):
         if len(cells) != ncol:
             return None
         try:
@@ -228,6 +232,24 @@ def _stream_rows(text: str, line0: int, delimiter: str | None, ncol: int, i_shif
     if r == 0 or not (np.isfinite(shift[:r]).all() and np.isfinite(value[:r]).all()):
         return None
     return shift[:r], value[:r], spectrum[:r], line_no[:r], key_rows
+
+
+def _body_rows(text: str, line0: int, delimiter: str | None
+               ) -> Iterator[tuple[int, list[str]]]:
+    """The rows after the header (line ``line0``), one at a time: each line that is neither
+    blank nor a ``#`` comment, its number and its cells (split as :func:`_kept_rows` splits
+    them)."""
+    lines = text.splitlines() if _OTHER_LINE_ENDS.search(text) else _lines(text)
+    for lineno, ln in enumerate(lines, start=1):
+        if lineno <= line0 or not ln.strip() or ln.lstrip().startswith("#"):
+            continue
+        ln = ln.removesuffix("\r")
+        if delimiter is None:
+            yield lineno, ln.split()
+        elif '"' in ln:
+            yield lineno, next(csv.reader([ln], delimiter=delimiter))
+        else:
+            yield lineno, ln.split(delimiter)
 
 
 def _point(cell: str, comma: bool) -> str:
