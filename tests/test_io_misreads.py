@@ -585,3 +585,47 @@ def test_a_broken_link_in_a_class_folder_is_said_not_dropped(tmp_path):
             r"A/dangling\.txt -> .*gone/x\.txt\. Restore its target or delete the link\.$")):
         s = read(tmp_path, labels_from="folder")
     assert s.class_counts() == {"A": 1, "B": 1}
+
+
+def test_spectrum_files_skipped_for_a_note_s_name_are_said(tmp_path):
+    # a spectrum named like a note ('readme_tablet3.txt', 'notes_1.csv') was left out of a
+    # label folder without a word: its class lost a spectrum, or all of them
+    import warnings
+
+    spectrum = "400\t1\n402\t2\n404\t3\n"
+    for label in ("A", "B"):
+        (tmp_path / label).mkdir()
+        (tmp_path / label / f"{label}_1.txt").write_text(spectrum)
+    (tmp_path / "A" / "readme_tablet3.txt").write_text(spectrum)
+    (tmp_path / "B" / "notes_1.csv").write_text(spectrum)
+    (tmp_path / "B" / "notes_2.csv").write_text(spectrum)
+    (tmp_path / "README.txt").write_text("Measured at 785 nm.\n")
+    (tmp_path / "README.md").write_text("not of a readable kind: never a spectrum")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        s = read(tmp_path, labels_from="folder")
+    assert s.class_counts() == {"A": 1, "B": 1}  # the same files read as before
+    said = [str(w.message) for w in caught if issubclass(w.category, RamancamWarning)]
+    assert len(said) == 1, said
+    assert said[0] == (
+        f"4 files of a readable kind in {str(tmp_path)!r} are not read because their names "
+        "are those of notes (README, LICENSE, NOTICE, NOTES, CHANGELOG or CHANGES, then '.', "
+        "'_' or '-'): A/readme_tablet3.txt, B/notes_1.csv, B/notes_2.csv and 1 more. If some "
+        "are spectra, rename them, or name the files to read with --files GLOB (pattern= in "
+        "Python).")
+    (tmp_path / "B" / "notes_1.csv").unlink()
+    (tmp_path / "B" / "notes_2.csv").unlink()
+    (tmp_path / "A" / "readme_tablet3.txt").unlink()
+    with pytest.warns(RamancamWarning, match=(
+            r"^1 file of a readable kind in .* is not read because its name is one of notes "
+            r"\(README, .*\): README\.txt\. If it is a spectrum, rename it, or name")):
+        read(tmp_path, labels_from="folder")
+    # a pattern reads what it names: nothing is skipped by name
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RamancamWarning)
+        assert len(read(tmp_path, files="*_1.txt", labels_from="folder")) == 2
+    # the command line says it once (printed as 'warning: 1 file of a readable kind ...')
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(["info", str(tmp_path), "--labels-from", "folder"]) == 0
+    assert sum("because its name is one of notes" in str(w.message) for w in caught) == 1

@@ -246,21 +246,27 @@ _NOTES = re.compile(r"^(readme|licen[cs]e|notice|notes?|changelog|changes)([._-]
                     re.IGNORECASE)
 
 
-def _find_files(root: Path, pattern: str | None) -> list[Path]:
+def _find_files(root: Path, pattern: str | None, *, say_notes: bool = True) -> list[Path]:
     """The spectrum files in ``root`` and its sub-folders (symbolic links to folders
     followed), in path order: those with a known suffix (not notes), or those ``pattern``
     matches (:func:`_matches`). Hidden files and folders and the lock files Excel leaves
     beside an open workbook (``~$book.xlsx``) are never read; links whose target is missing
-    are said in a warning."""
+    are said in a warning, and so are files left out for a note's name (``say_notes``: a
+    spectrum named ``notes_1.csv`` was lost without a word)."""
     parts, anchored = (None, False) if pattern is None else _pattern_parts(root, pattern)
     files = []
     broken: list[str] = []  # links whose target is gone
+    notes: list[str] = []  # files of a known suffix left out for their names
     for f in _walk(root):
         if f.name.startswith("~$"):
             continue
         rel = f.relative_to(root).as_posix()
         if parts is None:
-            if not is_known_file(f) or _NOTES.match(f.name):
+            if not is_known_file(f):
+                continue
+            if _NOTES.match(f.name):
+                if f.is_file():
+                    notes.append(rel)
                 continue
         elif not _matches(parts, rel.split("/") if anchored else [f.name]):
             continue
@@ -280,10 +286,30 @@ def _find_files(root: Path, pattern: str | None) -> list[Path]:
             f"{n} link{s} in {str(root)!r} {lead} to no file ({its} missing), so {it} not "
             f"read: {first_of(sorted(broken), 3)}. Restore {its.rsplit(' ', 1)[0]} or delete "
             f"the link{s}."), stacklevel=3)
+    if notes and say_notes:
+        _say_notes(root, sorted(notes))
     files.sort()
     for rel, _ in files:
         check_utf8_path(rel, root)
     return [f for _, f in files]
+
+
+def _say_notes(root: Path, notes: list[str]) -> None:
+    """Warn of the files ``notes`` (paths in ``root``) left out of a folder read for a
+    note's name (:data:`_NOTES`)."""
+    import warnings
+
+    from ..errors import RamancamWarning, first_of
+
+    n = len(notes)
+    are, their, they, them = (("are", "their names are those", "some are spectra", "them")
+                              if n > 1 else ("is", "its name is one", "it is a spectrum",
+                                             "it"))
+    warnings.warn(RamancamWarning(
+        f"{n} file{'s' if n > 1 else ''} of a readable kind in {str(root)!r} {are} not read "
+        f"because {their} of notes (README, LICENSE, NOTICE, NOTES, CHANGELOG or CHANGES, "
+        f"then '.', '_' or '-'): {first_of(notes, 3)}. If {they}, rename {them}, or name the "
+        "files to read with --files GLOB (pattern= in Python)."), stacklevel=4)
 
 
 def _walk(root: Path) -> list[Path]:
@@ -591,7 +617,7 @@ def _note_unlisted(root: Path, listed: list[Path], manifests: list[str]) -> None
             for p in (Path(spec), root / spec) if p.is_file()}
     seen = {f.resolve() for f in listed}
     try:
-        found = _find_files(root, None)
+        found = _find_files(root, None, say_notes=False)  # a manifest names its files
     except RamancamError:
         return
     left = [f for f in found if f.resolve() not in seen and f.resolve() not in skip]
@@ -618,7 +644,8 @@ def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
         Glob pattern of the files to read (searched in all sub-folders unless it contains a
         ``/``; case ignored; ``**`` spans folders); by default every file with a known
         suffix except notes (``README*``, ``LICENSE*``/``LICENCE*``, ``NOTICE*``,
-        ``NOTE*``/``NOTES*``, ``CHANGELOG*``, ``CHANGES*``). Hidden files and folders and
+        ``NOTE*``/``NOTES*``, ``CHANGELOG*``, ``CHANGES*``; such files of a known suffix
+        are named in a :class:`~ramancam.RamancamWarning`). Hidden files and folders and
         Excel's lock files (``~$*``) are skipped; links to folders are followed. Ignored
         with a manifest, which lists the files itself.
     label_col : str, optional
