@@ -629,3 +629,36 @@ def test_spectrum_files_skipped_for_a_note_s_name_are_said(tmp_path):
         warnings.simplefilter("always")
         assert main(["info", str(tmp_path), "--labels-from", "folder"]) == 0
     assert sum("because its name is one of notes" in str(w.message) for w in caught) == 1
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_long_maps_and_long_tables_read_points_grouping_thousands_beside_decimal_commas(
+        tmp_path, sep):
+    # the wide-table and two-column readers read '1.250' beside '987,5' as 1250; a long map
+    # and a long table read 1.25, every count of 1000 or more a thousand times too small,
+    # and refused '1.300,25' as no number ('1.300.25' in the long map's message)
+    cells = ["987,5", "1.250", "1.300,25", "990"]
+    want = [987.5, 1250.0, 1300.25, 990.0]
+    long = tmp_path / "map_de.txt"
+    long.write_text(sep.join(["X", "Y", "Wave", "Intensity"]) + "\n" + "".join(
+        sep.join([x, "0", f"{400 + 2 * k},0", c]) + "\n"
+        for x in ("0,5", "1") for k, c in enumerate(cells)), encoding="ascii")
+    s = read(long)
+    assert s.X.tolist() == [want, want] and s.meta["x"].tolist() == [0.5, 1.0]
+    tidy = tmp_path / "tidy_de.txt"
+    tidy.write_text(sep.join(["id", "label", "shift", "intensity"]) + "\n" + "".join(
+        sep.join([f"s{i}", "A", f"{1000 + 2 * k},0".replace("1", "1.", 1), c]) + "\n"
+        for i in range(2) for k, c in enumerate(cells)), encoding="ascii")
+    t = read(tidy, label_col="label")
+    assert t.wavenumbers.tolist() == [1000.0, 1002.0, 1004.0, 1006.0]
+    assert t.X.tolist() == [want, want]
+    # the two readings at once: refused as the other readers refuse it
+    for path, head, row in ((long, "X;Y;Wave;Intensity", "0;0;{};{}"),
+                            (tidy, "id;shift;intensity", "a;{};{}")):
+        path.write_text("\n".join([head, row.format("400,5", "1.250"),
+                                   row.format("401,5", "0.5")]) + "\n", encoding="ascii")
+        with pytest.raises(RamancamError, match=(
+                r"line 3: could not read '0\.5': this file writes decimal commas and groups "
+                r"thousands with points \('1\.250' earlier\)(| in column 'intensity')\. "
+                r"Write every number of the file one way\.$")):
+            read(path)

@@ -36,6 +36,7 @@ from numpy.typing import NDArray
 from ..errors import RamancamError, where
 from ..spectra import Spectra, check_axis
 from ._text import (
+    DecimalCommas,
     check_exists,
     check_point_rows_thousands,
     grouped_counts_maybe,
@@ -181,13 +182,17 @@ def parse_long_map(text: str, *, source: str = "", columns: str | None = None) -
             f"{where(src, lineno0)}a long map export must have x (or y), shift and "
             f"intensity columns; got {roles}. Name them in the header or pass columns=.")
     ncol = len(roles)
-    comma = _decimal_commas(text, end + 1 if header is not None else start)
-    if comma:
-        text = text.replace(",", ".")  # European locales: ';' or tabs between the fields
-    fast = _fast_numbers(text, end + 1 if header is not None else start,
-                         lineno0 + (header is not None), ncol)
+    body_at = end + 1 if header is not None else start
+    comma = _decimal_commas(text, body_at)
+    # European locales: ';' or tabs between the fields; points, if any, group thousands
+    # (1.250 for 1250) or are decimal points, as the first number with one says
+    commas = DecimalCommas() if comma and "." in text[body_at:] else None
+    if comma and commas is None:
+        text = text.replace(",", ".")  # decimal commas only: each one a point
+    fast = (None if commas is not None else
+            _fast_numbers(text, body_at, lineno0 + (header is not None), ncol))
     if fast is None:  # comment lines, blank lines or a bad value among the rows
-        data, row_lines = _slow_numbers(text, header is not None, ncol, src)
+        data, row_lines = _slow_numbers(text, header is not None, ncol, src, commas)
         line_of: Callable[[int], int] = row_lines.__getitem__
     else:
         data, row0 = fast
@@ -351,10 +356,12 @@ def _body_lines(text: str, has_header: bool) -> list[tuple[int, str]]:
     return [(n, ln) for n, ln in body if not ln.lstrip().startswith("#")]
 
 
-def _slow_numbers(text: str, has_header: bool, ncol: int, src: str | None
+def _slow_numbers(text: str, has_header: bool, ncol: int, src: str | None,
+                  commas: DecimalCommas | None = None
                   ) -> tuple[NDArray[np.float64], list[int]]:
     """The rows (non-blank lines after the header that do not start with ``#``) as an
-    (n_rows, ncol) float array, and each row's line number; errors name the line."""
+    (n_rows, ncol) float array, and each row's line number; errors name the line.
+    ``commas``: the cells are read with it (a file of decimal commas and points)."""
     body = _body_lines(text, has_header)
     if not body:
         raise RamancamError(
@@ -368,6 +375,13 @@ def _slow_numbers(text: str, has_header: bool, ncol: int, src: str | None
             raise RamancamError(
                 f"{where(src, lineno)}every row must have {ncol} fields (x, y, shift, "
                 f"intensity); got {len(tokens)}. Fix that line.")
+        if commas is not None:
+            read_as = [commas.text(t) for t in tokens]
+            if None in read_as:
+                raise RamancamError(
+                    f"{where(src, lineno)}{commas.problem(tokens[read_as.index(None)])}. "
+                    "Write every number of the file one way.")
+            tokens = [t for t in read_as if t is not None]
         for t in tokens:
             if not is_number(t):
                 raise RamancamError(

@@ -34,10 +34,11 @@ from numpy.typing import NDArray
 from ..errors import RamancamError, where
 from ..spectra import Spectra, check_axis
 from ._text import (
-    DECIMAL_COMMA,
+    DecimalCommas,
     check_exists,
     check_point_rows_thousands,
     grouped_counts_maybe,
+    has_decimal_comma,
     is_number,
     read_text,
     short,
@@ -139,15 +140,16 @@ def parse_tidy(text: str, *, source: str = "", label_col: str | None = None) -> 
             f"{label_col!r}, but the columns beside {names[i_shift]!r} and {names[i_int]!r} "
             f"are {', '.join(repr(n) for n in key_names)}. Pass one of them as label_col "
             "(--label-col).")
-    comma = delimiter in (";", "\t")
+    comma = _writes_decimal_commas(text, line0, delimiter, (i_shift, i_int))
     ncol = len(names)
     got = _stream_rows(text, line0, delimiter, ncol, i_shift, i_int, keys, comma)
     if got is None:  # a bad row (named by the line-by-line path), or rare line ends
         got = _kept_rows(text, line0, delimiter, ncol, i_shift, i_int, keys, comma, src,
                          names)
     shift, value, spectrum, line_no, key_rows = got
-    # '1.251' beside '987' (comma-separated files group no thousands with points): maybe 1251
-    if delimiter != "," and grouped_counts_maybe(value):
+    # '1.251' beside '987' (comma-separated files group no thousands with points, and in a
+    # file of decimal commas DecimalCommas reads them): maybe 1251
+    if delimiter != "," and not comma and grouped_counts_maybe(value):
         check_point_rows_thousands(_body_rows(text, line0, delimiter), spectrum, i_shift,
                                    i_int, f"in column {names[i_int]!r}", source)
     del text  # not needed any more (a caller may still hold it)
@@ -215,12 +217,16 @@ def _stream_rows(text: str, line0: int, delimiter: str | None, ncol: int, i_shif
     number: dict[Any, int] = {}  # each spectrum's key -> its number, in order of first rows
     key_rows: list[tuple[str, ...]] = []
     key_of = itemgetter(*keys) if keys else (lambda r: ())
+    commas = DecimalCommas() if comma else None
     r = 0
     for lineno, cells in _body_rows(text, line0, delimiter):
         if len(cells) != ncol:
             return None
+        t_shift, t_int = _point(cells[i_shift], commas), _point(cells[i_int], commas)
+        if t_shift is None or t_int is None:
+            return None
         try:
-            a, b = float(_point(cells[i_shift], comma)), float(_point(cells[i_int], comma))
+            a, b = float(t_shift), float(t_int)
         except ValueError:
             return None
         key = key_of(cells)
@@ -252,13 +258,25 @@ def _body_rows(text: str, line0: int, delimiter: str | None
             yield lineno, ln.split(delimiter)
 
 
-def _point(cell: str, comma: bool) -> str:
-    """A cell with its decimal comma read as a point, as :func:`_column` reads it."""
-    if comma:
-        cell = cell.strip()
-        if DECIMAL_COMMA.match(cell):
-            return cell.replace(",", ".")
-    return cell
+def _writes_decimal_commas(text: str, line0: int, delimiter: str | None,
+                           columns: tuple[int, int]) -> bool:
+    """Whether a file of fields between semicolons or tabs writes decimal commas: the first
+    row with a comma in a cell of ``columns`` (the shift and the intensity) reads it as a
+    decimal comma (``400,5``, ``1.250,5``), as the two-column reader tells it."""
+    if delimiter not in (";", "\t") or "," not in text:
+        return False
+    for _, cells in _body_rows(text, line0, delimiter):
+        found = [cells[k] for k in columns if k < len(cells) and "," in cells[k]]
+        if found:
+            return has_decimal_comma(found[0])
+    return False
+
+
+def _point(cell: str, commas: DecimalCommas | None) -> str | None:
+    """A number cell as :func:`float` reads it: in a file of decimal commas (``commas``),
+    read as the wide-table reader reads them (``1,5`` -> ``1.5``, ``1.250`` -> ``1250`` where
+    points group thousands); ``None`` for a cell that contradicts the earlier ones."""
+    return cell if commas is None else commas.text(cell)
 
 
 def _kept_rows(text: str, line0: int, delimiter: str | None, ncol: int, i_shift: int,
@@ -285,8 +303,18 @@ def _kept_rows(text: str, line0: int, delimiter: str | None, ncol: int, i_shift:
         raise RamancamError(
             f"file {src or '<text>'} must hold at least one data row under the header; got "
             "none. Check that the right file was given.")
-    shift = _column(rows, lines, i_shift, comma, src, names[i_shift])
-    value = _column(rows, lines, i_int, comma, src, names[i_int])
+    numbers = {k: [r[k] for r in rows] for k in (i_shift, i_int)}
+    if comma:
+        commas = DecimalCommas()
+        for j, (n, row) in enumerate(zip(lines, rows, strict=True)):  # the first point decides
+            for k in (i_shift, i_int):
+                if (t := commas.text(row[k])) is None:
+                    raise RamancamError(
+                        f"{where(src, n)}{commas.problem(row[k])} in column {names[k]!r}. "
+                        "Write every number of the file one way.")
+                numbers[k][j] = t
+    shift = _column(numbers[i_shift], lines, src, names[i_shift])
+    value = _column(numbers[i_int], lines, src, names[i_int])
     number: dict[Any, int] = {}
     key_of = itemgetter(*keys) if keys else (lambda r: ())
     spectrum = np.fromiter((number.setdefault(key_of(r), len(number)) for r in rows),
@@ -296,13 +324,10 @@ def _kept_rows(text: str, line0: int, delimiter: str | None, ncol: int, i_shift:
     return shift, value, spectrum, np.asarray(lines, dtype=np.intp), key_rows
 
 
-def _column(rows: list[list[str]], lines: list[int], k: int, comma: bool, src: str | None,
-            column: str) -> NDArray[np.float64]:
-    """Column ``k`` of every row as numbers; the first bad cell is named by its line."""
-    cells = [r[k] for r in rows]
-    if comma:
-        cells = [c.strip() for c in cells]
-        cells = [c.replace(",", ".") if DECIMAL_COMMA.match(c) else c for c in cells]
+def _column(cells: list[str], lines: list[int], src: str | None, column: str
+            ) -> NDArray[np.float64]:
+    """The cells of a column (decimal commas read as points) as numbers; the first bad cell
+    is named by its line."""
     try:
         out = np.array(cells, dtype=np.float64)
     except ValueError:
@@ -310,17 +335,14 @@ def _column(rows: list[list[str]], lines: list[int], k: int, comma: bool, src: s
     if out is not None and np.isfinite(out).all():
         return out
     for cell, line in zip(cells, lines, strict=True):
-        _value(cell, False, src, line, column)
+        _value(cell, src, line, column)
     raise RamancamError(  # pragma: no cover - the loop above names the bad cell
         f"file {src}: could not read column {column!r} as numbers.")
 
 
-def _value(token: str, comma: bool, src: str | None, line: int, column: str) -> float:
-    t = token.strip()
-    if comma and DECIMAL_COMMA.match(t):
-        t = t.replace(",", ".")
+def _value(token: str, src: str | None, line: int, column: str) -> float:
     try:
-        v = float(t)
+        v = float(token)
     except ValueError:
         raise RamancamError(
             f"{where(src, line)}column {column!r} must hold numbers; could not read a number "
