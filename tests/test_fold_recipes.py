@@ -537,3 +537,46 @@ def test_a_fold_on_another_recipe_does_not_calibrate_the_model(tmp_path, capsys,
     assert not rows[fold_of == k].any() and rows[fold_of >= 0][fold_of[fold_of >= 0] != k].all()
     assert f"fold {k + 1} left out, whose training part chose another preprocessing" in source
     assert f"fold {k + 1} left out" in text  # the printed calibration line says so
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_cross_validate_spectra_takes_train_s_laser_and_axis_offset(tmp_path, capsys):
+    """train's --laser-nm (a wavelength axis converted to Raman shift) and --axis-offset (a
+    calibration correction) in Python, on the same folds as train's --groups-from, whose
+    groups come from read(groups_from=...) (the function never sees file names): the
+    function took neither, so a notebook user had to find the conversions elsewhere."""
+    from ramancam.io import read
+    from ramancam.validate import cross_validate_spectra
+
+    X, labels = _set(4)
+    nm = 1e7 / (1e7 / 785.0 - AXIS)  # the axis as a 785 nm instrument exports it
+    folder = tmp_path / "spectra"
+    folder.mkdir()
+    for i, (y, lab) in enumerate(zip(X, labels, strict=True)):
+        np.savetxt(folder / f"{lab}_g{i % 4}_{i:02d}.txt", np.column_stack([nm, y]))
+    text, model = _train_and_load(
+        [str(folder), "--labels-from", r"regex:^([abc])_", "--groups-from", r"regex:_(g\d)_",
+         "--laser-nm", "785", "--axis-offset", "1.5", "--folds", "3", *TINY_CLI,
+         "--no-compare", "--seed", "2", "--out", str(tmp_path / "m.ramancam")], capsys)
+    raw = read(folder, labels_from=r"regex:^([abc])_", groups_from=r"regex:_(g\d)_")
+    res = cross_validate_spectra(raw, group_col="group", laser_nm=785, axis_offset=1.5,
+                                 folds=3, seed=2, compare=False, estimator_params=TINY)
+    assert text.startswith(res.summary() + "\n") and res.kind == "3-fold group CV"
+    assert res.cv.fold_accuracy == model.info["cv"]["fold_accuracy"]
+    assert res.cv.fold_of.tolist() == model.info["cv"]["fold_of"]
+    assert np.array_equal(res.data.wavenumbers, model.grid)
+    shifts = res.labelled.axes[0]  # converted, then moved by the offset
+    assert np.allclose(shifts, AXIS + 1.5) and (res.labelled.meta["axis_offset_cm1"] == 1.5).all()
+    assert (res.labelled.meta["laser_wavelength_nm"] == 785).all()
+    from ramancam.errors import RamancamError
+
+    for options, message in (({"laser_nm": "785"}, r"laser_nm must be a number of nm"),
+                             ({"axis_offset": "2"}, r"axis_offset must be a number of cm-1"),
+                             ({"axis_offset": 80}, r"--axis-offset must be a number of cm-1 "
+                                                   r"between -50 and 50; got 80")):
+        with pytest.raises(RamancamError, match=message):
+            cross_validate_spectra(raw, **options)
+    # a wavelength axis the spectra say is one is refused without laser_nm, as train does
+    said = raw.replace(meta={**raw.meta, "x_units": np.full(len(raw), "nm")})
+    with pytest.raises(RamancamError, match=r"has its x axis in wavelengths \(nm\)"):
+        cross_validate_spectra(said, group_col="group")

@@ -21,6 +21,7 @@ import io
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from numbers import Real
 from typing import TYPE_CHECKING, Any
 
 from .errors import RamancamError
@@ -162,7 +163,8 @@ def cross_validate_spectra(
         group_col: str | None = None, split_col: str | None = None,
         train_value: Any = "train", spatial_folds: int | None = None,
         spatial_block: int | None = None, spatial_buffer: int | None = None,
-        seed: int = 0, compare: bool = True,
+        seed: int = 0, compare: bool = True, laser_nm: float | None = None,
+        axis_offset: float | None = None,
         preset: str = "tuned", estimator_params: Mapping[str, Any] | None = None,
         keep_models: bool = False,
         progress: Callable[[int, int, float], None] | None = None) -> SpectraCV:
@@ -174,6 +176,16 @@ def cross_validate_spectra(
     spectrum that choice cannot use counts as an error of every model. A fixed split
     (``split_col``) decides on its training part, and test spectra its recipe cannot use
     are left out. Spectra with an empty label, and flat ones, are left out (``left_out``).
+
+    ``train --groups-from SPEC`` has no keyword here: its groups come from the file names
+    (or folders, headers, a manifest) that :func:`ramancam.io.read` sees and this function
+    does not. Read them there and name their column, as ``train`` does::
+
+        raw = read(folder, labels_from="folder", groups_from="regex:_(r[0-9]+)_")
+        cross_validate_spectra(raw, group_col="group")  # train's folds and numbers
+
+    and groups of your own, one per spectrum, go in a column the same way:
+    ``raw.replace(meta={**raw.meta, "group": np.asarray(groups)})``.
 
     Parameters
     ----------
@@ -197,6 +209,18 @@ def cross_validate_spectra(
         :class:`ramancam.maps.folds.SpatialBlockKFold`.
     compare : bool
         Also cross-validate PCA + SVM, PLS-DA and library search on the same folds.
+    laser_nm : float, optional
+        ``train``'s ``--laser-nm``: ``raw``'s axes are absolute wavelengths in nm, measured
+        with this laser (e.g. 785); each axis of shape (n_points,) becomes Raman shifts
+        ``1e7 / laser_nm - 1e7 / wavelength`` (cm-1) before anything else
+        (:func:`ramancam.io.wavelength_to_shift`; spectra whose file states a Raman-shift
+        axis stay as they are, said in a note in ``lines``). Without it, spectra whose
+        metadata ``x_units`` says ``nm`` are refused, as ``train`` refuses them.
+    axis_offset : float, optional
+        ``train``'s ``--axis-offset``: cm-1 added to every Raman shift (after
+        ``laser_nm``), a calibration correction of at most 50 cm-1 (measured on a standard:
+        ``ramancam info FILE --standard polystyrene``); the metadata column
+        ``axis_offset_cm1`` of ``labelled`` records it.
     preset : str
         The network and training settings to start from (``"tuned"``, ``train``'s default,
         or ``"paper"``).
@@ -264,13 +288,20 @@ def cross_validate_spectra(
         other = "group_col" if group_col is not None else "split_col"
         raise RamancamError(f"spatial_folds makes folds of map blocks; got {other} too. Give "
                             "one of them.")
+    for name, number, unit in (("laser_nm", laser_nm, "nm (the excitation laser, e.g. 785)"),
+                               ("axis_offset", axis_offset, "cm-1")):
+        if number is not None and (isinstance(number, bool) or not isinstance(number, Real)):
+            raise RamancamError(f"{name} must be a number of {unit}; got {number!r}.")
     if progress is not None and not callable(progress):
         raise RamancamError(f"progress must be a function progress(fold, n_folds, accuracy); "
                             f"got {progress!r}.")
     args = _train_args(data="the spectra", recipe=str(recipe), grid=_grid_text(grid),
                        normalize=normalize, drop_clipped=bool(drop_clipped), folds=folds,
                        group_col=group_col, split_col=split_col, train_value=train_value,
-                       seed=seed, compare=bool(compare), preset=preset, **spatial)
+                       seed=seed, compare=bool(compare), preset=preset,
+                       laser_nm=None if laser_nm is None else float(laser_nm),
+                       axis_offset=None if axis_offset is None else float(axis_offset),
+                       **spatial)
     _common.check_split_options(args)
     params = {**train_params(args), "verbose": False, **dict(estimator_params or {})}
     known = CNNClassifier().get_params()
@@ -287,6 +318,9 @@ def cross_validate_spectra(
             progress(k, n, acc)
 
     with contextlib.redirect_stdout(printed):  # train's lines: kept, not printed
+        # as train reads its spectra: the axis converted, then moved (the note: a line)
+        raw = _common.apply_axis_offset(_common.apply_laser_nm(raw, args, args.data),
+                                        args.axis_offset)
         plan = plan_cv(args, raw, "for training")
         cv = run_cv(args, plan, params, keep_models=keep_models,
                     progress=None if progress is None else report)
