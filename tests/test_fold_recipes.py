@@ -580,3 +580,51 @@ def test_cross_validate_spectra_takes_train_s_laser_and_axis_offset(tmp_path, ca
     said = raw.replace(meta={**raw.meta, "x_units": np.full(len(raw), "nm")})
     with pytest.raises(RamancamError, match=r"has its x axis in wavelengths \(nm\)"):
         cross_validate_spectra(said, group_col="group")
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_cross_validate_spectra_runs_in_two_threads_at_once(capsys):
+    """Two threads running it at once got other numbers than alone (each fit seeds torch's
+    global generator, which dropout draws from), swapped their lines and left sys.stdout a
+    StringIO for good; another thread's prints went into its lines. Now the runs take
+    turns and only the calling thread's output is captured."""
+    import sys
+    import threading
+    import time
+
+    from ramancam.validate import cross_validate_spectra
+
+    X, labels = _set(4)
+    raw = Spectra(X, AXIS, labels=labels)
+
+    def run(seed):
+        res = cross_validate_spectra(raw, seed=seed, folds=2, compare=False,
+                                     estimator_params={**TINY, "epochs": 3})
+        return res.cv.oof_logits, res.lines
+
+    alone = {seed: run(seed) for seed in (1, 2)}
+    stdout, together, failed = sys.stdout, {}, []
+    start = threading.Barrier(3)
+
+    def worker(seed):
+        start.wait()
+        try:
+            together[seed] = run(seed)
+        except Exception as exc:  # said below: a thread's error is no test failure
+            failed.append(repr(exc))
+
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in (1, 2)]
+    for t in threads:
+        t.start()
+    start.wait()
+    while any(t.is_alive() for t in threads):  # this thread prints meanwhile
+        print("tick")
+        time.sleep(0.01)
+    for t in threads:
+        t.join()
+    assert not failed and sys.stdout is stdout
+    for seed in (1, 2):
+        assert np.array_equal(together[seed][0], alone[seed][0], equal_nan=True)
+        assert together[seed][1] == alone[seed][1]
+    printed = capsys.readouterr().out.split()
+    assert printed and set(printed) == {"tick"}

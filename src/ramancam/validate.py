@@ -19,7 +19,8 @@ import argparse
 import contextlib
 import io
 import sys
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Real
 from typing import TYPE_CHECKING, Any
@@ -145,6 +146,59 @@ def _whole(value: Any) -> int | None:
         return None
 
 
+#: One cross validation at a time, in any thread: each fit seeds torch's global random
+#: generator (dropout draws from it), and a run holds ``sys.stdout`` and scikit-learn's
+#: warnings (``convergence_note``), which every thread shares.
+_ONE_AT_A_TIME = threading.RLock()
+
+
+class _CallersLines(io.TextIOBase):
+    """``sys.stdout`` while a run lasts: the calling thread's prints (``train``'s lines) go
+    to ``kept``, every other thread's, and the caller's own ``progress``, to ``through``,
+    the stream that was ``sys.stdout`` (``contextlib.redirect_stdout`` took every thread's)."""
+
+    def __init__(self, kept: io.StringIO, through: Any) -> None:
+        super().__init__()
+        self.kept, self.through = kept, through
+        self.owner: int | None = threading.get_ident()
+
+    def _to(self) -> Any:
+        return self.kept if threading.get_ident() == self.owner else self.through
+
+    def write(self, text: str) -> int:
+        return int(self._to().write(text))
+
+    def flush(self) -> None:
+        self._to().flush()
+
+    def isatty(self) -> bool:
+        return bool(self._to().isatty())
+
+    @contextlib.contextmanager
+    def passed_through(self) -> Iterator[None]:
+        """The calling thread's prints go through too (its ``progress``)."""
+        owner, self.owner = self.owner, None
+        try:
+            yield
+        finally:
+            self.owner = owner
+
+
+@contextlib.contextmanager
+def _kept_lines(kept: io.StringIO) -> Iterator[_CallersLines]:
+    """This thread's prints into ``kept`` for the block (``sys.stdout`` given back after;
+    where another thread's redirection kept ``_CallersLines`` in place, it passes every
+    print through from then on)."""
+    through = sys.stdout
+    routed = sys.stdout = _CallersLines(kept, through)
+    try:
+        yield routed
+    finally:
+        routed.owner = None
+        if sys.stdout is routed:
+            sys.stdout = through
+
+
 def _train_args(**options: Any) -> argparse.Namespace:
     """``train``'s parsed options with their defaults, ``options`` set."""
     from .cli import train
@@ -242,6 +296,15 @@ def cross_validate_spectra(
     ------
     RamancamError
         In one line, as ``train`` says it (naming its option where a value is refused).
+
+    Notes
+    -----
+    Calls from several threads take turns (a lock): each fit seeds torch's global random
+    generator, which dropout draws from, so two runs at once gave other numbers than each
+    alone. While a call runs, the calling thread's prints become ``lines``; other threads
+    print as they did. A :class:`~ramancam.train.CNNClassifier` fitted in another thread
+    meanwhile, outside this function, draws from that generator too: fit it before or
+    after.
     """
     from .cli import _common
     from .cli._cv import cv_kind, plan_cv, run_cv
@@ -310,14 +373,14 @@ def cross_validate_spectra(
         raise RamancamError(f"estimator_params must be CNNClassifier's keyword arguments; "
                             f"got {unknown[0]!r}.")
     CNNClassifier(**params)._check_params()  # before any preprocessing
-    printed, out = io.StringIO(), sys.stdout
+    printed = io.StringIO()
+    with _ONE_AT_A_TIME, _kept_lines(printed) as routed:  # train's lines: kept, not printed
 
-    def report(k: int, n: int, acc: float) -> None:  # the caller's prints stay theirs
-        assert progress is not None
-        with contextlib.redirect_stdout(out):
-            progress(k, n, acc)
+        def report(k: int, n: int, acc: float) -> None:  # the caller's prints stay theirs
+            assert progress is not None
+            with routed.passed_through():
+                progress(k, n, acc)
 
-    with contextlib.redirect_stdout(printed):  # train's lines: kept, not printed
         # as train reads its spectra: the axis converted, then moved (the note: a line)
         raw = _common.apply_axis_offset(_common.apply_laser_nm(raw, args, args.data),
                                         args.axis_offset)
