@@ -1003,3 +1003,24 @@ def test_an_array_of_a_dtype_numpy_lacks_is_refused_naming_the_member(tmp_path, 
                                             r"numpy reads.*got dtype 'BF16'") as err:
         load(bad)
     assert str(err.value).startswith(str(bad)) and "ramancam.json" not in str(err.value)
+
+
+@pytest.mark.parametrize("cfg", [
+    {"n_points": 100, "n_classes": 3},
+    {"n_points": 101, "n_classes": 2, "n_blocks": 3, "n_filters": 5, "filter_size": 3,
+     "fc_width": 7, "fc_activation": "leaky"},
+    {"n_points": 5, "n_classes": 4, "n_blocks": 1, "filter_size": 9}])
+def test_the_weight_shapes_checked_without_torch_are_the_networks(cfg):
+    """load_info (ramancam info) checks a file's weights against weight_shapes, which builds
+    no network: they must be RamanCNN's own, name for name, in its order, all float32."""
+    import torch
+
+    from ramancam._cnn_config import weight_shapes
+    from ramancam.bundle import _unique_state
+    from ramancam.model import CNNConfig, RamanCNN
+
+    config = CNNConfig(**cfg)
+    state = _unique_state(RamanCNN(config).state_dict())
+    assert [(k, tuple(v.shape)) for k, v in state.items()] == list(
+        weight_shapes(config).items())
+    assert all(v.dtype == torch.float32 for v in state.values())

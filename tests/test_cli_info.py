@@ -515,3 +515,47 @@ def test_info_plot_titles_name_the_file_not_its_whole_path(tmp_path, capsys, mon
                                "--plot", str(tmp_path / "s.png")])
     assert code == 0 and titles[-1] == "spectra.csv: up to 5 spectra per class, as read"
     assert not [t for t in titles if "/" in t or "a_rather" in t]
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_info_on_a_model_file_leaves_torch_unimported(tmp_path_factory, tmp_path):
+    """``info MODEL`` built the network to print the file's settings: it imported torch
+    (2.6 of its 3.6 s on a 2-core machine). It reads the settings and arrays with numpy
+    now, checked as load checks them, and prints the same."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import ramancam
+    from _model_files import rewrite_model
+    from _toy_sets import fast_model, peaks_table
+
+    model = fast_model(peaks_table(tmp_path_factory, n_per_class=3, seed=5))
+    code = ("import sys; from ramancam.cli import main; rc = main(sys.argv[1:]); "
+            "print('torch imported:', 'torch' in sys.modules); sys.exit(rc)")
+
+    src = str(Path(ramancam.__file__).resolve().parents[1])  # the ramancam under test
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (src, os.environ.get("PYTHONPATH")) if p)}
+
+    def info(*argv):
+        return subprocess.run([sys.executable, "-c", code, "info", *map(str, argv)],
+                              capture_output=True, text=True, timeout=120, env=env)
+
+    for argv in ([model], [model, "--json"]):
+        run = info(*argv)
+        assert run.returncode == 0 and run.stderr == "", run.stderr
+        assert run.stdout.endswith("torch imported: False\n")
+    # a file whose weights are damaged is refused as load refuses it, still without torch
+    import numpy as np
+    from safetensors.numpy import load, save
+
+    with __import__("zipfile").ZipFile(model) as zf:
+        weights = load(zf.read("weights.safetensors"))
+    weights["fc2.bias"] = np.full_like(weights["fc2.bias"], np.nan)
+    bad = rewrite_model(model, tmp_path / "nan.ramancam", weights=save(weights))
+    run = info(bad)
+    assert run.returncode == 2 and run.stdout == "torch imported: False\n"
+    assert run.stderr == (f"error: {bad}: weight 'fc2.bias' must be finite; got NaN or inf. "
+                          "The file is damaged.\n")

@@ -197,3 +197,4 @@ def _load_references(p: Path, info: dict[str, Any], raw: bytes | None, config: A
                 f"column; got shape {c.shape}. The file is damaged or was altered.")
         out[CLASS_SCORES] = np.sort(c.astype(np.float64).ravel())
     return out
+

@@ -88,7 +88,7 @@ def newer_value(info: dict[str, Any]) -> str | None:
     parameter or method, the network's activation), described for a message; ``None`` when
     there is none, or the file is of version 1 (whose writers knew every such name: there it
     is damage)."""
-    from .model import FC_ACTIVATIONS
+    from ._cnn_config import FC_ACTIVATIONS
     from .novelty import METHODS
 
     version = info.get("format_version")
@@ -158,7 +158,7 @@ def _compose_info(info: dict[str, Any], names: dict[str, str]) -> None:
 def _read_info(p: Path, raw: bytes) -> tuple[dict[str, Any], Any, list[str],
                                                 NDArray[np.float64], Any]:
     """The checked settings of a model file: ``(info, config, classes, grid, recipe)``."""
-    from .model import CNNConfig
+    from ._cnn_config import CNNConfig
 
     try:
         info = json.loads(raw.decode("utf-8"))

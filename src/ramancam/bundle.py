@@ -35,7 +35,6 @@ import json
 import os
 import platform
 import zipfile
-import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -44,27 +43,20 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._bundle_arrays import (
-    CLASS_SCORES,
     FORMAT,
     NOVELTY_NAME,
     REFERENCES_NAME,
-    _load_novelty,
-    _load_references,
     _novelty_state,
     _read_safetensors,
     _references_state,
-    _refuse,
 )
-from ._bundle_info import FORMAT_VERSION, JSON_NAME, _damaged, _read_info, _reason
-from ._bundle_members import WEIGHTS_NAME, check_members, check_weights, member_limits
+from ._bundle_info import FORMAT_VERSION, JSON_NAME
+from ._bundle_members import WEIGHTS_NAME, check_weights, load_arrays, read_members
 from ._bundle_range import MAX_END_POINTS, RangeChecks, end_points, median_step, need_spectra
 from .errors import RamancamError
 from .spectra import Spectra
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "Bundle", "load", "save", "training_summary"]
-
-# Guard against an absurd settings member (the other members: _bundle_members): 256 MiB.
-_MAX_JSON = 256 << 20
+__all__ = ["FORMAT", "FORMAT_VERSION", "Bundle", "load", "load_info", "save", "training_summary"]
 
 
 @contextlib.contextmanager
@@ -765,41 +757,11 @@ def load(path: str | os.PathLike[str]) -> Bundle:
     from .model import RamanCNN
 
     p = Path(path)
-    if not p.is_file():
-        what = "a folder" if p.is_dir() else "no such file"
-        raise RamancamError(f"model file must exist; got {str(p)!r} ({what}). Give the file "
-                            "'ramancam train --out' wrote.")
-    with open(p, "rb") as fh:
-        head = fh.read(4)
-    if not zipfile.is_zipfile(p):
-        if head[:1] == b"\x80":
-            raise _refuse(p, "a pickle file (refused: loading a pickle can run code)")
-        raise _refuse(p, "a file that is not a zip archive")
+    m = read_members(p)
+    state = _read_safetensors(st_load, m.weights, p, "weights")
+    fill = check_weights(p, state, m.shapes, m.info["format_version"])  # before allocating
     try:
-        with zipfile.ZipFile(p) as zf:
-            names = set(zf.namelist())
-            if JSON_NAME not in names:
-                raise _refuse(p, f"a zip archive without {JSON_NAME}")
-            if WEIGHTS_NAME not in names:
-                raise _refuse(p, f"a zip archive without {WEIGHTS_NAME}")
-            if zf.getinfo(JSON_NAME).file_size > _MAX_JSON:
-                raise _refuse(p, "members of implausible size")
-            # The settings first: nothing else is unpacked before they are checked, and
-            # the other members may be no larger than the recorded architecture implies.
-            info, config, classes, grid, recipe = _read_info(p, zf.read(JSON_NAME))
-            limits, shapes = member_limits(p, config, info)
-            check_members(p, zf, limits)
-            raw_weights = zf.read(WEIGHTS_NAME)
-            raw_novelty = zf.read(NOVELTY_NAME) if NOVELTY_NAME in names else None
-            raw_references = zf.read(REFERENCES_NAME) if REFERENCES_NAME in names else None
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError) as exc:
-        raise _refuse(p, f"a damaged zip archive ({exc})") from None
-    except RuntimeError as exc:  # zipfile: an encrypted member
-        raise _refuse(p, f"a zip archive it cannot read ({exc})") from None
-    state = _read_safetensors(st_load, raw_weights, p, "weights")
-    fill = check_weights(p, state, shapes, info["format_version"])  # before any allocation
-    try:
-        model = RamanCNN(config)
+        model = RamanCNN(m.config)
     except (RuntimeError, MemoryError) as exc:
         raise RamancamError(f"{p}: the recorded architecture must build a network; got "
                             f"{exc}. The file is damaged or was altered.") from None
@@ -811,30 +773,40 @@ def load(path: str | os.PathLike[str]) -> Bundle:
         raise RamancamError(f"{p}: weights must match the architecture; got "
                             f"{result}. The file is damaged or was altered.")
     model.eval()
-    try:
-        novelty = _load_novelty(p, info, raw_novelty, config)
-        references = _load_references(p, info, raw_references, config)
-    except RamancamError as exc:  # the arrays' own checks: name the file
-        if str(exc).startswith(str(p)):
-            raise
-        raise RamancamError(f"{p}: {_reason(exc)}. The file is damaged or was altered."
-                            ) from None
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise _damaged(p, exc) from None
-    if references is not None and "match_labels" in references:
-        scorer = novelty.get("novelty")
-        labels = references.pop("match_labels")
-        n_ref = (0 if scorer is None or not scorer.model_free
-                 else scorer.reference_["derivatives"].shape[0])
-        if scorer is None or labels.shape[0] != n_ref:
-            raise RamancamError(
-                f"{p}: reference array 'match_labels' must have one row per novelty "
-                f"reference spectrum ({n_ref}); got {labels.shape[0]}. The file is damaged "
-                "or was altered.")
-        scorer.labels_ = labels[:, 0].astype(np.intp)
-    scores = None if references is None else references.pop(CLASS_SCORES, None)
-    return Bundle(model, classes, recipe, grid, info, p, **novelty, references=references,
-                  class_scores=scores)
+    return Bundle(model, m.classes, m.recipe, m.grid, m.info, p,
+                  **load_arrays(p, m.info, m.config, m.novelty, m.references))
+
+
+def load_info(path: str | os.PathLike[str]) -> Bundle:
+    """A model file's settings and arrays, checked as :func:`load` checks them (the weights
+    too: names, shapes, finite), without building the network: no torch is imported, so
+    it takes a fraction of ``load``'s time (what ``ramancam info MODEL`` prints).
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    Bundle
+        With ``model`` ``None`` (nothing that runs the network works); ``classes``,
+        ``grid``, ``recipe``, ``info``, ``references``, ``held_out``, ``class_scores``,
+        ``threshold``, ``temperature`` and ``novelty`` (its settings and arrays) as
+        :func:`load` gives them.
+
+    Raises
+    ------
+    RamancamError
+        As :func:`load`.
+    """
+    from safetensors.numpy import load as np_load
+
+    p = Path(path)
+    m = read_members(p)
+    state = _read_safetensors(np_load, m.weights, p, "weights")
+    check_weights(p, state, m.shapes, m.info["format_version"])
+    return Bundle(None, m.classes, m.recipe, m.grid, m.info, p,
+                  **load_arrays(p, m.info, m.config, m.novelty, m.references))
 
 
 def _refusal(exc: Exception) -> str:

@@ -802,9 +802,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.path is not None and not args.example and is_model_file(args.path):
         spectra_options_only("model file")
-        from ..bundle import load
+        from ..bundle import load_info
 
-        bundle = load(args.path)
+        bundle = load_info(args.path)  # no network built: torch stays unimported
         try:  # load checks what prediction computes with; the rest is only described here
             d = model_summary(bundle)
             text = json.dumps({"path": args.path, **d}, indent=2) if args.json else \
