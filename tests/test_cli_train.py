@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from _model_files import rewrite_model, without_references
+from _stopped import STOPS, stop_after
 from _toy_sets import FAST, fast_model, imbalanced_table, peaks_table
 from ramancam.bundle import load
 from ramancam.cli import main
@@ -1758,6 +1759,46 @@ def test_an_interrupted_run_leaves_the_earlier_outputs_as_a_set(peaks_file, tmp_
     assert main([*base, "--model", "library"]) == 0
     assert "; removed the earlier run's vip.csv and vip.png" in capsys.readouterr().out
     assert sorted(p.name for p in out.iterdir()) == ["baseline.json", "predictions.csv"]
+
+
+def test_saved_and_wrote_are_said_only_of_outputs_put_in_place(peaks_file, tmp_path,
+                                                                 monkeypatch, capsys):
+    # A Ctrl-C Python swallowed (noted, the run went on) after train saved its model said
+    # 'saved m.ramancam' (and 'wrote the report'), then the group of outputs kept both back
+    # with status 130; baseline said 'wrote ...; removed the earlier run's vip.csv and
+    # vip.png' of files it then left as they were. Each stop of STOPS: no such line
+    import ramancam.bundle as bundle
+    import ramancam.io._atomic as atomic
+    import ramancam.train_report as train_report
+
+    model, report = tmp_path / "m.ramancam", tmp_path / "r.html"
+    train = ["train", str(peaks_file), "--label-col", "label", *FAST, "--folds", "2",
+             "--no-compare", "--out", str(model)]
+    out = tmp_path / "b"
+    base = ["baseline", str(peaks_file), "--label-col", "label", "--recipe", "none",
+            "--folds", "2", "--out", str(out)]
+    assert main([*base, "--model", "plsda", "--components", "1,2"]) == 0
+    earlier = {p.name: p.read_bytes() for p in out.iterdir()}
+    runs = [(train, bundle, "save"), ([*train, "--report", str(report)], train_report,
+                                      "write_train_report"),
+            ([*base, "--model", "library"], atomic, "atomic_remove")]
+    for argv, module, name in runs:
+        for how, code in STOPS:
+            with monkeypatch.context() as m:
+                stop_after(m, module, name, how)
+                capsys.readouterr()
+                assert main(argv) == code, (argv, how)
+            said = capsys.readouterr().out
+            assert "saved" not in said and "wrote" not in said, (argv, how, said)
+            assert not model.exists() and not report.exists()
+            assert {p.name: p.read_bytes() for p in out.iterdir()} == earlier
+    # and said, in their order, by a run that ends well
+    assert main([*train, "--report", str(report)]) == 0
+    assert capsys.readouterr().out.endswith(f"\nsaved {model}\nwrote the report {report}\n")
+    assert main([*base, "--model", "library"]) == 0
+    assert capsys.readouterr().out.endswith(
+        f"\nwrote predictions.csv, baseline.json to {out}; removed the earlier run's vip.csv "
+        "and vip.png\n")
 
 
 def test_predict_says_when_it_is_given_the_training_spectra(peaks_file, model_file, tmp_path,

@@ -6,11 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sys
 
 import numpy as np
 import pytest
 from matplotlib.image import imread
 
+from _stopped import STOPS, stop_after
 from ramancam.cli import main
 from ramancam.io import read_table, write_table
 from ramancam.spectra import Spectra
@@ -600,3 +602,113 @@ def test_spectra_predicted_into_a_map_runs_folder_are_told_its_old_images(traine
     text = capsys.readouterr().out
     assert f"note: {out} still holds map images of an earlier run (" in text
     assert "classes.png" in text and "they are not of these predictions" in text
+
+
+class _Watched(io.StringIO):
+    """stdout that notes, as each line saying ``wrote`` comes, what ``there()`` finds then
+    (which outputs are in their places)."""
+
+    def __init__(self, there):
+        super().__init__()
+        self.there, self.seen = there, []
+
+    def write(self, text):
+        if "wrote" in text:
+            self.seen.append((text.strip(), self.there()))
+        return super().write(text)
+
+
+def _failed_runs(argv, module, name, outputs, summary, monkeypatch, capsys):
+    """Run ``argv`` stopped after ``module.name`` in each way of :data:`STOPS`: no line says
+    a file was written (nor removed), the summary lines are still printed, and the outputs
+    (``outputs()``: name -> bytes) are those of the run before. ``summary``: the start of
+    a line of the summary, still printed (it is true of the run)."""
+    before = outputs()
+    for how, code in STOPS:
+        with monkeypatch.context() as m:
+            stop_after(m, module, name, how)
+            capsys.readouterr()
+            assert main(argv) == code, how
+        text = capsys.readouterr().out
+        assert "wrote" not in text and "removed" not in text, (how, text)
+        assert any(ln.startswith(summary) for ln in text.splitlines()), (how, text)
+        assert outputs() == before, how
+
+
+def test_predict_says_wrote_only_of_files_put_in_place(trained, tmp_path, capsys,
+                                                       monkeypatch):
+    # An interrupted (or failed) predict printed 'wrote 60 predictions to ...' and the map's
+    # 'wrote classes.png, ...' line before 'error: interrupted', though the group of outputs
+    # put none of them in place; each line is now printed once every output is in place
+    import ramancam.predict_report as predict_report
+
+    _, data, model = trained
+    out, page = tmp_path / "pred", tmp_path / "page.html"
+    argv = ["predict", str(model), str(data), "--label-col", "label", "--out", str(out),
+            "--report", str(page)]
+
+    def there():
+        return sorted(p.name for p in out.iterdir()) if out.is_dir() else [], page.is_file()
+
+    watched = _Watched(there)
+    with monkeypatch.context() as m:
+        m.setattr(sys, "stdout", watched)
+        assert main(argv) == 0
+    lines = watched.getvalue().splitlines()
+    done = there()
+    assert "predictions.csv" in done[0] and "classes.png" in done[0] and done[1]
+    # each 'wrote' line came once every output was in place
+    assert [w for w, _ in watched.seen] == [
+        ln for ln in lines if "wrote" in ln] and len(watched.seen) == 3
+    assert all(seen == done for _, seen in watched.seen), watched.seen
+    # the lines and their order, as scripts read them
+    assert lines[0] == f"wrote {NX * NY} predictions to {out / 'predictions.csv'}"
+    starts = ["wrote ", "note: 60 of 60 spectra are the same", "predicted: ", "library search",
+              "unknown: ", "prediction sets", "accuracy: ", "flagged unknown: ",
+              "map: 10 x 6 pixels, step 2 x 2, 0 missing; wrote classes.png",
+              f"wrote the report {page}"]
+    assert len(lines) == len(starts)
+    assert all(ln.startswith(s) for ln, s in zip(lines, starts, strict=True)), lines
+
+    def outputs():
+        return {p.name: p.read_bytes() for p in (*out.iterdir(), page)}
+
+    _failed_runs(argv, predict_report, "write_predict_report", outputs, "predicted: ",
+                 monkeypatch, capsys)
+
+
+def test_explain_says_wrote_only_of_files_put_in_place(trained, tmp_path, capsys,
+                                                       monkeypatch):
+    # as predict's: 'wrote 60 ig-bands maps ...', the map's images and the figure were said of
+    # files an interrupted run then kept back
+    import ramancam.cli.explain as cli_explain
+
+    _, data, model = trained
+    out, fig, page = tmp_path / "expl", tmp_path / "fig.png", tmp_path / "page.html"
+    argv = ["explain", str(model), str(data), "--out", str(out), "--plot", str(fig),
+            "--report", str(page)]
+
+    def there():
+        return (sorted(p.name for p in out.iterdir()) if out.is_dir() else [],
+                fig.is_file(), page.is_file())
+
+    watched = _Watched(there)
+    with monkeypatch.context() as m:
+        m.setattr(sys, "stdout", watched)
+        assert main(argv) == 0
+    lines = watched.getvalue().splitlines()
+    done = there()
+    assert "maps.csv" in done[0] and done[1] and done[2]
+    assert len(watched.seen) == 4 and all(seen == done for _, seen in watched.seen)
+    assert lines[0] == f"wrote {NX * NY} ig-bands maps (predicted) to {out / 'maps.csv'}"
+    starts = ["wrote ", "unknown: 0/60 pixels flagged", "library search", "prediction sets",
+              "map: 10 x 6 pixels, step 2 x 2, 0 missing; wrote classes.png",
+              f"wrote a figure of 6 maps to {fig}", f"wrote a report of 6 maps to {page}"]
+    assert len(lines) == len(starts)
+    assert all(ln.startswith(s) for ln, s in zip(lines, starts, strict=True)), lines
+
+    def outputs():
+        return {p.name: p.read_bytes() for p in (*out.iterdir(), fig, page)}
+
+    _failed_runs(argv, cli_explain, "_write_report", outputs, "unknown: ", monkeypatch,
+                 capsys)

@@ -169,7 +169,7 @@ def _main(argv: Sequence[str] | None) -> int:
         os.environ.setdefault("MPLBACKEND", "Agg")
     import matplotlib
 
-    from ._outputs import new_folders_done
+    from ._outputs import new_folders_done, said_once_in_place
     from ._stdin import spooled, stdin_input
 
     installed, old_term = _stop_on_sigterm()
@@ -181,8 +181,9 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         # ids and class names from user files go into figures as they are: a "$" in
         # "Fe$_2$O$_3$ 5%" is no maths (nor an error in matplotlib's maths parser)
+        # the 'wrote' lines come out once the run has ended well, its outputs in place
         with (matplotlib.rc_context({"text.parse_math": False}), _plain_warnings(),
-              stdin_input(args)):
+              stdin_input(args), said_once_in_place()):
             rc = int(args._run(args) or 0)
             # a Ctrl-C or SIGTERM Python swallowed (and nothing was put in place after it):
             commit_allowed()  # still an interrupted (terminated) run

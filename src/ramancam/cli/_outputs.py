@@ -1,14 +1,59 @@
 """Output checks of the commands: folders they create (removed again when a run fails while
-they are empty) and the checks of output paths made before any work."""
+they are empty), the checks of output paths made before any work, and the lines that say
+what was written (held until it is in place)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+#: The lines :func:`say_line` holds back while a command runs (:func:`said_once_in_place`):
+#: (stream, or None for ``sys.stdout``; the line; whether it says a file was written).
+_HELD: list[tuple[Any, str, bool]] | None = None
+
+
+@contextlib.contextmanager
+def said_once_in_place() -> Iterator[None]:
+    """Hold the lines :func:`say_line` prints from the first one that says a file was written
+    (or removed) to the end of the block, which the command line puts round each command.
+
+    A command's outputs wait under temporary names until it ends well
+    (:func:`ramancam.io._atomic.atomic_group`): an interrupted or failed run puts none of
+    them in place, yet it had printed ``wrote 60 predictions to ...`` before ``error:
+    interrupted``. Ended without an exception (its outputs in place), the lines come out
+    as they were said, in their order; on an exception, all but those that say a file was
+    written (the rest of the summary is true of the run). A block inside a block is part
+    of the outer one."""
+    global _HELD
+    if _HELD is not None:
+        yield
+        return
+    _HELD = []
+    done = False
+    try:
+        yield
+        done = True
+    finally:
+        held, _HELD = _HELD, None
+        for stream, text, wrote in held:
+            if done or not wrote:
+                print(text, file=stream)
+
+
+def say_line(text: str, file: Any = None, *, wrote: bool = False) -> None:
+    """Print a line of a command's summary to ``file`` (default ``sys.stdout``).
+    ``wrote``: the line says a file was written or removed, which is true only once the
+    command's outputs are in place: inside :func:`said_once_in_place` it is held, with
+    every line said after it (their order kept), until the command has ended."""
+    if _HELD is not None and (wrote or _HELD):
+        _HELD.append((file, text, wrote))
+    else:
+        print(text, file=file)
 
 #: Output folders this command created (the outermost first), removed again when it fails
 #: and they are still empty (:func:`make_out_folder`, :func:`new_folders_done`).

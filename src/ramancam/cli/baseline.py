@@ -224,7 +224,7 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.out is None:
         return 0
-    from ._outputs import make_out_folder
+    from ._outputs import make_out_folder, say_line
 
     out = Path(args.out)
     make_out_folder(out)  # removed again (when empty) should the command then fail
@@ -284,6 +284,7 @@ def _run(args: argparse.Namespace) -> int:
         fh.write("\n")
     for name in stale:  # with this run's files, not before them
         atomic_remove(out / name)
-    print(f"wrote {', '.join(written)} to {out}"
-          + (f"; removed the earlier run's {' and '.join(stale)}" if stale else ""))
+    say_line(f"wrote {', '.join(written)} to {out}"  # printed once they are in place
+             + (f"; removed the earlier run's {' and '.join(stale)}" if stale else ""),
+             wrote=True)
     return 0

@@ -374,7 +374,7 @@ def _run(args: argparse.Namespace) -> int:
         refused_line,
         stop_if_all_refused,
     )
-    from ._outputs import HeldScreen, make_out_folder, stale_page
+    from ._outputs import HeldScreen, make_out_folder, say_line, stale_page
     from ._streams import on_terminal
 
     if args.method is None:  # ig-bands' 32 passes a spectrum are too slow for huge maps
@@ -583,23 +583,24 @@ def _run(args: argparse.Namespace) -> int:
         _plot(plot_path, grid, shown, f"ramancam explain: {args.method} maps")
     report = sys.stdout if args.out else sys.stderr
     if args.out:
-        print(f"wrote {n_rows} {args.method} maps ({args.target}) to {out_path}", file=report)
+        say_line(f"wrote {n_rows} {args.method} maps ({args.target}) to {out_path}", report,
+                 wrote=True)  # (held until the outputs are in place, as each 'wrote' line)
     elif not table:
-        print(f"{n_rows} {args.method} maps ({args.target}) not written as a table: give "
-              "--out FILE.csv to keep them", file=report)
+        say_line(f"{n_rows} {args.method} maps ({args.target}) not written as a table: give "
+                 "--out FILE.csv to keep them", report)
     if refused:
-        print(refused_line(refused, "explained", "they have no rows"), file=report)
+        say_line(refused_line(refused, "explained", "they have no rows"), report)
     if overflowed:
-        print(refused_line(overflowed, "explained", "they have no rows",
-                           who="whose probabilities are not finite"), file=report)
+        say_line(refused_line(overflowed, "explained", "they have no rows",
+                              who="whose probabilities are not finite"), report)
     if n_zero:
-        print(zero_maps_note(n_zero, n_rows, args.method), file=report)
+        say_line(zero_maps_note(n_zero, n_rows, args.method), report)
     if shifts and (shift := shift_note(np.concatenate(shifts),
                                        offset_fix=bundle.recipe is not None)):
-        print(shift, file=report)
+        say_line(shift, report)
     if map_grid is not None and kept["proba"]:  # the pixels' lines a Zarr run prints
         for line in _pixel_lines(kept, bundle):
-            print(line, file=report)
+            say_line(line, report)
     if map_grid is not None and out_dir is not None:
         from ..maps.outputs import write_explain_outputs
 
@@ -615,20 +616,20 @@ def _run(args: argparse.Namespace) -> int:
             set_size=whole["set_size"], band_shift=whole["band_shift"], target=args.target,
             extra_section=_pixels_to_check(map_grid, whole, classes, bundle, args,
                                            np.asarray(ids, dtype=object)))
-        print(f"map: {map_grid.text()}; wrote {', '.join(p.name for p in paths)} to "
-              f"{out_dir}", file=report)
+        say_line(f"map: {map_grid.text()}; wrote {', '.join(p.name for p in paths)} to "
+                 f"{out_dir}", report, wrote=True)
         if drawn := drawn_note(paths, len(classes), whole["proba"],
                                "predict's predictions.csv"):
-            print(drawn, file=report)
+            say_line(drawn, report)
     if plot_path:
-        print(f"wrote a figure of {len(shown)} maps to {plot_path}", file=report)
+        say_line(f"wrote a figure of {len(shown)} maps to {plot_path}", report, wrote=True)
     if (stale := stale_page(out_dir, "maps.png", args.plot, not xy)) is not None:
-        print(f"removed the earlier run's {stale} (this run's figure is {args.plot})",
-              file=report)
+        say_line(f"removed the earlier run's {stale} (this run's figure is {args.plot})",
+                 report, wrote=True)
     note = (no_positions_note(args.data, len(data), data.meta) if out_dir is not None and not xy
             else None)
     if note:
-        print(note, file=report)
+        say_line(note, report)
     if args.report:
         info = {"data": shown_as(args.data), "model": str(args.model), "method": args.method,
                 "target": args.target, "score": args.score,
@@ -639,7 +640,8 @@ def _run(args: argparse.Namespace) -> int:
                    if overflowed else {}),
                 "in this report": len(entries)}
         _write_report(args.report, grid, entries, info, counts, n_unknown, bundle)
-        print(f"wrote a report of {len(entries)} maps to {args.report}", file=report)
+        say_line(f"wrote a report of {len(entries)} maps to {args.report}", report,
+                 wrote=True)
     return 0
 
 

@@ -240,6 +240,7 @@ def _run(args: argparse.Namespace) -> int:
         check_table_out,
         check_writable,
         make_out_folder,
+        say_line,
         stale_page,
     )
     from ._streams import on_terminal
@@ -406,12 +407,12 @@ def _run(args: argparse.Namespace) -> int:
     report = sys.stdout if args.out else sys.stderr
     said: list[str] = []  # the summary lines, for --report
 
-    def say(text: str) -> None:
-        print(text, file=report)
+    def say(text: str, *, wrote: bool = False) -> None:
+        say_line(text, report, wrote=wrote)  # a 'wrote' line: once the files are in place
         said.append(text)
 
     if args.out:
-        say(f"wrote {len(data)} predictions to {csv_path}")
+        say(f"wrote {len(data)} predictions to {csv_path}", wrote=True)
     if n_trained:
         from ._notes import trained_note
 
@@ -553,7 +554,8 @@ def _run(args: argparse.Namespace) -> int:
             novelty_p=np.concatenate(p_rows) if p_rows else None,
             set_size=np.concatenate(size_rows) if size_rows else None,
             shift_unit=shift_unit(bundle.grid))
-        say(f"map: {grid.text()}; wrote {', '.join(p.name for p in paths)} to {out_dir}")
+        say(f"map: {grid.text()}; wrote {', '.join(p.name for p in paths)} to {out_dir}",
+            wrote=True)
         if drawn := drawn_note(paths, len(classes), map_proba, "predictions.csv"):
             say(drawn)
     if attention is not None and page is not None:
@@ -564,8 +566,8 @@ def _run(args: argparse.Namespace) -> int:
                         "spectra": len(data), "classes": len(classes)},
             lines=said, counts=counts, attention=attention, grid=bundle.grid,
             reference=bundle.class_reference, labels_known=classes)
-        print(f"wrote the report {path}", file=report)
+        say_line(f"wrote the report {path}", report, wrote=True)
     if (stale := stale_page(out_dir, "report.html", args.report, grid is None)) is not None:
-        print(f"removed the earlier run's {stale} (this run's report is {args.report})",
-              file=report)
+        say_line(f"removed the earlier run's {stale} (this run's report is {args.report})",
+                 report, wrote=True)
     return 0

@@ -511,6 +511,7 @@ def _run(args: argparse.Namespace) -> int:
     from ..train import CNNClassifier
     from ._common import check_split_options, left_out_text, read_data
     from ._cv import cv_kind, plan_cv, run_cv
+    from ._outputs import say_line
 
     set_threads(args.threads)
     _check_outputs(args)
@@ -604,7 +605,7 @@ def _run(args: argparse.Namespace) -> int:
          classes=[str(c) for c in final.classes_], training_summary=summary, cv=cv,
          settings=settings)
     if args.report is None:  # said once every output is written: a failed report keeps none
-        print(f"saved {args.out}")
+        say_line(f"saved {args.out}", wrote=True)  # (and printed once they are in place)
     else:
         from ..preprocess.recipe import recipe_text
         from ..train_report import write_train_report
@@ -639,6 +640,6 @@ def _run(args: argparse.Namespace) -> int:
             novelty_scores=loo, fixed_split=split, notes=settings["data_notes"],
             grouped=groups is not None,
             left_out_folds=[] if split else calibration_left_out(cv, plan.own_inputs))
-        print(f"saved {args.out}")
-        print(f"wrote the report {p}")
+        say_line(f"saved {args.out}", wrote=True)
+        say_line(f"wrote the report {p}", wrote=True)
     return 0
