@@ -472,3 +472,35 @@ def test_pcasvm_leaves_numpys_global_random_state_alone():
     np.random.seed(5)  # noqa: NPY002
     PCASVM(n_components=(2,), C=(1.0,), kernel=("linear",), random_state=0).fit(X, y)
     assert np.random.rand() == expected  # noqa: NPY002
+
+
+@pytest.mark.parametrize("make", [
+    lambda: PCASVM(n_components=(2, 5), C=(1.0, 100.0), random_state=0),
+    lambda: PCASVM(scale="standard", n_components=(40,), C=(1.0,), kernel=("linear",)),
+    lambda: PLSDA(n_components=(1, 2, 4), random_state=0),
+    lambda: LibrarySearch(n_neighbors=3)])
+@pytest.mark.filterwarnings("error")
+def test_results_are_the_same_under_scikit_learns_pandas_output(make):
+    # sklearn.set_config(transform_output="pandas"), common in notebooks, made the inner PCA
+    # return a DataFrame: PCASVM.fit failed on t_tr[:, :k] (pandas' InvalidIndexError), and
+    # without an inner search its SVM was fitted on named columns, so that every predict
+    # warned "X does not have valid feature names"
+    import sklearn
+
+    X, y = simulated_set(3, n_per_class=8, n_points=120)
+    ref = make().fit(X[::2], y[::2])
+    with sklearn.config_context(transform_output="pandas"):
+        est = make().fit(X[::2], y[::2])
+        got = {"predict": est.predict(X[1::2]),
+               "decision_function": est.decision_function(X[1::2]),
+               "score": est.score(X[1::2], y[1::2])}
+        for name in ("pca_scores", "x_scores", "similarity"):
+            if hasattr(est, name):
+                got[name] = getattr(est, name)(X[1::2])
+    assert est.best_params_ == ref.best_params_
+    np.testing.assert_array_equal(got.pop("predict"), ref.predict(X[1::2]))
+    assert got.pop("score") == ref.score(X[1::2], y[1::2])
+    for name, value in got.items():
+        assert type(value) is np.ndarray, name
+        np.testing.assert_allclose(value, getattr(ref, name)(X[1::2]), rtol=1e-12,
+                                   atol=1e-12, err_msg=name)

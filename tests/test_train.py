@@ -526,6 +526,28 @@ def test_compare_uses_exactly_the_same_folds(monkeypatch):
     assert cv.to_dict()["baselines"] == cv.baselines
 
 
+@pytest.mark.filterwarnings("error")
+def test_cnn_and_compare_are_the_same_under_scikit_learns_pandas_output():
+    # sklearn.set_config(transform_output="pandas") (common in notebooks): cross_validate
+    # with compare=True failed in PCASVM.fit, whose inner PCA returned a DataFrame
+    import sklearn
+
+    s = small_set(6)
+    params = {**TINY, "novelty": "mahalanobis", "calibration_cv": 2}
+    ref = CNNClassifier(**params, random_state=0).fit(s.X, s.labels)
+    ref_cv = cross_validate(s, estimator_params=TINY, folds=2, compare=True)
+    with sklearn.config_context(transform_output="pandas"):
+        est = CNNClassifier(**params, random_state=0).fit(s.X, s.labels)
+        proba = est.predict_proba(s.X)
+        cv = cross_validate(s, estimator_params=TINY, folds=2, compare=True)
+    assert type(proba) is np.ndarray
+    np.testing.assert_array_equal(proba, ref.predict_proba(s.X))
+    assert est.novelty_threshold_ == ref.novelty_threshold_
+    np.testing.assert_array_equal(cv.oof_proba, ref_cv.oof_proba)
+    assert cv.baselines == ref_cv.baselines and set(cv.baselines) == {
+        "PCA+SVM", "PLS-DA", "library"}
+
+
 def test_compare_without_baselines_module_is_a_clear_error(monkeypatch):
     import sys
 

@@ -147,11 +147,15 @@ def _fit_pca(k: int, X: NDArray[np.float64]) -> PCA:
     700 x 1401 set about 15 times faster than a full SVD; it needs ``k < min(n, p)``. Its
     start vector is fixed, so results are reproducible. It runs on one BLAS thread (see
     :func:`_one_blas_thread`; 2-3 times faster PCA+SVM fits on a busy 2-core machine).
+    Its ``transform`` returns arrays whatever scikit-learn's ``transform_output`` (a
+    notebook's ``set_config(transform_output="pandas")`` made it a DataFrame, which the
+    scores' column slices ``t[:, :k]`` failed on).
     """
     if k < min(X.shape):
+        pca = PCA(n_components=k, svd_solver="arpack", random_state=0)
         with _one_blas_thread():
-            return PCA(n_components=k, svd_solver="arpack", random_state=0).fit(X)
-    return PCA(n_components=k, svd_solver="full").fit(X)
+            return pca.set_output(transform="default").fit(X)
+    return PCA(n_components=k, svd_solver="full").set_output(transform="default").fit(X)
 
 
 def _one_blas_thread() -> Any:
