@@ -277,6 +277,52 @@ def test_single_spectrum_classes_train_in_every_inner_fold(cls):
     assert lib.predict(X_ERR[[0, 4]]).tolist() == ["a", "b"]
 
 
+BASELINES = [lambda: PCASVM(n_components=(2, 3), C=(1.0,), random_state=0),
+             lambda: PLSDA(n_components=(1, 2), random_state=0), LibrarySearch]
+
+
+def _assert_as_it_was(est, state, X, decision):
+    now = vars(est)
+    assert sorted(now) == sorted(state)
+    assert [k for k in state if now[k] is not state[k]] == []
+    np.testing.assert_array_equal(est.decision_function(X), decision)
+
+
+@pytest.mark.parametrize("make", BASELINES)
+def test_a_refused_refit_leaves_the_fitted_model_as_it_was(make):
+    # fit set n_features_in_ and the axis before it refused one class: predict then
+    # refused the spectra the model was fitted on
+    from ramancam.spectra import Spectra
+
+    data = Spectra(X_ERR, np.linspace(400.0, 1800.0, X_ERR.shape[1]), labels=Y_ERR)
+    est = make().fit(data)
+    state, decision = dict(vars(est)), est.decision_function(data)
+    wide = np.hstack([X_ERR, X_ERR])
+    with pytest.raises(RamancamError, match="at least 2 classes"):
+        est.fit(wide[:4], Y_ERR[:4])
+    _assert_as_it_was(est, state, data, decision)
+
+
+@pytest.mark.parametrize("make", BASELINES)
+def test_an_interrupted_refit_leaves_the_fitted_model_as_it_was(make, monkeypatch):
+    # Ctrl-C after the classes were set left the new class names beside the old model
+    import ramancam.baselines as baselines
+
+    est = make().fit(X_ERR, Y_ERR)
+    state, decision = dict(vars(est)), est.decision_function(X_ERR)
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(baselines, "_fit_svc", interrupt)
+    monkeypatch.setattr(baselines, "vip_scores", interrupt)
+    monkeypatch.setattr(LibrarySearch, "_unit", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(X_ERR, np.char.add("x", Y_ERR.astype(str)))
+    monkeypatch.undo()
+    _assert_as_it_was(est, state, X_ERR, decision)
+    assert est.predict(X_ERR[:1]).tolist() == Y_ERR[:1].tolist()
+
+
 def test_plsda_on_a_one_spectrum_per_class_library_spans_the_classes():
     X, y = simulated_set(4, n_per_class=1, n_points=30)
     assert len(set(y.tolist())) >= 3

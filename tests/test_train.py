@@ -350,6 +350,85 @@ def test_one_class_and_tiny_validation_split_errors():
         CNNClassifier(**TINY, validation_fraction=0.99).fit(s.X[:4], s.labels[:4])
 
 
+def _state(est):
+    """The estimator's attributes (the objects themselves, compared by identity)."""
+    return dict(vars(est))
+
+
+def _assert_as_it_was(est, state, X, proba):
+    now = vars(est)
+    assert sorted(now) == sorted(state)
+    changed = [k for k in state if now[k] is not state[k]]
+    assert changed == []
+    np.testing.assert_array_equal(est.predict_proba(X), proba)
+
+
+def test_a_refused_refit_leaves_the_fitted_model_as_it_was():
+    # fit wrote classes_, n_features_in_, wavenumbers_in_ and the class means before it
+    # refused: after a refit on one class, predict raised a bare IndexError (one class
+    # name, three network outputs); after one on longer spectra n_features_in_ said 300
+    # while the network took 96
+    s = small_set(4)
+    est = CNNClassifier(**TINY, random_state=0).fit(s)
+    state, proba = _state(est), est.predict_proba(s.X)
+    with pytest.raises(RamancamError, match="at least 2 classes"):
+        est.fit(s.X[:4], s.labels[:4])
+    _assert_as_it_was(est, state, s.X, proba)
+    assert est.predict(s.X).tolist() == state["classes_"][proba.argmax(axis=1)].tolist()
+    longer = small_set(4, n_channels=300)
+    with pytest.raises(RamancamError, match="at least 2 classes"):
+        est.fit(longer.X[:4], longer.labels[:4])
+    lr = est.lr
+    with pytest.raises(RamancamError, match="lr must be"):
+        est.set_params(lr=-1.0).fit(longer)
+    est.set_params(lr=lr)
+    _assert_as_it_was(est, state, s, proba)  # the Spectra's axis is still checked
+    assert est.n_features_in_ == 96 and est.wavenumbers_in_.size == 96
+
+
+def test_an_interrupted_refit_leaves_the_fitted_model_as_it_was(monkeypatch):
+    # Ctrl-C in a refit left classes_ the new names beside the old network (predict
+    # returned the new names from the old outputs) and history_ the interrupted epochs
+    import ramancam._heartbeat as heartbeat
+
+    s = small_set(4)
+    est = CNNClassifier(**{**TINY, "epochs": 3}, random_state=0).fit(s)
+    state, proba = _state(est), est.predict_proba(s.X)
+    renamed = Spectra(s.X, s.wavenumbers, labels=np.char.add("x", s.labels.astype(str)))
+    plain = heartbeat.epoch_bar
+
+    class Interrupted:  # Ctrl-C during the second epoch
+        def __init__(self, n, verbose, **kw):
+            self.bar = plain(n, verbose, **kw)
+
+        def __iter__(self):
+            for epoch in self.bar:
+                if epoch == 2:
+                    raise KeyboardInterrupt
+                yield epoch
+
+        def __getattr__(self, name):
+            return getattr(self.bar, name)
+    monkeypatch.setattr(heartbeat, "epoch_bar", Interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(renamed)
+    _assert_as_it_was(est, state, s.X, proba)
+    assert est.predict(s.X).tolist() == state["classes_"][proba.argmax(axis=1)].tolist()
+    assert len(est.history_) == est.n_epochs_ == 3
+    # and the same refit, uninterrupted, takes the new names
+    monkeypatch.setattr(heartbeat, "epoch_bar", plain)
+    assert est.fit(renamed).classes_[0] == "xpeak_15"
+
+
+def test_a_settings_warning_names_the_callers_line():
+    from ramancam.errors import RamancamWarning
+
+    s = small_set(2)
+    with pytest.warns(RamancamWarning, match="filter_size") as caught:
+        CNNClassifier(**{**TINY, "filter_size": 97, "epochs": 1}).fit(s.X, s.labels)
+    assert [w.filename for w in caught] == [__file__]
+
+
 # ----------------------------------------------------------------------- splits
 def _with_meta(s: Spectra, **meta) -> Spectra:
     return s.replace(meta={**s.meta, **meta})

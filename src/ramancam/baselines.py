@@ -35,6 +35,7 @@ from sklearn.svm import SVC
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._fit_whole import fit_whole
 from ._inputs import SpectraScore, check_finite, fit_axis, predict_data
 from .errors import RamancamError
 from .inner import inner_k, quiet_many_classes, stratified_kfold
@@ -333,6 +334,7 @@ class PCASVM(SpectraScore, ClassifierMixin, BaseEstimator):
         # for probability estimates, which are off: the predictions do not depend on it)
         return SVC(C=C, kernel=kernel, gamma=self.gamma, random_state=0)
 
+    @fit_whole
     def fit(self, X: ArrayLike | Spectra, y: ArrayLike | None = None) -> PCASVM:
         """Choose the components, ``C`` and kernel by inner CV, then fit on all spectra.
 
@@ -578,6 +580,7 @@ class PLSDA(SpectraScore, ClassifierMixin, BaseEstimator):
             out[k] = R @ Q[:, :k].T                            # (p, K)
         return out
 
+    @fit_whole
     def fit(self, X: ArrayLike | Spectra, y: ArrayLike | None = None) -> PLSDA:
         """Choose the number of latent variables by inner CV, fit on all spectra, compute VIP.
 
@@ -746,6 +749,7 @@ class LibrarySearch(SpectraScore, ClassifierMixin, BaseEstimator):
         # A flat spectrum matches nothing (similarity 0) instead of dividing by zero.
         return np.divide(A, norm, out=np.zeros_like(A), where=norm > 0)
 
+    @fit_whole
     def fit(self, X: ArrayLike | Spectra, y: ArrayLike | None = None) -> LibrarySearch:
         """Store the training spectra as the library.
 

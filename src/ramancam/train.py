@@ -29,6 +29,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from ._fit_whole import fit_whole
 from ._inputs import SpectraScore, check_finite, fit_axis, predict_data
 from .augment import AUGMENT_PARAMS, augment_batch, choose_augment
 from .errors import RamancamError
@@ -318,16 +319,20 @@ None, default="hqi-nap"
             from .errors import RamancamWarning
 
             for text in filter(None, said):
-                warnings.warn(RamancamWarning(text), stacklevel=3)
+                warnings.warn(RamancamWarning(text), stacklevel=4)  # (fit_whole wraps fit)
         return CNNConfig(n_points=int(n_points), n_classes=int(n_classes),
                          n_filters=self.n_filters, filter_size=self.filter_size,
                          n_blocks=self.n_blocks, fc_width=self.fc_width,
                          dropout=float(self.dropout), fc_activation=self.fc_activation)
 
     # --------------------------------------------------------------------- fit
+    @fit_whole
     def fit(self, X: ArrayLike | Spectra, y: ArrayLike | None = None,
             groups: ArrayLike | None = None) -> CNNClassifier:
         """Train the network from scratch.
+
+        The fitted attributes are replaced together when training has finished: a refit
+        that refuses its data or is interrupted (Ctrl-C) leaves a fitted model as it was.
 
         Parameters
         ----------
