@@ -69,6 +69,16 @@ def test_round_trip_gives_identical_probabilities(trained):
         assert torch.equal(v, b.model.state_dict()[k])
 
 
+def test_loading_leaves_torchs_global_random_state_alone(trained):
+    # load built the network with its random initialisation from torch's global generator
+    # before the saved weights replaced it: a notebook's seeded torch.rand changed
+    before = torch.get_rng_state()
+    b = load(trained[0])
+    assert torch.equal(torch.get_rng_state(), before)
+    for k, v in trained[1].module_.state_dict().items():  # the saved weights, as before
+        assert torch.equal(v, b.model.state_dict()[k])
+
+
 def test_json_holds_everything_prediction_needs(trained):
     path, est, *_ = trained
     info = load(path).info

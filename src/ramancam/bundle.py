@@ -752,6 +752,7 @@ def load(path: str | os.PathLike[str]) -> Bundle:
         wrong format marker, a pickle), comes from a newer format version, or holds weights
         that do not match the recorded architecture.
     """
+    import torch
     from safetensors.torch import load as st_load
 
     from .model import RamanCNN
@@ -761,7 +762,10 @@ def load(path: str | os.PathLike[str]) -> Bundle:
     state = _read_safetensors(st_load, m.weights, p, "weights")
     fill = check_weights(p, state, m.shapes, m.info["format_version"])  # before allocating
     try:
-        model = RamanCNN(m.config)
+        # The random initialisation, replaced by the saved weights below, draws from torch's
+        # generator: forked, so that the caller's seeded stream is left as it was.
+        with torch.random.fork_rng(devices=[]):
+            model = RamanCNN(m.config)
     except (RuntimeError, MemoryError) as exc:
         raise RamancamError(f"{p}: the recorded architecture must build a network; got "
                             f"{exc}. The file is damaged or was altered.") from None
