@@ -374,7 +374,23 @@ def test_works_on_paper_sized_input(rng):
     (lambda m: explain(m, np.zeros((1, 61)), target="true", y=["d"],
                        class_names=["a", "b", "c"]), r"y must be one of the model's classes"),
     (lambda m: explain(m, np.zeros((1, 61)), target="zebra", class_names=["a", "b", "c"]),
-     r"target must be one of the model's classes \(a, b, c\); got 'zebra'"),
+     r"target must be one of the model's classes \(a, b, c\); got 'zebra'\. Check the "
+     r"spelling, or give the class's index \(0\.\.2\)\.$"),
+    # a class name, or per-spectrum classes, without names: "one of the model's classes
+    # ((no names given)); got array([0, 1, 2]). Check the spelling or pass class_names."
+    (lambda m: explain(m, np.zeros((3, 61)), target=np.array([0, 1, 2])),
+     r"^target must be one class for every spectrum \(a class index\) or 'predicted', "
+     r"'true' or 'all'; got 3 values \(ndarray\)\. For a class per spectrum, pass "
+     r"target='true' and those classes as y\.$"),
+    (lambda m: explain(m, np.zeros((2, 61)), target=["a", "b"], class_names=["a", "b", "c"]),
+     r"^target must be one class for every spectrum \(a class index or name\) or "
+     r"'predicted', 'true' or 'all'; got 2 values \(list\)\."),
+    (lambda m: explain(m, np.zeros((1, 61)), target="b"),
+     r"^target must be a class index in 0\.\.2 when class_names is not given; got 'b'\. "
+     r"Pass class_names \(the model's classes, in its output order\) to name a class, or "
+     r"give its index\.$"),
+    (lambda m: explain(m, np.zeros((1, 61)), target="true", y=np.array(["b"])),
+     r"^y must be a class index in 0\.\.2 when class_names is not given; got 'b'\."),
     (lambda m: explain(m, np.zeros((1, 61)), target=5), r"target must be a class index in "),
     (lambda m: explain(m, np.zeros((1, 61)), class_names=["a"]),
      r"class_names must name the model's 3 classes"),

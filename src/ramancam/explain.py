@@ -680,19 +680,31 @@ def predict_proba(model: RamanCNN, X: ArrayLike, *, batch_size: int = DEFAULT_BA
 
 def _class_index(name: Any, class_names: Sequence[str] | None, n_classes: int,
                  what: str) -> int:
-    if class_names is not None and str(name) in [str(c) for c in class_names]:
-        return [str(c) for c in class_names].index(str(name))
+    names = None if class_names is None else [str(c) for c in class_names]
+    if np.ndim(name) > 0:  # a class per spectrum, as only target="true" takes them
+        raise RamancamError(
+            f"{what} must be one class for every spectrum (a class index"
+            f"{'' if names is None else ' or name'}) or 'predicted', 'true' or 'all'; got "
+            f"{np.size(name)} values ({type(name).__name__}). For a class per spectrum, "
+            f"pass target='true' and those classes as y.")
+    if names is not None and str(name) in names:
+        return names.index(str(name))
     if isinstance(name, (int, np.integer)) and not isinstance(name, bool):
         if 0 <= int(name) < n_classes:
             return int(name)
         raise RamancamError(
             f"{what} must be a class index in 0..{n_classes - 1}; got {int(name)}.")
-    if isinstance(name, str) and class_names is None and name.lstrip("-").isdigit():
+    if isinstance(name, str) and names is None and name.lstrip("-").isdigit():
         return _class_index(int(name), None, n_classes, what)
-    known = ", ".join(map(str, class_names)) if class_names is not None else "(no names given)"
+    shown = name.item() if isinstance(name, np.generic) else name
+    if names is None:
+        raise RamancamError(
+            f"{what} must be a class index in 0..{n_classes - 1} when class_names is not "
+            f"given; got {shown!r}. Pass class_names (the model's classes, in its output "
+            "order) to name a class, or give its index.")
     raise RamancamError(
-        f"{what} must be one of the model's classes ({known}); got {name!r}. Check the "
-        "spelling or pass class_names.")
+        f"{what} must be one of the model's classes ({', '.join(names)}); got {shown!r}. "
+        f"Check the spelling, or give the class's index (0..{n_classes - 1}).")
 
 
 def explain(model: RamanCNN, X: ArrayLike, *, method: str = "fc", target: Any = "predicted",
