@@ -321,7 +321,8 @@ class Cube:
         # a summary: the dataclass's own printed every position and Raman shift (pages)
         ny, nx = self.shape
         w = self.wavenumbers
-        axis = f", {w.min():g}-{w.max():g} cm-1" if w.size else ""
+        # no unit, as Spectra's: the axis may be channel numbers
+        axis = f", {w.min():g}-{w.max():g}" if w.size else ""
         truth = ("" if self.truth is None else
                  f", truth of {len(self.class_names or [])} classes")
         return (f"Cube({str(self.path)!r}, {ny} x {nx} pixels, {self.n_points} points"
