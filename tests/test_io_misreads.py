@@ -262,7 +262,8 @@ def test_thousands_separators_in_a_decimal_point_table_are_refused_not_read(tmp_
 
     p = tmp_path / "t.tsv"
     p.write_text("id\tlabel\t400.0\t402.5\na\tx\t848\t835\nb\tx\t1,861\t1,445\n")
-    with pytest.raises(RamancamError, match=r"could not read a number from '1,861'"):
+    with pytest.raises(RamancamError,
+                       match=r"got '1,861' in column '400\.0', 1861 with a thousands sep"):
         read(p, label_col="label")
     # whole-number shifts and values first: decimal commas further down are read
     q = tmp_path / "d.csv"
@@ -662,3 +663,87 @@ def test_long_maps_and_long_tables_read_points_grouping_thousands_beside_decimal
                 r"thousands with points \('1\.250' earlier\)(| in column 'intensity')\. "
                 r"Write every number of the file one way\.$")):
             read(path)
+
+
+def _either(cell: str, column: str = "") -> str:
+    """The both-readings part of the refusal of ``cell`` ('1,861') in ``column``."""
+    where = f" in column '{column}'" if column else ""
+    return (rf"a number must read one way; got '{cell}'{where}, {cell.replace(',', '')} with a "
+            rf"thousands separator or {cell.replace(',', '.')} with a decimal comma, and the "
+            r"file writes decimal points")
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_a_comma_before_three_digits_in_a_file_of_decimal_points_is_refused(tmp_path, sep):
+    # '1,861' beside '1801.15' is most likely 1861 with a thousands comma: the two-column,
+    # long-map and long-table readers read 1.861 without a word (the wide table too, when
+    # its first rows wrote no point), a thousand times too small
+    two = tmp_path / "two.txt"
+    two.write_text(f"1800.21{sep}848\n1801.15{sep}1,861\n1802.09{sep}905\n", encoding="ascii")
+    with pytest.raises(RamancamError, match=rf"two\.txt, line 2: {_either('1,861')} "
+                                            r"\('1800\.21', line 1\)\. Save the file again "
+                                            r"with decimal points and without thousands "
+                                            r"separators\.$"):
+        read(two)
+    # the comma before the first point: the line of the comma is named
+    two.write_text(f"1800{sep}1,861\n1801{sep}848\n1802.5{sep}905\n", encoding="ascii")
+    with pytest.raises(RamancamError, match=rf"two\.txt, line 1: {_either('1,861')} "
+                                            r"\('1802\.5', line 3\)"):
+        read(two)
+    long = tmp_path / "map.txt"
+    long.write_text(sep.join(["X", "Y", "Wave", "Intensity"]) + "\n" + "".join(
+        sep.join([x, "0", f"{1800 + k}.5", c]) + "\n"
+        for x in ("0", "1") for k, c in enumerate(["848", "-1,861", "905"])), encoding="ascii")
+    with pytest.raises(RamancamError, match=rf"map\.txt, line 3: {_either('-1,861')} "
+                                            r"\('1800\.5', line 2\)"):
+        read(long)
+    tidy = tmp_path / "tidy.txt"
+    tidy.write_text(sep.join(["id", "label", "shift", "intensity"]) + "\n" + "".join(
+        sep.join([f"s{i}", "A", f"{1800 + k}.5", c]) + "\n"
+        for i in range(2) for k, c in enumerate(["848", "1,861", "905"])), encoding="ascii")
+    with pytest.raises(RamancamError, match=rf"tidy\.txt, line 3: "
+                                            rf"{_either('1,861', 'intensity')} "
+                                            r"\('1800\.5', line 2\)"):
+        read(tidy, label_col="label")
+    # a wide table whose first rows write no point: its points further down are decimal
+    wide = tmp_path / "wide.txt"
+    wide.write_text(sep.join(["id", "400", "401"]) + "\n" + "".join(
+        sep.join(r) + "\n" for r in (["a", "848", "835"], ["b", "900", "910"],
+                                     ["c", "1,861", "1.5"])), encoding="ascii")
+    with pytest.raises(RamancamError, match=rf"wide\.txt, line 4: {_either('1,861', '400')} "
+                                            r"\('1\.5', line 4\)"):
+        read(wide)
+    # after an empty cell, a row before the point: that row's line and column are named
+    wide.write_text(sep.join(["id", "400", "401", "402"]) + "\n" + "".join(
+        sep.join(r) + "\n" for r in (["a", "848,5", "835", "1"], ["b", "", "1,861", "2"],
+                                     ["c", "1", "2", "0.5"])), encoding="ascii")
+    with pytest.raises(RamancamError, match=rf"wide\.txt, line 3: {_either('1,861', '401')} "
+                                            r"\('0\.5', line 4\)"):
+        read(wide)
+    # a header that writes points: the comma was refused as no number; now both readings
+    wide.write_text(sep.join(["id", "400.0", "401.0"]) + "\n" + "".join(
+        sep.join(r) + "\n" for r in (["a", "848", "835"], ["b", "1,861", "910"])),
+        encoding="ascii")
+    with pytest.raises(RamancamError, match=rf"wide\.txt, line 3: "
+                                            rf"{_either('1,861', '400.0')} "
+                                            r"\('400\.0', line 1\)"):
+        read(wide)
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_decimal_commas_that_cannot_be_thousands_keep_their_reading(tmp_path, sep):
+    # beside decimal points: not three digits after the comma, or a 0 before it
+    two = tmp_path / "two.txt"
+    two.write_text(f"400,5{sep}0.125\n401,5{sep}0,125\n402,5{sep}1800,125\n", encoding="ascii")
+    assert read(two).X[0].tolist() == [0.125, 0.125, 1800.125]
+    # no decimal point in the file: '1,861' is a decimal comma, as before
+    two.write_text(f"400{sep}1,861\n401{sep}2,5\n", encoding="ascii")
+    assert read(two).X[0].tolist() == [1.861, 2.5]
+    # points grouping thousands: the comma is a decimal comma
+    two.write_text(f"400{sep}1.250,5\n401{sep}1,861\n", encoding="ascii")
+    assert read(two).X[0].tolist() == [1250.5, 1.861]
+    long = tmp_path / "map.txt"
+    long.write_text(sep.join(["X", "Y", "Wave", "Intensity"]) + "\n" + "".join(
+        sep.join([x, "0", f"{1800 + k},5", c]) + "\n"
+        for x in ("0", "1") for k, c in enumerate(["1,861", "2,5"])), encoding="ascii")
+    assert read(long).X.tolist() == [[1.861, 2.5], [1.861, 2.5]]

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import io
 import os
-import re
 from datetime import date, datetime, time
 from pathlib import Path
 
 from .._csvout import csv_writer
 from ..errors import RamancamError
 from ..spectra import Spectra
-from ._text import DECIMAL_COMMA, check_exists
+from ._text import DECIMAL_COMMA, THOUSANDS_OR_COMMA, check_exists
 from ._vendor import library_boundary
 from .table import parse_table
 
@@ -41,9 +40,6 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-#: A number that reads as well with a thousands separator as with a decimal comma
-#: ('17,087': 17087 typed in English, or 17.087 in German).
-_THOUSANDS_OR_COMMA = re.compile(r"^[-+]?[1-9]\d{0,2},\d{3}$")
 
 
 def _column_letters(j: int) -> str:
@@ -62,9 +58,9 @@ def _decimal_commas(rows: list[list[str]], source: str, head: int = 200) -> bool
     separators, and is refused."""
     cells = [(i, j, t) for i, r in enumerate(rows[:head]) for j, c in enumerate(r)
              if DECIMAL_COMMA.match(t := c.strip())]
-    if (cells and all(_THOUSANDS_OR_COMMA.match(t) for *_, t in cells)
+    if (cells and all(THOUSANDS_OR_COMMA.match(t) for *_, t in cells)
             and not any(DECIMAL_COMMA.match(t := c.strip())
-                        and not _THOUSANDS_OR_COMMA.match(t)
+                        and not THOUSANDS_OR_COMMA.match(t)
                         for r in rows[head:] for c in r)):
         # a later cell ('1000,125', '1800,5') says decimal commas; none does here
         i, j, t = cells[0]

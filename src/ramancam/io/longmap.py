@@ -186,7 +186,7 @@ def parse_long_map(text: str, *, source: str = "", columns: str | None = None) -
     comma = _decimal_commas(text, body_at)
     # European locales: ';' or tabs between the fields; points, if any, group thousands
     # (1.250 for 1250) or are decimal points, as the first number with one says
-    commas = DecimalCommas() if comma and "." in text[body_at:] else None
+    commas = DecimalCommas(text) if comma and "." in text[body_at:] else None
     if comma and commas is None:
         text = text.replace(",", ".")  # decimal commas only: each one a point
     fast = (None if commas is not None else
@@ -376,12 +376,9 @@ def _slow_numbers(text: str, has_header: bool, ncol: int, src: str | None,
                 f"{where(src, lineno)}every row must have {ncol} fields (x, y, shift, "
                 f"intensity); got {len(tokens)}. Fix that line.")
         if commas is not None:
-            read_as = [commas.text(t) for t in tokens]
-            if None in read_as:
-                raise RamancamError(
-                    f"{where(src, lineno)}{commas.problem(tokens[read_as.index(None)])}. "
-                    "Write every number of the file one way.")
-            tokens = [t for t in read_as if t is not None]
+            if (read_as := commas.texts(tokens, lineno)) is None:
+                raise commas.error(src)
+            tokens = read_as
         for t in tokens:
             if not is_number(t):
                 raise RamancamError(

@@ -60,6 +60,7 @@ from ._text import (
     DECIMAL_COMMA,
     DECIMAL_POINT,
     GROUPED_THOUSANDS,
+    THOUSANDS_OR_COMMA,
     DecimalCommas,
     ThousandsPoints,
     check_exists,
@@ -67,6 +68,7 @@ from ._text import (
     has_decimal_comma,
     read_text,
     short,
+    thousands_or_comma,
 )
 
 __all__ = ["parse_table", "read_table", "same_axis_runs", "sniff_delimiter", "write_table"]
@@ -235,14 +237,17 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None,
         for t in shown)
     _check_header_width(header_line if end >= 0 else "", ncol, ahead, source, line0)
 
-    commas = DecimalCommas(points_decimal=not shown_commas) if comma else None
+    commas = DecimalCommas(body, points_decimal=not shown_commas) if comma else None
+    # without: the first decimal point shown, which a '1,861' further down is refused beside
+    point = None if comma else next(((t.strip(), n) for n, row in [(line0, header), *ahead[:1]]
+                                     for t in row if DECIMAL_POINT.match(t.strip())), None)
     spec_idx: list[int] = []
     shifts: list[float] = []
     meta_idx: list[int] = []
     names: list[str] = []
     read_as: list[float | None] = []
     for h in header:
-        t = h if commas is None else commas.text(h)  # None: contradicts earlier headers
+        t = h if commas is None else commas.text(h, line0)  # None: contradicts earlier ones
         read_as.append(None if t is None else _shift_header(t))
     pre = where(source or None, line0)
     numeric = [i for i, v in enumerate(read_as) if v is not None]
@@ -256,9 +261,11 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None,
             shifts.append(v)
     check_no_name_among_shifts(header, spec_idx, shifts, pre, ahead, comma)
     if not spec_idx and _columns_layout(header, ahead, comma):
-        return _parse_columns(rows, header, comma, source, line0, label_col,
-                              max_rows=_line_count(body), again=None if delimiter == "," else
-                              functools.partial(_rows, body, delimiter, line0, source))
+        again = None if delimiter == "," else functools.partial(_rows, body, delimiter, line0,
+                                                                source)
+        return _parse_columns(rows, header, DecimalCommas(body) if comma else None, source,
+                              line0, label_col, max_rows=_line_count(body), again=again,
+                              point=point)
     if not spec_idx:
         hint = ("Convert decimal commas to points" if any(DECIMAL_COMMA.match(n) for n in names)
                 else "Head each intensity column with its Raman shift in cm-1 (e.g. "
@@ -311,7 +318,8 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None,
         part = row[a:b] if contiguous else [row[i] for i in spec_idx]
         if len(lines) == len(X):
             X = _grown(X)
-        X[len(lines)] = _numbers(part, commas, source, lineno, lambda j: header[spec_idx[j]])
+        X[len(lines)] = _numbers(part, commas, source, lineno, lambda j: header[spec_idx[j]],
+                                 point)
         cells.append([row[i] for i in meta_idx])
         lines.append(lineno)
     if not lines:
@@ -440,20 +448,18 @@ def _full_row(row: list[str], ncol: int, source: str, lineno: int, layout: str
 
 
 def _numbers(cells: list[str], commas: DecimalCommas | None, source: str, lineno: int,
-             column: Callable[[int], str]) -> list[float]:
+             column: Callable[[int], str], point: tuple[str, int] | None = None
+             ) -> list[float]:
     """The numbers of one row's cells; an empty cell is NaN (a missing value), decimal
     commas are read with ``commas`` (a table that writes them); ``column(j)`` names cell
-    ``j`` in the error."""
+    ``j`` in the error. ``point``: a decimal point the table writes (cell, line), beside
+    which a cell such as ``1,861`` reads both ways (:func:`thousands_or_comma`)."""
     if commas is None:
         part = cells
     else:
-        read_as = [commas.text(t) for t in cells]
-        if None in read_as:
-            j = read_as.index(None)
-            raise RamancamError(
-                f"{where(source or None, lineno)}{commas.problem(cells[j])} in column "
-                f"{column(j)!r}. Write every number of the table one way.")
-        part = [t for t in read_as if t is not None]
+        if (read_as := commas.texts(cells, lineno)) is None:
+            raise commas.error(source or None, column, "table")
+        part = read_as
     try:
         return list(map(float, part))
     except ValueError:
@@ -461,6 +467,9 @@ def _numbers(cells: list[str], commas: DecimalCommas | None, source: str, lineno
         if all(v is not None for v in got):
             return [float(v) for v in got if v is not None]
         j = next(j for j, v in enumerate(got) if v is None)
+        if point is not None and THOUSANDS_OR_COMMA.match(cells[j].strip()):
+            raise thousands_or_comma(source or None, lineno, cells[j],
+                                     f" in column {column(j)!r}", *point) from None
         raise RamancamError(
             f"{where(source or None, lineno)}could not read a number from {short(cells[j])} "
             f"in column {column(j)!r}. Fix or remove that value.") from None
@@ -585,16 +594,18 @@ def _columns_layout(header: list[str], ahead: list[tuple[int, list[str]]], comma
             and shift2 is not None and shift2 != first)
 
 
-def _parse_columns(rows: Iterator[tuple[int, list[str]]], header: list[str], comma: bool,
-                   source: str, line0: int, label_col: str | None, *, max_rows: int,
-                   again: Callable[[], Iterator[tuple[int, list[str]]]] | None = None
-                   ) -> Spectra:
+def _parse_columns(rows: Iterator[tuple[int, list[str]]], header: list[str],
+                   commas: DecimalCommas | None, source: str, line0: int,
+                   label_col: str | None, *, max_rows: int,
+                   again: Callable[[], Iterator[tuple[int, list[str]]]] | None = None,
+                   point: tuple[str, int] | None = None) -> Spectra:
     """A table with one spectrum per column: the first column the Raman shift, every other
     column a spectrum named by its header (the ``id`` metadata), as many programs export
     several spectra. ``max_rows`` bounds the rows (the text's lines): each row's numbers go
     straight into an array of that many rows, as :func:`parse_table` does. ``again``
     gives the rows anew, the header first, to look for counts grouped with thousands points
-    (``None``: a comma-separated table, which has none)."""
+    (``None``: a comma-separated table, which has none). ``commas`` and ``point``: as
+    :func:`_numbers` takes them (``commas``: a table of decimal commas)."""
     src = source or None
     ncol = len(header)
     if label_col is not None:
@@ -613,14 +624,13 @@ def _parse_columns(rows: Iterator[tuple[int, list[str]]], header: list[str], com
             f"{where(src, line0)}column names must be unique; got {dup!r} twice. Rename one "
             "of them.")
     V = np.empty((max_rows, ncol), dtype=np.float64)
-    commas = DecimalCommas() if comma else None
     lines: list[int] = []
     for lineno, row in rows:
         row = _full_row(row, ncol, source, lineno,
                         " (a Raman shift, then one intensity per spectrum)")
         if len(lines) == len(V):
             V = _grown(V)
-        V[len(lines)] = _numbers(row, commas, source, lineno, names.__getitem__)
+        V[len(lines)] = _numbers(row, commas, source, lineno, names.__getitem__, point)
         lines.append(lineno)
     if ((commas is None or commas.grouped is False) and again is not None
             and grouped_counts_maybe(V[:len(lines), 1:])):

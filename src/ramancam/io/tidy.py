@@ -217,14 +217,16 @@ def _stream_rows(text: str, line0: int, delimiter: str | None, ncol: int, i_shif
     number: dict[Any, int] = {}  # each spectrum's key -> its number, in order of first rows
     key_rows: list[tuple[str, ...]] = []
     key_of = itemgetter(*keys) if keys else (lambda r: ())
-    commas = DecimalCommas() if comma else None
+    commas = DecimalCommas(text) if comma else None
     r = 0
     for lineno, cells in _body_rows(text, line0, delimiter):
         if len(cells) != ncol:
             return None
-        t_shift, t_int = _point(cells[i_shift], commas), _point(cells[i_int], commas)
-        if t_shift is None or t_int is None:
+        pair = ((cells[i_shift], cells[i_int]) if commas is None else
+                commas.texts((cells[i_shift], cells[i_int]), lineno))
+        if pair is None:
             return None
+        t_shift, t_int = pair
         try:
             a, b = float(t_shift), float(t_int)
         except ValueError:
@@ -272,13 +274,6 @@ def _writes_decimal_commas(text: str, line0: int, delimiter: str | None,
     return False
 
 
-def _point(cell: str, commas: DecimalCommas | None) -> str | None:
-    """A number cell as :func:`float` reads it: in a file of decimal commas (``commas``),
-    read as the wide-table reader reads them (``1,5`` -> ``1.5``, ``1.250`` -> ``1250`` where
-    points group thousands); ``None`` for a cell that contradicts the earlier ones."""
-    return cell if commas is None else commas.text(cell)
-
-
 def _kept_rows(text: str, line0: int, delimiter: str | None, ncol: int, i_shift: int,
                i_int: int, keys: list[int], comma: bool, src: str | None,
                names: list[str]) -> _Rows:
@@ -305,14 +300,12 @@ def _kept_rows(text: str, line0: int, delimiter: str | None, ncol: int, i_shift:
             "none. Check that the right file was given.")
     numbers = {k: [r[k] for r in rows] for k in (i_shift, i_int)}
     if comma:
-        commas = DecimalCommas()
+        commas = DecimalCommas(text)
+        pair = (i_shift, i_int)
         for j, (n, row) in enumerate(zip(lines, rows, strict=True)):  # the first point decides
-            for k in (i_shift, i_int):
-                if (t := commas.text(row[k])) is None:
-                    raise RamancamError(
-                        f"{where(src, n)}{commas.problem(row[k])} in column {names[k]!r}. "
-                        "Write every number of the file one way.")
-                numbers[k][j] = t
+            if (got := commas.texts((row[i_shift], row[i_int]), n)) is None:
+                raise commas.error(src, lambda c: names[pair[c]])
+            numbers[i_shift][j], numbers[i_int][j] = got
     shift = _column(numbers[i_shift], lines, src, names[i_shift])
     value = _column(numbers[i_int], lines, src, names[i_int])
     number: dict[Any, int] = {}

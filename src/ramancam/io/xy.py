@@ -124,7 +124,7 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
     labspec: dict[str, str] = {}  # "#Key=<TAB>value" lines before the data (Horiba LabSpec)
     titles_seen = False
     ended = False  # a ##END= line was met
-    comma = DecimalCommas() if _decimal_commas(text) else None
+    comma = DecimalCommas(text) if _decimal_commas(text) else None
     # without decimal commas, counts may be grouped with thousands points ('1.251')
     thousands = None if comma else ThousandsPoints()
     for lineno, raw in enumerate(text.split("\n"), 1):
@@ -147,12 +147,9 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
         cells = line.rstrip(";" if comma else ",;").rstrip()
         parts = _SPLIT_NO_COMMA.split(cells) if comma else _SPLIT.split(cells)
         if comma and len(parts) == 2:
-            read_as = [comma.text(p) for p in parts]
-            if None in read_as:
-                bad = parts[read_as.index(None)]
-                raise RamancamError(f"{where(src, lineno)}{comma.problem(bad)}. Write every "
-                                    "number of the file one way.")
-            parts = [t for t in read_as if t is not None]
+            if (read_as := comma.texts(parts, lineno)) is None:
+                raise comma.error(src)
+            parts = read_as
         if len(parts) == 2:
             try:
                 x, y = float(parts[0]), float(parts[1])
