@@ -505,3 +505,44 @@ def test_steps_without_temporaries_keep_their_bits():
     for n in (20, 300):  # the per-call spline and the operator (min_batch(100) = 256)
         np.testing.assert_array_equal(pp.resample(X[:n], w, (400, 1800, 2))[0],
                                       pp.resample(X[:n, ::-1], w[::-1], (400, 1800, 2))[0])
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_info_on_a_model_imports_no_scipy_signal_nor_sklearn(tmp_path_factory):
+    """``info MODEL`` checks and prints the recipe; importing ``ramancam.preprocess`` for it
+    imported scipy.signal, scipy.interpolate and scikit-learn (2.9 s of its import time on
+    a busy 2-core machine), which only applying a step or a transformer needs."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import ramancam
+    from _toy_sets import FAST, peaks_table
+    from ramancam.cli import main
+
+    table = peaks_table(tmp_path_factory, n_per_class=3, seed=5)
+    recipe = pp.Recipe([pp.Step("despike", {}),
+                        pp.Step("savgol", {"window_length": 9, "polyorder": 3}),
+                        pp.Step("resample", {"start": 100.0, "stop": 1000.0, "step": 2.0}),
+                        pp.Step("normalize", {"method": "snv"})])
+    (rec := table.parent / "recipe.json").write_text(recipe.to_json(), encoding="utf-8")
+    model = table.parent / "savgol.ramancam"
+    assert main(["train", str(table), "--label-col", "label", *FAST[2:], "--recipe",
+                 str(rec), "--folds", "2", "--no-compare", "--out", str(model)]) == 0
+    heavy = ("scipy.signal", "scipy.interpolate", "scipy.stats", "sklearn")
+    code = ("import sys; from ramancam.cli import main; rc = main(sys.argv[1:]); "
+            f"print('imported:', [m for m in {heavy!r} if m in sys.modules]); sys.exit(rc)")
+    src = str(Path(ramancam.__file__).resolve().parents[1])  # the ramancam under test
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (src, os.environ.get("PYTHONPATH")) if p)}
+    for argv in ([model], [model, "--json"]):
+        run = subprocess.run([sys.executable, "-c", code, "info", *map(str, argv)],
+                             capture_output=True, text=True, timeout=120, env=env)
+        assert run.returncode == 0 and run.stderr == "", run.stderr
+        assert "savgol(window_length=9, polyorder=3)" in run.stdout or "--json" in argv
+        assert run.stdout.endswith("imported: []\n"), run.stdout[-200:]
+    # the names stay where they were
+    from ramancam.preprocess import Resample, SavitzkyGolay
+
+    assert Resample.__module__ == SavitzkyGolay.__module__ == "ramancam.preprocess.transformers"

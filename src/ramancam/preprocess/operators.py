@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.interpolate import make_interp_spline
 
 __all__ = ["BLOCK_ROWS", "DROP", "MIN_SPECTRA", "apply_operator", "batching", "min_batch",
            "operator_for", "spline_operator"]
@@ -56,6 +55,7 @@ _state = {"enabled": True}
 
 @lru_cache(maxsize=16)
 def _operator(xs: bytes, grid: bytes, k: int) -> Any:
+    from scipy.interpolate import make_interp_spline  # here, as steps.py imports it
     from scipy.sparse import csr_matrix
 
     x = np.frombuffer(xs, dtype=np.float64)

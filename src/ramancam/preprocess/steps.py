@@ -15,8 +15,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.interpolate import make_interp_spline
-from scipy.signal import savgol_filter
 
 from ..errors import RamancamError
 from ..spectra import Spectra, check_axis
@@ -422,6 +420,10 @@ def _resample(X: Array, w: Array, names: list[str], *, grid: Array, outside: str
     if op is not None:
         out = apply_operator(op, X if ascending else X[:, order])
     else:
+        # imported here, as scipy.signal below: importing them took 1.9 s of ramancam info
+        # MODEL's 3.4 s on a busy 2-core machine, which only checks and prints the recipe
+        from scipy.interpolate import make_interp_spline
+
         spline = make_interp_spline(xs, (X if ascending else X[:, order]).T, k=k,
                                     check_finite=False)
         # Grid points within the tolerance of an end are evaluated at that end (its
@@ -612,6 +614,8 @@ def _savgol(X: Array, w: Array, names: list[str], *, window_length: int,
         raise RamancamError(
             f"window_length must be at most the number of points ({w.size}) of {names[0]}; "
             f"got {window_length}. Use a shorter window.")
+    from scipy.signal import savgol_filter
+
     # mode="interp" fits the edge windows instead of padding, and is symmetric, so a
     # reversed axis gives the reversed result.
     return np.asarray(savgol_filter(X, window_length, polyorder, axis=1, mode="interp"),
