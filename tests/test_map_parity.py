@@ -245,3 +245,31 @@ def test_a_map_explained_in_memory_says_what_a_cube_run_says_of_its_pixels(docto
     unknown, library, sets = counts["t"]
     assert int(unknown[0]) > 0 and unknown[1] == library[1] == str(NY * NX - 3 - 2)
     assert sets is None
+
+
+def test_a_cube_explain_counts_the_flagged_pixels_in_class_means_as_the_table(
+        doctored, tmp_path, capsys, monkeypatch):
+    # class_means.png of the map read into memory says "a: mean of 35 pixels, 2 of them
+    # flagged unknown"; the cube's said "a: mean of 35 pixels" alone (and its page "The
+    # pixels flagged unknown count", no number), beside a class table of 33 a
+    from ramancam.maps import outputs
+
+    model, table, cube = doctored
+    drawn = []
+    real = outputs.save_figure
+    monkeypatch.setattr(outputs, "save_figure",
+                        lambda fig, path: drawn.append((fig, path.name)) or real(fig, path))
+    titles, pages = {}, {}
+    for data, name in ((table, "t"), (cube, "z")):
+        drawn.clear()
+        assert main(["explain", str(model), str(data), "--method", "fc", "--out",
+                     str(tmp_path / name)]) == 0
+        fig = next(f for f, n in drawn if n == "class_means.png")
+        titles[name] = [a.get_title() for a in fig.axes if a.get_title()]
+        page = (tmp_path / name / "report.html").read_text()
+        pages[name] = re.search(r"The \d+ pixels? flagged unknown count", page)
+    capsys.readouterr()
+    assert any("flagged unknown" in t for t in titles["t"]), titles["t"]
+    assert titles["z"] == titles["t"]
+    assert pages["t"] is not None and pages["z"] is not None
+    assert pages["z"].group(0) == pages["t"].group(0)

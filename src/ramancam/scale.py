@@ -779,7 +779,7 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     """
     from .io.zarr_cube import STORE_FIX, damaged_chunk_guard, need_zarr
     from .maps.images import remove_stale, write_map_images
-    from .maps.outputs import write_map_report
+    from .maps.outputs import flagged_by_class, write_map_report
     from .maps.store import explain_outputs, missing_cells, pixel_maps, store_grid
     from .plot import shift_unit
     from .predict_report import cube_pixels, map_class_of, pixels_to_check
@@ -842,7 +842,9 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
     extra, sections = (explain_outputs(out_dir, g, grid, classes,
                                        settings.get("method", "fc"), bands=bands,
                                        spectra=spectra, progress=progress,
-                                       target=settings.get("target"))
+                                       target=settings.get("target"),
+                                       flagged=flagged_by_class(predicted, flagged,
+                                                                len(classes)))
                        if settings.get("kind") == "explain" else ([], []))
     checks = pixels_to_check(predicted, proba, classes, x, y, sets=sets, reject=reject,
                              flagged=flagged, match=read("library_match"),

@@ -36,8 +36,8 @@ from .images import (
 )
 from .images import _new_figure as new_map_figure
 
-__all__ = ["MEAN_PANELS", "check_bands", "drawn_note", "explain_sections", "out_dir_of",
-           "parse_bands",
+__all__ = ["MEAN_PANELS", "check_bands", "drawn_note", "explain_sections", "flagged_by_class",
+           "out_dir_of", "parse_bands",
            "write_band_images", "write_class_means", "write_explain_outputs",
            "write_map_report", "write_predict_outputs"]
 
@@ -435,9 +435,7 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
     # mean spectrum and mean map per predicted class
     counts = np.bincount(pred[pred >= 0], minlength=len(class_names))
     present = [i for i in range(len(class_names)) if counts[i]]
-    flags = (np.zeros(len(pred), bool) if unknown is None
-             else np.asarray(unknown, dtype=bool).ravel())
-    flagged = np.bincount(pred[flags & (pred >= 0)], minlength=len(class_names))
+    flagged = flagged_by_class(pred, unknown, len(class_names))
     means_csv, means_png = write_class_means(
         out, ax_, class_names, counts,
         {i: Xa[pred == i].mean(axis=0) for i in present},
@@ -446,14 +444,23 @@ def write_explain_outputs(out_dir: str | os.PathLike[str], grid: MapGrid,
     sections = [_map_section(grid, pred, p, class_names, info or {}, unknown),
                 *_image_sections(images, class_names, shift_unit(ax_)),
                 *explain_sections(band_paths, band_rows, means_png, method, axis=ax_,
-                                  n_predicted=len(present),
-                                  n_flagged=0 if unknown is None else int(
-                                      (np.asarray(unknown, dtype=bool) & (pred >= 0)).sum())),
+                                  n_predicted=len(present), n_flagged=int(flagged.sum())),
                 *([] if extra_section is None else [extra_section])]
     report = write_report(out / "report.html", "ramancam explain: map", sections,
                           settings=dict(info or {}))
     remove_stale(out, [*images, *band_paths])
     return [*images, *band_paths, means_csv, means_png, report]
+
+
+def flagged_by_class(pred: NDArray[np.integer[Any]], unknown: NDArray[np.bool_] | None,
+                     n_classes: int) -> NDArray[np.int64]:
+    """Pixels flagged unknown per predicted class (``pred``: class index, -1 where not
+    predicted, left out; ``unknown``: the flags, same size, or ``None``: none flagged), what
+    :func:`write_class_means` says in its panels' titles."""
+    p = np.asarray(pred).ravel()
+    flags = (np.zeros(p.size, bool) if unknown is None
+             else np.asarray(unknown, dtype=bool).ravel())
+    return np.bincount(p[flags & (p >= 0)], minlength=n_classes).astype(np.int64)
 
 
 def write_band_images(out_dir: Path, grid: MapGrid, axis: NDArray[np.float64],

@@ -665,7 +665,8 @@ def explain_outputs(out_dir: str | os.PathLike[str], store: Any, grid: MapGrid,
                     class_names: list[str], method: str, *, bands: list[float] | None = None,
                     spectra: tuple[str, Any, float] | None = None,
                     progress: Callable[[int, int], None] | None = None,
-                    target: str | None = None) -> tuple[list[Path], list[Any]]:
+                    target: str | None = None, flagged: NDArray[np.int64] | None = None
+                    ) -> tuple[list[Path], list[Any]]:
     """``class_means.csv``, ``class_means.png`` and ``band_01.png``, ... (the map's value at
     ``bands``, cm-1, across the image; default: the 3 Raman shifts with the largest mean
     |map|) of a finished explain store, and their report sections.
@@ -677,8 +678,11 @@ def explain_outputs(out_dir: str | os.PathLike[str], store: Any, grid: MapGrid,
     tile is read and prepared again for the intensity panel beside the map's, as a map in
     memory draws it; without (the cube is gone), the band images show the map's value
     alone. ``progress`` is called with the tiles read (done, total); ``target`` (the run's
-    target) names the class the maps explain in the band images. A store without the
-    sums (an explain run before 2026-12-06) gets none: returns ``([], [])``.
+    target) names the class the maps explain in the band images; ``flagged``: the pixels
+    flagged unknown per predicted class (:func:`ramancam.maps.outputs.flagged_by_class` of
+    the store's ``predicted`` and ``unknown``), said in the class means' titles and caption
+    as a map in memory says them (``None``: not said). A store without the sums (an
+    explain run before 2026-12-06) gets none: returns ``([], [])``.
     """
     from .images import nearest_index, top_bands
     from .outputs import explain_sections, write_band_images, write_class_means
@@ -695,7 +699,8 @@ def explain_outputs(out_dir: str | os.PathLike[str], store: Any, grid: MapGrid,
         return [], []
     means_csv, means_png = write_class_means(
         out, axis, class_names, counts, {i: sums[i, 0] / counts[i] for i in present},
-        {i: sums[i, 1] / counts[i] for i in present}, method, target=target)
+        {i: sums[i, 1] / counts[i] for i in present}, method, target=target,
+        flagged=None if flagged is None else {i: int(flagged[i]) for i in present})
     if bands is None:
         bands = top_bands(sums[:, 2].sum(axis=0) / counts.sum(), axis)
     js = [nearest_index(axis, b) for b in bands]
@@ -730,5 +735,6 @@ def explain_outputs(out_dir: str | os.PathLike[str], store: Any, grid: MapGrid,
                                 intensity=intensity is not None, axis=axis,
                                 n_predicted=len(present),
                                 # pixels flagged unknown count with their nearest class
-                                n_flagged=None if "unknown" in store else 0)
+                                n_flagged=(int(flagged.sum()) if flagged is not None else
+                                           None if "unknown" in store else 0))
     return [*band_paths, means_csv, means_png], sections
