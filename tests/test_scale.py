@@ -1826,31 +1826,44 @@ def test_ctrl_c_while_the_store_is_made_leaves_none(novelty_map, tmp_path, monke
         capsys.readouterr().err
 
 
-def test_a_damaged_chunk_of_a_finished_store_is_named_in_one_line(novelty_map, tmp_path,
-                                                                   capsys):
-    # a chunk cut short (a copy that stopped) ended the rerun in a 100-line zarr traceback
+def test_a_damaged_chunk_of_a_finished_tile_is_computed_again_on_resume(novelty_map,
+                                                                         tmp_path, capsys):
+    # a chunk cut short (a copy that stopped, a machine that died before the disk had it)
+    # ended the rerun in a 100-line zarr traceback, then in one line whose advice was to
+    # remove the whole store and compute every tile anew; the tile is computed again now
+    from ramancam.scale import write_images
+
     model_path, cube_path, _ = novelty_map
     out = tmp_path / "res"
+    store = out / "predictions.zarr"
     assert main(["predict", str(model_path), str(cube_path), "--out", str(out)]) == 0
-    chunk = next(p for p in (out / "predictions.zarr" / "proba").rglob("*") if p.is_file()
-                 and p.name != "zarr.json")
-    chunk.write_bytes(chunk.read_bytes()[:20])
+    want = read_results(store)
+    for chunk, keep in ((store / "proba" / "c" / "0" / "1" / "0", 20),
+                        (store / "predicted" / "c" / "1" / "2", 10)):
+        chunk.write_bytes(chunk.read_bytes()[:keep])
+    # drawn from the damaged store alone: named in one line, as before
+    (tmp_path / "img").mkdir()
+    with pytest.raises(RamancamError, match=r"must be readable; got a damaged chunk in "):
+        write_images(tmp_path / "img", store)
     capsys.readouterr()
-    assert main(["predict", str(model_path), str(cube_path), "--out", str(out)]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith(f"error: result store {out / 'predictions.zarr'} must be readable; "
-                          "got a damaged chunk in its array 'proba'") and err.count("\n") == 1
-    # its advice is no circle: resuming the finished store read the same chunk again
-    assert err.rstrip().endswith("Remove the result store and run the command again, which "
-                                 "computes every tile anew.")
-    # one of 'predicted', read first to count the classes (a traceback)
-    chunk = next(p for p in (out / "predictions.zarr" / "predicted").rglob("*")
-                 if p.is_file() and p.name != "zarr.json")
-    chunk.write_bytes(chunk.read_bytes()[:10])
-    assert main(["predict", str(model_path), str(cube_path), "--out", str(out)]) == 2
-    err = capsys.readouterr().err
-    assert "must be readable; got a damaged chunk in pixels y " in err
-    assert "of its array 'predicted'" in err and err.count("\n") == 1
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "(2 tiles, " in said and "resumed, 4 of 6 tiles were already done" in said
+    line = next(t for t in said.splitlines() if t.startswith("recomputed"))
+    assert line == ("recomputed 2 tiles recorded as done in the store whose chunk files "
+                    "cannot be read (cut short or overwritten since): tile (0, 1): 'proba'; "
+                    "tile (1, 2): 'predicted'")
+    _assert_same_results(store, want)
+    # an explain store's maps too (its band images read them: a traceback)
+    out = tmp_path / "ex"
+    assert main(["explain", str(model_path), str(cube_path), "--out", str(out)]) == 0
+    want = read_results(out / "explain.zarr")
+    chunk = out / "explain.zarr" / "maps" / "c" / "1" / "1" / "0"
+    chunk.write_bytes(chunk.read_bytes()[:30])
+    capsys.readouterr()
+    assert main(["explain", str(model_path), str(cube_path), "--out", str(out)]) == 0
+    assert ("tile (1, 1): 'maps'" in capsys.readouterr().out)
+    _assert_same_results(out / "explain.zarr", want)
 
 
 def test_an_interrupted_tiled_run_leaves_the_earlier_images_and_page_as_a_set(

@@ -18,7 +18,8 @@ as it finishes. The store records which tiles are complete (array ``done``, one 
 written after the tile's data); running the same command again resumes: finished tiles are
 skipped, a tile interrupted half-way is computed again, and so is a finished tile that lacks
 a chunk file of an array it writes (deleted since: every tile stores every chunk, also one
-holding only the fill value, so a missing one is found by listing the store's files). The
+holding only the fill value, so a missing one is found by listing the store's files) or
+whose chunk cannot be decoded (a file cut short: every finished tile's chunks read once). The
 per-tile computation is the same code in every mode, so the results do not depend on the
 number of workers.
 
@@ -238,6 +239,9 @@ class RunSummary:
     threads_before: tuple[int, ...] = ()
     #: torch threads this run computed with (per worker on Dask)
     threads: int = 1
+    #: tiles the store recorded as done with a chunk that could not be decoded (a file cut
+    #: short), computed again, each with those arrays (``maps.store.tiles_with_damaged_chunks``)
+    damaged: dict[tuple[int, int], list[str]] = field(default_factory=dict)
 
     @property
     def spectra_per_s(self) -> float:
@@ -315,6 +319,7 @@ def _check_job(job: MapJob, classes: list[str]) -> None:
 
 
 def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
+                                         dict[tuple[int, int], list[str]],
                                          dict[tuple[int, int], list[str]], dict[str, str],
                                          dict[str, str]]:
     """Create the output store, or open it to resume a run with the same settings.
@@ -328,6 +333,9 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
     lacking : dict of (ty, tx) to list of str
         Tiles recorded as done that lack a chunk of an array they write (a chunk file
         deleted), with those arrays: their ``done`` flag is cleared, so they are in ``todo``.
+    damaged : dict of (int, int) to list of str
+        Tiles recorded as done with a chunk that cannot be decoded (a file cut short), with
+        those arrays (:func:`ramancam.maps.store.tiles_with_damaged_chunks`): in ``todo`` too.
     rewritten : dict of str to str
         The arrays written once when the store was made (``grid``, ``x``, ``y``:
         :data:`ramancam.maps.store.ONCE`) that a resume found missing or damaged, with what
@@ -357,6 +365,7 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
         remake_arrays,
         result_arrays,
         tiles_lacking_chunks,
+        tiles_with_damaged_chunks,
         write_once,
     )
 
@@ -429,13 +438,17 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
         lacking = tiles_lacking_chunks(g, done)
         for ty, tx in lacking:
             g["done"][ty, tx] = done[ty, tx] = 0
+        # and one whose chunk file cannot be decoded (cut short): every chunk read once
+        damaged = tiles_with_damaged_chunks(g, done)
+        for ty, tx in damaged:
+            g["done"][ty, tx] = done[ty, tx] = 0
         meta = dict(g.attrs["ramancam"])
-        if lacking or remade or meta.get(ARRAYS) != listed:
+        if lacking or damaged or remade or meta.get(ARRAYS) != listed:
             g.attrs["ramancam"] = {**meta, ARRAYS: listed,
                                    "complete": bool(meta.get("complete")) and not (
-                                       lacking or remade)}
+                                       lacking or damaged or remade)}
         todo = [(int(ty), int(tx)) for ty, tx in np.argwhere(done == 0)]
-        return g, todo, done.size, lacking, rewritten, remade
+        return g, todo, done.size, lacking, damaged, rewritten, remade
     parent = out.resolve().parent
     if not parent.is_dir():
         if not parent.parent.is_dir():
@@ -458,7 +471,7 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
                            "ramancam_version": __version__, "settings": settings,
                            "class_names": classes, "complete": False, "novelty": novelty,
                            EVERY_CHUNK: True, ARRAYS: listed}
-    return g, list(cube.tiles()), cube.n_tiles[0] * cube.n_tiles[1], {}, {}, {}
+    return g, list(cube.tiles()), cube.n_tiles[0] * cube.n_tiles[1], {}, {}, {}, {}
 
 
 @lru_cache(maxsize=8)
@@ -668,7 +681,7 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
                                                   "processes, e.g. --workers 2.")
     job = MapJob(**{**asdict(job), "model": str(Path(job.model).resolve()),
                     "cube": str(Path(job.cube).resolve()), "out": str(Path(job.out).resolve())})
-    store, todo, n_tiles, lacking, rewritten, remade = prepare_output(job)
+    store, todo, n_tiles, lacking, damaged, rewritten, remade = prepare_output(job)
     import torch
 
     from .io.zarr_cube import open_cube
@@ -743,7 +756,7 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
     del cube
     return RunSummary(Path(job.out), n_tiles, skipped, len(todo), n_spectra, seconds, rss,
                       cpu, n_unknown, n_pixels, n_agree, n_refused, shifts, sizes, per_class,
-                      lacking, rewritten, remade, before, threads)
+                      lacking, rewritten, remade, before, threads, damaged)
 
 
 #: Maps up to this many pixels get class/confidence/probability images (the arrays are read

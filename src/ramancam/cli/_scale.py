@@ -183,15 +183,32 @@ def _drop_unstarted(store: Path) -> None:
         remove_store(store)  # what zarr's I/O thread still wrote for it goes too
 
 
+def _tiles_named(tiles: dict[tuple[int, int], list[str]], said: str) -> str:
+    """The first 3 of ``tiles`` (tile to arrays), each ``tile (ty, tx)`` then ``said`` and its
+    arrays, and how many more."""
+    n = len(tiles)
+    named = [f"tile ({ty}, {tx}){said}{', '.join(repr(a) for a in arrays)}"
+             for (ty, tx), arrays in sorted(tiles.items())[:3]]
+    return "; ".join(named) + (f"; and {n - 3} more" if n > 3 else "")
+
+
 def recomputed_line(lacking: dict[tuple[int, int], list[str]]) -> str:
     """The line on the tiles recorded as done that a resumed run computed again, because a
     chunk file of theirs was missing (:func:`ramancam.maps.store.tiles_lacking_chunks`)."""
     n = len(lacking)
-    named = [f"tile ({ty}, {tx}) lacked {', '.join(repr(a) for a in arrays)}"
-             for (ty, tx), arrays in sorted(lacking.items())[:3]]
     return (f"recomputed {n} tile{'' if n == 1 else 's'} recorded as done in the store but "
             "missing chunk files (deleted or lost since; their pixels read as never "
-            f"computed): {'; '.join(named)}" + (f"; and {n - 3} more" if n > 3 else ""))
+            f"computed): {_tiles_named(lacking, ' lacked ')}")
+
+
+def damaged_line(damaged: dict[tuple[int, int], list[str]]) -> str:
+    """The line on the tiles recorded as done that a resumed run computed again, because a
+    chunk file of theirs could not be decoded
+    (:func:`ramancam.maps.store.tiles_with_damaged_chunks`)."""
+    n = len(damaged)
+    return (f"recomputed {n} tile{'' if n == 1 else 's'} recorded as done in the store whose "
+            "chunk files cannot be read (cut short or overwritten since): "
+            f"{_tiles_named(damaged, ': ')}")
 
 
 def rewritten_line(rewritten: dict[str, str]) -> str:
@@ -267,6 +284,8 @@ def _finish(args: argparse.Namespace, job: MapJob, summary: Any) -> int:
         print(remade_line(summary.remade))
     if summary.recomputed:
         print(recomputed_line(summary.recomputed))
+    if summary.damaged:
+        print(damaged_line(summary.damaged))
     if summary.rewritten:
         print(rewritten_line(summary.rewritten))
     if summary.threads_before:
