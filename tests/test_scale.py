@@ -1544,20 +1544,27 @@ def test_info_on_the_out_folder_of_a_tiled_run_describes_its_store(novelty_map, 
 
 
 def test_local_workers_leave_ctrl_c_to_this_process():
-    # each worker printed its own KeyboardInterrupt traceback on Ctrl-C, pages of them
+    # each worker printed its own KeyboardInterrupt traceback on Ctrl-C, pages of them; a
+    # second cluster of the same process too (its threads are not the first one's)
+    import os
     import signal
+    import time
 
     from ramancam.scale import _local_cluster, _need_dask
 
     before = signal.getsignal(signal.SIGINT)
-    cluster = _local_cluster(1, 1, True)
-    try:
-        assert signal.getsignal(signal.SIGINT) is before  # this process still stops on it
-        with _need_dask().Client(cluster) as client:
-            got = client.run(lambda: signal.getsignal(signal.SIGINT) == signal.SIG_IGN)
-        assert list(got.values()) == [True]
-    finally:
-        cluster.close()
+    for _ in range(2):
+        cluster = _local_cluster(1, 1, True)
+        try:
+            assert signal.getsignal(signal.SIGINT) is before  # this process still stops on it
+            assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+            with _need_dask().Client(cluster) as client:
+                (pid,) = client.run(os.getpid).values()
+                os.kill(pid, signal.SIGINT)  # Ctrl-C reaches every process of the terminal
+                time.sleep(0.5)
+                assert list(client.run(os.getpid).values()) == [pid]  # unmoved
+        finally:
+            cluster.close()
 
 
 def test_a_damaged_chunk_is_named_in_one_line(small_map, tmp_path, capsys):
@@ -1792,6 +1799,48 @@ def test_a_model_or_cube_replaced_during_a_tiled_run_stops_it(novelty_map, tmp_p
     monkeypatch.setattr(scale, "run_tile", rewriting)
     assert main(["predict", str(model), str(cube), "--out", str(tmp_path / "res2")]) == 2
     assert "the cube must stay the one the run began with" in capsys.readouterr().err
+
+
+def test_ctrl_c_while_the_local_cluster_starts_ends_the_run(novelty_map, tmp_path,
+                                                            monkeypatch, capsys):
+    # Ctrl-C was ignored while the workers started (so that they would not inherit Python's
+    # handler): pressed then, it was lost and the run went on to its end, status 0
+    import os
+    import signal
+
+    dd = pytest.importorskip("dask.distributed")
+    import psutil
+
+    import ramancam.scale as scale
+
+    real, started, pids = dd.LocalCluster, [], []
+
+    def pressed(*a, **k):  # Ctrl-C comes while the cluster starts
+        os.kill(os.getpid(), signal.SIGINT)
+        started.append(real(*a, **k))
+        pids.extend(w.process.pid for w in started[-1].workers.values())
+        return started[-1]
+
+    monkeypatch.setattr(dd, "LocalCluster", pressed)
+    model_path, cube_path, _ = novelty_map
+    out = tmp_path / "res"
+    capsys.readouterr()
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(out),
+                 "--workers", "1"]) == 130
+    assert capsys.readouterr().err == "error: interrupted\n"
+    assert not out.exists()  # the store this run made, no tile done: removed
+    assert started[0].status.name == "closed" and len(pids) == 1  # its worker shut down
+    assert not psutil.pid_exists(pids[0]) or psutil.Process(pids[0]).status() == "zombie"
+    # a run to resume keeps its store (and its tiles) as it was
+    _, tile = _stop_after(monkeypatch, 2)
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(out)]) == 130
+    monkeypatch.setattr(scale, "run_tile", tile)
+    capsys.readouterr()
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(out),
+                 "--workers", "1"]) == 130
+    assert capsys.readouterr().err == ("the tiles done are kept in the store: run the same "
+                                       "command again to resume\nerror: interrupted\n")
+    assert int(np.asarray(read_results(out / "predictions.zarr")["done"]).sum()) == 2
 
 
 def test_ctrl_c_while_the_store_is_made_leaves_none(novelty_map, tmp_path, monkeypatch,

@@ -79,6 +79,8 @@ from numpy.typing import NDArray
 
 from .errors import RamancamError
 from .maps.agreement import agreement  # public here since it was written here
+from .maps.cluster import local_cluster as _local_cluster
+from .maps.cluster import need_dask as _need_dask
 from .maps.lock import claimed
 from .maps.store import STORE_VERSION, count_finished, finished_shifts
 from .spectra import Spectra
@@ -89,16 +91,6 @@ __all__ = ["IMAGE_LIMIT", "OUTPUT_FORMAT", "MapJob", "RunSummary", "agreement", 
 OUTPUT_FORMAT = "ramancam-map-results"
 OUTPUT_VERSION = STORE_VERSION  # raised when a tile's numbers change meaning (maps.store)
 KINDS = ("predict", "explain")
-
-
-def _need_dask() -> Any:
-    try:
-        import dask.distributed as dd
-    except ImportError:
-        raise RamancamError(
-            "dask.distributed must be installed for --workers/--scheduler; got ImportError. "
-            "Install the maps extra: pip install 'ramancam[maps]'") from None
-    return dd
 
 
 @dataclass(frozen=True)
@@ -610,43 +602,6 @@ def peak_rss_mb() -> float:
 def cpu_seconds() -> float:
     """CPU time (user + system) of this process so far, in seconds."""
     return time.process_time()
-
-
-def _local_cluster(workers: int, threads: int, processes: bool) -> Any:
-    import logging
-    import signal
-    import threading
-
-    dd = _need_dask()
-    # Worker processes started while Ctrl-C is ignored keep ignoring it (Python leaves an
-    # inherited SIG_IGN alone): this process alone stops on it and closes the cluster; each
-    # worker printed its own KeyboardInterrupt traceback, pages of them. (Signals can only be
-    # set from the main thread.) Logs: a tile's error reaches this process, which names it
-    # in one line; the workers' own "Compute Failed" log and traceback (level ERROR) came
-    # before it, so only CRITICAL messages are let through.
-    # Environment: Dask's nanny writes the workers' environment (one BLAS thread,
-    # PYTHONHASHSEED, ...) into this process's os.environ before it spawns them, and leaves
-    # it there: a notebook's later subprocesses ran with one thread. Put back once started.
-    quiet = processes and threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if quiet else None
-    environ = dict(os.environ)
-    try:
-        return dd.LocalCluster(n_workers=workers, threads_per_worker=threads,
-                               processes=processes, dashboard_address=":0",
-                               silence_logs=logging.CRITICAL)
-    finally:
-        if quiet:
-            signal.signal(signal.SIGINT, previous)
-        _restore_environ(environ)
-
-
-def _restore_environ(environ: dict[str, str]) -> None:
-    """Put ``os.environ`` back as it was (``environ``, a copy taken before)."""
-    for key in [k for k in os.environ if k not in environ]:
-        del os.environ[key]
-    for key, value in environ.items():
-        if os.environ.get(key) != value:
-            os.environ[key] = value
 
 
 @claimed  # one run at a time on a store: its lock file, for the whole run
