@@ -639,8 +639,6 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
     store, todo, n_tiles, lacking, damaged, rewritten, remade = prepare_output(job)
     import torch
 
-    from .io.zarr_cube import open_cube
-
     # the thread counts the store's tiles were computed with (workers: --threads each)
     threads = job.threads if workers or scheduler else torch.get_num_threads()
     earlier = tuple(int(t) for t in store.attrs["ramancam"].get("threads", []))
@@ -651,7 +649,6 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
                                        "threads": sorted({*earlier, threads})}
     before = earlier if todo and len(todo) < n_tiles and set(earlier) - {threads} else ()
 
-    cube = open_cube(job.cube)
     skipped = n_tiles - len(todo)
     n_done = skipped
     n_spectra = 0
@@ -708,7 +705,6 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
     n_unknown, n_pixels, n_agree, n_refused, sizes, per_class = count_finished(store, done)
     shifts = finished_shifts(store, done)
     _open_store.cache_clear()
-    del cube
     return RunSummary(Path(job.out), n_tiles, skipped, len(todo), n_spectra, seconds, rss,
                       cpu, n_unknown, n_pixels, n_agree, n_refused, shifts, sizes, per_class,
                       lacking, rewritten, remade, before, threads, damaged)
