@@ -479,3 +479,41 @@ def test_an_empty_vendor_file_is_called_empty_not_damaged(tmp_path, name):
     with pytest.raises(RamancamError, match=rf"file .*{name} must be a valid .* file; got an "
                                             r"empty file \(0 bytes\)\. Check that the right"):
         read(tmp_path / name)
+
+
+def _unlistable(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """``folder`` as one without read permission is listed (root reads any folder)."""
+    import errno
+    import os
+
+    real = os.scandir
+
+    def scandir(path: object = ".") -> object:
+        if os.path.abspath(os.fspath(path)) == os.path.abspath(folder):  # type: ignore[arg-type]
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))  # type: ignore[arg-type]
+        return real(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+@pytest.mark.parametrize("labels_from", ["folder", None])
+def test_a_folder_that_cannot_be_listed_is_named_not_skipped(tmp_path, monkeypatch,
+                                                              labels_from):
+    # a class folder os.walk could not list was left out without a word: its class was
+    # missing from training (20 spectra, 2 classes, exit 0)
+    for cls in ("A", "B"):
+        (tmp_path / cls).mkdir()
+        (tmp_path / cls / "s1.txt").write_text("1\t2\n2\t3\n")
+    _unlistable(monkeypatch, tmp_path / "B")
+    with pytest.raises(RamancamError, match=(
+            r"folder '.*B' \(in the folder read, '.*'\) must be readable to list its files; "
+            r"got Permission denied, and the set would lack its spectra\. Give read and search "
+            r"permission \(chmod u\+rx .*B\), or move it out of")) as e:
+        read_folder(tmp_path, labels_from=labels_from)
+    _one_line(e)
+    # the folder itself: its files were called misnamed ('rename text spectra to .txt')
+    _unlistable(monkeypatch, tmp_path)
+    with pytest.raises(RamancamError, match=(
+            r"folder '.*' must be readable to list its files; got Permission denied\.")) as e:
+        read(tmp_path)
+    assert "rename" not in _one_line(e)

@@ -28,9 +28,12 @@ before it can be stacked into a matrix.
 from __future__ import annotations
 
 import csv
+import errno
+import functools
 import io
 import os
 import re
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 
@@ -324,7 +327,8 @@ def _walk(root: Path) -> list[Path]:
     links: list[Path] = [root]
     while links:  # root, then each link to a folder, its own links after it
         start = links.pop(0)
-        for top, dirs, names in os.walk(start):  # links to folders listed, not entered
+        # a folder that cannot be listed was skipped without a word: its class was lost
+        for top, dirs, names in os.walk(start, onerror=functools.partial(_unlisted, root)):
             real = os.path.realpath(top)
             if real in seen:
                 dirs[:] = []
@@ -346,6 +350,20 @@ def _walk(root: Path) -> list[Path]:
             f"folder read already, so {its} files are read once, under that folder's own "
             f"name: {first_of(sorted(twice), 3)}."), stacklevel=4)
     return out
+
+
+def _unlisted(root: Path, exc: OSError) -> None:
+    """Refuse the folder read when ``os.walk`` could not list one of its folders (``exc``):
+    its spectra, and with ``--labels-from folder`` their class, would be missing."""
+    folder = str(exc.filename if exc.filename is not None else root)
+    sub = os.path.realpath(folder) != os.path.realpath(root)
+    fix = (f"Give read and search permission (chmod u+rx {shlex.quote(folder)})"
+           if exc.errno in (errno.EACCES, errno.EPERM) else "Check the folder and its disk")
+    raise RamancamError(
+        f"folder {folder!r}" + (f" (in the folder read, {str(root)!r})" if sub else "")
+        + f" must be readable to list its files; got {exc.strerror or exc}"
+        + (", and the set would lack its spectra" if sub else "") + f". {fix}"
+        + (f", or move it out of {str(root)!r}." if sub else ".")) from None
 
 
 def _pattern_parts(root: Path, pattern: str) -> tuple[list[str], bool]:
