@@ -704,6 +704,87 @@ def test_atomic_write_errors(tmp_path):
             pass
 
 
+def _replace_refused(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """``os.replace`` onto a file called ``name`` fails as for an immutable file."""
+    import errno
+
+    real = os.replace
+
+    def replace(src: object, dst: object, *args: object, **kw: object) -> None:
+        if Path(os.fspath(dst)).name == name:  # type: ignore[arg-type]
+            raise PermissionError(errno.EPERM, "Operation not permitted", os.fspath(src),  # type: ignore[arg-type]
+                                  None, os.fspath(dst))  # type: ignore[arg-type]
+        real(src, dst, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
+def test_a_group_that_cannot_put_a_file_in_place_changes_none(tmp_path, monkeypatch):
+    # the report could not be replaced: the model already was (two runs mixed), the new
+    # report's temp file (255 KB) stayed, and the message named it
+    from ramancam.io._atomic import atomic_group, atomic_remove
+
+    (tmp_path / "m.bin").write_bytes(b"old model")
+    (tmp_path / "link.bin").hardlink_to(tmp_path / "m.bin")
+    (tmp_path / "old.png").write_bytes(b"old figure")
+    (tmp_path / "r.html").write_text("old report")
+    _replace_refused(monkeypatch, "r.html")
+    with pytest.raises(RamancamError, match=(
+            rf"^{re.escape(repr(str(tmp_path / 'r.html')))} could not be replaced: Operation "
+            r"not permitted; no output was changed \(the earlier files are as they were\) "
+            r"and nothing was left behind\. Check .*permissions.*chattr -i.*elsewhere\.$")):
+        with atomic_group():
+            with atomic_write(tmp_path / "m.bin", "wb") as fh:
+                fh.write(b"new model")
+            with atomic_write(tmp_path / "fig.png", "wb") as fh:
+                fh.write(b"new figure")
+            atomic_remove(tmp_path / "old.png")
+            with atomic_write(tmp_path / "r.html") as fh:
+                fh.write("new report")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.bin", "m.bin", "old.png",
+                                                          "r.html"]
+    assert (tmp_path / "m.bin").read_bytes() == b"old model"
+    assert os.path.samefile(tmp_path / "m.bin", tmp_path / "link.bin")  # the same file back
+    assert (tmp_path / "old.png").read_bytes() == b"old figure"
+    assert (tmp_path / "r.html").read_text() == "old report"
+    # alone: the message named the hidden temp file ('.r.html.<host>-<pid>.<random>.tmp')
+    with pytest.raises(RamancamError, match=(
+            rf"^{re.escape(repr(str(tmp_path / 'r.html')))} could not be replaced: Operation "
+            r"not permitted; nothing was left behind\. Check")):
+        with atomic_write(tmp_path / "r.html") as fh:
+            fh.write("new report")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.bin", "m.bin", "old.png",
+                                                          "r.html"]
+    # a Ctrl-C between two renames: none of them either
+    def interrupted(src: object, dst: object) -> None:
+        if Path(os.fspath(dst)).name == "r.html" and not cut:  # type: ignore[arg-type]
+            cut.append(dst)
+            raise KeyboardInterrupt
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.undo()
+    real_replace, cut = os.replace, []
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt), atomic_group():
+        with atomic_write(tmp_path / "m.bin", "wb") as fh:
+            fh.write(b"new model")
+        with atomic_write(tmp_path / "r.html") as fh:
+            fh.write("new report")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.bin", "m.bin", "old.png",
+                                                          "r.html"]
+    assert (tmp_path / "m.bin").read_bytes() == b"old model"
+    monkeypatch.undo()
+    with atomic_group():  # and when all goes well, no earlier file is left aside
+        with atomic_write(tmp_path / "m.bin", "wb") as fh:
+            fh.write(b"new model")
+        atomic_remove(tmp_path / "old.png")
+        with atomic_write(tmp_path / "r.html") as fh:
+            fh.write("new report")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.bin", "m.bin", "r.html"]
+    assert (tmp_path / "m.bin").read_bytes() == b"new model"
+    assert (tmp_path / "link.bin").read_bytes() == b"old model"  # a hard link keeps the old
+
+
 # ------------------------------------------------------------- describe, example
 def test_describe_common_and_ragged():
     s = Spectra(np.ones((2, 4)), [1.0, 2.0, 4.0, 5.0], labels=["a", "b"], sources=["f", "f"])

@@ -15,7 +15,7 @@ import socket
 import stat
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -111,11 +111,102 @@ def atomic_group() -> Iterator[None]:
         raise
     finally:
         _GROUP.reset(token)
-    for tmp, target in pending:
-        if tmp == target:  # atomic_remove's: the earlier run's file goes with the group
-            target.unlink(missing_ok=True)
-        else:
-            os.replace(tmp, target)
+    _commit(pending)
+
+
+def _commit(pending: list[tuple[Path, Path]]) -> None:
+    """Put the files of a group in place (``(temp file, target)``; ``tmp == target``: an
+    earlier run's file to remove), all or none: each earlier file is kept aside under a
+    hidden name until every rename has succeeded. A rename that failed (an immutable file,
+    a folder without write permission) left the files renamed before it beside the earlier
+    run's others, and the temp files of those after it; now those done are undone (each
+    target gets its earlier file back, or none where it had none), every temp file is
+    removed and the failure is said by the file's own name."""
+    done: list[tuple[Path, Path | None]] = []  # (target, its earlier file kept aside)
+    try:
+        for tmp, target in pending:
+            remove = tmp == target
+            aside = _aside(target)
+            if aside is None and remove:
+                continue
+            done.append((target, aside))  # before the rename: undone even if cut short
+            try:
+                if remove:
+                    os.replace(target, cast(Path, aside))
+                else:
+                    if aside is not None:  # the target stays in place until replaced
+                        _keep_copy(target, aside)
+                    os.replace(tmp, target)
+            except OSError as exc:
+                done.pop()
+                if aside is not None and not remove:
+                    aside.unlink(missing_ok=True)
+                raise _not_in_place(target, exc, "removed" if remove else "replaced",
+                                    group=True) from None
+    except BaseException:  # also a Ctrl-C between two renames: none of them
+        for tmp, target in pending:
+            if tmp != target:
+                tmp.unlink(missing_ok=True)
+        _undo(done)
+        raise
+    for _, aside in done:
+        if aside is not None:
+            aside.unlink(missing_ok=True)
+
+
+def _aside(target: Path) -> Path | None:
+    """A free hidden name beside ``target`` for its earlier file (:func:`temp_prefix`, so
+    that a killed run's is swept), or ``None`` when there is no file at ``target``."""
+    if not os.path.lexists(target):
+        return None
+    while True:
+        aside = target.with_name(f"{temp_prefix(target.name)}{os.urandom(4).hex()}.old")
+        if not os.path.lexists(aside):
+            return aside
+
+
+def _keep_copy(target: Path, aside: Path) -> None:
+    """Keep the file at ``target`` as ``aside`` too: a hard link (the same file, nothing
+    copied), or a copy where the file system has none."""
+    try:
+        os.link(target, aside)
+    except OSError:
+        shutil.copy2(target, aside)
+
+
+def _undo(done: list[tuple[Path, Path | None]]) -> None:
+    """Give the targets of ``done`` their earlier files back, last first (best effort: a
+    failure here must not hide the one being said)."""
+    for target, aside in reversed(done):
+        try:
+            if aside is None:
+                target.unlink(missing_ok=True)
+            else:
+                os.replace(aside, target)
+        except OSError:
+            pass
+        if aside is not None:  # a hard link of the target itself is not renamed: removed
+            with suppress(OSError):
+                aside.unlink(missing_ok=True)
+    done.clear()
+
+
+def _not_in_place(target: Path, exc: OSError, action: str, *, group: bool) -> RamancamError:
+    """The error for an output that could not be ``action`` (``replaced``, ``removed``) at
+    the end of its write: by its own name (the message named the hidden temp file), the
+    cause and what to do."""
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        fix = ("Check the file's and its folder's permissions (an immutable file: "
+               "lsattr, chattr -i), or write elsewhere.")
+    elif exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        fix = "Free space, or write elsewhere."
+    else:
+        fix = "Check the file and its folder, or write elsewhere."
+    kept = ("no output was changed (the earlier files are as they were) and "
+            if group else "")
+    return RamancamError(
+        f"{str(_shown(target))!r} could not be {action}: {exc.strerror or exc}; {kept}"
+        f"nothing was left behind. {fix}")
 
 
 def atomic_remove(path: str | os.PathLike[str]) -> None:
@@ -348,7 +439,11 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, gzip: bool = 
         os.chmod(tmp, _permissions(target))
         commit_allowed()
         if (pending := _GROUP.get()) is None:
-            os.replace(tmp, target)
+            try:
+                os.replace(tmp, target)
+            except OSError as exc:
+                tmp.unlink(missing_ok=True)
+                raise _not_in_place(target, exc, "replaced", group=False) from None
         else:  # put in place with the group's other files (atomic_group)
             pending.append((tmp, target))
     except BaseException as exc:
