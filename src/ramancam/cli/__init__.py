@@ -169,6 +169,7 @@ def _main(argv: Sequence[str] | None) -> int:
         os.environ.setdefault("MPLBACKEND", "Agg")
     import matplotlib
 
+    from ._failures import memory_line  # now: no import once memory ran out
     from ._outputs import new_folders_done, said_once_in_place
     from ._stdin import spooled, stdin_input
 
@@ -199,21 +200,18 @@ def _main(argv: Sequence[str] | None) -> int:
         if leave is not None:  # and keep the exit-time flush of stdout from failing again
             leave(exc)
         return 141  # 128 + SIGPIPE, what a shell reports for a program a pipe cut short
-    except MemoryError:
+    except (RamancamError, ValueError, TypeError, OSError, MemoryError, RuntimeError,
+            ImportError) as exc:
         if os.environ.get("RAMANCAM_DEBUG"):
             raise
-        print("error: not enough memory for this input, which was read whole. Write a large "
-              "map as a Zarr cube ('ramancam convert MAP OUT.zarr', which copies WDF files, "
-              "long exports and map tables tile by tile) and run predict or explain on the "
-              "cube; split other sets into smaller files.", file=sys.stderr)
-        return 2
-    except (RamancamError, ValueError, TypeError, OSError) as exc:
-        if os.environ.get("RAMANCAM_DEBUG"):
-            raise
-        text = (getattr(exc, "cli", None) or str(exc)).strip()
-        msg = text.splitlines()[0] if text else type(exc).__name__
-        if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in msg:
-            msg = f"{exc.filename}: {msg}"
+        msg = memory_line(exc, args)  # out of memory (torch's allocator too): in words
+        if msg is None:
+            if not isinstance(exc, (RamancamError, ValueError, TypeError, OSError)):
+                raise  # a bug: its traceback
+            text = (getattr(exc, "cli", None) or str(exc)).strip()
+            msg = text.splitlines()[0] if text else type(exc).__name__
+            if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in msg:
+                msg = f"{exc.filename}: {msg}"
         print(f"error: {spooled.plain(msg)}", file=sys.stderr)
         return 2
     finally:
