@@ -95,6 +95,35 @@ def test_bad_standard_input_is_one_line_naming_standard_input(model_file, monkey
     assert "which is closed" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("code", "cause", "also"), [
+    (28, "No space left on device", ""),
+    (27, "File too large", ", raise the file size limit (ulimit -f)")])
+def test_a_full_temporary_folder_is_named_with_the_fix(peaks_file, model_file, tmp_path,
+                                                       monkeypatch, capsys, code, cause,
+                                                       also):
+    # 'error: [Errno 28] No space left on device': which disk, and why write at all?
+    import os
+    import shutil
+
+    small = tmp_path / "small"
+    small.mkdir()
+    monkeypatch.setenv("TMPDIR", str(small))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # TMPDIR read anew
+
+    def full(src, dst, length=0):
+        dst.write(src.read(100))
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(shutil, "copyfileobj", full)
+    monkeypatch.setattr(sys, "stdin", _Pipe(peaks_file.read_bytes()))
+    assert main(["predict", str(model_file), "-", "--out", str(tmp_path / "o.csv")]) == 2
+    assert capsys.readouterr().err == (
+        f"error: input '-' is copied to a temporary file in {str(small)!r} (TMPDIR), which "
+        f"must have room for it; got {cause}. Set TMPDIR to a folder on a disk with "
+        f"room{also}, or give the file's path instead of '-'.\n")
+    assert list(small.iterdir()) == [] and not (tmp_path / "o.csv").exists()
+
+
 def test_a_real_pipe_into_a_separate_process(peaks_file, model_file, tmp_path):
     run = subprocess.run(
         [sys.executable, "-m", "ramancam", "predict", str(model_file), "-", "--out",

@@ -72,6 +72,38 @@ def shown_as(path: Any) -> str:
 
 
 @contextlib.contextmanager
+def _spool_folder() -> Iterator[str]:
+    """A private temporary folder for the copy of standard input, removed afterwards."""
+    try:
+        made = tempfile.TemporaryDirectory(prefix="ramancam-stdin-")
+    except OSError as exc:
+        raise _no_room(exc) from None
+    with made as folder:
+        yield folder
+
+
+def _no_room(exc: OSError) -> RamancamError:
+    """The error for a copy of standard input that could not be written (``exc``)."""
+    import errno
+    import os
+
+    try:
+        folder = tempfile.gettempdir()
+    except OSError:  # none usable: TMPDIR's, or the system's
+        folder = os.environ.get("TMPDIR") or "/tmp"
+    tmpdir = os.environ.get("TMPDIR")
+    where = (f"{folder!r} (TMPDIR)" if tmpdir and os.path.abspath(tmpdir) == folder else
+             f"the temporary folder {folder!r} (TMPDIR names another)")
+    if not tmpdir:
+        where = f"the temporary folder {folder!r}"
+    limit = ", raise the file size limit (ulimit -f)" if exc.errno == errno.EFBIG else ""
+    return RamancamError(
+        f"input '-' is copied to a temporary file in {where}, which must have room for it; "
+        f"got {exc.strerror or exc}. Set TMPDIR to a folder on a disk with room{limit}, or "
+        "give the file's path instead of '-'.")
+
+
+@contextlib.contextmanager
 def stdin_input(args: argparse.Namespace, stream: Any = None) -> Iterator[None]:
     """Copy standard input to a temporary file when the command's input is ``-``, put that
     file's path in ``args`` for the command's run, and remove it afterwards."""
@@ -89,10 +121,13 @@ def stdin_input(args: argparse.Namespace, stream: Any = None) -> Iterator[None]:
             "input '-' reads the spectra from standard input, which is a terminal; pipe a "
             "file in (cat FILE | ramancam ... -) or give the file's path")
     source = getattr(stream, "buffer", stream)
-    with tempfile.TemporaryDirectory(prefix="ramancam-stdin-") as folder:
+    with _spool_folder() as folder:
         tmp = Path(folder) / "stdin.part"
-        with tmp.open("wb") as fh:
-            shutil.copyfileobj(source, fh, 1 << 20)
+        try:
+            with tmp.open("wb") as fh:
+                shutil.copyfileobj(source, fh, 1 << 20)
+        except OSError as exc:  # a full or size-limited TMPDIR: the raw text named no file
+            raise _no_room(exc) from None
         with tmp.open("rb") as fh:
             head = fh.read(64)
         if not head:
