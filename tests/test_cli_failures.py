@@ -3,6 +3,9 @@ refused (cli/_failures.py): the cause in words and a fix that fits the command."
 
 from __future__ import annotations
 
+import errno
+from pathlib import Path
+
 import pytest
 
 from _toy_sets import FAST, fast_model, peaks_table
@@ -95,3 +98,74 @@ def test_a_library_that_cannot_be_mapped_is_said_as_memory(peaks_file, monkeypat
         "libraries ramancam loads. Raise the limit (ulimit -v unlimited) or run where more "
         "memory is free.")
 
+
+def _refuse_open(monkeypatch: pytest.MonkeyPatch, ending: str, code: int) -> None:
+    """Opening a file whose path ends in ``ending`` fails with ``code`` (root opens any)."""
+    import builtins
+    import io
+    import os
+
+    real_open, real_os_open = builtins.open, os.open
+
+    def check(file: object) -> None:
+        if isinstance(file, (str, bytes, os.PathLike)) and os.fsdecode(file).endswith(ending):
+            raise OSError(code, os.strerror(code), os.fsdecode(file))
+
+    def fopen(file, *args, **kwargs):
+        check(file)
+        return real_open(file, *args, **kwargs)
+
+    def fos_open(file, *args, **kwargs):
+        check(file)
+        return real_os_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", fopen)
+    monkeypatch.setattr(io, "open", fopen)
+    monkeypatch.setattr(os, "open", fos_open)
+
+
+def test_a_file_that_cannot_be_read_is_named_with_the_cause_and_fix(
+        peaks_file, model_file, tmp_path, monkeypatch, capsys):
+    # '[Errno 13] Permission denied: ...': no fix, and a folder read stopped without a word
+    fold = tmp_path / "fold"
+    for cls in ("A", "B"):
+        (fold / cls).mkdir(parents=True)
+        for i in range(2):
+            (fold / cls / f"s{i}.txt").write_text("400 1\n401 2\n402 3\n")
+    with monkeypatch.context() as m:
+        _refuse_open(m, "s1.txt", errno.EACCES)
+        assert main(["info", str(fold)]) == 2
+    bad = fold / "A" / "s1.txt"
+    assert _one_line(capsys) == (
+        f"error: {str(bad)!r} could not be read: permission denied; the folder read, "
+        f"{str(fold)!r}, stopped there. Give yourself read permission (ls -l, chmod u+r) or "
+        "copy it where you can read it.")
+    with monkeypatch.context() as m:
+        _refuse_open(m, "peaks.ramancam", errno.EACCES)
+        assert main(["predict", str(model_file), str(peaks_file), "--out",
+                     str(tmp_path / "p.csv")]) == 2
+    assert _one_line(capsys) == (
+        f"error: {str(model_file)!r} could not be read: permission denied. Give yourself read "
+        "permission (ls -l, chmod u+r) or copy it where you can read it.")
+    with monkeypatch.context() as m:
+        _refuse_open(m, "peaks.csv", errno.EIO)
+        assert main(["info", str(peaks_file)]) == 2
+    assert _one_line(capsys) == (
+        f"error: {str(peaks_file)!r} could not be read: an input/output error (a failing disk "
+        "or a lost network file system). Check the disk, or copy the file to another.")
+
+
+def test_names_and_paths_too_long_say_which_limit(tmp_path, monkeypatch, capsys):
+    # '[Errno 36] File name too long: ...' for a 300-byte name and a path over PATH_MAX alike
+    monkeypatch.chdir(tmp_path)
+    name = "x" * 300 + ".csv"
+    assert main(["simulate", "peaks", "--out", name]) == 2
+    assert _one_line(capsys) == (
+        f"error: '{name[:60]}...{name[-50:]}' could not be written: a name in it has 304 "
+        "bytes, more than the 255 a file system allows. Use a shorter name.")
+    deep = "/".join(["d" * 250] * 20) + "/x.csv"
+    assert main(["info", deep]) == 2
+    err = _one_line(capsys)
+    assert err.startswith(f"error: '{deep[:60]}...") and " could not be read: its path has " \
+        in err and "bytes, more than the 4096 the system allows. Use a shorter path" in err
+    assert not list(Path(tmp_path).iterdir())

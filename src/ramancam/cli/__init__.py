@@ -169,7 +169,7 @@ def _main(argv: Sequence[str] | None) -> int:
         os.environ.setdefault("MPLBACKEND", "Agg")
     import matplotlib
 
-    from ._failures import memory_line  # now: no import once memory ran out
+    from ._failures import memory_line, os_error_line  # now: no import once memory ran out
     from ._outputs import new_folders_done, said_once_in_place
     from ._stdin import spooled, stdin_input
 
@@ -204,7 +204,10 @@ def _main(argv: Sequence[str] | None) -> int:
             ImportError) as exc:
         if os.environ.get("RAMANCAM_DEBUG"):
             raise
-        msg = memory_line(exc, args)  # out of memory (torch's allocator too): in words
+        # out of memory (torch's allocator too), or a file the system refused: in words
+        msg = memory_line(exc, args)
+        if msg is None and isinstance(exc, OSError):
+            msg = os_error_line(exc, args)
         if msg is None:
             if not isinstance(exc, (RamancamError, ValueError, TypeError, OSError)):
                 raise  # a bug: its traceback
