@@ -220,3 +220,25 @@ def test_damaged_files_read_by_rows_as_read_whole(tmp_path_factory, cut, drop, j
         _same_outcome(path, open_table_rows, read_table, block_bytes)
     else:
         _same_outcome(path, open_long_rows, read_long_map, block_bytes)
+
+
+def test_a_full_disk_under_the_scratch_copy_is_named_with_the_cause(tmp_path, rng,
+                                                                    monkeypatch):
+    # 'error: 307200 requested and 172032 written' (numpy's tofile): no file, no cause
+    import errno
+    import os
+
+    _, _, text = _export(rng)
+    path = tmp_path / "map.txt"
+    path.write_text(text)
+    (tmp_path / "s").mkdir()
+
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full)
+    with pytest.raises(RamancamError, match=(
+            r"^'.*map\.txt' is copied as float32 to the scratch file '.*intensities\.f32' to "
+            r"be read back tile by tile, which could not be written: No space left on device "
+            r"\(after 0\.0 MB\)\. Free space on its disk, or write OUT to a disk with room")):
+        open_long_rows(path, block_bytes=301, scratch=tmp_path / "s")

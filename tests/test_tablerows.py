@@ -278,3 +278,59 @@ def test_convert_streams_a_padded_map_table_without_its_padding(tmp_path, rng, c
         assert main(["convert", str(tmp_path / "m.csv"), str(tmp_path / "w.zarr"),
                      "--chunk", "4x4", "--label-col", "label", "--xy-cols", "x,y"]) == 0
     _same_cubes(tmp_path / "s.zarr", tmp_path / "w.zarr")
+
+
+@pytest.mark.parametrize(("code", "cause", "fix"), [
+    (28, "No space left on device", "Free space on its disk"),
+    (27, "File too large", "Raise the file size limit \\(ulimit -f\\)")])
+def test_a_scratch_copy_that_cannot_be_written_is_named_with_the_cause(
+        tmp_path, rng, monkeypatch, code, cause, fix):
+    # a full disk beside OUT: 'error: 307200 requested and 172032 written' (numpy's
+    # tofile), naming neither the file nor the cause
+    import os
+    import re
+
+    from ramancam import RamancamError
+
+    _, _, text = _table(rng)
+    path = tmp_path / "map.csv"
+    path.write_text(text)
+    (tmp_path / "s").mkdir()
+    written = []
+
+    def full(fd, data):
+        if written:
+            raise OSError(code, os.strerror(code))
+        written.append(len(data))
+        return len(data)
+
+    monkeypatch.setattr(os, "write", full)
+    scratch = tmp_path / "s" / "spectra.f32"
+    with pytest.raises(RamancamError, match=(
+            rf"^{re.escape(repr(str(path)))} is copied as float32 to the scratch file "
+            rf"{re.escape(repr(str(scratch)))} to be read back tile by tile, which could not "
+            rf"be written: {cause} \(after 0\.0 MB\)\. {fix}.* or write OUT to a disk with room")):
+        open_table_rows(path, label_col="label", block_bytes=200, scratch=tmp_path / "s")
+
+
+def test_a_file_size_limit_on_the_scratch_copy_is_said_as_such(tmp_path, rng):
+    # 'ulimit -f' below the copy's size, for real (Python ignores SIGXFSZ: writes fail): the
+    # copy was cut short without a word, and reading it back failed ('cannot reshape array
+    # of size 150 into shape (29,12)')
+    import resource
+
+    from ramancam import RamancamError
+
+    _, _, text = _table(rng)
+    path = tmp_path / "map.csv"
+    path.write_text(text)
+    (tmp_path / "s").mkdir()
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (600, hard))  # the copy: 29 x 12 x 4 bytes
+    try:
+        with pytest.raises(RamancamError) as e:
+            open_table_rows(path, label_col="label", block_bytes=200, scratch=tmp_path / "s")
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    assert "could not be written: File too large (after 0.0 MB). Raise the file size limit " \
+        "(ulimit -f)" in str(e.value)

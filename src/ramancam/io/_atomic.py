@@ -14,7 +14,7 @@ import shutil
 import socket
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any, cast
@@ -23,7 +23,7 @@ from .._interrupt import commit_allowed
 from ..errors import RamancamError
 
 __all__ = ["atomic_group", "atomic_remove", "atomic_write", "gz_name", "not_a_file",
-           "pending_path", "sweep_leftovers", "temp_prefix", "write_target"]
+           "pending_path", "scratch_copy", "sweep_leftovers", "temp_prefix", "write_target"]
 
 _MODES = ("w", "wt", "wb")
 
@@ -464,3 +464,47 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, gzip: bool = 
                 f"{str(_shown(target))!r} could not be written: {exc.strerror or exc}; "
                 "nothing was left behind. Free space, or write it elsewhere.") from None
         raise
+
+
+@contextmanager
+def scratch_copy(path: Path | None, source: str) -> Iterator[Callable[[Any], None]]:
+    """A function that appends the bytes of an array (C order) to the scratch file ``path``
+    (``convert``'s float32 copy of a text map's spectra, read back tile by tile; ``None``:
+    the function does nothing). Each write goes to the file at once (``os.write``): numpy's
+    ``tofile`` said a full disk as '307200 requested and 172032 written', and a file size
+    limit not at all (the copy was cut short, its read-back failed to reshape). A failed
+    write is said by the file, the cause and the fix."""
+    if path is None:
+        yield lambda values: None
+        return
+    written = 0
+
+    def failed(exc: OSError) -> RamancamError:
+        fix = ("Raise the file size limit (ulimit -f)" if exc.errno == errno.EFBIG else
+               "Free space on its disk" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else
+               "Check its folder")
+        return RamancamError(
+            f"{source!r} is copied as float32 to the scratch file {str(path)!r} to be read "
+            f"back tile by tile, which could not be written: {exc.strerror or exc} (after "
+            f"{written / 1e6:.1f} MB). {fix}, or write OUT to a disk with room (the copy "
+            "takes 4 bytes per intensity, and is removed at the end).")
+
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:
+        raise failed(exc) from None
+
+    def put(values: Any) -> None:
+        nonlocal written
+        data = memoryview(values).cast("B")
+        try:
+            while data:
+                n = os.write(fd, data)
+                data, written = data[n:], written + n
+        except OSError as exc:
+            raise failed(exc) from None
+
+    try:
+        yield put
+    finally:
+        os.close(fd)

@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 from ..errors import RamancamError
 from ..spectra import check_axis
+from ._atomic import scratch_copy
 from ._indexable import indexable_head
 from ._rows import (
     BLOCK_BYTES,
@@ -213,7 +214,7 @@ def open_long_rows(path: str | os.PathLike[str], *, block_bytes: int = BLOCK_BYT
     # counts that may be grouped with thousands points ('1.251' beside '987'): the whole
     # read looks at their text (None: a comma-separated file, or one with decimal points)
     counts = None if delimiter == "," else GroupedCountsMaybe()
-    with open(os.devnull, "wb") if copy is None else copy.open("wb") as out:
+    with scratch_copy(copy, str(p)) as put:
         for at, part, last in line_blocks(p, data_end, block_bytes):
             if pending:
                 part, at, pending = pending + part, pending_at, b""
@@ -234,7 +235,7 @@ def open_long_rows(path: str | os.PathLike[str], *, block_bytes: int = BLOCK_BYT
                         or not counts.add(data[:, col["intensity"]])):
                     counts = None
             if copy is not None:
-                data[:, col["intensity"]].astype("<f4").tofile(out)
+                put(np.ascontiguousarray(data[:, col["intensity"]], dtype="<f4"))
             data_end = at + len(part)
     if not index.n_pts or (counts is not None and counts.maybe):
         return None

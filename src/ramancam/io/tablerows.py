@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 
 from ..checks import FillScan
 from ..errors import RamancamError
+from ._atomic import scratch_copy
 from ._indexable import indexable_head
 from ._rows import (
     BLOCK_BYTES,
@@ -156,7 +157,7 @@ def open_table_rows(path: str | os.PathLike[str], *, label_col: str | None = Non
     axis: NDArray[np.float64] | None = None
     padding = FillScan(**FILL_RULES)  # decided on all the rows, as the whole read does
     copy = None if scratch is None else Path(scratch) / "spectra.f32"
-    with open(os.devnull, "wb") if copy is None else copy.open("wb") as out:
+    with scratch_copy(copy, str(p)) as put:
         for at, part, _ in line_blocks(p, start_at, block_bytes):
             if not plain_lines(part):
                 return None
@@ -184,7 +185,7 @@ def open_table_rows(path: str | os.PathLike[str], *, label_col: str | None = Non
 
                 before = sum(len(o) for o in offsets) - len(s)  # this block's offsets are in
                 fits_float32(s.X, str(p), np.arange(len(s)) + before)
-                s.X.astype("<f4").tofile(out)
+                put(np.ascontiguousarray(s.X, dtype="<f4"))
             end_at = at + len(part)
     if axis is None:
         return None
