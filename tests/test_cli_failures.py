@@ -169,3 +169,25 @@ def test_names_and_paths_too_long_say_which_limit(tmp_path, monkeypatch, capsys)
     assert err.startswith(f"error: '{deep[:60]}...") and " could not be read: its path has " \
         in err and "bytes, more than the 4096 the system allows. Use a shorter path" in err
     assert not list(Path(tmp_path).iterdir())
+
+
+def test_running_out_of_memory_while_loading_a_model_does_not_blame_the_file(
+        peaks_file, model_file, tmp_path, monkeypatch, capsys):
+    # load caught RuntimeError/MemoryError while building the network and said "The file is
+    # damaged or was altered": under a memory limit, a good model file was blamed
+    from ramancam import model as model_module
+
+    def no_memory(*args, **kwargs):
+        raise RuntimeError(ALLOC)
+
+    monkeypatch.setattr(model_module.RamanCNN, "__init__", no_memory)
+    assert main(["predict", str(model_file), str(peaks_file), "--out",
+                 str(tmp_path / "p.csv")]) == 2
+    err = _one_line(capsys)
+    assert err.startswith("error: not enough memory ") and "damaged" not in err
+    # a network that cannot be built for another reason is still the file's fault
+    monkeypatch.setattr(model_module.RamanCNN, "__init__",
+                        lambda *a, **k: (_ for _ in ()).throw(RuntimeError("bad shape")))
+    assert main(["predict", str(model_file), str(peaks_file), "--out",
+                 str(tmp_path / "p.csv")]) == 2
+    assert "The file is damaged or was altered" in _one_line(capsys)

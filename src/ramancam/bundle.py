@@ -53,7 +53,7 @@ from ._bundle_arrays import (
 from ._bundle_info import FORMAT_VERSION, JSON_NAME
 from ._bundle_members import WEIGHTS_NAME, check_weights, load_arrays, read_members
 from ._bundle_range import MAX_END_POINTS, RangeChecks, end_points, median_step, need_spectra
-from .errors import RamancamError
+from .errors import RamancamError, out_of_memory
 from .spectra import Spectra
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "Bundle", "load", "load_info", "save", "training_summary"]
@@ -767,6 +767,8 @@ def load(path: str | os.PathLike[str]) -> Bundle:
         with torch.random.fork_rng(devices=[]):
             model = RamanCNN(m.config)
     except (RuntimeError, MemoryError) as exc:
+        if out_of_memory(exc):  # no fault of the file: said as a memory failure
+            raise
         raise RamancamError(f"{p}: the recorded architecture must build a network; got "
                             f"{exc}. The file is damaged or was altered.") from None
     expected = _unique_state(model.state_dict())

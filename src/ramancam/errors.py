@@ -8,6 +8,9 @@ prints such errors as ``error: <message>`` and exits with status 2.
 
 from __future__ import annotations
 
+import errno
+import re
+import sys
 from collections.abc import Callable, Sequence
 
 
@@ -76,3 +79,21 @@ def named_error(build: Callable[..., str], *values: object) -> RamancamError:
         return f"{opt} {shlex.quote(value[0])}" if value else opt
 
     return RamancamError(build(py, *values), cli=build(cli, *values))
+
+
+#: A memory failure as torch words it in a plain RuntimeError ("DefaultCPUAllocator: can't
+#: allocate memory: you tried to allocate 9437184 bytes"; "not enough memory" on Windows).
+_TORCH_NO_MEMORY = re.compile(r"can't allocate memory|DefaultCPUAllocator: not enough memory"
+                              r"|out of memory")
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` says that memory ran out: a :class:`MemoryError`, torch's
+    ``OutOfMemoryError`` or its allocator's RuntimeError, an ``OSError`` ENOMEM. torch is
+    never imported here: its failures are known by class name and message."""
+    torch_oom = any(c.__name__ == "OutOfMemoryError" and c.__module__.startswith("torch")
+                    for c in type(exc).__mro__)
+    return (isinstance(exc, MemoryError) or torch_oom
+            or (type(exc) is RuntimeError and "torch" in sys.modules
+                and _TORCH_NO_MEMORY.search(str(exc)) is not None)
+            or (isinstance(exc, OSError) and exc.errno == errno.ENOMEM))

@@ -9,13 +9,9 @@ import argparse
 import errno
 import os
 import re
-import sys
 from pathlib import Path
 
-#: A memory failure as torch words it in a plain RuntimeError ("DefaultCPUAllocator: can't
-#: allocate memory: you tried to allocate 9437184 bytes"; "not enough memory" on Windows).
-_TORCH_NO_MEMORY = re.compile(r"can't allocate memory|DefaultCPUAllocator: not enough memory"
-                              r"|out of memory")
+from ..errors import out_of_memory
 
 #: A shared library that could not be mapped (a low ``ulimit -v`` while importing torch).
 _NO_MAP = re.compile(r"([^\s:'\"]+): failed to map segment from shared object")
@@ -33,12 +29,7 @@ def memory_line(exc: BaseException, args: argparse.Namespace) -> str | None:
                 "to map segment from shared object): this process may use too little memory "
                 "(ulimit -v) for the libraries ramancam loads. Raise the limit (ulimit -v "
                 "unlimited) or run where more memory is free.")
-    torch_oom = any(c.__name__ == "OutOfMemoryError" and c.__module__.startswith("torch")
-                    for c in type(exc).__mro__)
-    if not (isinstance(exc, MemoryError) or torch_oom or (
-            type(exc) is RuntimeError and "torch" in sys.modules
-            and _TORCH_NO_MEMORY.search(str(exc))) or (
-            isinstance(exc, OSError) and exc.errno == errno.ENOMEM)):
+    if not out_of_memory(exc):
         return None
     return "not enough memory " + _memory_advice(getattr(args, "command", None), args)
 
