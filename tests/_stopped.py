@@ -4,6 +4,8 @@ output in place and says it wrote none."""
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
 from typing import Any
 
 #: The ways of :func:`stop_after` and the exit status each gives.
@@ -33,3 +35,41 @@ def stop_after(monkeypatch: Any, module: Any, name: str, how: str) -> None:
         return result
 
     monkeypatch.setattr(module, name, stopped)
+
+
+class Watched(io.StringIO):
+    """stdout that notes, as each line saying ``wrote`` comes, what ``there()`` finds then
+    (which outputs are in their places)."""
+
+    def __init__(self, there: Callable[[], Any]) -> None:
+        super().__init__()
+        self.there, self.seen = there, []
+
+    def write(self, text: str) -> int:
+        if "wrote" in text:
+            self.seen.append((text.strip(), self.there()))
+        return super().write(text)
+
+
+def failed_runs(argv: list[str], module: Any, name: str, outputs: Callable[[], Any],
+                summary: str, monkeypatch: Any, capsys: Any, said: tuple[str, ...] = ()
+                ) -> None:
+    """Run ``argv`` stopped after ``module.name`` in each way of :data:`STOPS`: no line says
+    a file was written (nor removed), the summary lines are still printed, and the outputs
+    (``outputs()``: name -> bytes) are those of the run before. ``summary``: the start of
+    a line of the summary, still printed (it is true of the run); ``said``: the starts of
+    the lines that say a file was written that are true of a stopped run too (a tiled run's
+    store, written tile by tile in place)."""
+    from ramancam.cli import main
+
+    before = outputs()
+    for how, code in STOPS:
+        with monkeypatch.context() as m:
+            stop_after(m, module, name, how)
+            capsys.readouterr()
+            assert main(argv) == code, how
+        text = "\n".join(ln for ln in capsys.readouterr().out.splitlines()
+                         if not ln.startswith(said))
+        assert "wrote" not in text and "removed" not in text, (how, text)
+        assert any(ln.startswith(summary) for ln in text.splitlines()), (how, text)
+        assert outputs() == before, how

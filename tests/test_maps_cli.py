@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from _stopped import STOPS, stop_after
+from _stopped import Watched, failed_runs
 from ramancam.cli import main
 from ramancam.io import read_table, write_table
 from ramancam.spectra import Spectra
@@ -604,37 +604,6 @@ def test_spectra_predicted_into_a_map_runs_folder_are_told_its_old_images(traine
     assert "classes.png" in text and "they are not of these predictions" in text
 
 
-class _Watched(io.StringIO):
-    """stdout that notes, as each line saying ``wrote`` comes, what ``there()`` finds then
-    (which outputs are in their places)."""
-
-    def __init__(self, there):
-        super().__init__()
-        self.there, self.seen = there, []
-
-    def write(self, text):
-        if "wrote" in text:
-            self.seen.append((text.strip(), self.there()))
-        return super().write(text)
-
-
-def _failed_runs(argv, module, name, outputs, summary, monkeypatch, capsys):
-    """Run ``argv`` stopped after ``module.name`` in each way of :data:`STOPS`: no line says
-    a file was written (nor removed), the summary lines are still printed, and the outputs
-    (``outputs()``: name -> bytes) are those of the run before. ``summary``: the start of
-    a line of the summary, still printed (it is true of the run)."""
-    before = outputs()
-    for how, code in STOPS:
-        with monkeypatch.context() as m:
-            stop_after(m, module, name, how)
-            capsys.readouterr()
-            assert main(argv) == code, how
-        text = capsys.readouterr().out
-        assert "wrote" not in text and "removed" not in text, (how, text)
-        assert any(ln.startswith(summary) for ln in text.splitlines()), (how, text)
-        assert outputs() == before, how
-
-
 def test_predict_says_wrote_only_of_files_put_in_place(trained, tmp_path, capsys,
                                                        monkeypatch):
     # An interrupted (or failed) predict printed 'wrote 60 predictions to ...' and the map's
@@ -650,7 +619,7 @@ def test_predict_says_wrote_only_of_files_put_in_place(trained, tmp_path, capsys
     def there():
         return sorted(p.name for p in out.iterdir()) if out.is_dir() else [], page.is_file()
 
-    watched = _Watched(there)
+    watched = Watched(there)
     with monkeypatch.context() as m:
         m.setattr(sys, "stdout", watched)
         assert main(argv) == 0
@@ -673,7 +642,7 @@ def test_predict_says_wrote_only_of_files_put_in_place(trained, tmp_path, capsys
     def outputs():
         return {p.name: p.read_bytes() for p in (*out.iterdir(), page)}
 
-    _failed_runs(argv, predict_report, "write_predict_report", outputs, "predicted: ",
+    failed_runs(argv, predict_report, "write_predict_report", outputs, "predicted: ",
                  monkeypatch, capsys)
 
 
@@ -692,7 +661,7 @@ def test_explain_says_wrote_only_of_files_put_in_place(trained, tmp_path, capsys
         return (sorted(p.name for p in out.iterdir()) if out.is_dir() else [],
                 fig.is_file(), page.is_file())
 
-    watched = _Watched(there)
+    watched = Watched(there)
     with monkeypatch.context() as m:
         m.setattr(sys, "stdout", watched)
         assert main(argv) == 0
@@ -710,5 +679,5 @@ def test_explain_says_wrote_only_of_files_put_in_place(trained, tmp_path, capsys
     def outputs():
         return {p.name: p.read_bytes() for p in (*out.iterdir(), fig, page)}
 
-    _failed_runs(argv, cli_explain, "_write_report", outputs, "unknown: ", monkeypatch,
+    failed_runs(argv, cli_explain, "_write_report", outputs, "unknown: ", monkeypatch,
                  capsys)

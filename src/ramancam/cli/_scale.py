@@ -363,12 +363,13 @@ def _finish(args: argparse.Namespace, job: MapJob, summary: Any) -> int:
         return 0
     # --report with --out NAME.zarr: the images are drawn into a temporary folder for the page;
     # --out DIR: they and the page replace the earlier run's together (an interrupted run
-    # left this run's classes.png beside the earlier run's proba images and page)
+    # left this run's classes.png beside the earlier run's proba images and page), and the
+    # lines that say so come once they are in place (say_line)
     from ..io._atomic import atomic_group
+    from ._outputs import say_line
 
-    with (atomic_group() if to_dir else contextlib.nullcontext()), \
-            (contextlib.nullcontext(args.out) if to_dir
-             else tempfile.TemporaryDirectory()) as folder:
+    with (contextlib.nullcontext(args.out) if to_dir
+          else tempfile.TemporaryDirectory()) as folder, atomic_group():
         written = write_images(folder, summary.out, reject=not no_reject, model=job.model,
                                bands=getattr(args, "bands", None),
                                progress=_progress(" read for the band images"),
@@ -377,25 +378,26 @@ def _finish(args: argparse.Namespace, job: MapJob, summary: Any) -> int:
             pngs = [p for p in written[:-1] if p.suffix == ".png"]
             names = [f"{len(pngs)} images ({pngs[0].name}, {pngs[1].name}, ...)",
                      *(p.name for p in written[:-1] if p.suffix != ".png")]
-            print(f"wrote {', '.join(names)} and {written[-1].name} to {args.out}")
+            say_line(f"wrote {', '.join(names)} and {written[-1].name} to {args.out}",
+                     wrote=True)
             if drawn := _drawn_note(written, summary):
-                print(drawn)
+                say_line(drawn)
         elif to_dir and not written:  # said with --report only, before
-            print(f"no images or report in {args.out}: the map has more than "
-                  f"{tiled.IMAGE_LIMIT} pixels to draw (the results are in the store)")
+            say_line(f"no images or report in {args.out}: the map has more than "
+                     f"{tiled.IMAGE_LIMIT} pixels to draw (the results are in the store)")
         if to_dir and (old := [n for n in ("predictions.csv", "maps.csv")
                                if (Path(args.out) / n).exists()]):
-            print(f"note: {args.out} still holds {' and '.join(old)} of an earlier run on "
-                  "spectra in memory; this run's results are in the store")
+            say_line(f"note: {args.out} still holds {' and '.join(old)} of an earlier run on "
+                     "spectra in memory; this run's results are in the store")
         if page and written:  # the same page, copied whole
             from ..io import atomic_write
             from ..io._atomic import pending_path
 
             with atomic_write(page, "wb") as f:
                 f.write(pending_path(written[-1]).read_bytes())
-            print(f"wrote the report {page}")
+            say_line(f"wrote the report {page}", wrote=True)
         elif page:
-            print(f"no report: the map has more than {tiled.IMAGE_LIMIT} pixels to draw")
+            say_line(f"no report: the map has more than {tiled.IMAGE_LIMIT} pixels to draw")
     return 0
 
 

@@ -1,0 +1,58 @@
+"""What a tiled run (:mod:`ramancam.scale`) and the cube writers say of their outputs when
+the run stops or the disk fills: the lines that say a file was written come once it is in
+place, a full disk names the store, the page's images are drawn beside the page, and a
+cube that cannot be opened for want of a resource says so."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+pytest.importorskip("zarr")
+
+from _stopped import Watched, failed_runs
+from ramancam.cli import main
+from test_scale import small_map as small_map  # the module's fixture, used here
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def test_a_zarr_predict_says_wrote_only_of_files_put_in_place(small_map, tmp_path, capsys,
+                                                              monkeypatch):
+    # a Zarr run printed 'wrote 6 images (...) and report.html to DIR' inside the group
+    # that puts them in place, before the page was written: an interrupted (or failed) run
+    # said it of files it then left as they were
+    import ramancam.cli._scale as cli_scale
+
+    _, model_path, cube_path, _ = small_map
+    out, page = tmp_path / "d", tmp_path / "page.html"
+    argv = ["predict", str(model_path), str(cube_path), "--out", str(out), "--report",
+            str(page)]
+
+    def there():
+        return (sorted(p.name for p in out.iterdir() if p.is_file()) if out.is_dir() else [],
+                page.is_file())
+
+    watched = Watched(there)
+    with monkeypatch.context() as m:
+        m.setattr(sys, "stdout", watched)
+        assert main(argv) == 0
+    lines = watched.getvalue().splitlines()
+    done = there()
+    assert "classes.png" in done[0] and "report.html" in done[0] and done[1]
+    # the store is written in place tile by tile: said at once; the images and the page
+    # once every one is in place
+    store, *files = watched.seen
+    assert store[0].startswith("wrote predictions of 99 spectra (9 tiles, ")
+    assert [w for w, _ in files] == [
+        f"wrote {len(done[0]) - 1} images (classes.png, confidence.png, ...) and report.html "
+        f"to {out}", f"wrote the report {page}"]
+    assert all(seen == done for _, seen in files), files
+    assert lines[-2:] == [w for w, _ in files]
+
+    def outputs():
+        return {p.name: p.read_bytes() for p in (*out.iterdir(), page) if p.is_file()}
+
+    failed_runs(argv, cli_scale, "_drawn_note", outputs, "predicted: ", monkeypatch, capsys,
+                said=("wrote predictions of ",))  # the store: in place
