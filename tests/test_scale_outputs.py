@@ -6,6 +6,7 @@ cube that cannot be opened for want of a resource says so."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -56,3 +57,32 @@ def test_a_zarr_predict_says_wrote_only_of_files_put_in_place(small_map, tmp_pat
 
     failed_runs(argv, cli_scale, "_drawn_note", outputs, "predicted: ", monkeypatch, capsys,
                 said=("wrote predictions of ",))  # the store: in place
+
+
+def test_the_page_of_a_zarr_run_is_drawn_beside_it_not_in_tmpdir(small_map, tmp_path,
+                                                                 capsys, monkeypatch):
+    # --report with --out NAME.zarr drew its images in tempfile's folder: a full TMPDIR
+    # failed the run, naming a hidden '/tmp/tmpvspag168/confidence.png'
+    import tempfile
+
+    import ramancam.cli._scale as cli_scale
+
+    _, model_path, cube_path, _ = small_map
+    o = tmp_path / "o"
+    o.mkdir()
+    page = o / "page.html"
+    drawn = []
+    real = cli_scale.write_images
+
+    def write_images(folder, *args, **kw):
+        drawn.append(Path(folder))
+        return real(folder, *args, **kw)
+
+    monkeypatch.setattr(cli_scale, "write_images", write_images)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-tmpdir"))  # unusable
+    assert main(["predict", str(model_path), str(cube_path), "--out",
+                 str(o / "s.zarr"), "--report", str(page)]) == 0
+    assert f"wrote the report {page}" in capsys.readouterr().out
+    assert drawn[0].parent == o and drawn[0].name.startswith(".page.html.")
+    assert sorted(p.name for p in o.iterdir()) == ["page.html", "s.zarr"]
+    assert "data:image/png;base64," in page.read_text()

@@ -9,7 +9,7 @@ import contextlib
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -361,15 +361,15 @@ def _finish(args: argparse.Namespace, job: MapJob, summary: Any) -> int:
     to_dir = Path(args.out).suffix.lower() != ".zarr"  # --out DIR: the images beside the store
     if not (to_dir or page):
         return 0
-    # --report with --out NAME.zarr: the images are drawn into a temporary folder for the page;
-    # --out DIR: they and the page replace the earlier run's together (an interrupted run
+    # --report with --out NAME.zarr: the images are drawn into a folder beside the page, for
+    # it; --out DIR: they and the page replace the earlier run's together (an interrupted run
     # left this run's classes.png beside the earlier run's proba images and page), and the
     # lines that say so come once they are in place (say_line)
     from ..io._atomic import atomic_group
     from ._outputs import say_line
 
-    with (contextlib.nullcontext(args.out) if to_dir
-          else tempfile.TemporaryDirectory()) as folder, atomic_group():
+    with (contextlib.nullcontext(args.out) if to_dir or not page
+          else _beside(page)) as folder, atomic_group():
         written = write_images(folder, summary.out, reject=not no_reject, model=job.model,
                                bands=getattr(args, "bands", None),
                                progress=_progress(" read for the band images"),
@@ -399,6 +399,21 @@ def _finish(args: argparse.Namespace, job: MapJob, summary: Any) -> int:
         elif page:
             say_line(f"no report: the map has more than {tiled.IMAGE_LIMIT} pixels to draw")
     return 0
+
+
+@contextlib.contextmanager
+def _beside(page: str) -> Iterator[str]:
+    """A hidden folder beside the page ``page`` (``--report`` with ``--out NAME.zarr``) to
+    draw its images into, removed after (a killed run's by the next run): drawn in TMPDIR,
+    a full /tmp failed the run, naming a hidden temporary image, though the page's disk had
+    room."""
+    from ..io._atomic import sweep_leftovers, temp_prefix
+
+    where = Path(page).resolve()  # a link: beside the file it points to, which is written
+    sweep_leftovers(where.parent, where.name)
+    with tempfile.TemporaryDirectory(dir=where.parent, prefix=temp_prefix(where.name),
+                                     suffix=".images") as folder:
+        yield folder
 
 
 def cli_predict(args: argparse.Namespace) -> int:
