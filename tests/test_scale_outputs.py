@@ -86,3 +86,44 @@ def test_the_page_of_a_zarr_run_is_drawn_beside_it_not_in_tmpdir(small_map, tmp_
     assert drawn[0].parent == o and drawn[0].name.startswith(".page.html.")
     assert sorted(p.name for p in o.iterdir()) == ["page.html", "s.zarr"]
     assert "data:image/png;base64," in page.read_text()
+
+
+@pytest.mark.parametrize("failure", [MemoryError(), RuntimeError("can't start new thread")])
+def test_a_cube_not_opened_for_want_of_a_resource_fails_as_that(small_map, monkeypatch,
+                                                                failure):
+    # open_cube caught every exception: 'cube must be a Zarr group; got '.../map.zarr'
+    # (can't start new thread).'
+    import zarr
+
+    from ramancam.io.zarr_cube import open_cube
+
+    cube_path = small_map[2]
+
+    def no_resource(*args, **kw):
+        raise failure
+
+    monkeypatch.setattr(zarr, "open_group", no_resource)
+    with pytest.raises(type(failure)) as e:
+        open_cube(cube_path)
+    assert e.value is failure
+
+
+@pytest.mark.parametrize("meta", [None, "{not json", '"a string"', '[1, 2]',
+                                  '{"zarr_format": 7, "node_type": "group"}',
+                                  '{"zarr_format": 3, "node_type": "group", "attributes": 5}',
+                                  "array"])
+def test_a_folder_that_is_no_zarr_group_is_still_refused_in_one_line(tmp_path, meta):
+    import zarr
+
+    from ramancam.errors import RamancamError
+    from ramancam.io.zarr_cube import open_cube
+
+    p = tmp_path / "x.zarr"
+    if meta == "array":
+        zarr.create_array(str(p), shape=(3,), dtype="f4")
+    else:
+        p.mkdir()
+        if meta is not None:
+            (p / "zarr.json").write_text(meta)
+    with pytest.raises(RamancamError, match=r"^cube must be a Zarr group; got "):
+        open_cube(p)

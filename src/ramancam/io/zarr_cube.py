@@ -437,6 +437,16 @@ class Cube:
                         {"x": xx.ravel()[present], "y": yy.ravel()[present]}), present)
 
 
+#: What zarr raises for a folder that is no Zarr group: no metadata (GroupNotFoundError, a
+#: FileNotFoundError and ValueError), an array (ContainsArrayError), metadata that is no
+#: JSON (JSONDecodeError, UnicodeDecodeError), an unknown format (ValueError) or JSON of the
+#: wrong shape (TypeError, AttributeError, KeyError). Not MemoryError, nor RuntimeError
+#: ("can't start new thread"), nor a folder that cannot be read (PermissionError): they
+#: pass as themselves, not as "no Zarr group".
+_NOT_A_GROUP = (ValueError, TypeError, AttributeError, KeyError, FileNotFoundError,
+                NotADirectoryError)
+
+
 def open_cube(path: str | os.PathLike[str]) -> Cube:
     """Open a cube written by :func:`create_cube` / :func:`write_cube` (or any Zarr group with
     a 3-D ``spectra`` and 1-D ``wavenumbers`` array).
@@ -453,7 +463,7 @@ def open_cube(path: str | os.PathLike[str]) -> Cube:
                             "folder). Check the path.")
     try:
         g = zarr.open_group(str(p), mode="r+" if os.access(p, os.W_OK) else "r")
-    except Exception as exc:  # zarr raises several types for a folder that is not a group
+    except _NOT_A_GROUP as exc:
         raise RamancamError(f"cube must be a Zarr group; got {str(p)!r} ({exc}).") from None
     keys = set(g.array_keys())
     if "spectra" not in keys or "wavenumbers" not in keys:
