@@ -5,6 +5,8 @@ cube that cannot be opened for want of a resource says so."""
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from pathlib import Path
 
@@ -57,6 +59,91 @@ def test_a_zarr_predict_says_wrote_only_of_files_put_in_place(small_map, tmp_pat
 
     failed_runs(argv, cli_scale, "_drawn_note", outputs, "predicted: ", monkeypatch, capsys,
                 said=("wrote predictions of ",))  # the store: in place
+
+
+def _full_disk(monkeypatch, code, *, after=0, done_tiles=None):
+    """Make zarr's writes of files fail with ``OSError(code)`` (a full disk, the file size
+    limit) after ``after`` writes, or, with ``done_tiles``, once that many tiles of a
+    result store are marked done (a chunk of its 'done' array written)."""
+    import zarr.storage._local as local
+
+    real = local._put
+    seen = {"writes": 0, "done": 0}
+
+    def put(path, value, exclusive=False):
+        full = (seen["done"] >= done_tiles if done_tiles is not None
+                else seen["writes"] >= after)
+        if full:
+            raise OSError(code, os.strerror(code))
+        seen["writes"] += 1
+        seen["done"] += "/done/c/" in Path(path).as_posix()  # a tile marked done
+        return real(path, value, exclusive=exclusive)
+
+    monkeypatch.setattr(local, "_put", put)
+
+
+def test_a_cube_write_on_a_full_disk_names_the_cube_and_leaves_nothing(tmp_path, capsys,
+                                                                      monkeypatch):
+    # simulate map and convert said 'error: [Errno 28] No space left on device' (or
+    # '[Errno 27] File too large'): no file named, no advice
+    t = tmp_path / "t"
+    t.mkdir()
+    with monkeypatch.context() as m:
+        _full_disk(m, errno.ENOSPC, after=20)
+        assert main(["simulate", "map", "--shape", "8x8", "--chunk", "4x4", "--out",
+                     str(t / "s.zarr")]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"error: Zarr cube {str(t / 's.zarr')!r} could not be written: the disk "
+                   "is full (No space left on device); nothing of it was left behind. Free "
+                   "space, or write it elsewhere.\n")
+    assert list(t.iterdir()) == []
+    # convert at the file size limit; the earlier cube at OUT is kept, and said so
+    assert main(["simulate", "map", "--shape", "6x5", "--chunk", "3x3", "--out",
+                 str(t / "m.zarr")]) == 0
+    assert main(["convert", str(t / "m.zarr"), str(t / "c.zarr")]) == 0
+    before = {p.relative_to(t): p.read_bytes() for p in t.rglob("*") if p.is_file()}
+    capsys.readouterr()
+    with monkeypatch.context() as m:
+        _full_disk(m, errno.EFBIG, after=3)
+        assert main(["convert", str(t / "m.zarr"), str(t / "c.zarr")]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"error: Zarr cube {str(t / 'c.zarr')!r} could not be written: a file "
+                   "reached the file size limit (File too large); nothing of it was left "
+                   "behind, the earlier cube there is kept. Raise the file size limit "
+                   "(ulimit -f), or write it elsewhere.\n")
+    assert {p.relative_to(t): p.read_bytes() for p in t.rglob("*") if p.is_file()} == before
+
+
+def test_a_result_store_on_a_full_disk_is_named_and_resumed(small_map, tmp_path, capsys,
+                                                            monkeypatch):
+    # predict into a store on a full disk said 'error: [Errno 28] No space left on device',
+    # though the tiles marked done are kept and the same command resumes them
+    _, model_path, cube_path, _ = small_map
+    t = tmp_path / "t"
+    t.mkdir()
+    store = t / "res.zarr"
+    argv = ["predict", str(model_path), str(cube_path), "--out", str(store)]
+    with monkeypatch.context() as m:
+        _full_disk(m, errno.ENOSPC, done_tiles=3)
+        assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert "wrote" not in out
+    assert err.splitlines()[-1] == (
+        f"error: result store {str(store)!r} could not be written: the disk is full (No "
+        "space left on device); the 3 tiles done are kept in it. Free space, then run the "
+        "same command again: it resumes the store.")
+    assert main(argv) == 0
+    assert "; resumed, 3 of 9 tiles were already done" in capsys.readouterr().out
+    # full before any tile was done: the store this run made is removed
+    other = t / "other.zarr"
+    with monkeypatch.context() as m:
+        _full_disk(m, errno.ENOSPC, after=5)
+        assert main(["predict", str(model_path), str(cube_path), "--out", str(other)]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"error: result store {str(other)!r} could not be written: the disk is full (No "
+        "space left on device); nothing of it was left behind. Free space, then run the "
+        "same command again.")
+    assert sorted(p.name for p in t.iterdir()) == ["res.zarr"]
 
 
 def test_the_page_of_a_zarr_run_is_drawn_beside_it_not_in_tmpdir(small_map, tmp_path,

@@ -167,20 +167,41 @@ def _store_meta(out: str | os.PathLike[str]) -> dict[str, Any]:
     return dict(need_zarr().open_group(str(out), mode="r").attrs["ramancam"])
 
 
+def _tiles_done(store: Path) -> int | None:
+    """How many tiles the result store ``store`` marks done; None when it cannot be read
+    (none, or half made: stopped before its 'done' array)."""
+    from ..io.zarr_cube import need_zarr
+
+    try:
+        return int(np.count_nonzero(need_zarr().open_group(str(store), mode="r")["done"][...]))
+    except Exception:
+        return None
+
+
 def _drop_unstarted(store: Path) -> None:
     """Remove a result store this run created when it stopped before any tile was done (a
     bad scheduler, a damaged pixel, Ctrl-C while it was being made): left behind, ``info``
     called it a run to resume, and one stopped before its settings were written was refused
     by the same command run again."""
-    from ..io.zarr_cube import need_zarr, remove_store
+    from ..io.zarr_cube import remove_store
 
-    try:
-        done = np.asarray(need_zarr().open_group(str(store), mode="r")["done"][...])
-    except Exception:  # none, or half made (stopped before its 'done' array): this run
-        remove_store(store)  # made it (the caller's claim), unusable
-        return
-    if not done.any():
-        remove_store(store)  # what zarr's I/O thread still wrote for it goes too
+    if not _tiles_done(store):  # none done, or unreadable: this run made it (the caller's
+        remove_store(store)  # claim); what zarr's I/O thread still wrote for it goes too
+
+
+def _no_room_line(store: Path, full: tuple[str, str]) -> str:
+    """The error of a run whose store's disk had no room (``full``: its words and the way
+    out, :func:`ramancam.io.zarr_cube.no_room`): the tiles marked done are kept, and the
+    same command run again resumes them; zarr's bare ``[Errno 28] No space left on device``
+    named no file and said neither."""
+    head = f"result store {str(store)!r} could not be written: {full[0]}; "
+    again = f"{full[1]}, then run the same command again"
+    if not store.exists():  # this run made it: removed (_drop_unstarted)
+        return f"{head}nothing of it was left behind. {again}."
+    if not (n := _tiles_done(store)):
+        return f"{head}no tile of it is done yet. {again}."
+    return (f"{head}the {n} tile{' done is' if n == 1 else 's done are'} kept in it. "
+            f"{again}: it resumes the store.")
 
 
 def _tiles_named(tiles: dict[tuple[int, int], list[str]], said: str) -> str:
@@ -248,6 +269,7 @@ def _predicted_counts(summary: Any, classes: list[str], *, reject: bool) -> str:
 
 
 def _cli(args: argparse.Namespace, job: MapJob) -> int:
+    from ..io.zarr_cube import no_room
     from ..maps.lock import claim
 
     store = Path(job.out)
@@ -265,6 +287,8 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
 
                 print("the tiles done are kept in the store: run the same command again to "
                       "resume", file=sys.stderr)
+            if (full := no_room(exc)) is not None:
+                raise RamancamError(_no_room_line(store, full)) from None
             raise
         return _finish(args, job, summary)
 

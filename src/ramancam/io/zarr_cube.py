@@ -21,6 +21,7 @@ Zarr (MIT) is an optional dependency: ``pip install 'ramancam[maps]'``.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
@@ -39,8 +40,8 @@ from ..spectra import Spectra, check_axis, composed_names
 from ._atomic import sweep_leftovers, temp_prefix
 
 __all__ = ["CUBE_FORMAT", "DEFAULT_CHUNKS", "Cube", "atomic_store", "check_store_target",
-           "create_cube", "grid_places", "is_cube", "need_zarr", "open_cube", "read_cube",
-           "remove_store", "write_cube", "write_cube_rows"]
+           "create_cube", "grid_places", "is_cube", "need_zarr", "no_room", "open_cube",
+           "read_cube", "remove_store", "write_cube", "write_cube_rows"]
 
 CUBE_FORMAT = "ramancam-cube"
 CUBE_VERSION = 1
@@ -196,6 +197,26 @@ def remove_store(path: str | os.PathLike[str], *, quiet: float = 0.25,
             gone_since = time.monotonic()
 
 
+#: The write errors that mean a store's disk has no room for it: in words, and the way out.
+_NO_ROOM = {errno.ENOSPC: ("the disk is full", "Free space"),
+            errno.EFBIG: ("a file reached the file size limit",
+                          "Raise the file size limit (ulimit -f)")}
+if hasattr(errno, "EDQUOT"):  # not on Windows
+    _NO_ROOM[errno.EDQUOT] = ("the disk quota is used up", "Free space")
+
+
+def no_room(exc: BaseException) -> tuple[str, str] | None:
+    """``exc`` in words when it is a write error that means the disk has no room for a
+    store (full, the quota used up, the file size limit), and what to do: ``("the disk is
+    full (No space left on device)", "Free space")``; else None. Zarr's chunk writes raise
+    them without a file name, so the command said only ``[Errno 28] No space left on
+    device``."""
+    if isinstance(exc, OSError) and exc.errno in _NO_ROOM:
+        words, fix = _NO_ROOM[exc.errno]
+        return f"{words} ({exc.strerror or exc})", fix
+    return None
+
+
 @contextmanager
 def atomic_store(path: str | os.PathLike[str]) -> Iterator[Path]:
     """A temporary folder beside ``path`` that replaces ``path`` when the block succeeds.
@@ -203,7 +224,8 @@ def atomic_store(path: str | os.PathLike[str]) -> Iterator[Path]:
     The store is written into ``.<name>.<host>-<pid>.<random>.tmp`` in the same folder (a
     later run removes it if this one is killed); on success an
     existing ``path`` is moved aside and removed, and the new store renamed into place. On an
-    exception the temporary folder is removed and ``path`` is left as it was. An existing
+    exception the temporary folder is removed and ``path`` is left as it was (a disk with no
+    room, :func:`no_room`, said in one line naming ``path``). An existing
     ``path`` must be an earlier cube or an empty folder (:func:`check_store_target`),
     checked before the block runs and again before it is replaced: a folder of other files
     is never removed.
@@ -217,8 +239,13 @@ def atomic_store(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = out.with_name(f"{temp_prefix(out.name)}{uuid.uuid4().hex[:8]}.tmp")
     try:
         yield tmp
-    except BaseException:
+    except BaseException as exc:
         remove_store(tmp)
+        if (full := no_room(exc)) is not None:
+            kept = ", the earlier cube there is kept" if out.exists() else ""
+            raise RamancamError(
+                f"Zarr cube {str(out)!r} could not be written: {full[0]}; nothing of it was "
+                f"left behind{kept}. {full[1]}, or write it elsewhere.") from None
         raise
     old = None
     if out.exists() or out.is_symlink():
