@@ -191,3 +191,19 @@ def test_running_out_of_memory_while_loading_a_model_does_not_blame_the_file(
     assert main(["predict", str(model_file), str(peaks_file), "--out",
                  str(tmp_path / "p.csv")]) == 2
     assert "The file is damaged or was altered" in _one_line(capsys)
+
+
+def test_a_thread_the_system_would_not_start_is_one_line(peaks_file, model_file, tmp_path,
+                                                         monkeypatch, capsys):
+    # a RuntimeError("can't start new thread") (ulimit -u, or memory) ended in a traceback
+    import torch.nn.functional as F
+
+    def no_thread(*args, **kwargs):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(F, "pad", no_thread)
+    assert main(["predict", str(model_file), str(peaks_file), "--out",
+                 str(tmp_path / "p.csv")]) == 2
+    err = _one_line(capsys)
+    assert err.startswith("error: the system would not start another thread ")
+    assert "ulimit -u" in err and "--workers" not in err

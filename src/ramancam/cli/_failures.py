@@ -29,6 +29,12 @@ def memory_line(exc: BaseException, args: argparse.Namespace) -> str | None:
                 "to map segment from shared object): this process may use too little memory "
                 "(ulimit -v) for the libraries ramancam loads. Raise the limit (ulimit -v "
                 "unlimited) or run where more memory is free.")
+    if type(exc) is RuntimeError and str(exc).startswith("can't start new thread"):
+        workers = " or fewer --workers" if getattr(args, "workers", None) else ""
+        return ("the system would not start another thread (can't start new thread): a "
+                "limit on this user's processes and threads (ulimit -u) or on memory was "
+                f"reached. Raise the limit{workers}, close other programs, or run where more "
+                "is free.")
     if not out_of_memory(exc):
         return None
     return "not enough memory " + _memory_advice(getattr(args, "command", None), args)
