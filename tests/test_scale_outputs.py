@@ -198,6 +198,7 @@ def test_a_cube_not_opened_for_want_of_a_resource_fails_as_that(small_map, monke
 @pytest.mark.parametrize("meta", [None, "{not json", '"a string"', '[1, 2]',
                                   '{"zarr_format": 7, "node_type": "group"}',
                                   '{"zarr_format": 3, "node_type": "group", "attributes": 5}',
+                                  "[" * 100_000 + "]" * 100_000,  # RecursionError in json
                                   "array"])
 def test_a_folder_that_is_no_zarr_group_is_still_refused_in_one_line(tmp_path, meta):
     import zarr

@@ -471,7 +471,7 @@ class Cube:
 #: ("can't start new thread"), nor a folder that cannot be read (PermissionError): they
 #: pass as themselves, not as "no Zarr group".
 _NOT_A_GROUP = (ValueError, TypeError, AttributeError, KeyError, FileNotFoundError,
-                NotADirectoryError)
+                NotADirectoryError, RecursionError)  # a zarr.json nested past json's limit
 
 
 def open_cube(path: str | os.PathLike[str]) -> Cube:
