@@ -26,7 +26,11 @@ def fit_whole(fit: F) -> F:
     """Decorate ``fit(self, ...)``: run it on a copy of ``self`` without fitted attributes
     (parameters shared, so a ``RandomState`` given as ``random_state`` is drawn from as
     before) and give ``self`` the copy's attributes in one assignment once it returns. A
-    refit that raises, or is interrupted, leaves ``self`` exactly as it was."""
+    refit that raises, or is interrupted, leaves ``self`` exactly as it was.
+
+    A subclass whose ``fit`` sets fitted attributes of its own (a trailing ``_``) must set
+    them after ``super().fit(...)`` returns: one set before is left out of the copy and is
+    gone afterwards, as a previous fit's state is."""
 
     @functools.wraps(fit)
     def whole(self: Any, *args: Any, **kwargs: Any) -> Any:
