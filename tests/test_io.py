@@ -785,6 +785,34 @@ def test_a_group_that_cannot_put_a_file_in_place_changes_none(tmp_path, monkeypa
     assert (tmp_path / "link.bin").read_bytes() == b"old model"  # a hard link keeps the old
 
 
+def test_a_copy_cut_short_never_replaces_the_earlier_file(tmp_path, monkeypatch):
+    # where hard links fail (exFAT, SMB) the earlier file is copied aside: a Ctrl-C part-way
+    # through the copy left a partial copy that the undo put in place (1,200,000 bytes -> 1,000)
+    import errno
+    import shutil
+
+    from ramancam.io._atomic import atomic_group
+
+    target = tmp_path / "predictions.csv"
+    target.write_text("EARLIER RUN\n" * 100000)
+
+    def no_link(*a: object, **k: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    def cut(src: object, dst: object, *a: object, **k: object) -> None:
+        with open(os.fspath(dst), "wb") as fh:  # type: ignore[arg-type]
+            fh.write(b"EARLIER RUN\n"[:10] * 100)  # 1,000 bytes of 1,200,000
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "link", no_link)
+    monkeypatch.setattr(shutil, "copy2", cut)
+    with pytest.raises(KeyboardInterrupt), atomic_group():
+        with atomic_write(target) as fh:
+            fh.write("NEW RUN\n")
+    assert target.stat().st_size == 1_200_000
+    assert [p.name for p in tmp_path.iterdir()] == ["predictions.csv"]  # no partial copy
+
+
 # ------------------------------------------------------------- describe, example
 def test_describe_common_and_ragged():
     s = Spectra(np.ones((2, 4)), [1.0, 2.0, 4.0, 5.0], labels=["a", "b"], sources=["f", "f"])

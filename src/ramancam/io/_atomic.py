@@ -129,16 +129,18 @@ def _commit(pending: list[tuple[Path, Path]]) -> None:
             aside = _aside(target)
             if aside is None and remove:
                 continue
-            done.append((target, aside))  # before the rename: undone even if cut short
             try:
                 if remove:
+                    done.append((target, aside))  # before the rename: undone if cut short
                     os.replace(target, cast(Path, aside))
                 else:
                     if aside is not None:  # the target stays in place until replaced
                         _keep_copy(target, aside)
+                    done.append((target, aside))  # only a whole copy may be put back
                     os.replace(tmp, target)
             except OSError as exc:
-                done.pop()
+                if done and done[-1][0] == target:  # this one's rename failed: as it was
+                    done.pop()
                 if aside is not None and not remove:
                     aside.unlink(missing_ok=True)
                 raise _not_in_place(target, exc, "removed" if remove else "replaced",
@@ -167,11 +169,21 @@ def _aside(target: Path) -> Path | None:
 
 def _keep_copy(target: Path, aside: Path) -> None:
     """Keep the file at ``target`` as ``aside`` too: a hard link (the same file, nothing
-    copied), or a copy where the file system has none."""
+    copied), or a copy where the file system has none (exFAT, SMB). The copy is made under
+    a name of its own and renamed to ``aside`` when whole: a Ctrl-C part-way through it left
+    1,000 of 1,200,000 bytes as ``aside``, which the undo then put in the target's place."""
     try:
         os.link(target, aside)
+        return
     except OSError:
-        shutil.copy2(target, aside)
+        pass
+    part = aside.with_name(aside.name + ".part")
+    try:
+        shutil.copy2(target, part)
+        os.replace(part, aside)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
 
 
 def _undo(done: list[tuple[Path, Path | None]]) -> None:
