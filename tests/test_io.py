@@ -813,6 +813,63 @@ def test_a_copy_cut_short_never_replaces_the_earlier_file(tmp_path, monkeypatch)
     assert [p.name for p in tmp_path.iterdir()] == ["predictions.csv"]  # no partial copy
 
 
+def test_an_earlier_file_that_cannot_be_put_back_is_kept_and_named(tmp_path, monkeypatch):
+    # the undo's rename failed (EIO) and its aside copy, the only one left of the earlier
+    # model, was deleted, while the message said the earlier files were as they were
+    import errno
+
+    from ramancam.io._atomic import atomic_group
+
+    a, b = tmp_path / "m.ramancam", tmp_path / "r.html"
+    a.write_text("OLD MODEL")
+    b.write_text("OLD REPORT")
+    real = os.replace
+
+    def replace(src: object, dst: object) -> None:
+        s, d = Path(os.fspath(src)), Path(os.fspath(dst))  # type: ignore[arg-type]
+        if d == b:  # the report cannot be replaced (immutable)
+            raise PermissionError(errno.EPERM, "Operation not permitted", str(d))
+        if d == a and s.name.endswith(".old"):  # and the undo's rename fails too
+            raise OSError(errno.EIO, "Input/output error", str(s))
+        real(s, d)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(RamancamError) as e:
+        with atomic_group():
+            for p, t in ((a, "NEW MODEL"), (b, "NEW REPORT")):
+                with atomic_write(p) as fh:
+                    fh.write(t)
+    msg = str(e.value)
+    kept = [p for p in tmp_path.iterdir() if p.name.endswith(".old")]
+    assert len(kept) == 1 and kept[0].read_text() == "OLD MODEL"
+    assert "no output was changed" not in msg and "nothing was left behind" not in msg
+    assert msg.startswith(f"{str(b)!r} could not be replaced: Operation not permitted; ")
+    assert f"the earlier {str(a)!r} could not be put back (Input/output error): it is kept as " \
+        f"{str(kept[0])!r}" in msg
+    assert "Move it back by hand before the next run" in msg
+    assert b.read_text() == "OLD REPORT" and "\n" not in msg
+    # a Ctrl-C instead of the failure: the interrupt goes on, and a warning names the copy
+    for p in kept:
+        real(p, a)
+
+    def interrupt(src: object, dst: object) -> None:
+        if Path(os.fspath(dst)) == b and not cut:  # type: ignore[arg-type]
+            cut.append(dst)
+            raise KeyboardInterrupt
+        replace(src, dst)
+
+    cut: list[object] = []
+    monkeypatch.setattr(os, "replace", interrupt)
+    with pytest.raises(KeyboardInterrupt), pytest.warns(RamancamWarning, match=(
+            rf"the run was stopped, and the earlier {re.escape(repr(str(a)))} could not be put "
+            r"back \(Input/output error\): it is kept as '.*\.old'")), atomic_group():
+        for p, t in ((a, "NEWER MODEL"), (b, "NEWER REPORT")):
+            with atomic_write(p) as fh:
+                fh.write(t)
+    assert [q.read_text() for q in tmp_path.iterdir() if q.name.endswith(".old")] \
+        == ["OLD MODEL"]
+
+
 # ------------------------------------------------------------- describe, example
 def test_describe_common_and_ragged():
     s = Spectra(np.ones((2, 4)), [1.0, 2.0, 4.0, 5.0], labels=["a", "b"], sources=["f", "f"])

@@ -121,8 +121,10 @@ def _commit(pending: list[tuple[Path, Path]]) -> None:
     a folder without write permission) left the files renamed before it beside the earlier
     run's others, and the temp files of those after it; now those done are undone (each
     target gets its earlier file back, or none where it had none), every temp file is
-    removed and the failure is said by the file's own name."""
+    removed and the failure is said by the file's own name. An earlier file that could not
+    be put back stays aside, and is named (:func:`_put_back`)."""
     done: list[tuple[Path, Path | None]] = []  # (target, its earlier file kept aside)
+    failed: tuple[Path, OSError, str] | None = None  # (target, the error, its action)
     try:
         for tmp, target in pending:
             remove = tmp == target
@@ -133,27 +135,40 @@ def _commit(pending: list[tuple[Path, Path]]) -> None:
                 if remove:
                     done.append((target, aside))  # before the rename: undone if cut short
                     os.replace(target, cast(Path, aside))
-                else:
-                    if aside is not None:  # the target stays in place until replaced
-                        _keep_copy(target, aside)
-                    done.append((target, aside))  # only a whole copy may be put back
-                    os.replace(tmp, target)
+                    continue
+                if aside is not None:  # the target stays in place until replaced
+                    _keep_copy(target, aside)
+                done.append((target, aside))  # only a whole copy may be put back
+                os.replace(tmp, target)
             except OSError as exc:
                 if done and done[-1][0] == target:  # this one's rename failed: as it was
                     done.pop()
-                if aside is not None and not remove:
-                    aside.unlink(missing_ok=True)
-                raise _not_in_place(target, exc, "removed" if remove else "replaced",
-                                    group=True) from None
+                    if aside is not None and not remove:
+                        aside.unlink(missing_ok=True)
+                failed = (target, exc, "removed" if remove else "replaced")
+                break
     except BaseException:  # also a Ctrl-C between two renames: none of them
-        for tmp, target in pending:
-            if tmp != target:
-                tmp.unlink(missing_ok=True)
-        _undo(done)
+        _drop_temps(pending)
+        if lost := _undo(done):
+            import warnings
+
+            from ..errors import RamancamWarning
+
+            warnings.warn(RamancamWarning(f"the run was stopped, and {lost}"), stacklevel=4)
         raise
+    if failed is not None:
+        _drop_temps(pending)
+        raise _not_in_place(*failed, group=True, lost=_undo(done)) from None
     for _, aside in done:
         if aside is not None:
             aside.unlink(missing_ok=True)
+
+
+def _drop_temps(pending: list[tuple[Path, Path]]) -> None:
+    """Remove the finished temp files of a group that is not put in place."""
+    for tmp, target in pending:
+        if tmp != target:
+            tmp.unlink(missing_ok=True)
 
 
 def _aside(target: Path) -> Path | None:
@@ -186,27 +201,57 @@ def _keep_copy(target: Path, aside: Path) -> None:
         raise
 
 
-def _undo(done: list[tuple[Path, Path | None]]) -> None:
-    """Give the targets of ``done`` their earlier files back, last first (best effort: a
-    failure here must not hide the one being said)."""
+def _undo(done: list[tuple[Path, Path | None]]) -> str:
+    """Give the targets of ``done`` their earlier files back, last first (a failure here
+    must not hide the one being said). Returns ``""``, or what could not be undone: an
+    earlier file that could not be renamed back is kept aside (deleting it lost the only
+    copy), and named."""
+    lost: list[str] = []
     for target, aside in reversed(done):
-        try:
-            if aside is None:
-                target.unlink(missing_ok=True)
-            else:
-                os.replace(aside, target)
-        except OSError:
-            pass
-        if aside is not None:  # a hard link of the target itself is not renamed: removed
-            with suppress(OSError):
-                aside.unlink(missing_ok=True)
+        problem = _put_back(target, aside)
+        if problem:
+            lost.append(problem)
     done.clear()
+    if not lost:
+        return ""
+    return ("; ".join(lost) + "; the other outputs are as they were, and nothing else was "
+            "left behind. Move it back by hand before the next run (which removes such "
+            "hidden files).")
 
 
-def _not_in_place(target: Path, exc: OSError, action: str, *, group: bool) -> RamancamError:
+def _put_back(target: Path, aside: Path | None) -> str:
+    """Undo one rename of :func:`_commit`: ``""``, or what went wrong, naming the file."""
+    try:
+        if aside is None:
+            target.unlink(missing_ok=True)
+        else:
+            os.replace(aside, target)
+    except OSError as exc:
+        if aside is None:
+            return (f"the new {str(_shown(target))!r} could not be removed again "
+                    f"({exc.strerror or exc})")
+        if os.path.lexists(aside) and not _same_file(aside, target):
+            return (f"the earlier {str(_shown(target))!r} could not be put back "
+                    f"({exc.strerror or exc}): it is kept as {str(_shown(aside))!r}")
+    if aside is not None:  # a hard link of the target itself is not renamed: removed
+        with suppress(OSError):
+            aside.unlink(missing_ok=True)
+    return ""
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _not_in_place(target: Path, exc: OSError, action: str, *, group: bool,
+                  lost: str = "") -> RamancamError:
     """The error for an output that could not be ``action`` (``replaced``, ``removed``) at
     the end of its write: by its own name (the message named the hidden temp file), the
-    cause and what to do."""
+    cause and what to do; ``lost``: what of the group's other outputs could not be undone
+    (:func:`_undo`), said instead of 'no output was changed'."""
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         fix = ("Check the file's and its folder's permissions (an immutable file: "
                "lsattr, chattr -i), or write elsewhere.")
@@ -214,6 +259,9 @@ def _not_in_place(target: Path, exc: OSError, action: str, *, group: bool) -> Ra
         fix = "Free space, or write elsewhere."
     else:
         fix = "Check the file and its folder, or write elsewhere."
+    if lost:
+        return RamancamError(f"{str(_shown(target))!r} could not be {action}: "
+                             f"{exc.strerror or exc}; {lost} {fix}")
     kept = ("no output was changed (the earlier files are as they were) and "
             if group else "")
     return RamancamError(
