@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ramancam import RamancamError, Spectra
+from ramancam import RamancamError, RamancamWarning, Spectra
 from ramancam.io import (
     read,
     read_folder,
@@ -481,39 +481,100 @@ def test_an_empty_vendor_file_is_called_empty_not_damaged(tmp_path, name):
         read(tmp_path / name)
 
 
-def _unlistable(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
-    """``folder`` as one without read permission is listed (root reads any folder)."""
+def _unlistable(monkeypatch: pytest.MonkeyPatch, *folders: Path) -> None:
+    """``folders`` as ones without read permission are listed (root reads any folder)."""
     import errno
     import os
 
     real = os.scandir
+    refused = {os.path.abspath(f) for f in folders}
 
     def scandir(path: object = ".") -> object:
-        if os.path.abspath(os.fspath(path)) == os.path.abspath(folder):  # type: ignore[arg-type]
+        if os.path.abspath(os.fspath(path)) in refused:  # type: ignore[arg-type]
             raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))  # type: ignore[arg-type]
         return real(path)  # type: ignore[arg-type]
 
     monkeypatch.setattr(os, "scandir", scandir)
 
 
-@pytest.mark.parametrize("labels_from", ["folder", None])
-def test_a_folder_that_cannot_be_listed_is_named_not_skipped(tmp_path, monkeypatch,
-                                                              labels_from):
+def _classes(tmp_path: Path, *names: str) -> None:
+    for cls in names:
+        (tmp_path / cls).mkdir(parents=True, exist_ok=True)
+        (tmp_path / cls / "s1.txt").write_text("1\t2\n2\t3\n")
+
+
+def test_a_class_folder_that_cannot_be_listed_is_named_not_skipped(tmp_path, monkeypatch):
     # a class folder os.walk could not list was left out without a word: its class was
     # missing from training (20 spectra, 2 classes, exit 0)
-    for cls in ("A", "B"):
-        (tmp_path / cls).mkdir()
-        (tmp_path / cls / "s1.txt").write_text("1\t2\n2\t3\n")
+    _classes(tmp_path, "A", "B")
     _unlistable(monkeypatch, tmp_path / "B")
-    with pytest.raises(RamancamError, match=(
-            r"folder '.*B' \(in the folder read, '.*'\) must be readable to list its files; "
-            r"got Permission denied, and the set would lack its spectra\. Give read and search "
-            r"permission \(chmod u\+rx .*B\), or move it out of")) as e:
-        read_folder(tmp_path, labels_from=labels_from)
-    _one_line(e)
+    for labels in ({"labels_from": "folder"}, {"groups_from": "folder"}):
+        with pytest.raises(RamancamError, match=(
+                r"folder '.*B' \(in the folder read, '.*'\) must be readable to list its "
+                r"files; got Permission denied, and the set would lack its spectra\. Give read "
+                r"and search permission \(chmod u\+rx .*B\), or move it out of")) as e:
+            read_folder(tmp_path, **labels)  # type: ignore[arg-type]
+        _one_line(e)
     # the folder itself: its files were called misnamed ('rename text spectra to .txt')
     _unlistable(monkeypatch, tmp_path)
     with pytest.raises(RamancamError, match=(
             r"folder '.*' must be readable to list its files; got Permission denied\.")) as e:
         read(tmp_path)
     assert "rename" not in _one_line(e)
+
+
+def test_system_folders_of_a_disk_are_skipped_as_hidden_ones(tmp_path, monkeypatch, capsys):
+    # a data disk's root-only lost+found (or a Windows disk's System Volume Information)
+    # stopped 'info DISK --labels-from folder' (exit 2) where it had read every spectrum
+    from ramancam.cli import main
+
+    _classes(tmp_path, "A", "B", "$RECYCLE.BIN", "lost+found", "System Volume Information")
+    _unlistable(monkeypatch, tmp_path / "lost+found", tmp_path / "System Volume Information")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = read_folder(tmp_path, labels_from="folder")
+    assert sorted(set(s.labels)) == ["A", "B"] and len(s) == 2  # not the recycle bin's
+    assert main(["info", str(tmp_path), "--labels-from", "folder"]) == 0
+    assert "error" not in capsys.readouterr().err
+
+
+def test_an_unlistable_folder_a_pattern_cannot_reach_is_not_listed(tmp_path, monkeypatch):
+    # --files 'A/*.txt' was refused for a folder beside A the walk listed needlessly
+    _classes(tmp_path, "A", "B", "private")
+    _unlistable(monkeypatch, tmp_path / "private")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(read_folder(tmp_path, labels_from="folder", pattern="A/*.txt")) == 1
+        assert len(read_folder(tmp_path, pattern="[AB]/s?.txt")) == 2
+    # one the pattern reaches is needed: refused, with or without folder labels
+    for pattern in ("private/*.txt", "*.txt", "**/s1.txt", "p*/*"):
+        with pytest.raises(RamancamError, match=(
+                r"folder '.*private' \(in the folder read, '.*'\) must be readable to list its "
+                r"files; got Permission denied, and the set would lack its spectra")) as e:
+            read_folder(tmp_path, pattern=pattern)
+        _one_line(e)
+
+
+def test_an_unlistable_folder_that_is_no_class_is_named_in_a_warning(tmp_path, monkeypatch):
+    # not a class folder, and no pattern names it: the rest is read, the folder is named
+    _classes(tmp_path, "A", "B", "A/day2", "C")
+    _unlistable(monkeypatch, tmp_path / "A" / "day2", tmp_path / "C")
+    with pytest.warns(RamancamWarning, match=(
+            r"^2 folders in '.*' could not be listed \(Permission denied\), so their files are "
+            r"not read: A/day2, C\. If they hold spectra, give read and search permission "
+            r"\(chmod u\+rx\), or move them out of the folder\.$")):
+        s = read_folder(tmp_path)
+    assert len(s) == 2
+    # with folder labels C is a class: refused; A/day2 is a part of class A: named
+    with pytest.raises(RamancamError, match=r"folder '.*C' \(in the folder read"):
+        read_folder(tmp_path, labels_from="folder")
+    (tmp_path / "C" / "s1.txt").unlink()
+    (tmp_path / "C").rmdir()
+    with pytest.warns(RamancamWarning, match=r"^1 folder in '.*' could not be listed \(Perm.*"
+                      r"so its files are not read: A/day2\. If it holds spectra"):
+        s = read_folder(tmp_path, labels_from="folder")
+    assert list(s.labels) == ["A", "B"]

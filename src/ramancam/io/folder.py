@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import csv
 import errno
-import functools
 import io
 import os
 import re
@@ -249,18 +248,22 @@ _NOTES = re.compile(r"^(readme|licen[cs]e|notice|notes?|changelog|changes)([._-]
                     re.IGNORECASE)
 
 
-def _find_files(root: Path, pattern: str | None, *, say_notes: bool = True) -> list[Path]:
+def _find_files(root: Path, pattern: str | None, *, say_notes: bool = True,
+                classes: bool = False) -> list[Path]:
     """The spectrum files in ``root`` and its sub-folders (symbolic links to folders
     followed), in path order: those with a known suffix (not notes), or those ``pattern``
-    matches (:func:`_matches`). Hidden files and folders and the lock files Excel leaves
-    beside an open workbook (``~$book.xlsx``) are never read; links whose target is missing
-    are said in a warning, and so are files left out for a note's name (``say_notes``: a
-    spectrum named ``notes_1.csv`` was lost without a word)."""
+    matches (:func:`_matches`). Hidden files and folders, a disk's system folders
+    (:data:`_SYSTEM`) and the lock files Excel leaves beside an open workbook
+    (``~$book.xlsx``) are never read; links whose target is missing are said in a warning,
+    and so are files left out for a note's name (``say_notes``: a spectrum named
+    ``notes_1.csv`` was lost without a word) and folders that could not be listed
+    (:func:`_walk`; ``classes``: its first-level folders are classes)."""
     parts, anchored = (None, False) if pattern is None else _pattern_parts(root, pattern)
     files = []
     broken: list[str] = []  # links whose target is gone
     notes: list[str] = []  # files of a known suffix left out for their names
-    for f in _walk(root):
+    reach = None if parts is None else (parts, anchored)
+    for f in _walk(root, reach, classes=classes, say_unlisted=say_notes):
         if f.name.startswith("~$"):
             continue
         rel = f.relative_to(root).as_posix()
@@ -315,29 +318,55 @@ def _say_notes(root: Path, notes: list[str]) -> None:
         "files to read with --files GLOB (pattern= in Python)."), stacklevel=4)
 
 
-def _walk(root: Path) -> list[Path]:
-    """Every file under ``root`` outside hidden folders, not hidden itself, following links
-    to folders (``rglob`` skipped a class folder that was a link). A folder is read once:
-    the folders of ``root`` by their own paths first, then the links met in them, in path
-    order (a link to a folder of ``root``, met first, took its files and their labels), each
-    into a folder not read yet; a link back up is no loop."""
+#: Folders a file system or an operating system keeps at a disk's root, skipped as hidden
+#: ones are: a root-only ``lost+found`` (0700) stopped every read of a data disk's root.
+_SYSTEM = frozenset({"lost+found", "system volume information", "$recycle.bin"})
+
+
+def _walk(root: Path, reach: tuple[list[str], bool] | None = None, *, classes: bool = False,
+          say_unlisted: bool = True) -> list[Path]:
+    """Every file under ``root`` outside hidden and system folders, not hidden itself,
+    following links to folders (``rglob`` skipped a class folder that was a link). A folder
+    is read once: the folders of ``root`` by their own paths first, then the links met in
+    them, in path order (a link to a folder of ``root``, met first, took its files and their
+    labels), each into a folder not read yet; a link back up is no loop. ``reach``: the
+    parts of a file pattern and whether it is anchored (:func:`_pattern_parts`); folders it
+    cannot reach are not listed. A folder that cannot be listed refuses the read
+    (:func:`_unlisted`) when its files are needed: ``root`` itself, a class folder
+    (``classes``: those of the first level), one a pattern reaches; any other is named in a
+    warning (``say_unlisted``) and left out."""
     seen: set[str] = set()
     out: list[Path] = []
     twice: list[str] = []
+    unlisted: list[tuple[str, OSError]] = []
     links: list[Path] = [root]
+
+    def rel(folder: str) -> tuple[str, ...]:
+        return tuple(p for p in Path(os.path.relpath(folder, root)).parts if p != ".")
+
+    def refused(exc: OSError) -> None:  # a folder that cannot be listed
+        where = rel(str(exc.filename if exc.filename is not None else root))
+        if not where or (classes and len(where) == 1) or reach is not None:
+            _unlisted(root, exc)  # its spectra, or a class, would be missing
+        unlisted.append(("/".join(where), exc))
+
     while links:  # root, then each link to a folder, its own links after it
         start = links.pop(0)
-        # a folder that cannot be listed was skipped without a word: its class was lost
-        for top, dirs, names in os.walk(start, onerror=functools.partial(_unlisted, root)):
+        for top, dirs, names in os.walk(start, onerror=refused):
             real = os.path.realpath(top)
             if real in seen:
                 dirs[:] = []
                 twice.append(Path(top).relative_to(root).as_posix())
                 continue
             seen.add(real)
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            here = rel(top)
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".")
+                             and d.lower() not in _SYSTEM
+                             and (reach is None or _reaches(reach, [*here, d])))
             links += [Path(top) / d for d in dirs if os.path.islink(os.path.join(top, d))]
             out += [Path(top) / n for n in sorted(names) if not n.startswith(".")]
+    if unlisted and say_unlisted:
+        _say_unlisted(root, unlisted)
     if twice:  # said: the files of such a link are not read (again) under its name
         import warnings
 
@@ -350,6 +379,47 @@ def _walk(root: Path) -> list[Path]:
             f"folder read already, so {its} files are read once, under that folder's own "
             f"name: {first_of(sorted(twice), 3)}."), stacklevel=4)
     return out
+
+
+def _reaches(reach: tuple[list[str], bool], folders: list[str]) -> bool:
+    """Whether a file under the folder path ``folders`` (relative to the folder read) can
+    match the pattern ``reach`` (parts, anchored): one without a ``/`` reaches every
+    folder."""
+    import fnmatch
+
+    parts, anchored = reach
+    if not anchored:
+        return True
+
+    def fits(parts: list[str], names: list[str]) -> bool:
+        if not names:
+            return bool(parts)  # a part is left for the file's name
+        if not parts:
+            return False
+        if parts[0] == "**":
+            return fits(parts[1:], names) or fits(parts, names[1:])
+        return fnmatch.fnmatchcase(names[0].lower(), parts[0].lower()) and \
+            fits(parts[1:], names[1:])
+
+    return fits(parts, folders)
+
+
+def _say_unlisted(root: Path, unlisted: list[tuple[str, OSError]]) -> None:
+    """Warn of the folders in ``root`` that could not be listed and were not needed
+    (:func:`_walk`): their files are not read."""
+    import warnings
+
+    from ..errors import RamancamWarning, first_of
+
+    n = len(unlisted)
+    causes = sorted({exc.strerror or str(exc) for _, exc in unlisted})
+    s, their, they, hold, them = (("s", "their", "they", "hold", "them") if n > 1 else
+                                  ("", "its", "it", "holds", "it"))
+    warnings.warn(RamancamWarning(
+        f"{n} folder{s} in {str(root)!r} could not be listed ({', '.join(causes)}), so "
+        f"{their} files are not read: {first_of(sorted(f for f, _ in unlisted), 3)}. If "
+        f"{they} {hold} spectra, give read and search permission (chmod u+rx), or move "
+        f"{them} out of the folder."), stacklevel=5)
 
 
 def _unlisted(root: Path, exc: OSError) -> None:
@@ -663,8 +733,12 @@ def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
         ``/``; case ignored; ``**`` spans folders); by default every file with a known
         suffix except notes (``README*``, ``LICENSE*``/``LICENCE*``, ``NOTICE*``,
         ``NOTE*``/``NOTES*``, ``CHANGELOG*``, ``CHANGES*``; such files of a known suffix
-        are named in a :class:`~ramancam.RamancamWarning`). Hidden files and folders and
-        Excel's lock files (``~$*``) are skipped; links to folders are followed. Ignored
+        are named in a :class:`~ramancam.RamancamWarning`). Hidden files and folders, a
+        disk's system folders (``lost+found``, ``System Volume Information``,
+        ``$RECYCLE.BIN``) and Excel's lock files (``~$*``) are skipped; links to folders
+        are followed. A sub-folder that cannot be listed stops the read where its files
+        are needed (a class folder with ``labels_from="folder"``, one ``pattern`` reaches),
+        else it is named in a warning. Ignored
         with a manifest, which lists the files itself.
     label_col : str, optional
         A folder of wide tables: the label column of every table (instead of
@@ -699,7 +773,7 @@ def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
         files, labels_per_file = _read_manifest(arg, root)
         _note_unlisted(root, files, [arg] + ([garg] if gkind == "manifest" else []))
     else:
-        files = _find_files(root, pattern)
+        files = _find_files(root, pattern, classes="folder" in (kind, gkind))
     if gkind == "manifest":  # a groups manifest inside the folder is not a spectrum file
         mpath = Path(garg) if Path(garg).is_file() else root / garg
         files = [f for f in files if not (mpath.is_file() and f.samefile(mpath))]
