@@ -323,6 +323,25 @@ def test_an_interrupted_refit_leaves_the_fitted_model_as_it_was(make, monkeypatc
     assert est.predict(X_ERR[:1]).tolist() == Y_ERR[:1].tolist()
 
 
+@pytest.mark.parametrize("make", BASELINES)
+def test_a_subclass_keeps_what_it_sets_before_the_fit_and_a_refit_drops_stale_state(make):
+    # fit_whole ran fit on a copy without any fitted attribute: one a subclass set before
+    # super().fit() was gone afterwards (0.2.0 kept it)
+    class Tagged(type(make())):  # type: ignore[misc]
+        def fit(self, X, y=None):
+            self.source_ = "batch-7"
+            return super().fit(X, y)
+
+    est = Tagged(**make().get_params()).fit(X_ERR, Y_ERR)
+    assert est.source_ == "batch-7" and hasattr(est, "classes_")
+    # what the last fit made is not carried into the next: a stale attribute is dropped
+    est.made_by_an_old_fit_ = 1
+    est._fit_whole_made = (*est._fit_whole_made, "made_by_an_old_fit_")
+    est.fit(X_ERR, Y_ERR)
+    assert est.source_ == "batch-7" and not hasattr(est, "made_by_an_old_fit_")
+    assert "source_" not in est._fit_whole_made and "classes_" in est._fit_whole_made
+
+
 def test_plsda_on_a_one_spectrum_per_class_library_spans_the_classes():
     X, y = simulated_set(4, n_per_class=1, n_points=30)
     assert len(set(y.tolist())) >= 3

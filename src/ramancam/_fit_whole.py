@@ -22,22 +22,31 @@ def _fitted(name: str) -> bool:
     return name.endswith("_") and not name.startswith("__")
 
 
-def fit_whole(fit: F) -> F:
-    """Decorate ``fit(self, ...)``: run it on a copy of ``self`` without fitted attributes
-    (parameters shared, so a ``RandomState`` given as ``random_state`` is drawn from as
-    before) and give ``self`` the copy's attributes in one assignment once it returns. A
-    refit that raises, or is interrupted, leaves ``self`` exactly as it was.
+#: The instance attribute that records which fitted attributes the last whole fit made.
+_MADE = "_fit_whole_made"
 
-    A subclass whose ``fit`` sets fitted attributes of its own (a trailing ``_``) must set
-    them after ``super().fit(...)`` returns: one set before is left out of the copy and is
-    gone afterwards, as a previous fit's state is."""
+
+def fit_whole(fit: F) -> F:
+    """Decorate ``fit(self, ...)``: run it on a copy of ``self`` without the fitted
+    attributes the last such fit made (parameters shared, so a ``RandomState`` given as
+    ``random_state`` is drawn from as before) and give ``self`` the copy's attributes in one
+    assignment once it returns. A refit that raises, or is interrupted, leaves ``self``
+    exactly as it was. Fitted attributes that a subclass's ``fit`` sets before it calls
+    ``super().fit(...)`` were not made by the decorated fit: they are kept."""
 
     @functools.wraps(fit)
     def whole(self: Any, *args: Any, **kwargs: Any) -> Any:
+        stale = set(vars(self).get(_MADE, ()))
         work = object.__new__(type(self))
-        work.__dict__.update((k, v) for k, v in vars(self).items() if not _fitted(k))
+        work.__dict__.update((k, v) for k, v in vars(self).items()
+                             if k != _MADE and k not in stale)
+        before = {k: v for k, v in vars(work).items() if _fitted(k)}
         fit(work, *args, **kwargs)
-        self.__dict__ = dict(vars(work))
+        state = dict(vars(work))
+        # made (or set anew) by this fit: left out of the next refit's copy
+        state[_MADE] = tuple(sorted(k for k, v in state.items()
+                                    if _fitted(k) and (k not in before or v is not before[k])))
+        self.__dict__ = state
         return self
 
     return whole  # type: ignore[return-value]
