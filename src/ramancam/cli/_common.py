@@ -56,7 +56,8 @@ def add_reading_arguments(p: argparse.ArgumentParser) -> None:
                    help="folders: read only the files matching GLOB (searched in all "
                         "sub-folders unless it holds a '/'; case ignored), e.g. '*.spc' or "
                         "'spectra/*.txt'; quote it. Default: every file with a spectrum "
-                        "suffix, except README/LICENSE notes and hidden files")
+                        "suffix, except README/LICENSE notes, hidden files and a disk's "
+                        "system folders (lost+found, ...)")
     p.add_argument("--laser-nm", metavar="NM", type=float,
                    help="the files' x axis is absolute wavelength in nm, as some "
                         "spectrometers export it: convert it to Raman shift (cm-1) with this "
