@@ -242,3 +242,47 @@ def test_a_full_disk_under_the_scratch_copy_is_named_with_the_cause(tmp_path, rn
             r"be read back tile by tile, which could not be written: No space left on device "
             r"\(after 0\.0 MB\)\. Free space on its disk, or write OUT to a disk with room")):
         open_long_rows(path, block_bytes=301, scratch=tmp_path / "s")
+
+
+@pytest.mark.parametrize(("cells", "streamed"), [
+    ({3: "12.3456", 60: "1.251"}, True),  # a decimal point first: '1.251' is 1.251
+    ({3: "1.251", 60: "12.3456"}, True),  # and so it is before the point that says so
+    ({3: "1.251", 60: "2.250"}, False),  # counts grouped with thousands points, maybe
+    ({3: "1.3456", 60: "1,861"}, False),  # commas: read whole (and refused there)
+    ({3: "1,861", 60: "1.3456"}, False),
+    ({0: "1,5", 60: "1.250"}, False),
+])
+def test_convert_reads_a_long_map_streamed_as_it_reads_it_whole(tmp_path, capsys, monkeypatch,
+                                                                cells, streamed):
+    # The evidence of how the numbers read (a decimal point, a decimal comma, '1,861')
+    # in another block than the cells it decides: the blocks are read as the whole read
+    # reads the file, or the file is read whole.
+    import ramancam.io.longrows as longrows
+
+    opened = []
+
+    def small_blocks(*a, **k):
+        opened.append(open_long_rows(*a, block_bytes=200, **k))
+        return opened[-1]
+
+    monkeypatch.setattr(longrows, "open_long_rows", small_blocks)
+    rng = np.random.default_rng(3)
+    lines = ["#X\t#Y\t#Wave\t#Intensity"]
+    for r in range(72):  # a 4 x 3 map of 6 points
+        i, k = divmod(r, 6)
+        lines.append(f"{i % 4}\t{i // 4}\t{400 + 10 * k}\t"
+                     + cells.get(r, str(rng.integers(100, 900))))
+    path = tmp_path / "counts.txt"
+    path.write_text("\n".join(lines) + "\n")
+    got = []
+    for how, extra in (("stream", []), ("whole", ["--xy-cols", "x,y"])):
+        out = tmp_path / f"{how}.zarr"
+        rc = main(["convert", str(path), str(out), "--chunk", "4x4", *extra])
+        err = capsys.readouterr().err.strip().splitlines()
+        got.append((rc, err[-1:] if rc else [],
+                    None if rc else np.asarray(open_cube(out).spectra[...])))
+    assert (opened[0] is not None) == streamed
+    (rc_s, err_s, cube_s), (rc_w, err_w, cube_w) = got
+    assert (rc_s, err_s) == (rc_w, err_w)
+    if rc_w == 0:
+        np.testing.assert_array_equal(cube_s, cube_w)

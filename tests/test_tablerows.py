@@ -334,3 +334,78 @@ def test_a_file_size_limit_on_the_scratch_copy_is_said_as_such(tmp_path, rng):
         resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
     assert "could not be written: File too large (after 0.0 MB). Raise the file size limit " \
         "(ulimit -f)" in str(e.value)
+
+
+def _counts_table(cells):
+    """A 5 x 4 map as a tab-separated table of whole numbers (shifts, positions, counts), but
+    for ``cells``: ``{(row, column): text}`` among the counts."""
+    rng = np.random.default_rng(7)
+    lines = ["x\ty\t" + "\t".join(str(400 + 10 * k) for k in range(8))]
+    for i in range(20):
+        counts = [str(v) for v in rng.integers(100, 900, 8)]
+        for (r, c), t in cells.items():
+            if r == i:
+                counts[c] = t
+        lines.append("\t".join([str(i % 5), str(i // 5), *counts]))
+    return "\n".join(lines) + "\n"
+
+
+def _convert_both_ways(tmp_path, path, capsys):
+    """``convert`` of ``path`` streamed (in blocks of about 200 bytes: a row or two) and
+    read whole (``--xy-cols`` reads it whole): the exit codes, stderr's last lines and the
+    cubes' spectra (None where it failed)."""
+    got = []
+    for how, extra in (("stream", []), ("whole", ["--xy-cols", "x,y"])):
+        out = tmp_path / f"{path.stem}-{how}.zarr"
+        rc = main(["convert", str(path), str(out), "--chunk", "4x4", *extra])
+        err = capsys.readouterr().err.strip().splitlines()
+        got.append((rc, err[-1:] if rc else [],
+                    None if rc else np.asarray(open_cube(out).spectra[...])))
+    return got
+
+
+@pytest.mark.parametrize(("cells", "said", "streamed"), [
+    # a decimal point in the first block, '1,861' (1861 or 1.861) in a later one, and the
+    # other way round: the whole read refuses it wherever the point is; a block without a
+    # point read it as 1.861
+    ({(2, 3): "1.5", (15, 2): "1,861"}, "a number must read one way; got '1,861'", False),
+    ({(2, 3): "1,861", (15, 2): "1.5"}, "a number must read one way; got '1,861'", False),
+    # the first row writes a decimal point: no decimal commas in the table ('1,5' refused);
+    # a block whose first row had none read '1,5' as 1.5
+    ({(0, 3): "0.5", (15, 2): "1,5"}, "could not read a number from '1,5'", False),
+    # decimal commas in the first row: '1.250' groups thousands (1250); a block without a
+    # comma read it as 1.25
+    ({(0, 3): "1,5", (15, 2): "1.250", (15, 4): "2000"}, 1250.0, True),
+    # no decimal comma in the first rows, whose '1.250' is a decimal point (0.75 beside
+    # it: no count grouped with thousands points): so is row 15's; a block whose first rows
+    # wrote '1,5' read it as 1250
+    ({(1, 2): "1.250", (2, 3): "0.75", **{(r, 1): "1,5" for r in range(10, 20)},
+      **{(r, 2): "1.250" for r in range(10, 20)}}, 1.25, True),
+])
+def test_convert_reads_a_table_streamed_as_it_reads_it_whole(tmp_path, capsys, monkeypatch,
+                                                             cells, said, streamed):
+    # How a table writes its numbers (decimal commas or points, points grouping thousands,
+    # '1,861' beside a decimal point) was decided in each block of rows on its own, so a
+    # table of more than one block could be read otherwise streamed into a cube than whole.
+    # Now the first block decides for all, as the whole read does; what a block refuses is
+    # read whole, which names the line.
+    import ramancam.io.tablerows as tablerows
+
+    opened = []
+
+    def small_blocks(*a, **k):
+        opened.append(open_table_rows(*a, block_bytes=200, **k))
+        return opened[-1]
+
+    monkeypatch.setattr(tablerows, "open_table_rows", small_blocks)
+    path = tmp_path / "counts.tsv"
+    path.write_text(_counts_table(cells))
+    (rc_s, err_s, cube_s), (rc_w, err_w, cube_w) = _convert_both_ways(tmp_path, path, capsys)
+    assert (opened[0] is not None) == streamed
+    assert (rc_s, err_s) == (rc_w, err_w)
+    if isinstance(said, str):
+        assert rc_w == 2 and said in err_w[0]
+        return
+    np.testing.assert_array_equal(cube_s, cube_w)
+    assert cube_w[3, 0, 2] == said  # row 15's '1.250'
+

@@ -129,9 +129,14 @@ _BAD = "\0"
 
 def _may_read_both_ways(text: str) -> bool:
     """Whether ``text`` may hold a decimal point and a cell such as ``1,861``
-    (:data:`THOUSANDS_OR_COMMA`): a point, and a comma before three digits (the bytes'
-    digits made 0 first: a search of the text took a tenth of the read)."""
-    return "." in text and _EITHER_HINT.search(
+    (:data:`THOUSANDS_OR_COMMA`): a point, and :func:`_may_hold_either`."""
+    return "." in text and _may_hold_either(text)
+
+
+def _may_hold_either(text: str) -> bool:
+    """Whether ``text`` may hold a cell such as ``1,861``: a comma before three digits (the
+    bytes' digits made 0 first: a search of the text took a tenth of the read)."""
+    return _EITHER_HINT.search(
         text.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_0)) is not None
 
 
@@ -174,7 +179,25 @@ class DecimalCommas:
         # look (beside a decimal point the first is refused), nor do rows of a text with none
         self._either: tuple[int, int, str] | None = None
         self._look = _may_read_both_ways(text)
+        # a part read before any point, not searched for a '1,861' (:meth:`part`)
+        self._unsure = False
         self._bad: tuple[int, int, str] = (0, -1, "")  # the cell refused, as _either
+
+    def part(self, text: str) -> None:
+        """Go on to ``text``, the next part of the file (a block of a table's rows), its
+        cells read as the earlier parts decided (the first cell with a point, a cell such
+        as ``1,861`` seen before one), so that the file reads a part at a time as it reads
+        whole. A ``1,861`` is looked for, row by row, where the part may hold one beside a
+        point in it or before it; a part with no point after none is not searched (a tenth
+        of its read), so a decimal point later is refused (:meth:`texts` gives ``None``)
+        in case the part held one: such a file, mixing decimal commas and points, is read
+        whole."""
+        if self._either is not None or self.grouped is True:
+            self._look = False  # either found already, or points group thousands
+        elif "." in text or self.first:
+            self._look = _may_hold_either(text)
+        else:
+            self._look, self._unsure = False, True
 
     def texts(self, cells: Sequence[str], line: int = 0) -> list[str] | None:
         """The cells of a row (on ``line``) as :func:`float` reads them (``1,5`` -> ``1.5``;
@@ -220,9 +243,10 @@ class DecimalCommas:
             if grouped:
                 return t.replace(".", "").replace(",", ".")
         elif "," not in t:  # a point and a comma: grouped thousands after all
-            if self._either is None:
+            if self._either is None and not self._unsure:
                 return t
-            self._bad = self._either  # an earlier '1,861', beside this decimal point
+            # an earlier '1,861', beside this decimal point (or a part not searched for one)
+            self._bad = self._either or (line, -1, t)
             return _BAD
         self._bad = (line, -1, t)
         return _BAD
@@ -246,6 +270,25 @@ class DecimalCommas:
         earlier = f" ({short(self.first)} earlier)" if self.first != cell.strip() else ""
         return (f"could not read {short(cell)}: this file writes decimal commas and "
                 f"{how}{earlier}")
+
+
+class TableNumbers:
+    """How a wide table writes its numbers, decided on its header and first rows
+    (:func:`ramancam.io.table.parse_table`): ``comma``, with decimal commas, read by
+    ``commas`` (:class:`DecimalCommas`, which goes on to decide how its points read), else
+    ``point``, its first decimal point (cell, line), beside which a ``1,861`` reads both
+    ways.
+
+    A row reader (:mod:`ramancam.io.tablerows`) parses a table a block of rows at a time,
+    each under the header: one of these, given to every block, is decided on the first
+    (``comma`` None until then) and kept for the others, so that a block reads its cells as
+    the whole read of the table does, not as its own first rows would say.
+    """
+
+    def __init__(self) -> None:
+        self.comma: bool | None = None
+        self.commas: DecimalCommas | None = None
+        self.point: tuple[str, int] | None = None
 
 
 #: A whole number as a cell writes it ('987', '-89'); one grouped with thousands points

@@ -62,6 +62,7 @@ from ._text import (
     GROUPED_THOUSANDS,
     THOUSANDS_OR_COMMA,
     DecimalCommas,
+    TableNumbers,
     ThousandsPoints,
     check_exists,
     grouped_counts_maybe,
@@ -200,11 +201,13 @@ def read_table(path: str | os.PathLike[str], *, label_col: str | None = None) ->
 
 
 def parse_table(text: str, *, source: str = "", label_col: str | None = None,
-                drop_fill: bool = True) -> Spectra:
+                drop_fill: bool = True, numbers: TableNumbers | None = None) -> Spectra:
     """Parse the text of a wide table (see :func:`read_table`); ``source`` names it in errors.
     ``drop_fill``: leave out a fill value held at the ends of every spectrum (:func:`_fill`;
     off for the row readers, which parse a file block by block and judge the padding on all
-    the blocks together, :class:`ramancam.checks.FillScan`)."""
+    the blocks together, :class:`ramancam.checks.FillScan`). ``numbers``: for the row
+    readers too, how the table writes its numbers (:class:`TableNumbers`), decided on the
+    first block's first rows, as on the whole table's, and kept for the next blocks."""
     start, line0 = _skip_comments(text)
     if start < 0:
         what = "an empty file" if not text.strip() else "only comment lines"
@@ -220,27 +223,18 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None,
     while len(header) > 1 and header[-1] == "":
         header = header[:-1]  # trailing delimiters on the header line (",,," as well)
     ncol = len(header)
-    # Decimal commas (European locales: ';' or tab between the fields, ',' in the numbers):
-    # read as points anywhere in such a table, not only where the header or the first row
-    # has one (a row of whole numbers first, '1,5' further down); unless the header or the
-    # first row writes decimal points (400.0): then a comma is a thousands separator
-    # ('1,861'), refused as before, not read as 1.861.
+    # decimal commas or points, as the header and the first rows say (_how_numbers_read)
     ahead = list(itertools.islice(rows, 2))  # the first two data rows, looked at and kept
     rows = itertools.chain(ahead, rows)
-    shown = [t.strip() for t in header + (ahead[0][1] if ahead else [])]
-    # with decimal commas shown, 1.250 is 1250 (a spreadsheet's grouping, DecimalCommas);
-    # without, the points of later rows are decimal points
-    looked = [*header, *(t for _, row in ahead for t in row)]
-    shown_commas = any(has_decimal_comma(t) for t in looked)
-    comma = delimiter in (";", "\t") and not any(
-        DECIMAL_POINT.match(t) and not (shown_commas and GROUPED_THOUSANDS.match(t))
-        for t in shown)
     _check_header_width(header_line if end >= 0 else "", ncol, ahead, source, line0)
-
-    commas = DecimalCommas(body, points_decimal=not shown_commas) if comma else None
-    # without: the first decimal point shown, which a '1,861' further down is refused beside
-    point = None if comma else next(((t.strip(), n) for n, row in [(line0, header), *ahead[:1]]
-                                     for t in row if DECIMAL_POINT.match(t.strip())), None)
+    if numbers is None or numbers.comma is None:
+        comma, commas, point = _how_numbers_read(header, ahead, delimiter, body, line0)
+        if numbers is not None:  # the first block: the table's first rows
+            numbers.comma, numbers.commas, numbers.point = comma, commas, point
+    else:  # a later block of rows: as the first decided
+        comma, commas, point = numbers.comma, numbers.commas, numbers.point
+    if numbers is not None and commas is not None:
+        commas.part(body)
     spec_idx: list[int] = []
     shifts: list[float] = []
     meta_idx: list[int] = []
@@ -362,6 +356,31 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None,
                      for k, v in meta_cols.items()}
     return spectra_kept(X, axis, kept, labels=labels, meta=_positions(meta_cols, source, lines),
                         sources=[source] * len(lines))
+
+
+def _how_numbers_read(header: list[str], ahead: list[tuple[int, list[str]]],
+                      delimiter: str | None, body: str, line0: int
+                      ) -> tuple[bool, DecimalCommas | None, tuple[str, int] | None]:
+    """How a table writes its numbers, as its header and first two rows (``ahead``) say
+    (:class:`TableNumbers`): with decimal commas (European locales: ';' or tab between the
+    fields, ',' in the numbers), read anywhere in the table, not only where the header or
+    the first row has one (a row of whole numbers first, '1,5' further down), unless the
+    header or the first row writes decimal points (400.0): then a comma is a thousands
+    separator ('1,861'), refused, not read as 1.861. ``body``: the text from the header on,
+    whose cells the :class:`DecimalCommas` reads."""
+    shown = [t.strip() for t in header + (ahead[0][1] if ahead else [])]
+    # with decimal commas shown, 1.250 is 1250 (a spreadsheet's grouping, DecimalCommas);
+    # without, the points of later rows are decimal points
+    looked = [*header, *(t for _, row in ahead for t in row)]
+    shown_commas = any(has_decimal_comma(t) for t in looked)
+    comma = delimiter in (";", "\t") and not any(
+        DECIMAL_POINT.match(t) and not (shown_commas and GROUPED_THOUSANDS.match(t))
+        for t in shown)
+    commas = DecimalCommas(body, points_decimal=not shown_commas) if comma else None
+    # without: the first decimal point shown, which a '1,861' further down is refused beside
+    point = None if comma else next(((t.strip(), n) for n, row in [(line0, header), *ahead[:1]]
+                                     for t in row if DECIMAL_POINT.match(t.strip())), None)
+    return comma, commas, point
 
 
 #: What counts as padding for the readers (:func:`ramancam.checks.fill_runs`): zeros and

@@ -12,6 +12,12 @@ old Mac line ends, blank or comment lines among the rows, rows of different rang
 numeric ``x``/``y``, or an error in any row) gives ``None``: the file is then read whole,
 which names the line of an error.
 
+The numbers of every block are read as the whole read reads them (:class:`TableNumbers`):
+with decimal commas or points as the table's header and first two rows say (the first block
+is held until it has them), a point grouping thousands or not as the first cell with one
+says, and a ``1,861`` (1861 or 1.861) refused beside a decimal point wherever in the file
+either is, not as the rows of each block alone would say.
+
 Padding (a fill value at the ends of every spectrum, :func:`ramancam.io.table._fill`) is
 left out as when the table is read whole, with the same warning: each block's rows shorten
 the runs of the first row's end values that the earlier blocks left
@@ -41,7 +47,7 @@ from ._rows import (
     plain_lines,
     row_starts,
 )
-from ._text import UTF8_BOM, decode_lines
+from ._text import UTF8_BOM, TableNumbers, decode_lines
 from .exports import export_kind
 from .folder import sniff_kind
 from .jcamp import looks_like_jcamp
@@ -156,15 +162,24 @@ def open_table_rows(path: str | os.PathLike[str], *, label_col: str | None = Non
     offsets: list[NDArray[np.int64]] = []
     axis: NDArray[np.float64] | None = None
     padding = FillScan(**FILL_RULES)  # decided on all the rows, as the whole read does
+    numbers = TableNumbers()  # decided on the first rows, as the whole read decides
+    held, held_at = b"", 0  # the first block, until it holds the two rows that decide
     copy = None if scratch is None else Path(scratch) / "spectra.f32"
     with scratch_copy(copy, str(p)) as put:
-        for at, part, _ in line_blocks(p, start_at, block_bytes):
+        for at, part, last in line_blocks(p, start_at, block_bytes):
+            if held:
+                part, at, held = held + part, held_at, b""
+            if axis is None and not last and part.count(b"\n") < 2:
+                held, held_at = part, at
+                continue
             if not plain_lines(part):
                 return None
             text = decode_lines(part)
             try:
+                # a block: the padding is judged on all of them, the numbers read as the
+                # first block decided
                 s = parse_table(header + "\n" + text, source=str(p), label_col=label_col,
-                                drop_fill=False)  # a block: the padding is judged on all of them
+                                drop_fill=False, numbers=numbers)
             except RamancamError:
                 return None  # the whole read names the line
             starts = row_starts(part)
