@@ -409,3 +409,22 @@ def test_convert_reads_a_table_streamed_as_it_reads_it_whole(tmp_path, capsys, m
     np.testing.assert_array_equal(cube_s, cube_w)
     assert cube_w[3, 0, 2] == said  # row 15's '1.250'
 
+
+def test_rows_read_back_from_the_text_as_indexed(tmp_path):
+    # Without a scratch copy the rows asked for are parsed again from the text, a run at a
+    # time: each run decided alone how the table writes its numbers (1.250 read as 1.25 in
+    # a run without a decimal comma), and a run holding '1.251' beside whole counts and no
+    # other decimal was taken for counts grouped with thousands points ('the file changed
+    # while it was being read'), though another row of the file says the points are decimal.
+    path = tmp_path / "counts.tsv"
+    path.write_text(_counts_table({(0, 3): "1,5", (15, 2): "1.250", (15, 4): "2000"}))
+    whole = read_table(path)
+    rows = open_table_rows(path, block_bytes=200)
+    assert rows is not None
+    np.testing.assert_array_equal(rows.X[np.array([15])], whole.X[[15]].astype(np.float32))
+    np.testing.assert_array_equal(rows.X[np.arange(20)], whole.X.astype(np.float32))
+    path.write_text(_counts_table({(3, 1): "12.3456", (15, 2): "1.251"}))
+    whole = read_table(path)
+    rows = open_table_rows(path, block_bytes=10000)
+    assert rows is not None and whole.X[15, 2] == 1.251
+    np.testing.assert_array_equal(rows.X[np.array([15])], whole.X[[15]].astype(np.float32))

@@ -282,13 +282,16 @@ class TableNumbers:
     A row reader (:mod:`ramancam.io.tablerows`) parses a table a block of rows at a time,
     each under the header: one of these, given to every block, is decided on the first
     (``comma`` None until then) and kept for the others, so that a block reads its cells as
-    the whole read of the table does, not as its own first rows would say.
+    the whole read of the table does, not as its own first rows would say. ``checked``: the
+    table's rows were all read once (indexed), the checks of all its numbers made then
+    (counts grouped with thousands points): rows read back again are not judged alone.
     """
 
     def __init__(self) -> None:
         self.comma: bool | None = None
         self.commas: DecimalCommas | None = None
         self.point: tuple[str, int] | None = None
+        self.checked = False
 
 
 #: A whole number as a cell writes it ('987', '-89'); one grouped with thousands points

@@ -323,7 +323,7 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None,
     X = X[:len(lines)]
     # no decimal comma seen: counts grouped with thousands points would read as decimals
     if ((commas is None or commas.grouped is False) and delimiter != ","
-            and grouped_counts_maybe(X)):
+            and not (numbers is not None and numbers.checked) and grouped_counts_maybe(X)):
         _check_thousands(_rows(body, delimiter, line0, source), spec_idx,
                          lambda j: header[spec_idx[j]], source, by_row=True)
     if not meta_idx:

@@ -62,15 +62,15 @@ class TableFileRows(TextFileRows):
     """The spectra of a wide table's rows, read from the file only when indexed
     (:class:`ramancam.io._rows.TextFileRows`), each run parsed under the file's header."""
 
-    def __init__(self, path: Path, header: str, offsets: NDArray[np.int64], n_points: int
-                 ) -> None:
+    def __init__(self, path: Path, header: str, offsets: NDArray[np.int64], n_points: int,
+                 numbers: TableNumbers) -> None:
         super().__init__(path, offsets, n_points)
-        self.header = header
+        self.header, self.numbers = header, numbers
 
     def parse(self, text: bytes, n: int) -> NDArray[Any] | None:
         try:
             s = parse_table(self.header + "\n" + decode_lines(text), source=str(self.path),
-                            drop_fill=False)
+                            drop_fill=False, numbers=self.numbers)
         except RamancamError:
             return None
         return s.X if len(s) == n and s.has_common_axis else None
@@ -205,9 +205,11 @@ def open_table_rows(path: str | os.PathLike[str], *, label_col: str | None = Non
     if axis is None:
         return None
     starts_all = np.concatenate(offsets)
+    numbers.checked = True  # rows read back are not judged alone
     rows: TableFileRows | FileRows = (
-        TableFileRows(p, header, np.append(starts_all, end_at).astype(np.int64), axis.size)
-        if copy is None else FileRows(copy, 0, len(starts_all), axis.size))
+        TableFileRows(p, header, np.append(starts_all, end_at).astype(np.int64), axis.size,
+                      numbers) if copy is None
+        else FileRows(copy, 0, len(starts_all), axis.size))
     kept = fill_left_out(padding.ends(axis), axis.size, str(p))
     return TableRows(rows if kept is None else KeptColumns(rows, kept),
                      axis if kept is None else axis[kept],
