@@ -260,3 +260,50 @@ def test_no_lock_is_left_after_an_end_an_error_ctrl_c_or_sigterm(novelty_map, tm
     finally:
         other.kill()
     assert _no_lock(term) == [] and (term / "predictions.zarr" / "done").is_dir()
+
+
+def test_a_lock_file_on_a_full_disk_is_named_and_leaves_nothing(novelty_map, tmp_path,
+                                                                monkeypatch, capsys):
+    # a full disk while the lock was written said 'error: no space left on the device. Free
+    # space or use another path.' (no file named), and one with no room for the lock file
+    # itself 'Choose another --out' though the folder is the one wanted
+    import errno
+    import json
+    import os
+    from types import SimpleNamespace
+
+    import ramancam.maps.lock as lock
+
+    model_path, cube_path, _ = novelty_map
+    out = tmp_path / "res"
+    store = out / "predictions.zarr"
+    argv = ["predict", str(model_path), str(cube_path), "--out", str(out)]
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with monkeypatch.context() as m:
+        m.setattr(lock, "json", SimpleNamespace(dump=full, loads=json.loads))
+        assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        f"error: lock file {_lock_of(store)} of result store {str(store)!r} could not be "
+        "written: the disk is full (No space left on device); no run began and nothing was "
+        "left behind. Free space, then run the same command again.\n")
+    assert not out.exists()  # the --out folder made for the lock went with it
+    out.mkdir()
+    real = os.open
+
+    def no_quota(path, *args, **kwargs):
+        if str(path).endswith(".lock"):
+            raise OSError(errno.EDQUOT, os.strerror(errno.EDQUOT))
+        return real(path, *args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(lock.os, "open", no_quota)
+        assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        f"error: lock file {_lock_of(store)} of result store {str(store)!r} could not be "
+        "written: the disk quota is used up (Disk quota exceeded); no run began and nothing "
+        "was left behind. Free space, then run the same command again.\n")
+    assert list(out.iterdir()) == []
+    assert main(argv) == 0 and _no_lock(out) == []

@@ -229,6 +229,7 @@ def _take(store: Path, shown: Path) -> tuple[Path, str, bool] | None:
         except FileNotFoundError:  # the folder removed meanwhile (by a run that made it)
             continue
         except OSError as exc:
+            _not_made(lock, shown, made_folder, exc, made=False)
             raise RamancamError(
                 f"--out must be in a folder this run can write; got {str(shown)!r}, whose "
                 f"lock {lock} cannot be made ({exc.strerror or exc}). Choose another "
@@ -236,11 +237,30 @@ def _take(store: Path, shown: Path) -> tuple[Path, str, bool] | None:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 json.dump(rec, f)
-        except BaseException:
-            lock.unlink(missing_ok=True)
+        except BaseException as exc:
+            _not_made(lock, shown, made_folder, exc, made=True)
             raise
         return lock, token, made_folder
     raise RamancamError(_held_line(shown, lock, other))
+
+
+def _not_made(lock: Path, shown: Path, made_folder: bool, exc: BaseException, *,
+              made: bool) -> None:
+    """Leave nothing of a lock file that could not be made or written (``made``: it was
+    created, empty or cut short: left, it would lock out the next run), nor the folder made
+    for it; a disk with no room for it (:func:`ramancam.io.zarr_cube.no_room`, which said a
+    bare 'no space left on the device') is raised in one line naming the lock and store."""
+    from ..io.zarr_cube import no_room
+
+    if made:
+        lock.unlink(missing_ok=True)
+    if made_folder:
+        _quietly(lock.parent.rmdir)
+    if (full := no_room(exc)) is not None:
+        raise RamancamError(
+            f"lock file {lock} of result store {str(shown)!r} could not be written: "
+            f"{full[0]}; no run began and nothing was left behind. {full[1]}, then run the "
+            "same command again.") from None
 
 
 def _give_back(lock: Path, token: str, made_folder: bool) -> None:
