@@ -307,3 +307,37 @@ def test_a_lock_file_on_a_full_disk_is_named_and_leaves_nothing(novelty_map, tmp
         "was left behind. Free space, then run the same command again.\n")
     assert list(out.iterdir()) == []
     assert main(argv) == 0 and _no_lock(out) == []
+
+
+def test_a_resume_removes_the_temporary_files_zarr_left_in_the_store(novelty_map, tmp_path,
+                                                                     monkeypatch, capsys):
+    # zarr writes each chunk to '<chunk>.<32 hex>.partial' and renames it: a run killed
+    # mid-write left these in the store's chunk folders, and every resume kept them
+    import ramancam.scale as scale
+    from test_scale import _stop_after
+
+    model_path, cube_path, _ = novelty_map
+    out = tmp_path / "res"
+    store = out / "predictions.zarr"
+    argv = ["predict", str(model_path), str(cube_path), "--out", str(out)]
+    _, real = _stop_after(monkeypatch, 2)
+    assert main(argv) == 130
+    monkeypatch.setattr(scale, "run_tile", real)
+    hexes = iter(f"{i:032x}" for i in range(1, 100))
+    litter = [store / "proba" / "c" / "1" / "2" / f"0.{next(hexes)}.partial",
+              store / "predicted" / "c" / "0" / f"1.{next(hexes)}.partial",
+              store / f"zarr.{next(hexes)}.partial"]
+    kept = [store / "predicted" / "notes.partial",  # not zarr's pattern
+            store / "predicted" / f"1.{'g' * 32}.partial",
+            out / f"zarr.{next(hexes)}.partial"]  # beside the store, not in it
+    for path in litter + kept:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"\x00" * 7)
+    capsys.readouterr()
+    assert main(argv) == 0
+    said = capsys.readouterr().out.splitlines()
+    assert ("removed 3 temporary files that zarr left in the store (a run stopped while it "
+            "wrote them)") in said
+    assert [p for p in litter if p.exists()] == [] and all(p.exists() for p in kept)
+    assert main(argv) == 0  # none left: no line
+    assert "temporary" not in capsys.readouterr().out

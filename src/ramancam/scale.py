@@ -234,6 +234,9 @@ class RunSummary:
     #: tiles the store recorded as done with a chunk that could not be decoded (a file cut
     #: short), computed again, each with those arrays (``maps.store.tiles_with_damaged_chunks``)
     damaged: dict[tuple[int, int], list[str]] = field(default_factory=dict)
+    #: temporary files zarr left in the store (a run killed while it wrote a chunk), removed
+    #: by this run (``maps.store.remove_partial``)
+    swept: int = 0
 
     @property
     def spectra_per_s(self) -> float:
@@ -313,7 +316,7 @@ def _check_job(job: MapJob, classes: list[str]) -> None:
 def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
                                          dict[tuple[int, int], list[str]],
                                          dict[tuple[int, int], list[str]], dict[str, str],
-                                         dict[str, str]]:
+                                         dict[str, str], int]:
     """Create the output store, or open it to resume a run with the same settings.
 
     Returns
@@ -338,6 +341,10 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
         known from the model and the job), that a resume found missing (a folder deleted) or
         damaged (its ``zarr.json`` unreadable, another layout), with what was wrong: made
         again, empty, and every tile is in ``todo``.
+    swept : int
+        The temporary files zarr left in the store (a run killed while it wrote a chunk)
+        that a resume removed (:func:`ramancam.maps.store.remove_partial`): only when this
+        thread's run holds the store's lock (:func:`ramancam.scale.run` does).
 
     Raises
     ------
@@ -346,7 +353,7 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
     """
     from . import __version__
     from .io.zarr_cube import need_zarr, open_cube
-    from .maps.lock import make_store
+    from .maps.lock import holds, make_store
     from .maps.notes import older_store
     from .maps.store import (
         ARRAYS,
@@ -355,6 +362,7 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
         check_resumable,
         damaged_once,
         remake_arrays,
+        remove_partial,
         result_arrays,
         tiles_lacking_chunks,
         tiles_with_damaged_chunks,
@@ -415,6 +423,8 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
                 f"--out must hold a run with the same model, cube and settings to resume; got "
                 f"{str(out)!r} from a run that differs in {', '.join(diff)}. Remove it or "
                 "choose another --out.")
+        # zarr's temporary files of a run killed mid-write: litter no later write replaces
+        swept = remove_partial(out) if holds(out) else 0
         # an array the tiles write, deleted whole or its zarr.json damaged: made again, and
         # every tile computed again (each lost its part of it; 'done': no tile known done)
         older_store(g, meta, arrays, listed)  # made before the 'checks' array: left so
@@ -440,7 +450,7 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
                                    "complete": bool(meta.get("complete")) and not (
                                        lacking or damaged or remade)}
         todo = [(int(ty), int(tx)) for ty, tx in np.argwhere(done == 0)]
-        return g, todo, done.size, lacking, damaged, rewritten, remade
+        return g, todo, done.size, lacking, damaged, rewritten, remade, swept
     parent = out.resolve().parent
     if not parent.is_dir():
         if not parent.parent.is_dir():
@@ -463,7 +473,7 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
                            "ramancam_version": __version__, "settings": settings,
                            "class_names": classes, "complete": False, "novelty": novelty,
                            EVERY_CHUNK: True, ARRAYS: listed}
-    return g, list(cube.tiles()), cube.n_tiles[0] * cube.n_tiles[1], {}, {}, {}, {}
+    return g, list(cube.tiles()), cube.n_tiles[0] * cube.n_tiles[1], {}, {}, {}, {}, 0
 
 
 @lru_cache(maxsize=8)
@@ -636,7 +646,7 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
                                                   "processes, e.g. --workers 2.")
     job = MapJob(**{**asdict(job), "model": str(Path(job.model).resolve()),
                     "cube": str(Path(job.cube).resolve()), "out": str(Path(job.out).resolve())})
-    store, todo, n_tiles, lacking, damaged, rewritten, remade = prepare_output(job)
+    store, todo, n_tiles, lacking, damaged, rewritten, remade, swept = prepare_output(job)
     import torch
 
     # the thread counts the store's tiles were computed with (workers: --threads each)
@@ -707,7 +717,7 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
     _open_store.cache_clear()
     return RunSummary(Path(job.out), n_tiles, skipped, len(todo), n_spectra, seconds, rss,
                       cpu, n_unknown, n_pixels, n_agree, n_refused, shifts, sizes, per_class,
-                      lacking, rewritten, remade, before, threads, damaged)
+                      lacking, rewritten, remade, before, threads, damaged, swept)
 
 
 #: Maps up to this many pixels get class/confidence/probability images (the arrays are read

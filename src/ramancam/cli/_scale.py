@@ -312,6 +312,9 @@ def _finish(args: argparse.Namespace, job: MapJob, summary: Any) -> int:
         print(damaged_line(summary.damaged))
     if summary.rewritten:
         print(rewritten_line(summary.rewritten))
+    if summary.swept:
+        print(f"removed {summary.swept} temporary file{'' if summary.swept == 1 else 's'} "
+              "that zarr left in the store (a run stopped while it wrote them)")
     if summary.threads_before:
         was = " and ".join(str(t) for t in summary.threads_before)
         print(f"note: the store's earlier tiles were computed with {was} torch thread"

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 from ..errors import RamancamError
 
-__all__ = ["Claim", "claim", "claimed", "lock_path", "make_store"]
+__all__ = ["Claim", "claim", "claimed", "holds", "lock_path", "make_store"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -92,6 +92,11 @@ def claimed(func: F) -> F:
         with claim(job.out):
             return func(job, *args, **kwargs)
     return wrapper  # type: ignore[return-value]
+
+
+def holds(store: str | os.PathLike[str]) -> bool:
+    """Whether the run of this thread holds the result store ``store`` (:func:`claim`)."""
+    return _key(store) in _CLAIMS
 
 
 def make_store(store: str | os.PathLike[str]) -> None:

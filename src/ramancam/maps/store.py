@@ -23,13 +23,16 @@ arrays, and what is read back from it tile by tile (:mod:`ramancam.scale` writes
 * :func:`result_arrays`, :data:`ARRAYS`, :func:`remake_arrays`, :func:`lost_arrays`: the
   arrays the tiles write (and ``done``), known from the model and the run, recorded in the
   store; one missing (its folder deleted) or whose metadata cannot be read is made again by
-  a resume, which computes every tile again, and named by ``ramancam info``.
+  a resume, which computes every tile again, and named by ``ramancam info``;
+* :func:`remove_partial`: the temporary files zarr leaves in a store's folders when a run is
+  killed while it writes a chunk, removed by a resume.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -43,7 +46,7 @@ __all__ = ["ARRAYS", "EVERY_CHUNK", "MAX_SUMMARY_SHIFTS", "ONCE", "STORE_VERSION
            "TileWriter", "check_resumable", "count_finished", "create_class_sums",
            "damaged_once", "explain_outputs", "finished_shifts", "finished_tiles",
            "lost_arrays", "pixel_maps", "prepare_tile", "readable_arrays", "remake_arrays",
-           "result_arrays", "store_grid", "store_version", "tile_arrays",
+           "remove_partial", "result_arrays", "store_grid", "store_version", "tile_arrays",
            "tiles_lacking_chunks", "tiles_with_damaged_chunks", "write_once",
            "write_tile_sums", "written_line"]
 
@@ -231,6 +234,29 @@ def _chunk_files(folder: Path) -> set[str]:
         rel = Path(root).relative_to(folder).as_posix()
         found.update(f if rel == "." else f"{rel}/{f}" for f in files)
     return found
+
+
+#: The name zarr (3.1.3 and later, ``zarr.storage._local._atomic_write``) writes a file of a
+#: local store under before renaming it into place: ``path.with_suffix(f".{uuid4 hex}.partial")``
+#: (``c/0/1`` -> ``c/0/1.<32 hex>.partial``, ``zarr.json`` -> ``zarr.<32 hex>.partial``).
+_ZARR_PARTIAL = re.compile(r".+\.[0-9a-f]{32}\.partial")
+
+
+def remove_partial(folder: str | os.PathLike[str]) -> int:
+    """Remove the temporary files zarr left in the store ``folder`` (:data:`_ZARR_PARTIAL`:
+    a run killed while it wrote a chunk; each killed run left more, which no resume removed)
+    and return how many. Only for the run that holds the store's lock
+    (:func:`ramancam.maps.lock.claim`), before it writes: no other writer is using them."""
+    n = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            if _ZARR_PARTIAL.fullmatch(name):
+                try:
+                    os.unlink(os.path.join(root, name))
+                except FileNotFoundError:
+                    continue
+                n += 1
+    return n
 
 
 def _lacks_chunk(a: Any, files: set[str], lead: tuple[int, ...] = ()) -> bool:
