@@ -2460,3 +2460,36 @@ def test_a_run_opens_the_cube_once_beside_its_tiles(small_map, tmp_path, monkeyp
     monkeypatch.setattr(zarr_cube, "open_cube", lambda p: opened.append(p) or real(p))
     assert run(job).computed == 0  # nothing left: the cube is opened to check it alone
     assert len(opened) == 1
+
+
+def test_info_names_finished_tiles_whose_chunk_files_cannot_be_read(novelty_map, tmp_path,
+                                                                    capsys):
+    # info on a store with a chunk cut short ended in 'error: ... must be readable; got a
+    # damaged chunk ... Remove the result store and run the command again, which computes
+    # every tile anew', though the same command computes only those tiles again
+    model_path, cube_path, _ = novelty_map
+    out = tmp_path / "res"
+    store = out / "predictions.zarr"
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(out)]) == 0
+    for chunk, keep in ((store / "proba" / "c" / "0" / "1" / "0", 20),
+                        (store / "unknown" / "c" / "1" / "2", 10)):
+        chunk.write_bytes(chunk.read_bytes()[:keep])
+    (store / "predicted" / "c" / "0" / "0").unlink()
+    capsys.readouterr()
+    assert main(["info", str(store)]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert text[0].endswith("(incomplete: 3 of 6 tiles done; run the same command again to "
+                            "resume)")
+    assert text[1:3] == [
+        "  damaged:   1 tile recorded as done but missing chunk files (tile (0, 0) lacks "
+        "'predicted'), counted as not done",
+        "  damaged:   2 tiles recorded as done whose chunk files cannot be read (tile (0, 1): "
+        "'proba'; tile (1, 2): 'unknown'), counted as not done"]
+    d = _info_json(store, capsys)
+    assert not d["complete"] and d["tiles_done"] == 3
+    assert d["tiles_with_damaged_chunks"] == [{"tile": [0, 1], "arrays": ["proba"]},
+                                              {"tile": [1, 2], "arrays": ["unknown"]}]
+    assert main(["predict", str(model_path), str(cube_path), "--out", str(out)]) == 0
+    capsys.readouterr()
+    d = _info_json(store, capsys)
+    assert d["complete"] and d["tiles_with_damaged_chunks"] == []
