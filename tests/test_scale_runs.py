@@ -3,6 +3,7 @@ run's store, and a lock beside the store lets one run at a time write it."""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from dataclasses import replace
@@ -334,6 +335,13 @@ def test_a_resume_removes_the_temporary_files_zarr_left_in_the_store(novelty_map
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"\x00" * 7)
     capsys.readouterr()
+    # info names them before the resume (it said nothing of them)
+    assert main(["info", str(store)]) == 0
+    assert ("  leftover:  3 temporary files that zarr left in the store (a run stopped while "
+            "it wrote them); the next run into it removes them") in (
+                capsys.readouterr().out.splitlines())
+    assert main(["info", str(store), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["temporary_files"] == 3
     assert main(argv) == 0
     said = capsys.readouterr().out.splitlines()
     assert ("removed 3 temporary files that zarr left in the store (a run stopped while it "

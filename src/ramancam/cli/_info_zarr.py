@@ -109,6 +109,7 @@ def describe_zarr(path: str, kind: str) -> dict[str, Any]:
         count_finished,
         damaged_once,
         lost_arrays,
+        partial_files,
         readable_arrays,
         store_version,
         tiles_lacking_chunks,
@@ -188,6 +189,8 @@ def describe_zarr(path: str, kind: str) -> dict[str, Any]:
          "tiles_with_damaged_chunks": [{"tile": [ty, tx], "arrays": bad}
                                        for (ty, tx), bad in sorted(broken.items())],
          "damaged_arrays": damaged,
+         # zarr's temporary files of a run killed mid-write (the next resume removes them)
+         "temporary_files": len(partial_files(path)),
          # the arrays written tile by tile (and 'done') missing or unreadable, and whether
          # the store lists the arrays it should hold (else only those every store has)
          "missing_arrays": lost, "arrays_recorded": recorded,
@@ -234,6 +237,13 @@ def _lacking(tiles: list[dict[str, Any]], *, unreadable: bool = False) -> str:
     what = "whose chunk files cannot be read" if unreadable else "but missing chunk files"
     return (f"{n} tile{'' if n == 1 else 's'} recorded as done {what} "
             f"({named}{f'; and {n - 3} more' if n > 3 else ''}), counted as not done")
+
+
+def _temporary(n: int) -> str:
+    """The ``leftover:`` line of a store holding zarr's temporary files."""
+    return (f"{n} temporary file{'' if n == 1 else 's'} that zarr left in the store (a run "
+            "stopped while it wrote {}); the next run into it removes them".format(
+                "it" if n == 1 else "them"))
 
 
 def _damaged_arrays(damaged: dict[str, str], resumable: bool) -> str:
@@ -287,6 +297,8 @@ def format_zarr(path: str, d: dict[str, Any]) -> str:
                if d.get("tiles_with_damaged_chunks") else []),
              *([f"  damaged:   {_damaged_arrays(d['damaged_arrays'], d.get('resumable', True))}"]
                if d.get("damaged_arrays") else []),
+             *([f"  leftover:  {_temporary(d['temporary_files'])}"]
+               if d.get("temporary_files") else []),
              f"  cube:      {d['cube']}",
              f"  model:     sha256 {str(d['model_sha256'])[:16]}...",
              *([f"  written:   {d['written']}"] if d.get("written") else []),

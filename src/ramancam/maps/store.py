@@ -45,9 +45,9 @@ from .grid import MapGrid
 __all__ = ["ARRAYS", "EVERY_CHUNK", "MAX_SUMMARY_SHIFTS", "ONCE", "STORE_VERSION",
            "TileWriter", "check_resumable", "count_finished", "create_class_sums",
            "damaged_once", "explain_outputs", "finished_shifts", "finished_tiles",
-           "lost_arrays", "pixel_maps", "prepare_tile", "readable_arrays", "remake_arrays",
-           "remove_partial", "result_arrays", "store_grid", "store_version", "tile_arrays",
-           "tiles_lacking_chunks", "tiles_with_damaged_chunks", "write_once",
+           "lost_arrays", "partial_files", "pixel_maps", "prepare_tile", "readable_arrays",
+           "remake_arrays", "remove_partial", "result_arrays", "store_grid", "store_version",
+           "tile_arrays", "tiles_lacking_chunks", "tiles_with_damaged_chunks", "write_once",
            "write_tile_sums", "written_line"]
 
 #: :class:`ramancam.scale.RunSummary`: at most this many band shifts are kept for the
@@ -242,20 +242,25 @@ def _chunk_files(folder: Path) -> set[str]:
 _ZARR_PARTIAL = re.compile(r".+\.[0-9a-f]{32}\.partial")
 
 
+def partial_files(folder: str | os.PathLike[str]) -> list[str]:
+    """The temporary files zarr left in the store ``folder`` (:data:`_ZARR_PARTIAL`: a run
+    killed while it wrote a chunk), as paths; what ``info`` counts and a resume removes."""
+    return [os.path.join(root, name) for root, _, files in os.walk(folder)
+            for name in files if _ZARR_PARTIAL.fullmatch(name)]
+
+
 def remove_partial(folder: str | os.PathLike[str]) -> int:
-    """Remove the temporary files zarr left in the store ``folder`` (:data:`_ZARR_PARTIAL`:
-    a run killed while it wrote a chunk; each killed run left more, which no resume removed)
-    and return how many. Only for the run that holds the store's lock
-    (:func:`ramancam.maps.lock.claim`), before it writes: no other writer is using them."""
+    """Remove the temporary files zarr left in the store ``folder`` (:func:`partial_files`;
+    each killed run left more, which no resume removed) and return how many. Only for the
+    run that holds the store's lock (:func:`ramancam.maps.lock.claim`), before it writes: no
+    other writer is using them."""
     n = 0
-    for root, _, files in os.walk(folder):
-        for name in files:
-            if _ZARR_PARTIAL.fullmatch(name):
-                try:
-                    os.unlink(os.path.join(root, name))
-                except FileNotFoundError:
-                    continue
-                n += 1
+    for path in partial_files(folder):
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            continue
+        n += 1
     return n
 
 
