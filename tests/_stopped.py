@@ -5,6 +5,7 @@ output in place and says it wrote none."""
 from __future__ import annotations
 
 import io
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -49,6 +50,19 @@ class Watched(io.StringIO):
         if "wrote" in text:
             self.seen.append((text.strip(), self.there()))
         return super().write(text)
+
+
+def watched_run(argv: list[str], there: Callable[[], Any], monkeypatch: Any
+                ) -> tuple[list[str], list[tuple[str, Any]], Any]:
+    """Run ``argv`` to its end (status 0) with stdout a :class:`Watched`: its lines, what
+    ``there()`` found as each ``wrote`` line came, and what it finds once the run ended."""
+    from ramancam.cli import main
+
+    watched = Watched(there)
+    with monkeypatch.context() as m:
+        m.setattr(sys, "stdout", watched)
+        assert main(argv) == 0
+    return watched.getvalue().splitlines(), watched.seen, there()
 
 
 def failed_runs(argv: list[str], module: Any, name: str, outputs: Callable[[], Any],

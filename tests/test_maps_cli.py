@@ -6,13 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-import sys
 
 import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from _stopped import Watched, failed_runs
+from _stopped import failed_runs, watched_run
 from ramancam.cli import main
 from ramancam.io import read_table, write_table
 from ramancam.spectra import Spectra
@@ -619,17 +618,12 @@ def test_predict_says_wrote_only_of_files_put_in_place(trained, tmp_path, capsys
     def there():
         return sorted(p.name for p in out.iterdir()) if out.is_dir() else [], page.is_file()
 
-    watched = Watched(there)
-    with monkeypatch.context() as m:
-        m.setattr(sys, "stdout", watched)
-        assert main(argv) == 0
-    lines = watched.getvalue().splitlines()
-    done = there()
+    lines, seen, done = watched_run(argv, there, monkeypatch)
     assert "predictions.csv" in done[0] and "classes.png" in done[0] and done[1]
     # each 'wrote' line came once every output was in place
-    assert [w for w, _ in watched.seen] == [
-        ln for ln in lines if "wrote" in ln] and len(watched.seen) == 3
-    assert all(seen == done for _, seen in watched.seen), watched.seen
+    assert [w for w, _ in seen] == [
+        ln for ln in lines if "wrote" in ln] and len(seen) == 3
+    assert all(seen == done for _, seen in seen), seen
     # the lines and their order, as scripts read them
     assert lines[0] == f"wrote {NX * NY} predictions to {out / 'predictions.csv'}"
     starts = ["wrote ", "note: 60 of 60 spectra are the same", "predicted: ", "library search",
@@ -661,14 +655,9 @@ def test_explain_says_wrote_only_of_files_put_in_place(trained, tmp_path, capsys
         return (sorted(p.name for p in out.iterdir()) if out.is_dir() else [],
                 fig.is_file(), page.is_file())
 
-    watched = Watched(there)
-    with monkeypatch.context() as m:
-        m.setattr(sys, "stdout", watched)
-        assert main(argv) == 0
-    lines = watched.getvalue().splitlines()
-    done = there()
+    lines, seen, done = watched_run(argv, there, monkeypatch)
     assert "maps.csv" in done[0] and done[1] and done[2]
-    assert len(watched.seen) == 4 and all(seen == done for _, seen in watched.seen)
+    assert len(seen) == 4 and all(seen == done for _, seen in seen)
     assert lines[0] == f"wrote {NX * NY} ig-bands maps (predicted) to {out / 'maps.csv'}"
     starts = ["wrote ", "unknown: 0/60 pixels flagged", "library search", "prediction sets",
               "map: 10 x 6 pixels, step 2 x 2, 0 missing; wrote classes.png",

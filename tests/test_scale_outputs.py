@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import errno
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("zarr")
 
-from _stopped import Watched, failed_runs
+from _stopped import failed_runs, watched_run
 from ramancam.cli import main
 from test_scale import small_map as small_map  # the module's fixture, used here
 
@@ -37,16 +36,11 @@ def test_a_zarr_predict_says_wrote_only_of_files_put_in_place(small_map, tmp_pat
         return (sorted(p.name for p in out.iterdir() if p.is_file()) if out.is_dir() else [],
                 page.is_file())
 
-    watched = Watched(there)
-    with monkeypatch.context() as m:
-        m.setattr(sys, "stdout", watched)
-        assert main(argv) == 0
-    lines = watched.getvalue().splitlines()
-    done = there()
+    lines, seen, done = watched_run(argv, there, monkeypatch)
     assert "classes.png" in done[0] and "report.html" in done[0] and done[1]
     # the store is written in place tile by tile: said at once; the images and the page
     # once every one is in place
-    store, *files = watched.seen
+    store, *files = seen
     assert store[0].startswith("wrote predictions of 99 spectra (9 tiles, ")
     assert [w for w, _ in files] == [
         f"wrote {len(done[0]) - 1} images (classes.png, confidence.png, ...) and report.html "
