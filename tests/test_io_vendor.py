@@ -239,6 +239,33 @@ def test_a_wdf_x_list_shorter_than_its_points_is_named(tmp_path, rng):
             "Re-export it.")
 
 
+def test_a_wdf_block_of_size_zero_is_refused_not_looked_through_for_ever(tmp_path, rng):
+    # renishaw-wdf's find_section steps from block to block by each block's size: a size of
+    # 0 (the header's, or the DATA block's) kept it on one block for ever, and info, convert
+    # and every other reading command hung. Run in a child with a time limit.
+    from _isolated import ramancam_child
+
+    good = wdf_bytes(AXIS, peak_spectra(rng, 2), xy=np.zeros((2, 2)))
+    ylist = 512 + (16 + 2 * AXIS.size * 4) + (16 + 8 + AXIS.size * 4)  # after DATA, XLIST
+    # the header's size; DATA's; one short of a block header; YLST's (before ORGN, positions)
+    cases = (("head.wdf", 0, 0, "WDF1"), ("data.wdf", 512, 0, "DATA"),
+             ("small.wdf", 512, 15, "DATA"), ("ylist.wdf", ylist, 0, "YLST"))
+    argvs = []
+    for name, at, size, _ in cases:
+        damaged = bytearray(good)
+        struct.pack_into("<Q", damaged, at + 8, size)
+        (tmp_path / name).write_bytes(bytes(damaged))
+        argvs += [["info", tmp_path / name], ["convert", tmp_path / name, tmp_path / "o.csv"],
+                  ["convert", tmp_path / name, tmp_path / "o.zarr"]]
+    runs = ramancam_child(*argvs)
+    for k, (name, at, size, block) in enumerate(cases):
+        for rc, err in runs[3 * k:3 * k + 3]:
+            assert rc == 2 and err == (
+                f"error: file {tmp_path / name} must have blocks of at least their 16-byte "
+                f"header; the block at byte {at} ({block}) gives a size "
+                f"of {size} bytes: the file is damaged. Re-export it from WiRE.\n"), err
+
+
 def test_a_wdf_with_nan_names_the_file_once(tmp_path, rng):
     Y = peak_spectra(rng, 2)
     Y[1, 3] = np.nan

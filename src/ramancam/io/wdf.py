@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ __all__ = ["FileRows", "WdfRows", "open_wdf_rows", "read_wdf"]
 
 _MAGIC = b"WDF1"
 _HEADER_SIZE = 512
+_BLOCK_HEADER = 16  # id, uid (uint32 each), size (uint64, header included)
 _POSITIONS = {"Spatial_X": "x", "Spatial_Y": "y", "Spatial_Z": "z"}
 
 
@@ -87,7 +89,8 @@ def read_wdf(path: str | os.PathLike[str]) -> Spectra:
     Raises
     ------
     RamancamError
-        Missing path; content that is not a WDF file; a truncated or damaged file (no data
+        Missing path; content that is not a WDF file; a truncated or damaged file (a block
+        whose size is smaller than its 16-byte header, named with its offset; no data
         block, a data block shorter than the header announces, an x list with fewer or more
         values than the spectra have points, any failure of the library, named); an x list
         that is not strictly monotonic or values that are not finite.
@@ -186,12 +189,50 @@ class _Layout:
     meta: dict[str, NDArray[Any]]
 
 
+def _block_walk(fh: Any, size: int) -> tuple[set[int], tuple[int, int, int] | None]:
+    """The ids of the blocks a walk from the start of the file reaches (as renishaw-wdf's
+    ``find_section`` walks: each block's header gives its size, the next block follows), and
+    the first block whose size is shorter than its own 16-byte header as ``(offset, id,
+    size)``, or None. The library's walk never passes such a block: a size of 0 keeps it on
+    the same block for ever, so a block beyond it must not be looked for."""
+    seen: set[int] = set()
+    pos = 0
+    while pos + _BLOCK_HEADER <= size:
+        fh.seek(pos)
+        bid, _uid, bsize = struct.unpack("<IIQ", fh.read(_BLOCK_HEADER))
+        seen.add(bid)  # found, whatever its size: the library looks at the id first
+        if bsize < _BLOCK_HEADER:
+            return seen, (pos, bid, bsize)
+        pos += bsize
+    return seen, None
+
+
+def _reachable(walk: tuple[set[int], tuple[int, int, int] | None], bid: int,
+               source: str) -> None:
+    """Refuse a file whose block ``bid`` lies beyond a block of impossible size (the library
+    would look for it for ever)."""
+    seen, bad = walk
+    if bad is None or bid in seen:
+        return
+    pos, block_id, bsize = bad
+    name = struct.pack("<I", block_id).decode("latin-1")
+    named = f" ({name})" if name.isalnum() and name.isascii() else ""
+    raise RamancamError(
+        f"file {source} must have blocks of at least their {_BLOCK_HEADER}-byte header; the "
+        f"block at byte {pos}{named} gives a size of {bsize} bytes: the file is damaged. "
+        "Re-export it from WiRE.")
+
+
 def _layout(fh: Any, size: int, p: Path) -> _Layout:
     """Header, axis and metadata of a WDF file open as ``fh`` (``size`` bytes), and where its
     spectra start; every check of :func:`read_wdf` but the values'."""
     from wdf import Wdf, WdfBlock, WdfBlockId, WdfDataType, WdfDataUnit
 
     source = str(p)
+    walk = _block_walk(fh, size)
+    for bid in (WdfBlockId.DATA, WdfBlockId.XLIST):
+        _reachable(walk, bid, source)
+    fh.seek(0)
     with library_boundary(p, "wdf"):
         w = Wdf()
         w.open_fd(fh)
@@ -240,6 +281,7 @@ def _layout(fh: Any, size: int, p: Path) -> _Layout:
                 f"file {source} must have a Raman-shift x axis; got {xl.units.name}. Convert "
                 "it to Raman shift in WiRE and export again.")
         meta: dict[str, Any] = {}
+        _reachable(walk, WdfBlockId.ORIGIN, source)
         try:
             origins = dict(w.origins)
         except EOFError:
