@@ -301,3 +301,78 @@ def test_one_spectrum_layouts_that_do_not_say_which_is_the_axis_are_refused(tmp_
     with pytest.raises(RamancamError, match=r"meta\.mat must hold, beside its matrix of "
                                             r"spectra, a vector of their Raman shifts"):
         read(meta)
+
+
+def _damaged_real_part_type(path, compressed: bool) -> tuple[int, str]:
+    """Write spectra and shift with savemat, then give the spectra's real part the data type
+    0x8009 (miDOUBLE with a high bit set, as a fuzzed file had it): where it is."""
+    import struct
+    import zlib
+
+    sio.savemat(path, {"spectra": X, "shift": SHIFT}, do_compression=compressed)
+    data = bytearray(path.read_bytes())
+    if not compressed:  # tag, flags (16), dims (16), name 'spectra' (16), then the real part
+        assert struct.unpack_from("<II", data, 184) == (9, X.size * 8)
+        struct.pack_into("<I", data, 184, 0x8009)
+        path.write_bytes(bytes(data))
+        return 184, "the variable 'spectra' at byte 128: its real part at byte 184"
+    mdtype, n = struct.unpack_from("<II", data, 128)
+    inner = bytearray(zlib.decompress(data[136:136 + n]))
+    assert mdtype == 15 and struct.unpack_from("<II", inner, 56) == (9, X.size * 8)
+    struct.pack_into("<I", inner, 56, 0x8009)
+    packed = zlib.compress(bytes(inner))
+    path.write_bytes(bytes(data[:128]) + struct.pack("<II", 15, len(packed)) + packed
+                     + bytes(data[136 + n:]))
+    return 56, ("the compressed variable 'spectra' at byte 128: its real part at byte 56 of "
+                "its inflated data")
+
+
+def test_a_damaged_element_type_is_refused_before_scipy_crashes_on_it(tmp_path):
+    # scipy's C reader looks a numeric element's dtype up by the type in its tag without a
+    # bounds check: 0x8009 there killed info, convert (every command) with a segmentation
+    # fault or a bus error. The commands run in a child, so a regression fails the test.
+    from _isolated import ramancam_child
+
+    wants, argvs = [], []
+    for compressed in (False, True):
+        p = tmp_path / f"damaged_{compressed}.mat"
+        _, where = _damaged_real_part_type(p, compressed)
+        wants.append(f"error: file {p} must be a valid MATLAB (.mat) file; {where} has data "
+                     "type 32777, none of MATLAB's: the file is damaged or truncated. Save the "
+                     "variables again in MATLAB (or copy the file again).\n")
+        argvs += [["info", p], ["convert", p, tmp_path / "out.csv"]]
+    runs = ramancam_child(*argvs)
+    for k, (rc, err) in enumerate(runs):
+        assert rc == 2 and err == wants[k // 2], err
+
+
+def test_the_v5_check_passes_what_savemat_writes_and_refuses_broken_structure(tmp_path):
+    from scipy.sparse import csc_matrix
+
+    from ramancam.io._mat5check import check_mat5
+
+    variables = {"X": X, "shift": SHIFT, "cls": CLASSES, "z": X[:2, :3] + 1j,
+                 "sp": csc_matrix(np.eye(4)), "ok": np.array([True, False]),
+                 "i": np.int16([1, -2]), "empty": np.zeros((0, 3)), "chars": np.array(["ab", "cd"]),
+                 "s": {"a": np.arange(3), "b": "text", "c": {"d": [1.0, "x"]}}}
+    for compressed in (False, True):
+        p = tmp_path / f"all_{compressed}.mat"
+        sio.savemat(p, variables, do_compression=compressed)
+        check_mat5(p)
+        assert len(read(p)) == 6
+    # a truncated file, and cells nested deeper than scipy's C recursion should go
+    data = (tmp_path / "all_False.mat").read_bytes()
+    (tmp_path / "cut.mat").write_bytes(data[:1000])
+    with pytest.raises(RamancamError, match=r"cut\.mat must be a valid MATLAB \(\.mat\) file; "
+                                            r"the variable at byte 128: it announces \d+ bytes, "
+                                            r"past the end of the file \(byte 1000\)"):
+        read(tmp_path / "cut.mat")
+    deep: object = np.arange(2.0)
+    for _ in range(120):
+        cell = np.empty((1, 1), dtype=object)
+        cell[0, 0] = deep
+        deep = cell
+    sio.savemat(tmp_path / "deep.mat", {"X": X, "shift": SHIFT, "deep": deep})
+    with pytest.raises(RamancamError, match=r"the variable 'deep' at byte \d+: it nests arrays "
+                                            r"more than 100 deep"):
+        read(tmp_path / "deep.mat")

@@ -47,6 +47,7 @@ import numpy as np
 
 from ..errors import RamancamError
 from ..spectra import Spectra
+from ._mat5check import check_mat5
 from ._text import check_exists
 from ._vendor import library_boundary
 from .table import _edge_gaps, _fill, _positions, spectra_kept
@@ -97,7 +98,8 @@ def read_mat(path: str | os.PathLike[str], *, label_col: str | None = None,
     Raises
     ------
     RamancamError
-        A damaged file, no matrix with a matching axis vector, several of them or a matrix
+        A damaged file (a v5 file's damaged element named with its variable and offset,
+        before scipy reads it), no matrix with a matching axis vector, several of them or a matrix
         that reads two ways (rows on one vector, columns on another) and no ``variable``, an
         unknown ``variable`` or ``label_col`` (the file's variables are
         listed), or values that are not finite (the spectrum and shift named).
@@ -135,6 +137,7 @@ def _load(p: Path) -> Iterator[tuple[str, Any]]:
         return
     from scipy.io import loadmat
 
+    check_mat5(p)  # scipy's C reader dies (segmentation fault) on some damaged v5 tags
     d = loadmat(p, simplify_cells=True, chars_as_strings=True)
     for k, v in d.items():
         if not k.startswith("__"):
