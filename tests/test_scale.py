@@ -125,6 +125,56 @@ def test_cube_errors(tmp_path, rng):
         create_cube(tmp_path / "x.zarr", (2, 2), np.arange(3.0), chunks=(0, 2))
 
 
+_REWRITE = "Write it again (ramancam convert, or the run that made it), or restore it from a copy."
+
+
+@pytest.mark.parametrize("array", ["wavenumbers", "x", "y", "truth"])
+def test_a_damaged_chunk_of_any_cube_array_is_named_in_one_line(tmp_path, rng, capsys, array):
+    # a damaged chunk of the spectra was named; one of the axis, the positions or the truth
+    # ended info and convert in a traceback of zstd's RuntimeError
+    cube = tmp_path / "c.zarr"
+    write_cube(_grid_spectra(rng), cube)
+    (chunk,) = (p for p in (cube / array).rglob("*") if p.is_file() and p.name != "zarr.json")
+    data = bytearray(chunk.read_bytes())
+    data[0] ^= 0xFF
+    chunk.write_bytes(bytes(data))
+    for argv in (["info", cube], ["convert", cube, tmp_path / "out.csv"]):
+        assert main([str(a) for a in argv]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1, err
+        assert err.startswith(f"error: cube {cube} must be readable; got a damaged chunk in "
+                              f"'{array}' ("), err
+        assert err.endswith(f"). {_REWRITE}\n"), err
+
+
+@pytest.mark.parametrize("array", ["spectra", "wavenumbers", "x", "y", "truth"])
+def test_damaged_metadata_of_a_cube_array_names_the_cube_and_the_array(tmp_path, rng, capsys,
+                                                                       array):
+    # a zarr.json with an unknown data type said "error: No Zarr data type found that
+    # matches 'x'", naming neither the cube nor the array (and asyncio warned of a task
+    # destroyed while pending)
+    import json
+
+    cube = tmp_path / "c.zarr"
+    write_cube(_grid_spectra(rng), cube)
+    meta_path = cube / array / "zarr.json"
+    meta = json.loads(meta_path.read_text())
+    for damage, got in (("data_type", "ValueError: No Zarr data type found that matches 'x'"),
+                        ("shape", "KeyError: 'shape'")):
+        edited = {k: v for k, v in meta.items() if k != damage}
+        if damage == "data_type":
+            edited["data_type"] = "x"
+        meta_path.write_text(json.dumps(edited))
+        assert main(["info", str(cube)]) == 2
+        err = capsys.readouterr().err
+        assert err == (f"error: cube {cube} must hold readable metadata for its array "
+                       f"'{array}' ({array}/zarr.json); got {got}. {_REWRITE}\n")
+        with pytest.raises(RamancamError, match=rf"array '{array}' \({array}/zarr\.json\)"):
+            open_cube(cube)
+    meta_path.write_text(json.dumps(meta))
+    assert len(read_cube(cube)) == 35  # restored: read again
+
+
 def test_cube_layout_errors_and_missing_extra(tmp_path, monkeypatch):
     import sys
 

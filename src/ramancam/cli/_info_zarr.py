@@ -104,7 +104,7 @@ def _layout(arrays: dict[str, Any]) -> tuple[int, int, tuple[int, int]]:
 
 def describe_zarr(path: str, kind: str) -> dict[str, Any]:
     """What ``info`` prints for a cube or a result store, as a JSON-ready dict."""
-    from ..io.zarr_cube import need_zarr, open_cube
+    from ..io.zarr_cube import damaged_chunk_guard, need_zarr, open_cube
     from ..maps.store import (
         count_finished,
         damaged_once,
@@ -132,7 +132,9 @@ def describe_zarr(path: str, kind: str) -> dict[str, Any]:
             # pixels without a spectrum, as written by ramancam convert (not read here)
             "missing": int(dict(cube.group.attrs.get("ramancam") or {}).get("missing", 0))}
         if cube.truth is not None and cube.class_names is not None:
-            counts, none = _counts(cube.truth, len(cube.class_names))
+            truth, n = cube.truth, len(cube.class_names)
+            counts, none = damaged_chunk_guard(lambda: _counts(truth, n), f"cube {cube.path}",
+                                               "'truth'")
             d["classes"] = dict(zip(cube.class_names, counts, strict=True))
             d["unlabelled"] = none
         return d

@@ -405,12 +405,21 @@ class Cube:
         once per run (it reads the whole array: one integer per pixel)."""
         if self.truth is None or self.class_names is None:
             return
-        hi = int(np.max(self.truth[...], initial=-1))
+        hi = int(np.max(self.read_truth(), initial=-1))
         if hi >= len(self.class_names):
             raise RamancamError(
                 f"cube {str(self.path)!r} must label its pixels with indices of its "
                 f"{len(self.class_names)} class names (-1: none); got {hi} in 'truth'. Write "
                 "the cube again (ramancam convert).")
+
+    def read_truth(self, ys: slice = slice(None), xs: slice = slice(None),
+                   part: str = "'truth'") -> NDArray[Any]:
+        """``truth[ys, xs]`` (the cube has one), a damaged chunk refused in one line naming
+        the cube and ``part``."""
+        truth = self.truth
+        if truth is None:
+            raise ValueError(f"cube {self.path} has no 'truth' array")
+        return damaged_chunk_guard(lambda: np.asarray(truth[ys, xs]), f"cube {self.path}", part)
 
     def read_tile(self, ty: int, tx: int) -> Spectra:
         """The spectra of one tile, row-major, with metadata ``x`` and ``y`` (and labels from
@@ -457,7 +466,7 @@ class Cube:
         yy, xx = np.meshgrid(self.y[ys], self.x[xs], indexing="ij")
         labels = None
         if self.truth is not None and self.class_names is not None:
-            t = np.asarray(self.truth[ys, xs]).ravel()[present]
+            t = self.read_truth(ys, xs, f"tile ({ty}, {tx}) of 'truth'").ravel()[present]
             names = np.array([*self.class_names, ""])
             labels = names[np.where(t < 0, len(self.class_names), t)]
         return (Spectra(flat[present], self.wavenumbers, labels,
@@ -472,6 +481,38 @@ class Cube:
 #: pass as themselves, not as "no Zarr group".
 _NOT_A_GROUP = (ValueError, TypeError, AttributeError, KeyError, FileNotFoundError,
                 NotADirectoryError, RecursionError)  # a zarr.json nested past json's limit
+
+
+#: A member's metadata file, Zarr v3 and v2: a folder without one is no array.
+_ARRAY_METADATA = ("zarr.json", ".zarray")
+
+
+def _cube_array(zarr: Any, g: Any, p: Path, name: str) -> Any:
+    """The array ``name`` of the cube's group ``g`` (at ``p``); None when there is none (no
+    member of that name with metadata, or a group). Metadata that zarr cannot read (damaged
+    JSON, an unknown data type, a missing key) is refused naming the cube and the array."""
+    meta = next((p / name / f for f in _ARRAY_METADATA if (p / name / f).is_file()), None)
+    if meta is None:
+        return None
+    try:
+        a = g[name]
+    except _NOT_A_GROUP as exc:
+        raise RamancamError(
+            f"cube {p} must hold readable metadata for its array {name!r} "
+            f"({name}/{meta.name}); got {type(exc).__name__}: {exc}. Write it again "
+            "(ramancam convert, or the run that made it), or restore it from a copy."
+        ) from None
+    return a if isinstance(a, zarr.Array) else None
+
+
+def _array_names(g: Any, p: Path) -> list[str]:
+    """The names of the group's arrays, for a message (its folders with array metadata when
+    zarr cannot list them)."""
+    try:
+        return sorted(g.array_keys())
+    except _NOT_A_GROUP:
+        return sorted(d.name for d in p.iterdir()
+                      if any((d / f).is_file() for f in _ARRAY_METADATA))
 
 
 def open_cube(path: str | os.PathLike[str]) -> Cube:
@@ -492,29 +533,33 @@ def open_cube(path: str | os.PathLike[str]) -> Cube:
         g = zarr.open_group(str(p), mode="r+" if os.access(p, os.W_OK) else "r")
     except _NOT_A_GROUP as exc:
         raise RamancamError(f"cube must be a Zarr group; got {str(p)!r} ({exc}).") from None
-    keys = set(g.array_keys())
-    if "spectra" not in keys or "wavenumbers" not in keys:
+    arrays = {name: a for name in ("spectra", "wavenumbers", "x", "y", "truth")
+              if (a := _cube_array(zarr, g, p, name)) is not None}
+    if "spectra" not in arrays or "wavenumbers" not in arrays:
         raise RamancamError(
-            f"cube must hold the arrays 'spectra' and 'wavenumbers'; got {sorted(keys)} in "
-            f"{str(p)!r}. Write cubes with ramancam.io.zarr_cube.write_cube.")
-    spectra = g["spectra"]
-    w = check_axis(np.asarray(g["wavenumbers"][...], dtype=np.float64), source=str(p))
+            f"cube must hold the arrays 'spectra' and 'wavenumbers'; got {_array_names(g, p)} "
+            f"in {str(p)!r}. Write cubes with ramancam.io.zarr_cube.write_cube.")
+    spectra = arrays["spectra"]
+
+    def read(name: str) -> NDArray[np.float64]:
+        return damaged_chunk_guard(lambda: np.asarray(arrays[name][...], dtype=np.float64),
+                                   f"cube {p}", f"'{name}'")
+
+    w = check_axis(read("wavenumbers"), source=str(p))
     if spectra.ndim != 3 or spectra.shape[2] != w.size:
         raise RamancamError(
             f"cube 'spectra' must have shape (ny, nx, {w.size}); got {spectra.shape} in "
             f"{str(p)!r}.")
     ny, nx = int(spectra.shape[0]), int(spectra.shape[1])
-    x = (np.asarray(g["x"][...], dtype=np.float64) if "x" in keys
-         else np.arange(nx, dtype=np.float64))
-    y = (np.asarray(g["y"][...], dtype=np.float64) if "y" in keys
-         else np.arange(ny, dtype=np.float64))
+    x = read("x") if "x" in arrays else np.arange(nx, dtype=np.float64)
+    y = read("y") if "y" in arrays else np.arange(ny, dtype=np.float64)
     for name, arr, n in (("x", x, nx), ("y", y, ny)):  # a cube of another tool, or edited
         if arr.shape != (n,) or not np.isfinite(arr).all():
             raise RamancamError(
                 f"cube {str(p)!r} must hold {n} finite '{name}' positions (one per "
                 f"{'column' if name == 'x' else 'row'} of 'spectra', {ny} x {nx}); got shape "
                 f"{arr.shape}. Write the cube again (ramancam convert).")
-    truth = g["truth"] if "truth" in keys else None
+    truth = arrays.get("truth")
     names = g.attrs.get("class_names")
     if truth is not None and tuple(truth.shape) != (ny, nx):
         raise RamancamError(
@@ -716,7 +761,7 @@ def read_cube(path: str | os.PathLike[str], *, limit: int = READ_LIMIT) -> Spect
     yy, xx = np.meshgrid(cube.y, cube.x, indexing="ij")
     labels = None
     if cube.truth is not None and cube.class_names is not None:
-        t = np.asarray(cube.truth[...]).ravel()
+        t = cube.read_truth().ravel()
         names = np.array([*cube.class_names, ""])
         labels = names[np.where(t < 0, len(cube.class_names), t)]
     finite = np.isfinite(X)

@@ -27,7 +27,7 @@ def agreement(out: str | os.PathLike[str], cube_path: str | os.PathLike[str]
     right = total = flagged = refused = 0
     for ty, tx in cube.tiles():
         ys, xs = cube.tile(ty, tx)
-        t = np.asarray(cube.truth[ys, xs], dtype=np.int64)
+        t = cube.read_truth(ys, xs, f"tile ({ty}, {tx}) of 'truth'").astype(np.int64)
         p = np.asarray(g["predicted"][ys, xs], dtype=np.int64)
         known = t >= 0
         right += int((lookup[np.where(known, t, -1)] == p)[known].sum())
