@@ -559,3 +559,24 @@ def test_info_on_a_model_file_leaves_torch_unimported(tmp_path_factory, tmp_path
     assert run.returncode == 2 and run.stdout == "torch imported: False\n"
     assert run.stderr == (f"error: {bad}: weight 'fc2.bias' must be finite; got NaN or inf. "
                           "The file is damaged.\n")
+
+
+@pytest.mark.parametrize("name", ["book.xlsx", "book.csv", "model.zip"])
+def test_a_zip_of_an_unknown_version_is_one_line_whatever_its_suffix(tmp_path, capsys, name):
+    # a central directory entry whose "version needed" is 25.5: is_model_file caught only
+    # BadZipFile and OSError, and info ended in zipfile's NotImplementedError traceback
+    import struct
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["label", 400.0, 500.0])
+    wb.active.append(["A", 1.0, 2.0])
+    wb.save(tmp_path / "good.xlsx")
+    data = bytearray((tmp_path / "good.xlsx").read_bytes())
+    entry = data.index(b"PK\x01\x02")  # the first central directory entry
+    struct.pack_into("<H", data, entry + 6, 255)  # version needed to extract: 25.5
+    (tmp_path / name).write_bytes(bytes(data))
+    assert main(["info", str(tmp_path / name)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"error: file {tmp_path / name} "), err

@@ -507,7 +507,9 @@ def is_model_file(path: str) -> bool:
     try:
         with zipfile.ZipFile(p) as zf:
             return JSON_NAME in zf.namelist()
-    except (zipfile.BadZipFile, OSError):
+    # a damaged central directory: an unknown "version needed" (NotImplementedError), sizes
+    # or offsets past the file (ValueError, EOFError): not a model file; its reader says why
+    except (zipfile.BadZipFile, OSError, NotImplementedError, ValueError, EOFError):
         return False
 
 
