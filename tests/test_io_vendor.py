@@ -266,6 +266,22 @@ def test_a_wdf_block_of_size_zero_is_refused_not_looked_through_for_ever(tmp_pat
                 f"of {size} bytes: the file is damaged. Re-export it from WiRE.\n"), err
 
 
+def test_a_signalling_nan_in_a_sif_file_is_refused_without_a_numpy_warning(tmp_path, rng):
+    # sif.py's cast to float64 printed "RuntimeWarning: invalid value encountered in cast"
+    # with its source line before the right one-line error
+    import warnings
+
+    Y = peak_spectra(rng, 2)
+    Y.view(np.uint32)[1, 5] = 0x7FA00000  # a signalling NaN, as damaged bytes may be
+    p = tmp_path / "snan.sif"
+    p.write_bytes(sif_bytes(Y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(RamancamError, match=r"snan\.sif must hold finite values and "
+                                                r"calibration; got NaN or infinite ones"):
+            read(p)
+
+
 def test_a_wdf_with_nan_names_the_file_once(tmp_path, rng):
     Y = peak_spectra(rng, 2)
     Y[1, 3] = np.nan

@@ -278,3 +278,21 @@ def test_the_spike_check_fires_only_on_the_cosmic_rays_of_real_sets(shared_data,
     # train's default grid: bacteria-spc's spike (2907 cm-1) lies outside it
     inside = {s.ids[f.index] for f in spiked_spectra(s, within=(350.0, 1800.0))}
     assert inside == (want if name == "saliva-pd-ad" else set())
+
+
+def test_values_near_the_float64_limit_give_no_numpy_warning(tmp_path, capsys, rng):
+    # a damaged value of 1e308: the spike check's sums overflowed and info printed numpy's
+    # "RuntimeWarning: overflow encountered in reduce" with its source line
+    import warnings
+
+    axis = np.linspace(400.0, 1800.0, 60)
+    X = 100.0 + rng.random((3, axis.size))
+    X[1, 2] = 1e308
+    X[2, 10:13] = [-1e308, 1e308, -1e308]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        found = spiked_spectra(Spectra(X, axis))
+        assert [f.index for f in found] == [1, 2]  # each a spike, of inf height or not
+        write_table(Spectra(X, axis), tmp_path / "t.csv")
+        assert main(["info", str(tmp_path / "t.csv")]) == 0
+    assert "Warning" not in capsys.readouterr().err

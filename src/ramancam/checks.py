@@ -242,27 +242,30 @@ def _spikes_in(w: NDArray[np.float64], Y: NDArray[np.float64], idx: NDArray[np.i
 
     finite = np.isfinite(Y).all(axis=1)  # gaps: another note's
     Y, idx = Y[finite], idx[finite]
-    d = np.diff(Y, axis=1)
-    dev = np.abs(d - np.median(d, axis=1, keepdims=True))
-    mad = np.median(dev, axis=1)
-    noise = np.where(mad > 0, 1.4826 * mad, 1.2533 * dev.mean(axis=1)) / np.sqrt(2)
-    # a spike's top stands above one neighbour by (1 - SPIKE_FLANK) of its height at least:
-    # only the rows with such a jump are filtered (most measured spectra have none)
-    jump = np.maximum(np.pad(d, ((0, 0), (1, 0))), -np.pad(d, ((0, 0), (0, 1))))
-    some = (jump > (1 - SPIKE_FLANK) * SPIKE_NOISE * noise[:, None]).any(axis=1)
-    Y, idx, noise = Y[some], idx[some], noise[some]
-    ring = np.array([1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1], dtype=bool)[None, :]
-    around = median_filter(Y, footprint=ring, mode="nearest")
-    smooth = median_filter(Y, size=(1, 5), mode="nearest")  # the spikes filtered out
-    span = smooth.max(axis=1) - smooth.min(axis=1)
-    h = Y - around
-    low = SPIKE_FLANK * h
-    left, right = _beside(Y, around, -1), _beside(Y, around, 1)
-    one = (left < low) & (right < low)
-    two = (((right >= low) & (h >= right) & (left < low) & (_beside(Y, around, 2) < low))
-           | ((left >= low) & (h > left) & (_beside(Y, around, -2) < low) & (right < low)))
-    spike = ((one | two) & (h > 0) & (h >= SPIKE_NOISE * noise[:, None])
-             & (h >= SPIKE_RANGE * span[:, None]))
+    # values near the float64 limit (1e308, a damaged file) overflow the sums and
+    # differences to inf, which compares as such: no RuntimeWarning printed with its line
+    with np.errstate(over="ignore", invalid="ignore"):
+        d = np.diff(Y, axis=1)
+        dev = np.abs(d - np.median(d, axis=1, keepdims=True))
+        mad = np.median(dev, axis=1)
+        noise = np.where(mad > 0, 1.4826 * mad, 1.2533 * dev.mean(axis=1)) / np.sqrt(2)
+        # a spike's top stands above one neighbour by (1 - SPIKE_FLANK) of its height at least:
+        # only the rows with such a jump are filtered (most measured spectra have none)
+        jump = np.maximum(np.pad(d, ((0, 0), (1, 0))), -np.pad(d, ((0, 0), (0, 1))))
+        some = (jump > (1 - SPIKE_FLANK) * SPIKE_NOISE * noise[:, None]).any(axis=1)
+        Y, idx, noise = Y[some], idx[some], noise[some]
+        ring = np.array([1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1], dtype=bool)[None, :]
+        around = median_filter(Y, footprint=ring, mode="nearest")
+        smooth = median_filter(Y, size=(1, 5), mode="nearest")  # the spikes filtered out
+        span = smooth.max(axis=1) - smooth.min(axis=1)
+        h = Y - around
+        low = SPIKE_FLANK * h
+        left, right = _beside(Y, around, -1), _beside(Y, around, 1)
+        one = (left < low) & (right < low)
+        two = (((right >= low) & (h >= right) & (left < low) & (_beside(Y, around, 2) < low))
+               | ((left >= low) & (h > left) & (_beside(Y, around, -2) < low) & (right < low)))
+        spike = ((one | two) & (h > 0) & (h >= SPIKE_NOISE * noise[:, None])
+                 & (h >= SPIKE_RANGE * span[:, None]))
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(spike, h / span[:, None], -np.inf)
     out = []

@@ -107,7 +107,8 @@ def read_sif(path: str | os.PathLike[str]) -> Spectra:
     with library_boundary(p, "sif"), _StrictFile(io.FileIO(p, "r")) as fh:
         data, info = np_open(fh)
         calibration = extract_calibration(info)
-    frames = np.asarray(data, dtype=np.float64)
+    with np.errstate(invalid="ignore"):  # a signalling NaN (damaged bytes): refused below
+        frames = np.asarray(data, dtype=np.float64)
     if frames.ndim != 3 or frames.shape[0] < 1:
         raise RamancamError(
             f"file {p} must hold at least one frame; got none. Save it again from Solis.")
