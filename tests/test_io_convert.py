@@ -206,7 +206,9 @@ def test_a_nan_cell_names_the_cube_and_the_way_through(tmp_path, capsys, rng):
     src = _map_with(tmp_path / "m.csv", rng, nan=True)
     assert main(["convert", str(src), str(tmp_path / "m.zarr")]) == 2
     err = capsys.readouterr().err
-    assert "must share one axis to be written as one Zarr cube" in err
+    # the input is named (it was "error: spectra must share one axis ...")
+    assert f"error: the spectra of {src} must share one axis to be written as one Zarr " \
+           "cube" in err
     assert "an empty or NaN cell leaves its point out of that spectrum's axis" in err
     assert "Give --grid START:STOP:STEP" in err
     assert main(["convert", str(src), str(tmp_path / "m.zarr"), "--grid", "400:438:2"]) == 0

@@ -177,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
         cells = (" (in one table, an empty or NaN cell leaves its point out of that "
                  "spectrum's axis)" if Path(args.input).is_file() else "")
         raise RamancamError(
-            f"spectra must share one axis to be written as one "
+            f"the spectra of {args.input} must share one axis to be written as one "
             f"{'Zarr cube' if chunks is not None else 'wide table'}; got {len(data)} "
             f"spectra on {len({a.tobytes() for a in data.axes})} different axes{cells}; "
             f"{shared}.")
