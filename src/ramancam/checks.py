@@ -404,14 +404,14 @@ def band_shift(X: ArrayLike, reference: ArrayLike, step: float, *, window: int =
     best = np.argmax(np.where(ok[:, None], cc, -np.inf), axis=1)
     rows = np.arange(n)
     peak = np.where(ok, cc[rows, best], np.nan)
-    j = np.clip(best, 1, lags.size - 2)
-    y0, y1, y2 = cc[rows, j - 1], cc[rows, j], cc[rows, j + 1]
+    mid = np.clip(best, 1, lags.size - 2)  # the best lag, kept one off the ends for its neighbours
+    y0, y1, y2 = cc[rows, mid - 1], cc[rows, mid], cc[rows, mid + 1]
     # a peak at the end of the range searched, or a poor match, gives no shift
     good = ok & (best > 0) & (best < lags.size - 1) & (y1 >= MIN_SHIFT_CORRELATION)
     curv = y0 - 2.0 * y1 + y2
     with np.errstate(invalid="ignore", divide="ignore"):
         frac = np.where(curv < 0, 0.5 * (y0 - y2) / np.where(curv < 0, curv, -1.0), 0.0)
-    out[good] = (lags[j[good]] + frac[good]) * float(step)
+    out[good] = (lags[mid[good]] + frac[good]) * float(step)
     return (out, peak) if with_correlation else out
 
 

@@ -100,8 +100,9 @@ def read_wdf(path: str | os.PathLike[str]) -> Spectra:
     data = read_bytes(p)
     _check_header(data, source)
     lay = _layout(io.BytesIO(data), len(data), p)
-    X = np.frombuffer(data, dtype="<f4", count=lay.n * lay.npts, offset=lay.start)
-    X = X.reshape(lay.n, lay.npts).astype(np.float64)
+    X: NDArray[np.float64] = np.frombuffer(
+        data, dtype="<f4", count=lay.n * lay.npts, offset=lay.start,
+    ).reshape(lay.n, lay.npts).astype(np.float64)
     del data  # the file's bytes, no longer needed: a large map is not held twice
     try:
         return Spectra(X, lay.axis, meta=lay.meta, sources=[source] * lay.n, copy=False)
