@@ -628,3 +628,62 @@ def test_cross_validate_spectra_runs_in_two_threads_at_once(capsys):
         assert together[seed][1] == alone[seed][1]
     printed = capsys.readouterr().out.split()
     assert printed and set(printed) == {"tick"}
+
+
+def test_the_print_router_leaves_a_closed_stream_alone(tmp_path):
+    """The object that stands in for sys.stdout during a run forwarded flush() to the stream
+    it borrowed; io's finaliser calls close() and so flush(), and once that stream had been
+    closed (a file under redirect_stdout, pytest's capture) Python 3.13 printed 'Exception
+    ignored in: <ramancam.validate._CallersLines ...> ValueError: I/O operation on closed
+    file'. Now flush() and close() leave a closed stream alone, and close() closes neither."""
+    import io
+
+    from ramancam.validate import _CallersLines
+
+    # files, not StringIO: a closed StringIO's flush() raises nothing
+    kept = open(tmp_path / "kept.txt", "w", encoding="utf-8")
+    through = open(tmp_path / "through.txt", "w", encoding="utf-8")
+    routed = _CallersLines(kept, through)
+    routed.write("x")
+    routed.flush()
+    kept.close()
+    through.close()
+    routed.flush()  # the calling thread's stream, closed
+    routed.owner = None
+    routed.flush()  # every other thread's, closed
+    routed.close()
+    routed.close()
+    # close() closes neither borrowed stream
+    kept2, through2 = io.StringIO(), io.StringIO()
+    _CallersLines(kept2, through2).close()
+    assert not kept2.closed and not through2.closed
+
+
+def test_the_print_router_is_collected_after_its_stream_closes_without_a_word(tmp_path):
+    """Under ``-X dev`` (any Python; 3.13 does it without) io's finaliser reports what
+    close() raised: the router of a run inside redirect_stdout to a file closed before it
+    was collected said 'Exception ignored in ... I/O operation on closed file'."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "router.py"
+    script.write_text(
+        "import contextlib, gc, io\n"
+        "from ramancam import validate\n"
+        f"f = open({str(tmp_path / 'out.txt')!r}, 'w')\n"
+        "with contextlib.redirect_stdout(f):\n"
+        "    with validate._kept_lines(io.StringIO()) as routed:\n"
+        "        print('x')\n"
+        "f.close()\n"
+        "del routed\n"
+        "gc.collect()\n", encoding="utf-8")
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [src, *filter(None, [os.environ.get("PYTHONPATH")])])}
+    done = subprocess.run([sys.executable, "-X", "dev", str(script)], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Exception ignored" not in done.stderr and "closed file" not in done.stderr, (
+        done.stderr)

@@ -169,7 +169,11 @@ class _CallersLines(io.TextIOBase):
         return int(self._to().write(text))
 
     def flush(self) -> None:
-        self._to().flush()
+        # not a stream its owner closed: io's finaliser calls close() and so flush() whenever
+        # this object is collected, and the file redirect_stdout gave may be closed by then
+        to = self._to()
+        if not getattr(to, "closed", False):
+            to.flush()
 
     def isatty(self) -> bool:
         return bool(self._to().isatty())
