@@ -44,9 +44,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import re
 import shlex
+import site
 import sys
 import tempfile
 import time
@@ -361,6 +363,17 @@ def run_set(index: int | SetSpec, seeds: list[int], quick: bool, threads: int,
         spec = with_folds(spec, folds)[0]
         return {"set": spec.name, "split": spec.split, "command": spec.command,
                 "skipped": f"failed: {type(exc).__name__}: {exc}"}
+
+
+def pool(jobs: int, start: str = "spawn") -> ProcessPoolExecutor:
+    """``jobs`` worker processes, started by ``start`` on every Python and platform (the
+    default differs: fork on Linux up to 3.13, which 3.12+ warn may deadlock in a process
+    with threads such as torch's; forkserver there from 3.14). Each puts this folder on its
+    ``sys.path`` first: the jobs name this module (``realdata``), which a worker that was
+    not forked imports, and only a run as a script has the folder on its path."""
+    return ProcessPoolExecutor(max(1, jobs), multiprocessing.get_context(start),
+                               initializer=site.addsitedir,
+                               initargs=(str(Path(__file__).resolve().parent),))
 
 
 def with_folds(spec: SetSpec, folds: int | None) -> tuple[SetSpec, int | None]:
@@ -882,13 +895,13 @@ def main(argv: list[str] | None = None) -> int:
                                                indent=1, default=str) + "\n")
         return text
 
-    with ProcessPoolExecutor(max_workers=max(1, a.jobs)) as pool:
+    with pool(a.jobs) as workers:
         # The slowest sets first, so that the pool stays busy; results are written as they
         # come, so an interrupted run keeps what it finished.
         order = sorted(range(len(specs)), key=lambda i: specs[i].name != "drug-mabs")
-        futs = {pool.submit(run_set, chosen[i], seeds, a.quick, a.threads, paper_seeds,
-                            a.folds): i for i in order}
-        fut3 = None if a.no_fig3 else pool.submit(fig3_check, seeds, a.quick, a.threads)
+        futs = {workers.submit(run_set, chosen[i], seeds, a.quick, a.threads, paper_seeds,
+                               a.folds): i for i in order}
+        fut3 = None if a.no_fig3 else workers.submit(fig3_check, seeds, a.quick, a.threads)
         for f in as_completed([*futs, *([fut3] if fut3 is not None else [])]):
             if f is fut3:
                 fig3 = f.result()

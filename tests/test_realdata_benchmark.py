@@ -29,6 +29,20 @@ def test_quick_benchmark_writes_the_table_and_the_map_checks(shared_data, tmp_pa
     assert text.count("augmentation chosen in ") == 2 and "(*)" not in text
 
 
+@pytest.mark.parametrize("start", __import__("multiprocessing").get_all_start_methods())
+def test_the_pool_s_workers_take_the_jobs_however_they_are_started(start, load_benchmark):
+    # the pool used Python's default start method: fork on Linux up to 3.13 (3.12+ warn it
+    # may deadlock a process with threads), forkserver from 3.14, where the quick run below
+    # failed with "No module named 'realdata'": a worker not forked from the test could not
+    # import the module the test had loaded from its path. Now spawn everywhere, and each
+    # worker puts benchmarks/ on its sys.path.
+    mod = load_benchmark("realdata")
+    spec = mod.added_set("extra", "extra.csv", "--label-col label --folds 5")
+    with mod.pool(1, start) as workers:
+        got, folds = workers.submit(mod.with_folds, spec, 3).result(timeout=120)
+    assert folds == 3 and got.split == "stratified 3-fold" and got.load.func is mod._read
+
+
 def test_merge_takes_the_paper_preset_from_an_earlier_run_and_recomputes_the_winner(
         tmp_path, load_benchmark):
     import json
