@@ -308,7 +308,10 @@ class Bundle(RangeChecks):
         (:meth:`novelty_p`); ``None`` for files saved without them (before 2026-12-05).
     class_scores : ndarray of shape (m,) or None
         The held-out spectra's class scores (:func:`ramancam.conformal.class_scores`),
-        sorted, for :meth:`prediction_sets`; ``None`` for files saved before 2026-12-05.
+        sorted, for :meth:`prediction_sets`; ``None`` for a model fitted without held-out
+        class scores (no ``calibration_cv``, validation part or ``set_calibration``;
+        ``ramancam train`` sets them from its cross validation) and for files saved before
+        2026-12-05.
     """
 
     def __init__(self, model: Any, classes: list[str], recipe: Any, grid: NDArray[np.float64],
@@ -355,7 +358,9 @@ class Bundle(RangeChecks):
         Returns
         -------
         ndarray of bool, shape (n_spectra, n_classes), or None
-            ``None`` for files saved without the scores (before 2026-12-05).
+            ``None`` when the file keeps no held-out class scores (:attr:`class_scores`: a
+            model fitted without ``calibration_cv``, a validation part or
+            ``set_calibration``, or saved before 2026-12-05).
         """
         from .conformal import prediction_sets
 

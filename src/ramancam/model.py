@@ -2,8 +2,8 @@
 
 ``Conv(64, 8, "same") -> LeakyReLU(0.2) -> MaxPool(2, "same")`` repeated ``n_blocks`` times,
 then ``Flatten -> FC1(128) -> [activation] -> Dropout(0.5) -> FC2(n_classes)``. Softmax is
-applied by the loss (training) or by :func:`predict_proba` (inference), never inside the
-module, so the module returns logits.
+applied by the loss (training) or by :func:`ramancam.explain.predict_proba` (inference),
+never inside the module, so the module returns logits.
 
 Shapes follow the paper's Keras model exactly: "same" convolution keeps the length, "same"
 max pooling gives ``ceil(L / 2)`` (1451 -> 726 -> 363).

@@ -149,6 +149,8 @@ def network_outputs(module: RamanCNN, X: ArrayLike, *, batch_size: int = _BATCH
     module : RamanCNN
     X : array-like of shape (n_spectra, n_points)
         Preprocessed spectra on the network's grid.
+    batch_size : int
+        Spectra per forward pass (memory only: the outputs do not depend on it).
 
     Returns
     -------

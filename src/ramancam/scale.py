@@ -206,6 +206,18 @@ class RunSummary:
         The arrays the tiles write (and ``done``) that this run found missing (a folder
         deleted) or damaged (an unreadable ``zarr.json``) and made again, each with what was
         wrong; every tile was then computed again (:func:`ramancam.maps.store.remake_arrays`).
+    threads_before : tuple of int
+        Torch thread counts that computed the store's earlier tiles, when one differs from
+        this run's (their float32 probabilities differ in about the 7th digit); else empty.
+    threads : int
+        Torch threads this run computed with (per worker on Dask).
+    damaged : dict of (int, int) to list of str
+        Tiles recorded as done with a chunk that could not be decoded (a file cut short),
+        computed again, each with those arrays
+        (:func:`ramancam.maps.store.tiles_with_damaged_chunks`).
+    swept : int
+        Temporary files zarr left in the store (a run killed while it wrote a chunk),
+        removed by this run (:func:`ramancam.maps.store.remove_partial`).
     """
 
     out: Path

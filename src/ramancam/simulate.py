@@ -287,7 +287,9 @@ def mixtures(pure: Spectra, *, n_per_pair: int = 5, ratio: tuple[float, float] =
     Returns
     -------
     Spectra
-        ``n_pure * (n_pure - 1) * n_per_pair`` spectra on the pure spectra's axis; labels =
+        ``n_per_pair`` spectra per ordered pair of pure spectra with different labels
+        (``n_pure * (n_pure - 1) * n_per_pair`` when every label is distinct) on the pure
+        spectra's axis; labels =
         main component; metadata ``"partner"`` (label of ``b``) and ``"ratio"`` (``r``).
 
     Raises

@@ -632,10 +632,17 @@ class CVResult:
         Out-of-fold probabilities (NaN where never tested).
     fold_of : ndarray of shape (n_spectra,)
         Fold (0-based) in which each spectrum was tested; -1 if never.
+    labels : ndarray of shape (n_spectra,)
+        True label of each spectrum, in the order of the spectra given.
     baselines : dict of str to list of float
         Fold accuracies of the comparison models on the same folds (empty without compare).
     models : list of CNNClassifier
         Fitted fold models (only with ``keep_models=True``).
+    fold_sizes : list of (int, int)
+        Training and test spectra of each fold.
+    kind : {"kfold", "group", "split", "spatial"}
+        How the folds were made: stratified k-fold, grouped, a fixed split column, or
+        spatial blocks of a map.
     oof_logits : ndarray of shape (n_spectra, n_classes)
         Out-of-fold logits (NaN where never tested), for calibration.
     oof_novelty : ndarray of shape (n_spectra,)

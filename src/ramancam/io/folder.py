@@ -173,11 +173,18 @@ def read_file(path: str | os.PathLike[str], *, label_col: str | None = None) -> 
     path : str or path-like
         A wide table, two-column text or RRUFF text file (``.gz`` too), or an instrument
         file: Galactic SPC (``.spc``), Renishaw WiRE (``.wdf``), JCAMP-DX (``.jdx``/``.dx``),
-        or an Excel workbook (``.xlsx``/``.xlsm``/``.xls``) or MATLAB file (``.mat``); for
-        those two, ``FILE:NAME`` reads the sheet or the matrix of spectra called NAME.
+        Bruker OPUS (``.0``, ``.1``, ...), Andor SIF (``.sif``), Thermo OMNIC
+        (``.spa``/``.spg``), or an Excel workbook (``.xlsx``/``.xlsm``/``.xls``) or MATLAB
+        file (``.mat``); for those two, ``FILE:NAME`` reads the sheet or the matrix of
+        spectra called NAME.
     label_col : str, optional
         For wide tables (and workbooks, MATLAB files): the label column (variable). Giving
         it forces the wide-table reader for text files.
+
+    Returns
+    -------
+    Spectra
+        The file's spectra, with the labels and metadata it holds.
 
     Raises
     ------

@@ -181,7 +181,7 @@ class MapGrid:
                 self.y0 + sy * np.arange(self.ny, dtype=np.float64))
 
     def describe(self) -> dict[str, Any]:
-        """JSON-friendly summary: kind, nx, ny, step_x, step_y, missing, n_spectra."""
+        """JSON-friendly summary: kind, nx, ny, step_x, step_y, missing, n_spectra, x0, y0."""
         def num(v: float) -> float | None:
             return float(v) if math.isfinite(v) else None
 

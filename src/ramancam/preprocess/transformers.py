@@ -1,8 +1,9 @@
 """scikit-learn transformer forms of the steps (``BaseEstimator`` + ``TransformerMixin``).
 
 Each works on ``X`` of shape (n_spectra, n_points) alone; the input axis is the
-constructor parameter ``wavenumbers`` (required by :class:`Crop` and :class:`Resample`,
-which change the grid). Each runs the step function of :mod:`ramancam.preprocess.steps`
+constructor parameter ``wavenumbers``, or the axis of a ``Spectra`` or of a DataFrame headed
+by Raman shifts (:class:`Crop` and :class:`Resample`, which change the grid, refuse to work
+without one of them). Each runs the step function of :mod:`ramancam.preprocess.steps`
 (or :mod:`~ramancam.preprocess.baselines`) with the same checks.
 """
 
@@ -215,7 +216,8 @@ class BaselineCorrection(_StepTransformer):
     method : str
         One of :data:`BASELINE_METHODS`.
     wavenumbers : array-like of shape (n_points,), optional
-        Input axis; default: the point index.
+        Input axis; default: a Spectra's or a Raman-shift-headed DataFrame's axis, else the
+        point index.
     params : dict, optional
         Passed through to the pybaselines method.
     """
@@ -246,8 +248,9 @@ class Crop(_StepTransformer):
 
     Parameters
     ----------
-    wavenumbers : array-like of shape (n_points,)
-        Input axis (required).
+    wavenumbers : array-like of shape (n_points,), optional
+        Input axis; default: a Spectra's or a Raman-shift-headed DataFrame's axis; refused
+        without one.
     lo, hi : float
         Inclusive range in cm-1.
     """
@@ -282,8 +285,9 @@ class Resample(_StepTransformer):
 
     Parameters
     ----------
-    wavenumbers : array-like of shape (n_points,)
-        Input axis (required).
+    wavenumbers : array-like of shape (n_points,), optional
+        Input axis; default: a Spectra's or a Raman-shift-headed DataFrame's axis; refused
+        without one.
     grid : (start, stop, step)
         Output grid in cm-1, inclusive (default: the paper's 350-1800 at 1).
     outside : {"error", "nearest", "zero"}
