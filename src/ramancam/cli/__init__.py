@@ -96,7 +96,7 @@ def _plain_warnings() -> Iterator[None]:
     from ._stdin import spooled
 
     rare = "The least populated class in y has only"
-    glyph = re.compile(r"Glyph (\d+) .* missing from font")
+    glyph = re.compile(r"Glyph (\d+) .* missing from (current )?font")  # 3.8: "current font"
     glyphs_said: list[str] = []
     with warnings.catch_warnings():
         fmt = warnings.formatwarning
