@@ -64,14 +64,14 @@ def _full_disk(monkeypatch, code, *, after=0, done_tiles=None):
     real = local._put
     seen = {"writes": 0, "done": 0}
 
-    def put(path, value, exclusive=False):
+    def put(path, *args, **kwargs):  # zarr's private _put: (path, value, [start,] exclusive)
         full = (seen["done"] >= done_tiles if done_tiles is not None
                 else seen["writes"] >= after)
         if full:
             raise OSError(code, os.strerror(code))
         seen["writes"] += 1
         seen["done"] += "/done/c/" in Path(path).as_posix()  # a tile marked done
-        return real(path, value, exclusive=exclusive)
+        return real(path, *args, **kwargs)
 
     monkeypatch.setattr(local, "_put", put)
 
