@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -620,6 +621,36 @@ def test_a_cube_run_says_when_no_pixel_can_be_flagged(small_map, tmp_path, capsy
     out = capsys.readouterr().out
     assert "unknown: none can be flagged: the model has no novelty threshold" in out
     assert "pixels flagged (" not in out
+    # the store recorded the threshold as inf: zarr 3.1.0 refused to write it (the run
+    # stopped: "Out of range float values are not JSON compliant: inf"), later zarr wrote
+    # Infinity into zarr.json, no JSON to a strict reader, nor info --json's output. null
+    # now, as the model file keeps it
+    import json
+
+    def strict(text):
+        return json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
+
+    store = tmp_path / "res" / "predictions.zarr"
+    record = strict((store / "zarr.json").read_text(encoding="utf-8"))
+    assert record["attributes"]["ramancam"]["novelty"]["threshold"] is None
+    # a store of an earlier version (Infinity) reads alike, and info says there is none
+    old = tmp_path / "old.zarr"
+    shutil.copytree(store, old)
+    text = (old / "zarr.json").read_text(encoding="utf-8")
+    (old / "zarr.json").write_text(text.replace('"threshold": null', '"threshold": Infinity'),
+                                   encoding="utf-8")
+    for path in (store, old):
+        assert main(["info", str(path), "--json"]) == 0
+        assert strict(capsys.readouterr().out)["novelty"]["threshold"] is None
+        assert main(["info", str(path)]) == 0
+        said = [line for line in capsys.readouterr().out.splitlines() if "unknown:" in line]
+        assert said == ["  unknown:   none can be flagged: the model has no novelty threshold "
+                        "(too few held-out spectra in training)"]
+    from ramancam.cli._scale import _has_threshold
+
+    assert not _has_threshold({"threshold": None})
+    assert not _has_threshold({"threshold": float("inf")})
+    assert _has_threshold({"threshold": 0.58})
 
 
 def test_cli_predict_and_explain_on_a_cube(small_map, tmp_path, capsys):

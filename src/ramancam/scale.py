@@ -38,7 +38,7 @@ and the ramancam version that made it, the run's settings, the class names and
   only (:mod:`ramancam.novelty`): the novelty score (larger = less like the training spectra;
   NaN = not computed yet) and whether it is above the model's threshold (flagged "unknown").
   ``predicted`` stays the nearest class index of flagged pixels too; the attribute holds the
-  threshold under ``novelty``;
+  threshold under ``novelty`` (``None`` where the model has none; earlier versions: ``inf``);
 * ``library_match`` (ny, nx) int16 -- models whose novelty score is ``hqi`` and that carry
   their training labels (saved since 2026-12-04): the class index of each pixel's most similar
   training spectrum by the hit quality index (what a library search answers; -1 = not computed
@@ -479,7 +479,10 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
     novelty = None
     if bundle.novelty is not None:
         info = bundle.info.get("novelty", {})
-        novelty = {"method": info.get("method"), "threshold": float(bundle.threshold),
+        # null where the model has no threshold (too few held-out spectra), as its file
+        # keeps it: inf is no JSON (Infinity in zarr.json; zarr 3.1.0 refused to write it)
+        thr = float(bundle.threshold)
+        novelty = {"method": info.get("method"), "threshold": thr if np.isfinite(thr) else None,
                    "rate": info.get("rate")}
     g.attrs["ramancam"] = {"format": OUTPUT_FORMAT, "version": OUTPUT_VERSION,
                            "ramancam_version": __version__, "settings": settings,

@@ -102,6 +102,16 @@ def _layout(arrays: dict[str, Any]) -> tuple[int, int, tuple[int, int]]:
     return ny, nx, (tiles[0], tiles[1])
 
 
+def _novelty_record(nov: Any) -> Any:
+    """A result store's ``novelty`` record, its threshold ``None`` where the model had none:
+    stores of earlier versions hold ``inf`` (``Infinity`` in zarr.json), which ``--json``
+    would print as no JSON a strict reader takes."""
+    if isinstance(nov, dict) and isinstance(t := nov.get("threshold"), float) \
+            and not np.isfinite(t):
+        return {**nov, "threshold": None}
+    return nov
+
+
 def describe_zarr(path: str, kind: str) -> dict[str, Any]:
     """What ``info`` prints for a cube or a result store, as a JSON-ready dict."""
     from ..io.zarr_cube import damaged_chunk_guard, need_zarr, open_cube
@@ -199,7 +209,7 @@ def describe_zarr(path: str, kind: str) -> dict[str, Any]:
          "cube": settings.get("cube"),
          "model_sha256": settings.get("model_sha256"),
          "predicted": dict(zip(names, counts, strict=True)),
-         "not_predicted": not_predicted, "novelty": meta.get("novelty"),
+         "not_predicted": not_predicted, "novelty": _novelty_record(meta.get("novelty")),
          "unknown": unknown,
          "arrays": {k: {"shape": list(a.shape), "dtype": str(a.dtype)}
                     for k, a in sorted(arrays.items())},
@@ -315,7 +325,10 @@ def format_zarr(path: str, d: dict[str, Any]) -> str:
                  + (f"; not predicted (refused, or not computed yet): {d['not_predicted']}"
                     if d["not_predicted"] else ""))
     nov = d.get("novelty")
-    if d["unknown"] is not None and nov:
+    if d["unknown"] is not None and nov and nov.get("threshold") is None:
+        lines.append("  unknown:   none can be flagged: the model has no novelty threshold (too "
+                     "few held-out spectra in training)")
+    elif d["unknown"] is not None and nov:
         rate = nov.get("rate")
         lines.append(f"  unknown:   {d['unknown']} pixels flagged ({nov.get('method')}, "
                      f"threshold {float(nov['threshold']):.4g}"

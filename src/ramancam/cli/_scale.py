@@ -140,11 +140,12 @@ def _cube_missing(meta: dict[str, Any]) -> int:
 
 def _has_threshold(novelty: dict[str, Any]) -> bool:
     """Whether a result store's model had a novelty threshold (its record's ``novelty``;
-    ``inf``: too few held-out spectra in training, nothing could be flagged)."""
+    ``None``, or ``inf`` in the stores of earlier versions: too few held-out spectra in
+    training, nothing could be flagged)."""
     import math
 
     t = novelty.get("threshold")
-    return not isinstance(t, int | float) or math.isfinite(t)
+    return isinstance(t, int | float) and math.isfinite(t)
 
 
 def _first_refused(job: Any, summary: Any) -> tuple[list[str], str] | None:
