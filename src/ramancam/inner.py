@@ -86,6 +86,7 @@ def _grouped(y_idx: NDArray[np.intp], groups: NDArray[Any], k: int, seed: int
     with warnings.catch_warnings():  # "the least populated class has only N members"
         warnings.simplefilter("ignore", UserWarning)
         if np.bincount(y_idx).max() >= k:
+            # shuffle=True stratifies from scikit-learn 1.8 on (pyproject.toml says why)
             pairs = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed).split(
                 zeros, y_idx, groups)
         else:  # every class smaller than k: stratification cannot apply

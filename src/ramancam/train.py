@@ -52,7 +52,7 @@ INPUT_SCALINGS = ("none", "center")
 
 def _validate_data(est: BaseEstimator, X: Any, y: Any = "no_validation", *, reset: bool
                    ) -> Any:
-    """scikit-learn's ``validate_data`` (>= 1.6) with a fallback for older releases.
+    """scikit-learn's ``validate_data`` (new in 1.6; pyproject asks for 1.8 or later).
 
     ``y="no_validation"`` (scikit-learn's own sentinel) checks ``X`` only; ``y=None`` is
     refused by scikit-learn with its standard message.
@@ -60,11 +60,8 @@ def _validate_data(est: BaseEstimator, X: Any, y: Any = "no_validation", *, rese
     # float32 and float64 arrays stay as they are; anything else (a Spectra, lists) becomes
     # float64, as train's matrices are: fit(data) and fit(data.X, ...) give one model
     kw: dict[str, Any] = {"reset": reset, "dtype": [np.float64, np.float32]}
-    try:
-        from sklearn.utils.validation import validate_data
-    except ImportError:  # scikit-learn < 1.6
-        legacy = getattr(est, "_validate_data")  # noqa: B009 - absent from newer stubs
-        return legacy(X, y, **kw)
+    from sklearn.utils.validation import validate_data
+
     return validate_data(est, X, y, **kw)
 
 
