@@ -114,10 +114,14 @@ def choose_augment(est: Any, Xa: NDArray[Any], ya: NDArray[Any], y_idx: NDArray[
     inner = {**est.get_params(), "augment_select": False, "novelty": None,
              "calibration_cv": 0, "verbose": False, "validation_fraction": 0.0,
              "random_state": seed}
-    acc, loss = {}, {}
+    acc, loss, gone = {}, {}, set()
     for name in ("off", "on"):
         kw = inner if name == "on" else {**inner, **dict.fromkeys(AUGMENT_PARAMS, 0)}
-        fitted = type(est)(**kw).fit(Xa[tr], ya[tr])
+        fitted = type(est)(**kw)
+        fitted._keep_diverged = True  # a setting whose training diverged loses (the fit
+        fitted.fit(Xa[tr], ya[tr])  # with the other refuses itself if it diverges too)
+        if getattr(fitted, "diverged_epoch_", None) is not None:
+            gone.add(name)
         proba = fitted.predict_proba(Xa[va])
         col = {c: i for i, c in enumerate(fitted.classes_.tolist())}
         # a validation class missing from the inner training part scores probability 0
@@ -125,5 +129,8 @@ def choose_augment(est: Any, Xa: NDArray[Any], ya: NDArray[Any], y_idx: NDArray[
                            for i, c in enumerate(ya[va].tolist())])
         acc[name] = float(np.mean(fitted.classes_[proba.argmax(axis=1)] == ya[va]))
         loss[name] = 0.0 - float(np.mean(np.log(np.clip(p_true, 1e-12, None))))  # no "-0.0"
-    return {"augment": prefers_augmentation(acc, loss), "val_accuracy": acc, "val_loss": loss,
+    # a setting whose training diverged loses to one that did not
+    augment = (gone == {"off"} if gone and gone != {"off", "on"}
+               else prefers_augmentation(acc, loss))
+    return {"augment": augment, "val_accuracy": acc, "val_loss": loss,
             "n_val": int(va.size), "fit_s": time.perf_counter() - t0}

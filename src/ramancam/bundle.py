@@ -203,6 +203,12 @@ def save(path: str | os.PathLike[str], *, estimator: Any, recipe: Any, grid: Arr
     from safetensors.torch import save as st_save
 
     module = _module_of(estimator)
+    from ._diverged import non_finite_weight
+
+    if (bad := non_finite_weight(module)) is not None:  # load calls such a file damaged
+        raise RamancamError(
+            f"estimator weights must be finite; got NaN or inf in {bad!r} (its training "
+            "diverged?). Fit it again with a lower learning rate.")
     config = module.config
     grid_a = np.asarray(grid, dtype=np.float64)
     if grid_a.ndim != 1 or grid_a.size != config.n_points:

@@ -645,6 +645,8 @@ class NoveltyMixin:
         self.novelty_scorer_ = None
         self.novelty_held_out_ = None
         self.class_scores_ = None
+        if getattr(self, "diverged_epoch_", None) is not None:  # a network of NaN weights:
+            return  # (a diverged fold of cross_validate) no scores, nothing calibrated
         if self.novelty is not None:
             new = NoveltyScorer(self.novelty)
             feats = (network_outputs(self.module_, Xa[tr_idx])[1] if new.needs_features

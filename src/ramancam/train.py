@@ -181,6 +181,11 @@ None, default="hqi-nap"
         Epochs actually run.
     best_epoch_ : int
         Epoch whose weights were kept (the last one without early stopping).
+    diverged_epoch_ : int or None
+        ``None``; a fit whose loss became NaN or inf, leaving weights that are not finite,
+        raises a :class:`~ramancam.errors.RamancamError` instead (lower ``lr``), except a
+        fold of :func:`cross_validate`, which keeps it and records here the epoch of the
+        first non-finite loss.
     fit_time_ : float
         Seconds spent in ``fit``.
     train_time_ : float
@@ -258,48 +263,9 @@ None, default="hqi-nap"
         return tags
 
     def _check_params(self) -> None:
-        def pos_int(name: str, minimum: int = 1) -> None:
-            v = getattr(self, name)
-            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < minimum:
-                raise RamancamError(f"{name} must be an integer >= {minimum}; got {v!r}.")
+        from ._cnn_params import check_params
 
-        def nonneg(name: str, upper: float | None = None) -> None:
-            v = getattr(self, name)
-            ok = isinstance(v, (int, float, np.floating, np.integer)) and np.isfinite(v) \
-                and v >= 0 and (upper is None or v < upper)
-            if not ok:
-                rng = f"in [0, {upper:g})" if upper is not None else ">= 0"
-                raise RamancamError(f"{name} must be a number {rng}; got {v!r}.")
-
-        for name in ("epochs", "batch_size", "patience"):
-            pos_int(name)
-        pos_int("augment_shift", 0)
-        if not (isinstance(self.lr, (int, float, np.floating)) and np.isfinite(self.lr)
-                and self.lr > 0):
-            raise RamancamError(f"lr must be a positive number; got {self.lr!r}.")
-        nonneg("weight_decay")
-        nonneg("validation_fraction", 1.0)
-        for name in ("augment_noise", "augment_baseline", "augment_scale"):
-            nonneg(name)
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise RamancamError(f"lr_schedule must be one of {LR_SCHEDULES}; "
-                                f"got {self.lr_schedule!r}.")
-        if self.input_scaling not in INPUT_SCALINGS:
-            raise RamancamError(f"input_scaling must be one of {INPUT_SCALINGS}; "
-                                f"got {self.input_scaling!r}.")
-        for name in ("bf16", "augment_select"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise RamancamError(f"{name} must be True or False; "
-                                    f"got {getattr(self, name)!r}.")
-        from .conformal import check_rate
-        from .novelty import check_method
-
-        check_method(self.novelty)
-        check_rate(self.novelty_rate)
-        pos_int("calibration_cv", 0)
-        if self.calibration_cv == 1:  # one fold holds nothing out: it did nothing, silently
-            raise RamancamError("calibration_cv must be 0 (none) or a number of folds >= 2; "
-                                "got 1. Give 3, say, or 0.")
+        check_params(self)
 
     def _config(self, n_points: int, n_classes: int) -> Any:
         from .model import CNNConfig
@@ -332,7 +298,9 @@ None, default="hqi-nap"
         """Train the network from scratch.
 
         The fitted attributes are replaced together when training has finished: a refit
-        that refuses its data or is interrupted (Ctrl-C) leaves a fitted model as it was.
+        that refuses its data or is interrupted (Ctrl-C) leaves a fitted model as it was;
+        so does one whose training diverged (a loss of NaN or inf, the weights no longer
+        finite: ``lr`` far too large), which raises :class:`~ramancam.errors.RamancamError`.
 
         Parameters
         ----------
@@ -400,6 +368,13 @@ None, default="hqi-nap"
             self._train(module, Xd, yd, tr_idx, va_idx, gen, amounts)
             self.train_time_ = time.perf_counter() - t_train
         module.eval()
+        from ._diverged import diverged_epoch, diverged_error
+
+        # a loss that became NaN or inf left weights no model file may hold: refused here,
+        # not saved and then called damaged at load (a fold of cross_validate keeps it, said)
+        self.diverged_epoch_ = diverged_epoch(self.history_, module)
+        if self.diverged_epoch_ is not None and not getattr(self, "_keep_diverged", False):
+            raise diverged_error(self.diverged_epoch_, int(self.epochs), float(self.lr))
         self.module_ = module
         self.n_features_in_ = int(Xa.shape[1])
         t_novelty = time.perf_counter()
@@ -652,6 +627,10 @@ class CVResult:
         Per fold, the fold model's own novelty threshold (``novelty_threshold_``: ``inf``
         where too few held-out spectra set none); NaN where the fold model chose none of its
         own (a score that needs held-out networks, without a validation part, or no novelty).
+    fold_diverged : list of int or None
+        Per fold, the epoch in which the CNN's training diverged (its loss NaN or inf, its
+        weights no longer finite; its accuracy is that of such a network, its out-of-fold
+        logits NaN), ``None`` where it did not.
     """
 
     classes: list[str]
@@ -669,6 +648,7 @@ class CVResult:
     oof_novelty: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
     augment_chosen: list[bool | None] = field(default_factory=list)
     fold_thresholds: list[float] = field(default_factory=list)
+    fold_diverged: list[int | None] = field(default_factory=list)
 
     def __repr__(self) -> str:
         """A summary (the dataclass's printed every per-spectrum array: 20,000 characters
@@ -746,6 +726,7 @@ class CVResult:
             "fold_sizes": [list(map(int, s)) for s in self.fold_sizes],
             "fold_accuracy": [float(a) for a in self.fold_accuracy],
             "augment_chosen": list(self.augment_chosen),
+            "fold_diverged": list(self.fold_diverged),
             "mean": self.mean,
             "std": self.std,
             "pooled_accuracy": None if not np.isfinite(self.accuracy) else self.accuracy,
@@ -758,6 +739,23 @@ class CVResult:
             "fold_of": self.fold_of.astype(int).tolist(),
             "oof_pred": self.oof_pred.tolist(),
         }
+
+
+def _say_diverged(diverged: Callable[[int, int, int], None] | None, fold: int, n: int,
+                  est: CNNClassifier, epoch: int) -> None:
+    """A fold whose training diverged: ``diverged(fold, n, epoch)``, else a warning."""
+    if diverged is not None:
+        diverged(fold, n, epoch)
+        return
+    import warnings
+
+    from ._diverged import diverged_text
+    from .errors import RamancamWarning
+
+    warnings.warn(RamancamWarning(
+        f"fold {fold}/{n}: {diverged_text(epoch, int(est.epochs))}: its CNN accuracy is that "
+        f"of a network whose weights are not finite. Lower lr (got {float(est.lr):g})."),
+        stacklevel=3)
 
 
 def _baseline_models(seed: int) -> dict[str, Any]:
@@ -778,7 +776,8 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
                    progress: Callable[[int, int, float], None] | None = None,
                    splits: Sequence[tuple[NDArray[np.intp], NDArray[np.intp]]] | None = None,
                    groups: ArrayLike | None = None,
-                   fold_inputs: Mapping[int, Any] | None = None) -> CVResult:
+                   fold_inputs: Mapping[int, Any] | None = None,
+                   diverged: Callable[[int, int, int], None] | None = None) -> CVResult:
     """Cross-validate the CNN (and the baselines) on preprocessed spectra.
 
     Parameters
@@ -812,6 +811,12 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
         (every spectrum on the fold's grid) and ``usable`` (bool per spectrum); the fold's
         test spectra that are not usable count as errors of every model (``fold_of`` -1: no
         prediction).
+    diverged : callable, optional
+        Called for a fold whose CNN training diverged (a loss of NaN or inf: ``lr`` far too
+        large), before ``progress``, as ``diverged(fold_number, n_folds, epoch)``. The fold
+        is kept, its accuracy that of a network of non-finite weights, and recorded in
+        ``CVResult.fold_diverged``; by default a :class:`~ramancam.errors.RamancamWarning`
+        says it (a single fit refuses such a network: ``CNNClassifier.fit`` raises).
 
     Returns
     -------
@@ -848,8 +853,9 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
         if fold_inputs is not None and k in fold_inputs:
             X, usable = fold_inputs[k].X, np.asarray(fold_inputs[k].usable)
             tr, te = tr[usable[tr]], te[usable[te]]  # unusable test spectra: errors
-        est = CNNClassifier(**params).fit(X[tr], labels[tr],
-                                          groups=None if g is None else g[tr])
+        est = CNNClassifier(**params)
+        est._keep_diverged = True  # its accuracy reported as it is, and the fold said
+        est.fit(X[tr], labels[tr], groups=None if g is None else g[tr])
         right = 0
         if te.size:  # (a fold whose test spectra its own recipe cannot use scores 0)
             proba = est.predict_proba(X[te])
@@ -868,6 +874,9 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
             right = int(np.sum(pred == labels[te]))
         acc = right / n_test
         result.fold_accuracy.append(acc)
+        result.fold_diverged.append(est.diverged_epoch_)
+        if est.diverged_epoch_ is not None:
+            _say_diverged(diverged, k + 1, len(splits), est, est.diverged_epoch_)
         result.fold_sizes.append((int(tr.size), int(n_test)))
         choice = est.augment_choice_
         result.augment_chosen.append(None if choice is None or choice.get("skipped")

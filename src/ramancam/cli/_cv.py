@@ -154,7 +154,8 @@ def check_training_parts(args: argparse.Namespace, labels: Any, splits: Any) -> 
 
 def run_cv(args: argparse.Namespace, plan: CVPlan, params: dict[str, Any], *,
            keep_models: bool = False,
-           progress: Callable[[int, int, float], None] | None = None) -> CVResult:
+           progress: Callable[[int, int, float], None] | None = None,
+           diverged: Callable[[int, int, int], None] | None = None) -> CVResult:
     """Cross-validate the CNN of ``params`` (and, with ``args.compare``, the baselines) on
     ``plan``'s folds and inputs, as ``train`` does; PLS-DA's convergence warnings come as one
     printed line after the folds."""
@@ -168,7 +169,7 @@ def run_cv(args: argparse.Namespace, plan: CVPlan, params: dict[str, Any], *,
                               train_value=args.train_value, seed=args.seed,
                               compare=args.compare, keep_models=keep_models,
                               progress=progress, splits=plan.spatial, groups=plan.groups,
-                              fold_inputs=plan.own_inputs)
+                              fold_inputs=plan.own_inputs, diverged=diverged)
 
 
 def cv_kind(args: argparse.Namespace, cv: CVResult, spatial: Any) -> str:

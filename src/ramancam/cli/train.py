@@ -524,13 +524,19 @@ def _run(args: argparse.Namespace) -> int:
     split = args.split_col is not None
 
     t0 = time.perf_counter()
+    gone: dict[int, int] = {}  # fold -> the epoch its training diverged in
 
     def progress(k: int, n: int, acc: float) -> None:
+        from .._diverged import diverged_text
+
         what = "test" if split else f"fold {k}/{n}"
-        print(f"  {what}: CNN accuracy {acc:.4f} ({time.perf_counter() - t0:.0f} s)",
+        said = (f"; {diverged_text(gone[k], params['epochs'])}: the accuracy of a network whose "
+                f"weights are not finite; lower --lr (got {params['lr']:g})" if k in gone else "")
+        print(f"  {what}: CNN accuracy {acc:.4f} ({time.perf_counter() - t0:.0f} s){said}",
               file=sys.stderr, flush=True)
 
-    cv = run_cv(args, plan, params, keep_models=split, progress=progress)
+    cv = run_cv(args, plan, params, keep_models=split, progress=progress,
+                diverged=lambda k, n, epoch: gone.__setitem__(k, epoch))
     kind = cv_kind(args, cv, plan.spatial)
     table, winner = format_cv(cv), format_winner(cv) if cv.baselines else ""
     # the lines under the table, which the report repeats: the winner's, then imbalance's
@@ -548,6 +554,10 @@ def _run(args: argparse.Namespace) -> int:
     if split:
         # The model trained on the training part is the final model: no refit needed.
         final = cv.models[0]
+        if final.diverged_epoch_ is not None:  # (the fold kept it, to report its accuracy)
+            from .._diverged import diverged_error
+
+            raise diverged_error(final.diverged_epoch_, params["epochs"], params["lr"])
         train_idx = np.flatnonzero(cv.fold_of < 0)
     else:
         final = CNNClassifier(**params).fit(data.X, raw.labels, groups=groups)
