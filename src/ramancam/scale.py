@@ -659,6 +659,11 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
         why = f"must be a positive integer; got {workers!r}."
         raise RamancamError(f"workers {why}", cli=f"--workers {why} Give the number of worker "
                                                   "processes, e.g. --workers 2.")
+    if workers is not None:  # before a cluster is started (a scheduler's cores: unknown)
+        from ._cores import check_count
+
+        check_count("workers", workers, each=job.threads if isinstance(job.threads, int)
+                    and job.threads >= 1 else 1, each_name="threads")
     job = MapJob(**{**asdict(job), "model": str(Path(job.model).resolve()),
                     "cube": str(Path(job.cube).resolve()), "out": str(Path(job.out).resolve())})
     store, todo, n_tiles, lacking, damaged, rewritten, remade, swept = prepare_output(job)

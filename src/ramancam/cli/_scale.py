@@ -33,7 +33,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     m = g.add_mutually_exclusive_group()
     m.add_argument("--workers", type=int, metavar="N",
                    help="run the tiles on a local Dask cluster of N worker processes "
-                        "(--threads torch threads each, default 1)")
+                        "(--threads torch threads each, default 1; at most 4 threads per "
+                        "core in all)")
     m.add_argument("--scheduler", metavar="ADDRESS",
                    help="run the tiles on an existing Dask cluster, e.g. tcp://host:8786 "
                         "(model, cube and --out on a file system all workers see)")

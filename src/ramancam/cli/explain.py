@@ -115,7 +115,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, metavar="N",
                    help="CPU threads for torch and BLAS (numpy, scikit-learn) (default: their "
                         "choice; with --workers, "
-                        "each worker's, default 1)")
+                        "each worker's, default 1; at most 4 per core in all)")
     add_scale_arguments(p)
 
 
@@ -385,7 +385,7 @@ def _run(args: argparse.Namespace) -> int:
     _check_args(args)
     from .train import set_threads
 
-    set_threads(args.threads)
+    set_threads(args.threads, getattr(args, "workers", None))
     if scale.wanted(args):  # a Zarr cube, or Dask workers: tile by tile (docs/scale.md)
         return scale.cli_explain(args)
     bands = parse_bands(args.bands)

@@ -98,7 +98,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "page of --report), and for a map the images")
     p.add_argument("--threads", type=int, metavar="N",
                    help="CPU threads for torch and BLAS (numpy, scikit-learn) (default: their "
-                        "choice)")
+                        "choice; at most 4 per core)")
     p.add_argument("--bf16", action="store_true",
                    help="bfloat16 convolutions: about 1.5x faster on CPUs with AVX-512 BF16 "
                         "or AMX with an hqi novelty score (the default; the others keep a "
@@ -246,7 +246,7 @@ def _run(args: argparse.Namespace) -> int:
     from ._streams import on_terminal
     from .train import set_threads
 
-    set_threads(args.threads)
+    set_threads(args.threads, getattr(args, "workers", None))
     check_report_path(args.report)
     check_writable("out", args.out)
     check_not_inputs(args, ("out", "report"), folder_files={"out": ("predictions.csv",)})

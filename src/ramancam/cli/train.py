@@ -160,7 +160,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "(default 0.05)")
     t.add_argument("--threads", type=int, metavar="N",
                    help="CPU threads for torch and BLAS (numpy, scikit-learn) (default: their "
-                        "choice; 1 is often fastest "
+                        "choice; at most 4 per core; 1 is often fastest "
                         "on a busy shared machine)")
 
 
@@ -351,16 +351,23 @@ def imbalance_line(cv: CVResult, more: str = "", test: Any = None) -> str | None
 _BLAS_LIMITS: list[Any] = []
 
 
-def set_threads(n: int | None) -> None:
+def set_threads(n: int | None, workers: int | None = None) -> None:
     """Set torch's CPU thread count for this process (``None`` leaves torch's default), and
     the BLAS libraries' (numpy, SciPy, scikit-learn: the baselines, PCA, the novelty
-    reference) for the command's run (:func:`release_threads`)."""
-    if n is None:
-        return
+    reference) for the command's run (:func:`release_threads`). A count above a few
+    threads per core (:func:`ramancam._cores.check_count`), or ``workers`` (``--workers``)
+    of ``n`` threads each above it, is refused before any thread is made."""
+    from .._cores import check_count
     from ..errors import RamancamError
 
-    if n < 1:
-        raise RamancamError(f"--threads must be a positive integer; got {n}.")
+    if n is not None:
+        if n < 1:
+            raise RamancamError(f"--threads must be a positive integer; got {n}.")
+        check_count("--threads", n)  # (100000 spent the machine's process limit)
+    if workers is not None and workers >= 1:  # (below 1: scale.run's own message)
+        check_count("--workers", workers, each=n or 1, each_name="--threads")
+    if n is None:
+        return
     import torch
     from threadpoolctl import threadpool_limits
 
