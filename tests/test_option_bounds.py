@@ -1,7 +1,7 @@
 """Count options with an upper bound: a value far beyond any real use is refused in one
-line naming the option, before any thread is made (``--threads 100000`` spent the
-machine's process limit; ``--threads 10**30`` ended in torch's "Overflow when unpacking
-long long")."""
+line naming the option, before any thread, network or array is made (``--threads 100000``
+spent the machine's process limit; ``--epochs 10**30`` ended in an OverflowError
+traceback; ``--filters 10**30`` in torch's "Overflow when unpacking long long")."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from ramancam.errors import RamancamError
 from ramancam.io import write_table
 from ramancam.model import CNNConfig, RamanCNN
 from ramancam.simulate import peak_position_set
+from ramancam.train import CNNClassifier
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -105,3 +106,88 @@ def test_scale_run_refuses_workers_before_a_cluster(monkeypatch, tmp_path):
     with pytest.raises(RamancamError, match=r"^workers must be at most 4 \(4 x the 1 core "):
         run(job, workers=5)
     assert not (tmp_path / "o.zarr").exists()
+
+
+# ------------------------------------------------------------ network and training sizes
+TRAIN = ["--label-col", "label", "--recipe", "none", "--epochs", "1", "--filters", "2",
+         "--fc-width", "4", "--folds", "2", "--no-compare", "--novelty", "none"]
+
+
+@pytest.mark.parametrize("option, name, most", [
+    ("--epochs", "epochs", "1,000,000"), ("--filters", "n_filters", "100,000"),
+    ("--filter-size", "filter_size", "100,000"), ("--fc-width", "fc_width", "100,000"),
+    ("--augment-shift", "augment_shift", "100,000"),
+    ("--batch-size", "batch_size", "10,000,000")])
+def test_huge_network_and_training_options_are_refused_by_name(files, capsys, monkeypatch,
+                                                               option, name, most):
+    import ramancam.cli._common as common
+
+    def no_reading(*a, **k):
+        raise AssertionError("the data were read before the options were checked")
+
+    monkeypatch.setattr(common, "read_data", no_reading)
+    extra = ["--augment", "on"] if option == "--augment-shift" else []
+    out = files / "big.ramancam"
+    line = _err(capsys, ["train", str(files / "sim.csv"), *TRAIN, *extra, option, BIG,
+                         "--out", str(out)])
+    low = 0 if name == "augment_shift" else 1
+    assert line == (f"error: {option} must be an integer from {low} to {most}; got a number "
+                    "of 31 digits. Give a smaller value."), line
+    assert not out.exists()
+    # the Python API refuses it in fit, in its keyword's name
+    s = peak_position_set(2, rng=0)
+    with pytest.raises(RamancamError, match=rf"^{name} must be an integer from {low} to "):
+        CNNClassifier(**{name: 10**30}).fit(s.X, s.labels)
+
+
+def test_the_bounds_themselves_are_accepted():
+    from ramancam._cnn_params import check_params
+
+    check_params(CNNClassifier(epochs=10**6, n_filters=10**5, filter_size=10**5,
+                               fc_width=10**5, augment_shift=10**5, batch_size=10**7))
+
+
+# ------------------------------------------------------------------------------- simulate
+def test_simulate_peaks_with_a_400_digit_count_is_refused(tmp_path, capsys):
+    line = _err(capsys, ["simulate", "peaks", "--out", str(tmp_path / "s.csv"),
+                         "--n-per-class", "9" * 400])
+    assert line.startswith("error: --n-per-class must be smaller for the memory there is; "
+                           "got a number of 400 digits"), line
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("out", ["s.zarr", "s.csv"])
+def test_simulate_map_larger_than_the_disk_is_refused(tmp_path, capsys, out):
+    # (the map is written tile by tile: the disk bounds it, a tile the memory)
+    line = _err(capsys, ["simulate", "map", "--out", str(tmp_path / out), "--shape",
+                         "100000000000000000000x4"])
+    assert line.startswith("error: --shape must be smaller for the disk space there is; got "
+                           "'100000000000000000000x4' (about 10^20 spectra x 1024 "
+                           "channels need at least "), line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_simulate_map_tile_larger_than_memory_is_refused(tmp_path, capsys):
+    line = _err(capsys, ["simulate", "map", "--out", str(tmp_path / "s.zarr"), "--shape",
+                         "100000x100000", "--chunk", "100000x100000"])
+    assert line.startswith("error: --chunk must be smaller for the memory there is; got "
+                           "'100000x100000'"), line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_simulate_map_memory_check_leaves_real_sizes_alone(tmp_path, capsys):
+    assert main(["simulate", "map", "--out", str(tmp_path / "s.zarr"), "--shape", "6x4",
+                 "--chunk", "3x2"]) == 0
+    assert "wrote a 6 x 4 map" in capsys.readouterr().out
+
+
+
+@pytest.mark.parametrize("kind", ["common", "map"])
+def test_simulate_random_peaks_has_an_upper_bound(tmp_path, capsys, kind):
+    out = tmp_path / ("s.zarr" if kind == "map" else "s.csv")
+    extra = ["--shape", "4x4"] if kind == "map" else []
+    line = _err(capsys, ["simulate", kind, "--out", str(out), *extra, "--random-peaks",
+                         "1001"])
+    assert line == ("error: --random-peaks must be an integer from 0 to 1000; got 1001. Give "
+                    "e.g. --random-peaks 3."), line
+    assert list(tmp_path.iterdir()) == []

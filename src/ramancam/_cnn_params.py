@@ -1,5 +1,10 @@
 """The checks of :class:`~ramancam.train.CNNClassifier`'s parameters, run in ``fit`` (and by
-``ramancam train`` before any data are read, where its options set them)."""
+``ramancam train`` before any data are read, where its options set them).
+
+Each value has a lower bound and, where a number far beyond any real use overflowed in
+torch or tqdm (``--epochs 10**30``: an OverflowError traceback; ``--filters 10**30``:
+torch's "Overflow when unpacking long long"), an upper one that names the parameter.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,18 @@ import numpy as np
 
 from .errors import RamancamError
 
+#: Most epochs: a million passes (the paper trains 100).
+MAX_EPOCHS = 10**6
+#: Most filters, FC1 outputs, points per kernel and points of band shift (the paper: 64,
+#: 128, 8 and no shift); a network of 10**5 filters would not fit in any memory.
+MAX_WIDTH = 10**5
+#: Most spectra per mini-batch.
+MAX_BATCH = 10**7
+
+#: The parameters with an upper bound, and it.
+UPPER = {"epochs": MAX_EPOCHS, "n_filters": MAX_WIDTH, "filter_size": MAX_WIDTH,
+         "fc_width": MAX_WIDTH, "augment_shift": MAX_WIDTH, "batch_size": MAX_BATCH}
+
 
 def check_params(est: Any) -> None:
     """Refuse a parameter of ``est`` (a ``CNNClassifier``) out of its range, naming it."""
@@ -17,6 +34,10 @@ def check_params(est: Any) -> None:
         v = getattr(est, name)
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < minimum:
             raise RamancamError(f"{name} must be an integer >= {minimum}; got {v!r}.")
+        most = UPPER.get(name)
+        if most is not None and v > most:
+            raise RamancamError(f"{name} must be an integer from {minimum} to {most:,}; got "
+                                f"{_shown(v)}. Give a smaller value.")
 
     def nonneg(name: str, upper: float | None = None) -> None:
         v = getattr(est, name)
@@ -29,6 +50,10 @@ def check_params(est: Any) -> None:
     for name in ("epochs", "batch_size", "patience"):
         pos_int(name)
     pos_int("augment_shift", 0)
+    for name in ("n_filters", "filter_size", "fc_width"):
+        v = getattr(est, name)  # (their lower bounds: the network's own, CNNConfig's)
+        if isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1:
+            pos_int(name)
     if not (isinstance(est.lr, (int, float, np.floating)) and np.isfinite(est.lr)
             and est.lr > 0):
         raise RamancamError(f"lr must be a positive number; got {est.lr!r}.")
@@ -58,3 +83,8 @@ def check_params(est: Any) -> None:
         raise RamancamError("calibration_cv must be 0 (none) or a number of folds >= 2; "
                             "got 1. Give 3, say, or 0.")
 
+
+def _shown(v: Any) -> str:
+    """A value as a message shows it: a number of more than 20 digits by its size."""
+    text = str(int(v))
+    return text if len(text) <= 20 else f"a number of {len(text)} digits"

@@ -145,9 +145,16 @@ def _check_map_options(options: dict[str, Any]) -> None:
     _check_random_peaks(options.get("n_random_peaks", 3))
 
 
+#: Most random bands per spectrum (the paper's common-component set: 3).
+MAX_RANDOM_PEAKS = 1000
+
+
 def _check_random_peaks(n: Any) -> None:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise RamancamError(f"n_random_peaks must be an integer >= 0; got {n!r}.")
+    if n > MAX_RANDOM_PEAKS:
+        raise RamancamError(f"n_random_peaks must be an integer from 0 to {MAX_RANDOM_PEAKS}; "
+                            f"got {n!r}. Give a smaller value.")
 
 
 def _check_count(n: int, name: str) -> None:

@@ -160,6 +160,11 @@ def _check_counts(args: argparse.Namespace) -> None:
             what = "a positive integer" if low == 1 else f"an integer >= {low}"
             raise RamancamError(f"{opt} must be {what}; got {value}. Give e.g. {opt} "
                                 f"{example}.")
+    from ..simulate import MAX_RANDOM_PEAKS
+
+    if args.random_peaks is not None and args.random_peaks > MAX_RANDOM_PEAKS:
+        raise RamancamError(f"--random-peaks must be an integer from 0 to {MAX_RANDOM_PEAKS}; "
+                            f"got {_digits(args.random_peaks)}. Give e.g. --random-peaks 3.")
     if args.kind == "mix":
         _ratio(args.ratio)
         parse_grid(args.grid)
@@ -254,6 +259,7 @@ def run(args: argparse.Namespace) -> int:
     _check_counts(args)
     out = Path(args.out)
     if args.kind == "map":
+        _check_map_size(args, out)
         return _map(args, out)
     if args.kind != "mix":
         _check_memory(args)
@@ -318,12 +324,62 @@ def _check_memory(args: argparse.Namespace) -> None:
     bands = 1 + (args.random_peaks if args.kind == "common" else 0)
     need = n * 1024 * 8 * (bands + 3)  # the bands, their sum, the noise, the result
     have = available_memory()
-    if have is not None and need > have / 2:
+    if have is not None and need > have // 2:  # (integers: a count of 400 digits is no float)
         raise RamancamError(
-            f"--n-per-class must be smaller for the memory there is; got {_n_per_class(args)} "
-            f"({n} spectra x 1024 points need about {need / 2**30:.1f} GiB, "
-            f"{have / 2**30:.1f} GiB available). Give a smaller value, or write several sets "
-            "with different --seed.")
+            f"--n-per-class must be smaller for the memory there is; got "
+            f"{_digits(_n_per_class(args))} ({_count(n)} spectra x 1024 points need about "
+            f"{_gib(need)}, {_gib(have)} available). Give a smaller value, or write several "
+            "sets with different --seed.")
+
+
+def _digits(n: int) -> str:
+    """An integer as a message shows it: one of more than 20 digits by its length."""
+    text = str(n)
+    return text if len(text) <= 20 else f"a number of {len(text)} digits"
+
+
+def _count(n: int) -> str:
+    """A count as a message shows it: ``"90000"``, or ``"about 10^20"`` beyond 20 digits."""
+    text = str(n)
+    return text if len(text) <= 20 else f"about 10^{len(text) - 1}"
+
+
+def _gib(nbytes: int) -> str:
+    """Bytes in GiB, ``"1.5 GiB"`` (an amount no float holds: by its digits)."""
+    if nbytes.bit_length() > 1000:
+        return f"10^{len(str(nbytes // 2**30)) - 1} GiB"
+    v = nbytes / 2**30
+    return f"{v:.1f} GiB" if v < 1000 else f"{v:,.0f} GiB" if v < 1e9 else f"{v:.2g} GiB"
+
+
+def _check_map_size(args: argparse.Namespace, out: Path) -> None:
+    """Refuse a map whose tile would need more than half the memory available, or whose
+    spectra (float32, 1024 channels) more than the free space where --out goes, before
+    anything is made (--shape 100000000000000000000x4 ended in numpy's "Maximum allowed
+    size exceeded")."""
+    import shutil
+
+    from ..errors import RamancamError
+
+    ny, nx = _pair(args.shape, "shape", "NXxNY", "300x300")
+    cy, cx = _pair(args.chunk, "chunk", "CXxCY", "64x64")
+    tile = min(cy, ny) * min(cx, nx) * 1024 * 8 * (args.random_peaks + 4)
+    have = available_memory()
+    if have is not None and tile > have // 2:
+        raise RamancamError(
+            f"--chunk must be smaller for the memory there is; got {args.chunk!r} (a tile of "
+            f"its pixels needs about {_gib(tile)}, {_gib(have)} available). Give e.g. --chunk "
+            "64x64.")
+    need = ny * nx * 1024 * 4  # the cube's spectra, as float32 (a table takes more)
+    try:
+        free = shutil.disk_usage(out.resolve().parent).free
+    except OSError:  # (the folder's own check names a missing one)
+        return
+    if need > free:
+        raise RamancamError(
+            f"--shape must be smaller for the disk space there is; got {args.shape!r} "
+            f"({_count(ny * nx)} spectra x 1024 channels need at least {_gib(need)}, "
+            f"{_gib(free)} free where --out goes). Give a smaller map, e.g. --shape 300x300.")
 
 
 def _map(args: argparse.Namespace, out: Path) -> int:
