@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import shlex
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -467,6 +468,26 @@ def base_suffix(path: Path) -> str:
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]
     return suffixes[-1] if suffixes else ""
+
+
+#: The instrument formats whose readers un-gzip a gzipped file (read whole, as bytes):
+#: ``.spc.gz``, ``.wdf.gz``, ``.jdx.gz``. The others' readers (scipy, h5py, openpyxl,
+#: xlrd, sif_parser, brukeropus, OMNIC's) take the file itself: :func:`check_gzip_read`.
+GZIP_FORMATS = ("spc", "wdf", "jcamp")
+
+
+def check_gzip_read(path: Path) -> None:
+    """Refuse a gzipped file of a format whose reader takes the file itself (``.mat.gz``,
+    ``.xlsx.gz``, ``.sif.gz``, ``.spa.gz``, ``.0.gz``): it was called damaged, or asked
+    for "its own suffix", instead of being said to be gzipped."""
+    fmt = vendor_format(path)
+    if fmt is None or fmt in GZIP_FORMATS or not path.name.lower().endswith(".gz"):
+        return
+    plain = path.with_name(path.name[:-3])
+    raise RamancamError(
+        f"file {path} must not be gzipped: gzipped {base_suffix(path)} files are not read "
+        "(the text formats and .spc, .wdf, .jdx/.dx/.jcamp are). Un-gzip it first (gunzip "
+        f"{shlex.quote(str(path))}) and read {plain}.")
 
 
 def is_known_file(path: Path) -> bool:

@@ -45,6 +45,7 @@ from ._text import (
     VENDOR_SUFFIXES,
     base_suffix,
     check_exists,
+    check_gzip_read,
     check_utf8_path,
     decode_head,
     is_known_file,
@@ -200,6 +201,7 @@ def read_file(path: str | os.PathLike[str], *, label_col: str | None = None) -> 
         sfx = base_suffix(p) or "no suffix"
         raise RamancamError(
             f"file {p} must be of a known type; got {sfx!r}. {known_types_text()}.")
+    check_gzip_read(p)  # .mat.gz, .xlsx.gz, .sif.gz, ...: said, not called damaged
     fmt = vendor_format(p)
     if fmt == "excel":  # a wide table in a workbook
         return read_excel(p, label_col=label_col, sheet=member)
