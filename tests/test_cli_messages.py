@@ -227,3 +227,59 @@ def test_a_grid_of_too_few_points_suggests_a_step_that_divides_it(text, step):
     assert g[0] == float(start) and abs(g[-1] - float(stop)) < 1e-9 and g.size >= 64
     # the suggestion is taken as it is (parse_grid returns a tuple or raises: never None)
     assert parse_grid(f"{start}:{stop}:{got}") == (float(start), float(stop), float(got))
+
+
+# ------------------------------------------------- option values refused in the option's name
+@pytest.fixture
+def tiny_model_and_table(tmp_path):
+    from ramancam.bundle import save, training_summary
+    from ramancam.model import CNNConfig, RamanCNN
+
+    rng = np.random.default_rng(3)
+    n = 32
+    grid = np.arange(n, dtype=np.float64)
+    yy, xx = np.meshgrid(np.arange(4), np.arange(4), indexing="ij")
+    s = Spectra(rng.random((16, n)), grid, np.where(xx.ravel() < 2, "a", "b"),
+                {"x": xx.ravel() * 1.0, "y": yy.ravel() * 1.0})
+    torch.manual_seed(0)
+    net = RamanCNN(CNNConfig(n_points=n, n_classes=2, n_filters=2, filter_size=3,
+                             fc_width=4)).eval()
+    save(tmp_path / "m.ramancam", estimator=net, recipe=None, grid=grid, classes=["a", "b"],
+         training_summary=training_summary(s))
+    write_table(s, tmp_path / "t.csv")
+    return tmp_path / "m.ramancam", tmp_path / "t.csv", s
+
+
+@pytest.mark.parametrize("value", ["0", "nan", "1e309", "3"])
+def test_laser_nm_out_of_range_names_the_option(tiny_model_and_table, capsys, value):
+    model, table, _ = tiny_model_and_table
+    err = _error(capsys, ["predict", str(model), str(table), "--laser-nm", value])
+    assert err.startswith("error: --laser-nm must be a number of nm between 150 and 2000 "
+                          "(e.g. 785); got "), err
+    # Python keeps its own word
+    from ramancam.io import wavelength_to_shift
+
+    with pytest.raises(RamancamError, match=r"^laser_nm must be a number of nm between 150"):
+        wavelength_to_shift(tiny_model_and_table[2], float(value))
+
+
+def test_explain_target_on_a_cube_names_the_option(tiny_model_and_table, tmp_path, capsys):
+    pytest.importorskip("zarr")
+    from ramancam.io.zarr_cube import write_cube
+
+    model, _, s = tiny_model_and_table
+    write_cube(s, tmp_path / "c.zarr", chunks=(2, 2))
+    err = _error(capsys, ["explain", str(model), str(tmp_path / "c.zarr"), "--target",
+                          "nope", "--out", str(tmp_path / "ex")])
+    assert err.strip() == ("error: --target must be predicted, all or one of the model's "
+                           "classes (a, b) for a map; got 'nope'."), err
+    assert not (tmp_path / "ex").exists()
+
+
+def test_convert_grid_of_too_many_points_names_the_option(tiny_model_and_table, tmp_path,
+                                                          capsys):
+    _, table, _ = tiny_model_and_table
+    err = _error(capsys, ["convert", str(table), str(tmp_path / "o.csv"), "--grid",
+                          "0:1023:1e-6"])
+    assert err.strip() == ("error: --grid must have at most 10^7 points; got 1023000001 "
+                           "(0:1023:1e-06). Use a larger step."), err

@@ -77,7 +77,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import RamancamError
+from .errors import RamancamError, named_error
 from .maps.agreement import agreement  # public here since it was written here
 from .maps.cluster import local_cluster as _local_cluster
 from .maps.cluster import need_dask as _need_dask
@@ -314,13 +314,13 @@ def _check_job(job: MapJob, classes: list[str]) -> None:
                                      ("score", job.score, SCORES),
                                      ("normalize", job.normalize, NORMALIZE),
                                      ("fc_form", job.fc_form, FC_FORMS)):
-            if value not in allowed:
-                raise RamancamError(f"{name} must be one of {', '.join(allowed)}; got "
-                                    f"{value!r}.")
+            if value not in allowed:  # (in the option's name on the command line)
+                raise named_error(lambda n, name=name, value=value, allowed=allowed: (
+                    f"{n(name)} must be one of {', '.join(allowed)}; got {value!r}."))
         if job.target not in ("predicted", "all") and job.target not in classes:
-            raise RamancamError(
-                f"target must be predicted, all or one of the model's classes "
-                f"({', '.join(classes)}) for a map; got {job.target!r}.")
+            raise named_error(lambda n: (
+                f"{n('target')} must be predicted, all or one of the model's classes "
+                f"({', '.join(classes)}) for a map; got {job.target!r}."))
     if not isinstance(job.threads, int) or job.threads < 1:
         raise RamancamError(f"threads must be a positive integer; got {job.threads!r}.")
 

@@ -292,6 +292,7 @@ def parse_grid(text: str | None) -> tuple[float, float, float] | None:
 
     if text is None:
         return None
+    from ..preprocess import make_grid
     parts = text.split(":")
     try:
         start, stop, step = (float(v) for v in parts)
@@ -304,9 +305,10 @@ def parse_grid(text: str | None) -> tuple[float, float, float] | None:
     if not step > 0 or not stop > start:
         raise RamancamError(
             f"--grid must have STOP > START and STEP > 0; got {text!r}.")
-    from ..preprocess import make_grid
-
-    n = make_grid(start, stop, step).size
+    try:  # make_grid's "grid must have at most 10^7 points", in the option's name
+        n = make_grid(start, stop, step).size
+    except RamancamError as exc:
+        raise RamancamError(f"--{exc}") from None
     if n < MIN_GRID_POINTS:
         # a round step (1, 2 or 5 times a power of ten) that divides the range into
         # 4 x the minimum or more: 400:410:0.1, where 0.156 left the end off the grid

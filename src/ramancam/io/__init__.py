@@ -287,9 +287,11 @@ def convert_wavelengths(spectra: Spectra, laser_nm: float, *,
     except (TypeError, ValueError):
         laser = float("nan")
     if not (np.isfinite(laser) and 150.0 <= laser <= 2000.0):
-        raise RamancamError(
-            f"laser wavelength must be a number of nm between 150 and 2000 (e.g. 785); got "
-            f"{laser_nm!r}.")
+        from ..errors import named_error
+
+        raise named_error(lambda n: (  # (--laser-nm on the command line)
+            f"{n('laser_nm')} must be a number of nm between 150 and 2000 (e.g. 785); got "
+            f"{laser_nm!r}."))
     keep, said = stated_shift(spectra)
     note = ""
     if keep.any():
