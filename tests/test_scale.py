@@ -176,6 +176,27 @@ def test_damaged_metadata_of_a_cube_array_names_the_cube_and_the_array(tmp_path,
     assert len(read_cube(cube)) == 35  # restored: read again
 
 
+def test_a_fill_value_beyond_its_data_type_names_the_cube_and_the_array(small_map, tmp_path,
+                                                                       capsys):
+    # fill_value 2**63 in truth/zarr.json (int16) ended predict (and info) in a traceback:
+    # OverflowError "Python int too large to convert to C long", raised by zarr
+    import json
+
+    _, model_path, cube, _ = small_map
+    array = "truth"
+    meta_path = cube / array / "zarr.json"
+    meta = json.loads(meta_path.read_text())
+    meta_path.write_text(json.dumps({**meta, "fill_value": 2**63}))
+    for argv in (["info", str(cube)], ["predict", str(model_path), str(cube), "--out",
+                                       str(tmp_path / "res")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: cube {cube} must hold readable metadata for its array "
+                              f"'{array}' ({array}/zarr.json); got OverflowError: "), err
+        assert err.endswith(f". {_REWRITE}\n") and err.count("\n") == 1, err
+    assert not (tmp_path / "res").exists()
+
+
 def test_cube_layout_errors_and_missing_extra(tmp_path, monkeypatch):
     import sys
 

@@ -476,11 +476,13 @@ class Cube:
 #: What zarr raises for a folder that is no Zarr group: no metadata (GroupNotFoundError, a
 #: FileNotFoundError and ValueError), an array (ContainsArrayError), metadata that is no
 #: JSON (JSONDecodeError, UnicodeDecodeError), an unknown format (ValueError) or JSON of the
-#: wrong shape (TypeError, AttributeError, KeyError). Not MemoryError, nor RuntimeError
+#: wrong shape (TypeError, AttributeError, KeyError), or a fill value beyond its data type
+#: (OverflowError: 2**63 for an integer array). Not MemoryError, nor RuntimeError
 #: ("can't start new thread"), nor a folder that cannot be read (PermissionError): they
 #: pass as themselves, not as "no Zarr group".
 _NOT_A_GROUP = (ValueError, TypeError, AttributeError, KeyError, FileNotFoundError,
-                NotADirectoryError, RecursionError)  # a zarr.json nested past json's limit
+                NotADirectoryError, OverflowError,
+                RecursionError)  # a zarr.json nested past json's limit
 
 
 #: A member's metadata file, Zarr v3 and v2: a folder without one is no array.
@@ -499,8 +501,8 @@ def _cube_array(zarr: Any, g: Any, p: Path, name: str) -> Any:
     except _NOT_A_GROUP as exc:
         raise RamancamError(
             f"cube {p} must hold readable metadata for its array {name!r} "
-            f"({name}/{meta.name}); got {type(exc).__name__}: {exc}. Write it again "
-            "(ramancam convert, or the run that made it), or restore it from a copy."
+            f"({name}/{meta.name}); got {type(exc).__name__}: {str(exc).rstrip('.')}. Write "
+            "it again (ramancam convert, or the run that made it), or restore it from a copy."
         ) from None
     return a if isinstance(a, zarr.Array) else None
 
