@@ -197,6 +197,55 @@ def test_a_fill_value_beyond_its_data_type_names_the_cube_and_the_array(small_ma
     assert not (tmp_path / "res").exists()
 
 
+@pytest.mark.parametrize("damage", ["nan", "chunk"])
+def test_a_bad_tile_after_the_first_keeps_the_tiles_done_and_says_how_to_resume(
+        small_map, tmp_path, capsys, damage):
+    # predict stopped at a damaged (or non-finite) tile after the first with exit 2 and its
+    # cube's error alone, leaving res/predictions.zarr without a word about it
+    import zarr
+
+    _, model_path, cube, _ = small_map
+    spectra = zarr.open_group(str(cube), mode="r+")["spectra"]
+    good = np.array(spectra[4:8, 8:11, :])
+    last = cube / "spectra" / "c" / "1" / "2" / "0"  # tile (1, 2), after 5 of the 9 tiles
+    kept = last.read_bytes()
+    if damage == "nan":
+        bad = good.copy()
+        bad[0, 0, 3] = np.nan
+        spectra[4:8, 8:11, :] = bad
+    else:
+        last.write_bytes(kept[:30])
+    res = tmp_path / "res"
+    argv = ["predict", str(model_path), str(cube), "--out", str(res)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    store = res / "predictions.zarr"
+    assert err.startswith(f"error: cube {cube} must "), err
+    assert err.endswith(f". The 5 tiles done are kept in the result store {str(store)!r}: "
+                        "fixed in place or restored from a copy, the same command resumes "
+                        "it; for a cube (or model) written anew, remove the store first."), err
+    assert int(np.count_nonzero(zarr.open_group(str(store), mode="r")["done"][...])) == 5
+    # the advice works: the tile put back, the same command resumes and finishes
+    if damage == "nan":
+        spectra[4:8, 8:11, :] = good
+    else:
+        last.write_bytes(kept)
+    assert main(argv) == 0
+    assert "resumed, 5 of 9 tiles were already done" in capsys.readouterr().out
+
+
+def test_a_bad_first_tile_leaves_no_store(small_map, tmp_path, capsys):
+    import zarr
+
+    _, model_path, cube, _ = small_map
+    spectra = zarr.open_group(str(cube), mode="r+")["spectra"]
+    spectra[0, 0, 0] = np.inf
+    assert main(["predict", str(model_path), str(cube), "--out", str(tmp_path / "res")]) == 2
+    err = capsys.readouterr().err
+    assert "kept" not in err and err.count("\n") == 1, err
+    assert not (tmp_path / "res").exists()
+
+
 def test_cube_layout_errors_and_missing_extra(tmp_path, monkeypatch):
     import sys
 

@@ -65,10 +65,11 @@ Zarr and Dask are optional dependencies: ``pip install 'ramancam[maps]'``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -629,6 +630,23 @@ def cpu_seconds() -> float:
     return time.process_time()
 
 
+class TileError(RamancamError):
+    """An error raised while the tiles were computed (a tile's spectra not finite or their
+    chunk damaged, the model or cube replaced meanwhile): the tiles finished before it stay
+    marked done in the store, so the same run, once the cause is fixed in place, resumes."""
+
+
+@contextlib.contextmanager
+def _tile_errors() -> Iterator[None]:
+    """A :class:`RamancamError` raised inside as a :class:`TileError`, its words kept."""
+    try:
+        yield
+    except TileError:
+        raise
+    except RamancamError as exc:
+        raise TileError(str(exc), cli=exc.cli) from None
+
+
 @claimed  # one run at a time on a store: its lock file, for the whole run
 def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None,
         processes: bool = True, progress: Callable[[int, int], None] | None = None
@@ -685,47 +703,48 @@ def run(job: MapJob, *, workers: int | None = None, scheduler: str | None = None
     rss: dict[str, float] = {}
     cpu: dict[str, float] = {}
     t0 = time.perf_counter()
-    if workers is None and scheduler is None:
-        c0 = cpu_seconds()
-        for ty, tx in todo:
-            n_spectra += run_tile(job, ty, tx)[2]
-            n_done += 1
-            if n_done == skipped + 1:
-                computed_one()
-            if progress is not None:
-                progress(n_done, n_tiles)
-        rss["this process"] = peak_rss_mb()
-        cpu["this process"] = cpu_seconds() - c0
-    elif todo:
-        dd = _need_dask()
-        cluster = _local_cluster(workers, job.threads, processes) if workers else None
-        try:
+    with _tile_errors():  # a tile's error: the tiles done before it stay, said
+        if workers is None and scheduler is None:
+            c0 = cpu_seconds()
+            for ty, tx in todo:
+                n_spectra += run_tile(job, ty, tx)[2]
+                n_done += 1
+                if n_done == skipped + 1:
+                    computed_one()
+                if progress is not None:
+                    progress(n_done, n_tiles)
+            rss["this process"] = peak_rss_mb()
+            cpu["this process"] = cpu_seconds() - c0
+        elif todo:
+            dd = _need_dask()
+            cluster = _local_cluster(workers, job.threads, processes) if workers else None
             try:
-                client = dd.Client(cluster if cluster is not None else scheduler)
-            except (OSError, ValueError, TimeoutError) as exc:
-                if scheduler is None:
-                    raise
-                why = (f"must be the address of a running Dask scheduler (tcp://host:8786); "
-                       f"got {scheduler!r} ({exc}). Check the address, and that 'dask "
-                       "scheduler' runs there and this machine reaches it.")
-                raise RamancamError(f"scheduler {why}", cli=f"--scheduler {why}") from None
-            with client:
-                t0 = time.perf_counter()
-                futures = client.map(run_tile, [job] * len(todo), [t[0] for t in todo],
-                                     [t[1] for t in todo], set_threads=True, pure=False)
-                for fut in dd.as_completed(futures):
-                    n_spectra += fut.result()[2]
-                    n_done += 1
-                    if n_done == skipped + 1:
-                        computed_one()
-                    if progress is not None:
-                        progress(n_done, n_tiles)
-                seconds = time.perf_counter() - t0
-                rss = {str(k): float(v) for k, v in client.run(peak_rss_mb).items()}
-                cpu = {str(k): float(v) for k, v in client.run(cpu_seconds).items()}
-        finally:
-            if cluster is not None:
-                cluster.close()
+                try:
+                    client = dd.Client(cluster if cluster is not None else scheduler)
+                except (OSError, ValueError, TimeoutError) as exc:
+                    if scheduler is None:
+                        raise
+                    why = (f"must be the address of a running Dask scheduler (tcp://host:8786); "
+                           f"got {scheduler!r} ({exc}). Check the address, and that 'dask "
+                           "scheduler' runs there and this machine reaches it.")
+                    raise RamancamError(f"scheduler {why}", cli=f"--scheduler {why}") from None
+                with client:
+                    t0 = time.perf_counter()
+                    futures = client.map(run_tile, [job] * len(todo), [t[0] for t in todo],
+                                         [t[1] for t in todo], set_threads=True, pure=False)
+                    for fut in dd.as_completed(futures):
+                        n_spectra += fut.result()[2]
+                        n_done += 1
+                        if n_done == skipped + 1:
+                            computed_one()
+                        if progress is not None:
+                            progress(n_done, n_tiles)
+                    seconds = time.perf_counter() - t0
+                    rss = {str(k): float(v) for k, v in client.run(peak_rss_mb).items()}
+                    cpu = {str(k): float(v) for k, v in client.run(cpu_seconds).items()}
+            finally:
+                if cluster is not None:
+                    cluster.close()
     if (workers is None and scheduler is None) or not todo:
         seconds = time.perf_counter() - t0
     done = np.asarray(store["done"][...])

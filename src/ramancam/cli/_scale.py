@@ -18,7 +18,7 @@ import numpy as np
 from .. import scale as tiled
 from ..errors import RamancamError
 from ..maps.agreement import agreement, agreement_line
-from ..scale import MapJob, cached_bundle, run, write_images
+from ..scale import MapJob, TileError, cached_bundle, run, write_images
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -206,6 +206,15 @@ def _no_room_line(store: Path, full: tuple[str, str]) -> str:
             f"{again}: it resumes the store.")
 
 
+def _kept_line(store: Path, n: int) -> str:
+    """What a run stopped by a tile's error (a damaged or non-finite tile of the cube)
+    leaves: its finished tiles, kept as a full disk keeps them, and how to go on. A cube
+    written anew (ramancam convert) is another cube, whose run the store refuses to resume."""
+    return (f"The {n} tile{' done is' if n == 1 else 's done are'} kept in the result store "
+            f"{str(store)!r}: fixed in place or restored from a copy, the same command "
+            "resumes it; for a cube (or model) written anew, remove the store first.")
+
+
 def _tiles_named(tiles: dict[tuple[int, int], list[str]], said: str) -> str:
     """The first 3 of ``tiles`` (tile to arrays), each ``tile (ty, tx)`` then ``said`` and its
     arrays, and how many more."""
@@ -291,6 +300,8 @@ def _cli(args: argparse.Namespace, job: MapJob) -> int:
                       "resume", file=sys.stderr)
             if (full := no_room(exc)) is not None:
                 raise RamancamError(_no_room_line(store, full)) from None
+            if isinstance(exc, TileError) and (n := _tiles_done(store)):
+                raise RamancamError(f"{exc.cli or exc} {_kept_line(store, n)}") from None
             raise
         return _finish(args, job, summary)
 
