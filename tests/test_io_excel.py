@@ -210,3 +210,26 @@ def test_a_table_error_on_the_first_of_several_sheets_lists_them(tmp_path, capsy
     with pytest.raises(RamancamError) as one_sheet:  # a workbook of one sheet: no hint
         read(_book(tmp_path / "one.xlsx", [["measured by", "me"]]))
     assert "SHEET" not in str(one_sheet.value)
+
+
+def test_an_empty_sheet_name_after_the_colon_asks_for_one(tmp_path, capsys):
+    # "book.xlsx:" said the path did not exist
+    p = _book(tmp_path / "book.xlsx", [["id", 400, 401], ["a", 1, 2]], extra_sheet=True)
+    with pytest.raises(RamancamError, match=(
+            rf"^file {re.escape(str(p))}: the ':' must be followed by a sheet's name; got "
+            rf"none\. Its sheets are 'Spectra', 'notes'\. Name one of them as "
+            rf"{re.escape(str(p))}:SHEET, or give {re.escape(str(p))} alone for the first\.$")):
+        read(f"{p}:")
+    assert main(["info", f"{p}:"]) == 2
+    assert "the ':' must be followed by a sheet's name" in capsys.readouterr().err
+
+
+def test_an_empty_variable_name_of_a_mat_file_asks_for_one(tmp_path):
+    from scipy.io import savemat
+
+    p = tmp_path / "m.mat"
+    savemat(p, {"X": np.ones((2, 3)), "shift": np.arange(3.0)})
+    with pytest.raises(RamancamError, match=r"m\.mat: the ':' must be followed by a "
+                                            r"variable's name; got none\. Its variables: "
+                                            r".*Name one as "):
+        read(f"{p}:")

@@ -509,11 +509,11 @@ def split_member(path: str | os.PathLike[str]) -> tuple[Path, str | None]:
     p = Path(path)
     s = str(path)
     head, sep, member = s.rpartition(":")
-    if p.exists() or not sep or not head or not member:
+    if p.exists() or not sep or not head:
         return p, None
     f = Path(head)
     if vendor_format(f) in MEMBER_FORMATS and f.is_file():
-        return f, member
+        return f, member  # (an empty name, FILE:, the reader refuses listing the names)
     return p, None
 
 

@@ -74,9 +74,14 @@ def _decimal_commas(rows: list[list[str]], source: str, head: int = 200) -> bool
 
 
 def _no_sheet(p: Path, sheet: str, names: list[str]) -> RamancamError:
+    listed = ', '.join(repr(n) for n in names)
+    if not sheet:  # FILE: said the file did not exist
+        return RamancamError(
+            f"file {p}: the ':' must be followed by a sheet's name; got none. Its sheets are "
+            f"{listed}. Name one of them as {p}:SHEET, or give {p} alone for the first.")
     return RamancamError(
-        f"file {p} must have the sheet {sheet!r}; its sheets are "
-        f"{', '.join(repr(n) for n in names)}. Name one of them as {p}:SHEET.")
+        f"file {p} must have the sheet {sheet!r}; its sheets are {listed}. Name one of them "
+        f"as {p}:SHEET.")
 
 
 def _xlsx_rows(p: Path, sheet: str | None) -> tuple[str, list[str], list[list[str]]]:

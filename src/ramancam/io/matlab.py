@@ -296,6 +296,10 @@ def _spectra_matrix(vars_: dict[str, Any], p: Path, variable: str | None
                     ) -> tuple[str, np.ndarray, tuple[str, np.ndarray]]:
     """(name, spectra one per row, (axis name, axis)) of the matrix to read; ``variable``
     names the matrix or its axis vector."""
+    if variable == "":  # FILE: said the file did not exist
+        raise RamancamError(
+            f"file {p}: the ':' must be followed by a variable's name; got none. Its variables: "
+            f"{_described(vars_)}. Name one as {p}:NAME, or give {p} alone.")
     axes = {k: a for k, v in vars_.items() if (a := _vector(v)) is not None and _monotonic(a)}
     mats = {k: m for k, v in vars_.items() if (m := _matrix(v)) is not None}
     axis = variable if variable in axes else None
