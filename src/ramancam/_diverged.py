@@ -10,7 +10,7 @@ fitted, saved, or replaced.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -56,3 +56,20 @@ def diverged_error(epoch: int, n_epochs: int, lr: float) -> RamancamError:
     fix = f"(got {lr:g}; the default is {DEFAULT_LR:g})."
     return RamancamError(head + f"nothing was fitted. Lower lr {fix}",
                          cli=head + f"no model was saved. Lower --lr {fix}")
+
+
+def say_fold_diverged(diverged: Callable[[int, int, int], None] | None, fold: int, n: int,
+                      est: Any, epoch: int) -> None:
+    """A fold of :func:`~ramancam.train.cross_validate` whose training diverged:
+    ``diverged(fold, n, epoch)``, else a :class:`~ramancam.errors.RamancamWarning`."""
+    if diverged is not None:
+        diverged(fold, n, epoch)
+        return
+    import warnings
+
+    from .errors import RamancamWarning
+
+    warnings.warn(RamancamWarning(
+        f"fold {fold}/{n}: {diverged_text(epoch, int(est.epochs))}: its CNN accuracy is that "
+        f"of a network whose weights are not finite. Lower lr (got {float(est.lr):g})."),
+        stacklevel=4)

@@ -741,23 +741,6 @@ class CVResult:
         }
 
 
-def _say_diverged(diverged: Callable[[int, int, int], None] | None, fold: int, n: int,
-                  est: CNNClassifier, epoch: int) -> None:
-    """A fold whose training diverged: ``diverged(fold, n, epoch)``, else a warning."""
-    if diverged is not None:
-        diverged(fold, n, epoch)
-        return
-    import warnings
-
-    from ._diverged import diverged_text
-    from .errors import RamancamWarning
-
-    warnings.warn(RamancamWarning(
-        f"fold {fold}/{n}: {diverged_text(epoch, int(est.epochs))}: its CNN accuracy is that "
-        f"of a network whose weights are not finite. Lower lr (got {float(est.lr):g})."),
-        stacklevel=3)
-
-
 def _baseline_models(seed: int) -> dict[str, Any]:
     try:
         from .baselines import PCASVM, PLSDA, LibrarySearch
@@ -876,7 +859,9 @@ def cross_validate(spectra: Spectra, *, estimator_params: dict[str, Any] | None 
         result.fold_accuracy.append(acc)
         result.fold_diverged.append(est.diverged_epoch_)
         if est.diverged_epoch_ is not None:
-            _say_diverged(diverged, k + 1, len(splits), est, est.diverged_epoch_)
+            from ._diverged import say_fold_diverged
+
+            say_fold_diverged(diverged, k + 1, len(splits), est, est.diverged_epoch_)
         result.fold_sizes.append((int(tr.size), int(n_test)))
         choice = est.augment_choice_
         result.augment_chosen.append(None if choice is None or choice.get("skipped")
