@@ -14,6 +14,11 @@ import numpy as np
 
 from .errors import RamancamError
 
+#: Learning-rate schedules and input scalings CNNClassifier accepts (``ramancam.train``
+#: re-exports both).
+LR_SCHEDULES = ("constant", "cosine")
+INPUT_SCALINGS = ("none", "center")
+
 #: Most epochs: a million passes (the paper trains 100).
 MAX_EPOCHS = 10**6
 #: Most filters, FC1 outputs, points per kernel and points of band shift (the paper: 64,
@@ -61,8 +66,6 @@ def check_params(est: Any) -> None:
     nonneg("validation_fraction", 1.0)
     for name in ("augment_noise", "augment_baseline", "augment_scale"):
         nonneg(name)
-    from .train import INPUT_SCALINGS, LR_SCHEDULES
-
     if est.lr_schedule not in LR_SCHEDULES:
         raise RamancamError(f"lr_schedule must be one of {LR_SCHEDULES}; "
                             f"got {est.lr_schedule!r}.")

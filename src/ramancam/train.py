@@ -29,6 +29,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from ._cnn_params import INPUT_SCALINGS as INPUT_SCALINGS  # re-exported
+from ._cnn_params import LR_SCHEDULES as LR_SCHEDULES
 from ._fit_whole import fit_whole
 from ._inputs import SpectraScore, check_finite, fit_axis, predict_data
 from .augment import AUGMENT_PARAMS, augment_batch, choose_augment
@@ -46,8 +48,6 @@ __all__ = ["CNNClassifier", "CVResult", "cross_validate", "make_splits"]
 
 #: Largest batch used for inference, so that memory does not grow with the number of spectra.
 EVAL_BATCH = 256
-LR_SCHEDULES = ("constant", "cosine")
-INPUT_SCALINGS = ("none", "center")
 
 
 def _validate_data(est: BaseEstimator, X: Any, y: Any = "no_validation", *, reset: bool
