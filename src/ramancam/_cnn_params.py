@@ -14,6 +14,8 @@ import numpy as np
 
 from .errors import RamancamError
 
+#: CNNClassifier's default learning rate (the paper's, and both presets').
+DEFAULT_LR = 1e-4
 #: Learning-rate schedules and input scalings CNNClassifier accepts (``ramancam.train``
 #: re-exports both).
 LR_SCHEDULES = ("constant", "cosine")

@@ -15,10 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from ._cnn_params import DEFAULT_LR
 from .errors import RamancamError
-
-#: The default learning rate (the paper's, and both presets').
-DEFAULT_LR = 1e-4
 
 
 def non_finite_weight(module: Any) -> str | None:

@@ -29,6 +29,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from ._cnn_params import DEFAULT_LR
 from ._cnn_params import INPUT_SCALINGS as INPUT_SCALINGS  # re-exported
 from ._cnn_params import LR_SCHEDULES as LR_SCHEDULES
 from ._fit_whole import fit_whole
@@ -210,7 +211,7 @@ None, default="hqi-nap"
 
     def __init__(self, n_filters: int = 64, filter_size: int = 8, n_blocks: int = 2,
                  fc_width: int = 128, dropout: float = 0.5, fc_activation: str = "none",
-                 epochs: int = 100, lr: float = 1e-4, batch_size: int = 32,
+                 epochs: int = 100, lr: float = DEFAULT_LR, batch_size: int = 32,
                  weight_decay: float = 0.0, validation_fraction: float = 0.0,
                  patience: int = 10, augment_noise: float = 0.0, augment_shift: int = 0,
                  augment_baseline: float = 0.0, augment_scale: float = 0.0,
