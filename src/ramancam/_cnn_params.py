@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import RamancamError
+from .errors import RamancamError, int_text
 
 #: CNNClassifier's default learning rate (the paper's, and both presets').
 DEFAULT_LR = 1e-4
@@ -44,7 +44,7 @@ def check_params(est: Any) -> None:
         most = UPPER.get(name)
         if most is not None and v > most:
             raise RamancamError(f"{name} must be an integer from {minimum} to {most:,}; got "
-                                f"{_shown(v)}. Give a smaller value.")
+                                f"{int_text(v)}. Give a smaller value.")
 
     def nonneg(name: str, upper: float | None = None) -> None:
         v = getattr(est, name)
@@ -87,9 +87,3 @@ def check_params(est: Any) -> None:
     if est.calibration_cv == 1:  # one fold holds nothing out: it did nothing, silently
         raise RamancamError("calibration_cv must be 0 (none) or a number of folds >= 2; "
                             "got 1. Give 3, say, or 0.")
-
-
-def _shown(v: Any) -> str:
-    """A value as a message shows it: a number of more than 20 digits by its size."""
-    text = str(int(v))
-    return text if len(text) <= 20 else f"a number of {len(text)} digits"

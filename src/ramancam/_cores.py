@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .errors import RamancamError
+from .errors import RamancamError, int_text
 
 #: Threads (or workers) per available core beyond which a count is refused.
 PER_CORE = 4
@@ -40,8 +40,7 @@ def check_count(name: str, value: Any, *, each: int = 1, each_name: str = "") ->
     total = int(value) * max(int(each), 1)
     if total <= most:
         return
-    text = str(int(value))
-    shown = text if len(text) <= 20 else f"a number of {len(text)} digits"
+    shown = int_text(value)
     also = f" x {each} threads each ({each_name})" if each > 1 else ""
     cli = name.startswith("--")
     raise RamancamError(

@@ -12,6 +12,7 @@ import errno
 import re
 import sys
 from collections.abc import Callable, Sequence
+from typing import SupportsInt
 
 
 class RamancamError(ValueError):
@@ -39,6 +40,13 @@ def first_of(items: Sequence[str], limit: int) -> str:
 def class_count(n: int) -> str:
     """``"1 class"``, ``"3 classes"``, as messages count classes."""
     return f"{n} class{'' if n == 1 else 'es'}"
+
+
+def int_text(v: SupportsInt) -> str:
+    """An integer as a message shows it: ``"90000"``, or ``"a number of 31 digits"`` beyond
+    20 digits (a mistyped count of hundreds of digits would fill the line)."""
+    text = str(int(v))
+    return text if len(text) <= 20 else f"a number of {len(text)} digits"
 
 
 def spectra_count(n: int, kind: str = "") -> str:

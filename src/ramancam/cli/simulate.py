@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..errors import int_text
 from ._common import LABELS_FROM_HELP, seed_int
 
 if TYPE_CHECKING:
@@ -164,7 +165,7 @@ def _check_counts(args: argparse.Namespace) -> None:
 
     if args.random_peaks is not None and args.random_peaks > MAX_RANDOM_PEAKS:
         raise RamancamError(f"--random-peaks must be an integer from 0 to {MAX_RANDOM_PEAKS}; "
-                            f"got {_digits(args.random_peaks)}. Give e.g. --random-peaks 3.")
+                            f"got {int_text(args.random_peaks)}. Give e.g. --random-peaks 3.")
     if args.kind == "mix":
         _ratio(args.ratio)
         parse_grid(args.grid)
@@ -327,15 +328,9 @@ def _check_memory(args: argparse.Namespace) -> None:
     if have is not None and need > have // 2:  # (integers: a count of 400 digits is no float)
         raise RamancamError(
             f"--n-per-class must be smaller for the memory there is; got "
-            f"{_digits(_n_per_class(args))} ({_count(n)} spectra x 1024 points need about "
+            f"{int_text(_n_per_class(args))} ({_count(n)} spectra x 1024 points need about "
             f"{_gib(need)}, {_gib(have)} available). Give a smaller value, or write several "
             "sets with different --seed.")
-
-
-def _digits(n: int) -> str:
-    """An integer as a message shows it: one of more than 20 digits by its length."""
-    text = str(n)
-    return text if len(text) <= 20 else f"a number of {len(text)} digits"
 
 
 def _count(n: int) -> str:
