@@ -444,3 +444,34 @@ def test_options_that_would_be_dropped_are_refused(setup, capsys):
         parse_bands("1000,1450,1000")
     assert parse_bands("1000,1450") == [1000.0, 1450.0]
 
+
+
+def test_report_images_say_what_they_show(tmp_path, rng):
+    # each spectrum's image had alt="0", caption "0" and heading "0" (the id of a file
+    # without ids): a screen reader read "0" where train, predict and reproduce say what
+    # their figures show
+    import html
+    import re
+
+    classes = ["alpha", "beta", "a<b&c"]
+    model, grid = tiny_network(N_POINTS)
+    data = Spectra(rng.random((3, N_POINTS)), grid, labels=["beta", "a<b&c", "alpha"])
+    model_path, data_path = saved_with_data(tmp_path, model, classes, data)
+    report = tmp_path / "r.html"
+    assert main(["explain", str(model_path), str(data_path), "--method", "fc", "--label-col",
+                 "label", "--report", str(report)]) == 0
+    text = report.read_text()
+    alts = re.findall(r'<img alt="([^"]*)"', text)
+    caps = re.findall(r"<figcaption>([^<]*)</figcaption>", text)
+    heads = re.findall(r"<h3[^>]*>([^<]*)</h3>", text)
+    assert len(alts) == 3 and alts == caps, alts
+    assert heads == ["Spectrum 0", "Spectrum 1", "Spectrum 2"]
+    pred = predict_proba(model, data.X).argmax(axis=1)
+    for k, alt in enumerate(alts):
+        said = html.unescape(alt)
+        assert said.startswith(f"FC importance map of spectrum {k} (spectrum {k + 1} of 3 in "
+                               f"{data_path}) for class {classes[pred[k]]}, "), said
+        assert f"predicted {classes[pred[k]]} with probability " in said
+        assert f"true class {data.labels[k]}" in said
+        assert "over 500 to 578 cm-1" in said
+    assert "true class a&lt;b&amp;c" in alts[1] and "a<b&c" not in text  # escaped

@@ -264,6 +264,24 @@ def _bands_text(bands: list[tuple[float, float]]) -> str:
     return ", ".join(f"{b:.0f} ({v:+.2f})" for b, v in bands) or "none"
 
 
+def _figure_text(e: dict[str, Any], info: dict[str, Any], label: str, grid: Any, unit: str,
+                 plus: list[tuple[float, float]], reference: bool) -> str:
+    """A report image's caption and alternative text: what it shows, for a screen reader
+    as for the eye (the spectrum's id alone read "0")."""
+    where = ("" if e.get("place") is None else
+             f" (spectrum {e['place'] + 1} of {info['spectra in the data']} in {info['data']})")
+    said = (f"predicted unknown (nearest class {e['predicted']}, probability {e['p']:.3f})"
+            if e["unknown"] else f"predicted {e['predicted']} with probability {e['p']:.3f}")
+    lo, hi = float(min(grid[0], grid[-1])), float(max(grid[0], grid[-1]))
+    span = (f"channels {lo:g} to {hi:g}" if unit == "channel" else f"{lo:g} to {hi:g} {unit}")
+    return (f"{label} map of spectrum {e['id']}{where} for class {e['target']}, over {span}: "
+            f"{said}" + (f", true class {e['true']}" if e["true"] else "")
+            + ". The preprocessed spectrum"
+            + (", the class's mean training spectrum (dashed, +- sd)" if reference else "")
+            + " and the map (red supports the class, blue argues against it"
+            + (f"; strongest support at {plus[0][0]:.0f} {unit}" if plus else "") + ").")
+
+
 def _write_report(path: str, grid: Any, entries: list[dict[str, Any]],
                   info: dict[str, Any], counts: dict[str, int], n_unknown: int | None,
                   bundle: Any) -> Any:
@@ -331,8 +349,12 @@ def _write_report(path: str, grid: Any, entries: list[dict[str, Any]],
                  + ".",
                  f"Supporting bands ({unit}): {_bands_text(plus)}. Arguing against: "
                  f"{_bands_text(minus)}."]
-        sections.append(Section(str(e["id"]), [*lines, Figure(figure_png(fig), str(e["id"]))],
-                                level=3))
+        sections.append(Section(
+            f"Spectrum {e['id']}" + (f": map for {e['target']}" if info.get("target") == "all"
+                                     else ""),
+            [*lines, Figure(figure_png(fig), _figure_text(e, info, label, grid, unit, plus,
+                                                          ref is not None))],
+            level=3))
     return write_report(path, "ramancam explain", sections)
 
 
@@ -548,7 +570,7 @@ def _run(args: argparse.Namespace) -> int:
                 i = r // per
                 if args.report and len(entries) < args.max_plots:
                     entries.append({
-                        "id": ids[rows[i]], "x": X[i], "map": maps[r],
+                        "id": ids[rows[i]], "place": int(rows[i]), "x": X[i], "map": maps[r],
                         "target": classes[targets[r]],
                         "predicted": classes[int(cal[i].argmax())],
                         "p": float(cal[i].max()),
@@ -633,6 +655,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.report:
         info = {"data": shown_as(args.data), "model": str(args.model), "method": args.method,
                 "target": args.target, "score": args.score,
+                "spectra in the data": len(data),
                 "spectra explained": len(data) - len(refused) - len(overflowed),
                 **({"not explained (refused by the model's recipe)": len(refused)}
                    if refused else {}),
