@@ -658,3 +658,76 @@ def test_a_swallowed_ctrl_c_replaces_no_results(tmp_path, monkeypatch, capsys):
     assert main(["simulate", "peaks", "--out", str(tmp_path / "p.csv")]) == 130
     assert not (tmp_path / "p.csv").exists()
 
+
+
+def _many_classes_csv(path: Path, rng: np.random.Generator, names: list[str]) -> Path:
+    """A wide CSV of 5 spectra per class (one peak pair each) on 380-1820 cm-1."""
+    from ramancam.io import write_table
+
+    axis = np.arange(380.0, 1821.0, 4.0)
+    X, labels = [], []
+    for k, name in enumerate(names):
+        centres = (450 + 13 * k, 1750 - 11 * k)
+        for scale in (1.0, 0.5, 0.34, 0.25, 0.7):
+            X.append(scale * _peaks(axis, centres) + 0.02 * rng.random(axis.size) + 0.1)
+            labels.append(name)
+    write_table(Spectra(np.array(X), axis, labels), path)
+    return path
+
+
+def _drawn(monkeypatch) -> dict[str, list[str]]:
+    """The panel titles of every figure an experiment saves, by file name."""
+    from ramancam.experiments._shared import _Run
+
+    drawn: dict[str, list[str]] = {}
+    figure = _Run.figure
+    monkeypatch.setattr(_Run, "figure", lambda run, fig, name, caption: drawn.setdefault(
+        name, [ax.get_title() for ax in fig.axes]) and figure(run, fig, name, caption))
+    return drawn
+
+
+def test_pharma_with_many_classes_keeps_its_figures_readable(tmp_path, rng, monkeypatch):
+    # 60 classes: fig5_maps.png and pharma_vip.png were 880 x 15180 px (a panel per class),
+    # the confusion matrix 4125 x 3432 px, report.html 9.3 MB; classes without test spectra
+    # (the quick run's 40 test spectra) printed numpy's "Mean of empty slice" and "invalid
+    # value encountered in divide" with source paths. train --report's limits apply: 12
+    # panels, no matrix above 30 classes (the most frequent confusions instead)
+    import warnings
+
+    names = [f"mineral_{k:02d}" for k in range(36)]
+    data = _many_classes_csv(tmp_path / "many.csv", rng, names)
+    drawn = _drawn(monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        doc = experiments.pharma(tmp_path / "p", quick=True, data=data, max_test=30)
+    r = doc["results"]
+    tested = [c for c in r["classes"] if c not in r["classes_untested"]]
+    assert 0 < len(r["classes_untested"]) < 36 and len(tested) > 12
+    assert len(drawn["fig5_maps.png"]) == 12 and len(drawn["pharma_vip.png"]) == 12
+    assert all(int(t.split(" over ")[1].split()[0]) > 0 for t in drawn["fig5_maps.png"])
+    assert "pharma_confusion.png" not in drawn
+    assert not (tmp_path / "p" / "pharma_confusion.png").exists()
+    assert set(r["background_share_per_class"]) == set(tested)
+    page = (tmp_path / "p" / "report.html").read_text(encoding="utf-8")
+    assert "36 classes are too many to draw as a matrix (more than 30)" in page
+    assert "The most frequent confusions" in page
+    untested = r["classes_untested"]
+    assert (f"{len(untested)} of the 36 classes have no test spectra" in page
+            and untested[0] in page)
+    assert "The 12 classes with the most test spectra (of 36) are drawn" in page
+    assert len(page) < 3_000_000  # 12 panels twice (36 made 7 MB)
+
+
+def test_pharma_panel_titles_cut_long_class_names(tmp_path, rng, monkeypatch):
+    # a 70-character class name ran the panel's title off fig5_maps.png; the figures cut
+    # class names as every other figure does (the report's tables keep them whole)
+    from ramancam._labels import NAME_LIMIT
+
+    names = ["x" * 70, *(f"m{k}" for k in range(3))]
+    data = _many_classes_csv(tmp_path / "long.csv", rng, names)
+    drawn = _drawn(monkeypatch)
+    experiments.pharma(tmp_path / "p", quick=True, data=data, max_test=None)
+    for name in ("fig5_maps.png", "pharma_vip.png"):
+        assert len(drawn[name]) == 4
+        assert all("x" * (NAME_LIMIT + 1) not in t for t in drawn[name]), drawn[name]
+    assert "x" * 70 in (tmp_path / "p" / "report.html").read_text(encoding="utf-8")

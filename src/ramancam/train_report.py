@@ -31,8 +31,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["MAX_CHECKED", "MAX_CLASSES_SHOWN", "MAX_MATRIX", "most_confused",
-           "training_checks", "unseen_note", "unseen_spectra", "write_train_report"]
+__all__ = ["MAX_CHECKED", "MAX_CLASSES_SHOWN", "MAX_MATRIX", "classes_drawn",
+           "confusion_figure", "most_confused", "training_checks", "unseen_note",
+           "unseen_spectra", "write_train_report"]
 
 #: Classes drawn one by one in the map section (the most frequent ones); the tables list all.
 MAX_CLASSES_SHOWN = 12
@@ -203,7 +204,7 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
     import matplotlib.pyplot as plt
 
     from . import plot
-    from ._labels import NAME_LIMIT, short_names
+    from ._labels import short_names
     from .report import Figure, Section, Table, write_report
 
     classes = [str(c) for c in cv.classes]
@@ -287,13 +288,7 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
                  "model that never trained on their class: it could not name them, so they "
                  "count as errors, but they are left out of the most frequent confusions."
                  if untrained.any() else "")]
-    if len(classes) <= MAX_MATRIX:
-        # room for the class names, as the matrix shows them
-        label_in = 0.075 * min(max(len(c) for c in classes), NAME_LIMIT)
-        fig, ax = plt.subplots(figsize=(1.4 + label_in + 0.55 * len(classes),
-                                        1.0 + label_in + 0.5 * len(classes)))
-        plot.confusion_matrix(cv.confusion, classes, ax=ax)
-        fig.tight_layout()
+    if (fig := confusion_figure(cv.confusion, classes)) is not None:
         blocks.append(Figure.from_matplotlib(
             fig, f"CNN, {oof}: rows true class, columns predicted."))
     else:
@@ -308,8 +303,7 @@ def write_train_report(path: str | os.PathLike[str], *, cv: Any, model: Any,
     # the final model's classes, in its output order (a class only in a fixed split's test
     # part is not one of them)
     trained = sorted(set(lab.tolist()))
-    order = sorted(range(len(trained)), key=lambda i: (-counts.get(trained[i], 0), i))
-    shown = sorted(order[:MAX_CLASSES_SHOWN])
+    shown = classes_drawn([counts.get(c, 0) for c in trained])
     cm = _class_maps(model, X, np.searchsorted(np.asarray(trained), lab), trained, grid,
                      shown, seed)
     ncol = 2 if len(cm) > 1 else 1
@@ -631,6 +625,34 @@ def unseen_note(cv: Any, threshold: float, *, fixed_split: bool = False) -> str 
     return (f"Not listed: {what}. A model cannot name a class it never trained on, so "
             f"they count as errors in the {'test' if fixed_split else 'CV'} accuracy but are "
             f"no mistakes to check; {flagged}.")
+
+
+def classes_drawn(counts: Sequence[int], top: int = MAX_CLASSES_SHOWN) -> list[int]:
+    """The places of the ``top`` classes with the most spectra (``counts``, one per class;
+    ties: the first), in class order; a class without spectra is never drawn."""
+    order = sorted((i for i, n in enumerate(counts) if n > 0), key=lambda i: (-counts[i], i))
+    return sorted(order[:top])
+
+
+def confusion_figure(confusion: Any, classes: Sequence[str], title: str | None = None
+                     ) -> Any:
+    """The confusion matrix (rows true, columns predicted) as a matplotlib figure sized for
+    its class names, or None above ``MAX_MATRIX`` classes (a matrix of 60 classes was 4125 x
+    3432 px of unreadable cells: list :func:`most_confused` instead)."""
+    import matplotlib.pyplot as plt
+
+    from . import plot
+    from ._labels import NAME_LIMIT
+
+    if len(classes) > MAX_MATRIX:
+        return None
+    # room for the class names, as the matrix shows them
+    label_in = 0.075 * min(max(len(c) for c in classes), NAME_LIMIT)
+    fig, ax = plt.subplots(figsize=(1.4 + label_in + 0.55 * len(classes),
+                                    1.0 + label_in + 0.5 * len(classes)))
+    plot.confusion_matrix(confusion, classes, ax=ax, title=title)
+    fig.tight_layout()
+    return fig
 
 
 def most_confused(confusion: Any, classes: Sequence[str], top: int = 8) -> list[list[Any]]:

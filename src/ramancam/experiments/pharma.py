@@ -126,9 +126,12 @@ def _pharma(run: _Run, src: Path, raw: Spectra) -> dict[str, Any]:
     import matplotlib.pyplot as plt
 
     from .. import metrics
+    from .._labels import short_names
+    from ..errors import spectra_count
     from ..explain import fc_importance
-    from ..plot import confusion_matrix, map_band, vip_beside_map
+    from ..plot import map_band, vip_beside_map
     from ..preprocess import Recipe, paper_recipe
+    from ..train_report import _classes_listed, classes_drawn
 
     s = run.settings
     start, stop, step = (float(v) for v in s["grid"])
@@ -161,7 +164,12 @@ def _pharma(run: _Run, src: Path, raw: Spectra) -> dict[str, Any]:
     base, pls = _baseline_test_scores(X[tr], labels[tr], X[te], labels[te], run.seed)
     run.log(f"accuracy {acc:.3f}")
     bg_arr = np.asarray(bg, dtype=np.float64)
-    per_class_bg = {c: _as_float(bg_arr[labels[te] == c]) for c in classes} \
+    n_test = {c: int(np.sum(labels[te] == c)) for c in classes}
+    # classes whose spectra all went to training (or the quick run's sample missed them)
+    # have no maps and no test accuracy: said once, left out of the per-class parts (their
+    # means of nothing printed numpy's "Mean of empty slice" with its source path)
+    untested = [c for c in classes if not n_test[c]]
+    per_class_bg = {c: _as_float(bg_arr[labels[te] == c]) for c in classes if n_test[c]} \
         if bg_arr.ndim == 1 and bg_arr.size == te.size else {}
     results: dict[str, Any] = {
         "classes": classes, "n_train": int(tr.size), "n_test": int(te.size),
@@ -172,6 +180,7 @@ def _pharma(run: _Run, src: Path, raw: Spectra) -> dict[str, Any]:
                       reverse=True) for c in classes},
         "train_id": ([str(v) for v in prepared.meta["id"][tr]] if "id" in prepared.meta
                      else None),
+        "classes_untested": untested,
         "accuracy": acc, "confusion": cm.tolist(), "baselines": base,
         "background_share": _as_float(bg), "background_share_per_class": per_class_bg,
         "fit_seconds": float(est.fit_time_)}
@@ -196,33 +205,62 @@ def _pharma(run: _Run, src: Path, raw: Spectra) -> dict[str, Any]:
               [[c, v] for c, v in per_class_bg.items()] + [["all", _as_float(bg)]],
               caption=f"Share of |map| on background points (spectrum < "
                       f"{s['background_threshold']:g} of its maximum); near 0 is the claim")]
-    fig, ax = plt.subplots(figsize=(1.5 + 0.6 * len(classes), 1.2 + 0.5 * len(classes)),
-                           layout="constrained")
-    confusion_matrix(cm, classes, ax=ax, title="CNN, test set")
-    blocks.append(run.figure(fig, "pharma_confusion.png",
-                             "Confusion matrix (counts; colour = share of the true class)."))
-    fig, axes = plt.subplots(len(classes), 1, figsize=(8, 2.3 * len(classes)),
+    if untested:
+        blocks.append(f"{len(untested)} of the {len(classes)} classes have no test spectra "
+                      f"({_classes_listed(np.asarray(untested))}): "
+                      + ("each has only the 4 picked for training"
+                         if te.size == len(raw) - tr.size else
+                         "the quick run's random sample of test spectra drew none of theirs")
+                      + "; they have no row in the background table and no panel.")
+    blocks.extend(_confusion_blocks(run, cm, classes))
+    # as train --report draws its classes: the MAX_CLASSES_SHOWN with the most test spectra,
+    # their names cut as every figure cuts them (60 panels made an 880 x 15180 px image)
+    shown = [classes[k] for k in classes_drawn([n_test[c] for c in classes])]
+    titles = dict(zip(shown, short_names(shown), strict=True))
+    more = (f" The {len(shown)} classes with the most test spectra (of {len(classes)}) are "
+            "drawn." if len(shown) < len(classes) - len(untested) else "")
+    fig, axes = plt.subplots(len(shown), 1, figsize=(8, 2.3 * len(shown)),
                              layout="constrained")
-    for ax, c in zip(np.atleast_1d(axes), classes, strict=True):
+    for ax, c in zip(np.atleast_1d(axes), shown, strict=True):
         rows = labels[te] == c
         map_band(axis, maps[rows], ax=ax, label="mean map",
                  spectrum=X[te][rows].mean(axis=0),
-                 title=f"class {c}: mean map +- sd over {int(rows.sum())} test spectra")
+                 title=f"class {titles[c]}: mean map +- sd over "
+                       f"{spectra_count(n_test[c], 'test')}")
     _shared_legend(fig, axes)  # one above the panels: inside, each sat on the spectra
     blocks.append(run.figure(fig, "fig5_maps.png",
                              "Fig. 5 style: per class, the mean FC-importance map of its test "
-                             "spectra (+- 1 sd band) with the mean spectrum (grey)."))
+                             "spectra (+- 1 sd band) with the mean spectrum (grey)." + more))
     if pls is not None:
-        fig, axes = plt.subplots(len(classes), 1, figsize=(8, 2.3 * len(classes)),
+        fig, axes = plt.subplots(len(shown), 1, figsize=(8, 2.3 * len(shown)),
                                  layout="constrained")
-        for ax, k in zip(np.atleast_1d(axes), range(len(classes)), strict=True):
-            c = str(pls.classes_[k])
+        pls_classes = [str(c) for c in pls.classes_]
+        for ax, c in zip(np.atleast_1d(axes), shown, strict=True):
             rows = labels[te] == c
-            vip_beside_map(axis, pls.vip_[k], maps[rows].mean(axis=0),
-                           spectrum=X[te][rows].mean(axis=0), ax=ax, title=f"class {c}")
+            vip_beside_map(axis, pls.vip_[pls_classes.index(c)], maps[rows].mean(axis=0),
+                           spectrum=X[te][rows].mean(axis=0), ax=ax, title=f"class {titles[c]}")
         _shared_legend(fig, axes)  # the same three curves in every panel: one legend
         blocks.append(run.figure(fig, "pharma_vip.png",
                                  "PLS-DA VIP (per class) beside the CNN's mean FC-importance "
-                                 "map, with the mean spectrum (grey)."))
+                                 "map, with the mean spectrum (grey)." + more))
     run.sections.append(Section("Real labelled spectra (section 4.2, Fig. 5)", blocks))
     return results
+
+
+def _confusion_blocks(run: _Run, cm: NDArray[np.int64], classes: list[str]) -> list[Any]:
+    """The CNN's test confusion matrix as train --report gives it: drawn up to
+    ``MAX_MATRIX`` classes, above it a line and the most frequent confusions."""
+    from ..train_report import MAX_MATRIX, confusion_figure, most_confused
+
+    fig = confusion_figure(cm, classes, title="CNN, test set")
+    if fig is not None:
+        return [run.figure(fig, "pharma_confusion.png",
+                           "Confusion matrix (counts; colour = share of the true class).")]
+    blocks: list[Any] = [
+        f"{len(classes)} classes are too many to draw as a matrix (more than {MAX_MATRIX}); "
+        "the table lists the most frequent confusions of the CNN on the test set (metrics.json "
+        "holds the whole matrix)."]
+    if confused := most_confused(cm, classes, top=30):
+        blocks.append(Table(["true class", "predicted as", "spectra"], confused,
+                            caption="The most frequent confusions."))
+    return blocks
