@@ -731,3 +731,35 @@ def test_pharma_panel_titles_cut_long_class_names(tmp_path, rng, monkeypatch):
         assert len(drawn[name]) == 4
         assert all("x" * (NAME_LIMIT + 1) not in t for t in drawn[name]), drawn[name]
     assert "x" * 70 in (tmp_path / "p" / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", ["pharma", "all"])
+def test_reproduce_pharma_on_a_short_axis_offers_a_fix_reproduce_has(tmp_path, rng, capsys,
+                                                                      name):
+    # spectra on 400-1398 cm-1 said "... Crop the grid, e.g. --grid 400:1398:1.", but
+    # reproduce has no --grid ("unrecognized arguments: --grid"): the paper's grid is
+    # fixed there; the message says so, and where the grid can be changed
+    from ramancam.io import write_table
+
+    axis = np.arange(400.0, 1399.0, 2.0)
+    X = np.array([s * _peaks(axis, (600 + 50 * k, 1200)) + 0.1
+                  for k in range(3) for s in (1.0, 0.5, 0.34, 0.25, 0.7)])
+    data = tmp_path / "short.csv"
+    write_table(Spectra(X, axis, [f"c{k}" for k in range(3) for _ in range(5)]), data)
+    out = tmp_path / "out"
+    assert main(["reproduce", name, "--quick", "--data", str(data), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    line = [t for t in err.splitlines() if t.startswith("error:")]
+    assert line == [
+        "error: --data must cover the paper's grid for pharma, 400-1800 cm-1 (fixed in "
+        f"'ramancam reproduce'); got {data}, whose spectra cover only 400-1398 cm-1. Give "
+        "spectra measured over 400-1800 cm-1, or run the protocol on 400-1398 cm-1 from "
+        f"Python: ramancam.experiments.pharma('OUT', data={str(data)!r}, "
+        "grid=(400, 1398, 1))."], err
+    assert "--grid" not in err and not out.exists()
+    if name == "pharma":  # and from Python, in its own terms
+        with pytest.raises(RamancamError, match=re.escape(
+                "data must cover the grid 400-1800 cm-1; got ") + ".*" + re.escape(
+                "Give spectra measured over that range, or crop the grid: "
+                "grid=(400, 1398, 1).")):
+            experiments.pharma(tmp_path / "p", quick=True, data=data)

@@ -26,7 +26,7 @@ from ._shared import (
     _settings,
     _shared_legend,
 )
-from .settings import PAPER_CLAIMS
+from .settings import PAPER_CLAIMS, PHARMA
 
 if TYPE_CHECKING:
     from ..spectra import Spectra
@@ -82,7 +82,7 @@ def pharma(out_dir: str | os.PathLike[str], *, seed: int = 0, quick: bool = Fals
         data = None if folder is None else folder / "spectra.csv.gz"
     src = _resolve_data(data, "drug-mabs", "data", "--data FILE")
     s["data"] = str(src)
-    raw = _read_labelled(src, s["label_col"], s["labels_from"])
+    raw = _read_labelled(src, s["label_col"], s["labels_from"], grid=s["grid"])
     return _run_staged("pharma", out_dir, seed, quick, s, lambda run: _pharma(run, src, raw))
 
 
@@ -105,11 +105,12 @@ def _pick_by_signal(level: NDArray[Any], labels: NDArray[Any],
     return np.array(sorted(picked), dtype=np.intp)
 
 
-def _read_labelled(src: Path, label_col: str | None, labels_from: str | None = None
-                   ) -> Spectra:
+def _read_labelled(src: Path, label_col: str | None, labels_from: str | None = None, *,
+                   grid: Sequence[float] = PHARMA["grid"]) -> Spectra:
     """The labelled spectra of ``src``: a table's ``label_col``, or for a folder of files
-    ``labels_from`` (read before any experiment runs, so that a wrong label column stops
-    ``reproduce all`` at once, not after the others had trained)."""
+    ``labels_from`` (read before any experiment runs, so that a wrong label column, or
+    spectra short of ``grid``, stops ``reproduce all`` at once, not after the others had
+    trained)."""
     from ..io import read
 
     if labels_from is not None:
@@ -119,7 +120,34 @@ def _read_labelled(src: Path, label_col: str | None, labels_from: str | None = N
     if raw.labels is None:
         raise RamancamError(f"data must be labelled; got no labels in {src}. Give the label "
                             "column with --label-col (or, for a folder, --labels-from).")
+    _check_range(raw, src, grid)
     return raw
+
+
+def _check_range(raw: Spectra, src: Path, grid: Sequence[float]) -> None:
+    """Refuse spectra that do not cover ``grid`` (start, stop, step) before the recipe does:
+    its message offered ``--grid``, an option of train, but the paper's grid is fixed in
+    ``ramancam reproduce``; from Python the ``grid=`` override crops it."""
+    from ..preprocess.auto import common_range
+
+    start, stop, step = (float(v) for v in grid)
+    tol = 0.5 * step  # as the paper recipe's resampling step tolerates
+    lo, hi = common_range(raw)
+    if lo <= start + tol and hi >= stop - tol:
+        return
+    a = max(start, np.ceil((lo - tol) / step - 1e-9) * step)
+    b = min(stop, np.floor((hi + tol) / step + 1e-9) * step)
+    got = (f"{src}, whose spectra cover only {lo:g}-{hi:g} cm-1" if lo < hi else
+           f"{src}, whose spectra share no range of Raman shifts")
+    crop = f"grid=({a:g}, {b:g}, {step:g})"
+    raise RamancamError(
+        f"data must cover the grid {start:g}-{stop:g} cm-1; got {got}. Give spectra measured "
+        "over that range" + (f", or crop the grid: {crop}." if b > a else "."),
+        cli=f"--data must cover the paper's grid for pharma, {start:g}-{stop:g} cm-1 (fixed in "
+            f"'ramancam reproduce'); got {got}. Give spectra measured over {start:g}-{stop:g} "
+            "cm-1" + (f", or run the protocol on {a:g}-{b:g} cm-1 from Python: "
+                      f"ramancam.experiments.pharma('OUT', data={str(src)!r}, {crop})."
+                      if b > a else "."))
 
 
 def _pharma(run: _Run, src: Path, raw: Spectra) -> dict[str, Any]:
