@@ -257,3 +257,22 @@ def test_summary_without_a_novelty_score_speaks_of_no_threshold():
     few = calibrate(z[:8], y[:8], rng.random(8), folds[:8]).summary()
     assert few[1].startswith("unknown: threshold none (too few held-out spectra)")
 
+
+
+def test_per_spectrum_table_aligns_wide_and_combining_ids(rng):
+    # ids were padded by len(): '石英.csv' (2 columns a character) pushed its offset two
+    # columns right of the others, 'e\u0301tain.csv' (a combining accent) one left
+    import unicodedata
+
+    from ramancam.calibration import check_each, format_each
+
+    def columns(text):
+        return sum(0 if unicodedata.combining(ch) else
+                   2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+    w = np.arange(200.0, 3200.0, 1.0)
+    three = Spectra(np.vstack([_standard("polystyrene", w, rng, offset=2.0).X] * 3), w)
+    lines = format_each(check_each(three, "polystyrene"),
+                        ["石英石英石英.csv", "e\u0301tain.csv", "plain"]).splitlines()[1:5]
+    at = {columns(line.rsplit("  ", 1)[0]) for line in lines}  # the offset column's end
+    assert len(at) == 1, lines

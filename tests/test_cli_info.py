@@ -600,3 +600,36 @@ def test_a_zip_of_an_unknown_version_is_one_line_whatever_its_suffix(tmp_path, c
     assert main(["info", str(tmp_path / name)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(f"error: file {tmp_path / name} "), err
+
+
+def _columns(text: str) -> int:
+    """Terminal columns of ``text``, counted independently of ramancam: East Asian wide
+    and fullwidth characters 2, combining marks 0."""
+    import unicodedata
+
+    return sum(0 if unicodedata.combining(ch) else
+               2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def test_text_width_counts_terminal_columns():
+    from ramancam._labels import pad, text_width
+
+    assert text_width("石英") == 4 and text_width("e\u0301tain") == 5
+    assert text_width("quartz") == 6 and text_width("") == 0
+    assert pad("石英", 6) == "石英  " and pad("石英", 6, ">") == "  石英"
+    assert pad("e\u0301", 3) == "e\u0301  " and pad("long", 2) == "long"
+
+
+def test_info_confusion_matrix_aligns_wide_and_combining_class_names():
+    # '石英' (2 columns a character) and 'étain' with a combining accent were padded by
+    # len(): their rows and the header ran 2 columns short or 1 column long of the others
+    from ramancam.cli.info import _confusion_lines
+
+    lines = _confusion_lines([[3, 1, 0], [0, 4, 12], [1, 0, 5]],
+                             ["石英", "e\u0301tain", "quartz"])
+    assert len({_columns(line) for line in lines}) == 1, lines
+    assert lines[1].lstrip().startswith("石英") and lines[2].lstrip().startswith("e\u0301tain")
+    # wide names count double toward the width at which columns are numbered instead
+    wide = _confusion_lines([[0] * 5] * 5, [f"{'石' * 9}{k}" for k in range(5)])
+    assert wide[0].split() == ["1", "2", "3", "4", "5"]
+    assert len({_columns(line) for line in wide}) == 1, wide

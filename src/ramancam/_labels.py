@@ -1,14 +1,33 @@
-"""Names (classes, spectrum ids) as figures show them."""
+"""Names (classes, spectrum ids) as figures and printed tables show them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["NAME_LIMIT", "short_name", "short_names"]
+__all__ = ["NAME_LIMIT", "pad", "short_name", "short_names", "text_width"]
 
 #: Names longer than this are cut in figures, where a long name squeezed the plot into a
 #: corner or ran off the canvas; tables and CSV files keep them whole.
 NAME_LIMIT = 32
+
+
+def text_width(text: str) -> int:
+    """The terminal columns ``text`` takes: 2 for an East Asian wide or fullwidth character
+    (``石``), 0 for a combining mark (the accent of ``e\u0301``) or a zero-width format
+    character, 1 for the rest. A printed table padded with ``len()`` ran a row of
+    ``石英`` two columns past the others."""
+    import unicodedata
+
+    return sum(0 if unicodedata.combining(ch) or unicodedata.category(ch) in ("Me", "Cf")
+               else 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+               for ch in text)
+
+
+def pad(text: str, width: int, align: str = "<") -> str:
+    """``text`` padded with spaces to ``width`` terminal columns (:func:`text_width`): on
+    the right for ``align="<"``, on the left for ``">"``; longer text is kept whole."""
+    room = " " * max(width - text_width(text), 0)
+    return text + room if align == "<" else room + text
 
 
 def short_name(name: object, limit: int = NAME_LIMIT) -> str:

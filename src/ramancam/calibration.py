@@ -293,15 +293,17 @@ def _signed(v: float, width: int = 0) -> str:
 
 def format_each(checks: list[AxisCheck], ids: list[str]) -> str:
     """The per-spectrum lines ``ramancam info --standard`` prints for several spectra."""
-    width = max(8, *(len(i) for i in ids))
-    lines = [f"per spectrum ({len(checks)}):", f"  {'id':<{width}}  {'offset':>7}  bands"]
+    from ._labels import pad, text_width
+
+    width = max(8, *(text_width(i) for i in ids))  # terminal columns: '石英' takes 4
+    lines = [f"per spectrum ({len(checks)}):", f"  {pad('id', width)}  {'offset':>7}  bands"]
     stretched = 0
     for c, i in zip(checks, ids, strict=True):
         off = _signed(c.offset, 7) if math.isfinite(c.offset) else f"{'-':>7}"
         mark = ""
         if math.isfinite(c.offset) and c.spread > MAX_SPREAD:
             mark, stretched = "  *", stretched + 1
-        lines.append(f"  {i:<{width}}  {off}  {c.n_found}/{c.reference.size}{mark}")
+        lines.append(f"  {pad(i, width)}  {off}  {c.n_found}/{c.reference.size}{mark}")
     if stretched:
         lines.append(f"  *: the bands' deviations differ by more than {MAX_SPREAD:g} cm-1 "
                      f"({stretched} spectr{'um' if stretched == 1 else 'a'}): a stretched axis, "

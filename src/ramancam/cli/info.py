@@ -595,21 +595,23 @@ def _confusion_lines(cm: list[list[int]], classes: list[str]) -> list[str]:
     """The matrix under ``confusion:``, columns headed by the class names, or by the rows'
     numbers (each row reads ``1 name``) where the names would make it wider than
     :data:`_CONFUSION_WIDTH`. A line break in a name is escaped, as on the classes line."""
+    from .._labels import pad, text_width
     from ._outputs import one_line
 
+    # widths in terminal columns: '石英' takes 4 (len() said 2 and ran its row short)
     names = [one_line(c) for c in classes]
-    w = max(6, *(len(n) + 2 for n in names), *(len(str(v)) + 2 for r in cm for v in r))
-    first = max(8, *(len(n) + 2 for n in names))
+    w = max(6, *(text_width(n) + 2 for n in names), *(len(str(v)) + 2 for r in cm for v in r))
+    first = max(8, *(text_width(n) + 2 for n in names))
     if 4 + first + w * len(names) > _CONFUSION_WIDTH:
         heads = [str(k) for k in range(1, len(names) + 1)]
         names = [f"{k:>{len(heads[-1])}} {n}" for k, n in zip(heads, names, strict=True)]
         w = max(4, *(len(h) + 2 for h in heads), *(len(str(v)) + 2 for r in cm for v in r))
-        first = max(8, *(len(n) + 2 for n in names))
+        first = max(8, *(text_width(n) + 2 for n in names))
     else:
         heads = names
-    lines = ["    " + " " * first + "".join(f"{h[:w - 1]:>{w}}" for h in heads)]
+    lines = ["    " + " " * first + "".join(pad(h, w, ">") for h in heads)]
     for n, row in zip(names, cm, strict=True):
-        lines.append(f"    {n:<{first}}" + "".join(f"{v:>{w}}" for v in row))
+        lines.append(f"    {pad(n, first)}" + "".join(f"{v:>{w}}" for v in row))
     return lines
 
 
