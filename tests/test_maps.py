@@ -795,17 +795,17 @@ def test_class_colours_of_many_classes_can_be_told_apart():
     from matplotlib import colormaps
     from matplotlib.figure import Figure
 
-    from ramancam.maps.images import UNKNOWN_COLOR, _palette, draw_class_image
+    from ramancam.maps.images import _palette, draw_class_image
 
     tab20 = [mcolors.to_hex(colormaps["tab20"](i)) for i in [*range(0, 20, 2),
                                                             *range(1, 20, 2)]]
-    assert class_colors(20) == tab20 and class_colors(12) == tab20[:12]  # as before
-    assert class_colors(40)[:20] == tab20
+    # tab20 less its light grey (0.06 from the grey of missing pixels) and its light cyan
+    # (0.098 from its light blue)
+    assert class_colors(18) == [c for c in tab20 if c not in ("#c7c7c7", "#9edae5")]
+    assert class_colors(12) == tab20[:12] and class_colors(40)[:18] == class_colors(18)
     rgb = np.array([mcolors.to_rgb(c) for c in class_colors(len(_palette()))])
     apart = np.linalg.norm(rgb[:, None] - rgb[None], axis=-1) + 9 * np.eye(len(rgb))
-    assert len(rgb) >= 40 and apart[20:].min() >= 0.1
-    for special in (MISSING_COLOR, UNKNOWN_COLOR):
-        assert np.linalg.norm(rgb[20:] - mcolors.to_rgb(special), axis=-1).min() >= 0.1
+    assert len(rgb) >= 40 and apart.min() >= 0.1
     assert len(set(class_colors(120))) == 120
     # past the palette, the classes in the image take its colours
     ax = Figure().add_subplot()
@@ -813,6 +813,21 @@ def test_class_colours_of_many_classes_can_be_told_apart():
                      [f"c{i}" for i in range(120)])
     patches = ax.get_legend().get_patches()
     assert [mcolors.to_hex(p.get_facecolor()) for p in patches] == _palette()[:3]
+
+
+def test_no_class_colour_looks_like_a_pixel_without_a_class():
+    # class 18 of 19 or more classes was tab20's light grey #c7c7c7, 0.06 from the grey of
+    # "no spectrum" (#d0d0d0): its pixels looked like holes in the map. Every class colour
+    # keeps the palette's own distance (0.1 in RGB) from the colours of missing, unknown and
+    # not predicted pixels and from the white background, for any number of classes.
+    from ramancam.maps.images import NOT_PREDICTED_COLOR, UNKNOWN_COLOR
+
+    specials = np.array([mcolors.to_rgb(c) for c in (MISSING_COLOR, UNKNOWN_COLOR,
+                                                     NOT_PREDICTED_COLOR, "white")])
+    for n in range(1, 241):
+        rgb = np.array([mcolors.to_rgb(c) for c in class_colors(n)])
+        near = np.linalg.norm(rgb[:, None] - specials[None], axis=-1)
+        assert near.min() >= 0.1, (n, class_colors(n)[int(near.min(axis=1).argmin())])
 
 
 @pytest.mark.parametrize(("levels", "expected"), [(3, [1, 2, 3]), (240, None), (11, None),

@@ -44,10 +44,12 @@ _DPI = 110
 
 def class_colors(n: int) -> list[str]:
     """``n`` distinct colours (hex), the same for the same class index in every image and
-    figure: tab10 up to 10 classes, tab20 up to 20 (its ten strong colours first, then their
-    light partners, so that neighbouring classes never get a colour and its pale twin),
-    then tab20b and tab20c (47 colours in all; evenly spaced hues on a cyclic map
-    gave 40 classes reds that no one could tell apart), then hues a golden angle apart."""
+    figure: tab10 up to 10 classes, tab20 up to 18 (its ten strong colours first, then their
+    light partners, so that neighbouring classes never get a colour and its pale twin; not
+    its light grey, which looked like a pixel without a spectrum, nor its light cyan, close
+    to its light blue), then tab20b and tab20c (46 colours in all; evenly spaced hues on a
+    cyclic map gave 40 classes reds that no one could tell apart), then hues a golden angle
+    apart."""
     import matplotlib
 
     if n <= 10:
@@ -63,12 +65,20 @@ def class_colors(n: int) -> list[str]:
     return [*palette, *(matplotlib.colors.to_hex(tuple(c)) for c in rgb.tolist())]
 
 
+#: The least distance (in RGB, each channel 0 to 1) between two class colours, and between a
+#: class colour and the colours of missing, unknown or not predicted pixels and the white
+#: background.
+_MIN_APART = 0.1
+
+
 @functools.cache
 def _palette() -> list[str]:
     """tab20 (strong colours, then their light partners), then tab20b and tab20c by shade
     (each set's darkest of every hue, then the next shade), so that neighbours differ in
-    hue. A colour of the two is left out when it is close to one already taken (tab20c's
-    light blue beside tab20's) or to the colour of missing or unknown pixels: 47 colours."""
+    hue. A colour is left out when it is close to one already taken (tab20c's light blue
+    beside tab20's, tab20's light cyan beside its light blue) or to the colour of missing,
+    unknown or not predicted pixels or the white background (tab20's light grey beside the
+    grey of missing pixels): 46 colours."""
     import matplotlib
 
     def of(name: str, i: int) -> str:
@@ -77,15 +87,16 @@ def _palette() -> list[str]:
     def rgb(c: str) -> NDArray[np.float64]:
         return np.asarray(matplotlib.colors.to_rgb(c))
 
-    colors = [of("tab20", i) for i in [*range(0, 20, 2), *range(1, 20, 2)]]
-    taken = [rgb(c) for c in (*colors, MISSING_COLOR, UNKNOWN_COLOR, NOT_PREDICTED_COLOR)]
+    candidates = [of("tab20", i) for i in [*range(0, 20, 2), *range(1, 20, 2)]]
     for shade in (0, 2, 1, 3):
         for name, hues in (("tab20b", 5), ("tab20c", 5)):
-            for hue in range(hues):
-                c = of(name, 4 * hue + shade)
-                if min(float(np.linalg.norm(rgb(c) - t)) for t in taken) >= 0.1:
-                    colors.append(c)
-                    taken.append(rgb(c))
+            candidates += [of(name, 4 * hue + shade) for hue in range(hues)]
+    colors: list[str] = []
+    taken = [rgb(c) for c in (MISSING_COLOR, UNKNOWN_COLOR, NOT_PREDICTED_COLOR, "white")]
+    for c in candidates:
+        if min(float(np.linalg.norm(rgb(c) - t)) for t in taken) >= _MIN_APART:
+            colors.append(c)
+            taken.append(rgb(c))
     return colors
 
 
