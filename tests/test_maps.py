@@ -795,14 +795,15 @@ def test_class_colours_of_many_classes_can_be_told_apart():
     from matplotlib import colormaps
     from matplotlib.figure import Figure
 
-    from ramancam.maps.images import _palette, draw_class_image
+    from ramancam.maps.images import COLORBLIND_SAFE, _palette, draw_class_image
 
     tab20 = [mcolors.to_hex(colormaps["tab20"](i)) for i in [*range(0, 20, 2),
                                                             *range(1, 20, 2)]]
-    # tab20 less its light grey (0.06 from the grey of missing pixels) and its light cyan
-    # (0.098 from its light blue)
-    assert class_colors(18) == [c for c in tab20 if c not in ("#c7c7c7", "#9edae5")]
-    assert class_colors(12) == tab20[:12] and class_colors(40)[:18] == class_colors(18)
+    # after the colour-blind-safe nine, tab20 less its light grey (0.06 from the grey of
+    # missing pixels) and its light cyan (0.098 from its light blue)
+    assert class_colors(9) == list(COLORBLIND_SAFE)
+    assert class_colors(27)[9:] == [c for c in tab20 if c not in ("#c7c7c7", "#9edae5")]
+    assert class_colors(12) == class_colors(27)[:12] == class_colors(40)[:12]
     rgb = np.array([mcolors.to_rgb(c) for c in class_colors(len(_palette()))])
     apart = np.linalg.norm(rgb[:, None] - rgb[None], axis=-1) + 9 * np.eye(len(rgb))
     assert len(rgb) >= 40 and apart.min() >= 0.1

@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["CLASS_IMAGES", "MISSING_COLOR", "NOT_PREDICTED_COLOR", "NUMBERED", "UNKNOWN_COLOR",
-           "class_colors",
+__all__ = ["CLASS_IMAGES", "COLORBLIND_SAFE", "MISSING_COLOR", "NOT_PREDICTED_COLOR", "NUMBERED",
+           "UNKNOWN_COLOR", "class_colors",
            "draw_class_image", "draw_value_image", "drawn_classes", "proba_class",
            "remove_stale", "save_figure", "write_map_images"]
 
@@ -42,19 +42,26 @@ NOT_PREDICTED_COLOR = "#ff00ff"
 _DPI = 110
 
 
+#: The first classes' colours: Paul Tol's "muted" qualitative scheme, made to stay apart for
+#: readers with any of the common colour vision deficiencies (P. Tol, "Colour schemes",
+#: SRON/EPS/TN/09-002, https://personal.sron.nl/~pault/), in his order. tab10, used before,
+#: made pink and cyan one colour under deuteranopia, blue and purple under protanopia.
+COLORBLIND_SAFE = ("#332288", "#88ccee", "#44aa99", "#117733", "#999933", "#ddcc77",
+                   "#cc6677", "#882255", "#aa4499")
+
+
 def class_colors(n: int) -> list[str]:
     """``n`` distinct colours (hex), the same for the same class index in every image and
-    figure: tab10 up to 10 classes, tab20 up to 18 (its ten strong colours first, then their
-    light partners, so that neighbouring classes never get a colour and its pale twin; not
-    its light grey, which looked like a pixel without a spectrum, nor its light cyan, close
-    to its light blue), then tab20b and tab20c (46 colours in all; evenly spaced hues on a
-    cyclic map gave 40 classes reds that no one could tell apart), then hues a golden angle
-    apart."""
+    figure (fewer classes take the first of the same colours): up to 9 classes
+    :data:`COLORBLIND_SAFE` (Paul Tol's "muted", told apart by colour-blind readers), then
+    tab20's colours (its strong colours first, then their light partners, so that
+    neighbouring classes never get a colour and its pale twin; not its light grey, which
+    looked like a pixel without a spectrum, nor its light cyan, close to its light blue),
+    then tab20b and tab20c (53 colours in all; evenly spaced hues on a cyclic map gave 40
+    classes reds that no one could tell apart), then hues a golden angle apart. The colours
+    after the first 9 are not chosen for colour-blind readers: the legends name them."""
     import matplotlib
 
-    if n <= 10:
-        cmap = matplotlib.colormaps["tab10"]
-        return [matplotlib.colors.to_hex(cmap(i)) for i in range(n)]
     palette = _palette()
     if n <= len(palette):
         return palette[:n]
@@ -73,12 +80,12 @@ _MIN_APART = 0.1
 
 @functools.cache
 def _palette() -> list[str]:
-    """tab20 (strong colours, then their light partners), then tab20b and tab20c by shade
-    (each set's darkest of every hue, then the next shade), so that neighbours differ in
-    hue. A colour is left out when it is close to one already taken (tab20c's light blue
-    beside tab20's, tab20's light cyan beside its light blue) or to the colour of missing,
-    unknown or not predicted pixels or the white background (tab20's light grey beside the
-    grey of missing pixels): 46 colours."""
+    """:data:`COLORBLIND_SAFE`, then tab20 (strong colours, then their light partners), then
+    tab20b and tab20c by shade (each set's darkest of every hue, then the next shade), so
+    that neighbours differ in hue. A colour is left out when it is close to one already
+    taken (tab20c's light blue beside tab20's, tab20's light cyan beside its light blue) or
+    to the colour of missing, unknown or not predicted pixels or the white background
+    (tab20's light grey beside the grey of missing pixels): 53 colours."""
     import matplotlib
 
     def of(name: str, i: int) -> str:
@@ -87,7 +94,8 @@ def _palette() -> list[str]:
     def rgb(c: str) -> NDArray[np.float64]:
         return np.asarray(matplotlib.colors.to_rgb(c))
 
-    candidates = [of("tab20", i) for i in [*range(0, 20, 2), *range(1, 20, 2)]]
+    candidates = [*COLORBLIND_SAFE,
+                  *(of("tab20", i) for i in [*range(0, 20, 2), *range(1, 20, 2)])]
     for shade in (0, 2, 1, 3):
         for name, hues in (("tab20b", 5), ("tab20c", 5)):
             candidates += [of(name, 4 * hue + shade) for hue in range(hues)]
