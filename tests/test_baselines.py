@@ -396,13 +396,17 @@ def test_plot_vip_draws_one_line_per_class_and_threshold():
     assert channels.get_xlabel() == "channel"
 
 
-@pytest.mark.parametrize("n", [15, 30])
+@pytest.mark.parametrize("n", [3, 4, 15, 30])
 def test_plot_vip_tells_many_classes_apart(n):
     # matplotlib's colour cycle repeats after 10 lines: class 11 looked like class 1
     vip = np.random.default_rng(0).random((n, 20))
     ax = plot_vip(vip, np.linspace(400, 1800, 20), [f"c{i}" for i in range(n)])
     looks = {(ln.get_color(), ln.get_linestyle()) for ln in ax.lines[:n]}
     assert len(looks) == n
+    # and without colour (greyscale print, colour-blind readers): up to 4 classes by line
+    # style alone (all were solid up to 20 classes)
+    styles = [ln.get_linestyle() for ln in ax.lines[:n]]
+    assert len(set(styles)) == min(n, 4)
 
 
 def test_plot_vip_errors():

@@ -424,3 +424,49 @@ def test_a_map_of_zeros_is_said_in_the_panel():
     ax = plot.maps_overlay(x, None, {"map": np.zeros(200)})
     assert ax.get_title() == "zero everywhere"
     plt.close("all")
+
+
+def _looks(ax):
+    """(line style, marker) of every line in the axes' legend: what tells the curves apart
+    in greyscale, in print and to a colour-blind reader."""
+    from matplotlib.lines import Line2D
+
+    return [(h.get_linestyle(), h.get_marker()) for h in ax.get_legend().legend_handles
+            if isinstance(h, Line2D)]
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 9])
+def test_overlaid_curves_are_told_apart_without_colour(axis, rng, n):
+    # fig3_common.png (the README's demo figure) in greyscale: Grad-CAM (tab:green) and
+    # FC-importance (tab:blue) became one grey, and every curve was solid
+    maps = {f"m{i}": rng.standard_normal(axis.size) for i in range(n)}
+    ax = plot.maps_overlay(axis, rng.random(axis.size), maps, inset=(40, 60))
+    looks = _looks(ax)
+    assert len(looks) == n + 1 and len(set(looks)) == n + 1, looks
+    # the inset draws each curve as the axes do
+    sub = ax.child_axes[0]
+    assert ([(ln.get_linestyle(), ln.get_marker()) for ln in sub.lines[:n + 1]]
+            == [(ln.get_linestyle(), ln.get_marker()) for ln in ax.lines[:n + 1]])
+
+
+def test_fig3_tells_grad_cam_from_fc_importance_without_colour(axis, rng):
+    # as experiments.common draws Fig. 3: the paper's colours, and line styles apart
+    s = rng.random(axis.size)
+    ax = plot.maps_overlay(axis, s, {"Grad-CAM": s, "FC-importance": s - 0.5},
+                           colors=("tab:green", "tab:blue"))
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "spectrum", "Grad-CAM", "FC-importance"]
+    assert len(set(_looks(ax))) == 3
+
+
+def test_every_curve_figure_tells_its_lines_apart_without_colour(axis, rng):
+    s = rng.random(axis.size)
+    for ax in (plot.vip_beside_map(axis, rng.random(axis.size), _signed_map(axis), spectrum=s),
+               plot.map_band(axis, rng.standard_normal((3, axis.size)), spectrum=s),
+               plot.map_with_reference(axis, _signed_map(axis), s, spectrum=s)):
+        looks = _looks(ax)
+        assert len(looks) >= 2 and len(set(looks)) == len(looks), looks
+    # bars: one hatch per model
+    ax = plot.cv_accuracy({"CNN": [0.9, 0.8], "PCA+SVM": [0.7, 0.8], "PLS-DA": [0.6, 0.9]})
+    hatches = [p.get_hatch() for p in ax.get_legend().get_patches()]
+    assert len(set(hatches)) == 3, hatches

@@ -856,10 +856,11 @@ def plot_vip(vip: ArrayLike, wavenumbers: ArrayLike, classes: Sequence[str] | No
         ax = _axes(None, (8.0, 4.0))
     from .maps.images import class_colors
 
-    # distinct colours per class (matplotlib's cycle repeats after 10), and beyond 20 classes,
-    # where hues come close, line styles as well
+    # distinct colours per class (matplotlib's cycle repeats after 10), and line styles as
+    # well: up to 4 classes they tell the classes apart without colour (greyscale print,
+    # colour-blind readers), beyond 20, where hues come close, they part classes of one hue
     colors = class_colors(len(v))
-    styles = ("-", "--", "-.", ":") if len(v) > 20 else ("-",)
+    styles = ("-", "--", "-.", ":")
     from ._labels import short_names
 
     # names shortened as every figure's: long ones pushed the axes to nothing

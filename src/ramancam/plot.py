@@ -35,10 +35,12 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = [
+    "CURVE_STYLES",
     "NEGATIVE_COLOR",
     "POSITIVE_COLOR",
     "class_stack",
     "confusion_matrix",
+    "curve_style",
     "cv_accuracy",
     "figure_png",
     "is_channel_axis",
@@ -57,8 +59,33 @@ REFERENCE_COLOR = "#2ca02c"  # green: apart from the red/blue map fill
 MAP_COLOR = "#1f4e9c"
 
 
+#: Line styles of the curves drawn beside a spectrum (which is solid): maps, references,
+#: scores. With them the legend tells the curves apart without colour, in greyscale print
+#: and for colour-blind readers (Fig. 3's Grad-CAM green and FC-importance blue were one
+#: grey, both solid). Past three curves each style comes again with a marker.
+CURVE_STYLES = ("--", "-.", ":")
+_CURVE_MARKERS = ("o", "s", "^", "D", "v", "P")
+#: Hatches of the bar series of :func:`cv_accuracy`, for the same reason.
+_HATCHES = ("", "//", "..", "xx", "\\\\", "++", "oo", "--")
+
+
 # ----------------------------------------------------------------------------- helpers
 _F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def curve_style(i: int, n_points: int | None = None) -> dict[str, Any]:
+    """Keyword arguments of ``Axes.plot`` for the ``i``-th curve beside a spectrum: dashed,
+    dash-dot, dotted, then the same with an open marker (circle, square, ...) on every
+    tenth or so of ``n_points`` points (all of them without ``n_points``); different for
+    each ``i`` up to 20."""
+    style: dict[str, Any] = {"linestyle": CURVE_STYLES[i % len(CURVE_STYLES)]}
+    k = i // len(CURVE_STYLES)
+    if k:
+        step = max((n_points or 1) // 10, 1)
+        # each curve's markers start at another point, so that they do not sit on each other
+        style.update(marker=_CURVE_MARKERS[(k - 1) % len(_CURVE_MARKERS)], markersize=4.0,
+                     fillstyle="none", markevery=((i * step) // 7 % step, step))
+    return style
 
 
 def _closes_on_error(fn: _F) -> _F:
@@ -258,7 +285,9 @@ def maps_overlay(axis: ArrayLike, spectrum: ArrayLike | None,
     """Several maps of one spectrum overlaid, one line per setting (paper Fig. 2).
 
     Each map and the spectrum are scaled to a largest absolute value of 1 (sign kept), so the
-    settings are compared by shape, which is what Fig. 2 shows.
+    settings are compared by shape, which is what Fig. 2 shows. The spectrum is solid, the
+    maps dashed, dash-dot, dotted, then the same with markers (:func:`curve_style`), so
+    that the legend tells them apart without colour.
 
     Parameters
     ----------
@@ -303,7 +332,7 @@ def maps_overlay(axis: ArrayLike, spectrum: ArrayLike | None,
         for i, (name, m) in enumerate(curves):
             target.plot(x, m, color=(colors[i] if colors is not None
                                      else cmap(i / max(len(curves) - 1, 1) * 0.9)),
-                        linewidth=1.0, label=name)
+                        linewidth=1.0, label=name, **curve_style(i, x.size))
         target.axhline(0.0, color="0.6", linewidth=0.5)
 
     draw(ax)
@@ -482,7 +511,9 @@ def cv_accuracy(fold_accuracy: Mapping[str, Sequence[float]], *, ax: Axes | None
     idx = np.arange(n_folds)
     for i, (name, acc) in enumerate(vals.items()):
         # one value (a fixed split's test part) has no mean to speak of
+        # a hatch per model: the legend tells the models apart without colour
         ax.bar(idx + (i - (n_models - 1) / 2) * width, acc, width,
+               hatch=_HATCHES[i % len(_HATCHES)], edgecolor="white", linewidth=0.0,
                label=f"{name} (mean {acc.mean():.3f})" if n_folds > 1
                else f"{name} ({acc[0]:.3f})")
     ax.set_xticks(idx, [f"fold {i + 1}" for i in idx] if n_folds > 1 else ["test split"])
@@ -535,7 +566,8 @@ def map_band(axis: ArrayLike, maps: ArrayLike, *, ax: Axes | None = None,
                 color="0.55", linewidth=0.8, label=spectrum_label)
     ax.fill_between(x, mean - sd, mean + sd, color=color, alpha=0.3, linewidth=0,
                     label="+- 1 sd")
-    ax.plot(x, mean, color=color, linewidth=1.0, label=label or "mean map")
+    ax.plot(x, mean, color=color, linewidth=1.0, label=label or "mean map",
+            **curve_style(0))  # dashed: the spectrum is solid
     ax.axhline(0.0, color="0.6", linewidth=0.5)
     ax.set_xlim(float(x.min()), float(x.max()))
     ax.set_xlabel(_xlabel(x, xlabel))
@@ -554,8 +586,8 @@ def map_with_reference(axis: ArrayLike, signed_map: ArrayLike, reference: ArrayL
     """A map with a reference pure spectrum overlaid (paper Fig. 7).
 
     Black: the input (mixture) spectrum, when given, offset by +1.2; filled red/blue: the
-    signed map; a line in :data:`REFERENCE_COLOR`: the reference pure spectrum. All three are
-    scaled to a largest absolute value of 1.
+    signed map; a dashed line in :data:`REFERENCE_COLOR`: the reference pure spectrum. All
+    three are scaled to a largest absolute value of 1.
 
     Parameters
     ----------
@@ -580,7 +612,8 @@ def map_with_reference(axis: ArrayLike, signed_map: ArrayLike, reference: ArrayL
     if spectrum is not None:
         ax.plot(x, scale_max_abs(_vector(spectrum, "spectrum", x.size)) + 1.2,
                 color=SPECTRUM_COLOR, linewidth=0.8, label="input (offset +1.2)")
-    ax.plot(x, r, color=REFERENCE_COLOR, linewidth=0.9, label=reference_label)
+    ax.plot(x, r, color=REFERENCE_COLOR, linewidth=0.9, label=reference_label,
+            **curve_style(0))  # dashed: the input spectrum is solid
     ax.set_xlim(float(x.min()), float(x.max()))
     ax.set_xlabel(_xlabel(x, xlabel))
     ax.set_ylabel("scaled to max |value|")
@@ -620,8 +653,8 @@ def vip_beside_map(axis: ArrayLike, vip: ArrayLike, cnn_map: ArrayLike, *,
     if spectrum is not None:
         ax.plot(x, scale_max_abs(_vector(spectrum, "spectrum", x.size)), color="0.7",
                 linewidth=0.8, label="spectrum")
-    ax.plot(x, v, color="#ff7f0e", linewidth=1.0, label="PLS-DA VIP")
-    ax.plot(x, m, color=MAP_COLOR, linewidth=1.0, label="CNN map")
+    ax.plot(x, v, color="#ff7f0e", linewidth=1.0, label="PLS-DA VIP", **curve_style(0))
+    ax.plot(x, m, color=MAP_COLOR, linewidth=1.0, label="CNN map", **curve_style(1))
     ax.axhline(0.0, color="0.6", linewidth=0.5)
     ax.set_xlim(float(x.min()), float(x.max()))
     ax.set_xlabel(_xlabel(x, xlabel))

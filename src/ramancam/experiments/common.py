@@ -118,12 +118,14 @@ def _common(run: _Run) -> dict[str, Any]:
         rnd = ", ".join(f"{test.meta[c][j]:.0f}" for c in random_cols)
         maps_overlay(axis, test.X[j], {"Grad-CAM": maps["gradcam"][j],
                                        "FC-importance": maps["fc"][j]}, ax=ax,
-                     colors=("tab:green", "tab:blue"),  # the paper's: Grad-CAM green, FC blue
+                     # the paper's colours, Grad-CAM green, FC blue; maps_overlay dashes them
+                     colors=("tab:green", "tab:blue"),
                      title=f"class {label} (random peaks at {rnd} ch)")
     _shared_legend(fig, axes)
     blocks.append(run.figure(fig, "fig3_common.png",
-                             "Fig. 3: a test spectrum per class (black), Grad-CAM at the "
-                             "pooling layer and the FC-importance map (each scaled to max "
+                             "Fig. 3: a test spectrum per class (black, solid), Grad-CAM "
+                             "at the pooling layer (green, dashed) and the FC-importance map "
+                             "(blue, dash-dot; each scaled to max "
                              "|value| = 1; a map of zeros stays on the zero line, and its "
                              "panel says so)."))
     fig, axes = plt.subplots(len(classes), 1, figsize=(8, 2.4 * len(classes)),

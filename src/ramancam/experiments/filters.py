@@ -125,7 +125,8 @@ def _filters(run: _Run) -> dict[str, Any]:
         _shared_legend(fig, axes)
         blocks.append(run.figure(fig, f"fig2_{study}.png",
                                  f"Fig. 2 ({title}): a test spectrum per class (black) and "
-                                 "the FC-importance map of each setting, size (count); "
+                                 "the FC-importance map of each setting, size (count), "
+                                 "in its own colour and line style; "
                                  "each curve scaled to max |value| = 1."))
     run.sections.append(Section("Filter size and count (Fig. 2)", blocks))
     return {"settings": rows}
