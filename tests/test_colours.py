@@ -90,3 +90,41 @@ def test_first_class_colours_stay_apart_for_colour_blind_readers(vision):
     for special in (MISSING_COLOR, UNKNOWN_COLOR, NOT_PREDICTED_COLOR, "white"):
         s = seen(special, matrix)
         assert min(np.linalg.norm(v - s) for v in rgb.values()) >= SAFE_APART, special
+
+
+@pytest.mark.parametrize("n", [2, 9, 20, 60])
+def test_class_names_of_a_class_stack_are_readable_on_white(n):
+    # info --plot wrote each class's name in its class colour: tab20's light colours had a
+    # contrast of 1.45 to 2.5 on white (WCAG asks 4.5 of text)
+    from ramancam import plot
+
+    x = np.arange(50.0)
+    ax = plot.class_stack([f"c{i}" for i in range(n)], [[(x, x)]] * n)
+    assert [t.get_text() for t in ax.texts] == [f"c{i}" for i in range(n)]
+    low = [(t.get_text(), t.get_color()) for t in ax.texts if contrast(t.get_color()) < 4.5]
+    assert not low
+    # each name keeps its class's hue, darkened only as far as needed
+    lines = ax.get_lines()
+    for t, ln in zip(ax.texts, lines, strict=True):
+        h_text = mcolors.rgb_to_hsv(mcolors.to_rgb(t.get_color()))
+        h_line = mcolors.rgb_to_hsv(mcolors.to_rgb(ln.get_color()))
+        assert h_text[0] == pytest.approx(h_line[0], abs=0.02) or h_line[1] < 0.05
+        if contrast(ln.get_color()) >= 4.5:
+            assert mcolors.to_hex(t.get_color()) == mcolors.to_hex(ln.get_color())
+
+
+def test_confusion_matrix_counts_are_readable_on_their_cells():
+    # counts were white on cells above half of their row: on Blues at 0.5 to 0.7 that was a
+    # contrast of 2.4 to 4.4
+    from ramancam import plot
+
+    n = 11
+    cm = np.array([[10 - i if j == i else (i if j == (i + 1) % n else 0) for j in range(n)]
+                   for i in range(n)])
+    ax = plot.confusion_matrix(cm, [f"c{i}" for i in range(n)])
+    image = ax.get_images()[0]
+    frac = cm / cm.sum(axis=1, keepdims=True)
+    for t in ax.texts:
+        j, i = (round(v) for v in t.get_position())
+        cell = image.cmap(image.norm(frac[i, j]))
+        assert contrast(t.get_color(), cell) >= 4.5, (frac[i, j], t.get_color())

@@ -38,6 +38,7 @@ __all__ = [
     "CURVE_STYLES",
     "NEGATIVE_COLOR",
     "POSITIVE_COLOR",
+    "TEXT_CONTRAST",
     "class_stack",
     "confusion_matrix",
     "curve_style",
@@ -49,6 +50,7 @@ __all__ = [
     "maps_overlay",
     "scale_max_abs",
     "spectrum_map",
+    "text_color",
     "vip_beside_map",
 ]
 
@@ -101,6 +103,39 @@ def _closes_on_error(fn: _F) -> _F:
                 plt.close(num)
             raise
     return cast(_F, wrapper)
+
+
+#: WCAG 2's least contrast ratio for text (success criterion 1.4.3).
+TEXT_CONTRAST = 4.5
+
+
+def _luminance(color: Any) -> float:
+    """WCAG 2 relative luminance of a matplotlib colour (0 black to 1 white)."""
+    from matplotlib.colors import to_rgb
+
+    rgb = np.asarray(to_rgb(color))
+    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return float(lin @ [0.2126, 0.7152, 0.0722])
+
+
+def _contrast(a: Any, b: Any) -> float:
+    """WCAG 2 contrast ratio of two colours, 1 to 21."""
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def text_color(color: Any, background: Any = "white") -> str:
+    """``color`` (hex), darkened as little as needed (its hue kept) for text on
+    ``background`` to reach :data:`TEXT_CONTRAST`: class names written in a light class
+    colour had 1.5:1 on white."""
+    from matplotlib.colors import to_hex, to_rgb
+
+    rgb = np.asarray(to_rgb(color))
+    for k in range(101):  # 1.0, 0.99, ..., 0.0: black reaches 4.5 on any light background
+        shade = rgb * (1.0 - k / 100)
+        if _contrast(shade, background) >= TEXT_CONTRAST:
+            return str(to_hex(tuple(shade.tolist())))
+    return str(to_hex((0.0, 0.0, 0.0)))
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float] = (7.0, 3.2)) -> Axes:
@@ -367,8 +402,10 @@ def class_stack(names: Sequence[str], lines: Sequence[Sequence[tuple[ArrayLike, 
     """Spectra of several classes, one class above the other (offset 1.2 apart).
 
     Each class is divided by the largest absolute value of its own curves, so classes of
-    very different intensity share one figure; the class name is written at the left end of
-    its row. Curves may have axes of their own (spectra read from files with different axes).
+    very different intensity share one figure; the class name is written beside the right
+    end of its row, in the class's colour darkened to a text contrast of 4.5:1 on white
+    (:func:`text_color`). Curves may have axes of their own (spectra read from files with
+    different axes).
 
     Parameters
     ----------
@@ -417,9 +454,11 @@ def class_stack(names: Sequence[str], lines: Sequence[Sequence[tuple[ArrayLike, 
             ax.plot(a, y / scale + off, color=color, linewidth=0.8,
                     alpha=1.0 if len(pairs) == 1 else 0.6)
             x_all.append(a)
-        # the name beside the axes, right of its curve: never over the data
+        # the name beside the axes, right of its curve: never over the data; in the class
+        # colour, darkened until readable on white
         ax.text(1.01, off + 0.55, labels[k], transform=ax.get_yaxis_transform(),
-                fontsize="small", color=color, va="center", ha="left", clip_on=False)
+                fontsize="small", color=text_color(color), va="center", ha="left",
+                clip_on=False)
     if x_all:
         lo = min(float(a.min()) for a in x_all)
         hi = max(float(a.max()) for a in x_all)
@@ -460,11 +499,14 @@ def confusion_matrix(cm: ArrayLike, class_names: Sequence[str], *, ax: Axes | No
     ax = _axes(ax, figsize=(1.2 + 0.55 * n, 1.0 + 0.5 * n))
     rows = c.sum(axis=1, keepdims=True)
     frac = np.divide(c, rows, out=np.zeros_like(c), where=rows > 0)
-    ax.imshow(frac, cmap="Blues", vmin=0.0, vmax=1.0)
+    image = ax.imshow(frac, cmap="Blues", vmin=0.0, vmax=1.0)
     for i in range(n):
         for j in range(n):
-            ax.text(j, i, f"{c[i, j]:.0f}", ha="center", va="center",
-                    fontsize="small", color="white" if frac[i, j] > 0.5 else "black")
+            # black or white, whichever stands out more from the cell (white above half of
+            # the row's count had 2.4:1 on the cells just above it)
+            cell = image.cmap(image.norm(frac[i, j]))
+            ax.text(j, i, f"{c[i, j]:.0f}", ha="center", va="center", fontsize="small",
+                    color=max(("black", "white"), key=lambda t: _contrast(t, cell)))
     ax.set_xticks(range(n), names, rotation=45, ha="right", fontsize="small")
     ax.set_yticks(range(n), names, fontsize="small")
     ax.set_xlabel("predicted")
