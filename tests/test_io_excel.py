@@ -233,3 +233,45 @@ def test_an_empty_variable_name_of_a_mat_file_asks_for_one(tmp_path):
                                             r"variable's name; got none\. Its variables: "
                                             r".*Name one as "):
         read(f"{p}:")
+
+
+@pytest.mark.parametrize("far", ["B1048576", "XFD1048576", "XFD3"])
+def test_one_styled_cell_far_past_the_data_costs_nothing(tmp_path, monkeypatch, far):
+    # One bold empty cell at B1048576 made a 40 KB workbook of 10 spectra a million rows of
+    # empty strings: ~57 s, 3.9 GB, then "a damaged header". The cells turned into text are
+    # counted: the data's 11 rows of 6 cells, not the used range's million rows.
+    from openpyxl.styles import Font
+
+    from ramancam.io import excel
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["label", 400.0, 401.0, 402.0, 403.0, 404.0])
+    for k in range(10):
+        ws.append(["A" if k < 5 else "B"] + [float(k + i) for i in range(5)])
+    ws[far].font = Font(bold=True)
+    wb.save(tmp_path / "far.xlsx")
+    calls = 0
+    cell_text = excel._cell_text
+
+    def counted(value):
+        nonlocal calls
+        calls += 1
+        if calls > 10_000:
+            raise AssertionError("the empty used range was read cell by cell")
+        return cell_text(value)
+
+    monkeypatch.setattr(excel, "_cell_text", counted)
+    s = read(tmp_path / "far.xlsx", label_col="label")
+    assert s.labels.tolist() == ["A"] * 5 + ["B"] * 5
+    np.testing.assert_array_equal(s.wavenumbers, [400, 401, 402, 403, 404])
+    np.testing.assert_array_equal(s.X[3], [3, 4, 5, 6, 7])
+    assert calls <= 11 * 6
+
+
+def test_empty_rows_between_the_data_keep_the_row_numbers(tmp_path):
+    # the empty rows at the end are dropped, those between data rows are kept: "line N" is
+    # still row N of the sheet
+    p = _book(tmp_path / "gap.xlsx", [["id", 400, 401], ["a", 1, 2], [], [], ["b", 3, "x"]])
+    with pytest.raises(RamancamError, match=r"gap\.xlsx \(sheet Spectra\), line 5: "):
+        read(p)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -40,6 +41,35 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
+def _row_texts(row: Sequence[object]) -> list[str]:
+    """The cell texts of a row, without the empty cells at its end (``[]`` for an empty
+    row)."""
+    n = len(row)
+    if row.count(None) == n:  # at C speed: most rows of a far-reaching used range
+        return []
+    while row[n - 1] is None:
+        n -= 1
+    texts = [_cell_text(v) for v in row[:n]]
+    while texts and not texts[-1]:
+        texts.pop()
+    return texts
+
+
+def _data_rows(rows: Iterable[list[str]]) -> list[list[str]]:
+    """``rows`` without the empty rows at the sheet's end. They are counted, not kept, until
+    a later row holds data: one styled cell at row 1,048,576 would otherwise make a million
+    rows of nothing."""
+    kept: list[list[str]] = []
+    blank = 0
+    for r in rows:
+        if not r:
+            blank += 1
+            continue
+        if blank:
+            kept.extend([] for _ in range(blank))
+            blank = 0
+        kept.append(r)
+    return kept
 
 
 def _column_letters(j: int) -> str:
@@ -95,8 +125,12 @@ def _xlsx_rows(p: Path, sheet: str | None) -> tuple[str, list[str], list[list[st
         if sheet is not None and sheet not in names:
             raise _no_sheet(p, sheet, names)
         ws = book[sheet] if sheet is not None else book.worksheets[0]
-        return ws.title, names, [[_cell_text(v) for v in row]
-                                 for row in ws.iter_rows(values_only=True)]
+        # The sheet's declared range reaches its last styled cell, which may be far past
+        # the data (XFD1048576); without it openpyxl gives only the rows and cells the
+        # sheet stores, and the rows it skips as [].
+        ws.reset_dimensions()
+        return ws.title, names, _data_rows(_row_texts(row)
+                                           for row in ws.iter_rows(values_only=True))
     finally:
         book.close()
 
@@ -125,8 +159,10 @@ def _xls_rows(p: Path, sheet: str | None) -> tuple[str, list[str], list[list[str
                     row.append("")
                 else:
                     row.append(_cell_text(c.value))
+            while row and not row[-1]:
+                row.pop()
             rows.append(row)
-        return ws.name, names, rows
+        return ws.name, names, _data_rows(rows)
     finally:
         book.release_resources()
 
@@ -159,10 +195,9 @@ def read_excel(path: str | os.PathLike[str], *, label_col: str | None = None,
     p = check_exists(Path(path))
     with library_boundary(p, "excel"):
         name, names, rows = (_xls_rows if p.suffix.lower() == ".xls" else _xlsx_rows)(p, sheet)
-    # The sheet's used range can reach past the data: cut the columns that are empty in
-    # every row, and pad short rows, so that every row has the header's width.
-    width = max((max((j + 1 for j, c in enumerate(r) if c != ""), default=0) for r in rows),
-                default=0)
+    # The rows come without their empty end cells: pad the short ones, so that every row
+    # has the width of the longest.
+    width = max((len(r) for r in rows), default=0)
     if width == 0:
         raise RamancamError(
             f"file {p} must hold a table on {'its first sheet' if sheet is None else 'the sheet'}"
