@@ -376,3 +376,26 @@ def test_the_v5_check_passes_what_savemat_writes_and_refuses_broken_structure(tm
     with pytest.raises(RamancamError, match=r"the variable 'deep' at byte \d+: it nests arrays "
                                             r"more than 100 deep"):
         read(tmp_path / "deep.mat")
+
+
+def test_a_valid_file_too_large_for_the_memory_is_not_called_damaged(tmp_path, monkeypatch,
+                                                                      capsys):
+    # a 4 MB compressed file holding a 4 GB matrix of zeros was "a damaged header ...
+    # Re-export the file"; what is true is that it needs more memory than there is
+    p = tmp_path / "big.mat"
+    sio.savemat(p, {"spectra": np.zeros((2000, 1000), np.float32), "shift": SHIFT},
+                do_compression=True)
+    assert p.stat().st_size < 100_000
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(sio, "loadmat", no_memory)
+    with pytest.raises(RamancamError, match=(
+            r"big\.mat: not enough memory to read this MATLAB \(\.mat\) file: its variable "
+            r"'spectra' \(2000x1000 single\) needs 7\.6 MiB; it is read whole\. Save the "
+            r"spectra in several smaller files, or use a machine with more memory\.$")):
+        read_mat(p)
+    assert main(["info", str(p)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "damaged" not in err

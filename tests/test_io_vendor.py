@@ -834,3 +834,23 @@ def test_jcamp_nanometres_without_a_laser_are_refused(tmp_path, rng):
     with pytest.raises(RamancamError, match=r"nm\.jdx must have a Raman-shift x axis; got "
                                             r"##XUNITS=NANOMETERS and no laser wavelength"):
         read(p)
+
+
+def test_a_reader_out_of_memory_says_so_not_a_damaged_header(tmp_path, rng, monkeypatch):
+    # any MemoryError inside a format library was "its header asks for more memory than
+    # there is (a damaged header). Re-export the file.", also for a valid file
+    import spc_io
+
+    p = tmp_path / "cells.spc"
+    p.write_bytes(spc_bytes(AXIS, peak_spectra(rng, 2)))
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(spc_io.SpcRaw, "from_bytes_io", no_memory)
+    with pytest.raises(RamancamError) as e:
+        read_spc(p)
+    assert _one_line(e) == (
+        f"file {p}: not enough memory to read this Galactic SPC (.spc) file; it is read "
+        "whole. Save the spectra in several smaller files, or use a machine with more "
+        "memory.")

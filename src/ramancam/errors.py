@@ -49,6 +49,22 @@ def int_text(v: SupportsInt) -> str:
     return text if len(text) <= 20 else f"a number of {len(text)} digits"
 
 
+def gib_text(nbytes: int) -> str:
+    """Bytes in GiB, ``"1.5 GiB"`` (an amount no float holds: by its digits)."""
+    if nbytes.bit_length() > 1000:
+        return f"10^{len(str(nbytes // 2**30)) - 1} GiB"
+    v = nbytes / 2**30
+    return f"{v:.1f} GiB" if v < 1000 else f"{v:,.0f} GiB" if v < 1e9 else f"{v:.2g} GiB"
+
+
+#: What to do when an input read whole does not fit in memory (the command line's generic
+#: "not enough memory" line, and a file whose reader ran out of memory).
+READ_WHOLE_ADVICE = (
+    "Write a large map as a Zarr cube ('ramancam convert MAP OUT.zarr', which copies WDF "
+    "files, long exports and map tables tile by tile) and run predict or explain on the "
+    "cube; split other sets into smaller files, or use a machine with more memory.")
+
+
 def spectra_count(n: int, kind: str = "") -> str:
     """``"1 spectrum"``, ``"3 spectra"`` (``"3 flat spectra"`` with ``kind="flat"``), as
     messages count spectra."""

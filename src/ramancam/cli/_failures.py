@@ -11,7 +11,7 @@ import os
 import re
 from pathlib import Path
 
-from ..errors import out_of_memory
+from ..errors import READ_WHOLE_ADVICE, out_of_memory
 
 #: A shared library that could not be mapped (a low ``ulimit -v`` while importing torch).
 _NO_MAP = re.compile(r"([^\s:'\"]+): failed to map segment from shared object")
@@ -61,10 +61,7 @@ def _memory_advice(command: str | None, args: argparse.Namespace) -> str:
     if command == "simulate":
         return ("for this set. Simulate fewer spectra (--n-per-class) or a smaller map "
                 "(--shape), or use a machine with more memory.")
-    return ("for this input, which was read whole. Write a large map as a Zarr cube "
-            "('ramancam convert MAP OUT.zarr', which copies WDF files, long exports and map "
-            "tables tile by tile) and run predict or explain on the cube; split other sets "
-            "into smaller files, or use a machine with more memory.")
+    return "for this input, which was read whole. " + READ_WHOLE_ADVICE
 
 
 #: The options that name a command's outputs, and those that name its inputs.

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..errors import gib_text as _gib
 from ..errors import int_text
 from ._common import LABELS_FROM_HELP, seed_int
 
@@ -337,14 +338,6 @@ def _count(n: int) -> str:
     """A count as a message shows it: ``"90000"``, or ``"about 10^20"`` beyond 20 digits."""
     text = str(n)
     return text if len(text) <= 20 else f"about 10^{len(text) - 1}"
-
-
-def _gib(nbytes: int) -> str:
-    """Bytes in GiB, ``"1.5 GiB"`` (an amount no float holds: by its digits)."""
-    if nbytes.bit_length() > 1000:
-        return f"10^{len(str(nbytes // 2**30)) - 1} GiB"
-    v = nbytes / 2**30
-    return f"{v:.1f} GiB" if v < 1000 else f"{v:,.0f} GiB" if v < 1e9 else f"{v:.2g} GiB"
 
 
 def _check_map_size(args: argparse.Namespace, out: Path) -> None:

@@ -24,13 +24,13 @@ from __future__ import annotations
 import struct
 import zlib
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
-from ..errors import RamancamError
+from ..errors import RamancamError, gib_text
 
-__all__ = ["check_mat5"]
+__all__ = ["Declared", "check_mat5", "largest_declared"]
 
 #: The data types of MATLAB's data elements (miINT8 .. miUTF32, no 8, 10, 11 and, inside an
 #: array, no miMATRIX/miCOMPRESSED): those scipy's reader has a dtype for.
@@ -40,10 +40,34 @@ _MATRIX, _COMPRESSED = 14, 15
 #: Classes (the low byte of the array flags) and what scipy reads after the array's name.
 _CELL, _STRUCT, _OBJECT, _CHAR, _SPARSE, _FUNCTION, _OPAQUE = 1, 2, 3, 4, 5, 16, 17
 _NUMERIC_CLASSES = frozenset(range(6, 16))  # double .. uint64
+#: Name and bytes per value of the numeric classes, as the loaded array holds them.
+_NUMERIC = {6: ("double", 8), 7: ("single", 4), 8: ("int8", 1), 9: ("uint8", 1),
+            10: ("int16", 2), 11: ("uint16", 2), 12: ("int32", 4), 13: ("uint32", 4),
+            14: ("int64", 8), 15: ("uint64", 8)}
 #: Arrays nested deeper than this (cells of cells ...) are refused: scipy's reader recurses
 #: in C, a damaged file could exhaust the stack. MATLAB data sets nest a few levels.
 _MAX_NEST = 100
 _PIECE = 1 << 20  # inflated (and discarded) at most this many bytes at a time
+
+
+class Declared(NamedTuple):
+    """A top-level numeric array as its header declares it."""
+
+    name: str
+    dims: list[int]
+    kind: str  # "double", "complex single", ...
+    nbytes: int  # of the array loaded
+
+
+def largest_declared(arrays: list[Declared]) -> str:
+    """``": its variable 'X' (50000x10000 double) needs 3.7 GiB"`` for the largest of
+    ``arrays`` (``""`` for none), as a memory refusal says what the file needs."""
+    if not arrays:
+        return ""
+    a = max(arrays, key=lambda d: d.nbytes)
+    shape = "x".join(str(d) for d in a.dims)
+    size = gib_text(a.nbytes) if a.nbytes >= 2**30 else f"{a.nbytes / 2**20:.1f} MiB"
+    return f": its variable {a.name!r} ({shape} {a.kind}) needs {size}"
 
 
 class _Damaged(Exception):
@@ -140,6 +164,7 @@ class _Walk:
     def __init__(self, data: _FileData | _Inflated, order: str) -> None:
         self.data, self.u4, self.i4 = data, f"{order}II", np.dtype(f"{order}i4")
         self.name = ""  # of the variable, once read
+        self.declared: Declared | None = None  # the variable, when a numeric array
 
     def element(self, end: int, what: str, keep: bool = False) -> tuple[int, int, bytes]:
         """The next data element (``read_element``: a small one packed in its 8-byte tag, or
@@ -221,6 +246,10 @@ class _Walk:
         for d in dims:
             n *= d
         if mclass in _NUMERIC_CLASSES:
+            if depth == 0:
+                kind, size = _NUMERIC[mclass]
+                self.declared = Declared(name, dims, "complex " * complex_ + kind,
+                                         n * size * (1 + complex_))
             self.element(end, "real part")
             if complex_:
                 self.element(end, "imaginary part")
@@ -279,16 +308,19 @@ def _is_v5(head: bytes) -> tuple[bool, str]:
     return major == 1, "<" if head[126:128] == b"IM" else ">"
 
 
-def check_mat5(path: Path) -> None:
+def check_mat5(path: Path) -> list[Declared]:
     """Refuse, in one line naming the file and where it is damaged, a MATLAB v5 file that
     scipy's reader could crash on (see the module docstring); files of other versions (v4,
     v7.3) and sound v5 files pass. Reads the tags only (and inflates compressed variables up
-    to their last element)."""
+    to their last element). Returns the top-level numeric arrays as declared (none for other
+    versions): a compressed file can hold far more than its size, and what it declares says
+    how much a refusal for want of memory is about."""
+    declared: list[Declared] = []
     with path.open("rb") as fh:
         head = fh.read(128)
         v5, order = _is_v5(head)
         if not v5:
-            return
+            return declared
         fh.seek(0, 2)
         size = fh.tell()
         pos = 128
@@ -325,4 +357,7 @@ def check_mat5(path: Path) -> None:
                     f"file {path} must be a valid MATLAB (.mat) file; {var}: {exc}: the file "
                     "is damaged or truncated. Save the variables again in MATLAB (or copy "
                     "the file again).") from None
+            if walk.declared is not None:
+                declared.append(walk.declared)
             pos += 8 + count
+    return declared

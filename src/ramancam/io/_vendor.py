@@ -19,11 +19,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import RamancamError
+from ..errors import READ_WHOLE_ADVICE, RamancamError
 from ._text import FORMAT_LABELS
 
 __all__ = ["FORMAT_LABELS", "laser_nm", "library_boundary", "looks_like_text", "nm_to_shift",
-           "time_text", "what_it_starts_with"]
+           "no_memory", "time_text", "what_it_starts_with"]
 
 _LOGGERS = ("spc_io", "jcamp", "wdf", "brukeropus", "sif_parser", "openpyxl", "xlrd", "h5py")
 
@@ -53,6 +53,23 @@ def _short(exc: BaseException, limit: int = 80) -> str:
     return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
 
 
+def no_memory(path: Path, fmt: str, need: str = "") -> RamancamError:
+    """The refusal of a ``fmt`` file whose reading ran out of memory; ``need``: what the
+    file declares, as ``": its variable 'X' (50000x10000 double) needs 3.7 GiB"``.
+
+    A valid file can declare more than there is (a compressed 4 MB MATLAB file can hold a
+    4 GB matrix of zeros); the readers that can tell a damaged header (one that announces
+    more data than the file holds: SPC, WDF, OPUS, MATLAB's tags) refuse it before the
+    library reads, so this says what is known: reading the file needs more memory than
+    this process can get."""
+    advice = (READ_WHOLE_ADVICE if fmt == "wdf"  # convert copies a WDF map tile by tile
+              else "Save the spectra in several smaller files, or use a machine with more "
+                   "memory.")
+    return RamancamError(
+        f"file {path}: not enough memory to read this {FORMAT_LABELS[fmt]} file{need}; it is "
+        f"read whole. {advice}")
+
+
 @contextlib.contextmanager
 def library_boundary(path: Path, fmt: str) -> Iterator[None]:
     """Run a format library quietly; any exception it raises becomes a RamancamError.
@@ -71,9 +88,7 @@ def library_boundary(path: Path, fmt: str) -> Iterator[None]:
     except RamancamError:
         raise
     except MemoryError:
-        raise RamancamError(
-            f"file {path} must be a valid {FORMAT_LABELS[fmt]} file; its header asks for "
-            "more memory than there is (a damaged header). Re-export the file.") from None
+        raise no_memory(path, fmt) from None
     except Exception as exc:  # the libraries raise anything on damaged input
         with contextlib.suppress(OSError):
             if path.stat().st_size == 0:  # each library says it in its own words

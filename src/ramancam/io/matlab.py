@@ -47,9 +47,9 @@ import numpy as np
 
 from ..errors import RamancamError
 from ..spectra import Spectra
-from ._mat5check import check_mat5
+from ._mat5check import check_mat5, largest_declared
 from ._text import check_exists
-from ._vendor import library_boundary
+from ._vendor import library_boundary, no_memory
 from .table import _edge_gaps, _fill, _positions, spectra_kept
 
 __all__ = ["read_mat"]
@@ -137,8 +137,12 @@ def _load(p: Path) -> Iterator[tuple[str, Any]]:
         return
     from scipy.io import loadmat
 
-    check_mat5(p)  # scipy's C reader dies (segmentation fault) on some damaged v5 tags
-    d = loadmat(p, simplify_cells=True, chars_as_strings=True)
+    declared = check_mat5(p)  # scipy's C reader dies (segmentation fault) on some damaged tags
+    try:
+        d = loadmat(p, simplify_cells=True, chars_as_strings=True)
+    except MemoryError:  # what the file declares does not fit (a compressed 4 MB file can
+        # hold a 4 GB matrix of zeros); check_mat5 refused the tags that overrun the file
+        raise no_memory(p, "matlab", largest_declared(declared)) from None
     for k, v in d.items():
         if not k.startswith("__"):
             yield from _flatten(k, v, 0)
