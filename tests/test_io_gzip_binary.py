@@ -111,3 +111,54 @@ def test_a_folder_with_a_gzipped_workbook_names_it(tmp_path):
     (tmp_path / "syn.xlsx").unlink()
     with pytest.raises(RamancamError, match=r"syn\.xlsx\.gz must not be gzipped"):
         read(tmp_path)
+
+
+def _limit(monkeypatch, nbytes: int) -> None:
+    from ramancam.io import _text
+
+    monkeypatch.setattr(_text, "GZIP_LIMIT", nbytes, raising=False)
+    monkeypatch.setattr(_text, "_GZIP_BLOCK", 4096, raising=False)
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".csv", ".spc", ".jdx"])
+def test_a_gzipped_file_that_inflates_past_the_limit_is_refused_naming_it(
+        tmp_path, monkeypatch, capsys, suffix):
+    # 1 MB of gzip inflating to 1 GB (of blank lines) took minutes and ~10 GB, then the
+    # generic "not enough memory" line, which named no file; a .jdx.gz was "other content"
+    _limit(monkeypatch, 100_000)
+    gz = tmp_path / f"bomb{suffix}.gz"
+    gz.write_bytes(gzip.compress(b"400 1\n500 2\n600 3\n" + b"\n" * 200_000))
+    line = (f"file {gz} must inflate to at most 97.7 KiB, the limit on a gzipped file (read "
+            f"whole, in memory); got more than that from its {gz.stat().st_size} bytes. "
+            f"Un-gzip it (gunzip {shlex.quote(str(gz))}) and read {tmp_path / f'bomb{suffix}'}"
+            ", or split it into smaller files; a map converts as it is, tile by tile "
+            f"(ramancam convert {shlex.quote(str(gz))} OUT.zarr).")
+    with pytest.raises(RamancamError) as e:
+        read(gz)
+    assert str(e.value) == line
+    assert main(["info", str(gz)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [f"error: {line}"]
+
+
+def test_a_gzipped_file_within_the_limit_is_read_and_one_not_named_gz_is_refused_too(
+        tmp_path, monkeypatch):
+    _limit(monkeypatch, 100_000)
+    ok = tmp_path / "ok.txt.gz"
+    ok.write_bytes(gzip.compress(b"400 1\n500 2\n600 3\n" + b"\n" * 90_000))
+    np.testing.assert_array_equal(read(ok).X, [[1.0, 2.0, 3.0]])
+    odd = tmp_path / "odd.txt"  # gzip recognised by its content, not its name
+    odd.write_bytes(gzip.compress(b"400 1\n" * 20_000))
+    with pytest.raises(RamancamError, match=(
+            rf"Un-gzip it \(gunzip -c {odd} > PLAIN\) and read PLAIN, or split it")):
+        read(odd)
+
+
+def test_gzipped_binary_content_is_refused_on_its_first_inflated_block(tmp_path, monkeypatch):
+    # the NUL-byte check ran only after the whole file was inflated: a gzipped binary file
+    # larger than the limit is refused as binary, before the limit is reached
+    _limit(monkeypatch, 200_000)
+    gz = tmp_path / "image.txt.gz"
+    gz.write_bytes(gzip.compress(b"\x89PNG\r\n\x1a\n" + b"\0" * 1_000_000))
+    with pytest.raises(RamancamError, match=r"image\.txt\.gz must be a text file; got binary "
+                                            r"content \(NUL bytes\)"):
+        read(gz)

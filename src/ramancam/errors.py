@@ -57,6 +57,16 @@ def gib_text(nbytes: int) -> str:
     return f"{v:.1f} GiB" if v < 1000 else f"{v:,.0f} GiB" if v < 1e9 else f"{v:.2g} GiB"
 
 
+def size_text(nbytes: int) -> str:
+    """Bytes as a message shows them: ``"800 bytes"``, ``"12.5 KiB"``, ``"256.0 MiB"``,
+    ``"1.0 GiB"`` (:func:`gib_text` from 1 GiB on)."""
+    if nbytes >= 2**30:
+        return gib_text(nbytes)
+    if nbytes >= 2**20:
+        return f"{nbytes / 2**20:.1f} MiB"
+    return f"{nbytes / 2**10:.1f} KiB" if nbytes >= 2**10 else f"{nbytes} bytes"
+
+
 #: What to do when an input read whole does not fit in memory (the command line's generic
 #: "not enough memory" line, and a file whose reader ran out of memory).
 READ_WHOLE_ADVICE = (

@@ -28,7 +28,7 @@ from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
-from ..errors import RamancamError, gib_text
+from ..errors import RamancamError, size_text
 
 __all__ = ["Declared", "check_mat5", "largest_declared"]
 
@@ -66,8 +66,7 @@ def largest_declared(arrays: list[Declared]) -> str:
         return ""
     a = max(arrays, key=lambda d: d.nbytes)
     shape = "x".join(str(d) for d in a.dims)
-    size = gib_text(a.nbytes) if a.nbytes >= 2**30 else f"{a.nbytes / 2**20:.1f} MiB"
-    return f": its variable {a.name!r} ({shape} {a.kind}) needs {size}"
+    return f": its variable {a.name!r} ({shape} {a.kind}) needs {size_text(a.nbytes)}"
 
 
 class _Damaged(Exception):

@@ -11,11 +11,12 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import RamancamError, where
+from ..errors import RamancamError, size_text, where
 
 # Text suffixes we read; each may also end in ".gz".
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".xy", ".asc")
@@ -89,6 +90,14 @@ FORMAT_NAMES = {f.key: f.name for f in FORMATS}
 #: How error messages name each instrument format (and the suffixes that select it).
 FORMAT_LABELS = {f.key: f.label for f in FORMATS if f.label is not None}
 _GZIP_MAGIC = b"\x1f\x8b"
+#: The most a gzipped file may inflate to. It is read whole, in memory (a text file takes
+#: several times its size once parsed): 1 MB of gzip can inflate to 1 GB (of blank lines,
+#: of zeros), which took minutes and ~10 GB before the memory ran out, and the line that
+#: said so named no file. A larger file is refused (docs/formats.md, "Gzipped files").
+GZIP_LIMIT = 1 << 30
+_GZIP_BLOCK = 1 << 20  # inflated at a time
+#: Bytes at a text file's start looked at for NUL bytes (a binary file).
+_TEXT_HEAD = 65536
 #: UTF-32's byte-order marks (little-, big-endian), as Python's encode("utf-32") writes.
 _UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
 #: UTF-8's byte-order mark, as Windows Notepad and Excel's "CSV UTF-8" write it.
@@ -517,25 +526,66 @@ def split_member(path: str | os.PathLike[str]) -> tuple[Path, str | None]:
     return p, None
 
 
-def read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path, head_check: Callable[[bytes], None] | None = None) -> bytes:
     """A whole file's bytes, un-gzipped when it starts with the gzip magic bytes.
+
+    A gzipped file is inflated a block at a time, up to :data:`GZIP_LIMIT` bytes;
+    ``head_check`` sees its first inflated bytes (at least 64 KiB, or all) before the rest is
+    inflated (:func:`read_text` refuses a binary file there).
 
     Raises
     ------
     RamancamError
-        If the path is a folder or the gzip stream is broken.
+        If the path is a folder, the gzip stream is broken or inflates to more than
+        :data:`GZIP_LIMIT` bytes.
     """
     if path.is_dir():
         raise RamancamError(f"{path} must be a file here; got a folder.")
-    data = path.read_bytes()
-    if data[:2] == _GZIP_MAGIC:
+    with path.open("rb") as fh:
+        data = fh.read(2)
+        if data != _GZIP_MAGIC:
+            return data + fh.read()
+        fh.seek(0)
         try:
-            data = gzip.decompress(data)
+            return _inflate(path, fh, head_check)
         except (OSError, EOFError, zlib.error) as exc:
             raise RamancamError(
                 f"file {path} must be a valid gzip file; got a damaged stream ({exc}). "
                 "Re-download or re-compress it.") from None
+
+
+def _inflate(path: Path, fh: BinaryIO, head_check: Callable[[bytes], None] | None) -> bytes:
+    """The inflated bytes of the gzip file open as ``fh`` (see :func:`read_bytes`)."""
+    parts: list[bytes] = []
+    size = 0
+    with gzip.GzipFile(fileobj=fh, mode="rb") as gz:
+        while block := gz.read(_GZIP_BLOCK):
+            parts.append(block)
+            size += len(block)
+            if head_check is not None and size >= _TEXT_HEAD:
+                head_check(b"".join(parts)[:_TEXT_HEAD])
+                head_check = None
+            if size > GZIP_LIMIT:
+                parts.clear()
+                raise _inflates_too_much(path)
+    data = b"".join(parts)
+    if head_check is not None:
+        head_check(data[:_TEXT_HEAD])
     return data
+
+
+def _inflates_too_much(path: Path) -> RamancamError:
+    q = shlex.quote(str(path))
+    if path.name.lower().endswith(".gz") and len(path.name) > 3:
+        how, plain = f"gunzip {q}", path.with_name(path.name[:-3])
+    else:
+        how, plain = f"gunzip -c {q} > PLAIN", Path("PLAIN")
+    return RamancamError(
+        f"file {path} must inflate to at most {size_text(GZIP_LIMIT)}, the limit on a gzipped "
+        f"file (read whole, in memory); got more than that from its "
+        f"{size_text(path.stat().st_size)}. Un-gzip it ({how}) and read {plain}, or split it "
+        f"into smaller files; a map converts as it is, tile by tile (ramancam convert {q} "
+        "OUT.zarr).")
 
 
 def check_path_type(path: object) -> None:
@@ -601,7 +651,7 @@ def read_text(path: Path) -> str:
         If the path is a folder, the gzip stream is broken, or the content holds NUL bytes
         (a binary file).
     """
-    data = read_bytes(path)
+    data = read_bytes(path, lambda head: _check_text_head(path, head, bom=True))
     if data[:4] in _UTF32_BOMS:  # before UTF-16's: FF FE 00 00 starts with FF FE
         try:
             return unify_line_ends(data.decode("utf-32"))
@@ -613,18 +663,33 @@ def read_text(path: Path) -> str:
             return unify_line_ends(data.decode("utf-16"))
         except UnicodeDecodeError:
             pass
-    if b"\x00" in data[:65536]:
-        if (end := _utf16_without_bom(data[:65536])) is not None:
+    _check_text_head(path, data[:_TEXT_HEAD], bom=False)
+    return unify_line_ends(decode_lines(data.removeprefix(UTF8_BOM)))
+
+
+class NotTextError(RamancamError):
+    """A file read as text holds NUL bytes (binary content, or UTF-16 without a byte-order
+    mark): :func:`read_text`'s one refusal that a reader trying text may take as "not this
+    format"."""
+
+
+def _check_text_head(path: Path, head: bytes, *, bom: bool) -> None:
+    """Refuse a file whose first bytes hold NUL bytes (binary, or UTF-16 without a byte-order
+    mark); with ``bom``, a head that starts with a UTF-16 or UTF-32 byte-order mark passes
+    (:func:`read_text` tries those encodings on the whole file first)."""
+    if bom and (head[:4] in _UTF32_BOMS or head[:2] in (b"\xff\xfe", b"\xfe\xff")):
+        return
+    if b"\x00" in head:
+        if (end := _utf16_without_bom(head)) is not None:
             codec = "UTF-16LE" if end == "little" else "UTF-16BE"
-            raise RamancamError(
+            raise NotTextError(
                 f"file {path} must be text with a byte-order mark if it is UTF-16; got what "
                 f"looks like UTF-16 ({end}-endian) without one (a NUL byte beside every "
                 "character). Save it as UTF-8, or as UTF-16 with a byte-order mark (iconv -f "
                 f"{codec} -t UTF-8 FILE).")
-        raise RamancamError(
+        raise NotTextError(
             f"file {path} must be a text file; got binary content (NUL bytes). "
             f"{known_types_text()}.")
-    return unify_line_ends(decode_lines(data.removeprefix(UTF8_BOM)))
 
 
 def decode_lines(data: bytes) -> str:

@@ -34,7 +34,7 @@ import numpy as np
 from ..errors import RamancamError
 from ..errors import where as where_line
 from ..spectra import Spectra
-from ._text import check_exists, read_text
+from ._text import NotTextError, check_exists, read_text
 from ._vendor import laser_nm, library_boundary, nm_to_shift
 
 __all__ = ["looks_like_jcamp", "read_jcamp"]
@@ -382,7 +382,7 @@ def read_jcamp(path: str | os.PathLike[str]) -> Spectra:
     source = str(p)
     try:  # decoded as every text reader does (UTF-8 with or without a BOM, UTF-16)
         text = read_text(p)
-    except RamancamError:  # binary content: not JCAMP-DX, said below
+    except NotTextError:  # binary content: not JCAMP-DX, said below
         text = ""
     if not looks_like_jcamp(text):
         got = "an empty file" if p.stat().st_size == 0 else "other content"
