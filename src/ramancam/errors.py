@@ -27,6 +27,11 @@ class RamancamError(ValueError):
         self.cli = cli
 
 
+class NotEnoughMemoryError(RamancamError):
+    """A file whose reading ran out of memory, named with what to do; a folder read passes
+    it on as it is (it is no stray file to move out of the folder)."""
+
+
 class RamancamWarning(UserWarning):
     """A soft problem the user should know about (the result is still usable)."""
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import READ_WHOLE_ADVICE, RamancamError
+from ..errors import READ_WHOLE_ADVICE, NotEnoughMemoryError, RamancamError
 from ._text import FORMAT_LABELS
 
 __all__ = ["FORMAT_LABELS", "laser_nm", "library_boundary", "looks_like_text", "nm_to_shift",
@@ -53,7 +53,7 @@ def _short(exc: BaseException, limit: int = 80) -> str:
     return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
 
 
-def no_memory(path: Path, fmt: str, need: str = "") -> RamancamError:
+def no_memory(path: Path, fmt: str, need: str = "") -> NotEnoughMemoryError:
     """The refusal of a ``fmt`` file whose reading ran out of memory; ``need``: what the
     file declares, as ``": its variable 'X' (50000x10000 double) needs 3.7 GiB"``.
 
@@ -65,7 +65,7 @@ def no_memory(path: Path, fmt: str, need: str = "") -> RamancamError:
     advice = (READ_WHOLE_ADVICE if fmt == "wdf"  # convert copies a WDF map tile by tile
               else "Save the spectra in several smaller files, or use a machine with more "
                    "memory.")
-    return RamancamError(
+    return NotEnoughMemoryError(
         f"file {path}: not enough memory to read this {FORMAT_LABELS[fmt]} file{need}; it is "
         f"read whole. {advice}")
 

@@ -38,7 +38,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import RamancamError, named_error, where
+from ..errors import (
+    READ_WHOLE_ADVICE,
+    NotEnoughMemoryError,
+    RamancamError,
+    named_error,
+    where,
+)
 from ..spectra import Spectra
 from ._text import (
     TEXT_SUFFIXES,
@@ -801,6 +807,13 @@ def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
     for i, f in enumerate(files):
         try:
             s = read_file(f, label_col=label_col)
+        except NotEnoughMemoryError:
+            raise
+        except MemoryError:  # (the generic line named no file)
+            raise NotEnoughMemoryError(
+                f"file {f}: not enough memory to read it (file {i + 1} of {len(files)} in "
+                f"{str(root)!r}, read whole beside the spectra of the files before it). "
+                + READ_WHOLE_ADVICE) from None
         except RamancamError as exc:
             # a label column the files lack is about the option, not a stray file
             if pattern is not None or kind == "manifest" or (

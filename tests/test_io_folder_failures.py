@@ -1,0 +1,57 @@
+"""A folder read that fails on one of its files names the file and says what happened: out
+of memory (the generic line named no file)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from ramancam import RamancamError
+from ramancam.cli import main
+from ramancam.io import folder, read_folder
+
+SPECTRUM = "400\t1\n402\t2\n404\t3\n"
+
+
+def _folder(tmp_path: Path) -> Path:
+    root = tmp_path / "fold"
+    root.mkdir()
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (root / name).write_text(SPECTRUM)
+    return root
+
+
+def test_a_file_out_of_memory_in_a_folder_is_named(tmp_path, monkeypatch, capsys):
+    root = _folder(tmp_path)
+    real = folder.read_file
+
+    def short_of_memory(f, **kw):
+        if f.name == "b.txt":
+            raise MemoryError
+        return real(f, **kw)
+
+    monkeypatch.setattr(folder, "read_file", short_of_memory)
+    line = (f"file {root / 'b.txt'}: not enough memory to read it (file 2 of 3 in "
+            f"{str(root)!r}, read whole beside the spectra of the files before it). Write a "
+            "large map as a Zarr cube")
+    with pytest.raises(RamancamError, match="^" + re.escape(line)):
+        read_folder(root)
+    assert main(["info", str(root)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: " + line), err
+    assert err[0].endswith("or use a machine with more memory.")
+
+
+def test_a_reader_out_of_memory_in_a_folder_is_not_called_a_stray_file(tmp_path, monkeypatch):
+    from ramancam.io._vendor import no_memory
+
+    root = _folder(tmp_path)
+
+    def short_of_memory(f, **kw):
+        raise no_memory(f, "spc")
+
+    monkeypatch.setattr(folder, "read_file", short_of_memory)
+    with pytest.raises(RamancamError, match=r"a\.txt: not enough memory .* more memory\.$"):
+        read_folder(root)
