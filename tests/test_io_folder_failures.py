@@ -1,5 +1,6 @@
 """A folder read that fails on one of its files names the file and says what happened: out
-of memory (the generic line named no file)."""
+of memory (the generic line named no file), a file deleted while the folder was read ("Check
+the spelling")."""
 
 from __future__ import annotations
 
@@ -55,3 +56,28 @@ def test_a_reader_out_of_memory_in_a_folder_is_not_called_a_stray_file(tmp_path,
     monkeypatch.setattr(folder, "read_file", short_of_memory)
     with pytest.raises(RamancamError, match=r"a\.txt: not enough memory .* more memory\.$"):
         read_folder(root)
+
+
+@pytest.mark.parametrize("when", ["before its read", "while it is opened"])
+def test_a_file_deleted_while_the_folder_is_read_is_said_to_be_gone(tmp_path, monkeypatch,
+                                                                    capsys, when):
+    root = _folder(tmp_path)
+    real = folder.read_file
+
+    def deleted_meanwhile(f, **kw):
+        if f.name == "b.txt":
+            f.unlink()
+            if when == "while it is opened":  # after the reader's check that it exists
+                f.open()
+        return real(f, **kw)
+
+    monkeypatch.setattr(folder, "read_file", deleted_meanwhile)
+    line = (f"file {root / 'b.txt'} must still be there; it was in {str(root)!r} when the "
+            "folder was listed, and was deleted or moved while the folder was being read. "
+            "Read the folder again once nothing else changes it.")
+    with pytest.raises(RamancamError) as e:
+        read_folder(root)
+    assert str(e.value) == line
+    (root / "b.txt").write_text(SPECTRUM)
+    assert main(["info", str(root)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [f"error: {line}"]

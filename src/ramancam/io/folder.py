@@ -814,10 +814,16 @@ def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
                 f"file {f}: not enough memory to read it (file {i + 1} of {len(files)} in "
                 f"{str(root)!r}, read whole beside the spectra of the files before it). "
                 + READ_WHOLE_ADVICE) from None
-        except RamancamError as exc:
+        except (RamancamError, FileNotFoundError) as exc:
+            if not f.exists():  # "Check the spelling and the current folder" misled
+                raise RamancamError(
+                    f"file {f} must still be there; it was in {str(root)!r} when the folder "
+                    "was listed, and was deleted or moved while the folder was being read. "
+                    "Read the folder again once nothing else changes it.") from None
             # a label column the files lack is about the option, not a stray file
-            if pattern is not None or kind == "manifest" or (
-                    label_col is not None and "label column" in str(exc)):
+            if not isinstance(exc, RamancamError) or pattern is not None or (
+                    kind == "manifest") or (label_col is not None
+                                            and "label column" in str(exc)):
                 raise
             raise RamancamError(
                 f"{exc} If it is not a spectrum, move it out of the folder or name the files "
