@@ -1,15 +1,16 @@
 """A folder read that fails on one of its files names the file and says what happened: out
 of memory (the generic line named no file), a file deleted while the folder was read ("Check
-the spelling")."""
+the spelling"), an entry that is no regular file (left out without a word)."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import pytest
 
-from ramancam import RamancamError
+from ramancam import RamancamError, RamancamWarning
 from ramancam.cli import main
 from ramancam.io import folder, read_folder
 
@@ -81,3 +82,17 @@ def test_a_file_deleted_while_the_folder_is_read_is_said_to_be_gone(tmp_path, mo
     (root / "b.txt").write_text(SPECTRUM)
     assert main(["info", str(root)]) == 2
     assert capsys.readouterr().err.strip().splitlines() == [f"error: {line}"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_in_a_folder_is_said_not_skipped_without_a_word(tmp_path):
+    root = _folder(tmp_path)
+    (root / "c.txt").unlink()
+    os.mkfifo(root / "c.txt")
+    said = (rf"^1 entry in {re.escape(repr(str(root)))} is not a regular file, so not read: "
+            r"c\.txt \(a named pipe\)\. Copy the spectra into a regular file\.$")
+    with pytest.warns(RamancamWarning, match=said):
+        assert len(read_folder(root)) == 2
+    with pytest.warns(RamancamWarning, match=said), pytest.raises(
+            RamancamError, match=r"must contain spectrum files matching c\.txt; got none"):
+        read_folder(root, pattern="c.txt")

@@ -276,6 +276,7 @@ def _find_files(root: Path, pattern: str | None, *, say_notes: bool = True,
     parts, anchored = (None, False) if pattern is None else _pattern_parts(root, pattern)
     files = []
     broken: list[str] = []  # links whose target is gone
+    special: list[str] = []  # named pipes, sockets, devices: not read, and said
     notes: list[str] = []  # files of a known suffix left out for their names
     reach = None if parts is None else (parts, anchored)
     for f in _walk(root, reach, classes=classes, say_unlisted=say_notes):
@@ -295,6 +296,8 @@ def _find_files(root: Path, pattern: str | None, *, say_notes: bool = True,
             files.append((rel, f))
         elif f.is_symlink() and not f.exists():
             broken.append(f"{rel} -> {os.readlink(f)}")
+        elif f.exists() and not f.is_dir():  # reading a named pipe would wait for ever
+            special.append(f"{rel} ({_special_kind(f)})")
     if broken:  # said: it was left out without a word
         import warnings
 
@@ -307,6 +310,16 @@ def _find_files(root: Path, pattern: str | None, *, say_notes: bool = True,
             f"{n} link{s} in {str(root)!r} {lead} to no file ({its} missing), so {it} not "
             f"read: {first_of(sorted(broken), 3)}. Restore {its.rsplit(' ', 1)[0]} or delete "
             f"the link{s}."), stacklevel=3)
+    if special:  # said: "--files b.txt" then found no file without a word why
+        import warnings
+
+        from ..errors import RamancamWarning, first_of
+
+        n = len(special)
+        warnings.warn(RamancamWarning(
+            f"{n} entr{'ies' if n > 1 else 'y'} in {str(root)!r} {'are' if n > 1 else 'is'} "
+            f"not a regular file, so not read: {first_of(sorted(special), 3)}. Copy the "
+            "spectra into a regular file."), stacklevel=3)
     if notes and say_notes:
         _say_notes(root, sorted(notes))
     files.sort()
@@ -336,6 +349,14 @@ def _say_notes(root: Path, notes: list[str]) -> None:
 #: Folders a file system or an operating system keeps at a disk's root, skipped as hidden
 #: ones are: a root-only ``lost+found`` (0700) stopped every read of a data disk's root.
 _SYSTEM = frozenset({"lost+found", "system volume information", "$recycle.bin"})
+
+
+def _special_kind(f: Path) -> str:
+    import stat
+
+    mode = f.stat().st_mode
+    return ("a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device")
 
 
 def _walk(root: Path, reach: tuple[list[str], bool] | None = None, *, classes: bool = False,
