@@ -119,10 +119,12 @@ def _shell(redirect: str, *argv: str, **env: str) -> subprocess.CompletedProcess
 
     src = str(Path(ramancam.__file__).resolve().parents[1])
     path = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p)
+    # stdout buffered as a user's is (a pipe, a file): PYTHONUNBUFFERED set where the tests
+    # run hid that the header of train came out after its fold lines, or at its end
+    plain = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     return subprocess.run(["sh", "-c", f'"$@" {redirect}', "sh", sys.executable, "-m",
                            "ramancam", *argv], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1",
-                               **env})
+                          env={**plain, "PYTHONPATH": path, "OMP_NUM_THREADS": "1", **env})
 
 
 posix_shell = pytest.mark.skipif(os.name == "nt", reason="closes streams with sh")
@@ -161,6 +163,22 @@ def test_a_closed_stdout_is_said_in_one_line_and_the_files_are_written(peaks_fil
             "was lost; the command ran to its end (files it writes are written)"), argv
         assert "Traceback" not in p.stderr
     assert len(preds.read_text().splitlines()) == 1 + 9
+
+
+@posix_shell
+def test_stdout_lines_come_out_when_printed_not_at_the_end(peaks_file, tmp_path):
+    # stdout into a pipe or a file was block-buffered: 'train ... 2>&1 | cat' showed the fold
+    # lines (stderr) above the header printed first on stdout, which stayed empty for the
+    # whole training (a job killed after the CV table lost it); baseline showed nothing
+    # until its end
+    p = _shell("2>&1", "train", str(peaks_file), "--label-col", "label", *FAST, "--folds",
+               "2", "--no-compare", "--out", str(tmp_path / "m.ramancam"))
+    assert p.returncode == 0, p.stdout
+    lines = p.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if " spectra, 3 classes, " in line)
+    fold = next(i for i, line in enumerate(lines) if line.startswith("  fold 1/2: "))
+    table = next(i for i, line in enumerate(lines) if line.startswith("accuracy ("))
+    assert header < fold < table, lines
 
 
 # ------------------------------------------------------------------------ output encodings

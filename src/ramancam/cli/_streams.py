@@ -49,6 +49,12 @@ class GuardedStream:
     its files, instead of stopping there (which undid the outputs waiting for the end of
     the run: a whole training lost its model to a full stdout). :func:`ramancam.cli.main`
     then says what was lost (:attr:`lost`) or returns 141 (:attr:`reader_left`).
+
+    Line-buffered whatever it writes to: into a pipe or a file Python buffers stdout in
+    blocks, and ``train ... 2>&1 | tee log`` showed the fold lines (stderr) above the header
+    printed before them, stdout stayed empty through the whole training, and a job killed
+    after the cross-validation table lost it. A flush per line costs a table of 9,000 rows
+    written to stdout about 0.04 s (9,000 small writes).
     """
 
     def __init__(self, stream: Any, fd: int, *, own: bool = True) -> None:
@@ -111,6 +117,8 @@ class GuardedStream:
                     self._stream.write(_escaped(piece, self._stream))
             except (OSError, ValueError) as exc:  # a full disk, EIO, a stream closed
                 self._leave(exc)
+        if "\n" in text or "\r" in text:  # line-buffered, as on a terminal (see class doc)
+            self.flush()
         return len(text)
 
     def flush(self) -> None:
