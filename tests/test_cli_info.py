@@ -450,6 +450,20 @@ def test_ctrl_c_while_the_commands_are_imported_is_one_line(monkeypatch, capsys)
     assert capsys.readouterr().err == "error: interrupted\n"
 
 
+@pytest.mark.parametrize("step", ["_expand_home", "_stop_on_sigterm"])
+def test_ctrl_c_between_parsing_and_the_command_is_one_line(monkeypatch, capsys, step):
+    # between the parser's guard and the command's (importing matplotlib and the error
+    # helpers, setting the signal handlers: the first ~0.4 s) a Ctrl-C printed a traceback
+    import ramancam.cli as cli
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, step, interrupted)
+    assert cli.main(["info", "x.csv"]) == 130
+    assert capsys.readouterr() == ("", "error: interrupted\n")
+
+
 def test_an_unwritable_out_folder_is_named_as_given(tmp_path, monkeypatch, capsys):
     # the message named a probe file the user never gave ('ro/probe')
     import tempfile

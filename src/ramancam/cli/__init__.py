@@ -141,6 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                        "written)" if rc == 0 else ""), file=sys.stderr)
             return rc or 2
         return rc
+    except KeyboardInterrupt:  # outside the parser's and the command's guards: importing
+        print("error: interrupted", file=sys.stderr)  # matplotlib, setting the handlers
+        return 130
     finally:
         sys.stdout, sys.stderr = saved
         out.close_sink()
