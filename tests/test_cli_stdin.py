@@ -79,6 +79,21 @@ def test_train_and_info_name_standard_input_not_a_temporary_file(peaks_file, tmp
     assert "classes:   3" in out
 
 
+def test_info_of_a_model_from_standard_input_names_standard_input(model_file, monkeypatch,
+                                                                   capsys):
+    # 'cat m.ramancam | ramancam info -' printed the temporary copy's path
+    # (/tmp/ramancam-stdin-XXXX/stdin.xlsx) as its first line and as "path" in --json
+    for json_out in (False, True):
+        monkeypatch.setattr(sys, "stdin", _Pipe(model_file.read_bytes()))
+        assert main(["info", "-", *(["--json"] if json_out else [])]) == 0
+        out = capsys.readouterr().out
+        assert "ramancam-stdin" not in out and "stdin.xlsx" not in out
+        if json_out:
+            assert json.loads(out)["path"] == NAME
+        else:
+            assert out.splitlines()[0].startswith(NAME)
+
+
 def test_bad_standard_input_is_one_line_naming_standard_input(model_file, monkeypatch,
                                                               capsys):
     for data, tty, says in ((b"", False, "standard input is empty"),

@@ -809,16 +809,17 @@ def run(args: argparse.Namespace) -> int:
         from ..bundle import load_info
 
         bundle = load_info(args.path)  # no network built: torch stays unimported
+        shown = shown_as(args.path)  # "standard input" for '-', not its temporary copy
         try:  # load checks what prediction computes with; the rest is only described here
             d = model_summary(bundle)
-            text = json.dumps({"path": args.path, **d}, indent=2) if args.json else \
-                format_model(args.path, d)
+            text = json.dumps({"path": shown, **d}, indent=2) if args.json else \
+                format_model(shown, d)
         except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
             raise RamancamError(
-                f"{args.path}: its ramancam.json must hold the settings ramancam wrote; got "
+                f"{shown}: its ramancam.json must hold the settings ramancam wrote; got "
                 f"one it cannot describe ({type(exc).__name__}: {exc}). The file is damaged "
                 "or was altered.") from None
-        wrote = None if args.plot is None else _plot_model(args.plot, bundle, args.path)
+        wrote = None if args.plot is None else _plot_model(args.plot, bundle, shown)
         print(text)
         if wrote:
             print(wrote, file=sys.stderr if args.json else sys.stdout)
