@@ -220,8 +220,11 @@ def test_an_output_encoding_without_the_class_names_escapes_them(names_model, tm
         sys.stderr.flush()
         return code, out.getvalue().decode(encoding), err.getvalue().decode(encoding)
 
-    code, out, err = run(["predict", str(model), str(data), "--label-col", "label"],
-                         "latin-1")
+    from ramancam.errors import RamancamWarning
+
+    with pytest.warns(RamancamWarning, match="encoding .latin-1. lacks characters"):
+        code, out, err = run(["predict", str(model), str(data), "--label-col", "label"],
+                             "latin-1")
     assert code == 0 and "error:" not in err
     assert "caf\xe9" in out and "\\u03b1-Fe\\u2082O\\u2083" in out  # escaped, not lost
     preds = tmp_path / "p.csv"
@@ -231,9 +234,31 @@ def test_an_output_encoding_without_the_class_names_escapes_them(names_model, tm
     assert "α-Fe₂O₃" in preds.read_text(encoding="utf-8")  # files stay UTF-8
     code, out, err = run(["info", str(model)], "ascii")
     assert code == 0 and "\\u77f3\\u82f1" in out and "error:" not in err
-    code, out, err = run(["explain", str(model), str(data), "--method", "fc"], "ascii")
+    with pytest.warns(RamancamWarning, match="written escaped"):
+        code, out, err = run(["explain", str(model), str(data), "--method", "fc"], "ascii")
     assert code == 0 and "error:" not in err and len(out.splitlines()) == 1 + 9
     assert re.search(r"^0,(\\u[0-9a-f]{4}|[a-z])", out.splitlines()[1])  # target class
+
+
+@posix_shell
+def test_a_table_printed_with_names_escaped_says_so_on_stderr(names_model, tmp_path):
+    # PYTHONIOENCODING=ascii: 'predict MODEL DATA > preds.csv' wrote '\u03b1-Fe\u2082O\u2083'
+    # for the class, status 0 and not a word; a join on the class names then broke
+    data, model = names_model
+    for command in (["predict", str(model), str(data), "--label-col", "label"],
+                    ["explain", str(model), str(data), "--method", "fc"]):
+        p = _shell("", *command, PYTHONIOENCODING="ascii")
+        assert p.returncode == 0, p.stderr
+        assert "\\u" in p.stdout
+        said = [line for line in p.stderr.splitlines() if "escaped" in line]
+        assert len(said) == 1 and said[0].startswith("warning: standard output's encoding "
+                                                     "(ascii) ")
+        assert "--out" in said[0] and "PYTHONIOENCODING=utf-8" in said[0]
+    p = _shell("", "predict", str(model), str(data), "--out", str(tmp_path / "p.csv"),
+               PYTHONIOENCODING="ascii")  # the table in a file (UTF-8): nothing to say
+    assert p.returncode == 0 and "warning" not in p.stderr, p.stderr
+    p = _shell("", "predict", str(model), str(data), PYTHONIOENCODING="utf-8")
+    assert p.returncode == 0 and "warning" not in p.stderr and "α-Fe₂O₃" in p.stdout
 
 
 # ------------------------------------------------------------- a full or failing stdout

@@ -321,26 +321,45 @@ class HeldScreen:
     ``predict`` and ``explain`` without ``--out`` release it once a spectrum is computed,
     so that a run whose every spectrum the model's recipe refuses prints its error alone,
     not a header and rows without numbers above it (as with ``--out``, nothing is
-    written). Released, it writes through."""
+    written). Released, it writes through.
+
+    A table whose names stdout's encoding lacks (``PYTHONIOENCODING=ascii``, a legacy
+    locale) is written escaped (:class:`~ramancam.cli._streams.GuardedStream`), as README
+    says of printed text, and said once on stderr: 'α-Fe₂O₃' became '\\u03b1-Fe...' with
+    status 0 and not a word, and a join on the class names broke."""
 
     def __init__(self) -> None:
         self._held: list[str] | None = []
+        self._said = False
 
     def write(self, text: str) -> int:
-        import sys
-
         if self._held is None:
-            return sys.stdout.write(text)
+            return self._through(text)
         self._held.append(text)
         return len(text)
 
     def release(self) -> None:
         """Write the rows held so far, and the rest as they come."""
+        if self._held is not None:
+            self._through("".join(self._held))
+            self._held = None
+
+    def _through(self, text: str) -> int:
         import sys
 
-        if self._held is not None:
-            sys.stdout.write("".join(self._held))
-            self._held = None
+        n = sys.stdout.write(text)
+        if not self._said and getattr(sys.stdout, "escaped", False) is True:
+            import warnings
+
+            from ..errors import RamancamWarning
+
+            self._said = True
+            warnings.warn(RamancamWarning(
+                f"standard output's encoding ({getattr(sys.stdout, 'encoding', None)}) "
+                "lacks characters of the table's names, written escaped (as \\xe9 or "
+                "\\u03b1), which differ from the names in files. Write the table with --out "
+                "FILE (UTF-8), or set PYTHONIOENCODING=utf-8."), stacklevel=2)
+        return n
 
 
 def stale_page(out_dir: Any, name: str, elsewhere: str | None, applies: bool) -> Path | None:

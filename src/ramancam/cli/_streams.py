@@ -73,6 +73,8 @@ class GuardedStream:
         self.lost: str | None = None
         #: Whether the reader of the pipe left (``| head``): lost quietly, status 141.
         self.reader_left = False
+        #: Whether text was written escaped (:func:`_escaped`): the encoding lacks a character.
+        self.escaped = False
 
     def _leave(self, exc: BaseException) -> None:
         """Stop writing here after ``exc``: the descriptor points at ``os.devnull`` (what
@@ -114,6 +116,7 @@ class GuardedStream:
                 try:
                     self._stream.write(piece)
                 except UnicodeEncodeError:  # a class name the stream's encoding lacks
+                    self.escaped = True
                     self._stream.write(_escaped(piece, self._stream))
             except (OSError, ValueError) as exc:  # a full disk, EIO, a stream closed
                 self._leave(exc)
