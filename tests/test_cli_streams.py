@@ -261,6 +261,61 @@ def test_a_table_printed_with_names_escaped_says_so_on_stderr(names_model, tmp_p
     assert p.returncode == 0 and "warning" not in p.stderr and "α-Fe₂O₃" in p.stdout
 
 
+# ------------------------------------------------- path names under a locale that is not UTF-8
+#: 'mödel_α' as Python reads UTF-8 bytes of argv under LC_ALL=C PYTHONUTF8=0 (surrogates)
+BAD = "m\udcc3\udcb6del_\udcce\udcb1"
+
+
+def test_every_model_and_output_path_read_under_a_non_utf8_locale_is_refused_first(
+        peaks_file, model_file, tmp_path, capsys):
+    # only inputs read through the readers (and a Zarr run's paths) were checked: predict
+    # and explain with such a model and a --report failed after the work ("'utf-8' codec
+    # can't encode characters in position 1465-1466: surrogates not allowed"), train ran
+    # its whole cross-validation and then saved no model, info printed the surrogates
+    out = tmp_path / "out"
+    out.mkdir()
+    bad = f"{out}/{BAD}"
+    m, d = str(model_file), str(peaks_file)
+    given = f"{tmp_path}/{BAD}.ramancam"  # the model file that is there: 'mödel_α.ramancam'
+    Path(given).write_bytes(model_file.read_bytes())
+    runs = [["predict", given, d],
+            ["predict", m, d, "--out", f"{bad}.csv"],
+            ["predict", m, d, "--out", f"{out}/p.csv", "--report", f"{bad}.html"],
+            ["explain", given, d, "--method", "fc"],
+            ["explain", m, d, "--method", "fc", "--out", f"{out}/x.csv", "--plot",
+             f"{bad}.png"],
+            ["train", d, "--label-col", "label", *FAST, "--folds", "2", "--no-compare",
+             "--out", f"{bad}.ramancam"],
+            ["train", d, "--label-col", "label", *FAST, "--folds", "2", "--no-compare",
+             "--out", f"{out}/m.ramancam", "--report", f"{bad}.html"],
+            ["info", given], ["info", d, "--plot", f"{bad}.png"],
+            ["baseline", d, "--label-col", "label", "--folds", "2", "--model", "library",
+             "--out", bad],
+            ["convert", d, f"{bad}.csv"], ["simulate", "peaks", "--out", f"{bad}.csv"],
+            ["demo", "--out", bad], ["reproduce", "pharma", "--quick", "--out", bad]]
+    for argv in runs:
+        assert main(argv) == 2, argv
+        o, err = capsys.readouterr()
+        assert o == "" and len(err.splitlines()) == 1, (argv, o, err)
+        assert err.startswith("error: path names must be read as UTF-8; got '"), err
+        assert "/mödel_α" in err and "LC_ALL=C.UTF-8" in err
+    assert list(out.iterdir()) == []
+
+
+@posix_shell
+def test_a_non_ascii_model_path_under_the_c_locale_is_one_line_before_any_work(
+        peaks_file, model_file, tmp_path):
+    model = tmp_path / "mödel_α.ramancam"
+    model.write_bytes(model_file.read_bytes())
+    p = _shell("", "predict", str(model), str(peaks_file), "--out", str(tmp_path / "p.csv"),
+               "--report", str(tmp_path / "p.html"), LC_ALL="C", PYTHONUTF8="0")
+    assert p.returncode == 2 and p.stdout == "", p.stdout
+    assert p.stderr.startswith("error: path names must be read as UTF-8; got '"), p.stderr
+    assert len(p.stderr.splitlines()) == 1  # stderr escapes what ascii lacks: one line
+    assert "/m\\xf6del_\\u03b1.ramancam' read as ascii, because the locale" in p.stderr
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["mödel_α.ramancam"]
+
+
 # ------------------------------------------------------------- a full or failing stdout
 class _Full:
     """A standard stream on a full disk (``> /dev/full``): every write fails."""

@@ -461,6 +461,10 @@ def test_a_utf8_name_read_in_another_locale_blames_the_locale():
         check_utf8_path("d\udcc3\udca5ta.csv")
     with pytest.raises(RamancamError, match=r"got 'd\\xe5ta.csv' \(bytes of another enc"):
         check_utf8_path("d\udce5ta.csv")  # cp1252 bytes on disk: the name is to blame
+    # a name to write: nothing on disk to rename (convmv would find no file)
+    with pytest.raises(RamancamError, match=r"got 'd\\xe5ta.csv' \(bytes of another "
+                                            r"encoding\)\. Name the output in UTF-8\.$"):
+        check_utf8_path("d\udce5ta.csv", output=True)
 
 
 def test_a_stray_file_in_a_folder_names_the_way_out(tmp_path, capsys):

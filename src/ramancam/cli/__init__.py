@@ -186,6 +186,7 @@ def _main(argv: Sequence[str] | None) -> int:
         # ids and class names from user files go into figures as they are: a "$" in
         # "Fe$_2$O$_3$ 5%" is no maths (nor an error in matplotlib's maths parser)
         # the 'wrote' lines come out once the run has ended well, its outputs in place
+        _check_path_names(args)
         with (matplotlib.rc_context({"text.parse_math": False}), _plain_warnings(),
               stdin_input(args), said_once_in_place()):
             rc = int(args._run(args) or 0)
@@ -248,6 +249,22 @@ def _expand_home(args: argparse.Namespace) -> None:
         value = getattr(args, name, None)
         if isinstance(value, str) and value.startswith("~"):
             setattr(args, name, os.path.expanduser(value))
+
+
+def _check_path_names(args: argparse.Namespace) -> None:
+    """Refuse, before any work, a path that is not UTF-8 text as Python read it (a name
+    with 'ö' under ``LC_ALL=C PYTHONUTF8=0``, bytes of another encoding): the names go into
+    the outputs written as UTF-8 (the model's record, reports, figures), and predict and
+    explain with such a model and a --report failed after the work ("'utf-8' codec can't
+    encode characters ...: surrogates not allowed"), train after its whole
+    cross-validation, with no model saved; info printed the escaped bytes. The readers
+    checked only the spectra files they read."""
+    from ..io._text import check_utf8_path
+
+    for name in _PATHS:
+        value = getattr(args, name, None)
+        if isinstance(value, str):
+            check_utf8_path(value, output=name in ("out", "plot", "report"))
 
 
 def _note_interrupts() -> Any:

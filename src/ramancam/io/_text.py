@@ -609,10 +609,12 @@ def check_exists(path: str | os.PathLike[str]) -> Path:
     return p
 
 
-def check_utf8_path(path: str | os.PathLike[str], folder: Path | None = None) -> None:
+def check_utf8_path(path: str | os.PathLike[str], folder: Path | None = None, *,
+                    output: bool = False) -> None:
     """Refuse a path name that is not UTF-8 text (a zip made on Windows): it becomes ids,
     labels and lines of outputs written as UTF-8, which failed after the work. ``folder``:
-    the folder read, when ``path`` is a name in it."""
+    the folder read, when ``path`` is a name in it; ``output``: a name to write (nothing
+    to rename)."""
     try:
         str(path).encode("utf-8")
     except UnicodeEncodeError:
@@ -627,6 +629,10 @@ def check_utf8_path(path: str | os.PathLike[str], folder: Path | None = None) ->
                 f"{sys.getfilesystemencoding()}, because the locale (LANG, LC_ALL) is not a "
                 "UTF-8 one. Run with LC_ALL=C.UTF-8 or PYTHONUTF8=1; the name is fine.") from None
         shown = raw.decode("utf-8", "backslashreplace")
+        if output:
+            raise RamancamError(
+                f"path names must be UTF-8 text; got '{shown}' (bytes of another encoding). "
+                "Name the output in UTF-8.") from None
         what, fix = (("path names", "--notest FILE") if folder is None else
                      (f"file and folder names in {str(folder)!r}",
                       f"-r --notest {str(folder)!r}"))
