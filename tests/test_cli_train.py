@@ -160,6 +160,32 @@ def test_predict_writes_probabilities_and_accuracy(model_file, peaks_file, tmp_p
     assert f"flagged unknown: {n_flag}/12 spectra, all with labels the model does not know" in text
 
 
+def test_a_label_spelt_like_the_flag_word_counts_as_wrong(model_file, peaks_file, tmp_path,
+                                                        capsys):
+    # spectra of no trained class labelled literally 'unknown': the flagged ones matched
+    # the flag word and counted as right ("accuracy: 0.8333 (5/6)") beside the note that
+    # labels not known to the model count as wrong
+    s = read_table(peaks_file, label_col="label")
+    rng = np.random.default_rng(0)
+    novel = tmp_path / "novel.csv"  # noise: no class of the model
+    write_table(Spectra(rng.uniform(0, 1, s.X.shape), s.wavenumbers,
+                        labels=np.full(len(s), "unknown")), novel)
+    out, page = tmp_path / "p.csv", tmp_path / "p.html"
+    assert main(["predict", str(model_file), str(novel), "--label-col", "label",
+                 "--novelty-rate", "0.1", "--out", str(out), "--report", str(page)]) == 0
+    text = capsys.readouterr().out
+    rows = _rows(out)
+    n_flag = sum(r["unknown"] == "true" for r in rows)
+    assert n_flag and {r["true"] for r in rows} == {"unknown"}
+    assert "accuracy: 0.0000 (0/12)" in text
+    assert f"errors: 12 (true -> predicted: unknown -> unknown {n_flag}" in text
+    assert "note: labels not known to the model count as wrong: ['unknown']" in text
+    assert f"flagged unknown: {n_flag}/12 spectra, all with labels the model does not know" \
+        in text
+    # the report's own count of the labelled spectra predicted as labelled
+    assert "0 of 12 labelled spectra predicted as labelled (0.0%)" in page.read_text()
+
+
 def test_predict_names_its_most_frequent_errors(model_file, peaks_file, tmp_path, capsys):
     from collections import Counter
 

@@ -237,7 +237,8 @@ def write_predict_report(path: str | os.PathLike[str], *, info: dict[str, Any],
     if attention.labelled and attention.pairs:
         true_classes = sorted({t for t, _ in attention.pairs})
         cols = [*labels_known, "unknown"]
-        right = sum(n for (t, p), n in attention.pairs.items() if t == p)
+        right = sum(n for (t, p), n in attention.pairs.items()  # 'unknown' is no class
+                    if t == p and t in labels_known)
         n_lab = sum(attention.pairs.values())
         sections.append(Section("Against the labels", [
             f"{right} of {n_lab} labelled spectra predicted as labelled "

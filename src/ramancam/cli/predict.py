@@ -389,8 +389,11 @@ def _run(args: argparse.Namespace) -> int:
                     idx = np.array([classes.index(t) for t in true[labelled]], dtype=np.intp)
                     set_counts[2] += int(sets[labelled][np.arange(idx.size), idx].sum())
                     set_counts[3] += int(idx.size)
-                n_right += int((pred == true).sum())  # "" (unlabelled) never matches
-                wrong = (pred != true) & (true != "")
+                # a label the model does not know is wrong whatever its name: 'unknown'
+                # (spectra of no trained class) is no match for the flag word
+                right = (pred == true) & np.isin(true, classes)
+                n_right += int(right.sum())
+                wrong = ~right & (true != "")
                 errors.update(zip(true[wrong].tolist(), pred[wrong].tolist(), strict=True))
                 if flags is not None:
                     known = np.isin(true, classes) & usable
