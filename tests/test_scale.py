@@ -643,7 +643,7 @@ def test_a_descending_axis_or_a_refused_cube_leaves_no_store(small_map, tmp_path
 def test_agreement_counts_flagged_and_refused_pixels_and_says_how(small_map, tmp_path):
     import zarr
 
-    from ramancam.maps.agreement import agreement, agreement_line
+    from ramancam.maps.agreement import agreement, agreement_details, agreement_line
 
     model, model_path, cube, s = small_map
     run(MapJob("predict", str(model_path), str(cube), str(tmp_path / "h.zarr")))
@@ -651,6 +651,8 @@ def test_agreement_counts_flagged_and_refused_pixels_and_says_how(small_map, tmp
     hit = np.asarray(CLASSES)[proba.argmax(axis=1)] == s.labels
     g = zarr.open_group(str(tmp_path / "h.zarr"), mode="r+")
     assert agreement(tmp_path / "h.zarr", cube) == (int(hit.sum()), 99, 0, 0)
+    # every truth class is the model's: none to name
+    assert agreement_details(tmp_path / "h.zarr", cube) == ((int(hit.sum()), 99, 0, 0), [])
     # two pixels refused (a flat spectrum under a normalising recipe: class -1)
     pred = np.asarray(g["predicted"][...])
     pred.flat[[3, 40]] = -1
@@ -941,6 +943,14 @@ def test_cli_cube_predict_reports_unknown_pixels_and_marks_them_in_the_class_ima
     want = Counter(["unknown" if f else names[p] for p, f in zip(
         r["predicted"].ravel(), flags.ravel(), strict=True)])
     assert predicted_line(want) in text.splitlines()
+    # the truth's class d is none of the model's: its 32 pixels count wrong, and the
+    # agreement line said so no more than "0.6000 (..." (the table path's note)
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("agreement with"))
+    assert lines[at + 1] == "note: labels not known to the model count as wrong: ['d']"
+    assert "agreement with the cube&#x27;s truth" in (tmp_path / "r" / "report.html").read_text()
+    assert "labels not known to the model count as wrong: [&#x27;d&#x27;]" in (
+        tmp_path / "r" / "report.html").read_text()
     np.testing.assert_array_equal(seen[-1], flags)
     r = read_results(tmp_path / "r" / "predictions.zarr")
     agree = int((r["library_match"] == r["predicted"]).sum())

@@ -106,6 +106,12 @@ def missing_label_note(labels: Any) -> str | None:
             "'no label', empty those cells (empty labels are left out).")
 
 
+def unknown_labels_note(names: list[str]) -> str | None:
+    """The note on the labels (a cube's truth classes) that are none of the model's classes,
+    which ``predict``'s accuracy counts wrong, or ``None``."""
+    return f"note: labels not known to the model count as wrong: {names}" if names else None
+
+
 def alike_classes_note(labels: Any) -> str | None:
     """A note for class names that differ only in case or whitespace ('Quartz' and
     'quartz', 'Quartz alpha' and 'Quartz  alpha'): a slip in typing one substance, which

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import scale as tiled
 from ..errors import RamancamError
-from ..maps.agreement import agreement, agreement_line
+from ..maps.agreement import agreement_details, agreement_line
 from ..scale import MapJob, TileError, cached_bundle, run, write_images
 
 
@@ -392,11 +392,16 @@ def _finish(args: argparse.Namespace, job: MapJob, summary: Any) -> int:
     if job.kind == "predict":  # as predict on the map read into memory notes them
         for note in _map_notes(job, str(args.data), summary):
             print(note)
-    agree = agreement(summary.out, job.cube)
+    agree = agreement_details(summary.out, job.cube)
     said = []  # for the page, as the map in memory's has predict's lines
-    if agree is not None and agree[1]:
-        said.append(agreement_line(agree))
-        print(said[-1])
+    if agree is not None and agree[0][1]:
+        from ._notes import unknown_labels_note
+
+        said.append(agreement_line(agree[0]))
+        if (note := unknown_labels_note(agree[1])) is not None:
+            said.append(note)
+        for line in said:
+            print(line)
     page = getattr(args, "report", None)
     to_dir = Path(args.out).suffix.lower() != ".zarr"  # --out DIR: the images beside the store
     if not (to_dir or page):

@@ -232,7 +232,7 @@ def _run(args: argparse.Namespace) -> int:
         refused_line,
         stop_if_all_refused,
     )
-    from ._notes import intensity_notes
+    from ._notes import intensity_notes, unknown_labels_note
     from ._outputs import (
         HeldScreen,
         check_not_inputs,
@@ -510,8 +510,8 @@ def _run(args: argparse.Namespace) -> int:
                 + ", ".join(f"{one_line(t)} -> {one_line(p_)} {n}" for (t, p_), n in top)
                 + (f"; {rest} more pair{'' if rest == 1 else 's'}" if rest > 0 else "")
                 + ")")
-        if unknown:
-            say(f"note: labels not known to the model count as wrong: {unknown}")
+        if (note := unknown_labels_note(unknown)) is not None:
+            say(note)
         if bundle.novelty is not None and np.isfinite(bundle.threshold):  # (none: said)
             (k_all, k_flag), (u_all, u_flag) = seen[True], seen[False]
             if u_all and k_all:
