@@ -132,6 +132,34 @@ def test_old_binary_xls_workbooks(tmp_path):
         read(f"{p}:NIR")
 
 
+def test_whole_numbers_of_an_xls_read_as_those_of_an_xlsx_and_a_csv(tmp_path):
+    # xlrd gives every number as a float: labels 1, 2 read '1.0', '2.0' from an .xls and
+    # '1', '2' from the same sheet saved as .xlsx or CSV, so a model trained on the CSV
+    # scored 0 on the .xls; a group or split column alike
+    import xlwt
+
+    rows = [["label", "batch", "note", 400, 401.5, 403],
+            [1, 10, 2.5, 1, 2, 3],
+            [2, 20, -3, 4, 5.5, 6]]
+    wb = xlwt.Workbook()
+    ws = wb.add_sheet("Raman")
+    for i, row in enumerate(rows):
+        for j, v in enumerate(row):
+            ws.write(i, j, v)
+    old = tmp_path / "old.xls"
+    wb.save(str(old))
+    new = _book(tmp_path / "new.xlsx", rows)
+    csv = tmp_path / "same.csv"
+    csv.write_text("\n".join(",".join(str(v) for v in r) for r in rows) + "\n")
+    got = [read(p, label_col="label") for p in (old, new, csv)]
+    for s in got:
+        assert s.labels.tolist() == ["1", "2"]
+        assert [str(v) for v in s.meta["batch"].tolist()] == ["10", "20"]
+        assert [str(v) for v in s.meta["note"].tolist()] == ["2.5", "-3"]
+        np.testing.assert_array_equal(s.X, [[1, 2, 3], [4, 5.5, 6]])
+        np.testing.assert_array_equal(s.wavenumbers, [400, 401.5, 403])
+
+
 def test_numbers_typed_as_text_with_decimal_commas_are_read(tmp_path):
     # a German sheet whose cells are text ('400,5'): "the header must name Raman shifts"
     p = _book(tmp_path / "de.xlsx", [

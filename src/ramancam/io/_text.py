@@ -455,6 +455,14 @@ def check_point_rows_thousands(rows: Iterable[tuple[int, Sequence[str]]],
         raise RamancamError(where(source or None, at) + ThousandsPoints.problem(cell, what))
 
 
+def number_text(value: float) -> str:
+    """A number cell's text as a CSV file or an ``.xlsx`` workbook gives it: a whole number
+    without a decimal point (``1``, not ``1.0``: readers that return every number as a float,
+    xlrd and loadmat, made labels and groups ``'1.0'`` that matched no ``'1'``), else the
+    shortest text that reads back the same float."""
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
 def is_number(token: str) -> bool:
     """True when ``float`` reads ``token`` (``nan`` and ``inf`` included)."""
     try:

@@ -22,7 +22,7 @@ from pathlib import Path
 from .._csvout import csv_writer
 from ..errors import RamancamError
 from ..spectra import Spectra
-from ._text import DECIMAL_COMMA, THOUSANDS_OR_COMMA, check_exists
+from ._text import DECIMAL_COMMA, THOUSANDS_OR_COMMA, check_exists, number_text
 from ._vendor import library_boundary
 from .table import parse_table
 
@@ -157,6 +157,8 @@ def _xls_rows(p: Path, sheet: str | None) -> tuple[str, list[str], list[list[str
                 elif c.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK,
                                  xlrd.XL_CELL_ERROR):
                     row.append("")
+                elif c.ctype == xlrd.XL_CELL_NUMBER:  # a float, whole numbers too
+                    row.append(number_text(float(c.value)))
                 else:
                     row.append(_cell_text(c.value))
             while row and not row[-1]:

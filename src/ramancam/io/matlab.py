@@ -48,7 +48,7 @@ import numpy as np
 from ..errors import RamancamError
 from ..spectra import Spectra
 from ._mat5check import check_mat5, largest_declared
-from ._text import check_exists
+from ._text import check_exists, number_text
 from ._vendor import library_boundary, no_memory
 from .table import _edge_gaps, _fill, _positions, spectra_kept
 
@@ -400,7 +400,7 @@ def _text(e: Any) -> str:
         f = float(e)
         if not np.isfinite(f):
             return ""
-        return str(int(f)) if f.is_integer() else repr(f)
+        return number_text(f)
     if isinstance(e, np.ndarray):  # a text cell that loadmat left as an array
         return "".join(str(c) for c in e.ravel()).strip() if e.dtype.kind == "U" else ""
     return str(e).strip()
