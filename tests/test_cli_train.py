@@ -2248,6 +2248,24 @@ def test_classes_that_differ_only_in_case_or_whitespace_are_named(peaks_file, tm
         "are one substance, fix the labels.")
 
 
+def test_classes_that_are_one_number_written_differently_are_named():
+    # '1', '1.0' and '01' (labels from a CSV, an older .xls, a zero-padded sheet) trained
+    # as three classes without a word, where 'Quartz' and 'quartz' got a note
+    from ramancam.cli._notes import alike_classes_note
+
+    assert alike_classes_note(np.array(["1", "1.0", "01", "2", " 2", "2.5", "1e1", "10",
+                                        "x"])) == (
+        "note: classes ' 2' and '2' differ only in whitespace; '01', '1' and '1.0' differ "
+        "only in how the number is written; '10' and '1e1' differ only in how the number is "
+        "written: they train as separate classes; if they are one substance, fix the "
+        "labels.")
+    # numbers that differ, and words that read as numbers to float() only, are no group
+    assert alike_classes_note(np.array(["1", "1.5", "2", "nan", "NaN", "inf"])) == (
+        "note: classes 'NaN' and 'nan' differ only in case: they train as separate classes; "
+        "if they are one substance, fix the labels.")
+    assert alike_classes_note(np.array(["1_000", "1000", "0x10", "16"])) is None
+
+
 def test_group_report_names_its_held_out_novelty_scores(peaks_file, tmp_path):
     # with --group-col the threshold comes from leave-one-group-out scores; the report said
     # "Leave-one-out ... each against all the others"

@@ -4,6 +4,7 @@ what the data and the folds mean for the accuracy, said before any training."""
 from __future__ import annotations
 
 import argparse
+import re
 from typing import Any
 
 from ..errors import first_of, spectra_count
@@ -112,17 +113,26 @@ def unknown_labels_note(names: list[str]) -> str | None:
     return f"note: labels not known to the model count as wrong: {names}" if names else None
 
 
+#: A label that is a number as a table writes one ('1', '1.0', '01', '-2.5e3'); not what
+#: float() also reads ('nan', 'inf', '1_000').
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
 def alike_classes_note(labels: Any) -> str | None:
     """A note for class names that differ only in case or whitespace ('Quartz' and
-    'quartz', 'Quartz alpha' and 'Quartz  alpha'): a slip in typing one substance, which
-    trains as classes of its own (and reads alike in a report)."""
+    'quartz', 'Quartz alpha' and 'Quartz  alpha'), or are one number written differently
+    ('1', '1.0' and '01': one sheet's labels from a CSV, an old .xls and a zero-padded
+    column): a slip in typing one substance, which trains as classes of its own (and reads
+    alike in a report)."""
     import numpy as np
 
     if labels is None:
         return None
-    groups: dict[str, list[str]] = {}
+    groups: dict[object, list[str]] = {}
     for name in sorted(set(np.asarray(labels).astype(str).tolist())):
-        groups.setdefault(" ".join(name.split()).casefold(), []).append(name)
+        number = _NUMBER.fullmatch(name.strip())
+        groups.setdefault(float(name) if number else " ".join(name.split()).casefold(),
+                          []).append(name)
     alike = [g for g in groups.values() if len(g) > 1]
     if not alike:
         return None
@@ -130,7 +140,9 @@ def alike_classes_note(labels: Any) -> str | None:
     def how(group: list[str]) -> str:
         if len({n.casefold() for n in group}) == 1:
             return "case"
-        return ("whitespace" if len({" ".join(n.split()) for n in group}) == 1
+        if len({" ".join(n.split()) for n in group}) == 1:
+            return "whitespace"
+        return ("how the number is written" if _NUMBER.fullmatch(group[0].strip())
                 else "case and whitespace")
 
     def names(group: list[str]) -> str:
