@@ -147,6 +147,49 @@ def test_explain_ig_bands_uses_a_20_cm1_band_window(setup, tmp_path):
                            atol=1e-7)
 
 
+def test_a_class_named_like_a_target_keyword_is_asked_for_as_class_name(tmp_path, rng,
+                                                                        capsys):
+    # classes 'true' and 'all' (true/false labels are common; train takes them): --target
+    # true and --target all took the keyword, and no spelling picked the class
+    from ramancam.explain import explain
+
+    model, grid = tiny_network(N_POINTS)
+    X = rng.random((4, N_POINTS))
+    names = ["true", "all", "false"]
+    model_path, data_path = saved_with_data(tmp_path, model, names, Spectra(
+        X, grid, labels=["false", "true", "all", "false"],
+        meta={"id": [f"s{i}" for i in range(4)]}))
+    for word, meaning in (("true", "each spectrum's labelled class"),
+                          ("all", "every class")):
+        assert main(["explain", str(model_path), str(data_path), "--label-col", "label",
+                     "--target", word]) == 2
+        assert capsys.readouterr().err == (
+            f"error: --target must name one thing; got {word}, both the keyword ({meaning}) "
+            f"and one of the model's classes. Give --target class:{word} for the class.\n")
+    # class:NAME names the class, keyword or not; the maps are the class's
+    out = tmp_path / "maps.csv"
+    for target, index in (("class:true", 0), ("class:all", 1), ("class:false", 2)):
+        assert main(["explain", str(model_path), str(data_path), "--method", "fc",
+                     "--target", target, "--out", str(out)]) == 0
+        assert f"wrote 4 fc maps ({target}) to {out}" in capsys.readouterr().out
+        maps = _read(out)
+        assert maps.meta["target"].tolist() == [names[index]] * 4
+        np.testing.assert_allclose(maps.X, fc_importance(model, X, np.full(4, index),
+                                                         form="contribution"), rtol=1e-6)
+    # a keyword no class is named after is still the keyword
+    assert main(["explain", str(model_path), str(data_path), "--method", "fc",
+                 "--target", "predicted", "--out", str(out)]) == 0
+    assert main(["explain", str(model_path), str(data_path), "--target", "class:nope"]) == 2
+    assert ("--target must be predicted, true, all or one of the model's classes (true, all, "
+            "false); got 'class:nope'") in capsys.readouterr().err
+    # in Python: the keyword first (as documented), class:NAME for the class
+    Xf = X.astype(np.float32)
+    _, t = explain(model, Xf, target="class:all", class_names=names)
+    assert t.tolist() == [1] * 4
+    _, t = explain(model, Xf, target="all", class_names=names)
+    assert t.tolist() == [0, 1, 2] * 4
+
+
 @pytest.mark.parametrize(("extra", "match"), [
     (["--target", "true"], "--target true needs labels"),
     (["--target", "delta"], "--target must be predicted, true, all or one of the model's "

@@ -781,6 +781,37 @@ def test_cli_predict_and_explain_on_a_cube(small_map, tmp_path, capsys):
     assert not (tmp_path / "b").exists() and not (tmp_path / "b.zarr").exists()
 
 
+def test_a_cube_explains_a_class_named_like_a_target_keyword(small_map, tmp_path, capsys):
+    # a model with classes 'all' and 'true': --target all mapped every class, --target true
+    # was refused for cubes, and no spelling picked either class
+    from ramancam.bundle import save, training_summary
+
+    model, _, cube_path, s = small_map
+    names = ["all", "true", "c"]
+    model_path = tmp_path / "words.ramancam"
+    save(model_path, estimator=model, recipe=None, grid=s.wavenumbers, classes=names,
+         training_summary=training_summary(s))
+    for word in ("all", "true"):
+        assert main(["explain", str(model_path), str(cube_path), "--target", word,
+                     "--out", str(tmp_path / f"{word}.zarr")]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: --target must name one thing; got {word}, both the "
+                              "keyword (") and err.endswith(
+            f"and one of the model's classes. Give --target class:{word} for the class.\n")
+        assert not (tmp_path / f"{word}.zarr").exists()
+    assert main(["explain", str(model_path), str(cube_path), "--target", "class:true",
+                 "--out", str(tmp_path / "t.zarr")]) == 0
+    assert "fc maps (class:true)" in capsys.readouterr().out
+    _, maps = _reference(model, s)  # every class's fc map of every pixel
+    np.testing.assert_allclose(read_results(tmp_path / "t.zarr")["maps"].reshape(99, N_CH),
+                               maps[:, 1], rtol=1e-4, atol=1e-6)
+    # in Python the job's target is checked alike
+    with pytest.raises(RamancamError, match=r"target must name one thing; got all, both the "
+                                            r"keyword \(every class\)"):
+        run(MapJob("explain", str(model_path), str(cube_path), str(tmp_path / "p.zarr"),
+                   target="all"))
+
+
 # --------------------------------------------------------------------------- unknown pixels
 
 #: Band positions (channels) of four substances; the model is trained on the first three.

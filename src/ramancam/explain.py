@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._pooled import pooled_centres, to_input_grid
-from .errors import RamancamError
+from .errors import RamancamError, named_error
 
 if TYPE_CHECKING:
     import torch
@@ -67,6 +67,11 @@ CAPTUM_METHODS = ("ig", "ig-bands", "saliency", "occlusion", "layergradcam")
 BAND_HALF_WINDOW_CM = 20.0
 METHODS = ("fc", "gradcam", *CAPTUM_METHODS)
 DEFAULT_BATCH = 256
+#: The target words of :func:`explain` and what each maps; a class named like one of them
+#: is the target ``CLASS_PREFIX + name`` (``"class:true"``).
+TARGET_WORDS = {"predicted": "each spectrum's predicted class",
+                "true": "each spectrum's labelled class", "all": "every class"}
+CLASS_PREFIX = "class:"
 
 
 # --------------------------------------------------------------------------- validation
@@ -707,6 +712,26 @@ def _class_index(name: Any, class_names: Sequence[str] | None, n_classes: int,
         f"Check the spelling, or give the class's index (0..{n_classes - 1}).")
 
 
+def target_class(target: str, class_names: Sequence[str]) -> str | None:
+    """The class of ``class_names`` that ``target`` names: ``NAME`` for ``"class:NAME"``,
+    ``target`` for a class name that is not one of the words (:data:`TARGET_WORDS`); else
+    ``None`` (a word, or no class)."""
+    names = [str(c) for c in class_names]
+    if target.startswith(CLASS_PREFIX) and target[len(CLASS_PREFIX):] in names:
+        return target[len(CLASS_PREFIX):]
+    return target if target in names and target not in TARGET_WORDS else None
+
+
+def check_target(target: str, class_names: Sequence[str]) -> None:
+    """Refuse a target that is both one of the words and a class name: :func:`explain`
+    takes the word, which the user of a model with a class 'true' may not mean."""
+    if target in TARGET_WORDS and target in [str(c) for c in class_names]:
+        raise named_error(lambda n: (
+            f"{n('target')} must name one thing; got {target}, both the keyword "
+            f"({TARGET_WORDS[target]}) and one of the model's classes. Give "
+            f"{n('target', CLASS_PREFIX + target)} for the class."))
+
+
 def explain(model: RamanCNN, X: ArrayLike, *, method: str = "fc", target: Any = "predicted",
             score: str = "logit", y: ArrayLike | None = None,
             class_names: Sequence[str] | None = None, normalize: str = "none",
@@ -723,10 +748,11 @@ def explain(model: RamanCNN, X: ArrayLike, *, method: str = "fc", target: Any = 
         ``"fc"`` :func:`fc_importance` (default), ``"gradcam"`` :func:`grad_cam`, the others
         :func:`captum_map` (``"ig-bands"``: the input-resolution map that passes the deletion
         test, docs/realdata.md).
-    target : "predicted", "true", "all", a class name or a class index
+    target : "predicted", "true", "all", a class name, "class:NAME" or a class index
         Which class each map explains: the predicted class (default), the true class
         (needs ``y``), every class, or one fixed class. The words "predicted", "true" and
-        "all" take precedence over class names.
+        "all" take precedence over class names; "class:NAME" names the class NAME, also
+        one named like a word (with ``class_names``).
     score : {"logit", "prob"}
     y : array-like of shape (n_spectra,), optional
         True labels for ``target="true"``: class names (with ``class_names``) or indices.
@@ -783,8 +809,10 @@ def explain(model: RamanCNN, X: ArrayLike, *, method: str = "fc", target: Any = 
                                       class_names, n_classes, "y")
                          for v in yy], dtype=np.int64)
     else:
-        tsel = np.full(n, _class_index(target, class_names, n_classes, "target"),
-                       dtype=np.int64)
+        named = (target_class(target, class_names) if isinstance(target, str)
+                 and class_names is not None else None)
+        tsel = np.full(n, _class_index(target if named is None else named, class_names,
+                                       n_classes, "target"), dtype=np.int64)
     fn: Callable[..., Any] = (fc_importance if method == "fc" else
                               grad_cam if method == "gradcam" else captum_map)
     takes = set(inspect.signature(fn).parameters) - {"model", "X", "target", "score",

@@ -151,7 +151,8 @@ def map_class_of(target: str | None) -> str | None:
     "all")."""
     if target in (None, "predicted", "all"):
         return None
-    return "its labelled class" if target == "true" else target
+    # 'class:NAME': a class named like a word
+    return "its labelled class" if target == "true" else target.removeprefix("class:")
 
 
 def attention_section(attention: Attention, total: int, grid: NDArray[np.float64] | None,

@@ -109,7 +109,7 @@ class MapJob:
         Path of the output Zarr store.
     method, target, score, normalize, fc_form
         ``explain`` only: as in :func:`ramancam.explain.explain`; ``target`` is
-        ``"predicted"``, ``"all"`` or a class name.
+        ``"predicted"``, ``"all"``, a class name or ``"class:NAME"`` (one named like a word).
     bf16 : bool
         ``predict`` only: bfloat16 convolutions.
     threads : int
@@ -306,7 +306,7 @@ def _check_same_inputs(job: MapJob, out: Any, cube: Any) -> None:
 
 
 def _check_job(job: MapJob, classes: list[str]) -> None:
-    from .explain import FC_FORMS, METHODS, NORMALIZE, SCORES
+    from .explain import FC_FORMS, METHODS, NORMALIZE, SCORES, check_target, target_class
 
     if job.kind not in KINDS:
         raise RamancamError(f"kind must be predict or explain; got {job.kind!r}.")
@@ -318,7 +318,8 @@ def _check_job(job: MapJob, classes: list[str]) -> None:
             if value not in allowed:  # (in the option's name on the command line)
                 raise named_error(lambda n, name=name, value=value, allowed=allowed: (
                     f"{n(name)} must be one of {', '.join(allowed)}; got {value!r}."))
-        if job.target not in ("predicted", "all") and job.target not in classes:
+        check_target(job.target, classes)  # 'all': every class, or the class 'all'?
+        if job.target not in ("predicted", "all") and target_class(job.target, classes) is None:
             raise named_error(lambda n: (
                 f"{n('target')} must be predicted, all or one of the model's classes "
                 f"({', '.join(classes)}) for a map; got {job.target!r}."))

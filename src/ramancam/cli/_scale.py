@@ -476,6 +476,9 @@ def cli_explain(args: argparse.Namespace) -> int:
             f"--plot must not be given for a Zarr cube; got {args.plot!r}. Drop --plot (the "
             "maps are in the output store; --report FILE.html draws the map's page).")
     if args.target == "true":
+        from ..explain import check_target
+
+        check_target(args.target, cached_bundle(args.model).classes)  # the class 'true'?
         raise RamancamError("--target must be predicted, all or a class name for a Zarr cube; "
                             "got 'true'.")
     if getattr(args, "bands", None):  # checked before any work, drawn from the store

@@ -80,7 +80,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "gradcam, ig, saliency or occlusion")
     g.add_argument("--target", default="predicted", metavar="predicted|true|all|CLASS",
                    help="class each map explains: the predicted class (default), the true "
-                        "class (needs labels), every class, or one named class")
+                        "class (needs labels), every class, or one named class (class:NAME "
+                        "for a class named predicted, true or all)")
     g.add_argument("--score", choices=("logit", "prob"), default="logit",
                    help="class score differentiated: logit (default) or softmax probability")
     g.add_argument("--normalize", choices=("none", "maxabs"), default="none",
@@ -376,7 +377,14 @@ def _run(args: argparse.Namespace) -> int:
     from ..checks import shift_note
     from ..conformal import set_members
     from ..errors import RamancamError
-    from ..explain import explain, method_options, predict_proba
+    from ..explain import (
+        TARGET_WORDS,
+        check_target,
+        explain,
+        method_options,
+        predict_proba,
+        target_class,
+    )
     from ..io import atomic_write, gz_name
     from ..maps.grid import grid_of, has_positions
     from ..maps.outputs import (
@@ -427,6 +435,7 @@ def _run(args: argparse.Namespace) -> int:
                if not xy else "no --out. Give --out DIR (a folder)." if args.out is None
                else f"--out {args.out!r}, a file. Give a folder."))
     classes = [str(c) for c in bundle.classes]
+    check_target(args.target, classes)  # 'true', 'all': the word or the class of that name?
     if args.target == "true" and data.labels is None:
         raise RamancamError(
             "--target true needs labels; got DATA without labels. Give --label-col or "
@@ -441,7 +450,7 @@ def _run(args: argparse.Namespace) -> int:
             raise RamancamError(
                 f"labels must be classes of the model ({', '.join(classes)}) for "
                 f"--target true; got {unknown[0]!r}. Use --target predicted.")
-    if args.target not in ("predicted", "true", "all") and args.target not in classes:
+    if args.target not in TARGET_WORDS and target_class(args.target, classes) is None:
         raise RamancamError(
             f"--target must be predicted, true, all or one of the model's classes "
             f"({', '.join(classes)}); got {args.target!r}.")
