@@ -989,8 +989,9 @@ def test_labels_and_groups_from_the_spectra_ids(tmp_path, capsys):
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "run1.csv").write_text("shift,PS_1,PS_2\n400,1,2\n401,3,4\n")
     assert read_folder(tmp_path / "d", labels_from=r"id:(\w+)_").labels.tolist() == ["PS"] * 2
-    with pytest.raises(RamancamError, match=r"spectrum ids must match labels_from regex "
-                                            r"'\^PE' with a non-empty group; got 'PP_1'"):
+    with pytest.raises(RamancamError, match=r"spectrum ids must match the regex of "
+                                            r"labels_from='id:\^PE' with a non-empty group; "
+                                            r"got 'PP_1'"):
         read(p, labels_from="id:^PE")
     xy = tmp_path / "one.txt"
     xy.write_text("400 1\n401 2\n402 3\n")

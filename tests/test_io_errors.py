@@ -299,7 +299,8 @@ def _tiny_folder(root: Path) -> None:
 @pytest.mark.parametrize(("labels_from", "match"), [
     ("folder", r"top\.txt must sit in a sub-folder named after its class"),
     ("header:RRUFFID", r"must have a ##RRUFFID= header line .*got headers 'NAMES'"),
-    ("regex:^s", r"must match labels_from regex '\^s' with a non-empty group; got 'top\.txt'"),
+    ("regex:^s", r"must match the regex of labels_from='regex:\^s' with a non-empty group; "
+                 r"got 'top\.txt' \(1 of 2 files\)"),
     ("regex:(", r"labels_from regex must be a valid regular expression; got '\('"),
     ("guess", r"labels_from must be one of folder, header:KEY, regex:R, id:R, manifest:F; "
               r"got 'guess'"),

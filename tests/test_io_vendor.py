@@ -480,7 +480,7 @@ def test_groups_from_manifest_and_errors(tmp_path, rng):
         read(tmp_path, groups_from="manifest:g.csv")
     with pytest.raises(RamancamError, match=r"groups_from must be one of folder, header:KEY"):
         read(tmp_path, groups_from="guess")
-    with pytest.raises(RamancamError, match=r"file names must match groups_from regex"):
+    with pytest.raises(RamancamError, match=r"file names must match the regex of groups_from="):
         read(tmp_path, groups_from=r"regex:rep(\d)")
 
 

@@ -33,7 +33,7 @@ import io
 import os
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -599,6 +599,22 @@ def _first_group(rx: re.Pattern[str], text: str) -> str | None:
     return None if m is None else (m.group(1) if rx.groups else m.group(0))
 
 
+def _check_names(rx: re.Pattern[str], arg: str, files: Sequence[Path],
+                what: str = "labels_from") -> None:
+    """Refuse ``files`` whose names ``rx`` (``regex:ARG`` of ``what``) finds no label in,
+    all of them counted and the first few named, before any is read."""
+    bad = [f.name for f in files if not _first_group(rx, f.name)]
+    if not bad:
+        return
+    shown = ", ".join(repr(b) for b in bad[:3]) + (f" and {len(bad) - 3} more"
+                                                   if len(bad) > 3 else "")
+    got = (shown + (f" ({len(bad)} of {len(files)} files)" if len(files) > 1 else "")
+           if len(bad) == 1 else f"{len(bad)} of {len(files)} files that do not: {shown}")
+    raise named_error(lambda n: (
+        f"file names must match the regex of {n(what, 'regex:' + arg)} with a non-empty "
+        f"group; got {got}. Adjust the regex or the file pattern."))
+
+
 def labeller(kind: str, arg: str, root: Path, what: str = "labels_from"
              ) -> Callable[[Path, Spectra], list[str]]:
     """A function giving the labels (or groups: ``what="groups_from"``) of the spectra read
@@ -651,8 +667,9 @@ def labeller(kind: str, arg: str, root: Path, what: str = "labels_from"
                 label = _first_group(rx, str(v))
                 if not label:
                     raise named_error(lambda n, v: (
-                        f"file {f}: spectrum ids must match {n(what)} regex {arg!r} with a "
-                        f"non-empty group; got {str(v)!r}. Adjust the regex."), v)
+                        f"file {f}: spectrum ids must match the regex of "
+                        f"{n(what, 'id:' + arg)} with a non-empty group; got {str(v)!r}. "
+                        "Adjust the regex."), v)
                 out.append(label)
             return out
 
@@ -660,12 +677,8 @@ def labeller(kind: str, arg: str, root: Path, what: str = "labels_from"
             return by_id
 
         def by_regex(f: Path, s: Spectra) -> list[str]:
-            label = _first_group(rx, f.name)
-            if not label:
-                raise named_error(lambda n: (
-                    f"file names must match {n(what)} regex {arg!r} with a non-empty group; "
-                    f"got {f.name!r}. Adjust the regex or the file pattern."))
-            return [label] * len(s)
+            _check_names(rx, arg, [f], what)
+            return [_first_group(rx, f.name) or ""] * len(s)
         return by_regex
     raise named_error(lambda n: (
         f"{n(what)} kind must be folder, header, regex or id here; got {kind!r}."))
@@ -824,6 +837,9 @@ def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
                "spectra to .txt."))
     label_of = labeller(kind, arg, root) if kind and kind != "manifest" else None
     group_of = _file_groups(gkind, garg, root, str(groups_from)) if gkind else None
+    for k, a, w in ((kind, arg, "labels_from"), (gkind, garg, "groups_from")):
+        if k == "regex":  # every file name, before any file is read (compiled above)
+            _check_names(re.compile(a), a, files, w)
     parts: list[Spectra] = []
     for i, f in enumerate(files):
         try:
