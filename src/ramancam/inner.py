@@ -180,14 +180,18 @@ def group_kfold(labels: NDArray[Any], groups: NDArray[Any], k: int, seed: Any,
     """
     from sklearn.model_selection import StratifiedGroupKFold
 
-    n_g = np.unique(groups).size
+    values = np.unique(groups)
+    n_g = values.size
+    if n_g < 2:  # no number of folds helps: one statement of both least numbers
+        raise RamancamError(
+            f"group column {column!r} must have at least 2 distinct values for group folds"
+            + (f" (and at least {k} for {k} folds)" if k > 2 else "") + f"; got {n_g}"
+            + (f" ({str(values[0])!r})" if n_g else "")
+            + ". Check the column (or the --groups-from pattern).")
     if n_g < k:
         raise RamancamError(
             f"group column {column!r} must have at least {k} distinct values for {k} folds; "
-            f"got {n_g}. "
-            + ("Use fewer --folds." if n_g >= 2 else
-               "Check the column (or the --groups-from pattern): group folds need 2 groups "
-               "or more."))
+            f"got {n_g}. Use fewer --folds.")
     largest = int(np.unique(labels, return_counts=True)[1].max(initial=0))
     _check_largest(largest, k)
     with warnings.catch_warnings():  # "the least populated class has only N members"
