@@ -8,6 +8,7 @@ WiRE or OPUS file, which are always read in Raman shift).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from numpy.typing import NDArray
 from ..spectra import Spectra
 from ._text import vendor_format
 
-__all__ = ["stated_shift"]
+__all__ = ["stated_shift", "wavelength_title"]
 
 #: Formats whose spectra are always read in Raman shift (cm-1).
 _ALWAYS_SHIFT = {"wdf": "a WiRE file, in Raman shift", "opus": "an OPUS file, in Raman shift"}
@@ -35,6 +36,27 @@ def says_shift(unit: str) -> bool:
     return (u.startswith(("/cm", "xramans", "xwaven", "ramanshift", "wavenumber", "inversecm",
                           "reciprocalcm"))
             or any(t in u for t in ("cm-1", "cm^-1", "1/cm")))
+
+
+#: Words of an x column's title that say wavelengths, and what they say: nm (1) or
+#: micrometres (1000 nm each).
+_WAVELENGTH_WORDS = {"nm": 1.0, "nanometer": 1.0, "nanometers": 1.0, "nanometre": 1.0,
+                     "nanometres": 1.0, "wavelength": 1.0, "wavelengths": 1.0,
+                     "lambda": 1.0, "λ": 1.0, "um": 1000.0, "µm": 1000.0, "μm": 1000.0,
+                     "micron": 1000.0, "microns": 1000.0, "micrometer": 1000.0,
+                     "micrometers": 1000.0, "micrometre": 1000.0, "micrometres": 1000.0}
+
+
+def wavelength_title(title: str) -> float | None:
+    """The nm per unit of an x column whose title states wavelengths (``Wavelength (nm)``,
+    ``nm``, ``Lambda [nanometers]``: 1; ``Wavelength (µm)``: 1000), ``None`` for any other
+    title (``Raman Shift (cm-1)``, ``x``). A micrometre unit beside the word wavelength
+    wins; a Raman-shift unit anywhere in the title says it is no wavelength."""
+    words = re.findall(r"[^\W\d_]+", title.lower())
+    if says_shift(title) or "cm" in words:
+        return None
+    said = [_WAVELENGTH_WORDS[w] for w in words if w in _WAVELENGTH_WORDS]
+    return max(said) if said else None
 
 
 def stated_shift(spectra: Spectra) -> tuple[NDArray[np.bool_], list[str]]:

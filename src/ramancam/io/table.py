@@ -71,6 +71,7 @@ from ._text import (
     short,
     thousands_or_comma,
 )
+from ._units import wavelength_title
 
 __all__ = ["parse_table", "read_table", "same_axis_runs", "sniff_delimiter", "write_table"]
 
@@ -669,6 +670,9 @@ def _columns_spectra(V: np.ndarray, names: list[str], lines: list[int], source: 
         X, axis, lines = np.ascontiguousarray(X[:, fill]), axis[fill], lines[fill]
     kept = _edge_gaps(X, lambda i, j: (where(src, lines[j]), names[i + 1]))
     meta = {"id": np.array(names[1:], dtype=str)}
+    if (nm_per_unit := wavelength_title(names[0])) is not None:  # "Wavelength (nm)"
+        axis = axis * nm_per_unit  # in nm: converted with --laser-nm, else refused
+        meta["x_units"] = np.full(X.shape[0], "nm")
     return spectra_kept(X, axis, kept, meta=meta, sources=[source] * X.shape[0])
 
 

@@ -10,7 +10,10 @@ Decimal commas (``450,5;0,0029`` or ``450,5<TAB>0,0029``, as European locales wr
 read as points when the first data line has a semicolon, tab or spaces between two such
 numbers. A separator after the last field (``450,0.0029,``) is ignored.
 
-One line of column titles (no number on it) may precede the data. RRUFF text adds
+One line of column titles (no number on it) may precede the data; an x column titled in
+wavelengths (``Wavelength (nm)``, ``nm``, ``Wavelength (µm)``, read in nm) gives the metadata
+column ``x_units`` = ``"nm"``, which the command line converts with ``--laser-nm`` (and
+refuses without it). RRUFF text adds
 ``##KEY=value`` header lines (``##NAMES=Barysilite``, ``##RRUFFID=R050002``, ...) whose values
 become metadata; ``##END=`` ends the data. Axes are kept as given (descending and unevenly
 spaced axes included) but must be strictly monotonic.
@@ -41,6 +44,7 @@ from ._text import (
     read_text,
     short,
 )
+from ._units import wavelength_title
 
 __all__ = ["LABSPEC_MIN_SETTINGS", "is_labspec_setting", "parse_xy", "read_rruff",
            "read_two_column", "two_numbers"]
@@ -123,6 +127,7 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
     meta: dict[str, str] = {}
     labspec: dict[str, str] = {}  # "#Key=<TAB>value" lines before the data (Horiba LabSpec)
     titles_seen = False
+    nm_per_unit: float | None = None  # the title says the x axis is in nm (or um)
     ended = False  # a ##END= line was met
     comma = DecimalCommas(text) if _decimal_commas(text) else None
     # without decimal commas, counts may be grouped with thousands points ('1.251')
@@ -174,6 +179,8 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
         numeric = [is_number(p) for p in parts]
         if not xs and not titles_seen and not any(numeric):
             titles_seen = True  # one line of column titles before the data
+            x_title = re.split(r"[\t,;]", line)[0]  # the x column's title
+            nm_per_unit = wavelength_title(x_title)
             continue
         if xs and not any(numeric):  # text after the data: a footer, an [Info] block
             raise RamancamError(
@@ -220,6 +227,9 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
     axis = check_axis(x_arr, source=src)
     if len(labspec) >= LABSPEC_MIN_SETTINGS:
         meta = {**meta, **_labspec_meta(labspec)}
+    if nm_per_unit is not None:  # said in nm: converted with --laser-nm, else refused
+        axis = axis * nm_per_unit
+        meta = {**meta, "x_units": "nm"}
     return Spectra(y_arr[None, :], axis, meta={k: np.array([v]) for k, v in meta.items()},
                    sources=[source])
 

@@ -1,0 +1,78 @@
+"""Axis units the files state: wavelength columns, laser keys, absolute wavenumbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ramancam.cli import main
+from ramancam.io import read
+
+LASER = 785.0
+NM = np.linspace(800.0, 1100.0, 200)
+SHIFT = 1e7 / LASER - 1e7 / NM
+Y = 1.0 + np.exp(-0.5 * ((SHIFT - 1001.0) / 5.0) ** 2)
+
+
+def _two_column(title: str, x: np.ndarray = NM) -> str:
+    return title + "\n" + "".join(f"{a:.7g}\t{b:.5f}\n" for a, b in zip(x, Y, strict=True))
+
+
+NM_REFUSAL = ("has its x axis in wavelengths (nm), as its header says; give --laser-nm NM "
+              "(the excitation laser, e.g. 785) to convert it to Raman shift, or export the "
+              "spectra in Raman shifts.")
+
+
+@pytest.mark.parametrize("title", ["Wavelength (nm)\tIntensity (counts)",
+                                   "Wavelength\tIntensity", "nm,counts",
+                                   "Lambda [nanometers];Intensity"])
+def test_two_column_titled_in_nm_needs_the_laser(tmp_path, capsys, title):
+    p = tmp_path / "s.txt"
+    p.write_text(_two_column(title))
+    assert read(p).meta["x_units"][0] == "nm"
+    assert main(["info", str(p)]) == 2
+    assert capsys.readouterr().err == f"error: file {p} {NM_REFUSAL}\n"
+    assert main(["info", str(p), "--laser-nm", "785"]) == 0
+    assert f"axis:      {SHIFT[0]:.1f} to {SHIFT[-1]:.1f} cm-1" in capsys.readouterr().out
+
+
+def test_two_column_titled_in_micrometres_is_read_in_nm(tmp_path, capsys):
+    p = tmp_path / "s.txt"
+    p.write_text(_two_column("Wavelength (µm)\tIntensity", NM / 1000.0))
+    s = read(p)
+    assert s.meta["x_units"][0] == "nm"
+    np.testing.assert_allclose(s.wavenumbers, NM, atol=1e-3)
+    assert main(["info", str(p), "--laser-nm", "785"]) == 0
+    assert f"axis:      {SHIFT[0]:.1f} to {SHIFT[-1]:.1f} cm-1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("title", ["Raman Shift (cm-1)\tIntensity", "shift\tcounts",
+                                   "Wavenumber\tIntensity", "x\ty"])
+def test_two_column_titled_otherwise_is_a_shift(tmp_path, title):
+    p = tmp_path / "s.txt"
+    p.write_text(_two_column(title, SHIFT))
+    assert "x_units" not in read(p).meta
+
+
+def test_column_table_with_a_wavelength_column_needs_the_laser(tmp_path, capsys):
+    p = tmp_path / "t.csv"
+    p.write_text("Wavelength (nm),s0,s1\n" + "".join(
+        f"{a:.4f},{b:.5f},{b + 0.1:.5f}\n" for a, b in zip(NM, Y, strict=True)))
+    s = read(p)
+    assert s.meta["x_units"].tolist() == ["nm", "nm"] and s.meta["id"].tolist() == ["s0", "s1"]
+    assert main(["info", str(p)]) == 2
+    assert capsys.readouterr().err == f"error: file {p} {NM_REFUSAL}\n"
+    assert main(["info", str(p), "--laser-nm", "785"]) == 0
+    assert f"axis:      {SHIFT[0]:.1f} to {SHIFT[-1]:.1f} cm-1" in capsys.readouterr().out
+
+
+def test_folder_of_titled_nm_files_is_refused_for_training(tmp_path, capsys):
+    for cls in "AB":
+        (tmp_path / cls).mkdir()
+        for i in range(3):
+            (tmp_path / cls / f"s{i}.txt").write_text(
+                _two_column("Wavelength (nm)\tIntensity (counts)"))
+    out = tmp_path / "m.ramancam"
+    assert main(["train", str(tmp_path), "--labels-from", "folder", "--folds", "2",
+                 "--epochs", "1", "--out", str(out)]) == 2
+    assert NM_REFUSAL in capsys.readouterr().err and not out.exists()
