@@ -76,3 +76,26 @@ def test_folder_of_titled_nm_files_is_refused_for_training(tmp_path, capsys):
     assert main(["train", str(tmp_path), "--labels-from", "folder", "--folds", "2",
                  "--epochs", "1", "--out", str(out)]) == 2
     assert NM_REFUSAL in capsys.readouterr().err and not out.exists()
+
+
+@pytest.mark.parametrize("axis", [NM, np.linspace(800.0, 1100.0, 1024),  # 785 nm, 0.29 nm
+                                  np.linspace(1070.0, 1400.0, 512),  # 1064 nm InGaAs
+                                  np.linspace(535.0, 700.0, 1024),  # 532 nm
+                                  np.linspace(797.5, 931.2, 900)])
+def test_an_untitled_axis_of_wavelengths_is_noted(axis):
+    from ramancam.checks import wavelength_axis_note
+    from ramancam.spectra import Spectra
+
+    assert "looks like wavelengths in nm" in wavelength_axis_note(
+        Spectra(np.ones((2, axis.size)), axis))
+
+
+@pytest.mark.parametrize("axis", [np.linspace(200.0, 1800.0, 900), np.arange(450.0, 1801.0),
+                                  np.arange(602.0, 1799.0, 4.0), np.linspace(401, 1600, 991),
+                                  np.linspace(100.0, 1500.0, 1400),
+                                  np.linspace(1226.0, 2788.0, 1015), np.arange(300.0, 1900.0)])
+def test_a_raman_shift_axis_is_no_wavelength(axis):
+    from ramancam.checks import wavelength_axis_note
+    from ramancam.spectra import Spectra
+
+    assert wavelength_axis_note(Spectra(np.ones((2, axis.size)), axis)) is None

@@ -648,12 +648,17 @@ def _first_axis(spectra: Spectra) -> NDArray[np.float64]:
 
 def wavelength_axis_note(spectra: Spectra) -> str | None:
     """The line ``train`` and ``baseline`` print when the spectra's axis looks like
-    wavelengths in nm (200-1700 with steps under 0.25: a CCD read in nm), not Raman shifts;
-    ``None`` otherwise."""
+    wavelengths in nm, not Raman shifts; ``None`` otherwise. It does within 200-1700 with
+    steps under 0.25 (a CCD read in nm), or from 400 on over a span of at most 0.4 times its
+    start: a Raman spectrum in nm lies just above its laser line (785 nm: 790-1100, 1064 nm:
+    1070-1400, a span of 0.3-0.4 times the start), a Raman-shift axis starts far lower or
+    spans far more (200-1800, 600-1800, 1226-2788 cm-1)."""
     a = _first_axis(spectra)
     if a.size < 3 or not (200 <= a.min() and a.max() <= 1700):
         return None
-    if float(np.median(np.abs(np.diff(a)))) >= 0.25:
+    lo, hi = float(a.min()), float(a.max())
+    if (float(np.median(np.abs(np.diff(a)))) >= 0.25
+            and not (lo >= 400 and hi - lo <= 0.4 * lo)):
         return None
     return (f"note: the x axis ({a.min():g}-{a.max():g}, steps of "
             f"{float(np.median(np.abs(np.diff(a)))):.3g}) looks like wavelengths in nm, not "
