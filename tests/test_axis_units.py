@@ -99,3 +99,60 @@ def test_a_raman_shift_axis_is_no_wavelength(axis):
     from ramancam.spectra import Spectra
 
     assert wavelength_axis_note(Spectra(np.ones((2, axis.size)), axis)) is None
+
+
+# -- the laser wavelength of instrument headers -------------------------------------------
+
+RAMAN = np.linspace(200.0, 1800.0, 300)  # Raman shifts, cm-1
+IN_NM = 1e7 / (1e7 / LASER - RAMAN)  # the same, absolute wavelengths with a 785 nm laser
+
+
+def _jdx(tmp_path, x, units, extra):
+    from _vendor_files import jcamp_text
+
+    p = tmp_path / "s.jdx"
+    p.write_text(jcamp_text(x, np.ones(x.size), form="XYPOINTS",
+                            extra={"XUNITS": units, **extra}))
+    return p
+
+
+def _spc(tmp_path, x, units, log):
+    from _vendor_files import spc_bytes
+
+    data = bytearray(spc_bytes(x, np.ones((1, x.size)), log=log))
+    data[28] = units  # fxtype: 1 XWAVEN, 3 XNMETR, 13 XRAMANS
+    p = tmp_path / "s.spc"
+    p.write_bytes(bytes(data))
+    return p
+
+
+@pytest.mark.parametrize("power", [{"$LASER POWER": "250 mW"}, {"$LASER POWER": "250"},
+                                   {"$LASER CURRENT": "1200 mA"},
+                                   {"$LASER TEMPERATURE": "25 C"}])
+def test_jcamp_laser_power_is_no_wavelength(tmp_path, power):
+    p = _jdx(tmp_path, IN_NM, "NANOMETERS", {**power, "$LASER WAVELENGTH": "785"})
+    s = read(p)
+    assert s.meta["laser_wavelength_nm"][0] == 785.0
+    np.testing.assert_allclose(s.wavenumbers, RAMAN, atol=1e-6)
+
+
+def test_jcamp_laser_value_with_units(tmp_path):
+    for value, nm in (("785 nm", 785.0), ("0.785 um", 785.0), ("12738.85 cm-1", 785.0),
+                      ("785.0nm", 785.0)):
+        s = read(_jdx(tmp_path, RAMAN, "1/CM", {"$LASER": value}))
+        assert s.meta["laser_wavelength_nm"][0] == pytest.approx(nm, rel=1e-5), value
+    s = read(_jdx(tmp_path, RAMAN, "1/CM", {"$LASER": "300 mW"}))
+    assert np.isnan(s.meta["laser_wavelength_nm"][0])
+
+
+def test_spc_laser_power_is_no_wavelength(tmp_path, capsys):
+    p = _spc(tmp_path, IN_NM, 3, {"Laser Power": "300 mW", "Laser Wavelength": "785 nm"})
+    s = read(p)
+    assert s.meta["laser_wavelength_nm"][0] == 785.0
+    np.testing.assert_allclose(s.wavenumbers, RAMAN, rtol=1e-5, atol=1e-2)
+    p = _spc(tmp_path, RAMAN, 13, {"Laser Power (mW)": "250"})
+    assert np.isnan(read(p).meta["laser_wavelength_nm"][0])
+    assert main(["info", str(p)]) == 0
+    assert "laser:" not in capsys.readouterr().out
+    p = _spc(tmp_path, RAMAN, 13, {"Excitation Power": "250", "Excitation": "532 nm"})
+    assert read(p).meta["laser_wavelength_nm"][0] == 532.0

@@ -14,7 +14,7 @@ import io
 import logging
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,8 +22,8 @@ from typing import Any
 from ..errors import READ_WHOLE_ADVICE, NotEnoughMemoryError, RamancamError
 from ._text import FORMAT_LABELS
 
-__all__ = ["FORMAT_LABELS", "laser_nm", "library_boundary", "looks_like_text", "nm_to_shift",
-           "no_memory", "time_text", "what_it_starts_with"]
+__all__ = ["FORMAT_LABELS", "header_laser", "laser_nm", "library_boundary", "looks_like_text",
+           "nm_to_shift", "no_memory", "time_text", "what_it_starts_with"]
 
 _LOGGERS = ("spc_io", "jcamp", "wdf", "brukeropus", "sif_parser", "openpyxl", "xlrd", "h5py")
 
@@ -105,17 +105,61 @@ def library_boundary(path: Path, fmt: str) -> Iterator[None]:
             lg.setLevel(level)
 
 
+#: A number and the unit written after it (``785 nm``, ``0.785µm``, ``250 mW``).
+_NUMBER_UNIT = re.compile(r"([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*([^\W\d_]*(?:[-^/]?\d)?)")
+#: Units of a laser wavelength, and the factor to nm (``cm-1``: the laser's wavenumber).
+_LENGTH_UNITS = {"": 1.0, "nm": 1.0, "nanometer": 1.0, "nanometers": 1.0,
+                 "um": 1000.0, "µm": 1000.0, "μm": 1000.0, "micron": 1000.0,
+                 "microns": 1000.0}
+
+
 def laser_nm(value: object) -> float | None:
-    """A laser wavelength in nm from a header value such as ``785``, ``"532 nm"`` or
-    ``"785.0nm"``; ``None`` when there is no plausible number (100-2000 nm)."""
+    """A laser wavelength in nm from a header value such as ``785``, ``"532 nm"``,
+    ``"785.0nm"``, ``"0.785 µm"`` or ``"12738.85 cm-1"`` (the laser's wavenumber); ``None``
+    when there is no plausible number (100-2000 nm), or when the number carries another unit
+    (``"250 mW"``, ``"25 C"``, ``"1200 mA"``: a laser's power, temperature or current)."""
     if isinstance(value, (int, float)):
         v = float(value)
     else:
-        m = re.search(r"[-+]?\d+(?:\.\d*)?", str(value))
+        m = _NUMBER_UNIT.search(str(value))
         if m is None:
             return None
-        v = float(m.group(0))
+        v, unit = float(m.group(1)), m.group(2).lower()
+        if unit in ("cm-1", "cm^-1", "cm", "/cm") or str(value).lower().replace(
+                " ", "").endswith(("cm-1", "1/cm", "cm^-1", "cm⁻¹")):
+            v = 1e7 / v if v > 0 else 0.0
+        elif unit in _LENGTH_UNITS:
+            v *= _LENGTH_UNITS[unit]
+        else:
+            return None
     return v if 100.0 <= v <= 2000.0 else None
+
+
+#: Words of a header key that name something of a laser other than its wavelength.
+_NOT_WAVELENGTH = ("power", "intens", "current", "temp", "energy", "time", "shutter", "atten",
+                   "filter", "pulse", "freq", "duration", "width", "spot", "densit", "volt",
+                   "mw", "(w)", "[w]", "(ma)", "[ma]", "serial", "model", "hours", "focus",
+                   "objective", "grating", "slit", "class", "safety")
+#: Words of a header key that name a wavelength.
+_WAVELENGTH_KEY = ("wavelength", "lambda", "excitation", "nm", "line")
+
+
+def header_laser(items: Iterable[tuple[str, object]],
+                 names: tuple[str, ...] = ("laser", "excitation")) -> float | None:
+    """The laser wavelength in nm that a file's header entries ``(key, value)`` state: the
+    value (:func:`laser_nm`) of a key that mentions one of ``names`` and no power,
+    intensity, current, temperature, ... (``Laser Power (mW)=250`` is no wavelength), keys
+    naming a wavelength (``LASER WAVELENGTH``, ``Excitation``) before the others (``Laser``);
+    ``None`` when none holds one."""
+    found: list[tuple[int, float]] = []
+    for key, value in items:
+        k = str(key).lower()
+        if not any(n in k for n in names) or any(w in k for w in _NOT_WAVELENGTH):
+            continue
+        v = laser_nm(value)
+        if v is not None:
+            found.append((0 if any(w in k for w in _WAVELENGTH_KEY) else 1, v))
+    return min(found, key=lambda t: t[0])[1] if found else None
 
 
 def nm_to_shift(wavelength_nm: Any, laser: float) -> Any:

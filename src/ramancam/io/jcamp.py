@@ -8,8 +8,9 @@ its lower-case key (e.g. ``title``, ``owner``, ``xunits``), so ``labels_from="he
 works; in addition:
 
 ``laser_wavelength_nm``
-    from a header whose key mentions "laser" (e.g. ``##$LASER WAVELENGTH=785``) (float, NaN
-    if none);
+    from a header whose key mentions "laser" (e.g. ``##$LASER WAVELENGTH=785``) and no
+    power, current, temperature, ... (``##$LASER POWER=250 mW`` is skipped), a value in nm
+    (or µm, or the laser's cm-1) (float, NaN if none);
 ``acquired``
     ``##LONGDATE`` or ``##DATE`` (+ ``##TIME``), as written, ``""`` if none.
 
@@ -35,7 +36,7 @@ from ..errors import RamancamError
 from ..errors import where as where_line
 from ..spectra import Spectra
 from ._text import NotTextError, check_exists, read_text
-from ._vendor import laser_nm, library_boundary, nm_to_shift
+from ._vendor import header_laser, library_boundary, nm_to_shift
 
 __all__ = ["looks_like_jcamp", "read_jcamp"]
 
@@ -85,9 +86,7 @@ def _block(d: dict[str, Any], source: str, k: int) -> tuple[np.ndarray, np.ndarr
         if key in _SKIP or isinstance(v, (list, dict, np.ndarray)):
             continue
         meta[key] = v.isoformat() if hasattr(v, "isoformat") else str(v)
-    laser = next((v for kk, v in ((kk, laser_nm(val)) for kk, val in d.items()
-                                  if "laser" in kk and kk not in _SKIP) if v is not None),
-                 None)
+    laser = header_laser((kk, val) for kk, val in d.items() if kk not in _SKIP)
     acquired = meta.get("longdate") or " ".join(
         str(meta[t]) for t in ("date", "time") if meta.get(t))
     units = str(d.get("xunits", "")).strip().upper()

@@ -12,7 +12,9 @@ spectrum. Metadata kept per spectrum:
     the header date and time (ISO 8601), ``""`` when the file has none (or the Unix epoch,
     which writers use for "no date");
 ``laser_wavelength_nm``
-    from a log-book entry whose key mentions "laser" or "excitation" (float, NaN if none);
+    from a log-book entry whose key mentions "laser" or "excitation" and no power,
+    current, temperature, ... (``Laser Power: 300 mW`` is skipped), a value in nm (or µm,
+    or the laser's cm-1) (float, NaN if none);
 ``x_units``
     the x-axis type code (``XRAMANS`` is Raman shift in cm-1). An axis in nanometres or
     micrometres (``XNMETR``, ``XUMETR``) is converted to Raman shift with the log book's
@@ -43,7 +45,7 @@ import numpy as np
 from ..errors import RamancamError, spectra_count
 from ..spectra import Spectra
 from ._text import check_exists, read_bytes
-from ._vendor import laser_nm, library_boundary, looks_like_text, nm_to_shift, time_text
+from ._vendor import header_laser, library_boundary, looks_like_text, nm_to_shift, time_text
 
 __all__ = ["read_spc"]
 
@@ -192,8 +194,7 @@ def read_spc(path: str | os.PathLike[str]) -> Spectra:
     if not subs:
         raise RamancamError(
             f"file {source} must hold at least one spectrum; got none. Re-export it.")
-    laser = next((v for k, v in ((k.lower(), laser_nm(v)) for k, v in log.items())
-                  if ("laser" in k or "excitation" in k) and v is not None), None)
+    laser = header_laser(log.items())
     if x_units in _WAVELENGTH:
         if laser is None:
             raise RamancamError(
