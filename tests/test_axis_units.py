@@ -156,3 +156,21 @@ def test_spc_laser_power_is_no_wavelength(tmp_path, capsys):
     assert "laser:" not in capsys.readouterr().out
     p = _spc(tmp_path, RAMAN, 13, {"Excitation Power": "250", "Excitation": "532 nm"})
     assert read(p).meta["laser_wavelength_nm"][0] == 532.0
+
+
+@pytest.mark.parametrize("kind", ["spc-nm", "spc-um", "jdx-nm", "jdx-um"])
+def test_laser_nm_converts_instrument_files_in_wavelengths_without_a_laser(tmp_path, capsys,
+                                                                            kind):
+    fmt, unit = kind.split("-")
+    x = IN_NM / (1000.0 if unit == "um" else 1.0)
+    p = (_spc(tmp_path, x, 3 if unit == "nm" else 2, {}) if fmt == "spc"
+         else _jdx(tmp_path, x, "NANOMETERS" if unit == "nm" else "MICROMETERS", {}))
+    s = read(p)  # Python: in nm, as the Ocean Insight and SIF readers leave it
+    assert s.meta["x_units"][0] == "nm"
+    np.testing.assert_allclose(s.wavenumbers, IN_NM, rtol=1e-6)
+    assert main(["info", str(p)]) == 2
+    assert capsys.readouterr().err == f"error: file {p} {NM_REFUSAL}\n"
+    assert main(["info", str(p), "--laser-nm", "785"]) == 0
+    out = capsys.readouterr().out
+    assert "  laser:     785 nm\n" in out
+    assert f"axis:      {RAMAN[0]:.1f} to {RAMAN[-1]:.1f} cm-1" in out

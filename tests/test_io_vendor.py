@@ -815,25 +815,25 @@ def test_spc_wavelength_axis_is_converted_or_refused(tmp_path, rng):
     s = read(p)
     np.testing.assert_allclose(s.wavenumbers, AXIS, rtol=1e-5, atol=1e-3)
     assert s.meta["x_units"][0] == "XRAMANS (converted from XNMETR)"
-    p.write_bytes(spc_with_units(3, {}))
-    with pytest.raises(RamancamError, match=r"nm\.spc must have a Raman-shift x axis; got "
-                                            r"wavelengths \(XNMETR\) and no laser wavelength"):
-        read(p)
+    p.write_bytes(spc_with_units(3, {}))  # no laser: kept in nm, for --laser-nm
+    s = read(p)
+    np.testing.assert_allclose(s.wavenumbers, nm, rtol=1e-6)
+    assert s.meta["x_units"][0] == "nm"
     p.write_bytes(spc_with_units(4, {}))
     with pytest.raises(RamancamError, match=r"got XSECS \(seconds\)\. Check that it is a "
                                             r"Raman spectrum"):
         read(p)
 
 
-def test_jcamp_nanometres_without_a_laser_are_refused(tmp_path, rng):
+def test_jcamp_nanometres_without_a_laser_are_kept_in_nm(tmp_path, rng):
     y = peak_spectra(rng, 1)[0].astype(np.float64)
     p = tmp_path / "nm.jdx"
     # (uneven wavelengths: pairs; an (X++(Y..Y)) table of them fails its X checks first)
     p.write_text(jcamp_text(1e7 / (1e7 / 785.0 - AXIS), y, form="XYPOINTS",
                             extra={"XUNITS": "NANOMETERS"}))
-    with pytest.raises(RamancamError, match=r"nm\.jdx must have a Raman-shift x axis; got "
-                                            r"##XUNITS=NANOMETERS and no laser wavelength"):
-        read(p)
+    s = read(p)  # for --laser-nm to convert; the command line refuses it without
+    np.testing.assert_allclose(s.wavenumbers, 1e7 / (1e7 / 785.0 - AXIS), rtol=1e-9)
+    assert s.meta["x_units"][0] == "nm" and s.meta["xunits"][0] == "NANOMETERS"
 
 
 def test_a_reader_out_of_memory_says_so_not_a_damaged_header(tmp_path, rng, monkeypatch):

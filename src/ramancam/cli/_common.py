@@ -61,8 +61,8 @@ def add_reading_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--laser-nm", metavar="NM", type=float,
                    help="the files' x axis is absolute wavelength in nm, as some "
                         "spectrometers export it: convert it to Raman shift (cm-1) with this "
-                        "laser wavelength, e.g. 785 (shift = 1e7/NM - 1e7/wavelength). SPC "
-                        "and JCAMP-DX files say their unit and are converted when read")
+                        "laser, e.g. 785 (shift = 1e7/NM - 1e7/wavelength); files stating "
+                        "nm need it, files stating Raman shift are left as they are")
     p.add_argument("--axis-offset", metavar="CM", type=float,
                    help="add CM to every Raman shift read (after --laser-nm): corrects a "
                         "spectrometer whose axis sits off, e.g. -2.5 when predict's 'axis:' "

@@ -15,11 +15,13 @@ works; in addition:
     ``##LONGDATE`` or ``##DATE`` (+ ``##TIME``), as written, ``""`` if none.
 
 An x axis in nanometres or micrometres (``##XUNITS=NANOMETERS``, ``MICROMETERS``) is
-converted to Raman shift with the laser wavelength (shift = 1e7/laser - 1e7/x), and refused
-when the file does not give one; other units than 1/CM (or none) are refused. ``$$`` starts a
-comment anywhere on a line; peak tables (``##PEAK TABLE=``) are left out (a file of a peak
-table alone is refused). A table whose x values disagree with ``##FIRSTX``, ``##DELTAX`` or
-each other (its X checks) is refused, and so is an ``##NTUPLES`` file.
+converted to Raman shift with the laser wavelength (shift = 1e7/laser - 1e7/x); when the
+file does not give one it is kept in nm with the metadata ``x_units`` = ``"nm"``, which the
+command line converts with ``--laser-nm`` and refuses without it; other units than 1/CM (or
+none) are refused. ``$$`` starts a comment anywhere on a line; peak tables
+(``##PEAK TABLE=``) are left out (a file of a peak table alone is refused). A table whose x values
+disagree with ``##FIRSTX``, ``##DELTAX`` or each other (its X checks) is refused, and so is
+an ``##NTUPLES`` file.
 """
 
 from __future__ import annotations
@@ -97,13 +99,12 @@ def _block(d: dict[str, Any], source: str, k: int) -> tuple[np.ndarray, np.ndarr
             f"nanometres or micrometres with the laser's; got ##XUNITS={units}. Calibrate "
             "the axis in the instrument's software and export the spectrum as Raman shift.")
     if kind != "shift":
-        if laser is None:
-            raise RamancamError(
-                f"{where} must have a Raman-shift x axis; got ##XUNITS={units} and no "
-                "laser wavelength header (e.g. ##$LASER WAVELENGTH=785) to convert it. Add "
-                "that header or export the spectrum as Raman shift (1/CM).")
-        x = nm_to_shift(x * (1000.0 if kind == "um" else 1.0), laser)
-        meta["xunits"] = f"1/CM (converted from {units})"
+        x = x * (1000.0 if kind == "um" else 1.0)
+        if laser is None:  # kept in nm: --laser-nm converts it, the commands refuse it without
+            meta["x_units"] = "nm"
+        else:
+            x = nm_to_shift(x, laser)
+            meta["xunits"] = f"1/CM (converted from {units})"
     meta["laser_wavelength_nm"] = np.nan if laser is None else laser
     meta["acquired"] = acquired
     return x, y, meta

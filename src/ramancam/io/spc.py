@@ -18,10 +18,11 @@ spectrum. Metadata kept per spectrum:
 ``x_units``
     the x-axis type code (``XRAMANS`` is Raman shift in cm-1). An axis in nanometres or
     micrometres (``XNMETR``, ``XUMETR``) is converted to Raman shift with the log book's
-    laser wavelength (shift = 1e7/laser - 1e7/x; ``XRAMANS (converted from XNMETR)``), and
-    refused without one; units that are no spectral axis (time, frequency, mass, ...) and
-    uncalibrated pixel, channel or point numbers (``XDIODE``, ``XCHANL``, ``XPOINT``) are
-    refused, and so is a code SPC does not define (a damaged header);
+    laser wavelength (shift = 1e7/laser - 1e7/x; ``XRAMANS (converted from XNMETR)``);
+    without one it is kept in nm (``nm``), which the command line converts with
+    ``--laser-nm`` and refuses without it; units that are no spectral axis (time,
+    frequency, mass, ...) and uncalibrated pixel, channel or point numbers (``XDIODE``,
+    ``XCHANL``, ``XPOINT``) are refused, and so is a code SPC does not define (a damaged header);
 ``subfile``
     the position of the sub-file in the file (0, 1, ...): spectra keep the file's order,
     also when a series' z values fall (a cooling run, a negative z step);
@@ -196,14 +197,13 @@ def read_spc(path: str | os.PathLike[str]) -> Spectra:
             f"file {source} must hold at least one spectrum; got none. Re-export it.")
     laser = header_laser(log.items())
     if x_units in _WAVELENGTH:
-        if laser is None:
-            raise RamancamError(
-                f"file {source} must have a Raman-shift x axis; got wavelengths "
-                f"({x_units}) and no laser wavelength in its log book to convert them. "
-                "Export it as Raman shift (cm-1) from the instrument software.")
         nm = _WAVELENGTH[x_units]
-        axes = [nm_to_shift(a * nm, laser) for a in axes]
-        x_units = f"XRAMANS (converted from {x_units})"
+        if laser is None:  # kept in nm: --laser-nm converts it, the commands refuse it without
+            axes = [a * nm for a in axes]
+            x_units = "nm"
+        else:
+            axes = [nm_to_shift(a * nm, laser) for a in axes]
+            x_units = f"XRAMANS (converted from {x_units})"
     elif x_units in _NOT_SHIFT:
         raise RamancamError(
             f"file {source} must have a Raman-shift x axis; got {x_units} "
