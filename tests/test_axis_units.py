@@ -174,3 +174,28 @@ def test_laser_nm_converts_instrument_files_in_wavelengths_without_a_laser(tmp_p
     out = capsys.readouterr().out
     assert "  laser:     785 nm\n" in out
     assert f"axis:      {RAMAN[0]:.1f} to {RAMAN[-1]:.1f} cm-1" in out
+
+
+# -- absolute wavenumbers ------------------------------------------------------------------
+
+ABSOLUTE = 1e7 / LASER - RAMAN[::-1]  # ascending absolute wavenumbers of the scattered light
+
+
+def test_laser_nm_converts_absolute_wavenumbers(tmp_path, capsys):
+    p = tmp_path / "abs.txt"
+    p.write_text("".join(f"{a:.4f}\t1.0\n" for a in ABSOLUTE))
+    assert main(["info", str(p)]) == 0
+    note = next(ln for ln in capsys.readouterr().out.splitlines() if "note:" in ln)
+    assert "absolute wavenumbers" in note and "--laser-nm" in note
+    assert main(["info", str(p), "--laser-nm", "785"]) == 0
+    out = capsys.readouterr().out
+    assert f"axis:      {RAMAN[0]:.1f} to {RAMAN[-1]:.1f} cm-1, descending" in out
+    assert "note:" not in out
+    # stated in cm-1 (JCAMP-DX ##XUNITS=1/CM) but above 4500: absolute, converted too
+    assert main(["info", str(_jdx(tmp_path, ABSOLUTE, "1/CM", {})), "--laser-nm", "785"]) == 0
+    assert f"axis:      {RAMAN[0]:.1f} to {RAMAN[-1]:.1f} cm-1" in capsys.readouterr().out
+    # another laser: the axis gives no Raman shifts; the advice names both cases
+    assert main(["info", str(p), "--laser-nm", "532"]) == 2
+    err = capsys.readouterr().err
+    assert "absolute wavenumbers" in err and "Drop --laser-nm" not in err
+    assert "give the laser the spectra were measured with" in err

@@ -277,7 +277,8 @@ def test_an_axis_in_absolute_wavenumbers_is_told_how_to_convert(trained):
     with pytest.raises(RamancamError, match=(
             r"covering 10938\.9-12388\.9 cm-1\. That axis lies above 4500 cm-1, where Raman "
             r"shifts end: it looks like absolute wavenumbers of the scattered light; if so, "
-            r"convert it to Raman shift \(shift = 1e7 / laser nm - wavenumber\) or export "
+            r"give --laser-nm NM to convert it to Raman shift \(shift = 1e7 / laser nm - "
+            r"wavenumber\) or export "
             r"Raman shift from the instrument's software\. Give spectra measured over that "
             r"range")):
         load(path).prepare(absolute)

@@ -201,9 +201,10 @@ class RangeChecks:
                     + todo)
         elif looks_absolute(ax):  # as info and train's note say it
             todo = (f"That axis lies above {MAX_SHIFT:g} cm-1, where Raman shifts end: it "
-                    "looks like absolute wavenumbers of the scattered light; if so, convert "
-                    "it to Raman shift (shift = 1e7 / laser nm - wavenumber) or export Raman "
-                    "shift from the instrument's software. " + todo)
+                    "looks like absolute wavenumbers of the scattered light; if so, give "
+                    "--laser-nm NM to convert it to Raman shift (shift = 1e7 / laser nm - "
+                    "wavenumber) or export Raman shift from the instrument's software. "
+                    + todo)
         # short by a few cm-1 at one end only, with room at the other: perhaps the axis
         # is calibrated differently (another instrument, a drift), which --axis-offset moves
         gap = max(ranges[i, 0] - lo, hi - ranges[i, 1])

@@ -680,9 +680,9 @@ def absolute_axis_note(spectra: Spectra) -> str | None:
         return None
     return (f"note: the x axis ({a.min():g}-{a.max():g}) lies above {MAX_SHIFT:g} cm-1, "
             "where Raman shifts end: it looks like absolute wavenumbers of the scattered "
-            "light, not Raman shifts; if so, convert it (shift = 1e7 / laser nm - "
-            "wavenumber) before training, or export Raman shift from the instrument's "
-            "software.")
+            "light, not Raman shifts; if so, give --laser-nm NM (the excitation laser) to "
+            "convert it (shift = 1e7 / laser nm - wavenumber), or export Raman shift from "
+            "the instrument's software.")
 
 
 def looks_absolute(axis: ArrayLike) -> bool:

@@ -236,12 +236,14 @@ def wavelength_to_shift(spectra: Spectra, laser_nm: float, *,
 
     ``shift = 1e7 / laser_nm - 1e7 / wavelength`` (Stokes bands positive). The intensities,
     labels and metadata are kept; the metadata column ``laser_wavelength_nm`` records the
-    laser. Instrument files that state their axis unit (SPC, JCAMP-DX) are converted when
-    read; this is for text exports, which do not say. Spectra whose file states a Raman-shift
-    axis already (a JCAMP-DX ``##XUNITS=1/CM``, an SPC ``XRAMANS`` axis, an export whose
-    ``x_units`` is ``cm-1``, a WiRE or OPUS file) are left as they are, with a
-    :class:`~ramancam.RamancamWarning` naming them; only axes in nm or of no stated unit are
-    converted.
+    laser. Instrument files that state their axis unit and laser (SPC, JCAMP-DX) are
+    converted when read; this is for the others (text exports, files in nm without a laser:
+    metadata ``x_units`` ``"nm"``). An axis wholly above 4500 cm-1 is taken for absolute
+    wavenumbers of the scattered light and becomes ``1e7 / laser_nm - wavenumber``. Spectra
+    whose file states a Raman-shift axis already (a JCAMP-DX ``##XUNITS=1/CM``, an SPC
+    ``XRAMANS`` axis, an export whose ``x_units`` is ``cm-1``, a WiRE or OPUS file) are left
+    as they are, unless it lies above 4500 cm-1, with a :class:`~ramancam.RamancamWarning`
+    naming them; only axes in nm, of no stated unit or absolute are converted.
 
     Parameters
     ----------
@@ -292,7 +294,14 @@ def convert_wavelengths(spectra: Spectra, laser_nm: float, *,
         raise named_error(lambda n: (  # (--laser-nm on the command line)
             f"{n('laser_nm')} must be a number of nm between 150 and 2000 (e.g. 785); got "
             f"{laser_nm!r}."))
+    from ..checks import looks_absolute
+
     keep, said = stated_shift(spectra)
+    # above 4500 cm-1: absolute wavenumbers of the scattered light, even where the file says
+    # cm-1 (a JCAMP-DX ##XUNITS=1/CM, an SPC XWAVEN axis): converted, not kept
+    absolute = np.array([looks_absolute(a) for a in spectra.axes], dtype=bool)
+    keep &= ~absolute
+    said = [t if k else "" for t, k in zip(said, keep.tolist(), strict=True)]
     note = ""
     if keep.any():
         i = int(np.argmax(keep))
@@ -312,16 +321,25 @@ def convert_wavelengths(spectra: Spectra, laser_nm: float, *,
     lo = min(float(axes[i].min()) for i in todo)
     hi = max(float(axes[i].max()) for i in todo)
 
-    def shift(a: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.asarray(nm_to_shift(a, laser), dtype=np.float64)
+    def shift(a: NDArray[np.float64], wavenumbers: bool = False) -> NDArray[np.float64]:
+        """nm (or, ``wavenumbers``, absolute cm-1) to Raman shift."""
+        return np.asarray(1e7 / laser - a if wavenumbers else nm_to_shift(a, laser),
+                          dtype=np.float64)
 
-    s_lo, s_hi = (float(v) for v in shift(np.array([lo, hi]))) if lo > 0 else (-np.inf,) * 2
+    ends = [shift(np.array([axes[i].min(), axes[i].max()]), bool(absolute[i]))
+            if absolute[i] or axes[i].min() > 0 else np.array([-np.inf, -np.inf])
+            for i in todo]
+    s_lo, s_hi = min(float(e.min()) for e in ends), max(float(e.max()) for e in ends)
     if not (_SHIFT_RANGE[0] <= s_lo and s_hi <= _SHIFT_RANGE[1] and s_hi > 0):
+        all_abs = bool(absolute[todo].all())
         raise RamancamError(
-            f"{pre}an axis of wavelengths must convert to Raman shifts with a {laser:g} nm "
-            f"laser; got an axis of {lo:g} to {hi:g}, which gives {s_lo:.0f} to {s_hi:.0f} "
-            "cm-1. Drop --laser-nm if the axis is a Raman shift already, or give the laser "
-            "the spectra were measured with.")
+            f"{pre}an axis of {'absolute wavenumbers' if all_abs else 'wavelengths'} must "
+            f"convert to Raman shifts with a {laser:g} nm laser; got an axis of {lo:g} to "
+            f"{hi:g}, which gives {s_lo:.0f} to {s_hi:.0f} cm-1. "
+            + ("Check the laser: give the laser the spectra were measured with (shift = "
+               "1e7 / laser nm - wavenumber)." if all_abs else
+               "Drop --laser-nm if the axis is a Raman shift already, or give the laser the "
+               "spectra were measured with."))
     old = spectra.meta.get("laser_wavelength_nm")
     lasers = np.full(len(spectra), laser)
     if keep.any() and old is not None:  # the spectra left as they are keep their own
@@ -336,7 +354,9 @@ def convert_wavelengths(spectra: Spectra, laser_nm: float, *,
         units = np.asarray(meta["x_units"]).astype(str)
         meta["x_units"] = np.where(units == "nm", "cm-1 (from nm)", units)
     if spectra.has_common_axis and not keep.any():
-        return spectra.replace(wavenumbers=shift(spectra.wavenumbers), meta=meta), note
-    return spectra.replace(wavenumbers=[a if k else shift(a) for a, k in
-                                        zip(axes, keep.tolist(), strict=True)],
+        return spectra.replace(wavenumbers=shift(spectra.wavenumbers, bool(absolute[0])),
+                               meta=meta), note
+    return spectra.replace(wavenumbers=[a if k else shift(a, b) for a, k, b in
+                                        zip(axes, keep.tolist(), absolute.tolist(),
+                                            strict=True)],
                            meta=meta), note
