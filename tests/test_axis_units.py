@@ -199,3 +199,13 @@ def test_laser_nm_converts_absolute_wavenumbers(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "absolute wavenumbers" in err and "Drop --laser-nm" not in err
     assert "give the laser the spectra were measured with" in err
+
+
+def test_an_even_axis_written_to_four_decimals_is_even():
+    from ramancam.io import describe
+    from ramancam.spectra import Spectra
+
+    rounded = np.round(np.linspace(800.0, 1100.0, 1024), 4)  # steps 0.2932-0.2933
+    assert describe(Spectra(np.ones((1, rounded.size)), rounded))["even"] is True
+    ccd = 1e7 / 785 - 1e7 / np.linspace(800.0, 1100.0, 1024)  # a CCD even in nm
+    assert describe(Spectra(np.ones((1, ccd.size)), ccd))["even"] is False

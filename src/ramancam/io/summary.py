@@ -34,7 +34,8 @@ def describe(spectra: Spectra) -> dict[str, Any]:
         (``"ascending"``, ``"descending"`` or ``"mixed"``); ``common_axis`` (bool);
         ``n_axes`` (distinct axes); ``points_min``/``points_max`` (points per spectrum);
         ``step_min``/``step_median``/``step_max`` (absolute spacing between neighbouring
-        points over all distinct axes); ``even`` (all steps equal to 1e-6 relative);
+        points over all distinct axes); ``even`` (all steps equal to a thousandth of the
+        median step, as an even axis written to a few decimals is);
         ``metadata`` (column names); ``grid`` (maps only, when the spectra carry x/y
         positions: :meth:`ramancam.maps.MapGrid.describe` - kind, nx, ny, step_x, step_y,
         missing - or ``{"error": message}`` when the positions are not a raster).
@@ -68,7 +69,8 @@ def describe(spectra: Spectra) -> dict[str, Any]:
         direction=("mixed" if len(dirs) > 1 else "ascending" if dirs.pop() else "descending"),
         points_min=int(min(sizes)), points_max=int(max(sizes)),
         step_min=smin, step_median=smed, step_max=smax,
-        even=bool(smax - smin <= 1e-6 * smed),
+        # a thousandth of the step: an even axis written to a few decimals (0.2932, 0.2933)
+        even=bool(smax - smin <= 1e-3 * smed),
     )
     from ..maps.grid import grid_of, has_positions
 
