@@ -3,15 +3,19 @@ spectra it was trained on, how their labels were read, and torch's thread count.
 
 from __future__ import annotations
 
+import hashlib
+import html
 import json
 import shutil
 
 import numpy as np
+import pytest
 
 from ramancam import Spectra
 from ramancam.bundle import data_sha256, load
 from ramancam.cli import main
 from ramancam.io import read, write_table
+from ramancam.provenance import file_sha256
 
 TINY = ["--epochs", "1", "--folds", "2", "--filters", "4", "--fc-width", "8", "--augment",
         "off", "--no-compare", "--threads", "1", "--novelty", "none"]
@@ -83,3 +87,55 @@ def test_a_folder_read_with_labels_from_records_the_option(tmp_path, capsys):
     capsys.readouterr()
     assert main(["info", str(out)]) == 0
     assert "labels --labels-from 'regex:^([a-z])_'" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    """A tiny model trained by the command line from ``data.csv``, with its report."""
+    tmp = tmp_path_factory.mktemp("made")
+    s = _spectra()
+    write_table(s, tmp / "data.csv", label_col="label")
+    out = tmp / "m.ramancam"
+    assert main(["train", str(tmp / "data.csv"), "--label-col", "label", *TINY,
+                 "--out", str(out), "--report", str(tmp / "train.html")]) == 0
+    return tmp, out, s
+
+
+def test_info_and_every_report_name_the_model_file_by_its_sha256(made, capsys):
+    # reports named the model by path only, and info did not print its digest: a model
+    # file replaced under the same name could not be told from the one that made a result
+    tmp, model, s = made
+    sha = hashlib.sha256(model.read_bytes()).hexdigest()
+    assert file_sha256(model) == sha
+    capsys.readouterr()
+    assert main(["info", str(model)]) == 0
+    assert f"\n  file:      sha256 {sha[:16]}...\n" in capsys.readouterr().out
+    assert main(["info", str(model), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["sha256"] == sha
+    for cmd in ("predict", "explain"):
+        page = tmp / f"{cmd}.html"
+        assert main([cmd, str(model), str(tmp / "data.csv"), "--report", str(page)]) == 0
+        text = page.read_text(encoding="utf-8")
+        assert f"<td>model sha256</td><td>{sha}</td>" in text, cmd
+    text = (tmp / "train.html").read_text(encoding="utf-8")
+    assert f"<td>model sha256</td><td>{sha}</td>" in text
+    assert f"<td>data sha256</td><td>{data_sha256(s)}</td>" in text
+
+
+def test_a_cube_runs_map_report_names_the_model_and_its_sha256(made, capsys):
+    pytest.importorskip("zarr")
+    from ramancam.io.zarr_cube import write_cube
+
+    tmp, model, s = made
+    ny, nx = 3, 6
+    yy, xx = np.meshgrid(np.arange(ny), np.arange(nx), indexing="ij")
+    cube = tmp / "map.zarr"
+    write_cube(Spectra(s.X, s.wavenumbers, s.labels, {"x": xx.ravel() * 1.0,
+                                                      "y": yy.ravel() * 1.0}),
+               cube, chunks=(2, 2))
+    sha = file_sha256(model)
+    for cmd in ("predict", "explain"):
+        assert main([cmd, str(model), str(cube), "--out", str(tmp / cmd)]) == 0
+        text = (tmp / cmd / "report.html").read_text(encoding="utf-8")
+        assert f"<td>model</td><td>{html.escape(str(model))}</td>" in text, cmd
+        assert f"<td>model sha256</td><td>{sha}</td>" in text, cmd

@@ -66,7 +66,6 @@ Zarr and Dask are optional dependencies: ``pip install 'ramancam[maps]'``.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -84,6 +83,7 @@ from .maps.cluster import local_cluster as _local_cluster
 from .maps.cluster import need_dask as _need_dask
 from .maps.lock import claimed
 from .maps.store import STORE_VERSION, count_finished, finished_shifts
+from .provenance import file_sha256
 from .spectra import Spectra
 
 __all__ = ["IMAGE_LIMIT", "OUTPUT_FORMAT", "MapJob", "RunSummary", "agreement", "cached_bundle",
@@ -256,14 +256,6 @@ class RunSummary:
         return self.n_spectra / self.seconds if self.seconds > 0 else float("nan")
 
 
-def _sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 @lru_cache(maxsize=4)
 def _bundle(path: str, mtime_ns: int) -> Any:
     from .bundle import load
@@ -282,7 +274,7 @@ def cached_bundle(path: str) -> Any:
 
 @lru_cache(maxsize=4)
 def _model_sha256(path: str, mtime_ns: int) -> str:
-    return _sha256(path)
+    return file_sha256(path)
 
 
 def _check_same_inputs(job: MapJob, out: Any, cube: Any) -> None:
@@ -394,7 +386,7 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
                                   cube.wavenumbers + job.axis_offset, sources=[str(job.cube)]))
     if bundle.recipe is None:  # then the cube's axis must be the model's grid: before a store
         bundle.fits_grid(cube.wavenumbers + job.axis_offset, offset=bool(job.axis_offset))
-    settings = {**job.settings(_sha256(job.model)), "cube_identity": cube.identity,
+    settings = {**job.settings(file_sha256(job.model)), "cube_identity": cube.identity,
                 "store_version": OUTPUT_VERSION}  # an older ramancam's resume differs in it
     grid = np.asarray(bundle.grid, dtype=np.float64)
     once = {"grid": grid, "x": cube.x, "y": cube.y}  # written when the store is made
@@ -865,7 +857,9 @@ def write_images(out_dir: str | os.PathLike[str], store: str | os.PathLike[str],
                              novelty_p=novelty_p, **drawing)
     cells = np.ones(predicted.shape, bool) if gone is None else ~gone  # counted: measured
     report = write_map_report(out_dir, grid, predicted[cells], proba[cells], classes, images,
-                              info={"result store": str(store), "cube": cube},
+                              info={"result store": str(store), "cube": cube,
+                                    **({"model": str(model)} if model is not None else {}),
+                                    "model sha256": settings.get("model_sha256")},
                               title=f"ramancam {settings.get('kind', 'predict')}: map",
                               extra_section=[*([Section("Summary", list(lines))] if lines
                                                else []), *sections, checks],

@@ -621,11 +621,13 @@ def format_model(path: str, d: dict[str, Any]) -> str:
     import shlex
 
     from ..novelty import Calibration
+    from ._info_provenance import provenance_lines
     from ._outputs import winner_of
 
     ver = d["versions"]
     lines = [path, "  model:     ramancam CNN (saved by ramancam "
-             f"{ver.get('ramancam', '?')}, torch {ver.get('torch', '?')})"]
+             f"{ver.get('ramancam', '?')}, torch {ver.get('torch', '?')})",
+             *provenance_lines(d)]
     td = d["training_data"]
     counts = td.get("class_counts") or {}
     classes = d["classes"]
@@ -807,11 +809,12 @@ def run(args: argparse.Namespace) -> int:
     if args.path is not None and not args.example and is_model_file(args.path):
         spectra_options_only("model file")
         from ..bundle import load_info
+        from ._info_provenance import model_provenance
 
         bundle = load_info(args.path)  # no network built: torch stays unimported
         shown = shown_as(args.path)  # "standard input" for '-', not its temporary copy
         try:  # load checks what prediction computes with; the rest is only described here
-            d = model_summary(bundle)
+            d = {**model_provenance(args.path, bundle.info), **model_summary(bundle)}
             text = json.dumps({"path": shown, **d}, indent=2) if args.json else \
                 format_model(shown, d)
         except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:

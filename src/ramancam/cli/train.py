@@ -628,7 +628,11 @@ def _run(args: argparse.Namespace) -> int:
         from ..train_report import write_train_report
 
         step = float(np.median(np.diff(grid))) if grid.size > 1 else 0.0
-        info = {"data": shown_as(args.data), "model file": str(args.out),
+        from ..io._atomic import pending_path
+        from ..provenance import file_sha256
+
+        info = {"data": shown_as(args.data), "data sha256": summary["sha256"],
+                "model file": str(args.out), "model sha256": file_sha256(pending_path(args.out)),
                 "spectra": (f"{train_idx.size} for the final model, "
                             f"{len(data) - train_idx.size} in the test part" if split else
                             f"{train_idx.size} for the final model ({len(data)} in the CV)")

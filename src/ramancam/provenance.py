@@ -1,0 +1,103 @@
+"""What ties an output to what made it: a file's SHA-256, the git commit of a checkout, the
+time in UTC and the command line as typed.
+
+Model files, result stores, reports and ``metrics.json`` record these so that a result can be
+defended months later: which model file (its digest, not only its path), which code (the
+version, and the commit when ramancam runs from a git checkout), when and how."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shlex
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+#: The folder holding ``src/ramancam`` in a checkout (where ``.git`` is, if anywhere).
+_CHECKOUT = Path(__file__).resolve().parent.parent.parent
+_HEX = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """SHA-256 (64 hex digits) of a file's bytes, as ``sha256sum`` prints it: a model file's
+    digest, recorded by result stores (``model_sha256``) and reports and printed by
+    ``ramancam info MODEL``."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def utc_now() -> str:
+    """The time now, UTC, ISO 8601 to the second with ``Z``: ``2026-12-08T14:03:59Z``."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def command_line(argv: Sequence[str]) -> str:
+    """``ramancam`` and its arguments, shell-quoted so that the line reruns as printed."""
+    return shlex.join(["ramancam", *map(str, argv)])
+
+
+def _git_dir(root: Path) -> Path | None:
+    dot = root / ".git"
+    if dot.is_dir():
+        return dot
+    if dot.is_file():  # a worktree or submodule: "gitdir: PATH"
+        text = dot.read_text(encoding="utf-8", errors="replace").strip()
+        if text.startswith("gitdir:"):
+            where = Path(text.removeprefix("gitdir:").strip())
+            return where if where.is_absolute() else root / where
+    return None
+
+
+def _ref(git: Path, name: str) -> str | None:
+    """The commit a ref names: its loose file, else its line in ``packed-refs``."""
+    common = git
+    if (git / "commondir").is_file():  # a worktree keeps branches in the main .git
+        common = git / (git / "commondir").read_text(encoding="utf-8").strip()
+    for where in dict.fromkeys((git, common)):
+        loose = where / name
+        if loose.is_file():
+            value = loose.read_text(encoding="utf-8", errors="replace").strip()
+            return value if _HEX.fullmatch(value) else None
+        packed = where / "packed-refs"
+        if packed.is_file():
+            for line in packed.read_text(encoding="utf-8", errors="replace").splitlines():
+                value, _, ref = line.partition(" ")
+                if ref.strip() == name and _HEX.fullmatch(value):
+                    return value
+    return None
+
+
+def git_commit(root: str | os.PathLike[str] | None = None) -> str | None:
+    """The commit (hex) checked out where ramancam's code runs from, read from ``.git/HEAD``
+    and the ref it names (no ``git`` program run); ``None`` outside a git checkout (an
+    installed package) or where it cannot be read. Edits not committed are not seen: the
+    version and commit say which code the edits began from."""
+    try:
+        git = _git_dir(_CHECKOUT if root is None else Path(root))
+        if git is None or not (git / "HEAD").is_file():
+            return None
+        head = (git / "HEAD").read_text(encoding="utf-8", errors="replace").strip()
+        if head.startswith("ref:"):
+            return _ref(git, head.removeprefix("ref:").strip())
+        return head if _HEX.fullmatch(head) else None
+    except (OSError, ValueError):
+        return None
+
+
+def with_commit(versions: dict[str, str]) -> dict[str, str]:
+    """``versions`` with ``"commit"`` (after ``"ramancam"``) when running from a checkout."""
+    commit = git_commit()
+    if commit is None:
+        return versions
+    out: dict[str, str] = {}
+    for k, v in versions.items():
+        out[k] = v
+        if k == "ramancam":
+            out["commit"] = commit
+    out.setdefault("commit", commit)
+    return out
