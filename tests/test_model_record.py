@@ -11,6 +11,7 @@ import shutil
 import numpy as np
 import pytest
 
+import ramancam
 from ramancam import Spectra
 from ramancam.bundle import data_sha256, load
 from ramancam.cli import main
@@ -122,20 +123,53 @@ def test_info_and_every_report_name_the_model_file_by_its_sha256(made, capsys):
     assert f"<td>data sha256</td><td>{data_sha256(s)}</td>" in text
 
 
-def test_a_cube_runs_map_report_names_the_model_and_its_sha256(made, capsys):
+@pytest.fixture(scope="module")
+def cube(made):
+    """``made``'s spectra as a 3 x 6 Zarr cube (``map.zarr`` beside them)."""
     pytest.importorskip("zarr")
     from ramancam.io.zarr_cube import write_cube
 
-    tmp, model, s = made
-    ny, nx = 3, 6
-    yy, xx = np.meshgrid(np.arange(ny), np.arange(nx), indexing="ij")
-    cube = tmp / "map.zarr"
+    tmp, _, s = made
+    yy, xx = np.meshgrid(np.arange(3), np.arange(6), indexing="ij")
     write_cube(Spectra(s.X, s.wavenumbers, s.labels, {"x": xx.ravel() * 1.0,
                                                       "y": yy.ravel() * 1.0}),
-               cube, chunks=(2, 2))
+               tmp / "map.zarr", chunks=(2, 2))
+    return tmp / "map.zarr"
+
+
+def test_a_cube_runs_map_report_names_the_model_and_its_sha256(made, cube):
+    tmp, model, _ = made
     sha = file_sha256(model)
     for cmd in ("predict", "explain"):
         assert main([cmd, str(model), str(cube), "--out", str(tmp / cmd)]) == 0
         text = (tmp / cmd / "report.html").read_text(encoding="utf-8")
         assert f"<td>model</td><td>{html.escape(str(model))}</td>" in text, cmd
         assert f"<td>model sha256</td><td>{sha}</td>" in text, cmd
+
+
+def test_models_stores_and_reports_record_the_commit_of_a_checkout(made, cube, capsys):
+    # "ramancam 0.2.0" named any of ~400 commits: from a git checkout the commit is recorded
+    # beside the version (absent for an installed ramancam: git_commit() is None there)
+    from ramancam.provenance import git_commit
+    from ramancam.report import software_versions
+
+    tmp, model, _ = made
+    commit = git_commit()
+    versions = load(model).info["versions"]
+    assert versions["ramancam"] == ramancam.__version__
+    assert versions.get("commit") == commit
+    assert software_versions().get("commit") == commit
+    if commit is not None:
+        assert f"<td>commit</td><td>{commit}</td>" in (tmp / "train.html").read_text()
+        capsys.readouterr()
+        assert main(["info", str(model)]) == 0
+        assert (f"  model:     ramancam CNN (saved by ramancam {ramancam.__version__} at "
+                f"commit {commit[:12]}, torch ") in capsys.readouterr().out
+    import zarr
+
+    assert main(["predict", str(model), str(cube), "--out",
+                 str(tmp / "predict2")]) == 0
+    meta = zarr.open_group(str(tmp / "predict2" / "predictions.zarr"), mode="r").attrs[
+        "ramancam"]
+    assert meta["ramancam_version"] == ramancam.__version__
+    assert meta.get("ramancam_commit") == commit

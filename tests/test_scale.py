@@ -18,6 +18,7 @@ from ramancam.cli import main
 from ramancam.errors import RamancamError
 from ramancam.io.zarr_cube import create_cube, open_cube, read_cube, write_cube
 from ramancam.model import CNNConfig, RamanCNN
+from ramancam.provenance import git_commit
 from ramancam.scale import MapJob, read_results, run
 from ramancam.simulate import map_layout, map_tile, parse_shape, simulated_map
 from ramancam.spectra import Spectra
@@ -509,7 +510,8 @@ def test_a_store_of_another_ramancam_version_is_not_resumed(small_map, tmp_path,
             f"({ramancam.__version__}, store version 2) does not resume it: run into another "
             "--out") in text
     # a newer store: upgrade
-    g.attrs["ramancam"] = {**meta, "version": 3, "ramancam_version": "9.0.0"}
+    g.attrs["ramancam"] = {**{k: v for k, v in meta.items() if k != "ramancam_commit"},
+                           "version": 3, "ramancam_version": "9.0.0"}
     with pytest.raises(RamancamError, match=r"store version 3 made by ramancam 9\.0\.0, "
                                             r"newer\. Upgrade ramancam to resume it"):
         run(job)
@@ -523,7 +525,11 @@ def test_a_store_of_another_ramancam_version_is_not_resumed(small_map, tmp_path,
     assert (d["store_version"], d["ramancam_version"], d["resumable"]) == (
         2, ramancam.__version__, True)
     assert main(["info", str(out)]) == 0
-    assert (f"  written:   by ramancam {ramancam.__version__} (store version 2)\n"
+    # (and the commit, run from a git checkout: since 2026-12-08)
+    commit = git_commit()
+    assert meta.get("ramancam_commit") == commit
+    at = f" at commit {commit[:12]}" if commit else ""
+    assert (f"  written:   by ramancam {ramancam.__version__}{at} (store version 2)\n"
             in capsys.readouterr().out)
 
 

@@ -9,6 +9,9 @@ Import the pieces from their modules: ``ramancam.io``, ``ramancam.preprocess``,
 from .errors import RamancamError, RamancamWarning
 from .spectra import Spectra
 
-__version__ = "0.2.0"  # the one source: pyproject.toml reads it (tool.setuptools.dynamic)
+# the one source: pyproject.toml reads it (tool.setuptools.dynamic). Between releases a
+# development version (PEP 440 ".devN") of the next one: every output of the work after 0.2.0
+# had said "0.2.0" (CHANGELOG); from a git checkout outputs record the commit too
+__version__ = "0.3.0.dev0"
 
 __all__ = ["RamancamError", "RamancamWarning", "Spectra", "__version__"]

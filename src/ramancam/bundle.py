@@ -82,10 +82,13 @@ def _versions() -> dict[str, str]:
         pybaselines = version("pybaselines")
     except PackageNotFoundError:  # pragma: no cover - a dependency
         pybaselines = "?"
-    return {"ramancam": __version__, "torch": torch.__version__, "numpy": np.__version__,
-            "scipy": scipy.__version__, "scikit-learn": sklearn.__version__,
-            "pybaselines": pybaselines, "safetensors": safetensors.__version__,
-            "python": platform.python_version()}
+    from .provenance import with_commit
+
+    return with_commit({"ramancam": __version__, "torch": torch.__version__,
+                        "numpy": np.__version__, "scipy": scipy.__version__,
+                        "scikit-learn": sklearn.__version__, "pybaselines": pybaselines,
+                        "safetensors": safetensors.__version__,
+                        "python": platform.python_version()})
 
 
 def _jsonable(obj: Any) -> Any:

@@ -184,7 +184,9 @@ def software_versions() -> dict[str, str]:
         except ImportError:
             out[name] = "not installed"
     out["platform"] = platform.platform()
-    return out
+    from .provenance import with_commit
+
+    return with_commit(out)
 
 
 _CSS = """

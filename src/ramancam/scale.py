@@ -83,7 +83,7 @@ from .maps.cluster import local_cluster as _local_cluster
 from .maps.cluster import need_dask as _need_dask
 from .maps.lock import claimed
 from .maps.store import STORE_VERSION, count_finished, finished_shifts
-from .provenance import file_sha256
+from .provenance import file_sha256, git_commit
 from .spectra import Spectra
 
 __all__ = ["IMAGE_LIMIT", "OUTPUT_FORMAT", "MapJob", "RunSummary", "agreement", "cached_bundle",
@@ -479,7 +479,9 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
         novelty = {"method": info.get("method"), "threshold": thr if np.isfinite(thr) else None,
                    "rate": info.get("rate")}
     g.attrs["ramancam"] = {"format": OUTPUT_FORMAT, "version": OUTPUT_VERSION,
-                           "ramancam_version": __version__, "settings": settings,
+                           "ramancam_version": __version__,
+                           **({"ramancam_commit": c} if (c := git_commit()) else {}),
+                           "settings": settings,
                            "class_names": classes, "complete": False, "novelty": novelty,
                            EVERY_CHUNK: True, ARRAYS: listed}
     return g, list(cube.tiles()), cube.n_tiles[0] * cube.n_tiles[1], {}, {}, {}, {}, 0

@@ -28,3 +28,9 @@ def provenance_lines(d: dict[str, Any]) -> list[str]:
     if d.get("command"):
         lines.append(f"  command:   {d['command']}")
     return lines
+
+
+def commit_text(versions: dict[str, Any]) -> str:
+    """`` at commit 0123456789ab`` for a model saved from a git checkout, else nothing."""
+    commit = versions.get("commit")
+    return f" at commit {commit[:12]}" if isinstance(commit, str) and commit else ""

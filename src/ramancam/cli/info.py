@@ -621,12 +621,13 @@ def format_model(path: str, d: dict[str, Any]) -> str:
     import shlex
 
     from ..novelty import Calibration
-    from ._info_provenance import provenance_lines
+    from ._info_provenance import commit_text, provenance_lines
     from ._outputs import winner_of
 
     ver = d["versions"]
     lines = [path, "  model:     ramancam CNN (saved by ramancam "
-             f"{ver.get('ramancam', '?')}, torch {ver.get('torch', '?')})",
+             f"{ver.get('ramancam', '?')}{commit_text(ver)}, "
+             f"torch {ver.get('torch', '?')})",
              *provenance_lines(d)]
     td = d["training_data"]
     counts = td.get("class_counts") or {}

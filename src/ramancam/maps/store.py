@@ -76,7 +76,9 @@ def _made_by(meta: Any) -> str:
     by = dict(meta or {}).get("ramancam_version")
     v = store_version(meta)
     if isinstance(by, str) and by:
-        return f"ramancam {by}"
+        commit = dict(meta or {}).get("ramancam_commit")  # a git checkout's (since 2026-12-08)
+        return f"ramancam {by}" + (f" at commit {commit[:12]}" if isinstance(commit, str)
+                                   else "")
     return "a ramancam before 0.2.0" if v is not None and v < 2 else "an unknown ramancam"
 
 
