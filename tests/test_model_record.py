@@ -173,3 +173,50 @@ def test_models_stores_and_reports_record_the_commit_of_a_checkout(made, cube, c
         "ramancam"]
     assert meta["ramancam_version"] == ramancam.__version__
     assert meta.get("ramancam_commit") == commit
+
+
+def test_a_model_records_when_and_by_which_command_line_it_was_made(made, tmp_path, capsys):
+    # the model file recorded neither a date nor the command: months later nothing said when
+    # or how it was trained (its zip members are dated 1980 for reproducible bytes: kept)
+    import datetime as dt
+    import zipfile
+
+    from _model_files import rewrite_model
+    from ramancam.provenance import command_line
+
+    tmp, model, _ = made
+    info = load(model).info
+    made_at = dt.datetime.strptime(info["created"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+    assert abs((dt.datetime.now(dt.UTC) - made_at).total_seconds()) < 3600
+    assert info["command"] == command_line(
+        ["train", str(tmp / "data.csv"), "--label-col", "label", *TINY, "--out", str(model),
+         "--report", str(tmp / "train.html")])
+    with zipfile.ZipFile(model) as zf:
+        assert {m.date_time for m in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    capsys.readouterr()
+    assert main(["info", str(model)]) == 0
+    text = capsys.readouterr().out
+    assert f"\n  created:   {info['created']}\n  command:   {info['command']}\n" in text
+    assert main(["info", str(model), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert (d["created"], d["command"]) == (info["created"], info["command"])
+    # a file saved before 2026-12-08: it loads, and info says nothing of either
+    old = rewrite_model(model, tmp_path / "old.ramancam",
+                        info=lambda d: [d.pop("created"), d.pop("command")])
+    assert load(old).classes == load(model).classes
+    assert main(["info", str(old)]) == 0
+    text = capsys.readouterr().out
+    assert "created:" not in text and "command:" not in text
+
+
+def test_a_model_saved_from_python_has_a_date_and_no_command(tmp_path):
+    from ramancam.bundle import save, training_summary
+    from ramancam.model import CNNConfig, RamanCNN
+
+    s = _spectra()
+    net = RamanCNN(CNNConfig(n_points=s.wavenumbers.size, n_classes=3, n_filters=2,
+                             filter_size=3, fc_width=4))
+    out = save(tmp_path / "m.ramancam", estimator=net, recipe=None, grid=s.wavenumbers,
+               classes=["a", "b", "c"], training_summary=training_summary(s))
+    info = load(out).info
+    assert info["created"].endswith("Z") and "command" not in info

@@ -54,6 +54,7 @@ from ._bundle_info import FORMAT_VERSION, JSON_NAME
 from ._bundle_members import WEIGHTS_NAME, check_weights, load_arrays, read_members
 from ._bundle_range import MAX_END_POINTS, RangeChecks, end_points, median_step, need_spectra
 from .errors import RamancamError, out_of_memory
+from .provenance import utc_now
 from .spectra import Spectra
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "Bundle", "load", "load_info", "save", "training_summary"]
@@ -173,7 +174,7 @@ def _module_of(estimator: Any) -> Any:
 
 def save(path: str | os.PathLike[str], *, estimator: Any, recipe: Any, grid: ArrayLike,
          classes: Any = None, training_summary: dict[str, Any], cv: Any = None,
-         settings: dict[str, Any] | None = None) -> Path:
+         settings: dict[str, Any] | None = None, command: str | None = None) -> Path:
     """Save a trained model as one file (atomically).
 
     Parameters
@@ -197,6 +198,9 @@ def save(path: str | os.PathLike[str], *, estimator: Any, recipe: Any, grid: Arr
         Cross-validation results (``CVResult.to_dict()`` is stored).
     settings : dict, optional
         Training settings; for a ``CNNClassifier`` its ``get_params()`` are stored too.
+    command : str, optional
+        The command line that trained it, shell-quoted (``ramancam train`` gives it), stored
+        as ``command``. The time of saving is stored as ``created`` (UTC, ISO 8601).
 
     Returns
     -------
@@ -262,6 +266,9 @@ def save(path: str | os.PathLike[str], *, estimator: Any, recipe: Any, grid: Arr
         "architecture": config.to_dict(),
         "settings": all_settings,
         "versions": _versions(),
+        # when and how (the zip members keep their fixed date: the same bytes every run)
+        "created": utc_now(),
+        **({} if command is None else {"command": command}),
         "training_data": training_summary,
         "cv": cv_dict,
     }

@@ -165,6 +165,10 @@ def _main(argv: Sequence[str] | None) -> int:
     if not getattr(args, "_run", None):  # a usage error: the help goes with it, to stderr
         parser.print_help(sys.stderr)
         return 2
+    from ..provenance import command_line
+
+    # as typed (before ~ is expanded), shell-quoted: train records it in the model file
+    args.command_line = command_line(sys.argv[1:] if argv is None else argv)
     _expand_home(args)
     from ..errors import RamancamError
 

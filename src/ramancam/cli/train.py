@@ -620,7 +620,7 @@ def _run(args: argparse.Namespace) -> int:
                 "data_notes": [n.removeprefix("note: ") for n in plan.data_notes]}
     save(args.out, estimator=final, recipe=recipe, grid=grid,
          classes=[str(c) for c in final.classes_], training_summary=summary, cv=cv,
-         settings=settings)
+         settings=settings, command=getattr(args, "command_line", None))
     if args.report is None:  # said once every output is written: a failed report keeps none
         say_line(f"saved {args.out}", wrote=True)  # (and printed once they are in place)
     else:
