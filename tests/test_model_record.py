@@ -220,3 +220,20 @@ def test_a_model_saved_from_python_has_a_date_and_no_command(tmp_path):
                classes=["a", "b", "c"], training_summary=training_summary(s))
     info = load(out).info
     assert info["created"].endswith("Z") and "command" not in info
+
+
+def test_the_digest_follows_the_order_of_the_spectra_not_their_names(tmp_path):
+    # docs/reproduction.md said "a folder copied under other names gives the same one": the
+    # digest is of the spectra in the order read, and a folder is read in its names' order
+    s = _spectra(2)
+    for name, names in (("kept", [f"{i:02d}_{y}.txt" for i, y in enumerate(s.labels)]),
+                        ("same", [f"run7_{i:02d}_{y}.txt" for i, y in enumerate(s.labels)]),
+                        ("moved", [f"{(i + 1) % len(s):02d}_{y}.txt"
+                                   for i, y in enumerate(s.labels)])):
+        (tmp_path / name).mkdir()
+        for f, x in zip(names, s.X, strict=True):
+            np.savetxt(tmp_path / name / f, np.c_[s.wavenumbers, x])
+    got = {name: data_sha256(read(tmp_path / name, labels_from=r"regex:_([a-z])\.txt$"))
+           for name in ("kept", "same", "moved")}
+    assert got["kept"] == got["same"] == data_sha256(s)
+    assert got["moved"] != got["kept"]  # the last file renamed to sort first

@@ -137,8 +137,10 @@ def data_sha256(spectra: Spectra) -> str:
     """SHA-256 (hex) of spectra as numbers: every spectrum's axis and intensities (float64,
     little-endian) and the labels, in order. What a model file records of the spectra it was
     trained on (``training_data.sha256``, printed by ``ramancam info``): the same spectra and
-    labels give the same digest whatever the file's name, format or folder, so a lab can tell
-    which data made a model. Names of spectra and files are not part of it."""
+    labels in the same order give the same digest whatever the file's name, format or folder,
+    so a lab can tell which data made a model. Names of spectra and files, groups and other
+    metadata are not part of it; the order is (a folder is read in the order of its sorted
+    paths: files renamed to sort otherwise give another digest)."""
     import hashlib
 
     h = hashlib.sha256()
