@@ -237,3 +237,38 @@ def test_the_digest_follows_the_order_of_the_spectra_not_their_names(tmp_path):
            for name in ("kept", "same", "moved")}
     assert got["kept"] == got["same"] == data_sha256(s)
     assert got["moved"] != got["kept"]  # the last file renamed to sort first
+
+
+def test_the_reading_options_that_select_the_data_are_recorded(tmp_path, capsys):
+    # train fold --files 'one_*' read 18 of the folder's 36 spectra, and info said
+    # "trained: 18 spectra from fold" with nothing on which: a rerun read all 36
+    s = _spectra(3)
+    folder = tmp_path / "fold"
+    folder.mkdir()
+    for run in ("one", "two"):
+        for i, (x, label) in enumerate(zip(s.X, s.labels, strict=True)):
+            np.savetxt(folder / f"{run}_{label}_{i:02d}.txt", np.c_[s.wavenumbers, x])
+    out = tmp_path / "m.ramancam"
+    assert main(["train", str(folder), "--files", "one_*", "--labels-from",
+                 r"regex:_([a-z])_", *TINY, "--out", str(out)]) == 0
+    info = load(out).info
+    assert info["training_data"]["n_spectra"] == 18
+    assert info["settings"]["files"] == "one_*" and info["settings"]["xy_cols"] is None
+    capsys.readouterr()
+    assert main(["info", str(out)]) == 0
+    assert ("labels --labels-from 'regex:_([a-z])_'; files --files 'one_*'\n"
+            in capsys.readouterr().out)
+    assert main(["info", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["read_options"] == {
+        "labels_from": "regex:_([a-z])_", "files": "one_*"}
+    # the positions' columns of a map table
+    yy, xx = np.meshgrid(np.arange(3), np.arange(6), indexing="ij")
+    write_table(Spectra(s.X, s.wavenumbers, s.labels, {"px": xx.ravel() * 2.0,
+                                                       "py": yy.ravel() * 2.0}),
+                tmp_path / "map.csv", label_col="label")
+    assert main(["train", str(tmp_path / "map.csv"), "--label-col", "label", "--xy-cols",
+                 "px,py", *TINY, "--out", str(out)]) == 0
+    assert load(out).info["settings"]["xy_cols"] == "px,py"
+    capsys.readouterr()
+    assert main(["info", str(out)]) == 0
+    assert "labels --label-col label; positions --xy-cols px,py\n" in capsys.readouterr().out

@@ -18,6 +18,8 @@ from ._common import (
     left_out_text,
     span,
 )
+from ._info_model import commit_text, model_provenance, provenance_lines
+from ._info_model import confusion_lines as _confusion_lines
 from ._stdin import shown_as
 
 NAME = "info"
@@ -517,6 +519,7 @@ def is_model_file(path: str) -> bool:
 _MAX_PRINTED = 12
 _AUGMENT_AMOUNTS = ("augment_noise", "augment_shift", "augment_baseline", "augment_scale")
 _SCALING = {"center": "centred on the mean training spectrum", "none": "as preprocessed"}
+_READ_WHAT = {"groups_from": "groups", "files": "files", "xy_cols": "positions"}
 
 
 def model_summary(bundle: Any) -> dict[str, Any]:
@@ -542,7 +545,7 @@ def model_summary(bundle: Any) -> dict[str, Any]:
             *_AUGMENT_AMOUNTS, "seed", "threads", "bf16", "device", "fit_time") if k in st},
         "versions": info.get("versions") or {},
     }
-    read = {k: st[k] for k in ("label_col", "labels_from", "groups_from")
+    read = {k: st[k] for k in ("label_col", "labels_from", "groups_from", "files", "xy_cols")
             if st.get(k) is not None}
     if read:
         d["read_options"] = read
@@ -587,41 +590,12 @@ def _cv_kind(cv: dict[str, Any]) -> str:
             "spatial": f"{n}-fold spatial CV"}.get(str(cv.get("kind")), f"{n}-fold CV")
 
 
-#: Width (characters) above which the confusion matrix numbers its columns.
-_CONFUSION_WIDTH = 100
-
-
-def _confusion_lines(cm: list[list[int]], classes: list[str]) -> list[str]:
-    """The matrix under ``confusion:``, columns headed by the class names, or by the rows'
-    numbers (each row reads ``1 name``) where the names would make it wider than
-    :data:`_CONFUSION_WIDTH`. A line break in a name is escaped, as on the classes line."""
-    from .._labels import pad, text_width
-    from ._outputs import one_line
-
-    # widths in terminal columns: '石英' takes 4 (len() said 2 and ran its row short)
-    names = [one_line(c) for c in classes]
-    w = max(6, *(text_width(n) + 2 for n in names), *(len(str(v)) + 2 for r in cm for v in r))
-    first = max(8, *(text_width(n) + 2 for n in names))
-    if 4 + first + w * len(names) > _CONFUSION_WIDTH:
-        heads = [str(k) for k in range(1, len(names) + 1)]
-        names = [f"{k:>{len(heads[-1])}} {n}" for k, n in zip(heads, names, strict=True)]
-        w = max(4, *(len(h) + 2 for h in heads), *(len(str(v)) + 2 for r in cm for v in r))
-        first = max(8, *(text_width(n) + 2 for n in names))
-    else:
-        heads = names
-    lines = ["    " + " " * first + "".join(pad(h, w, ">") for h in heads)]
-    for n, row in zip(names, cm, strict=True):
-        lines.append(f"    {pad(n, first)}" + "".join(f"{v:>{w}}" for v in row))
-    return lines
-
-
 def format_model(path: str, d: dict[str, Any]) -> str:
     """The text ``ramancam info`` prints for a model file."""
     import math
     import shlex
 
     from ..novelty import Calibration
-    from ._info_provenance import commit_text, provenance_lines
     from ._outputs import winner_of
 
     ver = d["versions"]
@@ -641,7 +615,7 @@ def format_model(path: str, d: dict[str, Any]) -> str:
         where = f" from {td['source']}" if td.get("source") else ""
         axis = f" (axis {rng[0]:.1f} to {rng[1]:.1f} cm-1)" if len(rng) == 2 else ""
         lines.append(f"  trained:   {td.get('n_spectra', '?')} spectra{where}{axis}")
-        read = [f"{'groups' if k == 'groups_from' else 'labels'} --{k.replace('_', '-')} "
+        read = [f"{_READ_WHAT.get(k, 'labels')} --{k.replace('_', '-')} "
                 f"{shlex.quote(str(v))}" for k, v in (d.get("read_options") or {}).items()]
         if td.get("sha256") or read:  # since 2026-12-07
             lines.append("  data:      " + "; ".join(filter(None, [
@@ -810,7 +784,6 @@ def run(args: argparse.Namespace) -> int:
     if args.path is not None and not args.example and is_model_file(args.path):
         spectra_options_only("model file")
         from ..bundle import load_info
-        from ._info_provenance import model_provenance
 
         bundle = load_info(args.path)  # no network built: torch stays unimported
         shown = shown_as(args.path)  # "standard input" for '-', not its temporary copy

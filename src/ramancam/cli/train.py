@@ -597,6 +597,10 @@ def _run(args: argparse.Namespace) -> int:
                 "label_col": getattr(args, "label_col", None),
                 "labels_from": getattr(args, "labels_from", None),
                 "groups_from": getattr(args, "groups_from", None),
+                # which files of a folder, and which columns hold a map's positions (the
+                # spatial folds' blocks): what was read, beside how (since 2026-12-08)
+                "files": getattr(args, "files", None),
+                "xy_cols": getattr(args, "xy_cols", None),
                 "recipe_used": getattr(args, "recipe_used", args.recipe),
                 "grid_option": args.grid,
                 "folds": None if args.split_col or args.spatial_folds else args.folds,
