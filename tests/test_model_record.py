@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import re
 import shutil
 
 import numpy as np
@@ -272,3 +273,52 @@ def test_the_reading_options_that_select_the_data_are_recorded(tmp_path, capsys)
     capsys.readouterr()
     assert main(["info", str(out)]) == 0
     assert "labels --label-col label; positions --xy-cols px,py\n" in capsys.readouterr().out
+
+
+def test_baseline_json_records_versions_date_and_the_datas_digest(made):
+    # baseline.json had the options but no software versions, date or data digest: a
+    # baseline number could not be tied to the spectra and code that gave it
+    from ramancam.report import software_versions
+
+    tmp, _, s = made
+    assert main(["baseline", str(tmp / "data.csv"), "--label-col", "label", "--model",
+                 "pca-svm", "--folds", "2", "--recipe", "none", "--out",
+                 str(tmp / "base")]) == 0
+    d = json.loads((tmp / "base" / "baseline.json").read_text())
+    assert d["data_sha256"] == data_sha256(s)
+    assert d["versions"]["ramancam"] == ramancam.__version__
+    assert d["versions"] == software_versions()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", d["created"])
+
+
+def test_a_converted_cube_records_version_date_and_source(made, tmp_path, capsys):
+    # a cube's attributes were {"format", "version", "id"}: nothing said which file it was
+    # converted from, when, or by which ramancam
+    pytest.importorskip("zarr")
+    import zarr
+
+    _, _, s = made
+    yy, xx = np.meshgrid(np.arange(3), np.arange(6), indexing="ij")
+    table = tmp_path / "map.csv"
+    write_table(Spectra(s.X, s.wavenumbers, s.labels, {"x": xx.ravel() * 1.0,
+                                                       "y": yy.ravel() * 1.0}),
+                table, label_col="label")
+    out = tmp_path / "map.zarr"
+    assert main(["convert", str(table), str(out), "--label-col", "label"]) == 0
+    meta = dict(zarr.open_group(str(out), mode="r").attrs["ramancam"])
+    assert meta["ramancam_version"] == ramancam.__version__
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", meta["created"])
+    assert meta["source"] == [str(table)]
+    capsys.readouterr()
+    assert main(["info", str(out)]) == 0
+    assert (f"\n  written:   by ramancam {ramancam.__version__} on {meta['created']} from "
+            f"{table}\n") in capsys.readouterr().out
+    assert main(["info", str(out), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert (d["ramancam_version"], d["created"], d["source"]) == (
+        ramancam.__version__, meta["created"], [str(table)])
+    # a cube written before 2026-12-08 (or by other tools): no such line
+    g = zarr.open_group(str(out), mode="r+")
+    g.attrs["ramancam"] = {k: meta[k] for k in ("format", "version", "id")}
+    assert main(["info", str(out)]) == 0
+    assert "written:" not in capsys.readouterr().out

@@ -141,6 +141,9 @@ def describe_zarr(path: str, kind: str) -> dict[str, Any]:
             "classes": None,
             # pixels without a spectrum, as written by ramancam convert (not read here)
             "missing": int(dict(cube.group.attrs.get("ramancam") or {}).get("missing", 0))}
+        # who made it, when, of which files (cubes written since 2026-12-08)
+        made = dict(cube.group.attrs.get("ramancam") or {})
+        d.update({k: made[k] for k in ("ramancam_version", "created", "source") if k in made})
         if cube.truth is not None and cube.class_names is not None:
             truth, n = cube.truth, len(cube.class_names)
             counts, none = damaged_chunk_guard(lambda: _counts(truth, n), f"cube {cube.path}",
@@ -295,6 +298,12 @@ def format_zarr(path: str, d: dict[str, Any]) -> str:
             lines.append(f"  truth:     {_class_counts(d['classes'])}"
                          + (f"; no class: {d['unlabelled']}" if d.get("unlabelled") else ""))
         lines.append(f"  stored:    {d['dtype']} spectra, {_size(d['bytes_on_disk'])} on disk")
+        made = " ".join(filter(None, [
+            f"by ramancam {d['ramancam_version']}" if d.get("ramancam_version") else "",
+            f"on {d['created']}" if d.get("created") else "",
+            f"from {', '.join(map(str, d['source']))}" if d.get("source") else ""]))
+        if made:
+            lines.append(f"  written:   {made}")
         return "\n".join(lines)
     state = ("complete" if d["complete"] else
              f"incomplete: {d['tiles_done']} of {d['tiles']} tiles done; "

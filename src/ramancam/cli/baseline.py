@@ -224,6 +224,9 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.out is None:
         return 0
+    from ..bundle import data_sha256
+    from ..provenance import utc_now
+    from ..report import software_versions
     from ._outputs import make_out_folder, say_line
 
     out = Path(args.out)
@@ -264,7 +267,10 @@ def _run(args: argparse.Namespace) -> int:
             "laser_nm": getattr(args, "laser_nm", None),
             "axis_offset": getattr(args, "axis_offset", None),
             "drop_clipped": bool(getattr(args, "drop_clipped", False)),
-            "left_out": getattr(args, "left_out", None) or {}}}
+            "left_out": getattr(args, "left_out", None) or {}},
+        # which spectra (as model files record them: training_data.sha256), when, by what
+        "data_sha256": data_sha256(raw), "created": utc_now(),
+        "versions": software_versions()}
     written = ["predictions.csv", "baseline.json"]
     if args.model == "plsda":
         if split:  # the model of the one split was fitted on all training spectra already

@@ -255,7 +255,9 @@ def _write_cube(data: Spectra | WdfRows | LongRows | TableRows, out: Path,
                                labels=data.labels if isinstance(data, TableRows) else None,
                                progress=chunk_progress(grid.n_spectra, chunks[0] * chunks[1]))
     else:
-        cube = write_cube(data, out, chunks=chunks, grid=grid)
+        from ._stdin import shown_as
+
+        cube = write_cube(data, out, chunks=chunks, grid=grid, source=shown_as(source))
     ny, nx = cube.shape
     missing = f", {grid.n_missing} missing (empty)" if grid.n_missing else ""
     print(f"wrote a {nx} x {ny} map ({grid.n_spectra} spectra{missing}, "

@@ -264,7 +264,8 @@ def atomic_store(path: str | os.PathLike[str]) -> Iterator[Path]:
 def create_cube(path: str | os.PathLike[str], shape: tuple[int, int],
                 wavenumbers: ArrayLike, *, chunks: tuple[int, int] = DEFAULT_CHUNKS,
                 x: ArrayLike | None = None, y: ArrayLike | None = None,
-                class_names: Sequence[str] | None = None) -> Cube:
+                class_names: Sequence[str] | None = None,
+                source: Sequence[str] | None = None) -> Cube:
     """Create an empty cube to be filled tile by tile (``cube.spectra[ys, xs, :] = tile``).
 
     Parameters
@@ -281,6 +282,9 @@ def create_cube(path: str | os.PathLike[str], shape: tuple[int, int],
         Pixel coordinates.
     class_names : sequence of str, optional
         With it, a ``truth`` array (ny, nx) of class indices (fill -1) is created too.
+    source : sequence of str, optional
+        The file(s) the spectra come from, kept in the attribute ``ramancam`` (``source``)
+        beside the ramancam version and the date (``ramancam_version``, ``created``).
 
     Returns
     -------
@@ -292,8 +296,13 @@ def create_cube(path: str | os.PathLike[str], shape: tuple[int, int],
     w = check_axis(wavenumbers)
     g = zarr.open_group(str(path), mode="w")
     # a new id each time a cube is written: a result store resumes only into the same cube
+    from .. import __version__
+    from ..provenance import utc_now
+
     g.attrs["ramancam"] = {"format": CUBE_FORMAT, "version": CUBE_VERSION,
-                           "id": uuid.uuid4().hex}
+                           "id": uuid.uuid4().hex, "ramancam_version": __version__,
+                           "created": utc_now(),  # and the file(s) it was made of, if known
+                           **({} if source is None else {"source": [str(s) for s in source]})}
     g.create_array("spectra", shape=(ny, nx, w.size), chunks=(min(cy, ny), min(cx, nx), w.size),
                    dtype="float32", fill_value=np.nan)
     g.create_array("wavenumbers", data=w)
@@ -571,7 +580,8 @@ def open_cube(path: str | os.PathLike[str]) -> Cube:
 
 
 def write_cube(spectra: Spectra, path: str | os.PathLike[str], *,
-               chunks: tuple[int, int] = DEFAULT_CHUNKS, grid: Any = None) -> Cube:
+               chunks: tuple[int, int] = DEFAULT_CHUNKS, grid: Any = None,
+               source: str | None = None) -> Cube:
     """Write spectra that lie on an x-y grid as a cube (atomically).
 
     Parameters
@@ -602,7 +612,7 @@ def write_cube(spectra: Spectra, path: str | os.PathLike[str], *,
     else:
         xs, ys, flat = _exact_places(spectra)
     return write_cube_rows(spectra.X, spectra.wavenumbers, xs, ys, flat, path,
-                           chunks=chunks, labels=spectra.labels)
+                           chunks=chunks, labels=spectra.labels, source=source)
 
 
 def write_cube_rows(X: Any, wavenumbers: ArrayLike, x: NDArray[np.float64],
@@ -631,7 +641,8 @@ def write_cube_rows(X: Any, wavenumbers: ArrayLike, x: NDArray[np.float64],
     classes = None if lab is None else sorted(set(lab.tolist()) - {""})
     with atomic_store(path) as tmp:
         cube = create_cube(tmp, (ny, nx), wavenumbers, chunks=chunks, x=x, y=y,
-                           class_names=classes or None)
+                           class_names=classes or None,
+                           source=None if source is None else [source])
         lookup = {c: i for i, c in enumerate(classes or [])}
         for ty, tx in cube.tiles():
             ys, xs = cube.tile(ty, tx)
