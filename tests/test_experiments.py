@@ -95,6 +95,16 @@ def test_reproduce_all_quick_end_to_end(tmp_path, pure_dir, pharma_csv, capsys):
     assert imread(out / "filters" / "fig2_size.png").shape[1] == 1100
     doc = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     assert doc["seed"] == 3 and doc["quick"] is True and doc["skipped"] == {}
+    # torch's thread count (another one gives other last digits) and the date, beside the
+    # versions: metrics.json and the reports had neither
+    import torch
+
+    for d in (doc, json.loads((out / "filters" / "metrics.json").read_text())):
+        assert d["threads"] == torch.get_num_threads()
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", d["created"])
+    for page in (out / "report.html", out / "filters" / "report.html"):
+        assert f"<td>threads</td><td class=\"num\">{torch.get_num_threads()}</td>" in \
+            page.read_text(encoding="utf-8")
     ex = doc["experiments"]
     rows = ex["filters"]["results"]["settings"]
     assert [(r["study"], r["filter_size"], r["n_filters"]) for r in rows] == [

@@ -322,3 +322,11 @@ def test_a_converted_cube_records_version_date_and_source(made, tmp_path, capsys
     g.attrs["ramancam"] = {k: meta[k] for k in ("format", "version", "id")}
     assert main(["info", str(out)]) == 0
     assert "written:" not in capsys.readouterr().out
+
+
+def test_a_k_fold_model_records_no_train_value(made):
+    # k-fold models stored train_value "train" (the --train-value default) though no split
+    # was used, and the train report listed it among the settings
+    tmp, model, _ = made
+    assert load(model).info["settings"]["train_value"] is None
+    assert "<td>train_value</td>" not in (tmp / "train.html").read_text(encoding="utf-8")

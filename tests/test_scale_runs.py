@@ -103,7 +103,8 @@ def test_a_second_run_on_a_store_being_written_is_refused(novelty_map, tmp_path,
         a.join()
     err = capsys.readouterr().err
     assert re.fullmatch(rf"error: another ramancam run \(pid {os.getpid()}, started at "
-                        rf"[-0-9: ]+\) is writing --out {re.escape(str(out))}; wait for it to "
+                        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\) "  # UTC
+                        rf"is writing --out {re.escape(str(out))}; wait for it to "
                         rf"end, or choose another --out\. If no ramancam run has pid "
                         rf"{os.getpid()}, delete {re.escape(str(_lock_of(out)))} and run "
                         r"again\.\n", err), err
@@ -137,7 +138,8 @@ def test_a_store_locked_by_a_live_process_is_refused_and_a_killed_ones_taken_ove
         argv = ["predict", str(model_path), str(cube_path), "--out", str(out)]
         assert main(argv) == 2
         assert re.fullmatch(rf"error: another ramancam run \(pid {other.pid}, started at "
-                            rf"[-0-9: ]+\) is writing --out {re.escape(str(store))}; wait for "
+                            r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\) "  # UTC
+                            rf"is writing --out {re.escape(str(store))}; wait for "
                             rf"it to end, or choose another --out\. If no ramancam run has pid "
                             rf"{other.pid}, delete {re.escape(str(_lock_of(store)))} and run "
                             r"again\.\n", capsys.readouterr().err)

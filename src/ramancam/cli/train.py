@@ -605,7 +605,10 @@ def _run(args: argparse.Namespace) -> int:
                 "grid_option": args.grid,
                 "folds": None if args.split_col or args.spatial_folds else args.folds,
                 "group_col": args.group_col,
-                "split_col": args.split_col, "train_value": args.train_value,
+                # the value that marks the training part of a --split-col split: none
+                # without one (k-fold models stored the default "train", unused)
+                "split_col": args.split_col,
+                "train_value": args.train_value if args.split_col else None,
                 "compare": args.compare, "preset": args.preset,
                 "novelty_option": args.novelty,
                 "spatial_folds": args.spatial_folds, "spatial_block": args.spatial_block,
@@ -656,7 +659,8 @@ def _run(args: argparse.Namespace) -> int:
             labels=np.asarray(data.labels).astype(str)[train_idx], grid=grid,
             data_info=info, settings={**{k: v for k, v in settings.items()
                                          if k not in ("calibration_lines", "fold_notes",
-                                                      "data_notes")},
+                                                      "data_notes")
+                                         and not (k == "train_value" and v is None)},
                                       **{k: v for k, v in params.items() if k != "verbose"}},
             seed=args.seed, winner=winner, calibration_lines=cal_lines,
             temperature=float(getattr(final, "temperature_", 1.0)),

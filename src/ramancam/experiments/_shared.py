@@ -332,17 +332,29 @@ QUICK_NOTE = ("NOTE: quick mode (--quick): tiny sets and few epochs that check t
               "these numbers do not test the paper's claims (run without --quick for that).")
 
 
+def run_record() -> dict[str, Any]:
+    """torch's thread count (another one sums in another order: other last digits) and the
+    date (UTC), which metrics.json records beside the versions."""
+    import torch
+
+    from ..provenance import utc_now
+
+    return {"threads": torch.get_num_threads(), "created": utc_now()}
+
+
 def _finish(run: _Run, results: dict[str, Any]) -> dict[str, Any]:
+    record = run_record()
     doc = {"experiment": run.name, "seed": run.seed, "quick": run.quick,
            "settings": run.settings, "results": results, "figures": run.figures,
-           "seconds": round(time.perf_counter() - run.t0, 1), "versions": software_versions()}
+           "seconds": round(time.perf_counter() - run.t0, 1), **record,
+           "versions": software_versions()}
     write_text(run.out_dir / "metrics.json",
                json.dumps(jsonable(doc), indent=2, allow_nan=False) + "\n")
     sections = ([Section("Quick mode", [QUICK_NOTE]), *run.sections] if run.quick
                 else run.sections)
     write_report(run.out_dir / "report.html", TITLES[run.name], sections,
                  settings={f"{run.name}.{k}": v for k, v in run.settings.items()}
-                 | {"quick": run.quick}, seed=run.seed)
+                 | {"quick": run.quick, "threads": record["threads"]}, seed=run.seed)
     run.log(f"wrote {(run.final_dir or run.out_dir) / 'report.html'}"
             + (" (put in place when the whole run ends)" if run.later else ""))
     return doc

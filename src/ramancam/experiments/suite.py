@@ -126,12 +126,14 @@ def _run_all(root: Path, final: Path, jobs: list[tuple[str, Callable[..., dict[s
         Links([(f"{name}: {TITLES[name]}", f"{name}/report.html") for name in done]),
         Table(["experiment", "quantity", "value", "paper"], summary,
               caption="Headline numbers")]))
+    record = _shared.run_record()
     doc = {"experiments": done, "skipped": skipped, "seed": int(seed), "quick": quick,
-           "seconds": round(time.perf_counter() - t0, 1), "versions": software_versions()}
+           "seconds": round(time.perf_counter() - t0, 1), **record,
+           "versions": software_versions()}
     write_text(root / "metrics.json", json.dumps(jsonable(doc), indent=2,
                                                  allow_nan=False) + "\n")
     write_report(root / "report.html", "ramancam: the paper's experiments", sections,
-                 settings=settings, seed=int(seed))
+                 settings={**settings, "threads": record["threads"]}, seed=int(seed))
     return doc
 
 

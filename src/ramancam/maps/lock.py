@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..errors import RamancamError
+from ..provenance import utc_now
 
 __all__ = ["Claim", "claim", "claimed", "holds", "lock_path", "make_store"]
 
@@ -209,7 +210,8 @@ def _take(store: Path, shown: Path) -> tuple[Path, str, bool] | None:
     lock, folder = lock_path(store), store.parent
     token = uuid.uuid4().hex
     rec: dict[str, Any] = {"host": socket.gethostname(), "tag": _host(), "pid": os.getpid(),
-                           "started": time.strftime("%Y-%m-%d %H:%M:%S"), "token": token}
+                           # UTC with its zone: a run on another host may keep another one
+                           "started": utc_now(), "token": token}
     if (ticks := _start_ticks(os.getpid())) is not None:
         rec["ticks"] = ticks  # this process's start: a later process given its pid differs
     made_folder = False
