@@ -54,6 +54,36 @@ def test_info_table_json(tmp_path, capsys, rng):
             "may hold them: --label-col Class)") in out
 
 
+@pytest.mark.parametrize("first", [0.0, 1.0])
+def test_info_says_channels_for_a_channel_axis(tmp_path, capsys, rng, first):
+    # 'ramancam simulate' writes channels 0..1023 (MATLAB, R, spreadsheets number 1..1024):
+    # info printed "axis: 0.0 to 1023.0 cm-1" and "spacing: ... 1 cm-1" for them
+    axis = np.arange(first, first + 1024.0)
+    write_table(Spectra(rng.random((3, 1024)), axis), tmp_path / "ch.csv")
+    code, out, _ = _run(capsys, ["info", str(tmp_path / "ch.csv")])
+    assert code == 0
+    assert f"  axis:      {first:.1f} to {first + 1023:.1f} channels, ascending\n" in out
+    assert "  spacing:   min 1, median 1, max 1 channels (even)\n" in out
+    assert "cm-1" not in out.split("metadata:")[0]
+    # Raman shifts every 1 cm-1 from 400 stay cm-1
+    write_table(Spectra(rng.random((3, 1024)), axis + 400), tmp_path / "cm.csv")
+    code, out, _ = _run(capsys, ["info", str(tmp_path / "cm.csv")])
+    assert f"  axis:      {first + 400:.1f} to {first + 1423:.1f} cm-1, ascending\n" in out
+
+
+def test_info_of_a_model_trained_on_channels_says_channels(tmp_path_factory, capsys):
+    # a model trained on 'ramancam simulate' data printed "grid: 0 to 1023 cm-1" and
+    # "(axis 0.0 to 1023.0 cm-1)"
+    from _toy_sets import fast_model, peaks_table
+
+    model = fast_model(peaks_table(tmp_path_factory, n_per_class=3, seed=5))
+    capsys.readouterr()
+    code, out, _ = _run(capsys, ["info", str(model)])
+    assert code == 0
+    assert "  grid:      0 to 1023 channels, step 1 (1024 points)\n" in out
+    assert "(axis 0.0 to 1023.0 channels)\n" in out
+
+
 def test_info_folder_with_differing_axes(tmp_path, capsys):
     for label, n in (("a", 5), ("b", 7)):
         (tmp_path / label).mkdir()

@@ -61,6 +61,19 @@ def test_spectrum_map_fills_positive_red_and_negative_blue(axis, rng):
     plt.close("all")
 
 
+def test_channels_numbered_from_1_are_labelled_channel(rng):
+    # channels 1..1024, as MATLAB, R and spreadsheets number them, were labelled
+    # "Raman shift (cm-1)": the plot's rule wanted the first channel to be 0, while
+    # train's note (checks.channel_axis_note) took 0 or 1
+    x = np.arange(1.0, 1025.0)
+    ax = plot.spectrum_map(x, rng.random(x.size), rng.standard_normal(x.size))
+    assert ax.get_xlabel() == "channel"
+    assert plot.shift_unit(x) == "channels" and plot.at_shift(x, 500) == "channel 500"
+    ax = plot.spectrum_map(x + 399, rng.random(x.size), rng.standard_normal(x.size))
+    assert "Raman shift" in ax.get_xlabel()  # 400-1423 in steps of 1: Raman shifts
+    plt.close("all")
+
+
 def test_spectrum_map_uses_given_axes_and_cm1_label(rng):
     _fig, ax0 = plt.subplots()
     x = np.linspace(400, 1800, 50)

@@ -1246,7 +1246,8 @@ def test_info_describes_a_cube_and_a_result_store(novelty_map, tmp_path, capsys,
     text = capsys.readouterr().out.splitlines()
     assert text[0] == f"{cube_path}: Zarr map cube"
     assert text[1] == "  pixels:    12 x 8 (nx x ny) = 96 spectra, tiles of 4 x 4 (6 tiles)"
-    assert text[2] == f"  axis:      0 to {N_CH - 1} cm-1, {N_CH} points, step 1"
+    # channels 0..N_CH-1: said as channels, not cm-1
+    assert text[2] == f"  axis:      0 to {N_CH - 1} channels, {N_CH} points, step 1"
     truth = np.asarray(open_cube(cube_path).truth[...])
     counts = {c: int((truth == i).sum()) for i, c in enumerate("abcd")}
     assert counts["d"] == 32 and sum(counts.values()) == 96

@@ -26,6 +26,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._channels import is_channel_axis as is_channel_axis  # plot.is_channel_axis, as before
 from ._labels import short_name as short_name  # plot.short_name, as before
 from ._labels import short_names
 from .errors import RamancamError
@@ -166,13 +167,6 @@ def _axis(axis: ArrayLike) -> NDArray[np.float64]:
     if a.ndim != 1 or a.size < 2:
         raise RamancamError(f"axis must be 1-D with at least 2 points; got shape {a.shape}.")
     return a
-
-
-def is_channel_axis(axis: ArrayLike) -> bool:
-    """Whether ``axis`` is channel numbers 0, 1, ..., n-1, as simulated sets use (paper
-    Eq. 10), rather than Raman shifts in cm-1."""
-    a = np.asarray(axis, dtype=np.float64)
-    return bool(a.size and a[0] == 0 and np.allclose(np.diff(a), 1.0))
 
 
 def shift_unit(axis: ArrayLike) -> str:

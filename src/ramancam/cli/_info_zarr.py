@@ -114,6 +114,7 @@ def _novelty_record(nov: Any) -> Any:
 
 def describe_zarr(path: str, kind: str) -> dict[str, Any]:
     """What ``info`` prints for a cube or a result store, as a JSON-ready dict."""
+    from .._channels import is_channel_axis
     from ..io.zarr_cube import damaged_chunk_guard, need_zarr, open_cube
     from ..maps.store import (
         count_finished,
@@ -134,7 +135,7 @@ def describe_zarr(path: str, kind: str) -> dict[str, Any]:
         d: dict[str, Any] = {
             "kind": "cube", "ny": ny, "nx": nx, "tile": [cy, cx], "tiles": nty * ntx,
             "axis": {"min": float(w.min()), "max": float(w.max()), "n_points": int(w.size),
-                     "step": _step(w)},
+                     "step": _step(w), "channels": is_channel_axis(w)},
             "x": [float(cube.x.min()), float(cube.x.max()), _step(cube.x)],
             "y": [float(cube.y.min()), float(cube.y.max()), _step(cube.y)],
             "dtype": str(cube.spectra.dtype), "bytes_on_disk": _disk_bytes(Path(path)),
@@ -291,7 +292,8 @@ def format_zarr(path: str, d: dict[str, Any]) -> str:
         lines = [f"{path}: Zarr map cube",
                  f"  pixels:    {px}, tiles of {d['tile'][1]} x {d['tile'][0]} "
                  f"({d['tiles']} tile{'' if d['tiles'] == 1 else 's'})",
-                 f"  axis:      {a['min']:g} to {a['max']:g} cm-1, {a['n_points']} points"
+                 f"  axis:      {a['min']:g} to {a['max']:g} "
+                 f"{'channels' if a.get('channels') else 'cm-1'}, {a['n_points']} points"
                  + ("" if a["step"] is None else f", step {a['step']:g}"),
                  f"  positions: x {_range(d['x'])}, y {_range(d['y'])}"]
         if d["classes"] is not None:

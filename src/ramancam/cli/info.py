@@ -266,11 +266,12 @@ def format_summary(path: str, d: dict[str, Any]) -> str:
                      + (f" ({n_said} of {d['n_spectra']} spectra say; the others do not)"
                         if n_said < d["n_spectra"] else ""))
     if d["n_spectra"]:
-        lines.append(f"  axis:      {d['axis_min']:.1f} to {d['axis_max']:.1f} cm-1, "
+        unit = "channels" if d.get("channels") else "cm-1"
+        lines.append(f"  axis:      {d['axis_min']:.1f} to {d['axis_max']:.1f} {unit}, "
                      f"{d['direction']}")
         spacing = "even" if d["even"] else "uneven"
         lines.append(f"  spacing:   min {_num(d['step_min'])}, median {_num(d['step_median'])}, "
-                     f"max {_num(d['step_max'])} cm-1 ({spacing})")
+                     f"max {_num(d['step_max'])} {unit} ({spacing})")
         if d["common_axis"]:
             lines.append(f"  points:    {d['points_min']}")
             lines.append("  axes:      one common axis")
@@ -524,6 +525,7 @@ _READ_WHAT = {"groups_from": "groups", "files": "files", "xy_cols": "positions"}
 
 def model_summary(bundle: Any) -> dict[str, Any]:
     """What ``ramancam info MODEL`` prints, as plain JSON-ready values."""
+    from .._channels import is_channel_axis
     from ..preprocess.recipe import recipe_text  # here: every command's parser imports info
 
     info = bundle.info
@@ -536,7 +538,8 @@ def model_summary(bundle: Any) -> dict[str, Any]:
         "classes": list(bundle.classes),
         "training_data": info.get("training_data") or {},
         "grid": {"start": float(grid[0]), "stop": float(grid[-1]), "n_points": int(grid.size),
-                 "step": steps[0] if len(steps) == 1 else None},
+                 "step": steps[0] if len(steps) == 1 else None,
+                 "channels": is_channel_axis(grid)},
         "recipe": recipe_text(info.get("recipe")),
         "architecture": arch,
         "training": {k: st.get(k) for k in (
@@ -610,10 +613,13 @@ def format_model(path: str, d: dict[str, Any]) -> str:
 
     lines.append(f"  classes:   {len(classes)}: " + ", ".join(
         f"{one_line(c)} ({counts[c]})" if c in counts else one_line(c) for c in classes))
+    g = d["grid"]
+    # a grid of channels: trained on channels (a grid in cm-1 never is 0 or 1 up in steps of 1)
+    unit = "channels" if g.get("channels") else "cm-1"
     if td:
         rng = td.get("axis_range") or []
         where = f" from {td['source']}" if td.get("source") else ""
-        axis = f" (axis {rng[0]:.1f} to {rng[1]:.1f} cm-1)" if len(rng) == 2 else ""
+        axis = f" (axis {rng[0]:.1f} to {rng[1]:.1f} {unit})" if len(rng) == 2 else ""
         lines.append(f"  trained:   {td.get('n_spectra', '?')} spectra{where}{axis}")
         read = [f"{_READ_WHAT.get(k, 'labels')} --{k.replace('_', '-')} "
                 f"{shlex.quote(str(v))}" for k, v in (d.get("read_options") or {}).items()]
@@ -624,9 +630,8 @@ def format_model(path: str, d: dict[str, Any]) -> str:
         if td.get("left_out"):
             lines.append(f"  left out:  {left_out_text(td['left_out'])}, before the cross "
                          "validation")
-    g = d["grid"]
     step = f", step {g['step']:g}" if g["step"] is not None else ", uneven"
-    lines.append(f"  grid:      {g['start']:g} to {g['stop']:g} cm-1{step} "
+    lines.append(f"  grid:      {g['start']:g} to {g['stop']:g} {unit}{step} "
                  f"({g['n_points']} points)")
     lines.append(f"  recipe:    {d['recipe']}")
     if d.get("reading"):

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .._channels import is_channel_axis
 from ..errors import RamancamError, first_of
 from ..spectra import Spectra
 from ._text import FORMAT_NAMES
@@ -29,13 +30,15 @@ def describe(spectra: Spectra) -> dict[str, Any]:
         ``n_spectra``; ``n_files`` (distinct non-empty sources); ``formats`` (format name ->
         number of files, e.g. ``{"Galactic SPC": 536}``); ``classes`` (label -> count over
         the labelled spectra, ``None`` when unlabelled); ``n_unlabelled`` (spectra whose
-        label is ``""``; 0 when there are no labels); ``axis_min``/``axis_max`` (cm-1);
+        label is ``""``; 0 when there are no labels); ``axis_min``/``axis_max`` (cm-1, or channels);
         ``direction``
         (``"ascending"``, ``"descending"`` or ``"mixed"``); ``common_axis`` (bool);
         ``n_axes`` (distinct axes); ``points_min``/``points_max`` (points per spectrum);
         ``step_min``/``step_median``/``step_max`` (absolute spacing between neighbouring
         points over all distinct axes); ``even`` (all steps equal to a thousandth of the
         median step, as an even axis written to a few decimals is);
+        ``channels`` (every axis is channel numbers, 0 or 1 up in steps of 1: the unit
+        ``info`` prints is then channels, not cm-1);
         ``metadata`` (column names); ``grid`` (maps only, when the spectra carry x/y
         positions: :meth:`ramancam.maps.MapGrid.describe` - kind, nx, ny, step_x, step_y,
         missing - or ``{"error": message}`` when the positions are not a raster).
@@ -71,6 +74,7 @@ def describe(spectra: Spectra) -> dict[str, Any]:
         step_min=smin, step_median=smed, step_max=smax,
         # a thousandth of the step: an even axis written to a few decimals (0.2932, 0.2933)
         even=bool(smax - smin <= 1e-3 * smed),
+        channels=all(is_channel_axis(a) for a in distinct),
     )
     from ..maps.grid import grid_of, has_positions
 
