@@ -747,3 +747,32 @@ def test_decimal_commas_that_cannot_be_thousands_keep_their_reading(tmp_path, se
         sep.join([x, "0", f"{1800 + k},5", c]) + "\n"
         for x in ("0", "1") for k, c in enumerate(["1,861", "2,5"])), encoding="ascii")
     assert read(long).X.tolist() == [[1.861, 2.5], [1.861, 2.5]]
+
+
+def test_a_wide_table_headed_in_nm_is_a_wavelength_axis(tmp_path, rng, capsys):
+    # headers "800.000 nm": refused even with --laser-nm 785, asking for "Raman shifts in
+    # cm-1" without a word of --laser-nm; now an axis in nm, as a "Wavelength (nm)" title is
+    nm = np.arange(800.0, 900.0, 0.5)
+    rows = "".join(f"s{i},{'ab'[i % 2]}," + ",".join(f"{v:.4f}" for v in rng.random(nm.size))
+                   + "\n" for i in range(4))
+    path = tmp_path / "nm.csv"
+    path.write_text("id,label," + ",".join(f"{v:.3f} nm" for v in nm) + "\n" + rows,
+                    encoding="ascii")
+    s = read(path, label_col="label")
+    np.testing.assert_allclose(s.wavenumbers, nm)
+    assert s.meta["x_units"].tolist() == ["nm"] * 4
+    assert main(["info", str(path)]) == 2
+    assert "give --laser-nm NM (the excitation laser" in capsys.readouterr().err
+    assert main(["info", str(path), "--laser-nm", "785"]) == 0
+    lo, hi = 1e7 / 785 - 1e7 / nm[0], 1e7 / 785 - 1e7 / nm[-1]
+    assert f"axis:      {lo:.1f} to {hi:.1f} cm-1, ascending" in capsys.readouterr().out
+    # the same table headed "800.000 cm-1" is Raman shifts, as before
+    path.write_text("id,label," + ",".join(f"{v:.3f} cm-1" for v in nm) + "\n" + rows,
+                    encoding="ascii")
+    s = read(path, label_col="label")
+    assert "x_units" not in s.meta and s.wavenumbers[0] == 800.0
+    # wavelengths beside Raman shifts in one header: refused, not read as one axis
+    path.write_text("id,label,800.0 nm,801.0 nm,802.0 cm-1\na,b,1,2,3\n", encoding="ascii")
+    with pytest.raises(RamancamError, match=r"mixes wavelengths \(nm\) and Raman shifts; "
+                       r"got .802.0 cm-1. beside .800.0 nm."):
+        read(path)

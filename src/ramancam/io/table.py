@@ -101,6 +101,10 @@ def sniff_delimiter(header_line: str) -> str | None:
 _SHIFT_WITH_UNIT = re.compile(
     r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*"
     r"(?:cm-1|cm\^-1|cm\^\{-1\}|cm⁻¹|1/cm|/cm)\s*$", re.IGNORECASE)
+#: A column header that is a wavelength with its unit ("800.000 nm"): an axis in nm, which
+#: --laser-nm converts to Raman shift (and which is refused without it).
+_NM_WITH_UNIT = re.compile(
+    r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*nm\s*$", re.IGNORECASE)
 
 
 def _shift_header(token: str) -> float | None:
@@ -241,9 +245,13 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None,
     meta_idx: list[int] = []
     names: list[str] = []
     read_as: list[float | None] = []
+    in_nm: list[bool] = []  # "800.000 nm": a wavelength, not a Raman shift
     for h in header:
         t = h if commas is None else commas.text(h, line0)  # None: contradicts earlier ones
-        read_as.append(None if t is None else _shift_header(t))
+        m = None if t is None else _NM_WITH_UNIT.match(t)
+        in_nm.append(m is not None)
+        read_as.append(finite_number(m.group(1)) if m else None if t is None
+                       else _shift_header(t))
     pre = where(source or None, line0)
     numeric = [i for i, v in enumerate(read_as) if v is not None]
     apart = isolated_columns(header, numeric, [v for v in read_as if v is not None], pre)
@@ -255,6 +263,13 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None,
             spec_idx.append(i)
             shifts.append(v)
     check_no_name_among_shifts(header, spec_idx, shifts, pre, ahead, comma)
+    nm_axis = any(in_nm[i] for i in spec_idx)
+    if nm_axis and not all(in_nm[i] for i in spec_idx):
+        mixed = header[next(i for i in spec_idx if not in_nm[i])]
+        raise RamancamError(
+            f"{pre}the header mixes wavelengths (nm) and Raman shifts; got {mixed!r} beside "
+            f"{header[next(i for i in spec_idx if in_nm[i])]!r}. Head every intensity column "
+            "in one unit.")
     if not spec_idx and _columns_layout(header, ahead, comma):
         again = None if delimiter == "," else functools.partial(_rows, body, delimiter, line0,
                                                                 source)
@@ -355,6 +370,8 @@ def parse_table(text: str, *, source: str = "", label_col: str | None = None,
     if labspec:
         meta_cols = {("x" if k == names[0] else "y" if k == names[1] else k): v
                      for k, v in meta_cols.items()}
+    if nm_axis:  # in nm: converted with --laser-nm, else refused
+        meta_cols["x_units"] = np.full(len(lines), "nm")
     return spectra_kept(X, axis, kept, labels=labels, meta=_positions(meta_cols, source, lines),
                         sources=[source] * len(lines))
 
