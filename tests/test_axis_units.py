@@ -209,3 +209,25 @@ def test_an_even_axis_written_to_four_decimals_is_even():
     assert describe(Spectra(np.ones((1, rounded.size)), rounded))["even"] is True
     ccd = 1e7 / 785 - 1e7 / np.linspace(800.0, 1100.0, 1024)  # a CCD even in nm
     assert describe(Spectra(np.ones((1, ccd.size)), ccd))["even"] is False
+
+
+@pytest.mark.parametrize(("value", "nm"), [
+    ("633 HeNe", 633.0), ("785 NIR", 785.0), ("532 Green", 532.0), ("785 stabilized", 785.0),
+    ("HeNe 633", 633.0), ("100 mW, 785 nm", 785.0), ("785 nm, 100 mW", 785.0),
+    ("12738.85 1/cm", 785.0), ("1.064 µm", 1064.0), ("250 mW", None), ("25 C", None),
+    ("150 °C", None), ("1200 mA", None), ("100 %", None), ("500 ms", None), ("2 W", None),
+    ("785 mm", None), ("HeNe", None)])
+def test_laser_value_words(value, nm):
+    from ramancam.io._vendor import laser_nm
+
+    got = laser_nm(value)
+    assert got == (None if nm is None else pytest.approx(nm, rel=1e-5)), value
+
+
+def test_laser_named_by_its_kind_converts(tmp_path, capsys):
+    p = _jdx(tmp_path, IN_NM, "NANOMETERS", {"$LASER": "633 HeNe"})
+    assert read(p).meta["laser_wavelength_nm"][0] == 633.0
+    p = tmp_path / "labspec.txt"
+    p.write_text("#Acq. time (s)=\t10\n#Accumulations=\t2\n#Laser=\t633 HeNe\n"
+                 + "".join(f"{a:.3f}\t1.0\n" for a in RAMAN))  # Horiba LabSpec
+    assert read(p).meta["laser_wavelength_nm"][0] == "633"

@@ -105,34 +105,57 @@ def library_boundary(path: Path, fmt: str) -> Iterator[None]:
             lg.setLevel(level)
 
 
-#: A number and the unit written after it (``785 nm``, ``0.785µm``, ``250 mW``).
-_NUMBER_UNIT = re.compile(r"([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*([^\W\d_]*(?:[-^/]?\d)?)")
+#: A number and the unit written after it (``785 nm``, ``0.785µm``, ``250 mW``, ``25 °C``).
+_NUMBER_UNIT = re.compile(
+    r"([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*([°%]?[^\W\d_]*(?:[-^/]?\d)?)")
 #: Units of a laser wavelength, and the factor to nm (``cm-1``: the laser's wavenumber).
 _LENGTH_UNITS = {"": 1.0, "nm": 1.0, "nanometer": 1.0, "nanometers": 1.0,
                  "um": 1000.0, "µm": 1000.0, "μm": 1000.0, "micron": 1000.0,
                  "microns": 1000.0}
+#: Ways of writing a wavenumber after a number (``12738.85 cm-1``: the laser's wavenumber).
+_WAVENUMBER = ("cm-1", "cm^-1", "cm⁻¹", "1/cm", "/cm", "cm")
+#: Units that say a number is no wavelength: a laser's power, current, voltage, temperature,
+#: a time, a frequency, a share, a magnification, a length no laser line is written in.
+_OTHER_UNITS = frozenset((
+    "mw", "w", "kw", "uw", "µw", "μw", "watt", "watts", "milliwatt", "milliwatts", "mj", "j",
+    "uj", "µj", "μj", "ma", "a", "amp", "amps", "v", "mv", "kv", "volt", "volts", "k", "c",
+    "f", "°", "°c", "°f", "°k", "degc", "deg", "degree", "degrees", "celsius", "kelvin", "%",
+    "s", "ms", "us", "µs", "μs", "ns", "ps", "fs", "sec", "secs", "second", "seconds", "min",
+    "mins", "minute", "minutes", "h", "hr", "hrs", "hour", "hours", "hz", "khz", "mhz",
+    "ghz", "db", "dbm", "x", "mm", "m", "pixel", "pixels", "px"))
 
 
 def laser_nm(value: object) -> float | None:
     """A laser wavelength in nm from a header value such as ``785``, ``"532 nm"``,
-    ``"785.0nm"``, ``"0.785 µm"`` or ``"12738.85 cm-1"`` (the laser's wavenumber); ``None``
-    when there is no plausible number (100-2000 nm), or when the number carries another unit
-    (``"250 mW"``, ``"25 C"``, ``"1200 mA"``: a laser's power, temperature or current)."""
+    ``"785.0nm"``, ``"0.785 µm"``, ``"12738.85 cm-1"`` (the laser's wavenumber) or
+    ``"633 HeNe"`` (a word that is no unit leaves the number a wavelength). Every number of
+    the value is looked at: a plausible one (100-2000 nm) with a length unit wins
+    (``"100 mW, 785 nm"``: 785), else the first plausible one without a unit; a number with
+    another unit (``"250 mW"``, ``"25 °C"``, ``"1200 mA"``: a laser's power, temperature or
+    current) is never the wavelength; ``None`` when no number is left."""
     if isinstance(value, (int, float)):
         v = float(value)
-    else:
-        m = _NUMBER_UNIT.search(str(value))
-        if m is None:
-            return None
+        return v if 100.0 <= v <= 2000.0 else None
+    text, at = str(value), 0
+    with_unit: list[float] = []
+    bare: list[float] = []
+    while (m := _NUMBER_UNIT.search(text, at)) is not None:
+        at = m.end()
         v, unit = float(m.group(1)), m.group(2).lower()
-        if unit in ("cm-1", "cm^-1", "cm", "/cm") or str(value).lower().replace(
-                " ", "").endswith(("cm-1", "1/cm", "cm^-1", "cm⁻¹")):
-            v = 1e7 / v if v > 0 else 0.0
+        after = "".join(text[m.end(1):].split()).lower()
+        if after.startswith(_WAVENUMBER):  # the laser's wavenumber; "1/cm" read with it
+            v, said = (1e7 / v if v > 0 else 0.0), True
+            at = text.lower().index("cm", m.end(1)) + 2
         elif unit in _LENGTH_UNITS:
-            v *= _LENGTH_UNITS[unit]
-        else:
-            return None
-    return v if 100.0 <= v <= 2000.0 else None
+            v, said = v * _LENGTH_UNITS[unit], bool(unit)
+        elif unit in _OTHER_UNITS:
+            continue
+        else:  # a word that is no unit ("633 HeNe", "785 NIR"): the number as it is
+            said = False
+        if 100.0 <= v <= 2000.0:
+            (with_unit if said else bare).append(v)
+    found = with_unit or bare
+    return found[0] if found else None
 
 
 #: Words of a header key that name something of a laser other than its wavelength.
