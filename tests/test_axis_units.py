@@ -25,7 +25,9 @@ NM_REFUSAL = ("has its x axis in wavelengths (nm), as its header says; give --la
 
 @pytest.mark.parametrize("title", ["Wavelength (nm)\tIntensity (counts)",
                                    "Wavelength\tIntensity", "nm,counts",
-                                   "Lambda [nanometers];Intensity"])
+                                   "Lambda [nanometers];Intensity", "lambda (nm)\tI",
+                                   "Wavelength (nm) Intensity", "WAVELENGTH_NM\tcounts",
+                                   "Wavelength (nm)\tCounts (785 nm laser)"])
 def test_two_column_titled_in_nm_needs_the_laser(tmp_path, capsys, title):
     p = tmp_path / "s.txt"
     p.write_text(_two_column(title))
@@ -47,7 +49,13 @@ def test_two_column_titled_in_micrometres_is_read_in_nm(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("title", ["Raman Shift (cm-1)\tIntensity", "shift\tcounts",
-                                   "Wavenumber\tIntensity", "x\ty"])
+                                   "Wavenumber\tIntensity", "x\ty",
+                                   # a laser line (785nm, 532 nm) is no unit of the axis
+                                   "Raman_Shift_785nm\tIntensity", "Shift Counts(532nm)",
+                                   "Shift (785nm laser)\tI",
+                                   "Lambda shift\tIntensity", "RAMAN_SHIFT\tcounts",
+                                   "RamanShift;Intensity", "Wavenumber_cm-1\tI",
+                                   "X Counts (nm)"])
 def test_two_column_titled_otherwise_is_a_shift(tmp_path, title):
     p = tmp_path / "s.txt"
     p.write_text(_two_column(title, SHIFT))
@@ -64,6 +72,22 @@ def test_column_table_with_a_wavelength_column_needs_the_laser(tmp_path, capsys)
     assert capsys.readouterr().err == f"error: file {p} {NM_REFUSAL}\n"
     assert main(["info", str(p), "--laser-nm", "785"]) == 0
     assert f"axis:      {SHIFT[0]:.1f} to {SHIFT[-1]:.1f} cm-1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("title", ["Sample 1 (532 nm)", "Shift @ 532 nm",
+                                   "Shift (785nm laser)", "Lambda shift", "Raman_Shift_785nm"])
+def test_column_table_titled_with_a_laser_line_is_a_shift(tmp_path, title):
+    p = tmp_path / "t.csv"
+    p.write_text(f"{title},s0,s1\n" + "".join(
+        f"{a:.4f},{b:.5f},{b + 0.1:.5f}\n" for a, b in zip(SHIFT, Y, strict=True)))
+    assert "x_units" not in read(p).meta
+
+
+@pytest.mark.parametrize("unit", ["x_units", "Raman_Shift", "Shift", "RAMAN-SHIFT"])
+def test_a_stated_shift_however_spelt(unit):
+    from ramancam.io._units import says_shift
+
+    assert says_shift(unit) is (unit != "x_units")
 
 
 def test_folder_of_titled_nm_files_is_refused_for_training(tmp_path, capsys):

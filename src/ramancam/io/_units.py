@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from ..spectra import Spectra
 from ._text import vendor_format
 
-__all__ = ["stated_shift", "wavelength_title"]
+__all__ = ["stated_shift", "title_line_x", "wavelength_title"]
 
 #: Formats whose spectra are always read in Raman shift (cm-1).
 _ALWAYS_SHIFT = {"wdf": "a WiRE file, in Raman shift", "opus": "an OPUS file, in Raman shift"}
@@ -33,8 +33,9 @@ def says_shift(unit: str) -> bool:
                  ("(", ""), (")", ""), ("**", "^"), ("centimeters", "cm"),
                  ("centimetres", "cm"), ("centimeter", "cm"), ("centimetre", "cm")):
         u = u.replace(a, b)
-    return (u.startswith(("/cm", "xramans", "xwaven", "ramanshift", "wavenumber", "inversecm",
-                          "reciprocalcm"))
+    letters = re.sub(r"[^a-z]", "", u)  # "Raman_Shift", "RAMAN-SHIFT", "Shift"
+    return (u.startswith(("/cm", "xramans", "xwaven", "inversecm", "reciprocalcm"))
+            or letters.startswith(("shift", "ramanshift", "wavenumber"))
             or any(t in u for t in ("cm-1", "cm^-1", "1/cm")))
 
 
@@ -47,16 +48,44 @@ _WAVELENGTH_WORDS = {"nm": 1.0, "nanometer": 1.0, "nanometers": 1.0, "nanometre"
                      "micrometers": 1000.0, "micrometre": 1000.0, "micrometres": 1000.0}
 
 
+#: Words of a title that say Raman shift or wavenumbers: no wavelength, whatever else it says.
+_SHIFT_WORDS = frozenset(("raman", "shift", "shifts", "ramanshift", "wavenumber",
+                          "wavenumbers", "cm"))
+#: A number before a length unit (``785nm``, ``532 nm``, ``1.064 µm``): a laser line the
+#: title names, not the unit of the axis.
+_LASER_LINE = re.compile(r"\d\s*(?:nm|nanomet[a-z]*|[uµμ]m|microns?|micromet[a-z]*)"
+                         r"(?![^\W\d_])", re.IGNORECASE)
+
+
 def wavelength_title(title: str) -> float | None:
     """The nm per unit of an x column whose title states wavelengths (``Wavelength (nm)``,
     ``nm``, ``Lambda [nanometers]``: 1; ``Wavelength (µm)``: 1000), ``None`` for any other
     title (``Raman Shift (cm-1)``, ``x``). A micrometre unit beside the word wavelength
-    wins; a Raman-shift unit anywhere in the title says it is no wavelength."""
-    words = re.findall(r"[^\W\d_]+", title.lower())
-    if says_shift(title) or "cm" in words:
+    wins; a title that mentions Raman, shift, wavenumbers or cm-1 in any spelling
+    (``Raman_Shift_785nm``, ``Lambda shift``) is no wavelength, and nm after a number
+    (``Sample 1 (532 nm)``, ``Shift (785nm laser)``) names a laser, not the axis."""
+    if says_shift(title):
+        return None
+    words = re.findall(r"[^\W\d_]+", _LASER_LINE.sub(" ", title).lower())
+    if _SHIFT_WORDS.intersection(words):
         return None
     said = [_WAVELENGTH_WORDS[w] for w in words if w in _WAVELENGTH_WORDS]
     return max(said) if said else None
+
+
+def title_line_x(line: str) -> str:
+    """The x column's title in a line of column titles: its first field when tabs, commas or
+    semicolons part them; in a line parted by spaces only (``Wavelength (nm) Intensity``,
+    ``Shift Counts(532nm)``), its first word and the unit in brackets right after it, or
+    ``""`` when the line says Raman shift anywhere (``Lambda shift counts``: the words of
+    the x title cannot be told from the others)."""
+    if re.search(r"[\t,;]", line):
+        return re.split(r"[\t,;]", line)[0]
+    words = re.findall(r"[^\W\d_]+", _LASER_LINE.sub(" ", line).lower())
+    if says_shift(line) or _SHIFT_WORDS.intersection(words):
+        return ""
+    m = re.match(r"\s*\S+(?:\s*[(\[][^)\]]*[)\]])?", line)
+    return m.group(0) if m else ""
 
 
 def stated_shift(spectra: Spectra) -> tuple[NDArray[np.bool_], list[str]]:

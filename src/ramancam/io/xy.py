@@ -44,7 +44,7 @@ from ._text import (
     read_text,
     short,
 )
-from ._units import wavelength_title
+from ._units import title_line_x, wavelength_title
 
 __all__ = ["LABSPEC_MIN_SETTINGS", "is_labspec_setting", "parse_xy", "read_rruff",
            "read_two_column", "two_numbers"]
@@ -179,8 +179,7 @@ def parse_xy(text: str, *, source: str = "", headers: bool = True) -> Spectra:
         numeric = [is_number(p) for p in parts]
         if not xs and not titles_seen and not any(numeric):
             titles_seen = True  # one line of column titles before the data
-            x_title = re.split(r"[\t,;]", line)[0]  # the x column's title
-            nm_per_unit = wavelength_title(x_title)
+            nm_per_unit = wavelength_title(title_line_x(line))  # the x column's title
             continue
         if xs and not any(numeric):  # text after the data: a footer, an [Info] block
             raise RamancamError(
