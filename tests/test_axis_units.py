@@ -255,3 +255,23 @@ def test_laser_named_by_its_kind_converts(tmp_path, capsys):
     p.write_text("#Acq. time (s)=\t10\n#Accumulations=\t2\n#Laser=\t633 HeNe\n"
                  + "".join(f"{a:.3f}\t1.0\n" for a in RAMAN))  # Horiba LabSpec
     assert read(p).meta["laser_wavelength_nm"][0] == "633"
+
+
+def test_a_wrong_nm_title_is_no_dead_end(tmp_path, capsys):
+    """An axis whose file says nm but that no laser turns into Raman shifts (200-1800 under
+    'Wavelength (nm)'): the refusals say the unit was taken from the file and how to read it."""
+    p = tmp_path / "s.txt"
+    p.write_text(_two_column("Wavelength (nm)\tIntensity", np.linspace(200.0, 1800.0, 200)))
+    assert main(["info", str(p)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: file {p} has its x axis in wavelengths (nm), as its "
+                          "header says, but 200 to 1800 nm give Raman shifts with no laser")
+    assert "give --laser-nm" not in err and "'Raman shift (cm-1)'" in err
+    assert main(["info", str(p), "--laser-nm", "785"]) == 2
+    err = capsys.readouterr().err
+    assert "gives -37261 to 7183 cm-1" in err and "Drop --laser-nm if" not in err
+    assert "header states the x unit as nm" in err and "'Raman shift (cm-1)'" in err
+    # plausible wavelengths keep the plain advice
+    p.write_text(_two_column("Wavelength (nm)\tIntensity"))
+    assert main(["info", str(p)]) == 2
+    assert capsys.readouterr().err == f"error: file {p} {NM_REFUSAL}\n"

@@ -137,11 +137,10 @@ def apply_laser_nm(s: Spectra, args: argparse.Namespace, source: Any) -> Spectra
         in_nm = np.flatnonzero(np.asarray(units if units is not None else []).astype(str)
                                == "nm")
         if in_nm.size:
+            from ..io._units import nm_refusal
+
             i = int(in_nm[0])
-            raise RamancamError(
-                f"file {s.sources[i] or source} has its x axis in wavelengths (nm), as its "
-                "header says; give --laser-nm NM (the excitation laser, e.g. 785) to convert "
-                "it to Raman shift, or export the spectra in Raman shifts.")
+            raise RamancamError(nm_refusal(s.sources[i] or source, s.axes[i]))
         return s
     from ..io import convert_wavelengths
 

@@ -225,9 +225,6 @@ def _composed(s: Spectra) -> Spectra:
     return s.replace(labels=np.array([fixed[v] for v in s.labels.tolist()], dtype=str))
 
 
-#: Raman shifts (cm-1) a converted wavelength axis may span: beyond them it was no wavelength
-#: axis of a Raman measurement with that laser (or was converted already).
-_SHIFT_RANGE = (-5000.0, 6000.0)
 
 
 def wavelength_to_shift(spectra: Spectra, laser_nm: float, *,
@@ -281,7 +278,7 @@ def convert_wavelengths(spectra: Spectra, laser_nm: float, *,
     they are (their file states a Raman-shift axis; ``""`` when none were), for the command
     line to print as a note."""
     from ..errors import spectra_count, where
-    from ._units import stated_shift
+    from ._units import SHIFT_RANGE, WRONG_NM, stated_shift
 
     pre = where(None if source is None else str(source))
     try:
@@ -330,14 +327,20 @@ def convert_wavelengths(spectra: Spectra, laser_nm: float, *,
             if absolute[i] or axes[i].min() > 0 else np.array([-np.inf, -np.inf])
             for i in todo]
     s_lo, s_hi = min(float(e.min()) for e in ends), max(float(e.max()) for e in ends)
-    if not (_SHIFT_RANGE[0] <= s_lo and s_hi <= _SHIFT_RANGE[1] and s_hi > 0):
+    if not (SHIFT_RANGE[0] <= s_lo and s_hi <= SHIFT_RANGE[1] and s_hi > 0):
         all_abs = bool(absolute[todo].all())
+        units = spectra.meta.get("x_units")
+        stated = units is not None and bool((np.asarray(units)[todo].astype(str) == "nm").any())
         raise RamancamError(
             f"{pre}an axis of {'absolute wavenumbers' if all_abs else 'wavelengths'} must "
             f"convert to Raman shifts with a {laser:g} nm laser; got an axis of {lo:g} to "
             f"{hi:g}, which gives {s_lo:.0f} to {s_hi:.0f} cm-1. "
             + ("Check the laser: give the laser the spectra were measured with (shift = "
                "1e7 / laser nm - wavenumber)." if all_abs else
+               # without --laser-nm a file stating nm is refused: dropping it is no way out
+               f"Its header states the x unit as nm, so it was taken as wavelengths: "
+               f"{WRONG_NM} and drop --laser-nm, or give the laser the spectra were measured "
+               "with." if stated else
                "Drop --laser-nm if the axis is a Raman shift already, or give the laser the "
                "spectra were measured with."))
     old = spectra.meta.get("laser_wavelength_nm")

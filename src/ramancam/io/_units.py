@@ -17,7 +17,15 @@ from numpy.typing import NDArray
 from ..spectra import Spectra
 from ._text import vendor_format
 
-__all__ = ["stated_shift", "title_line_x", "wavelength_title"]
+__all__ = ["SHIFT_RANGE", "WRONG_NM", "nm_refusal", "stated_shift", "title_line_x",
+           "wavelength_title"]
+
+#: Raman shifts (cm-1) a converted wavelength axis may span: beyond them it was no wavelength
+#: axis of a Raman measurement with that laser (or was converted already).
+SHIFT_RANGE = (-5000.0, 6000.0)
+#: How to read spectra whose file states nm wrongly (a title misread, a unit mistyped).
+WRONG_NM = ("if the axis is a Raman shift already, make the file state its x unit as cm-1 "
+            "(e.g. the x column titled 'Raman shift (cm-1)', ##XUNITS=1/CM)")
 
 #: Formats whose spectra are always read in Raman shift (cm-1).
 _ALWAYS_SHIFT = {"wdf": "a WiRE file, in Raman shift", "opus": "an OPUS file, in Raman shift"}
@@ -106,3 +114,21 @@ def stated_shift(spectra: Spectra) -> tuple[NDArray[np.bool_], list[str]]:
         if not said[i] and src:
             said[i] = _ALWAYS_SHIFT.get(vendor_format(Path(src)) or "", "")
     return np.array([bool(s) for s in said], dtype=bool), said
+
+
+def nm_refusal(source: object, axis: NDArray[np.float64]) -> str:
+    """The refusal of spectra whose file states an axis in nm (``axis``), read without
+    ``--laser-nm``: give the laser; or, where no laser of 150-2000 nm turns ``axis`` into
+    Raman shifts (within :data:`SHIFT_RANGE`, some above 0), the file's unit is wrong
+    (:data:`WRONG_NM`), for no ``--laser-nm`` would read it."""
+    lo, hi = float(np.min(axis)), float(np.max(axis))
+    # shifts are 1e7/laser - 1e7/nm: a laser wavenumber w of 5000-66667 cm-1 must put the
+    # shift of hi above 0 and at most SHIFT_RANGE[1], that of lo at least SHIFT_RANGE[0]
+    w_lo = max(1e7 / lo + SHIFT_RANGE[0], 1e7 / 2000.0) if lo > 0 else np.inf
+    w_hi = min(1e7 / hi + SHIFT_RANGE[1], 1e7 / 150.0) if hi > 0 else -np.inf
+    said = f"file {source} has its x axis in wavelengths (nm), as its header says"
+    if w_lo <= w_hi and w_hi > 1e7 / hi:
+        return (f"{said}; give --laser-nm NM (the excitation laser, e.g. 785) to convert it "
+                "to Raman shift, or export the spectra in Raman shifts.")
+    return (f"{said}, but {lo:g} to {hi:g} nm give Raman shifts with no laser; {WRONG_NM}, "
+            "or export the spectra in Raman shifts.")
