@@ -50,3 +50,14 @@ def test_baseline_help_says_a_fixed_split_writes_its_test_part():
     assert "every spectrum once, as a test spectrum" not in text
     assert "each test spectrum once: every spectrum with K folds, the test part of a fixed " \
            "split" in text
+
+
+def test_laser_nm_help_names_absolute_wavenumbers():
+    # since 11076ee --laser-nm converts an axis wholly above 4500 cm-1 (absolute wavenumbers),
+    # even a JCAMP-DX ##XUNITS=1/CM or SPC XWAVEN one; the help said only wavelengths in nm
+    # and that every file stating Raman shift is left as it is
+    from ramancam.checks import MAX_SHIFT
+
+    text = " ".join(_help("info").split())
+    assert "absolute wavenumbers" in text and f"above {MAX_SHIFT:g} cm-1" in text
+    assert "files stating Raman shift are left as they are" not in text

@@ -59,10 +59,11 @@ def add_reading_arguments(p: argparse.ArgumentParser) -> None:
                         "suffix, except README/LICENSE notes, hidden files and a disk's "
                         "system folders (lost+found, ...)")
     p.add_argument("--laser-nm", metavar="NM", type=float,
-                   help="the files' x axis is absolute wavelength in nm, as some "
-                        "spectrometers export it: convert it to Raman shift (cm-1) with this "
-                        "laser, e.g. 785 (shift = 1e7/NM - 1e7/wavelength); files stating "
-                        "nm need it, files stating Raman shift are left as they are")
+                   help="the files' x axis is absolute (wavelengths in nm, or absolute "
+                        "wavenumbers: an axis wholly above 4500 cm-1, even one a file states "
+                        "in cm-1): convert it to Raman shift with this laser, e.g. 785 (1e7/NM "
+                        "- 1e7/nm, or 1e7/NM - cm-1). Files stating nm need it; files stating "
+                        "a Raman shift below 4500 cm-1 are left as they are")
     p.add_argument("--axis-offset", metavar="CM", type=float,
                    help="add CM to every Raman shift read (after --laser-nm): corrects a "
                         "spectrometer whose axis sits off, e.g. -2.5 when predict's 'axis:' "
