@@ -2264,6 +2264,15 @@ def test_classes_that_are_one_number_written_differently_are_named():
         "note: classes 'NaN' and 'nan' differ only in case: they train as separate classes; "
         "if they are one substance, fix the labels.")
     assert alike_classes_note(np.array(["1_000", "1000", "0x10", "16"])) is None
+    # compared exactly, not as float64: 20-digit numbers one apart, numbers past 1.8e308
+    # (both inf as floats) are different classes; '-0' and '0' are one number
+    assert alike_classes_note(np.array(["12345678901234567890", "12345678901234567891",
+                                        "1e400", "2e400", "0.1", "0.10000000000000001",
+                                        "1e99999999999999999999"])) is None
+    assert alike_classes_note(np.array(["1e400", "10e399", "-0", "0"])) == (
+        "note: classes '-0' and '0' differ only in how the number is written; '10e399' and "
+        "'1e400' differ only in how the number is written: they train as separate classes; "
+        "if they are one substance, fix the labels.")
 
 
 def test_group_report_names_its_held_out_novelty_scores(peaks_file, tmp_path):

@@ -4,6 +4,7 @@ what the data and the folds mean for the accuracy, said before any training."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 from typing import Any
 
@@ -124,15 +125,21 @@ def alike_classes_note(labels: Any) -> str | None:
     ('1', '1.0' and '01': one sheet's labels from a CSV, an old .xls and a zero-padded
     column): a slip in typing one substance, which trains as classes of its own (and reads
     alike in a report)."""
+    from decimal import Decimal, InvalidOperation
+
     import numpy as np
 
     if labels is None:
         return None
     groups: dict[object, list[str]] = {}
     for name in sorted(set(np.asarray(labels).astype(str).tolist())):
-        number = _NUMBER.fullmatch(name.strip())
-        groups.setdefault(float(name) if number else " ".join(name.split()).casefold(),
-                          []).append(name)
+        key: object = " ".join(name.split()).casefold()
+        if _NUMBER.fullmatch(name.strip()):
+            # compared as exact decimals (equal ones hash alike: '1.0', '01', '1'), not as
+            # floats, which call 20-digit numbers one apart, or any two past 1.8e308, alike
+            with contextlib.suppress(InvalidOperation):  # an exponent past 10**18: as text
+                key = Decimal(name.strip())
+        groups.setdefault(key, []).append(name)
     alike = [g for g in groups.values() if len(g) > 1]
     if not alike:
         return None
