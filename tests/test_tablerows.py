@@ -428,3 +428,24 @@ def test_rows_read_back_from_the_text_as_indexed(tmp_path):
     rows = open_table_rows(path, block_bytes=10000)
     assert rows is not None and whole.X[15, 2] == 1.251
     np.testing.assert_array_equal(rows.X[np.array([15])], whole.X[[15]].astype(np.float32))
+
+
+def test_convert_refuses_a_map_table_headed_in_nm_as_the_whole_read_does(tmp_path, capsys,
+                                                                         monkeypatch):
+    # a map table headed "800.000 nm": streamed, it was written as a cube labelled cm-1
+    nm = np.linspace(800.0, 900.0, 12)
+    rows = [f"{x},{y}," + ",".join(f"{v:g}" for v in np.arange(12.0) + x + y)
+            for y in range(2) for x in range(3)]
+    text = "x,y," + ",".join(f"{v:.3f} nm" for v in nm) + "\n" + "\n".join(rows) + "\n"
+    (tmp_path / "m.csv").write_text(text)
+    monkeypatch.chdir(tmp_path)
+    assert open_table_rows("m.csv") is None  # read whole, where the unit is looked at
+    assert main(["convert", "m.csv", "m.zarr"]) == 2
+    said = capsys.readouterr().err
+    assert main(["convert", "m.csv", "w.csv"]) == 2
+    assert said == capsys.readouterr().err
+    assert "has its x axis in wavelengths (nm)" in said and "--laser-nm" in said
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.csv"]
+    assert main(["convert", "m.csv", "l.zarr", "--laser-nm", "785"]) == 0
+    cube = open_cube(tmp_path / "l.zarr")
+    assert cube.wavenumbers[0] == pytest.approx(1e7 / 785 - 1e7 / 800, abs=1e-6)

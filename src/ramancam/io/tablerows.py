@@ -10,7 +10,9 @@ one parsed from the text again (:class:`TableFileRows`), one run of consecutive 
 read. Anything the blocks cannot show alike (a gzipped file without a scratch copy, quoting,
 old Mac line ends, blank or comment lines among the rows, rows of different ranges, no
 numeric ``x``/``y``, or an error in any row) gives ``None``: the file is then read whole,
-which names the line of an error.
+which names the line of an error. So does a table headed in wavelengths (``800.000 nm``):
+read whole, it is refused without ``--laser-nm`` as every command refuses it
+(:func:`ramancam.cli._common.apply_laser_nm`), not copied with its nm passing for cm-1.
 
 The numbers of every block are read as the whole read reads them (:class:`TableNumbers`):
 with decimal commas or points as the table's header and first two rows say (the first block
@@ -186,7 +188,8 @@ def open_table_rows(path: str | os.PathLike[str], *, label_col: str | None = Non
             if (len(s) != len(starts) or not s.has_common_axis
                     or s.meta.get("x", np.array([""])).dtype.kind != "f"
                     or s.meta.get("y", np.array([""])).dtype.kind != "f"
-                    or (axis is not None and not np.array_equal(axis, s.wavenumbers))):
+                    or (axis is not None and not np.array_equal(axis, s.wavenumbers))
+                    or "x_units" in s.meta):  # in nm: refused (or converted) when read whole
                 return None
             axis = s.wavenumbers if axis is None else axis
             padding.add(s.X)
