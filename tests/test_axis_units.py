@@ -27,7 +27,11 @@ NM_REFUSAL = ("has its x axis in wavelengths (nm), as its header says; give --la
                                    "Wavelength\tIntensity", "nm,counts",
                                    "Lambda [nanometers];Intensity", "lambda (nm)\tI",
                                    "Wavelength (nm) Intensity", "WAVELENGTH_NM\tcounts",
-                                   "Wavelength (nm)\tCounts (785 nm laser)"])
+                                   "Wavelength (nm)\tCounts (785 nm laser)",
+                                   # Raman in the y title (spaces only) is no Raman shift
+                                   "Wavelength(nm) Raman_Intensity", "nm Raman",
+                                   "Wavelength [nm] Raman_counts", "Wavelength Raman_Signal",
+                                   "Wavelength_nm Intensity_Raman"])
 def test_two_column_titled_in_nm_needs_the_laser(tmp_path, capsys, title):
     p = tmp_path / "s.txt"
     p.write_text(_two_column(title))
@@ -55,7 +59,10 @@ def test_two_column_titled_in_micrometres_is_read_in_nm(tmp_path, capsys):
                                    "Shift (785nm laser)\tI",
                                    "Lambda shift\tIntensity", "RAMAN_SHIFT\tcounts",
                                    "RamanShift;Intensity", "Wavenumber_cm-1\tI",
-                                   "X Counts (nm)"])
+                                   "X Counts (nm)",
+                                   # spaces only: a shift word may still be the x title's
+                                   "Lambda shift", "Wavelength Raman_Shift",
+                                   "nm Raman_Shift(cm-1)"])
 def test_two_column_titled_otherwise_is_a_shift(tmp_path, title):
     p = tmp_path / "s.txt"
     p.write_text(_two_column(title, SHIFT))
@@ -81,6 +88,19 @@ def test_column_table_titled_with_a_laser_line_is_a_shift(tmp_path, title):
     p.write_text(f"{title},s0,s1\n" + "".join(
         f"{a:.4f},{b:.5f},{b + 0.1:.5f}\n" for a, b in zip(SHIFT, Y, strict=True)))
     assert "x_units" not in read(p).meta
+
+
+@pytest.mark.parametrize(("line", "title"), [
+    ("Wavelength [nm] Raman counts", "Wavelength [nm]"), ("Wavelength Raman Signal", "Wavelength"),
+    ("Wavelength(nm) Raman_Intensity", "Wavelength(nm)"), ("nm Raman", "nm"),
+    ("Shift Counts(532nm)", "Shift"), ("Raman_Shift_785nm Intensity", "Raman_Shift_785nm"),
+    # a shift word right after the first word may be the x title's: no x title told apart
+    ("Lambda shift counts", ""), ("Wavelength Raman shift (cm-1)", ""),
+    ("Wavelength (nm)\tRaman shift", "Wavelength (nm)")])
+def test_the_x_title_of_a_title_line(line, title):
+    from ramancam.io._units import title_line_x
+
+    assert title_line_x(line) == title
 
 
 @pytest.mark.parametrize("unit", ["x_units", "Raman_Shift", "Shift", "RAMAN-SHIFT"])

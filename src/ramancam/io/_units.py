@@ -84,16 +84,17 @@ def wavelength_title(title: str) -> float | None:
 def title_line_x(line: str) -> str:
     """The x column's title in a line of column titles: its first field when tabs, commas or
     semicolons part them; in a line parted by spaces only (``Wavelength (nm) Intensity``,
-    ``Shift Counts(532nm)``), its first word and the unit in brackets right after it, or
-    ``""`` when the line says Raman shift anywhere (``Lambda shift counts``: the words of
-    the x title cannot be told from the others)."""
+    ``Wavelength(nm) Raman_Intensity``, ``Shift Counts(532nm)``), its first word and the unit
+    in brackets right after it, judged alone (Raman in the y title says nothing of the x
+    axis), or ``""`` when the words right after it say Raman shift (``Lambda shift counts``,
+    ``Wavelength Raman shift``: they may be the x title's own)."""
     if re.search(r"[\t,;]", line):
         return re.split(r"[\t,;]", line)[0]
-    words = re.findall(r"[^\W\d_]+", _LASER_LINE.sub(" ", line).lower())
-    if says_shift(line) or _SHIFT_WORDS.intersection(words):
-        return ""
     m = re.match(r"\s*\S+(?:\s*[(\[][^)\]]*[)\]])?", line)
-    return m.group(0) if m else ""
+    if m is None:
+        return ""
+    after = line[m.end():].split()[:2]  # "shift", "Raman shift", "Raman_Shift(cm-1)"
+    return "" if after and says_shift(" ".join(after)) else m.group(0)
 
 
 def stated_shift(spectra: Spectra) -> tuple[NDArray[np.bool_], list[str]]:
