@@ -71,6 +71,44 @@ def test_info_says_channels_for_a_channel_axis(tmp_path, capsys, rng, first):
     assert f"  axis:      {first + 400:.1f} to {first + 1423:.1f} cm-1, ascending\n" in out
 
 
+def test_info_says_cm1_for_raman_shifts_from_1_in_steps_of_1(tmp_path, capsys, rng):
+    # since 227432c any axis 1, 2, ... was "channels": a two-column file titled
+    # 'Raman shift (cm-1)' and a wide table headed '1 cm-1 ... 2000 cm-1' among them
+    x = np.arange(1.0, 2001.0)
+    (tmp_path / "s.txt").write_text("Raman shift (cm-1)\tIntensity\n" + "".join(
+        f"{a:g}\t{b:.4f}\n" for a, b in zip(x, rng.random(x.size), strict=True)))
+    (tmp_path / "w.csv").write_text(",".join(f"{a:g} cm-1" for a in x) + "\n" + ",".join(
+        f"{b:.4f}" for b in rng.random(x.size)) + "\n")
+    for name in ("s.txt", "w.csv"):
+        code, out, _ = _run(capsys, ["info", str(tmp_path / name)])
+        assert code == 0 and "  axis:      1.0 to 2000.0 cm-1, ascending\n" in out
+    # a stated Raman-shift unit wins over the numbers: JCAMP-DX ##XUNITS=1/CM on 1..1024
+    from ramancam.io.summary import describe
+
+    s = Spectra(rng.random((2, 1024)), np.arange(1.0, 1025.0),
+                meta={"xunits": np.array(["1/CM", "1/CM"])})
+    assert describe(s)["channels"] is False
+    assert describe(Spectra(s.X, s.wavenumbers))["channels"] is True
+
+
+def test_info_of_a_model_trained_on_a_grid_says_cm1(tmp_path, capsys, rng):
+    # --grid 1:1024:1 names Raman shifts: the model's grid was described in channels
+    from _toy_sets import FAST
+
+    x = np.arange(1.0, 2001.0)  # Raman shifts from 1 cm-1 (no detector's channels)
+    X = np.exp(-0.5 * ((x - np.repeat([300.0, 700.0], 4)[:, None]) / 5) ** 2)
+    write_table(Spectra(X + 0.01 * rng.random(X.shape), x, np.repeat(["a", "b"], 4)),
+                tmp_path / "t.csv", label_col="label")
+    out = tmp_path / "g.ramancam"
+    assert main(["train", str(tmp_path / "t.csv"), "--label-col", "label", *FAST[2:],
+                 "--recipe", "paper-grid",
+                 "--grid", "1:1024:1", "--folds", "2", "--no-compare", "--out",
+                 str(out)]) == 0
+    capsys.readouterr()
+    code, text, _ = _run(capsys, ["info", str(out)])
+    assert code == 0 and "  grid:      1 to 1024 cm-1, step 1 (1024 points)\n" in text
+
+
 def test_info_of_a_model_trained_on_channels_says_channels(tmp_path_factory, capsys):
     # a model trained on 'ramancam simulate' data printed "grid: 0 to 1023 cm-1" and
     # "(axis 0.0 to 1023.0 cm-1)"

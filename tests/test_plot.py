@@ -74,6 +74,15 @@ def test_channels_numbered_from_1_are_labelled_channel(rng):
     plt.close("all")
 
 
+@pytest.mark.parametrize("last", [2000.0, 1000.0, 1500.0])
+def test_raman_shifts_from_1_in_steps_of_1_are_cm1(last):
+    # 227432c labelled any axis 1, 2, ... "channels"; a detector's channels number a power
+    # of two (1..1024), a grid of Raman shifts from 1 cm-1 (1..2000) is no detector's
+    x = np.arange(1.0, last + 1)
+    assert plot.shift_unit(x) == "cm-1" and plot.at_shift(x, 500) == "500 cm-1"
+    assert plot.shift_unit(np.arange(0.0, last)) == "channels"  # from 0: as before 227432c
+
+
 def test_spectrum_map_uses_given_axes_and_cm1_label(rng):
     _fig, ax0 = plt.subplots()
     x = np.linspace(400, 1800, 50)

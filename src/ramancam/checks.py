@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._channels import is_channel_axis
+from ._channels import numbered_in_ones
 from .spectra import Spectra
 
 __all__ = ["COARSE_STEP", "DETECTOR_LIMITS", "MAX_SHIFT", "Clipped", "Implausible", "Spike",
@@ -696,13 +696,14 @@ def looks_absolute(axis: ArrayLike) -> bool:
 def channel_axis_note(spectra: Spectra, grid: NDArray[np.float64]) -> str | None:
     """The line printed when the axis is channel numbers 0, 1, 2, ... (as ``ramancam
     simulate`` writes, paper Eq. 10) or 1, 2, 3, ... (as MATLAB, R and spreadsheets number;
-    the rule the plots and ``info`` use too) and the grid, a Raman-shift range, cut part of
+    :func:`ramancam._channels.numbered_in_ones`, looser than the plots' and ``info``'s
+    rule: a note says "looks like") and the grid, a Raman-shift range, cut part of
     it away (a class band at channel 100 is then never seen); ``None`` otherwise."""
     if not spectra.has_common_axis:
         return None
     a = np.asarray(spectra.wavenumbers, dtype=np.float64)
     g = np.asarray(grid, dtype=np.float64)
-    if not is_channel_axis(a) or g.size < 2:
+    if not numbered_in_ones(a) or g.size < 2:
         return None
     lo, hi = float(g.min()), float(g.max())
     if lo <= a[0] + 1 and hi >= a[-1] - 1:

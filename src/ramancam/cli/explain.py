@@ -291,9 +291,10 @@ def _write_report(path: str, grid: Any, entries: list[dict[str, Any]],
     beside the explained class's mean training spectrum where the model file holds it."""
     from matplotlib.figure import Figure as MplFigure
 
+    from .._channels import is_channel_grid
     from .._labels import short_names
     from ..explain import top_bands
-    from ..plot import figure_png, is_channel_axis, spectrum_map
+    from ..plot import figure_png, spectrum_map
     from ..report import Figure, Section, Table, write_report
 
     summary: list[Any] = [info, Table(["predicted class", "spectra"],
@@ -314,7 +315,9 @@ def _write_report(path: str, grid: Any, entries: list[dict[str, Any]],
            "retrain to draw them."))
     sections = [Section("Summary", summary)]
     # a simulated set's channels 0, 1, ... are no Raman shifts (the figure says "channel")
-    unit = "channel" if is_channel_axis(grid) else "cm-1"
+    said = getattr(bundle, "info", None) or {}
+    unit = "channel" if is_channel_grid(grid, said.get("settings") or {}, (
+        said.get("training_data") or {}).get("axis_range")) else "cm-1"
     # the legend's class cut as every figure cuts it (a 60-character RRUFF name ran its
     # "mean of ... +- sd" off the canvas and squeezed the plot to a third of the width),
     # apart from the model's other classes

@@ -525,7 +525,7 @@ _READ_WHAT = {"groups_from": "groups", "files": "files", "xy_cols": "positions"}
 
 def model_summary(bundle: Any) -> dict[str, Any]:
     """What ``ramancam info MODEL`` prints, as plain JSON-ready values."""
-    from .._channels import is_channel_axis
+    from .._channels import is_channel_grid
     from ..preprocess.recipe import recipe_text  # here: every command's parser imports info
 
     info = bundle.info
@@ -539,7 +539,8 @@ def model_summary(bundle: Any) -> dict[str, Any]:
         "training_data": info.get("training_data") or {},
         "grid": {"start": float(grid[0]), "stop": float(grid[-1]), "n_points": int(grid.size),
                  "step": steps[0] if len(steps) == 1 else None,
-                 "channels": is_channel_axis(grid)},
+                 "channels": is_channel_grid(
+                     grid, st, (info.get("training_data") or {}).get("axis_range"))},
         "recipe": recipe_text(info.get("recipe")),
         "architecture": arch,
         "training": {k: st.get(k) for k in (
@@ -614,7 +615,7 @@ def format_model(path: str, d: dict[str, Any]) -> str:
     lines.append(f"  classes:   {len(classes)}: " + ", ".join(
         f"{one_line(c)} ({counts[c]})" if c in counts else one_line(c) for c in classes))
     g = d["grid"]
-    # a grid of channels: trained on channels (a grid in cm-1 never is 0 or 1 up in steps of 1)
+    # a grid of channels: trained on channels (_channels.is_channel_grid)
     unit = "channels" if g.get("channels") else "cm-1"
     if td:
         rng = td.get("axis_range") or []

@@ -11,6 +11,7 @@ from .._channels import is_channel_axis
 from ..errors import RamancamError, first_of
 from ..spectra import Spectra
 from ._text import FORMAT_NAMES
+from ._units import stated_shift
 from .folder import file_format
 
 __all__ = ["describe"]
@@ -74,7 +75,9 @@ def describe(spectra: Spectra) -> dict[str, Any]:
         step_min=smin, step_median=smed, step_max=smax,
         # a thousandth of the step: an even axis written to a few decimals (0.2932, 0.2933)
         even=bool(smax - smin <= 1e-3 * smed),
-        channels=all(is_channel_axis(a) for a in distinct),
+        # a Raman-shift unit the file states (##XUNITS=1/CM, SPC XRAMANS, WiRE) wins
+        channels=(all(is_channel_axis(a) for a in distinct)
+                  and not stated_shift(spectra)[0].any()),
     )
     from ..maps.grid import grid_of, has_positions
 
