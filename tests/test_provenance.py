@@ -79,3 +79,20 @@ def test_utc_now_and_the_command_line():
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", utc_now())
     assert command_line(["train", "my data.csv", "--labels-from", "regex:_(a|b)_"]) == \
         "ramancam train 'my data.csv' --labels-from 'regex:_(a|b)_'"
+
+
+def test_a_vendored_copy_records_no_commit_of_the_project_around_it(tmp_path):
+    # 'pip install --target vendor' inside another project's git checkout: the folder two
+    # up from the package held that project's .git, whose commit was recorded as ramancam's
+    from ramancam.provenance import own_checkout
+
+    proj = _repo(tmp_path / "proj", A)
+    (proj / "vendor" / "ramancam").mkdir(parents=True)
+    (proj / "pyproject.toml").write_text('[project]\nname = "ramancam"\n')  # even so named
+    assert own_checkout(proj / "vendor" / "ramancam") is None
+    (proj / "src" / "ramancam").mkdir(parents=True)
+    (proj / "pyproject.toml").write_text('[project]\nname = "labtools"\n')
+    assert own_checkout(proj / "src" / "ramancam") is None  # another project's src layout
+    (proj / "pyproject.toml").write_text('[project]\nname = "ramancam"\nversion = "1"\n')
+    assert own_checkout(proj / "src" / "ramancam") == proj
+    assert own_checkout(Path(ramancam.__file__).parent) == ROOT

@@ -15,9 +15,29 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-#: The folder holding ``src/ramancam`` in a checkout (where ``.git`` is, if anywhere).
-_CHECKOUT = Path(__file__).resolve().parent.parent.parent
 _HEX = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
+_NAMED_RAMANCAM = re.compile(r"""^\s*name\s*=\s*["']ramancam["']""", re.MULTILINE)
+
+
+def own_checkout(package: str | os.PathLike[str]) -> Path | None:
+    """The checkout whose ``src/ramancam`` is ``package`` (the package's folder), where its
+    ``.git`` is, if anywhere; ``None`` for a package installed or vendored elsewhere
+    (``pip install --target vendor`` inside another project's git checkout: the folder two
+    up is that project's, whose commit is no ramancam commit). A checkout is ramancam's own
+    where its ``src/ramancam`` is ``package`` and its ``pyproject.toml`` names ramancam."""
+    pkg = Path(package).resolve()
+    root = pkg.parent.parent
+    try:
+        if (root / "src" / "ramancam").resolve() != pkg or pkg.parent.name != "src":
+            return None
+        text = (root / "pyproject.toml").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    return root if _NAMED_RAMANCAM.search(text) else None
+
+
+#: The checkout ramancam runs from (where ``.git`` is, if anywhere), or None.
+_CHECKOUT = own_checkout(Path(__file__).parent)
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
@@ -77,8 +97,11 @@ def git_commit(root: str | os.PathLike[str] | None = None) -> str | None:
     and the ref it names (no ``git`` program run); ``None`` outside a git checkout (an
     installed package) or where it cannot be read. Edits not committed are not seen: the
     version and commit say which code the edits began from."""
+    where = _CHECKOUT if root is None else Path(root)
+    if where is None:
+        return None
     try:
-        git = _git_dir(_CHECKOUT if root is None else Path(root))
+        git = _git_dir(where)
         if git is None or not (git / "HEAD").is_file():
             return None
         head = (git / "HEAD").read_text(encoding="utf-8", errors="replace").strip()
