@@ -260,7 +260,13 @@ def test_an_even_axis_written_to_four_decimals_is_even():
     ("HeNe 633", 633.0), ("100 mW, 785 nm", 785.0), ("785 nm, 100 mW", 785.0),
     ("12738.85 1/cm", 785.0), ("1.064 µm", 1064.0), ("250 mW", None), ("25 C", None),
     ("150 °C", None), ("1200 mA", None), ("100 %", None), ("500 ms", None), ("2 W", None),
-    ("785 mm", None), ("HeNe", None)])
+    ("785 mm", None), ("HeNe", None),
+    # a plain number before the wavelength (a channel, a laser's index) leaves it whole
+    ("Laser 1 785 nm", 785.0), ("Line 2 532 nm", 532.0), ("Ch 3 633nm", 633.0),
+    ("25 785 nm", 785.0),
+    # a grating's groove density is no wavelength
+    ("1800 l/mm", None), ("1200 gr/mm", None), ("600 lines/mm", None),
+    ("600 gr/mm 785", 785.0)])
 def test_laser_value_words(value, nm):
     from ramancam.io._vendor import laser_nm
 

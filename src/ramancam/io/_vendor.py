@@ -105,9 +105,13 @@ def library_boundary(path: Path, fmt: str) -> Iterator[None]:
             lg.setLevel(level)
 
 
-#: A number and the unit written after it (``785 nm``, ``0.785µm``, ``250 mW``, ``25 °C``).
+#: A number and the unit written after it (``785 nm``, ``0.785µm``, ``250 mW``, ``25 °C``);
+#: a unit's own digit (``cm-1``) only after its letters, so that in ``1 785 nm`` the ``7``
+#: stays with its number.
 _NUMBER_UNIT = re.compile(
-    r"([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*([°%]?[^\W\d_]*(?:[-^/]?\d)?)")
+    r"([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*([°%]?(?:[^\W\d_]+(?:[-^/]?\d)?)?)")
+#: Groove densities of a grating (``1800 l/mm``, ``600 gr/mm``): no wavelength.
+_PER_MM = ("l/mm", "gr/mm", "g/mm", "lines/mm", "grooves/mm", "lp/mm", "/mm")
 #: Units of a laser wavelength, and the factor to nm (``cm-1``: the laser's wavenumber).
 _LENGTH_UNITS = {"": 1.0, "nm": 1.0, "nanometer": 1.0, "nanometers": 1.0,
                  "um": 1000.0, "µm": 1000.0, "μm": 1000.0, "micron": 1000.0,
@@ -132,7 +136,8 @@ def laser_nm(value: object) -> float | None:
     the value is looked at: a plausible one (100-2000 nm) with a length unit wins
     (``"100 mW, 785 nm"``: 785), else the first plausible one without a unit; a number with
     another unit (``"250 mW"``, ``"25 °C"``, ``"1200 mA"``: a laser's power, temperature or
-    current) is never the wavelength; ``None`` when no number is left."""
+    current) is never the wavelength, nor is a grating's groove density (``"1800 l/mm"``);
+    ``None`` when no number is left."""
     if isinstance(value, (int, float)):
         v = float(value)
         return v if 100.0 <= v <= 2000.0 else None
@@ -143,6 +148,8 @@ def laser_nm(value: object) -> float | None:
         at = m.end()
         v, unit = float(m.group(1)), m.group(2).lower()
         after = "".join(text[m.end(1):].split()).lower()
+        if after.startswith(_PER_MM):
+            continue
         if after.startswith(_WAVENUMBER):  # the laser's wavenumber; "1/cm" read with it
             v, said = (1e7 / v if v > 0 else 0.0), True
             at = text.lower().index("cm", m.end(1)) + 2
