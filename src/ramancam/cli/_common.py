@@ -82,9 +82,12 @@ def add_xy_argument(p: argparse.ArgumentParser) -> None:
 def read_data(args: argparse.Namespace, *, name: str = "data") -> Spectra:
     """Read the DATA argument with the label and group options (and ``--xy-cols``)."""
     from ..io import read
+    from ._progress import files_progress
+    from ._stdin import shown_as
 
     s = read(getattr(args, name), label_col=args.label_col, labels_from=args.labels_from,
-             groups_from=getattr(args, "groups_from", None), files=getattr(args, "files", None))
+             groups_from=getattr(args, "groups_from", None), files=getattr(args, "files", None),
+             progress=files_progress(shown_as(getattr(args, name))))
     s = apply_axis_offset(apply_laser_nm(s, args, getattr(args, name)),
                           getattr(args, "axis_offset", None))
     return apply_xy_cols(s, getattr(args, "xy_cols", None))
@@ -820,25 +823,6 @@ def refused_line(refused: list[tuple[str, str]], verb: str, what: str,
     reason = reason[at + 1:] if at > 0 else reason
     return (f"not {verb}: {spectra_count(len(ids))} {who} ({shown}; {what}). First "
             f"reason: {reason}")
-
-
-def chunk_progress(total: int, chunk: int, *, every_s: float = 10.0) -> Callable[[int], None]:
-    """Progress of ``predict``/``explain`` over their chunks, on stderr: ``  done/total
-    spectra (N s)`` at most every ``every_s`` seconds and at the end; silent when ``total``
-    fits in one chunk."""
-    import sys
-    import time
-
-    t0 = last = time.monotonic()
-
-    def show(done: int) -> None:
-        nonlocal last
-        now = time.monotonic()
-        if total > chunk and (done >= total or now - last >= every_s):
-            last = now
-            print(f"  {done}/{total} spectra ({now - t0:.0f} s)", file=sys.stderr, flush=True)
-
-    return show
 
 
 def first_ids(ids: list[str], limit: int = MAX_SHOWN_REFUSED) -> str:

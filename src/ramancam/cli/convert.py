@@ -248,7 +248,7 @@ def _write_cube(data: Spectra | WdfRows | LongRows | TableRows, out: Path,
             f"{source!r} without them. Name the columns with --xy-cols X,Y, or write a .csv.")
     grid = grid_of(data)
     if isinstance(data, WdfRows | LongRows | TableRows):  # tile by tile, progress on stderr
-        from ._common import chunk_progress
+        from ._progress import chunk_progress
 
         cube = write_cube_rows(data.X, data.axis, *grid_places(grid, grid.n_spectra), out,
                                chunks=chunks, source=data.source,

@@ -402,13 +402,13 @@ def _run(args: argparse.Namespace) -> int:
     from ..novelty import UNKNOWN
     from . import _scale as scale
     from ._common import (
-        chunk_progress,
         prepare_chunk,
         read_data,
         refused_line,
         stop_if_all_refused,
     )
     from ._outputs import HeldScreen, make_out_folder, say_line, stale_page
+    from ._progress import chunk_progress
     from ._streams import on_terminal
 
     if args.method is None:  # ig-bands' 32 passes a spectrum are too slow for huge maps

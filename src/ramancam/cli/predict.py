@@ -226,7 +226,6 @@ def _run(args: argparse.Namespace) -> int:
     from ..novelty import LIBRARY_SCORES, UNKNOWN
     from . import _scale as scale
     from ._common import (
-        chunk_progress,
         label_like,
         prepare_chunk,
         read_data,
@@ -244,6 +243,7 @@ def _run(args: argparse.Namespace) -> int:
         say_line,
         stale_page,
     )
+    from ._progress import chunk_progress
     from ._streams import on_terminal
     from .train import set_threads
 

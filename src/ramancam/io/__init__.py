@@ -38,6 +38,7 @@ Every problem with the input is a one-line :class:`~ramancam.RamancamError` nami
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -127,7 +128,8 @@ def example_path() -> Path:
 
 def read(path: str | os.PathLike[str], *, label_col: str | None = None,
          labels_from: str | None = None, groups_from: str | None = None,
-         files: str | None = None) -> Spectra:
+         files: str | None = None,
+         progress: Callable[[int, int], None] | None = None) -> Spectra:
     """Read a file or a folder of spectra.
 
     Parameters
@@ -153,6 +155,9 @@ def read(path: str | os.PathLike[str], *, label_col: str | None = None,
     files : str, optional
         Folders: a glob pattern of the files to read, e.g. ``"*.spc"`` (see
         :func:`read_folder`'s ``pattern``); by default every file with a known suffix.
+    progress : callable(done, total), optional
+        Folders: called after each file is read with the files read so far and the files
+        to read (see :func:`read_folder`); silent by default.
 
     Returns
     -------
@@ -181,7 +186,8 @@ def read(path: str | os.PathLike[str], *, label_col: str | None = None,
         return _composed(read_cube(p))
     if p.is_dir():
         return _composed(read_folder(p, labels_from=labels_from, label_col=label_col,
-                                     groups_from=groups_from, pattern=files))
+                                     groups_from=groups_from, pattern=files,
+                                     progress=progress))
     if files is not None:
         raise RamancamError(
             f"files (--files) chooses files in a folder; got the file {str(p)!r} and "

@@ -768,7 +768,8 @@ def _note_unlisted(root: Path, listed: list[Path], manifests: list[str]) -> None
 
 def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
                 pattern: str | None = None, label_col: str | None = None,
-                groups_from: str | None = None) -> Spectra:
+                groups_from: str | None = None,
+                progress: Callable[[int, int], None] | None = None) -> Spectra:
     """Read every spectrum file in a folder (and its sub-folders) into one :class:`Spectra`.
 
     Parameters
@@ -795,6 +796,9 @@ def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
     groups_from : {"folder", "header:KEY", "regex:R", "id:R", "manifest:F"}, optional
         Where groups come from (a manifest needs columns ``file,group``); they fill the
         metadata column ``group``.
+    progress : callable(done, total), optional
+        Called after each file is read with the files read so far and the files to read
+        (the command line prints a line every 10 s of a long read); silent by default.
 
     Returns
     -------
@@ -814,6 +818,9 @@ def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
     if not root.is_dir():
         raise RamancamError(f"{root} must be a folder here; got a file. Use read().")
     one_label_source(label_col, labels_from)
+    if progress is not None and not callable(progress):
+        raise RamancamError(f"progress must be a function progress(done, total) of the files "
+                            f"read; got {progress!r}. Give a function, or None.")
     kind, arg = parse_labels_from(labels_from) if labels_from is not None else ("", "")
     gkind, garg = (parse_labels_from(groups_from, "groups_from") if groups_from is not None
                    else ("", ""))
@@ -872,4 +879,6 @@ def read_folder(path: str | os.PathLike[str], *, labels_from: str | None = None,
         if group_of is not None:
             s = add_groups(s, group_of(f, s), f)
         parts.append(s)
+        if progress is not None:
+            progress(i + 1, len(files))
     return _concat(parts)
