@@ -11,7 +11,8 @@ separated, the Raman shift usually descending within each spectrum, with one hea
 Older WiRE batch conversions have no header and hySpc.read.txt (``read_txt_Renishaw``) reads
 their four columns as ``y, x, shift, intensity``; pass ``columns="y,x,shift,intensity"`` for
 those. A header may name the columns in any order with any of the names below, with or
-without ``#`` and units in brackets (``X (µm)``); a ``z`` column is kept as metadata. Columns
+without ``#`` and units in brackets (``X (µm)``); a ``z`` column is kept as metadata. A shift
+column titled in wavelengths (``#Wave (nm)``) is read in nm, with ``x_units`` ``"nm"``. Columns
 may be separated by tabs, commas, semicolons or spaces; with semicolons or tabs between
 them, decimal commas (``-11,55``) are read as points.
 
@@ -29,6 +30,7 @@ import os
 import re
 import warnings
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -44,9 +46,10 @@ from ._text import (
     read_text,
     short,
 )
+from ._units import wavelength_title
 from .table import sniff_delimiter
 
-__all__ = ["COLUMN_NAMES", "looks_long", "parse_long_map", "read_long_map"]
+__all__ = ["COLUMN_NAMES", "header_nm", "looks_long", "parse_long_map", "read_long_map"]
 
 #: Accepted header names (lower case, without '#', spaces or units) for each column role.
 COLUMN_NAMES: dict[str, tuple[str, ...]] = {
@@ -85,6 +88,17 @@ def _header_roles(line: str) -> list[str | None] | None:
     if "shift" in roles and "intensity" in roles and ("x" in roles or "y" in roles):
         return roles
     return None
+
+
+def header_nm(line: str, roles: Sequence[str | None]) -> float | None:
+    """The nm per unit of the shift column (``roles``: each column's role) when the header
+    ``line`` titles it in wavelengths (``#Wave (nm)``, ``X-axis [µm]``: see
+    :func:`ramancam.io._units.wavelength_title`), else ``None``: its shifts are wavelengths,
+    kept in nm with ``x_units`` ``"nm"`` (converted with ``--laser-nm``, else refused)."""
+    tokens = [t for t in _split(line, sniff_delimiter(line.lstrip("#"))) if t]
+    if "shift" not in roles or len(tokens) != len(roles):
+        return None
+    return wavelength_title(tokens[list(roles).index("shift")])
 
 
 def looks_long(text: str) -> bool:
@@ -171,6 +185,7 @@ def parse_long_map(text: str, *, source: str = "", columns: str | None = None) -
             "file. Check that the right file was given.")
     lineno0, start, end = first
     header = _header_roles(text[start:end])
+    nm_per_unit = None
     if columns is not None:
         roles = _roles_from(columns)
     elif header is not None:
@@ -181,6 +196,8 @@ def parse_long_map(text: str, *, source: str = "", columns: str | None = None) -
         raise RamancamError(
             f"{where(src, lineno0)}a long map export must have x (or y), shift and "
             f"intensity columns; got {roles}. Name them in the header or pass columns=.")
+    if header is not None:  # "#Wave (nm)": wavelengths
+        nm_per_unit = header_nm(text[start:end], roles)
     ncol = len(roles)
     body_at = end + 1 if header is not None else start
     comma = _decimal_commas(text, body_at)
@@ -232,9 +249,12 @@ def parse_long_map(text: str, *, source: str = "", columns: str | None = None) -
         r: pos[:, i].astype(np.float64) for i, r in enumerate(pos_roles)}
     for r in ("x", "y"):
         meta.setdefault(r, np.zeros(n))
-    return Spectra(X, axis, meta={"x": meta["x"], "y": meta["y"],
-                                  **({"z": meta["z"]} if "z" in meta else {})},
-                   sources=[source] * n)
+    kept: dict[str, NDArray[Any]] = {"x": meta["x"], "y": meta["y"],
+                                     **({"z": meta["z"]} if "z" in meta else {})}
+    if nm_per_unit is not None:  # in nm: converted with --laser-nm, else refused
+        axis = axis * nm_per_unit
+        kept["x_units"] = np.full(n, "nm")
+    return Spectra(X, axis, meta=kept, sources=[source] * n)
 
 
 def _decimal_commas(text: str, start: int) -> bool:

@@ -41,6 +41,7 @@ from .longmap import (
     _first_line,
     _header_roles,
     check_unique_positions,
+    header_nm,
     looks_long,
     plain_numbers,
     points_error,
@@ -198,6 +199,8 @@ def open_long_rows(path: str | os.PathLike[str], *, block_bytes: int = BLOCK_BYT
         return None
     lineno0, start, end = first
     roles = _header_roles(head[start:end])
+    if roles is not None and header_nm(head[start:end], roles) is not None:
+        return None  # in nm: refused (or converted) when read whole
     data_at = end + 1 if roles is not None else start  # in ``head``
     nl = head.find("\n", data_at)
     if nl < 0:

@@ -1,0 +1,54 @@
+"""Long map exports and long tables whose shift column's title states wavelengths."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ramancam.cli import main
+from ramancam.io import read
+from ramancam.io.longmap import parse_long_map
+from ramancam.io.longrows import open_long_rows
+from ramancam.io.zarr_cube import open_cube
+
+NM = np.linspace(800.0, 850.0, 20)
+NM_REFUSAL = ("has its x axis in wavelengths (nm), as its header says; give --laser-nm NM "
+              "(the excitation laser, e.g. 785) to convert it to Raman shift, or export the "
+              "spectra in Raman shifts.")
+
+
+def _long_map(title: str, x: np.ndarray = NM) -> str:
+    """A 3 x 2 map, one row per (x, y, shift, intensity), the shift column titled ``title``."""
+    rows = [f"{i}\t{j}\t{v:.6g}\t{100 + k + i + j}"
+            for j in range(2) for i in range(3) for k, v in enumerate(x)]
+    return f"#X\t#Y\t{title}\t#Intensity\n" + "\n".join(rows) + "\n"
+
+
+@pytest.mark.parametrize("title", ["#Wave (nm)", "Wave [nm]", "X-axis (nm)", "Shift"])
+def test_long_map_with_a_shift_column_in_nm_needs_the_laser(tmp_path, capsys, monkeypatch,
+                                                              title):
+    # read as Raman shifts: 'info' said '800 to 850 cm-1', convert wrote a cube labelled cm-1
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.txt").write_text(_long_map(title))
+    if title == "Shift":  # a title that says Raman shift: as before, cm-1 as written
+        assert "x_units" not in read("m.txt").meta
+        assert open_long_rows("m.txt") is not None
+        assert main(["convert", "m.txt", "m.zarr"]) == 0
+        assert open_cube(tmp_path / "m.zarr").wavenumbers[0] == pytest.approx(800.0)
+        return
+    assert read("m.txt").meta["x_units"][0] == "nm"
+    assert main(["info", "m.txt"]) == 2
+    assert capsys.readouterr().err == f"error: file m.txt {NM_REFUSAL}\n"
+    assert open_long_rows("m.txt") is None  # read whole, where the unit is looked at
+    assert main(["convert", "m.txt", "m.zarr"]) == 2
+    assert NM_REFUSAL in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.txt"]
+    assert main(["convert", "m.txt", "l.zarr", "--laser-nm", "785"]) == 0
+    cube = open_cube(tmp_path / "l.zarr")
+    assert cube.wavenumbers[0] == pytest.approx(1e7 / 785 - 1e7 / 800, abs=1e-3)
+
+
+def test_long_map_in_micrometres_is_read_in_nm():
+    s = parse_long_map(_long_map("#Wave (µm)", NM / 1000.0), source="m.txt")
+    assert s.meta["x_units"][0] == "nm"
+    assert s.wavenumbers == pytest.approx(NM, abs=1e-3)
