@@ -24,6 +24,11 @@ def _long_map(title: str, x: np.ndarray = NM) -> str:
     return f"#X\t#Y\t{title}\t#Intensity\n" + "\n".join(rows) + "\n"
 
 
+def _tidy(title: str, x: np.ndarray = NM) -> str:
+    rows = [f"s{i},A,{v:.3f},{100 + k + i}" for i in range(3) for k, v in enumerate(x)]
+    return f"id,label,{title},intensity\n" + "\n".join(rows) + "\n"
+
+
 @pytest.mark.parametrize("title", ["#Wave (nm)", "Wave [nm]", "X-axis (nm)", "Shift"])
 def test_long_map_with_a_shift_column_in_nm_needs_the_laser(tmp_path, capsys, monkeypatch,
                                                               title):
@@ -52,3 +57,19 @@ def test_long_map_in_micrometres_is_read_in_nm():
     s = parse_long_map(_long_map("#Wave (µm)", NM / 1000.0), source="m.txt")
     assert s.meta["x_units"][0] == "nm"
     assert s.wavenumbers == pytest.approx(NM, abs=1e-3)
+
+
+@pytest.mark.parametrize("title", ["#Wave (nm)", "Wave [nm]", "Raman shift (cm-1)",
+                                   "Wavenumber", "Shift", "#Wave"])
+def test_long_table_with_a_shift_column_in_nm_needs_the_laser(tmp_path, capsys, title):
+    p = tmp_path / "t.csv"
+    p.write_text(_tidy(title))
+    if "nm" not in title:  # titles that say Raman shift (or say nothing): cm-1 as before
+        assert "x_units" not in read(p).meta
+        assert main(["info", str(p)]) == 0
+        return
+    assert read(p).meta["x_units"].tolist() == ["nm"] * 3
+    assert main(["info", str(p)]) == 2
+    assert capsys.readouterr().err == f"error: file {p} {NM_REFUSAL}\n"
+    assert main(["info", str(p), "--laser-nm", "785"]) == 0
+    assert f"{1e7 / 785 - 1e7 / 800:.1f} to" in capsys.readouterr().out

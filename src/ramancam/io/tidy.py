@@ -15,6 +15,8 @@ not be contiguous (``melt`` interleaves the spectra) nor sorted by shift, and ea
 may have its own axis. The other columns become metadata, text as written (``x`` and ``y``
 as numbers when every value is one, for :mod:`ramancam.maps`); ``label_col`` names the one
 holding the class. A column with an empty name, as pandas writes its row index, is left out.
+A shift column titled in wavelengths (``Wave (nm)``, ``X-axis [µm]``: see
+:func:`ramancam.io._units.wavelength_title`) is read in nm, with ``x_units`` ``"nm"``.
 Rows of x, y, shift and intensity only (no other column) are WiRE's long map export
 (:mod:`ramancam.io.longmap`); a shift and an intensity column alone, a two-column file.
 """
@@ -43,6 +45,7 @@ from ._text import (
     read_text,
     short,
 )
+from ._units import wavelength_title
 from .longmap import _ROLE_OF, _norm
 from .table import _lines, sniff_delimiter
 
@@ -183,6 +186,9 @@ def parse_tidy(text: str, *, source: str = "", label_col: str | None = None) -> 
         axes.append(check_axis(w, name=f"the Raman shift of the spectrum {what}", source=src))
         ints.append(value[by_shift])
     meta = _meta(key_names, key_rows, label_col)
+    if (nm_per_unit := wavelength_title(names[i_shift])) is not None:  # "Wave (nm)"
+        axes = [a * nm_per_unit for a in axes]  # converted with --laser-nm, else refused
+        meta["x_units"] = np.full(len(axes), "nm")
     labels = None
     if label_col is not None:
         labels = np.array([k[key_names.index(label_col)] for k in key_rows], dtype=object)
