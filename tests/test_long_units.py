@@ -73,3 +73,56 @@ def test_long_table_with_a_shift_column_in_nm_needs_the_laser(tmp_path, capsys, 
     assert capsys.readouterr().err == f"error: file {p} {NM_REFUSAL}\n"
     assert main(["info", str(p), "--laser-nm", "785"]) == 0
     assert f"{1e7 / 785 - 1e7 / 800:.1f} to" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("title", ["Wavelength (nm)", "#Wavelength (nm)", "wavelength_nm",
+                                   "Wavelength", "lambda (nm)", "λ (nm)", "Wavelength_um"])
+def test_long_map_with_a_wavelength_column_is_a_long_map_in_nm(tmp_path, capsys,
+                                                                monkeypatch, title):
+    # not taken for a long map: read as a wide table and refused with a thousands-separator
+    # error ("got '802.632' in column '800.000'")
+    monkeypatch.chdir(tmp_path)
+    x = NM / 1000.0 if title.endswith("um") else NM
+    (tmp_path / "m.txt").write_text(_long_map(title, x))
+    s = read("m.txt")
+    assert len(s) == 6 and s.meta["x_units"][0] == "nm"
+    assert s.wavenumbers == pytest.approx(NM, abs=1e-3)
+    assert main(["info", "m.txt"]) == 2
+    assert capsys.readouterr().err == f"error: file m.txt {NM_REFUSAL}\n"
+    assert open_long_rows("m.txt") is None
+    assert main(["convert", "m.txt", "l.zarr", "--laser-nm", "785"]) == 0
+    cube = open_cube(tmp_path / "l.zarr")
+    assert cube.wavenumbers[0] == pytest.approx(1e7 / 785 - 1e7 / 800, abs=1e-3)
+
+
+def test_comma_long_map_with_a_wavelength_column(tmp_path, capsys):
+    p = tmp_path / "m.csv"
+    p.write_text(_long_map("wavelength_nm").replace("\t", ",").replace("#", ""))
+    assert main(["info", str(p)]) == 2
+    assert capsys.readouterr().err == f"error: file {p} {NM_REFUSAL}\n"
+    assert main(["info", str(p), "--laser-nm", "785"]) == 0
+    assert "6 spectra" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("title", ["Wavelength (nm)", "wavelength_nm", "Wavelength",
+                                   "lambda (nm)"])
+def test_long_table_with_a_wavelength_column_is_a_long_table_in_nm(tmp_path, capsys, title):
+    # refused: "the header must name Raman shifts (numeric column names) for a wide table"
+    p = tmp_path / "t.csv"
+    p.write_text(_tidy(title))
+    assert read(p).meta["x_units"].tolist() == ["nm"] * 3
+    assert main(["info", str(p)]) == 2
+    assert capsys.readouterr().err == f"error: file {p} {NM_REFUSAL}\n"
+    assert main(["info", str(p), "--laser-nm", "785"]) == 0
+    assert f"{1e7 / 785 - 1e7 / 800:.1f} to" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("title", ["Wavelength (nm) Intensity", "Wavenumber (cm-1) Intensity"])
+def test_two_column_titled_with_a_unit_between_spaces_is_no_long_table(tmp_path, title):
+    # the unit, split off by the spaces, was taken for a third (id) column: "every row must
+    # have 3 fields, as the header has; got 2"
+    p = tmp_path / "s.txt"
+    p.write_text(f"{title}\n" + "".join(f"{v:.3f} {k}\n" for k, v in enumerate(NM)))
+    s = read(p)
+    assert len(s) == 1 and len(s.wavenumbers) == len(NM)
+    assert ("x_units" in s.meta) == ("nm" in title)

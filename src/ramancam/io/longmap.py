@@ -11,8 +11,10 @@ separated, the Raman shift usually descending within each spectrum, with one hea
 Older WiRE batch conversions have no header and hySpc.read.txt (``read_txt_Renishaw``) reads
 their four columns as ``y, x, shift, intensity``; pass ``columns="y,x,shift,intensity"`` for
 those. A header may name the columns in any order with any of the names below, with or
-without ``#`` and units in brackets (``X (µm)``); a ``z`` column is kept as metadata. A shift
-column titled in wavelengths (``#Wave (nm)``) is read in nm, with ``x_units`` ``"nm"``. Columns
+without ``#`` and units in brackets (``X (µm)``) or after an underscore (``X_um``); a ``z``
+column is kept as metadata. A shift column titled in wavelengths (``#Wave (nm)``,
+``Wavelength (nm)``, ``wavelength_nm``, ``lambda (nm)``) is read in nm, with ``x_units``
+``"nm"``. Columns
 may be separated by tabs, commas, semicolons or spaces; with semicolons or tabs between
 them, decimal commas (``-11,55``) are read as points.
 
@@ -57,16 +59,18 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     "y": ("y", "ypos", "yposition", "positiony"),
     "z": ("z", "zpos", "zposition", "positionz"),
     "shift": ("wave", "wavenumber", "wavenumbers", "shift", "ramanshift", "raman",
-              "wn", "xaxis"),
+              "wn", "xaxis", "wavelength", "wavelengths", "lambda", "λ"),
     "intensity": ("intensity", "intensities", "int", "counts", "signal", "i", "yaxis"),
 }
 _ROLE_OF = {name: role for role, names in COLUMN_NAMES.items() for name in names}
 _UNITS = re.compile(r"[\(\[].*?[\)\]]")
+#: A length unit after the name (``wavelength_nm``, ``X_um``), dropped as bracketed ones are.
+_UNIT_SUFFIX = re.compile(r"[\s_\-.]+(?:nm|[uµμ]m)\s*$", re.IGNORECASE)
 _DEFAULT = ("x", "y", "shift", "intensity")
 
 
 def _norm(token: str) -> str:
-    return re.sub(r"[\s_#\-./]", "", _UNITS.sub("", token)).lower()
+    return re.sub(r"[\s_#\-./]", "", _UNIT_SUFFIX.sub("", _UNITS.sub("", token))).lower()
 
 
 def _split(line: str, delimiter: str | None) -> list[str]:

@@ -9,12 +9,13 @@ write spectra, and as many databases export them::
 
 A header names a Raman-shift column and an intensity column (the names of
 :data:`ramancam.io.longmap.COLUMN_NAMES`: ``shift``, ``wavenumber``, ``Raman shift (cm-1)``,
-``intensity``, ``counts``, ...) beside one or more other columns (id, label, sample, batch,
-x, y, ...). The rows of one spectrum share the values of all the other columns; they need
-not be contiguous (``melt`` interleaves the spectra) nor sorted by shift, and each spectrum
-may have its own axis. The other columns become metadata, text as written (``x`` and ``y``
-as numbers when every value is one, for :mod:`ramancam.maps`); ``label_col`` names the one
-holding the class. A column with an empty name, as pandas writes its row index, is left out.
+``Wavelength (nm)``, ``intensity``, ``counts``, ...) beside one or more other columns (id,
+label, sample, batch, x, y, ...). The rows of one spectrum share the values of all the other
+columns; they need not be contiguous (``melt`` interleaves the spectra) nor sorted by shift,
+and each spectrum may have its own axis. The other columns become metadata, text as written
+(``x`` and ``y`` as numbers when every value is one, for :mod:`ramancam.maps`);
+``label_col`` names the one holding the class. A column with an empty name, as pandas
+writes its row index, is left out.
 A shift column titled in wavelengths (``Wave (nm)``, ``X-axis [µm]``: see
 :func:`ramancam.io._units.wavelength_title`) is read in nm, with ``x_units`` ``"nm"``.
 Rows of x, y, shift and intensity only (no other column) are WiRE's long map export
@@ -80,12 +81,12 @@ def looks_tidy(text: str) -> bool:
     line = head[1].lstrip("#")
     cells = _cells(line, sniff_delimiter(line))
     roles = _roles(cells)
-    other = [c for c, r in zip(cells, roles, strict=True)
-             if r not in ("shift", "intensity") and c]
+    # a unit alone ("(nm)", "(cm-1)": a header parted by spaces) names no column of its own
+    other = [r for c, r in zip(cells, roles, strict=True)
+             if r not in ("shift", "intensity") and _norm(c)]
     if roles.count("shift") != 1 or roles.count("intensity") != 1 or not other:
         return False
-    if all(r in ("x", "y", "z") for c, r in zip(cells, roles, strict=True)
-           if r not in ("shift", "intensity") and c):
+    if all(r in ("x", "y", "z") for r in other):
         return False  # x, y (z), shift, intensity: the long map export
     return not any(is_number(c) for c in cells)
 
