@@ -66,6 +66,12 @@ def test_label_and_group_errors_name_the_option_typed(tmp_path, capsys):
     assert e.value.cli is not None and "--groups-from 'regex:(x" in e.value.cli
     with pytest.raises(RamancamError, match=r"got label_col='label' and labels_from="):
         read(folder, label_col="label", labels_from="folder")
+    # an invalid pattern was shown through repr too: "got '(x\\d'" for '(x\d'
+    assert main(["baseline", str(folder), "--labels-from", "regex:(x\\d",
+                 "--model", "library"]) == 2
+    assert capsys.readouterr().err.startswith(
+        "error: the regex of --labels-from 'regex:(x\\d' must be a valid regular expression "
+        "(missing ), unterminated subpattern at position 0). Fix the expression")
 
 
 def test_out_dir_errors_name_out(tmp_path):

@@ -301,7 +301,7 @@ def _tiny_folder(root: Path) -> None:
     ("header:RRUFFID", r"must have a ##RRUFFID= header line .*got headers 'NAMES'"),
     ("regex:^s", r"must match the regex of labels_from='regex:\^s' with a non-empty group; "
                  r"got 'top\.txt' \(1 of 2 files\)"),
-    ("regex:(", r"labels_from regex must be a valid regular expression; got '\('"),
+    ("regex:(", r"the regex of labels_from='regex:\(' must be a valid regular expression"),
     ("guess", r"labels_from must be one of folder, header:KEY, regex:R, id:R, manifest:F; "
               r"got 'guess'"),
     ("header:", r"labels_from must be one of"),

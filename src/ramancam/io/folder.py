@@ -653,7 +653,8 @@ def labeller(kind: str, arg: str, root: Path, what: str = "labels_from"
         except re.error as exc:
             why = str(exc)
             raise named_error(lambda n: (
-                f"{n(what)} regex must be a valid regular expression; got {arg!r} ({why}). "
+                f"the regex of {n(what, kind + ':' + arg)} must be a valid regular expression "
+                f"({why}). "
                 f"Fix the expression, e.g. {kind}:(.+)_\\d+")) from None
 
         def by_id(f: Path, s: Spectra) -> list[str]:
