@@ -126,3 +126,24 @@ def test_two_column_titled_with_a_unit_between_spaces_is_no_long_table(tmp_path,
     s = read(p)
     assert len(s) == 1 and len(s.wavenumbers) == len(NM)
     assert ("x_units" in s.meta) == ("nm" in title)
+
+
+@pytest.mark.parametrize("title", ["Wave (cm-1)", "Wave (nm)"])
+def test_long_map_with_a_spaced_header_and_a_unit(tmp_path, capsys, monkeypatch, title):
+    # the unit, split off by the spaces, was taken for a fifth column: "every row must have
+    # 5 fields ... got 4"
+    monkeypatch.chdir(tmp_path)
+    rows = [f"{i} {j} {v:.6g} {100 + k + i + j}"
+            for j in range(2) for i in range(3) for k, v in enumerate(NM)]
+    (tmp_path / "m.txt").write_text(f"X Y {title} Intensity\n" + "\n".join(rows) + "\n")
+    s = read("m.txt")
+    assert len(s) == 6 and s.wavenumbers == pytest.approx(NM, abs=1e-3)
+    if "nm" not in title:
+        assert "x_units" not in s.meta
+        assert main(["info", "m.txt"]) == 0
+        return
+    assert s.meta["x_units"][0] == "nm"
+    assert main(["info", "m.txt"]) == 2
+    assert capsys.readouterr().err == f"error: file m.txt {NM_REFUSAL}\n"
+    assert open_long_rows("m.txt") is None
+    assert main(["info", "m.txt", "--laser-nm", "785"]) == 0

@@ -82,10 +82,22 @@ def _data_lines(text: str) -> list[tuple[int, str]]:
     return [(i + 1, ln) for i, ln in enumerate(text.splitlines()) if ln.strip()]
 
 
+def _header_tokens(line: str) -> list[str]:
+    """The column titles of a header line. A unit alone (``(nm)``, ``(cm-1)``: nothing left
+    by :func:`_norm`, as ``tidy.looks_tidy`` judges it) is the title before it split off by a
+    header parted by spaces (``X Y Wave (nm) Intensity``), not a column of its own."""
+    tokens: list[str] = []
+    for t in _split(line, sniff_delimiter(line.lstrip("#"))):
+        if tokens and t and not _norm(t):
+            tokens[-1] = f"{tokens[-1]} {t}"
+        elif t:
+            tokens.append(t)
+    return tokens
+
+
 def _header_roles(line: str) -> list[str | None] | None:
     """Column roles named by a header line, or None when the line is not such a header."""
-    delimiter = sniff_delimiter(line.lstrip("#"))
-    tokens = [t for t in _split(line, delimiter) if t]
+    tokens = _header_tokens(line)
     if not tokens or any(is_number(t) for t in tokens):
         return None
     roles = [_ROLE_OF.get(_norm(t)) for t in tokens]
@@ -99,7 +111,7 @@ def header_nm(line: str, roles: Sequence[str | None]) -> float | None:
     ``line`` titles it in wavelengths (``#Wave (nm)``, ``X-axis [µm]``: see
     :func:`ramancam.io._units.wavelength_title`), else ``None``: its shifts are wavelengths,
     kept in nm with ``x_units`` ``"nm"`` (converted with ``--laser-nm``, else refused)."""
-    tokens = [t for t in _split(line, sniff_delimiter(line.lstrip("#"))) if t]
+    tokens = _header_tokens(line)
     if "shift" not in roles or len(tokens) != len(roles):
         return None
     return wavelength_title(tokens[list(roles).index("shift")])
