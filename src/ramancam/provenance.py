@@ -13,6 +13,7 @@ import re
 import shlex
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import cache, lru_cache
 from pathlib import Path
 
 _HEX = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
@@ -36,8 +37,11 @@ def own_checkout(package: str | os.PathLike[str]) -> Path | None:
     return root if _NAMED_RAMANCAM.search(text) else None
 
 
-#: The checkout ramancam runs from (where ``.git`` is, if anywhere), or None.
-_CHECKOUT = own_checkout(Path(__file__).parent)
+@cache
+def _checkout() -> Path | None:
+    """The checkout ramancam runs from (where ``.git`` is, if anywhere), or None: looked for
+    once, when a commit is first asked for (not at import: every command imports this)."""
+    return own_checkout(Path(__file__).parent)
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
@@ -49,6 +53,20 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def model_sha256(path: str | os.PathLike[str]) -> str:
+    """:func:`file_sha256` of a model file, read once while the file stays as it was (same
+    size and modification time): a run that names its model's digest in several outputs, or
+    checks it before each tile of a map, hashes the file once, and a file replaced meanwhile
+    is read again."""
+    st = os.stat(path)
+    return _sha256_as_of(os.fspath(path), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=8)
+def _sha256_as_of(path: str, mtime_ns: int, size: int) -> str:
+    return file_sha256(path)
 
 
 def utc_now() -> str:
@@ -97,7 +115,7 @@ def git_commit(root: str | os.PathLike[str] | None = None) -> str | None:
     and the ref it names (no ``git`` program run); ``None`` outside a git checkout (an
     installed package) or where it cannot be read. Edits not committed are not seen: the
     version and commit say which code the edits began from."""
-    where = _CHECKOUT if root is None else Path(root)
+    where = _checkout() if root is None else Path(root)
     if where is None:
         return None
     try:

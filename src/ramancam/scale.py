@@ -83,7 +83,7 @@ from .maps.cluster import local_cluster as _local_cluster
 from .maps.cluster import need_dask as _need_dask
 from .maps.lock import claimed
 from .maps.store import STORE_VERSION, count_finished, finished_shifts
-from .provenance import file_sha256, git_commit
+from .provenance import git_commit, model_sha256
 from .spectra import Spectra
 
 __all__ = ["IMAGE_LIMIT", "OUTPUT_FORMAT", "MapJob", "RunSummary", "agreement", "cached_bundle",
@@ -272,11 +272,6 @@ def cached_bundle(path: str) -> Any:
     return _bundle(path, os.stat(path).st_mtime_ns)
 
 
-@lru_cache(maxsize=4)
-def _model_sha256(path: str, mtime_ns: int) -> str:
-    return file_sha256(path)
-
-
 def _check_same_inputs(job: MapJob, out: Any, cube: Any) -> None:
     """Stop a tile whose model file or cube is not the one the run began with (checked in
     :func:`prepare_output`): replaced during the run (a ``train --out`` finishing, a cube
@@ -284,7 +279,7 @@ def _check_same_inputs(job: MapJob, out: Any, cube: Any) -> None:
     recording the first."""
     settings = dict(dict(out.attrs.get("ramancam", {})).get("settings", {}))
     sha = settings.get("model_sha256")
-    if sha and _model_sha256(job.model, os.stat(job.model).st_mtime_ns) != sha:
+    if sha and model_sha256(job.model) != sha:
         raise RamancamError(
             f"MODEL must stay the file the run began with; got another at {job.model!r} "
             "(replaced during the run). The tiles done are that first model's: put it back "
@@ -386,7 +381,7 @@ def prepare_output(job: MapJob) -> tuple[Any, list[tuple[int, int]], int,
                                   cube.wavenumbers + job.axis_offset, sources=[str(job.cube)]))
     if bundle.recipe is None:  # then the cube's axis must be the model's grid: before a store
         bundle.fits_grid(cube.wavenumbers + job.axis_offset, offset=bool(job.axis_offset))
-    settings = {**job.settings(file_sha256(job.model)), "cube_identity": cube.identity,
+    settings = {**job.settings(model_sha256(job.model)), "cube_identity": cube.identity,
                 "store_version": OUTPUT_VERSION}  # an older ramancam's resume differs in it
     grid = np.asarray(bundle.grid, dtype=np.float64)
     once = {"grid": grid, "x": cube.x, "y": cube.y}  # written when the store is made

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..provenance import file_sha256
+from ..provenance import model_sha256
 from ._common import add_data_arguments
 from ._scale import add_arguments as add_scale_arguments
 from ._stdin import shown_as
@@ -646,7 +646,7 @@ def _run(args: argparse.Namespace) -> int:
             out_dir, map_grid, whole["X"], whole["maps"], grid, whole["proba"], classes,
             method=args.method, bands=bands,
             info={"data": shown_as(args.data), "model": str(args.model),
-                  "model sha256": file_sha256(args.model), "method": args.method,
+                  "model sha256": model_sha256(args.model), "method": args.method,
                   "target": args.target, "score": args.score},
             unknown=whole["unknown"], novelty_p=whole["novelty_p"],
             set_size=whole["set_size"], band_shift=whole["band_shift"], target=args.target,
@@ -668,7 +668,7 @@ def _run(args: argparse.Namespace) -> int:
         say_line(note, report)
     if args.report:
         info = {"data": shown_as(args.data), "model": str(args.model),
-                  "model sha256": file_sha256(args.model), "method": args.method,
+                "model sha256": model_sha256(args.model), "method": args.method,
                 "target": args.target, "score": args.score,
                 "spectra in the data": len(data),
                 "spectra explained": len(data) - len(refused) - len(overflowed),

@@ -6,7 +6,7 @@ import argparse
 from collections import Counter
 from typing import Any
 
-from ..provenance import file_sha256
+from ..provenance import model_sha256
 from ._common import add_data_arguments
 from ._outputs import one_line, predicted_line
 from ._scale import add_arguments as add_scale_arguments
@@ -553,7 +553,7 @@ def _run(args: argparse.Namespace) -> int:
         paths = write_predict_outputs(
             out_dir, grid, map_proba, classes,
             info={"data": shown_as(args.data), "model": str(args.model),
-                  "model sha256": file_sha256(args.model)}, unknown=dark,
+                  "model sha256": model_sha256(args.model)}, unknown=dark,
             extra_section=[s_ for s_ in (printed, checks) if s_ is not None],
             band_shift=np.concatenate(shift_rows) if shift_rows else None,
             novelty_p=np.concatenate(p_rows) if p_rows else None,
@@ -568,7 +568,7 @@ def _run(args: argparse.Namespace) -> int:
 
         path = write_predict_report(
             page, info={"data": shown_as(args.data), "model": str(args.model),
-                  "model sha256": file_sha256(args.model),
+                        "model sha256": model_sha256(args.model),
                         "spectra": len(data), "classes": len(classes)},
             lines=said, counts=counts, attention=attention, grid=bundle.grid,
             reference=bundle.class_reference, labels_known=classes)
