@@ -42,6 +42,7 @@ from ..errors import (
     READ_WHOLE_ADVICE,
     NotEnoughMemoryError,
     RamancamError,
+    first_of,
     named_error,
     where,
 )
@@ -301,7 +302,7 @@ def _find_files(root: Path, pattern: str | None, *, say_notes: bool = True,
     if broken:  # said: it was left out without a word
         import warnings
 
-        from ..errors import RamancamWarning, first_of
+        from ..errors import RamancamWarning
 
         n = len(broken)
         lead, its, it, s = (("lead", "their targets are", "they are", "s") if n > 1 else
@@ -313,7 +314,7 @@ def _find_files(root: Path, pattern: str | None, *, say_notes: bool = True,
     if special:  # said: "--files b.txt" then found no file without a word why
         import warnings
 
-        from ..errors import RamancamWarning, first_of
+        from ..errors import RamancamWarning
 
         n = len(special)
         warnings.warn(RamancamWarning(
@@ -406,7 +407,7 @@ def _walk(root: Path, reach: tuple[list[str], bool] | None = None, *, classes: b
     if twice:  # said: the files of such a link are not read (again) under its name
         import warnings
 
-        from ..errors import RamancamWarning, first_of
+        from ..errors import RamancamWarning
 
         many = len(twice) > 1
         lead, its = ("lead", "their") if many else ("leads", "its")
@@ -606,8 +607,7 @@ def _check_names(rx: re.Pattern[str], arg: str, files: Sequence[Path],
     bad = [f.name for f in files if not _first_group(rx, f.name)]
     if not bad:
         return
-    shown = ", ".join(repr(b) for b in bad[:3]) + (f" and {len(bad) - 3} more"
-                                                   if len(bad) > 3 else "")
+    shown = first_of([repr(b) for b in bad], 3)
     got = (shown + (f" ({len(bad)} of {len(files)} files)" if len(files) > 1 else "")
            if len(bad) == 1 else f"{len(bad)} of {len(files)} files that do not: {shown}")
     raise named_error(lambda n: (
