@@ -550,10 +550,10 @@ def read_bytes(path: Path, head_check: Callable[[bytes], None] | None = None) ->
     if path.is_dir():
         raise RamancamError(f"{path} must be a file here; got a folder.")
     with path.open("rb") as fh:
-        data = fh.read(2)
-        if data != _GZIP_MAGIC:
-            return data + fh.read()
+        gzipped = fh.read(2) == _GZIP_MAGIC
         fh.seek(0)
+        if not gzipped:
+            return fh.read()  # one copy of a large plain file, not its head joined to the rest
         try:
             return _inflate(path, fh, head_check)
         except (OSError, EOFError, zlib.error) as exc:
