@@ -63,12 +63,9 @@ def outputs_together(run: Callable[[argparse.Namespace], int], args: argparse.Na
 
 
 def _store_path(args: argparse.Namespace, kind: str) -> Path:
-    from ..io._text import check_utf8_path
     from ..io.zarr_cube import is_cube
 
-    check_utf8_path(args.data)  # before any tile: the outputs name it
-    check_utf8_path(args.model)
-
+    # (DATA and MODEL are UTF-8 text: checked, with every path, before any command runs)
     if not is_cube(args.data):
         raise RamancamError(
             f"DATA must be a Zarr cube (a .zarr folder) for --workers/--scheduler; got "
